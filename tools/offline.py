@@ -1,0 +1,279 @@
+"""Runs the real __main__.py under the Pulumi SDK's mocks and records every registration.
+
+One runner serves `make plan` and the tests, so what the tests prove is what users see. No Pulumi CLI, no Azure
+credentials and no cluster are involved: Azure and Kubernetes answers are stand-ins made up here (`_mock_state`).
+"""
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextvars
+import copy
+import json
+import runpy
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+from google.protobuf import json_format
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks, rpc, settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+TENANT = "11111111-1111-1111-1111-111111111111"
+DEPLOYER = "22222222-2222-2222-2222-222222222222"
+
+
+class ProgramError(Exception):
+    """The program stopped with a clean error (a pulumi.RunError, e.g. a config problem)."""
+
+    def __init__(self, message: str, registered: int):
+        super().__init__(message)
+        self.registered = registered
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    secret_paths: list[str]
+    dependencies: list[str]
+    options: dict[str, Any]
+
+    @property
+    def is_kubernetes_object(self) -> bool:
+        return (self.type.startswith("kubernetes:") and not self.type.startswith("kubernetes:helm.sh")
+                and "apiVersion" in self.inputs)
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    resources: list[Registration] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: Optional[str] = None) -> Registration:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_} {name or ''}, found {[r.name for r in found]}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Optional[Registration]:
+        return next((r for r in self.resources if r.urn == urn), None)
+
+    def kubernetes_objects(self) -> list[Registration]:
+        return [r for r in self.resources if r.is_kubernetes_object]
+
+    def helm_releases(self) -> list[Registration]:
+        return self.of_type("kubernetes:helm.sh/v3:Release")
+
+    def component_of(self, reg: Registration) -> Optional[Registration]:
+        """The outermost component above a resource (None for resources right under the stack)."""
+        top, current = None, self.by_urn(reg.parent)
+        while current is not None:
+            top = current
+            current = self.by_urn(current.parent)
+        return top
+
+
+# ---- config -----------------------------------------------------------------------------------------------------
+
+def project_name() -> str:
+    return yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]
+
+
+def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    """What the Pulumi CLI would hand the program: Pulumi.yaml defaults, then the stack file, keyed 'project:key'."""
+    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    name = project["name"]
+    values: dict[str, Any] = {}
+    for key, decl in (project.get("config") or {}).items():
+        if isinstance(decl, dict) and "default" in decl:
+            values[key] = decl["default"]
+    stack_file = PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        raise FileNotFoundError(f"no stack file {stack_file.name}; stacks: "
+                                f"{', '.join(sorted(p.name[7:-5] for p in PROJECT_DIR.glob('Pulumi.*.yaml')))}")
+    for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
+        short = key.split(":", 1)[1] if key.startswith(f"{name}:") else None
+        if short is not None:
+            values[short] = value
+    values = deep_merge(values, overrides or {})
+    return {f"{name}:{k}": v for k, v in values.items()}
+
+
+# ---- mocks ------------------------------------------------------------------------------------------------------
+
+_NAME_INPUTS = ("resourceName", "resourceGroupName", "virtualNetworkName", "subnetName", "accountName", "shareName",
+                "agentPoolName", "configName", "vaultName", "serverName")
+
+
+def _fake_kubeconfig(cluster: str) -> str:
+    doc = {
+        "apiVersion": "v1", "kind": "Config", "current-context": cluster,
+        "clusters": [{"name": cluster, "cluster": {"server": f"https://{cluster}.hcp.westeurope.azmk8s.io:443",
+                                                   "certificate-authority-data": "TU9DSw=="}}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": f"clusterUser_{cluster}"}}],
+        "users": [{"name": f"clusterUser_{cluster}", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
+            "args": ["get-token", "--login", "devicecode", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630",
+                     "--client-id", "80faf920-1908-4b52-b5ef-a8e7bedfc67a", "--tenant-id", TENANT,
+                     "--environment", "AzurePublicCloud"]}}}],
+    }
+    return yaml.safe_dump(doc)
+
+
+def _mock_state(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    state = dict(inputs)
+    if type_.startswith("azure-native:"):
+        module, kind = type_.split(":")[1:3]
+        azure_name = next((inputs[k] for k in _NAME_INPUTS if isinstance(inputs.get(k), str)
+                           and not (k == "resourceGroupName" and kind != "ResourceGroup")), name)
+        rg = inputs.get("resourceGroupName", azure_name)
+        rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.{module}/{kind}/{azure_name}"
+        state.update(name=azure_name, id=rid)
+        if kind == "ManagedCluster":
+            state["oidcIssuerProfile"] = {"enabled": True,
+                                          "issuerURL": f"https://westeurope.oic.prod-aks.azure.com/{TENANT}/x/"}
+            state["identityProfile"] = {"kubeletidentity": {"clientId": "kubelet-client", "objectId": "kubelet-obj",
+                                                            "resourceId": f"{rid}-agentpool"}}
+            state["fqdn"] = f"{azure_name}.hcp.westeurope.azmk8s.io"
+        return rid, state
+    if type_.startswith("random:"):
+        state["result"] = "offline-random-value"
+        return f"{name}-id", state
+    if type_.startswith("kubernetes:") and isinstance(inputs.get("metadata"), dict):
+        state["metadata"] = {"name": name, **inputs["metadata"]}
+    return f"{name}-id", state
+
+
+class OfflineMocks(pulumi_mocks.Mocks):
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        return _mock_state(args.typ, args.name, args.inputs)
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        token = args.token
+        if token.endswith(":listManagedClusterUserCredentials"):
+            value = base64.b64encode(_fake_kubeconfig(args.args["resourceName"]).encode()).decode()
+            return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
+        if token.endswith(":getClientConfig"):
+            return {"clientId": "deployer-client", "objectId": DEPLOYER, "subscriptionId": SUBSCRIPTION,
+                    "tenantId": TENANT}
+        if token.endswith(":listStorageAccountKeys"):
+            return {"keys": [{"keyName": "key1", "value": "offline-fake-key", "permissions": "FULL"}]}
+        raise NotImplementedError(f"offline runner has no stand-in for invoke {token}")
+
+
+def _whole_numbers(value: Any) -> Any:
+    """The engine protocol carries every number as a double; give back ints where the value is whole."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
+
+
+def _secret_paths(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return [path or "."]
+        return [p for k, v in value.items() for p in _secret_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _secret_paths(v, f"{path}[{i}]")]
+    return []
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping what a registration asked for: parent, dependencies, options."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            raw = json_format.MessageToDict(request.object)
+            inputs = _whole_numbers(rpc.deserialize_properties(request.object))
+            timeouts = request.customTimeouts
+            self.registrations.append(Registration(
+                urn=response.urn, type=request.type, name=request.name, parent=request.parent,
+                custom=request.custom, inputs=inputs, secret_paths=_secret_paths(raw),
+                dependencies=list(request.dependencies),
+                options={
+                    "protect": bool(request.protect),
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                    "retainOnDelete": bool(request.retainOnDelete),
+                    "provider": request.provider or None,
+                    "replaceOnChanges": list(request.replaceOnChanges),
+                    "customTimeouts": {k: getattr(timeouts, k) for k in ("create", "update", "delete")
+                                       if getattr(timeouts, k)},
+                }))
+        return response
+
+
+# ---- running ----------------------------------------------------------------------------------------------------
+
+def run(stack: str, overrides: Optional[dict[str, Any]] = None) -> Plan:
+    """Run __main__.py for a stack under mocks, in a fresh context and event loop; raise ProgramError on RunError."""
+    return contextvars.Context().run(_run, stack, overrides)
+
+
+def _run(stack: str, overrides: Optional[dict[str, Any]]) -> Plan:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    if str(PROJECT_DIR) not in sys.path:
+        sys.path.insert(0, str(PROJECT_DIR))
+    project = project_name()
+    try:
+        # The engine hands every config value over as text, structured ones as JSON.
+        pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v)
+                                       for k, v in stack_config(stack, overrides).items()})
+        monitor = RecordingMonitor(OfflineMocks())
+        pulumi_mocks.set_mocks(OfflineMocks(), project=project, stack=stack, preview=False, monitor=monitor)
+        try:
+            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"),
+                                                               run_name="__main__")))
+        except pulumi.RunError as error:
+            raise ProgramError(str(error), len(monitor.registrations)) from None
+        plan = Plan(project=project, stack=stack, resources=monitor.registrations)
+        root = pulumi_settings.get_root_resource()
+        for key, value in (getattr(root, "outputs", None) or {}).items():
+            output = pulumi.Output.from_input(value)
+            plan.outputs[key] = _whole_numbers(_sync_await(output.future()))
+            if _sync_await(output.is_secret()):
+                plan.secret_outputs.append(key)
+        return plan
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
