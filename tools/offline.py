@@ -131,8 +131,9 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None) -> dict
 
 # ---- mocks ------------------------------------------------------------------------------------------------------
 
-_NAME_INPUTS = ("resourceName", "resourceGroupName", "virtualNetworkName", "subnetName", "accountName", "shareName",
-                "agentPoolName", "configName", "vaultName", "serverName")
+# Most specific first: a FileShare has accountName and shareName, an AgentPool resourceName and agentPoolName.
+_NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "accountName", "vaultName", "serverName",
+                "virtualNetworkName", "resourceName", "resourceGroupName")
 
 
 def _fake_kubeconfig(cluster: str) -> str:
@@ -202,6 +203,16 @@ def _whole_numbers(value: Any) -> Any:
     return value
 
 
+def _unwrap_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return _unwrap_secrets(value.get("value"))
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
 def _secret_paths(value: Any, path: str = "") -> list[str]:
     if isinstance(value, dict):
         if value.get(SIG_KEY) == SECRET_SIG:
@@ -223,7 +234,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             raw = json_format.MessageToDict(request.object)
-            inputs = _whole_numbers(rpc.deserialize_properties(request.object))
+            inputs = _whole_numbers(_unwrap_secrets(rpc.deserialize_properties(request.object)))
             timeouts = request.customTimeouts
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,

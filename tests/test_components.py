@@ -1,0 +1,196 @@
+"""Behaviour that matters, asserted on what the real program registers under mocks."""
+from __future__ import annotations
+
+from .conftest import variant
+
+MC = "azure-native:containerservice:ManagedCluster"
+POOL = "azure-native:containerservice:AgentPool"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SPOT_TOLERATION = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+                   "effect": "NoSchedule"}
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+
+
+def pool(plan, name):
+    return next(r for r in plan.of_type(POOL) if r.inputs["agentPoolName"] == name)
+
+
+def test_system_pool_is_the_only_inline_pool(any_plan):
+    profiles = any_plan.one(MC).inputs["agentPoolProfiles"]
+    assert [p["mode"] for p in profiles] == ["System"]
+    assert {r.inputs["agentPoolName"] for r in any_plan.of_type(POOL)} >= {"cpu"}
+
+
+def test_autoscaler_owned_counts_are_ignored(any_plan):
+    assert "agentPoolProfiles[0].count" in any_plan.one(MC).options["ignoreChanges"]
+    assert all("count" in r.options["ignoreChanges"] for r in any_plan.of_type(POOL))
+
+
+def test_dev_gpu_pool_is_separate_scales_from_zero_on_spot_and_tainted(dev):
+    gpu = pool(dev, "gpu")
+    assert gpu.inputs["minCount"] == 0 and gpu.inputs["maxCount"] == 1 and gpu.inputs["enableAutoScaling"]
+    assert gpu.inputs["scaleSetPriority"] == "Spot" and gpu.inputs["scaleSetEvictionPolicy"] == "Delete"
+    assert gpu.inputs["spotMaxPrice"] == -1
+    assert "nvidia.com/gpu=present:NoSchedule" in gpu.inputs["nodeTaints"]
+    assert gpu.inputs["gpuProfile"] == {"driver": "Install"}
+    assert dev.one(MC).inputs["sku"]["tier"] == "Free"
+
+
+def test_cluster_security_baseline(any_plan):
+    mc = any_plan.one(MC).inputs
+    assert mc["aadProfile"]["managed"] and mc["aadProfile"]["enableAzureRBAC"]
+    assert mc["oidcIssuerProfile"]["enabled"] and mc["securityProfile"]["workloadIdentity"]["enabled"]
+    net = mc["networkProfile"]
+    assert (net["networkPlugin"], net["networkPluginMode"], net["networkPolicy"]) == ("azure", "overlay", "cilium")
+    assert net["networkDataplane"] == "cilium"
+    kv = mc["addonProfiles"]["azureKeyvaultSecretsProvider"]
+    assert kv["enabled"] and kv["config"]["enableSecretRotation"] == "true"
+    assert mc["autoUpgradeProfile"]["upgradeChannel"] in ("patch", "stable")
+
+
+def test_prod_has_zones_standard_tier_entra_only_maintenance_and_authorized_ips(prod):
+    mc = prod.one(MC).inputs
+    assert mc["agentPoolProfiles"][0]["availabilityZones"] == ["1", "2", "3"]
+    assert all(r.inputs["availabilityZones"] == ["1", "2", "3"] for r in prod.of_type(POOL))
+    assert mc["sku"]["tier"] == "Standard" and mc["disableLocalAccounts"] is True
+    assert mc["agentPoolProfiles"][0]["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert mc["apiServerAccessProfile"]["authorizedIPRanges"] == ["203.0.113.0/24"]
+    windows = {r.inputs["configName"] for r in prod.of_type("azure-native:containerservice:MaintenanceConfiguration")}
+    assert windows == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
+
+
+def test_dev_has_no_maintenance_window_and_no_system_taint(dev):
+    assert dev.of_type("azure-native:containerservice:MaintenanceConfiguration") == []
+    assert not dev.one(MC).inputs["agentPoolProfiles"][0].get("nodeTaints")
+
+
+def test_prod_spot_pool_has_on_demand_fallback_preferred_last(prod):
+    spot, fallback = pool(prod, "gpu"), pool(prod, "gpuod")
+    assert fallback.inputs["scaleSetPriority"] == "Regular" and "spotMaxPrice" not in fallback.inputs
+    assert fallback.inputs["nodeLabels"] == spot.inputs["nodeLabels"]
+    assert fallback.inputs["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
+    assert prod.one(MC).inputs["autoScalerProfile"]["expander"] == "priority"
+    expander = prod.one("kubernetes:core/v1:ConfigMap").inputs
+    assert expander["metadata"] == {"name": "cluster-autoscaler-priority-expander", "namespace": "kube-system"}
+    priorities = __import__("yaml").safe_load(expander["data"]["priorities"])
+    spot_rank = next(k for k, v in priorities.items() if ".*gpu.*" in v)
+    fallback_rank = next(k for k, v in priorities.items() if ".*gpuod.*" in v)
+    assert spot_rank > fallback_rank > min(priorities)
+
+
+def test_device_plugin_tolerates_gpu_and_spot_taints_and_targets_gpu_nodes(dev):
+    values = dev.one(RELEASE).inputs["values"]
+    assert dev.one(RELEASE).inputs["chart"] == "nvidia-device-plugin"
+    assert GPU_TOLERATION in values["tolerations"] and SPOT_TOLERATION in values["tolerations"]
+    terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [{"key": "llm-platform/accelerator", "operator": "In",
+                                            "values": ["nvidia"]}]}]
+
+
+def test_operator_mode_leaves_driver_to_the_gpu_operator():
+    plan = variant("dev-operator")
+    assert pool(plan, "gpu").inputs["gpuProfile"] == {"driver": "None"}
+    release = plan.one(RELEASE).inputs
+    assert release["chart"] == "gpu-operator" and release["values"]["driver"]["rdma"]["enabled"] is True
+    assert SPOT_TOLERATION in release["values"]["daemonsets"]["tolerations"]
+    assert all(r.inputs["chart"] != "nvidia-device-plugin" for r in plan.helm_releases())
+
+
+def test_gpu_outputs_are_what_workloads_need(dev):
+    assert dev.outputs["gpuNodeSelector"] == {"llm-platform/accelerator": "nvidia"}
+    assert pool(dev, "gpu").inputs["nodeLabels"]["llm-platform/accelerator"] == "nvidia"
+
+
+def test_kubeconfig_output_is_secret_and_uses_kubelogin(any_plan):
+    assert "kubeconfig" in any_plan.secret_outputs
+    provider = any_plan.one("pulumi:providers:kubernetes")
+    assert "kubeconfig" in provider.secret_paths
+    assert "--login" in provider.inputs["kubeconfig"] and "kubelogin" in provider.inputs["kubeconfig"]
+
+
+def test_in_cluster_resources_use_the_cluster_provider(any_plan):
+    for r in any_plan.resources:
+        if r.type.startswith("kubernetes:"):
+            assert r.options["provider"] and "platform-k8s" in r.options["provider"], r.name
+
+
+def test_deployer_gets_cluster_admin_before_the_provider_is_used(any_plan):
+    grant = any_plan.one("azure-native:authorization:RoleAssignment")
+    assert grant.inputs["roleDefinitionId"].endswith("b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b")
+    assert grant.urn in any_plan.one("pulumi:providers:kubernetes").dependencies
+
+
+def test_pvc_is_rwx_and_bound_to_the_share(any_plan):
+    pv = any_plan.one("kubernetes:core/v1:PersistentVolume").inputs
+    pvc = any_plan.one("kubernetes:core/v1:PersistentVolumeClaim").inputs
+    share = any_plan.one("azure-native:storage:FileShare").inputs
+    account = any_plan.one("azure-native:storage:StorageAccount").inputs
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"] == pv["spec"]["accessModes"]
+    assert pvc["spec"]["volumeName"] == pv["metadata"]["name"] and pvc["spec"]["storageClassName"] == ""
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    csi = pv["spec"]["csi"]
+    assert csi["driver"] == "file.csi.azure.com"
+    assert csi["volumeAttributes"]["shareName"] == share["shareName"]
+    assert csi["volumeAttributes"]["storageAccount"] == account["accountName"]
+    assert account["kind"] == "FileStorage" and account["sku"]["name"].startswith("Premium_")
+    assert share["shareQuota"] >= 100
+
+
+def test_nfs_share_is_locked_to_the_node_subnet(dev):
+    account = dev.one("azure-native:storage:StorageAccount").inputs
+    rules = account["networkRuleSet"]
+    assert rules["defaultAction"] == "Deny"
+    [rule] = rules["virtualNetworkRules"]
+    assert rule["virtualNetworkResourceId"].endswith("/Subnet/nodes")  # the mock id of the node subnet
+    assert account["allowSharedKeyAccess"] is False and account["enableHttpsTrafficOnly"] is False
+    assert dev.one("azure-native:storage:FileShare").inputs["enabledProtocols"] == "NFS"
+
+
+def test_smb_variant_uses_a_secret_key_and_https():
+    plan = variant("dev-smb-nogpu")
+    account = plan.one("azure-native:storage:StorageAccount").inputs
+    assert account["enableHttpsTrafficOnly"] is True
+    secret = plan.one("kubernetes:core/v1:Secret")
+    assert any("stringData.azurestorageaccountkey".startswith(p) for p in secret.secret_paths)
+    assert plan.of_type(POOL) and all(r.inputs["agentPoolName"] == "cpu" for r in plan.of_type(POOL))
+    assert plan.helm_releases() == []
+
+
+def test_prod_state_is_protected_and_store_outlives_cluster(prod, dev):
+    for kind in ("azure-native:storage:StorageAccount", "azure-native:storage:FileShare"):
+        assert prod.one(kind).options["protect"] and not dev.one(kind).options["protect"]
+    store_rg = prod.one("azure-native:resources:ResourceGroup", "models-rg")
+    assert store_rg.options["protect"] and store_rg.inputs["resourceGroupName"] == "rg-llmp-prod-models"
+    assert prod.one("azure-native:storage:StorageAccount").inputs["resourceGroupName"] == "rg-llmp-prod-models"
+
+
+def test_preload_job_runs_on_cpu_pool_hardened_and_dry_run_only_lists(dev):
+    job = dev.one("kubernetes:batch/v1:Job").inputs
+    pod = job["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"llm-platform/pool": "cpu"}
+    assert pod["automountServiceAccountToken"] is False
+    container = pod["containers"][0]
+    assert not container["image"].endswith(":latest") and ":" in container["image"]
+    sc = container["securityContext"]
+    assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"]
+    assert sc["seccompProfile"]["type"] == "RuntimeDefault"
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["MODELS"] == "tinyllama" and env["DRY_RUN"] == "false" and env["OLLAMA_MODELS"] == "/models"
+    dry = variant("dev-smb-nogpu").one("kubernetes:batch/v1:Job").inputs
+    assert {e["name"]: e["value"] for e in dry["spec"]["template"]["spec"]["containers"][0]["env"]}["DRY_RUN"] == "true"
+    assert dry["metadata"]["name"] != job["metadata"]["name"]  # a changed Job gets a new name (Jobs are immutable)
+
+
+def test_subnets_are_created_one_after_another(dev):
+    subnets = {r.name: r for r in dev.of_type("azure-native:network:Subnet")}
+    assert subnets["platform-nodes"].urn in subnets["platform-endpoints"].dependencies
+    assert subnets["platform-endpoints"].urn in subnets["platform-postgres"].dependencies
+    delegation = subnets["platform-postgres"].inputs["delegations"][0]
+    assert delegation["serviceName"] == "Microsoft.DBforPostgreSQL/flexibleServers"
+
+
+def test_every_child_is_parented_to_its_component(any_plan):
+    components = {r.urn for r in any_plan.resources if r.type.startswith("llmplatform:")}
+    for r in any_plan.resources:
+        if r.type.startswith(("azure-native:", "pulumi:providers")):
+            assert r.parent in components, r.name

@@ -1,0 +1,104 @@
+"""Config validation: pure parsing of the stack files, and bad configs refused whole with zero resources."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from config.loader import parse_config
+from config.reader import ConfigError
+from tools import offline
+
+from .conftest import PROJECT_DIR
+
+
+def stack_raw(stack: str, overrides: dict | None = None) -> dict:
+    prefix = "aks-llm-platform:"
+    return {k[len(prefix):]: v for k, v in offline.stack_config(stack, overrides).items()}
+
+
+def test_stack_files_parse_to_the_documented_environments():
+    dev = parse_config(stack_raw("dev"), "p", "dev")
+    prod = parse_config(stack_raw("prod"), "p", "prod")
+    assert (dev.cluster.tier, dev.gpu.min_count, dev.gpu.max_count, dev.gpu.priority) == ("Free", 0, 1, "spot")
+    assert prod.cluster.tier == "Standard" and prod.cluster.zones == ("1", "2", "3") and prod.protect
+    assert prod.gpu.fallback.enabled and prod.cluster.disable_local_accounts
+    assert prod.model_store.redundancy == "ZRS" and dev.model_store.redundancy == "LRS"
+
+
+def test_stack_files_hold_only_project_keys():
+    for stack in ("dev", "prod"):
+        doc = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+        assert all(k.startswith("aks-llm-platform:") for k in doc["config"])
+
+
+def test_config_is_frozen():
+    cfg = parse_config(stack_raw("dev"), "p", "dev")
+    with pytest.raises(Exception):
+        cfg.gpu.max_count = 5  # type: ignore[misc]
+
+
+def test_defaults_apply_when_sections_are_missing():
+    cfg = parse_config({}, "p", "dev")
+    assert cfg.gpu.vm_size == "Standard_NC4as_T4_v3" and cfg.model_store.size_gib == 100
+    assert cfg.cluster.system_pool.name == "system" and cfg.namespace == "llm"
+
+
+def test_sku_names_are_normalised():
+    assert parse_config({"gpu": {"vmSize": "standard_nc24ads_a100_v4"}}, "p", "d").gpu.vm_size == \
+        "Standard_NC24ads_A100_v4"
+
+
+# (stack, overrides, a fragment the error must contain). Each names the key, the bad value and what is allowed.
+BAD_CONFIGS = [
+    ("dev", {"gpu": {"minCount": 1, "maxCount": 0}}, "gpu.maxCount (0) must be >= gpu.minCount (1)"),
+    ("dev", {"gpu": {"vmSize": "Standard_NC4"}}, "gpu.vmSize 'Standard_NC4' is not a known GPU SKU; known: Standard_NC4as_T4_v3"),
+    ("dev", {"gpu": {"driver": "nouveau"}}, "gpu.driver 'nouveau' is not allowed; allowed: aks, operator"),
+    ("dev", {"gpu": {"priority": "low"}}, "gpu.priority 'low' is not allowed; allowed: spot, regular"),
+    ("dev", {"gpu": {"priority": "regular", "fallback": {"enabled": True}}}, "gpu.fallback.enabled needs gpu.priority 'spot'"),
+    ("dev", {"gpu": {"migProfile": "MIG1g"}}, "gpu.migProfile needs a MIG-capable GPU"),
+    ("dev", {"gpu": {"maxCont": 2}}, "gpu.maxCont is not a known key"),
+    ("dev", {"gpu": {"spotMaxPrice": 0}}, "gpu.spotMaxPrice (0.0) must be -1"),
+    ("dev", {"cluster": {"tier": "Gold"}}, "cluster.tier 'Gold' is not allowed; allowed: Free, Standard, Premium"),
+    ("dev", {"cluster": {"systemPool": {"minCount": 0}}}, "cluster.systemPool.minCount (0) must be >= 1"),
+    ("dev", {"cluster": {"workloadPool": {"name": "CPU-Pool"}}}, "cluster.workloadPool.name 'CPU-Pool' must be 1-12 lowercase"),
+    ("dev", {"cluster": {"zones": ["1", "4"]}}, "cluster.zones ['1', '4'] may only contain 1, 2, 3"),
+    ("dev", {"cluster": {"apiAccess": {"mode": "authorizedIps"}}}, "cluster.apiAccess.authorizedIpRanges must list at least one range"),
+    ("dev", {"cluster": {"maintenanceWindow": {"startTime": "25:00"}}}, "cluster.maintenanceWindow.startTime '25:00' must be HH:MM"),
+    ("dev", {"cluster": {"networkPolicy": "weave"}}, "cluster.networkPolicy 'weave' is not allowed; allowed: cilium, calico, azure"),
+    ("dev", {"cluster": {"adminGroupObjectIds": ["admins"]}}, "cluster.adminGroupObjectIds entry 'admins' is not an Entra object id"),
+    ("dev", {"network": {"nodeSubnetCidr": "10.50.0.0/20"}}, "network.nodeSubnetCidr (10.50.0.0/20) must lie inside network.vnetCidr (10.40.0.0/16)"),
+    ("dev", {"network": {"podCidr": "10.40.128.0/17"}}, "network.podCidr (10.40.128.0/17) must not overlap network.vnetCidr"),
+    ("dev", {"network": {"vnetCidr": "10.40.0.0/33"}}, "network.vnetCidr '10.40.0.0/33' is not a valid CIDR block"),
+    ("dev", {"network": {"dnsServiceIp": "10.0.0.10"}}, "network.dnsServiceIp (10.0.0.10) must be inside network.serviceCidr"),
+    ("dev", {"modelStore": {"sizeGib": 50}}, "modelStore.sizeGib (50) must be >= 100"),
+    ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "modelStore.models has unknown model(s) 'llama9:70b'; known: tinyllama"),
+    ("dev", {"modelStore": {"protocol": "iscsi"}}, "modelStore.protocol 'iscsi' is not allowed; allowed: nfs, smb"),
+    ("dev", {"modelStore": {"models": ["gpt-oss:20b"] * 2}}, "modelStore.models lists 'gpt-oss:20b' more than once"),
+    ("dev", {"prefix": "LLM_Platform"}, "prefix 'LLM_Platform' must be 2-10 lowercase letters/digits"),
+    ("dev", {"environment": "qa"}, "environment 'qa' is not allowed; allowed: dev, staging, prod"),
+    ("dev", {"gpu": "big"}, "gpu must be an object (key: value), got 'big'"),
+    ("prod", {"protectStatefulResources": False}, "protectStatefulResources must be true when environment is 'prod'"),
+    ("prod", {"cluster": {"disableLocalAccounts": False}}, "cluster.disableLocalAccounts must be true when environment is 'prod'"),
+    ("prod", {"modelStore": {"redundancy": "LRS"}}, "modelStore.redundancy must be 'ZRS' when the prod cluster spans zones"),
+]
+
+
+@pytest.mark.parametrize("stack,overrides,message", BAD_CONFIGS, ids=[m[:40] for _, _, m in BAD_CONFIGS])
+def test_bad_config_is_refused_with_a_message_naming_the_key(stack, overrides, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(stack_raw(stack, overrides), "p", stack)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("stack,overrides,message", BAD_CONFIGS, ids=[m[:40] for _, _, m in BAD_CONFIGS])
+def test_bad_config_registers_nothing(stack, overrides, message):
+    with pytest.raises(offline.ProgramError) as caught:
+        offline.run(stack, overrides)
+    assert caught.value.registered == 0
+    assert message in str(caught.value) and "Traceback" not in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"gpu": {"maxCount": 0, "minCount": 2, "driver": "x"}, "modelStore": {"sizeGib": 1}}, "p", "d")
+    assert len(caught.value.problems) >= 3

@@ -1,0 +1,133 @@
+"""`make plan STACK=<stack>`: run the program offline under mocks, print a preview-like tree, write build/<stack>/.
+
+Usage: python -m tools.plan --stack dev [--out build] [--set gpu.driver=operator ...]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import offline
+
+REDACTED = "[secret]"
+
+
+def _redact(value: Any, paths: list[str], here: str = "") -> Any:
+    if here in paths or (not here and "." in paths):
+        return REDACTED
+    if isinstance(value, dict):
+        return {k: _redact(v, paths, f"{here}.{k}" if here else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, paths, f"{here}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _sorted(plan: offline.Plan) -> list[offline.Registration]:
+    def key(r: offline.Registration):
+        top = plan.component_of(r)
+        return (top.name if top else "", r.type, r.name)
+    return sorted(plan.resources, key=key)
+
+
+def resources_document(plan: offline.Plan) -> dict[str, Any]:
+    return {
+        "project": plan.project, "stack": plan.stack, "offline": True,
+        "resources": [{
+            "urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None, "custom": r.custom,
+            "inputs": _redact(r.inputs, r.secret_paths), "secretInputs": r.secret_paths,
+            "dependencies": r.dependencies, "options": r.options,
+        } for r in _sorted(plan)],
+        "outputs": {k: REDACTED if k in plan.secret_outputs else v for k, v in plan.outputs.items()},
+    }
+
+
+def manifests(plan: offline.Plan) -> list[tuple[str, dict[str, Any]]]:
+    """Every Kubernetes object the program creates (not Helm-rendered ones), as (file name, object)."""
+    out = []
+    for i, r in enumerate(o for o in _sorted(plan) if o.is_kubernetes_object):
+        redacted = _redact(r.inputs, r.secret_paths)
+        head = {k: redacted[k] for k in ("apiVersion", "kind", "metadata") if k in redacted}
+        obj = {**head, **{k: v for k, v in redacted.items() if k not in head}}
+        kind = obj.get("kind", "Object").lower()
+        name = (obj.get("metadata") or {}).get("name", r.name)
+        out.append((f"{i:03d}-{kind}-{name}.yaml", obj))
+    return out
+
+
+def write(plan: offline.Plan, out_dir: Path) -> tuple[Path, int]:
+    target = out_dir / plan.stack
+    manifest_dir = target / "manifests"
+    manifest_dir.mkdir(parents=True, exist_ok=True)
+    for old in manifest_dir.glob("*.yaml"):
+        old.unlink()
+    (target / "resources.json").write_text(json.dumps(resources_document(plan), indent=2, sort_keys=False) + "\n")
+    objects = manifests(plan)
+    for file_name, obj in objects:
+        (manifest_dir / file_name).write_text(yaml.safe_dump(obj, sort_keys=False))
+    return target, len(objects)
+
+
+def tree(plan: offline.Plan) -> str:
+    groups: dict[str, list[offline.Registration]] = defaultdict(list)
+    for r in plan.resources:
+        top = plan.component_of(r)
+        if top is None and r.type.startswith("llmplatform:"):
+            continue  # a top-level component is the group heading itself
+        groups[f"{top.type} {top.name}" if top else "(stack)"].append(r)
+    lines = [f"Stack {plan.project}/{plan.stack}: {len(plan.resources)} resources"]
+    for label in sorted(groups, key=lambda g: (g == "(stack)", g)):
+        members = groups[label]
+        lines.append(f"+ {label}  ({len(members)})")
+        for type_, count in sorted(Counter(r.type for r in members).items()):
+            lines.append(f"    {count:>3}  {type_}")
+    lines.append("Outputs:")
+    for key, value in plan.outputs.items():
+        shown = REDACTED if key in plan.secret_outputs else json.dumps(value)
+        lines.append(f"    {key}: {shown}")
+    return "\n".join(lines)
+
+
+def _parse_set(items: list[str]) -> dict[str, Any]:
+    overrides: dict[str, Any] = {}
+    for item in items:
+        path, _, raw = item.partition("=")
+        node = overrides
+        *parents, leaf = path.split(".")
+        for p in parents:
+            node = node.setdefault(p, {})
+        node[leaf] = yaml.safe_load(raw)
+    return overrides
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--out", default=str(offline.PROJECT_DIR / "build"))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value for this run only, e.g. gpu.driver=operator")
+    args = parser.parse_args(argv)
+    print(f"OFFLINE PLAN for stack '{args.stack}': the real __main__.py under Pulumi SDK mocks.")
+    print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
+    try:
+        plan = offline.run(args.stack, _parse_set(args.set))
+    except offline.ProgramError as error:
+        print(error, file=sys.stderr)
+        return 1
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(tree(plan))
+    target, count = write(plan, Path(args.out))
+    print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources) and {count} manifests in "
+          f"{target}/manifests/")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
