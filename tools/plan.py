@@ -18,9 +18,18 @@ from . import offline
 REDACTED = "[secret]"
 
 
+def _mask(value: Any) -> Any:
+    """Hide every scalar, keep the shape, so a redacted object still has the type its schema wants."""
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return REDACTED
+
+
 def _redact(value: Any, paths: list[str], here: str = "") -> Any:
     if here in paths or (not here and "." in paths):
-        return REDACTED
+        return _mask(value)
     if isinstance(value, dict):
         return {k: _redact(v, paths, f"{here}.{k}" if here else k) for k, v in value.items()}
     if isinstance(value, list):

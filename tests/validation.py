@@ -1,0 +1,128 @@
+"""Validators against upstream truth: Kubernetes OpenAPI (kubernetes-validate), CRD schemas and Helm values."""
+from __future__ import annotations
+
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+BUILTIN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
+                  "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "admissionregistration.k8s.io",
+                  "apiextensions.k8s.io", "discovery.k8s.io", "node.k8s.io", "certificates.k8s.io"}
+
+
+def group_of(api_version: str) -> str:
+    return api_version.split("/")[0] if "/" in api_version else ""
+
+
+def is_builtin(obj: dict[str, Any]) -> bool:
+    return group_of(obj["apiVersion"]) in BUILTIN_GROUPS
+
+
+def validate_builtin(obj: dict[str, Any], version: str) -> None:
+    """Strict: an unknown field is an error, as it would be for a real API server with field validation."""
+    kubernetes_validate.validate(obj, version, strict=True)
+
+
+@functools.lru_cache(maxsize=None)
+def _crd_index(crd_dir: str) -> dict[tuple[str, str, str], dict[str, Any]]:
+    index = {}
+    for path in Path(crd_dir).rglob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if not doc or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = doc["spec"]
+            for version in spec["versions"]:
+                index[(spec["group"], version["name"], spec["names"]["kind"])] = version["schema"]["openAPIV3Schema"]
+    return index
+
+
+def _structural(schema: Any) -> Any:
+    """CRD schemas are structural: a property list means no unknown fields unless preserve-unknown-fields is set."""
+    if isinstance(schema, dict):
+        out = {k: _structural(v) for k, v in schema.items() if not k.startswith("x-kubernetes-")}
+        if schema.get("x-kubernetes-int-or-string"):
+            out.pop("type", None)
+            out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+        if "properties" in schema and "additionalProperties" not in schema \
+                and not schema.get("x-kubernetes-preserve-unknown-fields"):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [_structural(v) for v in schema]
+    return schema
+
+
+def validate_custom(obj: dict[str, Any], crd_dir: Path) -> None:
+    api_version = obj["apiVersion"]
+    key = (group_of(api_version), api_version.split("/")[-1], obj["kind"])
+    schema = _crd_index(str(crd_dir)).get(key)
+    if schema is None:
+        raise LookupError(f"no CRD for {key} under {crd_dir}")
+    schema = _structural(schema)
+    # metadata is validated by the API server's ObjectMeta, not the CRD schema
+    schema.get("properties", {}).pop("metadata", None)
+    jsonschema.Draft7Validator(schema).validate({k: v for k, v in obj.items() if k != "metadata"})
+
+
+# ---- Helm values ------------------------------------------------------------------------------------------------
+
+def unknown_values_keys(ours: Any, upstream: Any, path: str = "") -> Iterator[str]:
+    """Keys we set that the chart's values.yaml does not have. A map the chart leaves empty ({}) is free-form, and a
+    list is replaced whole by Helm, so the walk stops there."""
+    if not isinstance(ours, dict):
+        return
+    if not isinstance(upstream, dict):
+        if upstream is None and path:
+            return  # documented as null: any shape accepted (e.g. runtimeClassName: null)
+        yield f"{path} (upstream is {type(upstream).__name__}, we set a map)"
+        return
+    if not upstream and path:
+        return
+    for key, value in ours.items():
+        here = f"{path}.{key}" if path else key
+        if key not in upstream:
+            yield here
+        else:
+            yield from unknown_values_keys(value, upstream[key], here)
+
+
+def chart_values(chart_dir: Path) -> dict[str, Any]:
+    values = yaml.safe_load((chart_dir / "values.yaml").read_text()) or {}
+    subcharts = chart_dir / "charts"
+    if subcharts.is_dir():  # a vendored subchart's values live under its name (or alias) in the parent's values
+        for sub in subcharts.iterdir():
+            meta = yaml.safe_load((sub / "Chart.yaml").read_text())
+            values.setdefault(meta["name"], {})
+            values[meta["name"]] = {**(yaml.safe_load((sub / "values.yaml").read_text()) or {}),
+                                    **(values[meta["name"]] or {})}
+    return values
+
+
+def chart_schema(chart_dir: Path) -> dict[str, Any] | None:
+    path = chart_dir / "values.schema.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+_PLACEHOLDERS = {"0.0.0", "v0.0.0", "1.0.0", "v1.0.0-devel"}
+
+
+def pinned_versions(sources_md: str, upstream_dir: str) -> set[str]:
+    """Versions SOURCES.md records for a chart: the Chart.yaml version, or the release tag where git only carries a
+    placeholder version."""
+    versions = set()
+    for line in sources_md.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) > 8 and cells[1] == f"`charts/{upstream_dir}/Chart.yaml`":
+            ref = cells[4].strip("`")
+            chart_version = cells[7].split(" / ")[0].split()[-1]
+            if chart_version in _PLACEHOLDERS:
+                versions.add(re.sub(r"^[a-z-]*?-(?=v?\d)", "", ref))
+            else:
+                versions.add(chart_version)
+    return versions
