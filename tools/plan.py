@@ -5,6 +5,7 @@ Usage: python -m tools.plan --stack dev [--out build] [--set gpu.driver=operator
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from collections import Counter, defaultdict
@@ -121,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value for this run only, e.g. gpu.driver=operator")
     args = parser.parse_args(argv)
+    # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
+    gc.disable()
     print(f"OFFLINE PLAN for stack '{args.stack}': the real __main__.py under Pulumi SDK mocks.")
     print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
     try:
