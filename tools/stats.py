@@ -1,0 +1,46 @@
+"""Pure statistics for the benchmark: percentiles and the run summary."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, Optional, Sequence
+
+
+def percentile(values: Sequence[float], q: float) -> Optional[float]:
+    """q in [0, 100], linear interpolation between closest ranks (numpy's default); None for no values."""
+    if not values:
+        return None
+    if not 0 <= q <= 100:
+        raise ValueError(f"percentile {q} outside 0..100")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _ms(value: Optional[float]) -> Optional[float]:
+    return None if value is None else round(value * 1000, 2)
+
+
+def summarize(results: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
+    """Success rate, errors by kind, latency and TTFT percentiles (ms, successful requests), throughput."""
+    ok = [r for r in results if r["ok"]]
+    latencies = [r["latency_s"] for r in ok]
+    ttfts = [r["ttft_s"] for r in ok if r.get("ttft_s") is not None]
+    tokens = sum(r.get("output_tokens") or 0 for r in ok)
+    return {
+        "requests": len(results),
+        "succeeded": len(ok),
+        "success_rate": round(len(ok) / len(results), 4) if results else 0.0,
+        "errors": dict(sorted(Counter(r["error"] for r in results if not r["ok"]).items())),
+        "latency_ms": {
+            "avg": _ms(sum(latencies) / len(latencies)) if latencies else None,
+            "p50": _ms(percentile(latencies, 50)), "p90": _ms(percentile(latencies, 90)),
+            "p99": _ms(percentile(latencies, 99)), "max": _ms(max(latencies)) if latencies else None,
+        },
+        "ttft_ms": {"p50": _ms(percentile(ttfts, 50)), "p95": _ms(percentile(ttfts, 95))},
+        "output_tokens": tokens,
+        "output_tokens_per_s": round(tokens / wall_s, 2) if wall_s > 0 else None,
+        "requests_per_s": round(len(results) / wall_s, 2) if wall_s > 0 else None,
+        "wall_s": round(wall_s, 3),
+    }
