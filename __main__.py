@@ -8,8 +8,12 @@ import pulumi
 
 from components import kube
 from components.aks_cluster import AksCluster
+from components.gateway import ROUTES_LABEL, GatewayAccess
 from components.gpu_node_pool import GpuNodePool
+from components.inference_stack import InferenceStack
+from components.key_vault import KeyVault
 from components.model_store import ModelStore
+from components.postgres import PostgresServer
 from config import ConfigError, naming
 from config.runtime import load_platform_config
 
@@ -70,7 +74,7 @@ if cfg.gpu.enabled:
     })
 
 inference_ns = kube.namespace("inference-ns", cfg.namespace, "baseline",
-                              pulumi.ResourceOptions(provider=cluster.provider))
+                              pulumi.ResourceOptions(provider=cluster.provider), {ROUTES_LABEL: "true"})
 
 store_cfg = cfg.model_store
 models = ModelStore("models", {
@@ -92,6 +96,98 @@ models = ModelStore("models", {
     "tags": cfg.tags,
 })
 
+vault = KeyVault("secrets", {
+    "location": cfg.location,
+    "resource_group_name": cluster.resource_group_name,
+    "vault_name": naming.key_vault_name(prefix, env, cfg.location),
+    "allowed_subnet_ids": [cluster.node_subnet_id],
+    "soft_delete_retention_days": cfg.key_vault.soft_delete_retention_days,
+    "purge_protection": cfg.key_vault.purge_protection,
+    "public_network_access": cfg.key_vault.public_network_access,
+    "private_endpoint_subnet_id": cluster.endpoints_subnet_id,
+    "vnet_id": cluster.vnet_id,
+    "protect": cfg.protect,
+    "tags": cfg.tags,
+})
+
+pg_cfg = cfg.postgres
+database = PostgresServer("postgres", {
+    "location": cfg.location,
+    "resource_group_name": cluster.resource_group_name,
+    "server_name": naming.postgres_server_name(prefix, env, cfg.location),
+    "delegated_subnet_id": cluster.postgres_subnet_id,
+    "vnet_id": cluster.vnet_id,
+    "key_vault": vault,
+    "version": pg_cfg.version,
+    "tier": pg_cfg.tier,
+    "sku_name": pg_cfg.sku_name,
+    "storage_size_gb": pg_cfg.storage_size_gb,
+    "backup_retention_days": pg_cfg.backup_retention_days,
+    "geo_redundant_backup": pg_cfg.geo_redundant_backup,
+    "high_availability": pg_cfg.high_availability,
+    "database": pg_cfg.database,
+    "protect": cfg.protect,
+    "tags": cfg.tags,
+})
+
+gw_cfg = cfg.gateway
+gateway = None
+if gw_cfg.mode != "none":
+    gateway = GatewayAccess("gateway", {
+        "kubernetes_provider": cluster.provider,
+        "cpu_node_selector": cluster.cpu_node_selector,
+        "location": cfg.location,
+        "resource_group_name": cluster.resource_group_name,
+        "name_prefix": f"{prefix}-{env}",
+        "internal": gw_cfg.internal,
+        "external": gw_cfg.external,
+        "internal_ip": gw_cfg.internal_ip,
+        "replicas": gw_cfg.replicas,
+        "zones": list(cluster_cfg.zones),
+        "tls_mode": gw_cfg.tls.mode,
+        "tls_hostname": gw_cfg.tls.hostname,
+        "tls_email": gw_cfg.tls.email,
+        "tags": cfg.tags,
+    })
+
+inf = cfg.inference
+stack = InferenceStack("inference", {
+    "kubernetes_provider": cluster.provider,
+    "namespace": inference_ns.metadata.name,
+    "location": cfg.location,
+    "resource_group_name": cluster.resource_group_name,
+    "oidc_issuer_url": cluster.oidc_issuer_url,
+    "name_prefix": f"{prefix}-{env}",
+    "key_vault": vault,
+    "database_url_secret": database.database_url_secret,
+    "models_pvc_name": models.pvc_name,
+    "models_mount_path": models.mount_path,
+    "cpu_node_selector": cluster.cpu_node_selector,
+    "gpu_node_selector": gpu.node_selector if gpu else {},
+    "gpu_tolerations": gpu.tolerations if gpu else [],
+    "accelerator": inf.accelerator,
+    "replicas": inf.replicas,
+    "resources": asdict(inf.resources),
+    "gpus_per_replica": inf.gpus_per_replica,
+    "num_parallel": inf.num_parallel,
+    "keep_alive": inf.keep_alive,
+    "max_loaded_models": inf.max_loaded_models,
+    "webui_enabled": cfg.webui.enabled,
+    "webui_replicas": cfg.webui.replicas,
+    "webui_max_replicas": cfg.webui.max_replicas,
+    "webui_resources": asdict(cfg.webui.resources),
+    "webui_uploads_size_gib": cfg.webui.uploads_size_gib,
+    "gateway_namespace": gateway.namespace if gateway else None,
+    "gateways": gateway.gateways if gateway else {},
+    "gateway_ready": gateway.ready if gateway else [],
+    "rate_limit_per_second": gw_cfg.rate_limit_per_second,
+    "rate_limit_burst": gw_cfg.rate_limit_burst,
+    "api_key_auth": gw_cfg.api_key_auth,
+    "request_timeout_seconds": gw_cfg.request_timeout_seconds,
+    "trusted_proxy_cidrs": [cluster.pod_cidr],
+    "tags": cfg.tags,
+})
+
 pulumi.export("resourceGroupName", cluster.resource_group_name)
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("oidcIssuerUrl", cluster.oidc_issuer_url)
@@ -101,3 +197,12 @@ pulumi.export("gpuNodeSelector", gpu.node_selector if gpu else {})
 pulumi.export("modelStorageAccount", models.storage_account_name)
 pulumi.export("modelPvc", models.pvc_name)
 pulumi.export("modelPreloadJob", models.preload_job_name)
+pulumi.export("keyVaultName", vault.vault_name)
+pulumi.export("postgresFqdn", database.fqdn)
+pulumi.export("apiKeySecret", stack.api_key_secret)
+pulumi.export("gatewayInternalAddress", gateway.internal_address if gateway else None)
+pulumi.export("gatewayExternalAddress", gateway.external_address if gateway else None)
+pulumi.export("webUiUrl", pulumi.Output.concat("http://", gateway.external_address) if gateway and gw_cfg.external
+              else None)
+pulumi.export("modelApiUrl", pulumi.Output.concat("http://", gateway.external_address, ":8080")
+              if gateway and gw_cfg.external else None)

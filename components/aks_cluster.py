@@ -16,6 +16,8 @@ from .kubeconfig import with_kubelogin
 
 # Built-in role "Azure Kubernetes Service RBAC Cluster Admin".
 AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
+# Built-in role "Network Contributor": the cluster identity joins the VNet subnet and manages load-balancer IPs.
+NETWORK_CONTRIBUTOR_ROLE = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
 
@@ -116,6 +118,8 @@ class AksCluster(pulumi.ComponentResource):
     """Kubernetes provider bound to this cluster, used by every in-cluster component."""
     cpu_node_selector: dict[str, str]
     """Node selector that places a pod on the CPU workload pool."""
+    pod_cidr: str
+    """Overlay pod range (trusted proxy addresses for in-cluster hops)."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(f"{PACKAGE}:index:AksCluster", name, None, opts)
@@ -272,19 +276,29 @@ class AksCluster(pulumi.ComponentResource):
                     ),
                     opts=child)
 
+        client = authorization.get_client_config_output()
+
+        def role(role_id: str) -> pulumi.Output[str]:
+            return client.subscription_id.apply(
+                lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_id}")
+
+        # The cluster's own identity manages the internal load balancer in our subnet and the gateway's static
+        # public IP in our resource group; a bring-your-own VNet needs this grant made explicitly.
+        authorization.RoleAssignment(
+            f"{name}-cluster-network",
+            principal_id=cluster.identity.apply(lambda i: i.principal_id),
+            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+            role_definition_id=role(NETWORK_CONTRIBUTOR_ROLE),
+            scope=pulumi.Output.all(client.subscription_id, rg_name).apply(
+                lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}"),
+            opts=child)
         admin_grant: list[pulumi.Resource] = []
         if args.get("grant_deployer_admin", True):
             # With Azure RBAC on the data plane, whoever runs `pulumi up` needs a cluster role to apply the
             # in-cluster resources that follow.
-            client = authorization.get_client_config_output()
             admin_grant.append(authorization.RoleAssignment(
-                f"{name}-deployer-admin",
-                principal_id=client.object_id,
-                role_definition_id=client.subscription_id.apply(
-                    lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/"
-                                f"{AKS_RBAC_CLUSTER_ADMIN_ROLE}"),
-                scope=cluster.id,
-                opts=child))
+                f"{name}-deployer-admin", principal_id=client.object_id, role_definition_id=role(
+                    AKS_RBAC_CLUSTER_ADMIN_ROLE), scope=cluster.id, opts=child))
 
         credentials = cs.list_managed_cluster_user_credentials_output(
             resource_group_name=rg_name, resource_name=cluster.name, format="exec")
@@ -307,6 +321,7 @@ class AksCluster(pulumi.ComponentResource):
         self.kubelet_identity_object_id = cluster.identity_profile.apply(
             lambda p: p["kubeletidentity"].object_id if p and "kubeletidentity" in p else None)
         self.cpu_node_selector = {CPU_POOL_LABEL: "cpu"}
+        self.pod_cidr = net["pod_cidr"]
         self.register_outputs({
             "resource_group_name": self.resource_group_name, "cluster_name": self.cluster_name,
             "cluster_id": self.cluster_id, "oidc_issuer_url": self.oidc_issuer_url,

@@ -10,11 +10,11 @@ import yaml
 from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
-from config.charts import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN, ChartRef
+from config.charts import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 from config.gpu_skus import GpuSku, find_gpu_sku
 
 from . import PACKAGE
-from .kube import namespace
+from .kube import helm_release, namespace
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"  # AKS puts this on every spot node
@@ -100,17 +100,6 @@ def gpu_operator_values(tolerations: list[dict[str, str]], rdma: bool) -> dict[s
         "dcgmExporter": {"serviceMonitor": {"enabled": False}},
         "operator": {"nodeSelector": {"kubernetes.io/os": "linux"}},
     }
-
-
-def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str], values: dict[str, Any],
-                 opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
-    return k8s.helm.v3.Release(
-        resource_name,
-        k8s.helm.v3.ReleaseArgs(
-            chart=chart.chart, version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
-            namespace=namespace_name, values=values, atomic=True, cleanup_on_fail=True, timeout=900),
-        opts=opts)
 
 
 class GpuNodePool(pulumi.ComponentResource):

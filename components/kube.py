@@ -1,10 +1,12 @@
 """Kubernetes building blocks shared by the components: labels, hardened security contexts, namespaces."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
+
+from config.charts import ChartRef
 
 PART_OF = "llm-platform"
 CPU_POOL_LABEL = "llm-platform/pool"  # set on the CPU workload pool's nodes; value "cpu"
@@ -59,3 +61,79 @@ def namespace(resource_name: str, name: str, pod_security_level: str, opts: pulu
 
 def tolerations_args(tolerations: list[dict[str, str]]) -> list[k8s.core.v1.TolerationArgs]:
     return [k8s.core.v1.TolerationArgs(**t) for t in tolerations]
+
+
+def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str], values: dict[str, Any],
+                 opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
+    return k8s.helm.v3.Release(
+        resource_name,
+        k8s.helm.v3.ReleaseArgs(
+            chart=chart.chart, version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+            namespace=namespace_name, values=values, atomic=True, cleanup_on_fail=True, timeout=900),
+        opts=opts)
+
+
+def spread(match_labels: dict[str, str]) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
+    """Replicas spread over nodes and zones; ScheduleAnyway so a small pool still schedules them all."""
+    selector = k8s.meta.v1.LabelSelectorArgs(match_labels=match_labels)
+    return [k8s.core.v1.TopologySpreadConstraintArgs(max_skew=1, topology_key=key, label_selector=selector,
+                                                     when_unsatisfiable="ScheduleAnyway")
+            for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")]
+
+
+def env_vars(values: dict[str, str]) -> list[k8s.core.v1.EnvVarArgs]:
+    return [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in values.items()]
+
+
+def http_probe(path: str, port: int, period: int, failures: int, timeout: int = 5) -> k8s.core.v1.ProbeArgs:
+    return k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port=port),
+                                 period_seconds=period, failure_threshold=failures, timeout_seconds=timeout)
+
+
+def disruption_budget(resource_name: str, name: str, namespace: pulumi.Input[str], match_labels: dict[str, str],
+                      replicas: int, opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:
+    """Keep one replica up during voluntary disruptions; a single replica may still be moved (else drains hang)."""
+    spec = dict(min_available=1) if replicas > 1 else dict(max_unavailable=1)
+    return k8s.policy.v1.PodDisruptionBudget(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match_labels), **spec),
+        opts=opts)
+
+
+def allow_ingress(resource_name: str, name: str, namespace: pulumi.Input[str], target: dict[str, str], port: int,
+                  sources: list[k8s.networking.v1.NetworkPolicyPeerArgs],
+                  opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+    return k8s.networking.v1.NetworkPolicy(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=target),
+            policy_types=["Ingress"],
+            ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                from_=sources, ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol="TCP")])]),
+        opts=opts)
+
+
+def secret_provider_class(resource_name: str, name: str, namespace: pulumi.Input[str], vault_name: pulumi.Input[str],
+                          tenant_id: pulumi.Input[str], client_id: pulumi.Input[str], objects: str,
+                          synced_secret: Optional[dict[str, Any]], opts: pulumi.ResourceOptions
+                          ) -> k8s.apiextensions.CustomResource:
+    """Key Vault secrets for pods through the Secrets Store CSI driver, authenticated with workload identity."""
+    spec: dict[str, Any] = {
+        "provider": "azure",
+        "parameters": {"usePodIdentity": "false", "clientID": client_id, "keyvaultName": vault_name,
+                       "tenantId": tenant_id, "objects": objects},
+    }
+    if synced_secret:
+        spec["secretObjects"] = [synced_secret]
+    return k8s.apiextensions.CustomResource(
+        resource_name, api_version="secrets-store.csi.x-k8s.io/v1", kind="SecretProviderClass",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace), spec=spec, opts=opts)
+
+
+def csi_secrets_volume(class_name: str) -> k8s.core.v1.VolumeArgs:
+    return k8s.core.v1.VolumeArgs(name="secrets-store", csi=k8s.core.v1.CSIVolumeSourceArgs(
+        driver="secrets-store.csi.k8s.io", read_only=True, volume_attributes={"secretProviderClass": class_name}))

@@ -20,7 +20,19 @@ NVIDIA_DEVICE_PLUGIN = ChartRef(
     "nvidia-device-plugin", "0.20.0", "https://nvidia.github.io/k8s-device-plugin", "nvidia-device-plugin")
 GPU_OPERATOR = ChartRef("gpu-operator", "v26.7.0", "https://helm.ngc.nvidia.com/nvidia", "gpu-operator")
 
-ALL_CHARTS = (NVIDIA_DEVICE_PLUGIN, GPU_OPERATOR)
 
 # Container images the program runs directly (not through a chart), pinned; never `latest`.
 OLLAMA_IMAGE = "docker.io/ollama/ollama:0.32.15"  # the ollama chart 1.77.0's appVersion
+OPEN_WEBUI_IMAGE = "ghcr.io/open-webui/open-webui:0.11.0"  # the open-webui chart 16.0.0's appVersion
+ROUTER_IMAGE = "docker.io/nginxinc/nginx-unprivileged:1.29.1-alpine"  # non-root nginx (uid 101, port 8080)
+
+ISTIO_REPO = "https://istio-release.storage.googleapis.com/charts"
+ISTIO_BASE = ChartRef("base", "1.30.3", ISTIO_REPO, "istio-base")
+ISTIOD = ChartRef("istiod", "1.30.3", ISTIO_REPO, "istiod")
+CERT_MANAGER = ChartRef("cert-manager", "v1.21.1", "https://charts.jetstack.io", "cert-manager")
+# Gateway API CRDs (standard channel), the bundle whose CRDs ../shared/upstream/crds holds.
+GATEWAY_API_VERSION = "v1.6.1"
+GATEWAY_API_CRDS_URL = (f"https://github.com/kubernetes-sigs/gateway-api/releases/download/{GATEWAY_API_VERSION}/"
+                        "standard-install.yaml")
+
+ALL_CHARTS = (NVIDIA_DEVICE_PLUGIN, GPU_OPERATOR, ISTIO_BASE, ISTIOD, CERT_MANAGER)

@@ -9,7 +9,7 @@ import ipaddress
 import re
 from typing import Any
 
-from . import naming
+from . import loader_apps, naming
 from .gpu_skus import find_gpu_sku, known_gpu_sizes
 from .models import OLLAMA_MODELS, total_size_gib
 from .reader import ConfigError, Reader, describe
@@ -60,9 +60,15 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     cluster = _cluster(top.section("cluster"))
     gpu = _gpu(top.section("gpu"))
     model_store = _model_store(top.section("modelStore"))
+    inference = loader_apps.inference(top.section("inference"))
+    webui = loader_apps.webui(top.section("webui"))
+    postgres = loader_apps.postgres(top.section("postgres"))
+    key_vault = loader_apps.key_vault(top.section("keyVault"))
+    gateway = loader_apps.gateway(top.section("gateway"), network)
     top.reject_unknown_keys()
 
     _cross_checks(top, environment, protect, network, cluster, gpu, model_store)
+    loader_apps.cross_checks(top, environment, gpu, model_store, inference, webui, postgres, key_vault)
     if naming.PREFIX_PATTERN.fullmatch(prefix):
         account = naming.storage_account_name(prefix, environment, location)
         if not naming.is_valid_storage_account_name(account):  # guards the naming rule itself
@@ -71,7 +77,9 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
         raise ConfigError(problems)
     return PlatformConfig(project=project, stack=stack, environment=environment, prefix=prefix, location=location,
                           resource_group_name=resource_group_name, namespace=namespace, protect=protect,
-                          network=network, cluster=cluster, gpu=gpu, model_store=model_store)
+                          network=network, cluster=cluster, gpu=gpu, model_store=model_store,
+                          inference=inference, webui=webui, postgres=postgres, key_vault=key_vault,
+                          gateway=gateway)
 
 
 def _cidr(r: Reader, name: str, default: str) -> str:

@@ -51,3 +51,18 @@ def dns_label(*parts: str, max_len: int = 63) -> str:
 def content_suffix(*parts: str) -> str:
     """Short stable hash of content, used to give immutable objects (Jobs) a new name when their content changes."""
     return _short_hash(*parts, length=8)
+
+
+def key_vault_name(prefix: str, env: str, location: str) -> str:
+    """3-24 letters, digits and hyphens, globally unique, starting with a letter."""
+    base = f"kv-{prefix}-{env}-"[:16]
+    return f"{base}{_short_hash('kv', prefix, env, location, length=24 - len(base))}"
+
+
+def postgres_server_name(prefix: str, env: str, location: str) -> str:
+    """3-63 lowercase letters, digits and hyphens, globally unique (it becomes a DNS name)."""
+    return f"psql-{prefix}-{env}-{_short_hash('pg', prefix, env, location)}"
+
+
+def is_valid_key_vault_name(name: str) -> bool:
+    return bool(re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]", name)) and "--" not in name

@@ -99,6 +99,80 @@ class ModelStoreConfig:
 
 
 @dataclass(frozen=True)
+class ResourcesConfig:
+    cpu_request: str
+    cpu_limit: Optional[str]
+    memory_request: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    accelerator: str = "cpu"  # cpu | gpu: the one flag that moves Ollama onto the GPU pool
+    replicas: int = 1
+    resources: ResourcesConfig = ResourcesConfig("2", "4", "6Gi", "12Gi")
+    gpus_per_replica: int = 1
+    num_parallel: int = 2
+    keep_alive: str = "30m"
+    max_loaded_models: int = 1
+
+
+@dataclass(frozen=True)
+class WebUiConfig:
+    enabled: bool = True
+    replicas: int = 1
+    max_replicas: int = 3
+    resources: ResourcesConfig = ResourcesConfig("250m", None, "512Mi", "2Gi")
+    uploads_size_gib: int = 100
+
+
+@dataclass(frozen=True)
+class PostgresConfig:
+    version: str = "16"
+    tier: str = "Burstable"
+    sku_name: str = "Standard_B1ms"
+    storage_size_gb: int = 32
+    backup_retention_days: int = 7
+    geo_redundant_backup: bool = False
+    high_availability: bool = False
+    database: str = "openwebui"
+
+
+@dataclass(frozen=True)
+class KeyVaultConfig:
+    soft_delete_retention_days: int = 7
+    purge_protection: bool = False
+    public_network_access: bool = True  # dev: on, but denied except from the node subnet
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    mode: str = "none"  # none | letsencrypt
+    hostname: Optional[str] = None
+    email: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    mode: str = "both"  # both | internal | external | none
+    internal_ip: str = "10.40.15.250"
+    replicas: int = 1
+    rate_limit_per_second: int = 10
+    rate_limit_burst: int = 20
+    api_key_auth: bool = True
+    request_timeout_seconds: int = 600
+    tls: TlsConfig = TlsConfig()
+
+    @property
+    def internal(self) -> bool:
+        return self.mode in ("both", "internal")
+
+    @property
+    def external(self) -> bool:
+        return self.mode in ("both", "external")
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     project: str
     stack: str
@@ -112,6 +186,11 @@ class PlatformConfig:
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     gpu: GpuConfig = field(default_factory=GpuConfig)
     model_store: ModelStoreConfig = field(default_factory=ModelStoreConfig)
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
+    webui: WebUiConfig = field(default_factory=WebUiConfig)
+    postgres: PostgresConfig = field(default_factory=PostgresConfig)
+    key_vault: KeyVaultConfig = field(default_factory=KeyVaultConfig)
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
 
     @property
     def tags(self) -> dict[str, str]:

@@ -24,7 +24,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev": ("dev", {}),
     "prod": ("prod", {}),
     "dev-operator": ("dev", {"gpu": {"driver": "operator", "vmSize": "Standard_ND96asr_v4"}}),
-    "dev-smb-nogpu": ("dev", {"gpu": {"enabled": False}, "modelStore": {"protocol": "smb", "preloadDryRun": True}}),
+    "dev-smb-nogpu": ("dev", {"gpu": {"enabled": False}, "modelStore": {"protocol": "smb", "preloadDryRun": True},
+                              "gateway": {"mode": "internal", "apiKeyAuth": False}, "webui": {"enabled": False}}),
+    "dev-gpu": ("dev", {"inference": {"accelerator": "gpu"}}),
+    "prod-tls": ("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
+                                               "email": "platform@example.com"}}}),
 }
 
 

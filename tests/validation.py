@@ -58,12 +58,20 @@ def _structural(schema: Any) -> Any:
     return schema
 
 
+# A version whose schema is the same as another's, when the vendored CRD file only lists the older name
+# (see tests/data/crds/README.md).
+CRD_VERSION_ALIASES = {("secrets-store.csi.x-k8s.io", "v1"): "v1alpha1"}
+LOCAL_CRDS = Path(__file__).resolve().parent / "data" / "crds"
+
+
 def validate_custom(obj: dict[str, Any], crd_dir: Path) -> None:
     api_version = obj["apiVersion"]
-    key = (group_of(api_version), api_version.split("/")[-1], obj["kind"])
-    schema = _crd_index(str(crd_dir)).get(key)
+    group, version = group_of(api_version), api_version.split("/")[-1]
+    version = CRD_VERSION_ALIASES.get((group, version), version)
+    key = (group, version, obj["kind"])
+    schema = _crd_index(str(crd_dir)).get(key) or _crd_index(str(LOCAL_CRDS)).get(key)
     if schema is None:
-        raise LookupError(f"no CRD for {key} under {crd_dir}")
+        raise LookupError(f"no CRD for {key} under {crd_dir} or {LOCAL_CRDS}")
     schema = _structural(schema)
     # metadata is validated by the API server's ObjectMeta, not the CRD schema
     schema.get("properties", {}).pop("metadata", None)
@@ -72,10 +80,14 @@ def validate_custom(obj: dict[str, Any], crd_dir: Path) -> None:
 
 # ---- Helm values ------------------------------------------------------------------------------------------------
 
+# Kubernetes label/annotation/selector maps: their keys are label names, not chart settings.
+FREE_FORM_MAPS = {"nodeSelector", "labels", "annotations", "podLabels", "podAnnotations", "matchLabels"}
+
+
 def unknown_values_keys(ours: Any, upstream: Any, path: str = "") -> Iterator[str]:
-    """Keys we set that the chart's values.yaml does not have. A map the chart leaves empty ({}) is free-form, and a
-    list is replaced whole by Helm, so the walk stops there."""
-    if not isinstance(ours, dict):
+    """Keys we set that the chart's values.yaml does not have. A map the chart leaves empty ({}) is free-form, a
+    label map takes any label, and a list is replaced whole by Helm, so the walk stops there."""
+    if not isinstance(ours, dict) or path.rsplit(".", 1)[-1] in FREE_FORM_MAPS:
         return
     if not isinstance(upstream, dict):
         if upstream is None and path:
@@ -94,6 +106,8 @@ def unknown_values_keys(ours: Any, upstream: Any, path: str = "") -> Iterator[st
 
 def chart_values(chart_dir: Path) -> dict[str, Any]:
     values = yaml.safe_load((chart_dir / "values.yaml").read_text()) or {}
+    # Istio keeps its defaults under this key as a Helm workaround; users set the same keys at the top level.
+    values = {**values.pop("_internal_defaults_do_not_set", {}), **values}
     subcharts = chart_dir / "charts"
     if subcharts.is_dir():  # a vendored subchart's values live under its name (or alias) in the parent's values
         for sub in subcharts.iterdir():

@@ -166,6 +166,16 @@ def _mock_state(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dic
             state["identityProfile"] = {"kubeletidentity": {"clientId": "kubelet-client", "objectId": "kubelet-obj",
                                                             "resourceId": f"{rid}-agentpool"}}
             state["fqdn"] = f"{azure_name}.hcp.westeurope.azmk8s.io"
+            state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal",
+                                 "tenantId": TENANT}
+        elif kind == "UserAssignedIdentity":
+            state.update(clientId=f"{azure_name}-client", principalId=f"{azure_name}-principal", tenantId=TENANT)
+        elif kind == "PublicIPAddress":
+            state["ipAddress"] = "20.0.0.10"
+        elif kind == "Server":
+            state["fullyQualifiedDomainName"] = f"{azure_name}.postgres.database.azure.com"
+        elif kind == "Vault":
+            state["properties"] = {**inputs.get("properties", {}), "vaultUri": f"https://{azure_name}.vault.azure.net/"}
         return rid, state
     if type_.startswith("random:"):
         state["result"] = "offline-random-value"

@@ -1,0 +1,99 @@
+"""Pure decisions of the InferenceStack: scheduling for CPU or GPU, Ollama settings, the router's nginx config.
+
+Kept apart from the component so they are unit-tested without Pulumi.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+OLLAMA_PORT = 11434
+ROUTER_PORT = 8080
+WEBUI_PORT = 8080
+SECRETS_MOUNT = "/mnt/secrets-store"
+API_KEY_MAP_OBJECT = "gateway-api-key-map"
+
+
+def ollama_scheduling(accelerator: str, cpu_selector: dict[str, str], gpu_selector: dict[str, str],
+                      gpu_tolerations: list[dict[str, str]], gpus: int) -> dict[str, Any]:
+    """The one place CPU and GPU mode differ: where the pod runs and whether it asks for GPUs."""
+    if accelerator == "gpu":
+        return {"node_selector": gpu_selector, "tolerations": gpu_tolerations,
+                "extra_limits": {"nvidia.com/gpu": str(gpus)}}
+    return {"node_selector": cpu_selector, "tolerations": [], "extra_limits": {}}
+
+
+def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_models: int) -> dict[str, str]:
+    return {
+        "OLLAMA_HOST": f"0.0.0.0:{OLLAMA_PORT}",
+        "OLLAMA_MODELS": models_path,
+        "OLLAMA_NUM_PARALLEL": str(num_parallel),
+        "OLLAMA_KEEP_ALIVE": keep_alive,
+        "OLLAMA_MAX_LOADED_MODELS": str(max_loaded_models),
+        "OLLAMA_NOPRUNE": "true",  # the shared store is read-only for servers; never prune it at start
+        "HOME": "/tmp",  # Ollama keeps its key pair under $HOME/.ollama
+    }
+
+
+def resources(cpu_request: str, cpu_limit: Optional[str], memory_request: str, memory_limit: str,
+              extra_limits: Optional[dict[str, str]] = None) -> dict[str, dict[str, str]]:
+    limits = {"memory": memory_limit, **(extra_limits or {})}
+    if cpu_limit:
+        limits["cpu"] = cpu_limit
+    return {"requests": {"cpu": cpu_request, "memory": memory_request}, "limits": limits}
+
+
+def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_auth: bool,
+                      trusted_cidrs: list[str], timeout_seconds: int) -> str:
+    """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
+    long enough for streamed answers. Client addresses come from the gateway's X-Forwarded-For."""
+    trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
+    auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"
+            f"      include {SECRETS_MOUNT}/{API_KEY_MAP_OBJECT};\n    }}\n") if api_key_auth else ""
+    check = "        if ($api_key_valid = 0) { return 401; }\n" if api_key_auth else ""
+    return f"""worker_processes auto;
+pid /tmp/nginx.pid;
+events {{ worker_connections 4096; }}
+http {{
+    client_body_temp_path /tmp/client_temp;
+    proxy_temp_path /tmp/proxy_temp;
+    fastcgi_temp_path /tmp/fastcgi_temp;
+    uwsgi_temp_path /tmp/uwsgi_temp;
+    scgi_temp_path /tmp/scgi_temp;
+    server_tokens off;
+    client_max_body_size 32m;
+    real_ip_header X-Forwarded-For;
+    real_ip_recursive on;
+{trust}
+    limit_req_zone $binary_remote_addr zone=per_client:10m rate={rate_per_second}r/s;
+    limit_req_status 429;
+{auth}    upstream model_server {{
+        server {upstream};
+        keepalive 32;
+    }}
+    server {{
+        listen {ROUTER_PORT};
+        location = /healthz {{ access_log off; return 200 "ok\\n"; }}
+        location / {{
+{check}        limit_req zone=per_client burst={burst} nodelay;
+        proxy_pass http://model_server;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Authorization "";
+        proxy_buffering off;
+        proxy_read_timeout {timeout_seconds}s;
+        proxy_send_timeout {timeout_seconds}s;
+        }}
+    }}
+}}
+"""
+
+
+def api_key_map_line(api_key: str) -> str:
+    """The nginx map entry accepting one bearer key; stored in Key Vault, mounted by the CSI driver."""
+    return f'"Bearer {api_key}" 1;\n'
+
+
+def key_vault_objects(names: list[str]) -> str:
+    """The `objects` parameter of an Azure SecretProviderClass (a YAML document in a string)."""
+    items = "\n".join(f"    - |\n      objectName: {n}\n      objectType: secret" for n in names)
+    return f"array:\n{items}\n"

@@ -1,0 +1,67 @@
+"""WorkloadIdentity: a user-assigned managed identity federated with one Kubernetes ServiceAccount, so pods using
+that account get Entra tokens without any stored credential."""
+from __future__ import annotations
+
+from typing import Optional, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pulumi_azure_native import managedidentity
+from typing_extensions import NotRequired
+
+from . import PACKAGE
+
+TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
+USE_LABEL = "azure.workload.identity/use"  # pods carrying this label get the token projected
+
+
+class WorkloadIdentityArgs(TypedDict):
+    location: str
+    resource_group_name: pulumi.Input[str]
+    identity_name: str
+    oidc_issuer_url: pulumi.Input[str]
+    namespace: pulumi.Input[str]
+    service_account_name: str
+    kubernetes_provider: k8s.Provider
+    tags: NotRequired[dict[str, str]]
+
+
+def federated_subject(namespace: str, service_account: str) -> str:
+    return f"system:serviceaccount:{namespace}:{service_account}"
+
+
+class WorkloadIdentity(pulumi.ComponentResource):
+    client_id: pulumi.Output[str]
+    """Client id of the identity (goes into the ServiceAccount annotation and SecretProviderClass)."""
+    principal_id: pulumi.Output[str]
+    """Object id, for role assignments."""
+    service_account_name: pulumi.Output[str]
+    """The federated ServiceAccount."""
+
+    def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(f"{PACKAGE}:index:WorkloadIdentity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-id", resource_name_=args["identity_name"], resource_group_name=args["resource_group_name"],
+            location=args["location"], tags=args.get("tags", {}), opts=child)
+        managedidentity.FederatedIdentityCredential(
+            f"{name}-federation",
+            federated_identity_credential_resource_name=f"{args['service_account_name']}-federation",
+            resource_name_=identity.name,
+            resource_group_name=args["resource_group_name"],
+            issuer=args["oidc_issuer_url"],
+            subject=pulumi.Output.from_input(args["namespace"]).apply(
+                lambda ns: federated_subject(ns, args["service_account_name"])),
+            audiences=[TOKEN_EXCHANGE_AUDIENCE],
+            opts=child)
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=args["service_account_name"], namespace=args["namespace"],
+                annotations={"azure.workload.identity/client-id": identity.client_id}),
+            automount_service_account_token=False,  # the projected workload-identity token needs no API token
+            opts=pulumi.ResourceOptions(parent=self, provider=args["kubernetes_provider"]))
+        self.client_id = identity.client_id
+        self.principal_id = identity.principal_id
+        self.service_account_name = account.metadata.name
+        self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id})
