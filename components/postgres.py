@@ -65,6 +65,8 @@ class PostgresServer(pulumi.ComponentResource):
         password = random.RandomPassword(f"{name}-admin-password", length=40, special=True,
                                          override_special="-_", min_lower=2, min_upper=2, min_numeric=2,
                                          opts=child)
+        # random marks `result` secret itself, but say so here too: the mocks (and readers) see it explicitly.
+        admin_password = pulumi.Output.secret(password.result)
         # Private access: the zone name must end in .postgres.database.azure.com.
         zone = privatedns.PrivateZone(
             f"{name}-dns", private_zone_name=f"{args['server_name']}.private.postgres.database.azure.com",
@@ -96,7 +98,7 @@ class PostgresServer(pulumi.ComponentResource):
                                           password_auth=pg.PasswordBasedAuth.ENABLED,
                                           tenant_id=args["key_vault"].tenant_id),
             administrator_login=ADMIN_LOGIN,
-            administrator_login_password=password.result,
+            administrator_login_password=admin_password,
             create_mode=pg.CreateMode.CREATE,
             tags=args.get("tags", {}),
             opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[link],
@@ -116,10 +118,10 @@ class PostgresServer(pulumi.ComponentResource):
         vault = args["key_vault"]
         self.admin_password_secret = "postgres-admin-password"
         self.database_url_secret = "openwebui-database-url"
-        vault.secret(self.admin_password_secret, password.result, "text/plain")
+        vault.secret(self.admin_password_secret, admin_password, "text/plain")
         fqdn = server.fully_qualified_domain_name
         vault.secret(self.database_url_secret,
-                     pulumi.Output.all(password.result, fqdn).apply(
+                     pulumi.Output.all(admin_password, fqdn).apply(
                          lambda v: database_url(ADMIN_LOGIN, v[0], v[1], database_name)),
                      "application/x-postgresql-url")
         self.server_name = server.name

@@ -15,6 +15,8 @@ OLLAMA_MODELS: dict[str, float] = {
     "qwen2.5:7b": 4.7,
     "deepseek-r1:8b": 5.2,
     "gpt-oss:20b": 14.0,
+    "qwen2.5:32b": 20.0,
+    "llama3.1:70b": 43.0,
     "nomic-embed-text": 0.27,
 }
 

@@ -80,6 +80,26 @@ BAD_CONFIGS = [
     ("prod", {"protectStatefulResources": False}, "protectStatefulResources must be true when environment is 'prod'"),
     ("prod", {"cluster": {"disableLocalAccounts": False}}, "cluster.disableLocalAccounts must be true when environment is 'prod'"),
     ("prod", {"modelStore": {"redundancy": "LRS"}}, "modelStore.redundancy must be 'ZRS' when the prod cluster spans zones"),
+    # InferenceStack
+    ("prod", {"inference": {"replicas": 0}}, "inference.replicas (0) must be >= 1 when environment is 'prod'"),
+    ("dev", {"inference": {"resources": {"memoryRequest": "8Gi", "memoryLimit": "4Gi"}}}, "inference.resources.memoryLimit (4Gi) must be >= inference.resources.memoryRequest (8Gi)"),
+    ("dev", {"inference": {"resources": {"cpuRequest": "two"}}}, "inference.resources.cpuRequest 'two' is not a Kubernetes quantity"),
+    ("dev", {"inference": {"accelerator": "tpu"}}, "inference.accelerator 'tpu' is not allowed; allowed: cpu, gpu"),
+    ("dev", {"inference": {"accelerator": "gpu"}, "gpu": {"enabled": False}}, "inference.accelerator 'gpu' needs gpu.enabled true"),
+    ("dev", {"inference": {"accelerator": "gpu"}, "modelStore": {"models": ["llama3.1:70b"], "sizeGib": 100}}, "modelStore.models ['llama3.1:70b'] do not fit in 16 GiB of GPU memory"),
+    ("dev", {"inference": {"keepAlive": "forever"}}, "inference.keepAlive 'forever' must be a duration"),
+    ("dev", {"gateway": {"rateLimitPerSecond": 0}}, "gateway.rateLimitPerSecond (0) must be >= 1"),
+    ("dev", {"gateway": {"mode": "public"}}, "gateway.mode 'public' is not allowed; allowed: both, internal, external, none"),
+    ("dev", {"gateway": {"internalIp": "10.99.0.5"}}, "gateway.internalIp (10.99.0.5) must be a host address in network.nodeSubnetCidr"),
+    ("dev", {"gateway": {"requestTimeoutSeconds": 30}}, "gateway.requestTimeoutSeconds (30) must be >= 300"),
+    ("dev", {"gateway": {"tls": {"mode": "letsencrypt"}}}, "gateway.tls.hostname '' must be a DNS name"),
+    ("dev", {"webui": {"replicas": 3, "maxReplicas": 2}}, "webui.maxReplicas (2) must be >= webui.replicas (3)"),
+    ("dev", {"postgres": {"version": "12"}}, "postgres.version '12' is not allowed; allowed: 16, 17, 18"),
+    ("dev", {"postgres": {"highAvailability": True}}, "postgres.highAvailability needs tier 'GeneralPurpose'"),
+    ("dev", {"postgres": {"tier": "GeneralPurpose"}}, "postgres.skuName 'Standard_B1ms' does not belong to tier 'GeneralPurpose'"),
+    ("dev", {"postgres": {"backupRetentionDays": 40}}, "postgres.backupRetentionDays (40) must be <= 35"),
+    ("prod", {"keyVault": {"publicNetworkAccess": True}}, "keyVault.publicNetworkAccess must be false when environment is 'prod'"),
+    ("prod", {"keyVault": {"purgeProtection": False}}, "keyVault.purgeProtection must be true when environment is 'prod'"),
 ]
 
 

@@ -132,8 +132,10 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None) -> dict
 # ---- mocks ------------------------------------------------------------------------------------------------------
 
 # Most specific first: a FileShare has accountName and shareName, an AgentPool resourceName and agentPoolName.
-_NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "accountName", "vaultName", "serverName",
-                "virtualNetworkName", "resourceName", "resourceGroupName")
+_NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "secretName", "databaseName",
+                "configurationName", "federatedIdentityCredentialResourceName", "virtualNetworkLinkName",
+                "privateDnsZoneGroupName", "privateEndpointName", "publicIpAddressName", "privateZoneName",
+                "accountName", "vaultName", "serverName", "virtualNetworkName", "resourceName", "resourceGroupName")
 
 
 def _fake_kubeconfig(cluster: str) -> str:

@@ -1,0 +1,251 @@
+"""InferenceStack, KeyVault, PostgresServer and GatewayAccess as the real program registers them under mocks."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.inference_specs import api_key_map_line, key_vault_objects, router_nginx_conf
+from components.key_vault import secret_expiry
+from tools.plan import resources_document
+
+from .conftest import variant
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+MOCK_SECRETS = ("offline-random-value", "offline-fake-key")
+
+
+def deployment(plan, name):
+    return next(r for r in plan.of_type(DEPLOYMENT) if r.inputs["metadata"]["name"] == name).inputs
+
+
+def diff_paths(a, b, path=""):
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [p for k in sorted(set(a) | set(b)) for p in diff_paths(a.get(k), b.get(k), f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [p for i, (x, y) in enumerate(zip(a, b)) for p in diff_paths(x, y, f"{path}[{i}]")]
+    return [] if a == b else [path]
+
+
+def test_cpu_to_gpu_changes_only_scheduling_and_resources():
+    cpu, gpu = deployment(variant("dev"), "ollama"), deployment(variant("dev-gpu"), "ollama")
+    changed = diff_paths(cpu, gpu)
+    assert changed and all(p.startswith((".spec.template.spec.nodeSelector", ".spec.template.spec.tolerations",
+                                         ".spec.template.spec.containers[0].resources")) for p in changed), changed
+    pod = gpu["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"llm-platform/accelerator": "nvidia"}
+    assert {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+            "effect": "NoSchedule"} in pod["tolerations"]
+    assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert cpu["spec"]["template"]["spec"]["nodeSelector"] == {"llm-platform/pool": "cpu"}
+
+
+def test_ollama_is_pinned_hardened_probed_and_reads_the_shared_store(dev):
+    d = deployment(dev, "ollama")
+    pod = d["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    assert c["image"].startswith("docker.io/ollama/ollama:") and not c["image"].endswith(":latest")
+    assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True
+    sc = c["securityContext"]
+    assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"]
+    assert sc["seccompProfile"]["type"] == "RuntimeDefault" and sc["runAsNonRoot"] is True
+    assert c["startupProbe"]["failureThreshold"] * c["startupProbe"]["periodSeconds"] >= 600
+    assert c["readinessProbe"]["httpGet"]["port"] == 11434 and c["livenessProbe"]["httpGet"]["path"] == "/"
+    env = {e["name"]: e["value"] for e in c["env"]}
+    assert env["OLLAMA_MODELS"] == "/models" and env["OLLAMA_NUM_PARALLEL"] == "2"
+    assert env["OLLAMA_KEEP_ALIVE"] == "30m" and env["OLLAMA_MAX_LOADED_MODELS"] == "1"
+    assert pod["volumes"][0]["persistentVolumeClaim"]["claimName"] == "models"
+    assert {t["topologyKey"] for t in pod["topologySpreadConstraints"]} == {"kubernetes.io/hostname",
+                                                                            "topology.kubernetes.io/zone"}
+    prod_env = {e["name"]: e["value"] for e in deployment(variant("prod"), "ollama")["spec"]["template"]["spec"][
+        "containers"][0]["env"]}
+    assert prod_env["OLLAMA_NUM_PARALLEL"] == "4" and prod_env["OLLAMA_MAX_LOADED_MODELS"] == "2"
+
+
+def test_every_workload_has_a_disruption_budget(any_plan):
+    budgets = {r.inputs["metadata"]["name"] for r in any_plan.of_type("kubernetes:policy/v1:PodDisruptionBudget")}
+    deployments = {r.inputs["metadata"]["name"] for r in any_plan.of_type(DEPLOYMENT)}
+    assert deployments <= budgets
+
+
+def test_network_policies_admit_only_the_gateway_ui_and_jobs_to_ollama(dev):
+    policies = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in
+                dev.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
+    ollama = policies["ollama-ingress"]
+    assert ollama["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "ollama"}
+    sources = ollama["ingress"][0]["from"]
+    assert sources[0]["podSelector"]["matchExpressions"][0]["values"] == ["router", "open-webui"]
+    assert sources[1]["podSelector"]["matchExpressions"][0] == {"key": "batch.kubernetes.io/job-name",
+                                                                "operator": "Exists"}
+    for name in ("router-ingress", "open-webui-ingress"):
+        assert "namespaceSelector" in policies[name]["ingress"][0]["from"][0]
+
+
+def test_open_webui_is_stateless_on_postgres_with_secrets_from_key_vault(dev, prod):
+    d = deployment(dev, "open-webui")
+    pod = d["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    env = {e["name"]: e for e in c["env"]}
+    assert env["VECTOR_DB"]["value"] == "pgvector"
+    for name in ("DATABASE_URL", "PGVECTOR_DB_URL", "WEBUI_SECRET_KEY"):
+        assert "value" not in env[name] and env[name]["valueFrom"]["secretKeyRef"]["name"] == "open-webui-secrets"
+    assert d["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
+    assert pod["serviceAccountName"] == "open-webui"
+    assert d["spec"]["replicas"] == 1 and deployment(prod, "open-webui")["spec"]["replicas"] == 3
+    uploads = dev.one("kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads").inputs
+    assert uploads["spec"]["accessModes"] == ["ReadWriteMany"]
+    hpa = dev.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 3)
+    spc = next(r.inputs for r in dev.of_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
+               if r.inputs["metadata"]["name"] == "open-webui-secrets")
+    assert spc["spec"]["parameters"]["clientID"] == "id-llmp-dev-open-webui-client"
+    assert spc["spec"]["parameters"]["usePodIdentity"] == "false"
+    assert spc["spec"]["secretObjects"][0]["secretName"] == "open-webui-secrets"
+    sa = next(r.inputs for r in dev.of_type("kubernetes:core/v1:ServiceAccount")
+              if r.inputs["metadata"]["name"] == "open-webui")
+    assert sa["metadata"]["annotations"]["azure.workload.identity/client-id"] == "id-llmp-dev-open-webui-client"
+    federation = next(r.inputs for r in dev.of_type("azure-native:managedidentity:FederatedIdentityCredential")
+                      if "open-webui" in r.name)
+    assert federation["subject"] == "system:serviceaccount:llm:open-webui"
+    assert federation["audiences"] == ["api://AzureADTokenExchange"]
+
+
+def test_no_secret_literal_in_env_outputs_or_plan_files(any_plan):
+    for r in any_plan.kubernetes_objects():
+        text = json.dumps(r.inputs)
+        if r.type != "kubernetes:core/v1:Secret":
+            assert not any(s in text for s in MOCK_SECRETS), r.name
+    for key, value in any_plan.outputs.items():
+        if key not in any_plan.secret_outputs:
+            assert not any(s in json.dumps(value) for s in MOCK_SECRETS), key
+    assert not any(s in json.dumps(resources_document(any_plan)) for s in MOCK_SECRETS)
+    for secret in any_plan.of_type("azure-native:keyvault:Secret"):
+        assert any(p.startswith("properties") for p in secret.secret_paths), secret.name
+
+
+def test_key_vault_secrets_have_content_type_and_expiry(dev):
+    secrets = dev.of_type("azure-native:keyvault:Secret")
+    assert {s.inputs["secretName"] for s in secrets} >= {"postgres-admin-password", "openwebui-database-url",
+                                                          "openwebui-secret-key", "gateway-api-key",
+                                                          "gateway-api-key-map"}
+    for s in secrets:
+        assert s.inputs["properties"]["contentType"] and s.inputs["properties"]["attributes"]["expires"] > 0
+
+
+def test_identities_may_only_read_secrets(dev):
+    readers = [r for r in dev.of_type("azure-native:authorization:RoleAssignment") if r.name.endswith("kv-reader")]
+    assert len(readers) == 2
+    for r in readers:
+        assert r.inputs["roleDefinitionId"].endswith("4633458b-17de-408a-b874-0445c86b69e6")
+        assert r.inputs["scope"].endswith("/Vault/kv-llmp-dev-7a1ba17d2ce9")
+
+
+def test_prod_postgres_and_key_vault_are_protected_and_private(prod, dev):
+    server = prod.one("azure-native:dbforpostgresql:Server")
+    vault = prod.one("azure-native:keyvault:Vault")
+    assert server.options["protect"] and vault.options["protect"]
+    assert prod.one("azure-native:dbforpostgresql:Database").options["protect"]
+    assert server.inputs["network"]["publicNetworkAccess"] == "Disabled"
+    assert server.inputs["network"]["delegatedSubnetResourceId"].endswith("/Subnet/postgres")
+    props = vault.inputs["properties"]
+    assert props["publicNetworkAccess"] == "Disabled" and props["enablePurgeProtection"] is True
+    assert props["enableRbacAuthorization"] is True and props["softDeleteRetentionInDays"] == 90
+    endpoint = prod.one("azure-native:network:PrivateEndpoint").inputs
+    assert endpoint["privateLinkServiceConnections"][0]["groupIds"] == ["vault"]
+    assert not dev.one("azure-native:dbforpostgresql:Server").options["protect"]
+    assert dev.of_type("azure-native:dbforpostgresql:FirewallRule") == []  # dev is private too: no 0.0.0.0 rule
+    dev_acl = dev.one("azure-native:keyvault:Vault").inputs["properties"]["networkAcls"]
+    assert dev_acl["defaultAction"] == "Deny" and len(dev_acl["virtualNetworkRules"]) == 1
+
+
+def test_postgres_settings_per_stack(dev, prod):
+    d, p = dev.one("azure-native:dbforpostgresql:Server").inputs, prod.one("azure-native:dbforpostgresql:Server").inputs
+    assert int(d["version"]) >= 16 and int(p["version"]) >= 16
+    assert d["sku"]["tier"] == "Burstable" and p["sku"]["tier"] == "GeneralPurpose"
+    assert d["highAvailability"]["mode"] == "Disabled" and p["highAvailability"]["mode"] == "ZoneRedundant"
+    assert d["backup"] == {"backupRetentionDays": 7, "geoRedundantBackup": "Disabled"}
+    assert p["backup"] == {"backupRetentionDays": 35, "geoRedundantBackup": "Enabled"}
+    assert d["storage"]["autoGrow"] == "Enabled" and d["authConfig"]["activeDirectoryAuth"] == "Enabled"
+    params = {r.inputs["configurationName"]: r.inputs["value"]
+              for r in dev.of_type("azure-native:dbforpostgresql:Configuration")}
+    assert params == {"azure.extensions": "VECTOR", "require_secure_transport": "ON"}
+    assert dev.one("azure-native:dbforpostgresql:Database").inputs["databaseName"] == "openwebui"
+
+
+def test_gateways_internal_and_external_on_cpu_nodes(dev):
+    gateways = {r.inputs["metadata"]["name"]: r.inputs["spec"]
+                for r in dev.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+    assert set(gateways) == {"internal-gateway", "external-gateway"}
+    internal = gateways["internal-gateway"]["infrastructure"]["annotations"]
+    assert internal["service.beta.kubernetes.io/azure-load-balancer-internal"] == "true"
+    assert internal["service.beta.kubernetes.io/azure-load-balancer-ipv4"] == "10.40.15.250"
+    external = gateways["external-gateway"]["infrastructure"]["annotations"]
+    assert external["service.beta.kubernetes.io/azure-pip-name"] == "pip-llmp-dev-gateway"
+    assert all(g["gatewayClassName"] == "istio" for g in gateways.values())
+    istiod = next(r for r in dev.helm_releases() if r.inputs["chart"] == "istiod").inputs["values"]
+    klass = istiod["gatewayClasses"]["istio"]
+    assert klass["deployment"]["spec"]["template"]["spec"]["nodeSelector"] == {"llm-platform/pool": "cpu"}
+    assert klass["service"]["spec"]["externalTrafficPolicy"] == "Local"
+    assert dev.outputs["gatewayInternalAddress"] == "10.40.15.250" and dev.outputs["gatewayExternalAddress"]
+
+
+def test_internal_only_gateway_variant():
+    plan = variant("dev-smb-nogpu")
+    names = {r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+    assert names == {"internal-gateway"} and plan.of_type("azure-native:network:PublicIPAddress") == []
+    routes = plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+    assert [r.inputs["metadata"]["name"] for r in routes] == ["api-route"]  # no UI when Open-WebUI is off
+
+
+def test_routes_publish_ui_and_api_with_long_timeouts(dev):
+    routes = {r.inputs["metadata"]["name"]: r.inputs["spec"]
+              for r in dev.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")}
+    assert routes["ui-route"]["rules"][0]["backendRefs"] == [{"name": "open-webui", "port": 8080}]
+    assert routes["api-route"]["rules"][0]["backendRefs"] == [{"name": "router", "port": 8080}]
+    for spec in routes.values():
+        assert {p["name"] for p in spec["parentRefs"]} == {"internal-gateway", "external-gateway"}
+        timeouts = spec["rules"][0]["timeouts"]
+        assert int(timeouts["request"].rstrip("s")) >= 300 and timeouts["backendRequest"] == timeouts["request"]
+    assert {p["sectionName"] for p in routes["api-route"]["parentRefs"]} == {"api"}
+
+
+def test_router_limits_per_client_with_429_and_requires_a_key(dev):
+    conf = dev.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+    assert "limit_req_zone $binary_remote_addr zone=per_client:10m rate=10r/s;" in conf
+    assert "limit_req_status 429;" in conf and "burst=20 nodelay" in conf
+    assert "include /mnt/secrets-store/gateway-api-key-map;" in conf and "return 401" in conf
+    assert "set_real_ip_from 192.168.0.0/16;" in conf and "proxy_read_timeout 600s;" in conf
+    router = deployment(dev, "router")["spec"]["template"]["spec"]
+    assert router["nodeSelector"] == {"llm-platform/pool": "cpu"}
+    assert router["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_tls_variant_issues_a_lets_encrypt_certificate():
+    plan = variant("prod-tls")
+    issuer = plan.one("kubernetes:cert-manager.io/v1:ClusterIssuer").inputs["spec"]["acme"]
+    assert issuer["email"] == "platform@example.com"
+    assert issuer["solvers"][0]["http01"]["gatewayHTTPRoute"]["parentRefs"][0]["sectionName"] == "acme"
+    cert = plan.one("kubernetes:cert-manager.io/v1:Certificate").inputs["spec"]
+    assert cert["dnsNames"] == ["llm.example.com"]
+    gateway = next(r.inputs["spec"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+                   if r.inputs["metadata"]["name"] == "external-gateway")
+    https = [lst for lst in gateway["listeners"] if lst["protocol"] == "HTTPS"]
+    assert {lst["port"] for lst in https} == {443, 8443}
+    assert all(lst["tls"]["certificateRefs"][0]["name"] == "gateway-tls" for lst in https)
+
+
+def test_pure_helpers():
+    assert api_key_map_line("abc") == '"Bearer abc" 1;\n'
+    assert "objectName: db-url" in key_vault_objects(["db-url"])
+    conf = router_nginx_conf("ollama:11434", 5, 0, False, [], 300)
+    assert "return 401" not in conf and "rate=5r/s" in conf
+    from datetime import date
+    assert secret_expiry(date(2026, 11, 25)) == secret_expiry(date(2026, 1, 1)) > secret_expiry(date(2025, 6, 1))
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_outputs_name_the_endpoints(name):
+    outputs = variant(name).outputs
+    assert outputs["webUiUrl"].startswith("http://") and outputs["modelApiUrl"].endswith(":8080")
+    assert outputs["apiKeySecret"] == "gateway-api-key"
