@@ -11,6 +11,7 @@ import pulumi_random as random
 from typing_extensions import NotRequired
 
 from config.charts import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, ROUTER_IMAGE
+from config.naming import content_suffix
 
 from . import PACKAGE
 from .gateway import API_LISTENER, UI_LISTENER
@@ -228,13 +229,12 @@ class InferenceStack(pulumi.ComponentResource):
             mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT, read_only=True))
             account_name = identity.service_account_name
             pod_labels[USE_LABEL] = "true"
+        conf = router_nginx_conf(f"ollama:{OLLAMA_PORT}",  # resolved at start through the pod's DNS search path
+                                 a.get("rate_limit_per_second", 10), a.get("rate_limit_burst", 20), auth,
+                                 a.get("trusted_proxy_cidrs", []), timeout)
         k8s.core.v1.ConfigMap(
             f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
-            data={"nginx.conf": router_nginx_conf(
-                f"ollama:{OLLAMA_PORT}",  # resolved at start through the pod's DNS search path
-                a.get("rate_limit_per_second", 10), a.get("rate_limit_burst", 20), auth,
-                a.get("trusted_proxy_cidrs", []), timeout)},
-            opts=self._k8s)
+            data={"nginx.conf": conf}, opts=self._k8s)
         replicas = 2
         k8s.apps.v1.Deployment(
             f"{name}-router",
@@ -243,7 +243,9 @@ class InferenceStack(pulumi.ComponentResource):
                 replicas=replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=pod_labels),
+                    # a config change rolls the pods (nginx reads its config only at start)
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=pod_labels, annotations={
+                        "llm-platform/config-hash": content_suffix(conf)}),
                     spec=k8s.core.v1.PodSpecArgs(
                         service_account_name=account_name,
                         automount_service_account_token=False,
