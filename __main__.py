@@ -7,12 +7,18 @@ from dataclasses import asdict
 import pulumi
 
 from components import kube
+from pulumi_azure_native import resources
+
 from components.aks_cluster import AksCluster
+from components.azure_monitoring import AzureMonitoring
 from components.gateway import ROUTES_LABEL, GatewayAccess
 from components.gpu_node_pool import GpuNodePool
 from components.inference_stack import InferenceStack
 from components.key_vault import KeyVault
+from components.inference_specs import OLLAMA_PORT, scaled_hosts
+from components.model_autoscaler import ModelAutoscaler
 from components.model_store import ModelStore
+from components.observability import EXTERNAL_SCALER, INTERCEPTOR_HOST, INTERCEPTOR_PORT, KEDA_NS, Observability
 from components.postgres import PostgresServer
 from config import ConfigError, naming
 from config.runtime import load_platform_config
@@ -23,13 +29,30 @@ except ConfigError as error:
     raise pulumi.RunError(str(error)) from None  # a clean message, no traceback
 
 env, prefix = cfg.environment, cfg.prefix
-cluster_cfg = cfg.cluster
+cluster_cfg, obs_cfg, scaling = cfg.cluster, cfg.observability, cfg.autoscaling
+
+# The platform's resource group (or the one the stack names), shared by the cluster and its monitoring.
+group_name = cfg.resource_group_name or naming.resource_group_name(prefix, env)
+resource_group = group_name if cfg.resource_group_name else resources.ResourceGroup(
+    "platform-rg", resource_group_name=group_name, location=cfg.location, tags=cfg.tags).name
+
+monitoring = None
+if obs_cfg.enabled:
+    monitoring = AzureMonitoring("monitoring", {
+        "location": cfg.location,
+        "resource_group_name": resource_group,
+        "name_prefix": f"{prefix}-{env}",
+        "log_retention_days": obs_cfg.log_retention_days,
+        "alert_emails": list(obs_cfg.alert_emails),
+        "managed_grafana": obs_cfg.managed_grafana,
+        "tags": cfg.tags,
+    })
 
 cluster = AksCluster("platform", {
     "location": cfg.location,
     "cluster_name": naming.cluster_name(prefix, env),
-    "resource_group_name": cfg.resource_group_name or naming.resource_group_name(prefix, env),
-    "existing_resource_group": cfg.resource_group_name is not None,
+    "resource_group_name": resource_group,
+    "existing_resource_group": True,
     "vnet_name": naming.vnet_name(prefix, env),
     "network": asdict(cfg.network),
     "system_pool": asdict(cluster_cfg.system_pool),
@@ -48,6 +71,8 @@ cluster = AksCluster("platform", {
     "authorized_ip_ranges": list(cluster_cfg.api_access.authorized_ip_ranges),
     "kubelogin_mode": cluster_cfg.kubelogin_mode,
     "grant_deployer_admin": cluster_cfg.grant_deployer_admin,
+    "log_analytics_workspace_id": monitoring.log_analytics_workspace_id if monitoring else None,
+    "managed_prometheus": monitoring is not None,
     "tags": cfg.tags,
 })
 
@@ -151,6 +176,7 @@ if gw_cfg.mode != "none":
     })
 
 inf = cfg.inference
+scale_requests = scaling.mode == "requests"
 stack = InferenceStack("inference", {
     "kubernetes_provider": cluster.provider,
     "namespace": inference_ns.metadata.name,
@@ -185,8 +211,68 @@ stack = InferenceStack("inference", {
     "api_key_auth": gw_cfg.api_key_auth,
     "request_timeout_seconds": gw_cfg.request_timeout_seconds,
     "trusted_proxy_cidrs": [cluster.pod_cidr],
+    "autoscaled": scaling.mode != "none",
+    "scaled_access": {"host": INTERCEPTOR_HOST, "port": INTERCEPTOR_PORT, "namespace": KEDA_NS}
+    if scale_requests else None,
     "tags": cfg.tags,
 })
+
+observability = None
+if monitoring is not None:
+    observability = Observability("observability", {
+        "kubernetes_provider": cluster.provider,
+        "cpu_node_selector": cluster.cpu_node_selector,
+        "location": cfg.location,
+        "resource_group_name": resource_group,
+        "name_prefix": f"{prefix}-{env}",
+        "cluster_id": cluster.cluster_id,
+        "cluster_name": cluster.cluster_name,
+        "log_analytics_workspace_id": monitoring.log_analytics_workspace_id,
+        "monitor_workspace_id": monitoring.monitor_workspace_id,
+        "action_group_id": monitoring.action_group_id,
+        "key_vault": vault,
+        "app_namespace": cfg.namespace,
+        "postgres_server_id": database.server_id,
+        "gpu_enabled": gpu is not None,
+        "gpu_driver": cfg.gpu.driver,
+        "gpu_node_selector": gpu.node_selector if gpu else {},
+        "gpu_tolerations": gpu.tolerations if gpu else [],
+        "gateway_namespace": gateway.namespace if gateway else None,
+        "keda": scale_requests,
+        "prometheus_retention": obs_cfg.prometheus_retention,
+        "prometheus_storage_gib": obs_cfg.prometheus_storage_gib,
+        "grafana_storage_gib": obs_cfg.grafana_storage_gib,
+        "latency_slo_seconds": obs_cfg.latency_slo_seconds,
+        "error_ratio_slo": obs_cfg.error_ratio_slo,
+        "gpu_memory_alert_percent": obs_cfg.gpu_memory_alert_percent,
+        "vllm_dashboard": obs_cfg.vllm_dashboard,
+        "request_timeout_seconds": gw_cfg.request_timeout_seconds,
+        "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds,
+        "tags": cfg.tags,
+    })
+
+if scaling.mode != "none":
+    ModelAutoscaler("ollama-autoscaler", {
+        "kubernetes_provider": cluster.provider,
+        "namespace": cfg.namespace,
+        "deployment": "ollama",
+        "service": "ollama",
+        "port": OLLAMA_PORT,
+        "mode": scaling.mode,
+        "min_replicas": scaling.min_replicas,
+        "max_replicas": scaling.max_replicas,
+        "accelerator": inf.accelerator,
+        "hosts": scaled_hosts(cfg.namespace),
+        "target_in_flight": scaling.target_in_flight,
+        "gpu_memory_target_percent": scaling.gpu_memory_target_percent,
+        "cpu_target_percent": scaling.cpu_target_percent,
+        "scale_down_stabilization_seconds": scaling.scale_down_stabilization_seconds,
+        "request_timeout_seconds": gw_cfg.request_timeout_seconds,
+        "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds,
+        "prometheus_url": observability.prometheus_url if observability else "",
+        "external_scaler": EXTERNAL_SCALER,
+        "depends_on": [stack, inference_ns] + (observability.keda_ready + observability.ready if observability else []),
+    })
 
 pulumi.export("resourceGroupName", cluster.resource_group_name)
 pulumi.export("clusterName", cluster.cluster_name)
@@ -206,3 +292,6 @@ pulumi.export("webUiUrl", pulumi.Output.concat("http://", gateway.external_addre
               else None)
 pulumi.export("modelApiUrl", pulumi.Output.concat("http://", gateway.external_address, ":8080")
               if gateway and gw_cfg.external else None)
+pulumi.export("grafana", observability.grafana_service if observability else None)
+pulumi.export("grafanaPasswordSecret", observability.grafana_password_secret if observability else None)
+pulumi.export("managedGrafanaUrl", monitoring.grafana_endpoint if monitoring else None)

@@ -50,7 +50,7 @@ class MaintenanceWindowSpec(TypedDict):
 class AksClusterArgs(TypedDict):
     location: str
     cluster_name: str
-    resource_group_name: str
+    resource_group_name: pulumi.Input[str]
     network: NetworkSpec
     system_pool: NodePoolSpec
     workload_pool: NodePoolSpec
@@ -70,6 +70,8 @@ class AksClusterArgs(TypedDict):
     authorized_ip_ranges: NotRequired[list[str]]
     kubelogin_mode: NotRequired[str]  # how the provider's kubeconfig logs in
     grant_deployer_admin: NotRequired[bool]
+    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]  # turns on Container Insights
+    managed_prometheus: NotRequired[bool]  # Azure Monitor managed Prometheus metrics add-on
     tags: NotRequired[dict[str, str]]
 
 
@@ -91,6 +93,17 @@ def autoscaler_ignore_changes(upgrade_channel: str, inline: bool) -> list[str]:
 def network_dataplane(policy: str) -> Optional[str]:
     """Cilium network policy only exists with the Cilium dataplane; the other engines keep the Azure dataplane."""
     return "cilium" if policy == "cilium" else None
+
+
+def addon_profiles(log_analytics_workspace_id: Optional[pulumi.Input[str]]
+                   ) -> dict[str, cs.ManagedClusterAddonProfileArgs]:
+    addons = {"azureKeyvaultSecretsProvider": cs.ManagedClusterAddonProfileArgs(
+        enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"})}
+    if log_analytics_workspace_id is not None:
+        # Container Insights, sending to the workspace with Entra (managed identity) authentication
+        addons["omsagent"] = cs.ManagedClusterAddonProfileArgs(enabled=True, config={
+            "logAnalyticsWorkspaceResourceID": log_analytics_workspace_id, "useAADAuth": "true"})
+    return addons
 
 
 class AksCluster(pulumi.ComponentResource):
@@ -216,10 +229,14 @@ class AksCluster(pulumi.ComponentResource):
                 load_balancer_sku=cs.LoadBalancerSku.STANDARD,
                 outbound_type=cs.OutboundType.LOAD_BALANCER,
             ),
-            addon_profiles={
-                "azureKeyvaultSecretsProvider": cs.ManagedClusterAddonProfileArgs(
-                    enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"}),
-            },
+            addon_profiles=addon_profiles(args.get("log_analytics_workspace_id")),
+            azure_monitor_profile=cs.ManagedClusterAzureMonitorProfileArgs(
+                metrics=cs.ManagedClusterAzureMonitorProfileMetricsArgs(
+                    enabled=True,
+                    # node labels kube-state-metrics exports, e.g. to alert on spot evictions
+                    kube_state_metrics=cs.ManagedClusterAzureMonitorProfileKubeStateMetricsArgs(
+                        metric_labels_allowlist="nodes=[kubernetes.azure.com/scalesetpriority,agentpool]")))
+            if args.get("managed_prometheus", False) else None,
             storage_profile=cs.ManagedClusterStorageProfileArgs(
                 file_csi_driver=cs.ManagedClusterStorageProfileFileCSIDriverArgs(enabled=True),
                 disk_csi_driver=cs.ManagedClusterStorageProfileDiskCSIDriverArgs(enabled=True)),

@@ -13,6 +13,15 @@ SECRETS_MOUNT = "/mnt/secrets-store"
 API_KEY_MAP_OBJECT = "gateway-api-key-map"
 
 
+SCALED_SERVICE = "ollama-scaled"  # ExternalName alias of the KEDA HTTP interceptor, when requests are scaled
+
+
+def scaled_hosts(namespace: str) -> list[str]:
+    """Host headers the interceptor maps to the model server (bare, namespaced and fully qualified, with port)."""
+    names = [SCALED_SERVICE, f"{SCALED_SERVICE}.{namespace}", f"{SCALED_SERVICE}.{namespace}.svc.cluster.local"]
+    return names + [f"{n}:8080" for n in names]
+
+
 def ollama_scheduling(accelerator: str, cpu_selector: dict[str, str], gpu_selector: dict[str, str],
                       gpu_tolerations: list[dict[str, str]], gpus: int) -> dict[str, Any]:
     """The one place CPU and GPU mode differ: where the pod runs and whether it asks for GPUs."""
@@ -43,13 +52,15 @@ def resources(cpu_request: str, cpu_limit: Optional[str], memory_request: str, m
 
 
 def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_auth: bool,
-                      trusted_cidrs: list[str], timeout_seconds: int) -> str:
+                      trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
     long enough for streamed answers. Client addresses come from the gateway's X-Forwarded-For."""
     trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
     auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"
             f"      include {SECRETS_MOUNT}/{API_KEY_MAP_OBJECT};\n    }}\n") if api_key_auth else ""
     check = "        if ($api_key_valid = 0) { return 401; }\n" if api_key_auth else ""
+    # the KEDA interceptor routes on the Host header
+    host = f"        proxy_set_header Host {upstream_host};\n" if upstream_host else ""
     return f"""worker_processes auto;
 pid /tmp/nginx.pid;
 events {{ worker_connections 4096; }}
@@ -79,7 +90,7 @@ http {{
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Authorization "";
-        proxy_buffering off;
+{host}        proxy_buffering off;
         proxy_read_timeout {timeout_seconds}s;
         proxy_send_timeout {timeout_seconds}s;
         }}

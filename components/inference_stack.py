@@ -15,9 +15,9 @@ from config.naming import content_suffix
 
 from . import PACKAGE
 from .gateway import API_LISTENER, UI_LISTENER
-from .inference_specs import (API_KEY_MAP_OBJECT, OLLAMA_PORT, ROUTER_PORT, SECRETS_MOUNT, WEBUI_PORT,
-                              api_key_map_line, key_vault_objects, ollama_env, ollama_scheduling, resources,
-                              router_nginx_conf)
+from .inference_specs import (API_KEY_MAP_OBJECT, OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT,
+                              WEBUI_PORT, api_key_map_line, key_vault_objects, ollama_env, ollama_scheduling,
+                              resources, router_nginx_conf)
 from .key_vault import KeyVault
 from .kube import (allow_ingress, csi_secrets_volume, disruption_budget, env_vars, http_probe, labels,
                    pod_security, restricted_container_security, secret_provider_class, spread, tolerations_args)
@@ -69,6 +69,8 @@ class InferenceStackArgs(TypedDict):
     api_key_auth: NotRequired[bool]
     request_timeout_seconds: NotRequired[int]
     trusted_proxy_cidrs: NotRequired[list[str]]
+    autoscaled: NotRequired[bool]  # an autoscaler owns Ollama's replica count
+    scaled_access: NotRequired[Optional[dict[str, Any]]]  # {"host", "port", "namespace"} of the KEDA interceptor
     tags: NotRequired[dict[str, str]]
 
 
@@ -94,6 +96,7 @@ class InferenceStack(pulumi.ComponentResource):
         ns = args["namespace"]
         self._ns = ns
         self._ollama(name)
+        self._model_endpoint = self._scaled_access(name)
         self._router(name)
         self.webui_service = self._webui(name) if args.get("webui_enabled", True) else None
         self._routes(name)
@@ -160,7 +163,8 @@ class InferenceStack(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            opts=self._k8s)
+            opts=pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
+                                        ignore_changes=["spec.replicas"] if a.get("autoscaled") else None))
         service = self._service(f"{name}-ollama-svc", "ollama", match, OLLAMA_PORT)
         disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, self._k8s)
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
@@ -170,9 +174,24 @@ class InferenceStack(pulumi.ComponentResource):
             k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
                     key="batch.kubernetes.io/job-name", operator="Exists")]))]
+        if a.get("scaled_access"):  # requests arrive through the KEDA HTTP interceptor
+            peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"kubernetes.io/metadata.name": a["scaled_access"]["namespace"]})))
         allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, self._k8s)
         self.ollama_service = pulumi.Output.concat("http://", service.metadata.name, ".",
                                                    pulumi.Output.from_input(ns), ".svc:", str(OLLAMA_PORT))
+
+    def _scaled_access(self, name: str) -> tuple[str, int, Optional[str]]:
+        """(host, port, Host header) clients use to reach Ollama: directly, or through the KEDA interceptor."""
+        access = self._args.get("scaled_access")
+        if not access:
+            return "ollama", OLLAMA_PORT, None
+        k8s.core.v1.Service(
+            f"{name}-ollama-scaled",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=SCALED_SERVICE, namespace=self._ns),
+            spec=k8s.core.v1.ServiceSpecArgs(type="ExternalName", external_name=access["host"]),
+            opts=self._k8s)
+        return SCALED_SERVICE, access["port"], SCALED_SERVICE
 
     def _service(self, resource_name: str, name: str, match: dict[str, str], port: int) -> k8s.core.v1.Service:
         return k8s.core.v1.Service(
@@ -229,9 +248,10 @@ class InferenceStack(pulumi.ComponentResource):
             mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT, read_only=True))
             account_name = identity.service_account_name
             pod_labels[USE_LABEL] = "true"
-        conf = router_nginx_conf(f"ollama:{OLLAMA_PORT}",  # resolved at start through the pod's DNS search path
+        host, port, host_header = self._model_endpoint
+        conf = router_nginx_conf(f"{host}:{port}",  # resolved at start through the pod's DNS search path
                                  a.get("rate_limit_per_second", 10), a.get("rate_limit_burst", 20), auth,
-                                 a.get("trusted_proxy_cidrs", []), timeout)
+                                 a.get("trusted_proxy_cidrs", []), timeout, host_header)
         k8s.core.v1.ConfigMap(
             f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
             data={"nginx.conf": conf}, opts=self._k8s)
@@ -326,7 +346,7 @@ class InferenceStack(pulumi.ComponentResource):
                             name="open-webui", image=OPEN_WEBUI_IMAGE,
                             ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
                             env=[*env_vars({
-                                "OLLAMA_BASE_URL": f"http://ollama:{OLLAMA_PORT}",
+                                "OLLAMA_BASE_URL": f"http://{self._model_endpoint[0]}:{self._model_endpoint[1]}",
                                 "VECTOR_DB": "pgvector",
                                 "DATA_DIR": "/app/backend/data",
                                 "ENABLE_OLLAMA_API": "true",

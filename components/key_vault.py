@@ -69,7 +69,8 @@ class KeyVault(pulumi.ComponentResource):
                 soft_delete_retention_in_days=args.get("soft_delete_retention_days", 7),
                 # Azure accepts only true or absent: once on, purge protection cannot be turned off.
                 enable_purge_protection=True if args.get("purge_protection", False) else None,
-                public_network_access="Enabled" if public else "Disabled",
+                public_network_access=keyvault.PublicNetworkAccess.ENABLED if public
+                else keyvault.PublicNetworkAccess.DISABLED,
                 network_acls=keyvault.NetworkRuleSetArgs(
                     default_action=keyvault.NetworkRuleAction.DENY,
                     bypass=keyvault.NetworkRuleBypassOptions.AZURE_SERVICES,

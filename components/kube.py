@@ -64,11 +64,12 @@ def tolerations_args(tolerations: list[dict[str, str]]) -> list[k8s.core.v1.Tole
 
 
 def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str], values: dict[str, Any],
-                 opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
+                 opts: pulumi.ResourceOptions, release_name: Optional[str] = None) -> k8s.helm.v3.Release:
+    """A pinned chart under a fixed release name (so object names the chart derives from it are predictable)."""
     return k8s.helm.v3.Release(
         resource_name,
         k8s.helm.v3.ReleaseArgs(
-            chart=chart.chart, version=chart.version,
+            name=release_name or chart.chart, chart=chart.chart, version=chart.version,
             repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
             namespace=namespace_name, values=values, atomic=True, cleanup_on_fail=True, timeout=900),
         opts=opts)

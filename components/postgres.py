@@ -47,6 +47,8 @@ SERVER_PARAMETERS = {"azure.extensions": "VECTOR", "require_secure_transport": "
 class PostgresServer(pulumi.ComponentResource):
     server_name: pulumi.Output[str]
     """Server name."""
+    server_id: pulumi.Output[str]
+    """Server resource id (scope of metric alerts)."""
     fqdn: pulumi.Output[str]
     """Private DNS name of the server."""
     database: str
@@ -125,6 +127,7 @@ class PostgresServer(pulumi.ComponentResource):
                          lambda v: database_url(ADMIN_LOGIN, v[0], v[1], database_name)),
                      "application/x-postgresql-url")
         self.server_name = server.name
+        self.server_id = server.id
         self.fqdn = fqdn
         self.database = database_name
         self.register_outputs({"server_name": self.server_name, "fqdn": self.fqdn})

@@ -36,3 +36,13 @@ GATEWAY_API_CRDS_URL = (f"https://github.com/kubernetes-sigs/gateway-api/release
                         "standard-install.yaml")
 
 ALL_CHARTS = (NVIDIA_DEVICE_PLUGIN, GPU_OPERATOR, ISTIO_BASE, ISTIOD, CERT_MANAGER)
+
+KUBE_PROMETHEUS_STACK = ChartRef("kube-prometheus-stack", "88.5.3", "https://prometheus-community.github.io/helm-charts",
+                                 "kube-prometheus-stack")
+PROMETHEUS_ADAPTER = ChartRef("prometheus-adapter", "5.3.0", "https://prometheus-community.github.io/helm-charts",
+                              "prometheus-adapter")
+DCGM_EXPORTER = ChartRef("dcgm-exporter", "4.8.2", "https://nvidia.github.io/dcgm-exporter/helm-charts", "dcgm-exporter")
+KEDA = ChartRef("keda", "2.20.2", "https://kedacore.github.io/charts", "keda")
+KEDA_HTTP_ADD_ON = ChartRef("keda-add-ons-http", "0.15.0", "https://kedacore.github.io/charts", "keda-add-ons-http")
+
+ALL_CHARTS = ALL_CHARTS + (KUBE_PROMETHEUS_STACK, PROMETHEUS_ADAPTER, DCGM_EXPORTER, KEDA, KEDA_HTTP_ADD_ON)

@@ -8,7 +8,7 @@ from .gpu_skus import find_gpu_sku
 from .models import model_size_gib
 from .quantities import parse_quantity
 from .reader import Reader, describe
-from .schema import (GatewayConfig, GpuConfig, InferenceConfig, KeyVaultConfig, ModelStoreConfig, NetworkConfig,
+from .schema import (AutoscalingConfig, GatewayConfig, ObservabilityConfig, GpuConfig, InferenceConfig, KeyVaultConfig, ModelStoreConfig, NetworkConfig,
                      PostgresConfig, ResourcesConfig, TlsConfig, WebUiConfig)
 
 ACCELERATORS = ("cpu", "gpu")
@@ -182,3 +182,77 @@ def _fits(name: str) -> bool:
         return True
     except KeyError:
         return False
+
+
+AUTOSCALING_MODES = ("requests", "gpu-memory", "cpu", "none")
+_PROM_DURATION = re.compile(r"^[0-9]+(h|d|w|y)$")
+
+
+def observability(r: Reader) -> ObservabilityConfig:
+    d = ObservabilityConfig()
+    emails = r.str_list("alertEmails", d.alert_emails)
+    for email in emails:
+        if not _EMAIL.fullmatch(email):
+            r.problem(f"observability.alertEmails entry {describe(email)} is not an e-mail address")
+    retention = r.str_("prometheusRetention", d.prometheus_retention) or d.prometheus_retention
+    if not _PROM_DURATION.fullmatch(retention):
+        r.problem(f"observability.prometheusRetention {describe(retention)} must be a Prometheus duration like "
+                  f"'15d' or '4w'")
+    ratio = r.float_("errorRatioSlo", d.error_ratio_slo)
+    if not 0 < ratio < 1:
+        r.problem(f"observability.errorRatioSlo ({ratio}) must be between 0 and 1")
+    cfg = ObservabilityConfig(
+        enabled=r.bool_("enabled", d.enabled),
+        # Log Analytics (PerGB2018) keeps data 30 to 730 days
+        log_retention_days=r.int_("logRetentionDays", d.log_retention_days, 30, 730),
+        managed_grafana=r.bool_("managedGrafana", d.managed_grafana),
+        alert_emails=emails,
+        prometheus_retention=retention,
+        prometheus_storage_gib=r.int_("prometheusStorageGib", d.prometheus_storage_gib, 5, 4096),
+        grafana_storage_gib=r.int_("grafanaStorageGib", d.grafana_storage_gib, 1, 1024),
+        latency_slo_seconds=r.int_("latencySloSeconds", d.latency_slo_seconds, 1, 3600),
+        error_ratio_slo=ratio,
+        gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent, 50, 100),
+        vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
+    )
+    r.reject_unknown_keys()
+    return cfg
+
+
+def autoscaling(r: Reader) -> AutoscalingConfig:
+    d = AutoscalingConfig()
+    cfg = AutoscalingConfig(
+        mode=r.choice("mode", d.mode, AUTOSCALING_MODES),
+        min_replicas=r.int_("minReplicas", d.min_replicas, 0, 100),
+        max_replicas=r.int_("maxReplicas", d.max_replicas, 1, 100),
+        target_in_flight=r.int_("targetInFlight", d.target_in_flight, 1, 1000),
+        scale_to_zero=r.bool_("scaleToZero", d.scale_to_zero),
+        gpu_memory_target_percent=r.int_("gpuMemoryTargetPercent", d.gpu_memory_target_percent, 10, 100),
+        cpu_target_percent=r.int_("cpuTargetPercent", d.cpu_target_percent, 10, 100),
+        scale_down_stabilization_seconds=r.int_("scaleDownStabilizationSeconds",
+                                                d.scale_down_stabilization_seconds, 0, 3600),
+        cold_start_timeout_seconds=r.int_("coldStartTimeoutSeconds", d.cold_start_timeout_seconds, 60, 3600),
+    )
+    r.reject_unknown_keys()
+    if cfg.min_replicas > cfg.max_replicas:
+        r.problem(f"autoscaling.minReplicas ({cfg.min_replicas}) must be <= autoscaling.maxReplicas "
+                  f"({cfg.max_replicas})")
+    if cfg.min_replicas == 0 and not cfg.scale_to_zero:
+        r.problem("autoscaling.minReplicas 0 needs autoscaling.scaleToZero true")
+    if cfg.scale_to_zero and cfg.mode != "requests":
+        r.problem(f"autoscaling.scaleToZero needs autoscaling.mode 'requests' (requests are held while a pod "
+                  f"starts); mode is {cfg.mode!r}")
+    return cfg
+
+
+def observability_cross_checks(r: Reader, environment: str, obs: ObservabilityConfig, scaling: AutoscalingConfig,
+                               inf: InferenceConfig) -> None:
+    if environment == "prod":
+        if obs.enabled and not obs.alert_emails:
+            r.problem("observability.alertEmails must list at least one address when environment is 'prod'")
+        if scaling.scale_to_zero:
+            r.problem("autoscaling.scaleToZero is for dev: a prod model server keeps at least one replica")
+    if scaling.mode == "gpu-memory" and inf.accelerator != "gpu":
+        r.problem("autoscaling.mode 'gpu-memory' needs inference.accelerator 'gpu'")
+    if scaling.mode in ("requests", "gpu-memory") and not obs.enabled:
+        r.problem(f"autoscaling.mode {scaling.mode!r} needs observability.enabled (KEDA / Prometheus run there)")

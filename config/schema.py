@@ -173,6 +173,34 @@ class GatewayConfig:
 
 
 @dataclass(frozen=True)
+class ObservabilityConfig:
+    enabled: bool = True
+    log_retention_days: int = 30
+    managed_grafana: bool = False
+    alert_emails: tuple[str, ...] = ()
+    prometheus_retention: str = "15d"
+    prometheus_storage_gib: int = 20
+    grafana_storage_gib: int = 5
+    latency_slo_seconds: int = 30  # p95 of gateway request duration
+    error_ratio_slo: float = 0.05  # 5xx share of gateway responses
+    gpu_memory_alert_percent: int = 90
+    vllm_dashboard: bool = False
+
+
+@dataclass(frozen=True)
+class AutoscalingConfig:
+    mode: str = "requests"  # requests (KEDA HTTP add-on) | gpu-memory (adapter + HPA) | cpu (HPA) | none
+    min_replicas: int = 1
+    max_replicas: int = 3
+    target_in_flight: int = 4
+    scale_to_zero: bool = False
+    gpu_memory_target_percent: int = 80
+    cpu_target_percent: int = 70
+    scale_down_stabilization_seconds: int = 600
+    cold_start_timeout_seconds: int = 1200
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     project: str
     stack: str
@@ -191,6 +219,8 @@ class PlatformConfig:
     postgres: PostgresConfig = field(default_factory=PostgresConfig)
     key_vault: KeyVaultConfig = field(default_factory=KeyVaultConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
+    autoscaling: AutoscalingConfig = field(default_factory=AutoscalingConfig)
 
     @property
     def tags(self) -> dict[str, str]:

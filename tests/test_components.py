@@ -157,7 +157,7 @@ def test_smb_variant_uses_a_secret_key_and_https():
     plan = variant("dev-smb-nogpu")
     account = plan.one("azure-native:storage:StorageAccount").inputs
     assert account["enableHttpsTrafficOnly"] is True
-    secret = plan.one("kubernetes:core/v1:Secret")
+    secret = plan.one("kubernetes:core/v1:Secret", "models-smb-key")
     assert any("stringData.azurestorageaccountkey".startswith(p) for p in secret.secret_paths)
     assert plan.of_type(POOL) and all(r.inputs["agentPoolName"] == "cpu" for r in plan.of_type(POOL))
     assert not any(r.inputs["chart"] in ("nvidia-device-plugin", "gpu-operator") for r in plan.helm_releases())
@@ -199,5 +199,7 @@ def test_subnets_are_created_one_after_another(dev):
 def test_every_child_is_parented_to_its_component(any_plan):
     components = {r.urn for r in any_plan.resources if r.type.startswith("llmplatform:")}
     for r in any_plan.resources:
-        if r.type.startswith(("azure-native:", "pulumi:providers")):
+        if r.type.startswith(("azure-native:", "pulumi:providers")) and r.name != "platform-rg":
             assert r.parent in components, r.name
+    # the shared resource group is the composition's own first step
+    assert any_plan.one("azure-native:resources:ResourceGroup", "platform-rg").parent.endswith("-" + any_plan.stack)

@@ -112,10 +112,18 @@ def chart_values(chart_dir: Path) -> dict[str, Any]:
     if subcharts.is_dir():  # a vendored subchart's values live under its name (or alias) in the parent's values
         for sub in subcharts.iterdir():
             meta = yaml.safe_load((sub / "Chart.yaml").read_text())
-            values.setdefault(meta["name"], {})
-            values[meta["name"]] = {**(yaml.safe_load((sub / "values.yaml").read_text()) or {}),
-                                    **(values[meta["name"]] or {})}
+            values[meta["name"]] = _deep_merge(yaml.safe_load((sub / "values.yaml").read_text()) or {},
+                                               values.get(meta["name"]) or {})
     return values
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Helm's coalescing: the parent chart's values for a subchart override the subchart's, map by map."""
+    merged = dict(base)
+    for key, value in override.items():
+        merged[key] = _deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(
+            merged.get(key), dict) else value
+    return merged
 
 
 def chart_schema(chart_dir: Path) -> dict[str, Any] | None:

@@ -176,6 +176,9 @@ def _mock_state(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dic
             state["ipAddress"] = "20.0.0.10"
         elif kind == "Server":
             state["fullyQualifiedDomainName"] = f"{azure_name}.postgres.database.azure.com"
+        elif kind == "Grafana":
+            state["properties"] = {**inputs.get("properties", {}), "endpoint": f"https://{azure_name}.grafana.azure.com"}
+            state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal"}
         elif kind == "Vault":
             state["properties"] = {**inputs.get("properties", {}), "vaultUri": f"https://{azure_name}.vault.azure.net/"}
         return rid, state

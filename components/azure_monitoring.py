@@ -1,0 +1,85 @@
+"""AzureMonitoring: the Azure-side monitoring the cluster is created with — Log Analytics (Container Insights), an
+Azure Monitor workspace (managed Prometheus), an action group that e-mails, and optionally Azure Managed Grafana."""
+from __future__ import annotations
+
+from typing import Optional, TypedDict
+
+import pulumi
+from pulumi_azure_native import authorization, dashboard, monitor, operationalinsights
+from typing_extensions import NotRequired
+
+from . import PACKAGE
+
+# Built-in role "Monitoring Data Reader": lets Managed Grafana query the Azure Monitor workspace.
+MONITORING_DATA_READER_ROLE = "b0d8363b-8ddd-447d-831f-62ca05bff136"
+
+
+class AzureMonitoringArgs(TypedDict):
+    location: str
+    resource_group_name: pulumi.Input[str]
+    name_prefix: str
+    log_retention_days: NotRequired[int]
+    alert_emails: NotRequired[list[str]]
+    managed_grafana: NotRequired[bool]
+    tags: NotRequired[dict[str, str]]
+
+
+class AzureMonitoring(pulumi.ComponentResource):
+    log_analytics_workspace_id: pulumi.Output[str]
+    """Log Analytics workspace (Container Insights logs)."""
+    monitor_workspace_id: pulumi.Output[str]
+    """Azure Monitor workspace (managed Prometheus metrics)."""
+    action_group_id: Optional[pulumi.Output[str]]
+    """Action group e-mailing the alert recipients (None without recipients)."""
+    grafana_endpoint: Optional[pulumi.Output[str]]
+    """Azure Managed Grafana URL (None when not enabled)."""
+
+    def __init__(self, name: str, args: AzureMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(f"{PACKAGE}:index:AzureMonitoring", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        rg, location, tags, prefix = args["resource_group_name"], args["location"], args.get("tags", {}), \
+            args["name_prefix"]
+        logs = operationalinsights.Workspace(
+            f"{name}-logs", workspace_name=f"log-{prefix}", resource_group_name=rg, location=location,
+            sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
+            retention_in_days=args.get("log_retention_days", 30), tags=tags, opts=child)
+        metrics = monitor.AzureMonitorWorkspace(
+            f"{name}-prometheus", azure_monitor_workspace_name=f"amw-{prefix}", resource_group_name=rg,
+            location=location, tags=tags, opts=child)
+        self.action_group_id = None
+        emails = args.get("alert_emails") or []
+        if emails:
+            group = monitor.ActionGroup(
+                f"{name}-oncall", action_group_name=f"ag-{prefix}-oncall", group_short_name="llm-oncall",
+                resource_group_name=rg, location="Global", enabled=True,
+                email_receivers=[monitor.MicrosoftCommonEmailReceiverArgs(
+                    name=f"email-{i}", email_address=e, use_common_alert_schema=True) for i, e in enumerate(emails)],
+                tags=tags, opts=child)
+            self.action_group_id = group.id
+        self.grafana_endpoint = None
+        if args.get("managed_grafana", False):
+            grafana = dashboard.Grafana(
+                f"{name}-grafana", workspace_name=f"graf-{prefix}"[:23], resource_group_name=rg, location=location,
+                sku=dashboard.ResourceSkuArgs(name="Standard"),
+                identity=dashboard.ManagedServiceIdentityArgs(type=dashboard.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
+                properties=dashboard.ManagedGrafanaPropertiesArgs(
+                    grafana_integrations=dashboard.GrafanaIntegrationsArgs(azure_monitor_workspace_integrations=[
+                        dashboard.AzureMonitorWorkspaceIntegrationArgs(azure_monitor_workspace_resource_id=metrics.id)]),
+                    public_network_access=dashboard.PublicNetworkAccess.ENABLED,
+                    zone_redundancy=dashboard.ZoneRedundancy.DISABLED),
+                tags=tags, opts=child)
+            client = authorization.get_client_config_output()
+            authorization.RoleAssignment(
+                f"{name}-grafana-reader",
+                principal_id=grafana.identity.apply(lambda i: i.principal_id),
+                principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+                role_definition_id=client.subscription_id.apply(
+                    lambda s: f"/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/"
+                              f"{MONITORING_DATA_READER_ROLE}"),
+                scope=metrics.id, opts=child)
+            self.grafana_endpoint = grafana.properties.apply(lambda p: p.endpoint)
+        self.log_analytics_workspace_id = logs.id
+        self.monitor_workspace_id = metrics.id
+        self.register_outputs({"log_analytics_workspace_id": self.log_analytics_workspace_id,
+                               "monitor_workspace_id": self.monitor_workspace_id,
+                               "grafana_endpoint": self.grafana_endpoint})
