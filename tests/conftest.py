@@ -25,8 +25,13 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "prod": ("prod", {}),
     "dev-operator": ("dev", {"gpu": {"driver": "operator", "vmSize": "Standard_ND96asr_v4"}}),
     "dev-smb-nogpu": ("dev", {"gpu": {"enabled": False}, "modelStore": {"protocol": "smb", "preloadDryRun": True},
-                              "gateway": {"mode": "internal", "apiKeyAuth": False}, "webui": {"enabled": False}}),
-    "dev-gpu": ("dev", {"inference": {"accelerator": "gpu"}}),
+                              "gateway": {"mode": "internal", "apiKeyAuth": False}, "webui": {"enabled": False},
+                              "autoscaling": {"mode": "cpu"}}),
+    # dev GPU mode scales to zero: requests wait at the KEDA interceptor while a GPU node and replica start
+    "dev-gpu": ("dev", {"inference": {"accelerator": "gpu"},
+                        "autoscaling": {"minReplicas": 0, "scaleToZero": True}}),
+    # the seed's GPU-memory HPA through Prometheus Adapter, KEDA off
+    "dev-gpu-hpa": ("dev", {"inference": {"accelerator": "gpu"}, "autoscaling": {"mode": "gpu-memory"}}),
     "prod-tls": ("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                "email": "platform@example.com"}}}),
 }

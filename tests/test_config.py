@@ -100,6 +100,18 @@ BAD_CONFIGS = [
     ("dev", {"postgres": {"backupRetentionDays": 40}}, "postgres.backupRetentionDays (40) must be <= 35"),
     ("prod", {"keyVault": {"publicNetworkAccess": True}}, "keyVault.publicNetworkAccess must be false when environment is 'prod'"),
     ("prod", {"keyVault": {"purgeProtection": False}}, "keyVault.purgeProtection must be true when environment is 'prod'"),
+    # Observability and autoscaling
+    ("dev", {"observability": {"alertEmails": ["oncall@"]}}, "observability.alertEmails entry 'oncall@' is not an e-mail address"),
+    ("dev", {"observability": {"logRetentionDays": 7}}, "observability.logRetentionDays (7) must be >= 30"),
+    ("dev", {"observability": {"logRetentionDays": 1000}}, "observability.logRetentionDays (1000) must be <= 730"),
+    ("dev", {"observability": {"prometheusRetention": "two weeks"}}, "observability.prometheusRetention 'two weeks' must be a Prometheus duration"),
+    ("dev", {"autoscaling": {"minReplicas": 3, "maxReplicas": 2}}, "autoscaling.minReplicas (3) must be <= autoscaling.maxReplicas (2)"),
+    ("dev", {"autoscaling": {"mode": "magic"}}, "autoscaling.mode 'magic' is not allowed; allowed: requests, gpu-memory, cpu, none"),
+    ("dev", {"autoscaling": {"mode": "gpu-memory"}}, "autoscaling.mode 'gpu-memory' needs inference.accelerator 'gpu'"),
+    ("dev", {"autoscaling": {"minReplicas": 0}}, "autoscaling.minReplicas 0 needs autoscaling.scaleToZero true"),
+    ("dev", {"autoscaling": {"mode": "cpu", "scaleToZero": True, "minReplicas": 0}}, "autoscaling.scaleToZero needs autoscaling.mode 'requests'"),
+    ("prod", {"observability": {"alertEmails": []}}, "observability.alertEmails must list at least one address when environment is 'prod'"),
+    ("prod", {"autoscaling": {"scaleToZero": True, "minReplicas": 0}}, "autoscaling.scaleToZero is for dev"),
 ]
 
 

@@ -135,6 +135,8 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None) -> dict
 _NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "secretName", "databaseName",
                 "configurationName", "federatedIdentityCredentialResourceName", "virtualNetworkLinkName",
                 "privateDnsZoneGroupName", "privateEndpointName", "publicIpAddressName", "privateZoneName",
+                "workspaceName", "actionGroupName", "azureMonitorWorkspaceName", "dataCollectionEndpointName",
+                "dataCollectionRuleName", "associationName", "ruleGroupName", "ruleName",
                 "accountName", "vaultName", "serverName", "virtualNetworkName", "resourceName", "resourceGroupName")
 
 
