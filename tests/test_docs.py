@@ -34,5 +34,5 @@ def test_readme_documents_every_config_key(monkeypatch):
 
 def test_every_component_has_a_docs_page():
     for module in ("aks-cluster", "gpu-node-pool", "model-store", "inference-stack", "gateway-access",
-                   "key-vault-and-postgres"):
+                   "key-vault-and-postgres", "observability"):
         assert (PROJECT_DIR / "docs" / "components" / f"{module}.md").is_file()
