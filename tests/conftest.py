@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import sys
 from pathlib import Path
@@ -46,7 +47,11 @@ def require_shared() -> Path:
 
 @functools.lru_cache(maxsize=None)
 def _plan(stack: str, overrides_json: str) -> offline.Plan:
-    return offline.run(stack, json.loads(overrides_json))
+    gc.disable()  # as in `make plan`: the run allocates many short-lived objects and no cycles worth collecting
+    try:
+        return offline.run(stack, json.loads(overrides_json))
+    finally:
+        gc.enable()
 
 
 def plan_for(stack: str, overrides: Optional[dict[str, Any]] = None) -> offline.Plan:
