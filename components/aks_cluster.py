@@ -90,6 +90,16 @@ def autoscaler_ignore_changes(upgrade_channel: str, inline: bool) -> list[str]:
     return fields
 
 
+def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones: Optional[list[str]],
+                         os_sku: str = "AzureLinux") -> dict:
+    """Settings every autoscaled Linux pool shares, inline (system) or as an AgentPool resource."""
+    return dict(vm_size=spec["vm_size"], os_type=cs.OSType.LINUX, os_sku=cs.OSSKU(os_sku),
+                count=spec["min_count"], enable_auto_scaling=True, min_count=spec["min_count"],
+                max_count=spec["max_count"], os_disk_size_gb=spec.get("os_disk_size_gb", 128),
+                max_pods=spec.get("max_pods", 110), vnet_subnet_id=subnet_id, availability_zones=zones,
+                type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS)
+
+
 def network_dataplane(policy: str) -> Optional[str]:
     """Cilium network policy only exists with the Cilium dataplane; the other engines keep the Azure dataplane."""
     return "cilium" if policy == "cilium" else None
@@ -193,22 +203,8 @@ class AksCluster(pulumi.ComponentResource):
             # Only the system pool is inline: editing an inline pool can replace the whole cluster, so every
             # other pool is its own AgentPool resource.
             agent_pool_profiles=[cs.ManagedClusterAgentPoolProfileArgs(
-                name=system["name"],
-                mode=cs.AgentPoolMode.SYSTEM,
-                vm_size=system["vm_size"],
-                os_type=cs.OSType.LINUX,
-                os_sku=cs.OSSKU.AZURE_LINUX,
-                count=system["min_count"],
-                enable_auto_scaling=True,
-                min_count=system["min_count"],
-                max_count=system["max_count"],
-                os_disk_size_gb=system.get("os_disk_size_gb", 128),
-                max_pods=system.get("max_pods", 110),
-                vnet_subnet_id=nodes_subnet.id,
-                availability_zones=zones,
-                node_taints=system_pool_taints(dedicated),
-                type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
-            )],
+                name=system["name"], mode=cs.AgentPoolMode.SYSTEM, node_taints=system_pool_taints(dedicated),
+                **autoscaled_pool_args(system, nodes_subnet.id, zones))],
             enable_rbac=True,
             disable_local_accounts=args.get("disable_local_accounts", True),
             aad_profile=cs.ManagedClusterAADProfileArgs(
@@ -261,19 +257,8 @@ class AksCluster(pulumi.ComponentResource):
             resource_name_=cluster.name,
             agent_pool_name=workload["name"],
             mode=cs.AgentPoolMode.USER,
-            vm_size=workload["vm_size"],
-            os_type=cs.OSType.LINUX,
-            os_sku=cs.OSSKU.AZURE_LINUX,
-            count=workload["min_count"],
-            enable_auto_scaling=True,
-            min_count=workload["min_count"],
-            max_count=workload["max_count"],
-            os_disk_size_gb=workload.get("os_disk_size_gb", 128),
-            max_pods=workload.get("max_pods", 110),
-            vnet_subnet_id=nodes_subnet.id,
-            availability_zones=zones,
             node_labels={CPU_POOL_LABEL: "cpu"},
-            type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+            **autoscaled_pool_args(workload, nodes_subnet.id, zones),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, False)),
         )
 

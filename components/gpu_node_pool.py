@@ -14,6 +14,7 @@ from config.charts import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 from config.gpu_skus import GpuSku, find_gpu_sku
 
 from . import PACKAGE
+from .aks_cluster import NodePoolSpec, autoscaled_pool_args
 from .kube import helm_release, namespace
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
@@ -136,27 +137,21 @@ class GpuNodePool(pulumi.ComponentResource):
                 resource_name_=args["cluster_name"],
                 agent_pool_name=agent_pool_name,
                 mode=cs.AgentPoolMode.USER,
-                vm_size=sku.vm_size,
-                os_type=cs.OSType.LINUX,
-                os_sku=cs.OSSKU.UBUNTU,  # NVIDIA GPU Operator and AKS GPU images both support Ubuntu
-                count=min_count,
-                enable_auto_scaling=True,
-                min_count=min_count,
-                max_count=max_count,
+                # Ubuntu: both the AKS GPU images and the GPU Operator's driver containers support it
+                **autoscaled_pool_args(NodePoolSpec(name=agent_pool_name, vm_size=sku.vm_size, min_count=min_count,
+                                                    max_count=max_count,
+                                                    os_disk_size_gb=args.get("os_disk_size_gb", 128),
+                                                    max_pods=args.get("max_pods", 30)),
+                                       args["vnet_subnet_id"], args.get("zones") or None, os_sku="Ubuntu"),
                 scale_set_priority=cs.ScaleSetPriority.SPOT if is_spot else cs.ScaleSetPriority.REGULAR,
                 scale_set_eviction_policy=cs.ScaleSetEvictionPolicy.DELETE if is_spot else None,
                 spot_max_price=args.get("spot_max_price", -1.0) if is_spot else None,
                 node_taints=pool_taints(is_spot),
                 node_labels=labels,
-                os_disk_size_gb=args.get("os_disk_size_gb", 128),
-                max_pods=args.get("max_pods", 30),
-                vnet_subnet_id=args["vnet_subnet_id"],
-                availability_zones=args.get("zones") or None,
                 gpu_instance_profile=cs.GPUInstanceProfile(args["mig_profile"]) if args.get("mig_profile") else None,
                 gpu_profile=cs.GPUProfileArgs(
                     driver=cs.GPUDriver.NONE if self.driver == "operator" else cs.GPUDriver.INSTALL),
                 orchestrator_version=args.get("kubernetes_version"),
-                type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
                 tags=args.get("tags", {}),
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count", "orchestratorVersion"]),
             )

@@ -19,7 +19,7 @@ from .inference_specs import (API_KEY_MAP_OBJECT, OLLAMA_PORT, ROUTER_PORT, SCAL
                               WEBUI_PORT, api_key_map_line, key_vault_objects, ollama_env, ollama_scheduling,
                               resources, router_nginx_conf)
 from .key_vault import KeyVault
-from .kube import (allow_ingress, csi_secrets_volume, disruption_budget, env_vars, http_probe, labels,
+from .kube import (allow_ingress, csi_secrets_volume, deployment, disruption_budget, env_vars, http_probe, labels,
                    pod_security, restricted_container_security, secret_provider_class, spread, tolerations_args)
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -122,49 +122,41 @@ class InferenceStack(pulumi.ComponentResource):
         account = k8s.core.v1.ServiceAccount(
             f"{name}-ollama-sa", metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),
             automount_service_account_token=False, opts=self._k8s)
-        k8s.apps.v1.Deployment(
-            f"{name}-ollama",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns, labels=select),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=replicas,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=select),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=account.metadata.name,
-                        automount_service_account_token=False,
-                        # Non-root: the server only reads the shared store (the preload Job writes it).
-                        security_context=pod_security(run_as_user=1000),
-                        node_selector=scheduling["node_selector"],
-                        tolerations=tolerations_args(scheduling["tolerations"]) or None,
-                        topology_spread_constraints=spread(match),
-                        termination_grace_period_seconds=60,
-                        containers=[k8s.core.v1.ContainerArgs(
-                            name="ollama",
-                            image=OLLAMA_IMAGE,
-                            args=["serve"],
-                            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],
-                            env=env_vars(ollama_env(a["models_mount_path"], a.get("num_parallel", 2),
-                                                    a.get("keep_alive", "30m"), a.get("max_loaded_models", 1))),
-                            resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
-                                res["cpu_request"], res["cpu_limit"], res["memory_request"], res["memory_limit"],
-                                scheduling["extra_limits"])),
-                            # Loading a multi-GB model from the share can take minutes: up to 15 min to start.
-                            startup_probe=http_probe("/", OLLAMA_PORT, period=10, failures=90),
-                            readiness_probe=http_probe("/api/version", OLLAMA_PORT, period=10, failures=3),
-                            liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
-                            security_context=restricted_container_security(run_as_user=1000),
-                            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models", read_only=True,
-                                                                       mount_path=a["models_mount_path"])],
-                        )],
-                        volumes=[k8s.core.v1.VolumeArgs(
-                            name="models", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                                claim_name=a["models_pvc_name"], read_only=True))],
-                    ),
-                ),
+        deployment(
+            f"{name}-ollama", "ollama", ns, select, replicas,
+            k8s.core.v1.PodSpecArgs(
+                service_account_name=account.metadata.name,
+                automount_service_account_token=False,
+                # Non-root: the server only reads the shared store (the preload Job writes it).
+                security_context=pod_security(run_as_user=1000),
+                node_selector=scheduling["node_selector"],
+                tolerations=tolerations_args(scheduling["tolerations"]) or None,
+                topology_spread_constraints=spread(match),
+                termination_grace_period_seconds=60,
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="ollama",
+                    image=OLLAMA_IMAGE,
+                    args=["serve"],
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],
+                    env=env_vars(ollama_env(a["models_mount_path"], a.get("num_parallel", 2),
+                                            a.get("keep_alive", "30m"), a.get("max_loaded_models", 1))),
+                    resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
+                        res["cpu_request"], res["cpu_limit"], res["memory_request"], res["memory_limit"],
+                        scheduling["extra_limits"])),
+                    # Loading a multi-GB model from the share can take minutes: up to 15 min to start.
+                    startup_probe=http_probe("/", OLLAMA_PORT, period=10, failures=90),
+                    readiness_probe=http_probe("/api/version", OLLAMA_PORT, period=10, failures=3),
+                    liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
+                    security_context=restricted_container_security(run_as_user=1000),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models", read_only=True,
+                                                               mount_path=a["models_mount_path"])],
+                )],
+                volumes=[k8s.core.v1.VolumeArgs(
+                    name="models", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                        claim_name=a["models_pvc_name"], read_only=True))],
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
-                                        ignore_changes=["spec.replicas"] if a.get("autoscaled") else None))
+            pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
+                                   ignore_changes=["spec.replicas"] if a.get("autoscaled") else None))
         service = self._service(f"{name}-ollama-svc", "ollama", match, OLLAMA_PORT)
         disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, self._k8s)
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
@@ -233,7 +225,7 @@ class InferenceStack(pulumi.ComponentResource):
                                               read_only=True),
                   k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
         account_name: Any = None
-        pod_labels = dict(select)
+        pod_labels: dict[str, str] = {}
         if auth:
             vault = a["key_vault"]
             key = random.RandomPassword(f"{name}-api-key", length=48, special=False,
@@ -256,40 +248,32 @@ class InferenceStack(pulumi.ComponentResource):
             f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
             data={"nginx.conf": conf}, opts=self._k8s)
         replicas = 2
-        k8s.apps.v1.Deployment(
-            f"{name}-router",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="router", namespace=ns, labels=select),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=replicas,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    # a config change rolls the pods (nginx reads its config only at start)
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=pod_labels, annotations={
-                        "llm-platform/config-hash": content_suffix(conf)}),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=account_name,
-                        automount_service_account_token=False,
-                        security_context=pod_security(run_as_user=101),
-                        node_selector=a["cpu_node_selector"],
-                        topology_spread_constraints=spread(match),
-                        containers=[k8s.core.v1.ContainerArgs(
-                            name="nginx", image=ROUTER_IMAGE,
-                            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
-                            resources=k8s.core.v1.ResourceRequirementsArgs(
-                                requests={"cpu": "100m", "memory": "64Mi"}, limits={"memory": "256Mi"}),
-                            readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),
-                            liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
-                            security_context=k8s.core.v1.SecurityContextArgs(
-                                allow_privilege_escalation=False, read_only_root_filesystem=True,
-                                run_as_non_root=True, run_as_user=101,
-                                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                                seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
-                            volume_mounts=mounts)],
-                        volumes=volumes,
-                    ),
-                ),
+        deployment(
+            f"{name}-router", "router", ns, select, replicas,
+            k8s.core.v1.PodSpecArgs(
+                service_account_name=account_name,
+                automount_service_account_token=False,
+                security_context=pod_security(run_as_user=101),
+                node_selector=a["cpu_node_selector"],
+                topology_spread_constraints=spread(match),
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="nginx", image=ROUTER_IMAGE,
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests={"cpu": "100m", "memory": "64Mi"}, limits={"memory": "256Mi"}),
+                    readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),
+                    liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
+                    security_context=k8s.core.v1.SecurityContextArgs(
+                        allow_privilege_escalation=False, read_only_root_filesystem=True,
+                        run_as_non_root=True, run_as_user=101,
+                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
+                    volume_mounts=mounts)],
+                volumes=volumes,
             ),
-            opts=self._k8s)
+            self._k8s, pod_labels=pod_labels,
+            # a config change rolls the pods (nginx reads its config only at start)
+            pod_annotations={"llm-platform/config-hash": content_suffix(conf)})
         service = self._service(f"{name}-router-svc", "router", match, ROUTER_PORT)
         disruption_budget(f"{name}-router-pdb", "router", ns, match, replicas, self._k8s)
         allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, self._gateway_peers(),
@@ -327,51 +311,44 @@ class InferenceStack(pulumi.ComponentResource):
             return k8s.core.v1.EnvVarArgs(name=var, value_from=k8s.core.v1.EnvVarSourceArgs(
                 secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=WEBUI_SECRET, key=key)))
 
-        k8s.apps.v1.Deployment(
-            f"{name}-webui",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui", namespace=ns, labels=select),
-            spec=k8s.apps.v1.DeploymentSpecArgs(
-                replicas=replicas,
-                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match),
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        service_account_name=identity.service_account_name,
-                        automount_service_account_token=False,
-                        # Exception to non-root: the image writes under /app as root; every capability is dropped.
-                        security_context=pod_security(run_as_user=None),
-                        node_selector=a["cpu_node_selector"],
-                        topology_spread_constraints=spread(match),
-                        containers=[k8s.core.v1.ContainerArgs(
-                            name="open-webui", image=OPEN_WEBUI_IMAGE,
-                            ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
-                            env=[*env_vars({
-                                "OLLAMA_BASE_URL": f"http://{self._model_endpoint[0]}:{self._model_endpoint[1]}",
-                                "VECTOR_DB": "pgvector",
-                                "DATA_DIR": "/app/backend/data",
-                                "ENABLE_OLLAMA_API": "true",
-                            }), from_secret("DATABASE_URL", "database-url"),
-                                from_secret("PGVECTOR_DB_URL", "database-url"),
-                                from_secret("WEBUI_SECRET_KEY", "webui-secret-key")],
-                            resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
-                                res["cpu_request"], res["cpu_limit"], res["memory_request"], res["memory_limit"])),
-                            startup_probe=http_probe("/health", WEBUI_PORT, period=10, failures=30),
-                            readiness_probe=http_probe("/health", WEBUI_PORT, period=10, failures=3),
-                            liveness_probe=http_probe("/health", WEBUI_PORT, period=20, failures=3),
-                            security_context=restricted_container_security(run_as_user=None),
-                            volume_mounts=[
-                                k8s.core.v1.VolumeMountArgs(name="data", mount_path="/app/backend/data"),
-                                k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT,
-                                                            read_only=True)],
-                        )],
-                        volumes=[k8s.core.v1.VolumeArgs(
-                            name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                                claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets")],
-                    ),
-                ),
+        deployment(
+            f"{name}-webui", "open-webui", ns, select, replicas,
+            k8s.core.v1.PodSpecArgs(
+                service_account_name=identity.service_account_name,
+                automount_service_account_token=False,
+                # Exception to non-root: the image writes under /app as root; every capability is dropped.
+                security_context=pod_security(run_as_user=None),
+                node_selector=a["cpu_node_selector"],
+                topology_spread_constraints=spread(match),
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="open-webui", image=OPEN_WEBUI_IMAGE,
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
+                    env=[*env_vars({
+                        "OLLAMA_BASE_URL": f"http://{self._model_endpoint[0]}:{self._model_endpoint[1]}",
+                        "VECTOR_DB": "pgvector",
+                        "DATA_DIR": "/app/backend/data",
+                        "ENABLE_OLLAMA_API": "true",
+                    }), from_secret("DATABASE_URL", "database-url"),
+                        from_secret("PGVECTOR_DB_URL", "database-url"),
+                        from_secret("WEBUI_SECRET_KEY", "webui-secret-key")],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
+                        res["cpu_request"], res["cpu_limit"], res["memory_request"], res["memory_limit"])),
+                    startup_probe=http_probe("/health", WEBUI_PORT, period=10, failures=30),
+                    readiness_probe=http_probe("/health", WEBUI_PORT, period=10, failures=3),
+                    liveness_probe=http_probe("/health", WEBUI_PORT, period=20, failures=3),
+                    security_context=restricted_container_security(run_as_user=None),
+                    volume_mounts=[
+                        k8s.core.v1.VolumeMountArgs(name="data", mount_path="/app/backend/data"),
+                        k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT,
+                                                    read_only=True)],
+                )],
+                volumes=[k8s.core.v1.VolumeArgs(
+                    name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                        claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets")],
             ),
-            opts=pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
-                                        ignore_changes=["spec.replicas"]))  # the HPA owns the replica count
+            pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
+                                   ignore_changes=["spec.replicas"]),  # the HPA owns the replica count
+            pod_labels={USE_LABEL: "true"})
         service = self._service(f"{name}-webui-svc", "open-webui", match, WEBUI_PORT)
         disruption_budget(f"{name}-webui-pdb", "open-webui", ns, match, replicas, self._k8s)
         k8s.autoscaling.v2.HorizontalPodAutoscaler(

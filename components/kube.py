@@ -138,3 +138,21 @@ def secret_provider_class(resource_name: str, name: str, namespace: pulumi.Input
 def csi_secrets_volume(class_name: str) -> k8s.core.v1.VolumeArgs:
     return k8s.core.v1.VolumeArgs(name="secrets-store", csi=k8s.core.v1.CSIVolumeSourceArgs(
         driver="secrets-store.csi.k8s.io", read_only=True, volume_attributes={"secretProviderClass": class_name}))
+
+
+def deployment(resource_name: str, name: str, namespace: pulumi.Input[str], component_labels: dict[str, str],
+               replicas: int, pod_spec: k8s.core.v1.PodSpecArgs, opts: pulumi.ResourceOptions,
+               pod_labels: Optional[dict[str, str]] = None,
+               pod_annotations: Optional[dict[str, str]] = None) -> k8s.apps.v1.Deployment:
+    """A Deployment selecting its pods by app.kubernetes.io/name (the selector never changes with other labels)."""
+    return k8s.apps.v1.Deployment(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=component_labels),
+        spec=k8s.apps.v1.DeploymentSpecArgs(
+            replicas=replicas,
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app.kubernetes.io/name": name}),
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels={**component_labels, **(pod_labels or {})},
+                                                    annotations=pod_annotations),
+                spec=pod_spec)),
+        opts=opts)

@@ -287,7 +287,7 @@ class Observability(pulumi.ComponentResource):
         a = self._args
         provider = a["kubernetes_provider"]
         cpu = a["cpu_node_selector"]
-        ns = namespace(f"{name}-keda-ns", KEDA_NS, "restricted", pulumi.ResourceOptions(parent=self,
+        ns = namespace(f"{name}-keda-ns", KEDA_NS, "baseline", pulumi.ResourceOptions(parent=self,
                                                                                        provider=provider))
         core = helm_release(f"{name}-keda", KEDA, ns.metadata.name,
                             {"nodeSelector": cpu, "prometheus": {"operator": {"enabled": True}}}, after_stack)
