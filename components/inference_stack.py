@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 from typing_extensions import NotRequired
 
-from config.charts import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, ROUTER_IMAGE
+from config.charts import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, ROUTER_IMAGE, VALKEY_IMAGE
 from config.naming import content_suffix
 
 from . import PACKAGE
@@ -307,6 +307,8 @@ class InferenceStack(pulumi.ComponentResource):
                     requests={"storage": f"{a.get('webui_uploads_size_gib', 100)}Gi"})),
             opts=self._k8s)
 
+        shared_state = self._webui_state(name) if a.get("webui_max_replicas", 3) > 1 else {}
+
         def from_secret(var: str, key: str) -> k8s.core.v1.EnvVarArgs:
             return k8s.core.v1.EnvVarArgs(name=var, value_from=k8s.core.v1.EnvVarSourceArgs(
                 secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=WEBUI_SECRET, key=key)))
@@ -328,6 +330,7 @@ class InferenceStack(pulumi.ComponentResource):
                         "VECTOR_DB": "pgvector",
                         "DATA_DIR": "/app/backend/data",
                         "ENABLE_OLLAMA_API": "true",
+                        **shared_state,
                     }), from_secret("DATABASE_URL", "database-url"),
                         from_secret("PGVECTOR_DB_URL", "database-url"),
                         from_secret("WEBUI_SECRET_KEY", "webui-secret-key")],
@@ -365,6 +368,47 @@ class InferenceStack(pulumi.ComponentResource):
         allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, self._gateway_peers(),
                       self._k8s)
         return pulumi.Output.concat("http://", service.metadata.name, ":", str(WEBUI_PORT))
+
+    def _webui_state(self, name: str) -> dict[str, str]:
+        """Open-WebUI replicas share websocket sessions and app state through Redis; without it, a user's socket on
+        one replica misses events from another. An in-memory Valkey reachable only from Open-WebUI pods."""
+        ns = self._ns
+        select = labels("ui-state", "webui-redis")
+        match = {"app.kubernetes.io/name": "webui-redis"}
+        deployment(
+            f"{name}-webui-redis", "webui-redis", ns, select, 1,
+            k8s.core.v1.PodSpecArgs(
+                automount_service_account_token=False,
+                security_context=pod_security(run_as_user=999),
+                node_selector=self._args["cpu_node_selector"],
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="valkey", image=VALKEY_IMAGE,
+                    # nothing to persist (sessions are ephemeral); the NetworkPolicy is the access control
+                    args=["valkey-server", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+                    ports=[k8s.core.v1.ContainerPortArgs(name="redis", container_port=6379)],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "50m", "memory": "64Mi"},
+                                                                   limits={"memory": "256Mi"}),
+                    readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=6379),
+                                                          period_seconds=10),
+                    security_context=k8s.core.v1.SecurityContextArgs(
+                        allow_privilege_escalation=False, read_only_root_filesystem=True, run_as_non_root=True,
+                        run_as_user=999, capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data")])],
+                volumes=[k8s.core.v1.VolumeArgs(name="data", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]),
+            self._k8s)
+        k8s.core.v1.Service(
+            f"{name}-webui-redis-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="webui-redis", namespace=ns),
+            spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
+                k8s.core.v1.ServicePortArgs(name="redis", port=6379, target_port=6379, protocol="TCP")]),
+            opts=self._k8s)
+        disruption_budget(f"{name}-webui-redis-pdb", "webui-redis", ns, match, 1, self._k8s)
+        allow_ingress(f"{name}-webui-redis-netpol", "webui-redis-ingress", ns, match, 6379,
+                      [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                          match_labels={"app.kubernetes.io/name": "open-webui"}))], self._k8s)
+        url = "redis://webui-redis:6379/0"
+        return {"ENABLE_WEBSOCKET_SUPPORT": "true", "WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": url,
+                "REDIS_URL": url}
 
     # ---- HTTPRoutes --------------------------------------------------------------------------------------------------
     def _routes(self, name: str) -> None:

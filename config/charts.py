@@ -46,3 +46,5 @@ KEDA = ChartRef("keda", "2.20.2", "https://kedacore.github.io/charts", "keda")
 KEDA_HTTP_ADD_ON = ChartRef("keda-add-ons-http", "0.15.0", "https://kedacore.github.io/charts", "keda-add-ons-http")
 
 ALL_CHARTS = ALL_CHARTS + (KUBE_PROMETHEUS_STACK, PROMETHEUS_ADAPTER, DCGM_EXPORTER, KEDA, KEDA_HTTP_ADD_ON)
+# Valkey (the Linux Foundation fork of Redis, BSD licence): Open-WebUI's websocket/state fan-out across replicas.
+VALKEY_IMAGE = "docker.io/valkey/valkey:8.1.4-alpine"

@@ -93,6 +93,12 @@ def test_open_webui_is_stateless_on_postgres_with_secrets_from_key_vault(dev, pr
     assert d["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
     assert pod["serviceAccountName"] == "open-webui"
     assert d["spec"]["replicas"] == 1 and deployment(prod, "open-webui")["spec"]["replicas"] == 3
+    # replicas share websocket sessions through an in-cluster Valkey only Open-WebUI may reach
+    plain = {e["name"]: e.get("value") for e in c["env"]}
+    assert plain["WEBSOCKET_MANAGER"] == "redis" and plain["WEBSOCKET_REDIS_URL"] == "redis://webui-redis:6379/0"
+    redis_policy = next(r.inputs["spec"] for r in dev.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                        if r.inputs["metadata"]["name"] == "webui-redis-ingress")
+    assert redis_policy["ingress"][0]["from"][0]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "open-webui"}
     uploads = dev.one("kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads").inputs
     assert uploads["spec"]["accessModes"] == ["ReadWriteMany"]
     hpa = dev.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]
