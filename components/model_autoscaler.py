@@ -53,6 +53,10 @@ def scale_behavior(stabilization_seconds: int) -> dict[str, Any]:
     }
 
 
+def scaled_object_name(deployment: str) -> str:
+    return f"{deployment}-scaler"
+
+
 def scaled_object_triggers(name: str, namespace: str, accelerator: str, external_scaler: str, prometheus_url: str,
                            gpu_target: int, cpu_target: int) -> list[dict[str, Any]]:
     triggers: list[dict[str, Any]] = [
@@ -96,9 +100,11 @@ class ModelAutoscaler(pulumi.ComponentResource):
                                  "conditionWait": f"{args.get('cold_start_timeout_seconds', 1200)}s"},
                 },
                 opts=k8s_opts)
+            # Named apart from the HTTPScaledObject: the add-on's reconciler removes a ScaledObject of the same name.
             k8s.apiextensions.CustomResource(
                 f"{name}-scaler", api_version="keda.sh/v1alpha1", kind="ScaledObject",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=args["deployment"], namespace=args["namespace"]),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=scaled_object_name(args["deployment"]),
+                                                    namespace=args["namespace"]),
                 spec={
                     "scaleTargetRef": target,
                     "minReplicaCount": args["min_replicas"],

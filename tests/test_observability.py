@@ -175,7 +175,9 @@ def test_requests_mode_scales_ollama_on_in_flight_requests_through_the_intercept
     assert http["metadata"]["annotations"]["httpscaledobject.keda.sh/skip-scaledobject-creation"] == "true"
     assert http["spec"]["scalingMetric"] == {"concurrency": {"targetValue": 4}}
     assert "ollama-scaled" in http["spec"]["hosts"] and http["spec"]["timeouts"]["responseHeader"] == "600s"
-    scaled = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject").inputs["spec"]
+    scaled_object = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject").inputs
+    assert scaled_object["metadata"]["name"] != http["metadata"]["name"]  # the add-on would delete a namesake
+    scaled = scaled_object["spec"]
     assert [t["type"] for t in scaled["triggers"]] == ["external-push", "cpu"]
     assert scaled["triggers"][0]["metadata"]["httpScaledObject"] == "ollama"
     assert scaled["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"][
