@@ -71,6 +71,7 @@ cluster = AksCluster("platform", {
     "authorized_ip_ranges": list(cluster_cfg.api_access.authorized_ip_ranges),
     "kubelogin_mode": cluster_cfg.kubelogin_mode,
     "grant_deployer_admin": cluster_cfg.grant_deployer_admin,
+    "autoscaler_expander": "priority" if cfg.gpu.enabled and cfg.gpu.fallback.enabled else "least-waste",
     "log_analytics_workspace_id": monitoring.log_analytics_workspace_id if monitoring else None,
     "managed_prometheus": monitoring is not None,
     "tags": cfg.tags,

@@ -70,6 +70,7 @@ class AksClusterArgs(TypedDict):
     authorized_ip_ranges: NotRequired[list[str]]
     kubelogin_mode: NotRequired[str]  # how the provider's kubeconfig logs in
     grant_deployer_admin: NotRequired[bool]
+    autoscaler_expander: NotRequired[str]  # least-waste; priority when a GpuNodePool ranks spot over on-demand
     log_analytics_workspace_id: NotRequired[pulumi.Input[str]]  # turns on Container Insights
     managed_prometheus: NotRequired[bool]  # Azure Monitor managed Prometheus metrics add-on
     tags: NotRequired[dict[str, str]]
@@ -239,9 +240,10 @@ class AksCluster(pulumi.ComponentResource):
             auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
                 upgrade_channel=cs.UpgradeChannel(upgrade_channel),
                 node_os_upgrade_channel=cs.NodeOSUpgradeChannel(args.get("node_os_upgrade_channel", "NodeImage"))),
-            # The priority expander prefers spot GPU pools and falls back to on-demand (see GpuNodePool).
+            # With a GPU fallback pool the priority expander tries spot first (its ConfigMap is GpuNodePool's).
             auto_scaler_profile=cs.ManagedClusterPropertiesAutoScalerProfileArgs(
-                expander=cs.Expander.PRIORITY, max_node_provision_time="15m", scale_down_unneeded_time="10m",
+                expander=cs.Expander(args.get("autoscaler_expander", "least-waste")),
+                max_node_provision_time="15m", scale_down_unneeded_time="10m",
                 skip_nodes_with_local_storage="false"),
             api_server_access_profile=cs.ManagedClusterAPIServerAccessProfileArgs(
                 enable_private_cluster=api_mode == "private",

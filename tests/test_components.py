@@ -67,6 +67,13 @@ def test_prod_has_zones_standard_tier_entra_only_maintenance_and_authorized_ips(
     assert windows == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
 
 
+def test_priority_expander_only_with_its_configmap(any_plan):
+    expander = any_plan.one(MC).inputs["autoScalerProfile"]["expander"]
+    has_priorities = any(r.inputs["metadata"]["name"] == "cluster-autoscaler-priority-expander"
+                         for r in any_plan.of_type("kubernetes:core/v1:ConfigMap"))
+    assert (expander == "priority") == has_priorities
+
+
 def test_dev_has_no_maintenance_window_and_no_system_taint(dev):
     assert dev.of_type("azure-native:containerservice:MaintenanceConfiguration") == []
     assert not dev.one(MC).inputs["agentPoolProfiles"][0].get("nodeTaints")
