@@ -1,0 +1,53 @@
+"""The model preload Job's shell script, run for real with /bin/sh against a stand-in `ollama` command."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from pathlib import Path
+
+from components.model_store import preload_script
+
+FAKE_OLLAMA = """#!/bin/sh
+# stand-in for the ollama CLI: `list` prints the models in $STATE, `pull` appends one, `serve` returns at once
+echo "$*" >> "$CALLS"
+case "$1" in
+  serve) exit 0 ;;
+  list) echo "NAME ID SIZE MODIFIED"; [ -f "$STATE" ] && sed 's/$/ abc 1GB now/' "$STATE"; true ;;
+  pull) echo "$2" | sed 's/^\\([^:]*\\)$/\\1:latest/' >> "$STATE" ;;
+esac
+"""
+
+
+def run(tmp_path: Path, models: str, dry_run: bool, present: list[str]) -> tuple[str, list[str]]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "ollama"
+    fake.write_text(FAKE_OLLAMA)
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    state, calls = tmp_path / "state", tmp_path / "calls"
+    state.write_text("".join(f"{m}\n" for m in present))
+    calls.write_text("")
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "MODELS": models,
+           "DRY_RUN": str(dry_run).lower(), "STATE": str(state), "CALLS": str(calls)}
+    done = subprocess.run(["/bin/sh", "-c", preload_script()], env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return done.stdout, [c for c in calls.read_text().splitlines() if c != "serve"]
+
+
+def test_pulls_only_what_is_missing(tmp_path):
+    out, calls = run(tmp_path, "tinyllama llama3.1:8b", False, present=["tinyllama:latest"])
+    assert "present: tinyllama" in out and "pulling: llama3.1:8b" in out
+    assert "pull llama3.1:8b" in calls and "pull tinyllama" not in calls
+
+
+def test_second_run_pulls_nothing(tmp_path):
+    run(tmp_path, "tinyllama mistral:7b", False, present=[])
+    out, calls = run(tmp_path, "tinyllama mistral:7b", False,
+                     present=(tmp_path / "state").read_text().split())
+    assert not any(c.startswith("pull") for c in calls) and out.count("present:") == 2
+
+
+def test_dry_run_only_lists(tmp_path):
+    out, calls = run(tmp_path, "tinyllama phi3.5", True, present=[])
+    assert out.splitlines() == ["would pull: tinyllama", "would pull: phi3.5"] and calls == []
