@@ -255,3 +255,23 @@ def test_outputs_name_the_endpoints(name):
     outputs = variant(name).outputs
     assert outputs["webUiUrl"].startswith("http://") and outputs["modelApiUrl"].endswith(":8080")
     assert outputs["apiKeySecret"] == "gateway-api-key"
+
+
+def _images(obj):
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            if key == "image" and isinstance(value, str):
+                yield value
+            else:
+                yield from _images(value)
+    elif isinstance(obj, list):
+        for item in obj:
+            yield from _images(item)
+
+
+def test_every_image_we_run_is_pinned(any_plan):
+    images = [i for r in any_plan.kubernetes_objects() for i in _images(r.inputs)]
+    assert images
+    for image in images:
+        name, _, tag = image.rpartition(":")
+        assert name and "/" not in tag and tag not in ("latest", "main", ""), image
