@@ -21,12 +21,15 @@ from components.model_store import ModelStore
 from components.observability import EXTERNAL_SCALER, INTERCEPTOR_HOST, INTERCEPTOR_PORT, KEDA_NS, Observability
 from components.postgres import PostgresServer
 from config import ConfigError, naming
+from config.advisories import advisories
 from config.runtime import load_platform_config
 
 try:
     cfg = load_platform_config()
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None  # a clean message, no traceback
+for advisory in advisories(cfg):
+    pulumi.log.warn(advisory)
 
 env, prefix = cfg.environment, cfg.prefix
 cluster_cfg, obs_cfg, scaling = cfg.cluster, cfg.observability, cfg.autoscaling

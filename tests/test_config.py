@@ -134,3 +134,19 @@ def test_every_problem_is_reported_at_once():
     with pytest.raises(ConfigError) as caught:
         parse_config({"gpu": {"maxCount": 0, "minCount": 2, "driver": "x"}, "modelStore": {"sizeGib": 1}}, "p", "d")
     assert len(caught.value.problems) >= 3
+
+
+def test_advisories_warn_without_failing():
+    from config.advisories import advisories
+    retired = parse_config(stack_raw("dev", {"gpu": {"vmSize": "Standard_NC6s_v3"}}), "p", "dev")
+    assert any("NCv3 is being retired" in a for a in advisories(retired))
+    prod = parse_config(stack_raw("prod"), "p", "prod")
+    assert not any("apiAccess" in a for a in advisories(prod))  # prod uses authorized IP ranges
+    tls = parse_config(stack_raw("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
+                                                              "email": "ops@example.com"}}}), "p", "prod")
+    assert advisories(tls) == []
+
+
+def test_plan_carries_the_programs_warnings():
+    plan = offline.run("dev", {"gpu": {"vmSize": "Standard_NC6s_v3"}})
+    assert any("NCv3 is being retired" in w for w in plan.warnings)

@@ -10,6 +10,7 @@ import base64
 import contextvars
 import copy
 import json
+import logging
 import runpy
 import sys
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ class Plan:
     project: str
     stack: str
     resources: list[Registration] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: list[str] = field(default_factory=list)
 
@@ -240,6 +242,17 @@ def _secret_paths(value: Any, path: str = "") -> list[str]:
     return []
 
 
+class _WarningCollector(logging.Handler):
+    """Keeps what the program logs with pulumi.log.warn (the mock engine hands it to Python logging)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, also keeping what a registration asked for: parent, dependencies, options."""
 
@@ -288,13 +301,18 @@ def _run(stack: str, overrides: Optional[dict[str, Any]]) -> Plan:
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v)
                                        for k, v in stack_config(stack, overrides).items()})
         monitor = RecordingMonitor(OfflineMocks())
-        pulumi_mocks.set_mocks(OfflineMocks(), project=project, stack=stack, preview=False, monitor=monitor)
+        warnings = _WarningCollector()
+        logger = logging.getLogger(f"offline-plan-{project}-{stack}")
+        logger.propagate = False
+        logger.handlers = [warnings]
+        pulumi_mocks.set_mocks(OfflineMocks(), project=project, stack=stack, preview=False, monitor=monitor,
+                               logger=logger)
         try:
             _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"),
                                                                run_name="__main__")))
         except pulumi.RunError as error:
             raise ProgramError(str(error), len(monitor.registrations)) from None
-        plan = Plan(project=project, stack=stack, resources=monitor.registrations)
+        plan = Plan(project=project, stack=stack, resources=monitor.registrations, warnings=warnings.messages)
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():
             output = pulumi.Output.from_input(value)

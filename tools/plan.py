@@ -135,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     print(tree(plan))
+    for warning in plan.warnings:
+        print(f"warning: {warning}")
     target, count = write(plan, Path(args.out))
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources) and {count} manifests in "
           f"{target}/manifests/")
