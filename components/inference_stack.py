@@ -19,8 +19,9 @@ from .inference_specs import (API_KEY_MAP_OBJECT, OLLAMA_PORT, ROUTER_PORT, SCAL
                               WEBUI_PORT, api_key_map_line, key_vault_objects, ollama_env, ollama_scheduling,
                               resources, router_nginx_conf)
 from .key_vault import KeyVault
-from .kube import (allow_ingress, csi_secrets_volume, deployment, disruption_budget, env_vars, http_probe, labels,
-                   pod_security, restricted_container_security, secret_provider_class, spread, tolerations_args)
+from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_volume, deployment, disruption_budget, env_vars,
+                   http_probe, labels, pod_security, restricted_container_security, secret_provider_class, spread,
+                   tolerations_args)
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
 WEBUI_SECRET = "open-webui-secrets"  # Kubernetes Secret the CSI driver syncs from Key Vault
@@ -361,9 +362,7 @@ class InferenceStack(pulumi.ComponentResource):
                 scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                     api_version="apps/v1", kind="Deployment", name="open-webui"),
                 min_replicas=replicas, max_replicas=a.get("webui_max_replicas", 3),
-                metrics=[k8s.autoscaling.v2.MetricSpecArgs(type="Resource", resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
-                    name="cpu", target=k8s.autoscaling.v2.MetricTargetArgs(type="Utilization",
-                                                                          average_utilization=70)))]),
+                metrics=[cpu_utilization_metric(70)]),
             opts=self._k8s)
         allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, self._gateway_peers(),
                       self._k8s)

@@ -156,3 +156,9 @@ def deployment(resource_name: str, name: str, namespace: pulumi.Input[str], comp
                                                     annotations=pod_annotations),
                 spec=pod_spec)),
         opts=opts)
+
+
+def cpu_utilization_metric(percent: int) -> k8s.autoscaling.v2.MetricSpecArgs:
+    """HPA metric: average CPU utilisation of the target's pods."""
+    return k8s.autoscaling.v2.MetricSpecArgs(type="Resource", resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+        name="cpu", target=k8s.autoscaling.v2.MetricTargetArgs(type="Utilization", average_utilization=percent)))

@@ -18,6 +18,7 @@ from typing_extensions import NotRequired
 from config.monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 
 from . import PACKAGE
+from .kube import cpu_utilization_metric
 
 SKIP_SCALED_OBJECT = "httpscaledobject.keda.sh/skip-scaledobject-creation"
 
@@ -119,14 +120,13 @@ class ModelAutoscaler(pulumi.ComponentResource):
                 },
                 opts=k8s_opts)
         else:
-            metrics = [k8s.autoscaling.v2.MetricSpecArgs(type="Resource", resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
-                name="cpu", target=k8s.autoscaling.v2.MetricTargetArgs(
-                    type="Utilization", average_utilization=args.get("cpu_target_percent", 70))))]
-            if self.mode == "gpu-memory":
-                metrics.insert(0, k8s.autoscaling.v2.MetricSpecArgs(type="Pods", pods=k8s.autoscaling.v2.PodsMetricSourceArgs(
-                    metric=k8s.autoscaling.v2.MetricIdentifierArgs(name=GPU_MEMORY_METRIC),
-                    target=k8s.autoscaling.v2.MetricTargetArgs(
-                        type="AverageValue", average_value=str(args.get("gpu_memory_target_percent", 80))))))
+            metrics = [cpu_utilization_metric(args.get("cpu_target_percent", 70))]
+            if self.mode == "gpu-memory":  # GPU memory first, CPU as the fallback signal
+                metrics.insert(0, k8s.autoscaling.v2.MetricSpecArgs(
+                    type="Pods", pods=k8s.autoscaling.v2.PodsMetricSourceArgs(
+                        metric=k8s.autoscaling.v2.MetricIdentifierArgs(name=GPU_MEMORY_METRIC),
+                        target=k8s.autoscaling.v2.MetricTargetArgs(
+                            type="AverageValue", average_value=str(args.get("gpu_memory_target_percent", 80))))))
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-hpa",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=args["deployment"], namespace=args["namespace"]),

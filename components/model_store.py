@@ -65,7 +65,12 @@ for i in $(seq 1 60); do ollama list >/dev/null 2>&1 && break; sleep 2; done
 present="$(ollama list | awk 'NR>1 {print $1}')"
 for m in ${MODELS}; do
   case "${m}" in *:*) tag="${m}" ;; *) tag="${m}:latest" ;; esac
-  if printf '%s\\n' "${present}" | grep -qx "${tag}"; then echo "present: ${m}"; else echo "pulling: ${m}"; ollama pull "${m}"; fi
+  if printf '%s\\n' "${present}" | grep -qx "${tag}"; then
+    echo "present: ${m}"
+  else
+    echo "pulling: ${m}"
+    ollama pull "${m}"
+  fi
 done
 ollama list
 """

@@ -41,7 +41,8 @@ KUBE_PROMETHEUS_STACK = ChartRef("kube-prometheus-stack", "88.5.3", "https://pro
                                  "kube-prometheus-stack")
 PROMETHEUS_ADAPTER = ChartRef("prometheus-adapter", "5.3.0", "https://prometheus-community.github.io/helm-charts",
                               "prometheus-adapter")
-DCGM_EXPORTER = ChartRef("dcgm-exporter", "4.8.2", "https://nvidia.github.io/dcgm-exporter/helm-charts", "dcgm-exporter")
+DCGM_EXPORTER = ChartRef("dcgm-exporter", "4.8.2", "https://nvidia.github.io/dcgm-exporter/helm-charts",
+                         "dcgm-exporter")
 KEDA = ChartRef("keda", "2.20.2", "https://kedacore.github.io/charts", "keda")
 KEDA_HTTP_ADD_ON = ChartRef("keda-add-ons-http", "0.15.0", "https://kedacore.github.io/charts", "keda-add-ons-http")
 

@@ -8,8 +8,8 @@ from .gpu_skus import find_gpu_sku
 from .models import model_size_gib
 from .quantities import parse_quantity
 from .reader import Reader, describe
-from .schema import (AutoscalingConfig, GatewayConfig, ObservabilityConfig, GpuConfig, InferenceConfig, KeyVaultConfig, ModelStoreConfig, NetworkConfig,
-                     PostgresConfig, ResourcesConfig, TlsConfig, WebUiConfig)
+from .schema import (AutoscalingConfig, GatewayConfig, GpuConfig, InferenceConfig, KeyVaultConfig, ModelStoreConfig,
+                     NetworkConfig, ObservabilityConfig, PostgresConfig, ResourcesConfig, TlsConfig, WebUiConfig)
 
 ACCELERATORS = ("cpu", "gpu")
 GATEWAY_MODES = ("both", "internal", "external", "none")

@@ -1,6 +1,8 @@
 """Config validation: pure parsing of the stack files, and bad configs refused whole with zero resources."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import yaml
 
@@ -33,7 +35,7 @@ def test_stack_files_hold_only_project_keys():
 
 def test_config_is_frozen():
     cfg = parse_config(stack_raw("dev"), "p", "dev")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         cfg.gpu.max_count = 5  # type: ignore[misc]
 
 

@@ -70,7 +70,7 @@ def test_each_dashboard_parses_and_queries_only_real_metrics(file_name):
 def test_metric_checker_catches_an_unknown_metric():
     with pytest.raises(AssertionError):
         assert_known("rate(ollama_requests_total[5m])", "test")
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):
         promql_parser.parse("sum(rate(x[5m])")
 
 
