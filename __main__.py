@@ -176,6 +176,7 @@ if gw_cfg.mode != "none":
         "tls_mode": gw_cfg.tls.mode,
         "tls_hostname": gw_cfg.tls.hostname,
         "tls_email": gw_cfg.tls.email,
+        "protect": cfg.protect,
         "tags": cfg.tags,
     })
 
@@ -292,10 +293,8 @@ pulumi.export("postgresFqdn", database.fqdn)
 pulumi.export("apiKeySecret", stack.api_key_secret)
 pulumi.export("gatewayInternalAddress", gateway.internal_address if gateway else None)
 pulumi.export("gatewayExternalAddress", gateway.external_address if gateway else None)
-pulumi.export("webUiUrl", pulumi.Output.concat("http://", gateway.external_address) if gateway and gw_cfg.external
-              else None)
-pulumi.export("modelApiUrl", pulumi.Output.concat("http://", gateway.external_address, ":8080")
-              if gateway and gw_cfg.external else None)
+pulumi.export("webUiUrl", gateway.ui_url if gateway else None)
+pulumi.export("modelApiUrl", gateway.api_url if gateway else None)
 pulumi.export("grafana", observability.grafana_service if observability else None)
 pulumi.export("grafanaPasswordSecret", observability.grafana_password_secret if observability else None)
 pulumi.export("managedGrafanaUrl", monitoring.grafana_endpoint if monitoring else None)

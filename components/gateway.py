@@ -39,6 +39,7 @@ class GatewayAccessArgs(TypedDict):
     tls_mode: NotRequired[str]  # none | letsencrypt
     tls_hostname: NotRequired[Optional[str]]
     tls_email: NotRequired[Optional[str]]
+    protect: NotRequired[bool]  # keep the static public IP (DNS points at it)
     tags: NotRequired[dict[str, str]]
 
 
@@ -81,6 +82,13 @@ def listeners(tls: bool, hostname: Optional[str]) -> list[dict[str, Any]]:
     return out
 
 
+def endpoint_urls(address: str, tls_hostname: Optional[str]) -> tuple[str, str]:
+    """(UI URL, raw model API URL) clients use: the TLS hostname when there is one, else the address."""
+    if tls_hostname:
+        return f"https://{tls_hostname}", f"https://{tls_hostname}:8443"
+    return f"http://{address}", f"http://{address}:{API_PORT}"
+
+
 class GatewayAccess(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     """Namespace of the Gateways."""
@@ -90,6 +98,10 @@ class GatewayAccess(pulumi.ComponentResource):
     """Private IP of the internal load balancer (None when disabled)."""
     external_address: Optional[pulumi.Output[str]]
     """Static public IP of the external load balancer (None when disabled)."""
+    ui_url: Optional[pulumi.Output[str]]
+    """Where people open Open-WebUI (external gateway if enabled, else internal)."""
+    api_url: Optional[pulumi.Output[str]]
+    """Base URL of the raw model API (OpenAI-compatible under /v1, Ollama native under /api)."""
     routes_label: dict[str, str]
     """Label a namespace needs before its HTTPRoutes may attach."""
     ready: list[pulumi.Resource]
@@ -127,7 +139,7 @@ class GatewayAccess(pulumi.ComponentResource):
                 sku=network.PublicIPAddressSkuArgs(name=network.PublicIPAddressSkuName.STANDARD),
                 public_ip_allocation_method=network.IPAllocationMethod.STATIC,
                 zones=args.get("zones") or None, tags=args.get("tags", {}),
-                opts=pulumi.ResourceOptions(parent=self))
+                opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", False)))
             self.external_address = pip.ip_address
         for kind in ("internal", "external"):
             if not args.get(kind, True):
@@ -152,10 +164,16 @@ class GatewayAccess(pulumi.ComponentResource):
             if kind == "internal":
                 self.internal_address = args.get("internal_ip")
         self.namespace = gw_ns.metadata.name
+        address = self.external_address if self.external_address is not None else self.internal_address
+        urls = None if address is None else pulumi.Output.from_input(address).apply(
+            lambda a: endpoint_urls(a, args.get("tls_hostname") if tls else None))
+        self.ui_url = urls.apply(lambda u: u[0]) if urls is not None else None
+        self.api_url = urls.apply(lambda u: u[1]) if urls is not None else None
         self.routes_label = {ROUTES_LABEL: "true"}
         self.register_outputs({"namespace": self.namespace, "gateways": self.gateways,
                                "internal_address": self.internal_address,
-                               "external_address": self.external_address})
+                               "external_address": self.external_address, "ui_url": self.ui_url,
+                               "api_url": self.api_url})
 
     def _cert_manager(self, name: str, args: GatewayAccessArgs, gw_namespace: pulumi.Output[str],
                       k8s_opts: pulumi.ResourceOptions, after_istio: pulumi.ResourceOptions) -> None:

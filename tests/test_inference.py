@@ -152,6 +152,7 @@ def test_prod_postgres_and_key_vault_are_protected_and_private(prod, dev):
     vault = prod.one("azure-native:keyvault:Vault")
     assert server.options["protect"] and vault.options["protect"]
     assert prod.one("azure-native:dbforpostgresql:Database").options["protect"]
+    assert prod.one("azure-native:network:PublicIPAddress").options["protect"]  # DNS points at it
     assert server.inputs["network"]["publicNetworkAccess"] == "Disabled"
     assert server.inputs["network"]["delegatedSubnetResourceId"].endswith("/Subnet/postgres")
     props = vault.inputs["properties"]
@@ -198,6 +199,7 @@ def test_gateways_internal_and_external_on_cpu_nodes(dev):
 
 def test_internal_only_gateway_variant():
     plan = variant("dev-smb-nogpu")
+    assert plan.outputs["modelApiUrl"] == "http://10.40.15.250:8080"  # no public address: the internal one
     names = {r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
     assert names == {"internal-gateway"} and plan.of_type("azure-native:network:PublicIPAddress") == []
     routes = plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
@@ -229,6 +231,8 @@ def test_router_limits_per_client_with_429_and_requires_a_key(dev):
 
 def test_tls_variant_issues_a_lets_encrypt_certificate():
     plan = variant("prod-tls")
+    assert plan.outputs["webUiUrl"] == "https://llm.example.com"
+    assert plan.outputs["modelApiUrl"] == "https://llm.example.com:8443"
     issuer = plan.one("kubernetes:cert-manager.io/v1:ClusterIssuer").inputs["spec"]["acme"]
     assert issuer["email"] == "platform@example.com"
     assert issuer["solvers"][0]["http01"]["gatewayHTTPRoute"]["parentRefs"][0]["sectionName"] == "acme"
