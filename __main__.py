@@ -37,7 +37,8 @@ cluster_cfg, obs_cfg, scaling = cfg.cluster, cfg.observability, cfg.autoscaling
 # The platform's resource group (or the one the stack names), shared by the cluster and its monitoring.
 group_name = cfg.resource_group_name or naming.resource_group_name(prefix, env)
 resource_group = group_name if cfg.resource_group_name else resources.ResourceGroup(
-    "platform-rg", resource_group_name=group_name, location=cfg.location, tags=cfg.tags).name
+    "platform-rg", resource_group_name=group_name, location=cfg.location, tags=cfg.tags,
+    opts=pulumi.ResourceOptions(protect=cfg.protect)).name  # it holds the database and the vault
 
 monitoring = None
 if obs_cfg.enabled:

@@ -153,6 +153,7 @@ def test_prod_postgres_and_key_vault_are_protected_and_private(prod, dev):
     assert server.options["protect"] and vault.options["protect"]
     assert prod.one("azure-native:dbforpostgresql:Database").options["protect"]
     assert prod.one("azure-native:network:PublicIPAddress").options["protect"]  # DNS points at it
+    assert prod.one("azure-native:resources:ResourceGroup", "platform-rg").options["protect"]
     assert server.inputs["network"]["publicNetworkAccess"] == "Disabled"
     assert server.inputs["network"]["delegatedSubnetResourceId"].endswith("/Subnet/postgres")
     props = vault.inputs["properties"]
