@@ -11,13 +11,10 @@ from pulumi_azure_native import authorization, containerservice as cs, network, 
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .azure_roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .kube import CPU_POOL_LABEL
 from .kubeconfig import with_kubelogin
 
-# Built-in role "Azure Kubernetes Service RBAC Cluster Admin".
-AKS_RBAC_CLUSTER_ADMIN_ROLE = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"
-# Built-in role "Network Contributor": the cluster identity joins the VNet subnet and manages load-balancer IPs.
-NETWORK_CONTRIBUTOR_ROLE = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
 
@@ -281,18 +278,13 @@ class AksCluster(pulumi.ComponentResource):
                     opts=child)
 
         client = authorization.get_client_config_output()
-
-        def role(role_id: str) -> pulumi.Output[str]:
-            return client.subscription_id.apply(
-                lambda sub: f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_id}")
-
         # The cluster's own identity manages the internal load balancer in our subnet and the gateway's static
         # public IP in our resource group; a bring-your-own VNet needs this grant made explicitly.
         authorization.RoleAssignment(
             f"{name}-cluster-network",
             principal_id=cluster.identity.apply(lambda i: i.principal_id),
             principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-            role_definition_id=role(NETWORK_CONTRIBUTOR_ROLE),
+            role_definition_id=builtin_role(NETWORK_CONTRIBUTOR),
             scope=pulumi.Output.all(client.subscription_id, rg_name).apply(
                 lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}"),
             opts=child)
@@ -301,8 +293,8 @@ class AksCluster(pulumi.ComponentResource):
             # With Azure RBAC on the data plane, whoever runs `pulumi up` needs a cluster role to apply the
             # in-cluster resources that follow.
             admin_grant.append(authorization.RoleAssignment(
-                f"{name}-deployer-admin", principal_id=client.object_id, role_definition_id=role(
-                    AKS_RBAC_CLUSTER_ADMIN_ROLE), scope=cluster.id, opts=child))
+                f"{name}-deployer-admin", principal_id=client.object_id,
+                role_definition_id=builtin_role(AKS_RBAC_CLUSTER_ADMIN), scope=cluster.id, opts=child))
 
         credentials = cs.list_managed_cluster_user_credentials_output(
             resource_group_name=rg_name, resource_name=cluster.name, format="exec")

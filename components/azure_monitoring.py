@@ -9,9 +9,8 @@ from pulumi_azure_native import authorization, dashboard, monitor, operationalin
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .azure_roles import MONITORING_DATA_READER, builtin_role
 
-# Built-in role "Monitoring Data Reader": lets Managed Grafana query the Azure Monitor workspace.
-MONITORING_DATA_READER_ROLE = "b0d8363b-8ddd-447d-831f-62ca05bff136"
 
 
 class AzureMonitoringArgs(TypedDict):
@@ -68,14 +67,11 @@ class AzureMonitoring(pulumi.ComponentResource):
                     public_network_access=dashboard.PublicNetworkAccess.ENABLED,
                     zone_redundancy=dashboard.ZoneRedundancy.DISABLED),
                 tags=tags, opts=child)
-            client = authorization.get_client_config_output()
-            authorization.RoleAssignment(
+            authorization.RoleAssignment(  # lets Managed Grafana query the workspace
                 f"{name}-grafana-reader",
                 principal_id=grafana.identity.apply(lambda i: i.principal_id),
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-                role_definition_id=client.subscription_id.apply(
-                    lambda s: f"/subscriptions/{s}/providers/Microsoft.Authorization/roleDefinitions/"
-                              f"{MONITORING_DATA_READER_ROLE}"),
+                role_definition_id=builtin_role(MONITORING_DATA_READER),
                 scope=metrics.id, opts=child)
             self.grafana_endpoint = grafana.properties.apply(lambda p: p.endpoint)
         self.log_analytics_workspace_id = logs.id

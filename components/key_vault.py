@@ -9,9 +9,8 @@ from pulumi_azure_native import authorization, keyvault, network, privatedns
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .azure_roles import KEY_VAULT_SECRETS_USER, builtin_role
 
-# Built-in role "Key Vault Secrets User": read secret contents, nothing else.
-KEY_VAULT_SECRETS_USER_ROLE = "4633458b-17de-408a-b874-0445c86b69e6"
 
 
 class KeyVaultArgs(TypedDict):
@@ -33,10 +32,6 @@ def secret_expiry(today: date) -> int:
     """Expiry of secrets written this year: 1 January two years on. Stable for a whole year (no diff on every
     `pulumi up`), and a yearly `pulumi up` rolls it forward."""
     return int(datetime(today.year + 2, 1, 1, tzinfo=timezone.utc).timestamp())
-
-
-def role_definition_id(subscription_id: str, role: str) -> str:
-    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
 
 
 class KeyVault(pulumi.ComponentResource):
@@ -127,12 +122,10 @@ class KeyVault(pulumi.ComponentResource):
     def grant_secrets_user(self, resource_name: str, principal_id: pulumi.Input[str],
                            parent: pulumi.Resource) -> authorization.RoleAssignment:
         """Let one identity read secret values of this vault (and nothing more)."""
-        client = authorization.get_client_config_output()
         return authorization.RoleAssignment(
             resource_name,
             principal_id=principal_id,
             principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-            role_definition_id=client.subscription_id.apply(
-                lambda sub: role_definition_id(sub, KEY_VAULT_SECRETS_USER_ROLE)),
+            role_definition_id=builtin_role(KEY_VAULT_SECRETS_USER),
             scope=self.vault_id,
             opts=pulumi.ResourceOptions(parent=parent))

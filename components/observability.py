@@ -3,7 +3,6 @@ Azure alerts) and the in-cluster stack — kube-prometheus-stack with the platfo
 GPU metrics, Prometheus Adapter (GPU memory as a custom metric) and KEDA with its HTTP add-on."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Optional, TypedDict
 
@@ -305,6 +304,3 @@ class Observability(pulumi.ComponentResource):
             opts=after_stack)
         return [core, http]
 
-
-def dashboard_json(file_name: str) -> dict[str, Any]:
-    return json.loads((DASHBOARDS_DIR / file_name).read_text())

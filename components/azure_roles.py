@@ -1,0 +1,19 @@
+"""Azure built-in roles the platform assigns, by their fixed definition ids."""
+from __future__ import annotations
+
+import pulumi
+from pulumi_azure_native import authorization
+
+AKS_RBAC_CLUSTER_ADMIN = "b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b"  # Azure Kubernetes Service RBAC Cluster Admin
+NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
+KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"  # read secret values, nothing else
+MONITORING_DATA_READER = "b0d8363b-8ddd-447d-831f-62ca05bff136"  # query an Azure Monitor workspace
+
+
+def role_definition_id(subscription_id: str, role: str) -> str:
+    return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
+
+
+def builtin_role(role: str) -> pulumi.Output[str]:
+    """The role's full definition id in the subscription Pulumi deploys to."""
+    return authorization.get_client_config_output().subscription_id.apply(lambda s: role_definition_id(s, role))
