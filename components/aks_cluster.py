@@ -173,7 +173,7 @@ class AksCluster(pulumi.ComponentResource):
         endpoints_subnet = network.Subnet(
             f"{name}-endpoints", resource_group_name=rg_name, virtual_network_name=vnet.name,
             subnet_name="private-endpoints", address_prefix=net["endpoints_subnet_cidr"],
-            private_endpoint_network_policies="Disabled",
+            private_endpoint_network_policies=network.VirtualNetworkPrivateEndpointNetworkPolicies.DISABLED,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes_subnet]))
         postgres_subnet = network.Subnet(
             f"{name}-postgres", resource_group_name=rg_name, virtual_network_name=vnet.name, subnet_name="postgres",

@@ -150,7 +150,7 @@ class Observability(pulumi.ComponentResource):
             kind=monitor.KnownDataCollectionEndpointResourceKind.LINUX, tags=tags, opts=child)
         prometheus_rule = monitor.DataCollectionRule(
             f"{name}-dcr-prometheus", data_collection_rule_name=f"dcr-{prefix}-prometheus", resource_group_name=rg,
-            location=location, kind="Linux", data_collection_endpoint_id=endpoint.id,
+            location=location, kind=monitor.KnownDataCollectionRuleResourceKind.LINUX, data_collection_endpoint_id=endpoint.id,
             data_sources=monitor.DataCollectionRuleDataSourcesArgs(prometheus_forwarder=[
                 monitor.PrometheusForwarderDataSourceArgs(
                     name="PrometheusDataSource",
@@ -163,7 +163,7 @@ class Observability(pulumi.ComponentResource):
             tags=tags, opts=child)
         insights_rule = monitor.DataCollectionRule(
             f"{name}-dcr-insights", data_collection_rule_name=f"dcr-{prefix}-insights", resource_group_name=rg,
-            location=location, kind="Linux",
+            location=location, kind=monitor.KnownDataCollectionRuleResourceKind.LINUX,
             data_sources=monitor.DataCollectionRuleDataSourcesArgs(extensions=[monitor.ExtensionDataSourceArgs(
                 name="ContainerInsightsExtension", extension_name="ContainerInsights",
                 streams=["Microsoft-ContainerInsights-Group-Default"],
