@@ -75,9 +75,10 @@ def gpu_tolerations() -> list[dict[str, str]]:
 def priority_expander_config(spot_pool: str, fallback_pool: str) -> str:
     """cluster-autoscaler priority expander: the higher number wins, so spot is tried before on-demand.
 
+    AKS node groups are VMSS named aks-<pool>-<id>-vmss; the hyphens keep `gpu` from also matching `gpuod`.
     Pools not listed (the CPU pools) fall to the catch-all at the lowest priority.
     """
-    return yaml.safe_dump({10: [".*"], 20: [f".*{fallback_pool}.*"], 30: [f".*{spot_pool}.*"]})
+    return yaml.safe_dump({10: [".*"], 20: [f".*-{fallback_pool}-.*"], 30: [f".*-{spot_pool}-.*"]})
 
 
 def device_plugin_values(tolerations: list[dict[str, str]], node_selector: dict[str, str]) -> dict[str, Any]:

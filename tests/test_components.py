@@ -1,6 +1,8 @@
 """Behaviour that matters, asserted on what the real program registers under mocks."""
 from __future__ import annotations
 
+import re
+
 from .conftest import variant
 
 MC = "azure-native:containerservice:ManagedCluster"
@@ -88,9 +90,11 @@ def test_prod_spot_pool_has_on_demand_fallback_preferred_last(prod):
     expander = prod.one("kubernetes:core/v1:ConfigMap", "gpu-priority-expander").inputs
     assert expander["metadata"] == {"name": "cluster-autoscaler-priority-expander", "namespace": "kube-system"}
     priorities = __import__("yaml").safe_load(expander["data"]["priorities"])
-    spot_rank = next(k for k, v in priorities.items() if ".*gpu.*" in v)
-    fallback_rank = next(k for k, v in priorities.items() if ".*gpuod.*" in v)
-    assert spot_rank > fallback_rank > min(priorities)
+
+    def rank(node_group):  # the autoscaler takes the highest priority whose regex matches the node group
+        return max(p for p, patterns in priorities.items() if any(re.fullmatch(x, node_group) for x in patterns))
+
+    assert rank("aks-gpu-12345678-vmss") > rank("aks-gpuod-12345678-vmss") > rank("aks-cpu-12345678-vmss")
 
 
 def test_device_plugin_tolerates_gpu_and_spot_taints_and_targets_gpu_nodes(dev):
