@@ -163,6 +163,14 @@ class GatewayAccess(pulumi.ComponentResource):
             self.ready.append(gateway)
             if kind == "internal":
                 self.internal_address = args.get("internal_ip")
+        if tls:  # plain HTTP on port 80 answers with a redirect to HTTPS (the ACME challenge route is more specific)
+            k8s.apiextensions.CustomResource(
+                f"{name}-https-redirect", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="https-redirect", namespace=gw_ns.metadata.name),
+                spec={"parentRefs": [{"name": g, "sectionName": "acme"} for g in self.gateways.values()],
+                      "rules": [{"filters": [{"type": "RequestRedirect",
+                                              "requestRedirect": {"scheme": "https", "statusCode": 301}}]}]},
+                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=self.ready))
         self.namespace = gw_ns.metadata.name
         address = self.external_address if self.external_address is not None else self.internal_address
         urls = None if address is None else pulumi.Output.from_input(address).apply(

@@ -139,6 +139,9 @@ def gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
         tls=tls,
     )
     r.reject_unknown_keys()
+    if tls.mode == "letsencrypt" and not cfg.external:
+        r.problem(f"gateway.tls.mode 'letsencrypt' needs the external gateway (HTTP-01 challenge); gateway.mode is "
+                  f"{cfg.mode!r}")
     if cfg.internal:
         try:
             ip = ipaddress.ip_address(cfg.internal_ip)

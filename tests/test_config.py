@@ -95,6 +95,7 @@ BAD_CONFIGS = [
     ("dev", {"gateway": {"internalIp": "10.99.0.5"}}, "gateway.internalIp (10.99.0.5) must be a host address in network.nodeSubnetCidr"),
     ("dev", {"gateway": {"requestTimeoutSeconds": 30}}, "gateway.requestTimeoutSeconds (30) must be >= 300"),
     ("dev", {"gateway": {"tls": {"mode": "letsencrypt"}}}, "gateway.tls.hostname '' must be a DNS name"),
+    ("dev", {"gateway": {"mode": "internal", "tls": {"mode": "letsencrypt", "hostname": "llm.example.com", "email": "a@example.com"}}}, "gateway.tls.mode 'letsencrypt' needs the external gateway"),
     ("dev", {"webui": {"replicas": 3, "maxReplicas": 2}}, "webui.maxReplicas (2) must be >= webui.replicas (3)"),
     ("dev", {"postgres": {"version": "12"}}, "postgres.version '12' is not allowed; allowed: 16, 17, 18"),
     ("dev", {"postgres": {"highAvailability": True}}, "postgres.highAvailability needs tier 'GeneralPurpose'"),

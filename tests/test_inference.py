@@ -244,6 +244,9 @@ def test_tls_variant_issues_a_lets_encrypt_certificate():
     https = [lst for lst in gateway["listeners"] if lst["protocol"] == "HTTPS"]
     assert {lst["port"] for lst in https} == {443, 8443}
     assert all(lst["tls"]["certificateRefs"][0]["name"] == "gateway-tls" for lst in https)
+    redirect = next(r.inputs["spec"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+                    if r.inputs["metadata"]["name"] == "https-redirect")
+    assert redirect["rules"][0]["filters"][0]["requestRedirect"] == {"scheme": "https", "statusCode": 301}
 
 
 def test_pure_helpers():
