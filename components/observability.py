@@ -150,7 +150,8 @@ class Observability(pulumi.ComponentResource):
             kind=monitor.KnownDataCollectionEndpointResourceKind.LINUX, tags=tags, opts=child)
         prometheus_rule = monitor.DataCollectionRule(
             f"{name}-dcr-prometheus", data_collection_rule_name=f"dcr-{prefix}-prometheus", resource_group_name=rg,
-            location=location, kind=monitor.KnownDataCollectionRuleResourceKind.LINUX, data_collection_endpoint_id=endpoint.id,
+            location=location, kind=monitor.KnownDataCollectionRuleResourceKind.LINUX,
+            data_collection_endpoint_id=endpoint.id,
             data_sources=monitor.DataCollectionRuleDataSourcesArgs(prometheus_forwarder=[
                 monitor.PrometheusForwarderDataSourceArgs(
                     name="PrometheusDataSource",
