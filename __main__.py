@@ -6,20 +6,20 @@ from dataclasses import asdict
 
 import pulumi
 
-from components import kube
+from llmplatform import kube
 from pulumi_azure_native import resources
 
-from components.aks_cluster import AksCluster
-from components.azure_monitoring import AzureMonitoring
-from components.gateway import ROUTES_LABEL, GatewayAccess
-from components.gpu_node_pool import GpuNodePool
-from components.inference_stack import InferenceStack
-from components.key_vault import KeyVault
-from components.inference_specs import OLLAMA_PORT, scaled_hosts
-from components.model_autoscaler import ModelAutoscaler
-from components.model_store import ModelStore
-from components.observability import EXTERNAL_SCALER, INTERCEPTOR_HOST, INTERCEPTOR_PORT, KEDA_NS, Observability
-from components.postgres import PostgresServer
+from llmplatform.aks_cluster import AksCluster
+from llmplatform.azure_monitoring import AzureMonitoring
+from llmplatform.gateway import ROUTES_LABEL, GatewayAccess
+from llmplatform.gpu_node_pool import GpuNodePool
+from llmplatform.inference_stack import InferenceStack
+from llmplatform.key_vault import KeyVault
+from llmplatform.inference_specs import OLLAMA_PORT, scaled_hosts
+from llmplatform.model_autoscaler import ModelAutoscaler
+from llmplatform.model_store import ModelStore
+from llmplatform.observability import EXTERNAL_SCALER, INTERCEPTOR_HOST, INTERCEPTOR_PORT, KEDA_NS, Observability
+from llmplatform.postgres import PostgresServer
 from config import ConfigError, naming
 from config.advisories import advisories
 from config.runtime import load_platform_config

@@ -1,7 +1,7 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
 from __future__ import annotations
 
-from .gpu_skus import find_gpu_sku
+from llmplatform.gpu_skus import find_gpu_sku
 from .schema import PlatformConfig
 
 

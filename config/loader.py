@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from . import loader_apps, naming
-from .gpu_skus import find_gpu_sku, known_gpu_sizes
+from llmplatform.gpu_skus import find_gpu_sku, known_gpu_sizes
 from .models import OLLAMA_MODELS, total_size_gib
 from .reader import ConfigError, Reader, describe
 from .schema import (ApiAccessConfig, ClusterConfig, GpuConfig, GpuFallbackConfig, MaintenanceWindowConfig,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from .gpu_skus import find_gpu_sku
+from llmplatform.gpu_skus import find_gpu_sku
 from .models import model_size_gib
 from .quantities import parse_quantity
 from .reader import Reader, describe

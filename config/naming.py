@@ -5,64 +5,46 @@ prefix is caught by config validation instead of by a failed `pulumi up` halfway
 """
 from __future__ import annotations
 
-import hashlib
 import re
+
+from llmplatform.naming import content_suffix, short_hash as _short_hash  # noqa: F401  (one hash for both layers)
 
 PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 NODE_POOL_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,11}$")  # Linux agent pools: 1-12 lowercase alphanumerics
 
-
-def _short_hash(*parts: str, length: int = 6) -> str:
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
-
-
 def resource_group_name(prefix: str, env: str, purpose: str = "") -> str:
     return "-".join(p for p in ("rg", prefix, env, purpose) if p)
-
 
 def cluster_name(prefix: str, env: str) -> str:
     return f"aks-{prefix}-{env}"
 
-
 def vnet_name(prefix: str, env: str) -> str:
     return f"vnet-{prefix}-{env}"
-
 
 def storage_account_name(prefix: str, env: str, location: str) -> str:
     """3-24 lowercase alphanumerics, globally unique: a stable hash of prefix/env/location keeps it unique per stack."""
     base = re.sub(r"[^a-z0-9]", "", f"st{prefix}{env}")[:16]
     return f"{base}{_short_hash(prefix, env, location, length=24 - len(base))}"[:24]
 
-
 def is_valid_storage_account_name(name: str) -> bool:
     return bool(re.fullmatch(r"[a-z0-9]{3,24}", name))
 
-
 def is_valid_node_pool_name(name: str) -> bool:
     return bool(NODE_POOL_PATTERN.fullmatch(name))
-
 
 def dns_label(*parts: str, max_len: int = 63) -> str:
     """A Kubernetes/DNS-1123 label built from parts (lowercase, hyphens, at most 63 chars)."""
     label = re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
     return label[:max_len].rstrip("-")
 
-
-def content_suffix(*parts: str) -> str:
-    """Short stable hash of content, used to give immutable objects (Jobs) a new name when their content changes."""
-    return _short_hash(*parts, length=8)
-
-
 def key_vault_name(prefix: str, env: str, location: str) -> str:
     """3-24 letters, digits and hyphens, globally unique, starting with a letter."""
     base = f"kv-{prefix}-{env}-"[:16]
     return f"{base}{_short_hash('kv', prefix, env, location, length=24 - len(base))}"
 
-
 def postgres_server_name(prefix: str, env: str, location: str) -> str:
     """3-63 lowercase letters, digits and hyphens, globally unique (it becomes a DNS name)."""
     return f"psql-{prefix}-{env}-{_short_hash('pg', prefix, env, location)}"
-
 
 def is_valid_key_vault_name(name: str) -> bool:
     return bool(re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]", name)) and "--" not in name

@@ -1,4 +1,4 @@
-"""Shared fixtures: the whole program run offline per stack, and the upstream reference data in ../shared."""
+"""Shared fixtures: the whole program run offline per stack, and the vendored upstream reference data."""
 from __future__ import annotations
 
 import functools
@@ -15,8 +15,25 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 from tools import offline  # noqa: E402
 
-SHARED = PROJECT_DIR.parent / "shared"
-UPSTREAM = SHARED / "upstream"
+
+def _installed_package_is_current() -> None:
+    """The tests import llmplatform as installed (like any consumer); refuse to test a stale copy of the source."""
+    import llmplatform
+    installed = Path(llmplatform.__file__).parent
+    source = PROJECT_DIR / "components" / "llmplatform"
+    stale = [str(p.relative_to(source)) for p in source.rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts
+             and (not (installed / p.relative_to(source)).is_file()
+                  or (installed / p.relative_to(source)).read_bytes() != p.read_bytes())]
+    if installed == source or stale:
+        pytest.exit(f"the installed llmplatform ({installed}) differs from components/llmplatform in {stale[:5]}: "
+                    "run `make test` (it reinstalls the package)", returncode=2)
+
+
+_installed_package_is_current()
+
+# Vendored copy of the team's shared/upstream (see tests/upstream/README.md): every check runs in any clone.
+UPSTREAM = PROJECT_DIR / "tests" / "upstream"
 # The two newest Kubernetes minors AKS supports (AKS release calendar, late 2026); objects must validate on both.
 AKS_KUBERNETES_VERSIONS = ("1.34.0", "1.35.0")
 
@@ -38,10 +55,9 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 
 
-def require_shared() -> Path:
-    """../shared is part of every CI run; a clone elsewhere skips the upstream checks and says why."""
-    if not UPSTREAM.is_dir():
-        pytest.skip(f"{UPSTREAM} is absent (a clone outside CI); upstream chart/CRD checks need it")
+def upstream_dir() -> Path:
+    """The vendored upstream data; its absence is a broken checkout, never a reason to skip."""
+    assert UPSTREAM.is_dir(), f"{UPSTREAM} is missing: the upstream checks need it"
     return UPSTREAM
 
 

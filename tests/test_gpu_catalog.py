@@ -1,4 +1,4 @@
-from config.gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes, skus_for_model
+from llmplatform.gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes, skus_for_model
 
 REQUIRED = ["Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3", "Standard_NC16as_T4_v3", "Standard_NC64as_T4_v3",
             "Standard_NV36ads_A10_v5", "Standard_NC6s_v3", "Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4",

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from components.inference_specs import api_key_map_line, key_vault_objects, router_nginx_conf
-from components.key_vault import secret_expiry
+from llmplatform.inference_specs import api_key_map_line, key_vault_objects, router_nginx_conf
+from llmplatform.key_vault import secret_expiry
 from tools.plan import resources_document
 
 from .conftest import variant

@@ -1,6 +1,6 @@
 import yaml
 
-from components.kubeconfig import AKS_AAD_SERVER_ID, with_kubelogin
+from llmplatform.kubeconfig import AKS_AAD_SERVER_ID, with_kubelogin
 from tools.offline import _fake_kubeconfig
 
 

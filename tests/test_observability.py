@@ -8,8 +8,8 @@ import re
 import promql_parser
 import pytest
 
-from components.observability import DASHBOARDS_DIR
-from config.monitoring import ADAPTER_GPU_RULE, azure_alert_rules, gpu_memory_percent_query, platform_alert_rules
+from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
+from llmplatform.monitoring import ADAPTER_GPU_RULE, azure_alert_rules, gpu_memory_percent_query, platform_alert_rules
 
 from .conftest import variant
 
@@ -57,9 +57,9 @@ def dashboard_queries(doc: dict) -> list[str]:
     return [t["expr"] for p in doc["panels"] for t in p.get("targets", [])]
 
 
-@pytest.mark.parametrize("file_name", sorted(p.name for p in DASHBOARDS_DIR.glob("*.json")))
+@pytest.mark.parametrize("file_name", sorted(p.name for p in DASHBOARDS_DIR.iterdir() if p.name.endswith(".json")))
 def test_each_dashboard_parses_and_queries_only_real_metrics(file_name):
-    doc = json.loads((DASHBOARDS_DIR / file_name).read_text())
+    doc = json.loads(DASHBOARDS_DIR.joinpath(file_name).read_text())
     assert doc["uid"] and doc["title"] and doc["panels"]
     queries = dashboard_queries(doc)
     assert queries
@@ -75,10 +75,10 @@ def test_metric_checker_catches_an_unknown_metric():
 
 
 def test_dashboards_cover_gpu_and_platform_questions():
-    gpu = " ".join(dashboard_queries(json.loads((DASHBOARDS_DIR / "gpu.json").read_text())))
+    gpu = " ".join(dashboard_queries(json.loads(DASHBOARDS_DIR.joinpath("gpu.json").read_text())))
     for metric in ("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE"):
         assert metric in gpu
-    overview = " ".join(dashboard_queries(json.loads((DASHBOARDS_DIR / "llm-platform.json").read_text())))
+    overview = " ".join(dashboard_queries(json.loads(DASHBOARDS_DIR.joinpath("llm-platform.json").read_text())))
     for needle in ('response_code=~"5.."', 'response_code=~"4.."', "histogram_quantile(0.99", "keda_scaler_metrics_value",
                    "kube_deployment_status_replicas_available"):
         assert needle in overview

@@ -6,7 +6,7 @@ import stat
 import subprocess
 from pathlib import Path
 
-from components.model_store import preload_script
+from llmplatform.model_store import preload_script
 
 FAKE_OLLAMA = """#!/bin/sh
 # stand-in for the ollama CLI: `list` prints the models in $STATE, `pull` appends one, `serve` returns at once

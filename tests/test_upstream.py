@@ -7,10 +7,10 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
-from config.charts import ALL_CHARTS
+from llmplatform.pins import ALL_CHARTS
 from tools.plan import manifests
 
-from .conftest import AKS_KUBERNETES_VERSIONS, VARIANTS, require_shared, variant
+from .conftest import AKS_KUBERNETES_VERSIONS, VARIANTS, upstream_dir, variant
 from .validation import (chart_schema, chart_values, is_builtin, pinned_versions, unknown_values_keys,
                          validate_builtin, validate_custom)
 
@@ -37,14 +37,14 @@ def test_strict_schema_check_catches_a_typo(dev):
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_every_custom_resource_passes_its_crd(name):
-    crds = require_shared() / "crds"
+    crds = upstream_dir() / "crds"
     for obj in _objects(variant(name)):
         if not is_builtin(obj):
             validate_custom(obj, crds)
 
 
 def test_crd_check_accepts_valid_and_rejects_unknown_fields():
-    crds = require_shared() / "crds"
+    crds = upstream_dir() / "crds"
     route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
              "metadata": {"name": "r", "namespace": "llm"},
              "spec": {"parentRefs": [{"name": "gw"}],
@@ -56,7 +56,7 @@ def test_crd_check_accepts_valid_and_rejects_unknown_fields():
 
 
 def test_every_release_is_pinned_to_the_recorded_upstream_version(any_plan):
-    sources = (require_shared() / "SOURCES.md").read_text()
+    sources = (upstream_dir() / "SOURCES.md").read_text()
     by_name = {c.chart: c for c in ALL_CHARTS}
     for release in any_plan.helm_releases():
         chart = by_name[release.inputs["chart"]]
@@ -66,7 +66,7 @@ def test_every_release_is_pinned_to_the_recorded_upstream_version(any_plan):
 
 
 def test_every_values_key_exists_upstream(any_plan):
-    upstream = require_shared() / "charts"
+    upstream = upstream_dir() / "charts"
     by_name = {c.chart: c for c in ALL_CHARTS}
     for release in any_plan.helm_releases():
         chart_dir = upstream / by_name[release.inputs["chart"]].upstream_dir
@@ -78,7 +78,7 @@ def test_every_values_key_exists_upstream(any_plan):
 
 
 def test_values_check_catches_a_misspelt_key():
-    upstream = require_shared() / "charts"
+    upstream = upstream_dir() / "charts"
     values = chart_values(upstream / "nvidia-device-plugin")
     assert list(unknown_values_keys({"tolerations": [], "gfd": {"enabled": False}}, values)) == []
     assert list(unknown_values_keys({"tolerration": []}, values)) == ["tolerration"]
@@ -88,6 +88,17 @@ def test_values_check_catches_a_misspelt_key():
 
 
 def test_all_charts_are_recorded_upstream():
-    sources = (require_shared() / "SOURCES.md").read_text()
+    sources = (upstream_dir() / "SOURCES.md").read_text()
     for chart in ALL_CHARTS:
         assert pinned_versions(sources, chart.upstream_dir), f"{chart.chart} missing from SOURCES.md"
+
+
+def test_vendored_upstream_files_match_their_recorded_checksums():
+    """tests/upstream is a verbatim copy: every file SOURCES.md lists is present with the SHA-256 it records."""
+    import hashlib
+    import re
+    root = upstream_dir()
+    listed = re.findall(r"^([0-9a-f]{64})  (\S+)$", (root / "SOURCES.md").read_text(), re.M)
+    assert len(listed) > 50
+    for digest, rel in listed:
+        assert hashlib.sha256((root / rel).read_bytes()).hexdigest() == digest, rel

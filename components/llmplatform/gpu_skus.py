@@ -1,0 +1,49 @@
+"""Azure GPU VM sizes the components know how to schedule on: `data/gpu_skus.json`, shipped in the package.
+
+Plain data plus lookup helpers; no Pulumi import, so it is unit-tested directly. The catalog is a default, not a
+gate: GpuNodePool takes a `gpu_sku` input describing a size that is not listed.
+"""
+import json
+from dataclasses import dataclass
+from importlib import resources
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class GpuSku:
+    vm_size: str
+    gpu_model: str
+    gpus: int
+    gpu_memory_gib: int
+    vcpus: int
+    ram_gib: int
+    rdma: bool
+    mig_capable: bool = False
+    note: Optional[str] = None
+
+    @property
+    def total_gpu_memory_gib(self) -> int:
+        return self.gpus * self.gpu_memory_gib
+
+
+def _load() -> tuple[GpuSku, ...]:
+    text = resources.files(__package__).joinpath("data", "gpu_skus.json").read_text(encoding="utf-8")
+    return tuple(GpuSku(**row) for row in json.loads(text)["skus"])
+
+
+_SKUS = _load()
+GPU_SKUS: dict[str, GpuSku] = {s.vm_size: s for s in _SKUS}
+
+
+def find_gpu_sku(vm_size: str) -> Optional[GpuSku]:
+    """The catalog entry for a VM size, matched case-insensitively (Azure treats sizes that way)."""
+    wanted = vm_size.lower()
+    return next((s for s in _SKUS if s.vm_size.lower() == wanted), None)
+
+
+def known_gpu_sizes() -> list[str]:
+    return [s.vm_size for s in _SKUS]
+
+
+def skus_for_model(gpu_model: str) -> list[GpuSku]:
+    return [s for s in _SKUS if s.gpu_model == gpu_model]

@@ -1,0 +1,438 @@
+"""InferenceStack: Ollama (CPU first, GPU by one flag) on the shared model store, an nginx router enforcing API keys
+and per-client rate limits on the raw model API, Open-WebUI on PostgreSQL/pgvector with secrets from Key Vault, and
+the HTTPRoutes that publish both through the platform's Gateways."""
+from __future__ import annotations
+
+from typing import Any, Optional, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+from typing_extensions import NotRequired
+
+from .pins import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, ROUTER_IMAGE, VALKEY_IMAGE
+from .naming import content_suffix
+
+from . import PACKAGE
+from .gateway import API_LISTENER, UI_LISTENER
+from .inference_specs import (API_KEY_MAP_OBJECT, OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT,
+                              WEBUI_PORT, api_key_map_line, key_vault_objects, ollama_env, ollama_scheduling,
+                              resources, router_nginx_conf)
+from .key_vault import KeyVault
+from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_volume, deployment, disruption_budget, env_vars,
+                   http_probe, labels, pod_security, restricted_container_security, secret_provider_class, spread,
+                   tolerations_args)
+from .workload_identity import USE_LABEL, WorkloadIdentity
+
+WEBUI_SECRET = "open-webui-secrets"  # Kubernetes Secret the CSI driver syncs from Key Vault
+WEBUI_KEY_SECRET = "openwebui-secret-key"
+API_KEY_SECRET = "gateway-api-key"
+
+
+class ResourcesSpec(TypedDict):
+    cpu_request: str
+    cpu_limit: Optional[str]
+    memory_request: str
+    memory_limit: str
+
+
+class InferenceStackArgs(TypedDict):
+    kubernetes_provider: k8s.Provider
+    namespace: pulumi.Input[str]
+    location: str
+    resource_group_name: pulumi.Input[str]
+    oidc_issuer_url: pulumi.Input[str]
+    name_prefix: str
+    key_vault: KeyVault
+    database_url_secret: str
+    models_pvc_name: pulumi.Input[str]
+    models_mount_path: str
+    cpu_node_selector: dict[str, str]
+    gpu_node_selector: NotRequired[dict[str, str]]
+    gpu_tolerations: NotRequired[list[dict[str, str]]]
+    accelerator: NotRequired[str]  # cpu | gpu
+    replicas: NotRequired[int]
+    resources: NotRequired[ResourcesSpec]
+    gpus_per_replica: NotRequired[int]
+    num_parallel: NotRequired[int]
+    keep_alive: NotRequired[str]
+    max_loaded_models: NotRequired[int]
+    webui_enabled: NotRequired[bool]
+    webui_replicas: NotRequired[int]
+    webui_max_replicas: NotRequired[int]
+    webui_resources: NotRequired[ResourcesSpec]
+    webui_uploads_size_gib: NotRequired[int]
+    gateway_namespace: NotRequired[pulumi.Input[str]]
+    gateways: NotRequired[dict[str, str]]  # kind -> Gateway name
+    gateway_ready: NotRequired[list[pulumi.Resource]]
+    rate_limit_per_second: NotRequired[int]
+    rate_limit_burst: NotRequired[int]
+    api_key_auth: NotRequired[bool]
+    request_timeout_seconds: NotRequired[int]
+    trusted_proxy_cidrs: NotRequired[list[str]]
+    autoscaled: NotRequired[bool]  # an autoscaler owns Ollama's replica count
+    scaled_access: NotRequired[Optional[dict[str, Any]]]  # {"host", "port", "namespace"} of the KEDA interceptor
+    tags: NotRequired[dict[str, str]]
+
+
+DEFAULT_OLLAMA_RESOURCES = ResourcesSpec(cpu_request="2", cpu_limit="4", memory_request="6Gi", memory_limit="12Gi")
+DEFAULT_WEBUI_RESOURCES = ResourcesSpec(cpu_request="250m", cpu_limit=None, memory_request="512Mi",
+                                        memory_limit="2Gi")
+
+
+class InferenceStack(pulumi.ComponentResource):
+    ollama_service: pulumi.Output[str]
+    """In-cluster URL of the model server (OpenAI-compatible under /v1, Ollama native under /api)."""
+    router_service: pulumi.Output[str]
+    """In-cluster URL of the rate-limited, key-protected raw API."""
+    webui_service: Optional[pulumi.Output[str]]
+    """In-cluster URL of Open-WebUI (None when disabled)."""
+    api_key_secret: Optional[str]
+    """Key Vault secret holding the raw API's bearer key (None when auth is off)."""
+
+    def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)
+        self._args = args
+        self._k8s = pulumi.ResourceOptions(parent=self, provider=args["kubernetes_provider"])
+        ns = args["namespace"]
+        self._ns = ns
+        self._ollama(name)
+        self._model_endpoint = self._scaled_access(name)
+        self._router(name)
+        self.webui_service = self._webui(name) if args.get("webui_enabled", True) else None
+        self._routes(name)
+        k8s.networking.v1.NetworkPolicy(
+            f"{name}-default-deny",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-ingress", namespace=ns),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                                                         policy_types=["Ingress"]),
+            opts=self._k8s)
+        self.register_outputs({"ollama_service": self.ollama_service, "router_service": self.router_service,
+                               "webui_service": self.webui_service})
+
+    # ---- Ollama --------------------------------------------------------------------------------------------------
+    def _ollama(self, name: str) -> None:
+        a, ns = self._args, self._ns
+        select = labels("model-server", "ollama")
+        match = {"app.kubernetes.io/name": "ollama"}
+        scheduling = ollama_scheduling(a.get("accelerator", "cpu"), a["cpu_node_selector"],
+                                       a.get("gpu_node_selector", {}), a.get("gpu_tolerations", []),
+                                       a.get("gpus_per_replica", 1))
+        res = a.get("resources", DEFAULT_OLLAMA_RESOURCES)
+        replicas = a.get("replicas", 1)
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-ollama-sa", metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),
+            automount_service_account_token=False, opts=self._k8s)
+        deployment(
+            f"{name}-ollama", "ollama", ns, select, replicas,
+            k8s.core.v1.PodSpecArgs(
+                service_account_name=account.metadata.name,
+                automount_service_account_token=False,
+                # Non-root: the server only reads the shared store (the preload Job writes it).
+                security_context=pod_security(run_as_user=1000),
+                node_selector=scheduling["node_selector"],
+                tolerations=tolerations_args(scheduling["tolerations"]) or None,
+                topology_spread_constraints=spread(match),
+                termination_grace_period_seconds=60,
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="ollama",
+                    image=OLLAMA_IMAGE,
+                    args=["serve"],
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],
+                    env=env_vars(ollama_env(a["models_mount_path"], a.get("num_parallel", 2),
+                                            a.get("keep_alive", "30m"), a.get("max_loaded_models", 1))),
+                    resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
+                        res["cpu_request"], res["cpu_limit"], res["memory_request"], res["memory_limit"],
+                        scheduling["extra_limits"])),
+                    # Loading a multi-GB model from the share can take minutes: up to 15 min to start.
+                    startup_probe=http_probe("/", OLLAMA_PORT, period=10, failures=90),
+                    readiness_probe=http_probe("/api/version", OLLAMA_PORT, period=10, failures=3),
+                    liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
+                    security_context=restricted_container_security(run_as_user=1000),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models", read_only=True,
+                                                               mount_path=a["models_mount_path"])],
+                )],
+                volumes=[k8s.core.v1.VolumeArgs(
+                    name="models", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                        claim_name=a["models_pvc_name"], read_only=True))],
+            ),
+            pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
+                                   ignore_changes=["spec.replicas"] if a.get("autoscaled") else None))
+        service = self._service(f"{name}-ollama-svc", "ollama", match, OLLAMA_PORT)
+        disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, self._k8s)
+        peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+            match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
+                key="app.kubernetes.io/name", operator="In", values=["router", "open-webui"])])),
+            # the namespace's own Jobs (Kubernetes labels every Job pod with its job name)
+            k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
+                    key="batch.kubernetes.io/job-name", operator="Exists")]))]
+        if a.get("scaled_access"):  # requests arrive through the KEDA HTTP interceptor
+            peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"kubernetes.io/metadata.name": a["scaled_access"]["namespace"]})))
+        allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, self._k8s)
+        self.ollama_service = pulumi.Output.concat("http://", service.metadata.name, ".",
+                                                   pulumi.Output.from_input(ns), ".svc:", str(OLLAMA_PORT))
+
+    def _scaled_access(self, name: str) -> tuple[str, int, Optional[str]]:
+        """(host, port, Host header) clients use to reach Ollama: directly, or through the KEDA interceptor."""
+        access = self._args.get("scaled_access")
+        if not access:
+            return "ollama", OLLAMA_PORT, None
+        k8s.core.v1.Service(
+            f"{name}-ollama-scaled",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=SCALED_SERVICE, namespace=self._ns),
+            spec=k8s.core.v1.ServiceSpecArgs(type="ExternalName", external_name=access["host"]),
+            opts=self._k8s)
+        return SCALED_SERVICE, access["port"], SCALED_SERVICE
+
+    def _service(self, resource_name: str, name: str, match: dict[str, str], port: int) -> k8s.core.v1.Service:
+        return k8s.core.v1.Service(
+            resource_name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=self._ns),
+            spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
+                k8s.core.v1.ServicePortArgs(name="http", port=port, target_port=port, protocol="TCP")]),
+            opts=self._k8s)
+
+    def _gateway_peers(self) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
+        gw_ns = self._args.get("gateway_namespace")
+        if gw_ns is None:
+            return []
+        return [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+            match_labels={"kubernetes.io/metadata.name": gw_ns}))]
+
+    def _identity(self, name: str, component: str) -> WorkloadIdentity:
+        a = self._args
+        identity = WorkloadIdentity(f"{name}-{component}-identity", {
+            "location": a["location"], "resource_group_name": a["resource_group_name"],
+            "identity_name": f"id-{a['name_prefix']}-{component}", "oidc_issuer_url": a["oidc_issuer_url"],
+            "namespace": self._ns, "service_account_name": component,
+            "kubernetes_provider": a["kubernetes_provider"], "tags": a.get("tags", {}),
+        }, pulumi.ResourceOptions(parent=self))
+        a["key_vault"].grant_secrets_user(f"{name}-{component}-kv-reader", identity.principal_id, identity)
+        return identity
+
+    # ---- Router (raw model API) ------------------------------------------------------------------------------------
+    def _router(self, name: str) -> None:
+        a, ns = self._args, self._ns
+        auth = a.get("api_key_auth", True)
+        select = labels("router", "router")
+        match = {"app.kubernetes.io/name": "router"}
+        timeout = a.get("request_timeout_seconds", 600)
+        self.api_key_secret = None
+        volumes = [k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+            name="router-nginx")), k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
+        mounts = [k8s.core.v1.VolumeMountArgs(name="config", mount_path="/etc/nginx/nginx.conf", sub_path="nginx.conf",
+                                              read_only=True),
+                  k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
+        account_name: Any = None
+        pod_labels: dict[str, str] = {}
+        if auth:
+            vault = a["key_vault"]
+            key = random.RandomPassword(f"{name}-api-key", length=48, special=False,
+                                        opts=pulumi.ResourceOptions(parent=self))
+            self.api_key_secret = API_KEY_SECRET
+            vault.secret(API_KEY_SECRET, key.result, "text/plain")
+            vault.secret(API_KEY_MAP_OBJECT, key.result.apply(api_key_map_line), "text/x-nginx-conf")
+            identity = self._identity(name, "router")
+            secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, vault.vault_name, vault.tenant_id,
+                                  identity.client_id, key_vault_objects([API_KEY_MAP_OBJECT]), None, self._k8s)
+            volumes.append(csi_secrets_volume("router-secrets"))
+            mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT, read_only=True))
+            account_name = identity.service_account_name
+            pod_labels[USE_LABEL] = "true"
+        host, port, host_header = self._model_endpoint
+        conf = router_nginx_conf(f"{host}:{port}",  # resolved at start through the pod's DNS search path
+                                 a.get("rate_limit_per_second", 10), a.get("rate_limit_burst", 20), auth,
+                                 a.get("trusted_proxy_cidrs", []), timeout, host_header)
+        k8s.core.v1.ConfigMap(
+            f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
+            data={"nginx.conf": conf}, opts=self._k8s)
+        replicas = 2
+        deployment(
+            f"{name}-router", "router", ns, select, replicas,
+            k8s.core.v1.PodSpecArgs(
+                service_account_name=account_name,
+                automount_service_account_token=False,
+                security_context=pod_security(run_as_user=101),
+                node_selector=a["cpu_node_selector"],
+                topology_spread_constraints=spread(match),
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="nginx", image=ROUTER_IMAGE,
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests={"cpu": "100m", "memory": "64Mi"}, limits={"memory": "256Mi"}),
+                    readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),
+                    liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
+                    security_context=k8s.core.v1.SecurityContextArgs(
+                        allow_privilege_escalation=False, read_only_root_filesystem=True,
+                        run_as_non_root=True, run_as_user=101,
+                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
+                    volume_mounts=mounts)],
+                volumes=volumes,
+            ),
+            self._k8s, pod_labels=pod_labels,
+            # a config change rolls the pods (nginx reads its config only at start)
+            pod_annotations={"llm-platform/config-hash": content_suffix(conf)})
+        service = self._service(f"{name}-router-svc", "router", match, ROUTER_PORT)
+        disruption_budget(f"{name}-router-pdb", "router", ns, match, replicas, self._k8s)
+        allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, self._gateway_peers(),
+                      self._k8s)
+        self.router_service = pulumi.Output.concat("http://", service.metadata.name, ":", str(ROUTER_PORT))
+
+    # ---- Open-WebUI ------------------------------------------------------------------------------------------------
+    def _webui(self, name: str) -> pulumi.Output[str]:
+        a, ns = self._args, self._ns
+        vault = a["key_vault"]
+        select = labels("ui", "open-webui")
+        match = {"app.kubernetes.io/name": "open-webui"}
+        replicas = a.get("webui_replicas", 1)
+        res = a.get("webui_resources", DEFAULT_WEBUI_RESOURCES)
+        secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False,
+                                           opts=pulumi.ResourceOptions(parent=self))
+        vault.secret(WEBUI_KEY_SECRET, secret_key.result, "text/plain")
+        identity = self._identity(name, "open-webui")
+        sync = {"secretName": WEBUI_SECRET, "type": "Opaque", "data": [
+            {"objectName": a["database_url_secret"], "key": "database-url"},
+            {"objectName": WEBUI_KEY_SECRET, "key": "webui-secret-key"}]}
+        secret_provider_class(f"{name}-webui-secrets", "open-webui-secrets", ns, vault.vault_name, vault.tenant_id,
+                              identity.client_id, key_vault_objects([a["database_url_secret"], WEBUI_KEY_SECRET]),
+                              sync, self._k8s)
+        uploads = k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-webui-uploads",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui-data", namespace=ns),
+            spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                access_modes=["ReadWriteMany"], storage_class_name="azurefile-csi-premium",
+                resources=k8s.core.v1.VolumeResourceRequirementsArgs(
+                    requests={"storage": f"{a.get('webui_uploads_size_gib', 100)}Gi"})),
+            opts=self._k8s)
+
+        shared_state = self._webui_state(name) if a.get("webui_max_replicas", 3) > 1 else {}
+
+        def from_secret(var: str, key: str) -> k8s.core.v1.EnvVarArgs:
+            return k8s.core.v1.EnvVarArgs(name=var, value_from=k8s.core.v1.EnvVarSourceArgs(
+                secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=WEBUI_SECRET, key=key)))
+
+        deployment(
+            f"{name}-webui", "open-webui", ns, select, replicas,
+            k8s.core.v1.PodSpecArgs(
+                service_account_name=identity.service_account_name,
+                automount_service_account_token=False,
+                # Exception to non-root: the image writes under /app as root; every capability is dropped.
+                security_context=pod_security(run_as_user=None),
+                node_selector=a["cpu_node_selector"],
+                topology_spread_constraints=spread(match),
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="open-webui", image=OPEN_WEBUI_IMAGE,
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
+                    env=[*env_vars({
+                        "OLLAMA_BASE_URL": f"http://{self._model_endpoint[0]}:{self._model_endpoint[1]}",
+                        "VECTOR_DB": "pgvector",
+                        "DATA_DIR": "/app/backend/data",
+                        "ENABLE_OLLAMA_API": "true",
+                        **shared_state,
+                    }), from_secret("DATABASE_URL", "database-url"),
+                        from_secret("PGVECTOR_DB_URL", "database-url"),
+                        from_secret("WEBUI_SECRET_KEY", "webui-secret-key")],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
+                        res["cpu_request"], res["cpu_limit"], res["memory_request"], res["memory_limit"])),
+                    startup_probe=http_probe("/health", WEBUI_PORT, period=10, failures=30),
+                    readiness_probe=http_probe("/health", WEBUI_PORT, period=10, failures=3),
+                    liveness_probe=http_probe("/health", WEBUI_PORT, period=20, failures=3),
+                    security_context=restricted_container_security(run_as_user=None),
+                    volume_mounts=[
+                        k8s.core.v1.VolumeMountArgs(name="data", mount_path="/app/backend/data"),
+                        k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT,
+                                                    read_only=True)],
+                )],
+                volumes=[k8s.core.v1.VolumeArgs(
+                    name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                        claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets")],
+            ),
+            pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
+                                   ignore_changes=["spec.replicas"]),  # the HPA owns the replica count
+            pod_labels={USE_LABEL: "true"})
+        service = self._service(f"{name}-webui-svc", "open-webui", match, WEBUI_PORT)
+        disruption_budget(f"{name}-webui-pdb", "open-webui", ns, match, replicas, self._k8s)
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-webui-hpa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui", namespace=ns),
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name="open-webui"),
+                min_replicas=replicas, max_replicas=a.get("webui_max_replicas", 3),
+                metrics=[cpu_utilization_metric(70)]),
+            opts=self._k8s)
+        allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, self._gateway_peers(),
+                      self._k8s)
+        return pulumi.Output.concat("http://", service.metadata.name, ":", str(WEBUI_PORT))
+
+    def _webui_state(self, name: str) -> dict[str, str]:
+        """Open-WebUI replicas share websocket sessions and app state through Redis; without it, a user's socket on
+        one replica misses events from another. An in-memory Valkey reachable only from Open-WebUI pods."""
+        ns = self._ns
+        select = labels("ui-state", "webui-redis")
+        match = {"app.kubernetes.io/name": "webui-redis"}
+        deployment(
+            f"{name}-webui-redis", "webui-redis", ns, select, 1,
+            k8s.core.v1.PodSpecArgs(
+                automount_service_account_token=False,
+                security_context=pod_security(run_as_user=999),
+                node_selector=self._args["cpu_node_selector"],
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="valkey", image=VALKEY_IMAGE,
+                    # nothing to persist (sessions are ephemeral); the NetworkPolicy is the access control
+                    args=["valkey-server", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+                    ports=[k8s.core.v1.ContainerPortArgs(name="redis", container_port=6379)],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "50m", "memory": "64Mi"},
+                                                                   limits={"memory": "256Mi"}),
+                    readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=6379),
+                                                          period_seconds=10),
+                    security_context=k8s.core.v1.SecurityContextArgs(
+                        allow_privilege_escalation=False, read_only_root_filesystem=True, run_as_non_root=True,
+                        run_as_user=999, capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data")])],
+                volumes=[k8s.core.v1.VolumeArgs(name="data", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]),
+            self._k8s)
+        k8s.core.v1.Service(
+            f"{name}-webui-redis-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="webui-redis", namespace=ns),
+            spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
+                k8s.core.v1.ServicePortArgs(name="redis", port=6379, target_port=6379, protocol="TCP")]),
+            opts=self._k8s)
+        disruption_budget(f"{name}-webui-redis-pdb", "webui-redis", ns, match, 1, self._k8s)
+        allow_ingress(f"{name}-webui-redis-netpol", "webui-redis-ingress", ns, match, 6379,
+                      [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                          match_labels={"app.kubernetes.io/name": "open-webui"}))], self._k8s)
+        url = "redis://webui-redis:6379/0"
+        return {"ENABLE_WEBSOCKET_SUPPORT": "true", "WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": url,
+                "REDIS_URL": url}
+
+    # ---- HTTPRoutes --------------------------------------------------------------------------------------------------
+    def _routes(self, name: str) -> None:
+        a = self._args
+        gateways = a.get("gateways") or {}
+        if not gateways:
+            return
+        timeout = f"{a.get('request_timeout_seconds', 600)}s"
+        opts = pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
+                                      depends_on=a.get("gateway_ready", []))
+        targets = [("api", API_LISTENER, "router", ROUTER_PORT)]
+        if a.get("webui_enabled", True):
+            targets.append(("ui", UI_LISTENER, "open-webui", WEBUI_PORT))
+        for route, listener, backend, port in targets:
+            k8s.apiextensions.CustomResource(
+                f"{name}-{route}-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{route}-route", namespace=self._ns),
+                spec={
+                    "parentRefs": [{"name": gw, "namespace": a["gateway_namespace"], "sectionName": listener}
+                                   for gw in gateways.values()],
+                    "rules": [{
+                        "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                        "backendRefs": [{"name": backend, "port": port}],
+                        # streamed LLM answers run for minutes: never cut them at the gateway
+                        "timeouts": {"request": timeout, "backendRequest": timeout},
+                    }],
+                },
+                opts=opts)

@@ -1,0 +1,164 @@
+"""Kubernetes building blocks shared by the components: labels, hardened security contexts, namespaces."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from .pins import ChartRef
+
+PART_OF = "llm-platform"
+CPU_POOL_LABEL = "llm-platform/pool"  # set on the CPU workload pool's nodes; value "cpu"
+
+
+def labels(component: str, name: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/name": name,
+        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/part-of": PART_OF,
+        "app.kubernetes.io/managed-by": "pulumi",
+    }
+
+
+def restricted_container_security(run_as_user: Optional[int] = 65532) -> k8s.core.v1.SecurityContextArgs:
+    """Pod Security 'restricted' profile for one container; run_as_user None keeps the image's user (root)."""
+    return k8s.core.v1.SecurityContextArgs(
+        allow_privilege_escalation=False,
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+        read_only_root_filesystem=False,
+        run_as_non_root=run_as_user is not None,
+        run_as_user=run_as_user,
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def pod_security(run_as_user: Optional[int] = 65532) -> k8s.core.v1.PodSecurityContextArgs:
+    return k8s.core.v1.PodSecurityContextArgs(
+        run_as_non_root=run_as_user is not None,
+        run_as_user=run_as_user,
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
+def namespace(resource_name: str, name: str, pod_security_level: str, opts: pulumi.ResourceOptions,
+              extra_labels: Optional[dict[str, str]] = None) -> k8s.core.v1.Namespace:
+    """A namespace with its Pod Security Admission level enforced (restricted, baseline or privileged)."""
+    return k8s.core.v1.Namespace(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=name,
+            labels={
+                "pod-security.kubernetes.io/enforce": pod_security_level,
+                "pod-security.kubernetes.io/warn": pod_security_level,
+                "app.kubernetes.io/part-of": PART_OF,
+                **(extra_labels or {}),
+            },
+        ),
+        opts=opts,
+    )
+
+
+def tolerations_args(tolerations: list[dict[str, str]]) -> list[k8s.core.v1.TolerationArgs]:
+    return [k8s.core.v1.TolerationArgs(**t) for t in tolerations]
+
+
+def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str], values: dict[str, Any],
+                 opts: pulumi.ResourceOptions, release_name: Optional[str] = None) -> k8s.helm.v3.Release:
+    """A pinned chart under a fixed release name (so object names the chart derives from it are predictable)."""
+    return k8s.helm.v3.Release(
+        resource_name,
+        k8s.helm.v3.ReleaseArgs(
+            name=release_name or chart.chart, chart=chart.chart, version=chart.version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+            namespace=namespace_name, values=values, atomic=True, cleanup_on_fail=True, timeout=900),
+        opts=opts)
+
+
+def spread(match_labels: dict[str, str]) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
+    """Replicas spread over nodes and zones; ScheduleAnyway so a small pool still schedules them all."""
+    selector = k8s.meta.v1.LabelSelectorArgs(match_labels=match_labels)
+    return [k8s.core.v1.TopologySpreadConstraintArgs(max_skew=1, topology_key=key, label_selector=selector,
+                                                     when_unsatisfiable="ScheduleAnyway")
+            for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")]
+
+
+def env_vars(values: dict[str, str]) -> list[k8s.core.v1.EnvVarArgs]:
+    return [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in values.items()]
+
+
+def http_probe(path: str, port: int, period: int, failures: int, timeout: int = 5) -> k8s.core.v1.ProbeArgs:
+    return k8s.core.v1.ProbeArgs(http_get=k8s.core.v1.HTTPGetActionArgs(path=path, port=port),
+                                 period_seconds=period, failure_threshold=failures, timeout_seconds=timeout)
+
+
+def disruption_budget(resource_name: str, name: str, namespace: pulumi.Input[str], match_labels: dict[str, str],
+                      replicas: int, opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:
+    """Keep one replica up during voluntary disruptions; a single replica may still be moved (else drains hang)."""
+    spec = dict(min_available=1) if replicas > 1 else dict(max_unavailable=1)
+    return k8s.policy.v1.PodDisruptionBudget(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match_labels), **spec),
+        opts=opts)
+
+
+def allow_ingress(resource_name: str, name: str, namespace: pulumi.Input[str], target: dict[str, str], port: int,
+                  sources: list[k8s.networking.v1.NetworkPolicyPeerArgs],
+                  opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+    return k8s.networking.v1.NetworkPolicy(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=target),
+            policy_types=["Ingress"],
+            ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                from_=sources, ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol="TCP")])]),
+        opts=opts)
+
+
+def secret_provider_class(resource_name: str, name: str, namespace: pulumi.Input[str], vault_name: pulumi.Input[str],
+                          tenant_id: pulumi.Input[str], client_id: pulumi.Input[str], objects: str,
+                          synced_secret: Optional[dict[str, Any]], opts: pulumi.ResourceOptions
+                          ) -> k8s.apiextensions.CustomResource:
+    """Key Vault secrets for pods through the Secrets Store CSI driver, authenticated with workload identity."""
+    spec: dict[str, Any] = {
+        "provider": "azure",
+        "parameters": {"usePodIdentity": "false", "clientID": client_id, "keyvaultName": vault_name,
+                       "tenantId": tenant_id, "objects": objects},
+    }
+    if synced_secret:
+        spec["secretObjects"] = [synced_secret]
+    return k8s.apiextensions.CustomResource(
+        resource_name, api_version="secrets-store.csi.x-k8s.io/v1", kind="SecretProviderClass",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace), spec=spec, opts=opts)
+
+
+def csi_secrets_volume(class_name: str) -> k8s.core.v1.VolumeArgs:
+    return k8s.core.v1.VolumeArgs(name="secrets-store", csi=k8s.core.v1.CSIVolumeSourceArgs(
+        driver="secrets-store.csi.k8s.io", read_only=True, volume_attributes={"secretProviderClass": class_name}))
+
+
+def deployment(resource_name: str, name: str, namespace: pulumi.Input[str], component_labels: dict[str, str],
+               replicas: int, pod_spec: k8s.core.v1.PodSpecArgs, opts: pulumi.ResourceOptions,
+               pod_labels: Optional[dict[str, str]] = None,
+               pod_annotations: Optional[dict[str, str]] = None) -> k8s.apps.v1.Deployment:
+    """A Deployment selecting its pods by app.kubernetes.io/name (the selector never changes with other labels)."""
+    return k8s.apps.v1.Deployment(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=component_labels),
+        spec=k8s.apps.v1.DeploymentSpecArgs(
+            replicas=replicas,
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app.kubernetes.io/name": name}),
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels={**component_labels, **(pod_labels or {})},
+                                                    annotations=pod_annotations),
+                spec=pod_spec)),
+        opts=opts)
+
+
+def cpu_utilization_metric(percent: int) -> k8s.autoscaling.v2.MetricSpecArgs:
+    """HPA metric: average CPU utilisation of the target's pods."""
+    return k8s.autoscaling.v2.MetricSpecArgs(type="Resource", resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+        name="cpu", target=k8s.autoscaling.v2.MetricTargetArgs(type="Utilization", average_utilization=percent)))

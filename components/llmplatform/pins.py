@@ -1,0 +1,44 @@
+"""Every Helm chart and container image the components install, pinned in one place: `data/pins.json`, shipped in
+the package and read with importlib.resources.
+
+Image notes (not expressible in JSON): ollama and open-webui are the appVersions of the ollama 1.77.0 and open-webui
+16.0.0 charts; the router is the non-root nginx image (uid 101, port 8080); Valkey (the Linux Foundation fork of
+Redis, BSD licence) carries Open-WebUI's websocket/state fan-out across replicas. The Gateway API CRDs are the
+standard-channel bundle whose CRDs the tests validate against.
+"""
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+
+@dataclass(frozen=True)
+class ChartRef:
+    chart: str
+    version: str
+    repo: str
+    upstream_dir: str  # folder name under tests/upstream/charts
+
+
+_PINS = json.loads(resources.files(__package__).joinpath("data", "pins.json").read_text(encoding="utf-8"))
+_CHARTS = {key: ChartRef(**ref) for key, ref in _PINS["charts"].items()}
+
+NVIDIA_DEVICE_PLUGIN = _CHARTS["nvidia_device_plugin"]
+GPU_OPERATOR = _CHARTS["gpu_operator"]
+ISTIO_BASE = _CHARTS["istio_base"]
+ISTIOD = _CHARTS["istiod"]
+CERT_MANAGER = _CHARTS["cert_manager"]
+KUBE_PROMETHEUS_STACK = _CHARTS["kube_prometheus_stack"]
+PROMETHEUS_ADAPTER = _CHARTS["prometheus_adapter"]
+DCGM_EXPORTER = _CHARTS["dcgm_exporter"]
+KEDA = _CHARTS["keda"]
+KEDA_HTTP_ADD_ON = _CHARTS["keda_http_add_on"]
+ALL_CHARTS = tuple(_CHARTS.values())
+
+OLLAMA_IMAGE = _PINS["images"]["ollama"]
+OPEN_WEBUI_IMAGE = _PINS["images"]["open_webui"]
+ROUTER_IMAGE = _PINS["images"]["router"]
+VALKEY_IMAGE = _PINS["images"]["valkey"]
+ALL_IMAGES = tuple(_PINS["images"].values())
+
+GATEWAY_API_VERSION = _PINS["gateway_api"]["version"]
+GATEWAY_API_CRDS_URL = _PINS["gateway_api"]["crds_url"]
