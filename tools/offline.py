@@ -283,6 +283,62 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return response
 
 
+# ---- what the real engine and the APIs refuse ------------------------------------------------------------------
+
+def _azure_identity(reg: Registration) -> Optional[tuple]:
+    """What Azure keys a resource by: its type and every name along its path (resource group, vault, secret...).
+    Auto-named resources have none; a role assignment is keyed by principal, role and scope."""
+    kind = reg.type.split(":")[-1]
+    if kind == "RoleAssignment":
+        return (reg.type, reg.inputs.get("principalId"), reg.inputs.get("roleDefinitionId"), reg.inputs.get("scope"))
+    names = tuple((k, reg.inputs[k]) for k in _NAME_INPUTS if isinstance(reg.inputs.get(k), str))
+    if kind != "ResourceGroup" and not any(k != "resourceGroupName" for k, _ in names):
+        return None
+    return (reg.type, names)
+
+
+def _kubernetes_identity(reg: Registration) -> Optional[tuple]:
+    """What a cluster keys an object by: cluster (provider), API group, kind, namespace and name."""
+    provider = reg.options.get("provider")
+    if reg.type == "kubernetes:helm.sh/v3:Release":
+        return ("helm release", provider, reg.inputs.get("namespace"), reg.inputs.get("name"))
+    if not reg.is_kubernetes_object:
+        return None
+    meta = reg.inputs.get("metadata") or {}
+    if not meta.get("name"):
+        return None
+    group = str(reg.inputs["apiVersion"]).rpartition("/")[0]
+    return (provider, group, reg.inputs.get("kind"), meta.get("namespace") or "", meta["name"])
+
+
+def _describe(identity: tuple) -> str:
+    parts = []
+    for part in identity:
+        if isinstance(part, tuple):
+            parts.extend(f"{k}={v}" for k, v in part)
+        elif part:
+            parts.append(str(part).split("::")[-2] if str(part).startswith("urn:") else str(part))
+    return " ".join(parts)
+
+
+def refusals(resources: list[Registration]) -> list[str]:
+    """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
+    which the SDK's mocks accept silently."""
+    problems, seen_urns, seen_names = [], set(), {}
+    for reg in resources:
+        if reg.urn in seen_urns:
+            problems.append(f"duplicate URN {reg.urn}")
+        seen_urns.add(reg.urn)
+        identity = _azure_identity(reg) if reg.type.startswith("azure-native:") else _kubernetes_identity(reg)
+        if identity is None:
+            continue
+        if identity in seen_names:
+            problems.append(f"{seen_names[identity]} and {reg.name} are one object: {_describe(identity)}")
+        else:
+            seen_names[identity] = reg.name
+    return problems
+
+
 # ---- running ----------------------------------------------------------------------------------------------------
 
 def run(stack: str, overrides: Optional[dict[str, Any]] = None) -> Plan:
@@ -312,6 +368,10 @@ def _run(stack: str, overrides: Optional[dict[str, Any]]) -> Plan:
                                                                run_name="__main__")))
         except pulumi.RunError as error:
             raise ProgramError(str(error), len(monitor.registrations)) from None
+        refused = refusals(monitor.registrations)
+        if refused:
+            raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
+                               len(monitor.registrations))
         plan = Plan(project=project, stack=stack, resources=monitor.registrations, warnings=warnings.messages)
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():

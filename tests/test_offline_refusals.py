@@ -1,0 +1,55 @@
+"""The offline runner refuses what the real engine and APIs refuse, though the SDK's mocks accept it."""
+from tools.offline import Registration, refusals
+
+
+def reg(urn_name: str, type_: str, inputs: dict, provider: str = "urn:pulumi:s::p::pulumi:providers:kubernetes::k8s::id"):
+    return Registration(urn=f"urn:pulumi:s::p::{type_}::{urn_name}", type=type_, name=urn_name, parent="",
+                        custom=True, inputs=inputs, secret_paths=[], dependencies=[], options={"provider": provider})
+
+
+SECRET = "azure-native:keyvault:Secret"
+CM = "kubernetes:core/v1:ConfigMap"
+
+
+def test_duplicate_urn_is_refused():
+    a = reg("x", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "a"})
+    b = reg("x", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "b"})
+    assert refusals([a, b]) == ["duplicate URN urn:pulumi:s::p::azure-native:keyvault:Secret::x"]
+
+
+def test_one_azure_name_claimed_twice_is_refused_and_names_both_resources():
+    a = reg("pg1-secret", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "admin"})
+    b = reg("pg2-secret", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "admin"})
+    [problem] = refusals([a, b])
+    assert "pg1-secret and pg2-secret" in problem and "secretName=admin" in problem and "vaultName=kv" in problem
+
+
+def test_same_secret_name_in_two_vaults_is_fine():
+    a = reg("a", SECRET, {"resourceGroupName": "rg", "vaultName": "kv1", "secretName": "admin"})
+    b = reg("b", SECRET, {"resourceGroupName": "rg", "vaultName": "kv2", "secretName": "admin"})
+    assert refusals([a, b]) == []
+
+
+def test_auto_named_azure_resources_never_collide():
+    a = reg("a", "azure-native:network:PublicIPAddress", {"resourceGroupName": "rg"})
+    b = reg("b", "azure-native:network:PublicIPAddress", {"resourceGroupName": "rg"})
+    assert refusals([a, b]) == []
+
+
+def test_identical_role_assignments_are_refused():
+    inputs = {"principalId": "p", "roleDefinitionId": "r", "scope": "s"}
+    assert len(refusals([reg("a", "azure-native:authorization:RoleAssignment", inputs),
+                         reg("b", "azure-native:authorization:RoleAssignment", dict(inputs))])) == 1
+
+
+def cm(urn_name: str, namespace: str, name: str, provider: str = "urn:pulumi:s::p::pulumi:providers:kubernetes::k8s::id"):
+    return reg(urn_name, CM, {"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": name, "namespace": namespace}}, provider)
+
+
+def test_one_kubernetes_object_claimed_twice_is_refused_per_cluster():
+    assert len(refusals([cm("a", "kube-system", "cluster-autoscaler-priority-expander"),
+                         cm("b", "kube-system", "cluster-autoscaler-priority-expander")])) == 1
+    # the same name in another namespace, or in another cluster, is another object
+    assert refusals([cm("a", "ns1", "x"), cm("b", "ns2", "x")]) == []
+    assert refusals([cm("a", "ns", "x"), cm("b", "ns", "x", provider="urn:pulumi:s::p::pulumi:providers:kubernetes::k2::id")]) == []
