@@ -52,7 +52,7 @@ class ClusterConfig:
     system_pool: PoolConfig = PoolConfig("system", "Standard_D2s_v5", 1, 2)
     dedicated_system_pool: bool = False  # taint CriticalAddonsOnly=true:NoSchedule
     workload_pool: PoolConfig = PoolConfig("cpu", "Standard_D4s_v5", 1, 3)
-    disable_local_accounts: bool = False
+    disable_local_accounts: bool = True  # the component's default: Entra ID only
     admin_group_object_ids: tuple[str, ...] = ()
     network_policy: str = "cilium"
     upgrade_channel: str = "patch"

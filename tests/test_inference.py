@@ -132,9 +132,9 @@ def test_no_secret_literal_in_env_outputs_or_plan_files(any_plan):
 
 def test_key_vault_secrets_have_content_type_and_expiry(dev):
     secrets = dev.of_type("azure-native:keyvault:Secret")
-    assert {s.inputs["secretName"] for s in secrets} >= {"postgres-admin-password", "openwebui-database-url",
-                                                          "openwebui-secret-key", "gateway-api-key",
-                                                          "gateway-api-key-map"}
+    assert {s.inputs["secretName"] for s in secrets} >= {"postgres-admin-password", "postgres-database-url",
+                                                          "inference-webui-secret-key", "inference-api-key",
+                                                          "inference-api-key-map"}
     for s in secrets:
         assert s.inputs["properties"]["contentType"] and s.inputs["properties"]["attributes"]["expires"] > 0
 
@@ -223,7 +223,7 @@ def test_router_limits_per_client_with_429_and_requires_a_key(dev):
     conf = dev.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
     assert "limit_req_zone $binary_remote_addr zone=per_client:10m rate=10r/s;" in conf
     assert "limit_req_status 429;" in conf and "burst=20 nodelay" in conf
-    assert "include /mnt/secrets-store/gateway-api-key-map;" in conf and "return 401" in conf
+    assert "include /mnt/secrets-store/inference-api-key-map;" in conf and "return 401" in conf
     assert "set_real_ip_from 192.168.0.0/16;" in conf and "proxy_read_timeout 600s;" in conf
     router = deployment(dev, "router")["spec"]["template"]["spec"]
     assert router["nodeSelector"] == {"llm-platform/pool": "cpu"}
@@ -262,7 +262,7 @@ def test_pure_helpers():
 def test_outputs_name_the_endpoints(name):
     outputs = variant(name).outputs
     assert outputs["webUiUrl"].startswith("http://") and outputs["modelApiUrl"].endswith(":8080")
-    assert outputs["apiKeySecret"] == "gateway-api-key"
+    assert outputs["apiKeySecret"] == "inference-api-key"
 
 
 def _images(obj):

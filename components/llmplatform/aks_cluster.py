@@ -1,7 +1,5 @@
 """AksCluster: resource group, VNet, AKS with Entra RBAC and workload identity, a CPU workload pool, and a ready
 Kubernetes provider for everything that runs inside the cluster."""
-from __future__ import annotations
-
 import base64
 from typing import Optional, TypedDict
 
@@ -12,65 +10,148 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .azure_roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
+from .checks import fail, in_range, one_of, required
+from .handles import ClusterHandle
 from .kube import CPU_POOL_LABEL
 from .kubeconfig import with_kubelogin
 
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
 
+TIERS = ("Free", "Standard", "Premium")
+NETWORK_POLICIES = ("cilium", "calico", "azure")
+UPGRADE_CHANNELS = ("none", "patch", "stable", "rapid", "node-image")
+NODE_OS_UPGRADE_CHANNELS = ("None", "Unmanaged", "NodeImage", "SecurityPatch")
+API_ACCESS_MODES = ("public", "authorizedIps", "private")
+KUBELOGIN_MODES = ("azurecli", "workloadidentity", "spn", "msi", "devicecode")
+EXPANDERS = ("least-waste", "priority", "random", "most-pods")
+
+
 class NodePoolSpec(TypedDict):
+    """An autoscaled Linux node pool."""
+
     name: str
+    """Pool name: 1-12 lowercase letters and digits, starting with a letter."""
     vm_size: str
+    """Azure VM size of the nodes."""
     min_count: int
+    """Autoscaler minimum."""
     max_count: int
+    """Autoscaler maximum."""
     os_disk_size_gb: NotRequired[int]
+    """OS disk size, GB (default 128)."""
     max_pods: NotRequired[int]
+    """Pods per node (default 110)."""
 
 
 class NetworkSpec(TypedDict):
+    """Address plan: the VNet, its subnets, and the overlay pod and service ranges."""
+
     vnet_cidr: str
+    """VNet address space."""
     node_subnet_cidr: str
+    """Subnet of the nodes."""
     endpoints_subnet_cidr: str
+    """Subnet of private endpoints."""
     postgres_subnet_cidr: str
+    """Subnet delegated to PostgreSQL Flexible Server."""
     pod_cidr: str
+    """Overlay pod range (outside the VNet)."""
     service_cidr: str
+    """Kubernetes service range."""
     dns_service_ip: str
+    """Cluster DNS address inside service_cidr."""
 
 
 class MaintenanceWindowSpec(TypedDict):
+    """Weekly window for AKS and node-OS upgrades."""
+
     day_of_week: str
+    """Monday..Sunday."""
     start_time: str
+    """HH:MM."""
     duration_hours: int
+    """Length of the window (4 or more)."""
     utc_offset: str
+    """+HH:MM or -HH:MM."""
 
 
 class AksClusterArgs(TypedDict):
-    location: str
-    cluster_name: str
+    """Inputs of AksCluster."""
+
+    cluster_name: pulumi.Input[str]
+    """AKS cluster name (also its DNS prefix)."""
     resource_group_name: pulumi.Input[str]
+    """Resource group to create, or an existing one with existing_resource_group."""
+    location: pulumi.Input[str]
+    """Azure region."""
     network: NetworkSpec
+    """Address plan."""
     system_pool: NodePoolSpec
+    """The inline system pool (the only inline pool: editing inline pools can replace the cluster)."""
     workload_pool: NodePoolSpec
-    vnet_name: NotRequired[str]
-    existing_resource_group: NotRequired[bool]  # use resource_group_name as is instead of creating it
-    kubernetes_version: NotRequired[Optional[str]]
-    tier: NotRequired[str]  # Free | Standard | Premium
+    """The CPU workload pool (an AgentPool resource)."""
+    vnet_name: NotRequired[pulumi.Input[str]]
+    """VNet name (default vnet-<cluster_name>)."""
+    existing_resource_group: NotRequired[bool]
+    """Use resource_group_name as it is instead of creating it (default False)."""
+    kubernetes_version: NotRequired[pulumi.Input[str]]
+    """Kubernetes version (default: AKS's default)."""
+    tier: NotRequired[str]
+    """Free, Standard or Premium (default Free)."""
     zones: NotRequired[list[str]]
+    """Availability zones of the pools (default none)."""
     dedicated_system_pool: NotRequired[bool]
-    disable_local_accounts: NotRequired[bool]  # default True: Entra ID only
+    """Taint the system pool CriticalAddonsOnly (default False)."""
+    disable_local_accounts: NotRequired[bool]
+    """Entra ID only, no static admin credentials (default True)."""
     admin_group_object_ids: NotRequired[list[str]]
-    network_policy: NotRequired[str]  # cilium | calico | azure
+    """Entra groups with cluster-admin."""
+    network_policy: NotRequired[str]
+    """cilium, calico or azure (default cilium)."""
     upgrade_channel: NotRequired[str]
+    """AKS auto-upgrade channel (default patch)."""
     node_os_upgrade_channel: NotRequired[str]
-    maintenance_window: NotRequired[Optional[MaintenanceWindowSpec]]
-    api_access_mode: NotRequired[str]  # public | authorizedIps | private
+    """Node OS upgrade channel (default NodeImage)."""
+    maintenance_window: NotRequired[MaintenanceWindowSpec]
+    """Weekly upgrade window (default: AKS's own schedule)."""
+    api_access_mode: NotRequired[str]
+    """public, authorizedIps or private (default public)."""
     authorized_ip_ranges: NotRequired[list[str]]
-    kubelogin_mode: NotRequired[str]  # how the provider's kubeconfig logs in
+    """CIDRs allowed to reach the API server with authorizedIps."""
+    kubelogin_mode: NotRequired[str]
+    """How the Kubernetes provider's kubeconfig logs in (default azurecli; workloadidentity/spn/msi in CI)."""
     grant_deployer_admin: NotRequired[bool]
-    autoscaler_expander: NotRequired[str]  # least-waste; priority when a GpuNodePool ranks spot over on-demand
-    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]  # turns on Container Insights
-    managed_prometheus: NotRequired[bool]  # Azure Monitor managed Prometheus metrics add-on
+    """Give the identity running Pulumi the AKS RBAC Cluster Admin role (default True)."""
+    autoscaler_expander: NotRequired[str]
+    """Cluster-autoscaler expander (default least-waste; priority for a GPU pool with an on-demand fallback)."""
+    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
+    """Log Analytics workspace: turns on Container Insights."""
+    managed_prometheus: NotRequired[bool]
+    """Azure Monitor managed Prometheus metrics add-on (default False)."""
     tags: NotRequired[dict[str, str]]
+    """Azure tags."""
+
+
+def check_args(name: str, args: AksClusterArgs) -> None:
+    """Every choice-valued input against what AKS accepts, before anything registers."""
+    component = "AksCluster"
+    one_of(component, name, "tier", args.get("tier", "Free"), TIERS)
+    one_of(component, name, "network_policy", args.get("network_policy", "cilium"), NETWORK_POLICIES)
+    one_of(component, name, "upgrade_channel", args.get("upgrade_channel", "patch"), UPGRADE_CHANNELS)
+    one_of(component, name, "node_os_upgrade_channel", args.get("node_os_upgrade_channel", "NodeImage"),
+           NODE_OS_UPGRADE_CHANNELS)
+    one_of(component, name, "api_access_mode", args.get("api_access_mode", "public"), API_ACCESS_MODES)
+    one_of(component, name, "kubelogin_mode", args.get("kubelogin_mode", "azurecli"), KUBELOGIN_MODES)
+    one_of(component, name, "autoscaler_expander", args.get("autoscaler_expander", "least-waste"), EXPANDERS)
+    for key in ("network", "system_pool", "workload_pool"):
+        required(component, name, args, key)
+    for pool in ("system_pool", "workload_pool"):
+        spec = args[pool]
+        in_range(component, name, f"{pool}.min_count", spec["min_count"], 0 if pool == "workload_pool" else 1, 1000)
+        in_range(component, name, f"{pool}.max_count", spec["max_count"], max(1, spec["min_count"]), 1000)
+    if args.get("api_access_mode") == "authorizedIps" and not args.get("authorized_ip_ranges"):
+        fail(component, name, "authorized_ip_ranges", [], "one or more CIDRs with api_access_mode authorizedIps")
 
 
 def system_pool_taints(dedicated: bool) -> list[str]:
@@ -115,20 +196,15 @@ def addon_profiles(log_analytics_workspace_id: Optional[pulumi.Input[str]]
 
 
 class AksCluster(pulumi.ComponentResource):
+    """AKS with Entra RBAC, workload identity, network policy, the Key Vault CSI driver and upgrade channels: a system
+    pool inline, a CPU workload pool as an AgentPool, and a Kubernetes provider for what runs inside."""
+
+    cluster: ClusterHandle
+    """The handle every component built on this cluster takes (resource group, network, OIDC issuer, ...)."""
     resource_group_name: pulumi.Output[str]
     """Resource group holding the cluster and its network."""
-    vnet_id: pulumi.Output[str]
-    """VNet the nodes live in."""
-    node_subnet_id: pulumi.Output[str]
-    """Subnet of every node pool (Azure CNI overlay: pods get addresses from the pod CIDR, not this subnet)."""
-    endpoints_subnet_id: pulumi.Output[str]
-    """Subnet reserved for private endpoints (Key Vault, storage, ...)."""
-    postgres_subnet_id: pulumi.Output[str]
-    """Subnet delegated to PostgreSQL Flexible Server."""
     cluster_name: pulumi.Output[str]
     """AKS cluster name."""
-    cluster_id: pulumi.Output[str]
-    """AKS cluster resource id."""
     oidc_issuer_url: pulumi.Output[str]
     """OIDC issuer for workload-identity federated credentials."""
     kubelet_identity_object_id: pulumi.Output[str]
@@ -136,13 +212,10 @@ class AksCluster(pulumi.ComponentResource):
     kubeconfig: pulumi.Output[str]
     """Kubeconfig for a person (kubelogin, azurecli mode). Secret."""
     provider: k8s.Provider
-    """Kubernetes provider bound to this cluster, used by every in-cluster component."""
-    cpu_node_selector: dict[str, str]
-    """Node selector that places a pod on the CPU workload pool."""
-    pod_cidr: str
-    """Overlay pod range (trusted proxy addresses for in-cluster hops)."""
+    """Kubernetes provider bound to this cluster: pass it to in-cluster components as opts providers."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_args(name, args)
         super().__init__(f"{PACKAGE}:index:AksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})
@@ -307,20 +380,19 @@ class AksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=admin_grant))
 
         self.resource_group_name = rg_name
-        self.vnet_id = vnet.id
-        self.node_subnet_id = nodes_subnet.id
-        self.endpoints_subnet_id = endpoints_subnet.id
-        self.postgres_subnet_id = postgres_subnet.id
         self.cluster_name = cluster.name
-        self.cluster_id = cluster.id
         self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
         self.kubelet_identity_object_id = cluster.identity_profile.apply(
             lambda p: p["kubeletidentity"].object_id if p and "kubeletidentity" in p else None)
-        self.cpu_node_selector = {CPU_POOL_LABEL: "cpu"}
-        self.pod_cidr = net["pod_cidr"]
+        self.cluster = ClusterHandle(
+            resource_group_name=rg_name, location=location, cluster_name=cluster.name, cluster_id=cluster.id,
+            vnet_id=vnet.id, node_subnet_id=nodes_subnet.id, endpoints_subnet_id=endpoints_subnet.id,
+            postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
+            kubernetes_version=args.get("kubernetes_version") or "", zones=list(zones or []),
+            cpu_node_selector={CPU_POOL_LABEL: "cpu"}, pod_cidr=net["pod_cidr"],
+            autoscaler_expander=args.get("autoscaler_expander", "least-waste"), kubeconfig=self.kubeconfig)
         self.register_outputs({
-            "resource_group_name": self.resource_group_name, "cluster_name": self.cluster_name,
-            "cluster_id": self.cluster_id, "oidc_issuer_url": self.oidc_issuer_url,
+            "cluster": self.cluster, "resource_group_name": self.resource_group_name,
+            "cluster_name": self.cluster_name, "oidc_issuer_url": self.oidc_issuer_url,
             "kubelet_identity_object_id": self.kubelet_identity_object_id, "kubeconfig": self.kubeconfig,
-            "node_subnet_id": self.node_subnet_id,
         })

@@ -1,7 +1,5 @@
 """AzureMonitoring: the Azure-side monitoring the cluster is created with — Log Analytics (Container Insights), an
 Azure Monitor workspace (managed Prometheus), an action group that e-mails, and optionally Azure Managed Grafana."""
-from __future__ import annotations
-
 from typing import Optional, TypedDict
 
 import pulumi
@@ -10,34 +8,47 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .azure_roles import MONITORING_DATA_READER, builtin_role
+from .checks import in_range
+from .handles import MonitoringHandle
 
 
 
 class AzureMonitoringArgs(TypedDict):
-    location: str
+    """Inputs of AzureMonitoring."""
+
+    location: pulumi.Input[str]
+    """Azure region."""
     resource_group_name: pulumi.Input[str]
-    name_prefix: str
+    """Resource group of the workspaces."""
+    name_prefix: NotRequired[str]
+    """Start of every Azure name (log-<prefix>, amw-<prefix>, ...; default: the component's name)."""
     log_retention_days: NotRequired[int]
+    """Log Analytics retention, 30-730 days (default 30)."""
     alert_emails: NotRequired[list[str]]
+    """Who the action group e-mails (none: no action group)."""
     managed_grafana: NotRequired[bool]
+    """Azure Managed Grafana on the Prometheus workspace (default False)."""
     tags: NotRequired[dict[str, str]]
+    """Azure tags."""
 
 
 class AzureMonitoring(pulumi.ComponentResource):
+    """The Azure-side monitoring a cluster is created with: Log Analytics (Container Insights), an Azure Monitor
+    workspace (managed Prometheus), an action group that e-mails, and optionally Azure Managed Grafana."""
+
+    monitoring: MonitoringHandle
+    """Workspaces and action group, for AksCluster and Observability."""
     log_analytics_workspace_id: pulumi.Output[str]
     """Log Analytics workspace (Container Insights logs)."""
-    monitor_workspace_id: pulumi.Output[str]
-    """Azure Monitor workspace (managed Prometheus metrics)."""
-    action_group_id: Optional[pulumi.Output[str]]
-    """Action group e-mailing the alert recipients (None without recipients)."""
-    grafana_endpoint: Optional[pulumi.Output[str]]
+    grafana_endpoint: pulumi.Output[Optional[str]]
     """Azure Managed Grafana URL (None when not enabled)."""
 
     def __init__(self, name: str, args: AzureMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        in_range("AzureMonitoring", name, "log_retention_days", args.get("log_retention_days", 30), 30, 730)
         super().__init__(f"{PACKAGE}:index:AzureMonitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg, location, tags, prefix = args["resource_group_name"], args["location"], args.get("tags", {}), \
-            args["name_prefix"]
+            args.get("name_prefix", name)
         logs = operationalinsights.Workspace(
             f"{name}-logs", workspace_name=f"log-{prefix}", resource_group_name=rg, location=location,
             sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
@@ -45,7 +56,7 @@ class AzureMonitoring(pulumi.ComponentResource):
         metrics = monitor.AzureMonitorWorkspace(
             f"{name}-prometheus", azure_monitor_workspace_name=f"amw-{prefix}", resource_group_name=rg,
             location=location, tags=tags, opts=child)
-        self.action_group_id = None
+        action_group_id: pulumi.Input[str] = ""
         emails = args.get("alert_emails") or []
         if emails:
             group = monitor.ActionGroup(
@@ -54,8 +65,8 @@ class AzureMonitoring(pulumi.ComponentResource):
                 email_receivers=[monitor.MicrosoftCommonEmailReceiverArgs(
                     name=f"email-{i}", email_address=e, use_common_alert_schema=True) for i, e in enumerate(emails)],
                 tags=tags, opts=child)
-            self.action_group_id = group.id
-        self.grafana_endpoint = None
+            action_group_id = group.id
+        self.grafana_endpoint = pulumi.Output.from_input(None)
         if args.get("managed_grafana", False):
             grafana = dashboard.Grafana(
                 f"{name}-grafana", workspace_name=f"graf-{prefix}"[:23], resource_group_name=rg, location=location,
@@ -75,7 +86,8 @@ class AzureMonitoring(pulumi.ComponentResource):
                 scope=metrics.id, opts=child)
             self.grafana_endpoint = grafana.properties.apply(lambda p: p.endpoint)
         self.log_analytics_workspace_id = logs.id
-        self.monitor_workspace_id = metrics.id
-        self.register_outputs({"log_analytics_workspace_id": self.log_analytics_workspace_id,
-                               "monitor_workspace_id": self.monitor_workspace_id,
+        self.monitoring = MonitoringHandle(log_analytics_workspace_id=logs.id, monitor_workspace_id=metrics.id,
+                                           action_group_id=action_group_id)
+        self.register_outputs({"monitoring": self.monitoring,
+                               "log_analytics_workspace_id": self.log_analytics_workspace_id,
                                "grafana_endpoint": self.grafana_endpoint})

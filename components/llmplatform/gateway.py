@@ -4,8 +4,6 @@ nodes only, and optional TLS from Let's Encrypt through cert-manager.
 
 Istio is the implementation llm-d's InferencePool works with on AKS, so the same Gateways serve llm-d later.
 """
-from __future__ import annotations
-
 from typing import Any, Optional, TypedDict
 
 import pulumi
@@ -16,7 +14,9 @@ from typing_extensions import NotRequired
 from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, ISTIO_BASE, ISTIOD
 
 from . import PACKAGE
-from .kube import helm_release, namespace
+from .checks import fail, in_range, one_of
+from .handles import ClusterHandle, RouteTarget, field
+from .kube import helm_release, namespace, require_kubernetes_provider
 
 GATEWAY_CLASS = "istio"
 ROUTES_LABEL = "llm-platform/gateway-routes"  # namespaces allowed to attach routes carry this label = "true"
@@ -25,22 +25,49 @@ UI_PORT, API_PORT = 80, 8080
 TLS_SECRET = "gateway-tls"
 
 
+TLS_MODES = ("none", "letsencrypt")
+
+
 class GatewayAccessArgs(TypedDict):
-    kubernetes_provider: k8s.Provider
-    cpu_node_selector: dict[str, str]
-    location: str
-    resource_group_name: pulumi.Input[str]
-    name_prefix: str
+    """Inputs of GatewayAccess."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster (gateway pods go to its CPU pool; the public IP to its group, region and zones)."""
+    name_prefix: NotRequired[str]
+    """Start of the Azure and namespace names (<prefix>-gateway, pip-<prefix>-gateway; default: the name)."""
     internal: NotRequired[bool]
+    """An internal Gateway on a private Azure load balancer (default True)."""
     external: NotRequired[bool]
+    """An external Gateway on a static public IP (default True)."""
     internal_ip: NotRequired[str]
+    """Fixed private address of the internal load balancer (default: one Azure picks)."""
     replicas: NotRequired[int]
-    zones: NotRequired[list[str]]
-    tls_mode: NotRequired[str]  # none | letsencrypt
-    tls_hostname: NotRequired[Optional[str]]
-    tls_email: NotRequired[Optional[str]]
-    protect: NotRequired[bool]  # keep the static public IP (DNS points at it)
+    """Gateway and istiod replicas (default 1)."""
+    tls_mode: NotRequired[str]
+    """none or letsencrypt (default none); letsencrypt needs the external Gateway, tls_hostname and tls_email."""
+    tls_hostname: NotRequired[str]
+    """DNS name the certificate is for."""
+    tls_email: NotRequired[str]
+    """ACME account e-mail."""
     tags: NotRequired[dict[str, str]]
+    """Azure tags."""
+
+
+def check_args(name: str, args: GatewayAccessArgs) -> bool:
+    """Inputs that contradict each other, refused by name; returns whether TLS is on."""
+    component = "GatewayAccess"
+    tls = one_of(component, name, "tls_mode", args.get("tls_mode", "none"), TLS_MODES) == "letsencrypt"
+    in_range(component, name, "replicas", args.get("replicas", 1), 1, 10)
+    if not args.get("internal", True) and not args.get("external", True):
+        fail(component, name, "internal", False, "internal or external (or both) must be on")
+    if tls:
+        if not args.get("external", True):
+            fail(component, name, "tls_mode", "letsencrypt", "letsencrypt only with the external Gateway "
+                 "(the ACME HTTP-01 challenge comes from the internet)")
+        for key in ("tls_hostname", "tls_email"):
+            if not args.get(key):
+                fail(component, name, key, args.get(key), "a value when tls_mode is letsencrypt")
+    return tls
 
 
 def istiod_values(node_selector: dict[str, str], replicas: int) -> dict[str, Any]:
@@ -59,8 +86,8 @@ def istiod_values(node_selector: dict[str, str], replicas: int) -> dict[str, Any
 
 def lb_annotations(kind: str, internal_ip: str, pip_name: str, pip_resource_group: str) -> dict[str, str]:
     if kind == "internal":
-        return {"service.beta.kubernetes.io/azure-load-balancer-internal": "true",
-                "service.beta.kubernetes.io/azure-load-balancer-ipv4": internal_ip}
+        fixed = {"service.beta.kubernetes.io/azure-load-balancer-ipv4": internal_ip} if internal_ip else {}
+        return {"service.beta.kubernetes.io/azure-load-balancer-internal": "true", **fixed}
     return {"service.beta.kubernetes.io/azure-pip-name": pip_name,
             "service.beta.kubernetes.io/azure-load-balancer-resource-group": pip_resource_group}
 
@@ -90,110 +117,109 @@ def endpoint_urls(address: str, tls_hostname: Optional[str]) -> tuple[str, str]:
 
 
 class GatewayAccess(pulumi.ComponentResource):
-    namespace: pulumi.Output[str]
-    """Namespace of the Gateways."""
-    gateways: dict[str, str]
-    """Enabled Gateways by kind ('internal', 'external') -> Gateway name."""
-    internal_address: Optional[str]
-    """Private IP of the internal load balancer (None when disabled)."""
-    external_address: Optional[pulumi.Output[str]]
+    """The Kubernetes Gateway API served by Istio (gateway controller only, no sidecars): an internal Gateway on a
+    private Azure load balancer and an external one on a static public IP, gateway pods on CPU nodes, optional
+    Let's Encrypt TLS through cert-manager. `protect` in opts protects the static public IP (DNS points at it)."""
+
+    route_target: RouteTarget
+    """Where HTTPRoutes attach (namespace, Gateways, listeners); consumers wait for the Gateways through it."""
+    internal_address: pulumi.Output[Optional[str]]
+    """Private IP of the internal load balancer (None when disabled or picked by Azure)."""
+    external_address: pulumi.Output[Optional[str]]
     """Static public IP of the external load balancer (None when disabled)."""
-    ui_url: Optional[pulumi.Output[str]]
+    ui_url: pulumi.Output[Optional[str]]
     """Where people open Open-WebUI (external gateway if enabled, else internal)."""
-    api_url: Optional[pulumi.Output[str]]
+    api_url: pulumi.Output[Optional[str]]
     """Base URL of the raw model API (OpenAI-compatible under /v1, Ollama native under /api)."""
-    routes_label: dict[str, str]
-    """Label a namespace needs before its HTTPRoutes may attach."""
-    ready: list[pulumi.Resource]
-    """Resources routes must wait for (Gateway API CRDs and the Gateways)."""
 
     def __init__(self, name: str, args: GatewayAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        tls = check_args(name, args)
         super().__init__(f"{PACKAGE}:index:GatewayAccess", name, None, opts)
-        provider = args["kubernetes_provider"]
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
-        tls = args.get("tls_mode", "none") == "letsencrypt"
-        node_selector = args["cpu_node_selector"]
+        require_kubernetes_provider(self, "GatewayAccess", name)
+        cluster = args["cluster"]
+        prefix = args.get("name_prefix", name)
+        # Only the public IP takes the component's protect: everything in the cluster stays replaceable.
+        k8s_opts = pulumi.ResourceOptions(parent=self, protect=False)
+        node_selector = field(cluster, "cpu_node_selector")
 
         crds = k8s.yaml.v2.ConfigFile(f"{name}-gateway-api-crds", file=GATEWAY_API_CRDS_URL, opts=k8s_opts)
         istio_ns = namespace(f"{name}-istio-ns", "istio-system", "privileged", k8s_opts)
         base = helm_release(f"{name}-istio-base", ISTIO_BASE, istio_ns.metadata.name, {"defaultRevision": "default"},
-                            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[crds]))
+                            pulumi.ResourceOptions(parent=self, protect=False, depends_on=[crds]))
         istiod = helm_release(f"{name}-istiod", ISTIOD, istio_ns.metadata.name,
-                              istiod_values(node_selector, args.get("replicas", 1)),
-                              pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[base]))
-        gw_ns = namespace(f"{name}-ns", f"{args['name_prefix']}-gateway", "baseline", k8s_opts)
-        after_istio = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[istiod, crds])
+                              node_selector.apply(lambda sel: istiod_values(sel, args.get("replicas", 1))),
+                              pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base]))
+        gw_ns = namespace(f"{name}-ns", f"{prefix}-gateway", "baseline", k8s_opts)
+        after_istio = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[istiod, crds])
 
-        self.ready = [crds, istiod]
         if tls:
-            self._cert_manager(name, args, gw_ns.metadata.name, k8s_opts, after_istio)
+            self._cert_manager(name, args, prefix, gw_ns.metadata.name, node_selector, after_istio)
 
-        self.gateways = {}
-        self.internal_address = None
-        self.external_address = None
+        gateways: dict[str, k8s.apiextensions.CustomResource] = {}
+        internal_ip = args.get("internal_ip") or ""
         pip = None
         if args.get("external", True):
             pip = network.PublicIPAddress(
-                f"{name}-external-ip", public_ip_address_name=f"pip-{args['name_prefix']}-gateway",
-                resource_group_name=args["resource_group_name"], location=args["location"],
+                f"{name}-external-ip", public_ip_address_name=f"pip-{prefix}-gateway",
+                resource_group_name=field(cluster, "resource_group_name"), location=field(cluster, "location"),
                 sku=network.PublicIPAddressSkuArgs(name=network.PublicIPAddressSkuName.STANDARD),
                 public_ip_allocation_method=network.IPAllocationMethod.STATIC,
-                zones=args.get("zones") or None, tags=args.get("tags", {}),
-                opts=pulumi.ResourceOptions(parent=self, protect=args.get("protect", False)))
-            self.external_address = pip.ip_address
+                zones=field(cluster, "zones").apply(lambda z: list(z) or None), tags=args.get("tags", {}),
+                opts=pulumi.ResourceOptions(parent=self))
         for kind in ("internal", "external"):
             if not args.get(kind, True):
                 continue
-            gateway_name = f"{kind}-gateway"
-            annotations: Any = lb_annotations(kind, args.get("internal_ip", ""), "", "") if kind == "internal" \
-                else pulumi.Output.all(pip.name, args["resource_group_name"]).apply(
+            annotations: Any = lb_annotations(kind, internal_ip, "", "") if kind == "internal" \
+                else pulumi.Output.all(pip.name, field(cluster, "resource_group_name")).apply(
                     lambda v: lb_annotations("external", "", v[0], v[1]))
-            gateway = k8s.apiextensions.CustomResource(
+            gateways[kind] = k8s.apiextensions.CustomResource(
                 f"{name}-{kind}",
                 api_version="gateway.networking.k8s.io/v1",
                 kind="Gateway",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=gateway_name, namespace=gw_ns.metadata.name),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{kind}-gateway", namespace=gw_ns.metadata.name),
                 spec={
                     "gatewayClassName": GATEWAY_CLASS,
                     "infrastructure": {"annotations": annotations},
                     "listeners": listeners(tls, args.get("tls_hostname")),
                 },
                 opts=after_istio)
-            self.gateways[kind] = gateway_name
-            self.ready.append(gateway)
-            if kind == "internal":
-                self.internal_address = args.get("internal_ip")
+        names = [f"{kind}-gateway" for kind in gateways]
+        ready = [crds, istiod, *gateways.values()]
         if tls:  # plain HTTP on port 80 answers with a redirect to HTTPS (the ACME challenge route is more specific)
             k8s.apiextensions.CustomResource(
                 f"{name}-https-redirect", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="https-redirect", namespace=gw_ns.metadata.name),
-                spec={"parentRefs": [{"name": g, "sectionName": "acme"} for g in self.gateways.values()],
+                spec={"parentRefs": [{"name": g, "sectionName": "acme"} for g in names],
                       "rules": [{"filters": [{"type": "RequestRedirect",
                                               "requestRedirect": {"scheme": "https", "statusCode": 301}}]}]},
-                opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=self.ready))
-        self.namespace = gw_ns.metadata.name
-        address = self.external_address if self.external_address is not None else self.internal_address
-        urls = None if address is None else pulumi.Output.from_input(address).apply(
-            lambda a: endpoint_urls(a, args.get("tls_hostname") if tls else None))
-        self.ui_url = urls.apply(lambda u: u[0]) if urls is not None else None
-        self.api_url = urls.apply(lambda u: u[1]) if urls is not None else None
-        self.routes_label = {ROUTES_LABEL: "true"}
-        self.register_outputs({"namespace": self.namespace, "gateways": self.gateways,
-                               "internal_address": self.internal_address,
+                opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=ready))
+        # Routes that take this target wait for the CRDs, istiod and the Gateways (data dependencies).
+        waited = pulumi.Output.all(gw_ns.metadata.name, crds.urn, istiod.status, *[g.id for g in gateways.values()])
+        self.route_target = RouteTarget(
+            namespace=waited.apply(lambda v: v[0]), gateway_names=waited.apply(lambda _: names),
+            ui_listener=UI_LISTENER, api_listener=API_LISTENER, routes_label={ROUTES_LABEL: "true"})
+        self.internal_address = pulumi.Output.from_input(internal_ip or None if "internal" in gateways else None)
+        self.external_address = pip.ip_address if pip is not None else pulumi.Output.from_input(None)
+        address = self.external_address if pip is not None else self.internal_address
+        urls = pulumi.Output.from_input(address).apply(
+            lambda a: endpoint_urls(a, args.get("tls_hostname") if tls else None) if a else (None, None))
+        self.ui_url = urls.apply(lambda u: u[0])
+        self.api_url = urls.apply(lambda u: u[1])
+        self.register_outputs({"route_target": self.route_target, "internal_address": self.internal_address,
                                "external_address": self.external_address, "ui_url": self.ui_url,
                                "api_url": self.api_url})
 
-    def _cert_manager(self, name: str, args: GatewayAccessArgs, gw_namespace: pulumi.Output[str],
-                      k8s_opts: pulumi.ResourceOptions, after_istio: pulumi.ResourceOptions) -> None:
-        provider = args["kubernetes_provider"]
-        cm_ns = namespace(f"{name}-cert-manager-ns", "cert-manager", "restricted", k8s_opts)
+    def _cert_manager(self, name: str, args: GatewayAccessArgs, prefix: str, gw_namespace: pulumi.Output[str],
+                      node_selector: pulumi.Output[dict[str, str]], after_istio: pulumi.ResourceOptions) -> None:
+        cm_ns = namespace(f"{name}-cert-manager-ns", "cert-manager", "restricted",
+                          pulumi.ResourceOptions(parent=self, protect=False))
         release = helm_release(
             f"{name}-cert-manager", CERT_MANAGER, cm_ns.metadata.name,
-            {"crds": {"enabled": True}, "nodeSelector": args["cpu_node_selector"],
+            {"crds": {"enabled": True}, "nodeSelector": node_selector,
              "config": {"apiVersion": "controller.config.cert-manager.io/v1alpha1", "kind": "ControllerConfiguration",
                         "enableGatewayAPI": True}},
-            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=after_istio.depends_on))
-        after = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[release])
+            pulumi.ResourceOptions(parent=self, protect=False, depends_on=after_istio.depends_on))
+        after = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[release])
         issuer = k8s.apiextensions.CustomResource(
             f"{name}-letsencrypt", api_version="cert-manager.io/v1", kind="ClusterIssuer",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="letsencrypt"),
@@ -202,7 +228,7 @@ class GatewayAccess(pulumi.ComponentResource):
                 "email": args.get("tls_email"),
                 "privateKeySecretRef": {"name": "letsencrypt-account-key"},
                 "solvers": [{"http01": {"gatewayHTTPRoute": {"parentRefs": [
-                    {"name": "external-gateway", "namespace": f"{args['name_prefix']}-gateway",
+                    {"name": "external-gateway", "namespace": f"{prefix}-gateway",
                      "kind": "Gateway", "sectionName": "acme"}]}}}],
             }},
             opts=after)
@@ -212,4 +238,4 @@ class GatewayAccess(pulumi.ComponentResource):
             spec={"secretName": TLS_SECRET, "dnsNames": [args.get("tls_hostname")],
                   "issuerRef": {"name": "letsencrypt", "kind": "ClusterIssuer", "group": "cert-manager.io"},
                   "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"}},
-            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[issuer]))
+            opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[issuer]))

@@ -1,7 +1,5 @@
 """GpuNodePool: a tainted GPU AgentPool that scales to zero, spot with an optional on-demand fallback pool, and the
 NVIDIA software that makes `nvidia.com/gpu` schedulable (AKS driver + device plugin, or the GPU Operator)."""
-from __future__ import annotations
-
 from typing import Any, Optional, TypedDict
 
 import pulumi
@@ -10,43 +8,107 @@ import yaml
 from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
+from .checks import fail, in_range, one_of
+from .gpu_skus import GpuSku, find_gpu_sku, known_gpu_sizes
+from .handles import ClusterHandle, GpuScheduling, field
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
-from .gpu_skus import GpuSku, find_gpu_sku
 
 from . import PACKAGE
 from .aks_cluster import NodePoolSpec, autoscaled_pool_args
-from .kube import helm_release, namespace
+from .kube import helm_release, namespace, require_kubernetes_provider
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"  # AKS puts this on every spot node
 ACCELERATOR_LABEL = "llm-platform/accelerator"
 
 
+DRIVERS = ("aks", "operator")
+PRIORITIES = ("spot", "regular")
+MIG_PROFILES = ("MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g")
+
+
 class GpuFallbackSpec(TypedDict):
+    """An on-demand pool the autoscaler turns to when spot capacity is short."""
+
     enabled: bool
+    """Create the fallback pool (named <pool_name>od)."""
     min_count: int
+    """Autoscaler minimum of the fallback pool."""
     max_count: int
+    """Autoscaler maximum of the fallback pool."""
+
+
+class GpuSkuSpec(TypedDict):
+    """A GPU VM size described by hand, for sizes the built-in catalog does not list."""
+
+    gpu_model: str
+    """GPU model (T4, A10, A100, H100, ...)."""
+    gpus: int
+    """GPUs per node."""
+    gpu_memory_gib: int
+    """Memory of one GPU, GiB."""
+    rdma: NotRequired[bool]
+    """InfiniBand/RDMA-capable (default False)."""
 
 
 class GpuNodePoolArgs(TypedDict):
-    resource_group_name: pulumi.Input[str]
-    cluster_name: pulumi.Input[str]
-    vnet_subnet_id: pulumi.Input[str]
-    kubernetes_provider: k8s.Provider
+    """Inputs of GpuNodePool."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster to add the pool to (AksCluster's `cluster`)."""
     vm_size: str
+    """GPU VM size; from the built-in catalog unless gpu_sku describes it."""
+    gpu_sku: NotRequired[GpuSkuSpec]
+    """Describes a VM size the catalog does not list (the catalog is a default, not a gate)."""
     pool_name: NotRequired[str]
+    """Agent pool name (default gpu); the fallback is <pool_name>od."""
     min_count: NotRequired[int]
+    """Autoscaler minimum (default 0: scale to zero)."""
     max_count: NotRequired[int]
-    priority: NotRequired[str]  # spot | regular
+    """Autoscaler maximum (default 1)."""
+    priority: NotRequired[str]
+    """spot or regular (default spot)."""
     spot_max_price: NotRequired[float]
+    """Highest spot price per hour, USD; -1 pays up to the on-demand price (default -1)."""
     fallback: NotRequired[GpuFallbackSpec]
-    driver: NotRequired[str]  # aks | operator
+    """On-demand fallback for a spot pool (needs the cluster's autoscaler_expander 'priority')."""
+    driver: NotRequired[str]
+    """Who installs the NVIDIA driver: aks (+ device plugin) or operator (NVIDIA GPU Operator). Default aks."""
+    install_device_software: NotRequired[bool]
+    """Install the device plugin or GPU Operator (default True); False for a second pool on the same cluster,
+    whose nodes the first pool's installation already serves."""
     os_disk_size_gb: NotRequired[int]
+    """OS disk size, GB (default 128)."""
     max_pods: NotRequired[int]
-    mig_profile: NotRequired[Optional[str]]
+    """Pods per node (default 30)."""
+    mig_profile: NotRequired[str]
+    """Multi-Instance GPU profile (MIG1g..MIG7g) on MIG-capable GPUs."""
     zones: NotRequired[list[str]]
-    kubernetes_version: NotRequired[Optional[str]]
+    """Availability zones (default: the cluster's)."""
     tags: NotRequired[dict[str, str]]
+    """Azure tags."""
+
+
+def resolve_sku(name: str, args: GpuNodePoolArgs) -> GpuSku:
+    """The pool's GPU facts: the hand-written gpu_sku, else the catalog entry, else a clear error."""
+    custom = args.get("gpu_sku")
+    if custom:
+        return GpuSku(vm_size=args["vm_size"], gpu_model=custom["gpu_model"], gpus=custom["gpus"],
+                      gpu_memory_gib=custom["gpu_memory_gib"], vcpus=0, ram_gib=0, rdma=custom.get("rdma", False),
+                      mig_capable=False)
+    sku = find_gpu_sku(args["vm_size"])
+    if sku is None:
+        fail("GpuNodePool", name, "vm_size", args["vm_size"],
+             f"a catalog size ({', '.join(known_gpu_sizes())}) or any size described by gpu_sku")
+    return sku
+
+
+def check_expander(name: str, expander: str) -> str:
+    """A spot pool with an on-demand fallback only works when the autoscaler ranks pools (priority expander)."""
+    if expander != "priority":
+        fail("GpuNodePool", name, "fallback.enabled", True,
+             f"only on a cluster whose autoscaler_expander is 'priority' (this cluster's is {expander!r})")
+    return expander
 
 
 def gpu_labels(sku: GpuSku) -> dict[str, str]:
@@ -105,37 +167,46 @@ def gpu_operator_values(tolerations: list[dict[str, str]], rdma: bool) -> dict[s
 
 
 class GpuNodePool(pulumi.ComponentResource):
-    pool_names: list[str]
+    """A tainted GPU AgentPool that scales to zero, spot with an optional on-demand fallback, and the NVIDIA software
+    that makes `nvidia.com/gpu` schedulable (AKS driver + device plugin, or the GPU Operator)."""
+
+    scheduling: GpuScheduling
+    """Node selector, tolerations and GPU facts a GPU workload takes."""
+    pool_names: pulumi.Output[list[str]]
     """AKS agent pool names (the spot or regular pool first, then the fallback)."""
-    node_selector: dict[str, str]
-    """Node selector for GPU workloads; the same on the spot and the fallback pool."""
-    tolerations: list[dict[str, str]]
-    """Tolerations for GPU workloads (GPU taint and spot taint)."""
-    gpu_sku: GpuSku
-    """Catalog entry of the pool's VM size."""
-    driver: str
+    driver: pulumi.Output[str]
     """Who installs the NVIDIA driver: 'aks' or 'operator'."""
 
     def __init__(self, name: str, args: GpuNodePoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__(f"{PACKAGE}:index:GpuNodePool", name, None, opts)
-        sku = find_gpu_sku(args["vm_size"])
-        if sku is None:
-            raise ValueError(f"GpuNodePool {name}: vm_size {args['vm_size']!r} is not in the GPU SKU catalog")
-        self.gpu_sku = sku
-        self.driver = args.get("driver", "aks")
-        if self.driver not in ("aks", "operator"):
-            raise ValueError(f"GpuNodePool {name}: driver {self.driver!r} must be 'aks' or 'operator'")
-        spot = args.get("priority", "spot") == "spot"
+        component = "GpuNodePool"
+        sku = resolve_sku(name, args)
+        driver = one_of(component, name, "driver", args.get("driver", "aks"), DRIVERS)
+        spot = one_of(component, name, "priority", args.get("priority", "spot"), PRIORITIES) == "spot"
+        min_count = in_range(component, name, "min_count", args.get("min_count", 0), 0, 1000)
+        in_range(component, name, "max_count", args.get("max_count", 1), max(1, min_count), 1000)
+        if args.get("mig_profile"):
+            one_of(component, name, "mig_profile", args["mig_profile"], MIG_PROFILES)
         pool_name = args.get("pool_name", "gpu")
         fallback = args.get("fallback") or GpuFallbackSpec(enabled=False, min_count=0, max_count=1)
+        with_fallback = spot and fallback["enabled"]
+        cluster = args["cluster"]
+        expander = cluster.get("autoscaler_expander") if isinstance(cluster, dict) else None
+        if with_fallback and isinstance(expander, str):
+            check_expander(name, expander)
+        super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
+        if args.get("install_device_software", True) or with_fallback:
+            require_kubernetes_provider(self, component, name)
         labels = gpu_labels(sku)
-        provider_opts = pulumi.ResourceOptions(parent=self, provider=args["kubernetes_provider"])
+        zones = args.get("zones") or field(cluster, "zones")
+        version = field(cluster, "kubernetes_version").apply(lambda v: v or None)
+        if with_fallback and not isinstance(expander, str):  # handed over as an output (another language)
+            field(cluster, "autoscaler_expander").apply(lambda e: check_expander(name, e))
 
         def agent_pool(agent_pool_name: str, is_spot: bool, min_count: int, max_count: int) -> cs.AgentPool:
             return cs.AgentPool(
                 f"{name}-{agent_pool_name}",
-                resource_group_name=args["resource_group_name"],
-                resource_name_=args["cluster_name"],
+                resource_group_name=field(cluster, "resource_group_name"),
+                resource_name_=field(cluster, "cluster_name"),
                 agent_pool_name=agent_pool_name,
                 mode=cs.AgentPoolMode.USER,
                 # Ubuntu: both the AKS GPU images and the GPU Operator's driver containers support it
@@ -143,7 +214,9 @@ class GpuNodePool(pulumi.ComponentResource):
                                                     max_count=max_count,
                                                     os_disk_size_gb=args.get("os_disk_size_gb", 128),
                                                     max_pods=args.get("max_pods", 30)),
-                                       args["vnet_subnet_id"], args.get("zones") or None, os_sku="Ubuntu"),
+                                       field(cluster, "node_subnet_id"),
+                                       pulumi.Output.from_input(zones).apply(lambda z: list(z) or None),
+                                       os_sku="Ubuntu"),
                 scale_set_priority=cs.ScaleSetPriority.SPOT if is_spot else cs.ScaleSetPriority.REGULAR,
                 scale_set_eviction_policy=cs.ScaleSetEvictionPolicy.DELETE if is_spot else None,
                 spot_max_price=args.get("spot_max_price", -1.0) if is_spot else None,
@@ -151,35 +224,45 @@ class GpuNodePool(pulumi.ComponentResource):
                 node_labels=labels,
                 gpu_instance_profile=cs.GPUInstanceProfile(args["mig_profile"]) if args.get("mig_profile") else None,
                 gpu_profile=cs.GPUProfileArgs(
-                    driver=cs.GPUDriver.NONE if self.driver == "operator" else cs.GPUDriver.INSTALL),
-                orchestrator_version=args.get("kubernetes_version"),
+                    driver=cs.GPUDriver.NONE if driver == "operator" else cs.GPUDriver.INSTALL),
+                orchestrator_version=version,
                 tags=args.get("tags", {}),
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count", "orchestratorVersion"]),
             )
 
-        pools = [agent_pool(pool_name, spot, args.get("min_count", 0), args.get("max_count", 1))]
-        if spot and fallback["enabled"]:
+        pools = [agent_pool(pool_name, spot, min_count, args.get("max_count", 1))]
+        names = [pool_name]
+        child = pulumi.ResourceOptions(parent=self)
+        if with_fallback:
             fallback_name = f"{pool_name}od"
             pools.append(agent_pool(fallback_name, False, fallback["min_count"], fallback["max_count"]))
+            names.append(fallback_name)
             k8s.core.v1.ConfigMap(
                 f"{name}-priority-expander",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="cluster-autoscaler-priority-expander",
                                                     namespace="kube-system"),
                 data={"priorities": priority_expander_config(pool_name, fallback_name)},
-                opts=provider_opts)
-        self.pool_names = [pool_name] + ([f"{pool_name}od"] if len(pools) > 1 else [])
-        self.node_selector = gpu_node_selector()
-        self.tolerations = gpu_tolerations()
+                opts=child)
+        tolerations = gpu_tolerations()
+        node_selector = gpu_node_selector()
+        if args.get("install_device_software", True):
+            # The DaemonSets wait for no pool: they schedule on GPU nodes whenever the autoscaler adds them.
+            if driver == "aks":
+                ns = namespace(f"{name}-device-plugin-ns", "nvidia-device-plugin", "privileged", child)
+                helm_release(f"{name}-device-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name,
+                             device_plugin_values(tolerations, node_selector), child)
+            else:
+                ns = namespace(f"{name}-gpu-operator-ns", "gpu-operator", "privileged", child)
+                helm_release(f"{name}-gpu-operator", GPU_OPERATOR, ns.metadata.name,
+                             gpu_operator_values(tolerations, sku.rdma), child)
 
-        after_pools = pulumi.ResourceOptions(parent=self, provider=args["kubernetes_provider"], depends_on=pools)
-        if self.driver == "aks":
-            ns = namespace(f"{name}-device-plugin-ns", "nvidia-device-plugin", "privileged", provider_opts)
-            helm_release(f"{name}-device-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name,
-                         device_plugin_values(self.tolerations, self.node_selector), after_pools)
-        else:
-            ns = namespace(f"{name}-gpu-operator-ns", "gpu-operator", "privileged", provider_opts)
-            helm_release(f"{name}-gpu-operator", GPU_OPERATOR, ns.metadata.name,
-                         gpu_operator_values(self.tolerations, sku.rdma), after_pools)
-
-        self.register_outputs({"pool_names": self.pool_names, "node_selector": self.node_selector,
-                               "tolerations": self.tolerations, "driver": self.driver})
+        # Workloads that take the scheduling wait for the pools (a pod for a pool that does not exist stays Pending
+        # with no autoscaler to help it).
+        pools_ready = pulumi.Output.all(*[p.name for p in pools])
+        self.scheduling = GpuScheduling(
+            node_selector=pools_ready.apply(lambda _: node_selector),
+            tolerations=pools_ready.apply(lambda _: tolerations),
+            gpu_model=sku.gpu_model, gpus_per_node=sku.gpus, gpu_memory_gib=sku.gpu_memory_gib, driver=driver)
+        self.pool_names = pools_ready.apply(lambda _: names)
+        self.driver = pulumi.Output.from_input(driver)
+        self.register_outputs({"scheduling": self.scheduling, "pool_names": self.pool_names, "driver": self.driver})

@@ -2,15 +2,12 @@
 
 Kept apart from the component so they are unit-tested without Pulumi.
 """
-from __future__ import annotations
-
 from typing import Any, Optional
 
 OLLAMA_PORT = 11434
 ROUTER_PORT = 8080
 WEBUI_PORT = 8080
 SECRETS_MOUNT = "/mnt/secrets-store"
-API_KEY_MAP_OBJECT = "gateway-api-key-map"
 
 
 SCALED_SERVICE = "ollama-scaled"  # ExternalName alias of the KEDA HTTP interceptor, when requests are scaled
@@ -52,12 +49,13 @@ def resources(cpu_request: str, cpu_limit: Optional[str], memory_request: str, m
 
 
 def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_auth: bool,
-                      trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None) -> str:
+                      trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None,
+                      key_map_object: str = "api-key-map") -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
     long enough for streamed answers. Client addresses come from the gateway's X-Forwarded-For."""
     trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
     auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"
-            f"      include {SECRETS_MOUNT}/{API_KEY_MAP_OBJECT};\n    }}\n") if api_key_auth else ""
+            f"      include {SECRETS_MOUNT}/{key_map_object};\n    }}\n") if api_key_auth else ""
     check = "        if ($api_key_valid = 0) { return 401; }\n" if api_key_auth else ""
     # the KEDA interceptor routes on the Host header
     host = f"        proxy_set_header Host {upstream_host};\n" if upstream_host else ""

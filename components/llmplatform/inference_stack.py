@@ -1,8 +1,6 @@
 """InferenceStack: Ollama (CPU first, GPU by one flag) on the shared model store, an nginx router enforcing API keys
 and per-client rate limits on the raw model API, Open-WebUI on PostgreSQL/pgvector with secrets from Key Vault, and
 the HTTPRoutes that publish both through the platform's Gateways."""
-from __future__ import annotations
-
 from typing import Any, Optional, TypedDict
 
 import pulumi
@@ -14,92 +12,150 @@ from .pins import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, ROUTER_IMAGE, VALKEY_IMAGE
 from .naming import content_suffix
 
 from . import PACKAGE
-from .gateway import API_LISTENER, UI_LISTENER
-from .inference_specs import (API_KEY_MAP_OBJECT, OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT,
-                              WEBUI_PORT, api_key_map_line, key_vault_objects, ollama_env, ollama_scheduling,
-                              resources, router_nginx_conf)
-from .key_vault import KeyVault
+from .checks import fail, in_range, one_of
+from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
+                      field)
+from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT, api_key_map_line,
+                              key_vault_objects, ollama_env, ollama_scheduling, resources, router_nginx_conf,
+                              scaled_hosts)
+from .key_vault import grant_secrets_user, vault_secret
 from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_volume, deployment, disruption_budget, env_vars,
-                   http_probe, labels, pod_security, restricted_container_security, secret_provider_class, spread,
-                   tolerations_args)
+                   http_probe, labels, pod_security, require_kubernetes_provider, restricted_container_security,
+                   secret_provider_class, spread, tolerations_args)
+from .naming import secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
 WEBUI_SECRET = "open-webui-secrets"  # Kubernetes Secret the CSI driver syncs from Key Vault
-WEBUI_KEY_SECRET = "openwebui-secret-key"
-API_KEY_SECRET = "gateway-api-key"
+ACCELERATORS = ("cpu", "gpu")
 
 
 class ResourcesSpec(TypedDict):
+    """Requests and limits of one container."""
+
     cpu_request: str
-    cpu_limit: Optional[str]
+    """CPU request (Kubernetes quantity)."""
     memory_request: str
+    """Memory request."""
     memory_limit: str
+    """Memory limit."""
+    cpu_limit: NotRequired[str]
+    """CPU limit (none: may use idle CPU)."""
 
 
 class InferenceStackArgs(TypedDict):
-    kubernetes_provider: k8s.Provider
-    namespace: pulumi.Input[str]
-    location: str
-    resource_group_name: pulumi.Input[str]
-    oidc_issuer_url: pulumi.Input[str]
-    name_prefix: str
-    key_vault: KeyVault
-    database_url_secret: str
-    models_pvc_name: pulumi.Input[str]
-    models_mount_path: str
-    cpu_node_selector: dict[str, str]
-    gpu_node_selector: NotRequired[dict[str, str]]
-    gpu_tolerations: NotRequired[list[dict[str, str]]]
-    accelerator: NotRequired[str]  # cpu | gpu
+    """Inputs of InferenceStack."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster (CPU pool, OIDC issuer for workload identity, pod range for trusted proxies)."""
+    key_vault: pulumi.Input[VaultHandle]
+    """Vault holding this stack's secrets (API key, Open-WebUI key) and the database URL."""
+    model_volume: pulumi.Input[ModelVolume]
+    """The shared model store (ModelStore's `volume`); the stack runs in its namespace."""
+    database_url_secret: NotRequired[pulumi.Input[str]]
+    """Key Vault secret with Open-WebUI's PostgreSQL URL (PostgresServer's `database_url_secret`); needed with
+    webui_enabled."""
+    gpu: NotRequired[pulumi.Input[GpuScheduling]]
+    """GPU scheduling (GpuNodePool's `scheduling`); needed with accelerator gpu."""
+    route_target: NotRequired[pulumi.Input[RouteTarget]]
+    """Gateways to publish the UI and the raw API on (GatewayAccess's `route_target`); none: in-cluster only."""
+    keda: NotRequired[pulumi.Input[KedaEndpoints]]
+    """KEDA HTTP add-on (Observability's `keda`): every request to the model server goes through its interceptor,
+    which counts requests in flight and holds them during a cold start."""
+    name_prefix: NotRequired[str]
+    """Start of Azure names (identities id-<prefix>-<app>; default: the name)."""
+    accelerator: NotRequired[str]
+    """cpu or gpu: where Ollama runs (default cpu)."""
     replicas: NotRequired[int]
+    """Ollama replicas (default 1)."""
     resources: NotRequired[ResourcesSpec]
+    """Ollama's requests and limits."""
     gpus_per_replica: NotRequired[int]
+    """GPUs each Ollama replica takes in GPU mode (default 1)."""
     num_parallel: NotRequired[int]
+    """Requests one Ollama replica serves at once (default 2)."""
     keep_alive: NotRequired[str]
+    """How long a model stays loaded after its last request (default 30m)."""
     max_loaded_models: NotRequired[int]
+    """Models loaded at once per replica (default 1)."""
     webui_enabled: NotRequired[bool]
+    """Run Open-WebUI (default True)."""
     webui_replicas: NotRequired[int]
+    """Open-WebUI minimum replicas (default 1)."""
     webui_max_replicas: NotRequired[int]
+    """Open-WebUI maximum replicas under its HPA (default 3)."""
     webui_resources: NotRequired[ResourcesSpec]
+    """Open-WebUI's requests and limits."""
     webui_uploads_size_gib: NotRequired[int]
-    gateway_namespace: NotRequired[pulumi.Input[str]]
-    gateways: NotRequired[dict[str, str]]  # kind -> Gateway name
-    gateway_ready: NotRequired[list[pulumi.Resource]]
+    """Open-WebUI's shared uploads volume, GiB (default 100)."""
     rate_limit_per_second: NotRequired[int]
+    """Requests per second per client on the raw API before 429 (default 10)."""
     rate_limit_burst: NotRequired[int]
+    """Burst above the rate (default 20)."""
     api_key_auth: NotRequired[bool]
+    """Require a bearer API key on the raw API (default True)."""
+    api_key_secret: NotRequired[str]
+    """Key Vault secret name of the API key (default <name>-api-key)."""
+    webui_secret_key_secret: NotRequired[str]
+    """Key Vault secret name of Open-WebUI's session key (default <name>-webui-secret-key)."""
     request_timeout_seconds: NotRequired[int]
-    trusted_proxy_cidrs: NotRequired[list[str]]
-    autoscaled: NotRequired[bool]  # an autoscaler owns Ollama's replica count
-    scaled_access: NotRequired[Optional[dict[str, Any]]]  # {"host", "port", "namespace"} of the KEDA interceptor
+    """Longest answer the gateway and router wait for (default 600)."""
+    autoscaled: NotRequired[bool]
+    """An autoscaler owns Ollama's replica count (default False)."""
     tags: NotRequired[dict[str, str]]
+    """Azure tags."""
+
+
+def check_args(name: str, args: InferenceStackArgs) -> str:
+    """Inputs that contradict each other, refused by name; returns the accelerator."""
+    component = "InferenceStack"
+    accelerator = one_of(component, name, "accelerator", args.get("accelerator", "cpu"), ACCELERATORS)
+    if accelerator == "gpu" and not args.get("gpu"):
+        fail(component, name, "gpu", None, "GpuNodePool's scheduling when accelerator is gpu")
+    if args.get("webui_enabled", True) and not args.get("database_url_secret"):
+        fail(component, name, "database_url_secret", None, "a Key Vault secret name when webui_enabled is true")
+    in_range(component, name, "replicas", args.get("replicas", 1), 0, 100)
+    in_range(component, name, "rate_limit_per_second", args.get("rate_limit_per_second", 10), 1, 100000)
+    in_range(component, name, "request_timeout_seconds", args.get("request_timeout_seconds", 600), 1, 86400)
+    return accelerator
 
 
 DEFAULT_OLLAMA_RESOURCES = ResourcesSpec(cpu_request="2", cpu_limit="4", memory_request="6Gi", memory_limit="12Gi")
-DEFAULT_WEBUI_RESOURCES = ResourcesSpec(cpu_request="250m", cpu_limit=None, memory_request="512Mi",
-                                        memory_limit="2Gi")
+DEFAULT_WEBUI_RESOURCES = ResourcesSpec(cpu_request="250m", memory_request="512Mi", memory_limit="2Gi")
 
 
 class InferenceStack(pulumi.ComponentResource):
+    """Ollama (CPU first, GPU by one input) on the shared model store, an nginx router enforcing API keys and
+    per-client rate limits on the raw model API, Open-WebUI on PostgreSQL/pgvector with secrets from Key Vault, and
+    the HTTPRoutes that publish both through the platform's Gateways."""
+
+    model_server: ModelServer
+    """The Ollama Deployment and Service, for ModelAutoscaler."""
     ollama_service: pulumi.Output[str]
     """In-cluster URL of the model server (OpenAI-compatible under /v1, Ollama native under /api)."""
     router_service: pulumi.Output[str]
     """In-cluster URL of the rate-limited, key-protected raw API."""
-    webui_service: Optional[pulumi.Output[str]]
+    webui_service: pulumi.Output[Optional[str]]
     """In-cluster URL of Open-WebUI (None when disabled)."""
-    api_key_secret: Optional[str]
+    api_key_secret: pulumi.Output[Optional[str]]
     """Key Vault secret holding the raw API's bearer key (None when auth is off)."""
 
     def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        accelerator = check_args(name, args)
         super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)
+        require_kubernetes_provider(self, "InferenceStack", name)
         self._args = args
-        self._k8s = pulumi.ResourceOptions(parent=self, provider=args["kubernetes_provider"])
-        ns = args["namespace"]
+        self._k8s = pulumi.ResourceOptions(parent=self)
+        self._cluster = args["cluster"]
+        self._vault = args["key_vault"]
+        self._cpu = field(self._cluster, "cpu_node_selector")
+        volume = args["model_volume"]
+        ns = field(volume, "namespace")
         self._ns = ns
-        self._ollama(name)
+        self._ollama(name, accelerator, volume)
         self._model_endpoint = self._scaled_access(name)
         self._router(name)
-        self.webui_service = self._webui(name) if args.get("webui_enabled", True) else None
+        self.webui_service = self._webui(name) if args.get("webui_enabled", True) \
+            else pulumi.Output.from_input(None)
         self._routes(name)
         k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",
@@ -107,23 +163,25 @@ class InferenceStack(pulumi.ComponentResource):
             spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                                                          policy_types=["Ingress"]),
             opts=self._k8s)
-        self.register_outputs({"ollama_service": self.ollama_service, "router_service": self.router_service,
-                               "webui_service": self.webui_service})
+        self.register_outputs({"model_server": self.model_server, "ollama_service": self.ollama_service,
+                               "router_service": self.router_service, "webui_service": self.webui_service,
+                               "api_key_secret": self.api_key_secret})
 
     # ---- Ollama --------------------------------------------------------------------------------------------------
-    def _ollama(self, name: str) -> None:
+    def _ollama(self, name: str, accelerator: str, volume: pulumi.Input[ModelVolume]) -> None:
         a, ns = self._args, self._ns
         select = labels("model-server", "ollama")
         match = {"app.kubernetes.io/name": "ollama"}
-        scheduling = ollama_scheduling(a.get("accelerator", "cpu"), a["cpu_node_selector"],
-                                       a.get("gpu_node_selector", {}), a.get("gpu_tolerations", []),
-                                       a.get("gpus_per_replica", 1))
+        gpu = a.get("gpu")
+        scheduling = ollama_scheduling(accelerator, self._cpu, field(gpu, "node_selector") if gpu else {},
+                                       field(gpu, "tolerations") if gpu else [], a.get("gpus_per_replica", 1))
+        mount_path = field(volume, "mount_path")
         res = a.get("resources", DEFAULT_OLLAMA_RESOURCES)
         replicas = a.get("replicas", 1)
         account = k8s.core.v1.ServiceAccount(
             f"{name}-ollama-sa", metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),
             automount_service_account_token=False, opts=self._k8s)
-        deployment(
+        deployed = deployment(
             f"{name}-ollama", "ollama", ns, select, replicas,
             k8s.core.v1.PodSpecArgs(
                 service_account_name=account.metadata.name,
@@ -131,7 +189,7 @@ class InferenceStack(pulumi.ComponentResource):
                 # Non-root: the server only reads the shared store (the preload Job writes it).
                 security_context=pod_security(run_as_user=1000),
                 node_selector=scheduling["node_selector"],
-                tolerations=tolerations_args(scheduling["tolerations"]) or None,
+                tolerations=tolerations_args(scheduling["tolerations"]).apply(lambda t: t or None),
                 topology_spread_constraints=spread(match),
                 termination_grace_period_seconds=60,
                 containers=[k8s.core.v1.ContainerArgs(
@@ -139,10 +197,10 @@ class InferenceStack(pulumi.ComponentResource):
                     image=OLLAMA_IMAGE,
                     args=["serve"],
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],
-                    env=env_vars(ollama_env(a["models_mount_path"], a.get("num_parallel", 2),
-                                            a.get("keep_alive", "30m"), a.get("max_loaded_models", 1))),
+                    env=mount_path.apply(lambda path: env_vars(ollama_env(
+                        path, a.get("num_parallel", 2), a.get("keep_alive", "30m"), a.get("max_loaded_models", 1)))),
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
-                        res["cpu_request"], res["cpu_limit"], res["memory_request"], res["memory_limit"],
+                        res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"],
                         scheduling["extra_limits"])),
                     # Loading a multi-GB model from the share can take minutes: up to 15 min to start.
                     startup_probe=http_probe("/", OLLAMA_PORT, period=10, failures=90),
@@ -150,14 +208,13 @@ class InferenceStack(pulumi.ComponentResource):
                     liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
                     security_context=restricted_container_security(run_as_user=1000),
                     volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models", read_only=True,
-                                                               mount_path=a["models_mount_path"])],
+                                                               mount_path=mount_path)],
                 )],
                 volumes=[k8s.core.v1.VolumeArgs(
                     name="models", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                        claim_name=a["models_pvc_name"], read_only=True))],
+                        claim_name=field(volume, "claim_name"), read_only=True))],
             ),
-            pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
-                                   ignore_changes=["spec.replicas"] if a.get("autoscaled") else None))
+            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if a.get("autoscaled") else None))
         service = self._service(f"{name}-ollama-svc", "ollama", match, OLLAMA_PORT)
         disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, self._k8s)
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
@@ -167,24 +224,28 @@ class InferenceStack(pulumi.ComponentResource):
             k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
                     key="batch.kubernetes.io/job-name", operator="Exists")]))]
-        if a.get("scaled_access"):  # requests arrive through the KEDA HTTP interceptor
+        if a.get("keda"):  # requests arrive through the KEDA HTTP interceptor
             peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                match_labels={"kubernetes.io/metadata.name": a["scaled_access"]["namespace"]})))
+                match_labels={"kubernetes.io/metadata.name": field(a["keda"], "namespace")})))
         allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, self._k8s)
         self.ollama_service = pulumi.Output.concat("http://", service.metadata.name, ".",
                                                    pulumi.Output.from_input(ns), ".svc:", str(OLLAMA_PORT))
+        ready = pulumi.Output.all(deployed.metadata.name, service.metadata.name)
+        self.model_server = ModelServer(
+            namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),
+            port=OLLAMA_PORT, hosts=pulumi.Output.from_input(ns).apply(scaled_hosts), accelerator=accelerator)
 
     def _scaled_access(self, name: str) -> tuple[str, int, Optional[str]]:
         """(host, port, Host header) clients use to reach Ollama: directly, or through the KEDA interceptor."""
-        access = self._args.get("scaled_access")
-        if not access:
+        keda = self._args.get("keda")
+        if not keda:
             return "ollama", OLLAMA_PORT, None
         k8s.core.v1.Service(
             f"{name}-ollama-scaled",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SCALED_SERVICE, namespace=self._ns),
-            spec=k8s.core.v1.ServiceSpecArgs(type="ExternalName", external_name=access["host"]),
+            spec=k8s.core.v1.ServiceSpecArgs(type="ExternalName", external_name=field(keda, "interceptor_host")),
             opts=self._k8s)
-        return SCALED_SERVICE, access["port"], SCALED_SERVICE
+        return SCALED_SERVICE, field(keda, "interceptor_port"), SCALED_SERVICE
 
     def _service(self, resource_name: str, name: str, match: dict[str, str], port: int) -> k8s.core.v1.Service:
         return k8s.core.v1.Service(
@@ -195,21 +256,20 @@ class InferenceStack(pulumi.ComponentResource):
             opts=self._k8s)
 
     def _gateway_peers(self) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
-        gw_ns = self._args.get("gateway_namespace")
-        if gw_ns is None:
+        target = self._args.get("route_target")
+        if not target:
             return []
+        gw_ns = field(target, "namespace")
         return [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
             match_labels={"kubernetes.io/metadata.name": gw_ns}))]
 
     def _identity(self, name: str, component: str) -> WorkloadIdentity:
         a = self._args
         identity = WorkloadIdentity(f"{name}-{component}-identity", {
-            "location": a["location"], "resource_group_name": a["resource_group_name"],
-            "identity_name": f"id-{a['name_prefix']}-{component}", "oidc_issuer_url": a["oidc_issuer_url"],
-            "namespace": self._ns, "service_account_name": component,
-            "kubernetes_provider": a["kubernetes_provider"], "tags": a.get("tags", {}),
+            "cluster": self._cluster, "identity_name": f"id-{a.get('name_prefix', name)}-{component}",
+            "namespace": self._ns, "service_account_name": component, "tags": a.get("tags", {}),
         }, pulumi.ResourceOptions(parent=self))
-        a["key_vault"].grant_secrets_user(f"{name}-{component}-kv-reader", identity.principal_id, identity)
+        grant_secrets_user(f"{name}-{component}-kv-reader", self._vault, identity.principal_id, identity)
         return identity
 
     # ---- Router (raw model API) ------------------------------------------------------------------------------------
@@ -219,7 +279,8 @@ class InferenceStack(pulumi.ComponentResource):
         select = labels("router", "router")
         match = {"app.kubernetes.io/name": "router"}
         timeout = a.get("request_timeout_seconds", 600)
-        self.api_key_secret = None
+        self.api_key_secret = pulumi.Output.from_input(None)
+        key_map = secret_name(name, "api-key-map")
         volumes = [k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
             name="router-nginx")), k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
         mounts = [k8s.core.v1.VolumeMountArgs(name="config", mount_path="/etc/nginx/nginx.conf", sub_path="nginx.conf",
@@ -228,23 +289,27 @@ class InferenceStack(pulumi.ComponentResource):
         account_name: Any = None
         pod_labels: dict[str, str] = {}
         if auth:
-            vault = a["key_vault"]
+            vault = self._vault
             key = random.RandomPassword(f"{name}-api-key", length=48, special=False,
                                         opts=pulumi.ResourceOptions(parent=self))
-            self.api_key_secret = API_KEY_SECRET
-            vault.secret(API_KEY_SECRET, key.result, "text/plain")
-            vault.secret(API_KEY_MAP_OBJECT, key.result.apply(api_key_map_line), "text/x-nginx-conf")
+            key_secret = a.get("api_key_secret") or secret_name(name, "api-key")
+            self.api_key_secret = pulumi.Output.from_input(key_secret)
+            vault_secret(f"{name}-api-key-secret", vault, key_secret, key.result, "text/plain", self)
+            vault_secret(f"{name}-api-key-map-secret", vault, key_map, key.result.apply(api_key_map_line),
+                         "text/x-nginx-conf", self)
             identity = self._identity(name, "router")
-            secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, vault.vault_name, vault.tenant_id,
-                                  identity.client_id, key_vault_objects([API_KEY_MAP_OBJECT]), None, self._k8s)
+            secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, field(vault, "vault_name"),
+                                  field(vault, "tenant_id"), identity.client_id, key_vault_objects([key_map]), None,
+                                  self._k8s)
             volumes.append(csi_secrets_volume("router-secrets"))
             mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT, read_only=True))
             account_name = identity.service_account_name
             pod_labels[USE_LABEL] = "true"
         host, port, host_header = self._model_endpoint
-        conf = router_nginx_conf(f"{host}:{port}",  # resolved at start through the pod's DNS search path
-                                 a.get("rate_limit_per_second", 10), a.get("rate_limit_burst", 20), auth,
-                                 a.get("trusted_proxy_cidrs", []), timeout, host_header)
+        conf = pulumi.Output.all(port, field(self._cluster, "pod_cidr")).apply(lambda v: router_nginx_conf(
+            f"{host}:{v[0]}",  # resolved at start through the pod's DNS search path
+            a.get("rate_limit_per_second", 10), a.get("rate_limit_burst", 20), auth, [v[1]], timeout, host_header,
+            key_map))
         k8s.core.v1.ConfigMap(
             f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
             data={"nginx.conf": conf}, opts=self._k8s)
@@ -255,7 +320,7 @@ class InferenceStack(pulumi.ComponentResource):
                 service_account_name=account_name,
                 automount_service_account_token=False,
                 security_context=pod_security(run_as_user=101),
-                node_selector=a["cpu_node_selector"],
+                node_selector=self._cpu,
                 topology_spread_constraints=spread(match),
                 containers=[k8s.core.v1.ContainerArgs(
                     name="nginx", image=ROUTER_IMAGE,
@@ -274,7 +339,7 @@ class InferenceStack(pulumi.ComponentResource):
             ),
             self._k8s, pod_labels=pod_labels,
             # a config change rolls the pods (nginx reads its config only at start)
-            pod_annotations={"llm-platform/config-hash": content_suffix(conf)})
+            pod_annotations={"llm-platform/config-hash": conf.apply(content_suffix)})
         service = self._service(f"{name}-router-svc", "router", match, ROUTER_PORT)
         disruption_budget(f"{name}-router-pdb", "router", ns, match, replicas, self._k8s)
         allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, self._gateway_peers(),
@@ -284,21 +349,22 @@ class InferenceStack(pulumi.ComponentResource):
     # ---- Open-WebUI ------------------------------------------------------------------------------------------------
     def _webui(self, name: str) -> pulumi.Output[str]:
         a, ns = self._args, self._ns
-        vault = a["key_vault"]
+        vault = self._vault
         select = labels("ui", "open-webui")
         match = {"app.kubernetes.io/name": "open-webui"}
         replicas = a.get("webui_replicas", 1)
         res = a.get("webui_resources", DEFAULT_WEBUI_RESOURCES)
         secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False,
                                            opts=pulumi.ResourceOptions(parent=self))
-        vault.secret(WEBUI_KEY_SECRET, secret_key.result, "text/plain")
+        key_secret = a.get("webui_secret_key_secret") or secret_name(name, "webui-secret-key")
+        vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result, "text/plain", self)
         identity = self._identity(name, "open-webui")
-        sync = {"secretName": WEBUI_SECRET, "type": "Opaque", "data": [
-            {"objectName": a["database_url_secret"], "key": "database-url"},
-            {"objectName": WEBUI_KEY_SECRET, "key": "webui-secret-key"}]}
-        secret_provider_class(f"{name}-webui-secrets", "open-webui-secrets", ns, vault.vault_name, vault.tenant_id,
-                              identity.client_id, key_vault_objects([a["database_url_secret"], WEBUI_KEY_SECRET]),
-                              sync, self._k8s)
+        database_url = pulumi.Output.from_input(a["database_url_secret"])
+        sync = database_url.apply(lambda url: {"secretName": WEBUI_SECRET, "type": "Opaque", "data": [
+            {"objectName": url, "key": "database-url"}, {"objectName": key_secret, "key": "webui-secret-key"}]})
+        secret_provider_class(f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"),
+                              field(vault, "tenant_id"), identity.client_id,
+                              database_url.apply(lambda url: key_vault_objects([url, key_secret])), sync, self._k8s)
         uploads = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-webui-uploads",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui-data", namespace=ns),
@@ -321,13 +387,15 @@ class InferenceStack(pulumi.ComponentResource):
                 automount_service_account_token=False,
                 # Exception to non-root: the image writes under /app as root; every capability is dropped.
                 security_context=pod_security(run_as_user=None),
-                node_selector=a["cpu_node_selector"],
+                node_selector=self._cpu,
                 topology_spread_constraints=spread(match),
                 containers=[k8s.core.v1.ContainerArgs(
                     name="open-webui", image=OPEN_WEBUI_IMAGE,
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
                     env=[*env_vars({
-                        "OLLAMA_BASE_URL": f"http://{self._model_endpoint[0]}:{self._model_endpoint[1]}",
+                        "OLLAMA_BASE_URL": pulumi.Output.concat(
+                            "http://", self._model_endpoint[0], ":", pulumi.Output.from_input(
+                                self._model_endpoint[1]).apply(str)),
                         "VECTOR_DB": "pgvector",
                         "DATA_DIR": "/app/backend/data",
                         "ENABLE_OLLAMA_API": "true",
@@ -336,7 +404,7 @@ class InferenceStack(pulumi.ComponentResource):
                         from_secret("PGVECTOR_DB_URL", "database-url"),
                         from_secret("WEBUI_SECRET_KEY", "webui-secret-key")],
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
-                        res["cpu_request"], res["cpu_limit"], res["memory_request"], res["memory_limit"])),
+                        res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"])),
                     startup_probe=http_probe("/health", WEBUI_PORT, period=10, failures=30),
                     readiness_probe=http_probe("/health", WEBUI_PORT, period=10, failures=3),
                     liveness_probe=http_probe("/health", WEBUI_PORT, period=20, failures=3),
@@ -350,8 +418,7 @@ class InferenceStack(pulumi.ComponentResource):
                     name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
                         claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets")],
             ),
-            pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
-                                   ignore_changes=["spec.replicas"]),  # the HPA owns the replica count
+            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"]),  # the HPA owns the replica count
             pod_labels={USE_LABEL: "true"})
         service = self._service(f"{name}-webui-svc", "open-webui", match, WEBUI_PORT)
         disruption_budget(f"{name}-webui-pdb", "open-webui", ns, match, replicas, self._k8s)
@@ -379,7 +446,7 @@ class InferenceStack(pulumi.ComponentResource):
             k8s.core.v1.PodSpecArgs(
                 automount_service_account_token=False,
                 security_context=pod_security(run_as_user=999),
-                node_selector=self._args["cpu_node_selector"],
+                node_selector=self._cpu,
                 containers=[k8s.core.v1.ContainerArgs(
                     name="valkey", image=VALKEY_IMAGE,
                     # nothing to persist (sessions are ephemeral); the NetworkPolicy is the access control
@@ -412,22 +479,22 @@ class InferenceStack(pulumi.ComponentResource):
     # ---- HTTPRoutes --------------------------------------------------------------------------------------------------
     def _routes(self, name: str) -> None:
         a = self._args
-        gateways = a.get("gateways") or {}
-        if not gateways:
+        target = a.get("route_target")
+        if not target:
             return
         timeout = f"{a.get('request_timeout_seconds', 600)}s"
-        opts = pulumi.ResourceOptions(parent=self, provider=a["kubernetes_provider"],
-                                      depends_on=a.get("gateway_ready", []))
-        targets = [("api", API_LISTENER, "router", ROUTER_PORT)]
+        targets = [("api", "api_listener", "router", ROUTER_PORT)]
         if a.get("webui_enabled", True):
-            targets.append(("ui", UI_LISTENER, "open-webui", WEBUI_PORT))
-        for route, listener, backend, port in targets:
+            targets.append(("ui", "ui_listener", "open-webui", WEBUI_PORT))
+        for route, listener_key, backend, port in targets:
+            parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
+                                        field(target, listener_key)).apply(
+                lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]])
             k8s.apiextensions.CustomResource(
                 f"{name}-{route}-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{route}-route", namespace=self._ns),
                 spec={
-                    "parentRefs": [{"name": gw, "namespace": a["gateway_namespace"], "sectionName": listener}
-                                   for gw in gateways.values()],
+                    "parentRefs": parents,
                     "rules": [{
                         "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
                         "backendRefs": [{"name": backend, "port": port}],
@@ -435,4 +502,4 @@ class InferenceStack(pulumi.ComponentResource):
                         "timeouts": {"request": timeout, "backendRequest": timeout},
                     }],
                 },
-                opts=opts)
+                opts=self._k8s)

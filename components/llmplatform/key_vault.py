@@ -1,6 +1,4 @@
 """KeyVault: an RBAC-authorised Key Vault holding the platform's secrets, reachable only from the cluster."""
-from __future__ import annotations
-
 from datetime import date, datetime, timezone
 from typing import Optional, TypedDict
 
@@ -10,22 +8,28 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .azure_roles import KEY_VAULT_SECRETS_USER, builtin_role
+from .checks import in_range
+from .handles import ClusterHandle, VaultHandle, field
 
 
 
 class KeyVaultArgs(TypedDict):
-    location: str
-    resource_group_name: pulumi.Input[str]
-    vault_name: str
-    allowed_subnet_ids: list[pulumi.Input[str]]
+    """Inputs of KeyVault."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster whose node subnet (and, when private, endpoints subnet and VNet) reach the vault."""
+    vault_name: pulumi.Input[str]
+    """Vault name: 3-24 letters, digits and hyphens, globally unique."""
     soft_delete_retention_days: NotRequired[int]
+    """Days a deleted vault or secret stays recoverable, 7-90 (default 7)."""
     purge_protection: NotRequired[bool]
-    public_network_access: NotRequired[bool]  # False: private endpoint only
-    private_endpoint_subnet_id: NotRequired[pulumi.Input[str]]
-    vnet_id: NotRequired[pulumi.Input[str]]
-    tenant_id: NotRequired[pulumi.Input[str]]  # default: the tenant of the identity running Pulumi
-    protect: NotRequired[bool]
+    """Forbid purging deleted secrets before retention ends; cannot be turned off again (default False)."""
+    public_network_access: NotRequired[bool]
+    """False: reachable only through a private endpoint in the cluster's VNet (default True, still firewalled)."""
+    tenant_id: NotRequired[pulumi.Input[str]]
+    """Entra tenant (default: the tenant of the identity running Pulumi)."""
     tags: NotRequired[dict[str, str]]
+    """Azure tags."""
 
 
 def secret_expiry(today: date) -> int:
@@ -34,28 +38,58 @@ def secret_expiry(today: date) -> int:
     return int(datetime(today.year + 2, 1, 1, tzinfo=timezone.utc).timestamp())
 
 
+def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_name: pulumi.Input[str],
+                 value: pulumi.Input[str], content_type: str, parent: pulumi.Resource,
+                 today: Optional[date] = None) -> keyvault.Secret:
+    """Store a value (always a Pulumi secret) in a vault, with a content type and an expiry. The caller owns the
+    secret: it is its child and named from its own name, so two callers never register one URN."""
+    return keyvault.Secret(
+        resource_name,
+        resource_group_name=field(vault, "resource_group_name"),
+        vault_name=field(vault, "vault_name"),
+        secret_name=secret_name,
+        properties=keyvault.SecretPropertiesArgs(
+            value=pulumi.Output.secret(value),
+            content_type=content_type,
+            attributes=keyvault.SecretAttributesArgs(enabled=True, expires=secret_expiry(today or date.today())),
+        ),
+        opts=pulumi.ResourceOptions(parent=parent))
+
+
+def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], principal_id: pulumi.Input[str],
+                       parent: pulumi.Resource) -> authorization.RoleAssignment:
+    """Let one identity read secret values of a vault (and nothing more)."""
+    return authorization.RoleAssignment(
+        resource_name,
+        principal_id=principal_id,
+        principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+        role_definition_id=builtin_role(KEY_VAULT_SECRETS_USER),
+        scope=field(vault, "vault_id"),
+        opts=pulumi.ResourceOptions(parent=parent))
+
+
 class KeyVault(pulumi.ComponentResource):
+    """An RBAC-authorised Key Vault reachable only from the cluster. Others write their own secrets into it
+    (`vault_secret`, `grant_secrets_user`) from the `vault` handle."""
+
+    vault: VaultHandle
+    """Id, name, URI, tenant and group of the vault, for the components that keep secrets in it."""
     vault_name: pulumi.Output[str]
-    """Key Vault name (for SecretProviderClass objects)."""
-    vault_id: pulumi.Output[str]
-    """Key Vault resource id (scope of role assignments)."""
-    vault_uri: pulumi.Output[str]
-    """https://<name>.vault.azure.net/"""
-    tenant_id: pulumi.Output[str]
-    """Entra tenant of the vault."""
+    """Key Vault name."""
 
     def __init__(self, name: str, args: KeyVaultArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        in_range("KeyVault", name, "soft_delete_retention_days", args.get("soft_delete_retention_days", 7), 7, 90)
         super().__init__(f"{PACKAGE}:index:KeyVault", name, None, opts)
-        self._name = name
-        self._rg = args["resource_group_name"]
+        cluster = args["cluster"]
+        rg = field(cluster, "resource_group_name")
+        location = field(cluster, "location")
         public = args.get("public_network_access", True)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.get("protect", False))
         tenant_id = args.get("tenant_id") or authorization.get_client_config_output().tenant_id
         vault = keyvault.Vault(
             f"{name}-vault",
             vault_name=args["vault_name"],
-            resource_group_name=self._rg,
-            location=args["location"],
+            resource_group_name=rg,
+            location=location,
             properties=keyvault.VaultPropertiesArgs(
                 tenant_id=tenant_id,
                 sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
@@ -69,63 +103,37 @@ class KeyVault(pulumi.ComponentResource):
                 network_acls=keyvault.NetworkRuleSetArgs(
                     default_action=keyvault.NetworkRuleAction.DENY,
                     bypass=keyvault.NetworkRuleBypassOptions.AZURE_SERVICES,
-                    virtual_network_rules=[keyvault.VirtualNetworkRuleArgs(id=s)
-                                           for s in args["allowed_subnet_ids"]],
+                    virtual_network_rules=[keyvault.VirtualNetworkRuleArgs(id=field(cluster, "node_subnet_id"))],
                 ),
             ),
             tags=args.get("tags", {}),
-            opts=stateful,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         if not public:
-            self._private_endpoint(name, args, vault)
+            self._private_endpoint(name, cluster, rg, location, vault)
         self.vault_name = vault.name
-        self.vault_id = vault.id
-        self.vault_uri = vault.properties.apply(lambda p: p.vault_uri)
-        self.tenant_id = pulumi.Output.from_input(tenant_id)
-        self.register_outputs({"vault_name": self.vault_name, "vault_id": self.vault_id})
+        self.vault = VaultHandle(vault_id=vault.id, vault_name=vault.name,
+                                 vault_uri=vault.properties.apply(lambda p: p.vault_uri),
+                                 tenant_id=pulumi.Output.from_input(tenant_id), resource_group_name=rg)
+        self.register_outputs({"vault": self.vault, "vault_name": self.vault_name})
 
-    def _private_endpoint(self, name: str, args: KeyVaultArgs, vault: keyvault.Vault) -> None:
+    def _private_endpoint(self, name: str, cluster: pulumi.Input[ClusterHandle], rg: pulumi.Input[str],
+                          location: pulumi.Input[str], vault: keyvault.Vault) -> None:
         child = pulumi.ResourceOptions(parent=self)
         zone = privatedns.PrivateZone(f"{name}-dns", private_zone_name="privatelink.vaultcore.azure.net",
-                                      resource_group_name=self._rg, location="global", opts=child)
+                                      resource_group_name=rg, location="global", opts=child)
         privatedns.VirtualNetworkLink(
-            f"{name}-dns-link", private_zone_name=zone.name, resource_group_name=self._rg, location="global",
-            virtual_network=privatedns.SubResourceArgs(id=args["vnet_id"]), registration_enabled=False, opts=child)
+            f"{name}-dns-link", private_zone_name=zone.name, resource_group_name=rg, location="global",
+            virtual_network=privatedns.SubResourceArgs(id=field(cluster, "vnet_id")), registration_enabled=False,
+            opts=child)
         endpoint = network.PrivateEndpoint(
-            f"{name}-pe", resource_group_name=self._rg, location=args["location"],
-            subnet=network.SubnetArgs(id=args["private_endpoint_subnet_id"]),
+            f"{name}-pe", resource_group_name=rg, location=location,
+            subnet=network.SubnetArgs(id=field(cluster, "endpoints_subnet_id")),
             private_link_service_connections=[network.PrivateLinkServiceConnectionArgs(
                 name="vault", private_link_service_id=vault.id, group_ids=["vault"])],
             opts=child)
         network.PrivateDnsZoneGroup(
-            f"{name}-pe-dns", resource_group_name=self._rg, private_endpoint_name=endpoint.name,
+            f"{name}-pe-dns", resource_group_name=rg, private_endpoint_name=endpoint.name,
             private_dns_zone_group_name="default",
             private_dns_zone_configs=[network.PrivateDnsZoneConfigArgs(name="vault", private_dns_zone_id=zone.id)],
             opts=child)
-
-    def secret(self, secret_name: str, value: pulumi.Input[str], content_type: str,
-               today: Optional[date] = None) -> keyvault.Secret:
-        """Store a value (always treated as a Pulumi secret) with a content type and an expiry."""
-        return keyvault.Secret(
-            f"{self._name}-{secret_name}",
-            resource_group_name=self._rg,
-            vault_name=self.vault_name,
-            secret_name=secret_name,
-            properties=keyvault.SecretPropertiesArgs(
-                value=pulumi.Output.secret(value),
-                content_type=content_type,
-                attributes=keyvault.SecretAttributesArgs(enabled=True,
-                                                         expires=secret_expiry(today or date.today())),
-            ),
-            opts=pulumi.ResourceOptions(parent=self))
-
-    def grant_secrets_user(self, resource_name: str, principal_id: pulumi.Input[str],
-                           parent: pulumi.Resource) -> authorization.RoleAssignment:
-        """Let one identity read secret values of this vault (and nothing more)."""
-        return authorization.RoleAssignment(
-            resource_name,
-            principal_id=principal_id,
-            principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-            role_definition_id=builtin_role(KEY_VAULT_SECRETS_USER),
-            scope=self.vault_id,
-            opts=pulumi.ResourceOptions(parent=parent))

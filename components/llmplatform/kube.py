@@ -1,11 +1,10 @@
 """Kubernetes building blocks shared by the components: labels, hardened security contexts, namespaces."""
-from __future__ import annotations
-
 from typing import Any, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .checks import ComponentInputError
 from .pins import ChartRef
 
 PART_OF = "llm-platform"
@@ -42,25 +41,34 @@ def pod_security(run_as_user: Optional[int] = 65532) -> k8s.core.v1.PodSecurityC
 
 
 def namespace(resource_name: str, name: str, pod_security_level: str, opts: pulumi.ResourceOptions,
-              extra_labels: Optional[dict[str, str]] = None) -> k8s.core.v1.Namespace:
+              extra_labels: pulumi.Input[dict[str, str]] = None) -> k8s.core.v1.Namespace:
     """A namespace with its Pod Security Admission level enforced (restricted, baseline or privileged)."""
+    base = {
+        "pod-security.kubernetes.io/enforce": pod_security_level,
+        "pod-security.kubernetes.io/warn": pod_security_level,
+        "app.kubernetes.io/part-of": PART_OF,
+    }
     return k8s.core.v1.Namespace(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=name,
-            labels={
-                "pod-security.kubernetes.io/enforce": pod_security_level,
-                "pod-security.kubernetes.io/warn": pod_security_level,
-                "app.kubernetes.io/part-of": PART_OF,
-                **(extra_labels or {}),
-            },
-        ),
+            name=name, labels=pulumi.Output.from_input(extra_labels or {}).apply(lambda extra: {**base, **extra})),
         opts=opts,
     )
 
 
-def tolerations_args(tolerations: list[dict[str, str]]) -> list[k8s.core.v1.TolerationArgs]:
-    return [k8s.core.v1.TolerationArgs(**t) for t in tolerations]
+def tolerations_args(tolerations: pulumi.Input[list]) -> pulumi.Output[list[k8s.core.v1.TolerationArgs]]:
+    """Typed tolerations (an unknown field fails here, not at `pulumi up`) from a plain or handed-over list."""
+    return pulumi.Output.from_input(tolerations).apply(lambda ts: [k8s.core.v1.TolerationArgs(**t) for t in ts])
+
+
+def require_kubernetes_provider(component: pulumi.ComponentResource, kind: str, name: str) -> None:
+    """In-cluster components take the cluster's provider through opts (providers=[cluster.provider]), as the
+    component provider hands it to them from other languages. Without one, objects would go to whatever cluster
+    the ambient kubeconfig names: refuse that."""
+    if "kubernetes" not in (getattr(component, "_providers", None) or {}):
+        raise ComponentInputError(
+            f"{kind} {name}: no Kubernetes provider; pass the cluster's in opts, e.g. "
+            "pulumi.ResourceOptions(providers=[cluster.provider])")
 
 
 def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str], values: dict[str, Any],

@@ -7,8 +7,6 @@
   fallback metric (the seed's design).
 - `cpu`: an HPA on CPU (what remains when KEDA is off).
 """
-from __future__ import annotations
-
 from typing import Any, Optional, TypedDict
 
 import pulumi
@@ -18,31 +16,52 @@ from typing_extensions import NotRequired
 from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 
 from . import PACKAGE
-from .kube import cpu_utilization_metric
+from .checks import fail, in_range, one_of
+from .handles import KedaEndpoints, ModelServer, field
+from .kube import cpu_utilization_metric, require_kubernetes_provider
 
 SKIP_SCALED_OBJECT = "httpscaledobject.keda.sh/skip-scaledobject-creation"
 
 
+MODES = ("requests", "gpu-memory", "cpu")
+
+
 class ModelAutoscalerArgs(TypedDict):
-    kubernetes_provider: k8s.Provider
-    namespace: str
-    deployment: str
-    service: str
-    port: int
-    mode: str  # requests | gpu-memory | cpu
+    """Inputs of ModelAutoscaler."""
+
+    model_server: pulumi.Input[ModelServer]
+    """The model server to scale (InferenceStack's `model_server`)."""
+    mode: str
+    """requests (KEDA HTTP add-on), gpu-memory (Prometheus Adapter HPA) or cpu (HPA)."""
     min_replicas: int
+    """Fewest replicas (0 scales to zero, requests mode only)."""
     max_replicas: int
-    accelerator: NotRequired[str]
-    hosts: NotRequired[list[str]]
+    """Most replicas."""
+    keda: NotRequired[pulumi.Input[KedaEndpoints]]
+    """KEDA's addresses (Observability's `keda`); needed in requests mode."""
     target_in_flight: NotRequired[int]
+    """Requests in flight per replica before scaling out, requests mode (default 4)."""
     gpu_memory_target_percent: NotRequired[int]
+    """GPU memory use per replica before scaling out (default 80)."""
     cpu_target_percent: NotRequired[int]
+    """CPU use per replica before scaling out (default 70)."""
     scale_down_stabilization_seconds: NotRequired[int]
+    """Quiet time before scaling in (default 600: a model reload costs minutes)."""
     request_timeout_seconds: NotRequired[int]
+    """Longest answer the interceptor waits for (default 600)."""
     cold_start_timeout_seconds: NotRequired[int]
-    prometheus_url: NotRequired[str]
-    external_scaler: NotRequired[str]
-    depends_on: NotRequired[list[pulumi.Resource]]
+    """How long requests wait for a replica to start from zero (default 1200)."""
+
+
+def check_args(name: str, args: ModelAutoscalerArgs) -> str:
+    component = "ModelAutoscaler"
+    mode = one_of(component, name, "mode", args["mode"], MODES)
+    low = 0 if mode == "requests" else 1
+    in_range(component, name, "min_replicas", args["min_replicas"], low, 1000)
+    in_range(component, name, "max_replicas", args["max_replicas"], max(1, args["min_replicas"]), 1000)
+    if mode == "requests" and not args.get("keda"):
+        fail(component, name, "keda", None, "Observability's keda endpoints in requests mode")
+    return mode
 
 
 def scale_behavior(stabilization_seconds: int) -> dict[str, Any]:
@@ -72,27 +91,32 @@ def scaled_object_triggers(name: str, namespace: str, accelerator: str, external
 
 
 class ModelAutoscaler(pulumi.ComponentResource):
-    mode: str
+    """How a model server scales: on requests in flight (KEDA HTTP add-on, scale to zero safe), on GPU memory
+    (Prometheus Adapter HPA) or on CPU (HPA)."""
+
+    mode: pulumi.Output[str]
     """Scaling mode in force."""
 
     def __init__(self, name: str, args: ModelAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        mode = check_args(name, args)
         super().__init__(f"{PACKAGE}:index:ModelAutoscaler", name, None, opts)
-        self.mode = args["mode"]
-        if self.mode not in ("requests", "gpu-memory", "cpu"):
-            raise ValueError(f"ModelAutoscaler {name}: mode {self.mode!r} must be requests, gpu-memory or cpu")
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args["kubernetes_provider"],
-                                          depends_on=args.get("depends_on", []))
+        require_kubernetes_provider(self, "ModelAutoscaler", name)
+        self.mode = pulumi.Output.from_input(mode)
+        server = args["model_server"]
+        namespace, deployment = field(server, "namespace"), field(server, "deployment")
+        k8s_opts = pulumi.ResourceOptions(parent=self)
         behavior = scale_behavior(args.get("scale_down_stabilization_seconds", 600))
-        target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": args["deployment"]}
-        if self.mode == "requests":
+        target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment}
+        if mode == "requests":
+            keda = args["keda"]
             timeout = args.get("request_timeout_seconds", 600)
             k8s.apiextensions.CustomResource(
                 f"{name}-http", api_version="http.keda.sh/v1alpha1", kind="HTTPScaledObject",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=args["deployment"], namespace=args["namespace"],
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace,
                                                     annotations={SKIP_SCALED_OBJECT: "true"}),
                 spec={
-                    "hosts": args.get("hosts", []),
-                    "scaleTargetRef": {**target, "service": args["service"], "port": args["port"]},
+                    "hosts": field(server, "hosts"),
+                    "scaleTargetRef": {**target, "service": field(server, "service"), "port": field(server, "port")},
                     "replicas": {"min": args["min_replicas"], "max": args["max_replicas"]},
                     "scalingMetric": {"concurrency": {"targetValue": args.get("target_in_flight", 4)}},
                     "scaledownPeriod": args.get("scale_down_stabilization_seconds", 600),
@@ -104,8 +128,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
             # Named apart from the HTTPScaledObject: the add-on's reconciler removes a ScaledObject of the same name.
             k8s.apiextensions.CustomResource(
                 f"{name}-scaler", api_version="keda.sh/v1alpha1", kind="ScaledObject",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=scaled_object_name(args["deployment"]),
-                                                    namespace=args["namespace"]),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment.apply(scaled_object_name), namespace=namespace),
                 spec={
                     "scaleTargetRef": target,
                     "minReplicaCount": args["min_replicas"],
@@ -113,15 +136,16 @@ class ModelAutoscaler(pulumi.ComponentResource):
                     "pollingInterval": 15,
                     "cooldownPeriod": args.get("scale_down_stabilization_seconds", 600),
                     "advanced": {"horizontalPodAutoscalerConfig": {"behavior": behavior}},
-                    "triggers": scaled_object_triggers(
-                        args["deployment"], args["namespace"], args.get("accelerator", "cpu"),
-                        args.get("external_scaler", ""), args.get("prometheus_url", ""),
-                        args.get("gpu_memory_target_percent", 80), args.get("cpu_target_percent", 70)),
+                    "triggers": pulumi.Output.all(
+                        deployment, namespace, field(server, "accelerator"), field(keda, "external_scaler"),
+                        field(keda, "prometheus_url")).apply(lambda v: scaled_object_triggers(
+                            v[0], v[1], v[2], v[3], v[4], args.get("gpu_memory_target_percent", 80),
+                            args.get("cpu_target_percent", 70))),
                 },
                 opts=k8s_opts)
         else:
             metrics = [cpu_utilization_metric(args.get("cpu_target_percent", 70))]
-            if self.mode == "gpu-memory":  # GPU memory first, CPU as the fallback signal
+            if mode == "gpu-memory":  # GPU memory first, CPU as the fallback signal
                 metrics.insert(0, k8s.autoscaling.v2.MetricSpecArgs(
                     type="Pods", pods=k8s.autoscaling.v2.PodsMetricSourceArgs(
                         metric=k8s.autoscaling.v2.MetricIdentifierArgs(name=GPU_MEMORY_METRIC),
@@ -129,10 +153,10 @@ class ModelAutoscaler(pulumi.ComponentResource):
                             type="AverageValue", average_value=str(args.get("gpu_memory_target_percent", 80))))))
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-hpa",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=args["deployment"], namespace=args["namespace"]),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace),
                 spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
                     scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(**{
-                        "api_version": "apps/v1", "kind": "Deployment", "name": args["deployment"]}),
+                        "api_version": "apps/v1", "kind": "Deployment", "name": deployment}),
                     min_replicas=max(1, args["min_replicas"]), max_replicas=args["max_replicas"],
                     metrics=metrics,
                     behavior=k8s.autoscaling.v2.HorizontalPodAutoscalerBehaviorArgs(

@@ -1,7 +1,5 @@
 """ModelStore: an Azure Files Premium share holding model weights once for every model-server pod (RWX), bound
 into the cluster as a static PersistentVolume, plus a Job that preloads the configured models into it."""
-from __future__ import annotations
-
 from typing import Optional, TypedDict
 
 import pulumi
@@ -9,34 +7,52 @@ import pulumi_kubernetes as k8s
 from pulumi_azure_native import resources, storage
 from typing_extensions import NotRequired
 
-from .pins import OLLAMA_IMAGE
-from .naming import content_suffix
-
 from . import PACKAGE
-from .kube import labels, pod_security, restricted_container_security
+from .checks import in_range, one_of
+from .handles import ClusterHandle, ModelVolume, field
+from .kube import labels, pod_security, require_kubernetes_provider, restricted_container_security
+from .naming import content_suffix
+from .pins import OLLAMA_IMAGE
 
 MODELS_MOUNT_PATH = "/models"
 CSI_DRIVER = "file.csi.azure.com"
 
 
+PROTOCOLS = ("nfs", "smb")
+REDUNDANCIES = ("LRS", "ZRS")
+
+
 class ModelStoreArgs(TypedDict):
-    location: str
-    resource_group_name: pulumi.Input[str]
-    account_name: str
-    allowed_subnet_ids: list[pulumi.Input[str]]
-    kubernetes_provider: k8s.Provider
+    """Inputs of ModelStore."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster whose nodes mount the share (its node subnet is the only network allowed in)."""
+    account_name: pulumi.Input[str]
+    """Storage account name: 3-24 lowercase letters and digits, globally unique."""
     namespace: pulumi.Input[str]
-    separate_resource_group: NotRequired[Optional[str]]  # create this group for the store so it outlives the cluster
+    """Namespace of the volume claim (and the preload Job)."""
+    resource_group_name: NotRequired[pulumi.Input[str]]
+    """Existing group for the account (default: the cluster's)."""
+    separate_resource_group: NotRequired[str]
+    """Create this group for the store, so the weights outlive the cluster and its group."""
     share_name: NotRequired[str]
-    protocol: NotRequired[str]  # nfs | smb
+    """File share name (default models)."""
+    protocol: NotRequired[str]
+    """nfs or smb (default nfs)."""
     size_gib: NotRequired[int]
-    redundancy: NotRequired[str]  # LRS | ZRS
-    protect: NotRequired[bool]
+    """Provisioned size, GiB (Premium bills provisioned size; default 100)."""
+    redundancy: NotRequired[str]
+    """LRS or ZRS (default LRS)."""
     models: NotRequired[list[str]]
+    """Ollama models the preload Job pulls into the share."""
     preload: NotRequired[bool]
+    """Run the preload Job (default True, when there are models)."""
     preload_dry_run: NotRequired[bool]
-    preload_node_selector: NotRequired[dict[str, str]]
+    """The Job only lists what it would pull (default False)."""
+    preload_node_selector: NotRequired[pulumi.Input[dict[str, str]]]
+    """Where the preload Job runs (default: the cluster's CPU pool)."""
     tags: NotRequired[dict[str, str]]
+    """Azure tags."""
 
 
 def mount_options(protocol: str) -> list[str]:
@@ -77,46 +93,49 @@ ollama list
 
 
 class ModelStore(pulumi.ComponentResource):
+    """Azure Files Premium share holding model weights once for every model-server pod (ReadWriteMany), bound into
+    the cluster as a static PersistentVolume, and a Job that preloads the configured models. `protect` in opts
+    protects the account, the share and the separate group; the Kubernetes objects stay replaceable."""
+
+    volume: ModelVolume
+    """The claim model servers mount (namespace, claim name, mount path)."""
     resource_group_name: pulumi.Output[str]
     """Group holding the storage account (separate from the cluster's when asked)."""
     storage_account_name: pulumi.Output[str]
     """Premium FileStorage account name."""
     share_name: pulumi.Output[str]
     """File share holding the model weights."""
-    pv_name: pulumi.Output[str]
-    """Static PersistentVolume bound to the share."""
-    pvc_name: pulumi.Output[str]
-    """ReadWriteMany claim model servers mount."""
-    mount_path: str
-    """Where the preload job (and model servers) mount the share."""
-    preload_job_name: Optional[pulumi.Output[str]]
-    """Name of the preload Job, when preload is on."""
+    preload_job_name: pulumi.Output[Optional[str]]
+    """Name of the preload Job (None when preload is off)."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__(f"{PACKAGE}:index:ModelStore", name, None, opts)
-        protocol = args.get("protocol", "nfs")
-        if protocol not in ("nfs", "smb"):
-            raise ValueError(f"ModelStore {name}: protocol {protocol!r} must be 'nfs' or 'smb'")
-        size = args.get("size_gib", 100)
+        component = "ModelStore"
+        protocol = one_of(component, name, "protocol", args.get("protocol", "nfs"), PROTOCOLS)
+        redundancy = one_of(component, name, "redundancy", args.get("redundancy", "LRS"), REDUNDANCIES)
+        size = in_range(component, name, "size_gib", args.get("size_gib", 100), 100, 102400)
+        super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
+        require_kubernetes_provider(self, component, name)
         share_name = args.get("share_name", "models")
-        protect = args.get("protect", False)
         tags = args.get("tags", {})
-        stateful = pulumi.ResourceOptions(parent=self, protect=protect)
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args["kubernetes_provider"])
+        cluster = args["cluster"]
+        location = field(cluster, "location")
+        namespace = args["namespace"]
+        stateful = pulumi.ResourceOptions(parent=self)  # takes the component's protect
+        k8s_opts = pulumi.ResourceOptions(parent=self, protect=False)
 
-        rg_name: pulumi.Input[str] = args["resource_group_name"]
+        rg_name: pulumi.Input[str] = args.get("resource_group_name") or field(cluster, "resource_group_name")
         if args.get("separate_resource_group"):
             rg = resources.ResourceGroup(f"{name}-rg", resource_group_name=args["separate_resource_group"],
-                                         location=args["location"], tags=tags, opts=stateful)
+                                         location=location, tags=tags, opts=stateful)
             rg_name = rg.name
 
         account = storage.StorageAccount(
             f"{name}-account",
             account_name=args["account_name"],
             resource_group_name=rg_name,
-            location=args["location"],
+            location=location,
             kind=storage.Kind.FILE_STORAGE,
-            sku=storage.SkuArgs(name=storage.SkuName(f"Premium_{args.get('redundancy', 'LRS')}")),
+            sku=storage.SkuArgs(name=storage.SkuName(f"Premium_{redundancy}")),
             # NFS 4.1 has no SMB-style encryption in transit, so Azure requires secure transfer off for it;
             # the network rules below keep the share reachable only from the cluster's node subnet.
             enable_https_traffic_only=protocol != "nfs",
@@ -126,8 +145,8 @@ class ModelStore(pulumi.ComponentResource):
             network_rule_set=storage.NetworkRuleSetArgs(
                 default_action=storage.DefaultAction.DENY,
                 bypass=storage.Bypass.AZURE_SERVICES,
-                virtual_network_rules=[storage.VirtualNetworkRuleArgs(virtual_network_resource_id=s)
-                                       for s in args["allowed_subnet_ids"]],
+                virtual_network_rules=[storage.VirtualNetworkRuleArgs(
+                    virtual_network_resource_id=field(cluster, "node_subnet_id"))],
             ),
             tags=tags,
             opts=stateful,
@@ -149,14 +168,14 @@ class ModelStore(pulumi.ComponentResource):
             secret = k8s.core.v1.Secret(
                 f"{name}-smb-key",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{share_name}-smb-credentials",
-                                                    namespace=args["namespace"]),
+                                                    namespace=namespace),
                 string_data={"azurestorageaccountname": account.name,
                              "azurestorageaccountkey": pulumi.Output.secret(keys.keys[0].value)},
                 opts=k8s_opts)
             node_stage_secret = k8s.core.v1.SecretReferenceArgs(name=secret.metadata.name,
-                                                                namespace=args["namespace"])
+                                                                namespace=namespace)
 
-        pv_name = pulumi.Output.concat(args["namespace"], "-", share_name)
+        pv_name = pulumi.Output.concat(namespace, "-", share_name)
         pv = k8s.core.v1.PersistentVolume(
             f"{name}-pv",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=pv_name, labels=labels("model-store", share_name)),
@@ -179,7 +198,7 @@ class ModelStore(pulumi.ComponentResource):
         )
         pvc = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-pvc",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=share_name, namespace=args["namespace"],
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=share_name, namespace=namespace,
                                                 labels=labels("model-store", share_name)),
             spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
                 access_modes=["ReadWriteMany"],
@@ -190,7 +209,7 @@ class ModelStore(pulumi.ComponentResource):
             opts=k8s_opts,
         )
 
-        self.preload_job_name = None
+        self.preload_job_name = pulumi.Output.from_input(None)
         models = list(args.get("models", []))
         if args.get("preload", True) and models:
             dry_run = args.get("preload_dry_run", False)
@@ -198,7 +217,7 @@ class ModelStore(pulumi.ComponentResource):
             job = k8s.batch.v1.Job(
                 f"{name}-preload",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=job_name, namespace=args["namespace"], labels=labels("model-preload", "model-preload"),
+                    name=job_name, namespace=namespace, labels=labels("model-preload", "model-preload"),
                     # Pulling tens of GB can outlast `pulumi up`; follow it with `kubectl logs job/<name>`.
                     annotations={"pulumi.com/skipAwait": "true"}),
                 spec=k8s.batch.v1.JobSpecArgs(
@@ -209,7 +228,7 @@ class ModelStore(pulumi.ComponentResource):
                         spec=k8s.core.v1.PodSpecArgs(
                             restart_policy="OnFailure",
                             automount_service_account_token=False,
-                            node_selector=args.get("preload_node_selector") or None,
+                            node_selector=args.get("preload_node_selector") or field(cluster, "cpu_node_selector"),
                             # Exception to non-root: the share's root directory belongs to root, so the writer
                             # runs as uid 0, with every capability dropped and no privilege escalation.
                             security_context=pod_security(run_as_user=None),
@@ -235,16 +254,15 @@ class ModelStore(pulumi.ComponentResource):
                         ),
                     ),
                 ),
-                opts=pulumi.ResourceOptions(parent=self, provider=args["kubernetes_provider"],
-                                            delete_before_replace=True),
+                opts=pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True),
             )
             self.preload_job_name = job.metadata.name
 
         self.resource_group_name = pulumi.Output.from_input(rg_name)
         self.storage_account_name = account.name
         self.share_name = share.name
-        self.pv_name = pv.metadata.name
-        self.pvc_name = pvc.metadata.name
-        self.mount_path = MODELS_MOUNT_PATH
-        self.register_outputs({"storage_account_name": self.storage_account_name, "share_name": self.share_name,
-                               "pvc_name": self.pvc_name, "preload_job_name": self.preload_job_name})
+        self.volume = ModelVolume(namespace=pvc.metadata.namespace, claim_name=pvc.metadata.name,
+                                  mount_path=MODELS_MOUNT_PATH)
+        self.register_outputs({"volume": self.volume, "resource_group_name": self.resource_group_name,
+                               "storage_account_name": self.storage_account_name, "share_name": self.share_name,
+                               "preload_job_name": self.preload_job_name})

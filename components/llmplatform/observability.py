@@ -1,8 +1,6 @@
 """Observability: Azure Monitor wiring for the cluster (managed Prometheus and Container Insights data collection,
 Azure alerts) and the in-cluster stack — kube-prometheus-stack with the platform's dashboards and alert rules, DCGM
 GPU metrics, Prometheus Adapter (GPU memory as a custom metric) and KEDA with its HTTP add-on."""
-from __future__ import annotations
-
 from importlib import resources
 from typing import Any, Optional, TypedDict
 
@@ -16,8 +14,10 @@ from .pins import DCGM_EXPORTER, KEDA, KEDA_HTTP_ADD_ON, KUBE_PROMETHEUS_STACK, 
 from .monitoring import ADAPTER_GPU_RULE, azure_alert_rules, platform_alert_rules
 
 from . import PACKAGE
-from .key_vault import KeyVault
-from .kube import helm_release, namespace
+from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, VaultHandle, field
+from .key_vault import vault_secret
+from .kube import helm_release, namespace, require_kubernetes_provider
+from .naming import secret_name
 
 DASHBOARDS = resources.files(__package__).joinpath("data", "dashboards")
 MONITORING_NS = "monitoring"
@@ -29,35 +29,54 @@ EXTERNAL_SCALER = f"keda-add-ons-http-external-scaler.{KEDA_NS}.svc.cluster.loca
 
 
 class ObservabilityArgs(TypedDict):
-    kubernetes_provider: k8s.Provider
-    cpu_node_selector: dict[str, str]
-    location: str
-    resource_group_name: pulumi.Input[str]
-    name_prefix: str
-    cluster_id: pulumi.Input[str]
-    cluster_name: pulumi.Input[str]
-    log_analytics_workspace_id: pulumi.Input[str]
-    monitor_workspace_id: pulumi.Input[str]
-    key_vault: KeyVault
-    app_namespace: str
-    action_group_id: NotRequired[Optional[pulumi.Input[str]]]
+    """Inputs of Observability."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster to watch (its CPU pool runs the monitoring stack)."""
+    monitoring: pulumi.Input[MonitoringHandle]
+    """Azure workspaces and action group (AzureMonitoring's `monitoring`)."""
+    key_vault: pulumi.Input[VaultHandle]
+    """Vault that receives the Grafana admin password."""
+    app_namespace: pulumi.Input[str]
+    """Namespace of the model server the alert rules watch."""
+    name_prefix: NotRequired[str]
+    """Start of Azure names (dce-<prefix>, dcr-<prefix>-..., default: the name)."""
     postgres_server_id: NotRequired[pulumi.Input[str]]
-    gpu_enabled: NotRequired[bool]
-    gpu_driver: NotRequired[str]  # aks | operator (the GPU Operator ships its own DCGM exporter)
-    gpu_node_selector: NotRequired[dict[str, str]]
-    gpu_tolerations: NotRequired[list[dict[str, str]]]
-    gateway_namespace: NotRequired[Optional[pulumi.Input[str]]]
+    """PostgreSQL server to alert on (storage above 80 %)."""
+    gpu: NotRequired[pulumi.Input[GpuScheduling]]
+    """GPU pool to collect DCGM metrics from (GpuNodePool's `scheduling`); none: no GPU metrics."""
+    route_target: NotRequired[pulumi.Input[RouteTarget]]
+    """Gateways whose Envoy metrics to scrape (GatewayAccess's `route_target`)."""
     keda: NotRequired[bool]
+    """Install KEDA and its HTTP add-on (default True)."""
     prometheus_retention: NotRequired[str]
+    """In-cluster Prometheus retention (default 15d)."""
     prometheus_storage_gib: NotRequired[int]
+    """Prometheus volume, GiB (default 20)."""
     grafana_storage_gib: NotRequired[int]
+    """Grafana volume, GiB (default 5)."""
     latency_slo_seconds: NotRequired[int]
+    """p95 gateway latency objective, seconds (default 30)."""
     error_ratio_slo: NotRequired[float]
+    """Highest tolerated share of 5xx answers (default 0.05)."""
     gpu_memory_alert_percent: NotRequired[int]
+    """GPU memory use that raises an alert, percent (default 90)."""
     vllm_dashboard: NotRequired[bool]
+    """Ship the vLLM dashboard too (default False)."""
+    grafana_password_secret: NotRequired[str]
+    """Key Vault secret name of the Grafana admin password (default <name>-grafana-admin-password)."""
     request_timeout_seconds: NotRequired[int]
+    """Longest answer the KEDA interceptor waits for (default 600)."""
     cold_start_timeout_seconds: NotRequired[int]
+    """How long the interceptor holds requests while a replica starts (default 1200)."""
     tags: NotRequired[dict[str, str]]
+    """Azure tags."""
+
+
+def gpu_driver(gpu: Any) -> str:
+    """Who installed the GPU driver (decides which DCGM exporter runs); known when the component is built."""
+    driver = gpu.get("driver", "aks") if isinstance(gpu, dict) else "aks"
+    return driver if isinstance(driver, str) else "aks"
 
 
 def dashboards(include_vllm: bool) -> dict[str, str]:
@@ -122,29 +141,36 @@ def keda_http_values(node_selector: dict[str, str], timeout_s: int, cold_start_s
 
 
 class Observability(pulumi.ComponentResource):
-    prometheus_url: str
-    """In-cluster Prometheus (kube-prometheus-stack) URL."""
-    grafana_service: str
+    """Azure Monitor wiring for the cluster (managed Prometheus and Container Insights data collection, Azure alerts)
+    and the in-cluster stack: kube-prometheus-stack with the platform's dashboards and alert rules, DCGM GPU
+    metrics, Prometheus Adapter (GPU memory as a custom metric) and KEDA with its HTTP add-on."""
+
+    keda: KedaEndpoints
+    """KEDA's addresses for ModelAutoscaler and InferenceStack; waits for KEDA (empty fields when KEDA is off)."""
+    prometheus_url: pulumi.Output[str]
+    """In-cluster Prometheus (kube-prometheus-stack) URL; waits for it and for Prometheus Adapter."""
+    grafana_service: pulumi.Output[str]
     """In-cluster Grafana service (`kubectl -n monitoring port-forward svc/kps-grafana 3000:80`)."""
-    grafana_password_secret: str
+    grafana_password_secret: pulumi.Output[str]
     """Key Vault secret holding the Grafana admin password."""
-    keda_ready: list[pulumi.Resource]
-    """KEDA releases autoscaling objects wait for (empty when KEDA is off)."""
-    ready: list[pulumi.Resource]
-    """The monitoring stack (CRDs for ServiceMonitor/PrometheusRule, the adapter)."""
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(f"{PACKAGE}:index:Observability", name, None, opts)
+        require_kubernetes_provider(self, "Observability", name)
         self._args = args
+        self._cluster = args["cluster"]
         self._azure(name)
         self._in_cluster(name)
-        self.register_outputs({"prometheus_url": self.prometheus_url, "grafana_service": self.grafana_service})
+        self.register_outputs({"keda": self.keda, "prometheus_url": self.prometheus_url,
+                               "grafana_service": self.grafana_service,
+                               "grafana_password_secret": self.grafana_password_secret})
 
     # ---- Azure Monitor ----------------------------------------------------------------------------------------
     def _azure(self, name: str) -> None:
         a = self._args
         child = pulumi.ResourceOptions(parent=self)
-        rg, location, prefix, tags = a["resource_group_name"], a["location"], a["name_prefix"], a.get("tags", {})
+        rg, location = field(self._cluster, "resource_group_name"), field(self._cluster, "location")
+        prefix, tags, monitoring = a.get("name_prefix", name), a.get("tags", {}), a["monitoring"]
         endpoint = monitor.DataCollectionEndpoint(
             f"{name}-dce", data_collection_endpoint_name=f"dce-{prefix}", resource_group_name=rg, location=location,
             kind=monitor.KnownDataCollectionEndpointResourceKind.LINUX, tags=tags, opts=child)
@@ -157,7 +183,7 @@ class Observability(pulumi.ComponentResource):
                     name="PrometheusDataSource",
                     streams=[monitor.KnownPrometheusForwarderDataSourceStreams.MICROSOFT_PROMETHEUS_METRICS])]),
             destinations=monitor.DataCollectionRuleDestinationsArgs(monitoring_accounts=[
-                monitor.MonitoringAccountDestinationArgs(account_resource_id=a["monitor_workspace_id"],
+                monitor.MonitoringAccountDestinationArgs(account_resource_id=field(monitoring, "monitor_workspace_id"),
                                                          name="MonitoringAccount")]),
             data_flows=[monitor.DataFlowArgs(streams=["Microsoft-PrometheusMetrics"],
                                              destinations=["MonitoringAccount"])],
@@ -171,26 +197,27 @@ class Observability(pulumi.ComponentResource):
                 extension_settings={"dataCollectionSettings": {
                     "interval": "1m", "namespaceFilteringMode": "Off", "enableContainerLogV2": True}})]),
             destinations=monitor.DataCollectionRuleDestinationsArgs(log_analytics=[
-                monitor.LogAnalyticsDestinationArgs(workspace_resource_id=a["log_analytics_workspace_id"],
+                monitor.LogAnalyticsDestinationArgs(workspace_resource_id=field(monitoring, "log_analytics_workspace_id"),
                                                     name="ciworkspace")]),
             data_flows=[monitor.DataFlowArgs(streams=["Microsoft-ContainerInsights-Group-Default"],
                                              destinations=["ciworkspace"])],
             tags=tags, opts=child)
         # The AKS metrics add-on reads its configuration through this association name.
         monitor.DataCollectionRuleAssociation(
-            f"{name}-dcra-endpoint", association_name="configurationAccessEndpoint", resource_uri=a["cluster_id"],
+            f"{name}-dcra-endpoint", association_name="configurationAccessEndpoint", resource_uri=field(self._cluster, "cluster_id"),
             data_collection_endpoint_id=endpoint.id, opts=child)
         for rule, label in ((prometheus_rule, "prometheus"), (insights_rule, "insights")):
             monitor.DataCollectionRuleAssociation(
-                f"{name}-dcra-{label}", association_name=f"dcra-{prefix}-{label}", resource_uri=a["cluster_id"],
+                f"{name}-dcra-{label}", association_name=f"dcra-{prefix}-{label}", resource_uri=field(self._cluster, "cluster_id"),
                 data_collection_rule_id=rule.id, opts=child)
 
-        group = a.get("action_group_id")
-        actions = [alertsmanagement.PrometheusRuleGroupActionArgs(action_group_id=group)] if group else None
+        group = field(monitoring, "action_group_id")
+        actions = group.apply(lambda g: [alertsmanagement.PrometheusRuleGroupActionArgs(action_group_id=g)]
+                              if g else None)
         alertsmanagement.PrometheusRuleGroup(
             f"{name}-azure-alerts", rule_group_name=f"prg-{prefix}-platform", resource_group_name=rg,
-            location=location, cluster_name=a["cluster_name"], interval="PT1M", enabled=True,
-            scopes=[a["monitor_workspace_id"], a["cluster_id"]],
+            location=location, cluster_name=field(self._cluster, "cluster_name"), interval="PT1M", enabled=True,
+            scopes=[field(monitoring, "monitor_workspace_id"), field(self._cluster, "cluster_id")],
             description="LLM platform: nodes, GPU capacity, crash loops",
             rules=[alertsmanagement.PrometheusRuleArgs(
                 alert=r["alert"], expression=r["expression"], for_=r["for"], severity=r["severity"], enabled=True,
@@ -207,32 +234,33 @@ class Observability(pulumi.ComponentResource):
                         name="storage-percent", metric_name="storage_percent", operator=monitor.Operator.GREATER_THAN,
                         threshold=80, time_aggregation=monitor.AggregationTypeEnum.AVERAGE,
                         criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION)]),
-                actions=[monitor.MetricAlertActionArgs(action_group_id=group)] if group else None,
+                actions=group.apply(lambda g: [monitor.MetricAlertActionArgs(action_group_id=g)] if g else None),
                 tags=tags, opts=child)
 
     # ---- in the cluster ---------------------------------------------------------------------------------------
     def _in_cluster(self, name: str) -> None:
         a = self._args
-        provider = a["kubernetes_provider"]
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
-        cpu = a["cpu_node_selector"]
+        k8s_opts = pulumi.ResourceOptions(parent=self)
+        cpu = field(self._cluster, "cpu_node_selector")
         ns = namespace(f"{name}-ns", MONITORING_NS, "privileged", k8s_opts)  # node-exporter needs host access
 
         password = random.RandomPassword(f"{name}-grafana-password", length=32, special=False,
                                          opts=pulumi.ResourceOptions(parent=self))
         secret_password = pulumi.Output.secret(password.result)
-        self.grafana_password_secret = "grafana-admin-password"
-        a["key_vault"].secret(self.grafana_password_secret, secret_password, "text/plain")
+        password_secret = a.get("grafana_password_secret") or secret_name(name, "grafana-admin-password")
+        vault_secret(f"{name}-grafana-password-secret", a["key_vault"], password_secret, secret_password,
+                     "text/plain", self)
+        self.grafana_password_secret = pulumi.Output.from_input(password_secret)
         admin = k8s.core.v1.Secret(
             f"{name}-grafana-admin", metadata=k8s.meta.v1.ObjectMetaArgs(name="grafana-admin",
                                                                          namespace=ns.metadata.name),
             type="Opaque", string_data={"admin-user": "admin", "admin-password": secret_password}, opts=k8s_opts)
         stack = helm_release(f"{name}-kube-prometheus-stack", KUBE_PROMETHEUS_STACK, ns.metadata.name,
-                             kube_prometheus_values(cpu, a.get("prometheus_retention", "15d"),
-                                                    a.get("prometheus_storage_gib", 20),
-                                                    a.get("grafana_storage_gib", 5)),
-                             pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[admin]))
-        after_stack = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[stack])
+                             cpu.apply(lambda sel: kube_prometheus_values(
+                                 sel, a.get("prometheus_retention", "15d"), a.get("prometheus_storage_gib", 20),
+                                 a.get("grafana_storage_gib", 5))),
+                             pulumi.ResourceOptions(parent=self, depends_on=[admin]))
+        after_stack = pulumi.ResourceOptions(parent=self, depends_on=[stack])
         for file_name, text in dashboards(a.get("vllm_dashboard", False)).items():
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{file_name.removesuffix('.json')}",
@@ -242,16 +270,16 @@ class Observability(pulumi.ComponentResource):
         k8s.apiextensions.CustomResource(
             f"{name}-platform-rules", api_version="monitoring.coreos.com/v1", kind="PrometheusRule",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llm-platform", namespace=ns.metadata.name),
-            spec={"groups": [{"name": "llm-platform", "rules": platform_alert_rules(
-                a["app_namespace"], a.get("gpu_memory_alert_percent", 90), a.get("error_ratio_slo", 0.05),
-                a.get("latency_slo_seconds", 30))}]},
+            spec={"groups": [{"name": "llm-platform", "rules": pulumi.Output.from_input(a["app_namespace"]).apply(
+                lambda app_ns: platform_alert_rules(app_ns, a.get("gpu_memory_alert_percent", 90),
+                                                    a.get("error_ratio_slo", 0.05), a.get("latency_slo_seconds", 30)))}]},
             opts=after_stack)
-        if a.get("gateway_namespace") is not None:
+        if a.get("route_target"):
             # Envoy's Prometheus endpoint on every Istio gateway pod: request counts, codes, latency histograms
             k8s.apiextensions.CustomResource(
                 f"{name}-gateway-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="istio-gateways", namespace=ns.metadata.name),
-                spec={"namespaceSelector": {"matchNames": [a["gateway_namespace"]]},
+                spec={"namespaceSelector": {"matchNames": [field(a["route_target"], "namespace")]},
                       "selector": {"matchExpressions": [{"key": "gateway.networking.k8s.io/gateway-name",
                                                          "operator": "Exists"}]},
                       "podMetricsEndpoints": [{"port": "http-envoy-prom", "path": "/stats/prometheus",
@@ -259,21 +287,23 @@ class Observability(pulumi.ComponentResource):
                 opts=after_stack)
         self._gpu_metrics(name, ns.metadata.name, after_stack)
         adapter = helm_release(f"{name}-prometheus-adapter", PROMETHEUS_ADAPTER, ns.metadata.name,
-                               adapter_values(cpu), after_stack)
-        self.keda_ready = self._keda(name, after_stack) if a.get("keda", True) else []
-        self.ready = [stack, adapter]
-        self.prometheus_url = PROMETHEUS_URL
-        self.grafana_service = f"{MONITORING_NS}/kps-grafana"
+                               cpu.apply(adapter_values), after_stack)
+        self.prometheus_url = pulumi.Output.all(stack.status, adapter.status).apply(lambda _: PROMETHEUS_URL)
+        self.grafana_service = pulumi.Output.from_input(f"{MONITORING_NS}/kps-grafana")
+        self.keda = self._keda(name, after_stack) if a.get("keda", True) else KedaEndpoints(
+            namespace="", interceptor_host="", interceptor_port=0, external_scaler="", prometheus_url=PROMETHEUS_URL)
 
     def _gpu_metrics(self, name: str, ns: pulumi.Output[str], after_stack: pulumi.ResourceOptions) -> None:
         a = self._args
-        if not a.get("gpu_enabled", False):
+        gpu = a.get("gpu")
+        if not gpu:
             return
-        if a.get("gpu_driver", "aks") == "operator":
+        if gpu_driver(gpu) == "operator":
             target_ns, selector, port = "gpu-operator", {"app": "nvidia-dcgm-exporter"}, "gpu-metrics"
         else:
             helm_release(f"{name}-dcgm-exporter", DCGM_EXPORTER, ns,
-                         dcgm_values(a.get("gpu_node_selector", {}), a.get("gpu_tolerations", [])), after_stack)
+                         pulumi.Output.all(field(gpu, "node_selector"), field(gpu, "tolerations")).apply(
+                             lambda v: dcgm_values(v[0], v[1])), after_stack)
             target_ns, selector, port = MONITORING_NS, {"app.kubernetes.io/name": "dcgm-exporter"}, "metrics"
         k8s.apiextensions.CustomResource(
             f"{name}-dcgm-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
@@ -283,18 +313,16 @@ class Observability(pulumi.ComponentResource):
                   "endpoints": [{"port": port, "interval": "15s", "honorLabels": True}]},
             opts=after_stack)
 
-    def _keda(self, name: str, after_stack: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+    def _keda(self, name: str, after_stack: pulumi.ResourceOptions) -> KedaEndpoints:
         a = self._args
-        provider = a["kubernetes_provider"]
-        cpu = a["cpu_node_selector"]
-        ns = namespace(f"{name}-keda-ns", KEDA_NS, "baseline", pulumi.ResourceOptions(parent=self,
-                                                                                       provider=provider))
+        cpu = field(self._cluster, "cpu_node_selector")
+        ns = namespace(f"{name}-keda-ns", KEDA_NS, "baseline", pulumi.ResourceOptions(parent=self))
         core = helm_release(f"{name}-keda", KEDA, ns.metadata.name,
                             {"nodeSelector": cpu, "prometheus": {"operator": {"enabled": True}}}, after_stack)
         http = helm_release(f"{name}-keda-http", KEDA_HTTP_ADD_ON, ns.metadata.name,
-                            keda_http_values(cpu, a.get("request_timeout_seconds", 600),
-                                             a.get("cold_start_timeout_seconds", 1200), 1),
-                            pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[core]),
+                            cpu.apply(lambda sel: keda_http_values(sel, a.get("request_timeout_seconds", 600),
+                                                                   a.get("cold_start_timeout_seconds", 1200), 1)),
+                            pulumi.ResourceOptions(parent=self, depends_on=[core]),
                             release_name="keda-add-ons-http")
         k8s.apiextensions.CustomResource(
             f"{name}-keda-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
@@ -303,5 +331,11 @@ class Observability(pulumi.ComponentResource):
                   "selector": {"matchLabels": {"app.kubernetes.io/name": "keda-operator"}},
                   "podMetricsEndpoints": [{"port": "metrics", "interval": "15s"}]},
             opts=after_stack)
-        return [core, http]
+        # Autoscaling objects that take these addresses wait for both releases (data dependencies).
+        ready = pulumi.Output.all(core.status, http.status, self.prometheus_url)
+        return KedaEndpoints(namespace=ready.apply(lambda _: KEDA_NS),
+                             interceptor_host=ready.apply(lambda _: INTERCEPTOR_HOST),
+                             interceptor_port=INTERCEPTOR_PORT,
+                             external_scaler=ready.apply(lambda _: EXTERNAL_SCALER),
+                             prometheus_url=self.prometheus_url)
 

@@ -1,7 +1,5 @@
 """PostgresServer: Azure Database for PostgreSQL Flexible Server with pgvector, private (VNet) access, TLS only,
 Entra authentication, and its admin password and connection URL kept in Key Vault."""
-from __future__ import annotations
-
 from typing import Optional, TypedDict
 from urllib.parse import quote
 
@@ -11,28 +9,51 @@ from pulumi_azure_native import dbforpostgresql as pg, privatedns
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .key_vault import KeyVault
+from .checks import in_range, one_of
+from .handles import ClusterHandle, VaultHandle, field
+from .key_vault import vault_secret
+from .naming import secret_name
 
 ADMIN_LOGIN = "llmadmin"
 
 
+TIERS = ("Burstable", "GeneralPurpose", "MemoryOptimized")
+VERSIONS = ("16", "17")
+
+
 class PostgresServerArgs(TypedDict):
-    location: str
-    resource_group_name: pulumi.Input[str]
-    server_name: str
-    delegated_subnet_id: pulumi.Input[str]
-    vnet_id: pulumi.Input[str]
-    key_vault: KeyVault
+    """Inputs of PostgresServer."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster whose VNet reaches the server (its delegated postgres subnet and private DNS)."""
+    key_vault: pulumi.Input[VaultHandle]
+    """Vault that receives the admin password and the application's connection URL."""
+    server_name: pulumi.Input[str]
+    """Server name: 3-63 lowercase letters, digits and hyphens, globally unique."""
     version: NotRequired[str]
+    """PostgreSQL major version, 16 or 17 (default 16)."""
     tier: NotRequired[str]
+    """Burstable, GeneralPurpose or MemoryOptimized (default Burstable)."""
     sku_name: NotRequired[str]
+    """Compute size (default Standard_B1ms)."""
     storage_size_gb: NotRequired[int]
+    """Storage, GB (default 32; grows automatically)."""
     backup_retention_days: NotRequired[int]
+    """Point-in-time restore window, 7-35 days (default 7)."""
     geo_redundant_backup: NotRequired[bool]
+    """Backups in the paired region (default False)."""
     high_availability: NotRequired[bool]
+    """Zone-redundant standby (default False)."""
     database: NotRequired[str]
-    protect: NotRequired[bool]
+    """Application database (default openwebui)."""
+    admin_login: NotRequired[str]
+    """Administrator login (default llmadmin)."""
+    admin_password_secret: NotRequired[str]
+    """Key Vault secret name of the admin password (default <name>-admin-password)."""
+    database_url_secret: NotRequired[str]
+    """Key Vault secret name of the application's connection URL (default <name>-database-url)."""
     tags: NotRequired[dict[str, str]]
+    """Azure tags."""
 
 
 def database_url(login: str, password: str, host: str, database: str) -> str:
@@ -45,25 +66,34 @@ SERVER_PARAMETERS = {"azure.extensions": "VECTOR", "require_secure_transport": "
 
 
 class PostgresServer(pulumi.ComponentResource):
+    """Azure Database for PostgreSQL Flexible Server with pgvector, private (VNet) access, TLS only, Entra
+    authentication, and its admin password and connection URL kept in Key Vault. `protect` in opts protects it."""
+
     server_name: pulumi.Output[str]
     """Server name."""
     server_id: pulumi.Output[str]
     """Server resource id (scope of metric alerts)."""
     fqdn: pulumi.Output[str]
     """Private DNS name of the server."""
-    database: str
+    database: pulumi.Output[str]
     """Application database name."""
-    database_url_secret: str
+    database_url_secret: pulumi.Output[str]
     """Key Vault secret holding the application's connection URL."""
-    admin_password_secret: str
+    admin_password_secret: pulumi.Output[str]
     """Key Vault secret holding the admin password."""
 
     def __init__(self, name: str, args: PostgresServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__(f"{PACKAGE}:index:PostgresServer", name, None, opts)
+        component = "PostgresServer"
+        one_of(component, name, "tier", args.get("tier", "Burstable"), TIERS)
+        one_of(component, name, "version", args.get("version", "16"), VERSIONS)
+        in_range(component, name, "backup_retention_days", args.get("backup_retention_days", 7), 7, 35)
+        in_range(component, name, "storage_size_gb", args.get("storage_size_gb", 32), 32, 32768)
+        super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        protect = args.get("protect", False)
-        rg = args["resource_group_name"]
+        cluster = args["cluster"]
+        rg = field(cluster, "resource_group_name")
         database_name = args.get("database", "openwebui")
+        admin_login = args.get("admin_login", ADMIN_LOGIN)
         password = random.RandomPassword(f"{name}-admin-password", length=40, special=True,
                                          override_special="-_", min_lower=2, min_upper=2, min_numeric=2,
                                          opts=child)
@@ -71,17 +101,19 @@ class PostgresServer(pulumi.ComponentResource):
         admin_password = pulumi.Output.secret(password.result)
         # Private access: the zone name must end in .postgres.database.azure.com.
         zone = privatedns.PrivateZone(
-            f"{name}-dns", private_zone_name=f"{args['server_name']}.private.postgres.database.azure.com",
+            f"{name}-dns",
+            private_zone_name=pulumi.Output.concat(args["server_name"], ".private.postgres.database.azure.com"),
             resource_group_name=rg, location="global", opts=child)
         link = privatedns.VirtualNetworkLink(
             f"{name}-dns-link", private_zone_name=zone.name, resource_group_name=rg, location="global",
-            virtual_network=privatedns.SubResourceArgs(id=args["vnet_id"]), registration_enabled=False, opts=child)
+            virtual_network=privatedns.SubResourceArgs(id=field(cluster, "vnet_id")), registration_enabled=False,
+            opts=child)
         ha = args.get("high_availability", False)
         server = pg.Server(
             f"{name}-server",
             server_name=args["server_name"],
             resource_group_name=rg,
-            location=args["location"],
+            location=field(cluster, "location"),
             version=pg.PostgresMajorVersion(args.get("version", "16")),
             sku=pg.SkuArgs(name=args.get("sku_name", "Standard_B1ms"), tier=pg.SkuTier(args.get("tier", "Burstable"))),
             storage=pg.StorageArgs(storage_size_gb=args.get("storage_size_gb", 32),
@@ -93,17 +125,17 @@ class PostgresServer(pulumi.ComponentResource):
             high_availability=pg.HighAvailabilityArgs(
                 mode=pg.PostgreSqlFlexibleServerHighAvailabilityMode.ZONE_REDUNDANT if ha
                 else pg.PostgreSqlFlexibleServerHighAvailabilityMode.DISABLED),
-            network=pg.NetworkArgs(delegated_subnet_resource_id=args["delegated_subnet_id"],
+            network=pg.NetworkArgs(delegated_subnet_resource_id=field(cluster, "postgres_subnet_id"),
                                    private_dns_zone_arm_resource_id=zone.id,
                                    public_network_access=pg.ServerPublicNetworkAccessState.DISABLED),
             auth_config=pg.AuthConfigArgs(active_directory_auth=pg.MicrosoftEntraAuth.ENABLED,
                                           password_auth=pg.PasswordBasedAuth.ENABLED,
-                                          tenant_id=args["key_vault"].tenant_id),
-            administrator_login=ADMIN_LOGIN,
+                                          tenant_id=field(args["key_vault"], "tenant_id")),
+            administrator_login=admin_login,
             administrator_login_password=admin_password,
             create_mode=pg.CreateMode.CREATE,
             tags=args.get("tags", {}),
-            opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=[link],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[link],
                                         ignore_changes=["createMode"]),
         )
         # Flexible Server applies one parameter change at a time: chain them.
@@ -115,19 +147,23 @@ class PostgresServer(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous))]
         pg.Database(f"{name}-db", database_name=database_name, server_name=server.name, resource_group_name=rg,
                     charset="UTF8", collation="en_US.utf8",
-                    opts=pulumi.ResourceOptions(parent=self, protect=protect, depends_on=previous))
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=previous))
 
         vault = args["key_vault"]
-        self.admin_password_secret = "postgres-admin-password"
-        self.database_url_secret = "openwebui-database-url"
-        vault.secret(self.admin_password_secret, admin_password, "text/plain")
+        password_secret = args.get("admin_password_secret") or secret_name(name, "admin-password")
+        url_secret = args.get("database_url_secret") or secret_name(name, "database-url")
+        vault_secret(f"{name}-admin-password-secret", vault, password_secret, admin_password, "text/plain", self)
         fqdn = server.fully_qualified_domain_name
-        vault.secret(self.database_url_secret,
+        vault_secret(f"{name}-database-url-secret", vault, url_secret,
                      pulumi.Output.all(admin_password, fqdn).apply(
-                         lambda v: database_url(ADMIN_LOGIN, v[0], v[1], database_name)),
-                     "application/x-postgresql-url")
+                         lambda v: database_url(admin_login, v[0], v[1], database_name)),
+                     "application/x-postgresql-url", self)
         self.server_name = server.name
         self.server_id = server.id
         self.fqdn = fqdn
-        self.database = database_name
-        self.register_outputs({"server_name": self.server_name, "fqdn": self.fqdn})
+        self.database = pulumi.Output.from_input(database_name)
+        self.admin_password_secret = pulumi.Output.from_input(password_secret)
+        self.database_url_secret = pulumi.Output.from_input(url_secret)
+        self.register_outputs({"server_name": self.server_name, "server_id": self.server_id, "fqdn": self.fqdn,
+                               "database": self.database, "admin_password_secret": self.admin_password_secret,
+                               "database_url_secret": self.database_url_secret})

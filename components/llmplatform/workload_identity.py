@@ -1,7 +1,5 @@
 """WorkloadIdentity: a user-assigned managed identity federated with one Kubernetes ServiceAccount, so pods using
 that account get Entra tokens without any stored credential."""
-from __future__ import annotations
-
 from typing import Optional, TypedDict
 
 import pulumi
@@ -10,20 +8,26 @@ from pulumi_azure_native import managedidentity
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .handles import ClusterHandle, field
+from .kube import require_kubernetes_provider
 
 TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange"
 USE_LABEL = "azure.workload.identity/use"  # pods carrying this label get the token projected
 
 
 class WorkloadIdentityArgs(TypedDict):
-    location: str
-    resource_group_name: pulumi.Input[str]
-    identity_name: str
-    oidc_issuer_url: pulumi.Input[str]
+    """Inputs of WorkloadIdentity."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster whose OIDC issuer the identity trusts (its group and region hold the identity)."""
+    identity_name: pulumi.Input[str]
+    """Name of the user-assigned managed identity."""
     namespace: pulumi.Input[str]
+    """Namespace of the ServiceAccount."""
     service_account_name: str
-    kubernetes_provider: k8s.Provider
+    """ServiceAccount the identity is federated with (created here)."""
     tags: NotRequired[dict[str, str]]
+    """Azure tags."""
 
 
 def federated_subject(namespace: str, service_account: str) -> str:
@@ -31,6 +35,9 @@ def federated_subject(namespace: str, service_account: str) -> str:
 
 
 class WorkloadIdentity(pulumi.ComponentResource):
+    """A user-assigned managed identity federated with one Kubernetes ServiceAccount: pods using that account get
+    Entra tokens without any stored credential."""
+
     client_id: pulumi.Output[str]
     """Client id of the identity (goes into the ServiceAccount annotation and SecretProviderClass)."""
     principal_id: pulumi.Output[str]
@@ -40,16 +47,19 @@ class WorkloadIdentity(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(f"{PACKAGE}:index:WorkloadIdentity", name, None, opts)
+        require_kubernetes_provider(self, "WorkloadIdentity", name)
+        cluster = args["cluster"]
         child = pulumi.ResourceOptions(parent=self)
         identity = managedidentity.UserAssignedIdentity(
-            f"{name}-id", resource_name_=args["identity_name"], resource_group_name=args["resource_group_name"],
-            location=args["location"], tags=args.get("tags", {}), opts=child)
+            f"{name}-id", resource_name_=args["identity_name"],
+            resource_group_name=field(cluster, "resource_group_name"), location=field(cluster, "location"),
+            tags=args.get("tags", {}), opts=child)
         managedidentity.FederatedIdentityCredential(
             f"{name}-federation",
             federated_identity_credential_resource_name=f"{args['service_account_name']}-federation",
             resource_name_=identity.name,
-            resource_group_name=args["resource_group_name"],
-            issuer=args["oidc_issuer_url"],
+            resource_group_name=field(cluster, "resource_group_name"),
+            issuer=field(cluster, "oidc_issuer_url"),
             subject=pulumi.Output.from_input(args["namespace"]).apply(
                 lambda ns: federated_subject(ns, args["service_account_name"])),
             audiences=[TOKEN_EXCHANGE_AUDIENCE],
@@ -60,8 +70,9 @@ class WorkloadIdentity(pulumi.ComponentResource):
                 name=args["service_account_name"], namespace=args["namespace"],
                 annotations={"azure.workload.identity/client-id": identity.client_id}),
             automount_service_account_token=False,  # the projected workload-identity token needs no API token
-            opts=pulumi.ResourceOptions(parent=self, provider=args["kubernetes_provider"]))
+            opts=child)
         self.client_id = identity.client_id
         self.principal_id = identity.principal_id
         self.service_account_name = account.metadata.name
-        self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id})
+        self.register_outputs({"client_id": self.client_id, "principal_id": self.principal_id,
+                               "service_account_name": self.service_account_name})

@@ -1,0 +1,43 @@
+"""AppNamespace: the namespace an application runs in, with its Pod Security level enforced and, given a route
+target, the label that lets its HTTPRoutes attach to the platform's Gateways."""
+from typing import Optional, TypedDict
+
+import pulumi
+from typing_extensions import NotRequired
+
+from . import PACKAGE
+from .checks import one_of
+from .handles import RouteTarget, field
+from .kube import namespace, require_kubernetes_provider
+
+POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
+
+
+class AppNamespaceArgs(TypedDict):
+    """Inputs of AppNamespace."""
+
+    namespace: str
+    """Namespace name (a DNS label)."""
+    pod_security: NotRequired[str]
+    """Pod Security Admission level enforced: restricted, baseline or privileged (default baseline)."""
+    route_target: NotRequired[pulumi.Input[RouteTarget]]
+    """Gateways the namespace's HTTPRoutes may attach to (GatewayAccess's `route_target`)."""
+
+
+class AppNamespace(pulumi.ComponentResource):
+    """A namespace for an application, Pod Security enforced, optionally allowed to publish routes."""
+
+    namespace: pulumi.Output[str]
+    """Name of the namespace, once it exists."""
+
+    def __init__(self, name: str, args: AppNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        level = one_of("AppNamespace", name, "pod_security", args.get("pod_security", "baseline"),
+                       POD_SECURITY_LEVELS)
+        super().__init__(f"{PACKAGE}:index:AppNamespace", name, None, opts)
+        require_kubernetes_provider(self, "AppNamespace", name)
+        target = args.get("route_target")
+        route_labels = field(target, "routes_label") if target else {}
+        created = namespace(f"{name}-ns", args["namespace"], level, pulumi.ResourceOptions(parent=self),
+                            route_labels)
+        self.namespace = created.metadata.name
+        self.register_outputs({"namespace": self.namespace})

@@ -1,0 +1,167 @@
+"""Typed handles the components hand each other: one output of one component, one input of the next.
+
+A handle is a TypedDict of `pulumi.Input` values, so it is serialisable (other languages pass it too) and each
+field keeps its own dependencies and secrecy: a consumer of `cluster["oidc_issuer_url"]` waits for the cluster, and
+only `kubeconfig` is secret. In Python a handle is a dict of outputs; through the component provider it may arrive
+as one output of a dict. `field` reads either.
+"""
+from typing import Any, TypedDict
+
+import pulumi
+from typing_extensions import NotRequired
+
+
+class Toleration(TypedDict):
+    """A Kubernetes toleration (core/v1 Toleration, the fields the platform uses)."""
+
+    key: str
+    """Taint key."""
+    operator: str
+    """Exists or Equal."""
+    effect: str
+    """NoSchedule, PreferNoSchedule or NoExecute."""
+    value: NotRequired[str]
+    """Taint value (with operator Equal)."""
+
+
+class ClusterHandle(TypedDict):
+    """What components built on an AKS cluster need to know about it. Handed out by AksCluster as `cluster`."""
+
+    resource_group_name: pulumi.Input[str]
+    """Resource group of the cluster, its network and the Azure resources built beside it."""
+    location: pulumi.Input[str]
+    """Azure region of the cluster."""
+    cluster_name: pulumi.Input[str]
+    """AKS cluster name."""
+    cluster_id: pulumi.Input[str]
+    """AKS cluster resource id."""
+    vnet_id: pulumi.Input[str]
+    """VNet of the nodes."""
+    node_subnet_id: pulumi.Input[str]
+    """Subnet of every node pool."""
+    endpoints_subnet_id: pulumi.Input[str]
+    """Subnet for private endpoints (Key Vault, storage)."""
+    postgres_subnet_id: pulumi.Input[str]
+    """Subnet delegated to PostgreSQL Flexible Server."""
+    oidc_issuer_url: pulumi.Input[str]
+    """OIDC issuer for workload-identity federated credentials."""
+    kubernetes_version: pulumi.Input[str]
+    """Kubernetes version the cluster was created with (empty: AKS's default)."""
+    zones: pulumi.Input[list[str]]
+    """Availability zones of the cluster's pools (empty: no zones)."""
+    cpu_node_selector: pulumi.Input[dict[str, str]]
+    """Node selector that places a pod on the CPU workload pool."""
+    pod_cidr: pulumi.Input[str]
+    """Overlay pod range (trusted proxy addresses for in-cluster hops)."""
+    autoscaler_expander: pulumi.Input[str]
+    """Cluster-autoscaler expander in force (a GPU pool with an on-demand fallback needs 'priority')."""
+    kubeconfig: pulumi.Input[str]
+    """Kubeconfig for a person (kubelogin). Secret."""
+
+
+class GpuScheduling(TypedDict):
+    """How a workload lands on a GpuNodePool's nodes. Handed out by GpuNodePool as `scheduling`."""
+
+    node_selector: pulumi.Input[dict[str, str]]
+    """Node selector matching the GPU pool and its on-demand fallback alike."""
+    tolerations: pulumi.Input[list[Toleration]]
+    """Tolerations for the GPU taint and the spot taint."""
+    gpu_model: pulumi.Input[str]
+    """GPU model of the pool (T4, A10, A100, H100...)."""
+    gpus_per_node: pulumi.Input[int]
+    """GPUs on each node."""
+    gpu_memory_gib: pulumi.Input[int]
+    """Memory of one GPU, GiB."""
+    driver: str
+    """Who installed the NVIDIA driver: aks or operator (the operator brings its own DCGM exporter)."""
+
+
+class VaultHandle(TypedDict):
+    """A Key Vault others write their secrets into. Handed out by KeyVault as `vault`."""
+
+    vault_id: pulumi.Input[str]
+    """Key Vault resource id (scope of role assignments)."""
+    vault_name: pulumi.Input[str]
+    """Key Vault name."""
+    vault_uri: pulumi.Input[str]
+    """https://<name>.vault.azure.net/"""
+    tenant_id: pulumi.Input[str]
+    """Entra tenant of the vault."""
+    resource_group_name: pulumi.Input[str]
+    """Resource group of the vault."""
+
+
+class ModelVolume(TypedDict):
+    """The shared model store as pods mount it. Handed out by ModelStore as `volume`."""
+
+    namespace: pulumi.Input[str]
+    """Namespace of the volume claim."""
+    claim_name: pulumi.Input[str]
+    """ReadWriteMany PersistentVolumeClaim of the model share."""
+    mount_path: pulumi.Input[str]
+    """Where model servers mount it."""
+
+
+class RouteTarget(TypedDict):
+    """Where HTTPRoutes attach. Handed out by GatewayAccess as `route_target`; waits for the Gateways."""
+
+    namespace: pulumi.Input[str]
+    """Namespace of the Gateways."""
+    gateway_names: pulumi.Input[list[str]]
+    """Gateways to attach to (internal and/or external)."""
+    ui_listener: pulumi.Input[str]
+    """Listener (section name) for browser traffic."""
+    api_listener: pulumi.Input[str]
+    """Listener (section name) for the raw model API."""
+    routes_label: pulumi.Input[dict[str, str]]
+    """Label a namespace needs before its routes may attach."""
+
+
+class ModelServer(TypedDict):
+    """A model server an autoscaler can drive. Handed out by InferenceStack as `model_server`."""
+
+    namespace: pulumi.Input[str]
+    """Namespace of the model server."""
+    deployment: pulumi.Input[str]
+    """Deployment to scale."""
+    service: pulumi.Input[str]
+    """Service in front of it."""
+    port: pulumi.Input[int]
+    """Service port."""
+    hosts: pulumi.Input[list[str]]
+    """Host headers clients use when requests go through the KEDA HTTP interceptor."""
+    accelerator: pulumi.Input[str]
+    """cpu or gpu: which load signal accompanies the request count."""
+
+
+class KedaEndpoints(TypedDict):
+    """Addresses of KEDA and its HTTP add-on. Handed out by Observability as `keda`; waits for KEDA."""
+
+    namespace: pulumi.Input[str]
+    """Namespace of KEDA."""
+    interceptor_host: pulumi.Input[str]
+    """In-cluster host of the HTTP add-on's interceptor proxy."""
+    interceptor_port: pulumi.Input[int]
+    """Port of the interceptor proxy."""
+    external_scaler: pulumi.Input[str]
+    """host:port of the HTTP add-on's external scaler."""
+    prometheus_url: pulumi.Input[str]
+    """In-cluster Prometheus, for Prometheus triggers."""
+
+
+class MonitoringHandle(TypedDict):
+    """Azure-side monitoring destinations. Handed out by AzureMonitoring as `monitoring`."""
+
+    log_analytics_workspace_id: pulumi.Input[str]
+    """Log Analytics workspace (Container Insights)."""
+    monitor_workspace_id: pulumi.Input[str]
+    """Azure Monitor workspace (managed Prometheus)."""
+    action_group_id: pulumi.Input[str]
+    """Action group alerts notify (empty: none)."""
+
+
+def field(handle: Any, key: str) -> pulumi.Output[Any]:
+    """One field of a handle, with its own dependencies (a dict of outputs) or the handle's (one output)."""
+    if isinstance(handle, dict):
+        return pulumi.Output.from_input(handle[key])
+    return pulumi.Output.from_input(handle).apply(lambda h: h[key])

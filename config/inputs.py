@@ -1,0 +1,113 @@
+"""Stack config -> component inputs: the program's mapping layer (not shipped with the package).
+
+Only values the stack decides are set here; wiring between components travels in the handles they hand out.
+Keys are left out where the config holds no value, so the component's own default applies.
+"""
+from dataclasses import asdict
+from typing import Any, Optional
+
+import pulumi
+
+from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelVolume, VaultHandle
+
+from . import naming
+from .schema import PlatformConfig, ResourcesConfig
+
+
+def _present(values: dict[str, Any]) -> dict[str, Any]:
+    """Drop keys whose config value is None (the component's default applies)."""
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def _resources(res: ResourcesConfig) -> dict[str, str]:
+    return _present(asdict(res))
+
+
+def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], monitoring: Any) -> dict[str, Any]:
+    c = cfg.cluster
+    window = asdict(c.maintenance_window) if c.maintenance_window else None
+    return _present({
+        "location": cfg.location,
+        "cluster_name": naming.cluster_name(cfg.prefix, cfg.environment),
+        "resource_group_name": resource_group,
+        "existing_resource_group": True,
+        "vnet_name": naming.vnet_name(cfg.prefix, cfg.environment),
+        "network": asdict(cfg.network),
+        "system_pool": asdict(c.system_pool),
+        "workload_pool": asdict(c.workload_pool),
+        "kubernetes_version": c.kubernetes_version,
+        "tier": c.tier,
+        "zones": list(c.zones),
+        "dedicated_system_pool": c.dedicated_system_pool,
+        "disable_local_accounts": c.disable_local_accounts,
+        "admin_group_object_ids": list(c.admin_group_object_ids),
+        "network_policy": c.network_policy,
+        "upgrade_channel": c.upgrade_channel,
+        "node_os_upgrade_channel": c.node_os_upgrade_channel,
+        "maintenance_window": window,
+        "api_access_mode": c.api_access.mode,
+        "authorized_ip_ranges": list(c.api_access.authorized_ip_ranges),
+        "kubelogin_mode": c.kubelogin_mode,
+        "grant_deployer_admin": c.grant_deployer_admin,
+        # GpuNodePool refuses a fallback pool on a cluster without the priority expander
+        "autoscaler_expander": "priority" if cfg.gpu.enabled and cfg.gpu.fallback.enabled else "least-waste",
+        "log_analytics_workspace_id": monitoring.log_analytics_workspace_id if monitoring else None,
+        "managed_prometheus": monitoring is not None,
+        "tags": cfg.tags,
+    })
+
+
+def gpu_pool_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
+    g = cfg.gpu
+    return _present({
+        "cluster": cluster, "vm_size": g.vm_size, "pool_name": g.pool_name, "min_count": g.min_count,
+        "max_count": g.max_count, "priority": g.priority, "spot_max_price": g.spot_max_price,
+        "fallback": asdict(g.fallback), "driver": g.driver, "os_disk_size_gb": g.os_disk_size_gb,
+        "max_pods": g.max_pods, "mig_profile": g.mig_profile, "zones": list(g.zones) or None, "tags": cfg.tags,
+    })
+
+
+def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle) -> dict[str, Any]:
+    p = cfg.postgres
+    return {
+        "cluster": cluster, "key_vault": vault,
+        "server_name": naming.postgres_server_name(cfg.prefix, cfg.environment, cfg.location),
+        "version": p.version, "tier": p.tier, "sku_name": p.sku_name, "storage_size_gb": p.storage_size_gb,
+        "backup_retention_days": p.backup_retention_days, "geo_redundant_backup": p.geo_redundant_backup,
+        "high_availability": p.high_availability, "database": p.database, "tags": cfg.tags,
+    }
+
+
+def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: Any, vault: VaultHandle,
+                       database: Any, gpu: Any, gateway: Any) -> dict[str, Any]:
+    o = cfg.observability
+    return _present({
+        "cluster": cluster, "monitoring": monitoring, "key_vault": vault, "app_namespace": cfg.namespace,
+        "name_prefix": f"{cfg.prefix}-{cfg.environment}", "postgres_server_id": database.server_id,
+        "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
+        "keda": cfg.autoscaling.mode == "requests",
+        "prometheus_retention": o.prometheus_retention, "prometheus_storage_gib": o.prometheus_storage_gib,
+        "grafana_storage_gib": o.grafana_storage_gib, "latency_slo_seconds": o.latency_slo_seconds,
+        "error_ratio_slo": o.error_ratio_slo, "gpu_memory_alert_percent": o.gpu_memory_alert_percent,
+        "vllm_dashboard": o.vllm_dashboard, "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
+        "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds, "tags": cfg.tags,
+    })
+
+
+def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle, volume: ModelVolume,
+                   database: Any, gpu: Any, gateway: Any, keda: Optional[KedaEndpoints]) -> dict[str, Any]:
+    inf, ui, gw = cfg.inference, cfg.webui, cfg.gateway
+    return _present({
+        "cluster": cluster, "key_vault": vault, "model_volume": volume,
+        "database_url_secret": database.database_url_secret,
+        "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
+        "keda": keda, "name_prefix": f"{cfg.prefix}-{cfg.environment}",
+        "accelerator": inf.accelerator, "replicas": inf.replicas, "resources": _resources(inf.resources),
+        "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
+        "max_loaded_models": inf.max_loaded_models,
+        "webui_enabled": ui.enabled, "webui_replicas": ui.replicas, "webui_max_replicas": ui.max_replicas,
+        "webui_resources": _resources(ui.resources), "webui_uploads_size_gib": ui.uploads_size_gib,
+        "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
+        "api_key_auth": gw.api_key_auth, "request_timeout_seconds": gw.request_timeout_seconds,
+        "autoscaled": cfg.autoscaling.mode != "none", "tags": cfg.tags,
+    })
