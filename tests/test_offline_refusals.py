@@ -53,3 +53,11 @@ def test_one_kubernetes_object_claimed_twice_is_refused_per_cluster():
     # the same name in another namespace, or in another cluster, is another object
     assert refusals([cm("a", "ns1", "x"), cm("b", "ns2", "x")]) == []
     assert refusals([cm("a", "ns", "x"), cm("b", "ns", "x", provider="urn:pulumi:s::p::pulumi:providers:kubernetes::k2::id")]) == []
+
+
+def test_extension_resources_are_named_within_the_resource_they_extend():
+    dcra = "azure-native:monitor:DataCollectionRuleAssociation"
+    on = lambda urn_name, cluster: reg(urn_name, dcra, {"associationName": "configurationAccessEndpoint",  # noqa
+                                                        "resourceUri": cluster})
+    assert refusals([on("a", "/aks/1"), on("b", "/aks/2")]) == []
+    assert len(refusals([on("a", "/aks/1"), on("b", "/aks/1")])) == 1

@@ -15,7 +15,7 @@ import runpy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import yaml
 from google.protobuf import json_format
@@ -97,8 +97,8 @@ class Plan:
 
 # ---- config -----------------------------------------------------------------------------------------------------
 
-def project_name() -> str:
-    return yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())["name"]
+def project_name(program_dir: Path = PROJECT_DIR) -> str:
+    return yaml.safe_load((program_dir / "Pulumi.yaml").read_text())["name"]
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -111,18 +111,19 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None,
+                 program_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     """What the Pulumi CLI would hand the program: Pulumi.yaml defaults, then the stack file, keyed 'project:key'."""
-    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    project = yaml.safe_load((program_dir / "Pulumi.yaml").read_text())
     name = project["name"]
     values: dict[str, Any] = {}
     for key, decl in (project.get("config") or {}).items():
         if isinstance(decl, dict) and "default" in decl:
             values[key] = decl["default"]
-    stack_file = PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    stack_file = program_dir / f"Pulumi.{stack}.yaml"
     if not stack_file.exists():
         raise FileNotFoundError(f"no stack file {stack_file.name}; stacks: "
-                                f"{', '.join(sorted(p.name[7:-5] for p in PROJECT_DIR.glob('Pulumi.*.yaml')))}")
+                                f"{', '.join(sorted(p.name[7:-5] for p in program_dir.glob('Pulumi.*.yaml')))}")
     for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
         short = key.split(":", 1)[1] if key.startswith(f"{name}:") else None
         if short is not None:
@@ -294,7 +295,9 @@ def _azure_identity(reg: Registration) -> Optional[tuple]:
     names = tuple((k, reg.inputs[k]) for k in _NAME_INPUTS if isinstance(reg.inputs.get(k), str))
     if kind != "ResourceGroup" and not any(k != "resourceGroupName" for k, _ in names):
         return None
-    return (reg.type, names)
+    # an extension resource (an association, a diagnostic setting) is named within the resource it extends
+    scope = (("resourceUri", reg.inputs["resourceUri"]),) if "resourceUri" in reg.inputs else ()
+    return (reg.type, names + scope)
 
 
 def _kubernetes_identity(reg: Registration) -> Optional[tuple]:
@@ -341,21 +344,28 @@ def refusals(resources: list[Registration]) -> list[str]:
 
 # ---- running ----------------------------------------------------------------------------------------------------
 
-def run(stack: str, overrides: Optional[dict[str, Any]] = None) -> Plan:
-    """Run __main__.py for a stack under mocks, in a fresh context and event loop; raise ProgramError on RunError."""
-    return contextvars.Context().run(_run, stack, overrides)
+def run(stack: str, overrides: Optional[dict[str, Any]] = None, program_dir: Path = PROJECT_DIR) -> Plan:
+    """Run a program's __main__.py (by default this repository's) for a stack under mocks, in a fresh context and
+    event loop; raise ProgramError on RunError or on what the real engine would refuse."""
+    def program() -> None:
+        if str(program_dir) not in sys.path:
+            sys.path.insert(0, str(program_dir))
+        runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
+    config = stack_config(stack, overrides, program_dir) if (program_dir / "Pulumi.yaml").exists() else {}
+    return contextvars.Context().run(_run, project_name(program_dir), stack, config, program)
 
 
-def _run(stack: str, overrides: Optional[dict[str, Any]]) -> Plan:
+def run_function(program: Callable[[], None], project: str = "test", stack: str = "test") -> Plan:
+    """Run a Python function as a Pulumi program under the same mocks and checks (components alone, twice...)."""
+    return contextvars.Context().run(_run, project, stack, {}, program)
+
+
+def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None]) -> Plan:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    if str(PROJECT_DIR) not in sys.path:
-        sys.path.insert(0, str(PROJECT_DIR))
-    project = project_name()
     try:
         # The engine hands every config value over as text, structured ones as JSON.
-        pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v)
-                                       for k, v in stack_config(stack, overrides).items()})
+        pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
         monitor = RecordingMonitor(OfflineMocks())
         warnings = _WarningCollector()
         logger = logging.getLogger(f"offline-plan-{project}-{stack}")
@@ -364,8 +374,7 @@ def _run(stack: str, overrides: Optional[dict[str, Any]]) -> Plan:
         pulumi_mocks.set_mocks(OfflineMocks(), project=project, stack=stack, preview=False, monitor=monitor,
                                logger=logger)
         try:
-            _sync_await(run_pulumi_func(lambda: runpy.run_path(str(PROJECT_DIR / "__main__.py"),
-                                                               run_name="__main__")))
+            _sync_await(run_pulumi_func(program))
         except pulumi.RunError as error:
             raise ProgramError(str(error), len(monitor.registrations)) from None
         refused = refusals(monitor.registrations)

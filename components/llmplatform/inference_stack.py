@@ -52,8 +52,8 @@ class InferenceStackArgs(TypedDict):
     model_volume: pulumi.Input[ModelVolume]
     """The shared model store (ModelStore's `volume`); the stack runs in its namespace."""
     database_url_secret: NotRequired[pulumi.Input[str]]
-    """Key Vault secret with Open-WebUI's PostgreSQL URL (PostgresServer's `database_url_secret`); needed with
-    webui_enabled."""
+    """Key Vault secret with Open-WebUI's PostgreSQL URL (PostgresServer's `database_url_secret`); Open-WebUI runs
+    when it is given."""
     gpu: NotRequired[pulumi.Input[GpuScheduling]]
     """GPU scheduling (GpuNodePool's `scheduling`); needed with accelerator gpu."""
     route_target: NotRequired[pulumi.Input[RouteTarget]]
@@ -78,7 +78,7 @@ class InferenceStackArgs(TypedDict):
     max_loaded_models: NotRequired[int]
     """Models loaded at once per replica (default 1)."""
     webui_enabled: NotRequired[bool]
-    """Run Open-WebUI (default True)."""
+    """Run Open-WebUI (default: when database_url_secret is given)."""
     webui_replicas: NotRequired[int]
     """Open-WebUI minimum replicas (default 1)."""
     webui_max_replicas: NotRequired[int]
@@ -105,13 +105,17 @@ class InferenceStackArgs(TypedDict):
     """Azure tags."""
 
 
+def webui_enabled(args: InferenceStackArgs) -> bool:
+    return args.get("webui_enabled", bool(args.get("database_url_secret")))
+
+
 def check_args(name: str, args: InferenceStackArgs) -> str:
     """Inputs that contradict each other, refused by name; returns the accelerator."""
     component = "InferenceStack"
     accelerator = one_of(component, name, "accelerator", args.get("accelerator", "cpu"), ACCELERATORS)
     if accelerator == "gpu" and not args.get("gpu"):
         fail(component, name, "gpu", None, "GpuNodePool's scheduling when accelerator is gpu")
-    if args.get("webui_enabled", True) and not args.get("database_url_secret"):
+    if webui_enabled(args) and not args.get("database_url_secret"):
         fail(component, name, "database_url_secret", None, "a Key Vault secret name when webui_enabled is true")
     in_range(component, name, "replicas", args.get("replicas", 1), 0, 100)
     in_range(component, name, "rate_limit_per_second", args.get("rate_limit_per_second", 10), 1, 100000)
@@ -154,7 +158,7 @@ class InferenceStack(pulumi.ComponentResource):
         self._ollama(name, accelerator, volume)
         self._model_endpoint = self._scaled_access(name)
         self._router(name)
-        self.webui_service = self._webui(name) if args.get("webui_enabled", True) \
+        self.webui_service = self._webui(name) if webui_enabled(args) \
             else pulumi.Output.from_input(None)
         self._routes(name)
         k8s.networking.v1.NetworkPolicy(
@@ -484,7 +488,7 @@ class InferenceStack(pulumi.ComponentResource):
             return
         timeout = f"{a.get('request_timeout_seconds', 600)}s"
         targets = [("api", "api_listener", "router", ROUTER_PORT)]
-        if a.get("webui_enabled", True):
+        if webui_enabled(a):
             targets.append(("ui", "ui_listener", "open-webui", WEBUI_PORT))
         for route, listener_key, backend, port in targets:
             parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),

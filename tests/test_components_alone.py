@@ -1,0 +1,200 @@
+"""Every component built on its own from its required inputs only, and every component built twice in one program
+(two GPU pools on one cluster, two InferenceStacks in two namespaces, two PostgresServers on one vault...), under the
+offline runner that refuses duplicate URNs and one Azure or Kubernetes name claimed twice."""
+import re
+import typing
+from typing import Any, Callable
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+import llmplatform
+from llmplatform.checks import ComponentInputError
+from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelServer, ModelVolume, MonitoringHandle, VaultHandle
+from tools import offline
+
+RG = "rg-test"
+NETWORK = {"vnet_cidr": "10.0.0.0/16", "node_subnet_cidr": "10.0.0.0/20", "endpoints_subnet_cidr": "10.0.16.0/24",
+           "postgres_subnet_cidr": "10.0.17.0/24", "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16",
+           "dns_service_ip": "172.16.0.10"}
+
+
+def cluster_handle(name: str = "c1", expander: str = "least-waste") -> ClusterHandle:
+    sub = f"/subscriptions/s/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/vnet-{name}/subnets"
+    return ClusterHandle(
+        resource_group_name=RG, location="westeurope", cluster_name=f"aks-{name}", cluster_id=f"/aks/{name}",
+        vnet_id=f"/vnet/{name}", node_subnet_id=f"{sub}/nodes", endpoints_subnet_id=f"{sub}/endpoints",
+        postgres_subnet_id=f"{sub}/postgres", oidc_issuer_url=f"https://oidc/{name}/", kubernetes_version="",
+        zones=[], cpu_node_selector={"llm-platform/pool": "cpu"}, pod_cidr="192.168.0.0/16",
+        autoscaler_expander=expander, kubeconfig="apiVersion: v1")
+
+
+VAULT = VaultHandle(vault_id="/vaults/kv1", vault_name="kv1", vault_uri="https://kv1.vault.azure.net/",
+                    tenant_id="t", resource_group_name=RG)
+VOLUME = ModelVolume(namespace="llm", claim_name="models", mount_path="/models")
+MONITORING = MonitoringHandle(log_analytics_workspace_id="/logs", monitor_workspace_id="/amw", action_group_id="")
+SERVER = ModelServer(namespace="llm", deployment="ollama", service="ollama", port=11434, hosts=["ollama"],
+                     accelerator="cpu")
+KEDA = KedaEndpoints(namespace="keda", interceptor_host="interceptor", interceptor_port=8080,
+                     external_scaler="scaler:9090", prometheus_url="http://prometheus:9090")
+
+# The required inputs of each component, and nothing more.
+REQUIRED: dict[str, Callable[[], dict[str, Any]]] = {
+    "AksCluster": lambda: {"cluster_name": "aks-a", "resource_group_name": RG, "location": "westeurope",
+                           "network": NETWORK,
+                           "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1,
+                                           "max_count": 2},
+                           "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1,
+                                             "max_count": 3}},
+    "GpuNodePool": lambda: {"cluster": cluster_handle(), "vm_size": "Standard_NC4as_T4_v3"},
+    "AppNamespace": lambda: {"namespace": "llm"},
+    "ModelStore": lambda: {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm"},
+    "KeyVault": lambda: {"cluster": cluster_handle(), "vault_name": "kv-test-1"},
+    "PostgresServer": lambda: {"cluster": cluster_handle(), "key_vault": VAULT, "server_name": "psql-test-1"},
+    "GatewayAccess": lambda: {"cluster": cluster_handle()},
+    "InferenceStack": lambda: {"cluster": cluster_handle(), "key_vault": VAULT, "model_volume": VOLUME},
+    "AzureMonitoring": lambda: {"location": "westeurope", "resource_group_name": RG},
+    "Observability": lambda: {"cluster": cluster_handle(), "monitoring": MONITORING, "key_vault": VAULT,
+                              "app_namespace": "llm"},
+    "ModelAutoscaler": lambda: {"model_server": SERVER, "mode": "cpu", "min_replicas": 1, "max_replicas": 2},
+    "WorkloadIdentity": lambda: {"cluster": cluster_handle(), "identity_name": "id-test", "namespace": "llm",
+                                 "service_account_name": "app"},
+}
+IN_CLUSTER = {"GpuNodePool", "AppNamespace", "ModelStore", "GatewayAccess", "InferenceStack", "Observability",
+              "ModelAutoscaler", "WorkloadIdentity"}
+
+
+def args_type(component: type) -> Any:
+    return typing.get_type_hints(component.__init__)["args"]
+
+
+def provider_opts(name: str = "k8s") -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(providers=[k8s.Provider(name, kubeconfig="apiVersion: v1")])
+
+
+def test_every_component_has_a_required_inputs_case():
+    assert set(REQUIRED) == set(llmplatform.COMPONENTS)
+
+
+@pytest.mark.parametrize("name", sorted(llmplatform.COMPONENTS))
+def test_component_builds_alone_from_its_required_inputs(name):
+    component = getattr(llmplatform, name)
+    args = REQUIRED[name]()
+    assert set(args) == set(args_type(component).__required_keys__), "the case must give exactly the required inputs"
+
+    def program():
+        component(f"{name.lower()}-alone", args, provider_opts() if name in IN_CLUSTER else None)
+
+    plan = offline.run_function(program)
+    top = plan.one(f"llmplatform:index:{name}")
+    children = [r for r in plan.resources if plan.component_of(r) is top]
+    assert children, "a component registers its resources"
+    # every in-cluster object went to the provider it was handed, never to an ambient default
+    for r in children:
+        if r.custom and r.type.startswith("kubernetes:"):
+            assert "pulumi:providers:kubernetes::k8s::" in (r.options["provider"] or ""), r.name
+
+
+@pytest.mark.parametrize("name", sorted(IN_CLUSTER))
+def test_in_cluster_component_without_a_kubernetes_provider_is_refused(name):
+    component = getattr(llmplatform, name)
+    with pytest.raises(ComponentInputError, match="no Kubernetes provider"):
+        offline.run_function(lambda: component("lonely", REQUIRED[name]()))
+
+
+@pytest.mark.parametrize("name, extra, message", [
+    ("GpuNodePool", {"vm_size": "Standard_D4s_v5"}, "vm_size='Standard_D4s_v5'"),
+    ("GpuNodePool", {"driver": "nouveau"}, "driver='nouveau'"),
+    ("GpuNodePool", {"fallback": {"enabled": True, "min_count": 0, "max_count": 1}}, "autoscaler_expander"),
+    ("GatewayAccess", {"tls_mode": "letsencrypt"}, "tls_hostname"),
+    ("GatewayAccess", {"internal": False, "external": False}, "internal=False"),
+    ("InferenceStack", {"accelerator": "gpu"}, "input gpu=None"),
+    ("InferenceStack", {"webui_enabled": True}, "database_url_secret"),
+    ("ModelAutoscaler", {"mode": "requests"}, "input keda=None"),
+    ("ModelStore", {"protocol": "ftp"}, "protocol='ftp'"),
+    ("PostgresServer", {"backup_retention_days": 3}, "backup_retention_days=3"),
+    ("AksCluster", {"network_policy": "weave"}, "network_policy='weave'"),
+])
+def test_component_refuses_a_bad_input_by_name_before_registering(name, extra, message):
+    component = getattr(llmplatform, name)
+
+    def program():
+        component("bad", {**REQUIRED[name](), **extra}, provider_opts() if name in IN_CLUSTER else None)
+
+    with pytest.raises(ComponentInputError, match=re.escape(message)) as error:
+        offline.run_function(program)
+    assert str(error.value).startswith(f"{name} bad: input ")
+
+
+def test_gpu_pool_outside_the_catalog_is_described_by_gpu_sku():
+    def program():
+        llmplatform.GpuNodePool("custom", {"cluster": cluster_handle(), "vm_size": "Standard_NC80adis_H100_v5",
+                                           "gpu_sku": {"gpu_model": "H100", "gpus": 2, "gpu_memory_gib": 94}},
+                                provider_opts())
+    plan = offline.run_function(program)
+    pool = plan.one("azure-native:containerservice:AgentPool")
+    assert pool.inputs["vmSize"] == "Standard_NC80adis_H100_v5" and pool.inputs["nodeLabels"][
+        "llm-platform/gpu-model"] == "h100"
+
+
+def two_of_everything() -> None:
+    """One program with two instances of every component, as a platform team composing the package would."""
+    P = llmplatform
+    clusters = []
+    for name in ("a", "b"):
+        mon = P.AzureMonitoring(f"mon-{name}", {"location": "westeurope", "resource_group_name": RG,
+                                                "name_prefix": f"t-{name}", "alert_emails": ["ops@example.com"]})
+        aks = P.AksCluster(f"aks-{name}", {**REQUIRED["AksCluster"](), "cluster_name": f"aks-{name}",
+                                           "resource_group_name": f"rg-{name}", "autoscaler_expander": "priority",
+                                           "log_analytics_workspace_id": mon.log_analytics_workspace_id})
+        clusters.append((aks, mon))
+    (a, mon_a), (b, mon_b) = clusters
+    on_a = pulumi.ResourceOptions(providers=[a.provider])
+    on_b = pulumi.ResourceOptions(providers=[b.provider])
+    spot = P.GpuNodePool("gpu-spot", {"cluster": a.cluster, "vm_size": "Standard_NC4as_T4_v3",
+                                      "fallback": {"enabled": True, "min_count": 0, "max_count": 1}}, on_a)
+    P.GpuNodePool("gpu-big", {"cluster": a.cluster, "vm_size": "Standard_NC24ads_A100_v4", "pool_name": "gpubig",
+                              "install_device_software": False}, on_a)
+    vaults = [P.KeyVault(f"kv{i}", {"cluster": a.cluster, "vault_name": f"kv-test-{i}"}) for i in (1, 2)]
+    pgs = [P.PostgresServer(f"pg{i}", {"cluster": a.cluster, "key_vault": vaults[0].vault,
+                                       "server_name": f"psql-test-{i}"}) for i in (1, 2)]
+    gateways = [P.GatewayAccess(f"gw-{n}", {"cluster": c.cluster}, o) for n, c, o in (("a", a, on_a), ("b", b, on_b))]
+    observability = [P.Observability(f"obs-{n}", {"cluster": c.cluster, "monitoring": m.monitoring,
+                                                  "key_vault": vaults[1].vault, "app_namespace": "app1",
+                                                  "route_target": g.route_target}, o)
+                     for n, c, m, g, o in (("a", a, mon_a, gateways[0], on_a), ("b", b, mon_b, gateways[1], on_b))]
+    for i in (1, 2):
+        ns = P.AppNamespace(f"app{i}", {"namespace": f"app{i}", "route_target": gateways[0].route_target}, on_a)
+        store = P.ModelStore(f"models{i}", {"cluster": a.cluster, "account_name": f"stmodels{i}",
+                                            "namespace": ns.namespace}, on_a)
+        stack = P.InferenceStack(f"stack{i}", {
+            "cluster": a.cluster, "key_vault": vaults[0].vault, "model_volume": store.volume,
+            "database_url_secret": pgs[i - 1].database_url_secret, "gpu": spot.scheduling, "accelerator": "gpu",
+            "route_target": gateways[0].route_target, "keda": observability[0].keda, "autoscaled": True}, on_a)
+        P.ModelAutoscaler(f"scaler{i}", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
+                                         "max_replicas": 2, "keda": observability[0].keda}, on_a)
+        P.WorkloadIdentity(f"wi{i}", {"cluster": a.cluster, "identity_name": f"id-extra-{i}",
+                                      "namespace": ns.namespace, "service_account_name": "extra"}, on_a)
+
+
+def test_two_of_every_component_compose_without_a_collision():
+    plan = offline.run_function(two_of_everything)
+    counts = {name: len(plan.of_type(f"llmplatform:index:{name}")) for name in llmplatform.COMPONENTS}
+    # InferenceStack builds two WorkloadIdentities of its own per instance
+    assert all(n >= 2 for n in counts.values()), counts
+    secrets = [s.inputs["secretName"] for s in plan.of_type("azure-native:keyvault:Secret")
+               if s.inputs["vaultName"] == "kv-test-1"]
+    assert len(secrets) == len(set(secrets)) and "pg1-admin-password" in secrets and "pg2-admin-password" in secrets
+
+
+def test_the_runner_catches_what_two_naive_instances_would_collide_on():
+    """Two GPU pools that both install the device plugin claim one namespace and one Helm release: refused."""
+    def program():
+        opts = provider_opts()
+        for pool in ("gpua", "gpub"):
+            llmplatform.GpuNodePool(pool, {"cluster": cluster_handle(), "vm_size": "Standard_NC4as_T4_v3",
+                                           "pool_name": pool}, opts)
+
+    with pytest.raises(offline.ProgramError, match="are one object: .*Namespace nvidia-device-plugin"):
+        offline.run_function(program)
