@@ -12,7 +12,7 @@ PKG := $(VENV)/.installed-llmplatform
 # its files reinstalls it.
 PKG_FILES := $(shell find components -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*')
 
-.PHONY: plan test bench preview up destroy clean
+.PHONY: plan test bench schema preview up destroy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ plan: $(PKG)  ## offline: run the program under mocks, print the plan, write bui
 
 test: $(DEV)  ## offline validation suite
 	$(PY) -m pytest -q
+
+schema: $(PKG)  ## regenerate components/schema.json and docs/components/reference.md from the components
+	$(PY) -m tools.schema
 
 bench: $(DEV)  ## budgets: plan vs SDK import time, and the benchmark tool's own ceiling
 	$(PY) -m tools.bench_plan --stack prod

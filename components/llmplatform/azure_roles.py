@@ -1,5 +1,4 @@
 """Azure built-in roles the platform assigns, by their fixed definition ids."""
-from __future__ import annotations
 
 import pulumi
 from pulumi_azure_native import authorization

@@ -3,7 +3,6 @@
 With Entra ID integration (and local accounts disabled) a kubeconfig needs the `kubelogin` exec plugin; the mode
 decides whose identity it uses: `azurecli` for a person after `az login`, `workloadidentity` or `spn` for CI.
 """
-from __future__ import annotations
 
 import yaml
 

@@ -2,7 +2,6 @@
 
 Every query here is parsed and checked against the metrics this platform's exporters really emit (tests).
 """
-from __future__ import annotations
 
 # Prometheus Adapter: per-pod GPU memory utilisation (%) from DCGM, for the GPU-memory HPA (seed 001's signal).
 GPU_MEMORY_METRIC = "gpu_memory_utilization"

@@ -1,0 +1,169 @@
+"""llmplatform as a product of its own: an installable wheel a foreign project imports, a component provider
+whose inferred schema describes every input and output, and examples that use it as strangers would."""
+import json
+import os
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+import llmplatform
+from llmplatform.provider import package_schema
+from tools import schema as schema_tool
+
+from .conftest import PROJECT_DIR
+
+COMPONENTS_DIR = PROJECT_DIR / "components"
+EXAMPLES = PROJECT_DIR / "examples"
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return package_schema()
+
+
+def test_schema_is_inferred_for_every_component(schema):
+    assert set(schema["resources"]) == {f"llmplatform:index:{name}" for name in llmplatform.COMPONENTS}
+    assert schema["name"] == "llmplatform" and schema["version"] == llmplatform.__version__
+
+
+def _properties(schema):
+    for token, resource in schema["resources"].items():
+        yield from ((token, "input", n, p) for n, p in resource.get("inputProperties", {}).items())
+        yield from ((token, "output", n, p) for n, p in resource.get("properties", {}).items())
+    for token, type_ in schema["types"].items():
+        yield from ((token, "field", n, p) for n, p in type_.get("properties", {}).items())
+
+
+def test_every_component_type_input_and_output_is_described(schema):
+    undocumented = [f"{t} {kind} {n}" for t, kind, n, p in _properties(schema) if not p.get("description")]
+    assert not undocumented
+    assert all(r.get("description") for r in schema["resources"].values())
+    assert all(t.get("description") for t in schema["types"].values())
+
+
+def test_secrets_are_marked_in_the_schema(schema):
+    secret = {(t, n) for t, _, n, p in _properties(schema) if p.get("secret")}
+    assert ("llmplatform:index:AksCluster", "kubeconfig") in secret
+    assert ("llmplatform:index:ClusterHandle", "kubeconfig") in secret
+    # nothing else is secret by accident, and everything described as secret is marked
+    said_secret = {(t, n) for t, _, n, p in _properties(schema) if p["description"].rstrip().endswith("Secret.")}
+    assert secret == said_secret
+
+
+def test_inputs_are_plain_serialisable_values(schema):
+    """No component objects or resource lists as inputs: only primitives, lists, maps and the package's types."""
+    for token, kind, name, prop in _properties(schema):
+        if kind == "output":
+            continue
+        ref = prop.get("$ref") or prop.get("items", {}).get("$ref") or prop.get(
+            "additionalProperties", {}).get("$ref") or ""
+        assert not ref or ref.startswith("#/types/llmplatform:index:"), f"{token}.{name} refers to {ref}"
+
+
+def test_committed_schema_and_reference_match_the_code():
+    assert (COMPONENTS_DIR / "schema.json").read_text() == schema_tool.schema_text(), "run `make schema`"
+    assert schema_tool.REFERENCE.read_text() == schema_tool.reference_text(), "run `make schema`"
+
+
+def test_distribution_metadata_is_consistent():
+    project = tomllib.loads((COMPONENTS_DIR / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "llmplatform" and project["version"] == llmplatform.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", project["version"])
+    assert f"## {project['version']}" in (PROJECT_DIR / "CHANGELOG.md").read_text()
+    # every runtime dependency is a compatible range, and the plugin's requirements.txt says the same
+    assert all(re.search(r">=[\d.]+", dep) for dep in project["dependencies"])
+    plugin = [line for line in (COMPONENTS_DIR / "requirements.txt").read_text().splitlines()
+              if line and not line.startswith("#")]
+    assert sorted(plugin) == sorted(project["dependencies"])
+    assert yaml.safe_load((COMPONENTS_DIR / "PulumiPlugin.yaml").read_text())["runtime"] == "python"
+
+
+def test_package_reads_its_data_from_itself_not_the_program():
+    source = COMPONENTS_DIR / "llmplatform"
+    for path in source.rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*(from|import) (config|components|tools)\b", text, re.M), path
+        assert "from __future__ import annotations" not in text, f"{path}: the schema analyzer needs real annotations"
+
+
+# ---- the YAML example, checked against the schema ---------------------------------------------------------------
+
+def _check_value(value, prop, schema, where, problems):
+    ref = prop.get("$ref", "")
+    if ref.startswith("#/types/") and isinstance(value, dict):
+        type_ = schema["types"][ref.removeprefix("#/types/")]
+        for key in value:
+            if key not in type_["properties"]:
+                problems.append(f"{where}.{key}: not a field of {ref.rsplit(':', 1)[-1]}")
+            else:
+                _check_value(value[key], type_["properties"][key], schema, f"{where}.{key}", problems)
+        problems += [f"{where}.{key}: required" for key in type_.get("required", []) if key not in value]
+
+
+def test_yaml_example_uses_three_components_as_the_schema_defines_them(schema):
+    program = yaml.safe_load((EXAMPLES / "yaml-consumer" / "Pulumi.yaml").read_text())
+    resources = program["resources"]
+    ours = {name: r for name, r in resources.items() if r["type"].startswith("llmplatform:")}
+    assert len({r["type"] for r in ours.values()}) >= 3
+    problems = []
+    for name, resource in ours.items():
+        spec = schema["resources"][resource["type"]]
+        props = resource.get("properties", {})
+        problems += [f"{name}.{k}: not an input" for k in props if k not in spec["inputProperties"]]
+        problems += [f"{name}.{k}: required" for k in spec.get("requiredInputs", []) if k not in props]
+        for key, value in props.items():
+            if key in spec["inputProperties"]:
+                _check_value(value, spec["inputProperties"][key], schema, f"{name}.{key}", problems)
+    # every ${resource.output} names an output the schema declares
+    text = (EXAMPLES / "yaml-consumer" / "Pulumi.yaml").read_text()
+    for res, out in re.findall(r"\$\{([\w-]+)\.(\w+)\}", text):
+        assert out in schema["resources"][resources[res]["type"]]["properties"], f"{res}.{out}"
+    assert not problems, problems
+
+
+# ---- a foreign Python project, with only the built wheel and the SDKs importable -------------------------------
+
+HARNESS = """
+import importlib.util, json, sys
+from pathlib import Path
+target, runner, program, repo = sys.argv[1:5]
+# the program and the wheel's target first; the interpreter's own paths (stdlib, SDKs); never the repository
+sys.path = [program, target] + [p for p in sys.path if p not in ("", ".", repo)]
+import llmplatform, config, components
+assert llmplatform.__file__.startswith(target), llmplatform.__file__
+assert config.__file__.startswith(program) and components.__file__.startswith(program)
+spec = importlib.util.spec_from_file_location("offline_runner", runner)
+offline = importlib.util.module_from_spec(spec); sys.modules["offline_runner"] = offline; spec.loader.exec_module(offline)
+plan = offline.run("dev", program_dir=Path(program))
+print(json.dumps({"types": sorted({r.type for r in plan.resources}), "outputs": sorted(plan.outputs),
+                  "secret": plan.secret_outputs, "modules": sorted(m.split(".")[0] for m in sys.modules)}))
+"""
+
+
+def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
+    wheels, target = tmp_path / "wheels", tmp_path / "site"
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
+                            "-w", str(wheels), str(COMPONENTS_DIR)], capture_output=True, text=True, timeout=120)
+    assert build.returncode == 0, build.stderr
+    [wheel] = wheels.glob("llmplatform-*.whl")
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
+                              str(target), str(wheel)], capture_output=True, text=True, timeout=120)
+    assert install.returncode == 0, install.stderr
+    assert (target / "llmplatform" / "data" / "dashboards" / "gpu.json").is_file()
+    assert (target / "llmplatform" / "py.typed").is_file()
+    program = EXAMPLES / "python-consumer"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-c", HARNESS, str(target), str(PROJECT_DIR / "tools" / "offline.py"),
+                          str(program), str(PROJECT_DIR)], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert {"llmplatform:index:AksCluster", "llmplatform:index:GpuNodePool", "llmplatform:index:InferenceStack",
+            "kubernetes:apps/v1:Deployment"} <= set(result["types"])
+    assert result["secret"] == ["kubeconfig"] and "apiKeySecret" in result["outputs"]
+    # the consumer's own `config` and `components` were the ones imported, and nothing of this repository
+    assert "tools" not in result["modules"]
