@@ -4,7 +4,6 @@ Config is loaded and validated as a whole first; a bad config stops here with on
 Components hand each other typed handles (cluster, scheduling, vault, volume, route target, KEDA, model server);
 this file passes config values and those handles only.
 """
-from dataclasses import asdict
 
 import pulumi
 from pulumi_azure_native import resources

@@ -10,6 +10,9 @@ import re
 from typing import Any
 
 from . import loader_apps, naming
+from llmplatform.choices import (API_ACCESS_MODES, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
+                                 MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB, NETWORK_POLICIES,
+                                 NODE_OS_UPGRADE_CHANNELS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, UPGRADE_CHANNELS)
 from llmplatform.gpu_skus import find_gpu_sku, known_gpu_sizes
 from .models import OLLAMA_MODELS, total_size_gib
 from .reader import ConfigError, Reader, describe
@@ -17,21 +20,8 @@ from .schema import (ApiAccessConfig, ClusterConfig, GpuConfig, GpuFallbackConfi
                      ModelStoreConfig, NetworkConfig, PlatformConfig, PoolConfig)
 
 ENVIRONMENTS = ("dev", "staging", "prod")
-TIERS = ("Free", "Standard", "Premium")
 ZONES = ("1", "2", "3")
-NETWORK_POLICIES = ("cilium", "calico", "azure")
-UPGRADE_CHANNELS = ("none", "patch", "stable", "rapid", "node-image")
-NODE_OS_UPGRADE_CHANNELS = ("None", "Unmanaged", "NodeImage", "SecurityPatch")
-API_ACCESS_MODES = ("public", "authorizedIps", "private")
-KUBELOGIN_MODES = ("azurecli", "workloadidentity", "spn", "msi", "devicecode")
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
-GPU_PRIORITIES = ("spot", "regular")
-GPU_DRIVERS = ("aks", "operator")
-MIG_PROFILES = ("MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g")
-SHARE_PROTOCOLS = ("nfs", "smb")
-REDUNDANCIES = ("LRS", "ZRS")
-MIN_PREMIUM_SHARE_GIB = 100
-MAX_PREMIUM_SHARE_GIB = 102400
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")

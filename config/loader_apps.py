@@ -4,6 +4,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from llmplatform.choices import (ACCELERATORS, AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, POSTGRES_TIERS,
+                                 POSTGRES_VERSIONS, TLS_MODES)
 from llmplatform.gpu_skus import find_gpu_sku
 from .models import model_size_gib
 from .quantities import parse_quantity
@@ -11,11 +13,7 @@ from .reader import Reader, describe
 from .schema import (AutoscalingConfig, GatewayConfig, GpuConfig, InferenceConfig, KeyVaultConfig, ModelStoreConfig,
                      NetworkConfig, ObservabilityConfig, PostgresConfig, ResourcesConfig, TlsConfig, WebUiConfig)
 
-ACCELERATORS = ("cpu", "gpu")
 GATEWAY_MODES = ("both", "internal", "external", "none")
-TLS_MODES = ("none", "letsencrypt")
-POSTGRES_VERSIONS = ("16", "17", "18")
-POSTGRES_TIERS = ("Burstable", "GeneralPurpose", "MemoryOptimized")
 _DURATION = re.compile(r"^(-1|0|[0-9]+(s|m|h))$")
 _HOSTNAME = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
@@ -187,7 +185,7 @@ def _fits(name: str) -> bool:
         return False
 
 
-AUTOSCALING_MODES = ("requests", "gpu-memory", "cpu", "none")
+AUTOSCALING_MODES = (*COMPONENT_AUTOSCALING_MODES, "none")  # none: the stack runs no autoscaler
 _PROM_DURATION = re.compile(r"^[0-9]+(h|d|w|y)$")
 
 

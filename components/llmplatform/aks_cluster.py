@@ -11,6 +11,8 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .checks import fail, in_range, one_of, required
+from .choices import (API_ACCESS_MODES, EXPANDERS, KUBELOGIN_MODES, NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, TIERS,
+                      UPGRADE_CHANNELS)
 from .handles import ClusterHandle
 from .kube import CPU_POOL_LABEL
 from .kubeconfig import with_kubelogin
@@ -18,13 +20,6 @@ from .kubeconfig import with_kubelogin
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
 
-TIERS = ("Free", "Standard", "Premium")
-NETWORK_POLICIES = ("cilium", "calico", "azure")
-UPGRADE_CHANNELS = ("none", "patch", "stable", "rapid", "node-image")
-NODE_OS_UPGRADE_CHANNELS = ("None", "Unmanaged", "NodeImage", "SecurityPatch")
-API_ACCESS_MODES = ("public", "authorizedIps", "private")
-KUBELOGIN_MODES = ("azurecli", "workloadidentity", "spn", "msi", "devicecode")
-EXPANDERS = ("least-waste", "priority", "random", "most-pods")
 
 
 class NodePoolSpec(TypedDict):

@@ -7,10 +7,10 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .checks import one_of
+from .choices import POD_SECURITY_LEVELS
 from .handles import RouteTarget, field
 from .kube import namespace, require_kubernetes_provider
 
-POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
 
 
 class AppNamespaceArgs(TypedDict):

@@ -15,6 +15,7 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, ISTIO_BASE, ISTIOD
 
 from . import PACKAGE
 from .checks import fail, in_range, one_of
+from .choices import TLS_MODES
 from .handles import ClusterHandle, RouteTarget, field
 from .kube import helm_release, namespace, require_kubernetes_provider
 
@@ -25,7 +26,6 @@ UI_PORT, API_PORT = 80, 8080
 TLS_SECRET = "gateway-tls"
 
 
-TLS_MODES = ("none", "letsencrypt")
 
 
 class GatewayAccessArgs(TypedDict):

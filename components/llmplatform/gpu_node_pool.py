@@ -9,6 +9,7 @@ from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
 from .checks import fail, in_range, one_of
+from .choices import GPU_DRIVERS as DRIVERS, GPU_PRIORITIES as PRIORITIES, MIG_PROFILES
 from .gpu_skus import GpuSku, find_gpu_sku, known_gpu_sizes
 from .handles import ClusterHandle, GpuScheduling, field
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
@@ -22,9 +23,6 @@ SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"  # AKS puts
 ACCELERATOR_LABEL = "llm-platform/accelerator"
 
 
-DRIVERS = ("aks", "operator")
-PRIORITIES = ("spot", "regular")
-MIG_PROFILES = ("MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g")
 
 
 class GpuFallbackSpec(TypedDict):

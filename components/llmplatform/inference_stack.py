@@ -13,6 +13,7 @@ from .naming import content_suffix
 
 from . import PACKAGE
 from .checks import fail, in_range, one_of
+from .choices import ACCELERATORS
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
 from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT, api_key_map_line,
@@ -26,7 +27,6 @@ from .naming import secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
 WEBUI_SECRET = "open-webui-secrets"  # Kubernetes Secret the CSI driver syncs from Key Vault
-ACCELERATORS = ("cpu", "gpu")
 
 
 class ResourcesSpec(TypedDict):

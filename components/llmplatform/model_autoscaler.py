@@ -17,13 +17,13 @@ from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 
 from . import PACKAGE
 from .checks import fail, in_range, one_of
+from .choices import AUTOSCALING_MODES as MODES
 from .handles import KedaEndpoints, ModelServer, field
 from .kube import cpu_utilization_metric, require_kubernetes_provider
 
 SKIP_SCALED_OBJECT = "httpscaledobject.keda.sh/skip-scaledobject-creation"
 
 
-MODES = ("requests", "gpu-memory", "cpu")
 
 
 class ModelAutoscalerArgs(TypedDict):

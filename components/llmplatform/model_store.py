@@ -9,6 +9,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .checks import in_range, one_of
+from .choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, REDUNDANCIES, SHARE_PROTOCOLS as PROTOCOLS
 from .handles import ClusterHandle, ModelVolume, field
 from .kube import labels, pod_security, require_kubernetes_provider, restricted_container_security
 from .naming import content_suffix
@@ -18,8 +19,6 @@ MODELS_MOUNT_PATH = "/models"
 CSI_DRIVER = "file.csi.azure.com"
 
 
-PROTOCOLS = ("nfs", "smb")
-REDUNDANCIES = ("LRS", "ZRS")
 
 
 class ModelStoreArgs(TypedDict):
@@ -112,7 +111,8 @@ class ModelStore(pulumi.ComponentResource):
         component = "ModelStore"
         protocol = one_of(component, name, "protocol", args.get("protocol", "nfs"), PROTOCOLS)
         redundancy = one_of(component, name, "redundancy", args.get("redundancy", "LRS"), REDUNDANCIES)
-        size = in_range(component, name, "size_gib", args.get("size_gib", 100), 100, 102400)
+        size = in_range(component, name, "size_gib", args.get("size_gib", 100), MIN_PREMIUM_SHARE_GIB,
+                        MAX_PREMIUM_SHARE_GIB)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         require_kubernetes_provider(self, component, name)
         share_name = args.get("share_name", "models")

@@ -197,18 +197,19 @@ class Observability(pulumi.ComponentResource):
                 extension_settings={"dataCollectionSettings": {
                     "interval": "1m", "namespaceFilteringMode": "Off", "enableContainerLogV2": True}})]),
             destinations=monitor.DataCollectionRuleDestinationsArgs(log_analytics=[
-                monitor.LogAnalyticsDestinationArgs(workspace_resource_id=field(monitoring, "log_analytics_workspace_id"),
-                                                    name="ciworkspace")]),
+                monitor.LogAnalyticsDestinationArgs(
+                    workspace_resource_id=field(monitoring, "log_analytics_workspace_id"), name="ciworkspace")]),
             data_flows=[monitor.DataFlowArgs(streams=["Microsoft-ContainerInsights-Group-Default"],
                                              destinations=["ciworkspace"])],
             tags=tags, opts=child)
         # The AKS metrics add-on reads its configuration through this association name.
+        cluster_id = field(self._cluster, "cluster_id")
         monitor.DataCollectionRuleAssociation(
-            f"{name}-dcra-endpoint", association_name="configurationAccessEndpoint", resource_uri=field(self._cluster, "cluster_id"),
+            f"{name}-dcra-endpoint", association_name="configurationAccessEndpoint", resource_uri=cluster_id,
             data_collection_endpoint_id=endpoint.id, opts=child)
         for rule, label in ((prometheus_rule, "prometheus"), (insights_rule, "insights")):
             monitor.DataCollectionRuleAssociation(
-                f"{name}-dcra-{label}", association_name=f"dcra-{prefix}-{label}", resource_uri=field(self._cluster, "cluster_id"),
+                f"{name}-dcra-{label}", association_name=f"dcra-{prefix}-{label}", resource_uri=cluster_id,
                 data_collection_rule_id=rule.id, opts=child)
 
         group = field(monitoring, "action_group_id")
@@ -271,8 +272,9 @@ class Observability(pulumi.ComponentResource):
             f"{name}-platform-rules", api_version="monitoring.coreos.com/v1", kind="PrometheusRule",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llm-platform", namespace=ns.metadata.name),
             spec={"groups": [{"name": "llm-platform", "rules": pulumi.Output.from_input(a["app_namespace"]).apply(
-                lambda app_ns: platform_alert_rules(app_ns, a.get("gpu_memory_alert_percent", 90),
-                                                    a.get("error_ratio_slo", 0.05), a.get("latency_slo_seconds", 30)))}]},
+                lambda app_ns: platform_alert_rules(
+                    app_ns, a.get("gpu_memory_alert_percent", 90), a.get("error_ratio_slo", 0.05),
+                    a.get("latency_slo_seconds", 30)))}]},
             opts=after_stack)
         if a.get("route_target"):
             # Envoy's Prometheus endpoint on every Istio gateway pod: request counts, codes, latency histograms

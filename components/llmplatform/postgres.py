@@ -10,15 +10,12 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .checks import in_range, one_of
+from .choices import POSTGRES_TIERS as TIERS, POSTGRES_VERSIONS as VERSIONS
 from .handles import ClusterHandle, VaultHandle, field
 from .key_vault import vault_secret
 from .naming import secret_name
 
 ADMIN_LOGIN = "llmadmin"
-
-
-TIERS = ("Burstable", "GeneralPurpose", "MemoryOptimized")
-VERSIONS = ("16", "17")
 
 
 class PostgresServerArgs(TypedDict):
@@ -31,7 +28,7 @@ class PostgresServerArgs(TypedDict):
     server_name: pulumi.Input[str]
     """Server name: 3-63 lowercase letters, digits and hyphens, globally unique."""
     version: NotRequired[str]
-    """PostgreSQL major version, 16 or 17 (default 16)."""
+    """PostgreSQL major version, 16, 17 or 18 (default 16)."""
     tier: NotRequired[str]
     """Burstable, GeneralPurpose or MemoryOptimized (default Burstable)."""
     sku_name: NotRequired[str]

@@ -1,0 +1,24 @@
+"""What each choice-valued input allows: one home for the components' checks and the stack config's validation.
+
+Plain data with no Pulumi import, so the config layer reads it without loading any SDK.
+"""
+TIERS = ("Free", "Standard", "Premium")
+NETWORK_POLICIES = ("cilium", "calico", "azure")
+UPGRADE_CHANNELS = ("none", "patch", "stable", "rapid", "node-image")
+NODE_OS_UPGRADE_CHANNELS = ("None", "Unmanaged", "NodeImage", "SecurityPatch")
+API_ACCESS_MODES = ("public", "authorizedIps", "private")
+KUBELOGIN_MODES = ("azurecli", "workloadidentity", "spn", "msi", "devicecode")
+EXPANDERS = ("least-waste", "priority", "random", "most-pods")
+GPU_DRIVERS = ("aks", "operator")
+GPU_PRIORITIES = ("spot", "regular")
+MIG_PROFILES = ("MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g")
+SHARE_PROTOCOLS = ("nfs", "smb")
+REDUNDANCIES = ("LRS", "ZRS")
+MIN_PREMIUM_SHARE_GIB = 100
+MAX_PREMIUM_SHARE_GIB = 102400
+ACCELERATORS = ("cpu", "gpu")
+TLS_MODES = ("none", "letsencrypt")
+AUTOSCALING_MODES = ("requests", "gpu-memory", "cpu")
+POSTGRES_TIERS = ("Burstable", "GeneralPurpose", "MemoryOptimized")
+POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
+POSTGRES_VERSIONS = ("16", "17", "18")  # 16 and newer (pgvector on Flexible Server; older majors near retirement)
