@@ -198,3 +198,20 @@ def test_the_runner_catches_what_two_naive_instances_would_collide_on():
 
     with pytest.raises(offline.ProgramError, match="are one object: .*Namespace nvidia-device-plugin"):
         offline.run_function(program)
+
+
+def test_gpu_pool_follows_the_cluster_version_and_zones_from_the_handle():
+    def program():
+        handle = {**cluster_handle(), "kubernetes_version": "1.34.2", "zones": ["1", "2"]}
+        llmplatform.GpuNodePool("gpu", {"cluster": handle, "vm_size": "Standard_NC4as_T4_v3"}, provider_opts())
+    pool = offline.run_function(program).one("azure-native:containerservice:AgentPool")
+    assert pool.inputs["orchestratorVersion"] == "1.34.2" and pool.inputs["availabilityZones"] == ["1", "2"]
+
+
+def test_internal_gateway_without_a_fixed_ip_lets_azure_pick_one():
+    plan = offline.run_function(lambda: llmplatform.GatewayAccess("gw", {"cluster": cluster_handle()},
+                                                                   provider_opts()))
+    internal = next(r for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+                    if r.inputs["metadata"]["name"] == "internal-gateway")
+    annotations = internal.inputs["spec"]["infrastructure"]["annotations"]
+    assert annotations == {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
