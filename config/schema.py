@@ -6,6 +6,8 @@ scalar top-level keys get theirs from Pulumi.yaml. Components never read stack c
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from typing import Optional
 
 
@@ -47,20 +49,20 @@ class ApiAccessConfig:
 @dataclass(frozen=True)
 class ClusterConfig:
     kubernetes_version: Optional[str] = None  # None: AKS default version
-    tier: str = "Free"
+    tier: str = D["AksCluster"]["tier"]
     zones: tuple[str, ...] = ()
     system_pool: PoolConfig = PoolConfig("system", "Standard_D2s_v5", 1, 2)
-    dedicated_system_pool: bool = False  # taint CriticalAddonsOnly=true:NoSchedule
+    dedicated_system_pool: bool = D["AksCluster"]["dedicated_system_pool"]  # taint CriticalAddonsOnly=true:NoSchedule
     workload_pool: PoolConfig = PoolConfig("cpu", "Standard_D4s_v5", 1, 3)
-    disable_local_accounts: bool = True  # the component's default: Entra ID only
+    disable_local_accounts: bool = D["AksCluster"]["disable_local_accounts"]  # Entra ID only
     admin_group_object_ids: tuple[str, ...] = ()
-    network_policy: str = "cilium"
-    upgrade_channel: str = "patch"
-    node_os_upgrade_channel: str = "NodeImage"
+    network_policy: str = D["AksCluster"]["network_policy"]
+    upgrade_channel: str = D["AksCluster"]["upgrade_channel"]
+    node_os_upgrade_channel: str = D["AksCluster"]["node_os_upgrade_channel"]
     maintenance_window: Optional[MaintenanceWindowConfig] = None
     api_access: ApiAccessConfig = ApiAccessConfig()
-    kubelogin_mode: str = "azurecli"
-    grant_deployer_admin: bool = True
+    kubelogin_mode: str = D["AksCluster"]["kubelogin_mode"]
+    grant_deployer_admin: bool = D["AksCluster"]["grant_deployer_admin"]
 
 
 @dataclass(frozen=True)
@@ -73,29 +75,29 @@ class GpuFallbackConfig:
 @dataclass(frozen=True)
 class GpuConfig:
     enabled: bool = True
-    pool_name: str = "gpu"
+    pool_name: str = D["GpuNodePool"]["pool_name"]
     vm_size: str = "Standard_NC4as_T4_v3"
-    min_count: int = 0
-    max_count: int = 1
-    priority: str = "spot"  # spot | regular
-    spot_max_price: float = -1.0
+    min_count: int = D["GpuNodePool"]["min_count"]
+    max_count: int = D["GpuNodePool"]["max_count"]
+    priority: str = D["GpuNodePool"]["priority"]  # spot | regular
+    spot_max_price: float = D["GpuNodePool"]["spot_max_price"]
     fallback: GpuFallbackConfig = GpuFallbackConfig()
-    driver: str = "aks"  # aks | operator
-    os_disk_size_gb: int = 128
-    max_pods: int = 30
+    driver: str = D["GpuNodePool"]["driver"]  # aks | operator
+    os_disk_size_gb: int = D["GpuNodePool"]["os_disk_size_gb"]
+    max_pods: int = D["GpuNodePool"]["max_pods"]
     mig_profile: Optional[str] = None
     zones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class ModelStoreConfig:
-    protocol: str = "nfs"  # nfs | smb
-    size_gib: int = 100
-    redundancy: str = "LRS"  # LRS | ZRS
+    protocol: str = D["ModelStore"]["protocol"]  # nfs | smb
+    size_gib: int = D["ModelStore"]["size_gib"]
+    redundancy: str = D["ModelStore"]["redundancy"]  # LRS | ZRS
     resource_group_name: Optional[str] = None  # a separate group so the share outlives the cluster
     models: tuple[str, ...] = ("tinyllama",)
-    preload: bool = True
-    preload_dry_run: bool = False
+    preload: bool = D["ModelStore"]["preload"]
+    preload_dry_run: bool = D["ModelStore"]["preload_dry_run"]
 
 
 @dataclass(frozen=True)
@@ -108,41 +110,41 @@ class ResourcesConfig:
 
 @dataclass(frozen=True)
 class InferenceConfig:
-    accelerator: str = "cpu"  # cpu | gpu: the one flag that moves Ollama onto the GPU pool
-    replicas: int = 1
+    accelerator: str = D["InferenceStack"]["accelerator"]  # cpu | gpu: the one flag that moves Ollama onto the GPU pool
+    replicas: int = D["InferenceStack"]["replicas"]
     resources: ResourcesConfig = ResourcesConfig("2", "4", "6Gi", "12Gi")
-    gpus_per_replica: int = 1
-    num_parallel: int = 2
-    keep_alive: str = "30m"
-    max_loaded_models: int = 1
+    gpus_per_replica: int = D["InferenceStack"]["gpus_per_replica"]
+    num_parallel: int = D["InferenceStack"]["num_parallel"]
+    keep_alive: str = D["InferenceStack"]["keep_alive"]
+    max_loaded_models: int = D["InferenceStack"]["max_loaded_models"]
 
 
 @dataclass(frozen=True)
 class WebUiConfig:
     enabled: bool = True
-    replicas: int = 1
-    max_replicas: int = 3
+    replicas: int = D["InferenceStack"]["webui_replicas"]
+    max_replicas: int = D["InferenceStack"]["webui_max_replicas"]
     resources: ResourcesConfig = ResourcesConfig("250m", None, "512Mi", "2Gi")
     uploads_size_gib: int = 100
 
 
 @dataclass(frozen=True)
 class PostgresConfig:
-    version: str = "16"
-    tier: str = "Burstable"
-    sku_name: str = "Standard_B1ms"
-    storage_size_gb: int = 32
-    backup_retention_days: int = 7
-    geo_redundant_backup: bool = False
-    high_availability: bool = False
-    database: str = "openwebui"
+    version: str = D["PostgresServer"]["version"]
+    tier: str = D["PostgresServer"]["tier"]
+    sku_name: str = D["PostgresServer"]["sku_name"]
+    storage_size_gb: int = D["PostgresServer"]["storage_size_gb"]
+    backup_retention_days: int = D["PostgresServer"]["backup_retention_days"]
+    geo_redundant_backup: bool = D["PostgresServer"]["geo_redundant_backup"]
+    high_availability: bool = D["PostgresServer"]["high_availability"]
+    database: str = D["PostgresServer"]["database"]
 
 
 @dataclass(frozen=True)
 class KeyVaultConfig:
-    soft_delete_retention_days: int = 7
-    purge_protection: bool = False
-    public_network_access: bool = True  # dev: on, but denied except from the node subnet
+    soft_delete_retention_days: int = D["KeyVault"]["soft_delete_retention_days"]
+    purge_protection: bool = D["KeyVault"]["purge_protection"]
+    public_network_access: bool = D["KeyVault"]["public_network_access"]  # on, firewalled to the nodes
 
 
 @dataclass(frozen=True)
@@ -157,10 +159,10 @@ class GatewayConfig:
     mode: str = "both"  # both | internal | external | none
     internal_ip: str = "10.40.15.250"
     replicas: int = 1
-    rate_limit_per_second: int = 10
-    rate_limit_burst: int = 20
-    api_key_auth: bool = True
-    request_timeout_seconds: int = 600
+    rate_limit_per_second: int = D["InferenceStack"]["rate_limit_per_second"]
+    rate_limit_burst: int = D["InferenceStack"]["rate_limit_burst"]
+    api_key_auth: bool = D["InferenceStack"]["api_key_auth"]
+    request_timeout_seconds: int = D["InferenceStack"]["request_timeout_seconds"]
     tls: TlsConfig = TlsConfig()
 
     @property
@@ -178,13 +180,13 @@ class ObservabilityConfig:
     log_retention_days: int = 30
     managed_grafana: bool = False
     alert_emails: tuple[str, ...] = ()
-    prometheus_retention: str = "15d"
-    prometheus_storage_gib: int = 20
-    grafana_storage_gib: int = 5
-    latency_slo_seconds: int = 30  # p95 of gateway request duration
-    error_ratio_slo: float = 0.05  # 5xx share of gateway responses
-    gpu_memory_alert_percent: int = 90
-    vllm_dashboard: bool = False
+    prometheus_retention: str = D["Observability"]["prometheus_retention"]
+    prometheus_storage_gib: int = D["Observability"]["prometheus_storage_gib"]
+    grafana_storage_gib: int = D["Observability"]["grafana_storage_gib"]
+    latency_slo_seconds: int = D["Observability"]["latency_slo_seconds"]  # p95 of gateway request duration
+    error_ratio_slo: float = D["Observability"]["error_ratio_slo"]  # 5xx share of gateway responses
+    gpu_memory_alert_percent: int = D["Observability"]["gpu_memory_alert_percent"]
+    vllm_dashboard: bool = D["Observability"]["vllm_dashboard"]
 
 
 @dataclass(frozen=True)
@@ -192,11 +194,11 @@ class AutoscalingConfig:
     mode: str = "requests"  # requests (KEDA HTTP add-on) | gpu-memory (adapter + HPA) | cpu (HPA) | none
     min_replicas: int = 1
     max_replicas: int = 3
-    target_in_flight: int = 4
+    target_in_flight: int = D["ModelAutoscaler"]["target_in_flight"]
     scale_to_zero: bool = False
-    gpu_memory_target_percent: int = 80
-    cpu_target_percent: int = 70
-    scale_down_stabilization_seconds: int = 600
+    gpu_memory_target_percent: int = D["ModelAutoscaler"]["gpu_memory_target_percent"]
+    cpu_target_percent: int = D["ModelAutoscaler"]["cpu_target_percent"]
+    scale_down_stabilization_seconds: int = D["ModelAutoscaler"]["scale_down_stabilization_seconds"]
     cold_start_timeout_seconds: int = 1200
 
 

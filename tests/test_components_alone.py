@@ -215,3 +215,10 @@ def test_internal_gateway_without_a_fixed_ip_lets_azure_pick_one():
                     if r.inputs["metadata"]["name"] == "internal-gateway")
     annotations = internal.inputs["spec"]["infrastructure"]["annotations"]
     assert annotations == {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
+
+
+def test_every_default_belongs_to_an_optional_input_of_its_component():
+    from llmplatform.defaults import DEFAULTS
+    for name, defaults in DEFAULTS.items():
+        args = args_type(getattr(llmplatform, name))
+        assert set(defaults) <= args.__optional_keys__, (name, set(defaults) - args.__optional_keys__)

@@ -10,12 +10,15 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .azure_roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
+from .defaults import defaults_for
 from .checks import fail, in_range, one_of, required
 from .choices import (API_ACCESS_MODES, EXPANDERS, KUBELOGIN_MODES, NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, TIERS,
                       UPGRADE_CHANNELS)
 from .handles import ClusterHandle
 from .kube import CPU_POOL_LABEL
 from .kubeconfig import with_kubelogin
+
+opt = defaults_for("AksCluster")  # optional inputs: the caller's value, else the default
 
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
 
@@ -131,14 +134,14 @@ class AksClusterArgs(TypedDict):
 def check_args(name: str, args: AksClusterArgs) -> None:
     """Every choice-valued input against what AKS accepts, before anything registers."""
     component = "AksCluster"
-    one_of(component, name, "tier", args.get("tier", "Free"), TIERS)
-    one_of(component, name, "network_policy", args.get("network_policy", "cilium"), NETWORK_POLICIES)
-    one_of(component, name, "upgrade_channel", args.get("upgrade_channel", "patch"), UPGRADE_CHANNELS)
-    one_of(component, name, "node_os_upgrade_channel", args.get("node_os_upgrade_channel", "NodeImage"),
+    one_of(component, name, "tier", opt(args, "tier"), TIERS)
+    one_of(component, name, "network_policy", opt(args, "network_policy"), NETWORK_POLICIES)
+    one_of(component, name, "upgrade_channel", opt(args, "upgrade_channel"), UPGRADE_CHANNELS)
+    one_of(component, name, "node_os_upgrade_channel", opt(args, "node_os_upgrade_channel"),
            NODE_OS_UPGRADE_CHANNELS)
-    one_of(component, name, "api_access_mode", args.get("api_access_mode", "public"), API_ACCESS_MODES)
-    one_of(component, name, "kubelogin_mode", args.get("kubelogin_mode", "azurecli"), KUBELOGIN_MODES)
-    one_of(component, name, "autoscaler_expander", args.get("autoscaler_expander", "least-waste"), EXPANDERS)
+    one_of(component, name, "api_access_mode", opt(args, "api_access_mode"), API_ACCESS_MODES)
+    one_of(component, name, "kubelogin_mode", opt(args, "kubelogin_mode"), KUBELOGIN_MODES)
+    one_of(component, name, "autoscaler_expander", opt(args, "autoscaler_expander"), EXPANDERS)
     for key in ("network", "system_pool", "workload_pool"):
         required(component, name, args, key)
     for pool in ("system_pool", "workload_pool"):
@@ -217,9 +220,9 @@ class AksCluster(pulumi.ComponentResource):
         location = args["location"]
         net = args["network"]
         zones = args.get("zones") or None
-        upgrade_channel = args.get("upgrade_channel", "patch")
+        upgrade_channel = opt(args, "upgrade_channel")
 
-        if args.get("existing_resource_group", False):
+        if opt(args, "existing_resource_group"):
             rg_name: pulumi.Output[str] = pulumi.Output.from_input(args["resource_group_name"])
         else:
             rg = resources.ResourceGroup(f"{name}-rg", resource_group_name=args["resource_group_name"],
@@ -251,10 +254,10 @@ class AksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[endpoints_subnet]))
 
         system = args["system_pool"]
-        dedicated = args.get("dedicated_system_pool", False)
-        api_mode = args.get("api_access_mode", "public")
+        dedicated = opt(args, "dedicated_system_pool")
+        api_mode = opt(args, "api_access_mode")
         window = args.get("maintenance_window")
-        policy = args.get("network_policy", "cilium")
+        policy = opt(args, "network_policy")
 
         cluster = cs.ManagedCluster(
             f"{name}-aks",
@@ -264,7 +267,7 @@ class AksCluster(pulumi.ComponentResource):
             dns_prefix=args["cluster_name"],
             kubernetes_version=args.get("kubernetes_version"),
             sku=cs.ManagedClusterSKUArgs(name=cs.ManagedClusterSKUName.BASE,
-                                         tier=cs.ManagedClusterSKUTier(args.get("tier", "Free"))),
+                                         tier=cs.ManagedClusterSKUTier(opt(args, "tier"))),
             identity=cs.ManagedClusterIdentityArgs(type=cs.ResourceIdentityType.SYSTEM_ASSIGNED),
             # Only the system pool is inline: editing an inline pool can replace the whole cluster, so every
             # other pool is its own AgentPool resource.
@@ -272,7 +275,7 @@ class AksCluster(pulumi.ComponentResource):
                 name=system["name"], mode=cs.AgentPoolMode.SYSTEM, node_taints=system_pool_taints(dedicated),
                 **autoscaled_pool_args(system, nodes_subnet.id, zones))],
             enable_rbac=True,
-            disable_local_accounts=args.get("disable_local_accounts", True),
+            disable_local_accounts=opt(args, "disable_local_accounts"),
             aad_profile=cs.ManagedClusterAADProfileArgs(
                 managed=True, enable_azure_rbac=True,
                 admin_group_object_ids=args.get("admin_group_object_ids") or None),
@@ -298,16 +301,16 @@ class AksCluster(pulumi.ComponentResource):
                     # node labels kube-state-metrics exports, e.g. to alert on spot evictions
                     kube_state_metrics=cs.ManagedClusterAzureMonitorProfileKubeStateMetricsArgs(
                         metric_labels_allowlist="nodes=[kubernetes.azure.com/scalesetpriority,agentpool]")))
-            if args.get("managed_prometheus", False) else None,
+            if opt(args, "managed_prometheus") else None,
             storage_profile=cs.ManagedClusterStorageProfileArgs(
                 file_csi_driver=cs.ManagedClusterStorageProfileFileCSIDriverArgs(enabled=True),
                 disk_csi_driver=cs.ManagedClusterStorageProfileDiskCSIDriverArgs(enabled=True)),
             auto_upgrade_profile=cs.ManagedClusterAutoUpgradeProfileArgs(
                 upgrade_channel=cs.UpgradeChannel(upgrade_channel),
-                node_os_upgrade_channel=cs.NodeOSUpgradeChannel(args.get("node_os_upgrade_channel", "NodeImage"))),
+                node_os_upgrade_channel=cs.NodeOSUpgradeChannel(opt(args, "node_os_upgrade_channel"))),
             # With a GPU fallback pool the priority expander tries spot first (its ConfigMap is GpuNodePool's).
             auto_scaler_profile=cs.ManagedClusterPropertiesAutoScalerProfileArgs(
-                expander=cs.Expander(args.get("autoscaler_expander", "least-waste")),
+                expander=cs.Expander(opt(args, "autoscaler_expander")),
                 max_node_provision_time="15m", scale_down_unneeded_time="10m",
                 skip_nodes_with_local_storage="false"),
             api_server_access_profile=cs.ManagedClusterAPIServerAccessProfileArgs(
@@ -357,7 +360,7 @@ class AksCluster(pulumi.ComponentResource):
                 lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}"),
             opts=child)
         admin_grant: list[pulumi.Resource] = []
-        if args.get("grant_deployer_admin", True):
+        if opt(args, "grant_deployer_admin"):
             # With Azure RBAC on the data plane, whoever runs `pulumi up` needs a cluster role to apply the
             # in-cluster resources that follow.
             admin_grant.append(authorization.RoleAssignment(
@@ -369,7 +372,7 @@ class AksCluster(pulumi.ComponentResource):
         raw_kubeconfig = credentials.kubeconfigs.apply(lambda kcs: base64.b64decode(kcs[0].value).decode())
         self.kubeconfig = pulumi.Output.secret(raw_kubeconfig.apply(lambda kc: with_kubelogin(kc, "azurecli")))
         provider_kubeconfig = pulumi.Output.secret(raw_kubeconfig.apply(
-            lambda kc: with_kubelogin(kc, args.get("kubelogin_mode", "azurecli"))))
+            lambda kc: with_kubelogin(kc, opt(args, "kubelogin_mode"))))
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=provider_kubeconfig, enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=admin_grant))
@@ -385,7 +388,7 @@ class AksCluster(pulumi.ComponentResource):
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
             kubernetes_version=args.get("kubernetes_version") or "", zones=list(zones or []),
             cpu_node_selector={CPU_POOL_LABEL: "cpu"}, pod_cidr=net["pod_cidr"],
-            autoscaler_expander=args.get("autoscaler_expander", "least-waste"), kubeconfig=self.kubeconfig)
+            autoscaler_expander=opt(args, "autoscaler_expander"), kubeconfig=self.kubeconfig)
         self.register_outputs({
             "cluster": self.cluster, "resource_group_name": self.resource_group_name,
             "cluster_name": self.cluster_name, "oidc_issuer_url": self.oidc_issuer_url,

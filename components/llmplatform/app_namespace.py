@@ -6,10 +6,13 @@ import pulumi
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .defaults import defaults_for
 from .checks import one_of
 from .choices import POD_SECURITY_LEVELS
 from .handles import RouteTarget, field
 from .kube import namespace, require_kubernetes_provider
+
+opt = defaults_for("AppNamespace")  # optional inputs: the caller's value, else the default
 
 
 
@@ -31,7 +34,7 @@ class AppNamespace(pulumi.ComponentResource):
     """Name of the namespace, once it exists."""
 
     def __init__(self, name: str, args: AppNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        level = one_of("AppNamespace", name, "pod_security", args.get("pod_security", "baseline"),
+        level = one_of("AppNamespace", name, "pod_security", opt(args, "pod_security"),
                        POD_SECURITY_LEVELS)
         super().__init__(f"{PACKAGE}:index:AppNamespace", name, None, opts)
         require_kubernetes_provider(self, "AppNamespace", name)

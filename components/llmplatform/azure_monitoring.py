@@ -8,8 +8,11 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .azure_roles import MONITORING_DATA_READER, builtin_role
+from .defaults import defaults_for
 from .checks import in_range
 from .handles import MonitoringHandle
+
+opt = defaults_for("AzureMonitoring")  # optional inputs: the caller's value, else the default
 
 
 
@@ -44,7 +47,7 @@ class AzureMonitoring(pulumi.ComponentResource):
     """Azure Managed Grafana URL (None when not enabled)."""
 
     def __init__(self, name: str, args: AzureMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        in_range("AzureMonitoring", name, "log_retention_days", args.get("log_retention_days", 30), 30, 730)
+        in_range("AzureMonitoring", name, "log_retention_days", opt(args, "log_retention_days"), 30, 730)
         super().__init__(f"{PACKAGE}:index:AzureMonitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg, location, tags, prefix = args["resource_group_name"], args["location"], args.get("tags", {}), \
@@ -52,7 +55,7 @@ class AzureMonitoring(pulumi.ComponentResource):
         logs = operationalinsights.Workspace(
             f"{name}-logs", workspace_name=f"log-{prefix}", resource_group_name=rg, location=location,
             sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
-            retention_in_days=args.get("log_retention_days", 30), tags=tags, opts=child)
+            retention_in_days=opt(args, "log_retention_days"), tags=tags, opts=child)
         metrics = monitor.AzureMonitorWorkspace(
             f"{name}-prometheus", azure_monitor_workspace_name=f"amw-{prefix}", resource_group_name=rg,
             location=location, tags=tags, opts=child)
@@ -67,7 +70,7 @@ class AzureMonitoring(pulumi.ComponentResource):
                 tags=tags, opts=child)
             action_group_id = group.id
         self.grafana_endpoint = pulumi.Output.from_input(None)
-        if args.get("managed_grafana", False):
+        if opt(args, "managed_grafana"):
             grafana = dashboard.Grafana(
                 f"{name}-grafana", workspace_name=f"graf-{prefix}"[:23], resource_group_name=rg, location=location,
                 sku=dashboard.ResourceSkuArgs(name="Standard"),

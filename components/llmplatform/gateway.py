@@ -14,10 +14,13 @@ from typing_extensions import NotRequired
 from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, ISTIO_BASE, ISTIOD
 
 from . import PACKAGE
+from .defaults import defaults_for
 from .checks import fail, in_range, one_of
 from .choices import TLS_MODES
 from .handles import ClusterHandle, RouteTarget, field
 from .kube import helm_release, namespace, require_kubernetes_provider
+
+opt = defaults_for("GatewayAccess")  # optional inputs: the caller's value, else the default
 
 GATEWAY_CLASS = "istio"
 ROUTES_LABEL = "llm-platform/gateway-routes"  # namespaces allowed to attach routes carry this label = "true"
@@ -56,12 +59,12 @@ class GatewayAccessArgs(TypedDict):
 def check_args(name: str, args: GatewayAccessArgs) -> bool:
     """Inputs that contradict each other, refused by name; returns whether TLS is on."""
     component = "GatewayAccess"
-    tls = one_of(component, name, "tls_mode", args.get("tls_mode", "none"), TLS_MODES) == "letsencrypt"
-    in_range(component, name, "replicas", args.get("replicas", 1), 1, 10)
-    if not args.get("internal", True) and not args.get("external", True):
+    tls = one_of(component, name, "tls_mode", opt(args, "tls_mode"), TLS_MODES) == "letsencrypt"
+    in_range(component, name, "replicas", opt(args, "replicas"), 1, 10)
+    if not opt(args, "internal") and not opt(args, "external"):
         fail(component, name, "internal", False, "internal or external (or both) must be on")
     if tls:
-        if not args.get("external", True):
+        if not opt(args, "external"):
             fail(component, name, "tls_mode", "letsencrypt", "letsencrypt only with the external Gateway "
                  "(the ACME HTTP-01 challenge comes from the internet)")
         for key in ("tls_hostname", "tls_email"):
@@ -147,7 +150,7 @@ class GatewayAccess(pulumi.ComponentResource):
         base = helm_release(f"{name}-istio-base", ISTIO_BASE, istio_ns.metadata.name, {"defaultRevision": "default"},
                             pulumi.ResourceOptions(parent=self, protect=False, depends_on=[crds]))
         istiod = helm_release(f"{name}-istiod", ISTIOD, istio_ns.metadata.name,
-                              node_selector.apply(lambda sel: istiod_values(sel, args.get("replicas", 1))),
+                              node_selector.apply(lambda sel: istiod_values(sel, opt(args, "replicas"))),
                               pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base]))
         gw_ns = namespace(f"{name}-ns", f"{prefix}-gateway", "baseline", k8s_opts)
         after_istio = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[istiod, crds])
@@ -158,7 +161,7 @@ class GatewayAccess(pulumi.ComponentResource):
         gateways: dict[str, k8s.apiextensions.CustomResource] = {}
         internal_ip = args.get("internal_ip") or ""
         pip = None
-        if args.get("external", True):
+        if opt(args, "external"):
             pip = network.PublicIPAddress(
                 f"{name}-external-ip", public_ip_address_name=f"pip-{prefix}-gateway",
                 resource_group_name=field(cluster, "resource_group_name"), location=field(cluster, "location"),

@@ -8,6 +8,7 @@ import yaml
 from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
+from .defaults import defaults_for
 from .checks import fail, in_range, one_of
 from .choices import GPU_DRIVERS as DRIVERS, GPU_PRIORITIES as PRIORITIES, MIG_PROFILES
 from .gpu_skus import GpuSku, find_gpu_sku, known_gpu_sizes
@@ -17,6 +18,8 @@ from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 from . import PACKAGE
 from .aks_cluster import NodePoolSpec, autoscaled_pool_args
 from .kube import helm_release, namespace, require_kubernetes_provider
+
+opt = defaults_for("GpuNodePool")  # optional inputs: the caller's value, else the default
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"  # AKS puts this on every spot node
@@ -178,13 +181,13 @@ class GpuNodePool(pulumi.ComponentResource):
     def __init__(self, name: str, args: GpuNodePoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
         component = "GpuNodePool"
         sku = resolve_sku(name, args)
-        driver = one_of(component, name, "driver", args.get("driver", "aks"), DRIVERS)
-        spot = one_of(component, name, "priority", args.get("priority", "spot"), PRIORITIES) == "spot"
-        min_count = in_range(component, name, "min_count", args.get("min_count", 0), 0, 1000)
-        in_range(component, name, "max_count", args.get("max_count", 1), max(1, min_count), 1000)
+        driver = one_of(component, name, "driver", opt(args, "driver"), DRIVERS)
+        spot = one_of(component, name, "priority", opt(args, "priority"), PRIORITIES) == "spot"
+        min_count = in_range(component, name, "min_count", opt(args, "min_count"), 0, 1000)
+        in_range(component, name, "max_count", opt(args, "max_count"), max(1, min_count), 1000)
         if args.get("mig_profile"):
             one_of(component, name, "mig_profile", args["mig_profile"], MIG_PROFILES)
-        pool_name = args.get("pool_name", "gpu")
+        pool_name = opt(args, "pool_name")
         fallback = args.get("fallback") or GpuFallbackSpec(enabled=False, min_count=0, max_count=1)
         with_fallback = spot and fallback["enabled"]
         cluster = args["cluster"]
@@ -192,7 +195,7 @@ class GpuNodePool(pulumi.ComponentResource):
         if with_fallback and isinstance(expander, str):
             check_expander(name, expander)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
-        if args.get("install_device_software", True) or with_fallback:
+        if opt(args, "install_device_software") or with_fallback:
             require_kubernetes_provider(self, component, name)
         labels = gpu_labels(sku)
         zones = args.get("zones") or field(cluster, "zones")
@@ -210,14 +213,14 @@ class GpuNodePool(pulumi.ComponentResource):
                 # Ubuntu: both the AKS GPU images and the GPU Operator's driver containers support it
                 **autoscaled_pool_args(NodePoolSpec(name=agent_pool_name, vm_size=sku.vm_size, min_count=min_count,
                                                     max_count=max_count,
-                                                    os_disk_size_gb=args.get("os_disk_size_gb", 128),
-                                                    max_pods=args.get("max_pods", 30)),
+                                                    os_disk_size_gb=opt(args, "os_disk_size_gb"),
+                                                    max_pods=opt(args, "max_pods")),
                                        field(cluster, "node_subnet_id"),
                                        pulumi.Output.from_input(zones).apply(lambda z: list(z) or None),
                                        os_sku="Ubuntu"),
                 scale_set_priority=cs.ScaleSetPriority.SPOT if is_spot else cs.ScaleSetPriority.REGULAR,
                 scale_set_eviction_policy=cs.ScaleSetEvictionPolicy.DELETE if is_spot else None,
-                spot_max_price=args.get("spot_max_price", -1.0) if is_spot else None,
+                spot_max_price=opt(args, "spot_max_price") if is_spot else None,
                 node_taints=pool_taints(is_spot),
                 node_labels=labels,
                 gpu_instance_profile=cs.GPUInstanceProfile(args["mig_profile"]) if args.get("mig_profile") else None,
@@ -228,7 +231,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count", "orchestratorVersion"]),
             )
 
-        pools = [agent_pool(pool_name, spot, min_count, args.get("max_count", 1))]
+        pools = [agent_pool(pool_name, spot, min_count, opt(args, "max_count"))]
         names = [pool_name]
         child = pulumi.ResourceOptions(parent=self)
         if with_fallback:
@@ -243,7 +246,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 opts=child)
         tolerations = gpu_tolerations()
         node_selector = gpu_node_selector()
-        if args.get("install_device_software", True):
+        if opt(args, "install_device_software"):
             # The DaemonSets wait for no pool: they schedule on GPU nodes whenever the autoscaler adds them.
             if driver == "aks":
                 ns = namespace(f"{name}-device-plugin-ns", "nvidia-device-plugin", "privileged", child)

@@ -12,6 +12,7 @@ from .pins import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, ROUTER_IMAGE, VALKEY_IMAGE
 from .naming import content_suffix
 
 from . import PACKAGE
+from .defaults import defaults_for
 from .checks import fail, in_range, one_of
 from .choices import ACCELERATORS
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
@@ -25,6 +26,8 @@ from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_volume, de
                    secret_provider_class, spread, tolerations_args)
 from .naming import secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
+
+opt = defaults_for("InferenceStack")  # optional inputs: the caller's value, else the default
 
 WEBUI_SECRET = "open-webui-secrets"  # Kubernetes Secret the CSI driver syncs from Key Vault
 
@@ -112,14 +115,14 @@ def webui_enabled(args: InferenceStackArgs) -> bool:
 def check_args(name: str, args: InferenceStackArgs) -> str:
     """Inputs that contradict each other, refused by name; returns the accelerator."""
     component = "InferenceStack"
-    accelerator = one_of(component, name, "accelerator", args.get("accelerator", "cpu"), ACCELERATORS)
+    accelerator = one_of(component, name, "accelerator", opt(args, "accelerator"), ACCELERATORS)
     if accelerator == "gpu" and not args.get("gpu"):
         fail(component, name, "gpu", None, "GpuNodePool's scheduling when accelerator is gpu")
     if webui_enabled(args) and not args.get("database_url_secret"):
         fail(component, name, "database_url_secret", None, "a Key Vault secret name when webui_enabled is true")
-    in_range(component, name, "replicas", args.get("replicas", 1), 0, 100)
-    in_range(component, name, "rate_limit_per_second", args.get("rate_limit_per_second", 10), 1, 100000)
-    in_range(component, name, "request_timeout_seconds", args.get("request_timeout_seconds", 600), 1, 86400)
+    in_range(component, name, "replicas", opt(args, "replicas"), 0, 100)
+    in_range(component, name, "rate_limit_per_second", opt(args, "rate_limit_per_second"), 1, 100000)
+    in_range(component, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
     return accelerator
 
 
@@ -178,10 +181,10 @@ class InferenceStack(pulumi.ComponentResource):
         match = {"app.kubernetes.io/name": "ollama"}
         gpu = a.get("gpu")
         scheduling = ollama_scheduling(accelerator, self._cpu, field(gpu, "node_selector") if gpu else {},
-                                       field(gpu, "tolerations") if gpu else [], a.get("gpus_per_replica", 1))
+                                       field(gpu, "tolerations") if gpu else [], opt(a, "gpus_per_replica"))
         mount_path = field(volume, "mount_path")
         res = a.get("resources", DEFAULT_OLLAMA_RESOURCES)
-        replicas = a.get("replicas", 1)
+        replicas = opt(a, "replicas")
         account = k8s.core.v1.ServiceAccount(
             f"{name}-ollama-sa", metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),
             automount_service_account_token=False, opts=self._k8s)
@@ -202,7 +205,7 @@ class InferenceStack(pulumi.ComponentResource):
                     args=["serve"],
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],
                     env=mount_path.apply(lambda path: env_vars(ollama_env(
-                        path, a.get("num_parallel", 2), a.get("keep_alive", "30m"), a.get("max_loaded_models", 1)))),
+                        path, opt(a, "num_parallel"), opt(a, "keep_alive"), opt(a, "max_loaded_models")))),
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
                         res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"],
                         scheduling["extra_limits"])),
@@ -279,10 +282,10 @@ class InferenceStack(pulumi.ComponentResource):
     # ---- Router (raw model API) ------------------------------------------------------------------------------------
     def _router(self, name: str) -> None:
         a, ns = self._args, self._ns
-        auth = a.get("api_key_auth", True)
+        auth = opt(a, "api_key_auth")
         select = labels("router", "router")
         match = {"app.kubernetes.io/name": "router"}
-        timeout = a.get("request_timeout_seconds", 600)
+        timeout = opt(a, "request_timeout_seconds")
         self.api_key_secret = pulumi.Output.from_input(None)
         key_map = secret_name(name, "api-key-map")
         volumes = [k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
@@ -312,7 +315,7 @@ class InferenceStack(pulumi.ComponentResource):
         host, port, host_header = self._model_endpoint
         conf = pulumi.Output.all(port, field(self._cluster, "pod_cidr")).apply(lambda v: router_nginx_conf(
             f"{host}:{v[0]}",  # resolved at start through the pod's DNS search path
-            a.get("rate_limit_per_second", 10), a.get("rate_limit_burst", 20), auth, [v[1]], timeout, host_header,
+            opt(a, "rate_limit_per_second"), opt(a, "rate_limit_burst"), auth, [v[1]], timeout, host_header,
             key_map))
         k8s.core.v1.ConfigMap(
             f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
@@ -356,7 +359,7 @@ class InferenceStack(pulumi.ComponentResource):
         vault = self._vault
         select = labels("ui", "open-webui")
         match = {"app.kubernetes.io/name": "open-webui"}
-        replicas = a.get("webui_replicas", 1)
+        replicas = opt(a, "webui_replicas")
         res = a.get("webui_resources", DEFAULT_WEBUI_RESOURCES)
         secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False,
                                            opts=pulumi.ResourceOptions(parent=self))
@@ -378,7 +381,7 @@ class InferenceStack(pulumi.ComponentResource):
                     requests={"storage": f"{a.get('webui_uploads_size_gib', 100)}Gi"})),
             opts=self._k8s)
 
-        shared_state = self._webui_state(name) if a.get("webui_max_replicas", 3) > 1 else {}
+        shared_state = self._webui_state(name) if opt(a, "webui_max_replicas") > 1 else {}
 
         def from_secret(var: str, key: str) -> k8s.core.v1.EnvVarArgs:
             return k8s.core.v1.EnvVarArgs(name=var, value_from=k8s.core.v1.EnvVarSourceArgs(
@@ -432,7 +435,7 @@ class InferenceStack(pulumi.ComponentResource):
             spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
                 scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
                     api_version="apps/v1", kind="Deployment", name="open-webui"),
-                min_replicas=replicas, max_replicas=a.get("webui_max_replicas", 3),
+                min_replicas=replicas, max_replicas=opt(a, "webui_max_replicas"),
                 metrics=[cpu_utilization_metric(70)]),
             opts=self._k8s)
         allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, self._gateway_peers(),

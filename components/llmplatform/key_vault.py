@@ -8,8 +8,11 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .azure_roles import KEY_VAULT_SECRETS_USER, builtin_role
+from .defaults import defaults_for
 from .checks import in_range
 from .handles import ClusterHandle, VaultHandle, field
+
+opt = defaults_for("KeyVault")  # optional inputs: the caller's value, else the default
 
 
 
@@ -78,12 +81,12 @@ class KeyVault(pulumi.ComponentResource):
     """Key Vault name."""
 
     def __init__(self, name: str, args: KeyVaultArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        in_range("KeyVault", name, "soft_delete_retention_days", args.get("soft_delete_retention_days", 7), 7, 90)
+        in_range("KeyVault", name, "soft_delete_retention_days", opt(args, "soft_delete_retention_days"), 7, 90)
         super().__init__(f"{PACKAGE}:index:KeyVault", name, None, opts)
         cluster = args["cluster"]
         rg = field(cluster, "resource_group_name")
         location = field(cluster, "location")
-        public = args.get("public_network_access", True)
+        public = opt(args, "public_network_access")
         tenant_id = args.get("tenant_id") or authorization.get_client_config_output().tenant_id
         vault = keyvault.Vault(
             f"{name}-vault",
@@ -95,9 +98,9 @@ class KeyVault(pulumi.ComponentResource):
                 sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
                 enable_rbac_authorization=True,  # access through Azure RBAC roles, no access policies
                 enable_soft_delete=True,
-                soft_delete_retention_in_days=args.get("soft_delete_retention_days", 7),
+                soft_delete_retention_in_days=opt(args, "soft_delete_retention_days"),
                 # Azure accepts only true or absent: once on, purge protection cannot be turned off.
-                enable_purge_protection=True if args.get("purge_protection", False) else None,
+                enable_purge_protection=True if opt(args, "purge_protection") else None,
                 public_network_access=keyvault.PublicNetworkAccess.ENABLED if public
                 else keyvault.PublicNetworkAccess.DISABLED,
                 network_acls=keyvault.NetworkRuleSetArgs(

@@ -16,10 +16,13 @@ from typing_extensions import NotRequired
 from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 
 from . import PACKAGE
+from .defaults import defaults_for
 from .checks import fail, in_range, one_of
 from .choices import AUTOSCALING_MODES as MODES
 from .handles import KedaEndpoints, ModelServer, field
 from .kube import cpu_utilization_metric, require_kubernetes_provider
+
+opt = defaults_for("ModelAutoscaler")  # optional inputs: the caller's value, else the default
 
 SKIP_SCALED_OBJECT = "httpscaledobject.keda.sh/skip-scaledobject-creation"
 
@@ -105,11 +108,11 @@ class ModelAutoscaler(pulumi.ComponentResource):
         server = args["model_server"]
         namespace, deployment = field(server, "namespace"), field(server, "deployment")
         k8s_opts = pulumi.ResourceOptions(parent=self)
-        behavior = scale_behavior(args.get("scale_down_stabilization_seconds", 600))
+        behavior = scale_behavior(opt(args, "scale_down_stabilization_seconds"))
         target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment}
         if mode == "requests":
             keda = args["keda"]
-            timeout = args.get("request_timeout_seconds", 600)
+            timeout = opt(args, "request_timeout_seconds")
             k8s.apiextensions.CustomResource(
                 f"{name}-http", api_version="http.keda.sh/v1alpha1", kind="HTTPScaledObject",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace,
@@ -118,8 +121,8 @@ class ModelAutoscaler(pulumi.ComponentResource):
                     "hosts": field(server, "hosts"),
                     "scaleTargetRef": {**target, "service": field(server, "service"), "port": field(server, "port")},
                     "replicas": {"min": args["min_replicas"], "max": args["max_replicas"]},
-                    "scalingMetric": {"concurrency": {"targetValue": args.get("target_in_flight", 4)}},
-                    "scaledownPeriod": args.get("scale_down_stabilization_seconds", 600),
+                    "scalingMetric": {"concurrency": {"targetValue": opt(args, "target_in_flight")}},
+                    "scaledownPeriod": opt(args, "scale_down_stabilization_seconds"),
                     # answers stream for minutes; a GPU node can take a quarter of an hour to arrive from zero
                     "timeouts": {"responseHeader": f"{timeout}s",
                                  "conditionWait": f"{args.get('cold_start_timeout_seconds', 1200)}s"},
@@ -134,23 +137,23 @@ class ModelAutoscaler(pulumi.ComponentResource):
                     "minReplicaCount": args["min_replicas"],
                     "maxReplicaCount": args["max_replicas"],
                     "pollingInterval": 15,
-                    "cooldownPeriod": args.get("scale_down_stabilization_seconds", 600),
+                    "cooldownPeriod": opt(args, "scale_down_stabilization_seconds"),
                     "advanced": {"horizontalPodAutoscalerConfig": {"behavior": behavior}},
                     "triggers": pulumi.Output.all(
                         deployment, namespace, field(server, "accelerator"), field(keda, "external_scaler"),
                         field(keda, "prometheus_url")).apply(lambda v: scaled_object_triggers(
-                            v[0], v[1], v[2], v[3], v[4], args.get("gpu_memory_target_percent", 80),
-                            args.get("cpu_target_percent", 70))),
+                            v[0], v[1], v[2], v[3], v[4], opt(args, "gpu_memory_target_percent"),
+                            opt(args, "cpu_target_percent"))),
                 },
                 opts=k8s_opts)
         else:
-            metrics = [cpu_utilization_metric(args.get("cpu_target_percent", 70))]
+            metrics = [cpu_utilization_metric(opt(args, "cpu_target_percent"))]
             if mode == "gpu-memory":  # GPU memory first, CPU as the fallback signal
                 metrics.insert(0, k8s.autoscaling.v2.MetricSpecArgs(
                     type="Pods", pods=k8s.autoscaling.v2.PodsMetricSourceArgs(
                         metric=k8s.autoscaling.v2.MetricIdentifierArgs(name=GPU_MEMORY_METRIC),
                         target=k8s.autoscaling.v2.MetricTargetArgs(
-                            type="AverageValue", average_value=str(args.get("gpu_memory_target_percent", 80))))))
+                            type="AverageValue", average_value=str(opt(args, "gpu_memory_target_percent"))))))
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-hpa",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace),
@@ -164,7 +167,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
                             stabilization_window_seconds=0, policies=[k8s.autoscaling.v2.HPAScalingPolicyArgs(
                                 type="Pods", value=2, period_seconds=60)]),
                         scale_down=k8s.autoscaling.v2.HPAScalingRulesArgs(
-                            stabilization_window_seconds=args.get("scale_down_stabilization_seconds", 600),
+                            stabilization_window_seconds=opt(args, "scale_down_stabilization_seconds"),
                             policies=[k8s.autoscaling.v2.HPAScalingPolicyArgs(type="Pods", value=1,
                                                                               period_seconds=300)]))),
                 opts=k8s_opts)

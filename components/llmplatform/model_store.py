@@ -8,12 +8,15 @@ from pulumi_azure_native import resources, storage
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .defaults import defaults_for
 from .checks import in_range, one_of
 from .choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, REDUNDANCIES, SHARE_PROTOCOLS as PROTOCOLS
 from .handles import ClusterHandle, ModelVolume, field
 from .kube import labels, pod_security, require_kubernetes_provider, restricted_container_security
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
+
+opt = defaults_for("ModelStore")  # optional inputs: the caller's value, else the default
 
 MODELS_MOUNT_PATH = "/models"
 CSI_DRIVER = "file.csi.azure.com"
@@ -109,13 +112,13 @@ class ModelStore(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
         component = "ModelStore"
-        protocol = one_of(component, name, "protocol", args.get("protocol", "nfs"), PROTOCOLS)
-        redundancy = one_of(component, name, "redundancy", args.get("redundancy", "LRS"), REDUNDANCIES)
-        size = in_range(component, name, "size_gib", args.get("size_gib", 100), MIN_PREMIUM_SHARE_GIB,
+        protocol = one_of(component, name, "protocol", opt(args, "protocol"), PROTOCOLS)
+        redundancy = one_of(component, name, "redundancy", opt(args, "redundancy"), REDUNDANCIES)
+        size = in_range(component, name, "size_gib", opt(args, "size_gib"), MIN_PREMIUM_SHARE_GIB,
                         MAX_PREMIUM_SHARE_GIB)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         require_kubernetes_provider(self, component, name)
-        share_name = args.get("share_name", "models")
+        share_name = opt(args, "share_name")
         tags = args.get("tags", {})
         cluster = args["cluster"]
         location = field(cluster, "location")
@@ -211,8 +214,8 @@ class ModelStore(pulumi.ComponentResource):
 
         self.preload_job_name = pulumi.Output.from_input(None)
         models = list(args.get("models", []))
-        if args.get("preload", True) and models:
-            dry_run = args.get("preload_dry_run", False)
+        if opt(args, "preload") and models:
+            dry_run = opt(args, "preload_dry_run")
             job_name = f"model-preload-{content_suffix(OLLAMA_IMAGE, ' '.join(models), str(dry_run))}"
             job = k8s.batch.v1.Job(
                 f"{name}-preload",

@@ -14,10 +14,13 @@ from .pins import DCGM_EXPORTER, KEDA, KEDA_HTTP_ADD_ON, KUBE_PROMETHEUS_STACK, 
 from .monitoring import ADAPTER_GPU_RULE, azure_alert_rules, platform_alert_rules
 
 from . import PACKAGE
+from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, VaultHandle, field
 from .key_vault import vault_secret
 from .kube import helm_release, namespace, require_kubernetes_provider
 from .naming import secret_name
+
+opt = defaults_for("Observability")  # optional inputs: the caller's value, else the default
 
 DASHBOARDS = resources.files(__package__).joinpath("data", "dashboards")
 MONITORING_NS = "monitoring"
@@ -258,11 +261,11 @@ class Observability(pulumi.ComponentResource):
             type="Opaque", string_data={"admin-user": "admin", "admin-password": secret_password}, opts=k8s_opts)
         stack = helm_release(f"{name}-kube-prometheus-stack", KUBE_PROMETHEUS_STACK, ns.metadata.name,
                              cpu.apply(lambda sel: kube_prometheus_values(
-                                 sel, a.get("prometheus_retention", "15d"), a.get("prometheus_storage_gib", 20),
-                                 a.get("grafana_storage_gib", 5))),
+                                 sel, opt(a, "prometheus_retention"), opt(a, "prometheus_storage_gib"),
+                                 opt(a, "grafana_storage_gib"))),
                              pulumi.ResourceOptions(parent=self, depends_on=[admin]))
         after_stack = pulumi.ResourceOptions(parent=self, depends_on=[stack])
-        for file_name, text in dashboards(a.get("vllm_dashboard", False)).items():
+        for file_name, text in dashboards(opt(a, "vllm_dashboard")).items():
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{file_name.removesuffix('.json')}",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"dashboard-{file_name.removesuffix('.json')}",
@@ -273,8 +276,8 @@ class Observability(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llm-platform", namespace=ns.metadata.name),
             spec={"groups": [{"name": "llm-platform", "rules": pulumi.Output.from_input(a["app_namespace"]).apply(
                 lambda app_ns: platform_alert_rules(
-                    app_ns, a.get("gpu_memory_alert_percent", 90), a.get("error_ratio_slo", 0.05),
-                    a.get("latency_slo_seconds", 30)))}]},
+                    app_ns, opt(a, "gpu_memory_alert_percent"), opt(a, "error_ratio_slo"),
+                    opt(a, "latency_slo_seconds")))}]},
             opts=after_stack)
         if a.get("route_target"):
             # Envoy's Prometheus endpoint on every Istio gateway pod: request counts, codes, latency histograms
@@ -292,7 +295,7 @@ class Observability(pulumi.ComponentResource):
                                cpu.apply(adapter_values), after_stack)
         self.prometheus_url = pulumi.Output.all(stack.status, adapter.status).apply(lambda _: PROMETHEUS_URL)
         self.grafana_service = pulumi.Output.from_input(f"{MONITORING_NS}/kps-grafana")
-        self.keda = self._keda(name, after_stack) if a.get("keda", True) else KedaEndpoints(
+        self.keda = self._keda(name, after_stack) if opt(a, "keda") else KedaEndpoints(
             namespace="", interceptor_host="", interceptor_port=0, external_scaler="", prometheus_url=PROMETHEUS_URL)
 
     def _gpu_metrics(self, name: str, ns: pulumi.Output[str], after_stack: pulumi.ResourceOptions) -> None:
@@ -322,8 +325,8 @@ class Observability(pulumi.ComponentResource):
         core = helm_release(f"{name}-keda", KEDA, ns.metadata.name,
                             {"nodeSelector": cpu, "prometheus": {"operator": {"enabled": True}}}, after_stack)
         http = helm_release(f"{name}-keda-http", KEDA_HTTP_ADD_ON, ns.metadata.name,
-                            cpu.apply(lambda sel: keda_http_values(sel, a.get("request_timeout_seconds", 600),
-                                                                   a.get("cold_start_timeout_seconds", 1200), 1)),
+                            cpu.apply(lambda sel: keda_http_values(sel, opt(a, "request_timeout_seconds"),
+                                                                   opt(a, "cold_start_timeout_seconds"), 1)),
                             pulumi.ResourceOptions(parent=self, depends_on=[core]),
                             release_name="keda-add-ons-http")
         k8s.apiextensions.CustomResource(

@@ -9,11 +9,14 @@ from pulumi_azure_native import dbforpostgresql as pg, privatedns
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .defaults import defaults_for
 from .checks import in_range, one_of
 from .choices import POSTGRES_TIERS as TIERS, POSTGRES_VERSIONS as VERSIONS
 from .handles import ClusterHandle, VaultHandle, field
 from .key_vault import vault_secret
 from .naming import secret_name
+
+opt = defaults_for("PostgresServer")  # optional inputs: the caller's value, else the default
 
 ADMIN_LOGIN = "llmadmin"
 
@@ -81,15 +84,15 @@ class PostgresServer(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: PostgresServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         component = "PostgresServer"
-        one_of(component, name, "tier", args.get("tier", "Burstable"), TIERS)
-        one_of(component, name, "version", args.get("version", "16"), VERSIONS)
-        in_range(component, name, "backup_retention_days", args.get("backup_retention_days", 7), 7, 35)
-        in_range(component, name, "storage_size_gb", args.get("storage_size_gb", 32), 32, 32768)
+        one_of(component, name, "tier", opt(args, "tier"), TIERS)
+        one_of(component, name, "version", opt(args, "version"), VERSIONS)
+        in_range(component, name, "backup_retention_days", opt(args, "backup_retention_days"), 7, 35)
+        in_range(component, name, "storage_size_gb", opt(args, "storage_size_gb"), 32, 32768)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         cluster = args["cluster"]
         rg = field(cluster, "resource_group_name")
-        database_name = args.get("database", "openwebui")
+        database_name = opt(args, "database")
         admin_login = args.get("admin_login", ADMIN_LOGIN)
         password = random.RandomPassword(f"{name}-admin-password", length=40, special=True,
                                          override_special="-_", min_lower=2, min_upper=2, min_numeric=2,
@@ -105,20 +108,20 @@ class PostgresServer(pulumi.ComponentResource):
             f"{name}-dns-link", private_zone_name=zone.name, resource_group_name=rg, location="global",
             virtual_network=privatedns.SubResourceArgs(id=field(cluster, "vnet_id")), registration_enabled=False,
             opts=child)
-        ha = args.get("high_availability", False)
+        ha = opt(args, "high_availability")
         server = pg.Server(
             f"{name}-server",
             server_name=args["server_name"],
             resource_group_name=rg,
             location=field(cluster, "location"),
-            version=pg.PostgresMajorVersion(args.get("version", "16")),
-            sku=pg.SkuArgs(name=args.get("sku_name", "Standard_B1ms"), tier=pg.SkuTier(args.get("tier", "Burstable"))),
-            storage=pg.StorageArgs(storage_size_gb=args.get("storage_size_gb", 32),
+            version=pg.PostgresMajorVersion(opt(args, "version")),
+            sku=pg.SkuArgs(name=opt(args, "sku_name"), tier=pg.SkuTier(opt(args, "tier"))),
+            storage=pg.StorageArgs(storage_size_gb=opt(args, "storage_size_gb"),
                                    auto_grow=pg.StorageAutoGrow.ENABLED),
             backup=pg.BackupArgs(
-                backup_retention_days=args.get("backup_retention_days", 7),
+                backup_retention_days=opt(args, "backup_retention_days"),
                 geo_redundant_backup=pg.GeographicallyRedundantBackup.ENABLED
-                if args.get("geo_redundant_backup", False) else pg.GeographicallyRedundantBackup.DISABLED),
+                if opt(args, "geo_redundant_backup") else pg.GeographicallyRedundantBackup.DISABLED),
             high_availability=pg.HighAvailabilityArgs(
                 mode=pg.PostgreSqlFlexibleServerHighAvailabilityMode.ZONE_REDUNDANT if ha
                 else pg.PostgreSqlFlexibleServerHighAvailabilityMode.DISABLED),

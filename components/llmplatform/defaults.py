@@ -1,0 +1,111 @@
+"""Every component's defaults, in one place: the components read them through `option`, the stack config
+layer builds its own defaults from them. Plain data with no Pulumi import."""
+from typing import Any, Callable, Mapping
+
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "AksCluster": {
+        "api_access_mode": "public",
+        "autoscaler_expander": "least-waste",
+        "dedicated_system_pool": False,
+        "disable_local_accounts": True,
+        "existing_resource_group": False,
+        "grant_deployer_admin": True,
+        "kubelogin_mode": "azurecli",
+        "managed_prometheus": False,
+        "network_policy": "cilium",
+        "node_os_upgrade_channel": "NodeImage",
+        "tier": "Free",
+        "upgrade_channel": "patch",
+    },
+    "GpuNodePool": {
+        "driver": "aks",
+        "install_device_software": True,
+        "max_count": 1,
+        "max_pods": 30,
+        "min_count": 0,
+        "os_disk_size_gb": 128,
+        "pool_name": "gpu",
+        "priority": "spot",
+        "spot_max_price": -1.0,
+    },
+    "ModelStore": {
+        "preload": True,
+        "preload_dry_run": False,
+        "protocol": "nfs",
+        "redundancy": "LRS",
+        "share_name": "models",
+        "size_gib": 100,
+    },
+    "KeyVault": {
+        "public_network_access": True,
+        "purge_protection": False,
+        "soft_delete_retention_days": 7,
+    },
+    "PostgresServer": {
+        "backup_retention_days": 7,
+        "database": "openwebui",
+        "geo_redundant_backup": False,
+        "high_availability": False,
+        "sku_name": "Standard_B1ms",
+        "storage_size_gb": 32,
+        "tier": "Burstable",
+        "version": "16",
+    },
+    "GatewayAccess": {
+        "external": True,
+        "internal": True,
+        "replicas": 1,
+        "tls_mode": "none",
+    },
+    "InferenceStack": {
+        "accelerator": "cpu",
+        "api_key_auth": True,
+        "gpus_per_replica": 1,
+        "keep_alive": "30m",
+        "max_loaded_models": 1,
+        "num_parallel": 2,
+        "rate_limit_burst": 20,
+        "rate_limit_per_second": 10,
+        "replicas": 1,
+        "request_timeout_seconds": 600,
+        "webui_max_replicas": 3,
+        "webui_replicas": 1,
+    },
+    "AzureMonitoring": {
+        "log_retention_days": 30,
+        "managed_grafana": False,
+    },
+    "Observability": {
+        "cold_start_timeout_seconds": 1200,
+        "error_ratio_slo": 0.05,
+        "gpu_memory_alert_percent": 90,
+        "grafana_storage_gib": 5,
+        "keda": True,
+        "latency_slo_seconds": 30,
+        "prometheus_retention": "15d",
+        "prometheus_storage_gib": 20,
+        "request_timeout_seconds": 600,
+        "vllm_dashboard": False,
+    },
+    "ModelAutoscaler": {
+        "cpu_target_percent": 70,
+        "gpu_memory_target_percent": 80,
+        "request_timeout_seconds": 600,
+        "scale_down_stabilization_seconds": 600,
+        "target_in_flight": 4,
+    },
+    "AppNamespace": {
+        "pod_security": "baseline",
+    },
+}
+
+
+def option(component: str, args: Mapping[str, Any], key: str) -> Any:
+    """An optional input: what the caller gave, else the component's default."""
+    value = args.get(key)
+    return DEFAULTS[component][key] if value is None else value
+
+
+def defaults_for(component: str) -> Callable[[Mapping[str, Any], str], Any]:
+    """`opt(args, key)` for one component."""
+    return lambda args, key: option(component, args, key)
