@@ -1,9 +1,16 @@
 """Shared fixtures: the whole program run offline per stack, and the vendored upstream reference data."""
 from __future__ import annotations
 
+import fcntl
 import functools
 import gc
+import hashlib
 import json
+import os
+import pickle
+import shutil
+import tempfile
+import time
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -63,6 +70,29 @@ def upstream_dir() -> Path:
 
 @functools.lru_cache(maxsize=None)
 def _plan(stack: str, overrides_json: str) -> offline.Plan:
+    """A plan computed once per test run: under pytest-xdist the workers share it through a pickle, made under a
+    lock by whichever worker asks first (a plan is the suite's most expensive step)."""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if not run_id:
+        return _compute(stack, overrides_json)
+    shared = Path(tempfile.gettempdir()) / f"llmplatform-plans-{run_id}"
+    if not shared.exists():
+        for old in shared.parent.glob("llmplatform-plans-*"):  # earlier runs' plans
+            if time.time() - old.stat().st_mtime > 3600:
+                shutil.rmtree(old, ignore_errors=True)
+        shared.mkdir(exist_ok=True)
+    key = hashlib.sha256(f"{stack}\0{overrides_json}".encode()).hexdigest()[:16]
+    with open(shared / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cached = shared / f"{key}.pickle"
+        if cached.exists():
+            return pickle.loads(cached.read_bytes())
+        plan = _compute(stack, overrides_json)
+        cached.write_bytes(pickle.dumps(plan))
+        return plan
+
+
+def _compute(stack: str, overrides_json: str) -> offline.Plan:
     gc.disable()  # as in `make plan`: the run allocates many short-lived objects and no cycles worth collecting
     try:
         return offline.run(stack, json.loads(overrides_json))

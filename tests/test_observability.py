@@ -143,7 +143,8 @@ def test_kube_prometheus_stack_on_cpu_nodes_with_a_random_grafana_password(dev, 
     assert "adminPassword" not in values["grafana"]
     admin = dev.one("kubernetes:core/v1:Secret", "observability-grafana-admin")
     assert any("stringData.admin-password".startswith(p) for p in admin.secret_paths)
-    assert "observability-grafana-admin-password" in {s.inputs["secretName"] for s in dev.of_type("azure-native:keyvault:Secret")}
+    secrets = {s.inputs["secretName"] for s in dev.of_type("azure-native:keyvault:Secret")}
+    assert "observability-grafana-admin-password" in secrets
     prod_values = release(prod, "kube-prometheus-stack").inputs["values"]
     assert prod_values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"][
         "requests"]["storage"] == "200Gi"

@@ -2,7 +2,11 @@
 from tools.offline import Registration, refusals
 
 
-def reg(urn_name: str, type_: str, inputs: dict, provider: str = "urn:pulumi:s::p::pulumi:providers:kubernetes::k8s::id"):
+K8S = "urn:pulumi:s::p::pulumi:providers:kubernetes::k8s::id"
+K2 = "urn:pulumi:s::p::pulumi:providers:kubernetes::k2::id"
+
+
+def reg(urn_name: str, type_: str, inputs: dict, provider: str = K8S):
     return Registration(urn=f"urn:pulumi:s::p::{type_}::{urn_name}", type=type_, name=urn_name, parent="",
                         custom=True, inputs=inputs, secret_paths=[], dependencies=[], options={"provider": provider})
 
@@ -42,7 +46,7 @@ def test_identical_role_assignments_are_refused():
                          reg("b", "azure-native:authorization:RoleAssignment", dict(inputs))])) == 1
 
 
-def cm(urn_name: str, namespace: str, name: str, provider: str = "urn:pulumi:s::p::pulumi:providers:kubernetes::k8s::id"):
+def cm(urn_name: str, namespace: str, name: str, provider: str = K8S):
     return reg(urn_name, CM, {"apiVersion": "v1", "kind": "ConfigMap",
                               "metadata": {"name": name, "namespace": namespace}}, provider)
 
@@ -52,7 +56,7 @@ def test_one_kubernetes_object_claimed_twice_is_refused_per_cluster():
                          cm("b", "kube-system", "cluster-autoscaler-priority-expander")])) == 1
     # the same name in another namespace, or in another cluster, is another object
     assert refusals([cm("a", "ns1", "x"), cm("b", "ns2", "x")]) == []
-    assert refusals([cm("a", "ns", "x"), cm("b", "ns", "x", provider="urn:pulumi:s::p::pulumi:providers:kubernetes::k2::id")]) == []
+    assert refusals([cm("a", "ns", "x"), cm("b", "ns", "x", provider=K2)]) == []
 
 
 def test_extension_resources_are_named_within_the_resource_they_extend():

@@ -137,7 +137,9 @@ import llmplatform, config, components
 assert llmplatform.__file__.startswith(target), llmplatform.__file__
 assert config.__file__.startswith(program) and components.__file__.startswith(program)
 spec = importlib.util.spec_from_file_location("offline_runner", runner)
-offline = importlib.util.module_from_spec(spec); sys.modules["offline_runner"] = offline; spec.loader.exec_module(offline)
+offline = importlib.util.module_from_spec(spec)
+sys.modules["offline_runner"] = offline
+spec.loader.exec_module(offline)
 plan = offline.run("dev", program_dir=Path(program))
 print(json.dumps({"types": sorted({r.type for r in plan.resources}), "outputs": sorted(plan.outputs),
                   "secret": plan.secret_outputs, "modules": sorted(m.split(".")[0] for m in sys.modules)}))
@@ -158,7 +160,8 @@ def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
     program = EXAMPLES / "python-consumer"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     run = subprocess.run([sys.executable, "-c", HARNESS, str(target), str(PROJECT_DIR / "tools" / "offline.py"),
-                          str(program), str(PROJECT_DIR)], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+                          str(program), str(PROJECT_DIR)], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path, env=env)
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert {"llmplatform:index:AksCluster", "llmplatform:index:GpuNodePool", "llmplatform:index:InferenceStack",

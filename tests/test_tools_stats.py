@@ -1,5 +1,4 @@
 """Pure parts of the operations tools: percentiles, summary, error descriptions, endpoint resolution."""
-from __future__ import annotations
 
 import pytest
 import requests
@@ -30,7 +29,9 @@ def test_summary_counts_errors_by_kind_and_orders_percentiles():
     assert s["errors"] == {"rate_limited": 1, "timeout": 2}
     lat = s["latency_ms"]
     assert lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"] == 1000.0
-    assert s["output_tokens"] == 40 and s["output_tokens_per_s"] == 20.0 and s["requests_per_s"] == 6.5
+    # throughput counts successful requests only; failures are reported apart
+    assert s["output_tokens"] == 40 and s["output_tokens_per_s"] == 20.0 and s["requests_per_s"] == 5.0
+    assert s["failed"] == 3 and s["failed_per_s"] == 1.5
 
 
 def test_status_kinds():
@@ -44,7 +45,9 @@ def test_dns_and_tls_failures_are_named():
     assert describe_exception(dns, "http://llm.example.invalid").kind == "dns"
     tls = requests.exceptions.SSLError("certificate verify failed")
     assert describe_exception(tls, "https://x").kind == "tls"
-    assert describe_exception(requests.exceptions.ReadTimeout("t"), "http://x").kind == "timeout"
+    assert describe_exception(requests.exceptions.ReadTimeout("t"), "http://x").kind == "timeout_headers"
+    assert describe_exception(requests.exceptions.ReadTimeout("t"), "http://x", "ttft").kind == "timeout_ttft"
+    assert describe_exception(requests.exceptions.ConnectTimeout("t"), "http://x").kind == "connect_timeout"
 
 
 def test_endpoint_resolution(monkeypatch):

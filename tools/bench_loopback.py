@@ -2,11 +2,10 @@
 
 Runs tools.bench against the instant loopback server on 127.0.0.1, so the figure is the tool's own ceiling.
 """
-from __future__ import annotations
-
 import argparse
 
 from .bench import Bench, format_summary
+from .llm_api import Deadlines
 from .loopback_server import MODEL, LoopbackServer
 from .stats import summarize
 
@@ -17,7 +16,7 @@ def main() -> int:
     parser.add_argument("-c", "--concurrency", type=int, default=8)
     args = parser.parse_args()
     with LoopbackServer("ok") as server:
-        results, wall = Bench(server.url, "openai", MODEL, None, 10.0, args.concurrency).run(
+        results, wall, _ = Bench(server.url, "openai", MODEL, None, Deadlines(10.0), args.concurrency).run(
             args.requests, "hi", 8, progress=False)
     print(format_summary(summarize(results, wall)))
     return 0

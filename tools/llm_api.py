@@ -1,24 +1,66 @@
 """The two HTTP APIs the platform serves, spoken with `requests`: OpenAI-compatible (`/v1`, served by Ollama, vLLM
-and the llm-d gateway) and Ollama's native API (`/api/tags`, `/api/chat`, `/api/generate`)."""
-from __future__ import annotations
+and the llm-d gateway) and Ollama's native API (`/api/tags`, `/api/chat`, `/api/generate`).
 
+One error model for every tool: whatever an endpoint does wrong becomes an `ApiError` with a named kind (`KINDS`)
+and a one-line message, never a traceback. Every request has two deadlines: a total one, and one for the first
+token (the first byte of the body for non-streamed calls); a watchdog enforces them even on a server that trickles.
+"""
+import heapq
 import json
+import socket
+import threading
 import time
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Any, Iterator, Optional
 
 import requests
 
 APIS = ("openai", "ollama")
+CONNECT_TIMEOUT_S = 10.0
+
+# Every way a request can fail, with what it means; kinds are stable names for reports and tests.
+KINDS = {
+    "dns": "the host name does not resolve",
+    "refused": "nothing listens at that address and port",
+    "tls": "the TLS handshake failed (certificate, or HTTPS to a plain-HTTP port)",
+    "connect_timeout": "no TCP connection within the connect timeout",
+    "timeout_headers": "no response headers before the first-token (or total) deadline",
+    "timeout_ttft": "headers came, but no first token before the first-token deadline",
+    "timeout_total": "the answer did not complete before the total deadline",
+    "closed": "the server closed the connection before the answer was complete",
+    "non_json": "the body is not JSON (a proxy's HTML page, a truncated body...)",
+    "bad_shape": "JSON of the wrong shape (a missing field, a wrong type)",
+    "bad_stream": "an event in the stream is not valid JSON",
+    "empty_stream": "the stream ended with no content and no usage",
+    "unterminated": "the stream ended without its final event",
+    "unauthorized": "401/403: missing or wrong API key",
+    "rate_limited": "429: the gateway's rate limit",
+    "client_error": "another 4xx answer",
+    "server_error": "a 5xx answer (model loading, backend down...)",
+    "cancelled": "stopped by the user (Ctrl-C)",
+    "error": "anything else",
+}
 
 
 class ApiError(Exception):
-    """A request that did not succeed, with a kind (timeout, rate_limited, server_error, connection, dns, tls...)."""
+    """A request that did not succeed: a kind from KINDS, a one-line message, the HTTP status when there was one."""
 
     def __init__(self, kind: str, message: str, status: Optional[int] = None):
         super().__init__(message)
-        self.kind = kind
+        self.kind = kind if kind in KINDS else "error"
         self.status = status
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """Per request: the answer completes within `total_s`; the first token arrives within `ttft_s` (if set)."""
+
+    total_s: float = 120.0
+    ttft_s: Optional[float] = None
+
+    @property
+    def first_token_s(self) -> float:
+        return min(self.total_s, self.ttft_s) if self.ttft_s else self.total_s
 
 
 def status_kind(status: int) -> str:
@@ -31,28 +73,170 @@ def status_kind(status: int) -> str:
     return "client_error"
 
 
-def describe_exception(error: BaseException, url: str) -> ApiError:
-    """Turn a requests/urllib3 failure into one line a person can act on."""
-    text = str(error)
+def server_message(body: bytes, limit: int = 160) -> str:
+    """The server's own words from an error body: OpenAI `{"error": {"message"}}`, Ollama `{"error": "..."}`,
+    `{"message"}` / `{"detail"}`, or the text itself."""
+    text = body.decode("utf-8", "replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        err = data.get("error")
+        for candidate in ((err.get("message") if isinstance(err, dict) else err), data.get("message"),
+                          data.get("detail")):
+            if isinstance(candidate, str) and candidate.strip():
+                text = candidate.strip()
+                break
+    return " ".join(text.split())[:limit]
+
+
+def describe_exception(error: BaseException, url: str, phase: str = "headers") -> ApiError:
+    """Turn a requests/urllib3 failure into a named kind and one line a person can act on."""
     if isinstance(error, ApiError):
         return error
+    text = str(error)
+    first_line = text.splitlines()[0][:200] if text else type(error).__name__
     if isinstance(error, requests.exceptions.SSLError):
-        return ApiError("tls", f"TLS error talking to {url}: {text.splitlines()[0][:200]}")
+        return ApiError("tls", f"TLS error talking to {url}: {first_line}")
+    if isinstance(error, requests.exceptions.ConnectTimeout):
+        return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
     if isinstance(error, requests.exceptions.Timeout):
-        return ApiError("timeout", f"timed out waiting for {url}")
+        kind = "timeout_headers" if phase == "headers" else "timeout_ttft" if phase == "ttft" else "timeout_total"
+        return ApiError(kind, f"timed out waiting for {url} ({KINDS[kind]})")
     if isinstance(error, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
-        return ApiError("connection", f"{url} closed the connection mid-response")
+        return ApiError("closed", f"{url} closed the connection mid-response")
     if isinstance(error, requests.exceptions.ConnectionError):
         lowered = text.lower()
-        if "name or service not known" in lowered or "nameresolution" in lowered or "getaddrinfo" in lowered \
-                or "nodename nor servname" in lowered or "temporary failure in name resolution" in lowered:
+        if any(s in lowered for s in ("name or service not known", "nameresolution", "getaddrinfo",
+                                      "nodename nor servname", "temporary failure in name resolution")):
             return ApiError("dns", f"cannot resolve the host of {url} (DNS)")
         if "refused" in lowered:
-            return ApiError("connection", f"connection refused by {url} (is the port-forward or gateway up?)")
-        if "remotedisconnected" in lowered or "aborted" in lowered or "reset" in lowered:
-            return ApiError("connection", f"{url} closed the connection without answering")
-        return ApiError("connection", f"cannot connect to {url}: {text.splitlines()[0][:200]}")
-    return ApiError("error", f"{type(error).__name__} talking to {url}: {text[:200]}")
+            return ApiError("refused", f"connection refused by {url} (is the port-forward or gateway up?)")
+        if any(s in lowered for s in ("remotedisconnected", "aborted", "reset", "incompleteread", "broken pipe")):
+            return ApiError("closed", f"{url} closed the connection without a complete answer")
+        return ApiError("error", f"cannot talk to {url}: {first_line}")
+    return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
+
+
+class _Alarms:
+    """One thread firing every deadline of every request (a timer thread per request would cap the benchmark's own
+    throughput): a heap of (when, callback) and a condition to wake up for earlier ones."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Any]] = []
+        self._cancelled: set[int] = set()
+        self._cond = threading.Condition()
+        self._next_id = 0
+        self._thread: Optional[threading.Thread] = None
+
+    def schedule(self, delay_s: float, callback: Any) -> int:
+        with self._cond:
+            self._next_id += 1
+            entry = (time.monotonic() + max(0.0, delay_s), self._next_id, callback)
+            heapq.heappush(self._heap, entry)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._loop, name="llm-api-deadlines", daemon=True)
+                self._thread.start()
+            if self._heap[0] is entry:  # wake the thread only when it must fire sooner than it planned
+                self._cond.notify()
+            return self._next_id
+
+    def cancel(self, alarm: int) -> None:
+        with self._cond:
+            self._cancelled.add(alarm)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                when, alarm, callback = self._heap[0]
+                wait_s = when - time.monotonic()
+                if wait_s > 0:
+                    self._cond.wait(wait_s)
+                    continue
+                heapq.heappop(self._heap)
+                if alarm in self._cancelled:
+                    self._cancelled.discard(alarm)
+                    continue
+            callback()
+
+
+_ALARMS = _Alarms()
+
+
+class _Watchdog:
+    """Enforces deadlines on a response being read: when one passes, it shuts the socket down, so a blocked read
+    returns at once, and remembers which deadline it was. Also how Ctrl-C stops every request in flight."""
+
+    _inflight: "set[_Watchdog]" = set()
+    _lock = threading.Lock()
+
+    def __init__(self, response: requests.Response):
+        self.response = response
+        self.expired: Optional[str] = None
+        self._alarms: dict[str, int] = {}
+
+    def __enter__(self) -> "_Watchdog":
+        with self._lock:
+            self._inflight.add(self)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for alarm in self._alarms.values():
+            _ALARMS.cancel(alarm)
+        with self._lock:
+            self._inflight.discard(self)
+
+    def arm(self, kind: str, seconds: float) -> None:
+        self._alarms[kind] = _ALARMS.schedule(seconds, lambda: self.fire(kind))
+
+    def disarm(self, kind: str) -> None:
+        alarm = self._alarms.pop(kind, None)
+        if alarm is not None:
+            _ALARMS.cancel(alarm)
+
+    def _socket(self) -> Optional[socket.socket]:
+        """The response's socket: on its urllib3 connection (keep-alive), or under http.client's reader when the
+        server said `Connection: close` (http.client then detaches it from the connection)."""
+        raw = self.response.raw
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is None:
+            sock = getattr(getattr(getattr(getattr(raw, "_fp", None), "fp", None), "raw", None), "_sock", None)
+        return sock
+
+    def fire(self, kind: str) -> None:
+        if self.expired is not None:
+            return
+        self.expired = kind
+        sock = self._socket()
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def extend_reads(self, seconds: float) -> None:
+        """After the headers, a read may wait up to the rest of the total deadline (the watchdog bounds it)."""
+        sock = self._socket()
+        try:
+            if sock is not None:
+                sock.settimeout(max(0.001, seconds))
+        except OSError:
+            pass
+
+    @classmethod
+    def cancel_all(cls) -> None:
+        with cls._lock:
+            inflight = list(cls._inflight)
+        for watchdog in inflight:
+            watchdog.fire("cancelled")
+
+
+def cancel_all() -> None:
+    """Stop every request in flight (each fails with kind `cancelled`)."""
+    _Watchdog.cancel_all()
 
 
 @dataclass
@@ -64,43 +248,109 @@ class Completion:
     finished: bool = False
     ttft_s: Optional[float] = None
     latency_s: float = 0.0
+    chunk_times_s: list[float] = field(default_factory=list)
+    server: Optional[str] = None
     raw_final: dict = field(default_factory=dict)
+
+    @property
+    def inter_token_s(self) -> Optional[float]:
+        """Mean time between output tokens after the first (decode speed seen by the client)."""
+        tokens = self.output_tokens or self.chunks
+        if self.ttft_s is None or tokens is None or tokens < 2:
+            return None
+        return (self.latency_s - self.ttft_s) / (tokens - 1)
+
+    @property
+    def output_tokens_per_s(self) -> Optional[float]:
+        itl = self.inter_token_s
+        return 1.0 / itl if itl else None
+
+
+def _dig(data: Any, *path: Any) -> Any:
+    for step in path:
+        if isinstance(step, int):
+            data = data[step] if isinstance(data, list) and len(data) > step else None
+        else:
+            data = data.get(step) if isinstance(data, dict) else None
+    return data
 
 
 class LlmClient:
     """One endpoint, one API flavour. A Session per client keeps connections alive (pooling)."""
 
-    def __init__(self, base_url: str, api: str = "openai", api_key: Optional[str] = None, timeout: float = 120.0,
-                 session: Optional[requests.Session] = None):
+    def __init__(self, base_url: str, api: str = "openai", api_key: Optional[str] = None,
+                 deadlines: Optional[Deadlines] = None, session: Optional[requests.Session] = None):
         if api not in APIS:
             raise ValueError(f"api must be one of {APIS}, got {api!r}")
         self.base_url = base_url.rstrip("/")
         self.api = api
-        self.timeout = timeout
+        self.api_key = api_key
+        self.deadlines = deadlines or Deadlines()
         self.session = session or requests.Session()
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}"
 
-    def _request(self, method: str, path: str, **kwargs) -> requests.Response:
+    # ---- one request, every failure named -------------------------------------------------------------------
+    def _open(self, method: str, path: str, **kwargs: Any) -> tuple[requests.Response, float]:
+        """Send a request and wait for the headers (within the first-token deadline); 4xx/5xx become ApiError."""
         url = self.url(path)
-        headers = {**self.headers, **kwargs.pop("headers", {})}
+        start = time.perf_counter()
+        read_timeout = self.deadlines.first_token_s
         try:
-            response = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            response = self.session.request(method, url, headers=self.headers, stream=True,
+                                            timeout=(min(CONNECT_TIMEOUT_S, self.deadlines.total_s), read_timeout),
+                                            **kwargs)
         except requests.RequestException as error:
-            raise describe_exception(error, url) from None
+            raise describe_exception(error, url, "headers") from None
         if response.status_code >= 400:
-            body = response.text[:200].strip()
+            try:
+                body = response.raw.read(4096, decode_content=True) or b""
+            except Exception:  # noqa: BLE001 - the status alone is enough to report
+                body = b""
             response.close()
-            raise ApiError(status_kind(response.status_code), f"{method} {url} answered {response.status_code}"
-                           + (f": {body}" if body else ""), response.status_code)
-        return response
+            message = server_message(body)
+            raise ApiError(status_kind(response.status_code),
+                           f"{method} {url} answered {response.status_code}" + (f": {message}" if message else ""),
+                           response.status_code)
+        return response, start
 
+    def _json(self, method: str, path: str, **kwargs: Any) -> tuple[Any, Completion]:
+        """A non-streamed call: the whole body within the total deadline, parsed as JSON."""
+        url = self.url(path)
+        response, start = self._open(method, path, **kwargs)
+        meta = Completion(server=response.headers.get("Server"))
+        with _Watchdog(response) as watchdog:
+            remaining = self.deadlines.total_s - (time.perf_counter() - start)
+            watchdog.arm("timeout_total", remaining)
+            watchdog.extend_reads(remaining)
+            try:
+                body = response.content
+            except Exception as error:  # noqa: BLE001 - named below
+                raise (ApiError(watchdog.expired, f"{method} {url}: {KINDS[watchdog.expired]}")
+                       if watchdog.expired else describe_exception(error, url, "total")) from None
+            finally:
+                response.close()
+        meta.latency_s = time.perf_counter() - start
+        try:
+            return json.loads(body), meta
+        except ValueError:
+            kind = response.headers.get("Content-Type", "no content type")
+            snippet = " ".join(body[:80].decode("utf-8", "replace").split())
+            raise ApiError("non_json", f"{method} {url} answered {response.status_code} with a body that is not "
+                                       f"JSON ({kind}): {snippet!r}", response.status_code) from None
+
+    # ---- the calls ---------------------------------------------------------------------------------------------
     def list_models(self) -> list[str]:
-        if self.api == "openai":
-            return [m["id"] for m in self._request("GET", "/v1/models").json().get("data", [])]
-        return [m["name"] for m in self._request("GET", "/api/tags").json().get("models", [])]
+        path, key, name = ("/v1/models", "data", "id") if self.api == "openai" else ("/api/tags", "models", "name")
+        data, _ = self._json("GET", path)
+        items = data.get(key) if isinstance(data, dict) else None
+        if not isinstance(items, list) or not all(isinstance(m, dict) and isinstance(m.get(name), str)
+                                                  for m in items):
+            raise ApiError("bad_shape", f"GET {self.url(path)}: expected {{\"{key}\": [{{\"{name}\": ...}}]}}, "
+                                        f"got {json.dumps(data)[:120]}")
+        return [m[name] for m in items]
 
     def _chat_body(self, model: str, prompt: str, max_tokens: int, stream: bool) -> tuple[str, dict]:
         messages = [{"role": "user", "content": prompt}]
@@ -114,55 +364,76 @@ class LlmClient:
 
     def chat(self, model: str, prompt: str, max_tokens: int = 32) -> Completion:
         path, body = self._chat_body(model, prompt, max_tokens, stream=False)
-        start = time.perf_counter()
-        data = self._request("POST", path, json=body).json()
-        done = Completion(latency_s=time.perf_counter() - start, finished=True, raw_final=data, chunks=1)
+        data, done = self._json("POST", path, json=body)
+        done.finished, done.chunks, done.ttft_s = True, 1, done.latency_s
+        done.raw_final = data if isinstance(data, dict) else {}
         if self.api == "openai":
-            done.content = (data.get("choices") or [{}])[0].get("message", {}).get("content") or ""
-            usage = data.get("usage") or {}
-            done.prompt_tokens, done.output_tokens = usage.get("prompt_tokens"), usage.get("completion_tokens")
+            content = _dig(data, "choices", 0, "message", "content")
+            usage = _dig(data, "usage") or {}
+            done.prompt_tokens, done.output_tokens = _dig(usage, "prompt_tokens"), _dig(usage, "completion_tokens")
         else:
-            done.content = (data.get("message") or {}).get("content") or ""
-            done.prompt_tokens, done.output_tokens = data.get("prompt_eval_count"), data.get("eval_count")
-        done.ttft_s = done.latency_s
+            content = _dig(data, "message", "content")
+            done.prompt_tokens, done.output_tokens = _dig(data, "prompt_eval_count"), _dig(data, "eval_count")
+        if not isinstance(content, str):
+            raise ApiError("bad_shape", f"POST {self.url(path)}: no message content in {json.dumps(data)[:120]}")
+        done.content = content
         return done
 
     def generate(self, model: str, prompt: str, max_tokens: int = 32) -> Completion:
         """Ollama's /api/generate (native API only)."""
-        start = time.perf_counter()
-        data = self._request("POST", "/api/generate", json={"model": model, "prompt": prompt, "stream": False,
-                                                             "options": {"num_predict": max_tokens}}).json()
-        return Completion(content=data.get("response") or "", prompt_tokens=data.get("prompt_eval_count"),
-                          output_tokens=data.get("eval_count"), chunks=1, finished=bool(data.get("done")),
-                          latency_s=time.perf_counter() - start, raw_final=data)
+        data, done = self._json("POST", "/api/generate", json={"model": model, "prompt": prompt, "stream": False,
+                                                               "options": {"num_predict": max_tokens}})
+        if not isinstance(_dig(data, "response"), str):
+            raise ApiError("bad_shape", f"POST {self.url('/api/generate')}: no `response` in {json.dumps(data)[:120]}")
+        done.content, done.finished, done.chunks = data["response"], bool(data.get("done")), 1
+        done.prompt_tokens, done.output_tokens = data.get("prompt_eval_count"), data.get("eval_count")
+        return done
 
     def chat_stream(self, model: str, prompt: str, max_tokens: int = 32) -> Completion:
-        """Streamed chat; measures time to first token and total latency."""
+        """Streamed chat: time to first token, inter-token timing, total latency, under both deadlines."""
         path, body = self._chat_body(model, prompt, max_tokens, stream=True)
-        start = time.perf_counter()
-        result = Completion()
-        response = self._request("POST", path, json=body, stream=True)
-        try:
-            for event in self._events(response):
-                text = self._event_text(event)
-                if text:
-                    if result.ttft_s is None:
-                        result.ttft_s = time.perf_counter() - start
-                    result.content += text
-                    result.chunks += 1
-                self._event_usage(event, result)
-                if result.finished:
-                    break
-        except requests.RequestException as error:
-            raise describe_exception(error, self.url(path)) from None
-        finally:
-            response.close()
+        url = self.url(path)
+        response, start = self._open("POST", path, json=body)
+        result = Completion(server=response.headers.get("Server"))
+        with _Watchdog(response) as watchdog:
+            elapsed = time.perf_counter() - start
+            watchdog.arm("timeout_total", self.deadlines.total_s - elapsed)
+            watchdog.extend_reads(self.deadlines.total_s - elapsed)
+            if self.deadlines.ttft_s:
+                watchdog.arm("timeout_ttft", self.deadlines.ttft_s - elapsed)
+            try:
+                for event in self._events(response, url):
+                    text = self._event_text(event, url)
+                    if text:
+                        now = time.perf_counter() - start
+                        if result.ttft_s is None:
+                            result.ttft_s = now
+                            watchdog.disarm("timeout_ttft")
+                        result.chunk_times_s.append(now)
+                        result.content += text
+                        result.chunks += 1
+                    self._event_usage(event, result)
+                    if result.finished:
+                        break
+            except ApiError:
+                raise
+            except Exception as error:  # noqa: BLE001 - every failure is named, none escapes as a traceback
+                if watchdog.expired:
+                    raise ApiError(watchdog.expired, f"POST {url}: {KINDS[watchdog.expired]}") from None
+                raise describe_exception(error, url, "ttft" if result.ttft_s is None else "total") from None
+            finally:
+                response.close()
+            if watchdog.expired:  # a deadline passed while the last event was being handled
+                raise ApiError(watchdog.expired, f"POST {url}: {KINDS[watchdog.expired]}")
         result.latency_s = time.perf_counter() - start
         if not result.finished:
-            raise ApiError("connection", f"stream from {self.url(path)} ended without a final event")
+            raise ApiError("unterminated", f"stream from {url} ended without its final event "
+                                           f"({result.chunks} content chunks)")
+        if result.chunks == 0 and not result.output_tokens:
+            raise ApiError("empty_stream", f"stream from {url} ended with no content and no usage")
         return result
 
-    def _events(self, response: requests.Response) -> Iterator[dict]:
+    def _events(self, response: requests.Response, url: str) -> Iterator[dict]:
         for line in response.iter_lines(chunk_size=None, decode_unicode=False):
             if not line:
                 continue
@@ -170,26 +441,31 @@ class LlmClient:
             if self.api == "openai":
                 if not text.startswith("data:"):
                     continue
-                payload = text[5:].strip()
-                if payload == "[DONE]":
+                text = text[5:].strip()
+                if text == "[DONE]":
                     yield {"__done__": True}
                     return
-                yield json.loads(payload)
-            else:
-                yield json.loads(text)
+            try:
+                event = json.loads(text)
+            except ValueError:
+                raise ApiError("bad_stream", f"stream from {url}: an event is not JSON: {text[:80]!r}") from None
+            if not isinstance(event, dict):
+                raise ApiError("bad_shape", f"stream from {url}: an event is not an object: {text[:80]!r}")
+            yield event
 
-    def _event_text(self, event: dict) -> str:
-        if self.api == "openai":
-            choices = event.get("choices") or []
-            return (choices[0].get("delta") or {}).get("content") or "" if choices else ""
-        return (event.get("message") or {}).get("content") or ""
+    def _event_text(self, event: dict, url: str) -> str:
+        text = _dig(event, "choices", 0, "delta", "content") if self.api == "openai" \
+            else _dig(event, "message", "content")
+        if text is not None and not isinstance(text, str):
+            raise ApiError("bad_shape", f"stream from {url}: content is not text: {json.dumps(event)[:80]}")
+        return text or ""
 
     def _event_usage(self, event: dict, result: Completion) -> None:
         if self.api == "openai":
             if event.get("__done__"):
                 result.finished = True
             usage = event.get("usage")
-            if usage:
+            if isinstance(usage, dict):
                 result.prompt_tokens = usage.get("prompt_tokens")
                 result.output_tokens = usage.get("completion_tokens")
                 result.raw_final = event
@@ -200,17 +476,25 @@ class LlmClient:
             result.raw_final = event
 
 
-def detect_api(base_url: str, api_key: Optional[str] = None, timeout: float = 10.0,
+# Failures that say nothing about which API is served: stop probing and report them as they are.
+_FATAL_PROBE_KINDS = ("dns", "refused", "tls", "connect_timeout", "timeout_headers", "timeout_total", "unauthorized",
+                      "cancelled")
+
+
+def detect_api(base_url: str, api_key: Optional[str] = None, deadlines: Optional[Deadlines] = None,
                session: Optional[requests.Session] = None) -> str:
-    """Which API answers at base_url: OpenAI-compatible first (every server here has it), then Ollama native."""
-    last: Optional[ApiError] = None
+    """Which API answers at base_url: OpenAI-compatible first (every server here has it), then Ollama native.
+    When neither does, the error names what each probe got (a 503 "Loading model" is not hidden by a 404)."""
+    failures: list[ApiError] = []
     for api in APIS:
         try:
-            LlmClient(base_url, api, api_key, timeout, session).list_models()
+            LlmClient(base_url, api, api_key, deadlines, session).list_models()
             return api
         except ApiError as error:
-            if error.kind in ("connection", "dns", "tls", "timeout", "unauthorized"):
+            if error.kind in _FATAL_PROBE_KINDS:
                 raise
-            last = error
-    raise ApiError("client_error", f"neither /v1/models nor /api/tags answered at {base_url}"
-                   + (f" ({last})" if last else ""))
+            failures.append(error)
+    kinds = {f.kind for f in failures}
+    kind = "server_error" if "server_error" in kinds else failures[0].kind
+    raise ApiError(kind, f"neither API answered at {base_url}: " + "; ".join(str(f) for f in failures),
+                   failures[0].status)

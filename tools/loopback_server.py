@@ -1,8 +1,13 @@
 """A tiny local HTTP/1.1 server speaking both APIs, for tests and the loopback benchmark (127.0.0.1 only).
 
-Behaviours: `ok` (instant answers), `ratelimit` (every request answered 429), `error` (500), `hang` (no answer for
-`hang_s`), `close` (socket closed without an answer), `auth` (`ok` behind a bearer key). The Ollama-native bodies
-copy the response shapes of Ollama's API reference (docs/api.md: /api/tags, /api/chat, /api/generate).
+Behaviours: `ok` (instant answers), `ratelimit` (every request answered 429), `error` (500 with the server's own
+message), `hang` (no answer for `hang_s`), `close` (socket closed without an answer), `auth` (`ok` behind a bearer
+key), and the ways real gateways and model servers misbehave: `html` (200 with a proxy's HTML page), `badshape`
+(model lists without ids), `badsse` (an event in the stream is not JSON), `trickle` (one token every `trickle_s`,
+`trickle_n` tokens), `slowfirst` (headers at once, first token after `hang_s`), `empty` (a stream with no content
+and no usage), `unterminated` (content, then the connection ends without the final event), `loading` (503 "Loading
+model" on /v1/models, 404 on /api/tags). The Ollama-native bodies copy the response shapes of Ollama's API
+reference (docs/api.md: /api/tags, /api/chat, /api/generate).
 """
 from __future__ import annotations
 
@@ -62,7 +67,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(429, {"error": "rate limit exceeded"})
         elif mode == "error":
             self._body()
-            self._json(500, {"error": "internal error"})
+            self._json(500, {"error": {"message": "CUDA out of memory", "type": "server_error"}})
+        elif mode == "html":
+            self._body()
+            self._send(200, b"<html><body><h1>Welcome to nginx!</h1></body></html>", "text/html")
+        elif mode == "loading" and self.command == "GET":
+            if self.path == "/v1/models":
+                self._json(503, {"error": {"message": "Loading model", "type": "unavailable_error", "code": 503}})
+            else:
+                self._json(404, {"error": "404 page not found"})
         elif mode == "hang":
             time.sleep(self.server.hang_s)
             self.close_connection = True
@@ -76,10 +89,32 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         return True
 
+    def _stream(self, lines: list[str], content_type: str, gap_s: float = 0.0, first_gap_s: float = 0.0) -> None:
+        """Write a streamed body piece by piece with chunked transfer encoding, as model servers do."""
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for i, line in enumerate(lines):
+                delay = first_gap_s if i == 0 else gap_s
+                if delay:
+                    time.sleep(delay)
+                data = line.encode()
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True  # the client gave up (a deadline): nothing to do
+
     def do_GET(self) -> None:  # noqa: N802
         if self._misbehave():
             return
-        if self.path == "/v1/models":
+        if self.server.mode == "badshape":
+            self._json(200, {"object": "list", "data": [{"name": MODEL}]} if self.path == "/v1/models"
+                       else {"models": [{"model": MODEL}]})
+        elif self.path == "/v1/models":
             self._json(200, {"object": "list", "data": [{"id": MODEL, "object": "model", "owned_by": "loopback"}]})
         elif self.path == "/api/tags":
             self._json(200, OLLAMA_TAGS)
@@ -98,11 +133,7 @@ class _Handler(BaseHTTPRequestHandler):
                      "finish_reason": "stop"}],
                     "usage": {"prompt_tokens": 8, "completion_tokens": OUTPUT_TOKENS, "total_tokens": 13}})
                 return
-            events = [{"choices": [{"index": 0, "delta": {"content": w}}]} for w in WORDS]
-            events.append({"choices": [], "usage": {"prompt_tokens": 8, "completion_tokens": OUTPUT_TOKENS,
-                                                    "total_tokens": 13}})
-            text = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
-            self._send(200, text.encode(), "text/event-stream")
+            self._openai_stream()
         elif self.path == "/api/chat":
             if not stream:
                 self._json(200, _ollama_final({"message": {"role": "assistant", "content": "".join(WORDS)}}))
@@ -117,12 +148,35 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(404, {"error": "not found"})
 
 
+    def _openai_stream(self) -> None:
+        mode, server = self.server.mode, self.server
+        words = [f" w{i}" for i in range(server.trickle_n)] if mode == "trickle" else WORDS
+        events: list = [{"choices": [{"index": 0, "delta": {"content": w}}]} for w in words]
+        usage = {"choices": [], "usage": {"prompt_tokens": 8, "completion_tokens": len(words), "total_tokens": 13}}
+        if mode == "empty":
+            events = []
+        elif mode != "unterminated":
+            events.append(usage)
+        lines = [f"data: {json.dumps(e)}\n\n" for e in events]
+        if mode == "badsse":
+            lines.insert(2, "data: {\"choices\": [{\"delta\": \n\n")
+        if mode != "unterminated":
+            lines.append("data: [DONE]\n\n")
+        if mode in ("ok", "auth"):
+            self._send(200, "".join(lines).encode(), "text/event-stream")
+        else:
+            self._stream(lines, "text/event-stream", gap_s=server.trickle_s if mode == "trickle" else 0.0,
+                         first_gap_s=server.hang_s if mode == "slowfirst" else 0.0)
+
+
 class LoopbackServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, mode: str = "ok", api_key: str = "loopback-key", hang_s: float = 5.0):
+    def __init__(self, mode: str = "ok", api_key: str = "loopback-key", hang_s: float = 5.0,
+                 trickle_s: float = 0.1, trickle_n: int = 10):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.mode, self.api_key, self.hang_s = mode, api_key, hang_s
+        self.trickle_s, self.trickle_n = trickle_s, trickle_n
         self._thread: Optional[threading.Thread] = None
 
     @property

@@ -1,8 +1,8 @@
 """Smoke test of a deployed LLM endpoint: `python -m tools.smoke URL [--model M] [--api-key K] ...`.
 
-Prints one PASS/FAIL line per check and exits 1 when any check fails (2 for bad usage). Never a traceback.
+Prints one PASS/FAIL line per check. Exit codes: 0 all checks passed, 1 a check failed or the endpoint could not
+be reached, 2 bad usage. Never a traceback: every endpoint failure is a named kind with one line.
 """
-from __future__ import annotations
 
 import argparse
 import os
@@ -14,7 +14,7 @@ from typing import Callable, Optional
 import requests
 
 from .endpoint import EndpointError, resolve
-from .llm_api import APIS, ApiError, LlmClient, detect_api
+from .llm_api import APIS, KINDS, ApiError, Deadlines, LlmClient, detect_api
 
 
 @dataclass
@@ -57,7 +57,7 @@ def check_generate(client: LlmClient, model: str, max_tokens: int) -> Check:
 
 
 def check_wrong_key_refused(client: LlmClient) -> Check:
-    wrong = LlmClient(client.base_url, client.api, api_key="smoke-test-wrong-key", timeout=client.timeout)
+    wrong = LlmClient(client.base_url, client.api, api_key="smoke-test-wrong-key", deadlines=client.deadlines)
     try:
         wrong.list_models()
     except ApiError as error:
@@ -88,12 +88,12 @@ def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: b
         try:
             checks.append(fn())
         except ApiError as error:
-            checks.append(Check(name, False, str(error)))
+            checks.append(Check(name, False, f"[{error.kind}] {error}"))
 
     try:
         first, model = check_models(client, model)
     except ApiError as error:
-        return [Check("models", False, str(error))]
+        return [Check("models", False, f"[{error.kind}] {error}")]
     checks.append(first)
     if model:
         attempt("completion", lambda: check_completion(client, model, max_tokens))
@@ -107,29 +107,85 @@ def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: b
     return checks
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.smoke", description=__doc__.splitlines()[0])
-    parser.add_argument("url", nargs="?", help="endpoint base URL, e.g. http://localhost:11434")
-    parser.add_argument("--stack-output", help="read the URL from this Pulumi stack output instead")
-    parser.add_argument("--stack", help="Pulumi stack for --stack-output")
-    parser.add_argument("--api", choices=("auto",) + APIS, default="auto")
-    parser.add_argument("--model", help="model that must be listed (default: the first listed)")
-    parser.add_argument("--api-key", default=os.environ.get("LLM_API_KEY"),
-                        help="bearer key (default: $LLM_API_KEY); also turns on the wrong-key check")
-    parser.add_argument("--expect-auth", action="store_true", help="check that a wrong key is refused")
-    parser.add_argument("--rate-limit-burst", type=int, default=0, metavar="N",
-                        help="send N concurrent requests and expect at least one 429")
-    parser.add_argument("--max-tokens", type=int, default=32)
-    parser.add_argument("--timeout", type=float, default=120.0, help="per-request timeout in seconds")
-    args = parser.parse_args(argv)
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default where there is a real one (not for None or off switches)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
+def positive(text: str) -> float:
+    """An argparse type: a finite number of seconds above zero."""
     try:
-        url = resolve(args.url, args.stack_output, args.stack)
-        api = args.api if args.api != "auto" else detect_api(url, args.api_key, min(args.timeout, 30))
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds above 0")
+    return value
+
+
+def count(low: int):
+    """An argparse type: a whole number >= low."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r} must be >= {low}")
+        return value
+    return parse
+
+
+def endpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options smoke and bench share: where, which API, which key, and the two deadlines."""
+    parser.add_argument("url", nargs="?", help="endpoint base URL, e.g. http://localhost:11434")
+    parser.add_argument("--stack-output", metavar="NAME", help="read the URL from this Pulumi stack output instead")
+    parser.add_argument("--stack", help="Pulumi stack for --stack-output")
+    parser.add_argument("--api", choices=("auto",) + APIS, default="auto",
+                        help="API flavour; auto tries the OpenAI API, then Ollama's native one")
+    parser.add_argument("--model", help="model to use (default: the first one the endpoint lists)")
+    parser.add_argument("--api-key", default=os.environ.get("LLM_API_KEY"),
+                        help="bearer key (default: $LLM_API_KEY, never printed)")
+    parser.add_argument("--timeout", type=positive, default=120.0, metavar="SECONDS",
+                        help="total deadline of each request: its whole answer, streamed or not, must arrive "
+                             "within this time")
+    parser.add_argument("--ttft-timeout", type=positive, default=None, metavar="SECONDS",
+                        help="deadline for the response headers and the first token (default: the total deadline)")
+
+
+def connect(args: argparse.Namespace) -> tuple[str, str]:
+    """Resolve the URL and the API; EndpointError or ApiError when that fails."""
+    url = resolve(args.url, args.stack_output, args.stack)
+    api = args.api if args.api != "auto" else detect_api(url, args.api_key, Deadlines(min(args.timeout, 30.0)))
+    return url, api
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.smoke", description=__doc__.splitlines()[0],
+                                     epilog="Failure kinds: " + ", ".join(KINDS),
+                                     formatter_class=HelpFormatter)
+    endpoint_arguments(parser)
+    parser.add_argument("--expect-auth", action="store_true",
+                        help="check that a wrong key is refused (on by default when a key is given)")
+    parser.add_argument("--rate-limit-burst", type=count(0), default=0, metavar="N",
+                        help="send N concurrent requests and expect at least one 429")
+    parser.add_argument("--max-tokens", type=count(1), default=32, help="tokens asked for in each answer")
+    args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
+    if not args.url and not args.stack_output:
+        parser.print_usage(sys.stderr)
+        print("smoke: give an endpoint URL or --stack-output NAME", file=sys.stderr)
+        return 2
+    try:
+        url, api = connect(args)
     except (EndpointError, ApiError) as error:
-        print(f"FAIL  reach       {error}")
+        kind = f"[{error.kind}] " if isinstance(error, ApiError) else ""
+        print(f"FAIL  reach       {kind}{error}")
         return 1
-    session = requests.Session()
-    client = LlmClient(url, api, args.api_key, args.timeout, session)
+    client = LlmClient(url, api, args.api_key, Deadlines(args.timeout, args.ttft_timeout), requests.Session())
     print(f"smoke test of {url} ({api} API)")
     checks = run_checks(client, args.model, args.max_tokens, bool(args.api_key) or args.expect_auth,
                         args.rate_limit_burst)
@@ -141,4 +197,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -1,6 +1,4 @@
 """Pure statistics for the benchmark: percentiles and the run summary."""
-from __future__ import annotations
-
 from collections import Counter
 from typing import Any, Optional, Sequence
 
@@ -22,25 +20,38 @@ def _ms(value: Optional[float]) -> Optional[float]:
     return None if value is None else round(value * 1000, 2)
 
 
+def _rounded(value: Optional[float]) -> Optional[float]:
+    return None if value is None else round(value, 2)
+
+
 def summarize(results: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
-    """Success rate, errors by kind, latency and TTFT percentiles (ms, successful requests), throughput."""
+    """Success rate and failures by kind; latency, TTFT, inter-token latency (ms) and per-request output tokens/s
+    over successful requests; throughput counts successful requests only (failures are reported apart)."""
     ok = [r for r in results if r["ok"]]
     latencies = [r["latency_s"] for r in ok]
     ttfts = [r["ttft_s"] for r in ok if r.get("ttft_s") is not None]
+    itls = [r["itl_s"] for r in ok if r.get("itl_s") is not None]
+    speeds = [r["output_tokens_per_s"] for r in ok if r.get("output_tokens_per_s") is not None]
     tokens = sum(r.get("output_tokens") or 0 for r in ok)
     return {
         "requests": len(results),
         "succeeded": len(ok),
+        "failed": len(results) - len(ok),
         "success_rate": round(len(ok) / len(results), 4) if results else 0.0,
         "errors": dict(sorted(Counter(r["error"] for r in results if not r["ok"]).items())),
         "latency_ms": {
             "avg": _ms(sum(latencies) / len(latencies)) if latencies else None,
             "p50": _ms(percentile(latencies, 50)), "p90": _ms(percentile(latencies, 90)),
-            "p99": _ms(percentile(latencies, 99)), "max": _ms(max(latencies)) if latencies else None,
+            "p95": _ms(percentile(latencies, 95)), "p99": _ms(percentile(latencies, 99)),
+            "max": _ms(max(latencies)) if latencies else None,
         },
-        "ttft_ms": {"p50": _ms(percentile(ttfts, 50)), "p95": _ms(percentile(ttfts, 95))},
+        "ttft_ms": {"p50": _ms(percentile(ttfts, 50)), "p95": _ms(percentile(ttfts, 95)),
+                    "p99": _ms(percentile(ttfts, 99))},
+        "itl_ms": {"p50": _ms(percentile(itls, 50)), "p95": _ms(percentile(itls, 95))},
+        "request_tokens_per_s": {"p50": _rounded(percentile(speeds, 50)), "p95": _rounded(percentile(speeds, 95))},
         "output_tokens": tokens,
-        "output_tokens_per_s": round(tokens / wall_s, 2) if wall_s > 0 else None,
-        "requests_per_s": round(len(results) / wall_s, 2) if wall_s > 0 else None,
+        "output_tokens_per_s": round(tokens / wall_s, 2) if wall_s > 0 and ok else None,
+        "requests_per_s": round(len(ok) / wall_s, 2) if wall_s > 0 and ok else None,
+        "failed_per_s": round((len(results) - len(ok)) / wall_s, 2) if wall_s > 0 else None,
         "wall_s": round(wall_s, 3),
     }
