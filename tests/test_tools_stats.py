@@ -1,5 +1,7 @@
 """Pure parts of the operations tools: percentiles, summary, error descriptions, endpoint resolution."""
 
+import os
+
 import pytest
 import requests
 import urllib3
@@ -57,3 +59,12 @@ def test_endpoint_resolution(monkeypatch):
         endpoint.resolve(None, "gatewayExternalUrl", "dev")
     with pytest.raises(endpoint.EndpointError, match="give an endpoint URL"):
         endpoint.resolve(None, None, None)
+
+
+def test_stack_output_that_is_not_json_is_one_clear_error(monkeypatch, tmp_path):
+    fake = tmp_path / "pulumi"
+    fake.write_text("#!/bin/sh\necho 'warning: something odd'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    with pytest.raises(endpoint.EndpointError, match="not a JSON object"):
+        endpoint.resolve(None, "modelApiUrl", None)

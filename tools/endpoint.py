@@ -1,6 +1,4 @@
 """Where the tools send requests: an explicit URL, or a stack output read with the Pulumi CLI when it is present."""
-from __future__ import annotations
-
 import json
 import shutil
 import subprocess
@@ -20,9 +18,17 @@ def from_stack_output(output: str, stack: Optional[str] = None) -> str:
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     except subprocess.TimeoutExpired:
         raise EndpointError("`pulumi stack output` did not answer within 60 s") from None
+    except OSError as error:
+        raise EndpointError(f"cannot run the Pulumi CLI: {error}") from None
     if done.returncode != 0:
         raise EndpointError(f"`pulumi stack output` failed: {done.stderr.strip()[:300]}")
-    outputs = json.loads(done.stdout or "{}")
+    try:
+        outputs = json.loads(done.stdout or "{}")
+    except ValueError:
+        outputs = None
+    if not isinstance(outputs, dict):
+        raise EndpointError(f"`pulumi stack output --json` printed something that is not a JSON object: "
+                            f"{(done.stdout or '')[:120]!r}")
     if not outputs.get(output):
         raise EndpointError(f"stack output {output!r} is empty or missing; outputs: {', '.join(sorted(outputs))}")
     value = str(outputs[output])
