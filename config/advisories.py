@@ -1,8 +1,10 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
-from __future__ import annotations
-
 from llmplatform.gpu_skus import find_gpu_sku
 from .schema import PlatformConfig
+
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
+MANY_GPUS = 64  # GPUs at peak past which a run-away autoscaler is a budget event
+HIGH_RATE_LIMIT = 1000  # requests/s per client: above this the limiter protects nothing
 
 
 def advisories(cfg: PlatformConfig) -> list[str]:
@@ -20,4 +22,35 @@ def advisories(cfg: PlatformConfig) -> list[str]:
     if cfg.gpu.enabled and cfg.gpu.priority == "spot" and not cfg.gpu.fallback.enabled \
             and cfg.inference.accelerator == "gpu" and cfg.environment == "prod":
         notes.append("GPU inference in prod on spot with no on-demand fallback: an eviction wave stops serving")
+    notes += _risky(cfg, sku)
+    return notes
+
+
+def _risky(cfg: PlatformConfig, sku) -> list[str]:
+    """Valid but risky settings, each with the cost or the exposure it implies."""
+    notes = []
+    if cfg.gpu.enabled and sku is not None:
+        peak = (cfg.gpu.max_count + (cfg.gpu.fallback.max_count if cfg.gpu.fallback.enabled else 0)) * sku.gpus
+        if peak >= MANY_GPUS:
+            notes.append(f"gpu.maxCount lets the autoscaler reach {peak} {sku.gpu_model} GPUs "
+                         f"({peak // sku.gpus} x {sku.vm_size}); at peak that is a cost of thousands of USD per hour")
+        if cfg.inference.accelerator == "gpu":
+            fits = (cfg.gpu.max_count + (cfg.gpu.fallback.max_count if cfg.gpu.fallback.enabled else 0)) \
+                * (sku.gpus // max(1, cfg.inference.gpus_per_replica))
+            wanted = max(cfg.inference.replicas, cfg.autoscaling.max_replicas if cfg.autoscaling.mode != "none" else 0)
+            if wanted > fits:
+                notes.append(f"up to {wanted} GPU replicas of {cfg.inference.gpus_per_replica} GPU(s) but the GPU "
+                             f"pools hold {fits} at most: the rest stay Pending (raise gpu.maxCount)")
+    if "0.0.0.0/0" in cfg.cluster.api_access.authorized_ip_ranges:
+        notes.append("cluster.apiAccess.authorizedIpRanges contains 0.0.0.0/0: the API server is open to the whole "
+                     "internet (the same exposure as mode 'public')")
+    if cfg.namespace in SYSTEM_NAMESPACES:
+        notes.append(f"namespace {cfg.namespace!r} is a Kubernetes system namespace: the platform's default-deny "
+                     f"NetworkPolicy and Pod Security level would apply to cluster components there")
+    if cfg.environment == "prod" and not cfg.observability.enabled:
+        notes.append("observability is off in prod: no alerts, dashboards or GPU metrics, and KEDA/HPA autoscaling "
+                     "on requests or GPU memory has no signal")
+    if cfg.gateway.rate_limit_per_second > HIGH_RATE_LIMIT:
+        notes.append(f"gateway.rateLimitPerSecond {cfg.gateway.rate_limit_per_second}/s per client is effectively "
+                     f"no limit: one client can saturate every model replica")
     return notes

@@ -14,6 +14,7 @@ from llmplatform.choices import (API_ACCESS_MODES, GPU_DRIVERS, GPU_PRIORITIES, 
                                  MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB, NETWORK_POLICIES,
                                  NODE_OS_UPGRADE_CHANNELS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, UPGRADE_CHANNELS)
 from llmplatform.gpu_skus import find_gpu_sku, known_gpu_sizes
+from .catalogs import RESOURCE_GROUP, azure_regions, cpu_vm_size_problem
 from .models import OLLAMA_MODELS, total_size_gib
 from .reader import ConfigError, Reader, describe
 from .schema import (ApiAccessConfig, ClusterConfig, GpuConfig, GpuFallbackConfig, MaintenanceWindowConfig,
@@ -38,13 +39,18 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if not naming.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
     location = top.str_("location", "westeurope") or "westeurope"
-    if not re.fullmatch(r"[a-z0-9]+", location):
-        top.problem(f"location {describe(location)} must be an Azure region name like 'westeurope'")
+    if location not in azure_regions():
+        close = [r for r in azure_regions() if r[:4] == location.lower()[:4]]
+        top.problem(f"location {describe(location)} is not an Azure region"
+                    + (f"; did you mean {', '.join(close)}?" if close else " (e.g. westeurope, eastus2)"))
     namespace = top.str_("namespace", "llm") or "llm"
     if not _DNS_LABEL.fullmatch(namespace):
         top.problem(f"namespace {describe(namespace)} must be a DNS label (lowercase letters, digits, '-')")
     protect = top.bool_("protectStatefulResources", False)
-    resource_group_name = top.str_("resourceGroupName", None)
+    resource_group_name = top.str_("resourceGroupName", None, allow_empty=True)  # "": create rg-<prefix>-<env>
+    if resource_group_name is not None and not RESOURCE_GROUP.fullmatch(resource_group_name):
+        top.problem(f"resourceGroupName {describe(resource_group_name)} is not an Azure resource group name "
+                    f"(1-90 letters, digits, '_', '-', '.', '(', ')', not ending in '.')")
 
     network = _network(top.section("network"))
     cluster = _cluster(top.section("cluster"))
@@ -60,6 +66,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     top.reject_unknown_keys()
 
     _cross_checks(top, environment, protect, network, cluster, gpu, model_store)
+    _collisions(top, prefix, environment, namespace, resource_group_name, cluster, gpu, model_store)
     loader_apps.cross_checks(top, environment, gpu, model_store, inference, webui, postgres, key_vault)
     loader_apps.observability_cross_checks(top, environment, observability, autoscaling, inference)
     if naming.PREFIX_PATTERN.fullmatch(prefix):
@@ -78,9 +85,15 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
 def _cidr(r: Reader, name: str, default: str) -> str:
     value = r.str_(name, default) or default
     try:
-        ipaddress.ip_network(value, strict=True)
+        network = ipaddress.ip_network(value, strict=True)
     except ValueError:
         r.problem(f"{r.key(name)} {describe(value)} is not a valid CIDR block like '10.0.0.0/16'")
+        return default
+    if network.version != 4:
+        r.problem(f"{r.key(name)} {describe(value)} must be an IPv4 range (this network plan is IPv4 only)")
+        return default
+    if name.endswith("SubnetCidr") and network.prefixlen > 29:
+        r.problem(f"{r.key(name)} {describe(value)} is smaller than Azure's smallest subnet (/29)")
         return default
     return value
 
@@ -117,9 +130,10 @@ def _network(r: Reader) -> NetworkConfig:
     try:
         dns_ip = ipaddress.ip_address(cfg.dns_service_ip)
         hosts = net["service_cidr"]
-        if dns_ip not in hosts or dns_ip in (hosts.network_address, hosts.network_address + 1):
-            r.problem(f"network.dnsServiceIp ({dns_ip}) must be inside network.serviceCidr ({hosts}) and not its "
-                      f"first two addresses")
+        if dns_ip not in hosts or dns_ip in (hosts.network_address, hosts.network_address + 1,
+                                             hosts.broadcast_address):
+            r.problem(f"network.dnsServiceIp ({dns_ip}) must be inside network.serviceCidr ({hosts}), not its "
+                      f"first two addresses nor its broadcast address")
     except ValueError:
         r.problem(f"network.dnsServiceIp {describe(cfg.dns_service_ip)} is not an IP address")
     return cfg
@@ -130,7 +144,7 @@ def _pool(r: Reader, default: PoolConfig, minimum_nodes: int) -> PoolConfig:
     max_count = r.int_("maxCount", default.max_count, 1, 1000)
     pool = PoolConfig(
         name=r.str_("name", default.name) or default.name,
-        vm_size=r.str_("vmSize", default.vm_size) or default.vm_size,
+        vm_size=_cpu_vm_size(r, default.vm_size),
         min_count=min_count,
         max_count=max_count,
         os_disk_size_gb=r.int_("osDiskSizeGb", default.os_disk_size_gb, 30, 2048),
@@ -147,6 +161,15 @@ def _pool(r: Reader, default: PoolConfig, minimum_nodes: int) -> PoolConfig:
     return pool
 
 
+def _cpu_vm_size(r: Reader, default: str) -> str:
+    size = r.str_("vmSize", default) or default
+    problem = cpu_vm_size_problem(size)
+    if problem:
+        r.problem(f"{r.key('vmSize')} {describe(size)} {problem}")
+        return default
+    return size
+
+
 def _zones(r: Reader, name: str) -> tuple[str, ...]:
     zones = r.str_list(name, ())
     bad = [z for z in zones if z not in ZONES]
@@ -159,7 +182,7 @@ def _zones(r: Reader, name: str) -> tuple[str, ...]:
 def _cluster(r: Reader) -> ClusterConfig:
     d = ClusterConfig()
     version = r.str_("kubernetesVersion", None)
-    if version is not None and not re.fullmatch(r"1\.\d{2}(\.\d+)?", version):
+    if version is not None and not re.fullmatch(r"1\.[0-9]{2}(\.[0-9]{1,3})?", version):
         r.problem(f"cluster.kubernetesVersion {describe(version)} must look like '1.33' or '1.33.2'")
     zones = _zones(r, "zones")
     system_pool = _pool(r.section("systemPool"), d.system_pool, minimum_nodes=1)
@@ -308,6 +331,38 @@ def _model_store(r: Reader) -> ModelStoreConfig:
     )
     r.reject_unknown_keys()
     return cfg
+
+
+def platform_namespaces(prefix: str, environment: str) -> tuple[str, ...]:
+    """Namespaces the platform's own components create (the app namespace must be none of them)."""
+    return ("monitoring", "keda", "istio-system", "cert-manager", "gpu-operator", "nvidia-device-plugin",
+            f"{prefix}-{environment}-gateway")
+
+
+def _collisions(r: Reader, prefix: str, environment: str, namespace: str, resource_group: Any,
+                cluster: ClusterConfig, gpu: GpuConfig, store: ModelStoreConfig) -> None:
+    """Settings that would make two resources claim one name (Azure and Kubernetes refuse the second)."""
+    if namespace in platform_namespaces(prefix, environment):
+        r.problem(f"namespace {describe(namespace)} is a namespace the platform creates itself; pick another "
+                  f"(taken: {', '.join(platform_namespaces(prefix, environment))})")
+    if gpu.enabled and gpu.fallback.enabled:
+        fallback = f"{gpu.pool_name}od"
+        for key, pool in (("systemPool", cluster.system_pool), ("workloadPool", cluster.workload_pool)):
+            if pool.name == fallback:
+                r.problem(f"cluster.{key}.name {describe(pool.name)} is the name of the GPU fallback pool "
+                          f"(gpu.poolName + 'od')")
+    platform_group = resource_group or naming.resource_group_name(prefix, environment)
+    if store.resource_group_name and store.resource_group_name.lower() == platform_group.lower():
+        r.problem(f"modelStore.resourceGroupName {describe(store.resource_group_name)} is the platform's own "
+                  f"resource group; the store's separate group must have another name (or leave it out)")
+    if store.resource_group_name and not RESOURCE_GROUP.fullmatch(store.resource_group_name):
+        r.problem(f"modelStore.resourceGroupName {describe(store.resource_group_name)} is not an Azure resource "
+                  f"group name")
+    if gpu.fallback.enabled and not gpu.enabled:
+        r.problem("gpu.fallback.enabled needs gpu.enabled true (there is no GPU pool to fall back from)")
+    if gpu.priority == "regular" and gpu.spot_max_price != -1:
+        r.problem(f"gpu.spotMaxPrice ({gpu.spot_max_price:g}) only applies to gpu.priority 'spot' "
+                  f"(priority is 'regular')")
 
 
 def _cross_checks(r: Reader, environment: str, protect: bool, network: NetworkConfig, cluster: ClusterConfig,

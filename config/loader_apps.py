@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Optional
 
 from llmplatform.choices import (ACCELERATORS, AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, POSTGRES_TIERS,
                                  POSTGRES_VERSIONS, TLS_MODES)
 from llmplatform.gpu_skus import find_gpu_sku
+from .catalogs import postgres_skus
 from .models import model_size_gib
 from .quantities import parse_quantity
 from .reader import Reader, describe
@@ -16,7 +18,9 @@ from .schema import (AutoscalingConfig, GatewayConfig, GpuConfig, InferenceConfi
 GATEWAY_MODES = ("both", "internal", "external", "none")
 _DURATION = re.compile(r"^(-1|0|[0-9]+(s|m|h))$")
 _HOSTNAME = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
+# local part, then a DNS name of labels that neither start nor end with '-', ending in a letters-only TLD
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                    r"[A-Za-z]{2,63}$")
 
 
 def _resources(r: Reader, default: ResourcesConfig) -> ResourcesConfig:
@@ -92,10 +96,11 @@ def postgres(r: Reader) -> PostgresConfig:
         database=r.str_("database", d.database) or d.database,
     )
     r.reject_unknown_keys()
-    prefix = {"Burstable": "Standard_B", "GeneralPurpose": "Standard_D", "MemoryOptimized": "Standard_E"}[cfg.tier]
-    if not cfg.sku_name.startswith(prefix):
-        r.problem(f"postgres.skuName {describe(cfg.sku_name)} does not belong to tier {cfg.tier!r} "
-                  f"(expected {prefix}…)")
+    if cfg.sku_name not in postgres_skus(cfg.tier):
+        other = next((t for t in POSTGRES_TIERS if cfg.sku_name in postgres_skus(t)), None)
+        r.problem(f"postgres.skuName {describe(cfg.sku_name)} "
+                  + (f"belongs to tier {other!r}, not {cfg.tier!r}" if other else
+                     f"is not a Flexible Server size of tier {cfg.tier!r}; e.g. {', '.join(postgres_skus(cfg.tier)[:3])}"))
     if cfg.high_availability and cfg.tier == "Burstable":
         r.problem("postgres.highAvailability needs tier 'GeneralPurpose' or 'MemoryOptimized' (not 'Burstable')")
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", cfg.database):
@@ -120,6 +125,9 @@ def gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
     tls = TlsConfig(mode=tls_reader.choice("mode", "none", TLS_MODES), hostname=tls_reader.str_("hostname", None),
                     email=tls_reader.str_("email", None))
     tls_reader.reject_unknown_keys()
+    if tls.mode != "letsencrypt" and (tls.hostname or tls.email):
+        r.problem("gateway.tls.hostname and gateway.tls.email are only used with gateway.tls.mode 'letsencrypt' "
+                  f"(mode is {tls.mode!r})")
     if tls.mode == "letsencrypt":
         if not tls.hostname or not _HOSTNAME.fullmatch(tls.hostname):
             r.problem(f"gateway.tls.hostname {describe(tls.hostname or '')} must be a DNS name (needed for "
@@ -144,8 +152,11 @@ def gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
         try:
             ip = ipaddress.ip_address(cfg.internal_ip)
             subnet = ipaddress.ip_network(network.node_subnet_cidr)
-            if ip not in subnet or ip in (subnet.network_address, subnet.broadcast_address):
-                r.problem(f"gateway.internalIp ({ip}) must be a host address in network.nodeSubnetCidr ({subnet})")
+            # Azure keeps five addresses of every subnet: the network address, the next three, and the last
+            reserved = [subnet.network_address + i for i in range(4)] + [subnet.broadcast_address]
+            if ip not in subnet or ip in reserved:
+                r.problem(f"gateway.internalIp ({ip}) must be a usable address of network.nodeSubnetCidr ({subnet}); "
+                          f"Azure reserves {', '.join(map(str, reserved))}")
         except ValueError:
             r.problem(f"gateway.internalIp {describe(cfg.internal_ip)} is not an IP address")
     return cfg
@@ -170,11 +181,21 @@ def cross_checks(r: Reader, environment: str, gpu: GpuConfig, store: ModelStoreC
             if inf.gpus_per_replica > sku.gpus:
                 r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) exceeds the {sku.gpus} GPU(s) of "
                           f"{sku.vm_size}")
-            too_big = [m for m in store.models if _fits(m) and model_size_gib(m) > sku.gpu_memory_gib *
-                       inf.gpus_per_replica]
+            memory = gpu_memory_per_replica(sku.gpu_memory_gib, gpu.mig_profile, inf.gpus_per_replica)
+            too_big = [m for m in store.models if _fits(m) and model_size_gib(m) > memory]
             if too_big:
-                r.problem(f"modelStore.models {too_big} do not fit in {sku.gpu_memory_gib} GiB of GPU memory "
-                          f"({sku.vm_size})")
+                where = f"a {gpu.mig_profile} slice of {sku.vm_size}" if gpu.mig_profile else sku.vm_size
+                r.problem(f"modelStore.models {too_big} do not fit in {memory:g} GiB of GPU memory ({where})")
+
+
+# Memory of a MIG slice in eighths of the GPU's (A100/H100/H200: 1g.10gb, 2g.20gb, 3g.40gb, 4g.40gb, 7g.80gb on 80 GB)
+MIG_MEMORY_EIGHTHS = {"MIG1g": 1, "MIG2g": 2, "MIG3g": 4, "MIG4g": 4, "MIG7g": 8}
+
+
+def gpu_memory_per_replica(gpu_memory_gib: float, mig_profile: Optional[str], gpus: int) -> float:
+    """GPU memory one model-server replica gets: whole GPUs, or MIG slices of them."""
+    share = MIG_MEMORY_EIGHTHS.get(mig_profile or "", 8) / 8
+    return gpu_memory_gib * share * gpus
 
 
 def _fits(name: str) -> bool:
@@ -240,6 +261,8 @@ def autoscaling(r: Reader) -> AutoscalingConfig:
                   f"({cfg.max_replicas})")
     if cfg.min_replicas == 0 and not cfg.scale_to_zero:
         r.problem("autoscaling.minReplicas 0 needs autoscaling.scaleToZero true")
+    if cfg.scale_to_zero and cfg.min_replicas > 0:
+        r.problem(f"autoscaling.scaleToZero needs autoscaling.minReplicas 0 (it is {cfg.min_replicas})")
     if cfg.scale_to_zero and cfg.mode != "requests":
         r.problem(f"autoscaling.scaleToZero needs autoscaling.mode 'requests' (requests are held while a pod "
                   f"starts); mode is {cfg.mode!r}")

@@ -1,7 +1,11 @@
 """A typed reader over raw config that records every problem instead of stopping at the first one."""
-from __future__ import annotations
-
+import math
+import re
 from typing import Any, Iterable, Optional
+
+MAX_STRING = 253  # the longest DNS name; no setting of this program needs more
+MAX_INT = 10 ** 15  # far above any count, size or duration here; keeps huge numbers out of int()/float()
+_ASCII_INT = re.compile(r"-?[0-9]{1,16}")
 
 
 class ConfigError(ValueError):
@@ -16,7 +20,15 @@ _MISSING = object()
 
 
 def describe(value: Any) -> str:
-    return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+    """A value as a message shows it: bounded in length, never failing (a huge number has no safe str())."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and abs(value) > MAX_INT:
+        return "a number too large to be a setting"
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:60] + "...")
+    text = repr(value) if isinstance(value, (list, dict)) else str(value)
+    return text if len(text) <= 80 else text[:80] + "..."
 
 
 class Reader:
@@ -50,12 +62,22 @@ class Reader:
     def has(self, name: str) -> bool:
         return name in self.raw
 
-    def str_(self, name: str, default: Optional[str]) -> Optional[str]:
+    def str_(self, name: str, default: Optional[str], allow_empty: bool = False) -> Optional[str]:
+        """A string; an empty one is an error unless empty is a documented value of the key."""
         value = self._get(name)
-        if value is _MISSING or value is None or value == "":
+        if value is _MISSING or value is None:
             return default
         if not isinstance(value, str):
             self.problem(f"{self.key(name)} must be a string, got {describe(value)}")
+            return default
+        if value == "":
+            if not allow_empty:
+                self.problem(f"{self.key(name)} is empty; leave it out to use the default"
+                             + (f" ({default!r})" if default else ""))
+            return default
+        if len(value) > MAX_STRING or not value.isprintable():
+            self.problem(f"{self.key(name)} must be at most {MAX_STRING} printable characters, got "
+                         f"{describe(value[:40])}{'...' if len(value) > 40 else ''}")
             return default
         return value
 
@@ -71,11 +93,11 @@ class Reader:
         value = self._get(name)
         if value is _MISSING or value is None:
             return default
-        if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        if isinstance(value, str) and _ASCII_INT.fullmatch(value.strip()):  # ASCII digits only, bounded length
+            value = int(value.strip())
+        if isinstance(value, float) and math.isfinite(value) and value.is_integer():
             value = int(value)
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_INT:
             self.problem(f"{self.key(name)} must be a whole number, got {describe(value)}")
             return default
         if minimum is not None and value < minimum:
@@ -88,13 +110,15 @@ class Reader:
         value = self._get(name)
         if value is _MISSING or value is None:
             return default
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            return float(value)
-        except (TypeError, ValueError):
-            self.problem(f"{self.key(name)} must be a number, got {describe(value)}")
+        number = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value) if abs(value) <= MAX_INT else None
+        elif isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,16}(\.[0-9]{1,16})?", value.strip()):
+            number = float(value)
+        if number is None or not math.isfinite(number):
+            self.problem(f"{self.key(name)} must be a finite number, got {describe(value)}")
             return default
+        return number
 
     def bool_(self, name: str, default: bool) -> bool:
         value = self._get(name)
@@ -111,8 +135,12 @@ class Reader:
         value = self._get(name)
         if value is _MISSING or value is None:
             return default
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.problem(f"{self.key(name)} must be a list of strings, got {describe(value)}")
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            self.problem(f"{self.key(name)} must be a list of non-empty strings, got {describe(value)}")
+            return default
+        if len(value) > 100 or any(len(v) > MAX_STRING or not v.isprintable() for v in value):
+            self.problem(f"{self.key(name)} must hold at most 100 entries of at most {MAX_STRING} printable "
+                         f"characters")
             return default
         return tuple(value)
 

@@ -9,6 +9,7 @@ import asyncio
 import base64
 import contextvars
 import copy
+import importlib.util
 import json
 import logging
 import runpy
@@ -24,6 +25,16 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks, rpc, settings as pulumi_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+if __package__:
+    from .stackfile import ConfigError as StackFileError, apply_sets, read_stack_file
+else:  # loaded by file path, as the packaging test does with this repository off sys.path
+    _spec = importlib.util.spec_from_file_location("offline_stackfile", Path(__file__).with_name("stackfile.py"))
+    _stackfile = importlib.util.module_from_spec(_spec)
+    sys.modules["offline_stackfile"] = _stackfile
+    _spec.loader.exec_module(_stackfile)
+    StackFileError, apply_sets, read_stack_file = (_stackfile.ConfigError, _stackfile.apply_sets,
+                                                   _stackfile.read_stack_file)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -111,23 +122,23 @@ def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None,
-                 program_dir: Path = PROJECT_DIR) -> dict[str, Any]:
-    """What the Pulumi CLI would hand the program: Pulumi.yaml defaults, then the stack file, keyed 'project:key'."""
+def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program_dir: Path = PROJECT_DIR,
+                 sets: Optional[list[str]] = None, stack_file: Optional[Path] = None) -> dict[str, Any]:
+    """What the Pulumi CLI would hand the program, keyed 'project:key': Pulumi.yaml defaults, the stack file (read
+    as the CLI reads it), then `--set` paths (as `pulumi config set --path`) and test overrides (deep-merged).
+    Raises StackFileError for a stack file or --set the CLI would refuse; FileNotFoundError for an unknown stack."""
     project = yaml.safe_load((program_dir / "Pulumi.yaml").read_text())
     name = project["name"]
     values: dict[str, Any] = {}
     for key, decl in (project.get("config") or {}).items():
         if isinstance(decl, dict) and "default" in decl:
             values[key] = decl["default"]
-    stack_file = program_dir / f"Pulumi.{stack}.yaml"
-    if not stack_file.exists():
-        raise FileNotFoundError(f"no stack file {stack_file.name}; stacks: "
+    path = stack_file or program_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path.name}; stacks: "
                                 f"{', '.join(sorted(p.name[7:-5] for p in program_dir.glob('Pulumi.*.yaml')))}")
-    for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
-        short = key.split(":", 1)[1] if key.startswith(f"{name}:") else None
-        if short is not None:
-            values[short] = value
+    values.update(read_stack_file(path, name))
+    values = apply_sets(copy.deepcopy(values), sets or [])
     values = deep_merge(values, overrides or {})
     return {f"{name}:{k}": v for k, v in values.items()}
 
@@ -344,14 +355,16 @@ def refusals(resources: list[Registration]) -> list[str]:
 
 # ---- running ----------------------------------------------------------------------------------------------------
 
-def run(stack: str, overrides: Optional[dict[str, Any]] = None, program_dir: Path = PROJECT_DIR) -> Plan:
+def run(stack: str, overrides: Optional[dict[str, Any]] = None, program_dir: Path = PROJECT_DIR,
+        sets: Optional[list[str]] = None, stack_file: Optional[Path] = None) -> Plan:
     """Run a program's __main__.py (by default this repository's) for a stack under mocks, in a fresh context and
     event loop; raise ProgramError on RunError or on what the real engine would refuse."""
     def program() -> None:
         if str(program_dir) not in sys.path:
             sys.path.insert(0, str(program_dir))
         runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
-    config = stack_config(stack, overrides, program_dir) if (program_dir / "Pulumi.yaml").exists() else {}
+    config = stack_config(stack, overrides, program_dir, sets, stack_file) \
+        if (program_dir / "Pulumi.yaml").exists() else {}
     return contextvars.Context().run(_run, project_name(program_dir), stack, config, program)
 
 

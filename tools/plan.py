@@ -1,9 +1,10 @@
 """`make plan STACK=<stack>`: run the program offline under mocks, print a preview-like tree, write build/<stack>/.
 
-Usage: python -m tools.plan --stack dev [--out build] [--set gpu.driver=operator ...]
-"""
-from __future__ import annotations
+Usage: python -m tools.plan --stack dev [--out build] [--set gpu.driver=operator ...] [--stack-file PATH]
 
+Exit codes: 0 planned, 1 the config or the program was refused (one message, nothing written), 2 bad usage or an
+unknown stack.
+"""
 import argparse
 import gc
 import json
@@ -13,6 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from config.reader import ConfigError
+from llmplatform.checks import ComponentInputError
 
 from . import offline
 
@@ -103,33 +107,30 @@ def tree(plan: offline.Plan) -> str:
     return "\n".join(lines)
 
 
-def _parse_set(items: list[str]) -> dict[str, Any]:
-    overrides: dict[str, Any] = {}
-    for item in items:
-        path, _, raw = item.partition("=")
-        node = overrides
-        *parents, leaf = path.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = yaml.safe_load(raw)
-    return overrides
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--out", default=str(offline.PROJECT_DIR / "build"))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                        help="override a config value for this run only, e.g. gpu.driver=operator")
+                        help="override a config value for this run only, as `pulumi config set --path` would: "
+                             "gpu.driver=operator, modelStore.models[1]=qwen2.5:0.5b (true/false and plain "
+                             "integers are typed, anything else is a string)")
+    parser.add_argument("--stack-file", type=Path, metavar="PATH",
+                        help="read the stack's config from this file instead of Pulumi.<stack>.yaml")
     args = parser.parse_args(argv)
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
     print(f"OFFLINE PLAN for stack '{args.stack}': the real __main__.py under Pulumi SDK mocks.")
     print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
     try:
-        plan = offline.run(args.stack, _parse_set(args.set))
-    except offline.ProgramError as error:
-        print(error, file=sys.stderr)
+        plan = offline.run(args.stack, sets=args.set, stack_file=args.stack_file)
+    except (offline.ProgramError, ConfigError, offline.StackFileError) as error:
+        registered = getattr(error, "registered", 0)
+        print(str(error) + (f"\n({registered} resources had been registered before this error)" if registered
+                            else ""), file=sys.stderr)
+        return 1
+    except ComponentInputError as error:  # a component refused an input the config layer let through
+        print(f"a component refused its input: {error}", file=sys.stderr)
         return 1
     except FileNotFoundError as error:
         print(error, file=sys.stderr)

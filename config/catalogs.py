@@ -1,0 +1,37 @@
+"""Azure facts the stack config is checked against, as data files with their date and source (config/data/)."""
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@functools.lru_cache(maxsize=None)
+def _load(name: str) -> Any:
+    return json.loads((DATA / name).read_text(encoding="utf-8"))
+
+
+def azure_regions() -> tuple[str, ...]:
+    return tuple(_load("azure_regions.json")["regions"])
+
+
+def postgres_skus(tier: str) -> tuple[str, ...]:
+    return tuple(_load("postgres_skus.json")["skus"].get(tier, ()))
+
+
+def cpu_vm_size_problem(size: str) -> str:
+    """Why a CPU pool's VM size cannot be right ('' when it looks like a real CPU size)."""
+    spec = _load("vm_sizes.json")
+    match = re.fullmatch(spec["pattern"], size)
+    if not match:
+        return "is not an Azure VM size (Standard_<family><vCPUs>..., e.g. Standard_D4s_v5)"
+    if match.group("family") not in spec["cpu_families"]:
+        return (f"is not a CPU VM family ({match.group('family')}); CPU pools take "
+                f"{', '.join(spec['cpu_families'])} sizes (GPU sizes go to gpu.vmSize)")
+    return ""
+
+
+# Azure resource group names: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending in '.'
+RESOURCE_GROUP = re.compile(r"[A-Za-z0-9_().-]{0,89}[A-Za-z0-9_()-]")

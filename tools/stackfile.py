@@ -1,0 +1,209 @@
+"""Stack files and `--set` read the way the Pulumi CLI reads them, so the offline plan sees what `pulumi up` sees.
+
+- A stack file is one YAML document in UTF-8. Scalars follow YAML 1.2's core schema, as Pulumi's Go YAML library
+  does: only `true`/`false` are booleans (`yes`, `on` stay strings), `10:30` and `2024-01-01` stay strings, and a
+  custom tag (`!foo`) is an error. A key given twice in one mapping is an error (YAML forbids it; a reader that lets
+  the last one win hides a mistake).
+- Every key under `config:` carries a namespace: this project's (`aks-llm-platform:gpu`) or a provider's
+  (`azure-native:location`, read by the provider, not by this program). A key without one, or with a misspelt
+  namespace, is an error, not a silently dropped setting.
+- `--set KEY=VALUE` follows `pulumi config set --path`: dots walk into objects, `[N]` indexes lists (N may be the
+  list's length, to append), and only `true`, `false` and plain integers are typed; every other value is a string.
+"""
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+
+class ConfigError(ValueError):
+    """A stack file or --set the Pulumi CLI would refuse, every problem at once (the same shape as the program's
+    config.reader.ConfigError, so both print alike)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("invalid stack config:\n" + "\n".join(f"  - {p}" for p in self.problems))
+
+PROVIDER_NAMESPACES = ("azure-native", "azure", "kubernetes", "random", "pulumi")
+STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
+_INT = re.compile(r"-?(0|[1-9][0-9]*)")  # ASCII digits only; no leading zeros, no sign tricks like --3
+_PATH_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[[0-9]+\])*)")
+
+
+class _PulumiYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader narrowed to YAML 1.2's core schema, refusing duplicate keys."""
+
+
+# Drop YAML 1.1's resolvers (yes/no/on/off booleans, sexagesimal numbers, timestamps) and add the 1.2 core ones.
+_PulumiYamlLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+        ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+        ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+        ("tag:yaml.org,2002:float",
+         r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+         list("-+.0123456789")),
+        ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""])):
+    _PulumiYamlLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
+
+def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} appears twice in one mapping (line {seen[key]} and line "
+                            f"{key_node.start_mark.line + 1})", key_node.start_mark)
+        seen[key] = key_node.start_mark.line + 1
+    return loader.construct_mapping(node, deep=True)
+
+
+_PulumiYamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+
+
+def _unknown_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    raise yaml.constructor.ConstructorError(None, None, f"YAML tag {node.tag!r} is not allowed in a stack file",
+                                            node.start_mark)
+
+
+_PulumiYamlLoader.add_multi_constructor("!", _unknown_tag)
+_PLAIN = (dict, list, str, int, float, bool, type(None))
+
+
+def _only_plain_values(value: Any, where: str) -> None:
+    """Explicit tags such as !!timestamp, !!binary or !!set build values a stack file cannot hold."""
+    if not isinstance(value, _PLAIN):
+        raise ConfigError([f"{where}: a value of type {type(value).__name__} ({value!r:.40}) is not allowed; "
+                           f"quote it to make it a string"])
+    for child in (value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()):
+        _only_plain_values(child, where)
+
+
+def parse_yaml(data: bytes, where: str) -> Any:
+    """One YAML document from bytes, or ConfigError naming the file, the line and what is wrong."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ConfigError([f"{where}: line {line} is not UTF-8 (byte {data[error.start]:#04x})"]) from None
+    try:
+        documents = list(yaml.load_all(text, Loader=_PulumiYamlLoader))  # noqa: S506 - a narrowed SafeLoader
+    except ValueError as error:  # e.g. an integer with thousands of digits (Python's int() limit)
+        raise ConfigError([f"{where}: a value cannot be read: {str(error)[:120]}"]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        where_line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError([f"{where}: not valid YAML{where_line}: {problem}"]) from None
+    if len(documents) > 1:
+        raise ConfigError([f"{where}: holds {len(documents)} YAML documents; a stack file is one"])
+    document = documents[0] if documents else None
+    _only_plain_values(document, where)
+    return document
+
+
+def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
+    """This project's keys from a stack file's document, without their namespace; every problem at once."""
+    if document is None:
+        return {}
+    if not isinstance(document, dict):
+        raise ConfigError([f"{where}: must be a mapping with a `config:` section, got {type(document).__name__}"])
+    problems = [f"{where}: unknown top-level key {key!r}; a stack file has {', '.join(STACK_FILE_KEYS)}"
+                for key in document if key not in STACK_FILE_KEYS]
+    config = document.get("config")
+    if config is not None and not isinstance(config, dict):
+        problems.append(f"{where}: `config:` must be a mapping of namespace:key entries, got "
+                        f"{type(config).__name__}")
+        config = {}
+    values: dict[str, Any] = {}
+    for key, value in (config or {}).items():
+        namespace, sep, name = str(key).partition(":")
+        if not sep or not namespace or not name:
+            problems.append(f"{where}: config key {key!r} has no namespace; write it as '{project}:{key}'")
+        elif namespace == project:
+            if isinstance(value, dict) and set(value) == {"secure"}:
+                problems.append(f"{where}: {key} is a secret; this program has no secret settings (secrets "
+                                f"are generated and kept in Key Vault)")
+            else:
+                values[name] = value
+        elif namespace not in PROVIDER_NAMESPACES:
+            problems.append(f"{where}: config key {key!r} has namespace {namespace!r}, neither this project's "
+                            f"({project!r}) nor a provider's ({', '.join(PROVIDER_NAMESPACES)})")
+    if problems:
+        raise ConfigError(problems)
+    return values
+
+
+def read_stack_file(path: Path, project: str) -> dict[str, Any]:
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise ConfigError([f"{path.name}: cannot be read ({error.strerror or error})"]) from None
+    return project_config(parse_yaml(data, path.name), project, path.name)
+
+
+def typed_value(text: str) -> Any:
+    """`pulumi config set --path` typing: true/false and plain integers; everything else stays a string."""
+    if text in ("true", "false"):
+        return text == "true"
+    if _INT.fullmatch(text) and len(text.lstrip("-")) <= 18:
+        return int(text)
+    return text
+
+
+def parse_path(path: str) -> list[Any]:
+    """`gpu.maxCount`, `modelStore.models[1]` -> ['gpu', 'maxCount'], ['modelStore', 'models', 1]."""
+    parts: list[Any] = []
+    for segment in path.split("."):
+        match = _PATH_SEGMENT.fullmatch(segment)
+        if not match:
+            raise ConfigError([f"--set {path!r}: not a config path (write it like gpu.maxCount or "
+                               f"modelStore.models[0])"])
+        parts.append(match.group(1))
+        parts += [int(i) for i in re.findall(r"\[([0-9]+)\]", match.group(2))]
+    return parts
+
+
+def apply_set(values: dict[str, Any], item: str) -> None:
+    """Apply one `--set KEY=VALUE` to the config values, as `pulumi config set --path KEY VALUE` would."""
+    path, sep, text = item.partition("=")
+    if not sep:
+        raise ConfigError([f"--set {item!r} has no '='; write KEY=VALUE (an empty value is KEY=)"])
+    parts = parse_path(path)
+    node: Any = values
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        here = ".".join(str(p) for p in parts[:i]) or "the config"
+        child: Any = typed_value(text) if last else ([] if isinstance(parts[i + 1], int) else {})
+        if isinstance(part, int):
+            if not isinstance(node, list):
+                raise ConfigError([f"--set {path}: {here} is not a list, so [{part}] cannot index it"])
+            if part > len(node):
+                raise ConfigError([f"--set {path}: index {part} is past the end of {here} ({len(node)} items)"])
+            if part == len(node):
+                node.append(child)
+            elif last:
+                node[part] = child
+            node = node[part]
+        else:
+            if not isinstance(node, dict):
+                raise ConfigError([f"--set {path}: {here} is a value ({node!r}), not an object"])
+            if last:
+                node[part] = child
+            else:
+                node = node.setdefault(part, child)
+    return None
+
+
+def apply_sets(values: dict[str, Any], items: list[str]) -> dict[str, Any]:
+    problems = []
+    for item in items:
+        try:
+            apply_set(values, item)
+        except ConfigError as error:
+            problems += error.problems
+    if problems:
+        raise ConfigError(problems)
+    return values
