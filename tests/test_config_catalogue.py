@@ -287,3 +287,13 @@ def test_an_unreadable_stack_file_is_one_error(tmp_path):
     missing.mkdir()
     with pytest.raises(StackFileError, match="cannot be read"):
         offline.stack_config("dev", stack_file=missing)
+
+
+def test_prod_without_observability_is_advised():
+    from config.advisories import advisories
+    from tools.stackfile import read_stack_file
+    raw = read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml", P)
+    raw["observability"] = {"enabled": False}
+    raw["autoscaling"] = {"mode": "cpu"}
+    notes = advisories(parse_config(raw, P, "prod"))
+    assert any("observability is off in prod" in note and "no alerts" in note for note in notes)
