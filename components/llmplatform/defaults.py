@@ -53,6 +53,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "GatewayAccess": {
         "external": True,
+        "inference_extension": False,
         "internal": True,
         "replicas": 1,
         "tls_mode": "none",

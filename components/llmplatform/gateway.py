@@ -11,7 +11,7 @@ import pulumi_kubernetes as k8s
 from pulumi_azure_native import network
 from typing_extensions import NotRequired
 
-from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, ISTIO_BASE, ISTIOD
+from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_URL, ISTIO_BASE, ISTIOD
 
 from . import PACKAGE
 from .defaults import defaults_for
@@ -24,8 +24,10 @@ opt = defaults_for("GatewayAccess")  # optional inputs: the caller's value, else
 
 GATEWAY_CLASS = "istio"
 ROUTES_LABEL = "llm-platform/gateway-routes"  # namespaces allowed to attach routes carry this label = "true"
-UI_LISTENER, API_LISTENER = "ui", "api"
-UI_PORT, API_PORT = 80, 8080
+UI_LISTENER, API_LISTENER, LLMD_LISTENER = "ui", "api", "llmd"
+UI_PORT, API_PORT, LLMD_PORT = 80, 8080, 8000
+LLMD_TLS_PORT = 8444
+INFERENCE_EXTENSION_FLAG = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION"  # istiod: program InferencePool backends
 TLS_SECRET = "gateway-tls"
 
 
@@ -52,6 +54,9 @@ class GatewayAccessArgs(TypedDict):
     """DNS name the certificate is for."""
     tls_email: NotRequired[str]
     """ACME account e-mail."""
+    inference_extension: NotRequired[bool]
+    """Install the Gateway API Inference Extension CRDs (InferencePool) and turn on Istio's support for them, plus
+    an `llmd` listener for LlmdStack (default False)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -73,10 +78,13 @@ def check_args(name: str, args: GatewayAccessArgs) -> bool:
     return tls
 
 
-def istiod_values(node_selector: dict[str, str], replicas: int) -> dict[str, Any]:
+def istiod_values(node_selector: dict[str, str], replicas: int,
+                  inference_extension: bool = False) -> dict[str, Any]:
     """istiod on CPU nodes; every Gateway deployment Istio generates for the `istio` class on CPU nodes too, with
-    client IPs preserved (externalTrafficPolicy Local) so per-client rate limits see real addresses."""
+    client IPs preserved (externalTrafficPolicy Local) so per-client rate limits see real addresses. With the
+    inference extension, istiod accepts InferencePool backends (without the flag it rejects them)."""
     return {
+        **({"env": {INFERENCE_EXTENSION_FLAG: "true"}} if inference_extension else {}),
         "nodeSelector": node_selector,
         "autoscaleMin": replicas,
         "gatewayClasses": {GATEWAY_CLASS: {
@@ -95,14 +103,17 @@ def lb_annotations(kind: str, internal_ip: str, pip_name: str, pip_resource_grou
             "service.beta.kubernetes.io/azure-load-balancer-resource-group": pip_resource_group}
 
 
-def listeners(tls: bool, hostname: Optional[str]) -> list[dict[str, Any]]:
-    """A UI listener and a raw-model-API listener (Open-WebUI owns /api/* paths, so the two are split by port)."""
+def listeners(tls: bool, hostname: Optional[str], llmd: bool = False) -> list[dict[str, Any]]:
+    """A UI listener and a raw-model-API listener (Open-WebUI owns /api/* paths, so the two are split by port), and
+    the llm-d API on a port of its own when LlmdStack is in use."""
     allowed = {"namespaces": {"from": "Selector", "selector": {"matchLabels": {ROUTES_LABEL: "true"}}}}
     out = []
-    for name, port in ((UI_LISTENER, UI_PORT), (API_LISTENER, API_PORT)):
+    tls_ports = {UI_LISTENER: 443, API_LISTENER: 8443, LLMD_LISTENER: LLMD_TLS_PORT}
+    ports = [(UI_LISTENER, UI_PORT), (API_LISTENER, API_PORT)] + ([(LLMD_LISTENER, LLMD_PORT)] if llmd else [])
+    for name, port in ports:
         listener: dict[str, Any] = {"name": name, "port": port, "protocol": "HTTP", "allowedRoutes": allowed}
         if tls:
-            listener.update(port=443 if name == UI_LISTENER else 8443, protocol="HTTPS",
+            listener.update(port=tls_ports[name], protocol="HTTPS",
                             tls={"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": TLS_SECRET}]})
         if hostname:
             listener["hostname"] = hostname
@@ -145,13 +156,18 @@ class GatewayAccess(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self, protect=False)
         node_selector = field(cluster, "cpu_node_selector")
 
+        inference = opt(args, "inference_extension")
         crds = k8s.yaml.v2.ConfigFile(f"{name}-gateway-api-crds", file=GATEWAY_API_CRDS_URL, opts=k8s_opts)
+        crd_bundles: list[pulumi.Resource] = [crds]
+        if inference:  # InferencePool CRDs exist before istiod starts watching them and before any pool
+            crd_bundles.append(k8s.yaml.v2.ConfigFile(f"{name}-inference-extension-crds",
+                                                      file=INFERENCE_EXTENSION_CRDS_URL, opts=k8s_opts))
         istio_ns = namespace(f"{name}-istio-ns", "istio-system", "privileged", k8s_opts)
         base = helm_release(f"{name}-istio-base", ISTIO_BASE, istio_ns.metadata.name, {"defaultRevision": "default"},
-                            pulumi.ResourceOptions(parent=self, protect=False, depends_on=[crds]))
+                            pulumi.ResourceOptions(parent=self, protect=False, depends_on=crd_bundles))
         istiod = helm_release(f"{name}-istiod", ISTIOD, istio_ns.metadata.name,
-                              node_selector.apply(lambda sel: istiod_values(sel, opt(args, "replicas"))),
-                              pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base]))
+                              node_selector.apply(lambda sel: istiod_values(sel, opt(args, "replicas"), inference)),
+                              pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, *crd_bundles]))
         gw_ns = namespace(f"{name}-ns", f"{prefix}-gateway", "baseline", k8s_opts)
         after_istio = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[istiod, crds])
 
@@ -183,11 +199,11 @@ class GatewayAccess(pulumi.ComponentResource):
                 spec={
                     "gatewayClassName": GATEWAY_CLASS,
                     "infrastructure": {"annotations": annotations},
-                    "listeners": listeners(tls, args.get("tls_hostname")),
+                    "listeners": listeners(tls, args.get("tls_hostname"), inference),
                 },
                 opts=after_istio)
         names = [f"{kind}-gateway" for kind in gateways]
-        ready = [crds, istiod, *gateways.values()]
+        ready = [*crd_bundles, istiod, *gateways.values()]
         if tls:  # plain HTTP on port 80 answers with a redirect to HTTPS (the ACME challenge route is more specific)
             k8s.apiextensions.CustomResource(
                 f"{name}-https-redirect", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
@@ -197,10 +213,12 @@ class GatewayAccess(pulumi.ComponentResource):
                                               "requestRedirect": {"scheme": "https", "statusCode": 301}}]}]},
                 opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=ready))
         # Routes that take this target wait for the CRDs, istiod and the Gateways (data dependencies).
-        waited = pulumi.Output.all(gw_ns.metadata.name, crds.urn, istiod.status, *[g.id for g in gateways.values()])
+        waited = pulumi.Output.all(gw_ns.metadata.name, *[c.urn for c in crd_bundles], istiod.status,
+                                   *[g.id for g in gateways.values()])
         self.route_target = RouteTarget(
             namespace=waited.apply(lambda v: v[0]), gateway_names=waited.apply(lambda _: names),
-            ui_listener=UI_LISTENER, api_listener=API_LISTENER, routes_label={ROUTES_LABEL: "true"})
+            ui_listener=UI_LISTENER, api_listener=API_LISTENER, llmd_listener=LLMD_LISTENER if inference else "",
+            routes_label={ROUTES_LABEL: "true"})
         self.internal_address = pulumi.Output.from_input(internal_ip or None if "internal" in gateways else None)
         self.external_address = pip.ip_address if pip is not None else pulumi.Output.from_input(None)
         address = self.external_address if pip is not None else self.internal_address

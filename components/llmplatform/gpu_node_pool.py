@@ -246,20 +246,22 @@ class GpuNodePool(pulumi.ComponentResource):
                 opts=child)
         tolerations = gpu_tolerations()
         node_selector = gpu_node_selector()
+        waited_for: list[pulumi.Output] = [p.name for p in pools]
         if opt(args, "install_device_software"):
             # The DaemonSets wait for no pool: they schedule on GPU nodes whenever the autoscaler adds them.
             if driver == "aks":
                 ns = namespace(f"{name}-device-plugin-ns", "nvidia-device-plugin", "privileged", child)
-                helm_release(f"{name}-device-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name,
-                             device_plugin_values(tolerations, node_selector), child)
+                software = helm_release(f"{name}-device-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name,
+                                        device_plugin_values(tolerations, node_selector), child)
             else:
                 ns = namespace(f"{name}-gpu-operator-ns", "gpu-operator", "privileged", child)
-                helm_release(f"{name}-gpu-operator", GPU_OPERATOR, ns.metadata.name,
-                             gpu_operator_values(tolerations, sku.rdma), child)
+                software = helm_release(f"{name}-gpu-operator", GPU_OPERATOR, ns.metadata.name,
+                                        gpu_operator_values(tolerations, sku.rdma), child)
+            waited_for.append(software.status)
 
         # Workloads that take the scheduling wait for the pools (a pod for a pool that does not exist stays Pending
-        # with no autoscaler to help it).
-        pools_ready = pulumi.Output.all(*[p.name for p in pools])
+        # with no autoscaler to help it) and for the driver software (operator mode: no GPU without it).
+        pools_ready = pulumi.Output.all(*waited_for)
         self.scheduling = GpuScheduling(
             node_selector=pools_ready.apply(lambda _: node_selector),
             tolerations=pools_ready.apply(lambda _: tolerations),

@@ -113,6 +113,8 @@ class RouteTarget(TypedDict):
     """Listener (section name) for browser traffic."""
     api_listener: pulumi.Input[str]
     """Listener (section name) for the raw model API."""
+    llmd_listener: pulumi.Input[str]
+    """Listener (section name) for the llm-d API (empty unless GatewayAccess has the inference extension)."""
     routes_label: pulumi.Input[dict[str, str]]
     """Label a namespace needs before its routes may attach."""
 

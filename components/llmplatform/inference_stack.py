@@ -1,25 +1,23 @@
 """InferenceStack: Ollama (CPU first, GPU by one flag) on the shared model store, an nginx router enforcing API keys
 and per-client rate limits on the raw model API, Open-WebUI on PostgreSQL/pgvector with secrets from Key Vault, and
 the HTTPRoutes that publish both through the platform's Gateways."""
-from typing import Any, Optional, TypedDict
+from typing import Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 from typing_extensions import NotRequired
 
-from .pins import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, ROUTER_IMAGE, VALKEY_IMAGE
-from .naming import content_suffix
+from .pins import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 
 from . import PACKAGE
 from .defaults import defaults_for
+from .api_router import RouterSpec, api_router
 from .checks import fail, in_range, one_of
 from .choices import ACCELERATORS
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
-from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT, api_key_map_line,
-                              key_vault_objects, ollama_env, ollama_scheduling, resources, router_nginx_conf,
-                              scaled_hosts)
+from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT, key_vault_objects, ollama_env, ollama_scheduling, resources, scaled_hosts)
 from .key_vault import grant_secrets_user, vault_secret
 from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_volume, deployment, disruption_budget, env_vars,
                    http_probe, labels, pod_security, require_kubernetes_provider, restricted_container_security,
@@ -281,77 +279,15 @@ class InferenceStack(pulumi.ComponentResource):
 
     # ---- Router (raw model API) ------------------------------------------------------------------------------------
     def _router(self, name: str) -> None:
-        a, ns = self._args, self._ns
-        auth = opt(a, "api_key_auth")
-        select = labels("router", "router")
-        match = {"app.kubernetes.io/name": "router"}
-        timeout = opt(a, "request_timeout_seconds")
-        self.api_key_secret = pulumi.Output.from_input(None)
-        key_map = secret_name(name, "api-key-map")
-        volumes = [k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
-            name="router-nginx")), k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
-        mounts = [k8s.core.v1.VolumeMountArgs(name="config", mount_path="/etc/nginx/nginx.conf", sub_path="nginx.conf",
-                                              read_only=True),
-                  k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
-        account_name: Any = None
-        pod_labels: dict[str, str] = {}
-        if auth:
-            vault = self._vault
-            key = random.RandomPassword(f"{name}-api-key", length=48, special=False,
-                                        opts=pulumi.ResourceOptions(parent=self))
-            key_secret = a.get("api_key_secret") or secret_name(name, "api-key")
-            self.api_key_secret = pulumi.Output.from_input(key_secret)
-            vault_secret(f"{name}-api-key-secret", vault, key_secret, key.result, "text/plain", self)
-            vault_secret(f"{name}-api-key-map-secret", vault, key_map, key.result.apply(api_key_map_line),
-                         "text/x-nginx-conf", self)
-            identity = self._identity(name, "router")
-            secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, field(vault, "vault_name"),
-                                  field(vault, "tenant_id"), identity.client_id, key_vault_objects([key_map]), None,
-                                  self._k8s)
-            volumes.append(csi_secrets_volume("router-secrets"))
-            mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT, read_only=True))
-            account_name = identity.service_account_name
-            pod_labels[USE_LABEL] = "true"
+        a = self._args
         host, port, host_header = self._model_endpoint
-        conf = pulumi.Output.all(port, field(self._cluster, "pod_cidr")).apply(lambda v: router_nginx_conf(
-            f"{host}:{v[0]}",  # resolved at start through the pod's DNS search path
-            opt(a, "rate_limit_per_second"), opt(a, "rate_limit_burst"), auth, [v[1]], timeout, host_header,
-            key_map))
-        k8s.core.v1.ConfigMap(
-            f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
-            data={"nginx.conf": conf}, opts=self._k8s)
-        replicas = 2
-        deployment(
-            f"{name}-router", "router", ns, select, replicas,
-            k8s.core.v1.PodSpecArgs(
-                service_account_name=account_name,
-                automount_service_account_token=False,
-                security_context=pod_security(run_as_user=101),
-                node_selector=self._cpu,
-                topology_spread_constraints=spread(match),
-                containers=[k8s.core.v1.ContainerArgs(
-                    name="nginx", image=ROUTER_IMAGE,
-                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
-                    resources=k8s.core.v1.ResourceRequirementsArgs(
-                        requests={"cpu": "100m", "memory": "64Mi"}, limits={"memory": "256Mi"}),
-                    readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),
-                    liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
-                    security_context=k8s.core.v1.SecurityContextArgs(
-                        allow_privilege_escalation=False, read_only_root_filesystem=True,
-                        run_as_non_root=True, run_as_user=101,
-                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
-                    volume_mounts=mounts)],
-                volumes=volumes,
-            ),
-            self._k8s, pod_labels=pod_labels,
-            # a config change rolls the pods (nginx reads its config only at start)
-            pod_annotations={"llm-platform/config-hash": conf.apply(content_suffix)})
-        service = self._service(f"{name}-router-svc", "router", match, ROUTER_PORT)
-        disruption_budget(f"{name}-router-pdb", "router", ns, match, replicas, self._k8s)
-        allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, self._gateway_peers(),
-                      self._k8s)
-        self.router_service = pulumi.Output.concat("http://", service.metadata.name, ":", str(ROUTER_PORT))
+        self.router_service, self.api_key_secret = api_router(self, RouterSpec(
+            name=name, namespace=self._ns, cluster=self._cluster, upstream_host=host, upstream_port=port,
+            upstream_host_header=host_header, gateway_peers=self._gateway_peers(),
+            api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
+            rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=opt(a, "request_timeout_seconds"),
+            vault=self._vault, api_key_secret=a.get("api_key_secret"), identity_prefix=a.get("name_prefix", name),
+            tags=a.get("tags", {})))
 
     # ---- Open-WebUI ------------------------------------------------------------------------------------------------
     def _webui(self, name: str) -> pulumi.Output[str]:

@@ -73,12 +73,15 @@ def require_kubernetes_provider(component: pulumi.ComponentResource, kind: str, 
 
 def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str], values: dict[str, Any],
                  opts: pulumi.ResourceOptions, release_name: Optional[str] = None) -> k8s.helm.v3.Release:
-    """A pinned chart under a fixed release name (so object names the chart derives from it are predictable)."""
+    """A pinned chart under a fixed release name (so object names the chart derives from it are predictable).
+    An OCI chart is addressed as oci://registry/path/chart, with no repository."""
+    oci = chart.repo.startswith("oci://")
     return k8s.helm.v3.Release(
         resource_name,
         k8s.helm.v3.ReleaseArgs(
-            name=release_name or chart.chart, chart=chart.chart, version=chart.version,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
+            name=release_name or chart.chart, chart=f"{chart.repo}/{chart.chart}" if oci else chart.chart,
+            version=chart.version,
+            repository_opts=None if oci else k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo),
             namespace=namespace_name, values=values, atomic=True, cleanup_on_fail=True, timeout=900),
         opts=opts)
 

@@ -4,7 +4,8 @@ the package and read with importlib.resources.
 Image notes (not expressible in JSON): ollama and open-webui are the appVersions of the ollama 1.77.0 and open-webui
 16.0.0 charts; the router is the non-root nginx image (uid 101, port 8080); Valkey (the Linux Foundation fork of
 Redis, BSD licence) carries Open-WebUI's websocket/state fan-out across replicas. The Gateway API CRDs are the
-standard-channel bundle whose CRDs the tests validate against.
+standard-channel bundle whose CRDs the tests validate against. vLLM and the llm-d EPP are pinned to releases (the
+chart's own EPP default is the moving `main` tag).
 """
 import json
 from dataclasses import dataclass
@@ -32,13 +33,19 @@ PROMETHEUS_ADAPTER = _CHARTS["prometheus_adapter"]
 DCGM_EXPORTER = _CHARTS["dcgm_exporter"]
 KEDA = _CHARTS["keda"]
 KEDA_HTTP_ADD_ON = _CHARTS["keda_http_add_on"]
+LLM_D_ROUTER_GATEWAY = _CHARTS["llm_d_router_gateway"]  # OCI chart: repo is oci://...
 ALL_CHARTS = tuple(_CHARTS.values())
 
 OLLAMA_IMAGE = _PINS["images"]["ollama"]
 OPEN_WEBUI_IMAGE = _PINS["images"]["open_webui"]
 ROUTER_IMAGE = _PINS["images"]["router"]
 VALKEY_IMAGE = _PINS["images"]["valkey"]
+VLLM_IMAGE = _PINS["images"]["vllm"]
+LLMD_EPP_IMAGE = _PINS["images"]["llmd_epp"]
 ALL_IMAGES = tuple(_PINS["images"].values())
 
 GATEWAY_API_VERSION = _PINS["gateway_api"]["version"]
 GATEWAY_API_CRDS_URL = _PINS["gateway_api"]["crds_url"]
+# Gateway API Inference Extension (InferencePool v1), the bundle whose CRD the tests validate against.
+INFERENCE_EXTENSION_VERSION = _PINS["inference_extension"]["version"]
+INFERENCE_EXTENSION_CRDS_URL = _PINS["inference_extension"]["crds_url"]

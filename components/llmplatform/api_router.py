@@ -1,0 +1,119 @@
+"""The gate in front of a model API: nginx enforcing bearer API keys (from Key Vault through the Secrets Store CSI
+driver and workload identity) and a per-client rate limit answering 429, with timeouts long enough for streamed
+answers. InferenceStack puts it in front of Ollama, LlmdStack in front of the llm-d inference gateway, so no model
+API is published without both."""
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from .handles import field
+from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, api_key_map_line, key_vault_objects, router_nginx_conf
+from .key_vault import grant_secrets_user, vault_secret
+from .kube import (allow_ingress, csi_secrets_volume, deployment, disruption_budget, http_probe, labels, pod_security,
+                   secret_provider_class, spread)
+from .naming import content_suffix, secret_name
+from .pins import ROUTER_IMAGE
+from .workload_identity import USE_LABEL, WorkloadIdentity
+
+
+@dataclass
+class RouterSpec:
+    """What one router needs: where it runs, what it guards, and its limits."""
+
+    name: str  # resource-name prefix (the owner's name)
+    namespace: pulumi.Input[str]
+    cluster: Any  # ClusterHandle
+    upstream_host: str  # resolved by the pod's DNS search path at start
+    upstream_port: pulumi.Input[int]
+    upstream_host_header: Optional[str]
+    gateway_peers: list[k8s.networking.v1.NetworkPolicyPeerArgs]
+    api_key_auth: bool
+    rate_limit_per_second: int
+    rate_limit_burst: int
+    request_timeout_seconds: int
+    vault: Any = None  # VaultHandle, needed with api_key_auth
+    api_key_secret: Optional[str] = None  # default <name>-api-key
+    identity_prefix: str = ""  # identities are id-<prefix>-router
+    tags: Optional[dict[str, str]] = None
+    replicas: int = 2
+
+
+def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output]:
+    """Create the router's objects as children of `owner`; returns (in-cluster URL, Key Vault secret name or None)."""
+    name, ns = spec.name, spec.namespace
+    k8s_opts = pulumi.ResourceOptions(parent=owner)
+    select = labels("router", "router")
+    match = {"app.kubernetes.io/name": "router"}
+    key_map = secret_name(name, "api-key-map")
+    volumes = [k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+        name="router-nginx")), k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
+    mounts = [k8s.core.v1.VolumeMountArgs(name="config", mount_path="/etc/nginx/nginx.conf", sub_path="nginx.conf",
+                                          read_only=True),
+              k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
+    account_name: Any = None
+    pod_labels: dict[str, str] = {}
+    key_secret_name: pulumi.Output = pulumi.Output.from_input(None)
+    if spec.api_key_auth:
+        vault = spec.vault
+        key = random.RandomPassword(f"{name}-api-key", length=48, special=False,
+                                    opts=pulumi.ResourceOptions(parent=owner))
+        key_secret = spec.api_key_secret or secret_name(name, "api-key")
+        key_secret_name = pulumi.Output.from_input(key_secret)
+        vault_secret(f"{name}-api-key-secret", vault, key_secret, key.result, "text/plain", owner)
+        vault_secret(f"{name}-api-key-map-secret", vault, key_map, key.result.apply(api_key_map_line),
+                     "text/x-nginx-conf", owner)
+        identity = WorkloadIdentity(f"{name}-router-identity", {
+            "cluster": spec.cluster, "identity_name": f"id-{spec.identity_prefix or name}-router",
+            "namespace": ns, "service_account_name": "router", "tags": spec.tags or {},
+        }, pulumi.ResourceOptions(parent=owner))
+        grant_secrets_user(f"{name}-router-kv-reader", vault, identity.principal_id, identity)
+        secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, field(vault, "vault_name"),
+                              field(vault, "tenant_id"), identity.client_id, key_vault_objects([key_map]), None,
+                              k8s_opts)
+        volumes.append(csi_secrets_volume("router-secrets"))
+        mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT, read_only=True))
+        account_name = identity.service_account_name
+        pod_labels[USE_LABEL] = "true"
+    conf = pulumi.Output.all(spec.upstream_port, field(spec.cluster, "pod_cidr")).apply(lambda v: router_nginx_conf(
+        f"{spec.upstream_host}:{v[0]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
+        [v[1]], spec.request_timeout_seconds, spec.upstream_host_header, key_map))
+    k8s.core.v1.ConfigMap(
+        f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
+        data={"nginx.conf": conf}, opts=k8s_opts)
+    deployment(
+        f"{name}-router", "router", ns, select, spec.replicas,
+        k8s.core.v1.PodSpecArgs(
+            service_account_name=account_name,
+            automount_service_account_token=False,
+            security_context=pod_security(run_as_user=101),
+            node_selector=field(spec.cluster, "cpu_node_selector"),
+            topology_spread_constraints=spread(match),
+            containers=[k8s.core.v1.ContainerArgs(
+                name="nginx", image=ROUTER_IMAGE,
+                ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
+                resources=k8s.core.v1.ResourceRequirementsArgs(
+                    requests={"cpu": "100m", "memory": "64Mi"}, limits={"memory": "256Mi"}),
+                readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),
+                liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
+                security_context=k8s.core.v1.SecurityContextArgs(
+                    allow_privilege_escalation=False, read_only_root_filesystem=True,
+                    run_as_non_root=True, run_as_user=101,
+                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                    seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
+                volume_mounts=mounts)],
+            volumes=volumes,
+        ),
+        k8s_opts, pod_labels=pod_labels,
+        # a config change rolls the pods (nginx reads its config only at start)
+        pod_annotations={"llm-platform/config-hash": conf.apply(content_suffix)})
+    service = k8s.core.v1.Service(
+        f"{name}-router-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="router", namespace=ns),
+        spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
+            k8s.core.v1.ServicePortArgs(name="http", port=ROUTER_PORT, target_port=ROUTER_PORT, protocol="TCP")]),
+        opts=k8s_opts)
+    disruption_budget(f"{name}-router-pdb", "router", ns, match, spec.replicas, k8s_opts)
+    allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, spec.gateway_peers, k8s_opts)
+    return pulumi.Output.concat("http://", service.metadata.name, ":", str(ROUTER_PORT)), key_secret_name
