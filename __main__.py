@@ -9,11 +9,12 @@ import pulumi
 from pulumi_azure_native import resources
 
 from llmplatform import (AksCluster, AppNamespace, AzureMonitoring, GatewayAccess, GpuNodePool, InferenceStack,
-                         KeyVault, ModelAutoscaler, ModelStore, Observability, PostgresServer)
+                         KeyVault, LlmdStack, ModelAutoscaler, ModelStore, Observability, PostgresServer)
 
 from config import ConfigError, naming
 from config.advisories import advisories
-from config.inputs import aks_cluster_args, gpu_pool_args, inference_args, observability_args, postgres_args
+from config.inputs import (aks_cluster_args, gateway_args, gpu_pool_args, inference_args, llmd_args,
+                           observability_args, postgres_args)
 from config.runtime import load_platform_config
 
 try:
@@ -44,13 +45,8 @@ in_cluster = pulumi.ResourceOptions(providers=[platform.provider])
 
 gpu = GpuNodePool("gpu", gpu_pool_args(cfg, cluster), in_cluster) if cfg.gpu.enabled else None
 
-gateway = GatewayAccess("gateway", {
-    "cluster": cluster, "name_prefix": prefix, "internal": cfg.gateway.internal, "external": cfg.gateway.external,
-    "internal_ip": cfg.gateway.internal_ip, "replicas": cfg.gateway.replicas, "tls_mode": cfg.gateway.tls.mode,
-    **({"tls_hostname": cfg.gateway.tls.hostname, "tls_email": cfg.gateway.tls.email}
-       if cfg.gateway.tls.mode != "none" else {}),
-    "tags": cfg.tags,
-}, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect)) if cfg.gateway.mode != "none" else None
+gateway = GatewayAccess("gateway", gateway_args(cfg, cluster), pulumi.ResourceOptions(
+    providers=[platform.provider], protect=cfg.protect)) if cfg.gateway.mode != "none" else None
 
 app = AppNamespace("inference", {"namespace": cfg.namespace,
                                  **({"route_target": gateway.route_target} if gateway else {})}, in_cluster)
@@ -95,6 +91,9 @@ if cfg.autoscaling.mode != "none":
         "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds,
     }, in_cluster)
 
+# llm-d: vLLM + the llm-d inference scheduler on the large-GPU pool, behind the same key and rate limit
+llmd = LlmdStack("llmd", llmd_args(cfg, cluster, gpu, gateway, vault.vault), in_cluster) if cfg.llmd.enabled else None
+
 pulumi.export("resourceGroupName", platform.resource_group_name)
 pulumi.export("clusterName", platform.cluster_name)
 pulumi.export("oidcIssuerUrl", platform.oidc_issuer_url)
@@ -114,3 +113,6 @@ pulumi.export("modelApiUrl", gateway.api_url if gateway else None)
 pulumi.export("grafana", observability.grafana_service if observability else None)
 pulumi.export("grafanaPasswordSecret", observability.grafana_password_secret if observability else None)
 pulumi.export("managedGrafanaUrl", monitoring.grafana_endpoint if monitoring else None)
+pulumi.export("llmdUrl", gateway.llmd_url if llmd else None)
+pulumi.export("llmdModel", llmd.served_model_name if llmd else None)
+pulumi.export("llmdApiKeySecret", llmd.api_key_secret if llmd else None)

@@ -89,7 +89,8 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "prometheus_retention": o.prometheus_retention, "prometheus_storage_gib": o.prometheus_storage_gib,
         "grafana_storage_gib": o.grafana_storage_gib, "latency_slo_seconds": o.latency_slo_seconds,
         "error_ratio_slo": o.error_ratio_slo, "gpu_memory_alert_percent": o.gpu_memory_alert_percent,
-        "vllm_dashboard": o.vllm_dashboard, "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
+        "vllm_dashboard": o.vllm_dashboard or cfg.llmd.enabled,
+        "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
         "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds, "tags": cfg.tags,
     })
 
@@ -110,4 +111,31 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "api_key_auth": gw.api_key_auth, "request_timeout_seconds": gw.request_timeout_seconds,
         "autoscaled": cfg.autoscaling.mode != "none", "tags": cfg.tags,
+    })
+
+
+def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
+    g = cfg.gateway
+    return _present({
+        "cluster": cluster, "name_prefix": f"{cfg.prefix}-{cfg.environment}", "internal": g.internal,
+        "external": g.external, "internal_ip": g.internal_ip, "replicas": g.replicas, "tls_mode": g.tls.mode,
+        "tls_hostname": g.tls.hostname if g.tls.mode != "none" else None,
+        "tls_email": g.tls.email if g.tls.mode != "none" else None,
+        "inference_extension": cfg.llmd.enabled, "tags": cfg.tags,
+    })
+
+
+def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: Any,
+              vault: VaultHandle) -> dict[str, Any]:
+    m, gw = cfg.llmd, cfg.gateway
+    return _present({
+        "cluster": cluster, "gpu": gpu.scheduling, "route_target": gateway.route_target, "model": m.model,
+        "key_vault": vault, "hf_token_secret": m.hf_token_secret, "tensor_parallel_size": m.tensor_parallel_size,
+        "replicas": m.replicas, "model_memory_gib": m.model_memory_gib, "max_model_len": m.max_model_len,
+        "model_cache_gib": m.model_cache_gib, "prefill_decode": m.prefill_decode, "failure_mode": m.failure_mode,
+        "expose_externally": m.expose_externally, "api_key_auth": gw.api_key_auth,
+        "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
+        "request_timeout_seconds": gw.request_timeout_seconds, "metrics": cfg.observability.enabled,
+        # identities id-<prefix>-llmd-router/-vllm, apart from the Ollama stack's id-<prefix>-router
+        "name_prefix": f"{cfg.prefix}-{cfg.environment}-llmd", "tags": cfg.tags,
     })

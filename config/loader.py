@@ -63,12 +63,14 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     gateway = loader_apps.gateway(top.section("gateway"), network)
     observability = loader_apps.observability(top.section("observability"))
     autoscaling = loader_apps.autoscaling(top.section("autoscaling"))
+    llmd = loader_apps.llmd(top.section("llmd"))
     top.reject_unknown_keys()
 
     _cross_checks(top, environment, protect, network, cluster, gpu, model_store)
     _collisions(top, prefix, environment, namespace, resource_group_name, cluster, gpu, model_store)
     loader_apps.cross_checks(top, environment, gpu, model_store, inference, webui, postgres, key_vault)
     loader_apps.observability_cross_checks(top, environment, observability, autoscaling, inference)
+    loader_apps.llmd_cross_checks(top, llmd, gpu, gateway)
     if naming.PREFIX_PATTERN.fullmatch(prefix):
         account = naming.storage_account_name(prefix, environment, location)
         if not naming.is_valid_storage_account_name(account):  # guards the naming rule itself
@@ -79,7 +81,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
                           resource_group_name=resource_group_name, namespace=namespace, protect=protect,
                           network=network, cluster=cluster, gpu=gpu, model_store=model_store,
                           inference=inference, webui=webui, postgres=postgres, key_vault=key_vault,
-                          gateway=gateway, observability=observability, autoscaling=autoscaling)
+                          gateway=gateway, llmd=llmd, observability=observability, autoscaling=autoscaling)
 
 
 def _cidr(r: Reader, name: str, default: str) -> str:

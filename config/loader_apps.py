@@ -8,12 +8,14 @@ from typing import Optional
 from llmplatform.choices import (ACCELERATORS, AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, POSTGRES_TIERS,
                                  POSTGRES_VERSIONS, TLS_MODES)
 from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
 from .catalogs import postgres_skus
 from .models import model_size_gib
 from .quantities import parse_quantity
 from .reader import Reader, describe
-from .schema import (AutoscalingConfig, GatewayConfig, GpuConfig, InferenceConfig, KeyVaultConfig, ModelStoreConfig,
-                     NetworkConfig, ObservabilityConfig, PostgresConfig, ResourcesConfig, TlsConfig, WebUiConfig)
+from .schema import (AutoscalingConfig, GatewayConfig, GpuConfig, InferenceConfig, KeyVaultConfig, LlmdConfig,
+                     ModelStoreConfig, NetworkConfig, ObservabilityConfig, PostgresConfig, ResourcesConfig, TlsConfig,
+                     WebUiConfig)
 
 GATEWAY_MODES = ("both", "internal", "external", "none")
 _DURATION = re.compile(r"^(-1|0|[0-9]+(s|m|h))$")
@@ -100,7 +102,8 @@ def postgres(r: Reader) -> PostgresConfig:
         other = next((t for t in POSTGRES_TIERS if cfg.sku_name in postgres_skus(t)), None)
         r.problem(f"postgres.skuName {describe(cfg.sku_name)} "
                   + (f"belongs to tier {other!r}, not {cfg.tier!r}" if other else
-                     f"is not a Flexible Server size of tier {cfg.tier!r}; e.g. {', '.join(postgres_skus(cfg.tier)[:3])}"))
+                     f"is not a Flexible Server size of tier {cfg.tier!r}; e.g. "
+                     f"{', '.join(postgres_skus(cfg.tier)[:3])}"))
     if cfg.high_availability and cfg.tier == "Burstable":
         r.problem("postgres.highAvailability needs tier 'GeneralPurpose' or 'MemoryOptimized' (not 'Burstable')")
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", cfg.database):
@@ -280,3 +283,75 @@ def observability_cross_checks(r: Reader, environment: str, obs: ObservabilityCo
         r.problem("autoscaling.mode 'gpu-memory' needs inference.accelerator 'gpu'")
     if scaling.mode in ("requests", "gpu-memory") and not obs.enabled:
         r.problem(f"autoscaling.mode {scaling.mode!r} needs observability.enabled (KEDA / Prometheus run there)")
+
+
+_HF_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+_KV_SECRET = re.compile(r"[0-9A-Za-z-]{1,127}")
+LLMD_GPU_MODELS = ("A100", "H100", "H200")
+
+
+def llmd(r: Reader) -> LlmdConfig:
+    d = LlmdConfig()
+    model = r.str_("model", d.model) or d.model
+    if not _HF_MODEL.fullmatch(model):
+        r.problem(f"llmd.model {describe(model)} must be a Hugging Face model id like 'Qwen/Qwen3-8B'")
+    token = r.str_("hfTokenSecret", None)
+    if token is not None and not _KV_SECRET.fullmatch(token):
+        r.problem(f"llmd.hfTokenSecret {describe(token)} is not a Key Vault secret name (letters, digits, '-')")
+    memory = r.float_("modelMemoryGib", 0.0) if r.has("modelMemoryGib") else None
+    if memory is not None and not 0 < memory <= 4096:
+        r.problem(f"llmd.modelMemoryGib ({memory:g}) must be a size in GiB above 0")
+    max_len = r.int_("maxModelLen", 0, 256, 1_048_576) if r.has("maxModelLen") else None
+    cfg = LlmdConfig(
+        enabled=r.bool_("enabled", d.enabled), model=model, model_memory_gib=memory,
+        tensor_parallel_size=r.int_("tensorParallelSize", d.tensor_parallel_size, 1, 8),
+        replicas=r.int_("replicas", d.replicas, 1, 64), hf_token_secret=token, max_model_len=max_len,
+        model_cache_gib=r.int_("modelCacheGib", d.model_cache_gib, 10, 4096),
+        prefill_decode=r.bool_("prefillDecode", d.prefill_decode),
+        expose_externally=r.bool_("exposeExternally", d.expose_externally),
+        failure_mode=r.choice("failureMode", d.failure_mode, ("FailOpen", "FailClose")),
+    )
+    r.reject_unknown_keys()
+    return cfg
+
+
+def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: GatewayConfig) -> None:
+    """llm-d needs a large-GPU pool and a gateway; the model must fit the GPUs it gets."""
+    if not cfg.enabled:
+        return
+    if not gpu.enabled:
+        r.problem("llmd.enabled needs gpu.enabled true (vLLM runs on the GPU pool)")
+        return
+    if gateway.mode == "none":
+        r.problem("llmd.enabled needs a gateway (gateway.mode internal, external or both)")
+    if cfg.expose_externally and not gateway.external:
+        r.problem("llmd.exposeExternally needs the external gateway (gateway.mode both or external)")
+    if not cfg.expose_externally and not gateway.internal:
+        r.problem("llmd is published on the internal gateway unless llmd.exposeExternally is true; "
+                  f"gateway.mode is {gateway.mode!r}")
+    sku = find_gpu_sku(gpu.vm_size)
+    if sku is None:
+        return
+    if sku.gpu_model not in LLMD_GPU_MODELS:
+        r.problem(f"llmd needs an {', '.join(LLMD_GPU_MODELS)} GPU pool; gpu.vmSize {sku.vm_size} has "
+                  f"{sku.gpu_model} GPUs")
+    if cfg.tensor_parallel_size > sku.gpus:
+        r.problem(f"llmd.tensorParallelSize ({cfg.tensor_parallel_size}) exceeds the {sku.gpus} GPU(s) of "
+                  f"{sku.vm_size}")
+    known = KNOWN_MODELS.get(cfg.model)
+    weights = cfg.model_memory_gib or (known or {}).get("weights_gib")
+    if weights is None:
+        r.problem(f"llmd.modelMemoryGib is needed for {cfg.model!r} (not in the built-in list: "
+                  f"{', '.join(KNOWN_MODELS)})")
+    elif cfg.tensor_parallel_size <= sku.gpus and not llmd_fits(weights, sku.gpu_memory_gib,
+                                                                cfg.tensor_parallel_size):
+        r.problem(f"llmd.model {cfg.model} ({weights:g} GiB of weights plus KV cache) does not fit "
+                  f"{cfg.tensor_parallel_size} x {sku.gpu_memory_gib} GiB {sku.gpu_model}; raise "
+                  f"llmd.tensorParallelSize or pick a larger GPU")
+    if known and known["gated"] and not cfg.hf_token_secret:
+        r.problem(f"llmd.hfTokenSecret is needed: {cfg.model} is gated on Hugging Face (a Key Vault secret "
+                  f"holding a token that accepted its licence)")
+    if cfg.prefill_decode and not sku.rdma:
+        r.problem(f"llmd.prefillDecode needs an RDMA (InfiniBand) GPU size; {sku.vm_size} has none")
+    if gpu.mig_profile:
+        r.problem("llmd serves whole GPUs (tensor parallelism); gpu.migProfile must be unset")

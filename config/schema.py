@@ -190,6 +190,21 @@ class ObservabilityConfig:
 
 
 @dataclass(frozen=True)
+class LlmdConfig:
+    enabled: bool = False
+    model: str = "Qwen/Qwen3-8B"
+    model_memory_gib: Optional[float] = None  # weights of a model the built-in list does not know
+    tensor_parallel_size: int = D["LlmdStack"]["tensor_parallel_size"]
+    replicas: int = D["LlmdStack"]["replicas"]
+    hf_token_secret: Optional[str] = None  # Key Vault secret with a Hugging Face token (gated models)
+    max_model_len: Optional[int] = None
+    model_cache_gib: int = D["LlmdStack"]["model_cache_gib"]
+    prefill_decode: bool = D["LlmdStack"]["prefill_decode"]
+    expose_externally: bool = D["LlmdStack"]["expose_externally"]
+    failure_mode: str = D["LlmdStack"]["failure_mode"]
+
+
+@dataclass(frozen=True)
 class AutoscalingConfig:
     mode: str = "requests"  # requests (KEDA HTTP add-on) | gpu-memory (adapter + HPA) | cpu (HPA) | none
     min_replicas: int = 1
@@ -221,6 +236,7 @@ class PlatformConfig:
     postgres: PostgresConfig = field(default_factory=PostgresConfig)
     key_vault: KeyVaultConfig = field(default_factory=KeyVaultConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    llmd: LlmdConfig = field(default_factory=LlmdConfig)
     observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
     autoscaling: AutoscalingConfig = field(default_factory=AutoscalingConfig)
 

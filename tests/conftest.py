@@ -59,6 +59,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev-gpu-hpa": ("dev", {"inference": {"accelerator": "gpu"}, "autoscaling": {"mode": "gpu-memory"}}),
     "prod-tls": ("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                "email": "platform@example.com"}}}),
+    # llm-d on an A100 pool (GPU Operator); prefill/decode is proven on the component alone (tests/test_llmd.py)
+    "llmd": ("llmd", {}),
 }
 
 

@@ -36,6 +36,11 @@ VOLUME = ModelVolume(namespace="llm", claim_name="models", mount_path="/models")
 MONITORING = MonitoringHandle(log_analytics_workspace_id="/logs", monitor_workspace_id="/amw", action_group_id="")
 SERVER = ModelServer(namespace="llm", deployment="ollama", service="ollama", port=11434, hosts=["ollama"],
                      accelerator="cpu")
+GPU = {"node_selector": {"llm-platform/accelerator": "nvidia"}, "gpu_model": "A100", "gpus_per_node": 1,
+       "gpu_memory_gib": 80, "driver": "operator", "rdma": False,
+       "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}
+ROUTES = {"namespace": "gw", "gateway_names": ["internal-gateway", "external-gateway"], "ui_listener": "ui",
+          "api_listener": "api", "llmd_listener": "llmd", "routes_label": {"llm-platform/gateway-routes": "true"}}
 KEDA = KedaEndpoints(namespace="keda", interceptor_host="interceptor", interceptor_port=8080,
                      external_scaler="scaler:9090", prometheus_url="http://prometheus:9090")
 
@@ -60,9 +65,11 @@ REQUIRED: dict[str, Callable[[], dict[str, Any]]] = {
     "ModelAutoscaler": lambda: {"model_server": SERVER, "mode": "cpu", "min_replicas": 1, "max_replicas": 2},
     "WorkloadIdentity": lambda: {"cluster": cluster_handle(), "identity_name": "id-test", "namespace": "llm",
                                  "service_account_name": "app"},
+    "LlmdStack": lambda: {"cluster": cluster_handle(), "gpu": GPU, "route_target": ROUTES, "model": "Qwen/Qwen3-8B",
+                          "key_vault": VAULT},
 }
 IN_CLUSTER = {"GpuNodePool", "AppNamespace", "ModelStore", "GatewayAccess", "InferenceStack", "Observability",
-              "ModelAutoscaler", "WorkloadIdentity"}
+              "ModelAutoscaler", "WorkloadIdentity", "LlmdStack"}
 
 
 def args_type(component: type) -> Any:
@@ -115,6 +122,15 @@ def test_in_cluster_component_without_a_kubernetes_provider_is_refused(name):
     ("ModelStore", {"protocol": "ftp"}, "protocol='ftp'"),
     ("PostgresServer", {"backup_retention_days": 3}, "backup_retention_days=3"),
     ("AksCluster", {"network_policy": "weave"}, "network_policy='weave'"),
+    # llm-d: everything checked against the GPU it will run on
+    ("LlmdStack", {"tensor_parallel_size": 2, "api_key_auth": False}, "tensor_parallel_size=2"),
+    ("LlmdStack", {"model": "meta-llama/Llama-3.3-70B-Instruct", "api_key_auth": False}, "tensor_parallel_size=1"),
+    ("LlmdStack", {"model": "meta-llama/Llama-3.1-8B-Instruct", "api_key_auth": False}, "hf_token_secret=None"),
+    ("LlmdStack", {"prefill_decode": True, "api_key_auth": False}, "prefill_decode=True"),
+    ("LlmdStack", {"vllm_image": "vllm/vllm-openai:latest", "api_key_auth": False}, "vllm_image="),
+    ("LlmdStack", {"epp_image": "ghcr.io/llm-d/llm-d-router-endpoint-picker", "api_key_auth": False}, "epp_image="),
+    ("LlmdStack", {"model": "acme/secret-model", "api_key_auth": False}, "model_memory_gib=None"),
+    ("LlmdStack", {"key_vault": None}, "key_vault=None"),
 ])
 def test_component_refuses_a_bad_input_by_name_before_registering(name, extra, message):
     component = getattr(llmplatform, name)
@@ -159,7 +175,8 @@ def two_of_everything() -> None:
     vaults = [P.KeyVault(f"kv{i}", {"cluster": a.cluster, "vault_name": f"kv-test-{i}"}) for i in (1, 2)]
     pgs = [P.PostgresServer(f"pg{i}", {"cluster": a.cluster, "key_vault": vaults[0].vault,
                                        "server_name": f"psql-test-{i}"}) for i in (1, 2)]
-    gateways = [P.GatewayAccess(f"gw-{n}", {"cluster": c.cluster}, o) for n, c, o in (("a", a, on_a), ("b", b, on_b))]
+    gateways = [P.GatewayAccess(f"gw-{n}", {"cluster": c.cluster, "inference_extension": True}, o)
+                for n, c, o in (("a", a, on_a), ("b", b, on_b))]
     observability = [P.Observability(f"obs-{n}", {"cluster": c.cluster, "monitoring": m.monitoring,
                                                   "key_vault": vaults[1].vault, "app_namespace": "app1",
                                                   "route_target": g.route_target}, o)
@@ -176,6 +193,9 @@ def two_of_everything() -> None:
                                          "max_replicas": 2, "keda": observability[0].keda}, on_a)
         P.WorkloadIdentity(f"wi{i}", {"cluster": a.cluster, "identity_name": f"id-extra-{i}",
                                       "namespace": ns.namespace, "service_account_name": "extra"}, on_a)
+        P.LlmdStack(f"llmd{i}", {"cluster": a.cluster, "gpu": spot.scheduling, "route_target": gateways[0].route_target,
+                                 "model": "Qwen/Qwen3-0.6B", "key_vault": vaults[0].vault, "namespace": f"llm-d-{i}"},
+                    on_a)
 
 
 def test_two_of_every_component_compose_without_a_collision():

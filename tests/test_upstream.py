@@ -59,9 +59,12 @@ def test_every_release_is_pinned_to_the_recorded_upstream_version(any_plan):
     sources = (upstream_dir() / "SOURCES.md").read_text()
     by_name = {c.chart: c for c in ALL_CHARTS}
     for release in any_plan.helm_releases():
-        chart = by_name[release.inputs["chart"]]
+        chart = by_name[release.inputs["chart"].rsplit("/", 1)[-1]]
         assert release.inputs["version"] == chart.version
-        assert release.inputs["repositoryOpts"]["repo"] == chart.repo
+        if chart.repo.startswith("oci://"):  # an OCI chart is addressed by its full reference, no repository
+            assert release.inputs["chart"] == f"{chart.repo}/{chart.chart}" and "repositoryOpts" not in release.inputs
+        else:
+            assert release.inputs["repositoryOpts"]["repo"] == chart.repo
         assert chart.version in pinned_versions(sources, chart.upstream_dir), chart.chart
 
 
@@ -69,7 +72,7 @@ def test_every_values_key_exists_upstream(any_plan):
     upstream = upstream_dir() / "charts"
     by_name = {c.chart: c for c in ALL_CHARTS}
     for release in any_plan.helm_releases():
-        chart_dir = upstream / by_name[release.inputs["chart"]].upstream_dir
+        chart_dir = upstream / by_name[release.inputs["chart"].rsplit("/", 1)[-1]].upstream_dir
         values = release.inputs.get("values", {})
         assert list(unknown_values_keys(values, chart_values(chart_dir))) == [], release.name
         schema = chart_schema(chart_dir)

@@ -24,9 +24,17 @@ def is_builtin(obj: dict[str, Any]) -> bool:
     return group_of(obj["apiVersion"]) in BUILTIN_GROUPS
 
 
+_VALIDATED: set[tuple[str, str]] = set()
+
+
 def validate_builtin(obj: dict[str, Any], version: str) -> None:
-    """Strict: an unknown field is an error, as it would be for a real API server with field validation."""
+    """Strict: an unknown field is an error, as it would be for a real API server with field validation. An object
+    identical to one already validated for that version (stack variants share most objects) is not checked twice."""
+    key = (json.dumps(obj, sort_keys=True), version)
+    if key in _VALIDATED:
+        return
     kubernetes_validate.validate(obj, version, strict=True)
+    _VALIDATED.add(key)
 
 
 @functools.lru_cache(maxsize=None)
@@ -80,8 +88,22 @@ def validate_custom(obj: dict[str, Any], crd_dir: Path) -> None:
 
 # ---- Helm values ------------------------------------------------------------------------------------------------
 
+# Keys a chart leaves null (or only describes in comments / its README) get an explicit allowed set, with the
+# source that documents them, so nothing below them is free-form.
+EXPLICIT_KEYS: dict[str, dict[str, set[str]]] = {
+    "llm-d-router-gateway": {
+        # values.yaml sets router.modelServers to null (its keys only in comments); routerlib's values.yaml and
+        # templates/_inferencepool.yaml (llm-d/llm-d-router v0.10.0) read these four
+        "router.modelServers": {"matchLabels", "type", "protocol", "targetPorts"},
+        # config/charts/README.md (v0.10.0), "router.epp.flags: Map of command-line flags passed directly to the
+        # EPP binary"; templates/_deployment.yaml renders each as --key=value
+        "router.epp": {"flags"},
+    },
+}
+
 # Kubernetes label/annotation/selector maps: their keys are label names, not chart settings.
-FREE_FORM_MAPS = {"nodeSelector", "labels", "annotations", "podLabels", "podAnnotations", "matchLabels"}
+FREE_FORM_MAPS = {"nodeSelector", "labels", "annotations", "podLabels", "podAnnotations", "matchLabels",
+                  "flags"}  # router.epp.flags: EPP command-line flags by name (documented above)
 
 
 def unknown_values_keys(ours: Any, upstream: Any, path: str = "") -> Iterator[str]:
@@ -109,11 +131,20 @@ def chart_values(chart_dir: Path) -> dict[str, Any]:
     # Istio keeps its defaults under this key as a Helm workaround; users set the same keys at the top level.
     values = {**values.pop("_internal_defaults_do_not_set", {}), **values}
     subcharts = chart_dir / "charts"
-    if subcharts.is_dir():  # a vendored subchart's values live under its name (or alias) in the parent's values
+    if subcharts.is_dir():  # a vendored subchart's values live under its alias (else its name) in the parent's
+        parent = yaml.safe_load((chart_dir / "Chart.yaml").read_text()) or {}
+        aliases = {d["name"]: d.get("alias") or d["name"] for d in parent.get("dependencies") or []}
         for sub in subcharts.iterdir():
             meta = yaml.safe_load((sub / "Chart.yaml").read_text())
-            values[meta["name"]] = _deep_merge(yaml.safe_load((sub / "values.yaml").read_text()) or {},
-                                               values.get(meta["name"]) or {})
+            key = aliases.get(meta["name"], meta["name"])
+            values[key] = _deep_merge(yaml.safe_load((sub / "values.yaml").read_text()) or {},
+                                      values.get(key) or {})
+    for path, allowed in EXPLICIT_KEYS.get(chart_dir.name, {}).items():
+        node = values
+        *parents, leaf = path.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = {**{k: None for k in allowed}, **(node.get(leaf) or {})}
     return values
 
 

@@ -1,6 +1,12 @@
 """Every component's defaults, in one place: the components read them through `option`, the stack config
 layer builds its own defaults from them. Plain data with no Pulumi import."""
+import json
+from importlib import resources
 from typing import Any, Callable, Mapping
+
+# image pins are package data (data/pins.json), read here without importing the Pulumi-using modules
+_IMAGES = json.loads(resources.files(__package__).joinpath("data", "pins.json").read_text(encoding="utf-8"))["images"]
+VLLM_IMAGE, LLMD_EPP_IMAGE = _IMAGES["vllm"], _IMAGES["llmd_epp"]
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "AksCluster": {
@@ -94,6 +100,22 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "request_timeout_seconds": 600,
         "scale_down_stabilization_seconds": 600,
         "target_in_flight": 4,
+    },
+    "LlmdStack": {
+        "api_key_auth": True,
+        "epp_image": LLMD_EPP_IMAGE,
+        "expose_externally": False,
+        "failure_mode": "FailOpen",
+        "metrics": True,
+        "model_cache_gib": 200,
+        "namespace": "llm-d",
+        "prefill_decode": False,
+        "rate_limit_burst": 20,
+        "rate_limit_per_second": 10,
+        "replicas": 1,
+        "request_timeout_seconds": 600,
+        "tensor_parallel_size": 1,
+        "vllm_image": VLLM_IMAGE,
     },
     "AppNamespace": {
         "pod_security": "baseline",

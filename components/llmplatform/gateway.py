@@ -130,6 +130,11 @@ def endpoint_urls(address: str, tls_hostname: Optional[str]) -> tuple[str, str]:
     return f"http://{address}", f"http://{address}:{API_PORT}"
 
 
+def llmd_url(address: str, tls_hostname: Optional[str]) -> str:
+    """Where clients reach the llm-d API: the llmd listener of the gateway address (or the TLS hostname)."""
+    return f"https://{tls_hostname}:{LLMD_TLS_PORT}" if tls_hostname else f"http://{address}:{LLMD_PORT}"
+
+
 class GatewayAccess(pulumi.ComponentResource):
     """The Kubernetes Gateway API served by Istio (gateway controller only, no sidecars): an internal Gateway on a
     private Azure load balancer and an external one on a static public IP, gateway pods on CPU nodes, optional
@@ -145,6 +150,9 @@ class GatewayAccess(pulumi.ComponentResource):
     """Where people open Open-WebUI (external gateway if enabled, else internal)."""
     api_url: pulumi.Output[Optional[str]]
     """Base URL of the raw model API (OpenAI-compatible under /v1, Ollama native under /api)."""
+    llmd_url: pulumi.Output[Optional[str]]
+    """Base URL of the llm-d API on the internal Gateway (external when there is no internal one); None without
+    the inference extension."""
 
     def __init__(self, name: str, args: GatewayAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         tls = check_args(name, args)
@@ -226,9 +234,12 @@ class GatewayAccess(pulumi.ComponentResource):
             lambda a: endpoint_urls(a, args.get("tls_hostname") if tls else None) if a else (None, None))
         self.ui_url = urls.apply(lambda u: u[0])
         self.api_url = urls.apply(lambda u: u[1])
+        llmd_address = self.internal_address if "internal" in gateways else self.external_address
+        self.llmd_url = pulumi.Output.from_input(llmd_address).apply(
+            lambda a: llmd_url(a, args.get("tls_hostname") if tls else None) if a and inference else None)
         self.register_outputs({"route_target": self.route_target, "internal_address": self.internal_address,
                                "external_address": self.external_address, "ui_url": self.ui_url,
-                               "api_url": self.api_url})
+                               "api_url": self.api_url, "llmd_url": self.llmd_url})
 
     def _cert_manager(self, name: str, args: GatewayAccessArgs, prefix: str, gw_namespace: pulumi.Output[str],
                       node_selector: pulumi.Output[dict[str, str]], after_istio: pulumi.ResourceOptions) -> None:

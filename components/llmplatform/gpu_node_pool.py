@@ -265,7 +265,8 @@ class GpuNodePool(pulumi.ComponentResource):
         self.scheduling = GpuScheduling(
             node_selector=pools_ready.apply(lambda _: node_selector),
             tolerations=pools_ready.apply(lambda _: tolerations),
-            gpu_model=sku.gpu_model, gpus_per_node=sku.gpus, gpu_memory_gib=sku.gpu_memory_gib, driver=driver)
+            gpu_model=sku.gpu_model, gpus_per_node=sku.gpus, gpu_memory_gib=sku.gpu_memory_gib, driver=driver,
+            rdma=sku.rdma)
         self.pool_names = pools_ready.apply(lambda _: names)
         self.driver = pulumi.Output.from_input(driver)
         self.register_outputs({"scheduling": self.scheduling, "pool_names": self.pool_names, "driver": self.driver})

@@ -74,6 +74,8 @@ class GpuScheduling(TypedDict):
     """Memory of one GPU, GiB."""
     driver: str
     """Who installed the NVIDIA driver: aks or operator (the operator brings its own DCGM exporter)."""
+    rdma: pulumi.Input[bool]
+    """The nodes have RDMA (InfiniBand), as prefill/decode disaggregation needs."""
 
 
 class VaultHandle(TypedDict):

@@ -17,7 +17,8 @@ from .checks import fail, in_range, one_of
 from .choices import ACCELERATORS
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
-from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT, key_vault_objects, ollama_env, ollama_scheduling, resources, scaled_hosts)
+from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT, key_vault_objects,
+                              ollama_env, ollama_scheduling, resources, scaled_hosts)
 from .key_vault import grant_secrets_user, vault_secret
 from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_volume, deployment, disruption_budget, env_vars,
                    http_probe, labels, pod_security, require_kubernetes_provider, restricted_container_security,

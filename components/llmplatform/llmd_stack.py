@@ -1,0 +1,357 @@
+"""LlmdStack: llm-d on AKS — vLLM on the GPU pool, the llm-d inference scheduler (EPP) choosing a replica for every
+request through an InferencePool, behind the same API-key and rate-limit gate as the Ollama path.
+
+Request path: platform Gateway (the `llmd` listener; internal by default) -> HTTPRoute -> the API router (bearer
+key, 429 per client) -> an in-namespace ClusterIP Istio Gateway -> HTTPRoute to the InferencePool -> the EPP picks
+a vLLM pod (prefix-cache and load aware). NetworkPolicies make that the only way in: the ClusterIP gateway accepts
+traffic from the router alone, vLLM from that gateway, the EPP and monitoring alone.
+"""
+from typing import Any, Optional, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from typing_extensions import NotRequired
+
+from . import PACKAGE
+from .api_router import RouterSpec, api_router
+from .checks import fail, in_range, one_of
+from .defaults import defaults_for
+from .handles import ClusterHandle, GpuScheduling, RouteTarget, VaultHandle, field
+from .inference_specs import ROUTER_PORT
+from .key_vault import grant_secrets_user
+from .kube import (csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe, labels, namespace,
+                   pod_security, require_kubernetes_provider, secret_provider_class, tolerations_args)
+from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, fits,
+                         image_is_pinned, node_affinity, router_values, served_name, shm_gib, vllm_args)
+from .pins import LLM_D_ROUTER_GATEWAY
+from .workload_identity import USE_LABEL, WorkloadIdentity
+
+opt = defaults_for("LlmdStack")  # optional inputs: the caller's value, else the default
+
+RELEASE = "llmd"  # the chart names the EPP <release>-epp and the InferencePool <release>
+POOL_GATEWAY = "llmd-gateway"  # in-namespace ClusterIP gateway; Istio names its Service <gateway>-istio
+HF_SECRET = "hf-token"
+FAILURE_MODES = ("FailOpen", "FailClose")
+
+
+class LlmdStackArgs(TypedDict):
+    """Inputs of LlmdStack."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster (CPU pool for the scheduler and the router, OIDC issuer for workload identity)."""
+    gpu: pulumi.Input[GpuScheduling]
+    """The GPU pool vLLM runs on (GpuNodePool's `scheduling`): an A100, H100 or H200 size."""
+    route_target: pulumi.Input[RouteTarget]
+    """The platform Gateways (GatewayAccess's `route_target`, with the inference extension on)."""
+    model: str
+    """Hugging Face model id vLLM serves, e.g. Qwen/Qwen3-8B."""
+    key_vault: pulumi.Input[VaultHandle]
+    """Vault holding the API key and, with hf_token_secret, the Hugging Face token."""
+    namespace: NotRequired[str]
+    """Namespace of the stack (default llm-d)."""
+    hf_token_secret: NotRequired[str]
+    """Key Vault secret with a Hugging Face token, for gated models (mounted through the CSI driver, never config)."""
+    tensor_parallel_size: NotRequired[int]
+    """GPUs per vLLM replica (default 1); at most the GPUs of one node."""
+    replicas: NotRequired[int]
+    """vLLM replicas (default 1)."""
+    model_memory_gib: NotRequired[float]
+    """Weight size of a model the built-in list does not know, GiB (for the fit check)."""
+    max_model_len: NotRequired[int]
+    """Longest context vLLM accepts (default: the model's)."""
+    model_cache_gib: NotRequired[int]
+    """Size limit of each replica's model download cache (an emptyDir), GiB (default 200)."""
+    prefill_decode: NotRequired[bool]
+    """KV-cache transfer for prefill/decode disaggregation over RDMA (NIXL); needs an RDMA SKU (default False)."""
+    vllm_image: NotRequired[str]
+    """vLLM image, pinned to a release (default: the package's pin)."""
+    epp_image: NotRequired[str]
+    """llm-d endpoint picker image, pinned to a release (default: the package's pin)."""
+    failure_mode: NotRequired[str]
+    """What the gateway does when the picker is down: FailOpen (any replica) or FailClose (default FailOpen)."""
+    expose_externally: NotRequired[bool]
+    """Attach the API to the external Gateway too (default False: internal only)."""
+    api_key_auth: NotRequired[bool]
+    """Require a bearer API key (default True)."""
+    api_key_secret: NotRequired[str]
+    """Key Vault secret name of the API key (default <name>-api-key)."""
+    rate_limit_per_second: NotRequired[int]
+    """Requests per second per client before 429 (default 10)."""
+    rate_limit_burst: NotRequired[int]
+    """Burst above the rate (default 20)."""
+    request_timeout_seconds: NotRequired[int]
+    """Longest answer the gateways and the router wait for (default 600)."""
+    metrics: NotRequired[bool]
+    """PodMonitor for vLLM and ServiceMonitor for the picker (needs the Prometheus Operator CRDs; default True)."""
+    name_prefix: NotRequired[str]
+    """Start of Azure names (identities id-<prefix>-...; default: the name)."""
+    tags: NotRequired[dict[str, str]]
+    """Azure tags."""
+
+
+def _plain(handle: Any, key: str) -> Any:
+    """A handle field known when the component is built (Python callers), else None (checked later by Azure)."""
+    value = handle.get(key) if isinstance(handle, dict) else None
+    return None if isinstance(value, pulumi.Output) else value
+
+
+def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
+    """Every input checked against the GPU it will run on, before anything registers."""
+    c = "LlmdStack"
+    tp = in_range(c, name, "tensor_parallel_size", opt(args, "tensor_parallel_size"), 1, 8)
+    in_range(c, name, "replicas", opt(args, "replicas"), 1, 64)
+    in_range(c, name, "model_cache_gib", opt(args, "model_cache_gib"), 10, 4096)
+    one_of(c, name, "failure_mode", opt(args, "failure_mode"), FAILURE_MODES)
+    gpu = args["gpu"]
+    gpus, memory, rdma, model_name = (_plain(gpu, "gpus_per_node"), _plain(gpu, "gpu_memory_gib"),
+                                      _plain(gpu, "rdma"), _plain(gpu, "gpu_model"))
+    if gpus is not None and tp > gpus:
+        fail(c, name, "tensor_parallel_size", tp, f"at most the {gpus} GPU(s) of one {model_name} node")
+    model = args["model"]
+    known = KNOWN_MODELS.get(model, {})
+    weights = args.get("model_memory_gib") or known.get("weights_gib")
+    if weights is None:
+        fail(c, name, "model_memory_gib", None, f"the weight size of {model!r}, which the built-in list does not "
+                                                 f"know ({', '.join(KNOWN_MODELS)})")
+    if memory is not None and not fits(weights, memory, tp):
+        fail(c, name, "tensor_parallel_size", tp, f"enough {model_name} GPUs ({memory} GiB each) for {model} "
+                                                  f"({weights} GiB of weights plus KV cache): raise it or pick a "
+                                                  f"larger GPU")
+    if known.get("gated") and not args.get("hf_token_secret"):
+        fail(c, name, "hf_token_secret", None, f"a Key Vault secret with a Hugging Face token: {model} is gated")
+    if opt(args, "prefill_decode") and rdma is False:
+        fail(c, name, "prefill_decode", True, f"an RDMA (InfiniBand) GPU size; this {model_name} pool has none")
+    for key in ("vllm_image", "epp_image"):
+        image = opt(args, key)
+        if not image_is_pinned(image):
+            fail(c, name, key, image, "an image pinned to a release tag (v1.2.3) or a digest, never latest/main")
+    if (args.get("hf_token_secret") or opt(args, "api_key_auth")) and not args.get("key_vault"):
+        fail(c, name, "key_vault", None, "a vault handle when api_key_auth or hf_token_secret is set")
+    return {"tp": tp}
+
+
+class LlmdStack(pulumi.ComponentResource):
+    """llm-d on AKS: vLLM on the GPU pool, the llm-d inference scheduler and InferencePool, reached only through
+    the API-key and rate-limit router, on the platform Gateways' `llmd` listener (internal by default)."""
+
+    namespace: pulumi.Output[str]
+    """Namespace of the stack."""
+    served_model_name: pulumi.Output[str]
+    """The `model` value clients send."""
+    inference_pool: pulumi.Output[str]
+    """Name of the InferencePool (the chart's, named after the release)."""
+    router_service: pulumi.Output[str]
+    """In-cluster URL of the key-protected, rate-limited llm-d API."""
+    api_key_secret: pulumi.Output[Optional[str]]
+    """Key Vault secret holding the API's bearer key (None when auth is off)."""
+
+    def __init__(self, name: str, args: LlmdStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        checked = check_args(name, args)
+        super().__init__(f"{PACKAGE}:index:LlmdStack", name, None, opts)
+        require_kubernetes_provider(self, "LlmdStack", name)
+        self._args, self._name = args, name
+        self._k8s = pulumi.ResourceOptions(parent=self)
+        cluster, target = args["cluster"], args["route_target"]
+        pd = opt(args, "prefill_decode")
+        # IPC_LOCK (pinned memory for NIXL) is above Pod Security baseline: only a P/D namespace is privileged
+        ns = namespace(f"{name}-ns", opt(args, "namespace"), "privileged" if pd else "baseline", self._k8s,
+                       field(target, "routes_label"))
+        self._ns = ns.metadata.name
+        served = served_name(args["model"])
+        vllm = self._vllm(name, served, checked["tp"], pd)
+        # the chart creates the InferencePool: it waits for the platform's Inference Extension CRDs and istiod
+        # (the route target resolves after them) and for the vLLM Deployment the pool selects
+        values = pulumi.Output.all(field(cluster, "cpu_node_selector"), field(target, "namespace")).apply(
+            lambda v: router_values(opt(args, "epp_image"), self._selector(served), node_affinity(v[0]),
+                                    opt(args, "failure_mode")))
+        release = helm_release(f"{name}-router-chart", LLM_D_ROUTER_GATEWAY, self._ns, values,
+                               pulumi.ResourceOptions(parent=self, depends_on=[vllm]), release_name=RELEASE)
+        self._pool_route(name, target, release)
+        gateway_ns = field(target, "namespace")
+        peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+            match_labels={"kubernetes.io/metadata.name": gateway_ns}))]
+        self.router_service, self.api_key_secret = api_router(self, RouterSpec(
+            name=name, namespace=self._ns, cluster=cluster, upstream_host=f"{POOL_GATEWAY}-istio",
+            upstream_port=80, upstream_host_header=None, gateway_peers=peers,
+            api_key_auth=opt(args, "api_key_auth"), rate_limit_per_second=opt(args, "rate_limit_per_second"),
+            rate_limit_burst=opt(args, "rate_limit_burst"),
+            request_timeout_seconds=opt(args, "request_timeout_seconds"),
+            vault=args.get("key_vault"), api_key_secret=args.get("api_key_secret"),
+            identity_prefix=args.get("name_prefix", name), tags=args.get("tags", {})))
+        self._api_route(name, target)
+        self._network_policies(name)
+        if opt(args, "metrics"):
+            self._monitors(name, served)
+        self.namespace = self._ns
+        self.served_model_name = pulumi.Output.from_input(served)
+        self.inference_pool = release.name
+        self.register_outputs({"namespace": self.namespace, "served_model_name": self.served_model_name,
+                               "inference_pool": self.inference_pool, "router_service": self.router_service,
+                               "api_key_secret": self.api_key_secret})
+
+    @staticmethod
+    def _selector(served: str) -> dict[str, str]:
+        return {POOL_LABEL: "true", MODEL_LABEL: served}
+
+    # ---- vLLM ---------------------------------------------------------------------------------------------------
+    def _vllm(self, name: str, served: str, tp: int, pd: bool) -> k8s.apps.v1.Deployment:
+        a, ns = self._args, self._ns
+        gpu = a["gpu"]
+        env = [k8s.core.v1.EnvVarArgs(name="HF_HOME", value="/models-cache"),
+               k8s.core.v1.EnvVarArgs(name="VLLM_NO_USAGE_STATS", value="1")]
+        volumes = [k8s.core.v1.VolumeArgs(name="shm", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(
+                       medium="Memory", size_limit=f"{shm_gib(tp)}Gi")),
+                   k8s.core.v1.VolumeArgs(name="models-cache", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(
+                       size_limit=f"{opt(a, 'model_cache_gib')}Gi"))]
+        mounts = [k8s.core.v1.VolumeMountArgs(name="shm", mount_path="/dev/shm"),
+                  k8s.core.v1.VolumeMountArgs(name="models-cache", mount_path="/models-cache")]
+        account: Any = None
+        pod_labels = self._selector(served)
+        if a.get("hf_token_secret"):
+            account = self._hf_token(name, a["hf_token_secret"])
+            env.append(k8s.core.v1.EnvVarArgs(name="HF_TOKEN", value_from=k8s.core.v1.EnvVarSourceArgs(
+                secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=HF_SECRET, key="HF_TOKEN"))))
+            volumes.append(csi_secrets_volume("hf-token"))  # the CSI mount is what syncs the Kubernetes Secret
+            mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path="/mnt/secrets-store",
+                                                      read_only=True))
+            pod_labels = {**pod_labels, USE_LABEL: "true"}
+        per_gpu_cpu, per_gpu_memory = 4, 24
+        resources = k8s.core.v1.ResourceRequirementsArgs(
+            requests={"cpu": str(per_gpu_cpu * tp), "memory": f"{per_gpu_memory * tp}Gi", "nvidia.com/gpu": str(tp)},
+            limits={"cpu": str(2 * per_gpu_cpu * tp), "memory": f"{2 * per_gpu_memory * tp}Gi",
+                    "nvidia.com/gpu": str(tp)})
+        replicas = opt(a, "replicas")
+        match = {"app.kubernetes.io/name": "vllm"}
+        created = deployment(
+            f"{name}-vllm", "vllm", ns, labels("model-server", "vllm"), replicas,
+            k8s.core.v1.PodSpecArgs(
+                service_account_name=account, automount_service_account_token=False,
+                # the vLLM image runs as root and writes its caches; every capability is dropped (IPC_LOCK for P/D)
+                security_context=pod_security(run_as_user=None),
+                node_selector=field(gpu, "node_selector"),
+                tolerations=tolerations_args(field(gpu, "tolerations")),
+                termination_grace_period_seconds=130,  # requests in flight finish (the chart's EPP waits as long)
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="vllm", image=opt(a, "vllm_image"), command=["vllm"],
+                    args=vllm_args(a["model"], served, tp, a.get("max_model_len"), pd),
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=VLLM_PORT)],
+                    env=env, resources=resources,
+                    # first start downloads the model: up to 60 x 30 s before liveness counts
+                    startup_probe=http_probe("/health", VLLM_PORT, period=30, failures=60, timeout=10),
+                    readiness_probe=http_probe("/health", VLLM_PORT, period=10, failures=3),
+                    liveness_probe=http_probe("/health", VLLM_PORT, period=30, failures=5, timeout=10),
+                    security_context=k8s.core.v1.SecurityContextArgs(
+                        allow_privilege_escalation=False, run_as_non_root=False,
+                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"], add=["IPC_LOCK"] if pd else None),
+                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
+                    volume_mounts=mounts)],
+                volumes=volumes),
+            self._k8s, pod_labels=pod_labels)
+        disruption_budget(f"{name}-vllm-pdb", "vllm", ns, match, replicas, self._k8s)
+        return created
+
+    def _hf_token(self, name: str, secret: str) -> pulumi.Output[str]:
+        """The Hugging Face token reaches vLLM from Key Vault through the CSI driver and workload identity."""
+        a = self._args
+        identity = WorkloadIdentity(f"{name}-vllm-identity", {
+            "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-vllm",
+            "namespace": self._ns, "service_account_name": "vllm", "tags": a.get("tags", {}),
+        }, pulumi.ResourceOptions(parent=self))
+        grant_secrets_user(f"{name}-vllm-kv-reader", a["key_vault"], identity.principal_id, identity)
+        vault = a["key_vault"]
+        objects = f"array:\n    - |\n      objectName: {secret}\n      objectType: secret\n"
+        secret_provider_class(
+            f"{name}-hf-token", "hf-token", self._ns, field(vault, "vault_name"), field(vault, "tenant_id"),
+            identity.client_id, objects,
+            {"secretName": HF_SECRET, "type": "Opaque", "data": [{"objectName": secret, "key": "HF_TOKEN"}]},
+            self._k8s)
+        return identity.service_account_name
+
+    # ---- routes -----------------------------------------------------------------------------------------------
+    def _pool_route(self, name: str, target: Any, release: k8s.helm.v3.Release) -> None:
+        """A ClusterIP Istio Gateway of the stack's own and its route to the InferencePool: reachable only from the
+        router (NetworkPolicy), so nothing reaches the pool without a key and under the rate limit."""
+        timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
+        k8s.apiextensions.CustomResource(
+            f"{name}-pool-gateway", api_version="gateway.networking.k8s.io/v1", kind="Gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY, namespace=self._ns),
+            spec={"gatewayClassName": "istio",
+                  # waits for the platform's Istio and CRDs (the route target resolves after them)
+                  "infrastructure": {"annotations": field(target, "namespace").apply(
+                      lambda _: {"networking.istio.io/service-type": "ClusterIP"})},
+                  "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
+                                 "allowedRoutes": {"namespaces": {"from": "Same"}}}]},
+            opts=self._k8s)
+        k8s.apiextensions.CustomResource(
+            f"{name}-pool-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-pool", namespace=self._ns),
+            spec={"parentRefs": [{"name": POOL_GATEWAY, "sectionName": "http"}],
+                  "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                             # the InferencePool the chart creates, in this namespace; no port for a pool
+                             "backendRefs": [{"group": "inference.networking.k8s.io", "kind": "InferencePool",
+                                              "name": release.name}],
+                             "timeouts": {"request": timeout, "backendRequest": timeout}}]},
+            opts=self._k8s)
+
+    def _api_route(self, name: str, target: Any) -> None:
+        """The platform Gateways' llmd listener -> the router (internal Gateway only unless exposed)."""
+        external = opt(self._args, "expose_externally")
+        timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
+        parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
+                                    field(target, "llmd_listener")).apply(
+            lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]
+                       if external or gw.startswith("internal")])
+        k8s.apiextensions.CustomResource(
+            f"{name}-api-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-api", namespace=self._ns),
+            spec={"parentRefs": parents,
+                  "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                             "backendRefs": [{"name": "router", "port": ROUTER_PORT}],
+                             "timeouts": {"request": timeout, "backendRequest": timeout}}]},
+            opts=self._k8s)
+
+    # ---- who may talk to whom ------------------------------------------------------------------------------------
+    def _network_policies(self, name: str) -> None:
+        ns = self._ns
+        np = k8s.networking.v1
+
+        def pods(**match: str) -> np.NetworkPolicyPeerArgs:
+            return np.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match))
+
+        monitoring = np.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+            match_labels={"kubernetes.io/metadata.name": "monitoring"}))
+        pool_gateway = pods(**{"gateway.networking.k8s.io/gateway-name": POOL_GATEWAY})
+        epp = pods(**{"llm-d-router-gateway": f"{RELEASE}-epp"})  # the chart's EPP selector label
+        rules = [
+            ("default-deny", {}, []),
+            ("vllm-ingress", {"app.kubernetes.io/name": "vllm"},
+             [([pool_gateway, epp], VLLM_PORT), ([monitoring], VLLM_PORT)]),
+            ("epp-ingress", {"llm-d-router-gateway": f"{RELEASE}-epp"},
+             [([pool_gateway], EPP_PORT), ([monitoring], EPP_METRICS_PORT)]),
+            ("pool-gateway-ingress", {"gateway.networking.k8s.io/gateway-name": POOL_GATEWAY},
+             [([pods(**{"app.kubernetes.io/name": "router"})], 80), ([monitoring], 15020)]),
+        ]
+        for policy, target, ingress in rules:
+            np.NetworkPolicy(
+                f"{name}-{policy}", metadata=k8s.meta.v1.ObjectMetaArgs(name=policy, namespace=ns),
+                spec=np.NetworkPolicySpecArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=target or None),
+                    policy_types=["Ingress"],
+                    ingress=[np.NetworkPolicyIngressRuleArgs(
+                        from_=sources, ports=[np.NetworkPolicyPortArgs(port=port, protocol="TCP")])
+                        for sources, port in ingress] or None),
+                opts=self._k8s)
+
+    def _monitors(self, name: str, served: str) -> None:
+        k8s.apiextensions.CustomResource(
+            f"{name}-vllm-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm", namespace=self._ns),
+            spec={"selector": {"matchLabels": self._selector(served)},
+                  "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}]},
+            opts=self._k8s)
+        k8s.apiextensions.CustomResource(
+            f"{name}-epp-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-epp", namespace=self._ns),
+            spec={"selector": {"matchLabels": {"app.kubernetes.io/name": f"{RELEASE}-epp"}},
+                  "endpoints": [{"port": "http-metrics", "path": "/metrics", "interval": "15s"}]},
+            opts=self._k8s)

@@ -1,0 +1,182 @@
+"""LlmdStack in the llmd stack: vLLM on the A100 pool, the llm-d router chart, routes to the InferencePool, and no way
+to the model that skips the API key and the rate limit."""
+import pytest
+
+from llmplatform.llmd_specs import fits, image_is_pinned, router_values, served_name
+from tools import offline
+
+from .conftest import upstream_dir, variant
+from .validation import chart_values, unknown_values_keys
+
+NS = "llm-d"
+
+
+@pytest.fixture(scope="module")
+def llmd():
+    return variant("llmd")
+
+
+def obj(plan, kind, name):
+    found = [r for r in plan.kubernetes_objects() if r.inputs["kind"] == kind and r.inputs["metadata"]["name"] == name
+             and r.inputs["metadata"].get("namespace") == NS]
+    assert len(found) == 1, f"{kind} {name}"
+    return found[0]
+
+
+def depends_on(plan, reg, target_urn, seen=None) -> bool:
+    """Whether reg waits for target (directly or through what it waits for)."""
+    seen = seen or set()
+    for urn in reg.dependencies:
+        if urn == target_urn:
+            return True
+        if urn not in seen:
+            seen.add(urn)
+            dep = plan.by_urn(urn)
+            if dep is not None and depends_on(plan, dep, target_urn, seen):
+                return True
+    return False
+
+
+def test_vllm_runs_on_the_gpu_pool_with_gpus_shm_probes_and_a_bounded_cache(llmd):
+    dep = obj(llmd, "Deployment", "vllm")
+    pod = dep.inputs["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == "docker.io/vllm/vllm-openai:v0.19.1" and image_is_pinned(container["image"])
+    assert container["args"][:2] == ["serve", "Qwen/Qwen3-8B"] and "--tensor-parallel-size" in container["args"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert pod["nodeSelector"] == {"llm-platform/accelerator": "nvidia"}
+    assert {t["key"] for t in pod["tolerations"]} == {"nvidia.com/gpu", "kubernetes.azure.com/scalesetpriority"}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["shm"]["emptyDir"]["medium"] == "Memory" and volumes["models-cache"]["emptyDir"]["sizeLimit"]
+    startup = container["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 1800  # a model download fits before liveness
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    labels = dep.inputs["spec"]["template"]["metadata"]["labels"]
+    assert labels["llm-d.ai/inferenceServing"] == "true" and labels["llm-d.ai/model"] == "qwen3-8b"
+
+
+def test_router_chart_is_pinned_sized_and_wired_to_the_model_servers(llmd):
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    assert release.inputs["chart"] == "oci://ghcr.io/llm-d/charts/llm-d-router-gateway"
+    assert release.inputs["version"] == "v0.10.0" and release.inputs["namespace"] == NS
+    values = release.inputs["values"]
+    epp = values["router"]["epp"]
+    assert epp["image"] == {"registry": "ghcr.io", "repository": "llm-d/llm-d-router-endpoint-picker",
+                            "tag": "v0.10.0", "pullPolicy": "IfNotPresent"}
+    assert epp["resources"]["requests"]["cpu"] == "500m"  # the chart's 8 CPUs do not fit a D4s_v5 node
+    assert values["provider"]["name"] == "istio" and values["httpRoute"]["create"] is False
+    servers = values["router"]["modelServers"]
+    assert servers["matchLabels"] == {"llm-d.ai/inferenceServing": "true", "llm-d.ai/model": "qwen3-8b"}
+    assert servers["targetPorts"] == [{"number": 8000}] and servers["type"] == "vllm"
+    # the release waits for the vLLM Deployment (the pool selects its pods)
+    vllm = obj(llmd, "Deployment", "vllm")
+    assert vllm.urn in release.dependencies
+
+
+def test_values_checker_now_checks_below_null_and_documented_keys():
+    values = chart_values(upstream_dir() / "charts" / "llm-d-router-gateway")
+    good = router_values("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0", {"a": "b"}, {}, "FailOpen")
+    assert list(unknown_values_keys(good, values)) == []
+    typo = {"router": {"modelServers": {"matchLable": {"a": "b"}}, "epp": {"flagz": {}}}}
+    assert sorted(unknown_values_keys(typo, values)) == ["router.epp.flagz", "router.modelServers.matchLable"]
+    # subchart values are addressed by the parent's alias (router), not the subchart's own name
+    assert list(unknown_values_keys({"routerlib": {"epp": {}}}, values)) == ["routerlib"]
+
+
+def test_the_pool_is_reached_only_through_the_key_and_rate_limit_router(llmd):
+    conf = obj(llmd, "ConfigMap", "router-nginx").inputs["data"]["nginx.conf"]
+    assert "return 401" in conf and "limit_req_status 429" in conf and "server llmd-gateway-istio:80" in conf
+    # the platform Gateway's llmd listener leads to the router, never straight to the pool
+    api = obj(llmd, "HTTPRoute", "llmd-api").inputs["spec"]
+    assert [b["name"] for r in api["rules"] for b in r["backendRefs"]] == ["router"]
+    assert {p["sectionName"] for p in api["parentRefs"]} == {"llmd"}
+    assert [p["name"] for p in api["parentRefs"]] == ["internal-gateway"]  # internal only by default
+    # the only route to the InferencePool hangs on the stack's own ClusterIP gateway
+    pool_routes = [r for r in llmd.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+                   if any(b.get("kind") == "InferencePool" for rule in r.inputs["spec"]["rules"]
+                          for b in rule["backendRefs"])]
+    assert len(pool_routes) == 1
+    route = pool_routes[0].inputs["spec"]
+    assert route["parentRefs"] == [{"name": "llmd-gateway", "sectionName": "http"}]
+    assert route["rules"][0]["backendRefs"] == [{"group": "inference.networking.k8s.io", "kind": "InferencePool",
+                                                 "name": "llmd"}]
+    gateway = obj(llmd, "Gateway", "llmd-gateway").inputs["spec"]
+    assert gateway["infrastructure"]["annotations"] == {"networking.istio.io/service-type": "ClusterIP"}
+    # ... and NetworkPolicy lets only the router reach that gateway, only it / the picker / monitoring reach vLLM
+    gw_policy = obj(llmd, "NetworkPolicy", "pool-gateway-ingress").inputs["spec"]["ingress"]
+    assert gw_policy[0]["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "router"}}}]
+    vllm_policy = obj(llmd, "NetworkPolicy", "vllm-ingress").inputs["spec"]["ingress"]
+    sources = [peer for rule in vllm_policy for peer in rule["from"]]
+    assert {"podSelector": {"matchLabels": {"gateway.networking.k8s.io/gateway-name": "llmd-gateway"}}} in sources
+    assert all("podSelector" in p or p["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "monitoring"} for p in sources)
+    assert obj(llmd, "NetworkPolicy", "default-deny").inputs["spec"]["policyTypes"] == ["Ingress"]
+
+
+def test_ordering_crds_and_istio_flag_before_pools_and_operator_before_vllm(llmd):
+    istiod = llmd.one("kubernetes:helm.sh/v3:Release", "gateway-istiod")
+    crds = llmd.one("kubernetes:yaml/v2:ConfigFile", "gateway-inference-extension-crds")
+    assert crds.inputs["file"].endswith("/v1.6.0/manifests.yaml")
+    assert crds.urn in istiod.dependencies
+    assert istiod.inputs["values"]["env"] == {"ENABLE_GATEWAY_API_INFERENCE_EXTENSION": "true"}
+    operator = llmd.one("kubernetes:helm.sh/v3:Release", "gpu-gpu-operator")
+    assert depends_on(llmd, obj(llmd, "Deployment", "vllm"), operator.urn)
+    for kind, name in (("Gateway", "llmd-gateway"), ("HTTPRoute", "llmd-pool"), ("HTTPRoute", "llmd-api"),
+                       ("PodMonitor", "vllm"), ("ServiceMonitor", "llmd-epp")):
+        reg = obj(llmd, kind, name)
+        assert depends_on(llmd, reg, crds.urn) or kind.endswith("Monitor"), (kind, name)
+    stack = llmd.one("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    assert llmd.by_urn(stack.urn) is not None  # the monitors' CRDs come with kube-prometheus-stack
+
+
+def test_llmd_outputs_and_vllm_dashboard(llmd):
+    assert llmd.outputs["llmdUrl"] == "http://10.40.15.250:8000" and llmd.outputs["llmdModel"] == "qwen3-8b"
+    assert any(r.inputs["metadata"]["name"] == "dashboard-vllm" for r in llmd.of_type("kubernetes:core/v1:ConfigMap"))
+
+
+def test_prefill_decode_adds_ipc_lock_in_a_privileged_namespace_only():
+    import llmplatform
+    from .test_components_alone import GPU, REQUIRED, provider_opts
+    rdma_gpu = {**GPU, "gpus_per_node": 8, "gpu_memory_gib": 40, "rdma": True}
+
+    def program():
+        llmplatform.LlmdStack("pd", {**REQUIRED["LlmdStack"](), "gpu": rdma_gpu, "model": "Qwen/Qwen3-32B",
+                                     "tensor_parallel_size": 4, "prefill_decode": True}, provider_opts())
+    pd = offline.run_function(program)
+    dep = next(r for r in pd.kubernetes_objects() if r.inputs["kind"] == "Deployment"
+               and r.inputs["metadata"]["name"] == "vllm")
+    container = dep.inputs["spec"]["template"]["spec"]["containers"][0]
+    assert container["securityContext"]["capabilities"]["add"] == ["IPC_LOCK"]
+    assert "--kv-transfer-config" in container["args"] and container["resources"]["limits"]["nvidia.com/gpu"] == "4"
+    ns = next(r for r in pd.kubernetes_objects() if r.inputs["kind"] == "Namespace"
+              and r.inputs["metadata"]["name"] == NS)
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "privileged"
+    plain = variant("llmd")
+    ns = next(r for r in plain.kubernetes_objects() if r.inputs["kind"] == "Namespace"
+              and r.inputs["metadata"]["name"] == NS)
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+
+
+@pytest.mark.parametrize("sets, fragment", [
+    (["gpu.vmSize=Standard_NC4as_T4_v3"], "llmd needs an A100, H100, H200 GPU pool"),
+    (["llmd.tensorParallelSize=2"], "llmd.tensorParallelSize (2) exceeds the 1 GPU(s)"),
+    (["llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf"], "does not fit 1 x 80 GiB A100"),
+    (["llmd.model=meta-llama/Llama-3.1-8B-Instruct"], "llmd.hfTokenSecret is needed"),
+    (["llmd.prefillDecode=true"], "llmd.prefillDecode needs an RDMA"),
+    (["llmd.model=acme/private-model"], "llmd.modelMemoryGib is needed"),
+    (["gateway.mode=none"], "llmd.enabled needs a gateway"),
+])
+def test_bad_llmd_config_is_refused_before_anything_registers(sets, fragment):
+    with pytest.raises(offline.ProgramError) as refused:
+        offline.run("llmd", sets=sets)
+    assert fragment in str(refused.value) and refused.value.registered == 0
+
+
+def test_pure_decisions():
+    assert served_name("Qwen/Qwen3-8B") == "qwen3-8b"
+    assert fits(16.4, 80, 1) and not fits(141, 80, 1) and fits(141, 80, 4)
+    assert image_is_pinned("docker.io/vllm/vllm-openai:v0.19.1") and image_is_pinned("ghcr.io/x/y:1.2")
+    assert image_is_pinned("registry:5000/x/y:v1.2.3")
+    assert not image_is_pinned("vllm/vllm-openai:latest") and not image_is_pinned("vllm/vllm-openai")
+    assert not image_is_pinned("ghcr.io/llm-d/llm-d-router-endpoint-picker:main")
+    assert image_is_pinned("vllm/vllm-openai@sha256:" + "a" * 64)
