@@ -180,3 +180,33 @@ def test_pure_decisions():
     assert not image_is_pinned("vllm/vllm-openai:latest") and not image_is_pinned("vllm/vllm-openai")
     assert not image_is_pinned("ghcr.io/llm-d/llm-d-router-endpoint-picker:main")
     assert image_is_pinned("vllm/vllm-openai@sha256:" + "a" * 64)
+
+
+def rendered_inference_pool(release: str, namespace: str, values: dict) -> dict:
+    """The InferencePool the chart renders from our values: a transcription of routerlib's
+    templates/_inferencepool.yaml (llm-d/llm-d-router v0.10.0), so the pool we cause is checked against its CRD."""
+    router = values["router"]
+    servers = router["modelServers"]
+    return {"apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
+            "metadata": {"name": release, "namespace": namespace},
+            "spec": {"targetPorts": [{"number": p["number"]} for p in servers["targetPorts"]],
+                     **({"appProtocol": "http"} if servers.get("protocol") == "http" else {}),
+                     "selector": {"matchLabels": {k: str(v) for k, v in servers["matchLabels"].items()}},
+                     "endpointPickerRef": {"name": f"{release}-epp",
+                                           "port": {"number": router["epp"].get("extProcPort", 9002)},
+                                           "failureMode": router["inferencePool"].get("failureMode", "FailOpen")}}}
+
+
+def test_the_inference_pool_the_chart_renders_from_our_values_passes_its_crd(llmd):
+    from .validation import validate_custom
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    pool = rendered_inference_pool(release.inputs["name"], NS, release.inputs["values"])
+    validate_custom(pool, upstream_dir() / "crds")
+    # the route's backend names exactly that pool, in that namespace
+    route = obj(llmd, "HTTPRoute", "llmd-pool").inputs["spec"]
+    assert route["rules"][0]["backendRefs"][0]["name"] == pool["metadata"]["name"]
+    # and a wrong value would be caught: failureMode is an enum in the CRD
+    import jsonschema
+    pool["spec"]["endpointPickerRef"]["failureMode"] = "FailSometimes"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_custom(pool, upstream_dir() / "crds")
