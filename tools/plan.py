@@ -18,7 +18,7 @@ import yaml
 from config.reader import ConfigError
 from llmplatform.checks import ComponentInputError
 
-from . import offline
+from . import offline, policy_check
 
 REDACTED = "[secret]"
 
@@ -138,6 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     print(tree(plan))
     for warning in plan.warnings:
         print(f"warning: {warning}")
+    violations = policy_check.evaluate(plan)
+    for line in policy_check.report_lines(violations):
+        print(line)
+    if any(v.mandatory for v in violations):
+        print("\nthe policy pack refuses this plan (pulumi preview --policy-pack policy would too)", file=sys.stderr)
+        return 1
     target, count = write(plan, Path(args.out))
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources) and {count} manifests in "
           f"{target}/manifests/")

@@ -1,0 +1,214 @@
+"""The platform's guardrails as pulumi-policy resource policies: one set of rules for two runners.
+
+`pulumi preview --policy-pack policy` runs them through PolicyPack (`__main__.py`); `make plan` calls each policy's
+validate function on the inputs the offline plan records (`tools/policy_check.py`). They read only what both give:
+the resource type, its input properties, its options, and the stack name in its URN. Every rule is mandatory unless
+marked advisory; each says in one line why it exists.
+"""
+import re
+from typing import Any, Callable, Iterator, Optional
+
+from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+
+PROD_STACKS = ("prod",)
+GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
+WORKLOADS = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet",
+             "kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob", "kubernetes:core/v1:Pod"}
+# Capabilities a container may add, each with why (documented in docs/decisions.md).
+CAPABILITY_EXEMPTIONS = {("vllm", "IPC_LOCK"): "vLLM's NIXL KV transfer pins memory for RDMA (prefill/decode only)"}
+_SECRET_NAME = re.compile(r"(password|passwd|secret|token|api[_-]?key|private[_-]?key|credential)", re.I)
+_PINNED = re.compile(r"^[^@]+@sha256:[0-9a-f]{64}$|^.+:(?!latest$|main$|master$)[A-Za-z0-9_][A-Za-z0-9._-]*$")
+
+
+def stack_of(args: ResourceValidationArgs) -> str:
+    """urn:pulumi:<stack>::<project>::<type>::<name>"""
+    return args.urn.split("::", 1)[0].rsplit(":", 1)[-1]
+
+
+def is_prod(args: ResourceValidationArgs) -> bool:
+    return stack_of(args) in PROD_STACKS
+
+
+def _kind(*types: str) -> Callable[[ResourceValidationArgs], bool]:
+    return lambda args: args.resource_type in types
+
+
+def _policy(name: str, reason: str, applies: Callable[[ResourceValidationArgs], bool],
+            check: Callable[[ResourceValidationArgs], Iterator[str]],
+            level: EnforcementLevel = EnforcementLevel.MANDATORY) -> ResourceValidationPolicy:
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if applies(args):
+            for problem in check(args):
+                report_violation(f"{problem} ({reason})", args.urn)
+    return ResourceValidationPolicy(name=name, description=reason, validate=validate, enforcement_level=level)
+
+
+# ---- GPU pools ------------------------------------------------------------------------------------------------
+def _is_gpu_pool(args: ResourceValidationArgs) -> bool:
+    return args.resource_type == "azure-native:containerservice:AgentPool" and \
+        str(args.props.get("vmSize", "")).startswith("Standard_N")
+
+
+def _gpu_autoscaled_tainted(args: ResourceValidationArgs) -> Iterator[str]:
+    if not args.props.get("enableAutoScaling"):
+        yield f"GPU pool {args.props.get('agentPoolName')} is not autoscaled"
+    if GPU_TAINT not in (args.props.get("nodeTaints") or []):
+        yield f"GPU pool {args.props.get('agentPoolName')} lacks the taint {GPU_TAINT}"
+
+
+def _gpu_scales_to_zero(args: ResourceValidationArgs) -> Iterator[str]:
+    if (args.props.get("minCount") or 0) != 0:
+        yield f"GPU pool {args.props.get('agentPoolName')} keeps {args.props.get('minCount')} node(s) running"
+
+
+# ---- containers -----------------------------------------------------------------------------------------------
+def pod_specs(props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    spec = props.get("spec") or {}
+    if "containers" in spec:
+        yield spec
+    template = (spec.get("jobTemplate", {}).get("spec") or spec).get("template") or {}
+    if template.get("spec"):
+        yield template["spec"]
+
+
+def containers(props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    for pod in pod_specs(props):
+        yield from (pod.get("initContainers") or []) + (pod.get("containers") or [])
+
+
+def _container_basics(args: ResourceValidationArgs) -> Iterator[str]:
+    for c in containers(args.props):
+        resources = c.get("resources") or {}
+        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+        if not {"cpu", "memory"} <= set(requests):
+            yield f"container {c.get('name')} has no cpu and memory requests"
+        if "memory" not in limits:
+            yield f"container {c.get('name')} has no memory limit"
+        if not _PINNED.match(str(c.get("image", ""))):
+            yield f"container {c.get('name')} image {c.get('image')!r} is not pinned to a tag or digest"
+
+
+def _no_privilege(args: ResourceValidationArgs) -> Iterator[str]:
+    for pod in pod_specs(args.props):
+        for key in ("hostNetwork", "hostPID", "hostIPC"):
+            if pod.get(key):
+                yield f"pod uses {key}"
+    for c in containers(args.props):
+        context = c.get("securityContext") or {}
+        if context.get("privileged"):
+            yield f"container {c.get('name')} is privileged"
+        for capability in (context.get("capabilities") or {}).get("add") or []:
+            if (c.get("name"), capability) not in CAPABILITY_EXEMPTIONS:
+                yield f"container {c.get('name')} adds capability {capability} without a documented exemption"
+
+
+def _no_secret_literals(args: ResourceValidationArgs) -> Iterator[str]:
+    for c in containers(args.props):
+        for env in c.get("env") or []:
+            if "value" in env and _SECRET_NAME.search(str(env.get("name", ""))) and env.get("value"):
+                yield f"container {c.get('name')} sets {env['name']} as a literal; use a Secret reference"
+    if args.resource_type == "kubernetes:core/v1:ConfigMap":
+        for key in (args.props.get("data") or {}):
+            if _SECRET_NAME.search(key):
+                yield f"ConfigMap key {key} looks like a secret; keep it in a Secret or Key Vault"
+
+
+# ---- Azure data services --------------------------------------------------------------------------------------
+def _key_vault_rbac(args: ResourceValidationArgs) -> Iterator[str]:
+    if not (args.props.get("properties") or {}).get("enableRbacAuthorization"):
+        yield "Key Vault does not use Azure RBAC authorisation"
+
+
+def _key_vault_purge_protection(args: ResourceValidationArgs) -> Iterator[str]:
+    if not (args.props.get("properties") or {}).get("enablePurgeProtection"):
+        yield "Key Vault has no purge protection"
+
+
+def _storage_secure(args: ResourceValidationArgs) -> Iterator[str]:
+    p = args.props
+    if p.get("minimumTlsVersion") not in ("TLS1_2", "TLS1_3"):
+        yield f"storage account accepts TLS below 1.2 ({p.get('minimumTlsVersion')})"
+    if p.get("allowBlobPublicAccess") is not False:
+        yield "storage account allows public blob access"
+    if (p.get("networkRuleSet") or {}).get("defaultAction") != "Deny":
+        yield "storage account network default is not Deny"
+
+
+def _postgres_private(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.resource_type.endswith(":FirewallRule"):
+        yield "PostgreSQL firewall rules open the server to networks outside the VNet"
+    elif args.resource_type.endswith(":Server"):
+        if (args.props.get("network") or {}).get("publicNetworkAccess") != "Disabled":
+            yield "PostgreSQL server has public network access"
+    elif args.props.get("configurationName") == "require_secure_transport" and \
+            str(args.props.get("value", "")).upper() != "ON":
+        yield "PostgreSQL does not require TLS (require_secure_transport)"
+
+
+# ---- prod -----------------------------------------------------------------------------------------------------
+STATEFUL = ("azure-native:keyvault:Vault", "azure-native:dbforpostgresql:Server",
+            "azure-native:dbforpostgresql:Database", "azure-native:storage:StorageAccount",
+            "azure-native:storage:FileShare")
+
+
+def _protected(args: ResourceValidationArgs) -> Iterator[str]:
+    if not args.opts.protect:
+        yield f"stateful {args.resource_type.rsplit(':', 1)[-1]} is not protected"
+
+
+def _prod_aks(args: ResourceValidationArgs) -> Iterator[str]:
+    p = args.props
+    if not p.get("disableLocalAccounts"):
+        yield "local accounts are enabled (Entra ID only in prod)"
+    if (p.get("sku") or {}).get("tier") in (None, "Free"):
+        yield "the Free tier has no uptime SLA"
+    if not any(profile.get("availabilityZones") for profile in p.get("agentPoolProfiles") or []):
+        yield "the system pool spans no availability zones"
+
+
+def _helm_pinned(args: ResourceValidationArgs) -> Iterator[str]:
+    version = str(args.props.get("version") or "")
+    if not version or version in ("latest", "*") or any(c in version for c in "^~<>*x"):
+        yield f"Helm release {args.props.get('name')} has no exact chart version ({version!r})"
+
+
+POLICIES = [
+    _policy("gpu-pools-autoscaled-and-tainted", "GPU nodes cost most; only GPU workloads may land on them and only "
+            "while needed", _is_gpu_pool, _gpu_autoscaled_tainted),
+    _policy("gpu-pools-scale-to-zero", "an idle GPU pool outside prod must cost nothing",
+            lambda a: _is_gpu_pool(a) and not is_prod(a), _gpu_scales_to_zero),
+    _policy("gpu-pools-scale-to-zero-prod", "in prod a warm GPU node may be worth its cost: reviewed, not refused",
+            lambda a: _is_gpu_pool(a) and is_prod(a), _gpu_scales_to_zero, EnforcementLevel.ADVISORY),
+    _policy("containers-have-requests-limits-and-pinned-images", "the scheduler needs requests, a memory leak needs "
+            "a ceiling, and a moving tag changes what runs without a diff", _kind(*WORKLOADS), _container_basics),
+    _policy("no-privileged-containers", "a privileged container, host namespace or added capability can take the "
+            "node", _kind(*WORKLOADS), _no_privilege),
+    _policy("no-secret-literals", "a secret in an env literal or a ConfigMap is readable by anyone who can read the "
+            "object", _kind(*WORKLOADS, "kubernetes:core/v1:ConfigMap"), _no_secret_literals),
+    _policy("key-vault-rbac", "access policies bypass Azure RBAC and its audit", _kind("azure-native:keyvault:Vault"),
+            _key_vault_rbac),
+    _policy("key-vault-purge-protection", "a deleted vault must be recoverable in prod",
+            lambda a: a.resource_type == "azure-native:keyvault:Vault" and is_prod(a), _key_vault_purge_protection),
+    _policy("key-vault-purge-protection-nonprod", "purge protection is off outside prod so a vault name can be "
+            "reused after a teardown", lambda a: a.resource_type == "azure-native:keyvault:Vault" and not is_prod(a),
+            _key_vault_purge_protection, EnforcementLevel.ADVISORY),
+    _policy("storage-tls-private-deny", "model weights stay on TLS 1.2+, private, reachable from the cluster only",
+            _kind("azure-native:storage:StorageAccount"), _storage_secure),
+    _policy("postgres-private-and-tls", "the chat history database is reachable only inside the VNet, over TLS",
+            _kind("azure-native:dbforpostgresql:Server", "azure-native:dbforpostgresql:FirewallRule",
+                  "azure-native:dbforpostgresql:Configuration"), _postgres_private),
+    _policy("prod-stateful-protected", "a `pulumi destroy` or a rename must never delete prod data",
+            lambda a: a.resource_type in STATEFUL and is_prod(a), _protected),
+    _policy("prod-aks-hardened", "prod AKS: Entra ID only, an uptime SLA, zone redundancy",
+            lambda a: a.resource_type == "azure-native:containerservice:ManagedCluster" and is_prod(a), _prod_aks),
+    _policy("helm-releases-pinned", "an unpinned chart changes the cluster without a code change",
+            _kind("kubernetes:helm.sh/v3:Release"), _helm_pinned),
+]
+
+
+def policy_names() -> list[str]:
+    return [p.name for p in POLICIES]
+
+
+def enforcement(name: str) -> Optional[EnforcementLevel]:
+    return next((p.enforcement_level for p in POLICIES if p.name == name), None)
