@@ -13,7 +13,7 @@ from llmplatform import (AksCluster, AppNamespace, AzureMonitoring, GatewayAcces
 
 from config import ConfigError, naming
 from config.advisories import advisories
-from config.inputs import (aks_cluster_args, gateway_args, gpu_pool_args, inference_args, llmd_args,
+from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool_args, inference_args, llmd_args,
                            observability_args, postgres_args)
 from config.runtime import load_platform_config
 
@@ -58,17 +58,17 @@ models = ModelStore("models", {
     **({"separate_resource_group": store.resource_group_name} if store.resource_group_name else {}),
     "protocol": store.protocol, "size_gib": store.size_gib, "redundancy": store.redundancy,
     "models": list(store.models), "preload": store.preload, "preload_dry_run": store.preload_dry_run,
-    "tags": cfg.tags,
+    "tags": cfg.tags, **diagnostics(cfg, monitoring),
 }, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))
 
 vault = KeyVault("secrets", {
     "cluster": cluster, "vault_name": naming.key_vault_name(cfg.prefix, cfg.environment, cfg.location),
     "soft_delete_retention_days": cfg.key_vault.soft_delete_retention_days,
     "purge_protection": cfg.key_vault.purge_protection,
-    "public_network_access": cfg.key_vault.public_network_access, "tags": cfg.tags,
+    "public_network_access": cfg.key_vault.public_network_access, "tags": cfg.tags, **diagnostics(cfg, monitoring),
 }, stateful)
 
-database = PostgresServer("postgres", postgres_args(cfg, cluster, vault.vault), stateful)
+database = PostgresServer("postgres", postgres_args(cfg, cluster, vault.vault, monitoring), stateful)
 
 observability = Observability("observability", observability_args(
     cfg, cluster, monitoring.monitoring, vault.vault, database, gpu, gateway), in_cluster) if monitoring else None

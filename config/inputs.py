@@ -53,6 +53,8 @@ def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], mon
         "autoscaler_expander": "priority" if cfg.gpu.enabled and cfg.gpu.fallback.enabled else "least-waste",
         "log_analytics_workspace_id": monitoring.log_analytics_workspace_id if monitoring else None,
         "managed_prometheus": monitoring is not None,
+        "azure_policy": cfg.security.azure_policy, "defender": cfg.security.defender and monitoring is not None,
+        "encryption_at_host": cfg.security.encryption_at_host,
         "tags": cfg.tags,
     })
 
@@ -67,11 +69,20 @@ def gpu_pool_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]
     })
 
 
-def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle) -> dict[str, Any]:
+def diagnostics(cfg: PlatformConfig, monitoring: Any) -> dict[str, Any]:
+    """The data services' diagnostic settings input, when the stack turns them on."""
+    if cfg.security.diagnostics and monitoring is not None:
+        return {"log_analytics_workspace_id": monitoring.log_analytics_workspace_id}
+    return {}
+
+
+def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle,
+                  monitoring: Any = None) -> dict[str, Any]:
     p = cfg.postgres
     return {
         "cluster": cluster, "key_vault": vault,
         "server_name": naming.postgres_server_name(cfg.prefix, cfg.environment, cfg.location),
+        **diagnostics(cfg, monitoring),
         "version": p.version, "tier": p.tier, "sku_name": p.sku_name, "storage_size_gb": p.storage_size_gb,
         "backup_retention_days": p.backup_retention_days, "geo_redundant_backup": p.geo_redundant_backup,
         "high_availability": p.high_availability, "database": p.database, "tags": cfg.tags,

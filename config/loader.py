@@ -64,6 +64,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     observability = loader_apps.observability(top.section("observability"))
     autoscaling = loader_apps.autoscaling(top.section("autoscaling"))
     llmd = loader_apps.llmd(top.section("llmd"))
+    security = loader_apps.security(top.section("security"))
     top.reject_unknown_keys()
 
     _cross_checks(top, environment, protect, network, cluster, gpu, model_store)
@@ -71,6 +72,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     loader_apps.cross_checks(top, environment, gpu, model_store, inference, webui, postgres, key_vault)
     loader_apps.observability_cross_checks(top, environment, observability, autoscaling, inference)
     loader_apps.llmd_cross_checks(top, llmd, gpu, gateway)
+    loader_apps.security_cross_checks(top, security, observability)
     if naming.PREFIX_PATTERN.fullmatch(prefix):
         account = naming.storage_account_name(prefix, environment, location)
         if not naming.is_valid_storage_account_name(account):  # guards the naming rule itself
@@ -81,7 +83,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
                           resource_group_name=resource_group_name, namespace=namespace, protect=protect,
                           network=network, cluster=cluster, gpu=gpu, model_store=model_store,
                           inference=inference, webui=webui, postgres=postgres, key_vault=key_vault,
-                          gateway=gateway, llmd=llmd, observability=observability, autoscaling=autoscaling)
+                          gateway=gateway, llmd=llmd, security=security, observability=observability, autoscaling=autoscaling)
 
 
 def _cidr(r: Reader, name: str, default: str) -> str:

@@ -14,8 +14,8 @@ from .models import model_size_gib
 from .quantities import parse_quantity
 from .reader import Reader, describe
 from .schema import (AutoscalingConfig, GatewayConfig, GpuConfig, InferenceConfig, KeyVaultConfig, LlmdConfig,
-                     ModelStoreConfig, NetworkConfig, ObservabilityConfig, PostgresConfig, ResourcesConfig, TlsConfig,
-                     WebUiConfig)
+                     ModelStoreConfig, NetworkConfig, ObservabilityConfig, PostgresConfig, ResourcesConfig,
+                     SecurityConfig, TlsConfig, WebUiConfig)
 
 GATEWAY_MODES = ("both", "internal", "external", "none")
 _DURATION = re.compile(r"^(-1|0|[0-9]+(s|m|h))$")
@@ -355,3 +355,18 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
         r.problem(f"llmd.prefillDecode needs an RDMA (InfiniBand) GPU size; {sku.vm_size} has none")
     if gpu.mig_profile:
         r.problem("llmd serves whole GPUs (tensor parallelism); gpu.migProfile must be unset")
+
+
+def security(r: Reader) -> SecurityConfig:
+    d = SecurityConfig()
+    cfg = SecurityConfig(azure_policy=r.bool_("azurePolicy", d.azure_policy), defender=r.bool_("defender", d.defender),
+                         encryption_at_host=r.bool_("encryptionAtHost", d.encryption_at_host),
+                         diagnostics=r.bool_("diagnostics", d.diagnostics))
+    r.reject_unknown_keys()
+    return cfg
+
+
+def security_cross_checks(r: Reader, cfg: SecurityConfig, obs: ObservabilityConfig) -> None:
+    for key, on in (("defender", cfg.defender), ("diagnostics", cfg.diagnostics)):
+        if on and not obs.enabled:
+            r.problem(f"security.{key} needs observability.enabled true (it reports to the Log Analytics workspace)")

@@ -190,6 +190,15 @@ class ObservabilityConfig:
 
 
 @dataclass(frozen=True)
+class SecurityConfig:
+    """The AKS security baseline's switches (on in prod, off in dev to save cost)."""
+    azure_policy: bool = D["AksCluster"]["azure_policy"]
+    defender: bool = D["AksCluster"]["defender"]
+    encryption_at_host: bool = D["AksCluster"]["encryption_at_host"]
+    diagnostics: bool = False  # Key Vault, PostgreSQL and the model share's logs to Log Analytics
+
+
+@dataclass(frozen=True)
 class LlmdConfig:
     enabled: bool = False
     model: str = "Qwen/Qwen3-8B"
@@ -237,6 +246,7 @@ class PlatformConfig:
     key_vault: KeyVaultConfig = field(default_factory=KeyVaultConfig)
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     llmd: LlmdConfig = field(default_factory=LlmdConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
     observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
     autoscaling: AutoscalingConfig = field(default_factory=AutoscalingConfig)
 

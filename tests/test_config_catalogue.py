@@ -295,5 +295,6 @@ def test_prod_without_observability_is_advised():
     raw = read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml", P)
     raw["observability"] = {"enabled": False}
     raw["autoscaling"] = {"mode": "cpu"}
+    raw["security"] = {"defender": False, "diagnostics": False}  # both report to Log Analytics
     notes = advisories(parse_config(raw, P, "prod"))
     assert any("observability is off in prod" in note and "no alerts" in note for note in notes)

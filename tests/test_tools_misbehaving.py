@@ -116,13 +116,14 @@ def test_bench_warmup_duration_and_rate_modes(tmp_path):
             range(5))
         code, timed = run_bench(tmp_path, server.url, "--duration", "0.5", "-c", "2", name="timed")
         assert code == 0 and timed["summary"]["requests"] > 5 and timed["params"]["duration_s"] == 0.5
-        assert max(r["start_s"] for r in timed["results"]) < 1.0  # nothing starts after the duration (+ slack)
+        # nothing starts long after the duration (generous slack: the machine may be busy)
+        assert max(r["start_s"] for r in timed["results"]) < 0.5 + 2.0
         code, opened = run_bench(tmp_path, server.url, "--rate", "40", "-n", "20", "--seed", "7", name="open")
     assert code == 0 and opened["summary"]["requests"] == 20
     arrivals = [r["scheduled_s"] for r in opened["results"]]
     assert arrivals == sorted(arrivals) and 0.1 < arrivals[-1] < 2.0  # ~20 Poisson arrivals at 40/s
     # requests start at their arrival time, not when a previous one finishes
-    assert all(abs(r["start_s"] - r["scheduled_s"]) < 0.5 for r in opened["results"])
+    assert all(abs(r["start_s"] - r["scheduled_s"]) < 1.0 for r in opened["results"])
 
 
 def test_bench_out_keeps_dots_in_the_stem(tmp_path):

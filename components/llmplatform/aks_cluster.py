@@ -127,6 +127,15 @@ class AksClusterArgs(TypedDict):
     """Log Analytics workspace: turns on Container Insights."""
     managed_prometheus: NotRequired[bool]
     """Azure Monitor managed Prometheus metrics add-on (default False)."""
+    azure_policy: NotRequired[bool]
+    """Azure Policy add-on: Gatekeeper enforcing the assigned Azure Policy initiatives in the cluster (default
+    False)."""
+    defender: NotRequired[bool]
+    """Microsoft Defender for Containers runtime protection, reporting to log_analytics_workspace_id (default
+    False; billed per vCore)."""
+    encryption_at_host: NotRequired[bool]
+    """Encrypt node OS and temp disks at the host, on every pool of the cluster (default False; needs the
+    subscription feature Microsoft.Compute/EncryptionAtHost)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -148,6 +157,8 @@ def check_args(name: str, args: AksClusterArgs) -> None:
         spec = args[pool]
         in_range(component, name, f"{pool}.min_count", spec["min_count"], 0 if pool == "workload_pool" else 1, 1000)
         in_range(component, name, f"{pool}.max_count", spec["max_count"], max(1, spec["min_count"]), 1000)
+    if args.get("defender") and not args.get("log_analytics_workspace_id"):
+        fail(component, name, "defender", True, "only with log_analytics_workspace_id (Defender reports there)")
     if args.get("api_access_mode") == "authorizedIps" and not args.get("authorized_ip_ranges"):
         fail(component, name, "authorized_ip_ranges", [], "one or more CIDRs with api_access_mode authorizedIps")
 
@@ -168,13 +179,14 @@ def autoscaler_ignore_changes(upgrade_channel: str, inline: bool) -> list[str]:
 
 
 def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones: Optional[list[str]],
-                         os_sku: str = "AzureLinux") -> dict:
+                         os_sku: str = "AzureLinux", encryption_at_host: pulumi.Input[bool] = False) -> dict:
     """Settings every autoscaled Linux pool shares, inline (system) or as an AgentPool resource."""
     return dict(vm_size=spec["vm_size"], os_type=cs.OSType.LINUX, os_sku=cs.OSSKU(os_sku),
                 count=spec["min_count"], enable_auto_scaling=True, min_count=spec["min_count"],
                 max_count=spec["max_count"], os_disk_size_gb=spec.get("os_disk_size_gb", 128),
                 max_pods=spec.get("max_pods", 110), vnet_subnet_id=subnet_id, availability_zones=zones,
-                type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS)
+                type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
+                enable_encryption_at_host=encryption_at_host or None)
 
 
 def network_dataplane(policy: str) -> Optional[str]:
@@ -182,10 +194,12 @@ def network_dataplane(policy: str) -> Optional[str]:
     return "cilium" if policy == "cilium" else None
 
 
-def addon_profiles(log_analytics_workspace_id: Optional[pulumi.Input[str]]
+def addon_profiles(log_analytics_workspace_id: Optional[pulumi.Input[str]], azure_policy: bool = False
                    ) -> dict[str, cs.ManagedClusterAddonProfileArgs]:
     addons = {"azureKeyvaultSecretsProvider": cs.ManagedClusterAddonProfileArgs(
         enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"})}
+    if azure_policy:
+        addons["azurepolicy"] = cs.ManagedClusterAddonProfileArgs(enabled=True)
     if log_analytics_workspace_id is not None:
         # Container Insights, sending to the workspace with Entra (managed identity) authentication
         addons["omsagent"] = cs.ManagedClusterAddonProfileArgs(enabled=True, config={
@@ -273,7 +287,8 @@ class AksCluster(pulumi.ComponentResource):
             # other pool is its own AgentPool resource.
             agent_pool_profiles=[cs.ManagedClusterAgentPoolProfileArgs(
                 name=system["name"], mode=cs.AgentPoolMode.SYSTEM, node_taints=system_pool_taints(dedicated),
-                **autoscaled_pool_args(system, nodes_subnet.id, zones))],
+                **autoscaled_pool_args(system, nodes_subnet.id, zones,
+                                       encryption_at_host=opt(args, "encryption_at_host")))],
             enable_rbac=True,
             disable_local_accounts=opt(args, "disable_local_accounts"),
             aad_profile=cs.ManagedClusterAADProfileArgs(
@@ -282,7 +297,11 @@ class AksCluster(pulumi.ComponentResource):
             oidc_issuer_profile=cs.ManagedClusterOIDCIssuerProfileArgs(enabled=True),
             security_profile=cs.ManagedClusterSecurityProfileArgs(
                 workload_identity=cs.ManagedClusterSecurityProfileWorkloadIdentityArgs(enabled=True),
-                image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(enabled=True, interval_hours=48)),
+                image_cleaner=cs.ManagedClusterSecurityProfileImageCleanerArgs(enabled=True, interval_hours=48),
+                defender=cs.ManagedClusterSecurityProfileDefenderArgs(
+                    log_analytics_workspace_resource_id=args.get("log_analytics_workspace_id"),
+                    security_monitoring=cs.ManagedClusterSecurityProfileDefenderSecurityMonitoringArgs(enabled=True))
+                if opt(args, "defender") else None),
             network_profile=cs.ContainerServiceNetworkProfileArgs(
                 network_plugin=cs.NetworkPlugin.AZURE,
                 network_plugin_mode=cs.NetworkPluginMode.OVERLAY,
@@ -294,7 +313,7 @@ class AksCluster(pulumi.ComponentResource):
                 load_balancer_sku=cs.LoadBalancerSku.STANDARD,
                 outbound_type=cs.OutboundType.LOAD_BALANCER,
             ),
-            addon_profiles=addon_profiles(args.get("log_analytics_workspace_id")),
+            addon_profiles=addon_profiles(args.get("log_analytics_workspace_id"), opt(args, "azure_policy")),
             azure_monitor_profile=cs.ManagedClusterAzureMonitorProfileArgs(
                 metrics=cs.ManagedClusterAzureMonitorProfileMetricsArgs(
                     enabled=True,
@@ -328,7 +347,8 @@ class AksCluster(pulumi.ComponentResource):
             agent_pool_name=workload["name"],
             mode=cs.AgentPoolMode.USER,
             node_labels={CPU_POOL_LABEL: "cpu"},
-            **autoscaled_pool_args(workload, nodes_subnet.id, zones),
+            **autoscaled_pool_args(workload, nodes_subnet.id, zones,
+                                   encryption_at_host=opt(args, "encryption_at_host")),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, False)),
         )
 
@@ -388,7 +408,8 @@ class AksCluster(pulumi.ComponentResource):
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
             kubernetes_version=args.get("kubernetes_version") or "", zones=list(zones or []),
             cpu_node_selector={CPU_POOL_LABEL: "cpu"}, pod_cidr=net["pod_cidr"],
-            autoscaler_expander=opt(args, "autoscaler_expander"), kubeconfig=self.kubeconfig)
+            autoscaler_expander=opt(args, "autoscaler_expander"), kubeconfig=self.kubeconfig,
+            encryption_at_host=opt(args, "encryption_at_host"))
         self.register_outputs({
             "cluster": self.cluster, "resource_group_name": self.resource_group_name,
             "cluster_name": self.cluster_name, "oidc_issuer_url": self.oidc_issuer_url,

@@ -11,6 +11,9 @@ VLLM_IMAGE, LLMD_EPP_IMAGE = _IMAGES["vllm"], _IMAGES["llmd_epp"]
 DEFAULTS: dict[str, dict[str, Any]] = {
     "AksCluster": {
         "api_access_mode": "public",
+        "azure_policy": False,
+        "defender": False,
+        "encryption_at_host": False,
         "autoscaler_expander": "least-waste",
         "dedicated_system_pool": False,
         "disable_local_accounts": True,

@@ -57,6 +57,8 @@ class ClusterHandle(TypedDict):
     """Cluster-autoscaler expander in force (a GPU pool with an on-demand fallback needs 'priority')."""
     kubeconfig: pulumi.Input[str]
     """Kubeconfig for a person (kubelogin). Secret."""
+    encryption_at_host: pulumi.Input[bool]
+    """Node disks are encrypted at the host; pools added to the cluster follow it."""
 
 
 class GpuScheduling(TypedDict):

@@ -10,6 +10,7 @@ from . import PACKAGE
 from .azure_roles import KEY_VAULT_SECRETS_USER, builtin_role
 from .defaults import defaults_for
 from .checks import in_range
+from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field
 
 opt = defaults_for("KeyVault")  # optional inputs: the caller's value, else the default
@@ -29,6 +30,8 @@ class KeyVaultArgs(TypedDict):
     """Forbid purging deleted secrets before retention ends; cannot be turned off again (default False)."""
     public_network_access: NotRequired[bool]
     """False: reachable only through a private endpoint in the cluster's VNet (default True, still firewalled)."""
+    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
+    """Send the vault's audit logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
     tenant_id: NotRequired[pulumi.Input[str]]
     """Entra tenant (default: the tenant of the identity running Pulumi)."""
     tags: NotRequired[dict[str, str]]
@@ -114,6 +117,8 @@ class KeyVault(pulumi.ComponentResource):
         )
         if not public:
             self._private_endpoint(name, cluster, rg, location, vault)
+        if args.get("log_analytics_workspace_id"):
+            to_log_analytics(f"{name}-diagnostics", vault.id, args["log_analytics_workspace_id"], self)
         self.vault_name = vault.name
         self.vault = VaultHandle(vault_id=vault.id, vault_name=vault.name,
                                  vault_uri=vault.properties.apply(lambda p: p.vault_uri),

@@ -10,6 +10,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .defaults import defaults_for
 from .checks import in_range, one_of
+from .diagnostics import to_log_analytics
 from .choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, REDUNDANCIES, SHARE_PROTOCOLS as PROTOCOLS
 from .handles import ClusterHandle, ModelVolume, field
 from .kube import labels, pod_security, require_kubernetes_provider, restricted_container_security
@@ -53,6 +54,8 @@ class ModelStoreArgs(TypedDict):
     """The Job only lists what it would pull (default False)."""
     preload_node_selector: NotRequired[pulumi.Input[dict[str, str]]]
     """Where the preload Job runs (default: the cluster's CPU pool)."""
+    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
+    """Send the share's (file service) logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -164,6 +167,10 @@ class ModelStore(pulumi.ComponentResource):
             root_squash=storage.RootSquashType.NO_ROOT_SQUASH if protocol == "nfs" else None,
             opts=stateful,
         )
+
+        if args.get("log_analytics_workspace_id"):
+            to_log_analytics(f"{name}-diagnostics", pulumi.Output.concat(account.id, "/fileServices/default"),
+                             args["log_analytics_workspace_id"], self, metric_category="Transaction")
 
         node_stage_secret = None
         if protocol == "smb":

@@ -11,6 +11,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .defaults import defaults_for
 from .checks import in_range, one_of
+from .diagnostics import to_log_analytics
 from .choices import POSTGRES_TIERS as TIERS, POSTGRES_VERSIONS as VERSIONS
 from .handles import ClusterHandle, VaultHandle, field
 from .key_vault import vault_secret
@@ -52,6 +53,8 @@ class PostgresServerArgs(TypedDict):
     """Key Vault secret name of the admin password (default <name>-admin-password)."""
     database_url_secret: NotRequired[str]
     """Key Vault secret name of the application's connection URL (default <name>-database-url)."""
+    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
+    """Send the server's logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -158,6 +161,8 @@ class PostgresServer(pulumi.ComponentResource):
                      pulumi.Output.all(admin_password, fqdn).apply(
                          lambda v: database_url(admin_login, v[0], v[1], database_name)),
                      "application/x-postgresql-url", self)
+        if args.get("log_analytics_workspace_id"):
+            to_log_analytics(f"{name}-diagnostics", server.id, args["log_analytics_workspace_id"], self)
         self.server_name = server.name
         self.server_id = server.id
         self.fqdn = fqdn
