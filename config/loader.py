@@ -65,6 +65,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     autoscaling = loader_apps.autoscaling(top.section("autoscaling"))
     llmd = loader_apps.llmd(top.section("llmd"))
     security = loader_apps.security(top.section("security"))
+    cost = loader_apps.cost(top.section("cost"))
     top.reject_unknown_keys()
 
     _cross_checks(top, environment, protect, network, cluster, gpu, model_store)
@@ -83,7 +84,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
                           resource_group_name=resource_group_name, namespace=namespace, protect=protect,
                           network=network, cluster=cluster, gpu=gpu, model_store=model_store,
                           inference=inference, webui=webui, postgres=postgres, key_vault=key_vault,
-                          gateway=gateway, llmd=llmd, security=security, observability=observability, autoscaling=autoscaling)
+                          gateway=gateway, llmd=llmd, security=security, cost=cost, observability=observability, autoscaling=autoscaling)
 
 
 def _cidr(r: Reader, name: str, default: str) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from typing import Optional
 
@@ -15,7 +16,7 @@ from .quantities import parse_quantity
 from .reader import Reader, describe
 from .schema import (AutoscalingConfig, GatewayConfig, GpuConfig, InferenceConfig, KeyVaultConfig, LlmdConfig,
                      ModelStoreConfig, NetworkConfig, ObservabilityConfig, PostgresConfig, ResourcesConfig,
-                     SecurityConfig, TlsConfig, WebUiConfig)
+                     CostConfig, SecurityConfig, TlsConfig, WebUiConfig)
 
 GATEWAY_MODES = ("both", "internal", "external", "none")
 _DURATION = re.compile(r"^(-1|0|[0-9]+(s|m|h))$")
@@ -370,3 +371,25 @@ def security_cross_checks(r: Reader, cfg: SecurityConfig, obs: ObservabilityConf
     for key, on in (("defender", cfg.defender), ("diagnostics", cfg.diagnostics)):
         if on and not obs.enabled:
             r.problem(f"security.{key} needs observability.enabled true (it reports to the Log Analytics workspace)")
+
+
+def cost(r: Reader) -> CostConfig:
+    d = CostConfig()
+    gb = r.float_("logAnalyticsGbPerDay", d.log_analytics_gb_per_day)
+    if not 0 <= gb <= 10000:
+        r.problem(f"cost.logAnalyticsGbPerDay ({gb:g}) must be between 0 and 10000")
+    raw = r.raw.get("prices") if isinstance(r.raw.get("prices"), dict) else {}
+    r.section("prices")  # read as a whole below; its keys are price names, not settings
+    prices: dict = {}
+    if r.has("prices") and not isinstance(r.raw.get("prices"), dict):
+        r.problem("cost.prices must be an object of price names to numbers")
+    for key, value in raw.items():
+        entries = value if isinstance(value, dict) else {None: value}
+        for sub_key, number in entries.items():
+            where = f"cost.prices.{key}" + (f".{sub_key}" if sub_key else "")
+            if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number) \
+                    or number < 0:
+                r.problem(f"{where} must be a finite price >= 0, got {describe(number)}")
+        prices[str(key)] = dict(value) if isinstance(value, dict) else value
+    r.reject_unknown_keys()
+    return CostConfig(log_analytics_gb_per_day=gb, prices=prices)

@@ -190,6 +190,12 @@ class ObservabilityConfig:
 
 
 @dataclass(frozen=True)
+class CostConfig:
+    log_analytics_gb_per_day: float = 0.5  # Container Insights + diagnostics ingestion the estimate assumes
+    prices: dict = field(default_factory=dict)  # overrides of config/data/prices/<region>.json entries
+
+
+@dataclass(frozen=True)
 class SecurityConfig:
     """The AKS security baseline's switches (on in prod, off in dev to save cost)."""
     azure_policy: bool = D["AksCluster"]["azure_policy"]
@@ -247,6 +253,7 @@ class PlatformConfig:
     gateway: GatewayConfig = field(default_factory=GatewayConfig)
     llmd: LlmdConfig = field(default_factory=LlmdConfig)
     security: SecurityConfig = field(default_factory=SecurityConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
     observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
     autoscaling: AutoscalingConfig = field(default_factory=AutoscalingConfig)
 

@@ -18,7 +18,9 @@ import yaml
 from config.reader import ConfigError
 from llmplatform.checks import ComponentInputError
 
-from . import offline, policy_check
+from config.loader import parse_config
+
+from . import cost, offline, policy_check
 
 REDACTED = "[secret]"
 
@@ -138,6 +140,17 @@ def main(argv: list[str] | None = None) -> int:
     print(tree(plan))
     for warning in plan.warnings:
         print(f"warning: {warning}")
+    cfg = parse_config({k.split(":", 1)[1]: v for k, v in offline.stack_config(
+        args.stack, sets=args.set, stack_file=args.stack_file).items()}, plan.project, plan.stack)
+    try:
+        estimate = cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices)
+        cost_document = estimate.document()
+        cost_lines = cost.report_lines(estimate)
+    except cost.CostError as error:  # no estimate is not a failed plan: say why instead
+        cost_document, cost_lines = {"error": str(error)}, [f"cost warning: no estimate: {error}"]
+    print()
+    for line in cost_lines:
+        print(line)
     violations = policy_check.evaluate(plan)
     for line in policy_check.report_lines(violations):
         print(line)
@@ -145,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\nthe policy pack refuses this plan (pulumi preview --policy-pack policy would too)", file=sys.stderr)
         return 1
     target, count = write(plan, Path(args.out))
-    print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources) and {count} manifests in "
-          f"{target}/manifests/")
+    (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
+    print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json and {count} "
+          f"manifests in {target}/manifests/")
     return 0
 
 

@@ -1,0 +1,78 @@
+"""The monthly cost estimate: idle and peak per component and resource from the recorded inputs and a dated price
+file; spot prices for spot pools; unknown sizes named, never zero; overrides from config; cost.json written."""
+import json
+
+import pytest
+
+from tools import cost, plan as plan_cli
+
+from .conftest import variant
+
+PRICES = cost.load_prices("westeurope")
+
+
+def lines(est, component_prefix):
+    return [line for line in est.lines if line.component.startswith(component_prefix)]
+
+
+def test_dev_idle_and_peak_follow_the_autoscaler_bounds_and_spot_prices():
+    est = cost.estimate(variant("dev"), "westeurope", 0.5)
+    gpu = [line for line in lines(est, "GpuNodePool") if "Standard_NC4as_T4_v3" in line.item]
+    assert len(gpu) == 1 and gpu[0].idle == 0 and "spot" in gpu[0].item
+    assert gpu[0].peak == pytest.approx(PRICES["vm_spot_hourly"]["Standard_NC4as_T4_v3"] * 730, abs=0.01)
+    system = [line for line in lines(est, "AksCluster") if line.item.startswith("system:")]
+    assert system[0].idle == pytest.approx(PRICES["vm_hourly"]["Standard_D2s_v5"] * 730, abs=0.01)
+    assert system[0].peak == pytest.approx(2 * system[0].idle, abs=0.02)
+    assert est.unpriced == [] and est.total("idle") < est.total("peak")
+    assert {c.split()[0] for c in est.by_component()} >= {"AksCluster", "GpuNodePool", "ModelStore", "PostgresServer",
+                                                           "GatewayAccess", "AzureMonitoring"}
+
+
+def test_prod_counts_ha_geo_backup_grafana_defender_and_private_endpoints():
+    est = cost.estimate(variant("prod"), "westeurope", 2.0)
+    items = " | ".join(line.item for line in est.lines)
+    for expected in ("HA standby", "geo-redundant backup", "Azure Managed Grafana", "Defender for Containers",
+                     "private endpoint", "AKS Standard tier", "Files Premium_ZRS"):
+        assert expected in items, expected
+
+
+def test_an_unpriced_size_is_named_not_counted_as_zero(monkeypatch):
+    original = cost.load_prices
+
+    def without_t4(region, overrides=None):
+        prices = original(region, overrides)
+        del prices["vm_spot_hourly"]["Standard_NC4as_T4_v3"]
+        return prices
+    monkeypatch.setattr(cost, "load_prices", without_t4)
+    est = cost.estimate(variant("dev"), "westeurope", 0.5)
+    assert any("Standard_NC4as_T4_v3" in message and "vm_spot_hourly" in message for message in est.unpriced)
+    assert not any("Standard_NC4as_T4_v3" in line.item for line in est.lines)
+    assert any(line.startswith("cost warning:") for line in cost.report_lines(est))
+
+
+def test_prices_are_overridable_and_bad_overrides_are_named():
+    base = cost.estimate(variant("dev"), "westeurope", 0.5)
+    cheaper = cost.estimate(variant("dev"), "westeurope", 0.5, {"load_balancer_monthly": 0,
+                                                                 "vm_hourly": {"Standard_D4s_v5": 0.1}})
+    assert cheaper.total("idle") < base.total("idle") - 2 * PRICES["load_balancer_monthly"] + 0.01
+    with pytest.raises(cost.CostError, match="cost.prices.no_such_price"):
+        cost.load_prices("westeurope", {"no_such_price": 1})
+    with pytest.raises(cost.CostError, match="no price file for region 'northeurope'"):
+        cost.load_prices("northeurope")
+
+
+def test_price_file_has_a_date_a_source_and_every_catalog_gpu_size():
+    from llmplatform.gpu_skus import known_gpu_sizes
+    assert PRICES["_date"] and "not fetched" in PRICES["_source"].lower().replace("NOT", "not")
+    for size in known_gpu_sizes():
+        assert size in PRICES["vm_hourly"] and size in PRICES["vm_spot_hourly"] and size in PRICES["vm_vcpus"]
+
+
+def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys):
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Estimated monthly cost (USD, westeurope list prices of" in out
+    doc = json.loads((tmp_path / "dev" / "cost.json").read_text())
+    assert doc["idleMonthly"] < doc["peakMonthly"] and doc["byComponent"] and doc["unpriced"] == []
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "location=northeurope"]) == 0
+    assert "cost warning: no estimate: no price file for region 'northeurope'" in capsys.readouterr().out
