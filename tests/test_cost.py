@@ -68,7 +68,9 @@ def test_price_file_has_a_date_a_source_and_every_catalog_gpu_size():
         assert size in PRICES["vm_hourly"] and size in PRICES["vm_spot_hourly"] and size in PRICES["vm_vcpus"]
 
 
-def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys):
+def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch):
+    from tools import offline
+    monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Estimated monthly cost (USD, westeurope list prices of" in out

@@ -134,6 +134,8 @@ def test_stacks_pass_the_whole_pack(name):
 
 def test_plan_refuses_a_mandatory_violation(monkeypatch, capsys, tmp_path):
     from tools import plan as plan_cli
+    from tools import offline
+    monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
     original = policy_check.evaluate
     monkeypatch.setattr(policy_check, "evaluate", lambda plan: original(plan) + [
         policy_check.Violation("helm-releases-pinned", True, "x", "unpinned")])
