@@ -84,7 +84,8 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
                           resource_group_name=resource_group_name, namespace=namespace, protect=protect,
                           network=network, cluster=cluster, gpu=gpu, model_store=model_store,
                           inference=inference, webui=webui, postgres=postgres, key_vault=key_vault,
-                          gateway=gateway, llmd=llmd, security=security, cost=cost, observability=observability, autoscaling=autoscaling)
+                          gateway=gateway, llmd=llmd, security=security, cost=cost, observability=observability,
+                          autoscaling=autoscaling)
 
 
 def _cidr(r: Reader, name: str, default: str) -> str:

@@ -71,3 +71,15 @@ def test_plan_diff_names_added_removed_and_changed_inputs(tmp_path, capsys):
     assert plan_diff.main([str(tmp_path / "missing"), str(new)]) == 0
     assert "every resource is new" in capsys.readouterr().out
     assert plan_diff.main([str(base), str(tmp_path / "missing")]) == 2
+
+
+def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
+    def folder(name, idle, peak, component):
+        path = _plan_dir(tmp_path, name, [])
+        (path / "cost.json").write_text(json.dumps({"idleMonthly": idle, "peakMonthly": peak, "byComponent": {
+            component: {"idle": idle, "peak": peak}}}))
+        return path
+    base, new = folder("b", 100.0, 200.0, "GpuNodePool gpu"), folder("n", 150.0, 260.0, "GpuNodePool gpu")
+    assert plan_diff.main([str(base), str(new)]) == 0
+    out = capsys.readouterr().out
+    assert "idle $100.00 -> $150.00 (+50.00)" in out and "- GpuNodePool gpu: idle +50.00, peak +60.00" in out

@@ -144,7 +144,8 @@ class _Estimator:
             elif kind == "azure-native:privatedns:PrivateZone":
                 self.add(reg, "private DNS zone", self.p["private_dns_zone_monthly"])
             elif kind == "azure-native:operationalinsights:Workspace":
-                self.add(reg, f"Log Analytics {self.la:g} GB/day", self.la * DAYS_PER_MONTH * self.p["log_analytics_per_gb"])
+                self.add(reg, f"Log Analytics {self.la:g} GB/day",
+                         self.la * DAYS_PER_MONTH * self.p["log_analytics_per_gb"])
             elif kind == "azure-native:dashboard:Grafana":
                 self.add(reg, "Azure Managed Grafana", self.p["managed_grafana_monthly"])
             elif kind == "kubernetes:gateway.networking.k8s.io/v1:Gateway" and \

@@ -1,6 +1,7 @@
 """What a change does to the plan: `python -m tools.plan_diff BASE_DIR NEW_DIR` compares two `build/<stack>/` folders
-(resources.json) and prints Markdown for a pull-request comment: resources added, removed, and changed (with the
-input keys that changed). A base that does not exist (a new stack) shows every resource as added."""
+(resources.json and cost.json) and prints Markdown for a pull-request comment: the monthly cost before and after
+(idle and peak, per component that changed), and the resources added, removed and changed (with the input keys that
+changed). A base that does not exist (a new stack) shows every resource as added."""
 import argparse
 import json
 import sys
@@ -37,6 +38,30 @@ def diff(base: Path, new: Path) -> dict[str, Any]:
             "changed": changed, "base_found": bool(old_res)}
 
 
+def _cost(folder: Path) -> dict[str, Any]:
+    path = folder / "cost.json"
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    return doc if "idleMonthly" in doc else {}
+
+
+def cost_lines(base: Path, new: Path) -> list[str]:
+    old, now = _cost(base), _cost(new)
+    if not now:
+        return []
+    if not old:
+        return [f"Monthly cost: idle ${now['idleMonthly']:,.2f}, peak ${now['peakMonthly']:,.2f} "
+                "(no base estimate)", ""]
+    lines = [f"Monthly cost: idle ${old['idleMonthly']:,.2f} -> ${now['idleMonthly']:,.2f} "
+             f"({now['idleMonthly'] - old['idleMonthly']:+,.2f}), peak ${old['peakMonthly']:,.2f} -> "
+             f"${now['peakMonthly']:,.2f} ({now['peakMonthly'] - old['peakMonthly']:+,.2f})"]
+    before, after = old.get("byComponent", {}), now.get("byComponent", {})
+    for component in sorted(set(before) | set(after)):
+        a, b = before.get(component, {"idle": 0, "peak": 0}), after.get(component, {"idle": 0, "peak": 0})
+        if a != b:
+            lines.append(f"- {component}: idle {b['idle'] - a['idle']:+,.2f}, peak {b['peak'] - a['peak']:+,.2f}")
+    return lines + [""]
+
+
 def _short(urn: str) -> str:
     return "::".join(urn.split("::")[-2:])
 
@@ -64,7 +89,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"no plan at {args.new} (run make plan first)", file=sys.stderr)
         return 2
     try:
-        print(markdown(diff(args.base, args.new), args.title), end="")
+        text = markdown(diff(args.base, args.new), args.title)
+        head, _, body = text.partition("\n\n")
+        print("\n".join([head, "", *cost_lines(args.base, args.new), body]), end="")
     except (ValueError, KeyError, TypeError) as error:
         print(f"cannot read a plan: {error}", file=sys.stderr)
         return 2
