@@ -42,18 +42,6 @@ def test_llmd_stack_plans_without_the_baseline():
     assert not variant("llmd").of_type("azure-native:monitor:DiagnosticSetting")
 
 
-def _waits_for(plan, reg, predicate, seen=None) -> bool:
-    seen = set() if seen is None else seen
-    for urn in reg.dependencies:
-        if urn in seen:
-            continue
-        seen.add(urn)
-        dep = plan.by_urn(urn)
-        if dep is not None and (predicate(dep) or _waits_for(plan, dep, predicate, seen)):
-            return True
-    return False
-
-
 @pytest.mark.parametrize("name", ["prod", "dev-operator"])
 def test_no_ordering_kubernetes_does_not_need(name):
     """Deploy time: the GPU software DaemonSets do not wait for their node pools (they schedule when nodes come),
@@ -62,8 +50,8 @@ def test_no_ordering_kubernetes_does_not_need(name):
     gpu_software = [r for r in plan.helm_releases() if r.inputs["chart"] in ("nvidia-device-plugin", "gpu-operator")]
     assert gpu_software
     for release in gpu_software:
-        assert not _waits_for(plan, release, lambda r: r.type == "azure-native:containerservice:AgentPool")
+        assert not plan.waits_for(release, lambda r: r.type == "azure-native:containerservice:AgentPool")
     in_cluster_stacks = ("llmplatform:index:Observability", "llmplatform:index:GatewayAccess")
     for pool in plan.of_type("azure-native:containerservice:AgentPool"):
-        assert not _waits_for(plan, pool, lambda r: plan.component_of(r) is not None
+        assert not plan.waits_for(pool, lambda r: plan.component_of(r) is not None
                               and plan.component_of(r).type in in_cluster_stacks), pool.name

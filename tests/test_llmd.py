@@ -23,18 +23,9 @@ def obj(plan, kind, name):
     return found[0]
 
 
-def depends_on(plan, reg, target_urn, seen=None) -> bool:
+def depends_on(plan, reg, target_urn) -> bool:
     """Whether reg waits for target (directly or through what it waits for)."""
-    seen = seen or set()
-    for urn in reg.dependencies:
-        if urn == target_urn:
-            return True
-        if urn not in seen:
-            seen.add(urn)
-            dep = plan.by_urn(urn)
-            if dep is not None and depends_on(plan, dep, target_urn, seen):
-                return True
-    return False
+    return plan.waits_for(reg, lambda dep: dep.urn == target_urn)
 
 
 def test_vllm_runs_on_the_gpu_pool_with_gpus_shm_probes_and_a_bounded_cache(llmd):

@@ -11,6 +11,8 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
+from tools.offline import deep_merge  # Helm's coalescing: parent values override a subchart's, map by map
+
 BUILTIN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
                   "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "admissionregistration.k8s.io",
                   "apiextensions.k8s.io", "discovery.k8s.io", "node.k8s.io", "certificates.k8s.io"}
@@ -137,8 +139,8 @@ def chart_values(chart_dir: Path) -> dict[str, Any]:
         for sub in subcharts.iterdir():
             meta = yaml.safe_load((sub / "Chart.yaml").read_text())
             key = aliases.get(meta["name"], meta["name"])
-            values[key] = _deep_merge(yaml.safe_load((sub / "values.yaml").read_text()) or {},
-                                      values.get(key) or {})
+            values[key] = deep_merge(yaml.safe_load((sub / "values.yaml").read_text()) or {},
+                                     values.get(key) or {})
     for path, allowed in EXPLICIT_KEYS.get(chart_dir.name, {}).items():
         node = values
         *parents, leaf = path.split(".")
@@ -146,15 +148,6 @@ def chart_values(chart_dir: Path) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[leaf] = {**{k: None for k in allowed}, **(node.get(leaf) or {})}
     return values
-
-
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Helm's coalescing: the parent chart's values for a subchart override the subchart's, map by map."""
-    merged = dict(base)
-    for key, value in override.items():
-        merged[key] = _deep_merge(merged[key], value) if isinstance(value, dict) and isinstance(
-            merged.get(key), dict) else value
-    return merged
 
 
 def chart_schema(chart_dir: Path) -> dict[str, Any] | None:

@@ -91,6 +91,20 @@ class Plan:
     def by_urn(self, urn: str) -> Optional[Registration]:
         return next((r for r in self.resources if r.urn == urn), None)
 
+    def waits_for(self, reg: Registration, predicate: Callable[[Registration], bool]) -> bool:
+        """Whether reg waits, directly or through what it waits for, on a resource the predicate picks."""
+        seen: set[str] = set()
+        pending = list(reg.dependencies)
+        while pending:
+            urn = pending.pop()
+            dep = None if urn in seen else self.by_urn(urn)
+            seen.add(urn)
+            if dep is not None:
+                if predicate(dep):
+                    return True
+                pending.extend(dep.dependencies)
+        return False
+
     def kubernetes_objects(self) -> list[Registration]:
         return [r for r in self.resources if r.is_kubernetes_object]
 

@@ -1,12 +1,8 @@
 """Every component's defaults, in one place: the components read them through `option`, the stack config
 layer builds its own defaults from them. Plain data with no Pulumi import."""
-import json
-from importlib import resources
 from typing import Any, Callable, Mapping
 
-# image pins are package data (data/pins.json), read here without importing the Pulumi-using modules
-_IMAGES = json.loads(resources.files(__package__).joinpath("data", "pins.json").read_text(encoding="utf-8"))["images"]
-VLLM_IMAGE, LLMD_EPP_IMAGE = _IMAGES["vllm"], _IMAGES["llmd_epp"]
+from .pins import LLMD_EPP_IMAGE, VLLM_IMAGE  # plain data too: pins.py imports no Pulumi module
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "AksCluster": {

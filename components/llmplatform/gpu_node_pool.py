@@ -12,7 +12,7 @@ from .defaults import defaults_for
 from .checks import fail, in_range, one_of
 from .choices import GPU_DRIVERS as DRIVERS, GPU_PRIORITIES as PRIORITIES, MIG_PROFILES
 from .gpu_skus import GpuSku, find_gpu_sku, known_gpu_sizes
-from .handles import ClusterHandle, GpuScheduling, field
+from .handles import ClusterHandle, GpuScheduling, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 
 from . import PACKAGE
@@ -191,7 +191,7 @@ class GpuNodePool(pulumi.ComponentResource):
         fallback = args.get("fallback") or GpuFallbackSpec(enabled=False, min_count=0, max_count=1)
         with_fallback = spot and fallback["enabled"]
         cluster = args["cluster"]
-        expander = cluster.get("autoscaler_expander") if isinstance(cluster, dict) else None
+        expander = known(cluster, "autoscaler_expander")
         if with_fallback and isinstance(expander, str):
             check_expander(name, expander)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)

@@ -171,3 +171,10 @@ def field(handle: Any, key: str) -> pulumi.Output[Any]:
     if isinstance(handle, dict):
         return pulumi.Output.from_input(handle[key])
     return pulumi.Output.from_input(handle).apply(lambda h: h[key])
+
+
+def known(handle: Any, key: str, default: Any = None) -> Any:
+    """A handle field whose value is known when the component is built (a Python caller's plain value), else
+    `default`: an output, or a handle that arrives as one output through the component provider, is not known yet."""
+    value = handle.get(key, default) if isinstance(handle, dict) else default
+    return default if isinstance(value, pulumi.Output) else value

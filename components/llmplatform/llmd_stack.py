@@ -16,8 +16,8 @@ from . import PACKAGE
 from .api_router import RouterSpec, api_router
 from .checks import fail, in_range, one_of
 from .defaults import defaults_for
-from .handles import ClusterHandle, GpuScheduling, RouteTarget, VaultHandle, field
-from .inference_specs import ROUTER_PORT
+from .handles import ClusterHandle, GpuScheduling, RouteTarget, VaultHandle, field, known
+from .inference_specs import ROUTER_PORT, key_vault_objects
 from .key_vault import grant_secrets_user
 from .kube import (csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe, labels, namespace,
                    pod_security, require_kubernetes_provider, secret_provider_class, tolerations_args)
@@ -89,12 +89,6 @@ class LlmdStackArgs(TypedDict):
     """Azure tags."""
 
 
-def _plain(handle: Any, key: str) -> Any:
-    """A handle field known when the component is built (Python callers), else None (checked later by Azure)."""
-    value = handle.get(key) if isinstance(handle, dict) else None
-    return None if isinstance(value, pulumi.Output) else value
-
-
 def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
     """Every input checked against the GPU it will run on, before anything registers."""
     c = "LlmdStack"
@@ -103,13 +97,14 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
     in_range(c, name, "model_cache_gib", opt(args, "model_cache_gib"), 10, 4096)
     one_of(c, name, "failure_mode", opt(args, "failure_mode"), FAILURE_MODES)
     gpu = args["gpu"]
-    gpus, memory, rdma, model_name = (_plain(gpu, "gpus_per_node"), _plain(gpu, "gpu_memory_gib"),
-                                      _plain(gpu, "rdma"), _plain(gpu, "gpu_model"))
+    # fields an output carries are not known yet: Azure and the scheduler check them later
+    gpus, memory, rdma, model_name = (known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib"),
+                                      known(gpu, "rdma"), known(gpu, "gpu_model"))
     if gpus is not None and tp > gpus:
         fail(c, name, "tensor_parallel_size", tp, f"at most the {gpus} GPU(s) of one {model_name} node")
     model = args["model"]
-    known = KNOWN_MODELS.get(model, {})
-    weights = args.get("model_memory_gib") or known.get("weights_gib")
+    model_facts = KNOWN_MODELS.get(model, {})
+    weights = args.get("model_memory_gib") or model_facts.get("weights_gib")
     if weights is None:
         fail(c, name, "model_memory_gib", None, f"the weight size of {model!r}, which the built-in list does not "
                                                  f"know ({', '.join(KNOWN_MODELS)})")
@@ -117,7 +112,7 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
         fail(c, name, "tensor_parallel_size", tp, f"enough {model_name} GPUs ({memory} GiB each) for {model} "
                                                   f"({weights} GiB of weights plus KV cache): raise it or pick a "
                                                   f"larger GPU")
-    if known.get("gated") and not args.get("hf_token_secret"):
+    if model_facts.get("gated") and not args.get("hf_token_secret"):
         fail(c, name, "hf_token_secret", None, f"a Key Vault secret with a Hugging Face token: {model} is gated")
     if opt(args, "prefill_decode") and rdma is False:
         fail(c, name, "prefill_decode", True, f"an RDMA (InfiniBand) GPU size; this {model_name} pool has none")
@@ -259,7 +254,7 @@ class LlmdStack(pulumi.ComponentResource):
         }, pulumi.ResourceOptions(parent=self))
         grant_secrets_user(f"{name}-vllm-kv-reader", a["key_vault"], identity.principal_id, identity)
         vault = a["key_vault"]
-        objects = f"array:\n    - |\n      objectName: {secret}\n      objectType: secret\n"
+        objects = key_vault_objects([secret])
         secret_provider_class(
             f"{name}-hf-token", "hf-token", self._ns, field(vault, "vault_name"), field(vault, "tenant_id"),
             identity.client_id, objects,

@@ -15,7 +15,8 @@ from .monitoring import ADAPTER_GPU_RULE, azure_alert_rules, platform_alert_rule
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, VaultHandle, field
+from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, VaultHandle, field,
+                      known)
 from .key_vault import vault_secret
 from .kube import helm_release, namespace, require_kubernetes_provider
 from .naming import secret_name
@@ -78,7 +79,7 @@ class ObservabilityArgs(TypedDict):
 
 def gpu_driver(gpu: Any) -> str:
     """Who installed the GPU driver (decides which DCGM exporter runs); known when the component is built."""
-    driver = gpu.get("driver", "aks") if isinstance(gpu, dict) else "aks"
+    driver = known(gpu, "driver", "aks")
     return driver if isinstance(driver, str) else "aks"
 
 
