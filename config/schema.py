@@ -112,7 +112,7 @@ class ResourcesConfig:
 class InferenceConfig:
     accelerator: str = D["InferenceStack"]["accelerator"]  # cpu | gpu: the one flag that moves Ollama onto the GPU pool
     replicas: int = D["InferenceStack"]["replicas"]
-    resources: ResourcesConfig = ResourcesConfig("2", "4", "6Gi", "12Gi")
+    resources: ResourcesConfig = ResourcesConfig(**D["InferenceStack"]["resources"])
     gpus_per_replica: int = D["InferenceStack"]["gpus_per_replica"]
     num_parallel: int = D["InferenceStack"]["num_parallel"]
     keep_alive: str = D["InferenceStack"]["keep_alive"]
@@ -124,7 +124,7 @@ class WebUiConfig:
     enabled: bool = True
     replicas: int = D["InferenceStack"]["webui_replicas"]
     max_replicas: int = D["InferenceStack"]["webui_max_replicas"]
-    resources: ResourcesConfig = ResourcesConfig("250m", None, "512Mi", "2Gi")
+    resources: ResourcesConfig = ResourcesConfig(**D["InferenceStack"]["webui_resources"])
     uploads_size_gib: int = 100
 
 

@@ -88,8 +88,13 @@ def test_open_webui_is_stateless_on_postgres_with_secrets_from_key_vault(dev, pr
     c = pod["containers"][0]
     env = {e["name"]: e for e in c["env"]}
     assert env["VECTOR_DB"]["value"] == "pgvector"
-    for name in ("DATABASE_URL", "PGVECTOR_DB_URL", "WEBUI_SECRET_KEY"):
-        assert "value" not in env[name] and env[name]["valueFrom"]["secretKeyRef"]["name"] == "open-webui-secrets"
+    # secrets are files from the CSI mount, exported by the start command: none in the spec or a Kubernetes Secret
+    start = c["command"][-1]
+    for name, file in (("DATABASE_URL", "database-url"), ("PGVECTOR_DB_URL", "database-url"),
+                       ("WEBUI_SECRET_KEY", "webui-secret-key")):
+        assert name not in env and f"{name}=\"$(cat '/mnt/secrets-store/{file}')\"" in start
+    assert start.rstrip().endswith("exec bash start.sh") and c["workingDir"] == "/app/backend"
+    assert not [e for e in c["env"] if "valueFrom" in e]
     assert d["spec"]["template"]["metadata"]["labels"]["azure.workload.identity/use"] == "true"
     assert pod["serviceAccountName"] == "open-webui"
     assert d["spec"]["replicas"] == 1 and deployment(prod, "open-webui")["spec"]["replicas"] == 3
@@ -107,7 +112,9 @@ def test_open_webui_is_stateless_on_postgres_with_secrets_from_key_vault(dev, pr
                if r.inputs["metadata"]["name"] == "open-webui-secrets")
     assert spc["spec"]["parameters"]["clientID"] == "id-llmp-dev-open-webui-client"
     assert spc["spec"]["parameters"]["usePodIdentity"] == "false"
-    assert spc["spec"]["secretObjects"][0]["secretName"] == "open-webui-secrets"
+    assert "secretObjects" not in spc["spec"]
+    objects = spc["spec"]["parameters"]["objects"]
+    assert "objectAlias: database-url" in objects and "objectAlias: webui-secret-key" in objects
     sa = next(r.inputs for r in dev.of_type("kubernetes:core/v1:ServiceAccount")
               if r.inputs["metadata"]["name"] == "open-webui")
     assert sa["metadata"]["annotations"]["azure.workload.identity/client-id"] == "id-llmp-dev-open-webui-client"

@@ -148,6 +148,29 @@ def test_prefill_decode_adds_ipc_lock_in_a_privileged_namespace_only():
     assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
 
 
+def test_a_gated_models_token_reaches_vllm_as_a_file_only():
+    import llmplatform
+    from .test_components_alone import REQUIRED, provider_opts
+
+    def program():
+        llmplatform.LlmdStack("gated", {**REQUIRED["LlmdStack"](), "model": "meta-llama/Llama-3.1-8B-Instruct",
+                                        "hf_token_secret": "hf-token-prod"}, provider_opts())
+    plan = offline.run_function(program)
+    pod = next(r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Deployment"
+               and r.inputs["metadata"]["name"] == "vllm").inputs["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    # huggingface_hub reads the token from HF_TOKEN_PATH: no HF_TOKEN variable, no synced Kubernetes Secret
+    assert "HF_TOKEN" not in env and env["HF_TOKEN_PATH"]["value"] == "/mnt/secrets-store/hf-token"
+    assert {"name": "secrets-store", "mountPath": "/mnt/secrets-store", "readOnly": True} in container["volumeMounts"]
+    spc = next(r.inputs for r in plan.kubernetes_objects() if r.inputs["kind"] == "SecretProviderClass"
+               and r.inputs["metadata"]["name"] == "hf-token")
+    assert "secretObjects" not in spc["spec"]
+    assert "objectName: hf-token-prod" in spc["spec"]["parameters"]["objects"]
+    assert "objectAlias: hf-token" in spc["spec"]["parameters"]["objects"]
+    assert not [r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Secret"]
+
+
 @pytest.mark.parametrize("sets, fragment", [
     (["gpu.vmSize=Standard_NC4as_T4_v3"], "llmd needs an A100, H100, H200 GPU pool"),
     (["llmd.tensorParallelSize=2"], "llmd.tensorParallelSize (2) exceeds the 1 GPU(s)"),

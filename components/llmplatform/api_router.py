@@ -12,7 +12,8 @@ import pulumi_random as random
 from .handles import field
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, api_key_map_line, key_vault_objects, router_nginx_conf
 from .key_vault import grant_secrets_user, vault_secret
-from .kube import (allow_ingress, csi_secrets_volume, deployment, disruption_budget, http_probe, labels, pod_security,
+from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
+from .kube import (allow_ingress, csi_secrets_volume, deployment, disruption_budget, http_probe, labels,
                    secret_provider_class, spread)
 from .naming import content_suffix, secret_name
 from .pins import ROUTER_IMAGE
@@ -49,7 +50,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
     match = {"app.kubernetes.io/name": "router"}
     key_map = secret_name(name, "api-key-map")
     volumes = [k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
-        name="router-nginx")), k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
+        name="router-nginx")), scratch_volume()]
     mounts = [k8s.core.v1.VolumeMountArgs(name="config", mount_path="/etc/nginx/nginx.conf", sub_path="nginx.conf",
                                           read_only=True),
               k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
@@ -88,27 +89,25 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         k8s.core.v1.PodSpecArgs(
             service_account_name=account_name,
             automount_service_account_token=False,
-            security_context=pod_security(run_as_user=101),
+            security_context=pod_security(),
             node_selector=field(spec.cluster, "cpu_node_selector"),
             topology_spread_constraints=spread(match),
             containers=[k8s.core.v1.ContainerArgs(
                 name="nginx", image=ROUTER_IMAGE,
                 ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
                 resources=k8s.core.v1.ResourceRequirementsArgs(
-                    requests={"cpu": "100m", "memory": "64Mi"}, limits={"memory": "256Mi"}),
+                    requests={"cpu": "100m", "memory": "64Mi"}, limits={"cpu": "1", "memory": "256Mi"}),
                 readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),
                 liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
-                security_context=k8s.core.v1.SecurityContextArgs(
-                    allow_privilege_escalation=False, read_only_root_filesystem=True,
-                    run_as_non_root=True, run_as_user=101,
-                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                    seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
+                # nginx-unprivileged runs under any uid; it writes only /tmp (pid, temp paths)
+                security_context=container_security(),
                 volume_mounts=mounts)],
             volumes=volumes,
         ),
         k8s_opts, pod_labels=pod_labels,
         # a config change rolls the pods (nginx reads its config only at start)
-        pod_annotations={"llm-platform/config-hash": conf.apply(content_suffix)})
+        pod_annotations={"llm-platform/config-hash": conf.apply(content_suffix)},
+        annotations=scanner_annotations([ROUTER_IMAGE]))
     service = k8s.core.v1.Service(
         f"{name}-router-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="router", namespace=ns),
         spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[

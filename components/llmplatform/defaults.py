@@ -74,8 +74,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "rate_limit_per_second": 10,
         "replicas": 1,
         "request_timeout_seconds": 600,
+        "resources": {"cpu_request": "2", "cpu_limit": "4", "memory_request": "6Gi", "memory_limit": "12Gi"},
         "webui_max_replicas": 3,
         "webui_replicas": 1,
+        "webui_resources": {"cpu_request": "250m", "cpu_limit": "2", "memory_request": "512Mi",
+                            "memory_limit": "2Gi"},
     },
     "AzureMonitoring": {
         "log_retention_days": 30,

@@ -102,7 +102,24 @@ def api_key_map_line(api_key: str) -> str:
     return f'"Bearer {api_key}" 1;\n'
 
 
-def key_vault_objects(names: list[str]) -> str:
-    """The `objects` parameter of an Azure SecretProviderClass (a YAML document in a string)."""
-    items = "\n".join(f"    - |\n      objectName: {n}\n      objectType: secret" for n in names)
-    return f"array:\n{items}\n"
+def key_vault_objects(names: list[str], aliases: Optional[dict[str, str]] = None) -> str:
+    """The `objects` parameter of an Azure SecretProviderClass (a YAML document in a string). `aliases` maps a
+    secret name to the file name it is mounted as (objectAlias), so a pod reads a fixed path whatever the secret's
+    name in Key Vault."""
+    def item(name: str) -> str:
+        alias = (aliases or {}).get(name)
+        return f"    - |\n      objectName: {name}\n      objectType: secret" + (
+            f"\n      objectAlias: {alias}" if alias else "")
+    return "array:\n" + "\n".join(map(item, names)) + "\n"
+
+
+def exec_with_secret_files(variables: dict[str, str], command: str) -> str:
+    """Shell that exports each variable from the file the CSI driver mounted (variable -> path), then execs
+    `command`. For images that read a secret only from their environment: the value never sits in the pod spec or
+    in a Kubernetes Secret, only in Key Vault and the pod's in-memory CSI mount. A missing file stops the start."""
+    lines = ["set -eu"]
+    for var, path in variables.items():
+        if not var.isidentifier() or "'" in path:
+            raise ValueError(f"cannot export {var!r} from {path!r}")
+        lines.append(f"{var}=\"$(cat '{path}')\"; export {var}")
+    return "\n".join([*lines, f"exec {command}", ""])

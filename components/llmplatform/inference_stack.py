@@ -17,18 +17,23 @@ from .checks import fail, in_range, one_of
 from .choices import ACCELERATORS
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
-from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT, key_vault_objects,
-                              ollama_env, ollama_scheduling, resources, scaled_hosts)
+from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT,
+                              exec_with_secret_files, key_vault_objects, ollama_env, ollama_scheduling, resources,
+                              scaled_hosts)
 from .key_vault import grant_secrets_user, vault_secret
+from .hardening import (container_security, pod_security, root_image, scanner_annotations, scratch_volume,
+                        writable_root)
 from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_volume, deployment, disruption_budget, env_vars,
-                   http_probe, labels, pod_security, require_kubernetes_provider, restricted_container_security,
-                   secret_provider_class, spread, tolerations_args)
+                   http_probe, labels, require_kubernetes_provider, secret_provider_class, spread, tolerations_args)
 from .naming import secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
 opt = defaults_for("InferenceStack")  # optional inputs: the caller's value, else the default
 
-WEBUI_SECRET = "open-webui-secrets"  # Kubernetes Secret the CSI driver syncs from Key Vault
+# Open-WebUI reads its database URL and session key only from its environment: exported at start from the files the
+# CSI driver mounts (fixed names through objectAlias), never held in a Kubernetes Secret.
+WEBUI_SECRET_FILES = {"DATABASE_URL": "database-url", "PGVECTOR_DB_URL": "database-url",
+                      "WEBUI_SECRET_KEY": "webui-secret-key"}
 
 
 class ResourcesSpec(TypedDict):
@@ -125,8 +130,6 @@ def check_args(name: str, args: InferenceStackArgs) -> str:
     return accelerator
 
 
-DEFAULT_OLLAMA_RESOURCES = ResourcesSpec(cpu_request="2", cpu_limit="4", memory_request="6Gi", memory_limit="12Gi")
-DEFAULT_WEBUI_RESOURCES = ResourcesSpec(cpu_request="250m", memory_request="512Mi", memory_limit="2Gi")
 
 
 class InferenceStack(pulumi.ComponentResource):
@@ -182,7 +185,7 @@ class InferenceStack(pulumi.ComponentResource):
         scheduling = ollama_scheduling(accelerator, self._cpu, field(gpu, "node_selector") if gpu else {},
                                        field(gpu, "tolerations") if gpu else [], opt(a, "gpus_per_replica"))
         mount_path = field(volume, "mount_path")
-        res = a.get("resources", DEFAULT_OLLAMA_RESOURCES)
+        res = opt(a, "resources")
         replicas = opt(a, "replicas")
         account = k8s.core.v1.ServiceAccount(
             f"{name}-ollama-sa", metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),
@@ -193,7 +196,7 @@ class InferenceStack(pulumi.ComponentResource):
                 service_account_name=account.metadata.name,
                 automount_service_account_token=False,
                 # Non-root: the server only reads the shared store (the preload Job writes it).
-                security_context=pod_security(run_as_user=1000),
+                security_context=pod_security(),
                 node_selector=scheduling["node_selector"],
                 tolerations=tolerations_args(scheduling["tolerations"]).apply(lambda t: t or None),
                 topology_spread_constraints=spread(match),
@@ -212,15 +215,18 @@ class InferenceStack(pulumi.ComponentResource):
                     startup_probe=http_probe("/", OLLAMA_PORT, period=10, failures=90),
                     readiness_probe=http_probe("/api/version", OLLAMA_PORT, period=10, failures=3),
                     liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
-                    security_context=restricted_container_security(run_as_user=1000),
+                    # writes only its key pair under HOME=/tmp
+                    security_context=container_security(),
                     volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models", read_only=True,
-                                                               mount_path=mount_path)],
+                                                               mount_path=mount_path),
+                                   k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
                 )],
                 volumes=[k8s.core.v1.VolumeArgs(
                     name="models", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                        claim_name=field(volume, "claim_name"), read_only=True))],
+                        claim_name=field(volume, "claim_name"), read_only=True)), scratch_volume()],
             ),
-            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if a.get("autoscaled") else None))
+            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if a.get("autoscaled") else None),
+            annotations=scanner_annotations([OLLAMA_IMAGE]))
         service = self._service(f"{name}-ollama-svc", "ollama", match, OLLAMA_PORT)
         disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, self._k8s)
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
@@ -297,18 +303,18 @@ class InferenceStack(pulumi.ComponentResource):
         select = labels("ui", "open-webui")
         match = {"app.kubernetes.io/name": "open-webui"}
         replicas = opt(a, "webui_replicas")
-        res = a.get("webui_resources", DEFAULT_WEBUI_RESOURCES)
+        res = opt(a, "webui_resources")
         secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False,
                                            opts=pulumi.ResourceOptions(parent=self))
         key_secret = a.get("webui_secret_key_secret") or secret_name(name, "webui-secret-key")
         vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result, "text/plain", self)
         identity = self._identity(name, "open-webui")
         database_url = pulumi.Output.from_input(a["database_url_secret"])
-        sync = database_url.apply(lambda url: {"secretName": WEBUI_SECRET, "type": "Opaque", "data": [
-            {"objectName": url, "key": "database-url"}, {"objectName": key_secret, "key": "webui-secret-key"}]})
         secret_provider_class(f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"),
                               field(vault, "tenant_id"), identity.client_id,
-                              database_url.apply(lambda url: key_vault_objects([url, key_secret])), sync, self._k8s)
+                              database_url.apply(lambda url: key_vault_objects(
+                                  [url, key_secret], {url: "database-url", key_secret: "webui-secret-key"})),
+                              None, self._k8s)
         uploads = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-webui-uploads",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui-data", namespace=ns),
@@ -319,10 +325,6 @@ class InferenceStack(pulumi.ComponentResource):
             opts=self._k8s)
 
         shared_state = self._webui_state(name) if opt(a, "webui_max_replicas") > 1 else {}
-
-        def from_secret(var: str, key: str) -> k8s.core.v1.EnvVarArgs:
-            return k8s.core.v1.EnvVarArgs(name=var, value_from=k8s.core.v1.EnvVarSourceArgs(
-                secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=WEBUI_SECRET, key=key)))
 
         deployment(
             f"{name}-webui", "open-webui", ns, select, replicas,
@@ -335,6 +337,10 @@ class InferenceStack(pulumi.ComponentResource):
                 topology_spread_constraints=spread(match),
                 containers=[k8s.core.v1.ContainerArgs(
                     name="open-webui", image=OPEN_WEBUI_IMAGE,
+                    working_dir="/app/backend",  # the image's own WORKDIR and CMD (bash start.sh)
+                    command=["/bin/sh", "-c", exec_with_secret_files(
+                        {var: f"{SECRETS_MOUNT}/{file}" for var, file in WEBUI_SECRET_FILES.items()},
+                        "bash start.sh")],
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
                     env=[*env_vars({
                         "OLLAMA_BASE_URL": pulumi.Output.concat(
@@ -344,15 +350,13 @@ class InferenceStack(pulumi.ComponentResource):
                         "DATA_DIR": "/app/backend/data",
                         "ENABLE_OLLAMA_API": "true",
                         **shared_state,
-                    }), from_secret("DATABASE_URL", "database-url"),
-                        from_secret("PGVECTOR_DB_URL", "database-url"),
-                        from_secret("WEBUI_SECRET_KEY", "webui-secret-key")],
+                    })],
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
                         res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"])),
                     startup_probe=http_probe("/health", WEBUI_PORT, period=10, failures=30),
                     readiness_probe=http_probe("/health", WEBUI_PORT, period=10, failures=3),
                     liveness_probe=http_probe("/health", WEBUI_PORT, period=20, failures=3),
-                    security_context=restricted_container_security(run_as_user=None),
+                    security_context=container_security(run_as_user=None, read_only_root=False),
                     volume_mounts=[
                         k8s.core.v1.VolumeMountArgs(name="data", mount_path="/app/backend/data"),
                         k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT,
@@ -363,7 +367,12 @@ class InferenceStack(pulumi.ComponentResource):
                         claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets")],
             ),
             pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"]),  # the HPA owns the replica count
-            pod_labels={USE_LABEL: "true"})
+            pod_labels={USE_LABEL: "true"},
+            annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
+                *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
+                            "image rebuilt with its UID build argument"),
+                *writable_root("start.sh and the server write under /app/backend (server.log, static assets, "
+                               "caches)")]))
         service = self._service(f"{name}-webui-svc", "open-webui", match, WEBUI_PORT)
         disruption_budget(f"{name}-webui-pdb", "open-webui", ns, match, replicas, self._k8s)
         k8s.autoscaling.v2.HorizontalPodAutoscaler(
@@ -389,7 +398,7 @@ class InferenceStack(pulumi.ComponentResource):
             f"{name}-webui-redis", "webui-redis", ns, select, 1,
             k8s.core.v1.PodSpecArgs(
                 automount_service_account_token=False,
-                security_context=pod_security(run_as_user=999),
+                security_context=pod_security(),
                 node_selector=self._cpu,
                 containers=[k8s.core.v1.ContainerArgs(
                     name="valkey", image=VALKEY_IMAGE,
@@ -397,16 +406,17 @@ class InferenceStack(pulumi.ComponentResource):
                     args=["valkey-server", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
                     ports=[k8s.core.v1.ContainerPortArgs(name="redis", container_port=6379)],
                     resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "50m", "memory": "64Mi"},
-                                                                   limits={"memory": "256Mi"}),
+                                                                   limits={"cpu": "500m", "memory": "256Mi"}),
                     readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=6379),
                                                           period_seconds=10),
-                    security_context=k8s.core.v1.SecurityContextArgs(
-                        allow_privilege_escalation=False, read_only_root_filesystem=True, run_as_non_root=True,
-                        run_as_user=999, capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
+                    liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=6379),
+                                                         period_seconds=20, failure_threshold=3),
+                    # the image's entrypoint drops to its own user only when started as root; as any other uid
+                    # it runs Valkey directly, writing only /data
+                    security_context=container_security(),
                     volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data")])],
-                volumes=[k8s.core.v1.VolumeArgs(name="data", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]),
-            self._k8s)
+                volumes=[scratch_volume("data")]),
+            self._k8s, annotations=scanner_annotations([VALKEY_IMAGE]))
         k8s.core.v1.Service(
             f"{name}-webui-redis-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="webui-redis", namespace=ns),
             spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[

@@ -1,4 +1,5 @@
-"""Kubernetes building blocks shared by the components: labels, hardened security contexts, namespaces."""
+"""Kubernetes building blocks shared by the components: labels, namespaces, workloads, policies (hardened security
+contexts are in hardening.py)."""
 from typing import Any, Optional
 
 import pulumi
@@ -18,26 +19,6 @@ def labels(component: str, name: str) -> dict[str, str]:
         "app.kubernetes.io/part-of": PART_OF,
         "app.kubernetes.io/managed-by": "pulumi",
     }
-
-
-def restricted_container_security(run_as_user: Optional[int] = 65532) -> k8s.core.v1.SecurityContextArgs:
-    """Pod Security 'restricted' profile for one container; run_as_user None keeps the image's user (root)."""
-    return k8s.core.v1.SecurityContextArgs(
-        allow_privilege_escalation=False,
-        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-        read_only_root_filesystem=False,
-        run_as_non_root=run_as_user is not None,
-        run_as_user=run_as_user,
-        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-    )
-
-
-def pod_security(run_as_user: Optional[int] = 65532) -> k8s.core.v1.PodSecurityContextArgs:
-    return k8s.core.v1.PodSecurityContextArgs(
-        run_as_non_root=run_as_user is not None,
-        run_as_user=run_as_user,
-        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-    )
 
 
 def namespace(resource_name: str, name: str, pod_security_level: str, opts: pulumi.ResourceOptions,
@@ -154,11 +135,14 @@ def csi_secrets_volume(class_name: str) -> k8s.core.v1.VolumeArgs:
 def deployment(resource_name: str, name: str, namespace: pulumi.Input[str], component_labels: dict[str, str],
                replicas: int, pod_spec: k8s.core.v1.PodSpecArgs, opts: pulumi.ResourceOptions,
                pod_labels: Optional[dict[str, str]] = None,
-               pod_annotations: Optional[dict[str, str]] = None) -> k8s.apps.v1.Deployment:
-    """A Deployment selecting its pods by app.kubernetes.io/name (the selector never changes with other labels)."""
+               pod_annotations: Optional[dict[str, str]] = None,
+               annotations: Optional[dict[str, str]] = None) -> k8s.apps.v1.Deployment:
+    """A Deployment selecting its pods by app.kubernetes.io/name (the selector never changes with other labels);
+    `annotations` on the Deployment itself (the scanner's skips, llmplatform.hardening.scanner_annotations)."""
     return k8s.apps.v1.Deployment(
         resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=component_labels),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=component_labels,
+                                            annotations=annotations),
         spec=k8s.apps.v1.DeploymentSpecArgs(
             replicas=replicas,
             selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app.kubernetes.io/name": name}),

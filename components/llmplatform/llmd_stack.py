@@ -17,10 +17,11 @@ from .api_router import RouterSpec, api_router
 from .checks import fail, in_range, one_of
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, RouteTarget, VaultHandle, field, known
-from .inference_specs import ROUTER_PORT, key_vault_objects
+from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
+from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
 from .kube import (csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe, labels, namespace,
-                   pod_security, require_kubernetes_provider, secret_provider_class, tolerations_args)
+                   require_kubernetes_provider, secret_provider_class, tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, fits,
                          image_is_pinned, node_affinity, router_values, served_name, shm_gib, vllm_args)
 from .pins import LLM_D_ROUTER_GATEWAY
@@ -30,7 +31,7 @@ opt = defaults_for("LlmdStack")  # optional inputs: the caller's value, else the
 
 RELEASE = "llmd"  # the chart names the EPP <release>-epp and the InferencePool <release>
 POOL_GATEWAY = "llmd-gateway"  # in-namespace ClusterIP gateway; Istio names its Service <gateway>-istio
-HF_SECRET = "hf-token"
+HF_TOKEN_FILE = "hf-token"  # the token's file in the CSI mount (objectAlias); huggingface_hub reads HF_TOKEN_PATH
 FAILURE_MODES = ("FailOpen", "FailClose")
 
 
@@ -204,10 +205,10 @@ class LlmdStack(pulumi.ComponentResource):
         pod_labels = self._selector(served)
         if a.get("hf_token_secret"):
             account = self._hf_token(name, a["hf_token_secret"])
-            env.append(k8s.core.v1.EnvVarArgs(name="HF_TOKEN", value_from=k8s.core.v1.EnvVarSourceArgs(
-                secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=HF_SECRET, key="HF_TOKEN"))))
-            volumes.append(csi_secrets_volume("hf-token"))  # the CSI mount is what syncs the Kubernetes Secret
-            mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path="/mnt/secrets-store",
+            # a file, not an env var or a Kubernetes Secret: only Key Vault and the pod's in-memory mount hold it
+            env.append(k8s.core.v1.EnvVarArgs(name="HF_TOKEN_PATH", value=f"{SECRETS_MOUNT}/{HF_TOKEN_FILE}"))
+            volumes.append(csi_secrets_volume("hf-token"))
+            mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT,
                                                       read_only=True))
             pod_labels = {**pod_labels, USE_LABEL: "true"}
         per_gpu_cpu, per_gpu_memory = 4, 24
@@ -235,13 +236,15 @@ class LlmdStack(pulumi.ComponentResource):
                     startup_probe=http_probe("/health", VLLM_PORT, period=30, failures=60, timeout=10),
                     readiness_probe=http_probe("/health", VLLM_PORT, period=10, failures=3),
                     liveness_probe=http_probe("/health", VLLM_PORT, period=30, failures=5, timeout=10),
-                    security_context=k8s.core.v1.SecurityContextArgs(
-                        allow_privilege_escalation=False, run_as_non_root=False,
-                        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"], add=["IPC_LOCK"] if pd else None),
-                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault")),
+                    security_context=container_security(run_as_user=None, read_only_root=False,
+                                                        add_capabilities=["IPC_LOCK"] if pd else None),
                     volume_mounts=mounts)],
                 volumes=volumes),
-            self._k8s, pod_labels=pod_labels)
+            self._k8s, pod_labels=pod_labels,
+            annotations=scanner_annotations([opt(a, "vllm_image")], [
+                *root_image("the upstream vLLM image runs as root (as llm-d's own guides run it); a non-root vLLM "
+                            "is not verified on these offline machines"),
+                *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home")]))
         disruption_budget(f"{name}-vllm-pdb", "vllm", ns, match, replicas, self._k8s)
         return created
 
@@ -254,12 +257,10 @@ class LlmdStack(pulumi.ComponentResource):
         }, pulumi.ResourceOptions(parent=self))
         grant_secrets_user(f"{name}-vllm-kv-reader", a["key_vault"], identity.principal_id, identity)
         vault = a["key_vault"]
-        objects = key_vault_objects([secret])
+        objects = key_vault_objects([secret], {secret: HF_TOKEN_FILE})
         secret_provider_class(
             f"{name}-hf-token", "hf-token", self._ns, field(vault, "vault_name"), field(vault, "tenant_id"),
-            identity.client_id, objects,
-            {"secretName": HF_SECRET, "type": "Opaque", "data": [{"objectName": secret, "key": "HF_TOKEN"}]},
-            self._k8s)
+            identity.client_id, objects, None, self._k8s)
         return identity.service_account_name
 
     # ---- routes -----------------------------------------------------------------------------------------------

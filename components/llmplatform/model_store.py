@@ -13,7 +13,9 @@ from .checks import in_range, one_of
 from .diagnostics import to_log_analytics
 from .choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, REDUNDANCIES, SHARE_PROTOCOLS as PROTOCOLS
 from .handles import ClusterHandle, ModelVolume, field
-from .kube import labels, pod_security, require_kubernetes_provider, restricted_container_security
+from .hardening import (NON_ROOT_UID, container_security, pod_security, root_image, scanner_annotations,
+                        scratch_volume)
+from .kube import labels, require_kubernetes_provider
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
 
@@ -64,7 +66,10 @@ def mount_options(protocol: str) -> list[str]:
     if protocol == "nfs":
         # nconnect spreads reads of multi-GB weight files over several TCP connections.
         return ["nconnect=4", "noresvport", "actimeo=30"]
-    return ["dir_mode=0755", "file_mode=0644", "mfsymlinks", "cache=strict", "nosharesock", "actimeo=30"]
+    # SMB has no owners of its own: the mount presents every file as the platform's non-root uid, so the preload
+    # Job writes without root and model servers (any uid) read.
+    return ["dir_mode=0755", "file_mode=0644", f"uid={NON_ROOT_UID}", f"gid={NON_ROOT_UID}", "mfsymlinks",
+            "cache=strict", "nosharesock", "actimeo=30"]
 
 
 def volume_attributes(resource_group: str, account: str, share: str, protocol: str) -> dict[str, str]:
@@ -223,13 +228,17 @@ class ModelStore(pulumi.ComponentResource):
         models = list(args.get("models", []))
         if opt(args, "preload") and models:
             dry_run = opt(args, "preload_dry_run")
+            smb = protocol == "smb"
+            writer_uid = NON_ROOT_UID if smb else None
             job_name = f"model-preload-{content_suffix(OLLAMA_IMAGE, ' '.join(models), str(dry_run))}"
             job = k8s.batch.v1.Job(
                 f"{name}-preload",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=job_name, namespace=namespace, labels=labels("model-preload", "model-preload"),
                     # Pulling tens of GB can outlast `pulumi up`; follow it with `kubectl logs job/<name>`.
-                    annotations={"pulumi.com/skipAwait": "true"}),
+                    annotations={"pulumi.com/skipAwait": "true", **scanner_annotations([OLLAMA_IMAGE], [] if smb else
+                        root_image("an NFS share's root directory belongs to root (no root squash); the writer "
+                                   "needs uid 0 to create the model folders"))}),
                 spec=k8s.batch.v1.JobSpecArgs(
                     backoff_limit=3,
                     active_deadline_seconds=4 * 3600,
@@ -239,9 +248,9 @@ class ModelStore(pulumi.ComponentResource):
                             restart_policy="OnFailure",
                             automount_service_account_token=False,
                             node_selector=args.get("preload_node_selector") or field(cluster, "cpu_node_selector"),
-                            # Exception to non-root: the share's root directory belongs to root, so the writer
-                            # runs as uid 0, with every capability dropped and no privilege escalation.
-                            security_context=pod_security(run_as_user=None),
+                            # Non-root on SMB (the mount's owner); on NFS the writer needs root, with every
+                            # capability dropped and no privilege escalation.
+                            security_context=pod_security(writer_uid),
                             containers=[k8s.core.v1.ContainerArgs(
                                 name="preload",
                                 image=OLLAMA_IMAGE,
@@ -252,15 +261,16 @@ class ModelStore(pulumi.ComponentResource):
                                      k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp")],
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     requests={"cpu": "250m", "memory": "512Mi"},
-                                    limits={"memory": "2Gi"}),
-                                security_context=restricted_container_security(run_as_user=None),
+                                    limits={"cpu": "2", "memory": "2Gi"}),
+                                security_context=container_security(writer_uid),  # writes /tmp and the share
                                 volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models",
-                                                                           mount_path=MODELS_MOUNT_PATH)],
+                                                                           mount_path=MODELS_MOUNT_PATH),
+                                               k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
                             )],
                             volumes=[k8s.core.v1.VolumeArgs(
                                 name="models",
                                 persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                                    claim_name=pvc.metadata.name))],
+                                    claim_name=pvc.metadata.name)), scratch_volume()],
                         ),
                     ),
                 ),

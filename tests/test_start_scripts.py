@@ -1,4 +1,5 @@
-"""The model preload Job's shell script, run for real with /bin/sh against a stand-in `ollama` command."""
+"""Shell scripts the components run in containers, run for real with /bin/sh: the model preload Job's (against a
+stand-in `ollama` command) and the start command that exports secrets from CSI-mounted files."""
 from __future__ import annotations
 
 import os
@@ -6,6 +7,9 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
+
+from llmplatform.inference_specs import exec_with_secret_files
 from llmplatform.model_store import preload_script
 
 FAKE_OLLAMA = """#!/bin/sh
@@ -51,3 +55,32 @@ def test_second_run_pulls_nothing(tmp_path):
 def test_dry_run_only_lists(tmp_path):
     out, calls = run(tmp_path, "tinyllama phi3.5", True, present=[])
     assert out.splitlines() == ["would pull: tinyllama", "would pull: phi3.5"] and calls == []
+
+
+def start(tmp_path: Path, files: dict[str, str], variables: dict[str, str]) -> subprocess.CompletedProcess:
+    for name, content in files.items():
+        (tmp_path / name).write_text(content)
+    script = exec_with_secret_files({var: str(tmp_path / f) for var, f in variables.items()},
+                                    "sh -c 'printf \"%s|%s|%s\" \"$DATABASE_URL\" \"$PGVECTOR_DB_URL\" \"$KEY\"'")
+    return subprocess.run(["/bin/sh", "-c", script], env={"PATH": os.environ["PATH"]}, capture_output=True,
+                          text=True, timeout=10)
+
+
+def test_secrets_reach_the_command_from_files_with_quotes_and_spaces_intact(tmp_path):
+    url = "postgresql://u:p@s$w'rd with space@db:5432/webui?sslmode=require"
+    done = start(tmp_path, {"database-url": url, "webui-secret-key": "k3y"},
+                 {"DATABASE_URL": "database-url", "PGVECTOR_DB_URL": "database-url", "KEY": "webui-secret-key"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"{url}|{url}|k3y"
+
+
+def test_a_missing_secret_file_stops_the_start_before_the_command(tmp_path):
+    done = start(tmp_path, {"database-url": "x"}, {"DATABASE_URL": "database-url", "KEY": "webui-secret-key"})
+    assert done.returncode != 0 and done.stdout == "" and "webui-secret-key" in done.stderr
+
+
+def test_names_that_would_break_the_script_are_refused():
+    with pytest.raises(ValueError):
+        exec_with_secret_files({"NOT-A-NAME": "/mnt/x"}, "true")
+    with pytest.raises(ValueError):
+        exec_with_secret_files({"OK": "/mnt/it's"}, "true")
