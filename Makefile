@@ -15,7 +15,7 @@ SCAN := $(SCAN_VENV)/.installed
 # its files reinstalls it.
 PKG_FILES := $(shell find components -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*')
 
-.PHONY: install plan test bench schema preview up destroy clean
+.PHONY: install plan test bench schema pin-digests preview up destroy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,9 @@ schema: $(PKG)  ## regenerate components/schema.json and docs/components/referen
 bench: $(DEV)  ## budgets: plan vs SDK import time, and the benchmark tool's own ceiling
 	$(PY) -m tools.bench_plan --stack prod
 	$(PY) -m tools.bench_loopback
+
+pin-digests: $(PKG)  ## online: pin every image in pins.json to its registry digest (needs registry access)
+	$(PY) -m tools.pin_digests
 
 preview: $(PKG)  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials)
 	pulumi preview --stack $(STACK) --policy-pack policy

@@ -5,6 +5,8 @@ Kept apart from the component so they are unit-tested without Pulumi.
 import re
 from typing import Any, Optional
 
+from .pins import parse_image
+
 VLLM_PORT = 8000
 EPP_PORT = 9002  # the chart's router.epp.extProcPort default
 EPP_METRICS_PORT = 9090  # the chart's router.metricsPort default (its Service names the port http-metrics)
@@ -79,8 +81,9 @@ def router_values(epp_image: str, selector: dict[str, str], cpu_affinity: dict[s
       matches / on every listener) stays off: LlmdStack writes its own.
     - Metrics without the chart's token auth, scraped by our own ServiceMonitor (validated against its CRD).
     """
-    registry, _, rest = epp_image.partition("/")
-    repository, _, tag = rest.rpartition(":")
+    ref = parse_image(epp_image)
+    # the chart writes registry/repository:tag, so a digest rides on the tag
+    registry, repository, tag = ref.registry, ref.repository, ref.tag + (f"@{ref.digest}" if ref.digest else "")
     return {
         "provider": {"name": "istio"},
         "httpRoute": {"create": False},

@@ -24,7 +24,7 @@ from .kube import (csi_secrets_volume, deployment, disruption_budget, helm_relea
                    require_kubernetes_provider, secret_provider_class, tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, fits,
                          image_is_pinned, node_affinity, router_values, served_name, shm_gib, vllm_args)
-from .pins import LLM_D_ROUTER_GATEWAY
+from .pins import LLM_D_ROUTER_GATEWAY, parse_image
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
 opt = defaults_for("LlmdStack")  # optional inputs: the caller's value, else the default
@@ -121,6 +121,10 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
         image = opt(args, key)
         if not image_is_pinned(image):
             fail(c, name, key, image, "an image pinned to a release tag (v1.2.3) or a digest, never latest/main")
+    try:  # the chart takes the EPP image as registry, repository and tag
+        parse_image(opt(args, "epp_image"))
+    except ValueError:
+        fail(c, name, "epp_image", opt(args, "epp_image"), "registry/repository:tag (the registry host named)")
     if (args.get("hf_token_secret") or opt(args, "api_key_auth")) and not args.get("key_vault"):
         fail(c, name, "key_vault", None, "a vault handle when api_key_auth or hf_token_secret is set")
     return {"tp": tp}

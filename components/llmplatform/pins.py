@@ -2,14 +2,16 @@
 the package and read with importlib.resources.
 
 Image notes (not expressible in JSON): ollama and open-webui are the appVersions of the ollama 1.77.0 and open-webui
-16.0.0 charts; the router is the non-root nginx image (uid 101, port 8080); Valkey (the Linux Foundation fork of
+16.0.0 charts; the router is the non-root nginx image (port 8080, any uid); Valkey (the Linux Foundation fork of
 Redis, BSD licence) carries Open-WebUI's websocket/state fan-out across replicas. The Gateway API CRDs are the
 standard-channel bundle whose CRDs the tests validate against. vLLM and the llm-d EPP are pinned to releases (the
 chart's own EPP default is the moving `main` tag).
 """
 import json
+import re
 from dataclasses import dataclass
 from importlib import resources
+from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -49,3 +51,27 @@ GATEWAY_API_CRDS_URL = _PINS["gateway_api"]["crds_url"]
 # Gateway API Inference Extension (InferencePool v1), the bundle whose CRD the tests validate against.
 INFERENCE_EXTENSION_VERSION = _PINS["inference_extension"]["version"]
 INFERENCE_EXTENSION_CRDS_URL = _PINS["inference_extension"]["crds_url"]
+
+
+_IMAGE = re.compile(r"^(?P<registry>[a-z0-9.-]+(?::[0-9]+)?)/(?P<repository>[a-z0-9._/-]+)"
+                    r":(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{0,127})(?:@(?P<digest>sha256:[0-9a-f]{64}))?$")
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """A pinned image as pins.json writes it: registry/repository:tag, optionally @sha256:digest."""
+    registry: str
+    repository: str
+    tag: str
+    digest: Optional[str] = None
+
+    def __str__(self) -> str:
+        return f"{self.registry}/{self.repository}:{self.tag}" + (f"@{self.digest}" if self.digest else "")
+
+
+def parse_image(image: str) -> ImageRef:
+    """Split a pinned image; the registry host and a tag are required (pins name both explicitly)."""
+    match = _IMAGE.match(image)
+    if not match:
+        raise ValueError(f"image {image!r} is not registry/repository:tag[@sha256:digest]")
+    return ImageRef(**match.groupdict())
