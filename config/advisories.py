@@ -1,5 +1,6 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
 from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.os_disks import os_disk_type, why_managed
 from .schema import PlatformConfig
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
@@ -22,8 +23,21 @@ def advisories(cfg: PlatformConfig) -> list[str]:
     if cfg.gpu.enabled and cfg.gpu.priority == "spot" and not cfg.gpu.fallback.enabled \
             and cfg.inference.accelerator == "gpu" and cfg.environment == "prod":
         notes.append("GPU inference in prod on spot with no on-demand fallback: an eviction wave stops serving")
-    notes += _risky(cfg, sku)
+    notes += _risky(cfg, sku) + _managed_os_disks(cfg)
     return notes
+
+
+def _managed_os_disks(cfg: PlatformConfig) -> list[str]:
+    """security.ephemeralOsDisk asks for ephemeral OS disks; name each pool whose size keeps a managed one."""
+    if not cfg.security.ephemeral_os_disk:
+        return []
+    c, g = cfg.cluster, cfg.gpu
+    pools = [("cluster.systemPool", c.system_pool.vm_size, c.system_pool.os_disk_size_gb),
+             ("cluster.workloadPool", c.workload_pool.vm_size, c.workload_pool.os_disk_size_gb)]
+    if g.enabled:
+        pools.append(("gpu", g.vm_size, g.os_disk_size_gb))
+    return [f"security.ephemeralOsDisk: {key} keeps a managed OS disk: {why_managed(size, disk)}"
+            for key, size, disk in pools if os_disk_type(size, disk, True) is None]
 
 
 def _risky(cfg: PlatformConfig, sku) -> list[str]:

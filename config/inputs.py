@@ -55,6 +55,7 @@ def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], mon
         "managed_prometheus": monitoring is not None,
         "azure_policy": cfg.security.azure_policy, "defender": cfg.security.defender and monitoring is not None,
         "encryption_at_host": cfg.security.encryption_at_host,
+        "ephemeral_os_disk": cfg.security.ephemeral_os_disk,
         "tags": cfg.tags,
     })
 

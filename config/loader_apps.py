@@ -362,6 +362,7 @@ def security(r: Reader) -> SecurityConfig:
     d = SecurityConfig()
     cfg = SecurityConfig(azure_policy=r.bool_("azurePolicy", d.azure_policy), defender=r.bool_("defender", d.defender),
                          encryption_at_host=r.bool_("encryptionAtHost", d.encryption_at_host),
+                         ephemeral_os_disk=r.bool_("ephemeralOsDisk", d.ephemeral_os_disk),
                          diagnostics=r.bool_("diagnostics", d.diagnostics))
     r.reject_unknown_keys()
     return cfg

@@ -201,6 +201,7 @@ class SecurityConfig:
     azure_policy: bool = D["AksCluster"]["azure_policy"]
     defender: bool = D["AksCluster"]["defender"]
     encryption_at_host: bool = D["AksCluster"]["encryption_at_host"]
+    ephemeral_os_disk: bool = D["AksCluster"]["ephemeral_os_disk"]  # where the VM size's local disk holds it
     diagnostics: bool = False  # Key Vault, PostgreSQL and the model share's logs to Log Analytics
 
 

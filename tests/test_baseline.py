@@ -55,3 +55,69 @@ def test_no_ordering_kubernetes_does_not_need(name):
     for pool in plan.of_type("azure-native:containerservice:AgentPool"):
         assert not plan.waits_for(pool, lambda r: plan.component_of(r) is not None
                               and plan.component_of(r).type in in_cluster_stacks), pool.name
+
+
+def test_prod_puts_os_disks_on_local_disks_where_the_size_allows_and_says_where_not(prod, dev):
+    aks = prod.one("azure-native:containerservice:ManagedCluster")
+    assert aks.inputs["agentPoolProfiles"][0]["osDiskType"] == "Ephemeral"  # D4ds_v5: 150 GiB local disk
+    pools = {p.inputs["agentPoolName"]: p.inputs for p in prod.of_type("azure-native:containerservice:AgentPool")}
+    assert pools["cpu"]["osDiskType"] == "Ephemeral"
+    # the A100 size's 64 GiB local disk cannot hold the 128 GiB OS disk: AKS keeps a managed one
+    assert "osDiskType" not in pools["gpu"] and "osDiskType" not in pools["gpuod"]
+    assert any(w.startswith("security.ephemeralOsDisk: gpu keeps a managed OS disk: the 64 GiB local disk")
+               for w in prod.warnings)
+    # off in dev: AKS decides, as before the switch existed
+    assert "osDiskType" not in dev.one("azure-native:containerservice:ManagedCluster").inputs["agentPoolProfiles"][0]
+    assert not [w for w in dev.warnings if "ephemeralOsDisk" in w]
+
+
+def test_an_ephemeral_os_disk_costs_nothing_and_a_managed_one_is_charged(prod):
+    from tools import cost
+    lines = [line for line in cost.estimate(prod, "westeurope", 0.5).lines if line.item.startswith("OS disks")]
+    by_resource = {line.resource: line for line in lines}
+    assert by_resource["platform-cpu"].item == "OS disks (ephemeral)" and by_resource["platform-cpu"].peak == 0
+    assert by_resource["gpu-gpu"].item == "OS disks" and by_resource["gpu-gpu"].peak > 0
+
+
+def test_gpu_pools_follow_the_clusters_choice_through_the_handle():
+    import llmplatform
+    from tools import offline
+    from .test_components_alone import cluster_handle, provider_opts
+
+    def pool(handle):
+        def program():
+            llmplatform.GpuNodePool("t4", {"cluster": handle, "vm_size": "Standard_NC4as_T4_v3"}, provider_opts())
+        return offline.run_function(program).one("azure-native:containerservice:AgentPool").inputs
+
+    assert pool({**cluster_handle(), "ephemeral_os_disk": True})["osDiskType"] == "Ephemeral"  # 180 GiB local disk
+    assert "osDiskType" not in pool(cluster_handle())  # a handle from before the field: AKS decides
+
+
+@pytest.mark.parametrize("size, disk, expected, reason", [
+    ("Standard_D4ds_v5", 128, "Ephemeral", None),
+    ("Standard_D2ds_v5", 128, None, "the 75 GiB local disk of Standard_D2ds_v5 is smaller than its 128 GiB"),
+    ("Standard_D2ds_v5", 64, "Ephemeral", None),
+    ("Standard_D4s_v5", 128, None, "has no local disk (a size with 'd' in its name"),
+    ("Standard_ND96isr_H100_v5", 128, None, "is not in llmplatform's local-disk table"),
+])
+def test_os_disk_choice(size, disk, expected, reason):
+    from llmplatform.os_disks import os_disk_type, why_managed
+    assert os_disk_type(size, disk, True) == expected
+    assert os_disk_type(size, disk, False) is None
+    if reason:
+        assert reason in why_managed(size, disk)
+
+
+def test_the_local_disk_table_covers_the_stacks_sizes_and_names_its_gaps():
+    """Every size the stacks use is in the table; the GPU catalog's sizes it lacks (their local disks were not
+    transcribed with certainty) are exactly these, so a size added to the catalog is a decision here too."""
+    from llmplatform.gpu_skus import GPU_SKUS
+    from llmplatform.os_disks import local_disk_gib
+    for stack in ("dev", "prod"):
+        plan = variant(stack)
+        sizes = [plan.one("azure-native:containerservice:ManagedCluster").inputs["agentPoolProfiles"][0]["vmSize"]]
+        sizes += [p.inputs["vmSize"] for p in plan.of_type("azure-native:containerservice:AgentPool")]
+        assert all(local_disk_gib(s) is not None for s in sizes), sizes
+    assert {size for size in GPU_SKUS if local_disk_gib(size) is None} == {
+        "Standard_NV36ads_A10_v5", "Standard_ND96asr_v4", "Standard_ND96amsr_A100_v4", "Standard_NC40ads_H100_v5",
+        "Standard_ND96isr_H100_v5", "Standard_ND96isr_H200_v5"}

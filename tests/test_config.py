@@ -147,7 +147,8 @@ def test_advisories_warn_without_failing():
     assert not any("apiAccess" in a for a in advisories(prod))  # prod uses authorized IP ranges
     tls = parse_config(stack_raw("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                               "email": "ops@example.com"}}}), "p", "prod")
-    assert advisories(tls) == []
+    # left: the A100 pool's local disk is too small for its OS disk (tests/test_baseline.py)
+    assert [a for a in advisories(tls) if not a.startswith("security.ephemeralOsDisk: gpu ")] == []
 
 
 def test_plan_carries_the_programs_warnings():

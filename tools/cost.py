@@ -104,8 +104,11 @@ class _Estimator:
         if hourly is not None:
             label = f"{pool.get('name') or pool.get('agentPoolName')}: {size}{' spot' if spot else ''}"
             self.add(reg, label, low * hourly * self.hours, high * hourly * self.hours)
-        disk = self.os_disk(int(pool.get("osDiskSizeGb") or 128))
-        self.add(reg, "OS disks", low * disk, high * disk)
+        if pool.get("osDiskType") == "Ephemeral":  # on the VM's local disk: no managed-disk charge
+            self.add(reg, "OS disks (ephemeral)", 0.0, 0.0)
+        else:
+            disk = self.os_disk(int(pool.get("osDiskSizeGb") or 128))
+            self.add(reg, "OS disks", low * disk, high * disk)
         vcpus = self.p["vm_vcpus"].get(size, 0)
         return low * vcpus, high * vcpus
 

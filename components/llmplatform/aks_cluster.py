@@ -17,6 +17,7 @@ from .choices import (API_ACCESS_MODES, EXPANDERS, KUBELOGIN_MODES, NETWORK_POLI
 from .handles import ClusterHandle
 from .kube import CPU_POOL_LABEL
 from .kubeconfig import with_kubelogin
+from .os_disks import os_disk_type
 
 opt = defaults_for("AksCluster")  # optional inputs: the caller's value, else the default
 
@@ -136,6 +137,10 @@ class AksClusterArgs(TypedDict):
     encryption_at_host: NotRequired[bool]
     """Encrypt node OS and temp disks at the host, on every pool of the cluster (default False; needs the
     subscription feature Microsoft.Compute/EncryptionAtHost)."""
+    ephemeral_os_disk: NotRequired[bool]
+    """Ephemeral OS disks on every pool of the cluster whose VM size has a local disk at least as large as the OS
+    disk (llmplatform's local-disk table); other pools keep AKS's managed disk (default False). Set it before a
+    pool is created: AKS cannot change an existing pool's OS disk type."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -179,11 +184,16 @@ def autoscaler_ignore_changes(upgrade_channel: str, inline: bool) -> list[str]:
 
 
 def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones: Optional[list[str]],
-                         os_sku: str = "AzureLinux", encryption_at_host: pulumi.Input[bool] = False) -> dict:
+                         os_sku: str = "AzureLinux", encryption_at_host: pulumi.Input[bool] = False,
+                         ephemeral_os_disk: pulumi.Input[bool] = False) -> dict:
     """Settings every autoscaled Linux pool shares, inline (system) or as an AgentPool resource."""
+    disk_gb = spec.get("os_disk_size_gb", 128)
+    disk_type = pulumi.Output.from_input(ephemeral_os_disk).apply(
+        lambda wanted: os_disk_type(spec["vm_size"], disk_gb, bool(wanted)))
     return dict(vm_size=spec["vm_size"], os_type=cs.OSType.LINUX, os_sku=cs.OSSKU(os_sku),
                 count=spec["min_count"], enable_auto_scaling=True, min_count=spec["min_count"],
-                max_count=spec["max_count"], os_disk_size_gb=spec.get("os_disk_size_gb", 128),
+                max_count=spec["max_count"], os_disk_size_gb=disk_gb,
+                os_disk_type=disk_type.apply(lambda t: cs.OSDiskType(t) if t else None),
                 max_pods=spec.get("max_pods", 110), vnet_subnet_id=subnet_id, availability_zones=zones,
                 type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
                 enable_encryption_at_host=encryption_at_host or None)
@@ -288,7 +298,8 @@ class AksCluster(pulumi.ComponentResource):
             agent_pool_profiles=[cs.ManagedClusterAgentPoolProfileArgs(
                 name=system["name"], mode=cs.AgentPoolMode.SYSTEM, node_taints=system_pool_taints(dedicated),
                 **autoscaled_pool_args(system, nodes_subnet.id, zones,
-                                       encryption_at_host=opt(args, "encryption_at_host")))],
+                                       encryption_at_host=opt(args, "encryption_at_host"),
+                                       ephemeral_os_disk=opt(args, "ephemeral_os_disk")))],
             enable_rbac=True,
             disable_local_accounts=opt(args, "disable_local_accounts"),
             aad_profile=cs.ManagedClusterAADProfileArgs(
@@ -348,7 +359,8 @@ class AksCluster(pulumi.ComponentResource):
             mode=cs.AgentPoolMode.USER,
             node_labels={CPU_POOL_LABEL: "cpu"},
             **autoscaled_pool_args(workload, nodes_subnet.id, zones,
-                                   encryption_at_host=opt(args, "encryption_at_host")),
+                                   encryption_at_host=opt(args, "encryption_at_host"),
+                                   ephemeral_os_disk=opt(args, "ephemeral_os_disk")),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, False)),
         )
 
@@ -409,7 +421,7 @@ class AksCluster(pulumi.ComponentResource):
             kubernetes_version=args.get("kubernetes_version") or "", zones=list(zones or []),
             cpu_node_selector={CPU_POOL_LABEL: "cpu"}, pod_cidr=net["pod_cidr"],
             autoscaler_expander=opt(args, "autoscaler_expander"), kubeconfig=self.kubeconfig,
-            encryption_at_host=opt(args, "encryption_at_host"))
+            encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"))
         self.register_outputs({
             "cluster": self.cluster, "resource_group_name": self.resource_group_name,
             "cluster_name": self.cluster_name, "oidc_issuer_url": self.oidc_issuer_url,

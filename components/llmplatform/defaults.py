@@ -10,6 +10,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "azure_policy": False,
         "defender": False,
         "encryption_at_host": False,
+        "ephemeral_os_disk": False,
         "autoscaler_expander": "least-waste",
         "dedicated_system_pool": False,
         "disable_local_accounts": True,

@@ -201,6 +201,7 @@ class GpuNodePool(pulumi.ComponentResource):
         zones = args.get("zones") or field(cluster, "zones")
         version = field(cluster, "kubernetes_version").apply(lambda v: v or None)
         encryption = field(cluster, "encryption_at_host").apply(lambda e: True if e else None)
+        ephemeral = field(cluster, "ephemeral_os_disk", False)
         if with_fallback and not isinstance(expander, str):  # handed over as an output (another language)
             field(cluster, "autoscaler_expander").apply(lambda e: check_expander(name, e))
 
@@ -218,7 +219,7 @@ class GpuNodePool(pulumi.ComponentResource):
                                                     max_pods=opt(args, "max_pods")),
                                        field(cluster, "node_subnet_id"),
                                        pulumi.Output.from_input(zones).apply(lambda z: list(z) or None),
-                                       os_sku="Ubuntu", encryption_at_host=encryption),
+                                       os_sku="Ubuntu", encryption_at_host=encryption, ephemeral_os_disk=ephemeral),
                 scale_set_priority=cs.ScaleSetPriority.SPOT if is_spot else cs.ScaleSetPriority.REGULAR,
                 scale_set_eviction_policy=cs.ScaleSetEvictionPolicy.DELETE if is_spot else None,
                 spot_max_price=opt(args, "spot_max_price") if is_spot else None,

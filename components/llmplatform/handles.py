@@ -59,6 +59,8 @@ class ClusterHandle(TypedDict):
     """Kubeconfig for a person (kubelogin). Secret."""
     encryption_at_host: pulumi.Input[bool]
     """Node disks are encrypted at the host; pools added to the cluster follow it."""
+    ephemeral_os_disk: NotRequired[pulumi.Input[bool]]
+    """Pools added to the cluster put their OS disk on the VM's local disk where the size allows."""
 
 
 class GpuScheduling(TypedDict):
@@ -166,11 +168,17 @@ class MonitoringHandle(TypedDict):
     """Action group alerts notify (empty: none)."""
 
 
-def field(handle: Any, key: str) -> pulumi.Output[Any]:
-    """One field of a handle, with its own dependencies (a dict of outputs) or the handle's (one output)."""
+_REQUIRED = object()
+
+
+def field(handle: Any, key: str, default: Any = _REQUIRED) -> pulumi.Output[Any]:
+    """One field of a handle, with its own dependencies (a dict of outputs) or the handle's (one output); `default`
+    for an optional (NotRequired) field the handle may lack."""
+    def get(h: Any) -> Any:
+        return h[key] if default is _REQUIRED else h.get(key, default)
     if isinstance(handle, dict):
-        return pulumi.Output.from_input(handle[key])
-    return pulumi.Output.from_input(handle).apply(lambda h: h[key])
+        return pulumi.Output.from_input(get(handle))
+    return pulumi.Output.from_input(handle).apply(get)
 
 
 def known(handle: Any, key: str, default: Any = None) -> Any:
