@@ -125,3 +125,14 @@ def prod() -> offline.Plan:
 @pytest.fixture(params=sorted(VARIANTS), scope="session")
 def any_plan(request) -> offline.Plan:
     return variant(request.param)
+
+
+# The slowest files first (measured with --durations=0): pytest-xdist hands out whole files in collection order, so
+# starting the long ones early keeps the workers finishing together (longest-processing-time-first).
+SLOW_FIRST = ("test_components.py", "test_package.py", "test_scanner.py", "test_tools_misbehaving.py",
+              "test_config_catalogue.py", "test_plan_cli.py", "test_tools_servers.py", "test_config.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))  # stable: order within a file is kept

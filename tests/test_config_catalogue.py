@@ -220,23 +220,6 @@ def test_set_types_only_booleans_and_plain_integers(tmp_path):
                       "d": "1.5", "e": "10:30", "f": ""}
 
 
-def test_risky_configs_plan_with_advisories_naming_cost_or_exposure(capsys, tmp_path):
-    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "gpu.maxCount=100",
-                          "--set", "gpu.vmSize=Standard_ND96isr_H100_v5", "--set", "namespace=kube-system",
-                          "--set", "cluster.apiAccess.mode=authorizedIps",
-                          "--set", "cluster.apiAccess.authorizedIpRanges[0]=0.0.0.0/0",
-                          "--set", "gateway.rateLimitPerSecond=100000", "--set", "inference.accelerator=gpu",
-                          "--set", "inference.replicas=3", "--set", "gpu.maxCount=1",
-                          "--set", "gpu.vmSize=Standard_NC4as_T4_v3"])
-    out = capsys.readouterr().out
-    assert code == 0
-    warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
-    assert any("0.0.0.0/0" in w and "whole internet" in w for w in warnings)
-    assert any("kube-system" in w for w in warnings)
-    assert any("100000/s" in w and "no limit" in w for w in warnings)
-    assert any("Pending" in w for w in warnings)
-
-
 def test_many_gpus_advisory_names_the_count():
     from config.advisories import advisories
     cfg = parse_config({"gpu": {"vmSize": "Standard_ND96isr_H100_v5", "maxCount": 100}}, "p", "s")

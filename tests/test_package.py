@@ -3,6 +3,7 @@ whose inferred schema describes every input and output, and examples that use it
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -147,14 +148,13 @@ print(json.dumps({"types": sorted({r.type for r in plan.resources}), "outputs": 
 
 
 def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
-    wheels, target = tmp_path / "wheels", tmp_path / "site"
-    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-                            "-w", str(wheels), str(COMPONENTS_DIR)], capture_output=True, text=True, timeout=120)
-    assert build.returncode == 0, build.stderr
-    [wheel] = wheels.glob("llmplatform-*.whl")
-    install = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                              str(target), str(wheel)], capture_output=True, text=True, timeout=120)
+    source, target = tmp_path / "components", tmp_path / "site"
+    shutil.copytree(COMPONENTS_DIR, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    # one pip run builds the wheel (PEP 517, setuptools) and installs it, as `pip install <repo>/components` does
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                              "--target", str(target), str(source)], capture_output=True, text=True, timeout=120)
     assert install.returncode == 0, install.stderr
+    assert list(target.glob("llmplatform-*.dist-info/RECORD"))  # installed from a wheel
     assert (target / "llmplatform" / "data" / "dashboards" / "gpu.json").is_file()
     assert (target / "llmplatform" / "py.typed").is_file()
     program = EXAMPLES / "python-consumer"

@@ -17,12 +17,27 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
-def test_plan_writes_resources_and_manifests(tmp_path):
-    result = run_cli("--stack", "dev", "--out", str(tmp_path))
-    assert result.returncode == 0, result.stderr
-    assert "OFFLINE PLAN" in result.stdout and "nothing is created" in result.stdout
-    assert "+ llmplatform:index:AksCluster platform" in result.stdout
-    assert "kubeconfig: [secret]" in result.stdout
+# Valid but risky settings: the plan goes ahead and warns, naming the cost or the exposure.
+RISKY = ["gpu.maxCount=100", "gpu.vmSize=Standard_ND96isr_H100_v5", "namespace=kube-system",
+         "cluster.apiAccess.mode=authorizedIps", "cluster.apiAccess.authorizedIpRanges[0]=0.0.0.0/0",
+         "gateway.rateLimitPerSecond=100000", "inference.accelerator=gpu", "inference.replicas=3", "gpu.maxCount=1",
+         "gpu.vmSize=Standard_NC4as_T4_v3"]
+
+
+def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_path, capsys):
+    # the CLI's own main (as `python -m tools.plan` calls it; that entry point runs in test_unknown_stack_is_named),
+    # in process so the SDK imports are not paid twice in the suite
+    sets = [arg for s in RISKY for arg in ("--set", s)]
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), *sets]) == 0
+    out = capsys.readouterr().out
+    warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
+    assert any("0.0.0.0/0" in w and "whole internet" in w for w in warnings)
+    assert any("kube-system" in w for w in warnings)
+    assert any("100000/s" in w and "no limit" in w for w in warnings)
+    assert any("Pending" in w for w in warnings)
+    assert "OFFLINE PLAN" in out and "nothing is created" in out
+    assert "+ llmplatform:index:AksCluster platform" in out
+    assert "kubeconfig: [secret]" in out
     doc = json.loads((tmp_path / "dev" / "resources.json").read_text())
     types = {r["type"] for r in doc["resources"]}
     assert {"azure-native:containerservice:ManagedCluster", "kubernetes:core/v1:PersistentVolumeClaim"} <= types
