@@ -13,6 +13,7 @@ import pytest
 from llmplatform.llmd_specs import image_is_pinned, router_values
 from llmplatform.pins import parse_image
 from tools import pin_digests
+from tools.loopback_server import QuietDisconnects
 
 from .conftest import PROJECT_DIR
 
@@ -62,9 +63,13 @@ class Registry(BaseHTTPRequestHandler):
         self.end_headers()
 
 
+class RegistryServer(QuietDisconnects, ThreadingHTTPServer):
+    daemon_threads = True
+
+
 @pytest.fixture(scope="module")
 def registry():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Registry)
+    server = RegistryServer(("127.0.0.1", 0), Registry)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import socket
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -169,7 +170,17 @@ class _Handler(BaseHTTPRequestHandler):
                          first_gap_s=server.hang_s if mode == "slowfirst" else 0.0)
 
 
-class LoopbackServer(ThreadingHTTPServer):
+class QuietDisconnects:
+    """Server mixin: a client that hangs up (a reset keep-alive connection, a cancelled stream) is routine, as for
+    any real server, not a traceback on stderr; anything else is still reported."""
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return
+        super().handle_error(request, client_address)  # type: ignore[misc]
+
+
+class LoopbackServer(QuietDisconnects, ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, mode: str = "ok", api_key: str = "loopback-key", hang_s: float = 5.0,
@@ -182,6 +193,7 @@ class LoopbackServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
+
 
     def __enter__(self) -> "LoopbackServer":
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
