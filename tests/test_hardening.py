@@ -35,3 +35,16 @@ def test_container_defaults_are_non_root_high_uid_read_only_and_without_capabili
     assert ctx.capabilities.drop == ["ALL"] and ctx.capabilities.add is None
     root = container_security(run_as_user=None, read_only_root=False, add_capabilities=["IPC_LOCK"])
     assert root.run_as_non_root is False and root.capabilities.add == ["IPC_LOCK"]
+
+
+def test_no_secret_leaves_key_vault_for_a_kubernetes_secret_or_an_env_reference(any_plan):
+    """Secrets reach pods only as files of the CSI mount: no SecretProviderClass syncs a Kubernetes Secret and no
+    container takes an env value from one (the platform's own Grafana admin Secret is a chart's input, not a pod's)."""
+    for obj in any_plan.kubernetes_objects():
+        spec = obj.inputs.get("spec") or {}
+        if obj.inputs["kind"] == "SecretProviderClass":
+            assert "secretObjects" not in spec, obj.name
+        pod = ((spec.get("template") or {}).get("spec")) or {}
+        for container in pod.get("containers") or []:
+            refs = [e["name"] for e in container.get("env") or [] if "secretKeyRef" in (e.get("valueFrom") or {})]
+            assert not refs, f"{obj.name}: {refs}"

@@ -72,8 +72,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         }, pulumi.ResourceOptions(parent=owner))
         grant_secrets_user(f"{name}-router-kv-reader", vault, identity.principal_id, identity)
         secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, field(vault, "vault_name"),
-                              field(vault, "tenant_id"), identity.client_id, key_vault_objects([key_map]), None,
-                              k8s_opts)
+                              field(vault, "tenant_id"), identity.client_id, key_vault_objects([key_map]), k8s_opts)
         volumes.append(csi_secrets_volume("router-secrets"))
         mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT, read_only=True))
         account_name = identity.service_account_name

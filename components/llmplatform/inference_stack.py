@@ -314,7 +314,7 @@ class InferenceStack(pulumi.ComponentResource):
                               field(vault, "tenant_id"), identity.client_id,
                               database_url.apply(lambda url: key_vault_objects(
                                   [url, key_secret], {url: "database-url", key_secret: "webui-secret-key"})),
-                              None, self._k8s)
+                              self._k8s)
         uploads = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-webui-uploads",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui-data", namespace=ns),

@@ -111,17 +111,15 @@ def allow_ingress(resource_name: str, name: str, namespace: pulumi.Input[str], t
 
 
 def secret_provider_class(resource_name: str, name: str, namespace: pulumi.Input[str], vault_name: pulumi.Input[str],
-                          tenant_id: pulumi.Input[str], client_id: pulumi.Input[str], objects: str,
-                          synced_secret: Optional[dict[str, Any]], opts: pulumi.ResourceOptions
-                          ) -> k8s.apiextensions.CustomResource:
-    """Key Vault secrets for pods through the Secrets Store CSI driver, authenticated with workload identity."""
+                          tenant_id: pulumi.Input[str], client_id: pulumi.Input[str], objects: pulumi.Input[str],
+                          opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
+    """Key Vault secrets mounted into pods as files by the Secrets Store CSI driver, authenticated with workload
+    identity. Never synced into a Kubernetes Secret: the values stay in Key Vault and the pod's in-memory mount."""
     spec: dict[str, Any] = {
         "provider": "azure",
         "parameters": {"usePodIdentity": "false", "clientID": client_id, "keyvaultName": vault_name,
                        "tenantId": tenant_id, "objects": objects},
     }
-    if synced_secret:
-        spec["secretObjects"] = [synced_secret]
     return k8s.apiextensions.CustomResource(
         resource_name, api_version="secrets-store.csi.x-k8s.io/v1", kind="SecretProviderClass",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace), spec=spec, opts=opts)

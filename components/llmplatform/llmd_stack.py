@@ -264,7 +264,7 @@ class LlmdStack(pulumi.ComponentResource):
         objects = key_vault_objects([secret], {secret: HF_TOKEN_FILE})
         secret_provider_class(
             f"{name}-hf-token", "hf-token", self._ns, field(vault, "vault_name"), field(vault, "tenant_id"),
-            identity.client_id, objects, None, self._k8s)
+            identity.client_id, objects, self._k8s)
         return identity.service_account_name
 
     # ---- routes -----------------------------------------------------------------------------------------------
