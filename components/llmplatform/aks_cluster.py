@@ -139,7 +139,7 @@ class AksClusterArgs(TypedDict):
     subscription feature Microsoft.Compute/EncryptionAtHost)."""
     ephemeral_os_disk: NotRequired[bool]
     """Ephemeral OS disks on every pool of the cluster whose VM size has a local disk at least as large as the OS
-    disk (llmplatform's local-disk table); other pools keep AKS's managed disk (default False). Set it before a
+    disk (llmplatform's local-disk table); other pools are left to AKS's own choice (default False). Set it before a
     pool is created: AKS cannot change an existing pool's OS disk type."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""

@@ -17,9 +17,11 @@ def local_disk_gib(vm_size: str) -> Optional[int]:
 
 
 def os_disk_type(vm_size: str, os_disk_gb: int, ephemeral: bool) -> Optional[str]:
-    """"Ephemeral" only when asked for and the size's local disk is known to hold the OS disk; otherwise None, left
-    to AKS (a managed disk). Never an explicit "Managed": the type of an existing pool cannot change in place, and
-    a pool created before this switch keeps what AKS chose."""
+    """"Ephemeral" only when asked for and the size's local disk is known to hold the OS disk; otherwise None: left
+    to AKS, which itself picks an ephemeral disk when the size's cache holds the OS disk and a managed one otherwise
+    (an explicit "Ephemeral" that does not fit is a validation error, which the table prevents). Never an explicit
+    "Managed": the type of an existing pool cannot change in place, and a pool created before this switch keeps
+    what AKS chose."""
     local = local_disk_gib(vm_size)
     return EPHEMERAL if ephemeral and local is not None and local >= os_disk_gb else None
 
