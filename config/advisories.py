@@ -28,7 +28,7 @@ def advisories(cfg: PlatformConfig) -> list[str]:
 
 
 def _managed_os_disks(cfg: PlatformConfig) -> list[str]:
-    """security.ephemeralOsDisk asks for ephemeral OS disks; name each pool whose size keeps a managed one."""
+    """security.ephemeralOsDisk asks for ephemeral OS disks; name each pool whose size cannot have one."""
     if not cfg.security.ephemeral_os_disk:
         return []
     c, g = cfg.cluster, cfg.gpu
@@ -36,7 +36,8 @@ def _managed_os_disks(cfg: PlatformConfig) -> list[str]:
              ("cluster.workloadPool", c.workload_pool.vm_size, c.workload_pool.os_disk_size_gb)]
     if g.enabled:
         pools.append(("gpu", g.vm_size, g.os_disk_size_gb))
-    return [f"security.ephemeralOsDisk: {key} keeps a managed OS disk: {why_managed(size, disk)}"
+    return [f"security.ephemeralOsDisk: {key} gets no ephemeral OS disk (AKS keeps its own choice, a managed disk "
+            f"for these sizes): {why_managed(size, disk)}"
             for key, size, disk in pools if os_disk_type(size, disk, True) is None]
 
 

@@ -64,7 +64,8 @@ def test_prod_puts_os_disks_on_local_disks_where_the_size_allows_and_says_where_
     assert pools["cpu"]["osDiskType"] == "Ephemeral"
     # the A100 size's 64 GiB local disk cannot hold the 128 GiB OS disk: AKS keeps a managed one
     assert "osDiskType" not in pools["gpu"] and "osDiskType" not in pools["gpuod"]
-    assert any(w.startswith("security.ephemeralOsDisk: gpu keeps a managed OS disk: the 64 GiB local disk")
+    assert any(w.startswith("security.ephemeralOsDisk: gpu gets no ephemeral OS disk")
+               and "the 64 GiB local disk of Standard_NC24ads_A100_v4 is smaller than its 128 GiB" in w
                for w in prod.warnings)
     # off in dev: AKS decides, as before the switch existed
     assert "osDiskType" not in dev.one("azure-native:containerservice:ManagedCluster").inputs["agentPoolProfiles"][0]

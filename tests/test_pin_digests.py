@@ -133,9 +133,10 @@ def test_an_unreachable_registry_and_a_broken_file_are_one_line_each(tmp_path, c
     pins.write_text("{not json")
     assert run(pins, "http://127.0.0.1:1") == 1
     assert "cannot read" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as usage:
-        pin_digests.main(["--mirror", "docker.io"])
-    assert usage.value.code == 2
+    for bad in (["--mirror", "docker.io"], ["--timeout", "inf"], ["--timeout", "0"], ["--timeout", "nan"]):
+        with pytest.raises(SystemExit) as usage:
+            pin_digests.main(bad)
+        assert usage.value.code == 2 and "Traceback" not in capsys.readouterr().err
 
 
 def test_a_digest_rides_on_the_charts_tag_and_counts_as_pinned():

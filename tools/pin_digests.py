@@ -18,6 +18,8 @@ import requests
 
 from llmplatform.pins import ImageRef, parse_image
 
+from .smoke import positive
+
 PINS = Path(__file__).resolve().parent.parent / "components" / "llmplatform" / "data" / "pins.json"
 # Docker Hub serves its API from another host than the name images carry.
 API_HOSTS = {"docker.io": "registry-1.docker.io"}
@@ -106,7 +108,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--check", action="store_true", help="change nothing; fail when a pin is missing or stale")
     parser.add_argument("--mirror", type=mirror, action="append", default=[], metavar="REGISTRY=URL",
                         help="reach REGISTRY at URL (a pull-through mirror); repeatable")
-    parser.add_argument("--timeout", type=float, default=20.0, help="seconds per registry request")
+    parser.add_argument("--timeout", type=positive, default=20.0, help="seconds per registry request")
     args = parser.parse_args(argv)
     try:
         document = json.loads(args.pins.read_text(encoding="utf-8"))

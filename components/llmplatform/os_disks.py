@@ -27,7 +27,7 @@ def os_disk_type(vm_size: str, os_disk_gb: int, ephemeral: bool) -> Optional[str
 
 
 def why_managed(vm_size: str, os_disk_gb: int) -> str:
-    """Why a pool that asked for an ephemeral OS disk keeps a managed one (for the plan's advisories)."""
+    """Why a pool that asked for an ephemeral OS disk gets none from the table (for the plan's advisories)."""
     local = local_disk_gib(vm_size)
     if local is None:
         return f"{vm_size} is not in llmplatform's local-disk table (data/vm_local_disks.json)"
