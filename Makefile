@@ -15,7 +15,7 @@ SCAN := $(SCAN_VENV)/.installed
 # its files reinstalls it.
 PKG_FILES := $(shell find components -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*')
 
-.PHONY: install plan test bench schema pin-digests preview up destroy clean
+.PHONY: install plan scan test bench schema pin-digests preview up destroy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ install: $(PKG)  ## the program's requirements and the component package, as `pu
 
 plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
 	$(PY) -m tools.plan --stack $(STACK)
+
+scan: plan $(SCAN)  ## offline: checkov over the Kubernetes objects of build/$(STACK)/manifests
+	$(PY) -m tools.scan --stack $(STACK)
 
 test: $(DEV) $(SCAN)  ## offline validation suite
 	$(PY) -m pytest -q

@@ -2,21 +2,18 @@
 every skip carries a reason and is listed in docs/decisions.md, and the scanner demonstrably scans (a control
 manifest with known faults fails). checkov runs from its own virtualenv (.venv-scan, made by `make test`): it pins
 `packaging<24`, which pulumi (>=26) cannot share."""
-import json
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
-from tools import plan as plan_tool
+from tools import plan as plan_tool, scan as scan_tool
 
 from .conftest import PROJECT_DIR, VARIANTS, variant
 
 
-CHECKOV = PROJECT_DIR / ".venv-scan" / "bin" / "checkov"
+CHECKOV = scan_tool.CHECKOV
 DECISIONS = PROJECT_DIR / "docs" / "decisions.md"
 # A pod with faults the scanner must find: privileged, host network, no limits, an unpinned image.
 CONTROL = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "control", "namespace": "control"},
@@ -26,20 +23,18 @@ CONTROL = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "control", "n
 
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory) -> dict:
+    """One checkov run (tools.scan's, as `make scan` runs it) over every variant's manifests and the control pod,
+    laid out as `make plan` writes them: <root>/<name>/manifests/."""
     assert CHECKOV.is_file(), f"{CHECKOV} is missing: `make test` installs the scanner (requirements-scan.txt)"
-    root = tmp_path_factory.mktemp("manifests")
+    root = tmp_path_factory.mktemp("build")
     for name in VARIANTS:
-        folder = root / name
-        folder.mkdir()
+        folder = root / name / "manifests"
+        folder.mkdir(parents=True)
         for file_name, obj in plan_tool.manifests(variant(name)):
             (folder / file_name).write_text(yaml.dump(obj, Dumper=yaml.CSafeDumper, sort_keys=False))
-    (root / "control").mkdir()
-    (root / "control" / "pod.yaml").write_text(yaml.safe_dump(CONTROL))
-    # BC_SKIP_MAPPING: no download of check metadata (these machines have no internet; nor does a fork's CI need it)
-    done = subprocess.run([str(CHECKOV), "-d", str(root), "--framework", "kubernetes", "--compact", "-o", "json"],
-                          capture_output=True, text=True, timeout=300,
-                          env={**os.environ, "BC_SKIP_MAPPING": "TRUE", "LOG_LEVEL": "WARNING"})
-    report = json.loads(done.stdout)
+    (root / "control" / "manifests").mkdir(parents=True)
+    (root / "control" / "manifests" / "pod.yaml").write_text(yaml.safe_dump(CONTROL))
+    report = scan_tool.run_checkov(root)
     report["root"] = str(root)
     return report
 
@@ -91,3 +86,16 @@ def test_every_skip_has_a_reason_and_is_documented(scan):
         if not documented:
             missing.append(f"{c['check_id']} on {c['resource']}")
     assert not missing, "skips not listed under 'Scanner skips' in docs/decisions.md: " + ", ".join(sorted(set(missing)))
+
+
+def test_make_scan_prints_each_failed_check_and_fails(scan, monkeypatch, capsys):
+    root = Path(scan["root"])
+    monkeypatch.setattr(scan_tool, "run_checkov", lambda folder: scan)  # the real report of the run above
+    assert scan_tool.main(["--stack", "control", "--out", str(root)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  CKV_K8S_16" in out and "Pod.control.control" in out and "failed" in out.splitlines()[-1]
+
+
+def test_make_scan_without_a_plan_says_what_to_run(tmp_path, capsys):
+    assert scan_tool.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
+    assert "run `make plan STACK=dev` first" in capsys.readouterr().err
