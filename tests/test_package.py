@@ -169,3 +169,12 @@ def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
     assert result["secret"] == ["kubeconfig"] and "apiKeySecret" in result["outputs"]
     # the consumer's own `config` and `components` were the ones imported, and nothing of this repository
     assert "tools" not in result["modules"]
+
+
+def test_install_instructions_name_the_packages_version():
+    """README and the Python consumer tell strangers to install the version the package declares."""
+    tag = f"@v{llmplatform.__version__}"
+    for path in (PROJECT_DIR / "README.md", EXAMPLES / "python-consumer" / "requirements.txt"):
+        pins = re.findall(r"@v\d+\.\d+\.\d+", path.read_text())
+        assert pins and set(pins) == {tag}, f"{path.name}: {sorted(set(pins))} but the package is {tag}"
+    assert f"## {llmplatform.__version__}" in (PROJECT_DIR / "CHANGELOG.md").read_text()
