@@ -1,6 +1,8 @@
 """The hardening decisions as pure functions: which scanner skips a workload carries, and the security contexts."""
 import pytest
 
+from policy.policies import containers
+
 from llmplatform.hardening import (DIGEST_UNRESOLVED, NON_ROOT_UID, PULL_POLICY, container_security, root_image,
                                    scanner_annotations)
 
@@ -41,10 +43,8 @@ def test_no_secret_leaves_key_vault_for_a_kubernetes_secret_or_an_env_reference(
     """Secrets reach pods only as files of the CSI mount: no SecretProviderClass syncs a Kubernetes Secret and no
     container takes an env value from one (the platform's own Grafana admin Secret is a chart's input, not a pod's)."""
     for obj in any_plan.kubernetes_objects():
-        spec = obj.inputs.get("spec") or {}
         if obj.inputs["kind"] == "SecretProviderClass":
-            assert "secretObjects" not in spec, obj.name
-        pod = ((spec.get("template") or {}).get("spec")) or {}
-        for container in pod.get("containers") or []:
+            assert "secretObjects" not in obj.inputs["spec"], obj.name
+        for container in containers(obj.inputs):  # the policy pack's walk over pod specs
             refs = [e["name"] for e in container.get("env") or [] if "secretKeyRef" in (e.get("valueFrom") or {})]
             assert not refs, f"{obj.name}: {refs}"

@@ -28,10 +28,7 @@ def scan(tmp_path_factory) -> dict:
     assert CHECKOV.is_file(), f"{CHECKOV} is missing: `make test` installs the scanner (requirements-scan.txt)"
     root = tmp_path_factory.mktemp("build")
     for name in VARIANTS:
-        folder = root / name / "manifests"
-        folder.mkdir(parents=True)
-        for file_name, obj in plan_tool.manifests(variant(name)):
-            (folder / file_name).write_text(yaml.dump(obj, Dumper=yaml.CSafeDumper, sort_keys=False))
+        plan_tool.write_manifests(variant(name), root / name / "manifests")
     (root / "control" / "manifests").mkdir(parents=True)
     (root / "control" / "manifests" / "pod.yaml").write_text(yaml.safe_dump(CONTROL))
     report = scan_tool.run_checkov(root)

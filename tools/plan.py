@@ -76,17 +76,22 @@ def manifests(plan: offline.Plan) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def write(plan: offline.Plan, out_dir: Path) -> tuple[Path, int]:
-    target = out_dir / plan.stack
-    manifest_dir = target / "manifests"
+def write_manifests(plan: offline.Plan, manifest_dir: Path) -> int:
+    """The plan's Kubernetes objects as one YAML file each in manifest_dir (emptied first); their count."""
     manifest_dir.mkdir(parents=True, exist_ok=True)
     for old in manifest_dir.glob("*.yaml"):
         old.unlink()
-    (target / "resources.json").write_text(json.dumps(resources_document(plan), indent=2, sort_keys=False) + "\n")
     objects = manifests(plan)
     for file_name, obj in objects:
         (manifest_dir / file_name).write_text(yaml.safe_dump(obj, sort_keys=False))
-    return target, len(objects)
+    return len(objects)
+
+
+def write(plan: offline.Plan, out_dir: Path) -> tuple[Path, int]:
+    target = out_dir / plan.stack
+    count = write_manifests(plan, target / "manifests")
+    (target / "resources.json").write_text(json.dumps(resources_document(plan), indent=2, sort_keys=False) + "\n")
+    return target, count
 
 
 def tree(plan: offline.Plan) -> str:

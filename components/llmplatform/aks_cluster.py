@@ -188,12 +188,13 @@ def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones
                          ephemeral_os_disk: pulumi.Input[bool] = False) -> dict:
     """Settings every autoscaled Linux pool shares, inline (system) or as an AgentPool resource."""
     disk_gb = spec.get("os_disk_size_gb", 128)
-    disk_type = pulumi.Output.from_input(ephemeral_os_disk).apply(
-        lambda wanted: os_disk_type(spec["vm_size"], disk_gb, bool(wanted)))
+    def disk_type(wanted: bool) -> Optional[cs.OSDiskType]:
+        chosen = os_disk_type(spec["vm_size"], disk_gb, bool(wanted))
+        return cs.OSDiskType(chosen) if chosen else None
     return dict(vm_size=spec["vm_size"], os_type=cs.OSType.LINUX, os_sku=cs.OSSKU(os_sku),
                 count=spec["min_count"], enable_auto_scaling=True, min_count=spec["min_count"],
                 max_count=spec["max_count"], os_disk_size_gb=disk_gb,
-                os_disk_type=disk_type.apply(lambda t: cs.OSDiskType(t) if t else None),
+                os_disk_type=pulumi.Output.from_input(ephemeral_os_disk).apply(disk_type),
                 max_pods=spec.get("max_pods", 110), vnet_subnet_id=subnet_id, availability_zones=zones,
                 type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
                 enable_encryption_at_host=encryption_at_host or None)

@@ -10,11 +10,11 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .handles import field
-from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, api_key_map_line, key_vault_objects, router_nginx_conf
+from .inference_specs import ROUTER_PORT, api_key_map_line, key_vault_objects, router_nginx_conf
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
-from .kube import (allow_ingress, csi_secrets_volume, deployment, disruption_budget, http_probe, labels,
-                   secret_provider_class, spread)
+from .kube import (allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,
+                   labels, secret_provider_class, spread)
 from .naming import content_suffix, secret_name
 from .pins import ROUTER_IMAGE
 from .workload_identity import USE_LABEL, WorkloadIdentity
@@ -74,7 +74,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, field(vault, "vault_name"),
                               field(vault, "tenant_id"), identity.client_id, key_vault_objects([key_map]), k8s_opts)
         volumes.append(csi_secrets_volume("router-secrets"))
-        mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT, read_only=True))
+        mounts.append(csi_secrets_mount())
         account_name = identity.service_account_name
         pod_labels[USE_LABEL] = "true"
     conf = pulumi.Output.all(spec.upstream_port, field(spec.cluster, "pod_cidr")).apply(lambda v: router_nginx_conf(

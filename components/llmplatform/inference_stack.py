@@ -23,8 +23,9 @@ from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import (container_security, pod_security, root_image, scanner_annotations, scratch_volume,
                         writable_root)
-from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_volume, deployment, disruption_budget, env_vars,
-                   http_probe, labels, require_kubernetes_provider, secret_provider_class, spread, tolerations_args)
+from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume, deployment,
+                   disruption_budget, env_vars, http_probe, labels, require_kubernetes_provider, secret_provider_class,
+                   spread, tolerations_args)
 from .naming import secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -32,8 +33,9 @@ opt = defaults_for("InferenceStack")  # optional inputs: the caller's value, els
 
 # Open-WebUI reads its database URL and session key only from its environment: exported at start from the files the
 # CSI driver mounts (fixed names through objectAlias), never held in a Kubernetes Secret.
-WEBUI_SECRET_FILES = {"DATABASE_URL": "database-url", "PGVECTOR_DB_URL": "database-url",
-                      "WEBUI_SECRET_KEY": "webui-secret-key"}
+DATABASE_URL_FILE, SESSION_KEY_FILE = "database-url", "webui-secret-key"
+WEBUI_SECRET_FILES = {"DATABASE_URL": DATABASE_URL_FILE, "PGVECTOR_DB_URL": DATABASE_URL_FILE,
+                      "WEBUI_SECRET_KEY": SESSION_KEY_FILE}
 
 
 class ResourcesSpec(TypedDict):
@@ -313,7 +315,7 @@ class InferenceStack(pulumi.ComponentResource):
         secret_provider_class(f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"),
                               field(vault, "tenant_id"), identity.client_id,
                               database_url.apply(lambda url: key_vault_objects(
-                                  [url, key_secret], {url: "database-url", key_secret: "webui-secret-key"})),
+                                  [url, key_secret], {url: DATABASE_URL_FILE, key_secret: SESSION_KEY_FILE})),
                               self._k8s)
         uploads = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-webui-uploads",
@@ -359,8 +361,7 @@ class InferenceStack(pulumi.ComponentResource):
                     security_context=container_security(run_as_user=None, read_only_root=False),
                     volume_mounts=[
                         k8s.core.v1.VolumeMountArgs(name="data", mount_path="/app/backend/data"),
-                        k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT,
-                                                    read_only=True)],
+                        csi_secrets_mount()],
                 )],
                 volumes=[k8s.core.v1.VolumeArgs(
                     name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(

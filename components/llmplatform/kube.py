@@ -6,6 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .checks import ComponentInputError
+from .inference_specs import SECRETS_MOUNT
 from .pins import ChartRef
 
 PART_OF = "llm-platform"
@@ -128,6 +129,11 @@ def secret_provider_class(resource_name: str, name: str, namespace: pulumi.Input
 def csi_secrets_volume(class_name: str) -> k8s.core.v1.VolumeArgs:
     return k8s.core.v1.VolumeArgs(name="secrets-store", csi=k8s.core.v1.CSIVolumeSourceArgs(
         driver="secrets-store.csi.k8s.io", read_only=True, volume_attributes={"secretProviderClass": class_name}))
+
+
+def csi_secrets_mount() -> k8s.core.v1.VolumeMountArgs:
+    """Where a container reads the files of csi_secrets_volume (SECRETS_MOUNT, read-only)."""
+    return k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT, read_only=True)
 
 
 def deployment(resource_name: str, name: str, namespace: pulumi.Input[str], component_labels: dict[str, str],

@@ -20,8 +20,8 @@ from .handles import ClusterHandle, GpuScheduling, RouteTarget, VaultHandle, fie
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
-from .kube import (csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe, labels, namespace,
-                   require_kubernetes_provider, secret_provider_class, tolerations_args)
+from .kube import (csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe,
+                   labels, namespace, require_kubernetes_provider, secret_provider_class, tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, fits,
                          image_is_pinned, node_affinity, router_values, served_name, shm_gib, vllm_args)
 from .pins import LLM_D_ROUTER_GATEWAY, parse_image
@@ -212,8 +212,7 @@ class LlmdStack(pulumi.ComponentResource):
             # a file, not an env var or a Kubernetes Secret: only Key Vault and the pod's in-memory mount hold it
             env.append(k8s.core.v1.EnvVarArgs(name="HF_TOKEN_PATH", value=f"{SECRETS_MOUNT}/{HF_TOKEN_FILE}"))
             volumes.append(csi_secrets_volume("hf-token"))
-            mounts.append(k8s.core.v1.VolumeMountArgs(name="secrets-store", mount_path=SECRETS_MOUNT,
-                                                      read_only=True))
+            mounts.append(csi_secrets_mount())
             pod_labels = {**pod_labels, USE_LABEL: "true"}
         per_gpu_cpu, per_gpu_memory = 4, 24
         resources = k8s.core.v1.ResourceRequirementsArgs(
