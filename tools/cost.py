@@ -52,7 +52,9 @@ class Estimate:
         return {"region": self.region, "currency": "USD", "pricesDate": self.prices_date,
                 "idleMonthly": self.total("idle"), "peakMonthly": self.total("peak"),
                 "byComponent": {k: {"idle": v[0], "peak": v[1]} for k, v in self.by_component().items()},
-                "lines": [asdict(line) for line in self.lines], "unpriced": self.unpriced}
+                # sorted: resources register concurrently, so their order differs from run to run
+                "lines": [asdict(line) for line in sorted(self.lines, key=lambda x: (x.component, x.resource, x.item))],
+                "unpriced": sorted(self.unpriced)}
 
 
 def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:

@@ -57,7 +57,7 @@ def resources_document(plan: offline.Plan) -> dict[str, Any]:
         "resources": [{
             "urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None, "custom": r.custom,
             "inputs": _redact(r.inputs, r.secret_paths), "secretInputs": r.secret_paths,
-            "dependencies": r.dependencies, "options": r.options,
+            "dependencies": sorted(r.dependencies), "options": r.options,  # same file for the same plan
         } for r in _sorted(plan)],
         "outputs": {k: REDACTED if k in plan.secret_outputs else v for k, v in plan.outputs.items()},
     }
