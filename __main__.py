@@ -37,7 +37,7 @@ monitoring = AzureMonitoring("monitoring", {
     "log_retention_days": cfg.observability.log_retention_days,
     "alert_emails": list(cfg.observability.alert_emails),
     "managed_grafana": cfg.observability.managed_grafana, "tags": cfg.tags,
-}) if cfg.observability.enabled else None
+}) if cfg.observability.enabled and cfg.observability.azure_monitor else None
 
 platform = AksCluster("platform", aks_cluster_args(cfg, resource_group, monitoring))
 cluster = platform.cluster
@@ -71,7 +71,8 @@ vault = KeyVault("secrets", {
 database = PostgresServer("postgres", postgres_args(cfg, cluster, vault.vault, monitoring), stateful)
 
 observability = Observability("observability", observability_args(
-    cfg, cluster, monitoring.monitoring, vault.vault, database, gpu, gateway), in_cluster) if monitoring else None
+    cfg, cluster, monitoring.monitoring if monitoring else None, vault.vault, database, gpu, gateway),
+    in_cluster) if cfg.observability.enabled else None
 
 keda = observability.keda if observability and cfg.autoscaling.mode == "requests" else None
 stack = InferenceStack("inference", inference_args(cfg, cluster, vault.vault, models.volume, database, gpu, gateway,

@@ -23,6 +23,9 @@ def advisories(cfg: PlatformConfig) -> list[str]:
     if cfg.gpu.enabled and cfg.gpu.priority == "spot" and not cfg.gpu.fallback.enabled \
             and cfg.inference.accelerator == "gpu" and cfg.environment == "prod":
         notes.append("GPU inference in prod on spot with no on-demand fallback: an eviction wave stops serving")
+    if cfg.cluster.workload_pool.priority == "spot" and cfg.environment == "prod":
+        notes.append("cluster.workloadPool.priority is 'spot' in prod: the gateway, Open-WebUI and KEDA run there, so "
+                     "an eviction takes the platform down until Azure has spot capacity again")
     notes += _risky(cfg, sku) + _managed_os_disks(cfg)
     return notes
 

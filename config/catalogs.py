@@ -3,7 +3,7 @@ import functools
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Optional
 
 DATA = Path(__file__).resolve().parent / "data"
 
@@ -31,6 +31,21 @@ def cpu_vm_size_problem(size: str) -> str:
         return (f"is not a CPU VM family ({match.group('family')}); CPU pools take "
                 f"{', '.join(spec['cpu_families'])} sizes (GPU sizes go to gpu.vmSize)")
     return ""
+
+
+class VmShape(NamedTuple):
+    vcpus: int
+    memory_gib: float
+
+
+def vm_shape(size: str) -> Optional[VmShape]:
+    """vCPUs and memory of a VM size: CPU sizes from vm_shapes.json, GPU sizes from the package's GPU catalog."""
+    from llmplatform.gpu_skus import find_gpu_sku  # plain data, no Pulumi import
+    cpu = _load("vm_shapes.json")["sizes"].get(size)
+    if cpu:
+        return VmShape(cpu["vcpus"], cpu["memory_gib"])
+    gpu = find_gpu_sku(size)
+    return VmShape(gpu.vcpus, gpu.ram_gib) if gpu else None
 
 
 # Azure resource group names: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending in '.'

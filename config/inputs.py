@@ -120,6 +120,7 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "max_loaded_models": inf.max_loaded_models,
         "webui_enabled": ui.enabled, "webui_replicas": ui.replicas, "webui_max_replicas": ui.max_replicas,
         "webui_resources": _resources(ui.resources), "webui_uploads_size_gib": ui.uploads_size_gib,
+        "webui_uploads_tier": ui.uploads_tier,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "api_key_auth": gw.api_key_auth, "request_timeout_seconds": gw.request_timeout_seconds,
         "autoscaled": cfg.autoscaling.mode != "none", "tags": cfg.tags,

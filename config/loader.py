@@ -145,8 +145,9 @@ def _network(r: Reader) -> NetworkConfig:
     return cfg
 
 
-def _pool(r: Reader, default: PoolConfig, minimum_nodes: int) -> PoolConfig:
+def _pool(r: Reader, default: PoolConfig, minimum_nodes: int, spot_allowed: bool) -> PoolConfig:
     min_count = r.int_("minCount", default.min_count, 0, 1000)
+    priority = r.choice("priority", default.priority, GPU_PRIORITIES if spot_allowed else ("regular",))
     max_count = r.int_("maxCount", default.max_count, 1, 1000)
     pool = PoolConfig(
         name=r.str_("name", default.name) or default.name,
@@ -155,6 +156,7 @@ def _pool(r: Reader, default: PoolConfig, minimum_nodes: int) -> PoolConfig:
         max_count=max_count,
         os_disk_size_gb=r.int_("osDiskSizeGb", default.os_disk_size_gb, 30, 2048),
         max_pods=r.int_("maxPods", default.max_pods, 10, 250),
+        priority=priority,
     )
     r.reject_unknown_keys()
     if min_count < minimum_nodes:
@@ -191,8 +193,8 @@ def _cluster(r: Reader) -> ClusterConfig:
     if version is not None and not re.fullmatch(r"1\.[0-9]{2}(\.[0-9]{1,3})?", version):
         r.problem(f"cluster.kubernetesVersion {describe(version)} must look like '1.33' or '1.33.2'")
     zones = _zones(r, "zones")
-    system_pool = _pool(r.section("systemPool"), d.system_pool, minimum_nodes=1)
-    workload_pool = _pool(r.section("workloadPool"), d.workload_pool, minimum_nodes=0)
+    system_pool = _pool(r.section("systemPool"), d.system_pool, minimum_nodes=1, spot_allowed=False)  # AKS: regular only
+    workload_pool = _pool(r.section("workloadPool"), d.workload_pool, minimum_nodes=0, spot_allowed=True)
     dedicated = r.bool_("dedicatedSystemPool", d.dedicated_system_pool)
     window = None
     if r.has("maintenanceWindow") and r.raw.get("maintenanceWindow") is not None:

@@ -6,8 +6,9 @@ import math
 import re
 from typing import Optional
 
-from llmplatform.choices import (ACCELERATORS, AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, POSTGRES_TIERS,
-                                 POSTGRES_VERSIONS, TLS_MODES)
+from llmplatform.choices import (ACCELERATORS, AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, MAX_PREMIUM_SHARE_GIB,
+                                 MIN_PREMIUM_SHARE_GIB, POSTGRES_TIERS, POSTGRES_VERSIONS, TLS_MODES,
+                                 UPLOADS_STORAGE_CLASSES)
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
 from .catalogs import postgres_skus
@@ -78,9 +79,13 @@ def webui(r: Reader) -> WebUiConfig:
         replicas=r.int_("replicas", d.replicas, 1, 20),
         max_replicas=r.int_("maxReplicas", d.max_replicas, 1, 50),
         resources=_resources(r.section("resources"), d.resources),
-        uploads_size_gib=r.int_("uploadsSizeGib", d.uploads_size_gib, 100, 10240),
+        uploads_size_gib=r.int_("uploadsSizeGib", d.uploads_size_gib, 1, MAX_PREMIUM_SHARE_GIB),
+        uploads_tier=r.choice("uploadsTier", d.uploads_tier, UPLOADS_STORAGE_CLASSES),
     )
     r.reject_unknown_keys()
+    if cfg.uploads_tier == "premium" and cfg.uploads_size_gib < MIN_PREMIUM_SHARE_GIB:
+        r.problem(f"webui.uploadsSizeGib ({cfg.uploads_size_gib}) must be >= {MIN_PREMIUM_SHARE_GIB} with "
+                  f"webui.uploadsTier 'premium' (Azure Files Premium's smallest share); 'standard' takes any size")
     if cfg.max_replicas < cfg.replicas:
         r.problem(f"webui.maxReplicas ({cfg.max_replicas}) must be >= webui.replicas ({cfg.replicas})")
     return cfg
@@ -229,6 +234,7 @@ def observability(r: Reader) -> ObservabilityConfig:
         r.problem(f"observability.errorRatioSlo ({ratio}) must be between 0 and 1")
     cfg = ObservabilityConfig(
         enabled=r.bool_("enabled", d.enabled),
+        azure_monitor=r.bool_("azureMonitor", d.azure_monitor),
         # Log Analytics (PerGB2018) keeps data 30 to 730 days
         log_retention_days=r.int_("logRetentionDays", d.log_retention_days, 30, 730),
         managed_grafana=r.bool_("managedGrafana", d.managed_grafana),
@@ -242,6 +248,9 @@ def observability(r: Reader) -> ObservabilityConfig:
         vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
     )
     r.reject_unknown_keys()
+    if cfg.managed_grafana and not cfg.azure_monitor:
+        r.problem("observability.managedGrafana needs observability.azureMonitor true (it reads the Azure Monitor "
+                  "workspace)")
     return cfg
 
 
@@ -278,6 +287,9 @@ def observability_cross_checks(r: Reader, environment: str, obs: ObservabilityCo
     if environment == "prod":
         if obs.enabled and not obs.alert_emails:
             r.problem("observability.alertEmails must list at least one address when environment is 'prod'")
+        if obs.enabled and not obs.azure_monitor:
+            r.problem("observability.azureMonitor false is for dev: prod keeps its logs, metrics and alerts in Azure "
+                      "Monitor, outside the cluster")
         if scaling.scale_to_zero:
             r.problem("autoscaling.scaleToZero is for dev: a prod model server keeps at least one replica")
     if scaling.mode == "gpu-memory" and inf.accelerator != "gpu":
@@ -370,8 +382,9 @@ def security(r: Reader) -> SecurityConfig:
 
 def security_cross_checks(r: Reader, cfg: SecurityConfig, obs: ObservabilityConfig) -> None:
     for key, on in (("defender", cfg.defender), ("diagnostics", cfg.diagnostics)):
-        if on and not obs.enabled:
-            r.problem(f"security.{key} needs observability.enabled true (it reports to the Log Analytics workspace)")
+        if on and not (obs.enabled and obs.azure_monitor):
+            r.problem(f"security.{key} needs observability.enabled and observability.azureMonitor true (it reports "
+                      f"to the Log Analytics workspace)")
 
 
 def cost(r: Reader) -> CostConfig:

@@ -30,6 +30,7 @@ class PoolConfig:
     max_count: int
     os_disk_size_gb: int = 128
     max_pods: int = 110
+    priority: str = "regular"  # regular | spot (workload pool only)
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,8 @@ class WebUiConfig:
     replicas: int = D["InferenceStack"]["webui_replicas"]
     max_replicas: int = D["InferenceStack"]["webui_max_replicas"]
     resources: ResourcesConfig = ResourcesConfig(**D["InferenceStack"]["webui_resources"])
-    uploads_size_gib: int = 100
+    uploads_size_gib: int = D["InferenceStack"]["webui_uploads_size_gib"]
+    uploads_tier: str = D["InferenceStack"]["webui_uploads_tier"]  # premium | standard
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,7 @@ class GatewayConfig:
 @dataclass(frozen=True)
 class ObservabilityConfig:
     enabled: bool = True
+    azure_monitor: bool = True  # Log Analytics + Container Insights, managed Prometheus, Azure alert rules
     log_retention_days: int = 30
     managed_grafana: bool = False
     alert_emails: tuple[str, ...] = ()

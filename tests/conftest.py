@@ -51,12 +51,13 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev-operator": ("dev", {"gpu": {"driver": "operator", "vmSize": "Standard_ND96asr_v4"}}),
     "dev-smb-nogpu": ("dev", {"gpu": {"enabled": False}, "modelStore": {"protocol": "smb", "preloadDryRun": True},
                               "gateway": {"mode": "internal", "apiKeyAuth": False}, "webui": {"enabled": False},
-                              "autoscaling": {"mode": "cpu"}}),
+                              "autoscaling": {"mode": "cpu", "minReplicas": 1, "scaleToZero": False}}),
     # dev GPU mode scales to zero: requests wait at the KEDA interceptor while a GPU node and replica start
     "dev-gpu": ("dev", {"inference": {"accelerator": "gpu"},
                         "autoscaling": {"minReplicas": 0, "scaleToZero": True}}),
     # the seed's GPU-memory HPA through Prometheus Adapter, KEDA off
-    "dev-gpu-hpa": ("dev", {"inference": {"accelerator": "gpu"}, "autoscaling": {"mode": "gpu-memory"}}),
+    "dev-gpu-hpa": ("dev", {"inference": {"accelerator": "gpu"},
+                            "autoscaling": {"mode": "gpu-memory", "minReplicas": 1, "scaleToZero": False}}),
     "prod-tls": ("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                "email": "platform@example.com"}}}),
     # llm-d on an A100 pool (GPU Operator); prefill/decode is proven on the component alone (tests/test_llmd.py)

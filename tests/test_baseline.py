@@ -67,9 +67,13 @@ def test_prod_puts_os_disks_on_local_disks_where_the_size_allows_and_says_where_
     assert any(w.startswith("security.ephemeralOsDisk: gpu gets no ephemeral OS disk")
                and "the 64 GiB local disk of Standard_NC24ads_A100_v4 is smaller than its 128 GiB" in w
                for w in prod.warnings)
-    # off in dev: AKS decides, as before the switch existed
+    # dev: the spot D4ads_v5 pool takes one; the B2s system pool's 8 GiB local disk cannot, and the plan says so
     assert "osDiskType" not in dev.one("azure-native:containerservice:ManagedCluster").inputs["agentPoolProfiles"][0]
-    assert not [w for w in dev.warnings if "ephemeralOsDisk" in w]
+    dev_pools = {p.inputs["agentPoolName"]: p.inputs for p in dev.of_type("azure-native:containerservice:AgentPool")}
+    assert dev_pools["cpu"]["osDiskType"] == "Ephemeral"
+    assert [w for w in dev.warnings if "ephemeralOsDisk" in w] == [
+        "security.ephemeralOsDisk: cluster.systemPool gets no ephemeral OS disk (AKS keeps its own choice, a managed "
+        "disk for these sizes): the 8 GiB local disk of Standard_B2s is smaller than its 64 GiB OS disk"]
 
 
 def test_an_ephemeral_os_disk_costs_nothing_and_a_managed_one_is_charged(prod):

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from config.catalogs import vm_shape
 from tools import cost, plan as plan_cli
 
 from .conftest import variant
@@ -21,11 +22,21 @@ def test_dev_idle_and_peak_follow_the_autoscaler_bounds_and_spot_prices():
     assert len(gpu) == 1 and gpu[0].idle == 0 and "spot" in gpu[0].item
     assert gpu[0].peak == pytest.approx(PRICES["vm_spot_hourly"]["Standard_NC4as_T4_v3"] * 730, abs=0.01)
     system = [line for line in lines(est, "AksCluster") if line.item.startswith("system:")]
-    assert system[0].idle == pytest.approx(PRICES["vm_hourly"]["Standard_D2s_v5"] * 730, abs=0.01)
+    assert system[0].idle == pytest.approx(PRICES["vm_hourly"]["Standard_B2s"] * 730, abs=0.01)
     assert system[0].peak == pytest.approx(2 * system[0].idle, abs=0.02)
+    cpu = [line for line in lines(est, "AksCluster") if line.item.startswith("cpu:")]
+    assert cpu[0].item == "cpu: Standard_D4ads_v5 spot"
+    assert cpu[0].idle == pytest.approx(PRICES["vm_spot_hourly"]["Standard_D4ads_v5"] * 730, abs=0.01)
+    by_resource = {(line.resource, line.item): line for line in est.lines}
+    # the system pool's 64 GiB managed OS disk is priced at its own tier; the spot pool's is ephemeral
+    assert by_resource[("platform-aks", "OS disks")].idle == PRICES["os_disk_monthly"]["64"]
+    assert by_resource[("platform-cpu", "OS disks (ephemeral)")].peak == 0
+    assert by_resource[("platform-aks", "outbound public IP")].idle == PRICES["public_ip_monthly"]
+    uploads = by_resource[("inference-webui-uploads", "Files Standard, at most 10 GiB (dynamic share)")]
+    assert uploads.idle == pytest.approx(10 * PRICES["files_standard_gib_month"])
     assert est.unpriced == [] and est.total("idle") < est.total("peak")
     assert {c.split()[0] for c in est.by_component()} >= {"AksCluster", "GpuNodePool", "ModelStore", "PostgresServer",
-                                                           "GatewayAccess", "AzureMonitoring"}
+                                                           "GatewayAccess"}
 
 
 def test_prod_counts_ha_geo_backup_grafana_defender_and_private_endpoints():
@@ -53,8 +64,9 @@ def test_an_unpriced_size_is_named_not_counted_as_zero(monkeypatch):
 def test_prices_are_overridable_and_bad_overrides_are_named():
     base = cost.estimate(variant("dev"), "westeurope", 0.5)
     cheaper = cost.estimate(variant("dev"), "westeurope", 0.5, {"load_balancer_monthly": 0,
-                                                                 "vm_hourly": {"Standard_D4s_v5": 0.1}})
-    assert cheaper.total("idle") < base.total("idle") - 2 * PRICES["load_balancer_monthly"] + 0.01
+                                                                 "vm_spot_hourly": {"Standard_D4ads_v5": 0.01}})
+    saved = PRICES["load_balancer_monthly"] + (PRICES["vm_spot_hourly"]["Standard_D4ads_v5"] - 0.01) * 730
+    assert cheaper.total("idle") == pytest.approx(base.total("idle") - saved, abs=0.02)
     with pytest.raises(cost.CostError, match="cost.prices.no_such_price"):
         cost.load_prices("westeurope", {"no_such_price": 1})
     with pytest.raises(cost.CostError, match="no price file for region 'northeurope'"):
@@ -65,7 +77,9 @@ def test_price_file_has_a_date_a_source_and_every_catalog_gpu_size():
     from llmplatform.gpu_skus import known_gpu_sizes
     assert PRICES["_date"] and "not fetched" in PRICES["_source"].lower().replace("NOT", "not")
     for size in known_gpu_sizes():
-        assert size in PRICES["vm_hourly"] and size in PRICES["vm_spot_hourly"] and size in PRICES["vm_vcpus"]
+        assert size in PRICES["vm_hourly"] and size in PRICES["vm_spot_hourly"] and vm_shape(size)
+    for size in PRICES["vm_hourly"]:  # every priced size has the vCPU/memory figures the capacity check needs
+        assert vm_shape(size), size
 
 
 def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch):

@@ -188,21 +188,27 @@ def test_postgres_settings_per_stack(dev, prod):
     assert dev.one("azure-native:dbforpostgresql:Database").inputs["databaseName"] == "openwebui"
 
 
-def test_gateways_internal_and_external_on_cpu_nodes(dev):
-    gateways = {r.inputs["metadata"]["name"]: r.inputs["spec"]
-                for r in dev.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+def gateway_specs(plan):
+    return {r.inputs["metadata"]["name"]: r.inputs["spec"]
+            for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+
+
+def test_gateways_internal_and_external_on_cpu_nodes(prod, dev):
+    assert set(gateway_specs(dev)) == {"external-gateway"}  # dev: gateway.mode external, one load balancer
+    gateways = gateway_specs(prod)
     assert set(gateways) == {"internal-gateway", "external-gateway"}
     internal = gateways["internal-gateway"]["infrastructure"]["annotations"]
     assert internal["service.beta.kubernetes.io/azure-load-balancer-internal"] == "true"
     assert internal["service.beta.kubernetes.io/azure-load-balancer-ipv4"] == "10.40.15.250"
     external = gateways["external-gateway"]["infrastructure"]["annotations"]
-    assert external["service.beta.kubernetes.io/azure-pip-name"] == "pip-llmp-dev-gateway"
+    assert external["service.beta.kubernetes.io/azure-pip-name"] == "pip-llmp-prod-gateway"
     assert all(g["gatewayClassName"] == "istio" for g in gateways.values())
-    istiod = next(r for r in dev.helm_releases() if r.inputs["chart"] == "istiod").inputs["values"]
+    istiod = next(r for r in prod.helm_releases() if r.inputs["chart"] == "istiod").inputs["values"]
     klass = istiod["gatewayClasses"]["istio"]
     assert klass["deployment"]["spec"]["template"]["spec"]["nodeSelector"] == {"llm-platform/pool": "cpu"}
     assert klass["service"]["spec"]["externalTrafficPolicy"] == "Local"
-    assert dev.outputs["gatewayInternalAddress"] == "10.40.15.250" and dev.outputs["gatewayExternalAddress"]
+    assert prod.outputs["gatewayInternalAddress"] == "10.40.15.250" and prod.outputs["gatewayExternalAddress"]
+    assert dev.outputs["gatewayInternalAddress"] is None and dev.outputs["gatewayExternalAddress"]
 
 
 def test_internal_only_gateway_variant():
@@ -214,9 +220,9 @@ def test_internal_only_gateway_variant():
     assert [r.inputs["metadata"]["name"] for r in routes] == ["api-route"]  # no UI when Open-WebUI is off
 
 
-def test_routes_publish_ui_and_api_with_long_timeouts(dev):
+def test_routes_publish_ui_and_api_with_long_timeouts(prod):
     routes = {r.inputs["metadata"]["name"]: r.inputs["spec"]
-              for r in dev.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")}
+              for r in prod.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")}
     assert routes["ui-route"]["rules"][0]["backendRefs"] == [{"name": "open-webui", "port": 8080}]
     assert routes["api-route"]["rules"][0]["backendRefs"] == [{"name": "router", "port": 8080}]
     for spec in routes.values():

@@ -116,7 +116,13 @@ def test_azure_monitoring_wiring(dev, prod):
     assert oms["enabled"] and oms["config"]["useAADAuth"] == "true"
     assert oms["config"]["logAnalyticsWorkspaceResourceID"].endswith("/Workspace/log-llmp-prod")
     assert prod.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 90
-    assert dev.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 30
+    # dev (observability.azureMonitor false): no workspace, no data collection, no Azure alerts, no add-on agents
+    dev_mc = dev.one("azure-native:containerservice:ManagedCluster").inputs
+    assert "omsagent" not in dev_mc["addonProfiles"] and "azureMonitorProfile" not in dev_mc
+    for kind in ("operationalinsights:Workspace", "monitor:DataCollectionRule", "monitor:DataCollectionEndpoint",
+                 "alertsmanagement:PrometheusRuleGroup", "monitor:MetricAlert", "monitor:AzureMonitorWorkspace"):
+        assert dev.of_type(f"azure-native:{kind}") == [], kind
+    assert release(dev, "kube-prometheus-stack") and release(dev, "keda")  # the in-cluster stack stays
     associations = {r.inputs["associationName"] for r in
                     prod.of_type("azure-native:monitor:DataCollectionRuleAssociation")}
     assert associations == {"configurationAccessEndpoint", "dcra-llmp-prod-prometheus", "dcra-llmp-prod-insights"}

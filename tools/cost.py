@@ -2,7 +2,8 @@
 (`config/data/prices/<region>.json`, with its date and source; any price overridable with `cost.prices`).
 
 Two figures per resource: idle (autoscaler minimums, GPU pools at zero) and peak (autoscaler maxima), spot prices
-where a pool is spot. A size with no price is named, never counted as zero.
+where a pool is spot. A CPU pool idles at more than its minimum when the pods that always run need more nodes by
+their requests (tools/capacity.py). A size with no price is named, never counted as zero.
 """
 import copy
 import json
@@ -11,10 +12,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
+from config.catalogs import vm_shape
+
+from .capacity import Capacity, idle_capacity
 from .offline import Plan, Registration
 
 PRICES = Path(__file__).resolve().parent.parent / "config" / "data" / "prices"
 DAYS_PER_MONTH = 30.4
+
+
+# AKS's built-in Azure Files classes: Premium is billed as provisioned; Standard by use (counted as if full).
+DYNAMIC_SHARES = {
+    "azurefile-csi-premium": lambda p: ("Files Premium", p["files_premium_gib_month"]["Premium_LRS"]),
+    "azurefile-csi": lambda p: ("Files Standard, at most", p["files_standard_gib_month"]),
+}
 
 
 class CostError(ValueError):
@@ -36,6 +47,8 @@ class Estimate:
     prices_date: str
     lines: list[Line] = field(default_factory=list)
     unpriced: list[str] = field(default_factory=list)
+    capacity: Capacity = field(default_factory=Capacity)
+    notes: list[str] = field(default_factory=list)
 
     def total(self, which: str) -> float:
         return round(sum(getattr(line, which) for line in self.lines), 2)
@@ -54,7 +67,9 @@ class Estimate:
                 "byComponent": {k: {"idle": v[0], "peak": v[1]} for k, v in self.by_component().items()},
                 # sorted: resources register concurrently, so their order differs from run to run
                 "lines": [asdict(line) for line in sorted(self.lines, key=lambda x: (x.component, x.resource, x.item))],
-                "unpriced": sorted(self.unpriced)}
+                "unpriced": sorted(self.unpriced),
+                "idleNodes": dict(sorted(self.capacity.idle_nodes.items())),
+                "capacityNotes": self.notes, "capacityProblems": self.capacity.problems}
 
 
 def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
@@ -80,7 +95,7 @@ class _Estimator:
     def __init__(self, plan: Plan, prices: dict[str, Any], la_gb_per_day: float):
         self.plan, self.p, self.la = plan, prices, la_gb_per_day
         self.hours = prices["hours_per_month"]
-        self.est = Estimate(prices["region"], prices["_date"])
+        self.est = Estimate(prices["region"], prices["_date"], capacity=idle_capacity(plan))
 
     def add(self, reg: Registration, item: str, idle: float, peak: Optional[float] = None) -> None:
         top = self.plan.component_of(reg)
@@ -101,17 +116,29 @@ class _Estimator:
     def nodes(self, reg: Registration, pool: dict[str, Any], spot: bool) -> tuple[int, int]:
         size = pool.get("vmSize", "")
         hourly = self.price("vm_spot_hourly" if spot else "vm_hourly", size, reg.name)
+        name = pool.get("name") or pool.get("agentPoolName")
         low, high = int(pool.get("minCount") or pool.get("count") or 0), int(pool.get("maxCount") or 0)
         high = max(high, low)
+        needed = self.est.capacity.idle_nodes.get(name, 0)
+        gpu = any(str(t).startswith("nvidia.com/gpu") for t in pool.get("nodeTaints") or [])
+        cpu_m, mem_mi = self.est.capacity.requests.get(name, (0, 0))
+        if needed > low and gpu:  # idle keeps GPU pools at their minimum by definition: say what that leaves out
+            self.est.notes.append(f"pool {name}: always-on pods ({cpu_m / 1000:g} CPU, {mem_mi / 1024:.1f} GiB) keep "
+                                  f"{needed} node(s) up, left out of idle (GPU pools count at their minimum, {low})")
+        elif needed > low:
+            self.est.notes.append(f"pool {name}: idles at {needed} nodes, not its minimum {low}: always-on pods "
+                                  f"request {cpu_m / 1000:g} CPU and {mem_mi / 1024:.1f} GiB")
+            low = min(needed, high)
         if hourly is not None:
-            label = f"{pool.get('name') or pool.get('agentPoolName')}: {size}{' spot' if spot else ''}"
+            label = f"{name}: {size}{' spot' if spot else ''}"
             self.add(reg, label, low * hourly * self.hours, high * hourly * self.hours)
         if pool.get("osDiskType") == "Ephemeral":  # on the VM's local disk: no managed-disk charge
             self.add(reg, "OS disks (ephemeral)", 0.0, 0.0)
         else:
-            disk = self.os_disk(int(pool.get("osDiskSizeGb") or 128))
+            disk = self.os_disk(int(pool.get("osDiskSizeGB") or 128))
             self.add(reg, "OS disks", low * disk, high * disk)
-        vcpus = self.p["vm_vcpus"].get(size, 0)
+        shape = vm_shape(size)
+        vcpus = shape.vcpus if shape else 0
         return low * vcpus, high * vcpus
 
     def run(self) -> Estimate:
@@ -123,6 +150,7 @@ class _Estimator:
                 tier = (inputs.get("sku") or {}).get("tier", "Free")
                 self.add(reg, f"AKS {tier} tier", self.p["aks_tier_hourly"].get(tier, 0.0) * self.hours)
                 self.add(reg, "outbound load balancer", self.p["load_balancer_monthly"])
+                self.add(reg, "outbound public IP", self.p["public_ip_monthly"])
                 for profile in inputs.get("agentPoolProfiles") or []:
                     idle, peak = self.nodes(reg, profile, spot=False)
                     cores[0] += idle
@@ -160,10 +188,10 @@ class _Estimator:
             elif kind == "kubernetes:helm.sh/v3:Release":
                 self.volumes(reg, inputs)
             elif kind == "kubernetes:core/v1:PersistentVolumeClaim" and \
-                    (inputs.get("spec") or {}).get("storageClassName") == "azurefile-csi-premium":
+                    (inputs.get("spec") or {}).get("storageClassName") in DYNAMIC_SHARES:
                 gib = int(str(inputs["spec"]["resources"]["requests"]["storage"]).rstrip("Gi") or 0)
-                self.add(reg, f"Files Premium {gib} GiB (dynamic share)",
-                         gib * self.p["files_premium_gib_month"]["Premium_LRS"])
+                label, per_gib = DYNAMIC_SHARES[inputs["spec"]["storageClassName"]](self.p)
+                self.add(reg, f"{label} {gib} GiB (dynamic share)", gib * per_gib)
         if defender:
             cluster = self.plan.one("azure-native:containerservice:ManagedCluster")
             self.add(cluster, "Defender for Containers (per vCore)", cores[0] * self.p["defender_vcore_month"],
@@ -209,4 +237,6 @@ def report_lines(est: Estimate) -> list[str]:
     for component, (idle, peak) in est.by_component().items():
         lines.append(f"    {component:<40} idle ${idle:>10,.2f}   peak ${peak:>10,.2f}")
     lines += [f"cost warning: {message}" for message in est.unpriced]
+    lines += [f"capacity: {note}" for note in est.notes]
+    lines += [f"capacity warning: {problem}" for problem in est.capacity.problems]
     return lines

@@ -12,10 +12,10 @@ from . import PACKAGE
 from .azure_roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .defaults import defaults_for
 from .checks import fail, in_range, one_of, required
-from .choices import (API_ACCESS_MODES, EXPANDERS, KUBELOGIN_MODES, NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, TIERS,
-                      UPGRADE_CHANNELS)
+from .choices import (API_ACCESS_MODES, EXPANDERS, GPU_PRIORITIES as PRIORITIES, KUBELOGIN_MODES, NETWORK_POLICIES,
+                      NODE_OS_UPGRADE_CHANNELS, TIERS, UPGRADE_CHANNELS)
 from .handles import ClusterHandle
-from .kube import CPU_POOL_LABEL
+from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
 from .kubeconfig import with_kubelogin
 from .os_disks import os_disk_type
 
@@ -41,6 +41,9 @@ class NodePoolSpec(TypedDict):
     """OS disk size, GB (default 128)."""
     max_pods: NotRequired[int]
     """Pods per node (default 110)."""
+    priority: NotRequired[str]
+    """regular or spot (workload pool only; default regular). A spot pool costs a fraction of on-demand and can be
+    evicted at any time; the platform's CPU pods carry the spot toleration through the cluster handle."""
 
 
 class NetworkSpec(TypedDict):
@@ -162,6 +165,10 @@ def check_args(name: str, args: AksClusterArgs) -> None:
         spec = args[pool]
         in_range(component, name, f"{pool}.min_count", spec["min_count"], 0 if pool == "workload_pool" else 1, 1000)
         in_range(component, name, f"{pool}.max_count", spec["max_count"], max(1, spec["min_count"]), 1000)
+    one_of(component, name, "workload_pool.priority", args["workload_pool"].get("priority", "regular"), PRIORITIES)
+    if args["system_pool"].get("priority", "regular") != "regular":
+        fail(component, name, "system_pool.priority", args["system_pool"]["priority"],
+             "regular (AKS runs system pools on regular VMs only)")
     if args.get("defender") and not args.get("log_analytics_workspace_id"):
         fail(component, name, "defender", True, "only with log_analytics_workspace_id (Defender reports there)")
     if args.get("api_access_mode") == "authorizedIps" and not args.get("authorized_ip_ranges"):
@@ -198,6 +205,16 @@ def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones
                 max_pods=spec.get("max_pods", 110), vnet_subnet_id=subnet_id, availability_zones=zones,
                 type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
                 enable_encryption_at_host=encryption_at_host or None)
+
+
+def priority_args(spot: bool, spot_max_price: float = -1.0) -> dict:
+    """AgentPool settings of a spot or a regular pool. The spot taint is declared although AKS adds it itself, so
+    Pulumi sees no drift on the next run; evicted spot nodes are deleted (AKS supports no other policy with the
+    autoscaler)."""
+    if not spot:
+        return dict(scale_set_priority=cs.ScaleSetPriority.REGULAR)
+    return dict(scale_set_priority=cs.ScaleSetPriority.SPOT, scale_set_eviction_policy=cs.ScaleSetEvictionPolicy.DELETE,
+                spot_max_price=spot_max_price)
 
 
 def network_dataplane(policy: str) -> Optional[str]:
@@ -352,6 +369,7 @@ class AksCluster(pulumi.ComponentResource):
         )
 
         workload = args["workload_pool"]
+        workload_spot = workload.get("priority") == "spot"
         cs.AgentPool(
             f"{name}-{workload['name']}",
             resource_group_name=rg_name,
@@ -359,6 +377,7 @@ class AksCluster(pulumi.ComponentResource):
             agent_pool_name=workload["name"],
             mode=cs.AgentPoolMode.USER,
             node_labels={CPU_POOL_LABEL: "cpu"},
+            **({"node_taints": [SPOT_TAINT], **priority_args(True)} if workload_spot else {}),
             **autoscaled_pool_args(workload, nodes_subnet.id, zones,
                                    encryption_at_host=opt(args, "encryption_at_host"),
                                    ephemeral_os_disk=opt(args, "ephemeral_os_disk")),
@@ -420,7 +439,8 @@ class AksCluster(pulumi.ComponentResource):
             vnet_id=vnet.id, node_subnet_id=nodes_subnet.id, endpoints_subnet_id=endpoints_subnet.id,
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
             kubernetes_version=args.get("kubernetes_version") or "", zones=list(zones or []),
-            cpu_node_selector={CPU_POOL_LABEL: "cpu"}, pod_cidr=net["pod_cidr"],
+            cpu_node_selector={CPU_POOL_LABEL: "cpu"}, cpu_tolerations=[dict(SPOT_TOLERATION)] if workload_spot else [],
+            pod_cidr=net["pod_cidr"],
             autoscaler_expander=opt(args, "autoscaler_expander"), kubeconfig=self.kubeconfig,
             encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"))
         self.register_outputs({

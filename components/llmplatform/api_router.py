@@ -14,7 +14,7 @@ from .inference_specs import ROUTER_PORT, api_key_map_line, key_vault_objects, r
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,
-                   labels, secret_provider_class, spread)
+                   cpu_placement, labels, placement_args, secret_provider_class, spread)
 from .naming import content_suffix, secret_name
 from .pins import ROUTER_IMAGE
 from .workload_identity import USE_LABEL, WorkloadIdentity
@@ -89,7 +89,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
             service_account_name=account_name,
             automount_service_account_token=False,
             security_context=pod_security(),
-            node_selector=field(spec.cluster, "cpu_node_selector"),
+            **placement_args(cpu_placement(spec.cluster)),
             topology_spread_constraints=spread(match),
             containers=[k8s.core.v1.ContainerArgs(
                 name="nginx", image=ROUTER_IMAGE,

@@ -17,6 +17,9 @@ REDUNDANCIES = ("LRS", "ZRS")
 MIN_PREMIUM_SHARE_GIB = 100
 MAX_PREMIUM_SHARE_GIB = 102400
 ACCELERATORS = ("cpu", "gpu")
+# Open-WebUI's uploads share -> AKS's built-in storage class: Premium is provisioned (100 GiB minimum), Standard
+# is billed by the GiB used
+UPLOADS_STORAGE_CLASSES = {"premium": "azurefile-csi-premium", "standard": "azurefile-csi"}
 TLS_MODES = ("none", "letsencrypt")
 AUTOSCALING_MODES = ("requests", "gpu-memory", "cpu")
 POSTGRES_TIERS = ("Burstable", "GeneralPurpose", "MemoryOptimized")

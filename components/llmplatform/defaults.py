@@ -78,6 +78,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "resources": {"cpu_request": "2", "cpu_limit": "4", "memory_request": "6Gi", "memory_limit": "12Gi"},
         "webui_max_replicas": 3,
         "webui_replicas": 1,
+        "webui_uploads_size_gib": 100,
+        "webui_uploads_tier": "premium",
         "webui_resources": {"cpu_request": "250m", "cpu_limit": "2", "memory_request": "512Mi",
                             "memory_limit": "2Gi"},
     },

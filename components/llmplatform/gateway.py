@@ -18,7 +18,7 @@ from .defaults import defaults_for
 from .checks import fail, in_range, one_of
 from .choices import TLS_MODES
 from .handles import ClusterHandle, RouteTarget, field
-from .kube import helm_release, namespace, require_kubernetes_provider
+from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
 
 opt = defaults_for("GatewayAccess")  # optional inputs: the caller's value, else the default
 
@@ -78,17 +78,17 @@ def check_args(name: str, args: GatewayAccessArgs) -> bool:
     return tls
 
 
-def istiod_values(node_selector: dict[str, str], replicas: int,
+def istiod_values(placement: dict[str, Any], replicas: int,
                   inference_extension: bool = False) -> dict[str, Any]:
     """istiod on CPU nodes; every Gateway deployment Istio generates for the `istio` class on CPU nodes too, with
     client IPs preserved (externalTrafficPolicy Local) so per-client rate limits see real addresses. With the
     inference extension, istiod accepts InferencePool backends (without the flag it rejects them)."""
     return {
         **({"env": {INFERENCE_EXTENSION_FLAG: "true"}} if inference_extension else {}),
-        "nodeSelector": node_selector,
+        **placement,
         "autoscaleMin": replicas,
         "gatewayClasses": {GATEWAY_CLASS: {
-            "deployment": {"spec": {"replicas": replicas, "template": {"spec": {"nodeSelector": node_selector}}}},
+            "deployment": {"spec": {"replicas": replicas, "template": {"spec": dict(placement)}}},
             "service": {"spec": {"externalTrafficPolicy": "Local"}},
         }},
         "pdb": {"minAvailable": 1},
@@ -162,7 +162,7 @@ class GatewayAccess(pulumi.ComponentResource):
         prefix = args.get("name_prefix", name)
         # Only the public IP takes the component's protect: everything in the cluster stays replaceable.
         k8s_opts = pulumi.ResourceOptions(parent=self, protect=False)
-        node_selector = field(cluster, "cpu_node_selector")
+        placement = cpu_placement(cluster)
 
         inference = opt(args, "inference_extension")
         crds = k8s.yaml.v2.ConfigFile(f"{name}-gateway-api-crds", file=GATEWAY_API_CRDS_URL, opts=k8s_opts)
@@ -174,13 +174,13 @@ class GatewayAccess(pulumi.ComponentResource):
         base = helm_release(f"{name}-istio-base", ISTIO_BASE, istio_ns.metadata.name, {"defaultRevision": "default"},
                             pulumi.ResourceOptions(parent=self, protect=False, depends_on=crd_bundles))
         istiod = helm_release(f"{name}-istiod", ISTIOD, istio_ns.metadata.name,
-                              node_selector.apply(lambda sel: istiod_values(sel, opt(args, "replicas"), inference)),
+                              placement.apply(lambda p: istiod_values(p, opt(args, "replicas"), inference)),
                               pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, *crd_bundles]))
         gw_ns = namespace(f"{name}-ns", f"{prefix}-gateway", "baseline", k8s_opts)
         after_istio = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[istiod, crds])
 
         if tls:
-            self._cert_manager(name, args, prefix, gw_ns.metadata.name, node_selector, after_istio)
+            self._cert_manager(name, args, prefix, gw_ns.metadata.name, placement, after_istio)
 
         gateways: dict[str, k8s.apiextensions.CustomResource] = {}
         internal_ip = args.get("internal_ip") or ""
@@ -242,14 +242,15 @@ class GatewayAccess(pulumi.ComponentResource):
                                "api_url": self.api_url, "llmd_url": self.llmd_url})
 
     def _cert_manager(self, name: str, args: GatewayAccessArgs, prefix: str, gw_namespace: pulumi.Output[str],
-                      node_selector: pulumi.Output[dict[str, str]], after_istio: pulumi.ResourceOptions) -> None:
+                      placement: pulumi.Output[dict[str, Any]], after_istio: pulumi.ResourceOptions) -> None:
         cm_ns = namespace(f"{name}-cert-manager-ns", "cert-manager", "restricted",
                           pulumi.ResourceOptions(parent=self, protect=False))
         release = helm_release(
             f"{name}-cert-manager", CERT_MANAGER, cm_ns.metadata.name,
-            {"crds": {"enabled": True}, "nodeSelector": node_selector,
-             "config": {"apiVersion": "controller.config.cert-manager.io/v1alpha1", "kind": "ControllerConfiguration",
-                        "enableGatewayAPI": True}},
+            placement.apply(lambda p: {
+                "crds": {"enabled": True}, **p,
+                "config": {"apiVersion": "controller.config.cert-manager.io/v1alpha1",
+                           "kind": "ControllerConfiguration", "enableGatewayAPI": True}}),
             pulumi.ResourceOptions(parent=self, protect=False, depends_on=after_istio.depends_on))
         after = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[release])
         issuer = k8s.apiextensions.CustomResource(

@@ -16,13 +16,12 @@ from .handles import ClusterHandle, GpuScheduling, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 
 from . import PACKAGE
-from .aks_cluster import NodePoolSpec, autoscaled_pool_args
-from .kube import helm_release, namespace, require_kubernetes_provider
+from .aks_cluster import NodePoolSpec, autoscaled_pool_args, priority_args
+from .kube import SPOT_TAINT, SPOT_TOLERATION, helm_release, namespace, require_kubernetes_provider
 
 opt = defaults_for("GpuNodePool")  # optional inputs: the caller's value, else the default
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
-SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"  # AKS puts this on every spot node
 ACCELERATOR_LABEL = "llm-platform/accelerator"
 
 
@@ -128,11 +127,7 @@ def pool_taints(spot: bool) -> list[str]:
 
 def gpu_tolerations() -> list[dict[str, str]]:
     """What a GPU workload needs to land on either pool: the GPU taint and the spot taint."""
-    return [
-        {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"},
-        {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
-         "effect": "NoSchedule"},
-    ]
+    return [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}, dict(SPOT_TOLERATION)]
 
 
 def priority_expander_config(spot_pool: str, fallback_pool: str) -> str:
@@ -220,9 +215,7 @@ class GpuNodePool(pulumi.ComponentResource):
                                        field(cluster, "node_subnet_id"),
                                        pulumi.Output.from_input(zones).apply(lambda z: list(z) or None),
                                        os_sku="Ubuntu", encryption_at_host=encryption, ephemeral_os_disk=ephemeral),
-                scale_set_priority=cs.ScaleSetPriority.SPOT if is_spot else cs.ScaleSetPriority.REGULAR,
-                scale_set_eviction_policy=cs.ScaleSetEvictionPolicy.DELETE if is_spot else None,
-                spot_max_price=opt(args, "spot_max_price") if is_spot else None,
+                **priority_args(is_spot, opt(args, "spot_max_price")),
                 node_taints=pool_taints(is_spot),
                 node_labels=labels,
                 gpu_instance_profile=cs.GPUInstanceProfile(args["mig_profile"]) if args.get("mig_profile") else None,

@@ -51,6 +51,8 @@ class ClusterHandle(TypedDict):
     """Availability zones of the cluster's pools (empty: no zones)."""
     cpu_node_selector: pulumi.Input[dict[str, str]]
     """Node selector that places a pod on the CPU workload pool."""
+    cpu_tolerations: NotRequired[pulumi.Input[list[Toleration]]]
+    """Tolerations a pod needs on the CPU workload pool: the spot taint's when the pool is spot (default none)."""
     pod_cidr: pulumi.Input[str]
     """Overlay pod range (trusted proxy addresses for in-cluster hops)."""
     autoscaler_expander: pulumi.Input[str]

@@ -19,13 +19,12 @@ def scaled_hosts(namespace: str) -> list[str]:
     return names + [f"{n}:8080" for n in names]
 
 
-def ollama_scheduling(accelerator: str, cpu_selector: dict[str, str], gpu_selector: dict[str, str],
-                      gpu_tolerations: list[dict[str, str]], gpus: int) -> dict[str, Any]:
-    """The one place CPU and GPU mode differ: where the pod runs and whether it asks for GPUs."""
+def ollama_scheduling(accelerator: str, cpu_placement: Any, gpu_placement: Any, gpus: int) -> dict[str, Any]:
+    """The one place CPU and GPU mode differ: where the pod runs (a placement: nodeSelector and tolerations) and
+    whether it asks for GPUs."""
     if accelerator == "gpu":
-        return {"node_selector": gpu_selector, "tolerations": gpu_tolerations,
-                "extra_limits": {"nvidia.com/gpu": str(gpus)}}
-    return {"node_selector": cpu_selector, "tolerations": [], "extra_limits": {}}
+        return {"placement": gpu_placement, "extra_limits": {"nvidia.com/gpu": str(gpus)}}
+    return {"placement": cpu_placement, "extra_limits": {}}
 
 
 def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_models: int) -> dict[str, str]:

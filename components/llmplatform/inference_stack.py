@@ -14,7 +14,7 @@ from . import PACKAGE
 from .defaults import defaults_for
 from .api_router import RouterSpec, api_router
 from .checks import fail, in_range, one_of
-from .choices import ACCELERATORS
+from .choices import ACCELERATORS, MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
 from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT,
@@ -25,7 +25,7 @@ from .hardening import (container_security, pod_security, root_image, scanner_an
                         writable_root)
 from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume, deployment,
                    disruption_budget, env_vars, http_probe, labels, require_kubernetes_provider, secret_provider_class,
-                   spread, tolerations_args)
+                   cpu_placement, placement, placement_args, spread)
 from .naming import secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -95,7 +95,10 @@ class InferenceStackArgs(TypedDict):
     webui_resources: NotRequired[ResourcesSpec]
     """Open-WebUI's requests and limits."""
     webui_uploads_size_gib: NotRequired[int]
-    """Open-WebUI's shared uploads volume, GiB (default 100)."""
+    """Open-WebUI's shared uploads volume, GiB (default 100; at least 100 on premium)."""
+    webui_uploads_tier: NotRequired[str]
+    """premium (Azure Files Premium, provisioned) or standard (Azure Files Standard, billed by use; a cheaper dev
+    choice) for the uploads volume (default premium)."""
     rate_limit_per_second: NotRequired[int]
     """Requests per second per client on the raw API before 429 (default 10)."""
     rate_limit_burst: NotRequired[int]
@@ -127,6 +130,9 @@ def check_args(name: str, args: InferenceStackArgs) -> str:
     if webui_enabled(args) and not args.get("database_url_secret"):
         fail(component, name, "database_url_secret", None, "a Key Vault secret name when webui_enabled is true")
     in_range(component, name, "replicas", opt(args, "replicas"), 0, 100)
+    tier = one_of(component, name, "webui_uploads_tier", opt(args, "webui_uploads_tier"), UPLOADS_STORAGE_CLASSES)
+    in_range(component, name, "webui_uploads_size_gib", opt(args, "webui_uploads_size_gib"),
+             MIN_PREMIUM_SHARE_GIB if tier == "premium" else 1, MAX_PREMIUM_SHARE_GIB)
     in_range(component, name, "rate_limit_per_second", opt(args, "rate_limit_per_second"), 1, 100000)
     in_range(component, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
     return accelerator
@@ -158,7 +164,7 @@ class InferenceStack(pulumi.ComponentResource):
         self._k8s = pulumi.ResourceOptions(parent=self)
         self._cluster = args["cluster"]
         self._vault = args["key_vault"]
-        self._cpu = field(self._cluster, "cpu_node_selector")
+        self._cpu = cpu_placement(self._cluster)
         volume = args["model_volume"]
         ns = field(volume, "namespace")
         self._ns = ns
@@ -184,8 +190,9 @@ class InferenceStack(pulumi.ComponentResource):
         select = labels("model-server", "ollama")
         match = {"app.kubernetes.io/name": "ollama"}
         gpu = a.get("gpu")
-        scheduling = ollama_scheduling(accelerator, self._cpu, field(gpu, "node_selector") if gpu else {},
-                                       field(gpu, "tolerations") if gpu else [], opt(a, "gpus_per_replica"))
+        scheduling = ollama_scheduling(
+            accelerator, self._cpu, placement(field(gpu, "node_selector"), field(gpu, "tolerations")) if gpu else None,
+            opt(a, "gpus_per_replica"))
         mount_path = field(volume, "mount_path")
         res = opt(a, "resources")
         replicas = opt(a, "replicas")
@@ -199,8 +206,7 @@ class InferenceStack(pulumi.ComponentResource):
                 automount_service_account_token=False,
                 # Non-root: the server only reads the shared store (the preload Job writes it).
                 security_context=pod_security(),
-                node_selector=scheduling["node_selector"],
-                tolerations=tolerations_args(scheduling["tolerations"]).apply(lambda t: t or None),
+                **placement_args(scheduling["placement"]),
                 topology_spread_constraints=spread(match),
                 termination_grace_period_seconds=60,
                 containers=[k8s.core.v1.ContainerArgs(
@@ -321,9 +327,10 @@ class InferenceStack(pulumi.ComponentResource):
             f"{name}-webui-uploads",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui-data", namespace=ns),
             spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                access_modes=["ReadWriteMany"], storage_class_name="azurefile-csi-premium",
+                access_modes=["ReadWriteMany"],
+                storage_class_name=UPLOADS_STORAGE_CLASSES[opt(a, "webui_uploads_tier")],
                 resources=k8s.core.v1.VolumeResourceRequirementsArgs(
-                    requests={"storage": f"{a.get('webui_uploads_size_gib', 100)}Gi"})),
+                    requests={"storage": f"{opt(a, 'webui_uploads_size_gib')}Gi"})),
             opts=self._k8s)
 
         shared_state = self._webui_state(name) if opt(a, "webui_max_replicas") > 1 else {}
@@ -335,7 +342,7 @@ class InferenceStack(pulumi.ComponentResource):
                 automount_service_account_token=False,
                 # Exception to non-root: the image writes under /app as root; every capability is dropped.
                 security_context=pod_security(run_as_user=None),
-                node_selector=self._cpu,
+                **placement_args(self._cpu),
                 topology_spread_constraints=spread(match),
                 containers=[k8s.core.v1.ContainerArgs(
                     name="open-webui", image=OPEN_WEBUI_IMAGE,
@@ -400,7 +407,7 @@ class InferenceStack(pulumi.ComponentResource):
             k8s.core.v1.PodSpecArgs(
                 automount_service_account_token=False,
                 security_context=pod_security(),
-                node_selector=self._cpu,
+                **placement_args(self._cpu),
                 containers=[k8s.core.v1.ContainerArgs(
                     name="valkey", image=VALKEY_IMAGE,
                     # nothing to persist (sessions are ephemeral); the NetworkPolicy is the access control

@@ -6,11 +6,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .checks import ComponentInputError
+from .handles import field
 from .inference_specs import SECRETS_MOUNT
 from .pins import ChartRef
 
 PART_OF = "llm-platform"
 CPU_POOL_LABEL = "llm-platform/pool"  # set on the CPU workload pool's nodes; value "cpu"
+SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"  # AKS puts this on every spot node
+SPOT_TOLERATION = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+                   "effect": "NoSchedule"}
 
 
 def labels(component: str, name: str) -> dict[str, str]:
@@ -41,6 +45,26 @@ def namespace(resource_name: str, name: str, pod_security_level: str, opts: pulu
 def tolerations_args(tolerations: pulumi.Input[list]) -> pulumi.Output[list[k8s.core.v1.TolerationArgs]]:
     """Typed tolerations (an unknown field fails here, not at `pulumi up`) from a plain or handed-over list."""
     return pulumi.Output.from_input(tolerations).apply(lambda ts: [k8s.core.v1.TolerationArgs(**t) for t in ts])
+
+
+def placement(node_selector: pulumi.Input[dict[str, str]], tolerations: pulumi.Input[list]
+              ) -> pulumi.Output[dict[str, Any]]:
+    """Where a pod runs, in pod-spec (and chart-values) spelling: nodeSelector, and tolerations when there are any
+    (no `tolerations` key otherwise, the charts' own default)."""
+    return pulumi.Output.all(node_selector, tolerations).apply(
+        lambda v: {"nodeSelector": v[0], **({"tolerations": list(v[1])} if v[1] else {})})
+
+
+def cpu_placement(cluster: Any) -> pulumi.Output[dict[str, Any]]:
+    """The placement on the CPU workload pool: its node selector and, when the pool is spot, the spot toleration."""
+    return placement(field(cluster, "cpu_node_selector"), field(cluster, "cpu_tolerations", []))
+
+
+def placement_args(placement: pulumi.Input[dict[str, Any]]) -> dict[str, pulumi.Output[Any]]:
+    """`cpu_placement` as PodSpecArgs keywords (node_selector, typed tolerations)."""
+    out = pulumi.Output.from_input(placement)
+    return {"node_selector": out.apply(lambda p: p["nodeSelector"]),
+            "tolerations": tolerations_args(out.apply(lambda p: p.get("tolerations", []))).apply(lambda t: t or None)}
 
 
 def require_kubernetes_provider(component: pulumi.ComponentResource, kind: str, name: str) -> None:

@@ -70,7 +70,7 @@ def vllm_args(model: str, served: str, tensor_parallel: int, max_model_len: Opti
 
 
 def router_values(epp_image: str, selector: dict[str, str], cpu_affinity: dict[str, Any],
-                  failure_mode: str) -> dict[str, Any]:
+                  failure_mode: str, cpu_tolerations: list[dict[str, str]] = ()) -> dict[str, Any]:
     """Values of the llm-d-router-gateway chart (subchart routerlib, aliased `router`).
 
     - `router.modelServers` is null in the parent chart, which removes routerlib's defaults (Helm drops a key a
@@ -95,6 +95,7 @@ def router_values(epp_image: str, selector: dict[str, str], cpu_affinity: dict[s
                 "image": {"registry": registry, "repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"},
                 "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "4Gi"}},
                 "affinity": cpu_affinity,
+                **({"tolerations": list(cpu_tolerations)} if cpu_tolerations else {}),
                 "flags": {"v": 1},
             },
             "monitoring": {"prometheus": {"enabled": False, "auth": {"enabled": False}}},

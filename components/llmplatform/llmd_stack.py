@@ -20,7 +20,7 @@ from .handles import ClusterHandle, GpuScheduling, RouteTarget, VaultHandle, fie
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
-from .kube import (csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe,
+from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe,
                    labels, namespace, require_kubernetes_provider, secret_provider_class, tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, fits,
                          image_is_pinned, node_affinity, router_values, served_name, shm_gib, vllm_args)
@@ -161,9 +161,9 @@ class LlmdStack(pulumi.ComponentResource):
         vllm = self._vllm(name, served, checked["tp"], pd)
         # the chart creates the InferencePool: it waits for the platform's Inference Extension CRDs and istiod
         # (the route target resolves after them) and for the vLLM Deployment the pool selects
-        values = pulumi.Output.all(field(cluster, "cpu_node_selector"), field(target, "namespace")).apply(
-            lambda v: router_values(opt(args, "epp_image"), self._selector(served), node_affinity(v[0]),
-                                    opt(args, "failure_mode")))
+        values = pulumi.Output.all(cpu_placement(cluster), field(target, "namespace")).apply(
+            lambda v: router_values(opt(args, "epp_image"), self._selector(served), node_affinity(v[0]["nodeSelector"]),
+                                    opt(args, "failure_mode"), v[0].get("tolerations", [])))
         release = helm_release(f"{name}-router-chart", LLM_D_ROUTER_GATEWAY, self._ns, values,
                                pulumi.ResourceOptions(parent=self, depends_on=[vllm]), release_name=RELEASE)
         self._pool_route(name, target, release)

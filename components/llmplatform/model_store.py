@@ -15,7 +15,7 @@ from .choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, REDUNDANCIES,
 from .handles import ClusterHandle, ModelVolume, field
 from .hardening import (NON_ROOT_UID, container_security, pod_security, root_image, scanner_annotations,
                         scratch_volume)
-from .kube import labels, require_kubernetes_provider
+from .kube import cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
 
@@ -247,7 +247,8 @@ class ModelStore(pulumi.ComponentResource):
                         spec=k8s.core.v1.PodSpecArgs(
                             restart_policy="OnFailure",
                             automount_service_account_token=False,
-                            node_selector=args.get("preload_node_selector") or field(cluster, "cpu_node_selector"),
+                            **placement_args(placement(args["preload_node_selector"], [])
+                                             if args.get("preload_node_selector") else cpu_placement(cluster)),
                             # Non-root on SMB (the mount's owner); on NFS the writer needs root, with every
                             # capability dropped and no privilege escalation.
                             security_context=pod_security(writer_uid),

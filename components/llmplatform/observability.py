@@ -18,7 +18,7 @@ from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, VaultHandle, field,
                       known)
 from .key_vault import vault_secret
-from .kube import helm_release, namespace, require_kubernetes_provider
+from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
 from .naming import secret_name
 
 opt = defaults_for("Observability")  # optional inputs: the caller's value, else the default
@@ -37,8 +37,9 @@ class ObservabilityArgs(TypedDict):
 
     cluster: pulumi.Input[ClusterHandle]
     """The cluster to watch (its CPU pool runs the monitoring stack)."""
-    monitoring: pulumi.Input[MonitoringHandle]
-    """Azure workspaces and action group (AzureMonitoring's `monitoring`)."""
+    monitoring: NotRequired[pulumi.Input[MonitoringHandle]]
+    """Azure workspaces and action group (AzureMonitoring's `monitoring`); without it, only the in-cluster stack
+    (no managed Prometheus or Container Insights data collection, no Azure alert rules)."""
     key_vault: pulumi.Input[VaultHandle]
     """Vault that receives the Grafana admin password."""
     app_namespace: pulumi.Input[str]
@@ -89,12 +90,28 @@ def dashboards(include_vllm: bool) -> dict[str, str]:
     return {n: DASHBOARDS.joinpath(n).read_text(encoding="utf-8") for n in names}
 
 
-def kube_prometheus_values(node_selector: dict[str, str], retention: str, storage_gib: int,
+# Requests for the monitoring stack's pods (the chart sets none): they reserve room for what these pods use on a
+# small cluster, so the scheduler and the cluster autoscaler count them. No limits: an OOM-killed Prometheus loses
+# its head block.
+MONITORING_REQUESTS = {
+    "prometheus": ("200m", "1Gi"), "alertmanager": ("20m", "64Mi"), "operator": ("50m", "128Mi"),
+    "grafana": ("50m", "256Mi"), "kube-state-metrics": ("20m", "64Mi"), "node-exporter": ("20m", "32Mi"),
+    "prometheus-adapter": ("50m", "128Mi"),
+}
+
+
+def requests_of(workload: str) -> dict[str, Any]:
+    cpu, memory = MONITORING_REQUESTS[workload]
+    return {"requests": {"cpu": cpu, "memory": memory}}
+
+
+def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gib: int,
                            grafana_storage_gib: int) -> dict[str, Any]:
     return {
         "fullnameOverride": "kps",
         "prometheus": {"prometheusSpec": {
-            "nodeSelector": node_selector,
+            **placement,
+            "resources": requests_of("prometheus"),
             "retention": retention,
             # pick up every ServiceMonitor/PodMonitor/PrometheusRule, not only the chart's own
             "serviceMonitorSelectorNilUsesHelmValues": False,
@@ -104,12 +121,14 @@ def kube_prometheus_values(node_selector: dict[str, str], retention: str, storag
                 "storageClassName": "managed-csi-premium", "accessModes": ["ReadWriteOnce"],
                 "resources": {"requests": {"storage": f"{storage_gib}Gi"}}}}},
         }},
-        "alertmanager": {"alertmanagerSpec": {"nodeSelector": node_selector}},
-        "prometheusOperator": {"nodeSelector": node_selector},
-        "kube-state-metrics": {"nodeSelector": node_selector,
+        "alertmanager": {"alertmanagerSpec": {**placement, "resources": requests_of("alertmanager")}},
+        "prometheusOperator": {**placement, "resources": requests_of("operator")},
+        "prometheus-node-exporter": {"resources": requests_of("node-exporter")},
+        "kube-state-metrics": {**placement, "resources": requests_of("kube-state-metrics"),
                                "metricLabelsAllowlist": ["nodes=[kubernetes.azure.com/scalesetpriority,agentpool]"]},
         "grafana": {
-            "nodeSelector": node_selector,
+            **placement,
+            "resources": requests_of("grafana"),
             # the admin password is a random value kept in Key Vault, handed over in this Secret (no fixed password)
             "admin": {"existingSecret": "grafana-admin", "userKey": "admin-user", "passwordKey": "admin-password"},
             # the cluster's default storage class (AKS: managed-csi); the chart documents storageClassName only
@@ -126,21 +145,21 @@ def dcgm_values(node_selector: dict[str, str], tolerations: list[dict[str, str]]
     return {"nodeSelector": node_selector, "tolerations": tolerations, "serviceMonitor": {"enabled": False}}
 
 
-def adapter_values(node_selector: dict[str, str]) -> dict[str, Any]:
+def adapter_values(placement: dict[str, Any]) -> dict[str, Any]:
     return {"prometheus": {"url": f"http://kps-prometheus.{MONITORING_NS}.svc", "port": 9090},
-            "nodeSelector": node_selector,
+            **placement, "resources": requests_of("prometheus-adapter"),
             "rules": {"default": False, "custom": [ADAPTER_GPU_RULE]}}
 
 
-def keda_http_values(node_selector: dict[str, str], timeout_s: int, cold_start_s: int, replicas: int
+def keda_http_values(placement: dict[str, Any], timeout_s: int, cold_start_s: int, replicas: int
                      ) -> dict[str, Any]:
     """Interceptor timeouts sized for LLM answers (its defaults cut long responses) and GPU cold starts."""
     return {
-        "interceptor": {"nodeSelector": node_selector, "requestTimeout": f"{timeout_s}s",
+        "interceptor": {**placement, "requestTimeout": f"{timeout_s}s",
                         "responseHeaderTimeout": f"{timeout_s}s",
                         "replicas": {"min": replicas, "waitTimeout": f"{cold_start_s}s"}},
-        "scaler": {"nodeSelector": node_selector},
-        "operator": {"nodeSelector": node_selector},
+        "scaler": dict(placement),
+        "operator": dict(placement),
     }
 
 
@@ -163,7 +182,8 @@ class Observability(pulumi.ComponentResource):
         require_kubernetes_provider(self, "Observability", name)
         self._args = args
         self._cluster = args["cluster"]
-        self._azure(name)
+        if args.get("monitoring") is not None:
+            self._azure(name)
         self._in_cluster(name)
         self.register_outputs({"keda": self.keda, "prometheus_url": self.prometheus_url,
                                "grafana_service": self.grafana_service,
@@ -246,7 +266,7 @@ class Observability(pulumi.ComponentResource):
     def _in_cluster(self, name: str) -> None:
         a = self._args
         k8s_opts = pulumi.ResourceOptions(parent=self)
-        cpu = field(self._cluster, "cpu_node_selector")
+        cpu = cpu_placement(self._cluster)
         ns = namespace(f"{name}-ns", MONITORING_NS, "privileged", k8s_opts)  # node-exporter needs host access
 
         password = random.RandomPassword(f"{name}-grafana-password", length=32, special=False,
@@ -321,10 +341,10 @@ class Observability(pulumi.ComponentResource):
 
     def _keda(self, name: str, after_stack: pulumi.ResourceOptions) -> KedaEndpoints:
         a = self._args
-        cpu = field(self._cluster, "cpu_node_selector")
+        cpu = cpu_placement(self._cluster)
         ns = namespace(f"{name}-keda-ns", KEDA_NS, "baseline", pulumi.ResourceOptions(parent=self))
         core = helm_release(f"{name}-keda", KEDA, ns.metadata.name,
-                            {"nodeSelector": cpu, "prometheus": {"operator": {"enabled": True}}}, after_stack)
+                            cpu.apply(lambda p: {**p, "prometheus": {"operator": {"enabled": True}}}), after_stack)
         http = helm_release(f"{name}-keda-http", KEDA_HTTP_ADD_ON, ns.metadata.name,
                             cpu.apply(lambda sel: keda_http_values(sel, opt(a, "request_timeout_seconds"),
                                                                    opt(a, "cold_start_timeout_seconds"), 1)),
