@@ -115,6 +115,14 @@ BAD_CONFIGS = [
     ("dev", {"autoscaling": {"mode": "cpu", "scaleToZero": True, "minReplicas": 0}}, "autoscaling.scaleToZero needs autoscaling.mode 'requests'"),
     ("prod", {"observability": {"alertEmails": []}}, "observability.alertEmails must list at least one address when environment is 'prod'"),
     ("prod", {"autoscaling": {"scaleToZero": True, "minReplicas": 0}}, "autoscaling.scaleToZero is for dev"),
+    # the cost levers dev pulls, and what they cannot be combined with
+    ("dev", {"cluster": {"systemPool": {"priority": "spot"}}}, "cluster.systemPool.priority 'spot' is not allowed; allowed: regular"),
+    ("dev", {"cluster": {"workloadPool": {"priority": "cheap"}}}, "cluster.workloadPool.priority 'cheap' is not allowed; allowed: spot, regular"),
+    ("prod", {"observability": {"azureMonitor": False}}, "observability.azureMonitor false is for dev"),
+    ("dev", {"security": {"defender": True}}, "security.defender needs observability.enabled and observability.azureMonitor true"),
+    ("dev", {"observability": {"managedGrafana": True}}, "observability.managedGrafana needs observability.azureMonitor true"),
+    ("dev", {"webui": {"uploadsTier": "premium"}}, "webui.uploadsSizeGib (10) must be >= 100 with webui.uploadsTier 'premium'"),
+    ("dev", {"webui": {"uploadsTier": "archive"}}, "webui.uploadsTier 'archive' is not allowed; allowed: premium, standard"),
 ]
 
 
@@ -149,6 +157,9 @@ def test_advisories_warn_without_failing():
                                                               "email": "ops@example.com"}}}), "p", "prod")
     # left: the A100 pool's local disk is too small for its OS disk (tests/test_baseline.py)
     assert [a for a in advisories(tls) if not a.startswith("security.ephemeralOsDisk: gpu ")] == []
+    spot = parse_config(stack_raw("prod", {"cluster": {"workloadPool": {"priority": "spot"}}}), "p", "prod")
+    assert any(a.startswith("cluster.workloadPool.priority is 'spot' in prod") for a in advisories(spot))
+    assert not any("workloadPool.priority" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
 
 
 def test_plan_carries_the_programs_warnings(prod):

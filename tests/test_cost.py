@@ -1,6 +1,8 @@
 """The monthly cost estimate: idle and peak per component and resource from the recorded inputs and a dated price
 file; spot prices for spot pools; unknown sizes named, never zero; overrides from config; cost.json written."""
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -92,3 +94,13 @@ def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch)
     assert doc["idleMonthly"] < doc["peakMonthly"] and doc["byComponent"] and doc["unpriced"] == []
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "location=northeurope"]) == 0
     assert "cost warning: no estimate: no price file for region 'northeurope'" in capsys.readouterr().out
+
+
+def test_readme_states_the_dev_idle_estimate_and_it_is_at_most_150_dollars(dev):
+    """The guardrails issue's budget: dev idle at most $150/month with the GPU pool at zero, as the README says."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    stated = int(re.search(r"\*\*dev idle about \$(\d+)/month\*\*", readme).group(1))
+    est = cost.estimate(dev, "westeurope", 0.5)
+    assert stated == round(est.total("idle")) and est.total("idle") <= 150
+    assert est.capacity.problems == [] and est.unpriced == []
+    assert all(line.idle == 0 for line in est.lines if line.component.startswith("GpuNodePool"))

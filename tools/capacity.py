@@ -89,8 +89,8 @@ CHART_PODS: dict[str, list[ChartPod]] = {
     "llm-d-router-gateway": [ChartPod("epp", "router.epp.resources", ("8", "8Gi"), "router.epp.replicas", 1,
                                       "router.epp")],
 }
-# Charts whose DaemonSets tolerate every taint by default (node-exporter, NFD's worker).
-TOLERATE_ALL = {"node-exporter", "nfd-worker"}
+# DaemonSets whose chart default tolerates every NoSchedule taint (a test reads it from the vendored values).
+TOLERATE_ALL = {"node-exporter"}
 
 
 @dataclass

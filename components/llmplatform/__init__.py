@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 PACKAGE = "llmplatform"
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 # name -> module; imported on first use, so `llmplatform.gpu_skus` alone stays light.
 COMPONENTS = {
