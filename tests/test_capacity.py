@@ -57,6 +57,15 @@ def test_packing_opens_nodes_only_when_the_minimum_is_full_and_names_what_fits_n
     assert with_daemon.idle_nodes == {"cpu": 2}
 
 
+def test_a_pool_of_unknown_size_is_named_once_and_its_pods_are_not_reported_homeless():
+    odd = pool("cpu", size="Standard_D32s_v5", labels={"llm-platform/pool": "cpu"})
+    result = pack([odd], [Pods("a", 100, 64, count=3, node_selector={"llm-platform/pool": "cpu"})])
+    assert result.problems == ["pool cpu: no vCPU/memory figures for Standard_D32s_v5 (config/data/vm_shapes.json); "
+                               "its capacity is not checked"]
+    homeless = pack([pool("sys")], [Pods("b", 100, 64, count=3, node_selector={"x": "y"})])
+    assert len(homeless.problems) == 1  # once per workload, not per replica
+
+
 def test_a_spot_pool_takes_only_pods_that_tolerate_it():
     spot_pool = pool("cpu", taints=[SPOT], labels={"llm-platform/pool": "cpu"})
     sel = {"llm-platform/pool": "cpu"}

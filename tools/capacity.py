@@ -370,11 +370,16 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
     requested: dict[str, list[int]] = {p.name: [0, 0] for p in usable}
     singles = [(p, i) for p in pods if not p.daemon for i in range(p.count)]
     singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)
+    def problem(text: str) -> None:  # once per workload, not once per replica
+        if text not in result.problems:
+            result.problems.append(text)
     for group, _ in singles:
+        if any(p.name not in capacity and may_run_on(group, p) for p in all_pools):
+            continue  # it may land on a pool whose size we cannot check: that pool's problem says so
         eligible = [p for p in usable if may_run_on(group, p)]
         if not eligible:
-            result.problems.append(f"{group.owner}: no pool it may run on (node selector {group.node_selector}, "
-                                   f"tolerations {group.tolerations})")
+            problem(f"{group.owner}: no pool it may run on (node selector {group.node_selector}, "
+                    f"tolerations {group.tolerations})")
             continue
         node = next((n for n in nodes if n.pool in eligible and _fits(group, n)), None)
         if node is None:
@@ -387,8 +392,8 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
                     break
         if node is None:
             names = ", ".join(p.name for p in eligible)
-            result.problems.append(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi): does not fit pool(s) "
-                                   f"{names} at their maximum node count")
+            problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi): does not fit pool(s) {names} at their "
+                    f"maximum node count")
             continue
         node.cpu_m, node.mem_mi, node.gpus, node.pods = (node.cpu_m - group.cpu_m, node.mem_mi - group.mem_mi,
                                                          node.gpus - group.gpus, node.pods - 1)
