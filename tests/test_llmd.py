@@ -67,7 +67,11 @@ def test_router_chart_is_pinned_sized_and_wired_to_the_model_servers(llmd):
 def test_values_checker_now_checks_below_null_and_documented_keys():
     values = chart_values(upstream_dir() / "charts" / "llm-d-router-gateway")
     good = router_values("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0", {"a": "b"}, {}, "FailOpen")
-    assert list(unknown_values_keys(good, values)) == []
+    assert list(unknown_values_keys(good, values)) == [] and "tolerations" not in good["router"]["epp"]
+    spot = [{"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+             "effect": "NoSchedule"}]
+    on_spot = router_values("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0", {"a": "b"}, {}, "FailOpen", spot)
+    assert on_spot["router"]["epp"]["tolerations"] == spot and list(unknown_values_keys(on_spot, values)) == []
     typo = {"router": {"modelServers": {"matchLable": {"a": "b"}}, "epp": {"flagz": {}}}}
     assert sorted(unknown_values_keys(typo, values)) == ["router.epp.flagz", "router.modelServers.matchLable"]
     # subchart values are addressed by the parent's alias (router), not the subchart's own name
