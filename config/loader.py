@@ -14,7 +14,7 @@ from llmplatform.choices import (API_ACCESS_MODES, GPU_DRIVERS, GPU_PRIORITIES, 
                                  MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB, NETWORK_POLICIES,
                                  NODE_OS_UPGRADE_CHANNELS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, UPGRADE_CHANNELS)
 from llmplatform.gpu_skus import find_gpu_sku, known_gpu_sizes
-from .catalogs import RESOURCE_GROUP, azure_regions, cpu_vm_size_problem
+from .catalogs import RESOURCE_GROUP, azure_regions, cpu_vm_size_problem, vm_shape
 from .models import OLLAMA_MODELS, total_size_gib
 from .reader import ConfigError, Reader, describe
 from .schema import (ApiAccessConfig, ClusterConfig, GpuConfig, GpuFallbackConfig, MaintenanceWindowConfig,
@@ -194,6 +194,10 @@ def _cluster(r: Reader) -> ClusterConfig:
         r.problem(f"cluster.kubernetesVersion {describe(version)} must look like '1.33' or '1.33.2'")
     zones = _zones(r, "zones")
     system_pool = _pool(r.section("systemPool"), d.system_pool, minimum_nodes=1, spot_allowed=False)  # AKS: regular only
+    shape = vm_shape(system_pool.vm_size)
+    if shape and (shape.vcpus < 2 or shape.memory_gib < 4):  # sizes outside our table are left to AKS to judge
+        r.problem(f"cluster.systemPool.vmSize {system_pool.vm_size!r} has {shape.vcpus} vCPU and "
+                  f"{shape.memory_gib:g} GiB; AKS system pools need at least 2 vCPU and 4 GiB")
     workload_pool = _pool(r.section("workloadPool"), d.workload_pool, minimum_nodes=0, spot_allowed=True)
     dedicated = r.bool_("dedicatedSystemPool", d.dedicated_system_pool)
     window = None

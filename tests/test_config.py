@@ -117,6 +117,7 @@ BAD_CONFIGS = [
     ("prod", {"autoscaling": {"scaleToZero": True, "minReplicas": 0}}, "autoscaling.scaleToZero is for dev"),
     # the cost levers dev pulls, and what they cannot be combined with
     ("dev", {"cluster": {"systemPool": {"priority": "spot"}}}, "cluster.systemPool.priority 'spot' is not allowed; allowed: regular"),
+    ("dev", {"cluster": {"systemPool": {"vmSize": "Standard_B1ms"}}}, "cluster.systemPool.vmSize 'Standard_B1ms' has 1 vCPU and 2 GiB; AKS system pools need at least 2 vCPU and 4 GiB"),
     ("dev", {"cluster": {"workloadPool": {"priority": "cheap"}}}, "cluster.workloadPool.priority 'cheap' is not allowed; allowed: spot, regular"),
     ("prod", {"observability": {"azureMonitor": False}}, "observability.azureMonitor false is for dev"),
     ("dev", {"security": {"defender": True}}, "security.defender needs observability.enabled and observability.azureMonitor true"),
