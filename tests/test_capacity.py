@@ -2,7 +2,7 @@
 
 Pure logic (AKS's reservations, taints and tolerations, packing) without Pulumi; the chart table against the vendored
 charts; the stacks through their plans."""
-from pathlib import Path
+import copy
 
 import pytest
 
@@ -127,12 +127,14 @@ def test_prod_pools_stay_regular_and_carry_no_spot_toleration(prod):
     assert "tolerations" not in istiod  # no empty keys where the chart's default already says none
 
 
-def test_idle_counts_the_nodes_always_on_pods_need():
+def test_idle_counts_the_nodes_always_on_pods_need(dev):
     """Dev with Ollama kept at one CPU replica (2 CPU / 6 GiB requested) no longer fits one workload node."""
-    plan = variant("dev-gpu-hpa")  # GPU mode: Ollama leaves the CPU pool, which still fits one node
-    assert capacity.idle_capacity(plan).idle_nodes["cpu"] == 1
-    from .conftest import plan_for
-    warm = plan_for("dev", {"autoscaling": {"minReplicas": 1, "scaleToZero": False}})
+    assert capacity.idle_capacity(dev).idle_nodes["cpu"] == 1
+    warm = copy.deepcopy(dev)  # the same plan with the model server's autoscalers at minimum 1 instead of 0
+    for reg in warm.of_type("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject"):
+        reg.inputs["spec"]["replicas"]["min"] = 1
+    for reg in warm.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject"):
+        reg.inputs["spec"]["minReplicaCount"] = 1
     result = capacity.idle_capacity(warm)
     assert result.idle_nodes["cpu"] == 2
     est = cost.estimate(warm, "westeurope", 0.5)
