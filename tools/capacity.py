@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any, Optional
 
 from config.catalogs import vm_shape
+from llmplatform.gpu_skus import find_gpu_sku
 
 from .offline import Plan, Registration
 
 AKS_SYSTEM_PODS = Path(__file__).resolve().parent.parent / "config" / "data" / "aks_system_pods.json"
-GPU_TAINT_KEY = "nvidia.com/gpu"
+GPU_TAINT_KEY = "nvidia.com/gpu"  # also the extended resource name GPU pods request
 KUBE_RESERVED_CPU_M = {1: 60, 2: 100, 4: 140, 8: 180, 16: 260, 32: 420, 64: 740}
 
 
@@ -199,22 +200,19 @@ def _at(values: Any, path: str) -> Any:
 
 
 def _pod_spec_pods(owner: str, spec: dict[str, Any], count: int, daemon: bool = False) -> Pods:
-    def total(containers: list[dict[str, Any]], pick) -> list[int]:
-        return [pick(c) for c in containers or []]
-    def req(c: dict[str, Any], key: str) -> Any:
-        return ((c.get("resources") or {}).get("requests") or {}).get(key)
-    def gpus(c: dict[str, Any]) -> int:
+    """A pod's effective requests: its containers' sum, or its largest init container if that is larger."""
+    def requested(c: dict[str, Any], key: str) -> Any:  # GPUs are often given as a limit only
         res = c.get("resources") or {}
-        return int((res.get("limits") or {}).get("nvidia.com/gpu") or (res.get("requests") or {}).get(
-            "nvidia.com/gpu") or 0)
-    containers, inits = spec.get("containers") or [], spec.get("initContainers") or []
-    cpu = max(sum(total(containers, lambda c: cpu_millis(req(c, "cpu")))),
-              max(total(inits, lambda c: cpu_millis(req(c, "cpu"))) or [0]))
-    mem = max(sum(total(containers, lambda c: memory_mebis(req(c, "memory")))),
-              max(total(inits, lambda c: memory_mebis(req(c, "memory"))) or [0]))
+        limit = (res.get("limits") or {}).get(key) if key == GPU_TAINT_KEY else None
+        return (res.get("requests") or {}).get(key) or limit
+    def effective(key: str, parse) -> int:
+        containers = [parse(requested(c, key)) for c in spec.get("containers") or []]
+        inits = [parse(requested(c, key)) for c in spec.get("initContainers") or []]
+        return max(sum(containers), max(inits, default=0))
     selector = dict(spec.get("nodeSelector") or {}) or selector_from_affinity(spec.get("affinity"))
-    return Pods(owner, cpu, mem, sum(total(containers, gpus)), count, selector, list(spec.get("tolerations") or []),
-                daemon)
+    return Pods(owner, effective("cpu", cpu_millis), effective("memory", memory_mebis),
+                effective(GPU_TAINT_KEY, lambda v: int(v or 0)), count, selector,
+                list(spec.get("tolerations") or []), daemon)
 
 
 def _idle_replicas(plan: Plan) -> dict[tuple[str, str], int]:
@@ -361,7 +359,6 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
             continue
         cpu, mem = allocatable(shape.vcpus, shape.memory_gib, pool.max_pods)
         on_node = [d for d in daemons if may_run_on(d, pool)]
-        from llmplatform.gpu_skus import find_gpu_sku
         sku = find_gpu_sku(pool.vm_size)
         capacity[pool.name] = (cpu - sum(d.cpu_m for d in on_node), mem - sum(d.mem_mi for d in on_node),
                                sku.gpus if sku else 0, pool.max_pods - len(on_node))

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from config.catalogs import vm_shape
 
-from .capacity import Capacity, idle_capacity
+from .capacity import GPU_TAINT_KEY, Capacity, idle_capacity
 from .offline import Plan, Registration
 
 PRICES = Path(__file__).resolve().parent.parent / "config" / "data" / "prices"
@@ -120,7 +120,7 @@ class _Estimator:
         low, high = int(pool.get("minCount") or pool.get("count") or 0), int(pool.get("maxCount") or 0)
         high = max(high, low)
         needed = self.est.capacity.idle_nodes.get(name, 0)
-        gpu = any(str(t).startswith("nvidia.com/gpu") for t in pool.get("nodeTaints") or [])
+        gpu = any(str(t).startswith(GPU_TAINT_KEY) for t in pool.get("nodeTaints") or [])
         cpu_m, mem_mi = self.est.capacity.requests.get(name, (0, 0))
         if needed > low and gpu:  # idle keeps GPU pools at their minimum by definition: say what that leaves out
             self.est.notes.append(f"pool {name}: always-on pods ({cpu_m / 1000:g} CPU, {mem_mi / 1024:.1f} GiB) keep "
