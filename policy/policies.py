@@ -6,9 +6,12 @@ the resource type, its input properties, its options, and the stack name in its 
 marked advisory; each says in one line why it exists.
 """
 import re
+from collections.abc import Mapping
+from itertools import chain
 from typing import Any, Callable, Iterator, Optional
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
+                           StackValidationArgs, StackValidationPolicy)
 
 PROD_STACKS = ("prod",)
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
@@ -18,6 +21,11 @@ WORKLOADS = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", 
 CAPABILITY_EXEMPTIONS = {("vllm", "IPC_LOCK"): "vLLM's NIXL KV transfer pins memory for RDMA (prefill/decode only)"}
 _SECRET_NAME = re.compile(r"(password|passwd|secret|token|api[_-]?key|private[_-]?key|credential)", re.I)
 _PINNED = re.compile(r"^[^@]+@sha256:[0-9a-f]{64}$|^.+:(?!latest$|main$|master$)[A-Za-z0-9_][A-Za-z0-9._-]*$")
+
+
+def whole(value: Any) -> Any:
+    """A number as a person writes it: the engine's wire carries every number as a double (1.0)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def stack_of(args: ResourceValidationArgs) -> str:
@@ -58,11 +66,11 @@ def _gpu_autoscaled_tainted(args: ResourceValidationArgs) -> Iterator[str]:
 
 def _gpu_scales_to_zero(args: ResourceValidationArgs) -> Iterator[str]:
     if (args.props.get("minCount") or 0) != 0:
-        yield f"GPU pool {args.props.get('agentPoolName')} keeps {args.props.get('minCount')} node(s) running"
+        yield f"GPU pool {args.props.get('agentPoolName')} keeps {whole(args.props.get('minCount'))} node(s) running"
 
 
 # ---- containers -----------------------------------------------------------------------------------------------
-def pod_specs(props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def pod_specs(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     spec = props.get("spec") or {}
     if "containers" in spec:
         yield spec
@@ -71,9 +79,10 @@ def pod_specs(props: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield template["spec"]
 
 
-def containers(props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def containers(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for pod in pod_specs(props):
-        yield from (pod.get("initContainers") or []) + (pod.get("containers") or [])
+        # pulumi-policy hands validators read-only Mapping/Sequence proxies, not dicts and lists: chain, never add
+        yield from chain(pod.get("initContainers") or (), pod.get("containers") or ())
 
 
 def _container_basics(args: ResourceValidationArgs) -> Iterator[str]:
@@ -172,7 +181,33 @@ def _helm_pinned(args: ResourceValidationArgs) -> Iterator[str]:
         yield f"Helm release {args.props.get('name')} has no exact chart version ({version!r})"
 
 
-POLICIES = [
+# ---- the stack as a whole -------------------------------------------------------------------------------------
+def _requests_gpu(resource: Any) -> bool:
+    for c in containers(resource.props):
+        resources = c.get("resources") or {}
+        if any("nvidia.com/gpu" in (resources.get(part) or {}) for part in ("limits", "requests")):
+            return True
+    return False
+
+
+def _gpu_workloads_have_a_pool(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    if any(_is_gpu_pool(r) for r in args.resources):
+        return
+    for r in args.resources:
+        if r.resource_type in WORKLOADS and _requests_gpu(r):
+            report_violation(f"{r.resource_type.rsplit(':', 1)[-1]} {r.name} requests nvidia.com/gpu but the stack "
+                             "has no GPU node pool: its pods stay Pending unless the cluster has one from elsewhere",
+                             r.urn)
+
+
+STACK_POLICIES = [
+    StackValidationPolicy(name="gpu-workloads-have-a-gpu-pool",
+                          description="a GPU workload with no GPU pool to land on never starts; advisory, since a "
+                                      "consumer's cluster may get its pools from another stack",
+                          validate=_gpu_workloads_have_a_pool, enforcement_level=EnforcementLevel.ADVISORY),
+]
+
+RESOURCE_POLICIES = [
     _policy("gpu-pools-autoscaled-and-tainted", "GPU nodes cost most; only GPU workloads may land on them and only "
             "while needed", _is_gpu_pool, _gpu_autoscaled_tainted),
     _policy("gpu-pools-scale-to-zero", "an idle GPU pool outside prod must cost nothing",
@@ -204,6 +239,9 @@ POLICIES = [
     _policy("helm-releases-pinned", "an unpinned chart changes the cluster without a code change",
             _kind("kubernetes:helm.sh/v3:Release"), _helm_pinned),
 ]
+
+
+POLICIES = [*RESOURCE_POLICIES, *STACK_POLICIES]
 
 
 def policy_names() -> list[str]:
