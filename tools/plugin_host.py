@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import grpc
 from google.protobuf import empty_pb2, json_format
-from google.rpc import status_pb2
 from pulumi.runtime.proto import (analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc, errors_pb2,
-                                  provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc)
+                                  provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc, status_pb2)
 
 from . import offline
 from .wire import to_struct, with_secrets
@@ -56,7 +56,9 @@ class EngineStub(engine_pb2_grpc.EngineServicer):
 
 
 class _Monitor(offline.RecordingMonitor):
-    """The recording monitor with URNs of a fixed project and stack (no SDK settings in this process)."""
+    """The recording monitor with URNs as the engine makes them: a fixed project and stack, and the parent's whole
+    qualified type (`A$B$type`; pkg/resource/deploy `generateURN` uses parent.QualifiedType(), where the SDK's mock
+    monitor keeps only the last link)."""
 
     def __init__(self, project: str, stack: str) -> None:
         super().__init__(offline.OfflineMocks())
@@ -65,7 +67,7 @@ class _Monitor(offline.RecordingMonitor):
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         if parent:
-            type_ = parent.split("::")[2].split("$")[-1] + "$" + type_
+            type_ = parent.split("::")[2] + "$" + type_
         return f"urn:pulumi:{self.stack}::{self.project}::{type_}::{name}"
 
 
@@ -296,7 +298,7 @@ class ProviderHost:
             type=type_, name=name, parent=parent, inputs=to_struct(inputs), providers=providers or {},
             inputDependencies={k: provider_pb2.ConstructRequest.PropertyDependencies(urns=v)
                                for k, v in (input_dependencies or {}).items()},
-            acceptsOutputValues=True)
+            accepts_output_values=True)
         try:
             response = self.client.Construct(request, timeout=120)
         except grpc.RpcError as error:
@@ -326,3 +328,93 @@ def _property_errors(error: grpc.RpcError) -> list[tuple[str, str]]:
                     found.extend((e.property_path, e.reason) for e in details.errors)
             return found
     return []
+
+
+# ---- a Pulumi YAML program through the provider -------------------------------------------------------------
+
+_REFERENCE = re.compile(r"\$\{([A-Za-z0-9_-]+)\.([A-Za-z0-9_.\[\]-]+)\}")
+RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+@dataclass
+class YamlRun:
+    constructed: dict[str, Constructed]
+    outputs: dict[str, Any]
+
+
+def yaml_order(resources: dict[str, Any]) -> list[str]:
+    """Resources in an order where each comes after those its `${name.output}` expressions name (as Pulumi YAML
+    orders them); a cycle or an unknown name is an error."""
+    needs = {name: {m.group(1) for m in _REFERENCE.finditer(json.dumps(spec))} for name, spec in resources.items()}
+    unknown = {n for deps in needs.values() for n in deps} - set(resources)
+    if unknown:
+        raise ValueError(f"references to undeclared resources: {sorted(unknown)}")
+    order: list[str] = []
+    while len(order) < len(resources):
+        ready = [n for n in resources if n not in order and needs[n] <= set(order)]
+        if not ready:
+            raise ValueError(f"dependency cycle among {sorted(set(resources) - set(order))}")
+        order.extend(ready)
+    return order
+
+
+def run_yaml_program(host: ProviderHost, program: dict[str, Any],
+                     transform: Optional[Callable[[str, str, dict[str, Any]], dict[str, Any]]] = None) -> YamlRun:
+    """Construct each resource of a Pulumi YAML program in order, resolving `${res.output}` from earlier Construct
+    results and sending each reference's resource as the property's dependency, as Pulumi YAML does. `transform`
+    may rewrite a resource's resolved properties (name, type, properties) before it is sent."""
+    done: dict[str, Constructed] = {}
+
+    def resolve(value: Any, deps: set[str]) -> Any:
+        if isinstance(value, dict):
+            return {k: resolve(v, deps) for k, v in value.items()}
+        if isinstance(value, list):
+            return [resolve(v, deps) for v in value]
+        if not isinstance(value, str):
+            return value
+        whole = _REFERENCE.fullmatch(value)
+        if whole:
+            deps.add(done[whole.group(1)].urn)
+            return _output(done[whole.group(1)], whole.group(2))
+        def text(m: re.Match) -> str:
+            deps.add(done[m.group(1)].urn)
+            return str(_output(done[m.group(1)], m.group(2)))
+        return _REFERENCE.sub(text, value)
+
+    resources = program.get("resources") or {}
+    for name in yaml_order(resources):
+        spec = resources[name]
+        dependencies: dict[str, list[str]] = {}
+        properties = {}
+        for key, value in (spec.get("properties") or {}).items():
+            deps: set[str] = set()
+            properties[key] = resolve(value, deps)
+            if deps:
+                dependencies[key] = sorted(deps)
+        if transform is not None:
+            properties = transform(name, spec["type"], properties)
+        providers = {pkg: _provider_ref(resolve(ref, set()))
+                     for pkg, ref in ((spec.get("options") or {}).get("providers") or {}).items()}
+        done[name] = host.construct(spec["type"], name, properties, dependencies, providers)
+    outputs = {key: resolve(value, set()) for key, value in (program.get("outputs") or {}).items()}
+    return YamlRun(done, outputs)
+
+
+def _output(constructed: Constructed, path: str) -> Any:
+    value: Any = constructed.outputs
+    for part in re.split(r"\.|\[", path):
+        part = part.rstrip("]")
+        if isinstance(value, list):
+            value = value[int(part)]
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            raise KeyError(f"{constructed.urn} has no output {path}")
+    return value
+
+
+def _provider_ref(value: Any) -> str:
+    """A provider resource reference (the engine's resource-reference signature) as Construct's `urn::id`."""
+    if not (isinstance(value, dict) and value.get(offline.SIG_KEY) == RESOURCE_REF_SIG):
+        raise ValueError(f"not a provider resource: {value!r}")
+    return f"{value['urn']}::{value['id']}"
