@@ -63,6 +63,13 @@ def test_the_yaml_example_constructs_end_to_end(host, example_run, program):
 def test_handles_cross_the_wire_as_objects_other_components_accept(example_run):
     cluster = example_run.constructed["aks"].outputs["cluster"]
     assert isinstance(cluster, dict) and cluster["clusterName"] == "aks-yaml-demo"  # schema names, not Python's
+    # no handle is secret on the wire: one secret field would make the whole handle, and every Azure name a
+    # component derives from it, secret in the next component
+    for built in example_run.constructed.values():
+        for key, value in built.wire.items():
+            if isinstance(value, dict) and key != "kubeconfig":
+                assert value.get(offline.SIG_KEY) != offline.SECRET_SIG, (built.urn, key)
+    assert example_run.constructed["vault"].wire["vault"]["resourceGroupName"] == "rg-yaml-demo"
     # the vault the KeyVault built is the one PostgreSQL writes its secrets into, through the handle
     vault_id = example_run.constructed["vault"].outputs["vault"]["vaultId"]
     secrets = [r for r in example_run.constructed["database"].children

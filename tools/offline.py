@@ -183,8 +183,10 @@ def _fake_kubeconfig(cluster: str) -> str:
     return yaml.safe_dump(doc)
 
 
-def _mock_state(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    state = dict(inputs)
+def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # The state keeps each input's secrecy (as the engine does); names and ids are made from plaintext, as a
+    # provider sees it (the SDK's mock monitor hands over secret inputs still wrapped).
+    state, inputs = dict(wire_inputs), _unwrap_secrets(wire_inputs)
     if type_.startswith("azure-native:"):
         module, kind = type_.split(":")[1:3]
         azure_name = next((inputs[k] for k in _NAME_INPUTS if isinstance(inputs.get(k), str)

@@ -266,7 +266,10 @@ class ConstructFailure(Exception):
 class Constructed:
     urn: str
     outputs: dict[str, Any]
+    """The component's outputs, secrets unwrapped (to assert on)."""
     children: list[offline.Registration]
+    wire: dict[str, Any] = field(default_factory=dict)
+    """The outputs as the engine keeps them (secrets wrapped), as a program passes them to the next component."""
 
 
 class ProviderHost:
@@ -303,8 +306,8 @@ class ProviderHost:
             response = self.client.Construct(request, timeout=120)
         except grpc.RpcError as error:
             raise ConstructFailure(error.code(), error.details() or "", _property_errors(error)) from None
-        outputs = offline._unwrap_secrets(json_format.MessageToDict(response.state))
-        return Constructed(response.urn, outputs, self.monitor.registrations[before:])
+        wire = json_format.MessageToDict(response.state)
+        return Constructed(response.urn, offline._unwrap_secrets(wire), self.monitor.registrations[before:], wire)
 
     def refusals(self) -> list[str]:
         """What the real engine or the APIs would refuse among everything constructed so far."""
@@ -396,14 +399,16 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
         providers = {pkg: _provider_ref(resolve(ref, set()))
                      for pkg, ref in ((spec.get("options") or {}).get("providers") or {}).items()}
         done[name] = host.construct(spec["type"], name, properties, dependencies, providers)
-    outputs = {key: resolve(value, set()) for key, value in (program.get("outputs") or {}).items()}
+    outputs = offline._unwrap_secrets({key: resolve(value, set()) for key, value in (program.get("outputs") or {}).items()})
     return YamlRun(done, outputs)
 
 
 def _output(constructed: Constructed, path: str) -> Any:
-    value: Any = constructed.outputs
+    value: Any = constructed.wire
     for part in re.split(r"\.|\[", path):
         part = part.rstrip("]")
+        if isinstance(value, dict) and value.get(offline.SIG_KEY) == offline.SECRET_SIG:
+            value = value["value"]  # a secret's field: Pulumi YAML keeps the secret bit, this stand-in drops it
         if isinstance(value, list):
             value = value[int(part)]
         elif isinstance(value, dict) and part in value:
