@@ -206,3 +206,12 @@ def test_schema_paths_and_whole_numbers():
     for bad in (2.5, "3", True):
         with pytest.raises(InputPropertyError):
             whole_number(bad, "x")
+
+
+def test_an_in_cluster_component_without_the_cluster_provider_is_refused_before_it_registers(host):
+    before = len(host.monitor.registrations)
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:AppNamespace", "no-provider", {"namespace": "inference"})
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "AppNamespace no-provider: no Kubernetes provider" in failure.value.message
+    assert len(host.monitor.registrations) == before

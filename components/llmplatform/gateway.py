@@ -156,8 +156,8 @@ class GatewayAccess(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         tls = check_args(name, args)
+        require_kubernetes_provider(opts, "GatewayAccess", name)
         super().__init__(f"{PACKAGE}:index:GatewayAccess", name, None, opts)
-        require_kubernetes_provider(self, "GatewayAccess", name)
         cluster = args["cluster"]
         prefix = args.get("name_prefix", name)
         # Only the public IP takes the component's protect: everything in the cluster stays replaceable.
