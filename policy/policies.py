@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterator, Optional
 from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
                            StackValidationArgs, StackValidationPolicy)
 
-PROD_STACKS = ("prod",)
+PROD_STACKS = ("prod", "global")  # and every regional stack prod-<region>
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 WORKLOADS = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet",
              "kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob", "kubernetes:core/v1:Pod"}
@@ -34,7 +34,8 @@ def stack_of(args: ResourceValidationArgs) -> str:
 
 
 def is_prod(args: ResourceValidationArgs) -> bool:
-    return stack_of(args) in PROD_STACKS
+    stack = stack_of(args)
+    return stack in PROD_STACKS or stack.startswith("prod-")
 
 
 def _kind(*types: str) -> Callable[[ResourceValidationArgs], bool]:
@@ -181,6 +182,35 @@ def _helm_pinned(args: ResourceValidationArgs) -> Iterator[str]:
         yield f"Helm release {args.props.get('name')} has no exact chart version ({version!r})"
 
 
+# ---- the global edge ------------------------------------------------------------------------------------------
+def _front_door_route_https(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.props.get("httpsRedirect") != "Enabled":
+        yield f"Front Door route {args.props.get('routeName')} does not redirect HTTP to HTTPS"
+    if "Https" not in (args.props.get("supportedProtocols") or ()):
+        yield f"Front Door route {args.props.get('routeName')} does not accept HTTPS"
+
+
+def _front_door_custom_domain_tls(args: ResourceValidationArgs) -> Iterator[str]:
+    if (args.props.get("tlsSettings") or {}).get("minimumTlsVersion") not in ("TLS12", "TLS13"):
+        yield f"Front Door custom domain {args.props.get('hostName')} accepts TLS below 1.2"
+
+
+def _waf_enabled(args: ResourceValidationArgs) -> Iterator[str]:
+    settings = args.props.get("policySettings") or {}
+    if settings.get("enabledState") != "Enabled":
+        yield "the WAF policy is not enabled"
+    if is_prod(args) and settings.get("mode") != "Prevention":
+        yield f"the WAF policy only logs ({settings.get('mode')}); prod blocks (Prevention)"
+
+
+def _fleet_staged(args: ResourceValidationArgs) -> Iterator[str]:
+    stages = ((args.props.get("strategy") or {}).get("stages")) or ()
+    if len(stages) < 2:
+        yield "the fleet update strategy has fewer than two stages: every region would upgrade at once"
+    elif any(not s.get("afterStageWaitInSeconds") for s in list(stages)[:-1]):
+        yield "a fleet update stage has no soak wait before the next region"
+
+
 # ---- the stack as a whole -------------------------------------------------------------------------------------
 def _requests_gpu(resource: Any) -> bool:
     for c in containers(resource.props):
@@ -188,6 +218,19 @@ def _requests_gpu(resource: Any) -> bool:
         if any("nvidia.com/gpu" in (resources.get(part) or {}) for part in ("limits", "requests")):
             return True
     return False
+
+
+def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    covered = set()
+    for r in args.resources:
+        if r.resource_type == "azure-native:cdn:SecurityPolicy":
+            for association in (r.props.get("parameters") or {}).get("associations") or ():
+                covered.update(str(d.get("id")) for d in association.get("domains") or ())
+    for r in args.resources:
+        if r.resource_type == "azure-native:cdn:AFDEndpoint" and not any(r.name in c or
+                                                                           str(r.props.get("endpointName")) in c
+                                                                           for c in covered):
+            report_violation(f"Front Door endpoint {r.props.get('endpointName')} has no WAF security policy", r.urn)
 
 
 def _gpu_workloads_have_a_pool(args: StackValidationArgs, report_violation: ReportViolation) -> None:
@@ -201,6 +244,9 @@ def _gpu_workloads_have_a_pool(args: StackValidationArgs, report_violation: Repo
 
 
 STACK_POLICIES = [
+    StackValidationPolicy(name="front-door-endpoints-behind-waf",
+                          description="a global endpoint without a WAF policy is open to every bot and flood",
+                          validate=_endpoints_behind_waf, enforcement_level=EnforcementLevel.MANDATORY),
     StackValidationPolicy(name="gpu-workloads-have-a-gpu-pool",
                           description="a GPU workload with no GPU pool to land on never starts; advisory, since a "
                                       "consumer's cluster may get its pools from another stack",
@@ -236,6 +282,15 @@ RESOURCE_POLICIES = [
             lambda a: a.resource_type in STATEFUL and is_prod(a), _protected),
     _policy("prod-aks-hardened", "prod AKS: Entra ID only, an uptime SLA, zone redundancy",
             lambda a: a.resource_type == "azure-native:containerservice:ManagedCluster" and is_prod(a), _prod_aks),
+    _policy("front-door-https-only", "model traffic and API keys cross the internet to the edge: HTTPS only",
+            _kind("azure-native:cdn:Route"), _front_door_route_https),
+    _policy("front-door-minimum-tls", "TLS below 1.2 is broken; custom domains must refuse it",
+            _kind("azure-native:cdn:AFDCustomDomain"), _front_door_custom_domain_tls),
+    _policy("waf-on-and-blocking-in-prod", "a WAF that is off, or only logs in prod, protects nothing",
+            _kind("azure-native:frontdoor:Policy"), _waf_enabled),
+    _policy("fleet-upgrades-region-by-region", "an upgrade that breaks one region must not reach the others before "
+            "someone sees it", _kind("azure-native:containerservice:FleetUpdateStrategy"), _fleet_staged,
+            EnforcementLevel.ADVISORY),
     _policy("helm-releases-pinned", "an unpinned chart changes the cluster without a code change",
             _kind("kubernetes:helm.sh/v3:Release"), _helm_pinned),
 ]

@@ -10,6 +10,7 @@ its whole value. The SDK's own mapping (pulumi 3.272.0, `provider/experimental/c
 input that arrives as an output, or as a string, by `{}`. So this provider maps inputs itself, and turns every input
 error, the components' own included, into a per-property error the engine prints.
 """
+import asyncio
 import json
 import re
 import sys
@@ -18,6 +19,7 @@ from typing import Any, Optional
 
 import pulumi
 from pulumi.errors import InputPropertiesError, InputPropertyError
+from pulumi.output import _OutputData
 from pulumi.provider import ConstructResult
 from pulumi.provider import main as serve
 from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
@@ -56,6 +58,34 @@ def whole_number(value: Any, path: str) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     raise InputPropertyError(path, f"{value!r} is not a whole number")
+
+
+_UNRESOLVED = object()
+
+
+def spread(value: pulumi.Output) -> Any:
+    """An object or list input the SDK server wrapped whole as one Output (because it has dependencies or a secret
+    inside), as plain containers whose leaves are Outputs carrying the same dependencies and secrecy: what a Python
+    caller passes (a handle is a dict of outputs), so a component can shape resources from the structure (one origin
+    each, a list's length) while every value keeps its dependencies. Reads the SDK's resolved `_data` future
+    (pulumi 3.272.0 `Output._from_data`, set by `ProviderServicer._select_value`); anything else is left as it is."""
+    data = getattr(value, "_data", None)
+    if not isinstance(data, asyncio.Future) or not data.done() or data.cancelled() or data.exception() is not None:
+        return _UNRESOLVED
+    result = data.result()
+    if not isinstance(result.value, (dict, list)):
+        return _UNRESOLVED
+
+    def leaf(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {k: leaf(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [leaf(v) for v in item]
+        future: asyncio.Future = asyncio.get_event_loop().create_future()
+        future.set_result(_OutputData(resources=set(result.resources), value=item, is_known=True,
+                                      is_secret=result.is_secret))
+        return pulumi.Output._from_data(future)
+    return leaf(result.value)
 
 
 def _join(path: str, name: str) -> str:
@@ -100,6 +130,9 @@ class PlatformProvider(ComponentProvider):
 
     def _map_value(self, value: Any, prop: PropertyDefinition, component_name: str, path: str) -> Any:
         if isinstance(value, pulumi.Output):
+            structure = spread(value)
+            if structure is not _UNRESOLVED:
+                return self._map_value(structure, prop, component_name, path)
             return value.apply(lambda v: None if v is None else self._map_value(v, prop, component_name, path))
         if prop.ref:
             enum_type = self._enum_type(prop)
