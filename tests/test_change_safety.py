@@ -169,3 +169,17 @@ def test_the_check_fails_until_the_pull_request_allows_it(tmp_path, capsys, base
     assert plan_diff.main(args + ["--allow-file", str(allow)]) == 1  # one left
     allow.write_text("\n".join(blocked) + "\n")
     assert plan_diff.main(args + ["--allow-file", str(allow)]) == 0
+
+
+def test_the_offline_workflow_puts_the_report_in_the_job_summary_and_fails_on_a_block():
+    import yaml
+    from .conftest import PROJECT_DIR
+    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "offline.yml").read_text())
+    steps = workflow["jobs"]["plan"]["steps"]
+    step = next(s for s in steps if "tools.plan_diff" in s.get("run", ""))
+    assert f"--allow-file {plan_diff.ALLOW_FILE}" in step["run"] and "--allow-stateful" in step["run"]
+    assert f"'{plan_diff.ALLOW_LABEL}'" in step["env"]["ALLOW_STATEFUL"]
+    assert '>> "$GITHUB_STEP_SUMMARY"' in step["run"] and 'exit "$status"' in step["run"]
+    assert {"labeled", "unlabeled"} <= set(workflow[True]["pull_request"]["types"])  # YAML reads `on` as True
+    comment = next(s for s in steps if s.get("uses", "").startswith("actions/github-script"))
+    assert comment["if"].startswith("always()")  # the comment is posted when the check fails too
