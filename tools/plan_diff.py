@@ -97,9 +97,8 @@ def replace_rules(resource: dict[str, Any], providers: dict[str, dict[str, Any]]
     type_, data = resource["type"], rules()
     azure = data["azureNative"]["types"].get(type_)
     if azure:
-        return ([(p, "a path parameter of the Azure resource ID") for p in azure["path"]]
-                + [(p, f"force-new in pulumi-azure-native {data['azureNative']['sdkVersion']}")
-                   for p in azure["forceNew"]])
+        return ([(p, "part of the Azure resource ID") for p in azure["path"]]
+                + [(p, "force-new in pulumi-azure-native") for p in azure["forceNew"]])
     if type_ == "kubernetes:helm.sh/v3:Release":
         return [(p, "pulumi-kubernetes replaces a Release on it") for p in data["kubernetes"]["helmRelease"]]
     kind = _kube_kind(type_)
@@ -111,7 +110,7 @@ def replace_rules(resource: dict[str, Any], providers: dict[str, dict[str, Any]]
         for kind_name, flag in (("core/v1/ConfigMap", "enableConfigMapMutable"), ("core/v1/Secret", "enableSecretMutable")):
             if kind == kind_name and str(provider_inputs.get(flag)).lower() == "true" and not immutable:
                 paths = [p for p in paths if p not in kube["kinds"][kind_name]]
-        return [(p, f"immutable field (pulumi-kubernetes {kube['sdkVersion']} replaces)") for p in paths]
+        return [(p, "pulumi-kubernetes replaces on it") for p in paths]
     random = data["random"]["types"].get(type_)
     if random:
         return [(p, "RequiresReplace in terraform-provider-random") for p in random]
