@@ -50,7 +50,8 @@ def _forces(type_: str, path: str) -> bool:
 
 
 def test_rules_cover_every_azure_native_type_any_stack_plans(dev, prod):
-    planned = {r.type for p in (dev, prod, variant("llmd")) for r in p.resources if r.type.startswith("azure-native:")}
+    planned = {r.type for p in (dev, prod, variant("llmd"), plan_for("global")) for r in p.resources
+               if r.type.startswith("azure-native:")}
     assert planned - set(AZURE) == set(), "add these types to tools/data/replacement_rules.json"
     sdk = Path(pulumi_azure_native.__file__).parent
     for type_, entry in AZURE.items():  # the data matches the installed SDK: module, API version, path parameters
