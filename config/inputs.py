@@ -123,6 +123,7 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "webui_uploads_tier": ui.uploads_tier,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "api_key_auth": gw.api_key_auth, "request_timeout_seconds": gw.request_timeout_seconds,
+        "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "autoscaled": cfg.autoscaling.mode != "none", "tags": cfg.tags,
     })
 

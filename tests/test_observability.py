@@ -11,7 +11,10 @@ import pytest
 from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
 from llmplatform.monitoring import ADAPTER_GPU_RULE, azure_alert_rules, gpu_memory_percent_query, platform_alert_rules
 
-from .conftest import variant
+from config.loader import parse_config
+from tools import offline
+
+from .conftest import VARIANTS, variant
 
 # Every metric a query may use, with the exporter that emits it in this platform.
 METRIC_SOURCES = {
@@ -194,7 +197,7 @@ def test_requests_mode_scales_ollama_on_in_flight_requests_through_the_intercept
     ollama = next(r for r in dev.of_type("kubernetes:apps/v1:Deployment") if r.inputs["metadata"]["name"] == "ollama")
     assert "spec.replicas" in ollama.options["ignoreChanges"]
     keda_values = release(dev, "keda-add-ons-http").inputs["values"]["interceptor"]
-    assert keda_values["responseHeaderTimeout"] == "600s" and keda_values["replicas"]["waitTimeout"] == "1200s"
+    assert keda_values["responseHeaderTimeout"] == "600s" and keda_values["readinessTimeout"] == "1200s"
 
 
 def test_dev_gpu_mode_scales_to_zero_with_gpu_memory_signal():
@@ -235,3 +238,77 @@ def test_gateway_and_keda_are_scraped(dev):
     assert monitors["istio-gateways"]["podMetricsEndpoints"][0]["port"] == "http-envoy-prom"
     assert monitors["keda-operator"]["namespaceSelector"]["matchNames"] == ["keda"]
     assert re.fullmatch(r"\d+s", monitors["keda-operator"]["podMetricsEndpoints"][0]["interval"])
+
+
+# ---- the scale-from-zero timeout chain --------------------------------------------------------------------------
+# KEDA HTTP add-on v0.15.0, interceptor/config/timeouts.go and interceptor/middleware/{routing,endpoint_resolver}.go:
+# KEDA_HTTP_REQUEST_TIMEOUT (chart interceptor.requestTimeout) is the total deadline from the request's arrival, 0 or
+# unset = none; KEDA_HTTP_READINESS_TIMEOUT (chart interceptor.readinessTimeout) bounds the wait for a ready replica
+# inside that deadline, 0 = only the request deadline; an HTTPScaledObject's timeouts.conditionWait replaces the
+# readiness wait for its route (pkg/routing/table.go); KEDA_HTTP_RESPONSE_HEADER_TIMEOUT (interceptor.
+# responseHeaderTimeout, per route timeouts.responseHeader) defaults to 300s. nginx: proxy_read_timeout is the gap
+# between two reads (the first byte arrives only once the replica is up and, unstreamed, the answer done); Gateway
+# API HTTPRoute timeouts.request is the whole request.
+UNBOUNDED = float("inf")
+
+
+def go_seconds(text, default):
+    """A Go duration as the add-on parses it ("", "0s": the default; 1h2m3s forms)."""
+    if not text:
+        return default
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)", text)
+    assert "".join(n + u for n, u in parts) == text, f"not a Go duration: {text!r}"
+    seconds = sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[u] for n, u in parts)
+    return seconds or default
+
+
+def planned_hops(plan):
+    """Every hop's timeout settings on the scaled path, as the planned objects carry them."""
+    route = next(r.inputs["spec"]["rules"][0]["timeouts"] for r in plan.of_type(
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") if r.inputs["metadata"]["name"] == "api-route")
+    conf = plan.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+    return {"route": route, "nginx": conf,
+            "interceptor": release(plan, "keda-add-ons-http").inputs["values"]["interceptor"],
+            "http_scaled_object": plan.one("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject").inputs["spec"].get(
+                "timeouts", {})}
+
+
+def timeout_chain(hops, cold_start_seconds, generation_seconds):
+    """The rules the hops' timeouts break, read with each upstream's semantics."""
+    route, interceptor, per_route = hops["route"], hops["interceptor"], hops["http_scaled_object"]
+    gateway = min(go_seconds(route["request"], UNBOUNDED), go_seconds(route.get("backendRequest"), UNBOUNDED))
+    router = min(int(t) for t in re.findall(r"proxy_read_timeout (\d+)s;", hops["nginx"]))
+    total = go_seconds(interceptor.get("requestTimeout"), UNBOUNDED)
+    readiness = go_seconds(per_route.get("conditionWait"), go_seconds(
+        interceptor.get("readinessTimeout") or interceptor.get("replicas", {}).get("waitTimeout"), total))
+    header = go_seconds(per_route.get("responseHeader"), go_seconds(interceptor.get("responseHeaderTimeout"), 300))
+    need = cold_start_seconds + generation_seconds
+    rules = {
+        "gateway >= router": gateway >= router,
+        "router >= interceptor total": router >= total,
+        "interceptor total >= cold start + generation": total >= need,
+        "interceptor waits the whole cold start": min(readiness, total) >= cold_start_seconds,
+        "interceptor waits the whole generation for headers": header >= generation_seconds,
+        "router >= cold start + generation": router >= need,
+    }
+    return [rule for rule, holds in rules.items() if not holds]
+
+
+@pytest.mark.parametrize("name", ["dev", "dev-gpu", "prod"])
+def test_scale_from_zero_timeout_chain_holds(name):
+    stack, overrides = VARIANTS[name]
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(stack, overrides).items()}
+    cfg = parse_config(raw, "p", stack)
+    assert timeout_chain(planned_hops(variant(name)), cfg.autoscaling.cold_start_timeout_seconds,
+                         cfg.gateway.request_timeout_seconds) == []
+
+
+def test_timeout_chain_check_catches_a_short_hop(dev):
+    """A total interceptor deadline of the generation time alone (the add-on's requestTimeout counts from arrival)
+    fails the chain; so does none at all, where the router becomes the shortest hop."""
+    hops = planned_hops(dev)
+    hops["interceptor"] = {**hops["interceptor"], "requestTimeout": "600s"}
+    assert timeout_chain(hops, 1200, 600) == ["interceptor total >= cold start + generation",
+                                              "interceptor waits the whole cold start"]
+    hops["interceptor"]["requestTimeout"] = ""
+    assert timeout_chain(hops, 1200, 600) == ["router >= interceptor total"]

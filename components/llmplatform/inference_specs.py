@@ -13,6 +13,14 @@ SECRETS_MOUNT = "/mnt/secrets-store"
 SCALED_SERVICE = "ollama-scaled"  # ExternalName alias of the KEDA HTTP interceptor, when requests are scaled
 
 
+def wait_budget_seconds(generation_seconds: int, cold_start_seconds: int = 0) -> int:
+    """The longest a client may wait for one answer: the generation time, plus, when requests pass the KEDA
+    interceptor, the time a replica may take to start from zero (the interceptor holds the request meanwhile, and
+    no byte reaches the router or the gateway until the backend answers). Every hop in front of the interceptor waits
+    at least this long, and the interceptor's own total deadline is this sum."""
+    return generation_seconds + cold_start_seconds
+
+
 def scaled_hosts(namespace: str) -> list[str]:
     """Host headers the interceptor maps to the model server (bare, namespaced and fully qualified, with port)."""
     names = [SCALED_SERVICE, f"{SCALED_SERVICE}.{namespace}", f"{SCALED_SERVICE}.{namespace}.svc.cluster.local"]

@@ -19,7 +19,7 @@ from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, 
                       field)
 from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT,
                               exec_with_secret_files, key_vault_objects, ollama_env, ollama_scheduling, resources,
-                              scaled_hosts)
+                              scaled_hosts, wait_budget_seconds)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import (container_security, pod_security, root_image, scanner_annotations, scratch_volume,
                         writable_root)
@@ -111,6 +111,9 @@ class InferenceStackArgs(TypedDict):
     """Key Vault secret name of Open-WebUI's session key (default <name>-webui-secret-key)."""
     request_timeout_seconds: NotRequired[int]
     """Longest answer the gateway and router wait for (default 600)."""
+    cold_start_timeout_seconds: NotRequired[int]
+    """With keda: how long a request may wait at the interceptor for a replica to start from zero; the router and
+    the gateway wait this long on top of request_timeout_seconds (default 1200)."""
     autoscaled: NotRequired[bool]
     """An autoscaler owns Ollama's replica count (default False)."""
     tags: NotRequired[dict[str, str]]
@@ -135,7 +138,14 @@ def check_args(name: str, args: InferenceStackArgs) -> str:
              MIN_PREMIUM_SHARE_GIB if tier == "premium" else 1, MAX_PREMIUM_SHARE_GIB)
     in_range(component, name, "rate_limit_per_second", opt(args, "rate_limit_per_second"), 1, 100000)
     in_range(component, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
+    in_range(component, name, "cold_start_timeout_seconds", opt(args, "cold_start_timeout_seconds"), 1, 86400)
     return accelerator
+
+
+def wait_seconds(args: InferenceStackArgs) -> int:
+    """How long the gateway and the router wait for an answer (the cold start counts only behind KEDA)."""
+    return wait_budget_seconds(opt(args, "request_timeout_seconds"),
+                               opt(args, "cold_start_timeout_seconds") if args.get("keda") else 0)
 
 
 
@@ -300,7 +310,7 @@ class InferenceStack(pulumi.ComponentResource):
             name=name, namespace=self._ns, cluster=self._cluster, upstream_host=host, upstream_port=port,
             upstream_host_header=host_header, gateway_peers=self._gateway_peers(),
             api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
-            rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=opt(a, "request_timeout_seconds"),
+            rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=wait_seconds(a),
             vault=self._vault, api_key_secret=a.get("api_key_secret"), identity_prefix=a.get("name_prefix", name),
             tags=a.get("tags", {})))
 
@@ -444,7 +454,7 @@ class InferenceStack(pulumi.ComponentResource):
         target = a.get("route_target")
         if not target:
             return
-        timeout = f"{a.get('request_timeout_seconds', 600)}s"
+        timeout = f"{wait_seconds(a)}s"
         targets = [("api", "api_listener", "router", ROUTER_PORT)]
         if webui_enabled(a):
             targets.append(("ui", "ui_listener", "open-webui", WEBUI_PORT))

@@ -15,6 +15,7 @@ from .monitoring import ADAPTER_GPU_RULE, azure_alert_rules, platform_alert_rule
 
 from . import PACKAGE
 from .defaults import defaults_for
+from .inference_specs import wait_budget_seconds
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, VaultHandle, field,
                       known)
 from .key_vault import vault_secret
@@ -153,11 +154,13 @@ def adapter_values(placement: dict[str, Any]) -> dict[str, Any]:
 
 def keda_http_values(placement: dict[str, Any], timeout_s: int, cold_start_s: int, replicas: int
                      ) -> dict[str, Any]:
-    """Interceptor timeouts sized for LLM answers (its defaults cut long responses) and GPU cold starts."""
+    """Interceptor timeouts (add-on 0.15 semantics): `requestTimeout` is the total deadline from the request's
+    arrival, so it spans the wait for a replica from zero (`readinessTimeout`) and the answer
+    (`responseHeaderTimeout`: a non-streamed answer sends its headers only when done)."""
     return {
-        "interceptor": {**placement, "requestTimeout": f"{timeout_s}s",
-                        "responseHeaderTimeout": f"{timeout_s}s",
-                        "replicas": {"min": replicas, "waitTimeout": f"{cold_start_s}s"}},
+        "interceptor": {**placement, "requestTimeout": f"{wait_budget_seconds(timeout_s, cold_start_s)}s",
+                        "readinessTimeout": f"{cold_start_s}s", "responseHeaderTimeout": f"{timeout_s}s",
+                        "replicas": {"min": replicas}},
         "scaler": dict(placement),
         "operator": dict(placement),
     }
