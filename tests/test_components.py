@@ -183,7 +183,7 @@ def test_prod_state_is_protected_and_store_outlives_cluster(prod, dev):
 
 
 def test_preload_job_runs_on_cpu_pool_hardened_and_dry_run_only_lists(dev):
-    job = dev.one("kubernetes:batch/v1:Job").inputs
+    job = dev.one("kubernetes:batch/v1:Job", "models-preload").inputs
     pod = job["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"llm-platform/pool": "cpu"}
     assert pod["automountServiceAccountToken"] is False

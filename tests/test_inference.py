@@ -296,3 +296,34 @@ def test_every_image_we_run_is_pinned(any_plan):
     for image in images:
         name, _, tag = image.rpartition(":")
         assert name and "/" not in tag and tag not in ("latest", "main", ""), image
+
+
+def open_webui_migrates(env: dict) -> bool:
+    """Open-WebUI 0.11.0 (PyPI wheel), open_webui/env.py: ENABLE_DB_MIGRATIONS = os.getenv('ENABLE_DB_MIGRATIONS',
+    'True').lower() == 'true'; open_webui/config.py then runs `alembic upgrade head` when imported (the server
+    imports it at start)."""
+    return str(env.get("ENABLE_DB_MIGRATIONS", "True")).lower() == "true"
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_one_job_migrates_open_webuis_schema_and_the_replicas_wait_for_it(name):
+    plan = variant(name)
+    reg = next(r for r in plan.of_type(DEPLOYMENT) if r.inputs["metadata"]["name"] == "open-webui")
+    pod = reg.inputs["spec"]["template"]["spec"]
+    app = pod["containers"][0]
+    # replicas (up to webui.maxReplicas under the HPA) start together: none of them may migrate
+    assert not open_webui_migrates({e["name"]: e.get("value") for e in app["env"]})
+    migrators = [j for j in plan.of_type("kubernetes:batch/v1:Job")
+                 if j.inputs["spec"]["template"]["spec"]["containers"][0]["image"] == app["image"]]
+    assert len(migrators) == 1
+    job = migrators[0].inputs["spec"]
+    assert job.get("parallelism", 1) == 1 and job.get("completions", 1) == 1
+    worker = job["template"]["spec"]["containers"][0]
+    assert 'command.upgrade(c, "head")' in worker["command"][-1]
+    # the same database URL and identity as the app, and the app's pods start only after the upgrade
+    assert "DATABASE_URL=\"$(cat '/mnt/secrets-store/database-url')\"" in worker["command"][-1]
+    assert job["template"]["spec"]["serviceAccountName"] == pod["serviceAccountName"]
+    assert plan.waits_for(reg, lambda dep: dep is migrators[0])
+    # a new image is a new Job (a Job's pod template is immutable), so an upgrade migrates again
+    assert migrators[0].options.get("deleteBeforeReplace") and migrators[0].inputs["metadata"]["name"].startswith(
+        "open-webui-migrate-")

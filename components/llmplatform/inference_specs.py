@@ -120,6 +120,17 @@ def key_vault_objects(names: list[str], aliases: Optional[dict[str, str]] = None
     return "array:\n" + "\n".join(map(item, names)) + "\n"
 
 
+# Open-WebUI 0.11.0 runs `alembic upgrade head` when open_webui.config is imported, unless ENABLE_DB_MIGRATIONS
+# (open_webui/env.py, default "True", true when lower-cased "true") says otherwise; its run_migrations logs and
+# swallows a failure. The migration Job runs the same upgrade (alembic.ini and migrations/ under OPEN_WEBUI_DIR)
+# so that a failure fails the Job, and with it the deploy, before any replica starts on the new schema.
+MIGRATIONS_SWITCH = "ENABLE_DB_MIGRATIONS"
+MIGRATE_COMMAND = (
+    "python -c 'from alembic import command; from alembic.config import Config; "
+    "from open_webui.env import OPEN_WEBUI_DIR as d; c = Config(d / \"alembic.ini\"); "
+    "c.set_main_option(\"script_location\", str(d / \"migrations\")); command.upgrade(c, \"head\")'")
+
+
 def exec_with_secret_files(variables: dict[str, str], command: str) -> str:
     """Shell that exports each variable from the file the CSI driver mounted (variable -> path), then execs
     `command`. For images that read a secret only from their environment: the value never sits in the pod spec or

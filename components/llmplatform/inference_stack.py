@@ -17,8 +17,8 @@ from .checks import fail, in_range, one_of
 from .choices import ACCELERATORS, MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
-from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT,
-                              exec_with_secret_files, key_vault_objects, ollama_env, ollama_scheduling, resources,
+from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE,
+                              SECRETS_MOUNT, WEBUI_PORT, exec_with_secret_files, key_vault_objects, ollama_env, ollama_scheduling, resources,
                               scaled_hosts, wait_budget_seconds)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import (container_security, pod_security, root_image, scanner_annotations, scratch_volume,
@@ -26,7 +26,7 @@ from .hardening import (container_security, pod_security, root_image, scanner_an
 from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume, deployment,
                    disruption_budget, env_vars, http_probe, labels, require_kubernetes_provider, secret_provider_class,
                    cpu_placement, placement, placement_args, spread)
-from .naming import secret_name
+from .naming import content_suffix, secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
 opt = defaults_for("InferenceStack")  # optional inputs: the caller's value, else the default
@@ -344,6 +344,7 @@ class InferenceStack(pulumi.ComponentResource):
             opts=self._k8s)
 
         shared_state = self._webui_state(name) if opt(a, "webui_max_replicas") > 1 else {}
+        migrated = self._webui_migration(name, identity)
 
         deployment(
             f"{name}-webui", "open-webui", ns, select, replicas,
@@ -368,6 +369,7 @@ class InferenceStack(pulumi.ComponentResource):
                         "VECTOR_DB": "pgvector",
                         "DATA_DIR": "/app/backend/data",
                         "ENABLE_OLLAMA_API": "true",
+                        MIGRATIONS_SWITCH: "false",  # the migration Job alone upgrades the schema
                         **shared_state,
                     })],
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
@@ -384,7 +386,8 @@ class InferenceStack(pulumi.ComponentResource):
                     name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
                         claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets")],
             ),
-            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"]),  # the HPA owns the replica count
+            # the HPA owns the replica count; pods start on the schema the migration Job left
+            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"], depends_on=[migrated]),
             pod_labels={USE_LABEL: "true"},
             annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
                 *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
@@ -405,6 +408,43 @@ class InferenceStack(pulumi.ComponentResource):
         allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, self._gateway_peers(),
                       self._k8s)
         return pulumi.Output.concat("http://", service.metadata.name, ":", str(WEBUI_PORT))
+
+    def _webui_migration(self, name: str, identity: WorkloadIdentity) -> k8s.batch.v1.Job:
+        """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
+        race on one database. One Job per image version migrates; the Deployment waits for it and its replicas run
+        with migrations off."""
+        select = labels("ui-migration", "open-webui-migrate")
+        return k8s.batch.v1.Job(
+            f"{name}-webui-migrate",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, MIGRATE_COMMAND)}", namespace=self._ns,
+                labels=select, annotations=scanner_annotations([OPEN_WEBUI_IMAGE], root_image(
+                    "the upstream image is built for uid 0 (it owns /app and /root)"))),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=3,
+                active_deadline_seconds=1800,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        restart_policy="OnFailure",
+                        service_account_name=identity.service_account_name,
+                        automount_service_account_token=False,
+                        security_context=pod_security(run_as_user=None),
+                        **placement_args(self._cpu),
+                        containers=[k8s.core.v1.ContainerArgs(
+                            name="migrate", image=OPEN_WEBUI_IMAGE, working_dir="/app/backend",
+                            command=["/bin/sh", "-c", exec_with_secret_files(
+                                {var: f"{SECRETS_MOUNT}/{file}" for var, file in WEBUI_SECRET_FILES.items()},
+                                MIGRATE_COMMAND)],
+                            env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
+                            resources=k8s.core.v1.ResourceRequirementsArgs(
+                                requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),
+                            security_context=container_security(run_as_user=None),
+                            volume_mounts=[csi_secrets_mount(), k8s.core.v1.VolumeMountArgs(name="tmp",
+                                                                                            mount_path="/tmp")])],
+                        volumes=[csi_secrets_volume("open-webui-secrets"), scratch_volume()]))),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
+                                        custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m")))
 
     def _webui_state(self, name: str) -> dict[str, str]:
         """Open-WebUI replicas share websocket sessions and app state through Redis; without it, a user's socket on
