@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -9,7 +10,7 @@ from llmplatform.inference_specs import api_key_map_line, key_vault_objects, rou
 from llmplatform.key_vault import secret_expiry
 from tools.plan import resources_document
 
-from .conftest import variant
+from .conftest import UPSTREAM, variant
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 MOCK_SECRETS = ("offline-random-value", "offline-fake-key")
@@ -327,3 +328,68 @@ def test_one_job_migrates_open_webuis_schema_and_the_replicas_wait_for_it(name):
     # a new image is a new Job (a Job's pod template is immutable), so an upgrade migrates again
     assert migrators[0].options.get("deleteBeforeReplace") and migrators[0].inputs["metadata"]["name"].startswith(
         "open-webui-migrate-")
+
+
+# ---- the API gate forwards only Ollama's inference and listing routes ------------------------------------------
+OLLAMA_ROUTES = UPSTREAM / "ollama" / "routes.tsv"  # Ollama v0.32.15 server/routes.go, with its section comments
+LISTING = {"/api/tags", "/api/show", "/api/version"}  # read-only, in upstream's "Local model cache management"/"General"
+MANAGEMENT = {"/api/pull", "/api/push", "/api/create", "/api/delete", "/api/copy", "/api/blobs/:digest"}
+
+
+def upstream_routes():
+    rows = [line.split("\t") for line in OLLAMA_ROUTES.read_text().splitlines() if not line.startswith("#")]
+    return [(method, path, section) for method, path, section in rows]
+
+
+def nginx_locations(conf):
+    """(modifier, pattern, body) of each location in the server block, in order."""
+    found, pattern = [], re.compile(r'location\s+(=|~\*|~|\^~)?\s*("[^"]*"|\S+)\s*\{')
+    for m in pattern.finditer(conf):
+        depth, i = 1, m.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(conf[i], 0)
+            i += 1
+        found.append((m.group(1) or "", m.group(2).strip('"'), conf[m.end():i - 1]))
+    return found
+
+
+def nginx_location_for(conf, uri):
+    """nginx's location choice (ngx_http_core_module): an exact match; else the longest prefix, unless a regex
+    (in order of appearance) matches and the prefix is not ^~."""
+    locations = nginx_locations(conf)
+    exact = [loc for loc in locations if loc[0] == "=" and loc[1] == uri]
+    if exact:
+        return exact[0]
+    prefixes = sorted((loc for loc in locations if loc[0] in ("", "^~") and uri.startswith(loc[1])),
+                      key=lambda loc: len(loc[1]), reverse=True)
+    if prefixes and prefixes[0][0] == "^~":
+        return prefixes[0]
+    for modifier, regex, body in locations:
+        if modifier in ("~", "~*") and re.search(regex, uri, re.IGNORECASE if modifier == "~*" else 0):
+            return modifier, regex, body
+    return prefixes[0] if prefixes else None
+
+
+def forwarded(conf, route):
+    uri = "/".join({":model": "llama3.1:8b"}.get(p, "x1") if p.startswith(":") else p for p in route.split("/"))
+    location = nginx_location_for(conf, uri)
+    return location is not None and "proxy_pass" in location[2]
+
+
+def test_api_gate_forwards_only_ollamas_inference_and_listing_routes(dev, prod):
+    routes = upstream_routes()
+    wanted = {path for _, path, section in routes
+              if section.startswith("Inference") or "compatible" in section or path in LISTING}
+    assert MANAGEMENT <= {path for _, path, _ in routes} and not MANAGEMENT & wanted
+    for plan in (dev, prod):
+        conf = plan.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+        through = {path for _, path, _ in routes if forwarded(conf, path)}
+        assert through == wanted, (sorted(through - wanted), sorted(wanted - through))
+        refused = nginx_location_for(conf, "/api/pull")[2]
+        assert "return 401" in refused and "return 403" in refused  # the key is checked before the refusal
+
+
+def test_route_checker_sees_an_open_gate():
+    """The seed's config (one `location /` proxying everything) forwards the management routes."""
+    conf = router_nginx_conf("ollama:11434", 5, 0, False, [], 300)
+    assert all(forwarded(conf, path) for path in MANAGEMENT)

@@ -40,6 +40,7 @@ class RouterSpec:
     identity_prefix: str = ""  # identities are id-<prefix>-router
     tags: Optional[dict[str, str]] = None
     replicas: int = 2
+    allowed_routes: Optional[tuple[str, ...]] = None  # paths forwarded (inference_specs.route_regex); None: all
 
 
 def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output]:
@@ -79,7 +80,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         pod_labels[USE_LABEL] = "true"
     conf = pulumi.Output.all(spec.upstream_port, field(spec.cluster, "pod_cidr")).apply(lambda v: router_nginx_conf(
         f"{spec.upstream_host}:{v[0]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
-        [v[1]], spec.request_timeout_seconds, spec.upstream_host_header, key_map))
+        [v[1]], spec.request_timeout_seconds, spec.upstream_host_header, key_map, spec.allowed_routes))
     k8s.core.v1.ConfigMap(
         f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
         data={"nginx.conf": conf}, opts=k8s_opts)

@@ -2,6 +2,7 @@
 
 Kept apart from the component so they are unit-tested without Pulumi.
 """
+import re
 from typing import Any, Optional
 
 OLLAMA_PORT = 11434
@@ -55,17 +56,37 @@ def resources(cpu_request: str, cpu_limit: Optional[str], memory_request: str, m
     return {"requests": {"cpu": cpu_request, "memory": memory_request}, "limits": limits}
 
 
+# The Ollama routes the API gate forwards, in the syntax of Ollama's route table (server/routes.go, v0.32.15): its
+# inference routes (native, OpenAI- and Anthropic-compatible) and the read-only listing ones. Model management
+# (/api/pull, /push, /create, /copy, /delete, /blobs), the ollama.com account and web-search routes are refused.
+OLLAMA_API_ROUTES = (
+    "/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/api/ps", "/api/tags", "/api/show",
+    "/api/version", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/v1/models/:model",
+    "/v1/responses", "/v1/audio/transcriptions", "/v1/messages",
+)
+
+
+def route_regex(routes: tuple[str, ...]) -> str:
+    """One anchored PCRE matching exactly these paths; a `:name` segment (gin's path parameter) is one segment."""
+    def one(route: str) -> str:
+        return "/".join("[^/]+" if part.startswith(":") else re.escape(part) for part in route.split("/"))
+    return "^(?:" + "|".join(map(one, routes)) + ")$"
+
+
 def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_auth: bool,
                       trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None,
-                      key_map_object: str = "api-key-map") -> str:
+                      key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
-    long enough for streamed answers. Client addresses come from the gateway's X-Forwarded-For."""
+    long enough for streamed answers. Client addresses come from the gateway's X-Forwarded-For. With
+    `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check)."""
     trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
     auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"
             f"      include {SECRETS_MOUNT}/{key_map_object};\n    }}\n") if api_key_auth else ""
     check = "        if ($api_key_valid = 0) { return 401; }\n" if api_key_auth else ""
     # the KEDA interceptor routes on the Host header
     host = f"        proxy_set_header Host {upstream_host};\n" if upstream_host else ""
+    forwarded = f'location ~ "{route_regex(allowed_routes)}"' if allowed_routes else "location /"
+    refused = f"        location / {{\n{check}        return 403;\n        }}\n" if allowed_routes else ""
     return f"""worker_processes auto;
 pid /tmp/nginx.pid;
 events {{ worker_connections 4096; }}
@@ -89,7 +110,7 @@ http {{
     server {{
         listen {ROUTER_PORT};
         location = /healthz {{ access_log off; return 200 "ok\\n"; }}
-        location / {{
+        {forwarded} {{
 {check}        limit_req zone=per_client burst={burst} nodelay;
         proxy_pass http://model_server;
         proxy_http_version 1.1;
@@ -99,7 +120,7 @@ http {{
         proxy_read_timeout {timeout_seconds}s;
         proxy_send_timeout {timeout_seconds}s;
         }}
-    }}
+{refused}    }}
 }}
 """
 

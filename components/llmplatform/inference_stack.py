@@ -17,7 +17,7 @@ from .checks import fail, in_range, one_of
 from .choices import ACCELERATORS, MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
-from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE,
+from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OLLAMA_API_ROUTES, OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE,
                               SECRETS_MOUNT, WEBUI_PORT, exec_with_secret_files, key_vault_objects, ollama_env, ollama_scheduling, resources,
                               scaled_hosts, wait_budget_seconds)
 from .key_vault import grant_secrets_user, vault_secret
@@ -312,7 +312,7 @@ class InferenceStack(pulumi.ComponentResource):
             api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
             rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=wait_seconds(a),
             vault=self._vault, api_key_secret=a.get("api_key_secret"), identity_prefix=a.get("name_prefix", name),
-            tags=a.get("tags", {})))
+            tags=a.get("tags", {}), allowed_routes=OLLAMA_API_ROUTES))
 
     # ---- Open-WebUI ------------------------------------------------------------------------------------------------
     def _webui(self, name: str) -> pulumi.Output[str]:
