@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 
-from llmplatform.inference_specs import api_key_map_line, key_vault_objects, router_nginx_conf
+from config.loader import parse_config
+from llmplatform.inference_specs import api_key_map_line, drain_script, key_vault_objects, router_nginx_conf
+from tools import offline
 from llmplatform.key_vault import secret_expiry
 from tools.plan import resources_document
 
-from .conftest import UPSTREAM, variant
+from .conftest import UPSTREAM, VARIANTS, variant
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 MOCK_SECRETS = ("offline-random-value", "offline-fake-key")
@@ -393,3 +396,40 @@ def test_route_checker_sees_an_open_gate():
     """The seed's config (one `location /` proxying everything) forwards the management routes."""
     conf = router_nginx_conf("ollama:11434", 5, 0, False, [], 300)
     assert all(forwarded(conf, path) for path in MANAGEMENT)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_ollama_drains_the_answers_in_flight_before_it_stops(name):
+    """Ollama v0.32.15 (server/routes.go, Serve) calls srvr.Close() on SIGTERM: every open stream is cut. Kubernetes
+    runs the preStop hook first and sends SIGKILL at terminationGracePeriodSeconds, the hook's time included; the
+    terminating pod leaves the Service's ready endpoints, so no new request arrives meanwhile."""
+    stack, overrides = VARIANTS[name]
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(stack, overrides).items()}
+    longest_answer = parse_config(raw, "p", stack).gateway.request_timeout_seconds
+    pod = deployment(variant(name), "ollama")["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    hook = container["lifecycle"]["preStop"]["exec"]["command"][-1]
+    port = container["ports"][0]["containerPort"]
+    assert f"$2 ~ /:{port:04X}$/" in hook  # /proc/net/tcp writes the local port in hex
+    deadline = int(re.search(r"\$\(date \+%s\) \+ (\d+)", hook).group(1))
+    assert deadline >= longest_answer and pod["terminationGracePeriodSeconds"] > deadline
+
+
+def test_drain_hook_waits_for_an_established_connection_only(tmp_path):
+    """The hook against /proc/net/tcp's format (Linux proc(5)): a connection to 11434 in state 01 keeps it waiting
+    until its deadline; a listening socket (0A) and other ports do not."""
+    import subprocess
+    header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+    listen = "   0: 00000000:2CAA 00000000:0000 0A 00000000:00000000 00:00000000 00000000 65532 0 1 1\n"
+    other = "   1: 0100007F:1F90 0100007F:D431 01 00000000:00000000 00:00000000 00000000 65532 0 2 1\n"
+    busy = "   2: 0A00000B:2CAA 0A00000C:C350 01 00000000:00000000 00:00000000 00000000 65532 0 3 1\n"
+    results = []
+    for lines in ((listen, other), (listen, other, busy)):
+        (tmp_path / "tcp").write_text(header + "".join(lines))
+        (tmp_path / "tcp6").write_text(header)
+        script = drain_script(11434, 2).replace("/proc/net", str(tmp_path)).replace("sleep 5", ":").replace(
+            "sleep 2", "sleep 0.2")
+        started = time.monotonic()
+        subprocess.run(["sh", "-c", script], check=True, timeout=10)
+        results.append(time.monotonic() - started)
+    assert results[0] < 0.5 and results[1] >= 0.9

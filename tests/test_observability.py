@@ -290,6 +290,11 @@ def timeout_chain(hops, cold_start_seconds, generation_seconds):
         "interceptor waits the whole cold start": min(readiness, total) >= cold_start_seconds,
         "interceptor waits the whole generation for headers": header >= generation_seconds,
         "router >= cold start + generation": router >= need,
+        # a rollout of the interceptor: it serves on for `drainTimeout` (chart default 30 s; 0 = until the grace
+        # period) after `shutdownDelay` (default 5 s), and Kubernetes kills it at terminationGracePeriodSeconds
+        "interceptor drains the whole answer": min(go_seconds(interceptor.get("drainTimeout", "30s"), UNBOUNDED),
+                                                   interceptor.get("terminationGracePeriodSeconds", 45)
+                                                   - go_seconds(interceptor.get("shutdownDelay", "5s"), 0)) >= need,
     }
     return [rule for rule, holds in rules.items() if not holds]
 
@@ -312,3 +317,5 @@ def test_timeout_chain_check_catches_a_short_hop(dev):
                                               "interceptor waits the whole cold start"]
     hops["interceptor"]["requestTimeout"] = ""
     assert timeout_chain(hops, 1200, 600) == ["router >= interceptor total"]
+    hops["interceptor"] = {k: v for k, v in hops["interceptor"].items() if k != "drainTimeout"}  # the chart's 30 s
+    assert "interceptor drains the whole answer" in timeout_chain(hops, 1200, 600)

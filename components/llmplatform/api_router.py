@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .handles import field
-from .inference_specs import ROUTER_PORT, api_key_map_line, key_vault_objects, router_nginx_conf
+from .inference_specs import ROUTER_PORT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects, router_nginx_conf
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,
@@ -92,6 +92,8 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
             security_context=pod_security(),
             **placement_args(cpu_placement(spec.cluster)),
             topology_spread_constraints=spread(match),
+            # the image stops nginx with SIGQUIT (graceful: open requests finish); give them the longest answer
+            termination_grace_period_seconds=spec.request_timeout_seconds + SHUTDOWN_MARGIN_SECONDS,
             containers=[k8s.core.v1.ContainerArgs(
                 name="nginx", image=ROUTER_IMAGE,
                 ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],

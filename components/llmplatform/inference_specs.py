@@ -48,6 +48,25 @@ def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_
     }
 
 
+SHUTDOWN_MARGIN_SECONDS = 30  # after the drain: Ollama unloads its runners, nginx closes its workers
+
+
+def drain_script(port: int, deadline_seconds: int) -> str:
+    """preStop of a server that closes its listener and every open connection at SIGTERM (Ollama v0.32.15,
+    server/routes.go Serve: srvr.Close() on SIGTERM): wait until no TCP connection to `port` is established (the
+    answers in flight are done and the idle keep-alive connections of the router and the interceptor, which stop
+    sending here once the terminating pod leaves the Service's ready endpoints, have closed), at most
+    `deadline_seconds`. Reads /proc/net/tcp{,6} (state 01 = ESTABLISHED), which needs no tool in the image."""
+    return f"""end=$(( $(date +%s) + {deadline_seconds} ))
+sleep 5
+while [ "$(date +%s)" -lt "$end" ]; do
+  open=$(awk 'FNR > 1 && $2 ~ /:{port:04X}$/ && $4 == "01"' /proc/net/tcp /proc/net/tcp6 2>/dev/null | wc -l)
+  [ "$open" -eq 0 ] && exit 0
+  sleep 2
+done
+"""
+
+
 def resources(cpu_request: str, cpu_limit: Optional[str], memory_request: str, memory_limit: str,
               extra_limits: Optional[dict[str, str]] = None) -> dict[str, dict[str, str]]:
     limits = {"memory": memory_limit, **(extra_limits or {})}

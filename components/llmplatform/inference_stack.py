@@ -18,7 +18,8 @@ from .choices import ACCELERATORS, MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB,
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
 from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OLLAMA_API_ROUTES, OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE,
-                              SECRETS_MOUNT, WEBUI_PORT, exec_with_secret_files, key_vault_objects, ollama_env, ollama_scheduling, resources,
+                              SECRETS_MOUNT, SHUTDOWN_MARGIN_SECONDS, WEBUI_PORT, drain_script,
+                              exec_with_secret_files, key_vault_objects, ollama_env, ollama_scheduling, resources,
                               scaled_hosts, wait_budget_seconds)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import (container_security, pod_security, root_image, scanner_annotations, scratch_volume,
@@ -218,9 +219,14 @@ class InferenceStack(pulumi.ComponentResource):
                 security_context=pod_security(),
                 **placement_args(scheduling["placement"]),
                 topology_spread_constraints=spread(match),
-                termination_grace_period_seconds=60,
+                # Ollama drops every connection at SIGTERM: the preStop hook first lets the answers in flight
+                # finish (at most the longest answer), and the grace period covers the hook and the shutdown
+                termination_grace_period_seconds=opt(a, "request_timeout_seconds") + SHUTDOWN_MARGIN_SECONDS,
                 containers=[k8s.core.v1.ContainerArgs(
                     name="ollama",
+                    lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                        exec_=k8s.core.v1.ExecActionArgs(command=["/bin/sh", "-c", drain_script(
+                            OLLAMA_PORT, opt(a, "request_timeout_seconds"))]))),
                     image=OLLAMA_IMAGE,
                     args=["serve"],
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],

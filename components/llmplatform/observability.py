@@ -160,7 +160,10 @@ def keda_http_values(placement: dict[str, Any], timeout_s: int, cold_start_s: in
     return {
         "interceptor": {**placement, "requestTimeout": f"{wait_budget_seconds(timeout_s, cold_start_s)}s",
                         "readinessTimeout": f"{cold_start_s}s", "responseHeaderTimeout": f"{timeout_s}s",
-                        "replicas": {"min": replicas}},
+                        "replicas": {"min": replicas},
+                        # a rollout or scale-in lets the answers in flight finish (chart default: 30 s, then cut)
+                        "drainTimeout": f"{wait_budget_seconds(timeout_s, cold_start_s)}s",
+                        "terminationGracePeriodSeconds": wait_budget_seconds(timeout_s, cold_start_s) + 30},
         "scaler": dict(placement),
         "operator": dict(placement),
     }
