@@ -14,7 +14,7 @@ from llmplatform.monitoring import ADAPTER_GPU_RULE, azure_alert_rules, gpu_memo
 from config.loader import parse_config
 from tools import offline
 
-from .conftest import VARIANTS, variant
+from .conftest import UPSTREAM, VARIANTS, variant
 
 # Every metric a query may use, with the exporter that emits it in this platform.
 METRIC_SOURCES = {
@@ -107,7 +107,7 @@ def test_registered_rules_are_the_checked_ones(prod):
     assert latency["expr"].endswith("> 20000")  # prod's 20 s SLO from config
     for r in rules:
         assert_known(r["expr"], r["alert"])
-    azure = prod.one("azure-native:alertsmanagement:PrometheusRuleGroup").inputs
+    azure = prod.one("azure-native:alertsmanagement:PrometheusRuleGroup", "observability-azure-alerts").inputs
     assert {r["alert"] for r in azure["rules"]} == {"NodeNotReady", "GpuPodsPending", "PodCrashLooping"}
     assert all(r["actions"][0]["actionGroupId"].endswith("/ActionGroup/ag-llmp-prod-oncall") for r in azure["rules"])
 
@@ -319,3 +319,34 @@ def test_timeout_chain_check_catches_a_short_hop(dev):
     assert timeout_chain(hops, 1200, 600) == ["router >= interceptor total"]
     hops["interceptor"] = {k: v for k, v in hops["interceptor"].items() if k != "drainTimeout"}  # the chart's 30 s
     assert "interceptor drains the whole answer" in timeout_chain(hops, 1200, 600)
+
+
+def test_managed_prometheus_gets_microsofts_recording_rule_groups(prod, dev):
+    """Azure/prometheus-collector's onboarding template (tests/upstream/azure-prometheus-collector/
+    DefaultRecordingRules.json) creates, per cluster, the rule groups its enabled resources list, named by its ARM
+    variables; the managed dashboards read their series. Each group is planned with the template's name, interval,
+    scopes and rules, record for record."""
+    template = json.loads((UPSTREAM / "azure-prometheus-collector" / "DefaultRecordingRules.json").read_text())
+    variables = template["variables"]
+    cluster = prod.one("azure-native:containerservice:ManagedCluster").inputs["resourceName"]
+
+    def arm(expr):  # the template's name expressions: [concat(variables('x'), parameters('clusterName'))] etc.
+        if m := re.fullmatch(r"\[variables\('(\w+)'\)\]", expr):
+            return arm(variables[m.group(1)])
+        if m := re.fullmatch(r"\[concat\(variables\('(\w+)'\), (variables\('(\w+)'\)|parameters\('clusterName'\))\)\]",
+                             expr):
+            return variables[m.group(1)] + (variables[m.group(3)] if m.group(3) else cluster)
+        return expr
+
+    expected = {arm(r["name"]): r["properties"] for r in template["resources"]
+                if r["type"] == "Microsoft.AlertsManagement/prometheusRuleGroups" and r["properties"]["enabled"]}
+    planned = {g.inputs["ruleGroupName"]: g.inputs for g in prod.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")}
+    assert set(expected) == {"NodeRecordingRulesRuleGroup-" + cluster, "KubernetesRecordingRulesRuleGroup-" + cluster}
+    workspace = prod.one("azure-native:monitor:AzureMonitorWorkspace").inputs["azureMonitorWorkspaceName"]
+    for group_name, properties in expected.items():
+        group = planned[group_name]
+        assert group["rules"] == properties["rules"]
+        assert group["interval"] == properties["interval"] and group["enabled"] is True
+        assert group["clusterName"] == cluster and group["description"] == arm(properties["description"])
+        assert group["scopes"][0].endswith("/" + workspace) and group["scopes"][1].endswith("/" + cluster)
+    assert not [g for g in dev.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")]  # no managed Prometheus

@@ -1,6 +1,7 @@
 """Observability: Azure Monitor wiring for the cluster (managed Prometheus and Container Insights data collection,
 Azure alerts) and the in-cluster stack — kube-prometheus-stack with the platform's dashboards and alert rules, DCGM
 GPU metrics, Prometheus Adapter (GPU memory as a custom metric) and KEDA with its HTTP add-on."""
+import json
 from importlib import resources
 from typing import Any, Optional, TypedDict
 
@@ -25,6 +26,7 @@ from .naming import secret_name
 opt = defaults_for("Observability")  # optional inputs: the caller's value, else the default
 
 DASHBOARDS = resources.files(__package__).joinpath("data", "dashboards")
+RECORDING_RULES = resources.files(__package__).joinpath("data", "azure_recording_rules.json")
 MONITORING_NS = "monitoring"
 KEDA_NS = "keda"
 PROMETHEUS_URL = f"http://kps-prometheus.{MONITORING_NS}.svc:9090"
@@ -83,6 +85,12 @@ def gpu_driver(gpu: Any) -> str:
     """Who installed the GPU driver (decides which DCGM exporter runs); known when the component is built."""
     driver = known(gpu, "driver", "aks")
     return driver if isinstance(driver, str) else "aks"
+
+
+def azure_recording_rule_groups() -> list[dict[str, Any]]:
+    """The Linux recording-rule groups of Microsoft's managed Prometheus onboarding template (the managed
+    dashboards read their series); data/azure_recording_rules.json names the source."""
+    return json.loads(RECORDING_RULES.read_text(encoding="utf-8"))["groups"]
 
 
 def dashboards(include_vllm: bool) -> dict[str, str]:
@@ -254,6 +262,21 @@ class Observability(pulumi.ComponentResource):
                 alert=r["alert"], expression=r["expression"], for_=r["for"], severity=r["severity"], enabled=True,
                 labels={"platform": "llm"}, actions=actions) for r in azure_alert_rules()],
             tags=tags, opts=child)
+        # What the portal's onboarding creates beside the data collection rule; without these groups the managed
+        # dashboards (node and Kubernetes views) stay empty.
+        cluster_name = field(self._cluster, "cluster_name")
+        for group_rules in azure_recording_rule_groups():
+            kind = group_rules["name_prefix"].removesuffix("RecordingRulesRuleGroup-").lower()  # node, kubernetes
+            alertsmanagement.PrometheusRuleGroup(
+                f"{name}-{kind}-recording-rules",
+                rule_group_name=pulumi.Output.concat(group_rules["name_prefix"], cluster_name),
+                resource_group_name=rg, location=location, cluster_name=cluster_name,
+                interval=group_rules["interval"], enabled=True, description=group_rules["description"],
+                scopes=[field(monitoring, "monitor_workspace_id"), field(self._cluster, "cluster_id")],
+                rules=[alertsmanagement.PrometheusRuleArgs(record=r["record"], expression=r["expression"],
+                                                           labels=r.get("labels"))
+                       for r in group_rules["rules"]],
+                tags=tags, opts=child)
         if a.get("postgres_server_id") is not None:
             monitor.MetricAlert(
                 f"{name}-postgres-storage", rule_name=f"alert-{prefix}-postgres-storage", resource_group_name=rg,
