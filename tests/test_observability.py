@@ -12,6 +12,7 @@ from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
 from llmplatform.monitoring import ADAPTER_GPU_RULE, azure_alert_rules, gpu_memory_percent_query, platform_alert_rules
 
 from config.loader import parse_config
+from config.reader import ConfigError
 from tools import offline
 
 from .conftest import UPSTREAM, VARIANTS, variant
@@ -350,3 +351,26 @@ def test_managed_prometheus_gets_microsofts_recording_rule_groups(prod, dev):
         assert group["clusterName"] == cluster and group["description"] == arm(properties["description"])
         assert group["scopes"][0].endswith("/" + workspace) and group["scopes"][1].endswith("/" + cluster)
     assert not [g for g in dev.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")]  # no managed Prometheus
+
+
+def silent_alerts(plan):
+    """Azure alert rules with no action group: Azure Monitor evaluates and fires them and notifies nobody (the REST
+    specs make `actions` optional on Microsoft.AlertsManagement/prometheusRuleGroups rules and on metricAlerts)."""
+    groups = [f"{g.name}/{r['alert']}" for g in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
+              for r in g.inputs["rules"] if "alert" in r and not r.get("actions")]
+    metric = [a.name for a in plan.of_type("azure-native:monitor:MetricAlert") if not a.inputs.get("actions")]
+    return groups + metric
+
+
+def test_a_stack_whose_alerts_reach_nobody_is_told_so(any_plan):
+    if silent_alerts(any_plan):
+        assert any("alertEmails" in w and "silently" in w for w in any_plan.warnings), silent_alerts(any_plan)
+    else:
+        assert not any("alertEmails" in w for w in any_plan.warnings)
+
+
+def test_llmd_stack_alerts_silently_and_prod_refuses_to():
+    assert silent_alerts(variant("llmd"))  # staging without alertEmails: the advisory above is not vacuous
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config("prod", {"observability": {"alertEmails": []}}).items()}
+    with pytest.raises(ConfigError, match="alertEmails"):
+        parse_config(raw, "p", "prod")
