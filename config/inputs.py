@@ -87,6 +87,8 @@ def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandl
         "version": p.version, "tier": p.tier, "sku_name": p.sku_name, "storage_size_gb": p.storage_size_gb,
         "backup_retention_days": p.backup_retention_days, "geo_redundant_backup": p.geo_redundant_backup,
         "high_availability": p.high_availability, "database": p.database, "tags": cfg.tags,
+        **({"entra_admin_group": {"object_id": p.entra_admin_group_id, "display_name": p.entra_admin_group_name}}
+           if p.entra_admin_group_id else {}),
     }
 
 

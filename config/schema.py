@@ -140,6 +140,8 @@ class PostgresConfig:
     geo_redundant_backup: bool = D["PostgresServer"]["geo_redundant_backup"]
     high_availability: bool = D["PostgresServer"]["high_availability"]
     database: str = D["PostgresServer"]["database"]
+    entra_admin_group_id: Optional[str] = None  # with its name: the server's Microsoft Entra administrator
+    entra_admin_group_name: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,7 @@ class ObservabilityConfig:
     error_ratio_slo: float = D["Observability"]["error_ratio_slo"]  # 5xx share of gateway responses
     gpu_memory_alert_percent: int = D["Observability"]["gpu_memory_alert_percent"]
     vllm_dashboard: bool = D["Observability"]["vllm_dashboard"]
+    grafana_viewer_group_ids: tuple[str, ...] = ()  # Grafana Viewer on Managed Grafana (cluster admins: Admin)
 
 
 @dataclass(frozen=True)

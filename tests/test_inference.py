@@ -433,3 +433,17 @@ def test_drain_hook_waits_for_an_established_connection_only(tmp_path):
         subprocess.run(["sh", "-c", script], check=True, timeout=10)
         results.append(time.monotonic() - started)
     assert results[0] < 0.5 and results[1] >= 0.9
+
+
+def test_every_planned_postgres_has_entra_auth_only_with_an_administrator(any_plan):
+    from .test_components_alone import entra_mismatches
+    assert entra_mismatches(any_plan) == []
+
+
+def test_a_managed_grafana_nobody_may_open_is_named(any_plan):
+    from .test_components_alone import GRAFANA_ROLES
+    for grafana in any_plan.of_type("azure-native:dashboard:Grafana"):
+        roles = [a for a in any_plan.of_type("azure-native:authorization:RoleAssignment")
+                 if a.inputs["scope"].endswith("/" + grafana.inputs["workspaceName"])
+                 and a.inputs["roleDefinitionId"].rsplit("/", 1)[1] in GRAFANA_ROLES]
+        assert roles or any("Grafana role" in w for w in any_plan.warnings)
