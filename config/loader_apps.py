@@ -280,6 +280,7 @@ def autoscaling(r: Reader) -> AutoscalingConfig:
         scale_down_stabilization_seconds=r.int_("scaleDownStabilizationSeconds",
                                                 d.scale_down_stabilization_seconds, 0, 3600),
         cold_start_timeout_seconds=r.int_("coldStartTimeoutSeconds", d.cold_start_timeout_seconds, 60, 3600),
+        interceptor_replicas=r.int_("interceptorReplicas", d.interceptor_replicas, 1, 50),
     )
     r.reject_unknown_keys()
     if cfg.min_replicas > cfg.max_replicas:
@@ -305,6 +306,9 @@ def observability_cross_checks(r: Reader, environment: str, obs: ObservabilityCo
                       "Monitor, outside the cluster")
         if scaling.scale_to_zero:
             r.problem("autoscaling.scaleToZero is for dev: a prod model server keeps at least one replica")
+        if scaling.mode == "requests" and scaling.interceptor_replicas < 2:
+            r.problem(f"autoscaling.interceptorReplicas ({scaling.interceptor_replicas}) must be >= 2 when "
+                      f"environment is 'prod': every model request passes the KEDA interceptor")
     if scaling.mode == "gpu-memory" and inf.accelerator != "gpu":
         r.problem("autoscaling.mode 'gpu-memory' needs inference.accelerator 'gpu'")
     if scaling.mode in ("requests", "gpu-memory") and not obs.enabled:

@@ -237,6 +237,7 @@ class AutoscalingConfig:
     cpu_target_percent: int = D["ModelAutoscaler"]["cpu_target_percent"]
     scale_down_stabilization_seconds: int = D["ModelAutoscaler"]["scale_down_stabilization_seconds"]
     cold_start_timeout_seconds: int = 1200
+    interceptor_replicas: int = D["Observability"]["interceptor_replicas"]  # KEDA HTTP interceptor pods (requests)
 
 
 @dataclass(frozen=True)

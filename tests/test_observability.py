@@ -8,6 +8,7 @@ import re
 import promql_parser
 import pytest
 
+from llmplatform.defaults import DEFAULTS
 from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
 from llmplatform.monitoring import ADAPTER_GPU_RULE, azure_alert_rules, gpu_memory_percent_query, platform_alert_rules
 
@@ -16,6 +17,7 @@ from config.reader import ConfigError
 from tools import offline
 
 from .conftest import UPSTREAM, VARIANTS, variant
+from .validation import chart_values
 
 # Every metric a query may use, with the exporter that emits it in this platform.
 METRIC_SOURCES = {
@@ -373,4 +375,18 @@ def test_llmd_stack_alerts_silently_and_prod_refuses_to():
     assert silent_alerts(variant("llmd"))  # staging without alertEmails: the advisory above is not vacuous
     raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config("prod", {"observability": {"alertEmails": []}}).items()}
     with pytest.raises(ConfigError, match="alertEmails"):
+        parse_config(raw, "p", "prod")
+
+
+def test_prod_runs_the_keda_interceptor_highly_available(prod, dev):
+    """Every model request passes the interceptor. The chart (keda-add-ons-http 0.15.0) runs
+    `interceptor.replicas.min` (3) by default; the component keeps that default, prod refuses fewer than 2, dev and
+    llmd choose 1 in their stack files."""
+    chart_default = chart_values(UPSTREAM / "charts" / "keda-add-ons-http")["interceptor"]["replicas"]["min"]
+    assert DEFAULTS["Observability"]["interceptor_replicas"] == chart_default
+    assert release(prod, "keda-add-ons-http").inputs["values"]["interceptor"]["replicas"]["min"] >= 2
+    assert release(dev, "keda-add-ons-http").inputs["values"]["interceptor"]["replicas"]["min"] == 1
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(
+        "prod", {"autoscaling": {"interceptorReplicas": 1}}).items()}
+    with pytest.raises(ConfigError, match="interceptorReplicas"):
         parse_config(raw, "p", "prod")

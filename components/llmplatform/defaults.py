@@ -93,6 +93,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "error_ratio_slo": 0.05,
         "gpu_memory_alert_percent": 90,
         "grafana_storage_gib": 5,
+        "interceptor_replicas": 3,
         "keda": True,
         "latency_slo_seconds": 30,
         "prometheus_retention": "15d",

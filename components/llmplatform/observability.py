@@ -77,6 +77,8 @@ class ObservabilityArgs(TypedDict):
     """Longest answer the KEDA interceptor waits for (default 600)."""
     cold_start_timeout_seconds: NotRequired[int]
     """How long the interceptor holds requests while a replica starts (default 1200)."""
+    interceptor_replicas: NotRequired[int]
+    """Fewest KEDA HTTP interceptor replicas: every model request passes one (default 3, the chart's own)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -376,7 +378,8 @@ class Observability(pulumi.ComponentResource):
                             cpu.apply(lambda p: {**p, "prometheus": {"operator": {"enabled": True}}}), after_stack)
         http = helm_release(f"{name}-keda-http", KEDA_HTTP_ADD_ON, ns.metadata.name,
                             cpu.apply(lambda sel: keda_http_values(sel, opt(a, "request_timeout_seconds"),
-                                                                   opt(a, "cold_start_timeout_seconds"), 1)),
+                                                                   opt(a, "cold_start_timeout_seconds"),
+                                                                   opt(a, "interceptor_replicas"))),
                             pulumi.ResourceOptions(parent=self, depends_on=[core]),
                             release_name="keda-add-ons-http")
         k8s.apiextensions.CustomResource(
