@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import time
 
 import pytest
@@ -447,3 +448,25 @@ def test_a_managed_grafana_nobody_may_open_is_named(any_plan):
                  if a.inputs["scope"].endswith("/" + grafana.inputs["workspaceName"])
                  and a.inputs["roleDefinitionId"].rsplit("/", 1)[1] in GRAFANA_ROLES]
         assert roles or any("Grafana role" in w for w in any_plan.warnings)
+
+
+# The Open-WebUI image (its Dockerfile) bakes its model caches under DATA_DIR /app/backend/data:
+# WHISPER_MODEL_DIR /app/backend/data/cache/whisper/models, SENTENCE_TRANSFORMERS_HOME and HF_HOME
+# /app/backend/data/cache/embedding/models. Upstream's chart (open-webui 16.0.0, templates/workload-manager.yaml)
+# copies them into the data volume with an init container `cp -R -n /app/backend/data/* <volume>/`.
+IMAGE_CACHES = ("/app/backend/data/cache/whisper/models", "/app/backend/data/cache/embedding/models")
+
+
+def test_open_webui_copies_the_images_caches_into_its_data_volume(dev):
+    pod = deployment(dev, "open-webui")["spec"]["template"]["spec"]
+    app = pod["containers"][0]
+    data = next(m for m in app["volumeMounts"] if any(c.startswith(m["mountPath"] + "/") for c in IMAGE_CACHES))
+    copies = [c for c in pod.get("initContainers", []) if c["image"] == app["image"]
+              and any(m["name"] == data["name"] for m in c["volumeMounts"])]
+    assert len(copies) == 1, "the volume hides the image's caches and nothing copies them in"
+    init = copies[0]
+    target = next(m["mountPath"] for m in init["volumeMounts"] if m["name"] == data["name"])
+    assert target != data["mountPath"]  # mounted elsewhere, the image's own directory stays visible
+    argv = shlex.split(init["command"][-1])
+    assert argv[:3] == ["cp", "-R", "-n"]  # recursive, never over a user's files
+    assert argv[3] == data["mountPath"] + "/*" and argv[4].rstrip("/") == target

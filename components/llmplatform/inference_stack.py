@@ -35,6 +35,8 @@ opt = defaults_for("InferenceStack")  # optional inputs: the caller's value, els
 # Open-WebUI reads its database URL and session key only from its environment: exported at start from the files the
 # CSI driver mounts (fixed names through objectAlias), never held in a Kubernetes Secret.
 DATABASE_URL_FILE, SESSION_KEY_FILE = "database-url", "webui-secret-key"
+WEBUI_DATA_DIR = "/app/backend/data"  # the image's DATA_DIR, where it also bakes its model caches
+APP_DATA_COPY = "/tmp/app-data"  # where the init container sees the data volume
 WEBUI_SECRET_FILES = {"DATABASE_URL": DATABASE_URL_FILE, "PGVECTOR_DB_URL": DATABASE_URL_FILE,
                       "WEBUI_SECRET_KEY": SESSION_KEY_FILE}
 
@@ -361,6 +363,15 @@ class InferenceStack(pulumi.ComponentResource):
                 security_context=pod_security(run_as_user=None),
                 **placement_args(self._cpu),
                 topology_spread_constraints=spread(match),
+                # The image bakes its embedding, whisper and tokenizer caches into DATA_DIR, which the volume
+                # hides: copy them in first, never over what is there (upstream chart's copy-app-data)
+                init_containers=[k8s.core.v1.ContainerArgs(
+                    name="copy-app-data", image=OPEN_WEBUI_IMAGE,
+                    command=["sh", "-c", f"cp -R -n {WEBUI_DATA_DIR}/* {APP_DATA_COPY}/"],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "1", "memory": "256Mi"}),
+                    security_context=container_security(run_as_user=None),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path=APP_DATA_COPY)])],
                 containers=[k8s.core.v1.ContainerArgs(
                     name="open-webui", image=OPEN_WEBUI_IMAGE,
                     working_dir="/app/backend",  # the image's own WORKDIR and CMD (bash start.sh)
@@ -373,7 +384,7 @@ class InferenceStack(pulumi.ComponentResource):
                             "http://", self._model_endpoint[0], ":", pulumi.Output.from_input(
                                 self._model_endpoint[1]).apply(str)),
                         "VECTOR_DB": "pgvector",
-                        "DATA_DIR": "/app/backend/data",
+                        "DATA_DIR": WEBUI_DATA_DIR,
                         "ENABLE_OLLAMA_API": "true",
                         MIGRATIONS_SWITCH: "false",  # the migration Job alone upgrades the schema
                         **shared_state,
@@ -385,7 +396,7 @@ class InferenceStack(pulumi.ComponentResource):
                     liveness_probe=http_probe("/health", WEBUI_PORT, period=20, failures=3),
                     security_context=container_security(run_as_user=None, read_only_root=False),
                     volume_mounts=[
-                        k8s.core.v1.VolumeMountArgs(name="data", mount_path="/app/backend/data"),
+                        k8s.core.v1.VolumeMountArgs(name="data", mount_path=WEBUI_DATA_DIR),
                         csi_secrets_mount()],
                 )],
                 volumes=[k8s.core.v1.VolumeArgs(
