@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import shlex
 import time
@@ -239,8 +240,8 @@ def test_routes_publish_ui_and_api_with_long_timeouts(prod):
 
 def test_router_limits_per_client_with_429_and_requires_a_key(dev):
     conf = dev.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
-    assert "limit_req_zone $binary_remote_addr zone=per_client:10m rate=10r/s;" in conf
-    assert "limit_req_status 429;" in conf and "burst=20 nodelay" in conf
+    assert "limit_req_zone $binary_remote_addr zone=per_client:10m rate=" in conf  # rates: the test below
+    assert "limit_req_status 429;" in conf and " nodelay;" in conf
     assert "include /mnt/secrets-store/inference-api-key-map;" in conf and "return 401" in conf
     assert "set_real_ip_from 192.168.0.0/16;" in conf  # timeouts: the chain test in test_observability.py
     router = deployment(dev, "router")["spec"]["template"]["spec"]
@@ -271,7 +272,7 @@ def test_pure_helpers():
     assert api_key_map_line("abc") == '"Bearer abc" 1;\n'
     assert "objectName: db-url" in key_vault_objects(["db-url"])
     conf = router_nginx_conf("ollama:11434", 5, 0, False, [], 300)
-    assert "return 401" not in conf and "rate=5r/s" in conf
+    assert "return 401" not in conf and "rate=300r/m" in conf  # 5 r/s on one pod
     from datetime import date
     assert secret_expiry(date(2026, 11, 25)) == secret_expiry(date(2026, 1, 1)) > secret_expiry(date(2025, 6, 1))
 
@@ -470,3 +471,33 @@ def test_open_webui_copies_the_images_caches_into_its_data_volume(dev):
     argv = shlex.split(init["command"][-1])
     assert argv[:3] == ["cp", "-R", "-n"]  # recursive, never over a user's files
     assert argv[3] == data["mountPath"] + "/*" and argv[4].rstrip("/") == target
+
+
+
+def nginx_rate_per_second(conf):
+    """limit_req_zone's rate (ngx_http_limit_req_module: r/s or r/m) and the location's burst."""
+    number, unit = re.search(r"limit_req_zone \S+ zone=per_client:\S+ rate=(\d+)r/([sm]);", conf).groups()
+    return int(number) / (60 if unit == "m" else 1), int(re.search(r"limit_req zone=per_client burst=(\d+)", conf)[1])
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "llmd"])
+def test_router_pods_together_admit_the_configured_client_rate_with_one_worker_per_cpu(name):
+    """nginx keeps a limit_req zone in one instance's shared memory (ngx_http_limit_req_module), so each router pod
+    counts a client apart: what a client gets is the per-pod rate times the pods. `worker_processes auto` is the
+    number of CPUs the node has online (sysconf), not the container's CPU limit."""
+    stack, overrides = VARIANTS[name]
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(stack, overrides).items()}
+    gateway = parse_config(raw, "p", stack).gateway
+    plan = variant(name)
+    for config_map in (r for r in plan.of_type("kubernetes:core/v1:ConfigMap") if r.name.endswith("-router-config")):
+        conf = config_map.inputs["data"]["nginx.conf"]
+        namespace = config_map.inputs["metadata"]["namespace"]
+        router = next(r.inputs for r in plan.of_type(DEPLOYMENT) if r.inputs["metadata"]["name"] == "router"
+                      and r.inputs["metadata"]["namespace"] == namespace)
+        pods = router["spec"]["replicas"]
+        rate, burst = nginx_rate_per_second(conf)
+        assert rate * pods == pytest.approx(gateway.rate_limit_per_second, rel=0.05), (namespace, rate, pods)
+        assert burst * pods >= gateway.rate_limit_burst and (burst - 1) * pods < gateway.rate_limit_burst
+        cpu = router["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"]
+        workers = re.search(r"^worker_processes (\S+);", conf, re.M)[1]
+        assert workers != "auto" and 1 <= int(workers) <= max(1, math.ceil(float(cpu)))

@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .handles import field
-from .inference_specs import ROUTER_PORT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects, router_nginx_conf
+from .inference_specs import ROUTER_CPU_LIMIT, ROUTER_PORT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects, router_nginx_conf
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,
@@ -80,7 +80,8 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         pod_labels[USE_LABEL] = "true"
     conf = pulumi.Output.all(spec.upstream_port, field(spec.cluster, "pod_cidr")).apply(lambda v: router_nginx_conf(
         f"{spec.upstream_host}:{v[0]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
-        [v[1]], spec.request_timeout_seconds, spec.upstream_host_header, key_map, spec.allowed_routes))
+        [v[1]], spec.request_timeout_seconds, spec.upstream_host_header, key_map, spec.allowed_routes,
+        spec.replicas))
     k8s.core.v1.ConfigMap(
         f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
         data={"nginx.conf": conf}, opts=k8s_opts)
@@ -98,7 +99,8 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
                 name="nginx", image=ROUTER_IMAGE,
                 ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
                 resources=k8s.core.v1.ResourceRequirementsArgs(
-                    requests={"cpu": "100m", "memory": "64Mi"}, limits={"cpu": "1", "memory": "256Mi"}),
+                    requests={"cpu": "100m", "memory": "64Mi"},
+                    limits={"cpu": str(ROUTER_CPU_LIMIT), "memory": "256Mi"}),
                 readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),
                 liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
                 # nginx-unprivileged runs under any uid; it writes only /tmp (pid, temp paths)

@@ -92,12 +92,26 @@ def route_regex(routes: tuple[str, ...]) -> str:
     return "^(?:" + "|".join(map(one, routes)) + ")$"
 
 
+ROUTER_CPU_LIMIT = 1  # cores; nginx gets one worker per core of its limit
+
+
+def per_pod_limit(rate_per_second: int, burst: int, replicas: int) -> tuple[int, int]:
+    """nginx keeps a limit_req zone per instance, so N router pods would let a client through N times the
+    limit. Each pod enforces its share, in requests per minute (nginx's finer unit), so the pods together admit
+    the configured rate for a client whose requests the gateway spreads over them (Envoy balances per request)."""
+    pods = max(1, replicas)
+    return max(1, round(rate_per_second * 60 / pods)), -(-burst // pods)
+
+
 def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_auth: bool,
                       trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None,
-                      key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None) -> str:
+                      key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None,
+                      replicas: int = 1) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
     long enough for streamed answers. Client addresses come from the gateway's X-Forwarded-For. With
-    `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check)."""
+    `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check).
+    `rate_per_second` and `burst` are per client across the `replicas` router pods."""
+    per_minute, pod_burst = per_pod_limit(rate_per_second, burst, replicas)
     trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
     auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"
             f"      include {SECRETS_MOUNT}/{key_map_object};\n    }}\n") if api_key_auth else ""
@@ -106,7 +120,8 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
     host = f"        proxy_set_header Host {upstream_host};\n" if upstream_host else ""
     forwarded = f'location ~ "{route_regex(allowed_routes)}"' if allowed_routes else "location /"
     refused = f"        location / {{\n{check}        return 403;\n        }}\n" if allowed_routes else ""
-    return f"""worker_processes auto;
+    # `auto` would count the node's CPUs (sysconf), not the container's CPU limit
+    return f"""worker_processes {ROUTER_CPU_LIMIT};
 pid /tmp/nginx.pid;
 events {{ worker_connections 4096; }}
 http {{
@@ -120,7 +135,7 @@ http {{
     real_ip_header X-Forwarded-For;
     real_ip_recursive on;
 {trust}
-    limit_req_zone $binary_remote_addr zone=per_client:10m rate={rate_per_second}r/s;
+    limit_req_zone $binary_remote_addr zone=per_client:10m rate={per_minute}r/m;
     limit_req_status 429;
 {auth}    upstream model_server {{
         server {upstream};
@@ -130,7 +145,7 @@ http {{
         listen {ROUTER_PORT};
         location = /healthz {{ access_log off; return 200 "ok\\n"; }}
         {forwarded} {{
-{check}        limit_req zone=per_client burst={burst} nodelay;
+{check}        limit_req zone=per_client burst={pod_burst} nodelay;
         proxy_pass http://model_server;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
