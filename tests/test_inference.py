@@ -187,7 +187,7 @@ def test_postgres_settings_per_stack(dev, prod):
     assert d["highAvailability"]["mode"] == "Disabled" and p["highAvailability"]["mode"] == "ZoneRedundant"
     assert d["backup"] == {"backupRetentionDays": 7, "geoRedundantBackup": "Disabled"}
     assert p["backup"] == {"backupRetentionDays": 35, "geoRedundantBackup": "Enabled"}
-    assert d["storage"]["autoGrow"] == "Enabled" and d["authConfig"]["activeDirectoryAuth"] == "Enabled"
+    assert d["storage"]["autoGrow"] == "Enabled" and d["authConfig"]["passwordAuth"] == "Enabled"  # Entra: below
     params = {r.inputs["configurationName"]: r.inputs["value"]
               for r in dev.of_type("azure-native:dbforpostgresql:Configuration")}
     assert params == {"azure.extensions": "VECTOR", "require_secure_transport": "ON"}
