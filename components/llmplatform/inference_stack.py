@@ -336,11 +336,10 @@ class InferenceStack(pulumi.ComponentResource):
         vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result, "text/plain", self)
         identity = self._identity(name, "open-webui")
         database_url = pulumi.Output.from_input(a["database_url_secret"])
-        secret_provider_class(f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"),
-                              field(vault, "tenant_id"), identity.client_id,
-                              database_url.apply(lambda url: key_vault_objects(
-                                  [url, key_secret], {url: DATABASE_URL_FILE, key_secret: SESSION_KEY_FILE})),
-                              self._k8s)
+        secrets = secret_provider_class(
+            f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"), field(vault, "tenant_id"),
+            identity.client_id, database_url.apply(lambda url: key_vault_objects(
+                [url, key_secret], {url: DATABASE_URL_FILE, key_secret: SESSION_KEY_FILE})), self._k8s)
         uploads = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-webui-uploads",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui-data", namespace=ns),
@@ -352,7 +351,7 @@ class InferenceStack(pulumi.ComponentResource):
             opts=self._k8s)
 
         shared_state = self._webui_state(name) if opt(a, "webui_max_replicas") > 1 else {}
-        migrated = self._webui_migration(name, identity)
+        migrated = self._webui_migration(name, identity, secrets)
 
         deployment(
             f"{name}-webui", "open-webui", ns, select, replicas,
@@ -426,7 +425,8 @@ class InferenceStack(pulumi.ComponentResource):
                       self._k8s)
         return pulumi.Output.concat("http://", service.metadata.name, ":", str(WEBUI_PORT))
 
-    def _webui_migration(self, name: str, identity: WorkloadIdentity) -> k8s.batch.v1.Job:
+    def _webui_migration(self, name: str, identity: WorkloadIdentity,
+                         secrets: k8s.apiextensions.CustomResource) -> k8s.batch.v1.Job:
         """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
         race on one database. One Job per image version migrates; the Deployment waits for it and its replicas run
         with migrations off."""
@@ -438,7 +438,7 @@ class InferenceStack(pulumi.ComponentResource):
                 labels=select, annotations=scanner_annotations([OPEN_WEBUI_IMAGE], root_image(
                     "the upstream image is built for uid 0 (it owns /app and /root)"))),
             spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=3,
+                backoff_limit=6,  # retries (10 s doubling to 5 min) while the new server's database is created
                 active_deadline_seconds=1800,
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
@@ -460,7 +460,7 @@ class InferenceStack(pulumi.ComponentResource):
                             volume_mounts=[csi_secrets_mount(), k8s.core.v1.VolumeMountArgs(name="tmp",
                                                                                             mount_path="/tmp")])],
                         volumes=[csi_secrets_volume("open-webui-secrets"), scratch_volume()]))),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True,
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=[secrets],
                                         custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m")))
 
     def _webui_state(self, name: str) -> dict[str, str]:
