@@ -307,8 +307,11 @@ def test_scale_from_zero_timeout_chain_holds(name):
     stack, overrides = VARIANTS[name]
     raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(stack, overrides).items()}
     cfg = parse_config(raw, "p", stack)
-    assert timeout_chain(planned_hops(variant(name)), cfg.autoscaling.cold_start_timeout_seconds,
-                         cfg.gateway.request_timeout_seconds) == []
+    hops = planned_hops(variant(name))
+    # every timeout key we set is one the chart reads (a misspelt key would silently leave the chart's default)
+    chart = chart_values(UPSTREAM / "charts" / "keda-add-ons-http")["interceptor"]
+    assert {k for k in hops["interceptor"] if "imeout" in k or k in ("drainTimeout", "shutdownDelay")} <= set(chart)
+    assert timeout_chain(hops, cfg.autoscaling.cold_start_timeout_seconds, cfg.gateway.request_timeout_seconds) == []
 
 
 def test_timeout_chain_check_catches_a_short_hop(dev):
