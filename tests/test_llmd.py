@@ -6,6 +6,7 @@ from llmplatform.llmd_specs import fits, image_is_pinned, router_values, served_
 from tools import offline
 
 from .conftest import upstream_dir, variant
+from .istio_gateway import IstioRefusal, api_server_refusal, generated_service, plan_services
 from .validation import chart_values, unknown_values_keys
 
 NS = "llm-d"
@@ -95,8 +96,7 @@ def test_the_pool_is_reached_only_through_the_key_and_rate_limit_router(llmd):
     assert route["parentRefs"] == [{"name": "llmd-gateway", "sectionName": "http"}]
     assert route["rules"][0]["backendRefs"] == [{"group": "inference.networking.k8s.io", "kind": "InferencePool",
                                                  "name": "llmd"}]
-    gateway = obj(llmd, "Gateway", "llmd-gateway").inputs["spec"]
-    assert gateway["infrastructure"]["annotations"] == {"networking.istio.io/service-type": "ClusterIP"}
+    # (the Service Istio generates for that gateway is ClusterIP: test_the_pool_gateway_service_istio_generates_...)
     # ... and NetworkPolicy lets only the router reach that gateway, only it / the picker / monitoring reach vLLM
     gw_policy = obj(llmd, "NetworkPolicy", "pool-gateway-ingress").inputs["spec"]["ingress"]
     assert gw_policy[0]["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "router"}}}]
@@ -106,6 +106,52 @@ def test_the_pool_is_reached_only_through_the_key_and_rate_limit_router(llmd):
     assert all("podSelector" in p or p["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "monitoring"} for p in sources)
     assert obj(llmd, "NetworkPolicy", "default-deny").inputs["spec"]["policyTypes"] == ["Ingress"]
+
+
+def test_the_pool_gateway_service_istio_generates_is_cluster_ip_and_accepted(llmd):
+    services = plan_services(llmd)
+    pool = services["llmd-gateway"]
+    assert pool["metadata"]["name"] == "llmd-gateway-istio"  # the router's upstream host
+    assert pool["spec"]["type"] == "ClusterIP"
+    assert [p["port"] for p in pool["spec"]["ports"]] == [15021, 80]
+    # the class-wide externalTrafficPolicy (for the platform's load balancers) is removed for this gateway alone
+    assert "externalTrafficPolicy" not in pool["spec"] and api_server_refusal(pool) is None
+    assert {name: s["spec"]["externalTrafficPolicy"] for name, s in services.items() if name != "llmd-gateway"} == {
+        "internal-gateway": "Local", "external-gateway": "Local"}
+    assert all(api_server_refusal(s) is None for s in services.values())
+
+
+def test_no_public_ip_in_the_llmd_plan_beyond_the_platform_gateways(llmd):
+    """A LoadBalancer Service without the internal annotation gets an Azure public IP: each one must be the
+    platform's external gateway on its planned, costed address."""
+    pips = {r.inputs.get("publicIpAddressName") for r in llmd.of_type("azure-native:network:PublicIPAddress")}
+    public = {}
+    for name, service in plan_services(llmd).items():
+        annotations = service["metadata"]["annotations"]
+        if service["spec"]["type"] == "LoadBalancer" and \
+                annotations.get("service.beta.kubernetes.io/azure-load-balancer-internal") != "true":
+            public[name] = annotations.get("service.beta.kubernetes.io/azure-pip-name")
+    assert list(public) == ["external-gateway"] and public["external-gateway"] in pips
+
+
+def test_istio_model_sees_the_defects_it_guards_against(llmd):
+    """The derivation is not a mirror of our settings: the previous Gateway (service type under
+    spec.infrastructure.annotations) came out a public load balancer, and the annotation alone a refused Service."""
+    gateway = obj(llmd, "Gateway", "llmd-gateway").inputs
+    istiod = llmd.one("kubernetes:helm.sh/v3:Release", "gateway-istiod").inputs["values"]
+    params = obj(llmd, "ConfigMap", "llmd-gateway-params").inputs["data"]
+    old = {"metadata": {"name": "llmd-gateway", "namespace": NS},
+           "spec": {**gateway["spec"], "infrastructure": {"annotations": {
+               "networking.istio.io/service-type": "ClusterIP"}}}}
+    service = generated_service(old, istiod, {})
+    assert service["spec"]["type"] == "LoadBalancer" and \
+        "service.beta.kubernetes.io/azure-load-balancer-internal" not in service["metadata"]["annotations"]
+    annotation_only = {"metadata": gateway["metadata"], "spec": {**gateway["spec"], "infrastructure": {}}}
+    assert "externalTrafficPolicy" in api_server_refusal(generated_service(annotation_only, istiod, {}))
+    with pytest.raises(IstioRefusal, match="does not exist"):  # the ConfigMap must be in the Gateway's namespace
+        generated_service(gateway, istiod, {("other", "llmd-gateway-params"): params})
+    gw = llmd.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "llmd-pool-gateway")
+    assert obj(llmd, "ConfigMap", "llmd-gateway-params").urn in gw.dependencies
 
 
 def test_ordering_crds_and_istio_flag_before_pools_and_operator_before_vllm(llmd):

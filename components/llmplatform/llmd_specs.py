@@ -107,3 +107,11 @@ def node_affinity(selector: dict[str, str]) -> dict[str, Any]:
     """A required node affinity equal to a node selector (the chart takes affinity, not nodeSelector)."""
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
         {"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in selector.items()]}]}}}
+
+
+def pool_gateway_overlays() -> dict[str, str]:
+    """Data of the pool gateway's parametersRef ConfigMap: Istio strategic-merges each key (deployment, service,
+    ...) into the object it generates, after the GatewayClass's defaults. The platform's class sets
+    externalTrafficPolicy: Local for its load balancers; a null deletes it, since the API server refuses the field
+    on a ClusterIP Service."""
+    return {"service": "spec:\n  externalTrafficPolicy: null\n"}

@@ -23,7 +23,7 @@ from .key_vault import grant_secrets_user
 from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe,
                    labels, namespace, require_kubernetes_provider, secret_provider_class, tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, fits,
-                         image_is_pinned, node_affinity, router_values, served_name, shm_gib, vllm_args)
+                         image_is_pinned, node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args)
 from .pins import LLM_D_ROUTER_GATEWAY, parse_image
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -31,6 +31,8 @@ opt = defaults_for("LlmdStack")  # optional inputs: the caller's value, else the
 
 RELEASE = "llmd"  # the chart names the EPP <release>-epp and the InferencePool <release>
 POOL_GATEWAY = "llmd-gateway"  # in-namespace ClusterIP gateway; Istio names its Service <gateway>-istio
+POOL_GATEWAY_PARAMS = "llmd-gateway-params"  # its parametersRef ConfigMap (Istio's per-Gateway overlays)
+ISTIO_SERVICE_TYPE = "networking.istio.io/service-type"
 HF_TOKEN_FILE = "hf-token"  # the token's file in the CSI mount (objectAlias); huggingface_hub reads HF_TOKEN_PATH
 FAILURE_MODES = ("FailOpen", "FailClose")
 
@@ -271,16 +273,23 @@ class LlmdStack(pulumi.ComponentResource):
         """A ClusterIP Istio Gateway of the stack's own and its route to the InferencePool: reachable only from the
         router (NetworkPolicy), so nothing reaches the pool without a key and under the rate limit."""
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
+        # Istio overlays this Gateway's generated Service with the ConfigMap after the class-wide one: the class's
+        # externalTrafficPolicy (LoadBalancer only) is removed, which the API server demands of a ClusterIP Service
+        params = k8s.core.v1.ConfigMap(
+            f"{name}-pool-gateway-params", metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY_PARAMS,
+                                                                               namespace=self._ns),
+            data=pool_gateway_overlays(), opts=self._k8s)
         k8s.apiextensions.CustomResource(
             f"{name}-pool-gateway", api_version="gateway.networking.k8s.io/v1", kind="Gateway",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY, namespace=self._ns),
+            # Istio reads the Service type from the Gateway's own annotations (not spec.infrastructure's);
+            # waits for the platform's Istio and CRDs (the route target resolves after them)
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY, namespace=self._ns, annotations=field(
+                target, "namespace").apply(lambda _: {ISTIO_SERVICE_TYPE: "ClusterIP"})),
             spec={"gatewayClassName": "istio",
-                  # waits for the platform's Istio and CRDs (the route target resolves after them)
-                  "infrastructure": {"annotations": field(target, "namespace").apply(
-                      lambda _: {"networking.istio.io/service-type": "ClusterIP"})},
+                  "infrastructure": {"parametersRef": {"group": "", "kind": "ConfigMap", "name": POOL_GATEWAY_PARAMS}},
                   "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
                                  "allowedRoutes": {"namespaces": {"from": "Same"}}}]},
-            opts=self._k8s)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[params]))
         k8s.apiextensions.CustomResource(
             f"{name}-pool-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-pool", namespace=self._ns),
