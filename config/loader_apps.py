@@ -361,6 +361,9 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
         r.problem(f"llmd.model {cfg.model} ({weights:g} GiB of weights plus KV cache) does not fit "
                   f"{cfg.tensor_parallel_size} x {sku.gpu_memory_gib} GiB {sku.gpu_model}; raise "
                   f"llmd.tensorParallelSize or pick a larger GPU")
+    if known is None and cfg.max_model_len is None:
+        r.problem(f"llmd.maxModelLen is needed for {cfg.model!r} (its context length: vLLM and the picker's prefix "
+                  f"matching are sized to it)")
     if known and known["gated"] and not cfg.hf_token_secret:
         r.problem(f"llmd.hfTokenSecret is needed: {cfg.model} is gated on Hugging Face (a Key Vault secret "
                   f"holding a token that accepted its licence)")

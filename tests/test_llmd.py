@@ -2,7 +2,9 @@
 to the model that skips the API key and the rate limit."""
 import pytest
 
-from llmplatform.llmd_specs import fits, image_is_pinned, router_values, served_name
+import yaml
+
+from llmplatform.llmd_specs import epp_plugins, fits, image_is_pinned, router_values, served_name
 from tools import offline
 
 from .conftest import upstream_dir, variant
@@ -55,7 +57,6 @@ def test_router_chart_is_pinned_sized_and_wired_to_the_model_servers(llmd):
     epp = values["router"]["epp"]
     assert epp["image"] == {"registry": "ghcr.io", "repository": "llm-d/llm-d-router-endpoint-picker",
                             "tag": "v0.10.0", "pullPolicy": "IfNotPresent"}
-    assert epp["resources"]["requests"]["cpu"] == "500m"  # the chart's 8 CPUs do not fit a D4s_v5 node
     assert values["provider"]["name"] == "istio" and values["httpRoute"]["create"] is False
     servers = values["router"]["modelServers"]
     assert servers["matchLabels"] == {"llm-d.ai/inferenceServing": "true", "llm-d.ai/model": "qwen3-8b"}
@@ -65,9 +66,54 @@ def test_router_chart_is_pinned_sized_and_wired_to_the_model_servers(llmd):
     assert vllm.urn in release.dependencies
 
 
+def epp_pod_labels():
+    """routerlib's common and selector labels of the EPP pods (templates/_helpers.tpl, v0.10.0, release llmd)."""
+    return {"app.kubernetes.io/name": "llmd-epp", "llm-d-router-gateway": "llmd-epp"}
+
+
+def recipe(name):
+    return yaml.safe_load((upstream_dir() / "recipes" / name).read_text())["router"]
+
+
+def test_epp_is_sized_and_replicated_as_the_router_recipe_on_nodes_it_fits(llmd):
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    epp = release.inputs["values"]["router"]["epp"]
+    assert epp["resources"] == recipe("llm-d-router-base.values.yaml")["epp"]["resources"]
+    # above one replica the chart adds --ha-enable-leader-election and the leases Role (routerlib _deployment.yaml)
+    assert epp["replicas"] == 2
+    spread = epp["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+    assert spread["podAffinityTerm"]["labelSelector"]["matchLabels"] == {"llm-d-router-gateway": "llmd-epp"}
+    assert epp["affinity"]["nodeAffinity"]  # still on the CPU pool
+    from tools import capacity
+    assert capacity.idle_capacity(llmd).problems == []  # two 4-CPU pickers fit the llmd stack's CPU pool
+    # leader-elected pickers are Ready only while leading (cmd/epp/runner/health.go, v0.10.0): a budget counted on
+    # Ready pods would never allow evicting the leader, so no budget may select them
+    budgets = [r.inputs["spec"]["selector"]["matchLabels"] for r in llmd.kubernetes_objects()
+               if r.inputs["kind"] == "PodDisruptionBudget" and r.inputs["metadata"].get("namespace") == NS]
+    assert {"app.kubernetes.io/name": "vllm"} in budgets
+    assert not [b for b in budgets if b.items() <= epp_pod_labels().items()]
+
+
+def test_router_config_is_the_optimized_baseline_of_the_pinned_router_matched_over_vllms_context(llmd):
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    epp = release.inputs["values"]["router"]["epp"]
+    ours = yaml.safe_load(epp["pluginsCustomConfig"][epp["pluginsConfigFile"]])
+    upstream_epp = recipe("llm-d-router-optimized-baseline.yaml")["epp"]
+    theirs = yaml.safe_load(upstream_epp["pluginsCustomConfig"][upstream_epp["pluginsConfigFile"]])
+    assert epp["pluginsConfigFile"] == upstream_epp["pluginsConfigFile"]
+    assert [p["type"] for p in ours["plugins"]] == [p["type"] for p in theirs["plugins"]]
+    assert ours["schedulingProfiles"] == theirs["schedulingProfiles"] and ours["apiVersion"] == theirs["apiVersion"]
+    # the recipe's 100000 becomes the context vLLM accepts
+    args = obj(llmd, "Deployment", "vllm").inputs["spec"]["template"]["spec"]["containers"][0]["args"]
+    [producer] = [p for p in ours["plugins"] if p["type"] == "approx-prefix-cache-producer"]
+    assert producer["parameters"]["maxPrefixTokensToMatch"] == int(args[args.index("--max-model-len") + 1]) == 40960
+    assert "featureGates" not in ours  # flow control comes with autoscaling
+
+
 def test_values_checker_now_checks_below_null_and_documented_keys():
     values = chart_values(upstream_dir() / "charts" / "llm-d-router-gateway")
-    good = router_values("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0", {"a": "b"}, {}, "FailOpen")
+    good = router_values("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0", {"a": "b"}, {}, "FailOpen",
+                         plugins=epp_plugins(4096), epp_replicas=2)
     assert list(unknown_values_keys(good, values)) == [] and "tolerations" not in good["router"]["epp"]
     spot = [{"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
              "effect": "NoSchedule"}]
@@ -228,6 +274,7 @@ def test_a_gated_models_token_reaches_vllm_as_a_file_only():
     (["llmd.model=meta-llama/Llama-3.1-8B-Instruct"], "llmd.hfTokenSecret is needed"),
     (["llmd.prefillDecode=true"], "llmd.prefillDecode needs an RDMA"),
     (["llmd.model=acme/private-model"], "llmd.modelMemoryGib is needed"),
+    (["llmd.model=acme/private-model", "llmd.modelMemoryGib=10"], "llmd.maxModelLen is needed"),
     (["gateway.mode=none"], "llmd.enabled needs a gateway"),
 ])
 def test_bad_llmd_config_is_refused_before_anything_registers(sets, fragment):

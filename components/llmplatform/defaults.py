@@ -109,6 +109,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "LlmdStack": {
         "api_key_auth": True,
         "epp_image": LLMD_EPP_IMAGE,
+        "epp_replicas": 2,
         "expose_externally": False,
         "failure_mode": "FailOpen",
         "metrics": True,

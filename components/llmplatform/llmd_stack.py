@@ -22,8 +22,9 @@ from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
 from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe,
                    labels, namespace, require_kubernetes_provider, secret_provider_class, tolerations_args)
-from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, fits,
-                         image_is_pinned, node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args)
+from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length,
+                         epp_affinity, epp_plugins, fits, image_is_pinned, node_affinity, pool_gateway_overlays,
+                         router_values, served_name, shm_gib, vllm_args)
 from .pins import LLM_D_ROUTER_GATEWAY, parse_image
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -33,6 +34,7 @@ RELEASE = "llmd"  # the chart names the EPP <release>-epp and the InferencePool 
 POOL_GATEWAY = "llmd-gateway"  # in-namespace ClusterIP gateway; Istio names its Service <gateway>-istio
 POOL_GATEWAY_PARAMS = "llmd-gateway-params"  # its parametersRef ConfigMap (Istio's per-Gateway overlays)
 ISTIO_SERVICE_TYPE = "networking.istio.io/service-type"
+EPP_LABEL = {"llm-d-router-gateway": f"{RELEASE}-epp"}  # the chart's EPP selector label
 HF_TOKEN_FILE = "hf-token"  # the token's file in the CSI mount (objectAlias); huggingface_hub reads HF_TOKEN_PATH
 FAILURE_MODES = ("FailOpen", "FailClose")
 
@@ -58,6 +60,9 @@ class LlmdStackArgs(TypedDict):
     """GPUs per vLLM replica (default 1); at most the GPUs of one node."""
     replicas: NotRequired[int]
     """vLLM replicas (default 1)."""
+    epp_replicas: NotRequired[int]
+    """Endpoint picker replicas (default 2): above one the chart runs them leader-elected (one active, the others
+    standing by)."""
     model_memory_gib: NotRequired[float]
     """Weight size of a model the built-in list does not know, GiB (for the fit check)."""
     max_model_len: NotRequired[int]
@@ -97,6 +102,7 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
     c = "LlmdStack"
     tp = in_range(c, name, "tensor_parallel_size", opt(args, "tensor_parallel_size"), 1, 8)
     in_range(c, name, "replicas", opt(args, "replicas"), 1, 64)
+    in_range(c, name, "epp_replicas", opt(args, "epp_replicas"), 1, 5)
     in_range(c, name, "model_cache_gib", opt(args, "model_cache_gib"), 10, 4096)
     one_of(c, name, "failure_mode", opt(args, "failure_mode"), FAILURE_MODES)
     gpu = args["gpu"]
@@ -115,6 +121,10 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
         fail(c, name, "tensor_parallel_size", tp, f"enough {model_name} GPUs ({memory} GiB each) for {model} "
                                                   f"({weights} GiB of weights plus KV cache): raise it or pick a "
                                                   f"larger GPU")
+    context = context_length(model, args.get("max_model_len"))
+    if context is None:
+        fail(c, name, "max_model_len", None, f"the context length of {model!r}, which the built-in list does not "
+                                              f"know (vLLM and the picker's prefix matching are sized to it)")
     if model_facts.get("gated") and not args.get("hf_token_secret"):
         fail(c, name, "hf_token_secret", None, f"a Key Vault secret with a Hugging Face token: {model} is gated")
     if opt(args, "prefill_decode") and rdma is False:
@@ -129,7 +139,7 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
         fail(c, name, "epp_image", opt(args, "epp_image"), "registry/repository:tag (the registry host named)")
     if (args.get("hf_token_secret") or opt(args, "api_key_auth")) and not args.get("key_vault"):
         fail(c, name, "key_vault", None, "a vault handle when api_key_auth or hf_token_secret is set")
-    return {"tp": tp}
+    return {"tp": tp, "context": context}
 
 
 class LlmdStack(pulumi.ComponentResource):
@@ -160,12 +170,15 @@ class LlmdStack(pulumi.ComponentResource):
                        field(target, "routes_label"))
         self._ns = ns.metadata.name
         served = served_name(args["model"])
-        vllm = self._vllm(name, served, checked["tp"], pd)
+        vllm = self._vllm(name, served, checked["tp"], checked["context"], pd)
+        plugins = epp_plugins(checked["context"])
         # the chart creates the InferencePool: it waits for the platform's Inference Extension CRDs and istiod
         # (the route target resolves after them) and for the vLLM Deployment the pool selects
         values = pulumi.Output.all(cpu_placement(cluster), field(target, "namespace")).apply(
-            lambda v: router_values(opt(args, "epp_image"), self._selector(served), node_affinity(v[0]["nodeSelector"]),
-                                    opt(args, "failure_mode"), v[0].get("tolerations", [])))
+            lambda v: router_values(opt(args, "epp_image"), self._selector(served),
+                                    epp_affinity(node_affinity(v[0]["nodeSelector"]), EPP_LABEL),
+                                    opt(args, "failure_mode"), v[0].get("tolerations", []), plugins,
+                                    opt(args, "epp_replicas")))
         release = helm_release(f"{name}-router-chart", LLM_D_ROUTER_GATEWAY, self._ns, values,
                                pulumi.ResourceOptions(parent=self, depends_on=[vllm]), release_name=RELEASE)
         self._pool_route(name, target, release)
@@ -196,7 +209,7 @@ class LlmdStack(pulumi.ComponentResource):
         return {POOL_LABEL: "true", MODEL_LABEL: served}
 
     # ---- vLLM ---------------------------------------------------------------------------------------------------
-    def _vllm(self, name: str, served: str, tp: int, pd: bool) -> k8s.apps.v1.Deployment:
+    def _vllm(self, name: str, served: str, tp: int, context: int, pd: bool) -> k8s.apps.v1.Deployment:
         a, ns = self._args, self._ns
         gpu = a["gpu"]
         env = [k8s.core.v1.EnvVarArgs(name="HF_HOME", value="/models-cache"),
@@ -234,7 +247,7 @@ class LlmdStack(pulumi.ComponentResource):
                 termination_grace_period_seconds=130,  # requests in flight finish (the chart's EPP waits as long)
                 containers=[k8s.core.v1.ContainerArgs(
                     name="vllm", image=opt(a, "vllm_image"), command=["vllm"],
-                    args=vllm_args(a["model"], served, tp, a.get("max_model_len"), pd),
+                    args=vllm_args(a["model"], served, tp, context, pd),
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=VLLM_PORT)],
                     env=env, resources=resources,
                     # first start downloads the model: up to 60 x 30 s before liveness counts
@@ -329,12 +342,12 @@ class LlmdStack(pulumi.ComponentResource):
         monitoring = np.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
             match_labels={"kubernetes.io/metadata.name": "monitoring"}))
         pool_gateway = pods(**{"gateway.networking.k8s.io/gateway-name": POOL_GATEWAY})
-        epp = pods(**{"llm-d-router-gateway": f"{RELEASE}-epp"})  # the chart's EPP selector label
+        epp = pods(**EPP_LABEL)
         rules = [
             ("default-deny", {}, []),
             ("vllm-ingress", {"app.kubernetes.io/name": "vllm"},
              [([pool_gateway, epp], VLLM_PORT), ([monitoring], VLLM_PORT)]),
-            ("epp-ingress", {"llm-d-router-gateway": f"{RELEASE}-epp"},
+            ("epp-ingress", EPP_LABEL,
              [([pool_gateway], EPP_PORT), ([monitoring], EPP_METRICS_PORT)]),
             ("pool-gateway-ingress", {"gateway.networking.k8s.io/gateway-name": POOL_GATEWAY},
              [([pods(**{"app.kubernetes.io/name": "router"})], 80), ([monitoring], 15020)]),
