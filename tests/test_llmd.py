@@ -107,7 +107,70 @@ def test_router_config_is_the_optimized_baseline_of_the_pinned_router_matched_ov
     args = obj(llmd, "Deployment", "vllm").inputs["spec"]["template"]["spec"]["containers"][0]["args"]
     [producer] = [p for p in ours["plugins"] if p["type"] == "approx-prefix-cache-producer"]
     assert producer["parameters"]["maxPrefixTokensToMatch"] == int(args[args.index("--max-model-len") + 1]) == 40960
-    assert "featureGates" not in ours  # flow control comes with autoscaling
+    assert "featureGates" not in yaml.safe_load(epp_plugins(4096))  # flow control comes with autoscaling alone
+
+
+def guide_scaled_object():
+    return yaml.safe_load((upstream_dir() / "recipes" / "keda-epp-queue-scaledobject.yaml").read_text())["spec"]
+
+
+def test_vllm_scales_with_keda_on_the_guides_signals_with_flow_control_holding_requests(llmd):
+    scaler = obj(llmd, "ScaledObject", "vllm").inputs["spec"]
+    guide = guide_scaled_object()
+    config = offline.stack_config("llmd")["aks-llm-platform:llmd"]
+    assert scaler["scaleTargetRef"] == {**guide["scaleTargetRef"], "name": "vllm"}
+    assert (scaler["minReplicaCount"], scaler["maxReplicaCount"]) == (config["minReplicas"], config["maxReplicas"])
+    behavior = scaler["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    upstream = guide["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    assert behavior["scaleUp"]["policies"] == upstream["scaleUp"]["policies"]
+    assert behavior["scaleUp"]["stabilizationWindowSeconds"] == config["scaleUpStabilizationSeconds"]
+    assert behavior["scaleDown"]["stabilizationWindowSeconds"] == config["scaleDownStabilizationSeconds"]
+    assert scaler["cooldownPeriod"] == config["scaleDownStabilizationSeconds"]
+    # the guide's triggers, its labels filled in for this stack: the EPP Service the chart names <release>-epp
+    prometheus = llmd.one("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    for ours, theirs in zip(scaler["triggers"], guide["triggers"], strict=True):
+        assert {k: ours[k] for k in ("type", "name", "metricType")} == {k: theirs[k] for k in ours if k != "metadata"}
+        assert ours["metadata"]["threshold"] == theirs["metadata"]["threshold"]
+        expected = (theirs["metadata"]["query"].replace("${NAMESPACE}", NS).replace("${EPP_SERVICE}", "llmd-epp")
+                    .replace(',model_name="${MODEL}"', ""))  # one model per pool: the pool's series is the model's
+        assert ours["metadata"]["query"] == expected
+        assert ours["metadata"]["serverAddress"].startswith("http://kps-prometheus.monitoring.svc")
+    assert prometheus.inputs["namespace"] == "monitoring"
+    # Prometheus scrapes that Service: our ServiceMonitor selects the chart's EPP Service by its name label
+    monitor = obj(llmd, "ServiceMonitor", "llmd-epp").inputs["spec"]
+    assert monitor["selector"]["matchLabels"] == {"app.kubernetes.io/name": "llmd-epp"}
+    # the guide's signals come from flow control, on in the picker, holding requests as long as the gateways wait
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    epp = release.inputs["values"]["router"]["epp"]
+    plugins = yaml.safe_load(epp["pluginsCustomConfig"][epp["pluginsConfigFile"]])
+    assert plugins["featureGates"] == ["flowControl"]
+    gateway_wait = obj(llmd, "HTTPRoute", "llmd-pool").inputs["spec"]["rules"][0]["timeouts"]["request"]
+    assert plugins["flowControl"]["defaultRequestTTL"] == gateway_wait == "600s"
+    # the HPA KEDA generates owns the replica count: Pulumi leaves it alone
+    assert "spec.replicas" in obj(llmd, "Deployment", "vllm").options["ignoreChanges"]
+
+
+def test_scale_to_zero_where_the_picker_holds_requests_and_refused_where_it_cannot():
+    import llmplatform
+    from llmplatform.checks import ComponentInputError
+    from llmplatform.llmd_specs import holds_requests_at_zero
+    from .test_components_alone import KEDA, REQUIRED, provider_opts
+
+    def stack(**extra):
+        return lambda: llmplatform.LlmdStack("z", {**REQUIRED["LlmdStack"](), "autoscaling": True, "min_replicas": 0,
+                                                   "keda": KEDA, **extra}, provider_opts())
+    plan = offline.run_function(stack())
+    scaler = next(r.inputs["spec"] for r in plan.kubernetes_objects() if r.inputs["kind"] == "ScaledObject")
+    assert scaler["minReplicaCount"] == 0 and scaler["triggers"][0]["name"] == "epp-queue-size"
+    older = "ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.9.2"
+    assert holds_requests_at_zero("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0")
+    assert not holds_requests_at_zero(older) and not holds_requests_at_zero(older + "-rc.1")
+    with pytest.raises(ComponentInputError, match="min_replicas=0.*holds requests"):
+        offline.run_function(stack(epp_image=older))
+    with pytest.raises(ComponentInputError, match="keda=None"):
+        offline.run_function(stack(keda=None))
+    with pytest.raises(ComponentInputError, match="metrics=False"):
+        offline.run_function(stack(metrics=False))
 
 
 def test_values_checker_now_checks_below_null_and_documented_keys():
@@ -276,6 +339,9 @@ def test_a_gated_models_token_reaches_vllm_as_a_file_only():
     (["llmd.model=acme/private-model"], "llmd.modelMemoryGib is needed"),
     (["llmd.model=acme/private-model", "llmd.modelMemoryGib=10"], "llmd.maxModelLen is needed"),
     (["gateway.mode=none"], "llmd.enabled needs a gateway"),
+    (["llmd.maxReplicas=3"], "llmd.maxReplicas (3) x 1 GPU(s) exceeds the 2 x 1 GPU(s)"),
+    (["llmd.minReplicas=2"], "llmd.replicas (1) is the starting count"),
+    (["observability.enabled=false"], "llmd.autoscaling needs observability.enabled"),
 ])
 def test_bad_llmd_config_is_refused_before_anything_registers(sets, fragment):
     with pytest.raises(offline.ProgramError) as refused:

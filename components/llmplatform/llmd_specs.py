@@ -167,3 +167,43 @@ def pool_gateway_overlays() -> dict[str, str]:
     externalTrafficPolicy: Local for its load balancers; a null deletes it, since the API server refuses the field
     on a ClusterIP Service."""
     return {"service": "spec:\n  externalTrafficPolicy: null\n"}
+
+
+# llm-d's workload-autoscaling guide, KEDA on EPP metrics (guides/workload-autoscaling/keda-epp, queue signal):
+# requests waiting in the EPP's flow-control queue (per-replica target 1) raced against requests running (16).
+QUEUE_TARGET, RUNNING_TARGET = 1, 16
+# Flow control's queue doubles as a scale-from-zero waiting room from this llm-d-router release on
+# (pkg/epp/flowcontrol/controller/internal/processor.go at v0.10.0: a request waits while the pool has no endpoints).
+HOLDS_AT_ZERO_SINCE = (0, 10, 0)
+
+
+def holds_requests_at_zero(epp_image: str) -> bool:
+    """Whether the picker image is a release known to hold requests while no model server is ready."""
+    tag = parse_image(epp_image).tag
+    match = re.fullmatch(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)", tag)
+    return bool(match) and tuple(int(p) for p in match.groups()) >= HOLDS_AT_ZERO_SINCE
+
+
+def epp_queries(namespace: str, epp_service: str) -> dict[str, str]:
+    """PromQL over the picker's metrics as Prometheus labels them (the ServiceMonitor adds namespace and service);
+    each returns one value for the single pool of the stack."""
+    where = f'namespace="{namespace}",service="{epp_service}"'
+    return {"epp-queue-size": f"sum(llm_d_epp_flow_control_queue_size{{{where}}})",
+            "epp-running-requests": f"sum(llm_d_epp_request_running{{{where}}})"}
+
+
+def epp_triggers(prometheus_url: str, namespace: str, epp_service: str) -> list[dict[str, Any]]:
+    """KEDA Prometheus triggers, per-replica targets (AverageValue): the HPA takes the larger desired count. At zero
+    replicas a queued request activates the target (activation above 0)."""
+    targets = {"epp-queue-size": QUEUE_TARGET, "epp-running-requests": RUNNING_TARGET}
+    return [{"type": "prometheus", "name": name, "metricType": "AverageValue",
+             "metadata": {"serverAddress": prometheus_url, "query": query, "threshold": str(targets[name])}}
+            for name, query in epp_queries(namespace, epp_service).items()]
+
+
+def vllm_scale_behavior(up_seconds: int, down_seconds: int) -> dict[str, Any]:
+    """The guide's HPA behaviour: doubling at most every 15 s, damped by stabilisation windows sized near a cold
+    start, since a replica still loading serves nothing and demand stays high until it is Ready."""
+    policies = [{"type": "Percent", "value": 100, "periodSeconds": 15}]
+    return {"scaleUp": {"stabilizationWindowSeconds": up_seconds, "policies": policies},
+            "scaleDown": {"stabilizationWindowSeconds": down_seconds, "policies": policies}}
