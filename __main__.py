@@ -118,3 +118,5 @@ pulumi.export("managedGrafanaUrl", monitoring.grafana_endpoint if monitoring els
 pulumi.export("llmdUrl", gateway.llmd_url if llmd else None)
 pulumi.export("llmdModel", llmd.served_model_name if llmd else None)
 pulumi.export("llmdApiKeySecret", llmd.api_key_secret if llmd else None)
+pulumi.export("llmdNamespace", llmd.namespace if llmd else None)  # what tools.verify checks
+pulumi.export("llmdInferencePool", llmd.inference_pool if llmd else None)
