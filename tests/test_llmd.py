@@ -241,6 +241,9 @@ def test_no_public_ip_in_the_llmd_plan_beyond_the_platform_gateways(llmd):
                 annotations.get("service.beta.kubernetes.io/azure-load-balancer-internal") != "true":
             public[name] = annotations.get("service.beta.kubernetes.io/azure-pip-name")
     assert list(public) == ["external-gateway"] and public["external-gateway"] in pips
+    # and no Service of the program's own asks Azure for one
+    assert not [r.inputs["metadata"]["name"] for r in llmd.kubernetes_objects() if r.inputs["kind"] == "Service"
+                and r.inputs["spec"].get("type") == "LoadBalancer"]
 
 
 def test_istio_model_sees_the_defects_it_guards_against(llmd):
