@@ -127,12 +127,21 @@ class PluginError(RuntimeError):
     """A plugin did not start, or an RPC failed for a reason other than bad inputs."""
 
 
+def _die_with_parent() -> None:
+    """Linux: the plugin gets SIGKILL when the process that started it dies (a crashed test run leaves none)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
 class Plugin:
     """A plugin process started as the CLI starts it; its gRPC channel once it printed its port."""
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True)
+                                        stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
         port: list[str] = []
         reader = threading.Thread(target=lambda: port.append(self.process.stdout.readline()), daemon=True)
         reader.start()
