@@ -297,6 +297,16 @@ class ProviderHost:
             raise
         self.client = provider_pb2_grpc.ResourceProviderStub(self.plugin.channel)
 
+    def with_fresh_monitor(self, stack: str) -> "ProviderHost":
+        """A second deployment against the same plugin process: its own resource monitor and stack name (Construct
+        names its monitor per request, as the engine does for each deployment)."""
+        other = object.__new__(ProviderHost)
+        other.project, other.stack, other.engine = self.project, stack, self.engine
+        other.monitor = MonitorStub(self.project, stack)
+        other.server, other.address = _server((resource_pb2_grpc.add_ResourceMonitorServicer_to_server, other.monitor))
+        other.plugin, other.client, other._shared = self.plugin, self.client, True
+        return other
+
     def schema(self) -> dict[str, Any]:
         return json.loads(self.client.GetSchema(provider_pb2.GetSchemaRequest(version=0)).schema)
 
@@ -323,7 +333,8 @@ class ProviderHost:
         return offline.refusals(self.monitor.registrations)
 
     def close(self) -> str:
-        err = self.plugin.close()
+        """Stop the plugin (unless this host shares another's) and the stand-in servers; the plugin's stderr."""
+        err = "" if getattr(self, "_shared", False) else self.plugin.close()
         self.server.stop(0)
         return err
 
