@@ -93,7 +93,7 @@ if cfg.autoscaling.mode != "none":
     }, in_cluster)
 
 # llm-d: vLLM + the llm-d inference scheduler on the large-GPU pool, behind the same key and rate limit
-llmd = LlmdStack("llmd", llmd_args(cfg, cluster, gpu, gateway, vault.vault), in_cluster) if cfg.llmd.enabled else None
+llmd = LlmdStack("llmd", llmd_args(cfg, cluster, gpu, gateway, vault.vault, observability), in_cluster) if cfg.llmd.enabled else None
 
 pulumi.export("resourceGroupName", platform.resource_group_name)
 pulumi.export("clusterName", platform.cluster_name)

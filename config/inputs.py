@@ -139,7 +139,7 @@ def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
 
 
 def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: Any,
-              vault: VaultHandle) -> dict[str, Any]:
+              vault: VaultHandle, observability: Any = None) -> dict[str, Any]:
     m, gw = cfg.llmd, cfg.gateway
     return _present({
         "cluster": cluster, "gpu": gpu.scheduling, "route_target": gateway.route_target, "model": m.model,
@@ -149,6 +149,7 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "expose_externally": m.expose_externally, "api_key_auth": gw.api_key_auth,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "request_timeout_seconds": gw.request_timeout_seconds, "metrics": cfg.observability.enabled,
+        "prometheus_url": observability.prometheus_url if observability else None,
         # identities id-<prefix>-llmd-router/-vllm, apart from the Ollama stack's id-<prefix>-router
         "name_prefix": f"{cfg.prefix}-{cfg.environment}-llmd", "tags": cfg.tags,
     })

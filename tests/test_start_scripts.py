@@ -33,7 +33,7 @@ def run(tmp_path: Path, models: str, dry_run: bool, present: list[str]) -> tuple
     state.write_text("".join(f"{m}\n" for m in present))
     calls.write_text("")
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "MODELS": models,
-           "DRY_RUN": str(dry_run).lower(), "STATE": str(state), "CALLS": str(calls)}
+           "DRY_RUN": str(dry_run).lower(), "OLLAMA_MODELS": str(tmp_path / "models"), "STATE": str(state), "CALLS": str(calls)}
     done = subprocess.run(["/bin/sh", "-c", preload_script()], env=env, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     return done.stdout, [c for c in calls.read_text().splitlines() if c != "serve"]

@@ -20,7 +20,7 @@ from llmplatform.checks import ComponentInputError
 
 from config.loader import parse_config
 
-from . import cost, offline, policy_check
+from . import cost, deploy_model, offline, policy_check
 
 REDACTED = "[secret]"
 
@@ -162,10 +162,23 @@ def main(argv: list[str] | None = None) -> int:
     if any(v.mandatory for v in violations):
         print("\nthe policy pack refuses this plan (pulumi preview --policy-pack policy would too)", file=sys.stderr)
         return 1
+    try:
+        deploy = deploy_model.evaluate(plan)
+    except deploy_model.DurationsError as error:
+        print(f"deploy model: {error}", file=sys.stderr)
+        return 1
+    print()
+    for line in deploy_model.report_lines(deploy):
+        print(line)
+    if deploy.problems:
+        print("\nthe deploy model refuses this plan: a first `pulumi up` would fail or not converge (each line names "
+              "the resource, the wait or reference, and the fix)", file=sys.stderr)
+        return 1
     target, count = write(plan, Path(args.out))
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
-    print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json and {count} "
-          f"manifests in {target}/manifests/")
+    (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
+    print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
+          f"{target}/deploy.json and {count} manifests in {target}/manifests/")
     return 0
 
 

@@ -370,7 +370,10 @@ class AksCluster(pulumi.ComponentResource):
 
         workload = args["workload_pool"]
         workload_spot = workload.get("priority") == "spot"
-        cs.AgentPool(
+        # AKS runs one agent-pool operation per cluster at a time (OperationNotAllowed: another agentpool operation
+        # is in progress): pools and maintenance configurations are written one after the other, and the handle's
+        # cluster_name (which GpuNodePool's pools take) is handed out after the last of them.
+        last_write: pulumi.Resource = cs.AgentPool(
             f"{name}-{workload['name']}",
             resource_group_name=rg_name,
             resource_name_=cluster.name,
@@ -383,10 +386,11 @@ class AksCluster(pulumi.ComponentResource):
                                    ephemeral_os_disk=opt(args, "ephemeral_os_disk")),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, False)),
         )
+        workload_pool = last_write
 
         if window:
             for config_name in ("aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"):
-                cs.MaintenanceConfiguration(
+                last_write = cs.MaintenanceConfiguration(
                     f"{name}-{config_name}",
                     resource_group_name=rg_name,
                     resource_name_=cluster.name,
@@ -398,7 +402,7 @@ class AksCluster(pulumi.ComponentResource):
                         start_time=window["start_time"],
                         utc_offset=window["utc_offset"],
                     ),
-                    opts=child)
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[last_write]))
 
         client = authorization.get_client_config_output()
         # The cluster's own identity manages the internal load balancer in our subnet and the gateway's static
@@ -435,11 +439,13 @@ class AksCluster(pulumi.ComponentResource):
         self.kubelet_identity_object_id = cluster.identity_profile.apply(
             lambda p: p["kubeletidentity"].object_id if p and "kubeletidentity" in p else None)
         self.cluster = ClusterHandle(
-            resource_group_name=rg_name, location=location, cluster_name=cluster.name, cluster_id=cluster.id,
+            resource_group_name=rg_name, location=location,
+            cluster_name=pulumi.Output.all(cluster.name, last_write.id).apply(lambda v: v[0]), cluster_id=cluster.id,
             vnet_id=vnet.id, node_subnet_id=nodes_subnet.id, endpoints_subnet_id=endpoints_subnet.id,
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
             kubernetes_version=args.get("kubernetes_version") or "", zones=list(zones or []),
-            cpu_node_selector={CPU_POOL_LABEL: "cpu"}, cpu_tolerations=[dict(SPOT_TOLERATION)] if workload_spot else [],
+            # a pod placed on the CPU pool waits for the pool: its await clock starts when nodes can run it
+            cpu_node_selector=workload_pool.id.apply(lambda _: {CPU_POOL_LABEL: "cpu"}), cpu_tolerations=[dict(SPOT_TOLERATION)] if workload_spot else [],
             pod_cidr=net["pod_cidr"],
             autoscaler_expander=opt(args, "autoscaler_expander"), kubeconfig=self.kubeconfig,
             encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"))

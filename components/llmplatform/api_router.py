@@ -40,6 +40,7 @@ class RouterSpec:
     identity_prefix: str = ""  # identities are id-<prefix>-router
     tags: Optional[dict[str, str]] = None
     replicas: int = 2
+    after: Optional[list[pulumi.Resource]] = None  # what creates upstream_host: nginx exits when it cannot resolve it
 
 
 def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output]:
@@ -103,7 +104,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
                 volume_mounts=mounts)],
             volumes=volumes,
         ),
-        k8s_opts, pod_labels=pod_labels,
+        pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None), pod_labels=pod_labels,
         # a config change rolls the pods (nginx reads its config only at start)
         pod_annotations={"llm-platform/config-hash": conf.apply(content_suffix)},
         annotations=scanner_annotations([ROUTER_IMAGE]))

@@ -25,7 +25,7 @@ from .hardening import (container_security, pod_security, root_image, scanner_an
                         writable_root)
 from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume, deployment,
                    disruption_budget, env_vars, http_probe, labels, require_kubernetes_provider, secret_provider_class,
-                   cpu_placement, placement, placement_args, spread)
+                   cpu_placement, gpu_start_deadline, placement, placement_args, spread, SLOW_START_TIMEOUT_SECONDS)
 from .naming import secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -234,8 +234,9 @@ class InferenceStack(pulumi.ComponentResource):
                         claim_name=field(volume, "claim_name"), read_only=True)), scratch_volume()],
             ),
             pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if a.get("autoscaled") else None),
-            annotations=scanner_annotations([OLLAMA_IMAGE]))
+            annotations={**scanner_annotations([OLLAMA_IMAGE]), **gpu_start_deadline(accelerator == "gpu")})
         service = self._service(f"{name}-ollama-svc", "ollama", match, OLLAMA_PORT)
+        self._upstream: pulumi.Resource = service  # what the router's nginx resolves at start
         disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, self._k8s)
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
             match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
@@ -260,7 +261,7 @@ class InferenceStack(pulumi.ComponentResource):
         keda = self._args.get("keda")
         if not keda:
             return "ollama", OLLAMA_PORT, None
-        k8s.core.v1.Service(
+        self._upstream = k8s.core.v1.Service(
             f"{name}-ollama-scaled",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SCALED_SERVICE, namespace=self._ns),
             spec=k8s.core.v1.ServiceSpecArgs(type="ExternalName", external_name=field(keda, "interceptor_host")),
@@ -302,7 +303,7 @@ class InferenceStack(pulumi.ComponentResource):
             api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
             rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=opt(a, "request_timeout_seconds"),
             vault=self._vault, api_key_secret=a.get("api_key_secret"), identity_prefix=a.get("name_prefix", name),
-            tags=a.get("tags", {})))
+            tags=a.get("tags", {}), after=[self._upstream]))
 
     # ---- Open-WebUI ------------------------------------------------------------------------------------------------
     def _webui(self, name: str) -> pulumi.Output[str]:
@@ -376,11 +377,12 @@ class InferenceStack(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"]),  # the HPA owns the replica count
             pod_labels={USE_LABEL: "true"},
-            annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
-                *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
-                            "image rebuilt with its UID build argument"),
-                *writable_root("start.sh and the server write under /app/backend (server.log, static assets, "
-                               "caches)")]))
+            annotations={"pulumi.com/timeoutSeconds": str(SLOW_START_TIMEOUT_SECONDS), **scanner_annotations(
+                [OPEN_WEBUI_IMAGE], [
+                    *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs "
+                                "an image rebuilt with its UID build argument"),
+                    *writable_root("start.sh and the server write under /app/backend (server.log, static assets, "
+                                   "caches)")])})
         service = self._service(f"{name}-webui-svc", "open-webui", match, WEBUI_PORT)
         disruption_budget(f"{name}-webui-pdb", "open-webui", ns, match, replicas, self._k8s)
         k8s.autoscaling.v2.HorizontalPodAutoscaler(

@@ -21,7 +21,7 @@ from .hardening import container_security, pod_security, root_image, scanner_ann
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
 from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe,
-                   labels, namespace, require_kubernetes_provider, secret_provider_class, tolerations_args)
+                   gpu_start_deadline, labels, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace, require_kubernetes_provider, secret_provider_class, tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, fits,
                          image_is_pinned, node_affinity, router_values, served_name, shm_gib, vllm_args)
 from .pins import LLM_D_ROUTER_GATEWAY, parse_image
@@ -84,6 +84,8 @@ class LlmdStackArgs(TypedDict):
     """Longest answer the gateways and the router wait for (default 600)."""
     metrics: NotRequired[bool]
     """PodMonitor for vLLM and ServiceMonitor for the picker (needs the Prometheus Operator CRDs; default True)."""
+    prometheus_url: NotRequired[pulumi.Input[str]]
+    """Observability's `prometheus_url`: the monitors wait for it, as it waits for the chart bringing their CRDs."""
     name_prefix: NotRequired[str]
     """Start of Azure names (identities id-<prefix>-...; default: the name)."""
     tags: NotRequired[dict[str, str]]
@@ -166,7 +168,7 @@ class LlmdStack(pulumi.ComponentResource):
                                     opt(args, "failure_mode"), v[0].get("tolerations", [])))
         release = helm_release(f"{name}-router-chart", LLM_D_ROUTER_GATEWAY, self._ns, values,
                                pulumi.ResourceOptions(parent=self, depends_on=[vllm]), release_name=RELEASE)
-        self._pool_route(name, target, release)
+        pool_gateway = self._pool_route(name, target, release)
         gateway_ns = field(target, "namespace")
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
             match_labels={"kubernetes.io/metadata.name": gateway_ns}))]
@@ -177,7 +179,7 @@ class LlmdStack(pulumi.ComponentResource):
             rate_limit_burst=opt(args, "rate_limit_burst"),
             request_timeout_seconds=opt(args, "request_timeout_seconds"),
             vault=args.get("key_vault"), api_key_secret=args.get("api_key_secret"),
-            identity_prefix=args.get("name_prefix", name), tags=args.get("tags", {})))
+            identity_prefix=args.get("name_prefix", name), tags=args.get("tags", {}), after=[pool_gateway]))
         self._api_route(name, target)
         self._network_policies(name)
         if opt(args, "metrics"):
@@ -244,10 +246,11 @@ class LlmdStack(pulumi.ComponentResource):
                     volume_mounts=mounts)],
                 volumes=volumes),
             self._k8s, pod_labels=pod_labels,
-            annotations=scanner_annotations([opt(a, "vllm_image")], [
+            annotations={**gpu_start_deadline(True, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS), **scanner_annotations(
+                [opt(a, "vllm_image")], [
                 *root_image("the upstream vLLM image runs as root (as llm-d's own guides run it); a non-root vLLM "
                             "is not verified on these offline machines"),
-                *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home")]))
+                *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home")])})
         disruption_budget(f"{name}-vllm-pdb", "vllm", ns, match, replicas, self._k8s)
         return created
 
@@ -267,13 +270,15 @@ class LlmdStack(pulumi.ComponentResource):
         return identity.service_account_name
 
     # ---- routes -----------------------------------------------------------------------------------------------
-    def _pool_route(self, name: str, target: Any, release: k8s.helm.v3.Release) -> None:
+    def _pool_route(self, name: str, target: Any, release: k8s.helm.v3.Release) -> pulumi.Resource:
         """A ClusterIP Istio Gateway of the stack's own and its route to the InferencePool: reachable only from the
         router (NetworkPolicy), so nothing reaches the pool without a key and under the rate limit."""
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
-        k8s.apiextensions.CustomResource(
+        # Awaited until Programmed: Istio has then created <gateway>-istio, the Service the router's nginx resolves.
+        gateway = k8s.apiextensions.CustomResource(
             f"{name}-pool-gateway", api_version="gateway.networking.k8s.io/v1", kind="Gateway",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY, namespace=self._ns),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY, namespace=self._ns,
+                                                annotations={"pulumi.com/waitFor": "condition=Programmed"}),
             spec={"gatewayClassName": "istio",
                   # waits for the platform's Istio and CRDs (the route target resolves after them)
                   "infrastructure": {"annotations": field(target, "namespace").apply(
@@ -291,6 +296,7 @@ class LlmdStack(pulumi.ComponentResource):
                                               "name": release.name}],
                              "timeouts": {"request": timeout, "backendRequest": timeout}}]},
             opts=self._k8s)
+        return gateway
 
     def _api_route(self, name: str, target: Any) -> None:
         """The platform Gateways' llmd listener -> the router (internal Gateway only unless exposed)."""
@@ -342,15 +348,17 @@ class LlmdStack(pulumi.ComponentResource):
                 opts=self._k8s)
 
     def _monitors(self, name: str, served: str) -> None:
+        # after the Prometheus Operator's CRDs (kube-prometheus-stack, through Observability's prometheus_url)
+        ns = pulumi.Output.all(self._ns, self._args.get("prometheus_url")).apply(lambda v: v[0])
         k8s.apiextensions.CustomResource(
             f"{name}-vllm-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm", namespace=self._ns),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm", namespace=ns),
             spec={"selector": {"matchLabels": self._selector(served)},
                   "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}]},
             opts=self._k8s)
         k8s.apiextensions.CustomResource(
             f"{name}-epp-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-epp", namespace=self._ns),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-epp", namespace=ns),
             spec={"selector": {"matchLabels": {"app.kubernetes.io/name": f"{RELEASE}-epp"}},
                   "endpoints": [{"port": "http-metrics", "path": "/metrics", "interval": "15s"}]},
             opts=self._k8s)

@@ -1,0 +1,235 @@
+"""The deploy model: await rules (pulumi-kubernetes provider/pkg/await), estimates, and the plan failures each
+ordering rule raises on a planted defect. Pure functions over hand-made registrations and the cached plans."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import pytest
+
+from tests.conftest import variant
+from tools import deploy_model as dm
+from tools.offline import Plan, Registration
+
+DATA = dm.load_durations()
+PROVIDER = "urn:pulumi:t::p::pulumi:providers:kubernetes::k8s"
+
+
+def k8s(name: str, obj: dict, deps: tuple[str, ...] = (), type_: str = "") -> Registration:
+    kind = obj["kind"]
+    api = obj.get("apiVersion", "v1")
+    type_ = type_ or f"kubernetes:{api if '/' in api else 'core/' + api}:{kind}"
+    return Registration(urn=f"urn:pulumi:t::p::{type_}::{name}", type=type_, name=name, parent="", custom=True,
+                        inputs=obj, secret_paths=[], dependencies=list(deps),
+                        options={"provider": PROVIDER + "::id", "customTimeouts": {}})
+
+
+def deployment(name: str, replicas: int = 1, annotations: dict | None = None, gpu: bool = False,
+               image: str = "nginxinc/nginx-unprivileged:1.29", **pod) -> dict:
+    resources = {"limits": {"nvidia.com/gpu": "1"}} if gpu else {}
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "llm", "annotations": annotations or {}},
+            "spec": {"replicas": replicas, "template": {"spec": {
+                "containers": [{"name": "c", "image": image, "resources": resources}], **pod}}}}
+
+
+def plan_of(*regs: Registration) -> Plan:
+    provider = Registration(urn=PROVIDER, type="pulumi:providers:kubernetes", name="k8s", parent="", custom=True,
+                            inputs={}, secret_paths=[], dependencies=[], options={})
+    return Plan(project="p", stack="t", resources=[provider, *regs])
+
+
+# ---- await rules (provider/pkg/await) ----------------------------------------------------------------------------
+
+def test_deadline_default_annotation_and_custom_timeouts_in_the_providers_order():
+    reg = k8s("d", deployment("d"))
+    assert dm.k8s_timeout(reg) == (600.0, "pulumi-kubernetes default (10 min)")  # await.go: 10 * time.Minute
+    reg.inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] = "1200"
+    assert dm.k8s_timeout(reg)[0] == 1200.0
+    reg.options["customTimeouts"] = {"create": "45m"}  # overrides.go TimeoutDuration: customTimeouts first
+    assert dm.k8s_timeout(reg) == (2700.0, "customTimeouts.create")
+
+
+def test_skip_await_and_zero_replicas_wait_for_nothing():
+    skip = dm.wait_of(k8s("d", deployment("d", annotations={"pulumi.com/skipAwait": "true"})), DATA, [], 900, None)
+    assert skip.timeout is None and "skipAwait" in skip.waits_for
+    zero = dm.wait_of(k8s("d", deployment("d", replicas=0)), DATA, [], 900, None)
+    assert zero.span.median <= DATA["kubernetes"]["object"]["median"]
+
+
+def test_service_waits_for_settled_endpoints_unless_headless_selectorless_or_external_name():
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "llm"},
+           "spec": {"selector": {"a": "b"}, "ports": [{"port": 80}]}}
+    assert "settled" in dm.service_wait(k8s("s", svc), DATA).waits_for
+    assert dm.service_wait(k8s("s", svc), DATA).span.median >= 10  # service.go: 10 s after the last change
+    for change in ({"selector": None}, {"clusterIP": "None"}, {"type": "ExternalName", "externalName": "x"}):
+        other = copy.deepcopy(svc)
+        other["spec"].update(change)
+        assert "nothing" in dm.service_wait(k8s("s", other), DATA).waits_for
+    lb = copy.deepcopy(svc)
+    lb["spec"]["type"] = "LoadBalancer"
+    assert "load-balancer IP" in dm.service_wait(k8s("s", lb), DATA).waits_for
+
+
+def test_kinds_without_an_awaiter_are_done_when_created_and_pvc_pv_have_five_minutes():
+    cm = dm.wait_of(k8s("c", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}), DATA, [], 900,
+                    None)
+    assert cm.timeout is None and "no awaiter" in cm.waits_for
+    pvc = dm.wait_of(k8s("p", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "p"}}),
+                     DATA, [], 900, None)
+    assert pvc.timeout == 300.0  # awaiters.go: WatchUntil(pvcReady, 5*time.Minute)
+
+
+def test_helm_release_default_timeout_is_300_seconds_and_skip_await_waits_for_nothing():
+    rel = Registration(urn="urn:r", type=dm.HELM_RELEASE, name="r", parent="", custom=True,
+                       inputs={"chart": "keda"}, secret_paths=[], dependencies=[], options={})
+    assert dm.helm_wait(rel, DATA, []).timeout == 300.0  # helm_release.go: defaultTimeoutSeconds = 300
+    rel.inputs.update(skipAwait=True)
+    assert dm.helm_wait(rel, DATA, []).timeout is None
+    rel.inputs.update(atomic=True)  # atomic sets the wait again (helm_release.go)
+    assert dm.helm_wait(rel, DATA, []).timeout == 300.0
+
+
+# ---- estimates --------------------------------------------------------------------------------------------------
+
+def test_image_pull_grows_with_size_and_every_family_has_figures():
+    small, big = dm.image_pull(DATA, ["redis:8"]), dm.image_pull(DATA, ["vllm/vllm-openai:v0.11.0"])
+    assert 0 < small.median < big.median and big.median < big.pessimistic
+    for family in DATA["node_from_zero"]["families"]:
+        for kind in ("regular", "spot"):
+            assert family[kind]["median"] <= family[kind]["pessimistic"]
+    assert dm.node_family(DATA, "Standard_NC24ads_A100_v4")["match"].endswith("A100")
+
+
+def test_spot_with_fallback_is_pessimistically_the_provision_limit_then_an_on_demand_node():
+    spot = dm.Pool("a", "gpu", "Standard_NC24ads_A100_v4", (), (), 0, True, "aks")
+    regular = dataclasses.replace(spot, urn="b", name="gpuod", spot=False)
+    alone, _ = dm.node_wait(DATA, [spot], True, 900)
+    both, how = dm.node_wait(DATA, [spot, regular], True, 900)
+    assert both.pessimistic == 900 + DATA["node_from_zero"]["families"][0]["regular"]["pessimistic"] \
+        + DATA["gpu_driver"]["aks"]["pessimistic"]
+    assert both.pessimistic > alone.pessimistic and "on-demand" in how
+    operator, _ = dm.node_wait(DATA, [dataclasses.replace(spot, driver="operator")], True, 900)
+    assert operator.median > alone.median  # the Operator builds its driver on the node
+
+
+def test_model_load_and_the_weights_of_a_named_model():
+    assert dm.model_weights_gb("Qwen/Qwen3-8B") == 16.0
+    assert dm.model_load(DATA, 16).pessimistic > dm.model_load(DATA, 16).median > 0
+
+
+def test_a_pod_lands_only_where_its_selector_and_tolerations_allow():
+    cpu = dm.Pool("c", "cpu", "Standard_D4s_v5", (("llm-platform/pool", "cpu"),), (), 1, False, None)
+    gpu = dm.Pool("g", "gpu", "Standard_NC4as_T4_v3", (), ("nvidia.com/gpu=present:NoSchedule",), 0, False, "aks")
+    assert dm.landing_pools({"nodeSelector": {"llm-platform/pool": "cpu"}}, [cpu, gpu]) == [cpu]
+    spec = {"containers": [{"resources": {"limits": {"nvidia.com/gpu": "1"}}}],
+            "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}
+    assert dm.landing_pools(spec, [cpu, gpu]) == [gpu]
+
+
+# ---- planted defects fail the model --------------------------------------------------------------------------------
+
+def test_a_gpu_deployment_under_the_default_await_fails_with_the_fix():
+    pool = Registration(urn="urn:pool", type=dm.AGENT_POOL, name="gpu-pool", parent="", custom=True, inputs={
+        "agentPoolName": "gpu", "vmSize": "Standard_NC24ads_A100_v4", "minCount": 0, "scaleSetPriority": "Spot",
+        "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"], "gpuProfile": {"driver": "Install"}},
+        secret_paths=[], dependencies=[], options={})
+    ollama = k8s("ollama", deployment("ollama", gpu=True, image="ollama/ollama:0.32.15", tolerations=[
+        {"operator": "Exists"}]), ("urn:pool",))
+    problems = dm.evaluate(plan_of(pool, ollama)).problems
+    assert any(p.rule == "timeout" and "ollama" in p.resource and "pulumi.com/timeoutSeconds" in p.message
+               for p in problems), problems
+
+
+def test_a_custom_resource_before_its_crd_fails():
+    release = Registration(urn="urn:kps", type=dm.HELM_RELEASE, name="kps", parent="", custom=True,
+                           inputs={"chart": "kube-prometheus-stack", "timeout": 900}, secret_paths=[], dependencies=[], options={})
+    monitor = k8s("mon", {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+                          "metadata": {"name": "vllm", "namespace": "llm-d"}, "spec": {}})
+    problems = dm.evaluate(plan_of(release, monitor)).problems
+    assert [p.rule for p in problems] == ["crd-order"] and "kps" in problems[0].message
+    monitor.dependencies.append("urn:kps")
+    assert dm.evaluate(plan_of(release, monitor)).problems == []
+
+
+def test_a_dangling_name_reference_fails_and_a_missing_dependency_on_a_needed_one_too():
+    d = k8s("web", deployment("web", serviceAccountName="ghost"))
+    problems = dm.evaluate(plan_of(d)).problems
+    assert any(p.rule == "name-reference" and "ghost" in p.message and "dangling" in p.message for p in problems)
+    sa = k8s("sa", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "ghost", "namespace": "llm"}})
+    problems = dm.evaluate(plan_of(sa, d)).problems
+    assert any("not after it" in p.message and "ServiceAccount" in p.message for p in problems)
+    d.dependencies.append(sa.urn)
+    assert dm.evaluate(plan_of(sa, d)).problems == []
+
+
+def test_a_daemonset_waiting_for_a_gpu_pool_fails():
+    pool = Registration(urn="urn:pool", type=dm.AGENT_POOL, name="gpu-pool", parent="", custom=True, inputs={
+        "agentPoolName": "gpu", "vmSize": "Standard_NC4as_T4_v3", "minCount": 0, "gpuProfile": {"driver": "Install"}},
+        secret_paths=[], dependencies=[], options={})
+    ds = k8s("exporter", {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "x", "namespace": "m"},
+                          "spec": {"template": {"spec": {"containers": [{"image": "dcgm"}]}}}}, ("urn:pool",))
+    problems = dm.evaluate(plan_of(pool, ds)).problems
+    assert [p.rule for p in problems] == ["gpu-wait"] and "gpu-pool" in problems[0].message
+
+
+def test_parallel_agent_pool_writes_and_a_missing_principal_type_fail():
+    def write(name, deps=()):
+        return Registration(urn=f"urn:{name}", type=dm.AGENT_POOL, name=name, parent="", custom=True, inputs={
+            "resourceGroupName": "rg", "resourceName": "aks", "agentPoolName": name, "vmSize": "Standard_D4s_v5",
+            "minCount": 1}, secret_paths=[], dependencies=list(deps), options={})
+    assert [p.rule for p in dm.evaluate(plan_of(write("a"), write("b"))).problems] == ["cluster-writes"]
+    assert dm.evaluate(plan_of(write("a"), write("b", ("urn:a",)))).problems == []
+    grant = Registration(urn="urn:g", type="azure-native:authorization:RoleAssignment", name="grant", parent="",
+                         custom=True, inputs={"principalId": "x"}, secret_paths=[], dependencies=[], options={})
+    assert [p.rule for p in dm.evaluate(plan_of(grant)).problems] == ["principal-type"]
+
+
+def test_a_reader_of_a_jobs_output_must_follow_the_awaited_job():
+    claim = {"persistentVolumeClaim": {"claimName": "models"}}
+    job = k8s("job", {"apiVersion": "batch/v1", "kind": "Job", "metadata": {
+        "name": "preload", "namespace": "llm", "annotations": {"pulumi.com/skipAwait": "true"}}, "spec": {
+        "template": {"spec": {"containers": [{"image": "ollama/ollama:1"}], "volumes": [{"name": "m", **claim}]}}}})
+    reader = k8s("ollama", deployment("ollama", volumes=[{"name": "m", "persistentVolumeClaim": {
+        "claimName": "models", "readOnly": True}}]), (job.urn,))
+    pvc = k8s("pvc", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "models",
+                                                                                      "namespace": "llm"}})
+    assert "job-output" in [p.rule for p in dm.evaluate(plan_of(pvc, job, reader)).problems]  # skipAwait: no wait
+    del job.inputs["metadata"]["annotations"]["pulumi.com/skipAwait"]
+    assert "job-output" not in [p.rule for p in dm.evaluate(plan_of(pvc, job, reader)).problems]
+
+
+# ---- the stacks converge on paper ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["dev", "prod", "llmd"])
+def test_every_stack_converges_on_paper(name):
+    model = dm.evaluate(variant(name))
+    assert model.problems == [], "\n".join(map(str, model.problems))
+    doc = model.document()
+    assert doc["summary"].startswith("fresh pulumi up: ~") and doc["criticalPath"]
+    assert all(r["timeoutMinutes"] is None or r["pessimisticMinutes"] <= r["timeoutMinutes"]
+               for r in doc["resources"])
+
+
+def test_prod_issue_cases_are_fixed(prod):
+    """The cases issue #18 named: each is after what it needs, or no longer waits for what it does not."""
+    graph = dm.dependencies(prod)
+    before = dm.ancestors(graph)
+    by_name = {r.name: r for r in prod.resources}
+    assert by_name["observability-keda-http"].urn in before[by_name["ollama-autoscaler-http"].urn]
+    gpu_pools = {r.urn for r in prod.of_type(dm.AGENT_POOL) if "gpu" in r.name}
+    assert not gpu_pools & before[by_name["observability-dcgm-exporter"].urn]
+    assert dm.crd_installers(prod)["http.keda.sh"][0].name == "observability-keda-http"
+
+
+def test_the_sdk_sends_user_when_a_role_assignment_names_no_principal_type():
+    """The upstream fact behind the principal-type rule: the SDK fills the REST spec's default, User."""
+    import pulumi
+    from pulumi_azure_native import authorization
+    from tools import offline
+
+    def program():
+        authorization.RoleAssignment("grant", principal_id="p", role_definition_id="r", scope="/s")
+    plan = offline.run_function(program)
+    assert plan.one("azure-native:authorization:RoleAssignment").inputs.get("principalType") == "User"
+    assert pulumi  # imported for the program's runtime
