@@ -49,6 +49,7 @@ def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], mon
         "authorized_ip_ranges": list(c.api_access.authorized_ip_ranges),
         "kubelogin_mode": c.kubelogin_mode,
         "grant_deployer_admin": c.grant_deployer_admin,
+        "deployer_principal_type": c.deployer_principal_type,
         # GpuNodePool refuses a fallback pool on a cluster without the priority expander
         "autoscaler_expander": "priority" if cfg.gpu.enabled and cfg.gpu.fallback.enabled else "least-waste",
         "log_analytics_workspace_id": monitoring.log_analytics_workspace_id if monitoring else None,

@@ -233,3 +233,12 @@ def test_the_sdk_sends_user_when_a_role_assignment_names_no_principal_type():
     plan = offline.run_function(program)
     assert plan.one("azure-native:authorization:RoleAssignment").inputs.get("principalType") == "User"
     assert pulumi  # imported for the program's runtime
+
+
+def test_the_deployers_principal_type_follows_how_it_logs_in(dev):
+    from llmplatform.aks_cluster import deployer_principal_type
+    assert deployer_principal_type("azurecli") == "User" and deployer_principal_type("devicecode") == "User"
+    assert {deployer_principal_type(m) for m in ("workloadidentity", "spn", "msi")} == {"ServicePrincipal"}
+    assert deployer_principal_type("workloadidentity", "User") == "User"  # set explicitly, it wins
+    grant = next(r for r in dev.of_type("azure-native:authorization:RoleAssignment") if r.name.endswith("deployer-admin"))
+    assert grant.inputs["principalType"] == "User"  # dev logs in with the Azure CLI
