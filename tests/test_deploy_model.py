@@ -242,3 +242,54 @@ def test_the_deployers_principal_type_follows_how_it_logs_in(dev):
     assert deployer_principal_type("workloadidentity", "User") == "User"  # set explicitly, it wins
     grant = next(r for r in dev.of_type("azure-native:authorization:RoleAssignment") if r.name.endswith("deployer-admin"))
     assert grant.inputs["principalType"] == "User"  # dev logs in with the Azure CLI
+
+
+def test_a_service_waits_for_scheduled_pods_and_not_for_pending_ones():
+    pool = Registration(urn="urn:cpu", type=dm.AGENT_POOL, name="cpu", parent="", custom=True, inputs={
+        "agentPoolName": "cpu", "vmSize": "Standard_D4s_v5", "minCount": 1, "nodeLabels": {"pool": "cpu"}},
+        secret_paths=[], dependencies=[], options={})
+    web = deployment("web", image="ghcr.io/open-webui/open-webui:0.11.0", nodeSelector={"pool": "cpu"})
+    web["spec"]["template"]["metadata"] = {"labels": {"app": "web"}}
+    svc = k8s("svc", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "llm"},
+                      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}, ("urn:cpu",))
+    wl = k8s("web", web, ("urn:cpu",))
+    model = dm.schedule(plan_of(pool, wl, svc))
+    assert model.steps[svc.urn].finish == model.steps[wl.urn].finish  # scheduled pods hold the endpoints unready
+    early = k8s("svc", copy.deepcopy(svc.inputs), ())
+    model = dm.schedule(plan_of(pool, wl, early))  # the Service before the pool: its pods pending, no IP yet
+    assert model.steps[early.urn].elapsed.median == DATA["kubernetes"]["service_settle"]["median"]
+
+
+def test_the_crd_table_names_charts_that_ship_those_crds():
+    """Each chart the table credits with a CRD group is a chart the components pin, and where the CRD is vendored
+    its recorded source is that chart's project."""
+    from pathlib import Path
+    import json as _json
+    root = Path(__file__).resolve().parent
+    pins = _json.loads((root.parent / "components" / "llmplatform" / "data" / "pins.json").read_text())["charts"]
+    charts = {c["chart"].rsplit("/", 1)[-1] for c in pins.values()}
+    assert set(dm.CHART_CRD_GROUPS) <= charts
+    sources = (root / "upstream" / "SOURCES.md").read_text().splitlines()
+    project = {"base": "istio/istio", "kube-prometheus-stack": "prometheus-community/helm-charts", "keda": "kedacore/keda",
+               "keda-add-ons-http": "kedacore/http-add-on", "cert-manager": "cert-manager/cert-manager",
+               "gpu-operator": "NVIDIA/gpu-operator"}
+    checked = set()
+    for chart, groups in dm.CHART_CRD_GROUPS.items():
+        for group in groups:
+            rows = [line.split("|")[2].strip() for line in sources if line.startswith(f"| `crds/{group}/")
+                    and "/" in line.split("|")[2]]  # the provenance table (repository), not the checks table
+            assert all(repo == project[chart] for repo in rows), (chart, group, rows)
+            if rows:
+                checked.add(chart)
+    assert checked == {"kube-prometheus-stack", "keda", "keda-add-ons-http", "cert-manager", "gpu-operator"}
+
+
+def test_llmd_router_resolves_its_upstream_only_after_istio_programmed_the_gateway():
+    plan = variant("llmd")
+    by_name = {r.name: r for r in plan.resources}
+    gateway = by_name["llmd-pool-gateway"]
+    assert gateway.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Programmed"
+    before = dm.ancestors(dm.dependencies(plan))
+    assert gateway.urn in before[by_name["llmd-router"].urn]
+    wait = dm.schedule(plan).steps[gateway.urn].wait
+    assert "Programmed" in wait.waits_for and wait.timeout == 600.0

@@ -57,6 +57,14 @@ def test_dry_run_only_lists(tmp_path):
     assert out.splitlines() == ["would pull: tinyllama", "would pull: phi3.5"] and calls == []
 
 
+def test_every_run_lays_out_the_store_ollama_needs(tmp_path):
+    """Ollama's server calls MkdirAll(<models>/blobs) at start and exits on a read-only store without it: the Job
+    creates blobs/ and manifests/ even when it pulls nothing (dry run, no models)."""
+    for models, dry_run in (("", False), ("tinyllama", True)):
+        run(tmp_path, models, dry_run, present=[])
+        assert (tmp_path / "models" / "blobs").is_dir() and (tmp_path / "models" / "manifests").is_dir()
+
+
 def start(tmp_path: Path, files: dict[str, str], variables: dict[str, str]) -> subprocess.CompletedProcess:
     for name, content in files.items():
         (tmp_path / name).write_text(content)

@@ -144,6 +144,7 @@ class Step:
     finish: Span = ZERO
     after: Optional[str] = None  # URN of what gated the start (median schedule)
     critical: bool = False
+    nodes_ready: Span = ZERO  # when the pods can be scheduled (they get an IP and show in Endpoints)
 
     @property
     def elapsed(self) -> Span:
@@ -178,7 +179,8 @@ class DeployModel:
             "criticalPath": [self.steps[u].reg.name for u in self.critical_path],
             "problems": [{"rule": p.rule, "resource": p.resource, "message": p.message} for p in self.problems],
             "resources": [{
-                "name": s.reg.name, "type": s.reg.type, "waitsFor": s.wait.waits_for,
+                "name": s.reg.name, "type": s.reg.type,
+                "waitsFor": s.wait.waits_for + (f"; nodes: {s.wait.node_delay[1]}" if s.wait.node_delay else ""),
                 "startMinutes": minutes(s.start.median), "expectedMinutes": minutes(s.elapsed.median),
                 "pessimisticMinutes": minutes(s.elapsed.pessimistic),
                 "timeoutMinutes": None if s.wait.timeout is None else minutes(s.wait.timeout),
@@ -586,6 +588,24 @@ def _provider_urn(reg: Registration) -> Optional[str]:
     return ref.rsplit("::", 1)[0] if ref else None
 
 
+def selected_workloads(plan: Plan) -> dict[str, str]:
+    """Service URN -> the Deployment/StatefulSet whose pods its selector picks (same namespace)."""
+    workloads = [r for r in plan.kubernetes_objects() if _kind(r) in ("Deployment", "StatefulSet")]
+    found = {}
+    for svc in plan.kubernetes_objects():
+        selector = (svc.inputs.get("spec") or {}).get("selector") if _kind(svc) == "Service" else None
+        if not selector:
+            continue
+        ns = _meta(svc).get("namespace")
+        for wl in workloads:
+            labels = ((((wl.inputs.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
+                      or {})
+            if _meta(wl).get("namespace") == ns and all(labels.get(k) == v for k, v in selector.items()):
+                found[svc.urn] = wl.urn
+                break
+    return found
+
+
 def is_step(reg: Registration) -> bool:
     return reg.custom or reg.type in CRD_BUNDLES
 
@@ -628,6 +648,10 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     graph = dependencies(plan)
     by_urn = {r.urn: r for r in plan.resources}
     steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit, plan)) for u in graph}
+    before = ancestors(graph)
+    follows = {svc: wl for svc, wl in selected_workloads(plan).items()
+               if svc in steps and wl in steps and svc not in before.get(wl, ()) and "settled" in
+               steps[svc].wait.waits_for}
     done: set[str] = set()
 
     def place(urn: str, trail: tuple[str, ...] = ()) -> None:
@@ -658,7 +682,21 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
             ready, pool_gate = best
             if steps[pool_gate].finish.median > start.median:
                 step.after = pool_gate
+        step.nodes_ready = ready
         step.finish = ready + step.wait.span
+        if urn in follows:
+            # service.go: endpoints settle only when no selected pod is unready; a pod counts once it is scheduled
+            # (it has an IP): pending pods (no node yet) let the Service finish, scheduled ones hold it.
+            wl = steps[follows[urn]]
+            place(follows[urn], trail + (urn,))
+            settle = step.wait.span
+            m = wl.finish.median if wl.nodes_ready.median <= start.median + settle.median else step.finish.median
+            p = wl.finish.pessimistic if wl.nodes_ready.pessimistic <= start.pessimistic + settle.pessimistic \
+                else step.finish.pessimistic
+            if m > step.finish.median:
+                step.after = follows[urn]
+            step.finish = Span(max(step.finish.median, m), max(step.finish.pessimistic, p))
+            step.wait.waits_for += f" (pods of {wl.reg.name})"
         done.add(urn)
 
     for urn in graph:

@@ -25,7 +25,7 @@ from .hardening import (container_security, pod_security, root_image, scanner_an
                         writable_root)
 from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume, deployment,
                    disruption_budget, env_vars, http_probe, labels, require_kubernetes_provider, secret_provider_class,
-                   cpu_placement, gpu_start_deadline, placement, placement_args, spread, SLOW_START_TIMEOUT_SECONDS)
+                   cpu_placement, gpu_start_deadline, placement, placement_args, spread)
 from .naming import secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -377,12 +377,11 @@ class InferenceStack(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"]),  # the HPA owns the replica count
             pod_labels={USE_LABEL: "true"},
-            annotations={"pulumi.com/timeoutSeconds": str(SLOW_START_TIMEOUT_SECONDS), **scanner_annotations(
-                [OPEN_WEBUI_IMAGE], [
-                    *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs "
-                                "an image rebuilt with its UID build argument"),
-                    *writable_root("start.sh and the server write under /app/backend (server.log, static assets, "
-                                   "caches)")])})
+            annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
+                *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
+                            "image rebuilt with its UID build argument"),
+                *writable_root("start.sh and the server write under /app/backend (server.log, static assets, "
+                               "caches)")]))
         service = self._service(f"{name}-webui-svc", "open-webui", match, WEBUI_PORT)
         disruption_budget(f"{name}-webui-pdb", "open-webui", ns, match, replicas, self._k8s)
         k8s.autoscaling.v2.HorizontalPodAutoscaler(

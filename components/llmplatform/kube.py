@@ -98,8 +98,6 @@ def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Inp
 # 35 minutes (Ollama, prod) and 50 (vLLM with the GPU Operator and a model download), so these deadlines.
 GPU_START_TIMEOUT_SECONDS = 2700
 MODEL_DOWNLOAD_START_TIMEOUT_SECONDS = 3600
-# Open-WebUI: a 1.8 GB image, migrations and an embedding-model download at first start.
-SLOW_START_TIMEOUT_SECONDS = 1200
 
 
 def gpu_start_deadline(gpu: bool, seconds: int = GPU_START_TIMEOUT_SECONDS) -> dict[str, str]:
