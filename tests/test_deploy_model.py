@@ -293,3 +293,17 @@ def test_llmd_router_resolves_its_upstream_only_after_istio_programmed_the_gatew
     assert gateway.urn in before[by_name["llmd-router"].urn]
     wait = dm.schedule(plan).steps[gateway.urn].wait
     assert "Programmed" in wait.waits_for and wait.timeout == 600.0
+
+
+def test_make_plan_refuses_a_planted_ordering_defect_naming_it(tmp_path, capsys, monkeypatch):
+    """The CLI path: the cached dev plan with the HTTPScaledObject's dependency on the add-on removed (the defect
+    issue #18 found) exits 1, names the object and the release, and writes nothing."""
+    from tools import offline, plan as plan_cli
+    broken = copy.deepcopy(variant("dev"))
+    scaler = next(r for r in broken.resources if r.name == "ollama-autoscaler-http")
+    scaler.dependencies = [d for d in scaler.dependencies if "observability" not in d]
+    monkeypatch.setattr(offline, "run", lambda *a, **k: broken)
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert "[crd-order] HTTPScaledObject llm/ollama" in captured.out and "observability-keda-http" in captured.out
+    assert "deploy model refuses this plan" in captured.err and not (tmp_path / "dev").exists()
