@@ -11,8 +11,8 @@ from typing import Any
 
 from . import loader_apps, naming
 from llmplatform.choices import (API_ACCESS_MODES, DEPLOYER_PRINCIPAL_TYPES, GPU_DRIVERS, GPU_PRIORITIES,
-                                 KUBELOGIN_MODES, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB, NETWORK_POLICIES,
-                                 NODE_OS_UPGRADE_CHANNELS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, UPGRADE_CHANNELS)
+                                 KUBELOGIN_MODES, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
+                                 NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, UPGRADE_CHANNELS)
 from llmplatform.gpu_skus import find_gpu_sku, known_gpu_sizes
 from .catalogs import RESOURCE_GROUP, azure_regions, cpu_vm_size_problem, vm_shape
 from .models import OLLAMA_MODELS, total_size_gib

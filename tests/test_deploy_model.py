@@ -5,8 +5,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 
-import pytest
-
 from tests.conftest import variant
 from tools import deploy_model as dm
 from tools.offline import Plan, Registration
@@ -51,9 +49,9 @@ def test_deadline_default_annotation_and_custom_timeouts_in_the_providers_order(
 
 
 def test_skip_await_and_zero_replicas_wait_for_nothing():
-    skip = dm.wait_of(k8s("d", deployment("d", annotations={"pulumi.com/skipAwait": "true"})), DATA, [], 900, None)
+    skip = dm.wait_of(k8s("d", deployment("d", annotations={"pulumi.com/skipAwait": "true"})), DATA, [], 900)
     assert skip.timeout is None and "skipAwait" in skip.waits_for
-    zero = dm.wait_of(k8s("d", deployment("d", replicas=0)), DATA, [], 900, None)
+    zero = dm.wait_of(k8s("d", deployment("d", replicas=0)), DATA, [], 900)
     assert zero.span.median <= DATA["kubernetes"]["object"]["median"]
 
 
@@ -72,11 +70,10 @@ def test_service_waits_for_settled_endpoints_unless_headless_selectorless_or_ext
 
 
 def test_kinds_without_an_awaiter_are_done_when_created_and_pvc_pv_have_five_minutes():
-    cm = dm.wait_of(k8s("c", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}), DATA, [], 900,
-                    None)
+    cm = dm.wait_of(k8s("c", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}), DATA, [], 900)
     assert cm.timeout is None and "no awaiter" in cm.waits_for
     pvc = dm.wait_of(k8s("p", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "p"}}),
-                     DATA, [], 900, None)
+                     DATA, [], 900)
     assert pvc.timeout == 300.0  # awaiters.go: WatchUntil(pvcReady, 5*time.Minute)
 
 

@@ -527,7 +527,7 @@ def helm_wait(reg: Registration, data: dict[str, Any], cpu_pools: list[Pool]) ->
                 pods_on=sorted({p.urn for p in on}), node_delay=(ZERO, "nodes of the pool") if on else None)
 
 
-def azure_wait(reg: Registration, data: dict[str, Any], plan: Plan) -> Wait:
+def azure_wait(reg: Registration, data: dict[str, Any]) -> Wait:
     custom = _custom_timeout(reg)
     source = "customTimeouts.create" if custom is not None else ""
     if reg.type == AGENT_POOL:
@@ -548,10 +548,10 @@ def azure_wait(reg: Registration, data: dict[str, Any], plan: Plan) -> Wait:
     return Wait(f"Azure long-running operation ({reg.type.split(':')[-1]})", span, custom, source)
 
 
-def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
-            plan: Plan) -> Wait:
+def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float) -> Wait:
+    """What Pulumi waits for on this resource's create, how long once it may start, and under which deadline."""
     if reg.type.startswith("azure-native:"):
-        return azure_wait(reg, data, plan)
+        return azure_wait(reg, data)
     if reg.type == "pulumi:providers:kubernetes":
         return Wait("Azure RBAC propagation of the deployer's cluster role (Pulumi does not wait: a call before it "
                     "answers Forbidden)", Span.of(data["role_assignment_propagation"]), None)
@@ -647,7 +647,7 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     limit = _provision_limit(plan)
     graph = dependencies(plan)
     by_urn = {r.urn: r for r in plan.resources}
-    steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit, plan)) for u in graph}
+    steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit)) for u in graph}
     before = ancestors(graph)
     follows = {svc: wl for svc, wl in selected_workloads(plan).items()
                if svc in steps and wl in steps and svc not in before.get(wl, ()) and "settled" in
@@ -757,7 +757,7 @@ def check_crd_order(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     problems = []
     for reg in plan.kubernetes_objects():
         group = _group(reg)
-        if group in BUILTIN_GROUPS or group.endswith(".k8s.io") and group in BUILTIN_GROUPS:
+        if group in BUILTIN_GROUPS:
             continue
         found = installers.get(group, [])
         if not found:
@@ -841,7 +841,7 @@ def references(reg: Registration) -> list[tuple[str, str, str, str]]:
 NGINX_SERVER = re.compile(r"^\s*server\s+([A-Za-z0-9.-]+):\d+", re.M)
 
 
-def nginx_upstreams(plan: Plan, reg: Registration, objects: dict) -> list[tuple[str, str, str, str]]:
+def nginx_upstreams(reg: Registration, objects: dict) -> list[tuple[str, str, str, str]]:
     """Upstream host names in the nginx config a workload mounts (resolved once, at start)."""
     pod = pod_spec(reg) or {}
     ns = str(_meta(reg).get("namespace") or "")
@@ -865,7 +865,7 @@ def check_references(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     charted_namespaces = {str(r.inputs.get("namespace")) for r in plan.helm_releases()}
     problems = []
     for reg in plan.kubernetes_objects():
-        refs = references(reg) + nginx_upstreams(plan, reg, objects)
+        refs = references(reg) + nginx_upstreams(reg, objects)
         for role, kind, ns, name in refs:
             target = objects.get((kind, ns, name))
             how = ""
@@ -878,7 +878,7 @@ def check_references(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
                 waited = True
             label = f"{kind} {ns + '/' if ns else ''}{name}"
             if target is None:
-                if ns in charted_namespaces or kind in ("Deployment",) and ns in charted_namespaces:
+                if ns in charted_namespaces:
                     continue  # a chart in that namespace may create it
                 problems.append(Problem("name-reference", _label(reg), f"names {label}, which nothing in this "
                                         "plan creates (dangling reference)"))
@@ -892,26 +892,21 @@ def check_references(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     return problems
 
 
-def _gpu_pool_urns(plan: Plan) -> set[str]:
-    return {p.urn for p in pools(plan) if p.driver and p.urn != "" and
-            any(r.urn == p.urn and r.type == AGENT_POOL for r in plan.resources)}
-
-
 def check_gpu_waits(plan: Plan, graph: dict[str, set[str]]) -> list[Problem]:
-    gpu_pools = _gpu_pool_urns(plan)
     by_urn = {r.urn: r for r in plan.resources}
+    gpu_pools = {p.urn for p in pools(plan) if p.driver and by_urn[p.urn].type == AGENT_POOL}
 
     def needs_gpu(reg: Registration) -> bool:
         spec = pod_spec(reg)
-        return bool(spec and requests_gpu(spec)) or reg.type == "kubernetes:helm.sh/v3:Release" and False
+        return bool(spec and requests_gpu(spec))
 
     problems = []
     for urn in graph:
         reg = by_urn[urn]
-        if not reg.type.startswith("kubernetes:") or reg.type.startswith("pulumi:") or needs_gpu(reg):
+        if not reg.type.startswith("kubernetes:") or needs_gpu(reg):
             continue
-        seen, pending, via = set(), list(graph[urn]), {}
-        hit = None
+        seen: set[str] = set()
+        pending, hit = list(graph[urn]), None
         while pending and hit is None:
             dep = pending.pop()
             if dep in seen:
@@ -922,9 +917,7 @@ def check_gpu_waits(plan: Plan, graph: dict[str, set[str]]) -> list[Problem]:
                 break
             if needs_gpu(by_urn[dep]):
                 continue  # waiting for a GPU workload is waiting for that workload, not for the pool
-            for nxt in graph.get(dep, ()):
-                via.setdefault(nxt, dep)
-                pending.append(nxt)
+            pending.extend(graph.get(dep, ()))
         if hit:
             problems.append(Problem("gpu-wait", _label(reg), f"needs no GPU node but waits for GPU pool "
                                     f"{by_urn[hit].name} (DaemonSets and controllers install with no node); fix: "

@@ -464,7 +464,8 @@ class AksCluster(pulumi.ComponentResource):
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
             kubernetes_version=args.get("kubernetes_version") or "", zones=list(zones or []),
             # a pod placed on the CPU pool waits for the pool: its await clock starts when nodes can run it
-            cpu_node_selector=workload_pool.id.apply(lambda _: {CPU_POOL_LABEL: "cpu"}), cpu_tolerations=[dict(SPOT_TOLERATION)] if workload_spot else [],
+            cpu_node_selector=workload_pool.id.apply(lambda _: {CPU_POOL_LABEL: "cpu"}),
+            cpu_tolerations=[dict(SPOT_TOLERATION)] if workload_spot else [],
             pod_cidr=net["pod_cidr"],
             autoscaler_expander=opt(args, "autoscaler_expander"), kubeconfig=self.kubeconfig,
             encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"))

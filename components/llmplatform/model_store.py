@@ -121,7 +121,7 @@ class ModelStore(pulumi.ComponentResource):
     share_name: pulumi.Output[str]
     """File share holding the model weights."""
     preload_job_name: pulumi.Output[Optional[str]]
-    """Name of the preload Job (None when preload is off)."""
+    """Name of the preload Job (with preload off it only lays the store out)."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
         component = "ModelStore"
@@ -229,61 +229,65 @@ class ModelStore(pulumi.ComponentResource):
             opts=k8s_opts,
         )
 
-        self.preload_job_name = pulumi.Output.from_input(None)
         # Always a Job, awaited: it lays the store out (and pulls the models when preload is on), and the claim
         # handed to model servers waits for it, so a server never starts on a store it cannot use.
         models = list(args.get("models", [])) if opt(args, "preload") else []
-        claim_name: pulumi.Output[str] = pvc.metadata.name
-        dry_run = opt(args, "preload_dry_run")
-        smb = protocol == "smb"
-        writer_uid = NON_ROOT_UID if smb else None
-        job_name = f"model-preload-{content_suffix(OLLAMA_IMAGE, ' '.join(models), str(dry_run))}"
-        job = k8s.batch.v1.Job(
-            f"{name}-preload",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=job_name, namespace=namespace, labels=labels("model-preload", "model-preload"),
-                # Awaited (`kubectl logs job/<name>` follows it): tens of GB at a throttled registry take long.
-                annotations={"pulumi.com/timeoutSeconds": str(PRELOAD_TIMEOUT_SECONDS), **scanner_annotations([OLLAMA_IMAGE], [] if smb else
-                    root_image("an NFS share's root directory belongs to root (no root squash); the writer "
-                               "needs uid 0 to create the model folders"))}),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=3,
-                active_deadline_seconds=4 * 3600,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels("model-preload", "model-preload")),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        restart_policy="OnFailure",
-                        automount_service_account_token=False,
-                        **placement_args(placement(args["preload_node_selector"], [])
-                                         if args.get("preload_node_selector") else cpu_placement(cluster)),
-                        # Non-root on SMB (the mount's owner); on NFS the writer needs root, with every
-                        # capability dropped and no privilege escalation.
-                        security_context=pod_security(writer_uid),
-                        containers=[k8s.core.v1.ContainerArgs(
-                            name="preload",
-                            image=OLLAMA_IMAGE,
-                            command=["/bin/sh", "-c", preload_script()],
-                            env=[k8s.core.v1.EnvVarArgs(name="MODELS", value=" ".join(models)),
-                                 k8s.core.v1.EnvVarArgs(name="DRY_RUN", value=str(dry_run).lower()),
-                                 k8s.core.v1.EnvVarArgs(name="OLLAMA_MODELS", value=MODELS_MOUNT_PATH),
-                                 k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp")],
-                            resources=k8s.core.v1.ResourceRequirementsArgs(
-                                requests={"cpu": "250m", "memory": "512Mi"},
-                                limits={"cpu": "2", "memory": "2Gi"}),
-                            security_context=container_security(writer_uid),  # writes /tmp and the share
-                            volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models",
-                                                                       mount_path=MODELS_MOUNT_PATH),
-                                           k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
-                        )],
-                        volumes=[k8s.core.v1.VolumeArgs(
-                            name="models",
-                            persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                                claim_name=pvc.metadata.name)), scratch_volume()],
+
+        def preload_job() -> k8s.batch.v1.Job:
+            dry_run = opt(args, "preload_dry_run")
+            smb = protocol == "smb"
+            writer_uid = NON_ROOT_UID if smb else None
+            job_name = f"model-preload-{content_suffix(OLLAMA_IMAGE, ' '.join(models), str(dry_run))}"
+            job = k8s.batch.v1.Job(
+                f"{name}-preload",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=job_name, namespace=namespace, labels=labels("model-preload", "model-preload"),
+                    # Awaited (`kubectl logs job/<name>` follows it): tens of GB at a throttled registry take long.
+                    annotations={"pulumi.com/timeoutSeconds": str(PRELOAD_TIMEOUT_SECONDS),
+                                 **scanner_annotations([OLLAMA_IMAGE], [] if smb else
+                        root_image("an NFS share's root directory belongs to root (no root squash); the writer "
+                                   "needs uid 0 to create the model folders"))}),
+                spec=k8s.batch.v1.JobSpecArgs(
+                    backoff_limit=3,
+                    active_deadline_seconds=4 * 3600,
+                    template=k8s.core.v1.PodTemplateSpecArgs(
+                        metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels("model-preload", "model-preload")),
+                        spec=k8s.core.v1.PodSpecArgs(
+                            restart_policy="OnFailure",
+                            automount_service_account_token=False,
+                            **placement_args(placement(args["preload_node_selector"], [])
+                                             if args.get("preload_node_selector") else cpu_placement(cluster)),
+                            # Non-root on SMB (the mount's owner); on NFS the writer needs root, with every
+                            # capability dropped and no privilege escalation.
+                            security_context=pod_security(writer_uid),
+                            containers=[k8s.core.v1.ContainerArgs(
+                                name="preload",
+                                image=OLLAMA_IMAGE,
+                                command=["/bin/sh", "-c", preload_script()],
+                                env=[k8s.core.v1.EnvVarArgs(name="MODELS", value=" ".join(models)),
+                                     k8s.core.v1.EnvVarArgs(name="DRY_RUN", value=str(dry_run).lower()),
+                                     k8s.core.v1.EnvVarArgs(name="OLLAMA_MODELS", value=MODELS_MOUNT_PATH),
+                                     k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp")],
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "250m", "memory": "512Mi"},
+                                    limits={"cpu": "2", "memory": "2Gi"}),
+                                security_context=container_security(writer_uid),  # writes /tmp and the share
+                                volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models",
+                                                                           mount_path=MODELS_MOUNT_PATH),
+                                               k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+                            )],
+                            volumes=[k8s.core.v1.VolumeArgs(
+                                name="models",
+                                persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                                    claim_name=pvc.metadata.name)), scratch_volume()],
+                        ),
                     ),
                 ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True),
-        )
+                opts=pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True),
+            )
+            return job
+
+        job = preload_job()
         self.preload_job_name = job.metadata.name
         claim_name = pulumi.Output.all(pvc.metadata.name, job.metadata.name).apply(lambda v: v[0])
 
