@@ -304,3 +304,18 @@ def test_make_plan_refuses_a_planted_ordering_defect_naming_it(tmp_path, capsys,
     captured = capsys.readouterr()
     assert "[crd-order] HTTPScaledObject llm/ollama" in captured.out and "observability-keda-http" in captured.out
     assert "deploy model refuses this plan" in captured.err and not (tmp_path / "dev").exists()
+
+
+def test_ingress_waits_for_an_address_and_a_crd_is_not_waited_for():
+    ingress = dm.wait_of(k8s("i", {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                                   "metadata": {"name": "i", "namespace": "llm"}}), DATA, [], 900)
+    assert "load-balancer address" in ingress.waits_for and ingress.timeout == 600.0  # ingress.go: 10 min
+    crd_obj = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "widgets.example.com"}, "spec": {"group": "example.com"}}
+    crd = k8s("crd", crd_obj, type_="kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+    assert dm.wait_of(crd, DATA, [], 900).timeout is None
+    widget = k8s("w", {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}},
+                 type_="kubernetes:example.com/v1:Widget")
+    assert [p.rule for p in dm.evaluate(plan_of(crd, widget)).problems] == ["crd-order"]
+    widget.dependencies.append(crd.urn)
+    assert dm.evaluate(plan_of(crd, widget)).problems == []

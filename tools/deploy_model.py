@@ -569,6 +569,12 @@ def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], prov
     timeout, source = k8s_timeout(reg)
     if kind and skips_await(reg):
         return Wait(f"nothing ({SKIP_AWAIT})", Span.of(k["object"]), None)
+    if kind == "Ingress":  # ingress.go: endpoints for every backend Service and a status.loadBalancer.ingress entry
+        return Wait("Ingress: backend endpoints and a load-balancer address", Span.of(k["service_settle"])
+                    + Span.of(k["load_balancer_ip"]), timeout, source)
+    if kind == "CustomResourceDefinition":
+        return Wait("CustomResourceDefinition: created (no awaiter; Established is not waited for)",
+                    Span.of(k["object"]), None)
     if kind == "PersistentVolumeClaim":
         return Wait("PVC Bound", Span.of(k["pvc_bind"]), 300.0, "awaiters.go (5 min)")
     if kind == "PersistentVolume":
