@@ -319,3 +319,19 @@ def test_ingress_waits_for_an_address_and_a_crd_is_not_waited_for():
     assert [p.rule for p in dm.evaluate(plan_of(crd, widget)).problems] == ["crd-order"]
     widget.dependencies.append(crd.urn)
     assert dm.evaluate(plan_of(crd, widget)).problems == []
+
+
+def test_the_deployers_grant_must_match_how_it_logs_in():
+    """A grant to the deployer (getClientConfig's object) left at the SDK's default User, while the provider logs in
+    as an application (CI's workload identity), is refused as ARM would (UnmatchedPrincipalType)."""
+    from tools.offline import DEPLOYER
+    provider = Registration(urn=PROVIDER, type="pulumi:providers:kubernetes", name="k8s", parent="", custom=True,
+                            inputs={"kubeconfig": "args: [get-token, --login, workloadidentity]"}, secret_paths=[],
+                            dependencies=[], options={})
+    grant = Registration(urn="urn:g", type="azure-native:authorization:RoleAssignment", name="deployer-admin",
+                         parent="", custom=True, inputs={"principalId": DEPLOYER, "principalType": "User"},
+                         secret_paths=[], dependencies=[], options={})
+    plan = Plan(project="p", stack="t", resources=[provider, grant])
+    assert [p.rule for p in dm.check_principal_types(plan)] == ["principal-type"]
+    grant.inputs["principalType"] = "ServicePrincipal"
+    assert dm.check_principal_types(plan) == []

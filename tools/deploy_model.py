@@ -33,7 +33,7 @@ from typing import Any, Optional
 
 from config.models import OLLAMA_MODELS
 
-from .offline import Plan, Registration
+from .offline import DEPLOYER, Plan, Registration
 
 DURATIONS = Path(__file__).resolve().parent.parent / "config" / "data" / "deploy_durations.json"
 DEFAULT_K8S_TIMEOUT = 600  # provider/pkg/await/await.go: `timeout := 10 * time.Minute`
@@ -951,10 +951,26 @@ def check_cluster_writes(plan: Plan, before: dict[str, set[str]]) -> list[Proble
     return problems
 
 
+# kubelogin logins that are an application, never a user; and those that are always a user
+APP_LOGINS, USER_LOGINS = ("workloadidentity", "spn", "msi"), ("devicecode",)
+
+
+def deployer_login(plan: Plan) -> Optional[str]:
+    """How the Kubernetes provider logs in (kubelogin's --login in its kubeconfig): the identity running `pulumi up`."""
+    for reg in plan.of_type("pulumi:providers:kubernetes"):
+        match = re.search(r"--login\W+(\w+)", str(reg.inputs.get("kubeconfig", "")))
+        if match:
+            return match.group(1)
+    return None
+
+
 def check_principal_types(plan: Plan) -> list[Problem]:
     """principalType must be sent (the REST spec's default is User) and match the principal: managed identities
-    (user-assigned, a cluster's or Grafana's system-assigned) are ServicePrincipal."""
+    (user-assigned, a cluster's or Grafana's system-assigned) are ServicePrincipal; the deployer (getClientConfig's
+    object) is a ServicePrincipal when the provider logs in as an application, a User with a device-code login
+    (an Azure CLI login can be either: the config says)."""
     by_urn = {r.urn: r for r in plan.resources}
+    login = deployer_login(plan)
     problems = []
     for reg in plan.of_type("azure-native:authorization:RoleAssignment"):
         kind = reg.inputs.get("principalType")
@@ -967,6 +983,12 @@ def check_principal_types(plan: Plan) -> list[Problem]:
         elif managed and kind != "ServicePrincipal":
             problems.append(Problem("principal-type", reg.name, f"principalType {kind} for a managed identity, "
                                     "which is a ServicePrincipal"))
+        elif reg.inputs.get("principalId") == DEPLOYER and login in APP_LOGINS + USER_LOGINS:
+            wanted = "ServicePrincipal" if login in APP_LOGINS else "User"
+            if kind != wanted:
+                problems.append(Problem("principal-type", reg.name, f"principalType {kind} for the deployer, who "
+                                        f"logs in with kubelogin --login {login} (a {wanted}): ARM refuses it with "
+                                        f"UnmatchedPrincipalType; fix: cluster.deployerPrincipalType"))
     return problems
 
 
