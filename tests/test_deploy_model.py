@@ -335,3 +335,12 @@ def test_the_deployers_grant_must_match_how_it_logs_in():
     assert [p.rule for p in dm.check_principal_types(plan)] == ["principal-type"]
     grant.inputs["principalType"] = "ServicePrincipal"
     assert dm.check_principal_types(plan) == []
+
+
+def test_pods_that_fit_no_pool_fail_the_plan():
+    pool = Registration(urn="urn:cpu", type=dm.AGENT_POOL, name="cpu", parent="", custom=True, inputs={
+        "agentPoolName": "cpu", "vmSize": "Standard_D4s_v5", "minCount": 1, "nodeLabels": {"pool": "cpu"}},
+        secret_paths=[], dependencies=[], options={})
+    lost = k8s("web", deployment("web", nodeSelector={"pool": "gpu"}))
+    problems = dm.evaluate(plan_of(pool, lost)).problems
+    assert [p.rule for p in problems] == ["timeout"] and "fit no node pool" in problems[0].message

@@ -1021,9 +1021,17 @@ def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     return problems
 
 
-def check_timeouts(model: DeployModel) -> list[Problem]:
+def check_timeouts(model: DeployModel, any_pool: bool = True) -> list[Problem]:
     problems = []
     for step in model.steps.values():
+        w = step.wait
+        if any_pool and w.timeout is not None and not w.pods_on and _kind(step.reg) in ("Deployment", "StatefulSet",
+                                                                                      "Job", "Pod") \
+                and "0 replicas" not in w.waits_for:
+            problems.append(Problem("timeout", _label(step.reg), "its pods fit no node pool of this plan (node "
+                                    "selector, affinity or tolerations): they stay Pending and the wait runs to its "
+                                    "deadline, then fails; fix: place them on a pool"))
+            continue
         t = step.wait.timeout
         if t is None or step.elapsed.pessimistic <= t:
             continue
@@ -1046,7 +1054,7 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     model = schedule(plan, data)
     graph = dependencies(plan)
     before = ancestors(graph)
-    model.problems = (check_timeouts(model) + check_crd_order(plan, before) + check_references(plan, before)
+    model.problems = (check_timeouts(model, bool(pools(plan))) + check_crd_order(plan, before) + check_references(plan, before)
                       + check_gpu_waits(plan, graph) + check_cluster_writes(plan, before)
                       + check_principal_types(plan) + check_job_outputs(plan, before))
     return model
