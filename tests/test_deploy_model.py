@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 
+import pytest
+
 from tests.conftest import variant
 from tools import deploy_model as dm
 from tools.offline import Plan, Registration
@@ -344,3 +346,14 @@ def test_pods_that_fit_no_pool_fail_the_plan():
     lost = k8s("web", deployment("web", nodeSelector={"pool": "gpu"}))
     problems = dm.evaluate(plan_of(pool, lost)).problems
     assert [p.rule for p in problems] == ["timeout"] and "fit no node pool" in problems[0].message
+
+
+def test_the_preload_is_bounded_by_the_slower_of_registry_and_share(prod):
+    # Azure Files premium provisioned v1 ingress: 40 MiB/s + 0.04 MiB/s per provisioned GiB (the data file's source)
+    store = dm.store_throughput_mb_s(prod, DATA)
+    quota = next(r.inputs["shareQuota"] for r in prod.of_type("azure-native:storage:FileShare"))
+    assert store == pytest.approx((40 + 0.04 * quota) * 1.048576)
+    job = next(r for r in prod.kubernetes_objects() if dm._kind(r) == "Job")
+    fast, _ = dm._job_work(job, DATA)
+    slow_share, _ = dm._job_work(job, DATA, store_mb_s=10.0)
+    assert slow_share.median > fast.median and fast.median > 0

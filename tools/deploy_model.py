@@ -449,7 +449,8 @@ def _replicas(reg: Registration) -> int:
     return int(value) if isinstance(value, (int, float)) else 1
 
 
-def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float) -> Wait:
+def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
+                  store_mb_s: Optional[float] = None) -> Wait:
     kind = _kind(reg)
     spec = pod_spec(reg) or {}
     timeout, source = k8s_timeout(reg)
@@ -470,7 +471,7 @@ def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool]
         span = span + model_load(data, weights)
         parts.append(f"download and load {model} (~{weights:.0f} GB)")
     if kind == "Job":
-        work = _job_work(reg, data)
+        work = _job_work(reg, data, store_mb_s)
         span = span + work[0]
         parts.append(work[1])
     if kind == "DaemonSet":
@@ -484,8 +485,17 @@ def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool]
     return wait
 
 
-def _job_work(reg: Registration, data: dict[str, Any]) -> tuple[Span, str]:
-    """The model preload Job: the models it pulls (MODELS env) at the image-pull throughput into the share."""
+def store_throughput_mb_s(plan: Plan, data: dict[str, Any]) -> Optional[float]:
+    """How fast the model share takes writes (Azure Files premium ingress: base + per provisioned GiB, MiB/s), MB/s."""
+    figure = data["model_load"]["azure_files_premium_mib_s"]
+    quotas = [float(r.inputs["shareQuota"]) for r in plan.of_type("azure-native:storage:FileShare")
+              if isinstance(r.inputs.get("shareQuota"), (int, float))]
+    return min((figure["write_base"] + figure["write_per_gib"] * q) * 1.048576 for q in quotas) if quotas else None
+
+
+def _job_work(reg: Registration, data: dict[str, Any], store_mb_s: Optional[float] = None) -> tuple[Span, str]:
+    """The model preload Job: the models it pulls (MODELS env) from the registry into the share, at the slower of
+    the pull throughput and the share's."""
     spec = pod_spec(reg) or {}
     env = {e.get("name"): str(e.get("value", "")) for c in spec.get("containers") or [] for e in c.get("env") or []}
     if env.get("DRY_RUN") == "true" or not env.get("MODELS", "").strip():
@@ -493,7 +503,9 @@ def _job_work(reg: Registration, data: dict[str, Any]) -> tuple[Span, str]:
     gib = sum(OLLAMA_MODELS.get(m, 0.0) for m in env["MODELS"].split())
     mb = gib * 1074
     pull = data["image_pull"]["throughput_mb_s"]
-    return Span(mb / pull["median"], mb / pull["pessimistic"]), f"pull {gib:.1f} GiB of models"
+    cap = store_mb_s or float("inf")
+    return (Span(mb / min(pull["median"], cap), mb / min(pull["pessimistic"], cap)),
+            f"pull {gib:.1f} GiB of models into the share")
 
 
 def service_wait(reg: Registration, data: dict[str, Any]) -> Wait:
@@ -548,7 +560,8 @@ def azure_wait(reg: Registration, data: dict[str, Any]) -> Wait:
     return Wait(f"Azure long-running operation ({reg.type.split(':')[-1]})", span, custom, source)
 
 
-def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float) -> Wait:
+def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
+            store_mb_s: Optional[float] = None) -> Wait:
     """What Pulumi waits for on this resource's create, how long once it may start, and under which deadline."""
     if reg.type.startswith("azure-native:"):
         return azure_wait(reg, data)
@@ -563,7 +576,7 @@ def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], prov
     k = data["kubernetes"]
     kind = _kind(reg)
     if kind in WORKLOADS:
-        return workload_wait(reg, data, all_pools, provision_limit)
+        return workload_wait(reg, data, all_pools, provision_limit, store_mb_s)
     if kind == "Service":
         return service_wait(reg, data)
     timeout, source = k8s_timeout(reg)
@@ -653,7 +666,8 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     limit = _provision_limit(plan)
     graph = dependencies(plan)
     by_urn = {r.urn: r for r in plan.resources}
-    steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit)) for u in graph}
+    store = store_throughput_mb_s(plan, data)
+    steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit, store)) for u in graph}
     before = ancestors(graph)
     follows = {svc: wl for svc, wl in selected_workloads(plan).items()
                if svc in steps and wl in steps and svc not in before.get(wl, ()) and "settled" in
