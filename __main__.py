@@ -3,117 +3,159 @@
 Config is loaded and validated as a whole first; a bad config stops here with one message and nothing registered.
 Components hand each other typed handles (cluster, scheduling, vault, volume, route target, KEDA, model server);
 this file passes config values and those handles only.
+
+Two kinds of stack run this program: a platform (dev, prod, llmd, or a regional stack `prod-<region>` behind the
+global endpoint) and the global stack (`Pulumi.global.yaml`: Front Door and Fleet Manager over the regional
+stacks, whose outputs it reads through StackReferences).
 """
 
 import pulumi
 from pulumi_azure_native import resources
 
-from llmplatform import (AksCluster, AppNamespace, AzureMonitoring, GatewayAccess, GpuNodePool, InferenceStack,
-                         KeyVault, LlmdStack, ModelAutoscaler, ModelStore, Observability, PostgresServer)
+from llmplatform import (AksCluster, AppNamespace, AzureMonitoring, FleetUpdates, GatewayAccess, GlobalEndpoint,
+                         GpuNodePool, InferenceStack, KeyVault, LlmdStack, ModelAutoscaler, ModelStore, Observability,
+                         PostgresServer)
 
 from config import ConfigError, naming
 from config.advisories import advisories
 from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool_args, inference_args, llmd_args,
                            observability_args, postgres_args)
-from config.runtime import load_platform_config
+from config.global_stack import fleet_members, region_output, regional_origins
+from config.runtime import is_global_stack, load_global_config, load_platform_config
+from config.schema import GlobalConfig, PlatformConfig
+
+
+def platform_stack(cfg: PlatformConfig) -> None:
+    """One cluster and everything on it."""
+    prefix = f"{cfg.prefix}-{cfg.environment}"
+    stateful = pulumi.ResourceOptions(protect=cfg.protect)  # prod: database, vault, model share, public IP, group
+
+    # The platform's resource group (or the one the stack names): it holds the database and the vault.
+    group_name = cfg.resource_group_name or naming.resource_group_name(cfg.prefix, cfg.environment)
+    resource_group = group_name if cfg.resource_group_name else resources.ResourceGroup(
+        "platform-rg", resource_group_name=group_name, location=cfg.location, tags=cfg.tags, opts=stateful).name
+
+    monitoring = AzureMonitoring("monitoring", {
+        "location": cfg.location, "resource_group_name": resource_group, "name_prefix": prefix,
+        "log_retention_days": cfg.observability.log_retention_days,
+        "alert_emails": list(cfg.observability.alert_emails),
+        "managed_grafana": cfg.observability.managed_grafana, "tags": cfg.tags,
+    }) if cfg.observability.enabled and cfg.observability.azure_monitor else None
+
+    platform = AksCluster("platform", aks_cluster_args(cfg, resource_group, monitoring))
+    cluster = platform.cluster
+    in_cluster = pulumi.ResourceOptions(providers=[platform.provider])
+
+    gpu = GpuNodePool("gpu", gpu_pool_args(cfg, cluster), in_cluster) if cfg.gpu.enabled else None
+
+    gateway = GatewayAccess("gateway", gateway_args(cfg, cluster), pulumi.ResourceOptions(
+        providers=[platform.provider], protect=cfg.protect)) if cfg.gateway.mode != "none" else None
+
+    app = AppNamespace("inference", {"namespace": cfg.namespace,
+                                     **({"route_target": gateway.route_target} if gateway else {})}, in_cluster)
+
+    store = cfg.model_store
+    models = ModelStore("models", {
+        "cluster": cluster, "namespace": app.namespace,
+        "account_name": naming.storage_account_name(cfg.prefix, cfg.environment, cfg.location),
+        **({"separate_resource_group": store.resource_group_name} if store.resource_group_name else {}),
+        "protocol": store.protocol, "size_gib": store.size_gib, "redundancy": store.redundancy,
+        "models": list(store.models), "preload": store.preload, "preload_dry_run": store.preload_dry_run,
+        "tags": cfg.tags, **diagnostics(cfg, monitoring),
+    }, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))
+
+    vault = KeyVault("secrets", {
+        "cluster": cluster, "vault_name": naming.key_vault_name(cfg.prefix, cfg.environment, cfg.location),
+        "soft_delete_retention_days": cfg.key_vault.soft_delete_retention_days,
+        "purge_protection": cfg.key_vault.purge_protection,
+        "public_network_access": cfg.key_vault.public_network_access, "tags": cfg.tags, **diagnostics(cfg, monitoring),
+    }, stateful)
+
+    database = PostgresServer("postgres", postgres_args(cfg, cluster, vault.vault, monitoring), stateful)
+
+    observability = Observability("observability", observability_args(
+        cfg, cluster, monitoring.monitoring if monitoring else None, vault.vault, database, gpu, gateway),
+        in_cluster) if cfg.observability.enabled else None
+
+    keda = observability.keda if observability and cfg.autoscaling.mode == "requests" else None
+    stack = InferenceStack("inference", inference_args(cfg, cluster, vault.vault, models.volume, database, gpu, gateway,
+                                                       keda), in_cluster)
+
+    if cfg.autoscaling.mode != "none":
+        scaling = cfg.autoscaling
+        ModelAutoscaler("ollama-autoscaler", {
+            "model_server": stack.model_server, "mode": scaling.mode,
+            "min_replicas": scaling.min_replicas, "max_replicas": scaling.max_replicas,
+            **({"keda": keda} if keda else {}),
+            "target_in_flight": scaling.target_in_flight,
+            "gpu_memory_target_percent": scaling.gpu_memory_target_percent,
+            "cpu_target_percent": scaling.cpu_target_percent,
+            "scale_down_stabilization_seconds": scaling.scale_down_stabilization_seconds,
+            "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
+            "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds,
+        }, in_cluster)
+
+    # llm-d: vLLM + the llm-d inference scheduler on the large-GPU pool, behind the same key and rate limit
+    llmd = LlmdStack("llmd", llmd_args(cfg, cluster, gpu, gateway, vault.vault, observability),
+                     in_cluster) if cfg.llmd.enabled else None
+
+    pulumi.export("resourceGroupName", platform.resource_group_name)
+    pulumi.export("clusterName", platform.cluster_name)
+    pulumi.export("oidcIssuerUrl", platform.oidc_issuer_url)
+    pulumi.export("kubeconfig", platform.kubeconfig)
+    pulumi.export("gpuPools", gpu.pool_names if gpu else [])
+    pulumi.export("gpuNodeSelector", gpu.scheduling["node_selector"] if gpu else {})
+    pulumi.export("modelStorageAccount", models.storage_account_name)
+    pulumi.export("modelPvc", models.volume["claim_name"])
+    pulumi.export("modelPreloadJob", models.preload_job_name)
+    pulumi.export("keyVaultName", vault.vault_name)
+    pulumi.export("postgresFqdn", database.fqdn)
+    pulumi.export("apiKeySecret", stack.api_key_secret)
+    pulumi.export("gatewayInternalAddress", gateway.internal_address if gateway else None)
+    pulumi.export("gatewayExternalAddress", gateway.external_address if gateway else None)
+    pulumi.export("webUiUrl", gateway.ui_url if gateway else None)
+    pulumi.export("modelApiUrl", gateway.api_url if gateway else None)
+    pulumi.export("grafana", observability.grafana_service if observability else None)
+    pulumi.export("grafanaPasswordSecret", observability.grafana_password_secret if observability else None)
+    pulumi.export("managedGrafanaUrl", monitoring.grafana_endpoint if monitoring else None)
+    pulumi.export("llmdUrl", gateway.llmd_url if llmd else None)
+    pulumi.export("llmdModel", llmd.served_model_name if llmd else None)
+    pulumi.export("llmdApiKeySecret", llmd.api_key_secret if llmd else None)
+    if cfg.edge.enabled:  # what the global stack reads from a regional stack
+        pulumi.export("location", cfg.location)
+        pulumi.export("clusterId", platform.cluster["cluster_id"])
+
+
+def global_stack(cfg: GlobalConfig) -> None:
+    """One endpoint over every regional stack, and their upgrades one region at a time."""
+    regions = {name: pulumi.StackReference(f"region-{name}", stack_name=cfg.reference(name)) for name in cfg.regions}
+    group = resources.ResourceGroup("global-rg", resource_group_name=f"rg-{cfg.prefix}-global",
+                                    location=cfg.location, tags=cfg.tags)
+    edge = GlobalEndpoint("edge", {
+        "resource_group_name": group.name, "name_prefix": f"{cfg.prefix}-global", "origins": regional_origins(regions),
+        "sku": cfg.sku, "waf_mode": cfg.waf_mode, "rate_limit_per_minute": cfg.rate_limit_per_minute,
+        "origin_timeout_seconds": cfg.origin_timeout_seconds, "tags": cfg.tags})
+    fleet = FleetUpdates("fleet", {
+        "resource_group_name": group.name, "location": cfg.location, "fleet_name": f"fleet-{cfg.prefix}-global",
+        "members": fleet_members(regions), "channel": cfg.fleet_channel,
+        "node_image_selection": cfg.node_image_selection,
+        "wait_between_regions_seconds": cfg.wait_between_regions_seconds, "tags": cfg.tags})
+    pulumi.export("uiUrl", edge.ui_url)
+    pulumi.export("modelApiUrl", edge.api_url)
+    pulumi.export("llmdUrl", edge.llmd_url)
+    pulumi.export("frontDoorId", edge.front_door_id)
+    pulumi.export("originGroups", edge.origin_groups)
+    pulumi.export("regions", {name: region_output(ref, name, "location") for name, ref in regions.items()})
+    pulumi.export("fleetMembers", fleet.members)
+
 
 try:
-    cfg = load_platform_config()
+    stack = load_global_config() if is_global_stack() else load_platform_config()
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None  # a clean message, no traceback
-for advisory in advisories(cfg):
-    pulumi.log.warn(advisory)
-
-prefix = f"{cfg.prefix}-{cfg.environment}"
-stateful = pulumi.ResourceOptions(protect=cfg.protect)  # prod: database, vault, model share, public IP, group
-
-# The platform's resource group (or the one the stack names): it holds the database and the vault.
-group_name = cfg.resource_group_name or naming.resource_group_name(cfg.prefix, cfg.environment)
-resource_group = group_name if cfg.resource_group_name else resources.ResourceGroup(
-    "platform-rg", resource_group_name=group_name, location=cfg.location, tags=cfg.tags, opts=stateful).name
-
-monitoring = AzureMonitoring("monitoring", {
-    "location": cfg.location, "resource_group_name": resource_group, "name_prefix": prefix,
-    "log_retention_days": cfg.observability.log_retention_days,
-    "alert_emails": list(cfg.observability.alert_emails),
-    "managed_grafana": cfg.observability.managed_grafana, "tags": cfg.tags,
-}) if cfg.observability.enabled and cfg.observability.azure_monitor else None
-
-platform = AksCluster("platform", aks_cluster_args(cfg, resource_group, monitoring))
-cluster = platform.cluster
-in_cluster = pulumi.ResourceOptions(providers=[platform.provider])
-
-gpu = GpuNodePool("gpu", gpu_pool_args(cfg, cluster), in_cluster) if cfg.gpu.enabled else None
-
-gateway = GatewayAccess("gateway", gateway_args(cfg, cluster), pulumi.ResourceOptions(
-    providers=[platform.provider], protect=cfg.protect)) if cfg.gateway.mode != "none" else None
-
-app = AppNamespace("inference", {"namespace": cfg.namespace,
-                                 **({"route_target": gateway.route_target} if gateway else {})}, in_cluster)
-
-store = cfg.model_store
-models = ModelStore("models", {
-    "cluster": cluster, "namespace": app.namespace,
-    "account_name": naming.storage_account_name(cfg.prefix, cfg.environment, cfg.location),
-    **({"separate_resource_group": store.resource_group_name} if store.resource_group_name else {}),
-    "protocol": store.protocol, "size_gib": store.size_gib, "redundancy": store.redundancy,
-    "models": list(store.models), "preload": store.preload, "preload_dry_run": store.preload_dry_run,
-    "tags": cfg.tags, **diagnostics(cfg, monitoring),
-}, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))
-
-vault = KeyVault("secrets", {
-    "cluster": cluster, "vault_name": naming.key_vault_name(cfg.prefix, cfg.environment, cfg.location),
-    "soft_delete_retention_days": cfg.key_vault.soft_delete_retention_days,
-    "purge_protection": cfg.key_vault.purge_protection,
-    "public_network_access": cfg.key_vault.public_network_access, "tags": cfg.tags, **diagnostics(cfg, monitoring),
-}, stateful)
-
-database = PostgresServer("postgres", postgres_args(cfg, cluster, vault.vault, monitoring), stateful)
-
-observability = Observability("observability", observability_args(
-    cfg, cluster, monitoring.monitoring if monitoring else None, vault.vault, database, gpu, gateway),
-    in_cluster) if cfg.observability.enabled else None
-
-keda = observability.keda if observability and cfg.autoscaling.mode == "requests" else None
-stack = InferenceStack("inference", inference_args(cfg, cluster, vault.vault, models.volume, database, gpu, gateway,
-                                                   keda), in_cluster)
-
-if cfg.autoscaling.mode != "none":
-    scaling = cfg.autoscaling
-    ModelAutoscaler("ollama-autoscaler", {
-        "model_server": stack.model_server, "mode": scaling.mode,
-        "min_replicas": scaling.min_replicas, "max_replicas": scaling.max_replicas,
-        **({"keda": keda} if keda else {}),
-        "target_in_flight": scaling.target_in_flight,
-        "gpu_memory_target_percent": scaling.gpu_memory_target_percent,
-        "cpu_target_percent": scaling.cpu_target_percent,
-        "scale_down_stabilization_seconds": scaling.scale_down_stabilization_seconds,
-        "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
-        "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds,
-    }, in_cluster)
-
-# llm-d: vLLM + the llm-d inference scheduler on the large-GPU pool, behind the same key and rate limit
-llmd = LlmdStack("llmd", llmd_args(cfg, cluster, gpu, gateway, vault.vault, observability), in_cluster) if cfg.llmd.enabled else None
-
-pulumi.export("resourceGroupName", platform.resource_group_name)
-pulumi.export("clusterName", platform.cluster_name)
-pulumi.export("oidcIssuerUrl", platform.oidc_issuer_url)
-pulumi.export("kubeconfig", platform.kubeconfig)
-pulumi.export("gpuPools", gpu.pool_names if gpu else [])
-pulumi.export("gpuNodeSelector", gpu.scheduling["node_selector"] if gpu else {})
-pulumi.export("modelStorageAccount", models.storage_account_name)
-pulumi.export("modelPvc", models.volume["claim_name"])
-pulumi.export("modelPreloadJob", models.preload_job_name)
-pulumi.export("keyVaultName", vault.vault_name)
-pulumi.export("postgresFqdn", database.fqdn)
-pulumi.export("apiKeySecret", stack.api_key_secret)
-pulumi.export("gatewayInternalAddress", gateway.internal_address if gateway else None)
-pulumi.export("gatewayExternalAddress", gateway.external_address if gateway else None)
-pulumi.export("webUiUrl", gateway.ui_url if gateway else None)
-pulumi.export("modelApiUrl", gateway.api_url if gateway else None)
-pulumi.export("grafana", observability.grafana_service if observability else None)
-pulumi.export("grafanaPasswordSecret", observability.grafana_password_secret if observability else None)
-pulumi.export("managedGrafanaUrl", monitoring.grafana_endpoint if monitoring else None)
-pulumi.export("llmdUrl", gateway.llmd_url if llmd else None)
-pulumi.export("llmdModel", llmd.served_model_name if llmd else None)
-pulumi.export("llmdApiKeySecret", llmd.api_key_secret if llmd else None)
+if isinstance(stack, GlobalConfig):
+    global_stack(stack)
+else:
+    for advisory in advisories(stack):
+        pulumi.log.warn(advisory)
+    platform_stack(stack)

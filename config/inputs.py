@@ -136,6 +136,8 @@ def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
         "tls_hostname": g.tls.hostname if g.tls.mode != "none" else None,
         "tls_email": g.tls.email if g.tls.mode != "none" else None,
         "inference_extension": cfg.llmd.enabled, "tags": cfg.tags,
+        # behind the global endpoint only Front Door's edge may reach the region
+        "allowed_service_tags": ["AzureFrontDoor.Backend"] if cfg.edge.enabled else None,
     })
 
 

@@ -9,10 +9,11 @@ import ipaddress
 import re
 from typing import Any
 
-from . import loader_apps, naming
+from . import loader_apps, naming, regions
 from llmplatform.choices import (API_ACCESS_MODES, DEPLOYER_PRINCIPAL_TYPES, GPU_DRIVERS, GPU_PRIORITIES,
                                  KUBELOGIN_MODES, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
-                                 NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, UPGRADE_CHANNELS)
+                                 NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS,
+                                 UPGRADE_CHANNELS)
 from llmplatform.gpu_skus import find_gpu_sku, known_gpu_sizes
 from .catalogs import RESOURCE_GROUP, azure_regions, cpu_vm_size_problem, vm_shape
 from .models import OLLAMA_MODELS, total_size_gib
@@ -66,6 +67,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     llmd = loader_apps.llmd(top.section("llmd"))
     security = loader_apps.security(top.section("security"))
     cost = loader_apps.cost(top.section("cost"))
+    edge = regions.edge(top.section("edge"))
     top.reject_unknown_keys()
 
     _cross_checks(top, environment, protect, network, cluster, gpu, model_store)
@@ -74,6 +76,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     loader_apps.observability_cross_checks(top, environment, observability, autoscaling, inference)
     loader_apps.llmd_cross_checks(top, llmd, gpu, gateway)
     loader_apps.security_cross_checks(top, security, observability)
+    regions.edge_cross_checks(top, edge, cluster.upgrade_channel, gateway.external, gateway.tls.mode != "none")
     if naming.PREFIX_PATTERN.fullmatch(prefix):
         account = naming.storage_account_name(prefix, environment, location)
         if not naming.is_valid_storage_account_name(account):  # guards the naming rule itself
@@ -85,7 +88,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
                           network=network, cluster=cluster, gpu=gpu, model_store=model_store,
                           inference=inference, webui=webui, postgres=postgres, key_vault=key_vault,
                           gateway=gateway, llmd=llmd, security=security, cost=cost, observability=observability,
-                          autoscaling=autoscaling)
+                          autoscaling=autoscaling, edge=edge)
 
 
 def _cidr(r: Reader, name: str, default: str) -> str:

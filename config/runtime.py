@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
 
+from . import regions
 from .loader import parse_config
-from .schema import PlatformConfig
+from .reader import ConfigError
+from .schema import GlobalConfig, PlatformConfig
 
 
 def _decode(value: Any) -> Any:
@@ -30,4 +33,40 @@ def raw_project_config(project: str) -> dict[str, Any]:
 def load_platform_config() -> PlatformConfig:
     """Validated config of the running stack; raises ConfigError (every problem at once) when it is bad."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
-    return parse_config(raw_project_config(project), project, stack)
+    return checked_regional(parse_config(raw_project_config(project), project, stack))
+
+
+def checked_regional(cfg: PlatformConfig, project_dir: Path = regions.PROJECT_DIR) -> PlatformConfig:
+    """A regional stack is also checked against the project's other regional stack files (global names, VNets)."""
+    if not cfg.edge.enabled:
+        return cfg
+    siblings, problems = regions.sibling_regional_configs(cfg.stack, cfg.project, parse_config, project_dir)
+    problems += regions.regional_conflicts(cfg.stack, cfg, siblings)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def is_global_stack() -> bool:
+    """The global stack (Front Door and Fleet over the regional stacks) has a `global` section."""
+    return regions.is_global(raw_project_config(pulumi.get_project()))
+
+
+def load_global_config(project_dir: Path = regions.PROJECT_DIR) -> GlobalConfig:
+    """The global stack's config, with each listed region a regional stack file of this project that names this
+    stack as its global stack."""
+    project, stack = pulumi.get_project(), pulumi.get_stack()
+    cfg = regions.parse_global(raw_project_config(project), project, stack)
+    files = regions.project_stack_files(project_dir)
+    problems = []
+    for region in cfg.regions:
+        if region not in files:
+            problems.append(f"global.regions entry {region!r} has no stack file Pulumi.{region}.yaml")
+            continue
+        edge = regions.raw_stack_file(files[region], project).get("edge") or {}
+        if not isinstance(edge, dict) or edge.get("globalStack") != stack:
+            problems.append(f"global.regions entry {region!r}: its edge.globalStack is "
+                            f"{edge.get('globalStack') if isinstance(edge, dict) else None!r}, not {stack!r}")
+    if problems:
+        raise ConfigError(problems)
+    return cfg

@@ -238,6 +238,46 @@ class AutoscalingConfig:
 
 
 @dataclass(frozen=True)
+class EdgeConfig:
+    """A regional stack's place behind the global endpoint."""
+
+    global_stack: str = ""  # empty: not a regional stack
+    front_door_id: str = ""  # the X-Azure-FDID value; empty until the global stack is up (README, two steps)
+    fleet: bool = True  # Fleet Manager drives upgrades: the cluster's own auto-upgrade must be off
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.global_stack)
+
+
+@dataclass(frozen=True)
+class GlobalConfig:
+    project: str
+    stack: str
+    environment: str
+    prefix: str
+    location: str
+    regions: tuple[str, ...]
+    organization: str = "organization"
+    sku: str = D["GlobalEndpoint"]["sku"]
+    waf_mode: str = D["GlobalEndpoint"]["waf_mode"]
+    rate_limit_per_minute: int = D["GlobalEndpoint"]["rate_limit_per_minute"]
+    origin_timeout_seconds: int = D["GlobalEndpoint"]["origin_timeout_seconds"]
+    fleet_channel: str = D["FleetUpdates"]["channel"]
+    node_image_selection: str = D["FleetUpdates"]["node_image_selection"]
+    wait_between_regions_seconds: int = D["FleetUpdates"]["wait_between_regions_seconds"]
+    cost: CostConfig = field(default_factory=lambda: CostConfig(log_analytics_gb_per_day=0.0))
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"project": self.project, "environment": self.environment, "managed-by": "pulumi"}
+
+    def reference(self, region_stack: str) -> str:
+        """The StackReference name of a regional stack (same project)."""
+        return f"{self.organization}/{self.project}/{region_stack}"
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     project: str
     stack: str
@@ -261,6 +301,7 @@ class PlatformConfig:
     cost: CostConfig = field(default_factory=CostConfig)
     observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
     autoscaling: AutoscalingConfig = field(default_factory=AutoscalingConfig)
+    edge: EdgeConfig = field(default_factory=EdgeConfig)
 
     @property
     def tags(self) -> dict[str, str]:

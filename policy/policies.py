@@ -6,11 +6,14 @@ the resource type, its input properties, its options, and the stack name in its 
 marked advisory; each says in one line why it exists.
 """
 import re
+from collections.abc import Mapping
+from itertools import chain
 from typing import Any, Callable, Iterator, Optional
 
-from pulumi_policy import EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
+from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
+                           StackValidationArgs, StackValidationPolicy)
 
-PROD_STACKS = ("prod",)
+PROD_STACKS = ("prod", "global")  # and every regional stack prod-<region>
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
 WORKLOADS = {"kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet", "kubernetes:apps/v1:DaemonSet",
              "kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob", "kubernetes:core/v1:Pod"}
@@ -20,13 +23,19 @@ _SECRET_NAME = re.compile(r"(password|passwd|secret|token|api[_-]?key|private[_-
 _PINNED = re.compile(r"^[^@]+@sha256:[0-9a-f]{64}$|^.+:(?!latest$|main$|master$)[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
 
+def whole(value: Any) -> Any:
+    """A number as a person writes it: the engine's wire carries every number as a double (1.0)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 def stack_of(args: ResourceValidationArgs) -> str:
     """urn:pulumi:<stack>::<project>::<type>::<name>"""
     return args.urn.split("::", 1)[0].rsplit(":", 1)[-1]
 
 
 def is_prod(args: ResourceValidationArgs) -> bool:
-    return stack_of(args) in PROD_STACKS
+    stack = stack_of(args)
+    return stack in PROD_STACKS or stack.startswith("prod-")
 
 
 def _kind(*types: str) -> Callable[[ResourceValidationArgs], bool]:
@@ -58,11 +67,11 @@ def _gpu_autoscaled_tainted(args: ResourceValidationArgs) -> Iterator[str]:
 
 def _gpu_scales_to_zero(args: ResourceValidationArgs) -> Iterator[str]:
     if (args.props.get("minCount") or 0) != 0:
-        yield f"GPU pool {args.props.get('agentPoolName')} keeps {args.props.get('minCount')} node(s) running"
+        yield f"GPU pool {args.props.get('agentPoolName')} keeps {whole(args.props.get('minCount'))} node(s) running"
 
 
 # ---- containers -----------------------------------------------------------------------------------------------
-def pod_specs(props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def pod_specs(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     spec = props.get("spec") or {}
     if "containers" in spec:
         yield spec
@@ -71,9 +80,10 @@ def pod_specs(props: dict[str, Any]) -> Iterator[dict[str, Any]]:
         yield template["spec"]
 
 
-def containers(props: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def containers(props: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for pod in pod_specs(props):
-        yield from (pod.get("initContainers") or []) + (pod.get("containers") or [])
+        # pulumi-policy hands validators read-only Mapping/Sequence proxies, not dicts and lists: chain, never add
+        yield from chain(pod.get("initContainers") or (), pod.get("containers") or ())
 
 
 def _container_basics(args: ResourceValidationArgs) -> Iterator[str]:
@@ -172,7 +182,78 @@ def _helm_pinned(args: ResourceValidationArgs) -> Iterator[str]:
         yield f"Helm release {args.props.get('name')} has no exact chart version ({version!r})"
 
 
-POLICIES = [
+# ---- the global edge ------------------------------------------------------------------------------------------
+def _front_door_route_https(args: ResourceValidationArgs) -> Iterator[str]:
+    if args.props.get("httpsRedirect") != "Enabled":
+        yield f"Front Door route {args.props.get('routeName')} does not redirect HTTP to HTTPS"
+    if "Https" not in (args.props.get("supportedProtocols") or ()):
+        yield f"Front Door route {args.props.get('routeName')} does not accept HTTPS"
+
+
+def _front_door_custom_domain_tls(args: ResourceValidationArgs) -> Iterator[str]:
+    if (args.props.get("tlsSettings") or {}).get("minimumTlsVersion") not in ("TLS12", "TLS13"):
+        yield f"Front Door custom domain {args.props.get('hostName')} accepts TLS below 1.2"
+
+
+def _waf_enabled(args: ResourceValidationArgs) -> Iterator[str]:
+    settings = args.props.get("policySettings") or {}
+    if settings.get("enabledState") != "Enabled":
+        yield "the WAF policy is not enabled"
+    if is_prod(args) and settings.get("mode") != "Prevention":
+        yield f"the WAF policy only logs ({settings.get('mode')}); prod blocks (Prevention)"
+
+
+def _fleet_staged(args: ResourceValidationArgs) -> Iterator[str]:
+    stages = ((args.props.get("strategy") or {}).get("stages")) or ()
+    if len(stages) < 2:
+        yield "the fleet update strategy has fewer than two stages: every region would upgrade at once"
+    elif any(not s.get("afterStageWaitInSeconds") for s in list(stages)[:-1]):
+        yield "a fleet update stage has no soak wait before the next region"
+
+
+# ---- the stack as a whole -------------------------------------------------------------------------------------
+def _requests_gpu(resource: Any) -> bool:
+    for c in containers(resource.props):
+        resources = c.get("resources") or {}
+        if any("nvidia.com/gpu" in (resources.get(part) or {}) for part in ("limits", "requests")):
+            return True
+    return False
+
+
+def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    covered = set()
+    for r in args.resources:
+        if r.resource_type == "azure-native:cdn:SecurityPolicy":
+            for association in (r.props.get("parameters") or {}).get("associations") or ():
+                covered.update(str(d.get("id")) for d in association.get("domains") or ())
+    for r in args.resources:
+        if r.resource_type == "azure-native:cdn:AFDEndpoint" and not any(r.name in c or
+                                                                           str(r.props.get("endpointName")) in c
+                                                                           for c in covered):
+            report_violation(f"Front Door endpoint {r.props.get('endpointName')} has no WAF security policy", r.urn)
+
+
+def _gpu_workloads_have_a_pool(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    if any(_is_gpu_pool(r) for r in args.resources):
+        return
+    for r in args.resources:
+        if r.resource_type in WORKLOADS and _requests_gpu(r):
+            report_violation(f"{r.resource_type.rsplit(':', 1)[-1]} {r.name} requests nvidia.com/gpu but the stack "
+                             "has no GPU node pool: its pods stay Pending unless the cluster has one from elsewhere",
+                             r.urn)
+
+
+STACK_POLICIES = [
+    StackValidationPolicy(name="front-door-endpoints-behind-waf",
+                          description="a global endpoint without a WAF policy is open to every bot and flood",
+                          validate=_endpoints_behind_waf, enforcement_level=EnforcementLevel.MANDATORY),
+    StackValidationPolicy(name="gpu-workloads-have-a-gpu-pool",
+                          description="a GPU workload with no GPU pool to land on never starts; advisory, since a "
+                                      "consumer's cluster may get its pools from another stack",
+                          validate=_gpu_workloads_have_a_pool, enforcement_level=EnforcementLevel.ADVISORY),
+]
+
+RESOURCE_POLICIES = [
     _policy("gpu-pools-autoscaled-and-tainted", "GPU nodes cost most; only GPU workloads may land on them and only "
             "while needed", _is_gpu_pool, _gpu_autoscaled_tainted),
     _policy("gpu-pools-scale-to-zero", "an idle GPU pool outside prod must cost nothing",
@@ -201,9 +282,21 @@ POLICIES = [
             lambda a: a.resource_type in STATEFUL and is_prod(a), _protected),
     _policy("prod-aks-hardened", "prod AKS: Entra ID only, an uptime SLA, zone redundancy",
             lambda a: a.resource_type == "azure-native:containerservice:ManagedCluster" and is_prod(a), _prod_aks),
+    _policy("front-door-https-only", "model traffic and API keys cross the internet to the edge: HTTPS only",
+            _kind("azure-native:cdn:Route"), _front_door_route_https),
+    _policy("front-door-minimum-tls", "TLS below 1.2 is broken; custom domains must refuse it",
+            _kind("azure-native:cdn:AFDCustomDomain"), _front_door_custom_domain_tls),
+    _policy("waf-on-and-blocking-in-prod", "a WAF that is off, or only logs in prod, protects nothing",
+            _kind("azure-native:frontdoor:Policy"), _waf_enabled),
+    _policy("fleet-upgrades-region-by-region", "an upgrade that breaks one region must not reach the others before "
+            "someone sees it", _kind("azure-native:containerservice:FleetUpdateStrategy"), _fleet_staged,
+            EnforcementLevel.ADVISORY),
     _policy("helm-releases-pinned", "an unpinned chart changes the cluster without a code change",
             _kind("kubernetes:helm.sh/v3:Release"), _helm_pinned),
 ]
+
+
+POLICIES = [*RESOURCE_POLICIES, *STACK_POLICIES]
 
 
 def policy_names() -> list[str]:

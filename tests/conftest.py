@@ -96,9 +96,13 @@ def _plan(stack: str, overrides_json: str) -> offline.Plan:
 
 
 def _compute(stack: str, overrides_json: str) -> offline.Plan:
+    overrides = json.loads(overrides_json)
+    # a global stack reads the regional stacks' outputs: from their (shared, cached) plans
+    referenced = offline.referenced_stacks(offline.stack_config(stack, overrides), offline.project_name())
+    references = {region: plan_for(region).outputs for region in referenced}
     gc.disable()  # as in `make plan`: the run allocates many short-lived objects and no cycles worth collecting
     try:
-        return offline.run(stack, json.loads(overrides_json))
+        return offline.run(stack, overrides, references=references)
     finally:
         gc.enable()
 

@@ -66,6 +66,10 @@ REQUIRED: dict[str, Callable[[], dict[str, Any]]] = {
                                  "service_account_name": "app"},
     "LlmdStack": lambda: {"cluster": cluster_handle(), "gpu": GPU, "route_target": ROUTES, "model": "Qwen/Qwen3-8B",
                           "key_vault": VAULT},
+    "GlobalEndpoint": lambda: {"resource_group_name": RG, "name_prefix": "edge-test",
+                               "origins": [{"name": "weu", "host": "20.0.0.1"}]},
+    "FleetUpdates": lambda: {"resource_group_name": RG, "location": "westeurope", "fleet_name": "fleet-test",
+                             "members": [{"name": "weu", "cluster_id": "/subscriptions/x/aks-a"}]},
 }
 IN_CLUSTER = {"GpuNodePool", "AppNamespace", "ModelStore", "GatewayAccess", "InferenceStack", "Observability",
               "ModelAutoscaler", "WorkloadIdentity", "LlmdStack"}
@@ -195,6 +199,12 @@ def two_of_everything() -> None:
         P.LlmdStack(f"llmd{i}", {"cluster": a.cluster, "gpu": spot.scheduling, "route_target": gateways[0].route_target,
                                  "model": "Qwen/Qwen3-0.6B", "key_vault": vaults[0].vault, "namespace": f"llm-d-{i}"},
                     on_a)
+        # two estates' edges and fleets over the same two clusters (e.g. a staging and a prod endpoint)
+        P.GlobalEndpoint(f"edge{i}", {"resource_group_name": RG, "name_prefix": f"edge-{i}", "origins": [
+            {"name": "a", "host": gateways[0].external_address}, {"name": "b", "host": gateways[1].external_address}]})
+        P.FleetUpdates(f"fleet{i}", {"resource_group_name": RG, "location": "westeurope", "fleet_name": f"fleet-{i}",
+                                     "members": [{"name": "a", "cluster_id": a.cluster["cluster_id"]},
+                                                 {"name": "b", "cluster_id": b.cluster["cluster_id"]}]})
 
 
 def test_two_of_every_component_compose_without_a_collision():

@@ -106,8 +106,22 @@ def test_nonprod_purge_protection_is_advisory_and_passes_once_on():
     assert violations(policy, changed(reg, lambda i: i["properties"].update(enablePurgeProtection=True))) == []
 
 
+def test_stack_rule_flags_gpu_workloads_only_when_no_gpu_pool_is_planned():
+    plan = variant("prod")  # Ollama on GPU
+    stack_names = lambda p: [v.resource for v in policy_check.evaluate(p) if v.policy == "gpu-workloads-have-a-gpu-pool"]
+    assert stack_names(plan) == []
+    without_pools = dataclasses.replace(plan, resources=[r for r in plan.resources if not (
+        r.type == "azure-native:containerservice:AgentPool" and str(r.inputs.get("vmSize")).startswith("Standard_N"))])
+    assert "inference-ollama" in stack_names(without_pools)
+    assert by_name("gpu-workloads-have-a-gpu-pool").enforcement_level == EnforcementLevel.ADVISORY
+
+
 def test_every_rule_has_a_failing_case_and_a_reason():
-    assert {c[0] for c in CASES} | {"key-vault-purge-protection-nonprod"} == {p.name for p in POLICIES}
+    # the global edge's rules have their cases in tests/test_global.py, on the global stack's real resources
+    edge_rules = {"front-door-https-only", "front-door-minimum-tls", "waf-on-and-blocking-in-prod",
+                  "fleet-upgrades-region-by-region", "front-door-endpoints-behind-waf"}
+    assert {c[0] for c in CASES} | {"key-vault-purge-protection-nonprod", "gpu-workloads-have-a-gpu-pool"} | \
+        edge_rules == {p.name for p in POLICIES}
     assert all(p.description and p.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)
                for p in POLICIES)
 
@@ -122,7 +136,7 @@ def test_a_documented_capability_exemption_passes():
 def test_a_postgres_firewall_rule_is_refused():
     reg = real(*PG_SERVER)
     rule = dataclasses.replace(reg, type="azure-native:dbforpostgresql:FirewallRule",
-                               inputs={"startIpAddress": "0.0.0.0", "endIpAddress": "255.255.255.255"})
+                               inputs={"startIpAddress": "0.0.0.0", "endIpAddress": "255.255.255.255"}, secret_paths=[])
     assert violations(by_name("postgres-private-and-tls"), rule)
 
 

@@ -66,8 +66,8 @@ def test_plan_diff_names_added_removed_and_changed_inputs(tmp_path, capsys):
     new = _plan_dir(tmp_path, "new", [res("a", {"x": 1}), res("b", {"y": {"z": 2}}, protect=True), res("d", {})])
     assert plan_diff.main([str(base), str(new), "--title", "dev"]) == 0
     out = capsys.readouterr().out
-    assert "1 to add, 1 to change, 1 to delete" in out
-    assert "Add: `t::d`" in out and "Delete: `t::c`" in out and "Change: `t::b` (y.z, (protect))" in out
+    assert "1 to add, 1 to update, 0 to replace, 1 to delete" in out
+    assert "Add: `t::d`" in out and "Delete: `t::c`" in out and "Update: `t::b` (y.z, (protect))" in out
     assert plan_diff.main([str(tmp_path / "missing"), str(new)]) == 0
     assert "every resource is new" in capsys.readouterr().out
     assert plan_diff.main([str(base), str(tmp_path / "missing")]) == 2

@@ -179,6 +179,18 @@ class _Estimator:
             elif kind == "azure-native:operationalinsights:Workspace":
                 self.add(reg, f"Log Analytics {self.la:g} GB/day",
                          self.la * DAYS_PER_MONTH * self.p["log_analytics_per_gb"])
+            elif kind == "azure-native:cdn:Profile":
+                sku = (inputs.get("sku") or {}).get("name", "")
+                base = self.price("front_door_base_monthly", sku, reg.name)
+                if base is not None:  # requests and data transfer are billed by use and not counted
+                    self.add(reg, f"Front Door {sku} base fee (WAF included in Premium)", base)
+            elif kind == "azure-native:frontdoor:Policy" and \
+                    (inputs.get("sku") or {}).get("name") == "Standard_AzureFrontDoor":
+                rules = len((inputs.get("customRules") or {}).get("rules") or [])
+                self.add(reg, f"WAF policy, {rules} custom rule(s)", self.p["front_door_waf_policy_monthly"]
+                         + rules * self.p["front_door_waf_custom_rule_monthly"])
+            elif kind == "azure-native:containerservice:Fleet":
+                self.add(reg, "Fleet Manager without a hub cluster (no charge)", 0.0)
             elif kind == "azure-native:dashboard:Grafana":
                 self.add(reg, "Azure Managed Grafana", self.p["managed_grafana_monthly"])
             elif kind == "kubernetes:gateway.networking.k8s.io/v1:Gateway" and \

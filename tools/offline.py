@@ -165,7 +165,9 @@ _NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "secre
                 "privateDnsZoneGroupName", "privateEndpointName", "publicIpAddressName", "privateZoneName",
                 "workspaceName", "actionGroupName", "azureMonitorWorkspaceName", "dataCollectionEndpointName",
                 "dataCollectionRuleName", "associationName", "ruleGroupName", "ruleName",
-                "accountName", "vaultName", "serverName", "virtualNetworkName", "resourceName", "resourceGroupName")
+                "originName", "routeName", "securityPolicyName", "originGroupName", "endpointName", "ruleSetName",
+                "fleetMemberName", "updateStrategyName", "autoUpgradeProfileName", "profileName", "policyName",
+                "fleetName", "accountName", "vaultName", "serverName", "virtualNetworkName", "resourceName", "resourceGroupName")
 
 
 def _fake_kubeconfig(cluster: str) -> str:
@@ -183,8 +185,10 @@ def _fake_kubeconfig(cluster: str) -> str:
     return yaml.safe_dump(doc)
 
 
-def _mock_state(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    state = dict(inputs)
+def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # The state keeps each input's secrecy (as the engine does); names and ids are made from plaintext, as a
+    # provider sees it (the SDK's mock monitor hands over secret inputs still wrapped).
+    state, inputs = dict(wire_inputs), _unwrap_secrets(wire_inputs)
     if type_.startswith("azure-native:"):
         module, kind = type_.split(":")[1:3]
         azure_name = next((inputs[k] for k in _NAME_INPUTS if isinstance(inputs.get(k), str)
@@ -209,6 +213,10 @@ def _mock_state(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dic
         elif kind == "Grafana":
             state["properties"] = {**inputs.get("properties", {}), "endpoint": f"https://{azure_name}.grafana.azure.com"}
             state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal"}
+        elif kind == "Profile":
+            state["frontDoorId"] = "33333333-3333-3333-3333-333333333333"
+        elif kind == "AFDEndpoint":
+            state["hostName"] = f"{azure_name}-offline.z01.azurefd.net"
         elif kind == "Vault":
             state["properties"] = {**inputs.get("properties", {}), "vaultUri": f"https://{azure_name}.vault.azure.net/"}
         return rid, state
@@ -221,8 +229,22 @@ def _mock_state(type_: str, name: str, inputs: dict[str, Any]) -> tuple[str, dic
 
 
 class OfflineMocks(pulumi_mocks.Mocks):
+    def __init__(self, references: Optional[dict[str, dict[str, Any]]] = None) -> None:
+        self.references = references or {}  # stack name -> its outputs, for StackReferences
+
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        if args.typ == "pulumi:pulumi:StackReference":
+            return self._stack_reference(args)
         return _mock_state(args.typ, args.name, args.inputs)
+
+    def _stack_reference(self, args: pulumi_mocks.MockResourceArgs):
+        """A StackReference answered from the referenced stack's own offline plan (org/project/stack)."""
+        name = str(args.inputs.get("name", ""))
+        stack = name.rsplit("/", 1)[-1]
+        if stack not in self.references:
+            raise ProgramError(f"StackReference {name!r}: no offline plan of stack {stack!r} to read outputs from "
+                               f"(planned: {', '.join(sorted(self.references)) or 'none'})", 0)
+        return f"{name}", {"name": name, "outputs": self.references[stack], "secretOutputNames": []}
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         token = args.token
@@ -369,36 +391,57 @@ def refusals(resources: list[Registration]) -> list[str]:
 
 # ---- running ----------------------------------------------------------------------------------------------------
 
+def referenced_stacks(config: dict[str, Any], project: str) -> list[str]:
+    """The stacks a global stack reads through StackReferences (its `global.regions`), in order."""
+    regions = (config.get(f"{project}:global") or {}).get("regions") if isinstance(
+        config.get(f"{project}:global"), dict) else None
+    return [r for r in regions or [] if isinstance(r, str)]
+
+
 def run(stack: str, overrides: Optional[dict[str, Any]] = None, program_dir: Path = PROJECT_DIR,
-        sets: Optional[list[str]] = None, stack_file: Optional[Path] = None) -> Plan:
+        sets: Optional[list[str]] = None, stack_file: Optional[Path] = None,
+        references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
     """Run a program's __main__.py (by default this repository's) for a stack under mocks, in a fresh context and
-    event loop; raise ProgramError on RunError or on what the real engine would refuse."""
+    event loop; raise ProgramError on RunError or on what the real engine would refuse. A stack that references
+    others reads their outputs from `references`, or from their own offline plans, made first."""
     def program() -> None:
         if str(program_dir) not in sys.path:
             sys.path.insert(0, str(program_dir))
         runpy.run_path(str(program_dir / "__main__.py"), run_name="__main__")
     config = stack_config(stack, overrides, program_dir, sets, stack_file) \
         if (program_dir / "Pulumi.yaml").exists() else {}
-    return contextvars.Context().run(_run, project_name(program_dir), stack, config, program)
+    project = project_name(program_dir)
+    if references is None:
+        references = {other: run(other, program_dir=program_dir).outputs
+                      for other in referenced_stacks(config, project)}
+    try:
+        return contextvars.Context().run(_run, project, stack, config, program, references)
+    finally:
+        _forget_outputs()
 
 
 def run_function(program: Callable[[], None], project: str = "test", stack: str = "test") -> Plan:
     """Run a Python function as a Pulumi program under the same mocks and checks (components alone, twice...)."""
-    return contextvars.Context().run(_run, project, stack, {}, program)
+    try:
+        return contextvars.Context().run(_run, project, stack, {}, program)
+    finally:
+        _forget_outputs()
 
 
-def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None]) -> Plan:
+def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None],
+         references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    loop.set_exception_handler(_quiet_run_errors)
     try:
         # The engine hands every config value over as text, structured ones as JSON.
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
-        monitor = RecordingMonitor(OfflineMocks())
+        monitor = RecordingMonitor(OfflineMocks(references))
         warnings = _WarningCollector()
         logger = logging.getLogger(f"offline-plan-{project}-{stack}")
         logger.propagate = False
         logger.handlers = [warnings]
-        pulumi_mocks.set_mocks(OfflineMocks(), project=project, stack=stack, preview=False, monitor=monitor,
+        pulumi_mocks.set_mocks(OfflineMocks(references), project=project, stack=stack, preview=False, monitor=monitor,
                                logger=logger)
         try:
             _sync_await(run_pulumi_func(program))
@@ -417,5 +460,27 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
                 plan.secret_outputs.append(key)
         return plan
     finally:
+        # A run stopped by an error in an apply leaves tasks behind; cancel them here, or the next run in this
+        # process would wait on futures of a closed loop.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         loop.close()
         asyncio.set_event_loop(None)
+        _forget_outputs()
+
+
+def _quiet_run_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A RunError the program raised in an apply is the run's one clean message (ProgramError); the same error
+    left on sibling futures must not be printed again as a traceback."""
+    if isinstance(context.get("exception"), pulumi.RunError):
+        return
+    loop.default_exception_handler(context)
+
+
+def _forget_outputs() -> None:
+    """The SDK keeps every Output's task in a settings set that falls back to one process-wide default outside a
+    configured context; tasks of a finished run's loop left there would be awaited by the next run."""
+    with pulumi_settings.SETTINGS.lock:
+        pulumi_settings.SETTINGS.outputs.clear()

@@ -18,6 +18,7 @@ import yaml
 from config.reader import ConfigError
 from llmplatform.checks import ComponentInputError
 
+from config import regions
 from config.loader import parse_config
 
 from . import cost, deploy_model, offline, policy_check
@@ -127,26 +128,53 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
-    print(f"OFFLINE PLAN for stack '{args.stack}': the real __main__.py under Pulumi SDK mocks.")
-    print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
     try:
-        plan = offline.run(args.stack, sets=args.set, stack_file=args.stack_file)
-    except (offline.ProgramError, ConfigError, offline.StackFileError) as error:
-        registered = getattr(error, "registered", 0)
-        print(str(error) + (f"\n({registered} resources had been registered before this error)" if registered
-                            else ""), file=sys.stderr)
-        return 1
-    except ComponentInputError as error:  # a component refused an input the config layer let through
-        print(f"a component refused its input: {error}", file=sys.stderr)
+        config = offline.stack_config(args.stack, sets=args.set, stack_file=args.stack_file)
+    except (ConfigError, offline.StackFileError) as error:
+        print(str(error), file=sys.stderr)
         return 1
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
+    regional = offline.referenced_stacks(config, offline.project_name())
+    references = {}
+    for region in regional:  # the stacks a global stack reads go up first: plan and check them first too
+        rc, region_plan = plan_one(region, args.out, [], None, {})
+        if region_plan is None:
+            print(f"\nregional stack {region} does not plan, so the global stack {args.stack} cannot", file=sys.stderr)
+            return rc
+        references[region] = region_plan.outputs
+        print()
+    if regional:
+        print(f"stack order for a fresh estate: {', '.join(regional)} (in any order), then {args.stack} "
+              "(it reads their outputs)\n")
+    rc, _ = plan_one(args.stack, args.out, args.set, args.stack_file, references)
+    return rc
+
+
+def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
+             references: dict[str, Any]) -> tuple[int, offline.Plan | None]:
+    """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written)."""
+    print(f"OFFLINE PLAN for stack '{stack}': the real __main__.py under Pulumi SDK mocks.")
+    print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
+    try:
+        plan = offline.run(stack, sets=sets, stack_file=stack_file, references=references)
+    except (offline.ProgramError, ConfigError, offline.StackFileError) as error:
+        registered = getattr(error, "registered", 0)
+        print(str(error) + (f"\n({registered} resources had been registered before this error)" if registered
+                            else ""), file=sys.stderr)
+        return 1, None
+    except ComponentInputError as error:  # a component refused an input the config layer let through
+        print(f"a component refused its input: {error}", file=sys.stderr)
+        return 1, None
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2, None
     print(tree(plan))
     for warning in plan.warnings:
         print(f"warning: {warning}")
-    cfg = parse_config({k.split(":", 1)[1]: v for k, v in offline.stack_config(
-        args.stack, sets=args.set, stack_file=args.stack_file).items()}, plan.project, plan.stack)
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(stack, sets=sets, stack_file=stack_file).items()}
+    cfg = (regions.parse_global if regions.is_global(raw) else parse_config)(raw, plan.project, plan.stack)
     try:
         estimate = cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices)
         cost_document = estimate.document()
@@ -161,25 +189,25 @@ def main(argv: list[str] | None = None) -> int:
         print(line)
     if any(v.mandatory for v in violations):
         print("\nthe policy pack refuses this plan (pulumi preview --policy-pack policy would too)", file=sys.stderr)
-        return 1
+        return 1, None
     try:
         deploy = deploy_model.evaluate(plan)
     except deploy_model.DurationsError as error:
         print(f"deploy model: {error}", file=sys.stderr)
-        return 1
+        return 1, None
     print()
     for line in deploy_model.report_lines(deploy):
         print(line)
     if deploy.problems:
         print("\nthe deploy model refuses this plan: a first `pulumi up` would fail or not converge (each line names "
               "the resource, the wait or reference, and the fix)", file=sys.stderr)
-        return 1
-    target, count = write(plan, Path(args.out))
+        return 1, None
+    target, count = write(plan, Path(out))
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
     (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
           f"{target}/deploy.json and {count} manifests in {target}/manifests/")
-    return 0
+    return 0, plan
 
 
 if __name__ == "__main__":

@@ -1,41 +1,285 @@
 """What a change does to the plan: `python -m tools.plan_diff BASE_DIR NEW_DIR` compares two `build/<stack>/` folders
 (resources.json and cost.json) and prints Markdown for a pull-request comment: the monthly cost before and after
-(idle and peak, per component that changed), and the resources added, removed and changed (with the input keys that
-changed). A base that does not exist (a new stack) shows every resource as added."""
+(idle and peak, per component that changed), and the resources added, updated, REPLACED and DELETED, each replacement
+with the rule that causes it (the providers' own force-new data in tools/data/replacement_rules.json, and Pulumi's:
+a changed URN, `replaceOnChanges`, a replaced provider). A replacement or deletion of a stateful resource, or a change
+the cloud refuses in place, fails the check (exit 1) unless the pull request allows it: `--allow-file` (the
+repository's `allow-replace.txt`, one URN a line) or `--allow-stateful` (the `allow-stateful-replace` label). A base
+that does not exist (a new stack) shows every resource as added."""
 import argparse
+import functools
 import json
+import re
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
+
+RULES_FILE = Path(__file__).resolve().parent / "data" / "replacement_rules.json"
+ALLOW_FILE = "allow-replace.txt"
+ALLOW_LABEL = "allow-stateful-replace"
+
+# Resources whose replacement or deletion loses data or an address others depend on: our policy, not upstream data.
+STATEFUL = {
+    "azure-native:dbforpostgresql:Server": "the PostgreSQL server and every database on it",
+    "azure-native:dbforpostgresql:Database": "an application database",
+    "azure-native:storage:StorageAccount": "the storage account and every share in it (the models)",
+    "azure-native:storage:FileShare": "the share holding the models",
+    "azure-native:keyvault:Vault": "the Key Vault and its secrets (soft-deleted, the name stays taken)",
+    "azure-native:network:PublicIPAddress": "a static public IP (clients and DNS point at it)",
+    "azure-native:containerservice:ManagedCluster": "the AKS cluster and everything running in it",
+    "azure-native:resources:ResourceGroup": "a resource group and everything in it",
+    "kubernetes:core/v1:PersistentVolumeClaim": "a volume claim (its data unless the volume is retained)",
+}
+_INDEX = re.compile(r"\[\d+\]")
+
+
+@functools.lru_cache(maxsize=1)
+def rules() -> dict[str, Any]:
+    return json.loads(RULES_FILE.read_text())
 
 
 def _resources(folder: Path) -> dict[str, dict[str, Any]]:
     path = folder / "resources.json"
     if not path.exists():
         return {}
-    return {r["urn"]: r for r in json.loads(path.read_text())["resources"]}
+    return resources_by_urn(json.loads(path.read_text()))
+
+
+def resources_by_urn(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out = {r["urn"]: r for r in document["resources"]}
+    for urn, resource in out.items():  # the type is also the URN's last type segment
+        resource.setdefault("type", urn.split("::")[2].split("$")[-1])
+    return out
 
 
 def _changed_keys(old: Any, new: Any, path: str = "") -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        keys: list[str] = []
-        for key in sorted(set(old) | set(new)):
-            keys += _changed_keys(old.get(key), new.get(key), f"{path}.{key}" if path else key)
-        return keys
+    """Input paths that differ, leaf by leaf (an absent object counts as empty, a list of the same length item by
+    item, `a.b[0].c`); a list whose length changed is one path."""
+    if isinstance(old, dict) or isinstance(new, dict):
+        if (old is None or isinstance(old, dict)) and (new is None or isinstance(new, dict)):
+            old, new = old or {}, new or {}
+            keys: list[str] = []
+            for key in sorted(set(old) | set(new)):
+                keys += _changed_keys(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+            return keys
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [k for i, (a, b) in enumerate(zip(old, new)) for k in _changed_keys(a, b, f"{path}[{i}]")]
     return [] if old == new else [path or "."]
 
 
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def under(path: str, key: str) -> bool:
+    """A changed path falls under a rule's path: equal, or inside it (`[]` matches any index)."""
+    norm = _INDEX.sub("[]", path)
+    return norm == key or norm.startswith(key + ".") or norm.startswith(key + "[")
+
+
+def _kube_kind(type_: str) -> Optional[str]:
+    """`kubernetes:apps/v1:Deployment` -> `apps/v1/Deployment`; None for other providers and Helm/YAML."""
+    if not type_.startswith("kubernetes:") or type_.startswith(("kubernetes:helm.sh/", "kubernetes:yaml/")):
+        return None
+    _, group_version, kind = type_.split(":")
+    return f"{group_version}/{kind}"
+
+
+def replace_rules(resource: dict[str, Any], providers: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(path, rule) pairs: a change at or under the path replaces the resource."""
+    type_, data = resource["type"], rules()
+    azure = data["azureNative"]["types"].get(type_)
+    if azure:
+        return ([(p, "part of the Azure resource ID") for p in azure["path"]]
+                + [(p, "force-new in pulumi-azure-native") for p in azure["forceNew"]])
+    if type_ == "kubernetes:helm.sh/v3:Release":
+        return [(p, "pulumi-kubernetes replaces a Release on it") for p in data["kubernetes"]["helmRelease"]]
+    kind = _kube_kind(type_)
+    if kind:
+        kube = data["kubernetes"]
+        paths = list(kube["always"]) + list(kube["kinds"].get(kind, []))
+        provider_inputs = providers.get(provider_urn(resource["options"].get("provider")), {}).get("inputs", {})
+        immutable = resource["inputs"].get("immutable") is True
+        for kind_name, flag in (("core/v1/ConfigMap", "enableConfigMapMutable"), ("core/v1/Secret", "enableSecretMutable")):
+            if kind == kind_name and str(provider_inputs.get(flag)).lower() == "true" and not immutable:
+                paths = [p for p in paths if p not in kube["kinds"][kind_name]]
+        return [(p, "pulumi-kubernetes replaces on it") for p in paths]
+    random = data["random"]["types"].get(type_)
+    if random:
+        return [(p, "RequiresReplace in terraform-provider-random") for p in random]
+    return []
+
+
+def refused_rules(type_: str) -> dict[str, str]:
+    """Paths the provider updates in place but the cloud or the API server refuses: the update would fail."""
+    data = rules()
+    kind = _kube_kind(type_)
+    if kind:
+        return data["kubernetes"]["refusedInPlace"].get(kind, {})
+    return data["azureNative"]["refusedInPlace"].get(type_, {})
+
+
+def _identity(resource: dict[str, Any]) -> Optional[str]:
+    """The name other resources use to point at this one: an Azure resource's own (last) path parameter, a Kubernetes
+    object's metadata.name."""
+    inputs = resource["inputs"]
+    azure = rules()["azureNative"]["types"].get(resource["type"])
+    if azure:
+        value = inputs.get(azure["path"][-1])
+        return value if isinstance(value, str) and value else None
+    if _kube_kind(resource["type"]):
+        name = (inputs.get("metadata") or {}).get("name")
+        return name if isinstance(name, str) and name else None
+    return None
+
+
+def _points_at(value: Any, name: str) -> bool:
+    """The value is the name, or an Azure resource ID with the name as a segment."""
+    if not isinstance(value, str):
+        return False
+    return value == name or (value.startswith("/subscriptions/") and f"/{name}/" in value + "/")
+
+
+def provider_urn(reference: Optional[str]) -> str:
+    """A provider reference is `<provider URN>::<provider ID>`; the URN alone names the provider resource."""
+    reference = reference or ""
+    return reference.rsplit("::", 1)[0] if reference.count("::") > 3 else reference
+
+
+def _short(urn: str) -> str:
+    return "::".join(urn.split("::")[-2:])
+
+
 def diff(base: Path, new: Path) -> dict[str, Any]:
-    old_res, new_res = _resources(base), _resources(new)
-    changed = {}
-    for urn in sorted(set(old_res) & set(new_res)):
-        keys = _changed_keys(old_res[urn]["inputs"], new_res[urn]["inputs"])
-        if old_res[urn]["options"].get("protect") != new_res[urn]["options"].get("protect"):
+    return diff_documents(_resources(base), _resources(new))
+
+
+def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
+    common = sorted(set(old_res) & set(new_res))
+    changed: dict[str, list[str]] = {}
+    replaced: dict[str, list[str]] = {}
+    refused: dict[str, list[str]] = {}
+    notes: dict[str, list[str]] = {}
+    for urn in common:
+        old, now = old_res[urn], new_res[urn]
+        paths = _changed_keys(old["inputs"], now["inputs"])
+        keys = list(paths)
+        if old["options"].get("protect") != now["options"].get("protect"):
             keys.append("(protect)")
+        why: list[str] = []
+        if now.get("custom", True):
+            rules_here = replace_rules(now, providers)
+            for path in paths:
+                why += [f"`{path}` ({rule})" for key, rule in rules_here if under(path, key)][:1]
+                why += [f"`{path}` (its replaceOnChanges)" for key in now["options"].get("replaceOnChanges") or []
+                        if under(path, key)]
+                refused.setdefault(urn, []).extend(
+                    f"`{path}`: {reason}" for key, reason in refused_rules(now["type"]).items() if under(path, key))
+            if (old["options"].get("provider") or "") != (now["options"].get("provider") or ""):
+                why.append("its provider changed (a different provider is taken as a different cluster or account)")
+                keys.append("(provider)")
+        if (old.get("parent") or "") != (now.get("parent") or ""):
+            notes.setdefault(urn, []).append("new parent of the same type (the URN is unchanged)")
+        if why:
+            replaced[urn] = sorted(set(why))
         if keys:
             changed[urn] = keys
-    return {"added": sorted(set(new_res) - set(old_res)), "removed": sorted(set(old_res) - set(new_res)),
-            "changed": changed, "base_found": bool(old_res)}
+    refused = {u: sorted(set(r)) for u, r in refused.items() if r and u not in replaced}
+    via_provider = _cascade(new_res, common, replaced)
+    removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
+    for urn in removed:  # a URN that changed: the same type and physical name or inputs under another URN
+        twin = next((a for a in added if new_res[a]["type"] == old_res[urn]["type"]
+                     and (new_res[a]["inputs"] == old_res[urn]["inputs"] or (
+                         _identity(old_res[urn]) and _identity(new_res[a]) == _identity(old_res[urn])))), None)
+        if twin:
+            notes.setdefault(urn, []).append(
+                f"its URN changed to `{_short(twin)}` (renamed or re-parented): Pulumi deletes it and creates the "
+                "new one unless the new resource carries an alias of the old URN")
+    return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
+            "notes": notes, "base_found": bool(old_res),
+            "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u])
+                                          and u not in via_provider),
+            "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
+            "protected": sorted(u for u in set(replaced) | set(removed)
+                                if (old_res[u]["options"].get("protect")))}
+
+
+def _cascade(new_res: dict[str, dict[str, Any]], common: list[str], replaced: dict[str, list[str]]) -> set[str]:
+    """What a replacement drags along: every resource of a replaced provider; a Kubernetes provider whose kubeconfig
+    comes from a replaced cluster; a resource whose replacing input names a replaced resource it depends on. Returns
+    the resources replaced because their provider is (the engine creates those before it deletes, on the new
+    provider)."""
+    providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
+    via_provider: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for urn in common:
+            if urn in replaced:
+                continue
+            res, why = new_res[urn], []
+            provider = provider_urn(res["options"].get("provider"))
+            if provider in replaced:
+                why.append(f"its provider `{_short(provider)}` is replaced")
+                via_provider.add(urn)
+            deps = [d for d in res.get("dependencies", []) if d in replaced and d in new_res]
+            if res["type"] == "pulumi:providers:kubernetes":
+                why += [f"its kubeconfig comes from `{_short(d)}`, which is replaced (unknown until it exists: "
+                        "pulumi-kubernetes DiffConfig replaces)" for d in deps
+                        if new_res[d]["type"] == "azure-native:containerservice:ManagedCluster"]
+            keys = replace_rules(res, providers)
+            azure = rules()["azureNative"]["types"].get(res["type"])
+            own = azure["path"][-1] if azure else "metadata.name"  # its own name is no reference to another
+            for dep in deps:
+                name = _identity(new_res[dep])
+                hits = [path for path, value in _leaves(res["inputs"]) if name and _points_at(value, name)
+                        and path != own and any(under(path, key) for key, _ in keys)]
+                named = [p for p in hits if re.search(r"(Name|namespace|[iI][dD]|scope|subnet)$", p)]
+                why += [f"`{path}` names `{_short(dep)}`, which is replaced" for path in (named or hits)[:2]]
+            if why:
+                replaced[urn] = sorted(set(why))
+                grew = True
+    return via_provider
+
+
+def _delete_first(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Pulumi deletes before it creates: the deleteBeforeReplace option, or a named Kubernetes object keeping its
+    name and namespace (pulumi-kubernetes Diff)."""
+    if new["options"].get("deleteBeforeReplace"):
+        return True
+    if not _kube_kind(new["type"]):
+        return False
+    meta_old, meta_new = old["inputs"].get("metadata") or {}, new["inputs"].get("metadata") or {}
+    return bool(meta_new.get("name")) and all(meta_old.get(k) == meta_new.get(k) for k in ("name", "namespace"))
+
+
+def read_allow_file(path: Optional[Path]) -> set[str]:
+    if not path or not path.exists():
+        return set()
+    return {line.split("#", 1)[0].strip() for line in path.read_text().splitlines()} - {""}
+
+
+def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) -> list[tuple[str, str]]:
+    """(urn, why) for every change the check refuses: a stateful resource replaced or deleted, an in-place change
+    the cloud refuses; minus what the pull request allows."""
+    out = []
+    for urn in sorted(set(result["replaced"]) | set(result["removed"])):
+        what = STATEFUL.get(result["types"][urn])
+        if what and not allow_stateful and urn not in allowed:
+            verb = "replaced" if urn in result["replaced"] else "deleted"
+            out.append((urn, f"{verb}: {what}"))
+    for urn, reasons in result["refused"].items():
+        if urn not in allowed:
+            out.append((urn, "refused in place: " + "; ".join(reasons)))
+    return out
 
 
 def _cost(folder: Path) -> dict[str, Any]:
@@ -62,20 +306,31 @@ def cost_lines(base: Path, new: Path) -> list[str]:
     return lines + [""]
 
 
-def _short(urn: str) -> str:
-    return "::".join(urn.split("::")[-2:])
-
-
-def markdown(result: dict[str, Any], title: str) -> str:
+def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None) -> str:
     lines = [f"### {title}", ""]
     if not result["base_found"]:
         lines.append("_No plan of the base branch (a new stack?): every resource is new._")
-    counts = f"{len(result['added'])} to add, {len(result['changed'])} to change, {len(result['removed'])} to delete"
+    updated = [u for u in result["changed"] if u not in result["replaced"]]
+    counts = (f"{len(result['added'])} to add, {len(updated)} to update, {len(result['replaced'])} to replace, "
+              f"{len(result['removed'])} to delete")
     lines += [f"**{counts}**", ""]
-    for label, urns in (("Add", result["added"]), ("Delete", result["removed"])):
-        lines += [f"- {label}: `{_short(u)}`" for u in urns]
-    lines += [f"- Change: `{_short(u)}` ({', '.join(keys[:6])}{', ...' if len(keys) > 6 else ''})"
-              for u, keys in result["changed"].items()]
+    if blocked:
+        lines += [f"**Blocked: {len(blocked)} change(s) need an explicit allowance** (list the URN in "
+                  f"`{ALLOW_FILE}`, or label the pull request `{ALLOW_LABEL}` for stateful replacements; see the "
+                  "README, \"Change safety\"):", ""]
+        lines += [f"- :x: `{_short(u)}` {why}  \n  `{u}`" for u, why in blocked] + [""]
+    for urn, reasons in result["replaced"].items():
+        first = " (deleted first, then created: a gap)" if urn in result["deleteBeforeReplace"] else ""
+        lines.append(f"- Replace: `{_short(urn)}`{first}: {'; '.join(reasons[:4])}"
+                     f"{'; ...' if len(reasons) > 4 else ''}")
+    for urn in result["removed"]:
+        lines.append(f"- Delete: `{_short(urn)}`" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
+    lines += [f"- Add: `{_short(u)}`" for u in result["added"]]
+    lines += [f"- Update: `{_short(u)}` ({', '.join(result['changed'][u][:6])}"
+              f"{', ...' if len(result['changed'][u]) > 6 else ''})" for u in updated]
+    lines += [f"- Refused in place: `{_short(u)}`: {'; '.join(r)}" for u, r in result["refused"].items()]
+    lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short(u)}`"
+              for u in result["protected"]]
     return "\n".join(lines) + "\n"
 
 
@@ -84,18 +339,24 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("base", type=Path, help="build/<stack> of the base branch")
     parser.add_argument("new", type=Path, help="build/<stack> of this change")
     parser.add_argument("--title", default="Offline plan diff")
+    parser.add_argument("--allow-file", type=Path, metavar="PATH",
+                        help=f"URNs (one a line, # comments) whose replacement or deletion is intended ({ALLOW_FILE})")
+    parser.add_argument("--allow-stateful", action="store_true",
+                        help=f"allow every stateful replacement or deletion (the `{ALLOW_LABEL}` label)")
     args = parser.parse_args(argv)
     if not (args.new / "resources.json").exists():
         print(f"no plan at {args.new} (run make plan first)", file=sys.stderr)
         return 2
     try:
-        text = markdown(diff(args.base, args.new), args.title)
+        result = diff(args.base, args.new)
+        blocked = blocking(result, read_allow_file(args.allow_file), args.allow_stateful)
+        text = markdown(result, args.title, blocked)
         head, _, body = text.partition("\n\n")
         print("\n".join([head, "", *cost_lines(args.base, args.new), body]), end="")
     except (ValueError, KeyError, TypeError) as error:
         print(f"cannot read a plan: {error}", file=sys.stderr)
         return 2
-    return 0
+    return 1 if blocked else 0
 
 
 if __name__ == "__main__":

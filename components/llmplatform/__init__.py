@@ -18,7 +18,7 @@ COMPONENTS = {
     "ModelStore": "model_store", "KeyVault": "key_vault", "PostgresServer": "postgres",
     "GatewayAccess": "gateway", "InferenceStack": "inference_stack", "AzureMonitoring": "azure_monitoring",
     "Observability": "observability", "ModelAutoscaler": "model_autoscaler", "WorkloadIdentity": "workload_identity",
-    "LlmdStack": "llmd_stack",
+    "LlmdStack": "llmd_stack", "GlobalEndpoint": "front_door", "FleetUpdates": "fleet",
 }
 __all__ = ["PACKAGE", "COMPONENTS", "all_components", *COMPONENTS]
 

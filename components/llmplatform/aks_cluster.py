@@ -467,7 +467,7 @@ class AksCluster(pulumi.ComponentResource):
             cpu_node_selector=workload_pool.id.apply(lambda _: {CPU_POOL_LABEL: "cpu"}),
             cpu_tolerations=[dict(SPOT_TOLERATION)] if workload_spot else [],
             pod_cidr=net["pod_cidr"],
-            autoscaler_expander=opt(args, "autoscaler_expander"), kubeconfig=self.kubeconfig,
+            autoscaler_expander=opt(args, "autoscaler_expander"),
             encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"))
         self.register_outputs({
             "cluster": self.cluster, "resource_group_name": self.resource_group_name,

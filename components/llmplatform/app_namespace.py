@@ -36,8 +36,8 @@ class AppNamespace(pulumi.ComponentResource):
     def __init__(self, name: str, args: AppNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         level = one_of("AppNamespace", name, "pod_security", opt(args, "pod_security"),
                        POD_SECURITY_LEVELS)
+        require_kubernetes_provider(opts, "AppNamespace", name)
         super().__init__(f"{PACKAGE}:index:AppNamespace", name, None, opts)
-        require_kubernetes_provider(self, "AppNamespace", name)
         target = args.get("route_target")
         route_labels = field(target, "routes_label") if target else {}
         created = namespace(f"{name}-ns", args["namespace"], level, pulumi.ResourceOptions(parent=self),

@@ -29,3 +29,11 @@ AUTOSCALING_MODES = ("requests", "gpu-memory", "cpu")
 POSTGRES_TIERS = ("Burstable", "GeneralPurpose", "MemoryOptimized")
 POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")
 POSTGRES_VERSIONS = ("16", "17", "18")  # 16 and newer (pgvector on Flexible Server; older majors near retirement)
+# Azure Front Door (GlobalEndpoint): the managed WAF rule sets need Premium; an origin's first byte is awaited at
+# most 240 s (Profile.originResponseTimeoutSeconds, 16-240)
+FRONT_DOOR_SKUS = ("Premium_AzureFrontDoor", "Standard_AzureFrontDoor")
+WAF_MODES = ("Prevention", "Detection")
+MAX_ORIGIN_TIMEOUT_SECONDS = 240
+# Fleet Manager (FleetUpdates) auto-upgrade channels and node image selection
+FLEET_CHANNELS = ("Stable", "Rapid", "NodeImage")
+NODE_IMAGE_SELECTIONS = ("Latest", "Consistent")

@@ -125,6 +125,18 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "AppNamespace": {
         "pod_security": "baseline",
     },
+    "GlobalEndpoint": {
+        "origin_timeout_seconds": 240,
+        "probe_interval_seconds": 30,
+        "rate_limit_per_minute": 600,
+        "sku": "Premium_AzureFrontDoor",
+        "waf_mode": "Prevention",
+    },
+    "FleetUpdates": {
+        "channel": "Stable",
+        "node_image_selection": "Consistent",
+        "wait_between_regions_seconds": 3600,
+    },
 }
 
 

@@ -57,6 +57,9 @@ class GatewayAccessArgs(TypedDict):
     inference_extension: NotRequired[bool]
     """Install the Gateway API Inference Extension CRDs (InferencePool) and turn on Istio's support for them, plus
     an `llmd` listener for LlmdStack (default False)."""
+    allowed_service_tags: NotRequired[list[str]]
+    """Azure service tags the external gateway's load balancer admits, nothing else (e.g. AzureFrontDoor.Backend
+    behind Azure Front Door); default: any source."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -95,12 +98,16 @@ def istiod_values(placement: dict[str, Any], replicas: int,
     }
 
 
-def lb_annotations(kind: str, internal_ip: str, pip_name: str, pip_resource_group: str) -> dict[str, str]:
+def lb_annotations(kind: str, internal_ip: str, pip_name: str, pip_resource_group: str,
+                   allowed_service_tags: tuple[str, ...] = ()) -> dict[str, str]:
     if kind == "internal":
-        fixed = {"service.beta.kubernetes.io/azure-load-balancer-ipv4": internal_ip} if internal_ip else {}
-        return {"service.beta.kubernetes.io/azure-load-balancer-internal": "true", **fixed}
+        fixed = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
+        return {**fixed, "service.beta.kubernetes.io/azure-load-balancer-ipv4": internal_ip} if internal_ip else fixed
+    # cloud-provider-azure turns azure-allowed-service-tags into NSG rules admitting only those tags' addresses
+    allowed = {"service.beta.kubernetes.io/azure-allowed-service-tags": ",".join(allowed_service_tags)} \
+        if allowed_service_tags else {}
     return {"service.beta.kubernetes.io/azure-pip-name": pip_name,
-            "service.beta.kubernetes.io/azure-load-balancer-resource-group": pip_resource_group}
+            "service.beta.kubernetes.io/azure-load-balancer-resource-group": pip_resource_group, **allowed}
 
 
 def listeners(tls: bool, hostname: Optional[str], llmd: bool = False) -> list[dict[str, Any]]:
@@ -156,8 +163,8 @@ class GatewayAccess(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         tls = check_args(name, args)
+        require_kubernetes_provider(opts, "GatewayAccess", name)
         super().__init__(f"{PACKAGE}:index:GatewayAccess", name, None, opts)
-        require_kubernetes_provider(self, "GatewayAccess", name)
         cluster = args["cluster"]
         prefix = args.get("name_prefix", name)
         # Only the public IP takes the component's protect: everything in the cluster stays replaceable.
@@ -196,9 +203,10 @@ class GatewayAccess(pulumi.ComponentResource):
         for kind in ("internal", "external"):
             if not args.get(kind, True):
                 continue
+            allowed = tuple(args.get("allowed_service_tags") or ())
             annotations: Any = lb_annotations(kind, internal_ip, "", "") if kind == "internal" \
                 else pulumi.Output.all(pip.name, field(cluster, "resource_group_name")).apply(
-                    lambda v: lb_annotations("external", "", v[0], v[1]))
+                    lambda v, tags=allowed: lb_annotations("external", "", v[0], v[1], tags))
             gateways[kind] = k8s.apiextensions.CustomResource(
                 f"{name}-{kind}",
                 api_version="gateway.networking.k8s.io/v1",

@@ -189,9 +189,9 @@ class GpuNodePool(pulumi.ComponentResource):
         expander = known(cluster, "autoscaler_expander")
         if with_fallback and isinstance(expander, str):
             check_expander(name, expander)
-        super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         if opt(args, "install_device_software") or with_fallback:
-            require_kubernetes_provider(self, component, name)
+            require_kubernetes_provider(opts, component, name)
+        super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         labels = gpu_labels(sku)
         zones = args.get("zones") or field(cluster, "zones")
         version = field(cluster, "kubernetes_version").apply(lambda v: v or None)

@@ -1,9 +1,11 @@
 """Typed handles the components hand each other: one output of one component, one input of the next.
 
 A handle is a TypedDict of `pulumi.Input` values, so it is serialisable (other languages pass it too) and each
-field keeps its own dependencies and secrecy: a consumer of `cluster["oidc_issuer_url"]` waits for the cluster, and
-only `kubeconfig` is secret. In Python a handle is a dict of outputs; through the component provider it may arrive
-as one output of a dict. `field` reads either.
+field keeps its own dependencies: a consumer of `cluster["oidc_issuer_url"]` waits for the cluster. No handle holds a
+secret: across the engine's wire one secret field makes the whole value secret (the Python SDK's
+`rpc.deserialize_property` pushes secretness up to the enclosing object), so every field a component reads from it,
+Azure names included, would turn secret. In Python a handle is a dict of outputs; through the component provider it
+arrives as one output of a dict. `field` reads either.
 """
 from typing import Any, TypedDict
 
@@ -57,8 +59,6 @@ class ClusterHandle(TypedDict):
     """Overlay pod range (trusted proxy addresses for in-cluster hops)."""
     autoscaler_expander: pulumi.Input[str]
     """Cluster-autoscaler expander in force (a GPU pool with an on-demand fallback needs 'priority')."""
-    kubeconfig: pulumi.Input[str]
-    """Kubeconfig for a person (kubelogin). Secret."""
     encryption_at_host: pulumi.Input[bool]
     """Node disks are encrypted at the host; pools added to the cluster follow it."""
     ephemeral_os_disk: NotRequired[pulumi.Input[bool]]

@@ -158,8 +158,8 @@ class InferenceStack(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         accelerator = check_args(name, args)
+        require_kubernetes_provider(opts, "InferenceStack", name)
         super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)
-        require_kubernetes_provider(self, "InferenceStack", name)
         self._args = args
         self._k8s = pulumi.ResourceOptions(parent=self)
         self._cluster = args["cluster"]

@@ -67,11 +67,18 @@ def placement_args(placement: pulumi.Input[dict[str, Any]]) -> dict[str, pulumi.
             "tolerations": tolerations_args(out.apply(lambda p: p.get("tolerations", []))).apply(lambda t: t or None)}
 
 
-def require_kubernetes_provider(component: pulumi.ComponentResource, kind: str, name: str) -> None:
+def require_kubernetes_provider(opts: Optional[pulumi.ResourceOptions], kind: str, name: str) -> None:
     """In-cluster components take the cluster's provider through opts (providers=[cluster.provider]), as the
     component provider hands it to them from other languages. Without one, objects would go to whatever cluster
-    the ambient kubeconfig names: refuse that."""
-    if "kubernetes" not in (getattr(component, "_providers", None) or {}):
+    the ambient kubeconfig names: refuse that, before the component registers anything (providers come from
+    `providers`, `provider` or the parent, as a ComponentResource merges them)."""
+    given = opts.providers if opts is not None else None
+    packages = set(given) if isinstance(given, dict) else {getattr(p, "package", None) for p in given or []}
+    if opts is not None and opts.provider is not None:
+        packages.add(getattr(opts.provider, "package", None))
+    if opts is not None and opts.parent is not None:
+        packages.update(getattr(opts.parent, "_providers", None) or {})
+    if "kubernetes" not in packages:
         raise ComponentInputError(
             f"{kind} {name}: no Kubernetes provider; pass the cluster's in opts, e.g. "
             "pulumi.ResourceOptions(providers=[cluster.provider])")

@@ -150,8 +150,8 @@ class LlmdStack(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: LlmdStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         checked = check_args(name, args)
+        require_kubernetes_provider(opts, "LlmdStack", name)
         super().__init__(f"{PACKAGE}:index:LlmdStack", name, None, opts)
-        require_kubernetes_provider(self, "LlmdStack", name)
         self._args, self._name = args, name
         self._k8s = pulumi.ResourceOptions(parent=self)
         cluster, target = args["cluster"], args["route_target"]

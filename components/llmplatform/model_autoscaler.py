@@ -102,8 +102,8 @@ class ModelAutoscaler(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         mode = check_args(name, args)
+        require_kubernetes_provider(opts, "ModelAutoscaler", name)
         super().__init__(f"{PACKAGE}:index:ModelAutoscaler", name, None, opts)
-        require_kubernetes_provider(self, "ModelAutoscaler", name)
         self.mode = pulumi.Output.from_input(mode)
         server = args["model_server"]
         namespace, deployment = field(server, "namespace"), field(server, "deployment")

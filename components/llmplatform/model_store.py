@@ -129,8 +129,8 @@ class ModelStore(pulumi.ComponentResource):
         redundancy = one_of(component, name, "redundancy", opt(args, "redundancy"), REDUNDANCIES)
         size = in_range(component, name, "size_gib", opt(args, "size_gib"), MIN_PREMIUM_SHARE_GIB,
                         MAX_PREMIUM_SHARE_GIB)
+        require_kubernetes_provider(opts, component, name)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
-        require_kubernetes_provider(self, component, name)
         share_name = opt(args, "share_name")
         tags = args.get("tags", {})
         cluster = args["cluster"]

@@ -179,8 +179,8 @@ class Observability(pulumi.ComponentResource):
     """Key Vault secret holding the Grafana admin password."""
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        require_kubernetes_provider(opts, "Observability", name)
         super().__init__(f"{PACKAGE}:index:Observability", name, None, opts)
-        require_kubernetes_provider(self, "Observability", name)
         self._args = args
         self._cluster = args["cluster"]
         if args.get("monitoring") is not None:

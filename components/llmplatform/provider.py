@@ -2,13 +2,30 @@
 
 The schema is inferred from the components' type annotations and docstrings by the Pulumi SDK's analyzer; this
 module adds what the analyzer cannot see (which properties are secret) and serves it.
-"""
-import json
-import sys
-from typing import Any
 
+It also owns the provider boundary, where inputs arrive as the engine's wire sends them (docs/decisions.md,
+"Component provider boundary"): every number a double, an input that depends on another resource as one output of
+its whole value. The SDK's own mapping (pulumi 3.272.0, `provider/experimental/component.py`,
+`map_input_properties`) keeps whole numbers as floats (its `int()` result is overwritten) and replaces an object
+input that arrives as an output, or as a string, by `{}`. So this provider maps inputs itself, and turns every input
+error, the components' own included, into a per-property error the engine prints.
+"""
+import asyncio
+import json
+import re
+import sys
+from enum import Enum
+from typing import Any, Optional
+
+import pulumi
+from pulumi.errors import InputPropertiesError, InputPropertyError
+from pulumi.output import _OutputData
+from pulumi.provider import ConstructResult
 from pulumi.provider import main as serve
+from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
+from pulumi.provider.experimental.util import camel_case
+from pulumi.provider.server import ComponentInitError
 
 from . import PACKAGE, __version__, all_components
 
@@ -29,10 +46,129 @@ def mark_secrets(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def schema_path(python_path: str) -> str:
+    """`system_pool.min_count` (the names a component reads) as the schema spells it: `systemPool.minCount`."""
+    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: camel_case(m.group()), python_path)
+
+
+def whole_number(value: Any, path: str) -> int:
+    """A schema integer as the wire carries it (a double) back to an int; a fraction or a non-number is refused."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise InputPropertyError(path, f"{value!r} is not a whole number")
+
+
+_UNRESOLVED = object()
+
+
+def spread(value: pulumi.Output) -> Any:
+    """An object or list input the SDK server wrapped whole as one Output (because it has dependencies or a secret
+    inside), as plain containers whose leaves are Outputs carrying the same dependencies and secrecy: what a Python
+    caller passes (a handle is a dict of outputs), so a component can shape resources from the structure (one origin
+    each, a list's length) while every value keeps its dependencies. Reads the SDK's resolved `_data` future
+    (pulumi 3.272.0 `Output._from_data`, set by `ProviderServicer._select_value`); anything else is left as it is."""
+    data = getattr(value, "_data", None)
+    if not isinstance(data, asyncio.Future) or not data.done() or data.cancelled() or data.exception() is not None:
+        return _UNRESOLVED
+    result = data.result()
+    if not isinstance(result.value, (dict, list)):
+        return _UNRESOLVED
+
+    def leaf(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {k: leaf(v) for k, v in item.items()}
+        if isinstance(item, list):
+            return [leaf(v) for v in item]
+        future: asyncio.Future = asyncio.get_event_loop().create_future()
+        future.set_result(_OutputData(resources=set(result.resources), value=item, is_known=True,
+                                      is_secret=result.is_secret))
+        return pulumi.Output._from_data(future)
+    return leaf(result.value)
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
 class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
         self.schema = json.dumps(mark_secrets(json.loads(self.schema)), indent=2, sort_keys=True)
+
+    def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
+                  options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:
+        component = resource_type.rsplit(":", 1)[-1]
+        try:
+            return super().construct(name, resource_type, inputs, options)
+        except InputPropertyError as error:  # from mapping the inputs: one property
+            raise InputPropertiesError(f"{component} {name}: input {error.property_path}: {error.reason}",
+                                       [{"property_path": error.property_path, "reason": error.reason}]) from None
+        except ComponentInitError as error:  # the component's own checks: the Python user's message, schema paths
+            inner = error.inner
+            if not isinstance(inner, InputPropertiesError):
+                raise
+            raise InputPropertiesError(inner.message, [
+                {"property_path": schema_path(e["property_path"]), "reason": e["reason"]}
+                for e in inner.errors or []]) from None
+
+    def map_input_properties(self, inputs: Any, properties: dict[str, PropertyDefinition], mapping: dict[str, str],
+                             component_name: str, property_path: str) -> dict[str, Any]:
+        """Schema names to Python names, recursively, with whole numbers as ints and objects checked to be objects;
+        a value that arrives as an output is mapped inside it."""
+        mapped: dict[str, Any] = {}
+        for schema_name, prop in properties.items():
+            value = inputs.get(schema_name) if isinstance(inputs, dict) else None
+            path = _join(property_path, schema_name)
+            if value is None:
+                if not prop.optional:
+                    raise InputPropertyError(path, f"Missing required input '{path}' on '{component_name}'")
+                continue
+            mapped[mapping[schema_name]] = self._map_value(value, prop, component_name, path)
+        return mapped
+
+    def _map_value(self, value: Any, prop: PropertyDefinition, component_name: str, path: str) -> Any:
+        if isinstance(value, pulumi.Output):
+            structure = spread(value)
+            if structure is not _UNRESOLVED:
+                return self._map_value(structure, prop, component_name, path)
+            return value.apply(lambda v: None if v is None else self._map_value(v, prop, component_name, path))
+        if prop.ref:
+            enum_type = self._enum_type(prop)
+            if enum_type is not None:
+                try:
+                    return enum_type(value)
+                except ValueError:
+                    allowed = ", ".join(repr(m.value) for m in enum_type)
+                    raise InputPropertyError(path, f"{value!r} is not one of {allowed}") from None
+            type_def = self.get_type_definition(prop)
+            if type_def is None:  # Any, assets, external references
+                return value
+            if not isinstance(value, dict):
+                raise InputPropertyError(
+                    path, f"expects an object ({type_def.name}), got {type(value).__name__} {value!r}")
+            return self.map_input_properties(value, type_def.properties, type_def.properties_mapping,
+                                             component_name, path)
+        if prop.type == PropertyType.INTEGER:
+            return whole_number(value, path)
+        if prop.type == PropertyType.ARRAY and prop.items is not None:
+            if not isinstance(value, list):
+                raise InputPropertyError(path, f"expects a list, got {type(value).__name__} {value!r}")
+            return [self._map_value(item, prop.items, component_name, f"{path}[{i}]") for i, item in enumerate(value)]
+        if prop.type == PropertyType.OBJECT and prop.additional_properties is not None:
+            if not isinstance(value, dict):
+                raise InputPropertyError(path, f"expects a map, got {type(value).__name__} {value!r}")
+            return {k: self._map_value(v, prop.additional_properties, component_name, _join(path, k))
+                    for k, v in value.items()}
+        return value
+
+    def _enum_type(self, prop: PropertyDefinition) -> Optional[type[Enum]]:
+        external = self._external_enum_types.get(prop.ref or "")
+        if external is not None:
+            return external
+        type_def = self.get_type_definition(prop)
+        return type_def.python_type if type_def is not None and type_def.enum else None  # type: ignore[return-value]
 
 
 def package_schema() -> dict[str, Any]:

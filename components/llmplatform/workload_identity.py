@@ -46,8 +46,8 @@ class WorkloadIdentity(pulumi.ComponentResource):
     """The federated ServiceAccount."""
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        require_kubernetes_provider(opts, "WorkloadIdentity", name)
         super().__init__(f"{PACKAGE}:index:WorkloadIdentity", name, None, opts)
-        require_kubernetes_provider(self, "WorkloadIdentity", name)
         cluster = args["cluster"]
         child = pulumi.ResourceOptions(parent=self)
         identity = managedidentity.UserAssignedIdentity(

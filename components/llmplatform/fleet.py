@@ -1,0 +1,132 @@
+"""FleetUpdates: Azure Kubernetes Fleet Manager over the regional clusters, upgrading one region at a time.
+
+Every cluster is a member in an update group of its own; the update strategy has one stage per region (in the
+order given) with a soak wait after each but the last; an auto-upgrade profile starts an update run on that strategy
+whenever AKS releases a version on the chosen channel. Member clusters must leave upgrades to the fleet (their own
+`upgradeChannel` none), or the two would fight; the stack config enforces that on the regional stacks.
+"""
+import re
+from typing import Optional, TypedDict
+
+import pulumi
+from pulumi_azure_native import containerservice
+from typing_extensions import NotRequired
+
+from . import PACKAGE
+from .checks import ComponentInputError, in_range, one_of
+from .choices import FLEET_CHANNELS as CHANNELS, NODE_IMAGE_SELECTIONS
+from .defaults import defaults_for
+from .handles import known
+
+opt = defaults_for("FleetUpdates")
+
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,48}[a-z0-9])?$")  # fleet child names: 1-50, ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$
+
+
+class FleetMemberSpec(TypedDict):
+    """One regional cluster joining the fleet."""
+
+    name: str
+    """Member name (lowercase letters, digits, hyphens): the region's short name."""
+    cluster_id: pulumi.Input[str]
+    """Resource id of the member's AKS cluster."""
+
+
+class FleetUpdatesArgs(TypedDict):
+    """Inputs of FleetUpdates."""
+
+    resource_group_name: pulumi.Input[str]
+    """Resource group of the fleet."""
+    location: pulumi.Input[str]
+    """Region of the fleet resource (its metadata only; members may be anywhere)."""
+    fleet_name: str
+    """Fleet name, 1-63 lowercase letters, digits and hyphens."""
+    members: list[FleetMemberSpec]
+    """The regional clusters, in upgrade order: the first is upgraded first."""
+    channel: NotRequired[str]
+    """Auto-upgrade channel: Stable (N-1 minor's latest patch), Rapid or NodeImage (default Stable)."""
+    node_image_selection: NotRequired[str]
+    """Latest (each cluster the newest image) or Consistent (the same image everywhere) (default Consistent)."""
+    wait_between_regions_seconds: NotRequired[int]
+    """Soak time after each region before the next starts, 0-604800 (default 3600)."""
+    tags: NotRequired[dict[str, str]]
+    """Azure tags."""
+
+
+def check_args(name: str, args: FleetUpdatesArgs) -> list[FleetMemberSpec]:
+    component = "FleetUpdates"
+    one_of(component, name, "channel", opt(args, "channel"), CHANNELS)
+    one_of(component, name, "node_image_selection", opt(args, "node_image_selection"), NODE_IMAGE_SELECTIONS)
+    in_range(component, name, "wait_between_regions_seconds", opt(args, "wait_between_regions_seconds"), 0, 604800)
+    fleet_name = str(args.get("fleet_name", ""))
+    if not _NAME.fullmatch(fleet_name) or len(fleet_name) > 63:
+        raise ComponentInputError(f"{component} {name}: input fleet_name={fleet_name!r} is invalid; allowed: 1-63 "
+                                  "lowercase letters, digits and hyphens", "fleet_name", "1-63 lowercase letters")
+    members = list(args.get("members") or [])
+    if not members:
+        raise ComponentInputError(f"{component} {name}: input 'members' is required (at least one cluster)",
+                                  "members", "at least one cluster")
+    names = [m.get("name") if isinstance(m, dict) else None for m in members]
+    for i, member_name in enumerate(names):
+        if isinstance(member_name, pulumi.Output):  # still an output through the component provider
+            continue
+        if not _NAME.fullmatch(str(member_name or "")) or names.index(member_name) != i:
+            raise ComponentInputError(f"{component} {name}: input members[{i}].name={member_name!r} is invalid; "
+                                      "allowed: a unique name of lowercase letters, digits and hyphens",
+                                      f"members[{i}].name", "a unique lowercase name")
+    return members
+
+
+def update_stages(member_names: list[pulumi.Input[str]],
+                  wait_seconds: int) -> list[containerservice.UpdateStageArgs]:
+    """One stage per region in order, each with the region's group; a soak wait after every stage but the last."""
+    return [containerservice.UpdateStageArgs(
+        name=f"stage-{i + 1}", groups=[containerservice.UpdateGroupArgs(name=member)],
+        after_stage_wait_in_seconds=wait_seconds if i < len(member_names) - 1 else None)
+        for i, member in enumerate(member_names)]
+
+
+class FleetUpdates(pulumi.ComponentResource):
+    """A Fleet Manager fleet (no hub cluster), its members, a staged update strategy and an auto-upgrade profile."""
+
+    fleet_id: pulumi.Output[str]
+    """Resource id of the fleet."""
+    strategy_id: pulumi.Output[str]
+    """Resource id of the update strategy (for manual update runs too)."""
+    members: pulumi.Output[list[str]]
+    """Member names in upgrade order."""
+
+    def __init__(self, name: str, args: FleetUpdatesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        members = check_args(name, args)
+        super().__init__(f"{PACKAGE}:index:FleetUpdates", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        rg = args["resource_group_name"]
+        fleet = containerservice.Fleet(
+            f"{name}-fleet", fleet_name=args["fleet_name"], resource_group_name=rg, location=args["location"],
+            tags=args.get("tags", {}), opts=child)
+        joined = []
+        previous: list[pulumi.Resource] = []
+        for i, member in enumerate(members):  # the fleet takes one member operation at a time
+            key = known(member, "name")
+            joined.append(containerservice.FleetMember(
+                f"{name}-{key if key is not None else i}", fleet_member_name=member["name"], fleet_name=fleet.name,
+                resource_group_name=rg, cluster_resource_id=member["cluster_id"], group=member["name"],
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous)))
+            previous = [joined[-1]]
+        names = [m["name"] for m in members]  # update groups are named after the members
+        strategy = containerservice.FleetUpdateStrategy(
+            f"{name}-strategy", update_strategy_name="region-by-region", fleet_name=fleet.name,
+            resource_group_name=rg,
+            strategy=containerservice.UpdateRunStrategyArgs(
+                stages=update_stages(names, opt(args, "wait_between_regions_seconds"))),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=joined))
+        containerservice.AutoUpgradeProfile(
+            f"{name}-auto-upgrade", auto_upgrade_profile_name=opt(args, "channel").lower(), fleet_name=fleet.name,
+            resource_group_name=rg, channel=opt(args, "channel"), update_strategy_id=strategy.id,
+            node_image_selection=containerservice.AutoUpgradeNodeImageSelectionArgs(
+                type=opt(args, "node_image_selection")) if opt(args, "channel") != "NodeImage" else None,
+            disabled=False, opts=child)
+        self.fleet_id = fleet.id
+        self.strategy_id = strategy.id
+        self.members = pulumi.Output.from_input(names)
+        self.register_outputs({"fleet_id": self.fleet_id, "strategy_id": self.strategy_id, "members": self.members})

@@ -1,0 +1,40 @@
+"""What the global stack reads from each regional stack (StackReference outputs) and hands to GlobalEndpoint and
+FleetUpdates. A regional stack whose outputs lack what the edge needs stops the global stack with one message
+naming the stack, the output and why it is needed."""
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+# output -> why the global stack needs it
+REQUIRED_OUTPUTS = {
+    "gatewayExternalAddress": "Front Door's origin for this region (gateway.mode external or both)",
+    "clusterId": "the Fleet Manager member (regional stacks export it when edge.globalStack is set)",
+    "location": "the region's name in Fleet's update stages",
+}
+
+
+def region_output(ref: pulumi.StackReference, region: str, key: str) -> pulumi.Output[Any]:
+    def present(value: Any) -> Any:
+        if value is None or value == "":
+            raise pulumi.RunError(f"regional stack {region} has no output {key!r}, which the global stack needs for "
+                                  f"{REQUIRED_OUTPUTS[key]}: bring the regional stack up with edge.globalStack set")
+        return value
+    return ref.get_output(key).apply(present)
+
+
+def short_name(region: str) -> str:
+    """prod-westeurope -> westeurope: origin and fleet member names."""
+    return region.split("-", 1)[1] if "-" in region else region
+
+
+def regional_origins(refs: dict[str, pulumi.StackReference]) -> list[dict[str, Any]]:
+    """Each region's external gateway; the UI and API ports are GatewayAccess's listeners (80 and 8080)."""
+    return [{"name": short_name(region), "host": region_output(ref, region, "gatewayExternalAddress"),
+             "ui_port": 80, "api_port": 8080} for region, ref in refs.items()]
+
+
+def fleet_members(refs: dict[str, pulumi.StackReference]) -> list[dict[str, Any]]:
+    return [{"name": short_name(region), "cluster_id": region_output(ref, region, "clusterId")}
+            for region, ref in refs.items()]

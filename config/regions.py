@@ -1,0 +1,180 @@
+"""Past one cluster: the `edge` section of a regional stack, the `global` section of the global stack, and the
+checks across regional stack files (names that must be unique in Azure, VNets that may be peered later).
+
+A regional stack is today's platform with its own region, CIDRs and names, and an `edge` section saying which global
+stack fronts it. The global stack has only a `global` section: it reads the regional stacks' outputs through
+StackReferences and builds Azure Front Door and Azure Kubernetes Fleet Manager over them.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as SKUS,
+                                 MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS, WAF_MODES)
+from llmplatform.defaults import DEFAULTS
+
+from . import loader_apps, naming
+from .catalogs import azure_regions
+from .reader import ConfigError, Reader, describe
+from .schema import EdgeConfig, GlobalConfig
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_STACK = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+FD, FLEET = DEFAULTS["GlobalEndpoint"], DEFAULTS["FleetUpdates"]
+
+
+def is_global(raw: dict[str, Any]) -> bool:
+    return "global" in raw
+
+
+def edge(r: Reader) -> EdgeConfig:
+    d = EdgeConfig()
+    global_stack = r.str_("globalStack", d.global_stack, allow_empty=True) or ""
+    if global_stack and not _STACK.fullmatch(global_stack):
+        r.problem(f"{r.key('globalStack')} {describe(global_stack)} is not a stack name")
+    fd_id = r.str_("frontDoorId", d.front_door_id, allow_empty=True) or ""
+    if fd_id and not _GUID.fullmatch(fd_id):
+        r.problem(f"{r.key('frontDoorId')} {describe(fd_id)} must be the Front Door profile's ID (a GUID: `pulumi "
+                  "stack output frontDoorId -s <global stack>`)")
+    cfg = EdgeConfig(global_stack=global_stack, front_door_id=fd_id, fleet=r.bool_("fleet", d.fleet))
+    r.reject_unknown_keys()
+    return cfg
+
+
+def edge_cross_checks(r: Reader, edge_cfg: EdgeConfig, upgrade_channel: str, gateway_external: bool,
+                      gateway_tls: bool) -> None:
+    if not edge_cfg.enabled:
+        return
+    if edge_cfg.fleet and upgrade_channel != "none":
+        r.problem(f"cluster.upgradeChannel {describe(upgrade_channel)} fights Fleet Manager's auto-upgrade "
+                  "(edge.fleet is true): set it to 'none' and let the fleet's update strategy upgrade this region")
+    if not gateway_external:
+        r.problem("edge.globalStack needs gateway.mode 'external' or 'both': Front Door reaches a region through "
+                  "its external gateway")
+    if gateway_tls:
+        r.problem("gateway.tls.mode 'letsencrypt' cannot renew behind Front Door (the gateway admits only Front "
+                  "Door's service tag, so the ACME HTTP-01 challenge never arrives): Front Door terminates TLS")
+
+
+def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
+    """The global stack's config: every problem at once."""
+    problems: list[str] = []
+    top = Reader(raw, "", problems)
+    environment = top.choice("environment", "prod", ("dev", "staging", "prod"))
+    prefix = top.str_("prefix", "llmp") or "llmp"
+    if not naming.PREFIX_PATTERN.fullmatch(prefix):
+        top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
+    location = top.str_("location", "westeurope") or "westeurope"
+    if location not in azure_regions():
+        top.problem(f"location {describe(location)} is not an Azure region")
+    g = top.section("global")
+    regions = g.str_list("regions", ())
+    if len(regions) < 1:
+        g.problem("global.regions must list the regional stacks (e.g. [prod-westeurope, prod-swedencentral])")
+    for region in regions:
+        if not _STACK.fullmatch(region) or region == stack:
+            g.problem(f"global.regions entry {describe(region)} is not another stack's name")
+    if len(set(regions)) != len(regions):
+        g.problem(f"global.regions lists a stack twice: {list(regions)}")
+    organization = g.str_("organization", "organization") or "organization"
+    fd, fl = g.section("frontDoor"), g.section("fleet")
+    cost = loader_apps.cost(top.section("cost"))  # prices may be overridden like any stack's
+    cfg = GlobalConfig(
+        project=project, stack=stack, environment=environment, prefix=prefix, location=location, regions=regions,
+        organization=organization,
+        sku=fd.choice("sku", FD["sku"], SKUS), waf_mode=fd.choice("wafMode", FD["waf_mode"], WAF_MODES),
+        rate_limit_per_minute=fd.int_("rateLimitPerMinute", FD["rate_limit_per_minute"], 10, 1_000_000),
+        origin_timeout_seconds=fd.int_("originTimeoutSeconds", FD["origin_timeout_seconds"], 16,
+                                       MAX_ORIGIN_TIMEOUT_SECONDS),
+        fleet_channel=fl.choice("channel", FLEET["channel"], CHANNELS),
+        node_image_selection=fl.choice("nodeImageSelection", FLEET["node_image_selection"], NODE_IMAGE_SELECTIONS),
+        wait_between_regions_seconds=fl.int_("waitBetweenRegionsSeconds", FLEET["wait_between_regions_seconds"],
+                                             0, 604800), cost=cost)
+    fd.reject_unknown_keys()
+    fl.reject_unknown_keys()
+    g.reject_unknown_keys()
+    # Pulumi.yaml gives every stack these keys with their defaults; they say nothing about the global stack
+    top.str_("namespace", None), top.bool_("protectStatefulResources", False)
+    top.str_("resourceGroupName", None, allow_empty=True)
+    top.reject_unknown_keys()
+    if environment == "prod":
+        if cfg.waf_mode != "Prevention":
+            fd.problem("global.frontDoor.wafMode must be 'Prevention' when environment is 'prod' (Detection only logs)")
+        if cfg.sku != "Premium_AzureFrontDoor":
+            fd.problem("global.frontDoor.sku must be 'Premium_AzureFrontDoor' when environment is 'prod': the managed "
+                       "WAF rule sets need Premium")
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+# ---- across regional stack files ---------------------------------------------------------------------------
+
+def project_stack_files(project_dir: Path = PROJECT_DIR) -> dict[str, Path]:
+    return {p.name[len("Pulumi."):-len(".yaml")]: p for p in sorted(project_dir.glob("Pulumi.*.yaml"))}
+
+
+def raw_stack_file(path: Path, project: str) -> dict[str, Any]:
+    """A stack file's plain config keys of this project (secure values stay as they are; none is read here)."""
+    doc = yaml.safe_load(path.read_text()) or {}
+    prefix = f"{project}:"
+    return {k[len(prefix):]: v for k, v in (doc.get("config") or {}).items() if isinstance(k, str)
+            and k.startswith(prefix)}
+
+
+def global_names(cfg: Any) -> dict[str, str]:
+    """Names that must be unique across the regional stacks of one subscription (resource groups) or of all of
+    Azure (storage account, vault, PostgreSQL server: each is a DNS name)."""
+    prefix, env, location = cfg.prefix, cfg.environment, cfg.location
+    names = {
+        "resource group": cfg.resource_group_name or naming.resource_group_name(prefix, env),
+        "storage account": naming.storage_account_name(prefix, env, location),
+        "Key Vault": naming.key_vault_name(prefix, env, location),
+        "PostgreSQL server": naming.postgres_server_name(prefix, env, location),
+    }
+    if cfg.model_store.resource_group_name:
+        names["model store resource group"] = cfg.model_store.resource_group_name
+    return names
+
+
+def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[str]:
+    """Problems between this regional stack and the other regional stacks of the project (parsed configs)."""
+    problems = []
+    mine = {v: k for k, v in global_names(cfg).items()}
+    vnet = ipaddress.ip_network(cfg.network.vnet_cidr)
+    for other_stack, other in sorted(siblings.items()):
+        for kind, name in global_names(other).items():
+            if name in mine:
+                problems.append(f"{mine[name]} name {name!r} is also stack {other_stack}'s {kind}: regional stacks "
+                                "need their own prefix (or resource group names)")
+        other_vnet = ipaddress.ip_network(other.network.vnet_cidr)
+        if vnet.overlaps(other_vnet):
+            problems.append(f"network.vnetCidr {vnet} overlaps stack {other_stack}'s {other_vnet}: regional VNets must "
+                            "not overlap (they may be peered later)")
+        if other.location == cfg.location:
+            problems.append(f"location {cfg.location} is also stack {other_stack}'s: one regional stack per region")
+    return problems
+
+
+def sibling_regional_configs(stack: str, project: str, parse: Callable[[dict[str, Any], str, str], Any],
+                             project_dir: Path = PROJECT_DIR) -> tuple[dict[str, Any], list[str]]:
+    """Every other regional stack file's parsed config, and a problem for each that does not parse."""
+    found, problems = {}, []
+    for other, path in project_stack_files(project_dir).items():
+        if other == stack:
+            continue
+        raw = raw_stack_file(path, project)
+        if not isinstance(raw.get("edge"), dict) or not raw["edge"].get("globalStack"):
+            continue
+        try:
+            found[other] = parse(raw, project, other)
+        except ConfigError as error:
+            problems.append(f"regional stack {other} ({path.name}) does not validate, so it cannot be checked against "
+                            f"this one: {error.problems[0]}")
+    return found, problems
