@@ -40,6 +40,9 @@ def platform_stack(cfg: PlatformConfig) -> None:
         "log_retention_days": cfg.observability.log_retention_days,
         "alert_emails": list(cfg.observability.alert_emails),
         "managed_grafana": cfg.observability.managed_grafana, "tags": cfg.tags,
+        # the cluster's admin groups administer Grafana too
+        "grafana_admin_group_ids": list(cfg.cluster.admin_group_object_ids),
+        "grafana_viewer_group_ids": list(cfg.observability.grafana_viewer_group_ids),
     }) if cfg.observability.enabled and cfg.observability.azure_monitor else None
 
     platform = AksCluster("platform", aks_cluster_args(cfg, resource_group, monitoring))

@@ -68,6 +68,16 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
     if cfg.environment == "prod" and not cfg.observability.enabled:
         notes.append("observability is off in prod: no alerts, dashboards or GPU metrics, and KEDA/HPA autoscaling "
                      "on requests or GPU memory has no signal")
+    o = cfg.observability
+    if o.enabled and o.azure_monitor and not o.alert_emails:  # prod refuses this (config/loader_apps.py)
+        notes.append("observability.alertEmails is empty: the Azure alert rules (managed Prometheus rule group, "
+                     "PostgreSQL storage alert) get no action group, so they fire silently (only the portal's alert "
+                     "list shows them); list at least one address")
+    if o.enabled and o.azure_monitor and o.managed_grafana and not (cfg.cluster.admin_group_object_ids
+                                                                    or o.grafana_viewer_group_ids):
+        notes.append("observability.managedGrafana: no group gets a Grafana role (cluster.adminGroupObjectIds are "
+                     "its admins, observability.grafanaViewerGroupIds its viewers), so only the subscription's "
+                     "owners can open it")
     if cfg.gateway.rate_limit_per_second > HIGH_RATE_LIMIT:
         notes.append(f"gateway.rateLimitPerSecond {cfg.gateway.rate_limit_per_second}/s per client is effectively "
                      f"no limit: one client can saturate every model replica")

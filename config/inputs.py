@@ -88,6 +88,8 @@ def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandl
         "version": p.version, "tier": p.tier, "sku_name": p.sku_name, "storage_size_gb": p.storage_size_gb,
         "backup_retention_days": p.backup_retention_days, "geo_redundant_backup": p.geo_redundant_backup,
         "high_availability": p.high_availability, "database": p.database, "tags": cfg.tags,
+        **({"entra_admin_group": {"object_id": p.entra_admin_group_id, "display_name": p.entra_admin_group_name}}
+           if p.entra_admin_group_id else {}),
     }
 
 
@@ -104,7 +106,8 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "error_ratio_slo": o.error_ratio_slo, "gpu_memory_alert_percent": o.gpu_memory_alert_percent,
         "vllm_dashboard": o.vllm_dashboard or cfg.llmd.enabled,
         "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
-        "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds, "tags": cfg.tags,
+        "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
+        "interceptor_replicas": cfg.autoscaling.interceptor_replicas, "tags": cfg.tags,
     })
 
 
@@ -124,6 +127,7 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "webui_uploads_tier": ui.uploads_tier,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "api_key_auth": gw.api_key_auth, "request_timeout_seconds": gw.request_timeout_seconds,
+        "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "autoscaled": cfg.autoscaling.mode != "none", "tags": cfg.tags,
     })
 

@@ -23,6 +23,7 @@ GATEWAY_MODES = ("both", "internal", "external", "none")
 _DURATION = re.compile(r"^(-1|0|[0-9]+(s|m|h))$")
 _HOSTNAME = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # local part, then a DNS name of labels that neither start nor end with '-', ending in a letters-only TLD
+GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
                     r"[A-Za-z]{2,63}$")
 
@@ -102,8 +103,15 @@ def postgres(r: Reader) -> PostgresConfig:
         geo_redundant_backup=r.bool_("geoRedundantBackup", d.geo_redundant_backup),
         high_availability=r.bool_("highAvailability", d.high_availability),
         database=r.str_("database", d.database) or d.database,
+        entra_admin_group_id=r.str_("entraAdminGroupId", None),
+        entra_admin_group_name=r.str_("entraAdminGroupName", None),
     )
     r.reject_unknown_keys()
+    if (cfg.entra_admin_group_id is None) != (cfg.entra_admin_group_name is None):
+        r.problem("postgres.entraAdminGroupId and postgres.entraAdminGroupName go together (the group's object id "
+                  "and display name)")
+    if cfg.entra_admin_group_id and not GUID.fullmatch(cfg.entra_admin_group_id):
+        r.problem(f"postgres.entraAdminGroupId {describe(cfg.entra_admin_group_id)} is not an Entra object id (GUID)")
     if cfg.sku_name not in postgres_skus(cfg.tier):
         other = next((t for t in POSTGRES_TIERS if cfg.sku_name in postgres_skus(t)), None)
         r.problem(f"postgres.skuName {describe(cfg.sku_name)} "
@@ -229,6 +237,10 @@ def observability(r: Reader) -> ObservabilityConfig:
     if not _PROM_DURATION.fullmatch(retention):
         r.problem(f"observability.prometheusRetention {describe(retention)} must be a Prometheus duration like "
                   f"'15d' or '4w'")
+    viewers = r.str_list("grafanaViewerGroupIds", d.grafana_viewer_group_ids)
+    for viewer in viewers:
+        if not GUID.fullmatch(viewer):
+            r.problem(f"observability.grafanaViewerGroupIds entry {describe(viewer)} is not an Entra object id (GUID)")
     ratio = r.float_("errorRatioSlo", d.error_ratio_slo)
     if not 0 < ratio < 1:
         r.problem(f"observability.errorRatioSlo ({ratio}) must be between 0 and 1")
@@ -239,6 +251,7 @@ def observability(r: Reader) -> ObservabilityConfig:
         log_retention_days=r.int_("logRetentionDays", d.log_retention_days, 30, 730),
         managed_grafana=r.bool_("managedGrafana", d.managed_grafana),
         alert_emails=emails,
+        grafana_viewer_group_ids=viewers,
         prometheus_retention=retention,
         prometheus_storage_gib=r.int_("prometheusStorageGib", d.prometheus_storage_gib, 5, 4096),
         grafana_storage_gib=r.int_("grafanaStorageGib", d.grafana_storage_gib, 1, 1024),
@@ -267,6 +280,7 @@ def autoscaling(r: Reader) -> AutoscalingConfig:
         scale_down_stabilization_seconds=r.int_("scaleDownStabilizationSeconds",
                                                 d.scale_down_stabilization_seconds, 0, 3600),
         cold_start_timeout_seconds=r.int_("coldStartTimeoutSeconds", d.cold_start_timeout_seconds, 60, 3600),
+        interceptor_replicas=r.int_("interceptorReplicas", d.interceptor_replicas, 1, 50),
     )
     r.reject_unknown_keys()
     if cfg.min_replicas > cfg.max_replicas:
@@ -292,6 +306,9 @@ def observability_cross_checks(r: Reader, environment: str, obs: ObservabilityCo
                       "Monitor, outside the cluster")
         if scaling.scale_to_zero:
             r.problem("autoscaling.scaleToZero is for dev: a prod model server keeps at least one replica")
+        if scaling.mode == "requests" and scaling.interceptor_replicas < 2:
+            r.problem(f"autoscaling.interceptorReplicas ({scaling.interceptor_replicas}) must be >= 2 when "
+                      f"environment is 'prod': every model request passes the KEDA interceptor")
     if scaling.mode == "gpu-memory" and inf.accelerator != "gpu":
         r.problem("autoscaling.mode 'gpu-memory' needs inference.accelerator 'gpu'")
     if scaling.mode in ("requests", "gpu-memory") and not obs.enabled:

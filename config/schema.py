@@ -141,6 +141,8 @@ class PostgresConfig:
     geo_redundant_backup: bool = D["PostgresServer"]["geo_redundant_backup"]
     high_availability: bool = D["PostgresServer"]["high_availability"]
     database: str = D["PostgresServer"]["database"]
+    entra_admin_group_id: Optional[str] = None  # with its name: the server's Microsoft Entra administrator
+    entra_admin_group_name: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +193,7 @@ class ObservabilityConfig:
     error_ratio_slo: float = D["Observability"]["error_ratio_slo"]  # 5xx share of gateway responses
     gpu_memory_alert_percent: int = D["Observability"]["gpu_memory_alert_percent"]
     vllm_dashboard: bool = D["Observability"]["vllm_dashboard"]
+    grafana_viewer_group_ids: tuple[str, ...] = ()  # Grafana Viewer on Managed Grafana (cluster admins: Admin)
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ class AutoscalingConfig:
     cpu_target_percent: int = D["ModelAutoscaler"]["cpu_target_percent"]
     scale_down_stabilization_seconds: int = D["ModelAutoscaler"]["scale_down_stabilization_seconds"]
     cold_start_timeout_seconds: int = 1200
+    interceptor_replicas: int = D["Observability"]["interceptor_replicas"]  # KEDA HTTP interceptor pods (requests)
 
 
 @dataclass(frozen=True)

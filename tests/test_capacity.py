@@ -114,7 +114,8 @@ def test_dev_spot_pool_hosts_every_platform_pod_with_the_toleration(dev):
     assert len(placed) >= 15
     assert all(tolerates(p.tolerations, SPOT) for p in placed), [p.owner for p in placed
                                                                   if not tolerates(p.tolerations, SPOT)]
-    preload = dev.one("kubernetes:batch/v1:Job").inputs["spec"]["template"]["spec"]  # not always on, still placed
+    # not always on, still placed
+    preload = dev.one("kubernetes:batch/v1:Job", "models-preload").inputs["spec"]["template"]["spec"]
     assert preload["nodeSelector"] == {"llm-platform/pool": "cpu"} and tolerates(preload["tolerations"], SPOT)
 
 

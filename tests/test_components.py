@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from llmplatform.hardening import NON_ROOT_UID
+
 from .conftest import variant
 
 MC = "azure-native:containerservice:ManagedCluster"
@@ -183,7 +187,7 @@ def test_prod_state_is_protected_and_store_outlives_cluster(prod, dev):
 
 
 def test_preload_job_runs_on_cpu_pool_hardened_and_dry_run_only_lists(dev):
-    job = dev.one("kubernetes:batch/v1:Job").inputs
+    job = dev.one("kubernetes:batch/v1:Job", "models-preload").inputs
     pod = job["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"llm-platform/pool": "cpu"}
     assert pod["automountServiceAccountToken"] is False
@@ -214,3 +218,38 @@ def test_every_child_is_parented_to_its_component(any_plan):
             assert r.parent in components, r.name
     # the shared resource group is the composition's own first step
     assert any_plan.one("azure-native:resources:ResourceGroup", "platform-rg").parent.endswith("-" + any_plan.stack)
+
+
+# kubernetes-sigs/azurefile-csi-driver v1.35.7 (19cda160): pkg/azurefile/azurefile_options.go sets
+# --mount-permissions to 0777 by default; pkg/azurefile/nodeserver.go (NodeStageVolume) chmods an NFS mount's root to
+# the volume attribute mountPermissions (octal, any key case) or that default, and skips the chmod for "0" (the
+# share's root then stays root's). An SMB mount belongs to the uid= of its mount options.
+def share_writable_by(uid: int, pv_spec: dict) -> bool:
+    attrs = {k.lower(): v for k, v in pv_spec["csi"]["volumeAttributes"].items()}
+    if uid == 0:
+        return True
+    if attrs.get("protocol") == "nfs":
+        mode = int(attrs.get("mountpermissions", "0777"), 8)
+        return mode != 0 and bool(mode & 0o002)
+    return f"uid={uid}" in pv_spec.get("mountOptions", [])
+
+
+@pytest.mark.parametrize("name", ["dev", "dev-smb-nogpu"])
+def test_preload_job_writes_the_share_as_the_model_servers_non_root_uid(name):
+    plan = variant(name)
+    job = next(j for j in plan.of_type("kubernetes:batch/v1:Job") if j.name == "models-preload").inputs
+    pod = job["spec"]["template"]["spec"]
+    uid = pod["containers"][0]["securityContext"].get("runAsUser", pod["securityContext"].get("runAsUser"))
+    ollama = next(d.inputs for d in plan.of_type("kubernetes:apps/v1:Deployment")
+                  if d.inputs["metadata"]["name"] == "ollama")["spec"]["template"]["spec"]
+    assert uid == ollama["securityContext"]["runAsUser"] == NON_ROOT_UID and pod["securityContext"]["runAsNonRoot"]
+    assert share_writable_by(uid, plan.one("kubernetes:core/v1:PersistentVolume").inputs["spec"])
+    skipped = {v.split("=", 1)[0] for k, v in job["metadata"]["annotations"].items() if k.startswith("checkov.io/")}
+    assert not skipped & {"CKV_K8S_23", "CKV_K8S_40"}  # no root exception left
+
+
+def test_share_rule_refuses_a_non_root_writer_without_the_drivers_chmod():
+    nfs = {"csi": {"volumeAttributes": {"protocol": "nfs", "mountPermissions": "0"}}}
+    assert not share_writable_by(NON_ROOT_UID, nfs) and share_writable_by(0, nfs)
+    assert not share_writable_by(NON_ROOT_UID, {"csi": {"volumeAttributes": {"protocol": "nfs",
+                                                                             "mountPermissions": "0755"}}})

@@ -12,6 +12,7 @@ import pytest
 import llmplatform
 from llmplatform.checks import ComponentInputError
 from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelServer, ModelVolume, MonitoringHandle, VaultHandle
+from pulumi_azure_native import dbforpostgresql as pulumi_pg
 from tools import offline
 
 RG = "rg-test"
@@ -251,3 +252,52 @@ def test_every_default_belongs_to_an_optional_input_of_its_component():
     for name, defaults in DEFAULTS.items():
         args = args_type(getattr(llmplatform, name))
         assert set(defaults) <= args.__optional_keys__, (name, set(defaults) - args.__optional_keys__)
+
+
+# Microsoft Entra sign-in on Flexible Server needs a Microsoft Entra administrator (Azure Database for PostgreSQL docs,
+# "Microsoft Entra authentication": only an Entra admin can create the other Entra roles); Managed Grafana admits
+# users through the Azure roles Grafana Admin / Editor / Viewer on the workspace (Azure built-in roles).
+GRAFANA_ROLES = {"22926164-76b3-42b3-bc55-97df8dab3e41": "Grafana Admin", "a79a5197-3a5c-4973-a920-486035ffd60f":
+                 "Grafana Editor", "60921a7e-fef1-4a43-9b16-a26c52ad4769": "Grafana Viewer"}
+
+
+def entra_mismatches(plan) -> list[str]:
+    """Servers whose Entra switch disagrees with having an Entra administrator (of the server's tenant, a valid
+    principal type)."""
+    admins = plan.of_type("azure-native:dbforpostgresql:AdministratorsMicrosoftEntra")
+    wrong = []
+    for server in plan.of_type("azure-native:dbforpostgresql:Server"):
+        auth = server.inputs["authConfig"]
+        mine = [a for a in admins if a.inputs["serverName"] == server.inputs["serverName"]
+                and a.inputs["tenantId"] == auth.get("tenantId") and a.inputs["principalType"] in
+                {t.value for t in pulumi_pg.PrincipalType} and a.inputs.get("principalName")]
+        if (auth["activeDirectoryAuth"] == "Enabled") != bool(mine):
+            wrong.append(server.inputs["serverName"])
+    return wrong
+
+
+def test_postgres_entra_auth_is_on_exactly_with_an_entra_administrator():
+    def program():
+        llmplatform.PostgresServer("plain", REQUIRED["PostgresServer"]())
+        llmplatform.PostgresServer("entra", {**REQUIRED["PostgresServer"](), "server_name": "psql-test-2",
+                                             "entra_admin_group": {"object_id": "33333333-3333-3333-3333-333333333333",
+                                                                   "display_name": "llm-dbas"}})
+    plan = offline.run_function(program)
+    assert entra_mismatches(plan) == []
+    auth = {s.inputs["serverName"]: s.inputs["authConfig"]["activeDirectoryAuth"]
+            for s in plan.of_type("azure-native:dbforpostgresql:Server")}
+    assert auth == {"psql-test-1": "Disabled", "psql-test-2": "Enabled"}
+
+
+def test_managed_grafana_admits_the_configured_groups():
+    def program():
+        llmplatform.AzureMonitoring("m", {"location": "westeurope", "resource_group_name": RG, "managed_grafana": True,
+                                          "grafana_admin_group_ids": ["44444444-4444-4444-4444-444444444444"],
+                                          "grafana_viewer_group_ids": ["55555555-5555-5555-5555-555555555555"]})
+    plan = offline.run_function(program)
+    grafana = plan.one("azure-native:dashboard:Grafana")
+    granted = {(a.inputs["principalId"], GRAFANA_ROLES.get(a.inputs["roleDefinitionId"].rsplit("/", 1)[1]),
+                a.inputs["principalType"]) for a in plan.of_type("azure-native:authorization:RoleAssignment")
+               if a.inputs["scope"].endswith("/" + grafana.inputs["workspaceName"])}
+    assert granted == {("44444444-4444-4444-4444-444444444444", "Grafana Admin", "Group"),
+                       ("55555555-5555-5555-5555-555555555555", "Grafana Viewer", "Group")}

@@ -56,6 +56,11 @@ def test_probes_latency_routing_affinity_and_streaming_timeout(global_plan):
     assert profile["sku"]["name"] == "Premium_AzureFrontDoor" and profile["originResponseTimeoutSeconds"] == 240
 
 
+def test_the_api_url_is_the_edge_base_the_tools_append_v1_to(global_plan):
+    assert global_plan.outputs["modelApiUrl"] == global_plan.outputs["uiUrl"]
+    assert global_plan.outputs["modelApiUrl"].startswith("https://") and "/v1" not in global_plan.outputs["modelApiUrl"]
+
+
 def test_routes_are_https_only_at_the_edge(global_plan):
     routes = {r.inputs["routeName"]: r.inputs for r in global_plan.of_type("azure-native:cdn:Route")}
     assert routes["ui"]["patternsToMatch"] == ["/*"] and routes["api"]["patternsToMatch"] == ["/v1/*"]

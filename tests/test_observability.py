@@ -8,10 +8,16 @@ import re
 import promql_parser
 import pytest
 
+from llmplatform.defaults import DEFAULTS
 from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
 from llmplatform.monitoring import ADAPTER_GPU_RULE, azure_alert_rules, gpu_memory_percent_query, platform_alert_rules
 
-from .conftest import variant
+from config.loader import parse_config
+from config.reader import ConfigError
+from tools import offline
+
+from .conftest import UPSTREAM, VARIANTS, variant
+from .validation import chart_values
 
 # Every metric a query may use, with the exporter that emits it in this platform.
 METRIC_SOURCES = {
@@ -104,7 +110,7 @@ def test_registered_rules_are_the_checked_ones(prod):
     assert latency["expr"].endswith("> 20000")  # prod's 20 s SLO from config
     for r in rules:
         assert_known(r["expr"], r["alert"])
-    azure = prod.one("azure-native:alertsmanagement:PrometheusRuleGroup").inputs
+    azure = prod.one("azure-native:alertsmanagement:PrometheusRuleGroup", "observability-azure-alerts").inputs
     assert {r["alert"] for r in azure["rules"]} == {"NodeNotReady", "GpuPodsPending", "PodCrashLooping"}
     assert all(r["actions"][0]["actionGroupId"].endswith("/ActionGroup/ag-llmp-prod-oncall") for r in azure["rules"])
 
@@ -194,7 +200,7 @@ def test_requests_mode_scales_ollama_on_in_flight_requests_through_the_intercept
     ollama = next(r for r in dev.of_type("kubernetes:apps/v1:Deployment") if r.inputs["metadata"]["name"] == "ollama")
     assert "spec.replicas" in ollama.options["ignoreChanges"]
     keda_values = release(dev, "keda-add-ons-http").inputs["values"]["interceptor"]
-    assert keda_values["responseHeaderTimeout"] == "600s" and keda_values["replicas"]["waitTimeout"] == "1200s"
+    assert keda_values["responseHeaderTimeout"] == "600s" and keda_values["readinessTimeout"] == "1200s"
 
 
 def test_dev_gpu_mode_scales_to_zero_with_gpu_memory_signal():
@@ -235,3 +241,155 @@ def test_gateway_and_keda_are_scraped(dev):
     assert monitors["istio-gateways"]["podMetricsEndpoints"][0]["port"] == "http-envoy-prom"
     assert monitors["keda-operator"]["namespaceSelector"]["matchNames"] == ["keda"]
     assert re.fullmatch(r"\d+s", monitors["keda-operator"]["podMetricsEndpoints"][0]["interval"])
+
+
+# ---- the scale-from-zero timeout chain --------------------------------------------------------------------------
+# KEDA HTTP add-on v0.15.0, interceptor/config/timeouts.go and interceptor/middleware/{routing,endpoint_resolver}.go:
+# KEDA_HTTP_REQUEST_TIMEOUT (chart interceptor.requestTimeout) is the total deadline from the request's arrival, 0 or
+# unset = none; KEDA_HTTP_READINESS_TIMEOUT (chart interceptor.readinessTimeout) bounds the wait for a ready replica
+# inside that deadline, 0 = only the request deadline; an HTTPScaledObject's timeouts.conditionWait replaces the
+# readiness wait for its route (pkg/routing/table.go); KEDA_HTTP_RESPONSE_HEADER_TIMEOUT (interceptor.
+# responseHeaderTimeout, per route timeouts.responseHeader) defaults to 300s. nginx: proxy_read_timeout is the gap
+# between two reads (the first byte arrives only once the replica is up and, unstreamed, the answer done); Gateway
+# API HTTPRoute timeouts.request is the whole request.
+UNBOUNDED = float("inf")
+
+
+def go_seconds(text, default):
+    """A Go duration as the add-on parses it ("", "0s": the default; 1h2m3s forms)."""
+    if not text:
+        return default
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)", text)
+    assert "".join(n + u for n, u in parts) == text, f"not a Go duration: {text!r}"
+    seconds = sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[u] for n, u in parts)
+    return seconds or default
+
+
+def planned_hops(plan):
+    """Every hop's timeout settings on the scaled path, as the planned objects carry them."""
+    route = next(r.inputs["spec"]["rules"][0]["timeouts"] for r in plan.of_type(
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") if r.inputs["metadata"]["name"] == "api-route")
+    conf = plan.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+    return {"route": route, "nginx": conf,
+            "interceptor": release(plan, "keda-add-ons-http").inputs["values"]["interceptor"],
+            "http_scaled_object": plan.one("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject").inputs["spec"].get(
+                "timeouts", {})}
+
+
+def timeout_chain(hops, cold_start_seconds, generation_seconds):
+    """The rules the hops' timeouts break, read with each upstream's semantics."""
+    route, interceptor, per_route = hops["route"], hops["interceptor"], hops["http_scaled_object"]
+    gateway = min(go_seconds(route["request"], UNBOUNDED), go_seconds(route.get("backendRequest"), UNBOUNDED))
+    router = min(int(t) for t in re.findall(r"proxy_read_timeout (\d+)s;", hops["nginx"]))
+    total = go_seconds(interceptor.get("requestTimeout"), UNBOUNDED)
+    readiness = go_seconds(per_route.get("conditionWait"), go_seconds(
+        interceptor.get("readinessTimeout") or interceptor.get("replicas", {}).get("waitTimeout"), total))
+    header = go_seconds(per_route.get("responseHeader"), go_seconds(interceptor.get("responseHeaderTimeout"), 300))
+    need = cold_start_seconds + generation_seconds
+    rules = {
+        "gateway >= router": gateway >= router,
+        "router >= interceptor total": router >= total,
+        "interceptor total >= cold start + generation": total >= need,
+        "interceptor waits the whole cold start": min(readiness, total) >= cold_start_seconds,
+        "interceptor waits the whole generation for headers": header >= generation_seconds,
+        "router >= cold start + generation": router >= need,
+        # a rollout of the interceptor: it serves on for `drainTimeout` (chart default 30 s; 0 = until the grace
+        # period) after `shutdownDelay` (default 5 s), and Kubernetes kills it at terminationGracePeriodSeconds
+        "interceptor drains the whole answer": min(go_seconds(interceptor.get("drainTimeout", "30s"), UNBOUNDED),
+                                                   interceptor.get("terminationGracePeriodSeconds", 45)
+                                                   - go_seconds(interceptor.get("shutdownDelay", "5s"), 0)) >= need,
+    }
+    return [rule for rule, holds in rules.items() if not holds]
+
+
+@pytest.mark.parametrize("name", ["dev", "dev-gpu", "prod"])
+def test_scale_from_zero_timeout_chain_holds(name):
+    stack, overrides = VARIANTS[name]
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(stack, overrides).items()}
+    cfg = parse_config(raw, "p", stack)
+    hops = planned_hops(variant(name))
+    # every timeout key we set is one the chart reads (a misspelt key would silently leave the chart's default)
+    chart = chart_values(UPSTREAM / "charts" / "keda-add-ons-http")["interceptor"]
+    assert {k for k in hops["interceptor"] if "imeout" in k or k in ("drainTimeout", "shutdownDelay")} <= set(chart)
+    assert timeout_chain(hops, cfg.autoscaling.cold_start_timeout_seconds, cfg.gateway.request_timeout_seconds) == []
+
+
+def test_timeout_chain_check_catches_a_short_hop(dev):
+    """A total interceptor deadline of the generation time alone (the add-on's requestTimeout counts from arrival)
+    fails the chain; so does none at all, where the router becomes the shortest hop."""
+    hops = planned_hops(dev)
+    hops["interceptor"] = {**hops["interceptor"], "requestTimeout": "600s"}
+    assert timeout_chain(hops, 1200, 600) == ["interceptor total >= cold start + generation",
+                                              "interceptor waits the whole cold start"]
+    hops["interceptor"]["requestTimeout"] = ""
+    assert timeout_chain(hops, 1200, 600) == ["router >= interceptor total"]
+    hops["interceptor"] = {k: v for k, v in hops["interceptor"].items() if k != "drainTimeout"}  # the chart's 30 s
+    assert "interceptor drains the whole answer" in timeout_chain(hops, 1200, 600)
+
+
+def test_managed_prometheus_gets_microsofts_recording_rule_groups(prod, dev):
+    """Azure/prometheus-collector's onboarding template (tests/upstream/azure-prometheus-collector/
+    DefaultRecordingRules.json) creates, per cluster, the rule groups its enabled resources list, named by its ARM
+    variables; the managed dashboards read their series. Each group is planned with the template's name, interval,
+    scopes and rules, record for record."""
+    template = json.loads((UPSTREAM / "azure-prometheus-collector" / "DefaultRecordingRules.json").read_text())
+    variables = template["variables"]
+    cluster = prod.one("azure-native:containerservice:ManagedCluster").inputs["resourceName"]
+
+    def arm(expr):  # the template's name expressions: [concat(variables('x'), parameters('clusterName'))] etc.
+        if m := re.fullmatch(r"\[variables\('(\w+)'\)\]", expr):
+            return arm(variables[m.group(1)])
+        if m := re.fullmatch(r"\[concat\(variables\('(\w+)'\), (variables\('(\w+)'\)|parameters\('clusterName'\))\)\]",
+                             expr):
+            return variables[m.group(1)] + (variables[m.group(3)] if m.group(3) else cluster)
+        return expr
+
+    expected = {arm(r["name"]): r["properties"] for r in template["resources"]
+                if r["type"] == "Microsoft.AlertsManagement/prometheusRuleGroups" and r["properties"]["enabled"]}
+    planned = {g.inputs["ruleGroupName"]: g.inputs for g in prod.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")}
+    assert set(expected) == {"NodeRecordingRulesRuleGroup-" + cluster, "KubernetesRecordingRulesRuleGroup-" + cluster}
+    workspace = prod.one("azure-native:monitor:AzureMonitorWorkspace").inputs["azureMonitorWorkspaceName"]
+    for group_name, properties in expected.items():
+        group = planned[group_name]
+        assert group["rules"] == properties["rules"]
+        assert group["interval"] == properties["interval"] and group["enabled"] is True
+        assert group["clusterName"] == cluster and group["description"] == arm(properties["description"])
+        assert group["scopes"][0].endswith("/" + workspace) and group["scopes"][1].endswith("/" + cluster)
+    assert not [g for g in dev.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")]  # no managed Prometheus
+
+
+def silent_alerts(plan):
+    """Azure alert rules with no action group: Azure Monitor evaluates and fires them and notifies nobody (the REST
+    specs make `actions` optional on Microsoft.AlertsManagement/prometheusRuleGroups rules and on metricAlerts)."""
+    groups = [f"{g.name}/{r['alert']}" for g in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
+              for r in g.inputs["rules"] if "alert" in r and not r.get("actions")]
+    metric = [a.name for a in plan.of_type("azure-native:monitor:MetricAlert") if not a.inputs.get("actions")]
+    return groups + metric
+
+
+def test_a_stack_whose_alerts_reach_nobody_is_told_so(any_plan):
+    if silent_alerts(any_plan):
+        assert any("alertEmails" in w and "silently" in w for w in any_plan.warnings), silent_alerts(any_plan)
+    else:
+        assert not any("alertEmails" in w for w in any_plan.warnings)
+
+
+def test_llmd_stack_alerts_silently_and_prod_refuses_to():
+    assert silent_alerts(variant("llmd"))  # staging without alertEmails: the advisory above is not vacuous
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config("prod", {"observability": {"alertEmails": []}}).items()}
+    with pytest.raises(ConfigError, match="alertEmails"):
+        parse_config(raw, "p", "prod")
+
+
+def test_prod_runs_the_keda_interceptor_highly_available(prod, dev):
+    """Every model request passes the interceptor. The chart (keda-add-ons-http 0.15.0) runs
+    `interceptor.replicas.min` (3) by default; the component keeps that default, prod refuses fewer than 2, dev and
+    llmd choose 1 in their stack files."""
+    chart_default = chart_values(UPSTREAM / "charts" / "keda-add-ons-http")["interceptor"]["replicas"]["min"]
+    assert DEFAULTS["Observability"]["interceptor_replicas"] == chart_default
+    assert release(prod, "keda-add-ons-http").inputs["values"]["interceptor"]["replicas"]["min"] >= 2
+    assert release(dev, "keda-add-ons-http").inputs["values"]["interceptor"]["replicas"]["min"] == 1
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(
+        "prod", {"autoscaling": {"interceptorReplicas": 1}}).items()}
+    with pytest.raises(ConfigError, match="interceptorReplicas"):
+        parse_config(raw, "p", "prod")

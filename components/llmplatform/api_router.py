@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .handles import field
-from .inference_specs import ROUTER_PORT, api_key_map_line, key_vault_objects, router_nginx_conf
+from .inference_specs import ROUTER_CPU_LIMIT, ROUTER_PORT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects, router_nginx_conf
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,
@@ -40,6 +40,7 @@ class RouterSpec:
     identity_prefix: str = ""  # identities are id-<prefix>-router
     tags: Optional[dict[str, str]] = None
     replicas: int = 2
+    allowed_routes: Optional[tuple[str, ...]] = None  # paths forwarded (inference_specs.route_regex); None: all
     after: Optional[list[pulumi.Resource]] = None  # what creates upstream_host: nginx exits when it cannot resolve it
 
 
@@ -80,7 +81,8 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         pod_labels[USE_LABEL] = "true"
     conf = pulumi.Output.all(spec.upstream_port, field(spec.cluster, "pod_cidr")).apply(lambda v: router_nginx_conf(
         f"{spec.upstream_host}:{v[0]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
-        [v[1]], spec.request_timeout_seconds, spec.upstream_host_header, key_map))
+        [v[1]], spec.request_timeout_seconds, spec.upstream_host_header, key_map, spec.allowed_routes,
+        spec.replicas))
     k8s.core.v1.ConfigMap(
         f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
         data={"nginx.conf": conf}, opts=k8s_opts)
@@ -92,11 +94,14 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
             security_context=pod_security(),
             **placement_args(cpu_placement(spec.cluster)),
             topology_spread_constraints=spread(match),
+            # the image stops nginx with SIGQUIT (graceful: open requests finish); give them the longest answer
+            termination_grace_period_seconds=spec.request_timeout_seconds + SHUTDOWN_MARGIN_SECONDS,
             containers=[k8s.core.v1.ContainerArgs(
                 name="nginx", image=ROUTER_IMAGE,
                 ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
                 resources=k8s.core.v1.ResourceRequirementsArgs(
-                    requests={"cpu": "100m", "memory": "64Mi"}, limits={"cpu": "1", "memory": "256Mi"}),
+                    requests={"cpu": "100m", "memory": "64Mi"},
+                    limits={"cpu": str(ROUTER_CPU_LIMIT), "memory": "256Mi"}),
                 readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),
                 liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
                 # nginx-unprivileged runs under any uid; it writes only /tmp (pid, temp paths)

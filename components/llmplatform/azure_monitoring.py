@@ -7,7 +7,7 @@ from pulumi_azure_native import authorization, dashboard, monitor, operationalin
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .azure_roles import MONITORING_DATA_READER, builtin_role
+from .azure_roles import GRAFANA_ADMIN, GRAFANA_VIEWER, MONITORING_DATA_READER, builtin_role
 from .defaults import defaults_for
 from .checks import in_range
 from .handles import MonitoringHandle
@@ -31,6 +31,10 @@ class AzureMonitoringArgs(TypedDict):
     """Who the action group e-mails (none: no action group)."""
     managed_grafana: NotRequired[bool]
     """Azure Managed Grafana on the Prometheus workspace (default False)."""
+    grafana_admin_group_ids: NotRequired[list[str]]
+    """Entra groups given the Grafana Admin role on Managed Grafana."""
+    grafana_viewer_group_ids: NotRequired[list[str]]
+    """Entra groups given the Grafana Viewer role on Managed Grafana."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -87,6 +91,15 @@ class AzureMonitoring(pulumi.ComponentResource):
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
                 role_definition_id=builtin_role(MONITORING_DATA_READER),
                 scope=metrics.id, opts=child)
+            # Managed Grafana signs users in with Entra ID and maps these Azure roles to its own; without one,
+            # only the subscription's owners get in
+            for role, label, groups in ((GRAFANA_ADMIN, "admin", args.get("grafana_admin_group_ids") or []),
+                                        (GRAFANA_VIEWER, "viewer", args.get("grafana_viewer_group_ids") or [])):
+                for group in groups:
+                    authorization.RoleAssignment(
+                        f"{name}-grafana-{label}-{group[:8]}", principal_id=group,
+                        principal_type=authorization.PrincipalType.GROUP, role_definition_id=builtin_role(role),
+                        scope=grafana.id, opts=child)
             self.grafana_endpoint = grafana.properties.apply(lambda p: p.endpoint)
         self.log_analytics_workspace_id = logs.id
         self.monitoring = MonitoringHandle(log_analytics_workspace_id=logs.id, monitor_workspace_id=metrics.id,

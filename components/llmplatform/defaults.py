@@ -67,6 +67,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "InferenceStack": {
         "accelerator": "cpu",
         "api_key_auth": True,
+        "cold_start_timeout_seconds": 1200,
         "gpus_per_replica": 1,
         "keep_alive": "30m",
         "max_loaded_models": 1,
@@ -92,6 +93,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "error_ratio_slo": 0.05,
         "gpu_memory_alert_percent": 90,
         "grafana_storage_gib": 5,
+        "interceptor_replicas": 3,
         "keda": True,
         "latency_slo_seconds": 30,
         "prometheus_retention": "15d",
@@ -100,6 +102,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "vllm_dashboard": False,
     },
     "ModelAutoscaler": {
+        "cold_start_timeout_seconds": 1200,
         "cpu_target_percent": 70,
         "gpu_memory_target_percent": 80,
         "request_timeout_seconds": 600,

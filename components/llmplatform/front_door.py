@@ -144,7 +144,8 @@ class GlobalEndpoint(pulumi.ComponentResource):
     ui_url: pulumi.Output[str]
     """The web UI through the edge."""
     api_url: pulumi.Output[str]
-    """The OpenAI-compatible model API through the edge (/v1)."""
+    """Base URL of the OpenAI-compatible model API through the edge (its paths start with /v1; Ollama's native
+    /api/* paths belong to the UI at the edge)."""
     llmd_url: pulumi.Output[Optional[str]]
     """llm-d's API through the edge (/llmd), when a region has it."""
     front_door_id: pulumi.Output[str]
@@ -227,7 +228,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
 
         self.endpoint_host = endpoint.host_name
         self.ui_url = endpoint.host_name.apply(lambda h: f"https://{h}")
-        self.api_url = endpoint.host_name.apply(lambda h: f"https://{h}/v1")
+        self.api_url = endpoint.host_name.apply(lambda h: f"https://{h}")
         self.llmd_url = endpoint.host_name.apply(lambda h: f"https://{h}/llmd" if "llmd" in groups else None)
         self.front_door_id = profile.front_door_id
         self.origin_groups = pulumi.Output.from_input(list(groups))

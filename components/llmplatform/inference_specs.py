@@ -2,6 +2,7 @@
 
 Kept apart from the component so they are unit-tested without Pulumi.
 """
+import re
 from typing import Any, Optional
 
 OLLAMA_PORT = 11434
@@ -11,6 +12,14 @@ SECRETS_MOUNT = "/mnt/secrets-store"
 
 
 SCALED_SERVICE = "ollama-scaled"  # ExternalName alias of the KEDA HTTP interceptor, when requests are scaled
+
+
+def wait_budget_seconds(generation_seconds: int, cold_start_seconds: int = 0) -> int:
+    """The longest a client may wait for one answer: the generation time, plus, when requests pass the KEDA
+    interceptor, the time a replica may take to start from zero (the interceptor holds the request meanwhile, and
+    no byte reaches the router or the gateway until the backend answers). Every hop in front of the interceptor waits
+    at least this long, and the interceptor's own total deadline is this sum."""
+    return generation_seconds + cold_start_seconds
 
 
 def scaled_hosts(namespace: str) -> list[str]:
@@ -39,6 +48,25 @@ def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_
     }
 
 
+SHUTDOWN_MARGIN_SECONDS = 30  # after the drain: Ollama unloads its runners, nginx closes its workers
+
+
+def drain_script(port: int, deadline_seconds: int) -> str:
+    """preStop of a server that closes its listener and every open connection at SIGTERM (Ollama v0.32.15,
+    server/routes.go Serve: srvr.Close() on SIGTERM): wait until no TCP connection to `port` is established (the
+    answers in flight are done and the idle keep-alive connections of the router and the interceptor, which stop
+    sending here once the terminating pod leaves the Service's ready endpoints, have closed), at most
+    `deadline_seconds`. Reads /proc/net/tcp{,6} (state 01 = ESTABLISHED), which needs no tool in the image."""
+    return f"""end=$(( $(date +%s) + {deadline_seconds} ))
+sleep 5
+while [ "$(date +%s)" -lt "$end" ]; do
+  open=$(awk 'FNR > 1 && $2 ~ /:{port:04X}$/ && $4 == "01"' /proc/net/tcp /proc/net/tcp6 2>/dev/null | wc -l)
+  [ "$open" -eq 0 ] && exit 0
+  sleep 2
+done
+"""
+
+
 def resources(cpu_request: str, cpu_limit: Optional[str], memory_request: str, memory_limit: str,
               extra_limits: Optional[dict[str, str]] = None) -> dict[str, dict[str, str]]:
     limits = {"memory": memory_limit, **(extra_limits or {})}
@@ -47,18 +75,53 @@ def resources(cpu_request: str, cpu_limit: Optional[str], memory_request: str, m
     return {"requests": {"cpu": cpu_request, "memory": memory_request}, "limits": limits}
 
 
+# The Ollama routes the API gate forwards, in the syntax of Ollama's route table (server/routes.go, v0.32.15): its
+# inference routes (native, OpenAI- and Anthropic-compatible) and the read-only listing ones. Model management
+# (/api/pull, /push, /create, /copy, /delete, /blobs), the ollama.com account and web-search routes are refused.
+OLLAMA_API_ROUTES = (
+    "/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/api/ps", "/api/tags", "/api/show",
+    "/api/version", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/v1/models/:model",
+    "/v1/responses", "/v1/audio/transcriptions", "/v1/messages",
+)
+
+
+def route_regex(routes: tuple[str, ...]) -> str:
+    """One anchored PCRE matching exactly these paths; a `:name` segment (gin's path parameter) is one segment."""
+    def one(route: str) -> str:
+        return "/".join("[^/]+" if part.startswith(":") else re.escape(part) for part in route.split("/"))
+    return "^(?:" + "|".join(map(one, routes)) + ")$"
+
+
+ROUTER_CPU_LIMIT = 1  # cores; nginx gets one worker per core of its limit
+
+
+def per_pod_limit(rate_per_second: int, burst: int, replicas: int) -> tuple[int, int]:
+    """nginx keeps a limit_req zone per instance, so N router pods would let a client through N times the
+    limit. Each pod enforces its share, in requests per minute (nginx's finer unit), so the pods together admit
+    the configured rate for a client whose requests the gateway spreads over them (Envoy balances per request)."""
+    pods = max(1, replicas)
+    return max(1, round(rate_per_second * 60 / pods)), -(-burst // pods)
+
+
 def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_auth: bool,
                       trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None,
-                      key_map_object: str = "api-key-map") -> str:
+                      key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None,
+                      replicas: int = 1) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
-    long enough for streamed answers. Client addresses come from the gateway's X-Forwarded-For."""
+    long enough for streamed answers. Client addresses come from the gateway's X-Forwarded-For. With
+    `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check).
+    `rate_per_second` and `burst` are per client across the `replicas` router pods."""
+    per_minute, pod_burst = per_pod_limit(rate_per_second, burst, replicas)
     trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
     auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"
             f"      include {SECRETS_MOUNT}/{key_map_object};\n    }}\n") if api_key_auth else ""
     check = "        if ($api_key_valid = 0) { return 401; }\n" if api_key_auth else ""
     # the KEDA interceptor routes on the Host header
     host = f"        proxy_set_header Host {upstream_host};\n" if upstream_host else ""
-    return f"""worker_processes auto;
+    forwarded = f'location ~ "{route_regex(allowed_routes)}"' if allowed_routes else "location /"
+    refused = f"        location / {{\n{check}        return 403;\n        }}\n" if allowed_routes else ""
+    # `auto` would count the node's CPUs (sysconf), not the container's CPU limit
+    return f"""worker_processes {ROUTER_CPU_LIMIT};
 pid /tmp/nginx.pid;
 events {{ worker_connections 4096; }}
 http {{
@@ -72,7 +135,7 @@ http {{
     real_ip_header X-Forwarded-For;
     real_ip_recursive on;
 {trust}
-    limit_req_zone $binary_remote_addr zone=per_client:10m rate={rate_per_second}r/s;
+    limit_req_zone $binary_remote_addr zone=per_client:10m rate={per_minute}r/m;
     limit_req_status 429;
 {auth}    upstream model_server {{
         server {upstream};
@@ -81,8 +144,8 @@ http {{
     server {{
         listen {ROUTER_PORT};
         location = /healthz {{ access_log off; return 200 "ok\\n"; }}
-        location / {{
-{check}        limit_req zone=per_client burst={burst} nodelay;
+        {forwarded} {{
+{check}        limit_req zone=per_client burst={pod_burst} nodelay;
         proxy_pass http://model_server;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
@@ -91,7 +154,7 @@ http {{
         proxy_read_timeout {timeout_seconds}s;
         proxy_send_timeout {timeout_seconds}s;
         }}
-    }}
+{refused}    }}
 }}
 """
 
@@ -110,6 +173,17 @@ def key_vault_objects(names: list[str], aliases: Optional[dict[str, str]] = None
         return f"    - |\n      objectName: {name}\n      objectType: secret" + (
             f"\n      objectAlias: {alias}" if alias else "")
     return "array:\n" + "\n".join(map(item, names)) + "\n"
+
+
+# Open-WebUI 0.11.0 runs `alembic upgrade head` when open_webui.config is imported, unless ENABLE_DB_MIGRATIONS
+# (open_webui/env.py, default "True", true when lower-cased "true") says otherwise; its run_migrations logs and
+# swallows a failure. The migration Job runs the same upgrade (alembic.ini and migrations/ under OPEN_WEBUI_DIR)
+# so that a failure fails the Job, and with it the deploy, before any replica starts on the new schema.
+MIGRATIONS_SWITCH = "ENABLE_DB_MIGRATIONS"
+MIGRATE_COMMAND = (
+    "python -c 'from alembic import command; from alembic.config import Config; "
+    "from open_webui.env import OPEN_WEBUI_DIR as d; c = Config(d / \"alembic.ini\"); "
+    "c.set_main_option(\"script_location\", str(d / \"migrations\")); command.upgrade(c, \"head\")'")
 
 
 def exec_with_secret_files(variables: dict[str, str], command: str) -> str:

@@ -17,16 +17,17 @@ from .checks import fail, in_range, one_of
 from .choices import ACCELERATORS, MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
-from .inference_specs import (OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE, SECRETS_MOUNT, WEBUI_PORT,
+from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OLLAMA_API_ROUTES, OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE,
+                              SECRETS_MOUNT, SHUTDOWN_MARGIN_SECONDS, WEBUI_PORT, drain_script,
                               exec_with_secret_files, key_vault_objects, ollama_env, ollama_scheduling, resources,
-                              scaled_hosts)
+                              scaled_hosts, wait_budget_seconds)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import (container_security, pod_security, root_image, scanner_annotations, scratch_volume,
                         writable_root)
 from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume, deployment,
                    disruption_budget, env_vars, http_probe, labels, require_kubernetes_provider, secret_provider_class,
                    cpu_placement, gpu_start_deadline, placement, placement_args, spread)
-from .naming import secret_name
+from .naming import content_suffix, secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
 opt = defaults_for("InferenceStack")  # optional inputs: the caller's value, else the default
@@ -34,6 +35,8 @@ opt = defaults_for("InferenceStack")  # optional inputs: the caller's value, els
 # Open-WebUI reads its database URL and session key only from its environment: exported at start from the files the
 # CSI driver mounts (fixed names through objectAlias), never held in a Kubernetes Secret.
 DATABASE_URL_FILE, SESSION_KEY_FILE = "database-url", "webui-secret-key"
+WEBUI_DATA_DIR = "/app/backend/data"  # the image's DATA_DIR, where it also bakes its model caches
+APP_DATA_COPY = "/tmp/app-data"  # where the init container sees the data volume
 WEBUI_SECRET_FILES = {"DATABASE_URL": DATABASE_URL_FILE, "PGVECTOR_DB_URL": DATABASE_URL_FILE,
                       "WEBUI_SECRET_KEY": SESSION_KEY_FILE}
 
@@ -111,6 +114,9 @@ class InferenceStackArgs(TypedDict):
     """Key Vault secret name of Open-WebUI's session key (default <name>-webui-secret-key)."""
     request_timeout_seconds: NotRequired[int]
     """Longest answer the gateway and router wait for (default 600)."""
+    cold_start_timeout_seconds: NotRequired[int]
+    """With keda: how long a request may wait at the interceptor for a replica to start from zero; the router and
+    the gateway wait this long on top of request_timeout_seconds (default 1200)."""
     autoscaled: NotRequired[bool]
     """An autoscaler owns Ollama's replica count (default False)."""
     tags: NotRequired[dict[str, str]]
@@ -135,7 +141,14 @@ def check_args(name: str, args: InferenceStackArgs) -> str:
              MIN_PREMIUM_SHARE_GIB if tier == "premium" else 1, MAX_PREMIUM_SHARE_GIB)
     in_range(component, name, "rate_limit_per_second", opt(args, "rate_limit_per_second"), 1, 100000)
     in_range(component, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
+    in_range(component, name, "cold_start_timeout_seconds", opt(args, "cold_start_timeout_seconds"), 1, 86400)
     return accelerator
+
+
+def wait_seconds(args: InferenceStackArgs) -> int:
+    """How long the gateway and the router wait for an answer (the cold start counts only behind KEDA)."""
+    return wait_budget_seconds(opt(args, "request_timeout_seconds"),
+                               opt(args, "cold_start_timeout_seconds") if args.get("keda") else 0)
 
 
 
@@ -208,9 +221,14 @@ class InferenceStack(pulumi.ComponentResource):
                 security_context=pod_security(),
                 **placement_args(scheduling["placement"]),
                 topology_spread_constraints=spread(match),
-                termination_grace_period_seconds=60,
+                # Ollama drops every connection at SIGTERM: the preStop hook first lets the answers in flight
+                # finish (at most the longest answer), and the grace period covers the hook and the shutdown
+                termination_grace_period_seconds=opt(a, "request_timeout_seconds") + SHUTDOWN_MARGIN_SECONDS,
                 containers=[k8s.core.v1.ContainerArgs(
                     name="ollama",
+                    lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                        exec_=k8s.core.v1.ExecActionArgs(command=["/bin/sh", "-c", drain_script(
+                            OLLAMA_PORT, opt(a, "request_timeout_seconds"))]))),
                     image=OLLAMA_IMAGE,
                     args=["serve"],
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],
@@ -301,9 +319,9 @@ class InferenceStack(pulumi.ComponentResource):
             name=name, namespace=self._ns, cluster=self._cluster, upstream_host=host, upstream_port=port,
             upstream_host_header=host_header, gateway_peers=self._gateway_peers(),
             api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
-            rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=opt(a, "request_timeout_seconds"),
+            rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=wait_seconds(a),
             vault=self._vault, api_key_secret=a.get("api_key_secret"), identity_prefix=a.get("name_prefix", name),
-            tags=a.get("tags", {}), after=[self._upstream]))
+            tags=a.get("tags", {}), allowed_routes=OLLAMA_API_ROUTES, after=[self._upstream]))
 
     # ---- Open-WebUI ------------------------------------------------------------------------------------------------
     def _webui(self, name: str) -> pulumi.Output[str]:
@@ -319,11 +337,10 @@ class InferenceStack(pulumi.ComponentResource):
         vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result, "text/plain", self)
         identity = self._identity(name, "open-webui")
         database_url = pulumi.Output.from_input(a["database_url_secret"])
-        secret_provider_class(f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"),
-                              field(vault, "tenant_id"), identity.client_id,
-                              database_url.apply(lambda url: key_vault_objects(
-                                  [url, key_secret], {url: DATABASE_URL_FILE, key_secret: SESSION_KEY_FILE})),
-                              self._k8s)
+        secrets = secret_provider_class(
+            f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"), field(vault, "tenant_id"),
+            identity.client_id, database_url.apply(lambda url: key_vault_objects(
+                [url, key_secret], {url: DATABASE_URL_FILE, key_secret: SESSION_KEY_FILE})), self._k8s)
         uploads = k8s.core.v1.PersistentVolumeClaim(
             f"{name}-webui-uploads",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui-data", namespace=ns),
@@ -335,6 +352,7 @@ class InferenceStack(pulumi.ComponentResource):
             opts=self._k8s)
 
         shared_state = self._webui_state(name) if opt(a, "webui_max_replicas") > 1 else {}
+        migrated = self._webui_migration(name, identity, secrets)
 
         deployment(
             f"{name}-webui", "open-webui", ns, select, replicas,
@@ -345,6 +363,15 @@ class InferenceStack(pulumi.ComponentResource):
                 security_context=pod_security(run_as_user=None),
                 **placement_args(self._cpu),
                 topology_spread_constraints=spread(match),
+                # The image bakes its embedding, whisper and tokenizer caches into DATA_DIR, which the volume
+                # hides: copy them in first, never over what is there (upstream chart's copy-app-data)
+                init_containers=[k8s.core.v1.ContainerArgs(
+                    name="copy-app-data", image=OPEN_WEBUI_IMAGE,
+                    command=["sh", "-c", f"cp -R -n {WEBUI_DATA_DIR}/* {APP_DATA_COPY}/"],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "1", "memory": "256Mi"}),
+                    security_context=container_security(run_as_user=None),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path=APP_DATA_COPY)])],
                 containers=[k8s.core.v1.ContainerArgs(
                     name="open-webui", image=OPEN_WEBUI_IMAGE,
                     working_dir="/app/backend",  # the image's own WORKDIR and CMD (bash start.sh)
@@ -357,8 +384,9 @@ class InferenceStack(pulumi.ComponentResource):
                             "http://", self._model_endpoint[0], ":", pulumi.Output.from_input(
                                 self._model_endpoint[1]).apply(str)),
                         "VECTOR_DB": "pgvector",
-                        "DATA_DIR": "/app/backend/data",
+                        "DATA_DIR": WEBUI_DATA_DIR,
                         "ENABLE_OLLAMA_API": "true",
+                        MIGRATIONS_SWITCH: "false",  # the migration Job alone upgrades the schema
                         **shared_state,
                     })],
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
@@ -368,14 +396,15 @@ class InferenceStack(pulumi.ComponentResource):
                     liveness_probe=http_probe("/health", WEBUI_PORT, period=20, failures=3),
                     security_context=container_security(run_as_user=None, read_only_root=False),
                     volume_mounts=[
-                        k8s.core.v1.VolumeMountArgs(name="data", mount_path="/app/backend/data"),
+                        k8s.core.v1.VolumeMountArgs(name="data", mount_path=WEBUI_DATA_DIR),
                         csi_secrets_mount()],
                 )],
                 volumes=[k8s.core.v1.VolumeArgs(
                     name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
                         claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets")],
             ),
-            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"]),  # the HPA owns the replica count
+            # the HPA owns the replica count; pods start on the schema the migration Job left
+            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"], depends_on=[migrated]),
             pod_labels={USE_LABEL: "true"},
             annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
                 *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
@@ -396,6 +425,44 @@ class InferenceStack(pulumi.ComponentResource):
         allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, self._gateway_peers(),
                       self._k8s)
         return pulumi.Output.concat("http://", service.metadata.name, ":", str(WEBUI_PORT))
+
+    def _webui_migration(self, name: str, identity: WorkloadIdentity,
+                         secrets: k8s.apiextensions.CustomResource) -> k8s.batch.v1.Job:
+        """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
+        race on one database. One Job per image version migrates; the Deployment waits for it and its replicas run
+        with migrations off."""
+        select = labels("ui-migration", "open-webui-migrate")
+        return k8s.batch.v1.Job(
+            f"{name}-webui-migrate",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, MIGRATE_COMMAND)}", namespace=self._ns,
+                labels=select, annotations=scanner_annotations([OPEN_WEBUI_IMAGE], root_image(
+                    "the upstream image is built for uid 0 (it owns /app and /root)"))),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=6,  # retries (10 s doubling to 5 min) while the new server's database is created
+                active_deadline_seconds=1800,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        restart_policy="OnFailure",
+                        service_account_name=identity.service_account_name,
+                        automount_service_account_token=False,
+                        security_context=pod_security(run_as_user=None),
+                        **placement_args(self._cpu),
+                        containers=[k8s.core.v1.ContainerArgs(
+                            name="migrate", image=OPEN_WEBUI_IMAGE, working_dir="/app/backend",
+                            command=["/bin/sh", "-c", exec_with_secret_files(
+                                {var: f"{SECRETS_MOUNT}/{file}" for var, file in WEBUI_SECRET_FILES.items()},
+                                MIGRATE_COMMAND)],
+                            env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
+                            resources=k8s.core.v1.ResourceRequirementsArgs(
+                                requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),
+                            security_context=container_security(run_as_user=None),
+                            volume_mounts=[csi_secrets_mount(), k8s.core.v1.VolumeMountArgs(name="tmp",
+                                                                                            mount_path="/tmp")])],
+                        volumes=[csi_secrets_volume("open-webui-secrets"), scratch_volume()]))),
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=[secrets],
+                                        custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m")))
 
     def _webui_state(self, name: str) -> dict[str, str]:
         """Open-WebUI replicas share websocket sessions and app state through Redis; without it, a user's socket on
@@ -445,7 +512,7 @@ class InferenceStack(pulumi.ComponentResource):
         target = a.get("route_target")
         if not target:
             return
-        timeout = f"{a.get('request_timeout_seconds', 600)}s"
+        timeout = f"{wait_seconds(a)}s"
         targets = [("api", "api_listener", "router", ROUTER_PORT)]
         if webui_enabled(a):
             targets.append(("ui", "ui_listener", "open-webui", WEBUI_PORT))

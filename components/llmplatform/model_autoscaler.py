@@ -124,9 +124,10 @@ class ModelAutoscaler(pulumi.ComponentResource):
                     "replicas": {"min": args["min_replicas"], "max": args["max_replicas"]},
                     "scalingMetric": {"concurrency": {"targetValue": opt(args, "target_in_flight")}},
                     "scaledownPeriod": opt(args, "scale_down_stabilization_seconds"),
-                    # answers stream for minutes; a GPU node can take a quarter of an hour to arrive from zero
+                    # per-route overrides of the interceptor's readiness wait (conditionWait) and header wait; its
+                    # total deadline is Observability's (the HTTPScaledObject has no field for it)
                     "timeouts": {"responseHeader": f"{timeout}s",
-                                 "conditionWait": f"{args.get('cold_start_timeout_seconds', 1200)}s"},
+                                 "conditionWait": f"{opt(args, 'cold_start_timeout_seconds')}s"},
                 },
                 opts=k8s_opts)
             # Named apart from the HTTPScaledObject: the add-on's reconciler removes a ScaledObject of the same name.

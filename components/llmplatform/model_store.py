@@ -13,8 +13,7 @@ from .checks import in_range, one_of
 from .diagnostics import to_log_analytics
 from .choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, REDUNDANCIES, SHARE_PROTOCOLS as PROTOCOLS
 from .handles import ClusterHandle, ModelVolume, field
-from .hardening import (NON_ROOT_UID, container_security, pod_security, root_image, scanner_annotations,
-                        scratch_volume)
+from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
@@ -235,8 +234,6 @@ class ModelStore(pulumi.ComponentResource):
 
         def preload_job() -> k8s.batch.v1.Job:
             dry_run = opt(args, "preload_dry_run")
-            smb = protocol == "smb"
-            writer_uid = NON_ROOT_UID if smb else None
             job_name = f"model-preload-{content_suffix(OLLAMA_IMAGE, ' '.join(models), str(dry_run))}"
             job = k8s.batch.v1.Job(
                 f"{name}-preload",
@@ -244,9 +241,7 @@ class ModelStore(pulumi.ComponentResource):
                     name=job_name, namespace=namespace, labels=labels("model-preload", "model-preload"),
                     # Awaited (`kubectl logs job/<name>` follows it): tens of GB at a throttled registry take long.
                     annotations={"pulumi.com/timeoutSeconds": str(PRELOAD_TIMEOUT_SECONDS),
-                                 **scanner_annotations([OLLAMA_IMAGE], [] if smb else
-                        root_image("an NFS share's root directory belongs to root (no root squash); the writer "
-                                   "needs uid 0 to create the model folders"))}),
+                                 **scanner_annotations([OLLAMA_IMAGE])}),
                 spec=k8s.batch.v1.JobSpecArgs(
                     backoff_limit=3,
                     active_deadline_seconds=4 * 3600,
@@ -257,9 +252,9 @@ class ModelStore(pulumi.ComponentResource):
                             automount_service_account_token=False,
                             **placement_args(placement(args["preload_node_selector"], [])
                                              if args.get("preload_node_selector") else cpu_placement(cluster)),
-                            # Non-root on SMB (the mount's owner); on NFS the writer needs root, with every
-                            # capability dropped and no privilege escalation.
-                            security_context=pod_security(writer_uid),
+                            # Non-root, the model servers' uid: SMB presents the share as that uid (mount_options);
+                            # on NFS the CSI driver makes the mount's root 0777 (its mountPermissions default)
+                            security_context=pod_security(NON_ROOT_UID),
                             containers=[k8s.core.v1.ContainerArgs(
                                 name="preload",
                                 image=OLLAMA_IMAGE,
@@ -271,7 +266,7 @@ class ModelStore(pulumi.ComponentResource):
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     requests={"cpu": "250m", "memory": "512Mi"},
                                     limits={"cpu": "2", "memory": "2Gi"}),
-                                security_context=container_security(writer_uid),  # writes /tmp and the share
+                                security_context=container_security(NON_ROOT_UID),  # writes /tmp and the share
                                 volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models",
                                                                            mount_path=MODELS_MOUNT_PATH),
                                                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],

@@ -1,6 +1,7 @@
 """Observability: Azure Monitor wiring for the cluster (managed Prometheus and Container Insights data collection,
 Azure alerts) and the in-cluster stack — kube-prometheus-stack with the platform's dashboards and alert rules, DCGM
 GPU metrics, Prometheus Adapter (GPU memory as a custom metric) and KEDA with its HTTP add-on."""
+import json
 from importlib import resources
 from typing import Any, Optional, TypedDict
 
@@ -15,6 +16,7 @@ from .monitoring import ADAPTER_GPU_RULE, azure_alert_rules, platform_alert_rule
 
 from . import PACKAGE
 from .defaults import defaults_for
+from .inference_specs import wait_budget_seconds
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, VaultHandle, field,
                       known)
 from .gpu_node_pool import gpu_node_selector, gpu_tolerations
@@ -25,6 +27,7 @@ from .naming import secret_name
 opt = defaults_for("Observability")  # optional inputs: the caller's value, else the default
 
 DASHBOARDS = resources.files(__package__).joinpath("data", "dashboards")
+RECORDING_RULES = resources.files(__package__).joinpath("data", "azure_recording_rules.json")
 MONITORING_NS = "monitoring"
 KEDA_NS = "keda"
 PROMETHEUS_URL = f"http://kps-prometheus.{MONITORING_NS}.svc:9090"
@@ -75,6 +78,8 @@ class ObservabilityArgs(TypedDict):
     """Longest answer the KEDA interceptor waits for (default 600)."""
     cold_start_timeout_seconds: NotRequired[int]
     """How long the interceptor holds requests while a replica starts (default 1200)."""
+    interceptor_replicas: NotRequired[int]
+    """Fewest KEDA HTTP interceptor replicas: every model request passes one (default 3, the chart's own)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -83,6 +88,12 @@ def gpu_driver(gpu: Any) -> str:
     """Who installed the GPU driver (decides which DCGM exporter runs); known when the component is built."""
     driver = known(gpu, "driver", "aks")
     return driver if isinstance(driver, str) else "aks"
+
+
+def azure_recording_rule_groups() -> list[dict[str, Any]]:
+    """The Linux recording-rule groups of Microsoft's managed Prometheus onboarding template (the managed
+    dashboards read their series); data/azure_recording_rules.json names the source."""
+    return json.loads(RECORDING_RULES.read_text(encoding="utf-8"))["groups"]
 
 
 def dashboards(include_vllm: bool) -> dict[str, str]:
@@ -154,11 +165,16 @@ def adapter_values(placement: dict[str, Any]) -> dict[str, Any]:
 
 def keda_http_values(placement: dict[str, Any], timeout_s: int, cold_start_s: int, replicas: int
                      ) -> dict[str, Any]:
-    """Interceptor timeouts sized for LLM answers (its defaults cut long responses) and GPU cold starts."""
+    """Interceptor timeouts (add-on 0.15 semantics): `requestTimeout` is the total deadline from the request's
+    arrival, so it spans the wait for a replica from zero (`readinessTimeout`) and the answer
+    (`responseHeaderTimeout`: a non-streamed answer sends its headers only when done)."""
     return {
-        "interceptor": {**placement, "requestTimeout": f"{timeout_s}s",
-                        "responseHeaderTimeout": f"{timeout_s}s",
-                        "replicas": {"min": replicas, "waitTimeout": f"{cold_start_s}s"}},
+        "interceptor": {**placement, "requestTimeout": f"{wait_budget_seconds(timeout_s, cold_start_s)}s",
+                        "readinessTimeout": f"{cold_start_s}s", "responseHeaderTimeout": f"{timeout_s}s",
+                        "replicas": {"min": replicas},
+                        # a rollout or scale-in lets the answers in flight finish (chart default: 30 s, then cut)
+                        "drainTimeout": f"{wait_budget_seconds(timeout_s, cold_start_s)}s",
+                        "terminationGracePeriodSeconds": wait_budget_seconds(timeout_s, cold_start_s) + 30},
         "scaler": dict(placement),
         "operator": dict(placement),
     }
@@ -249,6 +265,21 @@ class Observability(pulumi.ComponentResource):
                 alert=r["alert"], expression=r["expression"], for_=r["for"], severity=r["severity"], enabled=True,
                 labels={"platform": "llm"}, actions=actions) for r in azure_alert_rules()],
             tags=tags, opts=child)
+        # What the portal's onboarding creates beside the data collection rule; without these groups the managed
+        # dashboards (node and Kubernetes views) stay empty.
+        cluster_name = field(self._cluster, "cluster_name")
+        for group_rules in azure_recording_rule_groups():
+            kind = group_rules["name_prefix"].removesuffix("RecordingRulesRuleGroup-").lower()  # node, kubernetes
+            alertsmanagement.PrometheusRuleGroup(
+                f"{name}-{kind}-recording-rules",
+                rule_group_name=pulumi.Output.concat(group_rules["name_prefix"], cluster_name),
+                resource_group_name=rg, location=location, cluster_name=cluster_name,
+                interval=group_rules["interval"], enabled=True, description=group_rules["description"],
+                scopes=[field(monitoring, "monitor_workspace_id"), field(self._cluster, "cluster_id")],
+                rules=[alertsmanagement.PrometheusRuleArgs(record=r["record"], expression=r["expression"],
+                                                           labels=r.get("labels"))
+                       for r in group_rules["rules"]],
+                tags=tags, opts=child)
         if a.get("postgres_server_id") is not None:
             monitor.MetricAlert(
                 f"{name}-postgres-storage", rule_name=f"alert-{prefix}-postgres-storage", resource_group_name=rg,
@@ -349,7 +380,8 @@ class Observability(pulumi.ComponentResource):
                             cpu.apply(lambda p: {**p, "prometheus": {"operator": {"enabled": True}}}), after_stack)
         http = helm_release(f"{name}-keda-http", KEDA_HTTP_ADD_ON, ns.metadata.name,
                             cpu.apply(lambda sel: keda_http_values(sel, opt(a, "request_timeout_seconds"),
-                                                                   opt(a, "cold_start_timeout_seconds"), 1)),
+                                                                   opt(a, "cold_start_timeout_seconds"),
+                                                                   opt(a, "interceptor_replicas"))),
                             pulumi.ResourceOptions(parent=self, depends_on=[core]),
                             release_name="keda-add-ons-http")
         k8s.apiextensions.CustomResource(

@@ -22,6 +22,15 @@ opt = defaults_for("PostgresServer")  # optional inputs: the caller's value, els
 ADMIN_LOGIN = "llmadmin"
 
 
+class EntraGroup(TypedDict):
+    """A Microsoft Entra group."""
+
+    object_id: str
+    """The group's object id."""
+    display_name: str
+    """The group's display name (PostgreSQL creates a role of that name for it)."""
+
+
 class PostgresServerArgs(TypedDict):
     """Inputs of PostgresServer."""
 
@@ -55,6 +64,9 @@ class PostgresServerArgs(TypedDict):
     """Key Vault secret name of the application's connection URL (default <name>-database-url)."""
     log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
     """Send the server's logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
+    entra_admin_group: NotRequired[EntraGroup]
+    """Entra group made the server's Microsoft Entra administrator; Entra authentication is on only with one (none:
+    password authentication only)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -112,6 +124,7 @@ class PostgresServer(pulumi.ComponentResource):
             virtual_network=privatedns.SubResourceArgs(id=field(cluster, "vnet_id")), registration_enabled=False,
             opts=child)
         ha = opt(args, "high_availability")
+        entra_admin = args.get("entra_admin_group")
         server = pg.Server(
             f"{name}-server",
             server_name=args["server_name"],
@@ -131,7 +144,9 @@ class PostgresServer(pulumi.ComponentResource):
             network=pg.NetworkArgs(delegated_subnet_resource_id=field(cluster, "postgres_subnet_id"),
                                    private_dns_zone_arm_resource_id=zone.id,
                                    public_network_access=pg.ServerPublicNetworkAccessState.DISABLED),
-            auth_config=pg.AuthConfigArgs(active_directory_auth=pg.MicrosoftEntraAuth.ENABLED,
+            # Entra sign-in needs a Microsoft Entra administrator to create the other Entra roles: on with one only
+            auth_config=pg.AuthConfigArgs(active_directory_auth=pg.MicrosoftEntraAuth.ENABLED if entra_admin
+                                          else pg.MicrosoftEntraAuth.DISABLED,
                                           password_auth=pg.PasswordBasedAuth.ENABLED,
                                           tenant_id=field(args["key_vault"], "tenant_id")),
             administrator_login=admin_login,
@@ -148,6 +163,12 @@ class PostgresServer(pulumi.ComponentResource):
                 f"{name}-{parameter.replace('.', '-').replace('_', '-')}", configuration_name=parameter,
                 server_name=server.name, resource_group_name=rg, value=value, source="user-override",
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous))]
+        if entra_admin:
+            pg.AdministratorsMicrosoftEntra(
+                f"{name}-entra-admin", resource_group_name=rg, server_name=server.name,
+                object_id=entra_admin["object_id"], principal_name=entra_admin["display_name"],
+                principal_type=pg.PrincipalType.GROUP, tenant_id=field(args["key_vault"], "tenant_id"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous))
         pg.Database(f"{name}-db", database_name=database_name, server_name=server.name, resource_group_name=rg,
                     charset="UTF8", collation="en_US.utf8",
                     opts=pulumi.ResourceOptions(parent=self, depends_on=previous))
