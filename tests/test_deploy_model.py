@@ -357,3 +357,35 @@ def test_the_preload_is_bounded_by_the_slower_of_registry_and_share(prod):
     fast, _ = dm._job_work(job, DATA)
     slow_share, _ = dm._job_work(job, DATA, store_mb_s=10.0)
     assert slow_share.median > fast.median and fast.median > 0
+
+
+def test_workload_kinds_wait_for_what_their_awaiters_check():
+    """deployment.go/statefulset.go: all replicas ready; job.go: Complete; awaiters.go Pod: Ready; daemonset.go: a
+    pod on each selected node, so none to wait for on a pool at zero (no pool gates it)."""
+    for kind, phrase in (("Deployment", "all replicas ready"), ("StatefulSet", "all replicas ready"),
+                         ("Job", "Complete")):
+        obj = deployment("w")
+        obj["kind"] = kind
+        assert phrase in dm.wait_of(k8s("w", obj), DATA, [], 900).waits_for
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"image": "redis"}]}}
+    assert "Ready" in dm.wait_of(k8s("p", pod), DATA, [], 900).waits_for
+    ds = deployment("d")
+    ds["kind"] = "DaemonSet"
+    wait = dm.wait_of(k8s("d", ds), DATA, [dm.Pool("g", "gpu", "Standard_NC4as_T4_v3", (), (), 0, False, "aks")], 900)
+    assert "every node" in wait.waits_for and not wait.pods_on and wait.node_delay is None
+
+
+def test_azure_operations_have_no_deadline_unless_custom_timeouts_and_pools_boot_their_minimum():
+    cluster = Registration(urn="urn:c", type=dm.MANAGED_CLUSTER, name="aks", parent="", custom=True, inputs={},
+                           secret_paths=[], dependencies=[], options={"customTimeouts": {}})
+    wait = dm.wait_of(cluster, DATA, [], 900)
+    assert wait.timeout is None and wait.span == dm.Span.of(DATA["azure"][dm.MANAGED_CLUSTER])
+    cluster.options["customTimeouts"] = {"create": "1h30m"}
+    assert dm.wait_of(cluster, DATA, [], 900).timeout == 5400.0
+    pool = {"agentPoolName": "cpu", "vmSize": "Standard_D4s_v5", "minCount": 0}
+    empty = dm.wait_of(Registration(urn="urn:p", type=dm.AGENT_POOL, name="p", parent="", custom=True, inputs=pool,
+                                    secret_paths=[], dependencies=[], options={}), DATA, [], 900)
+    warm = dm.wait_of(Registration(urn="urn:p", type=dm.AGENT_POOL, name="p", parent="", custom=True,
+                                   inputs={**pool, "minCount": 2}, secret_paths=[], dependencies=[], options={}),
+                      DATA, [], 900)
+    assert warm.span.median == empty.span.median + DATA["node_from_zero"]["families"][-1]["regular"]["median"]
