@@ -142,7 +142,8 @@ def test_a_gpu_deployment_under_the_default_await_fails_with_the_fix():
 
 def test_a_custom_resource_before_its_crd_fails():
     release = Registration(urn="urn:kps", type=dm.HELM_RELEASE, name="kps", parent="", custom=True,
-                           inputs={"chart": "kube-prometheus-stack", "timeout": 900}, secret_paths=[], dependencies=[], options={})
+                           inputs={"chart": "kube-prometheus-stack", "timeout": 900}, secret_paths=[],
+                           dependencies=[], options={})
     monitor = k8s("mon", {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
                           "metadata": {"name": "vllm", "namespace": "llm-d"}, "spec": {}})
     problems = dm.evaluate(plan_of(release, monitor)).problems
@@ -239,7 +240,8 @@ def test_the_deployers_principal_type_follows_how_it_logs_in(dev):
     assert deployer_principal_type("azurecli") == "User" and deployer_principal_type("devicecode") == "User"
     assert {deployer_principal_type(m) for m in ("workloadidentity", "spn", "msi")} == {"ServicePrincipal"}
     assert deployer_principal_type("workloadidentity", "User") == "User"  # set explicitly, it wins
-    grant = next(r for r in dev.of_type("azure-native:authorization:RoleAssignment") if r.name.endswith("deployer-admin"))
+    grant = next(r for r in dev.of_type("azure-native:authorization:RoleAssignment")
+                 if r.name.endswith("deployer-admin"))
     assert grant.inputs["principalType"] == "User"  # dev logs in with the Azure CLI
 
 
@@ -269,7 +271,8 @@ def test_the_crd_table_names_charts_that_ship_those_crds():
     charts = {c["chart"].rsplit("/", 1)[-1] for c in pins.values()}
     assert set(dm.CHART_CRD_GROUPS) <= charts
     sources = (root / "upstream" / "SOURCES.md").read_text().splitlines()
-    project = {"base": "istio/istio", "kube-prometheus-stack": "prometheus-community/helm-charts", "keda": "kedacore/keda",
+    project = {"base": "istio/istio", "kube-prometheus-stack": "prometheus-community/helm-charts",
+               "keda": "kedacore/keda",
                "keda-add-ons-http": "kedacore/http-add-on", "cert-manager": "cert-manager/cert-manager",
                "gpu-operator": "NVIDIA/gpu-operator"}
     checked = set()

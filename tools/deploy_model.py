@@ -1068,7 +1068,8 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     model = schedule(plan, data)
     graph = dependencies(plan)
     before = ancestors(graph)
-    model.problems = (check_timeouts(model, bool(pools(plan))) + check_crd_order(plan, before) + check_references(plan, before)
+    model.problems = (check_timeouts(model, bool(pools(plan))) + check_crd_order(plan, before)
+                      + check_references(plan, before)
                       + check_gpu_waits(plan, graph) + check_cluster_writes(plan, before)
                       + check_principal_types(plan) + check_job_outputs(plan, before))
     return model
