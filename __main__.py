@@ -99,7 +99,9 @@ def platform_stack(cfg: PlatformConfig) -> None:
         }, in_cluster)
 
     # llm-d: vLLM + the llm-d inference scheduler on the large-GPU pool, behind the same key and rate limit
-    llmd = LlmdStack("llmd", llmd_args(cfg, cluster, gpu, gateway, vault.vault, observability),
+    llmd = LlmdStack("llmd", llmd_args(cfg, cluster, gpu, gateway, vault.vault,
+                                       observability.keda if observability else None,
+                                       observability.prometheus_url if observability else None),
                      in_cluster) if cfg.llmd.enabled else None
 
     pulumi.export("resourceGroupName", platform.resource_group_name)
@@ -124,6 +126,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("llmdUrl", gateway.llmd_url if llmd else None)
     pulumi.export("llmdModel", llmd.served_model_name if llmd else None)
     pulumi.export("llmdApiKeySecret", llmd.api_key_secret if llmd else None)
+    pulumi.export("llmdNamespace", llmd.namespace if llmd else None)  # what tools.verify checks
+    pulumi.export("llmdInferencePool", llmd.inference_pool if llmd else None)
     if cfg.edge.enabled:  # what the global stack reads from a regional stack
         pulumi.export("location", cfg.location)
         pulumi.export("clusterId", platform.cluster["cluster_id"])

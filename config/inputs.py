@@ -100,7 +100,7 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "cluster": cluster, "monitoring": monitoring, "key_vault": vault, "app_namespace": cfg.namespace,
         "name_prefix": f"{cfg.prefix}-{cfg.environment}", "postgres_server_id": database.server_id,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
-        "keda": cfg.autoscaling.mode == "requests",
+        "keda": cfg.autoscaling.mode == "requests" or (cfg.llmd.enabled and cfg.llmd.autoscaling),
         "prometheus_retention": o.prometheus_retention, "prometheus_storage_gib": o.prometheus_storage_gib,
         "grafana_storage_gib": o.grafana_storage_gib, "latency_slo_seconds": o.latency_slo_seconds,
         "error_ratio_slo": o.error_ratio_slo, "gpu_memory_alert_percent": o.gpu_memory_alert_percent,
@@ -146,7 +146,8 @@ def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
 
 
 def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: Any,
-              vault: VaultHandle, observability: Any = None) -> dict[str, Any]:
+              vault: VaultHandle, keda: Optional[KedaEndpoints] = None,
+              prometheus_url: Any = None) -> dict[str, Any]:
     m, gw = cfg.llmd, cfg.gateway
     return _present({
         "cluster": cluster, "gpu": gpu.scheduling, "route_target": gateway.route_target, "model": m.model,
@@ -154,9 +155,13 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "replicas": m.replicas, "model_memory_gib": m.model_memory_gib, "max_model_len": m.max_model_len,
         "model_cache_gib": m.model_cache_gib, "prefill_decode": m.prefill_decode, "failure_mode": m.failure_mode,
         "expose_externally": m.expose_externally, "api_key_auth": gw.api_key_auth,
+        "autoscaling": m.autoscaling, "min_replicas": m.min_replicas, "max_replicas": m.max_replicas,
+        "scale_up_stabilization_seconds": m.scale_up_stabilization_seconds,
+        "scale_down_stabilization_seconds": m.scale_down_stabilization_seconds,
+        "keda": keda if m.autoscaling else None,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "request_timeout_seconds": gw.request_timeout_seconds, "metrics": cfg.observability.enabled,
-        "prometheus_url": observability.prometheus_url if observability else None,
+        "prometheus_url": prometheus_url,
         # identities id-<prefix>-llmd-router/-vllm, apart from the Ollama stack's id-<prefix>-router
         "name_prefix": f"{cfg.prefix}-{cfg.environment}-llmd", "tags": cfg.tags,
     })

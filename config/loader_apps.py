@@ -340,9 +340,35 @@ def llmd(r: Reader) -> LlmdConfig:
         prefill_decode=r.bool_("prefillDecode", d.prefill_decode),
         expose_externally=r.bool_("exposeExternally", d.expose_externally),
         failure_mode=r.choice("failureMode", d.failure_mode, ("FailOpen", "FailClose")),
+        autoscaling=r.bool_("autoscaling", d.autoscaling),
+        min_replicas=r.int_("minReplicas", d.min_replicas, 0, 64),
+        max_replicas=r.int_("maxReplicas", d.max_replicas, 1, 64),
+        scale_up_stabilization_seconds=r.int_("scaleUpStabilizationSeconds", d.scale_up_stabilization_seconds, 0,
+                                              3600),
+        scale_down_stabilization_seconds=r.int_("scaleDownStabilizationSeconds", d.scale_down_stabilization_seconds,
+                                                0, 3600),
     )
     r.reject_unknown_keys()
     return cfg
+
+
+def llmd_autoscaling_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, observability_enabled: bool) -> None:
+    """KEDA reads the picker's metrics from Prometheus; every replica it may ask for must fit the GPU pool."""
+    if not cfg.autoscaling:
+        return
+    if not observability_enabled:
+        r.problem("llmd.autoscaling needs observability.enabled (KEDA and the Prometheus its triggers read)")
+    if cfg.max_replicas < max(cfg.min_replicas, 1):
+        r.problem(f"llmd.maxReplicas ({cfg.max_replicas}) must be at least llmd.minReplicas ({cfg.min_replicas}) "
+                  f"and 1")
+    elif not max(cfg.min_replicas, 1) <= cfg.replicas <= cfg.max_replicas:
+        r.problem(f"llmd.replicas ({cfg.replicas}) is the starting count under llmd.autoscaling: between "
+                  f"{max(cfg.min_replicas, 1)} and llmd.maxReplicas ({cfg.max_replicas})")
+    sku = find_gpu_sku(gpu.vm_size)
+    if sku is not None and cfg.max_replicas * cfg.tensor_parallel_size > gpu.max_count * sku.gpus:
+        r.problem(f"llmd.maxReplicas ({cfg.max_replicas}) x {cfg.tensor_parallel_size} GPU(s) exceeds the "
+                  f"{gpu.max_count} x {sku.gpus} GPU(s) gpu.maxCount allows; raise gpu.maxCount or lower "
+                  f"llmd.maxReplicas")
 
 
 def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: GatewayConfig) -> None:
@@ -378,6 +404,9 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
         r.problem(f"llmd.model {cfg.model} ({weights:g} GiB of weights plus KV cache) does not fit "
                   f"{cfg.tensor_parallel_size} x {sku.gpu_memory_gib} GiB {sku.gpu_model}; raise "
                   f"llmd.tensorParallelSize or pick a larger GPU")
+    if known is None and cfg.max_model_len is None:
+        r.problem(f"llmd.maxModelLen is needed for {cfg.model!r} (its context length: vLLM and the picker's prefix "
+                  f"matching are sized to it)")
     if known and known["gated"] and not cfg.hf_token_secret:
         r.problem(f"llmd.hfTokenSecret is needed: {cfg.model} is gated on Hugging Face (a Key Vault secret "
                   f"holding a token that accepted its licence)")

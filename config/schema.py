@@ -225,6 +225,11 @@ class LlmdConfig:
     prefill_decode: bool = D["LlmdStack"]["prefill_decode"]
     expose_externally: bool = D["LlmdStack"]["expose_externally"]
     failure_mode: str = D["LlmdStack"]["failure_mode"]
+    autoscaling: bool = D["LlmdStack"]["autoscaling"]  # KEDA on the picker's queue and running requests
+    min_replicas: int = D["LlmdStack"]["min_replicas"]
+    max_replicas: int = D["LlmdStack"]["max_replicas"]
+    scale_up_stabilization_seconds: int = D["LlmdStack"]["scale_up_stabilization_seconds"]
+    scale_down_stabilization_seconds: int = D["LlmdStack"]["scale_down_stabilization_seconds"]
 
 
 @dataclass(frozen=True)

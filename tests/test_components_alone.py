@@ -134,6 +134,8 @@ def test_in_cluster_component_without_a_kubernetes_provider_is_refused(name):
     ("LlmdStack", {"vllm_image": "vllm/vllm-openai:latest", "api_key_auth": False}, "vllm_image="),
     ("LlmdStack", {"epp_image": "ghcr.io/llm-d/llm-d-router-endpoint-picker", "api_key_auth": False}, "epp_image="),
     ("LlmdStack", {"model": "acme/secret-model", "api_key_auth": False}, "model_memory_gib=None"),
+    ("LlmdStack", {"model": "acme/secret-model", "model_memory_gib": 10, "api_key_auth": False}, "max_model_len=None"),
+    ("LlmdStack", {"epp_replicas": 0, "api_key_auth": False}, "epp_replicas=0"),
     ("LlmdStack", {"key_vault": None}, "key_vault=None"),
 ])
 def test_component_refuses_a_bad_input_by_name_before_registering(name, extra, message):

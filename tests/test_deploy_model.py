@@ -392,3 +392,13 @@ def test_azure_operations_have_no_deadline_unless_custom_timeouts_and_pools_boot
                                    inputs={**pool, "minCount": 2}, secret_paths=[], dependencies=[], options={}),
                       DATA, [], 900)
     assert warm.span.median == empty.span.median + DATA["node_from_zero"]["families"][-1]["regular"]["median"]
+
+
+def test_llmd_vllm_scaler_is_after_the_release_that_installs_its_crd():
+    plan = variant("llmd")
+    by_name = {r.name: r for r in plan.resources}
+    scaler = next((r for r in plan.kubernetes_objects() if dm._kind(r) == "ScaledObject"
+                   and r.inputs["metadata"]["name"] == "vllm"), None)
+    assert scaler is not None, "the llmd stack scales vLLM with KEDA"
+    before = dm.ancestors(dm.dependencies(plan))
+    assert by_name["observability-keda"].urn in before[scaler.urn]

@@ -2,10 +2,13 @@
 to the model that skips the API key and the rate limit."""
 import pytest
 
-from llmplatform.llmd_specs import fits, image_is_pinned, router_values, served_name
+import yaml
+
+from llmplatform.llmd_specs import epp_plugins, fits, image_is_pinned, router_values, served_name
 from tools import offline
 
 from .conftest import upstream_dir, variant
+from .istio_gateway import IstioRefusal, api_server_refusal, generated_service, plan_services
 from .validation import chart_values, unknown_values_keys
 
 NS = "llm-d"
@@ -54,7 +57,6 @@ def test_router_chart_is_pinned_sized_and_wired_to_the_model_servers(llmd):
     epp = values["router"]["epp"]
     assert epp["image"] == {"registry": "ghcr.io", "repository": "llm-d/llm-d-router-endpoint-picker",
                             "tag": "v0.10.0", "pullPolicy": "IfNotPresent"}
-    assert epp["resources"]["requests"]["cpu"] == "500m"  # the chart's 8 CPUs do not fit a D4s_v5 node
     assert values["provider"]["name"] == "istio" and values["httpRoute"]["create"] is False
     servers = values["router"]["modelServers"]
     assert servers["matchLabels"] == {"llm-d.ai/inferenceServing": "true", "llm-d.ai/model": "qwen3-8b"}
@@ -64,9 +66,117 @@ def test_router_chart_is_pinned_sized_and_wired_to_the_model_servers(llmd):
     assert vllm.urn in release.dependencies
 
 
+def epp_pod_labels():
+    """routerlib's common and selector labels of the EPP pods (templates/_helpers.tpl, v0.10.0, release llmd)."""
+    return {"app.kubernetes.io/name": "llmd-epp", "llm-d-router-gateway": "llmd-epp"}
+
+
+def recipe(name):
+    return yaml.safe_load((upstream_dir() / "recipes" / name).read_text())["router"]
+
+
+def test_epp_is_sized_and_replicated_as_the_router_recipe_on_nodes_it_fits(llmd):
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    epp = release.inputs["values"]["router"]["epp"]
+    assert epp["resources"] == recipe("llm-d-router-base.values.yaml")["epp"]["resources"]
+    # above one replica the chart adds --ha-enable-leader-election and the leases Role (routerlib _deployment.yaml)
+    assert epp["replicas"] == 2
+    spread = epp["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+    assert spread["podAffinityTerm"]["labelSelector"]["matchLabels"] == {"llm-d-router-gateway": "llmd-epp"}
+    assert epp["affinity"]["nodeAffinity"]  # still on the CPU pool
+    from tools import capacity
+    assert capacity.idle_capacity(llmd).problems == []  # two 4-CPU pickers fit the llmd stack's CPU pool
+    # leader-elected pickers are Ready only while leading (cmd/epp/runner/health.go, v0.10.0): a budget counted on
+    # Ready pods would never allow evicting the leader, so no budget may select them
+    budgets = [r.inputs["spec"]["selector"]["matchLabels"] for r in llmd.kubernetes_objects()
+               if r.inputs["kind"] == "PodDisruptionBudget" and r.inputs["metadata"].get("namespace") == NS]
+    assert {"app.kubernetes.io/name": "vllm"} in budgets
+    assert not [b for b in budgets if b.items() <= epp_pod_labels().items()]
+
+
+def test_router_config_is_the_optimized_baseline_of_the_pinned_router_matched_over_vllms_context(llmd):
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    epp = release.inputs["values"]["router"]["epp"]
+    ours = yaml.safe_load(epp["pluginsCustomConfig"][epp["pluginsConfigFile"]])
+    upstream_epp = recipe("llm-d-router-optimized-baseline.yaml")["epp"]
+    theirs = yaml.safe_load(upstream_epp["pluginsCustomConfig"][upstream_epp["pluginsConfigFile"]])
+    assert epp["pluginsConfigFile"] == upstream_epp["pluginsConfigFile"]
+    assert [p["type"] for p in ours["plugins"]] == [p["type"] for p in theirs["plugins"]]
+    assert ours["schedulingProfiles"] == theirs["schedulingProfiles"] and ours["apiVersion"] == theirs["apiVersion"]
+    # the recipe's 100000 becomes the context vLLM accepts
+    args = obj(llmd, "Deployment", "vllm").inputs["spec"]["template"]["spec"]["containers"][0]["args"]
+    [producer] = [p for p in ours["plugins"] if p["type"] == "approx-prefix-cache-producer"]
+    assert producer["parameters"]["maxPrefixTokensToMatch"] == int(args[args.index("--max-model-len") + 1]) == 40960
+    assert "featureGates" not in yaml.safe_load(epp_plugins(4096))  # flow control comes with autoscaling alone
+
+
+def guide_scaled_object():
+    return yaml.safe_load((upstream_dir() / "recipes" / "keda-epp-queue-scaledobject.yaml").read_text())["spec"]
+
+
+def test_vllm_scales_with_keda_on_the_guides_signals_with_flow_control_holding_requests(llmd):
+    scaler = obj(llmd, "ScaledObject", "vllm").inputs["spec"]
+    guide = guide_scaled_object()
+    config = offline.stack_config("llmd")["aks-llm-platform:llmd"]
+    assert scaler["scaleTargetRef"] == {**guide["scaleTargetRef"], "name": "vllm"}
+    assert (scaler["minReplicaCount"], scaler["maxReplicaCount"]) == (config["minReplicas"], config["maxReplicas"])
+    behavior = scaler["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    upstream = guide["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    assert behavior["scaleUp"]["policies"] == upstream["scaleUp"]["policies"]
+    assert behavior["scaleUp"]["stabilizationWindowSeconds"] == config["scaleUpStabilizationSeconds"]
+    assert behavior["scaleDown"]["stabilizationWindowSeconds"] == config["scaleDownStabilizationSeconds"]
+    assert scaler["cooldownPeriod"] == config["scaleDownStabilizationSeconds"]
+    # the guide's triggers, its labels filled in for this stack: the EPP Service the chart names <release>-epp
+    prometheus = llmd.one("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    for ours, theirs in zip(scaler["triggers"], guide["triggers"], strict=True):
+        assert {k: ours[k] for k in ("type", "name", "metricType")} == {k: theirs[k] for k in ours if k != "metadata"}
+        assert ours["metadata"]["threshold"] == theirs["metadata"]["threshold"]
+        expected = (theirs["metadata"]["query"].replace("${NAMESPACE}", NS).replace("${EPP_SERVICE}", "llmd-epp")
+                    .replace(',model_name="${MODEL}"', ""))  # one model per pool: the pool's series is the model's
+        assert ours["metadata"]["query"] == expected
+        assert ours["metadata"]["serverAddress"].startswith("http://kps-prometheus.monitoring.svc")
+    assert prometheus.inputs["namespace"] == "monitoring"
+    # Prometheus scrapes that Service: our ServiceMonitor selects the chart's EPP Service by its name label
+    monitor = obj(llmd, "ServiceMonitor", "llmd-epp").inputs["spec"]
+    assert monitor["selector"]["matchLabels"] == {"app.kubernetes.io/name": "llmd-epp"}
+    # the guide's signals come from flow control, on in the picker, holding requests as long as the gateways wait
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    epp = release.inputs["values"]["router"]["epp"]
+    plugins = yaml.safe_load(epp["pluginsCustomConfig"][epp["pluginsConfigFile"]])
+    assert plugins["featureGates"] == ["flowControl"]
+    gateway_wait = obj(llmd, "HTTPRoute", "llmd-pool").inputs["spec"]["rules"][0]["timeouts"]["request"]
+    assert plugins["flowControl"]["defaultRequestTTL"] == gateway_wait == "600s"
+    # the HPA KEDA generates owns the replica count: Pulumi leaves it alone
+    assert "spec.replicas" in obj(llmd, "Deployment", "vllm").options["ignoreChanges"]
+
+
+def test_scale_to_zero_where_the_picker_holds_requests_and_refused_where_it_cannot():
+    import llmplatform
+    from llmplatform.checks import ComponentInputError
+    from llmplatform.llmd_specs import holds_requests_at_zero
+    from .test_components_alone import KEDA, REQUIRED, provider_opts
+
+    def stack(**extra):
+        return lambda: llmplatform.LlmdStack("z", {**REQUIRED["LlmdStack"](), "autoscaling": True, "min_replicas": 0,
+                                                   "keda": KEDA, **extra}, provider_opts())
+    plan = offline.run_function(stack())
+    scaler = next(r.inputs["spec"] for r in plan.kubernetes_objects() if r.inputs["kind"] == "ScaledObject")
+    assert scaler["minReplicaCount"] == 0 and scaler["triggers"][0]["name"] == "epp-queue-size"
+    older = "ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.9.2"
+    assert holds_requests_at_zero("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0")
+    assert not holds_requests_at_zero(older) and not holds_requests_at_zero(older + "-rc.1")
+    with pytest.raises(ComponentInputError, match="min_replicas=0.*holds requests"):
+        offline.run_function(stack(epp_image=older))
+    with pytest.raises(ComponentInputError, match="keda=None"):
+        offline.run_function(stack(keda=None))
+    with pytest.raises(ComponentInputError, match="metrics=False"):
+        offline.run_function(stack(metrics=False))
+
+
 def test_values_checker_now_checks_below_null_and_documented_keys():
     values = chart_values(upstream_dir() / "charts" / "llm-d-router-gateway")
-    good = router_values("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0", {"a": "b"}, {}, "FailOpen")
+    good = router_values("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0", {"a": "b"}, {}, "FailOpen",
+                         plugins=epp_plugins(4096), epp_replicas=2)
     assert list(unknown_values_keys(good, values)) == [] and "tolerations" not in good["router"]["epp"]
     spot = [{"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
              "effect": "NoSchedule"}]
@@ -95,8 +205,7 @@ def test_the_pool_is_reached_only_through_the_key_and_rate_limit_router(llmd):
     assert route["parentRefs"] == [{"name": "llmd-gateway", "sectionName": "http"}]
     assert route["rules"][0]["backendRefs"] == [{"group": "inference.networking.k8s.io", "kind": "InferencePool",
                                                  "name": "llmd"}]
-    gateway = obj(llmd, "Gateway", "llmd-gateway").inputs["spec"]
-    assert gateway["infrastructure"]["annotations"] == {"networking.istio.io/service-type": "ClusterIP"}
+    # (the Service Istio generates for that gateway is ClusterIP: test_the_pool_gateway_service_istio_generates_...)
     # ... and NetworkPolicy lets only the router reach that gateway, only it / the picker / monitoring reach vLLM
     gw_policy = obj(llmd, "NetworkPolicy", "pool-gateway-ingress").inputs["spec"]["ingress"]
     assert gw_policy[0]["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "router"}}}]
@@ -106,6 +215,55 @@ def test_the_pool_is_reached_only_through_the_key_and_rate_limit_router(llmd):
     assert all("podSelector" in p or p["namespaceSelector"]["matchLabels"] == {
         "kubernetes.io/metadata.name": "monitoring"} for p in sources)
     assert obj(llmd, "NetworkPolicy", "default-deny").inputs["spec"]["policyTypes"] == ["Ingress"]
+
+
+def test_the_pool_gateway_service_istio_generates_is_cluster_ip_and_accepted(llmd):
+    services = plan_services(llmd)
+    pool = services["llmd-gateway"]
+    assert pool["metadata"]["name"] == "llmd-gateway-istio"  # the router's upstream host
+    assert pool["spec"]["type"] == "ClusterIP"
+    assert [p["port"] for p in pool["spec"]["ports"]] == [15021, 80]
+    # the class-wide externalTrafficPolicy (for the platform's load balancers) is removed for this gateway alone
+    assert "externalTrafficPolicy" not in pool["spec"] and api_server_refusal(pool) is None
+    assert {name: s["spec"]["externalTrafficPolicy"] for name, s in services.items() if name != "llmd-gateway"} == {
+        "internal-gateway": "Local", "external-gateway": "Local"}
+    assert all(api_server_refusal(s) is None for s in services.values())
+
+
+def test_no_public_ip_in_the_llmd_plan_beyond_the_platform_gateways(llmd):
+    """A LoadBalancer Service without the internal annotation gets an Azure public IP: each one must be the
+    platform's external gateway on its planned, costed address."""
+    pips = {r.inputs.get("publicIpAddressName") for r in llmd.of_type("azure-native:network:PublicIPAddress")}
+    public = {}
+    for name, service in plan_services(llmd).items():
+        annotations = service["metadata"]["annotations"]
+        if service["spec"]["type"] == "LoadBalancer" and \
+                annotations.get("service.beta.kubernetes.io/azure-load-balancer-internal") != "true":
+            public[name] = annotations.get("service.beta.kubernetes.io/azure-pip-name")
+    assert list(public) == ["external-gateway"] and public["external-gateway"] in pips
+    # and no Service of the program's own asks Azure for one
+    assert not [r.inputs["metadata"]["name"] for r in llmd.kubernetes_objects() if r.inputs["kind"] == "Service"
+                and r.inputs["spec"].get("type") == "LoadBalancer"]
+
+
+def test_istio_model_sees_the_defects_it_guards_against(llmd):
+    """The derivation is not a mirror of our settings: the previous Gateway (service type under
+    spec.infrastructure.annotations) came out a public load balancer, and the annotation alone a refused Service."""
+    gateway = obj(llmd, "Gateway", "llmd-gateway").inputs
+    istiod = llmd.one("kubernetes:helm.sh/v3:Release", "gateway-istiod").inputs["values"]
+    params = obj(llmd, "ConfigMap", "llmd-gateway-params").inputs["data"]
+    old = {"metadata": {"name": "llmd-gateway", "namespace": NS},
+           "spec": {**gateway["spec"], "infrastructure": {"annotations": {
+               "networking.istio.io/service-type": "ClusterIP"}}}}
+    service = generated_service(old, istiod, {})
+    assert service["spec"]["type"] == "LoadBalancer" and \
+        "service.beta.kubernetes.io/azure-load-balancer-internal" not in service["metadata"]["annotations"]
+    annotation_only = {"metadata": gateway["metadata"], "spec": {**gateway["spec"], "infrastructure": {}}}
+    assert "externalTrafficPolicy" in api_server_refusal(generated_service(annotation_only, istiod, {}))
+    with pytest.raises(IstioRefusal, match="does not exist"):  # the ConfigMap must be in the Gateway's namespace
+        generated_service(gateway, istiod, {("other", "llmd-gateway-params"): params})
+    gw = llmd.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "llmd-pool-gateway")
+    assert obj(llmd, "ConfigMap", "llmd-gateway-params").urn in gw.dependencies
 
 
 def test_ordering_crds_and_istio_flag_before_pools_and_operator_before_vllm(llmd):
@@ -182,7 +340,11 @@ def test_a_gated_models_token_reaches_vllm_as_a_file_only():
     (["llmd.model=meta-llama/Llama-3.1-8B-Instruct"], "llmd.hfTokenSecret is needed"),
     (["llmd.prefillDecode=true"], "llmd.prefillDecode needs an RDMA"),
     (["llmd.model=acme/private-model"], "llmd.modelMemoryGib is needed"),
+    (["llmd.model=acme/private-model", "llmd.modelMemoryGib=10"], "llmd.maxModelLen is needed"),
     (["gateway.mode=none"], "llmd.enabled needs a gateway"),
+    (["llmd.maxReplicas=3"], "llmd.maxReplicas (3) x 1 GPU(s) exceeds the 2 x 1 GPU(s)"),
+    (["llmd.minReplicas=2"], "llmd.replicas (1) is the starting count"),
+    (["observability.enabled=false"], "llmd.autoscaling needs observability.enabled"),
 ])
 def test_bad_llmd_config_is_refused_before_anything_registers(sets, fragment):
     with pytest.raises(offline.ProgramError) as refused:

@@ -180,3 +180,21 @@ def test_install_instructions_name_the_packages_version():
         pins = re.findall(r"@v\d+\.\d+\.\d+", path.read_text())
         assert pins and set(pins) == {tag}, f"{path.name}: {sorted(set(pins))} but the package is {tag}"
     assert f"## {llmplatform.__version__}" in (PROJECT_DIR / "CHANGELOG.md").read_text()
+
+
+def test_every_public_name_is_importable_from_the_top_and_is_the_real_class():
+    """`from llmplatform import X` gives the module's own object for every component, Args, spec, handle and the
+    input error; every TypedDict a component module defines is among them (no public type left behind)."""
+    import importlib
+    import inspect
+    import typing
+
+    import llmplatform
+    for name, module in {**llmplatform.COMPONENTS, **llmplatform.TYPES}.items():
+        assert getattr(llmplatform, name) is getattr(importlib.import_module(f"llmplatform.{module}"), name), name
+    defined = {n for module in set(llmplatform.COMPONENTS.values()) | {"handles"}
+               for n, obj in vars(importlib.import_module(f"llmplatform.{module}")).items()
+               if inspect.isclass(obj) and typing.is_typeddict(obj) and obj.__module__.endswith(module)
+               and not n.startswith("_")}
+    assert defined - set(llmplatform.TYPES) == set()
+    assert issubclass(llmplatform.ComponentInputError, __import__("pulumi").InputPropertiesError)

@@ -2,18 +2,20 @@
 import json
 import shutil
 import subprocess
-from typing import Optional
+from typing import Any, Optional
 
 
 class EndpointError(Exception):
     pass
 
 
-def from_stack_output(output: str, stack: Optional[str] = None) -> str:
+def stack_outputs(stack: Optional[str] = None, secrets: bool = False) -> dict[str, Any]:
+    """The stack's outputs as `pulumi stack output --json` prints them (secrets in clear only when asked)."""
     if shutil.which("pulumi") is None:
         raise EndpointError("the Pulumi CLI is not on PATH; pass the endpoint URL instead "
                             "(e.g. http://localhost:11434 after `kubectl port-forward`)")
-    command = ["pulumi", "stack", "output", "--json"] + (["--stack", stack] if stack else [])
+    command = (["pulumi", "stack", "output", "--json"] + (["--show-secrets"] if secrets else [])
+               + (["--stack", stack] if stack else []))
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     except subprocess.TimeoutExpired:
@@ -29,6 +31,11 @@ def from_stack_output(output: str, stack: Optional[str] = None) -> str:
     if not isinstance(outputs, dict):
         raise EndpointError(f"`pulumi stack output --json` printed something that is not a JSON object: "
                             f"{(done.stdout or '')[:120]!r}")
+    return outputs
+
+
+def from_stack_output(output: str, stack: Optional[str] = None) -> str:
+    outputs = stack_outputs(stack)
     if not outputs.get(output):
         raise EndpointError(f"stack output {output!r} is empty or missing; outputs: {', '.join(sorted(outputs))}")
     value = str(outputs[output])

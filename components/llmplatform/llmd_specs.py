@@ -5,6 +5,8 @@ Kept apart from the component so they are unit-tested without Pulumi.
 import re
 from typing import Any, Optional
 
+import yaml
+
 from .pins import parse_image
 
 VLLM_PORT = 8000
@@ -16,18 +18,28 @@ POOL_LABEL = "llm-d.ai/inferenceServing"
 MODEL_LABEL = "llm-d.ai/model"
 
 # Hugging Face models llm-d is commonly run with: bf16 weight size (GiB, from the model cards' safetensors
-# totals; gpt-oss ships MXFP4) and whether the repository is gated (a token that accepted the licence is needed).
+# totals; gpt-oss ships MXFP4), whether the repository is gated (a token that accepted the licence is needed), and
+# the context length vLLM takes by default (config.json max_position_embeddings), which the EPP's prefix matching is
+# sized to.
 KNOWN_MODELS: dict[str, dict[str, Any]] = {
-    "Qwen/Qwen3-0.6B": {"weights_gib": 1.5, "gated": False},
-    "Qwen/Qwen3-8B": {"weights_gib": 16.4, "gated": False},
-    "Qwen/Qwen3-32B": {"weights_gib": 65.5, "gated": False},
-    "meta-llama/Llama-3.1-8B-Instruct": {"weights_gib": 16.1, "gated": True},
-    "meta-llama/Llama-3.3-70B-Instruct": {"weights_gib": 141.0, "gated": True},
-    "mistralai/Mistral-7B-Instruct-v0.3": {"weights_gib": 14.5, "gated": True},
-    "openai/gpt-oss-20b": {"weights_gib": 13.8, "gated": False},
-    "openai/gpt-oss-120b": {"weights_gib": 65.3, "gated": False},
-    "deepseek-ai/DeepSeek-R1-Distill-Llama-70B": {"weights_gib": 141.0, "gated": False},
+    "Qwen/Qwen3-0.6B": {"weights_gib": 1.5, "gated": False, "context": 40960},
+    "Qwen/Qwen3-8B": {"weights_gib": 16.4, "gated": False, "context": 40960},
+    "Qwen/Qwen3-32B": {"weights_gib": 65.5, "gated": False, "context": 40960},
+    "meta-llama/Llama-3.1-8B-Instruct": {"weights_gib": 16.1, "gated": True, "context": 131072},
+    "meta-llama/Llama-3.3-70B-Instruct": {"weights_gib": 141.0, "gated": True, "context": 131072},
+    "mistralai/Mistral-7B-Instruct-v0.3": {"weights_gib": 14.5, "gated": True, "context": 32768},
+    "openai/gpt-oss-20b": {"weights_gib": 13.8, "gated": False, "context": 131072},
+    "openai/gpt-oss-120b": {"weights_gib": 65.3, "gated": False, "context": 131072},
+    "deepseek-ai/DeepSeek-R1-Distill-Llama-70B": {"weights_gib": 141.0, "gated": False, "context": 131072},
 }
+
+# The EPP sized as llm-d's router recipe (guides/recipes/router/base.values.yaml): CPU limit unset for bursts.
+EPP_RESOURCES = {"requests": {"cpu": "4", "memory": "8Gi"}, "limits": {"memory": "16Gi"}}
+EPP_PLUGINS_FILE = "optimized-baseline-plugins.yaml"
+# The optimized-baseline scorers and weights of llm-d-router v0.10.0 (test/perf/config/router-configs/
+# optimized-baseline.yaml at that tag); every plugin type is registered by that release's EPP.
+OPTIMIZED_BASELINE_WEIGHTS = (("queue-scorer", 2), ("kv-cache-utilization-scorer", 2), ("prefix-cache-scorer", 3),
+                              ("no-hit-lru-scorer", 2))
 
 _RELEASE_TAG = re.compile(r"v?[0-9]+\.[0-9]+(\.[0-9]+)?([.-][0-9A-Za-z.-]+)?")
 _DIGEST = re.compile(r"^[^@]+@sha256:[0-9a-f]{64}$")
@@ -69,14 +81,51 @@ def vllm_args(model: str, served: str, tensor_parallel: int, max_model_len: Opti
     return args
 
 
+def context_length(model: str, max_model_len: Optional[int]) -> Optional[int]:
+    """The longest context vLLM accepts: the configured one, else the model's own (None when unknown)."""
+    return max_model_len or KNOWN_MODELS.get(model, {}).get("context")
+
+
+def epp_plugins(max_prefix_tokens: int, flow_control_ttl_seconds: Optional[int] = None) -> str:
+    """The EPP's EndpointPickerConfig: the optimized baseline (approximate prefix cache matched over the whole
+    context vLLM accepts, queue and KV-cache load, LRU spreading of cache misses). With a TTL, flow control holds
+    requests the pool cannot take yet (also while it has no endpoints, scale from zero) for that long."""
+    config: dict[str, Any] = {
+        "apiVersion": "llm-d.ai/v1alpha1", "kind": "EndpointPickerConfig",
+        "plugins": [{"type": "queue-scorer"}, {"type": "kv-cache-utilization-scorer"},
+                    {"type": "approx-prefix-cache-producer",
+                     "parameters": {"maxPrefixTokensToMatch": max_prefix_tokens}},
+                    {"type": "prefix-cache-scorer"}, {"type": "no-hit-lru-scorer"}],
+        "schedulingProfiles": [{"name": "default", "plugins": [
+            {"pluginRef": ref, "weight": weight} for ref, weight in OPTIMIZED_BASELINE_WEIGHTS]}],
+    }
+    if flow_control_ttl_seconds is not None:
+        config = {"apiVersion": config["apiVersion"], "kind": config["kind"], "featureGates": ["flowControl"],
+                  **{k: v for k, v in config.items() if k not in ("apiVersion", "kind")},
+                  "flowControl": {"defaultRequestTTL": f"{flow_control_ttl_seconds}s"}}
+    return yaml.safe_dump(config, sort_keys=False)
+
+
+def epp_affinity(node_affinity_: dict[str, Any], epp_label: dict[str, str]) -> dict[str, Any]:
+    """CPU nodes, and the leader-elected replicas on different nodes where there are enough (preferred, so a
+    one-node pool still runs them)."""
+    key, value = next(iter(epp_label.items()))
+    return {**node_affinity_, "podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
+        "weight": 100, "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {
+            "matchLabels": {key: value}}}}]}}
+
+
 def router_values(epp_image: str, selector: dict[str, str], cpu_affinity: dict[str, Any],
-                  failure_mode: str, cpu_tolerations: list[dict[str, str]] = ()) -> dict[str, Any]:
+                  failure_mode: str, cpu_tolerations: list[dict[str, str]] = (), plugins: Optional[str] = None,
+                  epp_replicas: int = 1) -> dict[str, Any]:
     """Values of the llm-d-router-gateway chart (subchart routerlib, aliased `router`).
 
     - `router.modelServers` is null in the parent chart, which removes routerlib's defaults (Helm drops a key a
       parent sets to null), so all four keys are set.
     - The EPP image is pinned (the chart defaults to the moving `main` tag, pulled Always).
-    - The EPP's default requests (8 CPU) do not fit a 4-vCPU node: sized for one model pool.
+    - The EPP sized as llm-d's router recipe (4 CPU, 8 GiB) rather than the chart's 8 CPUs; more than one replica
+      makes the chart run them leader-elected (--ha-enable-leader-election, and the leases Role).
+    - The optimized-baseline scorers in a plugins file of our own (the chart's `pluginsCustomConfig`).
     - `provider.name: istio` renders the DestinationRule the EPP's TLS needs; the chart's own HTTPRoute (which
       matches / on every listener) stays off: LlmdStack writes its own.
     - Metrics without the chart's token auth, scraped by our own ServiceMonitor (validated against its CRD).
@@ -92,8 +141,11 @@ def router_values(epp_image: str, selector: dict[str, str], cpu_affinity: dict[s
                              "targetPorts": [{"number": VLLM_PORT}]},
             "inferencePool": {"create": True, "failureMode": failure_mode},
             "epp": {
+                "replicas": epp_replicas,
                 "image": {"registry": registry, "repository": repository, "tag": tag, "pullPolicy": "IfNotPresent"},
-                "resources": {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"memory": "4Gi"}},
+                "resources": EPP_RESOURCES,
+                **({"pluginsConfigFile": EPP_PLUGINS_FILE, "pluginsCustomConfig": {EPP_PLUGINS_FILE: plugins}}
+                   if plugins else {}),
                 "affinity": cpu_affinity,
                 **({"tolerations": list(cpu_tolerations)} if cpu_tolerations else {}),
                 "flags": {"v": 1},
@@ -107,3 +159,51 @@ def node_affinity(selector: dict[str, str]) -> dict[str, Any]:
     """A required node affinity equal to a node selector (the chart takes affinity, not nodeSelector)."""
     return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
         {"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in selector.items()]}]}}}
+
+
+def pool_gateway_overlays() -> dict[str, str]:
+    """Data of the pool gateway's parametersRef ConfigMap: Istio strategic-merges each key (deployment, service,
+    ...) into the object it generates, after the GatewayClass's defaults. The platform's class sets
+    externalTrafficPolicy: Local for its load balancers; a null deletes it, since the API server refuses the field
+    on a ClusterIP Service."""
+    return {"service": "spec:\n  externalTrafficPolicy: null\n"}
+
+
+# llm-d's workload-autoscaling guide, KEDA on EPP metrics (guides/workload-autoscaling/keda-epp, queue signal):
+# requests waiting in the EPP's flow-control queue (per-replica target 1) raced against requests running (16).
+QUEUE_TARGET, RUNNING_TARGET = 1, 16
+# Flow control's queue doubles as a scale-from-zero waiting room from this llm-d-router release on
+# (pkg/epp/flowcontrol/controller/internal/processor.go at v0.10.0: a request waits while the pool has no endpoints).
+HOLDS_AT_ZERO_SINCE = (0, 10, 0)
+
+
+def holds_requests_at_zero(epp_image: str) -> bool:
+    """Whether the picker image is a release known to hold requests while no model server is ready."""
+    tag = parse_image(epp_image).tag
+    match = re.fullmatch(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)", tag)
+    return bool(match) and tuple(int(p) for p in match.groups()) >= HOLDS_AT_ZERO_SINCE
+
+
+def epp_queries(namespace: str, epp_service: str) -> dict[str, str]:
+    """PromQL over the picker's metrics as Prometheus labels them (the ServiceMonitor adds namespace and service);
+    each returns one value for the single pool of the stack."""
+    where = f'namespace="{namespace}",service="{epp_service}"'
+    return {"epp-queue-size": f"sum(llm_d_epp_flow_control_queue_size{{{where}}})",
+            "epp-running-requests": f"sum(llm_d_epp_request_running{{{where}}})"}
+
+
+def epp_triggers(prometheus_url: str, namespace: str, epp_service: str) -> list[dict[str, Any]]:
+    """KEDA Prometheus triggers, per-replica targets (AverageValue): the HPA takes the larger desired count. At zero
+    replicas a queued request activates the target (activation above 0)."""
+    targets = {"epp-queue-size": QUEUE_TARGET, "epp-running-requests": RUNNING_TARGET}
+    return [{"type": "prometheus", "name": name, "metricType": "AverageValue",
+             "metadata": {"serverAddress": prometheus_url, "query": query, "threshold": str(targets[name])}}
+            for name, query in epp_queries(namespace, epp_service).items()]
+
+
+def vllm_scale_behavior(up_seconds: int, down_seconds: int) -> dict[str, Any]:
+    """The guide's HPA behaviour: doubling at most every 15 s, damped by stabilisation windows sized near a cold
+    start, since a replica still loading serves nothing and demand stays high until it is Ready."""
+    policies = [{"type": "Percent", "value": 100, "periodSeconds": 15}]
+    return {"scaleUp": {"stabilizationWindowSeconds": up_seconds, "policies": policies},
+            "scaleDown": {"stabilizationWindowSeconds": down_seconds, "policies": policies}}

@@ -16,15 +16,17 @@ from . import PACKAGE
 from .api_router import RouterSpec, api_router
 from .checks import fail, in_range, one_of
 from .defaults import defaults_for
-from .handles import ClusterHandle, GpuScheduling, RouteTarget, VaultHandle, field, known
+from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, RouteTarget, VaultHandle, field, known
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
 from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe,
                    gpu_start_deadline, labels, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace,
                    require_kubernetes_provider, secret_provider_class, tolerations_args)
-from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, fits,
-                         image_is_pinned, node_affinity, router_values, served_name, shm_gib, vllm_args)
+from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length,
+                         epp_affinity, epp_plugins, epp_triggers, fits, holds_requests_at_zero, image_is_pinned,
+                         node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args,
+                         vllm_scale_behavior)
 from .pins import LLM_D_ROUTER_GATEWAY, parse_image
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -32,6 +34,9 @@ opt = defaults_for("LlmdStack")  # optional inputs: the caller's value, else the
 
 RELEASE = "llmd"  # the chart names the EPP <release>-epp and the InferencePool <release>
 POOL_GATEWAY = "llmd-gateway"  # in-namespace ClusterIP gateway; Istio names its Service <gateway>-istio
+POOL_GATEWAY_PARAMS = "llmd-gateway-params"  # its parametersRef ConfigMap (Istio's per-Gateway overlays)
+ISTIO_SERVICE_TYPE = "networking.istio.io/service-type"
+EPP_LABEL = {"llm-d-router-gateway": f"{RELEASE}-epp"}  # the chart's EPP selector label
 HF_TOKEN_FILE = "hf-token"  # the token's file in the CSI mount (objectAlias); huggingface_hub reads HF_TOKEN_PATH
 FAILURE_MODES = ("FailOpen", "FailClose")
 
@@ -57,6 +62,23 @@ class LlmdStackArgs(TypedDict):
     """GPUs per vLLM replica (default 1); at most the GPUs of one node."""
     replicas: NotRequired[int]
     """vLLM replicas (default 1)."""
+    autoscaling: NotRequired[bool]
+    """Scale vLLM with KEDA on the picker's queue and running requests (llm-d's workload-autoscaling guide); turns
+    on the picker's flow control (default False: `replicas` fixed)."""
+    min_replicas: NotRequired[int]
+    """Fewest vLLM replicas under autoscaling (default 1); 0 scales to zero, where the picker holds requests while
+    a replica starts."""
+    max_replicas: NotRequired[int]
+    """Most vLLM replicas under autoscaling (default 2)."""
+    scale_up_stabilization_seconds: NotRequired[int]
+    """Scale-up stabilisation window, near one replica's cold start (default 300)."""
+    scale_down_stabilization_seconds: NotRequired[int]
+    """Scale-down stabilisation window, and the quiet time before scaling to zero (default 300)."""
+    keda: NotRequired[pulumi.Input[KedaEndpoints]]
+    """KEDA's addresses (Observability's `keda`): its Prometheus, for the triggers; needed with autoscaling."""
+    epp_replicas: NotRequired[int]
+    """Endpoint picker replicas (default 2): above one the chart runs them leader-elected (one active, the others
+    standing by)."""
     model_memory_gib: NotRequired[float]
     """Weight size of a model the built-in list does not know, GiB (for the fit check)."""
     max_model_len: NotRequired[int]
@@ -98,6 +120,9 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
     c = "LlmdStack"
     tp = in_range(c, name, "tensor_parallel_size", opt(args, "tensor_parallel_size"), 1, 8)
     in_range(c, name, "replicas", opt(args, "replicas"), 1, 64)
+    in_range(c, name, "epp_replicas", opt(args, "epp_replicas"), 1, 5)
+    if opt(args, "autoscaling"):
+        check_autoscaling(name, args)
     in_range(c, name, "model_cache_gib", opt(args, "model_cache_gib"), 10, 4096)
     one_of(c, name, "failure_mode", opt(args, "failure_mode"), FAILURE_MODES)
     gpu = args["gpu"]
@@ -116,6 +141,10 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
         fail(c, name, "tensor_parallel_size", tp, f"enough {model_name} GPUs ({memory} GiB each) for {model} "
                                                   f"({weights} GiB of weights plus KV cache): raise it or pick a "
                                                   f"larger GPU")
+    context = context_length(model, args.get("max_model_len"))
+    if context is None:
+        fail(c, name, "max_model_len", None, f"the context length of {model!r}, which the built-in list does not "
+                                              f"know (vLLM and the picker's prefix matching are sized to it)")
     if model_facts.get("gated") and not args.get("hf_token_secret"):
         fail(c, name, "hf_token_secret", None, f"a Key Vault secret with a Hugging Face token: {model} is gated")
     if opt(args, "prefill_decode") and rdma is False:
@@ -130,7 +159,29 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
         fail(c, name, "epp_image", opt(args, "epp_image"), "registry/repository:tag (the registry host named)")
     if (args.get("hf_token_secret") or opt(args, "api_key_auth")) and not args.get("key_vault"):
         fail(c, name, "key_vault", None, "a vault handle when api_key_auth or hf_token_secret is set")
-    return {"tp": tp}
+    return {"tp": tp, "context": context}
+
+
+def check_autoscaling(name: str, args: LlmdStackArgs) -> None:
+    c = "LlmdStack"
+    low = in_range(c, name, "min_replicas", opt(args, "min_replicas"), 0, 64)
+    high = in_range(c, name, "max_replicas", opt(args, "max_replicas"), 1, 64)
+    for key in ("scale_up_stabilization_seconds", "scale_down_stabilization_seconds"):
+        in_range(c, name, key, opt(args, key), 0, 3600)
+    if high < max(low, 1):
+        fail(c, name, "max_replicas", high, f"at least min_replicas ({low}) and 1")
+    replicas = opt(args, "replicas")
+    if not max(low, 1) <= replicas <= high:
+        fail(c, name, "replicas", replicas, f"the starting count, between {max(low, 1)} and max_replicas ({high})")
+    if not args.get("keda"):
+        fail(c, name, "keda", None, "Observability's keda endpoints (its Prometheus) when autoscaling")
+    if not opt(args, "metrics"):
+        fail(c, name, "metrics", False, "True when autoscaling: the triggers read the picker's metrics, which the "
+                                        "ServiceMonitor has Prometheus scrape")
+    if low == 0 and not holds_requests_at_zero(opt(args, "epp_image")):
+        fail(c, name, "min_replicas", 0, "at least 1 with this picker image: scale to zero needs a picker that holds "
+             "requests while no replica is ready (flow control's queue, llm-d-router v0.10.0 and later); without it "
+             "the first request after idling fails at once while a replica starts")
 
 
 class LlmdStack(pulumi.ComponentResource):
@@ -161,15 +212,22 @@ class LlmdStack(pulumi.ComponentResource):
                        field(target, "routes_label"))
         self._ns = ns.metadata.name
         served = served_name(args["model"])
-        vllm = self._vllm(name, served, checked["tp"], pd)
+        vllm = self._vllm(name, served, checked["tp"], checked["context"], pd)
+        autoscaled = opt(args, "autoscaling")
+        # under autoscaling flow control holds what the pool cannot take yet, as long as the gateways wait
+        plugins = epp_plugins(checked["context"], opt(args, "request_timeout_seconds") if autoscaled else None)
         # the chart creates the InferencePool: it waits for the platform's Inference Extension CRDs and istiod
         # (the route target resolves after them) and for the vLLM Deployment the pool selects
         values = pulumi.Output.all(cpu_placement(cluster), field(target, "namespace")).apply(
-            lambda v: router_values(opt(args, "epp_image"), self._selector(served), node_affinity(v[0]["nodeSelector"]),
-                                    opt(args, "failure_mode"), v[0].get("tolerations", [])))
+            lambda v: router_values(opt(args, "epp_image"), self._selector(served),
+                                    epp_affinity(node_affinity(v[0]["nodeSelector"]), EPP_LABEL),
+                                    opt(args, "failure_mode"), v[0].get("tolerations", []), plugins,
+                                    opt(args, "epp_replicas")))
         release = helm_release(f"{name}-router-chart", LLM_D_ROUTER_GATEWAY, self._ns, values,
                                pulumi.ResourceOptions(parent=self, depends_on=[vllm]), release_name=RELEASE)
         pool_gateway = self._pool_route(name, target, release)
+        if autoscaled:
+            self._autoscaler(name, vllm, release)
         gateway_ns = field(target, "namespace")
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
             match_labels={"kubernetes.io/metadata.name": gateway_ns}))]
@@ -197,7 +255,7 @@ class LlmdStack(pulumi.ComponentResource):
         return {POOL_LABEL: "true", MODEL_LABEL: served}
 
     # ---- vLLM ---------------------------------------------------------------------------------------------------
-    def _vllm(self, name: str, served: str, tp: int, pd: bool) -> k8s.apps.v1.Deployment:
+    def _vllm(self, name: str, served: str, tp: int, context: int, pd: bool) -> k8s.apps.v1.Deployment:
         a, ns = self._args, self._ns
         gpu = a["gpu"]
         env = [k8s.core.v1.EnvVarArgs(name="HF_HOME", value="/models-cache"),
@@ -235,7 +293,7 @@ class LlmdStack(pulumi.ComponentResource):
                 termination_grace_period_seconds=130,  # requests in flight finish (the chart's EPP waits as long)
                 containers=[k8s.core.v1.ContainerArgs(
                     name="vllm", image=opt(a, "vllm_image"), command=["vllm"],
-                    args=vllm_args(a["model"], served, tp, a.get("max_model_len"), pd),
+                    args=vllm_args(a["model"], served, tp, context, pd),
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=VLLM_PORT)],
                     env=env, resources=resources,
                     # first start downloads the model: up to 60 x 30 s before liveness counts
@@ -246,7 +304,8 @@ class LlmdStack(pulumi.ComponentResource):
                                                         add_capabilities=["IPC_LOCK"] if pd else None),
                     volume_mounts=mounts)],
                 volumes=volumes),
-            self._k8s, pod_labels=pod_labels,
+            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None),
+            pod_labels=pod_labels,
             annotations={**gpu_start_deadline(True, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS), **scanner_annotations(
                 [opt(a, "vllm_image")], [
                 *root_image("the upstream vLLM image runs as root (as llm-d's own guides run it); a non-root vLLM "
@@ -254,6 +313,26 @@ class LlmdStack(pulumi.ComponentResource):
                 *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home")])})
         disruption_budget(f"{name}-vllm-pdb", "vllm", ns, match, replicas, self._k8s)
         return created
+
+    def _autoscaler(self, name: str, vllm: k8s.apps.v1.Deployment, release: k8s.helm.v3.Release) -> None:
+        """KEDA on the picker's demand signals (the generated HPA owns vLLM's replica count); the GPU pool's
+        cluster autoscaler follows the pods left pending."""
+        a = self._args
+        k8s.apiextensions.CustomResource(
+            f"{name}-vllm-scaler", api_version="keda.sh/v1alpha1", kind="ScaledObject",
+            # after KEDA's release, which installs the ScaledObject CRD (the keda handle's namespace waits for it)
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm", namespace=pulumi.Output.all(
+                self._ns, field(a["keda"], "namespace")).apply(lambda v: v[0])),
+            spec={"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": vllm.metadata.name},
+                  "pollingInterval": 15,
+                  "cooldownPeriod": opt(a, "scale_down_stabilization_seconds"),  # the quiet time before zero
+                  "minReplicaCount": opt(a, "min_replicas"), "maxReplicaCount": opt(a, "max_replicas"),
+                  "advanced": {"horizontalPodAutoscalerConfig": {"behavior": vllm_scale_behavior(
+                      opt(a, "scale_up_stabilization_seconds"), opt(a, "scale_down_stabilization_seconds"))}},
+                  # the picker's Service the chart names <release>-epp, scraped by our ServiceMonitor
+                  "triggers": pulumi.Output.all(field(a["keda"], "prometheus_url"), self._ns, release.name).apply(
+                      lambda v: epp_triggers(v[0], v[1], f"{v[2]}-epp"))},
+            opts=self._k8s)
 
     def _hf_token(self, name: str, secret: str) -> pulumi.Output[str]:
         """The Hugging Face token reaches vLLM from Key Vault through the CSI driver and workload identity."""
@@ -275,18 +354,25 @@ class LlmdStack(pulumi.ComponentResource):
         """A ClusterIP Istio Gateway of the stack's own and its route to the InferencePool: reachable only from the
         router (NetworkPolicy), so nothing reaches the pool without a key and under the rate limit."""
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
+        # Istio overlays this Gateway's generated Service with the ConfigMap after the class-wide one: the class's
+        # externalTrafficPolicy (LoadBalancer only) is removed, which the API server demands of a ClusterIP Service
+        params = k8s.core.v1.ConfigMap(
+            f"{name}-pool-gateway-params", metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY_PARAMS,
+                                                                               namespace=self._ns),
+            data=pool_gateway_overlays(), opts=self._k8s)
         # Awaited until Programmed: Istio has then created <gateway>-istio, the Service the router's nginx resolves.
         gateway = k8s.apiextensions.CustomResource(
             f"{name}-pool-gateway", api_version="gateway.networking.k8s.io/v1", kind="Gateway",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY, namespace=self._ns,
-                                                annotations={"pulumi.com/waitFor": "condition=Programmed"}),
+            # Istio reads the Service type from the Gateway's own annotations (not spec.infrastructure's);
+            # waits for the platform's Istio and CRDs (the route target resolves after them)
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY, namespace=self._ns, annotations=field(
+                target, "namespace").apply(lambda _: {ISTIO_SERVICE_TYPE: "ClusterIP",
+                                                      "pulumi.com/waitFor": "condition=Programmed"})),
             spec={"gatewayClassName": "istio",
-                  # waits for the platform's Istio and CRDs (the route target resolves after them)
-                  "infrastructure": {"annotations": field(target, "namespace").apply(
-                      lambda _: {"networking.istio.io/service-type": "ClusterIP"})},
+                  "infrastructure": {"parametersRef": {"group": "", "kind": "ConfigMap", "name": POOL_GATEWAY_PARAMS}},
                   "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
                                  "allowedRoutes": {"namespaces": {"from": "Same"}}}]},
-            opts=self._k8s)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[params]))
         k8s.apiextensions.CustomResource(
             f"{name}-pool-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-pool", namespace=self._ns),
@@ -327,12 +413,12 @@ class LlmdStack(pulumi.ComponentResource):
         monitoring = np.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
             match_labels={"kubernetes.io/metadata.name": "monitoring"}))
         pool_gateway = pods(**{"gateway.networking.k8s.io/gateway-name": POOL_GATEWAY})
-        epp = pods(**{"llm-d-router-gateway": f"{RELEASE}-epp"})  # the chart's EPP selector label
+        epp = pods(**EPP_LABEL)
         rules = [
             ("default-deny", {}, []),
             ("vllm-ingress", {"app.kubernetes.io/name": "vllm"},
              [([pool_gateway, epp], VLLM_PORT), ([monitoring], VLLM_PORT)]),
-            ("epp-ingress", {"llm-d-router-gateway": f"{RELEASE}-epp"},
+            ("epp-ingress", EPP_LABEL,
              [([pool_gateway], EPP_PORT), ([monitoring], EPP_METRICS_PORT)]),
             ("pool-gateway-ingress", {"gateway.networking.k8s.io/gateway-name": POOL_GATEWAY},
              [([pods(**{"app.kubernetes.io/name": "router"})], 80), ([monitoring], 15020)]),
