@@ -6,11 +6,12 @@ from __future__ import annotations
 import copy
 import json
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tools.loopback_server import BackgroundServer
 
 RECORDINGS = Path(__file__).parent / "data" / "kube"
 
@@ -66,18 +67,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, body)
 
 
-class FakeKubeApi(ThreadingHTTPServer):
-    daemon_threads = True
+class FakeKubeApi(BackgroundServer):
+    """A loopback Kubernetes API serving recorded objects."""
 
     def __init__(self, responses: dict[str, Any], unauthorized: bool = False):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.responses, self.unauthorized = copy.deepcopy(responses), unauthorized
         self.requests: list[str] = []
-        self._thread: Optional[threading.Thread] = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
 
     def kubeconfig(self) -> str:
         """A kubeconfig pointing at this server with a bearer token, as a stack output carries one."""
@@ -86,12 +82,3 @@ class FakeKubeApi(ThreadingHTTPServer):
             "clusters": [{"name": "fake", "cluster": {"server": self.url}}],
             "users": [{"name": "fake", "user": {"token": "fake-token"}}],
             "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "fake"}}]})
-
-    def __enter__(self) -> "FakeKubeApi":
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.shutdown()
-        self.server_close()

@@ -144,8 +144,13 @@ offline = importlib.util.module_from_spec(spec)
 sys.modules["offline_runner"] = offline
 spec.loader.exec_module(offline)
 plan = offline.run("dev", program_dir=Path(program))
+modules = sorted(m.split(".")[0] for m in sys.modules)
+# the project's own tests, with the package's testing kit from the wheel
+import pytest
+tests = pytest.main([str(Path(program) / "test_program.py"), "-q", "-p", "no:cacheprovider", "-c", "/dev/null",
+                     "--rootdir", program])
 print(json.dumps({"types": sorted({r.type for r in plan.resources}), "outputs": sorted(plan.outputs),
-                  "secret": plan.secret_outputs, "modules": sorted(m.split(".")[0] for m in sys.modules)}))
+                  "secret": plan.secret_outputs, "modules": modules, "tests": int(tests)}))
 """
 
 
@@ -169,6 +174,7 @@ def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
     assert {"llmplatform:index:AksCluster", "llmplatform:index:GpuNodePool", "llmplatform:index:InferenceStack",
             "kubernetes:apps/v1:Deployment"} <= set(result["types"])
     assert result["secret"] == ["kubeconfig"] and "apiKeySecret" in result["outputs"]
+    assert result["tests"] == 0, run.stdout[-3000:]  # the consumer's own tests pass with llmplatform.testing
     # the consumer's own `config` and `components` were the ones imported, and nothing of this repository
     assert "tools" not in result["modules"]
 

@@ -180,22 +180,16 @@ class QuietDisconnects:
         super().handle_error(request, client_address)  # type: ignore[misc]
 
 
-class LoopbackServer(QuietDisconnects, ThreadingHTTPServer):
+class BackgroundServer(QuietDisconnects, ThreadingHTTPServer):
+    """A loopback HTTP server on a free port, served from a thread while the `with` block runs."""
     daemon_threads = True
-
-    def __init__(self, mode: str = "ok", api_key: str = "loopback-key", hang_s: float = 5.0,
-                 trickle_s: float = 0.1, trickle_n: int = 10):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.mode, self.api_key, self.hang_s = mode, api_key, hang_s
-        self.trickle_s, self.trickle_n = trickle_s, trickle_n
-        self._thread: Optional[threading.Thread] = None
+    _thread: Optional[threading.Thread] = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server_address[1]}"
 
-
-    def __enter__(self) -> "LoopbackServer":
+    def __enter__(self) -> "BackgroundServer":
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
         return self
@@ -203,3 +197,13 @@ class LoopbackServer(QuietDisconnects, ThreadingHTTPServer):
     def __exit__(self, *exc) -> None:
         self.shutdown()
         self.server_close()
+
+
+class LoopbackServer(BackgroundServer):
+    """A fake LLM server (OpenAI and Ollama APIs) that misbehaves on purpose in the given mode."""
+
+    def __init__(self, mode: str = "ok", api_key: str = "loopback-key", hang_s: float = 5.0,
+                 trickle_s: float = 0.1, trickle_n: int = 10):
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.mode, self.api_key, self.hang_s = mode, api_key, hang_s
+        self.trickle_s, self.trickle_n = trickle_s, trickle_n

@@ -189,16 +189,26 @@ def main(argv: Optional[list[str]] = None) -> int:
     print(f"smoke test of {url} ({api} API)")
     checks = run_checks(client, args.model, args.max_tokens, bool(args.api_key) or args.expect_auth,
                         args.rate_limit_burst)
+    return report(checks, 11)
+
+
+def report(checks: list[Check], width: int) -> int:
+    """One PASS/FAIL line a check, a result line; the exit code (1 when any failed)."""
     for check in checks:
-        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<11} {check.detail}")
+        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<{width}} {check.detail}")
     failed = sum(not c.ok for c in checks)
     print(f"result: {failed} of {len(checks)} checks failed" if failed else f"result: all {len(checks)} checks passed")
     return 1 if failed else 0
 
 
-if __name__ == "__main__":
+def run_cli(main: Callable[[], int]) -> None:
+    """Exit with main's code; Ctrl-C is one line and 130, not a traceback."""
     try:
         sys.exit(main())
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -20,7 +20,7 @@ import yaml
 
 from .endpoint import EndpointError, stack_outputs
 from .llm_api import ApiError, Deadlines, LlmClient
-from .smoke import Check, run_checks
+from .smoke import Check, report, run_checks, run_cli
 
 GPU = "nvidia.com/gpu"
 GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
@@ -256,16 +256,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 1
     print(f"verify of llm-d in namespace {target.namespace} (pool {target.pool})")
     checks = run(cluster, target, args.api_key, args.timeout)
-    for check in checks:
-        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<14} {check.detail}")
-    failed = sum(not c.ok for c in checks)
-    print(f"result: {failed} of {len(checks)} checks failed" if failed else f"result: all {len(checks)} checks passed")
-    return 1 if failed else 0
+    return report(checks, 14)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_cli(main)

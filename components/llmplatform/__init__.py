@@ -14,7 +14,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 PACKAGE = "llmplatform"
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 # component -> module
 COMPONENTS = {

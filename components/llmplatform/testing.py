@@ -1,0 +1,418 @@
+"""Test a program that composes llmplatform components, offline, as this repository tests its own.
+
+    from llmplatform.testing import run
+
+    def test_my_platform():
+        plan = run(my_program)                    # your program as a function, under the Pulumi SDK's mocks
+        pools = plan.of_type("azure-native:containerservice:AgentPool")
+        assert ...
+
+`run` answers the invokes the components make (cluster credentials, client config, storage keys) with stand-ins,
+records every registration with its inputs, dependencies and options, and refuses what the real engine or Azure /
+Kubernetes would refuse but the SDK's mocks accept: two resources with one URN, one Azure or Kubernetes name
+claimed twice (ProgramError, naming them). A program that stops with `pulumi.RunError` raises ProgramError; a
+component's refused input raises its `ComponentInputError` (property path and message) as it is.
+Each run has a fresh event loop and context, so one pytest process can run many programs.
+"""
+
+import asyncio
+import base64
+import contextvars
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+import yaml
+from google.protobuf import json_format
+
+import pulumi
+from pulumi.runtime import mocks as pulumi_mocks, rpc, settings as pulumi_settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+TENANT = "11111111-1111-1111-1111-111111111111"
+DEPLOYER = "22222222-2222-2222-2222-222222222222"
+
+
+class ProgramError(Exception):
+    """The program stopped with a clean error (a pulumi.RunError, e.g. a config problem)."""
+
+    def __init__(self, message: str, registered: int):
+        super().__init__(message)
+        self.registered = registered
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    secret_paths: list[str]
+    dependencies: list[str]
+    options: dict[str, Any]
+
+    @property
+    def is_kubernetes_object(self) -> bool:
+        return (self.type.startswith("kubernetes:") and not self.type.startswith("kubernetes:helm.sh")
+                and "apiVersion" in self.inputs)
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    resources: list[Registration] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: Optional[str] = None) -> Registration:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_} {name or ''}, found {[r.name for r in found]}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Optional[Registration]:
+        return next((r for r in self.resources if r.urn == urn), None)
+
+    def waits_for(self, reg: Registration, predicate: Callable[[Registration], bool]) -> bool:
+        """Whether reg waits, directly or through what it waits for, on a resource the predicate picks."""
+        seen: set[str] = set()
+        pending = list(reg.dependencies)
+        while pending:
+            urn = pending.pop()
+            dep = None if urn in seen else self.by_urn(urn)
+            seen.add(urn)
+            if dep is not None:
+                if predicate(dep):
+                    return True
+                pending.extend(dep.dependencies)
+        return False
+
+    def kubernetes_objects(self) -> list[Registration]:
+        return [r for r in self.resources if r.is_kubernetes_object]
+
+    def helm_releases(self) -> list[Registration]:
+        return self.of_type("kubernetes:helm.sh/v3:Release")
+
+    def component_of(self, reg: Registration) -> Optional[Registration]:
+        """The outermost component above a resource (None for resources right under the stack)."""
+        top, current = None, self.by_urn(reg.parent)
+        while current is not None:
+            top = current
+            current = self.by_urn(current.parent)
+        return top
+
+
+
+# ---- mocks ------------------------------------------------------------------------------------------------------
+
+# Most specific first: a FileShare has accountName and shareName, an AgentPool resourceName and agentPoolName.
+_NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "secretName", "databaseName",
+                "configurationName", "federatedIdentityCredentialResourceName", "virtualNetworkLinkName",
+                "privateDnsZoneGroupName", "privateEndpointName", "publicIpAddressName", "privateZoneName",
+                "workspaceName", "actionGroupName", "azureMonitorWorkspaceName", "dataCollectionEndpointName",
+                "dataCollectionRuleName", "associationName", "ruleGroupName", "ruleName",
+                "originName", "routeName", "securityPolicyName", "originGroupName", "endpointName", "ruleSetName",
+                "fleetMemberName", "updateStrategyName", "autoUpgradeProfileName", "profileName", "policyName",
+                "fleetName", "accountName", "vaultName", "serverName", "virtualNetworkName", "resourceName", "resourceGroupName")
+
+
+def _fake_kubeconfig(cluster: str) -> str:
+    doc = {
+        "apiVersion": "v1", "kind": "Config", "current-context": cluster,
+        "clusters": [{"name": cluster, "cluster": {"server": f"https://{cluster}.hcp.westeurope.azmk8s.io:443",
+                                                   "certificate-authority-data": "TU9DSw=="}}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": f"clusterUser_{cluster}"}}],
+        "users": [{"name": f"clusterUser_{cluster}", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
+            "args": ["get-token", "--login", "devicecode", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630",
+                     "--client-id", "80faf920-1908-4b52-b5ef-a8e7bedfc67a", "--tenant-id", TENANT,
+                     "--environment", "AzurePublicCloud"]}}}],
+    }
+    return yaml.safe_dump(doc)
+
+
+def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # The state keeps each input's secrecy (as the engine does); names and ids are made from plaintext, as a
+    # provider sees it (the SDK's mock monitor hands over secret inputs still wrapped).
+    state, inputs = dict(wire_inputs), _unwrap_secrets(wire_inputs)
+    if type_.startswith("azure-native:"):
+        module, kind = type_.split(":")[1:3]
+        azure_name = next((inputs[k] for k in _NAME_INPUTS if isinstance(inputs.get(k), str)
+                           and not (k == "resourceGroupName" and kind != "ResourceGroup")), name)
+        rg = inputs.get("resourceGroupName", azure_name)
+        rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.{module}/{kind}/{azure_name}"
+        state.update(name=azure_name, id=rid)
+        if kind == "ManagedCluster":
+            state["oidcIssuerProfile"] = {"enabled": True,
+                                          "issuerURL": f"https://westeurope.oic.prod-aks.azure.com/{TENANT}/x/"}
+            state["identityProfile"] = {"kubeletidentity": {"clientId": "kubelet-client", "objectId": "kubelet-obj",
+                                                            "resourceId": f"{rid}-agentpool"}}
+            state["fqdn"] = f"{azure_name}.hcp.westeurope.azmk8s.io"
+            state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal",
+                                 "tenantId": TENANT}
+        elif kind == "UserAssignedIdentity":
+            state.update(clientId=f"{azure_name}-client", principalId=f"{azure_name}-principal", tenantId=TENANT)
+        elif kind == "PublicIPAddress":
+            state["ipAddress"] = "20.0.0.10"
+        elif kind == "Server":
+            state["fullyQualifiedDomainName"] = f"{azure_name}.postgres.database.azure.com"
+        elif kind == "Grafana":
+            state["properties"] = {**inputs.get("properties", {}), "endpoint": f"https://{azure_name}.grafana.azure.com"}
+            state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal"}
+        elif kind == "Profile":
+            state["frontDoorId"] = "33333333-3333-3333-3333-333333333333"
+        elif kind == "AFDEndpoint":
+            state["hostName"] = f"{azure_name}-offline.z01.azurefd.net"
+        elif kind == "Vault":
+            state["properties"] = {**inputs.get("properties", {}), "vaultUri": f"https://{azure_name}.vault.azure.net/"}
+        return rid, state
+    if type_.startswith("random:"):
+        state["result"] = "offline-random-value"
+        return f"{name}-id", state
+    if type_.startswith("kubernetes:") and isinstance(inputs.get("metadata"), dict):
+        state["metadata"] = {"name": name, **inputs["metadata"]}
+    return f"{name}-id", state
+
+
+class OfflineMocks(pulumi_mocks.Mocks):
+    def __init__(self, references: Optional[dict[str, dict[str, Any]]] = None) -> None:
+        self.references = references or {}  # stack name -> its outputs, for StackReferences
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        if args.typ == "pulumi:pulumi:StackReference":
+            return self._stack_reference(args)
+        return _mock_state(args.typ, args.name, args.inputs)
+
+    def _stack_reference(self, args: pulumi_mocks.MockResourceArgs):
+        """A StackReference answered from the referenced stack's own offline plan (org/project/stack)."""
+        name = str(args.inputs.get("name", ""))
+        stack = name.rsplit("/", 1)[-1]
+        if stack not in self.references:
+            raise ProgramError(f"StackReference {name!r}: no offline plan of stack {stack!r} to read outputs from "
+                               f"(planned: {', '.join(sorted(self.references)) or 'none'})", 0)
+        return f"{name}", {"name": name, "outputs": self.references[stack], "secretOutputNames": []}
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        token = args.token
+        if token.endswith(":listManagedClusterUserCredentials"):
+            value = base64.b64encode(_fake_kubeconfig(args.args["resourceName"]).encode()).decode()
+            return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
+        if token.endswith(":getClientConfig"):
+            return {"clientId": "deployer-client", "objectId": DEPLOYER, "subscriptionId": SUBSCRIPTION,
+                    "tenantId": TENANT}
+        if token.endswith(":listStorageAccountKeys"):
+            return {"keys": [{"keyName": "key1", "value": "offline-fake-key", "permissions": "FULL"}]}
+        raise NotImplementedError(f"offline runner has no stand-in for invoke {token}")
+
+
+def _whole_numbers(value: Any) -> Any:
+    """The engine protocol carries every number as a double; give back ints where the value is whole."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole_numbers(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(v) for v in value]
+    return value
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return _unwrap_secrets(value.get("value"))
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
+def _secret_paths(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return [path or "."]
+        return [p for k, v in value.items() for p in _secret_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _secret_paths(v, f"{path}[{i}]")]
+    return []
+
+
+class _WarningCollector(logging.Handler):
+    """Keeps what the program logs with pulumi.log.warn (the mock engine hands it to Python logging)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping what a registration asked for: parent, dependencies, options."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            raw = json_format.MessageToDict(request.object)
+            inputs = _whole_numbers(_unwrap_secrets(rpc.deserialize_properties(request.object)))
+            timeouts = request.customTimeouts
+            self.registrations.append(Registration(
+                urn=response.urn, type=request.type, name=request.name, parent=request.parent,
+                custom=request.custom, inputs=inputs, secret_paths=_secret_paths(raw),
+                dependencies=list(request.dependencies),
+                options={
+                    "protect": bool(request.protect),
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                    "retainOnDelete": bool(request.retainOnDelete),
+                    "provider": request.provider or None,
+                    "replaceOnChanges": list(request.replaceOnChanges),
+                    "customTimeouts": {k: getattr(timeouts, k) for k in ("create", "update", "delete")
+                                       if getattr(timeouts, k)},
+                }))
+        return response
+
+
+# ---- what the real engine and the APIs refuse ------------------------------------------------------------------
+
+def _azure_identity(reg: Registration) -> Optional[tuple]:
+    """What Azure keys a resource by: its type and every name along its path (resource group, vault, secret...).
+    Auto-named resources have none; a role assignment is keyed by principal, role and scope."""
+    kind = reg.type.split(":")[-1]
+    if kind == "RoleAssignment":
+        return (reg.type, reg.inputs.get("principalId"), reg.inputs.get("roleDefinitionId"), reg.inputs.get("scope"))
+    names = tuple((k, reg.inputs[k]) for k in _NAME_INPUTS if isinstance(reg.inputs.get(k), str))
+    if kind != "ResourceGroup" and not any(k != "resourceGroupName" for k, _ in names):
+        return None
+    # an extension resource (an association, a diagnostic setting) is named within the resource it extends
+    scope = (("resourceUri", reg.inputs["resourceUri"]),) if "resourceUri" in reg.inputs else ()
+    return (reg.type, names + scope)
+
+
+def _kubernetes_identity(reg: Registration) -> Optional[tuple]:
+    """What a cluster keys an object by: cluster (provider), API group, kind, namespace and name."""
+    provider = reg.options.get("provider")
+    if reg.type == "kubernetes:helm.sh/v3:Release":
+        return ("helm release", provider, reg.inputs.get("namespace"), reg.inputs.get("name"))
+    if not reg.is_kubernetes_object:
+        return None
+    meta = reg.inputs.get("metadata") or {}
+    if not meta.get("name"):
+        return None
+    group = str(reg.inputs["apiVersion"]).rpartition("/")[0]
+    return (provider, group, reg.inputs.get("kind"), meta.get("namespace") or "", meta["name"])
+
+
+def _describe(identity: tuple) -> str:
+    parts = []
+    for part in identity:
+        if isinstance(part, tuple):
+            parts.extend(f"{k}={v}" for k, v in part)
+        elif part:
+            parts.append(str(part).split("::")[-2] if str(part).startswith("urn:") else str(part))
+    return " ".join(parts)
+
+
+def refusals(resources: list[Registration]) -> list[str]:
+    """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
+    which the SDK's mocks accept silently."""
+    problems, seen_urns, seen_names = [], set(), {}
+    for reg in resources:
+        if reg.urn in seen_urns:
+            problems.append(f"duplicate URN {reg.urn}")
+        seen_urns.add(reg.urn)
+        identity = _azure_identity(reg) if reg.type.startswith("azure-native:") else _kubernetes_identity(reg)
+        if identity is None:
+            continue
+        if identity in seen_names:
+            problems.append(f"{seen_names[identity]} and {reg.name} are one object: {_describe(identity)}")
+        else:
+            seen_names[identity] = reg.name
+    return problems
+
+
+
+def run(program: Callable[[], None], project: str = "test", stack: str = "test",
+        config: Optional[dict[str, Any]] = None, references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
+    """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
+    and event loop. `config` is what `pulumi.Config` reads (keys 'project:key'), `references` answers
+    StackReferences (stack name -> its outputs). Raises ProgramError when the program stops or would be refused."""
+    try:
+        return contextvars.Context().run(_run, project, stack, config or {}, program, references)
+    finally:
+        _forget_outputs()
+
+
+
+def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None],
+         references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    loop.set_exception_handler(_quiet_run_errors)
+    try:
+        # The engine hands every config value over as text, structured ones as JSON.
+        pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
+        monitor = RecordingMonitor(OfflineMocks(references))
+        warnings = _WarningCollector()
+        logger = logging.getLogger(f"offline-plan-{project}-{stack}")
+        logger.propagate = False
+        logger.handlers = [warnings]
+        pulumi_mocks.set_mocks(OfflineMocks(references), project=project, stack=stack, preview=False, monitor=monitor,
+                               logger=logger)
+        try:
+            _sync_await(run_pulumi_func(program))
+        except pulumi.RunError as error:
+            raise ProgramError(str(error), len(monitor.registrations)) from None
+        refused = refusals(monitor.registrations)
+        if refused:
+            raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
+                               len(monitor.registrations))
+        plan = Plan(project=project, stack=stack, resources=monitor.registrations, warnings=warnings.messages)
+        root = pulumi_settings.get_root_resource()
+        for key, value in (getattr(root, "outputs", None) or {}).items():
+            output = pulumi.Output.from_input(value)
+            plan.outputs[key] = _whole_numbers(_sync_await(output.future()))
+            if _sync_await(output.is_secret()):
+                plan.secret_outputs.append(key)
+        return plan
+    finally:
+        # A run stopped by an error in an apply leaves tasks behind; cancel them here, or the next run in this
+        # process would wait on futures of a closed loop.
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+        asyncio.set_event_loop(None)
+        _forget_outputs()
+
+
+def _quiet_run_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """A RunError the program raised in an apply is the run's one clean message (ProgramError); the same error
+    left on sibling futures must not be printed again as a traceback."""
+    if isinstance(context.get("exception"), pulumi.RunError):
+        return
+    loop.default_exception_handler(context)
+
+
+def _forget_outputs() -> None:
+    """The SDK keeps every Output's task in a settings set that falls back to one process-wide default outside a
+    configured context; tasks of a finished run's loop left there would be awaited by the next run."""
+    with pulumi_settings.SETTINGS.lock:
+        pulumi_settings.SETTINGS.outputs.clear()
