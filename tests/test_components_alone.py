@@ -28,7 +28,7 @@ def cluster_handle(name: str = "c1", expander: str = "least-waste") -> ClusterHa
         vnet_id=f"/vnet/{name}", node_subnet_id=f"{sub}/nodes", endpoints_subnet_id=f"{sub}/endpoints",
         postgres_subnet_id=f"{sub}/postgres", oidc_issuer_url=f"https://oidc/{name}/", kubernetes_version="",
         zones=[], cpu_node_selector={"llm-platform/pool": "cpu"}, pod_cidr="192.168.0.0/16",
-        autoscaler_expander=expander, kubeconfig="apiVersion: v1", encryption_at_host=False)
+        autoscaler_expander=expander, encryption_at_host=False)
 
 
 VAULT = VaultHandle(vault_id="/vaults/kv1", vault_name="kv1", vault_uri="https://kv1.vault.azure.net/",

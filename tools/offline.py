@@ -19,7 +19,7 @@ import yaml
 
 from llmplatform.testing import (DEPLOYER, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT,  # noqa: F401 (re-exported)
                                  OfflineMocks, Plan, ProgramError, RecordingMonitor, Registration, _unwrap_secrets,
-                                 _whole_numbers, refusals, run as run_function)
+                                 _fake_kubeconfig, _whole_numbers, refusals, run as run_function)
 
 if __package__:
     from .stackfile import ConfigError as StackFileError, apply_sets, read_stack_file

@@ -11,7 +11,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .defaults import defaults_for
-from .checks import fail, in_range, one_of, required
+from .checks import check_shape, fail, in_range, one_of, required
 from .choices import (API_ACCESS_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS, GPU_PRIORITIES as PRIORITIES,
                       KUBELOGIN_MODES, NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, SERVICE_PRINCIPAL_LOGINS, TIERS,
                       UPGRADE_CHANNELS)
@@ -270,6 +270,7 @@ class AksCluster(pulumi.ComponentResource):
     """Kubernetes provider bound to this cluster: pass it to in-cluster components as opts providers."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("AksCluster", name, args, AksClusterArgs)
         check_args(name, args)
         super().__init__(f"{PACKAGE}:index:AksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

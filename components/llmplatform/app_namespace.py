@@ -7,7 +7,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import one_of
+from .checks import check_shape, one_of
 from .choices import POD_SECURITY_LEVELS
 from .handles import RouteTarget, field
 from .kube import namespace, require_kubernetes_provider
@@ -34,6 +34,7 @@ class AppNamespace(pulumi.ComponentResource):
     """Name of the namespace, once it exists."""
 
     def __init__(self, name: str, args: AppNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("AppNamespace", name, args, AppNamespaceArgs)
         level = one_of("AppNamespace", name, "pod_security", opt(args, "pod_security"),
                        POD_SECURITY_LEVELS)
         require_kubernetes_provider(opts, "AppNamespace", name)

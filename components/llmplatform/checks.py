@@ -4,18 +4,91 @@ allowed, before any child resource is registered. The stack's config layer reuse
 The error is a `pulumi.InputPropertiesError` carrying the property path, so the component provider hands it to
 other languages as a per-property error (the engine prints the path and the reason) instead of a traceback.
 """
+import difflib
+import re
+import typing
 from typing import Any, Iterable, Optional
 
 import pulumi
 
 
 class ComponentInputError(pulumi.InputPropertiesError, ValueError):
-    """An input a component cannot build from. `errors` holds one property path (dotted Python input names, as the
-    component reads them) and the reason; the message is the whole sentence a Python user reads."""
+    """An input a component cannot build from. `errors` holds the property paths (dotted Python input names, as the
+    component reads them) and reasons; the message is the whole sentence a Python user reads."""
 
-    def __init__(self, message: str, property_path: Optional[str] = None, reason: Optional[str] = None):
-        errors = [{"property_path": property_path, "reason": reason or message}] if property_path else None
+    def __init__(self, message: str, property_path: Optional[str] = None, reason: Optional[str] = None,
+                 problems: Optional[list[tuple[str, str]]] = None):
+        found = list(problems or []) or ([(property_path, reason or message)] if property_path else [])
+        errors = [{"property_path": path, "reason": why} for path, why in found] or None
         super().__init__(message, errors)  # type: ignore[arg-type]
+
+
+def check_shape(component: str, name: str, args: Any, args_type: type) -> None:
+    """What every component checks first, from its Args TypedDict: an object of inputs, no unknown key (with the
+    nearest valid name; a camelCase spelling is named in Python's), every required input present, and every handle
+    or spec given as an object of its own type, recursively. Every problem at once; values that are outputs (known
+    only at deploy time) are left to the component's own checks."""
+    problems: list[tuple[str, str]] = []
+    _shape(args, args_type, "", problems)
+    if problems:
+        lines = "; ".join(f"{path or 'args'}: {why}" for path, why in problems)
+        raise ComponentInputError(f"{component} {name}: {lines}", problems=problems)
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+
+
+def _typeddict_of(annotation: Any) -> tuple[Optional[type], bool]:
+    """(the TypedDict a field holds, whether it is a list of them), through NotRequired, Input and Optional."""
+    stack = [annotation]
+    while stack:
+        current = stack.pop(0)
+        if isinstance(current, type) and typing.is_typeddict(current):
+            return current, False
+        if typing.get_origin(current) is list and typing.get_args(current):
+            item = typing.get_args(current)[0]
+            inner, _ = _typeddict_of(item)
+            if inner is not None:
+                return inner, True
+        stack.extend(a for a in typing.get_args(current) if not isinstance(a, typing.ForwardRef))
+    return None, False
+
+
+def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]]) -> None:
+    if isinstance(value, pulumi.Output):
+        return
+    if not isinstance(value, dict):
+        problems.append((path, f"expects an object ({spec.__name__}), got {type(value).__name__} {value!r:.60}"))
+        return
+    fields = spec.__annotations__
+    for key in value:
+        if key not in fields:
+            snake = _snake(str(key))
+            hint = snake if snake in fields else next(iter(difflib.get_close_matches(str(key), fields, 1)), None)
+            problems.append((f"{path}.{key}" if path else str(key),
+                             "is not an input" + (f"; did you mean {hint!r}?" if hint else
+                                                  f"; inputs: {', '.join(sorted(fields))}")))
+    for key in sorted(spec.__required_keys__):  # type: ignore[attr-defined]
+        if value.get(key) is None and not any(_snake(str(k)) == key for k in value):
+            problems.append((f"{path}.{key}" if path else key, "is required"))
+    for key, item in value.items():
+        if key not in fields or item is None:
+            continue
+        inner, is_list = _typeddict_of(fields[key])
+        where = f"{path}.{key}" if path else key
+        if inner is None:
+            continue
+        if is_list:
+            if isinstance(item, pulumi.Output):
+                continue
+            if not isinstance(item, (list, tuple)):
+                problems.append((where, f"expects a list of {inner.__name__}, got {type(item).__name__}"))
+                continue
+            for i, element in enumerate(item):
+                _shape(element, inner, f"{where}[{i}]", problems)
+        else:
+            _shape(item, inner, where, problems)
 
 
 def fail(component: str, name: str, key: str, value: Any, allowed: str) -> None:

@@ -13,7 +13,7 @@ from pulumi_azure_native import containerservice
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import ComponentInputError, in_range, one_of
+from .checks import ComponentInputError, check_shape, in_range, one_of
 from .choices import FLEET_CHANNELS as CHANNELS, NODE_IMAGE_SELECTIONS
 from .defaults import defaults_for
 from .handles import known
@@ -97,6 +97,7 @@ class FleetUpdates(pulumi.ComponentResource):
     """Member names in upgrade order."""
 
     def __init__(self, name: str, args: FleetUpdatesArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("FleetUpdates", name, args, FleetUpdatesArgs)
         members = check_args(name, args)
         super().__init__(f"{PACKAGE}:index:FleetUpdates", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -13,7 +13,7 @@ from pulumi_azure_native import cdn, frontdoor
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import ComponentInputError, in_range, one_of
+from .checks import ComponentInputError, check_shape, in_range, one_of
 from .choices import FRONT_DOOR_SKUS as SKUS, MAX_ORIGIN_TIMEOUT_SECONDS, WAF_MODES
 from .defaults import defaults_for
 from .handles import known
@@ -154,6 +154,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
     """Origin group names, one per service."""
 
     def __init__(self, name: str, args: GlobalEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("GlobalEndpoint", name, args, GlobalEndpointArgs)
         origins = check_args(name, args)
         super().__init__(f"{PACKAGE}:index:GlobalEndpoint", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -15,7 +15,7 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import fail, in_range, one_of
+from .checks import check_shape, fail, in_range, one_of
 from .choices import TLS_MODES
 from .handles import ClusterHandle, RouteTarget, field
 from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
@@ -162,6 +162,7 @@ class GatewayAccess(pulumi.ComponentResource):
     the inference extension."""
 
     def __init__(self, name: str, args: GatewayAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("GatewayAccess", name, args, GatewayAccessArgs)
         tls = check_args(name, args)
         require_kubernetes_provider(opts, "GatewayAccess", name)
         super().__init__(f"{PACKAGE}:index:GatewayAccess", name, None, opts)

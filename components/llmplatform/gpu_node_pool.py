@@ -9,7 +9,7 @@ from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
 from .defaults import defaults_for
-from .checks import fail, in_range, one_of
+from .checks import check_shape, fail, in_range, one_of
 from .choices import GPU_DRIVERS as DRIVERS, GPU_PRIORITIES as PRIORITIES, MIG_PROFILES
 from .gpu_skus import GpuSku, find_gpu_sku, known_gpu_sizes
 from .handles import ClusterHandle, GpuScheduling, field, known
@@ -174,6 +174,7 @@ class GpuNodePool(pulumi.ComponentResource):
     """Who installs the NVIDIA driver: 'aks' or 'operator'."""
 
     def __init__(self, name: str, args: GpuNodePoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("GpuNodePool", name, args, GpuNodePoolArgs)
         component = "GpuNodePool"
         sku = resolve_sku(name, args)
         driver = one_of(component, name, "driver", opt(args, "driver"), DRIVERS)

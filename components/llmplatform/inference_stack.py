@@ -13,7 +13,7 @@ from .pins import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 from . import PACKAGE
 from .defaults import defaults_for
 from .api_router import RouterSpec, api_router
-from .checks import fail, in_range, one_of
+from .checks import check_shape, fail, in_range, one_of
 from .choices import ACCELERATORS, MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
@@ -170,6 +170,7 @@ class InferenceStack(pulumi.ComponentResource):
     """Key Vault secret holding the raw API's bearer key (None when auth is off)."""
 
     def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("InferenceStack", name, args, InferenceStackArgs)
         accelerator = check_args(name, args)
         require_kubernetes_provider(opts, "InferenceStack", name)
         super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)

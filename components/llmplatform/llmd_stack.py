@@ -14,7 +14,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router
-from .checks import fail, in_range, one_of
+from .checks import check_shape, fail, in_range, one_of
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, RouteTarget, VaultHandle, field, known
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
@@ -200,6 +200,7 @@ class LlmdStack(pulumi.ComponentResource):
     """Key Vault secret holding the API's bearer key (None when auth is off)."""
 
     def __init__(self, name: str, args: LlmdStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("LlmdStack", name, args, LlmdStackArgs)
         checked = check_args(name, args)
         require_kubernetes_provider(opts, "LlmdStack", name)
         super().__init__(f"{PACKAGE}:index:LlmdStack", name, None, opts)

@@ -17,7 +17,7 @@ from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import fail, in_range, one_of
+from .checks import check_shape, fail, in_range, one_of
 from .choices import AUTOSCALING_MODES as MODES
 from .handles import KedaEndpoints, ModelServer, field
 from .kube import cpu_utilization_metric, require_kubernetes_provider
@@ -101,6 +101,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
     """Scaling mode in force."""
 
     def __init__(self, name: str, args: ModelAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("ModelAutoscaler", name, args, ModelAutoscalerArgs)
         mode = check_args(name, args)
         require_kubernetes_provider(opts, "ModelAutoscaler", name)
         super().__init__(f"{PACKAGE}:index:ModelAutoscaler", name, None, opts)

@@ -9,7 +9,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import in_range, one_of
+from .checks import check_shape, in_range, one_of
 from .diagnostics import to_log_analytics
 from .choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, REDUNDANCIES, SHARE_PROTOCOLS as PROTOCOLS
 from .handles import ClusterHandle, ModelVolume, field
@@ -123,6 +123,7 @@ class ModelStore(pulumi.ComponentResource):
     """Name of the preload Job (with preload off it only lays the store out)."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("ModelStore", name, args, ModelStoreArgs)
         component = "ModelStore"
         protocol = one_of(component, name, "protocol", opt(args, "protocol"), PROTOCOLS)
         redundancy = one_of(component, name, "redundancy", opt(args, "redundancy"), REDUNDANCIES)

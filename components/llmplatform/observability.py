@@ -15,6 +15,7 @@ from .pins import DCGM_EXPORTER, KEDA, KEDA_HTTP_ADD_ON, KUBE_PROMETHEUS_STACK, 
 from .monitoring import ADAPTER_GPU_RULE, azure_alert_rules, platform_alert_rules
 
 from . import PACKAGE
+from .checks import check_shape
 from .defaults import defaults_for
 from .inference_specs import wait_budget_seconds
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, VaultHandle, field,
@@ -195,6 +196,7 @@ class Observability(pulumi.ComponentResource):
     """Key Vault secret holding the Grafana admin password."""
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("Observability", name, args, ObservabilityArgs)
         require_kubernetes_provider(opts, "Observability", name)
         super().__init__(f"{PACKAGE}:index:Observability", name, None, opts)
         self._args = args

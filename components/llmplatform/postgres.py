@@ -10,7 +10,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import in_range, one_of
+from .checks import check_shape, in_range, one_of
 from .diagnostics import to_log_analytics
 from .choices import POSTGRES_TIERS as TIERS, POSTGRES_VERSIONS as VERSIONS
 from .handles import ClusterHandle, VaultHandle, field
@@ -98,6 +98,7 @@ class PostgresServer(pulumi.ComponentResource):
     """Key Vault secret holding the admin password."""
 
     def __init__(self, name: str, args: PostgresServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("PostgresServer", name, args, PostgresServerArgs)
         component = "PostgresServer"
         one_of(component, name, "tier", opt(args, "tier"), TIERS)
         one_of(component, name, "version", opt(args, "version"), VERSIONS)

@@ -8,6 +8,7 @@ from pulumi_azure_native import managedidentity
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .checks import check_shape
 from .handles import ClusterHandle, field
 from .kube import require_kubernetes_provider
 
@@ -46,6 +47,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
     """The federated ServiceAccount."""
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        check_shape("WorkloadIdentity", name, args, WorkloadIdentityArgs)
         require_kubernetes_provider(opts, "WorkloadIdentity", name)
         super().__init__(f"{PACKAGE}:index:WorkloadIdentity", name, None, opts)
         cluster = args["cluster"]
