@@ -100,7 +100,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
 
     # llm-d: vLLM + the llm-d inference scheduler on the large-GPU pool, behind the same key and rate limit
     llmd = LlmdStack("llmd", llmd_args(cfg, cluster, gpu, gateway, vault.vault,
-                                       observability.keda if observability else None),
+                                       observability.keda if observability else None,
+                                       observability.prometheus_url if observability else None),
                      in_cluster) if cfg.llmd.enabled else None
 
     pulumi.export("resourceGroupName", platform.resource_group_name)

@@ -49,6 +49,7 @@ def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], mon
         "authorized_ip_ranges": list(c.api_access.authorized_ip_ranges),
         "kubelogin_mode": c.kubelogin_mode,
         "grant_deployer_admin": c.grant_deployer_admin,
+        "deployer_principal_type": c.deployer_principal_type,
         # GpuNodePool refuses a fallback pool on a cluster without the priority expander
         "autoscaler_expander": "priority" if cfg.gpu.enabled and cfg.gpu.fallback.enabled else "least-waste",
         "log_analytics_workspace_id": monitoring.log_analytics_workspace_id if monitoring else None,
@@ -145,7 +146,8 @@ def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
 
 
 def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: Any,
-              vault: VaultHandle, keda: Optional[KedaEndpoints] = None) -> dict[str, Any]:
+              vault: VaultHandle, keda: Optional[KedaEndpoints] = None,
+              prometheus_url: Any = None) -> dict[str, Any]:
     m, gw = cfg.llmd, cfg.gateway
     return _present({
         "cluster": cluster, "gpu": gpu.scheduling, "route_target": gateway.route_target, "model": m.model,
@@ -159,6 +161,7 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "keda": keda if m.autoscaling else None,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "request_timeout_seconds": gw.request_timeout_seconds, "metrics": cfg.observability.enabled,
+        "prometheus_url": prometheus_url,
         # identities id-<prefix>-llmd-router/-vllm, apart from the Ollama stack's id-<prefix>-router
         "name_prefix": f"{cfg.prefix}-{cfg.environment}-llmd", "tags": cfg.tags,
     })

@@ -10,9 +10,10 @@ import re
 from typing import Any
 
 from . import loader_apps, naming, regions
-from llmplatform.choices import (API_ACCESS_MODES, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
-                                 MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB, NETWORK_POLICIES,
-                                 NODE_OS_UPGRADE_CHANNELS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, UPGRADE_CHANNELS)
+from llmplatform.choices import (API_ACCESS_MODES, DEPLOYER_PRINCIPAL_TYPES, GPU_DRIVERS, GPU_PRIORITIES,
+                                 KUBELOGIN_MODES, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
+                                 NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS,
+                                 UPGRADE_CHANNELS)
 from llmplatform.gpu_skus import find_gpu_sku, known_gpu_sizes
 from .catalogs import RESOURCE_GROUP, azure_regions, cpu_vm_size_problem, vm_shape
 from .models import OLLAMA_MODELS, total_size_gib
@@ -231,6 +232,8 @@ def _cluster(r: Reader) -> ClusterConfig:
         api_access=api_access,
         kubelogin_mode=r.choice("kubeloginMode", d.kubelogin_mode, KUBELOGIN_MODES),
         grant_deployer_admin=r.bool_("grantDeployerAdmin", d.grant_deployer_admin),
+        deployer_principal_type=(r.choice("deployerPrincipalType", "User", DEPLOYER_PRINCIPAL_TYPES)
+                                 if r.has("deployerPrincipalType") else None),
     )
     r.reject_unknown_keys()
     if dedicated and workload_pool.max_count < 1:

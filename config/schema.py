@@ -64,6 +64,7 @@ class ClusterConfig:
     api_access: ApiAccessConfig = ApiAccessConfig()
     kubelogin_mode: str = D["AksCluster"]["kubelogin_mode"]
     grant_deployer_admin: bool = D["AksCluster"]["grant_deployer_admin"]
+    deployer_principal_type: Optional[str] = None  # None: from kubelogin_mode (AksCluster's default)
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,9 @@ def test_cpu_to_gpu_changes_only_scheduling_and_resources():
     cpu, gpu = deployment(variant("dev"), "ollama"), deployment(variant("dev-gpu"), "ollama")
     changed = diff_paths(cpu, gpu)
     assert changed and all(p.startswith((".spec.template.spec.nodeSelector", ".spec.template.spec.tolerations",
-                                         ".spec.template.spec.containers[0].resources")) for p in changed), changed
+                                         ".spec.template.spec.containers[0].resources",
+                                         # the await deadline of a GPU start from zero (the deploy model's rule)
+                                         ".metadata.annotations.pulumi.com/timeoutSeconds")) for p in changed), changed
     pod = gpu["spec"]["template"]["spec"]
     assert pod["nodeSelector"] == {"llm-platform/accelerator": "nvidia"}
     assert {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",

@@ -47,6 +47,8 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     files = sorted((tmp_path / "dev" / "manifests").glob("*.yaml"))
     kinds = {yaml.safe_load(f.read_text())["kind"] for f in files}
     assert {"Namespace", "PersistentVolume", "PersistentVolumeClaim", "Job"} <= kinds
+    deploy = json.loads((tmp_path / "dev" / "deploy.json").read_text())
+    assert deploy["summary"] in out and deploy["criticalPath"] and deploy["problems"] == []
 
 
 def test_bad_config_exits_nonzero_with_the_message_only(tmp_path, capsys):

@@ -33,7 +33,7 @@ def run(tmp_path: Path, models: str, dry_run: bool, present: list[str]) -> tuple
     state.write_text("".join(f"{m}\n" for m in present))
     calls.write_text("")
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "MODELS": models,
-           "DRY_RUN": str(dry_run).lower(), "STATE": str(state), "CALLS": str(calls)}
+           "DRY_RUN": str(dry_run).lower(), "OLLAMA_MODELS": str(tmp_path / "models"), "STATE": str(state), "CALLS": str(calls)}
     done = subprocess.run(["/bin/sh", "-c", preload_script()], env=env, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     return done.stdout, [c for c in calls.read_text().splitlines() if c != "serve"]
@@ -55,6 +55,14 @@ def test_second_run_pulls_nothing(tmp_path):
 def test_dry_run_only_lists(tmp_path):
     out, calls = run(tmp_path, "tinyllama phi3.5", True, present=[])
     assert out.splitlines() == ["would pull: tinyllama", "would pull: phi3.5"] and calls == []
+
+
+def test_every_run_lays_out_the_store_ollama_needs(tmp_path):
+    """Ollama's server calls MkdirAll(<models>/blobs) at start and exits on a read-only store without it: the Job
+    creates blobs/ and manifests/ even when it pulls nothing (dry run, no models)."""
+    for models, dry_run in (("", False), ("tinyllama", True)):
+        run(tmp_path, models, dry_run, present=[])
+        assert (tmp_path / "models" / "blobs").is_dir() and (tmp_path / "models" / "manifests").is_dir()
 
 
 def start(tmp_path: Path, files: dict[str, str], variables: dict[str, str]) -> subprocess.CompletedProcess:

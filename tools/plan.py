@@ -21,7 +21,7 @@ from llmplatform.checks import ComponentInputError
 from config import regions
 from config.loader import parse_config
 
-from . import cost, offline, policy_check
+from . import cost, deploy_model, offline, policy_check
 
 REDACTED = "[secret]"
 
@@ -190,10 +190,23 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     if any(v.mandatory for v in violations):
         print("\nthe policy pack refuses this plan (pulumi preview --policy-pack policy would too)", file=sys.stderr)
         return 1, None
+    try:
+        deploy = deploy_model.evaluate(plan)
+    except deploy_model.DurationsError as error:
+        print(f"deploy model: {error}", file=sys.stderr)
+        return 1, None
+    print()
+    for line in deploy_model.report_lines(deploy):
+        print(line)
+    if deploy.problems:
+        print("\nthe deploy model refuses this plan: a first `pulumi up` would fail or not converge (each line names "
+              "the resource, the wait or reference, and the fix)", file=sys.stderr)
+        return 1, None
     target, count = write(plan, Path(out))
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
-    print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json and {count} "
-          f"manifests in {target}/manifests/")
+    (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
+    print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
+          f"{target}/deploy.json and {count} manifests in {target}/manifests/")
     return 0, plan
 
 

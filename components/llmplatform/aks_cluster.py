@@ -12,8 +12,9 @@ from . import PACKAGE
 from .azure_roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .defaults import defaults_for
 from .checks import check_shape, fail, in_range, one_of, required
-from .choices import (API_ACCESS_MODES, EXPANDERS, GPU_PRIORITIES as PRIORITIES, KUBELOGIN_MODES, NETWORK_POLICIES,
-                      NODE_OS_UPGRADE_CHANNELS, TIERS, UPGRADE_CHANNELS)
+from .choices import (API_ACCESS_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS, GPU_PRIORITIES as PRIORITIES,
+                      KUBELOGIN_MODES, NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, SERVICE_PRINCIPAL_LOGINS, TIERS,
+                      UPGRADE_CHANNELS)
 from .handles import ClusterHandle
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
 from .kubeconfig import with_kubelogin
@@ -125,6 +126,9 @@ class AksClusterArgs(TypedDict):
     """How the Kubernetes provider's kubeconfig logs in (default azurecli; workloadidentity/spn/msi in CI)."""
     grant_deployer_admin: NotRequired[bool]
     """Give the identity running Pulumi the AKS RBAC Cluster Admin role (default True)."""
+    deployer_principal_type: NotRequired[str]
+    """What runs Pulumi: User, ServicePrincipal or Group (default: ServicePrincipal when kubelogin_mode logs in as an
+    application — workloadidentity, spn, msi — else User)."""
     autoscaler_expander: NotRequired[str]
     """Cluster-autoscaler expander (default least-waste; priority for a GPU pool with an on-demand fallback)."""
     log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
@@ -158,6 +162,8 @@ def check_args(name: str, args: AksClusterArgs) -> None:
            NODE_OS_UPGRADE_CHANNELS)
     one_of(component, name, "api_access_mode", opt(args, "api_access_mode"), API_ACCESS_MODES)
     one_of(component, name, "kubelogin_mode", opt(args, "kubelogin_mode"), KUBELOGIN_MODES)
+    if args.get("deployer_principal_type") is not None:
+        one_of(component, name, "deployer_principal_type", args["deployer_principal_type"], DEPLOYER_PRINCIPAL_TYPES)
     one_of(component, name, "autoscaler_expander", opt(args, "autoscaler_expander"), EXPANDERS)
     for key in ("network", "system_pool", "workload_pool"):
         required(component, name, args, key)
@@ -233,6 +239,15 @@ def addon_profiles(log_analytics_workspace_id: Optional[pulumi.Input[str]], azur
         addons["omsagent"] = cs.ManagedClusterAddonProfileArgs(enabled=True, config={
             "logAnalyticsWorkspaceResourceID": log_analytics_workspace_id, "useAADAuth": "true"})
     return addons
+
+
+def deployer_principal_type(kubelogin_mode: str, explicit: Optional[str] = None) -> str:
+    """The principal type of whoever runs `pulumi up`: as set, else a service principal when the Kubernetes
+    provider logs in as an application (CI: workload identity, a service principal, a managed identity), else a
+    user (an Azure CLI or device-code login)."""
+    if explicit:
+        return explicit
+    return "ServicePrincipal" if kubelogin_mode in SERVICE_PRINCIPAL_LOGINS else "User"
 
 
 class AksCluster(pulumi.ComponentResource):
@@ -371,7 +386,10 @@ class AksCluster(pulumi.ComponentResource):
 
         workload = args["workload_pool"]
         workload_spot = workload.get("priority") == "spot"
-        cs.AgentPool(
+        # AKS runs one agent-pool operation per cluster at a time (OperationNotAllowed: another agentpool operation
+        # is in progress): pools and maintenance configurations are written one after the other, and the handle's
+        # cluster_name (which GpuNodePool's pools take) is handed out after the last of them.
+        last_write: pulumi.Resource = cs.AgentPool(
             f"{name}-{workload['name']}",
             resource_group_name=rg_name,
             resource_name_=cluster.name,
@@ -384,10 +402,11 @@ class AksCluster(pulumi.ComponentResource):
                                    ephemeral_os_disk=opt(args, "ephemeral_os_disk")),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, False)),
         )
+        workload_pool = last_write
 
         if window:
             for config_name in ("aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"):
-                cs.MaintenanceConfiguration(
+                last_write = cs.MaintenanceConfiguration(
                     f"{name}-{config_name}",
                     resource_group_name=rg_name,
                     resource_name_=cluster.name,
@@ -399,7 +418,7 @@ class AksCluster(pulumi.ComponentResource):
                         start_time=window["start_time"],
                         utc_offset=window["utc_offset"],
                     ),
-                    opts=child)
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[last_write]))
 
         client = authorization.get_client_config_output()
         # The cluster's own identity manages the internal load balancer in our subnet and the gateway's static
@@ -416,8 +435,12 @@ class AksCluster(pulumi.ComponentResource):
         if opt(args, "grant_deployer_admin"):
             # With Azure RBAC on the data plane, whoever runs `pulumi up` needs a cluster role to apply the
             # in-cluster resources that follow.
+            # principalType must match the principal (the REST spec's default is User: a service principal running
+            # `pulumi up` in CI is refused with UnmatchedPrincipalType)
             admin_grant.append(authorization.RoleAssignment(
                 f"{name}-deployer-admin", principal_id=client.object_id,
+                principal_type=authorization.PrincipalType(deployer_principal_type(
+                    opt(args, "kubelogin_mode"), args.get("deployer_principal_type"))),
                 role_definition_id=builtin_role(AKS_RBAC_CLUSTER_ADMIN), scope=cluster.id, opts=child))
 
         credentials = cs.list_managed_cluster_user_credentials_output(
@@ -436,11 +459,14 @@ class AksCluster(pulumi.ComponentResource):
         self.kubelet_identity_object_id = cluster.identity_profile.apply(
             lambda p: p["kubeletidentity"].object_id if p and "kubeletidentity" in p else None)
         self.cluster = ClusterHandle(
-            resource_group_name=rg_name, location=location, cluster_name=cluster.name, cluster_id=cluster.id,
+            resource_group_name=rg_name, location=location,
+            cluster_name=pulumi.Output.all(cluster.name, last_write.id).apply(lambda v: v[0]), cluster_id=cluster.id,
             vnet_id=vnet.id, node_subnet_id=nodes_subnet.id, endpoints_subnet_id=endpoints_subnet.id,
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
             kubernetes_version=args.get("kubernetes_version") or "", zones=list(zones or []),
-            cpu_node_selector={CPU_POOL_LABEL: "cpu"}, cpu_tolerations=[dict(SPOT_TOLERATION)] if workload_spot else [],
+            # a pod placed on the CPU pool waits for the pool: its await clock starts when nodes can run it
+            cpu_node_selector=workload_pool.id.apply(lambda _: {CPU_POOL_LABEL: "cpu"}),
+            cpu_tolerations=[dict(SPOT_TOLERATION)] if workload_spot else [],
             pod_cidr=net["pod_cidr"],
             autoscaler_expander=opt(args, "autoscaler_expander"),
             encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"))

@@ -41,6 +41,7 @@ class RouterSpec:
     tags: Optional[dict[str, str]] = None
     replicas: int = 2
     allowed_routes: Optional[tuple[str, ...]] = None  # paths forwarded (inference_specs.route_regex); None: all
+    after: Optional[list[pulumi.Resource]] = None  # what creates upstream_host: nginx exits when it cannot resolve it
 
 
 def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output]:
@@ -108,7 +109,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
                 volume_mounts=mounts)],
             volumes=volumes,
         ),
-        k8s_opts, pod_labels=pod_labels,
+        pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None), pod_labels=pod_labels,
         # a config change rolls the pods (nginx reads its config only at start)
         pod_annotations={"llm-platform/config-hash": conf.apply(content_suffix)},
         annotations=scanner_annotations([ROUTER_IMAGE]))

@@ -201,7 +201,8 @@ class GpuNodePool(pulumi.ComponentResource):
         if with_fallback and not isinstance(expander, str):  # handed over as an output (another language)
             field(cluster, "autoscaler_expander").apply(lambda e: check_expander(name, e))
 
-        def agent_pool(agent_pool_name: str, is_spot: bool, min_count: int, max_count: int) -> cs.AgentPool:
+        def agent_pool(agent_pool_name: str, is_spot: bool, min_count: int, max_count: int,
+                       after: Optional[cs.AgentPool] = None) -> cs.AgentPool:
             return cs.AgentPool(
                 f"{name}-{agent_pool_name}",
                 resource_group_name=field(cluster, "resource_group_name"),
@@ -224,7 +225,9 @@ class GpuNodePool(pulumi.ComponentResource):
                     driver=cs.GPUDriver.NONE if driver == "operator" else cs.GPUDriver.INSTALL),
                 orchestrator_version=version,
                 tags=args.get("tags", {}),
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count", "orchestratorVersion"]),
+                # one agent-pool write per cluster at a time (the cluster handle's name comes after AksCluster's)
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count", "orchestratorVersion"],
+                                            depends_on=[after] if after else None),
             )
 
         pools = [agent_pool(pool_name, spot, min_count, opt(args, "max_count"))]
@@ -232,7 +235,7 @@ class GpuNodePool(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         if with_fallback:
             fallback_name = f"{pool_name}od"
-            pools.append(agent_pool(fallback_name, False, fallback["min_count"], fallback["max_count"]))
+            pools.append(agent_pool(fallback_name, False, fallback["min_count"], fallback["max_count"], pools[0]))
             names.append(fallback_name)
             k8s.core.v1.ConfigMap(
                 f"{name}-priority-expander",
@@ -242,7 +245,9 @@ class GpuNodePool(pulumi.ComponentResource):
                 opts=child)
         tolerations = gpu_tolerations()
         node_selector = gpu_node_selector()
-        waited_for: list[pulumi.Output] = [p.name for p in pools]
+        # Workloads wait for the first pool only: the autoscaler turns to the fallback after the spot pool has
+        # failed to provision for max-node-provision-time, long after the fallback pool exists.
+        waited_for: list[pulumi.Output] = [pools[0].name]
         if opt(args, "install_device_software"):
             # The DaemonSets wait for no pool: they schedule on GPU nodes whenever the autoscaler adds them.
             if driver == "aks":

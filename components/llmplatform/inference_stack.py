@@ -26,7 +26,7 @@ from .hardening import (container_security, pod_security, root_image, scanner_an
                         writable_root)
 from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume, deployment,
                    disruption_budget, env_vars, http_probe, labels, require_kubernetes_provider, secret_provider_class,
-                   cpu_placement, placement, placement_args, spread)
+                   cpu_placement, gpu_start_deadline, placement, placement_args, spread)
 from .naming import content_suffix, secret_name
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -253,8 +253,9 @@ class InferenceStack(pulumi.ComponentResource):
                         claim_name=field(volume, "claim_name"), read_only=True)), scratch_volume()],
             ),
             pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if a.get("autoscaled") else None),
-            annotations=scanner_annotations([OLLAMA_IMAGE]))
+            annotations={**scanner_annotations([OLLAMA_IMAGE]), **gpu_start_deadline(accelerator == "gpu")})
         service = self._service(f"{name}-ollama-svc", "ollama", match, OLLAMA_PORT)
+        self._upstream: pulumi.Resource = service  # what the router's nginx resolves at start
         disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, self._k8s)
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
             match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
@@ -279,7 +280,7 @@ class InferenceStack(pulumi.ComponentResource):
         keda = self._args.get("keda")
         if not keda:
             return "ollama", OLLAMA_PORT, None
-        k8s.core.v1.Service(
+        self._upstream = k8s.core.v1.Service(
             f"{name}-ollama-scaled",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=SCALED_SERVICE, namespace=self._ns),
             spec=k8s.core.v1.ServiceSpecArgs(type="ExternalName", external_name=field(keda, "interceptor_host")),
@@ -321,7 +322,7 @@ class InferenceStack(pulumi.ComponentResource):
             api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
             rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=wait_seconds(a),
             vault=self._vault, api_key_secret=a.get("api_key_secret"), identity_prefix=a.get("name_prefix", name),
-            tags=a.get("tags", {}), allowed_routes=OLLAMA_API_ROUTES))
+            tags=a.get("tags", {}), allowed_routes=OLLAMA_API_ROUTES, after=[self._upstream]))
 
     # ---- Open-WebUI ------------------------------------------------------------------------------------------------
     def _webui(self, name: str) -> pulumi.Output[str]:

@@ -99,6 +99,19 @@ def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Inp
         opts=opts)
 
 
+# pulumi-kubernetes awaits a Deployment 10 minutes by default (provider/pkg/await/await.go). A GPU replica from zero
+# waits for a spot node (or, with no spot capacity, the autoscaler's 15-minute max-node-provision-time and an
+# on-demand node), the GPU driver, a multi-GB image and its model: the deploy model's pessimistic figures reach about
+# 35 minutes (Ollama, prod) and 50 (vLLM with the GPU Operator and a model download), so these deadlines.
+GPU_START_TIMEOUT_SECONDS = 2700
+MODEL_DOWNLOAD_START_TIMEOUT_SECONDS = 3600
+
+
+def gpu_start_deadline(gpu: bool, seconds: int = GPU_START_TIMEOUT_SECONDS) -> dict[str, str]:
+    """The await deadline annotation of a workload whose pods start on GPU nodes from zero (none on CPU)."""
+    return {"pulumi.com/timeoutSeconds": str(seconds)} if gpu else {}
+
+
 def spread(match_labels: dict[str, str]) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
     """Replicas spread over nodes and zones; ScheduleAnyway so a small pool still schedules them all."""
     selector = k8s.meta.v1.LabelSelectorArgs(match_labels=match_labels)

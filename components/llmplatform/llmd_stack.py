@@ -21,7 +21,8 @@ from .hardening import container_security, pod_security, root_image, scanner_ann
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
 from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe,
-                   labels, namespace, require_kubernetes_provider, secret_provider_class, tolerations_args)
+                   gpu_start_deadline, labels, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace,
+                   require_kubernetes_provider, secret_provider_class, tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length,
                          epp_affinity, epp_plugins, epp_triggers, fits, holds_requests_at_zero, image_is_pinned,
                          node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args,
@@ -106,6 +107,8 @@ class LlmdStackArgs(TypedDict):
     """Longest answer the gateways and the router wait for (default 600)."""
     metrics: NotRequired[bool]
     """PodMonitor for vLLM and ServiceMonitor for the picker (needs the Prometheus Operator CRDs; default True)."""
+    prometheus_url: NotRequired[pulumi.Input[str]]
+    """Observability's `prometheus_url`: the monitors wait for it, as it waits for the chart bringing their CRDs."""
     name_prefix: NotRequired[str]
     """Start of Azure names (identities id-<prefix>-...; default: the name)."""
     tags: NotRequired[dict[str, str]]
@@ -223,7 +226,7 @@ class LlmdStack(pulumi.ComponentResource):
                                     opt(args, "epp_replicas")))
         release = helm_release(f"{name}-router-chart", LLM_D_ROUTER_GATEWAY, self._ns, values,
                                pulumi.ResourceOptions(parent=self, depends_on=[vllm]), release_name=RELEASE)
-        self._pool_route(name, target, release)
+        pool_gateway = self._pool_route(name, target, release)
         if autoscaled:
             self._autoscaler(name, vllm, release)
         gateway_ns = field(target, "namespace")
@@ -236,7 +239,7 @@ class LlmdStack(pulumi.ComponentResource):
             rate_limit_burst=opt(args, "rate_limit_burst"),
             request_timeout_seconds=opt(args, "request_timeout_seconds"),
             vault=args.get("key_vault"), api_key_secret=args.get("api_key_secret"),
-            identity_prefix=args.get("name_prefix", name), tags=args.get("tags", {})))
+            identity_prefix=args.get("name_prefix", name), tags=args.get("tags", {}), after=[pool_gateway]))
         self._api_route(name, target)
         self._network_policies(name)
         if opt(args, "metrics"):
@@ -304,10 +307,11 @@ class LlmdStack(pulumi.ComponentResource):
                 volumes=volumes),
             pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None),
             pod_labels=pod_labels,
-            annotations=scanner_annotations([opt(a, "vllm_image")], [
+            annotations={**gpu_start_deadline(True, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS), **scanner_annotations(
+                [opt(a, "vllm_image")], [
                 *root_image("the upstream vLLM image runs as root (as llm-d's own guides run it); a non-root vLLM "
                             "is not verified on these offline machines"),
-                *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home")]))
+                *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home")])})
         disruption_budget(f"{name}-vllm-pdb", "vllm", ns, match, replicas, self._k8s)
         return created
 
@@ -317,7 +321,9 @@ class LlmdStack(pulumi.ComponentResource):
         a = self._args
         k8s.apiextensions.CustomResource(
             f"{name}-vllm-scaler", api_version="keda.sh/v1alpha1", kind="ScaledObject",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm", namespace=self._ns),
+            # after KEDA's release, which installs the ScaledObject CRD (the keda handle's namespace waits for it)
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm", namespace=pulumi.Output.all(
+                self._ns, field(a["keda"], "namespace")).apply(lambda v: v[0])),
             spec={"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": vllm.metadata.name},
                   "pollingInterval": 15,
                   "cooldownPeriod": opt(a, "scale_down_stabilization_seconds"),  # the quiet time before zero
@@ -345,7 +351,7 @@ class LlmdStack(pulumi.ComponentResource):
         return identity.service_account_name
 
     # ---- routes -----------------------------------------------------------------------------------------------
-    def _pool_route(self, name: str, target: Any, release: k8s.helm.v3.Release) -> None:
+    def _pool_route(self, name: str, target: Any, release: k8s.helm.v3.Release) -> pulumi.Resource:
         """A ClusterIP Istio Gateway of the stack's own and its route to the InferencePool: reachable only from the
         router (NetworkPolicy), so nothing reaches the pool without a key and under the rate limit."""
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
@@ -355,12 +361,14 @@ class LlmdStack(pulumi.ComponentResource):
             f"{name}-pool-gateway-params", metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY_PARAMS,
                                                                                namespace=self._ns),
             data=pool_gateway_overlays(), opts=self._k8s)
-        k8s.apiextensions.CustomResource(
+        # Awaited until Programmed: Istio has then created <gateway>-istio, the Service the router's nginx resolves.
+        gateway = k8s.apiextensions.CustomResource(
             f"{name}-pool-gateway", api_version="gateway.networking.k8s.io/v1", kind="Gateway",
             # Istio reads the Service type from the Gateway's own annotations (not spec.infrastructure's);
             # waits for the platform's Istio and CRDs (the route target resolves after them)
             metadata=k8s.meta.v1.ObjectMetaArgs(name=POOL_GATEWAY, namespace=self._ns, annotations=field(
-                target, "namespace").apply(lambda _: {ISTIO_SERVICE_TYPE: "ClusterIP"})),
+                target, "namespace").apply(lambda _: {ISTIO_SERVICE_TYPE: "ClusterIP",
+                                                      "pulumi.com/waitFor": "condition=Programmed"})),
             spec={"gatewayClassName": "istio",
                   "infrastructure": {"parametersRef": {"group": "", "kind": "ConfigMap", "name": POOL_GATEWAY_PARAMS}},
                   "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
@@ -376,6 +384,7 @@ class LlmdStack(pulumi.ComponentResource):
                                               "name": release.name}],
                              "timeouts": {"request": timeout, "backendRequest": timeout}}]},
             opts=self._k8s)
+        return gateway
 
     def _api_route(self, name: str, target: Any) -> None:
         """The platform Gateways' llmd listener -> the router (internal Gateway only unless exposed)."""
@@ -427,15 +436,17 @@ class LlmdStack(pulumi.ComponentResource):
                 opts=self._k8s)
 
     def _monitors(self, name: str, served: str) -> None:
+        # after the Prometheus Operator's CRDs (kube-prometheus-stack, through Observability's prometheus_url)
+        ns = pulumi.Output.all(self._ns, self._args.get("prometheus_url")).apply(lambda v: v[0])
         k8s.apiextensions.CustomResource(
             f"{name}-vllm-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm", namespace=self._ns),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm", namespace=ns),
             spec={"selector": {"matchLabels": self._selector(served)},
                   "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}]},
             opts=self._k8s)
         k8s.apiextensions.CustomResource(
             f"{name}-epp-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-epp", namespace=self._ns),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-epp", namespace=ns),
             spec={"selector": {"matchLabels": {"app.kubernetes.io/name": f"{RELEASE}-epp"}},
                   "endpoints": [{"port": "http-metrics", "path": "/metrics", "interval": "15s"}]},
             opts=self._k8s)

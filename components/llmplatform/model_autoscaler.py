@@ -119,7 +119,8 @@ class ModelAutoscaler(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace,
                                                     annotations={SKIP_SCALED_OBJECT: "true"}),
                 spec={
-                    "hosts": field(server, "hosts"),
+                    # after the add-on's release, which installs the HTTPScaledObject CRD (keda's fields wait for it)
+                    "hosts": pulumi.Output.all(field(server, "hosts"), field(keda, "namespace")).apply(lambda v: v[0]),
                     "scaleTargetRef": {**target, "service": field(server, "service"), "port": field(server, "port")},
                     "replicas": {"min": args["min_replicas"], "max": args["max_replicas"]},
                     "scalingMetric": {"concurrency": {"targetValue": opt(args, "target_in_flight")}},

@@ -78,9 +78,14 @@ def volume_attributes(resource_group: str, account: str, share: str, protocol: s
     return attrs
 
 
+PRELOAD_TIMEOUT_SECONDS = 3600  # the deploy model's pessimistic pull of prod's models is ~10 min; 1 h of margin
+
+
 def preload_script() -> str:
     """Shell run by the preload Job: idempotent (a model already in the share is skipped), DRY_RUN only lists."""
     return """set -eu
+# Ollama creates blobs/ at start (MkdirAll) and exits on a read-only store without it: lay it out first.
+mkdir -p "${OLLAMA_MODELS}/blobs" "${OLLAMA_MODELS}/manifests"
 if [ "${DRY_RUN}" = "true" ]; then
   for m in ${MODELS}; do echo "would pull: ${m}"; done
   exit 0
@@ -115,7 +120,7 @@ class ModelStore(pulumi.ComponentResource):
     share_name: pulumi.Output[str]
     """File share holding the model weights."""
     preload_job_name: pulumi.Output[Optional[str]]
-    """Name of the preload Job (None when preload is off)."""
+    """Name of the preload Job (with preload off it only lays the store out)."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("ModelStore", name, args, ModelStoreArgs)
@@ -224,17 +229,20 @@ class ModelStore(pulumi.ComponentResource):
             opts=k8s_opts,
         )
 
-        self.preload_job_name = pulumi.Output.from_input(None)
-        models = list(args.get("models", []))
-        if opt(args, "preload") and models:
+        # Always a Job, awaited: it lays the store out (and pulls the models when preload is on), and the claim
+        # handed to model servers waits for it, so a server never starts on a store it cannot use.
+        models = list(args.get("models", [])) if opt(args, "preload") else []
+
+        def preload_job() -> k8s.batch.v1.Job:
             dry_run = opt(args, "preload_dry_run")
             job_name = f"model-preload-{content_suffix(OLLAMA_IMAGE, ' '.join(models), str(dry_run))}"
             job = k8s.batch.v1.Job(
                 f"{name}-preload",
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=job_name, namespace=namespace, labels=labels("model-preload", "model-preload"),
-                    # Pulling tens of GB can outlast `pulumi up`; follow it with `kubectl logs job/<name>`.
-                    annotations={"pulumi.com/skipAwait": "true", **scanner_annotations([OLLAMA_IMAGE])}),
+                    # Awaited (`kubectl logs job/<name>` follows it): tens of GB at a throttled registry take long.
+                    annotations={"pulumi.com/timeoutSeconds": str(PRELOAD_TIMEOUT_SECONDS),
+                                 **scanner_annotations([OLLAMA_IMAGE])}),
                 spec=k8s.batch.v1.JobSpecArgs(
                     backoff_limit=3,
                     active_deadline_seconds=4 * 3600,
@@ -273,12 +281,16 @@ class ModelStore(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, protect=False, delete_before_replace=True),
             )
-            self.preload_job_name = job.metadata.name
+            return job
+
+        job = preload_job()
+        self.preload_job_name = job.metadata.name
+        claim_name = pulumi.Output.all(pvc.metadata.name, job.metadata.name).apply(lambda v: v[0])
 
         self.resource_group_name = pulumi.Output.from_input(rg_name)
         self.storage_account_name = account.name
         self.share_name = share.name
-        self.volume = ModelVolume(namespace=pvc.metadata.namespace, claim_name=pvc.metadata.name,
+        self.volume = ModelVolume(namespace=pvc.metadata.namespace, claim_name=claim_name,
                                   mount_path=MODELS_MOUNT_PATH)
         self.register_outputs({"volume": self.volume, "resource_group_name": self.resource_group_name,
                                "storage_account_name": self.storage_account_name, "share_name": self.share_name,

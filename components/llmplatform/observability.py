@@ -20,6 +20,7 @@ from .defaults import defaults_for
 from .inference_specs import wait_budget_seconds
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, VaultHandle, field,
                       known)
+from .gpu_node_pool import gpu_node_selector, gpu_tolerations
 from .key_vault import vault_secret
 from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
 from .naming import secret_name
@@ -360,9 +361,10 @@ class Observability(pulumi.ComponentResource):
         if gpu_driver(gpu) == "operator":
             target_ns, selector, port = "gpu-operator", {"app": "nvidia-dcgm-exporter"}, "gpu-metrics"
         else:
+            # GpuNodePool's node label and taints as plain values: the scheduling handle's wait for the pools, and a
+            # DaemonSet needs no node to install (it lands on each GPU node as the autoscaler adds it).
             helm_release(f"{name}-dcgm-exporter", DCGM_EXPORTER, ns,
-                         pulumi.Output.all(field(gpu, "node_selector"), field(gpu, "tolerations")).apply(
-                             lambda v: dcgm_values(v[0], v[1])), after_stack)
+                         dcgm_values(gpu_node_selector(), gpu_tolerations()), after_stack)
             target_ns, selector, port = MONITORING_NS, {"app.kubernetes.io/name": "dcgm-exporter"}, "metrics"
         k8s.apiextensions.CustomResource(
             f"{name}-dcgm-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
