@@ -27,8 +27,11 @@ def test_gpu_pool_is_spot_and_scales_to_zero(plan):
     assert gpu and all(p["minCount"] == 0 and p["scaleSetPriority"] == "Spot" for p in gpu)
 
 
-def test_the_kubeconfig_output_is_secret(plan):
-    assert "kubeconfig" in plan.secret_outputs
+def test_the_platform_is_there_and_only_the_kubeconfig_is_secret(plan):
+    types = {r.type for r in plan.resources}
+    assert {"llmplatform:index:AksCluster", "llmplatform:index:GpuNodePool", "llmplatform:index:InferenceStack",
+            "kubernetes:apps/v1:Deployment"} <= types
+    assert plan.secret_outputs == ["kubeconfig"] and "apiKeySecret" in plan.outputs
 
 
 def test_ollama_lands_on_the_gpu_pool(plan):
