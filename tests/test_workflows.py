@@ -83,3 +83,12 @@ def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
     assert plan_diff.main([str(base), str(new)]) == 0
     out = capsys.readouterr().out
     assert "idle $100.00 -> $150.00 (+50.00)" in out and "- GpuNodePool gpu: idle +50.00, peak +60.00" in out
+
+
+def test_the_offline_job_plans_every_stack_file():
+    """A stack file the pull-request job does not plan is a stack nobody checks before `pulumi up`."""
+    offline = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "offline.yml").read_text())
+    matrices = [job.get("strategy", {}).get("matrix", {}).get("stack") for job in offline["jobs"].values()]
+    planned = {s for m in matrices if m for s in m}
+    stacks = {p.name[len("Pulumi."):-len(".yaml")] for p in PROJECT_DIR.glob("Pulumi.*.yaml")}
+    assert planned == stacks
