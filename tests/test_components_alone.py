@@ -128,7 +128,11 @@ def test_in_cluster_component_without_a_kubernetes_provider_is_refused(name):
     ("AksCluster", {"network_policy": "weave"}, "network_policy='weave'"),
     # llm-d: everything checked against the GPU it will run on
     ("LlmdStack", {"tensor_parallel_size": 2, "api_key_auth": False}, "tensor_parallel_size=2"),
-    ("LlmdStack", {"model": "meta-llama/Llama-3.3-70B-Instruct", "api_key_auth": False}, "tensor_parallel_size=1"),
+    # a 70B model on a one-A100 node: no tensor parallel size helps, the pool is wrong
+    ("LlmdStack", {"model": "meta-llama/Llama-3.3-70B-Instruct", "api_key_auth": False}, "input gpu="),
+    # on an eight-A100 node it fits once spread over more GPUs
+    ("LlmdStack", {"model": "meta-llama/Llama-3.3-70B-Instruct", "api_key_auth": False,
+                   "gpu": {**GPU, "gpus_per_node": 8}}, "tensor_parallel_size=1"),
     ("LlmdStack", {"model": "meta-llama/Llama-3.1-8B-Instruct", "api_key_auth": False}, "hf_token_secret=None"),
     ("LlmdStack", {"prefill_decode": True, "api_key_auth": False}, "prefill_decode=True"),
     ("LlmdStack", {"vllm_image": "vllm/vllm-openai:latest", "api_key_auth": False}, "vllm_image="),

@@ -131,12 +131,19 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
                                       known(gpu, "rdma"), known(gpu, "gpu_model"))
     if gpus is not None and tp > gpus:
         fail(c, name, "tensor_parallel_size", tp, f"at most the {gpus} GPU(s) of one {model_name} node")
+    if known(args["route_target"], "llmd_listener") == "":  # an HTTPRoute with sectionName "" attaches nowhere
+        fail(c, name, "route_target", "llmd_listener=''", "the route target of a GatewayAccess with "
+                                                           "inference_extension on (it adds the llmd listener)")
     model = args["model"]
     model_facts = KNOWN_MODELS.get(model, {})
     weights = args.get("model_memory_gib") or model_facts.get("weights_gib")
     if weights is None:
         fail(c, name, "model_memory_gib", None, f"the weight size of {model!r}, which the built-in list does not "
                                                  f"know ({', '.join(KNOWN_MODELS)})")
+    if memory is not None and gpus is not None and not fits(weights, memory, gpus):
+        fail(c, name, "gpu", f"{gpus} x {model_name} ({memory} GiB each)",
+             f"a GPU pool whose nodes hold {model} ({weights} GiB of weights plus KV cache) even with every GPU "
+             f"of a node in tensor parallel")
     if memory is not None and not fits(weights, memory, tp):
         fail(c, name, "tensor_parallel_size", tp, f"enough {model_name} GPUs ({memory} GiB each) for {model} "
                                                   f"({weights} GiB of weights plus KV cache): raise it or pick a "
