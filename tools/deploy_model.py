@@ -35,6 +35,7 @@ from typing import Any, Optional
 from config.models import OLLAMA_MODELS
 
 from .offline import DEPLOYER, Plan, Registration
+from .wire import duration_seconds
 
 DURATIONS = Path(__file__).resolve().parent.parent / "config" / "data" / "deploy_durations.json"
 DEFAULT_K8S_TIMEOUT = 600  # provider/pkg/await/await.go: `timeout := 10 * time.Minute`
@@ -415,14 +416,7 @@ def node_wait(data: dict[str, Any], candidates: list[Pool], gpu: bool, provision
 # ---- the await rules --------------------------------------------------------------------------------------------
 
 def _custom_timeout(reg: Registration) -> Optional[float]:
-    value = (reg.options.get("customTimeouts") or {}).get("create")
-    if not value:
-        return None
-    total, matched = 0.0, False
-    for amount, unit in re.findall(r"(\d+(?:\.\d+)?)(h|m|s)", str(value)):
-        total += float(amount) * {"h": 3600, "m": 60, "s": 1}[unit]
-        matched = True
-    return total if matched else None
+    return duration_seconds((reg.options.get("customTimeouts") or {}).get("create"))
 
 
 def k8s_timeout(reg: Registration) -> tuple[float, str]:

@@ -107,7 +107,8 @@ def replace_rules(resource: dict[str, Any], providers: dict[str, dict[str, Any]]
         paths = list(kube["always"]) + list(kube["kinds"].get(kind, []))
         provider_inputs = providers.get(provider_urn(resource["options"].get("provider")), {}).get("inputs", {})
         immutable = resource["inputs"].get("immutable") is True
-        for kind_name, flag in (("core/v1/ConfigMap", "enableConfigMapMutable"), ("core/v1/Secret", "enableSecretMutable")):
+        for kind_name, flag in (("core/v1/ConfigMap", "enableConfigMapMutable"),
+                                ("core/v1/Secret", "enableSecretMutable")):
             if kind == kind_name and str(provider_inputs.get(flag)).lower() == "true" and not immutable:
                 paths = [p for p in paths if p not in kube["kinds"][kind_name]]
         return [(p, "pulumi-kubernetes replaces on it") for p in paths]

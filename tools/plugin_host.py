@@ -31,7 +31,7 @@ from pulumi.runtime.proto import (analyzer_pb2, analyzer_pb2_grpc, engine_pb2, e
                                   provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc, status_pb2)
 
 from . import offline
-from .wire import to_struct, with_secrets
+from .wire import duration_seconds, to_struct, with_secrets
 
 PROJECT_DIR = offline.PROJECT_DIR
 POLICY_DIR = PROJECT_DIR / "policy"
@@ -224,8 +224,7 @@ class AnalyzerHost:
             deleteBeforeReplace=reg.options.get("deleteBeforeReplace", False),
             deleteBeforeReplaceDefined=bool(reg.options.get("deleteBeforeReplace")),
             customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
-                create=_seconds(timeouts.get("create")), update=_seconds(timeouts.get("update")),
-                delete=_seconds(timeouts.get("delete"))),
+                **{kind: duration_seconds(timeouts.get(kind)) or 0.0 for kind in ("create", "update", "delete")}),
             parent=reg.parent)
 
     @staticmethod
@@ -247,14 +246,6 @@ class AnalyzerHost:
         err = self.plugin.close()
         self.server.stop(0)
         return err
-
-
-def _seconds(duration: Optional[str]) -> float:
-    """A custom timeout as the SDK records it ("10m", "90s", "1h") in seconds, as the engine sends it."""
-    if not duration:
-        return 0.0
-    units = {"s": 1, "m": 60, "h": 3600}
-    return float(duration[:-1]) * units[duration[-1]] if duration[-1] in units else float(duration)
 
 
 # ---- the component provider ---------------------------------------------------------------------------------
@@ -419,7 +410,8 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
         providers = {pkg: _provider_ref(resolve(ref, set()))
                      for pkg, ref in ((spec.get("options") or {}).get("providers") or {}).items()}
         done[name] = host.construct(spec["type"], name, properties, dependencies, providers)
-    outputs = offline._unwrap_secrets({key: resolve(value, set()) for key, value in (program.get("outputs") or {}).items()})
+    outputs = offline._unwrap_secrets({key: resolve(value, set())
+                                       for key, value in (program.get("outputs") or {}).items()})
     return YamlRun(done, outputs)
 
 

@@ -16,7 +16,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from policy.policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
 
 from .offline import Plan, Registration
-from .wire import from_struct, to_struct, with_secrets
+from .wire import duration_seconds, from_struct, to_struct, with_secrets
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,9 @@ def _options(reg: Registration) -> PolicyResourceOptions:
     return PolicyResourceOptions(
         protect=reg.options.get("protect", False), ignore_changes=list(reg.options.get("ignoreChanges") or []),
         delete_before_replace=reg.options.get("deleteBeforeReplace") or None, aliases=[],
-        custom_timeouts=PolicyCustomTimeouts(timeouts.get("create", 0), timeouts.get("update", 0),
-                                             timeouts.get("delete", 0)),
+        # the engine hands a plugin each custom timeout in seconds
+        custom_timeouts=PolicyCustomTimeouts(*(duration_seconds(timeouts.get(kind)) or 0.0
+                                               for kind in ("create", "update", "delete"))),
         additional_secret_outputs=[], parent=reg.parent or None)
 
 

@@ -141,7 +141,8 @@ def check_pool(cluster: Cluster, target: Target) -> Check:
     if pool is None:
         return Check("inference-pool", False, f"InferencePool {target.namespace}/{target.pool} not found")
     # each gateway that uses the pool reports on it under status.parents (InferencePool v1)
-    verdicts = [condition(p.get("conditions"), "Accepted") or {} for p in (pool.get("status") or {}).get("parents") or []]
+    parents = (pool.get("status") or {}).get("parents") or []
+    verdicts = [condition(p.get("conditions"), "Accepted") or {} for p in parents]
     accepted = [v for v in verdicts if v.get("status") == "True"]
     if not accepted:
         reasons = [v.get("reason", "no Accepted condition") for v in verdicts]

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from typing import Any, Optional
 
 from google.protobuf import json_format, struct_pb2
 
@@ -41,3 +42,10 @@ def _locate(document: Any, path: str) -> tuple[Any, Any]:
     for step in steps[:-1]:
         document = document[step]
     return document, steps[-1]
+
+
+def duration_seconds(duration: Any) -> Optional[float]:
+    """A custom timeout as the SDK records it (a Go duration: "10m", "90s", "1h30m") in seconds, as the engine
+    parses it before handing it to a plugin; None when unset or not a duration."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|m|s)", str(duration or ""))
+    return sum(float(amount) * {"h": 3600, "m": 60, "s": 1}[unit] for amount, unit in parts) if parts else None

@@ -10,7 +10,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .handles import field
-from .inference_specs import ROUTER_CPU_LIMIT, ROUTER_PORT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects, router_nginx_conf
+from .inference_specs import (ROUTER_CPU_LIMIT, ROUTER_PORT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line,
+                              key_vault_objects, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,

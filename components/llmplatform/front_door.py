@@ -190,7 +190,8 @@ class GlobalEndpoint(pulumi.ComponentResource):
                 if port is None:
                     continue
                 members.append(cdn.AFDOrigin(
-                    f"{name}-{service}-{origin_key(origin, i)}", origin_name=origin["name"], origin_group_name=group.name,
+                    f"{name}-{service}-{origin_key(origin, i)}", origin_name=origin["name"],
+                    origin_group_name=group.name,
                     profile_name=profile.name, resource_group_name=rg, host_name=origin["host"],
                     origin_host_header=origin["host"], http_port=port, https_port=443,
                     priority=origin.get("priority", 1), weight=1000, enabled_state=cdn.EnabledState.ENABLED,

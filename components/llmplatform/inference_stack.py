@@ -17,8 +17,8 @@ from .checks import check_shape, fail, in_range, one_of
 from .choices import ACCELERATORS, MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
-from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OLLAMA_API_ROUTES, OLLAMA_PORT, ROUTER_PORT, SCALED_SERVICE,
-                              SECRETS_MOUNT, SHUTDOWN_MARGIN_SECONDS, WEBUI_PORT, drain_script,
+from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OLLAMA_API_ROUTES, OLLAMA_PORT, ROUTER_PORT,
+                              SCALED_SERVICE, SECRETS_MOUNT, SHUTDOWN_MARGIN_SECONDS, WEBUI_PORT, drain_script,
                               exec_with_secret_files, key_vault_objects, ollama_env, ollama_scheduling, resources,
                               scaled_hosts, wait_budget_seconds)
 from .key_vault import grant_secrets_user, vault_secret

@@ -20,8 +20,8 @@ from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, RouteTarget, V
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
-from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release, http_probe,
-                   gpu_start_deadline, labels, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace,
+from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release,
+                   http_probe, gpu_start_deadline, labels, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace,
                    require_kubernetes_provider, secret_provider_class, tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length,
                          epp_affinity, epp_plugins, epp_triggers, fits, holds_requests_at_zero, image_is_pinned,

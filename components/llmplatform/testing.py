@@ -125,7 +125,8 @@ _NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "secre
                 "dataCollectionRuleName", "associationName", "ruleGroupName", "ruleName",
                 "originName", "routeName", "securityPolicyName", "originGroupName", "endpointName", "ruleSetName",
                 "fleetMemberName", "updateStrategyName", "autoUpgradeProfileName", "profileName", "policyName",
-                "fleetName", "accountName", "vaultName", "serverName", "virtualNetworkName", "resourceName", "resourceGroupName")
+                "fleetName", "accountName", "vaultName", "serverName", "virtualNetworkName", "resourceName",
+                "resourceGroupName")
 
 
 def _fake_kubeconfig(cluster: str) -> str:
