@@ -178,19 +178,35 @@ def test_install_instructions_name_the_packages_version():
     assert f"## {llmplatform.__version__}" in (PROJECT_DIR / "CHANGELOG.md").read_text()
 
 
-def test_every_public_name_is_importable_from_the_top_and_is_the_real_class():
+def test_every_public_name_is_exported_from_the_top_as_the_real_object():
     """`from llmplatform import X` gives the module's own object for every component, Args, spec, handle and the
-    input error; every TypedDict a component module defines is among them (no public type left behind)."""
+    input error, listed in a literal `__all__` (what type checkers read) with no module `__getattr__` to hide a name
+    left out; every component class and every TypedDict the package's modules define is among them."""
+    import ast
     import importlib
     import inspect
+    import pkgutil
     import typing
 
-    import llmplatform
-    for name, module in {**llmplatform.COMPONENTS, **llmplatform.TYPES}.items():
-        assert getattr(llmplatform, name) is getattr(importlib.import_module(f"llmplatform.{module}"), name), name
-    defined = {n for module in set(llmplatform.COMPONENTS.values()) | {"handles"}
-               for n, obj in vars(importlib.import_module(f"llmplatform.{module}")).items()
-               if inspect.isclass(obj) and typing.is_typeddict(obj) and obj.__module__.endswith(module)
-               and not n.startswith("_")}
-    assert defined - set(llmplatform.TYPES) == set()
-    assert issubclass(llmplatform.ComponentInputError, __import__("pulumi").InputPropertiesError)
+    import pulumi
+    tree = ast.parse((COMPONENTS_DIR / "llmplatform" / "__init__.py").read_text())
+    literal = [node.value for node in tree.body if isinstance(node, ast.Assign)
+               and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)]
+    assert len(literal) == 1 and isinstance(literal[0], ast.List)
+    assert ast.literal_eval(literal[0]) == llmplatform.__all__
+    assert not hasattr(llmplatform, "__getattr__")
+    assert len(set(llmplatform.__all__)) == len(llmplatform.__all__)
+    defined = {}
+    for info in pkgutil.iter_modules(llmplatform.__path__):
+        module = importlib.import_module(f"llmplatform.{info.name}")
+        defined.update({name: obj for name, obj in vars(module).items() if inspect.isclass(obj)
+                        and obj.__module__ == module.__name__ and not name.startswith("_")
+                        and (typing.is_typeddict(obj) or issubclass(obj, pulumi.ComponentResource))})
+    assert set(defined) - set(llmplatform.__all__) == set(), "not exported from llmplatform"
+    assert all(getattr(llmplatform, name) is obj for name, obj in defined.items())
+    components = {name for name, obj in defined.items() if issubclass(obj, pulumi.ComponentResource)}
+    assert set(llmplatform.COMPONENTS) == components
+    assert llmplatform.all_components() == [defined[name] for name in llmplatform.COMPONENTS]
+    assert all(f"{name}Args" in llmplatform.__all__ for name in components)
+    assert issubclass(llmplatform.ComponentInputError, pulumi.InputPropertiesError)
+    assert llmplatform.ComponentInputError is importlib.import_module("llmplatform.checks").ComponentInputError

@@ -6,66 +6,70 @@ Kubernetes provider through `opts` (`pulumi.ResourceOptions(providers=[cluster.p
 
     from llmplatform import AksCluster, AksClusterArgs, ClusterHandle, ComponentInputError, GpuNodePool
 
-Type checkers see every public name below as the real class (the `TYPE_CHECKING` imports). At run time each is
-imported on first use, so `llmplatform.choices` or `llmplatform.gpu_skus` alone (what a stack's config layer reads)
-does not load the Azure and Kubernetes SDKs.
+Every public name is imported here, eagerly, and listed in `__all__`: type checkers see the real classes (pyright
+treats a typed package's imports as private unless `__all__` lists them). To add a component, import it with its
+Args and the specs it defines, and list them in `__all__`; `COMPONENTS` and `all_components()` follow from it.
 """
-import importlib
-from typing import TYPE_CHECKING, Any
+import pulumi
 
 PACKAGE = "llmplatform"
 __version__ = "0.5.0"
 
-# component -> module
-COMPONENTS = {
-    "AksCluster": "aks_cluster", "GpuNodePool": "gpu_node_pool", "AppNamespace": "app_namespace",
-    "ModelStore": "model_store", "KeyVault": "key_vault", "PostgresServer": "postgres",
-    "GatewayAccess": "gateway", "InferenceStack": "inference_stack", "AzureMonitoring": "azure_monitoring",
-    "Observability": "observability", "ModelAutoscaler": "model_autoscaler", "WorkloadIdentity": "workload_identity",
-    "LlmdStack": "llmd_stack", "GlobalEndpoint": "front_door", "FleetUpdates": "fleet",
-}
-# every other public name -> module: each component's Args, the specs inside them, the handles, the input error
-TYPES = {
-    **{f"{name}Args": module for name, module in COMPONENTS.items()},
-    "NetworkSpec": "aks_cluster", "NodePoolSpec": "aks_cluster", "MaintenanceWindowSpec": "aks_cluster",
-    "GpuFallbackSpec": "gpu_node_pool", "GpuSkuSpec": "gpu_node_pool", "ResourcesSpec": "inference_stack",
-    "RegionalOrigin": "front_door", "FleetMemberSpec": "fleet", "EntraGroup": "postgres",
-    "ClusterHandle": "handles", "GpuScheduling": "handles", "VaultHandle": "handles", "ModelVolume": "handles",
-    "RouteTarget": "handles", "ModelServer": "handles", "KedaEndpoints": "handles", "MonitoringHandle": "handles",
-    "Toleration": "handles", "ComponentInputError": "checks",
-}
-__all__ = ["PACKAGE", "COMPONENTS", "TYPES", "all_components", *COMPONENTS, *TYPES]
+# below PACKAGE: the component modules read it while this module imports them
+from .aks_cluster import AksCluster, AksClusterArgs, MaintenanceWindowSpec, NetworkSpec, NodePoolSpec  # noqa: E402
+from .app_namespace import AppNamespace, AppNamespaceArgs  # noqa: E402
+from .azure_monitoring import AzureMonitoring, AzureMonitoringArgs  # noqa: E402
+from .checks import ComponentInputError  # noqa: E402
+from .fleet import FleetMemberSpec, FleetUpdates, FleetUpdatesArgs  # noqa: E402
+from .front_door import GlobalEndpoint, GlobalEndpointArgs, RegionalOrigin  # noqa: E402
+from .gateway import GatewayAccess, GatewayAccessArgs  # noqa: E402
+from .gpu_node_pool import GpuFallbackSpec, GpuNodePool, GpuNodePoolArgs, GpuSkuSpec  # noqa: E402
+from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume,  # noqa: E402
+                      MonitoringHandle, RouteTarget, Toleration, VaultHandle)
+from .inference_stack import InferenceStack, InferenceStackArgs, ResourcesSpec  # noqa: E402
+from .key_vault import KeyVault, KeyVaultArgs  # noqa: E402
+from .llmd_stack import LlmdStack, LlmdStackArgs  # noqa: E402
+from .model_autoscaler import ModelAutoscaler, ModelAutoscalerArgs  # noqa: E402
+from .model_store import ModelStore, ModelStoreArgs  # noqa: E402
+from .observability import Observability, ObservabilityArgs  # noqa: E402
+from .postgres import EntraGroup, PostgresServer, PostgresServerArgs  # noqa: E402
+from .workload_identity import WorkloadIdentity, WorkloadIdentityArgs  # noqa: E402
 
-if TYPE_CHECKING:  # the same names, eagerly, for mypy and pyright
-    from .aks_cluster import AksCluster, AksClusterArgs, MaintenanceWindowSpec, NetworkSpec, NodePoolSpec
-    from .app_namespace import AppNamespace, AppNamespaceArgs
-    from .azure_monitoring import AzureMonitoring, AzureMonitoringArgs
-    from .checks import ComponentInputError
-    from .fleet import FleetMemberSpec, FleetUpdates, FleetUpdatesArgs
-    from .front_door import GlobalEndpoint, GlobalEndpointArgs, RegionalOrigin
-    from .gateway import GatewayAccess, GatewayAccessArgs
-    from .gpu_node_pool import GpuFallbackSpec, GpuNodePool, GpuNodePoolArgs, GpuSkuSpec
-    from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, MonitoringHandle,
-                          RouteTarget, Toleration, VaultHandle)
-    from .inference_stack import InferenceStack, InferenceStackArgs, ResourcesSpec
-    from .key_vault import KeyVault, KeyVaultArgs
-    from .llmd_stack import LlmdStack, LlmdStackArgs
-    from .model_autoscaler import ModelAutoscaler, ModelAutoscalerArgs
-    from .model_store import ModelStore, ModelStoreArgs
-    from .observability import Observability, ObservabilityArgs
-    from .postgres import EntraGroup, PostgresServer, PostgresServerArgs
-    from .workload_identity import WorkloadIdentity, WorkloadIdentityArgs
-
-
-def __getattr__(name: str) -> Any:
-    module = COMPONENTS.get(name) or TYPES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value  # imported once
-    return value
+# A literal list: type checkers read it as it is written.
+__all__ = [
+    "PACKAGE", "COMPONENTS", "all_components",
+    # the components (in schema order), each with its Args and the specs inside them
+    "AksCluster", "AksClusterArgs", "NetworkSpec", "NodePoolSpec", "MaintenanceWindowSpec",
+    "GpuNodePool", "GpuNodePoolArgs", "GpuFallbackSpec", "GpuSkuSpec",
+    "AppNamespace", "AppNamespaceArgs",
+    "ModelStore", "ModelStoreArgs",
+    "KeyVault", "KeyVaultArgs",
+    "PostgresServer", "PostgresServerArgs", "EntraGroup",
+    "GatewayAccess", "GatewayAccessArgs",
+    "InferenceStack", "InferenceStackArgs", "ResourcesSpec",
+    "AzureMonitoring", "AzureMonitoringArgs",
+    "Observability", "ObservabilityArgs",
+    "ModelAutoscaler", "ModelAutoscalerArgs",
+    "WorkloadIdentity", "WorkloadIdentityArgs",
+    "LlmdStack", "LlmdStackArgs",
+    "GlobalEndpoint", "GlobalEndpointArgs", "RegionalOrigin",
+    "FleetUpdates", "FleetUpdatesArgs", "FleetMemberSpec",
+    # the handles components hand each other, and the input error every component raises
+    "ClusterHandle", "GpuScheduling", "VaultHandle", "ModelVolume", "RouteTarget", "ModelServer", "KedaEndpoints",
+    "MonitoringHandle", "Toleration",
+    "ComponentInputError",
+]
 
 
-def all_components() -> list[type]:
+def _is_component(value: object) -> bool:
+    return isinstance(value, type) and issubclass(value, pulumi.ComponentResource)
+
+
+# component name -> its module, in `__all__` order
+COMPONENTS: dict[str, str] = {name: globals()[name].__module__.rsplit(".", 1)[-1]
+                              for name in __all__ if _is_component(globals().get(name))}
+
+
+def all_components() -> list[type[pulumi.ComponentResource]]:
     """Every component class, for the component provider and the schema."""
-    return [__getattr__(name) for name in COMPONENTS]
+    return [globals()[name] for name in COMPONENTS]
