@@ -196,8 +196,8 @@ def autoscaler_ignore_changes(upgrade_channel: str, inline: bool) -> list[str]:
     return fields
 
 
-def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones: Optional[list[str]],
-                         os_sku: str = "AzureLinux", encryption_at_host: pulumi.Input[bool] = False,
+def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones: pulumi.Input[Optional[list[str]]],
+                         os_sku: str = "AzureLinux", encryption_at_host: pulumi.Input[Optional[bool]] = False,
                          ephemeral_os_disk: pulumi.Input[bool] = False) -> dict:
     """Settings every autoscaled Linux pool shares, inline (system) or as an AgentPool resource."""
     disk_gb = spec.get("os_disk_size_gb", 128)
@@ -389,7 +389,7 @@ class AksCluster(pulumi.ComponentResource):
         # AKS runs one agent-pool operation per cluster at a time (OperationNotAllowed: another agentpool operation
         # is in progress): pools and maintenance configurations are written one after the other, and the handle's
         # cluster_name (which GpuNodePool's pools take) is handed out after the last of them.
-        last_write: pulumi.Resource = cs.AgentPool(
+        last_write: pulumi.CustomResource = cs.AgentPool(
             f"{name}-{workload['name']}",
             resource_group_name=rg_name,
             resource_name_=cluster.name,
@@ -466,7 +466,7 @@ class AksCluster(pulumi.ComponentResource):
             kubernetes_version=args.get("kubernetes_version") or "", zones=list(zones or []),
             # a pod placed on the CPU pool waits for the pool: its await clock starts when nodes can run it
             cpu_node_selector=workload_pool.id.apply(lambda _: {CPU_POOL_LABEL: "cpu"}),
-            cpu_tolerations=[dict(SPOT_TOLERATION)] if workload_spot else [],
+            cpu_tolerations=[SPOT_TOLERATION.copy()] if workload_spot else [],
             pod_cidr=net["pod_cidr"],
             autoscaler_expander=opt(args, "autoscaler_expander"),
             encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"))

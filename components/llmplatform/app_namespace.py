@@ -40,7 +40,7 @@ class AppNamespace(pulumi.ComponentResource):
         require_kubernetes_provider(opts, "AppNamespace", name)
         super().__init__(f"{PACKAGE}:index:AppNamespace", name, None, opts)
         target = args.get("route_target")
-        route_labels = field(target, "routes_label") if target else {}
+        route_labels: pulumi.Input[dict[str, str]] = field(target, "routes_label") if target else {}
         created = namespace(f"{name}-ns", args["namespace"], level, pulumi.ResourceOptions(parent=self),
                             route_labels)
         self.namespace = created.metadata.name

@@ -7,7 +7,7 @@ other languages as a per-property error (the engine prints the path and the reas
 import difflib
 import re
 import typing
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Mapping, NoReturn, Optional
 
 import pulumi
 
@@ -91,7 +91,7 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]]) -
             _shape(item, inner, where, problems)
 
 
-def fail(component: str, name: str, key: str, value: Any, allowed: str) -> None:
+def fail(component: str, name: str, key: str, value: Any, allowed: str) -> NoReturn:
     raise ComponentInputError(f"{component} {name}: input {key}={value!r} is invalid; allowed: {allowed}", key,
                               f"{value!r} is invalid; allowed: {allowed}")
 
@@ -109,7 +109,7 @@ def in_range(component: str, name: str, key: str, value: Any, low: int, high: in
     return value
 
 
-def required(component: str, name: str, args: dict, key: str) -> Any:
+def required(component: str, name: str, args: Mapping[str, Any], key: str) -> Any:
     value = args.get(key)
     if value is None:
         raise ComponentInputError(f"{component} {name}: input {key!r} is required", key, "is required")

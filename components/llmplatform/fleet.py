@@ -6,7 +6,7 @@ whenever AKS releases a version on the chosen channel. Member clusters must leav
 `upgradeChannel` none), or the two would fight; the stack config enforces that on the regional stacks.
 """
 import re
-from typing import Optional, TypedDict
+from typing import Optional, Sequence, TypedDict
 
 import pulumi
 from pulumi_azure_native import containerservice
@@ -77,7 +77,7 @@ def check_args(name: str, args: FleetUpdatesArgs) -> list[FleetMemberSpec]:
     return members
 
 
-def update_stages(member_names: list[pulumi.Input[str]],
+def update_stages(member_names: Sequence[pulumi.Input[str]],
                   wait_seconds: int) -> list[containerservice.UpdateStageArgs]:
     """One stage per region in order, each with the region's group; a soak wait after every stage but the last."""
     return [containerservice.UpdateStageArgs(

@@ -192,7 +192,7 @@ class GatewayAccess(pulumi.ComponentResource):
 
         gateways: dict[str, k8s.apiextensions.CustomResource] = {}
         internal_ip = args.get("internal_ip") or ""
-        pip = None
+        pip: Any = None
         if opt(args, "external"):
             pip = network.PublicIPAddress(
                 f"{name}-external-ip", public_ip_address_name=f"pip-{prefix}-gateway",
@@ -201,13 +201,13 @@ class GatewayAccess(pulumi.ComponentResource):
                 public_ip_allocation_method=network.IPAllocationMethod.STATIC,
                 zones=field(cluster, "zones").apply(lambda z: list(z) or None), tags=args.get("tags", {}),
                 opts=pulumi.ResourceOptions(parent=self))
+        allowed = tuple(args.get("allowed_service_tags") or ())
         for kind in ("internal", "external"):
             if not args.get(kind, True):
                 continue
-            allowed = tuple(args.get("allowed_service_tags") or ())
             annotations: Any = lb_annotations(kind, internal_ip, "", "") if kind == "internal" \
                 else pulumi.Output.all(pip.name, field(cluster, "resource_group_name")).apply(
-                    lambda v, tags=allowed: lb_annotations("external", "", v[0], v[1], tags))
+                    lambda v: lb_annotations("external", "", v[0], v[1], allowed))
             gateways[kind] = k8s.apiextensions.CustomResource(
                 f"{name}-{kind}",
                 api_version="gateway.networking.k8s.io/v1",

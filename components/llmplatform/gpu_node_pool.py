@@ -12,7 +12,7 @@ from .defaults import defaults_for
 from .checks import check_shape, fail, in_range, one_of
 from .choices import GPU_DRIVERS as DRIVERS, GPU_PRIORITIES as PRIORITIES, MIG_PROFILES
 from .gpu_skus import GpuSku, find_gpu_sku, known_gpu_sizes
-from .handles import ClusterHandle, GpuScheduling, field, known
+from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 
 from . import PACKAGE
@@ -125,9 +125,9 @@ def pool_taints(spot: bool) -> list[str]:
     return [GPU_TAINT, SPOT_TAINT] if spot else [GPU_TAINT]
 
 
-def gpu_tolerations() -> list[dict[str, str]]:
+def gpu_tolerations() -> list[Toleration]:
     """What a GPU workload needs to land on either pool: the GPU taint and the spot taint."""
-    return [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}, dict(SPOT_TOLERATION)]
+    return [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}, SPOT_TOLERATION.copy()]
 
 
 def priority_expander_config(spot_pool: str, fallback_pool: str) -> str:
@@ -139,7 +139,7 @@ def priority_expander_config(spot_pool: str, fallback_pool: str) -> str:
     return yaml.safe_dump({10: [".*"], 20: [f".*-{fallback_pool}-.*"], 30: [f".*-{spot_pool}-.*"]})
 
 
-def device_plugin_values(tolerations: list[dict[str, str]], node_selector: dict[str, str]) -> dict[str, Any]:
+def device_plugin_values(tolerations: list[Toleration], node_selector: dict[str, str]) -> dict[str, Any]:
     # Without NFD the chart's default affinity (NFD labels) matches no node. Helm merges maps but replaces lists,
     # so our own nodeSelectorTerms replace the default ones rather than adding to them.
     terms = [{"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in node_selector.items()]}]
@@ -150,7 +150,7 @@ def device_plugin_values(tolerations: list[dict[str, str]], node_selector: dict[
     }
 
 
-def gpu_operator_values(tolerations: list[dict[str, str]], rdma: bool) -> dict[str, Any]:
+def gpu_operator_values(tolerations: list[Toleration], rdma: bool) -> dict[str, Any]:
     return {
         "driver": {"enabled": True, "rdma": {"enabled": rdma}},
         "toolkit": {"enabled": True},

@@ -275,7 +275,7 @@ class InferenceStack(pulumi.ComponentResource):
             namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),
             port=OLLAMA_PORT, hosts=pulumi.Output.from_input(ns).apply(scaled_hosts), accelerator=accelerator)
 
-    def _scaled_access(self, name: str) -> tuple[str, int, Optional[str]]:
+    def _scaled_access(self, name: str) -> tuple[str, pulumi.Input[int], Optional[str]]:
         """(host, port, Host header) clients use to reach Ollama: directly, or through the KEDA interceptor."""
         keda = self._args.get("keda")
         if not keda:

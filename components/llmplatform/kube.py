@@ -1,19 +1,19 @@
 """Kubernetes building blocks shared by the components: labels, namespaces, workloads, policies (hardened security
 contexts are in hardening.py)."""
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from .checks import ComponentInputError
-from .handles import field
+from .handles import Toleration, field
 from .inference_specs import SECRETS_MOUNT
 from .pins import ChartRef
 
 PART_OF = "llm-platform"
 CPU_POOL_LABEL = "llm-platform/pool"  # set on the CPU workload pool's nodes; value "cpu"
 SPOT_TAINT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"  # AKS puts this on every spot node
-SPOT_TOLERATION = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+SPOT_TOLERATION: Toleration = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
                    "effect": "NoSchedule"}
 
 
@@ -27,7 +27,7 @@ def labels(component: str, name: str) -> dict[str, str]:
 
 
 def namespace(resource_name: str, name: str, pod_security_level: str, opts: pulumi.ResourceOptions,
-              extra_labels: pulumi.Input[dict[str, str]] = None) -> k8s.core.v1.Namespace:
+              extra_labels: Optional[pulumi.Input[dict[str, str]]] = None) -> k8s.core.v1.Namespace:
     """A namespace with its Pod Security Admission level enforced (restricted, baseline or privileged)."""
     base = {
         "pod-security.kubernetes.io/enforce": pod_security_level,
@@ -84,7 +84,7 @@ def require_kubernetes_provider(opts: Optional[pulumi.ResourceOptions], kind: st
             "pulumi.ResourceOptions(providers=[cluster.provider])")
 
 
-def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str], values: dict[str, Any],
+def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str], values: pulumi.Input[dict[str, Any]],
                  opts: pulumi.ResourceOptions, release_name: Optional[str] = None) -> k8s.helm.v3.Release:
     """A pinned chart under a fixed release name (so object names the chart derives from it are predictable).
     An OCI chart is addressed as oci://registry/path/chart, with no repository."""
@@ -120,7 +120,7 @@ def spread(match_labels: dict[str, str]) -> list[k8s.core.v1.TopologySpreadConst
             for key in ("kubernetes.io/hostname", "topology.kubernetes.io/zone")]
 
 
-def env_vars(values: dict[str, str]) -> list[k8s.core.v1.EnvVarArgs]:
+def env_vars(values: Mapping[str, pulumi.Input[str]]) -> list[k8s.core.v1.EnvVarArgs]:
     return [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in values.items()]
 
 
@@ -183,7 +183,7 @@ def csi_secrets_mount() -> k8s.core.v1.VolumeMountArgs:
 def deployment(resource_name: str, name: str, namespace: pulumi.Input[str], component_labels: dict[str, str],
                replicas: int, pod_spec: k8s.core.v1.PodSpecArgs, opts: pulumi.ResourceOptions,
                pod_labels: Optional[dict[str, str]] = None,
-               pod_annotations: Optional[dict[str, str]] = None,
+               pod_annotations: Optional[Mapping[str, pulumi.Input[str]]] = None,
                annotations: Optional[dict[str, str]] = None) -> k8s.apps.v1.Deployment:
     """A Deployment selecting its pods by app.kubernetes.io/name (the selector never changes with other labels);
     `annotations` on the Deployment itself (the scanner's skips, llmplatform.hardening.scanner_annotations)."""

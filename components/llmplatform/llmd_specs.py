@@ -3,7 +3,7 @@
 Kept apart from the component so they are unit-tested without Pulumi.
 """
 import re
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 import yaml
 
@@ -116,7 +116,7 @@ def epp_affinity(node_affinity_: dict[str, Any], epp_label: dict[str, str]) -> d
 
 
 def router_values(epp_image: str, selector: dict[str, str], cpu_affinity: dict[str, Any],
-                  failure_mode: str, cpu_tolerations: list[dict[str, str]] = (), plugins: Optional[str] = None,
+                  failure_mode: str, cpu_tolerations: Sequence[dict[str, str]] = (), plugins: Optional[str] = None,
                   epp_replicas: int = 1) -> dict[str, Any]:
     """Values of the llm-d-router-gateway chart (subchart routerlib, aliased `router`).
 
@@ -181,7 +181,7 @@ def holds_requests_at_zero(epp_image: str) -> bool:
     """Whether the picker image is a release known to hold requests while no model server is ready."""
     tag = parse_image(epp_image).tag
     match = re.fullmatch(r"v?([0-9]+)\.([0-9]+)\.([0-9]+)", tag)
-    return bool(match) and tuple(int(p) for p in match.groups()) >= HOLDS_AT_ZERO_SINCE
+    return match is not None and tuple(int(p) for p in match.groups()) >= HOLDS_AT_ZERO_SINCE
 
 
 def epp_queries(namespace: str, epp_service: str) -> dict[str, str]:

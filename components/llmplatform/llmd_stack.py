@@ -415,7 +415,7 @@ class LlmdStack(pulumi.ComponentResource):
         ns = self._ns
         np = k8s.networking.v1
 
-        def pods(**match: str) -> np.NetworkPolicyPeerArgs:
+        def pods(**match: str) -> k8s.networking.v1.NetworkPolicyPeerArgs:
             return np.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match))
 
         monitoring = np.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(

@@ -18,8 +18,8 @@ from . import PACKAGE
 from .checks import check_shape
 from .defaults import defaults_for
 from .inference_specs import wait_budget_seconds
-from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, VaultHandle, field,
-                      known)
+from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, Toleration,
+                      VaultHandle, field, known)
 from .gpu_node_pool import gpu_node_selector, gpu_tolerations
 from .key_vault import vault_secret
 from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
@@ -153,7 +153,7 @@ def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gi
     }
 
 
-def dcgm_values(node_selector: dict[str, str], tolerations: list[dict[str, str]]) -> dict[str, Any]:
+def dcgm_values(node_selector: dict[str, str], tolerations: list[Toleration]) -> dict[str, Any]:
     # Our own ServiceMonitor (validated against its CRD) replaces the chart's.
     return {"nodeSelector": node_selector, "tolerations": tolerations, "serviceMonitor": {"enabled": False}}
 
@@ -305,7 +305,7 @@ class Observability(pulumi.ComponentResource):
 
         password = random.RandomPassword(f"{name}-grafana-password", length=32, special=False,
                                          opts=pulumi.ResourceOptions(parent=self))
-        secret_password = pulumi.Output.secret(password.result)
+        secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
         password_secret = a.get("grafana_password_secret") or secret_name(name, "grafana-admin-password")
         vault_secret(f"{name}-grafana-password-secret", a["key_vault"], password_secret, secret_password,
                      "text/plain", self)

@@ -114,7 +114,7 @@ class PostgresServer(pulumi.ComponentResource):
                                          override_special="-_", min_lower=2, min_upper=2, min_numeric=2,
                                          opts=child)
         # random marks `result` secret itself, but say so here too: the mocks (and readers) see it explicitly.
-        admin_password = pulumi.Output.secret(password.result)
+        admin_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
         # Private access: the zone name must end in .postgres.database.azure.com.
         zone = privatedns.PrivateZone(
             f"{name}-dns",

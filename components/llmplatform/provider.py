@@ -15,7 +15,7 @@ import json
 import re
 import sys
 from enum import Enum
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import pulumi
 from pulumi.errors import InputPropertiesError, InputPropertyError
@@ -95,7 +95,7 @@ def _join(path: str, name: str) -> str:
 class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
-        self.schema = json.dumps(mark_secrets(json.loads(self.schema)), indent=2, sort_keys=True)
+        self.schema = json.dumps(mark_secrets(json.loads(cast(str, self.schema))), indent=2, sort_keys=True)
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
                   options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:
@@ -168,12 +168,12 @@ class PlatformProvider(ComponentProvider):
         if external is not None:
             return external
         type_def = self.get_type_definition(prop)
-        return type_def.python_type if type_def is not None and type_def.enum else None  # type: ignore[return-value]
+        return type_def.python_type if type_def is not None and type_def.enum else None
 
 
 def package_schema() -> dict[str, Any]:
     """The schema `pulumi package add` sees, built offline (no engine, no network)."""
-    return json.loads(PlatformProvider().schema)
+    return json.loads(cast(str, PlatformProvider().schema))
 
 
 def main() -> None:

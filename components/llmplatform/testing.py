@@ -321,7 +321,7 @@ def _kubernetes_identity(reg: Registration) -> Optional[tuple]:
 
 
 def _describe(identity: tuple) -> str:
-    parts = []
+    parts: list[str] = []
     for part in identity:
         if isinstance(part, tuple):
             parts.extend(f"{k}={v}" for k, v in part)
@@ -333,7 +333,9 @@ def _describe(identity: tuple) -> str:
 def refusals(resources: list[Registration]) -> list[str]:
     """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
     which the SDK's mocks accept silently."""
-    problems, seen_urns, seen_names = [], set(), {}
+    problems: list[str] = []
+    seen_urns: set[str] = set()
+    seen_names: dict[tuple, str] = {}
     for reg in resources:
         if reg.urn in seen_urns:
             problems.append(f"duplicate URN {reg.urn}")
