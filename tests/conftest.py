@@ -136,9 +136,9 @@ def any_plan(request) -> offline.Plan:
 # starting the long ones early keeps the workers finishing together (longest-processing-time-first).
 SLOW_FIRST = ("test_package.py", "test_component_provider.py", "test_tools_misbehaving.py", "test_inference.py",
               "test_components.py", "test_components_alone.py", "test_scanner.py", "test_upstream.py",
-              "test_tools_servers.py", "test_config.py", "test_config_catalogue.py", "test_global.py",
-              "test_deploy_model.py", "test_change_safety.py", "test_policy_plugin.py", "test_tools_verify.py",
-              "test_plan_cli.py")
+              "test_tools_servers.py", "test_typing.py", "test_config.py", "test_config_catalogue.py",
+              "test_global.py", "test_deploy_model.py", "test_change_safety.py", "test_policy_plugin.py",
+              "test_tools_verify.py", "test_plan_cli.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

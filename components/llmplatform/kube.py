@@ -84,8 +84,9 @@ def require_kubernetes_provider(opts: Optional[pulumi.ResourceOptions], kind: st
             "pulumi.ResourceOptions(providers=[cluster.provider])")
 
 
-def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str], values: pulumi.Input[dict[str, Any]],
-                 opts: pulumi.ResourceOptions, release_name: Optional[str] = None) -> k8s.helm.v3.Release:
+def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str],
+                 values: pulumi.Input[dict[str, Any]], opts: pulumi.ResourceOptions,
+                 release_name: Optional[str] = None) -> k8s.helm.v3.Release:
     """A pinned chart under a fixed release name (so object names the chart derives from it are predictable).
     An OCI chart is addressed as oci://registry/path/chart, with no repository."""
     oci = chart.repo.startswith("oci://")

@@ -46,7 +46,7 @@ def test_a_mistake_is_refused_with_the_input_named_and_nothing_registered():
         AppNamespace("app", {"namespace": "llm", "pod_security": "open"})
     with pytest.raises(ComponentInputError, match="pod_security='open' is invalid") as error:
         run(wrong)
-    assert error.value.errors == [{"property_path": "pod_security", "reason": error.value.errors[0]["reason"]}]
+    assert [e["property_path"] for e in error.value.errors or []] == ["pod_security"]
 
 
 def test_two_resources_with_one_azure_name_are_refused_as_azure_would():
