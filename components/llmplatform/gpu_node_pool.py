@@ -225,17 +225,17 @@ def cluster_key(provider: pulumi.ProviderResource) -> tuple[str, str, str]:
     return pulumi.get_project(), pulumi.get_stack(), getattr(provider, "_name", "") or "kubernetes"
 
 
-def check_shared_software(name: str, driver: str, rdma: bool, shared: ClusterGpuSoftware) -> None:
+def check_shared_software(name: str, driver: str, sku: GpuSku, shared: ClusterGpuSoftware) -> None:
     """Pools of one cluster share the device software, so they must agree on what it is."""
     if driver != shared.driver:
         fail("GpuNodePool", name, "driver", driver,
              f"{shared.driver!r}, as GPU pool {shared.first_pool!r} on the same cluster: the GPU Operator deploys its "
              "driver and device plugin on every node with an NVIDIA GPU (AKS-driver nodes included), so one cluster "
              "runs one driver for all its GPU pools")
-    if driver == "operator" and rdma != shared.rdma:
-        fail("GpuNodePool", name, "vm_size", f"{'an RDMA' if rdma else 'a non-RDMA'} size",
-             f"{'an RDMA' if shared.rdma else 'a non-RDMA'} size like GPU pool {shared.first_pool!r}: the GPU "
-             "Operator's driver.rdma is one setting for every node it serves")
+    if driver == "operator" and sku.rdma != shared.rdma:
+        fail("GpuNodePool", name, "vm_size", sku.vm_size,
+             f"a size {'with' if shared.rdma else 'without'} RDMA, as GPU pool {shared.first_pool!r} on the same "
+             "cluster: the GPU Operator's driver.rdma is one setting for every node it serves")
 
 
 def check_one_ranking(name: str, shared: Optional[ClusterGpuSoftware]) -> None:
@@ -281,7 +281,7 @@ class GpuNodePool(pulumi.ComponentResource):
         key = cluster_key(provider) if provider is not None else None
         shared = _CLUSTERS.get(key) if key else None
         if shared is not None:
-            check_shared_software(name, driver, sku.rdma, shared)
+            check_shared_software(name, driver, sku, shared)
         if with_fallback:
             check_one_ranking(name, shared)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
