@@ -285,9 +285,9 @@ def test_device_software_is_installed_once_per_cluster_and_anew_each_run():
     assert software(pools_on(("gpua", {}), ("gpub", {}))) == ["nvidia-device-plugin@k8s0"]
     # a second run in the same process is a deployment of its own: it installs again
     assert software(pools_on(("gpua", {}), ("gpub", {}))) == ["nvidia-device-plugin@k8s0"]
-    # two clusters: one each
-    assert software(pools_on(("gpua", {}), ("gpub", {}), clusters=2)) == ["nvidia-device-plugin@k8s0",
-                                                                         "nvidia-device-plugin@k8s1"]
+    # two clusters: one each, and each its own driver
+    assert software(pools_on(("gpua", {}), ("gpub", {"driver": "operator"}), clusters=2)) == [
+        "gpu-operator@k8s1", "nvidia-device-plugin@k8s0"]
 
 
 def test_the_deprecated_switch_is_still_accepted_and_warns():
@@ -311,7 +311,3 @@ def test_what_one_cluster_cannot_share_is_refused_by_name(pools, message):
         pools_on(*pools)
     assert str(error.value).startswith(f"GpuNodePool {pools[-1][0]}: input ")
 
-
-def test_mixed_drivers_on_two_clusters_are_fine():
-    plan = pools_on(("gpua", {}), ("gpub", {"driver": "operator"}), clusters=2)
-    assert software(plan) == ["gpu-operator@k8s1", "nvidia-device-plugin@k8s0"]
