@@ -1,6 +1,6 @@
 """The platform's configuration as frozen, typed objects.
 
-Field defaults here are the defaults of the structured config sections (the README's config reference lists them);
+Field defaults here are the defaults of the structured config sections (docs/configuration.md lists them);
 scalar top-level keys get theirs from Pulumi.yaml. Components never read stack config: __main__ hands them these.
 """
 from __future__ import annotations
