@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
@@ -468,13 +469,13 @@ def generated_text() -> str:
     for s in rows(platform):
         sections.setdefault(_section_of(s.key), []).append(s)
     for section, items in sections.items():
-        lines += [f"### {section or 'Top level'}", "", SECTIONS[section], ""]
+        lines += [f"### {section or 'Top level'}", "", textwrap.fill(SECTIONS[section], 118), ""]
         lines += _table(items, lambda s: str(declared.get(s.key, {}).get("description", ""))
                         if not _section_of(s.key) else MEANING[s.key])
         lines.append("")
     lines += ["### What prod refuses in an otherwise default stack", "",
-              "The problems `environment: prod` alone reports (more prod rules apply to settings a default stack "
-              "does not use, e.g. `modelStore.redundancy` when zoned):", ""]
+              textwrap.fill("The problems `environment: prod` alone reports (more prod rules apply to settings a "
+                            "default stack does not use, e.g. `modelStore.redundancy` when zoned):", 118), ""]
     lines += [f"- {_cell(p)}" for p in prod_problems()]
     glob = read_settings(regions.parse_global)
     keys = [s for s in rows(glob) if s.key.startswith("global.")]
