@@ -251,7 +251,7 @@ class EdgeConfig:
     """A regional stack's place behind the global endpoint."""
 
     global_stack: str = ""  # empty: not a regional stack
-    front_door_id: str = ""  # the X-Azure-FDID value; empty until the global stack is up (README, two steps)
+    front_door_id: str = ""  # the X-Azure-FDID value; empty until the global stack is up (docs/operations.md, two steps)
     fleet: bool = True  # Fleet Manager drives upgrades: the cluster's own auto-upgrade must be off
 
     @property
