@@ -70,28 +70,32 @@ def test_documented_defaults_are_what_an_empty_stack_config_yields():
     assert checked >= 150
 
 
-CHOICES = [s for s in ROWS if s.kind == "choice"]
+GLOBAL_ROWS = [s for s in ref.rows(GLOBAL) if s.key.startswith("global.")]
+PARSERS = {id(s): loader.parse_config for s in ROWS} | {id(s): regions.parse_global for s in GLOBAL_ROWS}
+CHOICES = [s for s in ROWS + GLOBAL_ROWS if s.kind == "choice"]
 
 
 @pytest.mark.parametrize("setting", CHOICES, ids=[s.key for s in CHOICES])
 def test_documented_allowed_values_are_the_enforced_ones(setting):
     """A value outside the documented set is refused naming the key; each documented value is accepted."""
-    refused = problems(nested(setting.key, "not-" + setting.allowed[0]))
+    parse = PARSERS[id(setting)]
+    refused = problems(nested(setting.key, "not-" + setting.allowed[0]), parse)
     assert any(p.startswith(f"{setting.key} 'not-") and "is not allowed" in p for p in refused), refused
     for value in setting.allowed:
         assert not any(p.startswith(f"{setting.key} ") and "is not allowed" in p
-                       for p in problems(nested(setting.key, value))), value
+                       for p in problems(nested(setting.key, value), parse)), value
 
 
-BOUNDED = [s for s in ROWS if s.kind == "integer" and s.minimum is not None]
+BOUNDED = [s for s in ROWS + GLOBAL_ROWS if s.kind == "integer" and s.minimum is not None]
 
 
 def test_documented_bounds_are_the_enforced_ones():
     for s in BOUNDED:
-        assert f"{s.key} ({s.minimum - 1}) must be >= {s.minimum}" in problems(nested(s.key, s.minimum - 1)), s.key
+        parse = PARSERS[id(s)]
+        low, high = s.minimum - 1, (s.maximum or 0) + 1
+        assert f"{s.key} ({low}) must be >= {s.minimum}" in problems(nested(s.key, low), parse), s.key
         if s.maximum is not None:
-            assert f"{s.key} ({s.maximum + 1}) must be <= {s.maximum}" in problems(nested(s.key, s.maximum + 1)), \
-                s.key
+            assert f"{s.key} ({high}) must be <= {s.maximum}" in problems(nested(s.key, high), parse), s.key
 
 
 def test_zone_lists_refuse_what_the_reference_does_not_allow():
