@@ -8,7 +8,7 @@ on the same cluster reuse it. "The same cluster" is the Kubernetes provider the 
 deployment (a program run, or one provider process serving a deployment's Construct calls).
 """
 from dataclasses import dataclass
-from typing import Any, Optional, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -210,7 +210,7 @@ def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulu
     if opts is None:
         return None
     given = opts.providers
-    found = given.get("kubernetes") if isinstance(given, dict) else next(
+    found = given.get("kubernetes") if isinstance(given, Mapping) else next(
         (p for p in given or [] if getattr(p, "package", None) == "kubernetes"), None)
     if found is None and getattr(opts.provider, "package", None) == "kubernetes":
         found = opts.provider
@@ -347,7 +347,7 @@ class GpuNodePool(pulumi.ComponentResource):
         # Workloads wait for the first pool only: the autoscaler turns to the fallback after the spot pool has
         # failed to provision for max-node-provision-time, long after the fallback pool exists.
         waited_for: list[pulumi.Output] = [pools[0].name]
-        if shared is not None and shared.status is None and may_install:
+        if shared is not None and key is not None and shared.status is None and may_install:
             shared.status = self._device_software(key[2], name, driver, sku.rdma).status
         if shared is not None and shared.status is not None:
             waited_for.append(shared.status)
