@@ -275,6 +275,7 @@ def test_regional_stacks_get_the_prod_rules():
 # ---- only this Front Door reaches a region; one key set valid in every region ----------------------------------
 
 AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
+ISTIO_CRDS = upstream_dir() / "crds" / "security.istio.io"  # only Istio's CRD is indexed: cheap
 
 
 def _joined(global_plan, stack="prod-westeurope"):
@@ -297,7 +298,7 @@ def test_a_regional_gateway_serves_nothing_until_it_knows_its_front_door():
         gateways = {(g.inputs["metadata"]["namespace"], g.inputs["metadata"]["name"])
                     for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
         obj = {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", **policy.inputs}
-        validate_custom(obj, upstream_dir() / "crds")
+        validate_custom(obj, ISTIO_CRDS)
         spec = policy.inputs["spec"]
         assert spec["action"] == "ALLOW" and spec["rules"] == []
         [target] = spec["targetRefs"]
@@ -309,13 +310,14 @@ def test_a_regional_gateway_serves_nothing_until_it_knows_its_front_door():
 def test_a_joined_region_admits_its_front_door_by_header_and_the_probes_by_path(global_plan):
     """The header value is the global stack's frontDoorId output, as the regional config carries it; the paths let
     through without it are exactly the paths the global stack's origin groups probe."""
-    from llmplatform.gateway import front_door_policy
-    args = inputs.gateway_args(_joined(global_plan), {})
+    from .test_components_alone import cluster_handle, provider_opts
+    args = inputs.gateway_args(_joined(global_plan), cluster_handle())
     assert args["front_door_id"] == global_plan.outputs["frontDoorId"]
     assert args["allowed_service_tags"] == ["AzureFrontDoor.Backend"]
-    spec = front_door_policy("external-gateway", args["front_door_id"], args["front_door_probe_paths"])
+    plan = offline.run_function(lambda: llmplatform.GatewayAccess("gateway", args, provider_opts()))
+    spec = plan.one(AUTHZ).inputs["spec"]
     validate_custom({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
-                     "metadata": {"name": "front-door-only", "namespace": "gw"}, "spec": spec}, upstream_dir() / "crds")
+                     "metadata": {"name": "front-door-only", "namespace": "gw"}, "spec": spec}, ISTIO_CRDS)
     header, probes = spec["rules"]
     assert header["when"] == [{"key": "request.headers[X-Azure-FDID]", "values": [global_plan.outputs["frontDoorId"]]}]
     assert "to" not in header  # any path, any method, any listener: the profile's own traffic
@@ -330,7 +332,7 @@ def test_the_authorization_policy_check_catches_a_wrong_shape():
     spec["rules"][0]["when"][0]["value"] = spec["rules"][0]["when"][0].pop("values")  # singular: not Istio's field
     with pytest.raises(jsonschema.ValidationError):
         validate_custom({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
-                         "metadata": {"name": "p", "namespace": "gw"}, "spec": spec}, upstream_dir() / "crds")
+                         "metadata": {"name": "p", "namespace": "gw"}, "spec": spec}, ISTIO_CRDS)
 
 
 @pytest.mark.parametrize("change, message", [
