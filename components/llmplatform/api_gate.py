@@ -28,8 +28,8 @@ class ApiGateArgs(TypedDict):
     """The cluster (CPU pool, OIDC issuer for the gate's workload identity, pod range for trusted proxies)."""
     endpoint: pulumi.Input[ModelEndpoint]
     """The model API to guard (OllamaServer's or LlmdStack's `endpoint`); the gate runs in its namespace."""
-    key_vault: NotRequired[pulumi.Input[VaultHandle]]
-    """Vault the API key is written to; needed with api_key_auth."""
+    key_vault: pulumi.Input[VaultHandle]
+    """Vault the API key is written to (unused when api_key_auth is false)."""
     route_target: NotRequired[pulumi.Input[RouteTarget]]
     """Gateways to publish the gate on, on their API listener (GatewayAccess's `route_target`); none: in-cluster
     only."""
@@ -67,8 +67,6 @@ def check_args(name: str, args: ApiGateArgs) -> None:
         nginx_workers(cpu_limit)
     except ValueError:
         fail(c, name, "resources.cpu_limit", cpu_limit, "a CPU quantity such as 1, 2 or 1500m")
-    if opt(args, "api_key_auth") and not args.get("key_vault"):
-        fail(c, name, "key_vault", None, "a vault handle when api_key_auth is true")
 
 
 class ApiGate(pulumi.ComponentResource):
