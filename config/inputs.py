@@ -122,8 +122,9 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "accelerator": inf.accelerator, "replicas": inf.replicas, "resources": _resources(inf.resources),
         "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
         "max_loaded_models": inf.max_loaded_models,
-        # with backend llmd the stack's one UI fronts llm-d instead (webui_args)
-        "webui_enabled": ui.enabled and ui.backend == "ollama", "webui_replicas": ui.replicas, "webui_max_replicas": ui.max_replicas,
+        # with backend llmd the stack's one UI fronts llm-d instead (llmd_webui_args)
+        "webui_enabled": ui.enabled and ui.backend == "ollama", "webui_replicas": ui.replicas,
+        "webui_max_replicas": ui.max_replicas,
         "webui_resources": _resources(ui.resources), "webui_uploads_size_gib": ui.uploads_size_gib,
         "webui_uploads_tier": ui.uploads_tier,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,

@@ -263,7 +263,8 @@ class LlmdStack(pulumi.ComponentResource):
             base_url=self.router_service, api="openai", namespace=self._ns,
             service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
             port=ROUTER_PORT, api_key_secret=self.api_key_secret.apply(lambda s: s or ""))
-        self.register_outputs({"endpoint": self.endpoint, "namespace": self.namespace, "served_model_name": self.served_model_name,
+        self.register_outputs({"endpoint": self.endpoint, "namespace": self.namespace,
+                               "served_model_name": self.served_model_name,
                                "inference_pool": self.inference_pool, "router_service": self.router_service,
                                "api_key_secret": self.api_key_secret})
 
