@@ -2,9 +2,7 @@
 split's safety: every moved resource keeps its identity through an alias, resolved as the Pulumi engine resolves it
 (tools/plan_diff.py alias_matches, after pulumi/pulumi pkg/resource/deploy/step_generator.go)."""
 import copy
-import shlex
 
-import pulumi
 import pytest
 import yaml
 
