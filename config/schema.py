@@ -129,6 +129,7 @@ class WebUiConfig:
     resources: ResourcesConfig = ResourcesConfig(**D["InferenceStack"]["webui_resources"])
     uploads_size_gib: int = D["InferenceStack"]["webui_uploads_size_gib"]
     uploads_tier: str = D["InferenceStack"]["webui_uploads_tier"]  # premium | standard
+    backend: str = "ollama"  # ollama | llmd: the model the UI fronts
 
 
 @dataclass(frozen=True)

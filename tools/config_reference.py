@@ -286,6 +286,8 @@ MEANING = {
     "webui.resources.memoryLimit": "Open-WebUI's memory limit.",
     "webui.uploadsSizeGib": "RWX volume for uploads shared by the replicas (at least 100 GiB on `premium`).",
     "webui.uploadsTier": "`premium` (Azure Files Premium, provisioned) or `standard` (billed by the GiB used).",
+    "webui.backend": "The model the UI fronts: Ollama's, or llm-d's through its API gate, in its namespace (needs "
+                     "`llmd.enabled`; the Ollama stack then runs without a UI of its own).",
     "postgres.version": "PostgreSQL major version.",
     "postgres.tier": "Compute tier.",
     "postgres.skuName": "A size of that tier (`Standard_B…`, `Standard_D…`, `Standard_E…`; "
