@@ -14,12 +14,12 @@ from pulumi_azure_native import resources
 
 from llmplatform import (AksCluster, AppNamespace, AzureMonitoring, FleetUpdates, GatewayAccess, GlobalEndpoint,
                          GpuNodePool, InferenceStack, KeyVault, LlmdStack, ModelAutoscaler, ModelStore, Observability,
-                         PostgresServer)
+                         OpenWebUi, PostgresServer)
 
 from config import ConfigError, naming
 from config.advisories import advisories
 from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool_args, inference_args, llmd_args,
-                           observability_args, postgres_args)
+                           llmd_webui_args, observability_args, postgres_args)
 from config.global_stack import fleet_members, region_output, regional_origins
 from config.runtime import is_global_stack, load_global_config, load_platform_config
 from config.schema import GlobalConfig, PlatformConfig
@@ -103,6 +103,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
                                        observability.keda if observability else None,
                                        observability.prometheus_url if observability else None),
                      in_cluster) if cfg.llmd.enabled else None
+    if llmd and cfg.webui.enabled and cfg.webui.backend == "llmd":  # the stack's UI on the llm-d model
+        OpenWebUi("llmd", llmd_webui_args(cfg, cluster, vault.vault, llmd, database, gateway), in_cluster)
 
     pulumi.export("resourceGroupName", platform.resource_group_name)
     pulumi.export("clusterName", platform.cluster_name)
@@ -141,7 +143,7 @@ def global_stack(cfg: GlobalConfig) -> None:
     edge = GlobalEndpoint("edge", {
         "resource_group_name": group.name, "name_prefix": f"{cfg.prefix}-global", "origins": regional_origins(regions),
         "sku": cfg.sku, "waf_mode": cfg.waf_mode, "rate_limit_per_minute": cfg.rate_limit_per_minute,
-        "origin_timeout_seconds": cfg.origin_timeout_seconds, "tags": cfg.tags})
+        "origin_timeout_seconds": cfg.origin_timeout_seconds, "api_keys": list(cfg.api_keys), "tags": cfg.tags})
     fleet = FleetUpdates("fleet", {
         "resource_group_name": group.name, "location": cfg.location, "fleet_name": f"fleet-{cfg.prefix}-global",
         "members": fleet_members(regions), "channel": cfg.fleet_channel,
@@ -150,7 +152,9 @@ def global_stack(cfg: GlobalConfig) -> None:
     pulumi.export("uiUrl", edge.ui_url)
     pulumi.export("modelApiUrl", edge.api_url)
     pulumi.export("llmdUrl", edge.llmd_url)
-    pulumi.export("frontDoorId", edge.front_door_id)
+    pulumi.export("frontDoorId", edge.front_door_id)  # each region's edge.frontDoorId (docs/operations.md)
+    pulumi.export("apiKey", edge.api_key)  # a Pulumi secret: the newest key, valid in every region
+    pulumi.export("apiKeySecret", edge.api_key_secret)  # its name in every regional Key Vault
     pulumi.export("originGroups", edge.origin_groups)
     pulumi.export("regions", {name: region_output(ref, name, "location") for name, ref in regions.items()})
     pulumi.export("fleetMembers", fleet.members)

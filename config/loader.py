@@ -75,6 +75,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     loader_apps.cross_checks(top, environment, gpu, model_store, inference, webui, postgres, key_vault)
     loader_apps.observability_cross_checks(top, environment, observability, autoscaling, inference)
     loader_apps.llmd_cross_checks(top, llmd, gpu, gateway)
+    loader_apps.webui_backend_checks(top, webui, llmd)
     if llmd.enabled and gpu.enabled:
         loader_apps.llmd_autoscaling_checks(top, llmd, gpu, observability.enabled)
     loader_apps.security_cross_checks(top, security, observability)

@@ -82,6 +82,7 @@ def webui(r: Reader) -> WebUiConfig:
         resources=_resources(r.section("resources"), d.resources),
         uploads_size_gib=r.int_("uploadsSizeGib", d.uploads_size_gib, 1, MAX_PREMIUM_SHARE_GIB),
         uploads_tier=r.choice("uploadsTier", d.uploads_tier, UPLOADS_STORAGE_CLASSES),
+        backend=r.choice("backend", d.backend, WEBUI_BACKENDS),
     )
     r.reject_unknown_keys()
     if cfg.uploads_tier == "premium" and cfg.uploads_size_gib < MIN_PREMIUM_SHARE_GIB:
@@ -90,6 +91,15 @@ def webui(r: Reader) -> WebUiConfig:
     if cfg.max_replicas < cfg.replicas:
         r.problem(f"webui.maxReplicas ({cfg.max_replicas}) must be >= webui.replicas ({cfg.replicas})")
     return cfg
+
+
+WEBUI_BACKENDS = ("ollama", "llmd")  # the model Open-WebUI fronts: Ollama's, or llm-d's through its API gate
+
+
+def webui_backend_checks(r: Reader, cfg: WebUiConfig, llmd_cfg: LlmdConfig) -> None:
+    """Open-WebUI on llm-d needs the llm-d stack (one UI per stack: it takes the Gateways' UI listener)."""
+    if cfg.enabled and cfg.backend == "llmd" and not llmd_cfg.enabled:
+        r.problem("webui.backend 'llmd' needs llmd.enabled true (the UI fronts the llm-d model through its API gate)")
 
 
 def postgres(r: Reader) -> PostgresConfig:

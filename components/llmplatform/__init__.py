@@ -17,6 +17,7 @@ __version__ = "0.5.0"
 
 # below PACKAGE: the component modules read it while this module imports them
 from .aks_cluster import AksCluster, AksClusterArgs, MaintenanceWindowSpec, NetworkSpec, NodePoolSpec  # noqa: E402
+from .api_gate import ApiGate, ApiGateArgs  # noqa: E402
 from .app_namespace import AppNamespace, AppNamespaceArgs  # noqa: E402
 from .azure_monitoring import AzureMonitoring, AzureMonitoringArgs  # noqa: E402
 from .checks import ComponentInputError  # noqa: E402
@@ -24,14 +25,16 @@ from .fleet import FleetMemberSpec, FleetUpdates, FleetUpdatesArgs  # noqa: E402
 from .front_door import GlobalEndpoint, GlobalEndpointArgs, RegionalOrigin  # noqa: E402
 from .gateway import GatewayAccess, GatewayAccessArgs  # noqa: E402
 from .gpu_node_pool import GpuFallbackSpec, GpuNodePool, GpuNodePoolArgs, GpuSkuSpec  # noqa: E402
-from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume,  # noqa: E402
-                      MonitoringHandle, RouteTarget, Toleration, VaultHandle)
+from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer,  # noqa: E402
+                      ModelVolume, MonitoringHandle, RouteTarget, Toleration, VaultHandle)
 from .inference_stack import InferenceStack, InferenceStackArgs, ResourcesSpec  # noqa: E402
 from .key_vault import KeyVault, KeyVaultArgs  # noqa: E402
 from .llmd_stack import LlmdStack, LlmdStackArgs  # noqa: E402
 from .model_autoscaler import ModelAutoscaler, ModelAutoscalerArgs  # noqa: E402
 from .model_store import ModelStore, ModelStoreArgs  # noqa: E402
 from .observability import Observability, ObservabilityArgs  # noqa: E402
+from .ollama_server import OllamaServer, OllamaServerArgs  # noqa: E402
+from .open_webui import OpenWebUi, OpenWebUiArgs  # noqa: E402
 from .postgres import EntraGroup, PostgresServer, PostgresServerArgs  # noqa: E402
 from .workload_identity import WorkloadIdentity, WorkloadIdentityArgs  # noqa: E402
 
@@ -54,9 +57,12 @@ __all__ = [
     "LlmdStack", "LlmdStackArgs",
     "GlobalEndpoint", "GlobalEndpointArgs", "RegionalOrigin",
     "FleetUpdates", "FleetUpdatesArgs", "FleetMemberSpec",
+    "OllamaServer", "OllamaServerArgs",
+    "ApiGate", "ApiGateArgs",
+    "OpenWebUi", "OpenWebUiArgs",
     # the handles components hand each other, and the input error every component raises
     "ClusterHandle", "GpuScheduling", "VaultHandle", "ModelVolume", "RouteTarget", "ModelServer", "KedaEndpoints",
-    "MonitoringHandle", "Toleration",
+    "MonitoringHandle", "Toleration", "ModelEndpoint",
     "ComponentInputError",
 ]
 

@@ -16,7 +16,7 @@ from . import PACKAGE
 from .api_router import RouterSpec, api_router
 from .checks import check_shape, fail, in_range, one_of
 from .defaults import defaults_for
-from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, RouteTarget, VaultHandle, field, known
+from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
@@ -205,6 +205,8 @@ class LlmdStack(pulumi.ComponentResource):
     """In-cluster URL of the key-protected, rate-limited llm-d API."""
     api_key_secret: pulumi.Output[Optional[str]]
     """Key Vault secret holding the API's bearer key (None when auth is off)."""
+    endpoint: ModelEndpoint
+    """The key-protected OpenAI-compatible API, for an OpenWebUi in the stack's namespace."""
 
     def __init__(self, name: str, args: LlmdStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("LlmdStack", name, args, LlmdStackArgs)
@@ -238,7 +240,10 @@ class LlmdStack(pulumi.ComponentResource):
             self._autoscaler(name, vllm, release)
         gateway_ns = field(target, "namespace")
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_labels={"kubernetes.io/metadata.name": gateway_ns}))]
+            match_labels={"kubernetes.io/metadata.name": gateway_ns})),
+            # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client
+            k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"app.kubernetes.io/name": "open-webui"}))]
         self.router_service, self.api_key_secret = api_router(self, RouterSpec(
             name=name, namespace=self._ns, cluster=cluster, upstream_host=f"{POOL_GATEWAY}-istio",
             upstream_port=80, upstream_host_header=None, gateway_peers=peers,
@@ -254,7 +259,12 @@ class LlmdStack(pulumi.ComponentResource):
         self.namespace = self._ns
         self.served_model_name = pulumi.Output.from_input(served)
         self.inference_pool = release.name
-        self.register_outputs({"namespace": self.namespace, "served_model_name": self.served_model_name,
+        self.endpoint = ModelEndpoint(
+            base_url=self.router_service, api="openai", namespace=self._ns,
+            service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
+            port=ROUTER_PORT, api_key_secret=self.api_key_secret.apply(lambda s: s or ""))
+        self.register_outputs({"endpoint": self.endpoint, "namespace": self.namespace,
+                               "served_model_name": self.served_model_name,
                                "inference_pool": self.inference_pool, "router_service": self.router_service,
                                "api_key_secret": self.api_key_secret})
 
