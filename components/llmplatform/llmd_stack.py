@@ -387,7 +387,9 @@ class LlmdStack(pulumi.ComponentResource):
                 images, [
                 *root_image("the upstream vLLM image runs as root (as llm-d's own guides run it); a non-root vLLM "
                             "is not verified on these offline machines"),
-                *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home")])})
+                *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home"),
+                *([("CKV_K8S_25", "IPC_LOCK for NIXL's pinned RDMA buffers, as llm-d's P/D guides give vLLM; "
+                                  "every other capability dropped")] if role else [])])})
         disruption_budget(f"{name}-{app}-pdb", app, ns, match, replicas, self._k8s)
         return created
 

@@ -21,6 +21,11 @@ NRI_NAMESPACE = "nri-plugins"
 NRI_SOCKET = "/var/run/nri/nri.sock"  # containerd's default NRI socket_path
 
 
+def no_probe_endpoint() -> list[tuple[str, str]]:
+    reason = "the NRI plugin serves no endpoint to probe (a client of containerd's socket, it exits when that drops)"
+    return [("CKV_K8S_8", reason), ("CKV_K8S_9", reason)]
+
+
 def rdma_network(parent: pulumi.Resource, name: str, cluster: Any) -> list[pulumi.Resource]:
     """The Network Operator, its NicClusterPolicy and the memlock plugin; returns what RDMA pods wait for."""
     child = pulumi.ResourceOptions(parent=parent)
@@ -48,9 +53,9 @@ def _ulimit_adjuster(parent: pulumi.Resource, name: str) -> k8s.apps.v1.DaemonSe
         f"{name}-nri-ulimit-adjuster",
         metadata=k8s.meta.v1.ObjectMetaArgs(
             name=app, namespace=ns.metadata.name, labels=labels("node-plugin", app),
-            annotations=scanner_annotations([NRI_ULIMIT_ADJUSTER_IMAGE], root_image(
+            annotations=scanner_annotations([NRI_ULIMIT_ADJUSTER_IMAGE], [*root_image(
                 "the NRI plugin connects to containerd's root-owned socket (upstream's DaemonSet runs it as root, "
-                "every capability dropped)"))),
+                "every capability dropped)"), *no_probe_endpoint()])),
         spec=k8s.apps.v1.DaemonSetSpecArgs(
             selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app.kubernetes.io/name": app}),
             template=k8s.core.v1.PodTemplateSpecArgs(
@@ -63,7 +68,7 @@ def _ulimit_adjuster(parent: pulumi.Resource, name: str) -> k8s.apps.v1.DaemonSe
                         name="plugin", image=NRI_ULIMIT_ADJUSTER_IMAGE, args=["-idx", "10"],
                         image_pull_policy="IfNotPresent",
                         resources=k8s.core.v1.ResourceRequirementsArgs(
-                            requests={"cpu": "2m", "memory": "5Mi"}, limits={"memory": "32Mi"}),
+                            requests={"cpu": "2m", "memory": "5Mi"}, limits={"cpu": "100m", "memory": "32Mi"}),
                         security_context=container_security(run_as_user=None),
                         volume_mounts=[k8s.core.v1.VolumeMountArgs(name="nri-socket", mount_path=NRI_SOCKET)])],
                     volumes=[k8s.core.v1.VolumeArgs(name="nri-socket", host_path=k8s.core.v1.HostPathVolumeSourceArgs(
