@@ -102,6 +102,12 @@ def test_the_pickers_pd_profiles_are_upstreams_with_plugins_the_pinned_epp_regis
     theirs = recipe("llm-d-router-pd-epp-config.yaml")
     assert ours["schedulingProfiles"] == theirs["schedulingProfiles"]
     assert [p["type"] for p in ours["plugins"]] == [p["type"] for p in theirs["plugins"]]
+
+    def sized_apart(plugins):  # every parameter upstream's, but the prefix length (sized to vLLM's context below)
+        return [{**p, "parameters": {k: v for k, v in p.get("parameters", {}).items()
+                                     if k != "maxPrefixTokensToMatch"}} for p in plugins]
+    assert sized_apart(ours["plugins"]) == sized_apart(theirs["plugins"])
+    assert ours["apiVersion"] == theirs["apiVersion"] and ours["kind"] == theirs["kind"]
     registered = epp_plugin_types()
     assert all(registered.get(p["type"]) == "registered" for p in ours["plugins"]), registered
     # the brief's pd-profile-handler is deprecated at v0.10.0: its successor handles the profiles
@@ -272,12 +278,27 @@ def test_verify_checks_rdma_the_network_operator_containerd_and_both_deployments
     from .test_tools_verify import verify_run
     real_main = verify.main
     monkeypatch.setattr(verify, "main", lambda argv: real_main([*argv, "--prefill-decode"]))
-    code, lines = verify_run(tmp_path, capsys, pd_cluster())
-    assert code == 0, lines
-    assert list(lines) == ["gpus", "rdma", "containerd", "gpu-operator", "network-operator", "gateways",
-                           "inference-pool", "vllm-prefill", "vllm-decode", "epp", "smoke"]
+    # one run (each costs a smoke request): the P/D parts broken, the rest of the recorded cluster healthy
     code, lines = verify_run(tmp_path, capsys, pd_cluster(runtime="containerd://1.7.27-1", rdma=None,
                                                           netop_ready=False))
+    assert list(lines) == ["gpus", "rdma", "containerd", "gpu-operator", "network-operator", "gateways",
+                           "inference-pool", "vllm-prefill", "vllm-decode", "epp", "smoke"]
     failed = {name for name, line in lines.items() if line.startswith("FAIL")}
-    assert code == 1 and failed == {"rdma", "containerd", "network-operator"}
+    assert code == 1 and failed == {"rdma", "containerd", "network-operator"}, lines
     assert "no allocatable rdma/ib on aks-gpu-1" in lines["rdma"] and "containerd://1.7.27-1" in lines["containerd"]
+    # and the healthy P/D parts pass, as pure checks over the same recorded objects
+    from kubernetes import client
+    node = client.V1Node(metadata=client.V1ObjectMeta(name="aks-gpu-1"), status=client.V1NodeStatus(
+        allocatable={"rdma/ib": "8"}, node_info=client.V1NodeSystemInfo(
+            architecture="amd64", boot_id="b", container_runtime_version="containerd://2.1.4", kernel_version="6.8",
+            kube_proxy_version="", kubelet_version="v1.35.0", machine_id="m", operating_system="linux",
+            os_image="Ubuntu 24.04", system_uuid="u")))
+
+    class Nodes:  # a Cluster answering every call with that node
+        core = type("Core", (), {"list_node": None})
+
+        @staticmethod
+        def call(fn, *args, **kwargs):
+            return client.V1NodeList(items=[node])
+    target = verify.Target("llm-d", "llmd", {"llm-platform/accelerator": "nvidia"}, None, None, prefill_decode=True)
+    assert verify.check_rdma(Nodes, target).ok and verify.check_containerd(Nodes, target).ok

@@ -142,8 +142,7 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
     one_of(c, name, "failure_mode", opt(args, "failure_mode"), FAILURE_MODES)
     gpu = args["gpu"]
     # fields an output carries are not known yet: Azure and the scheduler check them later
-    gpus, memory, rdma, model_name = (known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib"),
-                                      known(gpu, "rdma"), known(gpu, "gpu_model"))
+    gpus, memory, model_name = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib"), known(gpu, "gpu_model")
     if gpus is not None and tp > gpus:
         fail(c, name, "tensor_parallel_size", tp, f"at most the {gpus} GPU(s) of one {model_name} node")
     if known(args["route_target"], "llmd_listener") == "":  # an HTTPRoute with sectionName "" attaches nowhere
