@@ -302,3 +302,10 @@ def test_verify_checks_rdma_the_network_operator_containerd_and_both_deployments
             return client.V1NodeList(items=[node])
     target = verify.Target("llm-d", "llmd", {"llm-platform/accelerator": "nvidia"}, None, None, prefill_decode=True)
     assert verify.check_rdma(Nodes, target).ok and verify.check_containerd(Nodes, target).ok
+
+
+def test_the_pd_plan_passes_the_whole_policy_pack(pd):
+    """IPC_LOCK rides the pack's documented exemption; the sidecar and the NRI plugin add nothing, have requests,
+    memory limits and pinned images."""
+    from tools import policy_check
+    assert [v for v in policy_check.evaluate(pd) if v.mandatory] == []
