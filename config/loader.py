@@ -184,12 +184,7 @@ def _cpu_vm_size(r: Reader, default: str) -> str:
 
 
 def _zones(r: Reader, name: str) -> tuple[str, ...]:
-    zones = r.str_list(name, ())
-    bad = [z for z in zones if z not in ZONES]
-    if bad:
-        r.problem(f"{r.key(name)} {list(zones)} may only contain {', '.join(ZONES)}")
-        return ()
-    return zones
+    return r.str_list(name, (), allowed=ZONES)
 
 
 def _cluster(r: Reader) -> ClusterConfig:
@@ -304,13 +299,9 @@ def _gpu(r: Reader) -> GpuConfig:
                   f"({fallback.min_count})")
     if fallback.enabled and priority != "spot":
         r.problem("gpu.fallback.enabled needs gpu.priority 'spot' (an on-demand pool is the fallback for spot)")
-    mig = r.str_("migProfile", None)
-    if mig is not None:
-        if mig not in MIG_PROFILES:
-            r.problem(f"gpu.migProfile {describe(mig)} is not allowed; allowed: {', '.join(MIG_PROFILES)}")
-        elif sku is not None and not sku.mig_capable:
-            r.problem(f"gpu.migProfile needs a MIG-capable GPU (A100/H100/H200); {sku.vm_size} has a "
-                      f"{sku.gpu_model}")
+    mig = r.optional_choice("migProfile", MIG_PROFILES)
+    if mig is not None and sku is not None and not sku.mig_capable:
+        r.problem(f"gpu.migProfile needs a MIG-capable GPU (A100/H100/H200); {sku.vm_size} has a {sku.gpu_model}")
     pool_name = r.str_("poolName", d.pool_name) or d.pool_name
     # the fallback pool is named <poolName>od, so the base name leaves room for that suffix
     if not re.fullmatch(r"[a-z][a-z0-9]{0,9}", pool_name):
