@@ -162,9 +162,9 @@ def test_nic_cluster_policy_check_catches_a_misplaced_field():
 
 
 def test_gpu_operator_driver_runs_with_rdma_on_the_infiniband_pool(pd):
-    operator = pd.one("kubernetes:helm.sh/v3:Release", "gpu-gpu-operator").inputs["values"]
+    operator = pd.one("kubernetes:helm.sh/v3:Release", "platform-k8s-gpu-operator").inputs["values"]
     assert operator["driver"] == gpu_operator_values([], True)["driver"] == {"enabled": True, "rdma": {"enabled": True}}
-    assert variant("llmd").one("kubernetes:helm.sh/v3:Release", "gpu-gpu-operator").inputs["values"]["driver"][
+    assert variant("llmd").one("kubernetes:helm.sh/v3:Release", "platform-k8s-gpu-operator").inputs["values"]["driver"][
         "rdma"]["enabled"] is False  # an A100 NC size has no InfiniBand
 
 
