@@ -4,6 +4,7 @@ nodes only, and optional TLS from Let's Encrypt through cert-manager.
 
 Istio is the implementation llm-d's InferencePool works with on AKS, so the same Gateways serve llm-d later.
 """
+import re
 from typing import Any, Optional, TypedDict
 
 import pulumi
@@ -29,8 +30,9 @@ UI_PORT, API_PORT, LLMD_PORT = 80, 8080, 8000
 LLMD_TLS_PORT = 8444
 INFERENCE_EXTENSION_FLAG = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION"  # istiod: program InferencePool backends
 TLS_SECRET = "gateway-tls"
-
-
+FRONT_DOOR_ID_HEADER = "X-Azure-FDID"  # Front Door sets it on what it forwards to an origin (its profile's ID)
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 
 
 class GatewayAccessArgs(TypedDict):
@@ -60,6 +62,13 @@ class GatewayAccessArgs(TypedDict):
     allowed_service_tags: NotRequired[list[str]]
     """Azure service tags the external gateway's load balancer admits, nothing else (e.g. AzureFrontDoor.Backend
     behind Azure Front Door); default: any source."""
+    front_door_id: NotRequired[str]
+    """Behind Azure Front Door: the profile's Front Door ID (a GUID). The external gateway then serves only requests
+    whose X-Azure-FDID header carries it (an Istio AuthorizationPolicy on the external Gateway), plus the
+    front_door_probe_paths. "" (the ID is not known yet) serves nothing. Default: no header check."""
+    front_door_probe_paths: NotRequired[list[str]]
+    """Paths Front Door's health probes use (GET or HEAD), let through without the header (its probes are not
+    documented to carry it); only with front_door_id."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -78,7 +87,35 @@ def check_args(name: str, args: GatewayAccessArgs) -> bool:
         for key in ("tls_hostname", "tls_email"):
             if not args.get(key):
                 fail(component, name, key, args.get(key), "a value when tls_mode is letsencrypt")
+    fd_id, probes = args.get("front_door_id"), args.get("front_door_probe_paths")
+    if fd_id is not None:
+        if not opt(args, "external"):
+            fail(component, name, "front_door_id", fd_id, "only with the external Gateway (Front Door's origin)")
+        if fd_id and not _GUID.fullmatch(str(fd_id)):
+            fail(component, name, "front_door_id", fd_id, "the Front Door profile's ID (a GUID), or \"\" until known")
+    if probes is not None:
+        if fd_id is None:
+            fail(component, name, "front_door_probe_paths", probes, "only with front_door_id")
+        if not isinstance(probes, list) or not all(isinstance(p, str) and _PATH.fullmatch(p) for p in probes):
+            fail(component, name, "front_door_probe_paths", probes, "a list of exact paths starting with /")
     return tls
+
+
+def front_door_policy(gateway: str, front_door_id: str, probe_paths: list[str]) -> dict[str, Any]:
+    """The spec of an Istio AuthorizationPolicy (security.istio.io/v1) that lets only one Front Door profile through
+    the external Gateway: ALLOW rules (anything they do not match is refused with 403) for requests whose
+    X-Azure-FDID is that profile's ID, and for GET/HEAD on the health probe paths. Attached to the Gateway by
+    `targetRefs`: Istio 1.30 ignores a selector-based policy on a Gateway API gateway's pods (policyattachment.go,
+    ShouldAttachPolicy). An empty ID (not known yet) leaves no rule: Istio's allow-nothing policy."""
+    rules: list[dict[str, Any]] = []
+    if front_door_id:
+        # Envoy compares the value exactly and case-sensitively (Istio's matcher.HeaderMatcher): Azure's own spelling
+        rules.append({"when": [{"key": f"request.headers[{FRONT_DOOR_ID_HEADER}]",
+                                "values": sorted({front_door_id, front_door_id.lower()})}]})
+        if probe_paths:
+            rules.append({"to": [{"operation": {"methods": ["GET", "HEAD"], "paths": sorted(set(probe_paths))}}]})
+    return {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway}],
+            "action": "ALLOW", "rules": rules}
 
 
 def istiod_values(placement: dict[str, Any], replicas: int,
@@ -220,6 +257,13 @@ class GatewayAccess(pulumi.ComponentResource):
                 },
                 opts=after_istio)
         names = [f"{kind}-gateway" for kind in gateways]
+        if args.get("front_door_id") is not None:  # only Front Door (this profile) reaches the external Gateway
+            k8s.apiextensions.CustomResource(
+                f"{name}-front-door-only", api_version="security.istio.io/v1", kind="AuthorizationPolicy",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="front-door-only", namespace=gw_ns.metadata.name),
+                spec=front_door_policy("external-gateway", args["front_door_id"],
+                                       list(args.get("front_door_probe_paths") or [])),
+                opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, gateways["external"]]))
         ready = [*crd_bundles, istiod, *gateways.values()]
         if tls:  # plain HTTP on port 80 answers with a redirect to HTTPS (the ACME challenge route is more specific)
             k8s.apiextensions.CustomResource(
