@@ -178,6 +178,8 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "key_vault": vault, "hf_token_secret": m.hf_token_secret, "tensor_parallel_size": m.tensor_parallel_size,
         "replicas": m.replicas, "model_memory_gib": m.model_memory_gib, "max_model_len": m.max_model_len,
         "model_cache_gib": m.model_cache_gib, "prefill_decode": m.prefill_decode, "failure_mode": m.failure_mode,
+        "prefill_replicas": m.prefill_replicas if m.prefill_decode else None,
+        "prefill_tensor_parallel_size": m.prefill_tensor_parallel_size if m.prefill_decode else None,
         "expose_externally": m.expose_externally, "api_key_auth": gw.api_key_auth,
         "autoscaling": m.autoscaling, "min_replicas": m.min_replicas, "max_replicas": m.max_replicas,
         "scale_up_stabilization_seconds": m.scale_up_stabilization_seconds,

@@ -151,6 +151,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "model_cache_gib": 200,
         "namespace": "llm-d",
         "prefill_decode": False,
+        "prefill_replicas": 1,
+        "prefill_tensor_parallel_size": 1,
         "rate_limit_burst": 20,
         "rate_limit_per_second": 10,
         "replicas": 1,
