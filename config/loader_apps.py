@@ -4,6 +4,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+from dataclasses import asdict
 from typing import Optional
 
 from llmplatform.choices import (ACCELERATORS, AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, MAX_PREMIUM_SHARE_GIB,
@@ -11,6 +12,7 @@ from llmplatform.choices import (ACCELERATORS, AUTOSCALING_MODES as COMPONENT_AU
                                  UPLOADS_STORAGE_CLASSES)
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
+from . import component_rules
 from .catalogs import postgres_skus
 from .models import model_size_gib
 from .quantities import parse_quantity
@@ -95,11 +97,11 @@ def webui(r: Reader) -> WebUiConfig:
 def postgres(r: Reader) -> PostgresConfig:
     d = PostgresConfig()
     cfg = PostgresConfig(
-        version=r.choice("version", d.version, POSTGRES_VERSIONS),
-        tier=r.choice("tier", d.tier, POSTGRES_TIERS),
+        version=r.str_("version", d.version) or d.version,
+        tier=r.str_("tier", d.tier) or d.tier,
         sku_name=r.str_("skuName", d.sku_name) or d.sku_name,
-        storage_size_gb=r.int_("storageSizeGb", d.storage_size_gb, 32, 32768),
-        backup_retention_days=r.int_("backupRetentionDays", d.backup_retention_days, 7, 35),
+        storage_size_gb=r.int_("storageSizeGb", d.storage_size_gb),
+        backup_retention_days=r.int_("backupRetentionDays", d.backup_retention_days),
         geo_redundant_backup=r.bool_("geoRedundantBackup", d.geo_redundant_backup),
         high_availability=r.bool_("highAvailability", d.high_availability),
         database=r.str_("database", d.database) or d.database,
@@ -110,29 +112,30 @@ def postgres(r: Reader) -> PostgresConfig:
     if (cfg.entra_admin_group_id is None) != (cfg.entra_admin_group_name is None):
         r.problem("postgres.entraAdminGroupId and postgres.entraAdminGroupName go together (the group's object id "
                   "and display name)")
-    if cfg.entra_admin_group_id and not GUID.fullmatch(cfg.entra_admin_group_id):
-        r.problem(f"postgres.entraAdminGroupId {describe(cfg.entra_admin_group_id)} is not an Entra object id (GUID)")
-    if cfg.sku_name not in postgres_skus(cfg.tier):
+    args = {k: v for k, v in asdict(cfg).items() if not k.startswith("entra_")}
+    if cfg.entra_admin_group_id:
+        args["entra_admin_group"] = {"object_id": cfg.entra_admin_group_id}
+    component_rules.check(r, "PostgresServer", args, component_rules.keys("postgres", {
+        "entra_admin_group.object_id": "postgres.entraAdminGroupId"}))
+    if cfg.tier in POSTGRES_TIERS and cfg.sku_name not in postgres_skus(cfg.tier):  # the stack's size catalog
         other = next((t for t in POSTGRES_TIERS if cfg.sku_name in postgres_skus(t)), None)
         r.problem(f"postgres.skuName {describe(cfg.sku_name)} "
                   + (f"belongs to tier {other!r}, not {cfg.tier!r}" if other else
                      f"is not a Flexible Server size of tier {cfg.tier!r}; e.g. "
                      f"{', '.join(postgres_skus(cfg.tier)[:3])}"))
-    if cfg.high_availability and cfg.tier == "Burstable":
-        r.problem("postgres.highAvailability needs tier 'GeneralPurpose' or 'MemoryOptimized' (not 'Burstable')")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", cfg.database):
-        r.problem(f"postgres.database {describe(cfg.database)} must be a lowercase PostgreSQL identifier")
     return cfg
 
 
 def key_vault(r: Reader) -> KeyVaultConfig:
     d = KeyVaultConfig()
     cfg = KeyVaultConfig(
-        soft_delete_retention_days=r.int_("softDeleteRetentionDays", d.soft_delete_retention_days, 7, 90),
+        soft_delete_retention_days=r.int_("softDeleteRetentionDays", d.soft_delete_retention_days),
         purge_protection=r.bool_("purgeProtection", d.purge_protection),
         public_network_access=r.bool_("publicNetworkAccess", d.public_network_access),
     )
     r.reject_unknown_keys()
+    component_rules.check(r, "KeyVault", {"soft_delete_retention_days": cfg.soft_delete_retention_days},
+                          component_rules.keys("keyVault"))
     return cfg
 
 

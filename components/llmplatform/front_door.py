@@ -13,8 +13,7 @@ from pulumi_azure_native import cdn, frontdoor
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import ComponentInputError, check_shape, in_range, one_of
-from .choices import FRONT_DOOR_SKUS as SKUS, MAX_ORIGIN_TIMEOUT_SECONDS, WAF_MODES
+from .checks import check_shape
 from .defaults import defaults_for
 from .handles import known
 
@@ -26,7 +25,6 @@ SERVICES = {  # service -> (path patterns at the edge, session affinity)
     "api": (["/v1/*"], False),
     "llmd": (["/llmd/*"], False),
 }
-_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$")
 
 
 class RegionalOrigin(TypedDict):
@@ -68,44 +66,6 @@ class GlobalEndpointArgs(TypedDict):
     """Health probe interval per edge site, 5-255 s (default 30)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
-
-
-def check_args(name: str, args: GlobalEndpointArgs) -> list[RegionalOrigin]:
-    component = "GlobalEndpoint"
-    one_of(component, name, "sku", opt(args, "sku"), SKUS)
-    one_of(component, name, "waf_mode", opt(args, "waf_mode"), WAF_MODES)
-    in_range(component, name, "rate_limit_per_minute", opt(args, "rate_limit_per_minute"), 10, 1_000_000)
-    in_range(component, name, "origin_timeout_seconds", opt(args, "origin_timeout_seconds"), 16,
-             MAX_ORIGIN_TIMEOUT_SECONDS)
-    in_range(component, name, "probe_interval_seconds", opt(args, "probe_interval_seconds"), 5, 255)
-    if not _NAME.fullmatch(str(args.get("name_prefix", ""))):
-        raise ComponentInputError(f"{component} {name}: input name_prefix={args.get('name_prefix')!r} is invalid; "
-                                  "allowed: 1-42 lowercase letters, digits and hyphens", "name_prefix",
-                                  "1-42 lowercase letters, digits and hyphens")
-    origins = list(args.get("origins") or [])
-    if not origins:
-        raise ComponentInputError(f"{component} {name}: input 'origins' is required (at least one region)",
-                                  "origins", "at least one region")
-    seen: set[str] = set()
-    for i, origin in enumerate(origins):
-        if not isinstance(origin, dict):
-            raise ComponentInputError(f"{component} {name}: input origins[{i}]={origin!r} is invalid; allowed: a "
-                                      "RegionalOrigin", f"origins[{i}]", "a RegionalOrigin")
-        origin_name = origin.get("name")
-        if not isinstance(origin_name, pulumi.Output) and (not _NAME.fullmatch(str(origin_name or ""))
-                                                            or origin_name in seen):
-            raise ComponentInputError(f"{component} {name}: input origins[{i}].name={origin_name!r} is "
-                                      "invalid; allowed: a unique name of lowercase letters, digits and hyphens",
-                                      f"origins[{i}].name", "a unique lowercase name")
-        if isinstance(origin_name, str):
-            seen.add(origin_name)
-        priority = known(origin, "priority", 1)
-        if priority is not None:
-            one_of(component, name, f"origins[{i}].priority", priority, (1, 2))
-    if not any(known(o, "priority", 1) in (1, None) for o in origins):
-        raise ComponentInputError(f"{component} {name}: input origins has no priority-1 origin; allowed: at least "
-                                  "one serving region", "origins", "at least one priority-1 origin")
-    return origins
 
 
 def services_of(origins: list[RegionalOrigin]) -> list[str]:
@@ -155,7 +115,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GlobalEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("GlobalEndpoint", name, args, GlobalEndpointArgs)
-        origins = check_args(name, args)
+        origins = list(args["origins"])
         super().__init__(f"{PACKAGE}:index:GlobalEndpoint", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg, prefix, tags = args["resource_group_name"], args["name_prefix"], args.get("tags", {})

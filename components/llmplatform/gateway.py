@@ -15,8 +15,7 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import check_shape, fail, in_range, one_of
-from .choices import TLS_MODES
+from .checks import check_shape
 from .handles import ClusterHandle, RouteTarget, field
 from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
 
@@ -62,23 +61,6 @@ class GatewayAccessArgs(TypedDict):
     behind Azure Front Door); default: any source."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
-
-
-def check_args(name: str, args: GatewayAccessArgs) -> bool:
-    """Inputs that contradict each other, refused by name; returns whether TLS is on."""
-    component = "GatewayAccess"
-    tls = one_of(component, name, "tls_mode", opt(args, "tls_mode"), TLS_MODES) == "letsencrypt"
-    in_range(component, name, "replicas", opt(args, "replicas"), 1, 10)
-    if not opt(args, "internal") and not opt(args, "external"):
-        fail(component, name, "internal", False, "internal or external (or both) must be on")
-    if tls:
-        if not opt(args, "external"):
-            fail(component, name, "tls_mode", "letsencrypt", "letsencrypt only with the external Gateway "
-                 "(the ACME HTTP-01 challenge comes from the internet)")
-        for key in ("tls_hostname", "tls_email"):
-            if not args.get(key):
-                fail(component, name, key, args.get(key), "a value when tls_mode is letsencrypt")
-    return tls
 
 
 def istiod_values(placement: dict[str, Any], replicas: int,
@@ -163,7 +145,7 @@ class GatewayAccess(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("GatewayAccess", name, args, GatewayAccessArgs)
-        tls = check_args(name, args)
+        tls = opt(args, "tls_mode") == "letsencrypt"
         require_kubernetes_provider(opts, "GatewayAccess", name)
         super().__init__(f"{PACKAGE}:index:GatewayAccess", name, None, opts)
         cluster = args["cluster"]
