@@ -11,10 +11,7 @@ from typing import Any
 
 from . import component_rules, loader_apps, naming, regions
 from llmplatform.networks import cidr_problem
-from llmplatform.choices import (API_ACCESS_MODES, DEPLOYER_PRINCIPAL_TYPES, GPU_DRIVERS, GPU_PRIORITIES,
-                                 KUBELOGIN_MODES, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
-                                 NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS,
-                                 UPGRADE_CHANNELS)
+from llmplatform.choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB
 from llmplatform.gpu_skus import find_gpu_sku, known_gpu_sizes
 from .catalogs import RESOURCE_GROUP, azure_regions, cpu_vm_size_problem, vm_shape
 from .models import OLLAMA_MODELS, total_size_gib
@@ -23,13 +20,8 @@ from .schema import (ApiAccessConfig, ClusterConfig, GpuConfig, GpuFallbackConfi
                      ModelStoreConfig, NetworkConfig, PlatformConfig, PoolConfig)
 
 ENVIRONMENTS = ("dev", "staging", "prod")
-ZONES = ("1", "2", "3")
-WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-_UTC_OFFSET = re.compile(r"^[+-](0[0-9]|1[0-4]):[0-5][0-9]$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
 def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfig:
@@ -81,9 +73,15 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     loader_apps.security_cross_checks(top, security, observability)
     regions.edge_cross_checks(top, edge, cluster.upgrade_channel, gateway.external, gateway.tls.mode != "none")
     if naming.PREFIX_PATTERN.fullmatch(prefix):
-        account = naming.storage_account_name(prefix, environment, location)
-        if not naming.is_valid_storage_account_name(account):  # guards the naming rule itself
-            top.problem(f"prefix {describe(prefix)} gives an invalid storage account name {account!r}")
+        # the names derived from the prefix, against the components' naming rules (guards the derivation itself)
+        for what, derived, valid in (
+                ("storage account", naming.storage_account_name(prefix, environment, location),
+                 naming.is_valid_storage_account_name),
+                ("Key Vault", naming.key_vault_name(prefix, environment, location), naming.is_valid_key_vault_name),
+                ("PostgreSQL server", naming.postgres_server_name(prefix, environment, location),
+                 naming.is_valid_postgres_server_name)):
+            if not valid(derived):
+                top.problem(f"prefix {describe(prefix)} gives an invalid {what} name {derived!r}")
     if problems:
         raise ConfigError(problems)
     return PlatformConfig(project=project, stack=stack, environment=environment, prefix=prefix, location=location,

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Optional
 
 from llmplatform.choices import (ACCELERATORS, AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, MAX_PREMIUM_SHARE_GIB,
-                                 MIN_PREMIUM_SHARE_GIB, POSTGRES_TIERS, POSTGRES_VERSIONS, TLS_MODES,
+                                 MIN_PREMIUM_SHARE_GIB, POSTGRES_TIERS, TLS_MODES,
                                  UPLOADS_STORAGE_CLASSES)
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits

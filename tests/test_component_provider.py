@@ -210,3 +210,17 @@ def test_an_in_cluster_component_without_the_cluster_provider_is_refused_before_
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert "AppNamespace no-provider: no Kubernetes provider" in failure.value.message
     assert len(host.monitor.registrations) == before
+
+
+# ---- the newcomer mistakes (tests/test_newcomer_mistakes.py) as another language sends them, to the same plugin ----
+from .test_newcomer_mistakes import IDS, WIRE, check_wire_outcome, send_mistakes  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def newcomer_outcomes(host):
+    return send_mistakes(host)
+
+
+@pytest.mark.parametrize("index", WIRE, ids=[IDS[i] for i in WIRE])
+def test_a_newcomer_mistake_through_the_provider_is_a_per_property_error(newcomer_outcomes, index):
+    check_wire_outcome(index, newcomer_outcomes[index])

@@ -4,7 +4,8 @@ the same mistakes as another language sends them, through the component provider
 each coming back as a per-property error on the schema's camelCase path.
 
 Cheap by design: every Python mistake is made in ONE offline program run (a refused component registers nothing,
-so they all share it), every wire mistake is one Construct call to one plugin process."""
+so they all share it); the wire mistakes are Construct calls to the plugin process tests/test_component_provider.py
+starts (one for the whole suite's provider tests)."""
 import ast
 import inspect
 import re
@@ -230,35 +231,30 @@ def on_the_wire(value: Any) -> Any:
     return value
 
 
-@pytest.fixture(scope="module")
-def wire_outcomes() -> list[Any]:
-    """Every wire mistake sent to ONE plugin process: (failure or None, registrations it added)."""
-    host = plugin_host.ProviderHost(stack="newcomer")
+def send_mistakes(host: plugin_host.ProviderHost) -> list[Any]:
+    """Every wire mistake sent to one plugin process (tests/test_component_provider.py's): for each, the failure (or
+    what was constructed) and how many registrations it added."""
     outcomes: list[Any] = []
-    try:
-        for mistake in MISTAKES:
-            if not mistake.wire:
-                outcomes.append(None)
-                continue
-            before = len(host.monitor.registrations)
-            try:
-                host.construct(f"llmplatform:index:{mistake.component}", "newcomer", on_the_wire(mistaken(mistake)))
-                outcomes.append(("constructed", 0))
-            except plugin_host.ConstructFailure as failure:
-                outcomes.append((failure, len(host.monitor.registrations) - before))
-    finally:
-        stderr = host.close()
-    assert "Traceback" not in stderr, stderr
+    for mistake in MISTAKES:
+        if not mistake.wire:
+            outcomes.append(None)
+            continue
+        before = len(host.monitor.registrations)
+        try:
+            host.construct(f"llmplatform:index:{mistake.component}", "newcomer", on_the_wire(mistaken(mistake)))
+            outcomes.append(("constructed", len(host.monitor.registrations) - before))
+        except plugin_host.ConstructFailure as failure:
+            outcomes.append((failure, len(host.monitor.registrations) - before))
     return outcomes
 
 
 WIRE = [i for i, m in enumerate(MISTAKES) if m.wire]
 
 
-@pytest.mark.parametrize("index", WIRE, ids=[IDS[i] for i in WIRE])
-def test_the_same_mistake_through_the_provider_is_a_per_property_error(wire_outcomes, index):
+def check_wire_outcome(index: int, outcome: Any) -> None:
+    """The mistake came back as a per-property error on its schema path, and the component registered nothing."""
     mistake = MISTAKES[index]
-    failure, registered = wire_outcomes[index]
+    failure, registered = outcome
     assert isinstance(failure, plugin_host.ConstructFailure), failure
     assert failure.code == grpc.StatusCode.INVALID_ARGUMENT and failure.message
     named = [path for path, _ in failure.property_errors]
