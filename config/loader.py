@@ -66,6 +66,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     _cross_checks(top, environment, protect, network, cluster, gpu, model_store)
     _collisions(top, prefix, environment, namespace, resource_group_name, cluster, gpu, model_store)
     loader_apps.cross_checks(top, environment, gpu, model_store, inference, webui, postgres, key_vault)
+    loader_apps.inference_stack_checks(top, inference, webui, gateway, autoscaling)
     loader_apps.observability_cross_checks(top, environment, observability, autoscaling, inference)
     loader_apps.llmd_cross_checks(top, llmd, gpu, gateway)
     if llmd.enabled and gpu.enabled:

@@ -7,22 +7,18 @@ import re
 from dataclasses import asdict
 from typing import Optional
 
-from llmplatform.choices import (ACCELERATORS, AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, MAX_PREMIUM_SHARE_GIB,
-                                 MIN_PREMIUM_SHARE_GIB, POSTGRES_TIERS, TLS_MODES,
-                                 UPLOADS_STORAGE_CLASSES)
+from llmplatform.choices import AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, POSTGRES_TIERS, TLS_MODES
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
 from . import component_rules
 from .catalogs import postgres_skus
 from .models import model_size_gib
-from .quantities import parse_quantity
 from .reader import Reader, describe
 from .schema import (AutoscalingConfig, GatewayConfig, GpuConfig, InferenceConfig, KeyVaultConfig, LlmdConfig,
                      ModelStoreConfig, NetworkConfig, ObservabilityConfig, PostgresConfig, ResourcesConfig,
                      CostConfig, SecurityConfig, TlsConfig, WebUiConfig)
 
 GATEWAY_MODES = ("both", "internal", "external", "none")
-_DURATION = re.compile(r"^(-1|0|[0-9]+(s|m|h))$")
 _HOSTNAME = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # local part, then a DNS name of labels that neither start nor end with '-', ending in a letters-only TLD
 GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -38,60 +34,67 @@ def _resources(r: Reader, default: ResourcesConfig) -> ResourcesConfig:
         memory_limit=r.str_("memoryLimit", default.memory_limit) or default.memory_limit,
     )
     r.reject_unknown_keys()
-    values = {}
-    for key, text in (("cpuRequest", res.cpu_request), ("cpuLimit", res.cpu_limit),
-                      ("memoryRequest", res.memory_request), ("memoryLimit", res.memory_limit)):
-        if text is None:
-            continue
-        values[key] = parse_quantity(text)
-        if values[key] is None:
-            r.problem(f"{r.key(key)} {describe(text)} is not a Kubernetes quantity like '500m', '2' or '4Gi'")
-    for request, limit in (("cpuRequest", "cpuLimit"), ("memoryRequest", "memoryLimit")):
-        if values.get(request) is not None and values.get(limit) is not None and values[limit] < values[request]:
-            r.problem(f"{r.key(limit)} ({getattr(res, _snake(limit))}) must be >= {r.key(request)} "
-                      f"({getattr(res, _snake(request))})")
     return res
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
-
-
 def inference(r: Reader) -> InferenceConfig:
+    """Read as written; InferenceStack's rules check it (inference_stack_checks)."""
     d = InferenceConfig()
-    keep_alive = r.str_("keepAlive", d.keep_alive) or d.keep_alive
-    if not _DURATION.fullmatch(keep_alive):
-        r.problem(f"inference.keepAlive {describe(keep_alive)} must be a duration like '30m', '1h', '0' or '-1'")
     cfg = InferenceConfig(
-        accelerator=r.choice("accelerator", d.accelerator, ACCELERATORS),
-        replicas=r.int_("replicas", d.replicas, 0, 50),
+        accelerator=r.str_("accelerator", d.accelerator) or d.accelerator,
+        replicas=r.int_("replicas", d.replicas),
         resources=_resources(r.section("resources"), d.resources),
-        gpus_per_replica=r.int_("gpusPerReplica", d.gpus_per_replica, 1, 8),
-        num_parallel=r.int_("numParallel", d.num_parallel, 1, 64),
-        keep_alive=keep_alive,
-        max_loaded_models=r.int_("maxLoadedModels", d.max_loaded_models, 1, 16),
+        gpus_per_replica=r.int_("gpusPerReplica", d.gpus_per_replica),
+        num_parallel=r.int_("numParallel", d.num_parallel),
+        keep_alive=r.str_("keepAlive", d.keep_alive) or d.keep_alive,
+        max_loaded_models=r.int_("maxLoadedModels", d.max_loaded_models),
     )
     r.reject_unknown_keys()
     return cfg
 
 
 def webui(r: Reader) -> WebUiConfig:
+    """Read as written; InferenceStack's rules check it (inference_stack_checks)."""
     d = WebUiConfig()
     cfg = WebUiConfig(
         enabled=r.bool_("enabled", d.enabled),
-        replicas=r.int_("replicas", d.replicas, 1, 20),
-        max_replicas=r.int_("maxReplicas", d.max_replicas, 1, 50),
+        replicas=r.int_("replicas", d.replicas),
+        max_replicas=r.int_("maxReplicas", d.max_replicas),
         resources=_resources(r.section("resources"), d.resources),
-        uploads_size_gib=r.int_("uploadsSizeGib", d.uploads_size_gib, 1, MAX_PREMIUM_SHARE_GIB),
-        uploads_tier=r.choice("uploadsTier", d.uploads_tier, UPLOADS_STORAGE_CLASSES),
+        uploads_size_gib=r.int_("uploadsSizeGib", d.uploads_size_gib),
+        uploads_tier=r.str_("uploadsTier", d.uploads_tier) or d.uploads_tier,
     )
     r.reject_unknown_keys()
-    if cfg.uploads_tier == "premium" and cfg.uploads_size_gib < MIN_PREMIUM_SHARE_GIB:
-        r.problem(f"webui.uploadsSizeGib ({cfg.uploads_size_gib}) must be >= {MIN_PREMIUM_SHARE_GIB} with "
-                  f"webui.uploadsTier 'premium' (Azure Files Premium's smallest share); 'standard' takes any size")
-    if cfg.max_replicas < cfg.replicas:
-        r.problem(f"webui.maxReplicas ({cfg.max_replicas}) must be >= webui.replicas ({cfg.replicas})")
     return cfg
+
+
+def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw: GatewayConfig,
+                           scaling: AutoscalingConfig) -> None:
+    """InferenceStack's rules (its Ollama, API gate and Open-WebUI parts) on the stack's inference, webui, gateway
+    and autoscaling values, named by their stack keys; and GatewayAccess's on the gateway's."""
+    args = {"accelerator": inf.accelerator, "replicas": inf.replicas, "resources": asdict(inf.resources),
+            "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
+            "max_loaded_models": inf.max_loaded_models,
+            "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
+            "request_timeout_seconds": gw.request_timeout_seconds,
+            "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds}
+    if web.enabled:
+        args.update(webui_replicas=web.replicas, webui_max_replicas=web.max_replicas,
+                    webui_resources=asdict(web.resources), webui_uploads_size_gib=web.uploads_size_gib,
+                    webui_uploads_tier=web.uploads_tier)
+    renames = {k: f"inference.{component_rules.camel(k)}" for k in
+               ("accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
+                "max_loaded_models")}
+    renames.update({f"webui_{k}": f"webui.{component_rules.camel(k)}" for k in
+                    ("replicas", "max_replicas", "resources", "uploads_size_gib", "uploads_tier")})
+    renames.update({k: f"gateway.{component_rules.camel(k)}" for k in
+                    ("rate_limit_per_second", "rate_limit_burst", "request_timeout_seconds")})
+    renames["cold_start_timeout_seconds"] = "autoscaling.coldStartTimeoutSeconds"
+    # gpu and the database are wired by the program from gpu.enabled and postgres (their stack rules say so)
+    component_rules.check(r, "InferenceStack", args, component_rules.keys("", renames),
+                          skip=("gpu", "database_url_secret"))
+    if gw.mode != "none":
+        component_rules.check(r, "GatewayAccess", {"replicas": gw.replicas}, component_rules.keys("gateway"))
 
 
 def postgres(r: Reader) -> PostgresConfig:
@@ -157,9 +160,9 @@ def gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
     cfg = GatewayConfig(
         mode=r.choice("mode", d.mode, GATEWAY_MODES),
         internal_ip=r.str_("internalIp", d.internal_ip) or d.internal_ip,
-        replicas=r.int_("replicas", d.replicas, 1, 20),
-        rate_limit_per_second=r.int_("rateLimitPerSecond", d.rate_limit_per_second, 1, 100000),
-        rate_limit_burst=r.int_("rateLimitBurst", d.rate_limit_burst, 0, 100000),
+        replicas=r.int_("replicas", d.replicas),
+        rate_limit_per_second=r.int_("rateLimitPerSecond", d.rate_limit_per_second),
+        rate_limit_burst=r.int_("rateLimitBurst", d.rate_limit_burst),
         api_key_auth=r.bool_("apiKeyAuth", d.api_key_auth),
         request_timeout_seconds=r.int_("requestTimeoutSeconds", d.request_timeout_seconds, 300, 3600),
         tls=tls,

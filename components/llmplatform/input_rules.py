@@ -262,7 +262,9 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
         r.add("webui_max_replicas", high, f"at least {r.ref('webui_replicas')} ({low})")
     resources_rules(r.section("webui_resources"))
     tier = r.choice("webui_uploads_tier", UPLOADS_STORAGE_CLASSES)
-    r.whole("webui_uploads_size_gib", MIN_PREMIUM_SHARE_GIB if tier == "premium" else 1, MAX_PREMIUM_SHARE_GIB)
+    premium = tier == "premium"  # Azure Files Premium's smallest share is 100 GiB; Standard takes any size
+    r.whole("webui_uploads_size_gib", MIN_PREMIUM_SHARE_GIB if premium else 1, MAX_PREMIUM_SHARE_GIB,
+            f" with {r.ref('webui_uploads_tier')} premium (standard takes any size)" if premium else "")
     return r.problems
 
 

@@ -98,12 +98,12 @@ class Rules:
             return None
         return value
 
-    def whole(self, key: str, low: int, high: int) -> Optional[int]:
+    def whole(self, key: str, low: int, high: int, why: str = "") -> Optional[int]:
         value = self.get(key)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            self.add(key, value, f"a whole number from {low} to {high}")
+            self.add(key, value, f"a whole number from {low} to {high}{why}")
             return None
         return value
 
