@@ -212,6 +212,26 @@ def test_an_in_cluster_component_without_the_cluster_provider_is_refused_before_
     assert len(host.monitor.registrations) == before
 
 
+def test_a_second_gpu_pool_shares_the_clusters_device_software_across_construct_calls(host, example_run):
+    """One provider process serves every Construct call of a deployment: a pool constructed after the example's finds
+    the cluster's GPU Operator already installed (no second release, which would collide), and a pool that would need
+    another driver on that cluster is refused as a per-property error on `driver`."""
+    aks = example_run.constructed["aks"]
+    providers = {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])}
+    first = [r for c in example_run.constructed.values() for r in c.children
+             if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["chart"] == "gpu-operator"]
+    inputs = {"cluster": aks.wire["cluster"], "vmSize": "Standard_NC24ads_A100_v4", "driver": "operator"}
+    second = host.construct("llmplatform:index:GpuNodePool", "gpu-second", {**inputs, "poolName": "gpusecond"},
+                            providers=providers)
+    assert len(first) == 1 and not [r for r in second.children if r.type.startswith("kubernetes:helm.sh")]
+    assert [r.inputs["agentPoolName"] for r in second.children if r.type.endswith(":AgentPool")] == ["gpusecond"]
+    assert host.refusals() == []
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:GpuNodePool", "gpu-aks", {**inputs, "poolName": "gpuaks", "driver": "aks"},
+                       providers=providers)
+    assert [path for path, _ in failure.value.property_errors] == ["driver"]
+
+
 # ---- the newcomer mistakes (tests/test_newcomer_mistakes.py) as another language sends them, to the same plugin ----
 from .test_newcomer_mistakes import IDS, WIRE, check_wire_outcome, send_mistakes  # noqa: E402
 

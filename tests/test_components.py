@@ -119,8 +119,10 @@ def test_operator_mode_leaves_driver_to_the_gpu_operator():
 
 
 def test_gpu_outputs_are_what_workloads_need(dev):
-    assert dev.outputs["gpuNodeSelector"] == {"llm-platform/accelerator": "nvidia"}
-    assert pool(dev, "gpu").inputs["nodeLabels"]["llm-platform/accelerator"] == "nvidia"
+    # the pool's own label selects it (and its fallback); the accelerator label stays for every-GPU-node software
+    assert dev.outputs["gpuNodeSelector"] == {"llm-platform/pool": "gpu"}
+    labels = pool(dev, "gpu").inputs["nodeLabels"]
+    assert labels["llm-platform/pool"] == "gpu" and labels["llm-platform/accelerator"] == "nvidia"
 
 
 def test_kubeconfig_output_is_secret_and_uses_kubelogin(any_plan):

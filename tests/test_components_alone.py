@@ -225,12 +225,15 @@ def test_two_of_every_component_compose_without_a_collision():
 
 
 def test_the_runner_catches_what_two_naive_instances_would_collide_on():
-    """Two GPU pools that both install the device plugin claim one namespace and one Helm release: refused."""
+    """Two device plugin installations on one cluster claim one namespace and one Helm release: refused. (Two GPU
+    pools share one installation: tests/test_gpu_scheduling.py.)"""
+    from llmplatform.gpu_node_pool import NVIDIA_DEVICE_PLUGIN, helm_release, namespace
+
     def program():
         opts = provider_opts()
         for pool in ("gpua", "gpub"):
-            llmplatform.GpuNodePool(pool, {"cluster": cluster_handle(), "vm_size": "Standard_NC4as_T4_v3",
-                                           "pool_name": pool}, opts)
+            ns = namespace(f"{pool}-ns", "nvidia-device-plugin", "privileged", opts)
+            helm_release(f"{pool}-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name, {}, opts)
 
     with pytest.raises(offline.ProgramError, match="are one object: .*Namespace nvidia-device-plugin"):
         offline.run_function(program)

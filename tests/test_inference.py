@@ -40,7 +40,7 @@ def test_cpu_to_gpu_changes_only_scheduling_and_resources():
                                          # the await deadline of a GPU start from zero (the deploy model's rule)
                                          ".metadata.annotations.pulumi.com/timeoutSeconds")) for p in changed), changed
     pod = gpu["spec"]["template"]["spec"]
-    assert pod["nodeSelector"] == {"llm-platform/accelerator": "nvidia"}
+    assert pod["nodeSelector"] == {"llm-platform/pool": "gpu"}
     assert {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
             "effect": "NoSchedule"} in pod["tolerations"]
     assert pod["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == "1"

@@ -38,7 +38,7 @@ def test_vllm_runs_on_the_gpu_pool_with_gpus_shm_probes_and_a_bounded_cache(llmd
     assert container["image"] == "docker.io/vllm/vllm-openai:v0.19.1" and image_is_pinned(container["image"])
     assert container["args"][:2] == ["serve", "Qwen/Qwen3-8B"] and "--tensor-parallel-size" in container["args"]
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
-    assert pod["nodeSelector"] == {"llm-platform/accelerator": "nvidia"}
+    assert pod["nodeSelector"] == {"llm-platform/pool": "gpu"}
     assert {t["key"] for t in pod["tolerations"]} == {"nvidia.com/gpu", "kubernetes.azure.com/scalesetpriority"}
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["shm"]["emptyDir"]["medium"] == "Memory" and volumes["models-cache"]["emptyDir"]["sizeLimit"]
@@ -272,7 +272,7 @@ def test_ordering_crds_and_istio_flag_before_pools_and_operator_before_vllm(llmd
     assert crds.inputs["file"].endswith("/v1.6.0/manifests.yaml")
     assert crds.urn in istiod.dependencies
     assert istiod.inputs["values"]["env"] == {"ENABLE_GATEWAY_API_INFERENCE_EXTENSION": "true"}
-    operator = llmd.one("kubernetes:helm.sh/v3:Release", "gpu-gpu-operator")
+    operator = llmd.one("kubernetes:helm.sh/v3:Release", "platform-k8s-gpu-operator")  # one per cluster
     assert depends_on(llmd, obj(llmd, "Deployment", "vllm"), operator.urn)
     for kind, name in (("Gateway", "llmd-gateway"), ("HTTPRoute", "llmd-pool"), ("HTTPRoute", "llmd-api"),
                        ("PodMonitor", "vllm"), ("ServiceMonitor", "llmd-epp")):

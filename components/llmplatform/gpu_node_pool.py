@@ -1,5 +1,13 @@
 """GpuNodePool: a tainted GPU AgentPool that scales to zero, spot with an optional on-demand fallback pool, and the
-NVIDIA software that makes `nvidia.com/gpu` schedulable (AKS driver + device plugin, or the GPU Operator)."""
+NVIDIA software that makes `nvidia.com/gpu` schedulable (AKS driver + device plugin, or the GPU Operator).
+
+Each pool carries a label of its own (`llm-platform/pool=<pool_name>`, its fallback too), and its `scheduling`
+handle selects that label: a workload lands on the pool whose handle it got. The NVIDIA software is one per cluster
+(one namespace, one release, DaemonSets over every GPU node): the first pool on a cluster installs it, later pools
+on the same cluster reuse it. "The same cluster" is the Kubernetes provider the pools are given, within one
+deployment (a program run, or one provider process serving a deployment's Construct calls).
+"""
+from dataclasses import dataclass
 from typing import Any, Optional, TypedDict
 
 import pulumi
@@ -17,14 +25,14 @@ from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 
 from . import PACKAGE
 from .aks_cluster import NodePoolSpec, autoscaled_pool_args, priority_args
-from .kube import SPOT_TAINT, SPOT_TOLERATION, helm_release, namespace, require_kubernetes_provider
+from .kube import (CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION, helm_release, namespace,
+                   require_kubernetes_provider)
 
 opt = defaults_for("GpuNodePool")  # optional inputs: the caller's value, else the default
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
-ACCELERATOR_LABEL = "llm-platform/accelerator"
-
-
+ACCELERATOR_LABEL = "llm-platform/accelerator"  # every GPU node of every pool: what device software selects
+POOL_LABEL = CPU_POOL_LABEL  # one pool and its fallback: <pool_name> (the CPU workload pool's nodes carry "cpu")
 
 
 class GpuFallbackSpec(TypedDict):
@@ -75,8 +83,8 @@ class GpuNodePoolArgs(TypedDict):
     driver: NotRequired[str]
     """Who installs the NVIDIA driver: aks (+ device plugin) or operator (NVIDIA GPU Operator). Default aks."""
     install_device_software: NotRequired[bool]
-    """Install the device plugin or GPU Operator (default True); False for a second pool on the same cluster,
-    whose nodes the first pool's installation already serves."""
+    """Deprecated, no longer needed: the device plugin or GPU Operator is installed once per cluster, by the first
+    pool that may (default True). False still keeps this pool from installing it."""
     os_disk_size_gb: NotRequired[int]
     """OS disk size, GB (default 128)."""
     max_pods: NotRequired[int]
@@ -111,13 +119,26 @@ def check_expander(name: str, expander: str) -> str:
     return expander
 
 
-def gpu_labels(sku: GpuSku) -> dict[str, str]:
-    return {ACCELERATOR_LABEL: "nvidia", "llm-platform/gpu-model": sku.gpu_model.lower(), "llm-platform/pool": "gpu"}
+def gpu_labels(sku: GpuSku, pool_name: str = "gpu") -> dict[str, str]:
+    """The node labels of a GPU pool and of its fallback alike (the fallback carries its spot pool's name)."""
+    return {ACCELERATOR_LABEL: "nvidia", "llm-platform/gpu-model": sku.gpu_model.lower(), POOL_LABEL: pool_name}
 
 
 def gpu_node_selector() -> dict[str, str]:
-    """Matches the spot pool and its on-demand fallback alike."""
+    """Every GPU node of every pool: for software that must run on each (device plugin, DCGM exporter)."""
     return {ACCELERATOR_LABEL: "nvidia"}
+
+
+def pool_node_selector(pool_name: str) -> dict[str, str]:
+    """One pool and its on-demand fallback, no other pool: what a workload handed the pool's scheduling takes."""
+    return {POOL_LABEL: pool_name}
+
+
+def check_pool_name(name: str, pool_name: str) -> str:
+    if pool_name == "cpu":  # the CPU workload pool's label value, whatever that pool is named
+        fail("GpuNodePool", name, "pool_name", pool_name,
+             f"any name but 'cpu' ({POOL_LABEL}=cpu marks the CPU workload pool's nodes)")
+    return pool_name
 
 
 def pool_taints(spot: bool) -> list[str]:
@@ -162,6 +183,69 @@ def gpu_operator_values(tolerations: list[dict[str, str]], rdma: bool) -> dict[s
     }
 
 
+# ---- device software: once per cluster ----------------------------------------------------------------------
+
+@dataclass
+class ClusterGpuSoftware:
+    """What the pools of one cluster share: one driver choice, and one installation of the device software."""
+
+    driver: str
+    rdma: bool
+    first_pool: str
+    status: Optional[pulumi.Output[Any]] = None  # the installed release's status (None: no pool has installed it)
+    ranked_pool: Optional[str] = None  # the pool whose spot/fallback ranking the priority expander ConfigMap holds
+
+
+_CLUSTERS: dict[tuple[str, str, str], ClusterGpuSoftware] = {}
+
+
+def forget_clusters() -> None:
+    """Start a new deployment: what pools have installed is per program run (llmplatform.testing calls this)."""
+    _CLUSTERS.clear()
+
+
+def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulumi.ProviderResource]:
+    """The Kubernetes provider a component gets, as ComponentResource resolves it: `providers`, `provider`, then
+    the parent's."""
+    if opts is None:
+        return None
+    given = opts.providers
+    found = given.get("kubernetes") if isinstance(given, dict) else next(
+        (p for p in given or [] if getattr(p, "package", None) == "kubernetes"), None)
+    if found is None and getattr(opts.provider, "package", None) == "kubernetes":
+        found = opts.provider
+    if found is None and opts.parent is not None:
+        found = (getattr(opts.parent, "_providers", None) or {}).get("kubernetes")
+    return found
+
+
+def cluster_key(provider: pulumi.ProviderResource) -> tuple[str, str, str]:
+    """One cluster within one deployment: the project, the stack and the Kubernetes provider's name (the name in its
+    URN; through the component provider the provider arrives rehydrated from that URN, under the same name)."""
+    return pulumi.get_project(), pulumi.get_stack(), getattr(provider, "_name", "") or "kubernetes"
+
+
+def check_shared_software(name: str, driver: str, sku: GpuSku, shared: ClusterGpuSoftware) -> None:
+    """Pools of one cluster share the device software, so they must agree on what it is."""
+    if driver != shared.driver:
+        fail("GpuNodePool", name, "driver", driver,
+             f"{shared.driver!r}, as GPU pool {shared.first_pool!r} on the same cluster: the GPU Operator deploys its "
+             "driver and device plugin on every node with an NVIDIA GPU (AKS-driver nodes included), so one cluster "
+             "runs one driver for all its GPU pools")
+    if driver == "operator" and sku.rdma != shared.rdma:
+        fail("GpuNodePool", name, "vm_size", sku.vm_size,
+             f"a size {'with' if shared.rdma else 'without'} RDMA, as GPU pool {shared.first_pool!r} on the same "
+             "cluster: the GPU Operator's driver.rdma is one setting for every node it serves")
+
+
+def check_one_ranking(name: str, shared: Optional[ClusterGpuSoftware]) -> None:
+    """The autoscaler reads one priority ConfigMap per cluster, whose one `priorities` entry a pool writes whole."""
+    if shared is not None and shared.ranked_pool is not None:
+        fail("GpuNodePool", name, "fallback.enabled", True,
+             f"one on-demand fallback per cluster (GPU pool {shared.ranked_pool!r} has it): the cluster autoscaler "
+             "ranks pools from one ConfigMap, cluster-autoscaler-priority-expander, which that pool writes")
+
+
 class GpuNodePool(pulumi.ComponentResource):
     """A tainted GPU AgentPool that scales to zero, spot with an optional on-demand fallback, and the NVIDIA software
     that makes `nvidia.com/gpu` schedulable (AKS driver + device plugin, or the GPU Operator)."""
@@ -183,17 +267,28 @@ class GpuNodePool(pulumi.ComponentResource):
         in_range(component, name, "max_count", opt(args, "max_count"), max(1, min_count), 1000)
         if args.get("mig_profile"):
             one_of(component, name, "mig_profile", args["mig_profile"], MIG_PROFILES)
-        pool_name = opt(args, "pool_name")
+        pool_name = check_pool_name(name, opt(args, "pool_name"))
         fallback = args.get("fallback") or GpuFallbackSpec(enabled=False, min_count=0, max_count=1)
         with_fallback = spot and fallback["enabled"]
         cluster = args["cluster"]
         expander = known(cluster, "autoscaler_expander")
         if with_fallback and isinstance(expander, str):
             check_expander(name, expander)
-        if opt(args, "install_device_software") or with_fallback:
+        may_install = opt(args, "install_device_software")
+        if may_install or with_fallback:
             require_kubernetes_provider(opts, component, name)
+        provider = kubernetes_provider(opts)
+        key = cluster_key(provider) if provider is not None else None
+        shared = _CLUSTERS.get(key) if key else None
+        if shared is not None:
+            check_shared_software(name, driver, sku, shared)
+        if with_fallback:
+            check_one_ranking(name, shared)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
-        labels = gpu_labels(sku)
+        if "install_device_software" in args:
+            pulumi.log.warn(f"GpuNodePool {name}: install_device_software is deprecated and no longer needed (the "
+                            "device software is installed once per cluster, by its first GPU pool)", self)
+        labels = gpu_labels(sku, pool_name)
         zones = args.get("zones") or field(cluster, "zones")
         version = field(cluster, "kubernetes_version").apply(lambda v: v or None)
         encryption = field(cluster, "encryption_at_host").apply(lambda e: True if e else None)
@@ -230,6 +325,8 @@ class GpuNodePool(pulumi.ComponentResource):
                                             depends_on=[after] if after else None),
             )
 
+        if key is not None and shared is None:
+            shared = _CLUSTERS[key] = ClusterGpuSoftware(driver=driver, rdma=sku.rdma, first_pool=name)
         pools = [agent_pool(pool_name, spot, min_count, opt(args, "max_count"))]
         names = [pool_name]
         child = pulumi.ResourceOptions(parent=self)
@@ -243,23 +340,17 @@ class GpuNodePool(pulumi.ComponentResource):
                                                     namespace="kube-system"),
                 data={"priorities": priority_expander_config(pool_name, fallback_name)},
                 opts=child)
+            if shared is not None:
+                shared.ranked_pool = name
         tolerations = gpu_tolerations()
-        node_selector = gpu_node_selector()
+        node_selector = pool_node_selector(pool_name)
         # Workloads wait for the first pool only: the autoscaler turns to the fallback after the spot pool has
         # failed to provision for max-node-provision-time, long after the fallback pool exists.
         waited_for: list[pulumi.Output] = [pools[0].name]
-        if opt(args, "install_device_software"):
-            # The DaemonSets wait for no pool: they schedule on GPU nodes whenever the autoscaler adds them.
-            if driver == "aks":
-                ns = namespace(f"{name}-device-plugin-ns", "nvidia-device-plugin", "privileged", child)
-                software = helm_release(f"{name}-device-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name,
-                                        device_plugin_values(tolerations, node_selector), child)
-            else:
-                ns = namespace(f"{name}-gpu-operator-ns", "gpu-operator", "privileged", child)
-                software = helm_release(f"{name}-gpu-operator", GPU_OPERATOR, ns.metadata.name,
-                                        gpu_operator_values(tolerations, sku.rdma), child)
-            waited_for.append(software.status)
-
+        if shared is not None and shared.status is None and may_install:
+            shared.status = self._device_software(key[2], name, driver, sku.rdma).status
+        if shared is not None and shared.status is not None:
+            waited_for.append(shared.status)
         # Workloads that take the scheduling wait for the pools (a pod for a pool that does not exist stays Pending
         # with no autoscaler to help it) and for the driver software (operator mode: no GPU without it).
         pools_ready = pulumi.Output.all(*waited_for)
@@ -271,3 +362,20 @@ class GpuNodePool(pulumi.ComponentResource):
         self.pool_names = pools_ready.apply(lambda _: names)
         self.driver = pulumi.Output.from_input(driver)
         self.register_outputs({"scheduling": self.scheduling, "pool_names": self.pool_names, "driver": self.driver})
+
+    def _device_software(self, cluster: str, name: str, driver: str, rdma: bool) -> k8s.helm.v3.Release:
+        """The cluster's device plugin or GPU Operator, over every GPU node: named after the cluster (its Kubernetes
+        provider), not the pool, so it keeps its URN whichever pool installs it (the first one declared, or the
+        next when that one is removed); the alias carries over what a pool installed under its own name before."""
+        def child(old: str) -> pulumi.ResourceOptions:
+            return pulumi.ResourceOptions(parent=self, aliases=[pulumi.Alias(name=f"{name}-{old}")])
+        tolerations = gpu_tolerations()
+        # The DaemonSets wait for no pool: they schedule on GPU nodes whenever the autoscaler adds them.
+        if driver == "aks":
+            ns = namespace(f"{cluster}-device-plugin-ns", "nvidia-device-plugin", "privileged",
+                           child("device-plugin-ns"))
+            return helm_release(f"{cluster}-device-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name,
+                                device_plugin_values(tolerations, gpu_node_selector()), child("device-plugin"))
+        ns = namespace(f"{cluster}-gpu-operator-ns", "gpu-operator", "privileged", child("gpu-operator-ns"))
+        return helm_release(f"{cluster}-gpu-operator", GPU_OPERATOR, ns.metadata.name,
+                            gpu_operator_values(tolerations, rdma), child("gpu-operator"))

@@ -69,7 +69,7 @@ class GpuScheduling(TypedDict):
     """How a workload lands on a GpuNodePool's nodes. Handed out by GpuNodePool as `scheduling`."""
 
     node_selector: pulumi.Input[dict[str, str]]
-    """Node selector matching the GPU pool and its on-demand fallback alike."""
+    """Node selector matching this pool and its on-demand fallback alike, and no other pool (the pool's own label)."""
     tolerations: pulumi.Input[list[Toleration]]
     """Tolerations for the GPU taint and the spot taint."""
     gpu_model: pulumi.Input[str]

@@ -361,7 +361,8 @@ class Observability(pulumi.ComponentResource):
         if gpu_driver(gpu) == "operator":
             target_ns, selector, port = "gpu-operator", {"app": "nvidia-dcgm-exporter"}, "gpu-metrics"
         else:
-            # GpuNodePool's node label and taints as plain values: the scheduling handle's wait for the pools, and a
+            # Every GPU pool's accelerator label (not the handle's one-pool selector) and taints, as plain values: the
+            # exporter belongs on every GPU node of the cluster, the scheduling handle's wait for the pools, and a
             # DaemonSet needs no node to install (it lands on each GPU node as the autoscaler adds it).
             helm_release(f"{name}-dcgm-exporter", DCGM_EXPORTER, ns,
                          dcgm_values(gpu_node_selector(), gpu_tolerations()), after_stack)
