@@ -10,6 +10,8 @@ from typing import Optional
 from llmplatform.choices import AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, POSTGRES_TIERS, TLS_MODES
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
+from llmplatform.rules import EMAIL, HOSTNAME
+
 from . import component_rules
 from .catalogs import postgres_skus
 from .models import model_size_gib
@@ -19,11 +21,6 @@ from .schema import (AutoscalingConfig, GatewayConfig, GpuConfig, InferenceConfi
                      CostConfig, SecurityConfig, TlsConfig, WebUiConfig)
 
 GATEWAY_MODES = ("both", "internal", "external", "none")
-_HOSTNAME = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-# local part, then a DNS name of labels that neither start nor end with '-', ending in a letters-only TLD
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-                    r"[A-Za-z]{2,63}$")
 
 
 def _resources(r: Reader, default: ResourcesConfig) -> ResourcesConfig:
@@ -152,10 +149,10 @@ def gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
         r.problem("gateway.tls.hostname and gateway.tls.email are only used with gateway.tls.mode 'letsencrypt' "
                   f"(mode is {tls.mode!r})")
     if tls.mode == "letsencrypt":
-        if not tls.hostname or not _HOSTNAME.fullmatch(tls.hostname):
+        if not tls.hostname or HOSTNAME(tls.hostname):
             r.problem(f"gateway.tls.hostname {describe(tls.hostname or '')} must be a DNS name (needed for "
                       f"Let's Encrypt)")
-        if not tls.email or not _EMAIL.fullmatch(tls.email):
+        if not tls.email or EMAIL(tls.email):
             r.problem(f"gateway.tls.email {describe(tls.email or '')} must be an e-mail address (ACME account)")
     cfg = GatewayConfig(
         mode=r.choice("mode", d.mode, GATEWAY_MODES),
@@ -230,43 +227,35 @@ def _fits(name: str) -> bool:
 
 
 AUTOSCALING_MODES = (*COMPONENT_AUTOSCALING_MODES, "none")  # none: the stack runs no autoscaler
-_PROM_DURATION = re.compile(r"^[0-9]+(h|d|w|y)$")
 
 
 def observability(r: Reader) -> ObservabilityConfig:
+    """Read as written; Observability's and AzureMonitoring's rules check it."""
     d = ObservabilityConfig()
-    emails = r.str_list("alertEmails", d.alert_emails)
-    for email in emails:
-        if not _EMAIL.fullmatch(email):
-            r.problem(f"observability.alertEmails entry {describe(email)} is not an e-mail address")
-    retention = r.str_("prometheusRetention", d.prometheus_retention) or d.prometheus_retention
-    if not _PROM_DURATION.fullmatch(retention):
-        r.problem(f"observability.prometheusRetention {describe(retention)} must be a Prometheus duration like "
-                  f"'15d' or '4w'")
-    viewers = r.str_list("grafanaViewerGroupIds", d.grafana_viewer_group_ids)
-    for viewer in viewers:
-        if not GUID.fullmatch(viewer):
-            r.problem(f"observability.grafanaViewerGroupIds entry {describe(viewer)} is not an Entra object id (GUID)")
-    ratio = r.float_("errorRatioSlo", d.error_ratio_slo)
-    if not 0 < ratio < 1:
-        r.problem(f"observability.errorRatioSlo ({ratio}) must be between 0 and 1")
     cfg = ObservabilityConfig(
         enabled=r.bool_("enabled", d.enabled),
         azure_monitor=r.bool_("azureMonitor", d.azure_monitor),
-        # Log Analytics (PerGB2018) keeps data 30 to 730 days
-        log_retention_days=r.int_("logRetentionDays", d.log_retention_days, 30, 730),
+        log_retention_days=r.int_("logRetentionDays", d.log_retention_days),
         managed_grafana=r.bool_("managedGrafana", d.managed_grafana),
-        alert_emails=emails,
-        grafana_viewer_group_ids=viewers,
-        prometheus_retention=retention,
-        prometheus_storage_gib=r.int_("prometheusStorageGib", d.prometheus_storage_gib, 5, 4096),
-        grafana_storage_gib=r.int_("grafanaStorageGib", d.grafana_storage_gib, 1, 1024),
-        latency_slo_seconds=r.int_("latencySloSeconds", d.latency_slo_seconds, 1, 3600),
-        error_ratio_slo=ratio,
-        gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent, 50, 100),
+        alert_emails=r.str_list("alertEmails", d.alert_emails),
+        grafana_viewer_group_ids=r.str_list("grafanaViewerGroupIds", d.grafana_viewer_group_ids),
+        prometheus_retention=r.str_("prometheusRetention", d.prometheus_retention) or d.prometheus_retention,
+        prometheus_storage_gib=r.int_("prometheusStorageGib", d.prometheus_storage_gib),
+        grafana_storage_gib=r.int_("grafanaStorageGib", d.grafana_storage_gib),
+        latency_slo_seconds=r.int_("latencySloSeconds", d.latency_slo_seconds),
+        error_ratio_slo=r.float_("errorRatioSlo", d.error_ratio_slo),
+        gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent),
         vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
     )
     r.reject_unknown_keys()
+    keys = component_rules.keys("observability")
+    component_rules.check(r, "AzureMonitoring", {
+        "log_retention_days": cfg.log_retention_days, "alert_emails": list(cfg.alert_emails),
+        "grafana_viewer_group_ids": list(cfg.grafana_viewer_group_ids)}, keys)
+    component_rules.check(r, "Observability", {
+        "prometheus_retention": cfg.prometheus_retention, "prometheus_storage_gib": cfg.prometheus_storage_gib,
+        "grafana_storage_gib": cfg.grafana_storage_gib, "latency_slo_seconds": cfg.latency_slo_seconds,
+        "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent}, keys)
     if cfg.managed_grafana and not cfg.azure_monitor:
         r.problem("observability.managedGrafana needs observability.azureMonitor true (it reads the Azure Monitor "
                   "workspace)")
@@ -274,24 +263,30 @@ def observability(r: Reader) -> ObservabilityConfig:
 
 
 def autoscaling(r: Reader) -> AutoscalingConfig:
+    """Read as written; ModelAutoscaler's rules check it (mode `none`, no autoscaler, is the stack's own)."""
     d = AutoscalingConfig()
     cfg = AutoscalingConfig(
         mode=r.choice("mode", d.mode, AUTOSCALING_MODES),
-        min_replicas=r.int_("minReplicas", d.min_replicas, 0, 100),
-        max_replicas=r.int_("maxReplicas", d.max_replicas, 1, 100),
-        target_in_flight=r.int_("targetInFlight", d.target_in_flight, 1, 1000),
+        min_replicas=r.int_("minReplicas", d.min_replicas),
+        max_replicas=r.int_("maxReplicas", d.max_replicas),
+        target_in_flight=r.int_("targetInFlight", d.target_in_flight),
         scale_to_zero=r.bool_("scaleToZero", d.scale_to_zero),
-        gpu_memory_target_percent=r.int_("gpuMemoryTargetPercent", d.gpu_memory_target_percent, 10, 100),
-        cpu_target_percent=r.int_("cpuTargetPercent", d.cpu_target_percent, 10, 100),
-        scale_down_stabilization_seconds=r.int_("scaleDownStabilizationSeconds",
-                                                d.scale_down_stabilization_seconds, 0, 3600),
+        gpu_memory_target_percent=r.int_("gpuMemoryTargetPercent", d.gpu_memory_target_percent),
+        cpu_target_percent=r.int_("cpuTargetPercent", d.cpu_target_percent),
+        scale_down_stabilization_seconds=r.int_("scaleDownStabilizationSeconds", d.scale_down_stabilization_seconds),
+        # the stack's bound: a cold start over an hour is a broken model server, not a slow one
         cold_start_timeout_seconds=r.int_("coldStartTimeoutSeconds", d.cold_start_timeout_seconds, 60, 3600),
-        interceptor_replicas=r.int_("interceptorReplicas", d.interceptor_replicas, 1, 50),
+        interceptor_replicas=r.int_("interceptorReplicas", d.interceptor_replicas),
     )
     r.reject_unknown_keys()
-    if cfg.min_replicas > cfg.max_replicas:
-        r.problem(f"autoscaling.minReplicas ({cfg.min_replicas}) must be <= autoscaling.maxReplicas "
-                  f"({cfg.max_replicas})")
+    args = {k: v for k, v in asdict(cfg).items() if k not in ("scale_to_zero", "interceptor_replicas")}
+    if cfg.mode == "none":
+        args.pop("mode")
+    elif cfg.mode == "requests":
+        args["keda"] = {"namespace": "keda"}  # the program wires Observability's KEDA (a stack rule says so)
+    component_rules.check(r, "ModelAutoscaler", args, component_rules.keys("autoscaling"))
+    component_rules.check(r, "Observability", {"interceptor_replicas": cfg.interceptor_replicas},
+                          component_rules.keys("autoscaling"))
     if cfg.min_replicas == 0 and not cfg.scale_to_zero:
         r.problem("autoscaling.minReplicas 0 needs autoscaling.scaleToZero true")
     if cfg.scale_to_zero and cfg.min_replicas > 0:
