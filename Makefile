@@ -15,7 +15,7 @@ SCAN := $(SCAN_VENV)/.installed
 # its files reinstalls it.
 PKG_FILES := $(shell find components -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*')
 
-.PHONY: install plan scan test bench schema pin-digests preview up destroy clean
+.PHONY: install plan scan test bench schema docs pin-digests preview up destroy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ test: $(DEV) $(SCAN)  ## offline validation suite
 
 schema: $(PKG)  ## regenerate components/schema.json and docs/components/reference.md from the components
 	$(PY) -m tools.schema
+
+docs: $(PKG)  ## regenerate docs/configuration.md from the config loader and Pulumi.yaml
+	$(PY) -m tools.config_reference
 
 bench: $(DEV)  ## budgets: plan vs SDK import time, and the benchmark tool's own ceiling
 	$(PY) -m tools.bench_plan --stack prod

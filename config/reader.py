@@ -89,6 +89,15 @@ class Reader:
             return default
         return value
 
+    def optional_choice(self, name: str, allowed: Iterable[str]) -> Optional[str]:
+        """One of `allowed`, or None when the key is absent."""
+        allowed = list(allowed)
+        value = self.str_(name, None)
+        if value is not None and value not in allowed:
+            self.problem(f"{self.key(name)} {describe(value)} is not allowed; allowed: {', '.join(allowed)}")
+            return None
+        return value
+
     def int_(self, name: str, default: int, minimum: Optional[int] = None, maximum: Optional[int] = None) -> int:
         value = self._get(name)
         if value is _MISSING or value is None:
@@ -131,7 +140,8 @@ class Reader:
             return default
         return value
 
-    def str_list(self, name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    def str_list(self, name: str, default: tuple[str, ...], allowed: Iterable[str] = ()) -> tuple[str, ...]:
+        """A list of strings; with `allowed`, each entry one of them."""
         value = self._get(name)
         if value is _MISSING or value is None:
             return default
@@ -141,6 +151,10 @@ class Reader:
         if len(value) > 100 or any(len(v) > MAX_STRING or not v.isprintable() for v in value):
             self.problem(f"{self.key(name)} must hold at most 100 entries of at most {MAX_STRING} printable "
                          f"characters")
+            return default
+        allowed = list(allowed)
+        if allowed and any(v not in allowed for v in value):
+            self.problem(f"{self.key(name)} {list(value)} may only contain {', '.join(allowed)}")
             return default
         return tuple(value)
 

@@ -1,6 +1,6 @@
 """The platform's configuration as frozen, typed objects.
 
-Field defaults here are the defaults of the structured config sections (the README's config reference lists them);
+Field defaults here are the defaults of the structured config sections (docs/configuration.md lists them);
 scalar top-level keys get theirs from Pulumi.yaml. Components never read stack config: __main__ hands them these.
 """
 from __future__ import annotations
@@ -251,7 +251,7 @@ class EdgeConfig:
     """A regional stack's place behind the global endpoint."""
 
     global_stack: str = ""  # empty: not a regional stack
-    front_door_id: str = ""  # the X-Azure-FDID value; empty until the global stack is up (README, two steps)
+    front_door_id: str = ""  # the X-Azure-FDID value; empty until the global stack is up (docs/operations.md, two steps)
     fleet: bool = True  # Fleet Manager drives upgrades: the cluster's own auto-upgrade must be off
 
     @property
