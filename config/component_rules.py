@@ -33,7 +33,11 @@ def check(r: Reader, component: str, args: dict[str, Any], key: Callable[[str], 
           skip: tuple[str, ...] = ()) -> None:
     """Record every problem `component`'s rules find in `args`, named by stack key (`skip`: inputs the config
     reports in a stack's own words)."""
-    for problem in problems_of(component, args):
+    found = problems_of(component, args)
+    for problem in found:
         if problem.path.split(".")[0].split("[")[0] in skip:
             continue
         r.problem(f"{key(problem.path)} {describe(problem.value)} is invalid; allowed: {problem.allowed_text(key)}")
+    for path, facts in getattr(found, "declared", {}).items():  # the limits the rules applied, for the reference
+        if path in args or path.split(".")[0] in args:
+            r.declare(key(path), **facts)

@@ -21,7 +21,7 @@ from .llmd_specs import KNOWN_MODELS, context_length, fits, holds_requests_at_ze
 from .networks import authorized_range_problem, network_rules
 from .pins import parse_image
 from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION, PROMETHEUS_DURATION,
-                    UTC_OFFSET, Problem, Rules, is_output, pattern, resources_rules)
+                    UTC_OFFSET, Found, Problem, Rules, is_output, pattern, resources_rules)
 
 MAX_NODES = 1000  # AKS autoscaler counts per pool (Azure CLI: --min-count/--max-count in [0, 1000])
 
@@ -89,6 +89,7 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
 
 
 def zones_rule(r: Rules, key: str) -> list[str]:
+    r.declare(key, allowed=ZONES)
     zones = r.texts(key, lambda z: None if z in ZONES else f"one of {', '.join(ZONES)}")
     if len(set(zones)) != len(zones):
         r.add(key, zones, "each zone once")
@@ -269,7 +270,12 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
 
 
 def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
-    return ollama_server(args) + api_gate(args) + open_webui(args)
+    found = Found()
+    for part in (ollama_server, api_gate, open_webui):
+        problems = part(args)
+        found.extend(problems)
+        found.declared.update({k: v for k, v in getattr(problems, "declared", {}).items() if k not in found.declared})
+    return found
 
 
 # ---- LlmdStack -------------------------------------------------------------------------------------------------

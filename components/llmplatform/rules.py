@@ -42,7 +42,13 @@ def is_output(value: Any) -> bool:
     return type(value).__module__.startswith("pulumi") and hasattr(value, "apply")
 
 
-_MISSING = object()
+class Found(list):
+    """The problems one component's rules found, and what they declared about each input they read (its allowed
+    values or bounds, by input path): the stack config's reference documents the same limits."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.declared: dict[str, dict[str, Any]] = {}
 
 
 class Rules:
@@ -50,11 +56,11 @@ class Rules:
     read returns the value to build from, or None when it is absent, unknown yet (an output) or refused."""
 
     def __init__(self, args: Any, component: Optional[str] = None, prefix: str = "",
-                 problems: Optional[list[Problem]] = None):
+                 problems: Optional[Found] = None):
         self.args: Mapping[str, Any] = args if isinstance(args, Mapping) else {}
         self.defaults = DEFAULTS.get(component or "", {})
         self.prefix = prefix
-        self.problems: list[Problem] = [] if problems is None else problems
+        self.problems: Found = Found() if problems is None else problems  # type: ignore[assignment]
 
     def path(self, key: str) -> str:
         return f"{self.prefix}{key}"
@@ -62,6 +68,10 @@ class Rules:
     def ref(self, key: str) -> str:
         """`{path}`: names another input in an `allowed` text."""
         return "{" + self.path(key) + "}"
+
+    def declare(self, key: str, **facts: Any) -> None:
+        """What is allowed for an input, as data (allowed=(...) or minimum=, maximum=); the first one holds."""
+        self.problems.declared.setdefault(self.path(key), facts)
 
     def add(self, key: str, value: Any, allowed: str) -> None:
         self.problems.append(Problem(self.path(key), value, allowed))
@@ -92,6 +102,7 @@ class Rules:
     # ---- typed reads -------------------------------------------------------------------------------------------
     def choice(self, key: str, allowed: Iterable[Any]) -> Any:
         allowed = tuple(allowed)
+        self.declare(key, allowed=allowed)
         value = self.get(key)
         if value is not None and value not in allowed:
             self.add(key, value, ", ".join(map(str, allowed)))
@@ -99,6 +110,7 @@ class Rules:
         return value
 
     def whole(self, key: str, low: int, high: int, why: str = "") -> Optional[int]:
+        self.declare(key, minimum=low, maximum=high)
         value = self.get(key)
         if value is None:
             return None
