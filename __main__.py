@@ -141,7 +141,7 @@ def global_stack(cfg: GlobalConfig) -> None:
     edge = GlobalEndpoint("edge", {
         "resource_group_name": group.name, "name_prefix": f"{cfg.prefix}-global", "origins": regional_origins(regions),
         "sku": cfg.sku, "waf_mode": cfg.waf_mode, "rate_limit_per_minute": cfg.rate_limit_per_minute,
-        "origin_timeout_seconds": cfg.origin_timeout_seconds, "tags": cfg.tags})
+        "origin_timeout_seconds": cfg.origin_timeout_seconds, "api_keys": list(cfg.api_keys), "tags": cfg.tags})
     fleet = FleetUpdates("fleet", {
         "resource_group_name": group.name, "location": cfg.location, "fleet_name": f"fleet-{cfg.prefix}-global",
         "members": fleet_members(regions), "channel": cfg.fleet_channel,
@@ -150,7 +150,9 @@ def global_stack(cfg: GlobalConfig) -> None:
     pulumi.export("uiUrl", edge.ui_url)
     pulumi.export("modelApiUrl", edge.api_url)
     pulumi.export("llmdUrl", edge.llmd_url)
-    pulumi.export("frontDoorId", edge.front_door_id)
+    pulumi.export("frontDoorId", edge.front_door_id)  # each region's edge.frontDoorId (docs/operations.md)
+    pulumi.export("apiKey", edge.api_key)  # a Pulumi secret: the newest key, valid in every region
+    pulumi.export("apiKeySecret", edge.api_key_secret)  # its name in every regional Key Vault
     pulumi.export("originGroups", edge.origin_groups)
     pulumi.export("regions", {name: region_output(ref, name, "location") for name, ref in regions.items()})
     pulumi.export("fleetMembers", fleet.members)

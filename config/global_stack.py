@@ -12,6 +12,8 @@ REQUIRED_OUTPUTS = {
     "gatewayExternalAddress": "Front Door's origin for this region (gateway.mode external or both)",
     "clusterId": "the Fleet Manager member (regional stacks export it when edge.globalStack is set)",
     "location": "the region's name in Fleet's update stages",
+    "keyVaultName": "the Key Vault the edge writes its API key set into (the region's API gate reads it there)",
+    "resourceGroupName": "the resource group of that Key Vault",
 }
 
 
@@ -30,9 +32,12 @@ def short_name(region: str) -> str:
 
 
 def regional_origins(refs: dict[str, pulumi.StackReference]) -> list[dict[str, Any]]:
-    """Each region's external gateway; the UI and API ports are GatewayAccess's listeners (80 and 8080)."""
+    """Each region's external gateway (the UI and API ports are GatewayAccess's listeners, 80 and 8080) and the Key
+    Vault its API gate reads the edge's key set from."""
     return [{"name": short_name(region), "host": region_output(ref, region, "gatewayExternalAddress"),
-             "ui_port": 80, "api_port": 8080} for region, ref in refs.items()]
+             "ui_port": 80, "api_port": 8080, "key_vault_name": region_output(ref, region, "keyVaultName"),
+             "key_vault_resource_group": region_output(ref, region, "resourceGroupName")}
+            for region, ref in refs.items()]
 
 
 def fleet_members(refs: dict[str, pulumi.StackReference]) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import pulumi
 
+from llmplatform.front_door import API_KEY_MAP_SECRET, API_KEY_SECRET, PROBE_PATHS
 from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelVolume, VaultHandle
 
 from . import naming
@@ -127,6 +128,9 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "webui_uploads_tier": ui.uploads_tier,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "api_key_auth": gw.api_key_auth, "request_timeout_seconds": gw.request_timeout_seconds,
+        # a region that has joined its global edge accepts the edge's one key set (written by the global stack)
+        **({"api_key_map_secret": API_KEY_MAP_SECRET, "api_key_secret": API_KEY_SECRET}
+           if cfg.edge.joined and gw.api_key_auth else {}),
         "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "autoscaled": cfg.autoscaling.mode != "none", "tags": cfg.tags,
     })
@@ -140,8 +144,11 @@ def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
         "tls_hostname": g.tls.hostname if g.tls.mode != "none" else None,
         "tls_email": g.tls.email if g.tls.mode != "none" else None,
         "inference_extension": cfg.llmd.enabled, "tags": cfg.tags,
-        # behind the global endpoint only Front Door's edge may reach the region
+        # behind the global endpoint only Front Door's edge may reach the region, and only this Front Door profile
+        # (X-Azure-FDID; nothing at all until edge.frontDoorId is set); its health probes pass on their paths
         "allowed_service_tags": ["AzureFrontDoor.Backend"] if cfg.edge.enabled else None,
+        "front_door_id": cfg.edge.front_door_id if cfg.edge.enabled else None,
+        "front_door_probe_paths": sorted(set(PROBE_PATHS.values())) if cfg.edge.enabled else None,
     })
 
 

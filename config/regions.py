@@ -26,6 +26,7 @@ from .schema import EdgeConfig, GlobalConfig
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _STACK = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_KEY_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$")
 FD, FLEET = DEFAULTS["GlobalEndpoint"], DEFAULTS["FleetUpdates"]
 
 
@@ -83,6 +84,12 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     if len(set(regions)) != len(regions):
         g.problem(f"global.regions lists a stack twice: {list(regions)}")
     organization = g.str_("organization", "organization") or "organization"
+    # the clients' API keys, one set valid in every region (newest last): add a name to rotate, then drop the old one
+    api_keys = g.str_list("apiKeys", ("clients",))
+    if not 1 <= len(api_keys) <= 10 or len(set(api_keys)) != len(api_keys) or not all(
+            _KEY_NAME.fullmatch(k) for k in api_keys):
+        g.problem(f"global.apiKeys {describe(list(api_keys))} must list 1-10 unique key names (lowercase letters, "
+                  "digits, hyphens), the newest last")
     fd, fl = g.section("frontDoor"), g.section("fleet")
     cost = loader_apps.cost(top.section("cost"))  # prices may be overridden like any stack's
     cfg = GlobalConfig(
@@ -95,7 +102,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         fleet_channel=fl.choice("channel", FLEET["channel"], CHANNELS),
         node_image_selection=fl.choice("nodeImageSelection", FLEET["node_image_selection"], NODE_IMAGE_SELECTIONS),
         wait_between_regions_seconds=fl.int_("waitBetweenRegionsSeconds", FLEET["wait_between_regions_seconds"],
-                                             0, 604800), cost=cost)
+                                             0, 604800), api_keys=tuple(api_keys), cost=cost)
     fd.reject_unknown_keys()
     fl.reject_unknown_keys()
     g.reject_unknown_keys()

@@ -258,6 +258,12 @@ class EdgeConfig:
     def enabled(self) -> bool:
         return bool(self.global_stack)
 
+    @property
+    def joined(self) -> bool:
+        """The global stack is up (its Front Door ID is known): the gateway admits that Front Door, the API gate
+        reads the edge's key set."""
+        return self.enabled and bool(self.front_door_id)
+
 
 @dataclass(frozen=True)
 class GlobalConfig:
@@ -275,6 +281,7 @@ class GlobalConfig:
     fleet_channel: str = D["FleetUpdates"]["channel"]
     node_image_selection: str = D["FleetUpdates"]["node_image_selection"]
     wait_between_regions_seconds: int = D["FleetUpdates"]["wait_between_regions_seconds"]
+    api_keys: tuple[str, ...] = ("clients",)  # the edge's client API keys, valid in every region (newest last)
     cost: CostConfig = field(default_factory=lambda: CostConfig(log_analytics_gb_per_day=0.0))
 
     @property

@@ -283,7 +283,7 @@ def test_the_crd_table_names_charts_that_ship_those_crds():
             assert all(repo == project[chart] for repo in rows), (chart, group, rows)
             if rows:
                 checked.add(chart)
-    assert checked == {"kube-prometheus-stack", "keda", "keda-add-ons-http", "cert-manager", "gpu-operator"}
+    assert checked == {"base", "kube-prometheus-stack", "keda", "keda-add-ons-http", "cert-manager", "gpu-operator"}
 
 
 def test_llmd_router_resolves_its_upstream_only_after_istio_programmed_the_gateway():

@@ -8,16 +8,19 @@ import dataclasses
 import shutil
 from pathlib import Path
 
+import pulumi
 import pytest
 
 import llmplatform
+from config import inputs
 from config.reader import ConfigError
 from config.runtime import checked_regional
 from config.loader import parse_config
 from config import regions
 from tools import cost, offline, policy_check
 
-from .conftest import plan_for
+from .conftest import plan_for, upstream_dir
+from .validation import validate_custom
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 REGIONS = ("prod-westeurope", "prod-swedencentral")
@@ -267,3 +270,135 @@ def test_regional_stacks_get_the_prod_rules():
     changed = dataclasses.replace(plan, resources=[unprotected if r is share else r for r in plan.resources])
     assert [v.policy for v in policy_check.evaluate(changed) if v.resource == share.name] == \
         ["prod-stateful-protected"]
+
+
+# ---- only this Front Door reaches a region; one key set valid in every region ----------------------------------
+
+AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
+ISTIO_CRDS = upstream_dir() / "crds" / "security.istio.io"  # only Istio's CRD is indexed: cheap
+
+
+def _joined(global_plan, stack="prod-westeurope"):
+    """A regional stack's config after the global stack is up (edge.frontDoorId from the global stack's output)."""
+    raw = copy.deepcopy(_regional(stack))
+    raw["edge"] = {**raw["edge"], "frontDoorId": global_plan.outputs["frontDoorId"]}
+    return parse_config(raw, P, stack)
+
+
+def _probe_paths(global_plan):
+    return {g.inputs["healthProbeSettings"]["probePath"] for g in global_plan.of_type("azure-native:cdn:AFDOriginGroup")}
+
+
+def test_a_regional_gateway_serves_nothing_until_it_knows_its_front_door():
+    """Before edge.frontDoorId is set (the repository's regional stack files): Istio's allow-nothing policy on the
+    external Gateway (an ALLOW policy without rules refuses every request), attached to a Gateway the plan creates."""
+    for region in REGIONS:
+        plan = plan_for(region)
+        policy = plan.one(AUTHZ)
+        gateways = {(g.inputs["metadata"]["namespace"], g.inputs["metadata"]["name"])
+                    for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+        obj = {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", **policy.inputs}
+        validate_custom(obj, ISTIO_CRDS)
+        spec = policy.inputs["spec"]
+        assert spec["action"] == "ALLOW" and spec["rules"] == []
+        [target] = spec["targetRefs"]
+        assert (target["group"], target["kind"]) == ("gateway.networking.k8s.io", "Gateway")
+        assert (policy.inputs["metadata"]["namespace"], target["name"]) in gateways
+        assert target["name"] == "external-gateway" and "selector" not in spec  # CRD rule: targetRefs or selector
+
+
+def test_a_joined_region_admits_its_front_door_by_header_and_the_probes_by_path(global_plan):
+    """The header value is the global stack's frontDoorId output, as the regional config carries it; the paths let
+    through without it are exactly the paths the global stack's origin groups probe."""
+    from .test_components_alone import cluster_handle, provider_opts
+    args = inputs.gateway_args(_joined(global_plan), cluster_handle())
+    assert args["front_door_id"] == global_plan.outputs["frontDoorId"]
+    assert args["allowed_service_tags"] == ["AzureFrontDoor.Backend"]
+    plan = offline.run_function(lambda: llmplatform.GatewayAccess("gateway", args, provider_opts()))
+    spec = plan.one(AUTHZ).inputs["spec"]
+    validate_custom({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+                     "metadata": {"name": "front-door-only", "namespace": "gw"}, "spec": spec}, ISTIO_CRDS)
+    header, probes = spec["rules"]
+    assert header["when"] == [{"key": "request.headers[X-Azure-FDID]", "values": [global_plan.outputs["frontDoorId"]]}]
+    assert "to" not in header  # any path, any method, any listener: the profile's own traffic
+    assert set(probes["to"][0]["operation"]["paths"]) == _probe_paths(global_plan) == {"/health", "/healthz"}
+    assert probes["to"][0]["operation"]["methods"] == ["GET", "HEAD"] and "when" not in probes
+
+
+def test_the_authorization_policy_check_catches_a_wrong_shape():
+    import jsonschema
+    from llmplatform.gateway import front_door_policy
+    spec = front_door_policy("external-gateway", "33333333-3333-3333-3333-333333333333", ["/healthz"])
+    spec["rules"][0]["when"][0]["value"] = spec["rules"][0]["when"][0].pop("values")  # singular: not Istio's field
+    with pytest.raises(jsonschema.ValidationError):
+        validate_custom({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+                         "metadata": {"name": "p", "namespace": "gw"}, "spec": spec}, ISTIO_CRDS)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"front_door_id": "not-a-guid"}, "front_door_id='not-a-guid' is invalid"),
+    ({"front_door_id": "", "external": False}, "only with the external Gateway"),
+    ({"front_door_probe_paths": ["/healthz"]}, "only with front_door_id"),
+    ({"front_door_id": "", "front_door_probe_paths": ["healthz"]}, "exact paths starting with /"),
+])
+def test_gateway_front_door_inputs_are_checked(change, message):
+    from llmplatform.checks import ComponentInputError
+    from llmplatform.gateway import check_args
+    with pytest.raises(ComponentInputError, match=message):
+        check_args("gw", {"cluster": {}, **change})
+
+
+def test_the_global_stack_writes_one_key_set_into_every_regional_vault(global_plan):
+    """Each region's vault (its keyVaultName and resourceGroupName outputs) gets the key map and the newest key,
+    both as secrets; the keys are generated once (one RandomPassword per configured name), not per region."""
+    secrets = global_plan.of_type("azure-native:keyvault:Secret")
+    vaults = {(plan_for(r).outputs["resourceGroupName"], plan_for(r).outputs["keyVaultName"]) for r in REGIONS}
+    for name in ("edge-api-key-map", "edge-api-key"):
+        mine = [s for s in secrets if s.inputs["secretName"] == name]
+        assert {(s.inputs["resourceGroupName"], s.inputs["vaultName"]) for s in mine} == vaults
+        assert all(any("properties.value".startswith(path) for path in s.secret_paths) for s in mine)
+    keys = global_plan.of_type("random:index/randomPassword:RandomPassword")
+    names = regions.parse_global(regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P), P, "global").api_keys
+    assert len(keys) == len(names) >= 1
+    assert global_plan.outputs["apiKeySecret"] == "edge-api-key"
+    assert "apiKey" in global_plan.secret_outputs  # the key leaves the stack only as a Pulumi secret
+
+
+def test_a_joined_regions_api_gate_reads_the_key_set_the_global_stack_writes(global_plan):
+    """The names the regional config hands the gate are the secrets the global plan writes; the gate then mounts
+    that map and generates no key of its own (the router alone, under the offline runner)."""
+    from types import SimpleNamespace
+    from llmplatform.api_router import RouterSpec, api_router
+    from .test_components_alone import VAULT, cluster_handle, provider_opts
+    written = {s.inputs["secretName"] for s in global_plan.of_type("azure-native:keyvault:Secret")}
+    handles = SimpleNamespace(database_url_secret="db", scheduling={}, route_target=None)
+    joined = inputs.inference_args(_joined(global_plan), {}, VAULT, {}, handles, None, None, None)
+    assert {joined["api_key_map_secret"], joined["api_key_secret"]} == written
+    alone = inputs.inference_args(parse_config(_regional("prod-westeurope"), P, "prod-westeurope"), {}, VAULT, {},
+                                  handles, None, None, None)
+    assert "api_key_map_secret" not in alone  # before the global stack is up: the region's own key
+
+    class Owner(pulumi.ComponentResource):
+        def __init__(self):
+            super().__init__("test:index:Owner", "owner", None, provider_opts())
+            api_router(self, RouterSpec(
+                name="inference", namespace="llm", cluster=cluster_handle(), upstream_host="ollama",
+                upstream_port=11434, upstream_host_header=None, gateway_peers=[], api_key_auth=True,
+                rate_limit_per_second=10, rate_limit_burst=20, request_timeout_seconds=600, vault=VAULT,
+                api_key_secret=joined["api_key_secret"], api_key_map_secret=joined["api_key_map_secret"]))
+    plan = offline.run_function(Owner)
+    assert not plan.of_type("random:index/randomPassword:RandomPassword")
+    assert not plan.of_type("azure-native:keyvault:Secret")
+    spc = plan.one("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass").inputs["spec"]["parameters"]
+    assert "objectName: edge-api-key-map" in spc["objects"]
+    conf = plan.one("kubernetes:core/v1:ConfigMap").inputs["data"]["nginx.conf"]
+    assert "/edge-api-key-map;" in conf
+
+
+def test_the_key_map_accepts_every_listed_key_and_a_rotation_keeps_both():
+    from llmplatform.front_door import key_map
+    from llmplatform.inference_specs import api_key_map_line
+    assert key_map(["old", "new"]) == api_key_map_line("old") + api_key_map_line("new")
+    with pytest.raises(ConfigError, match="global.apiKeys"):
+        raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+        regions.parse_global({**raw, "global": {**raw["global"], "apiKeys": ["a", "a"]}}, P, "global")

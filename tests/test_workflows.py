@@ -92,3 +92,30 @@ def test_the_offline_job_plans_every_stack_file():
     planned = {s for m in matrices if m for s in m}
     stacks = {p.name[len("Pulumi."):-len(".yaml")] for p in PROJECT_DIR.glob("Pulumi.*.yaml")}
     assert planned == stacks
+
+
+def _stack_jobs(workflow: str) -> dict[str, tuple[set[str], set[str]]]:
+    """job -> (stacks of its matrix, jobs it needs, transitively)."""
+    jobs = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / workflow).read_text())["jobs"]
+
+    def needs(job: str) -> set[str]:
+        direct = jobs[job].get("needs") or []
+        direct = [direct] if isinstance(direct, str) else direct
+        return set(direct).union(*(needs(d) for d in direct)) if direct else set()
+    return {name: (set(job.get("strategy", {}).get("matrix", {}).get("stack") or []), needs(name))
+            for name, job in jobs.items()}
+
+
+def test_preview_runs_every_stack_file_and_the_global_stack_after_its_regions():
+    """`pulumi preview` of the global stack reads the regional stacks' outputs: it runs in a job after theirs."""
+    from config import regions
+    jobs = _stack_jobs("preview.yml")
+    previewed = {s: name for name, (stacks, _) in jobs.items() for s in stacks}
+    files = regions.project_stack_files(PROJECT_DIR)
+    assert set(previewed) == set(files)
+    for stack, path in files.items():
+        raw = regions.raw_stack_file(path, "aks-llm-platform")
+        if not regions.is_global(raw):
+            continue
+        for region in raw["global"]["regions"]:
+            assert previewed[region] in jobs[previewed[stack]][1], f"{stack} is previewed before {region}"

@@ -86,6 +86,9 @@ def validate_custom(obj: dict[str, Any], crd_dir: Path) -> None:
     schema = _structural(schema)
     # metadata is validated by the API server's ObjectMeta, not the CRD schema
     schema.get("properties", {}).pop("metadata", None)
+    # apiVersion and kind are the API server's TypeMeta: a CRD need not declare them (Istio's do not)
+    for type_meta in ("apiVersion", "kind"):
+        schema.get("properties", {}).setdefault(type_meta, {"type": "string"})
     jsonschema.Draft7Validator(schema).validate({k: v for k, v in obj.items() if k != "metadata"})
 
 

@@ -396,11 +396,15 @@ MEANING = {
                         "Front Door (`AzureFrontDoor.Backend`), the stack exports `location` and `clusterId`, and "
                         "config checks it against the project's other regional stack files. Needs the external "
                         "gateway, no Let's Encrypt.",
-    "edge.frontDoorId": "The global stack's `frontDoorId` output (a GUID), for the `X-Azure-FDID` check (set after "
-                        "the global stack is up).",
+    "edge.frontDoorId": "The global stack's `frontDoorId` output (a GUID), set after the global stack is up "
+                        "(docs/operations.md). Unset, the external gateway serves nothing; set, only requests whose "
+                        "`X-Azure-FDID` header carries it (and Front Door's probe paths), and the API gate accepts "
+                        "the global stack's key set instead of a key of its own.",
     "edge.fleet": "Fleet Manager upgrades this region: `cluster.upgradeChannel` must then be `none`.",
     "global.regions": "The regional stacks, in upgrade order.",
     "global.organization": "Organization of the StackReferences to the regional stacks.",
+    "global.apiKeys": "Names of the clients' API keys, newest last: one key set valid in every region, written into "
+                      "each region's Key Vault (rotation: docs/operations.md).",
     "global.frontDoor.sku": "Front Door tier (the managed WAF rule sets need Premium).",
     "global.frontDoor.wafMode": "`Detection` only logs.",
     "global.frontDoor.rateLimitPerMinute": "Per-client WAF rate limit at the edge.",

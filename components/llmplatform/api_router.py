@@ -38,6 +38,7 @@ class RouterSpec:
     request_timeout_seconds: int
     vault: Any = None  # VaultHandle, needed with api_key_auth
     api_key_secret: Optional[str] = None  # default <name>-api-key
+    api_key_map_secret: Optional[str] = None  # a key map someone else writes (the global edge's): no key of our own
     identity_prefix: str = ""  # identities are id-<prefix>-router
     tags: Optional[dict[str, str]] = None
     replicas: int = 2
@@ -62,13 +63,17 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
     key_secret_name: pulumi.Output = pulumi.Output.from_input(None)
     if spec.api_key_auth:
         vault = spec.vault
-        key = random.RandomPassword(f"{name}-api-key", length=48, special=False,
-                                    opts=pulumi.ResourceOptions(parent=owner))
-        key_secret = spec.api_key_secret or secret_name(name, "api-key")
-        key_secret_name = pulumi.Output.from_input(key_secret)
-        vault_secret(f"{name}-api-key-secret", vault, key_secret, key.result, "text/plain", owner)
-        vault_secret(f"{name}-api-key-map-secret", vault, key_map, key.result.apply(api_key_map_line),
-                     "text/x-nginx-conf", owner)
+        if spec.api_key_map_secret:  # keys valid beyond this gate (one set for every region): read, never written
+            key_map = spec.api_key_map_secret
+            key_secret_name = pulumi.Output.from_input(spec.api_key_secret)
+        else:
+            key = random.RandomPassword(f"{name}-api-key", length=48, special=False,
+                                        opts=pulumi.ResourceOptions(parent=owner))
+            key_secret = spec.api_key_secret or secret_name(name, "api-key")
+            key_secret_name = pulumi.Output.from_input(key_secret)
+            vault_secret(f"{name}-api-key-secret", vault, key_secret, key.result, "text/plain", owner)
+            vault_secret(f"{name}-api-key-map-secret", vault, key_map, key.result.apply(api_key_map_line),
+                         "text/x-nginx-conf", owner)
         identity = WorkloadIdentity(f"{name}-router-identity", {
             "cluster": spec.cluster, "identity_name": f"id-{spec.identity_prefix or name}-router",
             "namespace": ns, "service_account_name": "router", "tags": spec.tags or {},

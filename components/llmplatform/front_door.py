@@ -1,14 +1,17 @@
 """GlobalEndpoint: one Azure Front Door endpoint in front of every regional platform, with its WAF.
 
 An origin group per service (the UI, the OpenAI-compatible model API, llm-d's API where a region has it), every
-region an origin of each; health probes on the API gate's unauthenticated `/healthz`; latency-based routing that
-fails over when a region's probes fail; session affinity for the UI; the longest origin timeout Front Door allows
-(streamed answers); HTTPS only at the edge. The WAF policy carries the managed rule sets and a per-client rate limit.
+region an origin of each; health probes on paths each service answers without a key (`PROBE_PATHS`); latency-based
+routing that fails over when a region's probes fail; session affinity for the UI; the longest origin timeout Front
+Door allows (streamed answers); HTTPS only at the edge. The WAF policy carries the managed rule sets and a
+per-client rate limit. With `api_keys`, one set of client API keys valid in every region: generated here and written
+into each region's Key Vault, where that region's API gate reads it.
 """
 import re
 from typing import Optional, TypedDict
 
 import pulumi
+import pulumi_random as random
 from pulumi_azure_native import cdn, frontdoor
 from typing_extensions import NotRequired
 
@@ -16,10 +19,17 @@ from . import PACKAGE
 from .checks import check_shape
 from .defaults import defaults_for
 from .handles import known
+from .inference_specs import api_key_map_line
+from .key_vault import vault_secret
 
 opt = defaults_for("GlobalEndpoint")
 
 HEALTH_PATH = "/healthz"  # the API gate answers it without a key (api_router)
+# service -> the path its origin group probes: answered without a key or a login (the API gate's /healthz, Open-WebUI's
+# /health). A regional gateway that checks X-Azure-FDID lets these paths through (GatewayAccess front_door_probe_paths).
+PROBE_PATHS = {"ui": "/health", "api": HEALTH_PATH, "llmd": HEALTH_PATH}
+# The key set's secrets in every region's Key Vault: the nginx key map the API gates read, and the newest key.
+API_KEY_MAP_SECRET, API_KEY_SECRET = "edge-api-key-map", "edge-api-key"
 SERVICES = {  # service -> (path patterns at the edge, session affinity)
     "ui": (["/*"], True),
     "api": (["/v1/*"], False),
@@ -42,6 +52,10 @@ class RegionalOrigin(TypedDict):
     """Port of the llm-d API listener; absent: this region has no llm-d."""
     priority: NotRequired[int]
     """1 (serve) or 2 (standby, used only when every priority-1 origin is unhealthy); default 1."""
+    key_vault_name: NotRequired[pulumi.Input[str]]
+    """The region's Key Vault, where the edge writes its API key set (needed with api_keys)."""
+    key_vault_resource_group: NotRequired[pulumi.Input[str]]
+    """Resource group of that Key Vault (needed with api_keys)."""
 
 
 class GlobalEndpointArgs(TypedDict):
@@ -64,6 +78,11 @@ class GlobalEndpointArgs(TypedDict):
     """How long Front Door waits for an origin's response, 16-240 (default 240: streamed answers)."""
     probe_interval_seconds: NotRequired[int]
     """Health probe interval per edge site, 5-255 s (default 30)."""
+    api_keys: NotRequired[list[str]]
+    """Names of the clients' API keys, valid in every region: each a generated key; their nginx key map is written
+    into every origin's Key Vault as `edge-api-key-map` (what the regional API gates read) and the last (newest) key
+    as `edge-api-key`. Rotate by adding a name, then removing the old one. Default: none (each region keeps its own
+    keys)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -112,6 +131,12 @@ class GlobalEndpoint(pulumi.ComponentResource):
     """The profile's Front Door ID, the X-Azure-FDID header value regional gateways check."""
     origin_groups: pulumi.Output[list[str]]
     """Origin group names, one per service."""
+    api_key: pulumi.Output[Optional[str]]
+    """The newest client API key (a secret), valid in every region; None without api_keys."""
+    api_key_secret: pulumi.Output[Optional[str]]
+    """Key Vault secret name of the newest key in every region's vault; None without api_keys."""
+    api_key_map_secret: pulumi.Output[Optional[str]]
+    """Key Vault secret name of the key map the regional API gates read; None without api_keys."""
 
     def __init__(self, name: str, args: GlobalEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("GlobalEndpoint", name, args, GlobalEndpointArgs)
@@ -135,7 +160,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
             group = cdn.AFDOriginGroup(
                 f"{name}-{service}", origin_group_name=service, profile_name=profile.name, resource_group_name=rg,
                 health_probe_settings=cdn.HealthProbeParametersArgs(
-                    probe_path=HEALTH_PATH if service != "ui" else "/", probe_protocol=cdn.ProbeProtocol.HTTP,
+                    probe_path=PROBE_PATHS[service], probe_protocol=cdn.ProbeProtocol.HTTP,
                     probe_request_type=cdn.HealthProbeRequestType.GET,
                     probe_interval_in_seconds=opt(args, "probe_interval_seconds")),
                 # latency-based: among healthy origins, the fastest and those within 50 ms of it
@@ -194,9 +219,27 @@ class GlobalEndpoint(pulumi.ComponentResource):
         self.llmd_url = endpoint.host_name.apply(lambda h: f"https://{h}/llmd" if "llmd" in groups else None)
         self.front_door_id = profile.front_door_id
         self.origin_groups = pulumi.Output.from_input(list(groups))
+        keys = args.get("api_keys")
+        self.api_key = self._key_set(name, keys, origins) if keys else pulumi.Output.from_input(None)
+        self.api_key_secret = pulumi.Output.from_input(API_KEY_SECRET if keys else None)
+        self.api_key_map_secret = pulumi.Output.from_input(API_KEY_MAP_SECRET if keys else None)
         self.register_outputs({"endpoint_host": self.endpoint_host, "ui_url": self.ui_url, "api_url": self.api_url,
                                "llmd_url": self.llmd_url, "front_door_id": self.front_door_id,
-                               "origin_groups": self.origin_groups})
+                               "origin_groups": self.origin_groups, "api_key": self.api_key,
+                               "api_key_secret": self.api_key_secret, "api_key_map_secret": self.api_key_map_secret})
+
+    def _key_set(self, name: str, keys: list[str], origins: list[RegionalOrigin]) -> pulumi.Output[str]:
+        """One key per name; every region's vault gets the map of all of them and the newest one. A region's gate
+        reads the map at start: roll its pods after a rotation (docs/operations.md)."""
+        values = [random.RandomPassword(f"{name}-api-key-{key}", length=48, special=False,
+                                        opts=pulumi.ResourceOptions(parent=self)).result for key in keys]
+        mapped = pulumi.Output.all(*values).apply(key_map)
+        for i, origin in enumerate(origins):
+            vault = {"vault_name": origin["key_vault_name"], "resource_group_name": origin["key_vault_resource_group"]}
+            region = origin_key(origin, i)
+            vault_secret(f"{name}-{region}-api-key-map", vault, API_KEY_MAP_SECRET, mapped, "text/x-nginx-conf", self)
+            vault_secret(f"{name}-{region}-api-key", vault, API_KEY_SECRET, values[-1], "text/plain", self)
+        return pulumi.Output.secret(values[-1])
 
     def _strip_prefix(self, name: str, profile: cdn.Profile, rg: pulumi.Input[str],
                       child: pulumi.ResourceOptions) -> cdn.RuleSet:

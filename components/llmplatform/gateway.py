@@ -28,8 +28,7 @@ UI_PORT, API_PORT, LLMD_PORT = 80, 8080, 8000
 LLMD_TLS_PORT = 8444
 INFERENCE_EXTENSION_FLAG = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION"  # istiod: program InferencePool backends
 TLS_SECRET = "gateway-tls"
-
-
+FRONT_DOOR_ID_HEADER = "X-Azure-FDID"  # Front Door sets it on what it forwards to an origin (its profile's ID)
 
 
 class GatewayAccessArgs(TypedDict):
@@ -59,8 +58,32 @@ class GatewayAccessArgs(TypedDict):
     allowed_service_tags: NotRequired[list[str]]
     """Azure service tags the external gateway's load balancer admits, nothing else (e.g. AzureFrontDoor.Backend
     behind Azure Front Door); default: any source."""
+    front_door_id: NotRequired[str]
+    """Behind Azure Front Door: the profile's Front Door ID (a GUID). The external gateway then serves only requests
+    whose X-Azure-FDID header carries it (an Istio AuthorizationPolicy on the external Gateway), plus the
+    front_door_probe_paths. "" (the ID is not known yet) serves nothing. Default: no header check."""
+    front_door_probe_paths: NotRequired[list[str]]
+    """Paths Front Door's health probes use (GET or HEAD), let through without the header (its probes are not
+    documented to carry it); only with front_door_id."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
+
+
+def front_door_policy(gateway: str, front_door_id: str, probe_paths: list[str]) -> dict[str, Any]:
+    """The spec of an Istio AuthorizationPolicy (security.istio.io/v1) that lets only one Front Door profile through
+    the external Gateway: ALLOW rules (anything they do not match is refused with 403) for requests whose
+    X-Azure-FDID is that profile's ID, and for GET/HEAD on the health probe paths. Attached to the Gateway by
+    `targetRefs`: Istio 1.30 ignores a selector-based policy on a Gateway API gateway's pods (policyattachment.go,
+    ShouldAttachPolicy). An empty ID (not known yet) leaves no rule: Istio's allow-nothing policy."""
+    rules: list[dict[str, Any]] = []
+    if front_door_id:
+        # Envoy compares the value exactly and case-sensitively (Istio's matcher.HeaderMatcher): Azure's own spelling
+        rules.append({"when": [{"key": f"request.headers[{FRONT_DOOR_ID_HEADER}]",
+                                "values": sorted({front_door_id, front_door_id.lower()})}]})
+        if probe_paths:
+            rules.append({"to": [{"operation": {"methods": ["GET", "HEAD"], "paths": sorted(set(probe_paths))}}]})
+    return {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway}],
+            "action": "ALLOW", "rules": rules}
 
 
 def istiod_values(placement: dict[str, Any], replicas: int,
@@ -202,6 +225,13 @@ class GatewayAccess(pulumi.ComponentResource):
                 },
                 opts=after_istio)
         names = [f"{kind}-gateway" for kind in gateways]
+        if args.get("front_door_id") is not None:  # only Front Door (this profile) reaches the external Gateway
+            k8s.apiextensions.CustomResource(
+                f"{name}-front-door-only", api_version="security.istio.io/v1", kind="AuthorizationPolicy",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="front-door-only", namespace=gw_ns.metadata.name),
+                spec=front_door_policy("external-gateway", args["front_door_id"],
+                                       list(args.get("front_door_probe_paths") or [])),
+                opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, gateways["external"]]))
         ready = [*crd_bundles, istiod, *gateways.values()]
         if tls:  # plain HTTP on port 80 answers with a redirect to HTTPS (the ACME challenge route is more specific)
             k8s.apiextensions.CustomResource(

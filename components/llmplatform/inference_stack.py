@@ -110,6 +110,9 @@ class InferenceStackArgs(TypedDict):
     """Require a bearer API key on the raw API (default True)."""
     api_key_secret: NotRequired[str]
     """Key Vault secret name of the API key (default <name>-api-key)."""
+    api_key_map_secret: NotRequired[str]
+    """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
+    region): the gate reads it and generates no key of its own (default: its own key)."""
     webui_secret_key_secret: NotRequired[str]
     """Key Vault secret name of Open-WebUI's session key (default <name>-webui-secret-key)."""
     request_timeout_seconds: NotRequired[int]
@@ -321,7 +324,8 @@ class InferenceStack(pulumi.ComponentResource):
             upstream_host_header=host_header, gateway_peers=self._gateway_peers(),
             api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
             rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=wait_seconds(a),
-            vault=self._vault, api_key_secret=a.get("api_key_secret"), identity_prefix=a.get("name_prefix", name),
+            vault=self._vault, api_key_secret=a.get("api_key_secret"),
+            api_key_map_secret=a.get("api_key_map_secret"), identity_prefix=a.get("name_prefix", name),
             tags=a.get("tags", {}), allowed_routes=OLLAMA_API_ROUTES, after=[self._upstream]))
 
     # ---- Open-WebUI ------------------------------------------------------------------------------------------------

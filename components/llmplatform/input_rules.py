@@ -214,6 +214,16 @@ def gateway_access(args: Mapping[str, Any]) -> list[Problem]:
         for key in ("tls_hostname", "tls_email"):
             if r.given(key):
                 r.add(key, r.given(key), f"none unless {r.ref('tls_mode')} is letsencrypt (it is {mode!r})")
+    fd_id, probes = r.args.get("front_door_id"), r.args.get("front_door_probe_paths")
+    if fd_id is not None:  # only Front Door (one profile) reaches the external Gateway
+        if r.get("external") is False:
+            r.add("front_door_id", fd_id, f"only with {r.ref('external')} true (Front Door's origin)")
+        elif fd_id != "":
+            r.text("front_door_id", lambda v: GUID(v) and "the Front Door profile's ID (a GUID), or \"\" until known")
+    if probes is not None:
+        if fd_id is None:
+            r.add("front_door_probe_paths", probes, f"only with {r.ref('front_door_id')}")
+        r.texts("front_door_probe_paths", pattern(r"/[A-Za-z0-9._~/-]*", "an exact path starting with /"))
     return r.problems
 
 
@@ -460,6 +470,16 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
     if origins and isinstance(origins, (list, tuple)) and all(isinstance(o, Mapping) for o in origins) \
             and serving == 0:
         r.add("origins", "no priority-1 origin", "at least one serving region (priority 1)")
+    keys = r.given("api_keys")
+    if keys is not None:  # one key set valid in every region, written into each region's Key Vault
+        if not isinstance(keys, (list, tuple)) or not 1 <= len(keys) <= 10 or len(set(keys)) != len(keys) \
+                or not all(isinstance(k, str) and _EDGE_NAME(k) is None for k in keys):
+            r.add("api_keys", keys, "1-10 unique names of lowercase letters, digits and hyphens")
+        for origin, value in r.items("origins"):
+            for key in ("key_vault_name", "key_vault_resource_group"):
+                if isinstance(value, Mapping) and not value.get(key):
+                    origin.add(key, None, f"a value when {r.ref('api_keys')} is set (the key set is written into "
+                                          f"every region's Key Vault)")
     return r.problems
 
 
