@@ -87,6 +87,11 @@ class GlobalEndpointArgs(TypedDict):
     """Azure tags."""
 
 
+def key_map(keys: list[str]) -> str:
+    """The nginx map the regional API gates include: one line per valid key (api_router reads it from Key Vault)."""
+    return "".join(api_key_map_line(k) for k in keys)
+
+
 def services_of(origins: list[RegionalOrigin]) -> list[str]:
     """The services the edge routes: the UI and the API always, llm-d when a region has it."""
     return [s for s in SERVICES if s != "llmd" or any("llmd_port" in o for o in origins)]

@@ -217,13 +217,14 @@ def gateway_access(args: Mapping[str, Any]) -> list[Problem]:
     fd_id, probes = r.args.get("front_door_id"), r.args.get("front_door_probe_paths")
     if fd_id is not None:  # only Front Door (one profile) reaches the external Gateway
         if r.get("external") is False:
-            r.add("front_door_id", fd_id, f"only with {r.ref('external')} true (Front Door's origin)")
+            r.add("front_door_id", fd_id, f"only with the external Gateway ({r.ref('external')} true: Front Door's "
+                                          f"origin)")
         elif fd_id != "":
             r.text("front_door_id", lambda v: GUID(v) and "the Front Door profile's ID (a GUID), or \"\" until known")
     if probes is not None:
         if fd_id is None:
             r.add("front_door_probe_paths", probes, f"only with {r.ref('front_door_id')}")
-        r.texts("front_door_probe_paths", pattern(r"/[A-Za-z0-9._~/-]*", "an exact path starting with /"))
+        r.texts("front_door_probe_paths", pattern(r"/[A-Za-z0-9._~/-]*", "exact paths starting with /"))
     return r.problems
 
 
