@@ -14,12 +14,12 @@ from pulumi_azure_native import resources
 
 from llmplatform import (AksCluster, AppNamespace, AzureMonitoring, FleetUpdates, GatewayAccess, GlobalEndpoint,
                          GpuNodePool, InferenceStack, KeyVault, LlmdStack, ModelAutoscaler, ModelStore, Observability,
-                         PostgresServer)
+                         OpenWebUi, PostgresServer)
 
 from config import ConfigError, naming
 from config.advisories import advisories
 from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool_args, inference_args, llmd_args,
-                           observability_args, postgres_args)
+                           llmd_webui_args, observability_args, postgres_args)
 from config.global_stack import fleet_members, region_output, regional_origins
 from config.runtime import is_global_stack, load_global_config, load_platform_config
 from config.schema import GlobalConfig, PlatformConfig
@@ -103,6 +103,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
                                        observability.keda if observability else None,
                                        observability.prometheus_url if observability else None),
                      in_cluster) if cfg.llmd.enabled else None
+    if llmd and cfg.webui.enabled and cfg.webui.backend == "llmd":  # the stack's UI on the llm-d model
+        OpenWebUi("llmd", llmd_webui_args(cfg, cluster, vault.vault, llmd, database, gateway), in_cluster)
 
     pulumi.export("resourceGroupName", platform.resource_group_name)
     pulumi.export("clusterName", platform.cluster_name)

@@ -123,7 +123,9 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "accelerator": inf.accelerator, "replicas": inf.replicas, "resources": _resources(inf.resources),
         "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
         "max_loaded_models": inf.max_loaded_models,
-        "webui_enabled": ui.enabled, "webui_replicas": ui.replicas, "webui_max_replicas": ui.max_replicas,
+        # with backend llmd the stack's one UI fronts llm-d instead (llmd_webui_args)
+        "webui_enabled": ui.enabled and ui.backend == "ollama", "webui_replicas": ui.replicas,
+        "webui_max_replicas": ui.max_replicas,
         "webui_resources": _resources(ui.resources), "webui_uploads_size_gib": ui.uploads_size_gib,
         "webui_uploads_tier": ui.uploads_tier,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
@@ -133,6 +135,21 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
            if cfg.edge.joined and gw.api_key_auth else {}),
         "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "autoscaled": cfg.autoscaling.mode != "none", "tags": cfg.tags,
+    })
+
+
+def llmd_webui_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle, llmd: Any, database: Any,
+                    gateway: Any) -> dict[str, Any]:
+    """Open-WebUI in front of the llm-d model, in its namespace, through its API gate (webui.backend llmd)."""
+    ui = cfg.webui
+    return _present({
+        "cluster": cluster, "key_vault": vault, "endpoint": llmd.endpoint,
+        "database_url_secret": database.database_url_secret,
+        "route_target": gateway.route_target if gateway else None,
+        "name_prefix": f"{cfg.prefix}-{cfg.environment}-llmd", "replicas": ui.replicas,
+        "max_replicas": ui.max_replicas, "resources": _resources(ui.resources),
+        "uploads_size_gib": ui.uploads_size_gib, "uploads_tier": ui.uploads_tier,
+        "request_timeout_seconds": cfg.gateway.request_timeout_seconds, "tags": cfg.tags,
     })
 
 
@@ -161,6 +178,8 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "key_vault": vault, "hf_token_secret": m.hf_token_secret, "tensor_parallel_size": m.tensor_parallel_size,
         "replicas": m.replicas, "model_memory_gib": m.model_memory_gib, "max_model_len": m.max_model_len,
         "model_cache_gib": m.model_cache_gib, "prefill_decode": m.prefill_decode, "failure_mode": m.failure_mode,
+        "prefill_replicas": m.prefill_replicas if m.prefill_decode else None,
+        "prefill_tensor_parallel_size": m.prefill_tensor_parallel_size if m.prefill_decode else None,
         "expose_externally": m.expose_externally, "api_key_auth": gw.api_key_auth,
         "autoscaling": m.autoscaling, "min_replicas": m.min_replicas, "max_replicas": m.max_replicas,
         "scale_up_stabilization_seconds": m.scale_up_stabilization_seconds,

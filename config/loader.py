@@ -69,6 +69,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     loader_apps.inference_stack_checks(top, inference, webui, gateway, autoscaling)
     loader_apps.observability_cross_checks(top, environment, observability, autoscaling, inference)
     loader_apps.llmd_cross_checks(top, llmd, gpu, gateway)
+    loader_apps.webui_backend_checks(top, webui, llmd)
     if llmd.enabled and gpu.enabled:
         loader_apps.llmd_autoscaling_checks(top, llmd, gpu, observability.enabled)
     loader_apps.security_cross_checks(top, security, observability)

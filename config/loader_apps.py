@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Optional
 
 from llmplatform.choices import AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, POSTGRES_TIERS, TLS_MODES
-from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku
 from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
 from llmplatform.rules import EMAIL, HOSTNAME
 
@@ -60,6 +60,7 @@ def webui(r: Reader) -> WebUiConfig:
         resources=_resources(r.section("resources"), d.resources),
         uploads_size_gib=r.int_("uploadsSizeGib", d.uploads_size_gib),
         uploads_tier=r.str_("uploadsTier", d.uploads_tier) or d.uploads_tier,
+        backend=r.choice("backend", d.backend, WEBUI_BACKENDS),
     )
     r.reject_unknown_keys()
     return cfg
@@ -92,6 +93,15 @@ def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw
                           skip=("gpu", "database_url_secret"))
     if gw.mode != "none":
         component_rules.check(r, "GatewayAccess", {"replicas": gw.replicas}, component_rules.keys("gateway"))
+
+
+WEBUI_BACKENDS = ("ollama", "llmd")  # the model Open-WebUI fronts: Ollama's, or llm-d's through its API gate
+
+
+def webui_backend_checks(r: Reader, cfg: WebUiConfig, llmd_cfg: LlmdConfig) -> None:
+    """Open-WebUI on llm-d needs the llm-d stack (one UI per stack: it takes the Gateways' UI listener)."""
+    if cfg.enabled and cfg.backend == "llmd" and not llmd_cfg.enabled:
+        r.problem("webui.backend 'llmd' needs llmd.enabled true (the UI fronts the llm-d model through its API gate)")
 
 
 def postgres(r: Reader) -> PostgresConfig:
@@ -339,6 +349,8 @@ def llmd(r: Reader) -> LlmdConfig:
         replicas=r.int_("replicas", d.replicas, 1, 64), hf_token_secret=token, max_model_len=max_len,
         model_cache_gib=r.int_("modelCacheGib", d.model_cache_gib, 10, 4096),
         prefill_decode=r.bool_("prefillDecode", d.prefill_decode),
+        prefill_replicas=r.int_("prefillReplicas", d.prefill_replicas, 1, 64),
+        prefill_tensor_parallel_size=r.int_("prefillTensorParallelSize", d.prefill_tensor_parallel_size, 1, 8),
         expose_externally=r.bool_("exposeExternally", d.expose_externally),
         failure_mode=r.choice("failureMode", d.failure_mode, ("FailOpen", "FailClose")),
         autoscaling=r.bool_("autoscaling", d.autoscaling),
@@ -411,10 +423,33 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
     if known and known["gated"] and not cfg.hf_token_secret:
         r.problem(f"llmd.hfTokenSecret is needed: {cfg.model} is gated on Hugging Face (a Key Vault secret "
                   f"holding a token that accepted its licence)")
-    if cfg.prefill_decode and not sku.rdma:
-        r.problem(f"llmd.prefillDecode needs an RDMA (InfiniBand) GPU size; {sku.vm_size} has none")
+    if cfg.prefill_decode:
+        llmd_prefill_decode_checks(r, cfg, gpu, sku)
     if gpu.mig_profile:
         r.problem("llmd serves whole GPUs (tensor parallelism); gpu.migProfile must be unset")
+
+
+def llmd_prefill_decode_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, sku: GpuSku) -> None:
+    """P/D moves the KV cache over InfiniBand with GPUDirect RDMA: an ND96 size, the GPU Operator's driver (it loads
+    nvidia-peermem), fixed replica counts, and room in the pool for both Deployments."""
+    if not sku.rdma:
+        rdma = ", ".join(s.vm_size for s in GPU_SKUS.values() if s.rdma)
+        r.problem(f"llmd.prefillDecode needs an RDMA (InfiniBand) GPU size ({rdma}); {sku.vm_size} has none")
+        return
+    if gpu.driver != "operator":
+        r.problem(f"llmd.prefillDecode needs gpu.driver 'operator' (the GPU Operator loads nvidia-peermem for "
+                  f"GPUDirect RDMA; the AKS-managed driver does not); it is {gpu.driver!r}")
+    if cfg.autoscaling:
+        r.problem("llmd.prefillDecode needs llmd.autoscaling false: prefill and decode are sized apart "
+                  "(llmd.prefillReplicas, llmd.replicas)")
+    if cfg.prefill_tensor_parallel_size > sku.gpus:
+        r.problem(f"llmd.prefillTensorParallelSize ({cfg.prefill_tensor_parallel_size}) exceeds the {sku.gpus} "
+                  f"GPU(s) of {sku.vm_size}")
+    wanted = cfg.prefill_replicas * cfg.prefill_tensor_parallel_size + cfg.replicas * cfg.tensor_parallel_size
+    if wanted > gpu.max_count * sku.gpus:
+        r.problem(f"llmd.prefillReplicas x llmd.prefillTensorParallelSize plus llmd.replicas x "
+                  f"llmd.tensorParallelSize ({wanted} GPUs) exceed the {gpu.max_count} x {sku.gpus} GPU(s) "
+                  f"gpu.maxCount allows")
 
 
 def security(r: Reader) -> SecurityConfig:

@@ -129,6 +129,7 @@ class WebUiConfig:
     resources: ResourcesConfig = ResourcesConfig(**D["InferenceStack"]["webui_resources"])
     uploads_size_gib: int = D["InferenceStack"]["webui_uploads_size_gib"]
     uploads_tier: str = D["InferenceStack"]["webui_uploads_tier"]  # premium | standard
+    backend: str = "ollama"  # ollama | llmd: the model the UI fronts
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,9 @@ class LlmdConfig:
     hf_token_secret: Optional[str] = None  # Key Vault secret with a Hugging Face token (gated models)
     max_model_len: Optional[int] = None
     model_cache_gib: int = D["LlmdStack"]["model_cache_gib"]
-    prefill_decode: bool = D["LlmdStack"]["prefill_decode"]
+    prefill_decode: bool = D["LlmdStack"]["prefill_decode"]  # prefill and decode Deployments over InfiniBand
+    prefill_replicas: int = D["LlmdStack"]["prefill_replicas"]
+    prefill_tensor_parallel_size: int = D["LlmdStack"]["prefill_tensor_parallel_size"]
     expose_externally: bool = D["LlmdStack"]["expose_externally"]
     failure_mode: str = D["LlmdStack"]["failure_mode"]
     autoscaling: bool = D["LlmdStack"]["autoscaling"]  # KEDA on the picker's queue and running requests

@@ -60,8 +60,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
                             "autoscaling": {"mode": "gpu-memory", "minReplicas": 1, "scaleToZero": False}}),
     "prod-tls": ("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                "email": "platform@example.com"}}}),
-    # llm-d on an A100 pool (GPU Operator); prefill/decode is proven on the component alone (tests/test_llmd.py)
+    # llm-d on an A100 pool (GPU Operator)
     "llmd": ("llmd", {}),
+    # prefill/decode disaggregation on an InfiniBand size, as the comment in Pulumi.llmd.yaml turns it on
+    "llmd-pd": ("llmd", {"gpu": {"vmSize": "Standard_ND96isr_H100_v5"},
+                         "llmd": {"prefillDecode": True, "autoscaling": False}}),
 }
 
 

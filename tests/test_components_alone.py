@@ -11,7 +11,8 @@ import pytest
 
 import llmplatform
 from llmplatform.checks import ComponentInputError
-from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelServer, ModelVolume, MonitoringHandle, VaultHandle
+from llmplatform.handles import (ClusterHandle, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume,
+                                 MonitoringHandle, VaultHandle)
 from pulumi_azure_native import dbforpostgresql as pulumi_pg
 from tools import offline
 
@@ -42,6 +43,7 @@ GPU = {"node_selector": {"llm-platform/accelerator": "nvidia"}, "gpu_model": "A1
        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}
 ROUTES = {"namespace": "gw", "gateway_names": ["internal-gateway", "external-gateway"], "ui_listener": "ui",
           "api_listener": "api", "llmd_listener": "llmd", "routes_label": {"llm-platform/gateway-routes": "true"}}
+ENDPOINT = ModelEndpoint(base_url="http://ollama:11434", api="ollama", namespace="llm", service="ollama", port=11434)
 KEDA = KedaEndpoints(namespace="keda", interceptor_host="interceptor", interceptor_port=8080,
                      external_scaler="scaler:9090", prometheus_url="http://prometheus:9090")
 
@@ -67,13 +69,17 @@ REQUIRED: dict[str, Callable[[], dict[str, Any]]] = {
                                  "service_account_name": "app"},
     "LlmdStack": lambda: {"cluster": cluster_handle(), "gpu": GPU, "route_target": ROUTES, "model": "Qwen/Qwen3-8B",
                           "key_vault": VAULT},
+    "OllamaServer": lambda: {"cluster": cluster_handle(), "model_volume": VOLUME},
+    "ApiGate": lambda: {"cluster": cluster_handle(), "endpoint": ENDPOINT, "key_vault": VAULT},
+    "OpenWebUi": lambda: {"cluster": cluster_handle(), "key_vault": VAULT, "endpoint": ENDPOINT,
+                          "database_url_secret": "db-url"},
     "GlobalEndpoint": lambda: {"resource_group_name": RG, "name_prefix": "edge-test",
                                "origins": [{"name": "weu", "host": "20.0.0.1"}]},
     "FleetUpdates": lambda: {"resource_group_name": RG, "location": "westeurope", "fleet_name": "fleet-test",
                              "members": [{"name": "weu", "cluster_id": "/subscriptions/x/aks-a"}]},
 }
 IN_CLUSTER = {"GpuNodePool", "AppNamespace", "ModelStore", "GatewayAccess", "InferenceStack", "Observability",
-              "ModelAutoscaler", "WorkloadIdentity", "LlmdStack"}
+              "ModelAutoscaler", "WorkloadIdentity", "LlmdStack", "OllamaServer", "ApiGate", "OpenWebUi"}
 
 
 def args_type(component: type) -> Any:

@@ -274,7 +274,7 @@ def test_the_crd_table_names_charts_that_ship_those_crds():
     project = {"base": "istio/istio", "kube-prometheus-stack": "prometheus-community/helm-charts",
                "keda": "kedacore/keda",
                "keda-add-ons-http": "kedacore/http-add-on", "cert-manager": "cert-manager/cert-manager",
-               "gpu-operator": "NVIDIA/gpu-operator"}
+               "gpu-operator": "NVIDIA/gpu-operator", "network-operator": "Mellanox/network-operator"}
     checked = set()
     for chart, groups in dm.CHART_CRD_GROUPS.items():
         for group in groups:
@@ -283,7 +283,8 @@ def test_the_crd_table_names_charts_that_ship_those_crds():
             assert all(repo == project[chart] for repo in rows), (chart, group, rows)
             if rows:
                 checked.add(chart)
-    assert checked == {"base", "kube-prometheus-stack", "keda", "keda-add-ons-http", "cert-manager", "gpu-operator"}
+    assert checked == {"base", "kube-prometheus-stack", "keda", "keda-add-ons-http", "cert-manager", "gpu-operator",
+                       "network-operator"}
 
 
 def test_llmd_router_resolves_its_upstream_only_after_istio_programmed_the_gateway():

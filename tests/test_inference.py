@@ -289,7 +289,9 @@ def _images(obj):
     if isinstance(obj, dict):
         for key, value in obj.items():
             if key == "image" and isinstance(value, str):
-                yield value
+                # a custom resource naming its image in parts (NicClusterPolicy: repository, image, version)
+                yield f"{obj['repository']}/{value}:{obj['version']}" if {"repository", "version"} <= obj.keys() \
+                    else value
             else:
                 yield from _images(value)
     elif isinstance(obj, list):

@@ -51,6 +51,8 @@ NONE = ("0", "0")
 CHART_PODS: dict[str, list[ChartPod]] = {
     "base": [],
     "istiod": [ChartPod("istiod", "resources", ("500m", "2048Mi"), "autoscaleMin")],
+    # its DaemonSets come from the NicClusterPolicy, on the InfiniBand (GPU) nodes only
+    "network-operator": [ChartPod("network-operator", "operator.resources", ("5m", "64Mi"), None, 1, "operator")],
     "keda": [ChartPod("keda-operator", "resources.operator", ("100m", "100Mi"), "operator.replicaCount"),
              ChartPod("keda-metrics-apiserver", "resources.metricServer", ("100m", "100Mi"),
                       "metricsServer.replicaCount"),

@@ -298,6 +298,8 @@ MEANING = {
     "webui.resources.memoryLimit": "Open-WebUI's memory limit.",
     "webui.uploadsSizeGib": "RWX volume for uploads shared by the replicas (at least 100 GiB on `premium`).",
     "webui.uploadsTier": "`premium` (Azure Files Premium, provisioned) or `standard` (billed by the GiB used).",
+    "webui.backend": "The model the UI fronts: Ollama's, or llm-d's through its API gate, in its namespace (needs "
+                     "`llmd.enabled`; the Ollama stack then runs without a UI of its own).",
     "postgres.version": "PostgreSQL major version.",
     "postgres.tier": "Compute tier.",
     "postgres.skuName": "A size of that tier (`Standard_B…`, `Standard_D…`, `Standard_E…`; "
@@ -368,7 +370,12 @@ MEANING = {
     "llmd.tensorParallelSize": "GPUs per vLLM replica (at most one node's).",
     "llmd.replicas": "vLLM replicas (the starting count under `llmd.autoscaling`).",
     "llmd.modelCacheGib": "Size limit of each replica's model download cache.",
-    "llmd.prefillDecode": "KV-cache transfer over RDMA (NIXL) for prefill/decode disaggregation; RDMA sizes only.",
+    "llmd.prefillDecode": "Prefill/decode disaggregation: prefill and decode Deployments, llm-d's routing sidecar, "
+                          "KV cache over InfiniBand (NIXL), the NVIDIA Network Operator. InfiniBand sizes, the GPU "
+                          "Operator driver and fixed replica counts only (docs/components/llmd-stack.md).",
+    "llmd.prefillReplicas": "Prefill replicas under `llmd.prefillDecode` (`llmd.replicas` counts decode).",
+    "llmd.prefillTensorParallelSize": "GPUs per prefill replica under `llmd.prefillDecode` (at most one node's; "
+                                      "`llmd.tensorParallelSize` is decode's).",
     "llmd.exposeExternally": "Also publish the llm-d API on the external gateway.",
     "llmd.failureMode": "What the gateway does while the scheduler is down.",
     "llmd.autoscaling": "KEDA on the scheduler's flow-control queue and running requests (llm-d's "

@@ -61,6 +61,7 @@ CHART_CRD_GROUPS: dict[str, tuple[str, ...]] = {
     "cert-manager": ("cert-manager.io", "acme.cert-manager.io"),
     "base": ("networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"),
     "gpu-operator": ("nvidia.com", "nfd.k8s-sigs.io"),
+    "network-operator": ("mellanox.com", "k8s.cni.cncf.io"),
 }
 BUNDLE_CRD_GROUPS: dict[str, tuple[str, ...]] = {
     "kubernetes-sigs/gateway-api/releases": ("gateway.networking.k8s.io",),

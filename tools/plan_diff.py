@@ -158,11 +158,102 @@ def _short(urn: str) -> str:
     return "::".join(urn.split("::")[-2:])
 
 
+# ---- aliases: how the engine matches a new URN to an old one ----------------------------------------------------
+# pulumi/pulumi pkg/resource/deploy/step_generator.go (v3.259.0-14-g1b59498): getOldResource looks a registration up
+# by its URN first, then by each URN generateAliases gives, in order: every alias of the resource collapsed to a URN
+# (collapseAliasToUrn: an unset name or type is the resource's own, an unset parent its own parent, a parent that
+# itself matched through an alias stands for its old URN, noParent or the root stack means none), then, when its
+# parent matched through an alias, the inherited alias (inheritedChildAlias: the child under the parent's old URN,
+# a name that starts with the parent's name re-prefixed with the old parent's name) and the same for each alias.
+# sdk/go/common/resource/alias.go CreateURN builds a child URN from the parent's qualified type chain.
+
+def _urn_parts(urn: str) -> tuple[str, str, str, str]:
+    """(stack, project, qualified type, name) of `urn:pulumi:<stack>::<project>::<type chain>::<name>`."""
+    head, project, qualified, name = urn.split("::", 3)
+    return head[len("urn:pulumi:"):], project, qualified, name
+
+
+ROOT_STACK = "pulumi:pulumi:Stack"
+
+
+def _engine_urn(parent: str, type_: str, name: str, stack: str, project: str) -> str:
+    if not parent or _urn_parts(parent)[2].split("$")[-1] == ROOT_STACK:
+        return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+    return f"{parent[:parent.rindex('::')]}${type_}::{name}"
+
+
+def _mock_urn(parent: str, type_: str, name: str, stack: str, project: str) -> str:
+    """The SDK mock monitor's scheme (pulumi/runtime/mocks.py make_urn): only the parent's last type is kept."""
+    prefix = _urn_parts(parent)[2].split("$")[-1] + "$" if parent else ""
+    return f"urn:pulumi:{stack}::{project}::{prefix}{type_}::{name}"
+
+
+def urn_scheme(resources: dict[str, dict[str, Any]]) -> Any:
+    """The rule that reproduces the document's own URNs from parent, type and name: the engine's, or the SDK mock's
+    (offline plans), so an alias is resolved to the URN the same runner would have given the old resource."""
+    with_parent = [r for r in resources.values() if r.get("parent")]
+    for scheme in (_engine_urn, _mock_urn):
+        if all(scheme(r["parent"], r["type"], r["name"], *_urn_parts(r["urn"])[:2]) == r["urn"]
+               for r in with_parent):
+            return scheme
+    return _engine_urn
+
+
+def alias_matches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """new URN -> old URN for every new resource the engine would match to an old one through its aliases."""
+    make = urn_scheme(new_res)
+    root = next((r["parent"] for r in new_res.values() if r.get("parent")
+                 and _urn_parts(r["parent"])[2].split("$")[-1] == ROOT_STACK), "")
+    matched: dict[str, str] = {}
+
+    def depth(urn: str) -> int:
+        parent = (new_res.get(urn) or {}).get("parent")
+        return 1 + depth(parent) if parent in new_res else 0
+
+    for urn in sorted(new_res, key=depth):  # parents first, as the engine registers them
+        res = new_res[urn]
+        specs = res.get("options", {}).get("aliases") or []
+        parent = res.get("parent") or ""
+        if urn in old_res or (not specs and parent not in matched):
+            continue
+        stack, project = _urn_parts(urn)[:2]
+
+        def collapse(alias: dict[str, Any]) -> str:
+            if alias.get("urn"):
+                return alias["urn"]
+            spec = alias.get("spec", {})
+            at = spec.get("parentUrn") or parent
+            at = matched.get(at, at)
+            if spec.get("noParent") or (at and _urn_parts(at)[2].split("$")[-1] == ROOT_STACK):
+                at = root if make is _mock_urn else ""
+            return make(at, spec.get("type") or res["type"], spec.get("name") or res["name"],
+                        spec.get("stack") or stack, spec.get("project") or project)
+
+        candidates = [collapse(a) for a in specs]
+        if parent in matched:  # inherited from the parent's alias
+            old_parent = matched[parent]
+            parent_name = _urn_parts(parent)[3]
+            for child in [urn, *candidates]:
+                child_type, child_name = _urn_parts(child)[2].split("$")[-1], _urn_parts(child)[3]
+                if child_name.startswith(parent_name):
+                    child_name = _urn_parts(old_parent)[3] + child_name[len(parent_name):]
+                candidates.append(make(old_parent, child_type, child_name, stack, project))
+        found = next((c for c in candidates if c in old_res and c not in new_res
+                      and c not in matched.values()), None)
+        if found:
+            matched[urn] = found
+    return matched
+
+
 def diff(base: Path, new: Path) -> dict[str, Any]:
     return diff_documents(_resources(base), _resources(new))
 
 
 def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    moved = alias_matches(old_res, new_res)
+    if moved:  # an aliased resource is the old one under its new URN: compared, never deleted and created
+        renamed = {new: old_res[old] for new, old in moved.items()}
+        old_res = {**{u: r for u, r in old_res.items() if u not in set(moved.values())}, **renamed}
     providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
     common = sorted(set(old_res) & set(new_res))
     changed: dict[str, list[str]] = {}
@@ -187,7 +278,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             if (old["options"].get("provider") or "") != (now["options"].get("provider") or ""):
                 why.append("its provider changed (a different provider is taken as a different cluster or account)")
                 keys.append("(provider)")
-        if (old.get("parent") or "") != (now.get("parent") or ""):
+        if urn in moved:
+            notes.setdefault(urn, []).append(f"moved from `{moved[urn]}` through its alias (the same resource)")
+        elif (old.get("parent") or "") != (now.get("parent") or ""):
             notes.setdefault(urn, []).append("new parent of the same type (the URN is unchanged)")
         if why:
             replaced[urn] = sorted(set(why))
@@ -205,7 +298,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 f"its URN changed to `{_short(twin)}` (renamed or re-parented): Pulumi deletes it and creates the "
                 "new one unless the new resource carries an alias of the old URN")
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
-            "notes": notes, "base_found": bool(old_res),
+            "notes": notes, "base_found": bool(old_res), "moved": moved,
             "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u])
                                           and u not in via_provider),
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
@@ -327,6 +420,8 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     for urn in result["removed"]:
         lines.append(f"- Delete: `{_short(urn)}`" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
     lines += [f"- Add: `{_short(u)}`" for u in result["added"]]
+    if result.get("moved"):
+        lines.append(f"- Moved through aliases (same resources, new URNs): {len(result['moved'])}")
     lines += [f"- Update: `{_short(u)}` ({', '.join(result['changed'][u][:6])}"
               f"{', ...' if len(result['changed'][u]) > 6 else ''})" for u in updated]
     lines += [f"- Refused in place: `{_short(u)}`: {'; '.join(r)}" for u, r in result["refused"].items()]

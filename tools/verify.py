@@ -4,7 +4,9 @@ Reads the stack's outputs (the Pulumi CLI's `pulumi stack output --json --show-s
 --outputs) and asks the cluster through the official Kubernetes client, with the stack's kubeconfig output (or
 --kubeconfig): GPUs allocatable on the GPU nodes, the GPU Operator's pods ready, every Gateway programmed with an
 address, the InferencePool accepted with ready endpoints, vLLM and the endpoint picker ready, then a smoke request
-through the API gate (key from $LLM_API_KEY). One PASS/FAIL line per check. Exit codes, as the smoke tool's: 0 all
+through the API gate (key from $LLM_API_KEY); with --prefill-decode also `rdma/ib` allocatable on the GPU nodes,
+the Network Operator's pods ready, containerd 2 (NRI) on the GPU nodes, and the prefill and decode Deployments
+instead of the single vLLM one. One PASS/FAIL line per check. Exit codes, as the smoke tool's: 0 all
 passed, 1 a check failed or the cluster could not be reached, 2 bad usage. Never a traceback.
 """
 import argparse
@@ -23,6 +25,7 @@ from .llm_api import ApiError, Deadlines, LlmClient
 from .smoke import Check, report, run_checks, run_cli
 
 GPU = "nvidia.com/gpu"
+RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
 GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
 INFERENCE_POOL_API = ("inference.networking.k8s.io", "v1", "inferencepools")
 
@@ -41,16 +44,20 @@ class Target:
     url: Optional[str]
     model: Optional[str]
     operator_namespace: str = "gpu-operator"
+    prefill_decode: bool = False
+    network_operator_namespace: str = "network-operator"
 
 
-def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-operator") -> Target:
+def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-operator",
+                        prefill_decode: bool = False) -> Target:
     missing = [key for key in ("llmdNamespace", "llmdInferencePool") if not outputs.get(key)]
     if missing:
         raise EndpointError(f"stack output(s) {', '.join(missing)} missing: is llm-d enabled in this stack? "
                             f"outputs: {', '.join(sorted(outputs)) or 'none'}")
     return Target(namespace=outputs["llmdNamespace"], pool=outputs["llmdInferencePool"],
                   gpu_selector=dict(outputs.get("gpuNodeSelector") or {}), url=outputs.get("llmdUrl"),
-                  model=outputs.get("llmdModel"), operator_namespace=operator_namespace)
+                  model=outputs.get("llmdModel"), operator_namespace=operator_namespace,
+                  prefill_decode=prefill_decode)
 
 
 def selector_text(labels: dict[str, str]) -> str:
@@ -106,15 +113,42 @@ def check_gpus(cluster: Cluster, target: Target) -> Check:
     return Check("gpus", True, f"{sum(counts.values())} GPU(s) allocatable on {len(counts)} node(s)")
 
 
-def check_operator(cluster: Cluster, target: Target) -> Check:
-    pods = cluster.call(cluster.core.list_namespaced_pod, target.operator_namespace).items
+def check_rdma(cluster: Cluster, target: Target) -> Check:
+    """P/D: every GPU node offers `rdma/ib` (DOCA-OFED loaded, the RDMA shared device plugin running)."""
+    nodes = cluster.call(cluster.core.list_node, label_selector=selector_text(target.gpu_selector)).items
+    if not nodes:
+        return Check("rdma", False, "no GPU node to offer rdma/ib")
+    counts = {n.metadata.name: int((n.status.allocatable or {}).get(RDMA, "0")) for n in nodes}
+    without = sorted(name for name, count in counts.items() if count < 1)
+    if without:
+        return Check("rdma", False, f"no allocatable {RDMA} on {', '.join(without)} (Network Operator's DOCA driver "
+                                    f"or RDMA device plugin not ready)")
+    return Check("rdma", True, f"{RDMA} allocatable on {len(counts)} node(s)")
+
+
+def check_containerd(cluster: Cluster, target: Target) -> Check:
+    """P/D: the memlock plugin needs NRI, on by default from containerd 2.0."""
+    nodes = cluster.call(cluster.core.list_node, label_selector=selector_text(target.gpu_selector)).items
+    runtimes = {n.metadata.name: ((n.status.node_info.container_runtime_version if n.status.node_info else None)
+                                  or "unknown") for n in nodes}
+    old = sorted(f"{name} ({runtime})" for name, runtime in runtimes.items()
+                 if not runtime.startswith("containerd://2."))
+    if not nodes or old:
+        return Check("containerd", False, f"NRI is off by default before containerd 2.0: {', '.join(old) or 'no node'}"
+                                          f" (enable it in containerd's config, as llm-d's AKS guide shows)")
+    return Check("containerd", True, f"containerd 2 (NRI on) on {len(nodes)} node(s)")
+
+
+def check_operator(cluster: Cluster, target: Target, check: str = "gpu-operator",
+                   namespace: Optional[str] = None) -> Check:
+    namespace = namespace or target.operator_namespace
+    pods = cluster.call(cluster.core.list_namespaced_pod, namespace).items
     if not pods:
-        return Check("gpu-operator", False, f"no pods in namespace {target.operator_namespace}")
+        return Check(check, False, f"no pods in namespace {namespace}")
     waiting = sorted(p.metadata.name for p in pods if not pod_ready(p))
     if waiting:
-        return Check("gpu-operator", False, f"{len(waiting)} of {len(pods)} pods not ready: "
-                                            f"{', '.join(waiting[:4])}")
-    return Check("gpu-operator", True, f"{len(pods)} pods ready or completed")
+        return Check(check, False, f"{len(waiting)} of {len(pods)} pods not ready: {', '.join(waiting[:4])}")
+    return Check(check, True, f"{len(pods)} pods ready or completed")
 
 
 def check_gateways(cluster: Cluster, target: Target) -> Check:
@@ -179,12 +213,18 @@ def check_smoke(target: Target, api_key: Optional[str], timeout_s: float) -> Che
 
 def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_s: float) -> list[Check]:
     checks: list[Check] = []
+    pd = target.prefill_decode
     steps: list[tuple[str, Callable[[], Check]]] = [
         ("gpus", lambda: check_gpus(cluster, target)),
+        *([("rdma", lambda: check_rdma(cluster, target)),
+           ("containerd", lambda: check_containerd(cluster, target))] if pd else []),
         ("gpu-operator", lambda: check_operator(cluster, target)),
+        *([("network-operator", lambda: check_operator(cluster, target, "network-operator",
+                                                       target.network_operator_namespace))] if pd else []),
         ("gateways", lambda: check_gateways(cluster, target)),
         ("inference-pool", lambda: check_pool(cluster, target)),
-        ("vllm", lambda: check_deployment(cluster, target, "vllm", "vllm")),
+        *([(name, lambda name=name: check_deployment(cluster, target, name, name))
+           for name in (("vllm-prefill", "vllm-decode") if pd else ("vllm",))]),
         ("epp", lambda: check_deployment(cluster, target, "epp", f"{target.pool}-epp")),
     ]
     for name, step in steps:
@@ -234,6 +274,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                              "instead of asking the Pulumi CLI")
     parser.add_argument("--kubeconfig", help="kubeconfig file (default: the stack's kubeconfig output)")
     parser.add_argument("--gpu-operator-namespace", default="gpu-operator", help="namespace of the GPU Operator")
+    parser.add_argument("--prefill-decode", action="store_true",
+                        help="the stack runs llm-d's prefill/decode disaggregation (llmd.prefillDecode): check "
+                             "rdma/ib, the Network Operator, containerd 2 and the prefill and decode Deployments")
     parser.add_argument("--api-key", default=os.environ.get("LLM_API_KEY"),
                         help="bearer key of the llm-d API (default: $LLM_API_KEY, never printed)")
     parser.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
@@ -250,7 +293,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     try:
         outputs = load_outputs(args)
-        target = target_from_outputs(outputs, args.gpu_operator_namespace)
+        target = target_from_outputs(outputs, args.gpu_operator_namespace, args.prefill_decode)
         cluster = Cluster(kube_client(args.kubeconfig, outputs), args.kube_timeout)
     except (EndpointError, ClusterError) as error:
         print(f"FAIL  reach          {error}")

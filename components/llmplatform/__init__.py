@@ -23,6 +23,7 @@ COMPONENTS = {
     "GatewayAccess": "gateway", "InferenceStack": "inference_stack", "AzureMonitoring": "azure_monitoring",
     "Observability": "observability", "ModelAutoscaler": "model_autoscaler", "WorkloadIdentity": "workload_identity",
     "LlmdStack": "llmd_stack", "GlobalEndpoint": "front_door", "FleetUpdates": "fleet",
+    "OllamaServer": "ollama_server", "ApiGate": "api_gate", "OpenWebUi": "open_webui",
 }
 # every other public name -> module: each component's Args, the specs inside them, the handles, the input error
 TYPES = {
@@ -32,7 +33,7 @@ TYPES = {
     "RegionalOrigin": "front_door", "FleetMemberSpec": "fleet", "EntraGroup": "postgres",
     "ClusterHandle": "handles", "GpuScheduling": "handles", "VaultHandle": "handles", "ModelVolume": "handles",
     "RouteTarget": "handles", "ModelServer": "handles", "KedaEndpoints": "handles", "MonitoringHandle": "handles",
-    "Toleration": "handles", "ComponentInputError": "checks",
+    "Toleration": "handles", "ComponentInputError": "checks", "ModelEndpoint": "handles",
 }
 __all__ = ["PACKAGE", "COMPONENTS", "TYPES", "all_components", *COMPONENTS, *TYPES]
 
@@ -55,6 +56,10 @@ if TYPE_CHECKING:  # the same names, eagerly, for mypy and pyright
     from .observability import Observability, ObservabilityArgs
     from .postgres import EntraGroup, PostgresServer, PostgresServerArgs
     from .workload_identity import WorkloadIdentity, WorkloadIdentityArgs
+    from .api_gate import ApiGate, ApiGateArgs
+    from .handles import ModelEndpoint
+    from .ollama_server import OllamaServer, OllamaServerArgs
+    from .open_webui import OpenWebUi, OpenWebUiArgs
 
 
 def __getattr__(name: str) -> Any:

@@ -1,7 +1,7 @@
 """The gate in front of a model API: nginx enforcing bearer API keys (from Key Vault through the Secrets Store CSI
 driver and workload identity) and a per-client rate limit answering 429, with timeouts long enough for streamed
-answers. InferenceStack puts it in front of Ollama, LlmdStack in front of the llm-d inference gateway, so no model
-API is published without both."""
+answers. ApiGate (InferenceStack's gate) puts it in front of any model endpoint, LlmdStack in front of the llm-d
+inference gateway, so no model API is published without both."""
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -11,7 +11,7 @@ import pulumi_random as random
 
 from .handles import field
 from .inference_specs import (ROUTER_CPU_LIMIT, ROUTER_PORT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line,
-                              key_vault_objects, router_nginx_conf)
+                              key_vault_objects, nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,
@@ -28,9 +28,9 @@ class RouterSpec:
     name: str  # resource-name prefix (the owner's name)
     namespace: pulumi.Input[str]
     cluster: Any  # ClusterHandle
-    upstream_host: str  # resolved by the pod's DNS search path at start
+    upstream_host: pulumi.Input[str]  # resolved by the pod's DNS search path at start
     upstream_port: pulumi.Input[int]
-    upstream_host_header: Optional[str]
+    upstream_host_header: pulumi.Input[Optional[str]]
     gateway_peers: list[k8s.networking.v1.NetworkPolicyPeerArgs]
     api_key_auth: bool
     rate_limit_per_second: int
@@ -42,14 +42,22 @@ class RouterSpec:
     identity_prefix: str = ""  # identities are id-<prefix>-router
     tags: Optional[dict[str, str]] = None
     replicas: int = 2
-    allowed_routes: Optional[tuple[str, ...]] = None  # paths forwarded (inference_specs.route_regex); None: all
+    allowed_routes: pulumi.Input[Optional[list[str]]] = None  # paths forwarded (inference_specs.route_regex); None: all
     after: Optional[list[pulumi.Resource]] = None  # what creates upstream_host: nginx exits when it cannot resolve it
+    ready: Any = None  # an Input that resolves once upstream_host exists (the pods wait for it, as for `after`)
+    resources: Optional[dict[str, dict[str, str]]] = None  # nginx's requests/limits (default ROUTER_RESOURCES)
+    aliases: Optional[list[pulumi.Alias]] = None  # where the owner's children were before (pulumi.Alias)
+
+
+ROUTER_RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"},
+                    "limits": {"cpu": str(ROUTER_CPU_LIMIT), "memory": "256Mi"}}
 
 
 def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output]:
     """Create the router's objects as children of `owner`; returns (in-cluster URL, Key Vault secret name or None)."""
     name, ns = spec.name, spec.namespace
-    k8s_opts = pulumi.ResourceOptions(parent=owner)
+    k8s_opts = pulumi.ResourceOptions(parent=owner, aliases=spec.aliases)
+    res = spec.resources or ROUTER_RESOURCES
     select = labels("router", "router")
     match = {"app.kubernetes.io/name": "router"}
     key_map = secret_name(name, "api-key-map")
@@ -67,17 +75,17 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
             key_map = spec.api_key_map_secret
             key_secret_name = pulumi.Output.from_input(spec.api_key_secret)
         else:
-            key = random.RandomPassword(f"{name}-api-key", length=48, special=False,
-                                        opts=pulumi.ResourceOptions(parent=owner))
+            key = random.RandomPassword(f"{name}-api-key", length=48, special=False, opts=k8s_opts)
             key_secret = spec.api_key_secret or secret_name(name, "api-key")
             key_secret_name = pulumi.Output.from_input(key_secret)
-            vault_secret(f"{name}-api-key-secret", vault, key_secret, key.result, "text/plain", owner)
+            vault_secret(f"{name}-api-key-secret", vault, key_secret, key.result, "text/plain", owner,
+                         aliases=spec.aliases)
             vault_secret(f"{name}-api-key-map-secret", vault, key_map, key.result.apply(api_key_map_line),
-                         "text/x-nginx-conf", owner)
+                         "text/x-nginx-conf", owner, aliases=spec.aliases)
         identity = WorkloadIdentity(f"{name}-router-identity", {
             "cluster": spec.cluster, "identity_name": f"id-{spec.identity_prefix or name}-router",
             "namespace": ns, "service_account_name": "router", "tags": spec.tags or {},
-        }, pulumi.ResourceOptions(parent=owner))
+        }, k8s_opts)
         grant_secrets_user(f"{name}-router-kv-reader", vault, identity.principal_id, identity)
         secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, field(vault, "vault_name"),
                               field(vault, "tenant_id"), identity.client_id, key_vault_objects([key_map]), k8s_opts)
@@ -85,10 +93,15 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         mounts.append(csi_secrets_mount())
         account_name = identity.service_account_name
         pod_labels[USE_LABEL] = "true"
-    conf = pulumi.Output.all(spec.upstream_port, field(spec.cluster, "pod_cidr")).apply(lambda v: router_nginx_conf(
-        f"{spec.upstream_host}:{v[0]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
-        [v[1]], spec.request_timeout_seconds, spec.upstream_host_header, key_map, spec.allowed_routes,
-        spec.replicas))
+    workers = nginx_workers(res["limits"].get("cpu"))
+    conf = pulumi.Output.all(spec.upstream_host, spec.upstream_port, field(spec.cluster, "pod_cidr"),
+                             spec.upstream_host_header, spec.allowed_routes).apply(lambda v: router_nginx_conf(
+        f"{v[0]}:{v[1]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
+        [v[2]], spec.request_timeout_seconds, v[3] or None, key_map, tuple(v[4]) if v[4] else None, spec.replicas,
+        workers))
+    # a config change rolls the pods (nginx reads its config only at start); the hash also makes them wait for `ready`
+    config_hash = (pulumi.Output.all(conf, spec.ready).apply(lambda v: content_suffix(v[0])) if spec.ready is not None
+                   else conf.apply(content_suffix))
     k8s.core.v1.ConfigMap(
         f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
         data={"nginx.conf": conf}, opts=k8s_opts)
@@ -105,9 +118,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
             containers=[k8s.core.v1.ContainerArgs(
                 name="nginx", image=ROUTER_IMAGE,
                 ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
-                resources=k8s.core.v1.ResourceRequirementsArgs(
-                    requests={"cpu": "100m", "memory": "64Mi"},
-                    limits={"cpu": str(ROUTER_CPU_LIMIT), "memory": "256Mi"}),
+                resources=k8s.core.v1.ResourceRequirementsArgs(**res),
                 readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),
                 liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
                 # nginx-unprivileged runs under any uid; it writes only /tmp (pid, temp paths)
@@ -115,9 +126,8 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
                 volume_mounts=mounts)],
             volumes=volumes,
         ),
-        pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None), pod_labels=pod_labels,
-        # a config change rolls the pods (nginx reads its config only at start)
-        pod_annotations={"llm-platform/config-hash": conf.apply(content_suffix)},
+        pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None, aliases=spec.aliases),
+        pod_labels=pod_labels, pod_annotations={"llm-platform/config-hash": config_hash},
         annotations=scanner_annotations([ROUTER_IMAGE]))
     service = k8s.core.v1.Service(
         f"{name}-router-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="router", namespace=ns),

@@ -144,6 +144,26 @@ class ModelServer(TypedDict):
     """cpu or gpu: which load signal accompanies the request count."""
 
 
+class ModelEndpoint(TypedDict):
+    """An in-cluster model API: what serves it and how a client (a gate, a UI) calls it. Handed out by OllamaServer
+    and ApiGate as `endpoint`, and by LlmdStack as `endpoint` (its key-protected OpenAI-compatible API)."""
+
+    base_url: pulumi.Input[str]
+    """http://<host>:<port> as a client in `namespace` reaches it (no path; OpenAI-compatible routes under /v1)."""
+    api: str
+    """openai (OpenAI-compatible only) or ollama (Ollama's native /api routes, and /v1 too)."""
+    namespace: pulumi.Input[str]
+    """Namespace the host name resolves in."""
+    service: pulumi.Input[str]
+    """The Service clients resolve; waits until it exists (a gate's nginx refuses to start without it)."""
+    port: pulumi.Input[int]
+    """Port of `base_url`."""
+    host_header: NotRequired[pulumi.Input[str]]
+    """Host header the endpoint routes on (the KEDA HTTP interceptor; empty: the URL's host)."""
+    api_key_secret: NotRequired[pulumi.Input[str]]
+    """Key Vault secret holding the bearer key the endpoint requires (empty: none)."""
+
+
 class KedaEndpoints(TypedDict):
     """Addresses of KEDA and its HTTP add-on. Handed out by Observability as `keda`; waits for KEDA."""
 

@@ -95,6 +95,34 @@ def route_regex(routes: tuple[str, ...]) -> str:
 ROUTER_CPU_LIMIT = 1  # cores; nginx gets one worker per core of its limit
 
 
+def nginx_workers(cpu_limit: Optional[str]) -> int:
+    """nginx worker processes for a CPU limit (a Kubernetes quantity: "2", "1500m"): one per whole core, at least
+    one; no limit keeps the default of one core's worth."""
+    if not cpu_limit:
+        return ROUTER_CPU_LIMIT
+    text = str(cpu_limit).strip()
+    cores = float(text[:-1]) / 1000 if text.endswith("m") else float(text)
+    return max(1, int(cores))
+
+
+OPENAI_ROUTES_PREFIX = "/v1"  # where an OpenAI-compatible server answers (vLLM, Ollama's compatibility layer)
+
+
+def webui_env(api: str, model_url: Any, data_dir: str, migrations_switch: str,
+              shared_state: dict[str, str]) -> dict[str, Any]:
+    """Open-WebUI's environment for one model endpoint (open_webui/config.py, 0.11.0): Ollama's native API at
+    `model_url`, or an OpenAI-compatible API at `model_url` (its /v1 base), whose bearer key the start script exports
+    from the CSI mount as OPENAI_API_KEY. An OpenAI connection turns persistent config off: Open-WebUI otherwise keeps
+    the connection a first start saved in the database over the environment, so a database an earlier UI used would
+    keep pointing elsewhere. Replicas never migrate the schema (the migration Job does)."""
+    if api == "ollama":
+        return {"OLLAMA_BASE_URL": model_url, "VECTOR_DB": "pgvector", "DATA_DIR": data_dir,
+                "ENABLE_OLLAMA_API": "true", migrations_switch: "false", **shared_state}
+    return {"OPENAI_API_BASE_URL": model_url, "VECTOR_DB": "pgvector", "DATA_DIR": data_dir,
+            "ENABLE_OPENAI_API": "true", "ENABLE_OLLAMA_API": "false", "ENABLE_PERSISTENT_CONFIG": "false",
+            migrations_switch: "false", **shared_state}
+
+
 def per_pod_limit(rate_per_second: int, burst: int, replicas: int) -> tuple[int, int]:
     """nginx keeps a limit_req zone per instance, so N router pods would let a client through N times the
     limit. Each pod enforces its share, in requests per minute (nginx's finer unit), so the pods together admit
@@ -106,11 +134,12 @@ def per_pod_limit(rate_per_second: int, burst: int, replicas: int) -> tuple[int,
 def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_auth: bool,
                       trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None,
                       key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None,
-                      replicas: int = 1) -> str:
+                      replicas: int = 1, workers: int = ROUTER_CPU_LIMIT) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
     long enough for streamed answers. Client addresses come from the gateway's X-Forwarded-For. With
     `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check).
-    `rate_per_second` and `burst` are per client across the `replicas` router pods."""
+    `rate_per_second` and `burst` are per client across the `replicas` router pods; `workers` nginx processes (one
+    per core of the container's CPU limit)."""
     per_minute, pod_burst = per_pod_limit(rate_per_second, burst, replicas)
     trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
     auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"
@@ -121,7 +150,7 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
     forwarded = f'location ~ "{route_regex(allowed_routes)}"' if allowed_routes else "location /"
     refused = f"        location / {{\n{check}        return 403;\n        }}\n" if allowed_routes else ""
     # `auto` would count the node's CPUs (sysconf), not the container's CPU limit
-    return f"""worker_processes {ROUTER_CPU_LIMIT};
+    return f"""worker_processes {workers};
 pid /tmp/nginx.pid;
 events {{ worker_connections 4096; }}
 http {{

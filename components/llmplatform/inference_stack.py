@@ -1,57 +1,32 @@
-"""InferenceStack: Ollama (CPU first, GPU by one flag) on the shared model store, an nginx router enforcing API keys
+"""InferenceStack: Ollama (CPU first, GPU by one flag) on the shared model store, an nginx gate enforcing API keys
 and per-client rate limits on the raw model API, Open-WebUI on PostgreSQL/pgvector with secrets from Key Vault, and
-the HTTPRoutes that publish both through the platform's Gateways."""
+the HTTPRoutes that publish both through the platform's Gateways.
+
+A thin composition of three parts any program can take alone: OllamaServer, ApiGate (in front of its endpoint) and
+OpenWebUi (on its endpoint). Their resources keep the names and, through aliases, the identities they had when this
+component created them directly, so an existing stack updates nothing.
+"""
 from typing import Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_random as random
 from typing_extensions import NotRequired
 
-from .pins import OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, VALKEY_IMAGE
-
 from . import PACKAGE
-from .defaults import defaults_for
-from .api_router import RouterSpec, api_router
+from .api_gate import ApiGate
 from .checks import check_shape, fail, in_range, one_of
 from .choices import ACCELERATORS, MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES
+from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
-from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OLLAMA_API_ROUTES, OLLAMA_PORT, ROUTER_PORT,
-                              SCALED_SERVICE, SECRETS_MOUNT, SHUTDOWN_MARGIN_SECONDS, WEBUI_PORT, drain_script,
-                              exec_with_secret_files, key_vault_objects, ollama_env, ollama_scheduling, resources,
-                              scaled_hosts, wait_budget_seconds)
-from .key_vault import grant_secrets_user, vault_secret
-from .hardening import (container_security, pod_security, root_image, scanner_annotations, scratch_volume,
-                        writable_root)
-from .kube import (allow_ingress, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume, deployment,
-                   disruption_budget, env_vars, http_probe, labels, require_kubernetes_provider, secret_provider_class,
-                   cpu_placement, gpu_start_deadline, placement, placement_args, spread)
-from .naming import content_suffix, secret_name
-from .workload_identity import USE_LABEL, WorkloadIdentity
+from .inference_specs import wait_budget_seconds
+from .kube import require_kubernetes_provider
+from .ollama_server import OllamaServer, ResourcesSpec
+from .open_webui import OpenWebUi
+
+__all__ = ["InferenceStack", "InferenceStackArgs", "ResourcesSpec"]
 
 opt = defaults_for("InferenceStack")  # optional inputs: the caller's value, else the default
-
-# Open-WebUI reads its database URL and session key only from its environment: exported at start from the files the
-# CSI driver mounts (fixed names through objectAlias), never held in a Kubernetes Secret.
-DATABASE_URL_FILE, SESSION_KEY_FILE = "database-url", "webui-secret-key"
-WEBUI_DATA_DIR = "/app/backend/data"  # the image's DATA_DIR, where it also bakes its model caches
-APP_DATA_COPY = "/tmp/app-data"  # where the init container sees the data volume
-WEBUI_SECRET_FILES = {"DATABASE_URL": DATABASE_URL_FILE, "PGVECTOR_DB_URL": DATABASE_URL_FILE,
-                      "WEBUI_SECRET_KEY": SESSION_KEY_FILE}
-
-
-class ResourcesSpec(TypedDict):
-    """Requests and limits of one container."""
-
-    cpu_request: str
-    """CPU request (Kubernetes quantity)."""
-    memory_request: str
-    """Memory request."""
-    memory_limit: str
-    """Memory limit."""
-    cpu_limit: NotRequired[str]
-    """CPU limit (none: may use idle CPU)."""
 
 
 class InferenceStackArgs(TypedDict):
@@ -157,9 +132,9 @@ def wait_seconds(args: InferenceStackArgs) -> int:
 
 
 class InferenceStack(pulumi.ComponentResource):
-    """Ollama (CPU first, GPU by one input) on the shared model store, an nginx router enforcing API keys and
+    """Ollama (CPU first, GPU by one input) on the shared model store, an nginx gate enforcing API keys and
     per-client rate limits on the raw model API, Open-WebUI on PostgreSQL/pgvector with secrets from Key Vault, and
-    the HTTPRoutes that publish both through the platform's Gateways."""
+    the HTTPRoutes that publish both through the platform's Gateways: OllamaServer, ApiGate and OpenWebUi composed."""
 
     model_server: ModelServer
     """The Ollama Deployment and Service, for ModelAutoscaler."""
@@ -177,364 +152,46 @@ class InferenceStack(pulumi.ComponentResource):
         accelerator = check_args(name, args)
         require_kubernetes_provider(opts, "InferenceStack", name)
         super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)
-        self._args = args
-        self._k8s = pulumi.ResourceOptions(parent=self)
-        self._cluster = args["cluster"]
-        self._vault = args["key_vault"]
-        self._cpu = cpu_placement(self._cluster)
-        volume = args["model_volume"]
-        ns = field(volume, "namespace")
-        self._ns = ns
-        self._ollama(name, accelerator, volume)
-        self._model_endpoint = self._scaled_access(name)
-        self._router(name)
-        self.webui_service = self._webui(name) if webui_enabled(args) \
-            else pulumi.Output.from_input(None)
-        self._routes(name)
+        a = args
+        part = pulumi.ResourceOptions(parent=self)
+        given = lambda *keys: {k: a[k] for k in keys if a.get(k) is not None}  # noqa: E731
+        volume = a["model_volume"]
+        prefix = a.get("name_prefix", name)
+        ollama = OllamaServer(name, {
+            "cluster": a["cluster"], "model_volume": volume, "accelerator": accelerator,
+            **given("gpu", "keda", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
+                    "max_loaded_models", "autoscaled"),
+            "request_timeout_seconds": opt(a, "request_timeout_seconds"),
+        }, part, moved_from=self)
+        gate = ApiGate(name, {
+            "cluster": a["cluster"], "endpoint": ollama.endpoint, "key_vault": a["key_vault"], "name_prefix": prefix,
+            **given("route_target", "api_key_secret", "api_key_map_secret", "rate_limit_per_second", "rate_limit_burst",
+                    "api_key_auth"),
+            "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
+        }, part, moved_from=self)
+        self.model_server, self.ollama_service = ollama.model_server, ollama.ollama_service
+        self.router_service, self.api_key_secret = gate.router_service, gate.api_key_secret
+        self.webui_service = pulumi.Output.from_input(None)
+        if webui_enabled(a):
+            ui = OpenWebUi(name, {
+                "cluster": a["cluster"], "key_vault": a["key_vault"], "endpoint": ollama.endpoint,
+                "database_url_secret": a["database_url_secret"], "name_prefix": prefix,
+                **given("route_target"), **{new: a[old] for old, new in WEBUI_INPUTS.items() if a.get(old) is not None},
+                "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
+            }, part, moved_from=self)
+            self.webui_service = ui.webui_service
         k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-ingress", namespace=ns),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-ingress", namespace=field(volume, "namespace")),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                                                          policy_types=["Ingress"]),
-            opts=self._k8s)
+            opts=part)
         self.register_outputs({"model_server": self.model_server, "ollama_service": self.ollama_service,
                                "router_service": self.router_service, "webui_service": self.webui_service,
                                "api_key_secret": self.api_key_secret})
 
-    # ---- Ollama --------------------------------------------------------------------------------------------------
-    def _ollama(self, name: str, accelerator: str, volume: pulumi.Input[ModelVolume]) -> None:
-        a, ns = self._args, self._ns
-        select = labels("model-server", "ollama")
-        match = {"app.kubernetes.io/name": "ollama"}
-        gpu = a.get("gpu")
-        scheduling = ollama_scheduling(
-            accelerator, self._cpu, placement(field(gpu, "node_selector"), field(gpu, "tolerations")) if gpu else None,
-            opt(a, "gpus_per_replica"))
-        mount_path = field(volume, "mount_path")
-        res = opt(a, "resources")
-        replicas = opt(a, "replicas")
-        account = k8s.core.v1.ServiceAccount(
-            f"{name}-ollama-sa", metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),
-            automount_service_account_token=False, opts=self._k8s)
-        deployed = deployment(
-            f"{name}-ollama", "ollama", ns, select, replicas,
-            k8s.core.v1.PodSpecArgs(
-                service_account_name=account.metadata.name,
-                automount_service_account_token=False,
-                # Non-root: the server only reads the shared store (the preload Job writes it).
-                security_context=pod_security(),
-                **placement_args(scheduling["placement"]),
-                topology_spread_constraints=spread(match),
-                # Ollama drops every connection at SIGTERM: the preStop hook first lets the answers in flight
-                # finish (at most the longest answer), and the grace period covers the hook and the shutdown
-                termination_grace_period_seconds=opt(a, "request_timeout_seconds") + SHUTDOWN_MARGIN_SECONDS,
-                containers=[k8s.core.v1.ContainerArgs(
-                    name="ollama",
-                    lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=k8s.core.v1.LifecycleHandlerArgs(
-                        exec_=k8s.core.v1.ExecActionArgs(command=["/bin/sh", "-c", drain_script(
-                            OLLAMA_PORT, opt(a, "request_timeout_seconds"))]))),
-                    image=OLLAMA_IMAGE,
-                    args=["serve"],
-                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],
-                    env=mount_path.apply(lambda path: env_vars(ollama_env(
-                        path, opt(a, "num_parallel"), opt(a, "keep_alive"), opt(a, "max_loaded_models")))),
-                    resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
-                        res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"],
-                        scheduling["extra_limits"])),
-                    # Loading a multi-GB model from the share can take minutes: up to 15 min to start.
-                    startup_probe=http_probe("/", OLLAMA_PORT, period=10, failures=90),
-                    readiness_probe=http_probe("/api/version", OLLAMA_PORT, period=10, failures=3),
-                    liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
-                    # writes only its key pair under HOME=/tmp
-                    security_context=container_security(),
-                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models", read_only=True,
-                                                               mount_path=mount_path),
-                                   k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
-                )],
-                volumes=[k8s.core.v1.VolumeArgs(
-                    name="models", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                        claim_name=field(volume, "claim_name"), read_only=True)), scratch_volume()],
-            ),
-            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if a.get("autoscaled") else None),
-            annotations={**scanner_annotations([OLLAMA_IMAGE]), **gpu_start_deadline(accelerator == "gpu")})
-        service = self._service(f"{name}-ollama-svc", "ollama", match, OLLAMA_PORT)
-        self._upstream: pulumi.Resource = service  # what the router's nginx resolves at start
-        disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, self._k8s)
-        peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
-                key="app.kubernetes.io/name", operator="In", values=["router", "open-webui"])])),
-            # the namespace's own Jobs (Kubernetes labels every Job pod with its job name)
-            k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
-                    key="batch.kubernetes.io/job-name", operator="Exists")]))]
-        if a.get("keda"):  # requests arrive through the KEDA HTTP interceptor
-            peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                match_labels={"kubernetes.io/metadata.name": field(a["keda"], "namespace")})))
-        allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, self._k8s)
-        self.ollama_service = pulumi.Output.concat("http://", service.metadata.name, ".",
-                                                   pulumi.Output.from_input(ns), ".svc:", str(OLLAMA_PORT))
-        ready = pulumi.Output.all(deployed.metadata.name, service.metadata.name)
-        self.model_server = ModelServer(
-            namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),
-            port=OLLAMA_PORT, hosts=pulumi.Output.from_input(ns).apply(scaled_hosts), accelerator=accelerator)
 
-    def _scaled_access(self, name: str) -> tuple[str, int, Optional[str]]:
-        """(host, port, Host header) clients use to reach Ollama: directly, or through the KEDA interceptor."""
-        keda = self._args.get("keda")
-        if not keda:
-            return "ollama", OLLAMA_PORT, None
-        self._upstream = k8s.core.v1.Service(
-            f"{name}-ollama-scaled",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=SCALED_SERVICE, namespace=self._ns),
-            spec=k8s.core.v1.ServiceSpecArgs(type="ExternalName", external_name=field(keda, "interceptor_host")),
-            opts=self._k8s)
-        return SCALED_SERVICE, field(keda, "interceptor_port"), SCALED_SERVICE
-
-    def _service(self, resource_name: str, name: str, match: dict[str, str], port: int) -> k8s.core.v1.Service:
-        return k8s.core.v1.Service(
-            resource_name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=self._ns),
-            spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
-                k8s.core.v1.ServicePortArgs(name="http", port=port, target_port=port, protocol="TCP")]),
-            opts=self._k8s)
-
-    def _gateway_peers(self) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
-        target = self._args.get("route_target")
-        if not target:
-            return []
-        gw_ns = field(target, "namespace")
-        return [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_labels={"kubernetes.io/metadata.name": gw_ns}))]
-
-    def _identity(self, name: str, component: str) -> WorkloadIdentity:
-        a = self._args
-        identity = WorkloadIdentity(f"{name}-{component}-identity", {
-            "cluster": self._cluster, "identity_name": f"id-{a.get('name_prefix', name)}-{component}",
-            "namespace": self._ns, "service_account_name": component, "tags": a.get("tags", {}),
-        }, pulumi.ResourceOptions(parent=self))
-        grant_secrets_user(f"{name}-{component}-kv-reader", self._vault, identity.principal_id, identity)
-        return identity
-
-    # ---- Router (raw model API) ------------------------------------------------------------------------------------
-    def _router(self, name: str) -> None:
-        a = self._args
-        host, port, host_header = self._model_endpoint
-        self.router_service, self.api_key_secret = api_router(self, RouterSpec(
-            name=name, namespace=self._ns, cluster=self._cluster, upstream_host=host, upstream_port=port,
-            upstream_host_header=host_header, gateway_peers=self._gateway_peers(),
-            api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
-            rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=wait_seconds(a),
-            vault=self._vault, api_key_secret=a.get("api_key_secret"),
-            api_key_map_secret=a.get("api_key_map_secret"), identity_prefix=a.get("name_prefix", name),
-            tags=a.get("tags", {}), allowed_routes=OLLAMA_API_ROUTES, after=[self._upstream]))
-
-    # ---- Open-WebUI ------------------------------------------------------------------------------------------------
-    def _webui(self, name: str) -> pulumi.Output[str]:
-        a, ns = self._args, self._ns
-        vault = self._vault
-        select = labels("ui", "open-webui")
-        match = {"app.kubernetes.io/name": "open-webui"}
-        replicas = opt(a, "webui_replicas")
-        res = opt(a, "webui_resources")
-        secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False,
-                                           opts=pulumi.ResourceOptions(parent=self))
-        key_secret = a.get("webui_secret_key_secret") or secret_name(name, "webui-secret-key")
-        vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result, "text/plain", self)
-        identity = self._identity(name, "open-webui")
-        database_url = pulumi.Output.from_input(a["database_url_secret"])
-        secrets = secret_provider_class(
-            f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"), field(vault, "tenant_id"),
-            identity.client_id, database_url.apply(lambda url: key_vault_objects(
-                [url, key_secret], {url: DATABASE_URL_FILE, key_secret: SESSION_KEY_FILE})), self._k8s)
-        uploads = k8s.core.v1.PersistentVolumeClaim(
-            f"{name}-webui-uploads",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui-data", namespace=ns),
-            spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
-                access_modes=["ReadWriteMany"],
-                storage_class_name=UPLOADS_STORAGE_CLASSES[opt(a, "webui_uploads_tier")],
-                resources=k8s.core.v1.VolumeResourceRequirementsArgs(
-                    requests={"storage": f"{opt(a, 'webui_uploads_size_gib')}Gi"})),
-            opts=self._k8s)
-
-        shared_state = self._webui_state(name) if opt(a, "webui_max_replicas") > 1 else {}
-        migrated = self._webui_migration(name, identity, secrets)
-
-        deployment(
-            f"{name}-webui", "open-webui", ns, select, replicas,
-            k8s.core.v1.PodSpecArgs(
-                service_account_name=identity.service_account_name,
-                automount_service_account_token=False,
-                # Exception to non-root: the image writes under /app as root; every capability is dropped.
-                security_context=pod_security(run_as_user=None),
-                **placement_args(self._cpu),
-                topology_spread_constraints=spread(match),
-                # The image bakes its embedding, whisper and tokenizer caches into DATA_DIR, which the volume
-                # hides: copy them in first, never over what is there (upstream chart's copy-app-data)
-                init_containers=[k8s.core.v1.ContainerArgs(
-                    name="copy-app-data", image=OPEN_WEBUI_IMAGE,
-                    command=["sh", "-c", f"cp -R -n {WEBUI_DATA_DIR}/* {APP_DATA_COPY}/"],
-                    resources=k8s.core.v1.ResourceRequirementsArgs(
-                        requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "1", "memory": "256Mi"}),
-                    security_context=container_security(run_as_user=None),
-                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path=APP_DATA_COPY)])],
-                containers=[k8s.core.v1.ContainerArgs(
-                    name="open-webui", image=OPEN_WEBUI_IMAGE,
-                    working_dir="/app/backend",  # the image's own WORKDIR and CMD (bash start.sh)
-                    command=["/bin/sh", "-c", exec_with_secret_files(
-                        {var: f"{SECRETS_MOUNT}/{file}" for var, file in WEBUI_SECRET_FILES.items()},
-                        "bash start.sh")],
-                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
-                    env=[*env_vars({
-                        "OLLAMA_BASE_URL": pulumi.Output.concat(
-                            "http://", self._model_endpoint[0], ":", pulumi.Output.from_input(
-                                self._model_endpoint[1]).apply(str)),
-                        "VECTOR_DB": "pgvector",
-                        "DATA_DIR": WEBUI_DATA_DIR,
-                        "ENABLE_OLLAMA_API": "true",
-                        MIGRATIONS_SWITCH: "false",  # the migration Job alone upgrades the schema
-                        **shared_state,
-                    })],
-                    resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
-                        res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"])),
-                    startup_probe=http_probe("/health", WEBUI_PORT, period=10, failures=30),
-                    readiness_probe=http_probe("/health", WEBUI_PORT, period=10, failures=3),
-                    liveness_probe=http_probe("/health", WEBUI_PORT, period=20, failures=3),
-                    security_context=container_security(run_as_user=None, read_only_root=False),
-                    volume_mounts=[
-                        k8s.core.v1.VolumeMountArgs(name="data", mount_path=WEBUI_DATA_DIR),
-                        csi_secrets_mount()],
-                )],
-                volumes=[k8s.core.v1.VolumeArgs(
-                    name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                        claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets")],
-            ),
-            # the HPA owns the replica count; pods start on the schema the migration Job left
-            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"], depends_on=[migrated]),
-            pod_labels={USE_LABEL: "true"},
-            annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
-                *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
-                            "image rebuilt with its UID build argument"),
-                *writable_root("start.sh and the server write under /app/backend (server.log, static assets, "
-                               "caches)")]))
-        service = self._service(f"{name}-webui-svc", "open-webui", match, WEBUI_PORT)
-        disruption_budget(f"{name}-webui-pdb", "open-webui", ns, match, replicas, self._k8s)
-        k8s.autoscaling.v2.HorizontalPodAutoscaler(
-            f"{name}-webui-hpa",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui", namespace=ns),
-            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
-                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
-                    api_version="apps/v1", kind="Deployment", name="open-webui"),
-                min_replicas=replicas, max_replicas=opt(a, "webui_max_replicas"),
-                metrics=[cpu_utilization_metric(70)]),
-            opts=self._k8s)
-        allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, self._gateway_peers(),
-                      self._k8s)
-        return pulumi.Output.concat("http://", service.metadata.name, ":", str(WEBUI_PORT))
-
-    def _webui_migration(self, name: str, identity: WorkloadIdentity,
-                         secrets: k8s.apiextensions.CustomResource) -> k8s.batch.v1.Job:
-        """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
-        race on one database. One Job per image version migrates; the Deployment waits for it and its replicas run
-        with migrations off."""
-        select = labels("ui-migration", "open-webui-migrate")
-        return k8s.batch.v1.Job(
-            f"{name}-webui-migrate",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, MIGRATE_COMMAND)}", namespace=self._ns,
-                labels=select, annotations=scanner_annotations([OPEN_WEBUI_IMAGE], root_image(
-                    "the upstream image is built for uid 0 (it owns /app and /root)"))),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=6,  # retries (10 s doubling to 5 min) while the new server's database is created
-                active_deadline_seconds=1800,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        restart_policy="OnFailure",
-                        service_account_name=identity.service_account_name,
-                        automount_service_account_token=False,
-                        security_context=pod_security(run_as_user=None),
-                        **placement_args(self._cpu),
-                        containers=[k8s.core.v1.ContainerArgs(
-                            name="migrate", image=OPEN_WEBUI_IMAGE, working_dir="/app/backend",
-                            command=["/bin/sh", "-c", exec_with_secret_files(
-                                {var: f"{SECRETS_MOUNT}/{file}" for var, file in WEBUI_SECRET_FILES.items()},
-                                MIGRATE_COMMAND)],
-                            env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
-                            resources=k8s.core.v1.ResourceRequirementsArgs(
-                                requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),
-                            security_context=container_security(run_as_user=None),
-                            volume_mounts=[csi_secrets_mount(), k8s.core.v1.VolumeMountArgs(name="tmp",
-                                                                                            mount_path="/tmp")])],
-                        volumes=[csi_secrets_volume("open-webui-secrets"), scratch_volume()]))),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, depends_on=[secrets],
-                                        custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m")))
-
-    def _webui_state(self, name: str) -> dict[str, str]:
-        """Open-WebUI replicas share websocket sessions and app state through Redis; without it, a user's socket on
-        one replica misses events from another. An in-memory Valkey reachable only from Open-WebUI pods."""
-        ns = self._ns
-        select = labels("ui-state", "webui-redis")
-        match = {"app.kubernetes.io/name": "webui-redis"}
-        deployment(
-            f"{name}-webui-redis", "webui-redis", ns, select, 1,
-            k8s.core.v1.PodSpecArgs(
-                automount_service_account_token=False,
-                security_context=pod_security(),
-                **placement_args(self._cpu),
-                containers=[k8s.core.v1.ContainerArgs(
-                    name="valkey", image=VALKEY_IMAGE,
-                    # nothing to persist (sessions are ephemeral); the NetworkPolicy is the access control
-                    args=["valkey-server", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
-                    ports=[k8s.core.v1.ContainerPortArgs(name="redis", container_port=6379)],
-                    resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "50m", "memory": "64Mi"},
-                                                                   limits={"cpu": "500m", "memory": "256Mi"}),
-                    readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=6379),
-                                                          period_seconds=10),
-                    liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=6379),
-                                                         period_seconds=20, failure_threshold=3),
-                    # the image's entrypoint drops to its own user only when started as root; as any other uid
-                    # it runs Valkey directly, writing only /data
-                    security_context=container_security(),
-                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data")])],
-                volumes=[scratch_volume("data")]),
-            self._k8s, annotations=scanner_annotations([VALKEY_IMAGE]))
-        k8s.core.v1.Service(
-            f"{name}-webui-redis-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="webui-redis", namespace=ns),
-            spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
-                k8s.core.v1.ServicePortArgs(name="redis", port=6379, target_port=6379, protocol="TCP")]),
-            opts=self._k8s)
-        disruption_budget(f"{name}-webui-redis-pdb", "webui-redis", ns, match, 1, self._k8s)
-        allow_ingress(f"{name}-webui-redis-netpol", "webui-redis-ingress", ns, match, 6379,
-                      [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                          match_labels={"app.kubernetes.io/name": "open-webui"}))], self._k8s)
-        url = "redis://webui-redis:6379/0"
-        return {"ENABLE_WEBSOCKET_SUPPORT": "true", "WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": url,
-                "REDIS_URL": url}
-
-    # ---- HTTPRoutes --------------------------------------------------------------------------------------------------
-    def _routes(self, name: str) -> None:
-        a = self._args
-        target = a.get("route_target")
-        if not target:
-            return
-        timeout = f"{wait_seconds(a)}s"
-        targets = [("api", "api_listener", "router", ROUTER_PORT)]
-        if webui_enabled(a):
-            targets.append(("ui", "ui_listener", "open-webui", WEBUI_PORT))
-        for route, listener_key, backend, port in targets:
-            parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
-                                        field(target, listener_key)).apply(
-                lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]])
-            k8s.apiextensions.CustomResource(
-                f"{name}-{route}-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{route}-route", namespace=self._ns),
-                spec={
-                    "parentRefs": parents,
-                    "rules": [{
-                        "matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                        "backendRefs": [{"name": backend, "port": port}],
-                        # streamed LLM answers run for minutes: never cut them at the gateway
-                        "timeouts": {"request": timeout, "backendRequest": timeout},
-                    }],
-                },
-                opts=self._k8s)
+# InferenceStack's webui_* inputs -> OpenWebUi's
+WEBUI_INPUTS = {"webui_replicas": "replicas", "webui_max_replicas": "max_replicas", "webui_resources": "resources",
+                "webui_uploads_size_gib": "uploads_size_gib", "webui_uploads_tier": "uploads_tier",
+                "webui_secret_key_secret": "secret_key_secret"}

@@ -7,6 +7,7 @@ A value known only at deploy time (an output, or a handle arriving through the c
 is left alone. InferenceStack's rules are three functions over its inputs, one per part (the Ollama server, the API
 gate, Open-WebUI), so each part checks what it owns.
 """
+import re
 from typing import Any, Mapping, Optional
 
 from . import azure_names as names
@@ -16,7 +17,7 @@ from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYE
                       NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS, POD_SECURITY_LEVELS,
                       POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, TLS_MODES,
                       UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEEKDAYS, ZONES, FAILURE_MODES)
-from .gpu_skus import find_gpu_sku, known_gpu_sizes
+from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes
 from .llmd_specs import KNOWN_MODELS, context_length, fits, holds_requests_at_zero, image_is_pinned
 from .networks import authorized_range_problem, network_rules
 from .pins import parse_image
@@ -237,8 +238,8 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
         r.add("gpu", None, f"GpuNodePool's scheduling when {r.ref('accelerator')} is gpu")
     r.whole("replicas", 0, 100)
     r.whole("gpus_per_replica", 1, 8)
-    r.whole("num_parallel", 1, 64)
-    r.whole("max_loaded_models", 1, 16)
+    r.whole("num_parallel", 1, 256)
+    r.whole("max_loaded_models", 1, 64)
     r.text("keep_alive", DURATION)
     resources_rules(r.section("resources"))
     gpus = known(r.args.get("gpu"), "gpus_per_node")
@@ -268,7 +269,7 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
         r.add("database_url_secret", None, f"a Key Vault secret name when {r.ref('webui_enabled')} is true")
     r.text("database_url_secret", names.key_vault_secret)
     r.text("webui_secret_key_secret", names.key_vault_secret)
-    low = r.whole("webui_replicas", 1, 20)
+    low = r.whole("webui_replicas", 1, 50)
     high = r.whole("webui_max_replicas", 1, 50)
     if low is not None and high is not None and high < low:
         r.add("webui_max_replicas", high, f"at least {r.ref('webui_replicas')} ({low})")
@@ -278,6 +279,31 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("webui_uploads_size_gib", MIN_PREMIUM_SHARE_GIB if premium else 1, MAX_PREMIUM_SHARE_GIB,
             f" with {r.ref('webui_uploads_tier')} premium (standard takes any size)" if premium else "")
     return r.problems
+
+
+def renamed(rule: Any, names: Mapping[str, str]) -> Any:
+    """A part's rules from the composite's: `names` maps the part's input names to InferenceStack's (OpenWebUi's
+    `replicas` is InferenceStack's `webui_replicas`); problems and declarations come back in the part's names."""
+    back = {v: k for k, v in names.items()}
+
+    def part_name(path: str) -> str:
+        head = re.match(r"[A-Za-z0-9_]+", path)
+        return back.get(head.group(), head.group()) + path[head.end():] if head else path
+
+    def run(args: Mapping[str, Any]) -> list[Problem]:
+        given = args if isinstance(args, Mapping) else {}
+        found = rule({names.get(k, k): v for k, v in given.items()})
+        out = Found(Problem(part_name(p.path), p.value, _REF.sub(lambda m: "{" + part_name(m.group(1)) + "}",
+                                                                  p.allowed)) for p in found)
+        out.declared = {part_name(k): v for k, v in getattr(found, "declared", {}).items()}
+        return out
+    return run
+
+
+_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")
+OPEN_WEBUI_NAMES = {"replicas": "webui_replicas", "max_replicas": "webui_max_replicas", "resources": "webui_resources",
+                    "uploads_size_gib": "webui_uploads_size_gib", "uploads_tier": "webui_uploads_tier",
+                    "secret_key_secret": "webui_secret_key_secret"}
 
 
 def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
@@ -310,7 +336,7 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("request_timeout_seconds", 1, 86400)
     gpu = r.args.get("gpu")
     gpus, memory = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib")
-    rdma, gpu_model = known(gpu, "rdma"), known(gpu, "gpu_model")
+    gpu_model = known(gpu, "gpu_model")
     if gpus is not None and tp is not None and tp > gpus:
         r.add("tensor_parallel_size", tp, f"at most the {gpus} GPU(s) of one {gpu_model} node")
     if known(r.args.get("route_target"), "llmd_listener") == "":  # an HTTPRoute with sectionName "" attaches nowhere
@@ -334,8 +360,8 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
                                      f"(vLLM and the picker's prefix matching are sized to it)")
     if facts.get("gated") and not r.args.get("hf_token_secret"):
         r.add("hf_token_secret", None, f"a Key Vault secret with a Hugging Face token: {model} is gated")
-    if r.get("prefill_decode") and rdma is False:
-        r.add("prefill_decode", True, f"an RDMA (InfiniBand) GPU size; this {gpu_model} pool has none")
+    if r.get("prefill_decode"):
+        llmd_prefill_decode(r, weights)
     for key in ("vllm_image", "epp_image"):
         r.text(key, lambda image: None if image_is_pinned(image) else
                "an image pinned to a release tag (v1.2.3) or a digest, never latest/main")
@@ -350,6 +376,35 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     if r.get("autoscaling"):
         llmd_autoscaling(r)
     return r.problems
+
+
+def rdma_sizes() -> str:
+    return ", ".join(s.vm_size for s in GPU_SKUS.values() if s.rdma)
+
+
+def llmd_prefill_decode(r: Rules, weights: Optional[float]) -> None:
+    """P/D needs InfiniBand (NIXL's KV transfer), the GPU Operator's driver (nvidia-peermem for GPUDirect RDMA;
+    the AKS-managed driver does not load it) and fixed replica counts; the prefill replicas fit like decode's."""
+    gpu = r.args.get("gpu")
+    gpus, memory, rdma = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib"), known(gpu, "rdma")
+    driver, gpu_model = known(gpu, "driver"), known(gpu, "gpu_model")
+    if rdma is False:
+        r.add("prefill_decode", True, f"an InfiniBand (RDMA) GPU size ({rdma_sizes()}); this {gpu_model} pool has "
+                                      f"none, so NIXL cannot move the KV cache")
+    if driver == "aks":
+        r.add("gpu", "driver=aks", f"a pool with driver 'operator' for {r.ref('prefill_decode')}: the GPU Operator's "
+                                   f"driver loads nvidia-peermem (GPUDirect RDMA), the AKS-managed one does not")
+    if r.get("autoscaling"):
+        r.add("autoscaling", True, f"false with {r.ref('prefill_decode')}: prefill and decode are sized apart "
+                                   f"({r.ref('prefill_replicas')}, {r.ref('replicas')}), KEDA scales one Deployment")
+    r.whole("prefill_replicas", 1, 64)
+    prefill_tp = r.whole("prefill_tensor_parallel_size", 1, 8)
+    if prefill_tp is not None and gpus is not None and prefill_tp > gpus:
+        r.add("prefill_tensor_parallel_size", prefill_tp, f"at most the {gpus} GPU(s) of one {gpu_model} node")
+    elif prefill_tp is not None and memory is not None and weights is not None and not fits(weights, memory,
+                                                                                              prefill_tp):
+        r.add("prefill_tensor_parallel_size", prefill_tp, f"enough {gpu_model} GPUs ({memory} GiB each) for "
+                                                          f"{r.get('model')}: raise it")
 
 
 def llmd_autoscaling(r: Rules) -> None:
@@ -510,6 +565,8 @@ RULES = {
     "GatewayAccess": gateway_access, "InferenceStack": inference_stack, "AzureMonitoring": azure_monitoring,
     "Observability": observability, "ModelAutoscaler": model_autoscaler, "WorkloadIdentity": workload_identity,
     "LlmdStack": llmd_stack, "GlobalEndpoint": global_endpoint, "FleetUpdates": fleet_updates,
+    # InferenceStack's parts, each with the rules of what it owns
+    "OllamaServer": ollama_server, "ApiGate": api_gate, "OpenWebUi": renamed(open_webui, OPEN_WEBUI_NAMES),
 }
 
 

@@ -46,7 +46,7 @@ def secret_expiry(today: date) -> int:
 
 def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_name: pulumi.Input[str],
                  value: pulumi.Input[str], content_type: str, parent: pulumi.Resource,
-                 today: Optional[date] = None) -> keyvault.Secret:
+                 today: Optional[date] = None, aliases: Optional[list[pulumi.Alias]] = None) -> keyvault.Secret:
     """Store a value (always a Pulumi secret) in a vault, with a content type and an expiry. The caller owns the
     secret: it is its child and named from its own name, so two callers never register one URN."""
     return keyvault.Secret(
@@ -59,7 +59,7 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
             content_type=content_type,
             attributes=keyvault.SecretAttributesArgs(enabled=True, expires=secret_expiry(today or date.today())),
         ),
-        opts=pulumi.ResourceOptions(parent=parent))
+        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases))
 
 
 def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], principal_id: pulumi.Input[str],

@@ -70,8 +70,8 @@ def shm_gib(tensor_parallel: int) -> int:
 
 
 def vllm_args(model: str, served: str, tensor_parallel: int, max_model_len: Optional[int],
-              prefill_decode: bool) -> list[str]:
-    args = ["serve", model, "--port", str(VLLM_PORT), "--served-model-name", served,
+              prefill_decode: bool, port: int = VLLM_PORT) -> list[str]:
+    args = ["serve", model, "--port", str(port), "--served-model-name", served,
             "--tensor-parallel-size", str(tensor_parallel), "--gpu-memory-utilization", str(GPU_MEMORY_UTILIZATION),
             "--disable-uvicorn-access-log"]
     if max_model_len:

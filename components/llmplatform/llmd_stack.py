@@ -5,6 +5,11 @@ Request path: platform Gateway (the `llmd` listener; internal by default) -> HTT
 key, 429 per client) -> an in-namespace ClusterIP Istio Gateway -> HTTPRoute to the InferencePool -> the EPP picks
 a vLLM pod (prefix-cache and load aware). NetworkPolicies make that the only way in: the ClusterIP gateway accepts
 traffic from the router alone, vLLM from that gateway, the EPP and monitoring alone.
+
+With prefill_decode (InfiniBand sizes): a prefill and a decode Deployment; the EPP's P/D profiles pick a decode pod
+and, for a prompt whose uncached part is long enough, a prefill pod; the llm-d routing sidecar in front of decode's
+vLLM sends the prompt to that prefill pod first, and decode pulls its KV cache over RDMA (NIXL). The Network
+Operator, its NicClusterPolicy and the NRI memlock plugin come along (rdma_network.py).
 """
 from typing import Any, Optional, TypedDict
 
@@ -16,7 +21,7 @@ from . import PACKAGE
 from .api_router import RouterSpec, api_router
 from .checks import check_shape
 from .defaults import defaults_for
-from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, RouteTarget, VaultHandle, field
+from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
@@ -26,7 +31,10 @@ from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deploym
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length, epp_affinity,
                         epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name,
                         shm_gib, vllm_args, vllm_scale_behavior)
-from .pins import LLM_D_ROUTER_GATEWAY
+from .pd_specs import (DECODE, DECODE_VLLM_PORT, PREFILL, RDMA_RESOURCE, ROLE_LABEL, SIDECAR_PORT, gib_bytes,
+                       memlock_annotation, nixl_env, pd_plugins, sidecar_args)
+from .pins import LLM_D_ROUTER_GATEWAY, LLMD_PD_SIDECAR_IMAGE
+from .rdma_network import rdma_network
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
 opt = defaults_for("LlmdStack")  # optional inputs: the caller's value, else the default
@@ -57,9 +65,9 @@ class LlmdStackArgs(TypedDict):
     hf_token_secret: NotRequired[str]
     """Key Vault secret with a Hugging Face token, for gated models (mounted through the CSI driver, never config)."""
     tensor_parallel_size: NotRequired[int]
-    """GPUs per vLLM replica (default 1); at most the GPUs of one node."""
+    """GPUs per vLLM replica (default 1); at most the GPUs of one node. With prefill_decode: per decode replica."""
     replicas: NotRequired[int]
-    """vLLM replicas (default 1)."""
+    """vLLM replicas (default 1). With prefill_decode: decode replicas."""
     autoscaling: NotRequired[bool]
     """Scale vLLM with KEDA on the picker's queue and running requests (llm-d's workload-autoscaling guide); turns
     on the picker's flow control (default False: `replicas` fixed)."""
@@ -84,7 +92,13 @@ class LlmdStackArgs(TypedDict):
     model_cache_gib: NotRequired[int]
     """Size limit of each replica's model download cache (an emptyDir), GiB (default 200)."""
     prefill_decode: NotRequired[bool]
-    """KV-cache transfer for prefill/decode disaggregation over RDMA (NIXL); needs an RDMA SKU (default False)."""
+    """Prefill/decode disaggregation (default False): prefill and decode Deployments, the llm-d routing sidecar on
+    decode, the picker's P/D profiles, KV cache over InfiniBand (NIXL, `rdma/ib`), with the NVIDIA Network Operator
+    and the NRI memlock plugin; needs an InfiniBand size (ND96) with the GPU Operator driver, autoscaling off."""
+    prefill_replicas: NotRequired[int]
+    """Prefill replicas with prefill_decode (default 1)."""
+    prefill_tensor_parallel_size: NotRequired[int]
+    """GPUs per prefill replica with prefill_decode (default 1); at most the GPUs of one node."""
     vllm_image: NotRequired[str]
     """vLLM image, pinned to a release (default: the package's pin)."""
     epp_image: NotRequired[str]
@@ -115,7 +129,9 @@ class LlmdStackArgs(TypedDict):
 
 def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
     """What the build derives from the inputs (their rules are input_rules.llmd_stack, run by check_shape)."""
-    return {"tp": opt(args, "tensor_parallel_size"), "context": context_length(args["model"], args.get("max_model_len"))}
+    tp = opt(args, "tensor_parallel_size")
+    prefill_tp = opt(args, "prefill_tensor_parallel_size") if opt(args, "prefill_decode") else tp
+    return {"tp": tp, "context": context_length(args["model"], args.get("max_model_len")), "prefill_tp": prefill_tp}
 
 
 class LlmdStack(pulumi.ComponentResource):
@@ -132,6 +148,8 @@ class LlmdStack(pulumi.ComponentResource):
     """In-cluster URL of the key-protected, rate-limited llm-d API."""
     api_key_secret: pulumi.Output[Optional[str]]
     """Key Vault secret holding the API's bearer key (None when auth is off)."""
+    endpoint: ModelEndpoint
+    """The key-protected OpenAI-compatible API, for an OpenWebUi in the stack's namespace."""
 
     def __init__(self, name: str, args: LlmdStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("LlmdStack", name, args, LlmdStackArgs)
@@ -147,10 +165,16 @@ class LlmdStack(pulumi.ComponentResource):
                        field(target, "routes_label"))
         self._ns = ns.metadata.name
         served = served_name(args["model"])
-        vllm = self._vllm(name, served, checked["tp"], checked["context"], pd)
+        if pd:  # InfiniBand first: the pods ask for rdma/ib and a raised memlock limit
+            rdma = rdma_network(self, name, cluster)
+            servers = [self._vllm(name, served, checked["prefill_tp"], checked["context"], PREFILL, rdma),
+                       self._vllm(name, served, checked["tp"], checked["context"], DECODE, rdma)]
+        else:
+            servers = [self._vllm(name, served, checked["tp"], checked["context"])]
         autoscaled = opt(args, "autoscaling")
         # under autoscaling flow control holds what the pool cannot take yet, as long as the gateways wait
-        plugins = epp_plugins(checked["context"], opt(args, "request_timeout_seconds") if autoscaled else None)
+        plugins = pd_plugins(checked["context"]) if pd else epp_plugins(
+            checked["context"], opt(args, "request_timeout_seconds") if autoscaled else None)
         # the chart creates the InferencePool: it waits for the platform's Inference Extension CRDs and istiod
         # (the route target resolves after them) and for the vLLM Deployment the pool selects
         values = pulumi.Output.all(cpu_placement(cluster), field(target, "namespace")).apply(
@@ -159,13 +183,16 @@ class LlmdStack(pulumi.ComponentResource):
                                     opt(args, "failure_mode"), v[0].get("tolerations", []), plugins,
                                     opt(args, "epp_replicas")))
         release = helm_release(f"{name}-router-chart", LLM_D_ROUTER_GATEWAY, self._ns, values,
-                               pulumi.ResourceOptions(parent=self, depends_on=[vllm]), release_name=RELEASE)
+                               pulumi.ResourceOptions(parent=self, depends_on=servers), release_name=RELEASE)
         pool_gateway = self._pool_route(name, target, release)
         if autoscaled:
-            self._autoscaler(name, vllm, release)
+            self._autoscaler(name, servers[0], release)
         gateway_ns = field(target, "namespace")
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_labels={"kubernetes.io/metadata.name": gateway_ns}))]
+            match_labels={"kubernetes.io/metadata.name": gateway_ns})),
+            # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client
+            k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"app.kubernetes.io/name": "open-webui"}))]
         self.router_service, self.api_key_secret = api_router(self, RouterSpec(
             name=name, namespace=self._ns, cluster=cluster, upstream_host=f"{POOL_GATEWAY}-istio",
             upstream_port=80, upstream_host_header=None, gateway_peers=peers,
@@ -175,13 +202,18 @@ class LlmdStack(pulumi.ComponentResource):
             vault=args.get("key_vault"), api_key_secret=args.get("api_key_secret"),
             identity_prefix=args.get("name_prefix", name), tags=args.get("tags", {}), after=[pool_gateway]))
         self._api_route(name, target)
-        self._network_policies(name)
+        self._network_policies(name, served, pd)
         if opt(args, "metrics"):
             self._monitors(name, served)
         self.namespace = self._ns
         self.served_model_name = pulumi.Output.from_input(served)
         self.inference_pool = release.name
-        self.register_outputs({"namespace": self.namespace, "served_model_name": self.served_model_name,
+        self.endpoint = ModelEndpoint(
+            base_url=self.router_service, api="openai", namespace=self._ns,
+            service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
+            port=ROUTER_PORT, api_key_secret=self.api_key_secret.apply(lambda s: s or ""))
+        self.register_outputs({"endpoint": self.endpoint, "namespace": self.namespace,
+                               "served_model_name": self.served_model_name,
                                "inference_pool": self.inference_pool, "router_service": self.router_service,
                                "api_key_secret": self.api_key_secret})
 
@@ -190,9 +222,14 @@ class LlmdStack(pulumi.ComponentResource):
         return {POOL_LABEL: "true", MODEL_LABEL: served}
 
     # ---- vLLM ---------------------------------------------------------------------------------------------------
-    def _vllm(self, name: str, served: str, tp: int, context: int, pd: bool) -> k8s.apps.v1.Deployment:
+    def _vllm(self, name: str, served: str, tp: int, context: int, role: Optional[str] = None,
+              after: Optional[list[pulumi.Resource]] = None) -> k8s.apps.v1.Deployment:
+        """One vLLM Deployment: the aggregated one, or with P/D the prefill or the decode one (`role`); decode's
+        vLLM listens behind the routing sidecar, which takes the pool's port."""
         a, ns = self._args, self._ns
         gpu = a["gpu"]
+        app = f"vllm-{role}" if role else "vllm"
+        port = DECODE_VLLM_PORT if role == DECODE else VLLM_PORT
         env = [k8s.core.v1.EnvVarArgs(name="HF_HOME", value="/models-cache"),
                k8s.core.v1.EnvVarArgs(name="VLLM_NO_USAGE_STATS", value="1")]
         volumes = [k8s.core.v1.VolumeArgs(name="shm", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(
@@ -202,7 +239,7 @@ class LlmdStack(pulumi.ComponentResource):
         mounts = [k8s.core.v1.VolumeMountArgs(name="shm", mount_path="/dev/shm"),
                   k8s.core.v1.VolumeMountArgs(name="models-cache", mount_path="/models-cache")]
         account: Any = None
-        pod_labels = self._selector(served)
+        pod_labels = {**self._selector(served), **({ROLE_LABEL: role} if role else {})}
         if a.get("hf_token_secret"):
             account = self._hf_token(name, a["hf_token_secret"])
             # a file, not an env var or a Kubernetes Secret: only Key Vault and the pod's in-memory mount hold it
@@ -211,14 +248,24 @@ class LlmdStack(pulumi.ComponentResource):
             mounts.append(csi_secrets_mount())
             pod_labels = {**pod_labels, USE_LABEL: "true"}
         per_gpu_cpu, per_gpu_memory = 4, 24
+        # one rdma/ib per pod whatever its GPUs (llm-d's AKS guide): the NIC is shared, GPUDirect reaches every GPU
+        rdma = {RDMA_RESOURCE: "1"} if role else {}
         resources = k8s.core.v1.ResourceRequirementsArgs(
-            requests={"cpu": str(per_gpu_cpu * tp), "memory": f"{per_gpu_memory * tp}Gi", "nvidia.com/gpu": str(tp)},
+            requests={"cpu": str(per_gpu_cpu * tp), "memory": f"{per_gpu_memory * tp}Gi", "nvidia.com/gpu": str(tp),
+                      **rdma},
             limits={"cpu": str(2 * per_gpu_cpu * tp), "memory": f"{2 * per_gpu_memory * tp}Gi",
-                    "nvidia.com/gpu": str(tp)})
-        replicas = opt(a, "replicas")
-        match = {"app.kubernetes.io/name": "vllm"}
+                    "nvidia.com/gpu": str(tp), **rdma})
+        pod_annotations = None
+        if role:  # NIXL's side channel on the pod address; memlock raised by NRI up to the memory limit
+            env += [k8s.core.v1.EnvVarArgs(**e) if "value" in e else k8s.core.v1.EnvVarArgs(
+                name=e["name"], value_from=k8s.core.v1.EnvVarSourceArgs(field_ref=k8s.core.v1.ObjectFieldSelectorArgs(
+                    field_path=e["valueFrom"]["fieldRef"]["fieldPath"]))) for e in nixl_env()]
+            pod_annotations = memlock_annotation("vllm", gib_bytes(2 * per_gpu_memory * tp))
+        replicas = opt(a, "prefill_replicas") if role == PREFILL else opt(a, "replicas")
+        match = {"app.kubernetes.io/name": app}
+        images = [opt(a, "vllm_image"), *([LLMD_PD_SIDECAR_IMAGE] if role == DECODE else [])]
         created = deployment(
-            f"{name}-vllm", "vllm", ns, labels("model-server", "vllm"), replicas,
+            f"{name}-{app}", app, ns, labels("model-server", app), replicas,
             k8s.core.v1.PodSpecArgs(
                 service_account_name=account, automount_service_account_token=False,
                 # the vLLM image runs as root and writes its caches; every capability is dropped (IPC_LOCK for P/D)
@@ -226,28 +273,48 @@ class LlmdStack(pulumi.ComponentResource):
                 node_selector=field(gpu, "node_selector"),
                 tolerations=tolerations_args(field(gpu, "tolerations")),
                 termination_grace_period_seconds=130,  # requests in flight finish (the chart's EPP waits as long)
+                init_containers=[self._sidecar()] if role == DECODE else None,
                 containers=[k8s.core.v1.ContainerArgs(
                     name="vllm", image=opt(a, "vllm_image"), command=["vllm"],
-                    args=vllm_args(a["model"], served, tp, context, pd),
-                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=VLLM_PORT)],
+                    args=vllm_args(a["model"], served, tp, context, role is not None, port),
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
                     env=env, resources=resources,
                     # first start downloads the model: up to 60 x 30 s before liveness counts
-                    startup_probe=http_probe("/health", VLLM_PORT, period=30, failures=60, timeout=10),
-                    readiness_probe=http_probe("/health", VLLM_PORT, period=10, failures=3),
-                    liveness_probe=http_probe("/health", VLLM_PORT, period=30, failures=5, timeout=10),
+                    startup_probe=http_probe("/health", port, period=30, failures=60, timeout=10),
+                    readiness_probe=http_probe("/health", port, period=10, failures=3),
+                    liveness_probe=http_probe("/health", port, period=30, failures=5, timeout=10),
                     security_context=container_security(run_as_user=None, read_only_root=False,
-                                                        add_capabilities=["IPC_LOCK"] if pd else None),
+                                                        add_capabilities=["IPC_LOCK"] if role else None),
                     volume_mounts=mounts)],
                 volumes=volumes),
-            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None),
-            pod_labels=pod_labels,
+            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
+                                   depends_on=after),
+            pod_labels=pod_labels, pod_annotations=pod_annotations,
             annotations={**gpu_start_deadline(True, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS), **scanner_annotations(
-                [opt(a, "vllm_image")], [
+                images, [
                 *root_image("the upstream vLLM image runs as root (as llm-d's own guides run it); a non-root vLLM "
                             "is not verified on these offline machines"),
-                *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home")])})
-        disruption_budget(f"{name}-vllm-pdb", "vllm", ns, match, replicas, self._k8s)
+                *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home"),
+                *([("CKV_K8S_25", "IPC_LOCK for NIXL's pinned RDMA buffers, as llm-d's P/D guides give vLLM; "
+                                  "every other capability dropped")] if role else [])])})
+        disruption_budget(f"{name}-{app}-pdb", app, ns, match, replicas, self._k8s)
         return created
+
+    @staticmethod
+    def _sidecar() -> k8s.core.v1.ContainerArgs:
+        """llm-d's routing sidecar as a native sidecar (an init container that keeps running, as upstream's decode
+        Deployment has it): the pool's port, the prompt to the prefill pod the picker named, then decode locally."""
+        return k8s.core.v1.ContainerArgs(
+            name="routing-sidecar", image=LLMD_PD_SIDECAR_IMAGE, image_pull_policy="IfNotPresent",
+            args=sidecar_args(), restart_policy="Always",
+            ports=[k8s.core.v1.ContainerPortArgs(name="sidecar-http", container_port=SIDECAR_PORT)],
+            resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "250m", "memory": "256Mi"},
+                                                           limits={"cpu": "2", "memory": "1Gi"}),
+            readiness_probe=k8s.core.v1.ProbeArgs(
+                tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=SIDECAR_PORT), period_seconds=10),
+            liveness_probe=k8s.core.v1.ProbeArgs(
+                tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=SIDECAR_PORT), period_seconds=30, failure_threshold=5),
+            security_context=container_security())
 
     def _autoscaler(self, name: str, vllm: k8s.apps.v1.Deployment, release: k8s.helm.v3.Release) -> None:
         """KEDA on the picker's demand signals (the generated HPA owns vLLM's replica count); the GPU pool's
@@ -338,7 +405,7 @@ class LlmdStack(pulumi.ComponentResource):
             opts=self._k8s)
 
     # ---- who may talk to whom ------------------------------------------------------------------------------------
-    def _network_policies(self, name: str) -> None:
+    def _network_policies(self, name: str, served: str, pd: bool) -> None:
         ns = self._ns
         np = k8s.networking.v1
 
@@ -349,10 +416,13 @@ class LlmdStack(pulumi.ComponentResource):
             match_labels={"kubernetes.io/metadata.name": "monitoring"}))
         pool_gateway = pods(**{"gateway.networking.k8s.io/gateway-name": POOL_GATEWAY})
         epp = pods(**EPP_LABEL)
+        # with P/D both Deployments: every pod of the pool (the gateway reaches decode's sidecar on the pool port)
+        vllm_pods = self._selector(served) if pd else {"app.kubernetes.io/name": "vllm"}
         rules = [
             ("default-deny", {}, []),
-            ("vllm-ingress", {"app.kubernetes.io/name": "vllm"},
-             [([pool_gateway, epp], VLLM_PORT), ([monitoring], VLLM_PORT)]),
+            ("vllm-ingress", vllm_pods,
+             [([pool_gateway, epp], VLLM_PORT), ([monitoring], VLLM_PORT),
+              *([([monitoring], DECODE_VLLM_PORT)] if pd else [])]),
             ("epp-ingress", EPP_LABEL,
              [([pool_gateway], EPP_PORT), ([monitoring], EPP_METRICS_PORT)]),
             ("pool-gateway-ingress", {"gateway.networking.k8s.io/gateway-name": POOL_GATEWAY},
@@ -367,6 +437,13 @@ class LlmdStack(pulumi.ComponentResource):
                     ingress=[np.NetworkPolicyIngressRuleArgs(
                         from_=sources, ports=[np.NetworkPolicyPortArgs(port=port, protocol="TCP")])
                         for sources, port in ingress] or None),
+                opts=self._k8s)
+        if pd:  # decode's sidecar -> prefill's vLLM, NIXL's side channel and UCX between the pool's pods (any port)
+            np.NetworkPolicy(
+                f"{name}-vllm-peers", metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm-peers", namespace=ns),
+                spec=np.NetworkPolicySpecArgs(
+                    pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=vllm_pods), policy_types=["Ingress"],
+                    ingress=[np.NetworkPolicyIngressRuleArgs(from_=[pods(**vllm_pods)])]),
                 opts=self._k8s)
 
     def _monitors(self, name: str, served: str) -> None:

@@ -36,6 +36,7 @@ DCGM_EXPORTER = _CHARTS["dcgm_exporter"]
 KEDA = _CHARTS["keda"]
 KEDA_HTTP_ADD_ON = _CHARTS["keda_http_add_on"]
 LLM_D_ROUTER_GATEWAY = _CHARTS["llm_d_router_gateway"]  # OCI chart: repo is oci://...
+NETWORK_OPERATOR = _CHARTS["network_operator"]  # NVIDIA Network Operator (InfiniBand for P/D)
 ALL_CHARTS = tuple(_CHARTS.values())
 
 OLLAMA_IMAGE = _PINS["images"]["ollama"]
@@ -44,6 +45,8 @@ ROUTER_IMAGE = _PINS["images"]["router"]
 VALKEY_IMAGE = _PINS["images"]["valkey"]
 VLLM_IMAGE = _PINS["images"]["vllm"]
 LLMD_EPP_IMAGE = _PINS["images"]["llmd_epp"]
+LLMD_PD_SIDECAR_IMAGE = _PINS["images"]["llmd_pd_sidecar"]  # llm-d-router's routing sidecar, same release
+NRI_ULIMIT_ADJUSTER_IMAGE = _PINS["images"]["nri_ulimit_adjuster"]  # containerd/nri plugin (memlock for NIXL)
 ALL_IMAGES = tuple(_PINS["images"].values())
 
 GATEWAY_API_VERSION = _PINS["gateway_api"]["version"]

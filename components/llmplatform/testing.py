@@ -261,6 +261,12 @@ class _WarningCollector(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def _moving_aliases(aliases: Any) -> list[dict[str, Any]]:
+    out = [json_format.MessageToDict(a) for a in aliases]
+    return [a for a in out if a.get("urn") or any(a.get("spec", {}).get(k) for k in ("name", "parentUrn", "noParent",
+                                                                                         "stack", "project"))]
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, also keeping what a registration asked for: parent, dependencies, options."""
 
@@ -287,6 +293,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     "replaceOnChanges": list(request.replaceOnChanges),
                     "customTimeouts": {k: getattr(timeouts, k) for k in ("create", "update", "delete")
                                        if getattr(timeouts, k)},
+                    # aliases that move or rename a resource, as sent ({"urn": ...} or {"spec": {name, type,
+                    # parentUrn, noParent...}}), for tools that compare plans; the type-only aliases provider SDKs
+                    # add to every resource (their older API versions) are left out
+                    **({"aliases": moves} if (moves := _moving_aliases(request.aliases)) else {}),
                 }))
         return response
 

@@ -1,0 +1,140 @@
+"""ApiGate: the gate in front of any model endpoint (an OllamaServer's, LlmdStack's, or one of your own): bearer API
+keys from Key Vault, a per-client rate limit answering 429, timeouts long enough for streamed answers, and the
+HTTPRoute publishing it on the platform Gateways' API listener. Hands out the gated `endpoint`."""
+from typing import Optional, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from typing_extensions import NotRequired
+
+from . import PACKAGE
+from .api_router import RouterSpec, api_router
+from .checks import check_shape, fail, in_range
+from .defaults import defaults_for
+from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
+from .inference_specs import OLLAMA_API_ROUTES, ROUTER_PORT, nginx_workers, resources
+from .kube import require_kubernetes_provider
+from .ollama_server import ResourcesSpec, _moved
+
+opt = defaults_for("ApiGate")  # optional inputs: the caller's value, else the default
+
+API_FLAVOURS = ("openai", "ollama")
+
+
+class ApiGateArgs(TypedDict):
+    """Inputs of ApiGate."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster (CPU pool, OIDC issuer for the gate's workload identity, pod range for trusted proxies)."""
+    endpoint: pulumi.Input[ModelEndpoint]
+    """The model API to guard (OllamaServer's or LlmdStack's `endpoint`); the gate runs in its namespace."""
+    key_vault: pulumi.Input[VaultHandle]
+    """Vault the API key is written to (unused when api_key_auth is false)."""
+    route_target: NotRequired[pulumi.Input[RouteTarget]]
+    """Gateways to publish the gate on, on their API listener (GatewayAccess's `route_target`); none: in-cluster
+    only."""
+    name_prefix: NotRequired[str]
+    """Start of Azure names (the identity id-<prefix>-router; default: the name)."""
+    api_key_auth: NotRequired[bool]
+    """Require a bearer API key (default True)."""
+    api_key_secret: NotRequired[str]
+    """Key Vault secret name of the API key (default <name>-api-key)."""
+    api_key_map_secret: NotRequired[str]
+    """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
+    region): the gate reads it and generates no key of its own (default: its own key)."""
+    rate_limit_per_second: NotRequired[int]
+    """Requests per second per client before 429 (default 10)."""
+    rate_limit_burst: NotRequired[int]
+    """Burst above the rate (default 20)."""
+    request_timeout_seconds: NotRequired[int]
+    """Longest answer the gate and the gateway wait for, cold starts included (default 600)."""
+    replicas: NotRequired[int]
+    """Gate pods (default 2); the rate limit is shared out between them."""
+    resources: NotRequired[ResourcesSpec]
+    """nginx's requests and limits (one worker process per whole core of the CPU limit)."""
+    tags: NotRequired[dict[str, str]]
+    """Azure tags."""
+
+
+def check_args(name: str, args: ApiGateArgs) -> None:
+    c = "ApiGate"
+    api = known(args["endpoint"], "api")
+    if api is not None and api not in API_FLAVOURS:
+        fail(c, name, "endpoint.api", api, ", ".join(API_FLAVOURS))
+    in_range(c, name, "replicas", opt(args, "replicas"), 1, 20)
+    in_range(c, name, "rate_limit_per_second", opt(args, "rate_limit_per_second"), 1, 100000)
+    in_range(c, name, "rate_limit_burst", opt(args, "rate_limit_burst"), 0, 100000)
+    in_range(c, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
+    cpu_limit = opt(args, "resources").get("cpu_limit")
+    try:
+        nginx_workers(cpu_limit)
+    except ValueError:
+        fail(c, name, "resources.cpu_limit", cpu_limit, "a CPU quantity such as 1, 2 or 1500m")
+
+
+class ApiGate(pulumi.ComponentResource):
+    """API keys, a per-client 429 and LLM-length timeouts in front of any model endpoint, published on the
+    platform Gateways' API listener."""
+
+    router_service: pulumi.Output[str]
+    """In-cluster URL of the gate."""
+    api_key_secret: pulumi.Output[Optional[str]]
+    """Key Vault secret holding the bearer key (None when auth is off)."""
+    endpoint: ModelEndpoint
+    """The gated API, for clients in the namespace (an OpenWebUi): same flavour, key required."""
+
+    def __init__(self, name: str, args: ApiGateArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
+                 moved_from: Optional[pulumi.Resource] = None):
+        check_shape("ApiGate", name, args, ApiGateArgs)
+        check_args(name, args)
+        require_kubernetes_provider(opts, "ApiGate", name)
+        super().__init__(f"{PACKAGE}:index:ApiGate", name, None, opts)
+        a = args
+        aliases = _moved(moved_from)
+        upstream = a["endpoint"]
+        ns = field(upstream, "namespace")
+        api = known(upstream, "api")
+        target = a.get("route_target")
+        peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+            match_labels={"kubernetes.io/metadata.name": field(target, "namespace")}))] if target else []
+        res = opt(a, "resources")
+        timeout = opt(a, "request_timeout_seconds")
+        address = field(upstream, "base_url").apply(lambda url: url.split("://", 1)[-1].rstrip("/"))
+        self.router_service, self.api_key_secret = api_router(self, RouterSpec(
+            name=name, namespace=ns, cluster=a["cluster"],
+            upstream_host=address.apply(lambda v: v.rsplit(":", 1)[0]),
+            upstream_port=address.apply(lambda v: int(v.rsplit(":", 1)[1]) if ":" in v else 80),
+            upstream_host_header=field(upstream, "host_header", ""), gateway_peers=peers,
+            api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
+            rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=timeout,
+            vault=a.get("key_vault"), api_key_secret=a.get("api_key_secret"),
+            api_key_map_secret=a.get("api_key_map_secret"),
+            identity_prefix=a.get("name_prefix", name), tags=a.get("tags", {}),
+            # Ollama's model-management routes stay closed; an OpenAI-compatible server answers only inference
+            allowed_routes=field(upstream, "api").apply(
+                lambda flavour: list(OLLAMA_API_ROUTES) if flavour == "ollama" else None),
+            ready=field(upstream, "service"), replicas=opt(a, "replicas"),
+            resources=resources(res["cpu_request"], res.get("cpu_limit"), res["memory_request"],
+                                res["memory_limit"]),
+            aliases=aliases))
+        if target:
+            parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
+                                        field(target, "api_listener")).apply(
+                lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]])
+            k8s.apiextensions.CustomResource(
+                f"{name}-api-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="api-route", namespace=ns),
+                spec={"parentRefs": parents,
+                      "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                                 "backendRefs": [{"name": "router", "port": ROUTER_PORT}],
+                                 # streamed LLM answers run for minutes: never cut them at the gateway
+                                 "timeouts": {"request": f"{timeout}s", "backendRequest": f"{timeout}s"}}]},
+                opts=pulumi.ResourceOptions(parent=self, aliases=aliases))
+        self.endpoint = ModelEndpoint(
+            base_url=self.router_service, api=api if api is not None else field(upstream, "api"),  # type: ignore
+            namespace=ns,
+            service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
+            port=ROUTER_PORT, host_header="",
+            api_key_secret=self.api_key_secret.apply(lambda s: s or ""))
+        self.register_outputs({"router_service": self.router_service, "api_key_secret": self.api_key_secret,
+                               "endpoint": self.endpoint})

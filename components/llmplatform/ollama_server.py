@@ -1,0 +1,230 @@
+"""OllamaServer: Ollama (CPU first, GPU by one input) serving the shared model store read-only, with its Service,
+disruption budget and the NetworkPolicy naming who may call it. Hands out a `ModelEndpoint` (for an ApiGate or an
+OpenWebUi) and a `ModelServer` (for ModelAutoscaler)."""
+from typing import Optional, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+from typing_extensions import NotRequired
+
+from . import PACKAGE
+from .checks import check_shape, fail, in_range, one_of
+from .choices import ACCELERATORS
+from .defaults import defaults_for
+from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
+from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
+from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, drain_script, ollama_env,
+                              ollama_scheduling, resources, scaled_hosts)
+from .kube import (allow_ingress, cpu_placement, deployment, disruption_budget, env_vars, gpu_start_deadline,
+                   http_probe, labels, placement, placement_args, require_kubernetes_provider, spread)
+from .pins import OLLAMA_IMAGE
+
+opt = defaults_for("OllamaServer")  # optional inputs: the caller's value, else the default
+
+# who may call Ollama in its namespace besides the namespace's Jobs and KEDA's interceptor: a gate and a UI
+CLIENT_APPS = ["router", "open-webui"]
+
+
+class ResourcesSpec(TypedDict):
+    """Requests and limits of one container."""
+
+    cpu_request: str
+    """CPU request (Kubernetes quantity)."""
+    memory_request: str
+    """Memory request."""
+    memory_limit: str
+    """Memory limit."""
+    cpu_limit: NotRequired[str]
+    """CPU limit (none: may use idle CPU)."""
+
+
+class OllamaServerArgs(TypedDict):
+    """Inputs of OllamaServer."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster (CPU pool placement)."""
+    model_volume: pulumi.Input[ModelVolume]
+    """The shared model store (ModelStore's `volume`); the server runs in its namespace."""
+    gpu: NotRequired[pulumi.Input[GpuScheduling]]
+    """GPU scheduling (GpuNodePool's `scheduling`); needed with accelerator gpu."""
+    keda: NotRequired[pulumi.Input[KedaEndpoints]]
+    """KEDA HTTP add-on (Observability's `keda`): the endpoint handed out goes through its interceptor, which counts
+    requests in flight and holds them during a cold start."""
+    accelerator: NotRequired[str]
+    """cpu or gpu: where Ollama runs (default cpu)."""
+    replicas: NotRequired[int]
+    """Replicas (default 1)."""
+    resources: NotRequired[ResourcesSpec]
+    """Requests and limits."""
+    gpus_per_replica: NotRequired[int]
+    """GPUs each replica takes in GPU mode (default 1)."""
+    num_parallel: NotRequired[int]
+    """Requests one replica serves at once (default 2)."""
+    keep_alive: NotRequired[str]
+    """How long a model stays loaded after its last request (default 30m)."""
+    max_loaded_models: NotRequired[int]
+    """Models loaded at once per replica (default 1)."""
+    request_timeout_seconds: NotRequired[int]
+    """Longest answer: a stopping replica lets the answers in flight finish this long (default 600)."""
+    autoscaled: NotRequired[bool]
+    """An autoscaler owns the replica count (default False)."""
+    extra_env: NotRequired[dict[str, str]]
+    """More OLLAMA_* settings (Ollama takes its settings only from the environment: `ollama serve` has no flags),
+    e.g. OLLAMA_CONTEXT_LENGTH, OLLAMA_FLASH_ATTENTION; the ones the component sets are refused."""
+
+
+def check_args(name: str, args: OllamaServerArgs) -> str:
+    """Every input checked before anything registers; returns the accelerator."""
+    c = "OllamaServer"
+    accelerator = one_of(c, name, "accelerator", opt(args, "accelerator"), ACCELERATORS)
+    if accelerator == "gpu" and not args.get("gpu"):
+        fail(c, name, "gpu", None, "GpuNodePool's scheduling when accelerator is gpu")
+    in_range(c, name, "replicas", opt(args, "replicas"), 0, 100)
+    in_range(c, name, "gpus_per_replica", opt(args, "gpus_per_replica"), 1, 8)
+    in_range(c, name, "num_parallel", opt(args, "num_parallel"), 1, 256)
+    in_range(c, name, "max_loaded_models", opt(args, "max_loaded_models"), 1, 64)
+    in_range(c, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
+    extra = opt(args, "extra_env")
+    managed = sorted(set(extra) & set(ollama_env("/models", 1, "0", 1)))
+    if managed:
+        fail(c, name, "extra_env", managed, "variables the component does not set itself (use its inputs for "
+                                            f"{', '.join(managed)})")
+    bad = [k for k, v in extra.items() if not str(k).isidentifier() or not isinstance(v, str)]
+    if bad:
+        fail(c, name, "extra_env", bad, "environment variable names mapped to string values")
+    return accelerator
+
+
+def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]]:
+    """Aliases of a part's children that were once direct children of `moved_from` (InferenceStack before it was
+    split): the same name and type under the old parent, so `pulumi up` finds them and changes nothing."""
+    return [pulumi.Alias(parent=moved_from)] if moved_from is not None else None
+
+
+class OllamaServer(pulumi.ComponentResource):
+    """Ollama (CPU first, GPU by one input) on the shared model store: Deployment, Service, disruption budget and
+    NetworkPolicy. Its `endpoint` goes through the KEDA HTTP interceptor when `keda` is given."""
+
+    model_server: ModelServer
+    """The Deployment and Service, for ModelAutoscaler."""
+    endpoint: ModelEndpoint
+    """Where clients in the namespace call it (through the KEDA interceptor when scaled on requests)."""
+    ollama_service: pulumi.Output[str]
+    """In-cluster URL of the server itself (OpenAI-compatible under /v1, Ollama native under /api)."""
+
+    def __init__(self, name: str, args: OllamaServerArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
+                 moved_from: Optional[pulumi.Resource] = None):
+        check_shape("OllamaServer", name, args, OllamaServerArgs)
+        accelerator = check_args(name, args)
+        require_kubernetes_provider(opts, "OllamaServer", name)
+        super().__init__(f"{PACKAGE}:index:OllamaServer", name, None, opts)
+        a = args
+        aliases = _moved(moved_from)
+        child = pulumi.ResourceOptions(parent=self, aliases=aliases)
+        volume = a["model_volume"]
+        ns = field(volume, "namespace")
+        select = labels("model-server", "ollama")
+        match = {"app.kubernetes.io/name": "ollama"}
+        gpu = a.get("gpu")
+        scheduling = ollama_scheduling(
+            accelerator, cpu_placement(a["cluster"]),
+            placement(field(gpu, "node_selector"), field(gpu, "tolerations")) if gpu else None,
+            opt(a, "gpus_per_replica"))
+        mount_path = field(volume, "mount_path")
+        res = opt(a, "resources")
+        replicas = opt(a, "replicas")
+        timeout = opt(a, "request_timeout_seconds")
+        extra_env = opt(a, "extra_env")
+        account = k8s.core.v1.ServiceAccount(
+            f"{name}-ollama-sa", metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),
+            automount_service_account_token=False, opts=child)
+        deployed = deployment(
+            f"{name}-ollama", "ollama", ns, select, replicas,
+            k8s.core.v1.PodSpecArgs(
+                service_account_name=account.metadata.name,
+                automount_service_account_token=False,
+                # Non-root: the server only reads the shared store (the preload Job writes it).
+                security_context=pod_security(),
+                **placement_args(scheduling["placement"]),
+                topology_spread_constraints=spread(match),
+                # Ollama drops every connection at SIGTERM: the preStop hook first lets the answers in flight
+                # finish (at most the longest answer), and the grace period covers the hook and the shutdown
+                termination_grace_period_seconds=timeout + SHUTDOWN_MARGIN_SECONDS,
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="ollama",
+                    lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=k8s.core.v1.LifecycleHandlerArgs(
+                        exec_=k8s.core.v1.ExecActionArgs(command=["/bin/sh", "-c", drain_script(
+                            OLLAMA_PORT, timeout)]))),
+                    image=OLLAMA_IMAGE,
+                    args=["serve"],
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],
+                    env=mount_path.apply(lambda path: env_vars({**ollama_env(
+                        path, opt(a, "num_parallel"), opt(a, "keep_alive"), opt(a, "max_loaded_models")),
+                        **extra_env})),
+                    resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
+                        res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"],
+                        scheduling["extra_limits"])),
+                    # Loading a multi-GB model from the share can take minutes: up to 15 min to start.
+                    startup_probe=http_probe("/", OLLAMA_PORT, period=10, failures=90),
+                    readiness_probe=http_probe("/api/version", OLLAMA_PORT, period=10, failures=3),
+                    liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
+                    # writes only its key pair under HOME=/tmp
+                    security_context=container_security(),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="models", read_only=True,
+                                                               mount_path=mount_path),
+                                   k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")],
+                )],
+                volumes=[k8s.core.v1.VolumeArgs(
+                    name="models", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                        claim_name=field(volume, "claim_name"), read_only=True)), scratch_volume()],
+            ),
+            pulumi.ResourceOptions(parent=self, aliases=aliases,
+                                   ignore_changes=["spec.replicas"] if opt(a, "autoscaled") else None),
+            annotations={**scanner_annotations([OLLAMA_IMAGE]), **gpu_start_deadline(accelerator == "gpu")})
+        service = k8s.core.v1.Service(
+            f"{name}-ollama-svc",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),
+            spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
+                k8s.core.v1.ServicePortArgs(name="http", port=OLLAMA_PORT, target_port=OLLAMA_PORT,
+                                            protocol="TCP")]),
+            opts=child)
+        disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, child)
+        peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+            match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
+                key="app.kubernetes.io/name", operator="In", values=CLIENT_APPS)])),
+            # the namespace's own Jobs (Kubernetes labels every Job pod with its job name)
+            k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
+                    key="batch.kubernetes.io/job-name", operator="Exists")]))]
+        keda = a.get("keda")
+        if keda:  # requests arrive through the KEDA HTTP interceptor
+            peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"kubernetes.io/metadata.name": field(keda, "namespace")})))
+        allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, child)
+        self.ollama_service = pulumi.Output.concat("http://", service.metadata.name, ".",
+                                                   pulumi.Output.from_input(ns), ".svc:", str(OLLAMA_PORT))
+        ready = pulumi.Output.all(deployed.metadata.name, service.metadata.name)
+        self.model_server = ModelServer(
+            namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),
+            port=OLLAMA_PORT, hosts=pulumi.Output.from_input(ns).apply(scaled_hosts), accelerator=accelerator)
+        self.endpoint = self._endpoint(name, ns, service, keda, child)
+        self.register_outputs({"model_server": self.model_server, "endpoint": self.endpoint,
+                               "ollama_service": self.ollama_service})
+
+    @staticmethod
+    def _endpoint(name: str, ns: pulumi.Input[str], service: k8s.core.v1.Service,
+                  keda: Optional[pulumi.Input[KedaEndpoints]], child: pulumi.ResourceOptions) -> ModelEndpoint:
+        """Ollama directly, or through the KEDA interceptor (an ExternalName Service the interceptor routes on by
+        Host header)."""
+        if not keda:
+            host, port, header, waits = "ollama", OLLAMA_PORT, "", service
+        else:
+            waits = k8s.core.v1.Service(
+                f"{name}-ollama-scaled",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=SCALED_SERVICE, namespace=ns),
+                spec=k8s.core.v1.ServiceSpecArgs(type="ExternalName", external_name=field(keda, "interceptor_host")),
+                opts=child)
+            host, port, header = SCALED_SERVICE, field(keda, "interceptor_port"), SCALED_SERVICE
+        return ModelEndpoint(
+            base_url=pulumi.Output.concat("http://", host, ":", pulumi.Output.from_input(port).apply(str)),
+            api="ollama", namespace=ns, service=waits.metadata.name, port=port, host_header=header)

@@ -1,0 +1,341 @@
+"""OpenWebUi: Open-WebUI on PostgreSQL/pgvector in front of any model endpoint (an OllamaServer's native API, or an
+OpenAI-compatible one such as LlmdStack's gate, whose key it reads from Key Vault): workload identity and Key Vault
+CSI secrets, a shared uploads volume, Valkey for multi-replica websockets, an HPA, the schema migration Job, and the
+HTTPRoute on the platform Gateways' UI listener."""
+from typing import Any, Optional, TypedDict
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+from typing_extensions import NotRequired
+
+from . import PACKAGE
+from .checks import check_shape, fail, in_range, one_of
+from .choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES
+from .defaults import defaults_for
+from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
+from .hardening import container_security, pod_security, root_image, scanner_annotations, scratch_volume, \
+    writable_root
+from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OPENAI_ROUTES_PREFIX, SECRETS_MOUNT, WEBUI_PORT,
+                              exec_with_secret_files, key_vault_objects, resources, webui_env)
+from .key_vault import grant_secrets_user, vault_secret
+from .kube import (allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
+                   deployment, disruption_budget, env_vars, http_probe, labels, placement_args,
+                   require_kubernetes_provider, secret_provider_class, spread)
+from .naming import content_suffix, secret_name
+from .ollama_server import ResourcesSpec, _moved
+from .pins import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
+from .workload_identity import USE_LABEL, WorkloadIdentity
+
+opt = defaults_for("OpenWebUi")  # optional inputs: the caller's value, else the default
+
+# Open-WebUI reads its database URL, session key and model API key only from its environment: exported at start from
+# the files the CSI driver mounts (fixed names through objectAlias), never held in a Kubernetes Secret.
+DATABASE_URL_FILE, SESSION_KEY_FILE, MODEL_KEY_FILE = "database-url", "webui-secret-key", "model-api-key"
+WEBUI_DATA_DIR = "/app/backend/data"  # the image's DATA_DIR, where it also bakes its model caches
+APP_DATA_COPY = "/tmp/app-data"  # where the init container sees the data volume
+WEBUI_SECRET_FILES = {"DATABASE_URL": DATABASE_URL_FILE, "PGVECTOR_DB_URL": DATABASE_URL_FILE,
+                      "WEBUI_SECRET_KEY": SESSION_KEY_FILE}
+
+
+class OpenWebUiArgs(TypedDict):
+    """Inputs of OpenWebUi."""
+
+    cluster: pulumi.Input[ClusterHandle]
+    """The cluster (CPU pool, OIDC issuer for workload identity)."""
+    key_vault: pulumi.Input[VaultHandle]
+    """Vault holding the session key it writes, the database URL and the endpoint's API key."""
+    endpoint: pulumi.Input[ModelEndpoint]
+    """The model API it talks to (OllamaServer's `endpoint`, an ApiGate's or LlmdStack's `endpoint`)."""
+    database_url_secret: pulumi.Input[str]
+    """Key Vault secret with the PostgreSQL URL (PostgresServer's `database_url_secret`)."""
+    namespace: NotRequired[pulumi.Input[str]]
+    """Namespace to run in (default: the endpoint's)."""
+    route_target: NotRequired[pulumi.Input[RouteTarget]]
+    """Gateways to publish the UI on, on their UI listener (GatewayAccess's `route_target`); none: in-cluster."""
+    name_prefix: NotRequired[str]
+    """Start of Azure names (the identity id-<prefix>-open-webui; default: the name)."""
+    replicas: NotRequired[int]
+    """Minimum replicas (default 1)."""
+    max_replicas: NotRequired[int]
+    """Maximum replicas under the HPA (default 3); above 1, replicas share state through Valkey."""
+    cpu_target_percent: NotRequired[int]
+    """The HPA's average CPU utilisation target, percent of the request (default 70)."""
+    memory_target_percent: NotRequired[int]
+    """An HPA memory utilisation target too, percent of the request (default none)."""
+    resources: NotRequired[ResourcesSpec]
+    """Requests and limits."""
+    uploads_size_gib: NotRequired[int]
+    """Shared uploads volume, GiB (default 100; at least 100 on premium)."""
+    uploads_tier: NotRequired[str]
+    """premium (Azure Files Premium, provisioned) or standard (Azure Files Standard, billed by use) (default
+    premium)."""
+    secret_key_secret: NotRequired[str]
+    """Key Vault secret name of the session key (default <name>-webui-secret-key)."""
+    request_timeout_seconds: NotRequired[int]
+    """Longest answer the gateway waits for (default 600)."""
+    tags: NotRequired[dict[str, str]]
+    """Azure tags."""
+
+
+def check_args(name: str, args: OpenWebUiArgs) -> None:
+    c = "OpenWebUi"
+    api = known(args["endpoint"], "api")
+    if api is not None and api not in ("openai", "ollama"):
+        fail(c, name, "endpoint.api", api, "openai, ollama")
+    low = in_range(c, name, "replicas", opt(args, "replicas"), 1, 50)
+    high = in_range(c, name, "max_replicas", opt(args, "max_replicas"), 1, 50)
+    if high < low:
+        fail(c, name, "max_replicas", high, f"at least replicas ({low})")
+    in_range(c, name, "cpu_target_percent", opt(args, "cpu_target_percent"), 1, 100)
+    if args.get("memory_target_percent") is not None:
+        in_range(c, name, "memory_target_percent", args["memory_target_percent"], 1, 100)
+    tier = one_of(c, name, "uploads_tier", opt(args, "uploads_tier"), UPLOADS_STORAGE_CLASSES)
+    in_range(c, name, "uploads_size_gib", opt(args, "uploads_size_gib"),
+             MIN_PREMIUM_SHARE_GIB if tier == "premium" else 1, MAX_PREMIUM_SHARE_GIB)
+    in_range(c, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
+
+
+def model_url(api: str, base_url: str) -> str:
+    """The URL Open-WebUI is given: an Ollama server's root, an OpenAI-compatible server's /v1 base."""
+    return base_url if api == "ollama" else base_url.rstrip("/") + OPENAI_ROUTES_PREFIX
+
+
+def start_command(command: str, key_secret: Optional[str]) -> str:
+    files = {var: f"{SECRETS_MOUNT}/{file}" for var, file in WEBUI_SECRET_FILES.items()}
+    if key_secret:
+        files["OPENAI_API_KEY"] = f"{SECRETS_MOUNT}/{MODEL_KEY_FILE}"
+    return exec_with_secret_files(files, command)
+
+
+class OpenWebUi(pulumi.ComponentResource):
+    """Open-WebUI on PostgreSQL/pgvector in front of any Ollama or OpenAI-compatible endpoint, secrets from Key
+    Vault, published on the platform Gateways' UI listener."""
+
+    webui_service: pulumi.Output[str]
+    """In-cluster URL of Open-WebUI."""
+
+    def __init__(self, name: str, args: OpenWebUiArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
+                 moved_from: Optional[pulumi.Resource] = None):
+        check_shape("OpenWebUi", name, args, OpenWebUiArgs)
+        check_args(name, args)
+        require_kubernetes_provider(opts, "OpenWebUi", name)
+        super().__init__(f"{PACKAGE}:index:OpenWebUi", name, None, opts)
+        a = self._args = args
+        self._aliases = _moved(moved_from)
+        self._child = pulumi.ResourceOptions(parent=self, aliases=self._aliases)
+        self._cpu = cpu_placement(a["cluster"])
+        endpoint = a["endpoint"]
+        ns = self._ns = a.get("namespace") or field(endpoint, "namespace")
+        vault = a["key_vault"]
+        select = labels("ui", "open-webui")
+        match = {"app.kubernetes.io/name": "open-webui"}
+        replicas = opt(a, "replicas")
+        res = opt(a, "resources")
+        secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False, opts=self._child)
+        key_secret = a.get("secret_key_secret") or secret_name(name, "webui-secret-key")
+        vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result, "text/plain", self,
+                     aliases=self._aliases)
+        identity = self._identity(name)
+        model_key = field(endpoint, "api_key_secret", "")
+        objects = pulumi.Output.all(a["database_url_secret"], model_key).apply(lambda v: key_vault_objects(
+            [v[0], key_secret, *([v[1]] if v[1] else [])],
+            {v[0]: DATABASE_URL_FILE, key_secret: SESSION_KEY_FILE, **({v[1]: MODEL_KEY_FILE} if v[1] else {})}))
+        secrets = secret_provider_class(
+            f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"), field(vault, "tenant_id"),
+            identity.client_id, objects, self._child)
+        uploads = k8s.core.v1.PersistentVolumeClaim(
+            f"{name}-webui-uploads",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui-data", namespace=ns),
+            spec=k8s.core.v1.PersistentVolumeClaimSpecArgs(
+                access_modes=["ReadWriteMany"],
+                storage_class_name=UPLOADS_STORAGE_CLASSES[opt(a, "uploads_tier")],
+                resources=k8s.core.v1.VolumeResourceRequirementsArgs(
+                    requests={"storage": f"{opt(a, 'uploads_size_gib')}Gi"})),
+            opts=self._child)
+
+        shared_state = self._state(name) if opt(a, "max_replicas") > 1 else {}
+        migrated = self._migration(name, identity, secrets)
+        env = pulumi.Output.all(field(endpoint, "api"), field(endpoint, "base_url")).apply(
+            lambda v: env_vars(webui_env(v[0], model_url(v[0], v[1]), WEBUI_DATA_DIR, MIGRATIONS_SWITCH,
+                                         shared_state)))
+
+        deployment(
+            f"{name}-webui", "open-webui", ns, select, replicas,
+            k8s.core.v1.PodSpecArgs(
+                service_account_name=identity.service_account_name,
+                automount_service_account_token=False,
+                # Exception to non-root: the image writes under /app as root; every capability is dropped.
+                security_context=pod_security(run_as_user=None),
+                **placement_args(self._cpu),
+                topology_spread_constraints=spread(match),
+                # The image bakes its embedding, whisper and tokenizer caches into DATA_DIR, which the volume
+                # hides: copy them in first, never over what is there (upstream chart's copy-app-data)
+                init_containers=[k8s.core.v1.ContainerArgs(
+                    name="copy-app-data", image=OPEN_WEBUI_IMAGE,
+                    command=["sh", "-c", f"cp -R -n {WEBUI_DATA_DIR}/* {APP_DATA_COPY}/"],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(
+                        requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "1", "memory": "256Mi"}),
+                    security_context=container_security(run_as_user=None),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path=APP_DATA_COPY)])],
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="open-webui", image=OPEN_WEBUI_IMAGE,
+                    working_dir="/app/backend",  # the image's own WORKDIR and CMD (bash start.sh)
+                    command=["/bin/sh", "-c", model_key.apply(lambda k: start_command("bash start.sh", k))],
+                    ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
+                    env=env,
+                    resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
+                        res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"])),
+                    startup_probe=http_probe("/health", WEBUI_PORT, period=10, failures=30),
+                    readiness_probe=http_probe("/health", WEBUI_PORT, period=10, failures=3),
+                    liveness_probe=http_probe("/health", WEBUI_PORT, period=20, failures=3),
+                    security_context=container_security(run_as_user=None, read_only_root=False),
+                    volume_mounts=[
+                        k8s.core.v1.VolumeMountArgs(name="data", mount_path=WEBUI_DATA_DIR),
+                        csi_secrets_mount()],
+                )],
+                volumes=[k8s.core.v1.VolumeArgs(
+                    name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
+                        claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets")],
+            ),
+            # the HPA owns the replica count; pods start on the schema the migration Job left
+            pulumi.ResourceOptions(parent=self, aliases=self._aliases, ignore_changes=["spec.replicas"],
+                                   depends_on=[migrated]),
+            pod_labels={USE_LABEL: "true"},
+            annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
+                *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
+                            "image rebuilt with its UID build argument"),
+                *writable_root("start.sh and the server write under /app/backend (server.log, static assets, "
+                               "caches)")]))
+        service = k8s.core.v1.Service(
+            f"{name}-webui-svc",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui", namespace=ns),
+            spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
+                k8s.core.v1.ServicePortArgs(name="http", port=WEBUI_PORT, target_port=WEBUI_PORT, protocol="TCP")]),
+            opts=self._child)
+        disruption_budget(f"{name}-webui-pdb", "open-webui", ns, match, replicas, self._child)
+        metrics = [cpu_utilization_metric(opt(a, "cpu_target_percent"))]
+        if a.get("memory_target_percent") is not None:
+            metrics.append(k8s.autoscaling.v2.MetricSpecArgs(
+                type="Resource", resource=k8s.autoscaling.v2.ResourceMetricSourceArgs(
+                    name="memory", target=k8s.autoscaling.v2.MetricTargetArgs(
+                        type="Utilization", average_utilization=a["memory_target_percent"]))))
+        k8s.autoscaling.v2.HorizontalPodAutoscaler(
+            f"{name}-webui-hpa",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="open-webui", namespace=ns),
+            spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
+                scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(
+                    api_version="apps/v1", kind="Deployment", name="open-webui"),
+                min_replicas=replicas, max_replicas=opt(a, "max_replicas"), metrics=metrics),
+            opts=self._child)
+        target = a.get("route_target")
+        peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+            match_labels={"kubernetes.io/metadata.name": field(target, "namespace")}))] if target else []
+        allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, peers, self._child)
+        if target:
+            self._route(name, target)
+        self.webui_service = pulumi.Output.concat("http://", service.metadata.name, ":", str(WEBUI_PORT))
+        self.register_outputs({"webui_service": self.webui_service})
+
+    def _identity(self, name: str) -> WorkloadIdentity:
+        a = self._args
+        identity = WorkloadIdentity(f"{name}-open-webui-identity", {
+            "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-open-webui",
+            "namespace": self._ns, "service_account_name": "open-webui", "tags": a.get("tags", {}),
+        }, self._child)
+        grant_secrets_user(f"{name}-open-webui-kv-reader", a["key_vault"], identity.principal_id, identity)
+        return identity
+
+    def _route(self, name: str, target: Any) -> None:
+        timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
+        parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
+                                    field(target, "ui_listener")).apply(
+            lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]])
+        k8s.apiextensions.CustomResource(
+            f"{name}-ui-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="ui-route", namespace=self._ns),
+            spec={"parentRefs": parents,
+                  "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                             "backendRefs": [{"name": "open-webui", "port": WEBUI_PORT}],
+                             # streamed LLM answers run for minutes: never cut them at the gateway
+                             "timeouts": {"request": timeout, "backendRequest": timeout}}]},
+            opts=self._child)
+
+    def _migration(self, name: str, identity: WorkloadIdentity,
+                   secrets: k8s.apiextensions.CustomResource) -> k8s.batch.v1.Job:
+        """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
+        race on one database. One Job per image version migrates; the Deployment waits for it and its replicas run
+        with migrations off."""
+        select = labels("ui-migration", "open-webui-migrate")
+        return k8s.batch.v1.Job(
+            f"{name}-webui-migrate",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, MIGRATE_COMMAND)}", namespace=self._ns,
+                labels=select, annotations=scanner_annotations([OPEN_WEBUI_IMAGE], root_image(
+                    "the upstream image is built for uid 0 (it owns /app and /root)"))),
+            spec=k8s.batch.v1.JobSpecArgs(
+                backoff_limit=6,  # retries (10 s doubling to 5 min) while the new server's database is created
+                active_deadline_seconds=1800,
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        restart_policy="OnFailure",
+                        service_account_name=identity.service_account_name,
+                        automount_service_account_token=False,
+                        security_context=pod_security(run_as_user=None),
+                        **placement_args(self._cpu),
+                        containers=[k8s.core.v1.ContainerArgs(
+                            name="migrate", image=OPEN_WEBUI_IMAGE, working_dir="/app/backend",
+                            command=["/bin/sh", "-c", start_command(MIGRATE_COMMAND, None)],
+                            env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
+                            resources=k8s.core.v1.ResourceRequirementsArgs(
+                                requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),
+                            security_context=container_security(run_as_user=None),
+                            volume_mounts=[csi_secrets_mount(), k8s.core.v1.VolumeMountArgs(name="tmp",
+                                                                                            mount_path="/tmp")])],
+                        volumes=[csi_secrets_volume("open-webui-secrets"), scratch_volume()]))),
+            opts=pulumi.ResourceOptions(parent=self, aliases=self._aliases, delete_before_replace=True,
+                                        depends_on=[secrets],
+                                        custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m")))
+
+    def _state(self, name: str) -> dict[str, str]:
+        """Open-WebUI replicas share websocket sessions and app state through Redis; without it, a user's socket on
+        one replica misses events from another. An in-memory Valkey reachable only from Open-WebUI pods."""
+        ns = self._ns
+        select = labels("ui-state", "webui-redis")
+        match = {"app.kubernetes.io/name": "webui-redis"}
+        deployment(
+            f"{name}-webui-redis", "webui-redis", ns, select, 1,
+            k8s.core.v1.PodSpecArgs(
+                automount_service_account_token=False,
+                security_context=pod_security(),
+                **placement_args(self._cpu),
+                containers=[k8s.core.v1.ContainerArgs(
+                    name="valkey", image=VALKEY_IMAGE,
+                    # nothing to persist (sessions are ephemeral); the NetworkPolicy is the access control
+                    args=["valkey-server", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
+                    ports=[k8s.core.v1.ContainerPortArgs(name="redis", container_port=6379)],
+                    resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "50m", "memory": "64Mi"},
+                                                                   limits={"cpu": "500m", "memory": "256Mi"}),
+                    readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=6379),
+                                                          period_seconds=10),
+                    liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=6379),
+                                                         period_seconds=20, failure_threshold=3),
+                    # the image's entrypoint drops to its own user only when started as root; as any other uid
+                    # it runs Valkey directly, writing only /data
+                    security_context=container_security(),
+                    volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path="/data")])],
+                volumes=[scratch_volume("data")]),
+            self._child, annotations=scanner_annotations([VALKEY_IMAGE]))
+        k8s.core.v1.Service(
+            f"{name}-webui-redis-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="webui-redis", namespace=ns),
+            spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
+                k8s.core.v1.ServicePortArgs(name="redis", port=6379, target_port=6379, protocol="TCP")]),
+            opts=self._child)
+        disruption_budget(f"{name}-webui-redis-pdb", "webui-redis", ns, match, 1, self._child)
+        allow_ingress(f"{name}-webui-redis-netpol", "webui-redis-ingress", ns, match, 6379,
+                      [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                          match_labels={"app.kubernetes.io/name": "open-webui"}))], self._child)
+        url = "redis://webui-redis:6379/0"
+        return {"ENABLE_WEBSOCKET_SUPPORT": "true", "WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": url,
+                "REDIS_URL": url}
