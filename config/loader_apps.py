@@ -4,28 +4,23 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
+from dataclasses import asdict
 from typing import Optional
 
-from llmplatform.choices import (ACCELERATORS, AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, MAX_PREMIUM_SHARE_GIB,
-                                 MIN_PREMIUM_SHARE_GIB, POSTGRES_TIERS, POSTGRES_VERSIONS, TLS_MODES,
-                                 UPLOADS_STORAGE_CLASSES)
+from llmplatform.choices import AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES, POSTGRES_TIERS, TLS_MODES
 from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku
 from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
+from llmplatform.rules import EMAIL, HOSTNAME
+
+from . import component_rules
 from .catalogs import postgres_skus
 from .models import model_size_gib
-from .quantities import parse_quantity
 from .reader import Reader, describe
 from .schema import (AutoscalingConfig, GatewayConfig, GpuConfig, InferenceConfig, KeyVaultConfig, LlmdConfig,
                      ModelStoreConfig, NetworkConfig, ObservabilityConfig, PostgresConfig, ResourcesConfig,
                      CostConfig, SecurityConfig, TlsConfig, WebUiConfig)
 
 GATEWAY_MODES = ("both", "internal", "external", "none")
-_DURATION = re.compile(r"^(-1|0|[0-9]+(s|m|h))$")
-_HOSTNAME = re.compile(r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
-# local part, then a DNS name of labels that neither start nor end with '-', ending in a letters-only TLD
-GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-                    r"[A-Za-z]{2,63}$")
 
 
 def _resources(r: Reader, default: ResourcesConfig) -> ResourcesConfig:
@@ -36,61 +31,68 @@ def _resources(r: Reader, default: ResourcesConfig) -> ResourcesConfig:
         memory_limit=r.str_("memoryLimit", default.memory_limit) or default.memory_limit,
     )
     r.reject_unknown_keys()
-    values = {}
-    for key, text in (("cpuRequest", res.cpu_request), ("cpuLimit", res.cpu_limit),
-                      ("memoryRequest", res.memory_request), ("memoryLimit", res.memory_limit)):
-        if text is None:
-            continue
-        values[key] = parse_quantity(text)
-        if values[key] is None:
-            r.problem(f"{r.key(key)} {describe(text)} is not a Kubernetes quantity like '500m', '2' or '4Gi'")
-    for request, limit in (("cpuRequest", "cpuLimit"), ("memoryRequest", "memoryLimit")):
-        if values.get(request) is not None and values.get(limit) is not None and values[limit] < values[request]:
-            r.problem(f"{r.key(limit)} ({getattr(res, _snake(limit))}) must be >= {r.key(request)} "
-                      f"({getattr(res, _snake(request))})")
     return res
 
 
-def _snake(name: str) -> str:
-    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), name)
-
-
 def inference(r: Reader) -> InferenceConfig:
+    """Read as written; InferenceStack's rules check it (inference_stack_checks)."""
     d = InferenceConfig()
-    keep_alive = r.str_("keepAlive", d.keep_alive) or d.keep_alive
-    if not _DURATION.fullmatch(keep_alive):
-        r.problem(f"inference.keepAlive {describe(keep_alive)} must be a duration like '30m', '1h', '0' or '-1'")
     cfg = InferenceConfig(
-        accelerator=r.choice("accelerator", d.accelerator, ACCELERATORS),
-        replicas=r.int_("replicas", d.replicas, 0, 50),
+        accelerator=r.str_("accelerator", d.accelerator) or d.accelerator,
+        replicas=r.int_("replicas", d.replicas),
         resources=_resources(r.section("resources"), d.resources),
-        gpus_per_replica=r.int_("gpusPerReplica", d.gpus_per_replica, 1, 8),
-        num_parallel=r.int_("numParallel", d.num_parallel, 1, 64),
-        keep_alive=keep_alive,
-        max_loaded_models=r.int_("maxLoadedModels", d.max_loaded_models, 1, 16),
+        gpus_per_replica=r.int_("gpusPerReplica", d.gpus_per_replica),
+        num_parallel=r.int_("numParallel", d.num_parallel),
+        keep_alive=r.str_("keepAlive", d.keep_alive) or d.keep_alive,
+        max_loaded_models=r.int_("maxLoadedModels", d.max_loaded_models),
     )
     r.reject_unknown_keys()
     return cfg
 
 
 def webui(r: Reader) -> WebUiConfig:
+    """Read as written; InferenceStack's rules check it (inference_stack_checks)."""
     d = WebUiConfig()
     cfg = WebUiConfig(
         enabled=r.bool_("enabled", d.enabled),
-        replicas=r.int_("replicas", d.replicas, 1, 20),
-        max_replicas=r.int_("maxReplicas", d.max_replicas, 1, 50),
+        replicas=r.int_("replicas", d.replicas),
+        max_replicas=r.int_("maxReplicas", d.max_replicas),
         resources=_resources(r.section("resources"), d.resources),
-        uploads_size_gib=r.int_("uploadsSizeGib", d.uploads_size_gib, 1, MAX_PREMIUM_SHARE_GIB),
-        uploads_tier=r.choice("uploadsTier", d.uploads_tier, UPLOADS_STORAGE_CLASSES),
+        uploads_size_gib=r.int_("uploadsSizeGib", d.uploads_size_gib),
+        uploads_tier=r.str_("uploadsTier", d.uploads_tier) or d.uploads_tier,
         backend=r.choice("backend", d.backend, WEBUI_BACKENDS),
     )
     r.reject_unknown_keys()
-    if cfg.uploads_tier == "premium" and cfg.uploads_size_gib < MIN_PREMIUM_SHARE_GIB:
-        r.problem(f"webui.uploadsSizeGib ({cfg.uploads_size_gib}) must be >= {MIN_PREMIUM_SHARE_GIB} with "
-                  f"webui.uploadsTier 'premium' (Azure Files Premium's smallest share); 'standard' takes any size")
-    if cfg.max_replicas < cfg.replicas:
-        r.problem(f"webui.maxReplicas ({cfg.max_replicas}) must be >= webui.replicas ({cfg.replicas})")
     return cfg
+
+
+def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw: GatewayConfig,
+                           scaling: AutoscalingConfig) -> None:
+    """InferenceStack's rules (its Ollama, API gate and Open-WebUI parts) on the stack's inference, webui, gateway
+    and autoscaling values, named by their stack keys; and GatewayAccess's on the gateway's."""
+    args = {"accelerator": inf.accelerator, "replicas": inf.replicas, "resources": asdict(inf.resources),
+            "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
+            "max_loaded_models": inf.max_loaded_models,
+            "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
+            "request_timeout_seconds": gw.request_timeout_seconds,
+            "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds}
+    if web.enabled:
+        args.update(webui_replicas=web.replicas, webui_max_replicas=web.max_replicas,
+                    webui_resources=asdict(web.resources), webui_uploads_size_gib=web.uploads_size_gib,
+                    webui_uploads_tier=web.uploads_tier)
+    renames = {k: f"inference.{component_rules.camel(k)}" for k in
+               ("accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
+                "max_loaded_models")}
+    renames.update({f"webui_{k}": f"webui.{component_rules.camel(k)}" for k in
+                    ("replicas", "max_replicas", "resources", "uploads_size_gib", "uploads_tier")})
+    renames.update({k: f"gateway.{component_rules.camel(k)}" for k in
+                    ("rate_limit_per_second", "rate_limit_burst", "request_timeout_seconds")})
+    renames["cold_start_timeout_seconds"] = "autoscaling.coldStartTimeoutSeconds"
+    # gpu and the database are wired by the program from gpu.enabled and postgres (their stack rules say so)
+    component_rules.check(r, "InferenceStack", args, component_rules.keys("", renames),
+                          skip=("gpu", "database_url_secret"))
+    if gw.mode != "none":
+        component_rules.check(r, "GatewayAccess", {"replicas": gw.replicas}, component_rules.keys("gateway"))
 
 
 WEBUI_BACKENDS = ("ollama", "llmd")  # the model Open-WebUI fronts: Ollama's, or llm-d's through its API gate
@@ -105,11 +107,11 @@ def webui_backend_checks(r: Reader, cfg: WebUiConfig, llmd_cfg: LlmdConfig) -> N
 def postgres(r: Reader) -> PostgresConfig:
     d = PostgresConfig()
     cfg = PostgresConfig(
-        version=r.choice("version", d.version, POSTGRES_VERSIONS),
-        tier=r.choice("tier", d.tier, POSTGRES_TIERS),
+        version=r.str_("version", d.version) or d.version,
+        tier=r.str_("tier", d.tier) or d.tier,
         sku_name=r.str_("skuName", d.sku_name) or d.sku_name,
-        storage_size_gb=r.int_("storageSizeGb", d.storage_size_gb, 32, 32768),
-        backup_retention_days=r.int_("backupRetentionDays", d.backup_retention_days, 7, 35),
+        storage_size_gb=r.int_("storageSizeGb", d.storage_size_gb),
+        backup_retention_days=r.int_("backupRetentionDays", d.backup_retention_days),
         geo_redundant_backup=r.bool_("geoRedundantBackup", d.geo_redundant_backup),
         high_availability=r.bool_("highAvailability", d.high_availability),
         database=r.str_("database", d.database) or d.database,
@@ -120,29 +122,30 @@ def postgres(r: Reader) -> PostgresConfig:
     if (cfg.entra_admin_group_id is None) != (cfg.entra_admin_group_name is None):
         r.problem("postgres.entraAdminGroupId and postgres.entraAdminGroupName go together (the group's object id "
                   "and display name)")
-    if cfg.entra_admin_group_id and not GUID.fullmatch(cfg.entra_admin_group_id):
-        r.problem(f"postgres.entraAdminGroupId {describe(cfg.entra_admin_group_id)} is not an Entra object id (GUID)")
-    if cfg.sku_name not in postgres_skus(cfg.tier):
+    args = {k: v for k, v in asdict(cfg).items() if not k.startswith("entra_")}
+    if cfg.entra_admin_group_id:
+        args["entra_admin_group"] = {"object_id": cfg.entra_admin_group_id}
+    component_rules.check(r, "PostgresServer", args, component_rules.keys("postgres", {
+        "entra_admin_group.object_id": "postgres.entraAdminGroupId"}))
+    if cfg.tier in POSTGRES_TIERS and cfg.sku_name not in postgres_skus(cfg.tier):  # the stack's size catalog
         other = next((t for t in POSTGRES_TIERS if cfg.sku_name in postgres_skus(t)), None)
         r.problem(f"postgres.skuName {describe(cfg.sku_name)} "
                   + (f"belongs to tier {other!r}, not {cfg.tier!r}" if other else
                      f"is not a Flexible Server size of tier {cfg.tier!r}; e.g. "
                      f"{', '.join(postgres_skus(cfg.tier)[:3])}"))
-    if cfg.high_availability and cfg.tier == "Burstable":
-        r.problem("postgres.highAvailability needs tier 'GeneralPurpose' or 'MemoryOptimized' (not 'Burstable')")
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", cfg.database):
-        r.problem(f"postgres.database {describe(cfg.database)} must be a lowercase PostgreSQL identifier")
     return cfg
 
 
 def key_vault(r: Reader) -> KeyVaultConfig:
     d = KeyVaultConfig()
     cfg = KeyVaultConfig(
-        soft_delete_retention_days=r.int_("softDeleteRetentionDays", d.soft_delete_retention_days, 7, 90),
+        soft_delete_retention_days=r.int_("softDeleteRetentionDays", d.soft_delete_retention_days),
         purge_protection=r.bool_("purgeProtection", d.purge_protection),
         public_network_access=r.bool_("publicNetworkAccess", d.public_network_access),
     )
     r.reject_unknown_keys()
+    component_rules.check(r, "KeyVault", {"soft_delete_retention_days": cfg.soft_delete_retention_days},
+                          component_rules.keys("keyVault"))
     return cfg
 
 
@@ -156,17 +159,17 @@ def gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
         r.problem("gateway.tls.hostname and gateway.tls.email are only used with gateway.tls.mode 'letsencrypt' "
                   f"(mode is {tls.mode!r})")
     if tls.mode == "letsencrypt":
-        if not tls.hostname or not _HOSTNAME.fullmatch(tls.hostname):
+        if not tls.hostname or HOSTNAME(tls.hostname):
             r.problem(f"gateway.tls.hostname {describe(tls.hostname or '')} must be a DNS name (needed for "
                       f"Let's Encrypt)")
-        if not tls.email or not _EMAIL.fullmatch(tls.email):
+        if not tls.email or EMAIL(tls.email):
             r.problem(f"gateway.tls.email {describe(tls.email or '')} must be an e-mail address (ACME account)")
     cfg = GatewayConfig(
         mode=r.choice("mode", d.mode, GATEWAY_MODES),
         internal_ip=r.str_("internalIp", d.internal_ip) or d.internal_ip,
-        replicas=r.int_("replicas", d.replicas, 1, 20),
-        rate_limit_per_second=r.int_("rateLimitPerSecond", d.rate_limit_per_second, 1, 100000),
-        rate_limit_burst=r.int_("rateLimitBurst", d.rate_limit_burst, 0, 100000),
+        replicas=r.int_("replicas", d.replicas),
+        rate_limit_per_second=r.int_("rateLimitPerSecond", d.rate_limit_per_second),
+        rate_limit_burst=r.int_("rateLimitBurst", d.rate_limit_burst),
         api_key_auth=r.bool_("apiKeyAuth", d.api_key_auth),
         request_timeout_seconds=r.int_("requestTimeoutSeconds", d.request_timeout_seconds, 300, 3600),
         tls=tls,
@@ -234,43 +237,35 @@ def _fits(name: str) -> bool:
 
 
 AUTOSCALING_MODES = (*COMPONENT_AUTOSCALING_MODES, "none")  # none: the stack runs no autoscaler
-_PROM_DURATION = re.compile(r"^[0-9]+(h|d|w|y)$")
 
 
 def observability(r: Reader) -> ObservabilityConfig:
+    """Read as written; Observability's and AzureMonitoring's rules check it."""
     d = ObservabilityConfig()
-    emails = r.str_list("alertEmails", d.alert_emails)
-    for email in emails:
-        if not _EMAIL.fullmatch(email):
-            r.problem(f"observability.alertEmails entry {describe(email)} is not an e-mail address")
-    retention = r.str_("prometheusRetention", d.prometheus_retention) or d.prometheus_retention
-    if not _PROM_DURATION.fullmatch(retention):
-        r.problem(f"observability.prometheusRetention {describe(retention)} must be a Prometheus duration like "
-                  f"'15d' or '4w'")
-    viewers = r.str_list("grafanaViewerGroupIds", d.grafana_viewer_group_ids)
-    for viewer in viewers:
-        if not GUID.fullmatch(viewer):
-            r.problem(f"observability.grafanaViewerGroupIds entry {describe(viewer)} is not an Entra object id (GUID)")
-    ratio = r.float_("errorRatioSlo", d.error_ratio_slo)
-    if not 0 < ratio < 1:
-        r.problem(f"observability.errorRatioSlo ({ratio}) must be between 0 and 1")
     cfg = ObservabilityConfig(
         enabled=r.bool_("enabled", d.enabled),
         azure_monitor=r.bool_("azureMonitor", d.azure_monitor),
-        # Log Analytics (PerGB2018) keeps data 30 to 730 days
-        log_retention_days=r.int_("logRetentionDays", d.log_retention_days, 30, 730),
+        log_retention_days=r.int_("logRetentionDays", d.log_retention_days),
         managed_grafana=r.bool_("managedGrafana", d.managed_grafana),
-        alert_emails=emails,
-        grafana_viewer_group_ids=viewers,
-        prometheus_retention=retention,
-        prometheus_storage_gib=r.int_("prometheusStorageGib", d.prometheus_storage_gib, 5, 4096),
-        grafana_storage_gib=r.int_("grafanaStorageGib", d.grafana_storage_gib, 1, 1024),
-        latency_slo_seconds=r.int_("latencySloSeconds", d.latency_slo_seconds, 1, 3600),
-        error_ratio_slo=ratio,
-        gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent, 50, 100),
+        alert_emails=r.str_list("alertEmails", d.alert_emails),
+        grafana_viewer_group_ids=r.str_list("grafanaViewerGroupIds", d.grafana_viewer_group_ids),
+        prometheus_retention=r.str_("prometheusRetention", d.prometheus_retention) or d.prometheus_retention,
+        prometheus_storage_gib=r.int_("prometheusStorageGib", d.prometheus_storage_gib),
+        grafana_storage_gib=r.int_("grafanaStorageGib", d.grafana_storage_gib),
+        latency_slo_seconds=r.int_("latencySloSeconds", d.latency_slo_seconds),
+        error_ratio_slo=r.float_("errorRatioSlo", d.error_ratio_slo),
+        gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent),
         vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
     )
     r.reject_unknown_keys()
+    keys = component_rules.keys("observability")
+    component_rules.check(r, "AzureMonitoring", {
+        "log_retention_days": cfg.log_retention_days, "alert_emails": list(cfg.alert_emails),
+        "grafana_viewer_group_ids": list(cfg.grafana_viewer_group_ids)}, keys)
+    component_rules.check(r, "Observability", {
+        "prometheus_retention": cfg.prometheus_retention, "prometheus_storage_gib": cfg.prometheus_storage_gib,
+        "grafana_storage_gib": cfg.grafana_storage_gib, "latency_slo_seconds": cfg.latency_slo_seconds,
+        "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent}, keys)
     if cfg.managed_grafana and not cfg.azure_monitor:
         r.problem("observability.managedGrafana needs observability.azureMonitor true (it reads the Azure Monitor "
                   "workspace)")
@@ -278,24 +273,30 @@ def observability(r: Reader) -> ObservabilityConfig:
 
 
 def autoscaling(r: Reader) -> AutoscalingConfig:
+    """Read as written; ModelAutoscaler's rules check it (mode `none`, no autoscaler, is the stack's own)."""
     d = AutoscalingConfig()
     cfg = AutoscalingConfig(
         mode=r.choice("mode", d.mode, AUTOSCALING_MODES),
-        min_replicas=r.int_("minReplicas", d.min_replicas, 0, 100),
-        max_replicas=r.int_("maxReplicas", d.max_replicas, 1, 100),
-        target_in_flight=r.int_("targetInFlight", d.target_in_flight, 1, 1000),
+        min_replicas=r.int_("minReplicas", d.min_replicas),
+        max_replicas=r.int_("maxReplicas", d.max_replicas),
+        target_in_flight=r.int_("targetInFlight", d.target_in_flight),
         scale_to_zero=r.bool_("scaleToZero", d.scale_to_zero),
-        gpu_memory_target_percent=r.int_("gpuMemoryTargetPercent", d.gpu_memory_target_percent, 10, 100),
-        cpu_target_percent=r.int_("cpuTargetPercent", d.cpu_target_percent, 10, 100),
-        scale_down_stabilization_seconds=r.int_("scaleDownStabilizationSeconds",
-                                                d.scale_down_stabilization_seconds, 0, 3600),
+        gpu_memory_target_percent=r.int_("gpuMemoryTargetPercent", d.gpu_memory_target_percent),
+        cpu_target_percent=r.int_("cpuTargetPercent", d.cpu_target_percent),
+        scale_down_stabilization_seconds=r.int_("scaleDownStabilizationSeconds", d.scale_down_stabilization_seconds),
+        # the stack's bound: a cold start over an hour is a broken model server, not a slow one
         cold_start_timeout_seconds=r.int_("coldStartTimeoutSeconds", d.cold_start_timeout_seconds, 60, 3600),
-        interceptor_replicas=r.int_("interceptorReplicas", d.interceptor_replicas, 1, 50),
+        interceptor_replicas=r.int_("interceptorReplicas", d.interceptor_replicas),
     )
     r.reject_unknown_keys()
-    if cfg.min_replicas > cfg.max_replicas:
-        r.problem(f"autoscaling.minReplicas ({cfg.min_replicas}) must be <= autoscaling.maxReplicas "
-                  f"({cfg.max_replicas})")
+    args = {k: v for k, v in asdict(cfg).items() if k not in ("scale_to_zero", "interceptor_replicas")}
+    if cfg.mode == "none":
+        args.pop("mode")
+    elif cfg.mode == "requests":
+        args["keda"] = {"namespace": "keda"}  # the program wires Observability's KEDA (a stack rule says so)
+    component_rules.check(r, "ModelAutoscaler", args, component_rules.keys("autoscaling"))
+    component_rules.check(r, "Observability", {"interceptor_replicas": cfg.interceptor_replicas},
+                          component_rules.keys("autoscaling"))
     if cfg.min_replicas == 0 and not cfg.scale_to_zero:
         r.problem("autoscaling.minReplicas 0 needs autoscaling.scaleToZero true")
     if cfg.scale_to_zero and cfg.min_replicas > 0:

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 
+from llmplatform import azure_names  # Azure's naming rules: the components' own, one source
 from llmplatform.naming import content_suffix, short_hash as _short_hash  # noqa: F401  (one hash for both layers)
 
 PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
-NODE_POOL_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,11}$")  # Linux agent pools: 1-12 lowercase alphanumerics
 
 def resource_group_name(prefix: str, env: str, purpose: str = "") -> str:
     return "-".join(p for p in ("rg", prefix, env, purpose) if p)
@@ -27,10 +27,10 @@ def storage_account_name(prefix: str, env: str, location: str) -> str:
     return f"{base}{_short_hash(prefix, env, location, length=24 - len(base))}"[:24]
 
 def is_valid_storage_account_name(name: str) -> bool:
-    return bool(re.fullmatch(r"[a-z0-9]{3,24}", name))
+    return azure_names.storage_account(name) is None
 
 def is_valid_node_pool_name(name: str) -> bool:
-    return bool(NODE_POOL_PATTERN.fullmatch(name))
+    return azure_names.agent_pool(name) is None
 
 def dns_label(*parts: str, max_len: int = 63) -> str:
     """A Kubernetes/DNS-1123 label built from parts (lowercase, hyphens, at most 63 chars)."""
@@ -47,4 +47,8 @@ def postgres_server_name(prefix: str, env: str, location: str) -> str:
     return f"psql-{prefix}-{env}-{_short_hash('pg', prefix, env, location)}"
 
 def is_valid_key_vault_name(name: str) -> bool:
-    return bool(re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]", name)) and "--" not in name
+    return azure_names.key_vault(name) is None
+
+
+def is_valid_postgres_server_name(name: str) -> bool:
+    return azure_names.postgres_server(name) is None

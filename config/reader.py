@@ -158,6 +158,10 @@ class Reader:
             return default
         return tuple(value)
 
+    def declare(self, key: str, **facts: Any) -> None:
+        """What the components' rules allow for a stack key (allowed=(...) or minimum=, maximum=): nothing to do
+        when reading; the config reference generator records it (tools/config_reference.py)."""
+
     def reject_unknown_keys(self) -> None:
         """A typo like `gpu.maxCont` is an error, not a silently ignored key."""
         for name in sorted(set(self.raw) - self._read):

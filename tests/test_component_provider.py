@@ -230,3 +230,17 @@ def test_a_second_gpu_pool_shares_the_clusters_device_software_across_construct_
         host.construct("llmplatform:index:GpuNodePool", "gpu-aks", {**inputs, "poolName": "gpuaks", "driver": "aks"},
                        providers=providers)
     assert [path for path, _ in failure.value.property_errors] == ["driver"]
+
+
+# ---- the newcomer mistakes (tests/test_newcomer_mistakes.py) as another language sends them, to the same plugin ----
+from .test_newcomer_mistakes import IDS, WIRE, check_wire_outcome, send_mistakes  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def newcomer_outcomes(host):
+    return send_mistakes(host)
+
+
+@pytest.mark.parametrize("index", WIRE, ids=[IDS[i] for i in WIRE])
+def test_a_newcomer_mistake_through_the_provider_is_a_per_property_error(newcomer_outcomes, index):
+    check_wire_outcome(index, newcomer_outcomes[index])

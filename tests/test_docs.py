@@ -80,10 +80,16 @@ def test_documented_allowed_values_are_the_enforced_ones(setting):
     """A value outside the documented set is refused naming the key; each documented value is accepted."""
     parse = PARSERS[id(setting)]
     refused = problems(nested(setting.key, "not-" + setting.allowed[0]), parse)
-    assert any(p.startswith(f"{setting.key} 'not-") and "is not allowed" in p for p in refused), refused
+    assert any(p.startswith(f"{setting.key} 'not-") and _not_allowed(p, setting) for p in refused), refused
     for value in setting.allowed:
-        assert not any(p.startswith(f"{setting.key} ") and "is not allowed" in p
+        assert not any(p.startswith(f"{setting.key} ") and _not_allowed(p, setting)
                        for p in problems(nested(setting.key, value), parse)), value
+
+
+def _not_allowed(problem: str, setting) -> bool:
+    """The loader's own refusal, or a component rule's (config/component_rules.py) naming the stack key and the
+    documented set."""
+    return "is not allowed" in problem or f"is invalid; allowed: {', '.join(setting.allowed)}" in problem
 
 
 BOUNDED = [s for s in ROWS + GLOBAL_ROWS if s.kind == "integer" and s.minimum is not None]
@@ -93,16 +99,22 @@ def test_documented_bounds_are_the_enforced_ones():
     for s in BOUNDED:
         parse = PARSERS[id(s)]
         low, high = s.minimum - 1, (s.maximum or 0) + 1
-        assert f"{s.key} ({low}) must be >= {s.minimum}" in problems(nested(s.key, low), parse), s.key
+        rule = f"is invalid; allowed: a whole number from {s.minimum} to {s.maximum}"  # a component rule's words
+        found = problems(nested(s.key, low), parse)
+        assert f"{s.key} ({low}) must be >= {s.minimum}" in found or any(
+            p.startswith(f"{s.key} {low} {rule}") for p in found), (s.key, found)
         if s.maximum is not None:
-            assert f"{s.key} ({high}) must be <= {s.maximum}" in problems(nested(s.key, high), parse), s.key
+            found = problems(nested(s.key, high), parse)
+            assert f"{s.key} ({high}) must be <= {s.maximum}" in found or any(
+                p.startswith(f"{s.key} {high} {rule}") for p in found), (s.key, found)
 
 
 def test_zone_lists_refuse_what_the_reference_does_not_allow():
     lists = [s for s in ROWS if s.kind == "list" and s.allowed]
     assert {s.key for s in lists} >= {"cluster.zones", "gpu.zones"}
     for s in lists:
-        assert any(p.startswith(f"{s.key} ") and "may only contain" in p for p in problems(nested(s.key, ["9"])))
+        assert any(p.startswith((f"{s.key} ", f"{s.key}[")) and ("may only contain" in p or "allowed: one of" in p)
+                   for p in problems(nested(s.key, ["9"])))
 
 
 def test_pulumi_yaml_declares_every_scalar_key_with_the_loaders_type_and_default():

@@ -342,10 +342,10 @@ def test_the_authorization_policy_check_catches_a_wrong_shape():
     ({"front_door_id": "", "front_door_probe_paths": ["healthz"]}, "exact paths starting with /"),
 ])
 def test_gateway_front_door_inputs_are_checked(change, message):
-    from llmplatform.checks import ComponentInputError
-    from llmplatform.gateway import check_args
-    with pytest.raises(ComponentInputError, match=message):
-        check_args("gw", {"cluster": {}, **change})
+    from llmplatform.checks import ComponentInputError, check_shape
+    from llmplatform.gateway import GatewayAccessArgs
+    with pytest.raises(ComponentInputError, match=message):  # the component's own check (its rules included)
+        check_shape("GatewayAccess", "gw", {"cluster": {}, **change}, GatewayAccessArgs)
 
 
 def test_the_global_stack_writes_one_key_set_into_every_regional_vault(global_plan):

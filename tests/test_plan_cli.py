@@ -56,7 +56,7 @@ def test_bad_config_exits_nonzero_with_the_message_only(tmp_path, capsys):
                           "--set", "gpu.maxCount=1"])
     captured = capsys.readouterr()
     assert code == 1
-    assert "gpu.maxCount (1) must be >= gpu.minCount (2)" in captured.err
+    assert "gpu.maxCount 1 is invalid; allowed: at least gpu.minCount (2)" in captured.err
     assert "Traceback" not in captured.err + captured.out
     assert not (tmp_path / "dev").exists()
 

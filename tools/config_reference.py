@@ -57,7 +57,7 @@ def _recording() -> Iterator[_Recording]:
     """Patch Reader so each typed read records (key, kind, default, allowed, bounds); restored on exit."""
     rec = _Recording()
     saved = {name: getattr(Reader, name) for name in ("str_", "choice", "optional_choice", "int_", "float_",
-                                                       "bool_", "str_list", "section", "has")}
+                                                       "bool_", "str_list", "section", "has", "declare")}
 
     def note(reader: Reader, name: str, kind: str, default: Any, **extra: Any) -> None:
         key = reader.key(name)
@@ -113,8 +113,20 @@ def _recording() -> Iterator[_Recording]:
         rec.asked.add(self.key(name))
         return saved["has"](self, name)
 
+    def declare(self, key, **facts):
+        """A component rule's limits for a key the loader read plainly (the loader's own stricter ones hold)."""
+        setting = rec.settings.get(key)
+        if setting is None:
+            return
+        if facts.get("allowed") and not setting.allowed and setting.kind in ("string", "list"):
+            setting.allowed = tuple(str(v) for v in facts["allowed"])
+            setting.kind = "choice" if setting.kind == "string" else "list"
+        if "minimum" in facts and setting.kind == "integer" and setting.minimum is None and setting.maximum is None:
+            setting.minimum, setting.maximum = facts["minimum"], facts["maximum"]
+
     for name, fn in (("str_", str_), ("choice", choice), ("optional_choice", optional_choice), ("int_", int_),
-                     ("float_", float_), ("bool_", bool_), ("str_list", str_list), ("section", section), ("has", has)):
+                     ("float_", float_), ("bool_", bool_), ("str_list", str_list), ("section", section), ("has", has),
+                     ("declare", declare)):
         setattr(Reader, name, fn)
     try:
         yield rec

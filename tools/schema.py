@@ -31,12 +31,14 @@ def _type_of(prop: dict[str, Any]) -> str:
 
 
 def _table(properties: dict[str, Any], required: list[str]) -> list[str]:
-    rows = ["| name | type | required | description |", "|---|---|---|---|"]
+    rows = ["| name | type | required | default | description |", "|---|---|---|---|---|"]
     for name in sorted(properties):
         prop = properties[name]
         description = " ".join(str(prop.get("description", "")).split()).replace("|", "\\|")
         secret = " (secret)" if prop.get("secret") else ""
-        rows.append(f"| `{name}` | {_type_of(prop)}{secret} | {'yes' if name in required else ''} | {description} |")
+        default = f"`{json.dumps(prop['default'])}`" if "default" in prop else ""
+        rows.append(f"| `{name}` | {_type_of(prop)}{secret} | {'yes' if name in required else ''} | {default} | "
+                    f"{description} |")
     return rows
 
 
@@ -58,7 +60,10 @@ def reference_text() -> str:
     for token in sorted(schema["types"]):
         type_ = schema["types"][token]
         lines += [f"### {token.rsplit(':', 1)[-1]}", "", " ".join(str(type_.get("description", "")).split()), ""]
-        lines += _table(type_.get("properties", {}), type_.get("required", []))
+        if "enum" in type_:
+            lines.append("One of: " + ", ".join(f"`{e['value']}`" for e in type_["enum"]) + ".")
+        else:
+            lines += _table(type_.get("properties", {}), type_.get("required", []))
         lines.append("")
     return "\n".join(lines)
 

@@ -11,10 +11,8 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .defaults import defaults_for
-from .checks import check_shape, fail, in_range, one_of, required
-from .choices import (API_ACCESS_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS, GPU_PRIORITIES as PRIORITIES,
-                      KUBELOGIN_MODES, NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, SERVICE_PRINCIPAL_LOGINS, TIERS,
-                      UPGRADE_CHANNELS)
+from .checks import check_shape
+from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
 from .kubeconfig import with_kubelogin
@@ -152,35 +150,6 @@ class AksClusterArgs(TypedDict):
     """Azure tags."""
 
 
-def check_args(name: str, args: AksClusterArgs) -> None:
-    """Every choice-valued input against what AKS accepts, before anything registers."""
-    component = "AksCluster"
-    one_of(component, name, "tier", opt(args, "tier"), TIERS)
-    one_of(component, name, "network_policy", opt(args, "network_policy"), NETWORK_POLICIES)
-    one_of(component, name, "upgrade_channel", opt(args, "upgrade_channel"), UPGRADE_CHANNELS)
-    one_of(component, name, "node_os_upgrade_channel", opt(args, "node_os_upgrade_channel"),
-           NODE_OS_UPGRADE_CHANNELS)
-    one_of(component, name, "api_access_mode", opt(args, "api_access_mode"), API_ACCESS_MODES)
-    one_of(component, name, "kubelogin_mode", opt(args, "kubelogin_mode"), KUBELOGIN_MODES)
-    if args.get("deployer_principal_type") is not None:
-        one_of(component, name, "deployer_principal_type", args["deployer_principal_type"], DEPLOYER_PRINCIPAL_TYPES)
-    one_of(component, name, "autoscaler_expander", opt(args, "autoscaler_expander"), EXPANDERS)
-    for key in ("network", "system_pool", "workload_pool"):
-        required(component, name, args, key)
-    for pool in ("system_pool", "workload_pool"):
-        spec = args[pool]
-        in_range(component, name, f"{pool}.min_count", spec["min_count"], 0 if pool == "workload_pool" else 1, 1000)
-        in_range(component, name, f"{pool}.max_count", spec["max_count"], max(1, spec["min_count"]), 1000)
-    one_of(component, name, "workload_pool.priority", args["workload_pool"].get("priority", "regular"), PRIORITIES)
-    if args["system_pool"].get("priority", "regular") != "regular":
-        fail(component, name, "system_pool.priority", args["system_pool"]["priority"],
-             "regular (AKS runs system pools on regular VMs only)")
-    if args.get("defender") and not args.get("log_analytics_workspace_id"):
-        fail(component, name, "defender", True, "only with log_analytics_workspace_id (Defender reports there)")
-    if args.get("api_access_mode") == "authorizedIps" and not args.get("authorized_ip_ranges"):
-        fail(component, name, "authorized_ip_ranges", [], "one or more CIDRs with api_access_mode authorizedIps")
-
-
 def system_pool_taints(dedicated: bool) -> list[str]:
     return [SYSTEM_POOL_TAINT] if dedicated else []
 
@@ -271,7 +240,6 @@ class AksCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("AksCluster", name, args, AksClusterArgs)
-        check_args(name, args)
         super().__init__(f"{PACKAGE}:index:AksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})

@@ -7,8 +7,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import check_shape, one_of
-from .choices import POD_SECURITY_LEVELS
+from .checks import check_shape
 from .handles import RouteTarget, field
 from .kube import namespace, require_kubernetes_provider
 
@@ -35,8 +34,7 @@ class AppNamespace(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AppNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("AppNamespace", name, args, AppNamespaceArgs)
-        level = one_of("AppNamespace", name, "pod_security", opt(args, "pod_security"),
-                       POD_SECURITY_LEVELS)
+        level = opt(args, "pod_security")
         require_kubernetes_provider(opts, "AppNamespace", name)
         super().__init__(f"{PACKAGE}:index:AppNamespace", name, None, opts)
         target = args.get("route_target")

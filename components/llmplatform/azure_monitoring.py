@@ -9,7 +9,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import GRAFANA_ADMIN, GRAFANA_VIEWER, MONITORING_DATA_READER, builtin_role
 from .defaults import defaults_for
-from .checks import check_shape, in_range
+from .checks import check_shape
 from .handles import MonitoringHandle
 
 opt = defaults_for("AzureMonitoring")  # optional inputs: the caller's value, else the default
@@ -52,7 +52,6 @@ class AzureMonitoring(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AzureMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("AzureMonitoring", name, args, AzureMonitoringArgs)
-        in_range("AzureMonitoring", name, "log_retention_days", opt(args, "log_retention_days"), 30, 730)
         super().__init__(f"{PACKAGE}:index:AzureMonitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg, location, tags, prefix = args["resource_group_name"], args["location"], args.get("tags", {}), \

@@ -7,9 +7,12 @@ other languages as a per-property error (the engine prints the path and the reas
 import difflib
 import re
 import typing
-from typing import Any, Iterable, Mapping, NoReturn, Optional
+from typing import Any, Callable, Iterable, Mapping, NoReturn, Optional
 
 import pulumi
+
+from .input_rules import RULES
+from .rules import Problem
 
 
 class ComponentInputError(pulumi.InputPropertiesError, ValueError):
@@ -23,16 +26,41 @@ class ComponentInputError(pulumi.InputPropertiesError, ValueError):
         super().__init__(message, errors)  # type: ignore[arg-type]
 
 
-def check_shape(component: str, name: str, args: Any, args_type: type) -> None:
+Rules = Callable[[Mapping[str, Any]], list[Problem]]
+
+
+def check_shape(component: str, name: str, args: Any, args_type: type, rules: Optional[Rules] = None) -> None:
     """What every component checks first, from its Args TypedDict: an object of inputs, no unknown key (with the
     nearest valid name; a camelCase spelling is named in Python's), every required input present, and every handle
-    or spec given as an object of its own type, recursively. Every problem at once; values that are outputs (known
-    only at deploy time) are left to the component's own checks."""
+    or spec given as an object of its own type, recursively; then the component's value rules (`rules`, by default
+    its entry in `input_rules.RULES`: ranges, choices, Azure names, networks, inputs that contradict each other).
+    Every problem at once, as one ComponentInputError; values that are outputs (known only at deploy time) are
+    left alone."""
     problems: list[tuple[str, str]] = []
     _shape(args, args_type, "", problems)
+    lines = [f"{path or 'args'}: {why}" for path, why in problems]
+    rules = rules or RULES.get(component)
+    if rules is not None:
+        try:
+            found = rules(args if isinstance(args, Mapping) else {})
+        except (TypeError, KeyError, AttributeError, ValueError):
+            if not problems:  # a rule that fails on well-shaped inputs is a defect: show it
+                raise
+            found = []  # inputs of the wrong shape: their shape problems are the message
+        shaped = [path for path, _ in problems]
+        for problem in found:
+            if not any(problem.path == p or problem.path.startswith((f"{p}.", f"{p}[")) for p in shaped):
+                problems.append((problem.path, problem.reason()))
+                lines.append(problem.sentence())
     if problems:
-        lines = "; ".join(f"{path or 'args'}: {why}" for path, why in problems)
-        raise ComponentInputError(f"{component} {name}: {lines}", problems=problems)
+        raise ComponentInputError(f"{component} {name}: {'; '.join(lines)}", problems=problems)
+
+
+def raise_problems(component: str, name: str, found: list[Problem]) -> None:
+    """Refuse every problem at once (for a part's rules run outside check_shape)."""
+    if found:
+        raise ComponentInputError(f"{component} {name}: {'; '.join(p.sentence() for p in found)}",
+                                  problems=[(p.path, p.reason()) for p in found])
 
 
 def _snake(key: str) -> str:

@@ -37,3 +37,6 @@ MAX_ORIGIN_TIMEOUT_SECONDS = 240
 # Fleet Manager (FleetUpdates) auto-upgrade channels and node image selection
 FLEET_CHANNELS = ("Stable", "Rapid", "NodeImage")
 NODE_IMAGE_SELECTIONS = ("Latest", "Consistent")
+ZONES = ("1", "2", "3")  # Azure availability zones
+WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+FAILURE_MODES = ("FailOpen", "FailClose")  # what the gateway does when llm-d's endpoint picker is down

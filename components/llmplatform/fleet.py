@@ -5,7 +5,6 @@ order given) with a soak wait after each but the last; an auto-upgrade profile s
 whenever AKS releases a version on the chosen channel. Member clusters must leave upgrades to the fleet (their own
 `upgradeChannel` none), or the two would fight; the stack config enforces that on the regional stacks.
 """
-import re
 from typing import Optional, Sequence, TypedDict
 
 import pulumi
@@ -13,14 +12,12 @@ from pulumi_azure_native import containerservice
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import ComponentInputError, check_shape, in_range, one_of
-from .choices import FLEET_CHANNELS as CHANNELS, NODE_IMAGE_SELECTIONS
+from .checks import check_shape
 from .defaults import defaults_for
 from .handles import known
 
 opt = defaults_for("FleetUpdates")
 
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,48}[a-z0-9])?$")  # fleet child names: 1-50, ^[a-z0-9]([-a-z0-9]*[a-z0-9])?$
 
 
 class FleetMemberSpec(TypedDict):
@@ -53,30 +50,6 @@ class FleetUpdatesArgs(TypedDict):
     """Azure tags."""
 
 
-def check_args(name: str, args: FleetUpdatesArgs) -> list[FleetMemberSpec]:
-    component = "FleetUpdates"
-    one_of(component, name, "channel", opt(args, "channel"), CHANNELS)
-    one_of(component, name, "node_image_selection", opt(args, "node_image_selection"), NODE_IMAGE_SELECTIONS)
-    in_range(component, name, "wait_between_regions_seconds", opt(args, "wait_between_regions_seconds"), 0, 604800)
-    fleet_name = str(args.get("fleet_name", ""))
-    if not _NAME.fullmatch(fleet_name) or len(fleet_name) > 63:
-        raise ComponentInputError(f"{component} {name}: input fleet_name={fleet_name!r} is invalid; allowed: 1-63 "
-                                  "lowercase letters, digits and hyphens", "fleet_name", "1-63 lowercase letters")
-    members = list(args.get("members") or [])
-    if not members:
-        raise ComponentInputError(f"{component} {name}: input 'members' is required (at least one cluster)",
-                                  "members", "at least one cluster")
-    names = [m.get("name") if isinstance(m, dict) else None for m in members]
-    for i, member_name in enumerate(names):
-        if isinstance(member_name, pulumi.Output):  # still an output through the component provider
-            continue
-        if not _NAME.fullmatch(str(member_name or "")) or names.index(member_name) != i:
-            raise ComponentInputError(f"{component} {name}: input members[{i}].name={member_name!r} is invalid; "
-                                      "allowed: a unique name of lowercase letters, digits and hyphens",
-                                      f"members[{i}].name", "a unique lowercase name")
-    return members
-
-
 def update_stages(member_names: Sequence[pulumi.Input[str]],
                   wait_seconds: int) -> list[containerservice.UpdateStageArgs]:
     """One stage per region in order, each with the region's group; a soak wait after every stage but the last."""
@@ -98,7 +71,7 @@ class FleetUpdates(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FleetUpdatesArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("FleetUpdates", name, args, FleetUpdatesArgs)
-        members = check_args(name, args)
+        members = list(args["members"])
         super().__init__(f"{PACKAGE}:index:FleetUpdates", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg = args["resource_group_name"]

@@ -16,8 +16,7 @@ from pulumi_azure_native import cdn, frontdoor
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import ComponentInputError, check_shape, in_range, one_of
-from .choices import FRONT_DOOR_SKUS as SKUS, MAX_ORIGIN_TIMEOUT_SECONDS, WAF_MODES
+from .checks import check_shape
 from .defaults import defaults_for
 from .handles import VaultHandle, known
 from .inference_specs import api_key_map_line
@@ -36,7 +35,6 @@ SERVICES = {  # service -> (path patterns at the edge, session affinity)
     "api": (["/v1/*"], False),
     "llmd": (["/llmd/*"], False),
 }
-_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$")
 
 
 class RegionalOrigin(TypedDict):
@@ -87,62 +85,6 @@ class GlobalEndpointArgs(TypedDict):
     keys)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
-
-
-def check_args(name: str, args: GlobalEndpointArgs) -> list[RegionalOrigin]:
-    component = "GlobalEndpoint"
-    one_of(component, name, "sku", opt(args, "sku"), SKUS)
-    one_of(component, name, "waf_mode", opt(args, "waf_mode"), WAF_MODES)
-    in_range(component, name, "rate_limit_per_minute", opt(args, "rate_limit_per_minute"), 10, 1_000_000)
-    in_range(component, name, "origin_timeout_seconds", opt(args, "origin_timeout_seconds"), 16,
-             MAX_ORIGIN_TIMEOUT_SECONDS)
-    in_range(component, name, "probe_interval_seconds", opt(args, "probe_interval_seconds"), 5, 255)
-    if not _NAME.fullmatch(str(args.get("name_prefix", ""))):
-        raise ComponentInputError(f"{component} {name}: input name_prefix={args.get('name_prefix')!r} is invalid; "
-                                  "allowed: 1-42 lowercase letters, digits and hyphens", "name_prefix",
-                                  "1-42 lowercase letters, digits and hyphens")
-    origins = list(args.get("origins") or [])
-    if not origins:
-        raise ComponentInputError(f"{component} {name}: input 'origins' is required (at least one region)",
-                                  "origins", "at least one region")
-    seen: set[str] = set()
-    for i, origin in enumerate(origins):
-        if not isinstance(origin, dict):
-            raise ComponentInputError(f"{component} {name}: input origins[{i}]={origin!r} is invalid; allowed: a "
-                                      "RegionalOrigin", f"origins[{i}]", "a RegionalOrigin")
-        origin_name = origin.get("name")
-        if not isinstance(origin_name, pulumi.Output) and (not _NAME.fullmatch(str(origin_name or ""))
-                                                            or origin_name in seen):
-            raise ComponentInputError(f"{component} {name}: input origins[{i}].name={origin_name!r} is "
-                                      "invalid; allowed: a unique name of lowercase letters, digits and hyphens",
-                                      f"origins[{i}].name", "a unique lowercase name")
-        if isinstance(origin_name, str):
-            seen.add(origin_name)
-        priority = known(origin, "priority", 1)
-        if priority is not None:
-            one_of(component, name, f"origins[{i}].priority", priority, (1, 2))
-    if not any(known(o, "priority", 1) in (1, None) for o in origins):
-        raise ComponentInputError(f"{component} {name}: input origins has no priority-1 origin; allowed: at least "
-                                  "one serving region", "origins", "at least one priority-1 origin")
-    check_api_keys(name, args.get("api_keys"), origins)
-    return origins
-
-
-def check_api_keys(name: str, keys: Optional[list[str]], origins: list[RegionalOrigin]) -> None:
-    component = "GlobalEndpoint"
-    if keys is None:
-        return
-    if not isinstance(keys, list) or not 1 <= len(keys) <= 10 or len(set(keys)) != len(keys) or not all(
-            isinstance(k, str) and _NAME.fullmatch(k) for k in keys):
-        raise ComponentInputError(f"{component} {name}: input api_keys={keys!r} is invalid; allowed: 1-10 unique "
-                                  "names of lowercase letters, digits and hyphens", "api_keys",
-                                  "1-10 unique lowercase names")
-    for i, origin in enumerate(origins):
-        for key in ("key_vault_name", "key_vault_resource_group"):
-            if not origin.get(key):
-                raise ComponentInputError(f"{component} {name}: input origins[{i}].{key} is required with api_keys "
-                                          "(the key set is written into every region's Key Vault)",
-                                          f"origins[{i}].{key}", "a value when api_keys is set")
 
 
 def key_map(keys: list[str]) -> str:
@@ -203,7 +145,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GlobalEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("GlobalEndpoint", name, args, GlobalEndpointArgs)
-        origins = check_args(name, args)
+        origins = list(args["origins"])
         super().__init__(f"{PACKAGE}:index:GlobalEndpoint", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg, prefix, tags = args["resource_group_name"], args["name_prefix"], args.get("tags", {})

@@ -4,7 +4,6 @@ nodes only, and optional TLS from Let's Encrypt through cert-manager.
 
 Istio is the implementation llm-d's InferencePool works with on AKS, so the same Gateways serve llm-d later.
 """
-import re
 from typing import Any, Optional, TypedDict
 
 import pulumi
@@ -16,8 +15,7 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import check_shape, fail, in_range, one_of
-from .choices import TLS_MODES
+from .checks import check_shape
 from .handles import ClusterHandle, RouteTarget, field
 from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
 
@@ -31,8 +29,6 @@ LLMD_TLS_PORT = 8444
 INFERENCE_EXTENSION_FLAG = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION"  # istiod: program InferencePool backends
 TLS_SECRET = "gateway-tls"
 FRONT_DOOR_ID_HEADER = "X-Azure-FDID"  # Front Door sets it on what it forwards to an origin (its profile's ID)
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_PATH = re.compile(r"^/[A-Za-z0-9._~/-]*$")
 
 
 class GatewayAccessArgs(TypedDict):
@@ -71,34 +67,6 @@ class GatewayAccessArgs(TypedDict):
     documented to carry it); only with front_door_id."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
-
-
-def check_args(name: str, args: GatewayAccessArgs) -> bool:
-    """Inputs that contradict each other, refused by name; returns whether TLS is on."""
-    component = "GatewayAccess"
-    tls = one_of(component, name, "tls_mode", opt(args, "tls_mode"), TLS_MODES) == "letsencrypt"
-    in_range(component, name, "replicas", opt(args, "replicas"), 1, 10)
-    if not opt(args, "internal") and not opt(args, "external"):
-        fail(component, name, "internal", False, "internal or external (or both) must be on")
-    if tls:
-        if not opt(args, "external"):
-            fail(component, name, "tls_mode", "letsencrypt", "letsencrypt only with the external Gateway "
-                 "(the ACME HTTP-01 challenge comes from the internet)")
-        for key in ("tls_hostname", "tls_email"):
-            if not args.get(key):
-                fail(component, name, key, args.get(key), "a value when tls_mode is letsencrypt")
-    fd_id, probes = args.get("front_door_id"), args.get("front_door_probe_paths")
-    if fd_id is not None:
-        if not opt(args, "external"):
-            fail(component, name, "front_door_id", fd_id, "only with the external Gateway (Front Door's origin)")
-        if fd_id and not _GUID.fullmatch(str(fd_id)):
-            fail(component, name, "front_door_id", fd_id, "the Front Door profile's ID (a GUID), or \"\" until known")
-    if probes is not None:
-        if fd_id is None:
-            fail(component, name, "front_door_probe_paths", probes, "only with front_door_id")
-        if not isinstance(probes, list) or not all(isinstance(p, str) and _PATH.fullmatch(p) for p in probes):
-            fail(component, name, "front_door_probe_paths", probes, "a list of exact paths starting with /")
-    return tls
 
 
 def front_door_policy(gateway: str, front_door_id: str, probe_paths: list[str]) -> dict[str, Any]:
@@ -200,7 +168,7 @@ class GatewayAccess(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("GatewayAccess", name, args, GatewayAccessArgs)
-        tls = check_args(name, args)
+        tls = opt(args, "tls_mode") == "letsencrypt"
         require_kubernetes_provider(opts, "GatewayAccess", name)
         super().__init__(f"{PACKAGE}:index:GatewayAccess", name, None, opts)
         cluster = args["cluster"]

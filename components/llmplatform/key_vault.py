@@ -9,7 +9,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import KEY_VAULT_SECRETS_USER, builtin_role
 from .defaults import defaults_for
-from .checks import check_shape, in_range
+from .checks import check_shape
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field
 
@@ -85,7 +85,6 @@ class KeyVault(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: KeyVaultArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("KeyVault", name, args, KeyVaultArgs)
-        in_range("KeyVault", name, "soft_delete_retention_days", opt(args, "soft_delete_retention_days"), 7, 90)
         super().__init__(f"{PACKAGE}:index:KeyVault", name, None, opts)
         cluster = args["cluster"]
         rg = field(cluster, "resource_group_name")

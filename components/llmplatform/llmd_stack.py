@@ -19,23 +19,21 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router
-from .checks import check_shape, fail, in_range, one_of
+from .checks import check_shape
 from .defaults import defaults_for
-from .gpu_skus import GPU_SKUS
-from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field, known
+from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
 from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release,
                    http_probe, gpu_start_deadline, labels, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace,
                    require_kubernetes_provider, secret_provider_class, tolerations_args)
-from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length,
-                         epp_affinity, epp_plugins, epp_triggers, fits, holds_requests_at_zero, image_is_pinned,
-                         node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args,
-                         vllm_scale_behavior)
+from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length, epp_affinity,
+                        epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name,
+                        shm_gib, vllm_args, vllm_scale_behavior)
 from .pd_specs import (DECODE, DECODE_VLLM_PORT, PREFILL, RDMA_RESOURCE, ROLE_LABEL, SIDECAR_PORT, gib_bytes,
                        memlock_annotation, nixl_env, pd_plugins, sidecar_args)
-from .pins import LLM_D_ROUTER_GATEWAY, LLMD_PD_SIDECAR_IMAGE, parse_image
+from .pins import LLM_D_ROUTER_GATEWAY, LLMD_PD_SIDECAR_IMAGE
 from .rdma_network import rdma_network
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -47,7 +45,6 @@ POOL_GATEWAY_PARAMS = "llmd-gateway-params"  # its parametersRef ConfigMap (Isti
 ISTIO_SERVICE_TYPE = "networking.istio.io/service-type"
 EPP_LABEL = {"llm-d-router-gateway": f"{RELEASE}-epp"}  # the chart's EPP selector label
 HF_TOKEN_FILE = "hf-token"  # the token's file in the CSI mount (objectAlias); huggingface_hub reads HF_TOKEN_PATH
-FAILURE_MODES = ("FailOpen", "FailClose")
 
 
 class LlmdStackArgs(TypedDict):
@@ -131,109 +128,10 @@ class LlmdStackArgs(TypedDict):
 
 
 def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
-    """Every input checked against the GPU it will run on, before anything registers."""
-    c = "LlmdStack"
-    tp = in_range(c, name, "tensor_parallel_size", opt(args, "tensor_parallel_size"), 1, 8)
-    in_range(c, name, "replicas", opt(args, "replicas"), 1, 64)
-    in_range(c, name, "epp_replicas", opt(args, "epp_replicas"), 1, 5)
-    if opt(args, "autoscaling"):
-        check_autoscaling(name, args)
-    in_range(c, name, "model_cache_gib", opt(args, "model_cache_gib"), 10, 4096)
-    one_of(c, name, "failure_mode", opt(args, "failure_mode"), FAILURE_MODES)
-    gpu = args["gpu"]
-    # fields an output carries are not known yet: Azure and the scheduler check them later
-    gpus, memory, model_name = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib"), known(gpu, "gpu_model")
-    if gpus is not None and tp > gpus:
-        fail(c, name, "tensor_parallel_size", tp, f"at most the {gpus} GPU(s) of one {model_name} node")
-    if known(args["route_target"], "llmd_listener") == "":  # an HTTPRoute with sectionName "" attaches nowhere
-        fail(c, name, "route_target", "llmd_listener=''", "the route target of a GatewayAccess with "
-                                                           "inference_extension on (it adds the llmd listener)")
-    model = args["model"]
-    model_facts = KNOWN_MODELS.get(model, {})
-    weights = args.get("model_memory_gib") or model_facts.get("weights_gib")
-    if weights is None:
-        fail(c, name, "model_memory_gib", None, f"the weight size of {model!r}, which the built-in list does not "
-                                                 f"know ({', '.join(KNOWN_MODELS)})")
-    if memory is not None and gpus is not None and not fits(weights, memory, gpus):
-        fail(c, name, "gpu", f"{gpus} x {model_name} ({memory} GiB each)",
-             f"a GPU pool whose nodes hold {model} ({weights} GiB of weights plus KV cache) even with every GPU "
-             f"of a node in tensor parallel")
-    if memory is not None and not fits(weights, memory, tp):
-        fail(c, name, "tensor_parallel_size", tp, f"enough {model_name} GPUs ({memory} GiB each) for {model} "
-                                                  f"({weights} GiB of weights plus KV cache): raise it or pick a "
-                                                  f"larger GPU")
-    context = context_length(model, args.get("max_model_len"))
-    if context is None:
-        fail(c, name, "max_model_len", None, f"the context length of {model!r}, which the built-in list does not "
-                                              f"know (vLLM and the picker's prefix matching are sized to it)")
-    if model_facts.get("gated") and not args.get("hf_token_secret"):
-        fail(c, name, "hf_token_secret", None, f"a Key Vault secret with a Hugging Face token: {model} is gated")
-    checked = {"tp": tp, "context": context, "prefill_tp": tp}
-    if opt(args, "prefill_decode"):
-        checked["prefill_tp"] = check_prefill_decode(name, args, weights)
-    for key in ("vllm_image", "epp_image"):
-        image = opt(args, key)
-        if not image_is_pinned(image):
-            fail(c, name, key, image, "an image pinned to a release tag (v1.2.3) or a digest, never latest/main")
-    try:  # the chart takes the EPP image as registry, repository and tag
-        parse_image(opt(args, "epp_image"))
-    except ValueError:
-        fail(c, name, "epp_image", opt(args, "epp_image"), "registry/repository:tag (the registry host named)")
-    if (args.get("hf_token_secret") or opt(args, "api_key_auth")) and not args.get("key_vault"):
-        fail(c, name, "key_vault", None, "a vault handle when api_key_auth or hf_token_secret is set")
-    return checked
-
-
-def rdma_sizes() -> str:
-    return ", ".join(s.vm_size for s in GPU_SKUS.values() if s.rdma)
-
-
-def check_prefill_decode(name: str, args: LlmdStackArgs, weights: float) -> int:
-    """P/D needs InfiniBand (NIXL's KV transfer), the GPU Operator's driver (nvidia-peermem for GPUDirect RDMA;
-    the AKS-managed driver does not load it) and fixed replica counts; the prefill replicas fit like decode's."""
-    c, gpu = "LlmdStack", args["gpu"]
-    gpus, memory, rdma, driver, model_name = (known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib"),
-                                              known(gpu, "rdma"), known(gpu, "driver"), known(gpu, "gpu_model"))
-    if rdma is False:
-        fail(c, name, "prefill_decode", True, f"an InfiniBand (RDMA) GPU size ({rdma_sizes()}); this "
-                                              f"{model_name} pool has none, so NIXL cannot move the KV cache")
-    if driver == "aks":
-        fail(c, name, "gpu", "driver=aks", "a pool with driver 'operator' for prefill_decode: the GPU Operator's "
-                                           "driver loads nvidia-peermem (GPUDirect RDMA), the AKS-managed one does not")
-    if opt(args, "autoscaling"):
-        fail(c, name, "autoscaling", True, "False with prefill_decode: prefill and decode are sized apart "
-                                           "(prefill_replicas, replicas), KEDA scales one Deployment")
-    in_range(c, name, "prefill_replicas", opt(args, "prefill_replicas"), 1, 64)
-    prefill_tp = in_range(c, name, "prefill_tensor_parallel_size", opt(args, "prefill_tensor_parallel_size"), 1, 8)
-    if gpus is not None and prefill_tp > gpus:
-        fail(c, name, "prefill_tensor_parallel_size", prefill_tp, f"at most the {gpus} GPU(s) of one {model_name} "
-                                                                  f"node")
-    if memory is not None and not fits(weights, memory, prefill_tp):
-        fail(c, name, "prefill_tensor_parallel_size", prefill_tp, f"enough {model_name} GPUs ({memory} GiB each) "
-                                                                  f"for {args['model']}: raise it")
-    return prefill_tp
-
-
-def check_autoscaling(name: str, args: LlmdStackArgs) -> None:
-    c = "LlmdStack"
-    low = in_range(c, name, "min_replicas", opt(args, "min_replicas"), 0, 64)
-    high = in_range(c, name, "max_replicas", opt(args, "max_replicas"), 1, 64)
-    for key in ("scale_up_stabilization_seconds", "scale_down_stabilization_seconds"):
-        in_range(c, name, key, opt(args, key), 0, 3600)
-    if high < max(low, 1):
-        fail(c, name, "max_replicas", high, f"at least min_replicas ({low}) and 1")
-    replicas = opt(args, "replicas")
-    if not max(low, 1) <= replicas <= high:
-        fail(c, name, "replicas", replicas, f"the starting count, between {max(low, 1)} and max_replicas ({high})")
-    if not args.get("keda"):
-        fail(c, name, "keda", None, "Observability's keda endpoints (its Prometheus) when autoscaling")
-    if not opt(args, "metrics"):
-        fail(c, name, "metrics", False, "True when autoscaling: the triggers read the picker's metrics, which the "
-                                        "ServiceMonitor has Prometheus scrape")
-    if low == 0 and not holds_requests_at_zero(opt(args, "epp_image")):
-        fail(c, name, "min_replicas", 0, "at least 1 with this picker image: scale to zero needs a picker that holds "
-             "requests while no replica is ready (flow control's queue, llm-d-router v0.10.0 and later); without it "
-             "the first request after idling fails at once while a replica starts")
+    """What the build derives from the inputs (their rules are input_rules.llmd_stack, run by check_shape)."""
+    tp = opt(args, "tensor_parallel_size")
+    prefill_tp = opt(args, "prefill_tensor_parallel_size") if opt(args, "prefill_decode") else tp
+    return {"tp": tp, "context": context_length(args["model"], args.get("max_model_len")), "prefill_tp": prefill_tp}
 
 
 class LlmdStack(pulumi.ComponentResource):

@@ -17,8 +17,7 @@ from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import check_shape, fail, in_range, one_of
-from .choices import AUTOSCALING_MODES as MODES
+from .checks import check_shape
 from .handles import KedaEndpoints, ModelServer, field
 from .kube import cpu_utilization_metric, require_kubernetes_provider
 
@@ -56,17 +55,6 @@ class ModelAutoscalerArgs(TypedDict):
     """How long requests wait for a replica to start from zero (default 1200)."""
 
 
-def check_args(name: str, args: ModelAutoscalerArgs) -> str:
-    component = "ModelAutoscaler"
-    mode = one_of(component, name, "mode", args["mode"], MODES)
-    low = 0 if mode == "requests" else 1
-    in_range(component, name, "min_replicas", args["min_replicas"], low, 1000)
-    in_range(component, name, "max_replicas", args["max_replicas"], max(1, args["min_replicas"]), 1000)
-    if mode == "requests" and not args.get("keda"):
-        fail(component, name, "keda", None, "Observability's keda endpoints in requests mode")
-    return mode
-
-
 def scale_behavior(stabilization_seconds: int) -> dict[str, Any]:
     """Up fast (a queue of LLM requests grows quickly), down slowly (a model reload costs minutes)."""
     return {
@@ -102,7 +90,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ModelAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("ModelAutoscaler", name, args, ModelAutoscalerArgs)
-        mode = check_args(name, args)
+        mode = args["mode"]
         require_kubernetes_provider(opts, "ModelAutoscaler", name)
         super().__init__(f"{PACKAGE}:index:ModelAutoscaler", name, None, opts)
         self.mode = pulumi.Output.from_input(mode)

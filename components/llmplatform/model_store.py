@@ -9,9 +9,8 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import check_shape, in_range, one_of
+from .checks import check_shape
 from .diagnostics import to_log_analytics
-from .choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, REDUNDANCIES, SHARE_PROTOCOLS as PROTOCOLS
 from .handles import ClusterHandle, ModelVolume, field
 from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import cpu_placement, labels, placement, placement_args, require_kubernetes_provider
@@ -125,10 +124,7 @@ class ModelStore(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("ModelStore", name, args, ModelStoreArgs)
         component = "ModelStore"
-        protocol = one_of(component, name, "protocol", opt(args, "protocol"), PROTOCOLS)
-        redundancy = one_of(component, name, "redundancy", opt(args, "redundancy"), REDUNDANCIES)
-        size = in_range(component, name, "size_gib", opt(args, "size_gib"), MIN_PREMIUM_SHARE_GIB,
-                        MAX_PREMIUM_SHARE_GIB)
+        protocol, redundancy, size = opt(args, "protocol"), opt(args, "redundancy"), opt(args, "size_gib")
         require_kubernetes_provider(opts, component, name)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         share_name = opt(args, "share_name")

@@ -10,9 +10,8 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import check_shape, in_range, one_of
+from .checks import check_shape
 from .diagnostics import to_log_analytics
-from .choices import POSTGRES_TIERS as TIERS, POSTGRES_VERSIONS as VERSIONS
 from .handles import ClusterHandle, VaultHandle, field
 from .key_vault import vault_secret
 from .naming import secret_name
@@ -25,9 +24,9 @@ ADMIN_LOGIN = "llmadmin"
 class EntraGroup(TypedDict):
     """A Microsoft Entra group."""
 
-    object_id: str
+    object_id: pulumi.Input[str]
     """The group's object id."""
-    display_name: str
+    display_name: pulumi.Input[str]
     """The group's display name (PostgreSQL creates a role of that name for it)."""
 
 
@@ -100,10 +99,6 @@ class PostgresServer(pulumi.ComponentResource):
     def __init__(self, name: str, args: PostgresServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("PostgresServer", name, args, PostgresServerArgs)
         component = "PostgresServer"
-        one_of(component, name, "tier", opt(args, "tier"), TIERS)
-        one_of(component, name, "version", opt(args, "version"), VERSIONS)
-        in_range(component, name, "backup_retention_days", opt(args, "backup_retention_days"), 7, 35)
-        in_range(component, name, "storage_size_gb", opt(args, "storage_size_gb"), 32, 32768)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         cluster = args["cluster"]

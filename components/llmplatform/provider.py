@@ -11,6 +11,7 @@ input that arrives as an output, or as a string, by `{}`. So this provider maps 
 error, the components' own included, into a per-property error the engine prints.
 """
 import asyncio
+import difflib
 import json
 import re
 import sys
@@ -28,6 +29,7 @@ from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.server import ComponentInitError
 
 from . import PACKAGE, __version__, all_components
+from .schema_extras import enrich
 
 SECRET_MARK = "Secret."  # a property whose description ends with this is marked secret in the schema
 
@@ -95,7 +97,8 @@ def _join(path: str, name: str) -> str:
 class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
-        self.schema = json.dumps(mark_secrets(json.loads(cast(str, self.schema))), indent=2, sort_keys=True)
+        self.schema = json.dumps(enrich(mark_secrets(json.loads(cast(str, self.schema)))), indent=2,
+                                 sort_keys=True)
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
                   options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:
@@ -118,6 +121,11 @@ class PlatformProvider(ComponentProvider):
         """Schema names to Python names, recursively, with whole numbers as ints and objects checked to be objects;
         a value that arrives as an output is mapped inside it."""
         mapped: dict[str, Any] = {}
+        for given in (inputs if isinstance(inputs, dict) else {}):  # an unknown name is refused, not dropped
+            if given not in properties:
+                near = difflib.get_close_matches(str(given), list(properties), 1)
+                raise InputPropertyError(_join(property_path, str(given)), "is not an input" + (
+                    f"; did you mean {near[0]!r}?" if near else f"; inputs: {', '.join(sorted(properties))}"))
         for schema_name, prop in properties.items():
             value = inputs.get(schema_name) if isinstance(inputs, dict) else None
             path = _join(property_path, schema_name)

@@ -1,0 +1,53 @@
+"""Azure's and Kubernetes' naming rules, per resource type: each function returns what is allowed when a name
+breaks its type's rule (None when it is fine), so a component refuses a bad name before `pulumi up` meets it.
+
+Sources (docs/decisions.md, "Input rules"): Azure's resource name rules (Microsoft.Storage storageAccounts,
+Microsoft.KeyVault vaults, Microsoft.DBforPostgreSQL flexibleServers, Microsoft.Resources resourceGroups,
+Microsoft.Network virtualNetworks, Microsoft.ManagedIdentity userAssignedIdentities), the AKS REST API's
+managedClusters name and dnsPrefix patterns and the Azure CLI's agent-pool name check, Kubernetes' DNS-1123 label
+and subdomain rules.
+"""
+import re
+from typing import Optional
+
+
+def _check(regex: str, allowed: str, extra: Optional[str] = None):
+    compiled = re.compile(regex)
+
+    def rule(name: str) -> Optional[str]:
+        if not compiled.fullmatch(name) or (extra is not None and extra in name):
+            return allowed
+        return None
+    return rule
+
+
+storage_account = _check(r"[a-z0-9]{3,24}", "3-24 lowercase letters and digits (a storage account name, globally "
+                                           "unique)")
+key_vault = _check(r"[A-Za-z][A-Za-z0-9-]{1,22}[A-Za-z0-9]", "3-24 letters, digits and hyphens, starting with a "
+                   "letter, ending with a letter or digit, no two hyphens in a row (a Key Vault name, globally unique)",
+                   "--")
+postgres_server = _check(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", "3-63 lowercase letters, digits and hyphens, not "
+                         "starting or ending with a hyphen (a PostgreSQL server name, globally unique)")
+# AKS uses the cluster name as its DNS prefix too: the stricter of the two patterns (managedClusters name
+# ^[a-zA-Z0-9]$|^[a-zA-Z0-9][-_a-zA-Z0-9]{0,61}[a-zA-Z0-9]$; dnsPrefix 1-54, letters, digits, hyphens)
+aks_cluster = _check(r"[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?", "1-54 letters, digits and hyphens, starting "
+                     "and ending with a letter or digit (the AKS cluster name, also its DNS prefix)")
+agent_pool = _check(r"[a-z][a-z0-9]{0,11}", "1-12 lowercase letters and digits, starting with a letter (an AKS Linux "
+                    "node pool name)")
+resource_group = _check(r"[\w().-]{0,89}[\w()-]", "1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in "
+                        "'.' (a resource group name)")
+virtual_network = _check(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?", "2-64 letters, digits, '_', '.' and "
+                         "'-', starting with a letter or digit and ending with a letter, digit or '_' (a VNet name)")
+managed_identity = _check(r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", "3-128 letters, digits, '-' and '_', starting with a "
+                          "letter or digit (a managed identity name)")
+key_vault_secret = _check(r"[0-9A-Za-z-]{1,127}", "1-127 letters, digits and hyphens (a Key Vault secret name)")
+file_share = _check(r"[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])", "3-63 lowercase letters, digits and hyphens, starting "
+                    "and ending with a letter or digit, no two hyphens in a row (an Azure file share name)", "--")
+dns_label = _check(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label: 1-63 lowercase letters, digits and '-', "
+                   "starting and ending with a letter or digit (a Kubernetes name)")
+dns_subdomain = _check(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", "a DNS subdomain: 1-253 lowercase letters, digits, "
+                       "'-' and '.', starting and ending with a letter or digit (a Kubernetes name)")
+postgres_database = _check(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL identifier (letters, digits, '_', not "
+                           "starting with a digit, at most 63)")
+name_prefix = _check(r"[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?", "1-40 lowercase letters, digits and '-', starting and "
+                     "ending with a letter or digit (the start of Azure and Kubernetes names)")

@@ -1,0 +1,579 @@
+"""Every component's value rules, one function per component over its inputs (as the component reads them: snake_case
+keys, nested specs as dicts), returning every Problem at once. `check_shape` runs them after the shape check, so a
+component refuses all of its bad inputs together before it registers anything; the stack's config layer runs the
+same functions on its values and names each problem by its stack key (one source for each rule).
+
+A value known only at deploy time (an output, or a handle arriving through the component provider as one output)
+is left alone. InferenceStack's rules are three functions over its inputs, one per part (the Ollama server, the API
+gate, Open-WebUI), so each part checks what it owns.
+"""
+import re
+from typing import Any, Mapping, Optional
+
+from . import azure_names as names
+from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS,
+                      FLEET_CHANNELS, FRONT_DOOR_SKUS, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
+                      MAX_ORIGIN_TIMEOUT_SECONDS, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
+                      NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS, POD_SECURITY_LEVELS,
+                      POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, TLS_MODES,
+                      UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEEKDAYS, ZONES, FAILURE_MODES)
+from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes
+from .llmd_specs import KNOWN_MODELS, context_length, fits, holds_requests_at_zero, image_is_pinned
+from .networks import authorized_range_problem, network_rules
+from .pins import parse_image
+from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION, PROMETHEUS_DURATION,
+                    UTC_OFFSET, Found, Problem, Rules, is_output, pattern, resources_rules)
+
+MAX_NODES = 1000  # AKS autoscaler counts per pool (Azure CLI: --min-count/--max-count in [0, 1000])
+
+
+def known(handle: Any, key: str) -> Any:
+    """A handle field known now (a Python caller's plain value), else None."""
+    if not isinstance(handle, Mapping):
+        return None
+    value = handle.get(key)
+    return None if is_output(value) else value
+
+
+# ---- AksCluster ------------------------------------------------------------------------------------------------
+def node_pool_rules(r: Rules, system: bool) -> None:
+    """A NodePoolSpec: the system pool runs on regular VMs and keeps at least one node."""
+    r.text("name", names.agent_pool)
+    r.text("vm_size", pattern(r"Standard_[A-Za-z0-9_]+", "an Azure VM size like Standard_D4s_v5"))
+    low = r.whole("min_count", 1 if system else 0, MAX_NODES)
+    high = r.whole("max_count", 1, MAX_NODES)
+    if low is not None and high is not None and high < low:
+        r.add("max_count", high, f"at least {r.ref('min_count')} ({low})")
+    r.whole("os_disk_size_gb", 30, 2048)
+    r.whole("max_pods", 10, 250)
+    if system:
+        r.choice("priority", ("regular",))  # AKS runs system pools on regular VMs only
+    else:
+        r.choice("priority", GPU_PRIORITIES)
+
+
+def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "AksCluster")
+    r.text("cluster_name", names.aks_cluster)
+    if not r.get("existing_resource_group"):
+        r.text("resource_group_name", names.resource_group)
+    r.text("vnet_name", names.virtual_network)
+    network_rules(r.section("network"))
+    node_pool_rules(r.section("system_pool"), system=True)
+    node_pool_rules(r.section("workload_pool"), system=False)
+    system, workload = r.section("system_pool").given("name"), r.section("workload_pool").given("name")
+    if system is not None and system == workload:
+        r.add("workload_pool.name", workload, f"a name other than {r.ref('system_pool.name')}")
+    r.text("kubernetes_version", KUBERNETES_VERSION)
+    for key, allowed in (("tier", TIERS), ("network_policy", NETWORK_POLICIES), ("upgrade_channel", UPGRADE_CHANNELS),
+                         ("node_os_upgrade_channel", NODE_OS_UPGRADE_CHANNELS), ("api_access_mode", API_ACCESS_MODES),
+                         ("kubelogin_mode", KUBELOGIN_MODES), ("deployer_principal_type", DEPLOYER_PRINCIPAL_TYPES),
+                         ("autoscaler_expander", EXPANDERS)):
+        r.choice(key, allowed)
+    zones_rule(r, "zones")
+    r.texts("admin_group_object_ids", GUID)
+    window = r.section("maintenance_window")
+    window.choice("day_of_week", WEEKDAYS)
+    window.text("start_time", HH_MM)
+    window.whole("duration_hours", 4, 24)  # AKS: a window of at least 4 hours
+    window.text("utc_offset", UTC_OFFSET)
+    mode = r.get("api_access_mode")
+    ranges = r.texts("authorized_ip_ranges", authorized_range_problem)
+    if mode == "authorizedIps" and not r.args.get("authorized_ip_ranges"):
+        r.add("authorized_ip_ranges", [], f"one or more CIDRs with {r.ref('api_access_mode')} authorizedIps")
+    elif mode in API_ACCESS_MODES and mode != "authorizedIps" and ranges:
+        r.add("authorized_ip_ranges", ranges, f"none unless {r.ref('api_access_mode')} is authorizedIps "
+                                              f"(it is {mode!r})")
+    if r.get("defender") and not r.args.get("log_analytics_workspace_id"):
+        r.add("defender", True, f"only with {r.ref('log_analytics_workspace_id')} (Defender reports there)")
+    return r.problems
+
+
+def zones_rule(r: Rules, key: str) -> list[str]:
+    r.declare(key, allowed=ZONES)
+    zones = r.texts(key, lambda z: None if z in ZONES else f"one of {', '.join(ZONES)}")
+    if len(set(zones)) != len(zones):
+        r.add(key, zones, "each zone once")
+    return zones
+
+
+# ---- GpuNodePool -----------------------------------------------------------------------------------------------
+def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "GpuNodePool")
+    custom = r.section("gpu_sku")
+    if r.given("gpu_sku") is not None:
+        custom.text("gpu_model", pattern(r"[A-Za-z0-9 ._-]{1,40}", "a GPU model name like A100"))
+        custom.whole("gpus", 1, 16)
+        custom.whole("gpu_memory_gib", 1, 1024)
+    size = r.text("vm_size", lambda v: None if r.given("gpu_sku") is not None or find_gpu_sku(v) else
+                  f"a catalog size ({', '.join(known_gpu_sizes())}) or any size described by {r.ref('gpu_sku')}")
+    sku = find_gpu_sku(size) if size and r.given("gpu_sku") is None else None
+    fallback = r.section("fallback")
+    with_fallback = bool(fallback.given("enabled"))
+    r.text("pool_name", pattern(r"[a-z][a-z0-9]{0,9}", "1-10 lowercase letters and digits, starting with a letter "
+                                                      "(with the fallback named <pool_name>od, AKS's 12)")
+           if with_fallback else names.agent_pool)
+    low = r.whole("min_count", 0, MAX_NODES)
+    high = r.whole("max_count", 1, MAX_NODES)
+    if low is not None and high is not None and high < low:
+        r.add("max_count", high, f"at least {r.ref('min_count')} ({low})")
+    priority = r.choice("priority", GPU_PRIORITIES)
+    r.choice("driver", GPU_DRIVERS)
+    price = r.number("spot_max_price", -1, 1e6, "-1 (pay up to the on-demand price) or a USD price above 0")
+    if price is not None and price != -1 and price <= 0:
+        r.add("spot_max_price", price, "-1 (pay up to the on-demand price) or a USD price above 0")
+    elif price is not None and price != -1 and priority == "regular":
+        r.add("spot_max_price", price, f"only with {r.ref('priority')} spot (it is 'regular')")
+    mig = r.choice("mig_profile", MIG_PROFILES)
+    if mig is not None and size is not None and (r.given("gpu_sku") is not None or (sku and not sku.mig_capable)):
+        model = sku.gpu_model if sku else "GPU described by gpu_sku"
+        r.add("mig_profile", mig, f"only on a MIG-capable catalog GPU (A100/H100/H200); {size} has a {model}")
+    r.whole("os_disk_size_gb", 30, 2048)
+    r.whole("max_pods", 10, 250)
+    zones_rule(r, "zones")
+    f_low = fallback.whole("min_count", 0, MAX_NODES)
+    f_high = fallback.whole("max_count", 1, MAX_NODES)
+    if f_low is not None and f_high is not None and f_high < f_low:
+        fallback.add("max_count", f_high, f"at least {fallback.ref('min_count')} ({f_low})")
+    if with_fallback:
+        if priority == "regular":
+            fallback.add("enabled", True, f"only with {r.ref('priority')} spot (an on-demand pool is the fallback "
+                                          f"for spot)")
+        expander = known(r.args.get("cluster"), "autoscaler_expander")
+        if expander is not None and expander != "priority":
+            fallback.add("enabled", True, f"only on a cluster whose autoscaler_expander is 'priority' (this "
+                                          f"cluster's is {expander!r})")
+    return r.problems
+
+
+# ---- ModelStore, KeyVault, PostgresServer ---------------------------------------------------------------------
+def model_store(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "ModelStore")
+    r.text("account_name", names.storage_account)
+    r.text("share_name", names.file_share)
+    r.text("namespace", names.dns_label)
+    r.text("resource_group_name", names.resource_group)
+    r.text("separate_resource_group", names.resource_group)
+    r.choice("protocol", SHARE_PROTOCOLS)
+    r.choice("redundancy", REDUNDANCIES)
+    r.whole("size_gib", MIN_PREMIUM_SHARE_GIB, MAX_PREMIUM_SHARE_GIB)  # Azure Files Premium's share sizes
+    models = r.texts("models", pattern(r"[a-z0-9][a-z0-9._/-]{0,79}(:[A-Za-z0-9._-]{1,60})?",
+                                       "an Ollama model name like 'qwen2.5:0.5b'"))
+    twice = sorted({m for m in models if models.count(m) > 1})
+    if twice:
+        r.add("models", twice, "each model once")
+    return r.problems
+
+
+def key_vault(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "KeyVault")
+    r.text("vault_name", names.key_vault)
+    r.whole("soft_delete_retention_days", 7, 90)
+    r.text("tenant_id", GUID)
+    return r.problems
+
+
+def postgres_server(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "PostgresServer")
+    r.text("server_name", names.postgres_server)
+    r.choice("version", POSTGRES_VERSIONS)
+    tier = r.choice("tier", POSTGRES_TIERS)
+    r.text("sku_name", pattern(r"Standard_[A-Za-z0-9_]+", "a Flexible Server compute size like Standard_B1ms"))
+    r.whole("storage_size_gb", 32, 32768)
+    r.whole("backup_retention_days", 7, 35)
+    if r.get("high_availability") and tier == "Burstable":
+        r.add("high_availability", True, f"only with {r.ref('tier')} GeneralPurpose or MemoryOptimized (not "
+                                         f"Burstable)")
+    r.text("database", names.postgres_database)
+    r.text("admin_login", pattern(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL role name"))
+    for key in ("admin_password_secret", "database_url_secret"):
+        r.text(key, names.key_vault_secret)
+    group = r.section("entra_admin_group")
+    group.text("object_id", GUID)
+    return r.problems
+
+
+# ---- GatewayAccess ---------------------------------------------------------------------------------------------
+def gateway_access(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "GatewayAccess")
+    r.text("name_prefix", names.name_prefix)
+    mode = r.choice("tls_mode", TLS_MODES)
+    r.whole("replicas", 1, 10)
+    r.text("internal_ip", pattern(r"([0-9]{1,3}\.){3}[0-9]{1,3}", "a private IPv4 address of the node subnet"))
+    if r.get("internal") is False and r.get("external") is False:
+        r.add("internal", False, f"true unless {r.ref('external')} is (one Gateway at least)")
+    if mode == "letsencrypt":
+        if r.get("external") is False:
+            r.add("tls_mode", mode, f"letsencrypt only with {r.ref('external')} true (the ACME HTTP-01 challenge "
+                                    f"comes from the internet)")
+        for key, rule in (("tls_hostname", HOSTNAME), ("tls_email", EMAIL)):
+            if not r.args.get(key):
+                r.add(key, r.args.get(key), f"a value when {r.ref('tls_mode')} is letsencrypt")
+            else:
+                r.text(key, rule)
+    elif mode is not None:
+        for key in ("tls_hostname", "tls_email"):
+            if r.given(key):
+                r.add(key, r.given(key), f"none unless {r.ref('tls_mode')} is letsencrypt (it is {mode!r})")
+    fd_id, probes = r.args.get("front_door_id"), r.args.get("front_door_probe_paths")
+    if fd_id is not None:  # only Front Door (one profile) reaches the external Gateway
+        if r.get("external") is False:
+            r.add("front_door_id", fd_id, f"only with the external Gateway ({r.ref('external')} true: Front Door's "
+                                          f"origin)")
+        elif fd_id != "":
+            r.text("front_door_id", lambda v: GUID(v) and "the Front Door profile's ID (a GUID), or \"\" until known")
+    if probes is not None:
+        if fd_id is None:
+            r.add("front_door_probe_paths", probes, f"only with {r.ref('front_door_id')}")
+        r.texts("front_door_probe_paths", pattern(r"/[A-Za-z0-9._~/-]*", "exact paths starting with /"))
+    return r.problems
+
+
+# ---- InferenceStack and its parts ------------------------------------------------------------------------------
+def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
+    """The Ollama server's inputs (accelerator, replicas, resources, Ollama's own settings)."""
+    r = Rules(args, "InferenceStack")
+    accelerator = r.choice("accelerator", ACCELERATORS)
+    if accelerator == "gpu" and not r.args.get("gpu"):
+        r.add("gpu", None, f"GpuNodePool's scheduling when {r.ref('accelerator')} is gpu")
+    r.whole("replicas", 0, 100)
+    r.whole("gpus_per_replica", 1, 8)
+    r.whole("num_parallel", 1, 256)
+    r.whole("max_loaded_models", 1, 64)
+    r.text("keep_alive", DURATION)
+    resources_rules(r.section("resources"))
+    gpus = known(r.args.get("gpu"), "gpus_per_node")
+    per_replica = r.get("gpus_per_replica")
+    if accelerator == "gpu" and isinstance(gpus, int) and isinstance(per_replica, int) and per_replica > gpus:
+        r.add("gpus_per_replica", per_replica, f"at most the {gpus} GPU(s) of one node of {r.ref('gpu')}")
+    return r.problems
+
+
+def api_gate(args: Mapping[str, Any]) -> list[Problem]:
+    """The API gate's inputs (key, per-client rate limit, timeouts)."""
+    r = Rules(args, "InferenceStack")
+    r.whole("rate_limit_per_second", 1, 100000)
+    r.whole("rate_limit_burst", 0, 100000)
+    r.whole("request_timeout_seconds", 1, 86400)
+    r.whole("cold_start_timeout_seconds", 1, 86400)
+    r.text("api_key_secret", names.key_vault_secret)
+    r.text("name_prefix", names.name_prefix)
+    return r.problems
+
+
+def open_webui(args: Mapping[str, Any]) -> list[Problem]:
+    """Open-WebUI's inputs (its database, replicas, resources, uploads volume)."""
+    r = Rules(args, "InferenceStack")
+    enabled = r.args.get("webui_enabled", bool(r.args.get("database_url_secret")))
+    if enabled and not r.args.get("database_url_secret"):
+        r.add("database_url_secret", None, f"a Key Vault secret name when {r.ref('webui_enabled')} is true")
+    r.text("database_url_secret", names.key_vault_secret)
+    r.text("webui_secret_key_secret", names.key_vault_secret)
+    low = r.whole("webui_replicas", 1, 50)
+    high = r.whole("webui_max_replicas", 1, 50)
+    if low is not None and high is not None and high < low:
+        r.add("webui_max_replicas", high, f"at least {r.ref('webui_replicas')} ({low})")
+    resources_rules(r.section("webui_resources"))
+    tier = r.choice("webui_uploads_tier", UPLOADS_STORAGE_CLASSES)
+    premium = tier == "premium"  # Azure Files Premium's smallest share is 100 GiB; Standard takes any size
+    r.whole("webui_uploads_size_gib", MIN_PREMIUM_SHARE_GIB if premium else 1, MAX_PREMIUM_SHARE_GIB,
+            f" with {r.ref('webui_uploads_tier')} premium (standard takes any size)" if premium else "")
+    return r.problems
+
+
+def renamed(rule: Any, names: Mapping[str, str]) -> Any:
+    """A part's rules from the composite's: `names` maps the part's input names to InferenceStack's (OpenWebUi's
+    `replicas` is InferenceStack's `webui_replicas`); problems and declarations come back in the part's names."""
+    back = {v: k for k, v in names.items()}
+
+    def part_name(path: str) -> str:
+        head = re.match(r"[A-Za-z0-9_]+", path)
+        return back.get(head.group(), head.group()) + path[head.end():] if head else path
+
+    def run(args: Mapping[str, Any]) -> list[Problem]:
+        given = args if isinstance(args, Mapping) else {}
+        found = rule({names.get(k, k): v for k, v in given.items()})
+        out = Found(Problem(part_name(p.path), p.value, _REF.sub(lambda m: "{" + part_name(m.group(1)) + "}",
+                                                                  p.allowed)) for p in found)
+        out.declared = {part_name(k): v for k, v in getattr(found, "declared", {}).items()}
+        return out
+    return run
+
+
+_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")
+OPEN_WEBUI_NAMES = {"replicas": "webui_replicas", "max_replicas": "webui_max_replicas", "resources": "webui_resources",
+                    "uploads_size_gib": "webui_uploads_size_gib", "uploads_tier": "webui_uploads_tier",
+                    "secret_key_secret": "webui_secret_key_secret"}
+
+
+def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
+    found = Found()
+    for part in (ollama_server, api_gate, open_webui):
+        problems = part(args)
+        found.extend(problems)
+        found.declared.update({k: v for k, v in getattr(problems, "declared", {}).items() if k not in found.declared})
+    return found
+
+
+# ---- LlmdStack -------------------------------------------------------------------------------------------------
+def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
+    """Every input checked against the GPU it will run on."""
+    r = Rules(args, "LlmdStack")
+    model = r.text("model", HF_MODEL)
+    r.text("namespace", names.dns_label)
+    r.text("hf_token_secret", names.key_vault_secret)
+    r.text("api_key_secret", names.key_vault_secret)
+    r.text("name_prefix", names.name_prefix)
+    tp = r.whole("tensor_parallel_size", 1, 8)
+    r.whole("replicas", 1, 64)
+    r.whole("epp_replicas", 1, 5)
+    r.whole("model_cache_gib", 10, 4096)
+    r.whole("max_model_len", 256, 1_048_576)
+    weights_given = r.number("model_memory_gib", 0.001, 4096, "a size in GiB above 0, at most 4096")
+    r.choice("failure_mode", FAILURE_MODES)
+    r.whole("rate_limit_per_second", 1, 100000)
+    r.whole("rate_limit_burst", 0, 100000)
+    r.whole("request_timeout_seconds", 1, 86400)
+    gpu = r.args.get("gpu")
+    gpus, memory = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib")
+    gpu_model = known(gpu, "gpu_model")
+    if gpus is not None and tp is not None and tp > gpus:
+        r.add("tensor_parallel_size", tp, f"at most the {gpus} GPU(s) of one {gpu_model} node")
+    if known(r.args.get("route_target"), "llmd_listener") == "":  # an HTTPRoute with sectionName "" attaches nowhere
+        r.add("route_target", "llmd_listener=''", "the route target of a GatewayAccess with inference_extension on "
+                                                  "(it adds the llmd listener)")
+    facts = KNOWN_MODELS.get(model or "", {})
+    weights = weights_given or facts.get("weights_gib")
+    if model is not None and weights is None and r.given("model_memory_gib") is None:
+        r.add("model_memory_gib", None, f"the weight size of {model!r}, which the built-in list does not know "
+                                        f"({', '.join(KNOWN_MODELS)})")
+    if weights is not None and memory is not None and gpus is not None and not fits(weights, memory, gpus):
+        r.add("gpu", f"{gpus} x {gpu_model} ({memory} GiB each)",
+              f"a GPU pool whose nodes hold {model} ({weights} GiB of weights plus KV cache) even with every GPU "
+              f"of a node in tensor parallel")
+    elif weights is not None and memory is not None and tp is not None and (gpus is None or tp <= gpus) \
+            and not fits(weights, memory, tp):
+        r.add("tensor_parallel_size", tp, f"enough {gpu_model} GPUs ({memory} GiB each) for {model} ({weights} GiB "
+                                          f"of weights plus KV cache): raise it or pick a larger GPU")
+    if model is not None and context_length(model, r.given("max_model_len")) is None:
+        r.add("max_model_len", None, f"the context length of {model!r}, which the built-in list does not know "
+                                     f"(vLLM and the picker's prefix matching are sized to it)")
+    if facts.get("gated") and not r.args.get("hf_token_secret"):
+        r.add("hf_token_secret", None, f"a Key Vault secret with a Hugging Face token: {model} is gated")
+    if r.get("prefill_decode"):
+        llmd_prefill_decode(r, weights)
+    for key in ("vllm_image", "epp_image"):
+        r.text(key, lambda image: None if image_is_pinned(image) else
+               "an image pinned to a release tag (v1.2.3) or a digest, never latest/main")
+    epp = r.get("epp_image")
+    if isinstance(epp, str) and image_is_pinned(epp):
+        try:  # the chart takes the EPP image as registry, repository and tag
+            parse_image(epp)
+        except ValueError:
+            r.add("epp_image", epp, "registry/repository:tag (the registry host named)")
+    if (r.args.get("hf_token_secret") or r.get("api_key_auth")) and not r.args.get("key_vault"):
+        r.add("key_vault", None, f"a vault handle when {r.ref('api_key_auth')} or {r.ref('hf_token_secret')} is set")
+    if r.get("autoscaling"):
+        llmd_autoscaling(r)
+    return r.problems
+
+
+def rdma_sizes() -> str:
+    return ", ".join(s.vm_size for s in GPU_SKUS.values() if s.rdma)
+
+
+def llmd_prefill_decode(r: Rules, weights: Optional[float]) -> None:
+    """P/D needs InfiniBand (NIXL's KV transfer), the GPU Operator's driver (nvidia-peermem for GPUDirect RDMA;
+    the AKS-managed driver does not load it) and fixed replica counts; the prefill replicas fit like decode's."""
+    gpu = r.args.get("gpu")
+    gpus, memory, rdma = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib"), known(gpu, "rdma")
+    driver, gpu_model = known(gpu, "driver"), known(gpu, "gpu_model")
+    if rdma is False:
+        r.add("prefill_decode", True, f"an InfiniBand (RDMA) GPU size ({rdma_sizes()}); this {gpu_model} pool has "
+                                      f"none, so NIXL cannot move the KV cache")
+    if driver == "aks":
+        r.add("gpu", "driver=aks", f"a pool with driver 'operator' for {r.ref('prefill_decode')}: the GPU Operator's "
+                                   f"driver loads nvidia-peermem (GPUDirect RDMA), the AKS-managed one does not")
+    if r.get("autoscaling"):
+        r.add("autoscaling", True, f"false with {r.ref('prefill_decode')}: prefill and decode are sized apart "
+                                   f"({r.ref('prefill_replicas')}, {r.ref('replicas')}), KEDA scales one Deployment")
+    r.whole("prefill_replicas", 1, 64)
+    prefill_tp = r.whole("prefill_tensor_parallel_size", 1, 8)
+    if prefill_tp is not None and gpus is not None and prefill_tp > gpus:
+        r.add("prefill_tensor_parallel_size", prefill_tp, f"at most the {gpus} GPU(s) of one {gpu_model} node")
+    elif prefill_tp is not None and memory is not None and weights is not None and not fits(weights, memory,
+                                                                                              prefill_tp):
+        r.add("prefill_tensor_parallel_size", prefill_tp, f"enough {gpu_model} GPUs ({memory} GiB each) for "
+                                                          f"{r.get('model')}: raise it")
+
+
+def llmd_autoscaling(r: Rules) -> None:
+    low = r.whole("min_replicas", 0, 64)
+    high = r.whole("max_replicas", 1, 64)
+    for key in ("scale_up_stabilization_seconds", "scale_down_stabilization_seconds"):
+        r.whole(key, 0, 3600)
+    if low is not None and high is not None:
+        replicas = r.get("replicas")
+        if high < max(low, 1):
+            r.add("max_replicas", high, f"at least {r.ref('min_replicas')} ({low}) and 1")
+        elif isinstance(replicas, int) and not max(low, 1) <= replicas <= high:
+            r.add("replicas", replicas, f"the starting count, between {max(low, 1)} and {r.ref('max_replicas')} "
+                                        f"({high})")
+    if not r.args.get("keda"):
+        r.add("keda", None, "Observability's keda endpoints (its Prometheus) when autoscaling")
+    if r.get("metrics") is False:
+        r.add("metrics", False, "true when autoscaling: the triggers read the picker's metrics, which the "
+                                "ServiceMonitor has Prometheus scrape")
+    epp = r.get("epp_image")
+    if low == 0 and isinstance(epp, str) and image_is_pinned(epp) and not holds_requests_at_zero(epp):
+        r.add("min_replicas", 0, "at least 1 with this picker image: scale to zero needs a picker that holds "
+                                 "requests while no replica is ready (flow control's queue, llm-d-router v0.10.0 and "
+                                 "later); without it the first request after idling fails at once while a replica "
+                                 "starts")
+
+
+# ---- the smaller components ------------------------------------------------------------------------------------
+def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "ModelAutoscaler")
+    mode = r.choice("mode", AUTOSCALING_MODES)
+    low = r.whole("min_replicas", 0 if mode in ("requests", None) else 1, MAX_NODES)
+    high = r.whole("max_replicas", 1, MAX_NODES)
+    if low is not None and high is not None and high < low:
+        r.add("max_replicas", high, f"at least {r.ref('min_replicas')} ({low})")
+    if mode == "requests" and not r.args.get("keda"):
+        r.add("keda", None, f"Observability's keda endpoints with {r.ref('mode')} requests")
+    r.whole("target_in_flight", 1, 1000)
+    r.whole("gpu_memory_target_percent", 10, 100)
+    r.whole("cpu_target_percent", 10, 100)
+    r.whole("scale_down_stabilization_seconds", 0, 3600)
+    r.whole("request_timeout_seconds", 1, 86400)
+    r.whole("cold_start_timeout_seconds", 1, 86400)
+    return r.problems
+
+
+def observability(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "Observability")
+    r.text("app_namespace", names.dns_label)
+    r.text("name_prefix", names.name_prefix)
+    r.text("prometheus_retention", PROMETHEUS_DURATION)
+    r.whole("prometheus_storage_gib", 5, 4096)
+    r.whole("grafana_storage_gib", 1, 1024)
+    r.whole("latency_slo_seconds", 1, 3600)
+    ratio = r.number("error_ratio_slo", 0, 1, "a share between 0 and 1, like 0.05")
+    if ratio is not None and not 0 < ratio < 1:
+        r.add("error_ratio_slo", ratio, "a share between 0 and 1, like 0.05")
+    r.whole("gpu_memory_alert_percent", 50, 100)
+    r.whole("request_timeout_seconds", 1, 86400)
+    r.whole("cold_start_timeout_seconds", 1, 86400)
+    r.whole("interceptor_replicas", 1, 50)
+    r.text("grafana_password_secret", names.key_vault_secret)
+    return r.problems
+
+
+def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "AzureMonitoring")
+    r.text("name_prefix", names.name_prefix)
+    r.whole("log_retention_days", 30, 730)  # Log Analytics (PerGB2018) keeps data 30 to 730 days
+    r.texts("alert_emails", EMAIL)
+    r.texts("grafana_admin_group_ids", GUID)
+    r.texts("grafana_viewer_group_ids", GUID)
+    return r.problems
+
+
+def app_namespace(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "AppNamespace")
+    r.text("namespace", names.dns_label)
+    r.choice("pod_security", POD_SECURITY_LEVELS)
+    return r.problems
+
+
+def workload_identity(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "WorkloadIdentity")
+    r.text("identity_name", names.managed_identity)
+    r.text("namespace", names.dns_label)
+    r.text("service_account_name", names.dns_subdomain)
+    return r.problems
+
+
+_EDGE_NAME = pattern(r"[a-z]([a-z0-9-]{0,40}[a-z0-9])?", "1-42 lowercase letters, digits and hyphens, starting with "
+                                                        "a letter")
+_FLEET_NAME = pattern(r"[a-z0-9]([-a-z0-9]{0,48}[a-z0-9])?", "1-50 lowercase letters, digits and hyphens, starting "
+                                                            "and ending with a letter or digit")
+
+
+def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "GlobalEndpoint")
+    r.choice("sku", FRONT_DOOR_SKUS)
+    r.choice("waf_mode", WAF_MODES)
+    r.whole("rate_limit_per_minute", 10, 1_000_000)
+    r.whole("origin_timeout_seconds", 16, MAX_ORIGIN_TIMEOUT_SECONDS)
+    r.whole("probe_interval_seconds", 5, 255)
+    r.text("name_prefix", _EDGE_NAME)
+    origins = r.args.get("origins")
+    if isinstance(origins, (list, tuple)) and not origins:
+        r.add("origins", [], "at least one region")
+    seen: set[str] = set()
+    serving = 0
+    for origin, value in r.items("origins"):
+        name = origin.text("name", _EDGE_NAME)
+        if name is not None and name in seen:
+            origin.add("name", name, "a name no other origin has")
+        seen.add(name or "")
+        for port in ("ui_port", "api_port", "llmd_port"):
+            origin.whole(port, 1, 65535)
+        priority = origin.choice("priority", (1, 2))
+        serving += isinstance(value, Mapping) and (priority in (1, None) and origin.given("priority") != 2)
+    if origins and isinstance(origins, (list, tuple)) and all(isinstance(o, Mapping) for o in origins) \
+            and serving == 0:
+        r.add("origins", "no priority-1 origin", "at least one serving region (priority 1)")
+    keys = r.given("api_keys")
+    if keys is not None:  # one key set valid in every region, written into each region's Key Vault
+        if not isinstance(keys, (list, tuple)) or not 1 <= len(keys) <= 10 or len(set(keys)) != len(keys) \
+                or not all(isinstance(k, str) and _EDGE_NAME(k) is None for k in keys):
+            r.add("api_keys", keys, "1-10 unique names of lowercase letters, digits and hyphens")
+        for origin, value in r.items("origins"):
+            for key in ("key_vault_name", "key_vault_resource_group"):
+                if isinstance(value, Mapping) and not value.get(key):
+                    origin.add(key, None, f"a value when {r.ref('api_keys')} is set (the key set is written into "
+                                          f"every region's Key Vault)")
+    return r.problems
+
+
+def fleet_updates(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "FleetUpdates")
+    r.choice("channel", FLEET_CHANNELS)
+    r.choice("node_image_selection", NODE_IMAGE_SELECTIONS)
+    r.whole("wait_between_regions_seconds", 0, 604800)
+    r.text("fleet_name", pattern(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "1-63 lowercase letters, digits and "
+                                                                       "hyphens, starting and ending with a letter "
+                                                                       "or digit"))
+    members = r.args.get("members")
+    if isinstance(members, (list, tuple)) and not members:
+        r.add("members", [], "at least one cluster")
+    seen: set[str] = set()
+    for member, _ in r.items("members"):
+        name = member.text("name", _FLEET_NAME)
+        if name is not None and name in seen:
+            member.add("name", name, "a name no other member has")
+        seen.add(name or "")
+    return r.problems
+
+
+RULES = {
+    "AksCluster": aks_cluster, "GpuNodePool": gpu_node_pool, "AppNamespace": app_namespace,
+    "ModelStore": model_store, "KeyVault": key_vault, "PostgresServer": postgres_server,
+    "GatewayAccess": gateway_access, "InferenceStack": inference_stack, "AzureMonitoring": azure_monitoring,
+    "Observability": observability, "ModelAutoscaler": model_autoscaler, "WorkloadIdentity": workload_identity,
+    "LlmdStack": llmd_stack, "GlobalEndpoint": global_endpoint, "FleetUpdates": fleet_updates,
+    # InferenceStack's parts, each with the rules of what it owns
+    "OllamaServer": ollama_server, "ApiGate": api_gate, "OpenWebUi": renamed(open_webui, OPEN_WEBUI_NAMES),
+}
+
+
+def problems_of(component: str, args: Mapping[str, Any]) -> list[Problem]:
+    """The rules of one component by name (the config layer's entry point)."""
+    return RULES[component](args)
+
+
+def rendered(problems: list[Problem], name: Optional[Any] = None) -> list[str]:
+    return [p.sentence(name or str) for p in problems]

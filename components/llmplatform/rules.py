@@ -1,0 +1,220 @@
+"""The input rules' common vocabulary: a `Problem` (which input, its value, what is allowed) and `Rules`, a reader
+over one component's inputs that records every problem instead of stopping at the first.
+
+Pure: no Pulumi import (an output, known only at deploy time, is recognised by its type and left alone), so the
+stack's config layer runs the same rules on its own values and names each problem by its stack key.
+"""
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Union
+
+from .defaults import DEFAULTS
+
+_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")
+
+
+def shown(value: Any) -> str:
+    """A value as a message shows it, bounded in length."""
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+class Problem(NamedTuple):
+    """One input that cannot be built from. `allowed` may name other inputs as `{path}` (the renderer names them as
+    its reader knows them: Python input paths, or stack config keys)."""
+
+    path: str
+    value: Any
+    allowed: str
+
+    def allowed_text(self, name: Callable[[str], str] = str) -> str:
+        return _REF.sub(lambda m: name(m.group(1)), self.allowed)
+
+    def reason(self, name: Callable[[str], str] = str) -> str:
+        return f"{shown(self.value)} is invalid; allowed: {self.allowed_text(name)}"
+
+    def sentence(self, name: Callable[[str], str] = str) -> str:
+        return f"input {name(self.path)}={shown(self.value)} is invalid; allowed: {self.allowed_text(name)}"
+
+
+def is_output(value: Any) -> bool:
+    """A pulumi.Output (or anything else only known at deploy time), without importing Pulumi."""
+    return type(value).__module__.startswith("pulumi") and hasattr(value, "apply")
+
+
+class Found(list):
+    """The problems one component's rules found, and what they declared about each input they read (its allowed
+    values or bounds, by input path): the stack config's reference documents the same limits."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.declared: dict[str, dict[str, Any]] = {}
+
+
+class Rules:
+    """Reads one component's inputs (or one nested spec of them) and records a Problem for each bad value. Every
+    read returns the value to build from, or None when it is absent, unknown yet (an output) or refused."""
+
+    def __init__(self, args: Any, component: Optional[str] = None, prefix: str = "",
+                 problems: Optional[Found] = None):
+        self.args: Mapping[str, Any] = args if isinstance(args, Mapping) else {}
+        self.defaults = DEFAULTS.get(component or "", {})
+        self.prefix = prefix
+        self.problems: Found = Found() if problems is None else problems
+
+    def path(self, key: str) -> str:
+        return f"{self.prefix}{key}"
+
+    def ref(self, key: str) -> str:
+        """`{path}`: names another input in an `allowed` text."""
+        return "{" + self.path(key) + "}"
+
+    def declare(self, key: str, **facts: Any) -> None:
+        """What is allowed for an input, as data (allowed=(...) or minimum=, maximum=); the first one holds."""
+        self.problems.declared.setdefault(self.path(key), facts)
+
+    def add(self, key: str, value: Any, allowed: str) -> None:
+        self.problems.append(Problem(self.path(key), value, allowed))
+
+    def given(self, key: str) -> Any:
+        """The caller's value when it is known now, else None."""
+        value = self.args.get(key)
+        return None if value is None or is_output(value) else value
+
+    def get(self, key: str) -> Any:
+        """The caller's known value, the default when absent, None when unknown yet."""
+        value = self.args.get(key)
+        if value is None:
+            return self.defaults.get(key)
+        return None if is_output(value) else value
+
+    def section(self, key: str) -> "Rules":
+        """The nested spec under `key`, its problems recorded with this one's."""
+        return Rules(self.given(key), None, f"{self.path(key)}.", self.problems)
+
+    def items(self, key: str) -> list[tuple["Rules", Any]]:
+        """Each element of a list input: (its reader, its value)."""
+        value = self.given(key)
+        if not isinstance(value, (list, tuple)):
+            return []
+        return [(Rules(v, None, f"{self.path(key)}[{i}].", self.problems), v) for i, v in enumerate(value)]
+
+    # ---- typed reads -------------------------------------------------------------------------------------------
+    def choice(self, key: str, allowed: Iterable[Any]) -> Any:
+        allowed = tuple(allowed)
+        self.declare(key, allowed=allowed)
+        value = self.get(key)
+        if value is not None and value not in allowed:
+            self.add(key, value, ", ".join(map(str, allowed)))
+            return None
+        return value
+
+    def whole(self, key: str, low: int, high: int, why: str = "") -> Optional[int]:
+        self.declare(key, minimum=low, maximum=high)
+        value = self.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.add(key, value, f"a whole number from {low} to {high}{why}")
+            return None
+        return value
+
+    def number(self, key: str, low: float, high: float, what: str = "") -> Optional[float]:
+        value = self.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+            self.add(key, value, what or f"a number from {low:g} to {high:g}")
+            return None
+        return float(value)
+
+    def flag(self, key: str) -> Optional[bool]:
+        value = self.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            self.add(key, value, "true or false")
+            return None
+        return value
+
+    def text(self, key: str, rule: Callable[[str], Optional[str]]) -> Optional[str]:
+        """A string checked by `rule`, which returns what is allowed when the string breaks it (else None)."""
+        value = self.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.add(key, value, "a string")
+            return None
+        wrong = rule(value)
+        if wrong:
+            self.add(key, value, wrong)
+            return None
+        return value
+
+    def texts(self, key: str, rule: Callable[[str], Optional[str]]) -> list[str]:
+        """A list of strings, each checked by `rule`; the good ones."""
+        value = self.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, (list, tuple)):
+            self.add(key, value, "a list of strings")
+            return []
+        good = []
+        for i, item in enumerate(value):
+            if is_output(item):
+                continue
+            wrong = "a string" if not isinstance(item, str) else rule(item)
+            if wrong:
+                self.add(f"{key}[{i}]", item, wrong)
+            else:
+                good.append(item)
+        return good
+
+
+def pattern(regex: str, allowed: str) -> Callable[[str], Optional[str]]:
+    """A rule from a regular expression the whole string must match."""
+    compiled = re.compile(regex)
+    return lambda value: None if compiled.fullmatch(value) else allowed
+
+
+# ---- small formats several components share -------------------------------------------------------------------
+GUID = pattern(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "an Entra object id (GUID)")
+EMAIL = pattern(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+                r"[A-Za-z]{2,63}", "an e-mail address")
+HOSTNAME = pattern(r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lowercase DNS name like llm.example.com")
+DURATION = pattern(r"-1|0|[0-9]+(s|m|h)", "a duration like '30m', '1h', '0' or '-1'")
+PROMETHEUS_DURATION = pattern(r"[0-9]+(h|d|w|y)", "a Prometheus duration like '15d' or '4w'")
+HH_MM = pattern(r"([01][0-9]|2[0-3]):[0-5][0-9]", "HH:MM (24h)")
+UTC_OFFSET = pattern(r"[+-](0[0-9]|1[0-4]):[0-5][0-9]", "+HH:MM or -HH:MM, e.g. '+00:00' or '-05:00'")
+KUBERNETES_VERSION = pattern(r"1\.[0-9]{2}(\.[0-9]{1,3})?", "a Kubernetes version like '1.33' or '1.33.2'")
+HF_MODEL = pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}",
+                   "a Hugging Face model id like 'Qwen/Qwen3-8B'")
+
+_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$")
+_SUFFIX: dict[str, Union[int, Decimal]] = {"": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
+           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
+
+
+def parse_quantity(text: str) -> Optional[Decimal]:
+    """A Kubernetes quantity ("500m", "2", "4Gi") in base units (cores or bytes), or None when it is not one."""
+    match = _QUANTITY.fullmatch(str(text).strip())
+    if not match:
+        return None
+    try:
+        return Decimal(match.group(1)) * Decimal(_SUFFIX[match.group(2) or ""])
+    except InvalidOperation:
+        return None
+
+
+def resources_rules(r: Rules) -> None:
+    """A ResourcesSpec: every value a Kubernetes quantity, each limit at least its request."""
+    values: dict[str, Decimal] = {}
+    for key in ("cpu_request", "cpu_limit", "memory_request", "memory_limit"):
+        text = r.text(key, lambda v: None if parse_quantity(v) is not None else
+                      "a Kubernetes quantity like '500m', '2' or '4Gi'")
+        quantity = parse_quantity(text) if text is not None else None
+        if quantity is not None:
+            values[key] = quantity
+    for request, limit in (("cpu_request", "cpu_limit"), ("memory_request", "memory_limit")):
+        if request in values and limit in values and values[limit] < values[request]:
+            r.add(limit, r.given(limit), f"at least {r.ref(request)} ({r.given(request)})")

@@ -1,0 +1,137 @@
+"""The components' value rules as pure functions (no Pulumi run): networks, Azure names, ranges and cross-input
+rules, each case derived from the upstream rule it encodes (docs/decisions.md, "Input rules")."""
+import ipaddress
+
+import pytest
+
+from llmplatform import azure_names as names
+from llmplatform.input_rules import RULES, aks_cluster, gpu_node_pool, inference_stack, llmd_stack
+from llmplatform.networks import cidr_problem, network_rules, usable_subnet_address
+from llmplatform.rules import Problem, Rules, is_output, parse_quantity
+
+NETWORK = {"vnet_cidr": "10.0.0.0/16", "node_subnet_cidr": "10.0.0.0/20", "endpoints_subnet_cidr": "10.0.16.0/24",
+           "postgres_subnet_cidr": "10.0.17.0/24", "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16",
+           "dns_service_ip": "172.16.0.10"}
+
+
+def network_problems(**changes):
+    r = Rules({"network": {**NETWORK, **changes}}, "AksCluster")
+    network_rules(r.section("network"))
+    return {p.path: p for p in r.problems}
+
+
+def test_a_sound_address_plan_has_no_problem():
+    assert network_problems() == {}
+
+
+@pytest.mark.parametrize("changes, path", [
+    ({"vnet_cidr": "10.0.0.0/33"}, "network.vnet_cidr"),  # no such prefix length
+    ({"vnet_cidr": "10.0.0.1/16"}, "network.vnet_cidr"),  # host bits set
+    ({"pod_cidr": "fd00::/8"}, "network.pod_cidr"),  # IPv6: this plan is IPv4 only
+    ({"node_subnet_cidr": "10.0.0.0/30"}, "network.node_subnet_cidr"),  # below Azure's /29
+    ({"node_subnet_cidr": "10.9.0.0/20"}, "network.node_subnet_cidr"),  # outside the VNet
+    ({"endpoints_subnet_cidr": "10.0.15.0/24"}, "network.endpoints_subnet_cidr"),  # overlaps the node subnet
+    ({"pod_cidr": "10.0.128.0/17"}, "network.pod_cidr"),  # overlaps the VNet
+    ({"service_cidr": "10.0.192.0/18", "dns_service_ip": "10.0.192.10"}, "network.service_cidr"),
+    ({"service_cidr": "192.168.0.0/20", "dns_service_ip": "192.168.0.10"}, "network.service_cidr"),  # in pods
+    ({"service_cidr": "172.0.0.0/11", "dns_service_ip": "172.0.0.10"}, "network.service_cidr"),  # > /12
+    ({"pod_cidr": "169.254.0.0/16"}, "network.pod_cidr"),  # AKS reserved
+    ({"dns_service_ip": "10.0.0.10"}, "network.dns_service_ip"),  # outside the service range
+    ({"dns_service_ip": "172.16.0.0"}, "network.dns_service_ip"),  # the network address
+    ({"dns_service_ip": "172.16.0.1"}, "network.dns_service_ip"),  # the kubernetes Service's address
+    ({"dns_service_ip": "172.16.255.255"}, "network.dns_service_ip"),  # broadcast
+    ({"dns_service_ip": "172.16.0.300"}, "network.dns_service_ip"),  # not an address
+])
+def test_a_broken_address_plan_names_the_range(changes, path):
+    found = network_problems(**changes)
+    assert path in found, found
+    assert found[path].value in changes.values()
+
+
+def test_the_largest_service_range_kube_apiserver_takes_is_a_slash_12():
+    assert cidr_problem("10.64.0.0/12", "service_cidr") is None
+    assert "/12" in cidr_problem("10.64.0.0/11", "service_cidr")
+    assert "reserves" in cidr_problem("172.16.0.0/12", "service_cidr")  # holds 172.30.0.0/16 and 172.31.0.0/16
+
+
+def test_azure_reserves_five_addresses_of_every_subnet():
+    subnet = ipaddress.ip_network("10.0.0.0/29")
+    usable = [str(a) for a in subnet if usable_subnet_address(str(a), str(subnet))]
+    assert usable == ["10.0.0.4", "10.0.0.5", "10.0.0.6"]  # 8 - network, gateway, 2 DNS, broadcast
+
+
+@pytest.mark.parametrize("rule, good, bad", [
+    (names.storage_account, ["st1", "stteamamodels", "a" * 24], ["st", "St-Team", "a" * 25, "st_team"]),
+    (names.key_vault, ["kv1", "kv-team-a-llm", "K" * 24], ["kv", "1kv", "kv-", "kv--a", "k" * 25, "kv_a"]),
+    (names.postgres_server, ["psq", "psql-team-1"], ["ps", "-psql", "psql-", "PSQL", "p" * 64]),
+    (names.aks_cluster, ["a", "aks-Team-1", "a" * 54], ["aks_team", "-aks", "aks-", "a" * 55]),
+    (names.agent_pool, ["gpu", "system", "a" * 12], ["GPU", "1gpu", "gpu-a", "a" * 13]),
+    (names.resource_group, ["rg", "rg-a.b_(c)"], ["rg.", "r" * 91, "rg a"]),
+    (names.file_share, ["models", "m0d"], ["mo", "Models", "a--b", "-ab"]),
+    (names.dns_label, ["llm", "a" * 63], ["LLM", "llm_", "-llm", "a" * 64]),
+    (names.managed_identity, ["id-a", "id_a"], ["id", "-id-a"]),
+    (names.key_vault_secret, ["a", "api-key"], ["api_key", "a" * 128]),
+])
+def test_azure_naming_rules(rule, good, bad):
+    assert [n for n in good if rule(n)] == []
+    assert [n for n in bad if not rule(n)] == []
+
+
+def test_rules_leave_outputs_alone():
+    class Output:  # what a pulumi.Output looks like to the rules, by its module and its apply
+        __module__ = "pulumi.output"
+
+        def apply(self, f):
+            return self
+    assert is_output(Output()) and not is_output("x")
+    assert aks_cluster({"cluster_name": Output(), "network": Output(), "tier": Output()}) == []
+
+
+def test_problems_name_other_inputs_as_their_reader_knows_them():
+    problem = Problem("max_count", 0, "at least {min_count} (1)")
+    assert problem.sentence() == "input max_count=0 is invalid; allowed: at least min_count (1)"
+    assert problem.reason(lambda p: "gpu.minCount") == "0 is invalid; allowed: at least gpu.minCount (1)"
+
+
+def test_every_component_has_rules():
+    import llmplatform
+    assert set(RULES) == set(llmplatform.COMPONENTS)
+
+
+def test_gpu_pool_rules_follow_the_azure_cli():
+    # spot max price: -1 or above 0, and only for spot pools (azure-cli acs validate_spot_max_price)
+    assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NC4as_T4_v3", "spot_max_price": -1})] == []
+    assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NC4as_T4_v3", "spot_max_price": 0.5})] == []
+    assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NC4as_T4_v3", "priority": "regular",
+                                           "spot_max_price": 0.5})] == ["spot_max_price"]
+    # node counts 0-1000 (validate_nodes_count)
+    assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NC4as_T4_v3", "max_count": 1001})] == ["max_count"]
+    # a size outside the catalog is fine when described by hand
+    assert gpu_node_pool({"vm_size": "Standard_NV99xyz_v9", "gpu_sku": {"gpu_model": "A10", "gpus": 1,
+                                                                            "gpu_memory_gib": 24}}) == []
+    assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NV99xyz_v9"})] == ["vm_size"]
+
+
+def test_a_fallback_pool_needs_the_priority_expander_of_its_cluster():
+    args = {"vm_size": "Standard_NC4as_T4_v3", "fallback": {"enabled": True, "min_count": 0, "max_count": 1},
+            "cluster": {"autoscaler_expander": "least-waste"}}
+    assert [p.path for p in gpu_node_pool(args)] == ["fallback.enabled"]
+    assert gpu_node_pool({**args, "cluster": {"autoscaler_expander": "priority"}}) == []
+
+
+def test_kubernetes_quantities():
+    assert parse_quantity("500m") * 2 == 1 and parse_quantity("4Gi") == 4 * 2**30
+    assert parse_quantity("two") is None and parse_quantity("4GB") is None
+    found = inference_stack({"webui_resources": {"cpu_request": "2", "cpu_limit": "1", "memory_request": "1Gi",
+                                                 "memory_limit": "1Gi"}})
+    assert [p.path for p in found] == ["webui_resources.cpu_limit"]
+
+
+def test_llmd_rules_check_the_model_against_the_gpu():
+    gpu = {"gpu_model": "A100", "gpus_per_node": 1, "gpu_memory_gib": 80, "rdma": False}
+    ok = {"model": "Qwen/Qwen3-8B", "gpu": gpu, "key_vault": {"vault_name": "kv"}}
+    assert llmd_stack(ok) == []
+    assert [p.path for p in llmd_stack({**ok, "tensor_parallel_size": 2})] == ["tensor_parallel_size"]
+    assert [p.path for p in llmd_stack({**ok, "prefill_decode": True})] == ["prefill_decode"]
+    unknown = [p.path for p in llmd_stack({**ok, "model": "acme/secret-model"})]
+    assert unknown == ["model_memory_gib", "max_model_len"]
