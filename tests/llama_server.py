@@ -24,7 +24,12 @@ def main() -> None:
     params.port = int(sys.argv[1])
     params.n_parallel = 4
     params.n_ctx = 2048
-    params.cpuparams.n_threads = 2
+    # One thread, no busy polling, for generation and prompt batches alike: the suite runs this server beside other
+    # pytest workers on a small machine, where llama.cpp's spinning thread barriers (n_threads > 1, poll > 0) starve
+    # each other when descheduled (measured: 4 s alone, 90 s beside two busy workers).
+    for cpu in (params.cpuparams, params.cpuparams_batch):
+        cpu.n_threads = 1
+        cpu.poll = 0
     server = xllamacpp.Server(params)
     print(f"listening {server.listening_address}", flush=True)
     while True:
