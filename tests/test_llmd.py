@@ -324,6 +324,27 @@ def test_a_gated_models_token_reaches_vllm_as_a_file_only():
     assert not [r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Secret"]
 
 
+def test_extra_vllm_args_and_env_reach_vllm_after_its_own_and_managed_ones_are_refused():
+    import llmplatform
+    from llmplatform.checks import ComponentInputError
+    from .test_components_alone import REQUIRED, provider_opts
+
+    def program(extra):
+        return lambda: llmplatform.LlmdStack("tuned", {**REQUIRED["LlmdStack"](), **extra}, provider_opts())
+    plan = offline.run_function(program({"extra_args": ["--max-num-seqs", "64"],
+                                         "extra_env": {"VLLM_LOGGING_LEVEL": "DEBUG"}}))
+    container = next(r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Deployment"
+                     and r.inputs["metadata"]["name"] == "vllm").inputs["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"][-2:] == ["--max-num-seqs", "64"] and container["args"][:2] == ["serve", "Qwen/Qwen3-8B"]
+    assert {"name": "VLLM_LOGGING_LEVEL", "value": "DEBUG"} in container["env"]
+    # vLLM's own parser: a flag given twice keeps the last, so a user's --port would silently move the server off
+    # the port the InferencePool, probes and Service use; the component refuses what it sets itself
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(program({"extra_args": ["--port=9000"], "extra_env": {"HF_HOME": "/tmp"}}))
+    assert {e["property_path"] for e in refused.value.errors} >= {"extra_args", "extra_env"}
+    assert "--port" in str(refused.value) and "HF_HOME" in str(refused.value)
+
+
 @pytest.mark.parametrize("sets, fragment", [
     (["gpu.vmSize=Standard_NC4as_T4_v3"], "llmd needs an A100, H100, H200 GPU pool"),
     (["llmd.tensorParallelSize=2"], "llmd.tensorParallelSize (2) exceeds the 1 GPU(s)"),

@@ -144,6 +144,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "epp_image": LLMD_EPP_IMAGE,
         "epp_replicas": 2,
         "expose_externally": False,
+        "extra_args": [],
+        "extra_env": {},
         "failure_mode": "FailOpen",
         "max_replicas": 2,
         "metrics": True,

@@ -18,7 +18,8 @@ from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYE
                       POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, TLS_MODES,
                       UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEEKDAYS, ZONES, FAILURE_MODES)
 from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes
-from .llmd_specs import KNOWN_MODELS, context_length, fits, holds_requests_at_zero, image_is_pinned
+from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
+                         holds_requests_at_zero, image_is_pinned, managed_flags)
 from .networks import authorized_range_problem, network_rules
 from .pins import parse_image
 from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION, PROMETHEUS_DURATION,
@@ -316,6 +317,26 @@ def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
 
 
 # ---- LlmdStack -------------------------------------------------------------------------------------------------
+def llmd_escape_hatches(r: Rules) -> None:
+    """vLLM's extra arguments and environment: anything but what the component sets from its inputs."""
+    extra = r.given("extra_args")
+    if isinstance(extra, (list, tuple)):
+        if any(not isinstance(a, str) for a in extra):
+            r.add("extra_args", extra, "a list of strings (vllm serve arguments)")
+        elif managed_flags(extra):
+            r.add("extra_args", managed_flags(extra), f"flags other than {', '.join(MANAGED_VLLM_FLAGS)}, which the "
+                                                      "component sets from its inputs")
+    env = r.given("extra_env")
+    if isinstance(env, Mapping):
+        bad = sorted(str(k) for k, v in env.items() if not str(k).isidentifier() or not isinstance(v, str))
+        managed = sorted(set(env) & set(MANAGED_VLLM_ENV))
+        if bad:
+            r.add("extra_env", bad, "environment variable names mapped to string values")
+        if managed:
+            r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_VLLM_ENV)}, which the component "
+                                        "sets itself")
+
+
 def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     """Every input checked against the GPU it will run on."""
     r = Rules(args, "LlmdStack")
@@ -360,6 +381,7 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
                                      f"(vLLM and the picker's prefix matching are sized to it)")
     if facts.get("gated") and not r.args.get("hf_token_secret"):
         r.add("hf_token_secret", None, f"a Key Vault secret with a Hugging Face token: {model} is gated")
+    llmd_escape_hatches(r)
     if r.get("prefill_decode"):
         llmd_prefill_decode(r, weights)
     for key in ("vllm_image", "epp_image"):

@@ -69,8 +69,20 @@ def shm_gib(tensor_parallel: int) -> int:
     return 2 if tensor_parallel == 1 else 16
 
 
+# What vLLM is told by the component (its inputs decide them); `extra_args` and `extra_env` may not repeat them.
+MANAGED_VLLM_FLAGS = ("--port", "--served-model-name", "--tensor-parallel-size", "--gpu-memory-utilization",
+                      "--max-model-len", "--kv-transfer-config")
+MANAGED_VLLM_ENV = ("HF_HOME", "VLLM_NO_USAGE_STATS", "HF_TOKEN_PATH", "VLLM_NIXL_SIDE_CHANNEL_HOST",
+                    "VLLM_NIXL_SIDE_CHANNEL_PORT")
+
+
+def managed_flags(extra: Sequence[Any]) -> list[str]:
+    """The flags of `extra` (`--flag value` or `--flag=value`) that vllm_args sets itself."""
+    return sorted({str(a).split("=", 1)[0] for a in extra} & set(MANAGED_VLLM_FLAGS))
+
+
 def vllm_args(model: str, served: str, tensor_parallel: int, max_model_len: Optional[int],
-              prefill_decode: bool, port: int = VLLM_PORT) -> list[str]:
+              prefill_decode: bool, port: int = VLLM_PORT, extra: Sequence[str] = ()) -> list[str]:
     args = ["serve", model, "--port", str(port), "--served-model-name", served,
             "--tensor-parallel-size", str(tensor_parallel), "--gpu-memory-utilization", str(GPU_MEMORY_UTILIZATION),
             "--disable-uvicorn-access-log"]
@@ -78,7 +90,7 @@ def vllm_args(model: str, served: str, tensor_parallel: int, max_model_len: Opti
         args += ["--max-model-len", str(max_model_len)]
     if prefill_decode:  # KV-cache transfer between prefill and decode pods over RDMA (NIXL)
         args += ["--kv-transfer-config", '{"kv_connector":"NixlConnector","kv_role":"kv_both"}']
-    return args
+    return args + list(extra)  # the user's escape hatch last: vLLM's parser takes them like any flag
 
 
 def context_length(model: str, max_model_len: Optional[int]) -> Optional[int]:

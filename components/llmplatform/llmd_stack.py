@@ -101,6 +101,12 @@ class LlmdStackArgs(TypedDict):
     """GPUs per prefill replica with prefill_decode (default 1); at most the GPUs of one node."""
     vllm_image: NotRequired[str]
     """vLLM image, pinned to a release (default: the package's pin)."""
+    extra_args: NotRequired[list[str]]
+    """More `vllm serve` arguments, after the component's own (e.g. ["--enable-prefix-caching", "--max-num-seqs",
+    "128"]); flags the component sets from its inputs are refused (default none)."""
+    extra_env: NotRequired[dict[str, str]]
+    """More environment variables for vLLM (e.g. {"VLLM_LOGGING_LEVEL": "DEBUG"}); variables the component sets are
+    refused (default none)."""
     epp_image: NotRequired[str]
     """llm-d endpoint picker image, pinned to a release (default: the package's pin)."""
     failure_mode: NotRequired[str]
@@ -255,6 +261,7 @@ class LlmdStack(pulumi.ComponentResource):
                       **rdma},
             limits={"cpu": str(2 * per_gpu_cpu * tp), "memory": f"{2 * per_gpu_memory * tp}Gi",
                     "nvidia.com/gpu": str(tp), **rdma})
+        env += [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in sorted(opt(a, "extra_env").items())]
         pod_annotations = None
         if role:  # NIXL's side channel on the pod address; memlock raised by NRI up to the memory limit
             env += [k8s.core.v1.EnvVarArgs(**e) if "value" in e else k8s.core.v1.EnvVarArgs(
@@ -276,7 +283,7 @@ class LlmdStack(pulumi.ComponentResource):
                 init_containers=[self._sidecar()] if role == DECODE else None,
                 containers=[k8s.core.v1.ContainerArgs(
                     name="vllm", image=opt(a, "vllm_image"), command=["vllm"],
-                    args=vllm_args(a["model"], served, tp, context, role is not None, port),
+                    args=vllm_args(a["model"], served, tp, context, role is not None, port, opt(a, "extra_args")),
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
                     env=env, resources=resources,
                     # first start downloads the model: up to 60 x 30 s before liveness counts
