@@ -316,3 +316,33 @@ def test_managed_grafana_admits_the_configured_groups():
                if a.inputs["scope"].endswith("/" + grafana.inputs["workspaceName"])}
     assert granted == {("44444444-4444-4444-4444-444444444444", "Grafana Admin", "Group"),
                        ("55555555-5555-5555-5555-555555555555", "Grafana Viewer", "Group")}
+
+
+def test_ids_that_come_from_other_resources_may_be_outputs():
+    """Entra group ids, authorized ranges and the Front Door id usually come from other resources (an azuread Group,
+    a NAT gateway's IP, the GlobalEndpoint's profile): the components take them as outputs (the schema says so:
+    not plain), with no name derived from a value that is not known yet."""
+    import json
+    group, fdid = "00000000-0000-0000-0000-0000000000aa", "11111111-2222-3333-4444-555555555555"
+
+    def program():
+        out = pulumi.Output.from_input
+        llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "admin_group_object_ids": [out(group)],
+                             "api_access_mode": "authorizedIps", "authorized_ip_ranges": [out("203.0.113.0/24")]})
+        llmplatform.AzureMonitoring("mon", {**REQUIRED["AzureMonitoring"](), "managed_grafana": True,
+                                  "grafana_admin_group_ids": [out(group)], "grafana_viewer_group_ids": [group]})
+        llmplatform.GatewayAccess("gw", {**REQUIRED["GatewayAccess"](), "front_door_id": out(fdid)}, provider_opts())
+    plan = offline.run_function(program)
+    by_name = {r.name: r for r in plan.resources}
+    aks = plan.one("azure-native:containerservice:ManagedCluster").inputs
+    assert aks["aadProfile"]["adminGroupObjectIDs"] == [group]
+    assert aks["apiServerAccessProfile"]["authorizedIPRanges"] == ["203.0.113.0/24"]
+    assert by_name["mon-grafana-admin-0"].inputs["principalId"] == group  # by position: the id was an output
+    assert "mon-grafana-viewer-00000000" in by_name  # by the id's start: a literal
+    policy = by_name["gw-front-door-only"].inputs["spec"]
+    assert fdid in json.dumps(policy)
+    schema = json.loads((offline.PROJECT_DIR / "components" / "schema.json").read_text())["resources"]
+    for resource, prop in (("AksCluster", "adminGroupObjectIds"), ("AksCluster", "authorizedIpRanges"),
+                           ("AzureMonitoring", "grafanaAdminGroupIds"), ("GatewayAccess", "frontDoorId")):
+        spec = schema[f"llmplatform:index:{resource}"]["inputProperties"][prop]
+        assert not spec.get("items", spec).get("plain"), (resource, prop)

@@ -106,7 +106,7 @@ class AksClusterArgs(TypedDict):
     """Taint the system pool CriticalAddonsOnly (default False)."""
     disable_local_accounts: NotRequired[bool]
     """Entra ID only, no static admin credentials (default True)."""
-    admin_group_object_ids: NotRequired[list[str]]
+    admin_group_object_ids: NotRequired[list[pulumi.Input[str]]]
     """Entra groups with cluster-admin."""
     network_policy: NotRequired[str]
     """cilium, calico or azure (default cilium)."""
@@ -118,7 +118,7 @@ class AksClusterArgs(TypedDict):
     """Weekly upgrade window (default: AKS's own schedule)."""
     api_access_mode: NotRequired[str]
     """public, authorizedIps or private (default public)."""
-    authorized_ip_ranges: NotRequired[list[str]]
+    authorized_ip_ranges: NotRequired[list[pulumi.Input[str]]]
     """CIDRs allowed to reach the API server with authorizedIps."""
     kubelogin_mode: NotRequired[str]
     """How the Kubernetes provider's kubeconfig logs in (default azurecli; workloadidentity/spn/msi in CI)."""

@@ -31,9 +31,9 @@ class AzureMonitoringArgs(TypedDict):
     """Who the action group e-mails (none: no action group)."""
     managed_grafana: NotRequired[bool]
     """Azure Managed Grafana on the Prometheus workspace (default False)."""
-    grafana_admin_group_ids: NotRequired[list[str]]
+    grafana_admin_group_ids: NotRequired[list[pulumi.Input[str]]]
     """Entra groups given the Grafana Admin role on Managed Grafana."""
-    grafana_viewer_group_ids: NotRequired[list[str]]
+    grafana_viewer_group_ids: NotRequired[list[pulumi.Input[str]]]
     """Entra groups given the Grafana Viewer role on Managed Grafana."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
@@ -95,9 +95,10 @@ class AzureMonitoring(pulumi.ComponentResource):
             # only the subscription's owners get in
             for role, label, groups in ((GRAFANA_ADMIN, "admin", args.get("grafana_admin_group_ids") or []),
                                         (GRAFANA_VIEWER, "viewer", args.get("grafana_viewer_group_ids") or [])):
-                for group in groups:
+                for i, group in enumerate(groups):
+                    # named after the group while its id is known (a literal), by position when it is an output
                     authorization.RoleAssignment(
-                        f"{name}-grafana-{label}-{group[:8]}", principal_id=group,
+                        f"{name}-grafana-{label}-{group[:8] if isinstance(group, str) else i}", principal_id=group,
                         principal_type=authorization.PrincipalType.GROUP, role_definition_id=builtin_role(role),
                         scope=grafana.id, opts=child)
             self.grafana_endpoint = grafana.properties.apply(lambda p: p.endpoint)

@@ -58,7 +58,7 @@ class GatewayAccessArgs(TypedDict):
     allowed_service_tags: NotRequired[list[str]]
     """Azure service tags the external gateway's load balancer admits, nothing else (e.g. AzureFrontDoor.Backend
     behind Azure Front Door); default: any source."""
-    front_door_id: NotRequired[str]
+    front_door_id: NotRequired[pulumi.Input[str]]
     """Behind Azure Front Door: the profile's Front Door ID (a GUID). The external gateway then serves only requests
     whose X-Azure-FDID header carries it (an Istio AuthorizationPolicy on the external Gateway), plus the
     front_door_probe_paths. "" (the ID is not known yet) serves nothing. Default: no header check."""
@@ -229,8 +229,9 @@ class GatewayAccess(pulumi.ComponentResource):
             k8s.apiextensions.CustomResource(
                 f"{name}-front-door-only", api_version="security.istio.io/v1", kind="AuthorizationPolicy",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="front-door-only", namespace=gw_ns.metadata.name),
-                spec=front_door_policy("external-gateway", args["front_door_id"],
-                                       list(args.get("front_door_probe_paths") or [])),
+                spec=pulumi.Output.from_input(args["front_door_id"]).apply(  # the profile's frontDoorId, an output
+                    lambda fdid: front_door_policy("external-gateway", fdid,
+                                                   list(args.get("front_door_probe_paths") or []))),
                 opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, gateways["external"]]))
         ready = [*crd_bundles, istiod, *gateways.values()]
         if tls:  # plain HTTP on port 80 answers with a redirect to HTTPS (the ACME challenge route is more specific)
