@@ -9,17 +9,14 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router
-from .checks import check_shape, fail, in_range
+from .checks import check_shape
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
-from .inference_specs import OLLAMA_API_ROUTES, ROUTER_PORT, nginx_workers, resources
+from .inference_specs import OLLAMA_API_ROUTES, ROUTER_PORT, resources
 from .kube import require_kubernetes_provider
 from .ollama_server import ResourcesSpec, _moved
 
 opt = defaults_for("ApiGate")  # optional inputs: the caller's value, else the default
-
-API_FLAVOURS = ("openai", "ollama")
-
 
 class ApiGateArgs(TypedDict):
     """Inputs of ApiGate."""
@@ -56,22 +53,6 @@ class ApiGateArgs(TypedDict):
     """Azure tags."""
 
 
-def check_args(name: str, args: ApiGateArgs) -> None:
-    c = "ApiGate"
-    api = known(args["endpoint"], "api")
-    if api is not None and api not in API_FLAVOURS:
-        fail(c, name, "endpoint.api", api, ", ".join(API_FLAVOURS))
-    in_range(c, name, "replicas", opt(args, "replicas"), 1, 20)
-    in_range(c, name, "rate_limit_per_second", opt(args, "rate_limit_per_second"), 1, 100000)
-    in_range(c, name, "rate_limit_burst", opt(args, "rate_limit_burst"), 0, 100000)
-    in_range(c, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
-    cpu_limit = opt(args, "resources").get("cpu_limit")
-    try:
-        nginx_workers(cpu_limit)
-    except ValueError:
-        fail(c, name, "resources.cpu_limit", cpu_limit, "a CPU quantity such as 1, 2 or 1500m")
-
-
 class ApiGate(pulumi.ComponentResource):
     """API keys, a per-client 429 and LLM-length timeouts in front of any model endpoint, published on the
     platform Gateways' API listener."""
@@ -86,7 +67,6 @@ class ApiGate(pulumi.ComponentResource):
     def __init__(self, name: str, args: ApiGateArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None):
         check_shape("ApiGate", name, args, ApiGateArgs)
-        check_args(name, args)
         require_kubernetes_provider(opts, "ApiGate", name)
         super().__init__(f"{PACKAGE}:index:ApiGate", name, None, opts)
         a = args

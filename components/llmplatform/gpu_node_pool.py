@@ -17,9 +17,8 @@ from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
 from .defaults import defaults_for
-from .checks import check_shape, fail, in_range, one_of
-from .choices import GPU_DRIVERS as DRIVERS, GPU_PRIORITIES as PRIORITIES, MIG_PROFILES
-from .gpu_skus import GpuSku, find_gpu_sku, known_gpu_sizes
+from .checks import check_shape, fail
+from .gpu_skus import GpuSku, find_gpu_sku
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 
@@ -97,22 +96,22 @@ class GpuNodePoolArgs(TypedDict):
     """Azure tags."""
 
 
-def resolve_sku(name: str, args: GpuNodePoolArgs) -> GpuSku:
-    """The pool's GPU facts: the hand-written gpu_sku, else the catalog entry, else a clear error."""
+def resolve_sku(args: GpuNodePoolArgs) -> GpuSku:
+    """The pool's GPU facts: the hand-written gpu_sku, else the catalog entry (input_rules.gpu_node_pool refuses a size
+    that is neither)."""
     custom = args.get("gpu_sku")
     if custom:
         return GpuSku(vm_size=args["vm_size"], gpu_model=custom["gpu_model"], gpus=custom["gpus"],
                       gpu_memory_gib=custom["gpu_memory_gib"], vcpus=0, ram_gib=0, rdma=custom.get("rdma", False),
                       mig_capable=False)
     sku = find_gpu_sku(args["vm_size"])
-    if sku is None:
-        fail("GpuNodePool", name, "vm_size", args["vm_size"],
-             f"a catalog size ({', '.join(known_gpu_sizes())}) or any size described by gpu_sku")
+    assert sku is not None, "refused by the input rules before"
     return sku
 
 
 def check_expander(name: str, expander: str) -> str:
-    """A spot pool with an on-demand fallback only works when the autoscaler ranks pools (priority expander)."""
+    """A spot pool with an on-demand fallback only works when the autoscaler ranks pools (priority expander): for a
+    cluster handle that arrives as an output, checked when its value is known (input_rules checks a known one)."""
     if expander != "priority":
         fail("GpuNodePool", name, "fallback.enabled", True,
              f"only on a cluster whose autoscaler_expander is 'priority' (this cluster's is {expander!r})")
@@ -132,13 +131,6 @@ def gpu_node_selector() -> dict[str, str]:
 def pool_node_selector(pool_name: str) -> dict[str, str]:
     """One pool and its on-demand fallback, no other pool: what a workload handed the pool's scheduling takes."""
     return {POOL_LABEL: pool_name}
-
-
-def check_pool_name(name: str, pool_name: str) -> str:
-    if pool_name == "cpu":  # the CPU workload pool's label value, whatever that pool is named
-        fail("GpuNodePool", name, "pool_name", pool_name,
-             f"any name but 'cpu' ({POOL_LABEL}=cpu marks the CPU workload pool's nodes)")
-    return pool_name
 
 
 def pool_taints(spot: bool) -> list[str]:
@@ -260,20 +252,15 @@ class GpuNodePool(pulumi.ComponentResource):
     def __init__(self, name: str, args: GpuNodePoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("GpuNodePool", name, args, GpuNodePoolArgs)
         component = "GpuNodePool"
-        sku = resolve_sku(name, args)
-        driver = one_of(component, name, "driver", opt(args, "driver"), DRIVERS)
-        spot = one_of(component, name, "priority", opt(args, "priority"), PRIORITIES) == "spot"
-        min_count = in_range(component, name, "min_count", opt(args, "min_count"), 0, 1000)
-        in_range(component, name, "max_count", opt(args, "max_count"), max(1, min_count), 1000)
-        if args.get("mig_profile"):
-            one_of(component, name, "mig_profile", args["mig_profile"], MIG_PROFILES)
-        pool_name = check_pool_name(name, opt(args, "pool_name"))
+        sku = resolve_sku(args)
+        driver = opt(args, "driver")
+        spot = opt(args, "priority") == "spot"
+        min_count = opt(args, "min_count")
+        pool_name = opt(args, "pool_name")
         fallback = args.get("fallback") or GpuFallbackSpec(enabled=False, min_count=0, max_count=1)
         with_fallback = spot and fallback["enabled"]
         cluster = args["cluster"]
         expander = known(cluster, "autoscaler_expander")
-        if with_fallback and isinstance(expander, str):
-            check_expander(name, expander)
         may_install = opt(args, "install_device_software")
         if may_install or with_fallback:
             require_kubernetes_provider(opts, component, name)

@@ -14,12 +14,12 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
-from .checks import check_shape, fail, in_range, one_of
-from .choices import ACCELERATORS, MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES
+from .checks import check_shape
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
 from .inference_specs import wait_budget_seconds
+from .input_rules import WEBUI_RENAMED as WEBUI_INPUTS
 from .kube import require_kubernetes_provider
 from .ollama_server import OllamaServer, ResourcesSpec
 from .open_webui import OpenWebUi
@@ -105,29 +105,10 @@ def webui_enabled(args: InferenceStackArgs) -> bool:
     return args.get("webui_enabled", bool(args.get("database_url_secret")))
 
 
-def check_args(name: str, args: InferenceStackArgs) -> str:
-    """Inputs that contradict each other, refused by name; returns the accelerator."""
-    component = "InferenceStack"
-    accelerator = one_of(component, name, "accelerator", opt(args, "accelerator"), ACCELERATORS)
-    if accelerator == "gpu" and not args.get("gpu"):
-        fail(component, name, "gpu", None, "GpuNodePool's scheduling when accelerator is gpu")
-    if webui_enabled(args) and not args.get("database_url_secret"):
-        fail(component, name, "database_url_secret", None, "a Key Vault secret name when webui_enabled is true")
-    in_range(component, name, "replicas", opt(args, "replicas"), 0, 100)
-    tier = one_of(component, name, "webui_uploads_tier", opt(args, "webui_uploads_tier"), UPLOADS_STORAGE_CLASSES)
-    in_range(component, name, "webui_uploads_size_gib", opt(args, "webui_uploads_size_gib"),
-             MIN_PREMIUM_SHARE_GIB if tier == "premium" else 1, MAX_PREMIUM_SHARE_GIB)
-    in_range(component, name, "rate_limit_per_second", opt(args, "rate_limit_per_second"), 1, 100000)
-    in_range(component, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
-    in_range(component, name, "cold_start_timeout_seconds", opt(args, "cold_start_timeout_seconds"), 1, 86400)
-    return accelerator
-
-
 def wait_seconds(args: InferenceStackArgs) -> int:
     """How long the gateway and the router wait for an answer (the cold start counts only behind KEDA)."""
     return wait_budget_seconds(opt(args, "request_timeout_seconds"),
                                opt(args, "cold_start_timeout_seconds") if args.get("keda") else 0)
-
 
 
 
@@ -149,7 +130,7 @@ class InferenceStack(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
         check_shape("InferenceStack", name, args, InferenceStackArgs)
-        accelerator = check_args(name, args)
+        accelerator = opt(args, "accelerator")  # its rules: input_rules.inference_stack (and its parts')
         require_kubernetes_provider(opts, "InferenceStack", name)
         super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)
         a = args
@@ -193,8 +174,3 @@ class InferenceStack(pulumi.ComponentResource):
                                "router_service": self.router_service, "webui_service": self.webui_service,
                                "api_key_secret": self.api_key_secret})
 
-
-# InferenceStack's webui_* inputs -> OpenWebUi's
-WEBUI_INPUTS = {"webui_replicas": "replicas", "webui_max_replicas": "max_replicas", "webui_resources": "resources",
-                "webui_uploads_size_gib": "uploads_size_gib", "webui_uploads_tier": "uploads_tier",
-                "webui_secret_key_secret": "secret_key_secret"}

@@ -4,11 +4,11 @@ component refuses all of its bad inputs together before it registers anything; t
 same functions on its values and names each problem by its stack key (one source for each rule).
 
 A value known only at deploy time (an output, or a handle arriving through the component provider as one output)
-is left alone. InferenceStack's rules are three functions over its inputs, one per part (the Ollama server, the API
-gate, Open-WebUI), so each part checks what it owns.
+is left alone. Each of InferenceStack's parts (OllamaServer, ApiGate, OpenWebUi) has its rules over its own inputs;
+InferenceStack runs them on the inputs it hands each part, named as its own, so each rule has one source.
 """
 import re
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from . import azure_names as names
 from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS,
@@ -17,6 +17,7 @@ from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYE
                       NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS, POD_SECURITY_LEVELS,
                       POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, TLS_MODES,
                       UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEEKDAYS, ZONES, FAILURE_MODES)
+from .inference_specs import nginx_workers, ollama_env
 from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes
 from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                          holds_requests_at_zero, image_is_pinned, managed_flags)
@@ -111,9 +112,12 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
     sku = find_gpu_sku(size) if size and r.given("gpu_sku") is None else None
     fallback = r.section("fallback")
     with_fallback = bool(fallback.given("enabled"))
-    r.text("pool_name", pattern(r"[a-z][a-z0-9]{0,9}", "1-10 lowercase letters and digits, starting with a letter "
-                                                      "(with the fallback named <pool_name>od, AKS's 12)")
-           if with_fallback else names.agent_pool)
+    pool_name = r.text("pool_name", pattern(r"[a-z][a-z0-9]{0,9}", "1-10 lowercase letters and digits, starting "
+                                                                  "with a letter (with the fallback named "
+                                                                  "<pool_name>od, AKS's 12)")
+                       if with_fallback else names.agent_pool)
+    if pool_name == "cpu":  # the CPU workload pool's label value (kube.CPU_POOL_LABEL), whatever that pool is named
+        r.add("pool_name", pool_name, "any name but 'cpu' (llm-platform/pool=cpu marks the CPU workload pool's nodes)")
     low = r.whole("min_count", 0, MAX_NODES)
     high = r.whole("max_count", 1, MAX_NODES)
     if low is not None and high is not None and high < low:
@@ -231,9 +235,23 @@ def gateway_access(args: Mapping[str, Any]) -> list[Problem]:
 
 
 # ---- InferenceStack and its parts ------------------------------------------------------------------------------
+# Each part's rules read the part's own inputs and name them; InferenceStack runs them on the inputs it hands each
+# part (under the part's names, `as_part`), so its problems name its own inputs.
+API_FLAVOURS = ("openai", "ollama")  # what a ModelEndpoint speaks: OpenAI-compatible, or Ollama's native API
+# the variables OllamaServer sets itself (inference_specs.ollama_env): its inputs say them, extra_env may not
+MANAGED_OLLAMA_ENV = tuple(sorted(ollama_env("/models", 1, "0", 1)))
+
+
+def endpoint_rule(r: Rules) -> None:
+    """A ModelEndpoint handed over: its API flavour is one a gate or a UI knows how to front."""
+    api = known(r.args.get("endpoint"), "api")
+    if api is not None and api not in API_FLAVOURS:
+        r.add("endpoint.api", api, ", ".join(API_FLAVOURS))
+
+
 def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
-    """The Ollama server's inputs (accelerator, replicas, resources, Ollama's own settings)."""
-    r = Rules(args, "InferenceStack")
+    """OllamaServer's inputs (accelerator, replicas, resources, Ollama's own settings, extra environment)."""
+    r = Rules(args, "OllamaServer")
     accelerator = r.choice("accelerator", ACCELERATORS)
     if accelerator == "gpu" and not r.args.get("gpu"):
         r.add("gpu", None, f"GpuNodePool's scheduling when {r.ref('accelerator')} is gpu")
@@ -242,77 +260,122 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("num_parallel", 1, 256)
     r.whole("max_loaded_models", 1, 64)
     r.text("keep_alive", DURATION)
+    r.whole("request_timeout_seconds", 1, 86400)
     resources_rules(r.section("resources"))
     gpus = known(r.args.get("gpu"), "gpus_per_node")
     per_replica = r.get("gpus_per_replica")
     if accelerator == "gpu" and isinstance(gpus, int) and isinstance(per_replica, int) and per_replica > gpus:
         r.add("gpus_per_replica", per_replica, f"at most the {gpus} GPU(s) of one node of {r.ref('gpu')}")
+    env = r.given("extra_env")
+    if isinstance(env, Mapping):
+        managed = sorted(set(env) & set(MANAGED_OLLAMA_ENV))
+        bad = sorted(str(k) for k, v in env.items() if not str(k).isidentifier() or not isinstance(v, str))
+        if managed:
+            r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_OLLAMA_ENV)}, which the component "
+                                        "sets from its inputs")
+        if bad:
+            r.add("extra_env", bad, "environment variable names mapped to string values")
     return r.problems
 
 
+def nginx_cpu(value: str) -> Optional[str]:
+    """The gate's CPU limit: nginx runs one worker per whole core, counted from cores or millicores."""
+    try:
+        nginx_workers(value)
+        return None
+    except ValueError:
+        return "a CPU quantity such as 1, 2 or 1500m"
+
+
 def api_gate(args: Mapping[str, Any]) -> list[Problem]:
-    """The API gate's inputs (key, per-client rate limit, timeouts)."""
-    r = Rules(args, "InferenceStack")
+    """ApiGate's inputs (the endpoint it guards, key, per-client rate limit, timeouts, its pods)."""
+    r = Rules(args, "ApiGate")
+    endpoint_rule(r)
+    r.whole("replicas", 1, 20)
     r.whole("rate_limit_per_second", 1, 100000)
     r.whole("rate_limit_burst", 0, 100000)
     r.whole("request_timeout_seconds", 1, 86400)
-    r.whole("cold_start_timeout_seconds", 1, 86400)
     r.text("api_key_secret", names.key_vault_secret)
     r.text("name_prefix", names.name_prefix)
+    resources = r.section("resources")
+    resources_rules(resources)
+    if not any(p.path == resources.path("cpu_limit") for p in r.problems):
+        resources.text("cpu_limit", nginx_cpu)
     return r.problems
 
 
 def open_webui(args: Mapping[str, Any]) -> list[Problem]:
-    """Open-WebUI's inputs (its database, replicas, resources, uploads volume)."""
-    r = Rules(args, "InferenceStack")
-    enabled = r.args.get("webui_enabled", bool(r.args.get("database_url_secret")))
-    if enabled and not r.args.get("database_url_secret"):
-        r.add("database_url_secret", None, f"a Key Vault secret name when {r.ref('webui_enabled')} is true")
+    """OpenWebUi's inputs (the endpoint, its database, replicas and HPA targets, resources, uploads volume)."""
+    r = Rules(args, "OpenWebUi")
+    endpoint_rule(r)
     r.text("database_url_secret", names.key_vault_secret)
-    r.text("webui_secret_key_secret", names.key_vault_secret)
-    low = r.whole("webui_replicas", 1, 50)
-    high = r.whole("webui_max_replicas", 1, 50)
+    r.text("secret_key_secret", names.key_vault_secret)
+    low = r.whole("replicas", 1, 50)
+    high = r.whole("max_replicas", 1, 50)
     if low is not None and high is not None and high < low:
-        r.add("webui_max_replicas", high, f"at least {r.ref('webui_replicas')} ({low})")
-    resources_rules(r.section("webui_resources"))
-    tier = r.choice("webui_uploads_tier", UPLOADS_STORAGE_CLASSES)
+        r.add("max_replicas", high, f"at least {r.ref('replicas')} ({low})")
+    r.whole("cpu_target_percent", 1, 100)  # the HPA's utilisation targets, percent of the request
+    r.whole("memory_target_percent", 1, 100)
+    resources_rules(r.section("resources"))
+    tier = r.choice("uploads_tier", UPLOADS_STORAGE_CLASSES)
     premium = tier == "premium"  # Azure Files Premium's smallest share is 100 GiB; Standard takes any size
-    r.whole("webui_uploads_size_gib", MIN_PREMIUM_SHARE_GIB if premium else 1, MAX_PREMIUM_SHARE_GIB,
-            f" with {r.ref('webui_uploads_tier')} premium (standard takes any size)" if premium else "")
+    r.whole("uploads_size_gib", MIN_PREMIUM_SHARE_GIB if premium else 1, MAX_PREMIUM_SHARE_GIB,
+            f" with {r.ref('uploads_tier')} premium (standard takes any size)" if premium else "")
+    r.whole("request_timeout_seconds", 1, 86400)
     return r.problems
 
 
-def renamed(rule: Any, names: Mapping[str, str]) -> Any:
-    """A part's rules from the composite's: `names` maps the part's input names to InferenceStack's (OpenWebUi's
-    `replicas` is InferenceStack's `webui_replicas`); problems and declarations come back in the part's names."""
-    back = {v: k for k, v in names.items()}
+_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")
 
-    def part_name(path: str) -> str:
+
+def as_part(rule: Callable[[Mapping[str, Any]], list[Problem]], inputs: Mapping[str, str],
+            args: Mapping[str, Any]) -> Found:
+    """A part's rules on the composite's inputs: `inputs` maps each input the composite hands the part (its own name)
+    to the part's name for it (InferenceStack's `webui_replicas` is OpenWebUi's `replicas`); the problems and
+    declarations come back in the composite's names."""
+    back = {part: own for own, part in inputs.items()}
+
+    def own_name(path: str) -> str:
         head = re.match(r"[A-Za-z0-9_]+", path)
         return back.get(head.group(), head.group()) + path[head.end():] if head else path
 
-    def run(args: Mapping[str, Any]) -> list[Problem]:
-        given = args if isinstance(args, Mapping) else {}
-        found = rule({names.get(k, k): v for k, v in given.items()})
-        out = Found(Problem(part_name(p.path), p.value, _REF.sub(lambda m: "{" + part_name(m.group(1)) + "}",
-                                                                  p.allowed)) for p in found)
-        out.declared = {part_name(k): v for k, v in getattr(found, "declared", {}).items()}
-        return out
-    return run
+    found = rule({part: args[own] for own, part in inputs.items() if own in args})
+    out = Found(Problem(own_name(p.path), p.value, _REF.sub(lambda m: "{" + own_name(m.group(1)) + "}", p.allowed))
+                for p in found)
+    out.declared = {own_name(k): v for k, v in getattr(found, "declared", {}).items()
+                    if re.split(r"[.\[]", k)[0] in back}  # not what the part decides alone (its defaults)
+    return out
 
 
-_REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")
-OPEN_WEBUI_NAMES = {"replicas": "webui_replicas", "max_replicas": "webui_max_replicas", "resources": "webui_resources",
-                    "uploads_size_gib": "webui_uploads_size_gib", "uploads_tier": "webui_uploads_tier",
-                    "secret_key_secret": "webui_secret_key_secret"}
+def _same(*keys: str) -> dict[str, str]:
+    return {k: k for k in keys}
+
+
+# what InferenceStack hands each part, by its own name -> the part's
+OLLAMA_INPUTS = _same("gpu", "keda", "accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel",
+                      "keep_alive", "max_loaded_models", "autoscaled", "request_timeout_seconds")
+GATE_INPUTS = _same("route_target", "name_prefix", "api_key_auth", "api_key_secret", "api_key_map_secret",
+                    "rate_limit_per_second", "rate_limit_burst", "request_timeout_seconds")
+WEBUI_RENAMED = {"webui_replicas": "replicas", "webui_max_replicas": "max_replicas", "webui_resources": "resources",
+                 "webui_uploads_size_gib": "uploads_size_gib", "webui_uploads_tier": "uploads_tier",
+                 "webui_secret_key_secret": "secret_key_secret"}  # InferenceStack's webui_* inputs -> OpenWebUi's
+WEBUI_INPUTS = {**_same("route_target", "name_prefix", "database_url_secret", "request_timeout_seconds"),
+                **WEBUI_RENAMED}
 
 
 def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
+    """Its parts' rules on what it hands each (a problem two parts share is named once), and its own inputs'."""
+    given = args if isinstance(args, Mapping) else {}
     found = Found()
-    for part in (ollama_server, api_gate, open_webui):
-        problems = part(args)
-        found.extend(problems)
-        found.declared.update({k: v for k, v in getattr(problems, "declared", {}).items() if k not in found.declared})
+    for rule, inputs in ((ollama_server, OLLAMA_INPUTS), (api_gate, GATE_INPUTS), (open_webui, WEBUI_INPUTS)):
+        problems = as_part(rule, inputs, given)
+        found.extend(p for p in problems if p not in found)
+        found.declared.update({k: v for k, v in problems.declared.items() if k not in found.declared})
+    r = Rules(given, "InferenceStack", problems=found)
+    enabled = r.args.get("webui_enabled", bool(r.args.get("database_url_secret")))
+    if enabled and not r.args.get("database_url_secret"):
+        r.add("database_url_secret", None, f"a Key Vault secret name when {r.ref('webui_enabled')} is true")
+    r.whole("cold_start_timeout_seconds", 1, 86400)
     return found
 
 
@@ -588,7 +651,7 @@ RULES = {
     "Observability": observability, "ModelAutoscaler": model_autoscaler, "WorkloadIdentity": workload_identity,
     "LlmdStack": llmd_stack, "GlobalEndpoint": global_endpoint, "FleetUpdates": fleet_updates,
     # InferenceStack's parts, each with the rules of what it owns
-    "OllamaServer": ollama_server, "ApiGate": api_gate, "OpenWebUi": renamed(open_webui, OPEN_WEBUI_NAMES),
+    "OllamaServer": ollama_server, "ApiGate": api_gate, "OpenWebUi": open_webui,
 }
 
 

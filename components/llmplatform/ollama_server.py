@@ -8,8 +8,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import check_shape, fail, in_range, one_of
-from .choices import ACCELERATORS
+from .checks import check_shape
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
@@ -73,28 +72,6 @@ class OllamaServerArgs(TypedDict):
     e.g. OLLAMA_CONTEXT_LENGTH, OLLAMA_FLASH_ATTENTION; the ones the component sets are refused."""
 
 
-def check_args(name: str, args: OllamaServerArgs) -> str:
-    """Every input checked before anything registers; returns the accelerator."""
-    c = "OllamaServer"
-    accelerator = one_of(c, name, "accelerator", opt(args, "accelerator"), ACCELERATORS)
-    if accelerator == "gpu" and not args.get("gpu"):
-        fail(c, name, "gpu", None, "GpuNodePool's scheduling when accelerator is gpu")
-    in_range(c, name, "replicas", opt(args, "replicas"), 0, 100)
-    in_range(c, name, "gpus_per_replica", opt(args, "gpus_per_replica"), 1, 8)
-    in_range(c, name, "num_parallel", opt(args, "num_parallel"), 1, 256)
-    in_range(c, name, "max_loaded_models", opt(args, "max_loaded_models"), 1, 64)
-    in_range(c, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
-    extra = opt(args, "extra_env")
-    managed = sorted(set(extra) & set(ollama_env("/models", 1, "0", 1)))
-    if managed:
-        fail(c, name, "extra_env", managed, "variables the component does not set itself (use its inputs for "
-                                            f"{', '.join(managed)})")
-    bad = [k for k, v in extra.items() if not str(k).isidentifier() or not isinstance(v, str)]
-    if bad:
-        fail(c, name, "extra_env", bad, "environment variable names mapped to string values")
-    return accelerator
-
-
 def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]]:
     """Aliases of a part's children that were once direct children of `moved_from` (InferenceStack before it was
     split): the same name and type under the old parent, so `pulumi up` finds them and changes nothing."""
@@ -115,7 +92,7 @@ class OllamaServer(pulumi.ComponentResource):
     def __init__(self, name: str, args: OllamaServerArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None):
         check_shape("OllamaServer", name, args, OllamaServerArgs)
-        accelerator = check_args(name, args)
+        accelerator = opt(args, "accelerator")  # its rules: input_rules.ollama_server
         require_kubernetes_provider(opts, "OllamaServer", name)
         super().__init__(f"{PACKAGE}:index:OllamaServer", name, None, opts)
         a = args

@@ -10,10 +10,10 @@ import pulumi_random as random
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import check_shape, fail, in_range, one_of
-from .choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES
+from .checks import check_shape
+from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import defaults_for
-from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
+from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, scratch_volume, \
     writable_root
 from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OPENAI_ROUTES_PREFIX, SECRETS_MOUNT, WEBUI_PORT,
@@ -78,24 +78,6 @@ class OpenWebUiArgs(TypedDict):
     """Azure tags."""
 
 
-def check_args(name: str, args: OpenWebUiArgs) -> None:
-    c = "OpenWebUi"
-    api = known(args["endpoint"], "api")
-    if api is not None and api not in ("openai", "ollama"):
-        fail(c, name, "endpoint.api", api, "openai, ollama")
-    low = in_range(c, name, "replicas", opt(args, "replicas"), 1, 50)
-    high = in_range(c, name, "max_replicas", opt(args, "max_replicas"), 1, 50)
-    if high < low:
-        fail(c, name, "max_replicas", high, f"at least replicas ({low})")
-    in_range(c, name, "cpu_target_percent", opt(args, "cpu_target_percent"), 1, 100)
-    if args.get("memory_target_percent") is not None:
-        in_range(c, name, "memory_target_percent", args["memory_target_percent"], 1, 100)
-    tier = one_of(c, name, "uploads_tier", opt(args, "uploads_tier"), UPLOADS_STORAGE_CLASSES)
-    in_range(c, name, "uploads_size_gib", opt(args, "uploads_size_gib"),
-             MIN_PREMIUM_SHARE_GIB if tier == "premium" else 1, MAX_PREMIUM_SHARE_GIB)
-    in_range(c, name, "request_timeout_seconds", opt(args, "request_timeout_seconds"), 1, 86400)
-
-
 def model_url(api: str, base_url: str) -> str:
     """The URL Open-WebUI is given: an Ollama server's root, an OpenAI-compatible server's /v1 base."""
     return base_url if api == "ollama" else base_url.rstrip("/") + OPENAI_ROUTES_PREFIX
@@ -118,7 +100,6 @@ class OpenWebUi(pulumi.ComponentResource):
     def __init__(self, name: str, args: OpenWebUiArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None):
         check_shape("OpenWebUi", name, args, OpenWebUiArgs)
-        check_args(name, args)
         require_kubernetes_provider(opts, "OpenWebUi", name)
         super().__init__(f"{PACKAGE}:index:OpenWebUi", name, None, opts)
         a = self._args = args
