@@ -5,7 +5,9 @@ import ipaddress
 import pytest
 
 from llmplatform import azure_names as names
-from llmplatform.input_rules import RULES, aks_cluster, gpu_node_pool, inference_stack, llmd_stack
+from llmplatform.inference_specs import ollama_env
+from llmplatform.input_rules import (RULES, aks_cluster, api_gate, gpu_node_pool, inference_stack, llmd_stack,
+                                    ollama_server, open_webui)
 from llmplatform.networks import cidr_problem, network_rules, usable_subnet_address
 from llmplatform.rules import Problem, Rules, is_output, parse_quantity
 
@@ -135,3 +137,58 @@ def test_llmd_rules_check_the_model_against_the_gpu():
     assert [p.path for p in llmd_stack({**ok, "prefill_decode": True})] == ["prefill_decode"]
     unknown = [p.path for p in llmd_stack({**ok, "model": "acme/secret-model"})]
     assert unknown == ["model_memory_gib", "max_model_len"]
+
+
+def test_each_part_names_its_own_inputs_and_inference_stack_its_own():
+    """One rule (Open-WebUI's max replicas at least its minimum), two names: the part's, and InferenceStack's for the
+    input it hands the part."""
+    part = open_webui({"replicas": 3, "max_replicas": 2})
+    assert [p.sentence() for p in part] == ["input max_replicas=2 is invalid; allowed: at least replicas (3)"]
+    composite = inference_stack({"webui_replicas": 3, "webui_max_replicas": 2})
+    assert [p.sentence() for p in composite] == [
+        "input webui_max_replicas=2 is invalid; allowed: at least webui_replicas (3)"]
+    assert "webui_max_replicas" in composite.declared and "max_replicas" not in composite.declared
+    # InferenceStack's `replicas` are Ollama's (0-100), never the gate's (1-20)
+    assert [p.path for p in api_gate({"replicas": 50})] == ["replicas"]
+    assert inference_stack({"replicas": 50}) == [] and inference_stack({"replicas": 0}) == []
+    # a rule every part applies to an input InferenceStack hands all three is named once
+    assert [p.path for p in inference_stack({"request_timeout_seconds": 0})] == ["request_timeout_seconds"]
+
+
+def test_ollama_extra_env_may_not_set_what_the_component_sets():
+    """Ollama takes its settings only from the environment: a variable the Deployment sets from an input (or for
+    its read-only store) would silently override that input, so extra_env refuses each of them."""
+    managed = sorted(ollama_env("/models", 2, "30m", 1))
+    for variable in managed:
+        found = ollama_server({"extra_env": {variable: "x"}})
+        assert [(p.path, p.value) for p in found] == [("extra_env", [variable])], variable
+    assert ollama_server({"extra_env": {"OLLAMA_CONTEXT_LENGTH": "8192", "OLLAMA_FLASH_ATTENTION": "1"}}) == []
+    bad = ollama_server({"extra_env": {"OLLAMA CONTEXT": "1", "OK": 1}})  # not a name; not a string value
+    assert [p.value for p in bad] == [["OK", "OLLAMA CONTEXT"]]
+
+
+def test_a_gate_or_a_ui_fronts_only_an_api_it_knows():
+    for rule in (api_gate, open_webui):
+        assert rule({"endpoint": {"api": "ollama"}}) == [] and rule({"endpoint": {"api": "openai"}}) == []
+        assert [(p.path, p.value) for p in rule({"endpoint": {"api": "grpc"}})] == [("endpoint.api", "grpc")]
+
+
+def test_the_gate_cpu_limit_is_one_nginx_counts_cores_from():
+    res = {"cpu_request": "100m", "memory_request": "64Mi", "memory_limit": "256Mi"}
+    for good in ("1", "2", "1500m", "0.5"):
+        assert api_gate({"resources": {**res, "cpu_limit": good}}) == [], good
+    for bad in ("2k", "1Gi"):  # Kubernetes quantities, but not cores nor millicores
+        assert [p.path for p in api_gate({"resources": {**res, "cpu_limit": bad}})] == ["resources.cpu_limit"], bad
+    assert [p.path for p in api_gate({"resources": {**res, "cpu_limit": "lots"}})] == ["resources.cpu_limit"]
+
+
+def test_open_webui_hpa_targets_are_percents():
+    assert open_webui({"cpu_target_percent": 100, "memory_target_percent": 1}) == []
+    found = open_webui({"cpu_target_percent": 0, "memory_target_percent": 101})
+    assert [p.path for p in found] == ["cpu_target_percent", "memory_target_percent"]
+
+
+def test_a_gpu_pool_may_not_take_the_cpu_pools_label_value():
+    args = {"vm_size": "Standard_NC4as_T4_v3"}
+    assert gpu_node_pool({**args, "pool_name": "gpua"}) == []
+    assert [(p.path, p.value) for p in gpu_node_pool({**args, "pool_name": "cpu"})] == [("pool_name", "cpu")]

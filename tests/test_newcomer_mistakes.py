@@ -22,8 +22,8 @@ from tools import plugin_host
 
 from .test_components_alone import NETWORK, REQUIRED, cluster_handle, provider_opts
 
-IN_CLUSTER = {"AppNamespace", "GatewayAccess", "GpuNodePool", "InferenceStack", "LlmdStack", "ModelAutoscaler",
-              "ModelStore", "Observability", "WorkloadIdentity"}
+IN_CLUSTER = {"AppNamespace", "ApiGate", "GatewayAccess", "GpuNodePool", "InferenceStack", "LlmdStack",
+              "ModelAutoscaler", "ModelStore", "Observability", "OllamaServer", "OpenWebUi", "WorkloadIdentity"}
 
 
 class Mistake(NamedTuple):
@@ -145,6 +145,27 @@ MISTAKES = [
             ["gpu"], "a GPU pool whose nodes hold"),
     Mistake("LlmdStack", lambda a: {**a, "route_target": {**a["route_target"], "llmd_listener": ""}},
             ["route_target"], "inference_extension on"),
+    # InferenceStack's parts taken alone, each naming its own inputs (and InferenceStack its own for the same rule)
+    Mistake("OllamaServer", lambda a: {**a, "extra_env": {"OLLAMA_HOST": "0.0.0.0:8080"}}, ["extra_env"],
+            "which the component sets from its inputs"),
+    Mistake("OllamaServer", lambda a: {**a, "extra_env": {"OLLAMA CONTEXT": "8192"}}, ["extra_env"],
+            "environment variable names mapped to string values"),
+    Mistake("OllamaServer", lambda a: {**a, "accelerator": "gpu", "replicas": 101}, ["gpu", "replicas"],
+            "GpuNodePool's scheduling when accelerator is gpu"),
+    Mistake("ApiGate", lambda a: {**a, "endpoint": {**a["endpoint"], "api": "grpc"}}, ["endpoint.api"],
+            "allowed: openai, ollama"),
+    Mistake("ApiGate", lambda a: {**a, "resources": {"cpu_request": "100m", "cpu_limit": "2k", "memory_request": "64Mi",
+                                                     "memory_limit": "256Mi"}},
+            ["resources.cpu_limit"], "a CPU quantity such as 1, 2 or 1500m"),
+    Mistake("ApiGate", lambda a: {**a, "replicas": 50}, ["replicas"], "a whole number from 1 to 20"),
+    Mistake("OpenWebUi", lambda a: {**a, "cpu_target_percent": 0, "memory_target_percent": 150},
+            ["cpu_target_percent", "memory_target_percent"], "a whole number from 1 to 100"),
+    Mistake("OpenWebUi", lambda a: {**a, "endpoint": {**a["endpoint"], "api": "anthropic"}}, ["endpoint.api"],
+            "allowed: openai, ollama"),
+    Mistake("OpenWebUi", lambda a: {**a, "replicas": 3, "max_replicas": 2}, ["max_replicas"],
+            "at least replicas (3)"),
+    Mistake("InferenceStack", lambda a: {**a, "webui_replicas": 3, "webui_max_replicas": 2}, ["webui_max_replicas"],
+            "at least webui_replicas (3)"),
 ]
 IDS = [f"{i:02d}-{m.component}-{'+'.join(m.paths)}" for i, m in enumerate(MISTAKES)]
 
