@@ -192,3 +192,13 @@ def test_a_gpu_pool_may_not_take_the_cpu_pools_label_value():
     args = {"vm_size": "Standard_NC4as_T4_v3"}
     assert gpu_node_pool({**args, "pool_name": "gpua"}) == []
     assert [(p.path, p.value) for p in gpu_node_pool({**args, "pool_name": "cpu"})] == [("pool_name", "cpu")]
+
+
+def test_behind_keda_the_gate_waits_the_answer_and_the_cold_start_together():
+    """InferenceStack hands its gate request_timeout_seconds + cold_start_timeout_seconds (the interceptor holds a
+    request while a replica starts): the sum is refused where the gate would refuse it, before anything registers."""
+    args = {"request_timeout_seconds": 80000, "cold_start_timeout_seconds": 7000}
+    assert inference_stack(args) == []  # without keda the cold start is not waited for
+    found = inference_stack({**args, "keda": {"namespace": "keda"}})
+    assert [(p.path, p.value) for p in found] == [("cold_start_timeout_seconds", 7000)]
+    assert [p.path for p in api_gate({"request_timeout_seconds": 87000})] == ["request_timeout_seconds"]

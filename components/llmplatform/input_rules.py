@@ -375,7 +375,12 @@ def inference_stack(args: Mapping[str, Any]) -> list[Problem]:
     enabled = r.args.get("webui_enabled", bool(r.args.get("database_url_secret")))
     if enabled and not r.args.get("database_url_secret"):
         r.add("database_url_secret", None, f"a Key Vault secret name when {r.ref('webui_enabled')} is true")
-    r.whole("cold_start_timeout_seconds", 1, 86400)
+    cold = r.whole("cold_start_timeout_seconds", 1, 86400)
+    answer = r.get("request_timeout_seconds")
+    if r.args.get("keda") and cold is not None and isinstance(answer, int) and 1 <= answer <= 86400 \
+            and answer + cold > 86400:  # behind KEDA the gate waits both (inference_specs.wait_budget_seconds)
+        r.add("cold_start_timeout_seconds", cold, f"at most {86400 - answer} with keda: the gate waits "
+                                                  f"{r.ref('request_timeout_seconds')} plus this, at most 86400 s")
     return found
 
 
