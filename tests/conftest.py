@@ -144,6 +144,33 @@ SLOW_FIRST = ("test_package.py", "test_component_provider.py", "test_tools_misbe
               "test_tools_verify.py", "test_plan_cli.py")
 
 
+# Test files by what they test (`pytest -m components` runs the component package's tests alone, `-m endpoint_tools`
+# the operators' tools, `-m plan` the offline plan machinery, config and policy): every file is in exactly one.
+SUITES = {
+    "components": ("test_components.py", "test_components_alone.py", "test_component_provider.py",
+                   "test_gpu_scheduling.py", "test_inference.py", "test_parts.py", "test_llmd.py", "test_llmd_pd.py",
+                   "test_observability.py", "test_kubeconfig.py", "test_hardening.py", "test_newcomer_mistakes.py",
+                   "test_input_rules.py", "test_package.py", "test_typing.py", "test_gpu_catalog.py",
+                   "test_naming.py", "test_upstream.py"),
+    "endpoint_tools": ("test_tools_misbehaving.py", "test_tools_servers.py", "test_tools_stats.py",
+                       "test_tools_verify.py", "test_start_scripts.py", "test_pin_digests.py"),
+    "plan": ("test_baseline.py", "test_capacity.py", "test_change_safety.py", "test_config.py",
+             "test_config_catalogue.py", "test_cost.py", "test_deploy_model.py", "test_docs.py", "test_global.py",
+             "test_offline_refusals.py", "test_plan_cli.py", "test_policy.py", "test_policy_plugin.py",
+             "test_scanner.py", "test_workflows.py"),
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for suite in SUITES:
+        config.addinivalue_line("markers", f"{suite}: the {suite.replace('_', ' ')} tests (tests/conftest.py SUITES)")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    suite_of = {name: suite for suite, names in SUITES.items() for name in names}
+    for item in items:
+        if item.path.name not in suite_of:
+            raise pytest.UsageError(f"{item.path.name} is in no suite: add it to SUITES in tests/conftest.py")
+        item.add_marker(suite_of[item.path.name])
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))  # stable: order within a file is kept

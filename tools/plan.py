@@ -147,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         print()
     if regional:
         print(f"stack order for a fresh estate: {', '.join(regional)} (in any order), then {args.stack} "
-              "(it reads their outputs)\n")
+              "(it reads their outputs), then each region again with edge.frontDoorId set to its frontDoorId output "
+              "(the regional gateway then admits only that Front Door and the global key set: docs/operations.md)\n")
     rc, _ = plan_one(args.stack, args.out, args.set, args.stack_file, references)
     return rc
 

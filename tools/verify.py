@@ -100,30 +100,32 @@ class Cluster:
             raise ClusterError(f"cannot reach the API server: {type(error).__name__}: {str(error)[:160]}") from None
 
 
-def check_gpus(cluster: Cluster, target: Target) -> Check:
+def allocatable_on_gpu_nodes(cluster: Cluster, target: Target, name: str, resource: str, none: str,
+                             not_ready: str, offered: str) -> Check:
+    """Every node of the GPU selector offers at least one `resource`."""
     nodes = cluster.call(cluster.core.list_node, label_selector=selector_text(target.gpu_selector)).items
     if not nodes:
-        return Check("gpus", False, f"no node matches {selector_text(target.gpu_selector) or 'the GPU selector'} "
-                                    f"(a GPU pool at zero has none until a replica asks for one)")
-    counts = {n.metadata.name: int((n.status.allocatable or {}).get(GPU, "0")) for n in nodes}
-    without = sorted(name for name, gpus in counts.items() if gpus < 1)
+        return Check(name, False, none)
+    counts = {n.metadata.name: int((n.status.allocatable or {}).get(resource, "0")) for n in nodes}
+    without = sorted(node for node, count in counts.items() if count < 1)
     if without:
-        return Check("gpus", False, f"no allocatable {GPU} on {', '.join(without)} (driver or device plugin "
-                                    f"not ready)")
-    return Check("gpus", True, f"{sum(counts.values())} GPU(s) allocatable on {len(counts)} node(s)")
+        return Check(name, False, f"no allocatable {resource} on {', '.join(without)} ({not_ready})")
+    return Check(name, True, offered.format(total=sum(counts.values()), nodes=len(counts)))
+
+
+def check_gpus(cluster: Cluster, target: Target) -> Check:
+    return allocatable_on_gpu_nodes(
+        cluster, target, "gpus", GPU,
+        f"no node matches {selector_text(target.gpu_selector) or 'the GPU selector'} (a GPU pool at zero has none "
+        f"until a replica asks for one)", "driver or device plugin not ready",
+        "{total} GPU(s) allocatable on {nodes} node(s)")
 
 
 def check_rdma(cluster: Cluster, target: Target) -> Check:
     """P/D: every GPU node offers `rdma/ib` (DOCA-OFED loaded, the RDMA shared device plugin running)."""
-    nodes = cluster.call(cluster.core.list_node, label_selector=selector_text(target.gpu_selector)).items
-    if not nodes:
-        return Check("rdma", False, "no GPU node to offer rdma/ib")
-    counts = {n.metadata.name: int((n.status.allocatable or {}).get(RDMA, "0")) for n in nodes}
-    without = sorted(name for name, count in counts.items() if count < 1)
-    if without:
-        return Check("rdma", False, f"no allocatable {RDMA} on {', '.join(without)} (Network Operator's DOCA driver "
-                                    f"or RDMA device plugin not ready)")
-    return Check("rdma", True, f"{RDMA} allocatable on {len(counts)} node(s)")
+    return allocatable_on_gpu_nodes(cluster, target, "rdma", RDMA, "no GPU node to offer rdma/ib",
+                                    "Network Operator's DOCA driver or RDMA device plugin not ready",
+                                    f"{RDMA} allocatable on {{nodes}} node(s)")
 
 
 def check_containerd(cluster: Cluster, target: Target) -> Check:
