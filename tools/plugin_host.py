@@ -147,8 +147,9 @@ class Plugin:
         reader.start()
         reader.join(START_TIMEOUT)
         if not port or not port[0].strip().isdigit():
-            self.close()
-            raise PluginError(f"{' '.join(argv)} printed no port: {port[:1]} {self.process.stderr.read()[-2000:]}")
+            err = self.close()  # communicate() drains stderr once the process is gone
+            raise PluginError(f"{' '.join(argv)} printed no port within {START_TIMEOUT:.0f} s: {port[:1]} "
+                              f"{err[-2000:]}")
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port[0].strip()}")
         grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT)
 
