@@ -5,7 +5,8 @@ Sources (docs/decisions.md, "Input rules"): Azure's resource name rules (Microso
 Microsoft.KeyVault vaults, Microsoft.DBforPostgreSQL flexibleServers, Microsoft.Resources resourceGroups,
 Microsoft.Network virtualNetworks, Microsoft.ManagedIdentity userAssignedIdentities), the AKS REST API's
 managedClusters name and dnsPrefix patterns and the Azure CLI's agent-pool name check, Kubernetes' DNS-1123 label
-and subdomain rules.
+and subdomain rules. Some limits were written from memory of those pages, not read from them in a session: re-check
+against Microsoft's "Naming rules and restrictions for Azure resources" when it can be read.
 """
 import re
 from typing import Optional

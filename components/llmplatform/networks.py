@@ -17,6 +17,8 @@ RANGES = ("vnet_cidr", *SUBNETS, "pod_cidr", "service_cidr")
 SMALLEST_SUBNET_PREFIX = 29  # Azure: the smallest subnet is /29 (3 usable addresses after the 5 reserved)
 LARGEST_SERVICE_PREFIX = 12  # kube-apiserver: a service range may be at most /12 for IPv4
 # Ranges AKS reserves for itself: pod and service ranges must stay out of them (AKS networking concepts)
+# Weakest source here: quoted in a third-party AKS onboarding guide, not found on a Microsoft page in this repository's
+# sessions; re-check against AKS' networking docs (docs/decisions.md, "Input rules").
 AKS_RESERVED = tuple(ipaddress.ip_network(n) for n in ("169.254.0.0/16", "172.30.0.0/16", "172.31.0.0/16",
                                                        "192.0.2.0/24"))
 
