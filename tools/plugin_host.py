@@ -127,21 +127,28 @@ class PluginError(RuntimeError):
     """A plugin did not start, or an RPC failed for a reason other than bad inputs."""
 
 
-def _die_with_parent() -> None:
-    """Linux: the plugin gets SIGKILL when the process that started it dies (a crashed test run leaves none)."""
-    try:
-        import ctypes
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-    except (OSError, AttributeError):
-        pass
+# Linux: the plugin gets SIGKILL when the process that started it dies (a crashed test run leaves none). Set by a tiny
+# launcher that then execs the plugin (the death signal survives execve), not by `preexec_fn`: a preexec_fn makes
+# Python fork with its at-fork handlers, and grpcio's (this process serves the engine stand-ins over gRPC) then broke
+# the child's event engine now and then ("epoll_wait error: Bad file descriptor", the plugin dying before its port).
+_DIE_WITH_PARENT = ("import ctypes, os, sys\n"
+                    "try:\n"
+                    "    ctypes.CDLL('libc.so.6', use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL\n"
+                    "except (OSError, AttributeError):\n"
+                    "    pass\n"
+                    "os.execv(sys.argv[1], sys.argv[1:])\n")
+
+
+def _dying_with_parent(argv: list[str]) -> list[str]:
+    return [sys.executable, "-c", _DIE_WITH_PARENT, *argv]
 
 
 class Plugin:
     """A plugin process started as the CLI starts it; its gRPC channel once it printed its port."""
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **env}, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE, text=True, preexec_fn=_die_with_parent)
+        self.process = subprocess.Popen(_dying_with_parent(argv), cwd=cwd, env={**os.environ, **env},
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         port: list[str] = []
         reader = threading.Thread(target=lambda: port.append(self.process.stdout.readline()), daemon=True)
         reader.start()
