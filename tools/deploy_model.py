@@ -676,7 +676,7 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
             raise ValueError(f"dependency cycle through {by_urn[urn].name}")
         step = steps[urn]
         gate, start = None, ZERO
-        for dep in graph[urn]:
+        for dep in sorted(graph[urn]):  # sets iterate in hash order: sorted keeps ties (and so the plan) stable
             place(dep, trail + (urn,))
             f = steps[dep].finish
             if f.median > start.median or (gate is None and f.pessimistic > start.pessimistic):
@@ -687,7 +687,7 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
         if step.wait.node_delay is not None and step.wait.pods_on:
             delay = step.wait.node_delay[0]
             best = None
-            for pool_urn in step.wait.pods_on:
+            for pool_urn in sorted(step.wait.pods_on):
                 place(pool_urn, trail + (urn,))
                 pf = steps[pool_urn].finish
                 at = Span(max(start.median, pf.median) + delay.median,
@@ -718,7 +718,7 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
         place(urn)
     path: list[str] = []
     if steps:
-        current: Optional[str] = max(steps, key=lambda u: steps[u].finish.median)
+        current: Optional[str] = max(sorted(steps), key=lambda u: steps[u].finish.median)
         while current is not None:
             path.append(current)
             steps[current].critical = True
