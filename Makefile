@@ -56,7 +56,7 @@ schema: $(PKG)  ## regenerate components/schema.json and docs/components/referen
 	$(PY) -m tools.schema
 
 docs: $(PKG)  ## regenerate docs/configuration.md from the config loader and Pulumi.yaml
-	$(PY) -m tools.config_reference
+	$(PY) -m config.reference
 
 bench: $(DEV)  ## budgets: plan vs SDK import time, and the benchmark tool's own ceiling
 	$(PY) -m tools.bench_plan --stack prod

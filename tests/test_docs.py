@@ -10,7 +10,7 @@ import pytest
 
 from config import loader, regions
 from config.reader import ConfigError
-from tools import config_reference as ref
+from config import reference as ref
 
 from .conftest import PROJECT_DIR
 

@@ -1,4 +1,4 @@
-from config import naming
+from config import resource_names as naming
 
 
 def test_storage_account_name_obeys_azure_rule_and_is_stable():
