@@ -151,7 +151,7 @@ SUITES = {
     "components": ("test_components.py", "test_components_alone.py", "test_component_provider.py",
                    "test_gpu_scheduling.py", "test_inference.py", "test_parts.py", "test_llmd.py", "test_llmd_pd.py",
                    "test_observability.py", "test_kubeconfig.py", "test_hardening.py", "test_newcomer_mistakes.py",
-                   "test_input_rules.py", "test_package.py", "test_typing.py", "test_gpu_catalog.py",
+                   "test_input_rules.py", "test_azure_names_upstream.py", "test_package.py", "test_typing.py", "test_gpu_catalog.py",
                    "test_naming.py", "test_upstream.py"),
     "endpoint_tools": ("test_tools_misbehaving.py", "test_tools_servers.py", "test_tools_stats.py",
                        "test_tools_verify.py", "test_start_scripts.py", "test_pin_digests.py",

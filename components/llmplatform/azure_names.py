@@ -5,8 +5,9 @@ Sources (docs/decisions.md, "Input rules"): Azure's resource name rules (Microso
 Microsoft.KeyVault vaults, Microsoft.DBforPostgreSQL flexibleServers, Microsoft.Resources resourceGroups,
 Microsoft.Network virtualNetworks, Microsoft.ManagedIdentity userAssignedIdentities), the AKS REST API's
 managedClusters name and dnsPrefix patterns and the Azure CLI's agent-pool name check, Kubernetes' DNS-1123 label
-and subdomain rules. Some limits were written from memory of those pages, not read from them in a session: re-check
-against Microsoft's "Naming rules and restrictions for Azure resources" when it can be read.
+and subdomain rules. The Azure rules are cross-checked by a property test against the Azure organisation's naming
+module (Azure/terraform-azurerm-naming, resourceDefinition.json, vendored with the tests): it found a one-character
+VNet name accepted where Azure's minimum is two.
 """
 import re
 from typing import Optional
@@ -37,7 +38,7 @@ agent_pool = _check(r"[a-z][a-z0-9]{0,11}", "1-12 lowercase letters and digits, 
                     "node pool name)")
 resource_group = _check(r"[\w().-]{0,89}[\w()-]", "1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in "
                         "'.' (a resource group name)")
-virtual_network = _check(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,62}[A-Za-z0-9_])?", "2-64 letters, digits, '_', '.' and "
+virtual_network = _check(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]", "2-64 letters, digits, '_', '.' and "
                          "'-', starting with a letter or digit and ending with a letter, digit or '_' (a VNet name)")
 managed_identity = _check(r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", "3-128 letters, digits, '-' and '_', starting with a "
                           "letter or digit (a managed identity name)")
