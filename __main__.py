@@ -129,7 +129,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("llmdUrl", gateway.llmd_url if llmd else None)
     pulumi.export("llmdModel", llmd.served_model_name if llmd else None)
     pulumi.export("llmdApiKeySecret", llmd.api_key_secret if llmd else None)
-    pulumi.export("llmdNamespace", llmd.namespace if llmd else None)  # what tools.verify checks
+    pulumi.export("llmdNamespace", llmd.namespace if llmd else None)  # what endpoint_tools.verify checks
     pulumi.export("llmdInferencePool", llmd.inference_pool if llmd else None)
     if cfg.edge.enabled:  # what the global stack reads from a regional stack
         pulumi.export("location", cfg.location)

@@ -20,24 +20,25 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from tools import offline  # noqa: E402
+from offline import runner as offline  # noqa: E402
 
 
-def _installed_package_is_current() -> None:
-    """The tests import llmplatform as installed (like any consumer); refuse to test a stale copy of the source."""
-    import llmplatform
-    installed = Path(llmplatform.__file__).parent
-    source = PROJECT_DIR / "components" / "llmplatform"
+def _installed_package_is_current(name: str, distribution: str) -> None:
+    """The tests import the package as installed (like any consumer); refuse to test a stale copy of the source."""
+    import importlib
+    installed = Path(importlib.import_module(name).__file__).parent
+    source = PROJECT_DIR / distribution / name
     stale = [str(p.relative_to(source)) for p in source.rglob("*")
              if p.is_file() and "__pycache__" not in p.parts
              and (not (installed / p.relative_to(source)).is_file()
                   or (installed / p.relative_to(source)).read_bytes() != p.read_bytes())]
     if installed == source or stale:
-        pytest.exit(f"the installed llmplatform ({installed}) differs from components/llmplatform in {stale[:5]}: "
+        pytest.exit(f"the installed {name} ({installed}) differs from {distribution}/{name} in {stale[:5]}: "
                     "run `make test` (it reinstalls the package)", returncode=2)
 
 
-_installed_package_is_current()
+_installed_package_is_current("llmplatform", "components")
+_installed_package_is_current("endpoint_tools", "endpoint-tools")
 
 # Vendored copy of the team's shared/upstream (see tests/upstream/README.md): every check runs in any clone.
 UPSTREAM = PROJECT_DIR / "tests" / "upstream"
@@ -153,7 +154,8 @@ SUITES = {
                    "test_input_rules.py", "test_azure_names_upstream.py", "test_package.py", "test_typing.py", "test_gpu_catalog.py",
                    "test_naming.py", "test_upstream.py"),
     "endpoint_tools": ("test_tools_misbehaving.py", "test_tools_servers.py", "test_tools_stats.py",
-                       "test_tools_verify.py", "test_start_scripts.py", "test_pin_digests.py"),
+                       "test_tools_verify.py", "test_start_scripts.py", "test_pin_digests.py",
+                       "test_endpoint_tools_package.py"),
     "plan": ("test_baseline.py", "test_capacity.py", "test_change_safety.py", "test_config.py",
              "test_config_catalogue.py", "test_cost.py", "test_deploy_model.py", "test_docs.py", "test_global.py",
              "test_offline_refusals.py", "test_plan_cli.py", "test_policy.py", "test_policy_plugin.py",

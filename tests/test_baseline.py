@@ -77,7 +77,7 @@ def test_prod_puts_os_disks_on_local_disks_where_the_size_allows_and_says_where_
 
 
 def test_an_ephemeral_os_disk_costs_nothing_and_a_managed_one_is_charged(prod):
-    from tools import cost
+    from offline import cost
     lines = [line for line in cost.estimate(prod, "westeurope", 0.5).lines if line.item.startswith("OS disks")]
     by_resource = {line.resource: line for line in lines}
     assert by_resource["platform-cpu"].item == "OS disks (ephemeral)" and by_resource["platform-cpu"].peak == 0
@@ -86,7 +86,7 @@ def test_an_ephemeral_os_disk_costs_nothing_and_a_managed_one_is_charged(prod):
 
 def test_gpu_pools_follow_the_clusters_choice_through_the_handle():
     import llmplatform
-    from tools import offline
+    from offline import runner as offline
     from .test_components_alone import cluster_handle, provider_opts
 
     def pool(handle):

@@ -1,6 +1,6 @@
-"""Change safety: what a pull request replaces or deletes (tools/plan_diff.py). Real edits are planned under mocks with
+"""Change safety: what a pull request replaces or deletes (offline.plan_diff). Real edits are planned under mocks with
 stack overrides and diffed against the unedited plan; every expectation is derived from the vendored upstream
-replacement data (tools/data/replacement_rules.json), not from what the tool printed."""
+replacement data (offline/data/replacement_rules.json), not from what the tool printed."""
 import copy
 import json
 import re
@@ -9,7 +9,7 @@ from pathlib import Path
 import pulumi_azure_native
 import pytest
 
-from tools import plan, plan_diff
+from offline import plan, plan_diff
 
 from .conftest import plan_for, variant
 
@@ -52,7 +52,7 @@ def _forces(type_: str, path: str) -> bool:
 def test_rules_cover_every_azure_native_type_any_stack_plans(dev, prod):
     planned = {r.type for p in (dev, prod, variant("llmd"), plan_for("global")) for r in p.resources
                if r.type.startswith("azure-native:")}
-    assert planned - set(AZURE) == set(), "add these types to tools/data/replacement_rules.json"
+    assert planned - set(AZURE) == set(), "add these types to offline/data/replacement_rules.json"
     sdk = Path(pulumi_azure_native.__file__).parent
     for type_, entry in AZURE.items():  # the data matches the installed SDK: module, API version, path parameters
         source = (sdk / entry["sdk"]).read_text()
@@ -177,7 +177,7 @@ def test_the_offline_workflow_puts_the_report_in_the_job_summary_and_fails_on_a_
     from .conftest import PROJECT_DIR
     workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "offline.yml").read_text())
     steps = workflow["jobs"]["plan"]["steps"]
-    step = next(s for s in steps if "tools.plan_diff" in s.get("run", ""))
+    step = next(s for s in steps if "offline.plan_diff" in s.get("run", ""))
     assert f"--allow-file {plan_diff.ALLOW_FILE}" in step["run"] and "--allow-stateful" in step["run"]
     assert f"'{plan_diff.ALLOW_LABEL}'" in step["env"]["ALLOW_STATEFUL"]
     assert '>> "$GITHUB_STEP_SUMMARY"' in step["run"] and 'exit "$status"' in step["run"]

@@ -12,7 +12,7 @@ import yaml
 
 from llmplatform.provider import schema_path, whole_number
 from pulumi.errors import InputPropertyError
-from tools import offline, plugin_host
+from offline import plugin_host, runner as offline
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 YAML_EXAMPLE = PROJECT_DIR / "examples" / "yaml-consumer" / "Pulumi.yaml"

@@ -14,7 +14,7 @@ from llmplatform.checks import ComponentInputError
 from llmplatform.handles import (ClusterHandle, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume,
                                  MonitoringHandle, VaultHandle)
 from pulumi_azure_native import dbforpostgresql as pulumi_pg
-from tools import offline
+from offline import runner as offline
 
 RG = "rg-test"
 NETWORK = {"vnet_cidr": "10.0.0.0/16", "node_subnet_cidr": "10.0.0.0/20", "endpoints_subnet_cidr": "10.0.16.0/24",

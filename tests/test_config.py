@@ -8,7 +8,7 @@ import yaml
 
 from config.loader import parse_config
 from config.reader import ConfigError
-from tools import offline
+from offline import runner as offline
 
 from .conftest import PROJECT_DIR
 

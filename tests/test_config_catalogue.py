@@ -1,4 +1,4 @@
-"""Bad config as users type it, through the real CLI path (`tools.plan --set ...` and `--stack-file`): every case is
+"""Bad config as users type it, through the real CLI path (`offline.plan --set ...` and `--stack-file`): every case is
 refused with one message naming the key (or the file and line), exit 1, no traceback, nothing written and nothing
 registered. Then a property test: random YAML values and structures only ever give a config or a ConfigError."""
 import re
@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from config.loader import parse_config
 from config.reader import ConfigError
-from tools.stackfile import ConfigError as StackFileError, parse_yaml, project_config
-from tools import offline, plan as plan_cli
+from offline.stackfile import ConfigError as StackFileError, parse_yaml, project_config
+from offline import plan as plan_cli, runner as offline
 
 from .conftest import PROJECT_DIR
 
@@ -214,7 +214,7 @@ def test_provider_namespaces_are_left_to_their_providers():
 
 
 def test_set_types_only_booleans_and_plain_integers(tmp_path):
-    from tools.stackfile import apply_sets
+    from offline.stackfile import apply_sets
     values = apply_sets({"modelStore": {"models": ["tinyllama"]}},
                         ["a=true", "b=007", "c=-12", "d=1.5", "e=10:30", "f=", "modelStore.models[1]=phi3.5"])
     assert values == {"modelStore": {"models": ["tinyllama", "phi3.5"]}, "a": True, "b": "007", "c": -12,
@@ -275,7 +275,7 @@ def test_an_unreadable_stack_file_is_one_error(tmp_path):
 
 def test_prod_without_observability_is_advised():
     from config.advisories import advisories
-    from tools.stackfile import read_stack_file
+    from offline.stackfile import read_stack_file
     raw = read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml", P)
     raw["observability"] = {"enabled": False}
     raw["autoscaling"] = {"mode": "cpu"}

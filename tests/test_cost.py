@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from config.catalogs import vm_shape
-from tools import cost, plan as plan_cli
+from offline import cost, plan as plan_cli
 
 from .conftest import variant
 
@@ -85,7 +85,7 @@ def test_price_file_has_a_date_a_source_and_every_catalog_gpu_size():
 
 
 def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch):
-    from tools import offline
+    from offline import runner as offline
     monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -17,7 +17,7 @@ from config.reader import ConfigError
 from config.runtime import checked_regional
 from config.loader import parse_config
 from config import regions
-from tools import cost, offline, policy_check
+from offline import cost, policy_check, runner as offline
 
 from .conftest import plan_for, upstream_dir
 from .validation import validate_custom

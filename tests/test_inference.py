@@ -10,9 +10,9 @@ import pytest
 
 from config.loader import parse_config
 from llmplatform.inference_specs import api_key_map_line, drain_script, key_vault_objects, router_nginx_conf
-from tools import offline
+from offline import runner as offline
 from llmplatform.key_vault import secret_expiry
-from tools.plan import resources_document
+from offline.plan import resources_document
 
 from .conftest import UPSTREAM, VARIANTS, variant
 

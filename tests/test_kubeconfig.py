@@ -1,7 +1,7 @@
 import yaml
 
 from llmplatform.kubeconfig import AKS_AAD_SERVER_ID, with_kubelogin
-from tools.offline import _fake_kubeconfig
+from offline.runner import _fake_kubeconfig
 
 
 def _args(kubeconfig: str) -> list[str]:

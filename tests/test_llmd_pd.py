@@ -8,7 +8,7 @@ import yaml
 
 from llmplatform.gpu_node_pool import gpu_operator_values
 from llmplatform.pd_specs import memlock_annotation, nic_cluster_policy_spec, pd_plugins, sidecar_args
-from tools import offline
+from offline import runner as offline
 
 from .conftest import upstream_dir, variant
 from .validation import chart_values, unknown_values_keys, validate_custom
@@ -274,7 +274,7 @@ def pd_cluster(runtime="containerd://2.1.4", rdma="8", netop_ready=True):
 
 
 def test_verify_checks_rdma_the_network_operator_containerd_and_both_deployments():
-    from tools import verify
+    from endpoint_tools import verify
     from .kube_fake import FakeKubeApi
     # one pass over the loopback API (no key, so no smoke request): the P/D parts broken, the rest healthy
     with FakeKubeApi(pd_cluster(runtime="containerd://1.7.27-1", rdma=None, netop_ready=False)) as api:
@@ -310,5 +310,5 @@ def test_verify_checks_rdma_the_network_operator_containerd_and_both_deployments
 def test_the_pd_plan_passes_the_whole_policy_pack(pd):
     """IPC_LOCK rides the pack's documented exemption; the sidecar and the NRI plugin add nothing, have requests,
     memory limits and pinned images."""
-    from tools import policy_check
+    from offline import policy_check
     assert [v for v in policy_check.evaluate(pd) if v.mandatory] == []

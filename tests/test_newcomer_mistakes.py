@@ -18,7 +18,7 @@ import llmplatform
 from llmplatform import ComponentInputError
 from llmplatform.provider import schema_path
 from llmplatform.testing import run
-from tools import plugin_host
+from offline import plugin_host
 
 from .test_components_alone import NETWORK, REQUIRED, cluster_handle, provider_opts
 

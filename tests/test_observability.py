@@ -14,7 +14,7 @@ from llmplatform.monitoring import ADAPTER_GPU_RULE, azure_alert_rules, gpu_memo
 
 from config.loader import parse_config
 from config.reader import ConfigError
-from tools import offline
+from offline import runner as offline
 
 from .conftest import UPSTREAM, VARIANTS, variant
 from .validation import chart_values

@@ -1,6 +1,6 @@
 """InferenceStack's parts taken alone (OllamaServer, ApiGate, OpenWebUi), Open-WebUI in front of LlmdStack, and the
 split's safety: every moved resource keeps its identity through an alias, resolved as the Pulumi engine resolves it
-(tools/plan_diff.py alias_matches, after pulumi/pulumi pkg/resource/deploy/step_generator.go)."""
+(offline/plan_diff.py alias_matches, after pulumi/pulumi pkg/resource/deploy/step_generator.go)."""
 import copy
 
 import pytest
@@ -11,7 +11,7 @@ from config.loader import parse_config
 from config.reader import ConfigError
 from llmplatform.checks import ComponentInputError
 from llmplatform.handles import ModelEndpoint
-from tools import offline, plan, plan_diff
+from offline import plan, plan_diff, runner as offline
 
 from .conftest import variant
 from .test_components_alone import VAULT, VOLUME, cluster_handle, provider_opts

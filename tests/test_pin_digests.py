@@ -1,4 +1,4 @@
-"""tools.pin_digests against a loopback registry speaking the OCI distribution API (bearer-token challenge, HEAD of a
+"""make pin-digests against a loopback registry speaking the OCI distribution API (bearer-token challenge, HEAD of a
 manifest, Docker-Content-Digest), and the pinned forms the components accept."""
 import hashlib
 import json
@@ -12,8 +12,8 @@ import pytest
 
 from llmplatform.llmd_specs import image_is_pinned, router_values
 from llmplatform.pins import parse_image
-from tools import pin_digests
-from tools.loopback_server import QuietDisconnects
+from components.maintenance import pin_digests
+from endpoint_tools.loopback_server import QuietDisconnects
 
 from .conftest import PROJECT_DIR
 

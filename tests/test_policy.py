@@ -7,7 +7,7 @@ import pytest
 from pulumi_policy import EnforcementLevel
 
 from policy.policies import POLICIES
-from tools import policy_check
+from offline import policy_check
 
 from .conftest import variant
 
@@ -147,8 +147,8 @@ def test_stacks_pass_the_whole_pack(name):
 
 
 def test_plan_refuses_a_mandatory_violation(monkeypatch, capsys, tmp_path):
-    from tools import plan as plan_cli
-    from tools import offline
+    from offline import plan as plan_cli
+    from offline import runner as offline
     monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
     original = policy_check.evaluate
     monkeypatch.setattr(policy_check, "evaluate", lambda plan: original(plan) + [

@@ -6,9 +6,9 @@ import pytest
 import requests
 import urllib3
 
-from tools import endpoint
-from tools.llm_api import describe_exception, status_kind
-from tools.stats import percentile, summarize
+from endpoint_tools import endpoint
+from endpoint_tools.llm_api import describe_exception, status_kind
+from endpoint_tools.stats import percentile, summarize
 
 
 def test_percentile_interpolates_like_numpy_linear():

@@ -1,11 +1,11 @@
-"""tools.verify against a loopback Kubernetes API serving a recorded healthy llmd cluster and broken variants of it,
+"""llm-verify against a loopback Kubernetes API serving a recorded healthy llmd cluster and broken variants of it,
 through the official client, and a loopback LLM API behind a key for the smoke request."""
 import json
 
 import pytest
 
-from tools import verify
-from tools.loopback_server import LoopbackServer
+from endpoint_tools import verify
+from endpoint_tools.loopback_server import LoopbackServer
 
 from .kube_fake import FakeKubeApi, recording
 
@@ -14,7 +14,7 @@ PODS = f"/api/v1/namespaces/{NS}/pods"
 
 
 def outputs(api: FakeKubeApi, llm: LoopbackServer) -> dict:
-    """The stack outputs tools.verify reads, as `pulumi stack output --json --show-secrets` prints them."""
+    """The stack outputs endpoint_tools.verify reads, as `pulumi stack output --json --show-secrets` prints them."""
     return {"kubeconfig": api.kubeconfig(), "llmdNamespace": NS, "llmdInferencePool": "llmd",
             "gpuNodeSelector": {"llm-platform/accelerator": "nvidia"}, "llmdUrl": llm.url,
             "llmdModel": "loopback:latest", "llmdApiKeySecret": "llmd-api-key"}

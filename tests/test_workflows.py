@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tools import plan_diff
+from offline import plan_diff
 
 from .conftest import PROJECT_DIR
 

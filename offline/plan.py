@@ -1,6 +1,6 @@
 """`make plan STACK=<stack>`: run the program offline under mocks, print a preview-like tree, write build/<stack>/.
 
-Usage: python -m tools.plan --stack dev [--out build] [--set gpu.driver=operator ...] [--stack-file PATH]
+Usage: python -m offline.plan --stack dev [--out build] [--set gpu.driver=operator ...] [--stack-file PATH]
 
 Exit codes: 0 planned, 1 the config or the program was refused (one message, nothing written), 2 bad usage or an
 unknown stack.
@@ -21,7 +21,7 @@ from llmplatform.checks import ComponentInputError
 from config import regions
 from config.loader import parse_config
 
-from . import cost, deploy_model, offline, policy_check
+from . import cost, deploy_model, policy_check, runner
 
 REDACTED = "[secret]"
 
@@ -45,14 +45,14 @@ def _redact(value: Any, paths: list[str], here: str = "") -> Any:
     return value
 
 
-def _sorted(plan: offline.Plan) -> list[offline.Registration]:
-    def key(r: offline.Registration):
+def _sorted(plan: runner.Plan) -> list[runner.Registration]:
+    def key(r: runner.Registration):
         top = plan.component_of(r)
         return (top.name if top else "", r.type, r.name)
     return sorted(plan.resources, key=key)
 
 
-def resources_document(plan: offline.Plan) -> dict[str, Any]:
+def resources_document(plan: runner.Plan) -> dict[str, Any]:
     return {
         "project": plan.project, "stack": plan.stack, "offline": True,
         "resources": [{
@@ -64,7 +64,7 @@ def resources_document(plan: offline.Plan) -> dict[str, Any]:
     }
 
 
-def manifests(plan: offline.Plan) -> list[tuple[str, dict[str, Any]]]:
+def manifests(plan: runner.Plan) -> list[tuple[str, dict[str, Any]]]:
     """Every Kubernetes object the program creates (not Helm-rendered ones), as (file name, object)."""
     out = []
     for i, r in enumerate(o for o in _sorted(plan) if o.is_kubernetes_object):
@@ -77,7 +77,7 @@ def manifests(plan: offline.Plan) -> list[tuple[str, dict[str, Any]]]:
     return out
 
 
-def write_manifests(plan: offline.Plan, manifest_dir: Path) -> int:
+def write_manifests(plan: runner.Plan, manifest_dir: Path) -> int:
     """The plan's Kubernetes objects as one YAML file each in manifest_dir (emptied first); their count."""
     manifest_dir.mkdir(parents=True, exist_ok=True)
     for old in manifest_dir.glob("*.yaml"):
@@ -88,15 +88,15 @@ def write_manifests(plan: offline.Plan, manifest_dir: Path) -> int:
     return len(objects)
 
 
-def write(plan: offline.Plan, out_dir: Path) -> tuple[Path, int]:
+def write(plan: runner.Plan, out_dir: Path) -> tuple[Path, int]:
     target = out_dir / plan.stack
     count = write_manifests(plan, target / "manifests")
     (target / "resources.json").write_text(json.dumps(resources_document(plan), indent=2, sort_keys=False) + "\n")
     return target, count
 
 
-def tree(plan: offline.Plan) -> str:
-    groups: dict[str, list[offline.Registration]] = defaultdict(list)
+def tree(plan: runner.Plan) -> str:
+    groups: dict[str, list[runner.Registration]] = defaultdict(list)
     for r in plan.resources:
         top = plan.component_of(r)
         if top is None and r.type.startswith("llmplatform:"):
@@ -118,7 +118,7 @@ def tree(plan: offline.Plan) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True)
-    parser.add_argument("--out", default=str(offline.PROJECT_DIR / "build"))
+    parser.add_argument("--out", default=str(runner.PROJECT_DIR / "build"))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value for this run only, as `pulumi config set --path` would: "
                              "gpu.driver=operator, modelStore.models[1]=qwen2.5:0.5b (true/false and plain "
@@ -129,14 +129,14 @@ def main(argv: list[str] | None = None) -> int:
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
     try:
-        config = offline.stack_config(args.stack, sets=args.set, stack_file=args.stack_file)
-    except (ConfigError, offline.StackFileError) as error:
+        config = runner.stack_config(args.stack, sets=args.set, stack_file=args.stack_file)
+    except (ConfigError, runner.StackFileError) as error:
         print(str(error), file=sys.stderr)
         return 1
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
-    regional = offline.referenced_stacks(config, offline.project_name())
+    regional = runner.referenced_stacks(config, runner.project_name())
     references = {}
     for region in regional:  # the stacks a global stack reads go up first: plan and check them first too
         rc, region_plan = plan_one(region, args.out, [], None, {})
@@ -154,13 +154,13 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
-             references: dict[str, Any]) -> tuple[int, offline.Plan | None]:
+             references: dict[str, Any]) -> tuple[int, runner.Plan | None]:
     """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written)."""
     print(f"OFFLINE PLAN for stack '{stack}': the real __main__.py under Pulumi SDK mocks.")
     print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
     try:
-        plan = offline.run(stack, sets=sets, stack_file=stack_file, references=references)
-    except (offline.ProgramError, ConfigError, offline.StackFileError) as error:
+        plan = runner.run(stack, sets=sets, stack_file=stack_file, references=references)
+    except (runner.ProgramError, ConfigError, runner.StackFileError) as error:
         registered = getattr(error, "registered", 0)
         print(str(error) + (f"\n({registered} resources had been registered before this error)" if registered
                             else ""), file=sys.stderr)
@@ -174,7 +174,7 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     print(tree(plan))
     for warning in plan.warnings:
         print(f"warning: {warning}")
-    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(stack, sets=sets, stack_file=stack_file).items()}
+    raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config(stack, sets=sets, stack_file=stack_file).items()}
     cfg = (regions.parse_global if regions.is_global(raw) else parse_config)(raw, plan.project, plan.stack)
     try:
         estimate = cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices)

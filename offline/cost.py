@@ -3,7 +3,7 @@
 
 Two figures per resource: idle (autoscaler minimums, GPU pools at zero) and peak (autoscaler maxima), spot prices
 where a pool is spot. A CPU pool idles at more than its minimum when the pods that always run need more nodes by
-their requests (tools/capacity.py). A size with no price is named, never counted as zero.
+their requests (offline/capacity.py). A size with no price is named, never counted as zero.
 """
 import copy
 import json
@@ -15,7 +15,7 @@ from typing import Any, Optional
 from config.catalogs import vm_shape
 
 from .capacity import GPU_TAINT_KEY, Capacity, idle_capacity
-from .offline import Plan, Registration
+from .runner import Plan, Registration
 
 PRICES = Path(__file__).resolve().parent.parent / "config" / "data" / "prices"
 DAYS_PER_MONTH = 30.4

@@ -1,7 +1,7 @@
-"""What a change does to the plan: `python -m tools.plan_diff BASE_DIR NEW_DIR` compares two `build/<stack>/` folders
+"""What a change does to the plan: `python -m offline.plan_diff BASE_DIR NEW_DIR` compares two `build/<stack>/` folders
 (resources.json and cost.json) and prints Markdown for a pull-request comment: the monthly cost before and after
 (idle and peak, per component that changed), and the resources added, updated, REPLACED and DELETED, each replacement
-with the rule that causes it (the providers' own force-new data in tools/data/replacement_rules.json, and Pulumi's:
+with the rule that causes it (the providers' own force-new data in offline/data/replacement_rules.json, and Pulumi's:
 a changed URN, `replaceOnChanges`, a replaced provider). A replacement or deletion of a stateful resource, or a change
 the cloud refuses in place, fails the check (exit 1) unless the pull request allows it: `--allow-file` (the
 repository's `allow-replace.txt`, one URN a line) or `--allow-stateful` (the `allow-stateful-replace` label). A base
@@ -431,7 +431,7 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.plan_diff", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m offline.plan_diff", description=__doc__.splitlines()[0])
     parser.add_argument("base", type=Path, help="build/<stack> of the base branch")
     parser.add_argument("new", type=Path, help="build/<stack> of this change")
     parser.add_argument("--title", default="Offline plan diff")

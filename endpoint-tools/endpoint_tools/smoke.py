@@ -1,4 +1,4 @@
-"""Smoke test of a deployed LLM endpoint: `python -m tools.smoke URL [--model M] [--api-key K] ...`.
+"""Smoke test of a deployed LLM endpoint: `python -m endpoint_tools.smoke URL [--model M] [--api-key K] ...`.
 
 Prints one PASS/FAIL line per check. Exit codes: 0 all checks passed, 1 a check failed or the endpoint could not
 be reached, 2 bad usage. Never a traceback: every endpoint failure is a named kind with one line.
@@ -165,7 +165,7 @@ def connect(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.smoke", description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(prog="python -m endpoint_tools.smoke", description=__doc__.splitlines()[0],
                                      epilog="Failure kinds: " + ", ".join(KINDS),
                                      formatter_class=HelpFormatter)
     endpoint_arguments(parser)
@@ -210,5 +210,10 @@ def run_cli(main: Callable[[], int]) -> None:
         sys.exit(130)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The `llm-smoke` command (console script): `python -m endpoint_tools.smoke`."""
     run_cli(main)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,5 +1,5 @@
-"""Pin every container image in llmplatform's pins.json to its digest: `python -m tools.pin_digests` (`make
-pin-digests`).
+"""Pin every container image in llmplatform's pins.json to its digest: `make pin-digests`
+(`python -m components.maintenance.pin_digests`).
 
 Each image's tag is resolved at its registry (OCI distribution API: a HEAD of the manifest, anonymous bearer token
 when the registry asks for one) and written back as registry/repository:tag@sha256:digest, so Kubernetes runs the
@@ -18,9 +18,7 @@ import requests
 
 from llmplatform.pins import ImageRef, parse_image
 
-from .smoke import positive
-
-PINS = Path(__file__).resolve().parent.parent / "components" / "llmplatform" / "data" / "pins.json"
+PINS = Path(__file__).resolve().parent.parent / "llmplatform" / "data" / "pins.json"
 # Docker Hub serves its API from another host than the name images carry.
 API_HOSTS = {"docker.io": "registry-1.docker.io"}
 # An index (multi-architecture) digest where the image has one: the digest every node architecture shares.
@@ -102,8 +100,20 @@ def mirror(text: str) -> tuple[str, str]:
     return registry, url
 
 
+def positive(text: str) -> float:
+    """An argparse type: a finite number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds above 0")
+    return value
+
+
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.pin_digests", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m components.maintenance.pin_digests",
+                                     description=__doc__.splitlines()[0])
     parser.add_argument("--pins", type=Path, default=PINS, help="the pins file (default: the package's)")
     parser.add_argument("--check", action="store_true", help="change nothing; fail when a pin is missing or stale")
     parser.add_argument("--mirror", type=mirror, action="append", default=[], metavar="REGISTRY=URL",

@@ -28,7 +28,7 @@ from typing import Any, Optional
 from config.catalogs import vm_shape
 from llmplatform.gpu_skus import find_gpu_sku
 
-from .offline import Plan, Registration
+from .runner import Plan, Registration
 
 AKS_SYSTEM_PODS = Path(__file__).resolve().parent.parent / "config" / "data" / "aks_system_pods.json"
 GPU_TAINT_KEY = "nvidia.com/gpu"  # also the extended resource name GPU pods request
@@ -254,7 +254,7 @@ def chart_pods(plan: Plan, problems: list[str]) -> list[Pods]:
         chart, values = _chart_name(reg), reg.inputs.get("values") or {}
         if chart not in CHART_PODS:
             problems.append(f"chart {chart!r} ({reg.name}): its pods are not counted (add it to "
-                            f"tools/capacity.py CHART_PODS)")
+                            f"offline/capacity.py CHART_PODS)")
             continue
         for pod in CHART_PODS[chart]:
             requests = (_at(values, pod.resources) or {}).get("requests") or {}

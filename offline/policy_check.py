@@ -15,7 +15,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 
 from policy.policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
 
-from .offline import Plan, Registration
+from .runner import Plan, Registration
 from .wire import duration_seconds, from_struct, to_struct, with_secrets
 
 

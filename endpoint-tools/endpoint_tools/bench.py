@@ -1,4 +1,4 @@
-"""Load benchmark of an LLM endpoint: `python -m tools.bench URL -n 100 -c 10 [--out results/run]`.
+"""Load benchmark of an LLM endpoint: `python -m endpoint_tools.bench URL -n 100 -c 10 [--out results/run]`.
 
 Streams every request to measure time to first token (TTFT), inter-token latency (ITL), per-request output
 tokens/s and total latency, under a total and a TTFT deadline per request. Three load shapes: N requests at
@@ -6,7 +6,7 @@ concurrency C (closed loop), `--duration T` seconds at concurrency C, or `--rate
 (open loop: queueing shows up in latency instead of slowing the arrivals). `--warmup N` requests run first and are
 left out of the statistics. Throughput counts successful requests; failures are reported apart, by kind.
 Writes JSON, CSV and a PNG plot; Ctrl-C stops at once and still writes what was measured, marked partial.
-`python -m tools.bench --compare a.json b.json` prints runs side by side.
+`python -m endpoint_tools.bench --compare a.json b.json` prints runs side by side.
 
 Exit codes: 0 success rate >= --min-success, 1 below it (or the endpoint unreachable), 2 bad usage,
 130 interrupted (partial results written).
@@ -263,7 +263,7 @@ def compare(paths: list[str]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__.splitlines()[0],
+    parser = argparse.ArgumentParser(prog="python -m endpoint_tools.bench", description=__doc__.splitlines()[0],
                                      epilog="Failure kinds: " + ", ".join(KINDS),
                                      formatter_class=HelpFormatter)
     endpoint_arguments(parser)
@@ -347,8 +347,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     return 0 if results and report["summary"]["success_rate"] * 100 >= args.min_success else 1
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The `llm-bench` command (console script): `python -m endpoint_tools.bench`."""
     try:
         sys.exit(main())
     except KeyboardInterrupt:  # a second Ctrl-C while writing
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,4 +1,4 @@
-"""Scan a stack's Kubernetes objects with checkov: `python -m tools.scan --stack dev` (`make scan STACK=dev`).
+"""Scan a stack's Kubernetes objects with checkov: `python -m offline.scan --stack dev` (`make scan STACK=dev`).
 
 Reads the manifests `make plan` wrote to build/<stack>/manifests/ and runs checkov's Kubernetes framework over them
 from its own virtualenv (.venv-scan; checkov's pins conflict with pulumi's). Prints each failed check; a skip
@@ -31,7 +31,7 @@ def run_checkov(folder: Path, checkov: Path = CHECKOV) -> dict[str, Any]:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.scan", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m offline.scan", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", default="dev", help="the stack whose build/<stack>/manifests to scan")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build", help="where `make plan` wrote them")
     args = parser.parse_args(argv)

@@ -30,10 +30,10 @@ from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import (analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc, errors_pb2,
                                   provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc, status_pb2)
 
-from . import offline
+from . import runner
 from .wire import duration_seconds, to_struct, with_secrets
 
-PROJECT_DIR = offline.PROJECT_DIR
+PROJECT_DIR = runner.PROJECT_DIR
 POLICY_DIR = PROJECT_DIR / "policy"
 COMPONENTS_DIR = PROJECT_DIR / "components"
 START_TIMEOUT = 60.0  # seconds a plugin may take to print its port (imports on a busy 2-core machine)
@@ -55,13 +55,13 @@ class EngineStub(engine_pb2_grpc.EngineServicer):
         return [message for severity, message in self.logs if severity == engine_pb2.ERROR]
 
 
-class _Monitor(offline.RecordingMonitor):
+class _Monitor(runner.RecordingMonitor):
     """The recording monitor with URNs as the engine makes them: a fixed project and stack, and the parent's whole
     qualified type (`A$B$type`; pkg/resource/deploy `generateURN` uses parent.QualifiedType(), where the SDK's mock
     monitor keeps only the last link)."""
 
     def __init__(self, project: str, stack: str) -> None:
-        super().__init__(offline.OfflineMocks())
+        super().__init__(runner.OfflineMocks())
         self.project, self.stack = project, stack
         self.lock = threading.Lock()
 
@@ -79,7 +79,7 @@ class MonitorStub(resource_pb2_grpc.ResourceMonitorServicer):
         self.monitor = _Monitor(project, stack)
 
     @property
-    def registrations(self) -> list[offline.Registration]:
+    def registrations(self) -> list[runner.Registration]:
         return self.monitor.registrations
 
     def _call(self, method: str, request: Any) -> Any:
@@ -208,14 +208,14 @@ class AnalyzerHost:
     def info(self) -> analyzer_pb2.AnalyzerInfo:
         return self.client.GetAnalyzerInfo(empty_pb2.Empty())
 
-    def analyze(self, reg: offline.Registration, plan: offline.Plan) -> list[Diagnostic]:
+    def analyze(self, reg: runner.Registration, plan: runner.Plan) -> list[Diagnostic]:
         """One resource as the engine hands it over: inputs with secrets, its options, its provider."""
         response = self.client.Analyze(analyzer_pb2.AnalyzeRequest(
             type=reg.type, properties=to_struct(with_secrets(reg.inputs, reg.secret_paths)), urn=reg.urn,
             name=reg.name, options=self._options(reg), provider=self._provider(reg, plan)))
         return self._diagnostics(response)
 
-    def analyze_stack(self, plan: offline.Plan) -> list[Diagnostic]:
+    def analyze_stack(self, plan: runner.Plan) -> list[Diagnostic]:
         response = self.client.AnalyzeStack(analyzer_pb2.AnalyzeStackRequest(resources=[
             analyzer_pb2.AnalyzerResource(
                 type=reg.type, properties=to_struct(with_secrets(reg.inputs, reg.secret_paths)), urn=reg.urn,
@@ -225,7 +225,7 @@ class AnalyzerHost:
         return self._diagnostics(response)
 
     @staticmethod
-    def _options(reg: offline.Registration) -> analyzer_pb2.AnalyzerResourceOptions:
+    def _options(reg: runner.Registration) -> analyzer_pb2.AnalyzerResourceOptions:
         timeouts = reg.options.get("customTimeouts") or {}
         return analyzer_pb2.AnalyzerResourceOptions(
             protect=reg.options.get("protect", False), ignoreChanges=reg.options.get("ignoreChanges") or [],
@@ -236,7 +236,7 @@ class AnalyzerHost:
             parent=reg.parent)
 
     @staticmethod
-    def _provider(reg: offline.Registration, plan: offline.Plan) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
+    def _provider(reg: runner.Registration, plan: runner.Plan) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
         ref = reg.options.get("provider")
         provider = plan.by_urn(ref.rsplit("::", 1)[0]) if ref else None
         if provider is None:
@@ -275,7 +275,7 @@ class Constructed:
     urn: str
     outputs: dict[str, Any]
     """The component's outputs, secrets unwrapped (to assert on)."""
-    children: list[offline.Registration]
+    children: list[runner.Registration]
     wire: dict[str, Any] = field(default_factory=dict)
     """The outputs as the engine keeps them (secrets wrapped), as a program passes them to the next component."""
 
@@ -325,11 +325,11 @@ class ProviderHost:
         except grpc.RpcError as error:
             raise ConstructFailure(error.code(), error.details() or "", _property_errors(error)) from None
         wire = json_format.MessageToDict(response.state)
-        return Constructed(response.urn, offline._unwrap_secrets(wire), self.monitor.registrations[before:], wire)
+        return Constructed(response.urn, runner._unwrap_secrets(wire), self.monitor.registrations[before:], wire)
 
     def refusals(self) -> list[str]:
         """What the real engine or the APIs would refuse among everything constructed so far."""
-        return offline.refusals(self.monitor.registrations)
+        return runner.refusals(self.monitor.registrations)
 
     def close(self) -> str:
         """Stop the plugin (unless this host shares another's) and the stand-in servers; the plugin's stderr."""
@@ -418,7 +418,7 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
         providers = {pkg: _provider_ref(resolve(ref, set()))
                      for pkg, ref in ((spec.get("options") or {}).get("providers") or {}).items()}
         done[name] = host.construct(spec["type"], name, properties, dependencies, providers)
-    outputs = offline._unwrap_secrets({key: resolve(value, set())
+    outputs = runner._unwrap_secrets({key: resolve(value, set())
                                        for key, value in (program.get("outputs") or {}).items()})
     return YamlRun(done, outputs)
 
@@ -427,7 +427,7 @@ def _output(constructed: Constructed, path: str) -> Any:
     value: Any = constructed.wire
     for part in re.split(r"\.|\[", path):
         part = part.rstrip("]")
-        if isinstance(value, dict) and value.get(offline.SIG_KEY) == offline.SECRET_SIG:
+        if isinstance(value, dict) and value.get(runner.SIG_KEY) == runner.SECRET_SIG:
             value = value["value"]  # a secret's field: Pulumi YAML keeps the secret bit, this stand-in drops it
         if isinstance(value, list):
             value = value[int(part)]
@@ -440,6 +440,6 @@ def _output(constructed: Constructed, path: str) -> Any:
 
 def _provider_ref(value: Any) -> str:
     """A provider resource reference (the engine's resource-reference signature) as Construct's `urn::id`."""
-    if not (isinstance(value, dict) and value.get(offline.SIG_KEY) == RESOURCE_REF_SIG):
+    if not (isinstance(value, dict) and value.get(runner.SIG_KEY) == RESOURCE_REF_SIG):
         raise ValueError(f"not a provider resource: {value!r}")
     return f"{value['urn']}::{value['id']}"

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from google.protobuf import json_format, struct_pb2
 
-from .offline import SECRET_SIG, SIG_KEY
+from .runner import SECRET_SIG, SIG_KEY
 
 
 def to_struct(value: dict[str, Any]) -> struct_pb2.Struct:

@@ -1,4 +1,4 @@
-"""Post-deploy check of a real cluster running the llmd stack: `python -m tools.verify --stack llmd`.
+"""Post-deploy check of a real cluster running the llmd stack: `python -m endpoint_tools.verify --stack llmd`.
 
 Reads the stack's outputs (the Pulumi CLI's `pulumi stack output --json --show-secrets`, or a file of them with
 --outputs) and asks the cluster through the official Kubernetes client, with the stack's kubeconfig output (or
@@ -269,7 +269,7 @@ def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.verify", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m endpoint_tools.verify", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", help="Pulumi stack whose outputs name what to check (e.g. llmd)")
     parser.add_argument("--outputs", metavar="FILE",
                         help="a JSON file of the stack's outputs (`pulumi stack output --json --show-secrets`) "
@@ -305,5 +305,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     return report(checks, 14)
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """The `llm-verify` command (console script): `python -m endpoint_tools.verify`."""
     run_cli(main)
+
+
+if __name__ == "__main__":
+    cli()

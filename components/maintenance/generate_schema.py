@@ -1,7 +1,7 @@
 """`make schema`: write the component provider's schema (components/schema.json) and the input/output reference
 generated from it (docs/components/reference.md). Tests fail when either drifts from the code.
 
-Usage: python -m tools.schema [--check]
+Usage: python -m components.maintenance.generate_schema [--check]
 """
 import argparse
 import json
@@ -11,7 +11,7 @@ from typing import Any
 
 from llmplatform.provider import package_schema
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = ROOT / "components" / "schema.json"
 REFERENCE = ROOT / "docs" / "components" / "reference.md"
 
@@ -45,8 +45,9 @@ def _table(properties: dict[str, Any], required: list[str]) -> list[str]:
 def reference_text() -> str:
     schema = package_schema()
     lines = ["# Component reference", "",
-             "Generated from the component provider's schema by `make schema` (`tools/schema.py`); a test fails",
-             "when it drifts from the code. Names are the schema's (camelCase); Python takes the snake_case of each.",
+             "Generated from the component provider's schema by `make schema`",
+             "(`components/maintenance/generate_schema.py`); a test fails when it drifts from the code. Names are the",
+             "schema's (camelCase); Python takes the snake_case of each.",
              ""]
     for token in sorted(schema["resources"]):
         resource = schema["resources"][token]

@@ -1,6 +1,6 @@
-"""How fast the benchmark tool itself is: `python -m tools.bench_loopback [-n 2000] [-c 8]`.
+"""How fast the benchmark tool itself is: `python -m endpoint_tools.bench_loopback [-n 2000] [-c 8]`.
 
-Runs tools.bench against the instant loopback server on 127.0.0.1, so the figure is the tool's own ceiling.
+Runs endpoint_tools.bench against the instant loopback server on 127.0.0.1, so the figure is the tool's own ceiling.
 """
 import argparse
 

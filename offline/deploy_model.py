@@ -20,7 +20,7 @@ kind without an awaiter created at once; 10 minutes unless `customTimeouts.creat
 `pulumi.com/skipAwait` skips it; a kind the API server does not know is retried for 31 s, then fails. A Helm release
 (helm.sh/v3) waits for its chart's workloads unless `skipAwait`, for `timeout` seconds (300 by default). Azure
 resources are awaited until their long-running operation ends, with no deadline unless `customTimeouts`.
-Pure Python over the recorded plan (the standard library, tools.offline and the model catalogue's sizes): no SDK
+Pure Python over the recorded plan (the standard library, offline.runner and the model catalogue's sizes): no SDK
 import, a few milliseconds per stack.
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ from typing import Any, Optional
 
 from config.models import OLLAMA_MODELS
 
-from .offline import DEPLOYER, Plan, Registration
+from .runner import DEPLOYER, Plan, Registration
 from .wire import duration_seconds
 
 DURATIONS = Path(__file__).resolve().parent.parent / "config" / "data" / "deploy_durations.json"

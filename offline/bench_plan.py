@@ -1,6 +1,6 @@
 """Budget check for `make plan`: wall time of the offline plan vs. merely importing the SDK modules it uses.
 
-Usage: python -m tools.bench_plan [--stack prod] [--runs 3]. Each figure is the best of N fresh processes. The module
+Usage: python -m offline.bench_plan [--stack prod] [--runs 3]. Each figure is the best of N fresh processes. The module
 list is measured, not guessed: a first run records every SDK module the plan loads, and the baseline imports exactly
 those.
 """
@@ -13,14 +13,14 @@ import sys
 import tempfile
 import time
 
-from .offline import PROJECT_DIR
+from .runner import PROJECT_DIR
 
 SDK_PACKAGES = ("pulumi", "pulumi_azure_native", "pulumi_kubernetes", "pulumi_random", "yaml", "grpc", "google")
 
 RECORD = """
 import json, sys
-from tools import offline
-offline.run({stack!r})
+from offline import runner
+runner.run({stack!r})
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in {packages!r})))
 """
 
@@ -49,7 +49,7 @@ def main() -> int:
                               cwd=PROJECT_DIR, check=True, capture_output=True, text=True)
     modules = recorded.stdout.strip().splitlines()[-1]
     with tempfile.TemporaryDirectory() as out:
-        plan = best_of([sys.executable, "-m", "tools.plan", "--stack", args.stack, "--out", out], args.runs)
+        plan = best_of([sys.executable, "-m", "offline.plan", "--stack", args.stack, "--out", out], args.runs)
     imports = best_of([sys.executable, "-c", IMPORT_ONLY, modules], args.runs)
     imports_no_gc = best_of([sys.executable, "-c", "import gc; gc.disable()\n" + IMPORT_ONLY, modules], args.runs)
     print(f"make plan {args.stack}: {plan:.2f} s ({len(json.loads(modules))} SDK modules loaded)")
