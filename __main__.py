@@ -16,13 +16,14 @@ from llmplatform import (AksCluster, AppNamespace, AzureMonitoring, FleetUpdates
                          GpuNodePool, InferenceStack, KeyVault, LlmdStack, ModelAutoscaler, ModelStore, Observability,
                          OpenWebUi, PostgresServer)
 
-from config import ConfigError, naming
+from config import ConfigError, resource_names
 from config.advisories import advisories
 from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool_args, inference_args, llmd_args,
                            llmd_webui_args, observability_args, postgres_args)
 from config.global_stack import fleet_members, region_output, regional_origins
 from config.runtime import is_global_stack, load_global_config, load_platform_config
-from config.schema import GlobalConfig, PlatformConfig
+from config.platform_config import PlatformConfig
+from config.regions import GlobalConfig
 
 
 def platform_stack(cfg: PlatformConfig) -> None:
@@ -31,7 +32,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     stateful = pulumi.ResourceOptions(protect=cfg.protect)  # prod: database, vault, model share, public IP, group
 
     # The platform's resource group (or the one the stack names): it holds the database and the vault.
-    group_name = cfg.resource_group_name or naming.resource_group_name(cfg.prefix, cfg.environment)
+    group_name = cfg.resource_group_name or resource_names.resource_group_name(cfg.prefix, cfg.environment)
     resource_group = group_name if cfg.resource_group_name else resources.ResourceGroup(
         "platform-rg", resource_group_name=group_name, location=cfg.location, tags=cfg.tags, opts=stateful).name
 
@@ -60,7 +61,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     store = cfg.model_store
     models = ModelStore("models", {
         "cluster": cluster, "namespace": app.namespace,
-        "account_name": naming.storage_account_name(cfg.prefix, cfg.environment, cfg.location),
+        "account_name": resource_names.storage_account_name(cfg.prefix, cfg.environment, cfg.location),
         **({"separate_resource_group": store.resource_group_name} if store.resource_group_name else {}),
         "protocol": store.protocol, "size_gib": store.size_gib, "redundancy": store.redundancy,
         "models": list(store.models), "preload": store.preload, "preload_dry_run": store.preload_dry_run,
@@ -68,7 +69,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     }, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))
 
     vault = KeyVault("secrets", {
-        "cluster": cluster, "vault_name": naming.key_vault_name(cfg.prefix, cfg.environment, cfg.location),
+        "cluster": cluster, "vault_name": resource_names.key_vault_name(cfg.prefix, cfg.environment, cfg.location),
         "soft_delete_retention_days": cfg.key_vault.soft_delete_retention_days,
         "purge_protection": cfg.key_vault.purge_protection,
         "public_network_access": cfg.key_vault.public_network_access, "tags": cfg.tags, **diagnostics(cfg, monitoring),
@@ -128,7 +129,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("llmdUrl", gateway.llmd_url if llmd else None)
     pulumi.export("llmdModel", llmd.served_model_name if llmd else None)
     pulumi.export("llmdApiKeySecret", llmd.api_key_secret if llmd else None)
-    pulumi.export("llmdNamespace", llmd.namespace if llmd else None)  # what tools.verify checks
+    pulumi.export("llmdNamespace", llmd.namespace if llmd else None)  # what endpoint_tools.verify checks
     pulumi.export("llmdInferencePool", llmd.inference_pool if llmd else None)
     if cfg.edge.enabled:  # what the global stack reads from a regional stack
         pulumi.export("location", cfg.location)

@@ -1,5 +1,5 @@
 """Stack configuration: loading, validation, and the catalogs it validates against."""
 from .reader import ConfigError
-from .schema import PlatformConfig
+from .platform_config import PlatformConfig
 
 __all__ = ["ConfigError", "PlatformConfig"]

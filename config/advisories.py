@@ -1,7 +1,7 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.os_disks import os_disk_type, why_managed
-from .schema import PlatformConfig
+from .platform_config import PlatformConfig
 
 SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
 MANY_GPUS = 64  # GPUs at peak past which a run-away autoscaler is a budget event
@@ -69,7 +69,7 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
         notes.append("observability is off in prod: no alerts, dashboards or GPU metrics, and KEDA/HPA autoscaling "
                      "on requests or GPU memory has no signal")
     o = cfg.observability
-    if o.enabled and o.azure_monitor and not o.alert_emails:  # prod refuses this (config/loader_apps.py)
+    if o.enabled and o.azure_monitor and not o.alert_emails:  # prod refuses this (config/sections/observability.py)
         notes.append("observability.alertEmails is empty: the Azure alert rules (managed Prometheus rule group, "
                      "PostgreSQL storage alert) get no action group, so they fire silently (only the portal's alert "
                      "list shows them); list at least one address")

@@ -11,8 +11,9 @@ import pulumi
 from llmplatform.front_door import API_KEY_MAP_SECRET, API_KEY_SECRET, PROBE_PATHS
 from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelVolume, VaultHandle
 
-from . import naming
-from .schema import PlatformConfig, ResourcesConfig
+from . import resource_names
+from .platform_config import PlatformConfig
+from .sections.inference import ResourcesConfig
 
 
 def _present(values: dict[str, Any]) -> dict[str, Any]:
@@ -29,10 +30,10 @@ def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], mon
     window = asdict(c.maintenance_window) if c.maintenance_window else None
     return _present({
         "location": cfg.location,
-        "cluster_name": naming.cluster_name(cfg.prefix, cfg.environment),
+        "cluster_name": resource_names.cluster_name(cfg.prefix, cfg.environment),
         "resource_group_name": resource_group,
         "existing_resource_group": True,
-        "vnet_name": naming.vnet_name(cfg.prefix, cfg.environment),
+        "vnet_name": resource_names.vnet_name(cfg.prefix, cfg.environment),
         "network": asdict(cfg.network),
         "system_pool": asdict(c.system_pool),
         "workload_pool": asdict(c.workload_pool),
@@ -84,7 +85,7 @@ def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandl
     p = cfg.postgres
     return {
         "cluster": cluster, "key_vault": vault,
-        "server_name": naming.postgres_server_name(cfg.prefix, cfg.environment, cfg.location),
+        "server_name": resource_names.postgres_server_name(cfg.prefix, cfg.environment, cfg.location),
         **diagnostics(cfg, monitoring),
         "version": p.version, "tier": p.tier, "sku_name": p.sku_name, "storage_size_gb": p.storage_size_gb,
         "backup_retention_days": p.backup_retention_days, "geo_redundant_backup": p.geo_redundant_backup,

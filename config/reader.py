@@ -160,7 +160,7 @@ class Reader:
 
     def declare(self, key: str, **facts: Any) -> None:
         """What the components' rules allow for a stack key (allowed=(...) or minimum=, maximum=): nothing to do
-        when reading; the config reference generator records it (tools/config_reference.py)."""
+        when reading; the config reference generator records it (config/reference.py)."""
 
     def reject_unknown_keys(self) -> None:
         """A typo like `gpu.maxCont` is an error, not a silently ignored key."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,18 +17,37 @@ import yaml
 
 from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as SKUS,
                                  MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS, WAF_MODES)
-from llmplatform.defaults import DEFAULTS
+from llmplatform.defaults import DEFAULTS as D
 
-from . import loader_apps, naming
+from . import resource_names
 from .catalogs import azure_regions
 from .reader import ConfigError, Reader, describe
-from .schema import EdgeConfig, GlobalConfig
+from .sections.cost import CostConfig, parse_cost
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _STACK = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _KEY_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$")
-FD, FLEET = DEFAULTS["GlobalEndpoint"], DEFAULTS["FleetUpdates"]
+FD, FLEET = D["GlobalEndpoint"], D["FleetUpdates"]
+
+
+@dataclass(frozen=True)
+class EdgeConfig:
+    """A regional stack's place behind the global endpoint."""
+
+    global_stack: str = ""  # empty: not a regional stack
+    front_door_id: str = ""  # the X-Azure-FDID value; empty until the global stack is up (docs/operations.md, two steps)
+    fleet: bool = True  # Fleet Manager drives upgrades: the cluster's own auto-upgrade must be off
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.global_stack)
+
+    @property
+    def joined(self) -> bool:
+        """The global stack is up (its Front Door ID is known): the gateway admits that Front Door, the API gate
+        reads the edge's key set."""
+        return self.enabled and bool(self.front_door_id)
 
 
 def is_global(raw: dict[str, Any]) -> bool:
@@ -63,13 +83,41 @@ def edge_cross_checks(r: Reader, edge_cfg: EdgeConfig, upgrade_channel: str, gat
                   "Door's service tag, so the ACME HTTP-01 challenge never arrives): Front Door terminates TLS")
 
 
+@dataclass(frozen=True)
+class GlobalConfig:
+    project: str
+    stack: str
+    environment: str
+    prefix: str
+    location: str
+    regions: tuple[str, ...]
+    organization: str = "organization"
+    sku: str = D["GlobalEndpoint"]["sku"]
+    waf_mode: str = D["GlobalEndpoint"]["waf_mode"]
+    rate_limit_per_minute: int = D["GlobalEndpoint"]["rate_limit_per_minute"]
+    origin_timeout_seconds: int = D["GlobalEndpoint"]["origin_timeout_seconds"]
+    fleet_channel: str = D["FleetUpdates"]["channel"]
+    node_image_selection: str = D["FleetUpdates"]["node_image_selection"]
+    wait_between_regions_seconds: int = D["FleetUpdates"]["wait_between_regions_seconds"]
+    api_keys: tuple[str, ...] = ("clients",)  # the edge's client API keys, valid in every region (newest last)
+    cost: CostConfig = field(default_factory=lambda: CostConfig(log_analytics_gb_per_day=0.0))
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"project": self.project, "environment": self.environment, "managed-by": "pulumi"}
+
+    def reference(self, region_stack: str) -> str:
+        """The StackReference name of a regional stack (same project)."""
+        return f"{self.organization}/{self.project}/{region_stack}"
+
+
 def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     """The global stack's config: every problem at once."""
     problems: list[str] = []
     top = Reader(raw, "", problems)
     environment = top.choice("environment", "prod", ("dev", "staging", "prod"))
     prefix = top.str_("prefix", "llmp") or "llmp"
-    if not naming.PREFIX_PATTERN.fullmatch(prefix):
+    if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
     location = top.str_("location", "westeurope") or "westeurope"
     if location not in azure_regions():
@@ -91,7 +139,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         g.problem(f"global.apiKeys {describe(list(api_keys))} must list 1-10 unique key names (lowercase letters, "
                   "digits, hyphens), the newest last")
     fd, fl = g.section("frontDoor"), g.section("fleet")
-    cost = loader_apps.cost(top.section("cost"))  # prices may be overridden like any stack's
+    cost = parse_cost(top.section("cost"))  # prices may be overridden like any stack's
     cfg = GlobalConfig(
         project=project, stack=stack, environment=environment, prefix=prefix, location=location, regions=regions,
         organization=organization,
@@ -140,10 +188,10 @@ def global_names(cfg: Any) -> dict[str, str]:
     Azure (storage account, vault, PostgreSQL server: each is a DNS name)."""
     prefix, env, location = cfg.prefix, cfg.environment, cfg.location
     names = {
-        "resource group": cfg.resource_group_name or naming.resource_group_name(prefix, env),
-        "storage account": naming.storage_account_name(prefix, env, location),
-        "Key Vault": naming.key_vault_name(prefix, env, location),
-        "PostgreSQL server": naming.postgres_server_name(prefix, env, location),
+        "resource group": cfg.resource_group_name or resource_names.resource_group_name(prefix, env),
+        "storage account": resource_names.storage_account_name(prefix, env, location),
+        "Key Vault": resource_names.key_vault_name(prefix, env, location),
+        "PostgreSQL server": resource_names.postgres_server_name(prefix, env, location),
     }
     if cfg.model_store.resource_group_name:
         names["model store resource group"] = cfg.model_store.resource_group_name

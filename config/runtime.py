@@ -11,7 +11,8 @@ from pulumi.runtime import config as runtime_config
 from . import regions
 from .loader import parse_config
 from .reader import ConfigError
-from .schema import GlobalConfig, PlatformConfig
+from .platform_config import PlatformConfig
+from .regions import GlobalConfig
 
 
 def _decode(value: Any) -> Any:

@@ -1,7 +1,7 @@
 """The platform's guardrails as pulumi-policy resource policies: one set of rules for two runners.
 
 `pulumi preview --policy-pack policy` runs them through PolicyPack (`__main__.py`); `make plan` calls each policy's
-validate function on the inputs the offline plan records (`tools/policy_check.py`). They read only what both give:
+validate function on the inputs the offline plan records (`offline/policy_check.py`). They read only what both give:
 the resource type, its input properties, its options, and the stack name in its URN. Every rule is mandatory unless
 marked advisory; each says in one line why it exists.
 """

@@ -20,24 +20,25 @@ import pytest
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from tools import offline  # noqa: E402
+from offline import runner as offline  # noqa: E402
 
 
-def _installed_package_is_current() -> None:
-    """The tests import llmplatform as installed (like any consumer); refuse to test a stale copy of the source."""
-    import llmplatform
-    installed = Path(llmplatform.__file__).parent
-    source = PROJECT_DIR / "components" / "llmplatform"
+def _installed_package_is_current(name: str, distribution: str) -> None:
+    """The tests import the package as installed (like any consumer); refuse to test a stale copy of the source."""
+    import importlib
+    installed = Path(importlib.import_module(name).__file__).parent
+    source = PROJECT_DIR / distribution / name
     stale = [str(p.relative_to(source)) for p in source.rglob("*")
              if p.is_file() and "__pycache__" not in p.parts
              and (not (installed / p.relative_to(source)).is_file()
                   or (installed / p.relative_to(source)).read_bytes() != p.read_bytes())]
     if installed == source or stale:
-        pytest.exit(f"the installed llmplatform ({installed}) differs from components/llmplatform in {stale[:5]}: "
+        pytest.exit(f"the installed {name} ({installed}) differs from {distribution}/{name} in {stale[:5]}: "
                     "run `make test` (it reinstalls the package)", returncode=2)
 
 
-_installed_package_is_current()
+_installed_package_is_current("llmplatform", "components")
+_installed_package_is_current("endpoint_tools", "endpoint-tools")
 
 # Vendored copy of the team's shared/upstream (see tests/upstream/README.md): every check runs in any clone.
 UPSTREAM = PROJECT_DIR / "tests" / "upstream"

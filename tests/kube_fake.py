@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from tools.loopback_server import BackgroundServer
+from endpoint_tools.loopback_server import BackgroundServer
 
 RECORDINGS = Path(__file__).parent / "data" / "kube"
 

@@ -11,7 +11,7 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
-from tools.offline import deep_merge  # Helm's coalescing: parent values override a subchart's, map by map
+from offline.runner import deep_merge  # Helm's coalescing: parent values override a subchart's, map by map
 
 BUILTIN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
                   "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "admissionregistration.k8s.io",

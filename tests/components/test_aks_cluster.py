@@ -1,5 +1,6 @@
-"""AksCluster (components/llmplatform/aks_cluster.py) as the real program registers it under mocks: the system pool, the
-security baseline switchable per stack (on in prod, off in dev for cost), zones, tier, maintenance, the deployer's grant."""
+"""AksCluster (components/llmplatform/aks_cluster.py) as the real program registers it under mocks: the system pool,
+the security baseline switchable per stack (on in prod, off in dev for cost), zones, tier, maintenance, the
+deployer's grant."""
 from __future__ import annotations
 
 

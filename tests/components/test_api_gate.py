@@ -11,7 +11,7 @@ import llmplatform as P
 from llmplatform.handles import ModelEndpoint
 
 from config.loader import parse_config
-from tools import offline
+from offline import runner as offline
 
 from tests.conftest import UPSTREAM, VARIANTS, variant
 from tests.components.test_inference_stack import deployment
@@ -79,7 +79,7 @@ def test_router_limits_per_client_with_429_and_requires_a_key(dev):
     assert "limit_req_zone $binary_remote_addr zone=per_client:10m rate=" in conf  # rates: the test below
     assert "limit_req_status 429;" in conf and " nodelay;" in conf
     assert "include /mnt/secrets-store/inference-api-key-map;" in conf and "return 401" in conf
-    assert "set_real_ip_from 192.168.0.0/16;" in conf  # timeouts: the chain test in test_observability.py
+    assert "set_real_ip_from 192.168.0.0/16;" in conf  # timeouts: the chain test in test_model_autoscaler.py
     router = deployment(dev, "router")["spec"]["template"]["spec"]
     assert router["nodeSelector"] == {"llm-platform/pool": "cpu"}
     assert router["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True

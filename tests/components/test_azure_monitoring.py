@@ -8,7 +8,7 @@ import re
 import llmplatform
 import pytest
 
-from tools import offline
+from offline import runner as offline
 from config.loader import parse_config
 from config.reader import ConfigError
 

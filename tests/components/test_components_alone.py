@@ -14,7 +14,7 @@ from llmplatform.checks import ComponentInputError
 from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, VaultHandle
 from pulumi_azure_native import dbforpostgresql as pulumi_pg
 
-from tools import offline
+from offline import runner as offline
 
 
 RG = "rg-test"
@@ -244,7 +244,7 @@ def test_two_of_every_component_compose_without_a_collision():
 
 def test_the_runner_catches_what_two_naive_instances_would_collide_on():
     """Two device plugin installations on one cluster claim one namespace and one Helm release: refused. (Two GPU
-    pools share one installation: tests/test_gpu_scheduling.py.)"""
+    pools share one installation: tests/components/test_gpu_scheduling.py.)"""
     from llmplatform.gpu_node_pool import NVIDIA_DEVICE_PLUGIN, helm_release, namespace
 
     def program():

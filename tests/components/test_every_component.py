@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tools.plan import resources_document
+from offline.plan import resources_document
 
 
 def test_in_cluster_resources_use_the_cluster_provider(any_plan):

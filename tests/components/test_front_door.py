@@ -13,7 +13,7 @@ import llmplatform
 
 from config import inputs, regions
 from config.reader import ConfigError
-from tools import offline, policy_check
+from offline import policy_check, runner as offline
 
 from tests.conftest import plan_for, PROJECT_DIR
 

@@ -7,7 +7,7 @@ import copy
 import llmplatform
 import pytest
 
-from tools import offline
+from offline import runner as offline
 from config import inputs, regions
 from config.loader import parse_config
 

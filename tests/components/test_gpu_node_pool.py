@@ -7,7 +7,7 @@ import re
 import pytest
 import llmplatform
 
-from tools import offline
+from offline import runner as offline
 
 from tests.conftest import variant
 from tests.components.test_components_alone import cluster_handle, provider_opts
@@ -30,7 +30,7 @@ def test_no_ordering_kubernetes_does_not_need(name):
 
 def test_gpu_pools_follow_the_clusters_choice_through_the_handle():
     import llmplatform
-    from tools import offline
+    from offline import runner as offline
     from tests.components.test_components_alone import cluster_handle, provider_opts
 
     def pool(handle):

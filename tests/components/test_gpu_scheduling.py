@@ -36,7 +36,7 @@ import pytest
 import llmplatform
 from llmplatform.checks import ComponentInputError
 from llmplatform.pins import ALL_CHARTS
-from tools import deploy_model, offline
+from offline import deploy_model, runner as offline
 
 from tests.conftest import UPSTREAM, variant
 from tests.validation import chart_values

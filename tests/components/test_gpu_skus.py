@@ -1,3 +1,5 @@
+"""The GPU catalog (components/llmplatform/gpu_skus.py): every required family, lookups, consistent figures, RDMA
+and MIG."""
 from llmplatform.gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes, skus_for_model
 
 REQUIRED = ["Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3", "Standard_NC16as_T4_v3", "Standard_NC64as_T4_v3",

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from tools import plan, plan_diff
+from offline import plan, plan_diff
 
 from tests.conftest import variant
 

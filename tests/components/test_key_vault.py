@@ -6,7 +6,7 @@ import pulumi
 
 from config import inputs, regions
 from config.loader import parse_config
-from tools import offline
+from offline import runner as offline
 
 from tests.conftest import plan_for, PROJECT_DIR
 from tests.components.test_gateway import _regional, _joined

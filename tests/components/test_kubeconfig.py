@@ -4,7 +4,7 @@ from __future__ import annotations
 import yaml
 from llmplatform.kubeconfig import AKS_AAD_SERVER_ID, with_kubelogin
 
-from tools.offline import _fake_kubeconfig
+from offline.runner import _fake_kubeconfig
 
 
 def test_kubeconfig_output_is_secret_and_uses_kubelogin(any_plan):

@@ -5,7 +5,7 @@ import pytest
 import yaml
 from llmplatform.llmd_specs import epp_plugins, image_is_pinned, router_values
 
-from tools import offline
+from offline import runner as offline
 
 from tests.conftest import upstream_dir, variant
 from tests.istio_gateway import IstioRefusal, api_server_refusal, generated_service, plan_services
@@ -104,7 +104,7 @@ def test_epp_is_sized_and_replicated_as_the_router_recipe_on_nodes_it_fits(llmd)
     spread = epp["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
     assert spread["podAffinityTerm"]["labelSelector"]["matchLabels"] == {"llm-d-router-gateway": "llmd-epp"}
     assert epp["affinity"]["nodeAffinity"]  # still on the CPU pool
-    from tools import capacity
+    from offline import capacity
     assert capacity.idle_capacity(llmd).problems == []  # two 4-CPU pickers fit the llmd stack's CPU pool
     # leader-elected pickers are Ready only while leading (cmd/epp/runner/health.go, v0.10.0): a budget counted on
     # Ready pods would never allow evicting the leader, so no budget may select them

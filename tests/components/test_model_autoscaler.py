@@ -9,7 +9,7 @@ from llmplatform.defaults import DEFAULTS
 
 from config.loader import parse_config
 from config.reader import ConfigError
-from tools import offline
+from offline import runner as offline
 
 from tests.conftest import UPSTREAM, VARIANTS, variant
 from tests.validation import chart_values

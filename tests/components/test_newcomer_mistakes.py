@@ -4,7 +4,7 @@ the same mistakes as another language sends them, through the component provider
 each coming back as a per-property error on the schema's camelCase path.
 
 Cheap by design: every Python mistake is made in ONE offline program run (a refused component registers nothing,
-so they all share it); the wire mistakes are Construct calls to the plugin process tests/test_component_provider.py
+so they all share it); the wire mistakes are Construct calls to the plugin process tests/components/test_provider.py
 starts (one for the whole suite's provider tests)."""
 import ast
 import inspect
@@ -18,7 +18,7 @@ import llmplatform
 from llmplatform import ComponentInputError
 from llmplatform.provider import schema_path
 from llmplatform.testing import run
-from tools import plugin_host
+from offline import plugin_host
 
 from tests.components.test_components_alone import NETWORK, REQUIRED, cluster_handle, provider_opts
 
@@ -253,7 +253,7 @@ def on_the_wire(value: Any) -> Any:
 
 
 def send_mistakes(host: plugin_host.ProviderHost) -> list[Any]:
-    """Every wire mistake sent to one plugin process (tests/test_component_provider.py's): for each, the failure (or
+    """Every wire mistake sent to one plugin process (tests/components/test_provider.py's): for each, the failure (or
     what was constructed) and how many registrations it added."""
     outcomes: list[Any] = []
     for mistake in MISTAKES:

@@ -10,7 +10,7 @@ import llmplatform as P
 from llmplatform.checks import ComponentInputError
 
 from config.loader import parse_config
-from tools import offline
+from offline import runner as offline
 
 from tests.conftest import VARIANTS, variant
 from tests.components.test_inference_stack import deployment

@@ -11,7 +11,7 @@ from llmplatform.handles import ModelEndpoint
 
 from config.loader import parse_config
 from config.reader import ConfigError
-from tools import offline
+from offline import runner as offline
 
 from tests.conftest import variant
 from tests.components.test_inference_stack import deployment

@@ -10,7 +10,7 @@ import yaml
 from llmplatform.gpu_node_pool import gpu_operator_values
 from llmplatform.pd_specs import memlock_annotation, nic_cluster_policy_spec, pd_plugins, sidecar_args
 
-from tools import offline
+from offline import runner as offline
 
 from tests.conftest import upstream_dir, variant
 from tests.validation import chart_values, unknown_values_keys, validate_custom
@@ -252,5 +252,5 @@ def test_the_stack_files_recipe_is_the_planned_variant():
 def test_the_pd_plan_passes_the_whole_policy_pack(pd):
     """IPC_LOCK rides the pack's documented exemption; the sidecar and the NRI plugin add nothing, have requests,
     memory limits and pinned images."""
-    from tools import policy_check
+    from offline import policy_check
     assert [v for v in policy_check.evaluate(pd) if v.mandatory] == []

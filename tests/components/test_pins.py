@@ -1,4 +1,5 @@
-"""Pins (components/llmplatform/pins.py): every image we run is pinned, and a digest on a chart's tag counts as pinned."""
+"""Pins (components/llmplatform/pins.py): every image we run is pinned, and a digest on a chart's tag counts as
+pinned."""
 from __future__ import annotations
 
 from llmplatform.llmd_specs import image_is_pinned, router_values

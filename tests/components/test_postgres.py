@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import llmplatform
 
-from tools import offline
+from offline import runner as offline
 
 from tests.components.test_components_alone import REQUIRED, entra_mismatches
 

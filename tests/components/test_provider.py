@@ -11,7 +11,7 @@ import yaml
 
 from llmplatform.provider import schema_path, whole_number
 from pulumi.errors import InputPropertyError
-from tools import offline, plugin_host
+from offline import plugin_host, runner as offline
 
 from tests.conftest import PROJECT_DIR
 
@@ -232,7 +232,7 @@ def test_a_second_gpu_pool_shares_the_clusters_device_software_across_construct_
     assert [path for path, _ in failure.value.property_errors] == ["driver"]
 
 
-# ---- the newcomer mistakes (tests/test_newcomer_mistakes.py) as another language sends them, to the same plugin ----
+# ---- the newcomer mistakes (components/test_newcomer_mistakes.py) as another language sends them, to the same plugin
 from tests.components.test_newcomer_mistakes import IDS, WIRE, check_wire_outcome, send_mistakes  # noqa: E402
 
 

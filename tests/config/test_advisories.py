@@ -15,7 +15,7 @@ def test_advisories_warn_without_failing():
     assert not any("apiAccess" in a for a in advisories(prod))  # prod uses authorized IP ranges
     tls = parse_config(stack_raw("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                               "email": "ops@example.com"}}}), "p", "prod")
-    # left: the A100 pool's local disk is too small for its OS disk (tests/test_baseline.py), and no group is named
+    # left: the A100 pool's local disk is too small for its OS disk (tests/components/test_os_disks.py), and no group is named
     # for Managed Grafana (the stack file cannot know the deployer's Entra groups)
     assert [a for a in advisories(tls) if not a.startswith(("security.ephemeralOsDisk: gpu ",
                                                             "observability.managedGrafana: no group"))] == []
@@ -39,7 +39,7 @@ def test_many_gpus_advisory_names_the_count():
 
 def test_prod_without_observability_is_advised():
     from config.advisories import advisories
-    from tools.stackfile import read_stack_file
+    from offline.stackfile import read_stack_file
     raw = read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml", P)
     raw["observability"] = {"enabled": False}
     raw["autoscaling"] = {"mode": "cpu"}

@@ -10,7 +10,7 @@ from config.reader import ConfigError
 from config.runtime import checked_regional
 from config.loader import parse_config
 from config import regions
-from tools import offline, policy_check
+from offline import policy_check, runner as offline
 
 from tests.conftest import plan_for, PROJECT_DIR
 from tests.components.test_gateway import _regional

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from config.loader import parse_config
 from config.reader import ConfigError
-from tools import offline, plan as plan_cli
+from offline import runner as offline, plan as plan_cli
 
 from tests.conftest import PROJECT_DIR
 
@@ -358,7 +358,7 @@ def test_the_catalogue_covers_at_least_80_cases():
 
 
 def test_set_types_only_booleans_and_plain_integers(tmp_path):
-    from tools.stackfile import apply_sets
+    from offline.stackfile import apply_sets
     values = apply_sets({"modelStore": {"models": ["tinyllama"]}},
                         ["a=true", "b=007", "c=-12", "d=1.5", "e=10:30", "f=", "modelStore.models[1]=phi3.5"])
     assert values == {"modelStore": {"models": ["tinyllama", "phi3.5"]}, "a": True, "b": "007", "c": -12,

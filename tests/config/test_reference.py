@@ -6,9 +6,8 @@ import re
 
 import pytest
 
-from config import loader, regions
+from config import loader, regions, reference as ref
 from config.reader import ConfigError
-from tools import config_reference as ref
 
 
 PLATFORM = ref.read_settings(loader.parse_config)

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tools import bench
-from tools.llm_api import Deadlines
-from tools.loopback_server import MODEL, LoopbackServer
+from endpoint_tools import bench
+from endpoint_tools.llm_api import Deadlines
+from endpoint_tools.loopback_server import MODEL, LoopbackServer
 
 
 HERE = Path(__file__).resolve().parent.parent  # tests/
@@ -32,7 +32,7 @@ def test_bench_counts_each_failure_kind_and_never_as_success(mode, kind):
         b = bench.Bench(server.url, "openai", MODEL, None, Deadlines(5.0), 2)
         results, wall, interrupted = b.run(6, "hi", 8, progress=False)
     assert [r["error"] for r in results] == [kind] * 6 and not any(r["ok"] for r in results) and not interrupted
-    from tools.stats import summarize
+    from endpoint_tools.stats import summarize
     summary = summarize(results, wall)
     assert summary["requests_per_s"] is None and summary["failed"] == 6 and summary["latency_ms"]["avg"] is None
 
@@ -110,8 +110,9 @@ def test_bench_start_up_failures_are_one_line(capsys):
 def test_ctrl_c_stops_bench_promptly_and_writes_partial_results(tmp_path):
     out = tmp_path / "partial"
     with LoopbackServer("trickle", trickle_s=0.5, trickle_n=40) as server:
-        process = subprocess.Popen([sys.executable, "-m", "tools.bench", server.url, "--api", "openai", "--model",
-                                    MODEL, "-n", "50", "-c", "2", "--no-progress", "--no-plot", "--out", str(out)],
+        process = subprocess.Popen([sys.executable, "-m", "endpoint_tools.bench", server.url, "--api", "openai",
+                                    "--model", MODEL, "-n", "50", "-c", "2", "--no-progress", "--no-plot",
+                                    "--out", str(out)],
                                    cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(1.5)
         interrupted_at = time.monotonic()

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from tools import endpoint
+from endpoint_tools import endpoint
 
 
 def test_endpoint_resolution(monkeypatch):

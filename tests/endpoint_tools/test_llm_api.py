@@ -7,8 +7,8 @@ import pytest
 import requests
 import urllib3
 
-from tools.llm_api import ApiError, Deadlines, LlmClient, detect_api, describe_exception, status_kind
-from tools.loopback_server import MODEL, LoopbackServer
+from endpoint_tools.llm_api import ApiError, Deadlines, LlmClient, detect_api, describe_exception, status_kind
+from endpoint_tools.loopback_server import MODEL, LoopbackServer
 
 
 def stream_kind(mode: str, deadlines: Deadlines = Deadlines(5.0), **server) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tools import bench, smoke
+from endpoint_tools import bench, smoke
 
 HERE = Path(__file__).resolve().parent.parent  # tests/
 

@@ -5,9 +5,9 @@ import socket
 
 import pytest
 
-from tools import smoke
-from tools.llm_api import LlmClient, detect_api
-from tools.loopback_server import MODEL, OUTPUT_TOKENS, LoopbackServer
+from endpoint_tools import smoke
+from endpoint_tools.llm_api import LlmClient, detect_api
+from endpoint_tools.loopback_server import MODEL, OUTPUT_TOKENS, LoopbackServer
 
 from tests.endpoint_tools.test_bench import run_bench
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tools.stats import percentile, summarize
+from endpoint_tools.stats import percentile, summarize
 
 
 def test_percentile_interpolates_like_numpy_linear():

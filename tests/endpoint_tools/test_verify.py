@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from tools import verify
-from tools.loopback_server import LoopbackServer
+from endpoint_tools import verify
+from endpoint_tools.loopback_server import LoopbackServer
 
 from tests.kube_fake import FakeKubeApi, recording
 
@@ -42,7 +42,7 @@ def pd_cluster(runtime="containerd://2.1.4", rdma="8", netop_ready=True):
 
 
 def test_verify_checks_rdma_the_network_operator_containerd_and_both_deployments():
-    from tools import verify
+    from endpoint_tools import verify
     from tests.kube_fake import FakeKubeApi
     # one pass over the loopback API (no key, so no smoke request): the P/D parts broken, the rest healthy
     with FakeKubeApi(pd_cluster(runtime="containerd://1.7.27-1", rdma=None, netop_ready=False)) as api:
@@ -79,7 +79,7 @@ PODS = f"/api/v1/namespaces/{NS}/pods"
 
 
 def outputs(api: FakeKubeApi, llm: LoopbackServer) -> dict:
-    """The stack outputs tools.verify reads, as `pulumi stack output --json --show-secrets` prints them."""
+    """The stack outputs endpoint_tools.verify reads, as `pulumi stack output --json --show-secrets` prints them."""
     return {"kubeconfig": api.kubeconfig(), "llmdNamespace": NS, "llmdInferencePool": "llmd",
             "gpuNodeSelector": {"llm-platform/accelerator": "nvidia"}, "llmdUrl": llm.url,
             "llmdModel": "loopback:latest", "llmdApiKeySecret": "llmd-api-key"}

@@ -7,8 +7,8 @@ import copy
 import pytest
 
 from llmplatform.pins import ALL_CHARTS
-from tools import capacity, cost
-from tools.capacity import CHART_PODS, Pods, Pool, allocatable, pack, tolerates
+from offline import capacity, cost
+from offline.capacity import CHART_PODS, Pods, Pool, allocatable, pack, tolerates
 
 from tests.conftest import upstream_dir, variant
 from tests.validation import chart_values

@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from config.catalogs import vm_shape
-from tools import cost, plan as plan_cli
+from offline import cost, plan as plan_cli
 
 from tests.conftest import variant
 
 
 def test_an_ephemeral_os_disk_costs_nothing_and_a_managed_one_is_charged(prod):
-    from tools import cost
+    from offline import cost
     lines = [line for line in cost.estimate(prod, "westeurope", 0.5).lines if line.item.startswith("OS disks")]
     by_resource = {line.resource: line for line in lines}
     assert by_resource["platform-cpu"].item == "OS disks (ephemeral)" and by_resource["platform-cpu"].peak == 0
@@ -95,7 +95,7 @@ def test_price_file_has_a_date_a_source_and_every_catalog_gpu_size():
 
 
 def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch):
-    from tools import offline
+    from offline import runner as offline
     monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out

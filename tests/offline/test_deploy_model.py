@@ -8,8 +8,8 @@ import dataclasses
 import pytest
 
 from tests.conftest import variant
-from tools import deploy_model as dm
-from tools.offline import Plan, Registration
+from offline import deploy_model as dm
+from offline.runner import Plan, Registration
 
 DATA = dm.load_durations()
 PROVIDER = "urn:pulumi:t::p::pulumi:providers:kubernetes::k8s"
@@ -226,7 +226,7 @@ def test_the_sdk_sends_user_when_a_role_assignment_names_no_principal_type():
     """The upstream fact behind the principal-type rule: the SDK fills the REST spec's default, User."""
     import pulumi
     from pulumi_azure_native import authorization
-    from tools import offline
+    from offline import runner as offline
 
     def program():
         authorization.RoleAssignment("grant", principal_id="p", role_definition_id="r", scope="/s")
@@ -301,7 +301,7 @@ def test_llmd_router_resolves_its_upstream_only_after_istio_programmed_the_gatew
 def test_make_plan_refuses_a_planted_ordering_defect_naming_it(tmp_path, capsys, monkeypatch):
     """The CLI path: the cached dev plan with the HTTPScaledObject's dependency on the add-on removed (the defect
     issue #18 found) exits 1, names the object and the release, and writes nothing."""
-    from tools import offline, plan as plan_cli
+    from offline import plan as plan_cli, runner as offline
     broken = copy.deepcopy(variant("dev"))
     scaler = next(r for r in broken.resources if r.name == "ollama-autoscaler-http")
     scaler.dependencies = [d for d in scaler.dependencies if "observability" not in d]
@@ -330,7 +330,7 @@ def test_ingress_waits_for_an_address_and_a_crd_is_not_waited_for():
 def test_the_deployers_grant_must_match_how_it_logs_in():
     """A grant to the deployer (getClientConfig's object) left at the SDK's default User, while the provider logs in
     as an application (CI's workload identity), is refused as ARM would (UnmatchedPrincipalType)."""
-    from tools.offline import DEPLOYER
+    from offline.runner import DEPLOYER
     provider = Registration(urn=PROVIDER, type="pulumi:providers:kubernetes", name="k8s", parent="", custom=True,
                             inputs={"kubeconfig": "args: [get-token, --login, workloadidentity]"}, secret_paths=[],
                             dependencies=[], options={})

@@ -7,13 +7,13 @@ import sys
 
 import yaml
 
-from tools import plan as plan_cli
+from offline import plan as plan_cli
 
 from tests.conftest import PROJECT_DIR
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tools.plan", *args], cwd=PROJECT_DIR, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "offline.plan", *args], cwd=PROJECT_DIR, capture_output=True,
                           text=True, timeout=120)
 
 
@@ -25,7 +25,7 @@ RISKY = ["gpu.maxCount=100", "gpu.vmSize=Standard_ND96isr_H100_v5", "namespace=k
 
 
 def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_path, capsys):
-    # the CLI's own main (as `python -m tools.plan` calls it; that entry point runs in test_unknown_stack_is_named),
+    # the CLI's own main (as `python -m offline.plan` calls it; that entry point runs in test_unknown_stack_is_named),
     # in process so the SDK imports are not paid twice in the suite
     sets = [arg for s in RISKY for arg in ("--set", s)]
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), *sets]) == 0
@@ -67,7 +67,7 @@ def test_unknown_stack_is_named(tmp_path):
 
 
 def test_set_parses_paths_and_types():
-    from tools.stackfile import apply_sets
+    from offline.stackfile import apply_sets
     assert apply_sets({}, ["gpu.maxCount=3", "gpu.enabled=false", "prefix=abc"]) == \
         {"gpu": {"maxCount": 3, "enabled": False}, "prefix": "abc"}
 

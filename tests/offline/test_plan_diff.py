@@ -11,7 +11,7 @@ from pathlib import Path
 import pulumi_azure_native
 import pytest
 
-from tools import plan, plan_diff
+from offline import plan, plan_diff
 
 from tests.conftest import plan_for, variant
 
@@ -55,7 +55,7 @@ def _forces(type_: str, path: str) -> bool:
 def test_rules_cover_every_azure_native_type_any_stack_plans(dev, prod):
     planned = {r.type for p in (dev, prod, variant("llmd"), plan_for("global")) for r in p.resources
                if r.type.startswith("azure-native:")}
-    assert planned - set(AZURE) == set(), "add these types to tools/data/replacement_rules.json"
+    assert planned - set(AZURE) == set(), "add these types to offline/data/replacement_rules.json"
     sdk = Path(pulumi_azure_native.__file__).parent
     for type_, entry in AZURE.items():  # the data matches the installed SDK: module, API version, path parameters
         source = (sdk / entry["sdk"]).read_text()

@@ -1,5 +1,5 @@
 """The offline runner refuses what the real engine and APIs refuse, though the SDK's mocks accept it."""
-from tools.offline import Registration, refusals
+from offline.runner import Registration, refusals
 
 
 K8S = "urn:pulumi:s::p::pulumi:providers:kubernetes::k8s::id"

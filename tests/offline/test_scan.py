@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tools import plan as plan_tool, scan as scan_tool
+from offline import plan as plan_tool, scan as scan_tool
 
 from tests.conftest import PROJECT_DIR, VARIANTS, variant
 
@@ -23,7 +23,7 @@ CONTROL = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "control", "n
 
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory) -> dict:
-    """One checkov run (tools.scan's, as `make scan` runs it) over every variant's manifests and the control pod,
+    """One checkov run (offline.scan's, as `make scan` runs it) over every variant's manifests and the control pod,
     laid out as `make plan` writes them: <root>/<name>/manifests/."""
     assert CHECKOV.is_file(), f"{CHECKOV} is missing: `make test` installs the scanner (requirements-scan.txt)"
     root = tmp_path_factory.mktemp("build")

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tools.stackfile import ConfigError as StackFileError, parse_yaml, project_config
-from tools import offline
+from offline.stackfile import ConfigError as StackFileError, parse_yaml, project_config
+from offline import runner as offline
 
 from tests.config.test_loader import _VALUES, _KEYS, _SECTION_KEYS
 

@@ -13,7 +13,7 @@ import yaml
 
 import llmplatform
 from llmplatform.provider import package_schema
-from tools import schema as schema_tool
+from components.maintenance import generate_schema as schema_tool
 
 from tests.conftest import PROJECT_DIR
 
@@ -89,8 +89,26 @@ def test_package_reads_its_data_from_itself_not_the_program():
     source = COMPONENTS_DIR / "llmplatform"
     for path in source.rglob("*.py"):
         text = path.read_text()
-        assert not re.search(r"^\s*(from|import) (config|components|tools)\b", text, re.M), path
+        assert not re.search(r"^\s*(from|import) (config|components|tools|offline|endpoint_tools)\b", text, re.M), path
         assert "from __future__ import annotations" not in text, f"{path}: the schema analyzer needs real annotations"
+
+
+def test_maintenance_scripts_use_the_installed_package_and_nothing_of_the_repository():
+    """components/maintenance (make schema, make pin-digests) runs from the repository root, where `llmplatform`
+    resolves to the installed package (tests/conftest.py refuses a stale one): no sys.path games, no import of the
+    endpoint tools or the plan machinery, only the standard library, requests and llmplatform."""
+    import ast
+    for path in sorted((COMPONENTS_DIR / "maintenance").glob("*.py")):
+        text = path.read_text()
+        assert "sys.path" not in text, path.name
+        names = set()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names.add(node.module.split(".")[0])
+        assert names - set(sys.stdlib_module_names) <= {"requests", "llmplatform"}, (path.name, names)
+    assert not (PROJECT_DIR / "llmplatform").exists()  # nothing at the root shadows the installed package
 
 
 # ---- the YAML example, checked against the schema ---------------------------------------------------------------
@@ -156,6 +174,9 @@ def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
                               "--target", str(target), str(source)], capture_output=True, text=True, timeout=120)
     assert install.returncode == 0, install.stderr
     assert list(target.glob("llmplatform-*.dist-info/RECORD"))  # installed from a wheel
+    # the wheel ships the package alone: not the maintenance scripts beside it (components/maintenance)
+    shipped = next(target.glob("llmplatform-*.dist-info/RECORD")).read_text()
+    assert "maintenance" not in shipped and not (target / "maintenance").exists()
     assert (target / "llmplatform" / "data" / "dashboards" / "gpu.json").is_file()
     assert (target / "llmplatform" / "py.typed").is_file()
     program = EXAMPLES / "python-consumer"
@@ -166,7 +187,7 @@ def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
     result = json.loads(run.stdout.strip().splitlines()[-1])
     assert result["tests"] == 0, run.stdout[-3000:]  # the consumer's own tests pass with llmplatform.testing
     # the consumer's own `config` and `components` were the ones imported, and nothing of this repository
-    assert "tools" not in result["modules"]
+    assert not {"tools", "offline", "endpoint_tools"} & set(result["modules"])
 
 
 def test_install_instructions_name_the_packages_version():

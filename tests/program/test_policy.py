@@ -7,7 +7,7 @@ import pytest
 from pulumi_policy import EnforcementLevel
 
 from policy.policies import POLICIES
-from tools import policy_check
+from offline import policy_check
 
 from tests.conftest import variant
 
@@ -117,7 +117,7 @@ def test_stack_rule_flags_gpu_workloads_only_when_no_gpu_pool_is_planned():
 
 
 def test_every_rule_has_a_failing_case_and_a_reason():
-    # the global edge's rules have their cases in tests/test_global.py, on the global stack's real resources
+    # the global edge's rules have their cases in tests/components/test_front_door.py, on the global stack's real resources
     edge_rules = {"front-door-https-only", "front-door-minimum-tls", "waf-on-and-blocking-in-prod",
                   "fleet-upgrades-region-by-region", "front-door-endpoints-behind-waf"}
     assert {c[0] for c in CASES} | {"key-vault-purge-protection-nonprod", "gpu-workloads-have-a-gpu-pool"} | \
@@ -147,8 +147,8 @@ def test_stacks_pass_the_whole_pack(name):
 
 
 def test_plan_refuses_a_mandatory_violation(monkeypatch, capsys, tmp_path):
-    from tools import plan as plan_cli
-    from tools import offline
+    from offline import plan as plan_cli
+    from offline import runner as offline
     monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
     original = policy_check.evaluate
     monkeypatch.setattr(policy_check, "evaluate", lambda plan: original(plan) + [

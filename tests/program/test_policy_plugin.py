@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from policy.policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
-from tools import plugin_host, policy_check
+from offline import plugin_host, policy_check
 
 from tests.conftest import plan_for, variant
 

@@ -8,7 +8,7 @@ import kubernetes_validate
 import pytest
 
 from llmplatform.pins import ALL_CHARTS
-from tools.plan import manifests
+from offline.plan import manifests
 
 from tests.conftest import AKS_KUBERNETES_VERSIONS, VARIANTS, upstream_dir, variant
 from tests.validation import (chart_schema, chart_values, is_builtin, pinned_versions, unknown_values_keys,

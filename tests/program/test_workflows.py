@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from tools import plan_diff
+from offline import plan_diff
 
 from tests.conftest import PROJECT_DIR
 
@@ -19,7 +19,7 @@ def test_the_offline_workflow_puts_the_report_in_the_job_summary_and_fails_on_a_
     from tests.conftest import PROJECT_DIR
     workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "offline.yml").read_text())
     steps = workflow["jobs"]["plan"]["steps"]
-    step = next(s for s in steps if "tools.plan_diff" in s.get("run", ""))
+    step = next(s for s in steps if "offline.plan_diff" in s.get("run", ""))
     assert f"--allow-file {plan_diff.ALLOW_FILE}" in step["run"] and "--allow-stateful" in step["run"]
     assert f"'{plan_diff.ALLOW_LABEL}'" in step["env"]["ALLOW_STATEFUL"]
     assert '>> "$GITHUB_STEP_SUMMARY"' in step["run"] and 'exit "$status"' in step["run"]

@@ -13,8 +13,8 @@ import pytest
 from llmplatform.llmd_specs import image_is_pinned
 from llmplatform.pins import parse_image
 
-from tools import pin_digests
-from tools.loopback_server import QuietDisconnects
+from components.maintenance import pin_digests
+from endpoint_tools.loopback_server import QuietDisconnects
 
 from tests.conftest import PROJECT_DIR
 

@@ -1,0 +1,57 @@
+"""The platform's configuration as one frozen, typed object: the top-level keys and every section's dataclass.
+
+The sections' dataclasses are in config/sections/ (the edge section's in config/regions.py); their field defaults are
+the defaults of the structured config sections (docs/configuration.md lists them); scalar top-level keys get theirs
+from Pulumi.yaml. Components never read stack config: __main__ hands them these.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from .regions import EdgeConfig
+from .sections.autoscaling import AutoscalingConfig
+from .sections.cluster import ClusterConfig
+from .sections.cost import CostConfig
+from .sections.gateway import GatewayConfig
+from .sections.gpu import GpuConfig
+from .sections.inference import InferenceConfig
+from .sections.key_vault import KeyVaultConfig
+from .sections.llmd import LlmdConfig
+from .sections.model_store import ModelStoreConfig
+from .sections.network import NetworkConfig
+from .sections.observability import ObservabilityConfig
+from .sections.postgres import PostgresConfig
+from .sections.security import SecurityConfig
+from .sections.webui import WebUiConfig
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    project: str
+    stack: str
+    environment: str
+    prefix: str
+    location: str
+    resource_group_name: Optional[str]
+    namespace: str
+    protect: bool
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    gpu: GpuConfig = field(default_factory=GpuConfig)
+    model_store: ModelStoreConfig = field(default_factory=ModelStoreConfig)
+    inference: InferenceConfig = field(default_factory=InferenceConfig)
+    webui: WebUiConfig = field(default_factory=WebUiConfig)
+    postgres: PostgresConfig = field(default_factory=PostgresConfig)
+    key_vault: KeyVaultConfig = field(default_factory=KeyVaultConfig)
+    gateway: GatewayConfig = field(default_factory=GatewayConfig)
+    llmd: LlmdConfig = field(default_factory=LlmdConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
+    cost: CostConfig = field(default_factory=CostConfig)
+    observability: ObservabilityConfig = field(default_factory=ObservabilityConfig)
+    autoscaling: AutoscalingConfig = field(default_factory=AutoscalingConfig)
+    edge: EdgeConfig = field(default_factory=EdgeConfig)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return {"project": self.project, "environment": self.environment, "managed-by": "pulumi"}

@@ -1,0 +1,88 @@
+"""The `gateway` section: the internal and external Istio gateways, the API gate's limits, and TLS."""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from llmplatform.choices import TLS_MODES
+from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
+from llmplatform.rules import EMAIL, HOSTNAME
+
+from ..reader import Reader, describe
+
+if TYPE_CHECKING:
+    from .network import NetworkConfig
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    mode: str = "none"  # none | letsencrypt
+    hostname: Optional[str] = None
+    email: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    mode: str = "both"  # both | internal | external | none
+    internal_ip: str = "10.40.15.250"
+    replicas: int = 1
+    rate_limit_per_second: int = D["InferenceStack"]["rate_limit_per_second"]
+    rate_limit_burst: int = D["InferenceStack"]["rate_limit_burst"]
+    api_key_auth: bool = D["InferenceStack"]["api_key_auth"]
+    request_timeout_seconds: int = D["InferenceStack"]["request_timeout_seconds"]
+    tls: TlsConfig = TlsConfig()
+
+    @property
+    def internal(self) -> bool:
+        return self.mode in ("both", "internal")
+
+    @property
+    def external(self) -> bool:
+        return self.mode in ("both", "external")
+
+
+GATEWAY_MODES = ("both", "internal", "external", "none")
+
+
+def parse_gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
+    d = GatewayConfig()
+    tls_reader = r.section("tls")
+    tls = TlsConfig(mode=tls_reader.choice("mode", "none", TLS_MODES), hostname=tls_reader.str_("hostname", None),
+                    email=tls_reader.str_("email", None))
+    tls_reader.reject_unknown_keys()
+    if tls.mode != "letsencrypt" and (tls.hostname or tls.email):
+        r.problem("gateway.tls.hostname and gateway.tls.email are only used with gateway.tls.mode 'letsencrypt' "
+                  f"(mode is {tls.mode!r})")
+    if tls.mode == "letsencrypt":
+        if not tls.hostname or HOSTNAME(tls.hostname):
+            r.problem(f"gateway.tls.hostname {describe(tls.hostname or '')} must be a DNS name (needed for "
+                      f"Let's Encrypt)")
+        if not tls.email or EMAIL(tls.email):
+            r.problem(f"gateway.tls.email {describe(tls.email or '')} must be an e-mail address (ACME account)")
+    cfg = GatewayConfig(
+        mode=r.choice("mode", d.mode, GATEWAY_MODES),
+        internal_ip=r.str_("internalIp", d.internal_ip) or d.internal_ip,
+        replicas=r.int_("replicas", d.replicas),
+        rate_limit_per_second=r.int_("rateLimitPerSecond", d.rate_limit_per_second),
+        rate_limit_burst=r.int_("rateLimitBurst", d.rate_limit_burst),
+        api_key_auth=r.bool_("apiKeyAuth", d.api_key_auth),
+        request_timeout_seconds=r.int_("requestTimeoutSeconds", d.request_timeout_seconds, 300, 3600),
+        tls=tls,
+    )
+    r.reject_unknown_keys()
+    if tls.mode == "letsencrypt" and not cfg.external:
+        r.problem(f"gateway.tls.mode 'letsencrypt' needs the external gateway (HTTP-01 challenge); gateway.mode is "
+                  f"{cfg.mode!r}")
+    if cfg.internal:
+        try:
+            ip = ipaddress.ip_address(cfg.internal_ip)
+            subnet = ipaddress.ip_network(network.node_subnet_cidr)
+            # Azure keeps five addresses of every subnet: the network address, the next three, and the last
+            reserved = [subnet.network_address + i for i in range(4)] + [subnet.broadcast_address]
+            if ip not in subnet or ip in reserved:
+                r.problem(f"gateway.internalIp ({ip}) must be a usable address of network.nodeSubnetCidr ({subnet}); "
+                          f"Azure reserves {', '.join(map(str, reserved))}")
+        except ValueError:
+            r.problem(f"gateway.internalIp {describe(cfg.internal_ip)} is not an IP address")
+    return cfg

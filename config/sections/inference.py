@@ -1,0 +1,136 @@
+"""The `inference` section (Ollama), the pod resources it shares with webui, InferenceStack's rules over the
+sections it reads, and the checks of the model server against the GPU pool and the models to preload."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Optional
+
+from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
+from llmplatform.gpu_skus import find_gpu_sku
+
+from .. import component_rules
+from ..models import model_size_gib
+from ..reader import Reader
+
+if TYPE_CHECKING:
+    from .autoscaling import AutoscalingConfig
+    from .gateway import GatewayConfig
+    from .gpu import GpuConfig
+    from .model_store import ModelStoreConfig
+    from .webui import WebUiConfig
+
+
+@dataclass(frozen=True)
+class ResourcesConfig:
+    cpu_request: str
+    cpu_limit: Optional[str]
+    memory_request: str
+    memory_limit: str
+
+
+@dataclass(frozen=True)
+class InferenceConfig:
+    accelerator: str = D["InferenceStack"]["accelerator"]  # cpu | gpu: the one flag that moves Ollama onto the GPU pool
+    replicas: int = D["InferenceStack"]["replicas"]
+    resources: ResourcesConfig = ResourcesConfig(**D["InferenceStack"]["resources"])
+    gpus_per_replica: int = D["InferenceStack"]["gpus_per_replica"]
+    num_parallel: int = D["InferenceStack"]["num_parallel"]
+    keep_alive: str = D["InferenceStack"]["keep_alive"]
+    max_loaded_models: int = D["InferenceStack"]["max_loaded_models"]
+
+
+def parse_resources(r: Reader, default: ResourcesConfig) -> ResourcesConfig:
+    res = ResourcesConfig(
+        cpu_request=r.str_("cpuRequest", default.cpu_request) or default.cpu_request,
+        cpu_limit=r.str_("cpuLimit", default.cpu_limit),
+        memory_request=r.str_("memoryRequest", default.memory_request) or default.memory_request,
+        memory_limit=r.str_("memoryLimit", default.memory_limit) or default.memory_limit,
+    )
+    r.reject_unknown_keys()
+    return res
+
+
+def parse_inference(r: Reader) -> InferenceConfig:
+    """Read as written; InferenceStack's rules check it (inference_stack_checks)."""
+    d = InferenceConfig()
+    cfg = InferenceConfig(
+        accelerator=r.str_("accelerator", d.accelerator) or d.accelerator,
+        replicas=r.int_("replicas", d.replicas),
+        resources=parse_resources(r.section("resources"), d.resources),
+        gpus_per_replica=r.int_("gpusPerReplica", d.gpus_per_replica),
+        num_parallel=r.int_("numParallel", d.num_parallel),
+        keep_alive=r.str_("keepAlive", d.keep_alive) or d.keep_alive,
+        max_loaded_models=r.int_("maxLoadedModels", d.max_loaded_models),
+    )
+    r.reject_unknown_keys()
+    return cfg
+
+
+def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw: GatewayConfig,
+                           scaling: AutoscalingConfig) -> None:
+    """InferenceStack's rules (its Ollama, API gate and Open-WebUI parts) on the stack's inference, webui, gateway
+    and autoscaling values, named by their stack keys; and GatewayAccess's on the gateway's."""
+    args = {"accelerator": inf.accelerator, "replicas": inf.replicas, "resources": asdict(inf.resources),
+            "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
+            "max_loaded_models": inf.max_loaded_models,
+            "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
+            "request_timeout_seconds": gw.request_timeout_seconds,
+            "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds}
+    if web.enabled:
+        args.update(webui_replicas=web.replicas, webui_max_replicas=web.max_replicas,
+                    webui_resources=asdict(web.resources), webui_uploads_size_gib=web.uploads_size_gib,
+                    webui_uploads_tier=web.uploads_tier)
+    renames = {k: f"inference.{component_rules.camel(k)}" for k in
+               ("accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
+                "max_loaded_models")}
+    renames.update({f"webui_{k}": f"webui.{component_rules.camel(k)}" for k in
+                    ("replicas", "max_replicas", "resources", "uploads_size_gib", "uploads_tier")})
+    renames.update({k: f"gateway.{component_rules.camel(k)}" for k in
+                    ("rate_limit_per_second", "rate_limit_burst", "request_timeout_seconds")})
+    renames["cold_start_timeout_seconds"] = "autoscaling.coldStartTimeoutSeconds"
+    # gpu and the database are wired by the program from gpu.enabled and postgres (their stack rules say so)
+    component_rules.check(r, "InferenceStack", args, component_rules.keys("", renames),
+                          skip=("gpu", "database_url_secret"))
+    if gw.mode != "none":
+        component_rules.check(r, "GatewayAccess", {"replicas": gw.replicas}, component_rules.keys("gateway"))
+
+
+def inference_prod_checks(r: Reader, environment: str, inf: InferenceConfig) -> None:
+    if environment == "prod":
+        if inf.replicas < 1:
+            r.problem(f"inference.replicas ({inf.replicas}) must be >= 1 when environment is 'prod'")
+
+
+def inference_gpu_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf: InferenceConfig) -> None:
+    """Ollama on the GPU pool: the pool exists, and each replica's GPUs hold the models to preload."""
+    if inf.accelerator == "gpu":
+        if not gpu.enabled:
+            r.problem("inference.accelerator 'gpu' needs gpu.enabled true (a GPU pool to run on)")
+        sku = find_gpu_sku(gpu.vm_size)
+        if sku is not None:
+            if inf.gpus_per_replica > sku.gpus:
+                r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) exceeds the {sku.gpus} GPU(s) of "
+                          f"{sku.vm_size}")
+            memory = gpu_memory_per_replica(sku.gpu_memory_gib, gpu.mig_profile, inf.gpus_per_replica)
+            too_big = [m for m in store.models if _fits(m) and model_size_gib(m) > memory]
+            if too_big:
+                where = f"a {gpu.mig_profile} slice of {sku.vm_size}" if gpu.mig_profile else sku.vm_size
+                r.problem(f"modelStore.models {too_big} do not fit in {memory:g} GiB of GPU memory ({where})")
+
+
+# Memory of a MIG slice in eighths of the GPU's (A100/H100/H200: 1g.10gb, 2g.20gb, 3g.40gb, 4g.40gb, 7g.80gb on 80 GB)
+MIG_MEMORY_EIGHTHS = {"MIG1g": 1, "MIG2g": 2, "MIG3g": 4, "MIG4g": 4, "MIG7g": 8}
+
+
+def gpu_memory_per_replica(gpu_memory_gib: float, mig_profile: Optional[str], gpus: int) -> float:
+    """GPU memory one model-server replica gets: whole GPUs, or MIG slices of them."""
+    share = MIG_MEMORY_EIGHTHS.get(mig_profile or "", 8) / 8
+    return gpu_memory_gib * share * gpus
+
+
+def _fits(name: str) -> bool:
+    try:
+        model_size_gib(name)
+        return True
+    except KeyError:
+        return False

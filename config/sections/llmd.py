@@ -1,0 +1,165 @@
+"""The `llmd` section: the llm-d stack (vLLM behind the inference gateway's picker), its fit on the GPU pool,
+prefill/decode disaggregation and KEDA autoscaling."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
+from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku
+from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
+
+from ..reader import Reader, describe
+
+if TYPE_CHECKING:
+    from .gateway import GatewayConfig
+    from .gpu import GpuConfig
+
+
+@dataclass(frozen=True)
+class LlmdConfig:
+    enabled: bool = False
+    model: str = "Qwen/Qwen3-8B"
+    model_memory_gib: Optional[float] = None  # weights of a model the built-in list does not know
+    tensor_parallel_size: int = D["LlmdStack"]["tensor_parallel_size"]
+    replicas: int = D["LlmdStack"]["replicas"]
+    hf_token_secret: Optional[str] = None  # Key Vault secret with a Hugging Face token (gated models)
+    max_model_len: Optional[int] = None
+    model_cache_gib: int = D["LlmdStack"]["model_cache_gib"]
+    prefill_decode: bool = D["LlmdStack"]["prefill_decode"]  # prefill and decode Deployments over InfiniBand
+    prefill_replicas: int = D["LlmdStack"]["prefill_replicas"]
+    prefill_tensor_parallel_size: int = D["LlmdStack"]["prefill_tensor_parallel_size"]
+    expose_externally: bool = D["LlmdStack"]["expose_externally"]
+    failure_mode: str = D["LlmdStack"]["failure_mode"]
+    autoscaling: bool = D["LlmdStack"]["autoscaling"]  # KEDA on the picker's queue and running requests
+    min_replicas: int = D["LlmdStack"]["min_replicas"]
+    max_replicas: int = D["LlmdStack"]["max_replicas"]
+    scale_up_stabilization_seconds: int = D["LlmdStack"]["scale_up_stabilization_seconds"]
+    scale_down_stabilization_seconds: int = D["LlmdStack"]["scale_down_stabilization_seconds"]
+
+
+_HF_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
+_KV_SECRET = re.compile(r"[0-9A-Za-z-]{1,127}")
+LLMD_GPU_MODELS = ("A100", "H100", "H200")
+
+
+def parse_llmd(r: Reader) -> LlmdConfig:
+    d = LlmdConfig()
+    model = r.str_("model", d.model) or d.model
+    if not _HF_MODEL.fullmatch(model):
+        r.problem(f"llmd.model {describe(model)} must be a Hugging Face model id like 'Qwen/Qwen3-8B'")
+    token = r.str_("hfTokenSecret", None)
+    if token is not None and not _KV_SECRET.fullmatch(token):
+        r.problem(f"llmd.hfTokenSecret {describe(token)} is not a Key Vault secret name (letters, digits, '-')")
+    memory = r.float_("modelMemoryGib", 0.0) if r.has("modelMemoryGib") else None
+    if memory is not None and not 0 < memory <= 4096:
+        r.problem(f"llmd.modelMemoryGib ({memory:g}) must be a size in GiB above 0")
+    max_len = r.int_("maxModelLen", 0, 256, 1_048_576) if r.has("maxModelLen") else None
+    cfg = LlmdConfig(
+        enabled=r.bool_("enabled", d.enabled), model=model, model_memory_gib=memory,
+        tensor_parallel_size=r.int_("tensorParallelSize", d.tensor_parallel_size, 1, 8),
+        replicas=r.int_("replicas", d.replicas, 1, 64), hf_token_secret=token, max_model_len=max_len,
+        model_cache_gib=r.int_("modelCacheGib", d.model_cache_gib, 10, 4096),
+        prefill_decode=r.bool_("prefillDecode", d.prefill_decode),
+        prefill_replicas=r.int_("prefillReplicas", d.prefill_replicas, 1, 64),
+        prefill_tensor_parallel_size=r.int_("prefillTensorParallelSize", d.prefill_tensor_parallel_size, 1, 8),
+        expose_externally=r.bool_("exposeExternally", d.expose_externally),
+        failure_mode=r.choice("failureMode", d.failure_mode, ("FailOpen", "FailClose")),
+        autoscaling=r.bool_("autoscaling", d.autoscaling),
+        min_replicas=r.int_("minReplicas", d.min_replicas, 0, 64),
+        max_replicas=r.int_("maxReplicas", d.max_replicas, 1, 64),
+        scale_up_stabilization_seconds=r.int_("scaleUpStabilizationSeconds", d.scale_up_stabilization_seconds, 0,
+                                              3600),
+        scale_down_stabilization_seconds=r.int_("scaleDownStabilizationSeconds", d.scale_down_stabilization_seconds,
+                                                0, 3600),
+    )
+    r.reject_unknown_keys()
+    return cfg
+
+
+def llmd_autoscaling_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, observability_enabled: bool) -> None:
+    """KEDA reads the picker's metrics from Prometheus; every replica it may ask for must fit the GPU pool."""
+    if not cfg.autoscaling:
+        return
+    if not observability_enabled:
+        r.problem("llmd.autoscaling needs observability.enabled (KEDA and the Prometheus its triggers read)")
+    if cfg.max_replicas < max(cfg.min_replicas, 1):
+        r.problem(f"llmd.maxReplicas ({cfg.max_replicas}) must be at least llmd.minReplicas ({cfg.min_replicas}) "
+                  f"and 1")
+    elif not max(cfg.min_replicas, 1) <= cfg.replicas <= cfg.max_replicas:
+        r.problem(f"llmd.replicas ({cfg.replicas}) is the starting count under llmd.autoscaling: between "
+                  f"{max(cfg.min_replicas, 1)} and llmd.maxReplicas ({cfg.max_replicas})")
+    sku = find_gpu_sku(gpu.vm_size)
+    if sku is not None and cfg.max_replicas * cfg.tensor_parallel_size > gpu.max_count * sku.gpus:
+        r.problem(f"llmd.maxReplicas ({cfg.max_replicas}) x {cfg.tensor_parallel_size} GPU(s) exceeds the "
+                  f"{gpu.max_count} x {sku.gpus} GPU(s) gpu.maxCount allows; raise gpu.maxCount or lower "
+                  f"llmd.maxReplicas")
+
+
+def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: GatewayConfig) -> None:
+    """llm-d needs a large-GPU pool and a gateway; the model must fit the GPUs it gets."""
+    if not cfg.enabled:
+        return
+    if not gpu.enabled:
+        r.problem("llmd.enabled needs gpu.enabled true (vLLM runs on the GPU pool)")
+        return
+    if gateway.mode == "none":
+        r.problem("llmd.enabled needs a gateway (gateway.mode internal, external or both)")
+    if cfg.expose_externally and not gateway.external:
+        r.problem("llmd.exposeExternally needs the external gateway (gateway.mode both or external)")
+    if not cfg.expose_externally and not gateway.internal:
+        r.problem("llmd is published on the internal gateway unless llmd.exposeExternally is true; "
+                  f"gateway.mode is {gateway.mode!r}")
+    sku = find_gpu_sku(gpu.vm_size)
+    if sku is None:
+        return
+    if sku.gpu_model not in LLMD_GPU_MODELS:
+        r.problem(f"llmd needs an {', '.join(LLMD_GPU_MODELS)} GPU pool; gpu.vmSize {sku.vm_size} has "
+                  f"{sku.gpu_model} GPUs")
+    if cfg.tensor_parallel_size > sku.gpus:
+        r.problem(f"llmd.tensorParallelSize ({cfg.tensor_parallel_size}) exceeds the {sku.gpus} GPU(s) of "
+                  f"{sku.vm_size}")
+    known = KNOWN_MODELS.get(cfg.model)
+    weights = cfg.model_memory_gib or (known or {}).get("weights_gib")
+    if weights is None:
+        r.problem(f"llmd.modelMemoryGib is needed for {cfg.model!r} (not in the built-in list: "
+                  f"{', '.join(KNOWN_MODELS)})")
+    elif cfg.tensor_parallel_size <= sku.gpus and not llmd_fits(weights, sku.gpu_memory_gib,
+                                                                cfg.tensor_parallel_size):
+        r.problem(f"llmd.model {cfg.model} ({weights:g} GiB of weights plus KV cache) does not fit "
+                  f"{cfg.tensor_parallel_size} x {sku.gpu_memory_gib} GiB {sku.gpu_model}; raise "
+                  f"llmd.tensorParallelSize or pick a larger GPU")
+    if known is None and cfg.max_model_len is None:
+        r.problem(f"llmd.maxModelLen is needed for {cfg.model!r} (its context length: vLLM and the picker's prefix "
+                  f"matching are sized to it)")
+    if known and known["gated"] and not cfg.hf_token_secret:
+        r.problem(f"llmd.hfTokenSecret is needed: {cfg.model} is gated on Hugging Face (a Key Vault secret "
+                  f"holding a token that accepted its licence)")
+    if cfg.prefill_decode:
+        llmd_prefill_decode_checks(r, cfg, gpu, sku)
+    if gpu.mig_profile:
+        r.problem("llmd serves whole GPUs (tensor parallelism); gpu.migProfile must be unset")
+
+
+def llmd_prefill_decode_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, sku: GpuSku) -> None:
+    """P/D moves the KV cache over InfiniBand with GPUDirect RDMA: an ND96 size, the GPU Operator's driver (it loads
+    nvidia-peermem), fixed replica counts, and room in the pool for both Deployments."""
+    if not sku.rdma:
+        rdma = ", ".join(s.vm_size for s in GPU_SKUS.values() if s.rdma)
+        r.problem(f"llmd.prefillDecode needs an RDMA (InfiniBand) GPU size ({rdma}); {sku.vm_size} has none")
+        return
+    if gpu.driver != "operator":
+        r.problem(f"llmd.prefillDecode needs gpu.driver 'operator' (the GPU Operator loads nvidia-peermem for "
+                  f"GPUDirect RDMA; the AKS-managed driver does not); it is {gpu.driver!r}")
+    if cfg.autoscaling:
+        r.problem("llmd.prefillDecode needs llmd.autoscaling false: prefill and decode are sized apart "
+                  "(llmd.prefillReplicas, llmd.replicas)")
+    if cfg.prefill_tensor_parallel_size > sku.gpus:
+        r.problem(f"llmd.prefillTensorParallelSize ({cfg.prefill_tensor_parallel_size}) exceeds the {sku.gpus} "
+                  f"GPU(s) of {sku.vm_size}")
+    wanted = cfg.prefill_replicas * cfg.prefill_tensor_parallel_size + cfg.replicas * cfg.tensor_parallel_size
+    if wanted > gpu.max_count * sku.gpus:
+        r.problem(f"llmd.prefillReplicas x llmd.prefillTensorParallelSize plus llmd.replicas x "
+                  f"llmd.tensorParallelSize ({wanted} GPUs) exceed the {gpu.max_count} x {sku.gpus} GPU(s) "
+                  f"gpu.maxCount allows")

@@ -1,0 +1,69 @@
+"""The `observability` section: in-cluster Prometheus/Grafana, Azure Monitor, alerts and SLOs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
+
+from .. import component_rules
+from ..reader import Reader
+
+
+@dataclass(frozen=True)
+class ObservabilityConfig:
+    enabled: bool = True
+    azure_monitor: bool = True  # Log Analytics + Container Insights, managed Prometheus, Azure alert rules
+    log_retention_days: int = 30
+    managed_grafana: bool = False
+    alert_emails: tuple[str, ...] = ()
+    prometheus_retention: str = D["Observability"]["prometheus_retention"]
+    prometheus_storage_gib: int = D["Observability"]["prometheus_storage_gib"]
+    grafana_storage_gib: int = D["Observability"]["grafana_storage_gib"]
+    latency_slo_seconds: int = D["Observability"]["latency_slo_seconds"]  # p95 of gateway request duration
+    error_ratio_slo: float = D["Observability"]["error_ratio_slo"]  # 5xx share of gateway responses
+    gpu_memory_alert_percent: int = D["Observability"]["gpu_memory_alert_percent"]
+    vllm_dashboard: bool = D["Observability"]["vllm_dashboard"]
+    grafana_viewer_group_ids: tuple[str, ...] = ()  # Grafana Viewer on Managed Grafana (cluster admins: Admin)
+
+
+def parse_observability(r: Reader) -> ObservabilityConfig:
+    """Read as written; Observability's and AzureMonitoring's rules check it."""
+    d = ObservabilityConfig()
+    cfg = ObservabilityConfig(
+        enabled=r.bool_("enabled", d.enabled),
+        azure_monitor=r.bool_("azureMonitor", d.azure_monitor),
+        log_retention_days=r.int_("logRetentionDays", d.log_retention_days),
+        managed_grafana=r.bool_("managedGrafana", d.managed_grafana),
+        alert_emails=r.str_list("alertEmails", d.alert_emails),
+        grafana_viewer_group_ids=r.str_list("grafanaViewerGroupIds", d.grafana_viewer_group_ids),
+        prometheus_retention=r.str_("prometheusRetention", d.prometheus_retention) or d.prometheus_retention,
+        prometheus_storage_gib=r.int_("prometheusStorageGib", d.prometheus_storage_gib),
+        grafana_storage_gib=r.int_("grafanaStorageGib", d.grafana_storage_gib),
+        latency_slo_seconds=r.int_("latencySloSeconds", d.latency_slo_seconds),
+        error_ratio_slo=r.float_("errorRatioSlo", d.error_ratio_slo),
+        gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent),
+        vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
+    )
+    r.reject_unknown_keys()
+    keys = component_rules.keys("observability")
+    component_rules.check(r, "AzureMonitoring", {
+        "log_retention_days": cfg.log_retention_days, "alert_emails": list(cfg.alert_emails),
+        "grafana_viewer_group_ids": list(cfg.grafana_viewer_group_ids)}, keys)
+    component_rules.check(r, "Observability", {
+        "prometheus_retention": cfg.prometheus_retention, "prometheus_storage_gib": cfg.prometheus_storage_gib,
+        "grafana_storage_gib": cfg.grafana_storage_gib, "latency_slo_seconds": cfg.latency_slo_seconds,
+        "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent}, keys)
+    if cfg.managed_grafana and not cfg.azure_monitor:
+        r.problem("observability.managedGrafana needs observability.azureMonitor true (it reads the Azure Monitor "
+                  "workspace)")
+    return cfg
+
+
+def observability_prod_checks(r: Reader, environment: str, obs: ObservabilityConfig) -> None:
+    if environment == "prod":
+        if obs.enabled and not obs.alert_emails:
+            r.problem("observability.alertEmails must list at least one address when environment is 'prod'")
+        if obs.enabled and not obs.azure_monitor:
+            r.problem("observability.azureMonitor false is for dev: prod keeps its logs, metrics and alerts in Azure "
+                      "Monitor, outside the cluster")
+

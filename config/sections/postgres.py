@@ -1,0 +1,65 @@
+"""The `postgres` section: the Flexible Server Open-WebUI keeps its data in (a size from the stack's catalog)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Optional
+
+from llmplatform.choices import POSTGRES_TIERS
+from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
+
+from .. import component_rules
+from ..catalogs import postgres_skus
+from ..reader import Reader, describe
+
+
+@dataclass(frozen=True)
+class PostgresConfig:
+    version: str = D["PostgresServer"]["version"]
+    tier: str = D["PostgresServer"]["tier"]
+    sku_name: str = D["PostgresServer"]["sku_name"]
+    storage_size_gb: int = D["PostgresServer"]["storage_size_gb"]
+    backup_retention_days: int = D["PostgresServer"]["backup_retention_days"]
+    geo_redundant_backup: bool = D["PostgresServer"]["geo_redundant_backup"]
+    high_availability: bool = D["PostgresServer"]["high_availability"]
+    database: str = D["PostgresServer"]["database"]
+    entra_admin_group_id: Optional[str] = None  # with its name: the server's Microsoft Entra administrator
+    entra_admin_group_name: Optional[str] = None
+
+
+def parse_postgres(r: Reader) -> PostgresConfig:
+    d = PostgresConfig()
+    cfg = PostgresConfig(
+        version=r.str_("version", d.version) or d.version,
+        tier=r.str_("tier", d.tier) or d.tier,
+        sku_name=r.str_("skuName", d.sku_name) or d.sku_name,
+        storage_size_gb=r.int_("storageSizeGb", d.storage_size_gb),
+        backup_retention_days=r.int_("backupRetentionDays", d.backup_retention_days),
+        geo_redundant_backup=r.bool_("geoRedundantBackup", d.geo_redundant_backup),
+        high_availability=r.bool_("highAvailability", d.high_availability),
+        database=r.str_("database", d.database) or d.database,
+        entra_admin_group_id=r.str_("entraAdminGroupId", None),
+        entra_admin_group_name=r.str_("entraAdminGroupName", None),
+    )
+    r.reject_unknown_keys()
+    if (cfg.entra_admin_group_id is None) != (cfg.entra_admin_group_name is None):
+        r.problem("postgres.entraAdminGroupId and postgres.entraAdminGroupName go together (the group's object id "
+                  "and display name)")
+    args = {k: v for k, v in asdict(cfg).items() if not k.startswith("entra_")}
+    if cfg.entra_admin_group_id:
+        args["entra_admin_group"] = {"object_id": cfg.entra_admin_group_id}
+    component_rules.check(r, "PostgresServer", args, component_rules.keys("postgres", {
+        "entra_admin_group.object_id": "postgres.entraAdminGroupId"}))
+    if cfg.tier in POSTGRES_TIERS and cfg.sku_name not in postgres_skus(cfg.tier):  # the stack's size catalog
+        other = next((t for t in POSTGRES_TIERS if cfg.sku_name in postgres_skus(t)), None)
+        r.problem(f"postgres.skuName {describe(cfg.sku_name)} "
+                  + (f"belongs to tier {other!r}, not {cfg.tier!r}" if other else
+                     f"is not a Flexible Server size of tier {cfg.tier!r}; e.g. "
+                     f"{', '.join(postgres_skus(cfg.tier)[:3])}"))
+    return cfg
+
+
+def postgres_prod_checks(r: Reader, environment: str, pg: PostgresConfig) -> None:
+    if environment == "prod":
+        if pg.backup_retention_days < 35 or not pg.geo_redundant_backup or not pg.high_availability:
+            r.problem("postgres in prod needs backupRetentionDays 35, geoRedundantBackup and highAvailability")
+

@@ -1,0 +1,359 @@
+"""Load benchmark of an LLM endpoint: `python -m endpoint_tools.bench URL -n 100 -c 10 [--out results/run]`.
+
+Streams every request to measure time to first token (TTFT), inter-token latency (ITL), per-request output
+tokens/s and total latency, under a total and a TTFT deadline per request. Three load shapes: N requests at
+concurrency C (closed loop), `--duration T` seconds at concurrency C, or `--rate R` requests/s with Poisson arrivals
+(open loop: queueing shows up in latency instead of slowing the arrivals). `--warmup N` requests run first and are
+left out of the statistics. Throughput counts successful requests; failures are reported apart, by kind.
+Writes JSON, CSV and a PNG plot; Ctrl-C stops at once and still writes what was measured, marked partial.
+`python -m endpoint_tools.bench --compare a.json b.json` prints runs side by side.
+
+Exit codes: 0 success rate >= --min-success, 1 below it (or the endpoint unreachable), 2 bad usage,
+130 interrupted (partial results written).
+"""
+import argparse
+import csv
+import json
+import random
+import sys
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from .endpoint import EndpointError
+from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception
+from .smoke import HelpFormatter, connect, count, endpoint_arguments, positive
+from .stats import summarize
+
+CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "latency_s", "ttft_s",
+              "itl_s", "output_tokens_per_s", "output_tokens", "chunks")
+OUTPUT_SUFFIXES = (".json", ".csv", ".png")
+
+
+def output_paths(out: str) -> dict[str, Path]:
+    """`--out results/qwen2.5-c8` writes results/qwen2.5-c8.json, .csv and .png (a dot in the name is kept);
+    a name that already ends in .json/.csv/.png loses that suffix first."""
+    stem = out
+    for suffix in OUTPUT_SUFFIXES:
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+    return {suffix[1:]: Path(stem + suffix) for suffix in OUTPUT_SUFFIXES}
+
+
+class Bench:
+    """Streamed requests against one endpoint; one pooled Session per worker thread, so connections are reused."""
+
+    def __init__(self, url: str, api: str, model: str, api_key: Optional[str], deadlines: Deadlines,
+                 concurrency: int):
+        self.url, self.api, self.model, self.api_key, self.deadlines = url, api, model, api_key, deadlines
+        self.concurrency = concurrency
+        self.server: Optional[str] = None
+        self.stopping = threading.Event()
+        self._local = threading.local()
+        self._t0 = time.perf_counter()
+
+    def _client(self) -> LlmClient:
+        client = getattr(self._local, "client", None)
+        if client is None:
+            session = requests.Session()
+            session.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=1))
+            session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=1))
+            client = self._local.client = LlmClient(self.url, self.api, self.api_key, self.deadlines, session)
+        return client
+
+    def one(self, index: int, prompt: str, max_tokens: int, scheduled_s: Optional[float] = None) -> dict[str, Any]:
+        start = time.perf_counter()
+        row: dict[str, Any] = {"index": index, "ok": False, "status": None, "error": None, "message": None,
+                               "scheduled_s": scheduled_s, "start_s": round(start - self._t0, 6),
+                               "latency_s": None, "ttft_s": None, "itl_s": None, "output_tokens_per_s": None,
+                               "output_tokens": None, "chunks": 0}
+        if self.stopping.is_set():
+            return {**row, "error": "cancelled", "message": KINDS["cancelled"]}
+        try:
+            done = self._client().chat_stream(self.model, prompt, max_tokens)
+        except Exception as error:  # noqa: BLE001 - one bad response must not stop the run
+            failure = describe_exception(error, self.url) if not isinstance(error, ApiError) else error
+            if self.stopping.is_set():
+                failure = ApiError("cancelled", KINDS["cancelled"])
+            return {**row, "status": failure.status, "error": failure.kind, "message": str(failure)[:300],
+                    "latency_s": time.perf_counter() - start}
+        if self.server is None:
+            self.server = done.server
+        return {**row, "ok": True, "status": 200, "latency_s": done.latency_s, "ttft_s": done.ttft_s,
+                "itl_s": done.inter_token_s, "output_tokens_per_s": done.output_tokens_per_s,
+                "output_tokens": done.output_tokens, "chunks": done.chunks}
+
+    # ---- load shapes ------------------------------------------------------------------------------------------
+    def run(self, requests_total: int, prompt: str, max_tokens: int, progress: bool = True,
+            duration_s: Optional[float] = None, rate: Optional[float] = None, seed: int = 0,
+            first_index: int = 0) -> tuple[list[dict[str, Any]], float, bool]:
+        """Run one load shape; returns (results, wall seconds, interrupted). Ctrl-C stops new requests, cancels
+        those in flight and returns what was measured."""
+        bar = None
+        if progress:
+            from tqdm import tqdm
+            bar = tqdm(total=None if duration_s else requests_total, unit="req", file=sys.stderr, leave=False)
+        results: list[dict[str, Any]] = []
+        self._t0 = start = time.perf_counter()
+        pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        pending: set[Future] = set()
+        interrupted = False
+
+        def collect(done: set[Future]) -> None:
+            for future in done:
+                results.append(future.result())
+                if bar is not None:
+                    bar.update(1)
+
+        try:
+            for index, scheduled in self._schedule(requests_total, duration_s, rate, seed):
+                if rate:  # open loop: wait for the arrival time, never for a free worker
+                    delay = scheduled - (time.perf_counter() - start)
+                    if delay > 0:
+                        done, pending = wait(pending, timeout=delay, return_when=FIRST_COMPLETED) \
+                            if pending else (set(), pending)
+                        collect(done)
+                        remaining = scheduled - (time.perf_counter() - start)
+                        if remaining > 0:
+                            time.sleep(remaining)
+                else:  # closed loop: at most `concurrency` requests in flight
+                    while len(pending) >= self.concurrency:
+                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                        collect(done)
+                    if duration_s and time.perf_counter() - start >= duration_s:
+                        break
+                pending.add(pool.submit(self.one, first_index + index, prompt, max_tokens,
+                                        round(scheduled, 6) if rate else None))
+            while pending:
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                collect(done)
+        except KeyboardInterrupt:
+            interrupted = True
+            self.stopping.set()
+            cancel_all()
+            for future in pending:
+                future.cancel()
+            done, _ = wait(pending, timeout=5.0)
+            collect({f for f in done if not f.cancelled()})
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            if bar is not None:
+                bar.close()
+        return sorted(results, key=lambda r: r["index"]), time.perf_counter() - start, interrupted
+
+    @staticmethod
+    def _schedule(requests_total: int, duration_s: Optional[float], rate: Optional[float], seed: int):
+        """(index, arrival time) pairs: Poisson arrivals for --rate, else as fast as the workers allow."""
+        rng = random.Random(seed)
+        at, index = 0.0, 0
+        while True:
+            if duration_s is None and index >= requests_total:
+                return
+            if rate:
+                at += rng.expovariate(rate)
+                if duration_s is not None and at >= duration_s:
+                    return
+            yield index, at
+            index += 1
+
+
+def write_outputs(out: str, report: dict[str, Any], plot: bool = True) -> list[Path]:
+    paths = output_paths(out)
+    paths["json"].parent.mkdir(parents=True, exist_ok=True)
+    paths["json"].write_text(json.dumps(report, indent=2) + "\n")
+    with paths["csv"].open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
+        writer.writeheader()
+        writer.writerows({k: r.get(k) for k in CSV_FIELDS} for r in report["results"])
+    written = [paths["json"], paths["csv"]]
+    if plot:
+        written.append(plot_report(report, paths["png"]))
+    return written
+
+
+def plot_report(report: dict[str, Any], path: Path) -> Path:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = [r for r in report["results"] if r["ok"]]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4))
+    panels = (("Total latency", "latency_s", "tab:blue"), ("Time to first token", "ttft_s", "tab:orange"),
+              ("Inter-token latency", "itl_s", "tab:green"))
+    for axis, (title, key, colour) in zip(axes, panels):
+        values = [r[key] * 1000 for r in ok if r.get(key) is not None]
+        if values:
+            axis.hist(values, bins=30, color=colour)
+        else:  # nothing succeeded: say so instead of drawing a request at 0 ms
+            axis.text(0.5, 0.5, "no successful requests", ha="center", va="center", transform=axis.transAxes)
+        axis.set(title=title, xlabel="ms", ylabel="requests")
+    s, p = report["summary"], report["params"]
+    load = f"rate {p['rate']}/s" if p.get("rate") else f"c={p['concurrency']}"
+    fig.suptitle(f"{report['label']} - {report['model']} on {report['server']}  n={s['requests']} {load}  "
+                 f"success {s['success_rate']:.0%}" + ("  (partial)" if report.get("partial") else ""))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _num(value: Any, unit: str = "") -> str:
+    return "n/a" if value is None else f"{value}{unit}"
+
+
+def format_summary(summary: dict[str, Any]) -> str:
+    lat, ttft, itl, tps = summary["latency_ms"], summary["ttft_ms"], summary["itl_ms"], summary["request_tokens_per_s"]
+    errors = ", ".join(f"{k}: {v}" for k, v in summary["errors"].items()) or "none"
+    return "\n".join([
+        f"Requests: {summary['requests']}  succeeded: {summary['succeeded']}  failed: {summary['failed']}  "
+        f"success rate: {summary['success_rate']:.1%}",
+        f"Errors by kind: {errors}",
+        f"Latency ms: avg {_num(lat['avg'])}  p50 {_num(lat['p50'])}  p90 {_num(lat['p90'])}  "
+        f"p99 {_num(lat['p99'])}  max {_num(lat['max'])}",
+        f"TTFT ms: p50 {_num(ttft['p50'])}  p95 {_num(ttft['p95'])}   ITL ms: p50 {_num(itl['p50'])}  "
+        f"p95 {_num(itl['p95'])}",
+        f"Per-request output tokens/s: p50 {_num(tps['p50'])}  p95 {_num(tps['p95'])}",
+        f"Throughput (successful requests): {_num(summary['requests_per_s'])} req/s, "
+        f"{_num(summary['output_tokens_per_s'])} output tokens/s over {summary['wall_s']} s",
+    ])
+
+
+COMPARE_ROWS: list[tuple[str, Callable[[dict], Any]]] = [
+    ("model", lambda r: r.get("model")),
+    ("requests (n)", lambda r: r["summary"]["requests"]),
+    ("load", lambda r: f"rate {r['params']['rate']}/s" if r["params"].get("rate")
+     else f"c={r['params'].get('concurrency')}"),
+    ("success rate", lambda r: f"{r['summary']['success_rate']:.1%}"),
+    ("errors", lambda r: ", ".join(f"{k}:{v}" for k, v in r["summary"]["errors"].items()) or "none"),
+    ("latency p50 ms", lambda r: r["summary"]["latency_ms"]["p50"]),
+    ("latency p99 ms", lambda r: r["summary"]["latency_ms"]["p99"]),
+    ("TTFT p50 ms", lambda r: r["summary"]["ttft_ms"]["p50"]),
+    ("TTFT p95 ms", lambda r: r["summary"]["ttft_ms"]["p95"]),
+    ("ITL p50 ms", lambda r: r["summary"].get("itl_ms", {}).get("p50")),
+    ("ITL p95 ms", lambda r: r["summary"].get("itl_ms", {}).get("p95")),
+    ("requests/s", lambda r: r["summary"]["requests_per_s"]),
+    ("output tokens/s", lambda r: r["summary"]["output_tokens_per_s"]),
+    ("partial", lambda r: "yes" if r.get("partial") else "no"),
+]
+
+
+def compare(paths: list[str]) -> str:
+    """Runs side by side, each column named by the label stored in its result (file name for older results)."""
+    reports = []
+    for p in paths:
+        report = json.loads(Path(p).read_text())
+        if not isinstance(report, dict) or not isinstance(report.get("summary"), dict):
+            raise ValueError(f"{p} is not a benchmark result (no summary)")
+        reports.append(report)
+    names: list[str] = []
+    for path, report in zip(paths, reports):
+        name = str(report.get("label") or Path(path).stem)
+        names.append(name if name not in names else f"{name} ({len(names) + 1})")
+    cells = [[str(_num(value(r))) for r in reports] for _, value in COMPARE_ROWS]
+    width = max(14, *(len(n) for n in names), *(len(c) for row in cells for c in row))
+    lines = [f"{'':<16}" + "".join(f"{n:>{width + 2}}" for n in names)]
+    for (label, _), row in zip(COMPARE_ROWS, cells):
+        lines.append(f"{label:<16}" + "".join(f"{c:>{width + 2}}" for c in row))
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m endpoint_tools.bench", description=__doc__.splitlines()[0],
+                                     epilog="Failure kinds: " + ", ".join(KINDS),
+                                     formatter_class=HelpFormatter)
+    endpoint_arguments(parser)
+    parser.add_argument("-n", "--requests", type=count(1), default=100,
+                        help="requests to send (ignored with --duration)")
+    parser.add_argument("-c", "--concurrency", type=count(1), default=10,
+                        help="requests in flight at once (with --rate: the most the client keeps in flight)")
+    parser.add_argument("--duration", type=positive, default=None, metavar="SECONDS",
+                        help="run for this long instead of a fixed number of requests")
+    parser.add_argument("--rate", type=positive, default=None, metavar="PER_SECOND",
+                        help="open loop: Poisson arrivals at this mean rate instead of a fixed concurrency")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the Poisson arrivals (--rate)")
+    parser.add_argument("--warmup", type=count(0), default=0, metavar="N",
+                        help="requests sent first and left out of the statistics (a cold server's first "
+                             "request is an outlier)")
+    parser.add_argument("--min-success", type=float, default=100.0, metavar="PERCENT",
+                        help="exit 1 when fewer requests than this succeed")
+    parser.add_argument("--prompt", default="Explain quantum computing in one sentence.", help="the user message")
+    parser.add_argument("--max-tokens", type=count(1), default=64, help="tokens asked for in each answer")
+    parser.add_argument("--label", help="name of this run in --compare (default: model and concurrency/rate)")
+    parser.add_argument("--out", default="bench-results",
+                        help="file stem: writes STEM.json, STEM.csv and STEM.png")
+    parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--compare", nargs="+", metavar="RESULT.json", help="print saved runs side by side")
+    return parser
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
+    if args.compare:
+        try:
+            print(compare(args.compare))
+            return 0
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            print(f"cannot compare: {error}", file=sys.stderr)
+            return 2
+    if not 0 <= args.min_success <= 100:
+        parser.error(f"--min-success {args.min_success} must be a percentage from 0 to 100")
+    if not args.url and not args.stack_output:
+        parser.error("give an endpoint URL or --stack-output NAME")
+    deadlines = Deadlines(args.timeout, args.ttft_timeout)
+    try:
+        url, api = connect(args)
+        model = args.model or LlmClient(url, api, args.api_key, deadlines).list_models()[0]
+    except (EndpointError, ApiError) as error:
+        kind = f"[{error.kind}] " if isinstance(error, ApiError) else ""
+        print(f"cannot start the benchmark: {kind}{error}", file=sys.stderr)
+        return 1
+    except IndexError:
+        print("cannot start the benchmark: the endpoint lists no model; pass --model", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted before the benchmark started", file=sys.stderr)
+        return 130
+    bench = Bench(url, api, model, args.api_key, deadlines, args.concurrency)
+    interrupted = False
+    if args.warmup:
+        _, _, interrupted = bench.run(args.warmup, args.prompt, args.max_tokens, progress=False,
+                                      first_index=-args.warmup)
+    results, wall = [], 0.0
+    if not interrupted:
+        results, wall, interrupted = bench.run(args.requests, args.prompt, args.max_tokens,
+                                               progress=not args.no_progress, duration_s=args.duration,
+                                               rate=args.rate, seed=args.seed)
+    load = f"rate{args.rate:g}" if args.rate else f"c{args.concurrency}"
+    report = {"label": args.label or f"{model} {load}", "model": model, "server": bench.server or "unknown",
+              "partial": interrupted,
+              "params": {"url": url, "api": api, "requests": args.requests, "concurrency": args.concurrency,
+                         "duration_s": args.duration, "rate": args.rate, "seed": args.seed, "warmup": args.warmup,
+                         "max_tokens": args.max_tokens, "timeout_s": args.timeout,
+                         "ttft_timeout_s": args.ttft_timeout, "min_success": args.min_success,
+                         "prompt": args.prompt},
+              "summary": summarize(results, wall), "results": results}
+    print(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(report["summary"]))
+    for path in write_outputs(args.out, report, plot=not args.no_plot):
+        print(f"wrote {path}")
+    if interrupted:
+        return 130
+    return 0 if results and report["summary"]["success_rate"] * 100 >= args.min_success else 1
+
+
+def cli() -> None:
+    """The `llm-bench` command (console script): `python -m endpoint_tools.bench`."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # a second Ctrl-C while writing
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    cli()

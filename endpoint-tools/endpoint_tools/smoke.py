@@ -1,0 +1,219 @@
+"""Smoke test of a deployed LLM endpoint: `python -m endpoint_tools.smoke URL [--model M] [--api-key K] ...`.
+
+Prints one PASS/FAIL line per check. Exit codes: 0 all checks passed, 1 a check failed or the endpoint could not
+be reached, 2 bad usage. Never a traceback: every endpoint failure is a named kind with one line.
+"""
+
+import argparse
+import os
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import requests
+
+from .endpoint import EndpointError, resolve
+from .llm_api import APIS, KINDS, ApiError, Deadlines, LlmClient, detect_api
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def check_models(client: LlmClient, expected: Optional[str]) -> tuple[Check, Optional[str]]:
+    models = client.list_models()
+    if not models:
+        return Check("models", False, "the model list is empty"), None
+    if expected and expected not in models:
+        return Check("models", False, f"{expected!r} not among {models}"), None
+    model = expected or models[0]
+    return Check("models", True, f"{len(models)} model(s); using {model!r}"), model
+
+
+def check_completion(client: LlmClient, model: str, max_tokens: int) -> Check:
+    done = client.chat(model, "Reply with one short sentence.", max_tokens)
+    if not done.content.strip():
+        return Check("completion", False, "empty content")
+    if not done.output_tokens:
+        return Check("completion", False, "no usage (output token count) in the answer")
+    return Check("completion", True, f"{done.output_tokens} tokens in {done.latency_s * 1000:.0f} ms")
+
+
+def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
+    done = client.chat_stream(model, "Count from one to five.", max_tokens)
+    if done.chunks < 1:
+        return Check("stream", False, "no content chunks before the stream ended")
+    return Check("stream", True, f"{done.chunks} chunks, first after {done.ttft_s * 1000:.0f} ms, terminated")
+
+
+def check_generate(client: LlmClient, model: str, max_tokens: int) -> Check:
+    done = client.generate(model, "Say hello.", max_tokens)
+    ok = bool(done.content.strip()) and done.finished
+    return Check("generate", ok, f"{done.output_tokens} tokens" if ok else "empty or unfinished /api/generate")
+
+
+def check_wrong_key_refused(client: LlmClient) -> Check:
+    wrong = LlmClient(client.base_url, client.api, api_key="smoke-test-wrong-key", deadlines=client.deadlines)
+    try:
+        wrong.list_models()
+    except ApiError as error:
+        if error.kind == "unauthorized":
+            return Check("auth", True, f"a wrong API key is refused ({error.status})")
+        raise
+    return Check("auth", False, "a wrong API key was accepted")
+
+
+def check_rate_limit(client: LlmClient, burst: int) -> Check:
+    def one(_: int) -> int:
+        try:
+            client.list_models()
+            return 200
+        except ApiError as error:
+            return error.status or 0
+
+    with ThreadPoolExecutor(max_workers=min(burst, 32)) as pool:
+        statuses = list(pool.map(one, range(burst)))
+    limited = statuses.count(429)
+    return Check("rate-limit", limited > 0, f"{limited} of {burst} burst requests answered 429")
+
+
+def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: bool, burst: int) -> list[Check]:
+    checks: list[Check] = []
+
+    def attempt(name: str, fn: Callable[[], Check]) -> None:
+        try:
+            checks.append(fn())
+        except ApiError as error:
+            checks.append(Check(name, False, f"[{error.kind}] {error}"))
+
+    try:
+        first, model = check_models(client, model)
+    except ApiError as error:
+        return [Check("models", False, f"[{error.kind}] {error}")]
+    checks.append(first)
+    if model:
+        attempt("completion", lambda: check_completion(client, model, max_tokens))
+        attempt("stream", lambda: check_stream(client, model, max_tokens))
+        if client.api == "ollama":
+            attempt("generate", lambda: check_generate(client, model, max_tokens))
+    if auth:
+        attempt("auth", lambda: check_wrong_key_refused(client))
+    if burst:
+        attempt("rate-limit", lambda: check_rate_limit(client, burst))
+    return checks
+
+
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows a default where there is a real one (not for None or off switches)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default in (None, False) or "default" in (action.help or ""):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
+def positive(text: str) -> float:
+    """An argparse type: a finite number of seconds above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a number of seconds above 0")
+    return value
+
+
+def count(low: int):
+    """An argparse type: a whole number >= low."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{text!r} must be >= {low}")
+        return value
+    return parse
+
+
+def endpoint_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options smoke and bench share: where, which API, which key, and the two deadlines."""
+    parser.add_argument("url", nargs="?", help="endpoint base URL, e.g. http://localhost:11434")
+    parser.add_argument("--stack-output", metavar="NAME", help="read the URL from this Pulumi stack output instead")
+    parser.add_argument("--stack", help="Pulumi stack for --stack-output")
+    parser.add_argument("--api", choices=("auto",) + APIS, default="auto",
+                        help="API flavour; auto tries the OpenAI API, then Ollama's native one")
+    parser.add_argument("--model", help="model to use (default: the first one the endpoint lists)")
+    parser.add_argument("--api-key", default=os.environ.get("LLM_API_KEY"),
+                        help="bearer key (default: $LLM_API_KEY, never printed)")
+    parser.add_argument("--timeout", type=positive, default=120.0, metavar="SECONDS",
+                        help="total deadline of each request: its whole answer, streamed or not, must arrive "
+                             "within this time")
+    parser.add_argument("--ttft-timeout", type=positive, default=None, metavar="SECONDS",
+                        help="deadline for the response headers and the first token (default: the total deadline)")
+
+
+def connect(args: argparse.Namespace) -> tuple[str, str]:
+    """Resolve the URL and the API; EndpointError or ApiError when that fails."""
+    url = resolve(args.url, args.stack_output, args.stack)
+    api = args.api if args.api != "auto" else detect_api(url, args.api_key, Deadlines(min(args.timeout, 30.0)))
+    return url, api
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m endpoint_tools.smoke", description=__doc__.splitlines()[0],
+                                     epilog="Failure kinds: " + ", ".join(KINDS),
+                                     formatter_class=HelpFormatter)
+    endpoint_arguments(parser)
+    parser.add_argument("--expect-auth", action="store_true",
+                        help="check that a wrong key is refused (on by default when a key is given)")
+    parser.add_argument("--rate-limit-burst", type=count(0), default=0, metavar="N",
+                        help="send N concurrent requests and expect at least one 429")
+    parser.add_argument("--max-tokens", type=count(1), default=32, help="tokens asked for in each answer")
+    args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
+    if not args.url and not args.stack_output:
+        parser.print_usage(sys.stderr)
+        print("smoke: give an endpoint URL or --stack-output NAME", file=sys.stderr)
+        return 2
+    try:
+        url, api = connect(args)
+    except (EndpointError, ApiError) as error:
+        kind = f"[{error.kind}] " if isinstance(error, ApiError) else ""
+        print(f"FAIL  reach       {kind}{error}")
+        return 1
+    client = LlmClient(url, api, args.api_key, Deadlines(args.timeout, args.ttft_timeout), requests.Session())
+    print(f"smoke test of {url} ({api} API)")
+    checks = run_checks(client, args.model, args.max_tokens, bool(args.api_key) or args.expect_auth,
+                        args.rate_limit_burst)
+    return report(checks, 11)
+
+
+def report(checks: list[Check], width: int) -> int:
+    """One PASS/FAIL line a check, a result line; the exit code (1 when any failed)."""
+    for check in checks:
+        print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<{width}} {check.detail}")
+    failed = sum(not c.ok for c in checks)
+    print(f"result: {failed} of {len(checks)} checks failed" if failed else f"result: all {len(checks)} checks passed")
+    return 1 if failed else 0
+
+
+def run_cli(main: Callable[[], int]) -> None:
+    """Exit with main's code; Ctrl-C is one line and 130, not a traceback."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)
+
+
+def cli() -> None:
+    """The `llm-smoke` command (console script): `python -m endpoint_tools.smoke`."""
+    run_cli(main)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,419 @@
+"""Idle capacity: how many nodes of each pool the plan's always-running pods keep up.
+
+The cost estimate's idle figure is "autoscaler minimums", but a pool's minimum is only what is left running when
+nothing asks for more: if the pods that always run (replicas at their autoscalers' minimums, DaemonSets, AKS's own
+pods) do not fit the minimum nodes by their requests, the cluster autoscaler adds nodes and idle costs more. This
+module packs those requests onto each pool's nodes (first fit, largest first, as the scheduler fills nodes) and says
+how many nodes each pool needs at idle.
+
+Sources of pods, all from the recorded resource inputs:
+- the program's own Deployments, StatefulSets and DaemonSets (an HPA, ScaledObject or HTTPScaledObject that targets a
+  workload sets its idle replicas to the scaler's minimum);
+- Helm releases, through `CHART_PODS`: where each chart keeps a workload's resources, replicas and placement in its
+  values, with the chart's own default requests (a test checks them against the vendored values.yaml);
+- the pods Istio creates for each Gateway;
+- AKS's own pods (`aks_system_pods.json`: assumed figures, see its _source).
+
+Allocatable per node follows AKS's published reservations (learn.microsoft.com/azure/aks/node-resource-reservations,
+AKS 1.29 and later): kube-reserved CPU by core count; memory min(20 MiB x max pods + 50 MiB, 25 % of the VM) plus the
+100 Mi eviction threshold.
+"""
+import functools
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from config.catalogs import vm_shape
+from llmplatform.gpu_skus import find_gpu_sku
+
+from .runner import Plan, Registration
+
+AKS_SYSTEM_PODS = Path(__file__).resolve().parent.parent / "config" / "data" / "aks_system_pods.json"
+GPU_TAINT_KEY = "nvidia.com/gpu"  # also the extended resource name GPU pods request
+KUBE_RESERVED_CPU_M = {1: 60, 2: 100, 4: 140, 8: 180, 16: 260, 32: 420, 64: 740}
+
+
+@dataclass(frozen=True)
+class ChartPod:
+    """One workload a chart renders, located by paths in its values ("" = the top level)."""
+    workload: str
+    resources: str  # values path of the container's resources
+    default_requests: tuple[str, str]  # (cpu, memory) the chart requests when our values set none; ("0", "0"): none
+    replicas: Optional[str] = None  # values path of the replica count (None: one replica)
+    default_replicas: int = 1
+    placement: str = ""  # values path of the dict holding nodeSelector / tolerations / affinity
+    daemon: bool = False  # a DaemonSet: one pod on every node it may run on
+
+
+NONE = ("0", "0")
+CHART_PODS: dict[str, list[ChartPod]] = {
+    "base": [],
+    "istiod": [ChartPod("istiod", "resources", ("500m", "2048Mi"), "autoscaleMin")],
+    # its DaemonSets come from the NicClusterPolicy, on the InfiniBand (GPU) nodes only
+    "network-operator": [ChartPod("network-operator", "operator.resources", ("5m", "64Mi"), None, 1, "operator")],
+    "keda": [ChartPod("keda-operator", "resources.operator", ("100m", "100Mi"), "operator.replicaCount"),
+             ChartPod("keda-metrics-apiserver", "resources.metricServer", ("100m", "100Mi"),
+                      "metricsServer.replicaCount"),
+             ChartPod("keda-admission-webhooks", "resources.webhooks", ("100m", "100Mi"), "webhooks.replicaCount")],
+    "keda-add-ons-http": [
+        ChartPod("operator", "operator.resources", ("250m", "20Mi"), "operator.replicas", 1, "operator"),
+        ChartPod("scaler", "scaler.resources", ("250m", "20Mi"), "scaler.replicas", 3, "scaler"),
+        ChartPod("interceptor", "interceptor.resources", ("250m", "20Mi"), "interceptor.replicas.min", 3,
+                 "interceptor")],
+    "kube-prometheus-stack": [
+        ChartPod("prometheus", "prometheus.prometheusSpec.resources", NONE, "prometheus.prometheusSpec.replicas", 1,
+                 "prometheus.prometheusSpec"),
+        ChartPod("alertmanager", "alertmanager.alertmanagerSpec.resources", NONE,
+                 "alertmanager.alertmanagerSpec.replicas", 1, "alertmanager.alertmanagerSpec"),
+        ChartPod("operator", "prometheusOperator.resources", NONE, None, 1, "prometheusOperator"),
+        ChartPod("grafana", "grafana.resources", NONE, "grafana.replicas", 1, "grafana"),
+        ChartPod("kube-state-metrics", "kube-state-metrics.resources", NONE, "kube-state-metrics.replicas", 1,
+                 "kube-state-metrics"),
+        ChartPod("node-exporter", "prometheus-node-exporter.resources", NONE, daemon=True,
+                 placement="prometheus-node-exporter")],
+    "prometheus-adapter": [ChartPod("prometheus-adapter", "resources", NONE, "replicas")],
+    "cert-manager": [ChartPod("controller", "resources", NONE, "replicaCount"),
+                     ChartPod("webhook", "webhook.resources", NONE, "webhook.replicaCount", 1, "webhook"),
+                     ChartPod("cainjector", "cainjector.resources", NONE, "cainjector.replicaCount", 1,
+                              "cainjector")],
+    "gpu-operator": [
+        ChartPod("gpu-operator", "operator.resources", ("200m", "100Mi"), None, 1, "operator"),
+        ChartPod("nfd-master", "node-feature-discovery.master.resources", ("100m", "128Mi"),
+                 "node-feature-discovery.master.replicaCount", 1, "node-feature-discovery.master"),
+        ChartPod("nfd-gc", "node-feature-discovery.gc.resources", ("10m", "128Mi"),
+                 "node-feature-discovery.gc.replicaCount", 1, "node-feature-discovery.gc"),
+        ChartPod("nfd-worker", "node-feature-discovery.worker.resources", ("5m", "64Mi"), daemon=True,
+                 placement="node-feature-discovery.worker")],
+    # GPU-node DaemonSets: their placement keeps them off CPU pools, and GPU pools are at zero when idle
+    "nvidia-device-plugin": [],
+    "dcgm-exporter": [],
+    "llm-d-router-gateway": [ChartPod("epp", "router.epp.resources", ("8", "8Gi"), "router.epp.replicas", 1,
+                                      "router.epp")],
+}
+# DaemonSets whose chart default tolerates every NoSchedule taint (a test reads it from the vendored values).
+TOLERATE_ALL = {"node-exporter"}
+
+
+@dataclass
+class Pods:
+    """Identical pods: `count` replicas (a DaemonSet: one per node it may run on)."""
+    owner: str
+    cpu_m: int
+    mem_mi: int
+    gpus: int = 0
+    count: int = 1
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[dict[str, Any]] = field(default_factory=list)
+    daemon: bool = False
+    tolerate_all: bool = False
+
+
+@dataclass
+class Pool:
+    name: str
+    vm_size: str
+    min_count: int
+    max_count: int
+    max_pods: int
+    labels: dict[str, str]
+    taints: list[str]
+    system: bool
+
+    @property
+    def gpu(self) -> bool:
+        return any(t.startswith(GPU_TAINT_KEY) for t in self.taints)
+
+
+@dataclass
+class Capacity:
+    """Nodes each pool needs at idle, and what could not be placed or priced."""
+    idle_nodes: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    requests: dict[str, tuple[int, int]] = field(default_factory=dict)  # pool -> (cpu m, memory Mi) requested
+
+
+# ---- quantities ----------------------------------------------------------------------------------------------
+def cpu_millis(value: Any) -> int:
+    text = str(value or "0").strip()
+    return int(math.ceil(float(text[:-1]))) if text.endswith("m") else int(math.ceil(float(text) * 1000))
+
+
+_MEMORY = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024, "K": 1000 / 1024 ** 2, "M": 1000 ** 2 / 1024 ** 2,
+           "G": 1000 ** 3 / 1024 ** 2, "T": 1000 ** 4 / 1024 ** 2}
+
+
+def memory_mebis(value: Any) -> int:
+    text = str(value or "0").strip()
+    for suffix in sorted(_MEMORY, key=len, reverse=True):
+        if text.endswith(suffix):
+            return int(math.ceil(float(text[:-len(suffix)]) * _MEMORY[suffix]))
+    return int(math.ceil(float(text) / 1024 ** 2))  # plain bytes
+
+
+def allocatable(vcpus: int, memory_gib: float, max_pods: int) -> tuple[int, int]:
+    """(CPU millicores, memory MiB) a node offers pods, after AKS's reservations (AKS 1.29+)."""
+    cores = max(k for k in KUBE_RESERVED_CPU_M if k <= max(vcpus, 1))
+    memory_mi = memory_gib * 1024
+    reserved_mi = min(20 * max_pods + 50, 0.25 * memory_mi) + 100
+    return vcpus * 1000 - KUBE_RESERVED_CPU_M[cores], int(memory_mi - reserved_mi)
+
+
+# ---- scheduling predicates -----------------------------------------------------------------------------------
+def tolerates(tolerations: list[dict[str, Any]], taint: str) -> bool:
+    key_value, _, effect = taint.partition(":")
+    key, _, value = key_value.partition("=")
+    if effect == "PreferNoSchedule":
+        return True
+    for t in tolerations:
+        if t.get("effect") not in (None, "", effect):
+            continue
+        if t.get("operator") == "Exists" and t.get("key") in (None, "", key):
+            return True
+        if t.get("key") == key and t.get("operator", "Equal") == "Equal" and t.get("value", "") == value:
+            return True
+    return False
+
+
+def may_run_on(pods: Pods, pool: Pool) -> bool:
+    if any(pool.labels.get(k) != v for k, v in pods.node_selector.items()):
+        return False
+    return pods.tolerate_all or all(tolerates(pods.tolerations, taint) for taint in pool.taints)
+
+
+def selector_from_affinity(affinity: Any) -> dict[str, str]:
+    """A required node affinity of single-value `In` expressions, read as the node selector it amounts to."""
+    terms = (((affinity or {}).get("nodeAffinity") or {}).get("requiredDuringSchedulingIgnoredDuringExecution")
+             or {}).get("nodeSelectorTerms") or []
+    if len(terms) != 1:
+        return {}
+    return {e["key"]: e["values"][0] for e in terms[0].get("matchExpressions") or []
+            if e.get("operator") == "In" and len(e.get("values") or []) == 1}
+
+
+# ---- pods from the plan --------------------------------------------------------------------------------------
+def _at(values: Any, path: str) -> Any:
+    for part in [p for p in path.split(".") if p]:
+        if not isinstance(values, dict):
+            return None
+        values = values.get(part)
+    return values
+
+
+def _pod_spec_pods(owner: str, spec: dict[str, Any], count: int, daemon: bool = False) -> Pods:
+    """A pod's effective requests: its containers' sum, or its largest init container if that is larger."""
+    def requested(c: dict[str, Any], key: str) -> Any:  # GPUs are often given as a limit only
+        res = c.get("resources") or {}
+        limit = (res.get("limits") or {}).get(key) if key == GPU_TAINT_KEY else None
+        return (res.get("requests") or {}).get(key) or limit
+    def effective(key: str, parse) -> int:
+        containers = [parse(requested(c, key)) for c in spec.get("containers") or []]
+        inits = [parse(requested(c, key)) for c in spec.get("initContainers") or []]
+        return max(sum(containers), max(inits, default=0))
+    selector = dict(spec.get("nodeSelector") or {}) or selector_from_affinity(spec.get("affinity"))
+    return Pods(owner, effective("cpu", cpu_millis), effective("memory", memory_mebis),
+                effective(GPU_TAINT_KEY, lambda v: int(v or 0)), count, selector,
+                list(spec.get("tolerations") or []), daemon)
+
+
+def _idle_replicas(plan: Plan) -> dict[tuple[str, str], int]:
+    """(namespace, Deployment name) -> the minimum replicas of the autoscalers that target it."""
+    mins: dict[tuple[str, str], int] = {}
+    scalers = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": lambda s: s.get("minReplicas", 1),
+               "kubernetes:keda.sh/v1alpha1:ScaledObject": lambda s: s.get("minReplicaCount", 0),
+               "kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject": lambda s: (s.get("replicas") or {}).get("min", 0)}
+    for kind, minimum in scalers.items():
+        for reg in plan.of_type(kind):
+            spec = reg.inputs.get("spec") or {}
+            key = ((reg.inputs.get("metadata") or {}).get("namespace"), (spec.get("scaleTargetRef") or {}).get("name"))
+            mins[key] = max(mins.get(key, 0), int(minimum(spec)))
+    return mins
+
+
+def program_pods(plan: Plan) -> list[Pods]:
+    mins = _idle_replicas(plan)
+    out = []
+    for kind in ("Deployment", "StatefulSet", "DaemonSet"):
+        for reg in plan.of_type(f"kubernetes:apps/v1:{kind}"):
+            meta, spec = reg.inputs.get("metadata") or {}, reg.inputs.get("spec") or {}
+            key = (meta.get("namespace"), meta.get("name"))
+            count = mins.get(key, spec.get("replicas", 1)) if kind != "DaemonSet" else 1
+            out.append(_pod_spec_pods(f"{kind} {key[0]}/{key[1]}", (spec.get("template") or {}).get("spec") or {},
+                                      int(count), daemon=kind == "DaemonSet"))
+    return out
+
+
+def _chart_name(reg: Registration) -> str:
+    return str(reg.inputs.get("chart") or "").rstrip("/").rsplit("/", 1)[-1]
+
+
+def chart_pods(plan: Plan, problems: list[str]) -> list[Pods]:
+    out = []
+    for reg in plan.helm_releases():
+        chart, values = _chart_name(reg), reg.inputs.get("values") or {}
+        if chart not in CHART_PODS:
+            problems.append(f"chart {chart!r} ({reg.name}): its pods are not counted (add it to "
+                            f"offline/capacity.py CHART_PODS)")
+            continue
+        for pod in CHART_PODS[chart]:
+            requests = (_at(values, pod.resources) or {}).get("requests") or {}
+            cpu, mem = (requests.get("cpu"), requests.get("memory")) if requests else pod.default_requests
+            replicas = _at(values, pod.replicas) if pod.replicas else None
+            place = _at(values, pod.placement) or {}
+            if pod.placement and not place.get("nodeSelector") and not place.get("tolerations"):
+                place = values  # the chart's top-level placement applies to its sub-workloads too
+            selector = dict(place.get("nodeSelector") or {}) or selector_from_affinity(place.get("affinity"))
+            out.append(Pods(f"chart {chart}: {pod.workload}", cpu_millis(cpu), memory_mebis(mem), 0,
+                            int(pod.default_replicas if replicas is None else replicas), selector,
+                            list(place.get("tolerations") or []), pod.daemon, pod.workload in TOLERATE_ALL))
+    return out
+
+
+def gateway_pods(plan: Plan) -> list[Pods]:
+    """Istio deploys one Deployment per Gateway of its class, shaped by istiod's gatewayClasses values."""
+    istiod = next((r for r in plan.helm_releases() if _chart_name(r) == "istiod"), None)
+    if istiod is None:
+        return []
+    values = istiod.inputs.get("values") or {}
+    template = _at(values, "gatewayClasses.istio.deployment.spec") or {}
+    proxy = (_at(values, "global.proxy.resources") or {}).get("requests") or {"cpu": "100m", "memory": "128Mi"}
+    place = (template.get("template") or {}).get("spec") or {}
+    return [Pods(f"Gateway {(g.inputs.get('metadata') or {}).get('name')}", cpu_millis(proxy.get("cpu")),
+                 memory_mebis(proxy.get("memory")), 0, int(template.get("replicas", 1)),
+                 dict(place.get("nodeSelector") or {}), list(place.get("tolerations") or []))
+            for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+            if (g.inputs.get("spec") or {}).get("gatewayClassName") == "istio"]
+
+
+@functools.lru_cache(maxsize=None)
+def _aks_table() -> dict[str, Any]:
+    return json.loads(AKS_SYSTEM_PODS.read_text(encoding="utf-8"))
+
+
+def aks_features(cluster: dict[str, Any]) -> list[str]:
+    """Which rows of aks_system_pods.json a ManagedCluster's inputs turn on."""
+    addons = cluster.get("addonProfiles") or {}
+    monitor = ((cluster.get("azureMonitorProfile") or {}).get("metrics") or {}).get("enabled")
+    defender = ((cluster.get("securityProfile") or {}).get("defender") or {})
+    return ["base"] + [name for name, on in (
+        ("managed_prometheus", bool(monitor)),
+        ("container_insights", bool((addons.get("omsagent") or {}).get("enabled"))),
+        ("azure_policy", bool((addons.get("azurepolicy") or {}).get("enabled"))),
+        ("defender", bool(defender))) if on]
+
+
+def aks_pods(cluster: dict[str, Any]) -> list[Pods]:
+    table, out = _aks_table(), []
+    for feature in aks_features(cluster):
+        row = table["features"][feature]
+        per_node, system = row["per_node"], row["system_pool"]
+        out.append(Pods(f"AKS {feature} (per node)", cpu_millis(per_node["cpu"]), memory_mebis(per_node["memory"]),
+                        daemon=True, tolerate_all=True))
+        if cpu_millis(system["cpu"]) or memory_mebis(system["memory"]):
+            out.append(Pods(f"AKS {feature} (system pool)", cpu_millis(system["cpu"]),
+                            memory_mebis(system["memory"]), node_selector={"kubernetes.azure.com/mode": "system"},
+                            tolerate_all=True))
+    return out
+
+
+# ---- pools and packing ---------------------------------------------------------------------------------------
+def pools(plan: Plan) -> list[Pool]:
+    out = []
+    clusters = plan.of_type("azure-native:containerservice:ManagedCluster")
+    for cluster in clusters:
+        for p in cluster.inputs.get("agentPoolProfiles") or []:
+            out.append(_pool(p, p.get("name", ""), system=p.get("mode") == "System"))
+    for reg in plan.of_type("azure-native:containerservice:AgentPool"):
+        out.append(_pool(reg.inputs, reg.inputs.get("agentPoolName", reg.name),
+                         system=reg.inputs.get("mode") == "System"))
+    return sorted(out, key=lambda p: p.name)  # resources register concurrently: a stable order, a stable answer
+
+
+def _pool(p: dict[str, Any], name: str, system: bool) -> Pool:
+    labels = {**(p.get("nodeLabels") or {}), "kubernetes.io/os": "linux", "kubernetes.azure.com/agentpool": name,
+              "kubernetes.azure.com/mode": "system" if system else "user"}
+    low = int(p.get("minCount") or p.get("count") or 0)
+    return Pool(name, p.get("vmSize", ""), low, max(int(p.get("maxCount") or 0), low), int(p.get("maxPods") or 110),
+                labels, list(p.get("nodeTaints") or []), system)
+
+
+@dataclass
+class _Node:
+    pool: Pool
+    cpu_m: int
+    mem_mi: int
+    gpus: int
+    pods: int
+
+
+def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
+    """First-fit decreasing: every pool starts at its minimum; a pod goes to the first open node it fits, else opens
+    a node on the smallest pool it may run on that is below its maximum."""
+    result = Capacity()
+    daemons = [p for p in pods if p.daemon]
+    capacity: dict[str, tuple[int, int, int, int]] = {}
+    for pool in all_pools:
+        shape = vm_shape(pool.vm_size)
+        if shape is None:
+            result.problems.append(f"pool {pool.name}: no vCPU/memory figures for {pool.vm_size} "
+                                   f"(config/data/vm_shapes.json); its capacity is not checked")
+            continue
+        cpu, mem = allocatable(shape.vcpus, shape.memory_gib, pool.max_pods)
+        on_node = [d for d in daemons if may_run_on(d, pool)]
+        sku = find_gpu_sku(pool.vm_size)
+        capacity[pool.name] = (cpu - sum(d.cpu_m for d in on_node), mem - sum(d.mem_mi for d in on_node),
+                               sku.gpus if sku else 0, pool.max_pods - len(on_node))
+    usable = [p for p in all_pools if p.name in capacity]
+    nodes = [_Node(pool, *capacity[pool.name]) for pool in usable for _ in range(pool.min_count)]
+    requested: dict[str, list[int]] = {p.name: [0, 0] for p in usable}
+    singles = [(p, i) for p in pods if not p.daemon for i in range(p.count)]
+    singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)
+    def problem(text: str) -> None:  # once per workload, not once per replica
+        if text not in result.problems:
+            result.problems.append(text)
+    for group, _ in singles:
+        if any(p.name not in capacity and may_run_on(group, p) for p in all_pools):
+            continue  # it may land on a pool whose size we cannot check: that pool's problem says so
+        eligible = [p for p in usable if may_run_on(group, p)]
+        if not eligible:
+            problem(f"{group.owner}: no pool it may run on (node selector {group.node_selector}, "
+                    f"tolerations {group.tolerations})")
+            continue
+        node = next((n for n in nodes if n.pool in eligible and _fits(group, n)), None)
+        if node is None:
+            for pool in sorted(eligible, key=lambda p: (capacity[p.name][:2], p.name)):
+                count = sum(1 for n in nodes if n.pool is pool)
+                fresh = _Node(pool, *capacity[pool.name])
+                if count < pool.max_count and _fits(group, fresh):
+                    nodes.append(fresh)
+                    node = fresh
+                    break
+        if node is None:
+            names = ", ".join(p.name for p in eligible)
+            problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi): does not fit pool(s) {names} at their "
+                    f"maximum node count")
+            continue
+        node.cpu_m, node.mem_mi, node.gpus, node.pods = (node.cpu_m - group.cpu_m, node.mem_mi - group.mem_mi,
+                                                         node.gpus - group.gpus, node.pods - 1)
+        requested[node.pool.name][0] += group.cpu_m
+        requested[node.pool.name][1] += group.mem_mi
+    for pool in usable:
+        result.idle_nodes[pool.name] = sum(1 for n in nodes if n.pool is pool)
+        result.requests[pool.name] = (requested[pool.name][0], requested[pool.name][1])
+    return result
+
+
+def _fits(pods: Pods, node: _Node) -> bool:
+    return pods.cpu_m <= node.cpu_m and pods.mem_mi <= node.mem_mi and pods.gpus <= node.gpus and node.pods >= 1
+
+
+def idle_capacity(plan: Plan) -> Capacity:
+    problems: list[str] = []
+    clusters = plan.of_type("azure-native:containerservice:ManagedCluster")
+    pods = program_pods(plan) + chart_pods(plan, problems) + gateway_pods(plan)
+    for cluster in clusters:
+        pods += aks_pods(cluster.inputs)
+    result = pack(pools(plan), pods)
+    result.problems[:0] = problems
+    return result

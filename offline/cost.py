@@ -1,0 +1,254 @@
+"""Monthly cost estimate of a plan, from the resource inputs the offline plan records and a price file per region
+(`config/data/prices/<region>.json`, with its date and source; any price overridable with `cost.prices`).
+
+Two figures per resource: idle (autoscaler minimums, GPU pools at zero) and peak (autoscaler maxima), spot prices
+where a pool is spot. A CPU pool idles at more than its minimum when the pods that always run need more nodes by
+their requests (offline/capacity.py). A size with no price is named, never counted as zero.
+"""
+import copy
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from config.catalogs import vm_shape
+
+from .capacity import GPU_TAINT_KEY, Capacity, idle_capacity
+from .runner import Plan, Registration
+
+PRICES = Path(__file__).resolve().parent.parent / "config" / "data" / "prices"
+DAYS_PER_MONTH = 30.4
+
+
+# AKS's built-in Azure Files classes: Premium is billed as provisioned; Standard by use (counted as if full).
+DYNAMIC_SHARES = {
+    "azurefile-csi-premium": lambda p: ("Files Premium", p["files_premium_gib_month"]["Premium_LRS"]),
+    "azurefile-csi": lambda p: ("Files Standard, at most", p["files_standard_gib_month"]),
+}
+
+
+class CostError(ValueError):
+    """No price file for the region, or an override that names no price."""
+
+
+@dataclass
+class Line:
+    component: str
+    resource: str
+    item: str
+    idle: float
+    peak: float
+
+
+@dataclass
+class Estimate:
+    region: str
+    prices_date: str
+    lines: list[Line] = field(default_factory=list)
+    unpriced: list[str] = field(default_factory=list)
+    capacity: Capacity = field(default_factory=Capacity)
+    notes: list[str] = field(default_factory=list)
+
+    def total(self, which: str) -> float:
+        return round(sum(getattr(line, which) for line in self.lines), 2)
+
+    def by_component(self) -> dict[str, tuple[float, float]]:
+        out: dict[str, list[float]] = {}
+        for line in self.lines:
+            sums = out.setdefault(line.component, [0.0, 0.0])
+            sums[0] += line.idle
+            sums[1] += line.peak
+        return {k: (round(v[0], 2), round(v[1], 2)) for k, v in sorted(out.items())}
+
+    def document(self) -> dict[str, Any]:
+        return {"region": self.region, "currency": "USD", "pricesDate": self.prices_date,
+                "idleMonthly": self.total("idle"), "peakMonthly": self.total("peak"),
+                "byComponent": {k: {"idle": v[0], "peak": v[1]} for k, v in self.by_component().items()},
+                # sorted: resources register concurrently, so their order differs from run to run
+                "lines": [asdict(line) for line in sorted(self.lines, key=lambda x: (x.component, x.resource, x.item))],
+                "unpriced": sorted(self.unpriced),
+                "idleNodes": dict(sorted(self.capacity.idle_nodes.items())),
+                "capacityNotes": self.notes, "capacityProblems": self.capacity.problems}
+
+
+def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
+    path = PRICES / f"{region}.json"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in PRICES.glob("*.json")))
+        raise CostError(f"no price file for region {region!r} (config/data/prices/{region}.json); have: {known}")
+    prices = json.loads(path.read_text())
+    merged = copy.deepcopy(prices)
+    for key, value in (overrides or {}).items():
+        if key not in prices or key.startswith("_"):
+            raise CostError(f"cost.prices.{key} names no price in {path.name}")
+        if isinstance(value, dict):
+            if not isinstance(prices[key], dict):
+                raise CostError(f"cost.prices.{key} is a single price, not a table")
+            merged[key].update(value)
+        else:
+            merged[key] = value
+    return merged
+
+
+class _Estimator:
+    def __init__(self, plan: Plan, prices: dict[str, Any], la_gb_per_day: float):
+        self.plan, self.p, self.la = plan, prices, la_gb_per_day
+        self.hours = prices["hours_per_month"]
+        self.est = Estimate(prices["region"], prices["_date"], capacity=idle_capacity(plan))
+
+    def add(self, reg: Registration, item: str, idle: float, peak: Optional[float] = None) -> None:
+        top = self.plan.component_of(reg)
+        component = f"{top.type.rsplit(':', 1)[-1]} {top.name}" if top else "(stack)"
+        self.est.lines.append(Line(component, reg.name, item, round(idle, 2), round(idle if peak is None else peak, 2)))
+
+    def price(self, table: str, key: str, where: str) -> Optional[float]:
+        value = self.p.get(table, {}).get(key)
+        if value is None:
+            self.est.unpriced.append(f"{where}: no {table} price for {key!r} in the {self.p['region']} price file "
+                                     f"(add it there or set cost.prices.{table}.{key})")
+        return value
+
+    def os_disk(self, size_gb: int) -> float:
+        tiers = sorted((int(k), v) for k, v in self.p["os_disk_monthly"].items())
+        return next((v for k, v in tiers if size_gb <= k), tiers[-1][1])
+
+    def nodes(self, reg: Registration, pool: dict[str, Any], spot: bool) -> tuple[int, int]:
+        size = pool.get("vmSize", "")
+        hourly = self.price("vm_spot_hourly" if spot else "vm_hourly", size, reg.name)
+        name = pool.get("name") or pool.get("agentPoolName")
+        low, high = int(pool.get("minCount") or pool.get("count") or 0), int(pool.get("maxCount") or 0)
+        high = max(high, low)
+        needed = self.est.capacity.idle_nodes.get(name, 0)
+        gpu = any(str(t).startswith(GPU_TAINT_KEY) for t in pool.get("nodeTaints") or [])
+        cpu_m, mem_mi = self.est.capacity.requests.get(name, (0, 0))
+        if needed > low and gpu:  # idle keeps GPU pools at their minimum by definition: say what that leaves out
+            self.est.notes.append(f"pool {name}: always-on pods ({cpu_m / 1000:g} CPU, {mem_mi / 1024:.1f} GiB) keep "
+                                  f"{needed} node(s) up, left out of idle (GPU pools count at their minimum, {low})")
+        elif needed > low:
+            self.est.notes.append(f"pool {name}: idles at {needed} nodes, not its minimum {low}: always-on pods "
+                                  f"request {cpu_m / 1000:g} CPU and {mem_mi / 1024:.1f} GiB")
+            low = min(needed, high)
+        if hourly is not None:
+            label = f"{name}: {size}{' spot' if spot else ''}"
+            self.add(reg, label, low * hourly * self.hours, high * hourly * self.hours)
+        if pool.get("osDiskType") == "Ephemeral":  # on the VM's local disk: no managed-disk charge
+            self.add(reg, "OS disks (ephemeral)", 0.0, 0.0)
+        else:
+            disk = self.os_disk(int(pool.get("osDiskSizeGB") or 128))
+            self.add(reg, "OS disks", low * disk, high * disk)
+        shape = vm_shape(size)
+        vcpus = shape.vcpus if shape else 0
+        return low * vcpus, high * vcpus
+
+    def run(self) -> Estimate:
+        cores = [0, 0]
+        defender = False
+        for reg in self.plan.resources:
+            kind, inputs = reg.type, reg.inputs
+            if kind == "azure-native:containerservice:ManagedCluster":
+                tier = (inputs.get("sku") or {}).get("tier", "Free")
+                self.add(reg, f"AKS {tier} tier", self.p["aks_tier_hourly"].get(tier, 0.0) * self.hours)
+                self.add(reg, "outbound load balancer", self.p["load_balancer_monthly"])
+                self.add(reg, "outbound public IP", self.p["public_ip_monthly"])
+                for profile in inputs.get("agentPoolProfiles") or []:
+                    idle, peak = self.nodes(reg, profile, spot=False)
+                    cores[0] += idle
+                    cores[1] += peak
+                defender = bool((inputs.get("securityProfile") or {}).get("defender"))
+            elif kind == "azure-native:containerservice:AgentPool":
+                idle, peak = self.nodes(reg, inputs, spot=inputs.get("scaleSetPriority") == "Spot")
+                cores[0] += idle
+                cores[1] += peak
+            elif kind == "azure-native:storage:FileShare":
+                account = next((r for r in self.plan.of_type("azure-native:storage:StorageAccount")
+                                if r.inputs.get("accountName") == inputs.get("accountName")), None)
+                sku = ((account.inputs.get("sku") or {}).get("name") if account else None) or "Premium_LRS"
+                per_gib = self.price("files_premium_gib_month", sku, reg.name)
+                if per_gib is not None:
+                    self.add(reg, f"Files {sku} {inputs.get('shareQuota')} GiB provisioned",
+                             per_gib * int(inputs.get("shareQuota") or 0))
+            elif kind == "azure-native:dbforpostgresql:Server":
+                self.postgres(reg, inputs)
+            elif kind == "azure-native:network:PublicIPAddress":
+                self.add(reg, "static public IP", self.p["public_ip_monthly"])
+            elif kind == "azure-native:network:PrivateEndpoint":
+                self.add(reg, "private endpoint", self.p["private_endpoint_monthly"])
+            elif kind == "azure-native:privatedns:PrivateZone":
+                self.add(reg, "private DNS zone", self.p["private_dns_zone_monthly"])
+            elif kind == "azure-native:operationalinsights:Workspace":
+                self.add(reg, f"Log Analytics {self.la:g} GB/day",
+                         self.la * DAYS_PER_MONTH * self.p["log_analytics_per_gb"])
+            elif kind == "azure-native:cdn:Profile":
+                sku = (inputs.get("sku") or {}).get("name", "")
+                base = self.price("front_door_base_monthly", sku, reg.name)
+                if base is not None:  # requests and data transfer are billed by use and not counted
+                    self.add(reg, f"Front Door {sku} base fee (WAF included in Premium)", base)
+            elif kind == "azure-native:frontdoor:Policy" and \
+                    (inputs.get("sku") or {}).get("name") == "Standard_AzureFrontDoor":
+                rules = len((inputs.get("customRules") or {}).get("rules") or [])
+                self.add(reg, f"WAF policy, {rules} custom rule(s)", self.p["front_door_waf_policy_monthly"]
+                         + rules * self.p["front_door_waf_custom_rule_monthly"])
+            elif kind == "azure-native:containerservice:Fleet":
+                self.add(reg, "Fleet Manager without a hub cluster (no charge)", 0.0)
+            elif kind == "azure-native:dashboard:Grafana":
+                self.add(reg, "Azure Managed Grafana", self.p["managed_grafana_monthly"])
+            elif kind == "kubernetes:gateway.networking.k8s.io/v1:Gateway" and \
+                    (inputs.get("spec", {}).get("infrastructure", {}).get("annotations") or {}).get(
+                        "service.beta.kubernetes.io/azure-load-balancer-internal") == "true":
+                self.add(reg, "internal load balancer", self.p["load_balancer_monthly"])
+            elif kind == "kubernetes:helm.sh/v3:Release":
+                self.volumes(reg, inputs)
+            elif kind == "kubernetes:core/v1:PersistentVolumeClaim" and \
+                    (inputs.get("spec") or {}).get("storageClassName") in DYNAMIC_SHARES:
+                gib = int(str(inputs["spec"]["resources"]["requests"]["storage"]).rstrip("Gi") or 0)
+                label, per_gib = DYNAMIC_SHARES[inputs["spec"]["storageClassName"]](self.p)
+                self.add(reg, f"{label} {gib} GiB (dynamic share)", gib * per_gib)
+        if defender:
+            cluster = self.plan.one("azure-native:containerservice:ManagedCluster")
+            self.add(cluster, "Defender for Containers (per vCore)", cores[0] * self.p["defender_vcore_month"],
+                     cores[1] * self.p["defender_vcore_month"])
+        return self.est
+
+    def postgres(self, reg: Registration, inputs: dict[str, Any]) -> None:
+        sku = (inputs.get("sku") or {}).get("name", "")
+        hourly = self.price("postgres_hourly", sku, reg.name)
+        ha = (inputs.get("highAvailability") or {}).get("mode", "Disabled") != "Disabled"
+        if hourly is not None:
+            self.add(reg, f"PostgreSQL {sku}{' + HA standby' if ha else ''}", hourly * self.hours * (2 if ha else 1))
+        storage = int((inputs.get("storage") or {}).get("storageSizeGb") or 32)
+        self.add(reg, f"PostgreSQL storage {storage} GB", storage * self.p["postgres_storage_gib_month"])
+        if (inputs.get("backup") or {}).get("geoRedundantBackup") == "Enabled":
+            self.add(reg, "geo-redundant backup", storage * self.p["postgres_geo_backup_gib_month"])
+
+    def volumes(self, reg: Registration, inputs: dict[str, Any]) -> None:
+        """Managed-disk volumes the monitoring chart's values ask for (Prometheus, Grafana)."""
+        values = inputs.get("values") or {}
+        spec = (values.get("prometheus") or {}).get("prometheusSpec") or {}
+        claim = (((spec.get("storageSpec") or {}).get("volumeClaimTemplate") or {}).get("spec") or {})
+        sizes = [claim.get("resources", {}).get("requests", {}).get("storage")]
+        grafana = (values.get("grafana") or {}).get("persistence") or {}
+        if grafana.get("enabled"):
+            sizes.append(grafana.get("size"))
+        gib = sum(int(str(s).rstrip("Gi")) for s in sizes if s)
+        if gib:
+            self.add(reg, f"premium SSD volumes {gib} GiB", gib * self.p["premium_ssd_gib_month"])
+
+
+def estimate(plan: Plan, region: str, la_gb_per_day: float,
+             overrides: Optional[dict[str, Any]] = None) -> Estimate:
+    prices = load_prices(region, overrides)
+    result = _Estimator(plan, prices, la_gb_per_day).run()
+    assert all(math.isfinite(x.idle) and math.isfinite(x.peak) for x in result.lines)
+    return result
+
+
+def report_lines(est: Estimate) -> list[str]:
+    lines = [f"Estimated monthly cost (USD, {est.region} list prices of {est.prices_date}; idle = autoscaler "
+             f"minimums, GPU at zero; peak = maxima): idle ${est.total('idle'):,.2f}, peak ${est.total('peak'):,.2f}"]
+    for component, (idle, peak) in est.by_component().items():
+        lines.append(f"    {component:<40} idle ${idle:>10,.2f}   peak ${peak:>10,.2f}")
+    lines += [f"cost warning: {message}" for message in est.unpriced]
+    lines += [f"capacity: {note}" for note in est.notes]
+    lines += [f"capacity warning: {problem}" for problem in est.capacity.problems]
+    return lines

@@ -1,0 +1,215 @@
+"""`make plan STACK=<stack>`: run the program offline under mocks, print a preview-like tree, write build/<stack>/.
+
+Usage: python -m offline.plan --stack dev [--out build] [--set gpu.driver=operator ...] [--stack-file PATH]
+
+Exit codes: 0 planned, 1 the config or the program was refused (one message, nothing written), 2 bad usage or an
+unknown stack.
+"""
+import argparse
+import gc
+import json
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from config.reader import ConfigError
+from llmplatform.checks import ComponentInputError
+
+from config import regions
+from config.loader import parse_config
+
+from . import cost, deploy_model, policy_check, runner
+
+REDACTED = "[secret]"
+
+
+def _mask(value: Any) -> Any:
+    """Hide every scalar, keep the shape, so a redacted object still has the type its schema wants."""
+    if isinstance(value, dict):
+        return {k: _mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    return REDACTED
+
+
+def _redact(value: Any, paths: list[str], here: str = "") -> Any:
+    if here in paths or (not here and "." in paths):
+        return _mask(value)
+    if isinstance(value, dict):
+        return {k: _redact(v, paths, f"{here}.{k}" if here else k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(v, paths, f"{here}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def _sorted(plan: runner.Plan) -> list[runner.Registration]:
+    def key(r: runner.Registration):
+        top = plan.component_of(r)
+        return (top.name if top else "", r.type, r.name)
+    return sorted(plan.resources, key=key)
+
+
+def resources_document(plan: runner.Plan) -> dict[str, Any]:
+    return {
+        "project": plan.project, "stack": plan.stack, "offline": True,
+        "resources": [{
+            "urn": r.urn, "type": r.type, "name": r.name, "parent": r.parent or None, "custom": r.custom,
+            "inputs": _redact(r.inputs, r.secret_paths), "secretInputs": r.secret_paths,
+            "dependencies": sorted(r.dependencies), "options": r.options,  # same file for the same plan
+        } for r in _sorted(plan)],
+        "outputs": {k: REDACTED if k in plan.secret_outputs else v for k, v in plan.outputs.items()},
+    }
+
+
+def manifests(plan: runner.Plan) -> list[tuple[str, dict[str, Any]]]:
+    """Every Kubernetes object the program creates (not Helm-rendered ones), as (file name, object)."""
+    out = []
+    for i, r in enumerate(o for o in _sorted(plan) if o.is_kubernetes_object):
+        redacted = _redact(r.inputs, r.secret_paths)
+        head = {k: redacted[k] for k in ("apiVersion", "kind", "metadata") if k in redacted}
+        obj = {**head, **{k: v for k, v in redacted.items() if k not in head}}
+        kind = obj.get("kind", "Object").lower()
+        name = (obj.get("metadata") or {}).get("name", r.name)
+        out.append((f"{i:03d}-{kind}-{name}.yaml", obj))
+    return out
+
+
+def write_manifests(plan: runner.Plan, manifest_dir: Path) -> int:
+    """The plan's Kubernetes objects as one YAML file each in manifest_dir (emptied first); their count."""
+    manifest_dir.mkdir(parents=True, exist_ok=True)
+    for old in manifest_dir.glob("*.yaml"):
+        old.unlink()
+    objects = manifests(plan)
+    for file_name, obj in objects:
+        (manifest_dir / file_name).write_text(yaml.safe_dump(obj, sort_keys=False))
+    return len(objects)
+
+
+def write(plan: runner.Plan, out_dir: Path) -> tuple[Path, int]:
+    target = out_dir / plan.stack
+    count = write_manifests(plan, target / "manifests")
+    (target / "resources.json").write_text(json.dumps(resources_document(plan), indent=2, sort_keys=False) + "\n")
+    return target, count
+
+
+def tree(plan: runner.Plan) -> str:
+    groups: dict[str, list[runner.Registration]] = defaultdict(list)
+    for r in plan.resources:
+        top = plan.component_of(r)
+        if top is None and r.type.startswith("llmplatform:"):
+            continue  # a top-level component is the group heading itself
+        groups[f"{top.type} {top.name}" if top else "(stack)"].append(r)
+    lines = [f"Stack {plan.project}/{plan.stack}: {len(plan.resources)} resources"]
+    for label in sorted(groups, key=lambda g: (g == "(stack)", g)):
+        members = groups[label]
+        lines.append(f"+ {label}  ({len(members)})")
+        for type_, count in sorted(Counter(r.type for r in members).items()):
+            lines.append(f"    {count:>3}  {type_}")
+    lines.append("Outputs:")
+    for key, value in plan.outputs.items():
+        shown = REDACTED if key in plan.secret_outputs else json.dumps(value)
+        lines.append(f"    {key}: {shown}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--out", default=str(runner.PROJECT_DIR / "build"))
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override a config value for this run only, as `pulumi config set --path` would: "
+                             "gpu.driver=operator, modelStore.models[1]=qwen2.5:0.5b (true/false and plain "
+                             "integers are typed, anything else is a string)")
+    parser.add_argument("--stack-file", type=Path, metavar="PATH",
+                        help="read the stack's config from this file instead of Pulumi.<stack>.yaml")
+    args = parser.parse_args(argv)
+    # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
+    gc.disable()
+    try:
+        config = runner.stack_config(args.stack, sets=args.set, stack_file=args.stack_file)
+    except (ConfigError, runner.StackFileError) as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
+    regional = runner.referenced_stacks(config, runner.project_name())
+    references = {}
+    for region in regional:  # the stacks a global stack reads go up first: plan and check them first too
+        rc, region_plan = plan_one(region, args.out, [], None, {})
+        if region_plan is None:
+            print(f"\nregional stack {region} does not plan, so the global stack {args.stack} cannot", file=sys.stderr)
+            return rc
+        references[region] = region_plan.outputs
+        print()
+    if regional:
+        print(f"stack order for a fresh estate: {', '.join(regional)} (in any order), then {args.stack} "
+              "(it reads their outputs), then each region again with edge.frontDoorId set to its frontDoorId output "
+              "(the regional gateway then admits only that Front Door and the global key set: docs/operations.md)\n")
+    rc, _ = plan_one(args.stack, args.out, args.set, args.stack_file, references)
+    return rc
+
+
+def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
+             references: dict[str, Any]) -> tuple[int, runner.Plan | None]:
+    """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written)."""
+    print(f"OFFLINE PLAN for stack '{stack}': the real __main__.py under Pulumi SDK mocks.")
+    print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
+    try:
+        plan = runner.run(stack, sets=sets, stack_file=stack_file, references=references)
+    except (runner.ProgramError, ConfigError, runner.StackFileError) as error:
+        registered = getattr(error, "registered", 0)
+        print(str(error) + (f"\n({registered} resources had been registered before this error)" if registered
+                            else ""), file=sys.stderr)
+        return 1, None
+    except ComponentInputError as error:  # a component refused an input the config layer let through
+        print(f"a component refused its input: {error}", file=sys.stderr)
+        return 1, None
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2, None
+    print(tree(plan))
+    for warning in plan.warnings:
+        print(f"warning: {warning}")
+    raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config(stack, sets=sets, stack_file=stack_file).items()}
+    cfg = (regions.parse_global if regions.is_global(raw) else parse_config)(raw, plan.project, plan.stack)
+    try:
+        estimate = cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices)
+        cost_document = estimate.document()
+        cost_lines = cost.report_lines(estimate)
+    except cost.CostError as error:  # no estimate is not a failed plan: say why instead
+        cost_document, cost_lines = {"error": str(error)}, [f"cost warning: no estimate: {error}"]
+    print()
+    for line in cost_lines:
+        print(line)
+    violations = policy_check.evaluate(plan)
+    for line in policy_check.report_lines(violations):
+        print(line)
+    if any(v.mandatory for v in violations):
+        print("\nthe policy pack refuses this plan (pulumi preview --policy-pack policy would too)", file=sys.stderr)
+        return 1, None
+    try:
+        deploy = deploy_model.evaluate(plan)
+    except deploy_model.DurationsError as error:
+        print(f"deploy model: {error}", file=sys.stderr)
+        return 1, None
+    print()
+    for line in deploy_model.report_lines(deploy):
+        print(line)
+    if deploy.problems:
+        print("\nthe deploy model refuses this plan: a first `pulumi up` would fail or not converge (each line names "
+              "the resource, the wait or reference, and the fix)", file=sys.stderr)
+        return 1, None
+    target, count = write(plan, Path(out))
+    (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
+    (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
+    print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
+          f"{target}/deploy.json and {count} manifests in {target}/manifests/")
+    return 0, plan
+
+
+if __name__ == "__main__":
+    sys.exit(main())

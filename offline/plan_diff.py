@@ -1,0 +1,459 @@
+"""What a change does to the plan: `python -m offline.plan_diff BASE_DIR NEW_DIR` compares two `build/<stack>/` folders
+(resources.json and cost.json) and prints Markdown for a pull-request comment: the monthly cost before and after
+(idle and peak, per component that changed), and the resources added, updated, REPLACED and DELETED, each replacement
+with the rule that causes it (the providers' own force-new data in offline/data/replacement_rules.json, and Pulumi's:
+a changed URN, `replaceOnChanges`, a replaced provider). A replacement or deletion of a stateful resource, or a change
+the cloud refuses in place, fails the check (exit 1) unless the pull request allows it: `--allow-file` (the
+repository's `allow-replace.txt`, one URN a line) or `--allow-stateful` (the `allow-stateful-replace` label). A base
+that does not exist (a new stack) shows every resource as added."""
+import argparse
+import functools
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+RULES_FILE = Path(__file__).resolve().parent / "data" / "replacement_rules.json"
+ALLOW_FILE = "allow-replace.txt"
+ALLOW_LABEL = "allow-stateful-replace"
+
+# Resources whose replacement or deletion loses data or an address others depend on: our policy, not upstream data.
+STATEFUL = {
+    "azure-native:dbforpostgresql:Server": "the PostgreSQL server and every database on it",
+    "azure-native:dbforpostgresql:Database": "an application database",
+    "azure-native:storage:StorageAccount": "the storage account and every share in it (the models)",
+    "azure-native:storage:FileShare": "the share holding the models",
+    "azure-native:keyvault:Vault": "the Key Vault and its secrets (soft-deleted, the name stays taken)",
+    "azure-native:network:PublicIPAddress": "a static public IP (clients and DNS point at it)",
+    "azure-native:containerservice:ManagedCluster": "the AKS cluster and everything running in it",
+    "azure-native:resources:ResourceGroup": "a resource group and everything in it",
+    "kubernetes:core/v1:PersistentVolumeClaim": "a volume claim (its data unless the volume is retained)",
+}
+_INDEX = re.compile(r"\[\d+\]")
+
+
+@functools.lru_cache(maxsize=1)
+def rules() -> dict[str, Any]:
+    return json.loads(RULES_FILE.read_text())
+
+
+def _resources(folder: Path) -> dict[str, dict[str, Any]]:
+    path = folder / "resources.json"
+    if not path.exists():
+        return {}
+    return resources_by_urn(json.loads(path.read_text()))
+
+
+def resources_by_urn(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out = {r["urn"]: r for r in document["resources"]}
+    for urn, resource in out.items():  # the type is also the URN's last type segment
+        resource.setdefault("type", urn.split("::")[2].split("$")[-1])
+    return out
+
+
+def _changed_keys(old: Any, new: Any, path: str = "") -> list[str]:
+    """Input paths that differ, leaf by leaf (an absent object counts as empty, a list of the same length item by
+    item, `a.b[0].c`); a list whose length changed is one path."""
+    if isinstance(old, dict) or isinstance(new, dict):
+        if (old is None or isinstance(old, dict)) and (new is None or isinstance(new, dict)):
+            old, new = old or {}, new or {}
+            keys: list[str] = []
+            for key in sorted(set(old) | set(new)):
+                keys += _changed_keys(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+            return keys
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [k for i, (a, b) in enumerate(zip(old, new)) for k in _changed_keys(a, b, f"{path}[{i}]")]
+    return [] if old == new else [path or "."]
+
+
+def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def under(path: str, key: str) -> bool:
+    """A changed path falls under a rule's path: equal, or inside it (`[]` matches any index)."""
+    norm = _INDEX.sub("[]", path)
+    return norm == key or norm.startswith(key + ".") or norm.startswith(key + "[")
+
+
+def _kube_kind(type_: str) -> Optional[str]:
+    """`kubernetes:apps/v1:Deployment` -> `apps/v1/Deployment`; None for other providers and Helm/YAML."""
+    if not type_.startswith("kubernetes:") or type_.startswith(("kubernetes:helm.sh/", "kubernetes:yaml/")):
+        return None
+    _, group_version, kind = type_.split(":")
+    return f"{group_version}/{kind}"
+
+
+def replace_rules(resource: dict[str, Any], providers: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(path, rule) pairs: a change at or under the path replaces the resource."""
+    type_, data = resource["type"], rules()
+    azure = data["azureNative"]["types"].get(type_)
+    if azure:
+        return ([(p, "part of the Azure resource ID") for p in azure["path"]]
+                + [(p, "force-new in pulumi-azure-native") for p in azure["forceNew"]])
+    if type_ == "kubernetes:helm.sh/v3:Release":
+        return [(p, "pulumi-kubernetes replaces a Release on it") for p in data["kubernetes"]["helmRelease"]]
+    kind = _kube_kind(type_)
+    if kind:
+        kube = data["kubernetes"]
+        paths = list(kube["always"]) + list(kube["kinds"].get(kind, []))
+        provider_inputs = providers.get(provider_urn(resource["options"].get("provider")), {}).get("inputs", {})
+        immutable = resource["inputs"].get("immutable") is True
+        for kind_name, flag in (("core/v1/ConfigMap", "enableConfigMapMutable"),
+                                ("core/v1/Secret", "enableSecretMutable")):
+            if kind == kind_name and str(provider_inputs.get(flag)).lower() == "true" and not immutable:
+                paths = [p for p in paths if p not in kube["kinds"][kind_name]]
+        return [(p, "pulumi-kubernetes replaces on it") for p in paths]
+    random = data["random"]["types"].get(type_)
+    if random:
+        return [(p, "RequiresReplace in terraform-provider-random") for p in random]
+    return []
+
+
+def refused_rules(type_: str) -> dict[str, str]:
+    """Paths the provider updates in place but the cloud or the API server refuses: the update would fail."""
+    data = rules()
+    kind = _kube_kind(type_)
+    if kind:
+        return data["kubernetes"]["refusedInPlace"].get(kind, {})
+    return data["azureNative"]["refusedInPlace"].get(type_, {})
+
+
+def _identity(resource: dict[str, Any]) -> Optional[str]:
+    """The name other resources use to point at this one: an Azure resource's own (last) path parameter, a Kubernetes
+    object's metadata.name."""
+    inputs = resource["inputs"]
+    azure = rules()["azureNative"]["types"].get(resource["type"])
+    if azure:
+        value = inputs.get(azure["path"][-1])
+        return value if isinstance(value, str) and value else None
+    if _kube_kind(resource["type"]):
+        name = (inputs.get("metadata") or {}).get("name")
+        return name if isinstance(name, str) and name else None
+    return None
+
+
+def _points_at(value: Any, name: str) -> bool:
+    """The value is the name, or an Azure resource ID with the name as a segment."""
+    if not isinstance(value, str):
+        return False
+    return value == name or (value.startswith("/subscriptions/") and f"/{name}/" in value + "/")
+
+
+def provider_urn(reference: Optional[str]) -> str:
+    """A provider reference is `<provider URN>::<provider ID>`; the URN alone names the provider resource."""
+    reference = reference or ""
+    return reference.rsplit("::", 1)[0] if reference.count("::") > 3 else reference
+
+
+def _short(urn: str) -> str:
+    return "::".join(urn.split("::")[-2:])
+
+
+# ---- aliases: how the engine matches a new URN to an old one ----------------------------------------------------
+# pulumi/pulumi pkg/resource/deploy/step_generator.go (v3.259.0-14-g1b59498): getOldResource looks a registration up
+# by its URN first, then by each URN generateAliases gives, in order: every alias of the resource collapsed to a URN
+# (collapseAliasToUrn: an unset name or type is the resource's own, an unset parent its own parent, a parent that
+# itself matched through an alias stands for its old URN, noParent or the root stack means none), then, when its
+# parent matched through an alias, the inherited alias (inheritedChildAlias: the child under the parent's old URN,
+# a name that starts with the parent's name re-prefixed with the old parent's name) and the same for each alias.
+# sdk/go/common/resource/alias.go CreateURN builds a child URN from the parent's qualified type chain.
+
+def _urn_parts(urn: str) -> tuple[str, str, str, str]:
+    """(stack, project, qualified type, name) of `urn:pulumi:<stack>::<project>::<type chain>::<name>`."""
+    head, project, qualified, name = urn.split("::", 3)
+    return head[len("urn:pulumi:"):], project, qualified, name
+
+
+ROOT_STACK = "pulumi:pulumi:Stack"
+
+
+def _engine_urn(parent: str, type_: str, name: str, stack: str, project: str) -> str:
+    if not parent or _urn_parts(parent)[2].split("$")[-1] == ROOT_STACK:
+        return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+    return f"{parent[:parent.rindex('::')]}${type_}::{name}"
+
+
+def _mock_urn(parent: str, type_: str, name: str, stack: str, project: str) -> str:
+    """The SDK mock monitor's scheme (pulumi/runtime/mocks.py make_urn): only the parent's last type is kept."""
+    prefix = _urn_parts(parent)[2].split("$")[-1] + "$" if parent else ""
+    return f"urn:pulumi:{stack}::{project}::{prefix}{type_}::{name}"
+
+
+def urn_scheme(resources: dict[str, dict[str, Any]]) -> Any:
+    """The rule that reproduces the document's own URNs from parent, type and name: the engine's, or the SDK mock's
+    (offline plans), so an alias is resolved to the URN the same runner would have given the old resource."""
+    with_parent = [r for r in resources.values() if r.get("parent")]
+    for scheme in (_engine_urn, _mock_urn):
+        if all(scheme(r["parent"], r["type"], r["name"], *_urn_parts(r["urn"])[:2]) == r["urn"]
+               for r in with_parent):
+            return scheme
+    return _engine_urn
+
+
+def alias_matches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """new URN -> old URN for every new resource the engine would match to an old one through its aliases."""
+    make = urn_scheme(new_res)
+    root = next((r["parent"] for r in new_res.values() if r.get("parent")
+                 and _urn_parts(r["parent"])[2].split("$")[-1] == ROOT_STACK), "")
+    matched: dict[str, str] = {}
+
+    def depth(urn: str) -> int:
+        parent = (new_res.get(urn) or {}).get("parent")
+        return 1 + depth(parent) if parent in new_res else 0
+
+    for urn in sorted(new_res, key=depth):  # parents first, as the engine registers them
+        res = new_res[urn]
+        specs = res.get("options", {}).get("aliases") or []
+        parent = res.get("parent") or ""
+        if urn in old_res or (not specs and parent not in matched):
+            continue
+        stack, project = _urn_parts(urn)[:2]
+
+        def collapse(alias: dict[str, Any]) -> str:
+            if alias.get("urn"):
+                return alias["urn"]
+            spec = alias.get("spec", {})
+            at = spec.get("parentUrn") or parent
+            at = matched.get(at, at)
+            if spec.get("noParent") or (at and _urn_parts(at)[2].split("$")[-1] == ROOT_STACK):
+                at = root if make is _mock_urn else ""
+            return make(at, spec.get("type") or res["type"], spec.get("name") or res["name"],
+                        spec.get("stack") or stack, spec.get("project") or project)
+
+        candidates = [collapse(a) for a in specs]
+        if parent in matched:  # inherited from the parent's alias
+            old_parent = matched[parent]
+            parent_name = _urn_parts(parent)[3]
+            for child in [urn, *candidates]:
+                child_type, child_name = _urn_parts(child)[2].split("$")[-1], _urn_parts(child)[3]
+                if child_name.startswith(parent_name):
+                    child_name = _urn_parts(old_parent)[3] + child_name[len(parent_name):]
+                candidates.append(make(old_parent, child_type, child_name, stack, project))
+        found = next((c for c in candidates if c in old_res and c not in new_res
+                      and c not in matched.values()), None)
+        if found:
+            matched[urn] = found
+    return matched
+
+
+def diff(base: Path, new: Path) -> dict[str, Any]:
+    return diff_documents(_resources(base), _resources(new))
+
+
+def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    moved = alias_matches(old_res, new_res)
+    if moved:  # an aliased resource is the old one under its new URN: compared, never deleted and created
+        renamed = {new: old_res[old] for new, old in moved.items()}
+        old_res = {**{u: r for u, r in old_res.items() if u not in set(moved.values())}, **renamed}
+    providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
+    common = sorted(set(old_res) & set(new_res))
+    changed: dict[str, list[str]] = {}
+    replaced: dict[str, list[str]] = {}
+    refused: dict[str, list[str]] = {}
+    notes: dict[str, list[str]] = {}
+    for urn in common:
+        old, now = old_res[urn], new_res[urn]
+        paths = _changed_keys(old["inputs"], now["inputs"])
+        keys = list(paths)
+        if old["options"].get("protect") != now["options"].get("protect"):
+            keys.append("(protect)")
+        why: list[str] = []
+        if now.get("custom", True):
+            rules_here = replace_rules(now, providers)
+            for path in paths:
+                why += [f"`{path}` ({rule})" for key, rule in rules_here if under(path, key)][:1]
+                why += [f"`{path}` (its replaceOnChanges)" for key in now["options"].get("replaceOnChanges") or []
+                        if under(path, key)]
+                refused.setdefault(urn, []).extend(
+                    f"`{path}`: {reason}" for key, reason in refused_rules(now["type"]).items() if under(path, key))
+            if (old["options"].get("provider") or "") != (now["options"].get("provider") or ""):
+                why.append("its provider changed (a different provider is taken as a different cluster or account)")
+                keys.append("(provider)")
+        if urn in moved:
+            notes.setdefault(urn, []).append(f"moved from `{moved[urn]}` through its alias (the same resource)")
+        elif (old.get("parent") or "") != (now.get("parent") or ""):
+            notes.setdefault(urn, []).append("new parent of the same type (the URN is unchanged)")
+        if why:
+            replaced[urn] = sorted(set(why))
+        if keys:
+            changed[urn] = keys
+    refused = {u: sorted(set(r)) for u, r in refused.items() if r and u not in replaced}
+    via_provider = _cascade(new_res, common, replaced)
+    removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
+    for urn in removed:  # a URN that changed: the same type and physical name or inputs under another URN
+        twin = next((a for a in added if new_res[a]["type"] == old_res[urn]["type"]
+                     and (new_res[a]["inputs"] == old_res[urn]["inputs"] or (
+                         _identity(old_res[urn]) and _identity(new_res[a]) == _identity(old_res[urn])))), None)
+        if twin:
+            notes.setdefault(urn, []).append(
+                f"its URN changed to `{_short(twin)}` (renamed or re-parented): Pulumi deletes it and creates the "
+                "new one unless the new resource carries an alias of the old URN")
+    return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
+            "notes": notes, "base_found": bool(old_res), "moved": moved,
+            "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u])
+                                          and u not in via_provider),
+            "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
+            "protected": sorted(u for u in set(replaced) | set(removed)
+                                if (old_res[u]["options"].get("protect")))}
+
+
+def _cascade(new_res: dict[str, dict[str, Any]], common: list[str], replaced: dict[str, list[str]]) -> set[str]:
+    """What a replacement drags along: every resource of a replaced provider; a Kubernetes provider whose kubeconfig
+    comes from a replaced cluster; a resource whose replacing input names a replaced resource it depends on. Returns
+    the resources replaced because their provider is (the engine creates those before it deletes, on the new
+    provider)."""
+    providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
+    via_provider: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for urn in common:
+            if urn in replaced:
+                continue
+            res, why = new_res[urn], []
+            provider = provider_urn(res["options"].get("provider"))
+            if provider in replaced:
+                why.append(f"its provider `{_short(provider)}` is replaced")
+                via_provider.add(urn)
+            deps = [d for d in res.get("dependencies", []) if d in replaced and d in new_res]
+            if res["type"] == "pulumi:providers:kubernetes":
+                why += [f"its kubeconfig comes from `{_short(d)}`, which is replaced (unknown until it exists: "
+                        "pulumi-kubernetes DiffConfig replaces)" for d in deps
+                        if new_res[d]["type"] == "azure-native:containerservice:ManagedCluster"]
+            keys = replace_rules(res, providers)
+            azure = rules()["azureNative"]["types"].get(res["type"])
+            own = azure["path"][-1] if azure else "metadata.name"  # its own name is no reference to another
+            for dep in deps:
+                name = _identity(new_res[dep])
+                hits = [path for path, value in _leaves(res["inputs"]) if name and _points_at(value, name)
+                        and path != own and any(under(path, key) for key, _ in keys)]
+                named = [p for p in hits if re.search(r"(Name|namespace|[iI][dD]|scope|subnet)$", p)]
+                why += [f"`{path}` names `{_short(dep)}`, which is replaced" for path in (named or hits)[:2]]
+            if why:
+                replaced[urn] = sorted(set(why))
+                grew = True
+    return via_provider
+
+
+def _delete_first(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Pulumi deletes before it creates: the deleteBeforeReplace option, or a named Kubernetes object keeping its
+    name and namespace (pulumi-kubernetes Diff)."""
+    if new["options"].get("deleteBeforeReplace"):
+        return True
+    if not _kube_kind(new["type"]):
+        return False
+    meta_old, meta_new = old["inputs"].get("metadata") or {}, new["inputs"].get("metadata") or {}
+    return bool(meta_new.get("name")) and all(meta_old.get(k) == meta_new.get(k) for k in ("name", "namespace"))
+
+
+def read_allow_file(path: Optional[Path]) -> set[str]:
+    if not path or not path.exists():
+        return set()
+    return {line.split("#", 1)[0].strip() for line in path.read_text().splitlines()} - {""}
+
+
+def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) -> list[tuple[str, str]]:
+    """(urn, why) for every change the check refuses: a stateful resource replaced or deleted, an in-place change
+    the cloud refuses; minus what the pull request allows."""
+    out = []
+    for urn in sorted(set(result["replaced"]) | set(result["removed"])):
+        what = STATEFUL.get(result["types"][urn])
+        if what and not allow_stateful and urn not in allowed:
+            verb = "replaced" if urn in result["replaced"] else "deleted"
+            out.append((urn, f"{verb}: {what}"))
+    for urn, reasons in result["refused"].items():
+        if urn not in allowed:
+            out.append((urn, "refused in place: " + "; ".join(reasons)))
+    return out
+
+
+def _cost(folder: Path) -> dict[str, Any]:
+    path = folder / "cost.json"
+    doc = json.loads(path.read_text()) if path.exists() else {}
+    return doc if "idleMonthly" in doc else {}
+
+
+def cost_lines(base: Path, new: Path) -> list[str]:
+    old, now = _cost(base), _cost(new)
+    if not now:
+        return []
+    if not old:
+        return [f"Monthly cost: idle ${now['idleMonthly']:,.2f}, peak ${now['peakMonthly']:,.2f} "
+                "(no base estimate)", ""]
+    lines = [f"Monthly cost: idle ${old['idleMonthly']:,.2f} -> ${now['idleMonthly']:,.2f} "
+             f"({now['idleMonthly'] - old['idleMonthly']:+,.2f}), peak ${old['peakMonthly']:,.2f} -> "
+             f"${now['peakMonthly']:,.2f} ({now['peakMonthly'] - old['peakMonthly']:+,.2f})"]
+    before, after = old.get("byComponent", {}), now.get("byComponent", {})
+    for component in sorted(set(before) | set(after)):
+        a, b = before.get(component, {"idle": 0, "peak": 0}), after.get(component, {"idle": 0, "peak": 0})
+        if a != b:
+            lines.append(f"- {component}: idle {b['idle'] - a['idle']:+,.2f}, peak {b['peak'] - a['peak']:+,.2f}")
+    return lines + [""]
+
+
+def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None) -> str:
+    lines = [f"### {title}", ""]
+    if not result["base_found"]:
+        lines.append("_No plan of the base branch (a new stack?): every resource is new._")
+    updated = [u for u in result["changed"] if u not in result["replaced"]]
+    counts = (f"{len(result['added'])} to add, {len(updated)} to update, {len(result['replaced'])} to replace, "
+              f"{len(result['removed'])} to delete")
+    lines += [f"**{counts}**", ""]
+    if blocked:
+        lines += [f"**Blocked: {len(blocked)} change(s) need an explicit allowance** (list the URN in "
+                  f"`{ALLOW_FILE}`, or label the pull request `{ALLOW_LABEL}` for stateful replacements; see the "
+                  "docs/guardrails.md, \"Change safety\"):", ""]
+        lines += [f"- :x: `{_short(u)}` {why}  \n  `{u}`" for u, why in blocked] + [""]
+    for urn, reasons in result["replaced"].items():
+        first = " (deleted first, then created: a gap)" if urn in result["deleteBeforeReplace"] else ""
+        lines.append(f"- Replace: `{_short(urn)}`{first}: {'; '.join(reasons[:4])}"
+                     f"{'; ...' if len(reasons) > 4 else ''}")
+    for urn in result["removed"]:
+        lines.append(f"- Delete: `{_short(urn)}`" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
+    lines += [f"- Add: `{_short(u)}`" for u in result["added"]]
+    if result.get("moved"):
+        lines.append(f"- Moved through aliases (same resources, new URNs): {len(result['moved'])}")
+    lines += [f"- Update: `{_short(u)}` ({', '.join(result['changed'][u][:6])}"
+              f"{', ...' if len(result['changed'][u]) > 6 else ''})" for u in updated]
+    lines += [f"- Refused in place: `{_short(u)}`: {'; '.join(r)}" for u, r in result["refused"].items()]
+    lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short(u)}`"
+              for u in result["protected"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m offline.plan_diff", description=__doc__.splitlines()[0])
+    parser.add_argument("base", type=Path, help="build/<stack> of the base branch")
+    parser.add_argument("new", type=Path, help="build/<stack> of this change")
+    parser.add_argument("--title", default="Offline plan diff")
+    parser.add_argument("--allow-file", type=Path, metavar="PATH",
+                        help=f"URNs (one a line, # comments) whose replacement or deletion is intended ({ALLOW_FILE})")
+    parser.add_argument("--allow-stateful", action="store_true",
+                        help=f"allow every stateful replacement or deletion (the `{ALLOW_LABEL}` label)")
+    args = parser.parse_args(argv)
+    if not (args.new / "resources.json").exists():
+        print(f"no plan at {args.new} (run make plan first)", file=sys.stderr)
+        return 2
+    try:
+        result = diff(args.base, args.new)
+        blocked = blocking(result, read_allow_file(args.allow_file), args.allow_stateful)
+        text = markdown(result, args.title, blocked)
+        head, _, body = text.partition("\n\n")
+        print("\n".join([head, "", *cost_lines(args.base, args.new), body]), end="")
+    except (ValueError, KeyError, TypeError) as error:
+        print(f"cannot read a plan: {error}", file=sys.stderr)
+        return 2
+    return 1 if blocked else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

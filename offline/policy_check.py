@@ -1,0 +1,91 @@
+"""Runs the policy pack offline: each policy's validate function on the inputs the offline plan records, the same
+functions `pulumi preview --policy-pack policy` calls (policy/policies.py).
+
+The arguments are built the way the Analyzer plugin builds them from the engine's request (pulumi-policy 1.21.0,
+`_PolicyAnalyzerServicer.Analyze`): inputs through the wire (numbers as doubles, secrets wrapped), deserialised by
+pulumi-policy and wrapped in its read-only unknown-checking proxies. So a rule that only works on plain dicts and
+lists fails `make plan`, not the first `pulumi preview`; tests/program/test_policy_plugin.py proves both runners agree.
+"""
+from dataclasses import dataclass
+
+from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions,
+                           ResourceValidationArgs, StackValidationArgs)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import unknown_checking_proxy
+
+from policy.policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
+
+from .runner import Plan, Registration
+from .wire import duration_seconds, from_struct, to_struct, with_secrets
+
+
+@dataclass(frozen=True)
+class Violation:
+    policy: str
+    mandatory: bool
+    resource: str
+    message: str
+    urn: str = ""
+
+
+def analyzer_props(reg: Registration):
+    """A resource's inputs as a policy receives them from the Analyzer plugin."""
+    return unknown_checking_proxy(deserialize_properties(from_struct(to_struct(with_secrets(reg.inputs,
+                                                                                         reg.secret_paths)))))
+
+
+def _options(reg: Registration) -> PolicyResourceOptions:
+    timeouts = reg.options.get("customTimeouts") or {}
+    return PolicyResourceOptions(
+        protect=reg.options.get("protect", False), ignore_changes=list(reg.options.get("ignoreChanges") or []),
+        delete_before_replace=reg.options.get("deleteBeforeReplace") or None, aliases=[],
+        # the engine hands a plugin each custom timeout in seconds
+        custom_timeouts=PolicyCustomTimeouts(*(duration_seconds(timeouts.get(kind)) or 0.0
+                                               for kind in ("create", "update", "delete"))),
+        additional_secret_outputs=[], parent=reg.parent or None)
+
+
+def validation_args(reg: Registration) -> ResourceValidationArgs:
+    """What the policy analyzer hands a policy for one resource, from what the offline plan recorded."""
+    return ResourceValidationArgs(resource_type=reg.type, props=analyzer_props(reg), urn=reg.urn, name=reg.name,
+                                  opts=_options(reg), provider=None)
+
+
+def stack_args(plan: Plan) -> StackValidationArgs:
+    """What AnalyzeStack hands a stack policy: every custom resource, parents and dependencies linked."""
+    custom = [reg for reg in plan.resources if reg.custom]
+    resources = {reg.urn: PolicyResource(reg.type, analyzer_props(reg), reg.urn, reg.name, _options(reg), None,
+                                         None, [], {}) for reg in custom}
+    for reg in custom:
+        resources[reg.urn].parent = resources.get(reg.parent)
+        resources[reg.urn].dependencies = [resources[d] for d in reg.dependencies if d in resources]
+    return StackValidationArgs(list(resources.values()))
+
+
+def evaluate(plan: Plan) -> list[Violation]:
+    found: list[Violation] = []
+
+    def reporter(policy, resource_name):
+        def report(message: str, urn: object = None) -> None:
+            reg = plan.by_urn(str(urn)) if urn else None
+            found.append(Violation(policy.name, policy.enforcement_level == EnforcementLevel.MANDATORY,
+                                   reg.name if reg else resource_name, message, str(urn or "")))
+        return report
+
+    for reg in plan.resources:
+        if reg.custom:
+            args = validation_args(reg)
+            for policy in RESOURCE_POLICIES:
+                policy.validate(args, reporter(policy, reg.name))
+    if STACK_POLICIES:
+        args = stack_args(plan)
+        for policy in STACK_POLICIES:
+            policy.validate(args, reporter(policy, plan.stack))
+    return found
+
+
+def report_lines(violations: list[Violation]) -> list[str]:
+    if not violations:
+        return [f"policy pack: {len(POLICIES)} policies, no violations"]
+    return [f"policy {'VIOLATION' if v.mandatory else 'advisory'}: [{v.policy}] {v.resource}: {v.message}"
+            for v in violations]
