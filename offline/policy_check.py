@@ -4,7 +4,7 @@ functions `pulumi preview --policy-pack policy` calls (policy/policies.py).
 The arguments are built the way the Analyzer plugin builds them from the engine's request (pulumi-policy 1.21.0,
 `_PolicyAnalyzerServicer.Analyze`): inputs through the wire (numbers as doubles, secrets wrapped), deserialised by
 pulumi-policy and wrapped in its read-only unknown-checking proxies. So a rule that only works on plain dicts and
-lists fails `make plan`, not the first `pulumi preview`; tests/test_policy_plugin.py proves both runners agree.
+lists fails `make plan`, not the first `pulumi preview`; tests/program/test_policy_plugin.py proves both runners agree.
 """
 from dataclasses import dataclass
 

@@ -131,6 +131,11 @@ def prod() -> offline.Plan:
     return variant("prod")
 
 
+@pytest.fixture(scope="session")
+def global_plan() -> offline.Plan:
+    return plan_for("global")
+
+
 @pytest.fixture(params=sorted(VARIANTS), scope="session")
 def any_plan(request) -> offline.Plan:
     return variant(request.param)
@@ -138,41 +143,47 @@ def any_plan(request) -> offline.Plan:
 
 # The slowest files first (measured with --durations=0): pytest-xdist hands out whole files in collection order, so
 # starting the long ones early keeps the workers finishing together (longest-processing-time-first).
-SLOW_FIRST = ("test_package.py", "test_component_provider.py", "test_tools_misbehaving.py", "test_inference.py",
-              "test_components.py", "test_components_alone.py", "test_scanner.py", "test_upstream.py",
-              "test_tools_servers.py", "test_typing.py", "test_config.py", "test_config_catalogue.py",
-              "test_global.py", "test_deploy_model.py", "test_change_safety.py", "test_policy_plugin.py",
-              "test_tools_verify.py", "test_plan_cli.py")
+SLOW_FIRST = ("program/test_upstream.py", "components/test_provider.py", "components/test_components_alone.py",
+              "program/test_package.py", "config/test_loader.py", "offline/test_scan.py",
+              "components/test_aks_cluster.py", "endpoint_tools/test_bench.py", "offline/test_deploy_model.py",
+              "endpoint_tools/test_real_server.py", "config/test_global_stack.py", "endpoint_tools/test_llm_api.py",
+              "endpoint_tools/test_verify.py", "offline/test_plan.py", "program/test_policy_plugin.py",
+              "offline/test_plan_diff.py", "components/test_gpu_scheduling.py")
 
 
 # Test files by what they test (`pytest -m components` runs the component package's tests alone, `-m endpoint_tools`
-# the operators' tools, `-m plan` the offline plan machinery, config and policy): every file is in exactly one.
-SUITES = {
-    "components": ("test_components.py", "test_components_alone.py", "test_component_provider.py",
-                   "test_gpu_scheduling.py", "test_inference.py", "test_parts.py", "test_llmd.py", "test_llmd_pd.py",
-                   "test_observability.py", "test_kubeconfig.py", "test_hardening.py", "test_newcomer_mistakes.py",
-                   "test_input_rules.py", "test_azure_names_upstream.py", "test_package.py", "test_typing.py", "test_gpu_catalog.py",
-                   "test_naming.py", "test_upstream.py"),
-    "endpoint_tools": ("test_tools_misbehaving.py", "test_tools_servers.py", "test_tools_stats.py",
-                       "test_tools_verify.py", "test_start_scripts.py", "test_pin_digests.py",
-                       "test_endpoint_tools_package.py"),
-    "plan": ("test_baseline.py", "test_capacity.py", "test_change_safety.py", "test_config.py",
-             "test_config_catalogue.py", "test_cost.py", "test_deploy_model.py", "test_docs.py", "test_global.py",
-             "test_offline_refusals.py", "test_plan_cli.py", "test_policy.py", "test_policy_plugin.py",
-             "test_scanner.py", "test_workflows.py"),
+# the operators' tools, `-m plan` the offline plan machinery, config and policy): every file is in exactly one, given by
+# the folder that mirrors its source (tests/components/ for components/, tests/config/ for config/, ...); the
+# whole-program tests in tests/program/ belong to no source folder and each names its suite here.
+FOLDER_SUITES = {"components": "components", "config": "plan", "offline": "plan", "endpoint_tools": "endpoint_tools"}
+PROGRAM_SUITES = {
+    "components": ("test_package.py", "test_typing.py", "test_upstream.py"),
+    "endpoint_tools": ("test_start_scripts.py",),
+    "plan": ("test_docs.py", "test_policy.py", "test_policy_plugin.py", "test_workflows.py"),
 }
+SUITES = sorted(set(FOLDER_SUITES.values()))
+
+
+def suite_of(path: Path) -> Optional[str]:
+    """The suite of a test file, or None for a file in no suite."""
+    folder, *rest = path.relative_to(PROJECT_DIR / "tests").parts
+    if folder == "program":
+        return next((suite for suite, names in PROGRAM_SUITES.items() if path.name in names), None)
+    return FOLDER_SUITES.get(folder) if rest else None
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for suite in SUITES:
-        config.addinivalue_line("markers", f"{suite}: the {suite.replace('_', ' ')} tests (tests/conftest.py SUITES)")
+        config.addinivalue_line("markers", f"{suite}: the {suite.replace('_', ' ')} tests (tests/conftest.py suite_of)")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    suite_of = {name: suite for suite, names in SUITES.items() for name in names}
     for item in items:
-        if item.path.name not in suite_of:
-            raise pytest.UsageError(f"{item.path.name} is in no suite: add it to SUITES in tests/conftest.py")
-        item.add_marker(suite_of[item.path.name])
+        suite = suite_of(item.path)
+        if suite is None:
+            raise pytest.UsageError(f"{item.path.relative_to(PROJECT_DIR)} is in no suite: put it in a folder of "
+                                    "FOLDER_SUITES or name it in PROGRAM_SUITES (tests/conftest.py)")
+        item.add_marker(suite)
     rank = {name: i for i, name in enumerate(SLOW_FIRST)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FIRST)))  # stable: order within a file is kept
+    tests = PROJECT_DIR / "tests"
+    items.sort(key=lambda item: rank.get(item.path.relative_to(tests).as_posix(), len(SLOW_FIRST)))  # stable

@@ -1,0 +1,85 @@
+"""AksCluster (components/llmplatform/aks_cluster.py) as the real program registers it under mocks: the system pool,
+the security baseline switchable per stack (on in prod, off in dev for cost), zones, tier, maintenance, the
+deployer's grant."""
+from __future__ import annotations
+
+
+def test_prod_turns_the_baseline_on(prod):
+    aks = prod.one("azure-native:containerservice:ManagedCluster")
+    assert aks.inputs["addonProfiles"]["azurepolicy"] == {"enabled": True}
+    defender = aks.inputs["securityProfile"]["defender"]
+    assert defender["securityMonitoring"] == {"enabled": True}
+    assert defender["logAnalyticsWorkspaceResourceId"].endswith("/log-llmp-prod")
+    assert aks.inputs["agentPoolProfiles"][0]["enableEncryptionAtHost"] is True
+    pools = prod.of_type("azure-native:containerservice:AgentPool")
+    assert pools and all(p.inputs["enableEncryptionAtHost"] is True for p in pools)  # GPU pools follow the cluster
+    settings = prod.of_type("azure-native:monitor:DiagnosticSetting")
+    targets = sorted(s.inputs["resourceUri"].split("/providers/")[-1].split("/")[0:2][0] for s in settings)
+    assert len(settings) == 3 and all(s.inputs["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+                                      for s in settings)
+    assert {s.inputs["resourceUri"].rsplit("/", 2)[-2] for s in settings} >= {"fileServices"}
+    assert targets == ["Microsoft.dbforpostgresql", "Microsoft.keyvault", "Microsoft.storage"]
+
+
+def test_dev_leaves_the_costly_parts_off(dev):
+    aks = dev.one("azure-native:containerservice:ManagedCluster")
+    assert "azurepolicy" not in aks.inputs["addonProfiles"]
+    assert "defender" not in aks.inputs["securityProfile"]
+    assert not dev.of_type("azure-native:monitor:DiagnosticSetting")
+
+
+MC = "azure-native:containerservice:ManagedCluster"
+POOL = "azure-native:containerservice:AgentPool"
+
+
+def test_system_pool_is_the_only_inline_pool(any_plan):
+    profiles = any_plan.one(MC).inputs["agentPoolProfiles"]
+    assert [p["mode"] for p in profiles] == ["System"]
+    assert {r.inputs["agentPoolName"] for r in any_plan.of_type(POOL)} >= {"cpu"}
+
+
+def test_autoscaler_owned_counts_are_ignored(any_plan):
+    assert "agentPoolProfiles[0].count" in any_plan.one(MC).options["ignoreChanges"]
+    assert all("count" in r.options["ignoreChanges"] for r in any_plan.of_type(POOL))
+
+
+def test_cluster_security_baseline(any_plan):
+    mc = any_plan.one(MC).inputs
+    assert mc["aadProfile"]["managed"] and mc["aadProfile"]["enableAzureRBAC"]
+    assert mc["oidcIssuerProfile"]["enabled"] and mc["securityProfile"]["workloadIdentity"]["enabled"]
+    net = mc["networkProfile"]
+    assert (net["networkPlugin"], net["networkPluginMode"], net["networkPolicy"]) == ("azure", "overlay", "cilium")
+    assert net["networkDataplane"] == "cilium"
+    kv = mc["addonProfiles"]["azureKeyvaultSecretsProvider"]
+    assert kv["enabled"] and kv["config"]["enableSecretRotation"] == "true"
+    assert mc["autoUpgradeProfile"]["upgradeChannel"] in ("patch", "stable")
+
+
+def test_prod_has_zones_standard_tier_entra_only_maintenance_and_authorized_ips(prod):
+    mc = prod.one(MC).inputs
+    assert mc["agentPoolProfiles"][0]["availabilityZones"] == ["1", "2", "3"]
+    assert all(r.inputs["availabilityZones"] == ["1", "2", "3"] for r in prod.of_type(POOL))
+    assert mc["sku"]["tier"] == "Standard" and mc["disableLocalAccounts"] is True
+    assert mc["agentPoolProfiles"][0]["nodeTaints"] == ["CriticalAddonsOnly=true:NoSchedule"]
+    assert mc["apiServerAccessProfile"]["authorizedIPRanges"] == ["203.0.113.0/24"]
+    windows = {r.inputs["configName"] for r in prod.of_type("azure-native:containerservice:MaintenanceConfiguration")}
+    assert windows == {"aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"}
+
+
+def test_dev_has_no_maintenance_window_and_no_system_taint(dev):
+    assert dev.of_type("azure-native:containerservice:MaintenanceConfiguration") == []
+    assert not dev.one(MC).inputs["agentPoolProfiles"][0].get("nodeTaints")
+
+
+def test_deployer_gets_cluster_admin_before_the_provider_is_used(any_plan):
+    grant = any_plan.one("azure-native:authorization:RoleAssignment", "platform-deployer-admin")
+    assert grant.inputs["roleDefinitionId"].endswith("b1ff04bb-8a4e-4dc4-8eb5-8693973ce19b")
+    assert grant.urn in any_plan.one("pulumi:providers:kubernetes").dependencies
+
+
+def test_subnets_are_created_one_after_another(dev):
+    subnets = {r.name: r for r in dev.of_type("azure-native:network:Subnet")}
+    assert subnets["platform-nodes"].urn in subnets["platform-endpoints"].dependencies
+    assert subnets["platform-endpoints"].urn in subnets["platform-postgres"].dependencies
+    delegation = subnets["platform-postgres"].inputs["delegations"][0]
+    assert delegation["serviceName"] == "Microsoft.DBforPostgreSQL/flexibleServers"

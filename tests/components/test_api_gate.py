@@ -1,0 +1,167 @@
+"""ApiGate (components/llmplatform/api_gate.py): the key check and per-client rate limit, the Ollama routes it
+forwards, and the gate alone in front of any OpenAI-style endpoint."""
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+from llmplatform.inference_specs import router_nginx_conf
+import llmplatform as P
+from llmplatform.handles import ModelEndpoint
+
+from config.loader import parse_config
+from offline import runner as offline
+
+from tests.conftest import UPSTREAM, VARIANTS, variant
+from tests.components.test_inference_stack import deployment
+from tests.components.test_components_alone import VAULT, VOLUME, cluster_handle, provider_opts
+from tests.components.test_open_webui import _objects, _env
+
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+
+
+# ---- the API gate forwards only Ollama's inference and listing routes ------------------------------------------
+OLLAMA_ROUTES = UPSTREAM / "ollama" / "routes.tsv"  # Ollama v0.32.15 server/routes.go, with its section comments
+LISTING = {"/api/tags", "/api/show", "/api/version"}  # read-only, in upstream's "Local model cache management"/"General"
+MANAGEMENT = {"/api/pull", "/api/push", "/api/create", "/api/delete", "/api/copy", "/api/blobs/:digest"}
+
+
+def upstream_routes():
+    rows = [line.split("\t") for line in OLLAMA_ROUTES.read_text().splitlines() if not line.startswith("#")]
+    return [(method, path, section) for method, path, section in rows]
+
+
+def nginx_locations(conf):
+    """(modifier, pattern, body) of each location in the server block, in order."""
+    found, pattern = [], re.compile(r'location\s+(=|~\*|~|\^~)?\s*("[^"]*"|\S+)\s*\{')
+    for m in pattern.finditer(conf):
+        depth, i = 1, m.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(conf[i], 0)
+            i += 1
+        found.append((m.group(1) or "", m.group(2).strip('"'), conf[m.end():i - 1]))
+    return found
+
+
+def nginx_location_for(conf, uri):
+    """nginx's location choice (ngx_http_core_module): an exact match; else the longest prefix, unless a regex
+    (in order of appearance) matches and the prefix is not ^~."""
+    locations = nginx_locations(conf)
+    exact = [loc for loc in locations if loc[0] == "=" and loc[1] == uri]
+    if exact:
+        return exact[0]
+    prefixes = sorted((loc for loc in locations if loc[0] in ("", "^~") and uri.startswith(loc[1])),
+                      key=lambda loc: len(loc[1]), reverse=True)
+    if prefixes and prefixes[0][0] == "^~":
+        return prefixes[0]
+    for modifier, regex, body in locations:
+        if modifier in ("~", "~*") and re.search(regex, uri, re.IGNORECASE if modifier == "~*" else 0):
+            return modifier, regex, body
+    return prefixes[0] if prefixes else None
+
+
+def forwarded(conf, route):
+    uri = "/".join({":model": "llama3.1:8b"}.get(p, "x1") if p.startswith(":") else p for p in route.split("/"))
+    location = nginx_location_for(conf, uri)
+    return location is not None and "proxy_pass" in location[2]
+
+
+def nginx_rate_per_second(conf):
+    """limit_req_zone's rate (ngx_http_limit_req_module: r/s or r/m) and the location's burst."""
+    number, unit = re.search(r"limit_req_zone \S+ zone=per_client:\S+ rate=(\d+)r/([sm]);", conf).groups()
+    return int(number) / (60 if unit == "m" else 1), int(re.search(r"limit_req zone=per_client burst=(\d+)", conf)[1])
+
+
+def test_router_limits_per_client_with_429_and_requires_a_key(dev):
+    conf = dev.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+    assert "limit_req_zone $binary_remote_addr zone=per_client:10m rate=" in conf  # rates: the test below
+    assert "limit_req_status 429;" in conf and " nodelay;" in conf
+    assert "include /mnt/secrets-store/inference-api-key-map;" in conf and "return 401" in conf
+    assert "set_real_ip_from 192.168.0.0/16;" in conf  # timeouts: the chain test in test_model_autoscaler.py
+    router = deployment(dev, "router")["spec"]["template"]["spec"]
+    assert router["nodeSelector"] == {"llm-platform/pool": "cpu"}
+    assert router["containers"][0]["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def test_api_gate_forwards_only_ollamas_inference_and_listing_routes(dev, prod):
+    routes = upstream_routes()
+    wanted = {path for _, path, section in routes
+              if section.startswith("Inference") or "compatible" in section or path in LISTING}
+    assert MANAGEMENT <= {path for _, path, _ in routes} and not MANAGEMENT & wanted
+    for plan in (dev, prod):
+        conf = plan.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+        through = {path for _, path, _ in routes if forwarded(conf, path)}
+        assert through == wanted, (sorted(through - wanted), sorted(wanted - through))
+        refused = nginx_location_for(conf, "/api/pull")[2]
+        assert "return 401" in refused and "return 403" in refused  # the key is checked before the refusal
+
+
+def test_route_checker_sees_an_open_gate():
+    """The seed's config (one `location /` proxying everything) forwards the management routes."""
+    conf = router_nginx_conf("ollama:11434", 5, 0, False, [], 300)
+    assert all(forwarded(conf, path) for path in MANAGEMENT)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "llmd"])
+def test_router_pods_together_admit_the_configured_client_rate_with_one_worker_per_cpu(name):
+    """nginx keeps a limit_req zone in one instance's shared memory (ngx_http_limit_req_module), so each router pod
+    counts a client apart: what a client gets is the per-pod rate times the pods. `worker_processes auto` is the
+    number of CPUs the node has online (sysconf), not the container's CPU limit."""
+    stack, overrides = VARIANTS[name]
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(stack, overrides).items()}
+    gateway = parse_config(raw, "p", stack).gateway
+    plan = variant(name)
+    for config_map in (r for r in plan.of_type("kubernetes:core/v1:ConfigMap") if r.name.endswith("-router-config")):
+        conf = config_map.inputs["data"]["nginx.conf"]
+        namespace = config_map.inputs["metadata"]["namespace"]
+        router = next(r.inputs for r in plan.of_type(DEPLOYMENT) if r.inputs["metadata"]["name"] == "router"
+                      and r.inputs["metadata"]["namespace"] == namespace)
+        pods = router["spec"]["replicas"]
+        rate, burst = nginx_rate_per_second(conf)
+        assert rate * pods == pytest.approx(gateway.rate_limit_per_second, rel=0.05), (namespace, rate, pods)
+        assert burst * pods >= gateway.rate_limit_burst and (burst - 1) * pods < gateway.rate_limit_burst
+        cpu = router["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["cpu"]
+        workers = re.search(r"^worker_processes (\S+);", conf, re.M)[1]
+        assert workers != "auto" and 1 <= int(workers) <= max(1, math.ceil(float(cpu)))
+
+
+VLLM = ModelEndpoint(base_url="http://vllm:8000", api="openai", namespace="serving", service="vllm", port=8000)
+
+
+def test_api_gate_alone_in_front_of_an_openai_endpoint():
+    def program():
+        P.ApiGate("gate", {"cluster": cluster_handle(), "endpoint": VLLM, "key_vault": VAULT, "replicas": 3,
+                           "resources": {"cpu_request": "500m", "cpu_limit": "2", "memory_request": "128Mi",
+                                         "memory_limit": "512Mi"}}, provider_opts())
+    p = offline.run_function(program)
+    conf = _objects(p, "ConfigMap", "serving")["router-nginx"]["data"]["nginx.conf"]
+    assert "server vllm:8000;" in conf and "worker_processes 2;" in conf  # two cores of CPU limit: two workers
+    # an OpenAI-compatible server is gated whole (Ollama's route list is for Ollama only)
+    assert 'location / {' in conf and "/api/pull" not in conf and "return 401" in conf
+    assert "rate=200r/m" in conf  # 10 r/s per client shared by 3 pods: 600/3 per pod per minute
+    router = _objects(p, "Deployment", "serving")["router"]
+    assert router["spec"]["replicas"] == 3
+    assert router["spec"]["template"]["spec"]["containers"][0]["resources"] == {
+        "requests": {"cpu": "500m", "memory": "128Mi"}, "limits": {"cpu": "2", "memory": "512Mi"}}
+    assert not any(r.options.get("aliases") for r in p.resources)  # alone: nothing was ever elsewhere
+
+
+def test_api_gate_in_front_of_ollama_keeps_model_management_closed():
+    def program():
+        opts = provider_opts()
+        server = P.OllamaServer("llm", {"cluster": cluster_handle(), "model_volume": VOLUME,
+                                        "extra_env": {"OLLAMA_CONTEXT_LENGTH": "8192"}}, opts)
+        P.ApiGate("llm", {"cluster": cluster_handle(), "endpoint": server.endpoint, "key_vault": VAULT,
+                          "api_key_auth": False}, opts)
+    p = offline.run_function(program)
+    conf = _objects(p, "ConfigMap", "llm")["router-nginx"]["data"]["nginx.conf"]
+    assert "server ollama:11434;" in conf and "/api/chat" in conf and "return 403" in conf
+    assert "/api/pull" not in conf and "api_key_valid" not in conf
+    ollama = _objects(p, "Deployment", "llm")["ollama"]["spec"]["template"]["spec"]["containers"][0]
+    assert _env(ollama)["OLLAMA_CONTEXT_LENGTH"] == "8192" and ollama["args"] == ["serve"]
+    # the gate's pods wait for the Service they proxy to (nginx exits when its upstream does not resolve)
+    gate = next(r for r in p.of_type("kubernetes:apps/v1:Deployment") if r.inputs["metadata"]["name"] == "router")
+    service = next(r for r in p.of_type("kubernetes:core/v1:Service") if r.inputs["metadata"]["name"] == "ollama")
+    assert service.urn in gate.dependencies

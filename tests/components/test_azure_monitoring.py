@@ -1,0 +1,124 @@
+"""Azure monitoring (components/llmplatform/azure_monitoring.py): the workspaces, managed Prometheus' recording
+rules, managed Grafana's admins, and alerts that reach someone."""
+from __future__ import annotations
+
+import json
+import re
+
+import llmplatform
+import pytest
+
+from offline import runner as offline
+from config.loader import parse_config
+from config.reader import ConfigError
+
+from tests.components.test_components_alone import GRAFANA_ROLES
+from tests.conftest import UPSTREAM, variant
+from tests.components.test_observability import release
+
+
+RG = "rg-test"
+
+
+def test_managed_grafana_admits_the_configured_groups():
+    def program():
+        llmplatform.AzureMonitoring("m", {"location": "westeurope", "resource_group_name": RG, "managed_grafana": True,
+                                          "grafana_admin_group_ids": ["44444444-4444-4444-4444-444444444444"],
+                                          "grafana_viewer_group_ids": ["55555555-5555-5555-5555-555555555555"]})
+    plan = offline.run_function(program)
+    grafana = plan.one("azure-native:dashboard:Grafana")
+    granted = {(a.inputs["principalId"], GRAFANA_ROLES.get(a.inputs["roleDefinitionId"].rsplit("/", 1)[1]),
+                a.inputs["principalType"]) for a in plan.of_type("azure-native:authorization:RoleAssignment")
+               if a.inputs["scope"].endswith("/" + grafana.inputs["workspaceName"])}
+    assert granted == {("44444444-4444-4444-4444-444444444444", "Grafana Admin", "Group"),
+                       ("55555555-5555-5555-5555-555555555555", "Grafana Viewer", "Group")}
+
+
+def test_a_managed_grafana_nobody_may_open_is_named(any_plan):
+    from tests.components.test_components_alone import GRAFANA_ROLES
+    for grafana in any_plan.of_type("azure-native:dashboard:Grafana"):
+        roles = [a for a in any_plan.of_type("azure-native:authorization:RoleAssignment")
+                 if a.inputs["scope"].endswith("/" + grafana.inputs["workspaceName"])
+                 and a.inputs["roleDefinitionId"].rsplit("/", 1)[1] in GRAFANA_ROLES]
+        assert roles or any("Grafana role" in w for w in any_plan.warnings)
+
+
+def silent_alerts(plan):
+    """Azure alert rules with no action group: Azure Monitor evaluates and fires them and notifies nobody (the REST
+    specs make `actions` optional on Microsoft.AlertsManagement/prometheusRuleGroups rules and on metricAlerts)."""
+    groups = [f"{g.name}/{r['alert']}" for g in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
+              for r in g.inputs["rules"] if "alert" in r and not r.get("actions")]
+    metric = [a.name for a in plan.of_type("azure-native:monitor:MetricAlert") if not a.inputs.get("actions")]
+    return groups + metric
+
+
+def test_azure_monitoring_wiring(dev, prod):
+    mc = prod.one("azure-native:containerservice:ManagedCluster").inputs
+    assert mc["azureMonitorProfile"]["metrics"]["enabled"] is True
+    oms = mc["addonProfiles"]["omsagent"]
+    assert oms["enabled"] and oms["config"]["useAADAuth"] == "true"
+    assert oms["config"]["logAnalyticsWorkspaceResourceID"].endswith("/Workspace/log-llmp-prod")
+    assert prod.one("azure-native:operationalinsights:Workspace").inputs["retentionInDays"] == 90
+    # dev (observability.azureMonitor false): no workspace, no data collection, no Azure alerts, no add-on agents
+    dev_mc = dev.one("azure-native:containerservice:ManagedCluster").inputs
+    assert "omsagent" not in dev_mc["addonProfiles"] and "azureMonitorProfile" not in dev_mc
+    for kind in ("operationalinsights:Workspace", "monitor:DataCollectionRule", "monitor:DataCollectionEndpoint",
+                 "alertsmanagement:PrometheusRuleGroup", "monitor:MetricAlert", "monitor:AzureMonitorWorkspace"):
+        assert dev.of_type(f"azure-native:{kind}") == [], kind
+    assert release(dev, "kube-prometheus-stack") and release(dev, "keda")  # the in-cluster stack stays
+    associations = {r.inputs["associationName"] for r in
+                    prod.of_type("azure-native:monitor:DataCollectionRuleAssociation")}
+    assert associations == {"configurationAccessEndpoint", "dcra-llmp-prod-prometheus", "dcra-llmp-prod-insights"}
+    group = prod.one("azure-native:monitor:ActionGroup").inputs
+    assert [r["emailAddress"] for r in group["emailReceivers"]] == ["platform-oncall@example.com"]
+    storage = prod.one("azure-native:monitor:MetricAlert").inputs["criteria"]["allOf"][0]
+    assert (storage["metricName"], storage["operator"], storage["threshold"]) == ("storage_percent", "GreaterThan", 80)
+    grafana = prod.one("azure-native:dashboard:Grafana").inputs["properties"]
+    assert grafana["grafanaIntegrations"]["azureMonitorWorkspaceIntegrations"][0][
+        "azureMonitorWorkspaceResourceId"].endswith("/AzureMonitorWorkspace/amw-llmp-prod")
+    assert dev.of_type("azure-native:dashboard:Grafana") == [] and dev.of_type("azure-native:monitor:ActionGroup") == []
+
+
+def test_managed_prometheus_gets_microsofts_recording_rule_groups(prod, dev):
+    """Azure/prometheus-collector's onboarding template (tests/upstream/azure-prometheus-collector/
+    DefaultRecordingRules.json) creates, per cluster, the rule groups its enabled resources list, named by its ARM
+    variables; the managed dashboards read their series. Each group is planned with the template's name, interval,
+    scopes and rules, record for record."""
+    template = json.loads((UPSTREAM / "azure-prometheus-collector" / "DefaultRecordingRules.json").read_text())
+    variables = template["variables"]
+    cluster = prod.one("azure-native:containerservice:ManagedCluster").inputs["resourceName"]
+
+    def arm(expr):  # the template's name expressions: [concat(variables('x'), parameters('clusterName'))] etc.
+        if m := re.fullmatch(r"\[variables\('(\w+)'\)\]", expr):
+            return arm(variables[m.group(1)])
+        if m := re.fullmatch(r"\[concat\(variables\('(\w+)'\), (variables\('(\w+)'\)|parameters\('clusterName'\))\)\]",
+                             expr):
+            return variables[m.group(1)] + (variables[m.group(3)] if m.group(3) else cluster)
+        return expr
+
+    expected = {arm(r["name"]): r["properties"] for r in template["resources"]
+                if r["type"] == "Microsoft.AlertsManagement/prometheusRuleGroups" and r["properties"]["enabled"]}
+    planned = {g.inputs["ruleGroupName"]: g.inputs for g in prod.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")}
+    assert set(expected) == {"NodeRecordingRulesRuleGroup-" + cluster, "KubernetesRecordingRulesRuleGroup-" + cluster}
+    workspace = prod.one("azure-native:monitor:AzureMonitorWorkspace").inputs["azureMonitorWorkspaceName"]
+    for group_name, properties in expected.items():
+        group = planned[group_name]
+        assert group["rules"] == properties["rules"]
+        assert group["interval"] == properties["interval"] and group["enabled"] is True
+        assert group["clusterName"] == cluster and group["description"] == arm(properties["description"])
+        assert group["scopes"][0].endswith("/" + workspace) and group["scopes"][1].endswith("/" + cluster)
+    assert not [g for g in dev.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")]  # no managed Prometheus
+
+
+def test_a_stack_whose_alerts_reach_nobody_is_told_so(any_plan):
+    if silent_alerts(any_plan):
+        assert any("alertEmails" in w and "silently" in w for w in any_plan.warnings), silent_alerts(any_plan)
+    else:
+        assert not any("alertEmails" in w for w in any_plan.warnings)
+
+
+def test_llmd_stack_alerts_silently_and_prod_refuses_to():
+    assert silent_alerts(variant("llmd"))  # staging without alertEmails: the advisory above is not vacuous
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config("prod", {"observability": {"alertEmails": []}}).items()}
+    with pytest.raises(ConfigError, match="alertEmails"):
+        parse_config(raw, "p", "prod")

@@ -1,0 +1,287 @@
+"""Every component built on its own from its required inputs only, and every component built twice in one program
+(two GPU pools on one cluster, two InferenceStacks in two namespaces, two PostgresServers on one vault...), under the
+offline runner that refuses duplicate URNs and one Azure or Kubernetes name claimed twice."""
+
+import re
+import typing
+from typing import Any, Callable
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+import llmplatform
+from llmplatform.checks import ComponentInputError
+from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, VaultHandle
+from pulumi_azure_native import dbforpostgresql as pulumi_pg
+
+from offline import runner as offline
+
+
+RG = "rg-test"
+
+NETWORK = {"vnet_cidr": "10.0.0.0/16", "node_subnet_cidr": "10.0.0.0/20", "endpoints_subnet_cidr": "10.0.16.0/24",
+           "postgres_subnet_cidr": "10.0.17.0/24", "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16",
+           "dns_service_ip": "172.16.0.10"}
+
+
+def cluster_handle(name: str = "c1", expander: str = "least-waste") -> ClusterHandle:
+    sub = f"/subscriptions/s/resourceGroups/{RG}/providers/Microsoft.Network/virtualNetworks/vnet-{name}/subnets"
+    return ClusterHandle(
+        resource_group_name=RG, location="westeurope", cluster_name=f"aks-{name}", cluster_id=f"/aks/{name}",
+        vnet_id=f"/vnet/{name}", node_subnet_id=f"{sub}/nodes", endpoints_subnet_id=f"{sub}/endpoints",
+        postgres_subnet_id=f"{sub}/postgres", oidc_issuer_url=f"https://oidc/{name}/", kubernetes_version="",
+        zones=[], cpu_node_selector={"llm-platform/pool": "cpu"}, pod_cidr="192.168.0.0/16",
+        autoscaler_expander=expander, encryption_at_host=False)
+
+
+VAULT = VaultHandle(vault_id="/vaults/kv1", vault_name="kv1", vault_uri="https://kv1.vault.azure.net/",
+                    tenant_id="t", resource_group_name=RG)
+VOLUME = ModelVolume(namespace="llm", claim_name="models", mount_path="/models")
+SERVER = ModelServer(namespace="llm", deployment="ollama", service="ollama", port=11434, hosts=["ollama"],
+                     accelerator="cpu")
+GPU = {"node_selector": {"llm-platform/accelerator": "nvidia"}, "gpu_model": "A100", "gpus_per_node": 1,
+       "gpu_memory_gib": 80, "driver": "operator", "rdma": False,
+       "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}
+ROUTES = {"namespace": "gw", "gateway_names": ["internal-gateway", "external-gateway"], "ui_listener": "ui",
+          "api_listener": "api", "llmd_listener": "llmd", "routes_label": {"llm-platform/gateway-routes": "true"}}
+ENDPOINT = ModelEndpoint(base_url="http://ollama:11434", api="ollama", namespace="llm", service="ollama", port=11434)
+KEDA = KedaEndpoints(namespace="keda", interceptor_host="interceptor", interceptor_port=8080,
+                     external_scaler="scaler:9090", prometheus_url="http://prometheus:9090")
+
+# The required inputs of each component, and nothing more.
+REQUIRED: dict[str, Callable[[], dict[str, Any]]] = {
+    "AksCluster": lambda: {"cluster_name": "aks-a", "resource_group_name": RG, "location": "westeurope",
+                           "network": NETWORK,
+                           "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1,
+                                           "max_count": 2},
+                           "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1,
+                                             "max_count": 3}},
+    "GpuNodePool": lambda: {"cluster": cluster_handle(), "vm_size": "Standard_NC4as_T4_v3"},
+    "AppNamespace": lambda: {"namespace": "llm"},
+    "ModelStore": lambda: {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm"},
+    "KeyVault": lambda: {"cluster": cluster_handle(), "vault_name": "kv-test-1"},
+    "PostgresServer": lambda: {"cluster": cluster_handle(), "key_vault": VAULT, "server_name": "psql-test-1"},
+    "GatewayAccess": lambda: {"cluster": cluster_handle()},
+    "InferenceStack": lambda: {"cluster": cluster_handle(), "key_vault": VAULT, "model_volume": VOLUME},
+    "AzureMonitoring": lambda: {"location": "westeurope", "resource_group_name": RG},
+    "Observability": lambda: {"cluster": cluster_handle(), "key_vault": VAULT, "app_namespace": "llm"},
+    "ModelAutoscaler": lambda: {"model_server": SERVER, "mode": "cpu", "min_replicas": 1, "max_replicas": 2},
+    "WorkloadIdentity": lambda: {"cluster": cluster_handle(), "identity_name": "id-test", "namespace": "llm",
+                                 "service_account_name": "app"},
+    "LlmdStack": lambda: {"cluster": cluster_handle(), "gpu": GPU, "route_target": ROUTES, "model": "Qwen/Qwen3-8B",
+                          "key_vault": VAULT},
+    "OllamaServer": lambda: {"cluster": cluster_handle(), "model_volume": VOLUME},
+    "ApiGate": lambda: {"cluster": cluster_handle(), "endpoint": ENDPOINT, "key_vault": VAULT},
+    "OpenWebUi": lambda: {"cluster": cluster_handle(), "key_vault": VAULT, "endpoint": ENDPOINT,
+                          "database_url_secret": "db-url"},
+    "GlobalEndpoint": lambda: {"resource_group_name": RG, "name_prefix": "edge-test",
+                               "origins": [{"name": "weu", "host": "20.0.0.1"}]},
+    "FleetUpdates": lambda: {"resource_group_name": RG, "location": "westeurope", "fleet_name": "fleet-test",
+                             "members": [{"name": "weu", "cluster_id": "/subscriptions/x/aks-a"}]},
+}
+IN_CLUSTER = {"GpuNodePool", "AppNamespace", "ModelStore", "GatewayAccess", "InferenceStack", "Observability",
+              "ModelAutoscaler", "WorkloadIdentity", "LlmdStack", "OllamaServer", "ApiGate", "OpenWebUi"}
+
+
+def args_type(component: type) -> Any:
+    return typing.get_type_hints(component.__init__)["args"]
+
+
+def provider_opts(name: str = "k8s") -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(providers=[k8s.Provider(name, kubeconfig="apiVersion: v1")])
+
+
+def two_of_everything() -> None:
+    """One program with two instances of every component, as a platform team composing the package would."""
+    P = llmplatform
+    clusters = []
+    for name in ("a", "b"):
+        mon = P.AzureMonitoring(f"mon-{name}", {"location": "westeurope", "resource_group_name": RG,
+                                                "name_prefix": f"t-{name}", "alert_emails": ["ops@example.com"]})
+        aks = P.AksCluster(f"aks-{name}", {**REQUIRED["AksCluster"](), "cluster_name": f"aks-{name}",
+                                           "resource_group_name": f"rg-{name}", "autoscaler_expander": "priority",
+                                           "log_analytics_workspace_id": mon.log_analytics_workspace_id})
+        clusters.append((aks, mon))
+    (a, mon_a), (b, mon_b) = clusters
+    on_a = pulumi.ResourceOptions(providers=[a.provider])
+    on_b = pulumi.ResourceOptions(providers=[b.provider])
+    spot = P.GpuNodePool("gpu-spot", {"cluster": a.cluster, "vm_size": "Standard_NC4as_T4_v3",
+                                      "fallback": {"enabled": True, "min_count": 0, "max_count": 1}}, on_a)
+    P.GpuNodePool("gpu-big", {"cluster": a.cluster, "vm_size": "Standard_NC24ads_A100_v4", "pool_name": "gpubig",
+                              "install_device_software": False}, on_a)
+    vaults = [P.KeyVault(f"kv{i}", {"cluster": a.cluster, "vault_name": f"kv-test-{i}"}) for i in (1, 2)]
+    pgs = [P.PostgresServer(f"pg{i}", {"cluster": a.cluster, "key_vault": vaults[0].vault,
+                                       "server_name": f"psql-test-{i}"}) for i in (1, 2)]
+    gateways = [P.GatewayAccess(f"gw-{n}", {"cluster": c.cluster, "inference_extension": True}, o)
+                for n, c, o in (("a", a, on_a), ("b", b, on_b))]
+    observability = [P.Observability(f"obs-{n}", {"cluster": c.cluster, "monitoring": m.monitoring,
+                                                  "key_vault": vaults[1].vault, "app_namespace": "app1",
+                                                  "route_target": g.route_target}, o)
+                     for n, c, m, g, o in (("a", a, mon_a, gateways[0], on_a), ("b", b, mon_b, gateways[1], on_b))]
+    for i in (1, 2):
+        ns = P.AppNamespace(f"app{i}", {"namespace": f"app{i}", "route_target": gateways[0].route_target}, on_a)
+        store = P.ModelStore(f"models{i}", {"cluster": a.cluster, "account_name": f"stmodels{i}",
+                                            "namespace": ns.namespace}, on_a)
+        stack = P.InferenceStack(f"stack{i}", {
+            "cluster": a.cluster, "key_vault": vaults[0].vault, "model_volume": store.volume,
+            "database_url_secret": pgs[i - 1].database_url_secret, "gpu": spot.scheduling, "accelerator": "gpu",
+            "route_target": gateways[0].route_target, "keda": observability[0].keda, "autoscaled": True}, on_a)
+        P.ModelAutoscaler(f"scaler{i}", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
+                                         "max_replicas": 2, "keda": observability[0].keda}, on_a)
+        P.WorkloadIdentity(f"wi{i}", {"cluster": a.cluster, "identity_name": f"id-extra-{i}",
+                                      "namespace": ns.namespace, "service_account_name": "extra"}, on_a)
+        P.LlmdStack(f"llmd{i}", {"cluster": a.cluster, "gpu": spot.scheduling, "route_target": gateways[0].route_target,
+                                 "model": "Qwen/Qwen3-0.6B", "key_vault": vaults[0].vault, "namespace": f"llm-d-{i}"},
+                    on_a)
+        # two estates' edges and fleets over the same two clusters (e.g. a staging and a prod endpoint)
+        P.GlobalEndpoint(f"edge{i}", {"resource_group_name": RG, "name_prefix": f"edge-{i}", "origins": [
+            {"name": "a", "host": gateways[0].external_address}, {"name": "b", "host": gateways[1].external_address}]})
+        P.FleetUpdates(f"fleet{i}", {"resource_group_name": RG, "location": "westeurope", "fleet_name": f"fleet-{i}",
+                                     "members": [{"name": "a", "cluster_id": a.cluster["cluster_id"]},
+                                                 {"name": "b", "cluster_id": b.cluster["cluster_id"]}]})
+
+
+# Microsoft Entra sign-in on Flexible Server needs a Microsoft Entra administrator (Azure Database for PostgreSQL docs,
+# "Microsoft Entra authentication": only an Entra admin can create the other Entra roles); Managed Grafana admits
+# users through the Azure roles Grafana Admin / Editor / Viewer on the workspace (Azure built-in roles).
+GRAFANA_ROLES = {"22926164-76b3-42b3-bc55-97df8dab3e41": "Grafana Admin", "a79a5197-3a5c-4973-a920-486035ffd60f":
+                 "Grafana Editor", "60921a7e-fef1-4a43-9b16-a26c52ad4769": "Grafana Viewer"}
+
+
+def entra_mismatches(plan) -> list[str]:
+    """Servers whose Entra switch disagrees with having an Entra administrator (of the server's tenant, a valid
+    principal type)."""
+    admins = plan.of_type("azure-native:dbforpostgresql:AdministratorsMicrosoftEntra")
+    wrong = []
+    for server in plan.of_type("azure-native:dbforpostgresql:Server"):
+        auth = server.inputs["authConfig"]
+        mine = [a for a in admins if a.inputs["serverName"] == server.inputs["serverName"]
+                and a.inputs["tenantId"] == auth.get("tenantId") and a.inputs["principalType"] in
+                {t.value for t in pulumi_pg.PrincipalType} and a.inputs.get("principalName")]
+        if (auth["activeDirectoryAuth"] == "Enabled") != bool(mine):
+            wrong.append(server.inputs["serverName"])
+    return wrong
+
+
+def test_every_component_has_a_required_inputs_case():
+    assert set(REQUIRED) == set(llmplatform.COMPONENTS)
+
+
+@pytest.mark.parametrize("name", sorted(llmplatform.COMPONENTS))
+def test_component_builds_alone_from_its_required_inputs(name):
+    component = getattr(llmplatform, name)
+    args = REQUIRED[name]()
+    assert set(args) == set(args_type(component).__required_keys__), "the case must give exactly the required inputs"
+
+    def program():
+        component(f"{name.lower()}-alone", args, provider_opts() if name in IN_CLUSTER else None)
+
+    plan = offline.run_function(program)
+    top = plan.one(f"llmplatform:index:{name}")
+    children = [r for r in plan.resources if plan.component_of(r) is top]
+    assert children, "a component registers its resources"
+    # every in-cluster object went to the provider it was handed, never to an ambient default
+    for r in children:
+        if r.custom and r.type.startswith("kubernetes:"):
+            assert "pulumi:providers:kubernetes::k8s::" in (r.options["provider"] or ""), r.name
+
+
+@pytest.mark.parametrize("name", sorted(IN_CLUSTER))
+def test_in_cluster_component_without_a_kubernetes_provider_is_refused(name):
+    component = getattr(llmplatform, name)
+    with pytest.raises(ComponentInputError, match="no Kubernetes provider"):
+        offline.run_function(lambda: component("lonely", REQUIRED[name]()))
+
+
+@pytest.mark.parametrize("name, extra, message", [
+    ("GpuNodePool", {"vm_size": "Standard_D4s_v5"}, "vm_size='Standard_D4s_v5'"),
+    ("GpuNodePool", {"driver": "nouveau"}, "driver='nouveau'"),
+    ("GpuNodePool", {"fallback": {"enabled": True, "min_count": 0, "max_count": 1}}, "autoscaler_expander"),
+    ("GatewayAccess", {"tls_mode": "letsencrypt"}, "tls_hostname"),
+    ("GatewayAccess", {"internal": False, "external": False}, "internal=False"),
+    ("InferenceStack", {"accelerator": "gpu"}, "input gpu=None"),
+    ("InferenceStack", {"webui_enabled": True}, "database_url_secret"),
+    ("ModelAutoscaler", {"mode": "requests"}, "input keda=None"),
+    ("ModelStore", {"protocol": "ftp"}, "protocol='ftp'"),
+    ("PostgresServer", {"backup_retention_days": 3}, "backup_retention_days=3"),
+    ("AksCluster", {"network_policy": "weave"}, "network_policy='weave'"),
+    # llm-d: everything checked against the GPU it will run on
+    ("LlmdStack", {"tensor_parallel_size": 2, "api_key_auth": False}, "tensor_parallel_size=2"),
+    # a 70B model on a one-A100 node: no tensor parallel size helps, the pool is wrong
+    ("LlmdStack", {"model": "meta-llama/Llama-3.3-70B-Instruct", "api_key_auth": False}, "input gpu="),
+    # on an eight-A100 node it fits once spread over more GPUs
+    ("LlmdStack", {"model": "meta-llama/Llama-3.3-70B-Instruct", "api_key_auth": False,
+                   "gpu": {**GPU, "gpus_per_node": 8}}, "tensor_parallel_size=1"),
+    ("LlmdStack", {"model": "meta-llama/Llama-3.1-8B-Instruct", "api_key_auth": False}, "hf_token_secret=None"),
+    ("LlmdStack", {"prefill_decode": True, "api_key_auth": False}, "prefill_decode=True"),
+    ("LlmdStack", {"vllm_image": "vllm/vllm-openai:latest", "api_key_auth": False}, "vllm_image="),
+    ("LlmdStack", {"epp_image": "ghcr.io/llm-d/llm-d-router-endpoint-picker", "api_key_auth": False}, "epp_image="),
+    ("LlmdStack", {"model": "acme/secret-model", "api_key_auth": False}, "model_memory_gib=None"),
+    ("LlmdStack", {"model": "acme/secret-model", "model_memory_gib": 10, "api_key_auth": False}, "max_model_len=None"),
+    ("LlmdStack", {"epp_replicas": 0, "api_key_auth": False}, "epp_replicas=0"),
+    ("LlmdStack", {"key_vault": None}, "key_vault=None"),
+])
+def test_component_refuses_a_bad_input_by_name_before_registering(name, extra, message):
+    component = getattr(llmplatform, name)
+
+    def program():
+        component("bad", {**REQUIRED[name](), **extra}, provider_opts() if name in IN_CLUSTER else None)
+
+    with pytest.raises(ComponentInputError, match=re.escape(message)) as error:
+        offline.run_function(program)
+    assert str(error.value).startswith(f"{name} bad: input ")
+
+
+def test_two_of_every_component_compose_without_a_collision():
+    plan = offline.run_function(two_of_everything)
+    counts = {name: len(plan.of_type(f"llmplatform:index:{name}")) for name in llmplatform.COMPONENTS}
+    # InferenceStack builds two WorkloadIdentities of its own per instance
+    assert all(n >= 2 for n in counts.values()), counts
+    secrets = [s.inputs["secretName"] for s in plan.of_type("azure-native:keyvault:Secret")
+               if s.inputs["vaultName"] == "kv-test-1"]
+    assert len(secrets) == len(set(secrets)) and "pg1-admin-password" in secrets and "pg2-admin-password" in secrets
+
+
+def test_the_runner_catches_what_two_naive_instances_would_collide_on():
+    """Two device plugin installations on one cluster claim one namespace and one Helm release: refused. (Two GPU
+    pools share one installation: tests/components/test_gpu_scheduling.py.)"""
+    from llmplatform.gpu_node_pool import NVIDIA_DEVICE_PLUGIN, helm_release, namespace
+
+    def program():
+        opts = provider_opts()
+        for pool in ("gpua", "gpub"):
+            ns = namespace(f"{pool}-ns", "nvidia-device-plugin", "privileged", opts)
+            helm_release(f"{pool}-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name, {}, opts)
+
+    with pytest.raises(offline.ProgramError, match="are one object: .*Namespace nvidia-device-plugin"):
+        offline.run_function(program)
+
+
+def test_ids_that_come_from_other_resources_may_be_outputs():
+    """Entra group ids, authorized ranges and the Front Door id usually come from other resources (an azuread Group,
+    a NAT gateway's IP, the GlobalEndpoint's profile): the components take them as outputs (the schema says so:
+    not plain), with no name derived from a value that is not known yet."""
+    import json
+    group, fdid = "00000000-0000-0000-0000-0000000000aa", "11111111-2222-3333-4444-555555555555"
+
+    def program():
+        out = pulumi.Output.from_input
+        llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "admin_group_object_ids": [out(group)],
+                             "api_access_mode": "authorizedIps", "authorized_ip_ranges": [out("203.0.113.0/24")]})
+        llmplatform.AzureMonitoring("mon", {**REQUIRED["AzureMonitoring"](), "managed_grafana": True,
+                                  "grafana_admin_group_ids": [out(group)], "grafana_viewer_group_ids": [group]})
+        llmplatform.GatewayAccess("gw", {**REQUIRED["GatewayAccess"](), "front_door_id": out(fdid)}, provider_opts())
+    plan = offline.run_function(program)
+    by_name = {r.name: r for r in plan.resources}
+    aks = plan.one("azure-native:containerservice:ManagedCluster").inputs
+    assert aks["aadProfile"]["adminGroupObjectIDs"] == [group]
+    assert aks["apiServerAccessProfile"]["authorizedIPRanges"] == ["203.0.113.0/24"]
+    assert by_name["mon-grafana-admin-0"].inputs["principalId"] == group  # by position: the id was an output
+    assert "mon-grafana-viewer-00000000" in by_name  # by the id's start: a literal
+    policy = by_name["gw-front-door-only"].inputs["spec"]
+    assert fdid in json.dumps(policy)
+    schema = json.loads((offline.PROJECT_DIR / "components" / "schema.json").read_text())["resources"]
+    for resource, prop in (("AksCluster", "adminGroupObjectIds"), ("AksCluster", "authorizedIpRanges"),
+                           ("AzureMonitoring", "grafanaAdminGroupIds"), ("GatewayAccess", "frontDoorId")):
+        spec = schema[f"llmplatform:index:{resource}"]["inputProperties"][prop]
+        assert not spec.get("items", spec).get("plain"), (resource, prop)

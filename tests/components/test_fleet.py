@@ -1,0 +1,33 @@
+"""Fleet (components/llmplatform/fleet.py): the regional clusters as members, upgraded one region at a time."""
+
+from tests.conftest import plan_for
+
+
+REGIONS = ("prod-westeurope", "prod-swedencentral")
+
+
+def test_fleet_members_are_the_regional_clusters_upgraded_one_region_at_a_time(global_plan):
+    members = {m.inputs["fleetMemberName"]: m.inputs for m in global_plan.of_type(
+        "azure-native:containerservice:FleetMember")}
+    assert {m["clusterResourceId"] for m in members.values()} == {plan_for(r).outputs["clusterId"] for r in REGIONS}
+    stages = global_plan.one("azure-native:containerservice:FleetUpdateStrategy").inputs["strategy"]["stages"]
+    assert [s["groups"][0]["name"] for s in stages] == ["westeurope", "swedencentral"]  # global.regions order
+    assert stages[0]["afterStageWaitInSeconds"] == 3600 and "afterStageWaitInSeconds" not in stages[1]
+    profile = global_plan.one("azure-native:containerservice:AutoUpgradeProfile").inputs
+    assert profile["channel"] == "Stable" and profile["nodeImageSelection"] == {"type": "Consistent"}
+    # a member joins at a time: the fleet takes one member operation at once
+    first, second = global_plan.of_type("azure-native:containerservice:FleetMember")
+    assert global_plan.waits_for(second, lambda d: d.urn == first.urn) or \
+        global_plan.waits_for(first, lambda d: d.urn == second.urn)
+
+
+def test_regional_clusters_leave_upgrades_to_the_fleet_and_admit_only_front_door():
+    for region in REGIONS:
+        plan = plan_for(region)
+        aks = plan.one("azure-native:containerservice:ManagedCluster").inputs
+        assert aks["autoUpgradeProfile"]["upgradeChannel"] == "none"
+        gateway = next(g for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+                       if g.inputs["metadata"]["name"] == "external-gateway")
+        annotations = gateway.inputs["spec"]["infrastructure"]["annotations"]
+        assert annotations["service.beta.kubernetes.io/azure-allowed-service-tags"] == "AzureFrontDoor.Backend"
+        assert plan.outputs["location"] == region.split("-", 1)[1] and plan.outputs["clusterId"]

@@ -1,0 +1,132 @@
+"""FrontDoor (components/llmplatform/front_door.py) in the global stack: every region an origin at its gateway address,
+probes, latency routing, HTTPS only, the WAF, custom domains, the edge rules against the real resources, and the
+key map of the global API keys.
+
+The global stack plans offline from the regional stacks' own offline plans (StackReferences answered with their
+outputs)."""
+
+import copy
+import dataclasses
+
+import pytest
+import llmplatform
+
+from config import inputs, regions
+from config.reader import ConfigError
+from offline import policy_check, runner as offline
+
+from tests.conftest import plan_for, PROJECT_DIR
+
+
+REGIONS = ("prod-westeurope", "prod-swedencentral")
+P = "aks-llm-platform"
+
+
+def by_name(plan, type_):
+    return {r.name: r for r in plan.of_type(type_)}
+
+
+def _violations(plan, reg, mutate):
+    inputs = copy.deepcopy(reg.inputs)
+    mutate(inputs)
+    changed = dataclasses.replace(reg, inputs=inputs)
+    changed_plan = dataclasses.replace(plan, resources=[changed if r is reg else r for r in plan.resources])
+    return [v for v in policy_check.evaluate(changed_plan) if v.resource == reg.name]
+
+
+def test_every_region_is_an_origin_of_every_service_at_its_gateway_address(global_plan):
+    addresses = {plan_for(r).outputs["gatewayExternalAddress"] for r in REGIONS}
+    groups = by_name(global_plan, "azure-native:cdn:AFDOriginGroup")
+    assert {g.inputs["originGroupName"] for g in groups.values()} == {"ui", "api"}  # no region has llm-d
+    origins = global_plan.of_type("azure-native:cdn:AFDOrigin")
+    for service, port in (("ui", 80), ("api", 8080)):
+        mine = [o for o in origins if o.inputs["originGroupName"] == service]
+        assert {o.inputs["hostName"] for o in mine} == addresses and {o.inputs["httpPort"] for o in mine} == {port}
+        assert {o.inputs["originName"] for o in mine} == {"westeurope", "swedencentral"}
+
+
+def test_probes_latency_routing_affinity_and_streaming_timeout(global_plan):
+    groups = {g.inputs["originGroupName"]: g.inputs for g in global_plan.of_type("azure-native:cdn:AFDOriginGroup")}
+    api_probe = groups["api"]["healthProbeSettings"]
+    assert api_probe["probePath"] == "/healthz" and api_probe["probeRequestType"] == "GET"
+    assert groups["ui"]["sessionAffinityState"] == "Enabled" and groups["api"]["sessionAffinityState"] == "Disabled"
+    assert groups["api"]["loadBalancingSettings"]["additionalLatencyInMilliseconds"] == 50
+    profile = global_plan.one("azure-native:cdn:Profile").inputs
+    assert profile["sku"]["name"] == "Premium_AzureFrontDoor" and profile["originResponseTimeoutSeconds"] == 240
+
+
+def test_the_api_url_is_the_edge_base_the_tools_append_v1_to(global_plan):
+    assert global_plan.outputs["modelApiUrl"] == global_plan.outputs["uiUrl"]
+    assert global_plan.outputs["modelApiUrl"].startswith("https://") and "/v1" not in global_plan.outputs["modelApiUrl"]
+
+
+def test_routes_are_https_only_at_the_edge(global_plan):
+    routes = {r.inputs["routeName"]: r.inputs for r in global_plan.of_type("azure-native:cdn:Route")}
+    assert routes["ui"]["patternsToMatch"] == ["/*"] and routes["api"]["patternsToMatch"] == ["/v1/*"]
+    assert all(r["httpsRedirect"] == "Enabled" and "Https" in r["supportedProtocols"] for r in routes.values())
+
+
+def test_waf_blocks_with_managed_rules_and_limits_each_client(global_plan):
+    waf = global_plan.one("azure-native:frontdoor:Policy").inputs
+    assert waf["policySettings"]["mode"] == "Prevention" and waf["policySettings"]["enabledState"] == "Enabled"
+    assert {s["ruleSetType"] for s in waf["managedRules"]["managedRuleSets"]} == {"Microsoft_DefaultRuleSet",
+                                                                                   "Microsoft_BotManagerRuleSet"}
+    rate = waf["customRules"]["rules"][0]
+    assert rate["ruleType"] == "RateLimitRule" and rate["rateLimitThreshold"] == 600
+    assert rate["groupBy"] == [{"variableName": "SocketAddr"}]
+    endpoint = global_plan.one("azure-native:cdn:AFDEndpoint")
+    association = global_plan.one("azure-native:cdn:SecurityPolicy").inputs["parameters"]["associations"][0]
+    assert association["domains"][0]["id"].endswith(endpoint.inputs["endpointName"])
+
+
+def test_llmd_regions_get_their_own_route_with_the_prefix_rewritten():
+    def program():
+        llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "edge", "origins": [
+            {"name": "weu", "host": "20.0.0.1", "llmd_port": 8081}, {"name": "sec", "host": "20.0.0.2"}]})
+    plan = offline.run_function(program)
+    llmd = [o for o in plan.of_type("azure-native:cdn:AFDOrigin") if o.inputs["originGroupName"] == "llmd"]
+    assert [o.inputs["originName"] for o in llmd] == ["weu"] and llmd[0].inputs["httpPort"] == 8081
+    rewrite = plan.one("azure-native:cdn:Rule").inputs["actions"][0]["parameters"]
+    assert (rewrite["sourcePattern"], rewrite["destination"]) == ("/llmd/", "/")
+
+
+@pytest.mark.parametrize("type_, policy, mutate", [
+    ("azure-native:cdn:Route", "front-door-https-only", lambda i: i.update(httpsRedirect="Disabled")),
+    ("azure-native:cdn:Route", "front-door-https-only", lambda i: i.update(supportedProtocols=["Http"])),
+    ("azure-native:frontdoor:Policy", "waf-on-and-blocking-in-prod",
+     lambda i: i["policySettings"].update(mode="Detection")),
+    ("azure-native:frontdoor:Policy", "waf-on-and-blocking-in-prod",
+     lambda i: i["policySettings"].update(enabledState="Disabled")),
+    ("azure-native:containerservice:FleetUpdateStrategy", "fleet-upgrades-region-by-region",
+     lambda i: i["strategy"].update(stages=i["strategy"]["stages"][:1])),
+    ("azure-native:containerservice:FleetUpdateStrategy", "fleet-upgrades-region-by-region",
+     lambda i: i["strategy"]["stages"][0].pop("afterStageWaitInSeconds")),
+])
+def test_edge_rules_pass_the_real_resource_and_fail_it_made_wrong(global_plan, type_, policy, mutate):
+    reg = global_plan.of_type(type_)[0]
+    assert not [v for v in policy_check.evaluate(global_plan) if v.policy == policy]
+    assert [v.policy for v in _violations(global_plan, reg, mutate)] == [policy]
+
+
+def test_custom_domains_need_tls_1_2(global_plan):
+    route = global_plan.of_type("azure-native:cdn:Route")[0]
+    domain = dataclasses.replace(route, type="azure-native:cdn:AFDCustomDomain", secret_paths=[],
+                                 inputs={"hostName": "llm.example.com", "tlsSettings": {"minimumTlsVersion": "TLS10"}})
+    found = policy_check.evaluate(dataclasses.replace(global_plan, resources=[domain]))
+    assert [v.policy for v in found] == ["front-door-minimum-tls"]
+
+
+def test_an_endpoint_without_its_waf_security_policy_is_refused(global_plan):
+    without = dataclasses.replace(global_plan, resources=[
+        r for r in global_plan.resources if r.type != "azure-native:cdn:SecurityPolicy"])
+    found = [v for v in policy_check.evaluate(without) if v.policy == "front-door-endpoints-behind-waf"]
+    assert found and found[0].mandatory
+
+
+def test_the_key_map_accepts_every_listed_key_and_a_rotation_keeps_both():
+    from llmplatform.front_door import key_map
+    from llmplatform.inference_specs import api_key_map_line
+    assert key_map(["old", "new"]) == api_key_map_line("old") + api_key_map_line("new")
+    with pytest.raises(ConfigError, match="global.apiKeys"):
+        raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+        regions.parse_global({**raw, "global": {**raw["global"], "apiKeys": ["a", "a"]}}, P, "global")

@@ -1,0 +1,173 @@
+"""GatewayAccess (components/llmplatform/gateway.py): internal and external gateways on CPU nodes, routes, TLS, and
+a regional gateway behind Front Door that admits only its Front Door."""
+from __future__ import annotations
+
+import copy
+
+import llmplatform
+import pytest
+
+from offline import runner as offline
+from config import inputs, regions
+from config.loader import parse_config
+
+from tests.components.test_components_alone import cluster_handle, provider_opts
+from tests.conftest import plan_for, upstream_dir, PROJECT_DIR, variant
+from tests.validation import validate_custom
+
+
+def test_internal_gateway_without_a_fixed_ip_lets_azure_pick_one():
+    plan = offline.run_function(lambda: llmplatform.GatewayAccess("gw", {"cluster": cluster_handle()},
+                                                                   provider_opts()))
+    internal = next(r for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+                    if r.inputs["metadata"]["name"] == "internal-gateway")
+    annotations = internal.inputs["spec"]["infrastructure"]["annotations"]
+    assert annotations == {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
+
+
+REGIONS = ("prod-westeurope", "prod-swedencentral")
+P = "aks-llm-platform"
+
+
+def _regional(stack, **changes):
+    raw = regions.raw_stack_file(PROJECT_DIR / f"Pulumi.{stack}.yaml", P)
+    for key, value in changes.items():
+        raw[key] = value
+    return raw
+
+
+AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
+ISTIO_CRDS = upstream_dir() / "crds" / "security.istio.io"  # only Istio's CRD is indexed: cheap
+
+
+def _joined(global_plan, stack="prod-westeurope"):
+    """A regional stack's config after the global stack is up (edge.frontDoorId from the global stack's output)."""
+    raw = copy.deepcopy(_regional(stack))
+    raw["edge"] = {**raw["edge"], "frontDoorId": global_plan.outputs["frontDoorId"]}
+    return parse_config(raw, P, stack)
+
+
+def _probe_paths(global_plan):
+    return {g.inputs["healthProbeSettings"]["probePath"] for g in global_plan.of_type("azure-native:cdn:AFDOriginGroup")}
+
+
+def test_a_regional_gateway_serves_nothing_until_it_knows_its_front_door():
+    """Before edge.frontDoorId is set (the repository's regional stack files): Istio's allow-nothing policy on the
+    external Gateway (an ALLOW policy without rules refuses every request), attached to a Gateway the plan creates."""
+    for region in REGIONS:
+        plan = plan_for(region)
+        policy = plan.one(AUTHZ)
+        gateways = {(g.inputs["metadata"]["namespace"], g.inputs["metadata"]["name"])
+                    for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+        obj = {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", **policy.inputs}
+        validate_custom(obj, ISTIO_CRDS)
+        spec = policy.inputs["spec"]
+        assert spec["action"] == "ALLOW" and spec["rules"] == []
+        [target] = spec["targetRefs"]
+        assert (target["group"], target["kind"]) == ("gateway.networking.k8s.io", "Gateway")
+        assert (policy.inputs["metadata"]["namespace"], target["name"]) in gateways
+        assert target["name"] == "external-gateway" and "selector" not in spec  # CRD rule: targetRefs or selector
+
+
+def test_a_joined_region_admits_its_front_door_by_header_and_the_probes_by_path(global_plan):
+    """The header value is the global stack's frontDoorId output, as the regional config carries it; the paths let
+    through without it are exactly the paths the global stack's origin groups probe."""
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+    args = inputs.gateway_args(_joined(global_plan), cluster_handle())
+    assert args["front_door_id"] == global_plan.outputs["frontDoorId"]
+    assert args["allowed_service_tags"] == ["AzureFrontDoor.Backend"]
+    plan = offline.run_function(lambda: llmplatform.GatewayAccess("gateway", args, provider_opts()))
+    spec = plan.one(AUTHZ).inputs["spec"]
+    validate_custom({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+                     "metadata": {"name": "front-door-only", "namespace": "gw"}, "spec": spec}, ISTIO_CRDS)
+    header, probes = spec["rules"]
+    assert header["when"] == [{"key": "request.headers[X-Azure-FDID]", "values": [global_plan.outputs["frontDoorId"]]}]
+    assert "to" not in header  # any path, any method, any listener: the profile's own traffic
+    assert set(probes["to"][0]["operation"]["paths"]) == _probe_paths(global_plan) == {"/health", "/healthz"}
+    assert probes["to"][0]["operation"]["methods"] == ["GET", "HEAD"] and "when" not in probes
+
+
+def test_the_authorization_policy_check_catches_a_wrong_shape():
+    import jsonschema
+    from llmplatform.gateway import front_door_policy
+    spec = front_door_policy("external-gateway", "33333333-3333-3333-3333-333333333333", ["/healthz"])
+    spec["rules"][0]["when"][0]["value"] = spec["rules"][0]["when"][0].pop("values")  # singular: not Istio's field
+    with pytest.raises(jsonschema.ValidationError):
+        validate_custom({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
+                         "metadata": {"name": "p", "namespace": "gw"}, "spec": spec}, ISTIO_CRDS)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"front_door_id": "not-a-guid"}, "front_door_id='not-a-guid' is invalid"),
+    ({"front_door_id": "", "external": False}, "only with the external Gateway"),
+    ({"front_door_probe_paths": ["/healthz"]}, "only with front_door_id"),
+    ({"front_door_id": "", "front_door_probe_paths": ["healthz"]}, "exact paths starting with /"),
+])
+def test_gateway_front_door_inputs_are_checked(change, message):
+    from llmplatform.checks import ComponentInputError, check_shape
+    from llmplatform.gateway import GatewayAccessArgs
+    with pytest.raises(ComponentInputError, match=message):  # the component's own check (its rules included)
+        check_shape("GatewayAccess", "gw", {"cluster": {}, **change}, GatewayAccessArgs)
+
+
+def gateway_specs(plan):
+    return {r.inputs["metadata"]["name"]: r.inputs["spec"]
+            for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+
+
+def test_gateways_internal_and_external_on_cpu_nodes(prod, dev):
+    assert set(gateway_specs(dev)) == {"external-gateway"}  # dev: gateway.mode external, one load balancer
+    gateways = gateway_specs(prod)
+    assert set(gateways) == {"internal-gateway", "external-gateway"}
+    internal = gateways["internal-gateway"]["infrastructure"]["annotations"]
+    assert internal["service.beta.kubernetes.io/azure-load-balancer-internal"] == "true"
+    assert internal["service.beta.kubernetes.io/azure-load-balancer-ipv4"] == "10.40.15.250"
+    external = gateways["external-gateway"]["infrastructure"]["annotations"]
+    assert external["service.beta.kubernetes.io/azure-pip-name"] == "pip-llmp-prod-gateway"
+    assert all(g["gatewayClassName"] == "istio" for g in gateways.values())
+    istiod = next(r for r in prod.helm_releases() if r.inputs["chart"] == "istiod").inputs["values"]
+    klass = istiod["gatewayClasses"]["istio"]
+    assert klass["deployment"]["spec"]["template"]["spec"]["nodeSelector"] == {"llm-platform/pool": "cpu"}
+    assert klass["service"]["spec"]["externalTrafficPolicy"] == "Local"
+    assert prod.outputs["gatewayInternalAddress"] == "10.40.15.250" and prod.outputs["gatewayExternalAddress"]
+    assert dev.outputs["gatewayInternalAddress"] is None and dev.outputs["gatewayExternalAddress"]
+
+
+def test_internal_only_gateway_variant():
+    plan = variant("dev-smb-nogpu")
+    assert plan.outputs["modelApiUrl"] == "http://10.40.15.250:8080"  # no public address: the internal one
+    names = {r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+    assert names == {"internal-gateway"} and plan.of_type("azure-native:network:PublicIPAddress") == []
+    routes = plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+    assert [r.inputs["metadata"]["name"] for r in routes] == ["api-route"]  # no UI when Open-WebUI is off
+
+
+def test_routes_publish_ui_and_api_with_long_timeouts(prod):
+    routes = {r.inputs["metadata"]["name"]: r.inputs["spec"]
+              for r in prod.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")}
+    assert routes["ui-route"]["rules"][0]["backendRefs"] == [{"name": "open-webui", "port": 8080}]
+    assert routes["api-route"]["rules"][0]["backendRefs"] == [{"name": "router", "port": 8080}]
+    for spec in routes.values():
+        assert {p["name"] for p in spec["parentRefs"]} == {"internal-gateway", "external-gateway"}
+        timeouts = spec["rules"][0]["timeouts"]
+        assert int(timeouts["request"].rstrip("s")) >= 300 and timeouts["backendRequest"] == timeouts["request"]
+    assert {p["sectionName"] for p in routes["api-route"]["parentRefs"]} == {"api"}
+
+
+def test_tls_variant_issues_a_lets_encrypt_certificate():
+    plan = variant("prod-tls")
+    assert plan.outputs["webUiUrl"] == "https://llm.example.com"
+    assert plan.outputs["modelApiUrl"] == "https://llm.example.com:8443"
+    issuer = plan.one("kubernetes:cert-manager.io/v1:ClusterIssuer").inputs["spec"]["acme"]
+    assert issuer["email"] == "platform@example.com"
+    assert issuer["solvers"][0]["http01"]["gatewayHTTPRoute"]["parentRefs"][0]["sectionName"] == "acme"
+    cert = plan.one("kubernetes:cert-manager.io/v1:Certificate").inputs["spec"]
+    assert cert["dnsNames"] == ["llm.example.com"]
+    gateway = next(r.inputs["spec"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+                   if r.inputs["metadata"]["name"] == "external-gateway")
+    https = [lst for lst in gateway["listeners"] if lst["protocol"] == "HTTPS"]
+    assert {lst["port"] for lst in https} == {443, 8443}
+    assert all(lst["tls"]["certificateRefs"][0]["name"] == "gateway-tls" for lst in https)
+    redirect = next(r.inputs["spec"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+                    if r.inputs["metadata"]["name"] == "https-redirect")
+    assert redirect["rules"][0]["filters"][0]["requestRedirect"] == {"scheme": "https", "statusCode": 301}

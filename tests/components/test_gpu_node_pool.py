@@ -1,0 +1,133 @@
+"""GpuNodePool (components/llmplatform/gpu_node_pool.py): separate GPU pools, spot with an on-demand fallback through
+the priority expander, the device software, what the cluster handle passes on, and what workloads get from it."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import llmplatform
+
+from offline import runner as offline
+
+from tests.conftest import variant
+from tests.components.test_components_alone import cluster_handle, provider_opts
+
+
+@pytest.mark.parametrize("name", ["prod", "dev-operator"])
+def test_no_ordering_kubernetes_does_not_need(name):
+    """Deploy time: the GPU software DaemonSets do not wait for their node pools (they schedule when nodes come),
+    and no node pool waits for the monitoring stack or the gateway."""
+    plan = variant(name)
+    gpu_software = [r for r in plan.helm_releases() if r.inputs["chart"] in ("nvidia-device-plugin", "gpu-operator")]
+    assert gpu_software
+    for release in gpu_software:
+        assert not plan.waits_for(release, lambda r: r.type == "azure-native:containerservice:AgentPool")
+    in_cluster_stacks = ("llmplatform:index:Observability", "llmplatform:index:GatewayAccess")
+    for pool in plan.of_type("azure-native:containerservice:AgentPool"):
+        assert not plan.waits_for(pool, lambda r: plan.component_of(r) is not None
+                              and plan.component_of(r).type in in_cluster_stacks), pool.name
+
+
+def test_gpu_pools_follow_the_clusters_choice_through_the_handle():
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def pool(handle):
+        def program():
+            llmplatform.GpuNodePool("t4", {"cluster": handle, "vm_size": "Standard_NC4as_T4_v3"}, provider_opts())
+        return offline.run_function(program).one("azure-native:containerservice:AgentPool").inputs
+
+    assert pool({**cluster_handle(), "ephemeral_os_disk": True})["osDiskType"] == "Ephemeral"  # 180 GiB local disk
+    assert "osDiskType" not in pool(cluster_handle())  # a handle from before the field: AKS decides
+
+
+MC = "azure-native:containerservice:ManagedCluster"
+POOL = "azure-native:containerservice:AgentPool"
+SPOT_TOLERATION = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+                   "effect": "NoSchedule"}
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+
+
+def release(plan, chart):
+    return next(r for r in plan.helm_releases() if r.inputs["chart"] == chart)
+
+
+def pool(plan, name):
+    return next(r for r in plan.of_type(POOL) if r.inputs["agentPoolName"] == name)
+
+
+def test_dev_gpu_pool_is_separate_scales_from_zero_on_spot_and_tainted(dev):
+    gpu = pool(dev, "gpu")
+    assert gpu.inputs["minCount"] == 0 and gpu.inputs["maxCount"] == 1 and gpu.inputs["enableAutoScaling"]
+    assert gpu.inputs["scaleSetPriority"] == "Spot" and gpu.inputs["scaleSetEvictionPolicy"] == "Delete"
+    assert gpu.inputs["spotMaxPrice"] == -1
+    assert "nvidia.com/gpu=present:NoSchedule" in gpu.inputs["nodeTaints"]
+    assert gpu.inputs["gpuProfile"] == {"driver": "Install"}
+    assert dev.one(MC).inputs["sku"]["tier"] == "Free"
+
+
+def test_priority_expander_only_with_its_configmap(any_plan):
+    expander = any_plan.one(MC).inputs["autoScalerProfile"]["expander"]
+    has_priorities = any(r.inputs["metadata"]["name"] == "cluster-autoscaler-priority-expander"
+                         for r in any_plan.of_type("kubernetes:core/v1:ConfigMap"))
+    assert (expander == "priority") == has_priorities
+
+
+def test_prod_spot_pool_has_on_demand_fallback_preferred_last(prod):
+    spot, fallback = pool(prod, "gpu"), pool(prod, "gpuod")
+    assert fallback.inputs["scaleSetPriority"] == "Regular" and "spotMaxPrice" not in fallback.inputs
+    assert fallback.inputs["nodeLabels"] == spot.inputs["nodeLabels"]
+    assert fallback.inputs["nodeTaints"] == ["nvidia.com/gpu=present:NoSchedule"]
+    assert prod.one(MC).inputs["autoScalerProfile"]["expander"] == "priority"
+    expander = prod.one("kubernetes:core/v1:ConfigMap", "gpu-priority-expander").inputs
+    assert expander["metadata"] == {"name": "cluster-autoscaler-priority-expander", "namespace": "kube-system"}
+    priorities = __import__("yaml").safe_load(expander["data"]["priorities"])
+
+    def rank(node_group):  # the autoscaler takes the highest priority whose regex matches the node group
+        return max(p for p, patterns in priorities.items() if any(re.fullmatch(x, node_group) for x in patterns))
+
+    assert rank("aks-gpu-12345678-vmss") > rank("aks-gpuod-12345678-vmss") > rank("aks-cpu-12345678-vmss")
+
+
+def test_device_plugin_tolerates_gpu_and_spot_taints_and_targets_gpu_nodes(dev):
+    values = release(dev, "nvidia-device-plugin").inputs["values"]
+    assert GPU_TOLERATION in values["tolerations"] and SPOT_TOLERATION in values["tolerations"]
+    terms = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert terms == [{"matchExpressions": [{"key": "llm-platform/accelerator", "operator": "In",
+                                            "values": ["nvidia"]}]}]
+
+
+def test_operator_mode_leaves_driver_to_the_gpu_operator():
+    plan = variant("dev-operator")
+    assert pool(plan, "gpu").inputs["gpuProfile"] == {"driver": "None"}
+    operator = release(plan, "gpu-operator").inputs
+    assert operator["values"]["driver"]["rdma"]["enabled"] is True
+    assert SPOT_TOLERATION in operator["values"]["daemonsets"]["tolerations"]
+    assert all(r.inputs["chart"] != "nvidia-device-plugin" for r in plan.helm_releases())
+
+
+def test_gpu_outputs_are_what_workloads_need(dev):
+    # the pool's own label selects it (and its fallback); the accelerator label stays for every-GPU-node software
+    assert dev.outputs["gpuNodeSelector"] == {"llm-platform/pool": "gpu"}
+    labels = pool(dev, "gpu").inputs["nodeLabels"]
+    assert labels["llm-platform/pool"] == "gpu" and labels["llm-platform/accelerator"] == "nvidia"
+
+
+def test_gpu_pool_outside_the_catalog_is_described_by_gpu_sku():
+    def program():
+        llmplatform.GpuNodePool("custom", {"cluster": cluster_handle(), "vm_size": "Standard_NC80adis_H100_v5",
+                                           "gpu_sku": {"gpu_model": "H100", "gpus": 2, "gpu_memory_gib": 94}},
+                                provider_opts())
+    plan = offline.run_function(program)
+    pool = plan.one("azure-native:containerservice:AgentPool")
+    assert pool.inputs["vmSize"] == "Standard_NC80adis_H100_v5" and pool.inputs["nodeLabels"][
+        "llm-platform/gpu-model"] == "h100"
+
+
+def test_gpu_pool_follows_the_cluster_version_and_zones_from_the_handle():
+    def program():
+        handle = {**cluster_handle(), "kubernetes_version": "1.34.2", "zones": ["1", "2"]}
+        llmplatform.GpuNodePool("gpu", {"cluster": handle, "vm_size": "Standard_NC4as_T4_v3"}, provider_opts())
+    pool = offline.run_function(program).one("azure-native:containerservice:AgentPool")
+    assert pool.inputs["orchestratorVersion"] == "1.34.2" and pool.inputs["availabilityZones"] == ["1", "2"]

@@ -1,0 +1,37 @@
+"""The GPU catalog (components/llmplatform/gpu_skus.py): every required family, lookups, consistent figures, RDMA
+and MIG."""
+from llmplatform.gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes, skus_for_model
+
+REQUIRED = ["Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3", "Standard_NC16as_T4_v3", "Standard_NC64as_T4_v3",
+            "Standard_NV36ads_A10_v5", "Standard_NC6s_v3", "Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4",
+            "Standard_NC96ads_A100_v4", "Standard_ND96asr_v4", "Standard_ND96amsr_A100_v4",
+            "Standard_NC40ads_H100_v5", "Standard_ND96isr_H100_v5", "Standard_ND96isr_H200_v5"]
+
+
+def test_catalog_has_every_required_family():
+    assert set(REQUIRED) <= set(known_gpu_sizes())
+    assert {s.gpu_model for s in GPU_SKUS.values()} >= {"T4", "A10", "V100", "A100", "H100", "H200"}
+
+
+def test_lookup_is_case_insensitive_and_returns_canonical_name():
+    sku = find_gpu_sku("standard_nc4as_t4_v3")
+    assert sku is not None and sku.vm_size == "Standard_NC4as_T4_v3"
+    assert find_gpu_sku("Standard_NC4") is None
+
+
+def test_figures_are_consistent():
+    for sku in GPU_SKUS.values():
+        assert sku.gpus >= 1 and sku.gpu_memory_gib >= 16 and sku.vcpus >= 4 and sku.ram_gib > sku.vcpus
+    assert find_gpu_sku("Standard_NC64as_T4_v3").total_gpu_memory_gib == 64
+    assert find_gpu_sku("Standard_ND96isr_H200_v5").total_gpu_memory_gib == 8 * 141
+
+
+def test_rdma_only_on_nd_infiniband_sizes():
+    rdma = {s.vm_size for s in GPU_SKUS.values() if s.rdma}
+    assert rdma == {"Standard_ND96asr_v4", "Standard_ND96amsr_A100_v4", "Standard_ND96isr_H100_v5",
+                    "Standard_ND96isr_H200_v5"}
+
+
+def test_mig_only_on_ampere_and_hopper():
+    assert all(s.mig_capable == (s.gpu_model in ("A100", "H100", "H200")) for s in GPU_SKUS.values())
+    assert len(skus_for_model("T4")) == 4

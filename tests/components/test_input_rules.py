@@ -1,0 +1,107 @@
+"""The components' value rules (components/llmplatform/input_rules.py) as pure functions (no Pulumi run): ranges and
+cross-input rules, each case derived from the upstream rule it encodes (docs/decisions.md, "Input rules")."""
+
+from llmplatform.inference_specs import ollama_env
+from llmplatform.input_rules import (RULES, api_gate, gpu_node_pool, inference_stack, llmd_stack, ollama_server,
+                                     open_webui)
+
+
+def test_every_component_has_rules():
+    import llmplatform
+    assert set(RULES) == set(llmplatform.COMPONENTS)
+
+
+def test_gpu_pool_rules_follow_the_azure_cli():
+    # spot max price: -1 or above 0, and only for spot pools (azure-cli acs validate_spot_max_price)
+    assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NC4as_T4_v3", "spot_max_price": -1})] == []
+    assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NC4as_T4_v3", "spot_max_price": 0.5})] == []
+    assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NC4as_T4_v3", "priority": "regular",
+                                           "spot_max_price": 0.5})] == ["spot_max_price"]
+    # node counts 0-1000 (validate_nodes_count)
+    assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NC4as_T4_v3", "max_count": 1001})] == ["max_count"]
+    # a size outside the catalog is fine when described by hand
+    assert gpu_node_pool({"vm_size": "Standard_NV99xyz_v9", "gpu_sku": {"gpu_model": "A10", "gpus": 1,
+                                                                            "gpu_memory_gib": 24}}) == []
+    assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NV99xyz_v9"})] == ["vm_size"]
+
+
+def test_a_fallback_pool_needs_the_priority_expander_of_its_cluster():
+    args = {"vm_size": "Standard_NC4as_T4_v3", "fallback": {"enabled": True, "min_count": 0, "max_count": 1},
+            "cluster": {"autoscaler_expander": "least-waste"}}
+    assert [p.path for p in gpu_node_pool(args)] == ["fallback.enabled"]
+    assert gpu_node_pool({**args, "cluster": {"autoscaler_expander": "priority"}}) == []
+
+
+def test_llmd_rules_check_the_model_against_the_gpu():
+    gpu = {"gpu_model": "A100", "gpus_per_node": 1, "gpu_memory_gib": 80, "rdma": False}
+    ok = {"model": "Qwen/Qwen3-8B", "gpu": gpu, "key_vault": {"vault_name": "kv"}}
+    assert llmd_stack(ok) == []
+    assert [p.path for p in llmd_stack({**ok, "tensor_parallel_size": 2})] == ["tensor_parallel_size"]
+    assert [p.path for p in llmd_stack({**ok, "prefill_decode": True})] == ["prefill_decode"]
+    unknown = [p.path for p in llmd_stack({**ok, "model": "acme/secret-model"})]
+    assert unknown == ["model_memory_gib", "max_model_len"]
+
+
+def test_each_part_names_its_own_inputs_and_inference_stack_its_own():
+    """One rule (Open-WebUI's max replicas at least its minimum), two names: the part's, and InferenceStack's for the
+    input it hands the part."""
+    part = open_webui({"replicas": 3, "max_replicas": 2})
+    assert [p.sentence() for p in part] == ["input max_replicas=2 is invalid; allowed: at least replicas (3)"]
+    composite = inference_stack({"webui_replicas": 3, "webui_max_replicas": 2})
+    assert [p.sentence() for p in composite] == [
+        "input webui_max_replicas=2 is invalid; allowed: at least webui_replicas (3)"]
+    assert "webui_max_replicas" in composite.declared and "max_replicas" not in composite.declared
+    # InferenceStack's `replicas` are Ollama's (0-100), never the gate's (1-20)
+    assert [p.path for p in api_gate({"replicas": 50})] == ["replicas"]
+    assert inference_stack({"replicas": 50}) == [] and inference_stack({"replicas": 0}) == []
+    # a rule every part applies to an input InferenceStack hands all three is named once
+    assert [p.path for p in inference_stack({"request_timeout_seconds": 0})] == ["request_timeout_seconds"]
+
+
+def test_ollama_extra_env_may_not_set_what_the_component_sets():
+    """Ollama takes its settings only from the environment: a variable the Deployment sets from an input (or for
+    its read-only store) would silently override that input, so extra_env refuses each of them."""
+    managed = sorted(ollama_env("/models", 2, "30m", 1))
+    for variable in managed:
+        found = ollama_server({"extra_env": {variable: "x"}})
+        assert [(p.path, p.value) for p in found] == [("extra_env", [variable])], variable
+    assert ollama_server({"extra_env": {"OLLAMA_CONTEXT_LENGTH": "8192", "OLLAMA_FLASH_ATTENTION": "1"}}) == []
+    bad = ollama_server({"extra_env": {"OLLAMA CONTEXT": "1", "OK": 1}})  # not a name; not a string value
+    assert [p.value for p in bad] == [["OK", "OLLAMA CONTEXT"]]
+
+
+def test_a_gate_or_a_ui_fronts_only_an_api_it_knows():
+    for rule in (api_gate, open_webui):
+        assert rule({"endpoint": {"api": "ollama"}}) == [] and rule({"endpoint": {"api": "openai"}}) == []
+        assert [(p.path, p.value) for p in rule({"endpoint": {"api": "grpc"}})] == [("endpoint.api", "grpc")]
+
+
+def test_the_gate_cpu_limit_is_one_nginx_counts_cores_from():
+    res = {"cpu_request": "100m", "memory_request": "64Mi", "memory_limit": "256Mi"}
+    for good in ("1", "2", "1500m", "0.5"):
+        assert api_gate({"resources": {**res, "cpu_limit": good}}) == [], good
+    for bad in ("2k", "1Gi"):  # Kubernetes quantities, but not cores nor millicores
+        assert [p.path for p in api_gate({"resources": {**res, "cpu_limit": bad}})] == ["resources.cpu_limit"], bad
+    assert [p.path for p in api_gate({"resources": {**res, "cpu_limit": "lots"}})] == ["resources.cpu_limit"]
+
+
+def test_open_webui_hpa_targets_are_percents():
+    assert open_webui({"cpu_target_percent": 100, "memory_target_percent": 1}) == []
+    found = open_webui({"cpu_target_percent": 0, "memory_target_percent": 101})
+    assert [p.path for p in found] == ["cpu_target_percent", "memory_target_percent"]
+
+
+def test_a_gpu_pool_may_not_take_the_cpu_pools_label_value():
+    args = {"vm_size": "Standard_NC4as_T4_v3"}
+    assert gpu_node_pool({**args, "pool_name": "gpua"}) == []
+    assert [(p.path, p.value) for p in gpu_node_pool({**args, "pool_name": "cpu"})] == [("pool_name", "cpu")]
+
+
+def test_behind_keda_the_gate_waits_the_answer_and_the_cold_start_together():
+    """InferenceStack hands its gate request_timeout_seconds + cold_start_timeout_seconds (the interceptor holds a
+    request while a replica starts): the sum is refused where the gate would refuse it, before anything registers."""
+    args = {"request_timeout_seconds": 80000, "cold_start_timeout_seconds": 7000}
+    assert inference_stack(args) == []  # without keda the cold start is not waited for
+    found = inference_stack({**args, "keda": {"namespace": "keda"}})
+    assert [(p.path, p.value) for p in found] == [("cold_start_timeout_seconds", 7000)]
+    assert [p.path for p in api_gate({"request_timeout_seconds": 87000})] == ["request_timeout_seconds"]

@@ -1,0 +1,80 @@
+"""KeyVault (components/llmplatform/key_vault.py): secrets with content type and expiry, identities that may only
+read, and the global stack's key set written into every regional vault and read by each region's API gate."""
+from __future__ import annotations
+
+import pulumi
+
+from config import inputs, regions
+from config.loader import parse_config
+from offline import runner as offline
+
+from tests.conftest import plan_for, PROJECT_DIR
+from tests.components.test_gateway import _regional, _joined
+
+
+REGIONS = ("prod-westeurope", "prod-swedencentral")
+P = "aks-llm-platform"
+
+
+def test_the_global_stack_writes_one_key_set_into_every_regional_vault(global_plan):
+    """Each region's vault (its keyVaultName and resourceGroupName outputs) gets the key map and the newest key,
+    both as secrets; the keys are generated once (one RandomPassword per configured name), not per region."""
+    secrets = global_plan.of_type("azure-native:keyvault:Secret")
+    vaults = {(plan_for(r).outputs["resourceGroupName"], plan_for(r).outputs["keyVaultName"]) for r in REGIONS}
+    for name in ("edge-api-key-map", "edge-api-key"):
+        mine = [s for s in secrets if s.inputs["secretName"] == name]
+        assert {(s.inputs["resourceGroupName"], s.inputs["vaultName"]) for s in mine} == vaults
+        assert all(any("properties.value".startswith(path) for path in s.secret_paths) for s in mine)
+    keys = global_plan.of_type("random:index/randomPassword:RandomPassword")
+    names = regions.parse_global(regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P), P, "global").api_keys
+    assert len(keys) == len(names) >= 1
+    assert global_plan.outputs["apiKeySecret"] == "edge-api-key"
+    assert "apiKey" in global_plan.secret_outputs  # the key leaves the stack only as a Pulumi secret
+
+
+def test_a_joined_regions_api_gate_reads_the_key_set_the_global_stack_writes(global_plan):
+    """The names the regional config hands the gate are the secrets the global plan writes; the gate then mounts
+    that map and generates no key of its own (the router alone, under the offline runner)."""
+    from types import SimpleNamespace
+    from llmplatform.api_router import RouterSpec, api_router
+    from tests.components.test_components_alone import VAULT, cluster_handle, provider_opts
+    written = {s.inputs["secretName"] for s in global_plan.of_type("azure-native:keyvault:Secret")}
+    handles = SimpleNamespace(database_url_secret="db", scheduling={}, route_target=None)
+    joined = inputs.inference_args(_joined(global_plan), {}, VAULT, {}, handles, None, None, None)
+    assert {joined["api_key_map_secret"], joined["api_key_secret"]} == written
+    alone = inputs.inference_args(parse_config(_regional("prod-westeurope"), P, "prod-westeurope"), {}, VAULT, {},
+                                  handles, None, None, None)
+    assert "api_key_map_secret" not in alone  # before the global stack is up: the region's own key
+
+    class Owner(pulumi.ComponentResource):
+        def __init__(self):
+            super().__init__("test:index:Owner", "owner", None, provider_opts())
+            api_router(self, RouterSpec(
+                name="inference", namespace="llm", cluster=cluster_handle(), upstream_host="ollama",
+                upstream_port=11434, upstream_host_header=None, gateway_peers=[], api_key_auth=True,
+                rate_limit_per_second=10, rate_limit_burst=20, request_timeout_seconds=600, vault=VAULT,
+                api_key_secret=joined["api_key_secret"], api_key_map_secret=joined["api_key_map_secret"]))
+    plan = offline.run_function(Owner)
+    assert not plan.of_type("random:index/randomPassword:RandomPassword")
+    assert not plan.of_type("azure-native:keyvault:Secret")
+    spc = plan.one("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass").inputs["spec"]["parameters"]
+    assert "objectName: edge-api-key-map" in spc["objects"]
+    conf = plan.one("kubernetes:core/v1:ConfigMap").inputs["data"]["nginx.conf"]
+    assert "/edge-api-key-map;" in conf
+
+
+def test_key_vault_secrets_have_content_type_and_expiry(dev):
+    secrets = dev.of_type("azure-native:keyvault:Secret")
+    assert {s.inputs["secretName"] for s in secrets} >= {"postgres-admin-password", "postgres-database-url",
+                                                          "inference-webui-secret-key", "inference-api-key",
+                                                          "inference-api-key-map"}
+    for s in secrets:
+        assert s.inputs["properties"]["contentType"] and s.inputs["properties"]["attributes"]["expires"] > 0
+
+
+def test_identities_may_only_read_secrets(dev):
+    readers = [r for r in dev.of_type("azure-native:authorization:RoleAssignment") if r.name.endswith("kv-reader")]
+    assert len(readers) == 2
+    for r in readers:
+        assert r.inputs["roleDefinitionId"].endswith("4633458b-17de-408a-b874-0445c86b69e6")
+        assert r.inputs["scope"].endswith("/Vault/kv-llmp-dev-7a1ba17d2ce9")

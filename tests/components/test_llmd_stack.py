@@ -1,0 +1,395 @@
+"""LlmdStack (components/llmplatform/llmd_stack.py) in the llmd stack: vLLM on the A100 pool, the llm-d router chart,
+routes to the InferencePool, and no way to the model that skips the API key and the rate limit."""
+
+import pytest
+import yaml
+from llmplatform.llmd_specs import epp_plugins, image_is_pinned, router_values
+
+from offline import runner as offline
+
+from tests.conftest import upstream_dir, variant
+from tests.istio_gateway import IstioRefusal, api_server_refusal, generated_service, plan_services
+from tests.validation import chart_values, unknown_values_keys
+
+
+NS = "llm-d"
+
+
+@pytest.fixture(scope="module")
+def llmd():
+    return variant("llmd")
+
+
+def obj(plan, kind, name):
+    found = [r for r in plan.kubernetes_objects() if r.inputs["kind"] == kind and r.inputs["metadata"]["name"] == name
+             and r.inputs["metadata"].get("namespace") == NS]
+    assert len(found) == 1, f"{kind} {name}"
+    return found[0]
+
+
+def depends_on(plan, reg, target_urn) -> bool:
+    """Whether reg waits for target (directly or through what it waits for)."""
+    return plan.waits_for(reg, lambda dep: dep.urn == target_urn)
+
+
+def epp_pod_labels():
+    """routerlib's common and selector labels of the EPP pods (templates/_helpers.tpl, v0.10.0, release llmd)."""
+    return {"app.kubernetes.io/name": "llmd-epp", "llm-d-router-gateway": "llmd-epp"}
+
+
+def recipe(name):
+    return yaml.safe_load((upstream_dir() / "recipes" / name).read_text())["router"]
+
+
+def guide_scaled_object():
+    return yaml.safe_load((upstream_dir() / "recipes" / "keda-epp-queue-scaledobject.yaml").read_text())["spec"]
+
+
+def rendered_inference_pool(release: str, namespace: str, values: dict) -> dict:
+    """The InferencePool the chart renders from our values: a transcription of routerlib's
+    templates/_inferencepool.yaml (llm-d/llm-d-router v0.10.0), so the pool we cause is checked against its CRD."""
+    router = values["router"]
+    servers = router["modelServers"]
+    return {"apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
+            "metadata": {"name": release, "namespace": namespace},
+            "spec": {"targetPorts": [{"number": p["number"]} for p in servers["targetPorts"]],
+                     **({"appProtocol": "http"} if servers.get("protocol") == "http" else {}),
+                     "selector": {"matchLabels": {k: str(v) for k, v in servers["matchLabels"].items()}},
+                     "endpointPickerRef": {"name": f"{release}-epp",
+                                           "port": {"number": router["epp"].get("extProcPort", 9002)},
+                                           "failureMode": router["inferencePool"].get("failureMode", "FailOpen")}}}
+
+
+def test_vllm_runs_on_the_gpu_pool_with_gpus_shm_probes_and_a_bounded_cache(llmd):
+    dep = obj(llmd, "Deployment", "vllm")
+    pod = dep.inputs["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    assert container["image"] == "docker.io/vllm/vllm-openai:v0.19.1" and image_is_pinned(container["image"])
+    assert container["args"][:2] == ["serve", "Qwen/Qwen3-8B"] and "--tensor-parallel-size" in container["args"]
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
+    assert pod["nodeSelector"] == {"llm-platform/pool": "gpu"}
+    assert {t["key"] for t in pod["tolerations"]} == {"nvidia.com/gpu", "kubernetes.azure.com/scalesetpriority"}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    assert volumes["shm"]["emptyDir"]["medium"] == "Memory" and volumes["models-cache"]["emptyDir"]["sizeLimit"]
+    startup = container["startupProbe"]
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 1800  # a model download fits before liveness
+    assert container["securityContext"]["capabilities"]["drop"] == ["ALL"]
+    labels = dep.inputs["spec"]["template"]["metadata"]["labels"]
+    assert labels["llm-d.ai/inferenceServing"] == "true" and labels["llm-d.ai/model"] == "qwen3-8b"
+
+
+def test_router_chart_is_pinned_sized_and_wired_to_the_model_servers(llmd):
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    assert release.inputs["chart"] == "oci://ghcr.io/llm-d/charts/llm-d-router-gateway"
+    assert release.inputs["version"] == "v0.10.0" and release.inputs["namespace"] == NS
+    values = release.inputs["values"]
+    epp = values["router"]["epp"]
+    assert epp["image"] == {"registry": "ghcr.io", "repository": "llm-d/llm-d-router-endpoint-picker",
+                            "tag": "v0.10.0", "pullPolicy": "IfNotPresent"}
+    assert values["provider"]["name"] == "istio" and values["httpRoute"]["create"] is False
+    servers = values["router"]["modelServers"]
+    assert servers["matchLabels"] == {"llm-d.ai/inferenceServing": "true", "llm-d.ai/model": "qwen3-8b"}
+    assert servers["targetPorts"] == [{"number": 8000}] and servers["type"] == "vllm"
+    # the release waits for the vLLM Deployment (the pool selects its pods)
+    vllm = obj(llmd, "Deployment", "vllm")
+    assert vllm.urn in release.dependencies
+
+
+def test_epp_is_sized_and_replicated_as_the_router_recipe_on_nodes_it_fits(llmd):
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    epp = release.inputs["values"]["router"]["epp"]
+    assert epp["resources"] == recipe("llm-d-router-base.values.yaml")["epp"]["resources"]
+    # above one replica the chart adds --ha-enable-leader-election and the leases Role (routerlib _deployment.yaml)
+    assert epp["replicas"] == 2
+    spread = epp["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+    assert spread["podAffinityTerm"]["labelSelector"]["matchLabels"] == {"llm-d-router-gateway": "llmd-epp"}
+    assert epp["affinity"]["nodeAffinity"]  # still on the CPU pool
+    from offline import capacity
+    assert capacity.idle_capacity(llmd).problems == []  # two 4-CPU pickers fit the llmd stack's CPU pool
+    # leader-elected pickers are Ready only while leading (cmd/epp/runner/health.go, v0.10.0): a budget counted on
+    # Ready pods would never allow evicting the leader, so no budget may select them
+    budgets = [r.inputs["spec"]["selector"]["matchLabels"] for r in llmd.kubernetes_objects()
+               if r.inputs["kind"] == "PodDisruptionBudget" and r.inputs["metadata"].get("namespace") == NS]
+    assert {"app.kubernetes.io/name": "vllm"} in budgets
+    assert not [b for b in budgets if b.items() <= epp_pod_labels().items()]
+
+
+def test_router_config_is_the_optimized_baseline_of_the_pinned_router_matched_over_vllms_context(llmd):
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    epp = release.inputs["values"]["router"]["epp"]
+    ours = yaml.safe_load(epp["pluginsCustomConfig"][epp["pluginsConfigFile"]])
+    upstream_epp = recipe("llm-d-router-optimized-baseline.yaml")["epp"]
+    theirs = yaml.safe_load(upstream_epp["pluginsCustomConfig"][upstream_epp["pluginsConfigFile"]])
+    assert epp["pluginsConfigFile"] == upstream_epp["pluginsConfigFile"]
+    assert [p["type"] for p in ours["plugins"]] == [p["type"] for p in theirs["plugins"]]
+    assert ours["schedulingProfiles"] == theirs["schedulingProfiles"] and ours["apiVersion"] == theirs["apiVersion"]
+    # the recipe's 100000 becomes the context vLLM accepts
+    args = obj(llmd, "Deployment", "vllm").inputs["spec"]["template"]["spec"]["containers"][0]["args"]
+    [producer] = [p for p in ours["plugins"] if p["type"] == "approx-prefix-cache-producer"]
+    assert producer["parameters"]["maxPrefixTokensToMatch"] == int(args[args.index("--max-model-len") + 1]) == 40960
+    assert "featureGates" not in yaml.safe_load(epp_plugins(4096))  # flow control comes with autoscaling alone
+
+
+def test_vllm_scales_with_keda_on_the_guides_signals_with_flow_control_holding_requests(llmd):
+    scaler = obj(llmd, "ScaledObject", "vllm").inputs["spec"]
+    guide = guide_scaled_object()
+    config = offline.stack_config("llmd")["aks-llm-platform:llmd"]
+    assert scaler["scaleTargetRef"] == {**guide["scaleTargetRef"], "name": "vllm"}
+    assert (scaler["minReplicaCount"], scaler["maxReplicaCount"]) == (config["minReplicas"], config["maxReplicas"])
+    behavior = scaler["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    upstream = guide["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+    assert behavior["scaleUp"]["policies"] == upstream["scaleUp"]["policies"]
+    assert behavior["scaleUp"]["stabilizationWindowSeconds"] == config["scaleUpStabilizationSeconds"]
+    assert behavior["scaleDown"]["stabilizationWindowSeconds"] == config["scaleDownStabilizationSeconds"]
+    assert scaler["cooldownPeriod"] == config["scaleDownStabilizationSeconds"]
+    # the guide's triggers, its labels filled in for this stack: the EPP Service the chart names <release>-epp
+    prometheus = llmd.one("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    for ours, theirs in zip(scaler["triggers"], guide["triggers"], strict=True):
+        assert {k: ours[k] for k in ("type", "name", "metricType")} == {k: theirs[k] for k in ours if k != "metadata"}
+        assert ours["metadata"]["threshold"] == theirs["metadata"]["threshold"]
+        expected = (theirs["metadata"]["query"].replace("${NAMESPACE}", NS).replace("${EPP_SERVICE}", "llmd-epp")
+                    .replace(',model_name="${MODEL}"', ""))  # one model per pool: the pool's series is the model's
+        assert ours["metadata"]["query"] == expected
+        assert ours["metadata"]["serverAddress"].startswith("http://kps-prometheus.monitoring.svc")
+    assert prometheus.inputs["namespace"] == "monitoring"
+    # Prometheus scrapes that Service: our ServiceMonitor selects the chart's EPP Service by its name label
+    monitor = obj(llmd, "ServiceMonitor", "llmd-epp").inputs["spec"]
+    assert monitor["selector"]["matchLabels"] == {"app.kubernetes.io/name": "llmd-epp"}
+    # the guide's signals come from flow control, on in the picker, holding requests as long as the gateways wait
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    epp = release.inputs["values"]["router"]["epp"]
+    plugins = yaml.safe_load(epp["pluginsCustomConfig"][epp["pluginsConfigFile"]])
+    assert plugins["featureGates"] == ["flowControl"]
+    gateway_wait = obj(llmd, "HTTPRoute", "llmd-pool").inputs["spec"]["rules"][0]["timeouts"]["request"]
+    assert plugins["flowControl"]["defaultRequestTTL"] == gateway_wait == "600s"
+    # the HPA KEDA generates owns the replica count: Pulumi leaves it alone
+    assert "spec.replicas" in obj(llmd, "Deployment", "vllm").options["ignoreChanges"]
+
+
+def test_scale_to_zero_where_the_picker_holds_requests_and_refused_where_it_cannot():
+    import llmplatform
+    from llmplatform.checks import ComponentInputError
+    from llmplatform.llmd_specs import holds_requests_at_zero
+    from tests.components.test_components_alone import KEDA, REQUIRED, provider_opts
+
+    def stack(**extra):
+        return lambda: llmplatform.LlmdStack("z", {**REQUIRED["LlmdStack"](), "autoscaling": True, "min_replicas": 0,
+                                                   "keda": KEDA, **extra}, provider_opts())
+    plan = offline.run_function(stack())
+    scaler = next(r.inputs["spec"] for r in plan.kubernetes_objects() if r.inputs["kind"] == "ScaledObject")
+    assert scaler["minReplicaCount"] == 0 and scaler["triggers"][0]["name"] == "epp-queue-size"
+    older = "ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.9.2"
+    assert holds_requests_at_zero("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0")
+    assert not holds_requests_at_zero(older) and not holds_requests_at_zero(older + "-rc.1")
+    with pytest.raises(ComponentInputError, match="min_replicas=0.*holds requests"):
+        offline.run_function(stack(epp_image=older))
+    with pytest.raises(ComponentInputError, match="keda=None"):
+        offline.run_function(stack(keda=None))
+    with pytest.raises(ComponentInputError, match="metrics=False"):
+        offline.run_function(stack(metrics=False))
+
+
+def test_values_checker_now_checks_below_null_and_documented_keys():
+    values = chart_values(upstream_dir() / "charts" / "llm-d-router-gateway")
+    good = router_values("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0", {"a": "b"}, {}, "FailOpen",
+                         plugins=epp_plugins(4096), epp_replicas=2)
+    assert list(unknown_values_keys(good, values)) == [] and "tolerations" not in good["router"]["epp"]
+    spot = [{"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+             "effect": "NoSchedule"}]
+    on_spot = router_values("ghcr.io/llm-d/llm-d-router-endpoint-picker:v0.10.0", {"a": "b"}, {}, "FailOpen", spot)
+    assert on_spot["router"]["epp"]["tolerations"] == spot and list(unknown_values_keys(on_spot, values)) == []
+    typo = {"router": {"modelServers": {"matchLable": {"a": "b"}}, "epp": {"flagz": {}}}}
+    assert sorted(unknown_values_keys(typo, values)) == ["router.epp.flagz", "router.modelServers.matchLable"]
+    # subchart values are addressed by the parent's alias (router), not the subchart's own name
+    assert list(unknown_values_keys({"routerlib": {"epp": {}}}, values)) == ["routerlib"]
+
+
+def test_the_pool_is_reached_only_through_the_key_and_rate_limit_router(llmd):
+    conf = obj(llmd, "ConfigMap", "router-nginx").inputs["data"]["nginx.conf"]
+    assert "return 401" in conf and "limit_req_status 429" in conf and "server llmd-gateway-istio:80" in conf
+    # the platform Gateway's llmd listener leads to the router, never straight to the pool
+    api = obj(llmd, "HTTPRoute", "llmd-api").inputs["spec"]
+    assert [b["name"] for r in api["rules"] for b in r["backendRefs"]] == ["router"]
+    assert {p["sectionName"] for p in api["parentRefs"]} == {"llmd"}
+    assert [p["name"] for p in api["parentRefs"]] == ["internal-gateway"]  # internal only by default
+    # the only route to the InferencePool hangs on the stack's own ClusterIP gateway
+    pool_routes = [r for r in llmd.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+                   if any(b.get("kind") == "InferencePool" for rule in r.inputs["spec"]["rules"]
+                          for b in rule["backendRefs"])]
+    assert len(pool_routes) == 1
+    route = pool_routes[0].inputs["spec"]
+    assert route["parentRefs"] == [{"name": "llmd-gateway", "sectionName": "http"}]
+    assert route["rules"][0]["backendRefs"] == [{"group": "inference.networking.k8s.io", "kind": "InferencePool",
+                                                 "name": "llmd"}]
+    # (the Service Istio generates for that gateway is ClusterIP: test_the_pool_gateway_service_istio_generates_...)
+    # ... and NetworkPolicy lets only the router reach that gateway, only it / the picker / monitoring reach vLLM
+    gw_policy = obj(llmd, "NetworkPolicy", "pool-gateway-ingress").inputs["spec"]["ingress"]
+    assert gw_policy[0]["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "router"}}}]
+    vllm_policy = obj(llmd, "NetworkPolicy", "vllm-ingress").inputs["spec"]["ingress"]
+    sources = [peer for rule in vllm_policy for peer in rule["from"]]
+    assert {"podSelector": {"matchLabels": {"gateway.networking.k8s.io/gateway-name": "llmd-gateway"}}} in sources
+    assert all("podSelector" in p or p["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "monitoring"} for p in sources)
+    assert obj(llmd, "NetworkPolicy", "default-deny").inputs["spec"]["policyTypes"] == ["Ingress"]
+
+
+def test_the_pool_gateway_service_istio_generates_is_cluster_ip_and_accepted(llmd):
+    services = plan_services(llmd)
+    pool = services["llmd-gateway"]
+    assert pool["metadata"]["name"] == "llmd-gateway-istio"  # the router's upstream host
+    assert pool["spec"]["type"] == "ClusterIP"
+    assert [p["port"] for p in pool["spec"]["ports"]] == [15021, 80]
+    # the class-wide externalTrafficPolicy (for the platform's load balancers) is removed for this gateway alone
+    assert "externalTrafficPolicy" not in pool["spec"] and api_server_refusal(pool) is None
+    assert {name: s["spec"]["externalTrafficPolicy"] for name, s in services.items() if name != "llmd-gateway"} == {
+        "internal-gateway": "Local", "external-gateway": "Local"}
+    assert all(api_server_refusal(s) is None for s in services.values())
+
+
+def test_no_public_ip_in_the_llmd_plan_beyond_the_platform_gateways(llmd):
+    """A LoadBalancer Service without the internal annotation gets an Azure public IP: each one must be the
+    platform's external gateway on its planned, costed address."""
+    pips = {r.inputs.get("publicIpAddressName") for r in llmd.of_type("azure-native:network:PublicIPAddress")}
+    public = {}
+    for name, service in plan_services(llmd).items():
+        annotations = service["metadata"]["annotations"]
+        if service["spec"]["type"] == "LoadBalancer" and \
+                annotations.get("service.beta.kubernetes.io/azure-load-balancer-internal") != "true":
+            public[name] = annotations.get("service.beta.kubernetes.io/azure-pip-name")
+    assert list(public) == ["external-gateway"] and public["external-gateway"] in pips
+    # and no Service of the program's own asks Azure for one
+    assert not [r.inputs["metadata"]["name"] for r in llmd.kubernetes_objects() if r.inputs["kind"] == "Service"
+                and r.inputs["spec"].get("type") == "LoadBalancer"]
+
+
+def test_istio_model_sees_the_defects_it_guards_against(llmd):
+    """The derivation is not a mirror of our settings: the previous Gateway (service type under
+    spec.infrastructure.annotations) came out a public load balancer, and the annotation alone a refused Service."""
+    gateway = obj(llmd, "Gateway", "llmd-gateway").inputs
+    istiod = llmd.one("kubernetes:helm.sh/v3:Release", "gateway-istiod").inputs["values"]
+    params = obj(llmd, "ConfigMap", "llmd-gateway-params").inputs["data"]
+    old = {"metadata": {"name": "llmd-gateway", "namespace": NS},
+           "spec": {**gateway["spec"], "infrastructure": {"annotations": {
+               "networking.istio.io/service-type": "ClusterIP"}}}}
+    service = generated_service(old, istiod, {})
+    assert service["spec"]["type"] == "LoadBalancer" and \
+        "service.beta.kubernetes.io/azure-load-balancer-internal" not in service["metadata"]["annotations"]
+    annotation_only = {"metadata": gateway["metadata"], "spec": {**gateway["spec"], "infrastructure": {}}}
+    assert "externalTrafficPolicy" in api_server_refusal(generated_service(annotation_only, istiod, {}))
+    with pytest.raises(IstioRefusal, match="does not exist"):  # the ConfigMap must be in the Gateway's namespace
+        generated_service(gateway, istiod, {("other", "llmd-gateway-params"): params})
+    gw = llmd.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "llmd-pool-gateway")
+    assert obj(llmd, "ConfigMap", "llmd-gateway-params").urn in gw.dependencies
+
+
+def test_ordering_crds_and_istio_flag_before_pools_and_operator_before_vllm(llmd):
+    istiod = llmd.one("kubernetes:helm.sh/v3:Release", "gateway-istiod")
+    crds = llmd.one("kubernetes:yaml/v2:ConfigFile", "gateway-inference-extension-crds")
+    assert crds.inputs["file"].endswith("/v1.6.0/manifests.yaml")
+    assert crds.urn in istiod.dependencies
+    assert istiod.inputs["values"]["env"] == {"ENABLE_GATEWAY_API_INFERENCE_EXTENSION": "true"}
+    operator = llmd.one("kubernetes:helm.sh/v3:Release", "platform-k8s-gpu-operator")  # one per cluster
+    assert depends_on(llmd, obj(llmd, "Deployment", "vllm"), operator.urn)
+    for kind, name in (("Gateway", "llmd-gateway"), ("HTTPRoute", "llmd-pool"), ("HTTPRoute", "llmd-api"),
+                       ("PodMonitor", "vllm"), ("ServiceMonitor", "llmd-epp")):
+        reg = obj(llmd, kind, name)
+        assert depends_on(llmd, reg, crds.urn) or kind.endswith("Monitor"), (kind, name)
+    stack = llmd.one("kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    assert llmd.by_urn(stack.urn) is not None  # the monitors' CRDs come with kube-prometheus-stack
+
+
+def test_llmd_outputs_and_vllm_dashboard(llmd):
+    assert llmd.outputs["llmdUrl"] == "http://10.40.15.250:8000" and llmd.outputs["llmdModel"] == "qwen3-8b"
+    assert any(r.inputs["metadata"]["name"] == "dashboard-vllm" for r in llmd.of_type("kubernetes:core/v1:ConfigMap"))
+
+
+def test_prefill_decode_alone_makes_the_namespace_privileged():
+    """IPC_LOCK (NIXL pins memory) is above Pod Security baseline: only the P/D variant's namespace is privileged."""
+    def enforced(plan):
+        ns = next(r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Namespace"
+                  and r.inputs["metadata"]["name"] == NS)
+        return ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"]
+    pd = variant("llmd-pd")
+    added = {c["name"]: c["securityContext"]["capabilities"].get("add") for r in pd.kubernetes_objects()
+             if r.inputs["kind"] == "Deployment" and r.inputs["metadata"].get("namespace") == NS
+             for c in r.inputs["spec"]["template"]["spec"]["containers"]}
+    assert added["vllm"] == ["IPC_LOCK"] and enforced(pd) == "privileged"
+    assert enforced(variant("llmd")) == "baseline"
+
+
+def test_a_gated_models_token_reaches_vllm_as_a_file_only():
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+
+    def program():
+        llmplatform.LlmdStack("gated", {**REQUIRED["LlmdStack"](), "model": "meta-llama/Llama-3.1-8B-Instruct",
+                                        "hf_token_secret": "hf-token-prod"}, provider_opts())
+    plan = offline.run_function(program)
+    pod = next(r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Deployment"
+               and r.inputs["metadata"]["name"] == "vllm").inputs["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    env = {e["name"]: e for e in container["env"]}
+    # huggingface_hub reads the token from HF_TOKEN_PATH: no HF_TOKEN variable, no synced Kubernetes Secret
+    assert "HF_TOKEN" not in env and env["HF_TOKEN_PATH"]["value"] == "/mnt/secrets-store/hf-token"
+    assert {"name": "secrets-store", "mountPath": "/mnt/secrets-store", "readOnly": True} in container["volumeMounts"]
+    spc = next(r.inputs for r in plan.kubernetes_objects() if r.inputs["kind"] == "SecretProviderClass"
+               and r.inputs["metadata"]["name"] == "hf-token")
+    assert "secretObjects" not in spc["spec"]
+    assert "objectName: hf-token-prod" in spc["spec"]["parameters"]["objects"]
+    assert "objectAlias: hf-token" in spc["spec"]["parameters"]["objects"]
+    assert not [r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Secret"]
+
+
+def test_extra_vllm_args_and_env_reach_vllm_after_its_own_and_managed_ones_are_refused():
+    import llmplatform
+    from llmplatform.checks import ComponentInputError
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+
+    def program(extra):
+        return lambda: llmplatform.LlmdStack("tuned", {**REQUIRED["LlmdStack"](), **extra}, provider_opts())
+    plan = offline.run_function(program({"extra_args": ["--max-num-seqs", "64"],
+                                         "extra_env": {"VLLM_LOGGING_LEVEL": "DEBUG"}}))
+    container = next(r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Deployment"
+                     and r.inputs["metadata"]["name"] == "vllm").inputs["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"][-2:] == ["--max-num-seqs", "64"] and container["args"][:2] == ["serve", "Qwen/Qwen3-8B"]
+    assert {"name": "VLLM_LOGGING_LEVEL", "value": "DEBUG"} in container["env"]
+    # vLLM's own parser: a flag given twice keeps the last, so a user's --port would silently move the server off
+    # the port the InferencePool, probes and Service use; the component refuses what it sets itself
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(program({"extra_args": ["--port=9000"], "extra_env": {"HF_HOME": "/tmp"}}))
+    assert {e["property_path"] for e in refused.value.errors} >= {"extra_args", "extra_env"}
+    assert "--port" in str(refused.value) and "HF_HOME" in str(refused.value)
+
+
+@pytest.mark.parametrize("sets, fragment", [
+    (["gpu.vmSize=Standard_NC4as_T4_v3"], "llmd needs an A100, H100, H200 GPU pool"),
+    (["llmd.tensorParallelSize=2"], "llmd.tensorParallelSize (2) exceeds the 1 GPU(s)"),
+    (["llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf"], "does not fit 1 x 80 GiB A100"),
+    (["llmd.model=meta-llama/Llama-3.1-8B-Instruct"], "llmd.hfTokenSecret is needed"),
+    (["llmd.prefillDecode=true"], "llmd.prefillDecode needs an RDMA"),
+    (["llmd.model=acme/private-model"], "llmd.modelMemoryGib is needed"),
+    (["llmd.model=acme/private-model", "llmd.modelMemoryGib=10"], "llmd.maxModelLen is needed"),
+    (["gateway.mode=none"], "llmd.enabled needs a gateway"),
+    (["llmd.maxReplicas=3"], "llmd.maxReplicas (3) x 1 GPU(s) exceeds the 2 x 1 GPU(s)"),
+    (["llmd.minReplicas=2"], "llmd.replicas (1) is the starting count"),
+    (["observability.enabled=false"], "llmd.autoscaling needs observability.enabled"),
+])
+def test_bad_llmd_config_is_refused_before_anything_registers(sets, fragment):
+    with pytest.raises(offline.ProgramError) as refused:
+        offline.run("llmd", sets=sets)
+    assert fragment in str(refused.value) and refused.value.registered == 0
+
+
+def test_the_inference_pool_the_chart_renders_from_our_values_passes_its_crd(llmd):
+    from tests.validation import validate_custom
+    [release] = [r for r in llmd.helm_releases() if r.inputs["chart"].endswith("llm-d-router-gateway")]
+    pool = rendered_inference_pool(release.inputs["name"], NS, release.inputs["values"])
+    validate_custom(pool, upstream_dir() / "crds")
+    # the route's backend names exactly that pool, in that namespace
+    route = obj(llmd, "HTTPRoute", "llmd-pool").inputs["spec"]
+    assert route["rules"][0]["backendRefs"][0]["name"] == pool["metadata"]["name"]
+    # and a wrong value would be caught: failureMode is an enum in the CRD
+    import jsonschema
+    pool["spec"]["endpointPickerRef"]["failureMode"] = "FailSometimes"
+    with pytest.raises(jsonschema.ValidationError):
+        validate_custom(pool, upstream_dir() / "crds")

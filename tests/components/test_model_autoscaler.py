@@ -1,0 +1,166 @@
+"""ModelAutoscaler (components/llmplatform/model_autoscaler.py): KEDA on in-flight requests through the interceptor,
+scale to zero, the GPU-memory HPA, the Open-WebUI CPU HPA, and the timeout chain from zero."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from llmplatform.defaults import DEFAULTS
+
+from config.loader import parse_config
+from config.reader import ConfigError
+from offline import runner as offline
+
+from tests.conftest import UPSTREAM, VARIANTS, variant
+from tests.validation import chart_values
+from tests.components.test_observability import assert_known, release
+
+
+# ---- the scale-from-zero timeout chain --------------------------------------------------------------------------
+# KEDA HTTP add-on v0.15.0, interceptor/config/timeouts.go and interceptor/middleware/{routing,endpoint_resolver}.go:
+# KEDA_HTTP_REQUEST_TIMEOUT (chart interceptor.requestTimeout) is the total deadline from the request's arrival, 0 or
+# unset = none; KEDA_HTTP_READINESS_TIMEOUT (chart interceptor.readinessTimeout) bounds the wait for a ready replica
+# inside that deadline, 0 = only the request deadline; an HTTPScaledObject's timeouts.conditionWait replaces the
+# readiness wait for its route (pkg/routing/table.go); KEDA_HTTP_RESPONSE_HEADER_TIMEOUT (interceptor.
+# responseHeaderTimeout, per route timeouts.responseHeader) defaults to 300s. nginx: proxy_read_timeout is the gap
+# between two reads (the first byte arrives only once the replica is up and, unstreamed, the answer done); Gateway
+# API HTTPRoute timeouts.request is the whole request.
+UNBOUNDED = float("inf")
+
+
+def go_seconds(text, default):
+    """A Go duration as the add-on parses it ("", "0s": the default; 1h2m3s forms)."""
+    if not text:
+        return default
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)", text)
+    assert "".join(n + u for n, u in parts) == text, f"not a Go duration: {text!r}"
+    seconds = sum(float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[u] for n, u in parts)
+    return seconds or default
+
+
+def planned_hops(plan):
+    """Every hop's timeout settings on the scaled path, as the planned objects carry them."""
+    route = next(r.inputs["spec"]["rules"][0]["timeouts"] for r in plan.of_type(
+        "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute") if r.inputs["metadata"]["name"] == "api-route")
+    conf = plan.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+    return {"route": route, "nginx": conf,
+            "interceptor": release(plan, "keda-add-ons-http").inputs["values"]["interceptor"],
+            "http_scaled_object": plan.one("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject").inputs["spec"].get(
+                "timeouts", {})}
+
+
+def timeout_chain(hops, cold_start_seconds, generation_seconds):
+    """The rules the hops' timeouts break, read with each upstream's semantics."""
+    route, interceptor, per_route = hops["route"], hops["interceptor"], hops["http_scaled_object"]
+    gateway = min(go_seconds(route["request"], UNBOUNDED), go_seconds(route.get("backendRequest"), UNBOUNDED))
+    router = min(int(t) for t in re.findall(r"proxy_read_timeout (\d+)s;", hops["nginx"]))
+    total = go_seconds(interceptor.get("requestTimeout"), UNBOUNDED)
+    readiness = go_seconds(per_route.get("conditionWait"), go_seconds(
+        interceptor.get("readinessTimeout") or interceptor.get("replicas", {}).get("waitTimeout"), total))
+    header = go_seconds(per_route.get("responseHeader"), go_seconds(interceptor.get("responseHeaderTimeout"), 300))
+    need = cold_start_seconds + generation_seconds
+    rules = {
+        "gateway >= router": gateway >= router,
+        "router >= interceptor total": router >= total,
+        "interceptor total >= cold start + generation": total >= need,
+        "interceptor waits the whole cold start": min(readiness, total) >= cold_start_seconds,
+        "interceptor waits the whole generation for headers": header >= generation_seconds,
+        "router >= cold start + generation": router >= need,
+        # a rollout of the interceptor: it serves on for `drainTimeout` (chart default 30 s; 0 = until the grace
+        # period) after `shutdownDelay` (default 5 s), and Kubernetes kills it at terminationGracePeriodSeconds
+        "interceptor drains the whole answer": min(go_seconds(interceptor.get("drainTimeout", "30s"), UNBOUNDED),
+                                                   interceptor.get("terminationGracePeriodSeconds", 45)
+                                                   - go_seconds(interceptor.get("shutdownDelay", "5s"), 0)) >= need,
+    }
+    return [rule for rule, holds in rules.items() if not holds]
+
+
+def test_requests_mode_scales_ollama_on_in_flight_requests_through_the_interceptor(dev):
+    http = dev.one("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject").inputs
+    assert http["metadata"]["annotations"]["httpscaledobject.keda.sh/skip-scaledobject-creation"] == "true"
+    assert http["spec"]["scalingMetric"] == {"concurrency": {"targetValue": 4}}
+    assert "ollama-scaled" in http["spec"]["hosts"] and http["spec"]["timeouts"]["responseHeader"] == "600s"
+    scaled_object = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject").inputs
+    assert scaled_object["metadata"]["name"] != http["metadata"]["name"]  # the add-on would delete a namesake
+    scaled = scaled_object["spec"]
+    assert [t["type"] for t in scaled["triggers"]] == ["external-push", "cpu"]
+    assert scaled["triggers"][0]["metadata"]["httpScaledObject"] == "ollama"
+    assert scaled["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"][
+        "stabilizationWindowSeconds"] == 600
+    conf = dev.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+    assert "server ollama-scaled:8080;" in conf and "proxy_set_header Host ollama-scaled;" in conf
+    ollama = next(r for r in dev.of_type("kubernetes:apps/v1:Deployment") if r.inputs["metadata"]["name"] == "ollama")
+    assert "spec.replicas" in ollama.options["ignoreChanges"]
+    keda_values = release(dev, "keda-add-ons-http").inputs["values"]["interceptor"]
+    assert keda_values["responseHeaderTimeout"] == "600s" and keda_values["readinessTimeout"] == "1200s"
+
+
+def test_dev_gpu_mode_scales_to_zero_with_gpu_memory_signal():
+    plan = variant("dev-gpu")
+    spec = plan.one("kubernetes:keda.sh/v1alpha1:ScaledObject").inputs["spec"]
+    assert spec["minReplicaCount"] == 0
+    prometheus = next(t for t in spec["triggers"] if t["type"] == "prometheus")
+    assert prometheus["metadata"]["serverAddress"] == "http://kps-prometheus.monitoring.svc:9090"
+    assert_known(prometheus["metadata"]["query"], "trigger")
+    assert plan.one("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject").inputs["spec"]["replicas"]["min"] == 0
+
+
+def test_gpu_memory_hpa_mode_uses_the_adapter_metric_with_cpu_fallback():
+    plan = variant("dev-gpu-hpa")
+    hpas = {r.inputs["metadata"]["name"]: r.inputs["spec"]
+            for r in plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}
+    spec = hpas["ollama"]
+    assert spec["metrics"][0]["pods"]["metric"]["name"] == "gpu_memory_utilization"
+    assert spec["metrics"][1]["resource"]["name"] == "cpu"
+    assert spec["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 600
+    adapter = release(plan, "prometheus-adapter").inputs["values"]
+    assert adapter["rules"]["custom"][0]["name"]["as"] == "gpu_memory_utilization"
+    assert not any(r.inputs["chart"].startswith("keda") for r in plan.helm_releases())
+    assert plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject") == []
+
+
+def test_webui_cpu_hpa_keeps_working_without_keda():
+    plan = variant("dev-gpu-hpa")
+    names = {r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")}
+    assert "open-webui" in names
+    conf = plan.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+    assert "server ollama:11434;" in conf  # no interceptor without KEDA
+
+
+@pytest.mark.parametrize("name", ["dev", "dev-gpu", "prod"])
+def test_scale_from_zero_timeout_chain_holds(name):
+    stack, overrides = VARIANTS[name]
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(stack, overrides).items()}
+    cfg = parse_config(raw, "p", stack)
+    hops = planned_hops(variant(name))
+    # every timeout key we set is one the chart reads (a misspelt key would silently leave the chart's default)
+    chart = chart_values(UPSTREAM / "charts" / "keda-add-ons-http")["interceptor"]
+    assert {k for k in hops["interceptor"] if "imeout" in k or k in ("drainTimeout", "shutdownDelay")} <= set(chart)
+    assert timeout_chain(hops, cfg.autoscaling.cold_start_timeout_seconds, cfg.gateway.request_timeout_seconds) == []
+
+
+def test_timeout_chain_check_catches_a_short_hop(dev):
+    """A total interceptor deadline of the generation time alone (the add-on's requestTimeout counts from arrival)
+    fails the chain; so does none at all, where the router becomes the shortest hop."""
+    hops = planned_hops(dev)
+    hops["interceptor"] = {**hops["interceptor"], "requestTimeout": "600s"}
+    assert timeout_chain(hops, 1200, 600) == ["interceptor total >= cold start + generation",
+                                              "interceptor waits the whole cold start"]
+    hops["interceptor"]["requestTimeout"] = ""
+    assert timeout_chain(hops, 1200, 600) == ["router >= interceptor total"]
+    hops["interceptor"] = {k: v for k, v in hops["interceptor"].items() if k != "drainTimeout"}  # the chart's 30 s
+    assert "interceptor drains the whole answer" in timeout_chain(hops, 1200, 600)
+
+
+def test_prod_runs_the_keda_interceptor_highly_available(prod, dev):
+    """Every model request passes the interceptor. The chart (keda-add-ons-http 0.15.0) runs
+    `interceptor.replicas.min` (3) by default; the component keeps that default, prod refuses fewer than 2, dev and
+    llmd choose 1 in their stack files."""
+    chart_default = chart_values(UPSTREAM / "charts" / "keda-add-ons-http")["interceptor"]["replicas"]["min"]
+    assert DEFAULTS["Observability"]["interceptor_replicas"] == chart_default
+    assert release(prod, "keda-add-ons-http").inputs["values"]["interceptor"]["replicas"]["min"] >= 2
+    assert release(dev, "keda-add-ons-http").inputs["values"]["interceptor"]["replicas"]["min"] == 1
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config(
+        "prod", {"autoscaling": {"interceptorReplicas": 1}}).items()}
+    with pytest.raises(ConfigError, match="interceptorReplicas"):
+        parse_config(raw, "p", "prod")

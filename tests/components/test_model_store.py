@@ -1,0 +1,107 @@
+"""ModelStore (components/llmplatform/model_store.py): the shared RWX share, its network lock, SMB and NFS, protection
+in prod, and the preload Job that fills it."""
+from __future__ import annotations
+
+import pytest
+from llmplatform.hardening import NON_ROOT_UID
+
+from tests.conftest import variant
+
+
+POOL = "azure-native:containerservice:AgentPool"
+
+
+# kubernetes-sigs/azurefile-csi-driver v1.35.7 (19cda160): pkg/azurefile/azurefile_options.go sets
+# --mount-permissions to 0777 by default; pkg/azurefile/nodeserver.go (NodeStageVolume) chmods an NFS mount's root to
+# the volume attribute mountPermissions (octal, any key case) or that default, and skips the chmod for "0" (the
+# share's root then stays root's). An SMB mount belongs to the uid= of its mount options.
+def share_writable_by(uid: int, pv_spec: dict) -> bool:
+    attrs = {k.lower(): v for k, v in pv_spec["csi"]["volumeAttributes"].items()}
+    if uid == 0:
+        return True
+    if attrs.get("protocol") == "nfs":
+        mode = int(attrs.get("mountpermissions", "0777"), 8)
+        return mode != 0 and bool(mode & 0o002)
+    return f"uid={uid}" in pv_spec.get("mountOptions", [])
+
+
+def test_pvc_is_rwx_and_bound_to_the_share(any_plan):
+    pv = any_plan.one("kubernetes:core/v1:PersistentVolume").inputs
+    pvc = any_plan.one("kubernetes:core/v1:PersistentVolumeClaim", "models-pvc").inputs
+    share = any_plan.one("azure-native:storage:FileShare").inputs
+    account = any_plan.one("azure-native:storage:StorageAccount").inputs
+    assert pvc["spec"]["accessModes"] == ["ReadWriteMany"] == pv["spec"]["accessModes"]
+    assert pvc["spec"]["volumeName"] == pv["metadata"]["name"] and pvc["spec"]["storageClassName"] == ""
+    assert pv["spec"]["persistentVolumeReclaimPolicy"] == "Retain"
+    csi = pv["spec"]["csi"]
+    assert csi["driver"] == "file.csi.azure.com"
+    assert csi["volumeAttributes"]["shareName"] == share["shareName"]
+    assert csi["volumeAttributes"]["storageAccount"] == account["accountName"]
+    assert account["kind"] == "FileStorage" and account["sku"]["name"].startswith("Premium_")
+    assert share["shareQuota"] >= 100
+
+
+def test_nfs_share_is_locked_to_the_node_subnet(dev):
+    account = dev.one("azure-native:storage:StorageAccount").inputs
+    rules = account["networkRuleSet"]
+    assert rules["defaultAction"] == "Deny"
+    [rule] = rules["virtualNetworkRules"]
+    assert rule["virtualNetworkResourceId"].endswith("/Subnet/nodes")  # the mock id of the node subnet
+    assert account["allowSharedKeyAccess"] is False and account["enableHttpsTrafficOnly"] is False
+    assert dev.one("azure-native:storage:FileShare").inputs["enabledProtocols"] == "NFS"
+
+
+def test_smb_variant_uses_a_secret_key_and_https():
+    plan = variant("dev-smb-nogpu")
+    account = plan.one("azure-native:storage:StorageAccount").inputs
+    assert account["enableHttpsTrafficOnly"] is True
+    secret = plan.one("kubernetes:core/v1:Secret", "models-smb-key")
+    assert any("stringData.azurestorageaccountkey".startswith(p) for p in secret.secret_paths)
+    assert plan.of_type(POOL) and all(r.inputs["agentPoolName"] == "cpu" for r in plan.of_type(POOL))
+    assert not any(r.inputs["chart"] in ("nvidia-device-plugin", "gpu-operator") for r in plan.helm_releases())
+
+
+def test_prod_state_is_protected_and_store_outlives_cluster(prod, dev):
+    for kind in ("azure-native:storage:StorageAccount", "azure-native:storage:FileShare"):
+        assert prod.one(kind).options["protect"] and not dev.one(kind).options["protect"]
+    store_rg = prod.one("azure-native:resources:ResourceGroup", "models-rg")
+    assert store_rg.options["protect"] and store_rg.inputs["resourceGroupName"] == "rg-llmp-prod-models"
+    assert prod.one("azure-native:storage:StorageAccount").inputs["resourceGroupName"] == "rg-llmp-prod-models"
+
+
+def test_preload_job_runs_on_cpu_pool_hardened_and_dry_run_only_lists(dev):
+    job = dev.one("kubernetes:batch/v1:Job", "models-preload").inputs
+    pod = job["spec"]["template"]["spec"]
+    assert pod["nodeSelector"] == {"llm-platform/pool": "cpu"}
+    assert pod["automountServiceAccountToken"] is False
+    container = pod["containers"][0]
+    assert not container["image"].endswith(":latest") and ":" in container["image"]
+    sc = container["securityContext"]
+    assert sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"]
+    assert sc["seccompProfile"]["type"] == "RuntimeDefault"
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert env["MODELS"] == "tinyllama" and env["DRY_RUN"] == "false" and env["OLLAMA_MODELS"] == "/models"
+    dry = variant("dev-smb-nogpu").one("kubernetes:batch/v1:Job").inputs
+    assert {e["name"]: e["value"] for e in dry["spec"]["template"]["spec"]["containers"][0]["env"]}["DRY_RUN"] == "true"
+    assert dry["metadata"]["name"] != job["metadata"]["name"]  # a changed Job gets a new name (Jobs are immutable)
+
+
+@pytest.mark.parametrize("name", ["dev", "dev-smb-nogpu"])
+def test_preload_job_writes_the_share_as_the_model_servers_non_root_uid(name):
+    plan = variant(name)
+    job = next(j for j in plan.of_type("kubernetes:batch/v1:Job") if j.name == "models-preload").inputs
+    pod = job["spec"]["template"]["spec"]
+    uid = pod["containers"][0]["securityContext"].get("runAsUser", pod["securityContext"].get("runAsUser"))
+    ollama = next(d.inputs for d in plan.of_type("kubernetes:apps/v1:Deployment")
+                  if d.inputs["metadata"]["name"] == "ollama")["spec"]["template"]["spec"]
+    assert uid == ollama["securityContext"]["runAsUser"] == NON_ROOT_UID and pod["securityContext"]["runAsNonRoot"]
+    assert share_writable_by(uid, plan.one("kubernetes:core/v1:PersistentVolume").inputs["spec"])
+    skipped = {v.split("=", 1)[0] for k, v in job["metadata"]["annotations"].items() if k.startswith("checkov.io/")}
+    assert not skipped & {"CKV_K8S_23", "CKV_K8S_40"}  # no root exception left
+
+
+def test_share_rule_refuses_a_non_root_writer_without_the_drivers_chmod():
+    nfs = {"csi": {"volumeAttributes": {"protocol": "nfs", "mountPermissions": "0"}}}
+    assert not share_writable_by(NON_ROOT_UID, nfs) and share_writable_by(0, nfs)
+    assert not share_writable_by(NON_ROOT_UID, {"csi": {"volumeAttributes": {"protocol": "nfs",
+                                                                             "mountPermissions": "0755"}}})

@@ -1,0 +1,132 @@
+"""Observability (components/llmplatform/observability.py): dashboards that query only the metrics the platform's
+exporters emit, kube-prometheus-stack, DCGM on GPU nodes, what is scraped."""
+from __future__ import annotations
+
+import json
+import re
+
+import promql_parser
+import pytest
+from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
+
+from tests.conftest import variant
+
+
+# Every metric a query may use, with the exporter that emits it in this platform.
+METRIC_SOURCES = {
+    # NVIDIA DCGM exporter (dcgm-exporter chart, or the GPU Operator's), default counters
+    **{m: "dcgm-exporter" for m in ("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE",
+                                    "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE")},
+    # kube-state-metrics (kube-prometheus-stack, and Azure managed Prometheus' ama-metrics-ksm)
+    **{m: "kube-state-metrics" for m in (
+        "kube_pod_status_phase", "kube_deployment_status_replicas_available", "kube_deployment_spec_replicas",
+        "kube_pod_container_status_restarts_total", "kube_node_labels", "kube_node_status_condition",
+        "kube_pod_container_resource_requests", "kube_pod_container_status_waiting_reason")},
+    # kubelet cAdvisor (kube-prometheus-stack)
+    "container_cpu_usage_seconds_total": "cadvisor", "container_memory_working_set_bytes": "cadvisor",
+    # Istio gateway Envoy (PodMonitor istio-gateways)
+    "istio_requests_total": "istio-gateway", "istio_request_duration_milliseconds_bucket": "istio-gateway",
+    # KEDA operator (PodMonitor keda-operator)
+    "keda_scaler_metrics_value": "keda-operator",
+    # vLLM (llm-d model servers), only on the vLLM dashboard
+    **{m: "vllm" for m in ("vllm:num_requests_running", "vllm:num_requests_waiting",
+                           "vllm:time_to_first_token_seconds_bucket", "vllm:e2e_request_latency_seconds_bucket",
+                           "vllm:kv_cache_usage_perc", "vllm:generation_tokens_total", "vllm:prompt_tokens_total")},
+}
+
+
+def metrics_of(query: str) -> set[str]:
+    names: set[str] = set()
+
+    def visit(node):
+        if isinstance(node, promql_parser.VectorSelector) and node.name:
+            names.add(node.name)
+        return True
+
+    promql_parser.walk(promql_parser.parse(query), visit)
+    return names
+
+
+def assert_known(query: str, where: str) -> None:
+    unknown = metrics_of(query) - set(METRIC_SOURCES)
+    assert not unknown, f"{where}: {sorted(unknown)} is emitted by nothing in this platform"
+
+
+def dashboard_queries(doc: dict) -> list[str]:
+    return [t["expr"] for p in doc["panels"] for t in p.get("targets", [])]
+
+
+def release(plan, chart):
+    return next(r for r in plan.helm_releases() if r.inputs["chart"] == chart)
+
+
+@pytest.mark.parametrize("file_name", sorted(p.name for p in DASHBOARDS_DIR.iterdir() if p.name.endswith(".json")))
+def test_each_dashboard_parses_and_queries_only_real_metrics(file_name):
+    doc = json.loads(DASHBOARDS_DIR.joinpath(file_name).read_text())
+    assert doc["uid"] and doc["title"] and doc["panels"]
+    queries = dashboard_queries(doc)
+    assert queries
+    for q in queries:
+        assert_known(q.replace("$namespace", "llm"), f"{file_name}: {q}")
+
+
+def test_metric_checker_catches_an_unknown_metric():
+    with pytest.raises(AssertionError):
+        assert_known("rate(ollama_requests_total[5m])", "test")
+    with pytest.raises(ValueError):
+        promql_parser.parse("sum(rate(x[5m])")
+
+
+def test_dashboards_cover_gpu_and_platform_questions():
+    gpu = " ".join(dashboard_queries(json.loads(DASHBOARDS_DIR.joinpath("gpu.json").read_text())))
+    for metric in ("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE"):
+        assert metric in gpu
+    overview = " ".join(dashboard_queries(json.loads(DASHBOARDS_DIR.joinpath("llm-platform.json").read_text())))
+    for needle in ('response_code=~"5.."', 'response_code=~"4.."', "histogram_quantile(0.99", "keda_scaler_metrics_value",
+                   "kube_deployment_status_replicas_available"):
+        assert needle in overview
+
+
+def test_kube_prometheus_stack_on_cpu_nodes_with_a_random_grafana_password(dev, prod):
+    values = release(dev, "kube-prometheus-stack").inputs["values"]
+    cpu = {"llm-platform/pool": "cpu"}
+    assert values["prometheus"]["prometheusSpec"]["nodeSelector"] == cpu
+    assert values["grafana"]["nodeSelector"] == cpu and values["alertmanager"]["alertmanagerSpec"]["nodeSelector"] == cpu
+    assert values["grafana"]["admin"]["existingSecret"] == "grafana-admin"
+    assert "adminPassword" not in values["grafana"]
+    admin = dev.one("kubernetes:core/v1:Secret", "observability-grafana-admin")
+    assert any("stringData.admin-password".startswith(p) for p in admin.secret_paths)
+    secrets = {s.inputs["secretName"] for s in dev.of_type("azure-native:keyvault:Secret")}
+    assert "observability-grafana-admin-password" in secrets
+    prod_values = release(prod, "kube-prometheus-stack").inputs["values"]
+    assert prod_values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]["resources"][
+        "requests"]["storage"] == "200Gi"
+    assert prod_values["grafana"]["persistence"]["size"] == "10Gi" and values["grafana"]["persistence"]["size"] == "5Gi"
+    assert values["grafana"]["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
+    boards = {r.inputs["metadata"]["name"] for r in dev.of_type("kubernetes:core/v1:ConfigMap")
+              if r.inputs["metadata"].get("labels", {}).get("grafana_dashboard") == "1"}
+    assert boards == {"dashboard-gpu", "dashboard-llm-platform"}
+
+
+def test_dcgm_only_on_gpu_nodes_tolerating_gpu_and_spot(dev):
+    values = release(dev, "dcgm-exporter").inputs["values"]
+    assert values["nodeSelector"] == {"llm-platform/accelerator": "nvidia"}
+    keys = {t["key"] for t in values["tolerations"]}
+    assert keys == {"nvidia.com/gpu", "kubernetes.azure.com/scalesetpriority"}
+    monitor = dev.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor").inputs["spec"]
+    assert monitor["endpoints"][0]["honorLabels"] is True
+
+
+def test_operator_mode_scrapes_the_operators_dcgm_exporter():
+    plan = variant("dev-operator")
+    assert not any(r.inputs["chart"] == "dcgm-exporter" for r in plan.helm_releases())
+    spec = plan.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor").inputs["spec"]
+    assert spec["namespaceSelector"]["matchNames"] == ["gpu-operator"]
+
+
+def test_gateway_and_keda_are_scraped(dev):
+    monitors = {r.inputs["metadata"]["name"]: r.inputs["spec"]
+                for r in dev.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor")}
+    assert monitors["istio-gateways"]["podMetricsEndpoints"][0]["port"] == "http-envoy-prom"
+    assert monitors["keda-operator"]["namespaceSelector"]["matchNames"] == ["keda"]
+    assert re.fullmatch(r"\d+s", monitors["keda-operator"]["podMetricsEndpoints"][0]["interval"])

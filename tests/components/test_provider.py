@@ -1,0 +1,246 @@
+"""The component package as other languages use it: the provider plugin started as the engine starts it, spoken to
+over the ResourceProvider protocol, registering children with a resource monitor served over gRPC. Inputs cross
+the wire as the engine sends them (every number a double, references as dependencies); bad inputs must come back as
+per-property errors carrying the message a Python user reads."""
+import copy
+import json
+
+import grpc
+import pytest
+import yaml
+
+from llmplatform.provider import schema_path, whole_number
+from pulumi.errors import InputPropertyError
+from offline import plugin_host, runner as offline
+
+from tests.conftest import PROJECT_DIR
+
+YAML_EXAMPLE = PROJECT_DIR / "examples" / "yaml-consumer" / "Pulumi.yaml"
+
+
+@pytest.fixture(scope="module")
+def host():
+    started = plugin_host.ProviderHost()
+    yield started
+    errors = started.engine.errors()
+    stderr = started.close()
+    assert not errors, errors
+    assert "Traceback" not in stderr, stderr
+
+
+@pytest.fixture(scope="module")
+def program():
+    return yaml.safe_load(YAML_EXAMPLE.read_text())
+
+
+@pytest.fixture(scope="module")
+def example_run(host, program):
+    return plugin_host.run_yaml_program(host, program)
+
+
+def test_get_schema_is_the_committed_schema(host):
+    assert host.schema() == json.loads((PROJECT_DIR / "components" / "schema.json").read_text())
+
+
+def test_the_yaml_example_uses_every_component(host, program):
+    used = {spec["type"] for spec in program["resources"].values()}
+    assert used == set(host.schema()["resources"])
+
+
+def test_the_yaml_example_constructs_end_to_end(host, example_run, program):
+    for name, built in example_run.constructed.items():
+        assert built.urn.endswith(f"::{program['resources'][name]['type']}::{name}")
+        children = [r for r in built.children if r.urn != built.urn]
+        assert children and all(r.urn.startswith(f"urn:pulumi:dev::consumer::{program['resources'][name]['type']}$")
+                                for r in children), name
+    assert host.refusals() == []
+    outputs = example_run.outputs
+    assert outputs["gpuPools"] and outputs["vaultName"] == "kv-yaml-demo-01"
+    assert outputs["apiUrl"].startswith("http") and outputs["llmdUrl"].startswith("http")
+    assert outputs["llmdModel"] == "qwen3-8b" and "kubelogin" in outputs["kubeconfig"]
+
+
+def test_handles_cross_the_wire_as_objects_other_components_accept(example_run):
+    cluster = example_run.constructed["aks"].outputs["cluster"]
+    assert isinstance(cluster, dict) and cluster["clusterName"] == "aks-yaml-demo"  # schema names, not Python's
+    # no handle is secret on the wire: one secret field would make the whole handle, and every Azure name a
+    # component derives from it, secret in the next component
+    for built in example_run.constructed.values():
+        for key, value in built.wire.items():
+            if isinstance(value, dict) and key != "kubeconfig":
+                assert value.get(offline.SIG_KEY) != offline.SECRET_SIG, (built.urn, key)
+    assert example_run.constructed["vault"].wire["vault"]["resourceGroupName"] == "rg-yaml-demo"
+    # the vault the KeyVault built is the one PostgreSQL writes its secrets into, through the handle
+    vault_id = example_run.constructed["vault"].outputs["vault"]["vaultId"]
+    secrets = [r for r in example_run.constructed["database"].children
+               if r.type == "azure-native:keyvault:Secret"]
+    assert secrets and all(vault_id.endswith(r.inputs["vaultName"]) for r in secrets)
+
+
+def test_whole_numbers_sent_as_doubles_reach_azure_as_the_numbers_given(example_run):
+    pools = {r.inputs["agentPoolName"]: r.inputs for r in example_run.constructed["gpu"].children
+             if r.type == "azure-native:containerservice:AgentPool"}
+    aks = next(r for r in example_run.constructed["aks"].children
+               if r.type == "azure-native:containerservice:ManagedCluster")
+    assert aks.inputs["agentPoolProfiles"][0]["minCount"] == 1
+    assert max(p["maxCount"] for p in pools.values()) == 2
+
+
+def _required_only(value, schema, type_ref=None, required=None):
+    """A YAML resource's literal properties cut down to the schema's required ones (recursively into object
+    types); references to other resources' outputs are kept whole, as they are what those hand out."""
+    if not isinstance(value, dict):
+        return value
+    kept = {}
+    for key, item in value.items():
+        if required is not None and key not in required:
+            continue
+        ref = (schema_properties(schema, type_ref).get(key) or {}).get("$ref", "")
+        nested = ref.rsplit("/", 1)[-1]
+        if isinstance(item, dict) and nested in schema["types"]:
+            item = _required_only(item, schema, nested, set(schema["types"][nested].get("required") or []))
+        kept[key] = item
+    return kept
+
+
+def schema_properties(schema, type_ref):
+    if type_ref in schema["types"]:
+        return schema["types"][type_ref].get("properties") or {}
+    return schema["resources"][type_ref].get("inputProperties") or {}
+
+
+def test_every_component_constructs_from_its_required_inputs_alone(host, program):
+    schema = host.schema()
+    trimmed = copy.deepcopy(program)
+    trimmed["outputs"] = {}
+    for spec in trimmed["resources"].values():
+        spec["properties"] = _required_only(spec["properties"], schema, spec["type"],
+                                            set(schema["resources"][spec["type"]].get("requiredInputs") or []))
+    # requests mode needs Observability's KEDA endpoints: a cross-input rule no schema can express
+    trimmed["resources"]["autoscaler"]["properties"]["mode"] = "cpu"
+    fresh = host.with_fresh_monitor(stack="required")  # the same plugin process, a stack of its own
+    try:
+        run = plugin_host.run_yaml_program(fresh, trimmed)
+        assert set(run.constructed) == set(program["resources"])
+        assert fresh.refusals() == []
+    finally:
+        fresh.close()
+
+
+# (component type, inputs as a YAML program writes them, the property the engine must be told about, the message)
+def _aks(program, mutate):
+    inputs = copy.deepcopy(program["resources"]["aks"]["properties"])
+    inputs.pop("logAnalyticsWorkspaceId")
+    mutate(inputs)
+    return inputs
+
+
+BAD_INPUTS = [
+    ("llmplatform:index:KeyVault", lambda p: {"cluster": "aks", "vaultName": "kv-yaml-demo-02"}, "cluster",
+     "expects an object (ClusterHandle), got str 'aks'"),
+    ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount=1.5)),
+     "systemPool.minCount", "1.5 is not a whole number"),
+    ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i["systemPool"].update(minCount=0)),
+     "systemPool.minCount", "input system_pool.min_count=0 is invalid; allowed: a whole number from 1 to 1000"),
+    ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i.update(tier="Gold")),
+     "tier", "input tier='Gold' is invalid; allowed:"),
+    ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i.pop("network")),
+     "network", "Missing required input 'network' on 'AksCluster'"),
+    ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i.update(network="10.0.0.0/16")),
+     "network", "expects an object (NetworkSpec), got str '10.0.0.0/16'"),
+    ("llmplatform:index:AksCluster", lambda p: _aks(p, lambda i: i.update(zones="1")),
+     "zones", "expects a list, got str '1'"),
+    ("llmplatform:index:ModelAutoscaler", lambda p: {
+        "modelServer": {"namespace": "x", "deployment": "x", "service": "x", "port": 11434, "hosts": ["x"],
+                        "accelerator": "cpu"}, "mode": "fast", "minReplicas": 1, "maxReplicas": 2},
+     "mode", "input mode='fast' is invalid; allowed:"),
+]
+
+
+@pytest.mark.parametrize("type_, make_inputs, path, message", BAD_INPUTS,
+                         ids=[f"{c[0].rsplit(':', 1)[-1]}-{c[2]}-{i}" for i, c in enumerate(BAD_INPUTS)])
+def test_bad_inputs_come_back_as_per_property_errors(host, program, type_, make_inputs, path, message):
+    before = len(host.monitor.registrations)
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct(type_, "bad", make_inputs(program))
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.value.message, "the status carries the whole message, not an empty one"
+    assert message in failure.value.message
+    assert [p for p, _ in failure.value.property_errors] == [path]
+    reason = failure.value.property_errors[0][1]
+    assert reason and reason in failure.value.message  # the engine prints path and reason; the reason is the tail
+    assert len(host.monitor.registrations) == before, "nothing registered by the refused component"
+
+
+def test_a_component_check_gives_other_languages_the_python_message(host, program):
+    """The same mistake through Python (the component alone under the offline runner) and through the wire."""
+    from llmplatform import AksCluster
+    from llmplatform.checks import ComponentInputError
+
+    def python_program():
+        AksCluster("bad", {"cluster_name": "aks-yaml-demo", "resource_group_name": "rg", "location": "westeurope",
+                           "network": {"vnet_cidr": "10.70.0.0/16", "node_subnet_cidr": "10.70.0.0/20",
+                                       "endpoints_subnet_cidr": "10.70.16.0/24",
+                                       "postgres_subnet_cidr": "10.70.17.0/24", "pod_cidr": "192.168.0.0/16",
+                                       "service_cidr": "172.16.0.0/16", "dns_service_ip": "172.16.0.10"},
+                           "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 0,
+                                           "max_count": 2},
+                           "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1,
+                                             "max_count": 3}})
+    with pytest.raises((ComponentInputError, offline.ProgramError)) as python_error:
+        offline.run_function(python_program)
+    with pytest.raises(plugin_host.ConstructFailure) as wire_error:
+        host.construct("llmplatform:index:AksCluster", "bad", _aks(program, lambda i: i["systemPool"].update(minCount=0)))
+    assert wire_error.value.message in str(python_error.value)
+
+
+def test_schema_paths_and_whole_numbers():
+    assert schema_path("system_pool.min_count") == "systemPool.minCount"
+    assert schema_path("models[0].size_gib") == "models[0].sizeGib"
+    assert whole_number(3.0, "x") == 3 and isinstance(whole_number(3.0, "x"), int)
+    for bad in (2.5, "3", True):
+        with pytest.raises(InputPropertyError):
+            whole_number(bad, "x")
+
+
+def test_an_in_cluster_component_without_the_cluster_provider_is_refused_before_it_registers(host):
+    before = len(host.monitor.registrations)
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:AppNamespace", "no-provider", {"namespace": "inference"})
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert "AppNamespace no-provider: no Kubernetes provider" in failure.value.message
+    assert len(host.monitor.registrations) == before
+
+
+def test_a_second_gpu_pool_shares_the_clusters_device_software_across_construct_calls(host, example_run):
+    """One provider process serves every Construct call of a deployment: a pool constructed after the example's finds
+    the cluster's GPU Operator already installed (no second release, which would collide), and a pool that would need
+    another driver on that cluster is refused as a per-property error on `driver`."""
+    aks = example_run.constructed["aks"]
+    providers = {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])}
+    first = [r for c in example_run.constructed.values() for r in c.children
+             if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["chart"] == "gpu-operator"]
+    inputs = {"cluster": aks.wire["cluster"], "vmSize": "Standard_NC24ads_A100_v4", "driver": "operator"}
+    second = host.construct("llmplatform:index:GpuNodePool", "gpu-second", {**inputs, "poolName": "gpusecond"},
+                            providers=providers)
+    assert len(first) == 1 and not [r for r in second.children if r.type.startswith("kubernetes:helm.sh")]
+    assert [r.inputs["agentPoolName"] for r in second.children if r.type.endswith(":AgentPool")] == ["gpusecond"]
+    assert host.refusals() == []
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:GpuNodePool", "gpu-aks", {**inputs, "poolName": "gpuaks", "driver": "aks"},
+                       providers=providers)
+    assert [path for path, _ in failure.value.property_errors] == ["driver"]
+
+
+# ---- the newcomer mistakes (components/test_newcomer_mistakes.py) as another language sends them, to the same plugin
+from tests.components.test_newcomer_mistakes import IDS, WIRE, check_wire_outcome, send_mistakes  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def newcomer_outcomes(host):
+    return send_mistakes(host)
+
+
+@pytest.mark.parametrize("index", WIRE, ids=[IDS[i] for i in WIRE])
+def test_a_newcomer_mistake_through_the_provider_is_a_per_property_error(newcomer_outcomes, index):
+    check_wire_outcome(index, newcomer_outcomes[index])

@@ -1,0 +1,48 @@
+"""Advisories (config/advisories.py): warnings that never fail a plan, and the plan carrying them."""
+from __future__ import annotations
+
+from config.loader import parse_config
+
+from tests.config.test_loader import stack_raw
+from tests.conftest import PROJECT_DIR
+
+
+def test_advisories_warn_without_failing():
+    from config.advisories import advisories
+    retired = parse_config(stack_raw("dev", {"gpu": {"vmSize": "Standard_NC6s_v3"}}), "p", "dev")
+    assert any("NCv3 is being retired" in a for a in advisories(retired))
+    prod = parse_config(stack_raw("prod"), "p", "prod")
+    assert not any("apiAccess" in a for a in advisories(prod))  # prod uses authorized IP ranges
+    tls = parse_config(stack_raw("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
+                                                              "email": "ops@example.com"}}}), "p", "prod")
+    # left: the A100 pool's local disk is too small for its OS disk (tests/components/test_os_disks.py), and no group is named
+    # for Managed Grafana (the stack file cannot know the deployer's Entra groups)
+    assert [a for a in advisories(tls) if not a.startswith(("security.ephemeralOsDisk: gpu ",
+                                                            "observability.managedGrafana: no group"))] == []
+    spot = parse_config(stack_raw("prod", {"cluster": {"workloadPool": {"priority": "spot"}}}), "p", "prod")
+    assert any(a.startswith("cluster.workloadPool.priority is 'spot' in prod") for a in advisories(spot))
+    assert not any("workloadPool.priority" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
+
+
+def test_plan_carries_the_programs_warnings(prod):
+    assert any("the external gateway serves plain HTTP" in w for w in prod.warnings)
+
+
+P = "aks-llm-platform"
+
+
+def test_many_gpus_advisory_names_the_count():
+    from config.advisories import advisories
+    cfg = parse_config({"gpu": {"vmSize": "Standard_ND96isr_H100_v5", "maxCount": 100}}, "p", "s")
+    assert any("800 H100 GPUs" in note for note in advisories(cfg))
+
+
+def test_prod_without_observability_is_advised():
+    from config.advisories import advisories
+    from offline.stackfile import read_stack_file
+    raw = read_stack_file(PROJECT_DIR / "Pulumi.prod.yaml", P)
+    raw["observability"] = {"enabled": False}
+    raw["autoscaling"] = {"mode": "cpu"}
+    raw["security"] = {"defender": False, "diagnostics": False}  # both report to Log Analytics
+    notes = advisories(parse_config(raw, P, "prod"))
+    assert any("observability is off in prod" in note and "no alerts" in note for note in notes)

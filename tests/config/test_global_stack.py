@@ -1,0 +1,111 @@
+"""The regional and global stacks (config/global_stack.py): what the global stack needs from its regions, collisions
+between regional stacks, and the rules each kind of stack gets."""
+
+import copy
+import dataclasses
+
+import pytest
+
+from config.reader import ConfigError
+from config.runtime import checked_regional
+from config.loader import parse_config
+from config import regions
+from offline import policy_check, runner as offline
+
+from tests.conftest import plan_for, PROJECT_DIR
+from tests.components.test_gateway import _regional
+
+
+REGIONS = ("prod-westeurope", "prod-swedencentral")
+P = "aks-llm-platform"
+
+
+def _project_with(tmp_path, files):
+    (tmp_path / "Pulumi.yaml").write_text((PROJECT_DIR / "Pulumi.yaml").read_text())
+    for stack, raw in files.items():
+        import yaml
+        (tmp_path / f"Pulumi.{stack}.yaml").write_text(yaml.safe_dump({"config": {f"{P}:{k}": v
+                                                                                  for k, v in raw.items()}}))
+    return tmp_path
+
+
+def test_a_region_without_the_outputs_the_edge_needs_stops_the_global_plan():
+    references = {r: dict(plan_for(r).outputs) for r in REGIONS}
+    del references["prod-swedencentral"]["clusterId"]
+    with pytest.raises(offline.ProgramError, match="regional stack prod-swedencentral has no output 'clusterId'"):
+        offline.run("global", references=references)
+
+
+def test_a_global_stack_naming_a_stack_that_is_not_its_region_is_refused():
+    with pytest.raises(offline.ProgramError, match="'prod': its edge.globalStack is None, not 'global'"):
+        offline.run("global", {"global": {"regions": ["prod-westeurope", "prod"]}},
+                    references={r: plan_for(r).outputs for r in REGIONS})
+
+
+def test_the_repository_regional_stacks_do_not_collide():
+    for stack in REGIONS:
+        checked_regional(parse_config(_regional(stack), P, stack))
+
+
+def test_regional_stacks_that_would_collide_are_refused(tmp_path):
+    west = _regional("prod-westeurope")
+    clash = _regional("prod-swedencentral", prefix=west["prefix"], location=west["location"],
+                      network={**west["network"]})
+    clash["modelStore"] = {**clash["modelStore"], "resourceGroupName": west["modelStore"]["resourceGroupName"]}
+    project = _project_with(tmp_path, {"prod-westeurope": west, "prod-swedencentral": clash})
+    with pytest.raises(ConfigError) as error:
+        checked_regional(parse_config(clash, P, "prod-swedencentral"), project)
+    text = str(error.value)
+    for expected in ("resource group name 'rg-llmweu-prod' is also stack prod-westeurope's resource group",
+                     "storage account name", "Key Vault name", "model store resource group name",
+                     "overlaps stack prod-westeurope's 10.41.0.0/16", "one regional stack per region"):
+        assert expected in text, expected
+
+
+def test_a_broken_sibling_regional_stack_is_named(tmp_path):
+    broken = _regional("prod-westeurope", prefix="Bad Prefix")
+    project = _project_with(tmp_path, {"prod-westeurope": broken, "prod-swedencentral": _regional(
+        "prod-swedencentral")})
+    with pytest.raises(ConfigError, match="regional stack prod-westeurope .* does not validate"):
+        checked_regional(parse_config(_regional("prod-swedencentral"), P, "prod-swedencentral"), project)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"cluster": {"upgradeChannel": "stable"}}, "fights Fleet Manager's auto-upgrade"),
+    ({"gateway": {"mode": "internal"}}, "Front Door reaches a region through its external gateway"),
+    ({"gateway": {"tls": {"mode": "letsencrypt", "hostname": "a.example.com", "email": "a@example.com"}}},
+     "cannot renew behind Front Door"),
+    ({"edge": {"globalStack": "global", "frontDoorId": "not-a-guid"}}, "must be the Front Door profile's ID"),
+])
+def test_regional_edge_rules(change, message):
+    raw = copy.deepcopy(_regional("prod-westeurope"))
+    for key, value in change.items():
+        raw[key] = offline.deep_merge(raw.get(key) or {}, value)
+    with pytest.raises(ConfigError, match=message):
+        parse_config(raw, P, "prod-westeurope")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"frontDoor": {"wafMode": "Detection"}}, "wafMode must be 'Prevention' when environment is 'prod'"),
+    ({"frontDoor": {"sku": "Standard_AzureFrontDoor"}}, "must be 'Premium_AzureFrontDoor' when environment"),
+    ({"regions": []}, "global.regions must list the regional stacks"),
+    ({"regions": ["prod-westeurope", "prod-westeurope"]}, "lists a stack twice"),
+    ({"frontDoor": {"originTimeoutSeconds": 600}}, "originTimeoutSeconds"),
+    ({"fleet": {"channel": "Patch"}}, "global.fleet.channel"),
+    ({"typo": 1}, "global.typo is not a known key"),
+])
+def test_global_config_rules(change, message):
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+    raw["global"] = offline.deep_merge(raw["global"], change) if "regions" not in change else \
+        {**raw["global"], **change}
+    with pytest.raises(ConfigError, match=message):
+        regions.parse_global(raw, P, "global")
+
+
+def test_regional_stacks_get_the_prod_rules():
+    plan = plan_for("prod-westeurope")
+    share = plan.one("azure-native:storage:FileShare")
+    unprotected = dataclasses.replace(share, options={**share.options, "protect": False})
+    changed = dataclasses.replace(plan, resources=[unprotected if r is share else r for r in plan.resources])
+    assert [v.policy for v in policy_check.evaluate(changed) if v.resource == share.name] == \
+        ["prod-stateful-protected"]

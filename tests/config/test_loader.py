@@ -1,0 +1,374 @@
+"""Config validation (config/loader.py): pure parsing of the stack files, bad configs refused whole with zero resources,
+and the catalogue of bad config as users type it through the real CLI path (`--set` and `--stack-file`): every case
+refused with one message naming the key (or the file and line), exit 1, no traceback, nothing written or registered;
+then a property test: random values only ever give a config or a ConfigError."""
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from config.loader import parse_config
+from config.reader import ConfigError
+from offline import runner as offline, plan as plan_cli
+
+from tests.conftest import PROJECT_DIR
+
+
+def stack_raw(stack: str, overrides: dict | None = None) -> dict:
+    prefix = "aks-llm-platform:"
+    return {k[len(prefix):]: v for k, v in offline.stack_config(stack, overrides).items()}
+
+
+# (stack, overrides, a fragment the error must contain). Each names the key, the bad value and what is allowed.
+BAD_CONFIGS = [
+    ("dev", {"gpu": {"minCount": 1, "maxCount": 0}}, "gpu.maxCount 0 is invalid; allowed: a whole number from 1 to 1000"),
+    ("dev", {"gpu": {"vmSize": "Standard_NC4"}}, "gpu.vmSize 'Standard_NC4' is not a known GPU SKU; known: Standard_NC4as_T4_v3"),
+    ("dev", {"gpu": {"driver": "nouveau"}}, "gpu.driver 'nouveau' is invalid; allowed: aks, operator"),
+    ("dev", {"gpu": {"priority": "low"}}, "gpu.priority 'low' is invalid; allowed: spot, regular"),
+    ("dev", {"gpu": {"priority": "regular", "fallback": {"enabled": True}}}, "gpu.fallback.enabled true is invalid; allowed: only with gpu.priority spot (an on-demand pool is the fallback"),
+    ("dev", {"gpu": {"migProfile": "MIG1g"}}, "gpu.migProfile 'MIG1g' is invalid; allowed: only on a MIG-capable catalog GPU (A100/H100/H200);"),
+    ("dev", {"gpu": {"maxCont": 2}}, "gpu.maxCont is not a known key"),
+    ("dev", {"gpu": {"spotMaxPrice": 0}}, "gpu.spotMaxPrice 0.0 is invalid; allowed: -1 (pay up to the on-demand price) or a USD price above 0"),
+    ("dev", {"cluster": {"tier": "Gold"}}, "cluster.tier 'Gold' is invalid; allowed: Free, Standard, Premium"),
+    ("dev", {"cluster": {"systemPool": {"minCount": 0}}}, "cluster.systemPool.minCount 0 is invalid; allowed: a whole number from 1 to 1000"),
+    ("dev", {"cluster": {"workloadPool": {"name": "CPU-Pool"}}}, "cluster.workloadPool.name 'CPU-Pool' is invalid; allowed: 1-12 lowercase letters and digits, starting with a"),
+    ("dev", {"cluster": {"zones": ["1", "4"]}}, "cluster.zones[1] '4' is invalid; allowed: one of 1, 2, 3"),
+    ("dev", {"cluster": {"apiAccess": {"mode": "authorizedIps"}}}, "cluster.apiAccess.authorizedIpRanges [] is invalid; allowed: one or more CIDRs with cluster.apiAccess.mode"),
+    ("dev", {"cluster": {"maintenanceWindow": {"startTime": "25:00"}}}, "cluster.maintenanceWindow.startTime '25:00' is invalid; allowed: HH:MM (24h)"),
+    ("dev", {"cluster": {"networkPolicy": "weave"}}, "cluster.networkPolicy 'weave' is invalid; allowed: cilium, calico, azure"),
+    ("dev", {"cluster": {"adminGroupObjectIds": ["admins"]}}, "cluster.adminGroupObjectIds[0] 'admins' is invalid; allowed: an Entra object id (GUID)"),
+    ("dev", {"network": {"nodeSubnetCidr": "10.50.0.0/20"}}, "network.nodeSubnetCidr '10.50.0.0/20' is invalid; allowed: a range inside network.vnetCidr (10.40.0.0/16)"),
+    ("dev", {"network": {"podCidr": "10.40.128.0/17"}}, "network.podCidr '10.40.128.0/17' is invalid; allowed: a range outside network.vnetCidr (10.40.0.0/16): AKS"),
+    ("dev", {"network": {"vnetCidr": "10.40.0.0/33"}}, "network.vnetCidr '10.40.0.0/33' is invalid; allowed: an IPv4 range in CIDR notation with no host bits set,"),
+    ("dev", {"network": {"dnsServiceIp": "10.0.0.10"}}, "network.dnsServiceIp '10.0.0.10' is invalid; allowed: an address inside network.serviceCidr (172.16.0.0/16),"),
+    ("dev", {"modelStore": {"sizeGib": 50}}, "modelStore.sizeGib 50 is invalid; allowed: a whole number from 100 to 102400"),
+    ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "modelStore.models has unknown model(s) 'llama9:70b'; known: tinyllama"),
+    ("dev", {"modelStore": {"protocol": "iscsi"}}, "modelStore.protocol 'iscsi' is invalid; allowed: nfs, smb"),
+    ("dev", {"modelStore": {"models": ["gpt-oss:20b"] * 2}}, "modelStore.models ['gpt-oss:20b'] is invalid; allowed: each model once"),
+    ("dev", {"prefix": "LLM_Platform"}, "prefix 'LLM_Platform' must be 2-10 lowercase letters/digits"),
+    ("dev", {"environment": "qa"}, "environment 'qa' is not allowed; allowed: dev, staging, prod"),
+    ("dev", {"gpu": "big"}, "gpu must be an object (key: value), got 'big'"),
+    ("prod", {"protectStatefulResources": False}, "protectStatefulResources must be true when environment is 'prod'"),
+    ("prod", {"cluster": {"disableLocalAccounts": False}}, "cluster.disableLocalAccounts must be true when environment is 'prod'"),
+    ("prod", {"modelStore": {"redundancy": "LRS"}}, "modelStore.redundancy must be 'ZRS' when the prod cluster spans zones"),
+    # InferenceStack
+    ("prod", {"inference": {"replicas": 0}}, "inference.replicas (0) must be >= 1 when environment is 'prod'"),
+    ("dev", {"inference": {"resources": {"memoryRequest": "8Gi", "memoryLimit": "4Gi"}}}, "inference.resources.memoryLimit '4Gi' is invalid; allowed: at least inference.resources.memoryRequest (8Gi)"),
+    ("dev", {"inference": {"resources": {"cpuRequest": "two"}}}, "inference.resources.cpuRequest 'two' is invalid; allowed: a Kubernetes quantity like '500m', '2' or '4Gi'"),
+    ("dev", {"inference": {"accelerator": "tpu"}}, "inference.accelerator 'tpu' is invalid; allowed: cpu, gpu"),
+    ("dev", {"inference": {"accelerator": "gpu"}, "gpu": {"enabled": False}}, "inference.accelerator 'gpu' needs gpu.enabled true"),
+    ("dev", {"inference": {"accelerator": "gpu"}, "modelStore": {"models": ["llama3.1:70b"], "sizeGib": 100}}, "modelStore.models ['llama3.1:70b'] do not fit in 16 GiB of GPU memory"),
+    ("dev", {"inference": {"keepAlive": "forever"}}, "inference.keepAlive 'forever' is invalid; allowed: a duration like '30m', '1h', '0' or '-1'"),
+    ("dev", {"gateway": {"rateLimitPerSecond": 0}}, "gateway.rateLimitPerSecond 0 is invalid; allowed: a whole number from 1 to 100000"),
+    ("dev", {"gateway": {"mode": "public"}}, "gateway.mode 'public' is not allowed; allowed: both, internal, external, none"),
+    ("dev", {"gateway": {"mode": "both", "internalIp": "10.99.0.5"}}, "gateway.internalIp (10.99.0.5) must be a usable address of network.nodeSubnetCidr"),
+    ("dev", {"gateway": {"requestTimeoutSeconds": 30}}, "gateway.requestTimeoutSeconds (30) must be >= 300"),
+    ("dev", {"gateway": {"tls": {"mode": "letsencrypt"}}}, "gateway.tls.hostname '' must be a DNS name"),
+    ("dev", {"gateway": {"mode": "internal", "tls": {"mode": "letsencrypt", "hostname": "llm.example.com", "email": "a@example.com"}}}, "gateway.tls.mode 'letsencrypt' needs the external gateway"),
+    ("dev", {"webui": {"replicas": 3, "maxReplicas": 2}}, "webui.maxReplicas 2 is invalid; allowed: at least webui.replicas (3)"),
+    ("dev", {"postgres": {"version": "12"}}, "postgres.version '12' is invalid; allowed: 16, 17, 18"),
+    ("dev", {"postgres": {"highAvailability": True}}, "postgres.highAvailability true is invalid; allowed: only with postgres.tier GeneralPurpose or MemoryOptimized"),
+    ("dev", {"postgres": {"tier": "GeneralPurpose"}}, "postgres.skuName 'Standard_B1ms' belongs to tier 'Burstable', not 'GeneralPurpose'"),
+    ("dev", {"postgres": {"backupRetentionDays": 40}}, "postgres.backupRetentionDays 40 is invalid; allowed: a whole number from 7 to 35"),
+    ("prod", {"keyVault": {"publicNetworkAccess": True}}, "keyVault.publicNetworkAccess must be false when environment is 'prod'"),
+    ("prod", {"keyVault": {"purgeProtection": False}}, "keyVault.purgeProtection must be true when environment is 'prod'"),
+    # Observability and autoscaling
+    ("dev", {"observability": {"alertEmails": ["oncall@"]}}, "observability.alertEmails[0] 'oncall@' is invalid; allowed: an e-mail address"),
+    ("dev", {"observability": {"logRetentionDays": 7}}, "observability.logRetentionDays 7 is invalid; allowed: a whole number from 30 to 730"),
+    ("dev", {"observability": {"logRetentionDays": 1000}}, "observability.logRetentionDays 1000 is invalid; allowed: a whole number from 30 to 730"),
+    ("dev", {"observability": {"prometheusRetention": "two weeks"}}, "observability.prometheusRetention 'two weeks' is invalid; allowed: a Prometheus duration like '15d' or '4w'"),
+    ("dev", {"autoscaling": {"minReplicas": 3, "maxReplicas": 2}}, "autoscaling.maxReplicas 2 is invalid; allowed: at least autoscaling.minReplicas (3)"),
+    ("dev", {"autoscaling": {"mode": "magic"}}, "autoscaling.mode 'magic' is not allowed; allowed: requests, gpu-memory, cpu, none"),
+    ("dev", {"autoscaling": {"mode": "gpu-memory"}}, "autoscaling.mode 'gpu-memory' needs inference.accelerator 'gpu'"),
+    ("dev", {"autoscaling": {"minReplicas": 0, "scaleToZero": False}}, "autoscaling.minReplicas 0 needs autoscaling.scaleToZero true"),
+    ("dev", {"autoscaling": {"mode": "cpu", "scaleToZero": True, "minReplicas": 0}}, "autoscaling.scaleToZero needs autoscaling.mode 'requests'"),
+    ("prod", {"observability": {"alertEmails": []}}, "observability.alertEmails must list at least one address when environment is 'prod'"),
+    ("prod", {"autoscaling": {"scaleToZero": True, "minReplicas": 0}}, "autoscaling.scaleToZero is for dev"),
+    # the cost levers dev pulls, and what they cannot be combined with
+    ("dev", {"cluster": {"systemPool": {"priority": "spot"}}}, "cluster.systemPool.priority 'spot' is invalid; allowed: regular"),
+    ("dev", {"cluster": {"systemPool": {"vmSize": "Standard_B1ms"}}}, "cluster.systemPool.vmSize 'Standard_B1ms' has 1 vCPU and 2 GiB; AKS system pools need at least 2 vCPU and 4 GiB"),
+    ("dev", {"cluster": {"workloadPool": {"priority": "cheap"}}}, "cluster.workloadPool.priority 'cheap' is invalid; allowed: spot, regular"),
+    ("prod", {"observability": {"azureMonitor": False}}, "observability.azureMonitor false is for dev"),
+    ("dev", {"security": {"defender": True}}, "security.defender needs observability.enabled and observability.azureMonitor true"),
+    ("dev", {"observability": {"managedGrafana": True}}, "observability.managedGrafana needs observability.azureMonitor true"),
+    ("dev", {"webui": {"uploadsTier": "premium"}}, "webui.uploadsSizeGib 10 is invalid; allowed: a whole number from 100 to 102400 with webui.uploadsTier premium"),
+    ("dev", {"webui": {"uploadsTier": "archive"}}, "webui.uploadsTier 'archive' is invalid; allowed: premium, standard"),
+]
+
+
+def test_stack_files_parse_to_the_documented_environments():
+    dev = parse_config(stack_raw("dev"), "p", "dev")
+    prod = parse_config(stack_raw("prod"), "p", "prod")
+    assert (dev.cluster.tier, dev.gpu.min_count, dev.gpu.max_count, dev.gpu.priority) == ("Free", 0, 1, "spot")
+    assert prod.cluster.tier == "Standard" and prod.cluster.zones == ("1", "2", "3") and prod.protect
+    assert prod.gpu.fallback.enabled and prod.cluster.disable_local_accounts
+    assert prod.model_store.redundancy == "ZRS" and dev.model_store.redundancy == "LRS"
+
+
+def test_stack_files_hold_only_project_keys():
+    for stack in ("dev", "prod"):
+        doc = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+        assert all(k.startswith("aks-llm-platform:") for k in doc["config"])
+
+
+def test_config_is_frozen():
+    cfg = parse_config(stack_raw("dev"), "p", "dev")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cfg.gpu.max_count = 5  # type: ignore[misc]
+
+
+def test_defaults_apply_when_sections_are_missing():
+    cfg = parse_config({}, "p", "dev")
+    assert cfg.gpu.vm_size == "Standard_NC4as_T4_v3" and cfg.model_store.size_gib == 100
+    assert cfg.cluster.system_pool.name == "system" and cfg.namespace == "llm"
+
+
+def test_sku_names_are_normalised():
+    assert parse_config({"gpu": {"vmSize": "standard_nc24ads_a100_v4"}}, "p", "d").gpu.vm_size == \
+        "Standard_NC24ads_A100_v4"
+
+
+@pytest.mark.parametrize("stack,overrides,message", BAD_CONFIGS, ids=[m[:40] for _, _, m in BAD_CONFIGS])
+def test_bad_config_is_refused_with_a_message_naming_the_key(stack, overrides, message):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(stack_raw(stack, overrides), "p", stack)
+    assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("stack,overrides,message", BAD_CONFIGS, ids=[m[:40] for _, _, m in BAD_CONFIGS])
+def test_bad_config_registers_nothing(stack, overrides, message):
+    with pytest.raises(offline.ProgramError) as caught:
+        offline.run(stack, overrides)
+    assert caught.value.registered == 0
+    assert message in str(caught.value) and "Traceback" not in str(caught.value)
+
+
+def test_every_problem_is_reported_at_once():
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"gpu": {"maxCount": 0, "minCount": 2, "driver": "x"}, "modelStore": {"sizeGib": 1}}, "p", "d")
+    assert len(caught.value.problems) >= 3
+
+
+DEV = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+P = "aks-llm-platform"
+HUGE = "9" * 5000
+
+# (case id, --set items, the fragment the message must contain: the key, or the file and what is wrong)
+SET_CASES = [
+    # numbers that isdigit() accepts but int() does not, too long, not finite
+    ("minus-minus", ["gpu.maxCount=--3"], "gpu.maxCount"),
+    ("superscript", ["gpu.maxCount=³"], "gpu.maxCount"),
+    ("arabic-indic", ["gpu.maxCount=٣"], "gpu.maxCount"),
+    ("fullwidth", ["gpu.maxCount=３"], "gpu.maxCount"),
+    ("too-long-int", ["gpu.maxCount=" + "9" * 40], "gpu.maxCount"),
+    ("nan-price", ["gpu.spotMaxPrice=nan"], "gpu.spotMaxPrice"),
+    ("inf-price", ["gpu.spotMaxPrice=inf"], "gpu.spotMaxPrice"),
+    ("huge-float", ["gpu.spotMaxPrice=1e999"], "gpu.spotMaxPrice"),
+    ("int-limit", ["modelStore.sizeGib=" + "9" * 20], "modelStore.sizeGib"),
+    # one IP family, Azure's subnet rules
+    ("ipv6-pods", ["network.podCidr=fd00::/8"], "network.podCidr"),
+    ("ipv6-vnet", ["network.vnetCidr=2001:db8::/32"], "network.vnetCidr"),
+    ("ipv6-service", ["network.serviceCidr=fd12::/108"], "network.serviceCidr"),
+    ("subnet-30", ["network.endpointsSubnetCidr=10.40.16.0/30"], "network.endpointsSubnetCidr"),
+    ("subnet-32", ["network.postgresSubnetCidr=10.40.17.5/32"], "network.postgresSubnetCidr"),
+    ("gw-ip-network", ["gateway.mode=both", "gateway.internalIp=10.40.0.0"], "gateway.internalIp"),
+    ("gw-ip-reserved-1", ["gateway.mode=both", "gateway.internalIp=10.40.0.1"], "gateway.internalIp"),
+    ("gw-ip-reserved-3", ["gateway.mode=both", "gateway.internalIp=10.40.0.3"], "gateway.internalIp"),
+    ("gw-ip-broadcast", ["gateway.mode=both", "gateway.internalIp=10.40.15.255"], "gateway.internalIp"),
+    ("gw-ip-v6", ["gateway.mode=both", "gateway.internalIp=fd00::5"], "gateway.internalIp"),
+    ("dns-broadcast", ["network.dnsServiceIp=172.16.255.255"], "network.dnsServiceIp"),
+    ("dns-network", ["network.dnsServiceIp=172.16.0.0"], "network.dnsServiceIp"),
+    ("k8s-unicode-digits", ["cluster.kubernetesVersion=1.３３"], "cluster.kubernetesVersion"),
+    ("k8s-arabic-digits", ["cluster.kubernetesVersion=1.٣٣.1"], "cluster.kubernetesVersion"),
+    # empty strings are not defaults
+    ("empty-gpu-size", ["gpu.vmSize="], "gpu.vmSize"),
+    ("empty-prefix", ["prefix="], "prefix"),
+    ("empty-location", ["location="], "location"),
+    ("empty-namespace", ["namespace="], "namespace"),
+    ("empty-pg-sku", ["postgres.skuName="], "postgres.skuName"),
+    ("empty-model", ["modelStore.models[0]="], "modelStore.models"),
+    # --set as the Pulumi CLI reads it
+    ("no-equals", ["gpu"], "'gpu' has no '='"),
+    ("value-then-path", ["gpu=3", "gpu.maxCount=1"], "gpu is a value"),
+    ("index-past-end", ["modelStore.models[5]=tinyllama"], "index 5 is past the end"),
+    ("bad-path", ["gpu..maxCount=1"], "not a config path"),
+    ("yes-is-a-string", ["gpu.enabled=yes"], "gpu.enabled"),
+    ("on-is-a-string", ["webui.enabled=on"], "webui.enabled"),
+    ("section-as-value", ["cluster=big"], "cluster"),
+    # Azure's lists and naming rules
+    ("unknown-region", ["location=westeurop"], "location"),
+    ("region-case", ["location=WestEurope"], "location"),
+    ("rg-space", ["resourceGroupName=rg with space"], "resourceGroupName"),
+    ("rg-too-long", ["resourceGroupName=" + "r" * 91], "resourceGroupName"),
+    ("rg-trailing-dot", ["resourceGroupName=rg-llm."], "resourceGroupName"),
+    ("cpu-size-unknown", ["cluster.workloadPool.vmSize=Standard_Foo"], "cluster.workloadPool.vmSize"),
+    ("cpu-size-gpu", ["cluster.workloadPool.vmSize=Standard_NC4as_T4_v3"], "cluster.workloadPool.vmSize"),
+    ("cpu-size-typo", ["cluster.systemPool.vmSize=Standard-D2s-v5"], "cluster.systemPool.vmSize"),
+    ("pg-sku-unknown", ["postgres.skuName=Standard_B3ms"], "postgres.skuName"),
+    ("pg-sku-wrong-tier", ["postgres.tier=MemoryOptimized", "postgres.skuName=Standard_D4ds_v5"],
+     "postgres.skuName"),
+    ("email-leading-hyphen", ["observability.alertEmails[0]=ops@-bad.com"], "observability.alertEmails"),
+    ("email-double-dot", ["observability.alertEmails[0]=ops@example..com"], "observability.alertEmails"),
+    ("email-underscore", ["observability.alertEmails[0]=ops@exa_mple.com"], "observability.alertEmails"),
+    ("email-no-tld", ["observability.alertEmails[0]=ops@localhost"], "observability.alertEmails"),
+    ("tls-email-bad", ["gateway.tls.mode=letsencrypt", "gateway.tls.hostname=llm.example.com",
+                       "gateway.tls.email=me@@example.com"], "gateway.tls.email"),
+    # collisions: two resources of one name
+    ("ns-monitoring", ["namespace=monitoring"], "namespace"),
+    ("ns-keda", ["namespace=keda"], "namespace"),
+    ("ns-istio", ["namespace=istio-system"], "namespace"),
+    ("ns-gateway", ["namespace=llmp-dev-gateway"], "namespace"),
+    ("pool-named-fallback", ["gpu.fallback.enabled=true", "cluster.workloadPool.name=gpuod"],
+     "cluster.workloadPool.name"),
+    ("store-rg-is-platform-rg", ["modelStore.resourceGroupName=rg-llmp-dev"], "modelStore.resourceGroupName"),
+    ("store-rg-case", ["modelStore.resourceGroupName=RG-LLMP-DEV"], "modelStore.resourceGroupName"),
+    ("mig-slice-too-small", ["gpu.vmSize=Standard_NC24ads_A100_v4", "gpu.migProfile=MIG1g",
+                             "inference.accelerator=gpu", "modelStore.models[0]=gpt-oss:20b"], "modelStore.models"),
+    # contradictions
+    ("fallback-without-gpu", ["gpu.enabled=false", "gpu.fallback.enabled=true"], "gpu.fallback.enabled"),
+    ("spot-price-on-regular", ["gpu.priority=regular", "gpu.spotMaxPrice=0.5"], "gpu.spotMaxPrice"),
+    ("tls-host-without-tls", ["gateway.tls.hostname=llm.example.com"], "gateway.tls.hostname"),
+    ("zero-scale-min-1", ["autoscaling.scaleToZero=true", "autoscaling.minReplicas=1"], "autoscaling.scaleToZero"),
+    # shapes and ranges the loader always refused, now through the CLI
+    ("prefix-case", ["prefix=LLM"], "prefix"),
+    ("prefix-long", ["prefix=" + "a" * 300], "prefix"),
+    ("environment", ["environment=qa"], "environment"),
+    ("namespace-shape", ["namespace=Bad_NS"], "namespace"),
+    ("gpu-min-max", ["gpu.minCount=5", "gpu.maxCount=2"], "gpu.maxCount"),
+    ("gpu-driver", ["gpu.driver=nouveau"], "gpu.driver"),
+    ("gpu-priority", ["gpu.priority=cheap"], "gpu.priority"),
+    ("gpu-mig", ["gpu.migProfile=MIG9g"], "gpu.migProfile"),
+    ("gpu-pool-name", ["gpu.poolName=GPU"], "gpu.poolName"),
+    ("cluster-tier", ["cluster.tier=Gold"], "cluster.tier"),
+    ("cluster-zone", ["cluster.zones[0]=4"], "cluster.zones"),
+    ("upgrade-channel", ["cluster.upgradeChannel=yolo"], "cluster.upgradeChannel"),
+    ("system-min", ["cluster.systemPool.minCount=0"], "cluster.systemPool.minCount"),
+    ("window-time", ["cluster.maintenanceWindow.startTime=25:00"], "cluster.maintenanceWindow.startTime"),
+    ("window-offset", ["cluster.maintenanceWindow.utcOffset=+15:00"], "cluster.maintenanceWindow.utcOffset"),
+    ("admin-guid", ["cluster.adminGroupObjectIds[0]=not-a-guid"], "cluster.adminGroupObjectIds"),
+    ("authorized-none", ["cluster.apiAccess.mode=authorizedIps"], "cluster.apiAccess.authorizedIpRanges"),
+    ("store-protocol", ["modelStore.protocol=ftp"], "modelStore.protocol"),
+    ("store-size", ["modelStore.sizeGib=50"], "modelStore.sizeGib"),
+    ("store-model", ["modelStore.models[0]=nonexistent"], "modelStore.models"),
+    ("accelerator", ["inference.accelerator=tpu"], "inference.accelerator"),
+    ("replicas", ["inference.replicas=-1"], "inference.replicas"),
+    ("pg-version", ["postgres.version=12"], "postgres.version"),
+    ("pg-database", ["postgres.database=Bad-Name"], "postgres.database"),
+    ("kv-retention", ["keyVault.softDeleteRetentionDays=5"], "keyVault.softDeleteRetentionDays"),
+    ("gateway-mode", ["gateway.mode=sideways"], "gateway.mode"),
+    ("gateway-timeout", ["gateway.requestTimeoutSeconds=10"], "gateway.requestTimeoutSeconds"),
+    ("autoscaling-mode", ["autoscaling.mode=magic"], "autoscaling.mode"),
+    ("retention", ["observability.prometheusRetention=15 minutes"], "observability.prometheusRetention"),
+    ("unknown-key", ["gpu.maxCont=3"], "gpu.maxCont"),
+]
+
+# (case id, stack file bytes, fragment): files the Pulumi CLI would refuse, or read differently than YAML 1.1 does
+FILE_CASES = [
+    ("unclosed-bracket", DEV + f"  {P}:namespace: [llm\n", "not valid YAML"),
+    ("tab", DEV.replace("  aks-llm-platform:environment: dev", "\taks-llm-platform:environment: dev"),
+     f"line {DEV.splitlines().index('  aks-llm-platform:environment: dev') + 1}"),
+    ("stray-at", DEV + f"  {P}:prefix: @llmp\n", "not valid YAML"),
+    ("file-is-a-list", "- config\n- nothing\n", "must be a mapping"),
+    ("file-is-a-string", "just text\n", "must be a mapping"),
+    ("config-is-a-list", "config:\n  - a\n", "`config:` must be a mapping"),
+    ("section-is-a-list", DEV + f"  {P}:postgres: [1, 2]\n", "postgres must be an object"),
+    ("two-documents", DEV + "---\nconfig: {}\n", "2 YAML documents"),
+    ("not-utf8", DEV.encode() + b"  aks-llm-platform:prefix: \xff\xfe\n", "not UTF-8"),
+    ("custom-tag", DEV + f"  {P}:prefix: !secret llmp\n", "YAML tag '!secret'"),
+    ("timestamp-tag", DEV + f"  {P}:prefix: !!timestamp 2024-01-01\n", "type date"),
+    ("unquoted-date", DEV + f"  {P}:keyVault:\n    softDeleteRetentionDays: 2024-01-01\n",
+     "keyVault.softDeleteRetentionDays"),
+    ("sexagesimal-int", DEV + f"  {P}:keyVault:\n    softDeleteRetentionDays: 10:30\n",
+     "keyVault.softDeleteRetentionDays"),
+    ("no-namespace", DEV + "  prefix: llmq\n", "'prefix' has no namespace"),
+    ("misspelt-namespace", DEV + "  aks-llm-platfrom:prefix: llmq\n", "namespace 'aks-llm-platfrom'"),
+    ("duplicate-key", DEV + f"  {P}:gpu:\n    maxCount: 3\n", "appears twice"),
+    ("duplicate-nested", DEV.replace("    minCount: 0\n", "    minCount: 0\n    minCount: 1\n", 1), "appears twice"),
+    ("yes-boolean", DEV + f"  {P}:protectStatefulResources: yes\n", "protectStatefulResources"),
+    ("on-boolean", DEV.replace("    enabled: true\n", "    enabled: on\n", 1), "gpu.enabled"),
+    ("huge-int", DEV + f"  {P}:keyVault:\n    softDeleteRetentionDays: {HUGE}\n", "cannot be read"),
+    ("unknown-top-level", DEV + "extra: 1\n", "unknown top-level key 'extra'"),
+    ("secret-value", DEV + f"  {P}:prefix:\n    secure: AAABADQ=\n", "is a secret"),
+    ("nan-in-file", DEV.replace("    priority: spot\n", "    priority: spot\n    spotMaxPrice: .nan\n"),
+     "gpu.spotMaxPrice"),
+    ("inf-in-file", DEV.replace("    priority: spot\n", "    priority: spot\n    spotMaxPrice: .inf\n"),
+     "gpu.spotMaxPrice"),
+    ("control-char", DEV + f'  {P}:namespace: "ll\\u0007m"\n', "namespace"),
+]
+
+
+def _refused(capsys, tmp_path, argv):
+    """Run the CLI; it must refuse with exit 1, one message, no traceback, and write nothing."""
+    out = tmp_path / "build"
+    code = plan_cli.main(["--stack", "dev", "--out", str(out), *argv])
+    captured = capsys.readouterr()
+    assert code == 1, captured.out[-500:] + captured.err
+    assert "Traceback" not in captured.out + captured.err
+    assert "had been registered" not in captured.err  # the CLI says when a refusal came after registrations
+    assert not out.exists()
+    return captured.err
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+                     st.text(max_size=20), st.sampled_from(["", "yes", "on", "10:30", "2024-01-01", "-1", "³", "٣",
+                                                            "westeurope", "Standard_D4s_v5", "10.0.0.0/8", "fd00::/8",
+                                                            "1.33", "nan", "1e999"]))
+_VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                         st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+                       max_leaves=12)
+_KEYS = st.sampled_from(["environment", "prefix", "location", "namespace", "resourceGroupName", "gpu", "cluster",
+                         "network", "modelStore", "inference", "webui", "postgres", "keyVault", "gateway",
+                         "observability", "autoscaling", "protectStatefulResources", "bogus"])
+_SECTION_KEYS = st.sampled_from(["vmSize", "minCount", "maxCount", "enabled", "priority", "spotMaxPrice", "fallback",
+                                 "zones", "models", "sizeGib", "internalIp", "tls", "mode", "podCidr", "vnetCidr",
+                                 "systemPool", "apiAccess", "replicas", "skuName", "tier", "alertEmails", "x"])
+_CONFIGS = st.dictionaries(_KEYS, st.one_of(_VALUES, st.dictionaries(_SECTION_KEYS, _VALUES, max_size=5)),
+                           max_size=6)
+
+
+def test_the_cli_says_when_a_refusal_came_after_registrations(monkeypatch, capsys, tmp_path):
+    """The check above relies on this: a ProgramError carrying registrations is reported with its count."""
+    def late_failure(*args, **kwargs):
+        raise offline.ProgramError("boom", registered=7)
+    monkeypatch.setattr(offline, "run", late_failure)
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
+    assert "(7 resources had been registered before this error)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("case, sets, fragment", SET_CASES, ids=[c[0] for c in SET_CASES])
+def test_bad_set_is_refused_naming_the_key(case, sets, fragment, capsys, tmp_path):
+    message = _refused(capsys, tmp_path, [arg for s in sets for arg in ("--set", s)])
+    assert fragment in message, message
+
+
+@pytest.mark.parametrize("case, content, fragment", FILE_CASES, ids=[c[0] for c in FILE_CASES])
+def test_bad_stack_file_is_refused_naming_the_key_or_line(case, content, fragment, capsys, tmp_path):
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_bytes(content if isinstance(content, bytes) else content.encode())
+    message = _refused(capsys, tmp_path, ["--stack-file", str(stack_file)])
+    assert fragment in message, message
+
+
+def test_the_catalogue_covers_at_least_80_cases():
+    assert len(SET_CASES) + len(FILE_CASES) >= 80
+    assert len({c[0] for c in SET_CASES + FILE_CASES}) == len(SET_CASES) + len(FILE_CASES)
+
+
+def test_set_types_only_booleans_and_plain_integers(tmp_path):
+    from offline.stackfile import apply_sets
+    values = apply_sets({"modelStore": {"models": ["tinyllama"]}},
+                        ["a=true", "b=007", "c=-12", "d=1.5", "e=10:30", "f=", "modelStore.models[1]=phi3.5"])
+    assert values == {"modelStore": {"models": ["tinyllama", "phi3.5"]}, "a": True, "b": "007", "c": -12,
+                      "d": "1.5", "e": "10:30", "f": ""}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_CONFIGS)
+def test_loader_only_returns_a_config_or_raises_config_error(raw):
+    try:
+        parse_config(raw, "p", "s")
+    except ConfigError as error:
+        assert error.problems and all(isinstance(p, str) and p for p in error.problems)

@@ -1,0 +1,140 @@
+"""The generated configuration reference (config_reference): current, and its defaults, allowed values and bounds are
+the ones the loader applies and enforces; Pulumi.yaml declares what the loader defaults to."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from config import loader, regions, reference as ref
+from config.reader import ConfigError
+
+
+PLATFORM = ref.read_settings(loader.parse_config)
+GLOBAL = ref.read_settings(regions.parse_global)
+ROWS = ref.rows(PLATFORM)
+
+
+def problems(raw: dict, parse=loader.parse_config) -> list[str]:
+    try:
+        parse(raw, "project", "stack")
+    except ConfigError as error:
+        return error.problems
+    return []
+
+
+def nested(key: str, value) -> dict:
+    raw: dict = {}
+    node = raw
+    *parents, last = key.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value
+    return raw
+
+
+def _snake(name: str) -> str:
+    return {"protectStatefulResources": "protect"}.get(name) or re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(),
+                                                                      name)
+
+
+GLOBAL_ROWS = [s for s in ref.rows(GLOBAL) if s.key.startswith("global.")]
+PARSERS = {id(s): loader.parse_config for s in ROWS} | {id(s): regions.parse_global for s in GLOBAL_ROWS}
+CHOICES = [s for s in ROWS + GLOBAL_ROWS if s.kind == "choice"]
+
+
+def _not_allowed(problem: str, setting) -> bool:
+    """The loader's own refusal, or a component rule's (config/component_rules.py) naming the stack key and the
+    documented set."""
+    return "is not allowed" in problem or f"is invalid; allowed: {', '.join(setting.allowed)}" in problem
+
+
+BOUNDED = [s for s in ROWS + GLOBAL_ROWS if s.kind == "integer" and s.minimum is not None]
+
+
+def test_configuration_reference_is_generated_from_the_current_code():
+    """Defaults, allowed values, bounds and the prod refusals as the code has them today (`make docs`)."""
+    current = ref.REFERENCE.read_text()
+    assert ref.render(current) == current, "docs/configuration.md is stale: run `make docs`"
+
+
+def test_documented_defaults_are_what_an_empty_stack_config_yields():
+    """Read back from the PlatformConfig the loader builds (not from the recording): a default the reader is handed
+    but the loader replaces, or an 'unset' key that does get a value, fails here."""
+    raw: dict = {}
+    for s in ROWS:  # objects read only when present (cluster.maintenanceWindow) are set empty, as a user would
+        if s.kind == "object" and s.default is ref.UNSET:
+            raw.update(nested(s.key, {}))
+    cfg = loader.parse_config(raw, "project", "stack")
+    checked = 0
+    for s in ROWS:
+        if s.kind == "object" and s.default is ref.UNSET:
+            continue
+        value = cfg
+        for part in s.key.split("."):
+            value = getattr(value, _snake(part))
+        expected = None if s.default is ref.UNSET else s.default
+        assert value == (dict(expected) if isinstance(expected, dict) else expected), s.key
+        checked += 1
+    assert checked >= 150
+
+
+@pytest.mark.parametrize("setting", CHOICES, ids=[s.key for s in CHOICES])
+def test_documented_allowed_values_are_the_enforced_ones(setting):
+    """A value outside the documented set is refused naming the key; each documented value is accepted."""
+    parse = PARSERS[id(setting)]
+    refused = problems(nested(setting.key, "not-" + setting.allowed[0]), parse)
+    assert any(p.startswith(f"{setting.key} 'not-") and _not_allowed(p, setting) for p in refused), refused
+    for value in setting.allowed:
+        assert not any(p.startswith(f"{setting.key} ") and _not_allowed(p, setting)
+                       for p in problems(nested(setting.key, value), parse)), value
+
+
+def test_documented_bounds_are_the_enforced_ones():
+    for s in BOUNDED:
+        parse = PARSERS[id(s)]
+        low, high = s.minimum - 1, (s.maximum or 0) + 1
+        rule = f"is invalid; allowed: a whole number from {s.minimum} to {s.maximum}"  # a component rule's words
+        found = problems(nested(s.key, low), parse)
+        assert f"{s.key} ({low}) must be >= {s.minimum}" in found or any(
+            p.startswith(f"{s.key} {low} {rule}") for p in found), (s.key, found)
+        if s.maximum is not None:
+            found = problems(nested(s.key, high), parse)
+            assert f"{s.key} ({high}) must be <= {s.maximum}" in found or any(
+                p.startswith(f"{s.key} {high} {rule}") for p in found), (s.key, found)
+
+
+def test_zone_lists_refuse_what_the_reference_does_not_allow():
+    lists = [s for s in ROWS if s.kind == "list" and s.allowed]
+    assert {s.key for s in lists} >= {"cluster.zones", "gpu.zones"}
+    for s in lists:
+        assert any(p.startswith((f"{s.key} ", f"{s.key}[")) and ("may only contain" in p or "allowed: one of" in p)
+                   for p in problems(nested(s.key, ["9"])))
+
+
+def test_pulumi_yaml_declares_every_scalar_key_with_the_loaders_type_and_default():
+    """`pulumi up` hands the program Pulumi.yaml's defaults; the loader's own must be the same values."""
+    declared = ref.pulumi_declarations()
+    scalars = {s.key: s for s in ROWS if "." not in s.key}
+    assert set(declared) == set(scalars)
+    kinds = {"string": ("string", "choice"), "boolean": ("boolean",), "integer": ("integer",)}
+    for key, declaration in declared.items():
+        setting = scalars[key]
+        assert setting.kind in kinds[declaration["type"]], key
+        default = None if declaration["default"] == "" else declaration["default"]
+        assert default == setting.default, key
+        assert declaration.get("description"), key
+
+
+def test_every_documented_key_has_its_meaning_and_every_meaning_a_key():
+    keys = {s.key for s in ROWS if "." in s.key} | {s.key for s in ref.rows(GLOBAL) if s.key.startswith("global.")}
+    assert sorted(keys - set(ref.MEANING)) == []
+    assert sorted(set(ref.MEANING) - keys) == []
+    assert {ref._section_of(s.key) for s in ROWS} == set(ref.SECTIONS)
+
+
+def test_the_recording_leaves_the_reader_as_it_was():
+    from config.reader import Reader
+    before = dict(vars(Reader))
+    ref.read_settings(loader.parse_config)
+    assert dict(vars(Reader)) == before

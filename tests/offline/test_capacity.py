@@ -1,0 +1,166 @@
+"""Idle capacity: always-on requests packed onto each pool's nodes, so the idle cost counts the nodes they need.
+
+Pure logic (AKS's reservations, taints and tolerations, packing) without Pulumi; the chart table against the vendored
+charts; the stacks through their plans."""
+import copy
+
+import pytest
+
+from llmplatform.pins import ALL_CHARTS
+from offline import capacity, cost
+from offline.capacity import CHART_PODS, Pods, Pool, allocatable, pack, tolerates
+
+from tests.conftest import upstream_dir, variant
+from tests.validation import chart_values
+
+SPOT = "kubernetes.azure.com/scalesetpriority=spot:NoSchedule"
+
+
+def pool(name, size="Standard_D4s_v5", low=1, high=3, taints=(), labels=None, system=False):
+    return Pool(name, size, low, high, 110, {"kubernetes.io/os": "linux", **(labels or {})}, list(taints), system)
+
+
+def test_allocatable_follows_aks_published_reservations():
+    # learn.microsoft.com/azure/aks/node-resource-reservations, AKS 1.29+: its two worked examples
+    assert allocatable(2, 8, 30) == (1900, 8192 - 650 - 100)  # 20 MiB x 30 pods + 50 MiB
+    assert allocatable(2, 4, 70) == (1900, 4096 - 1024 - 100)  # capped at 25 % of memory
+    assert allocatable(4, 16, 110)[0] == 4000 - 140 and allocatable(96, 880, 30)[0] == 96000 - 740
+
+
+def test_quantities():
+    assert capacity.cpu_millis("250m") == 250 and capacity.cpu_millis("2") == 2000 and capacity.cpu_millis(0.5) == 500
+    assert capacity.memory_mebis("2Gi") == 2048 and capacity.memory_mebis("20Mi") == 20
+    assert capacity.memory_mebis("1G") == 954 and capacity.memory_mebis(None) == 0
+
+
+def test_taints_need_a_matching_toleration():
+    spot = {"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+            "effect": "NoSchedule"}
+    assert tolerates([spot], SPOT) and not tolerates([], SPOT)
+    assert tolerates([{"operator": "Exists"}], "nvidia.com/gpu=present:NoSchedule")
+    assert not tolerates([{**spot, "value": "regular"}], SPOT)
+    assert tolerates([], "soft=yes:PreferNoSchedule")  # preference only
+
+
+def test_packing_opens_nodes_only_when_the_minimum_is_full_and_names_what_fits_nowhere():
+    cpu = pool("cpu", labels={"llm-platform/pool": "cpu"}, high=2)
+    sel = {"llm-platform/pool": "cpu"}
+    small = pack([cpu], [Pods("a", 1000, 1024, count=3, node_selector=sel)])
+    assert small.idle_nodes == {"cpu": 1} and small.problems == []
+    two = pack([cpu], [Pods("a", 1000, 1024, count=4, node_selector=sel)])
+    assert two.idle_nodes == {"cpu": 2}  # 3.86 CPU allocatable: the fourth opens a node
+    full = pack([cpu], [Pods("a", 3000, 1024, count=3, node_selector=sel)])
+    assert full.idle_nodes == {"cpu": 2} and "does not fit pool(s) cpu at their maximum" in full.problems[0]
+    # a DaemonSet takes its share of every node it may run on
+    with_daemon = pack([cpu], [Pods("a", 1800, 1024, count=2, node_selector=sel),
+                               Pods("ds", 300, 64, daemon=True, tolerate_all=True)])
+    assert with_daemon.idle_nodes == {"cpu": 2}
+
+
+def test_a_pool_of_unknown_size_is_named_once_and_its_pods_are_not_reported_homeless():
+    odd = pool("cpu", size="Standard_D32s_v5", labels={"llm-platform/pool": "cpu"})
+    result = pack([odd], [Pods("a", 100, 64, count=3, node_selector={"llm-platform/pool": "cpu"})])
+    assert result.problems == ["pool cpu: no vCPU/memory figures for Standard_D32s_v5 (config/data/vm_shapes.json); "
+                               "its capacity is not checked"]
+    homeless = pack([pool("sys")], [Pods("b", 100, 64, count=3, node_selector={"x": "y"})])
+    assert len(homeless.problems) == 1  # once per workload, not per replica
+
+
+def test_a_spot_pool_takes_only_pods_that_tolerate_it():
+    spot_pool = pool("cpu", taints=[SPOT], labels={"llm-platform/pool": "cpu"})
+    sel = {"llm-platform/pool": "cpu"}
+    refused = pack([spot_pool], [Pods("untolerating", 100, 64, node_selector=sel)])
+    assert refused.problems and "no pool it may run on" in refused.problems[0]
+    spot = [{"key": "kubernetes.azure.com/scalesetpriority", "operator": "Equal", "value": "spot",
+             "effect": "NoSchedule"}]
+    assert pack([spot_pool], [Pods("tolerating", 100, 64, node_selector=sel, tolerations=spot)]).problems == []
+
+
+@pytest.mark.parametrize("chart", sorted(c for c, pods in CHART_PODS.items() if pods))
+def test_chart_table_matches_the_vendored_chart(chart):
+    """Every path exists in the chart's values, and the defaults are the chart's own."""
+    upstream = {c.chart: c for c in ALL_CHARTS}[chart].upstream_dir
+    values = chart_values(upstream_dir() / "charts" / upstream)
+    for pod in CHART_PODS[chart]:
+        resources = capacity._at(values, pod.resources)
+        assert isinstance(resources, dict), (chart, pod.resources)
+        requests = resources.get("requests") or {}
+        assert (str(requests.get("cpu", "0")), str(requests.get("memory", "0"))) == pod.default_requests, pod
+        if pod.replicas:
+            assert capacity._at(values, pod.replicas) == pod.default_replicas, (chart, pod.replicas)
+        if pod.placement:
+            assert isinstance(capacity._at(values, pod.placement), dict), (chart, pod.placement)
+        if pod.workload in capacity.TOLERATE_ALL:
+            assert {"effect": "NoSchedule", "operator": "Exists"} in capacity._at(values, pod.placement)["tolerations"]
+
+
+def test_every_chart_the_program_installs_is_in_the_table():
+    assert {c.chart for c in ALL_CHARTS} <= set(CHART_PODS)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "llmd", "dev-gpu", "dev-smb-nogpu", "prod-tls", "dev-gpu-hpa"])
+def test_every_always_on_pod_has_a_pool_in_every_stack(name):
+    result = capacity.idle_capacity(variant(name))
+    assert result.problems == []
+    assert all(result.idle_nodes[p.name] >= p.min_count for p in capacity.pools(variant(name)))
+
+
+def test_dev_spot_pool_hosts_every_platform_pod_with_the_toleration(dev):
+    pools = {p.inputs["agentPoolName"]: p.inputs for p in dev.of_type("azure-native:containerservice:AgentPool")}
+    assert pools["cpu"]["scaleSetPriority"] == "Spot" and pools["cpu"]["scaleSetEvictionPolicy"] == "Delete"
+    assert pools["cpu"]["nodeTaints"] == [SPOT] and pools["cpu"]["spotMaxPrice"] == -1
+    placed = [p for p in capacity.program_pods(dev) + capacity.chart_pods(dev, []) + capacity.gateway_pods(dev)
+              if p.node_selector.get("llm-platform/pool") == "cpu"]
+    assert len(placed) >= 15
+    assert all(tolerates(p.tolerations, SPOT) for p in placed), [p.owner for p in placed
+                                                                  if not tolerates(p.tolerations, SPOT)]
+    # not always on, still placed
+    preload = dev.one("kubernetes:batch/v1:Job", "models-preload").inputs["spec"]["template"]["spec"]
+    assert preload["nodeSelector"] == {"llm-platform/pool": "cpu"} and tolerates(preload["tolerations"], SPOT)
+
+
+def test_prod_pools_stay_regular_and_carry_no_spot_toleration(prod):
+    cpu = next(p.inputs for p in prod.of_type("azure-native:containerservice:AgentPool")
+               if p.inputs["agentPoolName"] == "cpu")
+    assert cpu.get("scaleSetPriority", "Regular") == "Regular"
+    assert "nodeTaints" not in cpu
+    istiod = next(r for r in prod.helm_releases() if r.inputs["chart"] == "istiod").inputs["values"]
+    assert "tolerations" not in istiod  # no empty keys where the chart's default already says none
+
+
+def test_idle_counts_the_nodes_always_on_pods_need(dev):
+    """Dev with Ollama kept at one CPU replica (2 CPU / 6 GiB requested) no longer fits one workload node."""
+    assert capacity.idle_capacity(dev).idle_nodes["cpu"] == 1
+    warm = copy.deepcopy(dev)  # the same plan with the model server's autoscalers at minimum 1 instead of 0
+    for reg in warm.of_type("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject"):
+        reg.inputs["spec"]["replicas"]["min"] = 1
+    for reg in warm.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject"):
+        reg.inputs["spec"]["minReplicaCount"] = 1
+    result = capacity.idle_capacity(warm)
+    assert result.idle_nodes["cpu"] == 2
+    est = cost.estimate(warm, "westeurope", 0.5)
+    line = next(x for x in est.lines if x.item == "cpu: Standard_D4ads_v5 spot")
+    assert line.idle == pytest.approx(2 * est_price(), abs=0.01)
+    assert any(n.startswith("pool cpu: idles at 2 nodes, not its minimum 1") for n in est.notes)
+    assert any(x.startswith("capacity: pool cpu: idles at 2 nodes") for x in cost.report_lines(est))
+
+
+def est_price():
+    return cost.load_prices("westeurope")["vm_spot_hourly"]["Standard_D4ads_v5"] * 730
+
+
+def test_prod_says_which_gpu_nodes_its_always_on_replicas_keep(prod):
+    est = cost.estimate(prod, "westeurope", 2.0)
+    assert any("always-on pods" in n and "left out of idle" in n and n.startswith("pool gpu:") for n in est.notes)
+    assert est.document()["idleNodes"]["gpu"] == 2 and est.document()["capacityProblems"] == []
+
+
+def test_aks_system_pods_table_is_dated_and_says_it_is_assumed():
+    table = capacity._aks_table()
+    assert "ASSUMED" in table["_source"] and "2026" in table["_source"]
+    assert set(table["features"]) == {"base", "managed_prometheus", "container_insights", "azure_policy", "defender"}
+    assert capacity.aks_features({}) == ["base"]
+    assert capacity.aks_features({"addonProfiles": {"omsagent": {"enabled": True}, "azurepolicy": {"enabled": True}},
+                                  "azureMonitorProfile": {"metrics": {"enabled": True}},
+                                  "securityProfile": {"defender": {"logAnalyticsWorkspaceResourceId": "x"}}}) == [
+        "base", "managed_prometheus", "container_insights", "azure_policy", "defender"]

@@ -1,0 +1,122 @@
+"""The monthly cost estimate (cost): idle and peak per component and resource from the recorded inputs and a dated price
+file; spot prices for spot pools; unknown sizes named, never zero; overrides from config; cost.json written."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from config.catalogs import vm_shape
+from offline import cost, plan as plan_cli
+
+from tests.conftest import variant
+
+
+def test_an_ephemeral_os_disk_costs_nothing_and_a_managed_one_is_charged(prod):
+    from offline import cost
+    lines = [line for line in cost.estimate(prod, "westeurope", 0.5).lines if line.item.startswith("OS disks")]
+    by_resource = {line.resource: line for line in lines}
+    assert by_resource["platform-cpu"].item == "OS disks (ephemeral)" and by_resource["platform-cpu"].peak == 0
+    assert by_resource["gpu-gpu"].item == "OS disks" and by_resource["gpu-gpu"].peak > 0
+
+
+PRICES = cost.load_prices("westeurope")
+
+
+def lines(est, component_prefix):
+    return [line for line in est.lines if line.component.startswith(component_prefix)]
+
+
+def test_dev_idle_and_peak_follow_the_autoscaler_bounds_and_spot_prices():
+    est = cost.estimate(variant("dev"), "westeurope", 0.5)
+    gpu = [line for line in lines(est, "GpuNodePool") if "Standard_NC4as_T4_v3" in line.item]
+    assert len(gpu) == 1 and gpu[0].idle == 0 and "spot" in gpu[0].item
+    assert gpu[0].peak == pytest.approx(PRICES["vm_spot_hourly"]["Standard_NC4as_T4_v3"] * 730, abs=0.01)
+    system = [line for line in lines(est, "AksCluster") if line.item.startswith("system:")]
+    assert system[0].idle == pytest.approx(PRICES["vm_hourly"]["Standard_B2s"] * 730, abs=0.01)
+    assert system[0].peak == pytest.approx(2 * system[0].idle, abs=0.02)
+    cpu = [line for line in lines(est, "AksCluster") if line.item.startswith("cpu:")]
+    assert cpu[0].item == "cpu: Standard_D4ads_v5 spot"
+    assert cpu[0].idle == pytest.approx(PRICES["vm_spot_hourly"]["Standard_D4ads_v5"] * 730, abs=0.01)
+    by_resource = {(line.resource, line.item): line for line in est.lines}
+    # the system pool's 64 GiB managed OS disk is priced at its own tier; the spot pool's is ephemeral
+    assert by_resource[("platform-aks", "OS disks")].idle == PRICES["os_disk_monthly"]["64"]
+    assert by_resource[("platform-cpu", "OS disks (ephemeral)")].peak == 0
+    assert by_resource[("platform-aks", "outbound public IP")].idle == PRICES["public_ip_monthly"]
+    uploads = by_resource[("inference-webui-uploads", "Files Standard, at most 10 GiB (dynamic share)")]
+    assert uploads.idle == pytest.approx(10 * PRICES["files_standard_gib_month"])
+    assert est.unpriced == [] and est.total("idle") < est.total("peak")
+    assert {c.split()[0] for c in est.by_component()} >= {"AksCluster", "GpuNodePool", "ModelStore", "PostgresServer",
+                                                           "GatewayAccess"}
+
+
+def test_prod_counts_ha_geo_backup_grafana_defender_and_private_endpoints():
+    est = cost.estimate(variant("prod"), "westeurope", 2.0)
+    items = " | ".join(line.item for line in est.lines)
+    for expected in ("HA standby", "geo-redundant backup", "Azure Managed Grafana", "Defender for Containers",
+                     "private endpoint", "AKS Standard tier", "Files Premium_ZRS"):
+        assert expected in items, expected
+
+
+def test_an_unpriced_size_is_named_not_counted_as_zero(monkeypatch):
+    original = cost.load_prices
+
+    def without_t4(region, overrides=None):
+        prices = original(region, overrides)
+        del prices["vm_spot_hourly"]["Standard_NC4as_T4_v3"]
+        return prices
+    monkeypatch.setattr(cost, "load_prices", without_t4)
+    est = cost.estimate(variant("dev"), "westeurope", 0.5)
+    assert any("Standard_NC4as_T4_v3" in message and "vm_spot_hourly" in message for message in est.unpriced)
+    assert not any("Standard_NC4as_T4_v3" in line.item for line in est.lines)
+    assert any(line.startswith("cost warning:") for line in cost.report_lines(est))
+
+
+def test_prices_are_overridable_and_bad_overrides_are_named():
+    base = cost.estimate(variant("dev"), "westeurope", 0.5)
+    cheaper = cost.estimate(variant("dev"), "westeurope", 0.5, {"load_balancer_monthly": 0,
+                                                                 "vm_spot_hourly": {"Standard_D4ads_v5": 0.01}})
+    saved = PRICES["load_balancer_monthly"] + (PRICES["vm_spot_hourly"]["Standard_D4ads_v5"] - 0.01) * 730
+    assert cheaper.total("idle") == pytest.approx(base.total("idle") - saved, abs=0.02)
+    with pytest.raises(cost.CostError, match="cost.prices.no_such_price"):
+        cost.load_prices("westeurope", {"no_such_price": 1})
+    with pytest.raises(cost.CostError, match="no price file for region 'northeurope'"):
+        cost.load_prices("northeurope")
+
+
+def test_price_file_has_a_date_a_source_and_every_catalog_gpu_size():
+    from llmplatform.gpu_skus import known_gpu_sizes
+    assert PRICES["_date"] and "not fetched" in PRICES["_source"].lower().replace("NOT", "not")
+    for size in known_gpu_sizes():
+        assert size in PRICES["vm_hourly"] and size in PRICES["vm_spot_hourly"] and vm_shape(size)
+    for size in PRICES["vm_hourly"]:  # every priced size has the vCPU/memory figures the capacity check needs
+        assert vm_shape(size), size
+
+
+def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch):
+    from offline import runner as offline
+    monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Estimated monthly cost (USD, westeurope list prices of" in out
+    doc = json.loads((tmp_path / "dev" / "cost.json").read_text())
+    assert doc["idleMonthly"] < doc["peakMonthly"] and doc["byComponent"] and doc["unpriced"] == []
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "location=northeurope"]) == 0
+    assert "cost warning: no estimate: no price file for region 'northeurope'" in capsys.readouterr().out
+
+
+def test_readme_states_the_dev_idle_estimate_and_it_is_at_most_150_dollars(dev):
+    """The guardrails issue's budget: dev idle at most $150/month with the GPU pool at zero, as the README says."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    stated = int(re.search(r"\*\*dev idle about \$(\d+)/month\*\*", readme).group(1))
+    est = cost.estimate(dev, "westeurope", 0.5)
+    assert stated == round(est.total("idle")) and est.total("idle") <= 150
+    assert est.capacity.problems == [] and est.unpriced == []
+    assert all(line.idle == 0 for line in est.lines if line.component.startswith("GpuNodePool"))
+
+
+def test_the_global_stack_is_priced(global_plan):
+    estimate = cost.estimate(global_plan, "westeurope", 0.0)
+    assert any("Front Door Premium_AzureFrontDoor base fee" in line.item for line in estimate.lines)
+    assert estimate.total("idle") == pytest.approx(330.0)

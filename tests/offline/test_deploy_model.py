@@ -1,0 +1,405 @@
+"""The deploy model: await rules (pulumi-kubernetes provider/pkg/await), estimates, and the plan failures each
+ordering rule raises on a planted defect. Pure functions over hand-made registrations and the cached plans."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+
+import pytest
+
+from tests.conftest import variant
+from offline import deploy_model as dm
+from offline.runner import Plan, Registration
+
+DATA = dm.load_durations()
+PROVIDER = "urn:pulumi:t::p::pulumi:providers:kubernetes::k8s"
+
+
+def k8s(name: str, obj: dict, deps: tuple[str, ...] = (), type_: str = "") -> Registration:
+    kind = obj["kind"]
+    api = obj.get("apiVersion", "v1")
+    type_ = type_ or f"kubernetes:{api if '/' in api else 'core/' + api}:{kind}"
+    return Registration(urn=f"urn:pulumi:t::p::{type_}::{name}", type=type_, name=name, parent="", custom=True,
+                        inputs=obj, secret_paths=[], dependencies=list(deps),
+                        options={"provider": PROVIDER + "::id", "customTimeouts": {}})
+
+
+def deployment(name: str, replicas: int = 1, annotations: dict | None = None, gpu: bool = False,
+               image: str = "nginxinc/nginx-unprivileged:1.29", **pod) -> dict:
+    resources = {"limits": {"nvidia.com/gpu": "1"}} if gpu else {}
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": name, "namespace": "llm", "annotations": annotations or {}},
+            "spec": {"replicas": replicas, "template": {"spec": {
+                "containers": [{"name": "c", "image": image, "resources": resources}], **pod}}}}
+
+
+def plan_of(*regs: Registration) -> Plan:
+    provider = Registration(urn=PROVIDER, type="pulumi:providers:kubernetes", name="k8s", parent="", custom=True,
+                            inputs={}, secret_paths=[], dependencies=[], options={})
+    return Plan(project="p", stack="t", resources=[provider, *regs])
+
+
+# ---- await rules (provider/pkg/await) ----------------------------------------------------------------------------
+
+def test_deadline_default_annotation_and_custom_timeouts_in_the_providers_order():
+    reg = k8s("d", deployment("d"))
+    assert dm.k8s_timeout(reg) == (600.0, "pulumi-kubernetes default (10 min)")  # await.go: 10 * time.Minute
+    reg.inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] = "1200"
+    assert dm.k8s_timeout(reg)[0] == 1200.0
+    reg.options["customTimeouts"] = {"create": "45m"}  # overrides.go TimeoutDuration: customTimeouts first
+    assert dm.k8s_timeout(reg) == (2700.0, "customTimeouts.create")
+
+
+def test_skip_await_and_zero_replicas_wait_for_nothing():
+    skip = dm.wait_of(k8s("d", deployment("d", annotations={"pulumi.com/skipAwait": "true"})), DATA, [], 900)
+    assert skip.timeout is None and "skipAwait" in skip.waits_for
+    zero = dm.wait_of(k8s("d", deployment("d", replicas=0)), DATA, [], 900)
+    assert zero.span.median <= DATA["kubernetes"]["object"]["median"]
+
+
+def test_service_waits_for_settled_endpoints_unless_headless_selectorless_or_external_name():
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "llm"},
+           "spec": {"selector": {"a": "b"}, "ports": [{"port": 80}]}}
+    assert "settled" in dm.service_wait(k8s("s", svc), DATA).waits_for
+    assert dm.service_wait(k8s("s", svc), DATA).span.median >= 10  # service.go: 10 s after the last change
+    for change in ({"selector": None}, {"clusterIP": "None"}, {"type": "ExternalName", "externalName": "x"}):
+        other = copy.deepcopy(svc)
+        other["spec"].update(change)
+        assert "nothing" in dm.service_wait(k8s("s", other), DATA).waits_for
+    lb = copy.deepcopy(svc)
+    lb["spec"]["type"] = "LoadBalancer"
+    assert "load-balancer IP" in dm.service_wait(k8s("s", lb), DATA).waits_for
+
+
+def test_kinds_without_an_awaiter_are_done_when_created_and_pvc_pv_have_five_minutes():
+    cm = dm.wait_of(k8s("c", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}), DATA, [], 900)
+    assert cm.timeout is None and "no awaiter" in cm.waits_for
+    pvc = dm.wait_of(k8s("p", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "p"}}),
+                     DATA, [], 900)
+    assert pvc.timeout == 300.0  # awaiters.go: WatchUntil(pvcReady, 5*time.Minute)
+
+
+def test_helm_release_default_timeout_is_300_seconds_and_skip_await_waits_for_nothing():
+    rel = Registration(urn="urn:r", type=dm.HELM_RELEASE, name="r", parent="", custom=True,
+                       inputs={"chart": "keda"}, secret_paths=[], dependencies=[], options={})
+    assert dm.helm_wait(rel, DATA, []).timeout == 300.0  # helm_release.go: defaultTimeoutSeconds = 300
+    rel.inputs.update(skipAwait=True)
+    assert dm.helm_wait(rel, DATA, []).timeout is None
+    rel.inputs.update(atomic=True)  # atomic sets the wait again (helm_release.go)
+    assert dm.helm_wait(rel, DATA, []).timeout == 300.0
+
+
+# ---- estimates --------------------------------------------------------------------------------------------------
+
+def test_image_pull_grows_with_size_and_every_family_has_figures():
+    small, big = dm.image_pull(DATA, ["redis:8"]), dm.image_pull(DATA, ["vllm/vllm-openai:v0.11.0"])
+    assert 0 < small.median < big.median and big.median < big.pessimistic
+    for family in DATA["node_from_zero"]["families"]:
+        for kind in ("regular", "spot"):
+            assert family[kind]["median"] <= family[kind]["pessimistic"]
+    assert dm.node_family(DATA, "Standard_NC24ads_A100_v4")["match"].endswith("A100")
+
+
+def test_spot_with_fallback_is_pessimistically_the_provision_limit_then_an_on_demand_node():
+    spot = dm.Pool("a", "gpu", "Standard_NC24ads_A100_v4", (), (), 0, True, "aks")
+    regular = dataclasses.replace(spot, urn="b", name="gpuod", spot=False)
+    alone, _ = dm.node_wait(DATA, [spot], True, 900)
+    both, how = dm.node_wait(DATA, [spot, regular], True, 900)
+    assert both.pessimistic == 900 + DATA["node_from_zero"]["families"][0]["regular"]["pessimistic"] \
+        + DATA["gpu_driver"]["aks"]["pessimistic"]
+    assert both.pessimistic > alone.pessimistic and "on-demand" in how
+    operator, _ = dm.node_wait(DATA, [dataclasses.replace(spot, driver="operator")], True, 900)
+    assert operator.median > alone.median  # the Operator builds its driver on the node
+
+
+def test_model_load_and_the_weights_of_a_named_model():
+    assert dm.model_weights_gb("Qwen/Qwen3-8B") == 16.0
+    assert dm.model_load(DATA, 16).pessimistic > dm.model_load(DATA, 16).median > 0
+
+
+def test_a_pod_lands_only_where_its_selector_and_tolerations_allow():
+    cpu = dm.Pool("c", "cpu", "Standard_D4s_v5", (("llm-platform/pool", "cpu"),), (), 1, False, None)
+    gpu = dm.Pool("g", "gpu", "Standard_NC4as_T4_v3", (), ("nvidia.com/gpu=present:NoSchedule",), 0, False, "aks")
+    assert dm.landing_pools({"nodeSelector": {"llm-platform/pool": "cpu"}}, [cpu, gpu]) == [cpu]
+    spec = {"containers": [{"resources": {"limits": {"nvidia.com/gpu": "1"}}}],
+            "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}
+    assert dm.landing_pools(spec, [cpu, gpu]) == [gpu]
+
+
+# ---- planted defects fail the model --------------------------------------------------------------------------------
+
+def test_a_gpu_deployment_under_the_default_await_fails_with_the_fix():
+    pool = Registration(urn="urn:pool", type=dm.AGENT_POOL, name="gpu-pool", parent="", custom=True, inputs={
+        "agentPoolName": "gpu", "vmSize": "Standard_NC24ads_A100_v4", "minCount": 0, "scaleSetPriority": "Spot",
+        "nodeTaints": ["nvidia.com/gpu=present:NoSchedule"], "gpuProfile": {"driver": "Install"}},
+        secret_paths=[], dependencies=[], options={})
+    ollama = k8s("ollama", deployment("ollama", gpu=True, image="ollama/ollama:0.32.15", tolerations=[
+        {"operator": "Exists"}]), ("urn:pool",))
+    problems = dm.evaluate(plan_of(pool, ollama)).problems
+    assert any(p.rule == "timeout" and "ollama" in p.resource and "pulumi.com/timeoutSeconds" in p.message
+               for p in problems), problems
+
+
+def test_a_custom_resource_before_its_crd_fails():
+    release = Registration(urn="urn:kps", type=dm.HELM_RELEASE, name="kps", parent="", custom=True,
+                           inputs={"chart": "kube-prometheus-stack", "timeout": 900}, secret_paths=[],
+                           dependencies=[], options={})
+    monitor = k8s("mon", {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+                          "metadata": {"name": "vllm", "namespace": "llm-d"}, "spec": {}})
+    problems = dm.evaluate(plan_of(release, monitor)).problems
+    assert [p.rule for p in problems] == ["crd-order"] and "kps" in problems[0].message
+    monitor.dependencies.append("urn:kps")
+    assert dm.evaluate(plan_of(release, monitor)).problems == []
+
+
+def test_a_dangling_name_reference_fails_and_a_missing_dependency_on_a_needed_one_too():
+    d = k8s("web", deployment("web", serviceAccountName="ghost"))
+    problems = dm.evaluate(plan_of(d)).problems
+    assert any(p.rule == "name-reference" and "ghost" in p.message and "dangling" in p.message for p in problems)
+    sa = k8s("sa", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "ghost", "namespace": "llm"}})
+    problems = dm.evaluate(plan_of(sa, d)).problems
+    assert any("not after it" in p.message and "ServiceAccount" in p.message for p in problems)
+    d.dependencies.append(sa.urn)
+    assert dm.evaluate(plan_of(sa, d)).problems == []
+
+
+def test_a_daemonset_waiting_for_a_gpu_pool_fails():
+    pool = Registration(urn="urn:pool", type=dm.AGENT_POOL, name="gpu-pool", parent="", custom=True, inputs={
+        "agentPoolName": "gpu", "vmSize": "Standard_NC4as_T4_v3", "minCount": 0, "gpuProfile": {"driver": "Install"}},
+        secret_paths=[], dependencies=[], options={})
+    ds = k8s("exporter", {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": {"name": "x", "namespace": "m"},
+                          "spec": {"template": {"spec": {"containers": [{"image": "dcgm"}]}}}}, ("urn:pool",))
+    problems = dm.evaluate(plan_of(pool, ds)).problems
+    assert [p.rule for p in problems] == ["gpu-wait"] and "gpu-pool" in problems[0].message
+
+
+def test_parallel_agent_pool_writes_and_a_missing_principal_type_fail():
+    def write(name, deps=()):
+        return Registration(urn=f"urn:{name}", type=dm.AGENT_POOL, name=name, parent="", custom=True, inputs={
+            "resourceGroupName": "rg", "resourceName": "aks", "agentPoolName": name, "vmSize": "Standard_D4s_v5",
+            "minCount": 1}, secret_paths=[], dependencies=list(deps), options={})
+    assert [p.rule for p in dm.evaluate(plan_of(write("a"), write("b"))).problems] == ["cluster-writes"]
+    assert dm.evaluate(plan_of(write("a"), write("b", ("urn:a",)))).problems == []
+    grant = Registration(urn="urn:g", type="azure-native:authorization:RoleAssignment", name="grant", parent="",
+                         custom=True, inputs={"principalId": "x"}, secret_paths=[], dependencies=[], options={})
+    assert [p.rule for p in dm.evaluate(plan_of(grant)).problems] == ["principal-type"]
+
+
+def test_a_reader_of_a_jobs_output_must_follow_the_awaited_job():
+    claim = {"persistentVolumeClaim": {"claimName": "models"}}
+    job = k8s("job", {"apiVersion": "batch/v1", "kind": "Job", "metadata": {
+        "name": "preload", "namespace": "llm", "annotations": {"pulumi.com/skipAwait": "true"}}, "spec": {
+        "template": {"spec": {"containers": [{"image": "ollama/ollama:1"}], "volumes": [{"name": "m", **claim}]}}}})
+    reader = k8s("ollama", deployment("ollama", volumes=[{"name": "m", "persistentVolumeClaim": {
+        "claimName": "models", "readOnly": True}}]), (job.urn,))
+    pvc = k8s("pvc", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "models",
+                                                                                      "namespace": "llm"}})
+    assert "job-output" in [p.rule for p in dm.evaluate(plan_of(pvc, job, reader)).problems]  # skipAwait: no wait
+    del job.inputs["metadata"]["annotations"]["pulumi.com/skipAwait"]
+    assert "job-output" not in [p.rule for p in dm.evaluate(plan_of(pvc, job, reader)).problems]
+
+
+# ---- the stacks converge on paper ---------------------------------------------------------------------------------
+
+def test_every_stack_and_variant_converges_on_paper(any_plan):
+    """dev, prod, llmd and every config variant the suite plans: no wait over its deadline, no ordering defect."""
+    model = dm.evaluate(any_plan)
+    assert model.problems == [], "\n".join(map(str, model.problems))
+    doc = model.document()
+    assert doc["summary"].startswith("fresh pulumi up: ~") and doc["criticalPath"]
+    assert all(r["timeoutMinutes"] is None or r["pessimisticMinutes"] <= r["timeoutMinutes"]
+               for r in doc["resources"])
+
+
+def test_prod_issue_cases_are_fixed(prod):
+    """The cases issue #18 named: each is after what it needs, or no longer waits for what it does not."""
+    graph = dm.dependencies(prod)
+    before = dm.ancestors(graph)
+    by_name = {r.name: r for r in prod.resources}
+    assert by_name["observability-keda-http"].urn in before[by_name["ollama-autoscaler-http"].urn]
+    gpu_pools = {r.urn for r in prod.of_type(dm.AGENT_POOL) if "gpu" in r.name}
+    assert not gpu_pools & before[by_name["observability-dcgm-exporter"].urn]
+    assert dm.crd_installers(prod)["http.keda.sh"][0].name == "observability-keda-http"
+
+
+def test_the_sdk_sends_user_when_a_role_assignment_names_no_principal_type():
+    """The upstream fact behind the principal-type rule: the SDK fills the REST spec's default, User."""
+    import pulumi
+    from pulumi_azure_native import authorization
+    from offline import runner as offline
+
+    def program():
+        authorization.RoleAssignment("grant", principal_id="p", role_definition_id="r", scope="/s")
+    plan = offline.run_function(program)
+    assert plan.one("azure-native:authorization:RoleAssignment").inputs.get("principalType") == "User"
+    assert pulumi  # imported for the program's runtime
+
+
+def test_the_deployers_principal_type_follows_how_it_logs_in(dev):
+    from llmplatform.aks_cluster import deployer_principal_type
+    assert deployer_principal_type("azurecli") == "User" and deployer_principal_type("devicecode") == "User"
+    assert {deployer_principal_type(m) for m in ("workloadidentity", "spn", "msi")} == {"ServicePrincipal"}
+    assert deployer_principal_type("workloadidentity", "User") == "User"  # set explicitly, it wins
+    grant = next(r for r in dev.of_type("azure-native:authorization:RoleAssignment")
+                 if r.name.endswith("deployer-admin"))
+    assert grant.inputs["principalType"] == "User"  # dev logs in with the Azure CLI
+
+
+def test_a_service_waits_for_scheduled_pods_and_not_for_pending_ones():
+    pool = Registration(urn="urn:cpu", type=dm.AGENT_POOL, name="cpu", parent="", custom=True, inputs={
+        "agentPoolName": "cpu", "vmSize": "Standard_D4s_v5", "minCount": 1, "nodeLabels": {"pool": "cpu"}},
+        secret_paths=[], dependencies=[], options={})
+    web = deployment("web", image="ghcr.io/open-webui/open-webui:0.11.0", nodeSelector={"pool": "cpu"})
+    web["spec"]["template"]["metadata"] = {"labels": {"app": "web"}}
+    svc = k8s("svc", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "llm"},
+                      "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}, ("urn:cpu",))
+    wl = k8s("web", web, ("urn:cpu",))
+    model = dm.schedule(plan_of(pool, wl, svc))
+    assert model.steps[svc.urn].finish == model.steps[wl.urn].finish  # scheduled pods hold the endpoints unready
+    early = k8s("svc", copy.deepcopy(svc.inputs), ())
+    model = dm.schedule(plan_of(pool, wl, early))  # the Service before the pool: its pods pending, no IP yet
+    assert model.steps[early.urn].elapsed.median == DATA["kubernetes"]["service_settle"]["median"]
+
+
+def test_the_crd_table_names_charts_that_ship_those_crds():
+    """Each chart the table credits with a CRD group is a chart the components pin, and where the CRD is vendored
+    its recorded source is that chart's project."""
+    from pathlib import Path
+    import json as _json
+    root = Path(__file__).resolve().parent.parent  # tests/
+    pins = _json.loads((root.parent / "components" / "llmplatform" / "data" / "pins.json").read_text())["charts"]
+    charts = {c["chart"].rsplit("/", 1)[-1] for c in pins.values()}
+    assert set(dm.CHART_CRD_GROUPS) <= charts
+    sources = (root / "upstream" / "SOURCES.md").read_text().splitlines()
+    project = {"base": "istio/istio", "kube-prometheus-stack": "prometheus-community/helm-charts",
+               "keda": "kedacore/keda",
+               "keda-add-ons-http": "kedacore/http-add-on", "cert-manager": "cert-manager/cert-manager",
+               "gpu-operator": "NVIDIA/gpu-operator", "network-operator": "Mellanox/network-operator"}
+    checked = set()
+    for chart, groups in dm.CHART_CRD_GROUPS.items():
+        for group in groups:
+            rows = [line.split("|")[2].strip() for line in sources if line.startswith(f"| `crds/{group}/")
+                    and "/" in line.split("|")[2]]  # the provenance table (repository), not the checks table
+            assert all(repo == project[chart] for repo in rows), (chart, group, rows)
+            if rows:
+                checked.add(chart)
+    assert checked == {"base", "kube-prometheus-stack", "keda", "keda-add-ons-http", "cert-manager", "gpu-operator",
+                       "network-operator"}
+
+
+def test_llmd_router_resolves_its_upstream_only_after_istio_programmed_the_gateway():
+    plan = variant("llmd")
+    by_name = {r.name: r for r in plan.resources}
+    gateway = by_name["llmd-pool-gateway"]
+    assert gateway.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Programmed"
+    before = dm.ancestors(dm.dependencies(plan))
+    assert gateway.urn in before[by_name["llmd-router"].urn]
+    wait = dm.schedule(plan).steps[gateway.urn].wait
+    assert "Programmed" in wait.waits_for and wait.timeout == 600.0
+
+
+def test_make_plan_refuses_a_planted_ordering_defect_naming_it(tmp_path, capsys, monkeypatch):
+    """The CLI path: the cached dev plan with the HTTPScaledObject's dependency on the add-on removed (the defect
+    issue #18 found) exits 1, names the object and the release, and writes nothing."""
+    from offline import plan as plan_cli, runner as offline
+    broken = copy.deepcopy(variant("dev"))
+    scaler = next(r for r in broken.resources if r.name == "ollama-autoscaler-http")
+    scaler.dependencies = [d for d in scaler.dependencies if "observability" not in d]
+    monkeypatch.setattr(offline, "run", lambda *a, **k: broken)
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert "[crd-order] HTTPScaledObject llm/ollama" in captured.out and "observability-keda-http" in captured.out
+    assert "deploy model refuses this plan" in captured.err and not (tmp_path / "dev").exists()
+
+
+def test_ingress_waits_for_an_address_and_a_crd_is_not_waited_for():
+    ingress = dm.wait_of(k8s("i", {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+                                   "metadata": {"name": "i", "namespace": "llm"}}), DATA, [], 900)
+    assert "load-balancer address" in ingress.waits_for and ingress.timeout == 600.0  # ingress.go: 10 min
+    crd_obj = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+               "metadata": {"name": "widgets.example.com"}, "spec": {"group": "example.com"}}
+    crd = k8s("crd", crd_obj, type_="kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+    assert dm.wait_of(crd, DATA, [], 900).timeout is None
+    widget = k8s("w", {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}},
+                 type_="kubernetes:example.com/v1:Widget")
+    assert [p.rule for p in dm.evaluate(plan_of(crd, widget)).problems] == ["crd-order"]
+    widget.dependencies.append(crd.urn)
+    assert dm.evaluate(plan_of(crd, widget)).problems == []
+
+
+def test_the_deployers_grant_must_match_how_it_logs_in():
+    """A grant to the deployer (getClientConfig's object) left at the SDK's default User, while the provider logs in
+    as an application (CI's workload identity), is refused as ARM would (UnmatchedPrincipalType)."""
+    from offline.runner import DEPLOYER
+    provider = Registration(urn=PROVIDER, type="pulumi:providers:kubernetes", name="k8s", parent="", custom=True,
+                            inputs={"kubeconfig": "args: [get-token, --login, workloadidentity]"}, secret_paths=[],
+                            dependencies=[], options={})
+    grant = Registration(urn="urn:g", type="azure-native:authorization:RoleAssignment", name="deployer-admin",
+                         parent="", custom=True, inputs={"principalId": DEPLOYER, "principalType": "User"},
+                         secret_paths=[], dependencies=[], options={})
+    plan = Plan(project="p", stack="t", resources=[provider, grant])
+    assert [p.rule for p in dm.check_principal_types(plan)] == ["principal-type"]
+    grant.inputs["principalType"] = "ServicePrincipal"
+    assert dm.check_principal_types(plan) == []
+
+
+def test_pods_that_fit_no_pool_fail_the_plan():
+    pool = Registration(urn="urn:cpu", type=dm.AGENT_POOL, name="cpu", parent="", custom=True, inputs={
+        "agentPoolName": "cpu", "vmSize": "Standard_D4s_v5", "minCount": 1, "nodeLabels": {"pool": "cpu"}},
+        secret_paths=[], dependencies=[], options={})
+    lost = k8s("web", deployment("web", nodeSelector={"pool": "gpu"}))
+    problems = dm.evaluate(plan_of(pool, lost)).problems
+    assert [p.rule for p in problems] == ["timeout"] and "fit no node pool" in problems[0].message
+
+
+def test_the_preload_is_bounded_by_the_slower_of_registry_and_share(prod):
+    # Azure Files premium provisioned v1 ingress: 40 MiB/s + 0.04 MiB/s per provisioned GiB (the data file's source)
+    store = dm.store_throughput_mb_s(prod, DATA)
+    quota = next(r.inputs["shareQuota"] for r in prod.of_type("azure-native:storage:FileShare"))
+    assert store == pytest.approx((40 + 0.04 * quota) * 1.048576)
+    job = next(r for r in prod.kubernetes_objects() if dm._kind(r) == "Job")
+    fast, _ = dm._job_work(job, DATA)
+    slow_share, _ = dm._job_work(job, DATA, store_mb_s=10.0)
+    assert slow_share.median > fast.median and fast.median > 0
+
+
+def test_workload_kinds_wait_for_what_their_awaiters_check():
+    """deployment.go/statefulset.go: all replicas ready; job.go: Complete; awaiters.go Pod: Ready; daemonset.go: a
+    pod on each selected node, so none to wait for on a pool at zero (no pool gates it)."""
+    for kind, phrase in (("Deployment", "all replicas ready"), ("StatefulSet", "all replicas ready"),
+                         ("Job", "Complete")):
+        obj = deployment("w")
+        obj["kind"] = kind
+        assert phrase in dm.wait_of(k8s("w", obj), DATA, [], 900).waits_for
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"image": "redis"}]}}
+    assert "Ready" in dm.wait_of(k8s("p", pod), DATA, [], 900).waits_for
+    ds = deployment("d")
+    ds["kind"] = "DaemonSet"
+    wait = dm.wait_of(k8s("d", ds), DATA, [dm.Pool("g", "gpu", "Standard_NC4as_T4_v3", (), (), 0, False, "aks")], 900)
+    assert "every node" in wait.waits_for and not wait.pods_on and wait.node_delay is None
+
+
+def test_azure_operations_have_no_deadline_unless_custom_timeouts_and_pools_boot_their_minimum():
+    cluster = Registration(urn="urn:c", type=dm.MANAGED_CLUSTER, name="aks", parent="", custom=True, inputs={},
+                           secret_paths=[], dependencies=[], options={"customTimeouts": {}})
+    wait = dm.wait_of(cluster, DATA, [], 900)
+    assert wait.timeout is None and wait.span == dm.Span.of(DATA["azure"][dm.MANAGED_CLUSTER])
+    cluster.options["customTimeouts"] = {"create": "1h30m"}
+    assert dm.wait_of(cluster, DATA, [], 900).timeout == 5400.0
+    pool = {"agentPoolName": "cpu", "vmSize": "Standard_D4s_v5", "minCount": 0}
+    empty = dm.wait_of(Registration(urn="urn:p", type=dm.AGENT_POOL, name="p", parent="", custom=True, inputs=pool,
+                                    secret_paths=[], dependencies=[], options={}), DATA, [], 900)
+    warm = dm.wait_of(Registration(urn="urn:p", type=dm.AGENT_POOL, name="p", parent="", custom=True,
+                                   inputs={**pool, "minCount": 2}, secret_paths=[], dependencies=[], options={}),
+                      DATA, [], 900)
+    assert warm.span.median == empty.span.median + DATA["node_from_zero"]["families"][-1]["regular"]["median"]
+
+
+def test_llmd_vllm_scaler_is_after_the_release_that_installs_its_crd():
+    plan = variant("llmd")
+    by_name = {r.name: r for r in plan.resources}
+    scaler = next((r for r in plan.kubernetes_objects() if dm._kind(r) == "ScaledObject"
+                   and r.inputs["metadata"]["name"] == "vllm"), None)
+    assert scaler is not None, "the llmd stack scales vLLM with KEDA"
+    before = dm.ancestors(dm.dependencies(plan))
+    assert by_name["observability-keda"].urn in before[scaler.urn]

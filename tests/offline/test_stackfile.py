@@ -1,0 +1,46 @@
+"""The stack file reader (stackfile): YAML read as the Pulumi CLI reads it, provider namespaces left alone, and only
+values or a ConfigError out of any input."""
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from offline.stackfile import ConfigError as StackFileError, parse_yaml, project_config
+from offline import runner as offline
+
+from tests.config.test_loader import _VALUES, _KEYS, _SECTION_KEYS
+
+
+_CONFIGS = st.dictionaries(_KEYS, st.one_of(_VALUES, st.dictionaries(_SECTION_KEYS, _VALUES, max_size=5)),
+                           max_size=6)
+
+
+def test_yaml_is_read_as_the_pulumi_cli_reads_it():
+    """YAML 1.2 core schema: yes/on/dates/times stay strings; only true/false are booleans."""
+    doc = parse_yaml(b"config:\n  p:a: yes\n  p:b: 10:30\n  p:c: 2024-01-01\n  p:d: true\n  p:e: 007\n", "f")
+    assert project_config(doc, "p", "f") == {"a": "yes", "b": "10:30", "c": "2024-01-01", "d": True, "e": 7}
+
+
+def test_provider_namespaces_are_left_to_their_providers():
+    doc = parse_yaml(b"config:\n  azure-native:location: westeurope\n  p:prefix: abc\n", "f")
+    assert project_config(doc, "p", "f") == {"prefix": "abc"}
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode) |
+       _CONFIGS.map(lambda c: re.sub(r"^", "  ", repr(c), flags=re.M).encode()))
+def test_stack_file_reader_only_returns_values_or_raises_config_error(data):
+    try:
+        doc = parse_yaml(b"config:\n" + data, "f")
+        project_config(doc, "p", "f")
+    except StackFileError as error:
+        assert error.problems
+
+
+def test_an_unreadable_stack_file_is_one_error(tmp_path):
+    missing = Path(tmp_path) / "Pulumi.dev.yaml"
+    missing.mkdir()
+    with pytest.raises(StackFileError, match="cannot be read"):
+        offline.stack_config("dev", stack_file=missing)

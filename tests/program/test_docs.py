@@ -1,0 +1,70 @@
+"""The docs say what the code does: every link between the docs resolves, the README links every page, the
+architecture page's "where is X" table points at files that hold X, and every component has a docs page."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from tests.conftest import PROJECT_DIR
+
+
+DOCS = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").rglob("*.md"))]
+
+
+def _links(path: Path) -> list[str]:
+    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    return re.findall(r"\]\(([^)\s]+)\)", text)
+
+
+def _anchors(path: Path) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
+    headings = re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", path.read_text(), flags=re.S), re.M)
+    return {re.sub(r"[^a-z0-9 _-]", "", h.strip().lower()).replace(" ", "-") for h in headings}
+
+
+def test_every_relative_link_in_the_docs_resolves():
+    broken = []
+    for page in DOCS:
+        for link in _links(page):
+            if re.match(r"[a-z]+:", link):
+                continue
+            target, _, anchor = link.partition("#")
+            path = (page.parent / target).resolve() if target else page
+            if not path.exists():
+                broken.append(f"{page.relative_to(PROJECT_DIR)}: {link}")
+            elif anchor and path.suffix == ".md" and anchor not in _anchors(path):
+                broken.append(f"{page.relative_to(PROJECT_DIR)}: {link} (no such heading)")
+    assert broken == []
+
+
+def test_readme_links_every_docs_page():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    for page in sorted((PROJECT_DIR / "docs").glob("*.md")):
+        assert f"(docs/{page.name})" in readme, page.name
+
+
+def test_where_is_x_names_files_that_hold_x():
+    """Each row of the architecture page's "Where is X" table links a file and names (in backticks) what in it owns X;
+    the file must hold that name, so a move or a rename fails here until the table follows."""
+    page = PROJECT_DIR / "docs" / "architecture.md"
+    table = page.read_text().split("## Where is X", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| What")]
+    assert len(rows) >= 15
+    for row in rows:
+        owner = row.split("|")[2]
+        files = re.findall(r"\]\(([^)#]+)\)", owner)
+        names = re.findall(r"`([^`]+)`", re.sub(r"\[`[^`]+`\]\([^)]*\)", "", owner))
+        assert files and names, row
+        text = "".join((page.parent / f).read_text() for f in files)
+        for name in names:
+            assert name in text, f"{name} not in {files}"
+
+
+def test_every_component_has_a_docs_page_linking_its_generated_reference():
+    import llmplatform
+    pages = " ".join(p.read_text() for p in (PROJECT_DIR / "docs" / "components").glob("*.md")
+                     if p.name != "reference.md")
+    reference = (PROJECT_DIR / "docs" / "components" / "reference.md").read_text()
+    for name in llmplatform.COMPONENTS:
+        assert f"(reference.md#{name.lower()})" in pages, name
+        assert f"\n## {name}\n" in reference, name

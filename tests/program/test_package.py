@@ -1,0 +1,233 @@
+"""llmplatform as a product of its own: an installable wheel a foreign project imports, a component provider
+whose inferred schema describes every input and output, and examples that use it as strangers would."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+
+import pytest
+import yaml
+
+import llmplatform
+from llmplatform.provider import package_schema
+from components.maintenance import generate_schema as schema_tool
+
+from tests.conftest import PROJECT_DIR
+
+COMPONENTS_DIR = PROJECT_DIR / "components"
+EXAMPLES = PROJECT_DIR / "examples"
+
+
+@pytest.fixture(scope="module")
+def schema():
+    return package_schema()
+
+
+def test_schema_is_inferred_for_every_component(schema):
+    assert set(schema["resources"]) == {f"llmplatform:index:{name}" for name in llmplatform.COMPONENTS}
+    assert schema["name"] == "llmplatform" and schema["version"] == llmplatform.__version__
+
+
+def _properties(schema):
+    for token, resource in schema["resources"].items():
+        yield from ((token, "input", n, p) for n, p in resource.get("inputProperties", {}).items())
+        yield from ((token, "output", n, p) for n, p in resource.get("properties", {}).items())
+    for token, type_ in schema["types"].items():
+        yield from ((token, "field", n, p) for n, p in type_.get("properties", {}).items())
+
+
+def test_every_component_type_input_and_output_is_described(schema):
+    undocumented = [f"{t} {kind} {n}" for t, kind, n, p in _properties(schema) if not p.get("description")]
+    assert not undocumented
+    assert all(r.get("description") for r in schema["resources"].values())
+    assert all(t.get("description") for t in schema["types"].values())
+
+
+def test_secrets_are_marked_in_the_schema(schema):
+    secret = {(t, n) for t, _, n, p in _properties(schema) if p.get("secret")}
+    assert ("llmplatform:index:AksCluster", "kubeconfig") in secret
+    # no handle type holds a secret: over the wire one secret field makes the whole handle secret
+    assert not any(t.startswith("llmplatform:index:") and t.rsplit(":", 1)[-1].endswith(("Handle", "Scheduling",
+                   "Volume", "Target", "Server", "Endpoints")) for t, n in secret)
+    # nothing else is secret by accident, and everything described as secret is marked
+    said_secret = {(t, n) for t, _, n, p in _properties(schema) if p["description"].rstrip().endswith("Secret.")}
+    assert secret == said_secret
+
+
+def test_inputs_are_plain_serialisable_values(schema):
+    """No component objects or resource lists as inputs: only primitives, lists, maps and the package's types."""
+    for token, kind, name, prop in _properties(schema):
+        if kind == "output":
+            continue
+        ref = prop.get("$ref") or prop.get("items", {}).get("$ref") or prop.get(
+            "additionalProperties", {}).get("$ref") or ""
+        assert not ref or ref.startswith("#/types/llmplatform:index:"), f"{token}.{name} refers to {ref}"
+
+
+def test_committed_schema_and_reference_match_the_code():
+    assert (COMPONENTS_DIR / "schema.json").read_text() == schema_tool.schema_text(), "run `make schema`"
+    assert schema_tool.REFERENCE.read_text() == schema_tool.reference_text(), "run `make schema`"
+
+
+def test_distribution_metadata_is_consistent():
+    project = tomllib.loads((COMPONENTS_DIR / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "llmplatform" and project["version"] == llmplatform.__version__
+    assert re.fullmatch(r"\d+\.\d+\.\d+", project["version"])
+    assert f"## {project['version']}" in (PROJECT_DIR / "CHANGELOG.md").read_text()
+    # every runtime dependency is a compatible range, and the plugin's requirements.txt says the same
+    assert all(re.search(r">=[\d.]+", dep) for dep in project["dependencies"])
+    plugin = [line for line in (COMPONENTS_DIR / "requirements.txt").read_text().splitlines()
+              if line and not line.startswith("#")]
+    assert sorted(plugin) == sorted(project["dependencies"])
+    assert yaml.safe_load((COMPONENTS_DIR / "PulumiPlugin.yaml").read_text())["runtime"] == "python"
+
+
+def test_package_reads_its_data_from_itself_not_the_program():
+    source = COMPONENTS_DIR / "llmplatform"
+    for path in source.rglob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"^\s*(from|import) (config|components|tools|offline|endpoint_tools)\b", text, re.M), path
+        assert "from __future__ import annotations" not in text, f"{path}: the schema analyzer needs real annotations"
+
+
+def test_maintenance_scripts_use_the_installed_package_and_nothing_of_the_repository():
+    """components/maintenance (make schema, make pin-digests) runs from the repository root, where `llmplatform`
+    resolves to the installed package (tests/conftest.py refuses a stale one): no sys.path games, no import of the
+    endpoint tools or the plan machinery, only the standard library, requests and llmplatform."""
+    import ast
+    for path in sorted((COMPONENTS_DIR / "maintenance").glob("*.py")):
+        text = path.read_text()
+        assert "sys.path" not in text, path.name
+        names = set()
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names.add(node.module.split(".")[0])
+        assert names - set(sys.stdlib_module_names) <= {"requests", "llmplatform"}, (path.name, names)
+    assert not (PROJECT_DIR / "llmplatform").exists()  # nothing at the root shadows the installed package
+
+
+# ---- the YAML example, checked against the schema ---------------------------------------------------------------
+
+def _check_value(value, prop, schema, where, problems):
+    ref = prop.get("$ref", "")
+    if ref.startswith("#/types/") and isinstance(value, dict):
+        type_ = schema["types"][ref.removeprefix("#/types/")]
+        for key in value:
+            if key not in type_["properties"]:
+                problems.append(f"{where}.{key}: not a field of {ref.rsplit(':', 1)[-1]}")
+            else:
+                _check_value(value[key], type_["properties"][key], schema, f"{where}.{key}", problems)
+        problems += [f"{where}.{key}: required" for key in type_.get("required", []) if key not in value]
+
+
+def test_yaml_example_uses_three_components_as_the_schema_defines_them(schema):
+    program = yaml.safe_load((EXAMPLES / "yaml-consumer" / "Pulumi.yaml").read_text())
+    resources = program["resources"]
+    ours = {name: r for name, r in resources.items() if r["type"].startswith("llmplatform:")}
+    assert len({r["type"] for r in ours.values()}) >= 3
+    problems = []
+    for name, resource in ours.items():
+        spec = schema["resources"][resource["type"]]
+        props = resource.get("properties", {})
+        problems += [f"{name}.{k}: not an input" for k in props if k not in spec["inputProperties"]]
+        problems += [f"{name}.{k}: required" for k in spec.get("requiredInputs", []) if k not in props]
+        for key, value in props.items():
+            if key in spec["inputProperties"]:
+                _check_value(value, spec["inputProperties"][key], schema, f"{name}.{key}", problems)
+    # every ${resource.output} names an output the schema declares
+    text = (EXAMPLES / "yaml-consumer" / "Pulumi.yaml").read_text()
+    for res, out in re.findall(r"\$\{([\w-]+)\.(\w+)\}", text):
+        assert out in schema["resources"][resources[res]["type"]]["properties"], f"{res}.{out}"
+    assert not problems, problems
+
+
+# ---- a foreign Python project, with only the built wheel and the SDKs importable -------------------------------
+
+HARNESS = """
+import json, os, sys
+from pathlib import Path
+target, program, repo = sys.argv[1:4]
+# the program and the wheel's target first; the interpreter's own paths (stdlib, SDKs); never the repository
+sys.path = [program, target] + [p for p in sys.path if p not in ("", ".", repo)]
+import llmplatform
+assert llmplatform.__file__.startswith(target), llmplatform.__file__
+# the project's own tests (test_program.py), written with the package's testing kit, from the wheel alone
+import pytest
+status = pytest.main([str(Path(program) / "test_program.py"), "-q", "-p", "no:cacheprovider", "-c", os.devnull,
+                      "--rootdir", program])
+import config, components
+assert config.__file__.startswith(program) and components.__file__.startswith(program)
+print(json.dumps({"tests": int(status), "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+"""
+
+
+def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
+    source, target = tmp_path / "components", tmp_path / "site"
+    shutil.copytree(COMPONENTS_DIR, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    # one pip run builds the wheel (PEP 517, setuptools) and installs it, as `pip install <repo>/components` does
+    install = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                              "--target", str(target), str(source)], capture_output=True, text=True, timeout=120)
+    assert install.returncode == 0, install.stderr
+    assert list(target.glob("llmplatform-*.dist-info/RECORD"))  # installed from a wheel
+    # the wheel ships the package alone: not the maintenance scripts beside it (components/maintenance)
+    shipped = next(target.glob("llmplatform-*.dist-info/RECORD")).read_text()
+    assert "maintenance" not in shipped and not (target / "maintenance").exists()
+    assert (target / "llmplatform" / "data" / "dashboards" / "gpu.json").is_file()
+    assert (target / "llmplatform" / "py.typed").is_file()
+    program = EXAMPLES / "python-consumer"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-c", HARNESS, str(target), str(program), str(PROJECT_DIR)],
+                         capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    result = json.loads(run.stdout.strip().splitlines()[-1])
+    assert result["tests"] == 0, run.stdout[-3000:]  # the consumer's own tests pass with llmplatform.testing
+    # the consumer's own `config` and `components` were the ones imported, and nothing of this repository
+    assert not {"tools", "offline", "endpoint_tools"} & set(result["modules"])
+
+
+def test_install_instructions_name_the_packages_version():
+    """README and the Python consumer tell strangers to install the version the package declares."""
+    tag = f"@v{llmplatform.__version__}"
+    for path in (PROJECT_DIR / "README.md", EXAMPLES / "python-consumer" / "requirements.txt"):
+        pins = re.findall(r"@v\d+\.\d+\.\d+", path.read_text())
+        assert pins and set(pins) == {tag}, f"{path.name}: {sorted(set(pins))} but the package is {tag}"
+    assert f"## {llmplatform.__version__}" in (PROJECT_DIR / "CHANGELOG.md").read_text()
+
+
+def test_every_public_name_is_exported_from_the_top_as_the_real_object():
+    """`from llmplatform import X` gives the module's own object for every component, Args, spec, handle and the
+    input error, listed in a literal `__all__` (what type checkers read) with no module `__getattr__` to hide a name
+    left out; every component class and every TypedDict the package's modules define is among them."""
+    import ast
+    import importlib
+    import inspect
+    import pkgutil
+    import typing
+
+    import pulumi
+    tree = ast.parse((COMPONENTS_DIR / "llmplatform" / "__init__.py").read_text())
+    literal = [node.value for node in tree.body if isinstance(node, ast.Assign)
+               and any(isinstance(t, ast.Name) and t.id == "__all__" for t in node.targets)]
+    assert len(literal) == 1 and isinstance(literal[0], ast.List)
+    assert ast.literal_eval(literal[0]) == llmplatform.__all__
+    assert not hasattr(llmplatform, "__getattr__")
+    assert len(set(llmplatform.__all__)) == len(llmplatform.__all__)
+    defined = {}
+    for info in pkgutil.iter_modules(llmplatform.__path__):
+        module = importlib.import_module(f"llmplatform.{info.name}")
+        defined.update({name: obj for name, obj in vars(module).items() if inspect.isclass(obj)
+                        and obj.__module__ == module.__name__ and not name.startswith("_")
+                        and (typing.is_typeddict(obj) or issubclass(obj, pulumi.ComponentResource))})
+    assert set(defined) - set(llmplatform.__all__) == set(), "not exported from llmplatform"
+    assert all(getattr(llmplatform, name) is obj for name, obj in defined.items())
+    components = {name for name, obj in defined.items() if issubclass(obj, pulumi.ComponentResource)}
+    assert set(llmplatform.COMPONENTS) == components
+    assert llmplatform.all_components() == [defined[name] for name in llmplatform.COMPONENTS]
+    assert all(f"{name}Args" in llmplatform.__all__ for name in components)
+    assert issubclass(llmplatform.ComponentInputError, pulumi.InputPropertiesError)
+    assert llmplatform.ComponentInputError is importlib.import_module("llmplatform.checks").ComponentInputError

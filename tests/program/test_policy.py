@@ -1,0 +1,167 @@
+"""The policy pack: every rule passes on the real resource it guards and fails on that resource made wrong; dev,
+prod and llmd pass the whole pack; `make plan` refuses a plan with a mandatory violation."""
+import copy
+import dataclasses
+
+import pytest
+from pulumi_policy import EnforcementLevel
+
+from policy.policies import POLICIES
+from offline import policy_check
+
+from tests.conftest import variant
+
+
+def by_name(name):
+    return next(p for p in POLICIES if p.name == name)
+
+
+def violations(policy, reg):
+    found = []
+    policy.validate(policy_check.validation_args(reg), lambda message, urn=None: found.append(message))
+    return found
+
+
+def real(plan_name, type_, name=None, where=lambda r: True):
+    plan = variant(plan_name)
+    return next(r for r in plan.of_type(type_) if (name is None or r.name == name) and where(r))
+
+
+def changed(reg, mutate, **options):
+    inputs = copy.deepcopy(reg.inputs)
+    mutate(inputs)
+    return dataclasses.replace(reg, inputs=inputs, options={**reg.options, **options})
+
+
+def _pod(inputs):
+    return inputs["spec"]["template"]["spec"]
+
+
+def _first_container(inputs):
+    return _pod(inputs)["containers"][0]
+
+
+GPU_POOL = ("dev", "azure-native:containerservice:AgentPool", "gpu-gpu")
+PROD_GPU_POOL = ("prod", "azure-native:containerservice:AgentPool", "gpu-gpu")
+OLLAMA = ("dev", "kubernetes:apps/v1:Deployment", "inference-ollama")
+ROUTER_CM = ("dev", "kubernetes:core/v1:ConfigMap", "inference-router-config")
+VAULT = ("dev", "azure-native:keyvault:Vault", None)
+PROD_VAULT = ("prod", "azure-native:keyvault:Vault", None)
+STORAGE = ("dev", "azure-native:storage:StorageAccount", None)
+PG_SERVER = ("dev", "azure-native:dbforpostgresql:Server", None)
+PG_TLS = ("dev", "azure-native:dbforpostgresql:Configuration", "postgres-require-secure-transport")
+PROD_SHARE = ("prod", "azure-native:storage:FileShare", None)
+PROD_AKS = ("prod", "azure-native:containerservice:ManagedCluster", None)
+HELM = ("dev", "kubernetes:helm.sh/v3:Release", "gateway-istiod")
+
+# (policy, the real resource, how to make it wrong, options to change)
+CASES = [
+    ("gpu-pools-autoscaled-and-tainted", GPU_POOL, lambda i: i.update(enableAutoScaling=False), {}),
+    ("gpu-pools-autoscaled-and-tainted", GPU_POOL, lambda i: i.update(nodeTaints=[]), {}),
+    ("gpu-pools-scale-to-zero", GPU_POOL, lambda i: i.update(minCount=1), {}),
+    ("gpu-pools-scale-to-zero-prod", PROD_GPU_POOL, lambda i: i.update(minCount=2), {}),
+    ("containers-have-requests-limits-and-pinned-images", OLLAMA,
+     lambda i: _first_container(i).update(image="docker.io/ollama/ollama:latest"), {}),
+    ("containers-have-requests-limits-and-pinned-images", OLLAMA,
+     lambda i: _first_container(i)["resources"].pop("requests"), {}),
+    ("containers-have-requests-limits-and-pinned-images", OLLAMA,
+     lambda i: _first_container(i)["resources"]["limits"].pop("memory"), {}),
+    ("no-privileged-containers", OLLAMA, lambda i: _first_container(i)["securityContext"].update(privileged=True), {}),
+    ("no-privileged-containers", OLLAMA, lambda i: _pod(i).update(hostNetwork=True), {}),
+    ("no-privileged-containers", OLLAMA,
+     lambda i: _first_container(i)["securityContext"]["capabilities"].update(add=["NET_ADMIN"]), {}),
+    ("no-secret-literals", OLLAMA,
+     lambda i: _first_container(i)["env"].append({"name": "DB_PASSWORD", "value": "hunter2"}), {}),
+    ("no-secret-literals", ROUTER_CM, lambda i: i["data"].update(api_key="abc"), {}),
+    ("key-vault-rbac", VAULT, lambda i: i["properties"].update(enableRbacAuthorization=False), {}),
+    ("key-vault-purge-protection", PROD_VAULT, lambda i: i["properties"].pop("enablePurgeProtection"), {}),
+    ("storage-tls-private-deny", STORAGE, lambda i: i.update(minimumTlsVersion="TLS1_0"), {}),
+    ("storage-tls-private-deny", STORAGE, lambda i: i.update(allowBlobPublicAccess=True), {}),
+    ("storage-tls-private-deny", STORAGE, lambda i: i["networkRuleSet"].update(defaultAction="Allow"), {}),
+    ("postgres-private-and-tls", PG_SERVER, lambda i: i["network"].update(publicNetworkAccess="Enabled"), {}),
+    ("postgres-private-and-tls", PG_TLS, lambda i: i.update(value="OFF"), {}),
+    ("prod-stateful-protected", PROD_SHARE, lambda i: None, {"protect": False}),
+    ("prod-aks-hardened", PROD_AKS, lambda i: i.update(disableLocalAccounts=False), {}),
+    ("prod-aks-hardened", PROD_AKS, lambda i: i["sku"].update(tier="Free"), {}),
+    ("prod-aks-hardened", PROD_AKS, lambda i: i["agentPoolProfiles"][0].pop("availabilityZones"), {}),
+    ("helm-releases-pinned", HELM, lambda i: i.update(version=""), {}),
+    ("helm-releases-pinned", HELM, lambda i: i.update(version="^1.30"), {}),
+]
+
+
+@pytest.mark.parametrize("policy_name, resource, mutate, options", CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_rule_passes_the_real_resource_and_fails_it_made_wrong(policy_name, resource, mutate, options):
+    policy = by_name(policy_name)
+    reg = real(*resource)
+    assert violations(policy, reg) == [], "the real resource passes"
+    found = violations(policy, changed(reg, mutate, **options))
+    assert found and policy.description in found[0]  # each violation carries the rule's one-line reason
+
+
+def test_nonprod_purge_protection_is_advisory_and_passes_once_on():
+    policy = by_name("key-vault-purge-protection-nonprod")
+    reg = real(*VAULT)  # dev leaves it off on purpose: a torn-down vault name can be reused at once
+    assert violations(policy, reg) and policy.enforcement_level == EnforcementLevel.ADVISORY
+    assert violations(policy, changed(reg, lambda i: i["properties"].update(enablePurgeProtection=True))) == []
+
+
+def test_stack_rule_flags_gpu_workloads_only_when_no_gpu_pool_is_planned():
+    plan = variant("prod")  # Ollama on GPU
+    stack_names = lambda p: [v.resource for v in policy_check.evaluate(p) if v.policy == "gpu-workloads-have-a-gpu-pool"]
+    assert stack_names(plan) == []
+    without_pools = dataclasses.replace(plan, resources=[r for r in plan.resources if not (
+        r.type == "azure-native:containerservice:AgentPool" and str(r.inputs.get("vmSize")).startswith("Standard_N"))])
+    assert "inference-ollama" in stack_names(without_pools)
+    assert by_name("gpu-workloads-have-a-gpu-pool").enforcement_level == EnforcementLevel.ADVISORY
+
+
+def test_every_rule_has_a_failing_case_and_a_reason():
+    # the global edge's rules have their cases in tests/components/test_front_door.py, on the global stack's real resources
+    edge_rules = {"front-door-https-only", "front-door-minimum-tls", "waf-on-and-blocking-in-prod",
+                  "fleet-upgrades-region-by-region", "front-door-endpoints-behind-waf"}
+    assert {c[0] for c in CASES} | {"key-vault-purge-protection-nonprod", "gpu-workloads-have-a-gpu-pool"} | \
+        edge_rules == {p.name for p in POLICIES}
+    assert all(p.description and p.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)
+               for p in POLICIES)
+
+
+def test_a_documented_capability_exemption_passes():
+    reg = real(*OLLAMA)
+    vllm = changed(reg, lambda i: _first_container(i).update(
+        name="vllm", securityContext={"capabilities": {"drop": ["ALL"], "add": ["IPC_LOCK"]}}))
+    assert violations(by_name("no-privileged-containers"), vllm) == []
+
+
+def test_a_postgres_firewall_rule_is_refused():
+    reg = real(*PG_SERVER)
+    rule = dataclasses.replace(reg, type="azure-native:dbforpostgresql:FirewallRule",
+                               inputs={"startIpAddress": "0.0.0.0", "endIpAddress": "255.255.255.255"}, secret_paths=[])
+    assert violations(by_name("postgres-private-and-tls"), rule)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "llmd"])
+def test_stacks_pass_the_whole_pack(name):
+    mandatory = [v for v in policy_check.evaluate(variant(name)) if v.mandatory]
+    assert mandatory == []
+
+
+def test_plan_refuses_a_mandatory_violation(monkeypatch, capsys, tmp_path):
+    from offline import plan as plan_cli
+    from offline import runner as offline
+    monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
+    original = policy_check.evaluate
+    monkeypatch.setattr(policy_check, "evaluate", lambda plan: original(plan) + [
+        policy_check.Violation("helm-releases-pinned", True, "x", "unpinned")])
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert "policy VIOLATION: [helm-releases-pinned]" in captured.out and "refuses this plan" in captured.err
+
+
+def test_the_pack_entry_point_is_the_only_place_that_serves_it():
+    """Importing the policies must not start the gRPC server (PolicyPack() does): the offline runner imports them."""
+    from pathlib import Path
+    from tests.conftest import PROJECT_DIR
+    text = (PROJECT_DIR / "policy" / "policies.py").read_text()
+    assert "PolicyPack(" not in text and "PolicyPack(" in (PROJECT_DIR / "policy" / "__main__.py").read_text()
+    assert Path(PROJECT_DIR / "policy" / "PulumiPolicy.yaml").is_file()

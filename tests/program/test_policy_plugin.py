@@ -1,0 +1,91 @@
+"""The policy pack run as `pulumi preview --policy-pack policy` runs it: an Analyzer plugin over gRPC, started by
+the CLI's command line, fed every resource of every kind of stack as the engine marshals it. No RPC may fail, and
+its verdicts must equal the offline runner's (`make plan`): one set of rules, two runners that provably agree."""
+import copy
+import dataclasses
+
+import pytest
+
+from policy.policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
+from offline import plugin_host, policy_check
+
+from tests.conftest import plan_for, variant
+
+
+@pytest.fixture(scope="module")
+def analyzers():
+    """One plugin process per stack name, as each `pulumi preview --stack X` starts its own."""
+    started: dict[str, plugin_host.AnalyzerHost] = {}
+
+    def get(plan):
+        if plan.stack not in started:
+            started[plan.stack] = plugin_host.AnalyzerHost(plan.project, plan.stack)
+        return started[plan.stack]
+    yield get
+    for host in started.values():
+        errors = host.engine.errors()
+        stderr = host.close()
+        assert not errors, errors
+        assert "Traceback" not in stderr, stderr
+
+
+def offline_verdicts(plan):
+    described = {p.name: p.description for p in POLICIES}
+    stack_policies = {p.name for p in STACK_POLICIES}
+    resource, stack = set(), set()
+    for v in policy_check.evaluate(plan):
+        urn = v.urn or next(r.urn for r in plan.resources if r.name == v.resource)
+        verdict = (v.policy, v.mandatory, urn, f"{described[v.policy]}\n{v.message}")
+        (stack if v.policy in stack_policies else resource).add(verdict)
+    return resource, stack
+
+
+def plugin_verdicts(host, plan):
+    resource = {(d.policy, d.mandatory, d.urn, d.message)
+                for reg in plan.resources if reg.custom for d in host.analyze(reg, plan)}
+    stack = {(d.policy, d.mandatory, d.urn, d.message) for d in host.analyze_stack(plan)}
+    return resource, stack
+
+
+def test_the_plugin_lists_every_policy_with_its_enforcement(analyzers):
+    info = analyzers(variant("dev")).info()
+    assert info.name == "llm-platform-guardrails"
+    listed = {p.name: p.enforcementLevel for p in info.policies}
+    expected = {p.name: (1 if p.enforcement_level.value == "mandatory" else 0) for p in POLICIES}  # proto enum
+    assert listed == expected
+
+
+STACKS = ("dev", "prod", "llmd", "global")  # every stack file's kind (the regional stacks are prod's program)
+
+
+@pytest.mark.parametrize("name", STACKS)
+def test_every_resource_passes_through_the_analyzer_with_the_offline_verdicts(analyzers, name):
+    plan = plan_for(name)
+    assert plugin_verdicts(analyzers(plan), plan) == offline_verdicts(plan)
+
+
+def _planted(plan):
+    """The prod plan made wrong in ways each runner must see: an unpinned image on a secret-bearing workload, a GPU
+    pool that keeps a node, and (stack-wide) GPU workloads with every GPU pool gone."""
+    resources = []
+    for reg in plan.resources:
+        if reg.type == "azure-native:containerservice:AgentPool" and str(reg.inputs.get("vmSize")).startswith("Standard_N"):
+            continue
+        if reg.name == "inference-ollama":
+            inputs = copy.deepcopy(reg.inputs)
+            inputs["spec"]["template"]["spec"]["containers"][0]["image"] = "docker.io/ollama/ollama:latest"
+            reg = dataclasses.replace(reg, inputs=inputs)
+        resources.append(reg)
+    return dataclasses.replace(plan, resources=resources)
+
+
+def test_planted_violations_get_the_same_verdicts_from_both_runners(analyzers):
+    plan = _planted(variant("prod"))
+    resource, stack = plugin_verdicts(analyzers(plan), plan)
+    assert (resource, stack) == offline_verdicts(plan)
+    assert any(v[0] == "containers-have-requests-limits-and-pinned-images" and v[1] for v in resource)
+    assert any(v[0] == "gpu-workloads-have-a-gpu-pool" and "inference-ollama" in v[2] for v in stack)
+
+
+def test_every_policy_runs_in_the_plugin():
+    assert {p.name for p in RESOURCE_POLICIES} | {p.name for p in STACK_POLICIES} == {p.name for p in POLICIES}

@@ -1,0 +1,98 @@
+"""The package as a consumer's type checker sees it: mypy (with the repository's mypy.ini) over the package, examples/
+and the README's Python as written, all clean; and a program passing wrong handles, which mypy must refuse at
+exactly those lines. One mypy run for the module; its cache (mypy.ini: build/mypy-cache) makes later runs cheap, so
+the generated files keep one path (build/typing/): mypy reuses a cached module's errors under the path it had."""
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT_DIR
+
+README = PROJECT_DIR / "README.md"
+SECTION = "## Use the components in your project"
+
+# Each wrong line ends with the mypy error code it must get; every other line must pass.
+WRONG_HANDLES = '''
+import pulumi
+from llmplatform import (AksCluster, GpuNodePool, InferenceStack, KeyVault, ModelStore, ModelVolume, NetworkSpec,
+                         NodePoolSpec)
+
+network: NetworkSpec = {"vnet_cidr": "10.60.0.0/16", "node_subnet_cidr": "10.60.0.0/20",
+                        "endpoints_subnet_cidr": "10.60.16.0/24", "postgres_subnet_cidr": "10.60.17.0/24",
+                        "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16", "dns_service_ip": "172.16.0.10"}
+pool: NodePoolSpec = {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2}
+aks = AksCluster("aks", {"cluster_name": "aks-x", "resource_group_name": "rg-x", "location": "westeurope",
+                         "network": network, "system_pool": pool, "workload_pool": pool})
+in_cluster = pulumi.ResourceOptions(providers=[aks.provider])
+store = ModelStore("models", {"cluster": aks.cluster, "account_name": "stxmodels", "namespace": "llm"}, in_cluster)
+vault = KeyVault("vault", {"cluster": aks.cluster, "vault_name": "kv-x-llm"})
+gpu = GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3"}, in_cluster)
+volume: ModelVolume = store.volume
+GpuNodePool("a", {"cluster": aks, "vm_size": "Standard_NC4as_T4_v3"}, in_cluster)  # typeddict-item
+GpuNodePool("b", {"cluster": store.volume, "vm_size": "Standard_NC4as_T4_v3"}, in_cluster)  # typeddict-item
+GpuNodePool("c", {"cluster": "aks-x", "vm_size": "Standard_NC4as_T4_v3"}, in_cluster)  # typeddict-item
+GpuNodePool("d", {"cluster": aks.cluster, "vmSize": "Standard_NC4as_T4_v3"}, in_cluster)  # typeddict-unknown-key
+InferenceStack("e", {"cluster": aks.cluster, "key_vault": vault, "model_volume": volume}, in_cluster)  # typeddict-item
+InferenceStack("f", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": aks.cluster,  # typeddict-item
+                     "gpu": gpu.scheduling}, in_cluster)
+InferenceStack("g", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": volume,
+                     "gpu": gpu}, in_cluster)  # typeddict-item
+'''
+ERROR = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): error: (?P<message>.*)  \[(?P<code>[a-z-]+)\]$", re.M)
+
+
+def readme_python() -> list[str]:
+    """The Python blocks of the README's section on using the components, exactly as written."""
+    section = README.read_text().split(SECTION, 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^```python\n(.*?)^```$", section, re.S | re.M)
+
+
+@pytest.fixture(scope="module")
+def mypy():
+    """mypy with mypy.ini (the package and examples/), the README's blocks and the wrong program added."""
+    tmp = PROJECT_DIR / "build" / "typing"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    tmp = tmp.relative_to(PROJECT_DIR)  # as mypy prints paths under its working directory
+    readme = []
+    for i, block in enumerate(readme_python()):
+        readme.append(tmp / f"readme_{i}.py")
+        (PROJECT_DIR / readme[-1]).write_text(block)
+    wrong = tmp / "wrong_handles.py"
+    (PROJECT_DIR / wrong).write_text(WRONG_HANDLES)
+    run = subprocess.run([sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "components/llmplatform",
+                          "examples", *map(str, readme), str(wrong)],
+                         cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+    assert "error:" in run.stdout or run.returncode == 0, run.stdout + run.stderr  # mypy ran (not a crash)
+    return {"readme": readme, "wrong": wrong, "errors": [m.groupdict() for m in ERROR.finditer(run.stdout)],
+            "stdout": run.stdout + run.stderr}
+
+
+def test_readme_shows_a_program_and_a_test_with_the_testing_kit():
+    blocks = readme_python()
+    assert len(blocks) == 2
+    assert "from llmplatform import AksCluster" in blocks[0]
+    assert "from llmplatform.testing import run" in blocks[1] and "def test_" in blocks[1]
+
+
+def test_package_examples_and_readme_are_clean(mypy):
+    others = [e for e in mypy["errors"] if e["path"] != str(mypy["wrong"])]
+    assert others == [], mypy["stdout"]
+    assert mypy["readme"], "the README's Python was checked"
+
+
+def test_wrong_handles_are_type_errors_at_their_lines(mypy):
+    expected = {(i, line.rsplit("# ", 1)[1]) for i, line in enumerate(WRONG_HANDLES.splitlines(), 1)
+                if re.search(r"# typeddict-[a-z-]+$", line)}
+    found = {(int(e["line"]), e["code"]) for e in mypy["errors"] if e["path"] == str(mypy["wrong"])}
+    # at least each marked line with its code, and nothing on an unmarked line (a correct handle passes)
+    assert expected <= found and {line for line, _ in found} == {line for line, _ in expected}, mypy["stdout"]
+    messages = "\n".join(e["message"] for e in mypy["errors"])
+    # the component passed for its handle is named as such, with the handle type the input takes
+    assert re.search(r'"AksCluster", TypedDict item "cluster" has type .*ClusterHandle', messages), messages
+    assert re.search(r'"ModelVolume", TypedDict item "cluster"', messages), messages
+    assert re.search(r'"KeyVault", TypedDict item "key_vault" has type .*VaultHandle', messages), messages
+    assert re.search(r'Extra key "vmSize" for TypedDict "GpuNodePoolArgs"', messages), messages

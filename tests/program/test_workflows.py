@@ -1,0 +1,104 @@
+"""The pull-request workflows: valid GitHub Actions (check-jsonschema's built-in schema, offline), pinned actions,
+the same make targets the README documents, every stack file planned and previewed, the change-safety report."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from offline import plan_diff
+
+from tests.conftest import PROJECT_DIR
+
+
+def test_the_offline_workflow_puts_the_report_in_the_job_summary_and_fails_on_a_block():
+    import yaml
+    from tests.conftest import PROJECT_DIR
+    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "offline.yml").read_text())
+    steps = workflow["jobs"]["plan"]["steps"]
+    step = next(s for s in steps if "offline.plan_diff" in s.get("run", ""))
+    assert f"--allow-file {plan_diff.ALLOW_FILE}" in step["run"] and "--allow-stateful" in step["run"]
+    assert f"'{plan_diff.ALLOW_LABEL}'" in step["env"]["ALLOW_STATEFUL"]
+    assert '>> "$GITHUB_STEP_SUMMARY"' in step["run"] and 'exit "$status"' in step["run"]
+    assert {"labeled", "unlabeled"} <= set(workflow[True]["pull_request"]["types"])  # YAML reads `on` as True
+    comment = next(s for s in steps if s.get("uses", "").startswith("actions/github-script"))
+    assert comment["if"].startswith("always()")  # the comment is posted when the check fails too
+
+
+WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
+
+
+def _steps():
+    for path in WORKFLOWS:
+        for job in yaml.safe_load(path.read_text())["jobs"].values():
+            yield from job["steps"]
+
+
+def _stack_jobs(workflow: str) -> dict[str, tuple[set[str], set[str]]]:
+    """job -> (stacks of its matrix, jobs it needs, transitively)."""
+    jobs = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / workflow).read_text())["jobs"]
+
+    def needs(job: str) -> set[str]:
+        direct = jobs[job].get("needs") or []
+        direct = [direct] if isinstance(direct, str) else direct
+        return set(direct).union(*(needs(d) for d in direct)) if direct else set()
+    return {name: (set(job.get("strategy", {}).get("matrix", {}).get("stack") or []), needs(name))
+            for name, job in jobs.items()}
+
+
+def test_workflows_pass_the_github_workflow_schema():
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run([str(checker), "--builtin-schema", "vendor.github-workflows", *map(str, WORKFLOWS)],
+                            capture_output=True, text=True, timeout=60)
+    assert len(WORKFLOWS) == 2 and result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actions_are_pinned_to_a_version():
+    uses = [s["uses"] for s in _steps() if "uses" in s]
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}", u) for u in uses), uses
+
+
+def test_jobs_call_the_make_targets_the_readme_documents():
+    readme = (PROJECT_DIR / "README.md").read_text()
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    targets = {m for s in _steps() for m in re.findall(r"\bmake (\w+)", s.get("run", ""))}
+    assert {"test", "plan", "install"} <= targets
+    for target in targets:
+        assert re.search(rf"^{target}:", makefile, re.M), target
+        assert f"make {target}" in readme, f"README does not document `make {target}`"
+
+
+def test_preview_uses_oidc_and_the_policy_pack():
+    preview = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "preview.yml").read_text())
+    assert preview["permissions"]["id-token"] == "write"
+    text = json.dumps(preview)
+    assert "client-secret" not in text and "AZURE_CLIENT_SECRET" not in text
+    pulumi_steps = [s for s in _steps() if s.get("uses", "").startswith("pulumi/actions")]
+    assert pulumi_steps and all(s["with"]["policyPacks"] == "policy" for s in pulumi_steps)
+
+
+def test_the_offline_job_plans_every_stack_file():
+    """A stack file the pull-request job does not plan is a stack nobody checks before `pulumi up`."""
+    offline = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "offline.yml").read_text())
+    matrices = [job.get("strategy", {}).get("matrix", {}).get("stack") for job in offline["jobs"].values()]
+    planned = {s for m in matrices if m for s in m}
+    stacks = {p.name[len("Pulumi."):-len(".yaml")] for p in PROJECT_DIR.glob("Pulumi.*.yaml")}
+    assert planned == stacks
+
+
+def test_preview_runs_every_stack_file_and_the_global_stack_after_its_regions():
+    """`pulumi preview` of the global stack reads the regional stacks' outputs: it runs in a job after theirs."""
+    from config import regions
+    jobs = _stack_jobs("preview.yml")
+    previewed = {s: name for name, (stacks, _) in jobs.items() for s in stacks}
+    files = regions.project_stack_files(PROJECT_DIR)
+    assert set(previewed) == set(files)
+    for stack, path in files.items():
+        raw = regions.raw_stack_file(path, "aks-llm-platform")
+        if not regions.is_global(raw):
+            continue
+        for region in raw["global"]["regions"]:
+            assert previewed[region] in jobs[previewed[stack]][1], f"{stack} is previewed before {region}"
