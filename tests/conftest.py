@@ -157,8 +157,8 @@ SLOW_FIRST = ("program/test_upstream.py", "components/test_provider.py", "compon
 # whole-program tests in tests/program/ belong to no source folder and each names its suite here.
 FOLDER_SUITES = {"components": "components", "config": "plan", "offline": "plan", "endpoint_tools": "endpoint_tools"}
 PROGRAM_SUITES = {
-    "components": ("test_package.py", "test_typing.py", "test_upstream.py"),
-    "endpoint_tools": ("test_start_scripts.py",),
+    # the start scripts are the components' (preload Job, CSI secret export), run for real with /bin/sh
+    "components": ("test_package.py", "test_typing.py", "test_upstream.py", "test_start_scripts.py"),
     "plan": ("test_docs.py", "test_policy.py", "test_policy_plugin.py", "test_workflows.py"),
 }
 SUITES = sorted(set(FOLDER_SUITES.values()))

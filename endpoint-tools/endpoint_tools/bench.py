@@ -13,7 +13,9 @@ Exit codes: 0 success rate >= --min-success, 1 below it (or the endpoint unreach
 """
 import argparse
 import csv
+import importlib.util
 import json
+import os
 import random
 import sys
 import threading
@@ -162,6 +164,21 @@ class Bench:
             index += 1
 
 
+def output_problem(out: str) -> Optional[str]:
+    """Why the results could not be written to `--out` (checked before the run, so no measurement is lost)."""
+    paths = output_paths(out)
+    if out.endswith(("/", "\\")) or Path(out).is_dir():
+        return f"--out {out!r} names a folder, not a file name for the results (e.g. {out.rstrip('/')}/run1)"
+    existing = paths["json"].parent.absolute()
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent  # the folders below it are created when the results are written
+    if not existing.is_dir():
+        return f"--out {out!r}: {existing} is a file, not a folder"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"--out {out!r}: {existing} is not writable"
+    return None
+
+
 def write_outputs(out: str, report: dict[str, Any], plot: bool = True) -> list[Path]:
     paths = output_paths(out)
     paths["json"].parent.mkdir(parents=True, exist_ok=True)
@@ -306,6 +323,15 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error(f"--min-success {args.min_success} must be a percentage from 0 to 100")
     if not args.url and not args.stack_output:
         parser.error("give an endpoint URL or --stack-output NAME")
+    problem = output_problem(args.out)
+    if problem:
+        parser.error(problem)
+    progress, plot = not args.no_progress, not args.no_plot
+    for extra, wanted in (("tqdm", progress), ("matplotlib", plot)):
+        if wanted and importlib.util.find_spec(extra) is None:
+            print(f"{extra} is not installed (pip install 'llmplatform-endpoint-tools[bench]'): "
+                  f"no {'progress bar' if extra == 'tqdm' else 'plot'}", file=sys.stderr)
+            progress, plot = (False, plot) if extra == "tqdm" else (progress, False)
     deadlines = Deadlines(args.timeout, args.ttft_timeout)
     try:
         url, api = connect(args)
@@ -328,7 +354,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     results, wall = [], 0.0
     if not interrupted:
         results, wall, interrupted = bench.run(args.requests, args.prompt, args.max_tokens,
-                                               progress=not args.no_progress, duration_s=args.duration,
+                                               progress=progress, duration_s=args.duration,
                                                rate=args.rate, seed=args.seed)
     load = f"rate{args.rate:g}" if args.rate else f"c{args.concurrency}"
     report = {"label": args.label or f"{model} {load}", "model": model, "server": bench.server or "unknown",
@@ -340,7 +366,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                          "prompt": args.prompt},
               "summary": summarize(results, wall), "results": results}
     print(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(report["summary"]))
-    for path in write_outputs(args.out, report, plot=not args.no_plot):
+    for path in write_outputs(args.out, report, plot=plot):
         print(f"wrote {path}")
     if interrupted:
         return 130

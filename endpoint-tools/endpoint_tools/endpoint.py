@@ -9,11 +9,14 @@ class EndpointError(Exception):
     pass
 
 
-def stack_outputs(stack: Optional[str] = None, secrets: bool = False) -> dict[str, Any]:
-    """The stack's outputs as `pulumi stack output --json` prints them (secrets in clear only when asked)."""
+URL_INSTEAD = "the endpoint URL (e.g. http://localhost:11434 after `kubectl port-forward`)"
+
+
+def stack_outputs(stack: Optional[str] = None, secrets: bool = False, instead: str = URL_INSTEAD) -> dict[str, Any]:
+    """The stack's outputs as `pulumi stack output --json` prints them (secrets in clear only when asked);
+    `instead` says what the caller's user can pass when there is no Pulumi CLI."""
     if shutil.which("pulumi") is None:
-        raise EndpointError("the Pulumi CLI is not on PATH; pass the endpoint URL instead "
-                            "(e.g. http://localhost:11434 after `kubectl port-forward`)")
+        raise EndpointError(f"the Pulumi CLI is not on PATH; pass {instead} instead")
     command = (["pulumi", "stack", "output", "--json"] + (["--show-secrets"] if secrets else [])
                + (["--stack", stack] if stack else []))
     try:

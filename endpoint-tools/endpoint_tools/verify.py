@@ -265,7 +265,8 @@ def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
         if not isinstance(outputs, dict):
             raise EndpointError(f"{args.outputs} is not a JSON object of stack outputs")
         return outputs
-    return stack_outputs(args.stack, secrets=True)
+    return stack_outputs(args.stack, secrets=True,
+                         instead="--outputs FILE (what `pulumi stack output --json --show-secrets` prints)")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

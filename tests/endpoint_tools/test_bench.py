@@ -138,3 +138,27 @@ def test_compare_shows_runs_by_label_with_load_model_and_errors(tmp_path, capsys
     assert rows["success rate"] == ["100.0%", "0.0%"] and rows["errors"] == ["none", "rate_limited:3"]
     assert rows["model"] == [MODEL, MODEL]
     assert bench.main(["--compare", str(tmp_path / "missing.json")]) == 2
+
+
+def test_an_unwritable_out_is_refused_before_any_request(tmp_path, capsys):
+    """The results must not be lost after a whole run: `--out` under a file, or naming a folder, is bad usage (2),
+    checked before the endpoint is contacted (port 9: nothing listens, so a request would fail with 1)."""
+    (tmp_path / "afile").write_text("")
+    for out, fragment in ((tmp_path / "afile" / "run", "is a file"), (f"{tmp_path}/", "names a folder")):
+        with pytest.raises(SystemExit) as exit_:
+            bench.main(["http://127.0.0.1:9", "-n", "1", "--out", str(out)])
+        assert exit_.value.code == 2
+        assert fragment in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == [tmp_path / "afile"]  # nothing created
+
+
+def test_without_the_bench_extra_the_run_goes_on_without_progress_bar_and_plot(tmp_path, capsys, monkeypatch):
+    """`pip install ./endpoint-tools` without [bench] has no tqdm or matplotlib: said once, not a traceback."""
+    real = bench.importlib.util.find_spec
+    monkeypatch.setattr(bench.importlib.util, "find_spec",
+                        lambda name, *a: None if name in ("tqdm", "matplotlib") else real(name, *a))
+    with LoopbackServer("ok") as server:
+        assert bench.main([server.url, "-n", "2", "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert "tqdm is not installed" in err and "matplotlib is not installed" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.csv", "run.json"]

@@ -178,3 +178,11 @@ def test_unreachable_cluster_and_bad_usage(tmp_path, capsys):
     assert verify.main([]) == 2
     path.write_text("[]")
     assert verify.main(["--outputs", str(path)]) == 1 and "not a JSON object" in capsys.readouterr().out
+
+
+def test_without_the_pulumi_cli_verify_says_what_to_pass_instead(capsys, monkeypatch):
+    """verify takes no endpoint URL: without the Pulumi CLI its advice is --outputs, which it accepts."""
+    monkeypatch.setenv("PATH", "")
+    assert verify.main(["--stack", "llmd"]) == 1
+    out = capsys.readouterr().out
+    assert "--outputs FILE" in out and "endpoint URL" not in out
