@@ -29,7 +29,7 @@ from requests.adapters import HTTPAdapter
 
 from .endpoint import EndpointError
 from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception
-from .smoke import HelpFormatter, connect, count, endpoint_arguments, positive
+from .smoke import HelpFormatter, above_zero, connect, count, endpoint_arguments, positive
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "latency_s", "ttft_s",
@@ -290,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="requests in flight at once (with --rate: the most the client keeps in flight)")
     parser.add_argument("--duration", type=positive, default=None, metavar="SECONDS",
                         help="run for this long instead of a fixed number of requests")
-    parser.add_argument("--rate", type=positive, default=None, metavar="PER_SECOND",
+    parser.add_argument("--rate", type=above_zero("requests per second"), default=None, metavar="PER_SECOND",
                         help="open loop: Poisson arrivals at this mean rate instead of a fixed concurrency")
     parser.add_argument("--seed", type=int, default=0, help="seed of the Poisson arrivals (--rate)")
     parser.add_argument("--warmup", type=count(0), default=0, metavar="N",

@@ -162,3 +162,9 @@ def test_without_the_bench_extra_the_run_goes_on_without_progress_bar_and_plot(t
     err = capsys.readouterr().err
     assert "tqdm is not installed" in err and "matplotlib is not installed" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.csv", "run.json"]
+
+
+def test_a_bad_rate_is_named_in_its_own_unit(capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["http://127.0.0.1:9", "--rate", "-1"])
+    assert "'-1' must be a number of requests per second above 0" in capsys.readouterr().err
