@@ -309,6 +309,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def extra_installed(module: str, feature: str) -> bool:
+    """Whether the `[bench]` extra's `module` is there; without it the run goes on without `feature`, said once."""
+    if importlib.util.find_spec(module) is not None:
+        return True
+    print(f"{module} is not installed (pip install 'llmplatform-endpoint-tools[bench]'): no {feature}",
+          file=sys.stderr)
+    return False
+
+
 def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
@@ -326,12 +335,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     problem = output_problem(args.out)
     if problem:
         parser.error(problem)
-    progress, plot = not args.no_progress, not args.no_plot
-    for extra, wanted in (("tqdm", progress), ("matplotlib", plot)):
-        if wanted and importlib.util.find_spec(extra) is None:
-            print(f"{extra} is not installed (pip install 'llmplatform-endpoint-tools[bench]'): "
-                  f"no {'progress bar' if extra == 'tqdm' else 'plot'}", file=sys.stderr)
-            progress, plot = (False, plot) if extra == "tqdm" else (progress, False)
+    progress = not args.no_progress and extra_installed("tqdm", "progress bar")
+    plot = not args.no_plot and extra_installed("matplotlib", "plot")
     deadlines = Deadlines(args.timeout, args.ttft_timeout)
     try:
         url, api = connect(args)
