@@ -1,4 +1,6 @@
-"""Load benchmark of an LLM endpoint: `python -m endpoint_tools.bench URL -n 100 -c 10 [--out results/run]`.
+"""Load benchmark of an LLM endpoint.
+
+`llm-bench URL -n 100 -c 10 [--out results/run]` (or `python -m endpoint_tools.bench ...`).
 
 Streams every request to measure time to first token (TTFT), inter-token latency (ITL), per-request output
 tokens/s and total latency, under a total and a TTFT deadline per request. Three load shapes: N requests at
@@ -6,7 +8,7 @@ concurrency C (closed loop), `--duration T` seconds at concurrency C, or `--rate
 (open loop: queueing shows up in latency instead of slowing the arrivals). `--warmup N` requests run first and are
 left out of the statistics. Throughput counts successful requests; failures are reported apart, by kind.
 Writes JSON, CSV and a PNG plot; Ctrl-C stops at once and still writes what was measured, marked partial.
-`python -m endpoint_tools.bench --compare a.json b.json` prints runs side by side.
+`llm-bench --compare a.json b.json` prints runs side by side.
 
 Exit codes: 0 success rate >= --min-success, 1 below it (or the endpoint unreachable), 2 bad usage,
 130 interrupted (partial results written).
@@ -29,7 +31,7 @@ from requests.adapters import HTTPAdapter
 
 from .endpoint import EndpointError
 from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception
-from .smoke import HelpFormatter, above_zero, connect, count, endpoint_arguments, positive
+from .smoke import above_zero, connect, count, endpoint_arguments, endpoint_given, named, new_parser, positive
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "latency_s", "ttft_s",
@@ -280,9 +282,7 @@ def compare(paths: list[str]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m endpoint_tools.bench", description=__doc__.splitlines()[0],
-                                     epilog="Failure kinds: " + ", ".join(KINDS),
-                                     formatter_class=HelpFormatter)
+    parser = new_parser("llm-bench", "endpoint_tools.bench", __doc__, "Failure kinds: " + ", ".join(KINDS))
     endpoint_arguments(parser)
     parser.add_argument("-n", "--requests", type=count(1), default=100,
                         help="requests to send (ignored with --duration)")
@@ -300,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="exit 1 when fewer requests than this succeed")
     parser.add_argument("--prompt", default="Explain quantum computing in one sentence.", help="the user message")
     parser.add_argument("--max-tokens", type=count(1), default=64, help="tokens asked for in each answer")
-    parser.add_argument("--label", help="name of this run in --compare (default: model and concurrency/rate)")
+    parser.add_argument("--label", type=named("a run name"),
+                        help="name of this run in --compare (default: model and concurrency/rate)")
     parser.add_argument("--out", default="bench-results",
                         help="file stem: writes STEM.json, STEM.csv and STEM.png")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
@@ -326,12 +327,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(compare(args.compare))
             return 0
         except (OSError, ValueError, KeyError, TypeError) as error:
-            print(f"cannot compare: {error}", file=sys.stderr)
-            return 2
+            parser.error(f"cannot compare: {error}")
     if not 0 <= args.min_success <= 100:
         parser.error(f"--min-success {args.min_success} must be a percentage from 0 to 100")
-    if not args.url and not args.stack_output:
-        parser.error("give an endpoint URL or --stack-output NAME")
+    endpoint_given(parser, args)
     problem = output_problem(args.out)
     if problem:
         parser.error(problem)

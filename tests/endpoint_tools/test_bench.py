@@ -137,7 +137,9 @@ def test_compare_shows_runs_by_label_with_load_model_and_errors(tmp_path, capsys
     assert rows["requests (n)"] == ["4", "3"] and rows["load"] == ["c=2", "c=1"]
     assert rows["success rate"] == ["100.0%", "0.0%"] and rows["errors"] == ["none", "rate_limited:3"]
     assert rows["model"] == [MODEL, MODEL]
-    assert bench.main(["--compare", str(tmp_path / "missing.json")]) == 2
+    with pytest.raises(SystemExit) as exited:
+        bench.main(["--compare", str(tmp_path / "missing.json")])
+    assert exited.value.code == 2 and "llm-bench: error: cannot compare: " in capsys.readouterr().err
 
 
 def test_an_unwritable_out_is_refused_before_any_request(tmp_path, capsys):
@@ -168,3 +170,4 @@ def test_a_bad_rate_is_named_in_its_own_unit(capsys):
     with pytest.raises(SystemExit):
         bench.main(["http://127.0.0.1:9", "--rate", "-1"])
     assert "'-1' must be a number of requests per second above 0" in capsys.readouterr().err
+
