@@ -226,17 +226,19 @@ def _num(value: Any, unit: str = "") -> str:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    lat, ttft, itl, tps = summary["latency_ms"], summary["ttft_ms"], summary["itl_ms"], summary["request_tokens_per_s"]
+    """What docs/operations.md lists: every figure of the summary's latency, TTFT, ITL and tokens/s tables."""
     errors = ", ".join(f"{k}: {v}" for k, v in summary["errors"].items()) or "none"
+
+    def figures(title: str, key: str) -> str:
+        return f"{title}: " + "  ".join(f"{name} {_num(value)}" for name, value in summary[key].items())
     return "\n".join([
         f"Requests: {summary['requests']}  succeeded: {summary['succeeded']}  failed: {summary['failed']}  "
         f"success rate: {summary['success_rate']:.1%}",
         f"Errors by kind: {errors}",
-        f"Latency ms: avg {_num(lat['avg'])}  p50 {_num(lat['p50'])}  p90 {_num(lat['p90'])}  "
-        f"p99 {_num(lat['p99'])}  max {_num(lat['max'])}",
-        f"TTFT ms: p50 {_num(ttft['p50'])}  p95 {_num(ttft['p95'])}   ITL ms: p50 {_num(itl['p50'])}  "
-        f"p95 {_num(itl['p95'])}",
-        f"Per-request output tokens/s: p50 {_num(tps['p50'])}  p95 {_num(tps['p95'])}",
+        figures("Latency ms", "latency_ms"),
+        figures("TTFT ms", "ttft_ms"),
+        figures("ITL ms", "itl_ms"),
+        figures("Per-request output tokens/s", "request_tokens_per_s"),
         f"Throughput (successful requests): {_num(summary['requests_per_s'])} req/s, "
         f"{_num(summary['output_tokens_per_s'])} output tokens/s over {summary['wall_s']} s",
     ])
