@@ -105,15 +105,16 @@ def test_smoke_and_bench_need_one_endpoint_and_no_empty_name(script, argv, fragm
 
 
 # Kubernetes' own test vectors for a DNS-1123 label, the namespace rule (kubernetes/kubernetes
-# staging/src/k8s.io/apimachinery/pkg/util/validation/validation_test.go, TestIsDNS1123Label).
+# staging/src/k8s.io/apimachinery/pkg/util/validation/validation_test.go at 008b365, TestIsDNS1123Label).
 K8S_GOOD = ["a", "ab", "abc", "a1", "a-1", "a--1--2--b", "0", "01", "012", "1a", "1-a", "1--a--b--2", "a" * 63]
 K8S_BAD = ["", "A", "ABC", "aBc", "A1", "A-1", "1-A", "-", "a-", "-a", "1-", "-1", "_", "a_", "_a", "a_b", "1_",
            "_1", "1_2", ".", "a.", ".a", "a.b", "1.", ".1", "1.2", " ", "a ", " a", "a b", "1 ", " 1", "1 2", "a" * 64]
-# Pulumi's own vectors for a stack name (pulumi/pulumi sdk/go/common/tokens/stack_name_test.go); a `/` is refused in
-# the stack part itself but separates org/project/stack in --stack, as the Pulumi CLI accepts it.
-PULUMI_GOOD = ["my-stack", "stack", "s-92", "stack_foo", "foo_bar_123", "org/stack", "org/project/stack"]
-PULUMI_BAD = ["", "x" * 101, "!my stack!", "my bad", "mybad%", "a/b/c/d", "/stack", "org/"]
-
+# Pulumi's own vectors for a stack name (pulumi/pulumi sdk/go/common/tokens/stack_name_test.go at 68316a5), then
+# ours: `/` is refused in the stack part itself but separates org/project/stack in --stack, as the Pulumi CLI takes it.
+PULUMI_GOOD = ["my-stack", "stack", "s-92", "stack_foo", "foo_bar_123"] + ["org/stack", "org/project/stack"]
+PULUMI_BAD = ["", "this-stack-name-is-just-too-long-for-the-service-to-handle-and-should-be-rejected-by-the-service-"
+              "because-it-is-just-too-long-for-the-service-to-handle-and-should-be-rejected-by-the-service",
+              "!my stack!", "my bad", "mybad%"] + ["a/b/c/d", "/stack", "org/", "org//stack"]
 
 def test_namespace_and_stack_name_rules_match_the_upstream_vectors():
     import argparse
