@@ -257,8 +257,8 @@ MEANING = {
                                      "principal.",
     "gpu.enabled": "Create the GPU pool (it costs nothing while scaled to zero).",
     "gpu.poolName": "Pool name; the on-demand fallback pool is `<poolName>od`.",
-    "gpu.vmSize": "A size of the GPU SKU catalog (`llmplatform/data/gpu_skus.json`: T4, A10, V100, A100, H100 and "
-                  "H200 sizes).",
+    "gpu.vmSize": "A size of the GPU SKU catalog (`components/llmplatform/data/gpu_skus.json`: T4, A10, V100, A100, "
+                  "H100 and H200 sizes).",
     "gpu.minCount": "Autoscaler minimum (0 scales to zero).",
     "gpu.maxCount": "Autoscaler maximum.",
     "gpu.priority": "`spot` (eviction deletes the node) or `regular`.",
@@ -363,8 +363,8 @@ MEANING = {
                     "`llmd` listener (port 8000) behind the API key and rate limit. The `llmd` stack sets it.",
     "llmd.model": "Hugging Face model id vLLM serves.",
     "llmd.hfTokenSecret": "Key Vault secret holding a Hugging Face token; required for gated models.",
-    "llmd.modelMemoryGib": "Weights (GiB) of a model the built-in list (`llmplatform/llmd_specs.py`) does not "
-                           "know, for the fit check.",
+    "llmd.modelMemoryGib": "Weights (GiB) of a model the built-in list (`components/llmplatform/llmd_specs.py`) "
+                           "does not know, for the fit check.",
     "llmd.maxModelLen": "Longest context vLLM accepts (unset: the model's; required for a model the built-in list "
                         "does not know). The scheduler's prefix matching covers the same length.",
     "llmd.tensorParallelSize": "GPUs per vLLM replica (at most one node's).",
@@ -392,8 +392,8 @@ MEANING = {
     "security.encryptionAtHost": "Encrypt node OS and temp disks at the host on every pool. No charge; the "
                                  "subscription feature `Microsoft.Compute/EncryptionAtHost` must be registered.",
     "security.ephemeralOsDisk": "OS disks on the VM's local disk for every pool whose size has one large enough "
-                                "(`llmplatform/data/vm_local_disks.json`); the plan names the others. Set it before "
-                                "a pool exists: AKS cannot change a pool's OS disk type.",
+                                "(`components/llmplatform/data/vm_local_disks.json`); the plan names the others. "
+                                "Set it before a pool exists: AKS cannot change a pool's OS disk type.",
     "security.diagnostics": "Key Vault, PostgreSQL and the model share send their logs and metrics to Log Analytics "
                             "(billed per GB). Needs Azure Monitor.",
     "cost.logAnalyticsGbPerDay": "Log Analytics ingestion the estimate assumes, GB/day.",

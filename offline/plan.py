@@ -88,8 +88,11 @@ def write_manifests(plan: runner.Plan, manifest_dir: Path) -> int:
     return len(objects)
 
 
-def write(plan: runner.Plan, out_dir: Path) -> tuple[Path, int]:
-    target = out_dir / plan.stack
+WHAT_IF = ".what-if"  # the suffix of a plan run with --set or --stack-file: beside build/<stack>/, never over it
+
+
+def write(plan: runner.Plan, out_dir: Path, what_if: bool = False) -> tuple[Path, int]:
+    target = out_dir / (plan.stack + (WHAT_IF if what_if else ""))
     count = write_manifests(plan, target / "manifests")
     (target / "resources.json").write_text(json.dumps(resources_document(plan), indent=2, sort_keys=False) + "\n")
     return target, count
@@ -122,9 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value for this run only, as `pulumi config set --path` would: "
                              "gpu.driver=operator, modelStore.models[1]=qwen2.5:0.5b (true/false and plain "
-                             "integers are typed, anything else is a string)")
+                             "integers are typed, anything else is a string); the plan is written to "
+                             "<out>/<stack>.what-if/, beside the stack's own plan")
     parser.add_argument("--stack-file", type=Path, metavar="PATH",
-                        help="read the stack's config from this file instead of Pulumi.<stack>.yaml")
+                        help="read the stack's config from this file instead of Pulumi.<stack>.yaml (written to "
+                             "<out>/<stack>.what-if/ too)")
     args = parser.parse_args(argv)
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
@@ -203,11 +208,16 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print("\nthe deploy model refuses this plan: a first `pulumi up` would fail or not converge (each line names "
               "the resource, the wait or reference, and the fix)", file=sys.stderr)
         return 1, None
-    target, count = write(plan, Path(out))
+    what_if = bool(sets) or stack_file is not None
+    target, count = write(plan, Path(out), what_if)
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
     (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
           f"{target}/deploy.json and {count} manifests in {target}/manifests/")
+    if what_if:
+        stack_dir = Path(out) / stack
+        print(f"(a what-if: --set/--stack-file plans are written beside {stack_dir}/, not over it; what the change "
+              f"adds, replaces or deletes: python -m offline.plan_diff {stack_dir} {target})")
     return 0, plan
 
 

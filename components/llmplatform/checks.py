@@ -4,7 +4,6 @@ allowed, before any child resource is registered. The stack's config layer reuse
 The error is a `pulumi.InputPropertiesError` carrying the property path, so the component provider hands it to
 other languages as a per-property error (the engine prints the path and the reason) instead of a traceback.
 """
-import difflib
 import re
 import typing
 from typing import Any, Callable, Iterable, Mapping, NoReturn, Optional
@@ -12,7 +11,7 @@ from typing import Any, Callable, Iterable, Mapping, NoReturn, Optional
 import pulumi
 
 from .input_rules import RULES
-from .rules import Problem
+from .rules import Problem, nearest_or_all
 
 
 class ComponentInputError(pulumi.InputPropertiesError, ValueError):
@@ -93,10 +92,8 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]]) -
     for key in value:
         if key not in fields:
             snake = _snake(str(key))
-            hint = snake if snake in fields else next(iter(difflib.get_close_matches(str(key), fields, 1)), None)
-            problems.append((f"{path}.{key}" if path else str(key),
-                             "is not an input" + (f"; did you mean {hint!r}?" if hint else
-                                                  f"; inputs: {', '.join(sorted(fields))}")))
+            problems.append((f"{path}.{key}" if path else str(key), "is not an input; " + nearest_or_all(
+                str(key), fields, "inputs", near=snake if snake in fields else None)))
     for key in sorted(spec.__required_keys__):  # type: ignore[attr-defined]
         if value.get(key) is None and not any(_snake(str(k)) == key for k in value):
             problems.append((f"{path}.{key}" if path else key, "is required"))

@@ -1,7 +1,9 @@
 """Every component's defaults, in one place: the components read them through `option`, the stack config
 layer builds its own defaults from them. Plain data with no Pulumi import."""
+import copy
 from typing import Any, Callable, Mapping
 
+from .inference_parts import PARTS
 from .pins import LLMD_EPP_IMAGE, VLLM_IMAGE  # plain data too: pins.py imports no Pulumi module
 
 DEFAULTS: dict[str, dict[str, Any]] = {
@@ -65,24 +67,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "tls_mode": "none",
     },
     "InferenceStack": {
-        "accelerator": "cpu",
-        "api_key_auth": True,
         "cold_start_timeout_seconds": 1200,
-        "gpus_per_replica": 1,
-        "keep_alive": "30m",
-        "max_loaded_models": 1,
-        "num_parallel": 2,
-        "rate_limit_burst": 20,
-        "rate_limit_per_second": 10,
-        "replicas": 1,
-        "request_timeout_seconds": 600,
-        "resources": {"cpu_request": "2", "cpu_limit": "4", "memory_request": "6Gi", "memory_limit": "12Gi"},
-        "webui_max_replicas": 3,
-        "webui_replicas": 1,
-        "webui_uploads_size_gib": 100,
-        "webui_uploads_tier": "premium",
-        "webui_resources": {"cpu_request": "250m", "cpu_limit": "2", "memory_request": "512Mi",
-                            "memory_limit": "2Gi"},
+        # and, for every input it hands a part, that part's default (below)
     },
     "OllamaServer": {
         "accelerator": "cpu",
@@ -180,6 +166,21 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "wait_between_regions_seconds": 3600,
     },
 }
+
+
+def _handed_defaults() -> dict[str, Any]:
+    """InferenceStack's default for an input it hands a part is the part's own default, stated once (where two parts
+    take one input, their defaults must agree)."""
+    handed: dict[str, Any] = {}
+    for part, inputs in PARTS:
+        for own, theirs in inputs.items():
+            if theirs in DEFAULTS[part] and handed.setdefault(own, DEFAULTS[part][theirs]) != DEFAULTS[part][theirs]:
+                raise ValueError(f"InferenceStack hands {own} to parts whose defaults differ: {part}'s "
+                                 f"{DEFAULTS[part][theirs]!r}, another's {handed[own]!r}")
+    return copy.deepcopy(handed)
+
+
+DEFAULTS["InferenceStack"].update(_handed_defaults())
 
 
 def option(component: str, args: Mapping[str, Any], key: str) -> Any:

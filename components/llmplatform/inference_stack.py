@@ -19,7 +19,7 @@ from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field)
 from .inference_specs import wait_budget_seconds
-from .input_rules import WEBUI_RENAMED as WEBUI_INPUTS
+from .inference_parts import WEBUI_RENAMED as WEBUI_INPUTS
 from .kube import require_kubernetes_provider
 from .ollama_server import OllamaServer, ResourcesSpec
 from .open_webui import OpenWebUi

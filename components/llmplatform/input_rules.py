@@ -17,6 +17,7 @@ from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYE
                       NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS, POD_SECURITY_LEVELS,
                       POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, TLS_MODES,
                       UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEEKDAYS, ZONES, FAILURE_MODES)
+from .inference_parts import GATE_INPUTS, OLLAMA_INPUTS, WEBUI_INPUTS
 from .inference_specs import nginx_workers, ollama_env
 from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes
 from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
@@ -345,22 +346,6 @@ def as_part(rule: Callable[[Mapping[str, Any]], list[Problem]], inputs: Mapping[
     out.declared = {own_name(k): v for k, v in getattr(found, "declared", {}).items()
                     if re.split(r"[.\[]", k)[0] in back}  # not what the part decides alone (its defaults)
     return out
-
-
-def _same(*keys: str) -> dict[str, str]:
-    return {k: k for k in keys}
-
-
-# what InferenceStack hands each part, by its own name -> the part's
-OLLAMA_INPUTS = _same("gpu", "keda", "accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel",
-                      "keep_alive", "max_loaded_models", "autoscaled", "request_timeout_seconds")
-GATE_INPUTS = _same("route_target", "name_prefix", "api_key_auth", "api_key_secret", "api_key_map_secret",
-                    "rate_limit_per_second", "rate_limit_burst", "request_timeout_seconds")
-WEBUI_RENAMED = {"webui_replicas": "replicas", "webui_max_replicas": "max_replicas", "webui_resources": "resources",
-                 "webui_uploads_size_gib": "uploads_size_gib", "webui_uploads_tier": "uploads_tier",
-                 "webui_secret_key_secret": "secret_key_secret"}  # InferenceStack's webui_* inputs -> OpenWebUi's
-WEBUI_INPUTS = {**_same("route_target", "name_prefix", "database_url_secret", "request_timeout_seconds"),
-                **WEBUI_RENAMED}
 
 
 def inference_stack(args: Mapping[str, Any]) -> list[Problem]:

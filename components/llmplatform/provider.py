@@ -11,7 +11,6 @@ input that arrives as an output, or as a string, by `{}`. So this provider maps 
 error, the components' own included, into a per-property error the engine prints.
 """
 import asyncio
-import difflib
 import json
 import re
 import sys
@@ -29,6 +28,7 @@ from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.server import ComponentInitError
 
 from . import PACKAGE, __version__, all_components
+from .rules import nearest_or_all
 from .schema_extras import enrich
 
 SECRET_MARK = "Secret."  # a property whose description ends with this is marked secret in the schema
@@ -123,9 +123,8 @@ class PlatformProvider(ComponentProvider):
         mapped: dict[str, Any] = {}
         for given in (inputs if isinstance(inputs, dict) else {}):  # an unknown name is refused, not dropped
             if given not in properties:
-                near = difflib.get_close_matches(str(given), list(properties), 1)
-                raise InputPropertyError(_join(property_path, str(given)), "is not an input" + (
-                    f"; did you mean {near[0]!r}?" if near else f"; inputs: {', '.join(sorted(properties))}"))
+                raise InputPropertyError(_join(property_path, str(given)),
+                                         "is not an input; " + nearest_or_all(str(given), properties, "inputs"))
         for schema_name, prop in properties.items():
             value = inputs.get(schema_name) if isinstance(inputs, dict) else None
             path = _join(property_path, schema_name)

@@ -4,6 +4,7 @@ over one component's inputs that records every problem instead of stopping at th
 Pure: no Pulumi import (an output, known only at deploy time, is recognised by its type and left alone), so the
 stack's config layer runs the same rules on its own values and names each problem by its stack key.
 """
+import difflib
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Union
@@ -17,6 +18,14 @@ def shown(value: Any) -> str:
     """A value as a message shows it, bounded in length."""
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def nearest_or_all(name: str, known: Iterable[str], listed: str = "known", near: Optional[str] = None) -> str:
+    """What to tell someone who typed an unknown `name`: the nearest known name when one is close (or `near`, a
+    caller's better guess), else every known name."""
+    known = sorted(known)
+    near = near or next(iter(difflib.get_close_matches(name, known, 1)), None)
+    return f"did you mean {near!r}?" if near else f"{listed}: {', '.join(known)}"
 
 
 class Problem(NamedTuple):

@@ -38,16 +38,19 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     assert "OFFLINE PLAN" in out and "nothing is created" in out
     assert "+ llmplatform:index:AksCluster platform" in out
     assert "kubeconfig: [secret]" in out
-    doc = json.loads((tmp_path / "dev" / "resources.json").read_text())
+    # a what-if never lands over the stack's own plan (the PR diff and a reader of build/dev/ trust it)
+    assert not (tmp_path / "dev").exists()
+    assert f"python -m offline.plan_diff {tmp_path / 'dev'} {tmp_path / 'dev.what-if'}" in out
+    doc = json.loads((tmp_path / "dev.what-if" / "resources.json").read_text())
     types = {r["type"] for r in doc["resources"]}
     assert {"azure-native:containerservice:ManagedCluster", "kubernetes:core/v1:PersistentVolumeClaim"} <= types
     assert doc["outputs"]["kubeconfig"] == "[secret]"
     provider = next(r for r in doc["resources"] if r["type"] == "pulumi:providers:kubernetes")
     assert provider["inputs"]["kubeconfig"] == "[secret]"  # secret inputs never reach the plan files
-    files = sorted((tmp_path / "dev" / "manifests").glob("*.yaml"))
+    files = sorted((tmp_path / "dev.what-if" / "manifests").glob("*.yaml"))
     kinds = {yaml.safe_load(f.read_text())["kind"] for f in files}
     assert {"Namespace", "PersistentVolume", "PersistentVolumeClaim", "Job"} <= kinds
-    deploy = json.loads((tmp_path / "dev" / "deploy.json").read_text())
+    deploy = json.loads((tmp_path / "dev.what-if" / "deploy.json").read_text())
     assert deploy["summary"] in out and deploy["criticalPath"] and deploy["problems"] == []
 
 
@@ -58,7 +61,7 @@ def test_bad_config_exits_nonzero_with_the_message_only(tmp_path, capsys):
     assert code == 1
     assert "gpu.maxCount 1 is invalid; allowed: at least gpu.minCount (2)" in captured.err
     assert "Traceback" not in captured.err + captured.out
-    assert not (tmp_path / "dev").exists()
+    assert not list(tmp_path.iterdir())  # nothing written, neither the plan nor a what-if
 
 
 def test_unknown_stack_is_named(tmp_path):

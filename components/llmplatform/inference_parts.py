@@ -1,0 +1,18 @@
+"""What InferenceStack hands each of its parts, by its own input name -> the part's. Plain data (no Pulumi import):
+its defaults, its input rules and its construction read this one table."""
+
+
+def _same(*keys: str) -> dict[str, str]:
+    return {k: k for k in keys}
+
+
+OLLAMA_INPUTS = _same("gpu", "keda", "accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel",
+                      "keep_alive", "max_loaded_models", "autoscaled", "request_timeout_seconds")
+GATE_INPUTS = _same("route_target", "name_prefix", "api_key_auth", "api_key_secret", "api_key_map_secret",
+                    "rate_limit_per_second", "rate_limit_burst", "request_timeout_seconds")
+WEBUI_RENAMED = {"webui_replicas": "replicas", "webui_max_replicas": "max_replicas", "webui_resources": "resources",
+                 "webui_uploads_size_gib": "uploads_size_gib", "webui_uploads_tier": "uploads_tier",
+                 "webui_secret_key_secret": "secret_key_secret"}  # InferenceStack's webui_* inputs -> OpenWebUi's
+WEBUI_INPUTS = {**_same("route_target", "name_prefix", "database_url_secret", "request_timeout_seconds"),
+                **WEBUI_RENAMED}
+PARTS = (("OllamaServer", OLLAMA_INPUTS), ("ApiGate", GATE_INPUTS), ("OpenWebUi", WEBUI_INPUTS))
