@@ -12,9 +12,9 @@ stacks, whose outputs it reads through StackReferences).
 import pulumi
 from pulumi_azure_native import resources
 
-from llmplatform import (AksCluster, AppNamespace, AzureMonitoring, FleetUpdates, GatewayAccess, GlobalEndpoint,
-                         GpuNodePool, InferenceStack, KeyVault, LlmdStack, ModelAutoscaler, ModelStore, Observability,
-                         OpenWebUi, PostgresServer)
+from llmplatform import (AksCluster, AppNamespace, AppNamespaceArgs, AzureMonitoring, FleetUpdates, GatewayAccess,
+                         GlobalEndpoint, GpuNodePool, InferenceStack, KeyVault, LlmdStack, ModelAutoscaler,
+                         ModelAutoscalerArgs, ModelStore, ModelStoreArgs, Observability, OpenWebUi, PostgresServer)
 from llmplatform.gateway import LLMD_PORT
 
 from config import ConfigError, resource_names
@@ -56,18 +56,23 @@ def platform_stack(cfg: PlatformConfig) -> None:
     gateway = GatewayAccess("gateway", gateway_args(cfg, cluster), pulumi.ResourceOptions(
         providers=[platform.provider], protect=cfg.protect)) if cfg.gateway.mode != "none" else None
 
-    app = AppNamespace("inference", {"namespace": cfg.namespace,
-                                     **({"route_target": gateway.route_target} if gateway else {})}, in_cluster)
+    namespace: AppNamespaceArgs = {"namespace": cfg.namespace}
+    if gateway:
+        namespace["route_target"] = gateway.route_target
+    app = AppNamespace("inference", namespace, in_cluster)
 
     store = cfg.model_store
-    models = ModelStore("models", {
+    share: ModelStoreArgs = {
         "cluster": cluster, "namespace": app.namespace,
-        "account_name": resource_names.storage_account_name(cfg.prefix, cfg.environment, cfg.location),
-        **({"separate_resource_group": store.resource_group_name} if store.resource_group_name else {}),
+        "account_name": resource_names.storage_account_name(cfg.prefix, cfg.environment, cfg.location)}
+    if store.resource_group_name:
+        share["separate_resource_group"] = store.resource_group_name
+    share.update({
         "protocol": store.protocol, "size_gib": store.size_gib, "redundancy": store.redundancy,
         "models": list(store.models), "preload": store.preload, "preload_dry_run": store.preload_dry_run,
         "tags": cfg.tags, **diagnostics(cfg, monitoring),
-    }, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))
+    })
+    models = ModelStore("models", share, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))
 
     vault = KeyVault("secrets", {
         "cluster": cluster, "vault_name": resource_names.key_vault_name(cfg.prefix, cfg.environment, cfg.location),
@@ -88,17 +93,20 @@ def platform_stack(cfg: PlatformConfig) -> None:
 
     if cfg.autoscaling.mode != "none":
         scaling = cfg.autoscaling
-        ModelAutoscaler("ollama-autoscaler", {
+        autoscaler: ModelAutoscalerArgs = {
             "model_server": stack.model_server, "mode": scaling.mode,
-            "min_replicas": scaling.min_replicas, "max_replicas": scaling.max_replicas,
-            **({"keda": keda} if keda else {}),
+            "min_replicas": scaling.min_replicas, "max_replicas": scaling.max_replicas}
+        if keda:
+            autoscaler["keda"] = keda
+        autoscaler.update({
             "target_in_flight": scaling.target_in_flight,
             "gpu_memory_target_percent": scaling.gpu_memory_target_percent,
             "cpu_target_percent": scaling.cpu_target_percent,
             "scale_down_stabilization_seconds": scaling.scale_down_stabilization_seconds,
             "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
             "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds,
-        }, in_cluster)
+        })
+        ModelAutoscaler("ollama-autoscaler", autoscaler, in_cluster)
 
     # llm-d: vLLM + the llm-d inference scheduler on the large-GPU pool, behind the same key and rate limit
     llmd = LlmdStack("llmd", llmd_args(cfg, cluster, gpu, gateway, vault.vault,
@@ -127,7 +135,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("grafana", observability.grafana_service if observability else None)
     pulumi.export("grafanaPasswordSecret", observability.grafana_password_secret if observability else None)
     pulumi.export("managedGrafanaUrl", monitoring.grafana_endpoint if monitoring else None)
-    pulumi.export("llmdUrl", gateway.llmd_url if llmd else None)
+    pulumi.export("llmdUrl", gateway.llmd_url if llmd and gateway else None)  # llm-d needs a gateway (config)
     pulumi.export("llmdModel", llmd.served_model_name if llmd else None)
     pulumi.export("llmdApiKeySecret", llmd.api_key_secret if llmd else None)
     pulumi.export("llmdNamespace", llmd.namespace if llmd else None)  # what endpoint_tools.verify checks

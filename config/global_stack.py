@@ -3,9 +3,12 @@ FleetUpdates. A regional stack whose outputs lack what the edge needs stops the 
 naming the stack, the output and why it is needed."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
+
+if TYPE_CHECKING:  # names only: importing the component package here would load every component
+    from llmplatform import FleetMemberSpec, RegionalOrigin
 
 # output -> why the global stack needs it
 REQUIRED_OUTPUTS = {
@@ -34,18 +37,23 @@ def short_name(region: str) -> str:
 
 
 def regional_origins(refs: dict[str, pulumi.StackReference], llmd_regions: tuple[str, ...] = ()
-                     ) -> list[dict[str, Any]]:
+                     ) -> list[RegionalOrigin]:
     """Each region's external gateway (the UI and API ports are GatewayAccess's listeners, 80 and 8080), its llm-d
     listener where `llmd_regions` names it (the port the region exports), and the Key Vault its API gates read the
     edge's key set from."""
-    return [{"name": short_name(region), "host": region_output(ref, region, "gatewayExternalAddress"),
-             "ui_port": 80, "api_port": 8080,
-             **({"llmd_port": region_output(ref, region, "llmdPort")} if region in llmd_regions else {}),
-             "key_vault_name": region_output(ref, region, "keyVaultName"),
-             "key_vault_resource_group": region_output(ref, region, "resourceGroupName")}
-            for region, ref in refs.items()]
+    origins: list[RegionalOrigin] = []
+    for region, ref in refs.items():
+        origin: RegionalOrigin = {"name": short_name(region),
+                                  "host": region_output(ref, region, "gatewayExternalAddress"),
+                                  "ui_port": 80, "api_port": 8080}
+        if region in llmd_regions:
+            origin["llmd_port"] = region_output(ref, region, "llmdPort")
+        origin["key_vault_name"] = region_output(ref, region, "keyVaultName")
+        origin["key_vault_resource_group"] = region_output(ref, region, "resourceGroupName")
+        origins.append(origin)
+    return origins
 
 
-def fleet_members(refs: dict[str, pulumi.StackReference]) -> list[dict[str, Any]]:
+def fleet_members(refs: dict[str, pulumi.StackReference]) -> list[FleetMemberSpec]:
     return [{"name": short_name(region), "cluster_id": region_output(ref, region, "clusterId")}
             for region, ref in refs.items()]

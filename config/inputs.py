@@ -4,10 +4,12 @@ Only values the stack decides are set here; wiring between components travels in
 Keys are left out where the config holds no value, so the component's own default applies.
 """
 from dataclasses import asdict
-from typing import Any, Optional
+from typing import Any, Optional, TypedDict, cast
 
 import pulumi
 
+from llmplatform import (AksClusterArgs, GatewayAccessArgs, GpuNodePoolArgs, InferenceStackArgs, LlmdStackArgs,
+                         ObservabilityArgs, OpenWebUiArgs, PostgresServerArgs)
 from llmplatform.front_door import API_KEY_MAP_SECRET, API_KEY_SECRET, PROBE_PATHS
 from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelVolume, VaultHandle
 
@@ -17,18 +19,25 @@ from .sections.inference import ResourcesConfig
 
 
 def _present(values: dict[str, Any]) -> dict[str, Any]:
-    """Drop keys whose config value is None (the component's default applies)."""
+    """Drop keys whose config value is None (the component's default applies). A type checker cannot follow a key
+    dropped by value, so each caller casts the result to the Args it builds (the component checks them at run time)."""
     return {k: v for k, v in values.items() if v is not None}
+
+
+class Diagnostics(TypedDict, total=False):
+    """The data services' diagnostic settings input (ModelStore, KeyVault, PostgresServer take it by this name)."""
+
+    log_analytics_workspace_id: pulumi.Input[str]
 
 
 def _resources(res: ResourcesConfig) -> dict[str, str]:
     return _present(asdict(res))
 
 
-def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], monitoring: Any) -> dict[str, Any]:
+def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], monitoring: Any) -> AksClusterArgs:
     c = cfg.cluster
     window = asdict(c.maintenance_window) if c.maintenance_window else None
-    return _present({
+    return cast(AksClusterArgs, _present({
         "location": cfg.location,
         "cluster_name": resource_names.cluster_name(cfg.prefix, cfg.environment),
         "resource_group_name": resource_group,
@@ -60,20 +69,20 @@ def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], mon
         "encryption_at_host": cfg.security.encryption_at_host,
         "ephemeral_os_disk": cfg.security.ephemeral_os_disk,
         "tags": cfg.tags,
-    })
+    }))
 
 
-def gpu_pool_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
+def gpu_pool_args(cfg: PlatformConfig, cluster: ClusterHandle) -> GpuNodePoolArgs:
     g = cfg.gpu
-    return _present({
+    return cast(GpuNodePoolArgs, _present({
         "cluster": cluster, "vm_size": g.vm_size, "pool_name": g.pool_name, "min_count": g.min_count,
         "max_count": g.max_count, "priority": g.priority, "spot_max_price": g.spot_max_price,
         "fallback": asdict(g.fallback), "driver": g.driver, "os_disk_size_gb": g.os_disk_size_gb,
         "max_pods": g.max_pods, "mig_profile": g.mig_profile, "zones": list(g.zones) or None, "tags": cfg.tags,
-    })
+    }))
 
 
-def diagnostics(cfg: PlatformConfig, monitoring: Any) -> dict[str, Any]:
+def diagnostics(cfg: PlatformConfig, monitoring: Any) -> Diagnostics:
     """The data services' diagnostic settings input, when the stack turns them on."""
     if cfg.security.diagnostics and monitoring is not None:
         return {"log_analytics_workspace_id": monitoring.log_analytics_workspace_id}
@@ -81,24 +90,25 @@ def diagnostics(cfg: PlatformConfig, monitoring: Any) -> dict[str, Any]:
 
 
 def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle,
-                  monitoring: Any = None) -> dict[str, Any]:
+                  monitoring: Any = None) -> PostgresServerArgs:
     p = cfg.postgres
-    return {
+    args: PostgresServerArgs = {
         "cluster": cluster, "key_vault": vault,
         "server_name": resource_names.postgres_server_name(cfg.prefix, cfg.environment, cfg.location),
         **diagnostics(cfg, monitoring),
         "version": p.version, "tier": p.tier, "sku_name": p.sku_name, "storage_size_gb": p.storage_size_gb,
         "backup_retention_days": p.backup_retention_days, "geo_redundant_backup": p.geo_redundant_backup,
         "high_availability": p.high_availability, "database": p.database, "tags": cfg.tags,
-        **({"entra_admin_group": {"object_id": p.entra_admin_group_id, "display_name": p.entra_admin_group_name}}
-           if p.entra_admin_group_id else {}),
     }
+    if p.entra_admin_group_id and p.entra_admin_group_name is not None:  # the config takes both or neither
+        args["entra_admin_group"] = {"object_id": p.entra_admin_group_id, "display_name": p.entra_admin_group_name}
+    return args
 
 
 def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: Any, vault: VaultHandle,
-                       database: Any, gpu: Any, gateway: Any) -> dict[str, Any]:
+                       database: Any, gpu: Any, gateway: Any) -> ObservabilityArgs:
     o = cfg.observability
-    return _present({
+    return cast(ObservabilityArgs, _present({
         "cluster": cluster, "monitoring": monitoring, "key_vault": vault, "app_namespace": cfg.namespace,
         "name_prefix": f"{cfg.prefix}-{cfg.environment}", "postgres_server_id": database.server_id,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
@@ -110,13 +120,13 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
         "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "interceptor_replicas": cfg.autoscaling.interceptor_replicas, "tags": cfg.tags,
-    })
+    }))
 
 
 def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle, volume: ModelVolume,
-                   database: Any, gpu: Any, gateway: Any, keda: Optional[KedaEndpoints]) -> dict[str, Any]:
+                   database: Any, gpu: Any, gateway: Any, keda: Optional[KedaEndpoints]) -> InferenceStackArgs:
     inf, ui, gw = cfg.inference, cfg.webui, cfg.gateway
-    return _present({
+    return cast(InferenceStackArgs, _present({
         "cluster": cluster, "key_vault": vault, "model_volume": volume,
         "database_url_secret": database.database_url_secret,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
@@ -134,14 +144,14 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         **edge_keys(cfg),
         "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "autoscaled": cfg.autoscaling.mode != "none", "tags": cfg.tags,
-    })
+    }))
 
 
 def llmd_webui_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle, llmd: Any, database: Any,
-                    gateway: Any) -> dict[str, Any]:
+                    gateway: Any) -> OpenWebUiArgs:
     """Open-WebUI in front of the llm-d model, in its namespace, through its API gate (webui.backend llmd)."""
     ui = cfg.webui
-    return _present({
+    return cast(OpenWebUiArgs, _present({
         "cluster": cluster, "key_vault": vault, "endpoint": llmd.endpoint,
         "database_url_secret": database.database_url_secret,
         "route_target": gateway.route_target if gateway else None,
@@ -149,12 +159,12 @@ def llmd_webui_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHan
         "max_replicas": ui.max_replicas, "resources": _resources(ui.resources),
         "uploads_size_gib": ui.uploads_size_gib, "uploads_tier": ui.uploads_tier,
         "request_timeout_seconds": cfg.gateway.request_timeout_seconds, "tags": cfg.tags,
-    })
+    }))
 
 
-def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
+def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> GatewayAccessArgs:
     g = cfg.gateway
-    return _present({
+    return cast(GatewayAccessArgs, _present({
         "cluster": cluster, "name_prefix": f"{cfg.prefix}-{cfg.environment}", "internal": g.internal,
         "external": g.external, "internal_ip": g.internal_ip, "replicas": g.replicas, "tls_mode": g.tls.mode,
         "tls_hostname": g.tls.hostname if g.tls.mode != "none" else None,
@@ -165,7 +175,7 @@ def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
         "allowed_service_tags": ["AzureFrontDoor.Backend"] if cfg.edge.enabled else None,
         "front_door_id": cfg.edge.front_door_id if cfg.edge.enabled else None,
         "front_door_probe_paths": sorted(set(PROBE_PATHS.values())) if cfg.edge.enabled else None,
-    })
+    }))
 
 
 def edge_keys(cfg: PlatformConfig) -> dict[str, str]:
@@ -177,9 +187,9 @@ def edge_keys(cfg: PlatformConfig) -> dict[str, str]:
 
 def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: Any,
               vault: VaultHandle, keda: Optional[KedaEndpoints] = None,
-              prometheus_url: Any = None) -> dict[str, Any]:
+              prometheus_url: Any = None) -> LlmdStackArgs:
     m, gw = cfg.llmd, cfg.gateway
-    return _present({
+    return cast(LlmdStackArgs, _present({
         "cluster": cluster, "gpu": gpu.scheduling, "route_target": gateway.route_target, "model": m.model,
         "key_vault": vault, "hf_token_secret": m.hf_token_secret, "tensor_parallel_size": m.tensor_parallel_size,
         "replicas": m.replicas, "model_memory_gib": m.model_memory_gib, "max_model_len": m.max_model_len,
@@ -196,4 +206,4 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "prometheus_url": prometheus_url,
         # identities id-<prefix>-llmd-router/-vllm, apart from the Ollama stack's id-<prefix>-router
         "name_prefix": f"{cfg.prefix}-{cfg.environment}-llmd", "tags": cfg.tags,
-    })
+    }))

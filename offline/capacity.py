@@ -217,9 +217,13 @@ def _pod_spec_pods(owner: str, spec: dict[str, Any], count: int, daemon: bool = 
                 list(spec.get("tolerations") or []), daemon)
 
 
-def _idle_replicas(plan: Plan) -> dict[tuple[str, str], int]:
+# (namespace, name) as a workload's or scaler's metadata gives them (either may be absent from the inputs)
+WorkloadKey = tuple[Optional[str], Optional[str]]
+
+
+def _idle_replicas(plan: Plan) -> dict[WorkloadKey, int]:
     """(namespace, Deployment name) -> the minimum replicas of the autoscalers that target it."""
-    mins: dict[tuple[str, str], int] = {}
+    mins: dict[WorkloadKey, int] = {}
     scalers = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": lambda s: s.get("minReplicas", 1),
                "kubernetes:keda.sh/v1alpha1:ScaledObject": lambda s: s.get("minReplicaCount", 0),
                "kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject": lambda s: (s.get("replicas") or {}).get("min", 0)}

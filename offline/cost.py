@@ -116,7 +116,7 @@ class _Estimator:
     def nodes(self, reg: Registration, pool: dict[str, Any], spot: bool) -> tuple[int, int]:
         size = pool.get("vmSize", "")
         hourly = self.price("vm_spot_hourly" if spot else "vm_hourly", size, reg.name)
-        name = pool.get("name") or pool.get("agentPoolName")
+        name = str(pool.get("name") or pool.get("agentPoolName"))
         low, high = int(pool.get("minCount") or pool.get("count") or 0), int(pool.get("maxCount") or 0)
         high = max(high, low)
         needed = self.est.capacity.idle_nodes.get(name, 0)

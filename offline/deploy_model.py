@@ -212,8 +212,8 @@ def _group(reg: Registration) -> str:
 def _label(reg: Registration) -> str:
     kind = _kind(reg)
     meta = _meta(reg)
-    return f"{kind} {meta.get('namespace') + '/' if meta.get('namespace') else ''}{meta.get('name', reg.name)}" \
-        if kind else reg.name
+    namespace = meta.get("namespace")
+    return f"{kind} {namespace + '/' if namespace else ''}{meta.get('name', reg.name)}" if kind else reg.name
 
 
 def pod_spec(reg: Registration) -> Optional[dict[str, Any]]:
@@ -314,7 +314,7 @@ def _pool(urn: str, p: dict[str, Any]) -> Pool:
 
 
 def pools(plan: Plan) -> list[Pool]:
-    found = []
+    found: list[Pool] = []
     for reg in plan.resources:
         if reg.type == MANAGED_CLUSTER:
             found.extend(_pool(reg.urn, p) for p in reg.inputs.get("agentPoolProfiles") or [])
@@ -686,15 +686,13 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
         ready, pool_gate = start, None
         if step.wait.node_delay is not None and step.wait.pods_on:
             delay = step.wait.node_delay[0]
-            best = None
+            nodes: list[tuple[Span, str]] = []  # when each pool the pods may run on has nodes for them
             for pool_urn in sorted(step.wait.pods_on):
                 place(pool_urn, trail + (urn,))
                 pf = steps[pool_urn].finish
-                at = Span(max(start.median, pf.median) + delay.median,
-                          max(start.pessimistic, pf.pessimistic) + delay.pessimistic)
-                if best is None or at.median < best[0].median:
-                    best = (at, pool_urn)
-            ready, pool_gate = best
+                nodes.append((Span(max(start.median, pf.median) + delay.median,
+                                   max(start.pessimistic, pf.pessimistic) + delay.pessimistic), pool_urn))
+            ready, pool_gate = min(nodes, key=lambda n: n[0].median)  # the first of the earliest, in sorted order
             if steps[pool_gate].finish.median > start.median:
                 step.after = pool_gate
         step.nodes_ready = ready

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-import grpc
+import grpc  # type: ignore[import-untyped]  # grpcio ships no type information (no py.typed, stubs apart)
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import (analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc, errors_pb2,
                                   provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc, status_pb2)
@@ -150,7 +150,9 @@ class Plugin:
         self.process = subprocess.Popen(_dying_with_parent(argv), cwd=cwd, env={**os.environ, **env},
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         port: list[str] = []
-        reader = threading.Thread(target=lambda: port.append(self.process.stdout.readline()), daemon=True)
+        stdout = self.process.stdout
+        assert stdout is not None  # stdout=PIPE
+        reader = threading.Thread(target=lambda: port.append(stdout.readline()), daemon=True)
         reader.start()
         reader.join(START_TIMEOUT)
         if not port or not port[0].strip().isdigit():
@@ -283,6 +285,8 @@ class Constructed:
 class ProviderHost:
     """The component package as the engine runs it for a Pulumi YAML, TypeScript or Go program."""
 
+    _shared = False  # a host from with_fresh_monitor: the plugin process is the first host's to stop
+
     def __init__(self, project: str = "consumer", stack: str = "dev", package_dir: Path = COMPONENTS_DIR) -> None:
         self.project, self.stack = project, stack
         self.engine = EngineStub()
@@ -333,7 +337,7 @@ class ProviderHost:
 
     def close(self) -> str:
         """Stop the plugin (unless this host shares another's) and the stand-in servers; the plugin's stderr."""
-        err = "" if getattr(self, "_shared", False) else self.plugin.close()
+        err = "" if self._shared else self.plugin.close()
         self.server.stop(0)
         return err
 
@@ -343,7 +347,7 @@ def _property_errors(error: grpc.RpcError) -> list[tuple[str, str]]:
     for key, value in error.trailing_metadata() or ():
         if key == "grpc-status-details-bin":
             status = status_pb2.Status.FromString(value)
-            found = []
+            found: list[tuple[str, str]] = []
             for detail in status.details:
                 details = errors_pb2.InputPropertiesError()
                 if detail.Unpack(details):

@@ -74,13 +74,13 @@ def evaluate(plan: Plan) -> list[Violation]:
 
     for reg in plan.resources:
         if reg.custom:
-            args = validation_args(reg)
+            resource = validation_args(reg)
             for policy in RESOURCE_POLICIES:
-                policy.validate(args, reporter(policy, reg.name))
+                policy.validate(resource, reporter(policy, reg.name))
     if STACK_POLICIES:
-        args = stack_args(plan)
-        for policy in STACK_POLICIES:
-            policy.validate(args, reporter(policy, plan.stack))
+        stack = stack_args(plan)
+        for stack_policy in STACK_POLICIES:
+            stack_policy.validate(stack, reporter(stack_policy, plan.stack))
     return found
 
 

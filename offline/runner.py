@@ -13,7 +13,7 @@ import importlib.util
 import runpy
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import yaml
 
@@ -21,7 +21,7 @@ from llmplatform.testing import (DEPLOYER, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TE
                                  OfflineMocks, Plan, ProgramError, RecordingMonitor, Registration, _unwrap_secrets,
                                  _fake_kubeconfig, _whole_numbers, refusals, run as run_function)
 
-if __package__:
+if TYPE_CHECKING or __package__:  # a type checker reads the names from the package
     from .stackfile import ConfigError as StackFileError, apply_sets, read_stack_file
 else:  # loaded by file path, as the packaging test does with this repository off sys.path
     _spec = importlib.util.spec_from_file_location("offline_stackfile", Path(__file__).with_name("stackfile.py"))

@@ -8,10 +8,10 @@ marked advisory; each says in one line why it exists.
 import re
 from collections.abc import Mapping
 from itertools import chain
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Union
 
-from pulumi_policy import (EnforcementLevel, ReportViolation, ResourceValidationArgs, ResourceValidationPolicy,
-                           StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
+                           ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
 
 PROD_STACKS = ("prod", "global")  # and every regional stack prod-<region>
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
@@ -53,7 +53,7 @@ def _policy(name: str, reason: str, applies: Callable[[ResourceValidationArgs], 
 
 
 # ---- GPU pools ------------------------------------------------------------------------------------------------
-def _is_gpu_pool(args: ResourceValidationArgs) -> bool:
+def _is_gpu_pool(args: Union[ResourceValidationArgs, PolicyResource]) -> bool:  # a resource, or one of the stack's
     return args.resource_type == "azure-native:containerservice:AgentPool" and \
         str(args.props.get("vmSize", "")).startswith("Standard_N")
 
@@ -221,7 +221,7 @@ def _requests_gpu(resource: Any) -> bool:
 
 
 def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    covered = set()
+    covered: set[str] = set()
     for r in args.resources:
         if r.resource_type == "azure-native:cdn:SecurityPolicy":
             for association in (r.props.get("parameters") or {}).get("associations") or ():

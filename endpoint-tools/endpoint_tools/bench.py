@@ -100,7 +100,7 @@ class Bench:
         those in flight and returns what was measured."""
         bar = None
         if progress:
-            from tqdm import tqdm
+            from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type information (no py.typed)
             bar = tqdm(total=None if duration_s else requests_total, unit="req", file=sys.stderr, leave=False)
         results: list[dict[str, Any]] = []
         self._t0 = start = time.perf_counter()
@@ -357,12 +357,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.warmup:
         _, _, interrupted = bench.run(args.warmup, args.prompt, args.max_tokens, progress=False,
                                       first_index=-args.warmup)
-    results, wall = [], 0.0
+    results: list[dict[str, Any]] = []
+    wall = 0.0
     if not interrupted:
         results, wall, interrupted = bench.run(args.requests, args.prompt, args.max_tokens,
                                                progress=progress, duration_s=args.duration,
                                                rate=args.rate, seed=args.seed)
     load = f"rate{args.rate:g}" if args.rate else f"c{args.concurrency}"
+    summary = summarize(results, wall)
     report = {"label": args.label or f"{model} {load}", "model": model, "server": bench.server or "unknown",
               "partial": interrupted,
               "params": {"url": url, "api": api, "requests": args.requests, "concurrency": args.concurrency,
@@ -370,13 +372,13 @@ def main(argv: Optional[list[str]] = None) -> int:
                          "max_tokens": args.max_tokens, "timeout_s": args.timeout,
                          "ttft_timeout_s": args.ttft_timeout, "min_success": args.min_success,
                          "prompt": args.prompt},
-              "summary": summarize(results, wall), "results": results}
-    print(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(report["summary"]))
+              "summary": summary, "results": results}
+    print(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(summary))
     for path in write_outputs(args.out, report, plot=plot):
         print(f"wrote {path}")
     if interrupted:
         return 130
-    return 0 if results and report["summary"]["success_rate"] * 100 >= args.min_success else 1
+    return 0 if results and summary["success_rate"] * 100 >= args.min_success else 1
 
 
 def cli() -> None:

@@ -434,7 +434,9 @@ class LlmClient:
         return result
 
     def _events(self, response: requests.Response, url: str) -> Iterator[dict]:
-        for line in response.iter_lines(chunk_size=None, decode_unicode=False):
+        # None: each chunk as it arrives (iter_content's documented meaning, which iter_lines passes on); requests
+        # annotates iter_lines' chunk_size as int only, iter_content's as int | None.
+        for line in response.iter_lines(chunk_size=None, decode_unicode=False):  # type: ignore[call-overload]
             if not line:
                 continue
             text = line.decode("utf-8", "replace")

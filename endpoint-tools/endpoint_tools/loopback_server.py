@@ -39,6 +39,7 @@ def _ollama_final(extra: dict) -> dict:
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: "LoopbackServer"
+    _headers_buffer: list[bytes]  # BaseHTTPRequestHandler's own (CPython's http/server.py), which typeshed leaves out
 
     def log_message(self, *args) -> None:  # quiet
         pass

@@ -48,7 +48,7 @@ def check_completion(client: LlmClient, model: str, max_tokens: int) -> Check:
 
 def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
     done = client.chat_stream(model, "Count from one to five.", max_tokens)
-    if done.chunks < 1:
+    if done.chunks < 1 or done.ttft_s is None:  # chat_stream sets ttft_s with the first chunk
         return Check("stream", False, "no content chunks before the stream ended")
     return Check("stream", True, f"{done.chunks} chunks, first after {done.ttft_s * 1000:.0f} ms, terminated")
 
@@ -113,7 +113,7 @@ def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: b
 class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Shows a default where there is a real one (not for None or off switches)."""
 
-    def _get_help_string(self, action: argparse.Action) -> str:
+    def _get_help_string(self, action: argparse.Action) -> Optional[str]:
         if action.default in (None, False) or "default" in (action.help or ""):
             return action.help or ""
         return super()._get_help_string(action)
