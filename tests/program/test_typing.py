@@ -1,11 +1,15 @@
 """The package as a consumer's type checker sees it: mypy (with the repository's mypy.ini) over the package, examples/
 and the README's Python as written, all clean; and a program passing wrong handles, which mypy must refuse at
-exactly those lines. One mypy run for the module; its cache (mypy.ini: build/mypy-cache) makes later runs cheap, so
-the generated files keep one path (build/typing/): mypy reuses a cached module's errors under the path it had."""
+exactly those lines. Its cache (mypy.ini: build/mypy-cache) makes later runs cheap, so the generated files keep one
+path (build/typing/): mypy reuses a cached module's errors under the path it had. A second run, on the same cache,
+checks the repository's own code (mypy.ini's [program] list: the program, config, offline, the policy pack, the
+maintenance scripts and the endpoint tools)."""
+import configparser
 import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -44,6 +48,13 @@ InferenceStack("g", {"cluster": aks.cluster, "key_vault": vault.vault, "model_vo
 ERROR = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): error: (?P<message>.*)  \[(?P<code>[a-z-]+)\]$", re.M)
 
 
+def mypy_ini_files(section: str) -> list[str]:
+    """A `files` list of mypy.ini: [mypy] (mypy's own) or [program] (the second run's)."""
+    ini = configparser.ConfigParser()
+    ini.read(PROJECT_DIR / "mypy.ini")
+    return [f.strip() for f in ini[section]["files"].split(",")]
+
+
 def readme_python() -> list[str]:
     """The Python blocks of the README's section on using the components, exactly as written."""
     section = README.read_text().split(SECTION, 1)[1].split("\n## ", 1)[0]
@@ -69,6 +80,31 @@ def mypy():
     assert "error:" in run.stdout or run.returncode == 0, run.stdout + run.stderr  # mypy ran (not a crash)
     return {"readme": readme, "wrong": wrong, "errors": [m.groupdict() for m in ERROR.finditer(run.stdout)],
             "stdout": run.stdout + run.stderr}
+
+
+@pytest.fixture(scope="module")
+def mypy_program(mypy):
+    """mypy over the [program] list, after the package's run: on its cache, only this code and what it alone imports
+    (requests, pulumi_policy, ...) are new."""
+    run = subprocess.run([sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "--explicit-package-bases",
+                          *mypy_ini_files("program")], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
+    assert "error:" in run.stdout or run.returncode == 0, run.stdout + run.stderr  # mypy ran (not a crash)
+    return run
+
+
+def test_the_repositorys_own_code_is_clean(mypy_program):
+    assert mypy_program.returncode == 0 and "Success: no issues found" in mypy_program.stdout, mypy_program.stdout
+
+
+def test_every_module_outside_the_tests_is_in_a_mypy_run():
+    """A new module or directory is checked unless it is a test or one of the two entry points that are `__main__`
+    beside the program's own (the provider plugin's and the policy pack's: one mypy run holds one `__main__`)."""
+    runs = [Path(f) for f in mypy_ini_files("mypy") + mypy_ini_files("program")]
+    tops = [p for p in PROJECT_DIR.iterdir() if not p.name.startswith(".") and p.name not in ("tests", "build")]
+    modules = [p.relative_to(PROJECT_DIR) for top in tops for p in ([top] if top.is_file() else top.rglob("*.py"))
+               if p.suffix == ".py" and "build" not in p.relative_to(PROJECT_DIR).parts]
+    unchecked = sorted(str(m) for m in modules if not any(m == run or run in m.parents for run in runs))
+    assert unchecked == ["components/__main__.py", "policy/__main__.py"]
 
 
 def test_readme_shows_a_program_and_a_test_with_the_testing_kit():
