@@ -372,3 +372,17 @@ def test_a_replaced_gpu_pool_is_deleted_before_it_is_created(tmp_path, dev):
     code, out = _check(tmp_path, base, new)
     assert f"Replace: `{plan_diff._short(pool)}` (deleted first, then created: a gap): `vmSize`" in out
     assert code == 0  # a node pool holds no data
+
+
+def test_postgres_ha_and_retention_change_in_place_but_backup_redundancy_does_not(tmp_path, prod):
+    base = _doc(prod)
+    server = _one(base, SERVER)
+    new = copy.deepcopy(base)
+    new[server]["inputs"]["highAvailability"]["mode"] = "Disabled"  # Update-AzPostgreSqlFlexibleServer -HaEnabled
+    new[server]["inputs"]["backup"]["backupRetentionDays"] = 7  # ... -BackupRetentionDay
+    code, out = _check(tmp_path, base, new)
+    assert code == 0 and "Refused" not in out and "highAvailability.mode" in out
+    new[server]["inputs"]["backup"]["geoRedundantBackup"] = "Disabled"  # create-only, nested: an update Azure refuses
+    assert not _forces(SERVER, "backup.geoRedundantBackup")
+    code, out = _check(tmp_path, base, new)
+    assert code == 1 and "`backup.geoRedundantBackup`: " in _refusal_line(out, "postgres-server")
