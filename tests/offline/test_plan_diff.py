@@ -338,7 +338,7 @@ def test_the_model_claim_neither_grows_nor_shrinks_while_the_uploads_claim_grows
         assert code == 1 and fragment in line and f'-> "{quota}Gi" (stack key `modelStore.sizeGib`)' in line
         shrink_note = "below the share's used capacity" in out  # a quota cut is also a check on the share itself
         assert shrink_note == (sign < 1)
-    new = copy.deepcopy(base)  # a claim of a storage class that expands (AKS's azurefile-csi-premium) grows in place
+    new = copy.deepcopy(base)  # a dynamically provisioned claim (AKS's azurefile-csi-premium) may grow: not refused
     new[uploads]["inputs"]["spec"]["resources"]["requests"]["storage"] = "200Gi"
     assert _check(tmp_path, base, new)[0] == 0
 
