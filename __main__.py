@@ -15,6 +15,7 @@ from pulumi_azure_native import resources
 from llmplatform import (AksCluster, AppNamespace, AzureMonitoring, FleetUpdates, GatewayAccess, GlobalEndpoint,
                          GpuNodePool, InferenceStack, KeyVault, LlmdStack, ModelAutoscaler, ModelStore, Observability,
                          OpenWebUi, PostgresServer)
+from llmplatform.gateway import LLMD_PORT
 
 from config import ConfigError, resource_names
 from config.advisories import advisories
@@ -134,6 +135,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
     if cfg.edge.enabled:  # what the global stack reads from a regional stack
         pulumi.export("location", cfg.location)
         pulumi.export("clusterId", platform.cluster["cluster_id"])
+        if llmd and cfg.llmd.expose_externally:  # the global stack's /llmd route forwards here (global.llmdRegions)
+            pulumi.export("llmdPort", LLMD_PORT)
 
 
 def global_stack(cfg: GlobalConfig) -> None:
@@ -142,7 +145,8 @@ def global_stack(cfg: GlobalConfig) -> None:
     group = resources.ResourceGroup("global-rg", resource_group_name=f"rg-{cfg.prefix}-global",
                                     location=cfg.location, tags=cfg.tags)
     edge = GlobalEndpoint("edge", {
-        "resource_group_name": group.name, "name_prefix": f"{cfg.prefix}-global", "origins": regional_origins(regions),
+        "resource_group_name": group.name, "name_prefix": f"{cfg.prefix}-global",
+        "origins": regional_origins(regions, cfg.llmd_regions),
         "sku": cfg.sku, "waf_mode": cfg.waf_mode, "rate_limit_per_minute": cfg.rate_limit_per_minute,
         "origin_timeout_seconds": cfg.origin_timeout_seconds, "api_keys": list(cfg.api_keys), "tags": cfg.tags})
     fleet = FleetUpdates("fleet", {

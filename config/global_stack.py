@@ -14,6 +14,8 @@ REQUIRED_OUTPUTS = {
     "location": "the region's name in Fleet's update stages",
     "keyVaultName": "the Key Vault the edge writes its API key set into (the region's API gate reads it there)",
     "resourceGroupName": "the resource group of that Key Vault",
+    "llmdPort": "Front Door's /llmd route (global.llmdRegions lists it): the region's llm-d listener, which it exports "
+                "with llmd.enabled and llmd.exposeExternally",
 }
 
 
@@ -31,11 +33,15 @@ def short_name(region: str) -> str:
     return region.split("-", 1)[1] if "-" in region else region
 
 
-def regional_origins(refs: dict[str, pulumi.StackReference]) -> list[dict[str, Any]]:
-    """Each region's external gateway (the UI and API ports are GatewayAccess's listeners, 80 and 8080) and the Key
-    Vault its API gate reads the edge's key set from."""
+def regional_origins(refs: dict[str, pulumi.StackReference], llmd_regions: tuple[str, ...] = ()
+                     ) -> list[dict[str, Any]]:
+    """Each region's external gateway (the UI and API ports are GatewayAccess's listeners, 80 and 8080), its llm-d
+    listener where `llmd_regions` names it (the port the region exports), and the Key Vault its API gates read the
+    edge's key set from."""
     return [{"name": short_name(region), "host": region_output(ref, region, "gatewayExternalAddress"),
-             "ui_port": 80, "api_port": 8080, "key_vault_name": region_output(ref, region, "keyVaultName"),
+             "ui_port": 80, "api_port": 8080,
+             **({"llmd_port": region_output(ref, region, "llmdPort")} if region in llmd_regions else {}),
+             "key_vault_name": region_output(ref, region, "keyVaultName"),
              "key_vault_resource_group": region_output(ref, region, "resourceGroupName")}
             for region, ref in refs.items()]
 

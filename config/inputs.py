@@ -131,9 +131,7 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "webui_uploads_tier": ui.uploads_tier,
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "api_key_auth": gw.api_key_auth, "request_timeout_seconds": gw.request_timeout_seconds,
-        # a region that has joined its global edge accepts the edge's one key set (written by the global stack)
-        **({"api_key_map_secret": API_KEY_MAP_SECRET, "api_key_secret": API_KEY_SECRET}
-           if cfg.edge.joined and gw.api_key_auth else {}),
+        **edge_keys(cfg),
         "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "autoscaled": cfg.autoscaling.mode != "none", "tags": cfg.tags,
     })
@@ -170,6 +168,13 @@ def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> dict[str, Any]:
     })
 
 
+def edge_keys(cfg: PlatformConfig) -> dict[str, str]:
+    """A region that has joined its global edge accepts the edge's one key set (written by the global stack), on
+    every API gate it runs: Ollama's and llm-d's."""
+    joined = cfg.edge.joined and cfg.gateway.api_key_auth
+    return {"api_key_map_secret": API_KEY_MAP_SECRET, "api_key_secret": API_KEY_SECRET} if joined else {}
+
+
 def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: Any,
               vault: VaultHandle, keda: Optional[KedaEndpoints] = None,
               prometheus_url: Any = None) -> dict[str, Any]:
@@ -181,7 +186,7 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "model_cache_gib": m.model_cache_gib, "prefill_decode": m.prefill_decode, "failure_mode": m.failure_mode,
         "prefill_replicas": m.prefill_replicas if m.prefill_decode else None,
         "prefill_tensor_parallel_size": m.prefill_tensor_parallel_size if m.prefill_decode else None,
-        "expose_externally": m.expose_externally, "api_key_auth": gw.api_key_auth,
+        "expose_externally": m.expose_externally, "api_key_auth": gw.api_key_auth, **edge_keys(cfg),
         "autoscaling": m.autoscaling, "min_replicas": m.min_replicas, "max_replicas": m.max_replicas,
         "scale_up_stabilization_seconds": m.scale_up_stabilization_seconds,
         "scale_down_stabilization_seconds": m.scale_down_stabilization_seconds,

@@ -409,6 +409,8 @@ MEANING = {
                         "the global stack's key set instead of a key of its own.",
     "edge.fleet": "Fleet Manager upgrades this region: `cluster.upgradeChannel` must then be `none`.",
     "global.regions": "The regional stacks, in upgrade order.",
+    "global.llmdRegions": "Regional stacks (of `global.regions`) whose llm-d API the edge serves at /llmd; each "
+                          "publishes llm-d externally (`llmd.enabled`, `llmd.exposeExternally`).",
     "global.organization": "Organization of the StackReferences to the regional stacks.",
     "global.apiKeys": "Names of the clients' API keys, newest last: one key set valid in every region, written into "
                       "each region's Key Vault (rotation: docs/operations.md).",

@@ -100,6 +100,7 @@ class GlobalConfig:
     node_image_selection: str = D["FleetUpdates"]["node_image_selection"]
     wait_between_regions_seconds: int = D["FleetUpdates"]["wait_between_regions_seconds"]
     api_keys: tuple[str, ...] = ("clients",)  # the edge's client API keys, valid in every region (newest last)
+    llmd_regions: tuple[str, ...] = ()  # regional stacks whose llm-d API the edge serves at /llmd
     cost: CostConfig = field(default_factory=lambda: CostConfig(log_analytics_gb_per_day=0.0))
 
     @property
@@ -138,6 +139,11 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
             _KEY_NAME.fullmatch(k) for k in api_keys):
         g.problem(f"global.apiKeys {describe(list(api_keys))} must list 1-10 unique key names (lowercase letters, "
                   "digits, hyphens), the newest last")
+    llmd_regions = g.str_list("llmdRegions", ())
+    strays = [s for s in llmd_regions if s not in regions]
+    if strays or len(set(llmd_regions)) != len(llmd_regions):
+        g.problem(f"global.llmdRegions {describe(list(llmd_regions))} must list stacks of global.regions, each once "
+                  f"(regions: {', '.join(regions) or 'none'})")
     fd, fl = g.section("frontDoor"), g.section("fleet")
     cost = parse_cost(top.section("cost"))  # prices may be overridden like any stack's
     cfg = GlobalConfig(
@@ -150,7 +156,8 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         fleet_channel=fl.choice("channel", FLEET["channel"], CHANNELS),
         node_image_selection=fl.choice("nodeImageSelection", FLEET["node_image_selection"], NODE_IMAGE_SELECTIONS),
         wait_between_regions_seconds=fl.int_("waitBetweenRegionsSeconds", FLEET["wait_between_regions_seconds"],
-                                             0, 604800), api_keys=tuple(api_keys), cost=cost)
+                                             0, 604800), api_keys=tuple(api_keys),
+        llmd_regions=tuple(llmd_regions), cost=cost)
     fd.reject_unknown_keys()
     fl.reject_unknown_keys()
     g.reject_unknown_keys()

@@ -48,7 +48,7 @@ class RegionalOrigin(TypedDict):
     """Port of the web UI listener (default 80)."""
     api_port: NotRequired[int]
     """Port of the model API listener (default 8080)."""
-    llmd_port: NotRequired[int]
+    llmd_port: NotRequired[pulumi.Input[int]]
     """Port of the llm-d API listener; absent: this region has no llm-d."""
     priority: NotRequired[int]
     """1 (serve) or 2 (standby, used only when every priority-1 origin is unhealthy); default 1."""

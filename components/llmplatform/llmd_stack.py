@@ -117,6 +117,9 @@ class LlmdStackArgs(TypedDict):
     """Require a bearer API key (default True)."""
     api_key_secret: NotRequired[str]
     """Key Vault secret name of the API key (default <name>-api-key)."""
+    api_key_map_secret: NotRequired[str]
+    """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
+    region): the gate reads it and generates no key of its own (default: its own key)."""
     rate_limit_per_second: NotRequired[int]
     """Requests per second per client before 429 (default 10)."""
     rate_limit_burst: NotRequired[int]
@@ -206,7 +209,8 @@ class LlmdStack(pulumi.ComponentResource):
             rate_limit_burst=opt(args, "rate_limit_burst"),
             request_timeout_seconds=opt(args, "request_timeout_seconds"),
             vault=args.get("key_vault"), api_key_secret=args.get("api_key_secret"),
-            identity_prefix=args.get("name_prefix", name), tags=args.get("tags", {}), after=[pool_gateway]))
+            api_key_map_secret=args.get("api_key_map_secret"), identity_prefix=args.get("name_prefix", name),
+            tags=args.get("tags", {}), after=[pool_gateway]))
         self._api_route(name, target)
         self._network_policies(name, served, pd)
         if opt(args, "metrics"):

@@ -1,4 +1,6 @@
-"""Load benchmark of an LLM endpoint: `python -m endpoint_tools.bench URL -n 100 -c 10 [--out results/run]`.
+"""Load benchmark of an LLM endpoint.
+
+`llm-bench URL -n 100 -c 10 [--out results/run]` (or `python -m endpoint_tools.bench ...`).
 
 Streams every request to measure time to first token (TTFT), inter-token latency (ITL), per-request output
 tokens/s and total latency, under a total and a TTFT deadline per request. Three load shapes: N requests at
@@ -6,7 +8,7 @@ concurrency C (closed loop), `--duration T` seconds at concurrency C, or `--rate
 (open loop: queueing shows up in latency instead of slowing the arrivals). `--warmup N` requests run first and are
 left out of the statistics. Throughput counts successful requests; failures are reported apart, by kind.
 Writes JSON, CSV and a PNG plot; Ctrl-C stops at once and still writes what was measured, marked partial.
-`python -m endpoint_tools.bench --compare a.json b.json` prints runs side by side.
+`llm-bench --compare a.json b.json` prints runs side by side.
 
 Exit codes: 0 success rate >= --min-success, 1 below it (or the endpoint unreachable), 2 bad usage,
 130 interrupted (partial results written).
@@ -29,7 +31,7 @@ from requests.adapters import HTTPAdapter
 
 from .endpoint import EndpointError
 from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception
-from .smoke import HelpFormatter, above_zero, connect, count, endpoint_arguments, positive
+from .smoke import above_zero, connect, count, endpoint_arguments, endpoint_given, named, new_parser, positive
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "latency_s", "ttft_s",
@@ -224,17 +226,19 @@ def _num(value: Any, unit: str = "") -> str:
 
 
 def format_summary(summary: dict[str, Any]) -> str:
-    lat, ttft, itl, tps = summary["latency_ms"], summary["ttft_ms"], summary["itl_ms"], summary["request_tokens_per_s"]
+    """What docs/operations.md lists: every figure of the summary's latency, TTFT, ITL and tokens/s tables."""
     errors = ", ".join(f"{k}: {v}" for k, v in summary["errors"].items()) or "none"
+
+    def figures(title: str, key: str) -> str:
+        return f"{title}: " + "  ".join(f"{name} {_num(value)}" for name, value in summary[key].items())
     return "\n".join([
         f"Requests: {summary['requests']}  succeeded: {summary['succeeded']}  failed: {summary['failed']}  "
         f"success rate: {summary['success_rate']:.1%}",
         f"Errors by kind: {errors}",
-        f"Latency ms: avg {_num(lat['avg'])}  p50 {_num(lat['p50'])}  p90 {_num(lat['p90'])}  "
-        f"p99 {_num(lat['p99'])}  max {_num(lat['max'])}",
-        f"TTFT ms: p50 {_num(ttft['p50'])}  p95 {_num(ttft['p95'])}   ITL ms: p50 {_num(itl['p50'])}  "
-        f"p95 {_num(itl['p95'])}",
-        f"Per-request output tokens/s: p50 {_num(tps['p50'])}  p95 {_num(tps['p95'])}",
+        figures("Latency ms", "latency_ms"),
+        figures("TTFT ms", "ttft_ms"),
+        figures("ITL ms", "itl_ms"),
+        figures("Per-request output tokens/s", "request_tokens_per_s"),
         f"Throughput (successful requests): {_num(summary['requests_per_s'])} req/s, "
         f"{_num(summary['output_tokens_per_s'])} output tokens/s over {summary['wall_s']} s",
     ])
@@ -280,9 +284,7 @@ def compare(paths: list[str]) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m endpoint_tools.bench", description=__doc__.splitlines()[0],
-                                     epilog="Failure kinds: " + ", ".join(KINDS),
-                                     formatter_class=HelpFormatter)
+    parser = new_parser("llm-bench", "endpoint_tools.bench", __doc__, "Failure kinds: " + ", ".join(KINDS))
     endpoint_arguments(parser)
     parser.add_argument("-n", "--requests", type=count(1), default=100,
                         help="requests to send (ignored with --duration)")
@@ -300,7 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="exit 1 when fewer requests than this succeed")
     parser.add_argument("--prompt", default="Explain quantum computing in one sentence.", help="the user message")
     parser.add_argument("--max-tokens", type=count(1), default=64, help="tokens asked for in each answer")
-    parser.add_argument("--label", help="name of this run in --compare (default: model and concurrency/rate)")
+    parser.add_argument("--label", type=named("a run name"),
+                        help="name of this run in --compare (default: model and concurrency/rate)")
     parser.add_argument("--out", default="bench-results",
                         help="file stem: writes STEM.json, STEM.csv and STEM.png")
     parser.add_argument("--no-plot", action="store_true", help="skip the PNG")
@@ -326,12 +329,10 @@ def main(argv: Optional[list[str]] = None) -> int:
             print(compare(args.compare))
             return 0
         except (OSError, ValueError, KeyError, TypeError) as error:
-            print(f"cannot compare: {error}", file=sys.stderr)
-            return 2
+            parser.error(f"cannot compare: {error}")
     if not 0 <= args.min_success <= 100:
         parser.error(f"--min-success {args.min_success} must be a percentage from 0 to 100")
-    if not args.url and not args.stack_output:
-        parser.error("give an endpoint URL or --stack-output NAME")
+    endpoint_given(parser, args)
     problem = output_problem(args.out)
     if problem:
         parser.error(problem)

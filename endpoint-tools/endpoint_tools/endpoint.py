@@ -3,6 +3,7 @@ import json
 import shutil
 import subprocess
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 
 class EndpointError(Exception):
@@ -10,6 +11,30 @@ class EndpointError(Exception):
 
 
 URL_INSTEAD = "the endpoint URL (e.g. http://localhost:11434 after `kubectl port-forward`)"
+URL_ALLOWED = "an http:// or https:// URL with a host, e.g. http://localhost:11434"
+
+
+def url_problem(url: str) -> Optional[str]:
+    """Why `url` cannot be an endpoint's base URL (None when it can): the one rule for every tool's URL, so `foo`,
+    `localhost:8080` or `ftp://x` is bad usage, not a DNS or connection failure."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:  # an unclosed [IPv6 address, a port that is no number or above 65535
+        return f"{url!r} is not a valid URL ({error}): give {URL_ALLOWED}"
+    if any(c.isspace() for c in url):
+        problem = "contains whitespace"
+    elif "://" not in url or parts.scheme not in ("http", "https"):
+        problem = "does not start with http:// or https://"
+    elif not parts.hostname:
+        problem = "has no host"
+    elif port == 0:
+        problem = "has port 0"
+    elif parts.query or parts.fragment or url.endswith(("?", "#")):
+        problem = "has a query or fragment (the tools add the API paths to a base URL)"
+    else:
+        return None
+    return f"{url!r} {problem}: give {URL_ALLOWED}"
 
 
 def stack_outputs(stack: Optional[str] = None, secrets: bool = False, instead: str = URL_INSTEAD) -> dict[str, Any]:
@@ -42,12 +67,19 @@ def from_stack_output(output: str, stack: Optional[str] = None) -> str:
     if not outputs.get(output):
         raise EndpointError(f"stack output {output!r} is empty or missing; outputs: {', '.join(sorted(outputs))}")
     value = str(outputs[output])
-    return value if "://" in value else f"http://{value}"
+    value = value if "://" in value else f"http://{value}"  # an output holding an address without a scheme
+    problem = url_problem(value)
+    if problem:
+        raise EndpointError(f"stack output {output!r}: {problem}")
+    return value
 
 
 def resolve(url: Optional[str], stack_output: Optional[str], stack: Optional[str]) -> str:
     if url:
-        return url if "://" in url else f"http://{url}"
+        problem = url_problem(url)
+        if problem:
+            raise EndpointError(problem)
+        return url
     if stack_output:
         return from_stack_output(stack_output, stack)
     raise EndpointError("give an endpoint URL or --stack-output NAME")

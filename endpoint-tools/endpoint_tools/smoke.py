@@ -1,4 +1,6 @@
-"""Smoke test of a deployed LLM endpoint: `python -m endpoint_tools.smoke URL [--model M] [--api-key K] ...`.
+"""Smoke test of a deployed LLM endpoint.
+
+`llm-smoke URL [--model M] [--api-key K] ...` (or `python -m endpoint_tools.smoke ...`).
 
 Prints one PASS/FAIL line per check. Exit codes: 0 all checks passed, 1 a check failed or the endpoint could not
 be reached, 2 bad usage. Never a traceback: every endpoint failure is a named kind with one line.
@@ -6,6 +8,7 @@ be reached, 2 bad usage. Never a traceback: every endpoint failure is a named ki
 
 import argparse
 import os
+import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,7 +16,7 @@ from typing import Callable, Optional
 
 import requests
 
-from .endpoint import EndpointError, resolve
+from .endpoint import EndpointError, resolve, url_problem
 from .llm_api import APIS, KINDS, ApiError, Deadlines, LlmClient, detect_api
 
 
@@ -145,14 +148,66 @@ def count(low: int):
     return parse
 
 
+def endpoint_url(text: str) -> str:
+    """An argparse type: an endpoint's base URL (endpoint.url_problem is the rule)."""
+    problem = url_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
+def named(what: str):
+    """An argparse type: a name that is not empty or blank (a model, a stack output, a file...)."""
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{text!r} must be {what}, not empty")
+        return text
+    return parse
+
+
+def pattern(what: str, regex: str, allowed: str):
+    """An argparse type: text matching `regex` whole, else an error naming the value and what is allowed."""
+    compiled = re.compile(regex)
+
+    def parse(text: str) -> str:
+        if not compiled.fullmatch(text):
+            raise argparse.ArgumentTypeError(f"{text!r} is not {what}: {allowed}")
+        return text
+    return parse
+
+
+# Kubernetes' namespace rule, a DNS-1123 label (k8s.io/apimachinery IsDNS1123Label).
+namespace = pattern("a Kubernetes namespace", r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+                    "1-63 lowercase letters, digits and '-', starting and ending with a letter or digit")
+# Pulumi's stack name rule (tokens.ParseStackName), optionally qualified as org/stack or org/project/stack.
+stack_name = pattern("a Pulumi stack name", r"([A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]{1,100}",
+                     "1-100 letters, digits, '-', '_' and '.' (optionally org/project/stack)")
+
+
+def command(script: str, module: str) -> str:
+    """What the user typed, for the usage line and the error prefix: `python -m endpoint_tools.smoke` when run as a
+    module (argparse's default would say `smoke.py` or `__main__.py`), else the console script (`llm-smoke`)."""
+    spec = getattr(sys.modules.get("__main__"), "__spec__", None)
+    return f"python -m {module}" if spec is not None and spec.name == module else script
+
+
+def new_parser(script: str, module: str, doc: str, epilog: Optional[str] = None) -> argparse.ArgumentParser:
+    """A tool's parser: named as the user ran it, described by the first line of its module's docstring."""
+    return argparse.ArgumentParser(prog=command(script, module), description=doc.splitlines()[0], epilog=epilog,
+                                   formatter_class=HelpFormatter)
+
+
 def endpoint_arguments(parser: argparse.ArgumentParser) -> None:
     """The options smoke and bench share: where, which API, which key, and the two deadlines."""
-    parser.add_argument("url", nargs="?", help="endpoint base URL, e.g. http://localhost:11434")
-    parser.add_argument("--stack-output", metavar="NAME", help="read the URL from this Pulumi stack output instead")
-    parser.add_argument("--stack", help="Pulumi stack for --stack-output")
+    parser.add_argument("url", nargs="?", type=endpoint_url, metavar="URL",
+                        help="endpoint base URL (http:// or https://), e.g. http://localhost:11434")
+    parser.add_argument("--stack-output", metavar="NAME", type=named("a stack output name"),
+                        help="read the URL from this Pulumi stack output instead")
+    parser.add_argument("--stack", type=stack_name, help="Pulumi stack for --stack-output")
     parser.add_argument("--api", choices=("auto",) + APIS, default="auto",
                         help="API flavour; auto tries the OpenAI API, then Ollama's native one")
-    parser.add_argument("--model", help="model to use (default: the first one the endpoint lists)")
+    parser.add_argument("--model", type=named("a model name"),
+                        help="model to use (default: the first one the endpoint lists)")
     parser.add_argument("--api-key", default=os.environ.get("LLM_API_KEY"),
                         help="bearer key (default: $LLM_API_KEY, never printed)")
     parser.add_argument("--timeout", type=positive, default=120.0, metavar="SECONDS",
@@ -160,6 +215,16 @@ def endpoint_arguments(parser: argparse.ArgumentParser) -> None:
                              "within this time")
     parser.add_argument("--ttft-timeout", type=positive, default=None, metavar="SECONDS",
                         help="deadline for the response headers and the first token (default: the total deadline)")
+
+
+def endpoint_given(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exactly one of URL and --stack-output, else bad usage (exit 2)."""
+    if not args.url and not args.stack_output:
+        parser.error("give an endpoint URL or --stack-output NAME")
+    if args.url and args.stack_output:
+        parser.error(f"give the endpoint URL {args.url!r} or --stack-output {args.stack_output}, not both")
+    if args.stack and not args.stack_output:
+        parser.error(f"--stack {args.stack} names where --stack-output is read: give --stack-output NAME too")
 
 
 def connect(args: argparse.Namespace) -> tuple[str, str]:
@@ -170,9 +235,7 @@ def connect(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m endpoint_tools.smoke", description=__doc__.splitlines()[0],
-                                     epilog="Failure kinds: " + ", ".join(KINDS),
-                                     formatter_class=HelpFormatter)
+    parser = new_parser("llm-smoke", "endpoint_tools.smoke", __doc__, "Failure kinds: " + ", ".join(KINDS))
     endpoint_arguments(parser)
     parser.add_argument("--expect-auth", action="store_true",
                         help="check that a wrong key is refused (on by default when a key is given)")
@@ -180,10 +243,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="send N concurrent requests and expect at least one 429")
     parser.add_argument("--max-tokens", type=count(1), default=32, help="tokens asked for in each answer")
     args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
-    if not args.url and not args.stack_output:
-        parser.print_usage(sys.stderr)
-        print("smoke: give an endpoint URL or --stack-output NAME", file=sys.stderr)
-        return 2
+    endpoint_given(parser, args)
     try:
         url, api = connect(args)
     except (EndpointError, ApiError) as error:

@@ -1,4 +1,6 @@
-"""Post-deploy check of a real cluster running the llmd stack: `python -m endpoint_tools.verify --stack llmd`.
+"""Post-deploy check of a real cluster running the llmd stack.
+
+`llm-verify --stack llmd` (or `python -m endpoint_tools.verify --stack llmd`).
 
 Reads the stack's outputs (the Pulumi CLI's `pulumi stack output --json --show-secrets`, or a file of them with
 --outputs) and asks the cluster through the official Kubernetes client, with the stack's kubeconfig output (or
@@ -12,7 +14,6 @@ passed, 1 a check failed or the cluster could not be reached, 2 bad usage. Never
 import argparse
 import json
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -20,9 +21,9 @@ from typing import Any, Callable, Optional
 import requests
 import yaml
 
-from .endpoint import EndpointError, stack_outputs
+from .endpoint import EndpointError, stack_outputs, url_problem
 from .llm_api import ApiError, Deadlines, LlmClient
-from .smoke import Check, report, run_checks, run_cli
+from .smoke import Check, named, namespace, new_parser, positive, report, run_checks, run_cli, stack_name
 
 GPU = "nvidia.com/gpu"
 RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
@@ -204,6 +205,9 @@ def check_deployment(cluster: Cluster, target: Target, check: str, name: str) ->
 def check_smoke(target: Target, api_key: Optional[str], timeout_s: float) -> Check:
     if not target.url:
         return Check("smoke", False, "stack output llmdUrl is empty")
+    problem = url_problem(target.url)
+    if problem:
+        return Check("smoke", False, f"stack output llmdUrl: {problem}")
     if not api_key:
         return Check("smoke", False, "no API key: set LLM_API_KEY (the Key Vault secret named by llmdApiKeySecret)")
     client = LlmClient(target.url, "openai", api_key, Deadlines(timeout_s), requests.Session())
@@ -270,30 +274,29 @@ def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m endpoint_tools.verify", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", help="Pulumi stack whose outputs name what to check (e.g. llmd)")
-    parser.add_argument("--outputs", metavar="FILE",
+    parser = new_parser("llm-verify", "endpoint_tools.verify", __doc__)
+    parser.add_argument("--stack", type=stack_name, help="Pulumi stack whose outputs name what to check (e.g. llmd)")
+    parser.add_argument("--outputs", metavar="FILE", type=named("a file name"),
                         help="a JSON file of the stack's outputs (`pulumi stack output --json --show-secrets`) "
                              "instead of asking the Pulumi CLI")
-    parser.add_argument("--kubeconfig", help="kubeconfig file (default: the stack's kubeconfig output)")
-    parser.add_argument("--gpu-operator-namespace", default="gpu-operator", help="namespace of the GPU Operator")
+    parser.add_argument("--kubeconfig", metavar="FILE", type=named("a file name"),
+                        help="kubeconfig file (default: the stack's kubeconfig output)")
+    parser.add_argument("--gpu-operator-namespace", type=namespace, default="gpu-operator", metavar="NAMESPACE",
+                        help="namespace of the GPU Operator")
     parser.add_argument("--prefill-decode", action="store_true",
                         help="the stack runs llm-d's prefill/decode disaggregation (llmd.prefillDecode): check "
                              "rdma/ib, the Network Operator, containerd 2 and the prefill and decode Deployments")
     parser.add_argument("--api-key", default=os.environ.get("LLM_API_KEY"),
                         help="bearer key of the llm-d API (default: $LLM_API_KEY, never printed)")
-    parser.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS",
+    parser.add_argument("--timeout", type=positive, default=120.0, metavar="SECONDS",
                         help="deadline of the smoke request (a cold replica may take minutes)")
-    parser.add_argument("--kube-timeout", type=float, default=15.0, metavar="SECONDS",
+    parser.add_argument("--kube-timeout", type=positive, default=15.0, metavar="SECONDS",
                         help="deadline of each Kubernetes API call")
     args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
     if not args.stack and not args.outputs:
-        parser.print_usage(sys.stderr)
-        print("verify: give --stack NAME or --outputs FILE", file=sys.stderr)
-        return 2
-    if not (args.timeout > 0 and args.kube_timeout > 0):
-        print("verify: --timeout and --kube-timeout must be above 0", file=sys.stderr)
-        return 2
+        parser.error("give --stack NAME or --outputs FILE")
+    if args.stack and args.outputs:
+        parser.error(f"give --stack {args.stack} or --outputs {args.outputs}, not both")
     try:
         outputs = load_outputs(args)
         target = target_from_outputs(outputs, args.gpu_operator_namespace, args.prefill_decode)

@@ -220,6 +220,9 @@ def test_in_cluster_component_without_a_kubernetes_provider_is_refused(name):
     ("LlmdStack", {"model": "acme/secret-model", "model_memory_gib": 10, "api_key_auth": False}, "max_model_len=None"),
     ("LlmdStack", {"epp_replicas": 0, "api_key_auth": False}, "epp_replicas=0"),
     ("LlmdStack", {"key_vault": None}, "key_vault=None"),
+    # a key set someone else writes is read by its Key Vault name: a name Key Vault cannot hold is refused up front
+    ("LlmdStack", {"api_key_map_secret": "edge_api_key_map"}, "api_key_map_secret='edge_api_key_map'"),
+    ("ApiGate", {"api_key_map_secret": "edge_api_key_map"}, "api_key_map_secret='edge_api_key_map'"),
 ])
 def test_component_refuses_a_bad_input_by_name_before_registering(name, extra, message):
     component = getattr(llmplatform, name)

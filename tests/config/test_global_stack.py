@@ -12,7 +12,7 @@ from config.loader import parse_config
 from config import regions
 from offline import policy_check, runner as offline
 
-from tests.conftest import plan_for, PROJECT_DIR
+from tests.conftest import plan_for, variant, PROJECT_DIR
 from tests.components.test_gateway import _regional
 
 
@@ -34,6 +34,32 @@ def test_a_region_without_the_outputs_the_edge_needs_stops_the_global_plan():
     del references["prod-swedencentral"]["clusterId"]
     with pytest.raises(offline.ProgramError, match="regional stack prod-swedencentral has no output 'clusterId'"):
         offline.run("global", references=references)
+
+
+def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_at_llmd():
+    """A regional stack running llm-d behind the edge (llmd.exposeExternally, joined): its llm-d gate reads the
+    edge's key map and makes no key of its own, like the Ollama gate, and it exports the port Front Door forwards
+    /llmd to; the global stack routes /llmd only to the regions global.llmdRegions names, on the exported port, and
+    a listed region that exports none stops the global plan naming the region and the output."""
+    region = plan_for("llmd", {"location": "eastus2", "edge": {"globalStack": "global",
+                                                            "frontDoorId": "0b6a3d6e-2f9c-4c1e-9b7a-5d2e8f1a4c3b",
+                                        "fleet": False}, "llmd": {"exposeExternally": True}})
+    assert region.outputs["llmdApiKeySecret"] == "edge-api-key" and region.outputs["llmdPort"] == 8000
+    own_key = [r.name for r in variant("llmd").of_type("random:index/randomPassword:RandomPassword")
+               if r.name == "llmd-api-key"]  # the llm-d gate's key before joining
+    assert own_key and own_key[0] not in {r.name for r in region.of_type("random:index/randomPassword:RandomPassword")}
+    llmd_spc = [r for r in region.of_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
+                if r.inputs["metadata"] == {"name": "router-secrets", "namespace": region.outputs["llmdNamespace"]}]
+    assert llmd_spc and all("objectName: edge-api-key-map" in r.inputs["spec"]["parameters"]["objects"]
+                            for r in llmd_spc)
+    references = {r: dict(plan_for(r).outputs) for r in REGIONS}
+    references["prod-westeurope"]["llmdPort"] = region.outputs["llmdPort"]
+    edge = offline.run("global", {"global": {"llmdRegions": ["prod-westeurope"]}}, references=references)
+    llmd = [o for o in edge.of_type("azure-native:cdn:AFDOrigin") if o.inputs["originGroupName"] == "llmd"]
+    assert [(o.inputs["originName"], o.inputs["httpPort"]) for o in llmd] == [("westeurope", 8000)]
+    assert edge.outputs["llmdUrl"].endswith("/llmd")
+    with pytest.raises(offline.ProgramError, match="regional stack prod-swedencentral has no output 'llmdPort'"):
+        offline.run("global", {"global": {"llmdRegions": REGIONS}}, references=references)
 
 
 def test_a_global_stack_naming_a_stack_that_is_not_its_region_is_refused():
@@ -93,6 +119,7 @@ def test_regional_edge_rules(change, message):
     ({"frontDoor": {"originTimeoutSeconds": 600}}, "originTimeoutSeconds"),
     ({"fleet": {"channel": "Patch"}}, "global.fleet.channel"),
     ({"typo": 1}, "global.typo is not a known key"),
+    ({"llmdRegions": ["prod-eastus"]}, r"global.llmdRegions \['prod-eastus'\] must list stacks of global.regions"),
 ])
 def test_global_config_rules(change, message):
     raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)

@@ -2,6 +2,7 @@
 servers do: each failure kind counted, never as success, and no input or endpoint behaviour ever gives a traceback."""
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -137,7 +138,9 @@ def test_compare_shows_runs_by_label_with_load_model_and_errors(tmp_path, capsys
     assert rows["requests (n)"] == ["4", "3"] and rows["load"] == ["c=2", "c=1"]
     assert rows["success rate"] == ["100.0%", "0.0%"] and rows["errors"] == ["none", "rate_limited:3"]
     assert rows["model"] == [MODEL, MODEL]
-    assert bench.main(["--compare", str(tmp_path / "missing.json")]) == 2
+    with pytest.raises(SystemExit) as exited:
+        bench.main(["--compare", str(tmp_path / "missing.json")])
+    assert exited.value.code == 2 and "llm-bench: error: cannot compare: " in capsys.readouterr().err
 
 
 def test_an_unwritable_out_is_refused_before_any_request(tmp_path, capsys):
@@ -168,3 +171,28 @@ def test_a_bad_rate_is_named_in_its_own_unit(capsys):
     with pytest.raises(SystemExit):
         bench.main(["http://127.0.0.1:9", "--rate", "-1"])
     assert "'-1' must be a number of requests per second above 0" in capsys.readouterr().err
+
+
+def test_the_printed_summary_shows_every_figure_the_operations_guide_lists(tmp_path, capsys):
+    """docs/operations.md says what the bench reports; each figure it lists is printed, with the value the JSON
+    holds (before: no latency P95 and no TTFT P99 on the console)."""
+    from tests.conftest import PROJECT_DIR
+    guide = (PROJECT_DIR / "docs" / "operations.md").read_text()
+    bullet = " ".join(guide[guide.index("- **Bench** "):].split("\n- ")[0].split())
+    printed = {"latency": ("Latency ms", "latency_ms"), "TTFT": ("TTFT ms", "ttft_ms"),
+               "inter-token latency": ("ITL ms", "itl_ms"),
+               "per-request output tokens/s": ("Per-request output tokens/s", "request_tokens_per_s")}
+    listed = {name: re.search(rf"\b{re.escape(name)} ((?:avg|max|P\d+)(?:/(?:avg|max|P\d+))*)", bullet)
+              for name in printed}
+    assert all(listed.values()), listed  # the guide still lists each of them
+    with LoopbackServer("ok") as server:
+        code, report = run_bench(tmp_path, server.url, "-n", "6", "-c", "2")
+    assert code == 0
+    lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines() if ": " in line)
+    for name, (title, key) in printed.items():
+        shown = dict(pair.split(" ") for pair in lines[title].split("  "))  # "avg 2.1  p50 2.0  ..."
+        for figure in (f.lower() for f in listed[name][1].split("/")):
+            assert shown.get(figure) == str(report["summary"][key][figure]) != "None", (name, figure, shown)
+    throughput = lines["Throughput (successful requests)"]
+    assert f"{report['summary']['requests_per_s']} req/s" in throughput
+    assert f"{report['summary']['output_tokens_per_s']} output tokens/s" in throughput

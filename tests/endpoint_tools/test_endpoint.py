@@ -8,7 +8,9 @@ from endpoint_tools import endpoint
 
 
 def test_endpoint_resolution(monkeypatch):
-    assert endpoint.resolve("localhost:11434", None, None) == "http://localhost:11434"
+    assert endpoint.resolve("http://localhost:11434", None, None) == "http://localhost:11434"
+    with pytest.raises(endpoint.EndpointError, match="'localhost:11434' does not start with http:// or https://"):
+        endpoint.resolve("localhost:11434", None, None)  # once sent to http:// silently
     monkeypatch.setattr(endpoint.shutil, "which", lambda _: None)
     with pytest.raises(endpoint.EndpointError, match="Pulumi CLI is not on PATH"):
         endpoint.resolve(None, "gatewayExternalUrl", "dev")
@@ -23,3 +25,14 @@ def test_stack_output_that_is_not_json_is_one_clear_error(monkeypatch, tmp_path)
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
     with pytest.raises(endpoint.EndpointError, match="not a JSON object"):
         endpoint.resolve(None, "modelApiUrl", None)
+
+
+def test_a_stack_output_that_is_not_an_http_url_is_named(monkeypatch, tmp_path):
+    """The same URL rule as the command line's, for a URL read from the stack (an address alone gets http://)."""
+    fake = tmp_path / "pulumi"
+    fake.write_text("#!/bin/sh\necho '{\"modelApiUrl\": \"ftp://x\", \"ip\": \"10.0.0.4:8080\"}'\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    with pytest.raises(endpoint.EndpointError, match="stack output 'modelApiUrl': 'ftp://x' does not start with"):
+        endpoint.resolve(None, "modelApiUrl", None)
+    assert endpoint.resolve(None, "ip", None) == "http://10.0.0.4:8080"

@@ -1,0 +1,125 @@
+"""Bad usage of the three tools, through the entry points users touch (the installed console scripts, `python -m`,
+each tool's main): exit 2, argparse's usage line and error prefix naming the command as typed, the value and what is
+allowed, never a traceback and never a request sent."""
+import importlib.metadata
+import re
+import runpy
+import sys
+import warnings
+
+import pytest
+
+from endpoint_tools import bench, smoke, verify
+from endpoint_tools.endpoint import url_problem
+
+TOOLS = {"llm-smoke": ("endpoint_tools.smoke", smoke.main), "llm-bench": ("endpoint_tools.bench", bench.main),
+         "llm-verify": ("endpoint_tools.verify", verify.main)}
+ALLOWED = "give an http:// or https:// URL with a host"
+
+
+def refused(main, argv, capsys) -> str:
+    """Run main(argv), expect bad usage (exit 2), return stderr."""
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    captured = capsys.readouterr()
+    assert exited.value.code == 2 and "Traceback" not in captured.err and not captured.out, captured
+    return captured.err
+
+
+@pytest.mark.parametrize("script", sorted(TOOLS))
+def test_usage_names_the_console_script_or_python_m_as_the_user_ran_it(script, capsys, monkeypatch):
+    module = TOOLS[script][0]
+    entry = next(ep for ep in importlib.metadata.distribution("llmplatform-endpoint-tools").entry_points
+                 if ep.group == "console_scripts" and ep.name == script)
+    monkeypatch.setattr(sys, "argv", [f"/venv/bin/{script}", "--timeout", "0"])
+    err = refused(lambda _: entry.load()(), None, capsys)
+    assert err.startswith(f"usage: {script} [-h]") and f"\n{script}: error: argument --timeout: '0' must be" in err
+    # `python -m endpoint_tools.X` runs the module as __main__ (argparse alone would say `X.py` or `__main__.py`)
+    monkeypatch.setattr(sys, "argv", ["python", "--timeout", "0"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # runpy: the module is already imported by this test
+        err = refused(lambda _: runpy.run_module(module, run_name="__main__", alter_sys=True), None, capsys)
+    assert err.startswith(f"usage: python -m {module} [-h]") and f"\npython -m {module}: error: argument" in err
+    assert "llm-" not in err
+
+
+@pytest.mark.parametrize("value", ["foo", "localhost:8080", "127.0.0.1:11434", "ftp://x", "file:///etc/passwd",
+                                   "http://", "http://:8080", "https://x:99999", "http://x:port", "http://x:0",
+                                   "http://[::1", "http://a b", "http://x/?q=1", "http://x#f"])
+@pytest.mark.parametrize("script", ["llm-smoke", "llm-bench"])
+def test_a_value_that_is_not_an_http_url_is_bad_usage_not_a_connection_failure(script, value, capsys):
+    """Before: `llm-smoke foo` failed as `[dns]` with exit 1, `localhost:8080` went to http:// silently."""
+    err = refused(TOOLS[script][1], [value], capsys)
+    assert f"{script}: error: argument URL: {value!r}" in err and err.rstrip().endswith(
+        f"{ALLOWED}, e.g. http://localhost:11434")
+
+
+def test_base_urls_the_tools_accept():
+    for url in ("http://localhost:11434", "https://llm.example.com", "http://10.0.0.4:8080/llm/", "http://[::1]:80",
+                "HTTPS://LLM.EXAMPLE.COM", "http://user:pw@host:1"):
+        assert url_problem(url) is None, url
+
+
+@pytest.mark.parametrize("argv, option", [
+    (["--gpu-operator-namespace", ""], "--gpu-operator-namespace"),
+    (["--gpu-operator-namespace", "GPU-Operator"], "--gpu-operator-namespace"),
+    (["--gpu-operator-namespace", "gpu-operator-"], "--gpu-operator-namespace"),
+    (["--gpu-operator-namespace", "a" * 64], "--gpu-operator-namespace"),
+    (["--stack", ""], "--stack"), (["--stack", "my bad"], "--stack"), (["--stack", "org//llmd"], "--stack"),
+    (["--outputs", ""], "--outputs"), (["--kubeconfig", " "], "--kubeconfig"),
+    (["--timeout", "nan"], "--timeout"), (["--kube-timeout", "0"], "--kube-timeout"),
+])
+def test_verify_refuses_an_empty_or_invalid_argument_naming_the_option(argv, option, capsys):
+    err = refused(verify.main, ["--outputs", "outputs.json", *argv] if "--outputs" not in argv else argv, capsys)
+    assert err.startswith("usage: llm-verify") and f"llm-verify: error: argument {option}: {argv[1]!r} " in err
+
+
+@pytest.mark.parametrize("option, value", [("--timeout", "0"), ("--timeout", "inf"), ("--timeout", "x"),
+                                           ("--stack", "a b"), ("--stack", "")])
+def test_verify_words_a_shared_option_error_as_smoke_and_bench_do(option, value, capsys):
+    """Before: `llm-verify --timeout nan` was accepted and `--timeout 0` had wording of its own."""
+    errors = {script: refused(main, [option, value], capsys).splitlines()[-1] for script, (_, main) in TOOLS.items()}
+    assert {script: line.split(": error: ")[0] for script, line in errors.items()} == {s: s for s in TOOLS}
+    assert len({line.split(": error: ")[1] for line in errors.values()}) == 1, errors
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    ([], "give --stack NAME or --outputs FILE"),
+    (["--stack", "llmd", "--outputs", "o.json"], "give --stack llmd or --outputs o.json, not both"),
+])
+def test_verify_needs_one_source_of_outputs(argv, fragment, capsys):
+    assert refused(verify.main, argv, capsys).rstrip().endswith(f"llm-verify: error: {fragment}")
+
+
+@pytest.mark.parametrize("script", ["llm-smoke", "llm-bench"])
+@pytest.mark.parametrize("argv, fragment", [
+    ([], "give an endpoint URL or --stack-output NAME"),
+    (["http://x", "--stack-output", "modelApiUrl"], "give the endpoint URL 'http://x' or --stack-output "
+                                                    "modelApiUrl, not both"),
+    (["http://x", "--stack", "dev"], "--stack dev names where --stack-output is read"),
+    (["--stack-output", ""], "argument --stack-output: '' must be a stack output name, not empty"),
+    (["http://x", "--model", ""], "argument --model: '' must be a model name, not empty"),
+])
+def test_smoke_and_bench_need_one_endpoint_and_no_empty_name(script, argv, fragment, capsys):
+    assert f"{script}: error: {fragment}" in refused(TOOLS[script][1], argv, capsys)
+
+
+# Kubernetes' own test vectors for a DNS-1123 label, the namespace rule (kubernetes/kubernetes
+# staging/src/k8s.io/apimachinery/pkg/util/validation/validation_test.go at 008b365, TestIsDNS1123Label).
+K8S_GOOD = ["a", "ab", "abc", "a1", "a-1", "a--1--2--b", "0", "01", "012", "1a", "1-a", "1--a--b--2", "a" * 63]
+K8S_BAD = ["", "A", "ABC", "aBc", "A1", "A-1", "1-A", "-", "a-", "-a", "1-", "-1", "_", "a_", "_a", "a_b", "1_",
+           "_1", "1_2", ".", "a.", ".a", "a.b", "1.", ".1", "1.2", " ", "a ", " a", "a b", "1 ", " 1", "1 2", "a" * 64]
+# Pulumi's own vectors for a stack name (pulumi/pulumi sdk/go/common/tokens/stack_name_test.go at 68316a5), then
+# ours: `/` is refused in the stack part itself but separates org/project/stack in --stack, as the Pulumi CLI takes it.
+PULUMI_GOOD = ["my-stack", "stack", "s-92", "stack_foo", "foo_bar_123"] + ["org/stack", "org/project/stack"]
+PULUMI_BAD = ["", "this-stack-name-is-just-too-long-for-the-service-to-handle-and-should-be-rejected-by-the-service-"
+              "because-it-is-just-too-long-for-the-service-to-handle-and-should-be-rejected-by-the-service",
+              "!my stack!", "my bad", "mybad%"] + ["a/b/c/d", "/stack", "org/", "org//stack"]
+
+def test_namespace_and_stack_name_rules_match_the_upstream_vectors():
+    import argparse
+    for rule, good, bad in ((smoke.namespace, K8S_GOOD, K8S_BAD), (smoke.stack_name, PULUMI_GOOD, PULUMI_BAD)):
+        assert [rule(value) for value in good] == good
+        for value in bad:
+            with pytest.raises(argparse.ArgumentTypeError, match="^" + re.escape(f"{value!r} is not a ")):
+                rule(value)
