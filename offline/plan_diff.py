@@ -2,12 +2,11 @@
 (resources.json and cost.json) and prints Markdown for a pull-request comment: the monthly cost before and after
 (idle and peak, per component that changed), and the resources added, updated, REPLACED and DELETED, each replacement
 with the rule that causes it (the providers' own force-new data in offline/data/replacement_rules.json, and Pulumi's:
-a changed URN, `replaceOnChanges`, a replaced provider), after Pulumi's `ignoreChanges` (an ignored change is listed, not
-applied). A replacement or deletion of a stateful resource, or a change the cloud refuses in place or cannot undo (a
-downgrade, a shrink, purge protection off: the base's value against the change's), fails the check (exit 1) unless the
-pull request allows it: `--allow-file` (the
-repository's `allow-replace.txt`, one URN a line) or `--allow-stateful` (the `allow-stateful-replace` label). A base
-that does not exist (a new stack) shows every resource as added."""
+a changed URN, `replaceOnChanges`, a replaced provider), after Pulumi's `ignoreChanges` (an ignored change is listed,
+not applied). A replacement or deletion of a stateful resource, or a change the cloud refuses in place or cannot undo
+(a downgrade, a shrink, purge protection off: the base's value against the change's), fails the check (exit 1) unless
+the pull request allows it: `--allow-file` (the repository's `allow-replace.txt`, one URN a line) or `--allow-stateful`
+(the `allow-stateful-replace` label). A base that does not exist (a new stack) shows every resource as added."""
 import argparse
 import copy
 import functools
@@ -208,6 +207,10 @@ def _at(value: Any, path: str) -> Iterator[tuple[str, Any]]:
         yield from ((f"{head}.{sub}", found) for sub, found in _at(inner, rest))
 
 
+def _shown(value: Any) -> str:
+    return "(unset)" if value is None else json.dumps(value)
+
+
 def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
                    paths: list[str]) -> tuple[list[str], list[str]]:
     """(refusals, checks) for the changed paths of one resource: each names the input, the stack key that sets it,
@@ -222,8 +225,7 @@ def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str,
             old = before.get(where)
             problem = _finding(rule["check"], old, after, new_inputs) if old != after else None
             if problem:
-                show = (lambda v: "(unset)" if v is None else json.dumps(v))
-                line = (f"`{where}` {show(old)} -> {show(after)} (stack key `{rule['config']}`): {problem}; "
+                line = (f"`{where}` {_shown(old)} -> {_shown(after)} (stack key `{rule['config']}`): {problem}; "
                         f"{rule['why']}")
                 unknown_base = rule["check"] == "kubernetesUpgrade" and _version(old) is None
                 (refusals if rule["blocks"] and not unknown_base else checks).append(line)

@@ -3,7 +3,9 @@ stack overrides and diffed against the unedited plan; every expectation is deriv
 replacement data (tools/data/replacement_rules.json), not from what the tool printed. And the diff as a reviewer
 reads it: added, removed and changed inputs, and the cost change."""
 
+import contextlib
 import copy
+import io
 import json
 import re
 from pathlib import Path
@@ -223,8 +225,6 @@ def _check(tmp_path, base: dict, new: dict, *args: str) -> tuple[int, str]:
         folder.mkdir(exist_ok=True)
         (folder / "resources.json").write_text(json.dumps({"resources": list(doc.values())}))
         folders.append(str(folder))
-    import contextlib
-    import io
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = plan_diff.main([*folders, *args])
