@@ -322,22 +322,37 @@ def test_postgres_storage_shrinks_and_version_downgrades_fail_growth_and_upgrade
     assert code == 0 and "Refused" not in out and "Update: `llmplatform:index:PostgresServer" in out
 
 
-def test_the_model_claim_neither_grows_nor_shrinks_while_the_uploads_claim_grows(tmp_path, prod):
+def test_the_model_store_grows_through_its_share_and_volume_and_a_claim_that_would_resize_is_refused(tmp_path, prod):
+    """modelStore.sizeGib grows the share's quota and the pre-created volume; ModelStore's claim keeps the request it
+    was created with (Kubernetes' resize admission refuses to grow a claim without an expandable storage class, and
+    validation refuses any shrink), so the check lists it as ignored and passes. A claim bound to a pre-created
+    volume that does follow the size (a composition without that ignoreChanges) is refused both ways."""
     base = _doc(prod)
     models = _one(base, "kubernetes:core/v1:PersistentVolumeClaim", "models-pvc")
     uploads = _one(base, "kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads")
-    share = _one(base, SHARE)
+    share, volume = _one(base, SHARE), _one(base, "kubernetes:core/v1:PersistentVolume", "models-pv")
     assert base[models]["inputs"]["spec"]["storageClassName"] == ""  # bound to ModelStore's pre-created volume
-    for sign, fragment in ((2, "only dynamically provisioned pvc can be resized"), (0.5, "less than previous value")):
-        new = copy.deepcopy(base)
-        quota = int(base[share]["inputs"]["shareQuota"] * sign)
+
+    def resized(doc: dict, sign: float) -> tuple[dict, int]:
+        new = copy.deepcopy(doc)
+        quota = int(doc[share]["inputs"]["shareQuota"] * sign)
         new[share]["inputs"]["shareQuota"] = quota
+        new[volume]["inputs"]["spec"]["capacity"]["storage"] = f"{quota}Gi"
         new[models]["inputs"]["spec"]["resources"]["requests"]["storage"] = f"{quota}Gi"
-        code, out = _check(tmp_path, base, new)
+        return new, quota
+
+    for sign in (2, 0.5):
+        code, out = _check(tmp_path, base, resized(base, sign)[0])
+        assert code == 0 and "Refused" not in out, out
+        assert any(line.startswith("- Ignored") and "::models-pvc`" in line for line in out.splitlines())
+        assert ("below the share's used capacity" in out) == (sign < 1)  # a quota cut is a check on the share
+    following = copy.deepcopy(base)
+    following[models]["options"]["ignoreChanges"] = []
+    for sign, fragment in ((2, "only dynamically provisioned pvc can be resized"), (0.5, "less than previous value")):
+        new, quota = resized(following, sign)
+        code, out = _check(tmp_path, following, new)
         line = _refusal_line(out, "models-pvc")
         assert code == 1 and fragment in line and f'-> "{quota}Gi" (stack key `modelStore.sizeGib`)' in line
-        shrink_note = "below the share's used capacity" in out  # a quota cut is also a check on the share itself
-        assert shrink_note == (sign < 1)
     new = copy.deepcopy(base)  # a dynamically provisioned claim (AKS's azurefile-csi-premium) may grow: not refused
     new[uploads]["inputs"]["spec"]["resources"]["requests"]["storage"] = "200Gi"
     assert _check(tmp_path, base, new)[0] == 0
