@@ -89,7 +89,8 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if llmd.enabled and gpu.enabled:
         llmd_autoscaling_checks(top, llmd, gpu, observability.enabled)
     security_cross_checks(top, security, observability)
-    regions.edge_cross_checks(top, edge, cluster.upgrade_channel, gateway.external, gateway.tls.mode != "none")
+    regions.edge_cross_checks(top, edge, cluster.upgrade_channel, gateway.external, gateway.tls.mode != "none",
+                              cluster.kubernetes_version)
     if resource_names.PREFIX_PATTERN.fullmatch(prefix):
         # the names derived from the prefix, against the components' naming rules (guards the derivation itself)
         for what, derived, valid in (

@@ -11,7 +11,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Optional
 
 import yaml
 
@@ -69,12 +69,16 @@ def edge(r: Reader) -> EdgeConfig:
 
 
 def edge_cross_checks(r: Reader, edge_cfg: EdgeConfig, upgrade_channel: str, gateway_external: bool,
-                      gateway_tls: bool) -> None:
+                      gateway_tls: bool, kubernetes_version: Optional[str] = None) -> None:
     if not edge_cfg.enabled:
         return
     if edge_cfg.fleet and upgrade_channel != "none":
         r.problem(f"cluster.upgradeChannel {describe(upgrade_channel)} fights Fleet Manager's auto-upgrade "
                   "(edge.fleet is true): set it to 'none' and let the fleet's update strategy upgrade this region")
+    if edge_cfg.fleet and kubernetes_version:
+        r.problem(f"cluster.kubernetesVersion {describe(kubernetes_version)} fights Fleet Manager's update runs "
+                  "(edge.fleet is true): they move the cluster and its pools past it, and the next `pulumi up` would "
+                  "ask AKS to go back, which it refuses; leave it unset and let the fleet upgrade this region")
     if not gateway_external:
         r.problem("edge.globalStack needs gateway.mode 'external' or 'both': Front Door reaches a region through "
                   "its external gateway")

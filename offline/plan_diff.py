@@ -2,11 +2,13 @@
 (resources.json and cost.json) and prints Markdown for a pull-request comment: the monthly cost before and after
 (idle and peak, per component that changed), and the resources added, updated, REPLACED and DELETED, each replacement
 with the rule that causes it (the providers' own force-new data in offline/data/replacement_rules.json, and Pulumi's:
-a changed URN, `replaceOnChanges`, a replaced provider). A replacement or deletion of a stateful resource, or a change
-the cloud refuses in place, fails the check (exit 1) unless the pull request allows it: `--allow-file` (the
-repository's `allow-replace.txt`, one URN a line) or `--allow-stateful` (the `allow-stateful-replace` label). A base
-that does not exist (a new stack) shows every resource as added."""
+a changed URN, `replaceOnChanges`, a replaced provider), after Pulumi's `ignoreChanges` (an ignored change is listed,
+not applied). A replacement or deletion of a stateful resource, or a change the cloud refuses in place or cannot undo
+(a downgrade, a shrink, purge protection off: the base's value against the change's), fails the check (exit 1) unless
+the pull request allows it: `--allow-file` (the repository's `allow-replace.txt`, one URN a line) or `--allow-stateful`
+(the `allow-stateful-replace` label). A base that does not exist (a new stack) shows every resource as added."""
 import argparse
+import copy
 import functools
 import json
 import re
@@ -125,6 +127,154 @@ def refused_rules(type_: str) -> dict[str, str]:
     if kind:
         return data["kubernetes"]["refusedInPlace"].get(kind, {})
     return data["azureNative"]["refusedInPlace"].get(type_, {})
+
+
+# ---- values: what the cloud refuses or cannot undo, by comparing the base's value with the change's -----------------
+
+def _number(value: Any) -> Optional[float]:
+    """An int, or a Kubernetes quantity such as `512Gi` / `100G` (bytes), as a number; None when it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGTPE]i?|[kmgtpe])?", str(value).strip())
+    if not match:
+        return None
+    units = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60,
+             "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+    return float(match.group(1)) * units.get(match.group(2) or "", 1)
+
+
+def _version(value: Any) -> Optional[tuple[int, ...]]:
+    """`1.34`, `1.34.2`, `17` -> a tuple of ints; None for anything else (an unset version is AKS's default)."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return tuple(int(p) for p in text.split(".")) if re.fullmatch(r"\d+(\.\d+){0,2}", text) else None
+
+
+def _kubernetes_upgrade(old: Any, new: Any) -> Optional[str]:
+    before, after = _version(old), _version(new)
+    if after is None:
+        return None
+    if before is None:
+        return ("the base gives no version (the cluster runs the default AKS chose at creation): check with `az aks "
+                "show` that this is at most one minor above it")
+    if after[:2] < before[:2] or (after[:2] == before[:2] and len(after) > 2 and len(before) > 2 and after < before):
+        return "a downgrade"
+    if after[0] == before[0] and after[1] > before[1] + 1:
+        return f"skips {after[1] - before[1] - 1} minor version(s)"
+    return None
+
+
+def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional[str]:
+    """What is wrong with changing `old` to `new` under the named check, or None."""
+    if check == "kubernetesUpgrade":
+        return _kubernetes_upgrade(old, new)
+    if check == "noDowngrade":
+        before, after = _version(old), _version(new)
+        return "a downgrade" if before and after and after < before else None
+    if check == "noDecrease":
+        before, after = _number(old), _number(new)
+        return "smaller" if before is not None and after is not None and after < before else None
+    if check == "staticClaimGrowth":
+        before, after = _number(old), _number(new)
+        grows = before is not None and after is not None and after > before
+        return "grows a claim bound to a pre-created volume" if grows and (
+            (inputs.get("spec") or {}).get("storageClassName") == "") else None
+    if check == "noTurnOff":
+        return "turned off" if old is True and new is not True else None
+    if check == "zoneRedundancy":
+        def zonal(sku: Any) -> bool:
+            return "ZRS" in str(sku).rsplit("_", 1)[-1]
+        return "changes zone redundancy" if old is not None and new is not None and zonal(old) != zonal(new) else None
+    if check == "changed":
+        return "changed" if old != new else None
+    raise ValueError(f"unknown value check {check!r} in {RULES_FILE.name}")
+
+
+def _at(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(concrete path, value) for a rule path, `[]` standing for every list index; absent values are None."""
+    head, _, rest = path.partition(".")
+    if head.endswith("[]"):
+        items = value.get(head[:-2]) if isinstance(value, dict) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            for sub, found in (_at(item, rest) if rest else [("", item)]):
+                yield f"{head[:-2]}[{i}]" + (f".{sub}" if sub else ""), found
+        return
+    inner = value.get(head) if isinstance(value, dict) else None
+    if not rest:
+        yield head, inner
+    else:
+        yield from ((f"{head}.{sub}", found) for sub, found in _at(inner, rest))
+
+
+def _shown(value: Any) -> str:
+    return "(unset)" if value is None else json.dumps(value)
+
+
+def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
+                   paths: list[str]) -> tuple[list[str], list[str]]:
+    """(refusals, checks) for the changed paths of one resource: each names the input, the stack key that sets it,
+    both values, and why (offline/data/replacement_rules.json `valueRules`)."""
+    refusals: list[str] = []
+    checks: list[str] = []
+    for rule in rules()["valueRules"].get(type_, []):
+        if not any(under(p, rule["path"]) for p in paths):
+            continue
+        before = dict(_at(old_inputs, rule["path"]))
+        for where, after in _at(new_inputs, rule["path"]):
+            old = before.get(where)
+            problem = _finding(rule["check"], old, after, new_inputs) if old != after else None
+            if problem:
+                line = (f"`{where}` {_shown(old)} -> {_shown(after)} (stack key `{rule['config']}`): {problem}; "
+                        f"{rule['why']}")
+                unknown_base = rule["check"] == "kubernetesUpgrade" and _version(old) is None
+                (refusals if rule["blocks"] and not unknown_base else checks).append(line)
+    return refusals, checks
+
+
+# ---- ignoreChanges: the engine resets each ignored path to the old input before it diffs ---------------------------
+# pulumi/pulumi pkg/resource/deploy/step_generator.go processIgnoreChanges and sdk/go/common/resource/properties_path.go
+# PropertyPath.Reset (v3.259.0-14-g1b59498): an ignored path takes the old value, or is deleted where the old inputs
+# have none; `[*]` stands for every element; a path missing on the way is left alone.
+
+def _property_path(path: str) -> list[Any]:
+    parts: list[Any] = []
+    for key, index, quoted in re.findall(r'([^.\[\]"]+)|\[(\d+|\*)\]|\["([^"]+)"\]', path):
+        parts.append(key or quoted or (index if index == "*" else int(index)))
+    return parts
+
+
+def _reset(old: Any, new: Any, parts: list[Any]) -> None:
+    key, rest = parts[0], parts[1:]
+    if key == "*" or isinstance(key, int):
+        if isinstance(old, list) and isinstance(new, list):
+            for i in (range(min(len(old), len(new))) if key == "*" else [key] if key < min(len(old), len(new)) else []):
+                if rest:
+                    _reset(old[i], new[i], rest)
+                else:
+                    new[i] = copy.deepcopy(old[i])
+        return
+    if not rest:
+        if isinstance(new, dict):
+            if isinstance(old, dict) and key in old:
+                new[key] = copy.deepcopy(old[key])
+            else:
+                new.pop(key, None)
+        return
+    if isinstance(old, dict) and isinstance(new, dict) and key in new:
+        _reset(old.get(key), new[key], rest)
+
+
+def ignoring_changes(old_inputs: dict[str, Any], new_inputs: dict[str, Any], ignore: list[str]) -> dict[str, Any]:
+    """The inputs Pulumi diffs: the new ones with every `ignoreChanges` path set back to its old value."""
+    if not ignore:
+        return new_inputs
+    inputs = copy.deepcopy(new_inputs)
+    for path in ignore:
+        parts = _property_path(path)
+        if parts:
+            _reset(old_inputs, inputs, parts)
+    return inputs
 
 
 def _identity(resource: dict[str, Any]) -> Optional[str]:
@@ -259,10 +409,17 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     changed: dict[str, list[str]] = {}
     replaced: dict[str, list[str]] = {}
     refused: dict[str, list[str]] = {}
+    checks: dict[str, list[str]] = {}
+    ignored: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
     for urn in common:
         old, now = old_res[urn], new_res[urn]
-        paths = _changed_keys(old["inputs"], now["inputs"])
+        inputs = ignoring_changes(old["inputs"], now["inputs"], now["options"].get("ignoreChanges") or [])
+        paths = _changed_keys(old["inputs"], inputs)
+        if inputs is not now["inputs"]:
+            ignored_paths = [p for p in _changed_keys(old["inputs"], now["inputs"]) if p not in paths]
+            if ignored_paths:
+                ignored[urn] = ignored_paths
         keys = list(paths)
         if old["options"].get("protect") != now["options"].get("protect"):
             keys.append("(protect)")
@@ -275,6 +432,10 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                         if under(path, key)]
                 refused.setdefault(urn, []).extend(
                     f"`{path}`: {reason}" for key, reason in refused_rules(now["type"]).items() if under(path, key))
+            refusals, notices = value_findings(now["type"], old["inputs"], inputs, paths)
+            refused.setdefault(urn, []).extend(refusals)
+            if notices:
+                checks[urn] = notices
             if (old["options"].get("provider") or "") != (now["options"].get("provider") or ""):
                 why.append("its provider changed (a different provider is taken as a different cluster or account)")
                 keys.append("(provider)")
@@ -297,8 +458,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             notes.setdefault(urn, []).append(
                 f"its URN changed to `{_short(twin)}` (renamed or re-parented): Pulumi deletes it and creates the "
                 "new one unless the new resource carries an alias of the old URN")
+    checks = {u: c for u, c in checks.items() if u not in replaced}
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
-            "notes": notes, "base_found": bool(old_res), "moved": moved,
+            "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
             "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u])
                                           and u not in via_provider),
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
@@ -345,10 +507,14 @@ def _cascade(new_res: dict[str, dict[str, Any]], common: list[str], replaced: di
 
 
 def _delete_first(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Pulumi deletes before it creates: the deleteBeforeReplace option, or a named Kubernetes object keeping its
-    name and namespace (pulumi-kubernetes Diff)."""
+    """Pulumi deletes before it creates: the deleteBeforeReplace option; an Azure resource whose name is given
+    (pulumi-azure-native Diff answers deleteBeforeReplace for every replacement but of a name it generated at random);
+    a named Kubernetes object keeping its name and namespace (pulumi-kubernetes Diff)."""
     if new["options"].get("deleteBeforeReplace"):
         return True
+    azure = rules()["azureNative"]["types"].get(new["type"])
+    if azure:
+        return bool(new["inputs"].get(azure["path"][-1]))
     if not _kube_kind(new["type"]):
         return False
     meta_old, meta_new = old["inputs"].get("metadata") or {}, new["inputs"].get("metadata") or {}
@@ -425,6 +591,9 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     lines += [f"- Update: `{_short(u)}` ({', '.join(result['changed'][u][:6])}"
               f"{', ...' if len(result['changed'][u]) > 6 else ''})" for u in updated]
     lines += [f"- Refused in place: `{_short(u)}`: {'; '.join(r)}" for u, r in result["refused"].items()]
+    lines += [f"- Check before merging: `{_short(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
+    lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short(u)}` ({', '.join(p)})"
+              for u, p in result.get("ignored", {}).items()]
     lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short(u)}`"
               for u in result["protected"]]
     return "\n".join(lines) + "\n"

@@ -154,8 +154,11 @@ def system_pool_taints(dedicated: bool) -> list[str]:
     return [SYSTEM_POOL_TAINT] if dedicated else []
 
 
-def autoscaler_ignore_changes(upgrade_channel: str, inline: bool) -> list[str]:
-    """Fields owned by AKS after creation: the autoscaler's node count and, with auto-upgrade, the version."""
+def autoscaler_ignore_changes(upgrade_channel: Optional[str], inline: bool) -> list[str]:
+    """Fields owned by AKS after creation: the autoscaler's node count and, with auto-upgrade (or a channel not known
+    when the program runs), the version. With `none` the stack drives the version and every pool follows it: AKS
+    upgrades a pool only when its orchestratorVersion changes, and refuses a control plane more than two minors
+    ahead of a pool."""
     prefix = "agentPoolProfiles[0]." if inline else ""
     fields = [f"{prefix}count"]
     if upgrade_channel != "none":
@@ -167,8 +170,10 @@ def autoscaler_ignore_changes(upgrade_channel: str, inline: bool) -> list[str]:
 
 def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones: pulumi.Input[Optional[list[str]]],
                          os_sku: str = "AzureLinux", encryption_at_host: pulumi.Input[Optional[bool]] = False,
-                         ephemeral_os_disk: pulumi.Input[bool] = False) -> dict:
-    """Settings every autoscaled Linux pool shares, inline (system) or as an AgentPool resource."""
+                         ephemeral_os_disk: pulumi.Input[bool] = False,
+                         version: pulumi.Input[Optional[str]] = None) -> dict:
+    """Settings every autoscaled Linux pool shares, inline (system) or as an AgentPool resource. `version` is the
+    cluster's: a pool follows it (with an auto-upgrade channel AKS moves it and the field is ignored)."""
     disk_gb = spec.get("os_disk_size_gb", 128)
     def disk_type(wanted: bool) -> Optional[cs.OSDiskType]:
         chosen = os_disk_type(spec["vm_size"], disk_gb, bool(wanted))
@@ -179,7 +184,7 @@ def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones
                 os_disk_type=pulumi.Output.from_input(ephemeral_os_disk).apply(disk_type),
                 max_pods=spec.get("max_pods", 110), vnet_subnet_id=subnet_id, availability_zones=zones,
                 type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
-                enable_encryption_at_host=encryption_at_host or None)
+                enable_encryption_at_host=encryption_at_host or None, orchestrator_version=version)
 
 
 def priority_args(spot: bool, spot_max_price: float = -1.0) -> dict:
@@ -301,7 +306,8 @@ class AksCluster(pulumi.ComponentResource):
                 name=system["name"], mode=cs.AgentPoolMode.SYSTEM, node_taints=system_pool_taints(dedicated),
                 **autoscaled_pool_args(system, nodes_subnet.id, zones,
                                        encryption_at_host=opt(args, "encryption_at_host"),
-                                       ephemeral_os_disk=opt(args, "ephemeral_os_disk")))],
+                                       ephemeral_os_disk=opt(args, "ephemeral_os_disk"),
+                                       version=args.get("kubernetes_version")))],
             enable_rbac=True,
             disable_local_accounts=opt(args, "disable_local_accounts"),
             aad_profile=cs.ManagedClusterAADProfileArgs(
@@ -367,7 +373,8 @@ class AksCluster(pulumi.ComponentResource):
             **({"node_taints": [SPOT_TAINT], **priority_args(True)} if workload_spot else {}),
             **autoscaled_pool_args(workload, nodes_subnet.id, zones,
                                    encryption_at_host=opt(args, "encryption_at_host"),
-                                   ephemeral_os_disk=opt(args, "ephemeral_os_disk")),
+                                   ephemeral_os_disk=opt(args, "ephemeral_os_disk"),
+                                   version=args.get("kubernetes_version")),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, False)),
         )
         workload_pool = last_write
@@ -431,7 +438,8 @@ class AksCluster(pulumi.ComponentResource):
             cluster_name=pulumi.Output.all(cluster.name, last_write.id).apply(lambda v: v[0]), cluster_id=cluster.id,
             vnet_id=vnet.id, node_subnet_id=nodes_subnet.id, endpoints_subnet_id=endpoints_subnet.id,
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
-            kubernetes_version=args.get("kubernetes_version") or "", zones=list(zones or []),
+            kubernetes_version=args.get("kubernetes_version") or "", upgrade_channel=upgrade_channel,
+            zones=list(zones or []),
             # a pod placed on the CPU pool waits for the pool: its await clock starts when nodes can run it
             cpu_node_selector=workload_pool.id.apply(lambda _: {CPU_POOL_LABEL: "cpu"}),
             cpu_tolerations=[SPOT_TOLERATION.copy()] if workload_spot else [],

@@ -23,7 +23,7 @@ from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 
 from . import PACKAGE
-from .aks_cluster import NodePoolSpec, autoscaled_pool_args, priority_args
+from .aks_cluster import NodePoolSpec, autoscaled_pool_args, autoscaler_ignore_changes, priority_args
 from .kube import (CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION, helm_release, namespace,
                    require_kubernetes_provider)
 
@@ -278,6 +278,7 @@ class GpuNodePool(pulumi.ComponentResource):
         labels = gpu_labels(sku, pool_name)
         zones = args.get("zones") or field(cluster, "zones")
         version = field(cluster, "kubernetes_version").apply(lambda v: v or None)
+        channel = known(cluster, "upgrade_channel")  # unknown: AKS's own channel is assumed, the version left to it
         encryption = field(cluster, "encryption_at_host").apply(lambda e: True if e else None)
         ephemeral = field(cluster, "ephemeral_os_disk", False)
         if with_fallback and not isinstance(expander, str):  # handed over as an output (another language)
@@ -298,17 +299,17 @@ class GpuNodePool(pulumi.ComponentResource):
                                                     max_pods=opt(args, "max_pods")),
                                        field(cluster, "node_subnet_id"),
                                        pulumi.Output.from_input(zones).apply(lambda z: list(z) or None),
-                                       os_sku="Ubuntu", encryption_at_host=encryption, ephemeral_os_disk=ephemeral),
+                                       os_sku="Ubuntu", encryption_at_host=encryption, ephemeral_os_disk=ephemeral,
+                                       version=version),
                 **priority_args(is_spot, opt(args, "spot_max_price")),
                 node_taints=pool_taints(is_spot),
                 node_labels=labels,
                 gpu_instance_profile=cs.GPUInstanceProfile(args["mig_profile"]) if args.get("mig_profile") else None,
                 gpu_profile=cs.GPUProfileArgs(
                     driver=cs.GPUDriver.NONE if driver == "operator" else cs.GPUDriver.INSTALL),
-                orchestrator_version=version,
                 tags=args.get("tags", {}),
                 # one agent-pool write per cluster at a time (the cluster handle's name comes after AksCluster's)
-                opts=pulumi.ResourceOptions(parent=self, ignore_changes=["count", "orchestratorVersion"],
+                opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(channel, False),
                                             depends_on=[after] if after else None),
             )
 

@@ -48,7 +48,10 @@ class ClusterHandle(TypedDict):
     oidc_issuer_url: pulumi.Input[str]
     """OIDC issuer for workload-identity federated credentials."""
     kubernetes_version: pulumi.Input[str]
-    """Kubernetes version the cluster was created with (empty: AKS's default)."""
+    """Kubernetes version the stack asks for (empty: AKS's default)."""
+    upgrade_channel: NotRequired[str]
+    """AKS's auto-upgrade channel: with `none` pools added to the cluster follow kubernetes_version, otherwise AKS
+    upgrades them (default: an auto channel)."""
     zones: pulumi.Input[list[str]]
     """Availability zones of the cluster's pools (empty: no zones)."""
     cpu_node_selector: pulumi.Input[dict[str, str]]

@@ -222,7 +222,11 @@ class ModelStore(pulumi.ComponentResource):
                 volume_name=pv.metadata.name,
                 resources=k8s.core.v1.VolumeResourceRequirementsArgs(requests={"storage": f"{size}Gi"}),
             ),
-            opts=k8s_opts,
+            # The request stays what it was at creation: Kubernetes' resize admission refuses to grow a claim
+            # without an expandable storage class (this one is bound to the volume above), and the share's quota
+            # and the volume's capacity are what grow the store.
+            opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
+                ignore_changes=["spec.resources.requests.storage"])),
         )
 
         # Always a Job, awaited: it lays the store out (and pulls the models when preload is on), and the claim

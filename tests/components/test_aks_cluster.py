@@ -3,6 +3,12 @@ the security baseline switchable per stack (on in prod, off in dev for cost), zo
 deployer's grant."""
 from __future__ import annotations
 
+import llmplatform
+import pulumi
+from offline import plan, plan_diff, runner as offline
+
+from tests.components.test_components_alone import REQUIRED
+
 
 def test_prod_turns_the_baseline_on(prod):
     aks = prod.one("azure-native:containerservice:ManagedCluster")
@@ -83,3 +89,27 @@ def test_subnets_are_created_one_after_another(dev):
     assert subnets["platform-endpoints"].urn in subnets["platform-postgres"].dependencies
     delegation = subnets["platform-postgres"].inputs["delegations"][0]
     assert delegation["serviceName"] == "Microsoft.DBforPostgreSQL/flexibleServers"
+
+
+def _version_plan(version: str) -> dict:
+    """AksCluster (system pool inline, CPU pool) with upgrade channel none and a GpuNodePool on its handle (a
+    fallback pool is built by the same function)."""
+    def program():
+        aks = llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "upgrade_channel": "none",
+                                             "kubernetes_version": version})
+        llmplatform.GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3"},
+                                pulumi.ResourceOptions(providers=[aks.provider]))
+    return plan_diff.resources_by_urn(plan.resources_document(offline.run_function(program)))
+
+
+def test_with_upgrade_channel_none_a_version_bump_upgrades_the_control_plane_and_every_pool():
+    """AKS upgrades a pool only when its orchestratorVersion changes and refuses a control plane more than two
+    minors ahead of a pool (the REST spec's orchestratorVersion text): with `none` the stack's version bump reaches
+    the cluster, its inline system pool, the CPU pool and the GPU pool, as the engine diffs them (plan_diff applies
+    ignoreChanges as pulumi's processIgnoreChanges does). With an auto channel AKS moves them all and the edit is
+    ignored (tests/offline/test_plan_diff.py, on the prod plan)."""
+    result = plan_diff.diff_documents(_version_plan("1.33"), _version_plan("1.34"))
+    changed = {urn.rsplit("::", 1)[1]: keys for urn, keys in result["changed"].items()}
+    assert changed == {"aks-aks": ["agentPoolProfiles[0].orchestratorVersion", "kubernetesVersion"],
+                       "aks-cpu": ["orchestratorVersion"], "gpu-gpu": ["orchestratorVersion"]}, changed
+    assert not result["ignored"] and not result["refused"] and not result["replaced"]

@@ -98,6 +98,7 @@ def test_a_broken_sibling_regional_stack_is_named(tmp_path):
 
 @pytest.mark.parametrize("change, message", [
     ({"cluster": {"upgradeChannel": "stable"}}, "fights Fleet Manager's auto-upgrade"),
+    ({"cluster": {"kubernetesVersion": "1.33"}}, "cluster.kubernetesVersion '1.33' fights Fleet Manager's update runs"),
     ({"gateway": {"mode": "internal"}}, "Front Door reaches a region through its external gateway"),
     ({"gateway": {"tls": {"mode": "letsencrypt", "hostname": "a.example.com", "email": "a@example.com"}}},
      "cannot renew behind Front Door"),

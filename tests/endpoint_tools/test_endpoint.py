@@ -18,21 +18,23 @@ def test_endpoint_resolution(monkeypatch):
         endpoint.resolve(None, None, None)
 
 
-def test_stack_output_that_is_not_json_is_one_clear_error(monkeypatch, tmp_path):
+def fake_pulumi(monkeypatch, tmp_path, printed: str) -> None:
+    """A `pulumi` on PATH that prints `printed` for `pulumi stack output --json`."""
     fake = tmp_path / "pulumi"
-    fake.write_text("#!/bin/sh\necho 'warning: something odd'\n")
+    fake.write_text(f"#!/bin/sh\necho '{printed}'\n")
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+
+
+def test_stack_output_that_is_not_json_is_one_clear_error(monkeypatch, tmp_path):
+    fake_pulumi(monkeypatch, tmp_path, "warning: something odd")
     with pytest.raises(endpoint.EndpointError, match="not a JSON object"):
         endpoint.resolve(None, "modelApiUrl", None)
 
 
 def test_a_stack_output_that_is_not_an_http_url_is_named(monkeypatch, tmp_path):
     """The same URL rule as the command line's, for a URL read from the stack (an address alone gets http://)."""
-    fake = tmp_path / "pulumi"
-    fake.write_text("#!/bin/sh\necho '{\"modelApiUrl\": \"ftp://x\", \"ip\": \"10.0.0.4:8080\"}'\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    fake_pulumi(monkeypatch, tmp_path, '{"modelApiUrl": "ftp://x", "ip": "10.0.0.4:8080"}')
     with pytest.raises(endpoint.EndpointError, match="stack output 'modelApiUrl': 'ftp://x' does not start with"):
         endpoint.resolve(None, "modelApiUrl", None)
     assert endpoint.resolve(None, "ip", None) == "http://10.0.0.4:8080"

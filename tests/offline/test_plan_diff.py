@@ -3,7 +3,9 @@ stack overrides and diffed against the unedited plan; every expectation is deriv
 replacement data (tools/data/replacement_rules.json), not from what the tool printed. And the diff as a reviewer
 reads it: added, removed and changed inputs, and the cost change."""
 
+import contextlib
 import copy
+import io
 import json
 import re
 from pathlib import Path
@@ -65,7 +67,7 @@ def test_rules_cover_every_azure_native_type_any_stack_plans(dev, prod):
             assert re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", param).lower() + ": " in source, (type_, param)
 
 
-def test_system_pool_size_postgres_version_and_redundancy_update_in_place(base):
+def test_system_pool_size_postgres_version_and_redundancy_are_updates_not_replacements(base):
     new = _doc(plan_for("dev", COMBINED))
     result, blocked = _diff(base, new)
     cluster, server, account = _one(new, CLUSTER), _one(new, SERVER), _one(new, ACCOUNT)
@@ -73,11 +75,16 @@ def test_system_pool_size_postgres_version_and_redundancy_update_in_place(base):
     # PostgreSQL's major version and the storage SKU are updatable (no x-ms-mutability, not in forceNewMap)
     assert not _forces(SERVER, "version") and not _forces(ACCOUNT, "sku.name")
     assert server not in result["replaced"] and account not in result["replaced"]
+    assert server not in {u for u, _ in blocked}  # 16 -> 17: an in-place major version upgrade
     # pulumi-azure-native #2774 took every agentPoolProfiles field off ManagedCluster's force-new list: an update...
     assert not _forces(CLUSTER, "agentPoolProfiles[0].vmSize") and cluster not in result["replaced"]
     # ...that AKS refuses (the same field replaces a standalone AgentPool): the check fails before `pulumi up` does
     assert "vmSize" in AZURE["azure-native:containerservice:AgentPool"]["forceNew"]
-    assert [u for u, _ in blocked] == [cluster] and "agentPoolProfiles[0].vmSize" in result["refused"][cluster][0]
+    assert {u for u, _ in blocked} == {cluster, account}
+    assert "agentPoolProfiles[0].vmSize" in result["refused"][cluster][0]
+    # LRS -> ZRS is a conversion Azure runs on its own (Azure Files "change redundancy configuration"), not a SKU update
+    (zone,) = result["refused"][account]
+    assert '"Premium_LRS" -> "Premium_ZRS"' in zone and "modelStore.redundancy" in zone and "conversion" in zone
 
 
 def test_a_renamed_prefix_replaces_every_stateful_resource(base):
@@ -206,3 +213,191 @@ def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
     assert plan_diff.main([str(base), str(new)]) == 0
     out = capsys.readouterr().out
     assert "idle $100.00 -> $150.00 (+50.00)" in out and "- GpuNodePool gpu: idle +50.00, peak +60.00" in out
+
+
+# ---- day-2 edits: what Pulumi ignores, and what the cloud refuses or cannot undo (value rules) ----------------------
+
+def _check(tmp_path, base: dict, new: dict, *args: str) -> tuple[int, str]:
+    """plan_diff's main on two plan folders, as the workflow runs it: (exit code, what it printed)."""
+    folders = []
+    for name, doc in (("base", base), ("new", new)):
+        folder = tmp_path / name
+        folder.mkdir(exist_ok=True)
+        (folder / "resources.json").write_text(json.dumps({"resources": list(doc.values())}))
+        folders.append(str(folder))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = plan_diff.main([*folders, *args])
+    return code, out.getvalue()
+
+
+def _refusal_line(out: str, name: str) -> str:
+    return next(line for line in out.splitlines() if line.startswith("- Refused in place:") and f"::{name}`" in line)
+
+
+def test_the_engine_resets_ignored_paths_to_the_old_inputs():
+    # pulumi/pulumi processIgnoreChanges + PropertyPath.Reset: the old value comes back, an absent one is deleted,
+    # [*] reaches every element, a path missing in the new inputs is left alone
+    old = {"a": 1, "b": {"c": 1}, "pools": [{"v": "1.33", "n": 1}, {"v": "1.33", "n": 2}]}
+    new = {"a": 2, "b": {"c": 2, "d": 1}, "pools": [{"v": "1.35", "n": 3}, {"v": "1.35", "n": 4}], "x": 1}
+    got = plan_diff.ignoring_changes(old, new, ["a", "b.d", "pools[*].v", "pools[1].n", "x", "missing.deep"])
+    assert got == {"a": 1, "b": {"c": 2}, "pools": [{"v": "1.33", "n": 3}, {"v": "1.33", "n": 2}]}
+    assert new["a"] == 2  # the plan document itself is untouched
+
+
+def test_an_edit_pulumi_ignores_is_listed_as_ignored_not_as_an_update(tmp_path, prod):
+    # prod's auto-upgrade channel: AksCluster puts kubernetesVersion in the cluster's ignoreChanges, so a version edit
+    # changes nothing on a live cluster; an edit of the web UI's replicas only reaches the HPA (the Deployment's
+    # spec.replicas is the autoscaler's)
+    base = _doc(prod)
+    cluster = _one(base, CLUSTER)
+    webui = _one(base, "kubernetes:apps/v1:Deployment", "inference-webui")
+    assert "kubernetesVersion" in base[cluster]["options"]["ignoreChanges"]
+    assert "spec.replicas" in base[webui]["options"]["ignoreChanges"]
+    base[cluster]["inputs"]["kubernetesVersion"] = "1.33"
+    new = copy.deepcopy(base)
+    new[cluster]["inputs"]["kubernetesVersion"] = "1.35"  # a skipped minor AKS would refuse, were it sent
+    new[webui]["inputs"]["spec"]["replicas"] += 1
+    code, out = _check(tmp_path, base, new)
+    assert code == 0 and "0 to update" in out and "Refused" not in out
+    ignored = [line for line in out.splitlines() if line.startswith("- Ignored")]
+    assert len(ignored) == 2 and "(kubernetesVersion)" in ignored[0] + ignored[1]
+    assert "(spec.replicas)" in ignored[0] + ignored[1]
+
+
+def _unpinned_cluster(dev) -> tuple[dict, str]:
+    """dev's plan with the cluster's ignoreChanges as AksCluster gives them for upgradeChannel none."""
+    from llmplatform.aks_cluster import autoscaler_ignore_changes
+    doc = _doc(dev)
+    cluster = _one(doc, CLUSTER)
+    doc[cluster]["options"]["ignoreChanges"] = autoscaler_ignore_changes("none", True)
+    assert "kubernetesVersion" not in doc[cluster]["options"]["ignoreChanges"]
+    return doc, cluster
+
+
+@pytest.mark.parametrize("before, after, verdict", [
+    ("1.33", "1.34", None),  # one minor up: the only upgrade AKS takes
+    ("1.33.2", "1.33.5", None),  # a patch
+    ("1.33", "1.35", "skips 1 minor"),  # AKS: 1.28.x -> 1.30.x is not allowed
+    ("1.33", "1.32", "a downgrade"),  # AKS does not downgrade
+    ("1.33.5", "1.33.2", "a downgrade"),
+])
+def test_aks_version_edits_that_aks_refuses_fail_the_check(tmp_path, dev, before, after, verdict):
+    base, cluster = _unpinned_cluster(dev)
+    base[cluster]["inputs"]["kubernetesVersion"] = before
+    new = copy.deepcopy(base)
+    new[cluster]["inputs"]["kubernetesVersion"] = after
+    code, out = _check(tmp_path, base, new)
+    if verdict is None:
+        assert code == 0 and "Refused" not in out and "(kubernetesVersion)" in out
+        return
+    line = _refusal_line(out, "platform-aks")
+    assert code == 1 and verdict in line
+    assert f'`kubernetesVersion` "{before}" -> "{after}"' in line and "`cluster.kubernetesVersion`" in line
+
+
+def test_a_first_version_pin_asks_the_reviewer_to_check_the_running_version(tmp_path, dev):
+    base, cluster = _unpinned_cluster(dev)
+    base[cluster]["inputs"].pop("kubernetesVersion", None)  # created at AKS's default
+    new = copy.deepcopy(base)
+    new[cluster]["inputs"]["kubernetesVersion"] = "1.34"
+    code, out = _check(tmp_path, base, new)
+    assert code == 0 and "- Check before merging: " in out and "az aks show" in out
+
+
+def test_postgres_storage_shrinks_and_version_downgrades_fail_growth_and_upgrades_pass(tmp_path, prod):
+    base = _doc(prod)
+    server = _one(base, SERVER)
+    size, version = base[server]["inputs"]["storage"]["storageSizeGB"], base[server]["inputs"]["version"]
+    smaller = copy.deepcopy(base)
+    smaller[server]["inputs"]["storage"]["storageSizeGB"] = size // 2
+    smaller[server]["inputs"]["version"] = str(int(version) - 1)
+    code, out = _check(tmp_path, base, smaller)
+    line = _refusal_line(out, "postgres-server")
+    assert code == 1 and "You can't scale down the storage" in line
+    assert f"`storage.storageSizeGB` {size} -> {size // 2} (stack key `postgres.storageSizeGb`)" in line
+    assert f'`version` "{version}" -> "{int(version) - 1}" (stack key `postgres.version`): a downgrade' in line
+    assert server in {u for u, _ in plan_diff.blocking(plan_diff.diff_documents(base, smaller), set(), False)}
+    code, out = _check(tmp_path, smaller, base)  # the other way: storage up, the major version up, both in place
+    assert code == 0 and "Refused" not in out and "Update: `llmplatform:index:PostgresServer" in out
+
+
+def test_the_model_store_grows_through_its_share_and_volume_and_a_claim_that_would_resize_is_refused(tmp_path, prod):
+    """modelStore.sizeGib grows the share's quota and the pre-created volume; ModelStore's claim keeps the request it
+    was created with (Kubernetes' resize admission refuses to grow a claim without an expandable storage class, and
+    validation refuses any shrink), so the check lists it as ignored and passes. A claim bound to a pre-created
+    volume that does follow the size (a composition without that ignoreChanges) is refused both ways."""
+    base = _doc(prod)
+    models = _one(base, "kubernetes:core/v1:PersistentVolumeClaim", "models-pvc")
+    uploads = _one(base, "kubernetes:core/v1:PersistentVolumeClaim", "inference-webui-uploads")
+    share, volume = _one(base, SHARE), _one(base, "kubernetes:core/v1:PersistentVolume", "models-pv")
+    assert base[models]["inputs"]["spec"]["storageClassName"] == ""  # bound to ModelStore's pre-created volume
+
+    def resized(doc: dict, sign: float) -> tuple[dict, int]:
+        new = copy.deepcopy(doc)
+        quota = int(doc[share]["inputs"]["shareQuota"] * sign)
+        new[share]["inputs"]["shareQuota"] = quota
+        new[volume]["inputs"]["spec"]["capacity"]["storage"] = f"{quota}Gi"
+        new[models]["inputs"]["spec"]["resources"]["requests"]["storage"] = f"{quota}Gi"
+        return new, quota
+
+    for sign in (2, 0.5):
+        code, out = _check(tmp_path, base, resized(base, sign)[0])
+        assert code == 0 and "Refused" not in out, out
+        assert any(line.startswith("- Ignored") and "::models-pvc`" in line for line in out.splitlines())
+        assert ("below the share's used capacity" in out) == (sign < 1)  # a quota cut is a check on the share
+    following = copy.deepcopy(base)
+    following[models]["options"]["ignoreChanges"] = []
+    for sign, fragment in ((2, "only dynamically provisioned pvc can be resized"), (0.5, "less than previous value")):
+        new, quota = resized(following, sign)
+        code, out = _check(tmp_path, following, new)
+        line = _refusal_line(out, "models-pvc")
+        assert code == 1 and fragment in line and f'-> "{quota}Gi" (stack key `modelStore.sizeGib`)' in line
+    new = copy.deepcopy(base)  # a dynamically provisioned claim (AKS's azurefile-csi-premium) may grow: not refused
+    new[uploads]["inputs"]["spec"]["resources"]["requests"]["storage"] = "200Gi"
+    assert _check(tmp_path, base, new)[0] == 0
+
+
+def test_a_spot_pool_cannot_become_regular_in_place(tmp_path, prod):
+    base = _doc(prod)
+    pool = _one(base, "azure-native:containerservice:AgentPool", "gpu-gpu")
+    new = copy.deepcopy(base)
+    new[pool]["inputs"]["scaleSetPriority"] = "Regular"
+    code, out = _check(tmp_path, base, new)
+    assert "scaleSetPriority" not in AZURE["azure-native:containerservice:AgentPool"]["forceNew"]  # an update...
+    assert code == 1 and "You cannot change ScaleSetPriority" in _refusal_line(out, "gpu-gpu")  # ...AKS refuses
+
+
+def test_purge_protection_cannot_be_turned_off(tmp_path, prod):
+    base = _doc(prod)
+    vault = _one(base, "azure-native:keyvault:Vault")
+    assert base[vault]["inputs"]["properties"]["enablePurgeProtection"] is True
+    new = copy.deepcopy(base)
+    del new[vault]["inputs"]["properties"]["enablePurgeProtection"]  # what KeyVault sends for purge_protection False
+    code, out = _check(tmp_path, base, new)
+    line = _refusal_line(out, "secrets-vault")
+    assert code == 1 and "true -> (unset) (stack key `keyVault.purgeProtection`)" in line and "irreversible" in line
+    assert _check(tmp_path, new, base)[0] == 0  # turning it on is an update
+
+
+def test_a_replaced_gpu_pool_is_deleted_before_it_is_created(tmp_path, dev):
+    # pulumi-azure-native's Diff asks for delete-before-replace for any resource whose name it did not generate
+    base, new = _doc(dev), _doc(variant("dev-operator"))  # another GPU size and the GPU Operator
+    pool = _one(new, "azure-native:containerservice:AgentPool", "gpu-gpu")
+    code, out = _check(tmp_path, base, new)
+    assert f"Replace: `{plan_diff._short(pool)}` (deleted first, then created: a gap): `vmSize`" in out
+    assert code == 0  # a node pool holds no data
+
+
+def test_postgres_ha_and_retention_change_in_place_but_backup_redundancy_does_not(tmp_path, prod):
+    base = _doc(prod)
+    server = _one(base, SERVER)
+    new = copy.deepcopy(base)
+    new[server]["inputs"]["highAvailability"]["mode"] = "Disabled"  # Update-AzPostgreSqlFlexibleServer -HaEnabled
+    new[server]["inputs"]["backup"]["backupRetentionDays"] = 7  # ... -BackupRetentionDay
+    code, out = _check(tmp_path, base, new)
+    assert code == 0 and "Refused" not in out and "highAvailability.mode" in out
+    new[server]["inputs"]["backup"]["geoRedundantBackup"] = "Disabled"  # create-only, nested: an update Azure refuses
+    assert not _forces(SERVER, "backup.geoRedundantBackup")
+    code, out = _check(tmp_path, base, new)
+    assert code == 1 and "`backup.geoRedundantBackup`: " in _refusal_line(out, "postgres-server")
