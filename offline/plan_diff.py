@@ -173,11 +173,11 @@ def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional
         before, after = _version(old), _version(new)
         return "a downgrade" if before and after and after < before else None
     if check == "noDecrease":
-        before, after = _number(old), _number(new)
-        return "smaller" if before is not None and after is not None and after < before else None
+        was, now = _number(old), _number(new)
+        return "smaller" if was is not None and now is not None and now < was else None
     if check == "staticClaimGrowth":
-        before, after = _number(old), _number(new)
-        grows = before is not None and after is not None and after > before
+        was, now = _number(old), _number(new)
+        grows = was is not None and now is not None and now > was
         return "grows a claim bound to a pre-created volume" if grows and (
             (inputs.get("spec") or {}).get("storageClassName") == "") else None
     if check == "noTurnOff":
