@@ -10,6 +10,13 @@ MAX_INT = 10 ** 15  # far above any count, size or duration here; keeps huge num
 _ASCII_INT = re.compile(r"-?[0-9]{1,16}")
 
 
+def as_text(value: Any) -> Any:
+    """A whole number where a string is expected, as its digits: `pulumi config set --path postgres.version 17` (and
+    `cluster.zones[0] 1`) stores an integer, since the CLI types plain integers, and YAML reads `version: 17` as one.
+    A float is left alone (refused): `1.30` would come back as "1.3"."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class ConfigError(ValueError):
     """Every problem found in a stack's config, one per line."""
 
@@ -65,8 +72,9 @@ class Reader:
         return name in self.raw
 
     def str_(self, name: str, default: Optional[str], allow_empty: bool = False) -> Optional[str]:
-        """A string; an empty one is an error unless empty is a documented value of the key."""
-        value = self._get(name)
+        """A string; an empty one is an error unless empty is a documented value of the key. A whole number is
+        taken as its digits (see `as_text`)."""
+        value = as_text(self._get(name))
         if value is _MISSING or value is None:
             return default
         if not isinstance(value, str):
@@ -147,6 +155,7 @@ class Reader:
         value = self._get(name)
         if value is _MISSING or value is None:
             return default
+        value = [as_text(v) for v in value] if isinstance(value, list) else value
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             self.problem(f"{self.key(name)} must be a list of non-empty strings, got {describe(value)}")
             return default

@@ -268,6 +268,8 @@ SET_CASES = [
 
 # (case id, stack file bytes, fragment): files the Pulumi CLI would refuse, or read differently than YAML 1.1 does
 FILE_CASES = [
+    # a version typed as a float would lose its trailing zero (1.30 reads back as 1.3): refused, not converted
+    ("float-version", DEV + f"  {P}:postgres: {{version: 16.0}}\n", "postgres.version must be a string, got 16.0"),
     ("unclosed-bracket", DEV + f"  {P}:namespace: [llm\n", "not valid YAML"),
     ("tab", DEV.replace("  aks-llm-platform:environment: dev", "\taks-llm-platform:environment: dev"),
      f"line {DEV.splitlines().index('  aks-llm-platform:environment: dev') + 1}"),
@@ -351,6 +353,17 @@ def test_bad_stack_file_is_refused_naming_the_key_or_line(case, content, fragmen
     stack_file.write_bytes(content if isinstance(content, bytes) else content.encode())
     message = _refused(capsys, tmp_path, ["--stack-file", str(stack_file)])
     assert fragment in message, message
+
+
+def test_whole_numbers_the_cli_types_are_taken_where_a_string_is_expected():
+    """`pulumi config set --path postgres.version 17` stores the integer 17 (the CLI types plain integers, and YAML
+    reads `version: 17` the same way): a key that takes a string takes it as "17", as it does `cluster.zones[0] 1`
+    and a CPU quantity `4`."""
+    sets = ["postgres.version=17", "cluster.zones[0]=1", "inference.resources.cpuLimit=4"]
+    raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config("dev", sets=sets).items()}
+    assert raw["postgres"]["version"] == 17 and raw["cluster"]["zones"] == [1]  # what the CLI would have stored
+    cfg = parse_config(raw, P, "dev")
+    assert (cfg.postgres.version, cfg.cluster.zones, cfg.inference.resources.cpu_limit) == ("17", ("1",), "4")
 
 
 def test_the_catalogue_covers_at_least_80_cases():
