@@ -25,8 +25,11 @@ REQUIRED_OUTPUTS = {
 def region_output(ref: pulumi.StackReference, region: str, key: str) -> pulumi.Output[Any]:
     def present(value: Any) -> Any:
         if value is None or value == "":
+            fix = ("set llmd.enabled and llmd.exposeExternally in that regional stack and bring it up again (offline: "
+                   f"in Pulumi.{region}.yaml), or leave it out of global.llmdRegions" if key == "llmdPort"
+                   else "bring the regional stack up with edge.globalStack set")
             raise pulumi.RunError(f"regional stack {region} has no output {key!r}, which the global stack needs for "
-                                  f"{REQUIRED_OUTPUTS[key]}: bring the regional stack up with edge.globalStack set")
+                                  f"{REQUIRED_OUTPUTS[key]}: {fix}")
         return value
     return ref.get_output(key).apply(present)
 

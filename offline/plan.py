@@ -8,6 +8,7 @@ unknown stack.
 import argparse
 import gc
 import json
+import shutil
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -133,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
+    if args.set or args.stack_file is not None:
+        # a what-if that fails must not leave the previous one behind for plan_diff to report as this change's
+        shutil.rmtree(Path(args.out) / (args.stack + WHAT_IF), ignore_errors=True)
     try:
         config = runner.stack_config(args.stack, sets=args.set, stack_file=args.stack_file)
     except (ConfigError, runner.StackFileError) as error:

@@ -610,7 +610,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help=f"allow every stateful replacement or deletion (the `{ALLOW_LABEL}` label)")
     args = parser.parse_args(argv)
     if not (args.new / "resources.json").exists():
-        print(f"no plan at {args.new} (run make plan first)", file=sys.stderr)
+        print(f"no plan at {args.new} (run make plan first; a what-if run that fails writes none)", file=sys.stderr)
         return 2
     try:
         result = diff(args.base, args.new)

@@ -61,8 +61,12 @@ def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_
     llmd = [o for o in edge.of_type("azure-native:cdn:AFDOrigin") if o.inputs["originGroupName"] == "llmd"]
     assert [(o.inputs["originName"], o.inputs["httpPort"]) for o in llmd] == [("westeurope", 8000)]
     assert edge.outputs["llmdUrl"].endswith("/llmd")
-    with pytest.raises(offline.ProgramError, match="regional stack prod-swedencentral has no output 'llmdPort'"):
+    missing = "regional stack prod-swedencentral has no output 'llmdPort'"
+    with pytest.raises(offline.ProgramError, match=missing) as error:
         offline.run("global", {"global": {"llmdRegions": REGIONS}}, references=references)
+    # the remedy names what the region lacks (llm-d published externally), not edge.globalStack, which it has
+    assert "set llmd.enabled and llmd.exposeExternally" in str(error.value)
+    assert "edge.globalStack" not in str(error.value)
 
 
 def test_a_global_stack_naming_a_stack_that_is_not_its_region_is_refused():

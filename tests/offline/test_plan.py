@@ -55,6 +55,9 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
 
 
 def test_bad_config_exits_nonzero_with_the_message_only(tmp_path, capsys):
+    stale = tmp_path / "dev.what-if"  # an earlier what-if: plan_diff must not report it as this one
+    stale.mkdir()
+    (stale / "resources.json").write_text("{}")
     code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "gpu.minCount=2",
                           "--set", "gpu.maxCount=1"])
     captured = capsys.readouterr()
