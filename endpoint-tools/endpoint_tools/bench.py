@@ -267,7 +267,10 @@ def compare(paths: list[str]) -> str:
     """Runs side by side, each column named by the label stored in its result (file name for older results)."""
     reports = []
     for p in paths:
-        report = json.loads(Path(p).read_text())
+        try:
+            report = json.loads(Path(p).read_text())
+        except json.JSONDecodeError as error:  # json's own message names neither the file nor what it expected
+            raise ValueError(f"{p} is not a benchmark result (not JSON: {error})") from None
         if not isinstance(report, dict) or not isinstance(report.get("summary"), dict):
             raise ValueError(f"{p} is not a benchmark result (no summary)")
         reports.append(report)

@@ -141,6 +141,10 @@ def test_compare_shows_runs_by_label_with_load_model_and_errors(tmp_path, capsys
     with pytest.raises(SystemExit) as exited:
         bench.main(["--compare", str(tmp_path / "missing.json")])
     assert exited.value.code == 2 and "llm-bench: error: cannot compare: " in capsys.readouterr().err
+    (tmp_path / "notes.txt").write_text("not a result\n")  # e.g. the run's .csv or a typo'd glob
+    with pytest.raises(SystemExit):
+        bench.main(["--compare", str(tmp_path / "notes.txt")])
+    assert f"cannot compare: {tmp_path / 'notes.txt'} is not a benchmark result (not JSON" in capsys.readouterr().err
 
 
 def test_an_unwritable_out_is_refused_before_any_request(tmp_path, capsys):
