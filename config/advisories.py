@@ -26,6 +26,9 @@ def advisories(cfg: PlatformConfig) -> list[str]:
     if cfg.cluster.workload_pool.priority == "spot" and cfg.environment == "prod":
         notes.append("cluster.workloadPool.priority is 'spot' in prod: the gateway, Open-WebUI and KEDA run there, so "
                      "an eviction takes the platform down until Azure has spot capacity again")
+    if cfg.llmd.expose_externally and not cfg.llmd.enabled:
+        notes.append("llmd.exposeExternally is true but llmd.enabled is false: no llm-d is deployed or published (and "
+                     "no llmdPort exported for a global stack's global.llmdRegions); set llmd.enabled too")
     notes += _risky(cfg, sku) + _managed_os_disks(cfg)
     return notes
 

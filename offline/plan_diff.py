@@ -576,7 +576,7 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     lines += [f"**{counts}**", ""]
     if blocked:
         lines += [f"**Blocked: {len(blocked)} change(s) need an explicit allowance** (list the URN in "
-                  f"`{ALLOW_FILE}`, or label the pull request `{ALLOW_LABEL}` for stateful replacements; see the "
+                  f"`{ALLOW_FILE}`, or label the pull request `{ALLOW_LABEL}` for stateful replacements; see "
                   "docs/guardrails.md, \"Change safety\"):", ""]
         lines += [f"- :x: `{_short(u)}` {why}  \n  `{u}`" for u, why in blocked] + [""]
     for urn, reasons in result["replaced"].items():

@@ -22,6 +22,12 @@ def test_advisories_warn_without_failing():
     spot = parse_config(stack_raw("prod", {"cluster": {"workloadPool": {"priority": "spot"}}}), "p", "prod")
     assert any(a.startswith("cluster.workloadPool.priority is 'spot' in prod") for a in advisories(spot))
     assert not any("workloadPool.priority" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
+    # publishing llm-d externally without deploying it publishes nothing (the global stack then misses llmdPort)
+    half = parse_config(stack_raw("prod-westeurope", {"llmd": {"exposeExternally": True}}), "p", "prod-westeurope")
+    assert any("llmd.exposeExternally is true but llmd.enabled is false" in a for a in advisories(half))
+    both = parse_config(stack_raw("prod-westeurope", {"llmd": {"enabled": True, "exposeExternally": True}}), "p",
+                        "prod-westeurope")
+    assert not any("llmd.exposeExternally" in a for a in advisories(both))
 
 
 def test_plan_carries_the_programs_warnings(prod):
