@@ -157,7 +157,9 @@ class Reader:
             return default
         value = [as_text(v) for v in value] if isinstance(value, list) else value
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-            self.problem(f"{self.key(name)} must be a list of non-empty strings, got {describe(value)}")
+            hint = (f" (a string: give each entry its own path, e.g. --set '{self.key(name)}[0]=...' or `pulumi "
+                    f"config set --path '{self.key(name)}[0]' ...`)") if isinstance(value, str) else ""
+            self.problem(f"{self.key(name)} must be a list of non-empty strings, got {describe(value)}{hint}")
             return default
         if len(value) > 100 or any(len(v) > MAX_STRING or not v.isprintable() for v in value):
             self.problem(f"{self.key(name)} must hold at most 100 entries of at most {MAX_STRING} printable "

@@ -37,6 +37,8 @@ BAD_CONFIGS = [
     ("dev", {"cluster": {"systemPool": {"minCount": 0}}}, "cluster.systemPool.minCount 0 is invalid; allowed: a whole number from 1 to 1000"),
     ("dev", {"cluster": {"workloadPool": {"name": "CPU-Pool"}}}, "cluster.workloadPool.name 'CPU-Pool' is invalid; allowed: 1-12 lowercase letters and digits, starting with a"),
     ("dev", {"cluster": {"zones": ["1", "4"]}}, "cluster.zones[1] '4' is invalid; allowed: one of 1, 2, 3"),
+    # `--set cluster.zones=[1,2]` (or `pulumi config set --path`) stores the string '[1,2]', not a list
+    ("dev", {"cluster": {"zones": "[1,2]"}}, "got '[1,2]' (a string: give each entry its own path, e.g. --set 'cluster.zones[0]=...'"),
     ("dev", {"cluster": {"apiAccess": {"mode": "authorizedIps"}}}, "cluster.apiAccess.authorizedIpRanges [] is invalid; allowed: one or more CIDRs with cluster.apiAccess.mode"),
     ("dev", {"cluster": {"maintenanceWindow": {"startTime": "25:00"}}}, "cluster.maintenanceWindow.startTime '25:00' is invalid; allowed: HH:MM (24h)"),
     ("dev", {"cluster": {"networkPolicy": "weave"}}, "cluster.networkPolicy 'weave' is invalid; allowed: cilium, calico, azure"),
