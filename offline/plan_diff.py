@@ -165,6 +165,27 @@ def _kubernetes_upgrade(old: Any, new: Any) -> Optional[str]:
     return None
 
 
+# why a path is in the components' ignoreChanges, and what to do when the edit should happen
+IGNORED_WHY = {
+    "kubernetesVersion": "AKS's auto-upgrade channel owns the version (`cluster.upgradeChannel: none` lets the stack "
+                         "drive it, every pool following)",
+    "orchestratorVersion": "AKS's auto-upgrade channel owns the pool's version (`cluster.upgradeChannel: none` lets "
+                           "the stack drive it)",
+    "count": "the cluster autoscaler owns the node count (change minCount/maxCount instead)",
+    "spec.replicas": "an autoscaler owns the replica count (change its minimum/maximum instead)",
+    "spec.resources.requests.storage": "a claim bound to a pre-created volume keeps its request; the share's quota "
+                                       "and the volume's capacity carry the size",
+}
+
+
+def ignored_hints(paths: list[str]) -> list[str]:
+    """The reasons behind ignored paths, once each, in the order of IGNORED_WHY."""
+    leaves = {p.rsplit(".", 1)[-1] if p.startswith("agentPoolProfiles") else p for p in paths}
+    if "kubernetesVersion" in leaves:  # the cluster's line: its inline pool's version goes with it
+        leaves.discard("orchestratorVersion")
+    return [why for key, why in IGNORED_WHY.items() if key in leaves]
+
+
 def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional[str]:
     """What is wrong with changing `old` to `new` under the named check, or None."""
     if check == "kubernetesUpgrade":
@@ -172,6 +193,9 @@ def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional
     if check == "noDowngrade":
         before, after = _version(old), _version(new)
         return "a downgrade" if before and after and after < before else None
+    if check == "upgrade":
+        before, after = _version(old), _version(new)
+        return "an upgrade" if before and after and after > before else None
     if check == "noDecrease":
         was, now = _number(old), _number(new)
         return "smaller" if was is not None and now is not None and now < was else None
@@ -593,7 +617,7 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     lines += [f"- Refused in place: `{_short(u)}`: {'; '.join(r)}" for u, r in result["refused"].items()]
     lines += [f"- Check before merging: `{_short(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
     lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short(u)}` ({', '.join(p)})"
-              for u, p in result.get("ignored", {}).items()]
+              + "".join(f"; {hint}" for hint in ignored_hints(p)) for u, p in result.get("ignored", {}).items()]
     lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short(u)}`"
               for u in result["protected"]]
     return "\n".join(lines) + "\n"

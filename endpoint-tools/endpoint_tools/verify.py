@@ -297,6 +297,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error("give --stack NAME or --outputs FILE")
     if args.stack and args.outputs:
         parser.error(f"give --stack {args.stack} or --outputs {args.outputs}, not both")
+    if args.outputs and not Path(args.outputs).is_file():  # a mistyped path is bad usage, as llm-bench --compare's
+        parser.error(f"--outputs {args.outputs}: no such file")
     try:
         outputs = load_outputs(args)
         target = target_from_outputs(outputs, args.gpu_operator_namespace, args.prefill_decode)

@@ -86,6 +86,7 @@ def test_verify_words_a_shared_option_error_as_smoke_and_bench_do(option, value,
 @pytest.mark.parametrize("argv, fragment", [
     ([], "give --stack NAME or --outputs FILE"),
     (["--stack", "llmd", "--outputs", "o.json"], "give --stack llmd or --outputs o.json, not both"),
+    (["--outputs", "/nonexistent/o.json"], "--outputs /nonexistent/o.json: no such file"),
 ])
 def test_verify_needs_one_source_of_outputs(argv, fragment, capsys):
     assert refused(verify.main, argv, capsys).rstrip().endswith(f"llm-verify: error: {fragment}")

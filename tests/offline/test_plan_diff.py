@@ -263,6 +263,10 @@ def test_an_edit_pulumi_ignores_is_listed_as_ignored_not_as_an_update(tmp_path, 
     ignored = [line for line in out.splitlines() if line.startswith("- Ignored")]
     assert len(ignored) == 2 and "(kubernetesVersion)" in ignored[0] + ignored[1]
     assert "(spec.replicas)" in ignored[0] + ignored[1]
+    # each says who owns the value and what to change instead
+    version = next(line for line in ignored if "(kubernetesVersion)" in line)
+    assert "auto-upgrade channel owns the version" in version and "`cluster.upgradeChannel: none`" in version
+    assert "an autoscaler owns the replica count" in next(line for line in ignored if "(spec.replicas)" in line)
 
 
 def _unpinned_cluster(dev) -> tuple[dict, str]:
@@ -320,6 +324,8 @@ def test_postgres_storage_shrinks_and_version_downgrades_fail_growth_and_upgrade
     assert server in {u for u, _ in plan_diff.blocking(plan_diff.diff_documents(base, smaller), set(), False)}
     code, out = _check(tmp_path, smaller, base)  # the other way: storage up, the major version up, both in place
     assert code == 0 and "Refused" not in out and "Update: `llmplatform:index:PostgresServer" in out
+    check = next(line for line in out.splitlines() if line.startswith("- Check before merging:"))
+    assert f'`version` "{int(version) - 1}" -> "{version}"' in check and "has no way back" in check  # not undone
 
 
 def test_the_model_store_grows_through_its_share_and_volume_and_a_claim_that_would_resize_is_refused(tmp_path, prod):
