@@ -289,11 +289,11 @@ def compare(paths: list[str]) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("llm-bench", "endpoint_tools.bench", __doc__, "Failure kinds: " + ", ".join(KINDS))
     endpoint_arguments(parser)
-    parser.add_argument("-n", "--requests", type=count(1), default=100,
-                        help="requests to send (ignored with --duration)")
+    how_long = parser.add_mutually_exclusive_group()  # a fixed number of requests, or a duration: not both
+    how_long.add_argument("-n", "--requests", type=count(1), default=100, help="requests to send")
     parser.add_argument("-c", "--concurrency", type=count(1), default=10,
                         help="requests in flight at once (with --rate: the most the client keeps in flight)")
-    parser.add_argument("--duration", type=positive, default=None, metavar="SECONDS",
+    how_long.add_argument("--duration", type=positive, default=None, metavar="SECONDS",
                         help="run for this long instead of a fixed number of requests")
     parser.add_argument("--rate", type=above_zero("requests per second"), default=None, metavar="PER_SECOND",
                         help="open loop: Poisson arrivals at this mean rate instead of a fixed concurrency")

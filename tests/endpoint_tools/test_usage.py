@@ -105,6 +105,12 @@ def test_smoke_and_bench_need_one_endpoint_and_no_empty_name(script, argv, fragm
     assert f"{script}: error: {fragment}" in refused(TOOLS[script][1], argv, capsys)
 
 
+def test_bench_takes_a_request_count_or_a_duration_not_both(capsys):
+    """Before, `-n 5 --duration 3` ran for 3 s and dropped the count without a word."""
+    err = refused(bench.main, ["http://x", "-n", "5", "--duration", "3"], capsys)
+    assert "llm-bench: error: argument --duration: not allowed with argument -n/--requests" in err
+
+
 # Kubernetes' own test vectors for a DNS-1123 label, the namespace rule (kubernetes/kubernetes
 # staging/src/k8s.io/apimachinery/pkg/util/validation/validation_test.go at 008b365, TestIsDNS1123Label).
 K8S_GOOD = ["a", "ab", "abc", "a1", "a-1", "a--1--2--b", "0", "01", "012", "1a", "1-a", "1--a--b--2", "a" * 63]
