@@ -551,6 +551,9 @@ def read_allow_file(path: Optional[Path]) -> set[str]:
     return {line.split("#", 1)[0].strip() for line in path.read_text().splitlines()} - {""}
 
 
+REFUSED = "refused in place: "
+
+
 def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) -> list[tuple[str, str]]:
     """(urn, why) for every change the check refuses: a stateful resource replaced or deleted, an in-place change
     the cloud refuses; minus what the pull request allows."""
@@ -562,7 +565,7 @@ def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) ->
             out.append((urn, f"{verb}: {what}"))
     for urn, reasons in result["refused"].items():
         if urn not in allowed:
-            out.append((urn, "refused in place: " + "; ".join(reasons)))
+            out.append((urn, REFUSED + "; ".join(reasons)))
     return out
 
 
@@ -599,9 +602,10 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
               f"{len(result['removed'])} to delete")
     lines += [f"**{counts}**", ""]
     if blocked:
+        stateful = any(not why.startswith(REFUSED) for _, why in blocked)  # the label covers only these
         lines += [f"**Blocked: {len(blocked)} change(s) need an explicit allowance** (list the URN in "
-                  f"`{ALLOW_FILE}`, or label the pull request `{ALLOW_LABEL}` for stateful replacements; see "
-                  "docs/guardrails.md, \"Change safety\"):", ""]
+                  f"`{ALLOW_FILE}`" + (f", or label the pull request `{ALLOW_LABEL}` for stateful replacements"
+                                       if stateful else "") + "; see docs/guardrails.md, \"Change safety\"):", ""]
         lines += [f"- :x: `{_short(u)}` {why}  \n  `{u}`" for u, why in blocked] + [""]
     for urn, reasons in result["replaced"].items():
         first = " (deleted first, then created: a gap)" if urn in result["deleteBeforeReplace"] else ""
@@ -614,7 +618,9 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
         lines.append(f"- Moved through aliases (same resources, new URNs): {len(result['moved'])}")
     lines += [f"- Update: `{_short(u)}` ({', '.join(result['changed'][u][:6])}"
               f"{', ...' if len(result['changed'][u]) > 6 else ''})" for u in updated]
-    lines += [f"- Refused in place: `{_short(u)}`: {'; '.join(r)}" for u, r in result["refused"].items()]
+    shown = {u for u, _ in blocked or []}  # a blocked refusal is told in full above, once
+    lines += [f"- Refused in place: `{_short(u)}`: " + ("blocked above" if u in shown else '; '.join(r))
+              for u, r in result["refused"].items()]
     lines += [f"- Check before merging: `{_short(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
     lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short(u)}` ({', '.join(p)})"
               + "".join(f"; {hint}" for hint in ignored_hints(p)) for u, p in result.get("ignored", {}).items()]

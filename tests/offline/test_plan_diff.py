@@ -100,6 +100,8 @@ def test_a_renamed_prefix_replaces_every_stateful_resource(base):
     assert any("provider" in why for why in result["replaced"][deployment])
     assert set(result["replaced"]) >= {u for u, r in new.items() if r["type"].startswith("kubernetes:")
                                        and r["custom"]}
+    heading = next(line for line in plan_diff.markdown(result, "t", blocked).splitlines() if "Blocked" in line)
+    assert f"`{plan_diff.ALLOW_LABEL}` for stateful replacements" in heading  # the label covers these
 
 
 def test_a_changed_deployment_selector_replaces_it_deleting_first(base):
@@ -232,7 +234,9 @@ def _check(tmp_path, base: dict, new: dict, *args: str) -> tuple[int, str]:
 
 
 def _refusal_line(out: str, name: str) -> str:
-    return next(line for line in out.splitlines() if line.startswith("- Refused in place:") and f"::{name}`" in line)
+    """The refusal as the check tells it: in full on its "Blocked" line (the list below says "blocked above")."""
+    return next(line for line in out.splitlines() if line.startswith("- :x:") and f"::{name}`" in line
+                and "refused in place: " in line)
 
 
 def test_the_engine_resets_ignored_paths_to_the_old_inputs():
@@ -319,6 +323,9 @@ def test_postgres_storage_shrinks_and_version_downgrades_fail_growth_and_upgrade
     code, out = _check(tmp_path, base, smaller)
     line = _refusal_line(out, "postgres-server")
     assert code == 1 and "You can't scale down the storage" in line
+    assert out.count("You can't scale down the storage") == 1  # told once, on its Blocked line
+    heading = next(line for line in out.splitlines() if line.startswith("**Blocked"))
+    assert plan_diff.ALLOW_LABEL not in heading  # the label allows stateful replacements, not what Azure refuses
     assert f"`storage.storageSizeGB` {size} -> {size // 2} (stack key `postgres.storageSizeGb`)" in line
     assert f'`version` "{version}" -> "{int(version) - 1}" (stack key `postgres.version`): a downgrade' in line
     assert server in {u for u, _ in plan_diff.blocking(plan_diff.diff_documents(base, smaller), set(), False)}
