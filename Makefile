@@ -18,7 +18,7 @@ FILES_OF = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.
 PKG_FILES := $(call FILES_OF,components,-not -path 'components/maintenance/*')
 TOOLS_FILES := $(call FILES_OF,endpoint-tools)
 
-.PHONY: install plan scan test bench schema docs pin-digests preview up destroy clean
+.PHONY: install tools plan scan test bench schema docs pin-digests preview up destroy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,8 @@ $(SCAN): requirements-scan.txt
 	touch $(SCAN)
 
 install: $(PKG)  ## the program's requirements and the component package, as `pulumi up` needs them
+
+tools: $(TOOLS)  ## the endpoint tools in .venv: llm-smoke, llm-bench, llm-verify (make test installs them too)
 
 plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
 	$(PY) -m offline.plan --stack $(STACK)
