@@ -92,8 +92,12 @@ def write_manifests(plan: runner.Plan, manifest_dir: Path) -> int:
 WHAT_IF = ".what-if"  # the suffix of a plan run with --set or --stack-file: beside build/<stack>/, never over it
 
 
-def write(plan: runner.Plan, out_dir: Path, what_if: bool = False) -> tuple[Path, int]:
-    target = out_dir / (plan.stack + (WHAT_IF if what_if else ""))
+def plan_dir(out: str, stack: str, sets: list[str], stack_file: Path | None) -> Path:
+    """Where a plan is written: <out>/<stack>/, or <out>/<stack>.what-if/ with --set or --stack-file."""
+    return Path(out) / (stack + (WHAT_IF if sets or stack_file is not None else ""))
+
+
+def write(plan: runner.Plan, target: Path) -> tuple[Path, int]:
     count = write_manifests(plan, target / "manifests")
     (target / "resources.json").write_text(json.dumps(resources_document(plan), indent=2, sort_keys=False) + "\n")
     return target, count
@@ -134,9 +138,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
-    if args.set or args.stack_file is not None:
+    target = plan_dir(args.out, args.stack, args.set, args.stack_file)
+    if target.name.endswith(WHAT_IF):
         # a what-if that fails must not leave the previous one behind for plan_diff to report as this change's
-        shutil.rmtree(Path(args.out) / (args.stack + WHAT_IF), ignore_errors=True)
+        shutil.rmtree(target, ignore_errors=True)
     try:
         config = runner.stack_config(args.stack, sets=args.set, stack_file=args.stack_file)
     except (ConfigError, runner.StackFileError) as error:
@@ -212,14 +217,13 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print("\nthe deploy model refuses this plan: a first `pulumi up` would fail or not converge (each line names "
               "the resource, the wait or reference, and the fix)", file=sys.stderr)
         return 1, None
-    what_if = bool(sets) or stack_file is not None
-    target, count = write(plan, Path(out), what_if)
+    target, count = write(plan, plan_dir(out, stack, sets, stack_file))
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
     (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
           f"{target}/deploy.json and {count} manifests in {target}/manifests/")
-    if what_if:
-        stack_dir = Path(out) / stack
+    if target.name.endswith(WHAT_IF):
+        stack_dir = plan_dir(out, stack, [], None)
         print(f"(a what-if: --set/--stack-file plans are written beside {stack_dir}/, not over it; what the change "
               f"adds, replaces or deletes: python -m offline.plan_diff {stack_dir} {target})")
     return 0, plan
