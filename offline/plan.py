@@ -97,10 +97,11 @@ def plan_dir(out: str, stack: str, sets: list[str], stack_file: Path | None) -> 
     return Path(out) / (stack + (WHAT_IF if sets or stack_file is not None else ""))
 
 
-def write(plan: runner.Plan, target: Path) -> tuple[Path, int]:
+def write(plan: runner.Plan, target: Path) -> int:
+    """resources.json and the manifests in `target`; the number of manifests."""
     count = write_manifests(plan, target / "manifests")
     (target / "resources.json").write_text(json.dumps(resources_document(plan), indent=2, sort_keys=False) + "\n")
-    return target, count
+    return count
 
 
 def tree(plan: runner.Plan) -> str:
@@ -217,7 +218,8 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print("\nthe deploy model refuses this plan: a first `pulumi up` would fail or not converge (each line names "
               "the resource, the wait or reference, and the fix)", file=sys.stderr)
         return 1, None
-    target, count = write(plan, plan_dir(out, stack, sets, stack_file))
+    target = plan_dir(out, stack, sets, stack_file)
+    count = write(plan, target)
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
     (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
