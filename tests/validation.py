@@ -9,7 +9,9 @@ from typing import Any, Iterator
 
 import jsonschema
 import kubernetes_validate
+import kubernetes_validate.utils as kubernetes_validate_utils
 import yaml
+from referencing import Registry, Resource
 
 from offline.runner import deep_merge  # Helm's coalescing: parent values override a subchart's, map by map
 
@@ -29,13 +31,43 @@ def is_builtin(obj: dict[str, Any]) -> bool:
 _VALIDATED: set[tuple[str, str]] = set()
 
 
+@functools.lru_cache(maxsize=None)
+def _schema_file(path: str, version: str) -> Any:
+    return kubernetes_validate_utils.schema_contents(path, version)
+
+
+@functools.lru_cache(maxsize=None)
+def _strict_validator(kind: str, api_version: str, version: str) -> tuple[Any, str]:
+    """What kubernetes_validate.validate(obj, version, strict=True) builds for each object (kubernetes_validate/
+    utils.py `validate`: the same schema choice, files, registry and Draft 2020-12 validator), built once per kind,
+    apiVersion and version: it reads and parses the 1.5 MB `_definitions.json` anew on every call."""
+    utils = kubernetes_validate_utils
+    if utils.major_minor(version) > utils.latest_version():
+        raise utils.VersionNotSupportedError(version=utils.major_minor(version))
+    schema_version = [v for v in utils.all_versions() if utils.major_minor(v) <= utils.major_minor(version)][-1]
+    api = re.sub(r'^([^./]*)(?:\.[^/]*)?/', r'\1-', api_version)
+    schema_dir = f"kubernetes-json-schema/v{schema_version}-local-strict"
+    try:
+        schema = _schema_file(f"{schema_dir}/{kind.lower()}-{api}.json", version)
+    except FileNotFoundError:
+        raise utils.SchemaNotFoundError(version=utils.major_minor(version), kind=kind,
+                                        api_version=api_version) from None
+    registry = Resource.from_contents(_schema_file(f"{schema_dir}/_definitions.json", version)) @ (
+        Resource.from_contents(schema) @ Registry())
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry), utils.major_minor(schema_version)
+
+
 def validate_builtin(obj: dict[str, Any], version: str) -> None:
     """Strict: an unknown field is an error, as it would be for a real API server with field validation. An object
     identical to one already validated for that version (stack variants share most objects) is not checked twice."""
     key = (json.dumps(obj, sort_keys=True), version)
     if key in _VALIDATED:
         return
-    kubernetes_validate.validate(obj, version, strict=True)
+    validator, checked = _strict_validator(obj["kind"], obj["apiVersion"], version.removeprefix("v"))
+    try:
+        validator.validate(obj)
+    except jsonschema.ValidationError as error:
+        raise kubernetes_validate.ValidationError(error, version=checked) from None
     _VALIDATED.add(key)
 
 
