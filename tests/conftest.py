@@ -13,20 +13,32 @@ import tempfile
 import time
 import sys
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import pytest
+
+if TYPE_CHECKING:
+    from offline import runner as offline
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 
-from offline import runner as offline  # noqa: E402
+
+def _runner():
+    """offline.runner (the Pulumi SDK and every component behind it), imported on first use: the xdist controller,
+    which loads this file too but runs no test, never pays for it."""
+    from offline import runner
+    return runner
 
 
 def _installed_package_is_current(name: str, distribution: str) -> None:
-    """The tests import the package as installed (like any consumer); refuse to test a stale copy of the source."""
-    import importlib
-    installed = Path(importlib.import_module(name).__file__).parent
+    """The tests import the package as installed (like any consumer); refuse to test a stale copy of the source.
+    The package is found as `import` would find it, without running it (it imports the Pulumi SDK)."""
+    import importlib.util
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.origin:
+        pytest.exit(f"{name} is not installed: run `make test` (it installs the package)", returncode=2)
+    installed = Path(spec.origin).parent
     source = PROJECT_DIR / distribution / name
     stale = [str(p.relative_to(source)) for p in source.rglob("*")
              if p.is_file() and "__pycache__" not in p.parts
@@ -102,11 +114,12 @@ def _plan(stack: str, overrides_json: str) -> offline.Plan:
 def _compute(stack: str, overrides_json: str) -> offline.Plan:
     overrides = json.loads(overrides_json)
     # a global stack reads the regional stacks' outputs: from their (shared, cached) plans
-    referenced = offline.referenced_stacks(offline.stack_config(stack, overrides), offline.project_name())
+    runner = _runner()
+    referenced = runner.referenced_stacks(runner.stack_config(stack, overrides), runner.project_name())
     references = {region: plan_for(region).outputs for region in referenced}
     gc.disable()  # as in `make plan`: the run allocates many short-lived objects and no cycles worth collecting
     try:
-        return offline.run(stack, overrides, references=references)
+        return runner.run(stack, overrides, references=references)
     finally:
         gc.enable()
 
