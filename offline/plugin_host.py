@@ -143,11 +143,20 @@ def _dying_with_parent(argv: list[str]) -> list[str]:
     return [sys.executable, "-c", _DIE_WITH_PARENT, *argv]
 
 
+# A folder holding only a sitecustomize.py that raises the plugins' garbage collection threshold (read it).
+PLUGIN_SITE = Path(__file__).resolve().parent / "plugin_site"
+
+
+def _plugin_environment(env: dict[str, str]) -> dict[str, str]:
+    python_path = os.pathsep.join(p for p in (str(PLUGIN_SITE), os.environ.get("PYTHONPATH", "")) if p)
+    return {**os.environ, "PYTHONPATH": python_path, **env}
+
+
 class Plugin:
     """A plugin process started as the CLI starts it; its gRPC channel once it printed its port."""
 
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(_dying_with_parent(argv), cwd=cwd, env={**os.environ, **env},
+        self.process = subprocess.Popen(_dying_with_parent(argv), cwd=cwd, env=_plugin_environment(env),
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         port: list[str] = []
         stdout = self.process.stdout
