@@ -149,7 +149,8 @@ def test_yaml_example_uses_three_components_as_the_schema_defines_them(schema):
 # ---- a foreign Python project, with only the built wheel and the SDKs importable -------------------------------
 
 HARNESS = """
-import json, os, sys
+import gc, json, os, sys
+gc.set_threshold(10_000, 10, 10)  # as the suite's plugins (offline/plugin_site): a run under the mocks allocates a lot
 from pathlib import Path
 target, program, repo = sys.argv[1:4]
 # the program and the wheel's target first; the interpreter's own paths (stdlib, SDKs); never the repository
