@@ -9,6 +9,7 @@ from the referenced stacks' own offline plans.
 from __future__ import annotations
 
 import copy
+import functools
 import importlib.util
 import runpy
 import sys
@@ -35,8 +36,18 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # ---- config -----------------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=16)
+def _parsed_project(text: str) -> Any:
+    return yaml.safe_load(text)
+
+
+def _project_file(program_dir: Path) -> Any:
+    """Pulumi.yaml as read now (each run reads it afresh; the same text is parsed once: a plan read it four times)."""
+    return copy.deepcopy(_parsed_project((program_dir / "Pulumi.yaml").read_text()))
+
+
 def project_name(program_dir: Path = PROJECT_DIR) -> str:
-    return yaml.safe_load((program_dir / "Pulumi.yaml").read_text())["name"]
+    return _project_file(program_dir)["name"]
 
 
 def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -54,7 +65,7 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program
     """What the Pulumi CLI would hand the program, keyed 'project:key': Pulumi.yaml defaults, the stack file (read
     as the CLI reads it), then `--set` paths (as `pulumi config set --path`) and test overrides (deep-merged).
     Raises StackFileError for a stack file or --set the CLI would refuse; FileNotFoundError for an unknown stack."""
-    project = yaml.safe_load((program_dir / "Pulumi.yaml").read_text())
+    project = _project_file(program_dir)
     name = project["name"]
     values: dict[str, Any] = {}
     for key, decl in (project.get("config") or {}).items():
