@@ -117,11 +117,8 @@ def _compute(stack: str, overrides_json: str) -> offline.Plan:
     runner = _runner()
     referenced = runner.referenced_stacks(runner.stack_config(stack, overrides), runner.project_name())
     references = {region: plan_for(region).outputs for region in referenced}
-    gc.disable()  # as in `make plan`: the run allocates many short-lived objects and no cycles worth collecting
-    try:
-        return runner.run(stack, overrides, references=references)
-    finally:
-        gc.enable()
+    # no cyclic garbage collection during the run (as in `make plan`): pytest_runtest_protocol below turns it off
+    return runner.run(stack, overrides, references=references)
 
 
 def plan_for(stack: str, overrides: Optional[dict[str, Any]] = None) -> offline.Plan:

@@ -25,7 +25,6 @@ Upstream rules simulated (Kubernetes v1.35):
 from __future__ import annotations
 
 import functools
-import gc
 import re
 from typing import Any
 
@@ -201,11 +200,7 @@ def two_pools_program() -> None:
 def two_pools() -> offline.Plan:
     # the runner refuses two resources with one URN and one Kubernetes or Azure name claimed twice: composing at
     # all is the no-collision proof
-    gc.disable()  # as conftest's plans: many short-lived objects, no cycles worth collecting
-    try:
-        return offline.run_function(two_pools_program)
-    finally:
-        gc.enable()
+    return offline.run_function(two_pools_program)
 
 
 def test_two_gpu_pools_compose_with_one_device_plugin():
