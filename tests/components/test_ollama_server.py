@@ -90,3 +90,41 @@ def test_ollama_server_refuses_an_env_var_it_manages_before_registering():
     p = offline.run_function(program)
     assert "extra_env" in str(registered[0]) and "OLLAMA_MODELS" in str(registered[0])
     assert not p.of_type("llmplatform:index:OllamaServer")
+
+
+def test_a_warm_model_makes_the_startup_probe_ollamas_preload_and_a_bad_name_is_refused():
+    """`warm_model`: the replica is Ready only after it loaded the model (an exec startup probe, long enough for a
+    multi-GB read from the share); without it the probe is the HTTP one. A name outside Ollama's grammar is refused
+    before anything registers."""
+    from llmplatform.inference_specs import warm_up_command
+    problems: list[ComponentInputError] = []
+
+    def program():
+        opts = provider_opts()
+        P.OllamaServer("warm", {"cluster": cluster_handle(), "model_volume": VOLUME, "warm_model": "llama3.1:8b"},
+                       opts)
+        try:
+            P.OllamaServer("bad", {"cluster": cluster_handle(), "model_volume": VOLUME, "warm_model": "llama 3"},
+                           opts)
+        except ComponentInputError as error:
+            problems.append(error)
+    p = offline.run_function(program)
+    probe = next(r for r in p.kubernetes_objects() if r.inputs.get("kind") == "Deployment")
+    probe = probe.inputs["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert probe["exec"]["command"] == warm_up_command("llama3.1:8b") and "httpGet" not in probe
+    assert probe["timeoutSeconds"] >= 300 and probe["periodSeconds"] * probe["failureThreshold"] >= 900
+    assert "warm_model" in str(problems[0]) and "'llama 3'" in str(problems[0]) and "Ollama model name" in str(
+        problems[0])
+    assert [r.name for r in p.of_type("llmplatform:index:OllamaServer")] == ["warm"]
+
+
+@pytest.mark.parametrize("name, valid", [
+    ("llama3.1:8b", True), ("tinyllama", True), ("hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", True),
+    ("registry.ollama.ai/library/llama3:latest", True), ("localhost:5000/team/model:v1", True), ("_x", True),
+    ("", False), ("-x", False), ("llama 3", False), ("team.x/model", False), ("model:ta:g", False),
+    ("a/b/c/d", False), ("m" * 81, False)])
+def test_ollama_model_names_follow_ollamas_grammar(name, valid):
+    """Ollama v0.32.15 types/model/name.go: [host/][namespace/]model[:tag], parts of 1-80 characters starting with a
+    letter, digit or '_'; no '.' in a namespace, ':' only in a host."""
+    from llmplatform.rules import OLLAMA_MODEL
+    assert (OLLAMA_MODEL(name) is None) is valid
