@@ -98,7 +98,8 @@ def test_every_chart_the_program_installs_is_in_the_table():
     assert {c.chart for c in ALL_CHARTS} <= set(CHART_PODS)
 
 
-@pytest.mark.parametrize("name", ["dev", "prod", "llmd", "dev-gpu", "dev-smb-nogpu", "prod-tls", "dev-gpu-hpa"])
+@pytest.mark.parametrize("name", ["dev", "prod", "llmd", "llmd-pd", "dev-gpu", "dev-operator", "dev-smb-nogpu", "prod-tls",
+                                  "dev-gpu-hpa"])
 def test_every_always_on_pod_has_a_pool_in_every_stack(name):
     result = capacity.idle_capacity(variant(name))
     assert result.problems == [] and result.errors == []
