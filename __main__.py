@@ -69,7 +69,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
         share["separate_resource_group"] = store.resource_group_name
     share.update({
         "protocol": store.protocol, "size_gib": store.size_gib, "redundancy": store.redundancy,
-        "models": list(store.models), "preload": store.preload, "preload_dry_run": store.preload_dry_run,
+        "models": list(store.models), "model_sizes_gib": store.sizes_gib, "preload": store.preload,
+        "preload_dry_run": store.preload_dry_run,
         "tags": cfg.tags, **diagnostics(cfg, monitoring),
     })
     models = ModelStore("models", share, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))

@@ -199,13 +199,6 @@ KUBERNETES_VERSION = pattern(r"1\.[0-9]{2}(\.[0-9]{1,3})?", "a Kubernetes versio
 HF_MODEL = pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}",
                    "a Hugging Face model id like 'Qwen/Qwen3-8B'")
 
-# Ollama's model names (v0.32.15 types/model/name.go, isValidPart/isValidLen): [host/][namespace/]model[:tag], each part
-# 1-80 characters (a host up to 350) starting with a letter, digit or '_', then those and '-'; '.' except in a
-# namespace, ':' only in a host (its port).
-_OLLAMA_PART = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}"
-OLLAMA_MODEL = pattern(rf"(([A-Za-z0-9_][A-Za-z0-9_.:-]{{0,349}}/)?[A-Za-z0-9_][A-Za-z0-9_-]{{0,79}}/)?{_OLLAMA_PART}"
-                       rf"(:{_OLLAMA_PART})?", "an Ollama model name like 'llama3.1:8b' or 'hf.co/org/repo:Q4_K_M'")
-
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$")
 _SUFFIX: dict[str, Union[int, Decimal]] = {"": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
            "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
