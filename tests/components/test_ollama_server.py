@@ -117,3 +117,13 @@ def test_a_warm_model_makes_the_startup_probe_ollamas_preload_and_a_bad_name_is_
         problems[0])
     assert [r.name for r in p.of_type("llmplatform:index:OllamaServer")] == ["warm"]
 
+
+def test_the_stacks_warm_their_first_model_and_a_dry_run_store_warms_none():
+    """From stack config to the Deployment: dev and prod warm the first model their store preloads; a store that
+    pulls nothing (dev-smb-nogpu's dry run) keeps the HTTP startup probe."""
+    from llmplatform.inference_specs import warm_up_command
+    for name, model in (("dev", "tinyllama"), ("prod", "llama3.1:8b"), ("dev-smb-nogpu", None)):
+        probe = deployment(variant(name), "ollama")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+        assert probe.get("exec", {}).get("command") == (warm_up_command(model) if model else None), name
+        assert ("httpGet" in probe) is (model is None)
+
