@@ -1,9 +1,8 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.os_disks import os_disk_type, why_managed
+from .loader import SYSTEM_NAMESPACES
 from .platform_config import PlatformConfig
-
-SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
 MANY_GPUS = 64  # GPUs at peak past which a run-away autoscaler is a budget event
 HIGH_RATE_LIMIT = 1000  # requests/s per client: above this the limiter protects nothing
 
