@@ -29,7 +29,32 @@ def advisories(cfg: PlatformConfig) -> list[str]:
     if cfg.llmd.expose_externally and not cfg.llmd.enabled:
         notes.append("llmd.exposeExternally is true but llmd.enabled is false: no llm-d is deployed or published (and "
                      "no llmdPort exported for a global stack's global.llmdRegions); set llmd.enabled too")
-    notes += _risky(cfg, sku) + _managed_os_disks(cfg)
+    notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg)
+    return notes
+
+
+def _public_ui(cfg: PlatformConfig) -> list[str]:
+    """Who can get into an Open-WebUI published on the external gateway (Open-WebUI 0.11.0, routers/auths.py: the
+    first account is always admitted and made admin, whatever ENABLE_SIGNUP says)."""
+    ui = cfg.webui
+    if not (ui.enabled and cfg.gateway.external):
+        return []
+    notes = []
+    if not ui.admin_email:
+        notes.append("webui.adminEmail is unset and the UI is public: until its first account exists, whoever "
+                     "signs up first becomes its admin; set webui.adminEmail before the first deploy (an admin with a "
+                     "generated password in Key Vault, docs/operations.md), or sign up yourself at once")
+    if ui.enable_signup:
+        who = ("an account that waits for an admin's approval (webui.defaultUserRole 'pending')"
+               if ui.default_user_role == "pending" else
+               f"an account that chats with the models at once (webui.defaultUserRole {ui.default_user_role!r})")
+        notes.append(f"webui.enableSignup is true and the UI is public: anyone who reaches it can create {who}")
+    if str(ui.extra_env.get("WEBUI_AUTH", "true")).lower() != "true":  # env.py: true only when lower-cased 'true'
+        notes.append("webui.extraEnv.WEBUI_AUTH turns Open-WebUI's sign-in off while the UI is public: anyone who "
+                     "reaches it is signed in as its admin (admin@localhost)")
+    if ui.extra_env.get("WEBUI_AUTH_TRUSTED_EMAIL_HEADER"):
+        notes.append("webui.extraEnv.WEBUI_AUTH_TRUSTED_EMAIL_HEADER signs in whoever that header names, and the "
+                     "public gateway passes a client's own headers through: anyone can sign in as anyone")
     return notes
 
 

@@ -300,6 +300,20 @@ MEANING = {
     "webui.uploadsTier": "`premium` (Azure Files Premium, provisioned) or `standard` (billed by the GiB used).",
     "webui.backend": "The model the UI fronts: Ollama's, or llm-d's through its API gate, in its namespace (needs "
                      "`llmd.enabled`; the Ollama stack then runs without a UI of its own).",
+    "webui.modelAccess": "`all`: every signed-in user sees every model; `granted`: Open-WebUI's access control (a "
+                         "model is listed to admins only until an admin shares it).",
+    "webui.enableSignup": "Anyone who reaches the UI may create an account (an advisory on a public UI). With the "
+                          "Ollama backend read on the UI's first start only, then Admin Panel → Settings decides "
+                          "(docs/operations.md).",
+    "webui.defaultUserRole": "A new account's role: `pending` waits for an admin's approval. Read when "
+                             "`webui.enableSignup` is.",
+    "webui.adminEmail": "The first admin, created at the UI's first start with a generated password in Key Vault "
+                        "(`<inference|llmd>-webui-admin-password`). Unset: whoever signs up first is admin (an "
+                        "advisory on a public UI).",
+    "webui.extraEnv": "More Open-WebUI settings, plain values (e.g. `webui.extraEnv.WEBUI_URL`); what the platform "
+                      "sets and names that look like secrets are refused.",
+    "webui.secretEnv": "Open-WebUI settings whose value is a Key Vault secret: variable → secret name (e.g. "
+                       "`webui.secretEnv.MICROSOFT_CLIENT_SECRET`); exported at start, never in the pod spec.",
     "postgres.version": "PostgreSQL major version.",
     "postgres.tier": "Compute tier.",
     "postgres.skuName": "A size of that tier (`Standard_B…`, `Standard_D…`, `Standard_E…`; "

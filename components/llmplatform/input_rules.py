@@ -16,16 +16,18 @@ from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYE
                       MAX_ORIGIN_TIMEOUT_SECONDS, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
                       NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS, POD_SECURITY_LEVELS,
                       POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, TLS_MODES,
-                      UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEEKDAYS, ZONES, FAILURE_MODES)
+                      UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEBUI_MODEL_ACCESS, WEBUI_USER_ROLES,
+                      WEEKDAYS, ZONES, FAILURE_MODES)
 from .inference_parts import GATE_INPUTS, OLLAMA_INPUTS, WEBUI_INPUTS
-from .inference_specs import nginx_workers, ollama_env
+from .inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_SECRET_FILES, nginx_workers,
+                              ollama_env, webui_env, webui_state_env, webui_users_env)
 from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes
 from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                          holds_requests_at_zero, image_is_pinned, managed_flags)
 from .networks import authorized_range_problem, network_rules
 from .pins import parse_image
 from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION, PROMETHEUS_DURATION,
-                    UTC_OFFSET, Found, Problem, Rules, is_output, pattern, resources_rules)
+                    UTC_OFFSET, EMAIL, Found, Problem, Rules, is_output, pattern, resources_rules)
 
 MAX_NODES = 1000  # AKS autoscaler counts per pool (Azure CLI: --min-count/--max-count in [0, 1000])
 
@@ -306,8 +308,69 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     return r.problems
 
 
+# the variables OpenWebUi sets itself, for either kind of endpoint (inference_specs): its inputs say them, extra_env and
+# secret_env may not
+MANAGED_WEBUI_ENV = tuple(sorted({
+    *webui_env("ollama", "", "", MIGRATIONS_SWITCH, {}), *webui_env("openai", "", "", MIGRATIONS_SWITCH, {}),
+    *webui_state_env(""), *webui_users_env("all", False, "pending", "a@b.c"), *WEBUI_SECRET_FILES,
+    MODEL_KEY_VAR, ADMIN_PASSWORD_VAR}))
+# A setting whose name ends so holds a secret (Open-WebUI 0.11.0: OPENAI_API_KEYS, MICROSOFT_CLIENT_SECRET,
+# LDAP_APP_PASSWORD, SCIM_TOKEN, CHROMA_CLIENT_AUTH_CREDENTIALS, GOOGLE_APPLICATION_CREDENTIALS_JSON, ...); its
+# ENABLE_* switches (ENABLE_API_KEYS) and USER_PERMISSIONS_* flags are booleans
+SECRET_ENDINGS = ("KEY", "KEYS", "SECRET", "PASSWORD", "PASSWD", "TOKEN", "CREDENTIALS", "CREDENTIALS_JSON")
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")  # scheme://user:password@host
+
+
+def looks_secret(name: str, value: Any = "") -> bool:
+    """A variable whose value should come from Key Vault: its name ends like a secret's, or its value is a URL with
+    a password."""
+    named = not name.startswith(("ENABLE_", "USER_PERMISSIONS_")) and any(
+        name == end or name.endswith("_" + end) for end in SECRET_ENDINGS)
+    return named or (isinstance(value, str) and bool(_URL_PASSWORD.search(value)))
+
+
+def webui_env_rules(r: Rules) -> None:
+    """OpenWebUi's escape hatches: plain settings (extra_env) and settings from Key Vault (secret_env), neither one
+    the component sets, each variable in one of them, a secret in extra_env refused."""
+    env, secrets = r.given("extra_env"), r.given("secret_env")
+    for key, given in (("extra_env", env), ("secret_env", secrets)):
+        if given is not None and not isinstance(given, Mapping):
+            r.add(key, given, "an object of environment variable names to strings")
+    if isinstance(env, Mapping):
+        bad = sorted(str(k) for k, v in env.items() if not str(k).isidentifier() or not isinstance(v, str))
+        managed = sorted(set(map(str, env)) & set(MANAGED_WEBUI_ENV))
+        secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
+        if bad:
+            r.add("extra_env", bad, "environment variable names mapped to string values")
+        if managed:
+            r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_WEBUI_ENV)}, which the component "
+                                        "sets from its inputs")
+        if secret:
+            r.add("extra_env", secret, f"plain settings only: these look like secrets (a name ending in "
+                                       f"{', '.join(SECRET_ENDINGS)}, or a URL with a password); put the value in "
+                                       f"Key Vault and name its secret in {r.ref('secret_env')}")
+    if isinstance(secrets, Mapping):
+        bad = sorted(str(k) for k, v in secrets.items() if not str(k).isidentifier() or not isinstance(v, str)
+                     or names.key_vault_secret(v))
+        managed = sorted(set(map(str, secrets)) & set(MANAGED_WEBUI_ENV))
+        both = sorted(set(map(str, secrets)) & set(map(str, env))) if isinstance(env, Mapping) else []
+        values = [v for v in secrets.values() if isinstance(v, str)]
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if bad:
+            r.add("secret_env", bad, "environment variable names mapped to Key Vault secret names (1-127 letters, "
+                                     "digits and hyphens)")
+        if managed:
+            r.add("secret_env", managed, f"variables other than {', '.join(MANAGED_WEBUI_ENV)}, which the component "
+                                         "sets from its inputs")
+        if both:
+            r.add("secret_env", both, f"variables not also in {r.ref('extra_env')}")
+        if twice:
+            r.add("secret_env", twice, "one variable per Key Vault secret (each is mounted once)")
+
+
 def open_webui(args: Mapping[str, Any]) -> list[Problem]:
-    """OpenWebUi's inputs (the endpoint, its database, replicas and HPA targets, resources, uploads volume)."""
+    """OpenWebUi's inputs (the endpoint, its database, replicas and HPA targets, resources, uploads volume, users
+    and models, extra settings)."""
     r = Rules(args, "OpenWebUi")
     endpoint_rule(r)
     r.text("database_url_secret", names.key_vault_secret)
@@ -324,6 +387,11 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("uploads_size_gib", MIN_PREMIUM_SHARE_GIB if premium else 1, MAX_PREMIUM_SHARE_GIB,
             f" with {r.ref('uploads_tier')} premium (standard takes any size)" if premium else "")
     r.whole("request_timeout_seconds", 1, 86400)
+    r.choice("model_access", WEBUI_MODEL_ACCESS)
+    r.flag("enable_signup")
+    r.choice("default_user_role", WEBUI_USER_ROLES)
+    r.text("admin_email", EMAIL)
+    webui_env_rules(r)
     return r.problems
 
 

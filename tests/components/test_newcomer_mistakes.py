@@ -166,6 +166,10 @@ MISTAKES = [
             "at least replicas (3)"),
     Mistake("InferenceStack", lambda a: {**a, "webui_replicas": 3, "webui_max_replicas": 2}, ["webui_max_replicas"],
             "at least webui_replicas (3)"),
+    Mistake("OpenWebUi", lambda a: {**a, "extra_env": {"MICROSOFT_CLIENT_SECRET": "s3cret"}}, ["extra_env"],
+            "put the value in Key Vault and name its secret in secret_env"),
+    Mistake("InferenceStack", lambda a: {**a, "webui_default_user_role": "admin"}, ["webui_default_user_role"],
+            "pending, user"),
 ]
 IDS = [f"{i:02d}-{m.component}-{'+'.join(m.paths)}" for i, m in enumerate(MISTAKES)]
 

@@ -15,10 +15,12 @@ def test_advisories_warn_without_failing():
     assert not any("apiAccess" in a for a in advisories(prod))  # prod uses authorized IP ranges
     tls = parse_config(stack_raw("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                               "email": "ops@example.com"}}}), "p", "prod")
-    # left: the A100 pool's local disk is too small for its OS disk (tests/components/test_os_disks.py), and no group is named
-    # for Managed Grafana (the stack file cannot know the deployer's Entra groups)
+    # left: the A100 pool's local disk is too small for its OS disk (tests/components/test_os_disks.py), no group is named
+    # for Managed Grafana (the stack file cannot know the deployer's Entra groups), nor Open-WebUI's first admin
+    # (nor the operator's address)
     assert [a for a in advisories(tls) if not a.startswith(("security.ephemeralOsDisk: gpu ",
-                                                            "observability.managedGrafana: no group"))] == []
+                                                            "observability.managedGrafana: no group",
+                                                            "webui.adminEmail is unset"))] == []
     spot = parse_config(stack_raw("prod", {"cluster": {"workloadPool": {"priority": "spot"}}}), "p", "prod")
     assert any(a.startswith("cluster.workloadPool.priority is 'spot' in prod") for a in advisories(spot))
     assert not any("workloadPool.priority" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
@@ -52,3 +54,27 @@ def test_prod_without_observability_is_advised():
     raw["security"] = {"defender": False, "diagnostics": False}  # both report to Log Analytics
     notes = advisories(parse_config(raw, P, "prod"))
     assert any("observability is off in prod" in note and "no alerts" in note for note in notes)
+
+
+def test_a_public_open_webui_says_who_can_get_in():
+    """Open-WebUI 0.11.0 admits the first account whatever ENABLE_SIGNUP says and makes it admin (routers/auths.py
+    signup, signup_handler); open sign-up lets anyone register; WEBUI_AUTH false signs everyone in as admin, and a
+    trusted e-mail header signs in whoever a client's own header names."""
+    from config.advisories import advisories
+
+    def notes(stack: str, webui: dict, gateway: dict | None = None) -> list[str]:
+        raw = stack_raw(stack, {"webui": webui, **({"gateway": gateway} if gateway else {})})
+        return [a for a in advisories(parse_config(raw, P, stack)) if a.startswith("webui.")]
+    assert [n.split(" is ")[0] for n in notes("dev", {})] == ["webui.adminEmail"]  # dev's gateway is external
+    assert notes("dev", {"adminEmail": "ops@example.com"}) == []
+    assert notes("dev", {"enableSignup": True}, {"mode": "internal"}) == []  # reached from the VNet only
+    assert notes("dev", {"enableSignup": True}, {"mode": "none"}) == []
+    pending, = notes("dev", {"adminEmail": "ops@example.com", "enableSignup": True})
+    assert pending.startswith("webui.enableSignup is true and the UI is public") and "'pending'" in pending
+    user, = notes("prod", {"adminEmail": "ops@example.com", "enableSignup": True, "defaultUserRole": "user"})
+    assert "chats with the models at once" in user
+    auth_off, header = notes("dev", {"adminEmail": "ops@example.com", "extraEnv": {
+        "WEBUI_AUTH": False, "WEBUI_AUTH_TRUSTED_EMAIL_HEADER": "X-Email"}})
+    assert auth_off.startswith("webui.extraEnv.WEBUI_AUTH turns") and "anyone can sign in as anyone" in header
+    assert notes("dev", {"adminEmail": "ops@example.com", "extraEnv": {"WEBUI_AUTH": "True"}}) == []
+    assert notes("dev", {"enabled": False, "enableSignup": True}) == []
