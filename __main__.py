@@ -129,6 +129,11 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("keyVaultName", vault.vault_name)
     pulumi.export("postgresFqdn", database.fqdn)
     pulumi.export("apiKeySecret", stack.api_key_secret)
+    # what endpoint_tools.verify checks of the Ollama stack (the model server's handle, the autoscaler, the UI)
+    server = stack.model_server
+    pulumi.export("inference", {
+        "namespace": server["namespace"], "deployment": server["deployment"], "accelerator": server["accelerator"],
+        "autoscaling": cfg.autoscaling.mode, "webui": stack.webui_service.apply(bool)})
     pulumi.export("gatewayInternalAddress", gateway.internal_address if gateway else None)
     pulumi.export("gatewayExternalAddress", gateway.external_address if gateway else None)
     pulumi.export("webUiUrl", gateway.ui_url if gateway else None)

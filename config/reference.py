@@ -392,6 +392,9 @@ MEANING = {
                                        "it): at least 2 in prod.",
     "llmd.enabled": "Deploy LlmdStack on the GPU pool (an A100, H100 or H200 size), published on the gateways' "
                     "`llmd` listener (port 8000) behind the API key and rate limit. The `llmd` stack sets it.",
+    "llmd.namespace": "The namespace (a DNS label) LlmdStack creates for vLLM, the scheduler, its gate and gateway "
+                      "(and the UI under `webui.backend: llmd`); the `llmdNamespace` output. None the program creates "
+                      "otherwise: not `namespace`, a platform namespace or a Kubernetes system one.",
     "llmd.model": "Hugging Face model id vLLM serves.",
     "llmd.hfTokenSecret": "Key Vault secret holding a Hugging Face token; required for gated models.",
     "llmd.modelMemoryGib": "Weights (GiB) of a model the built-in list (`components/llmplatform/llmd_specs.py`) "

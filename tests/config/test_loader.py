@@ -14,7 +14,7 @@ from config.loader import parse_config
 from config.reader import ConfigError
 from offline import runner as offline, plan as plan_cli
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, VARIANTS, variant
 
 
 def stack_raw(stack: str, overrides: dict | None = None) -> dict:
@@ -120,6 +120,11 @@ BAD_CONFIGS = [
     ("dev", {"observability": {"managedGrafana": True}}, "observability.managedGrafana needs observability.azureMonitor true"),
     ("dev", {"webui": {"uploadsTier": "premium"}}, "webui.uploadsSizeGib 10 is invalid; allowed: a whole number from 100 to 102400 with webui.uploadsTier premium"),
     ("dev", {"webui": {"uploadsTier": "archive"}}, "webui.uploadsTier 'archive' is invalid; allowed: premium, standard"),
+    # llm-d's namespace: LlmdStack's DNS-label rule, and no namespace the program (or Kubernetes) creates otherwise
+    ("llmd", {"llmd": {"namespace": "LLM_D"}}, "llmd.namespace 'LLM_D' is invalid; allowed: a DNS label: 1-63 lowercase"),
+    ("llmd", {"llmd": {"namespace": "llm"}}, "llmd.namespace 'llm' is also `namespace`, the Ollama stack's"),
+    ("llmd", {"llmd": {"namespace": "nri-plugins"}}, "llmd.namespace 'nri-plugins' is a namespace the platform creates itself"),
+    ("llmd", {"llmd": {"namespace": "kube-system"}}, "llmd.namespace 'kube-system' is a Kubernetes system namespace"),
 ]
 
 
@@ -130,6 +135,28 @@ def test_stack_files_parse_to_the_documented_environments():
     assert prod.cluster.tier == "Standard" and prod.cluster.zones == ("1", "2", "3") and prod.protect
     assert prod.gpu.fallback.enabled and prod.cluster.disable_local_accounts
     assert prod.model_store.redundancy == "ZRS" and dev.model_store.redundancy == "LRS"
+
+
+def test_llmd_namespace_reaches_llmd_stack_and_clashes_only_when_deployed():
+    from types import SimpleNamespace
+    from config.inputs import llmd_args
+    cfg = parse_config(stack_raw("llmd", {"llmd": {"namespace": "inference-llmd"}}), "p", "llmd")
+    stub = SimpleNamespace(scheduling={}, route_target={})
+    assert llmd_args(cfg, {}, stub, stub, {})["namespace"] == "inference-llmd"
+    assert parse_config(stack_raw("dev"), "p", "dev").llmd.namespace == "llm-d"  # LlmdStack's default
+    # no LlmdStack, no namespace of its own: the key is checked for its shape only
+    assert parse_config(stack_raw("dev", {"llmd": {"namespace": "llm"}}), "p", "dev").llmd.namespace == "llm"
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_platform_namespaces_are_every_namespace_the_program_creates(name):
+    """The collision checks of `namespace` and `llmd.namespace` know every namespace the planned variants create."""
+    from config.loader import platform_namespaces
+    stack, overrides = VARIANTS[name]
+    cfg = parse_config(stack_raw(stack, overrides), "p", stack)
+    created = {r.inputs["metadata"]["name"] for r in variant(name).kubernetes_objects()
+               if r.inputs["kind"] == "Namespace"}
+    assert created - {cfg.namespace, cfg.llmd.namespace} <= set(platform_namespaces(cfg.prefix, cfg.environment))
 
 
 def test_stack_files_hold_only_project_keys():
