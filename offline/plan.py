@@ -296,7 +296,7 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     if target.name.endswith(WHAT_IF):
         stack_dir = plan_dir(out, stack, [], None)
         print(f"(a what-if: --set/--stack-file plans are written beside {stack_dir}/, not over it; what the change "
-              f"adds, replaces or deletes: python -m offline.plan_diff {stack_dir} {target})")
+              f"adds, replaces or deletes: .venv/bin/python -m offline.plan_diff {stack_dir} {target})")
     return 0, plan
 
 

@@ -190,3 +190,20 @@ def test_every_azure_resource_that_takes_a_location_gets_one(dev, prod, global_p
             if r.type.startswith("azure-native:") and r.custom:
                 takes = "location: Optional[pulumi.Input[str]]" in (sdk / rules[r.type]["sdk"]).read_text()
                 assert not takes or r.inputs.get("location"), (plan.stack, r.type, r.name)
+
+
+def test_docs_and_stack_files_run_the_repository_modules_with_the_venv_python():
+    """A bare `python -m offline.plan` outside the venv stops at ModuleNotFoundError: what a reader copies names
+    .venv/bin/python, as the README does (docs/decisions.md is history and keeps its words)."""
+    import re
+    files = [PROJECT_DIR / "README.md", *PROJECT_DIR.glob("Pulumi*.yaml"), *(PROJECT_DIR / "docs").rglob("*.md"),
+             PROJECT_DIR / "offline" / "__init__.py", PROJECT_DIR / "offline" / "plan.py"]
+    # the repository's own modules (the endpoint tools are a package installed where their `python -m` runs)
+    bare = re.compile(r"(?<![\w/.\"])python3? -m (offline|config|components)\.")
+    found = [f"{path.relative_to(PROJECT_DIR)}:{n}" for path in files if path.name != "decisions.md"
+             for n, line in enumerate(path.read_text().splitlines(), 1) if bare.search(line)
+             and not line.startswith(("Usage: ", "`llm-"))]
+    assert found == []
+    llmd = (PROJECT_DIR / "Pulumi.llmd.yaml").read_text()
+    for section in re.findall(r'docs/components/llmd-stack\.md, "([^"]+)"', llmd):  # the section it points at exists
+        assert f"\n## {section}\n" in (PROJECT_DIR / "docs" / "components" / "llmd-stack.md").read_text(), section
