@@ -200,7 +200,8 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
     m, gw = cfg.llmd, cfg.gateway
     return cast(LlmdStackArgs, _present({
         "cluster": cluster, "gpu": gpu.scheduling, "route_target": gateway.route_target, "model": m.model,
-        "key_vault": vault, "hf_token_secret": m.hf_token_secret, "tensor_parallel_size": m.tensor_parallel_size,
+        "namespace": m.namespace, "key_vault": vault, "hf_token_secret": m.hf_token_secret,
+        "tensor_parallel_size": m.tensor_parallel_size,
         "replicas": m.replicas, "model_memory_gib": m.model_memory_gib, "max_model_len": m.max_model_len,
         "model_cache_gib": m.model_cache_gib, "prefill_decode": m.prefill_decode, "failure_mode": m.failure_mode,
         "prefill_replicas": m.prefill_replicas if m.prefill_decode else None,

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from config.models import OLLAMA_MODELS
+from config.models import catalogue_size
 
 from .runner import DEPLOYER, Plan, Registration
 from .wire import duration_seconds
@@ -43,6 +43,7 @@ HELM_DEFAULT_TIMEOUT = 300  # provider/pkg/provider/helm_release.go: defaultTime
 SKIP_AWAIT = "pulumi.com/skipAwait"
 TIMEOUT_SECONDS = "pulumi.com/timeoutSeconds"
 WAIT_FOR = "pulumi.com/waitFor"
+MODEL_SIZES = "llm-platform/model-sizes-gib"  # the preload Job's sizes (llmplatform.model_store MODEL_SIZES_ANNOTATION)
 GPU_RESOURCE = "nvidia.com/gpu"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -490,12 +491,14 @@ def store_throughput_mb_s(plan: Plan, data: dict[str, Any]) -> Optional[float]:
 
 def _job_work(reg: Registration, data: dict[str, Any], store_mb_s: Optional[float] = None) -> tuple[Span, str]:
     """The model preload Job: the models it pulls (MODELS env) from the registry into the share, at the slower of
-    the pull throughput and the share's."""
+    the pull throughput and the share's. Their sizes are the Job's own record (the MODEL_SIZES annotation: the
+    stack's declared or catalogue sizes), else the catalogue's."""
     spec = pod_spec(reg) or {}
     env = {e.get("name"): str(e.get("value", "")) for c in spec.get("containers") or [] for e in c.get("env") or []}
     if env.get("DRY_RUN") == "true" or not env.get("MODELS", "").strip():
         return ZERO, "no models to pull"
-    gib = sum(OLLAMA_MODELS.get(m, 0.0) for m in env["MODELS"].split())
+    declared = json.loads(_annotations(reg).get(MODEL_SIZES, "{}"))
+    gib = sum(float(declared.get(m) or catalogue_size(m) or 0.0) for m in env["MODELS"].split())
     mb = gib * 1074
     pull = data["image_pull"]["throughput_mb_s"]
     cap = store_mb_s or float("inf")

@@ -13,12 +13,20 @@ from llmplatform.inference_specs import exec_with_secret_files
 from llmplatform.model_store import preload_script
 
 FAKE_OLLAMA = """#!/bin/sh
-# stand-in for the ollama CLI: `list` prints the models in $STATE, `pull` appends one, `serve` returns at once
+# stand-in for the ollama CLI: `list` prints the models in $STATE, `pull` appends one, `show` finds one (exit 1 when
+# absent), `serve` returns at once. A name is stored as Ollama's DisplayShortest shows it (types/model/name.go: the
+# default host and namespace left out, the default tag `latest` added when no ':' follows the last '/'), and `show`
+# looks it up the same way, case folded (server/routes.go getExistingName).
 echo "$*" >> "$CALLS"
+listed() {
+  n="${1#registry.ollama.ai/}"; n="${n#library/}"
+  case "${n##*/}" in *:*) echo "$n" ;; *) echo "$n:latest" ;; esac
+}
 case "$1" in
   serve) exit 0 ;;
   list) echo "NAME ID SIZE MODIFIED"; [ -f "$STATE" ] && sed 's/$/ abc 1GB now/' "$STATE"; true ;;
-  pull) echo "$2" | sed 's/^\\([^:]*\\)$/\\1:latest/' >> "$STATE" ;;
+  show) [ -f "$STATE" ] && grep -qix "$(listed "$2")" "$STATE" || { echo "Error: model '$2' not found" >&2; exit 1; } ;;
+  pull) listed "$2" >> "$STATE" ;;
 esac
 """
 
@@ -50,6 +58,20 @@ def test_second_run_pulls_nothing(tmp_path):
     out, calls = run(tmp_path, "tinyllama mistral:7b", False,
                      present=(tmp_path / "state").read_text().split())
     assert not any(c.startswith("pull") for c in calls) and out.count("present:") == 2
+
+
+def test_names_outside_the_library_and_other_spellings_are_found_once_pulled(tmp_path):
+    """A Hugging Face GGUF (`hf.co/<org>/<repo>:<quant>`), a registry with a port and no tag, and a library model
+    under its full name are pulled once, then found present: the Job asks Ollama (`ollama show`) instead of
+    matching its own guess of the listed name."""
+    models = ("hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M myreg:5000/team/model "
+              "registry.ollama.ai/library/gpt-oss gpt-oss:20b")
+    out, calls = run(tmp_path, models, False, present=["gpt-oss:20b"])
+    assert [c for c in calls if c.startswith("pull")] == [
+        "pull hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", "pull myreg:5000/team/model",
+        "pull registry.ollama.ai/library/gpt-oss"] and "present: gpt-oss:20b" in out
+    again, calls = run(tmp_path, models, False, present=(tmp_path / "state").read_text().split())
+    assert not any(c.startswith("pull") for c in calls) and again.count("present:") == 4
 
 
 def test_dry_run_only_lists(tmp_path):
