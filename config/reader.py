@@ -43,7 +43,7 @@ def describe(value: Any) -> str:
 def _with_trailing_zero(value: float) -> str:
     """1.3 -> '1.30' (what a version such as Kubernetes' 1.30 read as a number was, most likely); 1.35 -> '1.35'."""
     text = repr(value)
-    return text + "0" if re.fullmatch(r"\d+\.\d", text) else text
+    return text + "0" if re.fullmatch(r"\d+\.[1-9]", text) else text
 
 
 class Reader:

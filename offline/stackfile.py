@@ -289,7 +289,7 @@ def apply_sets(values: dict[str, Any], items: list[str]) -> dict[str, Any]:
         else:
             values = trial
     if problems:
-        error = ConfigError(problems)
-        error.values = values  # type: ignore[attr-defined]
-        raise error
+        refused = ConfigError(problems)
+        refused.values = values  # type: ignore[attr-defined]
+        raise refused
     return values
