@@ -30,6 +30,12 @@ def catalogue() -> dict[str, float]:
     return {name: float(size) for name, size in _data()["models"].items()}
 
 
+def is_embedding(name: str) -> bool:
+    """A library model the catalogue records as embedding-only (no text generation)."""
+    listed = ollama_names.display_shortest(name) if not ollama_names.name_problem(name) else name
+    return listed in {ollama_names.display_shortest(m) for m in _data()["embedding"]["models"]}
+
+
 def latest_tags() -> dict[str, str]:
     """What each untagged library model's `latest` is, where a source shows it: model -> catalogue tag."""
     return {model: entry["tag"] for model, entry in _data()["latest"].items() if not model.startswith("_")}

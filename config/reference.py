@@ -302,6 +302,10 @@ MEANING = {
     "inference.numParallel": "`OLLAMA_NUM_PARALLEL`: requests one loaded model serves at once.",
     "inference.maxLoadedModels": "`OLLAMA_MAX_LOADED_MODELS`.",
     "inference.keepAlive": "`OLLAMA_KEEP_ALIVE` (`0` unloads at once, `-1` never).",
+    "inference.warmModel": "A model of `modelStore.models` each replica loads before it is Ready (its startup probe "
+                           "runs Ollama's preload, `ollama run <model> \"\"`), so a new replica takes traffic warm; "
+                           "`none`: the first request loads it. Default: the first preloaded model that is not "
+                           "embedding-only.",
     "webui.enabled": "Deploy Open-WebUI (and its database).",
     "webui.replicas": "Replicas, the HPA's minimum (CPU 70 %).",
     "webui.maxReplicas": "The HPA's maximum.",

@@ -26,8 +26,8 @@ from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, con
                          holds_requests_at_zero, image_is_pinned, managed_flags)
 from .networks import authorized_range_problem, network_rules
 from .pins import parse_image
-from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION, PROMETHEUS_DURATION,
-                    UTC_OFFSET, EMAIL, Found, Problem, Rules, is_output, pattern, resources_rules)
+from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION,
+                    PROMETHEUS_DURATION, UTC_OFFSET, Found, Problem, Rules, is_output, pattern, resources_rules)
 
 MAX_MODEL_GIB = 4096  # a model download larger than 4 TiB is a typo, not a model
 MAX_NODES = 1000  # AKS autoscaler counts per pool (Azure CLI: --min-count/--max-count in [0, 1000])
@@ -275,6 +275,7 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("num_parallel", 1, 256)
     r.whole("max_loaded_models", 1, 64)
     r.text("keep_alive", DURATION)
+    r.text("warm_model", ollama_names.name_problem)
     r.whole("request_timeout_seconds", 1, 86400)
     resources_rules(r.section("resources"))
     gpus = known(r.args.get("gpu"), "gpus_per_node")

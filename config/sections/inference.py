@@ -3,14 +3,17 @@ sections it reads, and the checks of the model server against the GPU pool and t
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import find_gpu_sku
 
+from llmplatform import ollama_names
+
 from .. import component_rules
 from ..catalogs import vm_shape
+from ..models import is_embedding
 from ..quantities import parse_quantity
 from ..reader import Reader, describe
 
@@ -40,6 +43,8 @@ class InferenceConfig:
     num_parallel: int = D["InferenceStack"]["num_parallel"]
     keep_alive: str = D["InferenceStack"]["keep_alive"]
     max_loaded_models: int = D["InferenceStack"]["max_loaded_models"]
+    # a model of modelStore.models each replica loads before it is Ready, or "none"; "auto" until resolve_warm_model
+    warm_model: str = "auto"
 
 
 def parse_resources(r: Reader, default: ResourcesConfig) -> ResourcesConfig:
@@ -64,9 +69,34 @@ def parse_inference(r: Reader) -> InferenceConfig:
         num_parallel=r.int_("numParallel", d.num_parallel),
         keep_alive=r.str_("keepAlive", d.keep_alive) or d.keep_alive,
         max_loaded_models=r.int_("maxLoadedModels", d.max_loaded_models),
+        warm_model=r.str_("warmModel", d.warm_model) or d.warm_model,
     )
     r.reject_unknown_keys()
     return cfg
+
+
+def resolve_warm_model(r: Reader, inf: InferenceConfig, store: ModelStoreConfig) -> InferenceConfig:
+    """`inference.warmModel`: by default the first model the store preloads that is not embedding-only (none when
+    nothing is pulled); a model named must be one the store preloads (a replica warming a model the store lacks
+    never becomes Ready) and not embedding-only (Ollama's warm-up cannot load those)."""
+    pulled = list(store.models) if store.preload and not store.preload_dry_run else []
+    if inf.warm_model == "auto":
+        return replace(inf, warm_model=next((m for m in pulled if not is_embedding(m)), "none"))
+    if inf.warm_model == "none":
+        return inf
+    same = ollama_names.display_shortest
+    if ollama_names.name_problem(inf.warm_model):
+        return inf  # OllamaServer's rule names what is allowed (inference_stack_checks)
+    if not any(same(m) == same(inf.warm_model) for m in pulled):
+        r.problem(f"inference.warmModel {describe(inf.warm_model)} is not a model the store preloads "
+                  f"(modelStore.models {list(store.models)}"
+                  + (", and modelStore.preloadDryRun pulls none" if store.preload_dry_run else "")
+                  + (", and modelStore.preload is false" if not store.preload else "")
+                  + "): replicas would never become Ready; name one of them, or 'none'")
+    elif is_embedding(inf.warm_model):
+        r.problem(f"inference.warmModel {describe(inf.warm_model)} is an embedding model, which Ollama's warm-up "
+                  "cannot load (`ollama run` needs text for it): name a text model, or 'none'")
+    return inf
 
 
 def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw: GatewayConfig,
@@ -76,6 +106,7 @@ def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw
     args = {"accelerator": inf.accelerator, "replicas": inf.replicas, "resources": asdict(inf.resources),
             "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
             "max_loaded_models": inf.max_loaded_models,
+            **({"warm_model": inf.warm_model} if inf.warm_model not in ("auto", "none") else {}),
             "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
             "request_timeout_seconds": gw.request_timeout_seconds,
             "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds}
@@ -88,7 +119,7 @@ def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw
                     webui_secret_env=web.secret_env)
     renames = {k: f"inference.{component_rules.camel(k)}" for k in
                ("accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
-                "max_loaded_models")}
+                "max_loaded_models", "warm_model")}
     renames.update({f"webui_{k}": f"webui.{component_rules.camel(k)}" for k in
                     ("replicas", "max_replicas", "resources", "uploads_size_gib", "uploads_tier", "model_access",
                      "enable_signup", "default_user_role", "admin_email", "extra_env", "secret_env")})

@@ -57,6 +57,10 @@ BAD_CONFIGS = [
     ("dev", {"modelStore": {"models": ["gpt-oss:20b-cloud"]}}, "modelStore.models[0] 'gpt-oss:20b-cloud' is invalid; allowed: a name without the source suffix '-cloud'"),
     ("dev", {"modelStore": {"models": ["tinyllama", {"name": "hf.co/a/b:Q4_K_M", "sizeGib": 0}]}}, "modelStore.models[1].sizeGib (0) must be the model's download size in GiB, above 0 and at most 4096"),
     ("dev", {"modelStore": {"models": [{"sizeGib": 2}]}}, "modelStore.models[0].name is missing"),
+    ("dev", {"inference": {"warmModel": "llama3.1:8b"}}, "inference.warmModel 'llama3.1:8b' is not a model the store preloads (modelStore.models ['tinyllama']): replicas would never become Ready"),
+    ("dev", {"modelStore": {"preloadDryRun": True}, "inference": {"warmModel": "tinyllama"}}, "(modelStore.models ['tinyllama'], and modelStore.preloadDryRun pulls none)"),
+    ("prod", {"inference": {"warmModel": "nomic-embed-text"}}, "inference.warmModel 'nomic-embed-text' is an embedding model, which Ollama's warm-up cannot load"),
+    ("dev", {"inference": {"warmModel": "llama 3"}}, "inference.warmModel 'llama 3' is invalid; allowed: an Ollama model name [host/][namespace/]model[:tag]"),
     ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:Q4_K_M", "size": 2}]}}, "modelStore.models[0].size is not a known key; did you mean 'sizeGib'?"),
     ("dev", {"modelStore": {"models": [["tinyllama"]]}}, "modelStore.models[0] must be a model name or an object {name, sizeGib}"),
     # a declared size counts wherever sizes do: the share's room, the GPU's and the CPU memory limit's
@@ -191,6 +195,20 @@ def test_seed_models_and_any_ollama_model_with_its_size_are_taken():
     # a declared size wins over the catalogue's
     declared = {"modelStore": {"models": [{"name": "tinyllama", "sizeGib": 0.7}]}}
     assert parse_config(stack_raw("dev", declared), "p", "dev").model_store.sizes_gib == {"tinyllama": 0.7}
+
+
+def test_the_warm_model_is_the_first_text_model_the_store_pulls_unless_named_or_none():
+    """inference.warmModel: by default the first preloaded model that is not embedding-only, none when nothing is
+    pulled; a name Ollama reads as a preloaded model is taken as written."""
+    def warm(stack: str, overrides: dict) -> str:
+        return parse_config(stack_raw(stack, overrides), "p", stack).inference.warm_model
+    assert warm("dev", {}) == "tinyllama" and warm("prod", {}) == "llama3.1:8b"
+    assert warm("prod", {"modelStore": {"models": ["nomic-embed-text", "mistral:7b"]}}) == "mistral:7b"
+    assert warm("prod", {"modelStore": {"models": ["nomic-embed-text"]}}) == "none"
+    assert warm("dev", {"modelStore": {"preloadDryRun": True}}) == "none"
+    assert warm("dev", {"modelStore": {"preload": False}}) == "none"
+    assert warm("prod", {"inference": {"warmModel": "none"}}) == "none"
+    assert warm("prod", {"inference": {"warmModel": "library/mistral:7b"}}) == "library/mistral:7b"
 
 
 def test_the_cpu_memory_check_is_the_gpu_one_with_ollamas_cpu_overhead():

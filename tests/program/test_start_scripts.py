@@ -114,3 +114,28 @@ def test_names_that_would_break_the_script_are_refused():
         exec_with_secret_files({"NOT-A-NAME": "/mnt/x"}, "true")
     with pytest.raises(ValueError):
         exec_with_secret_files({"OK": "/mnt/it's"}, "true")
+
+
+def test_the_warm_up_runs_ollamas_preload_with_the_model_as_an_argument(tmp_path):
+    """The startup probe's command (OllamaServer `warm_model`): `ollama run <model> ""` with stdin from /dev/null (the
+    CLI reads a non-terminal stdin whole), its exit status the probe's; a name the shell would expand stays one
+    argument."""
+    from llmplatform.inference_specs import warm_up_command
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "ollama"
+    # records its arguments (one per line), whether stdin is empty, and fails for a model named "missing"
+    fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "[$a]"; done >> "$CALLS"\n'
+                    'if [ -t 0 ] || [ -n "$(cat)" ]; then echo stdin >> "$CALLS"; fi\n'
+                    '[ "$2" != missing ] || { echo "pull model manifest: file does not exist" >&2; exit 1; }\n'
+                    'echo "should not reach the probe output"\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    calls = tmp_path / "calls"
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls)}
+    for model, status in (("llama3.1:8b", 0), ("$(touch pwned)", 0), ("missing", 1)):
+        calls.write_text("")
+        done = subprocess.run(warm_up_command(model), env=env, cwd=tmp_path, input="a prompt", capture_output=True,
+                              text=True, timeout=10)
+        assert done.returncode == status and done.stdout == ""
+        assert calls.read_text().splitlines() == ["[run]", f"[{model}]", "[]"]
+    assert "does not exist" in done.stderr and not (tmp_path / "pwned").exists()
