@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from . import resource_names, regions
-from .catalogs import RESOURCE_GROUP, azure_regions
+from .catalogs import RESOURCE_GROUP, region_problem
 from .platform_config import PlatformConfig
 from .reader import ConfigError, Reader, describe
 from .sections.autoscaling import autoscaling_cross_checks, parse_autoscaling
@@ -46,10 +46,8 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
     location = top.str_("location", "westeurope") or "westeurope"
-    if location not in azure_regions():
-        close = [r for r in azure_regions() if r[:4] == location.lower()[:4]]
-        top.problem(f"location {describe(location)} is not an Azure region"
-                    + (f"; did you mean {', '.join(close)}?" if close else " (e.g. westeurope, eastus2)"))
+    if region_problem(location):
+        top.problem(region_problem(location))
     namespace = top.str_("namespace", "llm") or "llm"
     if not _DNS_LABEL.fullmatch(namespace):
         top.problem(f"namespace {describe(namespace)} must be a DNS label (lowercase letters, digits, '-')")

@@ -40,6 +40,12 @@ def describe(value: Any) -> str:
     return text if len(text) <= 80 else text[:80] + "..."
 
 
+def _with_trailing_zero(value: float) -> str:
+    """1.3 -> '1.30' (what a version such as Kubernetes' 1.30 read as a number was, most likely); 1.35 -> '1.35'."""
+    text = repr(value)
+    return text + "0" if re.fullmatch(r"\d+\.[1-9]", text) else text
+
+
 class Reader:
     """Reads keys of one section (a dict) and appends a message to `problems` for each bad value."""
 
@@ -76,6 +82,11 @@ class Reader:
         taken as its digits (see `as_text`)."""
         value = as_text(self._get(name))
         if value is _MISSING or value is None:
+            return default
+        if isinstance(value, float):  # YAML (and --set) read an unquoted 1.30 as the number 1.3
+            self.problem(f"{self.key(name)} must be a string, got the number {describe(value)}: YAML reads an unquoted "
+                         f"value like 1.30 as a number and drops its trailing zeros; quote it ({name}: "
+                         f"\"{_with_trailing_zero(value)}\")")
             return default
         if not isinstance(value, str):
             self.problem(f"{self.key(name)} must be a string, got {describe(value)}")

@@ -20,7 +20,7 @@ from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as 
 from llmplatform.defaults import DEFAULTS as D
 
 from . import resource_names
-from .catalogs import azure_regions
+from .catalogs import region_problem
 from .reader import ConfigError, Reader, describe
 from .sections.cost import CostConfig, parse_cost
 
@@ -125,8 +125,8 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
     location = top.str_("location", "westeurope") or "westeurope"
-    if location not in azure_regions():
-        top.problem(f"location {describe(location)} is not an Azure region")
+    if region_problem(location):
+        top.problem(region_problem(location))
     g = top.section("global")
     regions = g.str_list("regions", ())
     if len(regions) < 1:

@@ -371,7 +371,8 @@ SET_CASES = [
 # (case id, stack file bytes, fragment): files the Pulumi CLI would refuse, or read differently than YAML 1.1 does
 FILE_CASES = [
     # a version typed as a float would lose its trailing zero (1.30 reads back as 1.3): refused, not converted
-    ("float-version", DEV + f"  {P}:postgres: {{version: 16.0}}\n", "postgres.version must be a string, got 16.0"),
+    ("float-version", DEV + f"  {P}:postgres: {{version: 16.0}}\n", "postgres.version must be a string, got the number 16.0: YAML reads an unquoted value like 1.30 as a number "
+     'and drops its trailing zeros; quote it (version: "16.0")'),
     ("unclosed-bracket", DEV + f"  {P}:namespace: [llm\n", "not valid YAML"),
     ("tab", DEV.replace("  aks-llm-platform:environment: dev", "\taks-llm-platform:environment: dev"),
      f"line {DEV.splitlines().index('  aks-llm-platform:environment: dev') + 1}"),
