@@ -15,7 +15,7 @@ from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelVolume, Vault
 
 from . import resource_names
 from .platform_config import PlatformConfig
-from .sections.inference import ResourcesConfig
+from .sections.inference import ResourcesConfig, effective_warm_model
 from .sections.webui import WebUiConfig
 
 
@@ -135,7 +135,7 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "accelerator": inf.accelerator, "replicas": inf.replicas, "resources": _resources(inf.resources),
         "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
         "max_loaded_models": inf.max_loaded_models,
-        "warm_model": inf.warm_model if inf.warm_model != "none" else None,
+        "warm_model": effective_warm_model(inf, cfg.model_store),
         # with backend llmd the stack's one UI fronts llm-d instead (llmd_webui_args)
         "webui_enabled": ui.enabled and ui.backend == "ollama", "webui_replicas": ui.replicas,
         "webui_max_replicas": ui.max_replicas,

@@ -22,7 +22,7 @@ from .sections.cost import parse_cost
 from .sections.gateway import parse_gateway
 from .sections.gpu import GpuConfig, parse_gpu
 from .sections.inference import (inference_fit_checks, inference_prod_checks, inference_stack_checks, parse_inference,
-                                 resolve_warm_model)
+                                 warm_model_checks)
 from .sections.key_vault import key_vault_prod_checks, parse_key_vault
 from .sections.llmd import LlmdConfig, llmd_autoscaling_checks, llmd_cross_checks, parse_llmd
 from .sections.model_store import ModelStoreConfig, parse_model_store
@@ -78,7 +78,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     _collisions(top, prefix, environment, namespace, resource_group_name, cluster, gpu, model_store)
     _llmd_namespace_collisions(top, prefix, environment, namespace, llmd)
     inference_prod_checks(top, environment, inference)
-    inference = resolve_warm_model(top, inference, model_store)
+    warm_model_checks(top, inference, model_store)
     key_vault_prod_checks(top, environment, key_vault)
     postgres_prod_checks(top, environment, postgres)
     inference_fit_checks(top, gpu, model_store, inference, cluster)

@@ -3,7 +3,7 @@ sections it reads, and the checks of the model server against the GPU pool and t
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
@@ -75,18 +75,27 @@ def parse_inference(r: Reader) -> InferenceConfig:
     return cfg
 
 
-def resolve_warm_model(r: Reader, inf: InferenceConfig, store: ModelStoreConfig) -> InferenceConfig:
-    """`inference.warmModel`: by default the first model the store preloads that is not embedding-only (none when
-    nothing is pulled); a model named must be one the store preloads (a replica warming a model the store lacks
-    never becomes Ready) and not embedding-only (Ollama's warm-up cannot load those)."""
-    pulled = list(store.models) if store.preload and not store.preload_dry_run else []
+def _pulled(store: ModelStoreConfig) -> list[str]:
+    return list(store.models) if store.preload and not store.preload_dry_run else []
+
+
+def effective_warm_model(inf: InferenceConfig, store: ModelStoreConfig) -> Optional[str]:
+    """The model OllamaServer warms: `inference.warmModel` as written, `auto` the first model the store preloads
+    that is not embedding-only (none when nothing is pulled), `none` none."""
     if inf.warm_model == "auto":
-        return replace(inf, warm_model=next((m for m in pulled if not is_embedding(m)), "none"))
-    if inf.warm_model == "none":
-        return inf
+        return next((m for m in _pulled(store) if not is_embedding(m)), None)
+    return None if inf.warm_model == "none" else inf.warm_model
+
+
+def warm_model_checks(r: Reader, inf: InferenceConfig, store: ModelStoreConfig) -> None:
+    """A model named must be one the store preloads (a replica warming a model the store lacks never becomes Ready)
+    and not embedding-only (Ollama's warm-up cannot load those)."""
+    pulled = _pulled(store)
+    if inf.warm_model in ("auto", "none"):
+        return
     same = ollama_names.display_shortest
     if ollama_names.name_problem(inf.warm_model):
-        return inf  # OllamaServer's rule names what is allowed (inference_stack_checks)
+        return  # OllamaServer's rule names what is allowed (inference_stack_checks)
     if not any(same(m) == same(inf.warm_model) for m in pulled):
         r.problem(f"inference.warmModel {describe(inf.warm_model)} is not a model the store preloads "
                   f"(modelStore.models {list(store.models)}"
@@ -96,7 +105,6 @@ def resolve_warm_model(r: Reader, inf: InferenceConfig, store: ModelStoreConfig)
     elif is_embedding(inf.warm_model):
         r.problem(f"inference.warmModel {describe(inf.warm_model)} is an embedding model, which Ollama's warm-up "
                   "cannot load (`ollama run` needs text for it): name a text model, or 'none'")
-    return inf
 
 
 def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw: GatewayConfig,

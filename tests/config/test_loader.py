@@ -200,8 +200,11 @@ def test_seed_models_and_any_ollama_model_with_its_size_are_taken():
 def test_the_warm_model_is_the_first_text_model_the_store_pulls_unless_named_or_none():
     """inference.warmModel: by default the first preloaded model that is not embedding-only, none when nothing is
     pulled; a name Ollama reads as a preloaded model is taken as written."""
+    from config.sections.inference import effective_warm_model
+
     def warm(stack: str, overrides: dict) -> str:
-        return parse_config(stack_raw(stack, overrides), "p", stack).inference.warm_model
+        cfg = parse_config(stack_raw(stack, overrides), "p", stack)
+        return effective_warm_model(cfg.inference, cfg.model_store) or "none"
     assert warm("dev", {}) == "tinyllama" and warm("prod", {}) == "llama3.1:8b"
     assert warm("prod", {"modelStore": {"models": ["nomic-embed-text", "mistral:7b"]}}) == "mistral:7b"
     assert warm("prod", {"modelStore": {"models": ["nomic-embed-text"]}}) == "none"
