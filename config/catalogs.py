@@ -13,10 +13,6 @@ def _load(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
-def azure_regions() -> tuple[str, ...]:
-    return tuple(_load("azure_regions.json")["regions"])
-
-
 def postgres_skus(tier: str) -> tuple[str, ...]:
     return tuple(_load("postgres_skus.json")["skus"].get(tier, ()))
 

@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from llmplatform.regions import azure_region
+
 from . import resource_names, regions
-from .catalogs import RESOURCE_GROUP, azure_regions
+from .catalogs import RESOURCE_GROUP
 from .platform_config import PlatformConfig
 from .reader import ConfigError, Reader, describe
 from .sections.autoscaling import autoscaling_cross_checks, parse_autoscaling
@@ -45,10 +47,9 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
     location = top.str_("location", "westeurope") or "westeurope"
-    if location not in azure_regions():
-        close = [r for r in azure_regions() if r[:4] == location.lower()[:4]]
-        top.problem(f"location {describe(location)} is not an Azure region"
-                    + (f"; did you mean {', '.join(close)}?" if close else " (e.g. westeurope, eastus2)"))
+    region_problem = azure_region(location)  # the components' rule for every `location` input
+    if region_problem:
+        top.problem(f"location {describe(location)} is invalid; allowed: {region_problem}")
     namespace = top.str_("namespace", "llm") or "llm"
     if not _DNS_LABEL.fullmatch(namespace):
         top.problem(f"namespace {describe(namespace)} must be a DNS label (lowercase letters, digits, '-')")

@@ -15,7 +15,9 @@ _REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")
 
 
 def shown(value: Any) -> str:
-    """A value as a message shows it, bounded in length."""
+    """A value as a message shows it, bounded in length (a component, not its object address)."""
+    if hasattr(value, "urn") and hasattr(value, "_name") and not isinstance(value, Mapping):  # a Pulumi resource
+        return f"the {type(value).__name__} component {getattr(value, '_name')!r}"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -227,3 +229,57 @@ def resources_rules(r: Rules) -> None:
     for request, limit in (("cpu_request", "cpu_limit"), ("memory_request", "memory_limit")):
         if request in values and limit in values and values[limit] < values[request]:
             r.add(limit, r.given(limit), f"at least {r.ref(request)} ({r.given(request)})")
+
+
+# ---- Ollama's model names ----------------------------------------------------------------------------------------
+# Ollama v0.32.15 types/model/name.go: ParseNameBare splits [host/][namespace/]model[:tag] (the tag after the last ':'
+# when it follows the last '/', the host after an optional 'scheme://'); Merge fills registry.ollama.ai, library and
+# latest; IsFullyQualified checks every part with isValidPart: a letter, digit or '_' first, then letters, digits,
+# '_' and '-', plus '.' (not in a namespace) and ':' (only in a host); host 1-350 characters, the others 1-80.
+_OLLAMA_PART = {"host": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:-]{0,349}"),
+                "namespace": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,79}"),
+                "model": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}"),
+                "tag": re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,79}")}
+
+
+_MISSING = "!MISSING!"  # name.go's MissingPart: what an empty part around a separator becomes (never valid)
+
+
+def _cut_promised(s: str, sep: str) -> tuple[str, str, bool]:
+    """name.go's cutPromised: cut at the last `sep`; an empty side is missing."""
+    i = s.rfind(sep)
+    if i < 0:
+        return s, "", False
+    return s[:i] or _MISSING, s[i + len(sep):] or _MISSING, True
+
+
+def ollama_name_parts(name: str) -> dict[str, str]:
+    """A model name's parts as Ollama parses them (ParseNameBare; absent parts empty: Ollama fills its defaults)."""
+    parts = {"host": "", "namespace": "", "model": "", "tag": ""}
+    s = name
+    if s.rfind(":") > s.rfind("/"):  # "/" is not a tag character: a ':' after the last '/' starts the tag
+        s, parts["tag"], _ = _cut_promised(s, ":")
+    s, parts["model"], promised = _cut_promised(s, "/")
+    if not promised:
+        parts["model"] = s
+        return parts
+    s, parts["namespace"], promised = _cut_promised(s, "/")
+    if not promised:
+        parts["namespace"] = s
+        return parts
+    parts["host"] = s.split("://", 1)[1] if "://" in s else s
+    return parts
+
+
+def OLLAMA_MODEL(name: str) -> Optional[str]:  # noqa: N802 - a rule, named like the module's other rules
+    """What is allowed when `name` is not an Ollama model name (None when it is). The grammar only: whether the
+    registry has the model is known when the store pulls it."""
+    parts = ollama_name_parts(name)
+    bad = [kind for kind, value in parts.items()
+           if (value or kind == "model") and not _OLLAMA_PART[kind].fullmatch(value)]
+    if not bad:
+        return None
+    part = parts[bad[0]]
+    why = f"its {bad[0]} is empty" if part in ("", _MISSING) else f"its {bad[0]} {part!r} breaks it"
+    return (f"an Ollama model name like 'qwen2.5:0.5b' or 'hf.co/owner/repo:Q4_K_M' ([host/][namespace/]model[:tag]; "
+            f"each part starts with a letter, digit or '_', then letters, digits, '_', '-' or '.'; {why})")
