@@ -27,6 +27,7 @@ from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, con
 from .networks import authorized_range_problem, network_rules
 from .pins import parse_image
 from .regions import azure_region
+from .vm_sizes import cpu_vm_size
 from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION, OLLAMA_MODEL,
                     PROMETHEUS_DURATION, UTC_OFFSET, Found, Problem, Rules, is_output, pattern, resources_rules)
 
@@ -45,7 +46,7 @@ def known(handle: Any, key: str) -> Any:
 def node_pool_rules(r: Rules, system: bool) -> None:
     """A NodePoolSpec: the system pool runs on regular VMs and keeps at least one node."""
     r.text("name", names.agent_pool)
-    r.text("vm_size", pattern(r"Standard_[A-Za-z0-9_]+", "an Azure VM size like Standard_D4s_v5"))
+    r.text("vm_size", cpu_vm_size)  # a CPU pool: AKS's system pool and the CPU workload pool
     low = r.whole("min_count", 1 if system else 0, MAX_NODES)
     high = r.whole("max_count", 1, MAX_NODES)
     if low is not None and high is not None and high < low:

@@ -119,6 +119,11 @@ MISTAKES = [
             ["models[1]", "models[2]"], "its namespace 'my.org' breaks it"),
     Mistake("ModelStore", lambda a: {**a, "models": ["qwen2.5:0.5b:q4"]}, ["models[0]"],
             "its model 'qwen2.5:0.5b' breaks it"),
+    # a CPU pool's VM size (the stack config's rule, now AksCluster's)
+    Mistake("AksCluster", lambda a: {**a, "workload_pool": {**a["workload_pool"], "vm_size": "Standard_NC4as_T4_v3"}},
+            ["workload_pool.vm_size"], "a CPU VM size, of family A, B, D"),
+    Mistake("AksCluster", lambda a: {**a, "system_pool": {**a["system_pool"], "vm_size": "Standard-D2s-v5"}},
+            ["system_pool.vm_size"], "an Azure VM size (Standard_<family><vCPUs>..., e.g. Standard_D4s_v5)"),
     # ranges and closed choices
     Mistake("AksCluster", lambda a: {**a, "tier": "Gold"}, ["tier"], "allowed: Free, Standard, Premium"),
     Mistake("AksCluster", lambda a: {**a, "system_pool": {**a["system_pool"], "min_count": 0}},
