@@ -32,5 +32,18 @@ def vm_shape(size: str) -> Optional[VmShape]:
     return VmShape(gpu.vcpus, gpu.ram_gib) if gpu else None
 
 
+class GpuQuota(NamedTuple):
+    family: str  # the size's vCPU quota family, as Azure's Resource SKUs API spells it
+    regional: str  # the regional total regular VMs count against too
+    spot: str  # the regional total every spot VM counts against, whatever its family
+
+
+def gpu_quota(size: str) -> Optional[GpuQuota]:
+    """The vCPU quotas a GPU size draws on (gpu_quota_families.json), None for a size it does not list."""
+    data = _load("gpu_quota_families.json")
+    family = data["families"].get(size)
+    return GpuQuota(family, data["regional_quota"], data["spot_quota"]) if family else None
+
+
 # Azure resource group names: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending in '.'
 RESOURCE_GROUP = re.compile(r"[A-Za-z0-9_().-]{0,89}[A-Za-z0-9_()-]")

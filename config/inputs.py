@@ -135,6 +135,7 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "accelerator": inf.accelerator, "replicas": inf.replicas, "resources": _resources(inf.resources),
         "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
         "max_loaded_models": inf.max_loaded_models,
+        "warm_model": inf.warm_model if inf.warm_model != "none" else None,
         # with backend llmd the stack's one UI fronts llm-d instead (llmd_webui_args)
         "webui_enabled": ui.enabled and ui.backend == "ollama", "webui_replicas": ui.replicas,
         "webui_max_replicas": ui.max_replicas,
@@ -200,7 +201,8 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
     m, gw = cfg.llmd, cfg.gateway
     return cast(LlmdStackArgs, _present({
         "cluster": cluster, "gpu": gpu.scheduling, "route_target": gateway.route_target, "model": m.model,
-        "key_vault": vault, "hf_token_secret": m.hf_token_secret, "tensor_parallel_size": m.tensor_parallel_size,
+        "namespace": m.namespace, "key_vault": vault, "hf_token_secret": m.hf_token_secret,
+        "tensor_parallel_size": m.tensor_parallel_size,
         "replicas": m.replicas, "model_memory_gib": m.model_memory_gib, "max_model_len": m.max_model_len,
         "model_cache_gib": m.model_cache_gib, "prefill_decode": m.prefill_decode, "failure_mode": m.failure_mode,
         "prefill_replicas": m.prefill_replicas if m.prefill_decode else None,

@@ -171,6 +171,27 @@ class Reader:
             return default
         return tuple(value)
 
+    def entries(self, name: str, default: list[Any]) -> list[Any]:
+        """A list whose entries the caller reads one by one (strings, or objects through `entry`); `default` when
+        absent or refused."""
+        value = self._get(name)
+        if value is _MISSING or value is None:
+            return list(default)
+        if not isinstance(value, list):
+            hint = (f" (a string: give each entry its own path, e.g. --set '{self.key(name)}[0]=...' or `pulumi "
+                    f"config set --path '{self.key(name)}[0]' ...`)") if isinstance(value, str) else ""
+            self.problem(f"{self.key(name)} must be a list, got {describe(value)}{hint}")
+            return list(default)
+        if len(value) > 100:
+            self.problem(f"{self.key(name)} must hold at most 100 entries, got {len(value)}")
+            return list(default)
+        return value
+
+    def entry(self, name: str, index: int) -> "Reader":
+        """Entry `index` of the list `name` (given, and read with `entries`) as an object's reader, its keys named
+        `<key>[<index>].<field>`."""
+        return Reader(self.raw[name][index], f"{self.key(name)}[{index}]", self.problems)
+
     def declare(self, key: str, **facts: Any) -> None:
         """What the components' rules allow for a stack key (allowed=(...) or minimum=, maximum=): nothing to do
         when reading; the config reference generator records it (config/reference.py)."""

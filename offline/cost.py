@@ -92,10 +92,12 @@ def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict
 
 
 class _Estimator:
-    def __init__(self, plan: Plan, prices: dict[str, Any], la_gb_per_day: float):
+    def __init__(self, plan: Plan, prices: dict[str, Any], la_gb_per_day: float,
+                 capacity: Optional[Capacity] = None):
         self.plan, self.p, self.la = plan, prices, la_gb_per_day
         self.hours = prices["hours_per_month"]
-        self.est = Estimate(prices["region"], prices["_date"], capacity=idle_capacity(plan))
+        self.est = Estimate(prices["region"], prices["_date"],
+                            capacity=capacity if capacity is not None else idle_capacity(plan))
 
     def add(self, reg: Registration, item: str, idle: float, peak: Optional[float] = None) -> None:
         top = self.plan.component_of(reg)
@@ -236,9 +238,10 @@ class _Estimator:
 
 
 def estimate(plan: Plan, region: str, la_gb_per_day: float,
-             overrides: Optional[dict[str, Any]] = None) -> Estimate:
+             overrides: Optional[dict[str, Any]] = None, capacity: Optional[Capacity] = None) -> Estimate:
+    """`capacity`: the plan's idle capacity when the caller has it already (else computed here)."""
     prices = load_prices(region, overrides)
-    result = _Estimator(plan, prices, la_gb_per_day).run()
+    result = _Estimator(plan, prices, la_gb_per_day, capacity).run()
     assert all(math.isfinite(x.idle) and math.isfinite(x.peak) for x in result.lines)
     return result
 

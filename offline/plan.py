@@ -22,7 +22,7 @@ from llmplatform.checks import ComponentInputError
 from config import regions
 from config.loader import parse_config
 
-from . import cost, deploy_model, policy_check, runner
+from . import capacity, cost, deploy_model, policy_check, runner
 
 REDACTED = "[secret]"
 
@@ -191,8 +191,9 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print(f"warning: {warning}")
     raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config(stack, sets=sets, stack_file=stack_file).items()}
     cfg = (regions.parse_global if regions.is_global(raw) else parse_config)(raw, plan.project, plan.stack)
+    fit = capacity.idle_capacity(plan)
     try:
-        estimate = cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices)
+        estimate = cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices, fit)
         cost_document = estimate.document()
         cost_lines = cost.report_lines(estimate)
     except cost.CostError as error:  # no estimate is not a failed plan: say why instead
@@ -200,6 +201,12 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     print()
     for line in cost_lines:
         print(line)
+    if fit.errors:  # a model server whose pod fits no node: it would never serve (at zero, nothing else shows it)
+        for unfit in fit.errors:
+            print(f"capacity: {unfit}", file=sys.stderr)
+        print("\nthe capacity check refuses this plan: a model-server pod larger than every node it may run on",
+              file=sys.stderr)
+        return 1, None
     violations = policy_check.evaluate(plan)
     for line in policy_check.report_lines(violations):
         print(line)

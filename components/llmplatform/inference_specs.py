@@ -48,6 +48,19 @@ def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_
     }
 
 
+# A warm-up probe may read a large model from the share into memory: one attempt may take this long.
+WARM_UP_TIMEOUT_SECONDS = 600
+
+
+def warm_up_command(model: str) -> list[str]:
+    """Ollama's own preload, `ollama run <model> ""` (v0.32.15: cmd/cmd.go RunHandler makes a run with a prompt
+    argument non-interactive and sends the empty prompt; server/routes.go GenerateHandler then loads the model and
+    answers done_reason "load" without generating). The CLI reads a non-terminal stdin whole, so stdin is /dev/null;
+    its output is discarded and its errors kept for the probe's event. The model is an argument ($0), never shell
+    text."""
+    return ["/bin/sh", "-c", 'exec ollama run "$0" "" </dev/null >/dev/null', model]
+
+
 SHUTDOWN_MARGIN_SECONDS = 30  # after the drain: Ollama unloads its runners, nginx closes its workers
 
 

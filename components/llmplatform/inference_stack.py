@@ -64,6 +64,10 @@ class InferenceStackArgs(TypedDict):
     """How long a model stays loaded after its last request (default 30m)."""
     max_loaded_models: NotRequired[int]
     """Models loaded at once per replica (default 1)."""
+    warm_model: NotRequired[str]
+    """A model in the store each Ollama replica loads before it is Ready (Ollama's preload in its startup probe), so
+    a new replica takes its first request warm; not an embedding model. Default: none (loaded by the first
+    request)."""
     webui_enabled: NotRequired[bool]
     """Run Open-WebUI (default: when database_url_secret is given)."""
     webui_replicas: NotRequired[int]
@@ -158,7 +162,7 @@ class InferenceStack(pulumi.ComponentResource):
         ollama = OllamaServer(name, {
             "cluster": a["cluster"], "model_volume": volume, "accelerator": accelerator,
             **given("gpu", "keda", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
-                    "max_loaded_models", "autoscaled"),
+                    "max_loaded_models", "warm_model", "autoscaled"),
             "request_timeout_seconds": opt(a, "request_timeout_seconds"),
         }, part, moved_from=self)
         gate = ApiGate(name, {

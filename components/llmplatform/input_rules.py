@@ -10,7 +10,7 @@ InferenceStack runs them on the inputs it hands each part, named as its own, so 
 import re
 from typing import Any, Callable, Mapping, Optional
 
-from . import azure_names as names
+from . import azure_names as names, ollama_names
 from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS,
                       FLEET_CHANNELS, FRONT_DOOR_SKUS, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
                       MAX_ORIGIN_TIMEOUT_SECONDS, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
@@ -27,10 +27,11 @@ from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, con
 from .networks import authorized_range_problem, network_rules
 from .pins import parse_image
 from .regions import azure_region
-from .vm_sizes import cpu_vm_size
-from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION, OLLAMA_MODEL,
+from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION,
                     PROMETHEUS_DURATION, UTC_OFFSET, Found, Problem, Rules, is_output, pattern, resources_rules)
+from .vm_sizes import cpu_vm_size
 
+MAX_MODEL_GIB = 4096  # a model download larger than 4 TiB is a typo, not a model
 MAX_NODES = 1000  # AKS autoscaler counts per pool (Azure CLI: --min-count/--max-count in [0, 1000])
 
 
@@ -168,10 +169,22 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
     r.choice("protocol", SHARE_PROTOCOLS)
     r.choice("redundancy", REDUNDANCIES)
     r.whole("size_gib", MIN_PREMIUM_SHARE_GIB, MAX_PREMIUM_SHARE_GIB)  # Azure Files Premium's share sizes
-    models = r.texts("models", OLLAMA_MODEL)  # Ollama's name grammar; whether the registry has it shows at the pull
-    twice = sorted({m for m in models if models.count(m) > 1})
+    models = r.texts("models", ollama_names.name_problem)
+    # one model under two spellings (`gpt-oss`, `gpt-oss:latest`, `registry.ollama.ai/library/gpt-oss`) is one
+    # model: Ollama stores it once (types/model/name.go, DisplayShortest; case folded as getExistingName does)
+    same = [ollama_names.display_shortest(m).lower() for m in models]
+    twice = sorted({m for m, key in zip(models, same) if same.count(key) > 1})
     if twice:
         r.add("models", twice, "each model once")
+    sizes = r.given("model_sizes_gib")
+    if isinstance(sizes, Mapping):
+        for name, size in sizes.items():
+            if name not in models:
+                r.add(f"model_sizes_gib[{name!r}]", size, f"sizes only of models in {r.ref('models')}")
+            elif isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= MAX_MODEL_GIB:
+                r.add(f"model_sizes_gib[{name!r}]", size, f"a download size in GiB above 0, at most {MAX_MODEL_GIB}")
+    elif sizes is not None:
+        r.add("model_sizes_gib", sizes, "a map of model name to download size in GiB")
     return r.problems
 
 
@@ -272,6 +285,7 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("num_parallel", 1, 256)
     r.whole("max_loaded_models", 1, 64)
     r.text("keep_alive", DURATION)
+    r.text("warm_model", ollama_names.name_problem)
     r.whole("request_timeout_seconds", 1, 86400)
     resources_rules(r.section("resources"))
     gpus = known(r.args.get("gpu"), "gpus_per_node")

@@ -2,8 +2,8 @@
 cross-input rules, each case derived from the upstream rule it encodes (docs/decisions.md, "Input rules")."""
 
 from llmplatform.inference_specs import ollama_env
-from llmplatform.input_rules import (RULES, api_gate, gpu_node_pool, inference_stack, llmd_stack, ollama_server,
-                                     open_webui)
+from llmplatform.input_rules import (RULES, api_gate, gpu_node_pool, inference_stack, llmd_stack, model_store,
+                                     ollama_server, open_webui)
 
 
 def test_every_component_has_rules():
@@ -148,3 +148,16 @@ def test_behind_keda_the_gate_waits_the_answer_and_the_cold_start_together():
     found = inference_stack({**args, "keda": {"namespace": "keda"}})
     assert [(p.path, p.value) for p in found] == [("cold_start_timeout_seconds", 7000)]
     assert [p.path for p in api_gate({"request_timeout_seconds": 87000})] == ["request_timeout_seconds"]
+
+
+def test_model_store_takes_any_ollama_name_each_once_and_sizes_of_its_own_models():
+    base = {"account_name": "llmpstore", "namespace": "llm"}
+    hf = "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M"
+    assert model_store({**base, "models": ["gpt-oss", hf], "model_sizes_gib": {hf: 0.8, "gpt-oss": 14}}) == []
+    # Ollama's grammar (types/model/name.go), not a lowercase pattern: the model part of a GGUF repo has capitals
+    assert [p.path for p in model_store({**base, "models": ["tiny llama", "ok:1b"]})] == ["models[0]"]
+    # one model under two spellings Ollama stores once
+    twice = model_store({**base, "models": ["gpt-oss", "registry.ollama.ai/library/gpt-oss:latest"]})
+    assert [(p.path, p.allowed) for p in twice] == [("models", "each model once")]
+    bad = model_store({**base, "models": [hf], "model_sizes_gib": {hf: 0, "other": 1.0}})
+    assert [p.path for p in bad] == [f"model_sizes_gib[{hf!r}]", "model_sizes_gib['other']"]

@@ -108,7 +108,7 @@ MISTAKES = [
     Mistake("WorkloadIdentity", lambda a: {**a, "identity_name": "id"}, ["identity_name"],
             "3-128 letters, digits"),
     Mistake("AppNamespace", lambda a: {**a, "namespace": "LLM_Apps"}, ["namespace"], "a DNS label"),
-    # Azure regions (the stack config's rule, now the components'), Ollama's model name grammar
+    # Azure regions (the stack config's rule, now the components'), Ollama's model name grammar (ollama_names)
     Mistake("AksCluster", lambda a: {**a, "location": "mars"}, ["location"], "an Azure region's name as `az account "
             "list-locations` gives it (lowercase, no spaces; e.g. westeurope"),
     Mistake("AksCluster", lambda a: {**a, "location": "west europe"}, ["location"], "did you mean westeurope?"),
@@ -116,9 +116,9 @@ MISTAKES = [
     Mistake("FleetUpdates", lambda a: {**a, "location": "swedencentrall"}, ["location"],
             "did you mean swedencentral?"),
     Mistake("ModelStore", lambda a: {**a, "models": ["qwen2.5:0.5b", "my.org/qwen2.5", "llama 3"]},
-            ["models[1]", "models[2]"], "its namespace 'my.org' breaks it"),
+            ["models[1]", "models[2]"], "its namespace 'my.org' must start with a letter"),
     Mistake("ModelStore", lambda a: {**a, "models": ["qwen2.5:0.5b:q4"]}, ["models[0]"],
-            "its model 'qwen2.5:0.5b' breaks it"),
+            "its model 'qwen2.5:0.5b' must start with a letter"),
     # a CPU pool's VM size (the stack config's rule, now AksCluster's)
     Mistake("AksCluster", lambda a: {**a, "workload_pool": {**a["workload_pool"], "vm_size": "Standard_NC4as_T4_v3"}},
             ["workload_pool.vm_size"], "a CPU VM size, of family A, B, D"),
