@@ -2,6 +2,7 @@
 official client, every failure to ask it one line (ClusterError, never a traceback), the checks both profiles make
 of the cluster (GPUs allocatable, a Deployment ready, the Gateways programmed) and the smoke request through the
 stack's API gate."""
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -70,8 +71,9 @@ class Cluster:
             reason = (error.reason or "").strip()
             raise ClusterError(f"the API server answered {error.status} {reason}".rstrip()) from None
         except (HTTPError, OSError) as error:
-            raise ClusterError(f"cannot reach the API server: {type(error).__name__}: {str(error)[:160]}") from None
-        except ValueError as error:  # an answer the client's models refuse (pydantic's errors are ValueErrors)
+            raise ClusterError(f"cannot reach the API server: {unreachable_reason(error)}") from None
+        except (ValueError, RecursionError) as error:  # an answer the client's models refuse (pydantic's errors
+            # are ValueErrors), or one nested too deeply for Python's JSON decoder
             raise ClusterError(f"the API server's answer did not parse: {str(error).splitlines()[0][:160]}") from None
 
     def get(self, path: str, **query: str) -> Any:
@@ -86,6 +88,14 @@ class Cluster:
             response.read()
             return api.response_deserialize(response, {"200": "object"}).data
         return self.call(fetch)
+
+
+def unreachable_reason(error: BaseException) -> str:
+    """Why a connection failed, in one line: urllib3's MaxRetryError wraps the cause with the pool's repr and the
+    request path; the cause's last clause ("[Errno 111] Connection refused", "timed out") is what a user needs."""
+    cause = getattr(error, "reason", None) or error
+    text = re.sub(r"<[^>]* object at 0x[0-9a-f]+>:?\s*", "", str(cause)).strip(" ()'\"")
+    return (text.rsplit(": ", 1)[-1] if ": " in text else text)[:160] or type(cause).__name__
 
 
 def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:

@@ -33,6 +33,7 @@ from . import verify_ollama
 from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes, check_deployment, check_gateways,
                      check_smoke, condition, kube_client, pod_ready, run_steps, selector_text)
 from .endpoint import EndpointError, stack_outputs
+from .llm_api import parse_json
 from .smoke import Check, named, namespace, new_parser, positive, report, run_cli, stack_name
 
 RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
@@ -160,7 +161,7 @@ def profile_of(outputs: dict[str, Any]) -> str:
 def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
     if args.outputs:
         try:
-            outputs = json.loads(Path(args.outputs).read_text())
+            outputs = parse_json(Path(args.outputs).read_text())
         except (OSError, ValueError) as error:
             raise EndpointError(f"cannot read outputs from {args.outputs}: {error}") from None
         if not isinstance(outputs, dict):
@@ -195,8 +196,9 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error("give --stack NAME or --outputs FILE")
     if args.stack and args.outputs:
         parser.error(f"give --stack {args.stack} or --outputs {args.outputs}, not both")
-    if args.outputs and not Path(args.outputs).is_file():  # a mistyped path is bad usage, as llm-bench --compare's
-        parser.error(f"--outputs {args.outputs}: no such file")
+    for flag, path in (("--outputs", args.outputs), ("--kubeconfig", args.kubeconfig)):
+        if path and not Path(path).is_file():  # a mistyped path is bad usage, as llm-bench --compare's
+            parser.error(f"{flag} {path}: no such file")
     try:
         outputs = load_outputs(args)
         ollama = profile_of(outputs) == "ollama"

@@ -172,6 +172,13 @@ def test_unreachable_cluster_and_bad_usage(tmp_path, capsys):
     assert verify.main(["--outputs", str(path), "--kube-timeout", "2", "--api-key", "k"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  gpus" in out and "cannot reach the API server" in out and "Traceback" not in out
+    gpus = next(line for line in out.splitlines() if line.startswith("FAIL  gpus"))
+    assert "Connection refused" in gpus and "Max retries" not in gpus and "HTTPConnection" not in gpus  # the cause
+    path.write_text("[" * 100000 + "]" * 100000)  # nested past Python's JSON decoder: a line, no RecursionError
+    assert verify.main(["--outputs", str(path)]) == 1 and "nested too deeply" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as usage:
+        verify.main(["--outputs", str(path), "--kubeconfig", str(tmp_path / "nosuch.yaml")])
+    assert usage.value.code == 2 and f"--kubeconfig {tmp_path / 'nosuch.yaml'}: no such file" in capsys.readouterr().err
     path.write_text(json.dumps({"kubeconfig": "apiVersion: v1", "llmdNamespace": NS}))
     assert verify.main(["--outputs", str(path)]) == 1
     assert "llmdInferencePool missing: is llm-d enabled" in capsys.readouterr().out
