@@ -260,7 +260,8 @@ API_FLAVOURS = ("openai", "ollama")  # what a ModelEndpoint speaks: OpenAI-compa
 MANAGED_OLLAMA_ENV = tuple(sorted(ollama_env("/models", 1, "0", 1)))
 
 
-def not_variables(env: Mapping[Any, Any], value_rule: Callable[[str], Optional[str]] = lambda v: None) -> dict[str, Any]:
+def not_variables(env: Mapping[Any, Any],
+                  value_rule: Callable[[str], Optional[str]] = lambda v: None) -> dict[str, Any]:
     """The entries of an environment map that are not a variable name mapped to a string (that `value_rule`
     accepts), by name with their values, so the message shows what was given."""
     return {str(k): v for k, v in sorted(env.items(), key=lambda kv: str(kv[0]))
