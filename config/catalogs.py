@@ -13,6 +13,7 @@ def _load(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
+<<<<<<< HEAD
 def azure_regions() -> tuple[str, ...]:
     return tuple(_load("azure_regions.json")["regions"])
 
@@ -30,20 +31,10 @@ def region_problem(location: str) -> str:
             + (f"; did you mean {', '.join(close)}?" if close else " (e.g. westeurope, eastus2)"))
 
 
+=======
+>>>>>>> component-errors
 def postgres_skus(tier: str) -> tuple[str, ...]:
     return tuple(_load("postgres_skus.json")["skus"].get(tier, ()))
-
-
-def cpu_vm_size_problem(size: str) -> str:
-    """Why a CPU pool's VM size cannot be right ('' when it looks like a real CPU size)."""
-    spec = _load("vm_sizes.json")
-    match = re.fullmatch(spec["pattern"], size)
-    if not match:
-        return "is not an Azure VM size (Standard_<family><vCPUs>..., e.g. Standard_D4s_v5)"
-    if match.group("family") not in spec["cpu_families"]:
-        return (f"is not a CPU VM family ({match.group('family')}); CPU pools take "
-                f"{', '.join(spec['cpu_families'])} sizes (GPU sizes go to gpu.vmSize)")
-    return ""
 
 
 class VmShape(NamedTuple):

