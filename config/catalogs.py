@@ -13,26 +13,6 @@ def _load(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
-<<<<<<< HEAD
-def azure_regions() -> tuple[str, ...]:
-    return tuple(_load("azure_regions.json")["regions"])
-
-
-def region_problem(location: str) -> str:
-    """Why `location` is no Azure region name ('' when it is one): the region it spells in another case or with
-    spaces (`WestEurope`, `West Europe`: Azure's display name), else those sharing its first four letters."""
-    known = azure_regions()
-    if location in known:
-        return ""
-    squeezed = re.sub(r"[\s_-]", "", location).lower()
-    same = [r for r in known if r == squeezed]
-    close = same or [r for r in known if r[:4] == squeezed[:4]]
-    return (f"location {location!r} is not an Azure region name"
-            + (f"; did you mean {', '.join(close)}?" if close else " (e.g. westeurope, eastus2)"))
-
-
-=======
->>>>>>> component-errors
 def postgres_skus(tier: str) -> tuple[str, ...]:
     return tuple(_load("postgres_skus.json")["skus"].get(tier, ()))
 

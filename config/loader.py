@@ -15,11 +15,7 @@ from typing import Any
 from llmplatform.regions import azure_region
 
 from . import resource_names, regions
-<<<<<<< HEAD
-from .catalogs import RESOURCE_GROUP, region_problem
-=======
 from .catalogs import RESOURCE_GROUP
->>>>>>> component-errors
 from .platform_config import PlatformConfig
 from .reader import ConfigError, Reader, describe
 from .sections.autoscaling import autoscaling_cross_checks, parse_autoscaling
@@ -52,14 +48,9 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
     location = top.str_("location", "westeurope") or "westeurope"
-<<<<<<< HEAD
-    if region_problem(location):
-        top.problem(region_problem(location))
-=======
     region_problem = azure_region(location)  # the components' rule for every `location` input
     if region_problem:
         top.problem(f"location {describe(location)} is invalid; allowed: {region_problem}")
->>>>>>> component-errors
     namespace = top.str_("namespace", "llm") or "llm"
     if not _DNS_LABEL.fullmatch(namespace):
         top.problem(f"namespace {describe(namespace)} must be a DNS label (lowercase letters, digits, '-')")

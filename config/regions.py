@@ -21,10 +21,6 @@ from llmplatform.defaults import DEFAULTS as D
 from llmplatform.regions import azure_region
 
 from . import resource_names
-<<<<<<< HEAD
-from .catalogs import region_problem
-=======
->>>>>>> component-errors
 from .reader import ConfigError, Reader, describe
 from .sections.cost import CostConfig, parse_cost
 
@@ -129,14 +125,9 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
     location = top.str_("location", "westeurope") or "westeurope"
-<<<<<<< HEAD
-    if region_problem(location):
-        top.problem(region_problem(location))
-=======
     region_problem = azure_region(location)  # the components' rule for every `location` input
     if region_problem:
         top.problem(f"location {describe(location)} is invalid; allowed: {region_problem}")
->>>>>>> component-errors
     g = top.section("global")
     regions = g.str_list("regions", ())
     if len(regions) < 1:

@@ -152,7 +152,7 @@ def test_config_messages_say_what_to_do(tmp_path, capsys):
     # a bad --set index is listed with every other problem, not alone
     assert "--set modelStore.models[9]: index 9 is past the end" in err
     assert "gpu.maxCount 1 is invalid; allowed: at least gpu.minCount (2)" in err
-    assert "location 'WestEurope' is not an Azure region name; did you mean westeurope?" in err
+    assert "location 'WestEurope' is invalid; allowed: an Azure region's name" in err and "did you mean westeurope?)" in err
     assert ("cluster.kubernetesVersion must be a string, got the number 1.3: YAML reads an unquoted value like 1.30 "
             'as a number' in err and 'quote it (kubernetesVersion: "1.30")' in err)
 
