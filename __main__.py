@@ -69,7 +69,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
         share["separate_resource_group"] = store.resource_group_name
     share.update({
         "protocol": store.protocol, "size_gib": store.size_gib, "redundancy": store.redundancy,
-        "models": list(store.models), "preload": store.preload, "preload_dry_run": store.preload_dry_run,
+        "models": list(store.models), "model_sizes_gib": store.sizes_gib, "preload": store.preload,
+        "preload_dry_run": store.preload_dry_run,
         "tags": cfg.tags, **diagnostics(cfg, monitoring),
     })
     models = ModelStore("models", share, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))
@@ -128,6 +129,11 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("keyVaultName", vault.vault_name)
     pulumi.export("postgresFqdn", database.fqdn)
     pulumi.export("apiKeySecret", stack.api_key_secret)
+    # what endpoint_tools.verify checks of the Ollama stack (the model server's handle, the autoscaler, the UI)
+    server = stack.model_server
+    pulumi.export("inference", {
+        "namespace": server["namespace"], "deployment": server["deployment"], "accelerator": server["accelerator"],
+        "autoscaling": cfg.autoscaling.mode, "webui": stack.webui_service.apply(bool)})
     pulumi.export("gatewayInternalAddress", gateway.internal_address if gateway else None)
     pulumi.export("gatewayExternalAddress", gateway.external_address if gateway else None)
     pulumi.export("webUiUrl", gateway.ui_url if gateway else None)

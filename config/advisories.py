@@ -1,9 +1,9 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
 from llmplatform.gpu_skus import find_gpu_sku
+from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
+from .loader import SYSTEM_NAMESPACES
 from .platform_config import PlatformConfig
-
-SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
 MANY_GPUS = 64  # GPUs at peak past which a run-away autoscaler is a budget event
 HIGH_RATE_LIMIT = 1000  # requests/s per client: above this the limiter protects nothing
 
@@ -29,7 +29,32 @@ def advisories(cfg: PlatformConfig) -> list[str]:
     if cfg.llmd.expose_externally and not cfg.llmd.enabled:
         notes.append("llmd.exposeExternally is true but llmd.enabled is false: no llm-d is deployed or published (and "
                      "no llmdPort exported for a global stack's global.llmdRegions); set llmd.enabled too")
-    notes += _risky(cfg, sku) + _managed_os_disks(cfg)
+    notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku)
+    return notes
+
+
+def _public_ui(cfg: PlatformConfig) -> list[str]:
+    """Who can get into an Open-WebUI published on the external gateway (Open-WebUI 0.11.0, routers/auths.py: the
+    first account is always admitted and made admin, whatever ENABLE_SIGNUP says)."""
+    ui = cfg.webui
+    if not (ui.enabled and cfg.gateway.external):
+        return []
+    notes = []
+    if not ui.admin_email:
+        notes.append("webui.adminEmail is unset and the UI is public: until its first account exists, whoever "
+                     "signs up first becomes its admin; set webui.adminEmail before the first deploy (an admin with a "
+                     "generated password in Key Vault, docs/operations.md), or sign up yourself at once")
+    if ui.enable_signup:
+        who = ("an account that waits for an admin's approval (webui.defaultUserRole 'pending')"
+               if ui.default_user_role == "pending" else
+               f"an account that chats with the models at once (webui.defaultUserRole {ui.default_user_role!r})")
+        notes.append(f"webui.enableSignup is true and the UI is public: anyone who reaches it can create {who}")
+    if str(ui.extra_env.get("WEBUI_AUTH", "true")).lower() != "true":  # env.py: true only when lower-cased 'true'
+        notes.append("webui.extraEnv.WEBUI_AUTH turns Open-WebUI's sign-in off while the UI is public: anyone who "
+                     "reaches it is signed in as its admin (admin@localhost)")
+    if ui.extra_env.get("WEBUI_AUTH_TRUSTED_EMAIL_HEADER"):
+        notes.append("webui.extraEnv.WEBUI_AUTH_TRUSTED_EMAIL_HEADER signs in whoever that header names, and the "
+                     "public gateway passes a client's own headers through: anyone can sign in as anyone")
     return notes
 
 
@@ -85,3 +110,37 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
         notes.append(f"gateway.rateLimitPerSecond {cfg.gateway.rate_limit_per_second}/s per client is effectively "
                      f"no limit: one client can saturate every model replica")
     return notes
+
+
+def _gpu_quota(cfg: PlatformConfig, sku) -> list[str]:
+    """A first deploy meets the subscription's vCPU quotas before anything else: a GPU family's is 0 in most
+    subscriptions, and spot VMs draw on the regional low-priority quota whatever their family
+    (config/data/gpu_quota_families.json). Per quota, the vCPUs the pools reach at their maxCount."""
+    g = cfg.gpu
+    quota = gpu_quota(sku.vm_size) if g.enabled and sku is not None else None
+    if quota is None:
+        return []
+    cpu = {"regular": 0, "spot": 0}  # the CPU pools share the regional totals
+    for pool in (cfg.cluster.system_pool, cfg.cluster.workload_pool):
+        shape = vm_shape(pool.vm_size)
+        if shape is not None:
+            cpu[pool.priority] += pool.max_count * shape.vcpus
+    on_demand = [f"gpu.maxCount {g.max_count}"] if g.priority == "regular" else []
+    if g.fallback.enabled:  # the on-demand fallback pool: the same size, so the same family
+        on_demand.append(f"gpu.fallback.maxCount {g.fallback.max_count}")
+    needs = []
+    if g.priority == "spot":
+        needs.append(f"spot: {g.max_count * sku.vcpus} vCPUs (gpu.maxCount {g.max_count} x {sku.vcpus}) of "
+                     f"'{quota.spot}', the regional spot quota every family draws on"
+                     + (f" (the spot CPU nodes take {cpu['spot']} more)" if cpu["spot"] else ""))
+    if on_demand:
+        nodes = (g.max_count if g.priority == "regular" else 0) + (g.fallback.max_count if g.fallback.enabled else 0)
+        needs.append(f"on demand: {nodes * sku.vcpus} vCPUs ({' + '.join(on_demand)} x {sku.vcpus}) of the family "
+                     f"quota '{quota.family}', 0 by default in most subscriptions, and of '{quota.regional}'"
+                     + (f" (the regular CPU nodes take {cpu['regular']} more)" if cpu["regular"] else ""))
+    else:
+        needs.append(f"on demand (gpu.priority regular, gpu.fallback) it would need the family quota "
+                     f"'{quota.family}', 0 by default in most subscriptions")
+    return [f"GPU quota for gpu.vmSize {sku.vm_size} at its pools' maxCount: {'; '.join(needs)}. Before the first "
+            f"deploy check Limit minus CurrentValue in `az vm list-usage --location {cfg.location} -o table` and "
+            f"ask for more on the portal's Quotas page (Compute)"]

@@ -13,24 +13,8 @@ def _load(name: str) -> Any:
     return json.loads((DATA / name).read_text(encoding="utf-8"))
 
 
-def azure_regions() -> tuple[str, ...]:
-    return tuple(_load("azure_regions.json")["regions"])
-
-
 def postgres_skus(tier: str) -> tuple[str, ...]:
     return tuple(_load("postgres_skus.json")["skus"].get(tier, ()))
-
-
-def cpu_vm_size_problem(size: str) -> str:
-    """Why a CPU pool's VM size cannot be right ('' when it looks like a real CPU size)."""
-    spec = _load("vm_sizes.json")
-    match = re.fullmatch(spec["pattern"], size)
-    if not match:
-        return "is not an Azure VM size (Standard_<family><vCPUs>..., e.g. Standard_D4s_v5)"
-    if match.group("family") not in spec["cpu_families"]:
-        return (f"is not a CPU VM family ({match.group('family')}); CPU pools take "
-                f"{', '.join(spec['cpu_families'])} sizes (GPU sizes go to gpu.vmSize)")
-    return ""
 
 
 class VmShape(NamedTuple):
@@ -46,6 +30,19 @@ def vm_shape(size: str) -> Optional[VmShape]:
         return VmShape(cpu["vcpus"], cpu["memory_gib"])
     gpu = find_gpu_sku(size)
     return VmShape(gpu.vcpus, gpu.ram_gib) if gpu else None
+
+
+class GpuQuota(NamedTuple):
+    family: str  # the size's vCPU quota family, as Azure's Resource SKUs API spells it
+    regional: str  # the regional total regular VMs count against too
+    spot: str  # the regional total every spot VM counts against, whatever its family
+
+
+def gpu_quota(size: str) -> Optional[GpuQuota]:
+    """The vCPU quotas a GPU size draws on (gpu_quota_families.json), None for a size it does not list."""
+    data = _load("gpu_quota_families.json")
+    family = data["families"].get(size)
+    return GpuQuota(family, data["regional_quota"], data["spot_quota"]) if family else None
 
 
 # Azure resource group names: 1-90 letters, digits, underscores, hyphens, periods and parentheses, not ending in '.'

@@ -15,7 +15,8 @@ from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelVolume, Vault
 
 from . import resource_names
 from .platform_config import PlatformConfig
-from .sections.inference import ResourcesConfig
+from .sections.inference import ResourcesConfig, effective_warm_model
+from .sections.webui import WebUiConfig
 
 
 def _present(values: dict[str, Any]) -> dict[str, Any]:
@@ -134,11 +135,12 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "accelerator": inf.accelerator, "replicas": inf.replicas, "resources": _resources(inf.resources),
         "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
         "max_loaded_models": inf.max_loaded_models,
+        "warm_model": effective_warm_model(inf, cfg.model_store),
         # with backend llmd the stack's one UI fronts llm-d instead (llmd_webui_args)
         "webui_enabled": ui.enabled and ui.backend == "ollama", "webui_replicas": ui.replicas,
         "webui_max_replicas": ui.max_replicas,
         "webui_resources": _resources(ui.resources), "webui_uploads_size_gib": ui.uploads_size_gib,
-        "webui_uploads_tier": ui.uploads_tier,
+        "webui_uploads_tier": ui.uploads_tier, **webui_users(ui, "webui_"),
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "api_key_auth": gw.api_key_auth, "request_timeout_seconds": gw.request_timeout_seconds,
         **edge_keys(cfg),
@@ -157,9 +159,17 @@ def llmd_webui_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHan
         "route_target": gateway.route_target if gateway else None,
         "name_prefix": f"{cfg.prefix}-{cfg.environment}-llmd", "replicas": ui.replicas,
         "max_replicas": ui.max_replicas, "resources": _resources(ui.resources),
-        "uploads_size_gib": ui.uploads_size_gib, "uploads_tier": ui.uploads_tier,
+        "uploads_size_gib": ui.uploads_size_gib, "uploads_tier": ui.uploads_tier, **webui_users(ui, ""),
         "request_timeout_seconds": cfg.gateway.request_timeout_seconds, "tags": cfg.tags,
     }))
+
+
+def webui_users(ui: WebUiConfig, prefix: str) -> dict[str, Any]:
+    """Open-WebUI's users, models and extra settings, as InferenceStack (`webui_*`) or OpenWebUi names them."""
+    return {f"{prefix}{k}": v for k, v in {
+        "model_access": ui.model_access, "enable_signup": ui.enable_signup,
+        "default_user_role": ui.default_user_role, "admin_email": ui.admin_email,
+        "extra_env": dict(ui.extra_env), "secret_env": dict(ui.secret_env)}.items()}
 
 
 def gateway_args(cfg: PlatformConfig, cluster: ClusterHandle) -> GatewayAccessArgs:
@@ -191,7 +201,8 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
     m, gw = cfg.llmd, cfg.gateway
     return cast(LlmdStackArgs, _present({
         "cluster": cluster, "gpu": gpu.scheduling, "route_target": gateway.route_target, "model": m.model,
-        "key_vault": vault, "hf_token_secret": m.hf_token_secret, "tensor_parallel_size": m.tensor_parallel_size,
+        "namespace": m.namespace, "key_vault": vault, "hf_token_secret": m.hf_token_secret,
+        "tensor_parallel_size": m.tensor_parallel_size,
         "replicas": m.replicas, "model_memory_gib": m.model_memory_gib, "max_model_len": m.max_model_len,
         "model_cache_gib": m.model_cache_gib, "prefill_decode": m.prefill_decode, "failure_mode": m.failure_mode,
         "prefill_replicas": m.prefill_replicas if m.prefill_decode else None,

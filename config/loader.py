@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from llmplatform.regions import azure_region
+
 from . import resource_names, regions
-from .catalogs import RESOURCE_GROUP, azure_regions
+from .catalogs import RESOURCE_GROUP
 from .platform_config import PlatformConfig
 from .reader import ConfigError, Reader, describe
 from .sections.autoscaling import autoscaling_cross_checks, parse_autoscaling
@@ -21,9 +23,10 @@ from .sections.cluster import ClusterConfig, parse_cluster
 from .sections.cost import parse_cost
 from .sections.gateway import parse_gateway
 from .sections.gpu import GpuConfig, parse_gpu
-from .sections.inference import inference_gpu_checks, inference_prod_checks, inference_stack_checks, parse_inference
+from .sections.inference import (inference_fit_checks, inference_prod_checks, inference_stack_checks, parse_inference,
+                                 warm_model_checks)
 from .sections.key_vault import key_vault_prod_checks, parse_key_vault
-from .sections.llmd import llmd_autoscaling_checks, llmd_cross_checks, parse_llmd
+from .sections.llmd import LlmdConfig, llmd_autoscaling_checks, llmd_cross_checks, parse_llmd
 from .sections.model_store import ModelStoreConfig, parse_model_store
 from .sections.network import NetworkConfig, parse_network
 from .sections.observability import observability_prod_checks, parse_observability
@@ -45,10 +48,9 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
     location = top.str_("location", "westeurope") or "westeurope"
-    if location not in azure_regions():
-        close = [r for r in azure_regions() if r[:4] == location.lower()[:4]]
-        top.problem(f"location {describe(location)} is not an Azure region"
-                    + (f"; did you mean {', '.join(close)}?" if close else " (e.g. westeurope, eastus2)"))
+    region_problem = azure_region(location)  # the components' rule for every `location` input
+    if region_problem:
+        top.problem(f"location {describe(location)} is invalid; allowed: {region_problem}")
     namespace = top.str_("namespace", "llm") or "llm"
     if not _DNS_LABEL.fullmatch(namespace):
         top.problem(f"namespace {describe(namespace)} must be a DNS label (lowercase letters, digits, '-')")
@@ -77,10 +79,12 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
 
     _cross_checks(top, environment, protect, network, cluster, gpu, model_store)
     _collisions(top, prefix, environment, namespace, resource_group_name, cluster, gpu, model_store)
+    _llmd_namespace_collisions(top, prefix, environment, namespace, llmd)
     inference_prod_checks(top, environment, inference)
+    warm_model_checks(top, inference, model_store)
     key_vault_prod_checks(top, environment, key_vault)
     postgres_prod_checks(top, environment, postgres)
-    inference_gpu_checks(top, gpu, model_store, inference)
+    inference_fit_checks(top, gpu, model_store, inference, cluster)
     inference_stack_checks(top, inference, webui, gateway, autoscaling)
     observability_prod_checks(top, environment, observability)
     autoscaling_cross_checks(top, environment, observability, autoscaling, inference)
@@ -112,10 +116,32 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
                           autoscaling=autoscaling, edge=edge)
 
 
+# Kubernetes creates these itself (AKS as any cluster): a component creating one fails with "already exists"
+SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
+
+
 def platform_namespaces(prefix: str, environment: str) -> tuple[str, ...]:
-    """Namespaces the platform's own components create (the app namespace must be none of them)."""
+    """Namespaces the platform's own components create (the app and llm-d namespaces must be none of them);
+    tests/config/test_loader.py checks the list against every namespace the planned variants create."""
     return ("monitoring", "keda", "istio-system", "cert-manager", "gpu-operator", "nvidia-device-plugin",
-            f"{prefix}-{environment}-gateway")
+            "network-operator", "nri-plugins", f"{prefix}-{environment}-gateway")
+
+
+def _llmd_namespace_collisions(r: Reader, prefix: str, environment: str, namespace: str, llmd: LlmdConfig) -> None:
+    """LlmdStack creates its namespace (with its own Pod Security level and NetworkPolicies): a namespace another
+    part of the program creates, or Kubernetes' own, would be claimed twice."""
+    if not llmd.enabled:
+        return
+    taken = platform_namespaces(prefix, environment)
+    if llmd.namespace == namespace:
+        r.problem(f"llmd.namespace {describe(llmd.namespace)} is also `namespace`, the Ollama stack's; each creates "
+                  f"its own namespace, so give llm-d another")
+    elif llmd.namespace in taken:
+        r.problem(f"llmd.namespace {describe(llmd.namespace)} is a namespace the platform creates itself; pick "
+                  f"another (taken: {', '.join(taken)}, and `namespace` {namespace!r})")
+    elif llmd.namespace in SYSTEM_NAMESPACES:
+        r.problem(f"llmd.namespace {describe(llmd.namespace)} is a Kubernetes system namespace, which exists "
+                  f"already; LlmdStack creates its own, so pick another (not {', '.join(SYSTEM_NAMESPACES)})")
 
 
 def _collisions(r: Reader, prefix: str, environment: str, namespace: str, resource_group: Any,

@@ -1,29 +1,84 @@
-"""Ollama models the preload job knows, with their download size (GiB, default quantisation).
+"""The Ollama models whose download size the stack knows (`config/data/ollama_models.json`), and how a name in
+`modelStore.models` gets its size.
 
-The size lets config validation refuse a share too small for the models asked for, before anything is created.
+A name is read as the pinned Ollama reads it (`llmplatform.ollama_names`, Ollama v0.32.15 types/model/name.go):
+`gpt-oss:20b`, `library/gpt-oss:20b` and `registry.ollama.ai/library/gpt-oss:20b` are one model. Its size is the
+catalogue's for that model; an untagged library name (`<model>`, i.e. `<model>:latest`) has the size of the tag the
+catalogue records `latest` pointing to, and no size when it records none. Any other model has the size its entry
+declares. The sizes let config validation refuse a share too small or a model server too small for the models, and
+set the preload Job's deadline, before anything is created.
 """
 from __future__ import annotations
 
-OLLAMA_MODELS: dict[str, float] = {
-    "tinyllama": 0.64,
-    "llama3.2:1b": 1.3,
-    "llama3.2:3b": 2.0,
-    "llama3.1:8b": 4.9,
-    "phi3.5": 2.2,
-    "mistral:7b": 4.1,
-    "gemma2:2b": 1.6,
-    "qwen2.5:7b": 4.7,
-    "deepseek-r1:8b": 5.2,
-    "gpt-oss:20b": 14.0,
-    "qwen2.5:32b": 20.0,
-    "llama3.1:70b": 43.0,
-    "nomic-embed-text": 0.27,
-}
+import functools
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+from llmplatform import ollama_names
+
+DATA = Path(__file__).resolve().parent / "data" / "ollama_models.json"
 
 
-def model_size_gib(name: str) -> float:
-    return OLLAMA_MODELS[name]
+@functools.lru_cache(maxsize=None)
+def _data() -> dict[str, Any]:
+    return json.loads(DATA.read_text(encoding="utf-8"))
 
 
-def total_size_gib(names: tuple[str, ...] | list[str]) -> float:
-    return sum(OLLAMA_MODELS[n] for n in names)
+def catalogue() -> dict[str, float]:
+    """Download size (GiB) by catalogue name, as the catalogue writes it."""
+    return {name: float(size) for name, size in _data()["models"].items()}
+
+
+def is_embedding(name: str) -> bool:
+    """A library model the catalogue records as embedding-only (no text generation)."""
+    listed = ollama_names.display_shortest(name) if not ollama_names.name_problem(name) else name
+    return listed in {ollama_names.display_shortest(m) for m in _data()["embedding"]["models"]}
+
+
+def latest_tags() -> dict[str, str]:
+    """What each untagged library model's `latest` is, where a source shows it: model -> catalogue tag."""
+    return {model: entry["tag"] for model, entry in _data()["latest"].items() if not model.startswith("_")}
+
+
+@functools.lru_cache(maxsize=None)
+def _by_listed_name() -> dict[str, float]:
+    """Sizes by the name `ollama list` shows for each catalogue entry (`tinyllama` -> `tinyllama:latest`)."""
+    return {ollama_names.display_shortest(name): size for name, size in catalogue().items()}
+
+
+def catalogue_size(name: str) -> Optional[float]:
+    """The size of a model the catalogue knows under any spelling Ollama reads as it, or of an untagged library
+    model through its recorded `latest`; None otherwise (and for a name Ollama would refuse)."""
+    if ollama_names.name_problem(name):
+        return None
+    sizes = _by_listed_name()
+    listed = ollama_names.display_shortest(name)
+    if listed in sizes:
+        return sizes[listed]
+    parsed = ollama_names.parse(name)
+    if ollama_names.is_library(name) and parsed.tag == ollama_names.DEFAULT_TAG:
+        tag = latest_tags().get(parsed.model)
+        if tag is not None:
+            return sizes[ollama_names.display_shortest(tag)]
+    return None
+
+
+def known_tags(name: str) -> list[str]:
+    """The catalogue's tags of the library model `name` names (any tag)."""
+    if ollama_names.name_problem(name) or not ollama_names.is_library(name):
+        return []
+    model = ollama_names.parse(name).model
+    return [n for n in catalogue() if ollama_names.parse(n).model == model]
+
+
+def why_unsized(name: str) -> str:
+    """Why `name` (a valid name) has no catalogue size, and what to write instead."""
+    tags = known_tags(name)
+    parsed = ollama_names.parse(name)
+    if tags and parsed.tag == ollama_names.DEFAULT_TAG:
+        return (f"names no tag, and the catalogue does not know what {parsed.model}:latest is (the library moves "
+                f"it); name a known tag ({', '.join(tags)}) or declare its size: {{name: {name}, sizeGib: <GiB>}}")
+    return (f"is not in the model catalogue (config/data/ollama_models.json: {', '.join(catalogue())}"
+            f"{', and untagged ' + ', '.join(latest_tags()) if latest_tags() else ''}); declare its download "
+            f"size: {{name: {name}, sizeGib: <GiB>}}")

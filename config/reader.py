@@ -40,6 +40,12 @@ def describe(value: Any) -> str:
     return text if len(text) <= 80 else text[:80] + "..."
 
 
+def _with_trailing_zero(value: float) -> str:
+    """1.3 -> '1.30' (what a version such as Kubernetes' 1.30 read as a number was, most likely); 1.35 -> '1.35'."""
+    text = repr(value)
+    return text + "0" if re.fullmatch(r"\d+\.[1-9]", text) else text
+
+
 class Reader:
     """Reads keys of one section (a dict) and appends a message to `problems` for each bad value."""
 
@@ -76,6 +82,11 @@ class Reader:
         taken as its digits (see `as_text`)."""
         value = as_text(self._get(name))
         if value is _MISSING or value is None:
+            return default
+        if isinstance(value, float):  # YAML (and --set) read an unquoted 1.30 as the number 1.3
+            self.problem(f"{self.key(name)} must be a string, got the number {describe(value)}: YAML reads an unquoted "
+                         f"value like 1.30 as a number and drops its trailing zeros; quote it ({name}: "
+                         f"\"{_with_trailing_zero(value)}\")")
             return default
         if not isinstance(value, str):
             self.problem(f"{self.key(name)} must be a string, got {describe(value)}")
@@ -170,6 +181,27 @@ class Reader:
             self.problem(f"{self.key(name)} {list(value)} may only contain {', '.join(allowed)}")
             return default
         return tuple(value)
+
+    def entries(self, name: str, default: list[Any]) -> list[Any]:
+        """A list whose entries the caller reads one by one (strings, or objects through `entry`); `default` when
+        absent or refused."""
+        value = self._get(name)
+        if value is _MISSING or value is None:
+            return list(default)
+        if not isinstance(value, list):
+            hint = (f" (a string: give each entry its own path, e.g. --set '{self.key(name)}[0]=...' or `pulumi "
+                    f"config set --path '{self.key(name)}[0]' ...`)") if isinstance(value, str) else ""
+            self.problem(f"{self.key(name)} must be a list, got {describe(value)}{hint}")
+            return list(default)
+        if len(value) > 100:
+            self.problem(f"{self.key(name)} must hold at most 100 entries, got {len(value)}")
+            return list(default)
+        return value
+
+    def entry(self, name: str, index: int) -> "Reader":
+        """Entry `index` of the list `name` (given, and read with `entries`) as an object's reader, its keys named
+        `<key>[<index>].<field>`."""
+        return Reader(self.raw[name][index], f"{self.key(name)}[{index}]", self.problems)
 
     def declare(self, key: str, **facts: Any) -> None:
         """What the components' rules allow for a stack key (allowed=(...) or minimum=, maximum=): nothing to do

@@ -36,7 +36,7 @@ class Setting:
     """One config key as the loader reads it."""
 
     key: str
-    kind: str  # string | choice | integer | number | boolean | list | object
+    kind: str  # string | choice | integer | number | boolean | list | entries | object
     default: Any = UNSET
     allowed: tuple[str, ...] = ()
     minimum: Optional[int] = None
@@ -57,7 +57,8 @@ def _recording() -> Iterator[_Recording]:
     """Patch Reader so each typed read records (key, kind, default, allowed, bounds); restored on exit."""
     rec = _Recording()
     saved = {name: getattr(Reader, name) for name in ("str_", "choice", "optional_choice", "int_", "float_",
-                                                       "bool_", "str_list", "section", "has", "declare")}
+                                                       "bool_", "str_list", "entries", "section", "has",
+                                                       "declare")}
 
     def note(reader: Reader, name: str, kind: str, default: Any, **extra: Any) -> None:
         key = reader.key(name)
@@ -102,6 +103,10 @@ def _recording() -> Iterator[_Recording]:
         note(self, name, "list", default, allowed=tuple(kwargs.get("allowed") or (args[0] if args else ())))
         return saved["str_list"](self, name, default, *args, **kwargs)
 
+    def entries(self, name, default):
+        note(self, name, "entries", tuple(default))
+        return saved["entries"](self, name, default)
+
     def section(self, name):
         key = self.key(name)
         rec.asked.add(key)
@@ -125,8 +130,8 @@ def _recording() -> Iterator[_Recording]:
             setting.minimum, setting.maximum = facts["minimum"], facts["maximum"]
 
     for name, fn in (("str_", str_), ("choice", choice), ("optional_choice", optional_choice), ("int_", int_),
-                     ("float_", float_), ("bool_", bool_), ("str_list", str_list), ("section", section), ("has", has),
-                     ("declare", declare)):
+                     ("float_", float_), ("bool_", bool_), ("str_list", str_list), ("entries", entries),
+                     ("section", section), ("has", has), ("declare", declare)):
         setattr(Reader, name, fn)
     try:
         yield rec
@@ -276,7 +281,13 @@ MEANING = {
     "modelStore.sizeGib": "Provisioned share size; must leave 10 % free above the preloaded models.",
     "modelStore.redundancy": "Storage redundancy (Premium: `LRS` or `ZRS`).",
     "modelStore.resourceGroupName": "A resource group of its own, so the store outlives the cluster.",
-    "modelStore.models": "Models the preload Job pulls (the catalog and sizes are in `config/models.py`).",
+    "modelStore.models": "Models the preload Job pulls, each an Ollama model name: a catalogue name "
+                         "(`config/data/ollama_models.json`, with its size), an untagged library name whose `latest` "
+                         "the catalogue records (`gpt-oss`, `deepseek-r1`), or any other name Ollama pulls "
+                         "(`hf.co/<org>/<repo>:<quant>`, another library tag) as an object with its download size: "
+                         "`{name: ..., sizeGib: 0.8}` (`--path 'modelStore.models[1].name'` and `...[1].sizeGib`). "
+                         "The sizes count in the share's room, Ollama's memory (GPU, or `inference.resources."
+                         "memoryLimit` on CPU) and the Job's deadline.",
     "modelStore.preload": "Pull the models (off: the Job only lays the store out).",
     "modelStore.preloadDryRun": "The Job only lists what it would pull.",
     "inference.accelerator": "`cpu` (CPU pool) or `gpu` (GPU pool, `nvidia.com/gpu` requested): the one switch.",
@@ -284,11 +295,17 @@ MEANING = {
     "inference.resources.cpuRequest": "Ollama's CPU request.",
     "inference.resources.cpuLimit": "Ollama's CPU limit (at least the request).",
     "inference.resources.memoryRequest": "Ollama's memory request.",
-    "inference.resources.memoryLimit": "Ollama's memory limit (at least the request).",
+    "inference.resources.memoryLimit": "Ollama's memory limit (at least the request); on CPU it must hold the "
+                                       "largest model to preload plus Ollama's overhead (1 GiB + 0.5 GiB per "
+                                       "`inference.numParallel`).",
     "inference.gpusPerReplica": "GPUs per replica in GPU mode (at most the size's GPUs).",
     "inference.numParallel": "`OLLAMA_NUM_PARALLEL`: requests one loaded model serves at once.",
     "inference.maxLoadedModels": "`OLLAMA_MAX_LOADED_MODELS`.",
     "inference.keepAlive": "`OLLAMA_KEEP_ALIVE` (`0` unloads at once, `-1` never).",
+    "inference.warmModel": "A model of `modelStore.models` each replica loads before it is Ready (its startup probe "
+                           "runs Ollama's preload, `ollama run <model> \"\"`), so a new replica takes traffic warm; "
+                           "`none`: the first request loads it. Default: the first preloaded model that is not "
+                           "embedding-only.",
     "webui.enabled": "Deploy Open-WebUI (and its database).",
     "webui.replicas": "Replicas, the HPA's minimum (CPU 70 %).",
     "webui.maxReplicas": "The HPA's maximum.",
@@ -300,6 +317,20 @@ MEANING = {
     "webui.uploadsTier": "`premium` (Azure Files Premium, provisioned) or `standard` (billed by the GiB used).",
     "webui.backend": "The model the UI fronts: Ollama's, or llm-d's through its API gate, in its namespace (needs "
                      "`llmd.enabled`; the Ollama stack then runs without a UI of its own).",
+    "webui.modelAccess": "`all`: every signed-in user sees every model; `granted`: Open-WebUI's access control (a "
+                         "model is listed to admins only until an admin shares it).",
+    "webui.enableSignup": "Anyone who reaches the UI may create an account (an advisory on a public UI). With the "
+                          "Ollama backend read on the UI's first start only, then Admin Panel → Settings decides "
+                          "(docs/operations.md).",
+    "webui.defaultUserRole": "A new account's role: `pending` waits for an admin's approval. Read when "
+                             "`webui.enableSignup` is.",
+    "webui.adminEmail": "The first admin, created at the UI's first start with a generated password in Key Vault "
+                        "(`<inference|llmd>-webui-admin-password`). Unset: whoever signs up first is admin (an "
+                        "advisory on a public UI).",
+    "webui.extraEnv": "More Open-WebUI settings, plain values (e.g. `webui.extraEnv.WEBUI_URL`); what the platform "
+                      "sets and names that look like secrets are refused.",
+    "webui.secretEnv": "Open-WebUI settings whose value is a Key Vault secret: variable → secret name (e.g. "
+                       "`webui.secretEnv.MICROSOFT_CLIENT_SECRET`); exported at start, never in the pod spec.",
     "postgres.version": "PostgreSQL major version.",
     "postgres.tier": "Compute tier.",
     "postgres.skuName": "A size of that tier (`Standard_B…`, `Standard_D…`, `Standard_E…`; "
@@ -361,6 +392,9 @@ MEANING = {
                                        "it): at least 2 in prod.",
     "llmd.enabled": "Deploy LlmdStack on the GPU pool (an A100, H100 or H200 size), published on the gateways' "
                     "`llmd` listener (port 8000) behind the API key and rate limit. The `llmd` stack sets it.",
+    "llmd.namespace": "The namespace (a DNS label) LlmdStack creates for vLLM, the scheduler, its gate and gateway "
+                      "(and the UI under `webui.backend: llmd`); the `llmdNamespace` output. None the program creates "
+                      "otherwise: not `namespace`, a platform namespace or a Kubernetes system one.",
     "llmd.model": "Hugging Face model id vLLM serves.",
     "llmd.hfTokenSecret": "Key Vault secret holding a Hugging Face token; required for gated models.",
     "llmd.modelMemoryGib": "Weights (GiB) of a model the built-in list (`components/llmplatform/llmd_specs.py`) "
@@ -454,7 +488,8 @@ def _values(s: Setting) -> str:
                                   f", >= {low}" if low is not None else f", <= {high}" if high is not None else ""))
     if s.kind == "list":
         return "list of strings" + (f", each one of {', '.join(f'`{v}`' for v in s.allowed)}" if s.allowed else "")
-    return {"boolean": "`true`, `false`", "number": "number", "string": "string", "object": "object"}[s.kind]
+    return {"boolean": "`true`, `false`", "number": "number", "string": "string", "object": "object",
+            "entries": "list of strings or objects"}[s.kind]
 
 
 def _cell(text: str) -> str:

@@ -18,9 +18,9 @@ import yaml
 from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as SKUS,
                                  MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS, WAF_MODES)
 from llmplatform.defaults import DEFAULTS as D
+from llmplatform.regions import azure_region
 
 from . import resource_names
-from .catalogs import azure_regions
 from .reader import ConfigError, Reader, describe
 from .sections.cost import CostConfig, parse_cost
 
@@ -125,8 +125,9 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
     location = top.str_("location", "westeurope") or "westeurope"
-    if location not in azure_regions():
-        top.problem(f"location {describe(location)} is not an Azure region")
+    region_problem = azure_region(location)  # the components' rule for every `location` input
+    if region_problem:
+        top.problem(f"location {describe(location)} is invalid; allowed: {region_problem}")
     g = top.section("global")
     regions = g.str_list("regions", ())
     if len(regions) < 1:

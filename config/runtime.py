@@ -65,9 +65,15 @@ def load_global_config(project_dir: Path = regions.PROJECT_DIR) -> GlobalConfig:
             problems.append(f"global.regions entry {region!r} has no stack file Pulumi.{region}.yaml")
             continue
         edge = regions.raw_stack_file(files[region], project).get("edge") or {}
-        if not isinstance(edge, dict) or edge.get("globalStack") != stack:
-            problems.append(f"global.regions entry {region!r}: its edge.globalStack is "
-                            f"{edge.get('globalStack') if isinstance(edge, dict) else None!r}, not {stack!r}")
+        named = edge.get("globalStack") if isinstance(edge, dict) else None
+        if named != stack:
+            problems.append(
+                f"global.regions entry {region!r}: "
+                + (f"Pulumi.{region}.yaml has no edge.globalStack set, so it is no regional stack behind a global "
+                   "one" if named is None else f"Pulumi.{region}.yaml sets edge.globalStack {named!r}, not {stack!r}")
+                + f"; set it there (`{project}:edge: {{globalStack: {stack}}}` under `config:`, or `pulumi config "
+                f"set --path edge.globalStack {stack} --stack {region}`), or list only regional stacks in "
+                "global.regions")
     if problems:
         raise ConfigError(problems)
     return cfg

@@ -108,6 +108,7 @@ class Pods:
     tolerations: list[dict[str, Any]] = field(default_factory=list)
     daemon: bool = False
     tolerate_all: bool = False
+    model_server: bool = False  # a model server's pod (label app.kubernetes.io/component: model-server)
 
 
 @dataclass
@@ -128,9 +129,12 @@ class Pool:
 
 @dataclass
 class Capacity:
-    """Nodes each pool needs at idle, and what could not be placed or priced."""
+    """Nodes each pool needs at idle, and what could not be placed or priced. `errors`: model-server pods that fit
+    no node of any pool they may run on, at any replica count (a plan with one is refused); `problems`: the rest,
+    warnings."""
     idle_nodes: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
     requests: dict[str, tuple[int, int]] = field(default_factory=dict)  # pool -> (cpu m, memory Mi) requested
 
 
@@ -201,7 +205,13 @@ def _at(values: Any, path: str) -> Any:
     return values
 
 
-def _pod_spec_pods(owner: str, spec: dict[str, Any], count: int, daemon: bool = False) -> Pods:
+MODEL_SERVER = ("app.kubernetes.io/component", "model-server")  # llmplatform.kube.labels("model-server", ...)
+STACK_KEYS = (" (Ollama's requests: inference.resources.cpuRequest and memoryRequest; its pool: "
+              "cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU)")
+
+
+def _pod_spec_pods(owner: str, spec: dict[str, Any], count: int, daemon: bool = False,
+                   labels: Optional[dict[str, Any]] = None) -> Pods:
     """A pod's effective requests: its containers' sum, or its largest init container if that is larger."""
     def requested(c: dict[str, Any], key: str) -> Any:  # GPUs are often given as a limit only
         res = c.get("resources") or {}
@@ -214,7 +224,8 @@ def _pod_spec_pods(owner: str, spec: dict[str, Any], count: int, daemon: bool = 
     selector = dict(spec.get("nodeSelector") or {}) or selector_from_affinity(spec.get("affinity"))
     return Pods(owner, effective("cpu", cpu_millis), effective("memory", memory_mebis),
                 effective(GPU_TAINT_KEY, lambda v: int(v or 0)), count, selector,
-                list(spec.get("tolerations") or []), daemon)
+                list(spec.get("tolerations") or []), daemon,
+                model_server=(labels or {}).get(MODEL_SERVER[0]) == MODEL_SERVER[1])
 
 
 # (namespace, name) as a workload's or scaler's metadata gives them (either may be absent from the inputs)
@@ -243,8 +254,10 @@ def program_pods(plan: Plan) -> list[Pods]:
             meta, spec = reg.inputs.get("metadata") or {}, reg.inputs.get("spec") or {}
             key = (meta.get("namespace"), meta.get("name"))
             count = mins.get(key, spec.get("replicas", 1)) if kind != "DaemonSet" else 1
-            out.append(_pod_spec_pods(f"{kind} {key[0]}/{key[1]}", (spec.get("template") or {}).get("spec") or {},
-                                      int(count), daemon=kind == "DaemonSet"))
+            template = spec.get("template") or {}
+            out.append(_pod_spec_pods(f"{kind} {key[0]}/{key[1]}", template.get("spec") or {}, int(count),
+                                      daemon=kind == "DaemonSet",
+                                      labels=(template.get("metadata") or {}).get("labels") or meta.get("labels")))
     return out
 
 
@@ -371,11 +384,30 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
     usable = [p for p in all_pools if p.name in capacity]
     nodes = [_Node(pool, *capacity[pool.name]) for pool in usable for _ in range(pool.min_count)]
     requested: dict[str, list[int]] = {p.name: [0, 0] for p in usable}
-    singles = [(p, i) for p in pods if not p.daemon for i in range(p.count)]
+    def problem(text: str, error: bool = False) -> None:  # once per workload, not once per replica
+        found = result.errors if error else result.problems
+        if text not in found:
+            found.append(text)
+    # Every workload's pod must fit an empty node of a pool it may run on, whatever its replica count: a workload
+    # scaled to zero (an autoscaler's minimum 0) places no pod below, and its first scale-up would stay Pending.
+    unfit = set()
+    for group in (p for p in pods if not p.daemon):
+        eligible = [p for p in usable if may_run_on(group, p)]
+        if not eligible or any(p.name not in capacity and may_run_on(group, p) for p in all_pools):
+            continue  # no pool at all, or one whose size we cannot check: said below
+        if not any(_fits(group, _Node(pool, *capacity[pool.name])) for pool in eligible):
+            unfit.add(id(group))
+            offers = "; ".join(f"{pool.name} ({pool.vm_size}) {capacity[pool.name][0]}m CPU, {capacity[pool.name][1]}Mi"
+                               + (f", {capacity[pool.name][2]} GPU" if group.gpus else "") for pool in eligible)
+            zero = " (its autoscaler's minimum is 0: nothing starts it before the first request)" \
+                if group.count == 0 else ""
+            problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi{f', {group.gpus} GPU' if group.gpus else ''}"
+                    f" per pod) fits no node of the pool(s) it may run on: an empty node offers {offers} after "
+                    f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: lower its requests or "
+                    f"give its pool a larger VM size{STACK_KEYS if group.model_server else ''}",
+                    error=group.model_server)
+    singles = [(p, i) for p in pods if not p.daemon and id(p) not in unfit for i in range(p.count)]
     singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)
-    def problem(text: str) -> None:  # once per workload, not once per replica
-        if text not in result.problems:
-            result.problems.append(text)
     for group, _ in singles:
         if any(p.name not in capacity and may_run_on(group, p) for p in all_pools):
             continue  # it may land on a pool whose size we cannot check: that pool's problem says so

@@ -49,6 +49,14 @@ class Estimate:
     unpriced: list[str] = field(default_factory=list)
     capacity: Capacity = field(default_factory=Capacity)
     notes: list[str] = field(default_factory=list)
+    prices_of: str = ""  # the region whose prices stand in for this one's (its price file's `_pricesOf`), or ""
+
+    def prices_label(self) -> str:
+        """Whose list prices these are: the region's own, or another region's standing in."""
+        if self.prices_of and self.prices_of != self.region:
+            return (f"{self.prices_of} list prices of {self.prices_date} standing in for {self.region}'s (not "
+                    f"transcribed: config/data/prices/{self.region}.json)")
+        return f"{self.region} list prices of {self.prices_date}"
 
     def total(self, which: str) -> float:
         return round(sum(getattr(line, which) for line in self.lines), 2)
@@ -63,6 +71,7 @@ class Estimate:
 
     def document(self) -> dict[str, Any]:
         return {"region": self.region, "currency": "USD", "pricesDate": self.prices_date,
+                "pricesOf": self.prices_of or self.region, "prices": self.prices_label(),
                 "idleMonthly": self.total("idle"), "peakMonthly": self.total("peak"),
                 "byComponent": {k: {"idle": v[0], "peak": v[1]} for k, v in self.by_component().items()},
                 # sorted: resources register concurrently, so their order differs from run to run
@@ -92,10 +101,13 @@ def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict
 
 
 class _Estimator:
-    def __init__(self, plan: Plan, prices: dict[str, Any], la_gb_per_day: float):
+    def __init__(self, plan: Plan, prices: dict[str, Any], la_gb_per_day: float,
+                 capacity: Optional[Capacity] = None):
         self.plan, self.p, self.la = plan, prices, la_gb_per_day
         self.hours = prices["hours_per_month"]
-        self.est = Estimate(prices["region"], prices["_date"], capacity=idle_capacity(plan))
+        self.est = Estimate(prices["region"], prices["_date"],
+                            capacity=capacity if capacity is not None else idle_capacity(plan),
+                            prices_of=prices.get("_pricesOf", ""))
 
     def add(self, reg: Registration, item: str, idle: float, peak: Optional[float] = None) -> None:
         top = self.plan.component_of(reg)
@@ -236,15 +248,16 @@ class _Estimator:
 
 
 def estimate(plan: Plan, region: str, la_gb_per_day: float,
-             overrides: Optional[dict[str, Any]] = None) -> Estimate:
+             overrides: Optional[dict[str, Any]] = None, capacity: Optional[Capacity] = None) -> Estimate:
+    """`capacity`: the plan's idle capacity when the caller has it already (else computed here)."""
     prices = load_prices(region, overrides)
-    result = _Estimator(plan, prices, la_gb_per_day).run()
+    result = _Estimator(plan, prices, la_gb_per_day, capacity).run()
     assert all(math.isfinite(x.idle) and math.isfinite(x.peak) for x in result.lines)
     return result
 
 
 def report_lines(est: Estimate) -> list[str]:
-    lines = [f"Estimated monthly cost (USD, {est.region} list prices of {est.prices_date}; idle = autoscaler "
+    lines = [f"Estimated monthly cost (USD, {est.prices_label()}; idle = autoscaler "
              f"minimums, GPU at zero; peak = maxima): idle ${est.total('idle'):,.2f}, peak ${est.total('peak'):,.2f}"]
     for component, (idle, peak) in est.by_component().items():
         lines.append(f"    {component:<40} idle ${idle:>10,.2f}   peak ${peak:>10,.2f}")

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from config.models import OLLAMA_MODELS
+from config.models import catalogue_size
+from llmplatform.inference_specs import warm_up_command
 
 from .runner import DEPLOYER, Plan, Registration
 from .wire import duration_seconds
@@ -43,6 +44,7 @@ HELM_DEFAULT_TIMEOUT = 300  # provider/pkg/provider/helm_release.go: defaultTime
 SKIP_AWAIT = "pulumi.com/skipAwait"
 TIMEOUT_SECONDS = "pulumi.com/timeoutSeconds"
 WAIT_FOR = "pulumi.com/waitFor"
+MODEL_SIZES = "llm-platform/model-sizes-gib"  # the preload Job's sizes (llmplatform.model_store MODEL_SIZES_ANNOTATION)
 GPU_RESOURCE = "nvidia.com/gpu"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -280,6 +282,41 @@ def model_load(data: dict[str, Any], weights_gb: float) -> Span:
                 mb / load["download_mb_s"]["pessimistic"] + mb / load["gpu_load_mb_s"]["pessimistic"])
 
 
+@dataclass(frozen=True)
+class ModelShare:
+    """The model share as the deploy model needs it: how fast it takes writes (the preload) and serves reads (a
+    warm-up), MB/s, and the model sizes the preload Job records (GiB)."""
+    write_mb_s: Optional[float] = None
+    read_mb_s: Optional[float] = None
+    sizes_gib: tuple[tuple[str, float], ...] = ()
+
+    def size_gib(self, model: str) -> float:
+        return dict(self.sizes_gib).get(model) or catalogue_size(model) or 0.0
+
+
+def model_share(plan: Plan, data: dict[str, Any]) -> ModelShare:
+    sizes = {m: float(v) for r in plan.kubernetes_objects() if _kind(r) == "Job"
+             for m, v in json.loads(_annotations(r).get(MODEL_SIZES, "{}")).items()}
+    return ModelShare(store_throughput_mb_s(plan, data), store_throughput_mb_s(plan, data, "read"),
+                      tuple(sorted(sizes.items())))
+
+
+def ollama_warm_up(data: dict[str, Any], spec: dict[str, Any], share: ModelShare) -> Optional[tuple[Span, str]]:
+    """An Ollama container whose startup probe is the warm-up (OllamaServer's `warm_model`) is Ready only once it has
+    read the model from the share and loaded it: the share's egress, then the load into memory."""
+    prefix = warm_up_command("")[:-1]
+    for c in spec.get("containers") or []:
+        command = ((c.get("startupProbe") or {}).get("exec") or {}).get("command") or []
+        if len(command) == len(prefix) + 1 and command[:-1] == prefix:
+            model = str(command[-1])
+            mb = share.size_gib(model) * 1074
+            load = data["model_load"]["gpu_load_mb_s"]
+            read = mb / share.read_mb_s if share.read_mb_s else 0.0
+            return (Span(read + mb / load["median"], read + mb / load["pessimistic"]),
+                    f"read and load {model} from the share")
+    return None
+
+
 def _vllm_model(spec: dict[str, Any]) -> Optional[str]:
     for c in spec.get("containers") or []:
         if "vllm" in str(c.get("image", "")):
@@ -445,7 +482,7 @@ def _replicas(reg: Registration) -> int:
 
 
 def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
-                  store_mb_s: Optional[float] = None) -> Wait:
+                  share: ModelShare = ModelShare()) -> Wait:
     kind = _kind(reg)
     spec = pod_spec(reg) or {}
     timeout, source = k8s_timeout(reg)
@@ -465,8 +502,12 @@ def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool]
     if weights:
         span = span + model_load(data, weights)
         parts.append(f"download and load {model} (~{weights:.0f} GB)")
+    warm = ollama_warm_up(data, spec, share)
+    if warm:
+        span = span + warm[0]
+        parts.append(warm[1])
     if kind == "Job":
-        work = _job_work(reg, data, store_mb_s)
+        work = _job_work(reg, data, share.write_mb_s)
         span = span + work[0]
         parts.append(work[1])
     if kind == "DaemonSet":
@@ -480,22 +521,26 @@ def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool]
     return wait
 
 
-def store_throughput_mb_s(plan: Plan, data: dict[str, Any]) -> Optional[float]:
-    """How fast the model share takes writes (Azure Files premium ingress: base + per provisioned GiB, MiB/s), MB/s."""
+def store_throughput_mb_s(plan: Plan, data: dict[str, Any], direction: str = "write") -> Optional[float]:
+    """How fast the model share takes writes (Azure Files premium ingress) or serves reads (egress): base + per
+    provisioned GiB, MiB/s; in MB/s."""
     figure = data["model_load"]["azure_files_premium_mib_s"]
     quotas = [float(r.inputs["shareQuota"]) for r in plan.of_type("azure-native:storage:FileShare")
               if isinstance(r.inputs.get("shareQuota"), (int, float))]
-    return min((figure["write_base"] + figure["write_per_gib"] * q) * 1.048576 for q in quotas) if quotas else None
+    base, per_gib = figure[f"{direction}_base"], figure[f"{direction}_per_gib"]
+    return min((base + per_gib * q) * 1.048576 for q in quotas) if quotas else None
 
 
 def _job_work(reg: Registration, data: dict[str, Any], store_mb_s: Optional[float] = None) -> tuple[Span, str]:
     """The model preload Job: the models it pulls (MODELS env) from the registry into the share, at the slower of
-    the pull throughput and the share's."""
+    the pull throughput and the share's. Their sizes are the Job's own record (the MODEL_SIZES annotation: the
+    stack's declared or catalogue sizes), else the catalogue's."""
     spec = pod_spec(reg) or {}
     env = {e.get("name"): str(e.get("value", "")) for c in spec.get("containers") or [] for e in c.get("env") or []}
     if env.get("DRY_RUN") == "true" or not env.get("MODELS", "").strip():
         return ZERO, "no models to pull"
-    gib = sum(OLLAMA_MODELS.get(m, 0.0) for m in env["MODELS"].split())
+    declared = json.loads(_annotations(reg).get(MODEL_SIZES, "{}"))
+    gib = sum(float(declared.get(m) or catalogue_size(m) or 0.0) for m in env["MODELS"].split())
     mb = gib * 1074
     pull = data["image_pull"]["throughput_mb_s"]
     cap = store_mb_s or float("inf")
@@ -556,7 +601,7 @@ def azure_wait(reg: Registration, data: dict[str, Any]) -> Wait:
 
 
 def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
-            store_mb_s: Optional[float] = None) -> Wait:
+            share: ModelShare = ModelShare()) -> Wait:
     """What Pulumi waits for on this resource's create, how long once it may start, and under which deadline."""
     if reg.type.startswith("azure-native:"):
         return azure_wait(reg, data)
@@ -571,7 +616,7 @@ def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], prov
     k = data["kubernetes"]
     kind = _kind(reg)
     if kind in WORKLOADS:
-        return workload_wait(reg, data, all_pools, provision_limit, store_mb_s)
+        return workload_wait(reg, data, all_pools, provision_limit, share)
     if kind == "Service":
         return service_wait(reg, data)
     timeout, source = k8s_timeout(reg)
@@ -661,8 +706,8 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     limit = _provision_limit(plan)
     graph = dependencies(plan)
     by_urn = {r.urn: r for r in plan.resources}
-    store = store_throughput_mb_s(plan, data)
-    steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit, store)) for u in graph}
+    share = model_share(plan, data)
+    steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit, share)) for u in graph}
     before = ancestors(graph)
     follows = {svc: wl for svc, wl in selected_workloads(plan).items()
                if svc in steps and wl in steps and svc not in before.get(wl, ()) and "settled" in

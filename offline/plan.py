@@ -2,14 +2,19 @@
 
 Usage: python -m offline.plan --stack dev [--out build] [--set gpu.driver=operator ...] [--stack-file PATH]
 
-Exit codes: 0 planned, 1 the config or the program was refused (one message, nothing written), 2 bad usage or an
-unknown stack.
+Exit codes: 0 planned, 1 the config or the program was refused (one message, nothing written), 2 bad usage (an
+unknown stack, an --out that cannot hold the plan).
+
+The plan's folder is emptied before planning: a plan that fails leaves none (and says so), never a previous run's
+files for a reader or plan_diff to take as this config's.
 """
 import argparse
 import gc
 import json
+import os
 import shutil
 import sys
+import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,7 @@ from llmplatform.checks import ComponentInputError
 from config import regions
 from config.loader import parse_config
 
-from . import cost, deploy_model, policy_check, runner
+from . import capacity, cost, deploy_model, policy_check, runner, stackfile
 
 REDACTED = "[secret]"
 
@@ -97,6 +102,28 @@ def plan_dir(out: str, stack: str, sets: list[str], stack_file: Path | None) -> 
     return Path(out) / (stack + (WHAT_IF if sets or stack_file is not None else ""))
 
 
+def unwritable(out: str) -> str | None:
+    """Why --out cannot hold plans (a file, or no folder can be made there), or None: checked before planning."""
+    path = Path(out)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    try:  # a folder made and removed where the plan's would go: what permissions and /proc-like trees allow
+        os.rmdir(tempfile.mkdtemp(prefix=".plan-check-", dir=existing))
+    except OSError as error:
+        return f"no folder can be made in {existing} ({error.strerror or error})"
+    return None
+
+
+def clear(target: Path) -> bool:
+    """Remove a previous plan's folder; whether there was one."""
+    existed = target.exists()
+    shutil.rmtree(target, ignore_errors=True)
+    return existed
+
+
 def write(plan: runner.Plan, target: Path) -> int:
     """resources.json and the manifests in `target`; the number of manifests."""
     count = write_manifests(plan, target / "manifests")
@@ -125,7 +152,7 @@ def tree(plan: runner.Plan) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m offline.plan", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--out", default=str(runner.PROJECT_DIR / "build"))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -139,14 +166,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
+    problem = unwritable(args.out)
+    if problem:
+        print(f"--out {args.out}: cannot hold the plan's folder: {problem}", file=sys.stderr)
+        return 2
     target = plan_dir(args.out, args.stack, args.set, args.stack_file)
-    if target.name.endswith(WHAT_IF):
-        # a what-if that fails must not leave the previous one behind for plan_diff to report as this change's
-        shutil.rmtree(target, ignore_errors=True)
+    # a plan that fails must not leave the previous one behind, for a reader (cost.json) or plan_diff to take as
+    # this config's
+    removed = clear(target)
     try:
         config = runner.stack_config(args.stack, sets=args.set, stack_file=args.stack_file)
     except (ConfigError, runner.StackFileError) as error:
-        print(str(error), file=sys.stderr)
+        print(with_other_problems(error, args.stack, args.set, args.stack_file) + _removed(removed, target),
+              file=sys.stderr)
         return 1
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
@@ -156,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     for region in regional:  # the stacks a global stack reads go up first: plan and check them first too
         rc, region_plan = plan_one(region, args.out, [], None, {})
         if region_plan is None:
-            print(f"\nregional stack {region} does not plan, so the global stack {args.stack} cannot", file=sys.stderr)
+            print(f"\nregional stack {region} does not plan, so the global stack {args.stack} cannot"
+                  + _removed(removed, target), file=sys.stderr)
             return rc
         references[region] = region_plan.outputs
         print()
@@ -164,13 +197,44 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stack order for a fresh estate: {', '.join(regional)} (in any order), then {args.stack} "
               "(it reads their outputs), then each region again with edge.frontDoorId set to its frontDoorId output "
               "(the regional gateway then admits only that Front Door and the global key set: docs/operations.md)\n")
-    rc, _ = plan_one(args.stack, args.out, args.set, args.stack_file, references)
+    rc, _ = plan_one(args.stack, args.out, args.set, args.stack_file, references, removed)
     return rc
 
 
+def _removed(removed: bool, target: Path) -> str:
+    return f"\n(the previous plan in {target}/ was removed: it described another config)" if removed else ""
+
+
+def with_other_problems(error: Exception, stack: str, sets: list[str], stack_file: Path | None) -> str:
+    """A --set the CLI refuses, with what the config check finds in the rest (the good --set paths applied): every
+    problem at once, as for any other config error."""
+    config = getattr(error, "config", None)
+    if config is None:
+        return str(error)
+    project = runner.project_name()
+    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
+    try:
+        (regions.parse_global if regions.is_global(raw) else parse_config)(raw, project, stack)
+    except ConfigError as more:
+        return str(ConfigError(list(error.problems) + more.problems))  # type: ignore[attr-defined]
+    return str(error)
+
+
 def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
-             references: dict[str, Any]) -> tuple[int, runner.Plan | None]:
-    """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written)."""
+             references: dict[str, Any], removed: bool | None = None) -> tuple[int, runner.Plan | None]:
+    """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written). The folder is
+    emptied first (`removed`: whether the caller already did and found one); a failure says it is gone."""
+    target = plan_dir(out, stack, sets, stack_file)
+    if removed is None:
+        removed = clear(target)
+    rc, plan = _plan_one(stack, out, sets, stack_file, references)
+    if plan is None and removed:
+        print(_removed(removed, target).lstrip("\n"), file=sys.stderr)
+    return rc, plan
+
+
+def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
+              references: dict[str, Any]) -> tuple[int, runner.Plan | None]:
     print(f"OFFLINE PLAN for stack '{stack}': the real __main__.py under Pulumi SDK mocks.")
     print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
     try:
@@ -191,8 +255,14 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print(f"warning: {warning}")
     raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config(stack, sets=sets, stack_file=stack_file).items()}
     cfg = (regions.parse_global if regions.is_global(raw) else parse_config)(raw, plan.project, plan.stack)
+    path = stack_file or runner.PROJECT_DIR / f"Pulumi.{stack}.yaml"
+    defaults = {r.type.split(":", 1)[0] for r in plan.resources if r.custom and not r.options.get("provider")}
+    for note in stackfile.provider_advisories(stackfile.provider_config(path), path.name, plan.project,
+                                              cfg.location, defaults):
+        print(f"warning: {note}")
+    fit = capacity.idle_capacity(plan)
     try:
-        estimate = cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices)
+        estimate = cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices, fit)
         cost_document = estimate.document()
         cost_lines = cost.report_lines(estimate)
     except cost.CostError as error:  # no estimate is not a failed plan: say why instead
@@ -200,6 +270,12 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     print()
     for line in cost_lines:
         print(line)
+    if fit.errors:  # a model server whose pod fits no node: it would never serve (at zero, nothing else shows it)
+        for unfit in fit.errors:
+            print(f"capacity: {unfit}", file=sys.stderr)
+        print("\nthe capacity check refuses this plan: a model-server pod larger than every node it may run on",
+              file=sys.stderr)
+        return 1, None
     violations = policy_check.evaluate(plan)
     for line in policy_check.report_lines(violations):
         print(line)
@@ -227,7 +303,7 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     if target.name.endswith(WHAT_IF):
         stack_dir = plan_dir(out, stack, [], None)
         print(f"(a what-if: --set/--stack-file plans are written beside {stack_dir}/, not over it; what the change "
-              f"adds, replaces or deletes: python -m offline.plan_diff {stack_dir} {target})")
+              f"adds, replaces or deletes: .venv/bin/python -m offline.plan_diff {stack_dir} {target})")
     return 0, plan
 
 

@@ -6,7 +6,10 @@ a changed URN, `replaceOnChanges`, a replaced provider), after Pulumi's `ignoreC
 not applied). A replacement or deletion of a stateful resource, or a change the cloud refuses in place or cannot undo
 (a downgrade, a shrink, purge protection off: the base's value against the change's), fails the check (exit 1) unless
 the pull request allows it: `--allow-file` (the repository's `allow-replace.txt`, one URN a line) or `--allow-stateful`
-(the `allow-stateful-replace` label). A base that does not exist (a new stack) shows every resource as added."""
+(the `allow-stateful-replace` label); an allowed stateful replacement or deletion is still listed, marked with what
+allowed it, and an allow-file entry that matches nothing in the diff is reported. The base must have a plan: a base
+folder without one is bad usage (exit 2) unless `--new-stack` says the base branch has no such stack (then every
+resource is added)."""
 import argparse
 import copy
 import functools
@@ -569,6 +572,38 @@ def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) ->
     return out
 
 
+def allowances(result: dict[str, Any], allowed: set[str], allow_stateful: bool,
+               allow_file: str = ALLOW_FILE) -> dict[str, str]:
+    """urn -> what allowed it, for every change the check would refuse but the pull request allows: the reviewer
+    still reads that the database goes."""
+    out = {}
+    for urn in sorted(set(result["replaced"]) | set(result["removed"])):
+        if STATEFUL.get(result["types"][urn]):
+            if urn in allowed:
+                out[urn] = f"`{allow_file}`"
+            elif allow_stateful:
+                out[urn] = f"the `{ALLOW_LABEL}` label (`--allow-stateful`)"
+    for urn in result["refused"]:
+        if urn in allowed:
+            out[urn] = f"`{allow_file}`"
+    return out
+
+
+def unmatched_allowances(result: dict[str, Any], allowed: set[str]) -> list[str]:
+    """Allow-file entries of this diff's stack (or no URN at all) that allow nothing in it: a mistyped URN, or a line
+    left after its change merged. An entry of another stack is that stack's diff's business (one file serves all)."""
+    stacks = {_urn_stack(u) for u in result["types"]}
+    needed = {u for u in set(result["replaced"]) | set(result["removed"]) if STATEFUL.get(result["types"][u])}
+    return sorted(u for u in allowed - needed - set(result["refused"])
+                  if _urn_stack(u) is None or _urn_stack(u) in stacks)
+
+
+def _urn_stack(urn: str) -> Optional[str]:
+    """The stack of `urn:pulumi:<stack>::<project>::<type>::<name>`, or None for anything else."""
+    match = re.fullmatch(r"urn:pulumi:([^:]+)::[^:]+::.+::.+", urn)
+    return match.group(1) if match else None
+
+
 def _cost(folder: Path) -> dict[str, Any]:
     path = folder / "cost.json"
     doc = json.loads(path.read_text()) if path.exists() else {}
@@ -593,10 +628,13 @@ def cost_lines(base: Path, new: Path) -> list[str]:
     return lines + [""]
 
 
-def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None) -> str:
+def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None,
+             allowed: Optional[dict[str, str]] = None, unmatched: Optional[list[str]] = None,
+             allow_file: str = ALLOW_FILE) -> str:
     lines = [f"### {title}", ""]
+    allowed = allowed or {}
     if not result["base_found"]:
-        lines.append("_No plan of the base branch (a new stack?): every resource is new._")
+        lines.append("_A new stack (the base branch has no such stack file): every resource is new._")
     updated = [u for u in result["changed"] if u not in result["replaced"]]
     counts = (f"{len(result['added'])} to add, {len(updated)} to update, {len(result['replaced'])} to replace, "
               f"{len(result['removed'])} to delete")
@@ -607,19 +645,29 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
                   f"`{ALLOW_FILE}`" + (f", or label the pull request `{ALLOW_LABEL}` for stateful replacements"
                                        if stateful else "") + "; see docs/guardrails.md, \"Change safety\"):", ""]
         lines += [f"- :x: `{_short(u)}` {why}  \n  `{u}`" for u, why in blocked] + [""]
+    if unmatched:
+        lines += [f"**{len(unmatched)} `{allow_file}` entr{'y' if len(unmatched) == 1 else 'ies'} allow nothing in "
+                  "this diff** (a mistyped URN, or a line left after its change merged: remove it):", ""]
+        lines += [f"- :warning: `{u}`" for u in unmatched] + [""]
+
+    def mark(urn: str) -> str:
+        if urn not in allowed:
+            return ""
+        what = STATEFUL.get(result["types"][urn])
+        return f" :warning: **allowed** by {allowed[urn]}" + (f" ({what})" if what else "")
     for urn, reasons in result["replaced"].items():
         first = " (deleted first, then created: a gap)" if urn in result["deleteBeforeReplace"] else ""
-        lines.append(f"- Replace: `{_short(urn)}`{first}: {'; '.join(reasons[:4])}"
+        lines.append(f"- Replace: `{_short(urn)}`{mark(urn)}{first}: {'; '.join(reasons[:4])}"
                      f"{'; ...' if len(reasons) > 4 else ''}")
     for urn in result["removed"]:
-        lines.append(f"- Delete: `{_short(urn)}`" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
+        lines.append(f"- Delete: `{_short(urn)}`{mark(urn)}" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
     lines += [f"- Add: `{_short(u)}`" for u in result["added"]]
     if result.get("moved"):
         lines.append(f"- Moved through aliases (same resources, new URNs): {len(result['moved'])}")
     lines += [f"- Update: `{_short(u)}` ({', '.join(result['changed'][u][:6])}"
               f"{', ...' if len(result['changed'][u]) > 6 else ''})" for u in updated]
     shown = {u for u, _ in blocked or []}  # a blocked refusal is told in full above, once
-    lines += [f"- Refused in place: `{_short(u)}`: " + ("blocked above" if u in shown else '; '.join(r))
+    lines += [f"- Refused in place: `{_short(u)}`{mark(u)}: " + ("blocked above" if u in shown else '; '.join(r))
               for u, r in result["refused"].items()]
     lines += [f"- Check before merging: `{_short(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
     lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short(u)}` ({', '.join(p)})"
@@ -638,14 +686,32 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help=f"URNs (one a line, # comments) whose replacement or deletion is intended ({ALLOW_FILE})")
     parser.add_argument("--allow-stateful", action="store_true",
                         help=f"allow every stateful replacement or deletion (the `{ALLOW_LABEL}` label)")
+    parser.add_argument("--new-stack", action="store_true",
+                        help="the base branch has no such stack (no stack file): BASE is not read and every "
+                             "resource is new; without it, a BASE without a plan is an error")
     args = parser.parse_args(argv)
     if not (args.new / "resources.json").exists():
         print(f"no plan at {args.new} (run make plan first; a what-if run that fails writes none)", file=sys.stderr)
         return 2
+    base_plan = (args.base / "resources.json").exists()
+    if args.new_stack and base_plan:
+        print(f"--new-stack, but {args.base} holds a plan: the base branch has this stack (drop --new-stack)",
+              file=sys.stderr)
+        return 2
+    if not args.new_stack and not base_plan:
+        missing = "the folder does not exist" if not args.base.exists() else "no resources.json in it"
+        print(f"no plan of the base branch at {args.base} ({missing}): run `make plan STACK=<stack>` on the base "
+              "branch (a plan that fails leaves no folder); for a stack the base branch does not have, pass "
+              "--new-stack", file=sys.stderr)
+        return 2
     try:
-        result = diff(args.base, args.new)
-        blocked = blocking(result, read_allow_file(args.allow_file), args.allow_stateful)
-        text = markdown(result, args.title, blocked)
+        result = diff_documents({}, _resources(args.new)) if args.new_stack else diff(args.base, args.new)
+        result["base_found"] = not args.new_stack
+        allow_list = read_allow_file(args.allow_file)
+        blocked = blocking(result, allow_list, args.allow_stateful)
+        allow_name = args.allow_file.name if args.allow_file else ALLOW_FILE
+        text = markdown(result, args.title, blocked, allowances(result, allow_list, args.allow_stateful, allow_name),
+                        unmatched_allowances(result, allow_list), allow_name)
         head, _, body = text.partition("\n\n")
         print("\n".join([head, "", *cost_lines(args.base, args.new), body]), end="")
     except (ValueError, KeyError, TypeError) as error:

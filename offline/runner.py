@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.util
+import re
 import runpy
 import sys
 from pathlib import Path
@@ -33,6 +34,9 @@ else:  # loaded by file path, as the packaging test does with this repository of
                                                    _stackfile.read_stack_file)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
+# A stack name as the Pulumi CLI allows it (pulumi/pulumi pkg/backend/filestate/backend.go validateStackName:
+# `^[A-Za-z0-9_.-]{1,100}$`, no slashes): nothing that walks out of the project folder as Pulumi.<stack>.yaml.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 # ---- config -----------------------------------------------------------------------------------------------------
 
@@ -71,12 +75,26 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program
     for key, decl in (project.get("config") or {}).items():
         if isinstance(decl, dict) and "default" in decl:
             values[key] = decl["default"]
-    path = stack_file or program_dir / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise FileNotFoundError(f"no stack file {path.name}; stacks: "
-                                f"{', '.join(sorted(p.name[7:-5] for p in program_dir.glob('Pulumi.*.yaml')))}")
+    if stack_file is not None:
+        if not stack_file.exists():
+            raise FileNotFoundError(f"--stack-file {stack_file}: no such file")
+        path = stack_file
+    else:
+        stacks = ', '.join(sorted(p.name[7:-5] for p in program_dir.glob('Pulumi.*.yaml')))
+        if not STACK_NAME.fullmatch(stack) or stack in (".", ".."):
+            raise FileNotFoundError(f"stack name {stack!r} is not valid: letters, digits, '_', '.' and '-', as the "
+                                    f"Pulumi CLI allows (a stack's config is Pulumi.<stack>.yaml in {program_dir}); "
+                                    f"stacks: {stacks}")
+        path = program_dir / f"Pulumi.{stack}.yaml"
+        if not path.exists():
+            raise FileNotFoundError(f"no stack file {path} for stack {stack!r}; stacks: {stacks}")
     values.update(read_stack_file(path, name))
-    values = apply_sets(copy.deepcopy(values), sets or [])
+    try:
+        values = apply_sets(copy.deepcopy(values), sets or [])
+    except StackFileError as error:  # the rest of the config is still checked, so every problem is told at once
+        error.config = {f"{name}:{k}": v  # type: ignore[attr-defined]
+                        for k, v in deep_merge(getattr(error, "values", values), overrides or {}).items()}
+        raise
     values = deep_merge(values, overrides or {})
     return {f"{name}:{k}": v for k, v in values.items()}
 

@@ -10,6 +10,8 @@
 - `--set KEY=VALUE` follows `pulumi config set --path`: dots walk into objects, `[N]` indexes lists (N may be the
   list's length, to append), and only `true`, `false` and plain integers are typed; every other value is a string.
 """
+import copy
+import importlib.util
 import re
 from pathlib import Path
 from typing import Any
@@ -144,6 +146,83 @@ def read_stack_file(path: Path, project: str) -> dict[str, Any]:
     return project_config(parse_yaml(data, path.name), project, path.name)
 
 
+def provider_config(path: Path) -> dict[str, Any]:
+    """The provider namespaces' keys of a stack file (`azure-native:location`: value), as written; {} for a file that
+    does not read (read_stack_file tells why)."""
+    try:
+        document = parse_yaml(path.read_bytes(), path.name)
+    except (OSError, ConfigError):
+        return {}
+    config = document.get("config") if isinstance(document, dict) else None
+    return {str(k): v for k, v in (config or {}).items() if str(k).partition(":")[0] in PROVIDER_NAMESPACES
+            and str(k).partition(":")[0] != "pulumi"} if isinstance(config, dict) else {}
+
+
+def _sdk_file(package: str, *parts: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0], *parts)
+    return path if path.is_file() else None
+
+
+def sdk_config_keys() -> dict[str, tuple[str, frozenset[str]]]:
+    """namespace -> (the installed SDK's distribution and version, its provider's config keys), read from the SDKs:
+    pulumi_azure_native/config/vars.py (`__config__.get*('key')`, the provider's config variables); pulumi-random
+    and pulumi-kubernetes have no config module, so their provider's inputs (provider.py `__props__`, camelCased),
+    which default-provider config sets."""
+    from importlib.metadata import PackageNotFoundError, version
+    found: dict[str, tuple[str, frozenset[str]]] = {}
+    for namespace, package, parts, pattern in (
+            ("azure-native", "pulumi_azure_native", ("config", "vars.py"), r"__config__\.get\w*\('(\w+)'\)"),
+            ("kubernetes", "pulumi_kubernetes", ("provider.py",), r'__props__\.__dict__\["(\w+)"\]'),
+            ("random", "pulumi_random", ("provider.py",), r'__props__\.__dict__\["(\w+)"\]')):
+        path = _sdk_file(package, *parts)
+        if path is None:
+            continue
+        try:
+            where = f"{package.replace('_', '-')} {version(package.replace('_', '-'))}"
+        except PackageNotFoundError:
+            where = package
+        keys = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k) for k in re.findall(pattern, path.read_text())}
+        found[namespace] = (where, frozenset(keys))
+    return found
+
+
+def provider_advisories(keys: dict[str, Any], file_name: str, project: str, location: str,
+                        default_providers: set[str]) -> list[str]:
+    """What a stack file's provider config does not do here (advice, not errors: provider config is legitimate):
+    `azure-native:location`, which the program overrides on every resource; a key the installed provider does not
+    have; a namespace whose provider this program never uses with stack config (`default_providers`: the packages
+    of the resources planned on a default provider)."""
+    from difflib import get_close_matches
+    known = sdk_config_keys()
+    notes = []
+    for key, value in sorted(keys.items()):
+        namespace, _, name = key.partition(":")
+        if key == "azure-native:location":
+            notes.append(f"{file_name}: {key} ({value!r}) changes nothing: the program sets each resource's location "
+                         f"from {project}:location ({location!r} here); set that instead")
+            continue
+        if namespace not in default_providers:
+            notes.append(f"{file_name}: {key} is read by no provider of this program: "
+                         + ("its Kubernetes resources all use their own provider, built from the cluster's "
+                            "kubeconfig (explicit providers read no stack config)" if namespace == "kubernetes" else
+                            f"it plans no {namespace} resource on the default provider"))
+            continue
+        if namespace in known and name not in known[namespace][1]:
+            sdk, names = known[namespace]
+            near = get_close_matches(name, sorted(names), 1)
+            if near == ["location"] and namespace == "azure-native":
+                hint = f"; for the location, set {project}:location (the program's; {namespace}:location changes nothing)"
+            elif near:
+                hint = f"; did you mean {namespace}:{near[0]}?"
+            else:
+                hint = f" (its keys: {', '.join(sorted(names))})" if names else " (its provider takes no config)"
+            notes.append(f"{file_name}: {key} is no config key of {sdk}{hint}")
+    return notes
+
+
 def typed_value(text: str) -> Any:
     """`pulumi config set --path` typing: true/false and plain integers; everything else stays a string."""
     if text in ("true", "false"):
@@ -198,12 +277,19 @@ def apply_set(values: dict[str, Any], item: str) -> None:
 
 
 def apply_sets(values: dict[str, Any], items: list[str]) -> dict[str, Any]:
+    """Every `--set` applied; a ConfigError naming each refused one, carrying (`.values`) the config with the others
+    applied, so the caller can check the rest too."""
     problems = []
     for item in items:
+        trial = copy.deepcopy(values)  # a refused path leaves nothing half-made behind
         try:
-            apply_set(values, item)
+            apply_set(trial, item)
         except ConfigError as error:
             problems += error.problems
+        else:
+            values = trial
     if problems:
-        raise ConfigError(problems)
+        refused = ConfigError(problems)
+        refused.values = values  # type: ignore[attr-defined]
+        raise refused
     return values

@@ -71,8 +71,18 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     # the seed's GPU-memory HPA through Prometheus Adapter, KEDA off
     "dev-gpu-hpa": ("dev", {"inference": {"accelerator": "gpu"},
                             "autoscaling": {"mode": "gpu-memory", "minReplicas": 1, "scaleToZero": False}}),
+    # a team's public UI: Entra ID sign-in (its client secret from Key Vault), a first admin, sign-up for approval,
+    # models granted per group
     "prod-tls": ("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
-                                               "email": "platform@example.com"}}}),
+                                               "email": "platform@example.com"}},
+                          "webui": {"adminEmail": "platform@example.com", "enableSignup": True,
+                                    "modelAccess": "granted",
+                                    "extraEnv": {"WEBUI_URL": "https://llm.example.com", "ENABLE_OAUTH_SIGNUP": True,
+                                                 "MICROSOFT_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
+                                                 "MICROSOFT_CLIENT_TENANT_ID": "00000000-0000-0000-0000-000000000002",
+                                                 "MICROSOFT_REDIRECT_URI":
+                                                     "https://llm.example.com/oauth/microsoft/callback"},
+                                    "secretEnv": {"MICROSOFT_CLIENT_SECRET": "webui-entra-client-secret"}}}),
     # llm-d on an A100 pool (GPU Operator)
     "llmd": ("llmd", {}),
     # prefill/decode disaggregation on an InfiniBand size, as the comment in Pulumi.llmd.yaml turns it on

@@ -61,9 +61,9 @@ class _Handler(BaseHTTPRequestHandler):
                                                      f"({url.path})"))
             return
         selector = parse_qs(url.query).get("labelSelector", [""])[0]
-        if "items" in body and selector:
-            body = {**body, "items": [i for i in body["items"]
-                                      if _matches(i["metadata"].get("labels") or {}, selector)]}
+        if "items" in body and selector:  # items without metadata (a custom metrics MetricValueList's): as recorded
+            body = {**body, "items": [i for i in body["items"] if "metadata" not in i
+                                      or _matches(i["metadata"].get("labels") or {}, selector)]}
         self._json(200, body)
 
 

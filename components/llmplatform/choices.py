@@ -40,3 +40,7 @@ NODE_IMAGE_SELECTIONS = ("Latest", "Consistent")
 ZONES = ("1", "2", "3")  # Azure availability zones
 WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 FAILURE_MODES = ("FailOpen", "FailClose")  # what the gateway does when llm-d's endpoint picker is down
+# Open-WebUI (0.11.0): which models its users see (every one, or those an admin granted them) and a new account's
+# role (its admin panel also offers 'admin', which no self-service sign-up should get)
+WEBUI_MODEL_ACCESS = ("all", "granted")
+WEBUI_USER_ROLES = ("pending", "user")

@@ -48,6 +48,19 @@ def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_
     }
 
 
+# A warm-up probe may read a large model from the share into memory: one attempt may take this long.
+WARM_UP_TIMEOUT_SECONDS = 600
+
+
+def warm_up_command(model: str) -> list[str]:
+    """Ollama's own preload, `ollama run <model> ""` (v0.32.15: cmd/cmd.go RunHandler makes a run with a prompt
+    argument non-interactive and sends the empty prompt; server/routes.go GenerateHandler then loads the model and
+    answers done_reason "load" without generating). The CLI reads a non-terminal stdin whole, so stdin is /dev/null;
+    its output is discarded and its errors kept for the probe's event. The model is an argument ($0), never shell
+    text."""
+    return ["/bin/sh", "-c", 'exec ollama run "$0" "" </dev/null >/dev/null', model]
+
+
 SHUTDOWN_MARGIN_SECONDS = 30  # after the drain: Ollama unloads its runners, nginx closes its workers
 
 
@@ -106,6 +119,42 @@ def nginx_workers(cpu_limit: Optional[str]) -> int:
 
 
 OPENAI_ROUTES_PREFIX = "/v1"  # where an OpenAI-compatible server answers (vLLM, Ollama's compatibility layer)
+
+
+# Open-WebUI reads its database URL, session key, model API key and first admin's password only from its environment:
+# exported at start from the files the CSI driver mounts (fixed names through objectAlias), never in the pod spec.
+DATABASE_URL_FILE, SESSION_KEY_FILE, MODEL_KEY_FILE = "database-url", "webui-secret-key", "model-api-key"
+ADMIN_PASSWORD_FILE = "webui-admin-password"
+WEBUI_SECRET_FILES = {"DATABASE_URL": DATABASE_URL_FILE, "PGVECTOR_DB_URL": DATABASE_URL_FILE,
+                      "WEBUI_SECRET_KEY": SESSION_KEY_FILE}
+MODEL_KEY_VAR, ADMIN_PASSWORD_VAR = "OPENAI_API_KEY", "WEBUI_ADMIN_PASSWORD"
+
+
+def secret_env_file(variable: str) -> str:
+    """The file (objectAlias) a `secret_env` variable's Key Vault secret is mounted as: apart from the fixed ones."""
+    return "env-" + variable.lower().replace("_", "-")
+
+
+def webui_state_env(redis_url: str) -> dict[str, str]:
+    """Replicas share websocket sessions and app state through Redis (Valkey)."""
+    return {"ENABLE_WEBSOCKET_SUPPORT": "true", "WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": redis_url,
+            "REDIS_URL": redis_url}
+
+
+def webui_users_env(model_access: str, enable_signup: bool, default_user_role: str,
+                    admin_email: Optional[str]) -> dict[str, str]:
+    """Who may sign up and which models users see (Open-WebUI 0.11.0). `BYPASS_MODEL_ACCESS_CONTROL` (env.py, read
+    at every start): true lets every user list and use every model; false keeps Open-WebUI's access control, under
+    which a model with no access grant is listed to admins only (utils/models.py `get_filtered_models`).
+    `ENABLE_SIGNUP` and `DEFAULT_USER_ROLE` (config.py, `ui.enable_signup` and `ui.default_user_role` in its
+    DEFAULT_CONFIG: seeded into the database on the first start, read from there afterwards while persistent config
+    is on). `WEBUI_ADMIN_EMAIL` (env.py) with `WEBUI_ADMIN_PASSWORD` (exported from Key Vault) creates that admin at
+    start while no account exists (main.py, utils/auth.py `create_admin_user`), so nobody else can be first."""
+    env = {"BYPASS_MODEL_ACCESS_CONTROL": "true" if model_access == "all" else "false",
+           "ENABLE_SIGNUP": "true" if enable_signup else "false", "DEFAULT_USER_ROLE": default_user_role}
+    if admin_email:
+        env["WEBUI_ADMIN_EMAIL"] = admin_email
+    return env
 
 
 def webui_env(api: str, model_url: Any, data_dir: str, migrations_switch: str,

@@ -64,6 +64,10 @@ class InferenceStackArgs(TypedDict):
     """How long a model stays loaded after its last request (default 30m)."""
     max_loaded_models: NotRequired[int]
     """Models loaded at once per replica (default 1)."""
+    warm_model: NotRequired[str]
+    """A model in the store each Ollama replica loads before it is Ready (Ollama's preload in its startup probe), so
+    a new replica takes its first request warm; not an embedding model. Default: none (loaded by the first
+    request)."""
     webui_enabled: NotRequired[bool]
     """Run Open-WebUI (default: when database_url_secret is given)."""
     webui_replicas: NotRequired[int]
@@ -90,6 +94,22 @@ class InferenceStackArgs(TypedDict):
     region): the gate reads it and generates no key of its own (default: its own key)."""
     webui_secret_key_secret: NotRequired[str]
     """Key Vault secret name of Open-WebUI's session key (default <name>-webui-secret-key)."""
+    webui_model_access: NotRequired[str]
+    """all (every signed-in user sees every model) or granted (Open-WebUI's per-model grants; a model with none is
+    listed to admins only) (default all)."""
+    webui_enable_signup: NotRequired[bool]
+    """Let anyone who reaches Open-WebUI create an account (default False: the admin adds users); first start only
+    while Open-WebUI's persistent config is on, then its admin panel decides."""
+    webui_default_user_role: NotRequired[str]
+    """Role of a new Open-WebUI account: pending (an admin approves it) or user (default pending)."""
+    webui_admin_email: NotRequired[str]
+    """Open-WebUI's first admin, created at start with a generated password in Key Vault
+    (<name>-webui-admin-password) while the UI has no account (default none: the first to sign up is admin)."""
+    webui_extra_env: NotRequired[dict[str, str]]
+    """More Open-WebUI settings, plain values only; what OpenWebUi sets and names that look like secrets are
+    refused."""
+    webui_secret_env: NotRequired[dict[str, str]]
+    """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault."""
     request_timeout_seconds: NotRequired[int]
     """Longest answer the gateway and router wait for (default 600)."""
     cold_start_timeout_seconds: NotRequired[int]
@@ -142,7 +162,7 @@ class InferenceStack(pulumi.ComponentResource):
         ollama = OllamaServer(name, {
             "cluster": a["cluster"], "model_volume": volume, "accelerator": accelerator,
             **given("gpu", "keda", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
-                    "max_loaded_models", "autoscaled"),
+                    "max_loaded_models", "warm_model", "autoscaled"),
             "request_timeout_seconds": opt(a, "request_timeout_seconds"),
         }, part, moved_from=self)
         gate = ApiGate(name, {

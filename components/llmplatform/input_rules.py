@@ -10,23 +10,28 @@ InferenceStack runs them on the inputs it hands each part, named as its own, so 
 import re
 from typing import Any, Callable, Mapping, Optional
 
-from . import azure_names as names
+from . import azure_names as names, ollama_names
 from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS,
                       FLEET_CHANNELS, FRONT_DOOR_SKUS, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
                       MAX_ORIGIN_TIMEOUT_SECONDS, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
                       NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS, POD_SECURITY_LEVELS,
                       POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, TLS_MODES,
-                      UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEEKDAYS, ZONES, FAILURE_MODES)
+                      UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEBUI_MODEL_ACCESS, WEBUI_USER_ROLES,
+                      WEEKDAYS, ZONES, FAILURE_MODES)
 from .inference_parts import GATE_INPUTS, OLLAMA_INPUTS, WEBUI_INPUTS
-from .inference_specs import nginx_workers, ollama_env
+from .inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_SECRET_FILES, nginx_workers,
+                              ollama_env, webui_env, webui_state_env, webui_users_env)
 from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes
 from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                          holds_requests_at_zero, image_is_pinned, managed_flags)
 from .networks import authorized_range_problem, network_rules
 from .pins import parse_image
-from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION, PROMETHEUS_DURATION,
-                    UTC_OFFSET, Found, Problem, Rules, is_output, pattern, resources_rules)
+from .regions import azure_region
+from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION,
+                    PROMETHEUS_DURATION, UTC_OFFSET, Found, Problem, Rules, is_output, pattern, resources_rules)
+from .vm_sizes import cpu_vm_size
 
+MAX_MODEL_GIB = 4096  # a model download larger than 4 TiB is a typo, not a model
 MAX_NODES = 1000  # AKS autoscaler counts per pool (Azure CLI: --min-count/--max-count in [0, 1000])
 
 
@@ -42,7 +47,7 @@ def known(handle: Any, key: str) -> Any:
 def node_pool_rules(r: Rules, system: bool) -> None:
     """A NodePoolSpec: the system pool runs on regular VMs and keeps at least one node."""
     r.text("name", names.agent_pool)
-    r.text("vm_size", pattern(r"Standard_[A-Za-z0-9_]+", "an Azure VM size like Standard_D4s_v5"))
+    r.text("vm_size", cpu_vm_size)  # a CPU pool: AKS's system pool and the CPU workload pool
     low = r.whole("min_count", 1 if system else 0, MAX_NODES)
     high = r.whole("max_count", 1, MAX_NODES)
     if low is not None and high is not None and high < low:
@@ -57,6 +62,7 @@ def node_pool_rules(r: Rules, system: bool) -> None:
 
 def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "AksCluster")
+    r.text("location", azure_region)
     r.text("cluster_name", names.aks_cluster)
     if not r.get("existing_resource_group"):
         r.text("resource_group_name", names.resource_group)
@@ -163,11 +169,22 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
     r.choice("protocol", SHARE_PROTOCOLS)
     r.choice("redundancy", REDUNDANCIES)
     r.whole("size_gib", MIN_PREMIUM_SHARE_GIB, MAX_PREMIUM_SHARE_GIB)  # Azure Files Premium's share sizes
-    models = r.texts("models", pattern(r"[a-z0-9][a-z0-9._/-]{0,79}(:[A-Za-z0-9._-]{1,60})?",
-                                       "an Ollama model name like 'qwen2.5:0.5b'"))
-    twice = sorted({m for m in models if models.count(m) > 1})
+    models = r.texts("models", ollama_names.name_problem)
+    # one model under two spellings (`gpt-oss`, `gpt-oss:latest`, `registry.ollama.ai/library/gpt-oss`) is one
+    # model: Ollama stores it once (types/model/name.go, DisplayShortest; case folded as getExistingName does)
+    same = [ollama_names.display_shortest(m).lower() for m in models]
+    twice = sorted({m for m, key in zip(models, same) if same.count(key) > 1})
     if twice:
         r.add("models", twice, "each model once")
+    sizes = r.given("model_sizes_gib")
+    if isinstance(sizes, Mapping):
+        for name, size in sizes.items():
+            if name not in models:
+                r.add(f"model_sizes_gib[{name!r}]", size, f"sizes only of models in {r.ref('models')}")
+            elif isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= MAX_MODEL_GIB:
+                r.add(f"model_sizes_gib[{name!r}]", size, f"a download size in GiB above 0, at most {MAX_MODEL_GIB}")
+    elif sizes is not None:
+        r.add("model_sizes_gib", sizes, "a map of model name to download size in GiB")
     return r.problems
 
 
@@ -243,6 +260,14 @@ API_FLAVOURS = ("openai", "ollama")  # what a ModelEndpoint speaks: OpenAI-compa
 MANAGED_OLLAMA_ENV = tuple(sorted(ollama_env("/models", 1, "0", 1)))
 
 
+def not_variables(env: Mapping[Any, Any],
+                  value_rule: Callable[[str], Optional[str]] = lambda v: None) -> dict[str, Any]:
+    """The entries of an environment map that are not a variable name mapped to a string (that `value_rule`
+    accepts), by name with their values, so the message shows what was given."""
+    return {str(k): v for k, v in sorted(env.items(), key=lambda kv: str(kv[0]))
+            if not str(k).isidentifier() or not isinstance(v, str) or value_rule(v)}
+
+
 def endpoint_rule(r: Rules) -> None:
     """A ModelEndpoint handed over: its API flavour is one a gate or a UI knows how to front."""
     api = known(r.args.get("endpoint"), "api")
@@ -261,6 +286,7 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("num_parallel", 1, 256)
     r.whole("max_loaded_models", 1, 64)
     r.text("keep_alive", DURATION)
+    r.text("warm_model", ollama_names.name_problem)
     r.whole("request_timeout_seconds", 1, 86400)
     resources_rules(r.section("resources"))
     gpus = known(r.args.get("gpu"), "gpus_per_node")
@@ -270,7 +296,7 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     env = r.given("extra_env")
     if isinstance(env, Mapping):
         managed = sorted(set(env) & set(MANAGED_OLLAMA_ENV))
-        bad = sorted(str(k) for k, v in env.items() if not str(k).isidentifier() or not isinstance(v, str))
+        bad = not_variables(env)
         if managed:
             r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_OLLAMA_ENV)}, which the component "
                                         "sets from its inputs")
@@ -306,8 +332,68 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     return r.problems
 
 
+# the variables OpenWebUi sets itself, for either kind of endpoint (inference_specs): its inputs say them, extra_env and
+# secret_env may not
+MANAGED_WEBUI_ENV = tuple(sorted({
+    *webui_env("ollama", "", "", MIGRATIONS_SWITCH, {}), *webui_env("openai", "", "", MIGRATIONS_SWITCH, {}),
+    *webui_state_env(""), *webui_users_env("all", False, "pending", "a@b.c"), *WEBUI_SECRET_FILES,
+    MODEL_KEY_VAR, ADMIN_PASSWORD_VAR}))
+# A setting whose name ends so holds a secret (Open-WebUI 0.11.0: OPENAI_API_KEYS, MICROSOFT_CLIENT_SECRET,
+# LDAP_APP_PASSWORD, SCIM_TOKEN, CHROMA_CLIENT_AUTH_CREDENTIALS, GOOGLE_APPLICATION_CREDENTIALS_JSON, ...); its
+# ENABLE_* switches (ENABLE_API_KEYS) and USER_PERMISSIONS_* flags are booleans
+SECRET_ENDINGS = ("KEY", "KEYS", "SECRET", "PASSWORD", "PASSWD", "TOKEN", "CREDENTIALS", "CREDENTIALS_JSON")
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")  # scheme://user:password@host
+
+
+def looks_secret(name: str, value: Any = "") -> bool:
+    """A variable whose value should come from Key Vault: its name ends like a secret's, or its value is a URL with
+    a password."""
+    named = not name.startswith(("ENABLE_", "USER_PERMISSIONS_")) and any(
+        name == end or name.endswith("_" + end) for end in SECRET_ENDINGS)
+    return named or (isinstance(value, str) and bool(_URL_PASSWORD.search(value)))
+
+
+def webui_env_rules(r: Rules) -> None:
+    """OpenWebUi's escape hatches: plain settings (extra_env) and settings from Key Vault (secret_env), neither one
+    the component sets, each variable in one of them, a secret in extra_env refused."""
+    env, secrets = r.given("extra_env"), r.given("secret_env")
+    for key, given in (("extra_env", env), ("secret_env", secrets)):
+        if given is not None and not isinstance(given, Mapping):
+            r.add(key, given, "an object of environment variable names to strings")
+    if isinstance(env, Mapping):
+        bad = not_variables(env)
+        managed = sorted(set(map(str, env)) & set(MANAGED_WEBUI_ENV))
+        secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
+        if bad:
+            r.add("extra_env", bad, "environment variable names mapped to string values")
+        if managed:
+            r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_WEBUI_ENV)}, which the component "
+                                        "sets from its inputs")
+        if secret:
+            r.add("extra_env", secret, f"plain settings only: these look like secrets (a name ending in "
+                                       f"{', '.join(SECRET_ENDINGS)}, or a URL with a password); put the value in "
+                                       f"Key Vault and name its secret in {r.ref('secret_env')}")
+    if isinstance(secrets, Mapping):
+        bad = not_variables(secrets, names.key_vault_secret)
+        managed = sorted(set(map(str, secrets)) & set(MANAGED_WEBUI_ENV))
+        both = sorted(set(map(str, secrets)) & set(map(str, env))) if isinstance(env, Mapping) else []
+        values = [v for v in secrets.values() if isinstance(v, str)]
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if bad:
+            r.add("secret_env", bad, "environment variable names mapped to Key Vault secret names (1-127 letters, "
+                                     "digits and hyphens)")
+        if managed:
+            r.add("secret_env", managed, f"variables other than {', '.join(MANAGED_WEBUI_ENV)}, which the component "
+                                         "sets from its inputs")
+        if both:
+            r.add("secret_env", both, f"variables not also in {r.ref('extra_env')}")
+        if twice:
+            r.add("secret_env", twice, "one variable per Key Vault secret (each is mounted once)")
+
+
 def open_webui(args: Mapping[str, Any]) -> list[Problem]:
-    """OpenWebUi's inputs (the endpoint, its database, replicas and HPA targets, resources, uploads volume)."""
+    """OpenWebUi's inputs (the endpoint, its database, replicas and HPA targets, resources, uploads volume, users
+    and models, extra settings)."""
     r = Rules(args, "OpenWebUi")
     endpoint_rule(r)
     r.text("database_url_secret", names.key_vault_secret)
@@ -324,6 +410,11 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("uploads_size_gib", MIN_PREMIUM_SHARE_GIB if premium else 1, MAX_PREMIUM_SHARE_GIB,
             f" with {r.ref('uploads_tier')} premium (standard takes any size)" if premium else "")
     r.whole("request_timeout_seconds", 1, 86400)
+    r.choice("model_access", WEBUI_MODEL_ACCESS)
+    r.flag("enable_signup")
+    r.choice("default_user_role", WEBUI_USER_ROLES)
+    r.text("admin_email", EMAIL)
+    webui_env_rules(r)
     return r.problems
 
 
@@ -382,7 +473,7 @@ def llmd_escape_hatches(r: Rules) -> None:
                                                       "component sets from its inputs")
     env = r.given("extra_env")
     if isinstance(env, Mapping):
-        bad = sorted(str(k) for k, v in env.items() if not str(k).isidentifier() or not isinstance(v, str))
+        bad = not_variables(env)
         managed = sorted(set(env) & set(MANAGED_VLLM_ENV))
         if bad:
             r.add("extra_env", bad, "environment variable names mapped to string values")
@@ -549,6 +640,7 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
 
 def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "AzureMonitoring")
+    r.text("location", azure_region)
     r.text("name_prefix", names.name_prefix)
     r.whole("log_retention_days", 30, 730)  # Log Analytics (PerGB2018) keeps data 30 to 730 days
     r.texts("alert_emails", EMAIL)
@@ -618,6 +710,7 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
 
 def fleet_updates(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "FleetUpdates")
+    r.text("location", azure_region)
     r.choice("channel", FLEET_CHANNELS)
     r.choice("node_image_selection", NODE_IMAGE_SELECTIONS)
     r.whole("wait_between_regions_seconds", 0, 604800)

@@ -1,5 +1,7 @@
 """ModelStore: an Azure Files Premium share holding model weights once for every model-server pod (RWX), bound
 into the cluster as a static PersistentVolume, plus a Job that preloads the configured models into it."""
+import json
+import math
 from typing import Optional, TypedDict
 
 import pulumi
@@ -47,7 +49,12 @@ class ModelStoreArgs(TypedDict):
     redundancy: NotRequired[str]
     """LRS or ZRS (default LRS)."""
     models: NotRequired[list[str]]
-    """Ollama models the preload Job pulls into the share."""
+    """Ollama models the preload Job pulls into the share (Ollama's name grammar: `[host/][namespace/]model[:tag]`,
+    e.g. `qwen2.5:7b` or `hf.co/<org>/<repo>:<quant>`)."""
+    model_sizes_gib: NotRequired[dict[str, float]]
+    """Download size (GiB) of models in `models`: the preload Job's deadline grows with their sum (at least 1 hour,
+    else the time to pull them at 10 MB/s), and the Job records them in its `llm-platform/model-sizes-gib`
+    annotation."""
     preload: NotRequired[bool]
     """Run the preload Job (default True, when there are models)."""
     preload_dry_run: NotRequired[bool]
@@ -77,11 +84,22 @@ def volume_attributes(resource_group: str, account: str, share: str, protocol: s
     return attrs
 
 
-PRELOAD_TIMEOUT_SECONDS = 3600  # the deploy model's pessimistic pull of prod's models is ~10 min; 1 h of margin
+PRELOAD_TIMEOUT_SECONDS = 3600  # the least the Job gets (the deploy model's pessimistic pull of prod's models: 10 min)
+PRELOAD_FLOOR_MB_S = 10  # the slowest pull the deadline still waits for (the deploy model's pessimistic figure: 25)
+MODEL_SIZES_ANNOTATION = "llm-platform/model-sizes-gib"
+
+
+def preload_timeout_seconds(total_gib: float) -> int:
+    """How long `pulumi up` waits for the preload Job: an hour, or the time to pull `total_gib` at the floor
+    throughput, in whole minutes."""
+    pull = total_gib * 1024 ** 3 / 1e6 / PRELOAD_FLOOR_MB_S
+    return max(PRELOAD_TIMEOUT_SECONDS, int(math.ceil(pull / 60)) * 60)
 
 
 def preload_script() -> str:
-    """Shell run by the preload Job: idempotent (a model already in the share is skipped), DRY_RUN only lists."""
+    """Shell run by the preload Job: idempotent (a model already in the share is skipped), DRY_RUN only lists. The
+    names are Ollama model names (the input rules hold them to Ollama's grammar: no space, quote or glob character),
+    so the unquoted ${MODELS} splits into exactly them."""
     return """set -eu
 # Ollama creates blobs/ at start (MkdirAll) and exits on a read-only store without it: lay it out first.
 mkdir -p "${OLLAMA_MODELS}/blobs" "${OLLAMA_MODELS}/manifests"
@@ -91,10 +109,9 @@ if [ "${DRY_RUN}" = "true" ]; then
 fi
 ollama serve >/tmp/ollama.log 2>&1 &
 for i in $(seq 1 60); do ollama list >/dev/null 2>&1 && break; sleep 2; done
-present="$(ollama list | awk 'NR>1 {print $1}')"
 for m in ${MODELS}; do
-  case "${m}" in *:*) tag="${m}" ;; *) tag="${m}:latest" ;; esac
-  if printf '%s\\n' "${present}" | grep -qx "${tag}"; then
+  # Ollama resolves the name itself (default host, namespace and tag, any case): a model is present when it shows
+  if ollama show "${m}" >/dev/null 2>&1; then
     echo "present: ${m}"
   else
     echo "pulling: ${m}"
@@ -232,6 +249,8 @@ class ModelStore(pulumi.ComponentResource):
         # Always a Job, awaited: it lays the store out (and pulls the models when preload is on), and the claim
         # handed to model servers waits for it, so a server never starts on a store it cannot use.
         models = list(args.get("models", [])) if opt(args, "preload") else []
+        sizes = {m: float(v) for m, v in (args.get("model_sizes_gib") or {}).items() if m in models}
+        timeout = preload_timeout_seconds(sum(sizes.values()))
 
         def preload_job() -> k8s.batch.v1.Job:
             dry_run = opt(args, "preload_dry_run")
@@ -241,11 +260,12 @@ class ModelStore(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=job_name, namespace=namespace, labels=labels("model-preload", "model-preload"),
                     # Awaited (`kubectl logs job/<name>` follows it): tens of GB at a throttled registry take long.
-                    annotations={"pulumi.com/timeoutSeconds": str(PRELOAD_TIMEOUT_SECONDS),
+                    annotations={"pulumi.com/timeoutSeconds": str(timeout),
+                                 **({MODEL_SIZES_ANNOTATION: json.dumps(sizes, sort_keys=True)} if sizes else {}),
                                  **scanner_annotations([OLLAMA_IMAGE])}),
                 spec=k8s.batch.v1.JobSpecArgs(
                     backoff_limit=3,
-                    active_deadline_seconds=4 * 3600,
+                    active_deadline_seconds=4 * timeout,  # room for the retries of backoff_limit
                     template=k8s.core.v1.PodTemplateSpecArgs(
                         metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels("model-preload", "model-preload")),
                         spec=k8s.core.v1.PodSpecArgs(

@@ -12,8 +12,8 @@ from .checks import check_shape
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
-from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, drain_script, ollama_env,
-                              ollama_scheduling, resources, scaled_hosts)
+from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, WARM_UP_TIMEOUT_SECONDS,
+                              drain_script, ollama_env, ollama_scheduling, resources, scaled_hosts, warm_up_command)
 from .kube import (allow_ingress, cpu_placement, deployment, disruption_budget, env_vars, gpu_start_deadline,
                    http_probe, labels, placement, placement_args, require_kubernetes_provider, spread)
 from .pins import OLLAMA_IMAGE
@@ -63,6 +63,11 @@ class OllamaServerArgs(TypedDict):
     """How long a model stays loaded after its last request (default 30m)."""
     max_loaded_models: NotRequired[int]
     """Models loaded at once per replica (default 1)."""
+    warm_model: NotRequired[str]
+    """A model in the store each replica loads before it is Ready (its startup probe runs Ollama's preload,
+    `ollama run <model> ""`), so a new replica takes its first request warm. Not an embedding model (Ollama's CLI
+    needs text for those); a model missing from the store keeps the replica from becoming Ready. Default: none (the
+    first request loads its model)."""
     request_timeout_seconds: NotRequired[int]
     """Longest answer: a stopping replica lets the answers in flight finish this long (default 600)."""
     autoscaled: NotRequired[bool]
@@ -141,8 +146,7 @@ class OllamaServer(pulumi.ComponentResource):
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
                         res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"],
                         scheduling["extra_limits"])),
-                    # Loading a multi-GB model from the share can take minutes: up to 15 min to start.
-                    startup_probe=http_probe("/", OLLAMA_PORT, period=10, failures=90),
+                    startup_probe=self._startup_probe(a.get("warm_model")),
                     readiness_probe=http_probe("/api/version", OLLAMA_PORT, period=10, failures=3),
                     liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
                     # writes only its key pair under HOME=/tmp
@@ -187,6 +191,15 @@ class OllamaServer(pulumi.ComponentResource):
         self.endpoint = self._endpoint(name, ns, service, keda, child)
         self.register_outputs({"model_server": self.model_server, "endpoint": self.endpoint,
                                "ollama_service": self.ollama_service})
+
+    @staticmethod
+    def _startup_probe(warm_model: Optional[str]) -> k8s.core.v1.ProbeArgs:
+        """Up to 15 min to start: Ollama answers at once, but a warm-up reads a multi-GB model from the share into
+        memory first (readiness and liveness wait for this probe)."""
+        if not warm_model:
+            return http_probe("/", OLLAMA_PORT, period=10, failures=90)
+        return k8s.core.v1.ProbeArgs(exec_=k8s.core.v1.ExecActionArgs(command=warm_up_command(warm_model)),
+                                     period_seconds=10, failure_threshold=90, timeout_seconds=WARM_UP_TIMEOUT_SECONDS)
 
     @staticmethod
     def _endpoint(name: str, ns: pulumi.Input[str], service: k8s.core.v1.Service,

@@ -16,8 +16,11 @@ from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, scratch_volume, \
     writable_root
-from .inference_specs import (MIGRATE_COMMAND, MIGRATIONS_SWITCH, OPENAI_ROUTES_PREFIX, SECRETS_MOUNT, WEBUI_PORT,
-                              exec_with_secret_files, key_vault_objects, resources, webui_env)
+from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, MIGRATE_COMMAND,
+                              MIGRATIONS_SWITCH, MODEL_KEY_FILE, MODEL_KEY_VAR, OPENAI_ROUTES_PREFIX, SECRETS_MOUNT,
+                              SESSION_KEY_FILE, WEBUI_PORT, WEBUI_SECRET_FILES, exec_with_secret_files,
+                              key_vault_objects, resources, secret_env_file, webui_env, webui_state_env,
+                              webui_users_env)
 from .key_vault import grant_secrets_user, vault_secret
 from .kube import (allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
                    deployment, disruption_budget, env_vars, http_probe, labels, placement_args,
@@ -29,13 +32,8 @@ from .workload_identity import USE_LABEL, WorkloadIdentity
 
 opt = defaults_for("OpenWebUi")  # optional inputs: the caller's value, else the default
 
-# Open-WebUI reads its database URL, session key and model API key only from its environment: exported at start from
-# the files the CSI driver mounts (fixed names through objectAlias), never held in a Kubernetes Secret.
-DATABASE_URL_FILE, SESSION_KEY_FILE, MODEL_KEY_FILE = "database-url", "webui-secret-key", "model-api-key"
 WEBUI_DATA_DIR = "/app/backend/data"  # the image's DATA_DIR, where it also bakes its model caches
 APP_DATA_COPY = "/tmp/app-data"  # where the init container sees the data volume
-WEBUI_SECRET_FILES = {"DATABASE_URL": DATABASE_URL_FILE, "PGVECTOR_DB_URL": DATABASE_URL_FILE,
-                      "WEBUI_SECRET_KEY": SESSION_KEY_FILE}
 
 
 class OpenWebUiArgs(TypedDict):
@@ -74,6 +72,27 @@ class OpenWebUiArgs(TypedDict):
     """Key Vault secret name of the session key (default <name>-webui-secret-key)."""
     request_timeout_seconds: NotRequired[int]
     """Longest answer the gateway waits for (default 600)."""
+    model_access: NotRequired[str]
+    """all: every signed-in user lists and uses every model (BYPASS_MODEL_ACCESS_CONTROL); granted: Open-WebUI's
+    access control, a model with no grant is listed to admins only until one grants it in Workspace > Models
+    (default all)."""
+    enable_signup: NotRequired[bool]
+    """Let anyone who reaches the UI create an account (ENABLE_SIGNUP; default False: the admin adds users). The
+    first account is always possible and becomes admin (see admin_email). Read on the first start only while
+    Open-WebUI's persistent config is on (an Ollama endpoint): then change it in Admin Panel > Settings."""
+    default_user_role: NotRequired[str]
+    """Role of a new account: pending (waits for an admin's approval) or user (DEFAULT_USER_ROLE; default pending).
+    First start only, like enable_signup."""
+    admin_email: NotRequired[str]
+    """Create this admin at start while the UI has no account (WEBUI_ADMIN_EMAIL), with a generated password in Key
+    Vault (<name>-webui-admin-password): nobody who reaches a fresh UI can sign up first and become admin (default
+    none: the first to sign up is admin)."""
+    extra_env: NotRequired[dict[str, str]]
+    """More Open-WebUI settings, plain values only (e.g. WEBUI_URL, ENABLE_LOGIN_FORM, ENABLE_OAUTH_SIGNUP,
+    MICROSOFT_CLIENT_ID); the ones the component sets and names that look like secrets are refused (secret_env)."""
+    secret_env: NotRequired[dict[str, str]]
+    """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault (e.g.
+    {"MICROSOFT_CLIENT_SECRET": "webui-entra-secret"}); exported at start from the CSI mount, never in the spec."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -83,11 +102,28 @@ def model_url(api: str, base_url: str) -> str:
     return base_url if api == "ollama" else base_url.rstrip("/") + OPENAI_ROUTES_PREFIX
 
 
-def start_command(command: str, key_secret: Optional[str]) -> str:
+def start_command(command: str, key_secret: Optional[str], more: Optional[dict[str, str]] = None) -> str:
+    """Export the secrets from the CSI mount, then exec `command`; `more`: variable -> mounted file name."""
     files = {var: f"{SECRETS_MOUNT}/{file}" for var, file in WEBUI_SECRET_FILES.items()}
     if key_secret:
-        files["OPENAI_API_KEY"] = f"{SECRETS_MOUNT}/{MODEL_KEY_FILE}"
+        files[MODEL_KEY_VAR] = f"{SECRETS_MOUNT}/{MODEL_KEY_FILE}"
+    files.update({var: f"{SECRETS_MOUNT}/{file}" for var, file in (more or {}).items()})
     return exec_with_secret_files(files, command)
+
+
+def mounted_secrets(database_url: str, session_key: str, model_key: Optional[str], admin_password: Optional[str],
+                    secret_env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The Key Vault secrets the UI mounts and the file each is mounted as. A secret_env secret that is one of the
+    component's own would need one object mounted twice: refused."""
+    files = {database_url: DATABASE_URL_FILE, session_key: SESSION_KEY_FILE,
+             **({model_key: MODEL_KEY_FILE} if model_key else {}),
+             **({admin_password: ADMIN_PASSWORD_FILE} if admin_password else {})}
+    for var, secret in sorted(secret_env.items()):
+        if secret in files:
+            raise ValueError(f"OpenWebUi: input secret_env[{var!r}]={secret!r} is invalid; allowed: a Key Vault "
+                             f"secret other than the ones the component mounts itself ({', '.join(sorted(files))})")
+        files[secret] = secret_env_file(var)
+    return list(files), files
 
 
 class OpenWebUi(pulumi.ComponentResource):
@@ -117,11 +153,14 @@ class OpenWebUi(pulumi.ComponentResource):
         key_secret = a.get("secret_key_secret") or secret_name(name, "webui-secret-key")
         vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result, "text/plain", self,
                      aliases=self._moved_aliases)
+        admin_secret = self._admin(name, vault) if a.get("admin_email") else None
+        secret_env = opt(a, "secret_env")
+        exported = {**({ADMIN_PASSWORD_VAR: ADMIN_PASSWORD_FILE} if admin_secret else {}),
+                    **{var: secret_env_file(var) for var in sorted(secret_env)}}
         identity = self._identity(name)
         model_key = field(endpoint, "api_key_secret", "")
         objects = pulumi.Output.all(a["database_url_secret"], model_key).apply(lambda v: key_vault_objects(
-            [v[0], key_secret, *([v[1]] if v[1] else [])],
-            {v[0]: DATABASE_URL_FILE, key_secret: SESSION_KEY_FILE, **({v[1]: MODEL_KEY_FILE} if v[1] else {})}))
+            *mounted_secrets(v[0], key_secret, v[1] or None, admin_secret, secret_env)))
         secrets = secret_provider_class(
             f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"), field(vault, "tenant_id"),
             identity.client_id, objects, self._child)
@@ -137,9 +176,12 @@ class OpenWebUi(pulumi.ComponentResource):
 
         shared_state = self._state(name) if opt(a, "max_replicas") > 1 else {}
         migrated = self._migration(name, identity, secrets)
+        users = webui_users_env(opt(a, "model_access"), opt(a, "enable_signup"), opt(a, "default_user_role"),
+                                a.get("admin_email"))
+        extra_env = opt(a, "extra_env")  # its rules refuse what the component sets and what looks like a secret
         env = pulumi.Output.all(field(endpoint, "api"), field(endpoint, "base_url")).apply(
-            lambda v: env_vars(webui_env(v[0], model_url(v[0], v[1]), WEBUI_DATA_DIR, MIGRATIONS_SWITCH,
-                                         shared_state)))
+            lambda v: env_vars({**webui_env(v[0], model_url(v[0], v[1]), WEBUI_DATA_DIR, MIGRATIONS_SWITCH,
+                                            shared_state), **users, **extra_env}))
 
         deployment(
             f"{name}-webui", "open-webui", ns, select, replicas,
@@ -162,7 +204,7 @@ class OpenWebUi(pulumi.ComponentResource):
                 containers=[k8s.core.v1.ContainerArgs(
                     name="open-webui", image=OPEN_WEBUI_IMAGE,
                     working_dir="/app/backend",  # the image's own WORKDIR and CMD (bash start.sh)
-                    command=["/bin/sh", "-c", model_key.apply(lambda k: start_command("bash start.sh", k))],
+                    command=["/bin/sh", "-c", model_key.apply(lambda k: start_command("bash start.sh", k, exported))],
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
                     env=env,
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
@@ -226,6 +268,14 @@ class OpenWebUi(pulumi.ComponentResource):
         }, self._child)
         grant_secrets_user(f"{name}-open-webui-kv-reader", a["key_vault"], identity.principal_id, identity)
         return identity
+
+    def _admin(self, name: str, vault: Any) -> str:
+        """The first admin's generated password, in Key Vault: the operator reads it there to sign in."""
+        password = random.RandomPassword(f"{name}-webui-admin-password", length=32, special=False, opts=self._child)
+        secret = secret_name(name, "webui-admin-password")
+        vault_secret(f"{name}-webui-admin-password-secret", vault, secret, password.result, "text/plain", self,
+                     aliases=self._moved_aliases)
+        return secret
 
     def _route(self, name: str, target: Any) -> None:
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
@@ -317,6 +367,4 @@ class OpenWebUi(pulumi.ComponentResource):
         allow_ingress(f"{name}-webui-redis-netpol", "webui-redis-ingress", ns, match, 6379,
                       [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                           match_labels={"app.kubernetes.io/name": "open-webui"}))], self._child)
-        url = "redis://webui-redis:6379/0"
-        return {"ENABLE_WEBSOCKET_SUPPORT": "true", "WEBSOCKET_MANAGER": "redis", "WEBSOCKET_REDIS_URL": url,
-                "REDIS_URL": url}
+        return webui_state_env("redis://webui-redis:6379/0")

@@ -15,7 +15,9 @@ _REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")
 
 
 def shown(value: Any) -> str:
-    """A value as a message shows it, bounded in length."""
+    """A value as a message shows it, bounded in length (a component, not its object address)."""
+    if hasattr(value, "urn") and hasattr(value, "_name") and not isinstance(value, Mapping):  # a Pulumi resource
+        return f"the {type(value).__name__} component {getattr(value, '_name')!r}"
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 

@@ -10,7 +10,8 @@ from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYE
                       FAILURE_MODES, FLEET_CHANNELS, FRONT_DOOR_SKUS, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
                       MIG_PROFILES, NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS,
                       POD_SECURITY_LEVELS, POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS,
-                      TLS_MODES, UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEEKDAYS)
+                      TLS_MODES, UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEBUI_MODEL_ACCESS,
+                      WEBUI_USER_ROLES, WEEKDAYS)
 from .defaults import DEFAULTS
 
 # enum type -> (its values, what it is, the (resource or type, Python input) properties it types)
@@ -37,6 +38,10 @@ ENUMS: dict[str, tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]] = {
                                                                    ("OllamaServer", "accelerator"))),
     "UploadsTier": (tuple(UPLOADS_STORAGE_CLASSES), "Azure Files tier of Open-WebUI's uploads.",
                     (("InferenceStack", "webui_uploads_tier"), ("OpenWebUi", "uploads_tier"))),
+    "WebUiModelAccess": (WEBUI_MODEL_ACCESS, "Which models Open-WebUI's users see.",
+                         (("InferenceStack", "webui_model_access"), ("OpenWebUi", "model_access"))),
+    "WebUiUserRole": (WEBUI_USER_ROLES, "Role of a new Open-WebUI account.",
+                      (("InferenceStack", "webui_default_user_role"), ("OpenWebUi", "default_user_role"))),
     "AutoscalingMode": (AUTOSCALING_MODES, "What the model server scales on.", (("ModelAutoscaler", "mode"),)),
     "PodSecurityLevel": (POD_SECURITY_LEVELS, "Pod Security Admission level.", (("AppNamespace", "pod_security"),)),
     "FailureMode": (FAILURE_MODES, "What the gateway does when the endpoint picker is down.",

@@ -7,8 +7,8 @@ from typing import Optional
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 
 from .. import component_rules
-from ..catalogs import cpu_vm_size_problem, vm_shape
-from ..reader import Reader, describe
+from ..catalogs import vm_shape
+from ..reader import Reader
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,10 @@ class ClusterConfig:
 
 
 def _pool(r: Reader, default: PoolConfig) -> PoolConfig:
-    """A node pool as written; AksCluster's rules check it (in _cluster)."""
+    """A node pool as written; AksCluster's rules check it (in parse_cluster), its VM size too."""
     pool = PoolConfig(
         name=r.str_("name", default.name) or default.name,
-        vm_size=_cpu_vm_size(r, default.vm_size),
+        vm_size=r.str_("vmSize", default.vm_size) or default.vm_size,
         min_count=r.int_("minCount", default.min_count),
         max_count=r.int_("maxCount", default.max_count),
         os_disk_size_gb=r.int_("osDiskSizeGb", default.os_disk_size_gb),
@@ -69,15 +69,6 @@ def _pool(r: Reader, default: PoolConfig) -> PoolConfig:
     )
     r.reject_unknown_keys()
     return pool
-
-
-def _cpu_vm_size(r: Reader, default: str) -> str:
-    size = r.str_("vmSize", default) or default
-    problem = cpu_vm_size_problem(size)
-    if problem:
-        r.problem(f"{r.key('vmSize')} {describe(size)} {problem}")
-        return default
-    return size
 
 
 def read_zones(r: Reader, name: str) -> tuple[str, ...]:

@@ -2,18 +2,24 @@
 sections it reads, and the checks of the model server against the GPU pool and the models to preload."""
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import find_gpu_sku
 
+from llmplatform import ollama_names
+
 from .. import component_rules
-from ..models import model_size_gib
-from ..reader import Reader
+from ..catalogs import vm_shape
+from ..models import is_embedding
+from ..quantities import parse_quantity
+from ..reader import Reader, describe
 
 if TYPE_CHECKING:
     from .autoscaling import AutoscalingConfig
+    from .cluster import ClusterConfig
     from .gateway import GatewayConfig
     from .gpu import GpuConfig
     from .model_store import ModelStoreConfig
@@ -37,6 +43,8 @@ class InferenceConfig:
     num_parallel: int = D["InferenceStack"]["num_parallel"]
     keep_alive: str = D["InferenceStack"]["keep_alive"]
     max_loaded_models: int = D["InferenceStack"]["max_loaded_models"]
+    # a model of modelStore.models each replica loads before it is Ready, or "none"; "auto" until resolve_warm_model
+    warm_model: str = "auto"
 
 
 def parse_resources(r: Reader, default: ResourcesConfig) -> ResourcesConfig:
@@ -61,9 +69,42 @@ def parse_inference(r: Reader) -> InferenceConfig:
         num_parallel=r.int_("numParallel", d.num_parallel),
         keep_alive=r.str_("keepAlive", d.keep_alive) or d.keep_alive,
         max_loaded_models=r.int_("maxLoadedModels", d.max_loaded_models),
+        warm_model=r.str_("warmModel", d.warm_model) or d.warm_model,
     )
     r.reject_unknown_keys()
     return cfg
+
+
+def _pulled(store: ModelStoreConfig) -> list[str]:
+    return list(store.models) if store.preload and not store.preload_dry_run else []
+
+
+def effective_warm_model(inf: InferenceConfig, store: ModelStoreConfig) -> Optional[str]:
+    """The model OllamaServer warms: `inference.warmModel` as written, `auto` the first model the store preloads
+    that is not embedding-only (none when nothing is pulled), `none` none."""
+    if inf.warm_model == "auto":
+        return next((m for m in _pulled(store) if not is_embedding(m)), None)
+    return None if inf.warm_model == "none" else inf.warm_model
+
+
+def warm_model_checks(r: Reader, inf: InferenceConfig, store: ModelStoreConfig) -> None:
+    """A model named must be one the store preloads (a replica warming a model the store lacks never becomes Ready)
+    and not embedding-only (Ollama's warm-up cannot load those)."""
+    pulled = _pulled(store)
+    if inf.warm_model in ("auto", "none"):
+        return
+    same = ollama_names.display_shortest
+    if ollama_names.name_problem(inf.warm_model):
+        return  # OllamaServer's rule names what is allowed (inference_stack_checks)
+    if not any(same(m) == same(inf.warm_model) for m in pulled):
+        r.problem(f"inference.warmModel {describe(inf.warm_model)} is not a model the store preloads "
+                  f"(modelStore.models {list(store.models)}"
+                  + (", and modelStore.preloadDryRun pulls none" if store.preload_dry_run else "")
+                  + (", and modelStore.preload is false" if not store.preload else "")
+                  + "): replicas would never become Ready; name one of them, or 'none'")
+    elif is_embedding(inf.warm_model):
+        r.problem(f"inference.warmModel {describe(inf.warm_model)} is an embedding model, which Ollama's warm-up "
+                  "cannot load (`ollama run` needs text for it): name a text model, or 'none'")
 
 
 def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw: GatewayConfig,
@@ -73,18 +114,23 @@ def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw
     args = {"accelerator": inf.accelerator, "replicas": inf.replicas, "resources": asdict(inf.resources),
             "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
             "max_loaded_models": inf.max_loaded_models,
+            **({"warm_model": inf.warm_model} if inf.warm_model not in ("auto", "none") else {}),
             "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
             "request_timeout_seconds": gw.request_timeout_seconds,
             "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds}
     if web.enabled:
         args.update(webui_replicas=web.replicas, webui_max_replicas=web.max_replicas,
                     webui_resources=asdict(web.resources), webui_uploads_size_gib=web.uploads_size_gib,
-                    webui_uploads_tier=web.uploads_tier)
+                    webui_uploads_tier=web.uploads_tier, webui_model_access=web.model_access,
+                    webui_enable_signup=web.enable_signup, webui_default_user_role=web.default_user_role,
+                    webui_admin_email=web.admin_email, webui_extra_env=web.extra_env,
+                    webui_secret_env=web.secret_env)
     renames = {k: f"inference.{component_rules.camel(k)}" for k in
                ("accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
-                "max_loaded_models")}
+                "max_loaded_models", "warm_model")}
     renames.update({f"webui_{k}": f"webui.{component_rules.camel(k)}" for k in
-                    ("replicas", "max_replicas", "resources", "uploads_size_gib", "uploads_tier")})
+                    ("replicas", "max_replicas", "resources", "uploads_size_gib", "uploads_tier", "model_access",
+                     "enable_signup", "default_user_role", "admin_email", "extra_env", "secret_env")})
     renames.update({k: f"gateway.{component_rules.camel(k)}" for k in
                     ("rate_limit_per_second", "rate_limit_burst", "request_timeout_seconds")})
     renames["cold_start_timeout_seconds"] = "autoscaling.coldStartTimeoutSeconds"
@@ -101,8 +147,32 @@ def inference_prod_checks(r: Reader, environment: str, inf: InferenceConfig) -> 
             r.problem(f"inference.replicas ({inf.replicas}) must be >= 1 when environment is 'prod'")
 
 
-def inference_gpu_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf: InferenceConfig) -> None:
-    """Ollama on the GPU pool: the pool exists, and each replica's GPUs hold the models to preload."""
+# Ollama's memory beyond the weights on CPU, a stated floor (Ollama v0.32.15): the server and runner processes and
+# their compute graph, ~1 GiB, plus the KV cache, which grows with the context: with no GPU the default context is
+# 4096 tokens (server/routes.go: `s.defaultNumCtx = 4096` under 23 GiB of VRAM) times OLLAMA_NUM_PARALLEL
+# (server/sched.go effectiveLlamaServerContext: context x numParallel); an 8B-class model's f16 cache takes 0.5 GiB
+# per 4096 tokens (2 x 32 layers x 8 KV heads x 128 x 4096 x 2 bytes). Larger models need more: a floor, not a fit.
+CPU_RUNTIME_GIB = 1.0
+CPU_KV_GIB_PER_PARALLEL = 0.5
+
+
+def cpu_overhead_gib(num_parallel: int) -> float:
+    """Memory Ollama takes on CPU beyond the weights of the model it loads (a floor; see above)."""
+    return CPU_RUNTIME_GIB + CPU_KV_GIB_PER_PARALLEL * max(num_parallel, 1)
+
+
+def models_over(store: ModelStoreConfig, memory_gib: float, overhead_gib: float) -> list[tuple[str, float]]:
+    """The models to preload whose weights plus `overhead_gib` exceed `memory_gib`, largest first."""
+    over = [(m, size) for m, size in store.sizes_gib.items() if size > 0 and size + overhead_gib > memory_gib]
+    return sorted(over, key=lambda item: -item[1])
+
+
+def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf: InferenceConfig,
+                         cluster: ClusterConfig) -> None:
+    """Ollama on the GPU pool: the pool exists, and each replica's GPUs hold the models to preload. Ollama on CPU:
+    its memory limit holds the largest of them with Ollama's overhead. One rule for both (`models_over`); on the GPU
+    the overhead is 0, since Ollama puts on the CPU the layers the GPU cannot hold (only weights alone over the GPU
+    memory never load on it), while on CPU nothing is left to spill to: the container is OOM-killed."""
     if inf.accelerator == "gpu":
         if not gpu.enabled:
             r.problem("inference.accelerator 'gpu' needs gpu.enabled true (a GPU pool to run on)")
@@ -112,10 +182,31 @@ def inference_gpu_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
                 r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) exceeds the {sku.gpus} GPU(s) of "
                           f"{sku.vm_size}")
             memory = gpu_memory_per_replica(sku.gpu_memory_gib, gpu.mig_profile, inf.gpus_per_replica)
-            too_big = [m for m in store.models if _fits(m) and model_size_gib(m) > memory]
+            too_big = [m for m, _ in models_over(store, memory, 0.0)]
             if too_big:
                 where = f"a {gpu.mig_profile} slice of {sku.vm_size}" if gpu.mig_profile else sku.vm_size
-                r.problem(f"modelStore.models {too_big} do not fit in {memory:g} GiB of GPU memory ({where})")
+                r.problem(f"modelStore.models {too_big} do not fit in {memory:g} GiB of GPU memory ({where}); "
+                          f"preload smaller models, or give each replica more GPU memory (inference.gpusPerReplica, "
+                          f"gpu.vmSize{', gpu.migProfile' if gpu.mig_profile else ''})")
+        return
+    limit = parse_quantity(inf.resources.memory_limit)
+    if limit is None:
+        return  # not a quantity: InferenceStack's rules say so
+    limit_gib = float(limit) / 2 ** 30
+    overhead = cpu_overhead_gib(inf.num_parallel)
+    over = models_over(store, limit_gib, overhead)
+    if over:
+        name, size = over[0]
+        needed = size + overhead
+        node = vm_shape(cluster.workload_pool.vm_size)
+        pool = (f" (and a cluster.workloadPool.vmSize with more memory: {cluster.workload_pool.vm_size} has "
+                f"{node.memory_gib:g} GiB per node)" if node and node.memory_gib < needed else "")
+        r.problem(f"modelStore.models {describe(name)} ({size:g} GiB) plus Ollama's overhead on CPU (~{overhead:g} "
+                  f"GiB: runtime and the KV cache of inference.numParallel {inf.num_parallel} x 4096 tokens) needs "
+                  f"~{needed:.1f} GiB, over inference.resources.memoryLimit {describe(inf.resources.memory_limit)} "
+                  f"({limit_gib:g} GiB) with inference.accelerator 'cpu': Ollama would be OOM-killed loading it; "
+                  f"fix: preload a smaller model, or raise inference.resources.memoryLimit to at least "
+                  f"{math.ceil(needed)}Gi{pool}")
 
 
 # Memory of a MIG slice in eighths of the GPU's (A100/H100/H200: 1g.10gb, 2g.20gb, 3g.40gb, 4g.40gb, 7g.80gb on 80 GB)
@@ -126,11 +217,3 @@ def gpu_memory_per_replica(gpu_memory_gib: float, mig_profile: Optional[str], gp
     """GPU memory one model-server replica gets: whole GPUs, or MIG slices of them."""
     share = MIG_MEMORY_EIGHTHS.get(mig_profile or "", 8) / 8
     return gpu_memory_gib * share * gpus
-
-
-def _fits(name: str) -> bool:
-    try:
-        model_size_gib(name)
-        return True
-    except KeyError:
-        return False

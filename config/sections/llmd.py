@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
+from llmplatform.azure_names import dns_label
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku
 from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class LlmdConfig:
     enabled: bool = False
+    namespace: str = D["LlmdStack"]["namespace"]  # its clash with the program's other namespaces: config/loader.py
     model: str = "Qwen/Qwen3-8B"
     model_memory_gib: Optional[float] = None  # weights of a model the built-in list does not know
     tensor_parallel_size: int = D["LlmdStack"]["tensor_parallel_size"]
@@ -46,6 +48,10 @@ LLMD_GPU_MODELS = ("A100", "H100", "H200")
 
 def parse_llmd(r: Reader) -> LlmdConfig:
     d = LlmdConfig()
+    namespace = r.str_("namespace", d.namespace) or d.namespace
+    wrong = dns_label(namespace)  # LlmdStack's own rule for its `namespace` input
+    if wrong:
+        r.problem(f"llmd.namespace {describe(namespace)} is invalid; allowed: {wrong}")
     model = r.str_("model", d.model) or d.model
     if not _HF_MODEL.fullmatch(model):
         r.problem(f"llmd.model {describe(model)} must be a Hugging Face model id like 'Qwen/Qwen3-8B'")
@@ -57,7 +63,7 @@ def parse_llmd(r: Reader) -> LlmdConfig:
         r.problem(f"llmd.modelMemoryGib ({memory:g}) must be a size in GiB above 0")
     max_len = r.int_("maxModelLen", 0, 256, 1_048_576) if r.has("maxModelLen") else None
     cfg = LlmdConfig(
-        enabled=r.bool_("enabled", d.enabled), model=model, model_memory_gib=memory,
+        enabled=r.bool_("enabled", d.enabled), namespace=namespace, model=model, model_memory_gib=memory,
         tensor_parallel_size=r.int_("tensorParallelSize", d.tensor_parallel_size, 1, 8),
         replicas=r.int_("replicas", d.replicas, 1, 64), hf_token_secret=token, max_model_len=max_len,
         model_cache_gib=r.int_("modelCacheGib", d.model_cache_gib, 10, 4096),

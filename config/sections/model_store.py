@@ -1,16 +1,21 @@
-"""The `modelStore` section: the Azure Files share the models live on, and the Ollama models it preloads (their
-catalogue and sizes: `config/models.py`)."""
+"""The `modelStore` section: the Azure Files share the models live on, and the Ollama models it preloads: catalogue
+names, untagged library names whose `latest` the catalogue knows (`config/models.py`), or any Ollama name with its
+declared size (`{name, sizeGib}`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
+from llmplatform import ollama_names
 from llmplatform.choices import MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
+from llmplatform.input_rules import MAX_MODEL_GIB
 
 from .. import component_rules
-from ..models import OLLAMA_MODELS, total_size_gib
-from ..reader import Reader
+from ..models import catalogue_size, why_unsized
+from ..reader import MAX_STRING, Reader, as_text, describe
+
+DEFAULT_MODELS = ("tinyllama",)
 
 
 @dataclass(frozen=True)
@@ -19,30 +24,75 @@ class ModelStoreConfig:
     size_gib: int = D["ModelStore"]["size_gib"]
     redundancy: str = D["ModelStore"]["redundancy"]  # LRS | ZRS
     resource_group_name: Optional[str] = None  # a separate group so the share outlives the cluster
-    models: tuple[str, ...] = ("tinyllama",)
+    models: tuple[str, ...] = DEFAULT_MODELS
+    # each model's download size (GiB), in the order of `models`: declared, else the catalogue's; 0 when unknown
+    # (only in a config that is refused)
+    model_sizes_gib: tuple[float, ...] = tuple(catalogue_size(m) or 0.0 for m in DEFAULT_MODELS)
     preload: bool = D["ModelStore"]["preload"]
     preload_dry_run: bool = D["ModelStore"]["preload_dry_run"]
+
+    @property
+    def sizes_gib(self) -> dict[str, float]:
+        """Download size (GiB) by model name."""
+        return dict(zip(self.models, self.model_sizes_gib))
+
+
+def _entry(r: Reader, i: int, raw: Any) -> tuple[Optional[str], Optional[float]]:
+    """One entry of modelStore.models: a name, or {name, sizeGib}; (name, declared size)."""
+    key = f"{r.key('models')}[{i}]"
+    raw = as_text(raw)
+    if isinstance(raw, str):
+        if not raw or len(raw) > MAX_STRING or not raw.isprintable():
+            r.problem(f"{key} must be a model name of 1-{MAX_STRING} printable characters, got {describe(raw)}")
+            return None, None
+        return raw, None
+    if not isinstance(raw, dict):
+        r.problem(f"{key} must be a model name or an object {{name, sizeGib}}, got {describe(raw)}")
+        return None, None
+    e = r.entry("models", i)
+    name = e.str_("name", None)
+    before = len(r.problems)
+    size: Optional[float] = e.float_("sizeGib", 0.0)
+    if len(r.problems) > before or e.raw.get("sizeGib") is None:  # not a number (said), or none declared
+        size = None
+    e.reject_unknown_keys()
+    if name is None and e.raw.get("name") is None:  # (a name of the wrong type: str_ said so)
+        r.problem(f"{key}.name is missing: an entry object names its model ({{name: ..., sizeGib: ...}})")
+    if size is not None and not 0 < size <= MAX_MODEL_GIB:
+        r.problem(f"{key}.sizeGib ({size:g}) must be the model's download size in GiB, above 0 and at most "
+                  f"{MAX_MODEL_GIB}")
+        size = None
+    return name, size
 
 
 def parse_model_store(r: Reader) -> ModelStoreConfig:
     d = ModelStoreConfig()
-    models = r.str_list("models", d.models)
-    unknown = [m for m in models if m not in OLLAMA_MODELS]
-    if unknown:  # the stack preloads only models whose size it knows
-        r.problem(f"modelStore.models has unknown model(s) {', '.join(map(repr, unknown))}; known: "
-                  f"{', '.join(OLLAMA_MODELS)}")
+    entries = [_entry(r, i, raw) for i, raw in enumerate(r.entries("models", list(d.models)))]
+    models = tuple(name for name, _ in entries if name is not None)
+    sizes: list[float] = []
+    for i, (name, declared) in enumerate(entries):
+        if name is None:
+            continue
+        size = declared if declared is not None else catalogue_size(name)
+        if size is None and not ollama_names.name_problem(name):  # a bad name: the component's rule says why
+            r.problem(f"{r.key('models')}[{i}] {describe(name)} {why_unsized(name)}")
+        sizes.append(size or 0.0)
+    sized = all(s > 0 for s in sizes) and len(models) == len(entries)
     cfg = ModelStoreConfig(
         protocol=r.str_("protocol", d.protocol) or d.protocol, size_gib=r.int_("sizeGib", d.size_gib),
         redundancy=r.str_("redundancy", d.redundancy) or d.redundancy,
-        resource_group_name=r.str_("resourceGroupName", None), models=models,
+        resource_group_name=r.str_("resourceGroupName", None), models=models, model_sizes_gib=tuple(sizes),
         preload=r.bool_("preload", d.preload), preload_dry_run=r.bool_("preloadDryRun", d.preload_dry_run),
     )
     r.reject_unknown_keys()
+    # the component's rules read the names (Ollama's grammar, each model once), named by their entry's index
+    where = [i for i, (name, _) in enumerate(entries) if name is not None]
+    renames = {f"models[{j}]": f"modelStore.models[{i}]" for j, i in enumerate(where) if i != j}
     component_rules.check(r, "ModelStore", {"protocol": cfg.protocol, "size_gib": cfg.size_gib,
                                             "redundancy": cfg.redundancy, "models": list(models)},
-                          component_rules.keys("modelStore"))
-    if not unknown and MIN_PREMIUM_SHARE_GIB <= cfg.size_gib <= MAX_PREMIUM_SHARE_GIB:
-        needed = total_size_gib(models)
+                          component_rules.keys("modelStore", renames))
+    if sized and MIN_PREMIUM_SHARE_GIB <= cfg.size_gib <= MAX_PREMIUM_SHARE_GIB:
+        needed = sum(sizes)
         if needed > cfg.size_gib * 0.9:
             r.problem(f"modelStore.sizeGib ({cfg.size_gib}) leaves under 10% free for the models to preload "
                       f"(~{needed:.0f} GiB); raise it to at least {int(needed / 0.9) + 1}")

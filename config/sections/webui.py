@@ -1,12 +1,12 @@
 """The `webui` section: Open-WebUI (its resources are inference's kind, `ResourcesConfig`)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 
-from ..reader import Reader
+from ..reader import Reader, as_text
 from .inference import ResourcesConfig, parse_resources
 
 if TYPE_CHECKING:
@@ -22,6 +22,12 @@ class WebUiConfig:
     uploads_size_gib: int = D["InferenceStack"]["webui_uploads_size_gib"]
     uploads_tier: str = D["InferenceStack"]["webui_uploads_tier"]  # premium | standard
     backend: str = "ollama"  # ollama | llmd: the model the UI fronts
+    model_access: str = D["InferenceStack"]["webui_model_access"]  # all | granted
+    enable_signup: bool = D["InferenceStack"]["webui_enable_signup"]
+    default_user_role: str = D["InferenceStack"]["webui_default_user_role"]  # pending | user
+    admin_email: Optional[str] = None  # the first admin, with a generated password in Key Vault
+    extra_env: dict = field(default_factory=dict)  # more Open-WebUI settings, plain values
+    secret_env: dict = field(default_factory=dict)  # Open-WebUI settings from Key Vault: variable -> secret name
 
 
 WEBUI_BACKENDS = ("ollama", "llmd")  # the model Open-WebUI fronts: Ollama's, or llm-d's through its API gate
@@ -38,9 +44,25 @@ def parse_webui(r: Reader) -> WebUiConfig:
         uploads_size_gib=r.int_("uploadsSizeGib", d.uploads_size_gib),
         uploads_tier=r.str_("uploadsTier", d.uploads_tier) or d.uploads_tier,
         backend=r.choice("backend", d.backend, WEBUI_BACKENDS),
+        model_access=r.str_("modelAccess", d.model_access) or d.model_access,
+        enable_signup=r.bool_("enableSignup", d.enable_signup),
+        default_user_role=r.str_("defaultUserRole", d.default_user_role) or d.default_user_role,
+        admin_email=r.str_("adminEmail", d.admin_email),
+        extra_env=_variables(r, "extraEnv"),
+        secret_env=_variables(r, "secretEnv"),
     )
     r.reject_unknown_keys()
     return cfg
+
+
+def _variables(r: Reader, name: str) -> dict[str, Any]:
+    """A map of environment variables, read whole (its keys are variable names, not settings): a YAML number or
+    boolean is taken as the text Open-WebUI reads (`true`, `8192`); OpenWebUi's rules check names and values."""
+    raw = r.raw.get(name)
+    r.section(name)  # an object, or a problem naming the key
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): (str(v).lower() if isinstance(v, bool) else as_text(v)) for k, v in raw.items()}
 
 
 def webui_backend_checks(r: Reader, cfg: WebUiConfig, llmd_cfg: LlmdConfig) -> None:

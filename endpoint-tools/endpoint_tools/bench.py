@@ -7,7 +7,8 @@ tokens/s and total latency, under a total and a TTFT deadline per request. Three
 concurrency C (closed loop), `--duration T` seconds at concurrency C, or `--rate R` requests/s with Poisson arrivals
 (open loop: queueing shows up in latency instead of slowing the arrivals). `--warmup N` requests run first and are
 left out of the statistics. Throughput counts successful requests; failures are reported apart, by kind.
-Writes JSON, CSV and a PNG plot; Ctrl-C stops at once and still writes what was measured, marked partial.
+Writes JSON, CSV and a PNG plot. Ctrl-C stops at once: requests in flight are counted as `cancelled`, what was
+measured is written, marked partial, and the process exits without waiting for the server.
 `llm-bench --compare a.json b.json` prints runs side by side.
 
 Exit codes: 0 success rate >= --min-success, 1 below it (or the endpoint unreachable), 2 bad usage,
@@ -18,25 +19,29 @@ import csv
 import importlib.util
 import json
 import os
+import queue
 import random
 import sys
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from .endpoint import EndpointError
-from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception
+from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json
 from .smoke import above_zero, connect, count, endpoint_arguments, endpoint_given, named, new_parser, positive
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "latency_s", "ttft_s",
               "itl_s", "output_tokens_per_s", "output_tokens", "chunks")
 OUTPUT_SUFFIXES = (".json", ".csv", ".png")
+# After Ctrl-C, how long requests in flight get to return on their own (a stream being read stops at once: its socket
+# is shut down); the ones still waiting for a server that does not answer are then recorded as cancelled.
+CANCEL_GRACE_S = 0.5
 
 
 def output_paths(out: str) -> dict[str, Path]:
@@ -49,6 +54,41 @@ def output_paths(out: str) -> dict[str, Path]:
     return {suffix[1:]: Path(stem + suffix) for suffix in OUTPUT_SUFFIXES}
 
 
+class DaemonPool:
+    """The benchmark's worker threads, as daemon threads: after Ctrl-C the results are written and the process exits
+    at once, while a request waiting for a server that never answers would keep a ThreadPoolExecutor's workers (which
+    the interpreter joins at exit) alive until its deadline. Threads start as work comes, up to `workers`."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self._queue: "queue.SimpleQueue[Optional[tuple[Future, Callable[..., Any], tuple]]]" = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        self._queue.put((future, fn, args))
+        if len(self._threads) < self.workers:
+            thread = threading.Thread(target=self._work, name=f"llm-bench-{len(self._threads)}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return future
+
+    def _work(self) -> None:
+        while (item := self._queue.get()) is not None:
+            future, fn, args = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(fn(*args))
+            except BaseException as error:  # noqa: BLE001 - handed to whoever waits on the future
+                future.set_exception(error)
+
+    def shutdown(self) -> None:
+        """Idle workers end; busy ones end after their request (or with the process)."""
+        for _ in self._threads:
+            self._queue.put(None)
+
+
 class Bench:
     """Streamed requests against one endpoint; one pooled Session per worker thread, so connections are reused."""
 
@@ -59,6 +99,7 @@ class Bench:
         self.server: Optional[str] = None
         self.stopping = threading.Event()
         self._local = threading.local()
+        self._started: dict[int, float] = {}  # request index -> when its worker picked it up
         self._t0 = time.perf_counter()
 
     def _client(self) -> LlmClient:
@@ -70,12 +111,23 @@ class Bench:
             client = self._local.client = LlmClient(self.url, self.api, self.api_key, self.deadlines, session)
         return client
 
+    def _row(self, index: int, scheduled_s: Optional[float], start: Optional[float]) -> dict[str, Any]:
+        return {"index": index, "ok": False, "status": None, "error": None, "message": None,
+                "scheduled_s": scheduled_s, "start_s": None if start is None else round(start - self._t0, 6),
+                "latency_s": None, "ttft_s": None, "itl_s": None, "output_tokens_per_s": None,
+                "output_tokens": None, "chunks": 0}
+
+    def cancelled(self, index: int, scheduled_s: Optional[float]) -> dict[str, Any]:
+        """The row of a request still in flight (or queued) when Ctrl-C came: failed, kind `cancelled`."""
+        start = self._started.get(index)
+        return {**self._row(index, scheduled_s, start), "error": "cancelled",
+                "message": f"{KINDS['cancelled']} with the request in flight" if start is not None
+                else f"{KINDS['cancelled']} before the request was sent",
+                "latency_s": None if start is None else time.perf_counter() - start}
+
     def one(self, index: int, prompt: str, max_tokens: int, scheduled_s: Optional[float] = None) -> dict[str, Any]:
-        start = time.perf_counter()
-        row: dict[str, Any] = {"index": index, "ok": False, "status": None, "error": None, "message": None,
-                               "scheduled_s": scheduled_s, "start_s": round(start - self._t0, 6),
-                               "latency_s": None, "ttft_s": None, "itl_s": None, "output_tokens_per_s": None,
-                               "output_tokens": None, "chunks": 0}
+        start = self._started[index] = time.perf_counter()
+        row = self._row(index, scheduled_s, start)
         if self.stopping.is_set():
             return {**row, "error": "cancelled", "message": KINDS["cancelled"]}
         try:
@@ -97,20 +149,22 @@ class Bench:
             duration_s: Optional[float] = None, rate: Optional[float] = None, seed: int = 0,
             first_index: int = 0) -> tuple[list[dict[str, Any]], float, bool]:
         """Run one load shape; returns (results, wall seconds, interrupted). Ctrl-C stops new requests, cancels
-        those in flight and returns what was measured."""
+        those in flight (each a `cancelled` row) and returns within CANCEL_GRACE_S, without waiting for the server."""
         bar = None
         if progress:
             from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type information (no py.typed)
             bar = tqdm(total=None if duration_s else requests_total, unit="req", file=sys.stderr, leave=False)
         results: list[dict[str, Any]] = []
         self._t0 = start = time.perf_counter()
-        pool = ThreadPoolExecutor(max_workers=self.concurrency)
+        pool = DaemonPool(self.concurrency)
         pending: set[Future] = set()
+        submitted: dict[Future, tuple[int, Optional[float]]] = {}  # what each pending future is: index, arrival
         interrupted = False
 
         def collect(done: set[Future]) -> None:
             for future in done:
                 results.append(future.result())
+                submitted.pop(future, None)
                 if bar is not None:
                     bar.update(1)
 
@@ -131,21 +185,24 @@ class Bench:
                         collect(done)
                     if duration_s and time.perf_counter() - start >= duration_s:
                         break
-                pending.add(pool.submit(self.one, first_index + index, prompt, max_tokens,
-                                        round(scheduled, 6) if rate else None))
+                arrival = round(scheduled, 6) if rate else None
+                future = pool.submit(self.one, first_index + index, prompt, max_tokens, arrival)
+                submitted[future] = (first_index + index, arrival)
+                pending.add(future)
             while pending:
                 done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
                 collect(done)
         except KeyboardInterrupt:
             interrupted = True
-            self.stopping.set()
-            cancel_all()
-            for future in pending:
+            self.stopping.set()  # queued requests return `cancelled` without sending
+            cancel_all()  # streams being read stop at once
+            done, pending = wait(pending, timeout=CANCEL_GRACE_S)
+            collect(done)
+            for future in pending:  # still waiting for the server: recorded as cancelled, left to the daemon threads
                 future.cancel()
-            done, _ = wait(pending, timeout=5.0)
-            collect({f for f in done if not f.cancelled()})
+                results.append(self.cancelled(*submitted[future]))
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown()
             if bar is not None:
                 bar.close()
         return sorted(results, key=lambda r: r["index"]), time.perf_counter() - start, interrupted
@@ -169,8 +226,12 @@ class Bench:
 def output_problem(out: str) -> Optional[str]:
     """Why the results could not be written to `--out` (checked before the run, so no measurement is lost)."""
     paths = output_paths(out)
+    folder = out.rstrip("/\\")
+    example = f"{folder}/run1" if folder.strip() else "results/run1"  # relative: never a file at the root
+    if not out.strip():
+        return f"--out {out!r} is empty: give a file name for the results (e.g. {example})"
     if out.endswith(("/", "\\")) or Path(out).is_dir():
-        return f"--out {out!r} names a folder, not a file name for the results (e.g. {out.rstrip('/')}/run1)"
+        return f"--out {out!r} names a folder, not a file name for the results (e.g. {example})"
     existing = paths["json"].parent.absolute()
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent  # the folders below it are created when the results are written
@@ -181,18 +242,19 @@ def output_problem(out: str) -> Optional[str]:
     return None
 
 
-def write_outputs(out: str, report: dict[str, Any], plot: bool = True) -> list[Path]:
+def write_outputs(out: str, report: dict[str, Any], plot: bool = True) -> Iterator[Path]:
+    """Each file as soon as it is written: the JSON and CSV first, the plot (matplotlib is slow to load) last."""
     paths = output_paths(out)
     paths["json"].parent.mkdir(parents=True, exist_ok=True)
     paths["json"].write_text(json.dumps(report, indent=2) + "\n")
+    yield paths["json"]
     with paths["csv"].open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
         writer.writeheader()
         writer.writerows({k: r.get(k) for k in CSV_FIELDS} for r in report["results"])
-    written = [paths["json"], paths["csv"]]
+    yield paths["csv"]
     if plot:
-        written.append(plot_report(report, paths["png"]))
-    return written
+        yield plot_report(report, paths["png"])
 
 
 def plot_report(report: dict[str, Any], path: Path) -> Path:
@@ -268,8 +330,8 @@ def compare(paths: list[str]) -> str:
     reports = []
     for p in paths:
         try:
-            report = json.loads(Path(p).read_text())
-        except json.JSONDecodeError as error:  # json's own message names neither the file nor what it expected
+            report = parse_json(Path(p).read_text())
+        except ValueError as error:  # json's own message names neither the file nor what it expected
             raise ValueError(f"{p} is not a benchmark result (not JSON: {error})") from None
         if not isinstance(report, dict) or not isinstance(report.get("summary"), dict):
             raise ValueError(f"{p} is not a benchmark result (no summary)")
@@ -319,8 +381,8 @@ def extra_installed(module: str, feature: str) -> bool:
     """Whether the `[bench]` extra's `module` is there; without it the run goes on without `feature`, said once."""
     if importlib.util.find_spec(module) is not None:
         return True
-    print(f"{module} is not installed (pip install 'llmplatform-endpoint-tools[bench]'): no {feature}",
-          file=sys.stderr)
+    print(f"{module} is not installed (the [bench] extra; from the repository's root: "
+          f"pip install \"./endpoint-tools[bench]\"): no {feature}", file=sys.stderr)
     return False
 
 
@@ -376,9 +438,9 @@ def main(argv: Optional[list[str]] = None) -> int:
                          "ttft_timeout_s": args.ttft_timeout, "min_success": args.min_success,
                          "prompt": args.prompt},
               "summary": summary, "results": results}
-    print(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(summary))
+    print(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(summary), flush=True)
     for path in write_outputs(args.out, report, plot=plot):
-        print(f"wrote {path}")
+        print(f"wrote {path}", flush=True)
     if interrupted:
         return 130
     return 0 if results and summary["success_rate"] * 100 >= args.min_success else 1

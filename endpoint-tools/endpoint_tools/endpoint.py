@@ -1,9 +1,10 @@
 """Where the tools send requests: an explicit URL, or a stack output read with the Pulumi CLI when it is present."""
-import json
 import shutil
 import subprocess
 from typing import Any, Optional
 from urllib.parse import urlsplit
+
+from .llm_api import parse_json
 
 
 class EndpointError(Exception):
@@ -37,6 +38,14 @@ def url_problem(url: str) -> Optional[str]:
     return f"{url!r} {problem}: give {URL_ALLOWED}"
 
 
+def without_v1(url: str) -> Optional[str]:
+    """The server's base URL when `url` is what OpenAI clients call the base URL, ending in `/v1` (the tools add the
+    API paths, `/v1/models` or `/api/tags`, themselves: `http://host/v1` would ask for `/v1/v1/models`); None when
+    `url` does not end in `/v1`."""
+    trimmed = url.rstrip("/")
+    return trimmed[: -len("/v1")] if trimmed.endswith("/v1") else None
+
+
 def stack_outputs(stack: Optional[str] = None, secrets: bool = False, instead: str = URL_INSTEAD) -> dict[str, Any]:
     """The stack's outputs as `pulumi stack output --json` prints them (secrets in clear only when asked);
     `instead` says what the caller's user can pass when there is no Pulumi CLI."""
@@ -53,7 +62,7 @@ def stack_outputs(stack: Optional[str] = None, secrets: bool = False, instead: s
     if done.returncode != 0:
         raise EndpointError(f"`pulumi stack output` failed: {done.stderr.strip()[:300]}")
     try:
-        outputs = json.loads(done.stdout or "{}")
+        outputs = parse_json(done.stdout or "{}")
     except ValueError:
         outputs = None
     if not isinstance(outputs, dict):

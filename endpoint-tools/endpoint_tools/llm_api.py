@@ -63,6 +63,29 @@ class Deadlines:
         return min(self.total_s, self.ttft_s) if self.ttft_s else self.total_s
 
 
+class JsonTooDeep(ValueError):
+    """JSON nested deeper than the decoder can follow."""
+
+
+def parse_json(data: "str | bytes") -> Any:
+    """JSON from a server (or any other program's output): every way it can fail is a ValueError, so callers have one
+    thing to catch. `json.loads` raises RecursionError, not ValueError, on deep nesting (`[` x 100000: CPython's
+    decoder recurses per level), which a hostile or broken server can send in a 200; requests' `Response.json()`
+    is `json.loads` too, so the tools never call it."""
+    try:
+        return json.loads(data)
+    except RecursionError:
+        raise JsonTooDeep("JSON nested too deeply to parse") from None
+
+
+def excerpt(data: Any, limit: int = 120) -> str:
+    """The start of `data` as JSON, for a message; never fails (a structure too deep to print is named instead)."""
+    try:
+        return json.dumps(data)[:limit]
+    except (RecursionError, ValueError, TypeError):
+        return f"a {type(data).__name__} nested too deeply to show"
+
+
 def status_kind(status: int) -> str:
     if status == 429:
         return "rate_limited"
@@ -78,7 +101,7 @@ def server_message(body: bytes, limit: int = 160) -> str:
     `{"message"}` / `{"detail"}`, or the text itself."""
     text = body.decode("utf-8", "replace").strip()
     try:
-        data = json.loads(text)
+        data = parse_json(text)
     except ValueError:
         data = None
     if isinstance(data, dict):
@@ -91,10 +114,19 @@ def server_message(body: bytes, limit: int = 160) -> str:
     return " ".join(text.split())[:limit]
 
 
+def where(url: str, final_url: Optional[str]) -> str:
+    """The URL a request failed at: after a redirect the one it was redirected to (that is what refused, timed out or
+    answered), naming the one asked for too."""
+    if not final_url or final_url == url:
+        return url
+    return f"{final_url} (redirected from {url})"
+
+
 def describe_exception(error: BaseException, url: str, phase: str = "headers") -> ApiError:
     """Turn a requests/urllib3 failure into a named kind and one line a person can act on."""
     if isinstance(error, ApiError):
         return error
+    url = where(url, getattr(getattr(error, "request", None), "url", None))
     text = str(error)
     first_line = text.splitlines()[0][:200] if text else type(error).__name__
     if isinstance(error, requests.exceptions.SSLError):
@@ -312,14 +344,15 @@ class LlmClient:
             response.close()
             message = server_message(body)
             raise ApiError(status_kind(response.status_code),
-                           f"{method} {url} answered {response.status_code}" + (f": {message}" if message else ""),
-                           response.status_code)
+                           f"{method} {where(url, response.url)} answered {response.status_code}"
+                           + (f": {message}" if message else ""), response.status_code)
         return response, start
 
     def _json(self, method: str, path: str, **kwargs: Any) -> tuple[Any, Completion]:
         """A non-streamed call: the whole body within the total deadline, parsed as JSON."""
         url = self.url(path)
         response, start = self._open(method, path, **kwargs)
+        url = where(url, response.url)
         meta = Completion(server=response.headers.get("Server"))
         with _Watchdog(response) as watchdog:
             remaining = self.deadlines.total_s - (time.perf_counter() - start)
@@ -334,12 +367,13 @@ class LlmClient:
                 response.close()
         meta.latency_s = time.perf_counter() - start
         try:
-            return json.loads(body), meta
-        except ValueError:
+            return parse_json(body), meta
+        except ValueError as error:
             kind = response.headers.get("Content-Type", "no content type")
             snippet = " ".join(body[:80].decode("utf-8", "replace").split())
-            raise ApiError("non_json", f"{method} {url} answered {response.status_code} with a body that is not "
-                                       f"JSON ({kind}): {snippet!r}", response.status_code) from None
+            what = "JSON nested too deeply to parse" if isinstance(error, JsonTooDeep) else "a body that is not JSON"
+            raise ApiError("non_json", f"{method} {url} answered {response.status_code} with {what} ({kind}): "
+                                       f"{snippet!r}", response.status_code) from None
 
     # ---- the calls ---------------------------------------------------------------------------------------------
     def list_models(self) -> list[str]:
@@ -349,7 +383,7 @@ class LlmClient:
         if not isinstance(items, list) or not all(isinstance(m, dict) and isinstance(m.get(name), str)
                                                   for m in items):
             raise ApiError("bad_shape", f"GET {self.url(path)}: expected {{\"{key}\": [{{\"{name}\": ...}}]}}, "
-                                        f"got {json.dumps(data)[:120]}")
+                                        f"got {excerpt(data)}")
         return [m[name] for m in items]
 
     def _chat_body(self, model: str, prompt: str, max_tokens: int, stream: bool) -> tuple[str, dict]:
@@ -375,7 +409,7 @@ class LlmClient:
             content = _dig(data, "message", "content")
             done.prompt_tokens, done.output_tokens = _dig(data, "prompt_eval_count"), _dig(data, "eval_count")
         if not isinstance(content, str):
-            raise ApiError("bad_shape", f"POST {self.url(path)}: no message content in {json.dumps(data)[:120]}")
+            raise ApiError("bad_shape", f"POST {self.url(path)}: no message content in {excerpt(data)}")
         done.content = content
         return done
 
@@ -384,7 +418,7 @@ class LlmClient:
         data, done = self._json("POST", "/api/generate", json={"model": model, "prompt": prompt, "stream": False,
                                                                "options": {"num_predict": max_tokens}})
         if not isinstance(_dig(data, "response"), str):
-            raise ApiError("bad_shape", f"POST {self.url('/api/generate')}: no `response` in {json.dumps(data)[:120]}")
+            raise ApiError("bad_shape", f"POST {self.url('/api/generate')}: no `response` in {excerpt(data)}")
         done.content, done.finished, done.chunks = data["response"], bool(data.get("done")), 1
         done.prompt_tokens, done.output_tokens = data.get("prompt_eval_count"), data.get("eval_count")
         return done
@@ -394,6 +428,7 @@ class LlmClient:
         path, body = self._chat_body(model, prompt, max_tokens, stream=True)
         url = self.url(path)
         response, start = self._open("POST", path, json=body)
+        url = where(url, response.url)
         result = Completion(server=response.headers.get("Server"))
         with _Watchdog(response) as watchdog:
             elapsed = time.perf_counter() - start
@@ -448,9 +483,10 @@ class LlmClient:
                     yield {"__done__": True}
                     return
             try:
-                event = json.loads(text)
-            except ValueError:
-                raise ApiError("bad_stream", f"stream from {url}: an event is not JSON: {text[:80]!r}") from None
+                event = parse_json(text)
+            except ValueError as error:
+                what = "is nested too deeply to parse" if isinstance(error, JsonTooDeep) else "is not JSON"
+                raise ApiError("bad_stream", f"stream from {url}: an event {what}: {text[:80]!r}") from None
             if not isinstance(event, dict):
                 raise ApiError("bad_shape", f"stream from {url}: an event is not an object: {text[:80]!r}")
             yield event
@@ -459,7 +495,7 @@ class LlmClient:
         text = _dig(event, "choices", 0, "delta", "content") if self.api == "openai" \
             else _dig(event, "message", "content")
         if text is not None and not isinstance(text, str):
-            raise ApiError("bad_shape", f"stream from {url}: content is not text: {json.dumps(event)[:80]}")
+            raise ApiError("bad_shape", f"stream from {url}: content is not text: {excerpt(event, 80)}")
         return text or ""
 
     def _event_usage(self, event: dict, result: Completion) -> None:

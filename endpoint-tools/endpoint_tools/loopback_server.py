@@ -6,8 +6,9 @@ key), and the ways real gateways and model servers misbehave: `html` (200 with a
 (model lists without ids), `badsse` (an event in the stream is not JSON), `trickle` (one token every `trickle_s`,
 `trickle_n` tokens), `slowfirst` (headers at once, first token after `hang_s`), `empty` (a stream with no content
 and no usage), `unterminated` (content, then the connection ends without the final event), `loading` (503 "Loading
-model" on /v1/models, 404 on /api/tags). The Ollama-native bodies copy the response shapes of Ollama's API
-reference (docs/api.md: /api/tags, /api/chat, /api/generate).
+model" on /v1/models, 404 on /api/tags), `deep` (model lists that are JSON nested 100,000 deep), `deepanswer`
+(answers and stream events nested so), `deeperror` (500 with a body nested so). The Ollama-native bodies copy the
+response shapes of Ollama's API reference (docs/api.md: /api/tags, /api/chat, /api/generate).
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from typing import Optional
 MODEL = "loopback:latest"
 OUTPUT_TOKENS = 5
 WORDS = ["Hello", " from", " the", " loopback", " server"]
+DEEP = b"[" * 100_000  # deeper than any JSON decoder follows (CPython's recurses per level)
 
 OLLAMA_TAGS = {"models": [{
     "name": MODEL, "model": MODEL, "modified_at": "2025-05-04T17:37:44.706015396-07:00", "size": 2019393189,
@@ -64,6 +66,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _misbehave(self) -> bool:
         mode = self.server.mode
+        with self.server.lock:
+            self.server.received += 1
         if mode == "ratelimit":
             self._body()
             self._json(429, {"error": "rate limit exceeded"})
@@ -78,6 +82,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._json(503, {"error": {"message": "Loading model", "type": "unavailable_error", "code": 503}})
             else:
                 self._json(404, {"error": "404 page not found"})
+        elif mode == "deeperror":
+            self._body()
+            self._send(500, DEEP)
+        elif mode == "deep" and self.command == "GET":
+            self._send(200, DEEP)
         elif mode == "hang":
             time.sleep(self.server.hang_s)
             self.close_connection = True
@@ -128,7 +137,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         body = self._body()
         stream = bool(body.get("stream"))
-        if self.path == "/v1/chat/completions":
+        if self.server.mode in ("deep", "deepanswer"):
+            if not stream:
+                self._send(200, DEEP)
+            elif self.path.startswith("/v1/"):
+                self._send(200, b"data: " + DEEP + b"\n\n", "text/event-stream")
+            else:
+                self._send(200, DEEP + b"\n", "application/x-ndjson")
+        elif self.path == "/v1/chat/completions":
             if not stream:
                 self._json(200, {"id": "c1", "object": "chat.completion", "model": MODEL, "choices": [
                     {"index": 0, "message": {"role": "assistant", "content": "".join(WORDS)},
@@ -207,4 +223,5 @@ class LoopbackServer(BackgroundServer):
                  trickle_s: float = 0.1, trickle_n: int = 10):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.mode, self.api_key, self.hang_s = mode, api_key, hang_s
+        self.received, self.lock = 0, threading.Lock()  # requests received (a test waits for them)
         self.trickle_s, self.trickle_n = trickle_s, trickle_n

@@ -16,7 +16,7 @@ from typing import Callable, Optional
 
 import requests
 
-from .endpoint import EndpointError, resolve, url_problem
+from .endpoint import EndpointError, resolve, url_problem, without_v1
 from .llm_api import APIS, KINDS, ApiError, Deadlines, LlmClient, detect_api
 
 
@@ -228,8 +228,14 @@ def endpoint_given(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
 
 
 def connect(args: argparse.Namespace) -> tuple[str, str]:
-    """Resolve the URL and the API; EndpointError or ApiError when that fails."""
+    """Resolve the URL and the API; EndpointError or ApiError when that fails. A URL ending in /v1 (an OpenAI
+    client's base URL) loses the /v1, said on stderr: the tools add it themselves."""
     url = resolve(args.url, args.stack_output, args.stack)
+    base = without_v1(url)
+    if base:
+        print(f"note: {url} ends in /v1 (an OpenAI client's base URL); the tools add /v1 themselves: using {base}",
+              file=sys.stderr)
+        url = base
     api = args.api if args.api != "auto" else detect_api(url, args.api_key, Deadlines(min(args.timeout, 30.0)))
     return url, api
 

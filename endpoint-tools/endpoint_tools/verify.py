@@ -1,38 +1,43 @@
-"""Post-deploy check of a real cluster running the llmd stack.
+"""Post-deploy check of a real cluster running a platform stack: the Ollama stack (dev, prod) or llm-d (llmd).
 
-`llm-verify --stack llmd` (or `python -m endpoint_tools.verify --stack llmd`).
+`llm-verify --stack dev` (or `python -m endpoint_tools.verify --stack dev`).
 
 Reads the stack's outputs (the Pulumi CLI's `pulumi stack output --json --show-secrets`, or a file of them with
 --outputs) and asks the cluster through the official Kubernetes client, with the stack's kubeconfig output (or
---kubeconfig): GPUs allocatable on the GPU nodes, the GPU Operator's pods ready, every Gateway programmed with an
-address, the InferencePool accepted with ready endpoints, vLLM and the endpoint picker ready, then a smoke request
-through the API gate (key from $LLM_API_KEY); with --prefill-decode also `rdma/ib` allocatable on the GPU nodes,
-the Network Operator's pods ready, containerd 2 (NRI) on the GPU nodes, and the prefill and decode Deployments
-instead of the single vLLM one. One PASS/FAIL line per check. Exit codes, as the smoke tool's: 0 all
-passed, 1 a check failed or the cluster could not be reached, 2 bad usage. Never a traceback.
+--kubeconfig). The outputs, not the stack's name, say which stack it is (profile_of): llm-d when they name its
+namespace or pool, else the Ollama stack when they carry `inference`.
+
+Ollama stack (verify_ollama.py): the model claim Bound, the preload Job complete; with Ollama on GPU, GPUs
+allocatable on the GPU nodes (none needed while a scale-to-zero Ollama is at zero) and the DCGM exporter ready;
+Ollama ready or, at zero replicas under KEDA, fine; KEDA's HTTPScaledObject and ScaledObject Ready and its
+interceptor up (requests mode), the HPA scaling (gpu-memory, cpu) and the custom metrics API serving the metric
+the GPU-memory HPA reads; the router and Open-WebUI ready, every Gateway programmed with an address.
+
+llm-d: GPUs allocatable on the GPU nodes, the GPU Operator's pods ready, every Gateway programmed with an
+address, the InferencePool accepted with ready endpoints, vLLM and the endpoint picker ready; with --prefill-decode
+also `rdma/ib` allocatable on the GPU nodes, the Network Operator's pods ready, containerd 2 (NRI) on the GPU nodes,
+and the prefill and decode Deployments instead of the single vLLM one.
+
+Then a smoke request through the stack's API gate (key from $LLM_API_KEY). One PASS/FAIL line per check. Exit
+codes, as the smoke tool's: 0 all passed, 1 a check failed or the cluster could not be reached, 2 bad usage. Never
+a traceback.
 """
 import argparse
 import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Optional
 
-import requests
-import yaml
+from . import verify_ollama
+from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes, check_deployment, check_gateways,
+                     check_smoke, condition, kube_client, pod_ready, run_steps, selector_text)
+from .endpoint import EndpointError, stack_outputs
+from .llm_api import parse_json
+from .smoke import Check, named, namespace, new_parser, positive, report, run_cli, stack_name
 
-from .endpoint import EndpointError, stack_outputs, url_problem
-from .llm_api import ApiError, Deadlines, LlmClient
-from .smoke import Check, named, namespace, new_parser, positive, report, run_checks, run_cli, stack_name
-
-GPU = "nvidia.com/gpu"
 RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
-GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
 INFERENCE_POOL_API = ("inference.networking.k8s.io", "v1", "inferencepools")
-
-
-class ClusterError(Exception):
-    """The cluster could not be asked (connection, TLS, credentials): one line, never a traceback."""
 
 
 @dataclass
@@ -61,62 +66,9 @@ def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-
                   prefill_decode=prefill_decode)
 
 
-def selector_text(labels: dict[str, str]) -> str:
-    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-
-
-def pod_ready(pod: Any) -> bool:
-    if pod.status is None:
-        return False
-    if pod.status.phase == "Succeeded":  # the operator's validation jobs end this way
-        return True
-    return pod.status.phase == "Running" and any(
-        c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
-
-
-def condition(conditions: Optional[list[dict[str, Any]]], kind: str) -> Optional[dict[str, Any]]:
-    return next((c for c in conditions or [] if c.get("type") == kind), None)
-
-
-class Cluster:
-    """The Kubernetes API through the official client; every failure to ask becomes a ClusterError."""
-
-    def __init__(self, api_client: Any, timeout_s: float):
-        from kubernetes import client
-        self.core, self.apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
-        self.custom = client.CustomObjectsApi(api_client)
-        self.timeout = timeout_s
-
-    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError
-        try:
-            return fn(*args, _request_timeout=self.timeout, **kwargs)
-        except ApiException as error:
-            if error.status == 404:
-                return None
-            reason = (error.reason or "").strip()
-            raise ClusterError(f"the API server answered {error.status} {reason}".rstrip()) from None
-        except (HTTPError, OSError) as error:
-            raise ClusterError(f"cannot reach the API server: {type(error).__name__}: {str(error)[:160]}") from None
-
-
-def allocatable_on_gpu_nodes(cluster: Cluster, target: Target, name: str, resource: str, none: str,
-                             not_ready: str, offered: str) -> Check:
-    """Every node of the GPU selector offers at least one `resource`."""
-    nodes = cluster.call(cluster.core.list_node, label_selector=selector_text(target.gpu_selector)).items
-    if not nodes:
-        return Check(name, False, none)
-    counts = {n.metadata.name: int((n.status.allocatable or {}).get(resource, "0")) for n in nodes}
-    without = sorted(node for node, count in counts.items() if count < 1)
-    if without:
-        return Check(name, False, f"no allocatable {resource} on {', '.join(without)} ({not_ready})")
-    return Check(name, True, offered.format(total=sum(counts.values()), nodes=len(counts)))
-
-
 def check_gpus(cluster: Cluster, target: Target) -> Check:
     return allocatable_on_gpu_nodes(
-        cluster, target, "gpus", GPU,
+        cluster, target.gpu_selector, "gpus", GPU,
         f"no node matches {selector_text(target.gpu_selector) or 'the GPU selector'} (a GPU pool at zero has none "
         f"until a replica asks for one)", "driver or device plugin not ready",
         "{total} GPU(s) allocatable on {nodes} node(s)")
@@ -124,7 +76,7 @@ def check_gpus(cluster: Cluster, target: Target) -> Check:
 
 def check_rdma(cluster: Cluster, target: Target) -> Check:
     """P/D: every GPU node offers `rdma/ib` (DOCA-OFED loaded, the RDMA shared device plugin running)."""
-    return allocatable_on_gpu_nodes(cluster, target, "rdma", RDMA, "no GPU node to offer rdma/ib",
+    return allocatable_on_gpu_nodes(cluster, target.gpu_selector, "rdma", RDMA, "no GPU node to offer rdma/ib",
                                     "Network Operator's DOCA driver or RDMA device plugin not ready",
                                     f"{RDMA} allocatable on {{nodes}} node(s)")
 
@@ -154,24 +106,6 @@ def check_operator(cluster: Cluster, target: Target, check: str = "gpu-operator"
     return Check(check, True, f"{len(pods)} pods ready or completed")
 
 
-def check_gateways(cluster: Cluster, target: Target) -> Check:
-    found = cluster.call(cluster.custom.list_cluster_custom_object, *GATEWAY_API)
-    gateways = (found or {}).get("items") or []
-    if not any(g["metadata"]["namespace"] == target.namespace for g in gateways):
-        return Check("gateways", False, f"no Gateway in {target.namespace} (the pool gateway)")
-    bad = []
-    for g in gateways:
-        name = f"{g['metadata']['namespace']}/{g['metadata']['name']}"
-        programmed = condition((g.get("status") or {}).get("conditions"), "Programmed")
-        if not programmed or programmed.get("status") != "True":
-            bad.append(f"{name} not programmed ({(programmed or {}).get('reason', 'no status yet')})")
-        elif not (g.get("status") or {}).get("addresses"):
-            bad.append(f"{name} has no address")
-    if bad:
-        return Check("gateways", False, "; ".join(bad))
-    return Check("gateways", True, f"{len(gateways)} programmed, each with an address")
-
-
 def check_pool(cluster: Cluster, target: Target) -> Check:
     pool = cluster.call(cluster.custom.get_namespaced_custom_object, *INFERENCE_POOL_API[:2], target.namespace,
                         INFERENCE_POOL_API[2], target.pool)
@@ -192,78 +126,42 @@ def check_pool(cluster: Cluster, target: Target) -> Check:
     return Check("inference-pool", True, f"accepted by {len(accepted)} gateway(s), {len(ready)} ready endpoint(s)")
 
 
-def check_deployment(cluster: Cluster, target: Target, check: str, name: str) -> Check:
-    found = cluster.call(cluster.apps.read_namespaced_deployment, name, target.namespace)
-    if found is None:
-        return Check(check, False, f"Deployment {target.namespace}/{name} not found")
-    ready, wanted = found.status.ready_replicas or 0, found.spec.replicas or 0
-    if ready < 1:
-        return Check(check, False, f"0 of {wanted} replica(s) ready")
-    return Check(check, True, f"{ready} of {wanted} replica(s) ready")
-
-
-def check_smoke(target: Target, api_key: Optional[str], timeout_s: float) -> Check:
-    if not target.url:
-        return Check("smoke", False, "stack output llmdUrl is empty")
-    problem = url_problem(target.url)
-    if problem:
-        return Check("smoke", False, f"stack output llmdUrl: {problem}")
-    if not api_key:
-        return Check("smoke", False, "no API key: set LLM_API_KEY (the Key Vault secret named by llmdApiKeySecret)")
-    client = LlmClient(target.url, "openai", api_key, Deadlines(timeout_s), requests.Session())
-    checks = run_checks(client, target.model, 16, auth=True, burst=0)
-    failed = [c for c in checks if not c.ok]
-    detail = "; ".join(f"{c.name}: {c.detail}" for c in (failed or checks))
-    return Check("smoke", not failed, f"{target.url}: {detail}")
-
-
 def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_s: float) -> list[Check]:
-    checks: list[Check] = []
     pd = target.prefill_decode
-    steps: list[tuple[str, Callable[[], Check]]] = [
+    checks = run_steps([
         ("gpus", lambda: check_gpus(cluster, target)),
         *([("rdma", lambda: check_rdma(cluster, target)),
            ("containerd", lambda: check_containerd(cluster, target))] if pd else []),
         ("gpu-operator", lambda: check_operator(cluster, target)),
         *([("network-operator", lambda: check_operator(cluster, target, "network-operator",
                                                        target.network_operator_namespace))] if pd else []),
-        ("gateways", lambda: check_gateways(cluster, target)),
+        ("gateways", lambda: check_gateways(cluster, target.namespace)),
         ("inference-pool", lambda: check_pool(cluster, target)),
-        *([(name, lambda name=name: check_deployment(cluster, target, name, name))
+        *([(name, lambda name=name: check_deployment(cluster, target.namespace, name, name))
            for name in (("vllm-prefill", "vllm-decode") if pd else ("vllm",))]),
-        ("epp", lambda: check_deployment(cluster, target, "epp", f"{target.pool}-epp")),
-    ]
-    for name, step in steps:
-        try:
-            checks.append(step())
-        except ClusterError as error:
-            checks.append(Check(name, False, str(error)))
-    try:
-        checks.append(check_smoke(target, api_key, smoke_timeout_s))
-    except ApiError as error:
-        checks.append(Check("smoke", False, f"[{error.kind}] {error}"))
-    return checks
+        ("epp", lambda: check_deployment(cluster, target.namespace, "epp", f"{target.pool}-epp")),
+    ])
+    gate = Gate(target.url, "llmdUrl", "llmdApiKeySecret", target.model)
+    return checks + [check_smoke(gate, api_key, smoke_timeout_s)]
 
 
-def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
-    """An ApiClient from --kubeconfig, else the stack's kubeconfig output."""
-    from kubernetes import config
-    from kubernetes.config.config_exception import ConfigException
-    try:
-        if kubeconfig:
-            return config.new_client_from_config(config_file=kubeconfig)
-        text = outputs.get("kubeconfig")
-        if not text:
-            raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
-        return config.new_client_from_config_dict(yaml.safe_load(text))
-    except (ConfigException, OSError, yaml.YAMLError, TypeError, ValueError) as error:
-        raise ClusterError(f"the kubeconfig is not usable: {str(error)[:200]}") from None
+def profile_of(outputs: dict[str, Any]) -> str:
+    """Which stack the outputs describe, from the outputs (not the stack's name): `llmd` when they name llm-d's
+    namespace or pool (an llm-d stack runs Ollama beside it, and llm-d is what it is for), else `ollama` when they
+    carry the Ollama stack's `inference`."""
+    if outputs.get("llmdNamespace") or outputs.get("llmdInferencePool"):
+        return "llmd"
+    if outputs.get("inference"):
+        return "ollama"
+    raise EndpointError(f"the stack outputs name neither llm-d (llmdNamespace, llmdInferencePool) nor the Ollama "
+                        f"stack (inference; a stack deployed before that output existed gets it with its next "
+                        f"`pulumi up`): outputs: {', '.join(sorted(outputs)) or 'none'}")
 
 
 def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
     if args.outputs:
         try:
-            outputs = json.loads(Path(args.outputs).read_text())
+            outputs = parse_json(Path(args.outputs).read_text())
         except (OSError, ValueError) as error:
             raise EndpointError(f"cannot read outputs from {args.outputs}: {error}") from None
         if not isinstance(outputs, dict):
@@ -275,19 +173,20 @@ def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = new_parser("llm-verify", "endpoint_tools.verify", __doc__)
-    parser.add_argument("--stack", type=stack_name, help="Pulumi stack whose outputs name what to check (e.g. llmd)")
+    parser.add_argument("--stack", type=stack_name,
+                        help="Pulumi stack whose outputs name what to check (e.g. dev, prod, llmd)")
     parser.add_argument("--outputs", metavar="FILE", type=named("a file name"),
                         help="a JSON file of the stack's outputs (`pulumi stack output --json --show-secrets`) "
                              "instead of asking the Pulumi CLI")
     parser.add_argument("--kubeconfig", metavar="FILE", type=named("a file name"),
                         help="kubeconfig file (default: the stack's kubeconfig output)")
     parser.add_argument("--gpu-operator-namespace", type=namespace, default="gpu-operator", metavar="NAMESPACE",
-                        help="namespace of the GPU Operator")
+                        help="namespace of the GPU Operator (llm-d)")
     parser.add_argument("--prefill-decode", action="store_true",
                         help="the stack runs llm-d's prefill/decode disaggregation (llmd.prefillDecode): check "
                              "rdma/ib, the Network Operator, containerd 2 and the prefill and decode Deployments")
     parser.add_argument("--api-key", default=os.environ.get("LLM_API_KEY"),
-                        help="bearer key of the llm-d API (default: $LLM_API_KEY, never printed)")
+                        help="bearer key of the stack's API gate (default: $LLM_API_KEY, never printed)")
     parser.add_argument("--timeout", type=positive, default=120.0, metavar="SECONDS",
                         help="deadline of the smoke request (a cold replica may take minutes)")
     parser.add_argument("--kube-timeout", type=positive, default=15.0, metavar="SECONDS",
@@ -297,18 +196,25 @@ def main(argv: Optional[list[str]] = None) -> int:
         parser.error("give --stack NAME or --outputs FILE")
     if args.stack and args.outputs:
         parser.error(f"give --stack {args.stack} or --outputs {args.outputs}, not both")
-    if args.outputs and not Path(args.outputs).is_file():  # a mistyped path is bad usage, as llm-bench --compare's
-        parser.error(f"--outputs {args.outputs}: no such file")
+    for flag, path in (("--outputs", args.outputs), ("--kubeconfig", args.kubeconfig)):
+        if path and not Path(path).is_file():  # a mistyped path is bad usage, as llm-bench --compare's
+            parser.error(f"{flag} {path}: no such file")
     try:
         outputs = load_outputs(args)
-        target = target_from_outputs(outputs, args.gpu_operator_namespace, args.prefill_decode)
+        ollama = profile_of(outputs) == "ollama"
+        if ollama and args.prefill_decode:
+            parser.error("--prefill-decode is for an llm-d stack: these outputs are the Ollama stack's")
+        target = verify_ollama.target_from_outputs(outputs) if ollama else target_from_outputs(
+            outputs, args.gpu_operator_namespace, args.prefill_decode)
         cluster = Cluster(kube_client(args.kubeconfig, outputs), args.kube_timeout)
     except (EndpointError, ClusterError) as error:
         print(f"FAIL  reach          {error}")
         return 1
+    if isinstance(target, verify_ollama.Target):
+        print(verify_ollama.describe(target))
+        return report(verify_ollama.run(cluster, target, args.api_key, args.timeout), 14)
     print(f"verify of llm-d in namespace {target.namespace} (pool {target.pool})")
-    checks = run(cluster, target, args.api_key, args.timeout)
-    return report(checks, 14)
+    return report(run(cluster, target, args.api_key, args.timeout), 14)
 
 
 def cli() -> None:

@@ -2,8 +2,8 @@
 cross-input rules, each case derived from the upstream rule it encodes (docs/decisions.md, "Input rules")."""
 
 from llmplatform.inference_specs import ollama_env
-from llmplatform.input_rules import (RULES, api_gate, gpu_node_pool, inference_stack, llmd_stack, ollama_server,
-                                     open_webui)
+from llmplatform.input_rules import (RULES, api_gate, gpu_node_pool, inference_stack, llmd_stack, model_store,
+                                     ollama_server, open_webui)
 
 
 def test_every_component_has_rules():
@@ -67,7 +67,50 @@ def test_ollama_extra_env_may_not_set_what_the_component_sets():
         assert [(p.path, p.value) for p in found] == [("extra_env", [variable])], variable
     assert ollama_server({"extra_env": {"OLLAMA_CONTEXT_LENGTH": "8192", "OLLAMA_FLASH_ATTENTION": "1"}}) == []
     bad = ollama_server({"extra_env": {"OLLAMA CONTEXT": "1", "OK": 1}})  # not a name; not a string value
-    assert [p.value for p in bad] == [["OK", "OLLAMA CONTEXT"]]
+    assert [p.value for p in bad] == [{"OK": 1, "OLLAMA CONTEXT": "1"}]  # each name with the value given
+
+
+def test_open_webui_extra_env_takes_plain_settings_and_secret_env_the_key_vault_ones():
+    """Open-WebUI 0.11.0 reads its settings from the environment: extra_env may not override what the component sets
+    (for either endpoint kind), nor carry a secret (a name ending like one of upstream's secret settings, or a URL
+    with a password: those belong in Key Vault, named in secret_env)."""
+    from llmplatform.input_rules import MANAGED_WEBUI_ENV
+    assert {"ENABLE_SIGNUP", "DEFAULT_USER_ROLE", "BYPASS_MODEL_ACCESS_CONTROL", "WEBUI_ADMIN_PASSWORD",
+            "ENABLE_PERSISTENT_CONFIG", "OLLAMA_BASE_URL", "OPENAI_API_BASE_URL", "DATABASE_URL",
+            "WEBSOCKET_REDIS_URL", "ENABLE_DB_MIGRATIONS"} <= set(MANAGED_WEBUI_ENV)
+    for variable in MANAGED_WEBUI_ENV:
+        for key in ("extra_env", "secret_env"):
+            assert [(p.path, p.value) for p in open_webui({key: {variable: "x"}})
+                    if "which the component sets" in p.allowed] == [(key, [variable])], (key, variable)
+    plain = {"WEBUI_URL": "https://chat.example.com", "ENABLE_LOGIN_FORM": "false", "ENABLE_API_KEYS": "true",
+             "MICROSOFT_CLIENT_ID": "0000", "OAUTH_MERGE_ACCOUNTS_BY_EMAIL": "true"}
+    assert open_webui({"extra_env": plain, "secret_env": {"MICROSOFT_CLIENT_SECRET": "webui-entra-secret"}}) == []
+    # upstream's secret settings, by name, and a credential inside a URL
+    for name, value in (("MICROSOFT_CLIENT_SECRET", "s"), ("OPENAI_API_KEYS", "k1;k2"), ("LDAP_APP_PASSWORD", "p"),
+                        ("SCIM_TOKEN", "t"), ("GOOGLE_APPLICATION_CREDENTIALS_JSON", "{}"),
+                        ("ELASTICSEARCH_URL", "https://elastic:hunter2@search:9200")):
+        found = open_webui({"extra_env": {name: value}})
+        assert [(p.path, p.value) for p in found] == [("extra_env", [name])], name
+        assert "name its secret in {secret_env}" in found[0].allowed
+    # as InferenceStack hands them over, named by its own inputs
+    composite = inference_stack({"webui_extra_env": {"OAUTH_CLIENT_SECRET": "s"}, "webui_default_user_role": "admin"})
+    assert [(p.path, p.value) for p in composite] == [("webui_default_user_role", "admin"),
+                                                      ("webui_extra_env", ["OAUTH_CLIENT_SECRET"])]
+    assert composite[1].sentence().endswith("put the value in Key Vault and name its secret in webui_secret_env")
+    bad = open_webui({"secret_env": {"A": "not a name!", "B": "s", "C": "s"}, "extra_env": {"B": "x"}})
+    assert [(p.value, p.allowed.split(" (")[0]) for p in bad] == [
+        ({"A": "not a name!"}, "environment variable names mapped to Key Vault secret names"),
+        (["B"], "variables not also in {extra_env}"), (["s"], "one variable per Key Vault secret")]
+
+
+def test_open_webui_users_and_models_inputs():
+    assert open_webui({"model_access": "granted", "enable_signup": True, "default_user_role": "user",
+                       "admin_email": "ops@example.com"}) == []
+    found = open_webui({"model_access": "public", "enable_signup": "yes", "default_user_role": "admin",
+                        "admin_email": "ops"})
+    assert [(p.path, p.allowed) for p in found] == [
+        ("model_access", "all, granted"), ("enable_signup", "true or false"), ("default_user_role", "pending, user"),
+        ("admin_email", "an e-mail address")]
 
 
 def test_a_gate_or_a_ui_fronts_only_an_api_it_knows():
@@ -105,3 +148,16 @@ def test_behind_keda_the_gate_waits_the_answer_and_the_cold_start_together():
     found = inference_stack({**args, "keda": {"namespace": "keda"}})
     assert [(p.path, p.value) for p in found] == [("cold_start_timeout_seconds", 7000)]
     assert [p.path for p in api_gate({"request_timeout_seconds": 87000})] == ["request_timeout_seconds"]
+
+
+def test_model_store_takes_any_ollama_name_each_once_and_sizes_of_its_own_models():
+    base = {"account_name": "llmpstore", "namespace": "llm"}
+    hf = "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M"
+    assert model_store({**base, "models": ["gpt-oss", hf], "model_sizes_gib": {hf: 0.8, "gpt-oss": 14}}) == []
+    # Ollama's grammar (types/model/name.go), not a lowercase pattern: the model part of a GGUF repo has capitals
+    assert [p.path for p in model_store({**base, "models": ["tiny llama", "ok:1b"]})] == ["models[0]"]
+    # one model under two spellings Ollama stores once
+    twice = model_store({**base, "models": ["gpt-oss", "registry.ollama.ai/library/gpt-oss:latest"]})
+    assert [(p.path, p.allowed) for p in twice] == [("models", "each model once")]
+    bad = model_store({**base, "models": [hf], "model_sizes_gib": {hf: 0, "other": 1.0}})
+    assert [p.path for p in bad] == [f"model_sizes_gib[{hf!r}]", "model_sizes_gib['other']"]

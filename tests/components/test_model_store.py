@@ -105,3 +105,37 @@ def test_share_rule_refuses_a_non_root_writer_without_the_drivers_chmod():
     assert not share_writable_by(NON_ROOT_UID, nfs) and share_writable_by(0, nfs)
     assert not share_writable_by(NON_ROOT_UID, {"csi": {"volumeAttributes": {"protocol": "nfs",
                                                                              "mountPermissions": "0755"}}})
+
+
+HF = "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M"
+
+
+def test_the_preload_deadline_grows_with_the_model_sizes_and_the_job_records_them(dev):
+    """The Job is given an hour, or the time to pull its models at 10 MB/s; the deploy model reads the sizes from the
+    Job's annotation, so a model outside the catalogue counts with its declared size."""
+    import json
+
+    import llmplatform as P
+    from llmplatform.model_store import MODEL_SIZES_ANNOTATION, preload_timeout_seconds
+    from offline import deploy_model as dm
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    assert preload_timeout_seconds(0) == preload_timeout_seconds(30) == 3600
+    assert preload_timeout_seconds(150) == 16140  # 150 GiB = 161061 MB at 10 MB/s, in whole minutes
+    assert dm.MODEL_SIZES == MODEL_SIZES_ANNOTATION
+    job = dev.one("kubernetes:batch/v1:Job", "models-preload").inputs
+    assert json.loads(job["metadata"]["annotations"][MODEL_SIZES_ANNOTATION]) == {"tinyllama": 0.64}
+    assert job["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] == "3600"
+
+    plan = offline.run_function(lambda: P.ModelStore("models", {
+        "cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm", "size_gib": 200,
+        "models": ["tinyllama", HF], "model_sizes_gib": {"tinyllama": 0.64, HF: 150.0}}, provider_opts()))
+    reg = plan.one("kubernetes:batch/v1:Job", "models-preload")
+    annotations, spec = reg.inputs["metadata"]["annotations"], reg.inputs["spec"]
+    assert json.loads(annotations[MODEL_SIZES_ANNOTATION]) == {"tinyllama": 0.64, HF: 150.0}
+    assert annotations["pulumi.com/timeoutSeconds"] == "16200" and spec["activeDeadlineSeconds"] == 4 * 16200
+    env = {e["name"]: e["value"] for e in spec["template"]["spec"]["containers"][0]["env"]}
+    assert env["MODELS"] == f"tinyllama {HF}"
+    work, what = dm._job_work(reg, dm.load_durations())
+    assert "150.6 GiB" in what and work.pessimistic > 3600  # the declared size, not 0 for an unknown name

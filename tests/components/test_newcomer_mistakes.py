@@ -50,8 +50,13 @@ MISTAKES = [
             "expects an object (ModelServer)"),
     Mistake("GlobalEndpoint", lambda a: {**a, "origins": {"name": "weu", "host": "x"}}, ["origins"],
             "expects a list of RegionalOrigin", wire_paths=["origins"]),
-    Mistake("LlmdStack", lambda a: {**a, "gpu": a["cluster"]}, ["gpu.autoscaler_expander"], "is not an input",
+    # a handle of another type, known by its keys: one line naming both types and where each comes from
+    Mistake("LlmdStack", lambda a: {**a, "gpu": a["cluster"]}, ["gpu"],
+            "expects a GpuScheduling (GpuNodePool's `scheduling`), got a ClusterHandle (AksCluster's `cluster`)",
             wire_paths=["gpu.resourceGroupName"]),  # the provider names the first unknown field
+    Mistake("OllamaServer", lambda a: {**a, "model_volume": a["cluster"]}, ["model_volume"],
+            "model_volume: expects a ModelVolume (ModelStore's `volume`), got a ClusterHandle (AksCluster's "
+            "`cluster`)", wire_paths=["modelVolume.resourceGroupName"]),
     # unknown keys, camelCase spellings, missing inputs
     Mistake("KeyVault", lambda a: {**a, "vaultName": a.pop("vault_name")}, ["vaultName"], "did you mean 'vault_name'",
             wire=False),
@@ -103,6 +108,22 @@ MISTAKES = [
     Mistake("WorkloadIdentity", lambda a: {**a, "identity_name": "id"}, ["identity_name"],
             "3-128 letters, digits"),
     Mistake("AppNamespace", lambda a: {**a, "namespace": "LLM_Apps"}, ["namespace"], "a DNS label"),
+    # Azure regions (the stack config's rule, now the components'), Ollama's model name grammar (ollama_names)
+    Mistake("AksCluster", lambda a: {**a, "location": "mars"}, ["location"], "an Azure region's name as `az account "
+            "list-locations` gives it (lowercase, no spaces; e.g. westeurope"),
+    Mistake("AksCluster", lambda a: {**a, "location": "west europe"}, ["location"], "did you mean westeurope?"),
+    Mistake("AzureMonitoring", lambda a: {**a, "location": "West Europe"}, ["location"], "did you mean westeurope?"),
+    Mistake("FleetUpdates", lambda a: {**a, "location": "swedencentrall"}, ["location"],
+            "did you mean swedencentral?"),
+    Mistake("ModelStore", lambda a: {**a, "models": ["qwen2.5:0.5b", "my.org/qwen2.5", "llama 3"]},
+            ["models[1]", "models[2]"], "its namespace 'my.org' must start with a letter"),
+    Mistake("ModelStore", lambda a: {**a, "models": ["qwen2.5:0.5b:q4"]}, ["models[0]"],
+            "its model 'qwen2.5:0.5b' must start with a letter"),
+    # a CPU pool's VM size (the stack config's rule, now AksCluster's)
+    Mistake("AksCluster", lambda a: {**a, "workload_pool": {**a["workload_pool"], "vm_size": "Standard_NC4as_T4_v3"}},
+            ["workload_pool.vm_size"], "a CPU VM size, of family A, B, D"),
+    Mistake("AksCluster", lambda a: {**a, "system_pool": {**a["system_pool"], "vm_size": "Standard-D2s-v5"}},
+            ["system_pool.vm_size"], "an Azure VM size (Standard_<family><vCPUs>..., e.g. Standard_D4s_v5)"),
     # ranges and closed choices
     Mistake("AksCluster", lambda a: {**a, "tier": "Gold"}, ["tier"], "allowed: Free, Standard, Premium"),
     Mistake("AksCluster", lambda a: {**a, "system_pool": {**a["system_pool"], "min_count": 0}},
@@ -150,6 +171,9 @@ MISTAKES = [
             "which the component sets from its inputs"),
     Mistake("OllamaServer", lambda a: {**a, "extra_env": {"OLLAMA CONTEXT": "8192"}}, ["extra_env"],
             "environment variable names mapped to string values"),
+    Mistake("OllamaServer", lambda a: {**a, "extra_env": {"OLLAMA_X": 5}}, ["extra_env"],
+            "input extra_env={'OLLAMA_X': 5} is invalid; allowed: environment variable names mapped to string values",
+            wire=False),  # the wire sends numbers as floats
     Mistake("OllamaServer", lambda a: {**a, "accelerator": "gpu", "replicas": 101}, ["gpu", "replicas"],
             "GpuNodePool's scheduling when accelerator is gpu"),
     Mistake("ApiGate", lambda a: {**a, "endpoint": {**a["endpoint"], "api": "grpc"}}, ["endpoint.api"],
@@ -166,6 +190,10 @@ MISTAKES = [
             "at least replicas (3)"),
     Mistake("InferenceStack", lambda a: {**a, "webui_replicas": 3, "webui_max_replicas": 2}, ["webui_max_replicas"],
             "at least webui_replicas (3)"),
+    Mistake("OpenWebUi", lambda a: {**a, "extra_env": {"MICROSOFT_CLIENT_SECRET": "s3cret"}}, ["extra_env"],
+            "put the value in Key Vault and name its secret in secret_env"),
+    Mistake("InferenceStack", lambda a: {**a, "webui_default_user_role": "admin"}, ["webui_default_user_role"],
+            "pending, user"),
 ]
 IDS = [f"{i:02d}-{m.component}-{'+'.join(m.paths)}" for i, m in enumerate(MISTAKES)]
 
@@ -235,6 +263,39 @@ def test_the_shape_check_comes_before_anything_a_component_registers():
 
 def test_a_correct_handle_passes_the_checks():
     run(lambda: llmplatform.KeyVault("vault", {"cluster": cluster_handle(), "vault_name": "kv-ok-1"}))
+
+
+def test_a_component_passed_for_its_handle_is_named_with_the_handle_to_pass():
+    """`GpuNodePool(cluster=aks)`: the message names the component and the output to pass instead (never the
+    object's address), or, when the component has no such output, who hands that handle out; any Ollama model
+    name the grammar allows is accepted (the registry is asked when the store pulls)."""
+    errors: list[Exception] = []
+
+    def program() -> None:
+        aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
+        opts = provider_opts()
+        space = llmplatform.AppNamespace("space", REQUIRED["AppNamespace"](), opts)
+        for component, args in (("GpuNodePool", {**REQUIRED["GpuNodePool"](), "cluster": aks}),
+                                ("OllamaServer", {**REQUIRED["OllamaServer"](), "model_volume": aks}),
+                                ("KeyVault", {**REQUIRED["KeyVault"](), "cluster": space})):
+            try:
+                getattr(llmplatform, component)("mistake", args, opts)
+            except ComponentInputError as error:
+                errors.append(error)
+        llmplatform.ModelStore("store", {**REQUIRED["ModelStore"](), "models": [
+            "nosuchmodel:99b", "Qwen2.5", "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M",
+            "registry.ollama.ai/library/llama3.2:1b"]}, opts)
+    plan = run(program)
+    assert [paths(e) for e in errors] == [["cluster"], ["model_volume"], ["cluster"]]
+    assert [str(e) for e in errors] == [
+        "GpuNodePool mistake: cluster: expects a ClusterHandle (AksCluster's `cluster`), got the AksCluster "
+        "component 'aks'; pass its `cluster` handle (aks.cluster)",
+        "OllamaServer mistake: model_volume: expects a ModelVolume (ModelStore's `volume`), got the AksCluster "
+        "component 'aks'",
+        "KeyVault mistake: cluster: expects a ClusterHandle (AksCluster's `cluster`), got the AppNamespace "
+        "component 'space'"]
+    assert not any("mistake" in r.urn for r in plan.resources)
+    assert plan.of_type("llmplatform:index:ModelStore")
 
 
 # ---- the same mistakes through the component provider -----------------------------------------------------------

@@ -90,3 +90,40 @@ def test_ollama_server_refuses_an_env_var_it_manages_before_registering():
     p = offline.run_function(program)
     assert "extra_env" in str(registered[0]) and "OLLAMA_MODELS" in str(registered[0])
     assert not p.of_type("llmplatform:index:OllamaServer")
+
+
+def test_a_warm_model_makes_the_startup_probe_ollamas_preload_and_a_bad_name_is_refused():
+    """`warm_model`: the replica is Ready only after it loaded the model (an exec startup probe, long enough for a
+    multi-GB read from the share); without it the probe is the HTTP one. A name outside Ollama's grammar is refused
+    before anything registers."""
+    from llmplatform.inference_specs import warm_up_command
+    problems: list[ComponentInputError] = []
+
+    def program():
+        opts = provider_opts()
+        P.OllamaServer("warm", {"cluster": cluster_handle(), "model_volume": VOLUME, "warm_model": "llama3.1:8b"},
+                       opts)
+        try:
+            P.OllamaServer("bad", {"cluster": cluster_handle(), "model_volume": VOLUME, "warm_model": "llama 3"},
+                           opts)
+        except ComponentInputError as error:
+            problems.append(error)
+    p = offline.run_function(program)
+    probe = next(r for r in p.kubernetes_objects() if r.inputs.get("kind") == "Deployment")
+    probe = probe.inputs["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert probe["exec"]["command"] == warm_up_command("llama3.1:8b") and "httpGet" not in probe
+    assert probe["timeoutSeconds"] >= 300 and probe["periodSeconds"] * probe["failureThreshold"] >= 900
+    assert "warm_model" in str(problems[0]) and "'llama 3'" in str(problems[0]) and "model-name grammar" in str(
+        problems[0])
+    assert [r.name for r in p.of_type("llmplatform:index:OllamaServer")] == ["warm"]
+
+
+def test_the_stacks_warm_their_first_model_and_a_dry_run_store_warms_none():
+    """From stack config to the Deployment: dev and prod warm the first model their store preloads; a store that
+    pulls nothing (dev-smb-nogpu's dry run) keeps the HTTP startup probe."""
+    from llmplatform.inference_specs import warm_up_command
+    for name, model in (("dev", "tinyllama"), ("prod", "llama3.1:8b"), ("dev-smb-nogpu", None)):
+        probe = deployment(variant(name), "ollama")["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+        assert probe.get("exec", {}).get("command") == (warm_up_command(model) if model else None), name
+        assert ("httpGet" in probe) is (model is None)
+

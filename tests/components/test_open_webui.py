@@ -178,3 +178,105 @@ def test_webui_on_llmd_needs_the_llmd_stack():
         parse_config(stack_raw("dev", {"webui": {"backend": "llmd"}}), "p", "dev")
     with pytest.raises(ConfigError, match="webui.backend"):
         parse_config(stack_raw("dev", {"webui": {"backend": "vllm"}}), "p", "dev")
+
+
+def upstream_true(env: dict, name: str, default: str) -> bool:
+    """How Open-WebUI 0.11.0 reads a switch (env.py, config.py): os.getenv(name, default).lower() == 'true'."""
+    return str(env.get(name, default)).lower() == "true"
+
+
+def test_by_default_every_user_sees_every_model_and_nobody_signs_up_but_the_first_admin(dev):
+    """Open-WebUI 0.11.0 lists a model no admin has granted to admins only (utils/models.py get_filtered_models)
+    unless BYPASS_MODEL_ACCESS_CONTROL; its own default opens sign-up (ENABLE_SIGNUP 'True'); a new account is
+    pending (DEFAULT_USER_ROLE). The platform's defaults: every model for every user, sign-up closed."""
+    env = _env(deployment(dev, "open-webui")["spec"]["template"]["spec"]["containers"][0])
+    assert upstream_true(env, "BYPASS_MODEL_ACCESS_CONTROL", "False")
+    assert not upstream_true(env, "ENABLE_SIGNUP", "True")
+    assert env["DEFAULT_USER_ROLE"] == "pending" and "WEBUI_ADMIN_EMAIL" not in env
+    objects = _objects(dev, "SecretProviderClass", "llm")["open-webui-secrets"]["spec"]["parameters"]["objects"]
+    assert "webui-admin-password" not in objects  # no admin asked for: no password generated
+
+
+ENTRA = {"WEBUI_URL": "https://llm.example.com", "ENABLE_OAUTH_SIGNUP": "true",
+         "MICROSOFT_CLIENT_ID": "00000000-0000-0000-0000-000000000001",
+         "MICROSOFT_CLIENT_TENANT_ID": "00000000-0000-0000-0000-000000000002",
+         "MICROSOFT_REDIRECT_URI": "https://llm.example.com/oauth/microsoft/callback"}
+
+
+def test_the_stack_configs_users_models_and_extra_settings_reach_open_webui():
+    """webui.* through InferenceStack to OpenWebUi's Deployment (the prod-tls variant signs in with Entra ID): plain
+    settings as env, the Entra client secret and the first admin's generated password from Key Vault through the
+    CSI mount, exported by the start command, never in the spec."""
+    plan = variant("prod-tls")
+    ui = deployment(plan, "open-webui")["spec"]["template"]["spec"]["containers"][0]
+    env = _env(ui)
+    assert {k: env.get(k) for k in ENTRA} == ENTRA
+    assert not upstream_true(env, "BYPASS_MODEL_ACCESS_CONTROL", "False")  # webui.modelAccess granted
+    assert upstream_true(env, "ENABLE_SIGNUP", "True") and env["DEFAULT_USER_ROLE"] == "pending"
+    assert env["WEBUI_ADMIN_EMAIL"] == "platform@example.com"
+    assert "MICROSOFT_CLIENT_SECRET" not in env and "WEBUI_ADMIN_PASSWORD" not in env
+    script = ui["command"][-1]
+    for var, file in (("WEBUI_ADMIN_PASSWORD", "webui-admin-password"),
+                      ("MICROSOFT_CLIENT_SECRET", "env-microsoft-client-secret")):
+        assert f"{var}=\"$(cat '/mnt/secrets-store/{file}')\"; export {var}" in script
+    objects = [yaml.safe_load(o) for o in yaml.safe_load(_objects(plan, "SecretProviderClass", "llm")[
+        "open-webui-secrets"]["spec"]["parameters"]["objects"])["array"]]
+    assert {"objectName": "webui-entra-client-secret", "objectType": "secret",
+            "objectAlias": "env-microsoft-client-secret"} in objects
+    admin = next(o for o in objects if o.get("objectAlias") == "webui-admin-password")
+    written = [s.inputs for s in plan.of_type("azure-native:keyvault:Secret")
+               if s.inputs["secretName"] == admin["objectName"]]
+    assert len(written) == 1 and written[0]["properties"]["contentType"] == "text/plain"
+    # the migration Job runs alembic only: none of the UI's settings
+    job = next(j.inputs for j in plan.of_type("kubernetes:batch/v1:Job")
+               if j.inputs["metadata"]["name"].startswith("open-webui-migrate-"))
+    assert not set(_env(job["spec"]["template"]["spec"]["containers"][0])) & (set(ENTRA) | {"ENABLE_SIGNUP"})
+
+
+def test_a_secret_env_secret_the_ui_mounts_already_is_refused():
+    from llmplatform.open_webui import mounted_secrets
+    names, files = mounted_secrets("db-url", "ui-key", "model-key", None, {"SEARXNG_TOKEN": "search-token"})
+    assert names == ["db-url", "ui-key", "model-key", "search-token"] and files["search-token"] == "env-searxng-token"
+    with pytest.raises(ValueError, match=r"secret_env\['X'\]='db-url' is invalid; allowed: a Key Vault secret other "
+                                         r"than the ones the component mounts itself"):
+        mounted_secrets("db-url", "ui-key", None, None, {"X": "db-url"})
+
+
+def test_webui_config_keys_are_checked_naming_key_value_and_allowed():
+    for webui, message in (
+            ({"modelAccess": "public"}, "webui.modelAccess 'public' is invalid; allowed: all, granted"),
+            ({"defaultUserRole": "admin"}, "webui.defaultUserRole 'admin' is invalid; allowed: pending, user"),
+            ({"adminEmail": "ops"}, "webui.adminEmail 'ops' is invalid; allowed: an e-mail address"),
+            ({"enableSignup": "yes"}, "webui.enableSignup must be true or false, got 'yes'"),
+            ({"extraEnv": ["WEBUI_URL"]}, "webui.extraEnv must be an object (key: value), got ['WEBUI_URL']"),
+            ({"extraEnv": {"ENABLE_SIGNUP": "true"}}, "webui.extraEnv ['ENABLE_SIGNUP'] is invalid; allowed: "
+                                                      "variables other than BYPASS_MODEL_ACCESS_CONTROL"),
+            ({"extraEnv": {"OAUTH_CLIENT_SECRET": "s"}}, "webui.extraEnv ['OAUTH_CLIENT_SECRET'] is invalid; allowed: "
+                                                         "plain settings only"),
+            ({"secretEnv": {"OAUTH_CLIENT_SECRET": "a_b"}}, "webui.secretEnv {'OAUTH_CLIENT_SECRET': 'a_b'} is invalid; "
+                                                            "allowed: environment variable names mapped to Key Vault")):
+        with pytest.raises(ConfigError) as refused:
+            parse_config(stack_raw("dev", {"webui": webui}), "p", "dev")
+        assert any(p.startswith(message) for p in refused.value.problems), (webui, refused.value.problems)
+    # YAML booleans and numbers are taken as the text Open-WebUI reads
+    cfg = parse_config(stack_raw("dev", {"webui": {"extraEnv": {"ENABLE_LOGIN_FORM": False, "RAG_TOP_K": 5}}}),
+                       "p", "dev")
+    assert cfg.webui.extra_env == {"ENABLE_LOGIN_FORM": "false", "RAG_TOP_K": "5"}
+
+
+def test_llmd_backend_hands_the_ui_the_same_settings():
+    """webui.backend llmd builds OpenWebUi directly (config/inputs.llmd_webui_args), not through InferenceStack."""
+    from config import inputs
+    webui = {"backend": "llmd", "modelAccess": "granted", "enableSignup": True, "defaultUserRole": "user",
+             "adminEmail": "ops@example.com", "extraEnv": {"WEBUI_URL": "https://chat.example.com"},
+             "secretEnv": {"MICROSOFT_CLIENT_SECRET": "entra"}}
+    cfg = parse_config(stack_raw("llmd", {"webui": webui}), "p", "llmd")
+
+    class Handle:  # what the program hands over; only passed through
+        endpoint = database_url_secret = route_target = None
+    args = inputs.llmd_webui_args(cfg, None, None, Handle(), Handle(), Handle())
+    assert {k: args.get(k) for k in ("model_access", "enable_signup", "default_user_role", "admin_email",
+                                     "extra_env", "secret_env")} == {
+        "model_access": "granted", "enable_signup": True, "default_user_role": "user",
+        "admin_email": "ops@example.com", "extra_env": {"WEBUI_URL": "https://chat.example.com"},
+        "secret_env": {"MICROSOFT_CLIENT_SECRET": "entra"}}

@@ -5,6 +5,8 @@ import llmplatform
 
 from offline import runner as offline
 
+from tests.conftest import PROJECT_DIR
+
 from tests.components.test_components_alone import REQUIRED, entra_mismatches
 
 
@@ -19,6 +21,11 @@ def test_postgres_entra_auth_is_on_exactly_with_an_entra_administrator():
     auth = {s.inputs["serverName"]: s.inputs["authConfig"]["activeDirectoryAuth"]
             for s in plan.of_type("azure-native:dbforpostgresql:Server")}
     assert auth == {"psql-test-1": "Disabled", "psql-test-2": "Enabled"}
+    # what the docs say of it: Entra authentication only with an administrator group, never "always on"
+    guide = " ".join((PROJECT_DIR / "docs" / "components" / "key-vault-and-postgres.md").read_text().split())
+    assert "Entra authentication is on alongside" not in guide
+    assert "Entra authentication is on only with `entra_admin_group`" in guide
+    assert "Entra authentication with `entra_admin_group`" in " ".join((llmplatform.PostgresServer.__doc__ or "").split())
 
 
 def test_prod_postgres_and_key_vault_are_protected_and_private(prod, dev):

@@ -15,10 +15,12 @@ def test_advisories_warn_without_failing():
     assert not any("apiAccess" in a for a in advisories(prod))  # prod uses authorized IP ranges
     tls = parse_config(stack_raw("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                               "email": "ops@example.com"}}}), "p", "prod")
-    # left: the A100 pool's local disk is too small for its OS disk (tests/components/test_os_disks.py), and no group is named
-    # for Managed Grafana (the stack file cannot know the deployer's Entra groups)
+    # left: the A100 pool's local disk is too small for its OS disk (tests/components/test_os_disks.py), no group is named
+    # for Managed Grafana (the stack file cannot know the deployer's Entra groups), nor Open-WebUI's first admin
+    # (nor the operator's address), and the GPU quota to check (below)
     assert [a for a in advisories(tls) if not a.startswith(("security.ephemeralOsDisk: gpu ",
-                                                            "observability.managedGrafana: no group"))] == []
+                                                            "observability.managedGrafana: no group",
+                                                            "webui.adminEmail is unset", "GPU quota for "))] == []
     spot = parse_config(stack_raw("prod", {"cluster": {"workloadPool": {"priority": "spot"}}}), "p", "prod")
     assert any(a.startswith("cluster.workloadPool.priority is 'spot' in prod") for a in advisories(spot))
     assert not any("workloadPool.priority" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
@@ -52,3 +54,59 @@ def test_prod_without_observability_is_advised():
     raw["security"] = {"defender": False, "diagnostics": False}  # both report to Log Analytics
     notes = advisories(parse_config(raw, P, "prod"))
     assert any("observability is off in prod" in note and "no alerts" in note for note in notes)
+
+
+def _quota(stack: str, overrides: dict | None = None) -> list[str]:
+    from config.advisories import advisories
+    return [a for a in advisories(parse_config(stack_raw(stack, overrides), P, stack)) if a.startswith("GPU quota")]
+
+
+def test_gpu_quota_advisory_names_the_quota_and_the_vcpus_each_pool_needs():
+    # dev: a spot T4 pool of 1 draws on the regional spot quota, which the spot workload pool (3 x D4ads_v5) shares
+    [dev] = _quota("dev")
+    assert "spot: 4 vCPUs (gpu.maxCount 1 x 4) of 'Total Regional Low-priority vCPUs'" in dev
+    assert "(the spot CPU nodes take 12 more)" in dev and "'Standard NCASv3_T4 Family'" in dev
+    assert "`az vm list-usage --location westeurope -o table`" in dev
+    # prod: spot A100s plus the on-demand fallback pool, which needs the family quota and the regional total
+    [prod] = _quota("prod")
+    assert "spot: 96 vCPUs (gpu.maxCount 4 x 24)" in prod
+    assert "on demand: 48 vCPUs (gpu.fallback.maxCount 2 x 24) of the family quota 'StandardNCADSA100v4Family'" in prod
+    assert "and of 'Total Regional vCPUs' (the regular CPU nodes take" in prod
+    # regular priority: no spot quota at all, the region's own location in the command
+    [regular] = _quota("dev", {"location": "swedencentral", "gpu": {"priority": "regular", "maxCount": 3,
+                                                                    "vmSize": "Standard_NC40ads_H100_v5"}})
+    assert "on demand: 120 vCPUs (gpu.maxCount 3 x 40) of the family quota 'StandardNCadsH100v5Family'" in regular
+    assert "Low-priority" not in regular and "--location swedencentral" in regular
+    assert _quota("dev", {"gpu": {"enabled": False}}) == []
+
+
+def test_every_catalog_gpu_size_has_its_quota_family():
+    """One family per size the stack can pick (gpu.vmSize is a catalog size), none for a size it cannot."""
+    from config.catalogs import _load, gpu_quota
+    from llmplatform.gpu_skus import known_gpu_sizes
+    assert sorted(_load("gpu_quota_families.json")["families"]) == sorted(known_gpu_sizes())
+    assert gpu_quota("Standard_NC6s_v3").family == "standardNCSv3Family" and gpu_quota("Standard_NC4") is None
+
+
+def test_a_public_open_webui_says_who_can_get_in():
+    """Open-WebUI 0.11.0 admits the first account whatever ENABLE_SIGNUP says and makes it admin (routers/auths.py
+    signup, signup_handler); open sign-up lets anyone register; WEBUI_AUTH false signs everyone in as admin, and a
+    trusted e-mail header signs in whoever a client's own header names."""
+    from config.advisories import advisories
+
+    def notes(stack: str, webui: dict, gateway: dict | None = None) -> list[str]:
+        raw = stack_raw(stack, {"webui": webui, **({"gateway": gateway} if gateway else {})})
+        return [a for a in advisories(parse_config(raw, P, stack)) if a.startswith("webui.")]
+    assert [n.split(" is ")[0] for n in notes("dev", {})] == ["webui.adminEmail"]  # dev's gateway is external
+    assert notes("dev", {"adminEmail": "ops@example.com"}) == []
+    assert notes("dev", {"enableSignup": True}, {"mode": "internal"}) == []  # reached from the VNet only
+    assert notes("dev", {"enableSignup": True}, {"mode": "none"}) == []
+    pending, = notes("dev", {"adminEmail": "ops@example.com", "enableSignup": True})
+    assert pending.startswith("webui.enableSignup is true and the UI is public") and "'pending'" in pending
+    user, = notes("prod", {"adminEmail": "ops@example.com", "enableSignup": True, "defaultUserRole": "user"})
+    assert "chats with the models at once" in user
+    auth_off, header = notes("dev", {"adminEmail": "ops@example.com", "extraEnv": {
+        "WEBUI_AUTH": False, "WEBUI_AUTH_TRUSTED_EMAIL_HEADER": "X-Email"}})
+    assert auth_off.startswith("webui.extraEnv.WEBUI_AUTH turns") and "anyone can sign in as anyone" in header
+    assert notes("dev", {"adminEmail": "ops@example.com", "extraEnv": {"WEBUI_AUTH": "True"}}) == []
+    assert notes("dev", {"enabled": False, "enableSignup": True}) == []

@@ -70,9 +70,10 @@ def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_
 
 
 def test_a_global_stack_naming_a_stack_that_is_not_its_region_is_refused():
-    with pytest.raises(offline.ProgramError, match="'prod': its edge.globalStack is None, not 'global'"):
+    with pytest.raises(offline.ProgramError, match="'prod': Pulumi.prod.yaml has no edge.globalStack set") as error:
         offline.run("global", {"global": {"regions": ["prod-westeurope", "prod"]}},
                     references={r: plan_for(r).outputs for r in REGIONS})
+    assert "`pulumi config set --path edge.globalStack global --stack prod`" in str(error.value)
 
 
 def test_the_repository_regional_stacks_do_not_collide():

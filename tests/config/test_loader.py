@@ -14,7 +14,7 @@ from config.loader import parse_config
 from config.reader import ConfigError
 from offline import runner as offline, plan as plan_cli
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, VARIANTS, variant
 
 
 def stack_raw(stack: str, overrides: dict | None = None) -> dict:
@@ -48,10 +48,33 @@ BAD_CONFIGS = [
     ("dev", {"network": {"vnetCidr": "10.40.0.0/33"}}, "network.vnetCidr '10.40.0.0/33' is invalid; allowed: an IPv4 range in CIDR notation with no host bits set,"),
     ("dev", {"network": {"dnsServiceIp": "10.0.0.10"}}, "network.dnsServiceIp '10.0.0.10' is invalid; allowed: an address inside network.serviceCidr (172.16.0.0/16),"),
     ("dev", {"modelStore": {"sizeGib": 50}}, "modelStore.sizeGib 50 is invalid; allowed: a whole number from 100 to 102400"),
-    ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "modelStore.models has unknown model(s) 'llama9:70b'; known: tinyllama"),
+    ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "modelStore.models[1] 'llama9:70b' is not in the model catalogue (config/data/ollama_models.json: tinyllama,"),
+    ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "declare its download size: {name: llama9:70b, sizeGib: <GiB>}"),
+    # an untagged library name whose `latest` no source gave: refused with the tags the catalogue knows
+    ("dev", {"modelStore": {"models": ["qwen2.5"]}}, "modelStore.models[0] 'qwen2.5' names no tag, and the catalogue does not know what qwen2.5:latest is (the library moves it); name a known tag (qwen2.5:7b, qwen2.5:32b)"),
+    ("dev", {"modelStore": {"models": ["hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M"]}}, "modelStore.models[0] 'hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M' is not in the model catalogue"),
+    ("dev", {"modelStore": {"models": [{"name": "hf.co/bartowski/Llama 3.2", "sizeGib": 1}]}}, "modelStore.models[0] 'hf.co/bartowski/Llama 3.2' is invalid; allowed: an Ollama model name [host/][namespace/]model[:tag]"),
+    ("dev", {"modelStore": {"models": ["gpt-oss:20b-cloud"]}}, "modelStore.models[0] 'gpt-oss:20b-cloud' is invalid; allowed: a name without the source suffix '-cloud'"),
+    ("dev", {"modelStore": {"models": ["tinyllama", {"name": "hf.co/a/b:Q4_K_M", "sizeGib": 0}]}}, "modelStore.models[1].sizeGib (0) must be the model's download size in GiB, above 0 and at most 4096"),
+    ("dev", {"modelStore": {"models": [{"sizeGib": 2}]}}, "modelStore.models[0].name is missing"),
+    ("dev", {"inference": {"warmModel": "llama3.1:8b"}}, "inference.warmModel 'llama3.1:8b' is not a model the store preloads (modelStore.models ['tinyllama']): replicas would never become Ready"),
+    ("dev", {"modelStore": {"preloadDryRun": True}, "inference": {"warmModel": "tinyllama"}}, "(modelStore.models ['tinyllama'], and modelStore.preloadDryRun pulls none)"),
+    ("prod", {"inference": {"warmModel": "nomic-embed-text"}}, "inference.warmModel 'nomic-embed-text' is an embedding model, which Ollama's warm-up cannot load"),
+    ("dev", {"inference": {"warmModel": "llama 3"}}, "inference.warmModel 'llama 3' is invalid; allowed: an Ollama model name [host/][namespace/]model[:tag]"),
+    ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:Q4_K_M", "size": 2}]}}, "modelStore.models[0].size is not a known key; did you mean 'sizeGib'?"),
+    ("dev", {"modelStore": {"models": [["tinyllama"]]}}, "modelStore.models[0] must be a model name or an object {name, sizeGib}"),
+    # a declared size counts wherever sizes do: the share's room, the GPU's and the CPU memory limit's
+    ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:F16", "sizeGib": 95}]}}, "modelStore.sizeGib (100) leaves under 10% free for the models to preload (~95 GiB)"),
+    ("dev", {"inference": {"accelerator": "gpu"}, "modelStore": {"models": ["tinyllama", {"name": "hf.co/a/b:F16", "sizeGib": 20}]}}, "modelStore.models ['hf.co/a/b:F16'] do not fit in 16 GiB of GPU memory"),
+    # CPU: the largest model plus Ollama's overhead within Ollama's memory limit
+    ("dev", {"modelStore": {"models": ["tinyllama", "llama3.1:70b"]}}, "modelStore.models 'llama3.1:70b' (43 GiB) plus Ollama's overhead on CPU (~2 GiB: runtime and the KV cache of inference.numParallel 2 x 4096 tokens) needs ~45.0 GiB, over inference.resources.memoryLimit '12Gi' (12 GiB) with inference.accelerator 'cpu'"),
+    ("dev", {"modelStore": {"models": ["llama3.1:70b"]}}, "raise inference.resources.memoryLimit to at least 45Gi (and a cluster.workloadPool.vmSize with more memory: Standard_D4ads_v5 has 16 GiB per node)"),
+    ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:Q8_0", "sizeGib": 11}]}}, "modelStore.models 'hf.co/a/b:Q8_0' (11 GiB) plus Ollama's overhead on CPU"),
     ("dev", {"modelStore": {"protocol": "iscsi"}}, "modelStore.protocol 'iscsi' is invalid; allowed: nfs, smb"),
     ("dev", {"modelStore": {"models": ["gpt-oss:20b"] * 2}}, "modelStore.models ['gpt-oss:20b'] is invalid; allowed: each model once"),
     ("dev", {"prefix": "LLM_Platform"}, "prefix 'LLM_Platform' must be 2-10 lowercase letters/digits"),
+    # the components' region rule (llmplatform.regions), the stack's location its input
+    ("dev", {"location": "west europe"}, "location 'west europe' is invalid; allowed: an Azure region's name as `az account list-locations` gives it (lowercase, no spaces; did you mean westeurope?)"),
     ("dev", {"environment": "qa"}, "environment 'qa' is not allowed; allowed: dev, staging, prod"),
     ("dev", {"gpu": "big"}, "gpu must be an object (key: value), got 'big'"),
     ("prod", {"protectStatefulResources": False}, "protectStatefulResources must be true when environment is 'prod'"),
@@ -99,6 +122,11 @@ BAD_CONFIGS = [
     ("dev", {"observability": {"managedGrafana": True}}, "observability.managedGrafana needs observability.azureMonitor true"),
     ("dev", {"webui": {"uploadsTier": "premium"}}, "webui.uploadsSizeGib 10 is invalid; allowed: a whole number from 100 to 102400 with webui.uploadsTier premium"),
     ("dev", {"webui": {"uploadsTier": "archive"}}, "webui.uploadsTier 'archive' is invalid; allowed: premium, standard"),
+    # llm-d's namespace: LlmdStack's DNS-label rule, and no namespace the program (or Kubernetes) creates otherwise
+    ("llmd", {"llmd": {"namespace": "LLM_D"}}, "llmd.namespace 'LLM_D' is invalid; allowed: a DNS label: 1-63 lowercase"),
+    ("llmd", {"llmd": {"namespace": "llm"}}, "llmd.namespace 'llm' is also `namespace`, the Ollama stack's"),
+    ("llmd", {"llmd": {"namespace": "nri-plugins"}}, "llmd.namespace 'nri-plugins' is a namespace the platform creates itself"),
+    ("llmd", {"llmd": {"namespace": "kube-system"}}, "llmd.namespace 'kube-system' is a Kubernetes system namespace"),
 ]
 
 
@@ -109,6 +137,28 @@ def test_stack_files_parse_to_the_documented_environments():
     assert prod.cluster.tier == "Standard" and prod.cluster.zones == ("1", "2", "3") and prod.protect
     assert prod.gpu.fallback.enabled and prod.cluster.disable_local_accounts
     assert prod.model_store.redundancy == "ZRS" and dev.model_store.redundancy == "LRS"
+
+
+def test_llmd_namespace_reaches_llmd_stack_and_clashes_only_when_deployed():
+    from types import SimpleNamespace
+    from config.inputs import llmd_args
+    cfg = parse_config(stack_raw("llmd", {"llmd": {"namespace": "inference-llmd"}}), "p", "llmd")
+    stub = SimpleNamespace(scheduling={}, route_target={})
+    assert llmd_args(cfg, {}, stub, stub, {})["namespace"] == "inference-llmd"
+    assert parse_config(stack_raw("dev"), "p", "dev").llmd.namespace == "llm-d"  # LlmdStack's default
+    # no LlmdStack, no namespace of its own: the key is checked for its shape only
+    assert parse_config(stack_raw("dev", {"llmd": {"namespace": "llm"}}), "p", "dev").llmd.namespace == "llm"
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_platform_namespaces_are_every_namespace_the_program_creates(name):
+    """The collision checks of `namespace` and `llmd.namespace` know every namespace the planned variants create."""
+    from config.loader import platform_namespaces
+    stack, overrides = VARIANTS[name]
+    cfg = parse_config(stack_raw(stack, overrides), "p", stack)
+    created = {r.inputs["metadata"]["name"] for r in variant(name).kubernetes_objects()
+               if r.inputs["kind"] == "Namespace"}
+    assert created - {cfg.namespace, cfg.llmd.namespace} <= set(platform_namespaces(cfg.prefix, cfg.environment))
 
 
 def test_stack_files_hold_only_project_keys():
@@ -127,6 +177,56 @@ def test_defaults_apply_when_sections_are_missing():
     cfg = parse_config({}, "p", "dev")
     assert cfg.gpu.vm_size == "Standard_NC4as_T4_v3" and cfg.model_store.size_gib == 100
     assert cfg.cluster.system_pool.name == "system" and cfg.namespace == "llm"
+
+
+def test_seed_models_and_any_ollama_model_with_its_size_are_taken():
+    """The seeds' untagged `gpt-oss` and `deepseek-r1` (their `latest` is a catalogue tag), and a Hugging Face GGUF
+    with its size, as a stack file writes them and as `pulumi config set --path` builds them."""
+    from offline.stackfile import apply_sets
+    hf = "hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M"
+    room = {"inference": {"resources": {"memoryRequest": "8Gi", "memoryLimit": "16Gi"}}}
+    cfg = parse_config(stack_raw("dev", {**room, "modelStore": {"models": [
+        "gpt-oss", "deepseek-r1", {"name": hf, "sizeGib": 0.8}]}}), "p", "dev")
+    assert cfg.model_store.sizes_gib == {"gpt-oss": 14.0, "deepseek-r1": 5.2, hf: 0.8}
+    values = apply_sets(stack_raw("dev", room), [f"modelStore.models[1].name={hf}", "modelStore.models[1].sizeGib=0.8",
+                                                 "modelStore.models[2]=registry.ollama.ai/library/gpt-oss:latest"])
+    assert values["modelStore"]["models"][1] == {"name": hf, "sizeGib": "0.8"}  # the CLI types no float
+    cfg = parse_config(values, "p", "dev")
+    assert cfg.model_store.models == ("tinyllama", hf, "registry.ollama.ai/library/gpt-oss:latest")
+    assert cfg.model_store.model_sizes_gib == (0.64, 0.8, 14.0)
+    # a declared size wins over the catalogue's
+    declared = {"modelStore": {"models": [{"name": "tinyllama", "sizeGib": 0.7}]}}
+    assert parse_config(stack_raw("dev", declared), "p", "dev").model_store.sizes_gib == {"tinyllama": 0.7}
+
+
+def test_the_warm_model_is_the_first_text_model_the_store_pulls_unless_named_or_none():
+    """inference.warmModel: by default the first preloaded model that is not embedding-only, none when nothing is
+    pulled; a name Ollama reads as a preloaded model is taken as written."""
+    from config.sections.inference import effective_warm_model
+
+    def warm(stack: str, overrides: dict) -> str:
+        cfg = parse_config(stack_raw(stack, overrides), "p", stack)
+        return effective_warm_model(cfg.inference, cfg.model_store) or "none"
+    assert warm("dev", {}) == "tinyllama" and warm("prod", {}) == "llama3.1:8b"
+    assert warm("prod", {"modelStore": {"models": ["nomic-embed-text", "mistral:7b"]}}) == "mistral:7b"
+    assert warm("prod", {"modelStore": {"models": ["nomic-embed-text"]}}) == "none"
+    assert warm("dev", {"modelStore": {"preloadDryRun": True}}) == "none"
+    assert warm("dev", {"modelStore": {"preload": False}}) == "none"
+    assert warm("prod", {"inference": {"warmModel": "none"}}) == "none"
+    assert warm("prod", {"inference": {"warmModel": "library/mistral:7b"}}) == "library/mistral:7b"
+
+
+def test_the_cpu_memory_check_is_the_gpu_one_with_ollamas_cpu_overhead():
+    """One rule (weights + overhead over the memory Ollama gets); on CPU the overhead grows with numParallel."""
+    from config.sections.inference import cpu_overhead_gib
+    assert cpu_overhead_gib(1) == 1.5 and cpu_overhead_gib(4) == 3.0
+    ok = {"modelStore": {"models": ["gpt-oss"]}, "inference": {"resources": {"memoryLimit": "16Gi"}}}
+    assert parse_config(stack_raw("dev", ok), "p", "dev").model_store.models == ("gpt-oss",)  # 14 + 2 <= 16
+    wider = {**ok, "inference": {**ok["inference"], "numParallel": 4}}
+    with pytest.raises(ConfigError, match=r"needs ~17.0 GiB, over inference.resources.memoryLimit '16Gi'"):
+        parse_config(stack_raw("dev", wider), "p", "dev")
+    on_gpu = {**ok, "inference": {"accelerator": "gpu", "resources": {"memoryLimit": "12Gi"}}}
+    assert parse_config(stack_raw("dev", on_gpu), "p", "dev")  # the GPU holds it: the CPU limit is not its room
 
 
 def test_sku_names_are_normalised():
@@ -256,6 +356,11 @@ SET_CASES = [
     ("store-protocol", ["modelStore.protocol=ftp"], "modelStore.protocol"),
     ("store-size", ["modelStore.sizeGib=50"], "modelStore.sizeGib"),
     ("store-model", ["modelStore.models[0]=nonexistent"], "modelStore.models"),
+    ("store-model-untagged", ["modelStore.models[0]=llama3.1"], "modelStore.models[0] 'llama3.1' names no tag"),
+    ("store-model-size-word", ["modelStore.models[1].name=hf.co/a/b:Q4_K_M", "modelStore.models[1].sizeGib=big"],
+     "modelStore.models[1].sizeGib"),
+    ("store-model-grammar", ["modelStore.models[0]=a/b/c/d"], "modelStore.models[0] 'a/b/c/d' is invalid"),
+    ("store-model-cpu-memory", ["modelStore.models[0]=gpt-oss"], "inference.resources.memoryLimit '12Gi'"),
     ("accelerator", ["inference.accelerator=tpu"], "inference.accelerator"),
     ("replicas", ["inference.replicas=-1"], "inference.replicas"),
     ("pg-version", ["postgres.version=12"], "postgres.version"),
@@ -271,7 +376,8 @@ SET_CASES = [
 # (case id, stack file bytes, fragment): files the Pulumi CLI would refuse, or read differently than YAML 1.1 does
 FILE_CASES = [
     # a version typed as a float would lose its trailing zero (1.30 reads back as 1.3): refused, not converted
-    ("float-version", DEV + f"  {P}:postgres: {{version: 16.0}}\n", "postgres.version must be a string, got 16.0"),
+    ("float-version", DEV + f"  {P}:postgres: {{version: 16.0}}\n", "postgres.version must be a string, got the number 16.0: YAML reads an unquoted value like 1.30 as a number "
+     'and drops its trailing zeros; quote it (version: "16.0")'),
     ("unclosed-bracket", DEV + f"  {P}:namespace: [llm\n", "not valid YAML"),
     ("tab", DEV.replace("  aks-llm-platform:environment: dev", "\taks-llm-platform:environment: dev"),
      f"line {DEV.splitlines().index('  aks-llm-platform:environment: dev') + 1}"),

@@ -125,6 +125,37 @@ def test_ctrl_c_stops_bench_promptly_and_writes_partial_results(tmp_path):
     assert report["partial"] is True and report["summary"]["requests"] < 50
 
 
+def test_ctrl_c_with_requests_stuck_on_the_server_counts_them_cancelled_and_exits_at_once(tmp_path):
+    """A server that never answers (no headers): Ctrl-C writes the results within a second or so, counts the requests
+    in flight as cancelled (they were once left out: `Requests: 0`) and the process ends without waiting for them
+    to time out (--timeout 60 here; before, it stayed up until then)."""
+    out = tmp_path / "stuck"
+    with LoopbackServer("hang", hang_s=60) as server:
+        process = subprocess.Popen([sys.executable, "-m", "endpoint_tools.bench", server.url, "--api", "openai",
+                                    "--model", MODEL, "-n", "4", "-c", "2", "--timeout", "60", "--no-progress",
+                                    "--no-plot", "--out", str(out)],
+                                   cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 20
+            while server.received < 2 and time.monotonic() < deadline:  # both workers wait for an answer
+                time.sleep(0.05)
+            time.sleep(0.2)
+            interrupted_at = time.monotonic()
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=15)
+            exited_s = time.monotonic() - interrupted_at
+        finally:
+            process.kill()
+    assert exited_s < 4, f"the process ended {exited_s:.1f} s after Ctrl-C"
+    assert process.returncode == 130 and "Traceback" not in stderr and "PARTIAL" in stdout, (stdout, stderr)
+    assert "Requests: 2  succeeded: 0  failed: 2" in stdout and "Errors by kind: cancelled: 2" in stdout, stdout
+    report = json.loads(Path(f"{out}.json").read_text())
+    assert report["partial"] is True and report["summary"]["errors"] == {"cancelled": 2}
+    assert [(r["index"], r["error"]) for r in report["results"]] == [(0, "cancelled"), (1, "cancelled")]
+    assert all(r["start_s"] is not None and "in flight" in r["message"] for r in report["results"])
+    assert Path(f"{out}.csv").read_text().count(",cancelled,") == 2
+
+
 def test_compare_shows_runs_by_label_with_load_model_and_errors(tmp_path, capsys):
     with LoopbackServer("ok") as server, LoopbackServer("ratelimit") as limited:
         run_bench(tmp_path, server.url, "-n", "4", "-c", "2", "--label", "ollama-cpu", name="a/run")
@@ -157,6 +188,12 @@ def test_an_unwritable_out_is_refused_before_any_request(tmp_path, capsys):
         assert exit_.value.code == 2
         assert fragment in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == [tmp_path / "afile"]  # nothing created
+    for out, fragment in (("", "--out '' is empty"), ("/", "--out '/' names a folder")):
+        with pytest.raises(SystemExit) as exit_:
+            bench.main(["http://127.0.0.1:9", "-n", "1", "--out", out])
+        err = capsys.readouterr().err
+        # the example is a relative path (it was `/run1`, a file at the filesystem's root)
+        assert exit_.value.code == 2 and f"{fragment}" in err and "(e.g. results/run1)" in err, err
 
 
 def test_without_the_bench_extra_the_run_goes_on_without_progress_bar_and_plot(tmp_path, capsys, monkeypatch):
@@ -169,6 +206,12 @@ def test_without_the_bench_extra_the_run_goes_on_without_progress_bar_and_plot(t
     err = capsys.readouterr().err
     assert "tqdm is not installed" in err and "matplotlib is not installed" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run.csv", "run.json"]
+    # how to install it from this repository (the distribution is not published on an index), as the guide says
+    install = 'pip install "./endpoint-tools[bench]"'
+    assert err.count(install) == 2 and "llmplatform-endpoint-tools[bench]" not in err, err
+    from tests.conftest import PROJECT_DIR
+    guide = " ".join((PROJECT_DIR / "docs" / "operations.md").read_text().split())
+    assert install in guide and "the benchmark runs without them" in guide
 
 
 def test_a_bad_rate_is_named_in_its_own_unit(capsys):
@@ -200,3 +243,21 @@ def test_the_printed_summary_shows_every_figure_the_operations_guide_lists(tmp_p
     throughput = lines["Throughput (successful requests)"]
     assert f"{report['summary']['requests_per_s']} req/s" in throughput
     assert f"{report['summary']['output_tokens_per_s']} output tokens/s" in throughput
+
+
+def test_deeply_nested_json_is_a_named_failure_not_a_traceback(tmp_path, capsys):
+    """`[` x 100000 in a 200: as a model list it stops the start-up with one line, as stream events each request
+    fails bad_stream (not `error`), and as a saved result --compare refuses it; never a RecursionError."""
+    with LoopbackServer("deep") as deep:
+        assert bench.main([deep.url, "-n", "3", "--no-progress", "--no-plot", "--out", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("cannot start the benchmark: [non_json]") and "nested too deeply" in err, err
+    with LoopbackServer("deepanswer") as deep:
+        code, report = run_bench(tmp_path, deep.url, "--api", "openai", "--model", MODEL, "-n", "3")
+    assert code == 1 and report["summary"]["errors"] == {"bad_stream": 3}
+    assert "nested too deeply" in report["results"][0]["message"]
+    (tmp_path / "deep.json").write_text("[" * 100_000)
+    with pytest.raises(SystemExit) as exited:
+        bench.main(["--compare", str(tmp_path / "deep.json")])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "is not a benchmark result (not JSON: JSON nested too deeply" in err, err

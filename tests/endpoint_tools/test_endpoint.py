@@ -38,3 +38,9 @@ def test_a_stack_output_that_is_not_an_http_url_is_named(monkeypatch, tmp_path):
     with pytest.raises(endpoint.EndpointError, match="stack output 'modelApiUrl': 'ftp://x' does not start with"):
         endpoint.resolve(None, "modelApiUrl", None)
     assert endpoint.resolve(None, "ip", None) == "http://10.0.0.4:8080"
+
+
+def test_stack_output_nested_too_deeply_is_one_clear_error(monkeypatch, tmp_path):
+    fake_pulumi(monkeypatch, tmp_path, "[" * 100_000)
+    with pytest.raises(endpoint.EndpointError, match="not a JSON object"):
+        endpoint.resolve(None, "modelApiUrl", None)

@@ -172,9 +172,16 @@ def test_unreachable_cluster_and_bad_usage(tmp_path, capsys):
     assert verify.main(["--outputs", str(path), "--kube-timeout", "2", "--api-key", "k"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  gpus" in out and "cannot reach the API server" in out and "Traceback" not in out
-    path.write_text(json.dumps({"kubeconfig": "apiVersion: v1"}))
+    gpus = next(line for line in out.splitlines() if line.startswith("FAIL  gpus"))
+    assert "Connection refused" in gpus and "Max retries" not in gpus and "HTTPConnection" not in gpus  # the cause
+    path.write_text("[" * 100000 + "]" * 100000)  # nested past Python's JSON decoder: a line, no RecursionError
+    assert verify.main(["--outputs", str(path)]) == 1 and "nested too deeply" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as usage:
+        verify.main(["--outputs", str(path), "--kubeconfig", str(tmp_path / "nosuch.yaml")])
+    assert usage.value.code == 2 and f"--kubeconfig {tmp_path / 'nosuch.yaml'}: no such file" in capsys.readouterr().err
+    path.write_text(json.dumps({"kubeconfig": "apiVersion: v1", "llmdNamespace": NS}))
     assert verify.main(["--outputs", str(path)]) == 1
-    assert "llmdNamespace, llmdInferencePool missing" in capsys.readouterr().out
+    assert "llmdInferencePool missing: is llm-d enabled" in capsys.readouterr().out
     path.write_text("[]")
     assert verify.main(["--outputs", str(path)]) == 1 and "not a JSON object" in capsys.readouterr().out
 
@@ -188,6 +195,6 @@ def test_without_the_pulumi_cli_verify_says_what_to_pass_instead(capsys, monkeyp
 
 
 def test_an_llmd_url_output_that_is_not_an_http_url_fails_the_smoke_check_by_name():
-    target = verify.Target(NS, "llmd", {}, url="llmd.internal:8080", model=None)
-    check = verify.check_smoke(target, "key", 5)
+    gate = verify.Gate("llmd.internal:8080", "llmdUrl", "llmdApiKeySecret")
+    check = verify.check_smoke(gate, "key", 5)
     assert not check.ok and check.detail.startswith("stack output llmdUrl: 'llmd.internal:8080' does not start")

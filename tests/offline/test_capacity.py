@@ -98,10 +98,11 @@ def test_every_chart_the_program_installs_is_in_the_table():
     assert {c.chart for c in ALL_CHARTS} <= set(CHART_PODS)
 
 
-@pytest.mark.parametrize("name", ["dev", "prod", "llmd", "dev-gpu", "dev-smb-nogpu", "prod-tls", "dev-gpu-hpa"])
+@pytest.mark.parametrize("name", ["dev", "prod", "llmd", "llmd-pd", "dev-gpu", "dev-operator", "dev-smb-nogpu", "prod-tls",
+                                  "dev-gpu-hpa"])
 def test_every_always_on_pod_has_a_pool_in_every_stack(name):
     result = capacity.idle_capacity(variant(name))
-    assert result.problems == []
+    assert result.problems == [] and result.errors == []
     assert all(result.idle_nodes[p.name] >= p.min_count for p in capacity.pools(variant(name)))
 
 
@@ -164,3 +165,46 @@ def test_aks_system_pods_table_is_dated_and_says_it_is_assumed():
                                   "azureMonitorProfile": {"metrics": {"enabled": True}},
                                   "securityProfile": {"defender": {"logAnalyticsWorkspaceResourceId": "x"}}}) == [
         "base", "managed_prometheus", "container_insights", "azure_policy", "defender"]
+
+
+def test_a_pod_that_fits_no_node_is_found_at_any_replica_count_and_a_model_server_is_an_error():
+    """A workload at zero replicas (an autoscaler's minimum 0) places no pod in the packing, so its size used to go
+    unchecked: every workload's pod must fit an empty node of a pool it may run on, and a model server that cannot
+    is an error (it would never serve), anything else a warning."""
+    sel = {"llm-platform/pool": "cpu"}
+    cpu = pool("cpu", labels=sel)  # Standard_D4s_v5: 3860m allocatable
+    big = dict(cpu_m=6000, mem_mi=6144, count=0, node_selector=sel)
+    server = pack([cpu], [Pods("Deployment llm/ollama", model_server=True, **big)])
+    assert server.problems == [] and len(server.errors) == 1
+    assert server.errors[0].startswith("Deployment llm/ollama (6000m CPU, 6144Mi per pod) fits no node")
+    assert "cpu (Standard_D4s_v5) 3860m CPU" in server.errors[0] and "minimum is 0" in server.errors[0]
+    assert "inference.resources.cpuRequest" in server.errors[0]
+    other = pack([cpu], [Pods("Deployment llm/batch", **big)])
+    assert other.errors == [] and "fits no node" in other.problems[0]
+    # with replicas it is said once, not also as a packing failure per replica
+    running = pack([cpu], [Pods("Deployment llm/ollama", model_server=True, **{**big, "count": 2})])
+    assert len(running.errors) == 1 and running.problems == [] and running.idle_nodes == {"cpu": 1}
+    fits = pack([cpu], [Pods("Deployment llm/ollama", 3000, 6144, count=0, node_selector=sel, model_server=True)])
+    assert fits.errors == fits.problems == []
+    # a GPU model server against a GPU pool: its GPUs count too
+    gpu = pool("gpu", size="Standard_NC4as_T4_v3", low=0, labels={"llm-platform/pool": "gpu"})
+    two = pack([gpu], [Pods("Deployment llm/ollama", 2000, 6144, gpus=2, count=0,
+                            node_selector={"llm-platform/pool": "gpu"}, model_server=True)])
+    assert len(two.errors) == 1 and ", 1 GPU" in two.errors[0]
+
+
+def test_dev_scaled_to_zero_refuses_an_ollama_pod_larger_than_its_pool(dev, monkeypatch, capsys, tmp_path):
+    """Dev's Ollama scales to zero on 4-vCPU spot nodes: a 6-CPU request planned clean before. Now the plan is
+    refused, naming the pod, what a node offers and the stack keys to change."""
+    from offline import plan as plan_cli, runner
+    assert capacity.idle_capacity(dev).errors == []
+    big = copy.deepcopy(dev)
+    ollama = next(r for r in big.of_type("kubernetes:apps/v1:Deployment") if r.inputs["metadata"]["name"] == "ollama")
+    ollama.inputs["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "6"
+    [error] = capacity.idle_capacity(big).errors
+    assert error.startswith("Deployment llm/ollama (6000m CPU") and "its autoscaler's minimum is 0" in error
+    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: big)
+    code, written = plan_cli.plan_one("dev", str(tmp_path), [], None, {})
+    err = capsys.readouterr().err
+    assert (code, written) == (1, None) and f"capacity: {error}" in err and "capacity check refuses" in err
+    assert not (tmp_path / "dev").exists()

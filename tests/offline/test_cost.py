@@ -106,6 +106,78 @@ def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch)
     assert "cost warning: no estimate: no price file for region 'northeurope'" in capsys.readouterr().out
 
 
+def _estimate(plan):
+    """The estimate `make plan` prints for a plan: its stack's region, Log Analytics volume and price overrides."""
+    from config.loader import parse_config
+    from offline import runner
+    raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config(plan.stack).items()}
+    cfg = parse_config(raw, plan.project, plan.stack)
+    return cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices)
+
+
+def _dollars(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+def test_every_figure_the_docs_state_is_the_plans(dev, prod):
+    """README.md and docs/cost.md state the stacks' idle (and peak) figures; docs/cost.md breaks dev's idle down;
+    docs/components/llmd-stack.md states the P/D variant's GPU pool and the rest of its stack: each as the plans
+    price them today (rounded as written)."""
+    root = Path(__file__).resolve().parents[2]
+    estimates = {"dev": _estimate(dev), "prod": _estimate(prod), "llmd": _estimate(variant("llmd"))}
+    idle = {s: round(e.total("idle")) for s, e in estimates.items()}
+    peak = {s: round(e.total("peak")) for s, e in estimates.items()}
+    for doc in ("README.md", "docs/cost.md"):
+        text = (root / doc).read_text()
+        stated = {s: _dollars(v) for s, v in re.findall(r"\b(dev|prod|llmd) idle about \$([\d,]+)", text)}
+        assert stated == idle, doc
+    text = (root / "docs" / "cost.md").read_text()
+    assert [_dollars(v) for v in re.findall(r"\(peak \$([\d,]+)", text)] == [peak["dev"], peak["prod"]]
+    # the dev breakdown: each row's figure from the estimate's lines, and the rows add up to the total
+    table = dict(re.findall(r"^\| (.+?) \| (\d+) \|", text.split("Dev idle, from")[1], re.M))
+    lines = estimates["dev"].lines
+    rows = {  # the table's row -> the estimate's lines it sums (resource, item prefix)
+        "Workload node": lambda x: x.resource == "platform-cpu",
+        "System node": lambda x: x.resource == "platform-aks" and (x.item.startswith(("system:", "OS disks"))),
+        "Outbound load balancer": lambda x: "load balancer" in x.item or "public IP" in x.item,
+        "PostgreSQL": lambda x: x.item.startswith("PostgreSQL") or x.item == "private DNS zone",
+        "Model share": lambda x: x.component.startswith("ModelStore"),
+        "Prometheus and Grafana": lambda x: "volumes" in x.item or "dynamic share" in x.item,
+    }
+    for start, picks in rows.items():
+        row = next(v for k, v in table.items() if k.startswith(start))
+        assert int(row) == round(sum(x.idle for x in lines if picks(x))), start
+    assert sum(int(v) for v in table.values()) == pytest.approx(idle["dev"], abs=2)  # each row rounded on its own
+    assert all(any(picks(x) for picks in rows.values()) for x in lines if x.idle), "a dev idle line in no row"
+    # llm-d prefill/decode on H100 spot: a node's month, the pool at its peak, the rest of the stack idle
+    pd = _estimate(variant("llmd-pd"))
+    gpu = next(x for x in pd.lines if x.component.startswith("GpuNodePool") and "ND96isr_H100_v5 spot" in x.item)
+    text = (root / "docs" / "components" / "llmd-stack.md").read_text()
+    node, at_peak, rest = re.search(r"about \$([\d,]+) a month per node running, \$([\d,]+) at its peak.*?about "
+                                    r"\$([\d,]+) for the rest of the\s+stack idle", text, re.S).groups()
+    assert _dollars(node) == round(gpu.peak / 2, -2) and _dollars(at_peak) == round(gpu.peak, -2)
+    assert _dollars(rest) == round(pd.total("idle"), -2) and gpu.idle == 0
+
+
+def test_a_stand_in_price_file_says_whose_prices_it_holds(tmp_path, capsys, monkeypatch):
+    """swedencentral.json holds West Europe's prices (its _source says so): the printed line and cost.json say so."""
+    from offline import runner
+    stand_in = cost.load_prices("swedencentral")
+    assert stand_in["_pricesOf"] == "westeurope" and "A STAND-IN" in stand_in["_source"]
+    assert {k: v for k, v in stand_in.items() if not k.startswith("_") and k != "region"} == \
+        {k: v for k, v in PRICES.items() if not k.startswith("_") and k != "region"}  # the copy it says it is
+    plan = variant("prod")
+    monkeypatch.setattr(runner, "run", lambda stack, **kwargs: plan)  # the CLI path on a cached plan
+    assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set", "location=swedencentral"]) == 0
+    out = capsys.readouterr().out
+    label = ("westeurope list prices of 2026-11-26 standing in for swedencentral's (not transcribed: "
+             "config/data/prices/swedencentral.json)")
+    assert f"Estimated monthly cost (USD, {label};" in out and "swedencentral list prices" not in out
+    doc = json.loads((tmp_path / "prod.what-if" / "cost.json").read_text())
+    assert doc["region"] == "swedencentral" and doc["pricesOf"] == "westeurope" and doc["prices"] == label
+    assert cost.estimate(plan, "westeurope", 0.5).prices_label() == "westeurope list prices of 2026-11-26"
+
+
 def test_readme_states_the_dev_idle_estimate_and_it_is_at_most_150_dollars(dev):
     """The guardrails issue's budget: dev idle at most $150/month with the GPU pool at zero, as the README says."""
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()

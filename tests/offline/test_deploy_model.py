@@ -403,3 +403,26 @@ def test_llmd_vllm_scaler_is_after_the_release_that_installs_its_crd():
     assert scaler is not None, "the llmd stack scales vLLM with KEDA"
     before = dm.ancestors(dm.dependencies(plan))
     assert by_name["observability-keda"].urn in before[scaler.urn]
+
+
+def test_a_warm_ollama_is_ready_after_reading_and_loading_its_model_and_a_lazy_one_is_not():
+    """OllamaServer's `warm_model` startup probe: Ready once the model is read from the share (its egress:
+    60 MiB/s + 0.06 MiB/s per provisioned GiB, the data file's source) and loaded; without it Ollama loads on the first
+    request, so readiness costs no model time."""
+    from llmplatform.inference_specs import warm_up_command
+    lazy = deployment("ollama", image="docker.io/ollama/ollama:0.32.15")
+    warm = copy.deepcopy(lazy)
+    warm["spec"]["template"]["spec"]["containers"][0]["startupProbe"] = {"exec": {"command": warm_up_command(
+        "llama3.1:8b")}}
+    read = (60 + 0.06 * 1024) * 1.048576
+    waits = [dm.wait_of(k8s("o", obj), DATA, [], 900, dm.ModelShare(read_mb_s=read)) for obj in (lazy, warm)]
+    extra = waits[1].span.median - waits[0].span.median
+    mb = 4.9 * 1074  # llama3.1:8b in the catalogue
+    assert extra == pytest.approx(mb / read + mb / DATA["model_load"]["gpu_load_mb_s"]["median"])
+    assert "read and load llama3.1:8b" in waits[1].waits_for and "load" not in waits[0].waits_for
+    slower = dm.wait_of(k8s("o", warm), DATA, [], 900, dm.ModelShare(read_mb_s=read / 4))
+    assert slower.span.median > waits[1].span.median
+    declared = dm.ModelShare(read_mb_s=read, sizes_gib=(("llama3.1:8b", 9.8),))  # the preload Job's record wins
+    assert dm.wait_of(k8s("o", warm), DATA, [], 900, declared).span.median - waits[0].span.median == pytest.approx(
+        2 * extra)
+    assert dm.store_throughput_mb_s(variant("prod"), DATA, "read") > dm.store_throughput_mb_s(variant("prod"), DATA)

@@ -81,3 +81,129 @@ def test_set_parses_paths_and_types():
 def test_redaction_keeps_shape_hides_values():
     assert plan_cli._redact({"a": {"b": "x", "c": ["y"]}, "d": 1}, ["a"]) == \
         {"a": {"b": "[secret]", "c": ["[secret]"]}, "d": 1}
+
+
+# ---- usage and messages a stranger meets first ---------------------------------------------------------------------
+
+def test_usage_names_the_command_users_type(capsys):
+    import pytest
+    with pytest.raises(SystemExit):
+        plan_cli.main([])
+    assert capsys.readouterr().err.startswith("usage: python -m offline.plan ")
+
+
+def test_an_out_that_cannot_hold_plans_is_refused_before_planning(tmp_path, capsys, monkeypatch):
+    from offline import runner
+    monkeypatch.setattr(runner, "run", lambda *a, **k: (_ for _ in ()).throw(AssertionError("planned")))
+    readme = PROJECT_DIR / "README.md"
+    for out, why in ((str(readme), f"{readme} is not a folder"), (str(readme / "x"), f"{readme} is not a folder"),
+                     ("/proc/x", "no folder can be made in /proc")):
+        assert plan_cli.main(["--stack", "dev", "--out", out]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"--out {out}: ") and why in err and "Traceback" not in err
+
+
+def test_stack_names_and_stack_files_that_do_not_exist_are_named(tmp_path, capsys):
+    assert plan_cli.main(["--stack", "../x", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "stack name '../x' is not valid" in err and "Pulumi.<stack>.yaml" in err
+    missing = tmp_path / "nonexistent.yaml"
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--stack-file", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == f"--stack-file {missing}: no such file"  # the path, no list of stacks
+
+
+def test_a_failed_plan_leaves_no_previous_plan_behind(tmp_path, capsys, monkeypatch):
+    """build/<stack>/ is either this config's plan or absent: a reader of cost.json never reads a stale one."""
+    from offline import runner
+    from config.reader import ConfigError
+
+    def stale():
+        (tmp_path / "dev").mkdir(exist_ok=True)
+        (tmp_path / "dev" / "cost.json").write_text('{"idleMonthly": 1}')
+    stale()
+    monkeypatch.setattr(runner, "run", lambda *a, **k: (_ for _ in ()).throw(runner.ProgramError("refused", 0)))
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
+    assert not (tmp_path / "dev").exists()
+    assert f"the previous plan in {tmp_path / 'dev'}/ was removed" in capsys.readouterr().err
+    stale()  # a config refused before the program runs
+    monkeypatch.setattr(runner, "stack_config", lambda *a, **k: (_ for _ in ()).throw(ConfigError(["bad"])))
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
+    assert not (tmp_path / "dev").exists() and "was removed" in capsys.readouterr().err
+
+
+def _stack_file(tmp_path, *lines: str):
+    """Pulumi.dev.yaml with lines added under `config:`."""
+    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text().replace("config:\n", "config:\n" + "".join(
+        f"  {line}\n" for line in lines), 1)
+    path = tmp_path / "Pulumi.try.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_config_messages_say_what_to_do(tmp_path, capsys):
+    path = _stack_file(tmp_path, "aks-llm-platform:location: WestEurope")
+    path.write_text(path.read_text().replace("aks-llm-platform:cluster:\n",
+                                             "aks-llm-platform:cluster:\n    kubernetesVersion: 1.30\n", 1))
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--stack-file", str(path),
+                          "--set", "modelStore.models[9]=x", "--set", "gpu.minCount=2", "--set", "gpu.maxCount=1"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    # a bad --set index is listed with every other problem, not alone
+    assert "--set modelStore.models[9]: index 9 is past the end" in err
+    assert "gpu.maxCount 1 is invalid; allowed: at least gpu.minCount (2)" in err
+    assert "location 'WestEurope' is invalid; allowed: an Azure region's name" in err and "did you mean westeurope?)" in err
+    assert ("cluster.kubernetesVersion must be a string, got the number 1.3: YAML reads an unquoted value like 1.30 "
+            'as a number' in err and 'quote it (kubernetesVersion: "1.30")' in err)
+
+
+def test_provider_config_the_program_does_not_read_is_advised(tmp_path, capsys, monkeypatch, dev):
+    from offline import runner, stackfile
+    monkeypatch.setattr(runner, "run", lambda stack, **kwargs: dev)  # the CLI path on a cached plan
+    path = _stack_file(tmp_path, "azure-native:location: northeurope", "azure-native:locaton: northeurope",
+                       "azure-native:subscriptionId: 00000000-0000-0000-0000-000000000000",
+                       "azure-native:useOidcc: true", "kubernetes:context: aks", "random:seed: 1")
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--stack-file", str(path)]) == 0
+    warnings = [line for line in capsys.readouterr().out.splitlines() if line.startswith(f"warning: {path.name}: ")]
+    text = "\n".join(warnings)
+    assert ("azure-native:location ('northeurope') changes nothing: the program sets each resource's location from "
+            "aks-llm-platform:location ('westeurope' here)") in text
+    assert "azure-native:locaton is no config key of pulumi-azure-native 3.29.0; for the location, set " \
+           "aks-llm-platform:location" in text
+    assert "azure-native:useOidcc is no config key of pulumi-azure-native 3.29.0; did you mean azure-native:useOidc?" \
+        in text
+    assert "kubernetes:context is read by no provider of this program" in text
+    assert "random:seed is no config key of pulumi-random" in text and "takes no config" in text
+    assert "subscriptionId" not in text and len(warnings) == 5  # a key the default provider reads is fine
+    assert "subscriptionId" in stackfile.sdk_config_keys()["azure-native"][1]
+
+
+def test_every_azure_resource_that_takes_a_location_gets_one(dev, prod, global_plan):
+    """What the azure-native:location advisory says: no resource falls back to the provider's location."""
+    from offline import plan_diff
+    import pulumi_azure_native
+    from pathlib import Path
+    sdk = Path(pulumi_azure_native.__file__).parent
+    rules = plan_diff.rules()["azureNative"]["types"]
+    for plan in (dev, prod, global_plan):
+        for r in plan.resources:
+            if r.type.startswith("azure-native:") and r.custom:
+                takes = "location: Optional[pulumi.Input[str]]" in (sdk / rules[r.type]["sdk"]).read_text()
+                assert not takes or r.inputs.get("location"), (plan.stack, r.type, r.name)
+
+
+def test_docs_and_stack_files_run_the_repository_modules_with_the_venv_python():
+    """A bare `python -m offline.plan` outside the venv stops at ModuleNotFoundError: what a reader copies names
+    .venv/bin/python, as the README does (docs/decisions.md is history and keeps its words)."""
+    import re
+    files = [PROJECT_DIR / "README.md", *PROJECT_DIR.glob("Pulumi*.yaml"), *(PROJECT_DIR / "docs").rglob("*.md"),
+             PROJECT_DIR / "offline" / "__init__.py", PROJECT_DIR / "offline" / "plan.py"]
+    # the repository's own modules (the endpoint tools are a package installed where their `python -m` runs)
+    bare = re.compile(r"(?<![\w/.\"])python3? -m (offline|config|components)\.")
+    found = [f"{path.relative_to(PROJECT_DIR)}:{n}" for path in files if path.name != "decisions.md"
+             for n, line in enumerate(path.read_text().splitlines(), 1) if bare.search(line)
+             and not line.startswith(("Usage: ", "`llm-"))]
+    assert found == []
+    llmd = (PROJECT_DIR / "Pulumi.llmd.yaml").read_text()
+    for section in re.findall(r'docs/components/llmd-stack\.md, "([^"]+)"', llmd):  # the section it points at exists
+        assert f"\n## {section}\n" in (PROJECT_DIR / "docs" / "components" / "llmd-stack.md").read_text(), section

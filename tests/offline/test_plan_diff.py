@@ -184,6 +184,30 @@ def test_the_check_fails_until_the_pull_request_allows_it(tmp_path, capsys, base
     assert plan_diff.main(args + ["--allow-file", str(allow)]) == 0
 
 
+def test_an_allowed_stateful_replacement_is_still_marked_and_a_stale_allowance_is_reported(tmp_path, base):
+    new = _doc(variant("dev-smb-nogpu"))
+    share = _one(new, SHARE)
+    line = next(u for u in new if u == share)
+
+    def replace_line(out: str) -> str:
+        return next(x for x in out.splitlines() if x.startswith("- Replace: ") and f"`{plan_diff._short(line)}`" in x)
+    code, out = _check(tmp_path, base, new, "--allow-stateful")
+    assert code == 0 and "**Blocked" not in out
+    assert f"**allowed** by the `{plan_diff.ALLOW_LABEL}` label" in replace_line(out)
+    assert plan_diff.STATEFUL[SHARE] in replace_line(out)  # the reviewer reads what goes
+    blocked = [u for u, _ in plan_diff.blocking(plan_diff.diff_documents(base, new), set(), False)]
+    typo = share.replace("::", ":::", 1)  # a mistyped URN of this stack
+    stale = share.replace("FileShare", "FileShares")  # a line of a change that merged long ago
+    other = share.replace("urn:pulumi:dev::", "urn:pulumi:llmd::")  # another stack's: its own diff reports it
+    allow = tmp_path / plan_diff.ALLOW_FILE
+    allow.write_text("\n".join([*blocked, typo, stale, other]) + "\n")
+    code, out = _check(tmp_path, base, new, "--allow-file", str(allow))
+    assert code == 0 and f"**allowed** by `{plan_diff.ALLOW_FILE}`" in replace_line(out)
+    assert f"**2 `{plan_diff.ALLOW_FILE}` entries allow nothing in this diff**" in out
+    warned = [x for x in out.splitlines() if x.startswith("- :warning:")]
+    assert warned == [f"- :warning: `{u}`" for u in sorted([typo, stale])]
+
+
 def _plan_dir(tmp_path, name, resources):
     folder = tmp_path / name
     folder.mkdir()
@@ -200,9 +224,25 @@ def test_plan_diff_names_added_removed_and_changed_inputs(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "1 to add, 1 to update, 0 to replace, 1 to delete" in out
     assert "Add: `t::d`" in out and "Delete: `t::c`" in out and "Update: `t::b` (y.z, (protect))" in out
-    assert plan_diff.main([str(tmp_path / "missing"), str(new)]) == 0
-    assert "every resource is new" in capsys.readouterr().out
     assert plan_diff.main([str(base), str(tmp_path / "missing")]) == 2
+
+
+def test_a_base_without_a_plan_is_an_error_unless_the_stack_is_new(tmp_path, capsys):
+    """A base branch that failed to plan (or a mistyped folder) must not pass as "a new stack": only --new-stack,
+    which the workflow passes when the base branch has no such stack file, shows every resource as added."""
+    res = {"urn": "urn:pulumi:dev::p::azure-native:dbforpostgresql:Server::db", "inputs": {}, "options": {}}
+    new = _plan_dir(tmp_path, "new", [res])
+    for missing in (tmp_path / "nosuch", tmp_path / "empty"):
+        (tmp_path / "empty").mkdir(exist_ok=True)  # a folder without resources.json: a plan that did not finish
+        assert plan_diff.main([str(missing), str(new)]) == 2
+        captured = capsys.readouterr()
+        assert f"no plan of the base branch at {missing}" in captured.err and "--new-stack" in captured.err
+        assert "every resource is new" not in captured.out
+    assert plan_diff.main([str(tmp_path / "nosuch"), str(new), "--new-stack"]) == 0
+    out = capsys.readouterr().out
+    assert "every resource is new" in out and "1 to add, 0 to update, 0 to replace, 0 to delete" in out
+    assert plan_diff.main([str(new), str(new), "--new-stack"]) == 2  # a base that has the stack is no new stack
+    assert "drop --new-stack" in capsys.readouterr().err
 
 
 def test_plan_diff_shows_the_cost_change(tmp_path, capsys):

@@ -68,3 +68,35 @@ def test_every_component_has_a_docs_page_linking_its_generated_reference():
     for name in llmplatform.COMPONENTS:
         assert f"(reference.md#{name.lower()})" in pages, name
         assert f"\n## {name}\n" in reference, name
+
+
+PORT_FORWARD = re.compile(r'kubectl -n (\S+) port-forward svc/([a-z0-9-]+) (\d+):(\d+)')
+HELM_RENDERED = {("monitoring", "kps-grafana")}  # rendered in the cluster by the kube-prometheus-stack release
+
+
+def test_operations_port_forwards_reach_a_pod_on_every_stack():
+    """Each `kubectl port-forward svc/...` in operations.md names a Service the program creates, with that port, and
+    pods behind it that no autoscaler takes to zero, on dev, prod and llmd (dev scales Ollama to zero, so a forward
+    to `svc/ollama` finds no pod)."""
+    from tests.conftest import variant
+    forwards = PORT_FORWARD.findall((PROJECT_DIR / "docs" / "operations.md").read_text())
+    assert ("llm", "router", "8080", "8080") in forwards
+    for stack in ("dev", "prod", "llmd"):
+        plan = variant(stack)
+        objects = [r.inputs for r in plan.kubernetes_objects()]
+        at_zero = {(o["metadata"]["namespace"], o["spec"]["scaleTargetRef"]["name"]) for o in objects
+                   if o["kind"] == "ScaledObject" and o["spec"].get("minReplicaCount") == 0}
+        for ns, name, _, port in forwards:
+            if "llmdNamespace" in ns:
+                ns = plan.outputs["llmdNamespace"]
+                if ns is None:
+                    continue  # the llm-d gate: the llmd stack only
+            if (ns, name) in HELM_RENDERED:
+                continue
+            [svc] = [o for o in objects if o["kind"] == "Service" and o["metadata"].get("namespace") == ns
+                     and o["metadata"].get("name") == name]
+            assert int(port) in [p["port"] for p in svc["spec"]["ports"]], (stack, ns, name, port)
+            pods = [o for o in objects if o["kind"] == "Deployment" and o["metadata"]["namespace"] == ns
+                    and svc["spec"]["selector"].items() <= o["spec"]["template"]["metadata"]["labels"].items()]
+            assert pods, (stack, ns, name)
+            assert all((ns, o["metadata"]["name"]) not in at_zero for o in pods), (stack, ns, name, "scales to 0")

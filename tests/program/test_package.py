@@ -197,6 +197,13 @@ def test_install_instructions_name_the_packages_version():
     for path in (PROJECT_DIR / "README.md", EXAMPLES / "python-consumer" / "requirements.txt"):
         pins = re.findall(r"@v\d+\.\d+\.\d+", path.read_text())
         assert pins and set(pins) == {tag}, f"{path.name}: {sorted(set(pins))} but the package is {tag}"
+        # a release pin needs the repository's URL and a pushed tag: said as a placeholder to fill, never as a
+        # look-alike URL (OWNER/REPO) a stranger copies and sees fail
+        assert "OWNER/REPO" not in path.read_text() and "<owner>/<repo>" in path.read_text(), path.name
+    readme = (PROJECT_DIR / "README.md").read_text()
+    # what works from a clone, copyable: the package folder, or a commit of the clone; and the provider likewise
+    assert "pip install ./components" in readme and "pulumi package add ./components" in readme
+    assert 'pip install "git+file://$PWD@$(git rev-parse HEAD)#subdirectory=components"' in readme
     assert f"## {llmplatform.__version__}" in (PROJECT_DIR / "CHANGELOG.md").read_text()
 
 

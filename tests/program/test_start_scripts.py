@@ -13,12 +13,20 @@ from llmplatform.inference_specs import exec_with_secret_files
 from llmplatform.model_store import preload_script
 
 FAKE_OLLAMA = """#!/bin/sh
-# stand-in for the ollama CLI: `list` prints the models in $STATE, `pull` appends one, `serve` returns at once
+# stand-in for the ollama CLI: `list` prints the models in $STATE, `pull` appends one, `show` finds one (exit 1 when
+# absent), `serve` returns at once. A name is stored as Ollama's DisplayShortest shows it (types/model/name.go: the
+# default host and namespace left out, the default tag `latest` added when no ':' follows the last '/'), and `show`
+# looks it up the same way, case folded (server/routes.go getExistingName).
 echo "$*" >> "$CALLS"
+listed() {
+  n="${1#registry.ollama.ai/}"; n="${n#library/}"
+  case "${n##*/}" in *:*) echo "$n" ;; *) echo "$n:latest" ;; esac
+}
 case "$1" in
   serve) exit 0 ;;
   list) echo "NAME ID SIZE MODIFIED"; [ -f "$STATE" ] && sed 's/$/ abc 1GB now/' "$STATE"; true ;;
-  pull) echo "$2" | sed 's/^\\([^:]*\\)$/\\1:latest/' >> "$STATE" ;;
+  show) [ -f "$STATE" ] && grep -qix "$(listed "$2")" "$STATE" || { echo "Error: model '$2' not found" >&2; exit 1; } ;;
+  pull) listed "$2" >> "$STATE" ;;
 esac
 """
 
@@ -50,6 +58,20 @@ def test_second_run_pulls_nothing(tmp_path):
     out, calls = run(tmp_path, "tinyllama mistral:7b", False,
                      present=(tmp_path / "state").read_text().split())
     assert not any(c.startswith("pull") for c in calls) and out.count("present:") == 2
+
+
+def test_names_outside_the_library_and_other_spellings_are_found_once_pulled(tmp_path):
+    """A Hugging Face GGUF (`hf.co/<org>/<repo>:<quant>`), a registry with a port and no tag, and a library model
+    under its full name are pulled once, then found present: the Job asks Ollama (`ollama show`) instead of
+    matching its own guess of the listed name."""
+    models = ("hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M myreg:5000/team/model "
+              "registry.ollama.ai/library/gpt-oss gpt-oss:20b")
+    out, calls = run(tmp_path, models, False, present=["gpt-oss:20b"])
+    assert [c for c in calls if c.startswith("pull")] == [
+        "pull hf.co/bartowski/Llama-3.2-1B-Instruct-GGUF:Q4_K_M", "pull myreg:5000/team/model",
+        "pull registry.ollama.ai/library/gpt-oss"] and "present: gpt-oss:20b" in out
+    again, calls = run(tmp_path, models, False, present=(tmp_path / "state").read_text().split())
+    assert not any(c.startswith("pull") for c in calls) and again.count("present:") == 4
 
 
 def test_dry_run_only_lists(tmp_path):
@@ -92,3 +114,28 @@ def test_names_that_would_break_the_script_are_refused():
         exec_with_secret_files({"NOT-A-NAME": "/mnt/x"}, "true")
     with pytest.raises(ValueError):
         exec_with_secret_files({"OK": "/mnt/it's"}, "true")
+
+
+def test_the_warm_up_runs_ollamas_preload_with_the_model_as_an_argument(tmp_path):
+    """The startup probe's command (OllamaServer `warm_model`): `ollama run <model> ""` with stdin from /dev/null (the
+    CLI reads a non-terminal stdin whole), its exit status the probe's; a name the shell would expand stays one
+    argument."""
+    from llmplatform.inference_specs import warm_up_command
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "ollama"
+    # records its arguments (one per line), whether stdin is empty, and fails for a model named "missing"
+    fake.write_text('#!/bin/sh\nfor a in "$@"; do echo "[$a]"; done >> "$CALLS"\n'
+                    'if [ -t 0 ] || [ -n "$(cat)" ]; then echo stdin >> "$CALLS"; fi\n'
+                    '[ "$2" != missing ] || { echo "pull model manifest: file does not exist" >&2; exit 1; }\n'
+                    'echo "should not reach the probe output"\n')
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    calls = tmp_path / "calls"
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(calls)}
+    for model, status in (("llama3.1:8b", 0), ("$(touch pwned)", 0), ("missing", 1)):
+        calls.write_text("")
+        done = subprocess.run(warm_up_command(model), env=env, cwd=tmp_path, input="a prompt", capture_output=True,
+                              text=True, timeout=10)
+        assert done.returncode == status and done.stdout == ""
+        assert calls.read_text().splitlines() == ["[run]", f"[{model}]", "[]"]
+    assert "does not exist" in done.stderr and not (tmp_path / "pwned").exists()

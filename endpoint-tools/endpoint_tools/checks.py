@@ -1,0 +1,201 @@
+"""What llm-verify's profiles share (llm-d in verify.py, Ollama in verify_ollama.py): the Kubernetes API through the
+official client, every failure to ask it one line (ClusterError, never a traceback), the checks both profiles make
+of the cluster (GPUs allocatable, a Deployment ready, the Gateways programmed) and the smoke request through the
+stack's API gate."""
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import requests
+import yaml
+
+from .endpoint import url_problem
+from .llm_api import ApiError, Deadlines, LlmClient
+from .smoke import Check, run_checks
+
+GPU = "nvidia.com/gpu"
+GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
+
+
+class ClusterError(Exception):
+    """The cluster could not be asked (connection, TLS, credentials): one line, never a traceback."""
+
+
+def selector_text(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def pod_ready(pod: Any) -> bool:
+    if pod.status is None:
+        return False
+    if pod.status.phase == "Succeeded":  # the operator's validation jobs end this way
+        return True
+    return pod.status.phase == "Running" and any(
+        c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
+
+
+def condition(conditions: Optional[list[Any]], kind: str) -> Optional[dict[str, Any]]:
+    """The condition of that type, as a dict (custom resources' conditions are dicts, the typed models' objects)."""
+    found = next((c for c in conditions or [] if (c.get("type") if isinstance(c, dict) else c.type) == kind), None)
+    if found is None or isinstance(found, dict):
+        return found
+    return {"type": found.type, "status": found.status, "reason": found.reason, "message": found.message}
+
+
+def condition_text(found: Optional[dict[str, Any]], missing: str = "no status yet") -> str:
+    """`reason: message` of a condition, for a FAIL line."""
+    if not found:
+        return missing
+    message = (found.get("message") or "").strip()[:160]
+    return f"{found.get('reason') or found.get('status')}{': ' + message if message else ''}"
+
+
+class Cluster:
+    """The Kubernetes API through the official client; every failure to ask becomes a ClusterError."""
+
+    def __init__(self, api_client: Any, timeout_s: float):
+        from kubernetes import client
+        self.core, self.apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
+        self.batch, self.autoscaling = client.BatchV1Api(api_client), client.AutoscalingV2Api(api_client)
+        self.custom = client.CustomObjectsApi(api_client)
+        self.timeout = timeout_s
+
+    def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
+        try:
+            return fn(*args, _request_timeout=self.timeout, **kwargs)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            reason = (error.reason or "").strip()
+            raise ClusterError(f"the API server answered {error.status} {reason}".rstrip()) from None
+        except (HTTPError, OSError) as error:
+            raise ClusterError(f"cannot reach the API server: {unreachable_reason(error)}") from None
+        except (ValueError, RecursionError) as error:  # an answer the client's models refuse (pydantic's errors
+            # are ValueErrors), or one nested too deeply for Python's JSON decoder
+            raise ClusterError(f"the API server's answer did not parse: {str(error).splitlines()[0][:160]}") from None
+
+    def get(self, path: str, **query: str) -> Any:
+        """GET a path the typed APIs have no method for (an aggregated API such as custom.metrics.k8s.io), as a
+        dict; None on 404, like call."""
+        api = self.custom.api_client
+
+        def fetch(_request_timeout: float) -> Any:
+            request = api.param_serialize("GET", path, query_params=list(query.items()),
+                                          header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+            response = api.call_api(*request, _request_timeout=_request_timeout)
+            response.read()
+            return api.response_deserialize(response, {"200": "object"}).data
+        return self.call(fetch)
+
+
+def unreachable_reason(error: BaseException) -> str:
+    """Why a connection failed, in one line: urllib3's MaxRetryError wraps the cause with the pool's repr and the
+    request path; the cause's last clause ("[Errno 111] Connection refused", "timed out") is what a user needs."""
+    cause = getattr(error, "reason", None) or error
+    text = re.sub(r"<[^>]* object at 0x[0-9a-f]+>:?\s*", "", str(cause)).strip(" ()'\"")
+    return (text.rsplit(": ", 1)[-1] if ": " in text else text)[:160] or type(cause).__name__
+
+
+def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
+    """An ApiClient from --kubeconfig, else the stack's kubeconfig output."""
+    from kubernetes import config
+    from kubernetes.config.config_exception import ConfigException
+    try:
+        if kubeconfig:
+            return config.new_client_from_config(config_file=kubeconfig)
+        text = outputs.get("kubeconfig")
+        if not text:
+            raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
+        return config.new_client_from_config_dict(yaml.safe_load(text))
+    except (ConfigException, OSError, yaml.YAMLError, TypeError, ValueError) as error:
+        raise ClusterError(f"the kubeconfig is not usable: {str(error)[:200]}") from None
+
+
+def run_steps(steps: list[tuple[str, Callable[[], Check]]]) -> list[Check]:
+    """Each step's Check; a cluster that cannot be asked fails that step's line, and the next step still runs."""
+    checks: list[Check] = []
+    for name, step in steps:
+        try:
+            checks.append(step())
+        except ClusterError as error:
+            checks.append(Check(name, False, str(error)))
+    return checks
+
+
+def allocatable_on_gpu_nodes(cluster: Cluster, selector: dict[str, str], name: str, resource: str, none: str,
+                             not_ready: str, offered: str, none_ok: bool = False) -> Check:
+    """Every node of the GPU selector offers at least one `resource`; no such node fails, unless `none_ok`."""
+    nodes = cluster.call(cluster.core.list_node, label_selector=selector_text(selector)).items
+    if not nodes:
+        return Check(name, none_ok, none)
+    counts = {n.metadata.name: int((n.status.allocatable or {}).get(resource, "0")) for n in nodes}
+    without = sorted(node for node, count in counts.items() if count < 1)
+    if without:
+        return Check(name, False, f"no allocatable {resource} on {', '.join(without)} ({not_ready})")
+    return Check(name, True, offered.format(total=sum(counts.values()), nodes=len(counts)))
+
+
+def check_gateways(cluster: Cluster, required_namespace: Optional[str] = None) -> Check:
+    """Every Gateway programmed with an address; at least one (in `required_namespace` when given)."""
+    found = cluster.call(cluster.custom.list_cluster_custom_object, *GATEWAY_API)
+    gateways = (found or {}).get("items") or []
+    if required_namespace and not any(g["metadata"]["namespace"] == required_namespace for g in gateways):
+        return Check("gateways", False, f"no Gateway in {required_namespace} (the pool gateway)")
+    if not gateways:
+        return Check("gateways", False, "no Gateway in the cluster")
+    bad = []
+    for g in gateways:
+        name = f"{g['metadata']['namespace']}/{g['metadata']['name']}"
+        programmed = condition((g.get("status") or {}).get("conditions"), "Programmed")
+        if not programmed or programmed.get("status") != "True":
+            bad.append(f"{name} not programmed ({(programmed or {}).get('reason', 'no status yet')})")
+        elif not (g.get("status") or {}).get("addresses"):
+            bad.append(f"{name} has no address")
+    if bad:
+        return Check("gateways", False, "; ".join(bad))
+    return Check("gateways", True, f"{len(gateways)} programmed, each with an address")
+
+
+def check_deployment(cluster: Cluster, namespace: str, check: str, name: str, idle: Optional[str] = None) -> Check:
+    """At least one replica ready; `idle` (why none is wanted) lets a Deployment scaled to zero pass."""
+    found = cluster.call(cluster.apps.read_namespaced_deployment, name, namespace)
+    if found is None:
+        return Check(check, False, f"Deployment {namespace}/{name} not found")
+    ready, wanted = found.status.ready_replicas or 0, found.spec.replicas or 0
+    if idle and wanted == 0:
+        return Check(check, True, f"0 replicas: {idle}")
+    if ready < 1:
+        return Check(check, False, f"0 of {wanted} replica(s) ready")
+    return Check(check, True, f"{ready} of {wanted} replica(s) ready")
+
+
+@dataclass
+class Gate:
+    """The stack's API gate, from its outputs: where a smoke request goes, and the outputs that name it."""
+
+    url: Optional[str]
+    url_output: str  # the stack output the URL comes from
+    key_output: Optional[str]  # the output naming the key's Key Vault secret; None: the gate asks for no key
+    model: Optional[str] = None  # None: the first model the gate lists
+
+
+def check_smoke(gate: Gate, api_key: Optional[str], timeout_s: float) -> Check:
+    """One smoke request through the gate (the model list, a completion, a stream) and, with a key, a wrong key
+    refused."""
+    if not gate.url:
+        return Check("smoke", False, f"stack output {gate.url_output} is empty")
+    problem = url_problem(gate.url)
+    if problem:
+        return Check("smoke", False, f"stack output {gate.url_output}: {problem}")
+    if gate.key_output and not api_key:
+        return Check("smoke", False, f"no API key: set LLM_API_KEY (the Key Vault secret named by {gate.key_output})")
+    client = LlmClient(gate.url, "openai", api_key, Deadlines(timeout_s), requests.Session())
+    try:
+        checks = run_checks(client, gate.model, 16, auth=bool(gate.key_output), burst=0)
+    except ApiError as error:
+        return Check("smoke", False, f"[{error.kind}] {error}")
+    failed = [c for c in checks if not c.ok]
+    detail = "; ".join(f"{c.name}: {c.detail}" for c in (failed or checks))
+    return Check("smoke", not failed, f"{gate.url}: {detail}")

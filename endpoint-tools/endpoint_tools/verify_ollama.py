@@ -1,0 +1,204 @@
+"""llm-verify's Ollama profile: the checks of a cluster running the Ollama stack (dev, prod), chosen when the stack's
+outputs carry `inference` and name no llm-d (verify.profile_of).
+
+From the outputs: `inference` (the model server's namespace, Deployment and accelerator, the autoscaling mode,
+whether Open-WebUI runs), `modelPvc`, `modelPreloadJob`, `gpuNodeSelector`, `modelApiUrl` and `apiKeySecret`. The
+names the stack does not export are the components' own: the gate's `router` and the UI's `open-webui` Deployments,
+the autoscaler's ScaledObject `<deployment>-scaler`, the KEDA HTTP add-on's interceptor, the DCGM exporter's
+DaemonSet and the metric the GPU-memory HPA reads; the tests check each against the dev and prod plans.
+"""
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from .checks import (GPU, Cluster, Gate, allocatable_on_gpu_nodes, check_deployment, check_gateways, check_smoke,
+                     condition, condition_text, run_steps, selector_text)
+from .endpoint import EndpointError
+from .smoke import Check
+
+HTTP_SCALED_OBJECT = ("http.keda.sh", "v1alpha1", "httpscaledobjects", "HTTPScaledObject")
+SCALED_OBJECT = ("keda.sh", "v1alpha1", "scaledobjects", "ScaledObject")
+# the KEDA HTTP add-on chart's interceptor Deployment (`{{ .Chart.Name }}-interceptor`), in Observability's namespace
+INTERCEPTOR = ("keda", "keda-add-ons-http-interceptor")
+# NVIDIA's dcgm-exporter chart released as `dcgm-exporter` (driver aks), or the GPU Operator's own (driver operator)
+DCGM_EXPORTERS = (("monitoring", "dcgm-exporter"), ("gpu-operator", "nvidia-dcgm-exporter"))
+# what the gpu-memory HPA reads: Prometheus Adapter's rule over DCGM_FI_DEV_FB_USED/FREE (Observability)
+GPU_MEMORY_METRIC = "gpu_memory_utilization"
+CUSTOM_METRICS = "/apis/custom.metrics.k8s.io/v1beta1"  # the version Prometheus Adapter's APIService registers
+
+
+@dataclass
+class Target:
+    """What is checked, from the stack's outputs."""
+
+    namespace: str
+    deployment: str
+    accelerator: str  # cpu | gpu
+    autoscaling: str  # requests | gpu-memory | cpu | none
+    webui: bool
+    claim: str
+    preload_job: str
+    gpu_selector: dict[str, str]
+    gate: Gate
+
+
+def target_from_outputs(outputs: dict[str, Any]) -> Target:
+    inference = outputs.get("inference")
+    fields = ("namespace", "deployment", "accelerator", "autoscaling")
+    if not isinstance(inference, dict) or not all(isinstance(inference.get(k), str) and inference[k]
+                                                  for k in fields):
+        raise EndpointError(f"stack output inference is {inference!r}: expected an object with {', '.join(fields)} "
+                            f"(and webui)")
+    missing = [key for key in ("modelPvc", "modelPreloadJob") if not outputs.get(key)]
+    if missing:
+        raise EndpointError(f"stack output(s) {', '.join(missing)} missing; outputs: {', '.join(sorted(outputs))}")
+    key_secret = "apiKeySecret" if outputs.get("apiKeySecret") else None  # none: the gate takes no key
+    return Target(namespace=inference["namespace"], deployment=inference["deployment"],
+                  accelerator=inference["accelerator"], autoscaling=inference["autoscaling"],
+                  webui=bool(inference.get("webui")), claim=outputs["modelPvc"], preload_job=outputs["modelPreloadJob"],
+                  gpu_selector=dict(outputs.get("gpuNodeSelector") or {}),
+                  gate=Gate(outputs.get("modelApiUrl"), "modelApiUrl", key_secret))
+
+
+def describe(t: Target) -> str:
+    return (f"verify of the Ollama stack in namespace {t.namespace} (Ollama on {t.accelerator}, autoscaling "
+            f"{t.autoscaling})" + ("" if t.gate.url else "; no Gateway (modelApiUrl is empty): no gateways or smoke "
+                                                          "check, smoke Ollama through a port-forward with llm-smoke"))
+
+
+def scaled_to_zero(cluster: Cluster, t: Target) -> bool:
+    """Ollama at zero replicas under the KEDA HTTP add-on (which starts one with the first request)."""
+    if t.autoscaling != "requests":
+        return False
+    found = cluster.call(cluster.apps.read_namespaced_deployment, t.deployment, t.namespace)
+    return found is not None and not found.spec.replicas
+
+
+def check_claim(cluster: Cluster, t: Target) -> Check:
+    claim = cluster.call(cluster.core.read_namespaced_persistent_volume_claim, t.claim, t.namespace)
+    if claim is None:
+        return Check("model-claim", False, f"PersistentVolumeClaim {t.namespace}/{t.claim} not found")
+    if claim.status is None or claim.status.phase != "Bound":
+        return Check("model-claim", False, f"{t.claim} is {(claim.status and claim.status.phase) or 'not bound'}")
+    size = (claim.status.capacity or {}).get("storage", "?")
+    return Check("model-claim", True, f"{t.claim} Bound to {claim.spec.volume_name} ({size})")
+
+
+def check_preload(cluster: Cluster, t: Target) -> Check:
+    """The Job that lays the model store out and pulls the models, awaited by `pulumi up`: complete."""
+    job = cluster.call(cluster.batch.read_namespaced_job, t.preload_job, t.namespace)
+    if job is None:
+        return Check("model-preload", False, f"Job {t.namespace}/{t.preload_job} not found")
+    status, logs = job.status, f"kubectl -n {t.namespace} logs job/{t.preload_job}"
+    failed = condition(status and status.conditions, "Failed")
+    if failed and failed["status"] == "True":
+        return Check("model-preload", False, f"{t.preload_job} failed ({condition_text(failed)}); {logs}")
+    complete = condition(status and status.conditions, "Complete")
+    if not complete or complete["status"] != "True":
+        running = (status and status.active) or 0
+        return Check("model-preload", False, f"{t.preload_job} not complete ({running} pod(s) running); {logs} -f")
+    return Check("model-preload", True, f"{t.preload_job} complete")
+
+
+def check_gpus(cluster: Cluster, t: Target) -> Check:
+    idle = scaled_to_zero(cluster, t)
+    selector = selector_text(t.gpu_selector) or "the GPU selector"
+    return allocatable_on_gpu_nodes(
+        cluster, t.gpu_selector, "gpus", GPU,
+        f"no node matches {selector}: Ollama is scaled to zero (the pool starts a node with the first request)"
+        if idle else f"no node matches {selector}, and Ollama wants a replica on one",
+        "driver or device plugin not ready", "{total} GPU(s) allocatable on {nodes} node(s)", none_ok=idle)
+
+
+def check_dcgm(cluster: Cluster, t: Target) -> Check:
+    """The DCGM exporter on every GPU node: the GPU-memory signal of the autoscaler and the dashboards."""
+    for namespace, name in DCGM_EXPORTERS:
+        exporter = cluster.call(cluster.apps.read_namespaced_daemon_set, name, namespace)
+        if exporter is not None:
+            break
+    else:
+        return Check("dcgm-exporter", False, "no DCGM exporter DaemonSet (" + ", ".join(
+            f"{ns}/{name}" for ns, name in DCGM_EXPORTERS) + ")")
+    nodes = len(cluster.call(cluster.core.list_node, label_selector=selector_text(t.gpu_selector)).items)
+    wanted, ready = exporter.status.desired_number_scheduled, exporter.status.number_ready
+    where = f"{namespace}/{name}"
+    if wanted < nodes:
+        return Check("dcgm-exporter", False, f"{where} scheduled on {wanted} of {nodes} GPU node(s) (its node "
+                                             f"selector or tolerations?)")
+    if ready < wanted:
+        return Check("dcgm-exporter", False, f"{where}: {ready} of {wanted} pod(s) ready")
+    return Check("dcgm-exporter", True, f"{where}: {ready} of {wanted} pod(s) ready" if wanted else
+                 f"{where}: no GPU node yet (a pod lands on each as it starts)")
+
+
+def check_keda(cluster: Cluster, t: Target) -> Check:
+    """requests mode: the HTTPScaledObject (the interceptor's route and request count) and the ScaledObject beside
+    it (requests plus GPU memory or CPU) both Ready; at zero replicas, Active says whether a request is waiting."""
+    found: dict[str, Any] = {}
+    for (group, version, plural, kind), name in ((HTTP_SCALED_OBJECT, t.deployment),
+                                                 (SCALED_OBJECT, f"{t.deployment}-scaler")):
+        obj = cluster.call(cluster.custom.get_namespaced_custom_object, group, version, t.namespace, plural, name)
+        if obj is None:
+            return Check("keda", False, f"{kind} {t.namespace}/{name} not found")
+        ready = condition((obj.get("status") or {}).get("conditions"), "Ready")
+        if not ready or ready.get("status") != "True":
+            return Check("keda", False, f"{kind} {name} not ready ({condition_text(ready)})")
+        found[kind] = obj
+    scaled = found["ScaledObject"]
+    active = condition(scaled["status"].get("conditions"), "Active") or {}
+    spec = scaled.get("spec") or {}
+    state = "active" if active.get("status") == "True" else "idle (no request in flight)"
+    return Check("keda", True, f"HTTPScaledObject and ScaledObject ready, {spec.get('minReplicaCount')}-"
+                               f"{spec.get('maxReplicaCount')} replica(s), {state}")
+
+
+def check_hpa(cluster: Cluster, t: Target) -> Check:
+    hpa = cluster.call(cluster.autoscaling.read_namespaced_horizontal_pod_autoscaler, t.deployment, t.namespace)
+    if hpa is None:
+        return Check("hpa", False, f"HorizontalPodAutoscaler {t.namespace}/{t.deployment} not found")
+    active = condition(hpa.status and hpa.status.conditions, "ScalingActive")
+    if not active or active["status"] != "True":
+        return Check("hpa", False, f"not scaling ({condition_text(active)})")
+    return Check("hpa", True, f"scaling active: {hpa.status.current_replicas} replica(s), "
+                              f"{hpa.spec.min_replicas}-{hpa.spec.max_replicas}")
+
+
+def check_custom_metrics(cluster: Cluster, t: Target) -> Check:
+    """gpu-memory mode: the custom metrics API answers the HPA's own query (the metric for the Deployment's pods)."""
+    found = cluster.call(cluster.apps.read_namespaced_deployment, t.deployment, t.namespace)
+    if found is None:
+        return Check("custom-metrics", False, f"Deployment {t.namespace}/{t.deployment} not found")
+    selector = selector_text(found.spec.selector.match_labels or {})
+    metrics = cluster.get(f"{CUSTOM_METRICS}/namespaces/{t.namespace}/pods/*/{GPU_MEMORY_METRIC}",
+                          labelSelector=selector)
+    if metrics is None:
+        return Check("custom-metrics", False, f"{GPU_MEMORY_METRIC} not served for pods in {t.namespace} "
+                                              f"(Prometheus Adapter's rule, or no DCGM series yet)")
+    items = metrics.get("items") or []
+    if not items:
+        return Check("custom-metrics", False, f"no {GPU_MEMORY_METRIC} value for the pods of {selector} (are DCGM's "
+                                              f"series labelled with their pod?)")
+    values = ", ".join(f"{i['describedObject']['name']} {i['value']}" for i in items[:4])
+    return Check("custom-metrics", True, f"{GPU_MEMORY_METRIC}: {values}")
+
+
+def run(cluster: Cluster, t: Target, api_key: Optional[str], smoke_timeout_s: float) -> list[Check]:
+    gpu, mode = t.accelerator == "gpu", t.autoscaling
+    idle = "scaled to zero (the KEDA interceptor holds the first request while a replica starts)" \
+        if mode == "requests" else None
+    checks = run_steps([
+        ("model-claim", lambda: check_claim(cluster, t)),
+        ("model-preload", lambda: check_preload(cluster, t)),
+        *([("gpus", lambda: check_gpus(cluster, t)), ("dcgm-exporter", lambda: check_dcgm(cluster, t))]
+          if gpu else []),
+        ("ollama", lambda: check_deployment(cluster, t.namespace, "ollama", t.deployment, idle)),
+        *([("keda", lambda: check_keda(cluster, t)),
+           ("interceptor", lambda: check_deployment(cluster, INTERCEPTOR[0], "interceptor", INTERCEPTOR[1]))]
+          if mode == "requests" else []),
+        *([("hpa", lambda: check_hpa(cluster, t))] if mode in ("gpu-memory", "cpu") else []),
+        *([("custom-metrics", lambda: check_custom_metrics(cluster, t))] if mode == "gpu-memory" else []),
+        ("router", lambda: check_deployment(cluster, t.namespace, "router", "router")),
+        *([("open-webui", lambda: check_deployment(cluster, t.namespace, "open-webui", "open-webui"))]
+          if t.webui else []),
+        *([("gateways", lambda: check_gateways(cluster))] if t.gate.url else []),
+    ])
+    return checks + ([check_smoke(t.gate, api_key, smoke_timeout_s)] if t.gate.url else [])
