@@ -165,12 +165,13 @@ def any_plan(request) -> offline.Plan:
 # collection order (pytest.ini's --no-loadscope-reorder: by default xdist re-sorts files by their number of tests and
 # this order counted for nothing), so starting the long ones early keeps the workers finishing together
 # (longest-processing-time-first).
-SLOW_FIRST = ("components/test_provider.py", "program/test_upstream.py", "program/test_package.py",
-              "components/test_aks_cluster.py", "offline/test_scan.py", "components/test_components_alone.py",
-              "config/test_loader.py", "offline/test_plan_diff.py", "offline/test_deploy_model.py",
-              "endpoint_tools/test_bench.py", "config/test_global_stack.py", "endpoint_tools/test_real_server.py",
-              "offline/test_plan.py", "program/test_policy_plugin.py", "endpoint_tools/test_llm_api.py",
-              "endpoint_tools/test_verify.py", "components/test_gpu_scheduling.py", "program/test_typing.py")
+SLOW_FIRST = ("program/test_upstream.py", "components/test_provider.py", "program/test_package.py",
+              "offline/test_plan_diff.py", "config/test_loader.py", "offline/test_scan.py",
+              "endpoint_tools/test_bench.py", "components/test_components_alone.py",
+              "endpoint_tools/test_real_server.py", "offline/test_plan.py", "endpoint_tools/test_llm_api.py",
+              "endpoint_tools/test_verify_ollama.py", "components/test_aks_cluster.py", "program/test_policy_plugin.py",
+              "config/test_global_stack.py", "endpoint_tools/test_verify.py", "components/test_gpu_scheduling.py",
+              "endpoint_tools/test_smoke.py", "components/test_llmd_stack.py", "offline/test_stackfile.py")
 
 
 # Test files by what they test (`pytest -m components` runs the component package's tests alone, `-m endpoint_tools`
