@@ -34,6 +34,7 @@ from typing import Any, Optional
 
 from config.models import catalogue_size
 from llmplatform.inference_specs import warm_up_command
+from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
 
 from .runner import DEPLOYER, Plan, Registration
 from .wire import duration_seconds
@@ -44,7 +45,6 @@ HELM_DEFAULT_TIMEOUT = 300  # provider/pkg/provider/helm_release.go: defaultTime
 SKIP_AWAIT = "pulumi.com/skipAwait"
 TIMEOUT_SECONDS = "pulumi.com/timeoutSeconds"
 WAIT_FOR = "pulumi.com/waitFor"
-MODEL_SIZES = "llm-platform/model-sizes-gib"  # the preload Job's sizes (llmplatform.model_store MODEL_SIZES_ANNOTATION)
 GPU_RESOURCE = "nvidia.com/gpu"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
@@ -294,9 +294,14 @@ class ModelShare:
         return dict(self.sizes_gib).get(model) or catalogue_size(model) or 0.0
 
 
+def _declared_sizes(reg: Registration) -> dict[str, float]:
+    """The model sizes (GiB) a preload Job records (the MODEL_SIZES annotation: the stack's declared or catalogue
+    sizes)."""
+    return {m: float(v) for m, v in json.loads(_annotations(reg).get(MODEL_SIZES, "{}")).items()}
+
+
 def model_share(plan: Plan, data: dict[str, Any]) -> ModelShare:
-    sizes = {m: float(v) for r in plan.kubernetes_objects() if _kind(r) == "Job"
-             for m, v in json.loads(_annotations(r).get(MODEL_SIZES, "{}")).items()}
+    sizes = {m: v for r in plan.kubernetes_objects() if _kind(r) == "Job" for m, v in _declared_sizes(r).items()}
     return ModelShare(store_throughput_mb_s(plan, data), store_throughput_mb_s(plan, data, "read"),
                       tuple(sorted(sizes.items())))
 
@@ -539,8 +544,8 @@ def _job_work(reg: Registration, data: dict[str, Any], store_mb_s: Optional[floa
     env = {e.get("name"): str(e.get("value", "")) for c in spec.get("containers") or [] for e in c.get("env") or []}
     if env.get("DRY_RUN") == "true" or not env.get("MODELS", "").strip():
         return ZERO, "no models to pull"
-    declared = json.loads(_annotations(reg).get(MODEL_SIZES, "{}"))
-    gib = sum(float(declared.get(m) or catalogue_size(m) or 0.0) for m in env["MODELS"].split())
+    recorded = ModelShare(sizes_gib=tuple(_declared_sizes(reg).items()))
+    gib = sum(recorded.size_gib(m) for m in env["MODELS"].split())
     mb = gib * 1074
     pull = data["image_pull"]["throughput_mb_s"]
     cap = store_mb_s or float("inf")
