@@ -426,3 +426,11 @@ def test_a_warm_ollama_is_ready_after_reading_and_loading_its_model_and_a_lazy_o
     assert dm.wait_of(k8s("o", warm), DATA, [], 900, declared).span.median - waits[0].span.median == pytest.approx(
         2 * extra)
     assert dm.store_throughput_mb_s(variant("prod"), DATA, "read") > dm.store_throughput_mb_s(variant("prod"), DATA)
+
+
+def test_an_image_pulled_from_a_mirror_weighs_what_its_upstream_image_weighs():
+    from llmplatform.images import mirrored
+    from llmplatform.pins import ALL_IMAGES
+    for image in ALL_IMAGES:
+        assert dm._image_size(DATA, mirrored(image, "mirrorexample.azurecr.io")) == dm._image_size(DATA, image), image
+    assert dm._image_size(DATA, "ghcr.io/open-webui/open-webui:0.11.0") == 1800  # not the default size
