@@ -18,7 +18,7 @@ FILES_OF = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.
 PKG_FILES := $(call FILES_OF,components,-not -path 'components/maintenance/*')
 TOOLS_FILES := $(call FILES_OF,endpoint-tools)
 
-.PHONY: install tools plan scan test bench schema docs pin-digests preview up destroy clean
+.PHONY: install tools plan images scan test bench schema docs pin-digests preview up destroy clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,9 @@ tools: $(TOOLS)  ## only the endpoint tools and their dependencies in .venv: llm
 
 plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
 	$(PY) -m offline.plan --stack $(STACK)
+
+images: $(PKG)  ## offline: the copy command of each image of build/$(STACK)/images.json into a mirror (REGISTRY=<host>)
+	$(PY) -m offline.images --stack $(STACK) $(if $(REGISTRY),--registry $(REGISTRY))
 
 scan: plan $(SCAN)  ## offline: checkov over the Kubernetes objects of build/$(STACK)/manifests
 	$(PY) -m offline.scan --stack $(STACK)

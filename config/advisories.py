@@ -29,7 +29,20 @@ def advisories(cfg: PlatformConfig) -> list[str]:
     if cfg.llmd.expose_externally and not cfg.llmd.enabled:
         notes.append("llmd.exposeExternally is true but llmd.enabled is false: no llm-d is deployed or published (and "
                      "no llmdPort exported for a global stack's global.llmdRegions); set llmd.enabled too")
-    notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku)
+    notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
+    return notes
+
+
+def _mirror(cfg: PlatformConfig) -> list[str]:
+    registry = cfg.cluster.image_registry
+    if not registry:
+        return []
+    notes = [f"cluster.imageRegistry {registry}: every image comes from it; fill it before `pulumi up` "
+             f"(`make images STACK=<stack>` prints the copy commands, docs/images.md), and again after a pin or "
+             f"chart bump, or pods wait in ImagePullBackOff"]
+    if registry.endswith(".azurecr.io") and not cfg.cluster.image_registry_id:
+        notes.append(f"cluster.imageRegistryId is unset: the nodes pull from {registry} only if its AcrPull is "
+                     f"granted elsewhere (set the registry's resource id and the cluster's kubelet identity gets it)")
     return notes
 
 

@@ -62,6 +62,8 @@ def aks_cluster_args(cfg: PlatformConfig, resource_group: pulumi.Input[str], mon
         "kubelogin_mode": c.kubelogin_mode,
         "grant_deployer_admin": c.grant_deployer_admin,
         "deployer_principal_type": c.deployer_principal_type,
+        "image_registry": c.image_registry,
+        "image_registry_id": c.image_registry_id,
         # GpuNodePool refuses a fallback pool on a cluster without the priority expander
         "autoscaler_expander": "priority" if cfg.gpu.enabled and cfg.gpu.fallback.enabled else "least-waste",
         "log_analytics_workspace_id": monitoring.log_analytics_workspace_id if monitoring else None,

@@ -260,6 +260,11 @@ MEANING = {
                                      "when `cluster.kubeloginMode` logs in as an application (`workloadidentity`, "
                                      "`spn`, `msi`), else `User`; set it when an Azure CLI login is a service "
                                      "principal.",
+    "cluster.imageRegistry": "Mirror registry every image is pulled from (e.g. `myregistry.azurecr.io`), charts' "
+                             "images included: for an Azure Policy that allows only your registries. Unset: each "
+                             "image's upstream registry. docs/images.md: what to mirror (`make images`).",
+    "cluster.imageRegistryId": "Resource id of the Azure Container Registry behind `cluster.imageRegistry`: the "
+                               "nodes' kubelet identity gets AcrPull on it. Unset: the nodes can already pull.",
     "gpu.enabled": "Create the GPU pool (it costs nothing while scaled to zero).",
     "gpu.poolName": "Pool name; the on-demand fallback pool is `<poolName>od`.",
     "gpu.vmSize": "A size of the GPU SKU catalog (`components/llmplatform/data/gpu_skus.json`: T4, A10, V100, A100, "

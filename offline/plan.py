@@ -27,7 +27,7 @@ from llmplatform.checks import ComponentInputError
 from config import regions
 from config.loader import parse_config
 
-from . import capacity, cost, deploy_model, policy_check, runner, stackfile
+from . import capacity, cost, deploy_model, images, policy_check, runner, stackfile
 
 REDACTED = "[secret]"
 
@@ -298,8 +298,11 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     count = write(plan, target)
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
     (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
+    pulled = images.document(plan, None if regions.is_global(raw) else cfg.cluster.image_registry)
+    (target / "images.json").write_text(json.dumps(pulled, indent=2) + "\n")
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
-          f"{target}/deploy.json and {count} manifests in {target}/manifests/")
+          f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images) and {count} manifests in "
+          f"{target}/manifests/")
     if target.name.endswith(WHAT_IF):
         stack_dir = plan_dir(out, stack, [], None)
         print(f"(a what-if: --set/--stack-file plans are written beside {stack_dir}/, not over it; what the change "

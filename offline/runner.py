@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 import yaml
 
+from llmplatform.mappings import deep_merge  # noqa: F401 (re-exported)
 from llmplatform.testing import (DEPLOYER, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT,  # noqa: F401 (re-exported)
                                  OfflineMocks, Plan, ProgramError, RecordingMonitor, Registration, _unwrap_secrets,
                                  _fake_kubeconfig, _whole_numbers, refusals, run as run_function)
@@ -52,16 +53,6 @@ def _project_file(program_dir: Path) -> Any:
 
 def project_name(program_dir: Path = PROJECT_DIR) -> str:
     return _project_file(program_dir)["name"]
-
-
-def deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
-    return merged
 
 
 def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program_dir: Path = PROJECT_DIR,

@@ -57,11 +57,17 @@ UPSTREAM = PROJECT_DIR / "tests" / "upstream"
 # The two newest Kubernetes minors AKS supports (AKS release calendar, late 2026); objects must validate on both.
 AKS_KUBERNETES_VERSIONS = ("1.34.0", "1.35.0")
 
+# An organisation's registry every image comes from (an Azure Policy that allows only it), on the variants that
+# install every chart between them.
+MIRROR = {"imageRegistry": "mirrorexample.azurecr.io",
+          "imageRegistryId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-registry/"
+                             "providers/Microsoft.ContainerRegistry/registries/mirrorexample"}
+
 # Config variants beyond the two stack files, so every code path the config can reach is planned and validated.
 VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev": ("dev", {}),
     "prod": ("prod", {}),
-    "dev-operator": ("dev", {"gpu": {"driver": "operator", "vmSize": "Standard_ND96asr_v4"}}),
+    "dev-operator": ("dev", {"cluster": MIRROR, "gpu": {"driver": "operator", "vmSize": "Standard_ND96asr_v4"}}),
     "dev-smb-nogpu": ("dev", {"gpu": {"enabled": False}, "modelStore": {"protocol": "smb", "preloadDryRun": True},
                               "gateway": {"mode": "internal", "apiKeyAuth": False}, "webui": {"enabled": False},
                               "autoscaling": {"mode": "cpu", "minReplicas": 1, "scaleToZero": False}}),
@@ -73,7 +79,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
                             "autoscaling": {"mode": "gpu-memory", "minReplicas": 1, "scaleToZero": False}}),
     # a team's public UI: Entra ID sign-in (its client secret from Key Vault), a first admin, sign-up for approval,
     # models granted per group
-    "prod-tls": ("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
+    "prod-tls": ("prod", {"cluster": MIRROR, "gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                "email": "platform@example.com"}},
                           "webui": {"adminEmail": "platform@example.com", "enableSignup": True,
                                     "modelAccess": "granted",
@@ -86,7 +92,7 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     # llm-d on an A100 pool (GPU Operator)
     "llmd": ("llmd", {}),
     # prefill/decode disaggregation on an InfiniBand size, as the comment in Pulumi.llmd.yaml turns it on
-    "llmd-pd": ("llmd", {"gpu": {"vmSize": "Standard_ND96isr_H100_v5"},
+    "llmd-pd": ("llmd", {"cluster": MIRROR, "gpu": {"vmSize": "Standard_ND96isr_H100_v5"},
                          "llmd": {"prefillDecode": True, "autoscaling": False}}),
 }
 

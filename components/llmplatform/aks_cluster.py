@@ -9,7 +9,7 @@ from pulumi_azure_native import authorization, containerservice as cs, network, 
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .azure_roles import AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
+from .azure_roles import ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .defaults import defaults_for
 from .checks import check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
@@ -129,6 +129,13 @@ class AksClusterArgs(TypedDict):
     application — workloadidentity, spn, msi — else User)."""
     autoscaler_expander: NotRequired[str]
     """Cluster-autoscaler expander (default least-waste; priority for a GPU pool with an on-demand fallback)."""
+    image_registry: NotRequired[str]
+    """Mirror registry every image is pulled from, e.g. myregistry.azurecr.io: components on this cluster pull
+    `<image_registry>/<repository>:<tag>` instead of each image's upstream registry, charts included (default: the
+    upstream registries). docs/images.md lists the images to mirror."""
+    image_registry_id: NotRequired[pulumi.Input[str]]
+    """Resource id of the Azure Container Registry behind image_registry: the kubelet identity gets AcrPull on it
+    (AKS's `--attach-acr`). Leave unset when the nodes can already pull from it."""
     log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
     """Log Analytics workspace: turns on Container Insights."""
     managed_prometheus: NotRequired[bool]
@@ -418,6 +425,15 @@ class AksCluster(pulumi.ComponentResource):
                     opt(args, "kubelogin_mode"), args.get("deployer_principal_type"))),
                 role_definition_id=builtin_role(AKS_RBAC_CLUSTER_ADMIN), scope=cluster.id, opts=child))
 
+        kubelet_object_id = cluster.identity_profile.apply(
+            lambda p: p["kubeletidentity"].object_id if p and "kubeletidentity" in p else None)
+        if args.get("image_registry_id"):
+            # nodes pull from the mirror as the kubelet identity; in-cluster objects (the provider) wait for the grant
+            admin_grant.append(authorization.RoleAssignment(
+                f"{name}-acr-pull", principal_id=kubelet_object_id,
+                principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+                role_definition_id=builtin_role(ACR_PULL), scope=args["image_registry_id"], opts=child))
+
         credentials = cs.list_managed_cluster_user_credentials_output(
             resource_group_name=rg_name, resource_name=cluster.name, format="exec")
         raw_kubeconfig = credentials.kubeconfigs.apply(lambda kcs: base64.b64decode(kcs[0].value).decode())
@@ -431,8 +447,7 @@ class AksCluster(pulumi.ComponentResource):
         self.resource_group_name = rg_name
         self.cluster_name = cluster.name
         self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
-        self.kubelet_identity_object_id = cluster.identity_profile.apply(
-            lambda p: p["kubeletidentity"].object_id if p and "kubeletidentity" in p else None)
+        self.kubelet_identity_object_id = kubelet_object_id
         self.cluster = ClusterHandle(
             resource_group_name=rg_name, location=location,
             cluster_name=pulumi.Output.all(cluster.name, last_write.id).apply(lambda v: v[0]), cluster_id=cluster.id,
@@ -445,7 +460,8 @@ class AksCluster(pulumi.ComponentResource):
             cpu_tolerations=[SPOT_TOLERATION.copy()] if workload_spot else [],
             pod_cidr=net["pod_cidr"],
             autoscaler_expander=opt(args, "autoscaler_expander"),
-            encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"))
+            encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"),
+            image_registry=args.get("image_registry") or "")
         self.register_outputs({
             "cluster": self.cluster, "resource_group_name": self.resource_group_name,
             "cluster_name": self.cluster_name, "oidc_issuer_url": self.oidc_issuer_url,

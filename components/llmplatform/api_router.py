@@ -14,7 +14,7 @@ from .inference_specs import (ROUTER_CPU_LIMIT, ROUTER_PORT, SHUTDOWN_MARGIN_SEC
                               key_vault_objects, nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
-from .kube import (allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,
+from .kube import (pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,
                    cpu_placement, labels, placement_args, secret_provider_class, spread)
 from .naming import content_suffix, secret_name
 from .pins import ROUTER_IMAGE
@@ -116,7 +116,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
             # the image stops nginx with SIGQUIT (graceful: open requests finish); give them the longest answer
             termination_grace_period_seconds=spec.request_timeout_seconds + SHUTDOWN_MARGIN_SECONDS,
             containers=[k8s.core.v1.ContainerArgs(
-                name="nginx", image=ROUTER_IMAGE,
+                name="nginx", image=pulled(spec.cluster, ROUTER_IMAGE),
                 ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
                 resources=k8s.core.v1.ResourceRequirementsArgs(**res),
                 readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),

@@ -8,6 +8,7 @@ NETWORK_CONTRIBUTOR = "4d97b98b-1d4f-4787-a291-c67834d212e7"
 KEY_VAULT_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"  # read secret values, nothing else
 MONITORING_DATA_READER = "b0d8363b-8ddd-447d-831f-62ca05bff136"  # query an Azure Monitor workspace
 GRAFANA_ADMIN = "22926164-76b3-42b3-bc55-97df8dab3e41"  # every Grafana operation on a Managed Grafana
+ACR_PULL = "7f951dda-4ed3-4680-a7ca-43fe172d538d"  # pull images from a container registry
 GRAFANA_VIEWER = "60921a7e-fef1-4a43-9b16-a26c52ad4769"  # view its dashboards and alerts
 
 

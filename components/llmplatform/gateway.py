@@ -185,10 +185,11 @@ class GatewayAccess(pulumi.ComponentResource):
                                                       file=INFERENCE_EXTENSION_CRDS_URL, opts=k8s_opts))
         istio_ns = namespace(f"{name}-istio-ns", "istio-system", "privileged", k8s_opts)
         base = helm_release(f"{name}-istio-base", ISTIO_BASE, istio_ns.metadata.name, {"defaultRevision": "default"},
-                            pulumi.ResourceOptions(parent=self, protect=False, depends_on=crd_bundles))
+                            pulumi.ResourceOptions(parent=self, protect=False, depends_on=crd_bundles), cluster=cluster)
         istiod = helm_release(f"{name}-istiod", ISTIOD, istio_ns.metadata.name,
                               placement.apply(lambda p: istiod_values(p, opt(args, "replicas"), inference)),
-                              pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, *crd_bundles]))
+                              pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, *crd_bundles]),
+                              cluster=cluster)
         gw_ns = namespace(f"{name}-ns", f"{prefix}-gateway", "baseline", k8s_opts)
         after_istio = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[istiod, crds])
 
@@ -273,7 +274,8 @@ class GatewayAccess(pulumi.ComponentResource):
                 "crds": {"enabled": True}, **p,
                 "config": {"apiVersion": "controller.config.cert-manager.io/v1alpha1",
                            "kind": "ControllerConfiguration", "enableGatewayAPI": True}}),
-            pulumi.ResourceOptions(parent=self, protect=False, depends_on=after_istio.depends_on))
+            pulumi.ResourceOptions(parent=self, protect=False, depends_on=after_istio.depends_on),
+            cluster=args["cluster"])
         after = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[release])
         issuer = k8s.apiextensions.CustomResource(
             f"{name}-letsencrypt", api_version="cert-manager.io/v1", kind="ClusterIssuer",

@@ -336,7 +336,8 @@ class GpuNodePool(pulumi.ComponentResource):
         # failed to provision for max-node-provision-time, long after the fallback pool exists.
         waited_for: list[pulumi.Output] = [pools[0].name]
         if shared is not None and key is not None and shared.status is None and may_install:
-            shared.status = self._device_software(key[2], name, driver, sku.rdma).status
+            shared.status = self._device_software(key[2], name, driver, sku.rdma,
+                                                 args["cluster"]).status
         if shared is not None and shared.status is not None:
             waited_for.append(shared.status)
         # Workloads that take the scheduling wait for the pools (a pod for a pool that does not exist stays Pending
@@ -351,7 +352,8 @@ class GpuNodePool(pulumi.ComponentResource):
         self.driver = pulumi.Output.from_input(driver)
         self.register_outputs({"scheduling": self.scheduling, "pool_names": self.pool_names, "driver": self.driver})
 
-    def _device_software(self, cluster: str, name: str, driver: str, rdma: bool) -> k8s.helm.v3.Release:
+    def _device_software(self, cluster: str, name: str, driver: str, rdma: bool,
+                         handle: pulumi.Input[ClusterHandle]) -> k8s.helm.v3.Release:
         """The cluster's device plugin or GPU Operator, over every GPU node: named after the cluster (its Kubernetes
         provider), not the pool, so it keeps its URN whichever pool installs it (the first one declared, or the
         next when that one is removed); the alias carries over what a pool installed under its own name before."""
@@ -363,7 +365,8 @@ class GpuNodePool(pulumi.ComponentResource):
             ns = namespace(f"{cluster}-device-plugin-ns", "nvidia-device-plugin", "privileged",
                            child("device-plugin-ns"))
             return helm_release(f"{cluster}-device-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name,
-                                device_plugin_values(tolerations, gpu_node_selector()), child("device-plugin"))
+                                device_plugin_values(tolerations, gpu_node_selector()), child("device-plugin"),
+                                cluster=handle)
         ns = namespace(f"{cluster}-gpu-operator-ns", "gpu-operator", "privileged", child("gpu-operator-ns"))
         return helm_release(f"{cluster}-gpu-operator", GPU_OPERATOR, ns.metadata.name,
-                            gpu_operator_values(tolerations, rdma), child("gpu-operator"))
+                            gpu_operator_values(tolerations, rdma), child("gpu-operator"), cluster=handle)

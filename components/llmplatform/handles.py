@@ -66,6 +66,8 @@ class ClusterHandle(TypedDict):
     """Node disks are encrypted at the host; pools added to the cluster follow it."""
     ephemeral_os_disk: NotRequired[pulumi.Input[bool]]
     """Pools added to the cluster put their OS disk on the VM's local disk where the size allows."""
+    image_registry: NotRequired[pulumi.Input[str]]
+    """Mirror registry the cluster pulls every image from (empty or absent: each image's upstream registry)."""
 
 
 class GpuScheduling(TypedDict):

@@ -47,6 +47,13 @@ def mirrored(image: str, registry: Optional[str]) -> str:
     return f"{registry}/{ref.repository}:{ref.tag}" + (f"@{ref.digest}" if ref.digest else "")
 
 
+def mirrored_repository(repository: str, registry: Optional[str]) -> str:
+    """A `host/path` repository prefix (NVIDIA operators' `repository` + `image` + `version`) on the mirror."""
+    if not registry or repository.startswith(f"{registry}/"):
+        return repository
+    return f"{registry}/{repository.split('/', 1)[1]}"
+
+
 @dataclass(frozen=True)
 class ChartImage:
     """One image a chart can render, as its vendored data file records it."""

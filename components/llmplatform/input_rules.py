@@ -21,6 +21,7 @@ from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYE
 from .inference_parts import GATE_INPUTS, OLLAMA_INPUTS, WEBUI_INPUTS
 from .inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_SECRET_FILES, nginx_workers,
                               ollama_env, webui_env, webui_state_env, webui_users_env)
+from .images import registry_problem
 from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes
 from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                          holds_requests_at_zero, image_is_pinned, managed_flags)
@@ -93,9 +94,29 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
     elif mode in API_ACCESS_MODES and mode != "authorizedIps" and ranges:
         r.add("authorized_ip_ranges", ranges, f"none unless {r.ref('api_access_mode')} is authorizedIps "
                                               f"(it is {mode!r})")
+    image_registry_rules(r)
     if r.get("defender") and not r.args.get("log_analytics_workspace_id"):
         r.add("defender", True, f"only with {r.ref('log_analytics_workspace_id')} (Defender reports there)")
     return r.problems
+
+
+ACR_ID = re.compile(r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}"
+                    r"/providers/Microsoft\.ContainerRegistry/registries/(?P<name>[a-zA-Z0-9]{5,50})", re.IGNORECASE)
+
+
+def image_registry_rules(r: Rules) -> None:
+    """A mirror registry host; the ACR id it is attached by names the same registry."""
+    registry = r.text("image_registry", registry_problem)
+    acr_id = r.text("image_registry_id", lambda v: None if ACR_ID.fullmatch(v) else
+                    "an Azure Container Registry resource id: /subscriptions/<id>/resourceGroups/<group>/providers/"
+                    "Microsoft.ContainerRegistry/registries/<name>")
+    if acr_id and r.args.get("image_registry") is None:
+        r.add("image_registry_id", acr_id, f"only with {r.ref('image_registry')} (the registry's login server)")
+    match = ACR_ID.fullmatch(acr_id or "")
+    if match and registry and registry.endswith(".azurecr.io") and \
+            registry.split(".", 1)[0] != match["name"].lower():
+        r.add("image_registry_id", acr_id, f"the id of the registry {r.ref('image_registry')} names "
+                                           f"({registry.split('.', 1)[0]!r}), not {match['name']!r}")
 
 
 def zones_rule(r: Rules, key: str) -> list[str]:

@@ -7,7 +7,9 @@ import pulumi_kubernetes as k8s
 
 from .checks import ComponentInputError
 from .handles import Toleration, field
+from .images import chart_mirror_values, mirrored
 from .inference_specs import SECRETS_MOUNT
+from .mappings import deep_merge
 from .pins import ChartRef
 
 PART_OF = "llm-platform"
@@ -84,12 +86,20 @@ def require_kubernetes_provider(opts: Optional[pulumi.ResourceOptions], kind: st
             "pulumi.ResourceOptions(providers=[cluster.provider])")
 
 
+def pulled(cluster: Any, image: str) -> pulumi.Output[str]:
+    """`image` as `cluster` pulls it: from its mirror registry when it has one."""
+    return field(cluster, "image_registry", "").apply(lambda registry: mirrored(image, registry))
+
+
 def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str],
-                 values: pulumi.Input[dict[str, Any]], opts: pulumi.ResourceOptions,
+                 values: pulumi.Input[dict[str, Any]], opts: pulumi.ResourceOptions, *, cluster: Any,
                  release_name: Optional[str] = None) -> k8s.helm.v3.Release:
-    """A pinned chart under a fixed release name (so object names the chart derives from it are predictable).
-    An OCI chart is addressed as oci://registry/path/chart, with no repository."""
+    """A pinned chart under a fixed release name (so object names the chart derives from it are predictable), its
+    images from `cluster`'s mirror registry when it has one. An OCI chart is addressed as oci://registry/path/chart,
+    with no repository."""
     oci = chart.repo.startswith("oci://")
+    values = pulumi.Output.all(pulumi.Output.from_input(values), field(cluster, "image_registry", "")).apply(
+        lambda v: deep_merge(v[0], chart_mirror_values(chart, v[1])))
     return k8s.helm.v3.Release(
         resource_name,
         k8s.helm.v3.ReleaseArgs(

@@ -25,7 +25,7 @@ from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint,
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
-from .kube import (cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release,
+from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release,
                    http_probe, gpu_start_deadline, labels, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace,
                    require_kubernetes_provider, secret_provider_class, tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length, epp_affinity,
@@ -192,7 +192,8 @@ class LlmdStack(pulumi.ComponentResource):
                                     opt(args, "failure_mode"), v[0].get("tolerations", []), plugins,
                                     opt(args, "epp_replicas")))
         release = helm_release(f"{name}-router-chart", LLM_D_ROUTER_GATEWAY, self._ns, values,
-                               pulumi.ResourceOptions(parent=self, depends_on=servers), release_name=RELEASE)
+                               pulumi.ResourceOptions(parent=self, depends_on=servers), cluster=cluster,
+                               release_name=RELEASE)
         pool_gateway = self._pool_route(name, target, release)
         if autoscaled:
             self._autoscaler(name, servers[0], release)
@@ -286,7 +287,7 @@ class LlmdStack(pulumi.ComponentResource):
                 termination_grace_period_seconds=130,  # requests in flight finish (the chart's EPP waits as long)
                 init_containers=[self._sidecar()] if role == DECODE else None,
                 containers=[k8s.core.v1.ContainerArgs(
-                    name="vllm", image=opt(a, "vllm_image"), command=["vllm"],
+                    name="vllm", image=pulled(a["cluster"], opt(a, "vllm_image")), command=["vllm"],
                     args=vllm_args(a["model"], served, tp, context, role is not None, port, opt(a, "extra_args")),
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
                     env=env, resources=resources,
@@ -311,12 +312,12 @@ class LlmdStack(pulumi.ComponentResource):
         disruption_budget(f"{name}-{app}-pdb", app, ns, match, replicas, self._k8s)
         return created
 
-    @staticmethod
-    def _sidecar() -> k8s.core.v1.ContainerArgs:
+    def _sidecar(self) -> k8s.core.v1.ContainerArgs:
         """llm-d's routing sidecar as a native sidecar (an init container that keeps running, as upstream's decode
         Deployment has it): the pool's port, the prompt to the prefill pod the picker named, then decode locally."""
         return k8s.core.v1.ContainerArgs(
-            name="routing-sidecar", image=LLMD_PD_SIDECAR_IMAGE, image_pull_policy="IfNotPresent",
+            name="routing-sidecar", image=pulled(self._args["cluster"], LLMD_PD_SIDECAR_IMAGE),
+            image_pull_policy="IfNotPresent",
             args=sidecar_args(), restart_policy="Always",
             ports=[k8s.core.v1.ContainerPortArgs(name="sidecar-http", container_port=SIDECAR_PORT)],
             resources=k8s.core.v1.ResourceRequirementsArgs(requests={"cpu": "250m", "memory": "256Mi"},

@@ -15,7 +15,7 @@ from .checks import check_shape
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, ModelVolume, field
 from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
-from .kube import cpu_placement, labels, placement, placement_args, require_kubernetes_provider
+from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
 
@@ -278,7 +278,7 @@ class ModelStore(pulumi.ComponentResource):
                             security_context=pod_security(NON_ROOT_UID),
                             containers=[k8s.core.v1.ContainerArgs(
                                 name="preload",
-                                image=OLLAMA_IMAGE,
+                                image=pulled(cluster, OLLAMA_IMAGE),
                                 command=["/bin/sh", "-c", preload_script()],
                                 env=[k8s.core.v1.EnvVarArgs(name="MODELS", value=" ".join(models)),
                                      k8s.core.v1.EnvVarArgs(name="DRY_RUN", value=str(dry_run).lower()),

@@ -149,6 +149,8 @@ def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gi
             "persistence": {"enabled": True, "size": f"{grafana_storage_gib}Gi"},
             "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
                                        "searchNamespace": "ALL"}},
+            # the chart's `helm test` pod: nothing runs it, and it is one image less to mirror
+            "testFramework": {"enabled": False},
         },
     }
 
@@ -318,7 +320,7 @@ class Observability(pulumi.ComponentResource):
                              cpu.apply(lambda sel: kube_prometheus_values(
                                  sel, opt(a, "prometheus_retention"), opt(a, "prometheus_storage_gib"),
                                  opt(a, "grafana_storage_gib"))),
-                             pulumi.ResourceOptions(parent=self, depends_on=[admin]))
+                             pulumi.ResourceOptions(parent=self, depends_on=[admin]), cluster=self._cluster)
         after_stack = pulumi.ResourceOptions(parent=self, depends_on=[stack])
         for file_name, text in dashboards(opt(a, "vllm_dashboard")).items():
             k8s.core.v1.ConfigMap(
@@ -347,7 +349,7 @@ class Observability(pulumi.ComponentResource):
                 opts=after_stack)
         self._gpu_metrics(name, ns.metadata.name, after_stack)
         adapter = helm_release(f"{name}-prometheus-adapter", PROMETHEUS_ADAPTER, ns.metadata.name,
-                               cpu.apply(adapter_values), after_stack)
+                               cpu.apply(adapter_values), after_stack, cluster=self._cluster)
         self.prometheus_url = pulumi.Output.all(stack.status, adapter.status).apply(lambda _: PROMETHEUS_URL)
         self.grafana_service = pulumi.Output.from_input(f"{MONITORING_NS}/kps-grafana")
         self.keda = self._keda(name, after_stack) if opt(a, "keda") else KedaEndpoints(
@@ -365,7 +367,7 @@ class Observability(pulumi.ComponentResource):
             # exporter belongs on every GPU node of the cluster, the scheduling handle's wait for the pools, and a
             # DaemonSet needs no node to install (it lands on each GPU node as the autoscaler adds it).
             helm_release(f"{name}-dcgm-exporter", DCGM_EXPORTER, ns,
-                         dcgm_values(gpu_node_selector(), gpu_tolerations()), after_stack)
+                         dcgm_values(gpu_node_selector(), gpu_tolerations()), after_stack, cluster=self._cluster)
             target_ns, selector, port = MONITORING_NS, {"app.kubernetes.io/name": "dcgm-exporter"}, "metrics"
         k8s.apiextensions.CustomResource(
             f"{name}-dcgm-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
@@ -385,13 +387,13 @@ class Observability(pulumi.ComponentResource):
         # about three minutes sooner on a fresh stack.
         core = helm_release(f"{name}-keda", KEDA, ns.metadata.name,
                             cpu.apply(lambda p: {**p, "prometheus": {"operator": {"enabled": True}}}),
-                            pulumi.ResourceOptions(parent=self))
+                            pulumi.ResourceOptions(parent=self), cluster=self._cluster)
         http = helm_release(f"{name}-keda-http", KEDA_HTTP_ADD_ON, ns.metadata.name,
                             cpu.apply(lambda sel: keda_http_values(sel, opt(a, "request_timeout_seconds"),
                                                                    opt(a, "cold_start_timeout_seconds"),
                                                                    opt(a, "interceptor_replicas"))),
                             pulumi.ResourceOptions(parent=self, depends_on=[core]),
-                            release_name="keda-add-ons-http")
+                            cluster=self._cluster, release_name="keda-add-ons-http")
         k8s.apiextensions.CustomResource(
             f"{name}-keda-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="keda-operator", namespace=MONITORING_NS),

@@ -14,7 +14,7 @@ from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint,
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, WARM_UP_TIMEOUT_SECONDS,
                               drain_script, ollama_env, ollama_scheduling, resources, scaled_hosts, warm_up_command)
-from .kube import (allow_ingress, cpu_placement, deployment, disruption_budget, env_vars, gpu_start_deadline,
+from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars, gpu_start_deadline,
                    http_probe, labels, placement, placement_args, require_kubernetes_provider, spread)
 from .pins import OLLAMA_IMAGE
 
@@ -137,7 +137,7 @@ class OllamaServer(pulumi.ComponentResource):
                     lifecycle=k8s.core.v1.LifecycleArgs(pre_stop=k8s.core.v1.LifecycleHandlerArgs(
                         exec_=k8s.core.v1.ExecActionArgs(command=["/bin/sh", "-c", drain_script(
                             OLLAMA_PORT, timeout)]))),
-                    image=OLLAMA_IMAGE,
+                    image=pulled(a["cluster"], OLLAMA_IMAGE),
                     args=["serve"],
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=OLLAMA_PORT)],
                     env=mount_path.apply(lambda path: env_vars({**ollama_env(

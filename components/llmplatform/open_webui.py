@@ -22,7 +22,7 @@ from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_
                               key_vault_objects, resources, secret_env_file, webui_env, webui_state_env,
                               webui_users_env)
 from .key_vault import grant_secrets_user, vault_secret
-from .kube import (allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
+from .kube import (pulled, allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
                    deployment, disruption_budget, env_vars, http_probe, labels, placement_args,
                    require_kubernetes_provider, secret_provider_class, spread)
 from .naming import content_suffix, secret_name
@@ -195,14 +195,14 @@ class OpenWebUi(pulumi.ComponentResource):
                 # The image bakes its embedding, whisper and tokenizer caches into DATA_DIR, which the volume
                 # hides: copy them in first, never over what is there (upstream chart's copy-app-data)
                 init_containers=[k8s.core.v1.ContainerArgs(
-                    name="copy-app-data", image=OPEN_WEBUI_IMAGE,
+                    name="copy-app-data", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE),
                     command=["sh", "-c", f"cp -R -n {WEBUI_DATA_DIR}/* {APP_DATA_COPY}/"],
                     resources=k8s.core.v1.ResourceRequirementsArgs(
                         requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "1", "memory": "256Mi"}),
                     security_context=container_security(run_as_user=None),
                     volume_mounts=[k8s.core.v1.VolumeMountArgs(name="data", mount_path=APP_DATA_COPY)])],
                 containers=[k8s.core.v1.ContainerArgs(
-                    name="open-webui", image=OPEN_WEBUI_IMAGE,
+                    name="open-webui", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE),
                     working_dir="/app/backend",  # the image's own WORKDIR and CMD (bash start.sh)
                     command=["/bin/sh", "-c", model_key.apply(lambda k: start_command("bash start.sh", k, exported))],
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=WEBUI_PORT)],
@@ -316,7 +316,7 @@ class OpenWebUi(pulumi.ComponentResource):
                         security_context=pod_security(run_as_user=None),
                         **placement_args(self._cpu),
                         containers=[k8s.core.v1.ContainerArgs(
-                            name="migrate", image=OPEN_WEBUI_IMAGE, working_dir="/app/backend",
+                            name="migrate", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE), working_dir="/app/backend",
                             command=["/bin/sh", "-c", start_command(MIGRATE_COMMAND, None)],
                             env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
                             resources=k8s.core.v1.ResourceRequirementsArgs(
@@ -342,7 +342,7 @@ class OpenWebUi(pulumi.ComponentResource):
                 security_context=pod_security(),
                 **placement_args(self._cpu),
                 containers=[k8s.core.v1.ContainerArgs(
-                    name="valkey", image=VALKEY_IMAGE,
+                    name="valkey", image=pulled(self._args["cluster"], VALKEY_IMAGE),
                     # nothing to persist (sessions are ephemeral); the NetworkPolicy is the access control
                     args=["valkey-server", "--save", "", "--appendonly", "no", "--protected-mode", "no"],
                     ports=[k8s.core.v1.ContainerPortArgs(name="redis", container_port=6379)],

@@ -20,6 +20,8 @@ from typing import Any
 
 import yaml
 
+from .images import mirrored_repository
+
 ROLE_LABEL = "llm-d.ai/role"  # bylabel.RoleLabel
 PREFILL, DECODE = "prefill", "decode"  # roles prefill-filter and decode-filter accept
 SIDECAR_PORT = 8000  # the routing sidecar's --port: the InferencePool's target port on decode pods
@@ -99,11 +101,12 @@ def network_operator_values(node_selector: dict[str, str], tolerations: list[dic
     }
 
 
-def nic_cluster_policy_spec() -> dict[str, Any]:
+def nic_cluster_policy_spec(registry: str = "") -> dict[str, Any]:
     """DOCA-OFED on the nodes with an InfiniBand NIC (the AKS image carries no InfiniBand driver) and the RDMA
     shared device plugin advertising those NICs as `rdma/ib`. Selected by NFD's label, as Azure's
     aks-rdma-infiniband NicClusterPolicy does, so nothing waits for the GPU pool: the DaemonSets land on its nodes
-    as they come."""
+    as they come. The operator pulls `<repository>/<image>:<version>` (the driver's version with the node's OS as a
+    suffix): with a mirror `registry`, the repositories are its copies."""
     plugin_config = {"configList": [{
         "resourcePrefix": RDMA_RESOURCE.split("/")[0], "resourceName": RDMA_RESOURCE.split("/")[1],
         "rdmaHcaMax": PODS_PER_NIC,
@@ -112,12 +115,14 @@ def nic_cluster_policy_spec() -> dict[str, Any]:
     return {
         "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}},
         "tolerations": NODE_DAEMON_TOLERATIONS,
-        "ofedDriver": {**DOCA_DRIVER,
+        "ofedDriver": {**DOCA_DRIVER, "repository": mirrored_repository(DOCA_DRIVER["repository"], registry),
                        "upgradePolicy": {"autoUpgrade": True, "maxParallelUpgrades": 1,
                                          "drain": {"enable": True, "force": True, "deleteEmptyDir": True,
                                                    "timeoutSeconds": 300}},
                        "startupProbe": {"initialDelaySeconds": 10, "periodSeconds": 20},
                        "livenessProbe": {"initialDelaySeconds": 30, "periodSeconds": 30},
                        "readinessProbe": {"initialDelaySeconds": 10, "periodSeconds": 30}},
-        "rdmaSharedDevicePlugin": {**RDMA_DEVICE_PLUGIN, "config": yaml.safe_dump(plugin_config, sort_keys=False)},
+        "rdmaSharedDevicePlugin": {**RDMA_DEVICE_PLUGIN,
+                                   "repository": mirrored_repository(RDMA_DEVICE_PLUGIN["repository"], registry),
+                                   "config": yaml.safe_dump(plugin_config, sort_keys=False)},
     }

@@ -10,8 +10,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from .handles import field
 from .hardening import container_security, pod_security, root_image, scanner_annotations
-from .kube import cpu_placement, helm_release, labels, namespace, tolerations_args
+from .kube import cpu_placement, helm_release, pulled, labels, namespace, tolerations_args
 from .pd_specs import (IB_NODE_LABEL, NIC_CLUSTER_POLICY, NODE_DAEMON_TOLERATIONS, network_operator_values,
                        nic_cluster_policy_spec)
 from .pins import NETWORK_OPERATOR, NRI_ULIMIT_ADJUSTER_IMAGE
@@ -32,17 +33,18 @@ def rdma_network(parent: pulumi.Resource, name: str, cluster: Any) -> list[pulum
     ns = namespace(f"{name}-network-operator-ns", NETWORK_OPERATOR_NAMESPACE, "privileged", child)
     values = cpu_placement(cluster).apply(
         lambda p: network_operator_values(p["nodeSelector"], p.get("tolerations", [])))
-    release = helm_release(f"{name}-network-operator", NETWORK_OPERATOR, ns.metadata.name, values, child)
+    release = helm_release(f"{name}-network-operator", NETWORK_OPERATOR, ns.metadata.name, values, child, cluster=cluster)
     # the CRD comes with the chart (crds/)
     policy = k8s.apiextensions.CustomResource(
         f"{name}-nic-cluster-policy", api_version="mellanox.com/v1alpha1", kind="NicClusterPolicy",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=NIC_CLUSTER_POLICY), spec=nic_cluster_policy_spec(),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=NIC_CLUSTER_POLICY),
+        spec=field(cluster, "image_registry", "").apply(nic_cluster_policy_spec),
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[release]))
-    adjuster = _ulimit_adjuster(parent, name)
+    adjuster = _ulimit_adjuster(parent, name, cluster)
     return [policy, adjuster]
 
 
-def _ulimit_adjuster(parent: pulumi.Resource, name: str) -> k8s.apps.v1.DaemonSet:
+def _ulimit_adjuster(parent: pulumi.Resource, name: str, cluster: Any) -> k8s.apps.v1.DaemonSet:
     """containerd/nri's ulimit-adjuster on the InfiniBand nodes (contrib/kustomize/ulimit-adjuster): it applies the
     `ulimits.noderesource.dev/container.<name>` annotations of the pods there. NRI is on by default from containerd
     2.0 (the runtime of AKS' Ubuntu 24.04 images)."""
@@ -65,7 +67,7 @@ def _ulimit_adjuster(parent: pulumi.Resource, name: str) -> k8s.apps.v1.DaemonSe
                     security_context=pod_security(run_as_user=None),
                     node_selector=IB_NODE_LABEL, tolerations=tolerations_args(NODE_DAEMON_TOLERATIONS),
                     containers=[k8s.core.v1.ContainerArgs(
-                        name="plugin", image=NRI_ULIMIT_ADJUSTER_IMAGE, args=["-idx", "10"],
+                        name="plugin", image=pulled(cluster, NRI_ULIMIT_ADJUSTER_IMAGE), args=["-idx", "10"],
                         image_pull_policy="IfNotPresent",
                         resources=k8s.core.v1.ResourceRequirementsArgs(
                             requests={"cpu": "2m", "memory": "5Mi"}, limits={"cpu": "100m", "memory": "32Mi"}),

@@ -54,6 +54,8 @@ class ClusterConfig:
     kubelogin_mode: str = D["AksCluster"]["kubelogin_mode"]
     grant_deployer_admin: bool = D["AksCluster"]["grant_deployer_admin"]
     deployer_principal_type: Optional[str] = None  # None: from kubelogin_mode (AksCluster's default)
+    image_registry: Optional[str] = None  # None: every image from its upstream registry
+    image_registry_id: Optional[str] = None  # the ACR behind image_registry, attached (AcrPull) to the nodes
 
 
 def _pool(r: Reader, default: PoolConfig) -> PoolConfig:
@@ -109,6 +111,8 @@ def parse_cluster(r: Reader) -> ClusterConfig:
         kubelogin_mode=r.str_("kubeloginMode", d.kubelogin_mode) or d.kubelogin_mode,
         grant_deployer_admin=r.bool_("grantDeployerAdmin", d.grant_deployer_admin),
         deployer_principal_type=r.str_("deployerPrincipalType", None),
+        image_registry=r.str_("imageRegistry", None),
+        image_registry_id=r.str_("imageRegistryId", None),
     )
     r.reject_unknown_keys()
     # AksCluster's rules: pools, choices, zones, groups, the window, API access

@@ -4,7 +4,7 @@ from __future__ import annotations
 from config.loader import parse_config
 
 from tests.config.test_loader import stack_raw
-from tests.conftest import PROJECT_DIR
+from tests.conftest import MIRROR, PROJECT_DIR
 
 
 def test_advisories_warn_without_failing():
@@ -110,3 +110,15 @@ def test_a_public_open_webui_says_who_can_get_in():
     assert auth_off.startswith("webui.extraEnv.WEBUI_AUTH turns") and "anyone can sign in as anyone" in header
     assert notes("dev", {"adminEmail": "ops@example.com", "extraEnv": {"WEBUI_AUTH": "True"}}) == []
     assert notes("dev", {"enabled": False, "enableSignup": True}) == []
+
+
+def test_a_mirror_registry_is_a_reminder_to_fill_it_and_to_attach_it():
+    from config.advisories import advisories
+    attached = parse_config(stack_raw("dev", {"cluster": MIRROR}), "p", "dev")
+    notes = [a for a in advisories(attached) if "imageRegistry" in a]
+    assert len(notes) == 1 and "make images STACK=<stack>" in notes[0]
+    bare = parse_config(stack_raw("dev", {"cluster": {"imageRegistry": "myacr.azurecr.io"}}), "p", "dev")
+    assert any(a.startswith("cluster.imageRegistryId is unset") for a in advisories(bare))
+    other = parse_config(stack_raw("dev", {"cluster": {"imageRegistry": "registry.example.com"}}), "p", "dev")
+    assert not any("imageRegistryId" in a for a in advisories(other))  # not an ACR: nothing to attach
+    assert not any("imageRegistry" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))

@@ -271,6 +271,15 @@ SET_CASES = [
     ("inf-price", ["gpu.spotMaxPrice=inf"], "gpu.spotMaxPrice"),
     ("huge-float", ["gpu.spotMaxPrice=1e999"], "gpu.spotMaxPrice"),
     ("int-limit", ["modelStore.sizeGib=" + "9" * 20], "modelStore.sizeGib"),
+    # a mirror registry is a host (no scheme), and its ACR id names the same registry
+    ("registry-scheme", ["cluster.imageRegistry=https://myacr.azurecr.io"], "cluster.imageRegistry"),
+    ("registry-id-alone", ["cluster.imageRegistryId=/subscriptions/00000000-0000-0000-0000-000000000000/"
+                           "resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/myacr"],
+     "cluster.imageRegistryId"),
+    ("registry-id-other", ["cluster.imageRegistry=myacr.azurecr.io",
+                           "cluster.imageRegistryId=/subscriptions/00000000-0000-0000-0000-000000000000/"
+                           "resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/otheracr"],
+     "'myacr'"),
     # one IP family, Azure's subnet rules
     ("ipv6-pods", ["network.podCidr=fd00::/8"], "network.podCidr"),
     ("ipv6-vnet", ["network.vnetCidr=2001:db8::/32"], "network.vnetCidr"),

@@ -1,0 +1,193 @@
+"""Every container image a stack's cluster pulls, and how to copy them into a mirror registry.
+
+`make plan` writes `build/<stack>/images.json`: the images of the program's own Kubernetes objects (their
+containers and init containers) and, for each Helm release, the images its chart renders under the release's
+values (from the chart's data file, components/llmplatform/data/chart_images/, and the vendored chart defaults).
+Each entry has its upstream `source`, what the cluster `pulls` (the mirror's copy when `cluster.imageRegistry` is
+set) and the resources that use it.
+
+`make images STACK=<stack> [REGISTRY=<host>]` prints the `az acr import` command of each image (an Azure Container
+Registry copies from the upstream registry itself; nothing passes through this machine). The registry is the
+stack's `cluster.imageRegistry` unless REGISTRY names one.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+import yaml
+
+from llmplatform.images import chart_images, mirrored, registry_problem, rendered
+from llmplatform.mappings import deep_merge
+from llmplatform.pins import ALL_CHARTS, ALL_IMAGES, parse_image
+from llmplatform.testing import Plan
+
+from . import runner
+
+CHARTS_DIR = runner.PROJECT_DIR / "tests" / "upstream" / "charts"
+POD_SPEC_PATHS = {"Pod": ("spec",), "Job": ("spec", "template", "spec"),
+                  "CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}
+
+
+def _load(path: Path) -> Any:
+    return yaml.load(path.read_text(), Loader=yaml.CSafeLoader) or {}
+
+
+@lru_cache(maxsize=None)
+def chart_defaults(upstream_dir: str) -> dict[str, Any]:
+    """A vendored chart's values.yaml as Helm sees it: Istio's internal defaults lifted to the top, each vendored
+    subchart's values under its alias (else its name), the parent's settings over them."""
+    chart_dir = CHARTS_DIR / upstream_dir
+    values = _load(chart_dir / "values.yaml")
+    values = {**values.pop("_internal_defaults_do_not_set", {}), **values}
+    subcharts = chart_dir / "charts"
+    if subcharts.is_dir():
+        parent = _load(chart_dir / "Chart.yaml")
+        aliases = {d["name"]: d.get("alias") or d["name"] for d in parent.get("dependencies") or []}
+        for sub in sorted(subcharts.iterdir()):
+            key = aliases.get(_load(sub / "Chart.yaml")["name"], _load(sub / "Chart.yaml")["name"])
+            values[key] = deep_merge(_load(sub / "values.yaml"), values.get(key) or {})
+    return values
+
+
+def _pod_spec(obj: dict[str, Any]) -> Optional[dict[str, Any]]:
+    node: Any = obj
+    for part in POD_SPEC_PATHS.get(obj.get("kind", ""), ("spec", "template", "spec")):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else None
+
+
+def object_images(obj: dict[str, Any]) -> Iterator[str]:
+    """The images of a Kubernetes object's containers and init containers, and those a custom resource names in
+    NVIDIA's operators' form (`repository` + `image` + `version`: NicClusterPolicy, ClusterPolicy)."""
+    spec = _pod_spec(obj)
+    for key in ("initContainers", "containers"):
+        for container in (spec or {}).get(key) or []:
+            if isinstance(container, dict) and isinstance(container.get("image"), str):
+                yield container["image"]
+    if spec is None:
+        yield from _operator_images(obj.get("spec"))
+
+
+def _operator_images(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        if all(isinstance(node.get(k), str) for k in ("repository", "image", "version")):
+            yield f"{node['repository']}/{node['image']}:{node['version']}"
+        for value in node.values():
+            yield from _operator_images(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _operator_images(value)
+
+
+def release_images(release_inputs: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(upstream image, what the cluster pulls) for each image the release's chart renders under its values."""
+    chart_name = release_inputs["chart"].rsplit("/", 1)[-1]
+    chart = next(c for c in ALL_CHARTS if c.chart == chart_name)
+    values = release_inputs.get("values") or {}
+    effective = deep_merge(chart_defaults(chart.upstream_dir), values)
+    data = chart_images(chart.upstream_dir)
+    mirror = _release_mirror(data.mirror_values, values)
+    for image in data.images:
+        if rendered(image, effective):
+            yield image.image, mirrored(image.image, mirror)
+
+
+def _release_mirror(mirror_values: dict[str, Any], values: dict[str, Any]) -> Optional[str]:
+    """The mirror a release's values point at: its mirror_values found in them with the placeholder filled."""
+    for key, template in mirror_values.items():
+        given = values.get(key)
+        if isinstance(template, dict):
+            found = _release_mirror(template, given) if isinstance(given, dict) else None
+            if found:
+                return found
+        elif isinstance(template, str) and "{registry}" in template and isinstance(given, str):
+            head, _, tail = template.partition("{registry}")
+            if given.startswith(head) and given.endswith(tail) and len(given) > len(head) + len(tail):
+                return given[len(head):len(given) - len(tail)]
+    return None
+
+
+def stack_images(plan: Plan, registry: Optional[str]) -> list[dict[str, Any]]:
+    """Every image the plan's cluster pulls: source, what is pulled, and the resources using it, sorted."""
+    sources = {mirrored(p, registry): p for p in ALL_IMAGES} if registry else {}
+    for chart in ALL_CHARTS:
+        for image in chart_images(chart.upstream_dir).images:
+            sources.setdefault(mirrored(image.image, registry), image.image)
+    found: dict[tuple[str, str], set[str]] = {}
+    for reg in plan.kubernetes_objects():
+        for image in object_images(reg.inputs):
+            found.setdefault((sources.get(image, image), image), set()).add(reg.name)
+    for reg in plan.helm_releases():
+        for source, pulled in release_images(reg.inputs):
+            found.setdefault((source, pulled), set()).add(reg.name)
+    return [{"source": source, "pulls": pulled, "usedBy": sorted(users)}
+            for (source, pulled), users in sorted(found.items())]
+
+
+def document(plan: Plan, registry: Optional[str]) -> dict[str, Any]:
+    return {"registry": registry, "images": stack_images(plan, registry)}
+
+
+def copy_commands(images: list[dict[str, Any]], registry: str) -> list[str]:
+    """One copy per image not already in the registry: `az acr import` into an Azure Container Registry (ACR pulls
+    from the source registry itself), else `crane copy`."""
+    lines = []
+    for source in sorted({entry["source"] for entry in images}):
+        if source.startswith(f"{registry}/"):
+            continue
+        ref = parse_image(source)
+        if registry.endswith(".azurecr.io"):
+            lines.append(f"az acr import --name {registry.split('.', 1)[0]} --source {source} "
+                         f"--image {ref.repository}:{ref.tag}")
+        else:
+            lines.append(f"crane copy {source} {mirrored(source, registry)}")
+    return lines
+
+
+def _read(path: Path) -> Optional[dict[str, Any]]:
+    """images.json as `make plan` writes it, else None (missing, not JSON, or another shape)."""
+    try:
+        recorded = json.loads(path.read_text())
+        entries = recorded["images"]
+        for entry in entries:
+            parse_image(entry["source"])
+    except (OSError, ValueError, TypeError, KeyError, RecursionError):
+        return None
+    return recorded if isinstance(recorded.get("registry"), (str, type(None))) else None
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m offline.images", description=__doc__.splitlines()[0])
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--registry", default="", help="mirror registry host (default: the stack's "
+                                                       "cluster.imageRegistry)")
+    parser.add_argument("--out", default=str(runner.PROJECT_DIR / "build"))
+    args = parser.parse_args(argv)
+    path = Path(args.out) / args.stack / "images.json"
+    recorded = _read(path)
+    if recorded is None:
+        print(f"no readable {path}: run `make plan STACK={args.stack}` first", file=sys.stderr)
+        return 2
+    registry = args.registry or recorded.get("registry") or ""
+    problem = registry_problem(registry) if registry else None
+    if not registry or problem:
+        print(f"which registry? {'--registry ' + repr(registry) + ': ' + problem if problem else 'none given'}: "
+              f"pass REGISTRY=<host> (e.g. myregistry.azurecr.io) or set cluster.imageRegistry in "
+              f"Pulumi.{args.stack}.yaml", file=sys.stderr)
+        return 2
+    lines = copy_commands(recorded["images"], registry)
+    print(f"# {len(lines)} images of stack {args.stack} to copy into {registry}"
+          + (" (Docker Hub sources: add --username/--password of a Docker Hub account, past its anonymous pull "
+             "limit)" if registry.endswith(".azurecr.io") else ""))
+    for line in lines:
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

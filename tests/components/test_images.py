@@ -1,0 +1,91 @@
+"""A mirror registry (AksCluster `image_registry`, stack key `cluster.imageRegistry`): every image the program's
+objects and every chart's rendered images come from it, the nodes are granted AcrPull on it before anything runs
+in the cluster, and bad registry inputs are refused."""
+from __future__ import annotations
+
+import pytest
+
+from llmplatform.images import mirrored, registry_problem
+from llmplatform.input_rules import aks_cluster
+from llmplatform.pins import ALL_IMAGES
+from offline.images import object_images, release_images
+
+from tests.conftest import MIRROR, VARIANTS, variant
+
+REGISTRY = MIRROR["imageRegistry"]
+MIRRORED = sorted(name for name, (_, overrides) in VARIANTS.items() if "imageRegistry" in overrides.get("cluster", {}))
+ROLE = "azure-native:authorization:RoleAssignment"
+
+
+def test_the_rewrite_keeps_the_repository_and_drops_the_source_host():
+    assert mirrored("docker.io/ollama/ollama:0.32.15", REGISTRY) == f"{REGISTRY}/ollama/ollama:0.32.15"
+    assert mirrored("docker.io/library/busybox:1.37", REGISTRY) == f"{REGISTRY}/library/busybox:1.37"
+    digest = "sha256:" + "a" * 64
+    assert mirrored(f"ghcr.io/x/y:1@{digest}", REGISTRY) == f"{REGISTRY}/x/y:1@{digest}"
+    assert mirrored(f"{REGISTRY}/x/y:1", REGISTRY) == f"{REGISTRY}/x/y:1"  # already there
+    assert mirrored("quay.io/a/b:2", None) == mirrored("quay.io/a/b:2", "") == "quay.io/a/b:2"
+
+
+def test_one_mirror_holds_every_pinned_image_apart():
+    """Dropping the source host must not make two pinned images one."""
+    assert len({mirrored(image, REGISTRY) for image in ALL_IMAGES}) == len(set(ALL_IMAGES))
+
+
+@pytest.mark.parametrize("registry, ok", [
+    ("myacr.azurecr.io", True), ("registry.example.com:5000/team", True), ("localhost", False),
+    ("https://myacr.azurecr.io", False), ("MyAcr.azurecr.io", False), ("myacr.azurecr.io/", False), ("", False)])
+def test_registry_hosts(registry, ok):
+    assert (registry_problem(registry) is None) == ok
+
+
+def test_aks_cluster_rules_refuse_a_bad_registry_or_an_acr_id_for_another_registry():
+    acr = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/" \
+          "Microsoft.ContainerRegistry/registries/"
+    assert aks_cluster({"image_registry": "myacr.azurecr.io", "image_registry_id": acr + "myacr"}) == []
+    assert aks_cluster({"image_registry": "registry.example.com"}) == []
+    assert [p.path for p in aks_cluster({"image_registry": "https://x.io"})] == ["image_registry"]
+    assert [p.path for p in aks_cluster({"image_registry_id": acr + "myacr"})] == ["image_registry_id"]
+    assert [p.path for p in aks_cluster({"image_registry": "myacr.azurecr.io",
+                                         "image_registry_id": acr + "other"})] == ["image_registry_id"]
+    assert [p.path for p in aks_cluster({"image_registry": "myacr.azurecr.io",
+                                         "image_registry_id": "/subscriptions/x/registries/myacr"})] == \
+        ["image_registry_id"]
+
+
+@pytest.mark.parametrize("name", MIRRORED)
+def test_every_container_of_the_program_pulls_from_the_mirror(name):
+    plan = variant(name)
+    images = [image for reg in plan.kubernetes_objects() for image in object_images(reg.inputs)]
+    assert images
+    assert [i for i in images if not i.startswith(f"{REGISTRY}/")] == []
+
+
+@pytest.mark.parametrize("name", MIRRORED)
+def test_every_image_a_chart_renders_pulls_from_the_mirror(name):
+    plan = variant(name)
+    for release in plan.helm_releases():
+        pulled = list(release_images(release.inputs))
+        assert [(source, image) for source, image in pulled if image != mirrored(source, REGISTRY)] == [], \
+            release.name
+
+
+def test_without_a_mirror_images_come_from_upstream(prod):
+    images = {image for reg in prod.kubernetes_objects() for image in object_images(reg.inputs)}
+    assert images and images <= set(ALL_IMAGES)
+    for release in prod.helm_releases():
+        assert all(source == image for source, image in release_images(release.inputs)), release.name
+
+
+@pytest.mark.parametrize("name", MIRRORED)
+def test_the_nodes_may_pull_from_the_registry_before_anything_runs_in_the_cluster(name):
+    plan = variant(name)
+    grant = plan.one(ROLE, "platform-acr-pull")
+    assert grant.inputs["roleDefinitionId"].endswith("/7f951dda-4ed3-4680-a7ca-43fe172d538d")  # AcrPull
+    assert grant.inputs["scope"] == MIRROR["imageRegistryId"]
+    assert grant.inputs["principalType"] == "ServicePrincipal"
+    assert grant.inputs["principalId"] == "kubelet-obj"  # the mocks' kubelet identity of the cluster
+    assert grant.urn in plan.one("pulumi:providers:kubernetes").dependencies
+
+
+def test_no_grant_without_a_registry_id(prod):
+    assert [r.name for r in prod.of_type(ROLE) if r.name.endswith("acr-pull")] == []
