@@ -89,3 +89,16 @@ def test_the_nodes_may_pull_from_the_registry_before_anything_runs_in_the_cluste
 
 def test_no_grant_without_a_registry_id(prod):
     assert [r.name for r in prod.of_type(ROLE) if r.name.endswith("acr-pull")] == []
+
+
+def test_a_custom_epp_image_keeps_its_repository_on_the_mirror():
+    """LlmdStack writes the EPP's registry and repository itself; the chart's mirror values replace the registry
+    only (helm_release lays them over the component's values)."""
+    from llmplatform.images import chart_mirror_values
+    from llmplatform.llmd_specs import router_values
+    from llmplatform.mappings import deep_merge
+    from llmplatform.pins import LLM_D_ROUTER_GATEWAY
+    ours = router_values("registry.example.com/team/epp:v9", {"a": "b"}, {}, "FailOpen")
+    image = deep_merge(ours, chart_mirror_values(LLM_D_ROUTER_GATEWAY, REGISTRY))["router"]["epp"]["image"]
+    assert f"{image['registry']}/{image['repository']}:{image['tag']}" == \
+        mirrored("registry.example.com/team/epp:v9", REGISTRY)
