@@ -21,14 +21,21 @@ from typing import Any, Iterator, Optional
 
 import yaml
 
-from llmplatform.images import chart_images, mirrored, registry_problem, rendered
+from llmplatform.images import ChartImage, chart_images, mirrored, registry_problem, rendered
 from llmplatform.mappings import deep_merge
+from llmplatform.pd_specs import NIC_CLUSTER_POLICY_IMAGES
 from llmplatform.pins import ALL_CHARTS, ALL_IMAGES, parse_image
 from llmplatform.testing import Plan
 
 from . import runner
 
 CHARTS_DIR = runner.PROJECT_DIR / "tests" / "upstream" / "charts"
+# The Ubuntu releases of AKS's node images (GPU pools run Ubuntu): an operator that completes a tag with the node's
+# OS pulls one of these, by the cluster's Kubernetes version.
+NODE_OS = ("ubuntu22.04", "ubuntu24.04")
+# Tags our own custom resources leave an operator to complete: the Network Operator pulls the DOCA driver as
+# <version>-<os>-<arch> (Mellanox/network-operator v26.4.1, pkg/state/state_ofed.go).
+OBJECT_RUNTIME_TAGS = {"nvidia/mellanox/doca-driver": "{tag}-{os}-amd64"}
 POD_SPEC_PATHS = {"Pod": ("spec",), "Job": ("spec", "template", "spec"),
                   "CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}
 
@@ -86,6 +93,11 @@ def _operator_images(node: Any) -> Iterator[str]:
 
 def release_images(release_inputs: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(upstream image, what the cluster pulls) for each image the release's chart renders under its values."""
+    for image, pulled in _release_images(release_inputs):
+        yield image.image, pulled
+
+
+def _release_images(release_inputs: dict[str, Any]) -> Iterator[tuple[ChartImage, str]]:
     chart_name = release_inputs["chart"].rsplit("/", 1)[-1]
     chart = next(c for c in ALL_CHARTS if c.chart == chart_name)
     values = release_inputs.get("values") or {}
@@ -94,7 +106,7 @@ def release_images(release_inputs: dict[str, Any]) -> Iterator[tuple[str, str]]:
     mirror = _release_mirror(data.mirror_values, values)
     for image in data.images:
         if rendered(image, effective):
-            yield image.image, mirrored(image.image, mirror)
+            yield image, mirrored(image.image, mirror)
 
 
 def _release_mirror(mirror_values: dict[str, Any], values: dict[str, Any]) -> Optional[str]:
@@ -114,19 +126,32 @@ def _release_mirror(mirror_values: dict[str, Any], values: dict[str, Any]) -> Op
 
 def stack_images(plan: Plan, registry: Optional[str]) -> list[dict[str, Any]]:
     """Every image the plan's cluster pulls: source, what is pulled, and the resources using it, sorted."""
-    sources = {mirrored(p, registry): p for p in ALL_IMAGES} if registry else {}
+    sources = {mirrored(p, registry): p for p in (*ALL_IMAGES, *NIC_CLUSTER_POLICY_IMAGES)} if registry else {}
     for chart in ALL_CHARTS:
         for image in chart_images(chart.upstream_dir).images:
             sources.setdefault(mirrored(image.image, registry), image.image)
     found: dict[tuple[str, str], set[str]] = {}
+    runtime: dict[str, str] = {}
     for reg in plan.kubernetes_objects():
         for image in object_images(reg.inputs):
-            found.setdefault((sources.get(image, image), image), set()).add(reg.name)
+            source = sources.get(image, image)
+            found.setdefault((source, image), set()).add(reg.name)
+            repository = parse_image(source).repository
+            runtime.update({source: t for r, t in OBJECT_RUNTIME_TAGS.items() if repository.endswith(r)})
     for reg in plan.helm_releases():
-        for source, pulled in release_images(reg.inputs):
-            found.setdefault((source, pulled), set()).add(reg.name)
-    return [{"source": source, "pulls": pulled, "usedBy": sorted(users)}
+        for chart_image, pulled in _release_images(reg.inputs):
+            found.setdefault((chart_image.image, pulled), set()).add(reg.name)
+            if chart_image.runtime_tag:
+                runtime[chart_image.image] = chart_image.runtime_tag
+    return [{"source": source, "pulls": pulled, "usedBy": sorted(users),
+             **({"runtimeTags": runtime_tags(source, runtime[source])} if source in runtime else {})}
             for (source, pulled), users in sorted(found.items())]
+
+
+def runtime_tags(image: str, pattern: str) -> list[str]:
+    """The tags an operator pulls for `image` whose tag it completes (`{tag}`, `{os}`), one per node OS."""
+    tag = parse_image(image).tag
+    return [pattern.format(tag=tag, os=os) for os in NODE_OS]
 
 
 def document(plan: Plan, registry: Optional[str]) -> dict[str, Any]:
@@ -137,15 +162,18 @@ def copy_commands(images: list[dict[str, Any]], registry: str) -> list[str]:
     """One copy per image not already in the registry: `az acr import` into an Azure Container Registry (ACR pulls
     from the source registry itself), else `crane copy`."""
     lines = []
-    for source in sorted({entry["source"] for entry in images}):
+    completed = {entry["source"]: entry.get("runtimeTags") for entry in images}
+    for source in sorted(completed):
         if source.startswith(f"{registry}/"):
             continue
         ref = parse_image(source)
-        if registry.endswith(".azurecr.io"):
-            lines.append(f"az acr import --name {registry.split('.', 1)[0]} --source {source} "
-                         f"--image {ref.repository}:{ref.tag}")
-        else:
-            lines.append(f"crane copy {source} {mirrored(source, registry)}")
+        for tag in completed[source] or [ref.tag]:  # an operator pulls the completed tags, not the bare one
+            image = f"{ref.registry}/{ref.repository}:{tag}"
+            if registry.endswith(".azurecr.io"):
+                lines.append(f"az acr import --name {registry.split('.', 1)[0]} --source {image} "
+                             f"--image {ref.repository}:{tag}")
+            else:
+                lines.append(f"crane copy {image} {mirrored(image, registry)}")
     return lines
 
 

@@ -10,7 +10,6 @@ express). Docker Hub's official images keep their `library/` prefix.
 What each chart needs to pull from the mirror is data, read from the chart's templates at the pinned version:
 `data/chart_images/<chart>.json` (format in `docs/images.md`), one file per chart with its sources.
 """
-from __future__ import annotations
 
 import json
 import re
@@ -66,6 +65,8 @@ class ChartImage:
     mirrored_by: tuple[str, ...]
     """The mirror_values paths that point it at the mirror."""
     note: str = ""
+    runtime_tag: str = ""
+    """The tag actually pulled when an operator completes it at run time, e.g. `{tag}-{os}` (the node's OS)."""
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ def chart_images(upstream_dir: str) -> ChartImages:
         chart=raw["chart"], version=raw["version"], sources=tuple(raw["sources"]),
         mirror_values=raw["mirror_values"],
         images=tuple(ChartImage(values=i["values"], image=i["image"], when=_paths(i.get("when")),
-                                mirrored_by=_paths(i.get("mirrored_by")), note=i.get("note", ""))
+                                mirrored_by=_paths(i.get("mirrored_by")), note=i.get("note", ""),
+                                runtime_tag=i.get("runtime_tag", ""))
                      for i in raw["images"]),
         not_images=tuple((n["values"], n["reason"]) for n in raw.get("not_images", [])))
 

@@ -35,6 +35,9 @@ ULIMIT_ANNOTATION = "ulimits.noderesource.dev/container."  # containerd/nri ulim
 DOCA_DRIVER = {"repository": "nvcr.io/nvidia/mellanox", "image": "doca-driver", "version": "doca3.4.1-26.04-1.1.0.0-1"}
 RDMA_DEVICE_PLUGIN = {"repository": "nvcr.io/nvidia/mellanox", "image": "k8s-rdma-shared-dev-plugin",
                       "version": "network-operator-v26.4.1"}
+# as the operator composes them (<repository>/<image>:<version>, the driver's tag completed with the node's OS)
+NIC_CLUSTER_POLICY_IMAGES = tuple(f"{d['repository']}/{d['image']}:{d['version']}"
+                                  for d in (DOCA_DRIVER, RDMA_DEVICE_PLUGIN))
 NIC_CLUSTER_POLICY = "nic-cluster-policy"  # the one NicClusterPolicy the operator reconciles
 MELLANOX_VENDOR = "15b3"  # PCI vendor id of NVIDIA (Mellanox) NICs
 # node-feature-discovery's label for a node with such a NIC: the GPU Operator's NFD lists PCI class 0207

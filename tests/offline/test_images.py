@@ -35,7 +35,6 @@ def test_a_mirrored_stack_lists_each_upstream_image_with_its_copy():
     assert all(e["pulls"].startswith(f"{REGISTRY}/") for e in entries)
     assert all(not e["source"].startswith(f"{REGISTRY}/") for e in entries)  # the upstream of each copy is known
     by_source = {e["source"]: e for e in entries}
-    assert "platform" not in json.dumps(entries)  # resource names only, no component internals
     ollama = by_source["docker.io/ollama/ollama:0.32.15"]
     assert ollama["pulls"] == f"{REGISTRY}/ollama/ollama:0.32.15"
     assert "inference-ollama" in ollama["usedBy"]
@@ -50,6 +49,21 @@ def test_copy_commands_use_az_acr_import_for_an_acr_and_crane_elsewhere():
     assert copy_commands(entries, "registry.example.com") == [
         "crane copy docker.io/ollama/ollama:1 registry.example.com/ollama/ollama:1",
         f"crane copy {REGISTRY}/own/image:2 registry.example.com/own/image:2"]
+
+
+def test_an_image_whose_tag_an_operator_completes_is_copied_under_each_completed_tag():
+    doc = images.document(variant("llmd-pd"), REGISTRY)
+    by_source = {e["source"]: e for e in doc["images"]}
+    driver = next(e for s, e in by_source.items() if s.startswith("nvcr.io/nvidia/driver:"))
+    tag = driver["source"].rsplit(":", 1)[1]
+    assert driver["runtimeTags"] == [f"{tag}-ubuntu22.04", f"{tag}-ubuntu24.04"]
+    doca = next(e for s, e in by_source.items() if s.startswith("nvcr.io/nvidia/mellanox/doca-driver:"))
+    assert doca["pulls"].startswith(f"{REGISTRY}/nvidia/mellanox/doca-driver:")
+    assert all(not s.startswith(REGISTRY) for s in by_source)  # each copy's upstream is known
+    assert all(t.endswith("-amd64") for t in doca["runtimeTags"])
+    lines = copy_commands([driver], REGISTRY)
+    assert lines == [f"az acr import --name mirrorexample --source nvcr.io/nvidia/driver:{t} --image nvidia/driver:{t}"
+                     for t in driver["runtimeTags"]]
 
 
 def _write(tmp_path, stack, registry):
