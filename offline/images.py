@@ -128,8 +128,8 @@ def stack_images(plan: Plan, registry: Optional[str]) -> list[dict[str, Any]]:
     """Every image the plan's cluster pulls: source, what is pulled, and the resources using it, sorted."""
     sources = {mirrored(p, registry): p for p in (*ALL_IMAGES, *NIC_CLUSTER_POLICY_IMAGES)} if registry else {}
     for chart in ALL_CHARTS:
-        for image in chart_images(chart.upstream_dir).images:
-            sources.setdefault(mirrored(image.image, registry), image.image)
+        for chart_image in chart_images(chart.upstream_dir).images:
+            sources.setdefault(mirrored(chart_image.image, registry), chart_image.image)
     found: dict[tuple[str, str], set[str]] = {}
     runtime: dict[str, str] = {}
     for reg in plan.kubernetes_objects():

@@ -26,6 +26,7 @@ from llmplatform.checks import ComponentInputError
 
 from config import regions
 from config.loader import parse_config
+from config.platform_config import PlatformConfig
 
 from . import capacity, cost, deploy_model, images, policy_check, runner, stackfile
 
@@ -298,7 +299,7 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     count = write(plan, target)
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
     (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
-    pulled = images.document(plan, None if regions.is_global(raw) else cfg.cluster.image_registry)
+    pulled = images.document(plan, cfg.cluster.image_registry if isinstance(cfg, PlatformConfig) else None)
     (target / "images.json").write_text(json.dumps(pulled, indent=2) + "\n")
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
           f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images) and {count} manifests in "

@@ -254,7 +254,7 @@ def test_the_runner_catches_what_two_naive_instances_would_collide_on():
         opts = provider_opts()
         for pool in ("gpua", "gpub"):
             ns = namespace(f"{pool}-ns", "nvidia-device-plugin", "privileged", opts)
-            helm_release(f"{pool}-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name, {}, opts)
+            helm_release(f"{pool}-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name, {}, opts, cluster={})
 
     with pytest.raises(offline.ProgramError, match="are one object: .*Namespace nvidia-device-plugin"):
         offline.run_function(program)

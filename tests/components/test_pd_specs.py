@@ -1,5 +1,5 @@
 """Prefill/decode disaggregation (components/llmplatform/pd_specs.py, in LlmdStack; the llmd-pd variant: llmd on an ND96
-H100 pool with llmd.prefillDecode): every expectation comes from the vendored upstream files (llm-d-router v0.10.0's
+H100 pool with llmd.prefillDecode, its images from a mirror registry): every expectation comes from the vendored upstream files (llm-d-router v0.10.0's
 P/D environment and EPP registry, the Network Operator v26.4.1 chart, CRD and release, containerd/nri's
 ulimit-adjuster, llm-d's AKS guide)."""
 
@@ -8,15 +8,17 @@ import csv
 import pytest
 import yaml
 from llmplatform.gpu_node_pool import gpu_operator_values
+from llmplatform.images import mirrored, mirrored_repository
 from llmplatform.pd_specs import memlock_annotation, nic_cluster_policy_spec, pd_plugins, sidecar_args
 
 from offline import runner as offline
 
-from tests.conftest import upstream_dir, variant
+from tests.conftest import MIRROR, upstream_dir, variant
 from tests.validation import chart_values, unknown_values_keys, validate_custom
 
 
 NS = "llm-d"
+REGISTRY = MIRROR["imageRegistry"]  # the variant pulls every image from this mirror
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +79,7 @@ def test_decode_runs_the_routing_sidecar_as_upstreams_pd_environment_does(pd):
     [ours] = pod["initContainers"]
     # a native sidecar (an init container restarted Always), on the port the pool targets
     assert ours["name"] == theirs["name"] == patch["name"] and ours["restartPolicy"] == theirs["restartPolicy"]
-    assert ours["image"] == "ghcr.io/llm-d/llm-d-router-disagg-sidecar:v0.10.0"
+    assert ours["image"] == mirrored("ghcr.io/llm-d/llm-d-router-disagg-sidecar:v0.10.0", REGISTRY)
     # upstream's P/D args, its environment variables filled in: our connector, no data parallelism, no mooncake
     expected = [a.replace("${CONNECTOR_TYPE}", "nixlv2") for a in patch["args"]
                 if "${VLLM_DATA_PARALLEL_SIZE}" not in a and "mooncake" not in a]
@@ -140,7 +142,8 @@ def test_network_operator_is_pinned_and_its_nic_cluster_policy_passes_the_crd(pd
     components = recipe("network-operator-release.yaml")
     for key, component in (("ofedDriver", "Mofed"), ("rdmaSharedDevicePlugin", "RdmaSharedDevicePlugin")):
         assert {k: spec[key][k] for k in ("image", "repository", "version")} == {
-            k: components[component][k] for k in ("image", "repository", "version")}
+            **{k: components[component][k] for k in ("image", "version")},
+            "repository": mirrored_repository(components[component]["repository"], REGISTRY)}
     # the device plugin advertises InfiniBand NICs as rdma/ib, the resource the pods ask for
     [entry] = yaml.safe_load(spec["rdmaSharedDevicePlugin"]["config"])["configList"]
     assert f"{entry['resourcePrefix']}/{entry['resourceName']}" == "rdma/ib"
@@ -166,7 +169,9 @@ def test_nic_cluster_policy_check_catches_a_misplaced_field():
 
 def test_gpu_operator_driver_runs_with_rdma_on_the_infiniband_pool(pd):
     operator = pd.one("kubernetes:helm.sh/v3:Release", "platform-k8s-gpu-operator").inputs["values"]
-    assert operator["driver"] == gpu_operator_values([], True)["driver"] == {"enabled": True, "rdma": {"enabled": True}}
+    # without what the mirror adds (the driver's and its manager's repository: tests/components/test_images.py)
+    driver = {k: v for k, v in operator["driver"].items() if k not in ("repository", "manager")}
+    assert driver == gpu_operator_values([], True)["driver"] == {"enabled": True, "rdma": {"enabled": True}}
     assert variant("llmd").one("kubernetes:helm.sh/v3:Release", "platform-k8s-gpu-operator").inputs["values"]["driver"][
         "rdma"]["enabled"] is False  # an A100 NC size has no InfiniBand
 
@@ -179,7 +184,7 @@ def test_memlock_is_raised_by_nris_ulimit_adjuster_as_upstream_deploys_it(pd):
     ours = ds["spec"]["template"]["spec"]
     [container], [their_container] = ours["containers"], theirs["containers"]
     assert container["args"] == their_container["args"]
-    assert container["image"] == "ghcr.io/containerd/nri/plugins/ulimit-adjuster:v0.10.0"
+    assert container["image"] == mirrored("ghcr.io/containerd/nri/plugins/ulimit-adjuster:v0.10.0", REGISTRY)
     assert container["volumeMounts"][0]["mountPath"] == their_container["volumeMounts"][0]["mountPath"]
     assert ours["volumes"][0]["hostPath"] == theirs["volumes"][0]["hostPath"]
     assert ours["priorityClassName"] == theirs["priorityClassName"]
@@ -245,8 +250,8 @@ def test_the_stack_files_recipe_is_the_planned_variant():
     documented = dict(pair.split("=", 1) for pair in re.findall(r"--set (\S+=\S+)", text))
     stack, overrides = VARIANTS["llmd-pd"]
     planned = {f"{section}.{key}": str(value).lower() if isinstance(value, bool) else str(value)
-               for section, values in overrides.items() for key, value in values.items()}
-    assert stack == "llmd" and documented == planned
+               for section, values in overrides.items() for key, value in values.items() if section != "cluster"}
+    assert stack == "llmd" and documented == planned and overrides["cluster"] == MIRROR  # the recipe, on a mirror
 
 
 def test_the_pd_plan_passes_the_whole_policy_pack(pd):
