@@ -2,7 +2,8 @@
 
 `make plan` writes `build/<stack>/images.json`: the images of the program's own Kubernetes objects (their
 containers and init containers) and, for each Helm release, the images its chart renders under the release's
-values (from the chart's data file, components/llmplatform/data/chart_images/, and the vendored chart defaults).
+values (from the chart's data file, components/llmplatform/data/chart_images/, which records the chart's default of
+each switch it reads).
 Each entry has its upstream `source`, what the cluster `pulls` (the mirror's copy when `cluster.imageRegistry` is
 set) and the resources that use it.
 
@@ -15,21 +16,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-import yaml
-
 from llmplatform.images import ChartImage, chart_images, mirrored, registry_problem, rendered
-from llmplatform.mappings import deep_merge
 from llmplatform.pd_specs import NIC_CLUSTER_POLICY_IMAGES
 from llmplatform.pins import ALL_CHARTS, ALL_IMAGES, parse_image
 from llmplatform.testing import Plan
 
 from . import runner
 
-CHARTS_DIR = runner.PROJECT_DIR / "tests" / "upstream" / "charts"
 # The Ubuntu releases of AKS's node images (GPU pools run Ubuntu): an operator that completes a tag with the node's
 # OS pulls one of these, by the cluster's Kubernetes version.
 NODE_OS = ("ubuntu22.04", "ubuntu24.04")
@@ -38,27 +34,6 @@ NODE_OS = ("ubuntu22.04", "ubuntu24.04")
 OBJECT_RUNTIME_TAGS = {"nvidia/mellanox/doca-driver": "{tag}-{os}-amd64"}
 POD_SPEC_PATHS = {"Pod": ("spec",), "Job": ("spec", "template", "spec"),
                   "CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}
-
-
-def _load(path: Path) -> Any:
-    return yaml.load(path.read_text(), Loader=yaml.CSafeLoader) or {}
-
-
-@lru_cache(maxsize=None)
-def chart_defaults(upstream_dir: str) -> dict[str, Any]:
-    """A vendored chart's values.yaml as Helm sees it: Istio's internal defaults lifted to the top, each vendored
-    subchart's values under its alias (else its name), the parent's settings over them."""
-    chart_dir = CHARTS_DIR / upstream_dir
-    values = _load(chart_dir / "values.yaml")
-    values = {**values.pop("_internal_defaults_do_not_set", {}), **values}
-    subcharts = chart_dir / "charts"
-    if subcharts.is_dir():
-        parent = _load(chart_dir / "Chart.yaml")
-        aliases = {d["name"]: d.get("alias") or d["name"] for d in parent.get("dependencies") or []}
-        for sub in sorted(subcharts.iterdir()):
-            key = aliases.get(_load(sub / "Chart.yaml")["name"], _load(sub / "Chart.yaml")["name"])
-            values[key] = deep_merge(_load(sub / "values.yaml"), values.get(key) or {})
-    return values
 
 
 def _pod_spec(obj: dict[str, Any]) -> Optional[dict[str, Any]]:
@@ -101,11 +76,10 @@ def _release_images(release_inputs: dict[str, Any]) -> Iterator[tuple[ChartImage
     chart_name = release_inputs["chart"].rsplit("/", 1)[-1]
     chart = next(c for c in ALL_CHARTS if c.chart == chart_name)
     values = release_inputs.get("values") or {}
-    effective = deep_merge(chart_defaults(chart.upstream_dir), values)
     data = chart_images(chart.upstream_dir)
     mirror = _release_mirror(data.mirror_values, values)
     for image in data.images:
-        if rendered(image, effective):
+        if rendered(image, values, data.when_defaults):
             yield image, mirrored(image.image, mirror)
 
 

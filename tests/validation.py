@@ -1,7 +1,6 @@
 """Validators against upstream truth: Kubernetes OpenAPI (kubernetes-validate), CRD schemas and Helm values."""
 from __future__ import annotations
 
-import copy
 import functools
 import json
 import re
@@ -14,7 +13,7 @@ import kubernetes_validate.utils as kubernetes_validate_utils
 import yaml
 from referencing import Registry, Resource
 
-from offline.images import chart_defaults
+from llmplatform.mappings import deep_merge  # Helm's coalescing: parent values override a subchart's, map by map
 
 BUILTIN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
                   "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "admissionregistration.k8s.io",
@@ -166,8 +165,18 @@ def unknown_values_keys(ours: Any, upstream: Any, path: str = "") -> Iterator[st
 
 
 def chart_values(chart_dir: Path) -> dict[str, Any]:
-    """The chart's defaults as Helm sees them (offline.images.chart_defaults), with the explicit keys above."""
-    values = copy.deepcopy(chart_defaults(chart_dir.name))
+    values = yaml.load((chart_dir / "values.yaml").read_text(), Loader=yaml.CSafeLoader) or {}
+    # Istio keeps its defaults under this key as a Helm workaround; users set the same keys at the top level.
+    values = {**values.pop("_internal_defaults_do_not_set", {}), **values}
+    subcharts = chart_dir / "charts"
+    if subcharts.is_dir():  # a vendored subchart's values live under its alias (else its name) in the parent's
+        parent = yaml.load((chart_dir / "Chart.yaml").read_text(), Loader=yaml.CSafeLoader) or {}
+        aliases = {d["name"]: d.get("alias") or d["name"] for d in parent.get("dependencies") or []}
+        for sub in subcharts.iterdir():
+            meta = yaml.load((sub / "Chart.yaml").read_text(), Loader=yaml.CSafeLoader)
+            key = aliases.get(meta["name"], meta["name"])
+            values[key] = deep_merge(yaml.load((sub / "values.yaml").read_text(), Loader=yaml.CSafeLoader) or {},
+                                     values.get(key) or {})
     for path, allowed in EXPLICIT_KEYS.get(chart_dir.name, {}).items():
         node = values
         *parents, leaf = path.split(".")

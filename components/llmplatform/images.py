@@ -78,6 +78,8 @@ class ChartImages:
     images: tuple[ChartImage, ...]
     not_images: tuple[tuple[str, str], ...]
     """(values path, reason): paths that look like an image setting but render none."""
+    when_defaults: dict[str, Any]
+    """The chart's default at each path a `when` reads (a test checks them against the vendored values.yaml)."""
 
 
 @lru_cache(maxsize=None)
@@ -92,7 +94,8 @@ def chart_images(upstream_dir: str) -> ChartImages:
                                 mirrored_by=_paths(i.get("mirrored_by")), note=i.get("note", ""),
                                 runtime_tag=i.get("runtime_tag", ""))
                      for i in raw["images"]),
-        not_images=tuple((n["values"], n["reason"]) for n in raw.get("not_images", [])))
+        not_images=tuple((n["values"], n["reason"]) for n in raw.get("not_images", [])),
+        when_defaults=raw["when_defaults"])
 
 
 def _paths(value: Any) -> tuple[str, ...]:
@@ -126,10 +129,12 @@ def values_at(values: dict[str, Any], path: str) -> Any:
     return node
 
 
-def rendered(image: ChartImage, values: dict[str, Any]) -> bool:
-    """Whether the chart renders `image` under `values` (its defaults merged with ours)."""
+def rendered(image: ChartImage, values: dict[str, Any], defaults: dict[str, Any]) -> bool:
+    """Whether the chart renders `image` under a release's `values`, the chart's `defaults` (its when_defaults)
+    where the release does not set a path."""
     for condition in image.when:
-        negated = condition.startswith("!")
-        if bool(values_at(values, condition.lstrip("!"))) == negated:
+        path = condition.lstrip("!")
+        value = values_at(values, path)
+        if bool(defaults.get(path) if value is None else value) == condition.startswith("!"):
             return False
     return True

@@ -6,7 +6,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from llmplatform.images import chart_images, mirrored
+from llmplatform.images import chart_images, mirrored, values_at
 from llmplatform.pins import ALL_CHARTS, parse_image
 
 from tests.conftest import upstream_dir
@@ -69,3 +69,22 @@ def test_mirror_values_exist_in_the_chart_and_name_the_mirrored_images(chart):
             value = str(_value(data.mirror_values, path)).replace("{registry}", MIRROR)
             assert target == value or target.startswith((f"{value}/", f"{value}:")), (
                 f"{image.values}: {path} = {value!r} does not lead to {target}")
+
+
+@pytest.mark.parametrize("chart", ALL_CHARTS, ids=lambda c: c.upstream_dir)
+def test_the_recorded_defaults_of_each_switch_are_the_charts(chart):
+    """`make plan` decides what a release renders from these, without reading the chart's values.yaml."""
+    data = chart_images(chart.upstream_dir)
+    defaults = chart_values(upstream_dir() / "charts" / chart.upstream_dir)
+    switches = {c.lstrip("!") for image in data.images for c in image.when}
+    assert set(data.when_defaults) == switches
+    assert {path: values_at(defaults, path) for path in switches} == data.when_defaults
+
+
+def test_a_release_renders_what_its_switches_turn_on():
+    from llmplatform.images import ChartImage, rendered
+    image = ChartImage(values="x", image="quay.io/a/b:1", when=("a.enabled", "!b.off"), mirrored_by=())
+    assert rendered(image, {}, {"a.enabled": True, "b.off": False})
+    assert not rendered(image, {"a": {"enabled": False}}, {"a.enabled": True, "b.off": False})
+    assert not rendered(image, {"b": {"off": True}}, {"a.enabled": True, "b.off": False})
+    assert rendered(image, {"a": {"enabled": True}}, {"a.enabled": False, "b.off": False})
