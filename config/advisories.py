@@ -1,5 +1,6 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
 from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
 from .loader import SYSTEM_NAMESPACES
@@ -37,10 +38,10 @@ def _mirror(cfg: PlatformConfig) -> list[str]:
     registry = cfg.cluster.image_registry
     if not registry:
         return []
-    notes = [f"cluster.imageRegistry {registry}: every image comes from it; fill it before `pulumi up` "
-             f"(`make images STACK=<stack>` prints the copy commands, docs/images.md), and again after a pin or "
-             f"chart bump, or pods wait in ImagePullBackOff"]
-    if registry.endswith(".azurecr.io") and not cfg.cluster.image_registry_id:
+    notes = [f"cluster.imageRegistry {registry}: every image comes from it; fill it before `pulumi up` (the copy "
+             f"commands: `make images`, named below; docs/images.md), and again after a pin or chart bump, or pods "
+             f"wait in ImagePullBackOff"]
+    if acr_name(registry) and not cfg.cluster.image_registry_id:
         notes.append(f"cluster.imageRegistryId is unset: the nodes pull from {registry} only if its AcrPull is "
                      f"granted elsewhere (set the registry's resource id and the cluster's kubelet identity gets it)")
     return notes

@@ -19,7 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from llmplatform.images import ChartImage, chart_images, mirrored, registry_problem, rendered
+import llmplatform
+from llmplatform.images import (ChartImage, acr_name, chart_images, mirrored, registry_path, registry_problem,
+                                rendered)
 from llmplatform.pd_specs import NIC_CLUSTER_POLICY_IMAGES
 from llmplatform.pins import ALL_CHARTS, ALL_IMAGES, parse_image
 from llmplatform.testing import Plan
@@ -99,8 +101,9 @@ def _release_mirror(mirror_values: dict[str, Any], values: dict[str, Any]) -> Op
 
 
 def stack_images(plan: Plan, registry: Optional[str]) -> list[dict[str, Any]]:
-    """Every image the plan's cluster pulls: source, what is pulled, and the resources using it, sorted."""
-    sources = {mirrored(p, registry): p for p in (*ALL_IMAGES, *NIC_CLUSTER_POLICY_IMAGES)} if registry else {}
+    """Every image the plan's cluster pulls: source (None when it is none of the package's pins or charts' images:
+    a component user's own image, already on the mirror), what is pulled, and the resources using it, sorted."""
+    sources = {mirrored(p, registry): p for p in (*ALL_IMAGES, *NIC_CLUSTER_POLICY_IMAGES)}
     for chart in ALL_CHARTS:
         for chart_image in chart_images(chart.upstream_dir).images:
             sources.setdefault(mirrored(chart_image.image, registry), chart_image.image)
@@ -108,16 +111,17 @@ def stack_images(plan: Plan, registry: Optional[str]) -> list[dict[str, Any]]:
     runtime: dict[str, str] = {}
     for reg in plan.kubernetes_objects():
         for image in object_images(reg.inputs):
-            source = sources.get(image, image)
-            found.setdefault((source, image), set()).add(reg.name)
-            repository = parse_image(source).repository
-            runtime.update({source: t for r, t in OBJECT_RUNTIME_TAGS.items() if repository.endswith(r)})
+            source = sources.get(image, None if registry and image.startswith(f"{registry}/") else image)
+            found.setdefault((source or "", image), set()).add(reg.name)
+            if source:
+                repository = parse_image(source).repository
+                runtime.update({source: t for r, t in OBJECT_RUNTIME_TAGS.items() if repository.endswith(r)})
     for reg in plan.helm_releases():
         for chart_image, pulled in _release_images(reg.inputs):
             found.setdefault((chart_image.image, pulled), set()).add(reg.name)
             if chart_image.runtime_tag:
                 runtime[chart_image.image] = chart_image.runtime_tag
-    return [{"source": source, "pulls": pulled, "usedBy": sorted(users),
+    return [{"source": source or None, "pulls": pulled, "usedBy": sorted(users),
              **({"runtimeTags": runtime_tags(source, runtime[source])} if source in runtime else {})}
             for (source, pulled), users in sorted(found.items())]
 
@@ -133,21 +137,25 @@ def document(plan: Plan, registry: Optional[str]) -> dict[str, Any]:
 
 
 def copy_commands(images: list[dict[str, Any]], registry: str) -> list[str]:
-    """One copy per image not already in the registry: `az acr import` into an Azure Container Registry (ACR pulls
-    from the source registry itself), else `crane copy`."""
+    """One copy per image the registry needs, by digest when the pin has one (the mirror then holds exactly what
+    the cluster asks for): `az acr import` into an Azure Container Registry (ACR pulls from the source registry
+    itself), else `crane copy`. An image whose upstream is unknown gets a comment."""
     lines = []
-    completed = {entry["source"]: entry.get("runtimeTags") for entry in images}
+    completed = {entry["source"]: entry.get("runtimeTags") for entry in images if entry["source"]}
+    acr, path = acr_name(registry), registry_path(registry)
     for source in sorted(completed):
-        if source.startswith(f"{registry}/"):
-            continue
         ref = parse_image(source)
         for tag in completed[source] or [ref.tag]:  # an operator pulls the completed tags, not the bare one
-            image = f"{ref.registry}/{ref.repository}:{tag}"
-            if registry.endswith(".azurecr.io"):
-                lines.append(f"az acr import --name {registry.split('.', 1)[0]} --source {image} "
-                             f"--image {ref.repository}:{tag}")
+            origin = f"{ref.registry}/{ref.repository}" + (f"@{ref.digest}" if ref.digest else f":{tag}")
+            target = f"{path}/{ref.repository}:{tag}" if path else f"{ref.repository}:{tag}"
+            if acr:
+                lines.append(f"az acr import --name {acr} --source {origin} --image {target}")
             else:
-                lines.append(f"crane copy {image} {mirrored(image, registry)}")
+                lines.append(f"crane copy {origin} {registry.split('/', 1)[0]}/{target}")
+    for entry in images:
+        if not entry["source"]:
+            lines.append(f"# {entry['pulls']} ({', '.join(entry['usedBy'])}): not one of the package's images; "
+                         f"copy it yourself")
     return lines
 
 
@@ -157,10 +165,20 @@ def _read(path: Path) -> Optional[dict[str, Any]]:
         recorded = json.loads(path.read_text())
         entries = recorded["images"]
         for entry in entries:
-            parse_image(entry["source"])
+            if entry["source"] is not None:
+                parse_image(entry["source"])
+            str(entry["pulls"]) + ", ".join(entry["usedBy"])
     except (OSError, ValueError, TypeError, KeyError, RecursionError):
         return None
     return recorded if isinstance(recorded.get("registry"), (str, type(None))) else None
+
+
+def _stale(path: Path, stack_file: Path) -> bool:
+    """Whether the stack file or the package's pins changed after images.json was written."""
+    data = Path(llmplatform.__file__).parent / "data"
+    inputs = [stack_file, data / "pins.json", *sorted((data / "chart_images").glob("*.json"))]
+    written = path.stat().st_mtime
+    return any(p.exists() and p.stat().st_mtime > written for p in inputs)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -175,17 +193,35 @@ def main(argv: Optional[list[str]] = None) -> int:
     if recorded is None:
         print(f"no readable {path}: run `make plan STACK={args.stack}` first", file=sys.stderr)
         return 2
-    registry = args.registry or recorded.get("registry") or ""
+    planned = recorded.get("registry") or ""
+    registry = args.registry or planned
     problem = registry_problem(registry) if registry else None
-    if not registry or problem:
-        print(f"which registry? {'--registry ' + repr(registry) + ': ' + problem if problem else 'none given'}: "
-              f"pass REGISTRY=<host> (e.g. myregistry.azurecr.io) or set cluster.imageRegistry in "
-              f"Pulumi.{args.stack}.yaml", file=sys.stderr)
+    if problem:
+        print(f"REGISTRY {registry!r} is not a registry host: {problem}", file=sys.stderr)
         return 2
+    if not recorded["images"]:
+        print(f"# stack {args.stack} runs nothing in a cluster: no images to copy")
+        return 0
+    if not registry:
+        print(f"which registry? stack {args.stack} pulls from the upstream registries: name one with "
+              f"REGISTRY=<host> (e.g. myregistry.azurecr.io), or set cluster.imageRegistry in its stack file and "
+              f"run `make plan STACK={args.stack}` again", file=sys.stderr)
+        return 2
+    if registry != planned:
+        print(f"note: the stack's cluster pulls from {planned or 'the upstream registries'}"
+              f"{'' if planned else ' (set cluster.imageRegistry to use the mirror)'}; these commands fill "
+              f"{registry}", file=sys.stderr)
+    from .plan import WHAT_IF  # plan imports this module
+    stack_file = runner.PROJECT_DIR / f"Pulumi.{args.stack.removesuffix(WHAT_IF)}.yaml"
+    if _stale(path, stack_file):
+        print(f"note: {stack_file.name} or the package's pins changed after {path} was written: run "
+              f"`make plan STACK={args.stack}` again for a current list", file=sys.stderr)
     lines = copy_commands(recorded["images"], registry)
-    print(f"# {len(lines)} images of stack {args.stack} to copy into {registry}"
-          + (" (Docker Hub sources: add --username/--password of a Docker Hub account, past its anonymous pull "
-             "limit)" if registry.endswith(".azurecr.io") else ""))
+    copies = sum(1 for line in lines if not line.startswith("#"))
+    print(f"# {copies} copies of the {len(recorded['images'])} images stack {args.stack} pulls, into {registry} "
+          f"(an operator's image is copied under each tag it completes)"
+          + ("; Docker Hub sources: add --username/--password of a Docker Hub account, past its anonymous pull "
+             "limit" if acr_name(registry) else ""))
     for line in lines:
         print(line)
     return 0

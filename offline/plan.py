@@ -304,6 +304,8 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
           f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images) and {count} manifests in "
           f"{target}/manifests/")
+    if pulled["registry"]:
+        print(f"Images to copy into {pulled['registry']} before `pulumi up`: make images STACK={target.name}")
     if target.name.endswith(WHAT_IF):
         stack_dir = plan_dir(out, stack, [], None)
         print(f"(a what-if: --set/--stack-file plans are written beside {stack_dir}/, not over it; what the change "

@@ -33,9 +33,26 @@ def registry_problem(registry: str) -> Optional[str]:
         return "a registry host such as myregistry.azurecr.io"
     if "://" in registry:
         return f"a registry host without a scheme (e.g. {registry.split('://', 1)[1].rstrip('/')})"
+    if registry != registry.lower() or registry.endswith("/"):
+        return f"a registry host in lower case, without a trailing / (e.g. {registry.lower().rstrip('/')})"
     if not _REGISTRY.match(registry):
         return "a lower-case registry host with a dot, an optional :port and /path (e.g. myregistry.azurecr.io)"
     return None
+
+
+def acr_name(registry: str) -> Optional[str]:
+    """The Azure Container Registry a mirror lives in, by its login server: `<name>.azurecr.io`, or
+    `<name>-<hash>.azurecr.io` with a domain name label (registry names are letters and digits only); None for
+    another registry. A port or path after the host is the mirror's own."""
+    host = registry.split("/", 1)[0].split(":", 1)[0]
+    if not host.endswith(".azurecr.io"):
+        return None
+    return host.split(".", 1)[0].split("-", 1)[0]
+
+
+def registry_path(registry: str) -> str:
+    """The path below the registry's host where the mirror's repositories start ('' at the top)."""
+    return registry.split("/", 1)[1] if "/" in registry else ""
 
 
 def mirrored(image: str, registry: Optional[str]) -> str:
@@ -85,8 +102,13 @@ class ChartImages:
 @lru_cache(maxsize=None)
 def chart_images(upstream_dir: str) -> ChartImages:
     """The data file of one chart (by its folder name under tests/upstream/charts, as pins.json names it)."""
-    raw = json.loads(resources.files(__package__).joinpath("data", "chart_images", f"{upstream_dir}.json")
-                     .read_text(encoding="utf-8"))
+    path = resources.files(__package__).joinpath("data", "chart_images", f"{upstream_dir}.json")
+    if not path.is_file():
+        from .checks import ComponentInputError  # checks -> input_rules -> images: imported when needed
+        raise ComponentInputError(f"chart {upstream_dir}: no image data (llmplatform/data/chart_images/"
+                                  f"{upstream_dir}.json), so its images cannot be sent to a mirror registry; "
+                                  f"write one as docs/images.md describes")
+    raw = json.loads(path.read_text(encoding="utf-8"))
     return ChartImages(
         chart=raw["chart"], version=raw["version"], sources=tuple(raw["sources"]),
         mirror_values=raw["mirror_values"],

@@ -21,7 +21,7 @@ from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYE
 from .inference_parts import GATE_INPUTS, OLLAMA_INPUTS, WEBUI_INPUTS
 from .inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_SECRET_FILES, nginx_workers,
                               ollama_env, webui_env, webui_state_env, webui_users_env)
-from .images import registry_problem
+from .images import acr_name, registry_problem
 from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes
 from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                          holds_requests_at_zero, image_is_pinned, managed_flags)
@@ -113,10 +113,13 @@ def image_registry_rules(r: Rules) -> None:
     if acr_id and r.args.get("image_registry") is None:
         r.add("image_registry_id", acr_id, f"only with {r.ref('image_registry')} (the registry's login server)")
     match = ACR_ID.fullmatch(acr_id or "")
-    if match and registry and registry.endswith(".azurecr.io") and \
-            registry.split(".", 1)[0] != match["name"].lower():
+    name = acr_name(registry) if registry else None
+    if match and registry and name is None:
+        r.add("image_registry_id", acr_id, f"only with an Azure Container Registry in {r.ref('image_registry')} "
+                                           f"(<name>.azurecr.io; {registry!r} is another registry)")
+    elif match and name and name != match["name"].lower():
         r.add("image_registry_id", acr_id, f"the id of the registry {r.ref('image_registry')} names "
-                                           f"({registry.split('.', 1)[0]!r}), not {match['name']!r}")
+                                           f"({name!r}), not {match['name']!r}")
 
 
 def zones_rule(r: Rules, key: str) -> list[str]:

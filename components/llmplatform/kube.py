@@ -6,7 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .checks import ComponentInputError
-from .handles import Toleration, field
+from .handles import Toleration, field, known
 from .images import chart_mirror_values, mirrored
 from .inference_specs import SECRETS_MOUNT
 from .mappings import deep_merge
@@ -98,6 +98,8 @@ def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Inp
     images from `cluster`'s mirror registry when it has one. An OCI chart is addressed as oci://registry/path/chart,
     with no repository."""
     oci = chart.repo.startswith("oci://")
+    if known(cluster, "image_registry"):  # a chart the mirror cannot cover is refused before anything registers
+        chart_mirror_values(chart, known(cluster, "image_registry"))
     values = pulumi.Output.all(pulumi.Output.from_input(values), field(cluster, "image_registry", "")).apply(
         lambda v: deep_merge(v[0], chart_mirror_values(chart, v[1])))
     return k8s.helm.v3.Release(

@@ -102,3 +102,20 @@ def test_a_custom_epp_image_keeps_its_repository_on_the_mirror():
     image = deep_merge(ours, chart_mirror_values(LLM_D_ROUTER_GATEWAY, REGISTRY))["router"]["epp"]["image"]
     assert f"{image['registry']}/{image['repository']}:{image['tag']}" == \
         mirrored("registry.example.com/team/epp:v9", REGISTRY)
+
+
+def test_a_chart_without_image_data_is_refused_on_a_mirrored_cluster_by_name():
+    """A component user's own chart through helm_release: no data, so no way to mirror it (not a traceback)."""
+    from llmplatform.checks import ComponentInputError
+    from llmplatform.kube import helm_release
+    from llmplatform.pins import ChartRef
+    from offline import runner as offline
+    from tests.components.test_components_alone import provider_opts
+    chart = ChartRef(chart="mychart", version="1.0.0", repo="https://charts.example.com", upstream_dir="mychart")
+
+    def program(registry):
+        return lambda: helm_release("mine", chart, "ns", {}, provider_opts(), cluster={"image_registry": registry})
+
+    offline.run_function(program(""))  # without a mirror nothing needs the data
+    with pytest.raises(ComponentInputError, match="chart mychart: no image data"):
+        offline.run_function(program(REGISTRY))

@@ -42,13 +42,28 @@ def test_a_mirrored_stack_lists_each_upstream_image_with_its_copy():
 
 
 def test_copy_commands_use_az_acr_import_for_an_acr_and_crane_elsewhere():
-    entries = [{"source": "docker.io/ollama/ollama:1"}, {"source": "docker.io/ollama/ollama:1"},
-               {"source": f"{REGISTRY}/own/image:2"}]
+    entries = [{"source": "docker.io/ollama/ollama:1", "pulls": "x", "usedBy": ["a"]},
+               {"source": "docker.io/ollama/ollama:1", "pulls": "x", "usedBy": ["b"]}]
     assert copy_commands(entries, REGISTRY) == [
         "az acr import --name mirrorexample --source docker.io/ollama/ollama:1 --image ollama/ollama:1"]
-    assert copy_commands(entries, "registry.example.com") == [
-        "crane copy docker.io/ollama/ollama:1 registry.example.com/ollama/ollama:1",
-        f"crane copy {REGISTRY}/own/image:2 registry.example.com/own/image:2"]
+    assert copy_commands(entries, "registry.example.com:5000/team") == [
+        "crane copy docker.io/ollama/ollama:1 registry.example.com:5000/team/ollama/ollama:1"]
+    # an ACR under a path, or with a domain name label: still az acr import, into the path
+    assert copy_commands(entries, "mirrorexample-h4sh.azurecr.io/mirror") == [
+        "az acr import --name mirrorexample --source docker.io/ollama/ollama:1 --image mirror/ollama/ollama:1"]
+
+
+def test_a_pinned_digest_is_what_the_mirror_gets():
+    digest = "sha256:" + "c" * 64
+    entries = [{"source": f"docker.io/ollama/ollama:1@{digest}", "pulls": "x", "usedBy": []}]
+    assert copy_commands(entries, REGISTRY) == [
+        f"az acr import --name mirrorexample --source docker.io/ollama/ollama@{digest} --image ollama/ollama:1"]
+
+
+def test_an_image_of_unknown_upstream_is_named_not_copied():
+    entries = [{"source": None, "pulls": f"{REGISTRY}/team/vllm:v1", "usedBy": ["llmd-vllm"]}]
+    [line] = copy_commands(entries, REGISTRY)
+    assert line.startswith(f"# {REGISTRY}/team/vllm:v1 (llmd-vllm): not one of the package's images")
 
 
 def test_an_image_whose_tag_an_operator_completes_is_copied_under_each_completed_tag():
@@ -66,28 +81,55 @@ def test_an_image_whose_tag_an_operator_completes_is_copied_under_each_completed
                      for t in driver["runtimeTags"]]
 
 
-def _write(tmp_path, stack, registry):
+def _write(tmp_path, stack, registry, entries=None):
     folder = tmp_path / stack
     folder.mkdir()
-    (folder / "images.json").write_text(json.dumps(
-        {"registry": registry, "images": [{"source": "docker.io/ollama/ollama:1", "pulls": "x", "usedBy": []}]}))
+    (folder / "images.json").write_text(json.dumps({"registry": registry, "images": [
+        {"source": "docker.io/ollama/ollama:1", "pulls": "x", "usedBy": []}] if entries is None else entries}))
 
 
 def test_the_command_line_takes_the_stack_registry_or_an_explicit_one(tmp_path, capsys):
     _write(tmp_path, "prod", REGISTRY)
     assert images.main(["--stack", "prod", "--out", str(tmp_path)]) == 0
-    assert "az acr import --name mirrorexample" in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "az acr import --name mirrorexample" in out and out.startswith("# 1 copies of the 1 images") and not err
     assert images.main(["--stack", "prod", "--out", str(tmp_path), "--registry", "other.azurecr.io"]) == 0
-    assert "--name other " in capsys.readouterr().out
+    out, err = capsys.readouterr()
+    assert "--name other " in out and f"the stack's cluster pulls from {REGISTRY}" in err
 
 
-@pytest.mark.parametrize("registry, fragment", [(None, "none given"), ("https://a.io", "without a scheme")])
+def test_the_command_line_says_when_the_stack_does_not_pull_from_the_registry_it_fills(tmp_path, capsys):
+    _write(tmp_path, "dev", None)
+    assert images.main(["--stack", "dev", "--out", str(tmp_path), "--registry", REGISTRY]) == 0
+    assert "set cluster.imageRegistry to use the mirror" in capsys.readouterr().err
+
+
+def test_a_stack_with_no_cluster_has_nothing_to_copy(tmp_path, capsys):
+    _write(tmp_path, "global", None, entries=[])
+    assert images.main(["--stack", "global", "--out", str(tmp_path)]) == 0
+    assert "no images to copy" in capsys.readouterr().out
+
+
+def test_a_list_older_than_its_stack_file_is_called_stale(tmp_path, capsys, monkeypatch):
+    _write(tmp_path, "dev", REGISTRY)
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text("config: {}\n")
+    import os
+    os.utime(tmp_path / "dev" / "images.json", (1, 1))  # written long before the stack file
+    monkeypatch.setattr(images.runner, "PROJECT_DIR", tmp_path)
+    assert images.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
+    assert "run `make plan STACK=dev` again" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("registry, fragment", [(None, "pulls from the upstream registries"),
+                                                ("https://a.io", "without a scheme"),
+                                                ("A.azurecr.io", "lower case")])
 def test_the_command_line_refuses_no_registry_or_a_bad_one_without_a_traceback(tmp_path, capsys, registry, fragment):
     _write(tmp_path, "dev", None)
     argv = ["--stack", "dev", "--out", str(tmp_path)] + (["--registry", registry] if registry else [])
     assert images.main(argv) == 2
     err = capsys.readouterr().err
-    assert fragment in err and "REGISTRY=" in err and "Traceback" not in err
+    assert fragment in err and "REGISTRY" in err and "Traceback" not in err
 
 
 @pytest.mark.parametrize("content", [None, "{not json", "[]", '{"images": 3}', '{"images": [{"source": "x"}]}',
