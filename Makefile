@@ -83,8 +83,8 @@ bench: $(DEV) $(TOOLS)  ## budgets: plan vs SDK import time, and the benchmark t
 pin-digests: $(PKG)  ## online: pin every image in pins.json to its registry digest (needs registry access)
 	$(PY) -m components.maintenance.pin_digests
 
-preview: $(PKG)  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials)
-	pulumi preview --stack $(STACK) --policy-pack policy
+preview: plan  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials), after the offline plan
+	pulumi preview --stack $(STACK) --policy-pack policy --policy-pack-config build/$(STACK)/policy-config.json
 
 up: $(PKG)  ## real `pulumi up`
 	pulumi up --stack $(STACK)

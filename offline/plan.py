@@ -27,6 +27,7 @@ from llmplatform.checks import ComponentInputError
 from config import regions
 from config.loader import parse_config
 from config.platform_config import PlatformConfig
+from policy.policies import ALLOWED_REGISTRIES, ALLOWED_REGISTRIES_POLICY
 
 from . import capacity, cost, deploy_model, images, policy_check, runner, stackfile
 
@@ -221,6 +222,14 @@ def with_other_problems(error: Exception, stack: str, sets: list[str], stack_fil
     return str(error)
 
 
+POLICY_CONFIG = "policy-config.json"
+
+
+def policy_config(registry: str | None) -> dict[str, dict[str, list[str]]]:
+    """The policy pack's configuration for a stack: with a mirror registry, every image must come from it."""
+    return {ALLOWED_REGISTRIES_POLICY: {ALLOWED_REGISTRIES: [registry]}} if registry else {}
+
+
 def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
              references: dict[str, Any], removed: bool | None = None) -> tuple[int, runner.Plan | None]:
     """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written). The folder is
@@ -277,7 +286,9 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print("\nthe capacity check refuses this plan: a model-server pod larger than every node it may run on",
               file=sys.stderr)
         return 1, None
-    violations = policy_check.evaluate(plan)
+    registry = cfg.cluster.image_registry if isinstance(cfg, PlatformConfig) else None
+    pack_config = policy_config(registry)
+    violations = policy_check.evaluate(plan, pack_config)
     for line in policy_check.report_lines(violations):
         print(line)
     if any(v.mandatory for v in violations):
@@ -299,8 +310,10 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     count = write(plan, target)
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
     (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
-    pulled = images.document(plan, cfg.cluster.image_registry if isinstance(cfg, PlatformConfig) else None)
+    pulled = images.document(plan, registry)
     (target / "images.json").write_text(json.dumps(pulled, indent=2) + "\n")
+    # what `make preview` and the preview workflow hand `pulumi preview --policy-pack-config` ({} configures nothing)
+    (target / POLICY_CONFIG).write_text(json.dumps(pack_config, indent=2) + "\n")
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
           f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images) and {count} manifests in "
           f"{target}/manifests/")

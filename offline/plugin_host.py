@@ -31,7 +31,7 @@ from pulumi.runtime.proto import (analyzer_pb2, analyzer_pb2_grpc, engine_pb2, e
                                   provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc, status_pb2)
 
 from . import runner
-from .wire import duration_seconds, to_struct, with_secrets
+from .wire import duration_seconds, from_struct, to_struct, with_secrets
 
 PROJECT_DIR = runner.PROJECT_DIR
 POLICY_DIR = PROJECT_DIR / "policy"
@@ -193,7 +193,8 @@ class Diagnostic:
 class AnalyzerHost:
     """The policy pack as `pulumi preview --policy-pack policy` runs it, for one stack."""
 
-    def __init__(self, project: str, stack: str, policy_dir: Path = POLICY_DIR) -> None:
+    def __init__(self, project: str, stack: str, policy_dir: Path = POLICY_DIR,
+                 config: Optional[dict[str, dict[str, Any]]] = None) -> None:
         self.engine = EngineStub()
         self.server, address = _server((engine_pb2_grpc.add_EngineServicer_to_server, self.engine))
         env = {"PULUMI_PROJECT": project, "PULUMI_STACK": stack, "PULUMI_DRY_RUN": "true",
@@ -207,6 +208,20 @@ class AnalyzerHost:
         self._handshake(address, policy_dir)
         self.client.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
             stack=stack, project=project, organization="organization", dry_run=True))
+        self._configure(config or {})
+
+    def _configure(self, given: dict[str, dict[str, Any]]) -> None:
+        """The pack's configuration as the engine sends it (pulumi/pulumi pkg/resource/analyzer/config.go,
+        `ReconcilePolicyPackConfig`, then the analyzer plugin's `Configure`): every policy the pack lists, at its own
+        enforcement level, its schema's defaults with the --policy-pack-config properties over them."""
+        policy_config = {}
+        for policy in self.info().policies:
+            schema = from_struct(policy.configSchema.properties) if policy.HasField("configSchema") else {}
+            properties = {k: v["default"] for k, v in schema.items() if "default" in v}
+            properties.update(given.get(policy.name, {}))
+            policy_config[policy.name] = analyzer_pb2.PolicyConfig(enforcementLevel=policy.enforcementLevel,
+                                                                   properties=to_struct(properties))
+        self.client.Configure(analyzer_pb2.ConfigureAnalyzerRequest(policyConfig=policy_config))
 
     def _handshake(self, address: str, policy_dir: Path) -> None:
         try:

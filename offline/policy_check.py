@@ -7,6 +7,7 @@ pulumi-policy and wrapped in its read-only unknown-checking proxies. So a rule t
 lists fails `make plan`, not the first `pulumi preview`; tests/program/test_policy_plugin.py proves both runners agree.
 """
 from dataclasses import dataclass
+from typing import Any, Mapping, Optional
 
 from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions,
                            ResourceValidationArgs, StackValidationArgs)
@@ -45,10 +46,23 @@ def _options(reg: Registration) -> PolicyResourceOptions:
         additional_secret_outputs=[], parent=reg.parent or None)
 
 
-def validation_args(reg: Registration) -> ResourceValidationArgs:
-    """What the policy analyzer hands a policy for one resource, from what the offline plan recorded."""
-    return ResourceValidationArgs(resource_type=reg.type, props=analyzer_props(reg), urn=reg.urn, name=reg.name,
-                                  opts=_options(reg), provider=None)
+def validation_args(reg: Registration, config: Optional[Mapping[str, Any]] = None,
+                    props: Any = None) -> ResourceValidationArgs:
+    """What the policy analyzer hands a policy for one resource, from what the offline plan recorded, with the
+    policy's configuration."""
+    return ResourceValidationArgs(resource_type=reg.type, props=analyzer_props(reg) if props is None else props,
+                                  urn=reg.urn, name=reg.name, opts=_options(reg), provider=None, config=config)
+
+
+def pack_config(given: Optional[Mapping[str, Mapping[str, Any]]] = None) -> dict[str, dict[str, Any]]:
+    """Each policy's configuration as the engine hands it to the pack (pulumi/pulumi pkg/resource/analyzer/config.go,
+    `ReconcilePolicyPackConfig`): its schema's defaults, the given properties over them."""
+    result = {}
+    for policy in POLICIES:
+        schema = policy.config_schema
+        defaults = {k: v["default"] for k, v in (schema.properties if schema else {}).items() if "default" in v}
+        result[policy.name] = {**defaults, **dict((given or {}).get(policy.name) or {})}
+    return result
 
 
 def stack_args(plan: Plan) -> StackValidationArgs:
@@ -62,8 +76,10 @@ def stack_args(plan: Plan) -> StackValidationArgs:
     return StackValidationArgs(list(resources.values()))
 
 
-def evaluate(plan: Plan) -> list[Violation]:
+def evaluate(plan: Plan, given: Optional[Mapping[str, Mapping[str, Any]]] = None) -> list[Violation]:
+    """Every policy over the plan, configured with `given` (policy name -> properties) as --policy-pack-config."""
     found: list[Violation] = []
+    config = pack_config(given)
 
     def reporter(policy, resource_name):
         def report(message: str, urn: object = None) -> None:
@@ -74,9 +90,9 @@ def evaluate(plan: Plan) -> list[Violation]:
 
     for reg in plan.resources:
         if reg.custom:
-            resource = validation_args(reg)
+            props = analyzer_props(reg)
             for policy in RESOURCE_POLICIES:
-                policy.validate(resource, reporter(policy, reg.name))
+                policy.validate(validation_args(reg, config[policy.name], props), reporter(policy, reg.name))
     if STACK_POLICIES:
         stack = stack_args(plan)
         for stack_policy in STACK_POLICIES:

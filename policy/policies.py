@@ -2,16 +2,17 @@
 
 `pulumi preview --policy-pack policy` runs them through PolicyPack (`__main__.py`); `make plan` calls each policy's
 validate function on the inputs the offline plan records (`offline/policy_check.py`). They read only what both give:
-the resource type, its input properties, its options, and the stack name in its URN. Every rule is mandatory unless
-marked advisory; each says in one line why it exists.
+the resource type, its input properties, its options, the stack name in its URN, and the pack's configuration
+(`--policy-pack-config`; `make plan` writes build/<stack>/policy-config.json from the stack). Every rule is mandatory
+unless marked advisory; each says in one line why it exists.
 """
 import re
 from collections.abc import Mapping
 from itertools import chain
 from typing import Any, Callable, Iterator, Optional, Union
 
-from pulumi_policy import (EnforcementLevel, PolicyResource, ReportViolation, ResourceValidationArgs,
-                           ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
+from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyResource, ReportViolation,
+                           ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
 
 PROD_STACKS = ("prod", "global")  # and every regional stack prod-<region>
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
@@ -44,12 +45,14 @@ def _kind(*types: str) -> Callable[[ResourceValidationArgs], bool]:
 
 def _policy(name: str, reason: str, applies: Callable[[ResourceValidationArgs], bool],
             check: Callable[[ResourceValidationArgs], Iterator[str]],
-            level: EnforcementLevel = EnforcementLevel.MANDATORY) -> ResourceValidationPolicy:
+            level: EnforcementLevel = EnforcementLevel.MANDATORY,
+            config: Optional[PolicyConfigSchema] = None) -> ResourceValidationPolicy:
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if applies(args):
             for problem in check(args):
                 report_violation(f"{problem} ({reason})", args.urn)
-    return ResourceValidationPolicy(name=name, description=reason, validate=validate, enforcement_level=level)
+    return ResourceValidationPolicy(name=name, description=reason, validate=validate, enforcement_level=level,
+                                    config_schema=config)
 
 
 # ---- GPU pools ------------------------------------------------------------------------------------------------
@@ -96,6 +99,23 @@ def _container_basics(args: ResourceValidationArgs) -> Iterator[str]:
             yield f"container {c.get('name')} has no memory limit"
         if not _PINNED.match(str(c.get("image", ""))):
             yield f"container {c.get('name')} image {c.get('image')!r} is not pinned to a tag or digest"
+
+
+ALLOWED_REGISTRIES_POLICY = "images-from-allowed-registries"
+ALLOWED_REGISTRIES = "allowedRegistries"
+ALLOWED_REGISTRIES_SCHEMA = PolicyConfigSchema(properties={ALLOWED_REGISTRIES: {
+    "type": "array", "items": {"type": "string", "minLength": 1}, "default": [],
+    "description": "Registries (host, optional port and path) every container image must come from; empty: any"}})
+
+
+def _from_allowed_registries(args: ResourceValidationArgs) -> Iterator[str]:
+    allowed = [str(r) for r in args.get_config().get(ALLOWED_REGISTRIES) or ()]
+    if not allowed:
+        return
+    for c in containers(args.props):
+        image = str(c.get("image", ""))
+        if not image.startswith(tuple(f"{registry}/" for registry in allowed)):
+            yield f"container {c.get('name')} image {image!r} is not from {' or '.join(allowed)}"
 
 
 def _no_privilege(args: ResourceValidationArgs) -> Iterator[str]:
@@ -262,6 +282,9 @@ RESOURCE_POLICIES = [
             lambda a: _is_gpu_pool(a) and is_prod(a), _gpu_scales_to_zero, EnforcementLevel.ADVISORY),
     _policy("containers-have-requests-limits-and-pinned-images", "the scheduler needs requests, a memory leak needs "
             "a ceiling, and a moving tag changes what runs without a diff", _kind(*WORKLOADS), _container_basics),
+    _policy(ALLOWED_REGISTRIES_POLICY, "an Azure Policy that allows only these registries refuses the pod at run "
+            "time, after `pulumi up` reported success", _kind(*WORKLOADS), _from_allowed_registries,
+            config=ALLOWED_REGISTRIES_SCHEMA),
     _policy("no-privileged-containers", "a privileged container, host namespace or added capability can take the "
             "node", _kind(*WORKLOADS), _no_privilege),
     _policy("no-secret-literals", "a secret in an env literal or a ConfigMap is readable by anyone who can read the "

@@ -21,7 +21,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 RISKY = ["gpu.maxCount=100", "gpu.vmSize=Standard_ND96isr_H100_v5", "namespace=kube-system",
          "cluster.apiAccess.mode=authorizedIps", "cluster.apiAccess.authorizedIpRanges[0]=0.0.0.0/0",
          "gateway.rateLimitPerSecond=100000", "inference.accelerator=gpu", "inference.replicas=3", "gpu.maxCount=1",
-         "gpu.vmSize=Standard_NC4as_T4_v3"]
+         "gpu.vmSize=Standard_NC4as_T4_v3", "cluster.imageRegistry=mirrorexample.azurecr.io"]
 
 
 def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_path, capsys):
@@ -47,6 +47,12 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     assert doc["outputs"]["kubeconfig"] == "[secret]"
     provider = next(r for r in doc["resources"] if r["type"] == "pulumi:providers:kubernetes")
     assert provider["inputs"]["kubeconfig"] == "[secret]"  # secret inputs never reach the plan files
+    # a mirror: every image pulled from it, the pack told so (and it passed), the copy command named
+    pulled = json.loads((tmp_path / "dev.what-if" / "images.json").read_text())
+    assert pulled["images"] and all(e["pulls"].startswith("mirrorexample.azurecr.io/") for e in pulled["images"])
+    assert json.loads((tmp_path / "dev.what-if" / "policy-config.json").read_text()) == {
+        "images-from-allowed-registries": {"allowedRegistries": ["mirrorexample.azurecr.io"]}}
+    assert "make images STACK=dev.what-if" in out and "policy VIOLATION" not in out
     files = sorted((tmp_path / "dev.what-if" / "manifests").glob("*.yaml"))
     kinds = {yaml.safe_load(f.read_text())["kind"] for f in files}
     assert {"Namespace", "PersistentVolume", "PersistentVolumeClaim", "Job"} <= kinds

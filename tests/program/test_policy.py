@@ -120,8 +120,9 @@ def test_every_rule_has_a_failing_case_and_a_reason():
     # the global edge's rules have their cases in tests/components/test_front_door.py, on the global stack's real resources
     edge_rules = {"front-door-https-only", "front-door-minimum-tls", "waf-on-and-blocking-in-prod",
                   "fleet-upgrades-region-by-region", "front-door-endpoints-behind-waf"}
+    configured = {"images-from-allowed-registries"}  # its cases below: it needs the pack's configuration
     assert {c[0] for c in CASES} | {"key-vault-purge-protection-nonprod", "gpu-workloads-have-a-gpu-pool"} | \
-        edge_rules == {p.name for p in POLICIES}
+        edge_rules | configured == {p.name for p in POLICIES}
     assert all(p.description and p.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)
                for p in POLICIES)
 
@@ -151,7 +152,7 @@ def test_plan_refuses_a_mandatory_violation(monkeypatch, capsys, tmp_path):
     from offline import runner as offline
     monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
     original = policy_check.evaluate
-    monkeypatch.setattr(policy_check, "evaluate", lambda plan: original(plan) + [
+    monkeypatch.setattr(policy_check, "evaluate", lambda plan, given=None: original(plan, given) + [
         policy_check.Violation("helm-releases-pinned", True, "x", "unpinned")])
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
     captured = capsys.readouterr()
@@ -165,3 +166,29 @@ def test_the_pack_entry_point_is_the_only_place_that_serves_it():
     text = (PROJECT_DIR / "policy" / "policies.py").read_text()
     assert "PolicyPack(" not in text and "PolicyPack(" in (PROJECT_DIR / "policy" / "__main__.py").read_text()
     assert Path(PROJECT_DIR / "policy" / "PulumiPolicy.yaml").is_file()
+
+
+def test_images_come_from_the_allowed_registries_once_the_pack_is_told_which():
+    """--policy-pack-config {"images-from-allowed-registries": {"allowedRegistries": [...]}}; `make plan` writes it from
+    cluster.imageRegistry. Unconfigured (its schema's default: none) it allows any registry."""
+    from tests.conftest import MIRROR
+    mirror = MIRROR["imageRegistry"]
+    configured = {"images-from-allowed-registries": {"allowedRegistries": [mirror]}}
+
+    def names(plan, given):
+        return sorted({v.resource for v in policy_check.evaluate(plan, given)
+                       if v.policy == "images-from-allowed-registries"})
+    assert names(variant("prod-tls"), configured) == []  # every workload of the mirrored variant pulls from it
+    assert names(variant("prod"), {}) == []
+    upstream = names(variant("prod"), configured)
+    assert "inference-ollama" in upstream and "inference-webui" in upstream
+    ollama = real("prod-tls", "kubernetes:apps/v1:Deployment", "inference-ollama")
+    planted = changed(ollama, lambda i: _first_container(i).update(image="docker.io/ollama/ollama:0.32.15"))
+    found = []
+    by_name("images-from-allowed-registries").validate(
+        policy_check.validation_args(planted, policy_check.pack_config(configured)["images-from-allowed-registries"]),
+        lambda message, urn=None: found.append(message))
+    assert len(found) == 1 and "'docker.io/ollama/ollama:0.32.15' is not from " + mirror in found[0]
+    # a registry under a path allows that path only
+    path_config = {"images-from-allowed-registries": {"allowedRegistries": [f"{mirror}/other"]}}
+    assert "inference-ollama" in names(variant("prod-tls"), path_config)

@@ -89,3 +89,25 @@ def test_planted_violations_get_the_same_verdicts_from_both_runners(analyzers):
 
 def test_every_policy_runs_in_the_plugin():
     assert {p.name for p in RESOURCE_POLICIES} | {p.name for p in STACK_POLICIES} == {p.name for p in POLICIES}
+
+
+def test_the_pack_configured_as_the_engine_configures_it_agrees_with_the_offline_runner():
+    """`make plan` and `pulumi preview --policy-pack-config build/<stack>/policy-config.json` (the engine sends every
+    policy its defaults and the file's properties over them) judge a mirrored stack alike, and a planted upstream
+    image alike."""
+    from offline.plan import policy_config
+    from tests.conftest import MIRROR
+    config = policy_config(MIRROR["imageRegistry"])
+    plan = variant("prod-tls")
+    planted = _planted(plan)
+    host = plugin_host.AnalyzerHost(plan.project, plan.stack, config=config)
+    try:
+        for p in (plan, planted):
+            ours = {v for v in policy_check.evaluate(p, config) if v.policy == "images-from-allowed-registries"}
+            theirs = {(d.policy, d.urn) for reg in p.resources if reg.custom for d in host.analyze(reg, p)
+                      if d.policy == "images-from-allowed-registries"}
+            assert theirs == {(v.policy, v.urn) for v in ours}
+        assert theirs and all(d[1].endswith("::inference-ollama") for d in theirs)  # the planted docker.io image
+    finally:
+        errors, stderr = host.engine.errors(), host.close()
+        assert not errors and "Traceback" not in stderr, (errors, stderr)
