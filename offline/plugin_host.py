@@ -208,9 +208,9 @@ class AnalyzerHost:
         self._handshake(address, policy_dir)
         self.client.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
             stack=stack, project=project, organization="organization", dry_run=True))
-        self._configure(config or {})
+        self.configure(config or {})
 
-    def _configure(self, given: dict[str, dict[str, Any]]) -> None:
+    def configure(self, given: dict[str, dict[str, Any]]) -> None:
         """The pack's configuration as the engine sends it (pulumi/pulumi pkg/resource/analyzer/config.go,
         `ReconcilePolicyPackConfig`, then the analyzer plugin's `Configure`): every policy the pack lists, at its own
         enforcement level, its schema's defaults with the --policy-pack-config properties over them."""
