@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+import yaml
 import grpc  # type: ignore[import-untyped]  # grpcio ships no type information (no py.typed, stubs apart)
 from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import (analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc, errors_pb2,
                                   provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc, status_pb2)
 
-from . import runner
+from . import policy_check, runner
 from .wire import duration_seconds, from_struct, to_struct, with_secrets
 
 PROJECT_DIR = runner.PROJECT_DIR
@@ -190,6 +191,22 @@ class Diagnostic:
     message: str
 
 
+def pack_python(policy_dir: Path) -> Path:
+    """The python the language host starts the pack with: its PulumiPolicy.yaml's `virtualenv` (relative to the
+    pack), as pulumi/pulumi's Python language host resolves it (`parseOptions`; `RunPlugin` refuses a path that is
+    not a virtualenv, `python.NewVirtualEnvError`)."""
+    project = yaml.safe_load((policy_dir / "PulumiPolicy.yaml").read_text()) or {}
+    runtime = project.get("runtime")
+    virtualenv = (runtime.get("options") or {}).get("virtualenv") if isinstance(runtime, dict) else None
+    if not virtualenv:
+        raise PluginError(f"{policy_dir / 'PulumiPolicy.yaml'} names no virtualenv: the language host would start "
+                          "the pack with a python that may lack pulumi-policy")
+    python = (policy_dir / virtualenv).resolve() / "bin" / "python"
+    if not python.exists():
+        raise PluginError(f"the pack's virtualenv {virtualenv} ({python.parent.parent}) is not a virtualenv")
+    return python
+
+
 class AnalyzerHost:
     """The policy pack as `pulumi preview --policy-pack policy` runs it, for one stack."""
 
@@ -200,7 +217,8 @@ class AnalyzerHost:
         env = {"PULUMI_PROJECT": project, "PULUMI_STACK": stack, "PULUMI_DRY_RUN": "true",
                "PULUMI_ORGANIZATION": "organization"}
         try:
-            self.plugin = Plugin([sys.executable, "-u", "-m", "pulumi.policy", address, "."], policy_dir, env)
+            self.plugin = Plugin([str(pack_python(policy_dir)), "-u", "-m", "pulumi.policy", address, "."],
+                                 policy_dir, env)
         except PluginError:
             self.server.stop(0)
             raise
@@ -214,6 +232,7 @@ class AnalyzerHost:
         """The pack's configuration as the engine sends it (pulumi/pulumi pkg/resource/analyzer/config.go,
         `ReconcilePolicyPackConfig`, then the analyzer plugin's `Configure`): every policy the pack lists, at its own
         enforcement level, its schema's defaults with the --policy-pack-config properties over them."""
+        policy_check.properties_only(given)
         policy_config = {}
         for policy in self.info().policies:
             schema = from_struct(policy.configSchema.properties) if policy.HasField("configSchema") else {}

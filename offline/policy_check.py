@@ -54,9 +54,17 @@ def validation_args(reg: Registration, config: Optional[Mapping[str, Any]] = Non
                                   urn=reg.urn, name=reg.name, opts=_options(reg), provider=None, config=config)
 
 
+def properties_only(given: Mapping[str, Any]) -> None:
+    """The offline runners take a policy-config file's properties, not its enforcement levels (the engine also
+    applies `enforcementLevel` entries and an `all` key; `make plan` writes neither)."""
+    if "all" in given or any(isinstance(v, Mapping) and "enforcementLevel" in v for v in given.values()):
+        raise ValueError("the offline policy runners take policy properties only, no enforcement levels")
+
+
 def pack_config(given: Optional[Mapping[str, Mapping[str, Any]]] = None) -> dict[str, dict[str, Any]]:
-    """Each policy's configuration as the engine hands it to the pack (pulumi/pulumi pkg/resource/analyzer/config.go,
+    """Each policy's properties as the engine hands them to the pack (pulumi/pulumi pkg/resource/analyzer/config.go,
     `ReconcilePolicyPackConfig`): its schema's defaults, the given properties over them."""
+    properties_only(given or {})
     result = {}
     for policy in POLICIES:
         schema = policy.config_schema

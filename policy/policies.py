@@ -109,7 +109,12 @@ ALLOWED_REGISTRIES_SCHEMA = PolicyConfigSchema(properties={ALLOWED_REGISTRIES: {
 
 
 def _from_allowed_registries(args: ResourceValidationArgs) -> Iterator[str]:
-    allowed = [str(r) for r in args.get_config().get(ALLOWED_REGISTRIES) or ()]
+    config = args.get_config()
+    unknown = sorted(set(config) - {ALLOWED_REGISTRIES})
+    if unknown:  # the engine's schema check lets any key through (no additionalProperties): a typo would allow all
+        yield f"the pack's configuration of {ALLOWED_REGISTRIES_POLICY} has unknown keys {unknown}: only " \
+              f"{ALLOWED_REGISTRIES}"
+    allowed = [str(r) for r in config.get(ALLOWED_REGISTRIES) or ()]
     if not allowed:
         return
     for c in containers(args.props):

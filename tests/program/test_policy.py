@@ -189,6 +189,11 @@ def test_images_come_from_the_allowed_registries_once_the_pack_is_told_which():
         policy_check.validation_args(planted, policy_check.pack_config(configured)["images-from-allowed-registries"]),
         lambda message, urn=None: found.append(message))
     assert len(found) == 1 and "'docker.io/ollama/ollama:0.32.15' is not from " + mirror in found[0]
+    # a misspelt key would allow every registry (the engine's schema check lets it through): refused instead
+    typo = {"images-from-allowed-registries": {"allowedRegistry": [mirror]}}
+    assert "inference-ollama" in names(variant("prod-tls"), typo)
+    with pytest.raises(ValueError, match="properties only"):
+        policy_check.pack_config({"all": "advisory"})
     # a registry under a path allows that path only
     path_config = {"images-from-allowed-registries": {"allowedRegistries": [f"{mirror}/other"]}}
     assert "inference-ollama" in names(variant("prod-tls"), path_config)

@@ -111,3 +111,17 @@ def test_the_pack_configured_as_the_engine_configures_it_agrees_with_the_offline
         assert theirs and all(d[1].endswith("::inference-ollama") for d in theirs)  # the planted docker.io image
     finally:
         host.configure({})
+
+
+def test_the_pack_runs_in_the_repositorys_virtualenv_as_the_language_host_starts_it(tmp_path):
+    """PulumiPolicy.yaml names the virtualenv the Makefile fills (.venv): without one the language host would pick a
+    python that may not have pulumi-policy; the offline host starts the pack with the one it names."""
+    from tests.conftest import PROJECT_DIR
+    assert plugin_host.pack_python(plugin_host.POLICY_DIR) == PROJECT_DIR / ".venv" / "bin" / "python"
+    assert "VENV := .venv" in (PROJECT_DIR / "Makefile").read_text()
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\n")
+    with pytest.raises(plugin_host.PluginError, match="names no virtualenv"):
+        plugin_host.pack_python(tmp_path)
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: nowhere\n")
+    with pytest.raises(plugin_host.PluginError, match="is not a virtualenv"):
+        plugin_host.pack_python(tmp_path)
