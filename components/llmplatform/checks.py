@@ -10,13 +10,16 @@ from typing import Any, Callable, Iterable, Mapping, NoReturn, Optional
 
 import pulumi
 
+from .images import registry_problem
 from .input_rules import RULES
 from .rules import Problem, nearest_or_all
 
 
-class ComponentInputError(pulumi.InputPropertiesError, ValueError):
+class ComponentInputError(pulumi.InputPropertiesError, pulumi.RunError, ValueError):
     """An input a component cannot build from. `errors` holds the property paths (dotted Python input names, as the
-    component reads them) and reasons; the message is the whole sentence a Python user reads."""
+    component reads them) and reasons; the message is the whole sentence a Python user reads. A RunError too: the
+    Python language host prints a RunError's message alone, any other exception with its traceback (the component
+    provider answers with the property errors instead)."""
 
     def __init__(self, message: str, property_path: Optional[str] = None, reason: Optional[str] = None,
                  problems: Optional[list[tuple[str, str]]] = None):
@@ -26,6 +29,18 @@ class ComponentInputError(pulumi.InputPropertiesError, ValueError):
 
 
 Rules = Callable[[Mapping[str, Any]], list[Problem]]
+
+
+def _mirror_problem(registry: Any) -> Optional[str]:
+    if registry == "":
+        return None  # no mirror
+    return registry_problem(registry) if isinstance(registry, str) else "a registry host (a string)"
+
+
+# Values of handle fields a component checks when a handle arrives built by hand (from a stack reference, say)
+# rather than from the component that hands it out, whose rules checked them.
+HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
+    "ClusterHandle": {"image_registry": _mirror_problem}}
 
 
 def check_shape(component: str, name: str, args: Any, args_type: type, rules: Optional[Rules] = None) -> None:
@@ -151,6 +166,11 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]]) -
     for key in sorted(spec.__required_keys__):  # type: ignore[attr-defined]
         if value.get(key) is None and not any(_snake(str(k)) == key for k in value):
             problems.append((f"{path}.{key}" if path else key, "is required"))
+    for key, rule in HANDLE_VALUE_RULES.get(spec.__name__, {}).items():
+        item = value.get(key)
+        wrong = None if item is None or isinstance(item, pulumi.Output) else rule(item)
+        if wrong:
+            problems.append((f"{path}.{key}" if path else key, f"{item!r:.80} is invalid; allowed: {wrong}"))
     for key, item in value.items():
         if key not in fields or item is None:
             continue

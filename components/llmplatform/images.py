@@ -106,8 +106,9 @@ def chart_images(upstream_dir: str) -> ChartImages:
     if not path.is_file():
         from .checks import ComponentInputError  # checks -> input_rules -> images: imported when needed
         raise ComponentInputError(f"chart {upstream_dir}: no image data (llmplatform/data/chart_images/"
-                                  f"{upstream_dir}.json), so its images cannot be sent to a mirror registry; "
-                                  f"write one as docs/images.md describes")
+                                  f"{upstream_dir}.json), so its images cannot be sent to the cluster's mirror "
+                                  f"registry; pass the values that do (helm_release's mirror_values, with "
+                                  f"\"{{registry}}\" for the mirror host)")
     raw = json.loads(path.read_text(encoding="utf-8"))
     return ChartImages(
         chart=raw["chart"], version=raw["version"], sources=tuple(raw["sources"]),
@@ -130,14 +131,15 @@ def chart_mirror_values(chart: ChartRef, registry: Optional[str]) -> dict[str, A
     """The values that point every image of `chart` at the mirror (none without one)."""
     if not registry:
         return {}
-    return _format(chart_images(chart.upstream_dir).mirror_values, registry)
+    return format_registry(chart_images(chart.upstream_dir).mirror_values, registry)
 
 
-def _format(node: Any, registry: str) -> Any:
+def format_registry(node: Any, registry: str) -> Any:
+    """Values with every "{registry}" placeholder replaced by the mirror host."""
     if isinstance(node, dict):
-        return {k: _format(v, registry) for k, v in node.items()}
+        return {k: format_registry(v, registry) for k, v in node.items()}
     if isinstance(node, list):
-        return [_format(v, registry) for v in node]
+        return [format_registry(v, registry) for v in node]
     return node.replace(REGISTRY_PLACEHOLDER, registry) if isinstance(node, str) else node
 
 

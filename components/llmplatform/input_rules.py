@@ -105,21 +105,37 @@ ACR_ID = re.compile(r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1
 
 
 def image_registry_rules(r: Rules) -> None:
-    """A mirror registry host; the ACR id it is attached by names the same registry."""
-    registry = r.text("image_registry", registry_problem)
+    """A mirror registry host, known when the component is built (it is written into every image); the ACR id it is
+    attached by names the same registry (an id known only at deploy time, another resource's output, is compared
+    then: aks_cluster.acr_pull_scope)."""
+    given = r.args.get("image_registry")
+    if is_output(given):
+        r.add("image_registry", given, "a plain string, known before the deployment (it is written into every "
+                                       "image the cluster pulls), not an Output")
+    registry = r.text("image_registry", registry_problem) if given != "" else None  # "": no mirror
     acr_id = r.text("image_registry_id", lambda v: None if ACR_ID.fullmatch(v) else
                     "an Azure Container Registry resource id: /subscriptions/<id>/resourceGroups/<group>/providers/"
                     "Microsoft.ContainerRegistry/registries/<name>")
-    if acr_id and r.args.get("image_registry") is None:
-        r.add("image_registry_id", acr_id, f"only with {r.ref('image_registry')} (the registry's login server)")
-    match = ACR_ID.fullmatch(acr_id or "")
-    name = acr_name(registry) if registry else None
-    if match and registry and name is None:
-        r.add("image_registry_id", acr_id, f"only with an Azure Container Registry in {r.ref('image_registry')} "
-                                           f"(<name>.azurecr.io; {registry!r} is another registry)")
-    elif match and name and name != match["name"].lower():
-        r.add("image_registry_id", acr_id, f"the id of the registry {r.ref('image_registry')} names "
-                                           f"({name!r}), not {match['name']!r}")
+    if r.args.get("image_registry_id") is not None and not given:
+        r.add("image_registry_id", r.args["image_registry_id"],
+              f"only with {r.ref('image_registry')} (the registry's login server)")
+    problem = acr_id_problem(acr_id, registry) if acr_id and registry else None
+    if problem:
+        r.add("image_registry_id", acr_id, problem.replace("image_registry", r.ref("image_registry")))
+
+
+def acr_id_problem(acr_id: str, registry: str) -> Optional[str]:
+    """Why an ACR resource id cannot be the one behind the mirror `registry` (None when it can)."""
+    match = ACR_ID.fullmatch(acr_id)
+    if not match:
+        return None  # the id's own rule says what it must look like
+    name = acr_name(registry)
+    if name is None:
+        return f"only with an Azure Container Registry in image_registry (<name>.azurecr.io; {registry!r} is " \
+               f"another registry)"
+    if name != match["name"].lower():
+        return f"the id of the registry image_registry names ({name!r}), not {match['name']!r}"
+    return None
 
 
 def zones_rule(r: Rules, key: str) -> list[str]:

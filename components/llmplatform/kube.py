@@ -7,7 +7,7 @@ import pulumi_kubernetes as k8s
 
 from .checks import ComponentInputError
 from .handles import Toleration, field, known
-from .images import chart_mirror_values, mirrored
+from .images import chart_mirror_values, format_registry, mirrored, registry_problem
 from .inference_specs import SECRETS_MOUNT
 from .mappings import deep_merge
 from .pins import ChartRef
@@ -86,22 +86,46 @@ def require_kubernetes_provider(opts: Optional[pulumi.ResourceOptions], kind: st
             "pulumi.ResourceOptions(providers=[cluster.provider])")
 
 
+def checked_registry(registry: Any) -> str:
+    """A cluster handle's mirror registry ('' for none), checked: a handle built by hand (from a stack reference,
+    say) is not AksCluster's, whose rules checked it."""
+    problem = None if registry in (None, "") else (
+        registry_problem(registry) if isinstance(registry, str) else "a registry host (a string)")
+    if problem:
+        raise ComponentInputError(f"cluster.image_registry={registry!r} is invalid; allowed: {problem}",
+                                  "cluster.image_registry", problem)
+    return registry or ""
+
+
+def image_registry(cluster: Any) -> pulumi.Output[str]:
+    """The cluster handle's mirror registry ('' for none), checked when it arrives."""
+    return field(cluster, "image_registry", "").apply(checked_registry)
+
+
 def pulled(cluster: Any, image: str) -> pulumi.Output[str]:
     """`image` as `cluster` pulls it: from its mirror registry when it has one."""
-    return field(cluster, "image_registry", "").apply(lambda registry: mirrored(image, registry))
+    return image_registry(cluster).apply(lambda registry: mirrored(image, registry))
 
 
 def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Input[str],
                  values: pulumi.Input[dict[str, Any]], opts: pulumi.ResourceOptions, *, cluster: Any,
-                 release_name: Optional[str] = None) -> k8s.helm.v3.Release:
+                 release_name: Optional[str] = None,
+                 mirror_values: Optional[dict[str, Any]] = None) -> k8s.helm.v3.Release:
     """A pinned chart under a fixed release name (so object names the chart derives from it are predictable), its
-    images from `cluster`'s mirror registry when it has one. An OCI chart is addressed as oci://registry/path/chart,
-    with no repository."""
+    images from `cluster`'s mirror registry when it has one: the chart's data file's values, or `mirror_values` for
+    a chart the package has no data for (values with a "{registry}" placeholder for the mirror host). An OCI chart
+    is addressed as oci://registry/path/chart, with no repository."""
     oci = chart.repo.startswith("oci://")
-    if known(cluster, "image_registry"):  # a chart the mirror cannot cover is refused before anything registers
-        chart_mirror_values(chart, known(cluster, "image_registry"))
-    values = pulumi.Output.all(pulumi.Output.from_input(values), field(cluster, "image_registry", "")).apply(
-        lambda v: deep_merge(v[0], chart_mirror_values(chart, v[1])))
+
+    def redirected(registry: str) -> dict[str, Any]:
+        if not registry:
+            return {}
+        return format_registry(mirror_values, registry) if mirror_values is not None else \
+            chart_mirror_values(chart, registry)
+    # a bad mirror, or a chart it cannot cover, is refused before anything registers
+    redirected(checked_registry(known(cluster, "image_registry")))
+    values = pulumi.Output.all(pulumi.Output.from_input(values), image_registry(cluster)).apply(
+        lambda v: deep_merge(v[0], redirected(v[1])))
     return k8s.helm.v3.Release(
         resource_name,
         k8s.helm.v3.ReleaseArgs(

@@ -16,10 +16,13 @@ _REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")
 
 def shown(value: Any) -> str:
     """A value as a message shows it, bounded in length (a component, not its object address)."""
+    if is_output(value):  # an Output answers every attribute: not a component
+        return "an Output (known only at deploy time)"
     if hasattr(value, "urn") and hasattr(value, "_name") and not isinstance(value, Mapping):  # a Pulumi resource
         return f"the {type(value).__name__} component {getattr(value, '_name')!r}"
     text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+    # a long string keeps its end, where an Azure resource id names the resource
+    return text if len(text) <= 80 else text[:38] + "..." + text[-39:]
 
 
 def nearest_or_all(name: str, known: Iterable[str], listed: str = "known", near: Optional[str] = None) -> str:

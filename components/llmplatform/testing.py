@@ -32,6 +32,8 @@ from pulumi.runtime import mocks as pulumi_mocks, rpc, settings as pulumi_settin
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from .checks import ComponentInputError
+
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -394,6 +396,8 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
                                logger=logger)
         try:
             _sync_await(run_pulumi_func(program))
+        except ComponentInputError:
+            raise  # a component's refusal, with its property paths (a RunError too)
         except pulumi.RunError as error:
             raise ProgramError(str(error), len(monitor.registrations)) from None
         refused = refusals(monitor.registrations)

@@ -119,3 +119,68 @@ def test_a_chart_without_image_data_is_refused_on_a_mirrored_cluster_by_name():
     offline.run_function(program(""))  # without a mirror nothing needs the data
     with pytest.raises(ComponentInputError, match="chart mychart: no image data"):
         offline.run_function(program(REGISTRY))
+
+
+def _aks(**extra):
+    """A program building one AksCluster; a callable value is made inside the run (an Output belongs to its loop)."""
+    from tests.components.test_components_alone import REQUIRED
+    import llmplatform
+    return lambda: llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](),
+                                                  **{k: v() if callable(v) else v for k, v in extra.items()}})
+
+
+ACR = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/"
+       "Microsoft.ContainerRegistry/registries/")
+
+
+def test_an_acr_id_known_only_at_deploy_time_needs_the_mirror_it_is_for():
+    """The usual case is another resource's id (acr.id): refused without image_registry before anything registers,
+    and compared with the mirror's name once known."""
+    import pulumi
+    from llmplatform.checks import ComponentInputError
+    from offline import runner as offline
+    with pytest.raises(ComponentInputError, match="image_registry_id.*only with image_registry"):
+        offline.run_function(_aks(image_registry_id=lambda: pulumi.Output.from_input(ACR + "contoso")))
+    # at deploy time the SDK carries the refusal inside its serialisation error ("While processing input: 'scope'")
+    with pytest.raises(ValueError, match="names \\('fabrikam'\\), not 'contoso'"):
+        offline.run_function(_aks(image_registry="fabrikam.azurecr.io",
+                                  image_registry_id=lambda: pulumi.Output.from_input(ACR + "contoso")))
+    plan = offline.run_function(_aks(image_registry="contoso.azurecr.io",
+                                     image_registry_id=lambda: pulumi.Output.from_input(ACR + "contoso")))
+    assert plan.one(ROLE, "aks-acr-pull").inputs["scope"] == ACR + "contoso"
+
+
+def test_the_mirror_is_a_plain_string_and_empty_means_none():
+    import pulumi
+    from offline import runner as offline
+    found = []  # an Output belongs to a run's loop: the rule runs inside one
+    offline.run_function(lambda: found.extend(aks_cluster({"image_registry": pulumi.Output.from_input("a.io")})))
+    assert [p.path for p in found] == ["image_registry"] and "not an Output" in found[0].reason()
+    assert aks_cluster({"image_registry": ""}) == []
+
+
+@pytest.mark.parametrize("bad", ["https://x.azurecr.io", "X.azurecr.io/", 7, ["a.io"]])
+def test_a_hand_built_cluster_handle_with_a_bad_mirror_is_refused_by_name(bad):
+    """A ClusterHandle built by hand (from a stack reference, say) never went through AksCluster's rules."""
+    from llmplatform import ModelStore
+    from llmplatform.checks import ComponentInputError
+    from offline import runner as offline
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+    args = REQUIRED["ModelStore"]()
+    args["cluster"] = {**args["cluster"], "image_registry": bad}
+    with pytest.raises(ComponentInputError, match="cluster.image_registry: .* is invalid; allowed: "):
+        offline.run_function(lambda: ModelStore("store", args, provider_opts()))
+
+
+def test_your_own_chart_on_a_mirrored_cluster_takes_its_mirror_values():
+    from llmplatform.kube import helm_release
+    from llmplatform.pins import ChartRef
+    from offline import runner as offline
+    from tests.components.test_components_alone import provider_opts
+    chart = ChartRef(chart="podinfo", version="6.9.0", repo="https://stefanprodan.github.io/podinfo",
+                     upstream_dir="podinfo")
+    plan = offline.run_function(lambda: helm_release(
+        "mine", chart, "ns", {"replicaCount": 2}, provider_opts(), cluster={"image_registry": REGISTRY},
+        mirror_values={"image": {"repository": "{registry}/stefanprodan/podinfo"}}))
+    values = plan.one("kubernetes:helm.sh/v3:Release").inputs["values"]
+    assert values == {"replicaCount": 2, "image": {"repository": f"{REGISTRY}/stefanprodan/podinfo"}}
