@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterable, Mapping, NoReturn, Optional
 
 import pulumi
 
-from .images import registry_problem
+from .images import mirror_problem
 from .input_rules import RULES
 from .rules import Problem, nearest_or_all
 
@@ -31,16 +31,10 @@ class ComponentInputError(pulumi.InputPropertiesError, pulumi.RunError, ValueErr
 Rules = Callable[[Mapping[str, Any]], list[Problem]]
 
 
-def _mirror_problem(registry: Any) -> Optional[str]:
-    if registry == "":
-        return None  # no mirror
-    return registry_problem(registry) if isinstance(registry, str) else "a registry host (a string)"
-
-
 # Values of handle fields a component checks when a handle arrives built by hand (from a stack reference, say)
 # rather than from the component that hands it out, whose rules checked them.
 HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
-    "ClusterHandle": {"image_registry": _mirror_problem}}
+    "ClusterHandle": {"image_registry": mirror_problem}}
 
 
 def check_shape(component: str, name: str, args: Any, args_type: type, rules: Optional[Rules] = None) -> None:

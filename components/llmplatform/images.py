@@ -40,6 +40,13 @@ def registry_problem(registry: str) -> Optional[str]:
     return None
 
 
+def mirror_problem(registry: Any) -> Optional[str]:
+    """Why a cluster handle's `image_registry` is unusable (None when it is a registry, or None/"": no mirror)."""
+    if registry is None or registry == "":
+        return None
+    return registry_problem(registry) if isinstance(registry, str) else "a registry host (a string)"
+
+
 def acr_name(registry: str) -> Optional[str]:
     """The Azure Container Registry a mirror lives in, by its login server: `<name>.azurecr.io`, or
     `<name>-<hash>.azurecr.io` with a domain name label (registry names are letters and digits only); None for

@@ -7,7 +7,7 @@ import pulumi_kubernetes as k8s
 
 from .checks import ComponentInputError
 from .handles import Toleration, field, known
-from .images import chart_mirror_values, format_registry, mirrored, registry_problem
+from .images import chart_mirror_values, format_registry, mirror_problem, mirrored
 from .inference_specs import SECRETS_MOUNT
 from .mappings import deep_merge
 from .pins import ChartRef
@@ -89,8 +89,7 @@ def require_kubernetes_provider(opts: Optional[pulumi.ResourceOptions], kind: st
 def checked_registry(registry: Any) -> str:
     """A cluster handle's mirror registry ('' for none), checked: a handle built by hand (from a stack reference,
     say) is not AksCluster's, whose rules checked it."""
-    problem = None if registry in (None, "") else (
-        registry_problem(registry) if isinstance(registry, str) else "a registry host (a string)")
+    problem = mirror_problem(registry)
     if problem:
         raise ComponentInputError(f"cluster.image_registry={registry!r} is invalid; allowed: {problem}",
                                   "cluster.image_registry", problem)
