@@ -10,7 +10,8 @@
 `run` answers the invokes the components make (cluster credentials, client config, storage keys) with stand-ins,
 records every registration with its inputs, dependencies and options, and refuses what the real engine or Azure /
 Kubernetes would refuse but the SDK's mocks accept: two resources with one URN, one Azure or Kubernetes name
-claimed twice (ProgramError, naming them). A program that stops with `pulumi.RunError` raises ProgramError; a
+claimed twice, an Azure input of the wrong type, outside a closed enum or under a key its type does not have (a
+dict literal's typo, which azure-native would drop) (ProgramError, naming them all). A program that stops with `pulumi.RunError` raises ProgramError; a
 component's refused input raises its `ComponentInputError` (property path and message) as it is.
 Each run has a fresh event loop and context, so one pytest process can run many programs.
 """
@@ -32,6 +33,7 @@ from pulumi.runtime import mocks as pulumi_mocks, rpc, settings as pulumi_settin
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from . import azure_inputs
 from .checks import ComponentInputError
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -345,7 +347,8 @@ def _describe(identity: tuple) -> str:
 
 def refusals(resources: list[Registration]) -> list[str]:
     """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
-    which the SDK's mocks accept silently."""
+    which the SDK's mocks accept silently, and Azure inputs that azure-native or Azure would refuse or drop (a value
+    of the wrong type, outside a closed enum, a key the type does not have: llmplatform.azure_inputs)."""
     problems: list[str] = []
     seen_urns: set[str] = set()
     seen_names: dict[tuple, str] = {}
@@ -353,6 +356,9 @@ def refusals(resources: list[Registration]) -> list[str]:
         if reg.urn in seen_urns:
             problems.append(f"duplicate URN {reg.urn}")
         seen_urns.add(reg.urn)
+        if reg.type.startswith("azure-native:"):
+            problems.extend(f"{reg.name} ({reg.type}): {finding}"
+                            for finding in azure_inputs.findings(reg.type, reg.inputs) if finding.refused)
         identity = _azure_identity(reg) if reg.type.startswith("azure-native:") else _kubernetes_identity(reg)
         if identity is None:
             continue
