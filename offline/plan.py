@@ -186,6 +186,12 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     regional = runner.referenced_stacks(config, runner.project_name())
+    if regional:  # the global stack's own config first: a typo there must not wait for every region's plan
+        try:
+            regions.parse_global(_project_keys(config), runner.project_name(), args.stack)
+        except ConfigError as error:
+            print(str(error) + _removed(removed, target), file=sys.stderr)
+            return 1
     references = {}
     for region in regional:  # the stacks a global stack reads go up first: plan and check them first too
         rc, region_plan = plan_one(region, args.out, [], None, {})
@@ -207,16 +213,21 @@ def _removed(removed: bool, target: Path) -> str:
     return f"\n(the previous plan in {target}/ was removed: it described another config)" if removed else ""
 
 
+def _project_keys(config: dict[str, Any]) -> dict[str, Any]:
+    """A stack's config under the project's namespace, keys without it, as the program reads them."""
+    project = runner.project_name()
+    return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
+
+
 def with_other_problems(error: Exception, stack: str, sets: list[str], stack_file: Path | None) -> str:
     """A --set the CLI refuses, with what the config check finds in the rest (the good --set paths applied): every
     problem at once, as for any other config error."""
     config = getattr(error, "config", None)
     if config is None:
         return str(error)
-    project = runner.project_name()
-    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
+    raw = _project_keys(config)
     try:
-        (regions.parse_global if regions.is_global(raw) else parse_config)(raw, project, stack)
+        (regions.parse_global if regions.is_global(raw) else parse_config)(raw, runner.project_name(), stack)
     except ConfigError as more:
         return str(ConfigError(list(error.problems) + more.problems))  # type: ignore[attr-defined]
     return str(error)

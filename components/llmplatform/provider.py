@@ -48,6 +48,36 @@ def mark_secrets(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
+    """Descriptions as other languages' SDKs and docs show them: a docstring's line breaks and indentation inside a
+    paragraph become one space (blank lines still part paragraphs), a Python name of a property the schema has
+    (`route_target`) is spelt as the schema spells it (`routeTarget`), and Python's True/False as true/false."""
+    names: set[str] = set()
+    for entity in [*schema.get("resources", {}).values(), *schema.get("types", {}).values()]:
+        for key in ("inputProperties", "properties"):
+            names.update(entity.get(key, {}))
+
+    def tidy(text: str) -> str:
+        paragraphs = [" ".join(part.split()) for part in re.split(r"\n\s*\n", text)]
+        text = "\n\n".join(p for p in paragraphs if p)
+        text = re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",
+                      lambda m: camel_case(m.group()) if camel_case(m.group()) in names else m.group(), text)
+        return re.sub(r"\bdefault (True|False)\b", lambda m: f"default {m.group(1).lower()}", text)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "description" and isinstance(value, str):
+                    node[key] = tidy(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(schema)
+    return schema
+
+
 def schema_path(python_path: str) -> str:
     """`system_pool.min_count` (the names a component reads) as the schema spells it: `systemPool.minCount`."""
     return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: camel_case(m.group()), python_path)
@@ -97,8 +127,8 @@ def _join(path: str, name: str) -> str:
 class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
-        self.schema = json.dumps(enrich(mark_secrets(json.loads(cast(str, self.schema)))), indent=2,
-                                 sort_keys=True)
+        self.schema = json.dumps(tidy_descriptions(enrich(mark_secrets(json.loads(cast(str, self.schema))))),
+                                 indent=2, sort_keys=True)
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
                   options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:

@@ -4,6 +4,7 @@ the wire as the engine sends them (every number a double, references as dependen
 per-property errors carrying the message a Python user reads."""
 import copy
 import json
+import re
 
 import grpc
 import pytest
@@ -202,6 +203,32 @@ def test_schema_paths_and_whole_numbers():
         with pytest.raises(InputPropertyError):
             whole_number(bad, "x")
 
+
+def test_schema_descriptions_read_as_other_languages_see_them():
+    """Generated SDKs and docs show a description as it is: no docstring line breaks or indentation inside a
+    paragraph, schema names (camelCase) for the properties a docstring names in Python, true/false."""
+    schema = json.loads((PROJECT_DIR / "components" / "schema.json").read_text())
+    names = {name for entity in [*schema["resources"].values(), *schema["types"].values()]
+             for key in ("inputProperties", "properties") for name in entity.get(key, {})}
+    descriptions = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                descriptions.append(value) if key == "description" and isinstance(value, str) else walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(schema)
+    assert len(descriptions) > 400
+    for text in descriptions:
+        assert "  " not in text and "\n" not in text.replace("\n\n", ""), text
+        assert not re.search(r"\bdefault (True|False)\b", text), text
+        python_names = re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", text)
+        assert not [n for n in python_names if schema_path(n) in names], text
+    # the tidying reached the committed file from real docstrings (ApiGate's names GatewayAccess's output)
+    gate = schema["resources"]["llmplatform:index:ApiGate"]["inputProperties"]["routeTarget"]["description"]
+    assert "GatewayAccess's `routeTarget`" in gate
 
 def test_an_in_cluster_component_without_the_cluster_provider_is_refused_before_it_registers(host):
     before = len(host.monitor.registrations)

@@ -78,6 +78,16 @@ def test_unknown_stack_is_named(tmp_path):
     assert result.returncode == 2 and "Pulumi.qa.yaml" in result.stderr and "dev" in result.stderr
 
 
+def test_a_global_stacks_own_config_is_refused_before_its_regions_are_planned(tmp_path, capsys, monkeypatch):
+    planned = []
+    monkeypatch.setattr(plan_cli, "plan_one", lambda stack, *a, **k: planned.append(stack) or (0, None))
+    rc = plan_cli.main(["--stack", "global", "--out", str(tmp_path), "--set", "global.fleet.channel=Fast",
+                        "--set", "global.frontDoor.sku=Gold"])
+    err = capsys.readouterr().err
+    assert rc == 1 and planned == []  # not one region planned for a config that cannot run
+    assert "global.fleet.channel 'Fast'" in err and "global.frontDoor.sku 'Gold'" in err and "Traceback" not in err
+
+
 def test_set_parses_paths_and_types():
     from offline.stackfile import apply_sets
     assert apply_sets({}, ["gpu.maxCount=3", "gpu.enabled=false", "prefix=abc"]) == \
