@@ -277,7 +277,7 @@ MEANING = {
     "gpu.fallback.minCount": "Autoscaler minimum of the fallback pool.",
     "gpu.fallback.maxCount": "Autoscaler maximum of the fallback pool.",
     "gpu.driver": "`aks`: AKS installs the driver, the NVIDIA device plugin chart runs; `operator`: no AKS driver, "
-                  "the NVIDIA GPU Operator.",
+                  "the NVIDIA GPU Operator (not on A10 sizes, which take AKS's GRID driver).",
     "gpu.osDiskSizeGb": "OS disk of each GPU node, GB.",
     "gpu.maxPods": "Pods per GPU node.",
     "gpu.migProfile": "MIG slice per GPU (unset: whole GPUs); A100, H100 and H200 sizes only.",

@@ -28,7 +28,8 @@ from pulumi import _types as pulumi_types
 @dataclass(frozen=True)
 class Finding:
     kind: str
-    """"type", "closed-enum", "unknown-key" (each a defect) or "open-enum" (a value the SDK's enum lacks)."""
+    """"type", "closed-enum", "unknown-key" (each a defect), "open-enum" (a value the SDK's enum lacks) or
+    "enum-case" (a closed enum's value in another case, which many resource providers accept)."""
     path: str
     """The property path in camelCase, as the inputs are recorded: `agentPoolProfiles[0].mode`."""
     value: Any
@@ -37,7 +38,7 @@ class Finding:
 
     @property
     def refused(self) -> bool:
-        return self.kind != "open-enum"
+        return self.kind in ("type", "closed-enum", "unknown-key")
 
     def __str__(self) -> str:
         return f"{self.path} = {self.value!r}: {self.detail}"
@@ -102,7 +103,10 @@ def _walk(value: Any, annotation: Any, path: str) -> Iterator[Finding]:
     if isinstance(value, str) and enums:
         allowed = [member.value for enum_class in enums for member in enum_class]
         if value not in allowed:
-            kind = "open-enum" if str in alternatives else "closed-enum"
+            if str in alternatives:
+                kind = "open-enum"
+            else:  # many resource providers match enum values case-insensitively: a case slip is not refused
+                kind = "enum-case" if value.lower() in {str(v).lower() for v in allowed} else "closed-enum"
             yield Finding(kind, path, value, f"not one of {', '.join(map(str, allowed))} ({enums[0].__name__})")
     elif isinstance(value, dict) and classes:
         yield from _walk_object(value, classes, path)

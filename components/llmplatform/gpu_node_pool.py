@@ -80,7 +80,8 @@ class GpuNodePoolArgs(TypedDict):
     fallback: NotRequired[GpuFallbackSpec]
     """On-demand fallback for a spot pool (needs the cluster's autoscaler_expander 'priority')."""
     driver: NotRequired[str]
-    """Who installs the NVIDIA driver: aks (+ device plugin) or operator (NVIDIA GPU Operator). Default aks."""
+    """Who installs the NVIDIA driver: aks (+ device plugin) or operator (NVIDIA GPU Operator; not on the A10 sizes,
+    whose GRID driver only AKS installs). Default aks."""
     install_device_software: NotRequired[bool]
     """Deprecated, no longer needed: the device plugin or GPU Operator is installed once per cluster, by the first
     pool that may (default True). False still keeps this pool from installing it."""

@@ -6,7 +6,7 @@ gate: GpuNodePool takes a `gpu_sku` input describing a size that is not listed.
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Optional
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
@@ -26,13 +26,20 @@ class GpuSku:
         return self.gpus * self.gpu_memory_gib
 
 
-def _load() -> tuple[GpuSku, ...]:
-    text = resources.files(__package__).joinpath("data", "gpu_skus.json").read_text(encoding="utf-8")
-    return tuple(GpuSku(**row) for row in json.loads(text)["skus"])
+def _load() -> dict[str, Any]:
+    return json.loads(resources.files(__package__).joinpath("data", "gpu_skus.json").read_text(encoding="utf-8"))
 
 
-_SKUS = _load()
+_DATA = _load()
+_SKUS = tuple(GpuSku(**row) for row in _DATA["skus"])
 GPU_SKUS: dict[str, GpuSku] = {s.vm_size: s for s in _SKUS}
+_GRID_DRIVER_SIZES = frozenset(_DATA["grid_driver_sizes"]["sizes"])
+
+
+def needs_grid_driver(vm_size: str) -> bool:
+    """A size whose GPU takes the converged GRID driver AKS installs (the A10 sizes): NVIDIA's datacenter driver,
+    the GPU Operator's, fails to install there (AgentBaker's ConvergedGPUDriverSizes, in data/gpu_skus.json)."""
+    return vm_size.lower() in _GRID_DRIVER_SIZES
 
 
 def find_gpu_sku(vm_size: str) -> Optional[GpuSku]:

@@ -22,7 +22,7 @@ from .inference_parts import GATE_INPUTS, OLLAMA_INPUTS, WEBUI_INPUTS
 from .inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_SECRET_FILES, nginx_workers,
                               ollama_env, webui_env, webui_state_env, webui_users_env)
 from .images import acr_name, registry_problem
-from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes
+from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes, needs_grid_driver
 from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                          holds_requests_at_zero, image_is_pinned, managed_flags)
 from .networks import authorized_range_problem, network_rules
@@ -170,7 +170,10 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
     if low is not None and high is not None and high < low:
         r.add("max_count", high, f"at least {r.ref('min_count')} ({low})")
     priority = r.choice("priority", GPU_PRIORITIES)
-    r.choice("driver", GPU_DRIVERS)
+    driver = r.choice("driver", GPU_DRIVERS)
+    if driver == "operator" and size is not None and needs_grid_driver(size):
+        r.add("driver", driver, f"'aks' on {size}: its A10 takes the converged GRID driver AKS installs, and the "
+                                "datacenter driver the GPU Operator installs fails there (Azure AgentBaker)")
     price = r.number("spot_max_price", -1, 1e6, "-1 (pay up to the on-demand price) or a USD price above 0")
     if price is not None and price != -1 and price <= 0:
         r.add("spot_max_price", price, "-1 (pay up to the on-demand price) or a USD price above 0")

@@ -1,6 +1,6 @@
 """The GPU catalog (components/llmplatform/gpu_skus.py): every required family, lookups, consistent figures, RDMA
 and MIG."""
-from llmplatform.gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes, skus_for_model
+from llmplatform.gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes, needs_grid_driver, skus_for_model
 
 REQUIRED = ["Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3", "Standard_NC16as_T4_v3", "Standard_NC64as_T4_v3",
             "Standard_NV36ads_A10_v5", "Standard_NC6s_v3", "Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4",
@@ -35,3 +35,9 @@ def test_rdma_only_on_nd_infiniband_sizes():
 def test_mig_only_on_ampere_and_hopper():
     assert all(s.mig_capable == (s.gpu_model in ("A100", "H100", "H200")) for s in GPU_SKUS.values())
     assert len(skus_for_model("T4")) == 4
+
+
+def test_the_a10_sizes_and_only_they_take_the_grid_driver():
+    assert {s.vm_size for s in GPU_SKUS.values() if needs_grid_driver(s.vm_size)} == \
+        {s.vm_size for s in GPU_SKUS.values() if s.gpu_model == "A10"}
+    assert needs_grid_driver("STANDARD_NC8ADS_A10_V4") and not needs_grid_driver("Standard_NC4as_T4_v3")

@@ -25,6 +25,18 @@ def test_gpu_pool_rules_follow_the_azure_cli():
     assert [p.path for p in gpu_node_pool({"vm_size": "Standard_NV99xyz_v9"})] == ["vm_size"]
 
 
+def test_an_a10_pool_keeps_the_aks_driver_the_gpu_operator_cannot_install_there():
+    """AgentBaker installs a converged GRID driver on the A10 sizes ("installing vanilla cuda drivers will fail"),
+    so the GPU Operator's datacenter driver is refused there, on catalog and hand-described sizes alike."""
+    (problem,) = gpu_node_pool({"vm_size": "Standard_NV36ads_A10_v5", "driver": "operator"})
+    assert problem.path == "driver" and "'aks' on Standard_NV36ads_A10_v5" in problem.allowed
+    assert gpu_node_pool({"vm_size": "Standard_NV36ads_A10_v5", "driver": "aks"}) == []
+    assert gpu_node_pool({"vm_size": "Standard_NC24ads_A100_v4", "driver": "operator"}) == []
+    hand = {"vm_size": "standard_nv18ads_a10_v5", "driver": "operator",
+            "gpu_sku": {"gpu_model": "A10", "gpus": 1, "gpu_memory_gib": 12}}
+    assert [p.path for p in gpu_node_pool(hand)] == ["driver"]
+
+
 def test_a_fallback_pool_needs_the_priority_expander_of_its_cluster():
     args = {"vm_size": "Standard_NC4as_T4_v3", "fallback": {"enabled": True, "min_count": 0, "max_count": 1},
             "cluster": {"autoscaler_expander": "least-waste"}}
