@@ -3,6 +3,7 @@ the same make targets the README documents, every stack file planned and preview
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -61,6 +62,54 @@ def test_actions_are_pinned_to_a_version():
     assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}", u) for u in uses), uses
 
 
+# The inputs each action declares in its action.yml at the commit its tag named when read (2026-12-01, from the
+# repositories' stored snapshots). The runner only warns on an input the action does not declare, so a misspelt
+# `with:` key passes the schema check and does nothing; a new action or a new tag fails here until it is read.
+ACTION_INPUTS: dict[str, tuple[str, set[str]]] = {
+    "actions/checkout@v4": ("11d5960a326750d5838078e36cf38b85af677262", {
+        "repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user", "persist-credentials",
+        "path", "clean", "filter", "sparse-checkout", "sparse-checkout-cone-mode", "fetch-depth", "fetch-tags",
+        "show-progress", "lfs", "submodules", "set-safe-directory", "github-server-url", "allow-unsafe-pr-checkout"}),
+    "actions/setup-python@v5": ("a26af69be951a213d495a4c3e4e4022e16d87065", {
+        "python-version", "python-version-file", "cache", "architecture", "check-latest", "token",
+        "cache-dependency-path", "update-environment", "allow-prereleases", "freethreaded"}),
+    "actions/github-script@v7": ("f28e40c7f34bde8b3046d885e986cb6290c5673b", {
+        "script", "github-token", "debug", "user-agent", "previews", "result-encoding", "retries",
+        "retry-exempt-status-codes", "base-url"}),
+    "actions/upload-artifact@v4": ("ea165f8d65b6e75b540449e92b4886f43607fa02", {
+        "name", "path", "if-no-files-found", "retention-days", "compression-level", "overwrite",
+        "include-hidden-files"}),
+    "azure/login@v2": ("7184910d9eb2b1c5e48f7073824a90609bb9b6d6", {
+        "creds", "client-id", "tenant-id", "subscription-id", "enable-AzPSSession", "environment",
+        "allow-no-subscriptions", "audience", "auth-type"}),
+    "azure/use-kubelogin@v1.3": ("0ce7c36141aa27d4934872cf00b0120804c98a29", {
+        "kubelogin-version", "skip-cache", "github-api-base-url"}),
+    "pulumi/actions@v6": ("8582a9e8cc630786854029b4e09281acd6794b58", {
+        "command", "stack-name", "pulumi-version", "pulumi-version-file", "work-dir", "comment-on-pr",
+        "comment-on-pr-number", "comment-on-summary", "github-token", "cloud-url", "secrets-provider", "parallel",
+        "message", "config-map", "expect-no-changes", "diff", "replace", "exclude", "exclude-dependents", "target",
+        "target-dependents", "policyPacks", "policyPackConfigs", "refresh", "upsert", "remove", "edit-pr-comment",
+        "color", "exclude-protected", "plan", "suppress-outputs", "suppress-progress", "always-include-summary",
+        "continue-on-error", "log-verbosity", "log-flow", "debug"}),
+}
+
+
+def _action(uses: str) -> str:
+    """owner/name@ref, owner and name in lower case (GitHub resolves them case-insensitively)."""
+    name, _, ref = uses.partition("@")
+    return f"{name.lower()}@{ref}"
+
+
+def test_every_action_is_one_read_at_its_tag_and_given_only_inputs_it_declares():
+    for step in _steps():
+        if "uses" not in step:
+            continue
+        action = _action(step["uses"])
+        assert action in ACTION_INPUTS, f"{step['uses']}: read its action.yml at that tag into ACTION_INPUTS"
+        unknown = set(step.get("with") or {}) - ACTION_INPUTS[action][1]
+        assert not unknown, f"{step['uses']} declares no input {sorted(unknown)}"
+
+
 def test_jobs_call_the_make_targets_the_readme_documents():
     readme = (PROJECT_DIR / "README.md").read_text()
     makefile = (PROJECT_DIR / "Makefile").read_text()
@@ -76,8 +125,115 @@ def test_preview_uses_oidc_and_the_policy_pack():
     assert preview["permissions"]["id-token"] == "write"
     text = json.dumps(preview)
     assert "client-secret" not in text and "AZURE_CLIENT_SECRET" not in text
-    pulumi_steps = [s for s in _steps() if s.get("uses", "").startswith("pulumi/actions")]
+    pulumi_steps = [s for s in _steps() if _is_pulumi_command(s)]
     assert pulumi_steps and all(s["with"]["policyPacks"] == "policy" for s in pulumi_steps)
+
+
+def _is_pulumi_command(step: dict) -> bool:
+    """A pulumi/actions step that runs a command (without one the action only installs the CLI)."""
+    return _action(step.get("uses", "")).startswith("pulumi/actions@") and bool((step.get("with") or {}).get("command"))
+
+
+def _preview_jobs() -> dict[str, tuple[dict, list[str]]]:
+    """preview.yml's jobs -> (job, the stacks it runs Pulumi on: its matrix, else its Pulumi steps' stack-name)."""
+    jobs = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "preview.yml").read_text())["jobs"]
+    out = {}
+    for name, job in jobs.items():
+        stacks = job.get("strategy", {}).get("matrix", {}).get("stack") or sorted(
+            {s["with"]["stack-name"] for s in job["steps"] if _is_pulumi_command(s)})
+        out[name] = (job, list(stacks))
+    return out
+
+
+def _stack_cluster_config(stack: str, sets: list[str] | None = None):
+    """The stack's parsed config as the program gets it (with `pulumi config set --path` KEY=VALUE sets applied):
+    None for the global stack, which has no cluster."""
+    from config.loader import parse_config
+    from offline import runner
+    project = runner.project_name(PROJECT_DIR)
+    raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config(stack, sets=sets).items()}
+    return None if "global" in raw else parse_config(raw, project, stack)
+
+
+def _config_sets(steps: list[dict]) -> list[tuple[int, str, str, list[str]]]:
+    """Each `pulumi config set` of the steps: (step index, --stack, KEY=VALUE, the other flags); an expression
+    `${{ x }}` is one word, written `${{x}}`."""
+    out = []
+    for i, step in enumerate(steps):
+        words = shlex.split(re.sub(r"\$\{\{\s*(.*?)\s*\}\}", r"${{\1}}", step.get("run", "")))
+        if words[:3] != ["pulumi", "config", "set"]:
+            continue
+        stack = words[words.index("--stack") + 1]
+        rest = [w for w in words[3:] if w not in ("--stack", stack)]
+        flags, (key, value) = [w for w in rest if w.startswith("--")], [w for w in rest if not w.startswith("--")]
+        out.append((i, stack, f"{key}={value}", flags))
+    return out
+
+
+def test_every_job_on_a_stack_with_a_cluster_has_kubelogin_and_a_cluster_token_before_pulumi():
+    """The program's Kubernetes provider runs `kubelogin get-token --login <cluster.kubeloginMode>`: GitHub's runner
+    image has no kubelogin, and in azurecli mode kubelogin asks the Azure CLI, whose federated login from azure/login
+    cannot fetch a token for a new resource once GitHub's OIDC token has expired (minutes): the job fetches the AKS
+    server application's token right after azure/login, and the CLI serves it from its cache afterwards."""
+    from llmplatform.kubeconfig import AKS_AAD_SERVER_ID
+    checked = set()
+    for name, (job, stacks) in _preview_jobs().items():
+        configs = {stack: _stack_cluster_config(stack) for stack in stacks}
+        if all(c is None for c in configs.values()):
+            continue
+        assert all(c is not None for c in configs.values()), f"{name} mixes the global stack with clusters"
+        # the mode this job's setup serves: workloadidentity or spn need other variables (docs/operations.md)
+        assert {c.cluster.kubelogin_mode for c in configs.values()} == {"azurecli"}, name
+        steps = job["steps"]
+        kubelogin = [i for i, s in enumerate(steps) if _action(s.get("uses", "")).startswith("azure/use-kubelogin@")]
+        login = [i for i, s in enumerate(steps) if _action(s.get("uses", "")).startswith("azure/login@")]
+        token = [i for i, s in enumerate(steps)
+                 if re.search(rf"az account get-access-token --resource {AKS_AAD_SERVER_ID}\b", s.get("run", ""))]
+        pulumi = [i for i, s in enumerate(steps) if _is_pulumi_command(s)]
+        assert pulumi and kubelogin and login and token, name
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", str(steps[kubelogin[0]]["with"]["kubelogin-version"])), name
+        assert token[0] == login[-1] + 1, f"{name}: fetch the cluster token right after azure/login"
+        assert all(kubelogin[0] < i and token[0] < i for i in pulumi), name
+        checked |= set(stacks)
+    assert {"dev", "prod", "llmd"} <= checked
+
+
+def test_ci_deploys_as_a_service_principal_and_the_global_job_sets_no_cluster_key():
+    """In CI the deployer is the workflow's service principal, while the stack files keep azurecli's default (User)
+    for people: every job on a stack with a cluster sets cluster.deployerPrincipalType for its run, before the offline
+    plan and Pulumi, and the deployer grant's principalType then is ServicePrincipal. The global stack has no cluster
+    and its config refuses a `cluster` key."""
+    from llmplatform.aks_cluster import deployer_principal_type
+    from config.reader import ConfigError
+    from config.regions import parse_global
+    from offline import runner
+    wanted = "cluster.deployerPrincipalType=ServicePrincipal"
+    for name, (job, stacks) in _preview_jobs().items():
+        steps = job["steps"]
+        sets = _config_sets(steps)
+        if all(_stack_cluster_config(stack) is None for stack in stacks):
+            assert not sets, name
+            for stack in stacks:
+                raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config(stack, sets=[wanted]).items()}
+                try:
+                    parse_global(raw, runner.project_name(PROJECT_DIR), stack)
+                except ConfigError as error:
+                    assert "cluster is not a known key" in str(error)
+                else:
+                    raise AssertionError(f"{stack} takes a cluster key: set the principal type there too")
+            continue
+        [(at, stack_arg, item, flags)] = [s for s in sets if s[2].startswith("cluster.deployerPrincipalType=")]
+        assert item == wanted and {"--path", "--plaintext"} <= set(flags), (name, item, flags)
+        assert stack_arg == ("${{matrix.stack}}" if "strategy" in job else stacks[0]), name
+        plan = next(i for i, s in enumerate(steps) if re.search(r"\bmake plan\b", s.get("run", "")))
+        cli = [i for i, s in enumerate(steps) if _action(s.get("uses", "")).startswith("pulumi/actions@")
+               and not _is_pulumi_command(s)]
+        assert cli and cli[0] < at < plan, f"{name}: install the CLI, set the type, then plan"
+        assert all(at < i for i, s in enumerate(steps) if _is_pulumi_command(s)), name
+        for stack in stacks:
+            cfg = _stack_cluster_config(stack, [item])
+            assert deployer_principal_type(cfg.cluster.kubelogin_mode,
+                                           cfg.cluster.deployer_principal_type) == "ServicePrincipal", stack
 
 
 def test_the_offline_job_plans_every_stack_file():
