@@ -67,6 +67,31 @@ def test_rules_cover_every_azure_native_type_any_stack_plans(dev, prod):
             assert re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", param).lower() + ": " in source, (type_, param)
 
 
+def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_the_check(base):
+    """OS disk type, pods per node and the like are updated in place by pulumi-azure-native and refused by AKS (the
+    AzureRM provider rotates the pool for each); Key Vault's retention is fixed at creation. Each fails the gate,
+    naming the stack key and the way out; the vendored rules say so, not this test."""
+    refused = RULES["azureNative"]["refusedInPlace"]
+    new = _doc(plan_for("dev", {"security": {"ephemeralOsDisk": False}, "gpu": {"maxPods": 60},
+                                "keyVault": {"softDeleteRetentionDays": 30}}))
+    result, blocked = _diff(base, new)
+    pools = {u for u, r in new.items() if r["type"] == "azure-native:containerservice:AgentPool"}
+    vault = _one(new, "azure-native:keyvault:Vault")
+    assert {u for u, _ in blocked} == pools | {vault}
+    for urn in pools:  # in place, not replaced: the pool's nodes would be lost
+        assert urn in result["changed"] and urn not in result["replaced"]
+        assert "osDiskType" in refused["azure-native:containerservice:AgentPool"]
+        assert any("`osDiskType`" in line and "security.ephemeralOsDisk" in line and "new name" in line
+                   for line in result["refused"][urn])
+    gpu = _one(new, "azure-native:containerservice:AgentPool", "gpu-gpu")
+    assert any("`maxPods`" in line for line in result["refused"][gpu])
+    (retention,) = result["refused"][vault]
+    assert "properties.softDeleteRetentionInDays" in retention and "keyVault.softDeleteRetentionDays" in retention
+    # the same settings of the inline system pool are refused there too
+    assert set(refused["azure-native:containerservice:AgentPool"]) - {"scaleSetPriority", "spotMaxPrice"} <= {
+        key.removeprefix("agentPoolProfiles[].") for key in refused[CLUSTER]}
+
+
 def test_system_pool_size_postgres_version_and_redundancy_are_updates_not_replacements(base):
     new = _doc(plan_for("dev", COMBINED))
     result, blocked = _diff(base, new)
