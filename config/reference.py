@@ -218,8 +218,10 @@ MEANING = {
     "network.podCidr": "Overlay pod range (must not overlap the VNet).",
     "network.serviceCidr": "Kubernetes service range.",
     "network.dnsServiceIp": "CoreDNS address, inside `network.serviceCidr`.",
-    "cluster.kubernetesVersion": "Kubernetes version, e.g. `1.34` (unset: AKS's default).",
-    "cluster.zones": "Availability zones of every pool, e.g. `[\"1\",\"2\",\"3\"]`.",
+    "cluster.kubernetesVersion": "Kubernetes version, e.g. `1.34` (unset: AKS's default). Under an auto-upgrade "
+                                 "channel AKS moves it and a later edit is ignored; refused on a Fleet-managed region (the fleet upgrades it).",
+    "cluster.zones": "Availability zones of every pool, e.g. `[\"1\",\"2\",\"3\"]`; fixed once a pool exists (new pool names to "
+                     "change them).",
     "cluster.systemPool.name": "Name of the system pool, the only pool inline in the cluster.",
     "cluster.systemPool.vmSize": "VM size of the system pool (a CPU size; AKS needs 2 vCPU and 4 GiB).",
     "cluster.systemPool.minCount": "Autoscaler minimum of the system pool (at least 1).",
@@ -229,11 +231,14 @@ MEANING = {
     "cluster.systemPool.priority": "AKS runs system pools on regular VMs only.",
     "cluster.workloadPool.name": "Name of the CPU pool that runs the gateway, the UI and CPU inference (label "
                                  "`llm-platform/pool=cpu`).",
-    "cluster.workloadPool.vmSize": "VM size of the CPU workload pool.",
+    "cluster.workloadPool.vmSize": "VM size of the CPU workload pool; a change replaces the pool (deleted first): use a new "
+                                    "`cluster.workloadPool.name` to add the new pool before the old one goes.",
     "cluster.workloadPool.minCount": "Autoscaler minimum of the CPU workload pool.",
     "cluster.workloadPool.maxCount": "Autoscaler maximum of the CPU workload pool.",
-    "cluster.workloadPool.osDiskSizeGb": "OS disk of each CPU workload node, GB.",
-    "cluster.workloadPool.maxPods": "Pods per CPU workload node.",
+    "cluster.workloadPool.osDiskSizeGb": "OS disk of each CPU workload node, GB."
+                                          " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
+    "cluster.workloadPool.maxPods": "Pods per CPU workload node."
+                                     " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "cluster.workloadPool.priority": "`spot`: evicted nodes are deleted and every pod the platform places there "
                                      "tolerates the spot taint. For dev; a prod advisory says so.",
     "cluster.dedicatedSystemPool": "Taint the system pool `CriticalAddonsOnly=true:NoSchedule`.",
@@ -268,7 +273,8 @@ MEANING = {
     "gpu.enabled": "Create the GPU pool (it costs nothing while scaled to zero).",
     "gpu.poolName": "Pool name; the on-demand fallback pool is `<poolName>od`.",
     "gpu.vmSize": "A size of the GPU SKU catalog (`components/llmplatform/data/gpu_skus.json`: T4, A10, V100, A100, "
-                  "H100 and H200 sizes).",
+                  "H100 and H200 sizes); a change replaces the pools (deleted first): use a new `gpu.poolName` "
+                  "to add the new pools before the old ones go.",
     "gpu.minCount": "Autoscaler minimum (0 scales to zero).",
     "gpu.maxCount": "Autoscaler maximum.",
     "gpu.priority": "`spot` (eviction deletes the node) or `regular`.",
@@ -278,10 +284,13 @@ MEANING = {
     "gpu.fallback.maxCount": "Autoscaler maximum of the fallback pool.",
     "gpu.driver": "`aks`: AKS installs the driver, the NVIDIA device plugin chart runs; `operator`: no AKS driver, "
                   "the NVIDIA GPU Operator (not on A10 sizes, which take AKS's GRID driver).",
-    "gpu.osDiskSizeGb": "OS disk of each GPU node, GB.",
-    "gpu.maxPods": "Pods per GPU node.",
+    "gpu.osDiskSizeGb": "OS disk of each GPU node, GB."
+                        " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
+    "gpu.maxPods": "Pods per GPU node."
+                   " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "gpu.migProfile": "MIG slice per GPU (unset: whole GPUs); A100, H100 and H200 sizes only.",
-    "gpu.zones": "Zones of the GPU pools (empty: the cluster's).",
+    "gpu.zones": "Zones of the GPU pools (empty: the cluster's)."
+                 " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "modelStore.protocol": "`nfs` (4.1, no account key, subnet-restricted) or `smb`.",
     "modelStore.sizeGib": "Provisioned share size; must leave 10 % free above the preloaded models.",
     "modelStore.redundancy": "Storage redundancy (Premium: `LRS` or `ZRS`).",
@@ -348,7 +357,8 @@ MEANING = {
     "postgres.entraAdminGroupId": "Object id of the Entra group made the server's Microsoft Entra administrator "
                                   "(Entra sign-in is on only with one); goes with `entraAdminGroupName`.",
     "postgres.entraAdminGroupName": "That group's display name.",
-    "keyVault.softDeleteRetentionDays": "Days a deleted vault or secret can be recovered.",
+    "keyVault.softDeleteRetentionDays": "Days a deleted vault or secret can be recovered; set at the vault's creation, "
+                                         "Azure keeps it after.",
     "keyVault.purgeProtection": "No purge before the retention ends. Cannot be turned off once on.",
     "keyVault.publicNetworkAccess": "`false`: private endpoint only; `true` still denies all but the node subnet.",
     "gateway.mode": "Which Gateways: `internal` (private load balancer), `external` (static public IP), both or "
@@ -429,7 +439,8 @@ MEANING = {
     "security.defender": "Microsoft Defender for Containers, reporting to Log Analytics; billed per node vCore. "
                          "Needs Azure Monitor.",
     "security.encryptionAtHost": "Encrypt node OS and temp disks at the host on every pool. No charge; the "
-                                 "subscription feature `Microsoft.Compute/EncryptionAtHost` must be registered.",
+                                 "subscription feature `Microsoft.Compute/EncryptionAtHost` must be registered. "
+                                 "Set it before the pools exist: AKS cannot change it on a pool.",
     "security.ephemeralOsDisk": "OS disks on the VM's local disk for every pool whose size has one large enough "
                                 "(`components/llmplatform/data/vm_local_disks.json`); the plan names the others. "
                                 "Set it before a pool exists: AKS cannot change a pool's OS disk type.",

@@ -153,19 +153,23 @@ def tree(plan: runner.Plan) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m offline.plan", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True)
     parser.add_argument("--out", default=str(runner.PROJECT_DIR / "build"))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value for this run only, as `pulumi config set --path` would: "
-                             "gpu.driver=operator, modelStore.models[1]=qwen2.5:0.5b (true/false and plain "
+                             "gpu.driver=operator, modelStore.models[1]=llama3.2:1b (true/false and plain "
                              "integers are typed, anything else is a string); the plan is written to "
                              "<out>/<stack>.what-if/, beside the stack's own plan")
     parser.add_argument("--stack-file", type=Path, metavar="PATH",
                         help="read the stack's config from this file instead of Pulumi.<stack>.yaml (written to "
                              "<out>/<stack>.what-if/ too)")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
     problem = unwritable(args.out)

@@ -335,6 +335,27 @@ def _short(urn: str) -> str:
     return "::".join(urn.split("::")[-2:])
 
 
+def engine_urns(resources: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Each resource's URN as the engine writes it (the type chain of every ancestor, no root-stack prefix), from a
+    document whose URNs may follow the SDK mock's scheme (offline plans): the URN `pulumi stack --show-urns`,
+    `pulumi state unprotect` and `--target-replace` take."""
+    out: dict[str, str] = {}
+
+    def engine(urn: str) -> str:
+        if urn not in out:
+            res = resources.get(urn)
+            if res is None:  # the root stack or a resource outside the document: as written
+                return urn
+            parent = res.get("parent") or ""
+            stack, project, chain, name = _urn_parts(urn)
+            out[urn] = _engine_urn(engine(parent) if parent else "", res.get("type") or chain.split("$")[-1],
+                                   res.get("name") or name, stack, project)
+        return out[urn]
+    for urn in resources:
+        engine(urn)
+    return out
+
+
 # ---- aliases: how the engine matches a new URN to an old one ----------------------------------------------------
 # pulumi/pulumi pkg/resource/deploy/step_generator.go (v3.259.0-14-g1b59498): getOldResource looks a registration up
 # by its URN first, then by each URN generateAliases gives, in order: every alias of the resource collapsed to a URN
@@ -491,6 +512,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u])
                                           and u not in via_provider),
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
+            "engineUrns": {**engine_urns(old_res), **engine_urns(new_res)},
             "protected": sorted(u for u in set(replaced) | set(removed)
                                 if (old_res[u]["options"].get("protect")))}
 
@@ -617,6 +639,8 @@ def cost_lines(base: Path, new: Path) -> list[str]:
     if not old:
         return [f"Monthly cost: idle ${now['idleMonthly']:,.2f}, peak ${now['peakMonthly']:,.2f} "
                 "(no base estimate)", ""]
+    unpriced = sorted(set(now.get("unpriced") or []) | set(old.get("unpriced") or []))
+    note = [f"- not priced, so left out of the figures: {message}" for message in unpriced]
     lines = [f"Monthly cost: idle ${old['idleMonthly']:,.2f} -> ${now['idleMonthly']:,.2f} "
              f"({now['idleMonthly'] - old['idleMonthly']:+,.2f}), peak ${old['peakMonthly']:,.2f} -> "
              f"${now['peakMonthly']:,.2f} ({now['peakMonthly'] - old['peakMonthly']:+,.2f})"]
@@ -625,7 +649,7 @@ def cost_lines(base: Path, new: Path) -> list[str]:
         a, b = before.get(component, {"idle": 0, "peak": 0}), after.get(component, {"idle": 0, "peak": 0})
         if a != b:
             lines.append(f"- {component}: idle {b['idle'] - a['idle']:+,.2f}, peak {b['peak'] - a['peak']:+,.2f}")
-    return lines + [""]
+    return lines + note + [""]
 
 
 def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None,
@@ -633,6 +657,13 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
              allow_file: str = ALLOW_FILE) -> str:
     lines = [f"### {title}", ""]
     allowed = allowed or {}
+    engine = result.get("engineUrns", {})
+
+    def full(urn: str) -> str:  # the engine's URN, as Pulumi's own commands take it
+        return engine.get(urn, urn)
+
+    def _short_(urn: str) -> str:
+        return _short(full(urn))
     if not result["base_found"]:
         lines.append("_A new stack (the base branch has no such stack file): every resource is new._")
     updated = [u for u in result["changed"] if u not in result["replaced"]]
@@ -644,11 +675,11 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
         lines += [f"**Blocked: {len(blocked)} change(s) need an explicit allowance** (list the URN in "
                   f"`{ALLOW_FILE}`" + (f", or label the pull request `{ALLOW_LABEL}` for stateful replacements"
                                        if stateful else "") + "; see docs/guardrails.md, \"Change safety\"):", ""]
-        lines += [f"- :x: `{_short(u)}` {why}  \n  `{u}`" for u, why in blocked] + [""]
+        lines += [f"- :x: `{_short_(u)}` {why}  \n  `{full(u)}`" for u, why in blocked] + [""]
     if unmatched:
         lines += [f"**{len(unmatched)} `{allow_file}` entr{'y' if len(unmatched) == 1 else 'ies'} allow nothing in "
                   "this diff** (a mistyped URN, or a line left after its change merged: remove it):", ""]
-        lines += [f"- :warning: `{u}`" for u in unmatched] + [""]
+        lines += [f"- :warning: `{full(u)}`" for u in unmatched] + [""]
 
     def mark(urn: str) -> str:
         if urn not in allowed:
@@ -657,22 +688,22 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
         return f" :warning: **allowed** by {allowed[urn]}" + (f" ({what})" if what else "")
     for urn, reasons in result["replaced"].items():
         first = " (deleted first, then created: a gap)" if urn in result["deleteBeforeReplace"] else ""
-        lines.append(f"- Replace: `{_short(urn)}`{mark(urn)}{first}: {'; '.join(reasons[:4])}"
+        lines.append(f"- Replace: `{_short_(urn)}`{mark(urn)}{first}: {'; '.join(reasons[:4])}"
                      f"{'; ...' if len(reasons) > 4 else ''}")
     for urn in result["removed"]:
-        lines.append(f"- Delete: `{_short(urn)}`{mark(urn)}" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
-    lines += [f"- Add: `{_short(u)}`" for u in result["added"]]
+        lines.append(f"- Delete: `{_short_(urn)}`{mark(urn)}" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
+    lines += [f"- Add: `{_short_(u)}`" for u in result["added"]]
     if result.get("moved"):
         lines.append(f"- Moved through aliases (same resources, new URNs): {len(result['moved'])}")
-    lines += [f"- Update: `{_short(u)}` ({', '.join(result['changed'][u][:6])}"
+    lines += [f"- Update: `{_short_(u)}` ({', '.join(result['changed'][u][:6])}"
               f"{', ...' if len(result['changed'][u]) > 6 else ''})" for u in updated]
     shown = {u for u, _ in blocked or []}  # a blocked refusal is told in full above, once
-    lines += [f"- Refused in place: `{_short(u)}`{mark(u)}: " + ("blocked above" if u in shown else '; '.join(r))
+    lines += [f"- Refused in place: `{_short_(u)}`{mark(u)}: " + ("blocked above" if u in shown else '; '.join(r))
               for u, r in result["refused"].items()]
-    lines += [f"- Check before merging: `{_short(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
-    lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short(u)}` ({', '.join(p)})"
+    lines += [f"- Check before merging: `{_short_(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
+    lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short_(u)}` ({', '.join(p)})"
               + "".join(f"; {hint}" for hint in ignored_hints(p)) for u, p in result.get("ignored", {}).items()]
-    lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short(u)}`"
+    lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short_(u)}`"
               for u in result["protected"]]
     return "\n".join(lines) + "\n"
 
@@ -705,9 +736,16 @@ def main(argv: Optional[list[str]] = None) -> int:
               "--new-stack", file=sys.stderr)
         return 2
     try:
+        allow_entries = read_allow_file(args.allow_file)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"cannot read --allow-file {args.allow_file}: {getattr(error, 'strerror', None) or error} (a text "
+              "file of URNs, one a line)", file=sys.stderr)
+        return 2
+    try:
         result = diff_documents({}, _resources(args.new)) if args.new_stack else diff(args.base, args.new)
         result["base_found"] = not args.new_stack
-        allow_list = read_allow_file(args.allow_file)
+        to_offline = {engine: offline for offline, engine in result["engineUrns"].items()}
+        allow_list = {to_offline.get(entry, entry) for entry in allow_entries}
         blocked = blocking(result, allow_list, args.allow_stateful)
         allow_name = args.allow_file.name if args.allow_file else ALLOW_FILE
         text = markdown(result, args.title, blocked, allowances(result, allow_list, args.allow_stateful, allow_name),

@@ -88,6 +88,20 @@ def test_a_global_stacks_own_config_is_refused_before_its_regions_are_planned(tm
     assert "global.fleet.channel 'Fast'" in err and "global.frontDoor.sku 'Gold'" in err and "Traceback" not in err
 
 
+def test_the_set_examples_in_the_help_are_accepted_by_the_config():
+    """Every `--set` example `python -m offline.plan --help` gives is one the dev stack takes."""
+    import re
+    from config.loader import parse_config
+    from offline import runner
+    from offline.stackfile import apply_sets
+    parser_help = next(a.help for a in plan_cli.build_parser()._actions if "--set" in a.option_strings)
+    examples = re.findall(r"[a-zA-Z][\w.\[\]]*=[^\s,()]+", parser_help)
+    assert len(examples) >= 2, parser_help
+    project = runner.project_name()
+    raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config("dev").items() if k.startswith(f"{project}:")}
+    parse_config(apply_sets(raw, examples), project, "dev")  # raises ConfigError on a refused example
+
+
 def test_set_parses_paths_and_types():
     from offline.stackfile import apply_sets
     assert apply_sets({}, ["gpu.maxCount=3", "gpu.enabled=false", "prefix=abc"]) == \

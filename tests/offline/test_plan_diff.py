@@ -67,6 +67,31 @@ def test_rules_cover_every_azure_native_type_any_stack_plans(dev, prod):
             assert re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", param).lower() + ": " in source, (type_, param)
 
 
+def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_the_check(base):
+    """OS disk type, pods per node and the like are updated in place by pulumi-azure-native and refused by AKS (the
+    AzureRM provider rotates the pool for each); Key Vault's retention is fixed at creation. Each fails the gate,
+    naming the stack key and the way out; the vendored rules say so, not this test."""
+    refused = RULES["azureNative"]["refusedInPlace"]
+    new = _doc(plan_for("dev", {"security": {"ephemeralOsDisk": False}, "gpu": {"maxPods": 60},
+                                "keyVault": {"softDeleteRetentionDays": 30}}))
+    result, blocked = _diff(base, new)
+    pools = {u for u, r in new.items() if r["type"] == "azure-native:containerservice:AgentPool"}
+    vault = _one(new, "azure-native:keyvault:Vault")
+    assert {u for u, _ in blocked} == pools | {vault}
+    for urn in pools:  # in place, not replaced: the pool's nodes would be lost
+        assert urn in result["changed"] and urn not in result["replaced"]
+        assert "osDiskType" in refused["azure-native:containerservice:AgentPool"]
+        assert any("`osDiskType`" in line and "security.ephemeralOsDisk" in line and "new name" in line
+                   for line in result["refused"][urn])
+    gpu = _one(new, "azure-native:containerservice:AgentPool", "gpu-gpu")
+    assert any("`maxPods`" in line for line in result["refused"][gpu])
+    (retention,) = result["refused"][vault]
+    assert "properties.softDeleteRetentionInDays" in retention and "keyVault.softDeleteRetentionDays" in retention
+    # the same settings of the inline system pool are refused there too
+    assert set(refused["azure-native:containerservice:AgentPool"]) - {"scaleSetPriority", "spotMaxPrice"} <= {
+        key.removeprefix("agentPoolProfiles[].") for key in refused[CLUSTER]}
+
+
 def test_system_pool_size_postgres_version_and_redundancy_are_updates_not_replacements(base):
     new = _doc(plan_for("dev", COMBINED))
     result, blocked = _diff(base, new)
@@ -454,3 +479,42 @@ def test_postgres_ha_and_retention_change_in_place_but_backup_redundancy_does_no
     assert not _forces(SERVER, "backup.geoRedundantBackup")
     code, out = _check(tmp_path, base, new)
     assert code == 1 and "`backup.geoRedundantBackup`: " in _refusal_line(out, "postgres-server")
+
+
+def test_urns_are_printed_as_the_engine_writes_them_and_the_allow_file_takes_either_form(tmp_path, base):
+    """Offline plans carry the SDK mock's URNs (a top-level resource under `pulumi:pulumi:Stack$`, a grandchild
+    under its parent's type alone); the report prints the engine's (alias.go CreateURN: every ancestor's type, no
+    root stack), the URN `pulumi stack --show-urns` and `pulumi state unprotect` take, and an allowance in either
+    form counts."""
+    new = copy.deepcopy(base)
+    rg = _one(base, "azure-native:resources:ResourceGroup", "platform-rg")
+    del new[rg]
+    engine = "urn:pulumi:dev::aks-llm-platform::azure-native:resources:ResourceGroup::platform-rg"
+    assert rg != engine and plan_diff.engine_urns(base)[rg] == engine
+    deep = _one(base, "kubernetes:apps/v1:Deployment", "inference-ollama")
+    assert "llmplatform:index:InferenceStack$llmplatform:index:OllamaServer$" in plan_diff.engine_urns(base)[deep]
+    code, out = _check(tmp_path, base, new)
+    assert code == 1 and f"`{engine}`" in out and rg not in out
+    allow = tmp_path / plan_diff.ALLOW_FILE
+    for entry in (engine, rg):
+        allow.write_text(entry + "\n")
+        code, out = _check(tmp_path, base, new, "--allow-file", str(allow))
+        assert code == 0 and "allow nothing" not in out, entry
+
+
+def test_an_allow_file_that_is_not_a_text_file_is_named_without_a_traceback(tmp_path, base, capsys):
+    code, _ = _check(tmp_path, base, base, "--allow-file", str(tmp_path))
+    assert code == 2 and f"cannot read --allow-file {tmp_path}" in capsys.readouterr().err
+    binary = tmp_path / "allow.bin"
+    binary.write_bytes(b"\xff\xfe\x00urn")
+    code, _ = _check(tmp_path, base, base, "--allow-file", str(binary))
+    assert code == 2 and "cannot read --allow-file" in capsys.readouterr().err
+
+
+def test_the_cost_change_names_what_it_could_not_price(tmp_path):
+    for name, unpriced in (("base", []), ("new", ["platform-cpu2: no vm_hourly price for 'Standard_X'"])):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cost.json").write_text(json.dumps({
+            "idleMonthly": 100.0, "peakMonthly": 200.0, "byComponent": {}, "unpriced": unpriced}))
+    lines = plan_diff.cost_lines(tmp_path / "base", tmp_path / "new")
+    assert any("not priced" in line and "Standard_X" in line for line in lines)

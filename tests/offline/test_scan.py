@@ -105,3 +105,14 @@ def test_make_scan_prints_each_failed_check_and_fails(scan, monkeypatch, capsys)
 def test_make_scan_without_a_plan_says_what_to_run(tmp_path, capsys):
     assert scan_tool.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
     assert "run `make plan STACK=dev` first" in capsys.readouterr().err
+
+
+def test_a_planned_stack_with_no_kubernetes_objects_has_nothing_to_scan(tmp_path, capsys):
+    """The global stack (Front Door, Fleet) creates no Kubernetes object: after its plan, `make scan` says so and
+    passes; a stack never planned is still told to plan first."""
+    (tmp_path / "global" / "manifests").mkdir(parents=True)
+    (tmp_path / "global" / "resources.json").write_text('{"resources": []}')
+    assert scan_tool.main(["--stack", "global", "--out", str(tmp_path)]) == 0
+    assert "creates no Kubernetes objects" in capsys.readouterr().out
+    assert scan_tool.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
+    assert "run `make plan STACK=dev` first" in capsys.readouterr().err

@@ -197,6 +197,9 @@ def test_install_instructions_name_the_packages_version():
     for path in (PROJECT_DIR / "README.md", EXAMPLES / "python-consumer" / "requirements.txt"):
         pins = re.findall(r"@v\d+\.\d+\.\d+", path.read_text())
         assert pins and set(pins) == {tag}, f"{path.name}: {sorted(set(pins))} but the package is {tag}"
+        # the release tags the text names in prose too ("a pushed tag `v0.7.0`")
+        tags = set(re.findall(r"\bv\d+\.\d+\.\d+\b", path.read_text()))
+        assert tags == {tag[1:]}, f"{path.name}: {sorted(tags)} but the package is {tag[1:]}"
         # a release pin needs the repository's URL and a pushed tag: said as a placeholder to fill, never as a
         # look-alike URL (OWNER/REPO) a stranger copies and sees fail
         assert "OWNER/REPO" not in path.read_text() and "<owner>/<repo>" in path.read_text(), path.name
