@@ -258,8 +258,9 @@ MEANING = {
     "cluster.networkPolicy": "Network policy engine (`cilium` with the Cilium dataplane).",
     "cluster.upgradeChannel": "AKS auto-upgrade channel (`none` on a regional stack Fleet Manager upgrades).",
     "cluster.nodeOsUpgradeChannel": "Node OS image upgrades.",
-    "cluster.kubeloginMode": "How the program's Kubernetes provider logs in (`workloadidentity` or `spn` on CI "
-                             "stacks; docs/operations.md).",
+    "cluster.kubeloginMode": "How the program's Kubernetes provider logs in: `azurecli` (people, and the repository's "
+                             "GitHub workflow after azure/login), or `workloadidentity`/`spn` for other CI "
+                             "(docs/operations.md).",
     "cluster.grantDeployerAdmin": "Grant the identity running `pulumi up` AKS RBAC Cluster Admin.",
     "cluster.deployerPrincipalType": "What runs `pulumi up`: the grant's principalType. Unset: `ServicePrincipal` "
                                      "when `cluster.kubeloginMode` logs in as an application (`workloadidentity`, "
