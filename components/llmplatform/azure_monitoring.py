@@ -75,8 +75,11 @@ class AzureMonitoring(pulumi.ComponentResource):
             action_group_id = group.id
         self.grafana_endpoint = pulumi.Output.from_input(None)
         if opt(args, "managed_grafana"):
+            # cut at 23 characters, and not on a hyphen: the REST spec's workspaceName pattern wants a letter or digit
+            # last (Microsoft.Dashboard grafana.json 2024-10-01: ^[a-zA-Z][a-z0-9A-Z-]{0,28}[a-z0-9A-Z]$)
             grafana = dashboard.Grafana(
-                f"{name}-grafana", workspace_name=f"graf-{prefix}"[:23], resource_group_name=rg, location=location,
+                f"{name}-grafana", workspace_name=f"graf-{prefix}"[:23].rstrip("-"), resource_group_name=rg,
+                location=location,
                 sku=dashboard.ResourceSkuArgs(name="Standard"),
                 identity=dashboard.ManagedServiceIdentityArgs(type=dashboard.ManagedServiceIdentityType.SYSTEM_ASSIGNED),
                 properties=dashboard.ManagedGrafanaPropertiesArgs(

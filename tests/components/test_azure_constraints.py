@@ -205,6 +205,23 @@ def test_a_number_out_of_range_is_refused():
             ] == ["too low (0 < 1)", "too high (6 > 5)"]
 
 
+def test_a_grafana_name_cut_short_does_not_end_on_a_hyphen():
+    """AzureMonitoring cuts `graf-<prefix>` to 23 characters; a prefix with a hyphen at the cut made a name that ends
+    in '-', which the spec's workspaceName pattern refuses (found by this check; azure_monitoring.py now trims it)."""
+    import llmplatform
+    from offline import runner as offline
+
+    prefix = "llmp-westeurope-a-b2"  # valid name_prefix; its 18th character is the hyphen the cut lands on
+    assert azure_names.name_prefix(prefix) is None and f"graf-{prefix}"[:23].endswith("-")
+    plan = offline.run_function(lambda: llmplatform.AzureMonitoring(
+        "m", {"location": "westeurope", "resource_group_name": "rg-test", "name_prefix": prefix, "managed_grafana": True}))
+    grafana = plan.one("azure-native:dashboard:Grafana")
+    assert grafana.inputs["workspaceName"] == "graf-llmp-westeurope-a"
+    assert refusals(grafana.type, grafana.inputs) == []
+    assert [r.reason for r in refusals(grafana.type, {"workspaceName": f"graf-{prefix}"[:23]})] == [
+        "does not match expression '^[a-zA-Z][a-z0-9A-Z-]{0,28}[a-z0-9A-Z]$'"]
+
+
 def test_go_regexp_semantics():
     """Check's patterns are Go's: unanchored search, ASCII classes, `$` only at the very end; the ones Go cannot
     compile refuse nothing."""
