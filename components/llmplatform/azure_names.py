@@ -14,7 +14,7 @@ from typing import Optional
 
 
 def _check(regex: str, allowed: str, extra: Optional[str] = None):
-    compiled = re.compile(regex)
+    compiled = re.compile(regex, re.ASCII)  # as Go's regexp reads `\w` (pulumi-azure-native's Check): ASCII only
 
     def rule(name: str) -> Optional[str]:
         if not compiled.fullmatch(name) or (extra is not None and extra in name):
@@ -36,8 +36,9 @@ aks_cluster = _check(r"[A-Za-z0-9]([A-Za-z0-9-]{0,52}[A-Za-z0-9])?", "1-54 lette
                      "and ending with a letter or digit (the AKS cluster name, also its DNS prefix)")
 agent_pool = _check(r"[a-z][a-z0-9]{0,11}", "1-12 lowercase letters and digits, starting with a letter (an AKS Linux "
                     "node pool name)")
-resource_group = _check(r"[\w().-]{0,89}[\w()-]", "1-90 letters, digits, '_', '-', '.', '(' and ')', not ending in "
-                        "'.' (a resource group name)")
+resource_group = _check(r"[\w().-]{0,89}[\w()-]", "1-90 ASCII letters, digits, '_', '-', '.', '(' and ')', not "
+                        "ending in '.' (a resource group name; Azure takes other Unicode letters, pulumi-azure-native's "
+                        "check does not)")
 virtual_network = _check(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]", "2-64 letters, digits, '_', '.' and "
                          "'-', starting with a letter or digit and ending with a letter, digit or '_' (a VNet name)")
 managed_identity = _check(r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", "3-128 letters, digits, '-' and '_', starting with a "

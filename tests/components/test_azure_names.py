@@ -18,7 +18,7 @@ from tests.conftest import upstream_dir
     (names.postgres_server, ["psq", "psql-team-1"], ["ps", "-psql", "psql-", "PSQL", "p" * 64]),
     (names.aks_cluster, ["a", "aks-Team-1", "a" * 54], ["aks_team", "-aks", "aks-", "a" * 55]),
     (names.agent_pool, ["gpu", "system", "a" * 12], ["GPU", "1gpu", "gpu-a", "a" * 13]),
-    (names.resource_group, ["rg", "rg-a.b_(c)"], ["rg.", "r" * 91, "rg a"]),
+    (names.resource_group, ["rg", "rg-a.b_(c)"], ["rg.", "r" * 91, "rg a", "rg-café"]),  # Go's \w: ASCII
     (names.file_share, ["models", "m0d"], ["mo", "Models", "a--b", "-ab"]),
     (names.dns_label, ["llm", "a" * 63], ["LLM", "llm_", "-llm", "a" * 64]),
     (names.managed_identity, ["id-a", "id_a"], ["id", "-id-a"]),
