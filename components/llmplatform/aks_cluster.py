@@ -17,6 +17,7 @@ from .handles import ClusterHandle
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
 from .input_rules import acr_id_problem
 from .kubeconfig import with_kubelogin
+from .monitoring import KSM_NODE_LABELS
 from .os_disks import os_disk_type
 
 opt = defaults_for("AksCluster")  # optional inputs: the caller's value, else the default
@@ -358,7 +359,7 @@ class AksCluster(pulumi.ComponentResource):
                     enabled=True,
                     # node labels kube-state-metrics exports, e.g. to alert on spot evictions
                     kube_state_metrics=cs.ManagedClusterAzureMonitorProfileKubeStateMetricsArgs(
-                        metric_labels_allowlist="nodes=[kubernetes.azure.com/scalesetpriority,agentpool]")))
+                        metric_labels_allowlist=KSM_NODE_LABELS)))
             if opt(args, "managed_prometheus") else None,
             storage_profile=cs.ManagedClusterStorageProfileArgs(
                 file_csi_driver=cs.ManagedClusterStorageProfileFileCSIDriverArgs(enabled=True),

@@ -2,6 +2,7 @@
 
 Every query here is parsed and checked against the metrics this platform's exporters really emit (tests).
 """
+import re
 
 # Prometheus Adapter: per-pod GPU memory utilisation (%) from DCGM, for the GPU-memory HPA (seed 001's signal).
 GPU_MEMORY_METRIC = "gpu_memory_utilization"
@@ -21,10 +22,24 @@ def gpu_memory_percent_query(namespace: str, deployment: str) -> str:
             f"(DCGM_FI_DEV_FB_USED{{{pods}}} + DCGM_FI_DEV_FB_FREE{{{pods}}}))")
 
 
+# AKS labels a spot node kubernetes.azure.com/priority=spot and, deprecated but still written,
+# kubernetes.azure.com/scalesetpriority=spot (MicrosoftDocs/azure-aks-docs use-labels.md): either one counts, once.
+SPOT_NODE_LABELS = ("kubernetes.azure.com/priority", "kubernetes.azure.com/scalesetpriority")
+KSM_NODE_LABELS = f"nodes=[{','.join(SPOT_NODE_LABELS)},agentpool]"  # kube-state-metrics' metricLabelsAllowlist
+
+
+def spot_nodes(offset: str = "") -> str:
+    """One series per spot node (kube_node_labels), from either AKS label; `offset` shifts both selectors."""
+    shift = f" offset {offset}" if offset else ""
+    selectors = [f'kube_node_labels{{label_{re.sub(r"[^a-zA-Z0-9]", "_", label)}="spot"}}{shift}'
+                 for label in SPOT_NODE_LABELS]
+    return f"max by (node) ({' or '.join(selectors)})"
+
+
 def platform_alert_rules(namespace: str, gpu_memory_percent: int, error_ratio: float, latency_slo_seconds: int
                          ) -> list[dict]:
     """In-cluster PrometheusRule alerts (kube-prometheus-stack's Prometheus evaluates them)."""
-    spot = 'kube_node_labels{label_kubernetes_azure_com_scalesetpriority="spot"}'
+    spot, spot_before = spot_nodes(), spot_nodes("10m")
     return [
         {"alert": "GpuMemoryHigh", "for": "10m", "labels": {"severity": "warning"},
          "expr": (f"max by (Hostname, gpu) (100 * DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE))"
@@ -39,7 +54,7 @@ def platform_alert_rules(namespace: str, gpu_memory_percent: int, error_ratio: f
                   f" > {latency_slo_seconds * 1000}"),
          "annotations": {"summary": f"p95 gateway latency above the {latency_slo_seconds}s SLO"}},
         {"alert": "SpotNodesEvicted", "for": "0m", "labels": {"severity": "info"},
-         "expr": f"count({spot}) < count({spot} offset 10m)",
+         "expr": f"count({spot}) < count({spot_before})",
          "annotations": {"summary": "Spot GPU nodes were evicted in the last 10 minutes"}},
         {"alert": "OllamaDown", "for": "5m", "labels": {"severity": "critical"},
          "expr": (f'kube_deployment_spec_replicas{{namespace="{namespace}",deployment="ollama"}} > 0 and '

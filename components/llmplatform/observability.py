@@ -12,7 +12,7 @@ from pulumi_azure_native import alertsmanagement, monitor
 from typing_extensions import NotRequired
 
 from .pins import DCGM_EXPORTER, KEDA, KEDA_HTTP_ADD_ON, KUBE_PROMETHEUS_STACK, PROMETHEUS_ADAPTER
-from .monitoring import ADAPTER_GPU_RULE, azure_alert_rules, platform_alert_rules
+from .monitoring import ADAPTER_GPU_RULE, KSM_NODE_LABELS, azure_alert_rules, platform_alert_rules
 
 from . import PACKAGE
 from .checks import check_shape
@@ -138,7 +138,7 @@ def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gi
         "prometheusOperator": {**placement, "resources": requests_of("operator")},
         "prometheus-node-exporter": {"resources": requests_of("node-exporter")},
         "kube-state-metrics": {**placement, "resources": requests_of("kube-state-metrics"),
-                               "metricLabelsAllowlist": ["nodes=[kubernetes.azure.com/scalesetpriority,agentpool]"]},
+                               "metricLabelsAllowlist": [KSM_NODE_LABELS]},
         "grafana": {
             **placement,
             "resources": requests_of("grafana"),

@@ -2,7 +2,8 @@
 and the registered rules are the checked ones."""
 from __future__ import annotations
 
-from llmplatform.monitoring import ADAPTER_GPU_RULE, azure_alert_rules, gpu_memory_percent_query, platform_alert_rules
+from llmplatform.monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, SPOT_NODE_LABELS, azure_alert_rules,
+                                   gpu_memory_percent_query, platform_alert_rules, spot_nodes)
 
 from tests.components.test_observability import assert_known
 
@@ -30,3 +31,22 @@ def test_registered_rules_are_the_checked_ones(prod):
     azure = prod.one("azure-native:alertsmanagement:PrometheusRuleGroup", "observability-azure-alerts").inputs
     assert {r["alert"] for r in azure["rules"]} == {"NodeNotReady", "GpuPodsPending", "PodCrashLooping"}
     assert all(r["actions"][0]["actionGroupId"].endswith("/ActionGroup/ag-llmp-prod-oncall") for r in azure["rules"])
+
+
+def test_spot_evictions_count_each_spot_node_once_under_either_aks_label(prod):
+    """AKS writes kubernetes.azure.com/priority=spot and, deprecated, kubernetes.azure.com/scalesetpriority=spot
+    (use-labels.md): the alert reads both, one series per node, with the offset on each selector (PromQL takes no
+    offset on an aggregation), and kube-state-metrics exports both labels on both Prometheus paths."""
+    import promql_parser
+    (rule,) = [r for r in platform_alert_rules("llm", 90, 0.05, 30) if r["alert"] == "SpotNodesEvicted"]
+    promql_parser.parse(rule["expr"])
+    for label in SPOT_NODE_LABELS:
+        exported = "label_" + label.replace(".", "_").replace("/", "_").replace("-", "_")
+        assert rule["expr"].count(f'{exported}="spot"') == 2, label  # now and 10 minutes ago
+        assert label in KSM_NODE_LABELS
+    assert rule["expr"].count("offset 10m") == len(SPOT_NODE_LABELS) and spot_nodes().startswith("max by (node) (")
+    cluster = prod.one("azure-native:containerservice:ManagedCluster")
+    managed = cluster.inputs["azureMonitorProfile"]["metrics"]["kubeStateMetrics"]["metricLabelsAllowlist"]
+    kps = next(r for r in prod.helm_releases() if r.inputs.get("chart") == "kube-prometheus-stack")
+    assert managed == KSM_NODE_LABELS and kps.inputs["values"]["kube-state-metrics"]["metricLabelsAllowlist"] == [
+        KSM_NODE_LABELS]

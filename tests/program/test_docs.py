@@ -13,6 +13,7 @@ DOCS = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").rglob("*.md"))
 
 def _links(path: Path) -> list[str]:
     text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    text = re.sub(r"`[^`\n]*`", "", text)  # inline code is no link: a regex like `[a-z]([a-z])` stays code
     return re.findall(r"\]\(([^)\s]+)\)", text)
 
 
