@@ -54,3 +54,7 @@ postgres_database = _check(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL ide
                            "starting with a digit, at most 63)")
 name_prefix = _check(r"[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?", "1-40 lowercase letters, digits and '-', starting and "
                      "ending with a letter or digit (the start of Azure and Kubernetes names)")
+# a resource name standing in for an unset name_prefix, where only Azure names start with it (they take capitals:
+# a YAML program's camelCase resource names)
+azure_name_start = _check(r"[A-Za-z0-9]([-A-Za-z0-9]{0,38}[A-Za-z0-9])?", "1-40 letters, digits and '-', starting "
+                          "and ending with a letter or digit (the start of Azure names)")

@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable, Mapping, NoReturn, Optional
 
 import pulumi
 
+from .azure_names import azure_name_start
 from .images import mirror_problem
 from .input_rules import RULES
 from .rules import Problem, nearest_or_all
@@ -37,11 +38,13 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     "ClusterHandle": {"image_registry": mirror_problem}}
 
 
-def check_shape(component: str, name: str, args: Any, args_type: type, rules: Optional[Rules] = None) -> None:
+def check_shape(component: str, name: str, args: Any, args_type: type, rules: Optional[Rules] = None,
+                prefix_rule: Callable[[str], Optional[str]] = azure_name_start) -> None:
     """What every component checks first, from its Args TypedDict: an object of inputs, no unknown key (with the
     nearest valid name; a camelCase spelling is named in Python's), every required input present, and every handle
     or spec given as an object of its own type, recursively; then the component's value rules (`rules`, by default
-    its entry in `input_rules.RULES`: ranges, choices, Azure names, networks, inputs that contradict each other).
+    its entry in `input_rules.RULES`: ranges, choices, Azure names, networks, inputs that contradict each other);
+    and, for a component whose unset `name_prefix` falls back to its resource name, that name (`prefix_rule`).
     Every problem at once, as one ComponentInputError; values that are outputs (known only at deploy time) are
     left alone."""
     problems: list[tuple[str, str]] = []
@@ -60,6 +63,15 @@ def check_shape(component: str, name: str, args: Any, args_type: type, rules: Op
             if not any(problem.path == p or problem.path.startswith((f"{p}.", f"{p}[")) for p in shaped):
                 problems.append((problem.path, problem.reason()))
                 lines.append(problem.sentence())
+    # a component without `name_prefix` names its Azure resources after its own resource name: held to a name rule
+    keys = getattr(args_type, "__required_keys__", frozenset()) | getattr(args_type, "__optional_keys__", frozenset())
+    if "name_prefix" in keys and isinstance(args, Mapping) and "name_prefix" not in args:
+        wrong = prefix_rule(name)
+        if wrong:
+            problems.append(("name_prefix", f"not given, so the resource name {name!r} is the prefix of its Azure "
+                                            f"names; allowed: {wrong}"))
+            lines.append(f"name_prefix is not given, so the resource name {name!r} names its Azure resources; "
+                         f"give a name_prefix ({wrong})")
     if problems:
         raise ComponentInputError(f"{component} {name}: {'; '.join(lines)}", problems=problems)
 

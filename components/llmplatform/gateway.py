@@ -13,7 +13,7 @@ from typing_extensions import NotRequired
 
 from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_URL, ISTIO_BASE, ISTIOD
 
-from . import PACKAGE
+from . import PACKAGE, azure_names
 from .defaults import defaults_for
 from .checks import check_shape
 from .handles import ClusterHandle, RouteTarget, field
@@ -167,7 +167,8 @@ class GatewayAccess(pulumi.ComponentResource):
     the inference extension."""
 
     def __init__(self, name: str, args: GatewayAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("GatewayAccess", name, args, GatewayAccessArgs)
+        # its namespace is <prefix>-gateway: a Kubernetes name, lowercase
+        check_shape("GatewayAccess", name, args, GatewayAccessArgs, prefix_rule=azure_names.name_prefix)
         tls = opt(args, "tls_mode") == "letsencrypt"
         require_kubernetes_provider(opts, "GatewayAccess", name)
         super().__init__(f"{PACKAGE}:index:GatewayAccess", name, None, opts)

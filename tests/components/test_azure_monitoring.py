@@ -122,3 +122,16 @@ def test_llmd_stack_alerts_silently_and_prod_refuses_to():
     raw = {k.split(":", 1)[1]: v for k, v in offline.stack_config("prod", {"observability": {"alertEmails": []}}).items()}
     with pytest.raises(ConfigError, match="alertEmails"):
         parse_config(raw, "p", "prod")
+
+
+def test_an_unset_name_prefix_holds_the_resource_name_to_an_azure_name_rule():
+    """Without name_prefix the workspaces are named after the resource name: a name Azure refuses is refused before
+    anything registers, naming name_prefix; a YAML program's camelCase name is a valid Azure name start."""
+    def program(name):
+        return lambda: llmplatform.AzureMonitoring(name, {"location": "westeurope", "resource_group_name": RG})
+    with pytest.raises(llmplatform.ComponentInputError) as error:
+        offline.run_function(program("team monitoring"))
+    assert [e["property_path"] for e in error.value.errors] == ["name_prefix"]
+    assert "'team monitoring'" in str(error.value) and "give a name_prefix" in str(error.value)
+    plan = offline.run_function(program("teamMonitoring"))
+    assert plan.one("azure-native:operationalinsights:Workspace").inputs["workspaceName"] == "log-teamMonitoring"

@@ -171,3 +171,15 @@ def test_tls_variant_issues_a_lets_encrypt_certificate():
     redirect = next(r.inputs["spec"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
                     if r.inputs["metadata"]["name"] == "https-redirect")
     assert redirect["rules"][0]["filters"][0]["requestRedirect"] == {"scheme": "https", "statusCode": 301}
+
+
+def test_an_unset_name_prefix_holds_the_resource_name_to_the_namespace_rule():
+    """GatewayAccess names its namespace <prefix>-gateway: with no name_prefix its resource name must be a lowercase
+    DNS label start (a camelCase YAML name, fine for the Azure-only components, is refused here, naming name_prefix)."""
+    with pytest.raises(llmplatform.ComponentInputError) as error:
+        offline.run_function(lambda: llmplatform.GatewayAccess("edgeGateway", {"cluster": cluster_handle()},
+                                                               provider_opts()))
+    assert [e["property_path"] for e in error.value.errors] == ["name_prefix"]
+    plan = offline.run_function(lambda: llmplatform.GatewayAccess(
+        "edgeGateway", {"cluster": cluster_handle(), "name_prefix": "edge"}, provider_opts()))
+    assert any(r.inputs["metadata"]["name"] == "edge-gateway" for r in plan.of_type("kubernetes:core/v1:Namespace"))
