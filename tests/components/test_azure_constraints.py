@@ -350,7 +350,7 @@ NAME_RULES = [
 
 
 @pytest.mark.parametrize("rule, ascii_regex, type_, parameter", NAME_RULES, ids=[r[3] for r in NAME_RULES])
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(data=st.data())
 def test_a_name_azure_names_accepts_passes_checks_constraint(rule, ascii_regex, type_, parameter, data):
     name = data.draw(st.from_regex(ascii_regex, fullmatch=True))
