@@ -147,6 +147,15 @@ def variant(name: str) -> offline.Plan:
     return plan_for(stack, overrides)
 
 
+# Every planned variant and the global stack (which plans the regional stacks it reads).
+PLANNED = [*sorted(VARIANTS), "global"]
+
+
+def planned(name: str) -> offline.Plan:
+    """A name of PLANNED: a variant's plan, or the global stack's."""
+    return plan_for("global") if name == "global" else variant(name)
+
+
 @pytest.fixture(scope="session")
 def dev() -> offline.Plan:
     return variant("dev")

@@ -85,8 +85,12 @@ def _alternatives(annotation: Any) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(found))
 
 
+_TYPE_NAMES: dict[Any, str] = {bool: "a boolean", str: "a string", dict: "an object", list: "a list",
+                                int: "a number", float: "a number"}
+
+
 def _wire_type(value: Any) -> str:
-    return {bool: "a boolean", str: "a string", dict: "an object", list: "a list"}.get(type(value), "a number")
+    return _TYPE_NAMES.get(type(value), "a number")
 
 
 def _walk(value: Any, annotation: Any, path: str) -> Iterator[Finding]:
@@ -117,15 +121,12 @@ def _walk(value: Any, annotation: Any, path: str) -> Iterator[Finding]:
         for index, item in enumerate(value):
             yield from _walk(item, typing.get_args(sequence)[0], f"{path}[{index}]")
     elif not _primitive_fits(value, alternatives):
-        expected = sorted({_wire_type(_EXAMPLES[a]) for a in alternatives if a in _EXAMPLES}
+        expected = sorted({_TYPE_NAMES[a] for a in alternatives if a in (str, int, float, bool)}
                           | ({"an object"} if classes or mapping is not None else set())
                           | ({"a list"} if sequence is not None else set())
                           | ({"a string"} if enums else set()))
         yield Finding("type", path, value, f"the API expects {' or '.join(expected) or 'another type'}, "
                                            f"not {_wire_type(value)}")
-
-
-_EXAMPLES: dict[Any, Any] = {str: "", int: 0, float: 0.0, bool: False}
 
 
 def _primitive_fits(value: Any, alternatives: tuple[Any, ...]) -> bool:

@@ -28,21 +28,16 @@ from hypothesis import given, settings, strategies as st
 
 from llmplatform import azure_inputs, azure_names
 
-from tests.conftest import PROJECT_DIR, VARIANTS, plan_for, variant
+from tests.conftest import PLANNED, PROJECT_DIR, planned
 
 DATA = json.loads((PROJECT_DIR / "tests" / "data" / "azure_constraints.json").read_text())
 TYPES: dict[str, dict[str, Any]] = DATA["types"]
 RULES = json.loads((PROJECT_DIR / "offline" / "data" / "replacement_rules.json").read_text())
-PLANS = [*sorted(VARIANTS), "global"]
 
 # RE2 (Go regexp) rejects these Perl/ECMA constructs; regexp.Compile fails and Check skips the pattern.
 _NOT_RE2 = [(re.compile(r"\(\?[=!]"), "lookahead"), (re.compile(r"\(\?<[=!]"), "lookbehind"),
             (re.compile(r"\(\?>"), "atomic group"), (re.compile(r"\\[1-9]|\\k<"), "backreference"),
             (re.compile(r"(?<!\\)[*+?}]\+"), "possessive quantifier")]
-
-
-def _plan(name: str):
-    return plan_for("global") if name == "global" else variant(name)
 
 
 def not_go_regexp(pattern: str) -> Optional[str]:
@@ -140,19 +135,19 @@ def refusals(type_: str, inputs: dict[str, Any]) -> list[Refusal]:
     return found
 
 
-@pytest.mark.parametrize("name", PLANS)
+@pytest.mark.parametrize("name", PLANNED)
 def test_every_planned_azure_value_meets_the_specs_constraints(name):
-    broken = [f"{name}: {reg.name} ({reg.type}) {refusal}" for reg in _plan(name).resources
+    broken = [f"{name}: {reg.name} ({reg.type}) {refusal}" for reg in planned(name).resources
               for refusal in refusals(reg.type, reg.inputs)]
     assert not broken, "pulumi-azure-native's Check would refuse (fix the component or config rule that sets it):\n" \
                        + "\n".join(broken)
 
 
-@pytest.mark.parametrize("name", PLANS)
+@pytest.mark.parametrize("name", PLANNED)
 def test_the_patterns_check_skips_are_met_too(name):
     """A pattern Go cannot compile is skipped by Check, not by Azure: the values meet it as Python's `re` reads it."""
     broken = []
-    for reg in _plan(name).resources:
+    for reg in planned(name).resources:
         for path, constraint in TYPES.get(reg.type, {}).get("constraints", {}).items():
             pattern = constraint.get("pattern")
             if pattern is None or not_go_regexp(pattern) is None:
@@ -302,8 +297,8 @@ def _checked_paths(value: Any, annotation: Any, path: str, unchecked: tuple[str,
 
 def _planned_paths() -> dict[str, set[str]]:
     paths: dict[str, set[str]] = {}
-    for name in PLANS:
-        for reg in _plan(name).resources:
+    for name in PLANNED:
+        for reg in planned(name).resources:
             if reg.type.startswith("azure-native:"):
                 args = azure_inputs._args_class(reg.type)
                 unchecked = tuple(TYPES.get(reg.type, {}).get("uncheckedByProvider", {}))
@@ -321,13 +316,13 @@ def test_every_string_and_number_the_plans_send_was_looked_up():
 
 
 def test_every_vendored_entry_names_an_input_some_plan_sets():
-    planned = _planned_paths()
+    set_paths = _planned_paths()
     dead = [f"{type_}: {path}" for type_, entry in TYPES.items()
             for path in [*entry["constraints"], *entry["unconstrained"], *entry["notRead"]]
-            if path not in planned.get(type_, set())]
+            if path not in set_paths.get(type_, set())]
     unchecked_dead = [f"{type_}: {prefix}" for type_, entry in TYPES.items() for prefix in entry.get("uncheckedByProvider", {})
                       if not any(reg.type == type_ and prefix.split(".")[0] in reg.inputs
-                                 for name in PLANS for reg in _plan(name).resources)]
+                                 for name in PLANNED for reg in planned(name).resources)]
     assert not dead and not unchecked_dead, "no plan sets these any more:\n" + "\n".join(dead + unchecked_dead)
 
 
