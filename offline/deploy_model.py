@@ -10,6 +10,8 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
 - an object that names another neither after it nor tolerant of its absence, or naming nothing (`name-reference`);
 - software that needs no GPU node waiting for a GPU pool (`gpu-wait`);
 - two writes to one AKS cluster's agent pools or maintenance configurations that may run at once (`cluster-writes`);
+- an AKS cluster or agent pool created while something else may write its virtual network: a subnet, another
+  cluster's or pool's create (`vnet-writes`);
 - a RoleAssignment whose principalType is missing or does not match the identity (`principal-type`);
 - a workload reading a volume a Job writes, neither after the awaited Job nor tolerant of an empty volume
   (`job-output`).
@@ -48,8 +50,9 @@ WAIT_FOR = "pulumi.com/waitFor"
 GPU_RESOURCE = "nvidia.com/gpu"
 AGENT_POOL = "azure-native:containerservice:AgentPool"
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
-# Sub-resources AKS writes through the cluster's single operation lock (AgentPool, MaintenanceConfiguration).
+# Sub-resources of one AKS cluster written one at a time (AgentPool, MaintenanceConfiguration).
 CLUSTER_WRITES = (AGENT_POOL, "azure-native:containerservice:MaintenanceConfiguration")
+SUBNET = "azure-native:network:Subnet"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 CRD_BUNDLES = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup")
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "Pod")
@@ -1006,21 +1009,60 @@ def check_gpu_waits(plan: Plan, graph: dict[str, set[str]]) -> list[Problem]:
 
 
 def check_cluster_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
-    """AKS runs one agent-pool operation per cluster at a time ('OperationNotAllowed: Another agentpool operation
-    is in progress'); pulumi-azure-native retries only 409 AnotherOperationInProgress."""
+    """AKS refuses a write while another operation holds the cluster or the pool ('OperationNotAllowed: Another
+    operation is in progress', troubleshoot/azure/azure-kubernetes/create-upgrade-delete/operationnotallowed) and
+    pulumi-azure-native retries only 409 AnotherOperationInProgress; which writes to different pools collide is not
+    documented, so a cluster's pools and maintenance configurations go one at a time (the VNet rule below requires
+    it of pools in one network anyway)."""
     groups: dict[tuple[str, str], list[Registration]] = {}
     for reg in plan.resources:
         if reg.type in CLUSTER_WRITES:
             key = (str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get("resourceName")))
             groups.setdefault(key, []).append(reg)
+    return [Problem("cluster-writes", b.name, f"may write cluster {cluster} while {a.name} does: AKS refuses a "
+                    "second operation in progress (OperationNotAllowed); fix: chain them with dependsOn")
+            for (_, cluster), writes in groups.items() for a, b in _unordered(writes, before)]
+
+
+def _unordered(regs: list[Registration], before: dict[str, set[str]]) -> list[tuple[Registration, Registration]]:
+    """Pairs of regs neither of which waits for the other: a first `pulumi up` may run them at once."""
+    return [(a, b) for i, a in enumerate(regs) for b in regs[i + 1:]
+            if a.urn not in before.get(b.urn, ()) and b.urn not in before.get(a.urn, ())]
+
+
+def network_writers(plan: Plan) -> dict[tuple[str, str], list[Registration]]:
+    """The creates that write each virtual network (resource group, name): its subnets, and the AKS clusters and
+    agent pools placed on one of them (a dependency on the subnet, whose id they take)."""
+    network_of = {r.urn: (str(r.inputs.get("resourceGroupName")), str(r.inputs.get("virtualNetworkName")))
+                  for r in plan.resources if r.type == SUBNET}
+    writers: dict[tuple[str, str], list[Registration]] = {}
+    for reg in plan.resources:
+        if reg.type == SUBNET:
+            networks = {network_of[reg.urn]}
+        elif reg.type in (MANAGED_CLUSTER, AGENT_POOL):
+            networks = {network_of[d] for d in reg.dependencies if d in network_of}
+        else:
+            continue
+        for key in sorted(networks):
+            writers.setdefault(key, []).append(reg)
+    return writers
+
+
+def check_vnet_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
+    """AKS sets its ownership of a bring-your-own virtual network on every cluster and agent-pool create and fails
+    when the network is not in Succeeded state ('SetVNetOwnershipFailed ... VirtualNetworkNotInSucceededState: ... is
+    in Updating state', Azure/AKS#4522, 2024: two pools created at once on one subnet); a subnet write puts its
+    network in Updating. terraform-provider-azurerm serialises pool creates on their subnets and network for this
+    (PRs #25888, #29537; #30769 and #32682 of 2025-26 on the network-wide race)."""
     problems = []
-    for (_, cluster), writes in groups.items():
-        for i, a in enumerate(writes):
-            for b in writes[i + 1:]:
-                if a.urn not in before.get(b.urn, ()) and b.urn not in before.get(a.urn, ()):
-                    problems.append(Problem("cluster-writes", b.name, f"may write cluster {cluster} while {a.name} "
-                                            "does: AKS refuses a second agent-pool operation in progress "
-                                            "(OperationNotAllowed); fix: chain them with dependsOn"))
+    for (_, network), writers in network_writers(plan).items():
+        for a, b in _unordered(writers, before):
+            if MANAGED_CLUSTER in (a.type, b.type) or AGENT_POOL in (a.type, b.type):
+                aks, other = (a, b) if a.type in (MANAGED_CLUSTER, AGENT_POOL) else (b, a)
+                problems.append(Problem("vnet-writes", aks.name, f"may be created while {other.name} writes virtual "
+                                        f"network {network}: AKS fails setting its ownership of a network in "
+                                        "Updating state (SetVNetOwnershipFailed); fix: dependsOn, one write to the "
+                                        "network at a time"))
     return problems
 
 
@@ -1132,6 +1174,7 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     model.problems = (check_timeouts(model, bool(pools(plan))) + check_crd_order(plan, before)
                       + check_references(plan, before)
                       + check_gpu_waits(plan, graph) + check_cluster_writes(plan, before)
+                      + check_vnet_writes(plan, before)
                       + check_principal_types(plan) + check_job_outputs(plan, before))
     return model
 

@@ -376,14 +376,17 @@ class AksCluster(pulumi.ComponentResource):
                 enable_private_cluster=api_mode == "private",
                 authorized_ip_ranges=args.get("authorized_ip_ranges") if api_mode == "authorizedIps" else None),
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, True)),
+            # After the network's last subnet: AKS sets its ownership of the network on create and fails while a
+            # subnet write holds it in Updating state (SetVNetOwnershipFailed, Azure/AKS#4522).
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, True),
+                                        depends_on=[postgres_subnet]),
         )
 
         workload = args["workload_pool"]
         workload_spot = workload.get("priority") == "spot"
-        # AKS runs one agent-pool operation per cluster at a time (OperationNotAllowed: another agentpool operation
-        # is in progress): pools and maintenance configurations are written one after the other, and the handle's
-        # cluster_name (which GpuNodePool's pools take) is handed out after the last of them.
+        # Pools and maintenance configurations are written one after the other (AKS refuses a write while another
+        # operation holds the cluster, and two pool creates in one network race on its ownership: Azure/AKS#4522);
+        # the handle's cluster_name (which GpuNodePool's pools take) is handed out after the last of them.
         last_write: pulumi.CustomResource = cs.AgentPool(
             f"{name}-{workload['name']}",
             resource_group_name=rg_name,

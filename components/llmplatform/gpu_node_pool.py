@@ -309,7 +309,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 gpu_profile=cs.GPUProfileArgs(
                     driver=cs.GPUDriver.NONE if driver == "operator" else cs.GPUDriver.INSTALL),
                 tags=args.get("tags", {}),
-                # one agent-pool write per cluster at a time (the cluster handle's name comes after AksCluster's)
+                # one pool write per cluster and network at a time (the cluster handle's name comes after AksCluster's)
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(channel, False),
                                             depends_on=[after] if after else None),
             )

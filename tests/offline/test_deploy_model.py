@@ -185,6 +185,31 @@ def test_parallel_agent_pool_writes_and_a_missing_principal_type_fail():
     assert [p.rule for p in dm.evaluate(plan_of(grant)).problems] == ["principal-type"]
 
 
+def test_aks_creates_and_other_writes_to_their_network_run_one_at_a_time():
+    """Azure/AKS#4522: an AKS create sets its ownership of the network and fails while a subnet write (or another
+    pool's create, whatever its cluster) holds the network in Updating state."""
+    def azure(name, type_, deps=(), **inputs):
+        return Registration(urn=f"urn:{name}", type=type_, name=name, parent="", custom=True, inputs=inputs,
+                            secret_paths=[], dependencies=list(deps), options={})
+
+    def subnet(name, vnet="vnet", deps=()):
+        return azure(name, dm.SUBNET, deps, resourceGroupName="rg", virtualNetworkName=vnet, subnetName=name)
+
+    nodes, db = subnet("nodes"), subnet("db", deps=("urn:nodes",))
+    aks = azure("aks", dm.MANAGED_CLUSTER, ("urn:nodes",), resourceGroupName="rg", resourceName="aks")
+    problems = dm.evaluate(plan_of(nodes, db, aks)).problems
+    assert [(p.rule, p.resource) for p in problems] == [("vnet-writes", "aks")] and "db" in problems[0].message
+    aks.dependencies.append("urn:db")
+    assert dm.evaluate(plan_of(nodes, db, aks)).problems == []
+    # pools of two clusters on one network: no cluster rule applies, the network rule does
+    one, two = (azure(f"pool{i}", dm.AGENT_POOL, ("urn:nodes",), resourceGroupName="rg", resourceName=f"aks{i}",
+                      agentPoolName="cpu", vmSize="Standard_D4s_v5", minCount=1) for i in (1, 2))
+    assert [p.rule for p in dm.evaluate(plan_of(nodes, one, two)).problems] == ["vnet-writes"]
+    elsewhere = subnet("other", vnet="vnet2")
+    two.dependencies = ["urn:other"]
+    assert dm.evaluate(plan_of(nodes, elsewhere, one, two)).problems == []
+
+
 def test_a_reader_of_a_jobs_output_must_follow_the_awaited_job():
     claim = {"persistentVolumeClaim": {"claimName": "models"}}
     job = k8s("job", {"apiVersion": "batch/v1", "kind": "Job", "metadata": {
