@@ -12,6 +12,8 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
 - two writes to one AKS cluster's agent pools or maintenance configurations that may run at once (`cluster-writes`);
 - an AKS cluster or agent pool created while something else may write its virtual network: a subnet, another
   cluster's or pool's create (`vnet-writes`);
+- two federated identity credentials of one user-assigned identity that may be written at once, or that share an
+  issuer and subject (`identity-writes`);
 - a RoleAssignment whose principalType is missing or does not match the identity (`principal-type`);
 - a workload reading a volume a Job writes, neither after the awaited Job nor tolerant of an empty volume
   (`job-output`).
@@ -53,6 +55,7 @@ MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
 # Sub-resources of one AKS cluster written one at a time (AgentPool, MaintenanceConfiguration).
 CLUSTER_WRITES = (AGENT_POOL, "azure-native:containerservice:MaintenanceConfiguration")
 SUBNET = "azure-native:network:Subnet"
+FEDERATION = "azure-native:managedidentity:FederatedIdentityCredential"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 CRD_BUNDLES = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup")
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "Pod")
@@ -1066,6 +1069,32 @@ def check_vnet_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     return problems
 
 
+def check_identity_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
+    """Entra ID, 'Important considerations and restrictions for federated identity credentials': creating several
+    under one user-assigned identity at once fails with 409 Conflict ('concurrent write request ... has been
+    denied'; create them sequentially, with dependsOn), and an issuer and subject pair already on the identity is
+    refused (400)."""
+    groups: dict[tuple[str, str], list[Registration]] = {}
+    for reg in plan.of_type(FEDERATION):
+        key = (str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get("resourceName")))
+        groups.setdefault(key, []).append(reg)
+    problems = []
+    for (_, identity), creds in groups.items():
+        problems += [Problem("identity-writes", b.name, f"may be created while {a.name} is, both under identity "
+                             f"{identity}: Entra ID refuses concurrent writes to one identity's federated "
+                             "credentials (409 Conflict); fix: chain them with dependsOn")
+                     for a, b in _unordered(creds, before)]
+        pairs: dict[tuple[str, str], str] = {}
+        for reg in creds:
+            pair = (str(reg.inputs.get("issuer")), str(reg.inputs.get("subject")))
+            if pair in pairs:
+                problems.append(Problem("identity-writes", reg.name, f"repeats {pairs[pair]}'s issuer and subject "
+                                        f"{pair[1]} under identity {identity}: refused ('Issuer and subject "
+                                        "combination already exists for this Managed Identity')"))
+            pairs.setdefault(pair, reg.name)
+    return problems
+
+
 # kubelogin logins that are an application, never a user; and those that are always a user
 APP_LOGINS, USER_LOGINS = ("workloadidentity", "spn", "msi"), ("devicecode",)
 
@@ -1174,7 +1203,7 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     model.problems = (check_timeouts(model, bool(pools(plan))) + check_crd_order(plan, before)
                       + check_references(plan, before)
                       + check_gpu_waits(plan, graph) + check_cluster_writes(plan, before)
-                      + check_vnet_writes(plan, before)
+                      + check_vnet_writes(plan, before) + check_identity_writes(plan, before)
                       + check_principal_types(plan) + check_job_outputs(plan, before))
     return model
 

@@ -210,6 +210,23 @@ def test_aks_creates_and_other_writes_to_their_network_run_one_at_a_time():
     assert dm.evaluate(plan_of(nodes, elsewhere, one, two)).problems == []
 
 
+def test_federated_credentials_of_one_identity_are_written_one_at_a_time_and_once_per_subject():
+    """Entra ID refuses concurrent writes under one user-assigned identity (409) and a repeated issuer and subject."""
+    def credential(name, identity="id1", subject="system:serviceaccount:llm:a", deps=()):
+        return Registration(urn=f"urn:{name}", type=dm.FEDERATION, name=name, parent="", custom=True, inputs={
+            "resourceGroupName": "rg", "resourceName": identity, "issuer": "https://oidc/x/", "subject": subject,
+            "audiences": ["api://AzureADTokenExchange"]}, secret_paths=[], dependencies=list(deps), options={})
+
+    a, b = credential("a"), credential("b", subject="system:serviceaccount:llm:b")
+    assert [(p.rule, p.resource) for p in dm.evaluate(plan_of(a, b)).problems] == [("identity-writes", "b")]
+    b.dependencies.append(a.urn)
+    assert dm.evaluate(plan_of(a, b)).problems == []
+    assert dm.evaluate(plan_of(a, credential("c", identity="id2"))).problems == []  # another identity: parallel
+    again = credential("again", deps=(a.urn,))
+    problems = dm.evaluate(plan_of(a, again)).problems
+    assert [p.rule for p in problems] == ["identity-writes"] and "repeats a's issuer and subject" in problems[0].message
+
+
 def test_a_reader_of_a_jobs_output_must_follow_the_awaited_job():
     claim = {"persistentVolumeClaim": {"claimName": "models"}}
     job = k8s("job", {"apiVersion": "batch/v1", "kind": "Job", "metadata": {
