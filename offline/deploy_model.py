@@ -14,6 +14,8 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
   cluster's or pool's create (`vnet-writes`);
 - two federated identity credentials of one user-assigned identity that may be written at once, or that share an
   issuer and subject (`identity-writes`);
+- two writes to one PostgreSQL flexible server's parameters, administrators or databases that may run at once
+  (`server-writes`);
 - a RoleAssignment whose principalType is missing or does not match the identity (`principal-type`);
 - a workload reading a volume a Job writes, neither after the awaited Job nor tolerant of an empty volume
   (`job-output`).
@@ -1069,6 +1071,21 @@ def check_vnet_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     return problems
 
 
+def check_server_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
+    """A PostgreSQL flexible server takes one write to its children at a time: terraform-provider-azurerm locks the
+    server's name around every create of a configuration, database, firewall rule, Entra administrator, backup and
+    virtual endpoint (internal/services/postgres/postgresql_flexible_server_*_resource.go, locks.ByName(
+    FlexibleServerName))."""
+    groups: dict[tuple[str, str], list[Registration]] = {}
+    for reg in plan.resources:
+        if reg.type.startswith("azure-native:dbforpostgresql:") and "serverName" in reg.inputs:
+            key = (str(reg.inputs.get("resourceGroupName")), str(reg.inputs["serverName"]))
+            groups.setdefault(key, []).append(reg)
+    return [Problem("server-writes", b.name, f"may write PostgreSQL server {server} while {a.name} does: the server "
+                    "takes one change at a time; fix: chain them with dependsOn")
+            for (_, server), writes in groups.items() for a, b in _unordered(writes, before)]
+
+
 def check_identity_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     """Entra ID, 'Important considerations and restrictions for federated identity credentials': creating several
     under one user-assigned identity at once fails with 409 Conflict ('concurrent write request ... has been
@@ -1204,6 +1221,7 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
                       + check_references(plan, before)
                       + check_gpu_waits(plan, graph) + check_cluster_writes(plan, before)
                       + check_vnet_writes(plan, before) + check_identity_writes(plan, before)
+                      + check_server_writes(plan, before)
                       + check_principal_types(plan) + check_job_outputs(plan, before))
     return model
 

@@ -78,9 +78,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev-gpu-hpa": ("dev", {"inference": {"accelerator": "gpu"},
                             "autoscaling": {"mode": "gpu-memory", "minReplicas": 1, "scaleToZero": False}}),
     # a team's public UI: Entra ID sign-in (its client secret from Key Vault), a first admin, sign-up for approval,
-    # models granted per group
+    # models granted per group; the database's Entra administrators group
     "prod-tls": ("prod", {"cluster": MIRROR, "gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                "email": "platform@example.com"}},
+                          "postgres": {"entraAdminGroupId": "00000000-0000-0000-0000-000000000003",
+                                       "entraAdminGroupName": "llm-platform-dba"},
                           "webui": {"adminEmail": "platform@example.com", "enableSignup": True,
                                     "modelAccess": "granted",
                                     "extraEnv": {"WEBUI_URL": "https://llm.example.com", "ENABLE_OAUTH_SIGNUP": True,

@@ -153,7 +153,8 @@ class PostgresServer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[link],
                                         ignore_changes=["createMode"]),
         )
-        # Flexible Server applies one parameter change at a time: chain them.
+        # Flexible Server takes one write to its parameters, administrators and databases at a time: chain them
+        # (terraform-provider-azurerm locks the server for each of these writes).
         previous: list[pulumi.Resource] = [server]
         for parameter, value in SERVER_PARAMETERS.items():
             previous = [pg.Configuration(
@@ -161,11 +162,11 @@ class PostgresServer(pulumi.ComponentResource):
                 server_name=server.name, resource_group_name=rg, value=value, source="user-override",
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous))]
         if entra_admin:
-            pg.AdministratorsMicrosoftEntra(
+            previous = [pg.AdministratorsMicrosoftEntra(
                 f"{name}-entra-admin", resource_group_name=rg, server_name=server.name,
                 object_id=entra_admin["object_id"], principal_name=entra_admin["display_name"],
                 principal_type=pg.PrincipalType.GROUP, tenant_id=field(args["key_vault"], "tenant_id"),
-                opts=pulumi.ResourceOptions(parent=self, depends_on=previous))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous))]
         pg.Database(f"{name}-db", database_name=database_name, server_name=server.name, resource_group_name=rg,
                     charset="UTF8", collation="en_US.utf8",
                     opts=pulumi.ResourceOptions(parent=self, depends_on=previous))

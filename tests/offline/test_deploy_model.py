@@ -227,6 +227,19 @@ def test_federated_credentials_of_one_identity_are_written_one_at_a_time_and_onc
     assert [p.rule for p in problems] == ["identity-writes"] and "repeats a's issuer and subject" in problems[0].message
 
 
+def test_writes_to_one_postgres_server_run_one_at_a_time():
+    """terraform-provider-azurerm locks a flexible server around each child write; two unchained ones fail here."""
+    def child(name, type_, deps=()):
+        return Registration(urn=f"urn:{name}", type=f"azure-native:dbforpostgresql:{type_}", name=name, parent="",
+                            custom=True, inputs={"resourceGroupName": "rg", "serverName": "psql"}, secret_paths=[],
+                            dependencies=list(deps), options={})
+
+    admin, db = child("admin", "AdministratorsMicrosoftEntra"), child("db", "Database")
+    assert [(p.rule, p.resource) for p in dm.evaluate(plan_of(admin, db)).problems] == [("server-writes", "db")]
+    db.dependencies.append(admin.urn)
+    assert dm.evaluate(plan_of(admin, db)).problems == []
+
+
 def test_a_reader_of_a_jobs_output_must_follow_the_awaited_job():
     claim = {"persistentVolumeClaim": {"claimName": "models"}}
     job = k8s("job", {"apiVersion": "batch/v1", "kind": "Job", "metadata": {
