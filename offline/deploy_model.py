@@ -11,11 +11,13 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
 - software that needs no GPU node waiting for a GPU pool (`gpu-wait`);
 - two writes to one AKS cluster's agent pools or maintenance configurations that may run at once (`cluster-writes`);
 - an AKS cluster or agent pool created while something else may write its virtual network: a subnet, another
-  cluster's or pool's create (`vnet-writes`);
+  cluster's or pool's create; a private endpoint created while a subnet of its network may be written
+  (`vnet-writes`);
 - two federated identity credentials of one user-assigned identity that may be written at once, or that share an
   issuer and subject (`identity-writes`);
 - two writes to one PostgreSQL flexible server's parameters, administrators or databases that may run at once
   (`server-writes`);
+- two writes to one Key Vault (its secrets, a private endpoint to it) that may run at once (`vault-writes`);
 - a RoleAssignment whose principalType is missing or does not match the identity (`principal-type`);
 - a workload reading a volume a Job writes, neither after the awaited Job nor tolerant of an empty volume
   (`job-output`).
@@ -58,6 +60,8 @@ MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
 CLUSTER_WRITES = (AGENT_POOL, "azure-native:containerservice:MaintenanceConfiguration")
 SUBNET = "azure-native:network:Subnet"
 FEDERATION = "azure-native:managedidentity:FederatedIdentityCredential"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+VAULT = "azure-native:keyvault:Vault"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 CRD_BUNDLES = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup")
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "Pod")
@@ -1036,15 +1040,15 @@ def _unordered(regs: list[Registration], before: dict[str, set[str]]) -> list[tu
 
 
 def network_writers(plan: Plan) -> dict[tuple[str, str], list[Registration]]:
-    """The creates that write each virtual network (resource group, name): its subnets, and the AKS clusters and
-    agent pools placed on one of them (a dependency on the subnet, whose id they take)."""
+    """The creates that write each virtual network (resource group, name): its subnets, and the AKS clusters, agent
+    pools and private endpoints placed on one of them (a dependency on the subnet, whose id they take)."""
     network_of = {r.urn: (str(r.inputs.get("resourceGroupName")), str(r.inputs.get("virtualNetworkName")))
                   for r in plan.resources if r.type == SUBNET}
     writers: dict[tuple[str, str], list[Registration]] = {}
     for reg in plan.resources:
         if reg.type == SUBNET:
             networks = {network_of[reg.urn]}
-        elif reg.type in (MANAGED_CLUSTER, AGENT_POOL):
+        elif reg.type in (MANAGED_CLUSTER, AGENT_POOL, PRIVATE_ENDPOINT):
             networks = {network_of[d] for d in reg.dependencies if d in network_of}
         else:
             continue
@@ -1058,16 +1062,29 @@ def check_vnet_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     when the network is not in Succeeded state ('SetVNetOwnershipFailed ... VirtualNetworkNotInSucceededState: ... is
     in Updating state', Azure/AKS#4522, 2024: two pools created at once on one subnet); a subnet write puts its
     network in Updating. terraform-provider-azurerm serialises pool creates on their subnets and network for this
-    (PRs #25888, #29537; #30769 and #32682 of 2025-26 on the network-wide race)."""
+    (PRs #25888, #29537; #30769 and #32682 of 2025-26 on the network-wide race). A private endpoint's create fails
+    the same way on a subnet in Updating state ('RetryableError' / 'ReferencedResourceNotProvisioned ...
+    PutSubnetOperation', terraform-provider-azurerm #21293 and #30197, whose private endpoint create retries
+    those codes since PR #28112); pulumi-azure-native retries no failed long-running operation."""
     problems = []
+    aks = (MANAGED_CLUSTER, AGENT_POOL)
     for (_, network), writers in network_writers(plan).items():
         for a, b in _unordered(writers, before):
-            if MANAGED_CLUSTER in (a.type, b.type) or AGENT_POOL in (a.type, b.type):
-                aks, other = (a, b) if a.type in (MANAGED_CLUSTER, AGENT_POOL) else (b, a)
-                problems.append(Problem("vnet-writes", aks.name, f"may be created while {other.name} writes virtual "
-                                        f"network {network}: AKS fails setting its ownership of a network in "
-                                        "Updating state (SetVNetOwnershipFailed); fix: dependsOn, one write to the "
-                                        "network at a time"))
+            if PRIVATE_ENDPOINT in (a.type, b.type) and (a.type in aks or b.type in aks):
+                continue  # no report of an endpoint holding the network in Updating state against AKS
+            if a.type in aks or b.type in aks:
+                creator, other = (a, b) if a.type in aks else (b, a)
+                problems.append(Problem("vnet-writes", creator.name, f"may be created while {other.name} writes "
+                                        f"virtual network {network}: AKS fails setting its ownership of a network "
+                                        "in Updating state (SetVNetOwnershipFailed); fix: dependsOn, one write to "
+                                        "the network at a time"))
+            elif PRIVATE_ENDPOINT in (a.type, b.type) and SUBNET in (a.type, b.type):
+                endpoint, subnet = (a, b) if a.type == PRIVATE_ENDPOINT else (b, a)
+                problems.append(Problem("vnet-writes", endpoint.name, f"may be created while subnet {subnet.name} of "
+                                        f"virtual network {network} is written: the endpoint fails on a subnet in "
+                                        "Updating state (ReferencedResourceNotProvisioned, terraform-provider-azurerm "
+                                        "#21293), which azure-native does not retry; fix: dependsOn the network's "
+                                        "last subnet"))
     return problems
 
 
@@ -1084,6 +1101,28 @@ def check_server_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem
     return [Problem("server-writes", b.name, f"may write PostgreSQL server {server} while {a.name} does: the server "
                     "takes one change at a time; fix: chain them with dependsOn")
             for (_, server), writes in groups.items() for a, b in _unordered(writes, before)]
+
+
+def check_vault_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
+    """Key Vault takes one write at a time: parallel secret writes fail with ConflictError ('serialize the operations
+    so that only one operation is performed ... at a time', pulumi-azure-native#1013, open, whose workaround is a
+    dependsOn chain), and so does a private endpoint to the vault, whose connection the vault records
+    (terraform-provider-azurerm PRs #32095 and #32261, 2026). The endpoint is the vault's when it waits for it."""
+    vaults = {r.urn: (str(r.inputs.get("resourceGroupName")), str(r.inputs.get("vaultName")))
+              for r in plan.of_type(VAULT)}
+    groups: dict[tuple[str, str], list[Registration]] = {}
+    for reg in plan.resources:
+        if reg.type == "azure-native:keyvault:Secret":
+            keys = {(str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get("vaultName")))}
+        elif reg.type == PRIVATE_ENDPOINT:
+            keys = {vaults[d] for d in reg.dependencies if d in vaults}
+        else:
+            continue
+        for key in sorted(keys):
+            groups.setdefault(key, []).append(reg)
+    return [Problem("vault-writes", b.name, f"may write Key Vault {vault} while {a.name} does: the vault refuses "
+                    "parallel writes (ConflictError); fix: chain them with dependsOn")
+            for (_, vault), writes in groups.items() for a, b in _unordered(writes, before)]
 
 
 def check_identity_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
@@ -1221,7 +1260,7 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
                       + check_references(plan, before)
                       + check_gpu_waits(plan, graph) + check_cluster_writes(plan, before)
                       + check_vnet_writes(plan, before) + check_identity_writes(plan, before)
-                      + check_server_writes(plan, before)
+                      + check_server_writes(plan, before) + check_vault_writes(plan, before)
                       + check_principal_types(plan) + check_job_outputs(plan, before))
     return model
 

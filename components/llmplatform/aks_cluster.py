@@ -159,6 +159,11 @@ class AksClusterArgs(TypedDict):
     """Azure tags."""
 
 
+def settled(value: pulumi.Output[str], last_write: pulumi.CustomResource) -> pulumi.Output[str]:
+    """`value`, carrying a dependency on `last_write`: whoever takes it waits until that write is done."""
+    return pulumi.Output.all(value, last_write.id).apply(lambda v: v[0])
+
+
 def system_pool_taints(dedicated: bool) -> list[str]:
     return [SYSTEM_POOL_TAINT] if dedicated else []
 
@@ -468,8 +473,11 @@ class AksCluster(pulumi.ComponentResource):
         self.kubelet_identity_object_id = kubelet_object_id
         self.cluster = ClusterHandle(
             resource_group_name=rg_name, location=location,
-            cluster_name=pulumi.Output.all(cluster.name, last_write.id).apply(lambda v: v[0]), cluster_id=cluster.id,
-            vnet_id=vnet.id, node_subnet_id=nodes_subnet.id, endpoints_subnet_id=endpoints_subnet.id,
+            cluster_name=settled(cluster.name, last_write), cluster_id=cluster.id,
+            # the network as others see it: written whole (its last subnet), so their writes to it never overlap
+            # ours (private endpoints and AKS refuse a network or subnet in Updating state)
+            vnet_id=settled(vnet.id, postgres_subnet), node_subnet_id=settled(nodes_subnet.id, postgres_subnet),
+            endpoints_subnet_id=settled(endpoints_subnet.id, postgres_subnet),
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
             kubernetes_version=args.get("kubernetes_version") or "", upgrade_channel=upgrade_channel,
             zones=list(zones or []),

@@ -44,12 +44,43 @@ def secret_expiry(today: date) -> int:
     return int(datetime(today.year + 2, 1, 1, tzinfo=timezone.utc).timestamp())
 
 
+# Key Vault takes one write at a time: parallel ones fail with ConflictError ("serialize the operations so that only
+# one operation is performed ... at a time"; pulumi-azure-native#1013). A program's writes to one vault (its private
+# endpoint, then every secret) are chained in the order they are declared, per vault handle: the handle's
+# `vault_name` output (kept here, so its id is never reused) stands for the vault. Per program run, like
+# gpu_node_pool's clusters; components built through the component provider each get their handle anew, so there
+# the chain is per component.
+_VAULT_WRITES: dict[int, tuple[object, pulumi.Resource]] = {}
+
+
+def forget_vault_writes() -> None:
+    """Start a new deployment: the last write to each vault is per program run (llmplatform.testing calls this)."""
+    _VAULT_WRITES.clear()
+
+
+def _vault_key(vault: pulumi.Input[VaultHandle]) -> object:
+    return vault.get("vault_name") if isinstance(vault, dict) else vault
+
+
+def last_vault_write(vault: pulumi.Input[VaultHandle]) -> Optional[pulumi.Resource]:
+    """The write to this vault that the next one must wait for, if this program declared one."""
+    entry = _VAULT_WRITES.get(id(_vault_key(vault)))
+    return entry[1] if entry else None
+
+
+def record_vault_write(vault: pulumi.Input[VaultHandle], write: pulumi.Resource) -> None:
+    key = _vault_key(vault)
+    _VAULT_WRITES[id(key)] = (key, write)
+
+
 def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_name: pulumi.Input[str],
                  value: pulumi.Input[str], content_type: str, parent: pulumi.Resource,
                  today: Optional[date] = None, aliases: Optional[list[pulumi.Alias]] = None) -> keyvault.Secret:
-    """Store a value (always a Pulumi secret) in a vault, with a content type and an expiry. The caller owns the
-    secret: it is its child and named from its own name, so two callers never register one URN."""
-    return keyvault.Secret(
+    """Store a value (always a Pulumi secret) in a vault, with a content type and an expiry, after the program's
+    previous write to that vault. The caller owns the secret: it is its child and named from its own name, so two
+    callers never register one URN."""
+    previous = last_vault_write(vault)
+    secret = keyvault.Secret(
         resource_name,
         resource_group_name=field(vault, "resource_group_name"),
         vault_name=field(vault, "vault_name"),
@@ -59,7 +90,9 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
             content_type=content_type,
             attributes=keyvault.SecretAttributesArgs(enabled=True, expires=secret_expiry(today or date.today())),
         ),
-        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases))
+        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases, depends_on=[previous] if previous else None))
+    record_vault_write(vault, secret)
+    return secret
 
 
 def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], principal_id: pulumi.Input[str],
@@ -115,18 +148,22 @@ class KeyVault(pulumi.ComponentResource):
             tags=args.get("tags", {}),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        if not public:
-            self._private_endpoint(name, cluster, rg, location, vault)
+        # The private endpoint is the vault's first write after its create: the handle's name waits for it, so every
+        # secret written through the handle (from any program or language) comes after it.
+        endpoint = None if public else self._private_endpoint(name, cluster, rg, location, vault)
         if args.get("log_analytics_workspace_id"):
             to_log_analytics(f"{name}-diagnostics", vault.id, args["log_analytics_workspace_id"], self)
-        self.vault_name = vault.name
-        self.vault = VaultHandle(vault_id=vault.id, vault_name=vault.name,
+        self.vault_name = vault.name if endpoint is None \
+            else pulumi.Output.all(vault.name, endpoint.id).apply(lambda v: v[0])
+        self.vault = VaultHandle(vault_id=vault.id, vault_name=self.vault_name,
                                  vault_uri=vault.properties.apply(lambda p: p.vault_uri),
                                  tenant_id=pulumi.Output.from_input(tenant_id), resource_group_name=rg)
+        if endpoint is not None:
+            record_vault_write(self.vault, endpoint)
         self.register_outputs({"vault": self.vault, "vault_name": self.vault_name})
 
     def _private_endpoint(self, name: str, cluster: pulumi.Input[ClusterHandle], rg: pulumi.Input[str],
-                          location: pulumi.Input[str], vault: keyvault.Vault) -> None:
+                          location: pulumi.Input[str], vault: keyvault.Vault) -> network.PrivateEndpoint:
         child = pulumi.ResourceOptions(parent=self)
         zone = privatedns.PrivateZone(f"{name}-dns", private_zone_name="privatelink.vaultcore.azure.net",
                                       resource_group_name=rg, location="global", opts=child)
@@ -145,3 +182,4 @@ class KeyVault(pulumi.ComponentResource):
             private_dns_zone_group_name="default",
             private_dns_zone_configs=[network.PrivateDnsZoneConfigArgs(name="vault", private_dns_zone_id=zone.id)],
             opts=child)
+        return endpoint

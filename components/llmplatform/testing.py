@@ -378,6 +378,9 @@ def run(program: Callable[[], None], project: str = "test", stack: str = "test",
     pools = sys.modules.get("llmplatform.gpu_node_pool")  # each run is a deployment of its own: its clusters'
     if pools is not None:                                 # device software is installed anew
         pools.forget_clusters()
+    vaults = sys.modules.get("llmplatform.key_vault")  # and its writes to each vault are chained anew
+    if vaults is not None:
+        vaults.forget_vault_writes()
     try:
         return contextvars.Context().run(_run, project, stack, config or {}, program, references)
     finally:

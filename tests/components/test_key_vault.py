@@ -78,3 +78,35 @@ def test_identities_may_only_read_secrets(dev):
     for r in readers:
         assert r.inputs["roleDefinitionId"].endswith("4633458b-17de-408a-b874-0445c86b69e6")
         assert r.inputs["scope"].endswith("/Vault/kv-llmp-dev-7a1ba17d2ce9")
+
+
+def test_every_write_to_one_vault_waits_for_the_one_before_it():
+    """Key Vault refuses parallel writes (ConflictError, pulumi-azure-native#1013): a private vault's endpoint comes
+    first (the handle's name waits for it), then each secret, whichever component writes it, after the previous
+    one; a second vault's writes are chained apart from the first's."""
+    import llmplatform
+    from llmplatform.key_vault import vault_secret
+    from tests.components.test_components_alone import cluster_handle
+
+    class Owner(pulumi.ComponentResource):
+        def __init__(self, name, vault, secrets):
+            super().__init__("test:index:Owner", name, None)
+            for secret in secrets:
+                vault_secret(f"{name}-{secret}", vault, secret, "value", "text/plain", self)
+
+    def program():
+        private = llmplatform.KeyVault("kv", {"cluster": cluster_handle(), "vault_name": "kv-test-1",
+                                              "public_network_access": False})
+        other = llmplatform.KeyVault("kv2", {"cluster": cluster_handle(), "vault_name": "kv-test-2"})
+        Owner("a", private.vault, ["one", "two"])
+        Owner("b", other.vault, ["three"])
+        Owner("c", private.vault, ["four"])
+
+    plan = offline.run_function(program)
+    urn = {r.name: r.urn for r in plan.resources}
+    deps = {r.name: set(r.dependencies) for r in plan.resources}
+    assert urn["kv-pe"] in deps["a-one"]
+    assert urn["a-one"] in deps["a-two"] and urn["a-two"] in deps["c-four"]
+    assert not {urn["a-one"], urn["a-two"], urn["c-four"]} & deps["b-three"]
+    from offline import deploy_model as dm
+    assert [p for p in dm.evaluate(plan).problems if p.rule == "vault-writes"] == []

@@ -512,3 +512,32 @@ def test_an_image_pulled_from_a_mirror_weighs_what_its_upstream_image_weighs():
     for image in ALL_IMAGES:
         assert dm._image_size(DATA, mirrored(image, "mirrorexample.azurecr.io")) == dm._image_size(DATA, image), image
     assert dm._image_size(DATA, "ghcr.io/open-webui/open-webui:0.11.0") == 1800  # not the default size
+
+
+def test_writes_to_one_key_vault_and_a_private_endpoint_beside_a_subnet_write_fail():
+    """Key Vault refuses parallel writes (its secrets, an endpoint's connection); a private endpoint fails on a
+    subnet of its network in Updating state; an endpoint beside an AKS create is no finding (no report of it)."""
+    def azure(name, type_, deps=(), **inputs):
+        return Registration(urn=f"urn:{name}", type=type_, name=name, parent="", custom=True, inputs=inputs,
+                            secret_paths=[], dependencies=list(deps), options={})
+
+    vault = azure("vault", dm.VAULT, resourceGroupName="rg", vaultName="kv")
+    one, two = (azure(n, "azure-native:keyvault:Secret", ("urn:vault",), resourceGroupName="rg", vaultName="kv",
+                      secretName=n) for n in ("one", "two"))
+    assert [(p.rule, p.resource) for p in dm.evaluate(plan_of(vault, one, two)).problems] == [("vault-writes", "two")]
+    two.dependencies.append(one.urn)
+    assert dm.evaluate(plan_of(vault, one, two)).problems == []
+
+    nodes = azure("nodes", dm.SUBNET, resourceGroupName="rg", virtualNetworkName="vnet", subnetName="nodes")
+    endpoints = azure("endpoints", dm.SUBNET, ("urn:nodes",), resourceGroupName="rg", virtualNetworkName="vnet",
+                      subnetName="endpoints")
+    db = azure("db", dm.SUBNET, ("urn:endpoints",), resourceGroupName="rg", virtualNetworkName="vnet",
+               subnetName="db")
+    pe = azure("pe", dm.PRIVATE_ENDPOINT, ("urn:endpoints", "urn:vault"), resourceGroupName="rg")
+    problems = dm.evaluate(plan_of(vault, nodes, endpoints, db, pe, one, two)).problems
+    assert sorted((p.rule, p.resource) for p in problems) == [("vault-writes", "one"), ("vault-writes", "two"),
+                                                              ("vnet-writes", "pe")]
+    pe.dependencies.append("urn:db")
+    one.dependencies.append("urn:pe")
+    aks = azure("aks", dm.MANAGED_CLUSTER, ("urn:db",), resourceGroupName="rg", resourceName="aks")
+    assert dm.evaluate(plan_of(vault, nodes, endpoints, db, pe, one, two, aks)).problems == []
