@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from config.models import catalogue_size
+from llmplatform.azure_roles import KEY_VAULT_SECRETS_USER
 from llmplatform.inference_specs import warm_up_command
 from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
 
@@ -108,7 +109,8 @@ def load_durations(path: Path = DURATIONS) -> dict[str, Any]:
     except (OSError, ValueError) as error:
         raise DurationsError(f"cannot read {path}: {error}") from None
     for key in ("azure", "agent_pool", "node_from_zero", "gpu_driver", "image_pull", "container_start",
-                "model_load", "kubernetes", "helm_charts", "role_assignment_propagation"):
+                "model_load", "kubernetes", "helm_charts", "role_assignment_propagation",
+                "federated_credential_propagation", "volume_mount_retry"):
         if key not in data:
             raise DurationsError(f"{path.name} has no '{key}' section")
     return data
@@ -729,6 +731,45 @@ def dependencies(plan: Plan) -> dict[str, set[str]]:
     return graph
 
 
+SECRETS_STORE_DRIVER = "secrets-store.csi.k8s.io"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+
+
+def identity_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, Span]]]:
+    """Workload URN -> (URN, propagation) pairs its pods wait for before their Key Vault volume mounts: a pod
+    mounting a SecretProviderClass signs in as the class's workload identity, so it needs the identity's federated
+    credential and its Key Vault Secrets User grant to have propagated; Pulumi waits for neither (both creates return
+    before). Until then the CSI mount fails and the kubelet retries it with a growing backoff, and the kubelet pulls
+    the images only once the volumes are mounted."""
+    objects = _objects(plan)
+    by_urn = {r.urn: r for r in plan.resources}
+    federation = Span.of(data["federated_credential_propagation"])
+    grant = Span.of(data["role_assignment_propagation"])
+    gates: dict[str, list[tuple[str, Span]]] = {}
+    for reg in plan.resources:
+        if _kind(reg) not in WORKLOADS or (spec := pod_spec(reg)) is None:
+            continue
+        namespace = str(_meta(reg).get("namespace") or "")
+        identities = set()
+        for volume in spec.get("volumes") or []:
+            csi = volume.get("csi") or {}
+            if csi.get("driver") != SECRETS_STORE_DRIVER:
+                continue
+            provider_class = objects.get(("SecretProviderClass", namespace,
+                                          str((csi.get("volumeAttributes") or {}).get("secretProviderClass"))))
+            if provider_class is not None:
+                identities |= {d for d in provider_class.dependencies if d in by_urn and by_urn[d].type == IDENTITY}
+        if not identities:
+            continue
+        gates[reg.urn] = sorted(
+            [(r.urn, federation) for r in plan.of_type(FEDERATION) if identities & set(r.dependencies)]
+            + [(r.urn, grant) for r in plan.of_type("azure-native:authorization:RoleAssignment")
+               if identities & set(r.dependencies)
+               and str(r.inputs.get("roleDefinitionId", "")).endswith(KEY_VAULT_SECRETS_USER)],
+            key=lambda gate: gate[0])
+    return gates
+
+
 def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = True) -> DeployModel:
     """The first `pulumi up` as the plan runs it; with `awaited` False, as if every Kubernetes object and release
     were done once created (pulumi.com/skipAwait everywhere): the floor Azure's operations set."""
@@ -742,6 +783,7 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
                      or not by_urn[u].type.startswith("kubernetes:") else
                      Wait("created (nothing awaited)", Span.of(data["kubernetes"]["object"]), None)) for u in graph}
     before = ancestors(graph)
+    gates = identity_gates(plan, data)
     follows = {svc: wl for svc, wl in selected_workloads(plan).items()
                if svc in steps and wl in steps and svc not in before.get(wl, ()) and "settled" in
                steps[svc].wait.waits_for}
@@ -773,6 +815,14 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
             ready, pool_gate = min(nodes, key=lambda n: n[0].median)  # the first of the earliest, in sorted order
             if steps[pool_gate].finish.median > start.median:
                 step.after = pool_gate
+        if awaited and urn in gates:  # the volume mounts wait for the identity's propagation, then the pull
+            retry = Span.of(data["volume_mount_retry"])
+            for gate_urn, propagation in gates[urn]:
+                place(gate_urn, trail + (urn,))
+                mounted = steps[gate_urn].finish + propagation + retry
+                if mounted.median > ready.median:
+                    step.after = gate_urn
+                ready = Span(max(ready.median, mounted.median), max(ready.pessimistic, mounted.pessimistic))
         step.nodes_ready = ready
         step.finish = ready + step.wait.span
         if urn in follows:

@@ -541,3 +541,39 @@ def test_writes_to_one_key_vault_and_a_private_endpoint_beside_a_subnet_write_fa
     one.dependencies.append("urn:pe")
     aks = azure("aks", dm.MANAGED_CLUSTER, ("urn:db",), resourceGroupName="rg", resourceName="aks")
     assert dm.evaluate(plan_of(vault, nodes, endpoints, db, pe, one, two, aks)).problems == []
+
+
+def test_a_pod_mounting_key_vault_secrets_waits_for_its_identitys_propagation():
+    """Pulumi waits for neither the federated credential's nor the grant's propagation; the pod's CSI mount fails
+    until both have, and the kubelet retries it: a Deployment created with its grant can outlive its deadline."""
+    def azure(name, type_, deps=(), **inputs):
+        return Registration(urn=f"urn:{name}", type=type_, name=name, parent="", custom=True, inputs=inputs,
+                            secret_paths=[], dependencies=list(deps), options={})
+
+    identity = azure("id", dm.IDENTITY, resourceGroupName="rg", resourceName="id")
+    federation = azure("fic", dm.FEDERATION, ("urn:id",), resourceGroupName="rg", resourceName="id",
+                       issuer="https://oidc/", subject="system:serviceaccount:llm:app")
+    # the grant is made just before the Deployment (here: after the cluster's provider is usable)
+    grant = azure("grant", "azure-native:authorization:RoleAssignment", ("urn:id", PROVIDER),
+                  principalType="ServicePrincipal", principalId="id-principal", scope="/vault",
+                  roleDefinitionId=f"/providers/Microsoft.Authorization/roleDefinitions/{dm.KEY_VAULT_SECRETS_USER}")
+    spc = k8s("spc", {"apiVersion": "secrets-store.csi.x-k8s.io/v1", "kind": "SecretProviderClass",
+                      "metadata": {"name": "app-secrets", "namespace": "llm"}, "spec": {"provider": "azure"}},
+              ("urn:id",))
+    volume = {"name": "s", "csi": {"driver": "secrets-store.csi.k8s.io", "readOnly": True,
+                                   "volumeAttributes": {"secretProviderClass": "app-secrets"}}}
+    app = k8s("app", deployment("app", volumes=[volume]), (spc.urn, "urn:fic", "urn:grant"))
+    plan = plan_of(identity, federation, grant, spc, app)
+    assert [g for g, _ in dm.identity_gates(plan, DATA)[app.urn]] == ["urn:fic", "urn:grant"]
+    steps = dm.schedule(plan, DATA).steps
+    mounted = max(steps["urn:grant"].finish.pessimistic + DATA["role_assignment_propagation"]["pessimistic"],
+                  steps["urn:fic"].finish.pessimistic + DATA["federated_credential_propagation"]["pessimistic"]) \
+        + DATA["volume_mount_retry"]["pessimistic"]
+    assert steps[app.urn].nodes_ready.pessimistic == mounted > steps[app.urn].start.pessimistic
+    def timeouts():  # (the class's CRD comes with an AKS add-on this hand-made plan lacks: crd-order aside)
+        return [p for p in dm.evaluate(plan).problems if p.rule != "crd-order"]
+    assert [p.rule for p in timeouts()] == ["timeout"] and "Deployment llm/app" in timeouts()[0].resource
+    app.inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] = "1500"
+    assert timeouts() == []
+    volume["csi"]["volumeAttributes"]["secretProviderClass"] = "another"  # no class of this plan: no identity
+    assert app.urn not in dm.identity_gates(plan, DATA)
