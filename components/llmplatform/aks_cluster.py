@@ -13,7 +13,7 @@ from .azure_roles import ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, 
 from .defaults import defaults_for
 from .checks import ComponentInputError, check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
-from .handles import ClusterHandle
+from .handles import ClusterHandle, settled
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
 from .input_rules import acr_id_problem
 from .kubeconfig import with_kubelogin
@@ -157,11 +157,6 @@ class AksClusterArgs(TypedDict):
     pool is created: AKS cannot change an existing pool's OS disk type."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
-
-
-def settled(value: pulumi.Output[str], last_write: pulumi.CustomResource) -> pulumi.Output[str]:
-    """`value`, carrying a dependency on `last_write`: whoever takes it waits until that write is done."""
-    return pulumi.Output.all(value, last_write.id).apply(lambda v: v[0])
 
 
 def system_pool_taints(dedicated: bool) -> list[str]:

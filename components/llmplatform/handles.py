@@ -208,6 +208,12 @@ def field(handle: Any, key: str, default: Any = _REQUIRED) -> pulumi.Output[Any]
     return pulumi.Output.from_input(handle).apply(get)
 
 
+def settled(value: pulumi.Input[Any], last_write: pulumi.CustomResource) -> pulumi.Output[Any]:
+    """`value`, carrying a dependency on `last_write`: whoever takes it (from any language) waits until that write
+    is done. For handle fields whose consumers must not write while their owner still does."""
+    return pulumi.Output.all(value, last_write.id).apply(lambda v: v[0])
+
+
 def known(handle: Any, key: str, default: Any = None) -> Any:
     """A handle field whose value is known when the component is built (a Python caller's plain value), else
     `default`: an output, or a handle that arrives as one output through the component provider, is not known yet."""

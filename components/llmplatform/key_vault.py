@@ -11,7 +11,7 @@ from .azure_roles import KEY_VAULT_SECRETS_USER, builtin_role
 from .defaults import defaults_for
 from .checks import check_shape
 from .diagnostics import to_log_analytics
-from .handles import ClusterHandle, VaultHandle, field
+from .handles import ClusterHandle, VaultHandle, field, settled
 
 opt = defaults_for("KeyVault")  # optional inputs: the caller's value, else the default
 
@@ -153,8 +153,7 @@ class KeyVault(pulumi.ComponentResource):
         endpoint = None if public else self._private_endpoint(name, cluster, rg, location, vault)
         if args.get("log_analytics_workspace_id"):
             to_log_analytics(f"{name}-diagnostics", vault.id, args["log_analytics_workspace_id"], self)
-        self.vault_name = vault.name if endpoint is None \
-            else pulumi.Output.all(vault.name, endpoint.id).apply(lambda v: v[0])
+        self.vault_name = vault.name if endpoint is None else settled(vault.name, endpoint)
         self.vault = VaultHandle(vault_id=vault.id, vault_name=self.vault_name,
                                  vault_uri=vault.properties.apply(lambda p: p.vault_uri),
                                  tenant_id=pulumi.Output.from_input(tenant_id), resource_group_name=rg)

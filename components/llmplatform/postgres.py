@@ -175,9 +175,10 @@ class PostgresServer(pulumi.ComponentResource):
         password_secret = args.get("admin_password_secret") or secret_name(name, "admin-password")
         url_secret = args.get("database_url_secret") or secret_name(name, "database-url")
         vault_secret(f"{name}-admin-password-secret", vault, password_secret, admin_password, "text/plain", self)
-        # The host is the server's name under postgres.database.azure.com (what fullyQualifiedDomainName returns,
-        # private access included, where the linked private zone answers it): known before the 10-minute create, so
-        # this secret does not hold the vault's write chain (key_vault.vault_secret) until the server exists.
+        # The host is the server's name under postgres.database.azure.com, what fullyQualifiedDomainName returns with
+        # private access too (azure-cli's `flexible-server create` into a subnet prints it as `host`, PR #29457),
+        # where the linked private zone answers it: known before the 10-minute create, so this secret does not hold
+        # the vault's write chain (key_vault.vault_secret) until the server exists.
         fqdn = pulumi.Output.concat(args["server_name"], ".postgres.database.azure.com")
         vault_secret(f"{name}-database-url-secret", vault, url_secret,
                      pulumi.Output.all(admin_password, fqdn).apply(
