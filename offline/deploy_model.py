@@ -1073,14 +1073,25 @@ def check_cluster_writes(plan: Plan, before: dict[str, set[str]]) -> list[Proble
     pulumi-azure-native retries only 409 AnotherOperationInProgress; which writes to different pools collide is not
     documented, so a cluster's pools and maintenance configurations go one at a time (the VNet rule below requires
     it of pools in one network anyway)."""
+    writes = _grouped([r for r in plan.resources if r.type in CLUSTER_WRITES], "resourceName")
+    return _one_at_a_time("cluster-writes", "cluster", writes, before,
+                          "AKS refuses a second operation in progress (OperationNotAllowed)")
+
+
+def _grouped(regs: list[Registration], name_input: str) -> dict[tuple[str, str], list[Registration]]:
+    """regs by (resource group, the parent their `name_input` names), in plan order."""
     groups: dict[tuple[str, str], list[Registration]] = {}
-    for reg in plan.resources:
-        if reg.type in CLUSTER_WRITES:
-            key = (str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get("resourceName")))
-            groups.setdefault(key, []).append(reg)
-    return [Problem("cluster-writes", b.name, f"may write cluster {cluster} while {a.name} does: AKS refuses a "
-                    "second operation in progress (OperationNotAllowed); fix: chain them with dependsOn")
-            for (_, cluster), writes in groups.items() for a, b in _unordered(writes, before)]
+    for reg in regs:
+        groups.setdefault((str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get(name_input))), []).append(reg)
+    return groups
+
+
+def _one_at_a_time(rule: str, what: str, groups: dict[tuple[str, str], list[Registration]],
+                   before: dict[str, set[str]], refusal: str) -> list[Problem]:
+    """A problem for each pair of writes to one parent that a first `pulumi up` may run at once."""
+    return [Problem(rule, b.name, f"may write {what} {parent} while {a.name} does: {refusal}; fix: chain them with "
+                    "dependsOn")
+            for (_, parent), writes in groups.items() for a, b in _unordered(writes, before)]
 
 
 def _unordered(regs: list[Registration], before: dict[str, set[str]]) -> list[tuple[Registration, Registration]]:
@@ -1143,14 +1154,10 @@ def check_server_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem
     server's name around every create of a configuration, database, firewall rule, Entra administrator, backup and
     virtual endpoint (internal/services/postgres/postgresql_flexible_server_*_resource.go, locks.ByName(
     FlexibleServerName))."""
-    groups: dict[tuple[str, str], list[Registration]] = {}
-    for reg in plan.resources:
-        if reg.type.startswith("azure-native:dbforpostgresql:") and "serverName" in reg.inputs:
-            key = (str(reg.inputs.get("resourceGroupName")), str(reg.inputs["serverName"]))
-            groups.setdefault(key, []).append(reg)
-    return [Problem("server-writes", b.name, f"may write PostgreSQL server {server} while {a.name} does: the server "
-                    "takes one change at a time; fix: chain them with dependsOn")
-            for (_, server), writes in groups.items() for a, b in _unordered(writes, before)]
+    children = [r for r in plan.resources
+                if r.type.startswith("azure-native:dbforpostgresql:") and "serverName" in r.inputs]
+    writes = _grouped(children, "serverName")
+    return _one_at_a_time("server-writes", "PostgreSQL server", writes, before, "the server takes one change at a time")
 
 
 def check_vault_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
@@ -1161,18 +1168,15 @@ def check_vault_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]
     vaults = {r.urn: (str(r.inputs.get("resourceGroupName")), str(r.inputs.get("vaultName")))
               for r in plan.of_type(VAULT)}
     groups: dict[tuple[str, str], list[Registration]] = {}
-    for reg in plan.resources:
+    for reg in plan.resources:  # in plan order: the later of two writes is the one named
         if reg.type == "azure-native:keyvault:Secret":
             keys = {(str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get("vaultName")))}
-        elif reg.type == PRIVATE_ENDPOINT:
-            keys = {vaults[d] for d in reg.dependencies if d in vaults}
         else:
-            continue
+            keys = {vaults[d] for d in reg.dependencies if d in vaults} if reg.type == PRIVATE_ENDPOINT else set()
         for key in sorted(keys):
             groups.setdefault(key, []).append(reg)
-    return [Problem("vault-writes", b.name, f"may write Key Vault {vault} while {a.name} does: the vault refuses "
-                    "parallel writes (ConflictError); fix: chain them with dependsOn")
-            for (_, vault), writes in groups.items() for a, b in _unordered(writes, before)]
+    return _one_at_a_time("vault-writes", "Key Vault", groups, before, "the vault refuses parallel writes "
+                          "(ConflictError)")
 
 
 def check_identity_writes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
@@ -1180,16 +1184,10 @@ def check_identity_writes(plan: Plan, before: dict[str, set[str]]) -> list[Probl
     under one user-assigned identity at once fails with 409 Conflict ('concurrent write request ... has been
     denied'; create them sequentially, with dependsOn), and an issuer and subject pair already on the identity is
     refused (400)."""
-    groups: dict[tuple[str, str], list[Registration]] = {}
-    for reg in plan.of_type(FEDERATION):
-        key = (str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get("resourceName")))
-        groups.setdefault(key, []).append(reg)
-    problems = []
+    groups = _grouped(plan.of_type(FEDERATION), "resourceName")
+    problems = _one_at_a_time("identity-writes", "the federated credentials of identity", groups, before,
+                              "Entra ID refuses concurrent writes under one identity (409 Conflict)")
     for (_, identity), creds in groups.items():
-        problems += [Problem("identity-writes", b.name, f"may be created while {a.name} is, both under identity "
-                             f"{identity}: Entra ID refuses concurrent writes to one identity's federated "
-                             "credentials (409 Conflict); fix: chain them with dependsOn")
-                     for a, b in _unordered(creds, before)]
         pairs: dict[tuple[str, str], str] = {}
         for reg in creds:
             pair = (str(reg.inputs.get("issuer")), str(reg.inputs.get("subject")))
