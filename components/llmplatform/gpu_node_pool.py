@@ -21,6 +21,7 @@ from .checks import check_shape, fail
 from .gpu_skus import GpuSku, find_gpu_sku
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
+from .run_state import per_run
 
 from . import PACKAGE
 from .aks_cluster import NodePoolSpec, autoscaled_pool_args, autoscaler_ignore_changes, priority_args
@@ -189,12 +190,14 @@ class ClusterGpuSoftware:
     ranked_pool: Optional[str] = None  # the pool whose spot/fallback ranking the priority expander ConfigMap holds
 
 
-_CLUSTERS: dict[tuple[str, str, str], ClusterGpuSoftware] = {}
+def installed_software() -> dict[tuple[str, str, str], ClusterGpuSoftware]:
+    """What this run's GPU pools have installed, per cluster (`cluster_key`): kept per run (llmplatform.run_state)."""
+    return per_run("gpu_node_pool.clusters")
 
 
 def forget_clusters() -> None:
-    """Start a new deployment: what pools have installed is per program run (llmplatform.testing calls this)."""
-    _CLUSTERS.clear()
+    """Forget what this run's pools have installed (each run starts afresh by itself; kept for older callers)."""
+    installed_software().clear()
 
 
 def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulumi.ProviderResource]:
@@ -267,7 +270,7 @@ class GpuNodePool(pulumi.ComponentResource):
             require_kubernetes_provider(opts, component, name)
         provider = kubernetes_provider(opts)
         key = cluster_key(provider) if provider is not None else None
-        shared = _CLUSTERS.get(key) if key else None
+        shared = installed_software().get(key) if key else None
         if shared is not None:
             check_shared_software(name, driver, sku, shared)
         if with_fallback:
@@ -315,7 +318,7 @@ class GpuNodePool(pulumi.ComponentResource):
             )
 
         if key is not None and shared is None:
-            shared = _CLUSTERS[key] = ClusterGpuSoftware(driver=driver, rdma=sku.rdma, first_pool=name)
+            shared = installed_software()[key] = ClusterGpuSoftware(driver=driver, rdma=sku.rdma, first_pool=name)
         pools = [agent_pool(pool_name, spot, min_count, opt(args, "max_count"))]
         names = [pool_name]
         child = pulumi.ResourceOptions(parent=self)

@@ -12,6 +12,7 @@ from .defaults import defaults_for
 from .checks import check_shape
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, settled
+from .run_state import per_run
 
 opt = defaults_for("KeyVault")  # optional inputs: the caller's value, else the default
 
@@ -47,15 +48,11 @@ def secret_expiry(today: date) -> int:
 # Key Vault takes one write at a time: parallel ones fail with ConflictError ("serialize the operations so that only
 # one operation is performed ... at a time"; pulumi-azure-native#1013). A program's writes to one vault (its private
 # endpoint, then every secret) are chained in the order they are declared, per vault handle: the handle's
-# `vault_name` output (kept here, so its id is never reused) stands for the vault. Per program run, like
-# gpu_node_pool's clusters; components built through the component provider each get their handle anew, so there
+# `vault_name` output (kept in the record, so its id is never reused) stands for the vault. The record is per run
+# (llmplatform.run_state); components built through the component provider each get their handle anew, so there
 # the chain is per component.
-_VAULT_WRITES: dict[int, tuple[object, pulumi.Resource]] = {}
-
-
-def forget_vault_writes() -> None:
-    """Start a new deployment: the last write to each vault is per program run (llmplatform.testing calls this)."""
-    _VAULT_WRITES.clear()
+def _vault_writes() -> dict[int, tuple[object, pulumi.Resource]]:
+    return per_run("key_vault.writes")
 
 
 def _vault_key(vault: pulumi.Input[VaultHandle]) -> object:
@@ -64,13 +61,13 @@ def _vault_key(vault: pulumi.Input[VaultHandle]) -> object:
 
 def last_vault_write(vault: pulumi.Input[VaultHandle]) -> Optional[pulumi.Resource]:
     """The write to this vault that the next one must wait for, if this program declared one."""
-    entry = _VAULT_WRITES.get(id(_vault_key(vault)))
+    entry = _vault_writes().get(id(_vault_key(vault)))
     return entry[1] if entry else None
 
 
 def record_vault_write(vault: pulumi.Input[VaultHandle], write: pulumi.Resource) -> None:
     key = _vault_key(vault)
-    _VAULT_WRITES[id(key)] = (key, write)
+    _vault_writes()[id(key)] = (key, write)
 
 
 def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_name: pulumi.Input[str],

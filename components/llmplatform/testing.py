@@ -21,7 +21,6 @@ import base64
 import contextvars
 import json
 import logging
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -375,12 +374,6 @@ def run(program: Callable[[], None], project: str = "test", stack: str = "test",
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
     and event loop. `config` is what `pulumi.Config` reads (keys 'project:key'), `references` answers
     StackReferences (stack name -> its outputs). Raises ProgramError when the program stops or would be refused."""
-    pools = sys.modules.get("llmplatform.gpu_node_pool")  # each run is a deployment of its own: its clusters'
-    if pools is not None:                                 # device software is installed anew
-        pools.forget_clusters()
-    vaults = sys.modules.get("llmplatform.key_vault")  # and its writes to each vault are chained anew
-    if vaults is not None:
-        vaults.forget_vault_writes()
     try:
         return contextvars.Context().run(_run, project, stack, config or {}, program, references)
     finally:

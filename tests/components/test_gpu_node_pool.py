@@ -131,3 +131,19 @@ def test_gpu_pool_follows_the_cluster_version_and_zones_from_the_handle():
         llmplatform.GpuNodePool("gpu", {"cluster": handle, "vm_size": "Standard_NC4as_T4_v3"}, provider_opts())
     pool = offline.run_function(program).one("azure-native:containerservice:AgentPool")
     assert pool.inputs["orchestratorVersion"] == "1.34.2" and pool.inputs["availabilityZones"] == ["1", "2"]
+
+
+def test_each_run_in_one_process_installs_the_device_software_afresh():
+    """What a cluster's GPU pools have installed is per run (llmplatform.run_state): the same program run twice in
+    one process (an Automation API inline program previewed, then updated) installs the device plugin both times,
+    by its first pool, and a second pool of one run still shares it."""
+    def program():
+        on_cluster = provider_opts()  # one cluster: one Kubernetes provider
+        for name in ("gpu", "gpu2"):
+            llmplatform.GpuNodePool(name, {"cluster": cluster_handle(), "vm_size": "Standard_NC24ads_A100_v4",
+                                           "pool_name": name}, on_cluster)
+
+    for _ in range(2):
+        plan = offline.run_function(program)
+        plugins = [r for r in plan.helm_releases() if r.inputs["chart"] == "nvidia-device-plugin"]
+        assert len(plugins) == 1 and plan.component_of(plugins[0]).name == "gpu"
