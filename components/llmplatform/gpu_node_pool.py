@@ -21,7 +21,7 @@ from .checks import check_shape, fail
 from .gpu_skus import GpuSku, find_gpu_sku
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
-from .run_state import per_run
+from .run_state import Turn, per_run
 
 from . import PACKAGE
 from .aks_cluster import NodePoolSpec, autoscaled_pool_args, autoscaler_ignore_changes, priority_args
@@ -288,9 +288,12 @@ class GpuNodePool(pulumi.ComponentResource):
         if with_fallback and not isinstance(expander, str):  # handed over as an output (another language)
             field(cluster, "autoscaler_expander").apply(lambda e: check_expander(name, e))
 
-        def agent_pool(agent_pool_name: str, is_spot: bool, min_count: int, max_count: int,
-                       after: Optional[cs.AgentPool] = None) -> cs.AgentPool:
-            return cs.AgentPool(
+        def agent_pool(agent_pool_name: str, is_spot: bool, min_count: int, max_count: int) -> cs.AgentPool:
+            # one pool write per cluster at a time, across every GpuNodePool of the run (the cluster handle's name
+            # comes after AksCluster's own writes): AKS refuses a second operation and races on the network
+            turn = Turn("gpu_node_pool.writes", pulumi.Output.all(field(cluster, "resource_group_name"),
+                                                                 field(cluster, "cluster_name")))
+            return turn.held_by(cs.AgentPool(
                 f"{name}-{agent_pool_name}",
                 resource_group_name=field(cluster, "resource_group_name"),
                 resource_name_=field(cluster, "cluster_name"),
@@ -312,10 +315,9 @@ class GpuNodePool(pulumi.ComponentResource):
                 gpu_profile=cs.GPUProfileArgs(
                     driver=cs.GPUDriver.NONE if driver == "operator" else cs.GPUDriver.INSTALL),
                 tags=args.get("tags", {}),
-                # one pool write per cluster and network at a time (the cluster handle's name comes after AksCluster's)
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(channel, False),
-                                            depends_on=[after] if after else None),
-            )
+                                            depends_on=turn.after),
+            ))
 
         if key is not None and shared is None:
             shared = installed_software()[key] = ClusterGpuSoftware(driver=driver, rdma=sku.rdma, first_pool=name)
@@ -324,7 +326,7 @@ class GpuNodePool(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         if with_fallback:
             fallback_name = f"{pool_name}od"
-            pools.append(agent_pool(fallback_name, False, fallback["min_count"], fallback["max_count"], pools[0]))
+            pools.append(agent_pool(fallback_name, False, fallback["min_count"], fallback["max_count"]))
             names.append(fallback_name)
             k8s.core.v1.ConfigMap(
                 f"{name}-priority-expander",

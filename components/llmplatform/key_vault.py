@@ -12,7 +12,7 @@ from .defaults import defaults_for
 from .checks import check_shape
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, settled
-from .run_state import per_run
+from .run_state import Turn
 
 opt = defaults_for("KeyVault")  # optional inputs: the caller's value, else the default
 
@@ -46,38 +46,21 @@ def secret_expiry(today: date) -> int:
 
 
 # Key Vault takes one write at a time: parallel ones fail with ConflictError ("serialize the operations so that only
-# one operation is performed ... at a time"; pulumi-azure-native#1013). A program's writes to one vault (its private
-# endpoint, then every secret) are chained in the order they are declared, per vault handle: the handle's
-# `vault_name` output (kept in the record, so its id is never reused) stands for the vault. The record is per run
-# (llmplatform.run_state); components built through the component provider each get their handle anew, so there
-# the chain is per component.
-def _vault_writes() -> dict[int, tuple[object, pulumi.Resource]]:
-    return per_run("key_vault.writes")
-
-
-def _vault_key(vault: pulumi.Input[VaultHandle]) -> object:
-    return vault.get("vault_name") if isinstance(vault, dict) else vault
-
-
-def last_vault_write(vault: pulumi.Input[VaultHandle]) -> Optional[pulumi.Resource]:
-    """The write to this vault that the next one must wait for, if this program declared one."""
-    entry = _vault_writes().get(id(_vault_key(vault)))
-    return entry[1] if entry else None
-
-
-def record_vault_write(vault: pulumi.Input[VaultHandle], write: pulumi.Resource) -> None:
-    key = _vault_key(vault)
-    _vault_writes()[id(key)] = (key, write)
-
-
+# one operation is performed ... at a time"; pulumi-azure-native#1013). The secrets a run writes into one vault
+# (resource group and name) are chained in the order their values become ready, whichever component writes them:
+# each waits for the one before it, and a secret whose value waits for a slow resource joins the chain late instead
+# of holding the others. The record is per run (llmplatform.run_state); the component provider keeps one per
+# deployment, so secrets of components built through it are chained across them too. A private vault's endpoint
+# comes first: the handle's name waits for it.
 def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_name: pulumi.Input[str],
                  value: pulumi.Input[str], content_type: str, parent: pulumi.Resource,
                  today: Optional[date] = None, aliases: Optional[list[pulumi.Alias]] = None) -> keyvault.Secret:
-    """Store a value (always a Pulumi secret) in a vault, with a content type and an expiry, after the program's
-    previous write to that vault. The caller owns the secret: it is its child and named from its own name, so two
-    callers never register one URN."""
-    previous = last_vault_write(vault)
-    secret = keyvault.Secret(
+    """Store a value (always a Pulumi secret) in a vault, with a content type and an expiry, after the run's previous
+    write to that vault. The caller owns the secret: it is its child and named from its own name, so two callers
+    never register one URN."""
+    turn = Turn("key_vault.writes", pulumi.Output.all(field(vault, "resource_group_name"), field(vault, "vault_name")),
+                ready=value)
+    return turn.held_by(keyvault.Secret(
         resource_name,
         resource_group_name=field(vault, "resource_group_name"),
         vault_name=field(vault, "vault_name"),
@@ -87,9 +70,7 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
             content_type=content_type,
             attributes=keyvault.SecretAttributesArgs(enabled=True, expires=secret_expiry(today or date.today())),
         ),
-        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases, depends_on=[previous] if previous else None))
-    record_vault_write(vault, secret)
-    return secret
+        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases, depends_on=turn.after)))
 
 
 def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], principal_id: pulumi.Input[str],
@@ -154,8 +135,6 @@ class KeyVault(pulumi.ComponentResource):
         self.vault = VaultHandle(vault_id=vault.id, vault_name=self.vault_name,
                                  vault_uri=vault.properties.apply(lambda p: p.vault_uri),
                                  tenant_id=pulumi.Output.from_input(tenant_id), resource_group_name=rg)
-        if endpoint is not None:
-            record_vault_write(self.vault, endpoint)
         self.register_outputs({"vault": self.vault, "vault_name": self.vault_name})
 
     def _private_endpoint(self, name: str, cluster: pulumi.Input[ClusterHandle], rg: pulumi.Input[str],

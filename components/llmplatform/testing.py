@@ -32,7 +32,7 @@ from pulumi.runtime import mocks as pulumi_mocks, rpc, settings as pulumi_settin
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from . import azure_inputs
+from . import azure_inputs, write_order
 from .checks import ComponentInputError
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -346,8 +346,9 @@ def _describe(identity: tuple) -> str:
 
 def refusals(resources: list[Registration]) -> list[str]:
     """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
-    which the SDK's mocks accept silently, and Azure inputs that azure-native or Azure would refuse or drop (a value
-    of the wrong type, outside a closed enum, a key the type does not have: llmplatform.azure_inputs)."""
+    which the SDK's mocks accept silently; Azure inputs that azure-native or Azure would refuse or drop (a value of
+    the wrong type, outside a closed enum, a key the type does not have: llmplatform.azure_inputs); and two writes
+    Azure takes one at a time that the program leaves free to run at once (llmplatform.write_order)."""
     problems: list[str] = []
     seen_urns: set[str] = set()
     seen_names: dict[tuple, str] = {}
@@ -365,6 +366,7 @@ def refusals(resources: list[Registration]) -> list[str]:
             problems.append(f"{seen_names[identity]} and {reg.name} are one object: {_describe(identity)}")
         else:
             seen_names[identity] = reg.name
+    problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(resources))
     return problems
 
 

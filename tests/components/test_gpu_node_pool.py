@@ -147,3 +147,6 @@ def test_each_run_in_one_process_installs_the_device_software_afresh():
         plan = offline.run_function(program)
         plugins = [r for r in plan.helm_releases() if r.inputs["chart"] == "nvidia-device-plugin"]
         assert len(plugins) == 1 and plan.component_of(plugins[0]).name == "gpu"
+        # and the two components' pool writes queue on the cluster, as AKS takes them (llmplatform.write_order)
+        first, second = (pool(plan, name) for name in ("gpu", "gpu2"))
+        assert first.urn in second.dependencies

@@ -2,6 +2,8 @@
 read, and the global stack's key set written into every regional vault and read by each region's API gate."""
 from __future__ import annotations
 
+import asyncio
+
 import pulumi
 
 from config import inputs, regions
@@ -89,18 +91,22 @@ def test_every_write_to_one_vault_waits_for_the_one_before_it():
     from tests.components.test_components_alone import cluster_handle
 
     class Owner(pulumi.ComponentResource):
-        def __init__(self, name, vault, secrets):
+        def __init__(self, name, vault, secrets, value="value"):
             super().__init__("test:index:Owner", name, None)
-            for secret in secrets:
-                vault_secret(f"{name}-{secret}", vault, secret, "value", "text/plain", self)
+            self.written = [vault_secret(f"{name}-{secret}", vault, secret, value, "text/plain", self)
+                            for secret in secrets]
 
     def program():
         private = llmplatform.KeyVault("kv", {"cluster": cluster_handle(), "vault_name": "kv-test-1",
                                               "public_network_access": False})
         other = llmplatform.KeyVault("kv2", {"cluster": cluster_handle(), "vault_name": "kv-test-2"})
+        # a value ready only once the other writes are done (as a server's FQDN after its create): declared first
+        slow_value = asyncio.get_event_loop().create_future()
+        Owner("slow", private.vault, ["five"], pulumi.Output.from_input(slow_value))
         Owner("a", private.vault, ["one", "two"])
         Owner("b", other.vault, ["three"])
-        Owner("c", private.vault, ["four"])
+        last = Owner("c", private.vault, ["four"]).written[0]
+        last.urn.apply(lambda _: slow_value.set_result("late"))
 
     plan = offline.run_function(program)
     urn = {r.name: r.urn for r in plan.resources}
@@ -108,5 +114,8 @@ def test_every_write_to_one_vault_waits_for_the_one_before_it():
     assert urn["kv-pe"] in deps["a-one"]
     assert urn["a-one"] in deps["a-two"] and urn["a-two"] in deps["c-four"]
     assert not {urn["a-one"], urn["a-two"], urn["c-four"]} & deps["b-three"]
+    # declared first, its value ready last: it joins the queue at its end instead of holding the others (a chain
+    # in declaration order would have the others wait for it while it waits for them: a run that never ends)
+    assert urn["c-four"] in deps["slow-five"] and urn["slow-five"] not in deps["a-one"]
     from offline import deploy_model as dm
     assert [p for p in dm.evaluate(plan).problems if p.rule == "vault-writes"] == []

@@ -248,14 +248,15 @@ def test_a_second_gpu_pool_shares_the_clusters_device_software_across_construct_
     first = [r for c in example_run.constructed.values() for r in c.children
              if r.type == "kubernetes:helm.sh/v3:Release" and r.inputs["chart"] == "gpu-operator"]
     inputs = {"cluster": aks.wire["cluster"], "vmSize": "Standard_NC24ads_A100_v4", "driver": "operator"}
+    after_aks = {"cluster": [aks.urn]}  # as the engine passes `${aks.cluster}`: the handle depends on the component
     second = host.construct("llmplatform:index:GpuNodePool", "gpu-second", {**inputs, "poolName": "gpusecond"},
-                            providers=providers)
+                            after_aks, providers=providers)
     assert len(first) == 1 and not [r for r in second.children if r.type.startswith("kubernetes:helm.sh")]
     assert [r.inputs["agentPoolName"] for r in second.children if r.type.endswith(":AgentPool")] == ["gpusecond"]
     assert host.refusals() == []
     with pytest.raises(plugin_host.ConstructFailure) as failure:
         host.construct("llmplatform:index:GpuNodePool", "gpu-aks", {**inputs, "poolName": "gpuaks", "driver": "aks"},
-                       providers=providers)
+                       after_aks, providers=providers)
     assert [path for path, _ in failure.value.property_errors] == ["driver"]
 
 

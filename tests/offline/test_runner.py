@@ -16,16 +16,27 @@ CM = "kubernetes:core/v1:ConfigMap"
 
 
 def test_duplicate_urn_is_refused():
-    a = reg("x", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "a"})
-    b = reg("x", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "b"})
+    a = reg("x", SECRET, {"resourceGroupName": "rg", "vaultName": "kv1", "secretName": "a"})
+    b = reg("x", SECRET, {"resourceGroupName": "rg", "vaultName": "kv2", "secretName": "b"})
     assert refusals([a, b]) == ["duplicate URN urn:pulumi:s::p::azure-native:keyvault:Secret::x"]
 
 
 def test_one_azure_name_claimed_twice_is_refused_and_names_both_resources():
     a = reg("pg1-secret", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "admin"})
     b = reg("pg2-secret", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "admin"})
+    b.dependencies.append(a.urn)  # one vault takes one write at a time: ordered, they are only one name twice
     [problem] = refusals([a, b])
     assert "pg1-secret and pg2-secret" in problem and "secretName=admin" in problem and "vaultName=kv" in problem
+
+
+def test_two_writes_azure_takes_one_at_a_time_are_refused_unordered():
+    """llmplatform.write_order's rules are refusals too: two secrets of one vault neither waiting for the other."""
+    a = reg("one", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "a"})
+    b = reg("two", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "b"})
+    [problem] = refusals([a, b])
+    assert problem.startswith("two may write Key Vault kv while one does") and problem.endswith("[vault-writes]")
+    b.dependencies.append(a.urn)
+    assert refusals([a, b]) == []
 
 
 def test_same_secret_name_in_two_vaults_is_fine():

@@ -1,0 +1,226 @@
+"""Writes Azure takes one at a time, and whether a program orders them: the mocks (and the engine) run every two
+resources neither of which waits for the other at once, and for these Azure refuses the second with an error no
+provider retries. Read over a run's registrations (llmplatform.testing refuses a program that breaks one; the
+repository's deploy model reports them too). Each rule's source is in its docstring."""
+from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
+
+if TYPE_CHECKING:
+    from .testing import Registration
+
+AGENT_POOL = "azure-native:containerservice:AgentPool"
+MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
+# Sub-resources of one AKS cluster written one at a time (AgentPool, MaintenanceConfiguration).
+CLUSTER_WRITES = (AGENT_POOL, "azure-native:containerservice:MaintenanceConfiguration")
+SUBNET = "azure-native:network:Subnet"
+FEDERATION = "azure-native:managedidentity:FederatedIdentityCredential"
+PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
+VAULT = "azure-native:keyvault:Vault"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+
+class Conflict(NamedTuple):
+    """Two writes Azure refuses at once: the rule, the later resource's name, and what to do."""
+    rule: str
+    resource: str
+    message: str
+
+
+def provider_urn(reg: "Registration") -> Optional[str]:
+    ref = reg.options.get("provider")
+    return ref.rsplit("::", 1)[0] if ref else None
+
+
+def predecessors(resources: list["Registration"],
+                 is_step: Callable[["Registration"], bool] = lambda r: r.custom) -> dict[str, set[str]]:
+    """Each step's direct predecessors: its dependencies (a component's stand for its steps) and its provider."""
+    by_urn = {r.urn: r for r in resources}
+    children: dict[str, list[str]] = {}
+    for r in resources:
+        children.setdefault(r.parent, []).append(r.urn)
+    k8s_providers = [r.urn for r in resources if r.type == K8S_PROVIDER]
+
+    def expand(urn: str) -> set[str]:
+        reg = by_urn.get(urn)
+        if reg is None:
+            return set()
+        if is_step(reg):
+            return {urn}
+        return {u for c in children.get(urn, []) for u in expand(c)}
+
+    graph: dict[str, set[str]] = {}
+    for reg in resources:
+        if not is_step(reg):
+            continue
+        deps = {u for d in reg.dependencies for u in expand(d)}
+        provider = provider_urn(reg)
+        if provider in by_urn:
+            deps.add(provider)
+        elif reg.type.startswith("kubernetes:") and len(k8s_providers) == 1:
+            deps.add(k8s_providers[0])
+        deps.discard(reg.urn)
+        graph[reg.urn] = deps
+    return graph
+
+
+def ancestors(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Everything each step waits for, directly or not."""
+    memo: dict[str, set[str]] = {}
+
+    def walk(urn: str) -> set[str]:
+        if urn not in memo:
+            memo[urn] = set()
+            found: set[str] = set()
+            for dep in graph.get(urn, ()):
+                found.add(dep)
+                found |= walk(dep)
+            memo[urn] = found
+        return memo[urn]
+    for urn in graph:
+        walk(urn)
+    return memo
+
+
+def conflicts(resources: list["Registration"], before: Optional[dict[str, set[str]]] = None) -> list[Conflict]:
+    """Every pair of writes Azure refuses at once that the program leaves unordered (`before`: `ancestors` of
+    `predecessors`, computed when not given)."""
+    if before is None:
+        before = ancestors(predecessors(resources))
+    return (check_cluster_writes(resources, before) + check_vnet_writes(resources, before)
+            + check_identity_writes(resources, before) + check_server_writes(resources, before)
+            + check_vault_writes(resources, before))
+
+
+def _of_type(resources: list["Registration"], type_: str) -> list["Registration"]:
+    return [r for r in resources if r.type == type_]
+
+
+def check_cluster_writes(resources: list["Registration"], before: dict[str, set[str]]) -> list[Conflict]:
+    """AKS refuses a write while another operation holds the cluster or the pool ('OperationNotAllowed: Another
+    operation is in progress', troubleshoot/azure/azure-kubernetes/create-upgrade-delete/operationnotallowed) and
+    pulumi-azure-native retries only 409 AnotherOperationInProgress; which writes to different pools collide is not
+    documented, so a cluster's pools and maintenance configurations go one at a time (the VNet rule below requires
+    it of pools in one network anyway)."""
+    writes = _grouped([r for r in resources if r.type in CLUSTER_WRITES], "resourceName")
+    return _one_at_a_time("cluster-writes", "cluster", writes, before,
+                          "AKS refuses a second operation in progress (OperationNotAllowed)")
+
+
+def _grouped(regs: list["Registration"], name_input: str) -> dict[tuple[str, str], list["Registration"]]:
+    """regs by (resource group, the parent their `name_input` names), in plan order."""
+    groups: dict[tuple[str, str], list["Registration"]] = {}
+    for reg in regs:
+        groups.setdefault((str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get(name_input))), []).append(reg)
+    return groups
+
+
+def _one_at_a_time(rule: str, what: str, groups: dict[tuple[str, str], list["Registration"]],
+                   before: dict[str, set[str]], refusal: str) -> list[Conflict]:
+    """A problem for each pair of writes to one parent that a first `pulumi up` may run at once."""
+    return [Conflict(rule, b.name, f"may write {what} {parent} while {a.name} does: {refusal}; fix: chain them with "
+                    "dependsOn")
+            for (_, parent), writes in groups.items() for a, b in _unordered(writes, before)]
+
+
+def _unordered(regs: list["Registration"], before: dict[str, set[str]]) -> list[tuple["Registration", "Registration"]]:
+    """Pairs of regs neither of which waits for the other: a first `pulumi up` may run them at once."""
+    return [(a, b) for i, a in enumerate(regs) for b in regs[i + 1:]
+            if a.urn not in before.get(b.urn, ()) and b.urn not in before.get(a.urn, ())]
+
+
+def network_writers(resources: list["Registration"]) -> dict[tuple[str, str], list["Registration"]]:
+    """The creates that write each virtual network (resource group, name): its subnets, and the AKS clusters, agent
+    pools and private endpoints placed on one of them (a dependency on the subnet, whose id they take)."""
+    network_of = {r.urn: (str(r.inputs.get("resourceGroupName")), str(r.inputs.get("virtualNetworkName")))
+                  for r in resources if r.type == SUBNET}
+    writers: dict[tuple[str, str], list["Registration"]] = {}
+    for reg in resources:
+        if reg.type == SUBNET:
+            networks = {network_of[reg.urn]}
+        elif reg.type in (MANAGED_CLUSTER, AGENT_POOL, PRIVATE_ENDPOINT):
+            networks = {network_of[d] for d in reg.dependencies if d in network_of}
+        else:
+            continue
+        for key in sorted(networks):
+            writers.setdefault(key, []).append(reg)
+    return writers
+
+
+def check_vnet_writes(resources: list["Registration"], before: dict[str, set[str]]) -> list[Conflict]:
+    """AKS sets its ownership of a bring-your-own virtual network on every cluster and agent-pool create and fails
+    when the network is not in Succeeded state ('SetVNetOwnershipFailed ... VirtualNetworkNotInSucceededState: ... is
+    in Updating state', Azure/AKS#4522, 2024: two pools created at once on one subnet); a subnet write puts its
+    network in Updating. terraform-provider-azurerm serialises pool creates on their subnets and network for this
+    (PRs #25888, #29537; #30769 and #32682 of 2025-26 on the network-wide race). A private endpoint's create fails
+    the same way on a subnet in Updating state ('RetryableError' / 'ReferencedResourceNotProvisioned ...
+    PutSubnetOperation', terraform-provider-azurerm #21293 and #30197, whose private endpoint create retries
+    those codes since PR #28112); pulumi-azure-native retries no failed long-running operation."""
+    problems = []
+    aks = (MANAGED_CLUSTER, AGENT_POOL)
+    for (_, network), writers in network_writers(resources).items():
+        for a, b in _unordered(writers, before):
+            if PRIVATE_ENDPOINT in (a.type, b.type) and (a.type in aks or b.type in aks):
+                continue  # no report of an endpoint holding the network in Updating state against AKS
+            if a.type in aks or b.type in aks:
+                creator, other = (a, b) if a.type in aks else (b, a)
+                problems.append(Conflict("vnet-writes", creator.name, f"may be created while {other.name} writes "
+                                        f"virtual network {network}: AKS fails setting its ownership of a network "
+                                        "in Updating state (SetVNetOwnershipFailed); fix: dependsOn, one write to "
+                                        "the network at a time"))
+            elif PRIVATE_ENDPOINT in (a.type, b.type) and SUBNET in (a.type, b.type):
+                endpoint, subnet = (a, b) if a.type == PRIVATE_ENDPOINT else (b, a)
+                problems.append(Conflict("vnet-writes", endpoint.name, f"may be created while subnet {subnet.name} of "
+                                        f"virtual network {network} is written: the endpoint fails on a subnet in "
+                                        "Updating state (ReferencedResourceNotProvisioned, terraform-provider-azurerm "
+                                        "#21293), which azure-native does not retry; fix: dependsOn the network's "
+                                        "last subnet"))
+    return problems
+
+
+def check_server_writes(resources: list["Registration"], before: dict[str, set[str]]) -> list[Conflict]:
+    """A PostgreSQL flexible server takes one write to its children at a time: terraform-provider-azurerm locks the
+    server's name around every create of a configuration, database, firewall rule, Entra administrator, backup and
+    virtual endpoint (internal/services/postgres/postgresql_flexible_server_*_resource.go, locks.ByName(
+    FlexibleServerName))."""
+    children = [r for r in resources
+                if r.type.startswith("azure-native:dbforpostgresql:") and "serverName" in r.inputs]
+    writes = _grouped(children, "serverName")
+    return _one_at_a_time("server-writes", "PostgreSQL server", writes, before, "the server takes one change at a time")
+
+
+def check_vault_writes(resources: list["Registration"], before: dict[str, set[str]]) -> list[Conflict]:
+    """Key Vault takes one write at a time: parallel secret writes fail with ConflictError ('serialize the operations
+    so that only one operation is performed ... at a time', pulumi-azure-native#1013, open, whose workaround is a
+    dependsOn chain), and so does a private endpoint to the vault, whose connection the vault records
+    (terraform-provider-azurerm PRs #32095 and #32261, 2026). The endpoint is the vault's when it waits for it."""
+    vaults = {r.urn: (str(r.inputs.get("resourceGroupName")), str(r.inputs.get("vaultName")))
+              for r in _of_type(resources, VAULT)}
+    groups: dict[tuple[str, str], list["Registration"]] = {}
+    for reg in resources:  # in plan order: the later of two writes is the one named
+        if reg.type == "azure-native:keyvault:Secret":
+            keys = {(str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get("vaultName")))}
+        else:
+            keys = {vaults[d] for d in reg.dependencies if d in vaults} if reg.type == PRIVATE_ENDPOINT else set()
+        for key in sorted(keys):
+            groups.setdefault(key, []).append(reg)
+    return _one_at_a_time("vault-writes", "Key Vault", groups, before, "the vault refuses parallel writes "
+                          "(ConflictError)")
+
+
+def check_identity_writes(resources: list["Registration"], before: dict[str, set[str]]) -> list[Conflict]:
+    """Entra ID, 'Important considerations and restrictions for federated identity credentials': creating several
+    under one user-assigned identity at once fails with 409 Conflict ('concurrent write request ... has been
+    denied'; create them sequentially, with dependsOn), and an issuer and subject pair already on the identity is
+    refused (400)."""
+    groups = _grouped(_of_type(resources, FEDERATION), "resourceName")
+    problems = _one_at_a_time("identity-writes", "the federated credentials of identity", groups, before,
+                              "Entra ID refuses concurrent writes under one identity (409 Conflict)")
+    for (_, identity), creds in groups.items():
+        pairs: dict[tuple[str, str], str] = {}
+        for reg in creds:
+            pair = (str(reg.inputs.get("issuer")), str(reg.inputs.get("subject")))
+            if pair in pairs:
+                problems.append(Conflict("identity-writes", reg.name, f"repeats {pairs[pair]}'s issuer and subject "
+                                        f"{pair[1]} under identity {identity}: refused ('Issuer and subject "
+                                        "combination already exists for this Managed Identity')"))
+            pairs.setdefault(pair, reg.name)
+    return problems
