@@ -114,10 +114,9 @@ def _grouped(regs: list["Registration"], name_input: str) -> dict[tuple[str, str
 
 
 def _one_at_a_time(rule: str, what: str, groups: dict[tuple[str, str], list["Registration"]],
-                   before: dict[str, set[str]], refusal: str) -> list[Conflict]:
+                   before: dict[str, set[str]], refusal: str, fix: str = "chain them with dependsOn") -> list[Conflict]:
     """A problem for each pair of writes to one parent that a first `pulumi up` may run at once."""
-    return [Conflict(rule, b.name, f"may write {what} {parent} while {a.name} does: {refusal}; fix: chain them with "
-                    "dependsOn")
+    return [Conflict(rule, b.name, f"may write {what} {parent} while {a.name} does: {refusal}; fix: {fix}")
             for (_, parent), writes in groups.items() for a, b in _unordered(writes, before)]
 
 
@@ -203,7 +202,8 @@ def check_vault_writes(resources: list["Registration"], before: dict[str, set[st
         for key in sorted(keys):
             groups.setdefault(key, []).append(reg)
     return _one_at_a_time("vault-writes", "Key Vault", groups, before, "the vault refuses parallel writes "
-                          "(ConflictError)")
+                          "(ConflictError)", "write secrets with llmplatform.key_vault.vault_secret, which queues "
+                          "every write to a vault, or chain them with dependsOn")
 
 
 def check_identity_writes(resources: list["Registration"], before: dict[str, set[str]]) -> list[Conflict]:

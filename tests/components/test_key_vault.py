@@ -119,3 +119,31 @@ def test_every_write_to_one_vault_waits_for_the_one_before_it():
     assert urn["c-four"] in deps["slow-five"] and urn["slow-five"] not in deps["a-one"]
     from offline import deploy_model as dm
     assert [p for p in dm.evaluate(plan).problems if p.rule == "vault-writes"] == []
+
+
+def test_a_consumers_own_secret_beside_the_platforms_is_refused_with_the_way_out():
+    """A stranger adds a secret of their own to the platform's vault with a raw keyvault.Secret: nothing orders it
+    against the components' secrets, which Azure would refuse at `pulumi up`; the testing kit refuses it first and
+    names the queueing writer."""
+    import pytest
+    from pulumi_azure_native import keyvault
+    import llmplatform
+    from llmplatform.key_vault import vault_secret
+    from llmplatform.testing import ProgramError
+    from tests.components.test_components_alone import cluster_handle
+
+    class Owner(pulumi.ComponentResource):
+        def __init__(self, name, vault):
+            super().__init__("test:index:Owner", name, None)
+            vault_secret(f"{name}-token", vault, "token", "value", "text/plain", self)
+
+    def program():
+        vault = llmplatform.KeyVault("kv", {"cluster": cluster_handle(), "vault_name": "kv-test-1"})
+        Owner("platform", vault.vault)
+        keyvault.Secret("mine", resource_group_name="rg-test", vault_name=vault.vault_name, secret_name="mine",
+                        properties=keyvault.SecretPropertiesArgs(value=pulumi.Output.secret("x")))
+
+    with pytest.raises(ProgramError) as refused:
+        offline.run_function(program)
+    assert "may write Key Vault kv-test-1 while" in str(refused.value)
+    assert "llmplatform.key_vault.vault_secret" in str(refused.value) and "[vault-writes]" in str(refused.value)
