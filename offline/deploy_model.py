@@ -1120,7 +1120,8 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     before = ancestors(graph)
     model.problems = (check_timeouts(model, bool(pools(plan))) + check_crd_order(plan, before)
                       + check_references(plan, before)
-                      + check_gpu_waits(plan, graph) + [Problem(*c) for c in conflicts(plan.resources, before)]
+                      + check_gpu_waits(plan, graph)
+                      + [Problem(c.rule, c.resource, c.message) for c in conflicts(plan.resources, before)]
                       + check_principal_types(plan) + check_job_outputs(plan, before))
     return model
 

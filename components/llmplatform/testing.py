@@ -320,9 +320,28 @@ def _azure_identity(reg: Registration) -> Optional[tuple]:
     return (reg.type, names + scope)
 
 
-def _kubernetes_identity(reg: Registration) -> Optional[tuple]:
-    """What a cluster keys an object by: cluster (provider), API group, kind, namespace and name."""
+def _clusters(resources: list[Registration]) -> dict[str, str]:
+    """Kubernetes provider (`urn::id`, as resources name it) -> the cluster it reaches: its kubeconfig's API server,
+    so two providers of one cluster are one cluster; a provider whose kubeconfig names none stands for itself."""
+    found = {}
+    for reg in resources:
+        if reg.type != "pulumi:providers:kubernetes":
+            continue
+        try:
+            config = yaml.safe_load(str(reg.inputs.get("kubeconfig") or "")) or {}
+            server = config["clusters"][0]["cluster"]["server"]
+        except (yaml.YAMLError, KeyError, IndexError, TypeError):
+            continue
+        found[reg.urn] = str(server)
+    return found
+
+
+def _kubernetes_identity(reg: Registration, clusters: Optional[dict[str, str]] = None) -> Optional[tuple]:
+    """What a cluster keys an object by: cluster (its provider's API server, else the provider), API group, kind,
+    namespace and name."""
     provider = reg.options.get("provider")
+    if provider is not None and clusters:
+        provider = clusters.get(provider.rsplit("::", 1)[0], provider)  # the reference is `urn::id`
     if reg.type == "kubernetes:helm.sh/v3:Release":
         return ("helm release", provider, reg.inputs.get("namespace"), reg.inputs.get("name"))
     if not reg.is_kubernetes_object:
@@ -350,6 +369,7 @@ def refusals(resources: list[Registration]) -> list[str]:
     the wrong type, outside a closed enum, a key the type does not have: llmplatform.azure_inputs); and two writes
     Azure takes one at a time that the program leaves free to run at once (llmplatform.write_order)."""
     problems: list[str] = []
+    clusters = _clusters(resources)
     seen_urns: set[str] = set()
     seen_names: dict[tuple, str] = {}
     for reg in resources:
@@ -359,7 +379,8 @@ def refusals(resources: list[Registration]) -> list[str]:
         if reg.type.startswith("azure-native:"):
             problems.extend(f"{reg.name} ({reg.type}): {finding}"
                             for finding in azure_inputs.findings(reg.type, reg.inputs) if finding.refused)
-        identity = _azure_identity(reg) if reg.type.startswith("azure-native:") else _kubernetes_identity(reg)
+        identity = _azure_identity(reg) if reg.type.startswith("azure-native:") \
+            else _kubernetes_identity(reg, clusters)
         if identity is None:
             continue
         if identity in seen_names:

@@ -19,10 +19,11 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 
 
 class Conflict(NamedTuple):
-    """Two writes Azure refuses at once: the rule, the later resource's name, and what to do."""
+    """Two writes Azure refuses at once: the rule, the later resource's name, what to do, and the two URNs."""
     rule: str
     resource: str
     message: str
+    between: tuple[str, ...] = ()
 
 
 def provider_urn(reg: "Registration") -> Optional[str]:
@@ -32,7 +33,9 @@ def provider_urn(reg: "Registration") -> Optional[str]:
 
 def predecessors(resources: list["Registration"],
                  is_step: Callable[["Registration"], bool] = lambda r: r.custom) -> dict[str, set[str]]:
-    """Each step's direct predecessors: its dependencies (a component's stand for its steps) and its provider."""
+    """Each step's direct predecessors: its dependencies (a component's stand for its steps), those of the components
+    it is inside (a child registers only once its parent has, and a component registers only after its own
+    `depends_on`), and its provider."""
     by_urn = {r.urn: r for r in resources}
     children: dict[str, list[str]] = {}
     for r in resources:
@@ -47,11 +50,20 @@ def predecessors(resources: list["Registration"],
             return {urn}
         return {u for c in children.get(urn, []) for u in expand(c)}
 
+    def enclosing(reg: "Registration") -> list["Registration"]:
+        found, parent = [], by_urn.get(reg.parent)
+        while parent is not None and not is_step(parent):
+            found.append(parent)
+            parent = by_urn.get(parent.parent)
+        return found
+
     graph: dict[str, set[str]] = {}
     for reg in resources:
         if not is_step(reg):
             continue
         deps = {u for d in reg.dependencies for u in expand(d)}
+        for component in enclosing(reg):  # (its own steps aside: a component never waits for what it holds)
+            deps |= {u for d in component.dependencies for u in expand(d)} - expand(component.urn)
         provider = provider_urn(reg)
         if provider in by_urn:
             deps.add(provider)
@@ -85,9 +97,31 @@ def conflicts(resources: list["Registration"], before: Optional[dict[str, set[st
     `predecessors`, computed when not given)."""
     if before is None:
         before = ancestors(predecessors(resources))
-    return (check_cluster_writes(resources, before) + check_vnet_writes(resources, before)
-            + check_identity_writes(resources, before) + check_server_writes(resources, before)
-            + check_vault_writes(resources, before))
+    found = (check_cluster_writes(resources, before) + check_vnet_writes(resources, before)
+             + check_identity_writes(resources, before) + check_server_writes(resources, before)
+             + check_vault_writes(resources, before))
+    return [_with_the_way_out(c, resources) for c in found]
+
+
+def _with_the_way_out(conflict: Conflict, resources: list["Registration"]) -> Conflict:
+    """When one of the two is inside a component of this package and the other is not (a program's own resource
+    beside the platform's), say which of the program's own to make wait, and for what."""
+    by_urn = {r.urn: r for r in resources}
+
+    def owner(urn: str) -> Optional["Registration"]:  # the top-level component holding it, or itself
+        reg = by_urn.get(urn)
+        while reg is not None and reg.parent in by_urn and by_urn[reg.parent].type != "pulumi:pulumi:Stack":
+            reg = by_urn[reg.parent]
+        return reg
+    owners = [owner(urn) for urn in conflict.between]
+    ours = [o for o in owners if o is not None and o.type.startswith("llmplatform:")]
+    theirs = [o for o in owners if o is not None and not o.type.startswith("llmplatform:")]
+    if len(ours) != 1 or len(theirs) != 1:
+        return conflict
+    mine, platform = theirs[0], ours[0]
+    return conflict._replace(message=f"{conflict.message} (in this program: give {mine.type.split(':')[-1]} "
+                                     f"'{mine.name}' a depends_on on {platform.type.split(':')[-1]} "
+                                     f"'{platform.name}')")
 
 
 def _of_type(resources: list["Registration"], type_: str) -> list["Registration"]:
@@ -100,7 +134,8 @@ def check_cluster_writes(resources: list["Registration"], before: dict[str, set[
     pulumi-azure-native retries only 409 AnotherOperationInProgress; which writes to different pools collide is not
     documented, so a cluster's pools and maintenance configurations go one at a time (the VNet rule below requires
     it of pools in one network anyway)."""
-    writes = _grouped([r for r in resources if r.type in CLUSTER_WRITES], "resourceName")
+    # the cluster's own create too: a pool or configuration named after a cluster it does not wait for
+    writes = _grouped([r for r in resources if r.type in CLUSTER_WRITES + (MANAGED_CLUSTER,)], "resourceName")
     return _one_at_a_time("cluster-writes", "cluster", writes, before,
                           "AKS refuses a second operation in progress (OperationNotAllowed)")
 
@@ -116,7 +151,8 @@ def _grouped(regs: list["Registration"], name_input: str) -> dict[tuple[str, str
 def _one_at_a_time(rule: str, what: str, groups: dict[tuple[str, str], list["Registration"]],
                    before: dict[str, set[str]], refusal: str, fix: str = "chain them with dependsOn") -> list[Conflict]:
     """A problem for each pair of writes to one parent that a first `pulumi up` may run at once."""
-    return [Conflict(rule, b.name, f"may write {what} {parent} while {a.name} does: {refusal}; fix: {fix}")
+    return [Conflict(rule, b.name, f"may write {what} {parent} while {a.name} does: {refusal}; fix: {fix}",
+                     (a.urn, b.urn))
             for (_, parent), writes in groups.items() for a, b in _unordered(writes, before)]
 
 
@@ -164,14 +200,14 @@ def check_vnet_writes(resources: list["Registration"], before: dict[str, set[str
                 problems.append(Conflict("vnet-writes", creator.name, f"may be created while {other.name} writes "
                                         f"virtual network {network}: AKS fails setting its ownership of a network "
                                         "in Updating state (SetVNetOwnershipFailed); fix: dependsOn, one write to "
-                                        "the network at a time"))
+                                        "the network at a time", (creator.urn, other.urn)))
             elif PRIVATE_ENDPOINT in (a.type, b.type) and SUBNET in (a.type, b.type):
                 endpoint, subnet = (a, b) if a.type == PRIVATE_ENDPOINT else (b, a)
                 problems.append(Conflict("vnet-writes", endpoint.name, f"may be created while subnet {subnet.name} of "
                                         f"virtual network {network} is written: the endpoint fails on a subnet in "
                                         "Updating state (ReferencedResourceNotProvisioned, terraform-provider-azurerm "
                                         "#21293), which azure-native does not retry; fix: dependsOn the network's "
-                                        "last subnet"))
+                                        "last subnet", (endpoint.urn, subnet.urn)))
     return problems
 
 
@@ -195,7 +231,8 @@ def check_vault_writes(resources: list["Registration"], before: dict[str, set[st
               for r in _of_type(resources, VAULT)}
     groups: dict[tuple[str, str], list["Registration"]] = {}
     for reg in resources:  # in plan order: the later of two writes is the one named
-        if reg.type == "azure-native:keyvault:Secret":
+        # the vault's own create too: a secret naming a vault it does not wait for
+        if reg.type in ("azure-native:keyvault:Secret", VAULT):
             keys = {(str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get("vaultName")))}
         else:
             keys = {vaults[d] for d in reg.dependencies if d in vaults} if reg.type == PRIVATE_ENDPOINT else set()

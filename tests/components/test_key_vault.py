@@ -123,27 +123,26 @@ def test_every_write_to_one_vault_waits_for_the_one_before_it():
 
 def test_a_consumers_own_secret_beside_the_platforms_is_refused_with_the_way_out():
     """A stranger adds a secret of their own to the platform's vault with a raw keyvault.Secret: nothing orders it
-    against the components' secrets, which Azure would refuse at `pulumi up`; the testing kit refuses it first and
-    names the queueing writer."""
+    against the components' secrets, which Azure would refuse at `pulumi up`; the testing kit refuses it first,
+    names the queueing writer, and says which of the program's own resources to make wait for which component."""
     import pytest
     from pulumi_azure_native import keyvault
     import llmplatform
-    from llmplatform.key_vault import vault_secret
     from llmplatform.testing import ProgramError
     from tests.components.test_components_alone import cluster_handle
 
-    class Owner(pulumi.ComponentResource):
-        def __init__(self, name, vault):
-            super().__init__("test:index:Owner", name, None)
-            vault_secret(f"{name}-token", vault, "token", "value", "text/plain", self)
-
-    def program():
+    def program(mine_waits: bool):
         vault = llmplatform.KeyVault("kv", {"cluster": cluster_handle(), "vault_name": "kv-test-1"})
-        Owner("platform", vault.vault)
+        database = llmplatform.PostgresServer("pg", {"cluster": cluster_handle(), "key_vault": vault.vault,
+                                                     "server_name": "psql-test-1"})
         keyvault.Secret("mine", resource_group_name="rg-test", vault_name=vault.vault_name, secret_name="mine",
-                        properties=keyvault.SecretPropertiesArgs(value=pulumi.Output.secret("x")))
+                        properties=keyvault.SecretPropertiesArgs(value=pulumi.Output.secret("x")),
+                        opts=pulumi.ResourceOptions(depends_on=[database] if mine_waits else None))
 
     with pytest.raises(ProgramError) as refused:
-        offline.run_function(program)
-    assert "may write Key Vault kv-test-1 while" in str(refused.value)
-    assert "llmplatform.key_vault.vault_secret" in str(refused.value) and "[vault-writes]" in str(refused.value)
+        offline.run_function(lambda: program(False))
+    message = str(refused.value)
+    assert "may write Key Vault kv-test-1 while" in message and "[vault-writes]" in message
+    assert "llmplatform.key_vault.vault_secret" in message
+    assert "(in this program: give Secret 'mine' a depends_on on PostgresServer 'pg')" in message
+    offline.run_function(lambda: program(True))  # the way out the message gives

@@ -76,3 +76,51 @@ def test_extension_resources_are_named_within_the_resource_they_extend():
                                                         "resourceUri": cluster})
     assert refusals([on("a", "/aks/1"), on("b", "/aks/2")]) == []
     assert len(refusals([on("a", "/aks/1"), on("b", "/aks/1")])) == 1
+
+
+def test_a_childs_write_waits_for_what_its_component_depends_on():
+    """A child registers only once its parent component has, and the component only after its `depends_on`: a
+    secret inside a component that depends on another secret is ordered after it (no conflict)."""
+    first = reg("first", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "a"})
+    owner = Registration(urn="urn:pulumi:s::p::my:index:Owner::owner", type="my:index:Owner", name="owner",
+                         parent="", custom=False, inputs={}, secret_paths=[], dependencies=[first.urn], options={})
+    child = reg("child", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "b"})
+    child.parent = owner.urn
+    assert refusals([first, owner, child]) == []
+    owner.dependencies.clear()
+    assert [p.endswith("[vault-writes]") for p in refusals([first, owner, child])] == [True]
+
+
+def test_two_providers_of_one_cluster_are_one_cluster():
+    """Objects are keyed by the cluster a provider reaches (its kubeconfig's API server), not by the provider: two
+    providers of one cluster claiming one namespace is one object twice."""
+    def provider(name, server):
+        kubeconfig = f"apiVersion: v1\nclusters:\n- name: c\n  cluster:\n    server: {server}\n"
+        return Registration(urn=f"urn:pulumi:s::p::pulumi:providers:kubernetes::{name}",
+                            type="pulumi:providers:kubernetes", name=name, parent="", custom=True,
+                            inputs={"kubeconfig": kubeconfig}, secret_paths=[], dependencies=[], options={})
+
+    def namespace(name, via):
+        return reg(name, "kubernetes:core/v1:Namespace", {"apiVersion": "v1", "kind": "Namespace",
+                                                           "metadata": {"name": "gpu"}}, via.urn + "::id")
+
+    one, two = provider("k8s", "https://aks-a:443"), provider("mine", "https://aks-a:443")
+    [problem] = refusals([one, two, namespace("a", one), namespace("b", two)])
+    assert "a and b are one object" in problem and "https://aks-a:443" in problem
+    other = provider("other", "https://aks-b:443")
+    assert refusals([one, other, namespace("a", one), namespace("b", other)]) == []
+
+
+def test_a_write_naming_a_parent_it_does_not_wait_for_is_refused():
+    """A secret that names its vault, or a pool that names its cluster, by a plain string and waits for neither
+    would be written while the parent is still being created."""
+    vault = reg("vault", "azure-native:keyvault:Vault", {"resourceGroupName": "rg", "vaultName": "kv"})
+    secret = reg("secret", SECRET, {"resourceGroupName": "rg", "vaultName": "kv", "secretName": "a"})
+    assert [p.endswith("[vault-writes]") for p in refusals([vault, secret])] == [True]
+    secret.dependencies.append(vault.urn)
+    assert refusals([vault, secret]) == []
+    cluster = reg("aks", "azure-native:containerservice:ManagedCluster", {"resourceGroupName": "rg",
+                                                                          "resourceName": "aks"})
+    pool = reg("pool", "azure-native:containerservice:AgentPool", {"resourceGroupName": "rg", "resourceName": "aks",
+                                                                   "agentPoolName": "gpu"})
+    assert [p.endswith("[cluster-writes]") for p in refusals([cluster, pool])] == [True]
