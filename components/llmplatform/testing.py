@@ -32,7 +32,7 @@ from pulumi.runtime import mocks as pulumi_mocks, rpc, settings as pulumi_settin
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from . import azure_inputs, write_order
+from . import azure_inputs, subnet_ranges, write_order
 from .checks import ComponentInputError
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -366,8 +366,9 @@ def _describe(identity: tuple) -> str:
 def refusals(resources: list[Registration]) -> list[str]:
     """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
     which the SDK's mocks accept silently; Azure inputs that azure-native or Azure would refuse or drop (a value of
-    the wrong type, outside a closed enum, a key the type does not have: llmplatform.azure_inputs); and two writes
-    Azure takes one at a time that the program leaves free to run at once (llmplatform.write_order)."""
+    the wrong type, outside a closed enum, a key the type does not have: llmplatform.azure_inputs); two writes
+    Azure takes one at a time that the program leaves free to run at once (llmplatform.write_order); and subnet
+    ranges outside their network or overlapping another (llmplatform.subnet_ranges)."""
     problems: list[str] = []
     clusters = _clusters(resources)
     seen_urns: set[str] = set()
@@ -388,6 +389,7 @@ def refusals(resources: list[Registration]) -> list[str]:
         else:
             seen_names[identity] = reg.name
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(resources))
+    problems.extend(subnet_ranges.refusals(resources))
     return problems
 
 

@@ -124,3 +124,22 @@ def test_a_write_naming_a_parent_it_does_not_wait_for_is_refused():
     pool = reg("pool", "azure-native:containerservice:AgentPool", {"resourceGroupName": "rg", "resourceName": "aks",
                                                                    "agentPoolName": "gpu"})
     assert [p.endswith("[cluster-writes]") for p in refusals([cluster, pool])] == [True]
+
+
+def test_a_subnet_outside_its_network_or_overlapping_another_is_refused():
+    """NetcfgSubnetRangeOutsideVnet and NetcfgSubnetRangesOverlap: whoever declares the subnets (a program's own
+    beside the platform's), Azure refuses the range."""
+    vnet = reg("vnet", "azure-native:network:VirtualNetwork", {"resourceGroupName": "rg", "virtualNetworkName": "v",
+                                                               "addressSpace": {"addressPrefixes": ["10.70.0.0/16"]}})
+
+    def subnet(name, prefix, vnet_name="v"):
+        return reg(name, "azure-native:network:Subnet", {"resourceGroupName": "rg", "virtualNetworkName": vnet_name,
+                                                         "subnetName": name, "addressPrefix": prefix})
+
+    nodes = subnet("nodes", "10.70.0.0/20")
+    assert refusals([vnet, nodes, subnet("mine", "10.70.16.0/24")]) == []
+    [overlap] = refusals([vnet, nodes, subnet("mine", "10.70.1.0/24")])
+    assert overlap.startswith("mine: subnet 10.70.1.0/24 overlaps nodes's 10.70.0.0/20") and "RangesOverlap" in overlap
+    [outside] = refusals([vnet, nodes, subnet("far", "10.99.0.0/24")])
+    assert "outside virtual network v's address space 10.70.0.0/16" in outside
+    assert refusals([vnet, nodes, subnet("other", "10.70.1.0/24", vnet_name="w")]) == []  # another network
