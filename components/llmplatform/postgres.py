@@ -177,8 +177,9 @@ class PostgresServer(pulumi.ComponentResource):
         vault_secret(f"{name}-admin-password-secret", vault, password_secret, admin_password, "text/plain", self)
         # The host is the server's name under postgres.database.azure.com, what fullyQualifiedDomainName returns with
         # private access too (azure-cli's `flexible-server create` into a subnet prints it as `host`, PR #29457),
-        # where the linked private zone answers it: known before the 10-minute create, so this secret does not hold
-        # the vault's write chain (key_vault.vault_secret) until the server exists.
+        # where the linked private zone answers it (the public cloud's suffix, as the zone's name above): known before
+        # the 10-minute create, so the secret takes an early turn in the vault's queue, in a real run and in the
+        # recorded plan alike (under mocks every value is ready at once, so the queue follows declaration order).
         fqdn = pulumi.Output.concat(args["server_name"], ".postgres.database.azure.com")
         vault_secret(f"{name}-database-url-secret", vault, url_secret,
                      pulumi.Output.all(admin_password, fqdn).apply(
