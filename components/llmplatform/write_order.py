@@ -100,13 +100,13 @@ def conflicts(resources: list["Registration"], before: Optional[dict[str, set[st
     found = (check_cluster_writes(resources, before) + check_vnet_writes(resources, before)
              + check_identity_writes(resources, before) + check_server_writes(resources, before)
              + check_vault_writes(resources, before))
-    return [_with_the_way_out(c, resources) for c in found]
+    by_urn = {r.urn: r for r in resources}
+    return [_with_the_way_out(c, by_urn) for c in found]
 
 
-def _with_the_way_out(conflict: Conflict, resources: list["Registration"]) -> Conflict:
+def _with_the_way_out(conflict: Conflict, by_urn: dict[str, "Registration"]) -> Conflict:
     """When one of the two is inside a component of this package and the other is not (a program's own resource
     beside the platform's), say which of the program's own to make wait, and for what."""
-    by_urn = {r.urn: r for r in resources}
 
     def owner(urn: str) -> Optional["Registration"]:  # the top-level component holding it, or itself
         reg = by_urn.get(urn)
