@@ -471,7 +471,8 @@ class AksCluster(pulumi.ComponentResource):
             cluster_name=settled(cluster.name, last_write), cluster_id=cluster.id,
             # the network as others see it: written whole (its last subnet), so their writes to it never overlap
             # ours (private endpoints and AKS refuse a network or subnet in Updating state)
-            vnet_id=settled(vnet.id, postgres_subnet), node_subnet_id=settled(nodes_subnet.id, postgres_subnet),
+            vnet_id=settled(vnet.id, postgres_subnet), vnet_name=settled(vnet.name, last_write),
+            node_subnet_id=settled(nodes_subnet.id, postgres_subnet),
             endpoints_subnet_id=settled(endpoints_subnet.id, postgres_subnet),
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
             kubernetes_version=args.get("kubernetes_version") or "", upgrade_channel=upgrade_channel,

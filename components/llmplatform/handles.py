@@ -39,6 +39,10 @@ class ClusterHandle(TypedDict):
     """AKS cluster resource id."""
     vnet_id: pulumi.Input[str]
     """VNet of the nodes."""
+    vnet_name: NotRequired[pulumi.Input[str]]
+    """Name of that VNet (in resource_group_name), for a subnet of your own in it. AksCluster gives it out once its
+    own writes to the network are done (AKS refuses another write to the network while it creates the cluster or a
+    pool); a subnet of yours also needs a depends_on on every GpuNodePool of the cluster."""
     node_subnet_id: pulumi.Input[str]
     """Subnet of every node pool."""
     endpoints_subnet_id: pulumi.Input[str]

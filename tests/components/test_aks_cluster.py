@@ -113,3 +113,30 @@ def test_with_upgrade_channel_none_a_version_bump_upgrades_the_control_plane_and
     assert changed == {"aks-aks": ["agentPoolProfiles[0].orchestratorVersion", "kubernetesVersion"],
                        "aks-cpu": ["orchestratorVersion"], "gpu-gpu": ["orchestratorVersion"]}, changed
     assert not result["ignored"] and not result["refused"] and not result["replaced"]
+
+
+def test_a_subnet_of_ones_own_named_from_the_handle_waits_for_the_clusters_network_writes():
+    """The handle's vnet_name is given out after the cluster's own pool writes: a subnet a program adds from it is
+    written after them (AKS refuses another write to the network while it creates the cluster or a pool), which the
+    testing kit accepts; the same subnet naming the VNet by a plain string is refused under the vnet-writes rule."""
+    from pulumi_azure_native import network
+    from llmplatform.testing import ProgramError
+
+    def program(named_from_handle: bool):
+        aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
+        vnet_name = aks.cluster["vnet_name"] if named_from_handle else "vnet-aks-a"
+        network.Subnet("mine", resource_group_name=aks.cluster["resource_group_name"], virtual_network_name=vnet_name,
+                       subnet_name="mine", address_prefix="10.0.32.0/24")
+
+    planned = offline.run_function(lambda: program(True))
+    [vnet] = planned.of_type("azure-native:network:VirtualNetwork")
+    [mine] = [r for r in planned.of_type("azure-native:network:Subnet") if r.name == "mine"]
+    assert mine.inputs["virtualNetworkName"] == vnet.inputs["virtualNetworkName"]
+    [pool] = planned.of_type("azure-native:containerservice:AgentPool")  # the CPU pool, the cluster's last write
+    assert pool.urn in mine.dependencies, mine.dependencies
+    try:
+        offline.run_function(lambda: program(False))
+    except ProgramError as error:
+        assert "mine" in str(error) and "[vnet-writes]" in str(error), str(error)
+    else:
+        raise AssertionError("a subnet written beside the cluster's create was accepted")
