@@ -9,7 +9,8 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
 - a custom resource not after what installs its CRD (`crd-order`);
 - an object that names another neither after it nor tolerant of its absence, or naming nothing (`name-reference`);
 - software that needs no GPU node waiting for a GPU pool (`gpu-wait`);
-- two writes to one AKS cluster's agent pools or maintenance configurations that may run at once (`cluster-writes`);
+- two agent-pool writes of one AKS cluster, or one of its pools or maintenance configurations and the cluster's own
+  create, that may run at once (`cluster-writes`);
 - an AKS cluster or agent pool created while something else may write its virtual network: a subnet, another
   cluster's or pool's create; a private endpoint created while a subnet of its network may be written
   (`vnet-writes`);

@@ -384,10 +384,11 @@ class AksCluster(pulumi.ComponentResource):
 
         workload = args["workload_pool"]
         workload_spot = workload.get("priority") == "spot"
-        # Pools and maintenance configurations are written one after the other (AKS refuses a write while another
-        # operation holds the cluster, and two pool creates in one network race on its ownership: Azure/AKS#4522);
-        # the handle's cluster_name (which GpuNodePool's pools take) is handed out after the last of them.
-        last_write: pulumi.CustomResource = cs.AgentPool(
+        # Pools are written one after the other (AKS refuses a write while another operation holds the cluster, and
+        # two pool creates in one network race on its ownership: Azure/AKS#4522); the handle's cluster_name (which
+        # GpuNodePool's pools take) is handed out after the last, the CPU pool. Maintenance configurations (synchronous
+        # PUTs) need the cluster only (llmplatform.write_order, cluster-writes).
+        workload_pool = cs.AgentPool(
             f"{name}-{workload['name']}",
             resource_group_name=rg_name,
             resource_name_=cluster.name,
@@ -401,11 +402,10 @@ class AksCluster(pulumi.ComponentResource):
                                    version=args.get("kubernetes_version")),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, False)),
         )
-        workload_pool = last_write
 
         if window:
             for config_name in ("aksManagedAutoUpgradeSchedule", "aksManagedNodeOSUpgradeSchedule"):
-                last_write = cs.MaintenanceConfiguration(
+                cs.MaintenanceConfiguration(
                     f"{name}-{config_name}",
                     resource_group_name=rg_name,
                     resource_name_=cluster.name,
@@ -417,7 +417,7 @@ class AksCluster(pulumi.ComponentResource):
                         start_time=window["start_time"],
                         utc_offset=window["utc_offset"],
                     ),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[last_write]))
+                    opts=pulumi.ResourceOptions(parent=self))
 
         client = authorization.get_client_config_output()
         # The cluster's own identity manages the internal load balancer in our subnet and the gateway's static
@@ -468,10 +468,10 @@ class AksCluster(pulumi.ComponentResource):
         self.kubelet_identity_object_id = kubelet_object_id
         self.cluster = ClusterHandle(
             resource_group_name=rg_name, location=location,
-            cluster_name=settled(cluster.name, last_write), cluster_id=cluster.id,
+            cluster_name=settled(cluster.name, workload_pool), cluster_id=cluster.id,
             # the network as others see it: written whole (its last subnet), so their writes to it never overlap
             # ours (private endpoints and AKS refuse a network or subnet in Updating state)
-            vnet_id=settled(vnet.id, postgres_subnet), vnet_name=settled(vnet.name, last_write),
+            vnet_id=settled(vnet.id, postgres_subnet), vnet_name=settled(vnet.name, workload_pool),
             node_subnet_id=settled(nodes_subnet.id, postgres_subnet),
             endpoints_subnet_id=settled(endpoints_subnet.id, postgres_subnet),
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,

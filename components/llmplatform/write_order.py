@@ -9,8 +9,9 @@ if TYPE_CHECKING:
 
 AGENT_POOL = "azure-native:containerservice:AgentPool"
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
-# Sub-resources of one AKS cluster written one at a time (AgentPool, MaintenanceConfiguration).
-CLUSTER_WRITES = (AGENT_POOL, "azure-native:containerservice:MaintenanceConfiguration")
+# Sub-resources of an AKS cluster, written after its create (agent pools also one at a time).
+MAINTENANCE = "azure-native:containerservice:MaintenanceConfiguration"
+CLUSTER_WRITES = (AGENT_POOL, MAINTENANCE)
 SUBNET = "azure-native:network:Subnet"
 FEDERATION = "azure-native:managedidentity:FederatedIdentityCredential"
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
@@ -132,12 +133,19 @@ def check_cluster_writes(resources: list["Registration"], before: dict[str, set[
     """AKS refuses a write while another operation holds the cluster or the pool ('OperationNotAllowed: Another
     operation is in progress', troubleshoot/azure/azure-kubernetes/create-upgrade-delete/operationnotallowed) and
     pulumi-azure-native retries only 409 AnotherOperationInProgress; which writes to different pools collide is not
-    documented, so a cluster's pools and maintenance configurations go one at a time (the VNet rule below requires
-    it of pools in one network anyway)."""
+    documented, so a cluster's pools go one at a time (the VNet rule below requires it of pools in one network
+    anyway), each after the cluster's create. A maintenance configuration waits for the cluster's create only: its
+    PUT is synchronous (200/201, no long-running operation left to hold the cluster: the 2025-10-01 API as
+    terraform-provider-azurerm's generated client calls it), terraform-provider-azurerm writes them after the
+    create with no lock, and Microsoft's verified modules (Azure/bicep-registry-modules
+    avm/res/container-service/managed-cluster, its Terraform twin) write them beside the agent pools."""
     # the cluster's own create too: a pool or configuration named after a cluster it does not wait for
     writes = _grouped([r for r in resources if r.type in CLUSTER_WRITES + (MANAGED_CLUSTER,)], "resourceName")
-    return _one_at_a_time("cluster-writes", "cluster", writes, before,
-                          "AKS refuses a second operation in progress (OperationNotAllowed)")
+    conflicts = _one_at_a_time("cluster-writes", "cluster", writes, before,
+                               "AKS refuses a second operation in progress (OperationNotAllowed)")
+    type_of = {r.urn: r.type for r in resources}
+    pairs = [{type_of[urn] for urn in c.between} for c in conflicts]
+    return [c for c, types in zip(conflicts, pairs) if MAINTENANCE not in types or MANAGED_CLUSTER in types]
 
 
 def _grouped(regs: list["Registration"], name_input: str) -> dict[tuple[str, str], list["Registration"]]:
@@ -184,8 +192,10 @@ def check_vnet_writes(resources: list["Registration"], before: dict[str, set[str
     """AKS sets its ownership of a bring-your-own virtual network on every cluster and agent-pool create and fails
     when the network is not in Succeeded state ('SetVNetOwnershipFailed ... VirtualNetworkNotInSucceededState: ... is
     in Updating state', Azure/AKS#4522, 2024: two pools created at once on one subnet); a subnet write puts its
-    network in Updating. terraform-provider-azurerm serialises pool creates on their subnets and network for this
-    (PRs #25888, #29537; #30769 and #32682 of 2025-26 on the network-wide race). A private endpoint's create fails
+    network in Updating; Microsoft's troubleshooting page for VirtualNetworkNotInSucceededState (2025-08) names any
+    create, update or delete still running on the network, and parallel cluster or pool deployments on it.
+    terraform-provider-azurerm serialises pool creates on one subnet (PRs #29537, #32001; a network-wide lock is
+    proposed in PR #32682 after regression report #30769). A private endpoint's create fails
     the same way on a subnet in Updating state ('RetryableError' / 'ReferencedResourceNotProvisioned ...
     PutSubnetOperation', terraform-provider-azurerm #21293 and #30197, whose private endpoint create retries
     those codes since PR #28112); pulumi-azure-native retries no failed long-running operation."""

@@ -143,3 +143,26 @@ def test_a_subnet_outside_its_network_or_overlapping_another_is_refused():
     [outside] = refusals([vnet, nodes, subnet("far", "10.99.0.0/24")])
     assert "outside virtual network v's address space 10.70.0.0/16" in outside
     assert refusals([vnet, nodes, subnet("other", "10.70.1.0/24", vnet_name="w")]) == []  # another network
+
+
+def test_a_maintenance_configuration_waits_for_its_cluster_only():
+    """A maintenance configuration PUT is synchronous (no operation left holding the cluster): it may go beside an
+    agent pool's create, and beside the other configuration, but not before the cluster exists."""
+    cluster = reg("aks", "azure-native:containerservice:ManagedCluster", {"resourceGroupName": "rg",
+                                                                          "resourceName": "aks"})
+
+    def child(name, type_, *after):
+        key = "agentPoolName" if type_ == "AgentPool" else "configName"
+        write = reg(name, f"azure-native:containerservice:{type_}", {"resourceGroupName": "rg", "resourceName": "aks",
+                                                                     key: name})
+        write.dependencies.extend(a.urn for a in after)
+        return write
+
+    pool, other_pool = child("cpu", "AgentPool", cluster), child("gpu", "AgentPool", cluster)
+    window, node_os = child("auto", "MaintenanceConfiguration", cluster), child("os", "MaintenanceConfiguration", cluster)
+    assert refusals([cluster, pool, window, node_os]) == []
+    # two pools still go one at a time, and a configuration still waits for the cluster's create
+    assert [p.split()[0] for p in refusals([cluster, pool, other_pool])] == ["gpu"]
+    early = child("early", "MaintenanceConfiguration")
+    [problem] = refusals([cluster, early])
+    assert problem.startswith("early may write cluster aks while aks does") and problem.endswith("[cluster-writes]")
