@@ -38,6 +38,19 @@ def url_problem(url: str) -> Optional[str]:
     return f"{url!r} {problem}: give {URL_ALLOWED}"
 
 
+def shown_url(url: str) -> str:
+    """`url` as the tools print or record it: a password in its userinfo (`http://user:secret@host`) replaced by
+    `***`, since output and result files are shared."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+
+
 def without_v1(url: str) -> Optional[str]:
     """The server's base URL when `url` is what OpenAI clients call the base URL, ending in `/v1` (the tools add the
     API paths, `/v1/models` or `/api/tags`, themselves: `http://host/v1` would ask for `/v1/v1/models`); None when

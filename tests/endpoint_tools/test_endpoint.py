@@ -44,3 +44,11 @@ def test_stack_output_nested_too_deeply_is_one_clear_error(monkeypatch, tmp_path
     fake_pulumi(monkeypatch, tmp_path, "[" * 100_000)
     with pytest.raises(endpoint.EndpointError, match="not a JSON object"):
         endpoint.resolve(None, "modelApiUrl", None)
+
+
+def test_a_password_in_the_url_is_never_shown():
+    from endpoint_tools.endpoint import shown_url
+    assert shown_url("http://admin:hunter2@host:8080/x") == "http://admin:***@host:8080/x"
+    assert shown_url("http://a:b@[::1]:9/") == "http://a:***@[::1]:9/"
+    for plain in ("http://admin@host", "http://host:1/", "https://h"):
+        assert shown_url(plain) == plain
