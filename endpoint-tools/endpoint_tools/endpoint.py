@@ -4,7 +4,7 @@ import subprocess
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from .llm_api import parse_json
+from .llm_api import parse_json, shown_url  # shown_url lives with the messages it guards; named here too
 
 
 class EndpointError(Exception):
@@ -17,12 +17,13 @@ URL_ALLOWED = "an http:// or https:// URL with a host, e.g. http://localhost:114
 
 def url_problem(url: str) -> Optional[str]:
     """Why `url` cannot be an endpoint's base URL (None when it can): the one rule for every tool's URL, so `foo`,
-    `localhost:8080` or `ftp://x` is bad usage, not a DNS or connection failure."""
+    `localhost:8080` or `ftp://x` is bad usage, not a DNS or connection failure. The URL is quoted without its
+    password (shown_url)."""
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:  # an unclosed [IPv6 address, a port that is no number or above 65535
-        return f"{url!r} is not a valid URL ({error}): give {URL_ALLOWED}"
+        return f"{shown_url(url)!r} is not a valid URL ({error}): give {URL_ALLOWED}"
     if any(c.isspace() for c in url):
         problem = "contains whitespace"
     elif "://" not in url or parts.scheme not in ("http", "https"):
@@ -35,20 +36,7 @@ def url_problem(url: str) -> Optional[str]:
         problem = "has a query or fragment (the tools add the API paths to a base URL)"
     else:
         return None
-    return f"{url!r} {problem}: give {URL_ALLOWED}"
-
-
-def shown_url(url: str) -> str:
-    """`url` as the tools print or record it: a password in its userinfo (`http://user:secret@host`) replaced by
-    `***`, since output and result files are shared."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+    return f"{shown_url(url)!r} {problem}: give {URL_ALLOWED}"
 
 
 def without_v1(url: str) -> Optional[str]:

@@ -7,16 +7,22 @@ token (the first byte of the body for non-streamed calls); a watchdog enforces t
 """
 import heapq
 import json
+import re
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
+from urllib.parse import urlsplit
 
 import requests
 
 APIS = ("openai", "ollama")
 CONNECT_TIMEOUT_S = 10.0
+# The most the tools read of one JSON answer, or of one event of a stream (or a stream's content in all): an endpoint
+# serving an endless body once drove a tool's memory to 2 GB before the deadline fired. Answers here are kilobytes.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+READ_CHUNK_BYTES = 64 * 1024
 
 # Every way a request can fail, with what it means; kinds are stable names for reports and tests.
 KINDS = {
@@ -33,6 +39,7 @@ KINDS = {
     "bad_stream": "an event in the stream is not valid JSON",
     "empty_stream": "the stream ended with no content and no usage",
     "unterminated": "the stream ended without its final event",
+    "too_large": f"the answer (or one stream event) is larger than {MAX_BODY_BYTES // 2**20} MiB",
     "unauthorized": "401/403: missing or wrong API key",
     "rate_limited": "429: the gateway's rate limit",
     "client_error": "another 4xx answer",
@@ -42,13 +49,56 @@ KINDS = {
 }
 
 
-class ApiError(Exception):
-    """A request that did not succeed: a kind from KINDS, a one-line message, the HTTP status when there was one."""
+# Every API key a client was given: no message the tools print or write contains one (a server may echo a wrong key
+# in its 401, an exception text may quote the Authorization header).
+_SECRETS: set[str] = set()
+_SECRETS_LOCK = threading.Lock()
+_USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:]*):[^/?#\s]*@")
 
-    def __init__(self, kind: str, message: str, status: Optional[int] = None):
-        super().__init__(message)
+
+def redact(text: str) -> str:
+    """`text` with every API key given to a client, and the password of any URL in it, replaced by `***`."""
+    with _SECRETS_LOCK:
+        secrets = sorted(_SECRETS, key=len, reverse=True)
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return _USERINFO_PASSWORD.sub(r"\1:***@", text)
+
+
+def shown_url(url: str) -> str:
+    """`url` as the tools print or record it: a password in its userinfo (`http://user:secret@host`) replaced by
+    `***`, since output and result files are shared."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return _USERINFO_PASSWORD.sub(r"\1:***@", url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+
+
+def api_key_problem(key: str) -> Optional[str]:
+    """Why `key` cannot be sent as a bearer key (None when it can), never quoting the key: an HTTP header carries
+    Latin-1 at most and no control character (requests refuses CR/LF quoting the header, http.client raises
+    UnicodeEncodeError on a euro sign), and a bearer token (RFC 6750 section 2.1) is printable ASCII without spaces."""
+    bad = next((c for c in key if not "!" <= c <= "~"), None)
+    if bad is None:
+        return None
+    what = ("a control character" if ord(bad) < 0x20 or ord(bad) == 0x7F else "whitespace" if bad.isspace()
+            else "a character outside ASCII")
+    return f"contains {what} (U+{ord(bad):04X}); an API key is printable ASCII without spaces"
+
+
+class ApiError(Exception):
+    """A request that did not succeed: a kind from KINDS, a one-line message (redacted), the HTTP status when there
+    was one, and for a timeout which deadline passed (`total` or `first_token`)."""
+
+    def __init__(self, kind: str, message: str, status: Optional[int] = None, deadline: Optional[str] = None):
+        super().__init__(redact(message))
         self.kind = kind if kind in KINDS else "error"
         self.status = status
+        self.deadline = deadline
 
 
 @dataclass(frozen=True)
@@ -114,19 +164,50 @@ def server_message(body: bytes, limit: int = 160) -> str:
     return " ".join(text.split())[:limit]
 
 
-def where(url: str, final_url: Optional[str]) -> str:
-    """The URL a request failed at: after a redirect the one it was redirected to (that is what refused, timed out or
-    answered), naming the one asked for too."""
-    if not final_url or final_url == url:
+def _as_sent(url: str) -> str:
+    """`url` as requests sends it (it quotes what needs quoting: `%zz` goes as `%25zz`), to tell a redirect from
+    requests' own rewriting."""
+    try:
+        prepared = requests.PreparedRequest()
+        prepared.prepare_url(url, None)
+        return prepared.url or url
+    except Exception:  # noqa: BLE001 - a URL requests cannot prepare fails elsewhere, named
         return url
-    return f"{final_url} (redirected from {url})"
 
 
-def describe_exception(error: BaseException, url: str, phase: str = "headers") -> ApiError:
-    """Turn a requests/urllib3 failure into a named kind and one line a person can act on."""
+def where(url: str, final_url: Optional[str]) -> str:
+    """The URL a request failed at, as shown (no password): after a redirect the one it was redirected to (that is
+    what refused, timed out or answered), naming the one asked for too."""
+    if not final_url or final_url == url or final_url == _as_sent(url):
+        return shown_url(url)
+    return f"{shown_url(final_url)} (redirected from {shown_url(url)})"
+
+
+# What each timeout kind waited for, and which of Deadlines' two it was.
+_TIMEOUTS = {"timeout_headers": "no response headers", "timeout_ttft": "no first token",
+             "timeout_total": "the answer did not complete"}
+
+
+def timeout_error(kind: str, shown: str, deadlines: Optional[Deadlines] = None) -> ApiError:
+    """A timeout of that kind at `shown` (a URL, or `METHOD URL`), naming the deadline and its seconds when known."""
+    if deadlines is None:
+        return ApiError(kind, f"timed out waiting for {shown} ({KINDS[kind]})")
+    headers_by_ttft = bool(deadlines.ttft_s) and deadlines.first_token_s < deadlines.total_s
+    deadline = "total" if kind == "timeout_total" or (kind == "timeout_headers" and not headers_by_ttft) \
+        else "first_token"
+    seconds = deadlines.total_s if deadline == "total" else deadlines.first_token_s
+    return ApiError(kind, f"timed out waiting for {shown}: {_TIMEOUTS[kind]} within {seconds:g} s "
+                          f"(the {deadline.replace('_', '-')} deadline)", deadline=deadline)
+
+
+def describe_exception(error: BaseException, url: str, phase: str = "headers",
+                       deadlines: Optional[Deadlines] = None, final_url: Optional[str] = None) -> ApiError:
+    """Turn a requests/urllib3 failure at `url` (as asked for; `final_url`, where a redirect led, when the error does
+    not say) into a named kind and one line a person can act on (redacted: an exception's text may quote a header
+    or the URL)."""
     if isinstance(error, ApiError):
         return error
-    url = where(url, getattr(getattr(error, "request", None), "url", None))
+    url = where(url, getattr(getattr(error, "request", None), "url", None) or final_url)
     text = str(error)
     first_line = text.splitlines()[0][:200] if text else type(error).__name__
     if isinstance(error, requests.exceptions.SSLError):
@@ -135,7 +216,7 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers") -
         return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
     if isinstance(error, requests.exceptions.Timeout):
         kind = "timeout_headers" if phase == "headers" else "timeout_ttft" if phase == "ttft" else "timeout_total"
-        return ApiError(kind, f"timed out waiting for {url} ({KINDS[kind]})")
+        return timeout_error(kind, url, deadlines)
     if isinstance(error, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
         return ApiError("closed", f"{url} closed the connection mid-response")
     if isinstance(error, requests.exceptions.ConnectionError):
@@ -314,6 +395,12 @@ class LlmClient:
                  deadlines: Optional[Deadlines] = None, session: Optional[requests.Session] = None):
         if api not in APIS:
             raise ValueError(f"api must be one of {APIS}, got {api!r}")
+        problem = api_key_problem(api_key) if api_key else None
+        if problem:  # callers check the key first and say where it came from; this is the last guard
+            raise ValueError(f"the API key {problem}")
+        if api_key:
+            with _SECRETS_LOCK:
+                _SECRETS.add(api_key)
         self.base_url = base_url.rstrip("/")
         self.api = api
         self.api_key = api_key
@@ -334,8 +421,8 @@ class LlmClient:
             response = self.session.request(method, url, headers=self.headers, stream=True,
                                             timeout=(min(CONNECT_TIMEOUT_S, self.deadlines.total_s), read_timeout),
                                             **kwargs)
-        except requests.RequestException as error:
-            raise describe_exception(error, url, "headers") from None
+        except (requests.RequestException, ValueError) as error:  # ValueError: UnicodeError encoding a request
+            raise describe_exception(error, url, "headers", self.deadlines) from None
         if response.status_code >= 400:
             try:
                 body = response.raw.read(4096, decode_content=True) or b""
@@ -348,26 +435,36 @@ class LlmClient:
                            + (f": {message}" if message else ""), response.status_code)
         return response, start
 
-    def _json(self, method: str, path: str, **kwargs: Any) -> tuple[Any, Completion]:
-        """A non-streamed call: the whole body within the total deadline, parsed as JSON."""
-        url = self.url(path)
+    def _expired(self, kind: str, shown: str) -> ApiError:
+        """The error for a deadline the watchdog fired (or Ctrl-C) on a request to `shown` (`METHOD URL`)."""
+        return ApiError(kind, f"{shown}: {KINDS[kind]}") if kind == "cancelled" \
+            else timeout_error(kind, shown, self.deadlines)
+
+    def _json(self, method: str, path: str, **kwargs: Any) -> tuple[Any, Completion, str]:
+        """A non-streamed call: the whole body within the total deadline and MAX_BODY_BYTES, parsed as JSON; with
+        the URL that answered, as shown."""
+        asked = self.url(path)
         response, start = self._open(method, path, **kwargs)
-        url = where(url, response.url)
+        url = where(asked, response.url)
         meta = Completion(server=response.headers.get("Server"))
         with _Watchdog(response) as watchdog:
             remaining = self.deadlines.total_s - (time.perf_counter() - start)
             watchdog.arm("timeout_total", remaining)
             watchdog.extend_reads(remaining)
             try:
-                body = response.content
+                body = self._bounded_body(response, f"{method} {url}")
+            except ApiError:
+                raise
             except Exception as error:  # noqa: BLE001 - named below
-                raise (ApiError(watchdog.expired, f"{method} {url}: {KINDS[watchdog.expired]}")
-                       if watchdog.expired else describe_exception(error, url, "total")) from None
+                raise (self._expired(watchdog.expired, f"{method} {url}") if watchdog.expired
+                       else describe_exception(error, asked, "total", self.deadlines, response.url)) from None
             finally:
                 response.close()
+            if watchdog.expired:  # a body without a length ends at the shut-down socket: cut short, not complete
+                raise self._expired(watchdog.expired, f"{method} {url}")
         meta.latency_s = time.perf_counter() - start
         try:
-            return parse_json(body), meta
+            return parse_json(body), meta, url
         except ValueError as error:
             kind = response.headers.get("Content-Type", "no content type")
             snippet = " ".join(body[:80].decode("utf-8", "replace").split())
@@ -375,14 +472,29 @@ class LlmClient:
             raise ApiError("non_json", f"{method} {url} answered {response.status_code} with {what} ({kind}): "
                                        f"{snippet!r}", response.status_code) from None
 
+    @staticmethod
+    def _bounded_body(response: requests.Response, shown: str) -> bytes:
+        """The body, read piece by piece, or too_large as soon as it passes MAX_BODY_BYTES (or says it will)."""
+        declared = response.headers.get("Content-Length", "")
+        body = bytearray()
+        if not (declared.isdigit() and int(declared) > MAX_BODY_BYTES):
+            for piece in response.iter_content(READ_CHUNK_BYTES):
+                body += piece
+                if len(body) > MAX_BODY_BYTES:
+                    break
+            else:
+                return bytes(body)
+        raise ApiError("too_large", f"{shown}: the body is larger than {MAX_BODY_BYTES // 2**20} MiB, the most the "
+                                    f"tools read of a JSON answer", response.status_code)
+
     # ---- the calls ---------------------------------------------------------------------------------------------
     def list_models(self) -> list[str]:
         path, key, name = ("/v1/models", "data", "id") if self.api == "openai" else ("/api/tags", "models", "name")
-        data, _ = self._json("GET", path)
+        data, _, url = self._json("GET", path)
         items = data.get(key) if isinstance(data, dict) else None
         if not isinstance(items, list) or not all(isinstance(m, dict) and isinstance(m.get(name), str)
                                                   for m in items):
-            raise ApiError("bad_shape", f"GET {self.url(path)}: expected {{\"{key}\": [{{\"{name}\": ...}}]}}, "
+            raise ApiError("bad_shape", f"GET {url}: expected {{\"{key}\": [{{\"{name}\": ...}}]}}, "
                                         f"got {excerpt(data)}")
         return [m[name] for m in items]
 
@@ -398,7 +510,7 @@ class LlmClient:
 
     def chat(self, model: str, prompt: str, max_tokens: int = 32) -> Completion:
         path, body = self._chat_body(model, prompt, max_tokens, stream=False)
-        data, done = self._json("POST", path, json=body)
+        data, done, url = self._json("POST", path, json=body)
         done.finished, done.chunks, done.ttft_s = True, 1, done.latency_s
         done.raw_final = data if isinstance(data, dict) else {}
         if self.api == "openai":
@@ -409,16 +521,16 @@ class LlmClient:
             content = _dig(data, "message", "content")
             done.prompt_tokens, done.output_tokens = _dig(data, "prompt_eval_count"), _dig(data, "eval_count")
         if not isinstance(content, str):
-            raise ApiError("bad_shape", f"POST {self.url(path)}: no message content in {excerpt(data)}")
+            raise ApiError("bad_shape", f"POST {url}: no message content in {excerpt(data)}")
         done.content = content
         return done
 
     def generate(self, model: str, prompt: str, max_tokens: int = 32) -> Completion:
         """Ollama's /api/generate (native API only)."""
-        data, done = self._json("POST", "/api/generate", json={"model": model, "prompt": prompt, "stream": False,
+        data, done, url = self._json("POST", "/api/generate", json={"model": model, "prompt": prompt, "stream": False,
                                                                "options": {"num_predict": max_tokens}})
         if not isinstance(_dig(data, "response"), str):
-            raise ApiError("bad_shape", f"POST {self.url('/api/generate')}: no `response` in {excerpt(data)}")
+            raise ApiError("bad_shape", f"POST {url}: no `response` in {excerpt(data)}")
         done.content, done.finished, done.chunks = data["response"], bool(data.get("done")), 1
         done.prompt_tokens, done.output_tokens = data.get("prompt_eval_count"), data.get("eval_count")
         return done
@@ -426,9 +538,9 @@ class LlmClient:
     def chat_stream(self, model: str, prompt: str, max_tokens: int = 32) -> Completion:
         """Streamed chat: time to first token, inter-token timing, total latency, under both deadlines."""
         path, body = self._chat_body(model, prompt, max_tokens, stream=True)
-        url = self.url(path)
+        asked = self.url(path)
         response, start = self._open("POST", path, json=body)
-        url = where(url, response.url)
+        url = where(asked, response.url)
         result = Completion(server=response.headers.get("Server"))
         with _Watchdog(response) as watchdog:
             elapsed = time.perf_counter() - start
@@ -447,6 +559,9 @@ class LlmClient:
                         result.chunk_times_s.append(now)
                         result.content += text
                         result.chunks += 1
+                        if len(result.content) > MAX_BODY_BYTES:
+                            raise ApiError("too_large", f"stream from {url}: the content passed "
+                                                        f"{MAX_BODY_BYTES // 2**20} MiB, the most the tools keep")
                     self._event_usage(event, result)
                     if result.finished:
                         break
@@ -454,12 +569,13 @@ class LlmClient:
                 raise
             except Exception as error:  # noqa: BLE001 - every failure is named, none escapes as a traceback
                 if watchdog.expired:
-                    raise ApiError(watchdog.expired, f"POST {url}: {KINDS[watchdog.expired]}") from None
-                raise describe_exception(error, url, "ttft" if result.ttft_s is None else "total") from None
+                    raise self._expired(watchdog.expired, f"POST {url}") from None
+                raise describe_exception(error, asked, "ttft" if result.ttft_s is None else "total",
+                                         self.deadlines, response.url) from None
             finally:
                 response.close()
             if watchdog.expired:  # a deadline passed while the last event was being handled
-                raise ApiError(watchdog.expired, f"POST {url}: {KINDS[watchdog.expired]}")
+                raise self._expired(watchdog.expired, f"POST {url}")
         result.latency_s = time.perf_counter() - start
         if not result.finished:
             raise ApiError("unterminated", f"stream from {url} ended without its final event "
@@ -468,10 +584,26 @@ class LlmClient:
             raise ApiError("empty_stream", f"stream from {url} ended with no content and no usage")
         return result
 
+    @staticmethod
+    def _lines(response: requests.Response, url: str) -> Iterator[bytes]:
+        """The body's lines as they arrive, none longer than MAX_BODY_BYTES (requests' iter_lines keeps a line's
+        start however long it grows, and iter_content(None) reads a whole chunk, or a body without chunks, at
+        once): pieces of at most READ_CHUNK_BYTES, which a chunked stream returns as soon as a chunk ends."""
+        pending = bytearray()
+        for piece in response.iter_content(READ_CHUNK_BYTES):
+            pending += piece
+            if b"\n" in piece or b"\r" in piece:  # split only when a line ended: linear in the body's length
+                lines = bytes(pending).splitlines(keepends=True)
+                pending = bytearray(lines.pop() if not lines[-1].endswith((b"\n", b"\r")) else b"")
+                yield from (line.rstrip(b"\r\n") for line in lines)
+            if len(pending) > MAX_BODY_BYTES:
+                raise ApiError("too_large", f"stream from {url}: a line passed {MAX_BODY_BYTES // 2**20} MiB "
+                                            f"without its end, the most the tools read of one event")
+        if pending:
+            yield bytes(pending)
+
     def _events(self, response: requests.Response, url: str) -> Iterator[dict]:
-        # None: each chunk as it arrives (iter_content's documented meaning, which iter_lines passes on); requests
-        # annotates iter_lines' chunk_size as int only, iter_content's as int | None.
-        for line in response.iter_lines(chunk_size=None, decode_unicode=False):  # type: ignore[call-overload]
+        for line in self._lines(response, url):
             if not line:
                 continue
             text = line.decode("utf-8", "replace")
@@ -534,5 +666,5 @@ def detect_api(base_url: str, api_key: Optional[str] = None, deadlines: Optional
             failures.append(error)
     kinds = {f.kind for f in failures}
     kind = "server_error" if "server_error" in kinds else failures[0].kind
-    raise ApiError(kind, f"neither API answered at {base_url}: " + "; ".join(str(f) for f in failures),
+    raise ApiError(kind, f"neither API answered at {shown_url(base_url)}: " + "; ".join(str(f) for f in failures),
                    failures[0].status)

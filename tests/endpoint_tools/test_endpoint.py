@@ -52,3 +52,11 @@ def test_a_password_in_the_url_is_never_shown():
     assert shown_url("http://a:b@[::1]:9/") == "http://a:***@[::1]:9/"
     for plain in ("http://admin@host", "http://host:1/", "https://h"):
         assert shown_url(plain) == plain
+
+
+def test_a_url_refused_as_usage_is_quoted_without_its_password():
+    from endpoint_tools.endpoint import shown_url, url_problem
+    for url in ("http://admin:hunter2@x/?q=1", "http://admin:hunter2@[::1", "ftp://admin:hunter2@x"):
+        problem = url_problem(url)
+        assert problem and "hunter2" not in problem and "admin:***@" in problem, problem
+    assert shown_url("http://admin:hunter2@[::1") == "http://admin:***@[::1"  # urlsplit refuses it

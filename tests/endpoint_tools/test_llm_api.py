@@ -7,7 +7,8 @@ import pytest
 import requests
 import urllib3
 
-from endpoint_tools.llm_api import ApiError, Deadlines, LlmClient, detect_api, describe_exception, status_kind
+from endpoint_tools.llm_api import (ApiError, Deadlines, LlmClient, api_key_problem, detect_api, describe_exception,
+                                    status_kind)
 from endpoint_tools.loopback_server import MODEL, LoopbackServer
 
 
@@ -79,3 +80,37 @@ def test_dns_and_tls_failures_are_named():
     assert describe_exception(requests.exceptions.ReadTimeout("t"), "http://x").kind == "timeout_headers"
     assert describe_exception(requests.exceptions.ReadTimeout("t"), "http://x", "ttft").kind == "timeout_ttft"
     assert describe_exception(requests.exceptions.ConnectTimeout("t"), "http://x").kind == "connect_timeout"
+
+
+def test_no_message_contains_a_clients_key():
+    """Defense in depth behind the key check: describe_exception (which llm-bench writes into its results) quoted an
+    exception's text, and requests' InvalidHeader quotes the header: `'Bearer sk-secret123\\r'`."""
+    LlmClient("http://x", "openai", api_key="sk-redact-me-42")
+    header = requests.exceptions.InvalidHeader("Invalid leading whitespace, reserved character(s), or return "
+                                               "character(s) in header value: 'Bearer sk-redact-me-42'")
+    message = str(describe_exception(header, "http://x/v1/models"))
+    assert "sk-redact-me-42" not in message and "'Bearer ***'" in message
+    echoed = ApiError("unauthorized", "GET http://x/v1/models answered 401: key sk-redact-me-42 is invalid", 401)
+    assert str(echoed) == "GET http://x/v1/models answered 401: key *** is invalid"
+    closed = requests.exceptions.ConnectionError("cannot reach http://u:pw-in-url@x/v1/models")
+    assert "pw-in-url" not in str(describe_exception(closed, "http://u:pw-in-url@x/v1/models"))
+
+
+@pytest.mark.parametrize("key, what", [("sk-a\rb", "a control character (U+000D)"),
+                                       ("sk-\u20acuro", "a character outside ASCII (U+20AC)"),
+                                       ("sk a", "whitespace (U+0020)")])
+def test_a_client_refuses_a_key_no_header_can_carry_without_quoting_it(key, what):
+    assert api_key_problem(key) == f"contains {what}; an API key is printable ASCII without spaces"
+    with pytest.raises(ValueError) as caught:
+        LlmClient("http://x", "openai", api_key=key)
+    assert str(caught.value) == f"the API key {api_key_problem(key)}" and key not in str(caught.value)
+    assert api_key_problem("sk-Abc_123.~+/=") is None
+
+
+def test_a_timeout_names_the_deadline_that_passed():
+    with LoopbackServer("slowfirst", hang_s=3.0) as srv:
+        with pytest.raises(ApiError) as caught:
+            LlmClient(srv.url, "openai", deadlines=Deadlines(8.0, ttft_s=0.5)).chat_stream(MODEL, "hi", 8)
+    assert caught.value.kind == "timeout_ttft" and caught.value.deadline == "first_token"
+    assert str(caught.value) == (f"timed out waiting for POST {srv.url}/v1/chat/completions: no first token within "
+                                 f"0.5 s (the first-token deadline)")
