@@ -9,9 +9,9 @@ from typing import Any, Callable, Optional
 import requests
 import yaml
 
-from .endpoint import url_problem
+from .endpoint import shown_url, url_problem
 from .llm_api import ApiError, Deadlines, LlmClient
-from .smoke import Check, run_checks
+from .smoke import Check, clean_api_key, failure_text, run_checks
 
 GPU = "nvidia.com/gpu"
 GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
@@ -189,13 +189,17 @@ def check_smoke(gate: Gate, api_key: Optional[str], timeout_s: float) -> Check:
     problem = url_problem(gate.url)
     if problem:
         return Check("smoke", False, f"stack output {gate.url_output}: {problem}")
+    api_key, key_problem = clean_api_key(api_key)
+    if key_problem:
+        return Check("smoke", False, f"the API key (--api-key or $LLM_API_KEY) {key_problem} (the key itself is "
+                                     f"not shown)")
     if gate.key_output and not api_key:
         return Check("smoke", False, f"no API key: set LLM_API_KEY (the Key Vault secret named by {gate.key_output})")
     client = LlmClient(gate.url, "openai", api_key, Deadlines(timeout_s), requests.Session())
     try:
         checks = run_checks(client, gate.model, 16, auth=bool(gate.key_output), burst=0)
     except ApiError as error:
-        return Check("smoke", False, f"[{error.kind}] {error}")
+        return Check("smoke", False, failure_text(error))
     failed = [c for c in checks if not c.ok]
     detail = "; ".join(f"{c.name}: {c.detail}" for c in (failed or checks))
-    return Check("smoke", not failed, f"{gate.url}: {detail}")
+    return Check("smoke", not failed, f"{shown_url(gate.url)}: {detail}")

@@ -3,7 +3,8 @@
 `llm-smoke URL [--model M] [--api-key K] ...` (or `python -m endpoint_tools.smoke ...`).
 
 Prints one PASS/FAIL line per check. Exit codes: 0 all checks passed, 1 a check failed or the endpoint could not
-be reached, 2 bad usage. Never a traceback: every endpoint failure is a named kind with one line.
+be reached, 2 bad usage, 130 on Ctrl-C, 141 when stdout is closed early (`| head`; as a program stopped by SIGPIPE,
+without a word). Never a traceback: every endpoint failure is a named kind with one line.
 """
 
 import argparse
@@ -16,8 +17,13 @@ from typing import Callable, Optional
 
 import requests
 
-from .endpoint import EndpointError, resolve, url_problem, without_v1
-from .llm_api import APIS, KINDS, ApiError, Deadlines, LlmClient, detect_api
+from .endpoint import EndpointError, resolve, shown_url, url_problem, without_v1
+from .llm_api import APIS, KINDS, ApiError, Deadlines, LlmClient, api_key_problem, detect_api
+
+KEY_ENV = "LLM_API_KEY"
+MAX_SECONDS = 86400.0  # a day: the longest deadline or duration the tools take (urllib3 overflows near 1e10 s)
+# The flag that sets each deadline an ApiError names (`ApiError.deadline`), for the hint on a timeout's line.
+DEADLINE_FLAGS = {"total": "--timeout", "first_token": "--ttft-timeout"}
 
 
 @dataclass
@@ -84,6 +90,13 @@ def check_rate_limit(client: LlmClient, burst: int) -> Check:
     return Check("rate-limit", limited > 0, f"{limited} of {burst} burst requests answered 429")
 
 
+def failure_text(error: ApiError) -> str:
+    """`[kind] message` of a failed request; a timeout says which flag gives that deadline more time."""
+    flag = DEADLINE_FLAGS.get(error.deadline or "")
+    return f"[{error.kind}] {error}" + (f"; raise it with {flag} SECONDS (a cold start can take minutes)"
+                                        if flag else "")
+
+
 def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: bool, burst: int) -> list[Check]:
     checks: list[Check] = []
 
@@ -91,12 +104,12 @@ def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: b
         try:
             checks.append(fn())
         except ApiError as error:
-            checks.append(Check(name, False, f"[{error.kind}] {error}"))
+            checks.append(Check(name, False, failure_text(error)))
 
     try:
         first, model = check_models(client, model)
     except ApiError as error:
-        return [Check("models", False, f"[{error.kind}] {error}")]
+        return [Check("models", False, failure_text(error))]
     checks.append(first)
     if model:
         attempt("completion", lambda: check_completion(client, model, max_tokens))
@@ -119,8 +132,8 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def above_zero(unit: str) -> Callable[[str], float]:
-    """An argparse type: a finite number of `unit` above zero."""
+def above_zero(unit: str, most: Optional[float] = None, most_said: str = "") -> Callable[[str], float]:
+    """An argparse type: a finite number of `unit` above zero (and at most `most`, when given)."""
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -128,15 +141,17 @@ def above_zero(unit: str) -> Callable[[str], float]:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
         if not value > 0 or value == float("inf"):
             raise argparse.ArgumentTypeError(f"{text!r} must be a number of {unit} above 0")
+        if most is not None and value > most:
+            raise argparse.ArgumentTypeError(f"{text!r} must be a number of {unit} of at most {most:g}{most_said}")
         return value
     return parse
 
 
-positive = above_zero("seconds")
+positive = above_zero("seconds", MAX_SECONDS, " (a day)")
 
 
-def count(low: int):
-    """An argparse type: a whole number >= low."""
+def count(low: int, high: Optional[int] = None):
+    """An argparse type: a whole number >= low (and <= high, when given)."""
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -144,6 +159,8 @@ def count(low: int):
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
         if value < low:
             raise argparse.ArgumentTypeError(f"{text!r} must be >= {low}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"{text!r} must be <= {high}")
         return value
     return parse
 
@@ -208,35 +225,60 @@ def endpoint_arguments(parser: argparse.ArgumentParser) -> None:
                         help="API flavour; auto tries the OpenAI API, then Ollama's native one")
     parser.add_argument("--model", type=named("a model name"),
                         help="model to use (default: the first one the endpoint lists)")
-    parser.add_argument("--api-key", default=os.environ.get("LLM_API_KEY"),
-                        help="bearer key (default: $LLM_API_KEY, never printed)")
+    parser.add_argument("--api-key", default=None,
+                        help=f"bearer key (default: ${KEY_ENV}; never printed); whitespace around it is dropped "
+                             f"(a key file's trailing newline or CR), and a key with whitespace, control "
+                             f"characters or non-ASCII inside is refused")
     parser.add_argument("--timeout", type=positive, default=120.0, metavar="SECONDS",
-                        help="total deadline of each request: its whole answer, streamed or not, must arrive "
-                             "within this time")
+                        help="total deadline of each request, the API detection's too: its whole answer, streamed "
+                             "or not, must arrive within this time (at most a day; a replica scaled to zero, "
+                             "woken by the first request, takes minutes)")
     parser.add_argument("--ttft-timeout", type=positive, default=None, metavar="SECONDS",
                         help="deadline for the response headers and the first token (default: the total deadline)")
 
 
+def clean_api_key(key: Optional[str]) -> tuple[Optional[str], Optional[str]]:
+    """The key as sent, whitespace around it dropped (what a user means by a key file ending in a newline or CRLF),
+    None when nothing is left; and why it cannot be sent (None when it can), never quoting it."""
+    key = (key or "").strip() or None
+    return key, api_key_problem(key) if key else None
+
+
+def api_key_given(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """args.api_key from --api-key, else $LLM_API_KEY, cleaned; a key that cannot be sent is bad usage (exit 2),
+    naming where it came from, never its value."""
+    source = "argument --api-key" if args.api_key is not None else f"${KEY_ENV}"
+    key, problem = clean_api_key(args.api_key if args.api_key is not None else os.environ.get(KEY_ENV))
+    if problem:
+        parser.error(f"{source}: the API key {problem} (the key itself is not shown)")
+    args.api_key = key
+
+
 def endpoint_given(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Exactly one of URL and --stack-output, else bad usage (exit 2)."""
+    """Exactly one of URL and --stack-output, and a key that can be sent, else bad usage (exit 2)."""
     if not args.url and not args.stack_output:
         parser.error("give an endpoint URL or --stack-output NAME")
     if args.url and args.stack_output:
-        parser.error(f"give the endpoint URL {args.url!r} or --stack-output {args.stack_output}, not both")
+        parser.error(f"give the endpoint URL {shown_url(args.url)!r} or --stack-output {args.stack_output}, "
+                     f"not both")
     if args.stack and not args.stack_output:
         parser.error(f"--stack {args.stack} names where --stack-output is read: give --stack-output NAME too")
+    api_key_given(parser, args)
 
 
 def connect(args: argparse.Namespace) -> tuple[str, str]:
     """Resolve the URL and the API; EndpointError or ApiError when that fails. A URL ending in /v1 (an OpenAI
-    client's base URL) loses the /v1, said on stderr: the tools add it themselves."""
+    client's base URL) loses the /v1, said on stderr: the tools add it themselves. The detection's model listing has
+    the same deadlines as every request: it was capped at 30 s, but it is the first request, the one KEDA's
+    interceptor holds until a replica scaled to zero is up (minutes: docs/operations.md's `--timeout 900`), and a
+    dead endpoint fails it at once (refused, dns, tls); --ttft-timeout still bounds a hung one sooner."""
     url = resolve(args.url, args.stack_output, args.stack)
     base = without_v1(url)
     if base:
-        print(f"note: {url} ends in /v1 (an OpenAI client's base URL); the tools add /v1 themselves: using {base}",
-              file=sys.stderr)
+        print(f"note: {shown_url(url)} ends in /v1 (an OpenAI client's base URL); the tools add /v1 themselves: "
+              f"using {shown_url(base)}", file=sys.stderr)
         url = base
-    api = args.api if args.api != "auto" else detect_api(url, args.api_key, Deadlines(min(args.timeout, 30.0)))
+    api = args.api if args.api != "auto" else detect_api(url, args.api_key, Deadlines(args.timeout, args.ttft_timeout))
     return url, api
 
 
@@ -245,7 +287,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     endpoint_arguments(parser)
     parser.add_argument("--expect-auth", action="store_true",
                         help="check that a wrong key is refused (on by default when a key is given)")
-    parser.add_argument("--rate-limit-burst", type=count(0), default=0, metavar="N",
+    parser.add_argument("--rate-limit-burst", type=count(0, 10_000), default=0, metavar="N",
                         help="send N concurrent requests and expect at least one 429")
     parser.add_argument("--max-tokens", type=count(1), default=32, help="tokens asked for in each answer")
     args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
@@ -253,11 +295,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         url, api = connect(args)
     except (EndpointError, ApiError) as error:
-        kind = f"[{error.kind}] " if isinstance(error, ApiError) else ""
-        print(f"FAIL  reach       {kind}{error}")
+        print(f"FAIL  reach       {failure_text(error) if isinstance(error, ApiError) else error}")
         return 1
     client = LlmClient(url, api, args.api_key, Deadlines(args.timeout, args.ttft_timeout), requests.Session())
-    print(f"smoke test of {url} ({api} API)")
+    print(f"smoke test of {shown_url(url)} ({api} API)")
     checks = run_checks(client, args.model, args.max_tokens, bool(args.api_key) or args.expect_auth,
                         args.rate_limit_burst)
     return report(checks, 11)
@@ -272,13 +313,26 @@ def report(checks: list[Check], width: int) -> int:
     return 1 if failed else 0
 
 
+def stdout_closed() -> int:
+    """After a BrokenPipeError on stdout (`llm-smoke URL | head -2`): quiet, as a program stopped by SIGPIPE is, and
+    its code, 141 (128 + SIGPIPE). Python would print the error again flushing stdout at exit: point it at devnull
+    (the recipe of Python's signal module documentation, "Note on SIGPIPE")."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141
+
+
 def run_cli(main: Callable[[], int]) -> None:
-    """Exit with main's code; Ctrl-C is one line and 130, not a traceback."""
+    """Exit with main's code; Ctrl-C is one line and 130, a closed stdout 141 without a word, never a traceback."""
     try:
-        sys.exit(main())
+        code = main()
+        sys.stdout.flush()  # a closed pipe fails here, where it is caught, not at exit
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        sys.exit(130)
+        code = 130
+    except BrokenPipeError:
+        code = stdout_closed()
+    sys.exit(code)
 
 
 def cli() -> None:

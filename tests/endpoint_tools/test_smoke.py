@@ -2,6 +2,9 @@
 servers do: each misbehaviour named, and no input or endpoint behaviour ever gives a traceback."""
 
 import socket
+import subprocess
+import sys
+import time
 from http.server import BaseHTTPRequestHandler
 
 import pytest
@@ -159,3 +162,219 @@ def test_a_base_url_ending_in_v1_is_taken_as_an_openai_clients_and_said_so(suffi
                 f"themselves: using {server.url}\n") in captured.err, captured.err
         code, report = run_bench(tmp_path, server.url + suffix, "--api", api, "-n", "2")
     assert code == 0 and report["params"]["url"] == server.url and report["summary"]["succeeded"] == 2
+
+
+@pytest.mark.parametrize("key", ["sk-secret123\r", "sk-secret123\r\n", " sk-secret123\n"])
+def test_a_key_with_a_line_end_around_it_is_taken_without_it(key, capsys, monkeypatch):
+    """A key file with Windows line endings (`LLM_API_KEY=$'sk-secret123\\r'`) once failed every check with
+    `InvalidHeader ... 'Bearer sk-secret123\\r'` on the FAIL line: whitespace around a key is dropped, from the
+    environment and from --api-key alike."""
+    with LoopbackServer("auth", api_key="sk-secret123") as server:
+        monkeypatch.setenv("LLM_API_KEY", key)
+        assert smoke.main([server.url, "--timeout", "5"]) == 0
+        monkeypatch.delenv("LLM_API_KEY")
+        assert smoke.main([server.url, "--api-key", key, "--timeout", "5"]) == 0
+    captured = capsys.readouterr()
+    assert "PASS  auth" in captured.out and "secret123" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("given, source", [
+    (["--api-key", "sk-\u20acuro"], "argument --api-key"), (["--api-key", "sk-sec ret"], "argument --api-key"),
+    ("sk-sec\rret", "$LLM_API_KEY"), ("sk-sec\x1bret", "$LLM_API_KEY"), ("sk-s\u00e9cret", "$LLM_API_KEY"),
+])
+def test_a_key_that_no_header_can_carry_is_bad_usage_naming_where_it_came_from_not_its_value(given, source, capsys,
+                                                                                             monkeypatch):
+    """`--api-key 'sk-€uro'` crashed with UnicodeEncodeError (a header is Latin-1 at most); a CR inside a key was
+    quoted in the error. Now: exit 2, the flag or variable named, the key never shown, no request sent."""
+    argv = ["http://127.0.0.1:9"]
+    if isinstance(given, list):
+        argv += given
+    else:
+        monkeypatch.setenv("LLM_API_KEY", given)
+    with pytest.raises(SystemExit) as exited:
+        smoke.main(argv)
+    captured = capsys.readouterr()
+    assert exited.value.code == 2 and not captured.out and "Traceback" not in captured.err
+    assert f"llm-smoke: error: {source}: the API key contains " in captured.err, captured.err
+    assert "sec" not in captured.err and "uro" not in captured.err and "cret" not in captured.err
+
+
+class _EchoKey(BaseHTTPRequestHandler):
+    """A gateway that quotes the Authorization header it got in its 401 (some do, to say which key failed)."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = f'{{"error": "invalid key: {self.headers.get("Authorization")}"}}'.encode()
+        self.send_response(401)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_key_a_server_echoes_is_never_printed(capsys):
+    with BackgroundServer(("127.0.0.1", 0), _EchoKey) as server:
+        assert smoke.main([server.url, "--api", "openai", "--api-key", "sk-secret123", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "[unauthorized]" in out and "invalid key: Bearer ***" in out and "secret123" not in out, out
+
+
+def test_a_password_in_the_url_is_never_printed(capsys):
+    """`smoke test of http://admin:hunter2@...` and every FAIL line printed the password."""
+    with LoopbackServer("ok") as server:
+        secret = server.url.replace("http://", "http://admin:hunter2@")
+        assert smoke.main([secret + "/v1", "--timeout", "5"]) == 0
+        captured = capsys.readouterr()
+        assert f"smoke test of {server.url.replace('http://', 'http://admin:***@')} (openai API)" in captured.out
+        assert "note: http://admin:***@" in captured.err
+        assert smoke.main([secret + "/moved", "--api", "openai", "--timeout", "5"]) == 1
+        out = capsys.readouterr().out
+        assert "[client_error] GET http://admin:***@" in out
+    refused = f"http://admin:hunter2@127.0.0.1:{_free_port()}"
+    assert smoke.main([refused]) == 1
+    with redirecting(refused) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    with pytest.raises(SystemExit):
+        smoke.main(["http://admin:hunter2@host/?q=1"])  # bad usage quotes the URL, not the password
+    with pytest.raises(SystemExit):
+        smoke.main(["http://admin:hunter2@host", "--stack-output", "x"])
+    captured = capsys.readouterr()
+    assert "[refused] connection refused by http://admin:***@" in captured.out
+    assert "hunter2" not in captured.out + captured.err and captured.err.count("admin:***@") == 2, captured
+
+
+def test_the_api_detection_waits_as_long_as_every_request(capsys, monkeypatch):
+    """The detection's model listing is the request KEDA's interceptor holds until a replica is up: it was capped at
+    30 s whatever --timeout said (the guide's `--timeout 900` for dev's cold start failed after 30 s)."""
+    seen = []
+    real = smoke.detect_api
+    monkeypatch.setattr(smoke, "detect_api", lambda url, key, deadlines: seen.append(deadlines) or real(url, key,
+                                                                                                        deadlines))
+    with LoopbackServer("ok") as server:
+        assert smoke.main([server.url, "--timeout", "900"]) == 0
+        assert smoke.main([server.url, "--timeout", "900", "--ttft-timeout", "60"]) == 0
+    assert [(d.total_s, d.ttft_s) for d in seen] == [(900.0, None), (900.0, 60.0)]
+
+
+@pytest.mark.parametrize("argv, deadline", [
+    (["--timeout", "0.3"], "within 0.3 s (the total deadline); raise it with --timeout SECONDS"),
+    (["--ttft-timeout", "0.3"], "within 0.3 s (the first-token deadline); raise it with --ttft-timeout SECONDS"),
+])
+@pytest.mark.parametrize("api", ["auto", "openai"])
+def test_a_timeout_names_its_deadline_and_the_flag_that_raises_it(argv, deadline, api, capsys):
+    with LoopbackServer("hang", hang_s=2.0) as server:
+        assert smoke.main([server.url, "--api", api, *argv]) == 1
+    out = capsys.readouterr().out
+    assert f"[timeout_headers] timed out waiting for {server.url}/v1/models: no response headers {deadline}" in out, out
+
+
+class _Endless(BaseHTTPRequestHandler):
+    """A model list, then answers that never end: a chunked JSON body, or a stream whose first line never ends
+    (`server.event_lines`: endless small events instead)."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        body = b'{"data": [{"id": "m"}]}'
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_POST(self) -> None:  # noqa: N802
+        stream = b'"stream": true' in self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        piece = b"x" * 65536
+        if stream and self.server.event_lines:  # type: ignore[attr-defined]
+            piece = b'data: {"choices": [{"delta": {"content": "%s"}}]}\n\n' % (b"x" * 65000)
+        try:
+            if not (stream and self.server.event_lines):  # type: ignore[attr-defined]
+                self.wfile.write(b"%x\r\n%s\r\n" % (6, b"data: " if stream else b'{"a":"'))
+            while True:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+        except OSError:
+            self.close_connection = True
+
+
+@pytest.mark.parametrize("event_lines, stream_says", [
+    (False, "a line passed 16 MiB without its end"), (True, "the content passed 16 MiB"),
+])
+def test_an_endless_answer_is_cut_at_16_mib_not_read_until_the_deadline(event_lines, stream_says, capsys):
+    """`_json` read a whole body (`response.content`) until the deadline: an endless one drove memory to 2 GB."""
+    server = BackgroundServer(("127.0.0.1", 0), _Endless)
+    server.event_lines = event_lines  # type: ignore[attr-defined]
+    started = time.perf_counter()
+    with server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "60"]) == 1
+    out = capsys.readouterr().out
+    assert time.perf_counter() - started < 30, "cut at the limit, not at the deadline"
+    assert (f"FAIL  completion  [too_large] POST {server.url}/v1/chat/completions: the body is larger than 16 MiB, "
+            f"the most the tools read of a JSON answer") in out, out
+    assert f"FAIL  stream      [too_large] stream from {server.url}/v1/chat/completions: {stream_says}" in out, out
+
+
+class _Huge(BaseHTTPRequestHandler):
+    """A model list that says it is a terabyte long."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(200)
+        self.send_header("Content-Length", str(2**40))
+        self.end_headers()
+        self.wfile.write(b"[")
+
+
+def test_a_body_said_to_be_too_large_is_refused_before_reading_it(capsys):
+    with BackgroundServer(("127.0.0.1", 0), _Huge) as server:
+        assert smoke.main([server.url, "--api", "ollama", "--timeout", "60"]) == 1
+    assert f"[too_large] GET {server.url}/api/tags: the body is larger than 16 MiB" in capsys.readouterr().out
+
+
+def test_a_closed_stdout_ends_quietly(tmp_path):
+    """`llm-smoke URL | head -2` sometimes ended with a BrokenPipeError traceback from report(): now no word on
+    stderr and 141, as a program stopped by SIGPIPE."""
+    with LoopbackServer("ok") as server:
+        process = subprocess.Popen([sys.executable, "-m", "endpoint_tools.smoke", server.url, "--timeout", "5"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+        process.stdout.close()  # the reader is gone before the first line is written
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 141 and err == b"", err
+
+
+def test_a_url_that_requests_quotes_is_no_redirect_and_a_bad_shape_names_where_it_answered(capsys):
+    """`%zz` goes out as `%25zz`: that once read as "(redirected from ...)". And a bad_shape after a redirect named
+    the URL asked for, not the one that answered."""
+    with LoopbackServer("ok") as server:
+        assert smoke.main([server.url + "/%zz", "--api", "openai", "--timeout", "5"]) == 1
+        out = capsys.readouterr().out
+    assert f"GET {server.url}/%zz/v1/models answered 404" in out and "redirected" not in out, out
+    with LoopbackServer("badshape") as upstream, redirecting(upstream.url) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+        out = capsys.readouterr().out
+    assert (f"[bad_shape] GET {upstream.url}/v1/models (redirected from {server.url}/v1/models): expected"
+            in out), out
+
+
+def test_llm_verifys_smoke_request_cleans_the_key_and_never_shows_it_or_a_url_password():
+    """llm-verify reads its own --api-key/$LLM_API_KEY and smokes through checks.check_smoke: the same rules."""
+    from endpoint_tools.checks import Gate, check_smoke
+    with LoopbackServer("auth", api_key="sk-secret123") as server, LoopbackServer("ok") as plain:
+        gate = Gate(server.url, "modelApiUrl", "apiKeySecret")
+        passed = check_smoke(gate, "sk-secret123\r\n", 5.0)
+        refused = check_smoke(gate, "sk-secret\u20ac", 5.0)
+        shown = check_smoke(Gate(plain.url.replace("http://", "http://admin:hunter2@"), "modelApiUrl", None), None, 5)
+    assert passed.ok and "PASS" not in passed.detail and "auth: a wrong API key is refused" in passed.detail
+    assert shown.ok and shown.detail.startswith(plain.url.replace("http://", "http://admin:***@") + ": ")
+    assert not refused.ok and refused.detail == (
+        "the API key (--api-key or $LLM_API_KEY) contains a character outside ASCII (U+20AC); an API key is "
+        "printable ASCII without spaces (the key itself is not shown)")
+    assert "secret" not in passed.detail + refused.detail and "hunter2" not in shown.detail
