@@ -277,7 +277,8 @@ def test_a_folder_in_the_way_of_a_result_file_or_no_file_name_is_refused_before_
         assert exit_.value.code == 2 and f"r.{kind} is a folder, in the way of the {kind.upper()} results" in err
     # without a plot the PNG's name is not in the way
     assert bench.output_problem(str(tmp_path / "png" / "r"), plot=False) is None
-    for out, example in ((".json", "results/run1"), (f"{tmp_path}/.csv", f"{tmp_path}/run1"), ("runs/..png", "runs/run1")):
+    for out, example in ((".json", "results/run1"), (f"{tmp_path}/.csv", f"{tmp_path}/run1"),
+                         ("runs/..png", "runs/run1")):
         with pytest.raises(SystemExit) as exit_:
             bench.main(["http://127.0.0.1:9", "-n", "1", "--out", out])
         err = capsys.readouterr().err
