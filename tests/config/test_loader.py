@@ -417,6 +417,12 @@ FILE_CASES = [
     ("inf-in-file", DEV.replace("    priority: spot\n", "    priority: spot\n    spotMaxPrice: .inf\n"),
      "gpu.spotMaxPrice"),
     ("control-char", DEV + f'  {P}:namespace: "ll\\u0007m"\n', "namespace"),
+    ("list-as-key", DEV + f"  {P}:keyVault:\n    ? [maxCount, minCount]\n    : 3\n",
+     "a key must be a plain value, not a list"),
+    ("nested-too-deep", DEV + f"  {P}:keyVault:\n    zones: {'[' * 300}{']' * 300}\n", "nest more than 32 levels"),
+    ("alias-bomb", DEV + f"  {P}:keyVault:\n    zones:\n      - &a [x, x, x, x, x, x, x, x, x]\n"
+     + "".join(f"      - &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")),
+     "excessive aliasing"),
 ]
 
 
