@@ -281,6 +281,11 @@ def parse_path(path: str) -> list[Any]:
     return parts
 
 
+def _path_text(parts: list[Any]) -> str:
+    """A parsed --set path written back as the user writes it: `a.b[0].c`."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+
+
 def apply_set(values: dict[str, Any], item: str) -> None:
     """Apply one `--set KEY=VALUE` to the config values, as `pulumi config set --path KEY VALUE` would."""
     path, sep, text = item.partition("=")
@@ -290,7 +295,7 @@ def apply_set(values: dict[str, Any], item: str) -> None:
     node: Any = values
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        here = ".".join(str(p) for p in parts[:i]) or "the config"
+        here = _path_text(parts[:i]) or "the config"
         child: Any = typed_value(text) if last else ([] if isinstance(parts[i + 1], int) else {})
         if isinstance(part, int):
             if not isinstance(node, list):

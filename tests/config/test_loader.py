@@ -261,6 +261,8 @@ HUGE = "9" * 5000
 
 # (case id, --set items, the fragment the message must contain: the key, or the file and what is wrong)
 SET_CASES = [
+    # the path is named as it was written, list indexes in brackets
+    ("index-into-a-value", ["modelStore.models[0].x=1"], "modelStore.models[0] is a value ('tinyllama'), not an object"),
     # numbers that isdigit() accepts but int() does not, too long, not finite
     ("minus-minus", ["gpu.maxCount=--3"], "gpu.maxCount"),
     ("superscript", ["gpu.maxCount=³"], "gpu.maxCount"),
