@@ -18,6 +18,7 @@ import yaml
 from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as SKUS,
                                  MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS, WAF_MODES)
 from llmplatform.defaults import DEFAULTS as D
+from llmplatform.naming import stack_name_problem
 from llmplatform.regions import azure_region
 
 from . import resource_names
@@ -26,7 +27,6 @@ from .sections.cost import CostConfig, parse_cost
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-_STACK = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 _KEY_NAME = re.compile(r"^[a-z]([a-z0-9-]{0,40}[a-z0-9])?$")
 FD, FLEET = D["GlobalEndpoint"], D["FleetUpdates"]
 
@@ -57,7 +57,7 @@ def is_global(raw: dict[str, Any]) -> bool:
 def edge(r: Reader) -> EdgeConfig:
     d = EdgeConfig()
     global_stack = r.str_("globalStack", d.global_stack, allow_empty=True) or ""
-    if global_stack and not _STACK.fullmatch(global_stack):
+    if global_stack and stack_name_problem(global_stack):
         r.problem(f"{r.key('globalStack')} {describe(global_stack)} is not a stack name")
     fd_id = r.str_("frontDoorId", d.front_door_id, allow_empty=True) or ""
     if fd_id and not _GUID.fullmatch(fd_id):
@@ -133,7 +133,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     if len(regions) < 1:
         g.problem("global.regions must list the regional stacks (e.g. [prod-westeurope, prod-swedencentral])")
     for region in regions:
-        if not _STACK.fullmatch(region) or region == stack:
+        if stack_name_problem(region) or region == stack:
             g.problem(f"global.regions entry {describe(region)} is not another stack's name")
     if len(set(regions)) != len(regions):
         g.problem(f"global.regions lists a stack twice: {list(regions)}")

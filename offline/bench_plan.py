@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from .runner import PROJECT_DIR
+from .runner import PROJECT_DIR, check_stack_name
 
 SDK_PACKAGES = ("pulumi", "pulumi_azure_native", "pulumi_kubernetes", "pulumi_random", "yaml", "grpc", "google")
 
@@ -45,6 +45,11 @@ def main() -> int:
     parser.add_argument("--stack", default="prod")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
+    try:  # the name goes into the recording program's text too
+        check_stack_name(args.stack)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
     recorded = subprocess.run([sys.executable, "-c", RECORD.format(stack=args.stack, packages=SDK_PACKAGES)],
                               cwd=PROJECT_DIR, check=True, capture_output=True, text=True)
     modules = recorded.stdout.strip().splitlines()[-1]

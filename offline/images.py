@@ -188,6 +188,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                                                        "cluster.imageRegistry)")
     parser.add_argument("--out", default=str(runner.PROJECT_DIR / "build"))
     args = parser.parse_args(argv)
+    try:  # a plan's folder is named after its stack (a what-if's too: <stack>.what-if)
+        runner.check_stack_name(args.stack)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
     path = Path(args.out) / args.stack / "images.json"
     recorded = _read(path)
     if recorded is None:

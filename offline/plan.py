@@ -23,6 +23,7 @@ import yaml
 
 from config.reader import ConfigError
 from llmplatform.checks import ComponentInputError
+from llmplatform.naming import stack_name_problem
 
 from config import regions
 from config.loader import parse_config
@@ -100,7 +101,12 @@ WHAT_IF = ".what-if"  # the suffix of a plan run with --set or --stack-file: bes
 
 
 def plan_dir(out: str, stack: str, sets: list[str], stack_file: Path | None) -> Path:
-    """Where a plan is written: <out>/<stack>/, or <out>/<stack>.what-if/ with --set or --stack-file."""
+    """Where a plan is written: <out>/<stack>/, or <out>/<stack>.what-if/ with --set or --stack-file. Only a valid
+    stack name (runner.check_stack_name) names a folder: '..' or '' would be --out's parent or --out itself, which
+    clear() removes."""
+    problem = stack_name_problem(stack)
+    if problem:
+        raise ValueError(problem)
     return Path(out) / (stack + (WHAT_IF if sets or stack_file is not None else ""))
 
 
@@ -172,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
+    try:  # before anything is removed: the plan's folder is named after the stack
+        runner.check_stack_name(args.stack)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
     problem = unwritable(args.out)
     if problem:
         print(f"--out {args.out}: cannot hold the plan's folder: {problem}", file=sys.stderr)
@@ -249,6 +260,11 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
              references: dict[str, Any], removed: bool | None = None) -> tuple[int, runner.Plan | None]:
     """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written). The folder is
     emptied first (`removed`: whether the caller already did and found one); a failure says it is gone."""
+    try:  # a global stack's regions are stacks named in its config
+        runner.check_stack_name(stack)
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2, None
     target = plan_dir(out, stack, sets, stack_file)
     if removed is None:
         removed = clear(target)

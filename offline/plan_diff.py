@@ -43,17 +43,94 @@ def rules() -> dict[str, Any]:
     return json.loads(RULES_FILE.read_text())
 
 
+class PlanError(ValueError):
+    """A plan folder whose files are not what `make plan` writes: named, with what is wrong."""
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except OSError as error:
+        raise PlanError(f"{path}: cannot be read ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise PlanError(f"{path}: is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise PlanError(f"{path}: not JSON ({error.msg}, line {error.lineno})") from None
+    except RecursionError:
+        raise PlanError(f"{path}: nests too deeply to be a plan") from None
+
+
+# The fields of a resource that the diff reads, and their JSON types (make plan's resources_document).
+_FIELDS = {"urn": str, "inputs": dict, "options": dict}
+_OPTIONAL = {"type": str, "name": str, "parent": (str, type(None)), "dependencies": list, "secretInputs": list,
+             "custom": bool}
+
+
+def _resource_problem(resource: Any) -> Optional[str]:
+    if not isinstance(resource, dict):
+        return f"is a {type(resource).__name__}, not an object"
+    for key, kind in {**_FIELDS, **_OPTIONAL}.items():
+        if (key in resource or key in _FIELDS) and not isinstance(resource.get(key), kind):
+            return f"has {key} {json.dumps(resource.get(key))[:60]}, not a JSON {_json_kind(kind)}"
+    for key in ("urn", "parent"):
+        if resource.get(key) and (len(resource[key].split("::")) < 4 or not resource[key].startswith("urn:pulumi:")):
+            return f"has {key} {resource[key][:80]!r}, not urn:pulumi:<stack>::<project>::<type>::<name>"
+    if not all(isinstance(d, str) for d in resource.get("dependencies") or []):
+        return "has a dependencies entry that is not a URN string"
+    options = resource["options"]
+    for key in ("ignoreChanges", "replaceOnChanges"):
+        if not isinstance(options.get(key) or [], list) or not all(isinstance(p, str) for p in options.get(key) or []):
+            return f"has options.{key} {json.dumps(options.get(key))[:60]}, not a list of property paths"
+    if not isinstance(options.get("provider") or "", str):
+        return f"has options.provider {json.dumps(options.get('provider'))[:60]}, not a provider reference"
+    aliases = options.get("aliases") or []
+    if not isinstance(aliases, list) or not all(_is_alias(a) for a in aliases):
+        return "has options.aliases that are not a list of alias objects ({urn} or {spec: {...}})"
+    return None
+
+
+def _is_alias(alias: Any) -> bool:
+    """An alias as the SDK sends it: {"urn": URN} or {"spec": {name, type, parentUrn, noParent, stack, project}}."""
+    if not isinstance(alias, dict) or not isinstance(alias.get("urn") or "", str):
+        return False
+    spec = alias.get("spec") or {}
+    return isinstance(spec, dict) and all(isinstance(v, (str, bool, type(None))) for v in spec.values()) and (
+        not spec.get("parentUrn") or len(str(spec["parentUrn"]).split("::")) >= 4) and (
+        not alias.get("urn") or len(alias["urn"].split("::")) >= 4)
+
+
+def _json_kind(kind: Any) -> str:
+    names = {str: "string", dict: "object", list: "list", bool: "boolean", type(None): "null"}
+    return " or ".join(names[k] for k in (kind if isinstance(kind, tuple) else (kind,)))
+
+
 def _resources(folder: Path) -> dict[str, dict[str, Any]]:
     path = folder / "resources.json"
     if not path.exists():
         return {}
-    return resources_by_urn(json.loads(path.read_text()))
+    document = _read_json(path)
+    if not isinstance(document, dict) or not isinstance(document.get("resources"), list):
+        raise PlanError(f"{path}: not a plan (an object with a list of resources, as make plan writes)")
+    for index, resource in enumerate(document["resources"]):
+        problem = _resource_problem(resource)
+        if problem:
+            raise PlanError(f"{path}: resources[{index}] {problem}")
+    parents = {r["urn"]: r.get("parent") for r in document["resources"]}
+    for urn in parents:  # a parent chain that comes back to itself (the engine would refuse such a plan)
+        seen, at = set(), urn
+        while at in parents and at not in seen:
+            seen.add(at)
+            at = parents[at]
+        if at in seen:
+            raise PlanError(f"{path}: {urn[:120]} is its own ancestor through its parents")
+    return resources_by_urn(document)
 
 
 def resources_by_urn(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out = {r["urn"]: r for r in document["resources"]}
-    for urn, resource in out.items():  # the type is also the URN's last type segment
+    for urn, resource in out.items():  # the type is also the URN's last type segment, the name its last part
         resource.setdefault("type", urn.split("::")[2].split("$")[-1])
+        resource.setdefault("name", urn.split("::")[-1])
     return out
 
 
@@ -571,6 +648,8 @@ def _delete_first(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 
 def read_allow_file(path: Optional[Path]) -> set[str]:
+    """The URNs a pull request allows to be replaced or deleted; none when the file does not exist (a repository
+    without one, as the workflow passes the conventional name whether or not it exists)."""
     if not path or not path.exists():
         return set()
     return {line.split("#", 1)[0].strip() for line in path.read_text().splitlines()} - {""}
@@ -628,8 +707,17 @@ def _urn_stack(urn: str) -> Optional[str]:
 
 def _cost(folder: Path) -> dict[str, Any]:
     path = folder / "cost.json"
-    doc = json.loads(path.read_text()) if path.exists() else {}
-    return doc if "idleMonthly" in doc else {}
+    doc = _read_json(path) if path.exists() else {}
+    if not isinstance(doc, dict) or "idleMonthly" not in doc:
+        return {}
+    figures = [doc.get("idleMonthly"), doc.get("peakMonthly"),
+               *(part.get(k) if isinstance(part, dict) else None
+                 for part in (doc.get("byComponent") or {}).values() for k in ("idle", "peak"))]
+    if not all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in figures) or not isinstance(
+            doc.get("byComponent") or {}, dict) or not isinstance(doc.get("unpriced") or [], list):
+        raise PlanError(f"{path}: not a cost estimate as make plan writes it (idleMonthly, peakMonthly and each "
+                        "byComponent entry's idle and peak are numbers)")
+    return doc
 
 
 def cost_lines(base: Path, new: Path) -> list[str]:
@@ -735,6 +823,8 @@ def main(argv: Optional[list[str]] = None) -> int:
               "branch (a plan that fails leaves no folder); for a stack the base branch does not have, pass "
               "--new-stack", file=sys.stderr)
         return 2
+    if args.allow_file and not args.allow_file.exists():
+        print(f"note: --allow-file {args.allow_file} does not exist, so nothing is allowed", file=sys.stderr)
     try:
         allow_entries = read_allow_file(args.allow_file)
     except (OSError, UnicodeDecodeError) as error:
@@ -752,7 +842,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                         unmatched_allowances(result, allow_list), allow_name)
         head, _, body = text.partition("\n\n")
         print("\n".join([head, "", *cost_lines(args.base, args.new), body]), end="")
-    except (ValueError, KeyError, TypeError) as error:
+    except PlanError as error:
         print(f"cannot read a plan: {error}", file=sys.stderr)
         return 2
     return 1 if blocked else 0

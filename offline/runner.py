@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import importlib.util
-import re
 import runpy
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Optional
 import yaml
 
 from llmplatform.mappings import deep_merge  # noqa: F401 (re-exported)
+from llmplatform.naming import stack_name_problem
 from llmplatform.testing import (DEPLOYER, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT,  # noqa: F401 (re-exported)
                                  OfflineMocks, Plan, ProgramError, RecordingMonitor, Registration, _unwrap_secrets,
                                  _fake_kubeconfig, _whole_numbers, refusals, run as run_function)
@@ -35,9 +35,6 @@ else:  # loaded by file path, as the packaging test does with this repository of
                                                    _stackfile.read_stack_file)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
-# A stack name as the Pulumi CLI allows it (pulumi/pulumi pkg/backend/filestate/backend.go validateStackName:
-# `^[A-Za-z0-9_.-]{1,100}$`, no slashes): nothing that walks out of the project folder as Pulumi.<stack>.yaml.
-STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 
 # ---- config -----------------------------------------------------------------------------------------------------
 
@@ -66,19 +63,15 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program
     for key, decl in (project.get("config") or {}).items():
         if isinstance(decl, dict) and "default" in decl:
             values[key] = decl["default"]
+    check_stack_name(stack, program_dir)
     if stack_file is not None:
         if not stack_file.exists():
             raise FileNotFoundError(f"--stack-file {stack_file}: no such file")
         path = stack_file
     else:
-        stacks = ', '.join(sorted(p.name[7:-5] for p in program_dir.glob('Pulumi.*.yaml')))
-        if not STACK_NAME.fullmatch(stack) or stack in (".", ".."):
-            raise FileNotFoundError(f"stack name {stack!r} is not valid: letters, digits, '_', '.' and '-', as the "
-                                    f"Pulumi CLI allows (a stack's config is Pulumi.<stack>.yaml in {program_dir}); "
-                                    f"stacks: {stacks}")
         path = program_dir / f"Pulumi.{stack}.yaml"
         if not path.exists():
-            raise FileNotFoundError(f"no stack file {path} for stack {stack!r}; stacks: {stacks}")
+            raise FileNotFoundError(f"no stack file {path} for stack {stack!r}; stacks: {_stacks(program_dir)}")
     values.update(read_stack_file(path, name))
     try:
         values = apply_sets(copy.deepcopy(values), sets or [])
@@ -89,6 +82,19 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program
     values = deep_merge(values, overrides or {})
     return {f"{name}:{k}": v for k, v in values.items()}
 
+
+
+def _stacks(program_dir: Path) -> str:
+    return ', '.join(sorted(p.name[7:-5] for p in program_dir.glob('Pulumi.*.yaml')))
+
+
+def check_stack_name(stack: str, program_dir: Path = PROJECT_DIR) -> None:
+    """FileNotFoundError for a name that is no stack's (Pulumi.<stack>.yaml must stay in the project folder, and the
+    plan's folder in --out), naming the stacks there are."""
+    problem = stack_name_problem(stack)
+    if problem:
+        raise FileNotFoundError(f"{problem} (a stack's config is Pulumi.<stack>.yaml in {program_dir}); stacks: "
+                                f"{_stacks(program_dir)}")
 
 
 # ---- running ----------------------------------------------------------------------------------------------------

@@ -3,7 +3,9 @@
 - A stack file is one YAML document in UTF-8. Scalars follow YAML 1.2's core schema, as Pulumi's Go YAML library
   does: only `true`/`false` are booleans (`yes`, `on` stay strings), `10:30` and `2024-01-01` stay strings, and a
   custom tag (`!foo`) is an error. A key given twice in one mapping is an error (YAML forbids it; a reader that lets
-  the last one win hides a mistake).
+  the last one win hides a mistake), as is a key that is a list or mapping. Merge keys (`<<: *defaults`) merge as in
+  go-yaml, the mapping's own keys winning. A document holding more than 100,000 values once its aliases are
+  expanded, or nesting more than 32 levels deep, is refused (go-yaml refuses "excessive aliasing" too).
 - Every key under `config:` carries a namespace: this project's (`aks-llm-platform:gpu`) or a provider's
   (`azure-native:location`, read by the provider, not by this program). A key without one, or with a misspelt
   namespace, is an error, not a silently dropped setting.
@@ -34,6 +36,9 @@ _INT = re.compile(r"-?(0|[1-9][0-9]*)")  # ASCII digits only; no leading zeros, 
 _PATH_SEGMENT = re.compile(r"([^.\[\]]+)((?:\[[0-9]+\])*)")
 
 
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class _PulumiYamlLoader(yaml.SafeLoader):
     """PyYAML's safe loader narrowed to YAML 1.2's core schema, refusing duplicate keys."""
 
@@ -46,13 +51,23 @@ for _tag, _pattern, _first in (
         ("tag:yaml.org,2002:float",
          r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
          list("-+.0123456789")),
-        ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""])):
+        ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+        # merge keys (`<<: *defaults`), which go-yaml v3 resolves too
+        (_MERGE, r"^(?:<<)$", ["<"])):
     _PulumiYamlLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
 def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
+    """A mapping whose own keys are plain values, each once; keys a merge (`<<`) brings in give way to its own, as
+    in go-yaml."""
     seen: dict[Any, Any] = {}
     for key_node, _ in node.value:
+        if key_node.tag == _MERGE:
+            continue
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+            raise yaml.constructor.ConstructorError(None, None, f"a key must be a plain value, not a {kind}",
+                                                    key_node.start_mark)
         key = loader.construct_object(key_node, deep=True)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -63,6 +78,8 @@ def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode)
 
 
 _PulumiYamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
+# `<<` anywhere but a mapping's key is the string it reads
+_PulumiYamlLoader.add_constructor(_MERGE, lambda loader, node: loader.construct_scalar(node))
 
 
 def _unknown_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
@@ -74,13 +91,30 @@ _PulumiYamlLoader.add_multi_constructor("!", _unknown_tag)
 _PLAIN = (dict, list, str, int, float, bool, type(None))
 
 
-def _only_plain_values(value: Any, where: str) -> None:
-    """Explicit tags such as !!timestamp, !!binary or !!set build values a stack file cannot hold."""
-    if not isinstance(value, _PLAIN):
-        raise ConfigError([f"{where}: a value of type {type(value).__name__} ({value!r:.40}) is not allowed; "
-                           f"quote it to make it a string"])
-    for child in (value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()):
-        _only_plain_values(child, where)
+# Bounds on what a document may hold once its aliases are expanded (an alias is a reference to its anchor's value,
+# so nine aliases of nine of ... make billions of values for whoever walks them; go-yaml refuses such a document as
+# "excessive aliasing"), and on its depth (every reader of the config walks it recursively).
+MAX_VALUES = 100_000
+MAX_DEPTH = 32
+
+
+def _only_plain_values(document: Any, where: str) -> None:
+    """Explicit tags such as !!timestamp, !!binary or !!set build values a stack file cannot hold; a document past
+    MAX_VALUES values or MAX_DEPTH levels is refused before anything walks it."""
+    pending, count = [(document, 1)], 0
+    while pending:
+        value, depth = pending.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise ConfigError([f"{where}: holds more than {MAX_VALUES:,} values once its aliases are expanded "
+                               f"(excessive aliasing)"])
+        if depth > MAX_DEPTH:
+            raise ConfigError([f"{where}: values nest more than {MAX_DEPTH} levels deep"])
+        if not isinstance(value, _PLAIN):
+            raise ConfigError([f"{where}: a value of type {type(value).__name__} ({value!r:.40}) is not allowed; "
+                               f"quote it to make it a string"])
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        pending.extend((child, depth + 1) for child in children)
 
 
 def parse_yaml(data: bytes, where: str) -> Any:
@@ -94,6 +128,8 @@ def parse_yaml(data: bytes, where: str) -> Any:
         documents = list(yaml.load_all(text, Loader=_PulumiYamlLoader))  # noqa: S506 - a narrowed SafeLoader
     except ValueError as error:  # e.g. an integer with thousands of digits (Python's int() limit)
         raise ConfigError([f"{where}: a value cannot be read: {str(error)[:120]}"]) from None
+    except RecursionError:  # the parser recurses per level of nesting
+        raise ConfigError([f"{where}: values nest more than {MAX_DEPTH} levels deep"]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         where_line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -245,6 +281,11 @@ def parse_path(path: str) -> list[Any]:
     return parts
 
 
+def _path_text(parts: list[Any]) -> str:
+    """A parsed --set path written back as the user writes it: `a.b[0].c`."""
+    return "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts).lstrip(".")
+
+
 def apply_set(values: dict[str, Any], item: str) -> None:
     """Apply one `--set KEY=VALUE` to the config values, as `pulumi config set --path KEY VALUE` would."""
     path, sep, text = item.partition("=")
@@ -254,7 +295,7 @@ def apply_set(values: dict[str, Any], item: str) -> None:
     node: Any = values
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        here = ".".join(str(p) for p in parts[:i]) or "the config"
+        here = _path_text(parts[:i]) or "the config"
         child: Any = typed_value(text) if last else ([] if isinstance(parts[i + 1], int) else {})
         if isinstance(part, int):
             if not isinstance(node, list):

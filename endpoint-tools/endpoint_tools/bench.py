@@ -12,7 +12,9 @@ measured is written, marked partial, and the process exits without waiting for t
 `llm-bench --compare a.json b.json` prints runs side by side.
 
 Exit codes: 0 success rate >= --min-success, 1 below it (or the endpoint unreachable), 2 bad usage,
-130 interrupted (partial results written).
+3 a result file could not be written where --out says (the measurements are then kept in the temp folder, or
+printed, as the message says; before 130), 130 interrupted (partial results written). A closed stdout
+(`llm-bench ... | head -2`) stops the printing, not the run: the results are still written.
 """
 import argparse
 import csv
@@ -21,19 +23,21 @@ import json
 import os
 import queue
 import random
+import re
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Optional
 
 import requests
 from requests.adapters import HTTPAdapter
 
-from .endpoint import EndpointError
+from .endpoint import EndpointError, shown_url
 from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json
-from .smoke import above_zero, connect, count, endpoint_arguments, endpoint_given, named, new_parser, positive
+from .smoke import connect, endpoint_arguments, endpoint_given, named, new_parser
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "latency_s", "ttft_s",
@@ -42,15 +46,99 @@ OUTPUT_SUFFIXES = (".json", ".csv", ".png")
 # After Ctrl-C, how long requests in flight get to return on their own (a stream being read stops at once: its socket
 # is shut down); the ones still waiting for a server that does not answer are then recorded as cancelled.
 CANCEL_GRACE_S = 0.5
+# A result file that cannot be written where --out says (the measurements are kept elsewhere, as said on stderr).
+NOT_WRITTEN = 3
+# Bounds of the numeric flags: beyond them a value is a typo, not a benchmark (`--rate 1e-300` overflowed
+# time.sleep, `--rate 1e-10` waited for ever, `-c 100000` would ask for 100000 threads).
+MAX_REQUESTS = 1_000_000
+MAX_CONCURRENCY = 1000
+MAX_DURATION_S = 7 * 24 * 3600.0
+RATE_RANGE = (0.01, 100_000.0)  # requests/s: at 0.01 the mean gap between arrivals is 100 s
+MAX_TOKENS = 1_000_000
+
+
+def number_in(unit: str, low: float, high: float, above: bool = False) -> Callable[[str], float]:
+    """An argparse type: a number of `unit` from `low` (or above it, with `above`) to `high`."""
+    allowed = f"{'above' if above else 'from'} {low:g} {'and at most' if above else 'to'} {high:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
+        if not ((low < value if above else low <= value) and value <= high):  # nan fails both
+            raise argparse.ArgumentTypeError(f"{text!r} must be a number of {unit} {allowed}")
+        return value
+    return parse
+
+
+def count_in(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high`."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} must be a whole number from {low} to {high}")
+        return value
+    return parse
+
+
+def silence_stdout() -> None:
+    """After stdout's reader went away (`| head -2`): what is still printed goes nowhere, and Python's own flush
+    at exit does not fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
+
+
+def say(text: str) -> None:
+    """Print to stdout; a closed stdout stops the printing, never the run (the results are still written)."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        silence_stdout()
+
+
+def quiet_when_stdout_closes(command: Callable[[], None]) -> None:
+    """Run a console script's body (which exits with its code); a closed stdout (`llm-verify ... | head -2`) ends
+    it quietly with 141, as a shell reports a tool that SIGPIPE ended, not with a BrokenPipeError traceback."""
+    try:
+        try:
+            command()
+        finally:
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
+    except BrokenPipeError:
+        silence_stdout()
+        sys.exit(141)
+
+
+# The password of a URL's userinfo, up to the authority's last `@` (as urlsplit reads it).
+URL_PASSWORD = re.compile(r"(://[^/@\s:]*):[^/\s]*@")
+
+
+def without_password(text: str) -> str:
+    """`text` with the password of every URL in it hidden, as endpoint.shown_url hides it: failure messages name
+    the URL they failed on (the one given, or a stack output's), and they are printed and written to the results."""
+    return URL_PASSWORD.sub(r"\1:***@", text)
+
+
+def output_stem(out: str) -> str:
+    """`--out` without a .json/.csv/.png suffix it ends in."""
+    stem = out
+    for suffix in OUTPUT_SUFFIXES:
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+    return stem
 
 
 def output_paths(out: str) -> dict[str, Path]:
     """`--out results/qwen2.5-c8` writes results/qwen2.5-c8.json, .csv and .png (a dot in the name is kept);
     a name that already ends in .json/.csv/.png loses that suffix first."""
-    stem = out
-    for suffix in OUTPUT_SUFFIXES:
-        if stem.endswith(suffix):
-            stem = stem[: -len(suffix)]
+    stem = output_stem(out)
     return {suffix[1:]: Path(stem + suffix) for suffix in OUTPUT_SUFFIXES}
 
 
@@ -223,8 +311,9 @@ class Bench:
             index += 1
 
 
-def output_problem(out: str) -> Optional[str]:
-    """Why the results could not be written to `--out` (checked before the run, so no measurement is lost)."""
+def output_problem(out: str, plot: bool = True) -> Optional[str]:
+    """Why the results could not be written to `--out` (checked before the run, so no measurement is lost; a full
+    disk shows only when writing, see write_outputs)."""
     paths = output_paths(out)
     folder = out.rstrip("/\\")
     example = f"{folder}/run1" if folder.strip() else "results/run1"  # relative: never a file at the root
@@ -232,6 +321,19 @@ def output_problem(out: str) -> Optional[str]:
         return f"--out {out!r} is empty: give a file name for the results (e.g. {example})"
     if out.endswith(("/", "\\")) or Path(out).is_dir():
         return f"--out {out!r} names a folder, not a file name for the results (e.g. {example})"
+    stem = output_stem(out)
+    name = stem.replace("\\", "/").rpartition("/")[2]
+    if name in ("", ".", ".."):  # `--out .json` would write the hidden files .json and .csv
+        folder = stem[: len(stem) - len(name)].rstrip("/\\")
+        example = f"{folder}/run1" if folder.strip() else "results/run1"
+        return f"--out {out!r} has no file name before its suffix: give one (e.g. {example})"
+    for kind, path in paths.items():
+        if kind == "png" and not plot:
+            continue
+        if path.is_dir():
+            return f"--out {out!r}: {path} is a folder, in the way of the {kind.upper()} results"
+        if path.exists() and not os.access(path, os.W_OK):
+            return f"--out {out!r}: {path} exists and is not writable"
     existing = paths["json"].parent.absolute()
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent  # the folders below it are created when the results are written
@@ -242,19 +344,68 @@ def output_problem(out: str) -> Optional[str]:
     return None
 
 
-def write_outputs(out: str, report: dict[str, Any], plot: bool = True) -> Iterator[Path]:
-    """Each file as soon as it is written: the JSON and CSV first, the plot (matplotlib is slow to load) last."""
-    paths = output_paths(out)
-    paths["json"].parent.mkdir(parents=True, exist_ok=True)
-    paths["json"].write_text(json.dumps(report, indent=2) + "\n")
-    yield paths["json"]
-    with paths["csv"].open("w", newline="") as handle:
+def write_json(path: Path, report: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def write_csv(path: Path, report: dict[str, Any]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=CSV_FIELDS)
         writer.writeheader()
         writer.writerows({k: r.get(k) for k in CSV_FIELDS} for r in report["results"])
-    yield paths["csv"]
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
+def keep_elsewhere(report: dict[str, Any], path: Path, error: OSError) -> None:
+    """The JSON could not be written where --out says (a full disk, a folder in the way since the check): the
+    measurements go to a file in the temp folder, or as a last resort to stdout; one line says where."""
+    text = json.dumps(report, indent=2) + "\n"
+    fallback = None
+    try:
+        handle, fallback = tempfile.mkstemp(prefix="llm-bench-", suffix=".json")
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+    except OSError as second:
+        if fallback:
+            Path(fallback).unlink(missing_ok=True)
+        print(f"cannot write {path} ({_reason(error)}), nor a file in {tempfile.gettempdir()} ({_reason(second)}): "
+              f"the results follow on stdout as JSON", file=sys.stderr)
+        say(text)
+        return
+    print(f"cannot write {path} ({_reason(error)}): the results are kept in {fallback}", file=sys.stderr)
+
+
+def write_outputs(out: str, report: dict[str, Any], plot: bool = True) -> bool:
+    """Each file said as soon as it is written: the JSON and CSV first, the plot (matplotlib is slow to load) last.
+    False when the JSON or the CSV could not be written where asked (the measurements are then kept elsewhere);
+    a plot that fails is said and skipped (it is drawn from the JSON's figures)."""
+    paths = output_paths(out)
+    try:
+        write_json(paths["json"], report)
+    except OSError as error:
+        keep_elsewhere(report, paths["json"], error)
+        return False
+    say(f"wrote {paths['json']}")
+    written = True
+    try:
+        write_csv(paths["csv"], report)
+        say(f"wrote {paths['csv']}")
+    except OSError as error:
+        print(f"cannot write {paths['csv']} ({_reason(error)}): the measurements are all in {paths['json']}",
+              file=sys.stderr)
+        written = False
     if plot:
-        yield plot_report(report, paths["png"])
+        try:
+            say(f"wrote {plot_report(report, paths['png'])}")
+        except Exception as error:  # noqa: BLE001 - whatever matplotlib raises, the results are already written
+            detail = (str(error).strip().splitlines() or [""])[-1][:160]  # mathtext's message ends with the cause
+            print(f"no plot: cannot draw {paths['png']} ({type(error).__name__}{': ' * bool(detail)}{detail})",
+                  file=sys.stderr)
+    return written
 
 
 def plot_report(report: dict[str, Any], path: Path) -> Path:
@@ -275,8 +426,10 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
         axis.set(title=title, xlabel="ms", ylabel="requests")
     s, p = report["summary"], report["params"]
     load = f"rate {p['rate']}/s" if p.get("rate") else f"c={p['concurrency']}"
+    # parse_math off: the label, the model and the server's header are text, not matplotlib mathtext (`$\\x$`)
     fig.suptitle(f"{report['label']} - {report['model']} on {report['server']}  n={s['requests']} {load}  "
-                 f"success {s['success_rate']:.0%}" + ("  (partial)" if report.get("partial") else ""))
+                 f"success {s['success_rate']:.0%}" + ("  (partial)" if report.get("partial") else ""),
+                 parse_math=False)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -317,12 +470,65 @@ COMPARE_ROWS: list[tuple[str, Callable[[dict], Any]]] = [
     ("latency p99 ms", lambda r: r["summary"]["latency_ms"]["p99"]),
     ("TTFT p50 ms", lambda r: r["summary"]["ttft_ms"]["p50"]),
     ("TTFT p95 ms", lambda r: r["summary"]["ttft_ms"]["p95"]),
-    ("ITL p50 ms", lambda r: r["summary"].get("itl_ms", {}).get("p50")),
-    ("ITL p95 ms", lambda r: r["summary"].get("itl_ms", {}).get("p95")),
+    ("ITL p50 ms", lambda r: (r["summary"].get("itl_ms") or {}).get("p50")),
+    ("ITL p95 ms", lambda r: (r["summary"].get("itl_ms") or {}).get("p95")),
     ("requests/s", lambda r: r["summary"]["requests_per_s"]),
     ("output tokens/s", lambda r: r["summary"]["output_tokens_per_s"]),
     ("partial", lambda r: "yes" if r.get("partial") else "no"),
 ]
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+OBJECT = (lambda v: isinstance(v, dict), "an object")
+FIGURE = (lambda v: v is None or _is_number(v), "a number or null")
+# What --compare reads of a result file, parents first: (key, (check, what it must be), required); older results
+# lack itl_ms, and a figure of a table that is missing is n/a.
+RESULT_SHAPE: list[tuple[str, tuple[Callable[[Any], bool], str], bool]] = [
+    ("summary", OBJECT, True),
+    ("params", OBJECT, True),
+    ("params.rate", FIGURE, False),
+    ("summary.requests", (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+                          "a whole number >= 0"), True),
+    ("summary.success_rate", (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"), True),
+    ("summary.errors", (lambda v: isinstance(v, dict) and all(_is_number(n) for n in v.values()),
+                        "an object of failure kinds and counts"), True),
+    ("summary.latency_ms", OBJECT, True),
+    ("summary.ttft_ms", OBJECT, True),
+    ("summary.itl_ms", OBJECT, False),
+    *((f"summary.{table}.{figure}", FIGURE, True) for table, figures in (
+        ("latency_ms", ("p50", "p99")), ("ttft_ms", ("p50", "p95")), ("itl_ms", ("p50", "p95")))
+      for figure in figures),
+    ("summary.requests_per_s", FIGURE, True),
+    ("summary.output_tokens_per_s", FIGURE, True),
+]
+
+
+def _excerpt(value: Any, width: int = 60) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def result_problem(report: Any) -> Optional[str]:
+    """What --compare cannot read in a saved result (a file edited by hand, another tool's JSON): the key, what it
+    holds and what it must be; None when the result is fine."""
+    if not isinstance(report, dict):
+        return f"the file holds {_excerpt(report)}, not a result object"
+    for path, (valid, expected), required in RESULT_SHAPE:
+        *parents, key = path.split(".")
+        parent: Any = report
+        for name in parents:
+            parent = parent.get(name) if isinstance(parent, dict) else None
+        if not isinstance(parent, dict):  # an optional table missing: its figures are n/a
+            continue
+        if key not in parent:
+            if required:
+                return f"no {path} (expected {expected})"
+        elif not valid(parent[key]):
+            return f"{path} is {_excerpt(parent[key])}: expected {expected}"
+    return None
 
 
 def compare(paths: list[str]) -> str:
@@ -330,11 +536,12 @@ def compare(paths: list[str]) -> str:
     reports = []
     for p in paths:
         try:
-            report = parse_json(Path(p).read_text())
+            report = parse_json(Path(p).read_text(encoding="utf-8"))
         except ValueError as error:  # json's own message names neither the file nor what it expected
             raise ValueError(f"{p} is not a benchmark result (not JSON: {error})") from None
-        if not isinstance(report, dict) or not isinstance(report.get("summary"), dict):
-            raise ValueError(f"{p} is not a benchmark result (no summary)")
+        problem = result_problem(report)
+        if problem:
+            raise ValueError(f"{p} is not a benchmark result: {problem}")
         reports.append(report)
     names: list[str] = []
     for path, report in zip(paths, reports):
@@ -352,21 +559,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser = new_parser("llm-bench", "endpoint_tools.bench", __doc__, "Failure kinds: " + ", ".join(KINDS))
     endpoint_arguments(parser)
     how_long = parser.add_mutually_exclusive_group()  # a fixed number of requests, or a duration: not both
-    how_long.add_argument("-n", "--requests", type=count(1), default=100, help="requests to send")
-    parser.add_argument("-c", "--concurrency", type=count(1), default=10,
+    how_long.add_argument("-n", "--requests", type=count_in(1, MAX_REQUESTS), default=100, help="requests to send")
+    parser.add_argument("-c", "--concurrency", type=count_in(1, MAX_CONCURRENCY), default=10,
                         help="requests in flight at once (with --rate: the most the client keeps in flight)")
-    how_long.add_argument("--duration", type=positive, default=None, metavar="SECONDS",
-                        help="run for this long instead of a fixed number of requests")
-    parser.add_argument("--rate", type=above_zero("requests per second"), default=None, metavar="PER_SECOND",
+    how_long.add_argument("--duration", type=number_in("seconds", 0, MAX_DURATION_S, above=True), default=None,
+                          metavar="SECONDS", help="run for this long instead of a fixed number of requests")
+    parser.add_argument("--rate", type=number_in("requests per second", *RATE_RANGE), default=None,
+                        metavar="PER_SECOND",
                         help="open loop: Poisson arrivals at this mean rate instead of a fixed concurrency")
     parser.add_argument("--seed", type=int, default=0, help="seed of the Poisson arrivals (--rate)")
-    parser.add_argument("--warmup", type=count(0), default=0, metavar="N",
+    parser.add_argument("--warmup", type=count_in(0, MAX_REQUESTS), default=0, metavar="N",
                         help="requests sent first and left out of the statistics (a cold server's first "
                              "request is an outlier)")
     parser.add_argument("--min-success", type=float, default=100.0, metavar="PERCENT",
                         help="exit 1 when fewer requests than this succeed")
     parser.add_argument("--prompt", default="Explain quantum computing in one sentence.", help="the user message")
-    parser.add_argument("--max-tokens", type=count(1), default=64, help="tokens asked for in each answer")
+    parser.add_argument("--max-tokens", type=count_in(1, MAX_TOKENS), default=64,
+                        help="tokens asked for in each answer")
     parser.add_argument("--label", type=named("a run name"),
                         help="name of this run in --compare (default: model and concurrency/rate)")
     parser.add_argument("--out", default="bench-results",
@@ -391,14 +600,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
     if args.compare:
         try:
-            print(compare(args.compare))
+            say(compare(args.compare))
             return 0
         except (OSError, ValueError, KeyError, TypeError) as error:
             parser.error(f"cannot compare: {error}")
     if not 0 <= args.min_success <= 100:
         parser.error(f"--min-success {args.min_success} must be a percentage from 0 to 100")
     endpoint_given(parser, args)
-    problem = output_problem(args.out)
+    problem = output_problem(args.out, plot=not args.no_plot)
     if problem:
         parser.error(problem)
     progress = not args.no_progress and extra_installed("tqdm", "progress bar")
@@ -409,7 +618,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         model = args.model or LlmClient(url, api, args.api_key, deadlines).list_models()[0]
     except (EndpointError, ApiError) as error:
         kind = f"[{error.kind}] " if isinstance(error, ApiError) else ""
-        print(f"cannot start the benchmark: {kind}{error}", file=sys.stderr)
+        print(f"cannot start the benchmark: {kind}{without_password(str(error))}", file=sys.stderr)
         return 1
     except IndexError:
         print("cannot start the benchmark: the endpoint lists no model; pass --model", file=sys.stderr)
@@ -428,19 +637,21 @@ def main(argv: Optional[list[str]] = None) -> int:
         results, wall, interrupted = bench.run(args.requests, args.prompt, args.max_tokens,
                                                progress=progress, duration_s=args.duration,
                                                rate=args.rate, seed=args.seed)
+    for row in results:  # failure messages name the URL, password and all
+        row["message"] = row["message"] and without_password(row["message"])
     load = f"rate{args.rate:g}" if args.rate else f"c{args.concurrency}"
     summary = summarize(results, wall)
     report = {"label": args.label or f"{model} {load}", "model": model, "server": bench.server or "unknown",
               "partial": interrupted,
-              "params": {"url": url, "api": api, "requests": args.requests, "concurrency": args.concurrency,
+              "params": {"url": shown_url(url), "api": api, "requests": args.requests, "concurrency": args.concurrency,
                          "duration_s": args.duration, "rate": args.rate, "seed": args.seed, "warmup": args.warmup,
                          "max_tokens": args.max_tokens, "timeout_s": args.timeout,
                          "ttft_timeout_s": args.ttft_timeout, "min_success": args.min_success,
                          "prompt": args.prompt},
               "summary": summary, "results": results}
-    print(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(summary), flush=True)
-    for path in write_outputs(args.out, report, plot=plot):
-        print(f"wrote {path}", flush=True)
+    say(("PARTIAL (interrupted)\n" if interrupted else "") + format_summary(summary))
+    if not write_outputs(args.out, report, plot=plot):
+        return NOT_WRITTEN
     if interrupted:
         return 130
     return 0 if results and summary["success_rate"] * 100 >= args.min_success else 1
@@ -448,10 +659,12 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 def cli() -> None:
     """The `llm-bench` command (console script): `python -m endpoint_tools.bench`."""
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:  # a second Ctrl-C while writing
-        sys.exit(130)
+    def run() -> None:
+        try:
+            sys.exit(main())
+        except KeyboardInterrupt:  # a second Ctrl-C while writing
+            sys.exit(130)
+    quiet_when_stdout_closes(run)
 
 
 if __name__ == "__main__":

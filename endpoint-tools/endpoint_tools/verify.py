@@ -30,14 +30,19 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import verify_ollama
+from .bench import number_in, quiet_when_stdout_closes
 from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes, check_deployment, check_gateways,
                      check_smoke, condition, kube_client, pod_ready, run_steps, selector_text)
 from .endpoint import EndpointError, stack_outputs
 from .llm_api import parse_json
 from .smoke import Check, named, namespace, new_parser, positive, report, run_cli, stack_name
+from .verify_ollama import secret_text, selector_output, text_output
 
 RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
 INFERENCE_POOL_API = ("inference.networking.k8s.io", "v1", "inferencepools")
+# --kube-timeout's bound: beyond it a value is a typo (1e10 overflowed the socket's timeout). --timeout is
+# smoke's and bench's own option, worded and bounded as theirs (smoke.positive).
+MAX_KUBE_TIMEOUT_S = 600.0
 
 
 @dataclass
@@ -56,14 +61,17 @@ class Target:
 
 def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-operator",
                         prefill_decode: bool = False) -> Target:
-    missing = [key for key in ("llmdNamespace", "llmdInferencePool") if not outputs.get(key)]
-    if missing:
+    """Every output read is checked for its type here, named when it is wrong (an outputs file edited by hand)."""
+    namespace = text_output(outputs, "llmdNamespace", "llm-d's namespace")
+    pool = text_output(outputs, "llmdInferencePool", "the InferencePool's name")
+    if namespace is None or pool is None:
+        missing = [key for key, value in (("llmdNamespace", namespace), ("llmdInferencePool", pool)) if value is None]
         raise EndpointError(f"stack output(s) {', '.join(missing)} missing: is llm-d enabled in this stack? "
                             f"outputs: {', '.join(sorted(outputs)) or 'none'}")
-    return Target(namespace=outputs["llmdNamespace"], pool=outputs["llmdInferencePool"],
-                  gpu_selector=dict(outputs.get("gpuNodeSelector") or {}), url=outputs.get("llmdUrl"),
-                  model=outputs.get("llmdModel"), operator_namespace=operator_namespace,
-                  prefill_decode=prefill_decode)
+    return Target(namespace=namespace, pool=pool, gpu_selector=selector_output(outputs),
+                  url=text_output(outputs, "llmdUrl", "llm-d's URL through the gateway"),
+                  model=text_output(outputs, "llmdModel", "the model llm-d serves"),
+                  operator_namespace=operator_namespace, prefill_decode=prefill_decode)
 
 
 def check_gpus(cluster: Cluster, target: Target) -> Check:
@@ -189,8 +197,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="bearer key of the stack's API gate (default: $LLM_API_KEY, never printed)")
     parser.add_argument("--timeout", type=positive, default=120.0, metavar="SECONDS",
                         help="deadline of the smoke request (a cold replica may take minutes)")
-    parser.add_argument("--kube-timeout", type=positive, default=15.0, metavar="SECONDS",
-                        help="deadline of each Kubernetes API call")
+    parser.add_argument("--kube-timeout", type=number_in("seconds", 0, MAX_KUBE_TIMEOUT_S, above=True), default=15.0,
+                        metavar="SECONDS", help="deadline of each Kubernetes API call")
     args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
     if not args.stack and not args.outputs:
         parser.error("give --stack NAME or --outputs FILE")
@@ -206,6 +214,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             parser.error("--prefill-decode is for an llm-d stack: these outputs are the Ollama stack's")
         target = verify_ollama.target_from_outputs(outputs) if ollama else target_from_outputs(
             outputs, args.gpu_operator_namespace, args.prefill_decode)
+        if not args.kubeconfig:  # kube_client reads it: a value that is not YAML text is named here
+            secret_text(outputs, "kubeconfig", "the cluster's kubeconfig YAML")
         cluster = Cluster(kube_client(args.kubeconfig, outputs), args.kube_timeout)
     except (EndpointError, ClusterError) as error:
         print(f"FAIL  reach          {error}")
@@ -218,8 +228,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def cli() -> None:
-    """The `llm-verify` command (console script): `python -m endpoint_tools.verify`."""
-    run_cli(main)
+    """The `llm-verify` command (console script): `python -m endpoint_tools.verify`; `| head -2` ends it quietly."""
+    quiet_when_stdout_closes(lambda: run_cli(main))
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ names the stack does not export are the components' own: the gate's `router` and
 the autoscaler's ScaledObject `<deployment>-scaler`, the KEDA HTTP add-on's interceptor, the DCGM exporter's
 DaemonSet and the metric the GPU-memory HPA reads; the tests check each against the dev and prod plans.
 """
+import json
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -41,22 +42,66 @@ class Target:
     gate: Gate
 
 
+def excerpt(value: Any, width: int = 80) -> str:
+    """A stack output's value in an error line, as JSON, cut to `width` (never a secret's: see secret_text)."""
+    text = json.dumps(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def text_output(outputs: dict[str, Any], key: str, what: str) -> Optional[str]:
+    """A stack output that is text (`what` it names), None when absent, null or empty; any other value is an
+    EndpointError naming the output (an outputs file edited by hand, or another stack's)."""
+    value = outputs.get(key)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise EndpointError(f"stack output {key} is {excerpt(value)}: expected text ({what})")
+    return value
+
+
+def secret_text(outputs: dict[str, Any], key: str, what: str) -> Optional[str]:
+    """As text_output, for an output whose value is never printed (the kubeconfig): only its type is named."""
+    value = outputs.get(key)
+    if value is None or value == "" or isinstance(value, str):
+        return value or None
+    kind = {bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+    raise EndpointError(f"stack output {key} is {kind.get(type(value), type(value).__name__)}: expected text "
+                        f"({what})")
+
+
+def selector_output(outputs: dict[str, Any], key: str = "gpuNodeSelector") -> dict[str, str]:
+    """The GPU nodes' label selector: an object of label names and values (none: every node)."""
+    value = outputs.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise EndpointError(f"stack output {key} is {excerpt(value)}: expected an object of node label names and "
+                            f"values, e.g. {{\"llm-platform/pool\": \"gpu\"}}")
+    return dict(value)
+
+
 def target_from_outputs(outputs: dict[str, Any]) -> Target:
     inference = outputs.get("inference")
     fields = ("namespace", "deployment", "accelerator", "autoscaling")
     if not isinstance(inference, dict) or not all(isinstance(inference.get(k), str) and inference[k]
                                                   for k in fields):
-        raise EndpointError(f"stack output inference is {inference!r}: expected an object with {', '.join(fields)} "
-                            f"(and webui)")
-    missing = [key for key in ("modelPvc", "modelPreloadJob") if not outputs.get(key)]
-    if missing:
+        raise EndpointError(f"stack output inference is {excerpt(inference)}: expected an object with "
+                            f"{', '.join(fields)} (and webui)")
+    if inference.get("webui") is not None and not isinstance(inference["webui"], bool):
+        raise EndpointError(f"stack output inference's webui is {excerpt(inference['webui'])}: expected true or "
+                            f"false (whether Open-WebUI runs)")
+    claim = text_output(outputs, "modelPvc", "the model claim's name")
+    preload_job = text_output(outputs, "modelPreloadJob", "the preload Job's name")
+    if claim is None or preload_job is None:
+        missing = [key for key, value in (("modelPvc", claim), ("modelPreloadJob", preload_job)) if value is None]
         raise EndpointError(f"stack output(s) {', '.join(missing)} missing; outputs: {', '.join(sorted(outputs))}")
-    key_secret = "apiKeySecret" if outputs.get("apiKeySecret") else None  # none: the gate takes no key
+    # none: the gate takes no key
+    key_secret = "apiKeySecret" if text_output(outputs, "apiKeySecret", "a Key Vault secret's name") else None
     return Target(namespace=inference["namespace"], deployment=inference["deployment"],
                   accelerator=inference["accelerator"], autoscaling=inference["autoscaling"],
-                  webui=bool(inference.get("webui")), claim=outputs["modelPvc"], preload_job=outputs["modelPreloadJob"],
-                  gpu_selector=dict(outputs.get("gpuNodeSelector") or {}),
-                  gate=Gate(outputs.get("modelApiUrl"), "modelApiUrl", key_secret))
+                  webui=bool(inference.get("webui")), claim=claim, preload_job=preload_job,
+                  gpu_selector=selector_output(outputs),
+                  gate=Gate(text_output(outputs, "modelApiUrl", "the API gate's URL"), "modelApiUrl", key_secret))
 
 
 def describe(t: Target) -> str:

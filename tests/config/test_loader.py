@@ -261,6 +261,8 @@ HUGE = "9" * 5000
 
 # (case id, --set items, the fragment the message must contain: the key, or the file and what is wrong)
 SET_CASES = [
+    # the path is named as it was written, list indexes in brackets
+    ("index-into-a-value", ["modelStore.models[0].x=1"], "modelStore.models[0] is a value ('tinyllama'), not an object"),
     # numbers that isdigit() accepts but int() does not, too long, not finite
     ("minus-minus", ["gpu.maxCount=--3"], "gpu.maxCount"),
     ("superscript", ["gpu.maxCount=³"], "gpu.maxCount"),
@@ -417,6 +419,12 @@ FILE_CASES = [
     ("inf-in-file", DEV.replace("    priority: spot\n", "    priority: spot\n    spotMaxPrice: .inf\n"),
      "gpu.spotMaxPrice"),
     ("control-char", DEV + f'  {P}:namespace: "ll\\u0007m"\n', "namespace"),
+    ("list-as-key", DEV + f"  {P}:keyVault:\n    ? [maxCount, minCount]\n    : 3\n",
+     "a key must be a plain value, not a list"),
+    ("nested-too-deep", DEV + f"  {P}:keyVault:\n    zones: {'[' * 300}{']' * 300}\n", "nest more than 32 levels"),
+    ("alias-bomb", DEV + f"  {P}:keyVault:\n    zones:\n      - &a [x, x, x, x, x, x, x, x, x]\n"
+     + "".join(f"      - &{b} [{', '.join([f'*{a}'] * 9)}]\n" for a, b in zip("abcdefgh", "bcdefghi")),
+     "excessive aliasing"),
 ]
 
 

@@ -92,6 +92,9 @@ def test_plot_with_no_success_draws_no_fake_request(tmp_path):
     ["--timeout", "0"], ["--timeout", "-1"], ["--timeout", "nan"], ["--timeout", "inf"], ["--max-tokens", "0"],
     ["-n", "0"], ["-c", "x"], ["--min-success", "150"], ["--rate", "0"], ["--duration", "-2"], ["--warmup", "-1"],
     [],
+    # bounds: `--rate 1e-300` overflowed time.sleep, `--rate 1e-10` waited for ever
+    ["--rate", "1e-300"], ["--rate", "1e-10"], ["--rate", "1e9"], ["--rate", "nan"], ["-c", "100000"],
+    ["-n", "1000000000"], ["--warmup", "1000000000"], ["--duration", "1e300"], ["--max-tokens", "1000000000"],
 ])
 def test_bench_refuses_bad_usage_with_exit_2_and_no_traceback(argv, capsys):
     with pytest.raises(SystemExit) as exited:
@@ -217,7 +220,7 @@ def test_without_the_bench_extra_the_run_goes_on_without_progress_bar_and_plot(t
 def test_a_bad_rate_is_named_in_its_own_unit(capsys):
     with pytest.raises(SystemExit):
         bench.main(["http://127.0.0.1:9", "--rate", "-1"])
-    assert "'-1' must be a number of requests per second above 0" in capsys.readouterr().err
+    assert "'-1' must be a number of requests per second from 0.01 to 100000" in capsys.readouterr().err
 
 
 def test_the_printed_summary_shows_every_figure_the_operations_guide_lists(tmp_path, capsys):
@@ -261,3 +264,173 @@ def test_deeply_nested_json_is_a_named_failure_not_a_traceback(tmp_path, capsys)
         bench.main(["--compare", str(tmp_path / "deep.json")])
     err = capsys.readouterr().err
     assert exited.value.code == 2 and "is not a benchmark result (not JSON: JSON nested too deeply" in err, err
+
+
+def test_a_folder_in_the_way_of_a_result_file_or_no_file_name_is_refused_before_any_request(tmp_path, capsys):
+    """`--out d1/r` with a folder d1/r.json (or r.csv, r.png) would lose the run when writing; `--out .json` would
+    write the hidden files .json and .csv: both bad usage (2) before the endpoint is contacted (port 9)."""
+    for kind in ("json", "csv", "png"):
+        (tmp_path / kind / f"r.{kind}").mkdir(parents=True)
+        with pytest.raises(SystemExit) as exit_:
+            bench.main(["http://127.0.0.1:9", "-n", "1", "--out", str(tmp_path / kind / "r")])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and f"r.{kind} is a folder, in the way of the {kind.upper()} results" in err
+    # without a plot the PNG's name is not in the way
+    assert bench.output_problem(str(tmp_path / "png" / "r"), plot=False) is None
+    for out, example in ((".json", "results/run1"), (f"{tmp_path}/.csv", f"{tmp_path}/run1"),
+                         ("runs/..png", "runs/run1")):
+        with pytest.raises(SystemExit) as exit_:
+            bench.main(["http://127.0.0.1:9", "-n", "1", "--out", out])
+        err = capsys.readouterr().err
+        assert exit_.value.code == 2 and f"--out {out!r} has no file name before its suffix" in err, err
+        assert f"(e.g. {example})" in err
+    assert not list(Path(".").glob(".json")) and not (tmp_path / ".csv").exists()
+
+
+full_disk = pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+
+
+@full_disk
+def test_a_full_disk_after_the_run_keeps_the_measurements_in_the_temp_folder(tmp_path, capsys, monkeypatch):
+    """A result file that cannot be written after the run (a full disk: r.json links to /dev/full) loses no
+    measurement: the results go to a file in the temp folder, one line says where, and the exit code is 3."""
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(bench.tempfile, "tempdir", str(temp))
+    (tmp_path / "r.json").symlink_to("/dev/full")
+    with LoopbackServer("ok") as server:
+        assert bench.main([server.url, "-n", "3", "--no-progress", "--out", str(tmp_path / "r")]) == 3
+    captured = capsys.readouterr()
+    kept = list(temp.glob("llm-bench-*.json"))
+    assert len(kept) == 1 and "Traceback" not in captured.err
+    assert captured.err.strip() == f"cannot write {tmp_path / 'r.json'} (No space left on device): the results are " \
+                                   f"kept in {kept[0]}"
+    report = json.loads(kept[0].read_text())
+    assert report["summary"]["requests"] == 3 and len(report["results"]) == 3
+    # no temp folder either: the JSON goes to stdout, the one place left
+    monkeypatch.setattr(bench.tempfile, "tempdir", str(tmp_path / "no-such-folder"))
+    with LoopbackServer("ok") as server:
+        assert bench.main([server.url, "-n", "2", "--no-progress", "--no-plot", "--out", str(tmp_path / "r")]) == 3
+    captured = capsys.readouterr()
+    assert "the results follow on stdout as JSON" in captured.err and "Traceback" not in captured.err
+    printed = json.loads(captured.out[captured.out.index("\n{") + 1:])
+    assert printed["summary"]["requests"] == 2
+
+
+@full_disk
+def test_a_csv_that_cannot_be_written_says_the_json_holds_the_measurements(tmp_path, capsys):
+    (tmp_path / "r.csv").symlink_to("/dev/full")
+    with LoopbackServer("ok") as server:
+        assert bench.main([server.url, "-n", "2", "--no-progress", "--no-plot", "--out", str(tmp_path / "r")]) == 3
+    err = capsys.readouterr().err
+    assert err.strip() == f"cannot write {tmp_path / 'r.csv'} (No space left on device): the measurements are all " \
+                          f"in {tmp_path / 'r.json'}"
+    assert json.loads((tmp_path / "r.json").read_text())["summary"]["requests"] == 2
+
+
+def test_dollar_signs_in_the_label_or_the_servers_header_are_text_not_mathtext(tmp_path, capsys, monkeypatch):
+    """The plot's title names the run, the model and the server's `Server` header (which any endpoint sets):
+    matplotlib's mathtext once parsed `$\nosuchcmd$` and the run ended in a traceback after the JSON and CSV."""
+    from endpoint_tools import loopback_server
+    monkeypatch.setattr(loopback_server._Handler, "server_version", r"hostile/$\alsonosuchcmd$")
+    with LoopbackServer("ok") as server:
+        assert bench.main([server.url, "-n", "2", "--no-progress", "--label", r"run $\nosuchcmd$ a_b ^x",
+                           "--out", str(tmp_path / "r")]) == 0
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err and f"wrote {tmp_path / 'r.png'}" in captured.out, captured
+    assert (tmp_path / "r.png").read_bytes()[:4] == b"\x89PNG"
+    assert json.loads((tmp_path / "r.json").read_text())["server"].startswith(r"hostile/$\alsonosuchcmd$")
+
+
+def test_a_plot_that_fails_is_one_line_and_keeps_the_runs_results_and_exit_code(tmp_path, capsys, monkeypatch):
+    def broken(report, path):
+        raise ValueError("\nrun $\\x$\n    ^\nParseFatalException: Unknown symbol: \\x")
+    monkeypatch.setattr(bench, "plot_report", broken)
+    with LoopbackServer("ok") as server:
+        assert bench.main([server.url, "-n", "2", "--no-progress", "--out", str(tmp_path / "r")]) == 0
+    err = capsys.readouterr().err
+    assert err.strip() == f"no plot: cannot draw {tmp_path / 'r.png'} (ValueError: ParseFatalException: Unknown " \
+                          f"symbol: \\x)"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.csv", "r.json"]
+
+
+def test_a_password_in_the_url_is_never_printed_or_recorded(tmp_path, capsys):
+    """`http://admin:hunter2@host`: the results record and the output show the URL as endpoint.shown_url does,
+    in params.url and in each failure's message, and at start-up."""
+    with LoopbackServer("ok") as ok, LoopbackServer("close") as closing, LoopbackServer("html") as html:
+        secret = [server.url.replace("http://", "http://admin:hunter2@") for server in (ok, closing, html)]
+        code, report = run_bench(tmp_path, secret[0], "-n", "2", name="ok")
+        assert code == 0 and report["params"]["url"] == ok.url.replace("http://", "http://admin:***@")
+        code, report = run_bench(tmp_path, secret[1], "--api", "openai", "--model", MODEL, "-n", "2", name="closed")
+        assert code == 1 and report["summary"]["errors"] == {"closed": 2}
+        assert all("admin:***@" in r["message"] for r in report["results"]), report["results"]
+        assert bench.main([secret[2], "-n", "1", "--no-progress", "--out", str(tmp_path / "x")]) == 1
+    captured = capsys.readouterr()
+    assert "cannot start the benchmark: [non_json]" in captured.err and "admin:***@" in captured.err
+    written = "".join(p.read_text() for p in tmp_path.iterdir() if p.suffix in (".json", ".csv"))
+    assert "hunter2" not in captured.out + captured.err + written
+
+
+@pytest.mark.parametrize("edit, fragment", [
+    (lambda r: r["summary"].update(errors=[]), "summary.errors is []: expected an object of failure kinds"),
+    (lambda r: r["summary"].update(itl_ms=[]), "summary.itl_ms is []: expected an object"),
+    (lambda r: r.update(params=None), "params is null: expected an object"),
+    (lambda r: r["summary"].pop("requests"), "no summary.requests (expected a whole number >= 0)"),
+    (lambda r: r["summary"].update(success_rate="95%"), 'summary.success_rate is "95%": expected a number from 0'),
+    (lambda r: r["summary"]["latency_ms"].update(p50=[1]), "summary.latency_ms.p50 is [1]: expected a number or null"),
+    (lambda r: r["params"].update(rate="fast"), 'params.rate is "fast": expected a number or null'),
+    (lambda r: r.pop("summary"), "no summary (expected an object)"),
+])
+def test_compare_names_the_file_and_the_key_of_an_edited_result(tmp_path, capsys, edit, fragment):
+    """A result file edited by hand gave AttributeError tracebacks (`"errors": []`) or `cannot compare:
+    'requests'`; each is bad usage naming the file, the key, what it holds and what it must be."""
+    with LoopbackServer("ok") as server:
+        code, report = run_bench(tmp_path, server.url, "-n", "2")
+    edit(report)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(report))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        bench.main(["--compare", str(tmp_path / "run.json"), str(path)])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "Traceback" not in err
+    assert f"cannot compare: {path} is not a benchmark result: {fragment}" in err, err
+
+
+def test_compare_reads_an_older_result_without_itl(tmp_path, capsys):
+    with LoopbackServer("ok") as server:
+        code, report = run_bench(tmp_path, server.url, "-n", "2")
+    del report["summary"]["itl_ms"]
+    (tmp_path / "old.json").write_text(json.dumps(report))
+    capsys.readouterr()
+    assert bench.main(["--compare", str(tmp_path / "old.json")]) == 0
+    assert "ITL p50 ms" in capsys.readouterr().out
+
+
+def closed_pipe():
+    """A pipe whose reader is gone, as stdout after `| head -0`: every write to it fails with EPIPE."""
+    import os
+    read, write = os.pipe()
+    os.close(read)
+    return write
+
+
+def test_a_closed_stdout_stops_the_printing_not_the_run(tmp_path):
+    """`llm-bench ... | head -2`: no BrokenPipeError traceback, and the results are still written (the summary is
+    printed before the files are)."""
+    import os
+    out = tmp_path / "run"
+    stdout = closed_pipe()
+    with LoopbackServer("ok") as server:
+        try:
+            done = subprocess.run([sys.executable, "-m", "endpoint_tools.bench", server.url, "-n", "2",
+                                   "--no-progress", "--no-plot", "--out", str(out)],
+                                  cwd=HERE.parent, stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60)
+            helped = subprocess.run([sys.executable, "-m", "endpoint_tools.bench", "--help"], cwd=HERE.parent,
+                                    stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=60)
+        finally:
+            os.close(stdout)
+    assert done.returncode == 0 and done.stderr == "", done.stderr
+    assert json.loads(Path(f"{out}.json").read_text())["summary"]["requests"] == 2 and Path(f"{out}.csv").exists()
+    # argparse drops the help it cannot write: a quiet exit either way
+    assert helped.returncode in (0, 141) and helped.stderr == "", helped.stderr

@@ -198,3 +198,52 @@ def test_an_llmd_url_output_that_is_not_an_http_url_fails_the_smoke_check_by_nam
     gate = verify.Gate("llmd.internal:8080", "llmdUrl", "llmdApiKeySecret")
     check = verify.check_smoke(gate, "key", 5)
     assert not check.ok and check.detail.startswith("stack output llmdUrl: 'llmd.internal:8080' does not start")
+
+
+@pytest.mark.parametrize("key, value, fragment", [
+    ("gpuNodeSelector", "abc", 'stack output gpuNodeSelector is "abc": expected an object of node label names'),
+    ("gpuNodeSelector", [1, 2], "stack output gpuNodeSelector is [1, 2]: expected an object of node label names"),
+    ("llmdNamespace", 7, "stack output llmdNamespace is 7: expected text (llm-d's namespace)"),
+    ("llmdInferencePool", ["llmd"], 'stack output llmdInferencePool is ["llmd"]: expected text'),
+    ("llmdUrl", 5, "stack output llmdUrl is 5: expected text (llm-d's URL through the gateway)"),
+    ("llmdModel", {"name": "m"}, 'stack output llmdModel is {"name": "m"}: expected text'),
+])
+def test_an_llmd_outputs_file_with_a_wrong_type_is_named_not_a_traceback(tmp_path, capsys, key, value, fragment):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"kubeconfig": "apiVersion: v1", "llmdNamespace": NS, "llmdInferencePool": "llmd",
+                                "llmdUrl": "http://127.0.0.1:9", key: value}))
+    assert verify.main(["--outputs", str(path), "--api-key", "k"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"FAIL  reach          {fragment}") and "Traceback" not in out, out
+
+
+@pytest.mark.parametrize("flag, value", [("--kube-timeout", "1e10"), ("--kube-timeout", "601"),
+                                         ("--kube-timeout", "nan"), ("--kube-timeout", "-1")])
+def test_the_kube_timeout_is_bounded(tmp_path, capsys, flag, value):
+    """`--kube-timeout 1e10` overflowed the socket's timeout inside the Kubernetes client (an OverflowError
+    traceback): bad usage beyond its bound."""
+    path = tmp_path / "outputs.json"
+    path.write_text("{}")
+    with pytest.raises(SystemExit) as exited:
+        verify.main(["--outputs", str(path), flag, value])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and f"argument {flag}: '{value}' must be a number of seconds above 0 and at most" \
+        in err, err
+
+
+def test_a_closed_stdout_ends_verify_quietly(tmp_path):
+    """`llm-verify ... | head -2`: no BrokenPipeError traceback (nor Python's `Exception ignored` at exit)."""
+    import os
+    import subprocess
+    import sys
+    from tests.conftest import PROJECT_DIR
+    path = tmp_path / "outputs.json"
+    path.write_text("[]")  # one FAIL line, then the exit
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run([sys.executable, "-m", "endpoint_tools.verify", "--outputs", str(path)],
+                              cwd=PROJECT_DIR, stdout=write, stderr=subprocess.PIPE, text=True, timeout=60)
+    finally:
+        os.close(write)
+    assert done.returncode == 141 and done.stderr == "", done.stderr

@@ -290,7 +290,7 @@ def test_the_profile_comes_from_the_outputs_not_the_stack_name(tmp_path, capsys)
     assert "name neither llm-d (llmdNamespace, llmdInferencePool) nor the Ollama stack (inference" in out
     path.write_text(json.dumps({**variant("dev").outputs, "inference": {"namespace": "llm"}}))
     assert verify.main(["--outputs", str(path)]) == 1
-    assert "stack output inference is {'namespace': 'llm'}: expected an object with namespace, deployment" in \
+    assert 'stack output inference is {"namespace": "llm"}: expected an object with namespace, deployment' in \
         capsys.readouterr().out
 
 
@@ -326,3 +326,35 @@ def test_the_gpu_operators_own_dcgm_exporter_serves_as_well():
         check = verify_ollama.check_dcgm(verify.Cluster(verify.kube_client(None, out), 5),
                                          verify_ollama.target_from_outputs(out))
     assert check.ok and check.detail == "gpu-operator/nvidia-dcgm-exporter: 1 of 1 pod(s) ready"
+
+
+@pytest.mark.parametrize("key, value, fragment", [
+    ("gpuNodeSelector", "abc", 'stack output gpuNodeSelector is "abc": expected an object of node label names and '
+                               'values'),
+    ("gpuNodeSelector", [1, 2], "stack output gpuNodeSelector is [1, 2]: expected an object of node label names"),
+    ("gpuNodeSelector", {"pool": 1}, 'stack output gpuNodeSelector is {"pool": 1}: expected an object'),
+    ("modelApiUrl", 5, "stack output modelApiUrl is 5: expected text (the API gate's URL)"),
+    ("modelPvc", ["models"], 'stack output modelPvc is ["models"]: expected text (the model claim\'s name)'),
+    ("modelPreloadJob", {}, "stack output modelPreloadJob is {}: expected text"),
+    ("apiKeySecret", True, "stack output apiKeySecret is true: expected text (a Key Vault secret's name)"),
+    ("inference", {"namespace": "llm", "deployment": "ollama", "accelerator": "cpu", "autoscaling": "requests",
+                   "webui": "no"}, "stack output inference's webui is \"no\": expected true or false"),
+    ("kubeconfig", 5, "stack output kubeconfig is a number: expected text (the cluster's kubeconfig YAML)"),
+])
+def test_an_outputs_file_with_a_wrong_type_is_named_not_a_traceback(tmp_path, capsys, key, value, fragment):
+    """Each output llm-verify reads from --outputs is checked for its shape: `"gpuNodeSelector": "abc"` gave a
+    ValueError from dict(), `"modelApiUrl": 5` an AttributeError in the smoke check, `"kubeconfig": 5` one in
+    the client's loader; each is one FAIL line naming the output and what it must be."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({**variant("dev").outputs, "kubeconfig": "apiVersion: v1", key: value}))
+    assert verify.main(["--outputs", str(path), "--api-key", "k"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith(f"FAIL  reach          {fragment}") and "Traceback" not in out, out
+
+
+def test_a_kubeconfig_output_that_is_not_text_never_shows_its_value(tmp_path, capsys):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({**variant("dev").outputs, "kubeconfig": {"token": "s3cr3t"}}))
+    assert verify.main(["--outputs", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "stack output kubeconfig is an object: expected text" in out and "s3cr3t" not in out

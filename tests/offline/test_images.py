@@ -140,3 +140,9 @@ def test_the_command_line_asks_for_a_plan_when_the_file_is_missing_or_unreadable
         (tmp_path / "dev" / "images.json").write_text(content)
     assert images.main(["--stack", "dev", "--out", str(tmp_path), "--registry", REGISTRY]) == 2
     assert "make plan STACK=dev" in capsys.readouterr().err
+
+
+def test_a_stack_name_that_is_no_stack_is_refused_before_anything_is_read(tmp_path, capsys):
+    (tmp_path / "images.json").write_text("{}")  # <out>/.. of an --out inside it: never read as a plan
+    assert images.main(["--stack", "..", "--out", str(tmp_path / "build")]) == 2
+    assert "stack name '..' is not valid" in capsys.readouterr().err

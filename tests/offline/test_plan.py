@@ -5,9 +5,10 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 
-from offline import plan as plan_cli
+from offline import plan as plan_cli, runner
 
 from tests.conftest import PROJECT_DIR
 
@@ -76,6 +77,38 @@ def test_bad_config_exits_nonzero_with_the_message_only(tmp_path, capsys):
 def test_unknown_stack_is_named(tmp_path):
     result = run_cli("--stack", "qa", "--out", str(tmp_path))
     assert result.returncode == 2 and "Pulumi.qa.yaml" in result.stderr and "dev" in result.stderr
+
+
+@pytest.mark.parametrize("stack", ["..", ".", "", "../escape", "a/b"])
+def test_a_stack_name_that_is_no_folders_removes_nothing(tmp_path, capsys, stack):
+    """The plan's folder is <out>/<stack>/, emptied before planning: a name that is --out itself or its parent
+    ('..' once emptied the whole checkout) is refused before anything is removed, with or without --stack-file."""
+    out = tmp_path / "checkout" / "build"
+    (out / "dev").mkdir(parents=True)
+    (out / "dev" / "resources.json").write_text("{}")
+    (tmp_path / "checkout" / "keep.txt").write_text("mine")
+    for extra in ([], ["--stack-file", str(PROJECT_DIR / "Pulumi.dev.yaml")]):
+        code = plan_cli.main(["--stack", stack, "--out", str(out), *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and f"stack name {stack!r} is not valid" in err and "Traceback" not in err
+        assert (out / "dev" / "resources.json").is_file() and (tmp_path / "checkout" / "keep.txt").is_file()
+
+
+def test_a_global_stacks_region_named_dot_dot_removes_nothing(tmp_path, capsys):
+    """A region of global.regions is planned into <out>/<region>/ first: its name is checked like --stack's."""
+    out = tmp_path / "build"
+    (out / "dev").mkdir(parents=True)
+    stack_file = tmp_path / "Pulumi.global.yaml"
+    config = yaml.safe_load((PROJECT_DIR / "Pulumi.global.yaml").read_text())
+    config["config"][f"{runner.project_name()}:global"]["regions"] = [".."]
+    stack_file.write_text(yaml.safe_dump(config))
+    code = plan_cli.main(["--stack", "global", "--out", str(out), "--stack-file", str(stack_file)])
+    err = capsys.readouterr().err
+    assert code == 1 and "global.regions entry '..' is not another stack's name" in err, err
+    assert (out / "dev").is_dir() and (tmp_path / "Pulumi.global.yaml").is_file()
+    # and should a region name reach the planner unchecked, it still removes nothing
+    assert plan_cli.plan_one("..", str(out), [], None, {})[0] == 2
+    assert (out / "dev").is_dir()
 
 
 def test_a_global_stacks_own_config_is_refused_before_its_regions_are_planned(tmp_path, capsys, monkeypatch):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pulumi_azure_native
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from offline import plan, plan_diff
 
@@ -518,3 +519,77 @@ def test_the_cost_change_names_what_it_could_not_price(tmp_path):
             "idleMonthly": 100.0, "peakMonthly": 200.0, "byComponent": {}, "unpriced": unpriced}))
     lines = plan_diff.cost_lines(tmp_path / "base", tmp_path / "new")
     assert any("not priced" in line and "Standard_X" in line for line in lines)
+
+
+# ---- damaged plan folders: one line naming the file, exit 2, never a traceback (exit 1 means "blocked") -------------
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+                                                                                  max_size=3), max_leaves=6)
+_FIELD_PATHS = ["urn", "type", "name", "parent", "inputs", "options", "dependencies", "options.provider",
+                "options.aliases", "options.ignoreChanges", "options.replaceOnChanges", "options.protect",
+                "inputs.size", "secretInputs"]
+
+
+def _damaged(index: int, path: str, value: object) -> dict:
+    doc = json.loads(json.dumps(_SMALL_PLAN))
+    target = doc["resources"][index]
+    *parents, last = path.split(".")
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return doc
+
+
+_SMALL_PLAN = {"resources": [
+    {"urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev", "type": "pulumi:pulumi:Stack", "name": "p-dev",
+     "parent": None, "inputs": {}, "options": {}, "dependencies": []},
+    {"urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack$azure-native:storage:FileShare::share",
+     "type": "azure-native:storage:FileShare", "name": "share", "parent": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
+     "inputs": {"size": 100}, "dependencies": [],
+     "options": {"protect": True, "aliases": [{"spec": {"name": "old-share", "parentUrn": ""}}],
+                 "ignoreChanges": [], "replaceOnChanges": [], "provider": None}}]}
+
+
+@settings(max_examples=120, deadline=None)
+@given(index=st.sampled_from([0, 1]), path=st.sampled_from(_FIELD_PATHS), value=_JSON, side=st.booleans())
+def test_a_damaged_plan_file_is_one_line_and_exit_2(tmp_path_factory, index, path, value, side):
+    root = tmp_path_factory.mktemp("damaged")
+    good, bad = root / "good", root / "bad"
+    for folder, doc in ((good, _SMALL_PLAN), (bad, _damaged(index, path, value))):
+        folder.mkdir()
+        (folder / "resources.json").write_text(json.dumps(doc))
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = plan_diff.main([str(bad), str(good)] if side else [str(good), str(bad)])
+    assert code in (0, 1, 2)
+    if code == 2:
+        assert "cannot read a plan" in err.getvalue() and "resources.json" in err.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("make", [
+    lambda f: (f / "resources.json").mkdir(),
+    lambda f: (f / "resources.json").write_text("[" * 100_000 + "]" * 100_000),
+    lambda f: (f / "resources.json").write_bytes(b"\xff\xfe{}"),
+    lambda f: (f / "resources.json").write_text('{"resources": [{"urn": "x", "inputs": {}, "options": {}}]}'),
+    lambda f: (f / "resources.json").write_text(json.dumps({"resources": [
+        {"urn": "urn:pulumi:d::p::t::a", "parent": "urn:pulumi:d::p::t::b", "inputs": {}, "options": {}},
+        {"urn": "urn:pulumi:d::p::t::b", "parent": "urn:pulumi:d::p::t::a", "inputs": {}, "options": {}}]})),
+    lambda f: ((f / "resources.json").write_text('{"resources": []}'), (f / "cost.json").mkdir()),
+    lambda f: ((f / "resources.json").write_text('{"resources": []}'),
+               (f / "cost.json").write_text('{"idleMonthly": "much", "peakMonthly": 1}')),
+], ids=["folder", "deep", "not-utf8", "urn", "parent-cycle", "cost-folder", "cost-text"])
+def test_an_unreadable_plan_file_is_named(tmp_path, capsys, make):
+    good, bad = _plan_dir(tmp_path, "good", []), tmp_path / "bad"
+    bad.mkdir()
+    make(bad)
+    (good / "cost.json").write_text('{"idleMonthly": 1, "peakMonthly": 2}')
+    assert plan_diff.main([str(good), str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"cannot read a plan: {bad}/") and "Traceback" not in err, err
+
+
+def test_an_allow_file_that_does_not_exist_is_said(tmp_path, capsys):
+    folder = _plan_dir(tmp_path, "p", [])
+    assert plan_diff.main([str(folder), str(folder), "--allow-file", str(tmp_path / "alow-replace.txt")]) == 0
+    assert "alow-replace.txt does not exist, so nothing is allowed" in capsys.readouterr().err

@@ -23,6 +23,21 @@ def test_yaml_is_read_as_the_pulumi_cli_reads_it():
     assert project_config(doc, "p", "f") == {"a": "yes", "b": "10:30", "c": "2024-01-01", "d": True, "e": 7}
 
 
+def test_merge_keys_merge_as_go_yaml_does_the_mappings_own_keys_winning(tmp_path):
+    """`<<: *anchor` shares settings between sections (go-yaml v3 resolves merge keys): the stack file reads as the
+    one with the values written out; `<<` as a value stays a string."""
+    project = offline.project_name()
+    written_out = (Path(offline.PROJECT_DIR) / "Pulumi.dev.yaml").read_text()
+    merged = written_out.replace(f"  {project}:gpu:\n", f"  {project}:gpu: &gpu\n", 1) + (
+        f"  {project}:llmd:\n    <<: *gpu\n")
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(merged)
+    config = offline.stack_config("dev", stack_file=stack_file)
+    assert config[f"{project}:llmd"] == config[f"{project}:gpu"]
+    doc = parse_yaml(b"config:\n  p:base: &b {a: 1, b: 2}\n  p:x:\n    <<: *b\n    b: 3\n  p:y: <<\n", "f")
+    assert project_config(doc, "p", "f") == {"base": {"a": 1, "b": 2}, "x": {"a": 1, "b": 3}, "y": "<<"}
+
+
 def test_provider_namespaces_are_left_to_their_providers():
     doc = parse_yaml(b"config:\n  azure-native:location: westeurope\n  p:prefix: abc\n", "f")
     assert project_config(doc, "p", "f") == {"prefix": "abc"}
