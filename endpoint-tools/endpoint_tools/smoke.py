@@ -132,22 +132,23 @@ class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def above_zero(unit: str, most: Optional[float] = None, most_said: str = "") -> Callable[[str], float]:
-    """An argparse type: a finite number of `unit` above zero (and at most `most`, when given)."""
+def above_zero(unit: str, most: Optional[float] = None) -> Callable[[str], float]:
+    """An argparse type: a finite number of `unit` above zero (and at most `most`, when given; worded as
+    llm-bench's number_in)."""
+    allowed = "above 0" + (f" and at most {most:g}" if most is not None else "")
+
     def parse(text: str) -> float:
         try:
             value = float(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a number of {unit}") from None
-        if not value > 0 or value == float("inf"):
-            raise argparse.ArgumentTypeError(f"{text!r} must be a number of {unit} above 0")
-        if most is not None and value > most:
-            raise argparse.ArgumentTypeError(f"{text!r} must be a number of {unit} of at most {most:g}{most_said}")
+        if not (0 < value <= (float("inf") if most is None else most)) or value == float("inf"):  # nan fails
+            raise argparse.ArgumentTypeError(f"{text!r} must be a number of {unit} {allowed}")
         return value
     return parse
 
 
-positive = above_zero("seconds", MAX_SECONDS, " (a day)")
+positive = above_zero("seconds", MAX_SECONDS)
 
 
 def count(low: int, high: Optional[int] = None):
