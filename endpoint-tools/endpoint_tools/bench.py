@@ -23,7 +23,6 @@ import json
 import os
 import queue
 import random
-import re
 import sys
 import tempfile
 import threading
@@ -36,8 +35,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .endpoint import EndpointError, shown_url
-from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json
-from .smoke import connect, endpoint_arguments, endpoint_given, named, new_parser
+from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json, redact
+from .smoke import connect, endpoint_arguments, endpoint_given, named, new_parser, run_cli, silence_stdout
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "latency_s", "ttft_s",
@@ -85,45 +84,12 @@ def count_in(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def silence_stdout() -> None:
-    """After stdout's reader went away (`| head -2`): what is still printed goes nowhere, and Python's own flush
-    at exit does not fail again."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, sys.stdout.fileno())
-    finally:
-        os.close(devnull)
-
-
 def say(text: str) -> None:
     """Print to stdout; a closed stdout stops the printing, never the run (the results are still written)."""
     try:
         print(text, flush=True)
     except BrokenPipeError:
         silence_stdout()
-
-
-def quiet_when_stdout_closes(command: Callable[[], None]) -> None:
-    """Run a console script's body (which exits with its code); a closed stdout (`llm-verify ... | head -2`) ends
-    it quietly with 141, as a shell reports a tool that SIGPIPE ended, not with a BrokenPipeError traceback."""
-    try:
-        try:
-            command()
-        finally:
-            sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
-    except BrokenPipeError:
-        silence_stdout()
-        sys.exit(141)
-
-
-# The password of a URL's userinfo, up to the authority's last `@` (as urlsplit reads it).
-URL_PASSWORD = re.compile(r"(://[^/@\s:]*):[^/\s]*@")
-
-
-def without_password(text: str) -> str:
-    """`text` with the password of every URL in it hidden, as endpoint.shown_url hides it: failure messages name
-    the URL they failed on (the one given, or a stack output's), and they are printed and written to the results."""
-    return URL_PASSWORD.sub(r"\1:***@", text)
 
 
 def output_stem(out: str) -> str:
@@ -618,7 +584,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         model = args.model or LlmClient(url, api, args.api_key, deadlines).list_models()[0]
     except (EndpointError, ApiError) as error:
         kind = f"[{error.kind}] " if isinstance(error, ApiError) else ""
-        print(f"cannot start the benchmark: {kind}{without_password(str(error))}", file=sys.stderr)
+        print(f"cannot start the benchmark: {kind}{redact(str(error))}", file=sys.stderr)
         return 1
     except IndexError:
         print("cannot start the benchmark: the endpoint lists no model; pass --model", file=sys.stderr)
@@ -638,7 +604,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                                                progress=progress, duration_s=args.duration,
                                                rate=args.rate, seed=args.seed)
     for row in results:  # failure messages name the URL, password and all
-        row["message"] = row["message"] and without_password(row["message"])
+        row["message"] = row["message"] and redact(row["message"])
     load = f"rate{args.rate:g}" if args.rate else f"c{args.concurrency}"
     summary = summarize(results, wall)
     report = {"label": args.label or f"{model} {load}", "model": model, "server": bench.server or "unknown",
@@ -658,13 +624,9 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 def cli() -> None:
-    """The `llm-bench` command (console script): `python -m endpoint_tools.bench`."""
-    def run() -> None:
-        try:
-            sys.exit(main())
-        except KeyboardInterrupt:  # a second Ctrl-C while writing
-            sys.exit(130)
-    quiet_when_stdout_closes(run)
+    """The `llm-bench` command (console script): `python -m endpoint_tools.bench`; a second Ctrl-C while writing is
+    130, a closed stdout ends nothing before the results are written."""
+    run_cli(main)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Optional
+from urllib.parse import urlsplit
 
 import requests
 
@@ -265,6 +266,19 @@ def endpoint_given(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     if args.stack and not args.stack_output:
         parser.error(f"--stack {args.stack} names where --stack-output is read: give --stack-output NAME too")
     api_key_given(parser, args)
+    if args.url and args.api_key and "@" in urlsplit_netloc(args.url):
+        # requests turns a URL's user[:password]@ into HTTP Basic auth, which replaces the key's Bearer header
+        parser.error(f"the URL {shown_url(args.url)!r} carries a user name, which is sent as HTTP Basic auth in "
+                     f"place of the API key's bearer token (one Authorization header): give the key or the URL's "
+                     f"credentials, not both")
+
+
+def urlsplit_netloc(url: str) -> str:
+    """The authority of `url` ('' when it does not parse; the URL check says why later)."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return ""
 
 
 def connect(args: argparse.Namespace) -> tuple[str, str]:
@@ -314,13 +328,15 @@ def report(checks: list[Check], width: int) -> int:
     return 1 if failed else 0
 
 
-def stdout_closed() -> int:
-    """After a BrokenPipeError on stdout (`llm-smoke URL | head -2`): quiet, as a program stopped by SIGPIPE is, and
-    its code, 141 (128 + SIGPIPE). Python would print the error again flushing stdout at exit: point it at devnull
-    (the recipe of Python's signal module documentation, "Note on SIGPIPE")."""
+def silence_stdout() -> None:
+    """After a BrokenPipeError on stdout (`llm-smoke URL | head -2`): what is still printed goes nowhere, and Python
+    does not print the error again flushing stdout at exit (the recipe of Python's signal module documentation,
+    "Note on SIGPIPE")."""
     devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
-    return 141
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    finally:
+        os.close(devnull)
 
 
 def run_cli(main: Callable[[], int]) -> None:
@@ -331,8 +347,9 @@ def run_cli(main: Callable[[], int]) -> None:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         code = 130
-    except BrokenPipeError:
-        code = stdout_closed()
+    except BrokenPipeError:  # quiet, with a SIGPIPE-ended program's code, 128 + 13
+        silence_stdout()
+        code = 141
     sys.exit(code)
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from . import verify_ollama
-from .bench import number_in, quiet_when_stdout_closes
+from .bench import number_in
 from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes, check_deployment, check_gateways,
                      check_smoke, condition, kube_client, pod_ready, run_steps, selector_text)
 from .endpoint import EndpointError, stack_outputs
@@ -229,7 +229,7 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 def cli() -> None:
     """The `llm-verify` command (console script): `python -m endpoint_tools.verify`; `| head -2` ends it quietly."""
-    quiet_when_stdout_closes(lambda: run_cli(main))
+    run_cli(main)
 
 
 if __name__ == "__main__":

@@ -245,6 +245,17 @@ def test_a_password_in_the_url_is_never_printed(capsys):
     assert "hunter2" not in captured.out + captured.err and captured.err.count("admin:***@") == 2, captured
 
 
+def test_credentials_in_the_url_and_an_api_key_are_refused_together(capsys):
+    """requests sends a URL's user[:password]@ as HTTP Basic auth, replacing the key's bearer header: the key would
+    silently not be sent (a 401 that names nothing); asked for both, the tools say so at once."""
+    for url in ("http://admin:hunter2@host:8080", "http://admin@host"):
+        with pytest.raises(SystemExit) as done:
+            smoke.main([url, "--api-key", "sk-secret123"])
+        err = capsys.readouterr().err
+        assert done.value.code == 2 and "not both" in err and "Basic auth" in err
+        assert "hunter2" not in err and "secret123" not in err, err
+
+
 def test_the_api_detection_waits_as_long_as_every_request(capsys, monkeypatch):
     """The detection's model listing is the request KEDA's interceptor holds until a replica is up: it was capped at
     30 s whatever --timeout said (the guide's `--timeout 900` for dev's cold start failed after 30 s)."""
