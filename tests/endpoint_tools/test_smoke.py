@@ -114,13 +114,16 @@ def test_deeply_nested_json_is_a_named_failure_not_a_traceback(mode, api, fragme
     assert "Traceback" not in captured.out + captured.err
 
 
-class _Redirect(BaseHTTPRequestHandler):
-    """Answers every request with a 302 to the same path under the server's `target` (a load balancer's redirect)."""
+class _Quiet(BaseHTTPRequestHandler):
+    """A test server's handler: HTTP/1.1, no request log."""
     protocol_version = "HTTP/1.1"
 
     def log_message(self, *args) -> None:
         pass
 
+
+class _Redirect(_Quiet):
+    """Answers every request with a 302 to the same path under the server's `target` (a load balancer's redirect)."""
     def do_GET(self) -> None:  # noqa: N802
         self.send_response(302)
         self.send_header("Location", self.server.target + self.path)  # type: ignore[attr-defined]
@@ -199,13 +202,8 @@ def test_a_key_that_no_header_can_carry_is_bad_usage_naming_where_it_came_from_n
     assert "sec" not in captured.err and "uro" not in captured.err and "cret" not in captured.err
 
 
-class _EchoKey(BaseHTTPRequestHandler):
+class _EchoKey(_Quiet):
     """A gateway that quotes the Authorization header it got in its 401 (some do, to say which key failed)."""
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        pass
-
     def do_GET(self) -> None:  # noqa: N802
         body = f'{{"error": "invalid key: {self.headers.get("Authorization")}"}}'.encode()
         self.send_response(401)
@@ -281,14 +279,9 @@ def test_a_timeout_names_its_deadline_and_the_flag_that_raises_it(argv, deadline
     assert f"[timeout_headers] timed out waiting for {server.url}/v1/models: no response headers {deadline}" in out, out
 
 
-class _Endless(BaseHTTPRequestHandler):
+class _Endless(_Quiet):
     """A model list, then answers that never end: a chunked JSON body, or a stream whose first line never ends
     (`server.event_lines`: endless small events instead)."""
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        pass
-
     def do_GET(self) -> None:  # noqa: N802
         body = b'{"data": [{"id": "m"}]}'
         self.send_response(200)
@@ -330,13 +323,8 @@ def test_an_endless_answer_is_cut_at_16_mib_not_read_until_the_deadline(event_li
     assert f"FAIL  stream      [too_large] stream from {server.url}/v1/chat/completions: {stream_says}" in out, out
 
 
-class _Huge(BaseHTTPRequestHandler):
+class _Huge(_Quiet):
     """A model list that says it is a terabyte long."""
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args) -> None:
-        pass
-
     def do_GET(self) -> None:  # noqa: N802
         self.send_response(200)
         self.send_header("Content-Length", str(2**40))
