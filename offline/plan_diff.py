@@ -17,7 +17,7 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Iterator, Optional, Union
 
 RULES_FILE = Path(__file__).resolve().parent / "data" / "replacement_rules.json"
 ALLOW_FILE = "allow-replace.txt"
@@ -61,9 +61,10 @@ def _read_json(path: Path) -> Any:
 
 
 # The fields of a resource that the diff reads, and their JSON types (make plan's resources_document).
-_FIELDS = {"urn": str, "inputs": dict, "options": dict}
-_OPTIONAL = {"type": str, "name": str, "parent": (str, type(None)), "dependencies": list, "secretInputs": list,
-             "custom": bool}
+_JsonKind = Union[type, tuple[type, ...]]
+_FIELDS: dict[str, _JsonKind] = {"urn": str, "inputs": dict, "options": dict}
+_OPTIONAL: dict[str, _JsonKind] = {"type": str, "name": str, "parent": (str, type(None)), "dependencies": list,
+                                   "secretInputs": list, "custom": bool}
 
 
 def _resource_problem(resource: Any) -> Optional[str]:
@@ -73,7 +74,8 @@ def _resource_problem(resource: Any) -> Optional[str]:
         if (key in resource or key in _FIELDS) and not isinstance(resource.get(key), kind):
             return f"has {key} {json.dumps(resource.get(key))[:60]}, not a JSON {_json_kind(kind)}"
     for key in ("urn", "parent"):
-        if resource.get(key) and (len(resource[key].split("::")) < 4 or not resource[key].startswith("urn:pulumi:")):
+        if (key == "urn" or resource.get(key)) and (
+                len(resource[key].split("::")) < 4 or not resource[key].startswith("urn:pulumi:")):
             return f"has {key} {resource[key][:80]!r}, not urn:pulumi:<stack>::<project>::<type>::<name>"
     if not all(isinstance(d, str) for d in resource.get("dependencies") or []):
         return "has a dependencies entry that is not a URN string"
@@ -99,7 +101,7 @@ def _is_alias(alias: Any) -> bool:
         not alias.get("urn") or len(alias["urn"].split("::")) >= 4)
 
 
-def _json_kind(kind: Any) -> str:
+def _json_kind(kind: _JsonKind) -> str:
     names = {str: "string", dict: "object", list: "list", bool: "boolean", type(None): "null"}
     return " or ".join(names[k] for k in (kind if isinstance(kind, tuple) else (kind,)))
 
