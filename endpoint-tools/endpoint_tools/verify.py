@@ -24,7 +24,6 @@ a traceback.
 """
 import argparse
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -35,7 +34,7 @@ from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes,
                      check_smoke, condition, kube_client, pod_ready, run_steps, selector_text)
 from .endpoint import EndpointError, stack_outputs
 from .llm_api import parse_json
-from .smoke import Check, named, namespace, new_parser, positive, report, run_cli, stack_name
+from .smoke import Check, api_key_given, named, namespace, new_parser, positive, report, run_cli, stack_name
 from .verify_ollama import secret_text, selector_output, text_output
 
 RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
@@ -193,13 +192,14 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--prefill-decode", action="store_true",
                         help="the stack runs llm-d's prefill/decode disaggregation (llmd.prefillDecode): check "
                              "rdma/ib, the Network Operator, containerd 2 and the prefill and decode Deployments")
-    parser.add_argument("--api-key", default=os.environ.get("LLM_API_KEY"),
-                        help="bearer key of the stack's API gate (default: $LLM_API_KEY, never printed)")
+    parser.add_argument("--api-key", help="bearer key of the stack's API gate (default: $LLM_API_KEY, never "
+                                          "printed; whitespace around it is dropped)")
     parser.add_argument("--timeout", type=positive, default=120.0, metavar="SECONDS",
                         help="deadline of the smoke request (a cold replica may take minutes)")
     parser.add_argument("--kube-timeout", type=number_in("seconds", 0, MAX_KUBE_TIMEOUT_S, above=True), default=15.0,
                         metavar="SECONDS", help="deadline of each Kubernetes API call")
     args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
+    api_key_given(parser, args)  # as llm-smoke's and llm-bench's: a key that cannot be sent is bad usage
     if not args.stack and not args.outputs:
         parser.error("give --stack NAME or --outputs FILE")
     if args.stack and args.outputs:

@@ -194,6 +194,22 @@ def test_without_the_pulumi_cli_verify_says_what_to_pass_instead(capsys, monkeyp
     assert "--outputs FILE" in out and "endpoint URL" not in out
 
 
+def test_a_key_that_cannot_be_sent_is_bad_usage_as_for_the_other_tools(capsys, monkeypatch):
+    """$LLM_API_KEY or --api-key with a character an HTTP header cannot carry: exit 2 before anything is read,
+    naming where the key came from, never the key; a key file's trailing newline is dropped, not refused."""
+    monkeypatch.setenv("LLM_API_KEY", "sk-secret\u20ac")
+    with pytest.raises(SystemExit) as done:
+        verify.main(["--stack", "llmd"])
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and "$LLM_API_KEY" in err and "secret" not in err, err
+    with pytest.raises(SystemExit):
+        verify.main(["--stack", "llmd", "--api-key", "sk-a b"])
+    assert "argument --api-key" in capsys.readouterr().err
+    monkeypatch.setenv("LLM_API_KEY", "sk-secret\r\n")
+    monkeypatch.setenv("PATH", "")  # no Pulumi CLI: the run stops at reading the outputs, after the key passed
+    assert verify.main(["--stack", "llmd"]) == 1
+
+
 def test_an_llmd_url_output_that_is_not_an_http_url_fails_the_smoke_check_by_name():
     gate = verify.Gate("llmd.internal:8080", "llmdUrl", "llmdApiKeySecret")
     check = verify.check_smoke(gate, "key", 5)
