@@ -6,7 +6,9 @@ Exit codes: 0 planned, 1 the config or the program was refused (one message, not
 unknown stack, an --out that cannot hold the plan).
 
 The plan's folder is emptied before planning: a plan that fails leaves none (and says so), never a previous run's
-files for a reader or plan_diff to take as this config's.
+files for a reader or plan_diff to take as this config's. Only a plan's folder is ever removed: the stack must have a
+stack file first, and a folder of its name that holds no plan (no .offline-plan, which each plan writes first) is
+refused, not emptied.
 """
 import argparse
 import gc
@@ -125,15 +127,33 @@ def unwritable(out: str) -> str | None:
     return None
 
 
+# Written first into every plan's folder: only a folder holding it (or an older plan's resources.json) is removed.
+PLAN_MARKER = ".offline-plan"
+
+
+class NotAPlanFolder(Exception):
+    """<out>/<stack> exists and is not a plan's folder: never removed."""
+
+
 def clear(target: Path) -> bool:
-    """Remove a previous plan's folder; whether there was one."""
-    existed = target.exists()
+    """Remove a previous plan's folder; whether there was one. A link in its place is removed, not what it points
+    at; a folder that holds no plan (no PLAN_MARKER, no resources.json) is refused, never emptied."""
+    if target.is_symlink():
+        target.unlink()
+        return True
+    if not target.exists():
+        return False
+    if not target.is_dir() or not ((target / PLAN_MARKER).is_file() or (target / "resources.json").is_file()):
+        raise NotAPlanFolder(f"{target} exists and holds no plan (no {PLAN_MARKER} in it): not removed; move it, "
+                             "or give --out a folder of plans")
     shutil.rmtree(target, ignore_errors=True)
-    return existed
+    return True
 
 
 def write(plan: runner.Plan, target: Path) -> int:
     """resources.json and the manifests in `target`; the number of manifests."""
+    target.mkdir(parents=True, exist_ok=True)
+    (target / PLAN_MARKER).write_text("the offline plan of a stack (make plan): removed and written anew by each plan\n")
     count = write_manifests(plan, target / "manifests")
     (target / "resources.json").write_text(json.dumps(resources_document(plan), indent=2, sort_keys=False) + "\n")
     return count
@@ -178,8 +198,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
-    try:  # before anything is removed: the plan's folder is named after the stack
-        runner.check_stack_name(args.stack)
+    try:  # before anything is removed: the plan's folder is named after the stack, which must be one
+        runner.find_stack_file(args.stack, stack_file=args.stack_file)
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
@@ -190,7 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     target = plan_dir(args.out, args.stack, args.set, args.stack_file)
     # a plan that fails must not leave the previous one behind, for a reader (cost.json) or plan_diff to take as
     # this config's
-    removed = clear(target)
+    try:
+        removed = clear(target)
+    except NotAPlanFolder as error:
+        print(error, file=sys.stderr)
+        return 2
     try:
         config = runner.stack_config(args.stack, sets=args.set, stack_file=args.stack_file)
     except (ConfigError, runner.StackFileError) as error:
@@ -261,13 +285,13 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written). The folder is
     emptied first (`removed`: whether the caller already did and found one); a failure says it is gone."""
     try:  # a global stack's regions are stacks named in its config
-        runner.check_stack_name(stack)
-    except FileNotFoundError as error:
+        runner.find_stack_file(stack, stack_file=stack_file)
+        target = plan_dir(out, stack, sets, stack_file)
+        if removed is None:
+            removed = clear(target)
+    except (FileNotFoundError, NotAPlanFolder) as error:
         print(error, file=sys.stderr)
         return 2, None
-    target = plan_dir(out, stack, sets, stack_file)
-    if removed is None:
-        removed = clear(target)
     rc, plan = _plan_one(stack, out, sets, stack_file, references)
     if plan is None and removed:
         print(_removed(removed, target).lstrip("\n"), file=sys.stderr)

@@ -63,16 +63,7 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program
     for key, decl in (project.get("config") or {}).items():
         if isinstance(decl, dict) and "default" in decl:
             values[key] = decl["default"]
-    check_stack_name(stack, program_dir)
-    if stack_file is not None:
-        if not stack_file.exists():
-            raise FileNotFoundError(f"--stack-file {stack_file}: no such file")
-        path = stack_file
-    else:
-        path = program_dir / f"Pulumi.{stack}.yaml"
-        if not path.exists():
-            raise FileNotFoundError(f"no stack file {path} for stack {stack!r}; stacks: {_stacks(program_dir)}")
-    values.update(read_stack_file(path, name))
+    values.update(read_stack_file(find_stack_file(stack, program_dir, stack_file), name))
     try:
         values = apply_sets(copy.deepcopy(values), sets or [])
     except StackFileError as error:  # the rest of the config is still checked, so every problem is told at once
@@ -95,6 +86,20 @@ def check_stack_name(stack: str, program_dir: Path = PROJECT_DIR) -> None:
     if problem:
         raise FileNotFoundError(f"{problem} (a stack's config is Pulumi.<stack>.yaml in {program_dir}); stacks: "
                                 f"{_stacks(program_dir)}")
+
+
+def find_stack_file(stack: str, program_dir: Path = PROJECT_DIR, stack_file: Optional[Path] = None) -> Path:
+    """The file a stack's config is read from (`--stack-file`, else Pulumi.<stack>.yaml); FileNotFoundError naming
+    the stacks there are when the name is none or the file is missing."""
+    check_stack_name(stack, program_dir)
+    if stack_file is not None:
+        if not stack_file.exists():
+            raise FileNotFoundError(f"--stack-file {stack_file}: no such file")
+        return stack_file
+    path = program_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path} for stack {stack!r}; stacks: {_stacks(program_dir)}")
+    return path
 
 
 # ---- running ----------------------------------------------------------------------------------------------------

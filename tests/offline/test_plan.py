@@ -94,6 +94,26 @@ def test_a_stack_name_that_is_no_folders_removes_nothing(tmp_path, capsys, stack
         assert (out / "dev" / "resources.json").is_file() and (tmp_path / "checkout" / "keep.txt").is_file()
 
 
+def test_only_a_plans_folder_is_ever_removed(tmp_path, capsys):
+    """A name that is no stack's (`--out ~ --stack .ssh`), a folder of the stack's name that holds no plan, and a
+    link in the plan folder's place: nothing but a plan (or the link itself) is removed."""
+    out = tmp_path / "home"
+    (out / ".ssh").mkdir(parents=True)
+    (out / ".ssh" / "id_rsa").write_text("key")
+    assert plan_cli.main(["--stack", ".ssh", "--out", str(out)]) == 2
+    assert "no stack file" in capsys.readouterr().err and (out / ".ssh" / "id_rsa").is_file()
+    (out / "dev").mkdir()
+    (out / "dev" / "notes.md").write_text("mine")
+    assert plan_cli.main(["--stack", "dev", "--out", str(out)]) == 2
+    assert "holds no plan" in capsys.readouterr().err and (out / "dev" / "notes.md").is_file()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "resources.json").write_text("{}")
+    (out / "dev.what-if").symlink_to(elsewhere, target_is_directory=True)
+    assert plan_cli.clear(out / "dev.what-if") is True
+    assert not (out / "dev.what-if").exists() and (elsewhere / "resources.json").is_file()
+
+
 def test_a_global_stacks_region_named_dot_dot_removes_nothing(tmp_path, capsys):
     """A region of global.regions is planned into <out>/<region>/ first: its name is checked like --stack's."""
     out = tmp_path / "build"
@@ -181,8 +201,9 @@ def test_a_failed_plan_leaves_no_previous_plan_behind(tmp_path, capsys, monkeypa
     from offline import runner
     from config.reader import ConfigError
 
-    def stale():
+    def stale():  # a previous plan's folder, as make plan writes it
         (tmp_path / "dev").mkdir(exist_ok=True)
+        (tmp_path / "dev" / plan_cli.PLAN_MARKER).write_text("")
         (tmp_path / "dev" / "cost.json").write_text('{"idleMonthly": 1}')
     stale()
     monkeypatch.setattr(runner, "run", lambda *a, **k: (_ for _ in ()).throw(runner.ProgramError("refused", 0)))
