@@ -153,7 +153,7 @@ def clear(target: Path) -> bool:
 def write(plan: runner.Plan, target: Path) -> int:
     """resources.json and the manifests in `target`; the number of manifests."""
     target.mkdir(parents=True, exist_ok=True)
-    (target / PLAN_MARKER).write_text("the offline plan of a stack (make plan): removed and written anew by each plan\n")
+    (target / PLAN_MARKER).write_text("a stack's offline plan (make plan): removed and written anew by each plan\n")
     count = write_manifests(plan, target / "manifests")
     (target / "resources.json").write_text(json.dumps(resources_document(plan), indent=2, sort_keys=False) + "\n")
     return count
