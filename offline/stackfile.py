@@ -40,7 +40,25 @@ _MERGE = "tag:yaml.org,2002:merge"
 
 
 class _PulumiYamlLoader(yaml.SafeLoader):
-    """PyYAML's safe loader narrowed to YAML 1.2's core schema, refusing duplicate keys."""
+    """PyYAML's safe loader narrowed to YAML 1.2's core schema, refusing duplicate keys; merges as go-yaml's."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._checked: set[int] = set()
+        self._merged = 0
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """Each mapping's own keys are checked once, before any merge changes it (a merged mapping is flattened
+        inside its merger first); the pairs merges copy are counted, as go-yaml counts aliases: PyYAML copies each
+        merged pair again at every level, so a chain of merges of nine merges grows nine-fold a level."""
+        if id(node) not in self._checked:
+            self._checked.add(id(node))
+            _own_keys_checked(node)
+        super().flatten_mapping(node)
+        self._merged += len(node.value)
+        if self._merged > MAX_VALUES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"merges copy more than {MAX_VALUES:,} keys (excessive aliasing)", node.start_mark)
 
 
 # Drop YAML 1.1's resolvers (yes/no/on/off booleans, sexagesimal numbers, timestamps) and add the 1.2 core ones.
@@ -57,27 +75,25 @@ for _tag, _pattern, _first in (
     _PulumiYamlLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
-def _mapping_without_duplicates(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict:
-    """A mapping whose own keys are plain values, each once; keys a merge (`<<`) brings in give way to its own, as
-    in go-yaml."""
-    seen: dict[Any, Any] = {}
-    for key_node, _ in node.value:
-        if key_node.tag == _MERGE:
-            continue
+def _own_keys_checked(node: yaml.MappingNode) -> None:
+    """A mapping's own keys, before a merge splices others in: plain values, each once (compared as written, as
+    go-yaml's strict decoding compares them), and one merge key at most."""
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
         if not isinstance(key_node, yaml.ScalarNode):
             kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
             raise yaml.constructor.ConstructorError(None, None, f"a key must be a plain value, not a {kind}",
                                                     key_node.start_mark)
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
+        if key_node.tag == _MERGE and value_node is node:
+            raise yaml.constructor.ConstructorError(None, None, "an anchor's mapping merges itself",
+                                                    key_node.start_mark)
+        if key_node.value in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice in one mapping (line {seen[key]} and line "
-                            f"{key_node.start_mark.line + 1})", key_node.start_mark)
-        seen[key] = key_node.start_mark.line + 1
-    return loader.construct_mapping(node, deep=True)
+                None, None, f"key {key_node.value!r} appears twice in one mapping (line {seen[key_node.value]} and "
+                            f"line {key_node.start_mark.line + 1})", key_node.start_mark)
+        seen[key_node.value] = key_node.start_mark.line + 1
 
 
-_PulumiYamlLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping_without_duplicates)
 # `<<` anywhere but a mapping's key is the string it reads
 _PulumiYamlLoader.add_constructor(_MERGE, lambda loader, node: loader.construct_scalar(node))
 
