@@ -73,6 +73,10 @@ def _resource_problem(resource: Any) -> Optional[str]:
     for key, kind in {**_FIELDS, **_OPTIONAL}.items():
         if (key in resource or key in _FIELDS) and not isinstance(resource.get(key), kind):
             return f"has {key} {json.dumps(resource.get(key))[:60]}, not a JSON {_json_kind(kind)}"
+    if len(str(resource.get("type", "a:b:c")).split(":")) < 3:
+        return f"has type {resource['type'][:80]!r}, not <package>:<module>:<Type>"
+    if _depth(resource["inputs"]) > MAX_INPUT_DEPTH:
+        return f"has inputs nested more than {MAX_INPUT_DEPTH} levels deep"
     for key in ("urn", "parent"):
         if (key == "urn" or resource.get(key)) and (
                 len(resource[key].split("::")) < 4 or not resource[key].startswith("urn:pulumi:")):
@@ -101,6 +105,24 @@ def _is_alias(alias: Any) -> bool:
         not alias.get("urn") or len(alias["urn"].split("::")) >= 4)
 
 
+# Deeper than any resource's inputs (a pod template's env valueFrom is ~12 levels); the diff walks them recursively.
+MAX_INPUT_DEPTH = 64
+# Deeper than any component tree; the alias matching walks parent chains recursively.
+MAX_PARENT_CHAIN = 100
+
+
+def _depth(value: Any) -> int:
+    """How deep objects and lists nest in `value`, counted without recursion."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        node, level = pending.pop()
+        deepest = max(deepest, level)
+        if level <= MAX_INPUT_DEPTH:
+            pending.extend((child, level + 1) for child in (
+                node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()))
+    return deepest
+
+
 def _json_kind(kind: _JsonKind) -> str:
     names = {str: "string", dict: "object", list: "list", bool: "boolean", type(None): "null"}
     return " or ".join(names[k] for k in (kind if isinstance(kind, tuple) else (kind,)))
@@ -120,11 +142,13 @@ def _resources(folder: Path) -> dict[str, dict[str, Any]]:
     parents = {r["urn"]: r.get("parent") for r in document["resources"]}
     for urn in parents:  # a parent chain that comes back to itself (the engine would refuse such a plan)
         seen, at = set(), urn
-        while at in parents and at not in seen:
+        while at in parents and at not in seen and len(seen) <= MAX_PARENT_CHAIN:
             seen.add(at)
             at = parents[at]
         if at in seen:
             raise PlanError(f"{path}: {urn[:120]} is its own ancestor through its parents")
+        if len(seen) > MAX_PARENT_CHAIN:
+            raise PlanError(f"{path}: {urn[:120]} has more than {MAX_PARENT_CHAIN} ancestors")
     return resources_by_urn(document)
 
 
@@ -242,7 +266,7 @@ def _kubernetes_upgrade(old: Any, new: Any) -> Optional[str]:
                 "show` that this is at most one minor above it")
     if after[:2] < before[:2] or (after[:2] == before[:2] and len(after) > 2 and len(before) > 2 and after < before):
         return "a downgrade"
-    if after[0] == before[0] and after[1] > before[1] + 1:
+    if len(after) > 1 and len(before) > 1 and after[0] == before[0] and after[1] > before[1] + 1:
         return f"skips {after[1] - before[1] - 1} minor version(s)"
     return None
 
@@ -715,10 +739,12 @@ def _cost(folder: Path) -> dict[str, Any]:
     figures = [doc.get("idleMonthly"), doc.get("peakMonthly"),
                *(part.get(k) if isinstance(part, dict) else None
                  for part in (doc.get("byComponent") or {}).values() for k in ("idle", "peak"))]
+    unpriced = doc.get("unpriced") or []
     if not all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in figures) or not isinstance(
-            doc.get("byComponent") or {}, dict) or not isinstance(doc.get("unpriced") or [], list):
+            doc.get("byComponent") or {}, dict) or not isinstance(unpriced, list) or not all(
+            isinstance(u, str) for u in unpriced):
         raise PlanError(f"{path}: not a cost estimate as make plan writes it (idleMonthly, peakMonthly and each "
-                        "byComponent entry's idle and peak are numbers)")
+                        "byComponent entry's idle and peak are numbers, unpriced a list of texts)")
     return doc
 
 
@@ -846,6 +872,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("\n".join([head, "", *cost_lines(args.base, args.new), body]), end="")
     except PlanError as error:
         print(f"cannot read a plan: {error}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as error:
+        # a plan file of a shape the checks above let through: an error of the check, never a "blocked" (exit 1)
+        print(f"cannot diff {args.base} and {args.new}: {type(error).__name__}: {str(error)[:200]} (are both "
+              "written by make plan?)", file=sys.stderr)
         return 2
     return 1 if blocked else 0
 

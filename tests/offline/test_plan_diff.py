@@ -578,7 +578,17 @@ def test_a_damaged_plan_file_is_one_line_and_exit_2(tmp_path_factory, index, pat
     lambda f: ((f / "resources.json").write_text('{"resources": []}'), (f / "cost.json").mkdir()),
     lambda f: ((f / "resources.json").write_text('{"resources": []}'),
                (f / "cost.json").write_text('{"idleMonthly": "much", "peakMonthly": 1}')),
-], ids=["folder", "deep", "not-utf8", "urn", "parent-cycle", "cost-folder", "cost-text"])
+    lambda f: (f / "resources.json").write_text(json.dumps({"resources": [
+        {"urn": "urn:pulumi:d::p::kubernetes:x::a", "type": "kubernetes:x", "inputs": {}, "options": {}}]})),
+    lambda f: ((f / "resources.json").write_text('{"resources": []}'),
+               (f / "cost.json").write_text('{"idleMonthly": 1, "peakMonthly": 2, "unpriced": [{"x": 1}]}')),
+    lambda f: (f / "resources.json").write_text(json.dumps({"resources": [
+        {"urn": "urn:pulumi:d::p::t:m:T::a", "inputs": {"x": json.loads("[" * 600 + "]" * 600)}, "options": {}}]})),
+    lambda f: (f / "resources.json").write_text(json.dumps({"resources": [
+        {"urn": f"urn:pulumi:d::p::t:m:T::r{i}", "parent": f"urn:pulumi:d::p::t:m:T::r{i + 1}" if i < 1200 else None,
+         "inputs": {}, "options": {}} for i in range(1201)]})),
+], ids=["folder", "deep", "not-utf8", "urn", "parent-cycle", "cost-folder", "cost-text", "type", "cost-unpriced",
+        "deep-inputs", "long-parent-chain"])
 def test_an_unreadable_plan_file_is_named(tmp_path, capsys, make):
     good, bad = _plan_dir(tmp_path, "good", []), tmp_path / "bad"
     bad.mkdir()
@@ -587,6 +597,15 @@ def test_an_unreadable_plan_file_is_named(tmp_path, capsys, make):
     assert plan_diff.main([str(good), str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"cannot read a plan: {bad}/") and "Traceback" not in err, err
+
+
+def test_a_one_number_kubernetes_version_is_diffed_without_a_crash(tmp_path, capsys):
+    def cluster(version):
+        return {"urn": "urn:pulumi:d::p::azure-native:containerservice:ManagedCluster::aks",
+                "inputs": {"kubernetesVersion": version}, "options": {}}
+    base, new = _plan_dir(tmp_path, "base", [cluster("1")]), _plan_dir(tmp_path, "new", [cluster("1.31")])
+    assert plan_diff.main([str(base), str(new)]) in (0, 1)
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_an_allow_file_that_does_not_exist_is_said(tmp_path, capsys):
