@@ -141,7 +141,8 @@ def _resources(folder: Path) -> dict[str, dict[str, Any]]:
             raise PlanError(f"{path}: resources[{index}] {problem}")
     parents = {r["urn"]: r.get("parent") for r in document["resources"]}
     for urn in parents:  # a parent chain that comes back to itself (the engine would refuse such a plan)
-        seen, at = set(), urn
+        seen: set[str] = set()
+        at = urn
         while at in parents and at not in seen and len(seen) <= MAX_PARENT_CHAIN:
             seen.add(at)
             at = parents[at]

@@ -545,8 +545,8 @@ _SMALL_PLAN = {"resources": [
     {"urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev", "type": "pulumi:pulumi:Stack", "name": "p-dev",
      "parent": None, "inputs": {}, "options": {}, "dependencies": []},
     {"urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack$azure-native:storage:FileShare::share",
-     "type": "azure-native:storage:FileShare", "name": "share", "parent": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev",
-     "inputs": {"size": 100}, "dependencies": [],
+     "type": "azure-native:storage:FileShare", "name": "share",
+     "parent": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev", "inputs": {"size": 100}, "dependencies": [],
      "options": {"protect": True, "aliases": [{"spec": {"name": "old-share", "parentUrn": ""}}],
                  "ignoreChanges": [], "replaceOnChanges": [], "provider": None}}]}
 
