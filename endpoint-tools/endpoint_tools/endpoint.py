@@ -23,7 +23,8 @@ def url_problem(url: str) -> Optional[str]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:  # an unclosed [IPv6 address, a port that is no number or above 65535
-        return f"{shown_url(url)!r} is not a valid URL ({error}): give {URL_ALLOWED}"
+        why = "" if "@" in url else f" ({error})"  # the parser's words may quote a piece of a password
+        return f"{shown_url(url)!r} is not a valid URL{why}: give {URL_ALLOWED}"
     if any(c.isspace() for c in url):
         problem = "contains whitespace"
     elif "://" not in url or parts.scheme not in ("http", "https"):

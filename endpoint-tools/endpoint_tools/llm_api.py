@@ -53,7 +53,9 @@ KINDS = {
 # in its 401, an exception text may quote the Authorization header).
 _SECRETS: set[str] = set()
 _SECRETS_LOCK = threading.Lock()
-_USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:]*):[^/?#\s]*@")
+# A URL's user:password@, the password up to the last @ of the URL: a password may hold / ? # (base64 does), which
+# end the authority as a URL parser reads it, so the parser's own password cannot be trusted to find all of it.
+_USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:]*):\S*@")
 
 
 def redact(text: str) -> str:
@@ -68,14 +70,7 @@ def redact(text: str) -> str:
 def shown_url(url: str) -> str:
     """`url` as the tools print or record it: a password in its userinfo (`http://user:secret@host`) replaced by
     `***`, since output and result files are shared."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return _USERINFO_PASSWORD.sub(r"\1:***@", url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+    return _USERINFO_PASSWORD.sub(r"\1:***@", url)
 
 
 def api_key_problem(key: str) -> Optional[str]:

@@ -52,6 +52,13 @@ def test_a_password_in_the_url_is_never_shown():
     assert shown_url("http://a:b@[::1]:9/") == "http://a:***@[::1]:9/"
     for plain in ("http://admin@host", "http://host:1/", "https://h"):
         assert shown_url(plain) == plain
+    # a password holding / ? or # (base64 holds /) ends the authority as a URL parser reads it: hidden all the same,
+    # and the parser's complaint, which quotes a piece of it, is not repeated
+    for url, shown in (("http://user:pa/ss@host:8080", "http://user:***@host:8080"),
+                       ("http://user:12/ss@host", "http://user:***@host"), ("http://u:p#q?r@h/", "http://u:***@h/")):
+        assert shown_url(url) == shown
+        problem = endpoint.url_problem(url) or ""
+        assert all(piece not in problem for piece in ("pa/ss", "'pa'", "12/ss", "p#q")), problem
 
 
 def test_a_url_refused_as_usage_is_quoted_without_its_password():
