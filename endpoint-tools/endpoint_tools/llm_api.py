@@ -13,7 +13,6 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
-from urllib.parse import urlsplit
 
 import requests
 
