@@ -42,7 +42,8 @@ class ClusterHandle(TypedDict):
     vnet_name: NotRequired[pulumi.Input[str]]
     """Name of that VNet (in resource_group_name), for a subnet of your own in it. AksCluster gives it out once its
     own writes to the network are done (AKS refuses another write to the network while it creates the cluster or a
-    pool); a subnet of yours also needs a depends_on on every GpuNodePool of the cluster."""
+    pool); a subnet of yours also needs a depends_on on every GpuNodePool of the cluster and every component that
+    puts a private endpoint in the network (KeyVault): llmplatform.testing names each one missing."""
     node_subnet_id: pulumi.Input[str]
     """Subnet of every node pool."""
     endpoints_subnet_id: pulumi.Input[str]
