@@ -16,7 +16,7 @@ import copy
 import importlib.util
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -46,6 +46,13 @@ class _PulumiYamlLoader(yaml.SafeLoader):
         super().__init__(stream)
         self._checked: set[int] = set()
         self._merged = 0
+        self._anchored_lists: set[int] = set()
+
+    def compose_sequence_node(self, anchor: Optional[str]) -> yaml.SequenceNode:
+        node = super().compose_sequence_node(anchor)
+        if anchor is not None:  # an alias of it is the same node: go-yaml merges no alias of a list
+            self._anchored_lists.add(id(node))
+        return node
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         """Each mapping's own keys are checked once, before any merge changes it (a merged mapping is flattened
@@ -54,6 +61,12 @@ class _PulumiYamlLoader(yaml.SafeLoader):
         if id(node) not in self._checked:
             self._checked.add(id(node))
             _own_keys_checked(node)
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE and id(value_node) in self._anchored_lists:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a merge takes a mapping, an alias of one, or a list of them written in place; "
+                                    "not an alias of a list (go-yaml: map merge requires map or sequence of maps)",
+                        key_node.start_mark)
         super().flatten_mapping(node)
         self._merged += len(node.value)
         if self._merged > MAX_VALUES:

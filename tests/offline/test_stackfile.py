@@ -46,7 +46,8 @@ def test_merge_keys_merge_as_go_yaml_does_the_mappings_own_keys_winning(tmp_path
     (b"a0: &a0 {k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8}\n" + b"".join(
         f"a{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * 9)}]}}\n".encode() for i in range(1, 7)),
      "excessive aliasing"),
-], ids=["two-merge-keys", "self-merge", "one-and-quoted-one", "merge-chain"])
+    (b"a: &a {x: 1}\nl: &l [*a]\nc:\n  <<: *l\n", "not an alias of a list"),
+], ids=["two-merge-keys", "self-merge", "one-and-quoted-one", "merge-chain", "merge-of-an-aliased-list"])
 def test_merges_go_yaml_refuses_are_refused(text, problem):
     with pytest.raises(StackFileError, match=re.escape(problem)):
         parse_yaml(text, "f")
