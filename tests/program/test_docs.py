@@ -1,5 +1,6 @@
 """The docs say what the code does: every link between the docs resolves, the README links every page, the
-architecture page's "where is X" table points at files that hold X, and every component has a docs page."""
+architecture page's "where is X" table points at files that hold X, every component has a docs page, and every whole
+example program in them runs."""
 from __future__ import annotations
 
 import re
@@ -101,3 +102,25 @@ def test_operations_port_forwards_reach_a_pod_on_every_stack():
                     and svc["spec"]["selector"].items() <= o["spec"]["template"]["metadata"]["labels"].items()]
             assert pods, (stack, ns, name)
             assert all((ns, o["metadata"]["name"]) not in at_zero for o in pods), (stack, ns, name, "scales to 0")
+
+
+def _programs() -> list[tuple[str, str]]:
+    """(where, code) of every Python example in the docs that is a whole program composing components: it imports
+    them from llmplatform and leaves nothing out (no `...`); fragments and test examples are not programs."""
+    found = []
+    for path in DOCS:
+        for index, code in enumerate(re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)):
+            if "from llmplatform import" in code and "..." not in code and "llmplatform.testing" not in code:
+                found.append((f"{path.relative_to(PROJECT_DIR)} example {index + 1}", code))
+    return found
+
+
+def test_every_whole_program_in_the_docs_runs_under_the_testing_kit():
+    """What a stranger copies first: each whole example runs as a Pulumi program under the package's mocks and the
+    engine's and Azure's refusals (the README's composition and AksCluster's page at least)."""
+    from llmplatform.testing import run
+    programs = _programs()
+    assert {where.split(" example")[0] for where, _ in programs} >= {"README.md", "docs/components/aks-cluster.md"}
+    for where, code in programs:
+        plan = run(lambda: exec(compile(code, where, "exec"), {"__name__": "__main__"}))  # noqa: S102
+        assert plan.resources, where
