@@ -82,8 +82,9 @@ class MaintenanceWindowSpec(TypedDict):
 class AksClusterArgs(TypedDict):
     """Inputs of AksCluster."""
 
-    cluster_name: pulumi.Input[str]
-    """AKS cluster name (also its DNS prefix)."""
+    cluster_name: str
+    """AKS cluster name (also its DNS prefix and, unless vnet_name is given, its VNet's `vnet-<cluster_name>`): a
+    plain string, known when the program runs."""
     resource_group_name: pulumi.Input[str]
     """Resource group to create, or an existing one with existing_resource_group."""
     location: pulumi.Input[str]

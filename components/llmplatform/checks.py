@@ -48,14 +48,15 @@ def check_shape(component: str, name: str, args: Any, args_type: type, rules: Op
     Every problem at once, as one ComponentInputError; values that are outputs (known only at deploy time) are
     left alone."""
     problems: list[tuple[str, str]] = []
-    _shape(args, args_type, "", problems)
+    typed: list[tuple[str, str]] = []  # plain values of the wrong type: a rule's own words for the path win
+    _shape(args, args_type, "", problems, typed)
     lines = [f"{path or 'args'}: {why}" for path, why in problems]
     rules = rules or RULES.get(component)
     if rules is not None:
         try:
             found = rules(args if isinstance(args, Mapping) else {})
         except (TypeError, KeyError, AttributeError, ValueError):
-            if not problems:  # a rule that fails on well-shaped inputs is a defect: show it
+            if not problems and not typed:  # a rule that fails on well-shaped inputs is a defect: show it
                 raise
             found = []  # inputs of the wrong shape: their shape problems are the message
         shaped = [path for path, _ in problems]
@@ -63,6 +64,12 @@ def check_shape(component: str, name: str, args: Any, args_type: type, rules: Op
             if not any(problem.path == p or problem.path.startswith((f"{p}.", f"{p}[")) for p in shaped):
                 problems.append((problem.path, problem.reason()))
                 lines.append(problem.sentence())
+    ruled = [path for path, _ in problems]
+    for path, why in typed:
+        if not any(path == p or path.startswith((f"{p}.", f"{p}[")) or p.startswith((f"{path}.", f"{path}["))
+                   for p in ruled):
+            problems.append((path, why))
+            lines.append(f"{path}: {why}")
     # a component without `name_prefix` names its Azure resources after its own resource name: held to a name rule
     keys = getattr(args_type, "__required_keys__", frozenset()) | getattr(args_type, "__optional_keys__", frozenset())
     if "name_prefix" in keys and isinstance(args, Mapping) and "name_prefix" not in args:
@@ -150,7 +157,84 @@ def component_given(value: Any, spec: type) -> str:
     return f"expects a {_named(spec)}, got the {kind} component {name!r}"
 
 
-def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]]) -> None:
+_SCALARS = (bool, int, float, str)
+
+
+def _plain_kinds(annotation: Any) -> tuple[Optional[frozenset[Any]], bool]:
+    """(what a plain value of a field may be: bool, int, float, str, list or dict, or their element kinds as
+    ("list", str), ("dict", str); None when the annotation says nothing checkable), whether an Output is allowed."""
+    kinds: set[Any] = set()
+    outputs = False
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        origin = typing.get_origin(current)
+        if isinstance(current, typing.ForwardRef) or origin is not None and "Awaitable" in str(origin):
+            outputs = True
+        elif current is type(None):
+            continue
+        elif current in _SCALARS:
+            kinds.add(current)
+        elif origin in (typing.Union, typing.NotRequired, typing.Required, typing.Optional) or (
+                origin is not None and str(origin) == "typing.Union"):
+            stack.extend(typing.get_args(current))
+        elif origin in (list, tuple) or current in (list, tuple):
+            item = (typing.get_args(current) or (None,))[0]
+            kinds.add(("list", item if item in _SCALARS else None))
+        elif origin in (dict, Mapping) or current in (dict, Mapping) or (
+                origin is not None and getattr(origin, "__name__", "") == "Mapping"):
+            args = typing.get_args(current)
+            kinds.add(("dict", args[1] if len(args) == 2 and args[1] in _SCALARS else None))
+        else:
+            return None, True  # a TypedDict, Any, a handle or a type this check does not know: left to others
+    return (frozenset(kinds) or None), outputs
+
+
+def _is_kind(value: Any, kind: Any) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:  # a whole number; another language sends it as a double
+        return not isinstance(value, bool) and (isinstance(value, int) or isinstance(value, float)
+                                                and value.is_integer())
+    if kind is float:
+        return not isinstance(value, bool) and isinstance(value, (int, float))
+    if kind is str:
+        return isinstance(value, str)
+    container, item = kind
+    if container == "list":
+        return isinstance(value, (list, tuple)) and (item is None or all(
+            isinstance(v, pulumi.Output) or _is_kind(v, item) for v in value))
+    return isinstance(value, Mapping) and (item is None or all(
+        isinstance(v, pulumi.Output) or _is_kind(v, item) for v in value.values()))
+
+
+def _kind_text(kinds: frozenset[Any]) -> str:
+    def one(kind: Any) -> str:
+        if kind in _SCALARS:
+            return {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}[kind]
+        container, item = kind
+        inner = f" of {one(item).replace('a ', '', 1)}s" if item is not None and item is not bool else ""
+        return ("a list" if container == "list" else "an object") + inner
+    return " or ".join(sorted(one(k) for k in kinds))
+
+
+def _plain_value_problem(item: Any, annotation: Any, outputs_allowed: bool = False) -> Optional[str]:
+    """Why a field's value is not what its annotation allows (None when it is, or when that is not checkable here):
+    a string "false" for a bool is on by truthiness, an Output where a plain value names Azure resources prints as
+    "Calling __str__ on an Output"."""
+    kinds, outputs = _plain_kinds(annotation)
+    if kinds is None:
+        return None
+    if isinstance(item, pulumi.Output):
+        return None if outputs or outputs_allowed else (
+            f"must be a plain value known when the program runs ({_kind_text(kinds)}), not an Output")
+    if any(_is_kind(item, kind) for kind in kinds):
+        return None
+    return f"expects {_kind_text(kinds)}, got {type(item).__name__} {item!r:.60}"
+
+
+def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
+           typed: list[tuple[str, str]]) -> None:
     if isinstance(value, pulumi.Output):
         return
     if isinstance(value, pulumi.Resource):
@@ -170,7 +254,7 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]]) -
             problems.append((f"{path}.{key}" if path else str(key), "is not an input; " + nearest_or_all(
                 str(key), fields, "inputs", near=snake if snake in fields else None)))
     for key in sorted(spec.__required_keys__):  # type: ignore[attr-defined]
-        if value.get(key) is None and not any(_snake(str(k)) == key for k in value):
+        if value.get(key) is None and not any(_snake(str(k)) == key and value[k] is not None for k in value):
             problems.append((f"{path}.{key}" if path else key, "is required"))
     for key, rule in HANDLE_VALUE_RULES.get(spec.__name__, {}).items():
         item = value.get(key)
@@ -183,6 +267,12 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]]) -
         inner, is_list = _typeddict_of(fields[key])
         where = f"{path}.{key}" if path else key
         if inner is None:
+            # an Output is refused only in a component's own top-level inputs annotated as plain values (the code
+            # reads them when the program runs); a handle's fields and a spec's arrive as outputs through the
+            # component provider, where the code that reads them copes (handles.known)
+            wrong = _plain_value_problem(item, fields[key], outputs_allowed=bool(path) or handed_out(spec) is not None)
+            if wrong:
+                typed.append((where, wrong))
             continue
         if is_list:
             if isinstance(item, pulumi.Output):
@@ -191,9 +281,9 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]]) -
                 problems.append((where, f"expects a list of {inner.__name__}, got {type(item).__name__}"))
                 continue
             for i, element in enumerate(item):
-                _shape(element, inner, f"{where}[{i}]", problems)
+                _shape(element, inner, f"{where}[{i}]", problems, typed)
         else:
-            _shape(item, inner, where, problems)
+            _shape(item, inner, where, problems, typed)
 
 
 def fail(component: str, name: str, key: str, value: Any, allowed: str) -> NoReturn:

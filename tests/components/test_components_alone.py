@@ -219,7 +219,6 @@ def test_in_cluster_component_without_a_kubernetes_provider_is_refused(name):
     ("LlmdStack", {"model": "acme/secret-model", "api_key_auth": False}, "model_memory_gib=None"),
     ("LlmdStack", {"model": "acme/secret-model", "model_memory_gib": 10, "api_key_auth": False}, "max_model_len=None"),
     ("LlmdStack", {"epp_replicas": 0, "api_key_auth": False}, "epp_replicas=0"),
-    ("LlmdStack", {"key_vault": None}, "key_vault=None"),
     # a key set someone else writes is read by its Key Vault name: a name Key Vault cannot hold is refused up front
     ("LlmdStack", {"api_key_map_secret": "edge_api_key_map"}, "api_key_map_secret='edge_api_key_map'"),
     ("ApiGate", {"api_key_map_secret": "edge_api_key_map"}, "api_key_map_secret='edge_api_key_map'"),
@@ -233,6 +232,49 @@ def test_component_refuses_a_bad_input_by_name_before_registering(name, extra, m
     with pytest.raises(ComponentInputError, match=re.escape(message)) as error:
         offline.run_function(program)
     assert str(error.value).startswith(f"{name} bad: input ")
+
+
+@pytest.mark.parametrize("name", sorted(REQUIRED))
+def test_a_required_input_given_as_none_is_missing(name):
+    """`config.get("clusterName")` of an unset key is None: a required input given as None is refused as missing,
+    by name, before anything registers (it was taken as given: `vnet-None`, or a TypeError from inside)."""
+    component = getattr(llmplatform, name)
+    for key in sorted(REQUIRED[name]()):
+        def program():
+            component("bad", {**REQUIRED[name](), key: None}, provider_opts() if name in IN_CLUSTER else None)
+        with pytest.raises(ComponentInputError, match=re.escape(f"{key}: is required")):
+            offline.run_function(program)
+
+
+@pytest.mark.parametrize("name, extra, message", [
+    ("KeyVault", {"purge_protection": "false"}, "purge_protection: expects true or false, got str 'false'"),
+    ("AksCluster", {"existing_resource_group": "yes"}, "existing_resource_group: expects true or false"),
+    ("AksCluster", {"tags": {"team": 1}}, "tags: expects an object of strings"),
+    ("AksCluster", {"tags": ["team-a"]}, "tags: expects an object of strings, got list"),
+    ("AksCluster", {"zones": "12"}, "zones='12' is invalid; allowed: a list of strings"),  # the rule's own words
+    ("GatewayAccess", {"allowed_service_tags": "AzureFrontDoor.Backend"}, "allowed_service_tags: expects a list"),
+    ("GpuNodePool", {"cluster": {**cluster_handle(), "encryption_at_host": "no"}},
+     "cluster.encryption_at_host: expects true or false"),
+])
+def test_a_plain_value_of_the_wrong_type_is_refused_not_read_by_truthiness(name, extra, message):
+    """A string "false" for a bool was on by truthiness (a vault with purge protection, which cannot be undone),
+    a string for a list was read letter by letter; each is refused by name before anything registers."""
+    component = getattr(llmplatform, name)
+
+    def program():
+        component("bad", {**REQUIRED[name](), **extra}, provider_opts() if name in IN_CLUSTER else None)
+    with pytest.raises(ComponentInputError, match=re.escape(message)):
+        offline.run_function(program)
+
+
+def test_an_output_where_a_plain_value_names_azure_resources_is_refused():
+    """AksCluster's cluster_name names its VNet (`vnet-<cluster_name>`): an Output there printed as "Calling __str__
+    on an Output" inside the VNet's name; tier and the like are enums read when the program runs."""
+    for key, value in (("cluster_name", "aks-a"), ("tier", "Standard")):
+        def program():
+            llmplatform.AksCluster("bad", {**REQUIRED["AksCluster"](), key: pulumi.Output.from_input(value)})
+        with pytest.raises(ComponentInputError, match=re.escape(f"{key}: must be a plain value")):
+            offline.run_function(program)
 
 
 def test_two_of_every_component_compose_without_a_collision():
