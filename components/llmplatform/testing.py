@@ -122,6 +122,11 @@ class Plan:
 # ---- mocks ------------------------------------------------------------------------------------------------------
 
 # Most specific first: a FileShare has accountName and shareName, an AgentPool resourceName and agentPoolName.
+# Types whose name is a DNS name (<name>.vault.azure.net, .blob.core.windows.net, .postgres.database.azure.com,
+# .azurecr.io, .azurefd.net): Azure refuses it taken in any resource group or subscription.
+_GLOBAL_NAMES = ("azure-native:keyvault:Vault", "azure-native:storage:StorageAccount",
+                 "azure-native:dbforpostgresql:Server", "azure-native:containerregistry:Registry",
+                 "azure-native:cdn:AFDEndpoint")
 _NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "secretName", "databaseName",
                 "configurationName", "federatedIdentityCredentialResourceName", "virtualNetworkLinkName",
                 "privateDnsZoneGroupName", "privateEndpointName", "publicIpAddressName", "privateZoneName",
@@ -312,7 +317,9 @@ def _azure_identity(reg: Registration) -> Optional[tuple]:
     kind = reg.type.split(":")[-1]
     if kind == "RoleAssignment":
         return (reg.type, reg.inputs.get("principalId"), reg.inputs.get("roleDefinitionId"), reg.inputs.get("scope"))
-    names = tuple((k, reg.inputs[k]) for k in _NAME_INPUTS if isinstance(reg.inputs.get(k), str))
+    # Azure resource names are case-insensitive; a name that is a DNS name is unique in the cloud, not in its group
+    names = tuple((k, reg.inputs[k].lower()) for k in _NAME_INPUTS if isinstance(reg.inputs.get(k), str)
+                  and not (k == "resourceGroupName" and reg.type in _GLOBAL_NAMES))
     if kind != "ResourceGroup" and not any(k != "resourceGroupName" for k, _ in names):
         return None
     # an extension resource (an association, a diagnostic setting) is named within the resource it extends

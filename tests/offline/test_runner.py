@@ -159,10 +159,28 @@ def test_a_maintenance_configuration_waits_for_its_cluster_only():
         return write
 
     pool, other_pool = child("cpu", "AgentPool", cluster), child("gpu", "AgentPool", cluster)
-    window, node_os = child("auto", "MaintenanceConfiguration", cluster), child("os", "MaintenanceConfiguration", cluster)
+    window = child("auto", "MaintenanceConfiguration", cluster)
+    node_os = child("os", "MaintenanceConfiguration", cluster)
     assert refusals([cluster, pool, window, node_os]) == []
     # two pools still go one at a time, and a configuration still waits for the cluster's create
     assert [p.split()[0] for p in refusals([cluster, pool, other_pool])] == ["gpu"]
     early = child("early", "MaintenanceConfiguration")
     [problem] = refusals([cluster, early])
     assert problem.startswith("early may write cluster aks while aks does") and problem.endswith("[cluster-writes]")
+
+
+def test_azure_names_collide_whatever_their_case_and_dns_names_in_any_group():
+    """Azure names are case-insensitive (RG-A is rg-a), and a vault's, a storage account's or a PostgreSQL server's
+    name is a DNS name, taken in every resource group: each pair is one name claimed twice."""
+    def vault(urn_name, group, name):
+        return reg(urn_name, "azure-native:keyvault:Vault", {"resourceGroupName": group, "vaultName": name})
+
+    [problem] = refusals([vault("a", "rg-a", "kv-shared"), vault("b", "rg-b", "kv-shared")])
+    assert "a and b are one object" in problem and "vaultname=kv-shared" in problem.lower()
+    group = "azure-native:resources:ResourceGroup"
+    assert len(refusals([reg("a", group, {"resourceGroupName": "RG-A"}),
+                         reg("b", group, {"resourceGroupName": "rg-a"})])) == 1
+    subnet = "azure-native:network:Subnet"  # a name unique within its group is still fine in another group
+    in_group = {"virtualNetworkName": "v", "subnetName": "s"}
+    assert refusals([reg("a", subnet, {"resourceGroupName": "rg-a", **in_group}),
+                     reg("b", subnet, {"resourceGroupName": "rg-b", **in_group})]) == []
