@@ -4,6 +4,8 @@ allowed, before any child resource is registered. The stack's config layer reuse
 The error is a `pulumi.InputPropertiesError` carrying the property path, so the component provider hands it to
 other languages as a per-property error (the engine prints the path and the reason) instead of a traceback.
 """
+import collections.abc
+import functools
 import re
 import typing
 from typing import Any, Callable, Iterable, Mapping, NoReturn, Optional
@@ -160,6 +162,7 @@ def component_given(value: Any, spec: type) -> str:
 _SCALARS = (bool, int, float, str)
 
 
+@functools.lru_cache(maxsize=None)  # annotations are few and fixed; components are built many times a run
 def _plain_kinds(annotation: Any) -> tuple[Optional[frozenset[Any]], bool]:
     """(what a plain value of a field may be: bool, int, float, str, list or dict, or their element kinds as
     ("list", str), ("dict", str); None when the annotation says nothing checkable), whether an Output is allowed."""
@@ -169,20 +172,18 @@ def _plain_kinds(annotation: Any) -> tuple[Optional[frozenset[Any]], bool]:
     while stack:
         current = stack.pop()
         origin = typing.get_origin(current)
-        if isinstance(current, typing.ForwardRef) or origin is not None and "Awaitable" in str(origin):
+        if isinstance(current, typing.ForwardRef) or origin is collections.abc.Awaitable:  # pulumi.Input's parts
             outputs = True
         elif current is type(None):
             continue
         elif current in _SCALARS:
             kinds.add(current)
-        elif origin in (typing.Union, typing.NotRequired, typing.Required, typing.Optional) or (
-                origin is not None and str(origin) == "typing.Union"):
+        elif origin in (typing.Union, typing.NotRequired, typing.Required):
             stack.extend(typing.get_args(current))
-        elif origin in (list, tuple) or current in (list, tuple):
+        elif list in (origin, current) or tuple in (origin, current):
             item = (typing.get_args(current) or (None,))[0]
             kinds.add(("list", item if item in _SCALARS else None))
-        elif origin in (dict, Mapping) or current in (dict, Mapping) or (
-                origin is not None and getattr(origin, "__name__", "") == "Mapping"):
+        elif origin in (dict, collections.abc.Mapping) or current in (dict, collections.abc.Mapping):
             args = typing.get_args(current)
             kinds.add(("dict", args[1] if len(args) == 2 and args[1] in _SCALARS else None))
         else:
