@@ -25,12 +25,57 @@ def shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:38] + "..." + text[-39:]
 
 
+# Words other tools spell differently for the same input (AKS's CLI and Terraform say node counts, a VM size is often
+# called its SKU): a typo in one matches the name in the other. Small on purpose: a pair goes here only when a real
+# typo suggested a wrong input without it.
+_SAME_WORD = {"nodes": "count", "node": "count", "sku": "size", "address": "ip", "gib": "gb", "gb": "gib",
+              "ns": "namespace"}
+_CLOSE_WORD = 0.8  # two words this alike (difflib's ratio) are one word mistyped: "replcas", "modle", "maxCont"
+_CLOSE_NAME = 0.75  # a name with no word in common this alike as a whole is a typo of it ("vmsize"); not "taints"
+
+
+def name_words(name: str) -> list[str]:
+    """The words of an input name, snake_case or camelCase: `maxCount` and `max_count` are ["max", "count"]."""
+    return [w for w in re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower().split("_") if w]
+
+
+def _word_match(typed: str, word: str) -> bool:
+    return typed == word or _SAME_WORD.get(typed) == word or (len(typed) >= 4 and word.startswith(typed)) or \
+        difflib.SequenceMatcher(None, typed, word).ratio() >= _CLOSE_WORD
+
+
+def nearest_names(name: str, known: Iterable[str]) -> list[str]:
+    """The known names a mistyped `name` most likely means, best first: one, or two that explain the typed words
+    equally well with about as few words of their own; none when no name is close. Scored by words, not letters: `max_nodes` means `max_count` (not
+    `max_pods`, one letter nearer), `keda_endpoints` means `keda`, `timeout` one of the `*_timeout_seconds`; first by
+    how many typed words a name explains, then by how few words it adds, then by letters. A name with no word in
+    common counts only when it is the same letters mistyped as a whole (`vmsize`, `replcas`)."""
+    typed = name_words(name)
+    joined = "".join(typed)
+    scored: list[tuple[float, float, float, str]] = []
+    for candidate in known:
+        words = name_words(candidate)
+        whole = difflib.SequenceMatcher(None, joined, "".join(words)).ratio()
+        if not typed or not words:
+            continue
+        if joined == "".join(words) or [_SAME_WORD.get(w, w) for w in typed] == words:
+            return [candidate]  # the same words, spelt another way
+        shared = sum(any(_word_match(t, w) for w in words) for t in typed)
+        if shared or whole >= _CLOSE_NAME:
+            scored.append((shared / len(typed), shared / len(words), whole, candidate))
+    scored.sort(key=lambda s: (-s[0], -s[1], -s[2], s[3]))
+    # a runner-up as likely: it explains the typed words as well and adds not many more words than the best
+    return [s[3] for s in scored[:2] if s[0] == scored[0][0] and s[1] >= 0.75 * scored[0][1]]
+
+
 def nearest_or_all(name: str, known: Iterable[str], listed: str = "known", near: Optional[str] = None) -> str:
     """What to tell someone who typed an unknown `name`: the nearest known name when one is close (or `near`, a
-    caller's better guess), else every known name."""
+    caller's better guess), two when both are as likely, else every known name."""
     known = sorted(known)
-    near = near or next(iter(difflib.get_close_matches(name, known, 1)), None)
-    return f"did you mean {near!r}?" if near else f"{listed}: {', '.join(known)}"
+    found = [near] if near else nearest_names(name, known)
+    if not found:
+        return f"{listed}: {', '.join(known)}"
+    return "did you mean " + " or ".join(repr(n) for n in found) + "?"
 
 
 class Problem(NamedTuple):

@@ -1,0 +1,73 @@
+"""Inputs a stranger using the package as a library found unchecked, each refused by the component before it
+registers anything, with the input, the value and what is allowed (docs/decisions.md, "Input rules")."""
+import re
+from typing import Any
+
+import pulumi
+import pytest
+
+import llmplatform
+from llmplatform.checks import ComponentInputError
+from offline import runner as offline
+
+from tests.components.test_components_alone import IN_CLUSTER, REQUIRED, provider_opts
+
+
+def refusal(component: str, extra: Any, drop: tuple = ()) -> ComponentInputError:
+    """The error `component` raises for its required inputs plus `extra` (a dict, or a function making it inside
+    the program: an Output belongs to the run that makes it), less `drop`."""
+    def program():
+        more = extra() if callable(extra) else extra
+        args = {k: v for k, v in {**REQUIRED[component](), **more}.items() if k not in drop}
+        getattr(llmplatform, component)("bad", args, provider_opts() if component in IN_CLUSTER else None)
+    with pytest.raises(ComponentInputError) as error:
+        offline.run_function(program)
+    return error.value
+
+
+def paths(error: ComponentInputError) -> list[str]:
+    return [e["property_path"] for e in error.errors or []]
+
+
+# ---- 1. inputs that decide what gets registered are plain values ------------------------------------------------
+@pytest.mark.parametrize("component, key, value", [
+    ("InferenceStack", "accelerator", "gpu"),  # decides where Ollama runs: an Output was read as "not gpu"
+    ("GpuNodePool", "vm_size", "Standard_NC4as_T4_v3"),  # the catalog lookup needs the size: it crashed in gpu_skus
+])
+def test_an_output_where_the_component_decides_what_to_register_is_refused_by_name(component, key, value):
+    error = refusal(component, lambda: {key: pulumi.Output.from_input(value)})
+    assert paths(error) == [key]
+    assert str(error) == (f"{component} bad: {key}: must be a plain value known when the program runs (a string), "
+                          f"not an Output")
+
+
+# ---- 5. a mistyped input name gets the input it most likely means ------------------------------------------------
+@pytest.mark.parametrize("component, typo, meant", [
+    ("GpuNodePool", "max_nodes", "did you mean 'max_count'?"),  # not max_pods, one letter nearer
+    ("GpuNodePool", "min_nodes", "did you mean 'min_count'?"),
+    ("GpuNodePool", "vm_sku", "did you mean 'vm_size'?"),
+    ("GpuNodePool", "gpu_driver", "did you mean 'driver'?"),
+    ("GpuNodePool", "node_count", "did you mean 'min_count' or 'max_count'?"),
+    ("InferenceStack", "keda_endpoints", "did you mean 'keda'?"),
+    ("InferenceStack", "route", "did you mean 'route_target'?"),
+    ("InferenceStack", "ollama_replicas", "did you mean 'replicas'?"),
+    ("InferenceStack", "gpu_enabled", "did you mean 'gpu'?"),
+    ("InferenceStack", "timeout", "did you mean 'request_timeout_seconds' or 'cold_start_timeout_seconds'?"),
+    ("PostgresServer", "admin_user", "did you mean 'admin_login'?"),
+    ("PostgresServer", "sku", "did you mean 'sku_name'?"),
+    ("PostgresServer", "storage_gb", "did you mean 'storage_size_gb'?"),
+    ("GatewayAccess", "internal_address", "did you mean 'internal_ip'?"),
+    ("GatewayAccess", "lb_ip", "did you mean 'internal_ip'?"),
+    ("KeyVault", "retention_days", "did you mean 'soft_delete_retention_days'?"),
+    ("KeyVault", "purge", "did you mean 'purge_protection'?"),
+    ("AksCluster", "k8s_version", "did you mean 'kubernetes_version'?"),
+])
+def test_a_mistyped_input_name_suggests_the_input_meant(component, typo, meant):
+    error = refusal(component, {typo: 1})
+    assert paths(error) == [typo]
+    assert str(error) == f"{component} bad: {typo}: is not an input; {meant}"
+
+
+def test_a_name_close_to_no_input_lists_them_all():
+    error = refusal("GpuNodePool", {"taints": ["x"]})  # `tags` shares letters, not meaning
+    assert re.search(r"taints: is not an input; inputs: cluster, driver, fallback, gpu_sku, .*, zones$", str(error))
