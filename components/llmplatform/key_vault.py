@@ -1,4 +1,5 @@
 """KeyVault: an RBAC-authorised Key Vault holding the platform's secrets, reachable only from the cluster."""
+import inspect
 from datetime import date, datetime, timezone
 from typing import Optional, TypedDict
 
@@ -6,10 +7,10 @@ import pulumi
 from pulumi_azure_native import authorization, keyvault, network, privatedns
 from typing_extensions import NotRequired
 
-from . import PACKAGE
+from . import PACKAGE, azure_names
 from .azure_roles import KEY_VAULT_SECRETS_USER, builtin_role
 from .defaults import defaults_for
-from .checks import check_shape
+from .checks import check_shape, fail
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, settled
 from .run_state import Turn
@@ -57,7 +58,14 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
                  today: Optional[date] = None, aliases: Optional[list[pulumi.Alias]] = None) -> keyvault.Secret:
     """Store a value (always a Pulumi secret) in a vault, with a content type and an expiry, after the run's previous
     write to that vault. The caller owns the secret: it is its child and named from its own name, so two callers
-    never register one URN."""
+    never register one URN. A secret name known now is checked here, at the call (Key Vault's object names: 1-127
+    letters, digits and hyphens; Microsoft Learn, "About keys, secrets, and certificates", object identifiers), so a
+    program calling this itself learns it before `pulumi up`."""
+    if not isinstance(secret_name, pulumi.Output) and not inspect.isawaitable(secret_name):  # known now
+        wrong = azure_names.key_vault_secret(secret_name) if isinstance(secret_name, str) else \
+            "a string of 1-127 letters, digits and hyphens (a Key Vault secret name)"
+        if wrong:
+            fail("vault_secret", resource_name, "secret_name", secret_name, wrong)
     turn = Turn("key_vault.writes", pulumi.Output.all(field(vault, "resource_group_name"), field(vault, "vault_name")),
                 ready=value)
     return turn.held_by(keyvault.Secret(

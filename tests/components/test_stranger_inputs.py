@@ -71,3 +71,39 @@ def test_a_mistyped_input_name_suggests_the_input_meant(component, typo, meant):
 def test_a_name_close_to_no_input_lists_them_all():
     error = refusal("GpuNodePool", {"taints": ["x"]})  # `tags` shares letters, not meaning
     assert re.search(r"taints: is not an input; inputs: cluster, driver, fallback, gpu_sku, .*, zones$", str(error))
+
+
+# ---- 4. a Key Vault secret a program writes itself is named as Key Vault names objects -----------------------------
+@pytest.mark.parametrize("secret_name, allowed", [
+    ("db_url", "1-127 letters, digits and hyphens (a Key Vault secret name)"),
+    ("", "1-127 letters, digits and hyphens (a Key Vault secret name)"),
+    ("a" * 128, "1-127 letters, digits and hyphens (a Key Vault secret name)"),
+    ("api key", "1-127 letters, digits and hyphens (a Key Vault secret name)"),
+    (None, "a string of 1-127 letters, digits and hyphens (a Key Vault secret name)"),
+])
+def test_vault_secret_refuses_a_name_key_vault_cannot_hold_at_the_call(secret_name, allowed):
+    """Key Vault object names are 1-127 of 0-9, a-z, A-Z and '-' (Microsoft Learn, "About keys, secrets, and
+    certificates"): refused when vault_secret is called, naming the argument, not at `pulumi up`."""
+    from llmplatform.key_vault import vault_secret
+    from tests.components.test_components_alone import VAULT
+
+    def program():
+        owner = pulumi.ComponentResource("test:index:Owner", "owner")
+        vault_secret("owner-secret", VAULT, secret_name, "value", "text/plain", owner)
+    with pytest.raises(ComponentInputError) as error:
+        offline.run_function(program)
+    assert paths(error.value) == ["secret_name"]
+    assert str(error.value) == f"vault_secret owner-secret: input secret_name={secret_name!r} is invalid; " \
+                               f"allowed: {allowed}"
+
+
+def test_vault_secret_takes_a_good_name_and_leaves_an_output_to_deploy_time():
+    from llmplatform.key_vault import vault_secret
+    from tests.components.test_components_alone import VAULT
+
+    def program():
+        owner = pulumi.ComponentResource("test:index:Owner", "owner")
+        vault_secret("owner-a", VAULT, "Db-Url-2", "value", "text/plain", owner)
+        vault_secret("owner-b", VAULT, pulumi.Output.from_input("later"), "value", "text/plain", owner)
+    plan = offline.run_function(program)
+    assert len(plan.of_type("azure-native:keyvault:Secret")) == 2
