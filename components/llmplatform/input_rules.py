@@ -10,7 +10,7 @@ InferenceStack runs them on the inputs it hands each part, named as its own, so 
 import re
 from typing import Any, Callable, Mapping, Optional
 
-from . import azure_names as names, ollama_names
+from . import azure_names as names, ollama_names, postgres_options
 from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS,
                       FLEET_CHANNELS, FRONT_DOOR_SKUS, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
                       MAX_ORIGIN_TIMEOUT_SECONDS, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
@@ -244,14 +244,27 @@ def postgres_server(args: Mapping[str, Any]) -> list[Problem]:
     r.text("server_name", names.postgres_server)
     r.choice("version", POSTGRES_VERSIONS)
     tier = r.choice("tier", POSTGRES_TIERS)
-    r.text("sku_name", pattern(r"Standard_[A-Za-z0-9_]+", "a Flexible Server compute size like Standard_B1ms"))
-    r.whole("storage_size_gb", 32, 32768)
+    # each tier runs on its VM family, any size of it (postgres_options: data/postgres_flexible.json, its sources)
+    sku = r.text("sku_name", postgres_options.any_sku_problem)
+    found = postgres_options.sku_tier(sku) if sku else None
+    if found and tier and found != tier:
+        given = sku if r.given("sku_name") else f"{sku}, the default,"
+        r.add("sku_name", sku, f"{postgres_options.sku_shape(tier)} with {r.ref('tier')} {tier}; {given} is a "
+                               f"{found} size")
+    sizes = postgres_options.storage_sizes_gib()
+    r.declare("storage_size_gb", allowed=sizes)  # a set of sizes, not a range
+    storage = r.get("storage_size_gb")
+    if storage is not None and (isinstance(storage, bool) or storage not in sizes):
+        r.add("storage_size_gb", storage, f"a Premium SSD size in GiB: {', '.join(map(str, sizes))}")
     r.whole("backup_retention_days", 7, 35)
     if r.get("high_availability") and tier == "Burstable":
         r.add("high_availability", True, f"only with {r.ref('tier')} GeneralPurpose or MemoryOptimized (not "
                                          f"Burstable)")
     r.text("database", names.postgres_database)
-    r.text("admin_login", pattern(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL role name"))
+    login = r.text("admin_login", pattern(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL role name"))
+    reserved = postgres_options.admin_login_problem(login) if login else None
+    if reserved:
+        r.add("admin_login", login, reserved)
     for key in ("admin_password_secret", "database_url_secret"):
         r.text(key, names.key_vault_secret)
     group = r.section("entra_admin_group")

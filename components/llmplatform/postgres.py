@@ -44,9 +44,11 @@ class PostgresServerArgs(TypedDict):
     tier: NotRequired[str]
     """Burstable, GeneralPurpose or MemoryOptimized (default Burstable)."""
     sku_name: NotRequired[str]
-    """Compute size (default Standard_B1ms)."""
+    """Compute size, any of the tier's VM family: Standard_B... (Burstable), Standard_D...s_v... (GeneralPurpose),
+    Standard_E...s_v... (MemoryOptimized) (default Standard_B1ms)."""
     storage_size_gb: NotRequired[int]
-    """Storage, GB (default 32; grows automatically)."""
+    """Storage, GiB: one of Premium SSD's sizes, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384 or 32767
+    (default 32; grows automatically)."""
     backup_retention_days: NotRequired[int]
     """Point-in-time restore window, 7-35 days (default 7)."""
     geo_redundant_backup: NotRequired[bool]
@@ -56,7 +58,8 @@ class PostgresServerArgs(TypedDict):
     database: NotRequired[str]
     """Application database (default openwebui)."""
     admin_login: NotRequired[str]
-    """Administrator login (default llmadmin)."""
+    """Administrator login, a lowercase PostgreSQL role name; not one Azure reserves (azure_superuser,
+    azure_pg_admin, admin, administrator, root, guest, public, pg_...) (default llmadmin)."""
     admin_password_secret: NotRequired[str]
     """Key Vault secret name of the admin password (default <name>-admin-password)."""
     database_url_secret: NotRequired[str]

@@ -107,3 +107,33 @@ def test_vault_secret_takes_a_good_name_and_leaves_an_output_to_deploy_time():
         vault_secret("owner-b", VAULT, pulumi.Output.from_input("later"), "value", "text/plain", owner)
     plan = offline.run_function(program)
     assert len(plan.of_type("azure-native:keyvault:Secret")) == 2
+
+
+# ---- 3. PostgresServer: a size, storage and login Azure takes ----------------------------------------------------
+@pytest.mark.parametrize("extra, path, phrase", [
+    ({"sku_name": "Standard_X9"}, "sku_name", "allowed: a Flexible Server compute size: a Burstable compute size"),
+    ({"tier": "MemoryOptimized", "sku_name": "Standard_D4ds_v5"}, "sku_name",
+     "a MemoryOptimized compute size (Standard_E<vCPUs>...s_v<n>, e.g. Standard_E2ds_v5, Standard_E4s_v3) with tier "
+     "MemoryOptimized; Standard_D4ds_v5 is a GeneralPurpose size"),
+    ({"tier": "GeneralPurpose"}, "sku_name", "Standard_B1ms, the default, is a Burstable size"),
+    ({"storage_size_gb": 33}, "storage_size_gb",
+     "input storage_size_gb=33 is invalid; allowed: a Premium SSD size in GiB: 32, 64, 128, 256, 512, 1024, 2048, "
+     "4096, 8192, 16384, 32767"),
+    ({"admin_login": "azure_pg_admin"}, "admin_login", "not starting with pg_ (Azure reserves them)"),
+    ({"admin_login": "pg_app"}, "admin_login", "input admin_login='pg_app' is invalid"),
+])
+def test_postgres_refuses_what_azure_refuses_at_pulumi_up(extra, path, phrase):
+    error = refusal("PostgresServer", extra)
+    assert paths(error) == [path] and phrase in str(error), str(error)
+
+
+def test_postgres_takes_any_size_of_its_tiers_family():
+    def program():
+        for i, (tier, sku) in enumerate((("GeneralPurpose", "Standard_D2ds_v6"), ("MemoryOptimized", "Standard_E4s_v3"),
+                                         ("Burstable", "Standard_B2s"))):
+            llmplatform.PostgresServer(f"pg{i}", {**REQUIRED["PostgresServer"](), "server_name": f"psql-test-{i}",
+                                                  "tier": tier, "sku_name": sku, "storage_size_gb": 128,
+                                                  "admin_login": "webui"})
+    plan = offline.run_function(program)
+    servers = plan.of_type("azure-native:dbforpostgresql:Server")
+    assert sorted(s.inputs["sku"]["name"] for s in servers) == ["Standard_B2s", "Standard_D2ds_v6", "Standard_E4s_v3"]

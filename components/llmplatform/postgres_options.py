@@ -1,0 +1,45 @@
+"""What Azure Database for PostgreSQL flexible server takes, from `data/postgres_flexible.json` (shipped in the
+package, with its sources): each tier's compute size family, Premium SSD's storage sizes, the administrator logins
+Azure reserves. Pure (no Pulumi import): PostgresServer's rules and their unit tests read it."""
+import functools
+import json
+import re
+from importlib import resources
+from typing import Any, Optional
+
+
+@functools.lru_cache(maxsize=None)
+def _spec() -> dict[str, Any]:
+    text = resources.files(__package__).joinpath("data", "postgres_flexible.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def storage_sizes_gib() -> tuple[int, ...]:
+    """Premium SSD's sizes, the storage a server without a storage type gets (Premium_LRS)."""
+    return tuple(_spec()["premium_ssd_storage_gib"])
+
+
+def sku_tier(sku_name: str) -> Optional[str]:
+    """The tier whose compute family `sku_name` is (Azure reads size names case-insensitively), or None."""
+    return next((tier for tier, regex in _spec()["sku_patterns"].items()
+                 if re.fullmatch(regex, sku_name, re.IGNORECASE | re.ASCII)), None)
+
+
+def sku_shape(tier: str) -> str:
+    return f"a {tier} compute size ({_spec()['sku_shapes'][tier]})"
+
+
+def any_sku_problem(sku_name: str) -> Optional[str]:
+    """What is allowed when `sku_name` is a compute size of no tier (None when it is one of some tier's)."""
+    if sku_tier(sku_name) is not None:
+        return None
+    return "a Flexible Server compute size: " + "; ".join(sku_shape(t) for t in _spec()["sku_shapes"])
+
+
+def admin_login_problem(login: str) -> Optional[str]:
+    """What is allowed when Azure reserves `login` for itself or PostgreSQL (None when it does not)."""
+    spec = _spec()
+    if login.lower() in spec["reserved_admin_logins"] or login.lower().startswith(spec["reserved_admin_login_prefix"]):
+        return (f"a login other than {', '.join(spec['reserved_admin_logins'])} and not starting with "
+                f"{spec['reserved_admin_login_prefix']} (Azure reserves them)")
+    return None
