@@ -15,8 +15,9 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 
 from . import PACKAGE, azure_names
 from .defaults import defaults_for
-from .checks import check_shape
-from .handles import ClusterHandle, RouteTarget, field
+from .checks import check_shape, fail
+from .handles import ClusterHandle, RouteTarget, field, known
+from .networks import cidr_or_none, internal_ip_problem
 from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
 
 opt = defaults_for("GatewayAccess")  # optional inputs: the caller's value, else the default
@@ -43,7 +44,8 @@ class GatewayAccessArgs(TypedDict):
     external: NotRequired[bool]
     """An external Gateway on a static public IP (default True)."""
     internal_ip: NotRequired[str]
-    """Fixed private address of the internal load balancer (default: one Azure picks)."""
+    """Fixed private IPv4 address of the internal load balancer, in the cluster's node subnet and none of the five
+    addresses Azure reserves in it (default: one Azure picks)."""
     replicas: NotRequired[int]
     """Gateway and istiod replicas (default 1)."""
     tls_mode: NotRequired[str]
@@ -113,6 +115,24 @@ def lb_annotations(kind: str, internal_ip: str, pip_name: str, pip_resource_grou
         if allowed_service_tags else {}
     return {"service.beta.kubernetes.io/azure-pip-name": pip_name,
             "service.beta.kubernetes.io/azure-load-balancer-resource-group": pip_resource_group, **allowed}
+
+
+def check_internal_ip(name: str, address: str, subnet: Any) -> None:
+    """A fixed internal address against the node subnet that arrives as an output (a handle through the component
+    provider): checked when its value is known (input_rules.gateway_access checks it against a known subnet)."""
+    wrong = internal_ip_problem(address, cidr_or_none(subnet)) if cidr_or_none(subnet) else None
+    if wrong:
+        fail("GatewayAccess", name, "internal_ip", address, wrong)
+
+
+def internal_annotations(name: str, cluster: Any, internal_ip: str) -> Any:
+    """The internal Gateway's load balancer annotations; with a fixed address and a node subnet not known yet, they
+    wait for the subnet and refuse an address outside it (or one Azure reserves)."""
+    if not internal_ip or known(cluster, "node_subnet_cidr") is not None or isinstance(cluster, dict) \
+            and "node_subnet_cidr" not in cluster:
+        return lb_annotations("internal", internal_ip, "", "")
+    return field(cluster, "node_subnet_cidr", None).apply(
+        lambda subnet: (check_internal_ip(name, internal_ip, subnet), lb_annotations("internal", internal_ip, "", ""))[1])
 
 
 def listeners(tls: bool, hostname: Optional[str], llmd: bool = False) -> list[dict[str, Any]]:
@@ -212,7 +232,7 @@ class GatewayAccess(pulumi.ComponentResource):
         for kind in ("internal", "external"):
             if not args.get(kind, True):
                 continue
-            annotations: Any = lb_annotations(kind, internal_ip, "", "") if kind == "internal" \
+            annotations: Any = internal_annotations(name, cluster, internal_ip) if kind == "internal" \
                 else pulumi.Output.all(pip.name, field(cluster, "resource_group_name")).apply(
                     lambda v: lb_annotations("external", "", v[0], v[1], allowed))
             gateways[kind] = k8s.apiextensions.CustomResource(

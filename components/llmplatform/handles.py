@@ -46,6 +46,9 @@ class ClusterHandle(TypedDict):
     puts a private endpoint in the network (KeyVault): llmplatform.testing names each one missing."""
     node_subnet_id: pulumi.Input[str]
     """Subnet of every node pool."""
+    node_subnet_cidr: NotRequired[pulumi.Input[str]]
+    """Address range of that subnet, where an internal load balancer takes its address (GatewayAccess checks a fixed
+    internal_ip against it)."""
     endpoints_subnet_id: pulumi.Input[str]
     """Subnet for private endpoints (Key Vault, storage)."""
     postgres_subnet_id: pulumi.Input[str]

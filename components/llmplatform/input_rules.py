@@ -25,7 +25,7 @@ from .images import acr_name, registry_problem
 from .gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes, needs_grid_driver
 from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                          holds_requests_at_zero, image_is_pinned, managed_flags)
-from .networks import authorized_range_problem, network_rules
+from .networks import authorized_range_problem, cidr_or_none, internal_ip_problem, network_rules
 from .pins import parse_image
 from .regions import azure_region
 from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION,
@@ -278,7 +278,9 @@ def gateway_access(args: Mapping[str, Any]) -> list[Problem]:
     r.text("name_prefix", names.name_prefix)
     mode = r.choice("tls_mode", TLS_MODES)
     r.whole("replicas", 1, 10)
-    r.text("internal_ip", pattern(r"([0-9]{1,3}\.){3}[0-9]{1,3}", "a private IPv4 address of the node subnet"))
+    if r.get("internal") is not False:  # the internal Gateway's address (unused without it)
+        subnet = cidr_or_none(known(r.args.get("cluster"), "node_subnet_cidr"))  # AksCluster's handle carries it
+        r.text("internal_ip", lambda address: internal_ip_problem(address, subnet))
     if r.get("internal") is False and r.get("external") is False:
         r.add("internal", False, f"true unless {r.ref('external')} is (one Gateway at least)")
     if mode == "letsencrypt":

@@ -93,6 +93,50 @@ def usable_subnet_address(address: str, subnet: str) -> bool:
     return ip in net and int(net.network_address) + 3 < int(ip) < int(net.broadcast_address)
 
 
+# RFC 1918's private ranges. Azure lets a VNet use public ranges too (Azure Virtual Network FAQ, "What address ranges
+# can I use in my VNets?"): with the node subnet known, the subnet decides; without it, a private address is asked for.
+PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+
+
+def azure_reserved(subnet: str) -> list[str]:
+    """The five addresses Azure keeps in every subnet (Azure Virtual Network FAQ, "Are there any restrictions on
+    using IP addresses within these subnets?"): the network address, .1 the default gateway, .2 and .3 Azure DNS,
+    and the broadcast address."""
+    net = ipaddress.ip_network(subnet, strict=False)
+    return [str(net.network_address + i) for i in range(4)] + [str(net.broadcast_address)]
+
+
+def internal_ip_problem(address: str, subnet: Optional[str] = None) -> Optional[str]:
+    """What is allowed when `address` cannot be the fixed address of an internal load balancer in the node subnet
+    (`subnet`, its CIDR, when known): without the annotation naming another subnet, cloud-provider-azure puts the
+    internal front end in the cluster's default subnet, the node subnet (kubernetes/kubernetes#51757)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        ip = None
+    if ip is None or ip.version != 4:
+        return "a private IPv4 address of the node subnet, like '10.0.15.250'"
+    if subnet is None:
+        if not any(ip in net for net in PRIVATE_RANGES):
+            return ("a private IPv4 address (RFC 1918: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) of the node subnet; "
+                    "a node subnet in another range: give the cluster handle's node_subnet_cidr")
+        return None
+    if not usable_subnet_address(address, subnet):
+        reserved = azure_reserved(subnet)
+        return (f"a usable address of the node subnet {ipaddress.ip_network(subnet, strict=False)}: inside it and none "
+                f"of the five Azure reserves ({reserved[0]} network, {reserved[1]} gateway, {reserved[2]} and "
+                f"{reserved[3]} Azure DNS, {reserved[4]} broadcast)")
+    return None
+
+
+def cidr_or_none(value: Any) -> Optional[str]:
+    """`value` when it is an IPv4 range (a handle's field known now), else None."""
+    try:
+        return str(ipaddress.ip_network(value, strict=False)) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def authorized_range_problem(value: str) -> Optional[str]:
     try:
         ipaddress.ip_network(value, strict=False)

@@ -57,3 +57,23 @@ def test_azure_reserves_five_addresses_of_every_subnet():
     subnet = ipaddress.ip_network("10.0.0.0/29")
     usable = [str(a) for a in subnet if usable_subnet_address(str(a), str(subnet))]
     assert usable == ["10.0.0.4", "10.0.0.5", "10.0.0.6"]  # 8 - network, gateway, 2 DNS, broadcast
+
+
+def test_an_internal_load_balancer_address_is_private_and_usable_in_the_node_subnet():
+    """Azure reserves the network address, .1 (gateway), .2 and .3 (Azure DNS) and the broadcast address of every
+    subnet (Azure Virtual Network FAQ); without the subnet's range, a private (RFC 1918) IPv4 address is asked for."""
+    from llmplatform.networks import azure_reserved, internal_ip_problem
+    assert azure_reserved("10.0.0.0/20") == ["10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.15.255"]
+    for address in ("10.0.0.4", "10.0.15.250", "10.0.15.254"):
+        assert internal_ip_problem(address, "10.0.0.0/20") is None, address
+    for address in ("10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.15.255", "10.0.16.4", "192.168.0.4"):
+        assert internal_ip_problem(address, "10.0.0.0/20").startswith("a usable address of the node subnet "
+                                                                      "10.0.0.0/20"), address
+    for address in ("10.40.15.250", "172.16.0.4", "172.31.255.250", "192.168.1.10"):
+        assert internal_ip_problem(address) is None, address
+    for address in ("8.8.8.8", "20.50.1.4", "172.32.0.4", "100.64.0.4", "127.0.0.1", "169.254.0.4"):
+        assert internal_ip_problem(address).startswith("a private IPv4 address (RFC 1918"), address
+    for address in ("10.0.0", "10.0.0.256", "fd00::4", "", "ten"):
+        assert internal_ip_problem(address) == "a private IPv4 address of the node subnet, like '10.0.15.250'"
+    # a VNet in a public range (Azure allows it): the known subnet decides
+    assert internal_ip_problem("20.50.1.4", "20.50.0.0/16") is None

@@ -137,3 +137,69 @@ def test_postgres_takes_any_size_of_its_tiers_family():
     plan = offline.run_function(program)
     servers = plan.of_type("azure-native:dbforpostgresql:Server")
     assert sorted(s.inputs["sku"]["name"] for s in servers) == ["Standard_B2s", "Standard_D2ds_v6", "Standard_E4s_v3"]
+
+
+# ---- 2. GatewayAccess: a fixed internal address Azure can give the internal load balancer ------------------------
+def with_subnet(cidr: Any) -> dict:
+    from tests.components.test_components_alone import cluster_handle
+    return {**cluster_handle(), "node_subnet_cidr": cidr}
+
+
+@pytest.mark.parametrize("extra, phrase", [
+    ({"internal_ip": "8.8.8.8"}, "a private IPv4 address (RFC 1918: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"),
+    ({"internal_ip": "10.0.0.300"}, "a private IPv4 address of the node subnet, like '10.0.15.250'"),
+    ({"internal_ip": "fd00::10"}, "a private IPv4 address of the node subnet"),
+    ({"internal_ip": "10.0.0.1", "cluster": with_subnet("10.0.0.0/20")},
+     "allowed: a usable address of the node subnet 10.0.0.0/20: inside it and none of the five Azure reserves "
+     "(10.0.0.0 network, 10.0.0.1 gateway, 10.0.0.2 and 10.0.0.3 Azure DNS, 10.0.15.255 broadcast)"),
+    ({"internal_ip": "10.0.15.255", "cluster": with_subnet("10.0.0.0/20")}, "10.0.15.255 broadcast"),
+    ({"internal_ip": "10.0.16.10", "cluster": with_subnet("10.0.0.0/20")}, "a usable address of the node subnet"),
+])
+def test_gateway_refuses_an_internal_address_azure_cannot_give_its_load_balancer(extra, phrase):
+    error = refusal("GatewayAccess", extra)
+    assert paths(error) == ["internal_ip"] and phrase in str(error), str(error)
+
+
+def test_gateway_checks_the_internal_address_against_the_aks_clusters_node_subnet():
+    """AksCluster's handle carries its node subnet's range: an address Azure reserves there is refused by name before
+    anything of the gateway registers; a usable one is the load balancer's annotation."""
+    from tests.components.test_components_alone import REQUIRED as ALONE
+    outcome: list = []
+
+    def program():
+        aks = llmplatform.AksCluster("aks", ALONE["AksCluster"]())  # node subnet 10.0.0.0/20
+        opts = pulumi.ResourceOptions(providers=[aks.provider])
+        try:
+            llmplatform.GatewayAccess("bad", {"cluster": aks.cluster, "internal_ip": "10.0.0.3"}, opts)
+        except ComponentInputError as error:
+            outcome.append(error)
+        llmplatform.GatewayAccess("good", {"cluster": aks.cluster, "internal_ip": "10.0.15.250", "external": False},
+                                  opts)
+    plan = offline.run_function(program)
+    assert [paths(e) for e in outcome] == [["internal_ip"]] and "10.0.0.3 Azure DNS" in str(outcome[0])
+    (gateway,) = [r for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")]
+    assert gateway.inputs["spec"]["infrastructure"]["annotations"][
+        "service.beta.kubernetes.io/azure-load-balancer-ipv4"] == "10.0.15.250"
+    assert not any("bad" in r.urn for r in plan.resources)
+
+
+def test_a_node_subnet_known_only_at_deploy_time_is_checked_when_it_is_known():
+    """Through the component provider a handle's fields are outputs: the address is checked when the subnet's value
+    arrives, with the same words."""
+    def program():
+        llmplatform.GatewayAccess("late", {"cluster": {**with_subnet(pulumi.Output.from_input("10.0.0.0/20"))},
+                                           "internal_ip": "10.0.0.2", "external": False}, provider_opts())
+    with pytest.raises(Exception) as error:
+        offline.run_function(program)
+    assert "GatewayAccess late: input internal_ip='10.0.0.2' is invalid; allowed: a usable address of the node " \
+           "subnet 10.0.0.0/20" in str(error.value)
+
+
+def test_an_internal_address_is_not_read_without_the_internal_gateway():
+    """The stack hands GatewayAccess its default internal address whatever the gateway mode: unused (and unchecked)
+    when the internal Gateway is off."""
+    from llmplatform.input_rules import gateway_access
+    assert gateway_access({"internal": False, "internal_ip": "10.40.15.250",
+                           "cluster": with_subnet("10.41.0.0/20")}) == []
+    assert [p.path for p in gateway_access({"internal_ip": "10.40.15.250", "cluster": with_subnet("10.41.0.0/20")})] \
+        == ["internal_ip"]
