@@ -14,14 +14,16 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
-from .checks import check_shape
+from .checks import check_shape, fail
+from .gpu_node_pool import cluster_key, kubernetes_provider
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
-                      field)
+                      field, known)
 from .inference_specs import wait_budget_seconds
 from .inference_parts import WEBUI_RENAMED as WEBUI_INPUTS
 from .kube import require_kubernetes_provider
 from .ollama_server import OllamaServer, ResourcesSpec
+from .run_state import per_run
 from .open_webui import OpenWebUi
 
 __all__ = ["InferenceStack", "InferenceStackArgs", "ResourcesSpec"]
@@ -132,6 +134,26 @@ def wait_seconds(args: InferenceStackArgs) -> int:
 
 
 
+def claim_namespace(name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions]) -> None:
+    """One InferenceStack per namespace of a cluster: its objects have fixed names there (the ollama and router
+    Deployments and Services, their policies), so a second one in the same namespace would claim the first one's
+    objects. Refused by name when the namespace is known now and the cluster is the same Kubernetes provider of this
+    deployment (gpu_node_pool.cluster_key); otherwise `llmplatform.testing` names the collision."""
+    namespace = known(args.get("model_volume"), "namespace")
+    provider = kubernetes_provider(opts)
+    if not isinstance(namespace, str) or provider is None:
+        return
+    taken = per_run("inference_stack.namespaces")
+    key = (*cluster_key(provider), namespace)
+    other = taken.get(key)
+    if other is not None and other != name:
+        fail("InferenceStack", name, "model_volume.namespace", namespace,
+             f"a namespace no other InferenceStack on this cluster runs in: {other!r} runs in {namespace!r} (one "
+             f"InferenceStack per namespace, its objects have fixed names there: give it the volume of a ModelStore "
+             f"in a namespace of its own)")
+    taken[key] = name
+
+
 class InferenceStack(pulumi.ComponentResource):
     """Ollama (CPU first, GPU by one input) on the shared model store, an nginx gate enforcing API keys and
     per-client rate limits on the raw model API, Open-WebUI on PostgreSQL/pgvector with secrets from Key Vault, and
@@ -152,6 +174,7 @@ class InferenceStack(pulumi.ComponentResource):
         check_shape("InferenceStack", name, args, InferenceStackArgs)
         accelerator = opt(args, "accelerator")  # its rules: input_rules.inference_stack (and its parts')
         require_kubernetes_provider(opts, "InferenceStack", name)
+        claim_namespace(name, args, opts)
         super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)
         a = args
         part = pulumi.ResourceOptions(parent=self)

@@ -370,6 +370,42 @@ def _describe(identity: tuple) -> str:
     return " ".join(parts)
 
 
+def _outermost_component(reg: Registration, by_urn: dict[str, Registration]) -> Optional[Registration]:
+    """The package's outermost component `reg` belongs to (InferenceStack, not its OllamaServer part), if any."""
+    found, parent = None, by_urn.get(reg.parent)
+    while parent is not None:
+        if parent.type.startswith("llmplatform:index:"):
+            found = parent
+        parent = by_urn.get(parent.parent)
+    return found
+
+
+def _one_per_namespace(resources: list[Registration], twice: list[tuple[Registration, Registration]]) -> list[str]:
+    """One line of advice for each two components of one kind whose Kubernetes objects collide in a namespace: such a
+    component names its objects the same way in every namespace (ollama, router, ...), so it runs once per
+    namespace of a cluster; without this line, the reader gets one collision per object and no reason."""
+    by_urn = {r.urn: r for r in resources}
+    pairs: dict[tuple[str, str, str, str], list[str]] = {}
+    for first, second in twice:
+        a, b = _outermost_component(first, by_urn), _outermost_component(second, by_urn)
+        namespace = (second.inputs.get("metadata") or {}).get("namespace") if second.is_kubernetes_object else \
+            second.inputs.get("namespace")
+        if a is None or b is None or a.urn == b.urn or a.type != b.type or not namespace:
+            continue
+        kind = a.type.rsplit(":", 1)[-1]
+        one, other = sorted((a.name, b.name))
+        names = pairs.setdefault((kind, one, other, str(namespace)), [])
+        name = (second.inputs.get("metadata") or {}).get("name") or second.inputs.get("name")
+        if name and name not in names:
+            names.append(str(name))
+    return [f"one {kind} per namespace: {kind}s {a!r} and {b!r} both put their objects in namespace {namespace!r} "
+            f"of one cluster, where {'an' if kind[0] in 'AEIOU' else 'a'} {kind} names them the same way "
+            f"({', '.join(sorted(names)[:6])}"
+            f"{', ...' if len(names) > 6 else ''}); give each its own namespace (for an InferenceStack: the model "
+            f"volume of a ModelStore of its own namespace)"
+            for (kind, a, b, namespace), names in pairs.items()]
+
+
 def refusals(resources: list[Registration]) -> list[str]:
     """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
     which the SDK's mocks accept silently; Azure inputs that azure-native or Azure would refuse or drop (a value of
@@ -380,6 +416,8 @@ def refusals(resources: list[Registration]) -> list[str]:
     clusters = _clusters(resources)
     seen_urns: set[str] = set()
     seen_names: dict[tuple, str] = {}
+    seen_regs: dict[tuple, Registration] = {}
+    twice: list[tuple[Registration, Registration]] = []
     for reg in resources:
         if reg.urn in seen_urns:
             problems.append(f"duplicate URN {reg.urn}")
@@ -393,8 +431,11 @@ def refusals(resources: list[Registration]) -> list[str]:
             continue
         if identity in seen_names:
             problems.append(f"{seen_names[identity]} and {reg.name} are one object: {_describe(identity)}")
+            twice.append((seen_regs[identity], reg))
         else:
             seen_names[identity] = reg.name
+            seen_regs[identity] = reg
+    problems[:0] = _one_per_namespace(resources, twice)  # the advice first, each object it explains below
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(resources))
     problems.extend(subnet_ranges.refusals(resources))
     return problems

@@ -203,3 +203,53 @@ def test_an_internal_address_is_not_read_without_the_internal_gateway():
                            "cluster": with_subnet("10.41.0.0/20")}) == []
     assert [p.path for p in gateway_access({"internal_ip": "10.40.15.250", "cluster": with_subnet("10.41.0.0/20")})] \
         == ["internal_ip"]
+
+
+# ---- 6. one InferenceStack per namespace -------------------------------------------------------------------------
+def test_a_second_inference_stack_in_a_namespace_is_refused_by_name():
+    """Its Kubernetes objects have fixed names in its namespace (ollama, router, ...): the second stack would claim
+    the first one's. Refused before it registers anything, naming the namespace and the stack already there."""
+    from tests.components.test_components_alone import VOLUME
+    outcome: list = []
+
+    def program():
+        opts = provider_opts()
+        llmplatform.InferenceStack("first", REQUIRED["InferenceStack"](), opts)
+        try:
+            llmplatform.InferenceStack("second", REQUIRED["InferenceStack"](), opts)
+        except ComponentInputError as error:
+            outcome.append(error)
+        llmplatform.InferenceStack("other-ns", {**REQUIRED["InferenceStack"](),
+                                                "model_volume": {**VOLUME, "namespace": "llm-2"}}, opts)
+        llmplatform.InferenceStack("other-cluster", REQUIRED["InferenceStack"](), provider_opts("k8s-b"))
+    plan = offline.run_function(program)
+    assert [paths(e) for e in outcome] == [["model_volume.namespace"]]
+    assert str(outcome[0]) == (
+        "InferenceStack second: input model_volume.namespace='llm' is invalid; allowed: a namespace no other "
+        "InferenceStack on this cluster runs in: 'first' runs in 'llm' (one InferenceStack per namespace, its "
+        "objects have fixed names there: give it the volume of a ModelStore in a namespace of its own)")
+    assert sorted(r.name for r in plan.of_type("llmplatform:index:InferenceStack")) == [
+        "first", "other-cluster", "other-ns"]
+
+
+def test_the_testing_kit_says_why_when_the_namespace_was_known_only_at_deploy_time():
+    """A namespace that is an output (another component's) is not known when the stack is built: the testing kit
+    finds the collision, and says first, in one line, what it means."""
+    from llmplatform.testing import ProgramError, run
+    from tests.components.test_components_alone import VOLUME
+
+    def program():
+        opts = provider_opts()
+        for name in ("a", "b"):
+            llmplatform.InferenceStack(name, {**REQUIRED["InferenceStack"](), "model_volume": {
+                **VOLUME, "namespace": pulumi.Output.from_input("llm")}}, opts)
+    with pytest.raises(ProgramError) as error:
+        run(program)
+    lines = str(error.value).splitlines()
+    assert lines[1].strip() == (
+        "one InferenceStack per namespace: InferenceStacks 'a' and 'b' both put their objects in namespace 'llm' of "
+        "one cluster, where an InferenceStack names them the same way (default-deny-ingress, ollama, ollama-ingress, "
+        "router, router-ingress, router-nginx, ...); give each its own namespace (for an InferenceStack: the model "
+        "volume of a ModelStore of its own namespace)")
+    assert sum("one InferenceStack per namespace" in line for line in lines) == 1
+    assert sum("are one object" in line for line in lines) >= 10  # each object still named below
