@@ -320,7 +320,9 @@ def _azure_identity(reg: Registration) -> Optional[tuple]:
     # Azure resource names are case-insensitive; a name that is a DNS name is unique in the cloud, not in its group
     names = tuple((k, reg.inputs[k].lower()) for k in _NAME_INPUTS if isinstance(reg.inputs.get(k), str)
                   and not (k == "resourceGroupName" and reg.type in _GLOBAL_NAMES))
-    if kind != "ResourceGroup" and not any(k != "resourceGroupName" for k, _ in names):
+    # a resource group's own name is resourceGroupName; every other resource's is a name beside it. Without its own
+    # name a resource is auto-named (the logical name and a random suffix): no two collide
+    if not any(k != "resourceGroupName" or kind == "ResourceGroup" for k, _ in names):
         return None
     # an extension resource (an association, a diagnostic setting) is named within the resource it extends
     scope = (("resourceUri", reg.inputs["resourceUri"]),) if "resourceUri" in reg.inputs else ()
