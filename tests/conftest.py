@@ -54,8 +54,6 @@ _installed_package_is_current("endpoint_tools", "endpoint-tools")
 
 # Vendored copy of the team's shared/upstream (see tests/upstream/README.md): every check runs in any clone.
 UPSTREAM = PROJECT_DIR / "tests" / "upstream"
-# The two newest Kubernetes minors AKS supports (AKS release calendar, late 2026); objects must validate on both.
-AKS_KUBERNETES_VERSIONS = ("1.34.0", "1.35.0")
 
 # An organisation's registry every image comes from (an Azure Policy that allows only it), on the variants that
 # install every chart between them.
