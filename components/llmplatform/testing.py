@@ -18,6 +18,7 @@ Each run has a fresh event loop and context, so one pytest process can run many 
 
 import asyncio
 import base64
+import concurrent.futures
 import contextvars
 import gc
 import json
@@ -293,7 +294,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
                 custom=request.custom, inputs=inputs, secret_paths=_secret_paths(raw),
-                dependencies=list(request.dependencies),
+                # a set to the engine; the SDK sends it in the order of a set of Resources (by memory address)
+                dependencies=sorted(request.dependencies),
                 options={
                     "protect": bool(request.protect),
                     "ignoreChanges": list(request.ignoreChanges),
@@ -420,6 +422,8 @@ def run(program: Callable[[], None], project: str = "test", stack: str = "test",
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None],
          references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
     loop = asyncio.new_event_loop()
+    executor = _InlineExecutor()
+    loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_quiet_run_errors)
     try:
@@ -460,8 +464,25 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         if sys.exc_info()[0] is not None:  # the run is failing
             _retrieve_failures(loop)
         loop.close()
+        executor.shutdown(wait=True)
         asyncio.set_event_loop(None)
         _forget_outputs()
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The SDK sends each call to the (mock) monitor through the loop's default executor, a thread pool: the calls
+    then completed in the order the threads happened to finish, so writes that queue in the order their inputs
+    resolve (llmplatform.run_state.Turn: a vault's secrets) took a different order run to run, and two plans of one
+    program differed. The mocks answer at once: each call runs where it is made and its result reaches the loop in
+    call order (asyncio requires a ThreadPoolExecutor; no thread is ever started)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to the awaiting coroutine, as a worker thread would
+            future.set_exception(error)
+        return future
 
 
 def _retrieve_failures(loop: asyncio.AbstractEventLoop) -> None:
