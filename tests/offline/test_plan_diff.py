@@ -523,6 +523,13 @@ def test_the_cost_change_names_what_it_could_not_price(tmp_path):
             "idleMonthly": 100.0, "peakMonthly": 200.0, "byComponent": {}, "unpriced": unpriced}))
     lines = plan_diff.cost_lines(tmp_path / "base", tmp_path / "new")
     assert any("not priced" in line and "Standard_X" in line for line in lines)
+    # a size with no price dropped out of the head's figures: the totals are not comparable, so no difference (a
+    # larger VM read as a saving in a stranger's try) and no per-component deltas
+    assert "not comparable" in lines[0] and "(-" not in lines[0] and "(+" not in lines[0]
+    assert not any(line.startswith("- platform") or ": idle " in line for line in lines[1:])
+    # the same thing unpriced on both sides leaves the figures comparable
+    (tmp_path / "base" / "cost.json").write_text((tmp_path / "new" / "cost.json").read_text())
+    assert "(+0.00)" in plan_diff.cost_lines(tmp_path / "base", tmp_path / "new")[0]
 
 
 # ---- damaged plan folders: one line naming the file, exit 2, never a traceback (exit 1 means "blocked") -------------
