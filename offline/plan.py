@@ -376,8 +376,10 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print(f"Images to copy into {pulled['registry']} before `pulumi up`: make images STACK={target.name}")
     if target.name.endswith(WHAT_IF):
         stack_dir = plan_dir(out, stack, [], None)
+        base = "" if (stack_dir / "resources.json").is_file() else \
+            f"; plan the stack itself there first: .venv/bin/python -m offline.plan --stack {stack} --out {out}"
         print(f"(a what-if: --set/--stack-file plans are written beside {stack_dir}/, not over it; what the change "
-              f"adds, replaces or deletes: .venv/bin/python -m offline.plan_diff {stack_dir} {target})")
+              f"adds, replaces or deletes: .venv/bin/python -m offline.plan_diff {stack_dir} {target}{base})")
     return 0, plan
 
 

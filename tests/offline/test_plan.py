@@ -42,6 +42,8 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     # a what-if never lands over the stack's own plan (the PR diff and a reader of build/dev/ trust it)
     assert not (tmp_path / "dev").exists()
     assert f"python -m offline.plan_diff {tmp_path / 'dev'} {tmp_path / 'dev.what-if'}" in out
+    # that folder holds no plan of the stack yet: the hint says how to make it (a stranger followed it to nothing)
+    assert f"plan the stack itself there first: .venv/bin/python -m offline.plan --stack dev --out {tmp_path}" in out
     doc = json.loads((tmp_path / "dev.what-if" / "resources.json").read_text())
     types = {r["type"] for r in doc["resources"]}
     assert {"azure-native:containerservice:ManagedCluster", "kubernetes:core/v1:PersistentVolumeClaim"} <= types
