@@ -261,6 +261,28 @@ def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[s
     return problems
 
 
+def listed_region_problems(cfg: GlobalConfig, project: str, stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Each global.regions entry must be a regional stack file of this project that names this stack as its global
+    stack (checked by the program, and by `make plan` before it plans any region)."""
+    files = project_stack_files(project_dir)
+    problems = []
+    for region in cfg.regions:
+        if region not in files:
+            problems.append(f"global.regions entry {region!r} has no stack file Pulumi.{region}.yaml")
+            continue
+        edge = raw_stack_file(files[region], project).get("edge") or {}
+        named = edge.get("globalStack") if isinstance(edge, dict) else None
+        if named != stack:
+            problems.append(
+                f"global.regions entry {region!r}: "
+                + (f"Pulumi.{region}.yaml has no edge.globalStack set, so it is no regional stack behind a global "
+                   "one" if named is None else f"Pulumi.{region}.yaml sets edge.globalStack {named!r}, not {stack!r}")
+                + f"; set it there (`{project}:edge: {{globalStack: {stack}}}` under `config:`, or `pulumi config "
+                f"set --path edge.globalStack {stack} --stack {region}`), or list only regional stacks in "
+                "global.regions")
+    return problems
+
+
 def sibling_regional_configs(stack: str, project: str, parse: Callable[[dict[str, Any], str, str], Any],
                              project_dir: Path = PROJECT_DIR) -> tuple[dict[str, Any], list[str]]:
     """Every other regional stack file's parsed config, and a problem for each that does not parse."""

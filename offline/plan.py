@@ -227,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     regional = runner.referenced_stacks(config, runner.project_name())
     if regional:  # the global stack's own config first: a typo there must not wait for every region's plan
         try:
-            regions.parse_global(_project_keys(config), runner.project_name(), args.stack)
+            global_cfg = regions.parse_global(_project_keys(config), runner.project_name(), args.stack)
+            listed = regions.listed_region_problems(global_cfg, runner.project_name(), args.stack)
+            if listed:  # a listed stack that is no regional stack of this one: before planning any region
+                raise ConfigError(listed)
         except ConfigError as error:
             print(str(error) + _removed(removed, target), file=sys.stderr)
             return 1

@@ -141,6 +141,10 @@ def test_a_global_stacks_own_config_is_refused_before_its_regions_are_planned(tm
     err = capsys.readouterr().err
     assert rc == 1 and planned == []  # not one region planned for a config that cannot run
     assert "global.fleet.channel 'Fast'" in err and "global.frontDoor.sku 'Gold'" in err and "Traceback" not in err
+    # a listed stack that is no regional stack of this one (prod names no edge.globalStack): also before any plan
+    rc = plan_cli.main(["--stack", "global", "--out", str(tmp_path), "--set", "global.regions[1]=prod"])
+    err = capsys.readouterr().err
+    assert rc == 1 and planned == [] and "'prod': Pulumi.prod.yaml has no edge.globalStack set" in err
 
 
 def test_the_set_examples_in_the_help_are_accepted_by_the_config():
