@@ -252,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _removed(removed: bool, target: Path) -> str:
-    return f"\n(the previous plan in {target}/ was removed: it described another config)" if removed else ""
+    return (f"\n(the previous plan in {target}/ was removed: a plan that fails leaves none behind for plan_diff or a "
+            "reader to take as this config's)") if removed else ""
 
 
 def _project_keys(config: dict[str, Any]) -> dict[str, Any]:
