@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 
+from .regions import short_name  # origin and fleet member names (checked by parse_global)
+
 if TYPE_CHECKING:  # names only: importing the component package here would load every component
     from llmplatform import FleetMemberSpec, RegionalOrigin
 
@@ -32,11 +34,6 @@ def region_output(ref: pulumi.StackReference, region: str, key: str) -> pulumi.O
                                   f"{REQUIRED_OUTPUTS[key]}: {fix}")
         return value
     return ref.get_output(key).apply(present)
-
-
-def short_name(region: str) -> str:
-    """prod-westeurope -> westeurope: origin and fleet member names."""
-    return region.split("-", 1)[1] if "-" in region else region
 
 
 def regional_origins(refs: dict[str, pulumi.StackReference], llmd_regions: tuple[str, ...] = ()

@@ -116,6 +116,36 @@ class GlobalConfig:
         return f"{self.organization}/{self.project}/{region_stack}"
 
 
+def short_name(region: str) -> str:
+    """prod-westeurope -> westeurope: the name of a regional stack's Front Door origins, Fleet member and update
+    stage (the stack name past its first '-')."""
+    return region.split("-", 1)[1] if "-" in region else region
+
+
+def edge_name_problems(regions: tuple[str, ...] | list[str], stack: str) -> list[str]:
+    """global.regions entries whose derived names Front Door or Fleet Manager would refuse: a name they do not take,
+    or one two regions share (each is an origin name in every origin group and a Fleet member's name)."""
+    problems: list[str] = []
+    by_name: dict[str, list[str]] = {}
+    for region in dict.fromkeys(regions):  # each once: a stack listed twice is its own problem
+        if stack_name_problem(region) or region == stack:
+            continue
+        name = short_name(region)
+        if not _KEY_NAME.fullmatch(name):
+            problems.append(f"global.regions entry {describe(region)} names its Front Door origins and Fleet member "
+                            f"{describe(name)} (the stack name past its first '-'), which Front Door does not take: "
+                            "1-42 lowercase letters, digits and hyphens, starting with a letter and ending with a "
+                            "letter or digit; name the regional stack <environment>-<region>, e.g. prod-westeurope")
+        by_name.setdefault(name, []).append(region)
+    for name, stacks in by_name.items():
+        if len(stacks) > 1:
+            problems.append(f"global.regions entries {', '.join(describe(s) for s in stacks)} all name their Front "
+                            f"Door origins and Fleet member {describe(name)} (the stack name past its first '-'): "
+                            "give each regional stack its own name past the first '-', e.g. prod-westeurope and "
+                            "prod-northeurope")
+    return problems
+
+
 def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     """The global stack's config: every problem at once."""
     problems: list[str] = []
@@ -137,6 +167,8 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
             g.problem(f"global.regions entry {describe(region)} is not another stack's name")
     if len(set(regions)) != len(regions):
         g.problem(f"global.regions lists a stack twice: {list(regions)}")
+    for problem in edge_name_problems(regions, stack):
+        g.problem(problem)
     organization = g.str_("organization", "organization") or "organization"
     # the clients' API keys, one set valid in every region (newest last): add a name to rotate, then drop the old one
     api_keys = g.str_list("apiKeys", ("clients",))
@@ -226,6 +258,28 @@ def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[s
                             "not overlap (they may be peered later)")
         if other.location == cfg.location:
             problems.append(f"location {cfg.location} is also stack {other_stack}'s: one regional stack per region")
+    return problems
+
+
+def listed_region_problems(cfg: GlobalConfig, project: str, stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Each global.regions entry must be a regional stack file of this project that names this stack as its global
+    stack (checked by the program, and by `make plan` before it plans any region)."""
+    files = project_stack_files(project_dir)
+    problems = []
+    for region in cfg.regions:
+        if region not in files:
+            problems.append(f"global.regions entry {region!r} has no stack file Pulumi.{region}.yaml")
+            continue
+        edge = raw_stack_file(files[region], project).get("edge") or {}
+        named = edge.get("globalStack") if isinstance(edge, dict) else None
+        if named != stack:
+            problems.append(
+                f"global.regions entry {region!r}: "
+                + (f"Pulumi.{region}.yaml has no edge.globalStack set, so it is no regional stack behind a global "
+                   "one" if named is None else f"Pulumi.{region}.yaml sets edge.globalStack {named!r}, not {stack!r}")
+                + f"; set it there (`{project}:edge: {{globalStack: {stack}}}` under `config:`, or `pulumi config "
+                f"set --path edge.globalStack {stack} --stack {region}`), or list only regional stacks in "
+                "global.regions")
     return problems
 
 

@@ -58,22 +58,7 @@ def load_global_config(project_dir: Path = regions.PROJECT_DIR) -> GlobalConfig:
     stack as its global stack."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
     cfg = regions.parse_global(raw_project_config(project), project, stack)
-    files = regions.project_stack_files(project_dir)
-    problems = []
-    for region in cfg.regions:
-        if region not in files:
-            problems.append(f"global.regions entry {region!r} has no stack file Pulumi.{region}.yaml")
-            continue
-        edge = regions.raw_stack_file(files[region], project).get("edge") or {}
-        named = edge.get("globalStack") if isinstance(edge, dict) else None
-        if named != stack:
-            problems.append(
-                f"global.regions entry {region!r}: "
-                + (f"Pulumi.{region}.yaml has no edge.globalStack set, so it is no regional stack behind a global "
-                   "one" if named is None else f"Pulumi.{region}.yaml sets edge.globalStack {named!r}, not {stack!r}")
-                + f"; set it there (`{project}:edge: {{globalStack: {stack}}}` under `config:`, or `pulumi config "
-                f"set --path edge.globalStack {stack} --stack {region}`), or list only regional stacks in "
-                "global.regions")
+    problems = regions.listed_region_problems(cfg, project, stack, project_dir)
     if problems:
         raise ConfigError(problems)
     return cfg

@@ -28,6 +28,7 @@ from typing import Any, Optional
 from config.catalogs import vm_shape
 from llmplatform.gpu_skus import find_gpu_sku
 
+from .pod_specs import pod_spec
 from .runner import Plan, Registration
 
 AKS_SYSTEM_PODS = Path(__file__).resolve().parent.parent / "config" / "data" / "aks_system_pods.json"
@@ -255,7 +256,7 @@ def program_pods(plan: Plan) -> list[Pods]:
             key = (meta.get("namespace"), meta.get("name"))
             count = mins.get(key, spec.get("replicas", 1)) if kind != "DaemonSet" else 1
             template = spec.get("template") or {}
-            out.append(_pod_spec_pods(f"{kind} {key[0]}/{key[1]}", template.get("spec") or {}, int(count),
+            out.append(_pod_spec_pods(f"{kind} {key[0]}/{key[1]}", pod_spec(reg.inputs) or {}, int(count),
                                       daemon=kind == "DaemonSet",
                                       labels=(template.get("metadata") or {}).get("labels") or meta.get("labels")))
     return out

@@ -48,6 +48,7 @@ from llmplatform.write_order import (AGENT_POOL, FEDERATION, MANAGED_CLUSTER, PR
 from llmplatform.inference_specs import warm_up_command
 from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
 
+from .pod_specs import pod_spec
 from .runner import DEPLOYER, Plan, Registration
 from .wire import duration_seconds
 
@@ -237,16 +238,6 @@ def _label(reg: Registration) -> str:
     meta = _meta(reg)
     namespace = meta.get("namespace")
     return f"{kind} {namespace + '/' if namespace else ''}{meta.get('name', reg.name)}" if kind else reg.name
-
-
-def pod_spec(reg: Registration) -> Optional[dict[str, Any]]:
-    kind = _kind(reg)
-    spec = reg.inputs.get("spec") or {}
-    if kind == "Pod":
-        return spec
-    if kind in ("Deployment", "StatefulSet", "DaemonSet", "Job"):
-        return (spec.get("template") or {}).get("spec") or {}
-    return None
 
 
 def _containers(spec: dict[str, Any]) -> list[dict[str, Any]]:
@@ -510,7 +501,7 @@ def _replicas(reg: Registration) -> int:
 def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
                   share: ModelShare = ModelShare()) -> Wait:
     kind = _kind(reg)
-    spec = pod_spec(reg) or {}
+    spec = pod_spec(reg.inputs) or {}
     timeout, source = k8s_timeout(reg)
     obj = data["kubernetes"]["object"]
     if skips_await(reg):
@@ -561,7 +552,7 @@ def _job_work(reg: Registration, data: dict[str, Any], store_mb_s: Optional[floa
     """The model preload Job: the models it pulls (MODELS env) from the registry into the share, at the slower of
     the pull throughput and the share's. Their sizes are the Job's own record (the MODEL_SIZES annotation: the
     stack's declared or catalogue sizes), else the catalogue's."""
-    spec = pod_spec(reg) or {}
+    spec = pod_spec(reg.inputs) or {}
     env = {e.get("name"): str(e.get("value", "")) for c in spec.get("containers") or [] for e in c.get("env") or []}
     if env.get("DRY_RUN") == "true" or not env.get("MODELS", "").strip():
         return ZERO, "no models to pull"
@@ -711,7 +702,7 @@ def identity_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str
     grant = Span.of(data["role_assignment_propagation"])
     gates: dict[str, list[tuple[str, Span]]] = {}
     for reg in plan.resources:
-        if _kind(reg) not in WORKLOADS or (spec := pod_spec(reg)) is None:
+        if _kind(reg) not in WORKLOADS or (spec := pod_spec(reg.inputs)) is None:
             continue
         namespace = str(_meta(reg).get("namespace") or "")
         identities = set()
@@ -894,7 +885,7 @@ def references(reg: Registration) -> list[tuple[str, str, str, str]]:
     kind = _kind(reg)
     spec = reg.inputs.get("spec") or {}
     out: list[tuple[str, str, str, str]] = []
-    pod = pod_spec(reg)
+    pod = pod_spec(reg.inputs)
     if pod is not None:
         account = pod.get("serviceAccountName")
         if account and account != "default":
@@ -931,7 +922,7 @@ NGINX_SERVER = re.compile(r"^\s*server\s+([A-Za-z0-9.-]+):\d+", re.M)
 
 def nginx_upstreams(reg: Registration, objects: dict) -> list[tuple[str, str, str, str]]:
     """Upstream host names in the nginx config a workload mounts (resolved once, at start)."""
-    pod = pod_spec(reg) or {}
+    pod = pod_spec(reg.inputs) or {}
     ns = str(_meta(reg).get("namespace") or "")
     if not any("nginx" in str(c.get("image", "")) for c in pod.get("containers") or []):
         return []
@@ -985,7 +976,7 @@ def check_gpu_waits(plan: Plan, graph: dict[str, set[str]]) -> list[Problem]:
     gpu_pools = {p.urn for p in pools(plan) if p.driver and by_urn[p.urn].type == AGENT_POOL}
 
     def needs_gpu(reg: Registration) -> bool:
-        spec = pod_spec(reg)
+        spec = pod_spec(reg.inputs)
         return bool(spec and requests_gpu(spec))
 
     problems = []
@@ -1062,7 +1053,7 @@ def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     for reg in plan.kubernetes_objects():
         if _kind(reg) != "Job":
             continue
-        spec = pod_spec(reg) or {}
+        spec = pod_spec(reg.inputs) or {}
         ns = str(_meta(reg).get("namespace") or "")
         for v in spec.get("volumes") or []:
             claim = (v.get("persistentVolumeClaim") or {})
@@ -1072,7 +1063,7 @@ def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     for reg in plan.kubernetes_objects():
         if _kind(reg) not in ("Deployment", "StatefulSet", "DaemonSet"):
             continue
-        spec = pod_spec(reg) or {}
+        spec = pod_spec(reg.inputs) or {}
         ns = str(_meta(reg).get("namespace") or "")
         for v in spec.get("volumes") or []:
             claim = (v.get("persistentVolumeClaim") or {})

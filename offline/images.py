@@ -27,6 +27,7 @@ from llmplatform.pins import ALL_CHARTS, ALL_IMAGES, parse_image
 from llmplatform.testing import Plan
 
 from . import runner
+from .pod_specs import pod_spec
 
 # The Ubuntu releases of AKS's node images (GPU pools run Ubuntu): an operator that completes a tag with the node's
 # OS pulls one of these, by the cluster's Kubernetes version.
@@ -34,21 +35,10 @@ NODE_OS = ("ubuntu22.04", "ubuntu24.04")
 # Tags our own custom resources leave an operator to complete: the Network Operator pulls the DOCA driver as
 # <version>-<os>-<arch> (Mellanox/network-operator v26.4.1, pkg/state/state_ofed.go).
 OBJECT_RUNTIME_TAGS = {"nvidia/mellanox/doca-driver": "{tag}-{os}-amd64"}
-POD_SPEC_PATHS = {"Pod": ("spec",), "Job": ("spec", "template", "spec"),
-                  "CronJob": ("spec", "jobTemplate", "spec", "template", "spec")}
-
-
-def _pod_spec(obj: dict[str, Any]) -> Optional[dict[str, Any]]:
-    node: Any = obj
-    for part in POD_SPEC_PATHS.get(obj.get("kind", ""), ("spec", "template", "spec")):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node if isinstance(node, dict) else None
-
-
 def object_images(obj: dict[str, Any]) -> Iterator[str]:
     """The images of a Kubernetes object's containers and init containers, and those a custom resource names in
     NVIDIA's operators' form (`repository` + `image` + `version`: NicClusterPolicy, ClusterPolicy)."""
-    spec = _pod_spec(obj)
+    spec = pod_spec(obj)
     for key in ("initContainers", "containers"):
         for container in (spec or {}).get(key) or []:
             if isinstance(container, dict) and isinstance(container.get("image"), str):

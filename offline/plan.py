@@ -227,7 +227,10 @@ def main(argv: list[str] | None = None) -> int:
     regional = runner.referenced_stacks(config, runner.project_name())
     if regional:  # the global stack's own config first: a typo there must not wait for every region's plan
         try:
-            regions.parse_global(_project_keys(config), runner.project_name(), args.stack)
+            global_cfg = regions.parse_global(_project_keys(config), runner.project_name(), args.stack)
+            listed = regions.listed_region_problems(global_cfg, runner.project_name(), args.stack)
+            if listed:  # a listed stack that is no regional stack of this one: before planning any region
+                raise ConfigError(listed)
         except ConfigError as error:
             print(str(error) + _removed(removed, target), file=sys.stderr)
             return 1
@@ -249,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _removed(removed: bool, target: Path) -> str:
-    return f"\n(the previous plan in {target}/ was removed: it described another config)" if removed else ""
+    return (f"\n(the previous plan in {target}/ was removed: a plan that fails leaves none behind for plan_diff or a "
+            "reader to take as this config's)") if removed else ""
 
 
 def _project_keys(config: dict[str, Any]) -> dict[str, Any]:
@@ -376,8 +380,10 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print(f"Images to copy into {pulled['registry']} before `pulumi up`: make images STACK={target.name}")
     if target.name.endswith(WHAT_IF):
         stack_dir = plan_dir(out, stack, [], None)
+        base = "" if (stack_dir / "resources.json").is_file() else \
+            f"; plan the stack itself there first: .venv/bin/python -m offline.plan --stack {stack} --out {out}"
         print(f"(a what-if: --set/--stack-file plans are written beside {stack_dir}/, not over it; what the change "
-              f"adds, replaces or deletes: .venv/bin/python -m offline.plan_diff {stack_dir} {target})")
+              f"adds, replaces or deletes: .venv/bin/python -m offline.plan_diff {stack_dir} {target}{base})")
     return 0, plan
 
 

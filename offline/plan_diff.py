@@ -758,6 +758,11 @@ def cost_lines(base: Path, new: Path) -> list[str]:
                 "(no base estimate)", ""]
     unpriced = sorted(set(now.get("unpriced") or []) | set(old.get("unpriced") or []))
     note = [f"- not priced, so left out of the figures: {message}" for message in unpriced]
+    if set(now.get("unpriced") or []) != set(old.get("unpriced") or []):
+        # one side leaves out what the other prices (a VM size with no price, say): a larger VM read as a saving
+        return [f"Monthly cost: idle ${old['idleMonthly']:,.2f} -> ${now['idleMonthly']:,.2f}, peak "
+                f"${old['peakMonthly']:,.2f} -> ${now['peakMonthly']:,.2f}: not comparable, no difference shown "
+                "(what one side leaves out unpriced is below)"] + note + [""]
     lines = [f"Monthly cost: idle ${old['idleMonthly']:,.2f} -> ${now['idleMonthly']:,.2f} "
              f"({now['idleMonthly'] - old['idleMonthly']:+,.2f}), peak ${old['peakMonthly']:,.2f} -> "
              f"${now['peakMonthly']:,.2f} ({now['peakMonthly'] - old['peakMonthly']:+,.2f})"]

@@ -8,67 +8,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import jsonschema
-import kubernetes_validate
-import kubernetes_validate.utils as kubernetes_validate_utils
 import yaml
-from referencing import Registry, Resource
 
+# The built-in objects' strict check is the package's own (its testing kit offers it to every consumer).
+from llmplatform.kubernetes_schemas import group_of, is_builtin, validate as validate_builtin  # noqa: F401
 from llmplatform.mappings import deep_merge  # Helm's coalescing: parent values override a subchart's, map by map
-
-BUILTIN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
-                  "storage.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "admissionregistration.k8s.io",
-                  "apiextensions.k8s.io", "discovery.k8s.io", "node.k8s.io", "certificates.k8s.io"}
-
-
-def group_of(api_version: str) -> str:
-    return api_version.split("/")[0] if "/" in api_version else ""
-
-
-def is_builtin(obj: dict[str, Any]) -> bool:
-    return group_of(obj["apiVersion"]) in BUILTIN_GROUPS
-
-
-_VALIDATED: set[tuple[str, str]] = set()
-
-
-@functools.lru_cache(maxsize=None)
-def _schema_file(path: str, version: str) -> Any:
-    return kubernetes_validate_utils.schema_contents(path, version)
-
-
-@functools.lru_cache(maxsize=None)
-def _strict_validator(kind: str, api_version: str, version: str) -> tuple[Any, str]:
-    """What kubernetes_validate.validate(obj, version, strict=True) builds for each object (kubernetes_validate/
-    utils.py `validate`: the same schema choice, files, registry and Draft 2020-12 validator), built once per kind,
-    apiVersion and version: it reads and parses the 1.5 MB `_definitions.json` anew on every call."""
-    utils = kubernetes_validate_utils
-    if utils.major_minor(version) > utils.latest_version():
-        raise utils.VersionNotSupportedError(version=utils.major_minor(version))
-    schema_version = [v for v in utils.all_versions() if utils.major_minor(v) <= utils.major_minor(version)][-1]
-    api = re.sub(r'^([^./]*)(?:\.[^/]*)?/', r'\1-', api_version)
-    schema_dir = f"kubernetes-json-schema/v{schema_version}-local-strict"
-    try:
-        schema = _schema_file(f"{schema_dir}/{kind.lower()}-{api}.json", version)
-    except FileNotFoundError:
-        raise utils.SchemaNotFoundError(version=utils.major_minor(version), kind=kind,
-                                        api_version=api_version) from None
-    registry = Resource.from_contents(_schema_file(f"{schema_dir}/_definitions.json", version)) @ (
-        Resource.from_contents(schema) @ Registry())
-    return jsonschema.validators.Draft202012Validator(schema, registry=registry), utils.major_minor(schema_version)
-
-
-def validate_builtin(obj: dict[str, Any], version: str) -> None:
-    """Strict: an unknown field is an error, as it would be for a real API server with field validation. An object
-    identical to one already validated for that version (stack variants share most objects) is not checked twice."""
-    key = (json.dumps(obj, sort_keys=True), version)
-    if key in _VALIDATED:
-        return
-    validator, checked = _strict_validator(obj["kind"], obj["apiVersion"], version.removeprefix("v"))
-    try:
-        validator.validate(obj)
-    except jsonschema.ValidationError as error:
-        raise kubernetes_validate.ValidationError(error, version=checked) from None
-    _VALIDATED.add(key)
 
 
 @functools.lru_cache(maxsize=None)

@@ -18,9 +18,12 @@ Each run has a fresh event loop and context, so one pytest process can run many 
 
 import asyncio
 import base64
+import concurrent.futures
 import contextvars
+import gc
 import json
 import logging
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -291,7 +294,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
                 custom=request.custom, inputs=inputs, secret_paths=_secret_paths(raw),
-                dependencies=list(request.dependencies),
+                # a set to the engine; the SDK sends it in the order of a set of Resources (by memory address)
+                dependencies=sorted(request.dependencies),
                 options={
                     "protect": bool(request.protect),
                     "ignoreChanges": list(request.ignoreChanges),
@@ -320,7 +324,9 @@ def _azure_identity(reg: Registration) -> Optional[tuple]:
     # Azure resource names are case-insensitive; a name that is a DNS name is unique in the cloud, not in its group
     names = tuple((k, reg.inputs[k].lower()) for k in _NAME_INPUTS if isinstance(reg.inputs.get(k), str)
                   and not (k == "resourceGroupName" and reg.type in _GLOBAL_NAMES))
-    if kind != "ResourceGroup" and not any(k != "resourceGroupName" for k, _ in names):
+    # a resource group's own name is resourceGroupName; every other resource's is a name beside it. Without its own
+    # name a resource is auto-named (the logical name and a random suffix): no two collide
+    if not any(k != "resourceGroupName" or kind == "ResourceGroup" for k, _ in names):
         return None
     # an extension resource (an association, a diagnostic setting) is named within the resource it extends
     scope = (("resourceUri", reg.inputs["resourceUri"]),) if "resourceUri" in reg.inputs else ()
@@ -457,6 +463,8 @@ def run(program: Callable[[], None], project: str = "test", stack: str = "test",
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None],
          references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
     loop = asyncio.new_event_loop()
+    executor = _InlineExecutor()
+    loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_quiet_run_errors)
     try:
@@ -494,9 +502,39 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         for task in pending:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        if sys.exc_info()[0] is not None:  # the run is failing
+            _retrieve_failures(loop)
         loop.close()
+        executor.shutdown(wait=True)
         asyncio.set_event_loop(None)
         _forget_outputs()
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """The SDK sends each call to the (mock) monitor through the loop's default executor, a thread pool: the calls
+    then completed in the order the threads happened to finish, so writes that queue in the order their inputs
+    resolve (llmplatform.run_state.Turn: a vault's secrets) took a different order run to run, and two plans of one
+    program differed. The mocks answer at once: each call runs where it is made and its result reaches the loop in
+    call order (asyncio requires a ThreadPoolExecutor; no thread is ever started)."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as error:  # handed to the awaiting coroutine, as a worker thread would
+            future.set_exception(error)
+        return future
+
+
+def _retrieve_failures(loop: asyncio.AbstractEventLoop) -> None:
+    """An error inside the SDK (an output of the wrong type, say) fails the run once, raised to the caller, and is
+    also left on the futures of every output of that resource, which nothing awaits: asyncio printed each as "Future
+    exception was never retrieved", with its traceback, whenever they were collected (hundreds, during the next
+    tests). They are marked retrieved here; the caller has the error. Only after a failed run: a run that completes
+    leaves none."""
+    for obj in gc.get_objects():
+        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled() and obj.get_loop() is loop:
+            obj.exception()
 
 
 def _quiet_run_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -62,3 +62,8 @@ def test_two_resources_with_one_azure_name_are_refused_as_azure_would():
             KeyVault(name, {"cluster": aks.cluster, "vault_name": "kv-team-a-same"})
     with pytest.raises(ProgramError, match="are one object"):
         run(twice)
+
+
+def test_every_kubernetes_object_passes_the_api_servers_strict_schemas(plan):
+    from llmplatform import kubernetes_schemas  # needs the testing extra: pip install "llmplatform[testing]"
+    assert kubernetes_schemas.problems(plan) == []

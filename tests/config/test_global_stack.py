@@ -129,6 +129,12 @@ def test_regional_edge_rules(change, message):
     ({"fleet": {"channel": "Patch"}}, "global.fleet.channel"),
     ({"typo": 1}, "global.typo is not a known key"),
     ({"llmdRegions": ["prod-eastus"]}, r"global.llmdRegions \['prod-eastus'\] must list stacks of global.regions"),
+    # origins and Fleet members are named after the stack name past its first '-': two regions sharing it would be
+    # one origin twice (the component named only `origins[1].name='prod'`), and Front Door takes no capitals or '_'
+    ({"regions": ["eu-prod", "fr-prod"]}, r"entries 'eu-prod', 'fr-prod' all name their Front Door origins and "
+                                          r"Fleet member 'prod'"),
+    ({"regions": ["prod-westeurope", "prod-France_Central"]}, r"entry 'prod-France_Central' names its Front Door "
+                                                              r"origins and Fleet member 'France_Central'"),
 ])
 def test_global_config_rules(change, message):
     raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)

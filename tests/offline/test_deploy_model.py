@@ -435,7 +435,7 @@ def test_the_preload_is_bounded_by_the_slower_of_registry_and_share(prod):
     store = dm.store_throughput_mb_s(prod, DATA)
     quota = next(r.inputs["shareQuota"] for r in prod.of_type("azure-native:storage:FileShare"))
     assert store == pytest.approx((40 + 0.04 * quota) * 1.048576)
-    job = next(r for r in prod.kubernetes_objects() if dm._kind(r) == "Job")
+    job = next(r for r in prod.kubernetes_objects() if dm._kind(r) == "Job" and r.name == "models-preload")
     fast, _ = dm._job_work(job, DATA)
     slow_share, _ = dm._job_work(job, DATA, store_mb_s=10.0)
     assert slow_share.median > fast.median and fast.median > 0

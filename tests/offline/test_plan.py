@@ -42,6 +42,8 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     # a what-if never lands over the stack's own plan (the PR diff and a reader of build/dev/ trust it)
     assert not (tmp_path / "dev").exists()
     assert f"python -m offline.plan_diff {tmp_path / 'dev'} {tmp_path / 'dev.what-if'}" in out
+    # that folder holds no plan of the stack yet: the hint says how to make it (a stranger followed it to nothing)
+    assert f"plan the stack itself there first: .venv/bin/python -m offline.plan --stack dev --out {tmp_path}" in out
     doc = json.loads((tmp_path / "dev.what-if" / "resources.json").read_text())
     types = {r["type"] for r in doc["resources"]}
     assert {"azure-native:containerservice:ManagedCluster", "kubernetes:core/v1:PersistentVolumeClaim"} <= types
@@ -139,6 +141,10 @@ def test_a_global_stacks_own_config_is_refused_before_its_regions_are_planned(tm
     err = capsys.readouterr().err
     assert rc == 1 and planned == []  # not one region planned for a config that cannot run
     assert "global.fleet.channel 'Fast'" in err and "global.frontDoor.sku 'Gold'" in err and "Traceback" not in err
+    # a listed stack that is no regional stack of this one (prod names no edge.globalStack): also before any plan
+    rc = plan_cli.main(["--stack", "global", "--out", str(tmp_path), "--set", "global.regions[1]=prod"])
+    err = capsys.readouterr().err
+    assert rc == 1 and planned == [] and "'prod': Pulumi.prod.yaml has no edge.globalStack set" in err
 
 
 def test_the_set_examples_in_the_help_are_accepted_by_the_config():

@@ -74,11 +74,15 @@ def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_t
     naming the stack key and the way out; the vendored rules say so, not this test."""
     refused = RULES["azureNative"]["refusedInPlace"]
     new = _doc(plan_for("dev", {"security": {"ephemeralOsDisk": False}, "gpu": {"maxPods": 60},
-                                "keyVault": {"softDeleteRetentionDays": 30}}))
+                                "keyVault": {"softDeleteRetentionDays": 30}, "cluster": {"zones": ["1", "2"]}}))
     result, blocked = _diff(base, new)
     pools = {u for u, r in new.items() if r["type"] == "azure-native:containerservice:AgentPool"}
-    vault = _one(new, "azure-native:keyvault:Vault")
-    assert {u for u, _ in blocked} == pools | {vault}
+    vault, address = _one(new, "azure-native:keyvault:Vault"), _one(new, "azure-native:network:PublicIPAddress")
+    # zones too: the pools', the inline system pool's and the gateway address's (a stranger's try found the
+    # address's passing as a plain update)
+    assert {u for u, _ in blocked} == pools | {vault, address, _one(new, CLUSTER)}
+    assert any("`zones`" in line and "cluster.zones" in line and "new address" in line
+               for line in result["refused"][address])
     for urn in pools:  # in place, not replaced: the pool's nodes would be lost
         assert urn in result["changed"] and urn not in result["replaced"]
         assert "osDiskType" in refused["azure-native:containerservice:AgentPool"]
@@ -519,6 +523,13 @@ def test_the_cost_change_names_what_it_could_not_price(tmp_path):
             "idleMonthly": 100.0, "peakMonthly": 200.0, "byComponent": {}, "unpriced": unpriced}))
     lines = plan_diff.cost_lines(tmp_path / "base", tmp_path / "new")
     assert any("not priced" in line and "Standard_X" in line for line in lines)
+    # a size with no price dropped out of the head's figures: the totals are not comparable, so no difference (a
+    # larger VM read as a saving in a stranger's try) and no per-component deltas
+    assert "not comparable" in lines[0] and "(-" not in lines[0] and "(+" not in lines[0]
+    assert not any(line.startswith("- platform") or ": idle " in line for line in lines[1:])
+    # the same thing unpriced on both sides leaves the figures comparable
+    (tmp_path / "base" / "cost.json").write_text((tmp_path / "new" / "cost.json").read_text())
+    assert "(+0.00)" in plan_diff.cost_lines(tmp_path / "base", tmp_path / "new")[0]
 
 
 # ---- damaged plan folders: one line naming the file, exit 2, never a traceback (exit 1 means "blocked") -------------

@@ -49,6 +49,11 @@ def test_auto_named_azure_resources_never_collide():
     a = reg("a", "azure-native:network:PublicIPAddress", {"resourceGroupName": "rg"})
     b = reg("b", "azure-native:network:PublicIPAddress", {"resourceGroupName": "rg"})
     assert refusals([a, b]) == []
+    # a resource group auto-named too (no resourceGroupName): two are two groups; two of one name are one
+    group = "azure-native:resources:ResourceGroup"
+    assert refusals([reg("g1", group, {}), reg("g2", group, {"location": "westeurope"})]) == []
+    named = [reg(urn_name, group, {"resourceGroupName": name}) for urn_name, name in (("g1", "rg"), ("g2", "RG"))]
+    assert len(refusals(named)) == 1
 
 
 def test_identical_role_assignments_are_refused():

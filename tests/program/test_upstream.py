@@ -7,10 +7,11 @@ import jsonschema
 import kubernetes_validate
 import pytest
 
+from llmplatform.kubernetes_schemas import AKS_KUBERNETES_VERSIONS
 from llmplatform.pins import ALL_CHARTS
 from offline.plan import manifests
 
-from tests.conftest import AKS_KUBERNETES_VERSIONS, VARIANTS, upstream_dir, variant
+from tests.conftest import VARIANTS, upstream_dir, variant
 from tests.validation import (chart_schema, chart_values, is_builtin, pinned_versions, unknown_values_keys,
                          validate_builtin, validate_custom)
 
