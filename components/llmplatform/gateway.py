@@ -117,12 +117,14 @@ def lb_annotations(kind: str, internal_ip: str, pip_name: str, pip_resource_grou
             "service.beta.kubernetes.io/azure-load-balancer-resource-group": pip_resource_group, **allowed}
 
 
-def check_internal_ip(name: str, address: str, subnet: Any) -> None:
+def check_internal_ip(name: str, address: str, subnet: Any) -> dict[str, str]:
     """A fixed internal address against the node subnet that arrives as an output (a handle through the component
-    provider): checked when its value is known (input_rules.gateway_access checks it against a known subnet)."""
+    provider), checked when its value is known (input_rules.gateway_access checks it against a known subnet); the
+    internal load balancer's annotations when it passes."""
     wrong = internal_ip_problem(address, cidr_or_none(subnet)) if cidr_or_none(subnet) else None
     if wrong:
         fail("GatewayAccess", name, "internal_ip", address, wrong)
+    return lb_annotations("internal", address, "", "")
 
 
 def internal_annotations(name: str, cluster: Any, internal_ip: str) -> Any:
@@ -131,8 +133,7 @@ def internal_annotations(name: str, cluster: Any, internal_ip: str) -> Any:
     if not internal_ip or known(cluster, "node_subnet_cidr") is not None or isinstance(cluster, dict) \
             and "node_subnet_cidr" not in cluster:
         return lb_annotations("internal", internal_ip, "", "")
-    return field(cluster, "node_subnet_cidr", None).apply(
-        lambda subnet: (check_internal_ip(name, internal_ip, subnet), lb_annotations("internal", internal_ip, "", ""))[1])
+    return field(cluster, "node_subnet_cidr", None).apply(lambda subnet: check_internal_ip(name, internal_ip, subnet))
 
 
 def listeners(tls: bool, hostname: Optional[str], llmd: bool = False) -> list[dict[str, Any]]:
