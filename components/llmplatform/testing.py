@@ -20,10 +20,8 @@ import asyncio
 import base64
 import concurrent.futures
 import contextvars
-import gc
 import json
 import logging
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -502,8 +500,6 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         for task in pending:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        if sys.exc_info()[0] is not None:  # the run is failing
-            _retrieve_failures(loop)
         loop.close()
         executor.shutdown(wait=True)
         asyncio.set_event_loop(None)
@@ -526,21 +522,15 @@ class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
         return future
 
 
-def _retrieve_failures(loop: asyncio.AbstractEventLoop) -> None:
-    """An error inside the SDK (an output of the wrong type, say) fails the run once, raised to the caller, and is
-    also left on the futures of every output of that resource, which nothing awaits: asyncio printed each as "Future
-    exception was never retrieved", with its traceback, whenever they were collected (hundreds, during the next
-    tests). They are marked retrieved here; the caller has the error. Only after a failed run: a run that completes
-    leaves none."""
-    for obj in gc.get_objects():
-        if isinstance(obj, asyncio.Future) and obj.done() and not obj.cancelled() and obj.get_loop() is loop:
-            obj.exception()
-
-
 def _quiet_run_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
     """A RunError the program raised in an apply is the run's one clean message (ProgramError); the same error
-    left on sibling futures must not be printed again as a traceback."""
-    if isinstance(context.get("exception"), pulumi.RunError):
+    left on sibling futures must not be printed again as a traceback. Nor any error a future or task of the run
+    holds that nothing awaited: a run with one raises it to the caller (the SDK awaits every output before it
+    returns), and an error inside the SDK (an output of the wrong type, say) is left on the futures of every output
+    of that resource, which asyncio printed as "Future exception was never retrieved", with a traceback each,
+    whenever they were collected: hundreds, during later tests. (The loop keeps this handler after it is closed.)"""
+    if isinstance(context.get("exception"), pulumi.RunError) or "exception was never retrieved" in str(
+            context.get("message", "")):
         return
     loop.default_exception_handler(context)
 
