@@ -18,6 +18,7 @@ import yaml
 from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as SKUS,
                                  MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS, WAF_MODES)
 from llmplatform.defaults import DEFAULTS as D
+from llmplatform.input_rules import EDGE_NAME, FLEET_NAME
 from llmplatform.naming import stack_name_problem
 from llmplatform.regions import azure_region
 
@@ -131,11 +132,11 @@ def edge_name_problems(regions: tuple[str, ...] | list[str], stack: str) -> list
         if stack_name_problem(region) or region == stack:
             continue
         name = short_name(region)
-        if not _KEY_NAME.fullmatch(name):
+        wrong = EDGE_NAME(name) or FLEET_NAME(name)  # the components' own rules for an origin's and a member's name
+        if wrong:
             problems.append(f"global.regions entry {describe(region)} names its Front Door origins and Fleet member "
-                            f"{describe(name)} (the stack name past its first '-'), which Front Door does not take: "
-                            "1-42 lowercase letters, digits and hyphens, starting with a letter and ending with a "
-                            "letter or digit; name the regional stack <environment>-<region>, e.g. prod-westeurope")
+                            f"{describe(name)} (the stack name past its first '-'), which they do not take: {wrong}; "
+                            "name the regional stack <environment>-<region>, e.g. prod-westeurope")
         by_name.setdefault(name, []).append(region)
     for name, stacks in by_name.items():
         if len(stacks) > 1:

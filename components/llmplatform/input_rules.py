@@ -722,9 +722,11 @@ def workload_identity(args: Mapping[str, Any]) -> list[Problem]:
     return r.problems
 
 
-_EDGE_NAME = pattern(r"[a-z]([a-z0-9-]{0,40}[a-z0-9])?", "1-42 lowercase letters, digits and hyphens, starting with "
+# A Front Door origin's (and endpoint prefix's) name, and a Fleet member's: the global stack derives both from each
+# regional stack's name (config/regions.py edge_name_problems)
+EDGE_NAME = pattern(r"[a-z]([a-z0-9-]{0,40}[a-z0-9])?", "1-42 lowercase letters, digits and hyphens, starting with "
                                                         "a letter")
-_FLEET_NAME = pattern(r"[a-z0-9]([-a-z0-9]{0,48}[a-z0-9])?", "1-50 lowercase letters, digits and hyphens, starting "
+FLEET_NAME = pattern(r"[a-z0-9]([-a-z0-9]{0,48}[a-z0-9])?", "1-50 lowercase letters, digits and hyphens, starting "
                                                             "and ending with a letter or digit")
 
 
@@ -735,14 +737,14 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("rate_limit_per_minute", 10, 1_000_000)
     r.whole("origin_timeout_seconds", 16, MAX_ORIGIN_TIMEOUT_SECONDS)
     r.whole("probe_interval_seconds", 5, 255)
-    r.text("name_prefix", _EDGE_NAME)
+    r.text("name_prefix", EDGE_NAME)
     origins = r.args.get("origins")
     if isinstance(origins, (list, tuple)) and not origins:
         r.add("origins", [], "at least one region")
     seen: set[str] = set()
     serving = 0
     for origin, value in r.items("origins"):
-        name = origin.text("name", _EDGE_NAME)
+        name = origin.text("name", EDGE_NAME)
         if name is not None and name in seen:
             origin.add("name", name, "a name no other origin has")
         seen.add(name or "")
@@ -756,7 +758,7 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
     keys = r.given("api_keys")
     if keys is not None:  # one key set valid in every region, written into each region's Key Vault
         if not isinstance(keys, (list, tuple)) or not 1 <= len(keys) <= 10 or len(set(keys)) != len(keys) \
-                or not all(isinstance(k, str) and _EDGE_NAME(k) is None for k in keys):
+                or not all(isinstance(k, str) and EDGE_NAME(k) is None for k in keys):
             r.add("api_keys", keys, "1-10 unique names of lowercase letters, digits and hyphens")
         for origin, value in r.items("origins"):
             for key in ("key_vault_name", "key_vault_resource_group"):
@@ -780,7 +782,7 @@ def fleet_updates(args: Mapping[str, Any]) -> list[Problem]:
         r.add("members", [], "at least one cluster")
     seen: set[str] = set()
     for member, _ in r.items("members"):
-        name = member.text("name", _FLEET_NAME)
+        name = member.text("name", FLEET_NAME)
         if name is not None and name in seen:
             member.add("name", name, "a name no other member has")
         seen.add(name or "")
