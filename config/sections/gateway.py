@@ -1,12 +1,12 @@
 """The `gateway` section: the internal and external Istio gateways, the API gate's limits, and TLS."""
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from llmplatform.choices import TLS_MODES
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
+from llmplatform.networks import cidr_or_none, internal_ip_problem
 from llmplatform.rules import EMAIL, HOSTNAME
 
 from ..reader import Reader, describe
@@ -74,15 +74,9 @@ def parse_gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
     if tls.mode == "letsencrypt" and not cfg.external:
         r.problem(f"gateway.tls.mode 'letsencrypt' needs the external gateway (HTTP-01 challenge); gateway.mode is "
                   f"{cfg.mode!r}")
-    if cfg.internal:
-        try:
-            ip = ipaddress.ip_address(cfg.internal_ip)
-            subnet = ipaddress.ip_network(network.node_subnet_cidr)
-            # Azure keeps five addresses of every subnet: the network address, the next three, and the last
-            reserved = [subnet.network_address + i for i in range(4)] + [subnet.broadcast_address]
-            if ip not in subnet or ip in reserved:
-                r.problem(f"gateway.internalIp ({ip}) must be a usable address of network.nodeSubnetCidr ({subnet}); "
-                          f"Azure reserves {', '.join(map(str, reserved))}")
-        except ValueError:
-            r.problem(f"gateway.internalIp {describe(cfg.internal_ip)} is not an IP address")
+    if cfg.internal:  # the component's own rule (llmplatform.networks), against the stack's node subnet
+        wrong = internal_ip_problem(cfg.internal_ip, cidr_or_none(network.node_subnet_cidr))
+        if wrong:
+            r.problem(f"gateway.internalIp {describe(cfg.internal_ip)} is invalid; allowed: {wrong} "
+                      "(network.nodeSubnetCidr)")
     return cfg

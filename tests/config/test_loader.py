@@ -90,7 +90,7 @@ BAD_CONFIGS = [
     ("dev", {"inference": {"keepAlive": "forever"}}, "inference.keepAlive 'forever' is invalid; allowed: a duration like '30m', '1h', '0' or '-1'"),
     ("dev", {"gateway": {"rateLimitPerSecond": 0}}, "gateway.rateLimitPerSecond 0 is invalid; allowed: a whole number from 1 to 100000"),
     ("dev", {"gateway": {"mode": "public"}}, "gateway.mode 'public' is not allowed; allowed: both, internal, external, none"),
-    ("dev", {"gateway": {"mode": "both", "internalIp": "10.99.0.5"}}, "gateway.internalIp (10.99.0.5) must be a usable address of network.nodeSubnetCidr"),
+    ("dev", {"gateway": {"mode": "both", "internalIp": "10.99.0.5"}}, "gateway.internalIp '10.99.0.5' is invalid; allowed: a usable address of the node subnet 10.40.0.0/20"),
     ("dev", {"gateway": {"requestTimeoutSeconds": 30}}, "gateway.requestTimeoutSeconds (30) must be >= 300"),
     ("dev", {"gateway": {"tls": {"mode": "letsencrypt"}}}, "gateway.tls.hostname '' must be a DNS name"),
     ("dev", {"gateway": {"mode": "internal", "tls": {"mode": "letsencrypt", "hostname": "llm.example.com", "email": "a@example.com"}}}, "gateway.tls.mode 'letsencrypt' needs the external gateway"),
