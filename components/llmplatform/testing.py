@@ -461,7 +461,7 @@ def run(program: Callable[[], None], project: str = "test", stack: str = "test",
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None],
          references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
     loop = asyncio.new_event_loop()
-    executor = _InlineExecutor()
+    executor = _OneCallAtATime()
     loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
     loop.set_exception_handler(_quiet_run_errors)
@@ -506,19 +506,24 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         _forget_outputs()
 
 
-class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+class _OneCallAtATime(concurrent.futures.ThreadPoolExecutor):
     """The SDK sends each call to the (mock) monitor through the loop's default executor, a thread pool: the calls
     then completed in the order the threads happened to finish, so writes that queue in the order their inputs
     resolve (llmplatform.run_state.Turn: a vault's secrets) took a different order run to run, and two plans of one
-    program differed. The mocks answer at once: each call runs where it is made and its result reaches the loop in
-    call order (asyncio requires a ThreadPoolExecutor; no thread is ever started)."""
+    program differed. Here each call runs on the executor's one thread while the loop waits for it: `submit` returns
+    a finished future, so the answers reach the loop in call order.
+
+    Not in the loop's own thread: the SDK's mock monitor serializes each answer with `_sync_await`, which, on a
+    running loop, pumps that loop from inside the call; the other registrations it then runs make calls of their own
+    that pump it again, one level deeper each, and a program creating some 70 resources at once stopped with a
+    RecursionError. On its own thread the monitor's `_sync_await` runs a loop of that thread, as with the SDK's pool."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="llmplatform-mocks")
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":
-        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # handed to the awaiting coroutine, as a worker thread would
-            future.set_exception(error)
+        future = super().submit(fn, *args, **kwargs)
+        concurrent.futures.wait([future])  # the error too is handed to the awaiting coroutine, as the pool would
         return future
 
 

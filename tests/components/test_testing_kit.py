@@ -39,20 +39,41 @@ def test_a_run_that_fails_inside_the_sdk_raises_once_and_leaves_no_noise_for_the
 def test_the_mocks_answer_in_call_order_so_two_runs_of_a_program_are_one_plan(monkeypatch):
     """The SDK hands each monitor call to the loop's executor; from a thread pool the answers came back in the order
     the threads finished, so writes queued in the order their inputs resolve (a vault's secrets) were chained
-    differently run to run (llm-d's plan took three orders in five runs). Every call now runs in the caller's thread,
-    in call order."""
+    differently run to run (llm-d's plan took three orders in five runs). The kit's executor answers one call at a
+    time and hands the loop a finished future, in call order."""
     import threading
+    import time
 
     import llmplatform.testing as kit
-    threads = set()
+    calls: list[str] = []
     answer = kit.OfflineMocks.new_resource
 
     def recording(self, args):
-        threads.add(threading.current_thread())
+        calls.append(args.name)
+        time.sleep(0.01 if args.name == "config" else 0)  # a slow answer is still the first one the loop gets
         return answer(self, args)
     monkeypatch.setattr(kit.OfflineMocks, "new_resource", recording)
     plan = run(_fine)
-    assert threads == {threading.main_thread()} and len(plan.resources) == 2
+    assert calls == ["k8s", "config"] and len(plan.resources) == 2
+
+    executor = kit._OneCallAtATime()
+    try:
+        slow = executor.submit(time.sleep, 0.05)
+        assert slow.done()  # finished when submit returns: the loop gets answers in the order it asked
+        assert executor.submit(threading.current_thread).result() is not threading.main_thread()
+    finally:
+        executor.shutdown(wait=True)
+
+
+def test_a_program_creating_many_resources_at_once_plans():
+    """Answered in the loop's own thread, the SDK mock monitor's `_sync_await` pumped the loop from inside each call,
+    one level deeper per resource registering at the same time: 71 sibling resources stopped with a RecursionError."""
+    def many() -> None:
+        provider = k8s.Provider("k8s", kubeconfig="apiVersion: v1\nkind: Config\n")
+        for i in range(300):
+            k8s.core.v1.ConfigMap(f"config-{i}", metadata={"name": f"config-{i}", "namespace": "team"},
+                                  data={"a": "b"}, opts=pulumi.ResourceOptions(provider=provider))
+    assert len(run(many).resources) == 301
 
 
 def test_a_whole_stack_plans_the_same_twice():
