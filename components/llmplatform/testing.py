@@ -464,7 +464,9 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
     executor = _OneCallAtATime()
     loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
-    loop.set_exception_handler(_quiet_run_errors)
+    errors = _QuietRunErrors()
+    loop.set_exception_handler(errors)
+    failed = True
     try:
         # The engine hands every config value over as text, structured ones as JSON.
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
@@ -492,6 +494,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
             plan.outputs[key] = _whole_numbers(_sync_await(output.future()))
             if _sync_await(output.is_secret()):
                 plan.secret_outputs.append(key)
+        failed = False
         return plan
     finally:
         # A run stopped by an error in an apply leaves tasks behind; cancel them here, or the next run in this
@@ -500,6 +503,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         for task in pending:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        errors.finish(loop, failed)
         loop.close()
         executor.shutdown(wait=True)
         asyncio.set_event_loop(None)
@@ -527,17 +531,36 @@ class _OneCallAtATime(concurrent.futures.ThreadPoolExecutor):
         return future
 
 
-def _quiet_run_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-    """A RunError the program raised in an apply is the run's one clean message (ProgramError); the same error
-    left on sibling futures must not be printed again as a traceback. Nor any error a future or task of the run
-    holds that nothing awaited: a run with one raises it to the caller (the SDK awaits every output before it
-    returns), and an error inside the SDK (an output of the wrong type, say) is left on the futures of every output
-    of that resource, which asyncio printed as "Future exception was never retrieved", with a traceback each,
-    whenever they were collected: hundreds, during later tests. (The loop keeps this handler after it is closed.)"""
-    if isinstance(context.get("exception"), pulumi.RunError) or "exception was never retrieved" in str(
-            context.get("message", "")):
-        return
-    loop.default_exception_handler(context)
+class _QuietRunErrors:
+    """The run loop's exception handler. A RunError the program raised in an apply is the run's one clean message
+    (ProgramError); the same error left on sibling futures must not be printed again as a traceback. Nor, after a
+    run that failed, any error a future or task of it holds that nothing awaited: an error inside the SDK (an output
+    of the wrong type, say) is left on the futures of every output of that resource, which asyncio printed as "Future
+    exception was never retrieved", with a traceback each, whenever they were collected: hundreds, during later
+    tests. After a run that succeeded such a report is a failure nothing else shows (a task the program started and
+    never awaited): it is reported as asyncio would. Reports made while the run is still going are held until it is
+    known how it ended. (The loop keeps this handler after it is closed.)"""
+
+    def __init__(self) -> None:
+        self.running, self.failed = True, False
+        self.held: list[dict[str, Any]] = []
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if isinstance(context.get("exception"), pulumi.RunError):
+            return
+        if "exception was never retrieved" in str(context.get("message", "")):
+            if self.running:
+                self.held.append(context)
+                return
+            if self.failed:
+                return
+        loop.default_exception_handler(context)
+
+    def finish(self, loop: asyncio.AbstractEventLoop, failed: bool) -> None:
+        self.running, self.failed = False, failed
+        held, self.held = self.held, []
+        for context in held if not failed else ():
+            loop.default_exception_handler(context)
 
 
 def _forget_outputs() -> None:

@@ -84,3 +84,21 @@ def test_a_whole_stack_plans_the_same_twice():
     first = sorted((r.urn, r.dependencies) for r in variant("llmd").resources)
     again = sorted((r.urn, r.dependencies) for r in runner.run("llmd", {}).resources)
     assert again == first
+
+
+def test_a_task_the_program_never_awaited_is_still_reported_after_a_run_that_succeeded(caplog):
+    """The noise dropped after a failed run is, after a run that succeeded, the only sign of a failure: a task the
+    program started and never awaited failed (asyncio reports it, as under `pulumi up`)."""
+    import asyncio
+
+    caplog.set_level(logging.ERROR, logger="asyncio")
+
+    def program() -> None:
+        async def lost() -> None:
+            raise ValueError("a task nobody awaited failed")
+        asyncio.ensure_future(lost())
+        _fine()
+    assert len(run(program).resources) == 2
+    gc.collect()
+    [report] = [r.getMessage() for r in caplog.records if r.name == "asyncio"]
+    assert report.startswith("Task exception was never retrieved") and "a task nobody awaited failed" in report
