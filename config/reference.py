@@ -123,9 +123,9 @@ def _recording() -> Iterator[_Recording]:
         setting = rec.settings.get(key)
         if setting is None:
             return
-        if facts.get("allowed") and not setting.allowed and setting.kind in ("string", "list"):
+        if facts.get("allowed") and not setting.allowed and setting.kind in ("string", "list", "integer"):
             setting.allowed = tuple(str(v) for v in facts["allowed"])
-            setting.kind = "choice" if setting.kind == "string" else "list"
+            setting.kind = {"string": "choice"}.get(setting.kind, setting.kind)  # an integer keeps its kind
         if "minimum" in facts and setting.kind == "integer" and setting.minimum is None and setting.maximum is None:
             setting.minimum, setting.maximum = facts["minimum"], facts["maximum"]
 
@@ -499,6 +499,8 @@ def _value(value: Any) -> str:
 def _values(s: Setting) -> str:
     if s.kind == "choice":
         return ", ".join(f"`{v}`" for v in s.allowed)
+    if s.kind == "integer" and s.allowed:  # a set of whole numbers, not a range (PostgreSQL's storage sizes)
+        return "whole number, one of " + ", ".join(f"`{v}`" for v in s.allowed)
     if s.kind == "integer":
         low, high = s.minimum, s.maximum
         return ("whole number" + (f", {low}-{high}" if low is not None and high is not None else

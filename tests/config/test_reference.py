@@ -104,6 +104,19 @@ def test_documented_bounds_are_the_enforced_ones():
                 p.startswith(f"{s.key} {high} {rule}") for p in found), (s.key, found)
 
 
+def test_documented_sets_of_whole_numbers_are_the_enforced_ones():
+    """A whole number from a set, not a range (PostgreSQL's storage sizes): each documented one is accepted, the
+    numbers between them refused naming the key."""
+    sets = [s for s in ROWS + GLOBAL_ROWS if s.kind == "integer" and s.allowed]
+    assert [s.key for s in sets] == ["postgres.storageSizeGb"]
+    for s in sets:
+        parse = PARSERS[id(s)]
+        for value in s.allowed:
+            assert not any(p.startswith(f"{s.key} ") for p in problems(nested(s.key, int(value)), parse)), value
+        between = int(s.allowed[0]) + 1
+        assert any(p.startswith(f"{s.key} {between} is invalid") for p in problems(nested(s.key, between), parse))
+
+
 def test_zone_lists_refuse_what_the_reference_does_not_allow():
     lists = [s for s in ROWS if s.kind == "list" and s.allowed]
     assert {s.key for s in lists} >= {"cluster.zones", "gpu.zones"}
