@@ -210,9 +210,9 @@ def suite_of(path: Path) -> Optional[str]:
     return FOLDER_SUITES.get(folder) if rest else None
 
 
-# Net allocations of tracked objects (gc.get_count()[0]) after which a worker collects its cyclic garbage. A whole
-# run of the suite (1,998 tests) stayed under 3.5 million at each test's end, at under 600 MB of memory per worker
-# (VmHWM, 2026-12-01); a collection then costs 1-2.5 s.
+# Net allocations of tracked objects (gc.get_count()[0]) after which a worker collects its cyclic garbage: a bound on
+# memory as the suite grows, not reached today. A whole run of the suite (1,998 tests) stayed under 3.5 million at
+# each test's end, at under 600 MB of memory per worker (VmHWM, 2026-12-01); a collection then costs 1-2.5 s.
 COLLECT_AFTER = 10_000_000
 
 
@@ -246,7 +246,9 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: Optional[pytest.Item]):
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """pytest collects garbage once or twice when a worker ends (its unraisable-exception check, in
     pytest_unconfigure): over a heap no collection has walked, 1-2 s of CPU per worker, for a process about to exit.
-    Frozen, the heap is not walked (an exception raised in a finalizer of a cycle left at the end goes unreported)."""
+    Frozen, the heap is not walked. The cost: with the collector off all session, no test's reference cycles are ever
+    collected, so an exception raised in the finalizer of an object in one goes unreported by that check (a finalizer
+    freed by reference counting, most of them, still reports as it runs)."""
     gc.freeze()
 
 
