@@ -6,6 +6,7 @@ from typing import Optional
 
 from llmplatform.choices import POSTGRES_TIERS
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
+from llmplatform.postgres_options import sku_tier
 
 from .. import component_rules
 from ..catalogs import postgres_skus
@@ -49,12 +50,12 @@ def parse_postgres(r: Reader) -> PostgresConfig:
         args["entra_admin_group"] = {"object_id": cfg.entra_admin_group_id}
     component_rules.check(r, "PostgresServer", args, component_rules.keys("postgres", {
         "entra_admin_group.object_id": "postgres.entraAdminGroupId"}))
-    if cfg.tier in POSTGRES_TIERS and cfg.sku_name not in postgres_skus(cfg.tier):  # the stack's size catalog
-        other = next((t for t in POSTGRES_TIERS if cfg.sku_name in postgres_skus(t)), None)
-        r.problem(f"postgres.skuName {describe(cfg.sku_name)} "
-                  + (f"belongs to tier {other!r}, not {cfg.tier!r}" if other else
-                     f"is not a Flexible Server size of tier {cfg.tier!r}; e.g. "
-                     f"{', '.join(postgres_skus(cfg.tier)[:3])}"))
+    # the stack's size catalog (its prices), for a size the component's rule takes (a size of the tier's family);
+    # one of another tier's family the component's rule has named already
+    if cfg.tier in POSTGRES_TIERS and sku_tier(cfg.sku_name) == cfg.tier and cfg.sku_name not in postgres_skus(cfg.tier):
+        r.problem(f"postgres.skuName {describe(cfg.sku_name)} is not in the stack's catalog of tier {cfg.tier!r} "
+                  f"sizes (config/data/postgres_skus.json, which prices them); e.g. "
+                  f"{', '.join(postgres_skus(cfg.tier)[:3])}")
     return cfg
 
 
