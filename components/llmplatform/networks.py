@@ -115,7 +115,8 @@ def internal_ip_problem(address: str, subnet: Optional[str] = None) -> Optional[
     except ValueError:
         ip = None
     if ip is None or ip.version != 4:
-        return "a private IPv4 address of the node subnet, like '10.0.15.250'"
+        example = str(ipaddress.ip_network(subnet, strict=False).broadcast_address - 5) if subnet else "10.0.15.250"
+        return f"a private IPv4 address of the node subnet, like {example!r}"
     if subnet is None:
         if not any(ip in net for net in PRIVATE_RANGES):
             return ("a private IPv4 address (RFC 1918: 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) of the node subnet; "

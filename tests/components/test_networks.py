@@ -75,5 +75,8 @@ def test_an_internal_load_balancer_address_is_private_and_usable_in_the_node_sub
         assert internal_ip_problem(address).startswith("a private IPv4 address (RFC 1918"), address
     for address in ("10.0.0", "10.0.0.256", "fd00::4", "", "ten"):
         assert internal_ip_problem(address) == "a private IPv4 address of the node subnet, like '10.0.15.250'"
+        # the example given is one of the subnet's own when it is known (a reviewer got 10.0.15.250 for 10.40.0.0/20)
+        assert internal_ip_problem(address, "10.40.0.0/20") == \
+            "a private IPv4 address of the node subnet, like '10.40.15.250'"
     # a VNet in a public range (Azure allows it): the known subnet decides
     assert internal_ip_problem("20.50.1.4", "20.50.0.0/16") is None
