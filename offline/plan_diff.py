@@ -758,11 +758,15 @@ def cost_lines(base: Path, new: Path) -> list[str]:
                 "(no base estimate)", ""]
     unpriced = sorted(set(now.get("unpriced") or []) | set(old.get("unpriced") or []))
     note = [f"- not priced, so left out of the figures: {message}" for message in unpriced]
-    if set(now.get("unpriced") or []) != set(old.get("unpriced") or []):
+    base_only, head_only = set(old.get("unpriced") or []), set(now.get("unpriced") or [])
+    if base_only != head_only:
         # one side leaves out what the other prices (a VM size with no price, say): a larger VM read as a saving
+        side = {m: "base and head" if m in base_only and m in head_only else "base" if m in base_only else "head"
+                for m in unpriced}
         return [f"Monthly cost: idle ${old['idleMonthly']:,.2f} -> ${now['idleMonthly']:,.2f}, peak "
                 f"${old['peakMonthly']:,.2f} -> ${now['peakMonthly']:,.2f}: not comparable, no difference shown "
-                "(what one side leaves out unpriced is below)"] + note + [""]
+                "(what one side leaves out unpriced is below)"] + \
+            [f"- not priced in the {side[m]}, so left out of its figures: {m}" for m in unpriced] + [""]
     lines = [f"Monthly cost: idle ${old['idleMonthly']:,.2f} -> ${now['idleMonthly']:,.2f} "
              f"({now['idleMonthly'] - old['idleMonthly']:+,.2f}), peak ${old['peakMonthly']:,.2f} -> "
              f"${now['peakMonthly']:,.2f} ({now['peakMonthly'] - old['peakMonthly']:+,.2f})"]

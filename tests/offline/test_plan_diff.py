@@ -526,6 +526,8 @@ def test_the_cost_change_names_what_it_could_not_price(tmp_path):
     # a size with no price dropped out of the head's figures: the totals are not comparable, so no difference (a
     # larger VM read as a saving in a stranger's try) and no per-component deltas
     assert "not comparable" in lines[0] and "(-" not in lines[0] and "(+" not in lines[0]
+    assert "- not priced in the head, so left out of its figures: platform-cpu2: no vm_hourly price for 'Standard_X'" \
+        in lines
     assert not any(line.startswith("- platform") or ": idle " in line for line in lines[1:])
     # the same thing unpriced on both sides leaves the figures comparable
     (tmp_path / "base" / "cost.json").write_text((tmp_path / "new" / "cost.json").read_text())
