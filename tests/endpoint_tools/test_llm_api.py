@@ -1,6 +1,7 @@
 """The LLM API client (llm_api) against a local server of the tests' own that misbehaves the way real gateways and model
 servers do: each behaviour maps to a named failure kind, deadlines fire on time; and the errors it names."""
 
+import concurrent.futures
 import time
 
 import pytest
@@ -27,14 +28,28 @@ def test_every_stream_failure_has_a_named_kind(mode, kind):
     assert stream_kind(mode) == kind
 
 
-def test_three_deadlines_are_told_apart_and_honoured():
+def _timed_kind(mode: str, deadlines: Deadlines, **server) -> tuple[str, float]:
     started = time.perf_counter()
-    assert stream_kind("hang", Deadlines(0.4), hang_s=4.0) == "timeout_headers"
-    # headers come at once, the first token after 4 s: the 1 s first-token deadline fires (slack for busy machines)
-    assert stream_kind("slowfirst", Deadlines(8.0, ttft_s=1.0), hang_s=4.0) == "timeout_ttft"
-    # a server trickling a token every 0.3 s for 3 s fails a 1 s total deadline (a per-read timeout would pass)
-    assert stream_kind("trickle", Deadlines(1.0), trickle_s=0.3, trickle_n=10) == "timeout_total"
-    assert time.perf_counter() - started < 6.0, "each deadline fires on time, not when the server finishes"
+    kind = stream_kind(mode, deadlines, **server)
+    return kind, time.perf_counter() - started
+
+
+def test_three_deadlines_are_told_apart_and_honoured():
+    cases = {  # each server would finish after 3 s or more; each deadline fires within about a second
+        "hang": (Deadlines(0.4), {"hang_s": 4.0}, "timeout_headers"),
+        # headers come at once, the first token after 4 s: the 1 s first-token deadline fires
+        "slowfirst": (Deadlines(8.0, ttft_s=1.0), {"hang_s": 4.0}, "timeout_ttft"),
+        # a server trickling a token every 0.3 s for 3 s fails a 1 s total deadline (a per-read timeout would pass)
+        "trickle": (Deadlines(1.0), {"trickle_s": 0.3, "trickle_n": 10}, "timeout_total"),
+    }
+    # the three at once (each against its own server): the wait is the longest deadline's, not their sum
+    with concurrent.futures.ThreadPoolExecutor(len(cases)) as pool:
+        runs = {mode: pool.submit(_timed_kind, mode, deadlines, **server)
+                for mode, (deadlines, server, _) in cases.items()}
+    for mode, (_, _, expected) in cases.items():
+        kind, seconds = runs[mode].result()
+        assert kind == expected, mode
+        assert seconds < 2.8, f"{mode}: the deadline fires on time, not when the server finishes ({seconds:.1f} s)"
     with LoopbackServer("trickle", trickle_s=0.05, trickle_n=6) as srv:
         done = LlmClient(srv.url, "openai", deadlines=Deadlines(5.0, ttft_s=1.0)).chat_stream(MODEL, "hi", 8)
     assert done.chunks == 6 and 0.03 < done.inter_token_s < 0.5 and done.ttft_s < done.latency_s
