@@ -5,6 +5,7 @@ import re
 from typing import Any, Callable, Mapping
 
 from llmplatform.input_rules import problems_of
+from llmplatform.rules import within
 
 from .reader import Reader, describe
 
@@ -23,7 +24,7 @@ def keys(section: str, renames: Mapping[str, str] = {}) -> Callable[[str], str]:
     """Component input path -> stack key: a renamed input (or its subtree), else `<section>.<camelCase path>`."""
     def key(path: str) -> str:
         for old, new in renames.items():
-            if path == old or path.startswith((f"{old}.", f"{old}[")):
+            if within(path, old):
                 return new + camel(path[len(old):])
         return f"{section}.{camel(path)}" if section else camel(path)
     return key

@@ -46,6 +46,7 @@ from llmplatform.azure_roles import KEY_VAULT_SECRETS_USER
 from llmplatform.write_order import (AGENT_POOL, FEDERATION, MANAGED_CLUSTER, PRIVATE_ENDPOINT,  # noqa: F401
                                      SUBNET, VAULT, ancestors, conflicts, predecessors, provider_urn)
 from llmplatform.inference_specs import warm_up_command
+from llmplatform.kubernetes_schemas import BUILTIN_GROUPS, group_of  # API groups every cluster serves (no CRD needed)
 from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
 
 from .pod_specs import pod_spec
@@ -83,10 +84,6 @@ ADDON_CRD_GROUPS: dict[str, tuple[str, ...]] = {
     "azureKeyvaultSecretsProvider": ("secrets-store.csi.x-k8s.io",),
     "azurepolicy": ("templates.gatekeeper.sh", "constraints.gatekeeper.sh"),
 }
-# API groups every cluster serves (no CRD needed).
-BUILTIN_GROUPS = {"", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io",
-                  "storage.k8s.io", "apiextensions.k8s.io", "admissionregistration.k8s.io", "scheduling.k8s.io",
-                  "coordination.k8s.io", "discovery.k8s.io", "node.k8s.io", "certificates.k8s.io"}
 
 # Principal types by what the principal is (Microsoft.Authorization roleAssignments: principalType defaults to User
 # in the REST spec; ARM refuses a mismatch with UnmatchedPrincipalType).
@@ -230,7 +227,7 @@ def _kind(reg: Registration) -> str:
 
 
 def _group(reg: Registration) -> str:
-    return str(reg.inputs.get("apiVersion", "")).rpartition("/")[0]
+    return group_of(str(reg.inputs.get("apiVersion", "")))
 
 
 def _label(reg: Registration) -> str:

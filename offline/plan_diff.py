@@ -756,12 +756,11 @@ def cost_lines(base: Path, new: Path) -> list[str]:
     if not old:
         return [f"Monthly cost: idle ${now['idleMonthly']:,.2f}, peak ${now['peakMonthly']:,.2f} "
                 "(no base estimate)", ""]
-    unpriced = sorted(set(now.get("unpriced") or []) | set(old.get("unpriced") or []))
-    note = [f"- not priced, so left out of the figures: {message}" for message in unpriced]
-    base_only, head_only = set(old.get("unpriced") or []), set(now.get("unpriced") or [])
-    if base_only != head_only:
+    in_base, in_head = set(old.get("unpriced") or []), set(now.get("unpriced") or [])
+    unpriced = sorted(in_base | in_head)
+    if in_base != in_head:
         # one side leaves out what the other prices (a VM size with no price, say): a larger VM read as a saving
-        side = {m: "base and head" if m in base_only and m in head_only else "base" if m in base_only else "head"
+        side = {m: "base and head" if m in in_base and m in in_head else "base" if m in in_base else "head"
                 for m in unpriced}
         return [f"Monthly cost: idle ${old['idleMonthly']:,.2f} -> ${now['idleMonthly']:,.2f}, peak "
                 f"${old['peakMonthly']:,.2f} -> ${now['peakMonthly']:,.2f}: not comparable, no difference shown "
@@ -775,7 +774,7 @@ def cost_lines(base: Path, new: Path) -> list[str]:
         a, b = before.get(component, {"idle": 0, "peak": 0}), after.get(component, {"idle": 0, "peak": 0})
         if a != b:
             lines.append(f"- {component}: idle {b['idle'] - a['idle']:+,.2f}, peak {b['peak'] - a['peak']:+,.2f}")
-    return lines + note + [""]
+    return lines + [f"- not priced, so left out of the figures: {m}" for m in unpriced] + [""]
 
 
 def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None,

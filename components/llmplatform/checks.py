@@ -15,7 +15,7 @@ import pulumi
 from .azure_names import azure_name_start
 from .images import mirror_problem
 from .input_rules import RULES
-from .rules import Problem, nearest_or_all
+from .rules import Problem, nearest_or_all, within
 
 
 class ComponentInputError(pulumi.InputPropertiesError, pulumi.RunError, ValueError):
@@ -63,13 +63,12 @@ def check_shape(component: str, name: str, args: Any, args_type: type, rules: Op
             found = []  # inputs of the wrong shape: their shape problems are the message
         shaped = [path for path, _ in problems]
         for problem in found:
-            if not any(problem.path == p or problem.path.startswith((f"{p}.", f"{p}[")) for p in shaped):
+            if not any(within(problem.path, p) for p in shaped):
                 problems.append((problem.path, problem.reason()))
                 lines.append(problem.sentence())
     ruled = [path for path, _ in problems]
     for path, why in typed:
-        if not any(path == p or path.startswith((f"{p}.", f"{p}[")) or p.startswith((f"{path}.", f"{path}["))
-                   for p in ruled):
+        if not any(within(path, p) or within(p, path) for p in ruled):
             problems.append((path, why))
             lines.append(f"{path}: {why}")
     # a component without `name_prefix` names its Azure resources after its own resource name: held to a name rule

@@ -121,7 +121,8 @@ def check_internal_ip(name: str, address: str, subnet: Any) -> dict[str, str]:
     """A fixed internal address against the node subnet that arrives as an output (a handle through the component
     provider), checked when its value is known (input_rules.gateway_access checks it against a known subnet); the
     internal load balancer's annotations when it passes."""
-    wrong = internal_ip_problem(address, cidr_or_none(subnet)) if cidr_or_none(subnet) else None
+    cidr = cidr_or_none(subnet)
+    wrong = internal_ip_problem(address, cidr) if cidr else None
     if wrong:
         fail("GatewayAccess", name, "internal_ip", address, wrong)
     return lb_annotations("internal", address, "", "")

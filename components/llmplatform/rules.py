@@ -68,6 +68,11 @@ def nearest_names(name: str, known: Iterable[str]) -> list[str]:
     return [s[3] for s in scored[:2] if s[0] == scored[0][0] and s[1] >= 0.75 * scored[0][1]]
 
 
+def within(path: str, outer: str) -> bool:
+    """The input path `path` is `outer` or a field or item under it (`a.b`, `a[0]` are within `a`)."""
+    return path == outer or path.startswith((f"{outer}.", f"{outer}["))
+
+
 def nearest_or_all(name: str, known: Iterable[str], listed: str = "known", near: Optional[str] = None) -> str:
     """What to tell someone who typed an unknown `name`: the nearest known name when one is close (or `near`, a
     caller's better guess), two when both are as likely, else every known name."""

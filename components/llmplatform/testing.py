@@ -35,6 +35,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from . import azure_inputs, subnet_ranges, write_order
 from .checks import ComponentInputError
+from .kubernetes_schemas import group_of
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -360,7 +361,7 @@ def _kubernetes_identity(reg: Registration, clusters: Optional[dict[str, str]] =
     meta = reg.inputs.get("metadata") or {}
     if not meta.get("name"):
         return None
-    group = str(reg.inputs["apiVersion"]).rpartition("/")[0]
+    group = group_of(str(reg.inputs["apiVersion"]))
     return (provider, group, reg.inputs.get("kind"), meta.get("namespace") or "", meta["name"])
 
 
