@@ -124,3 +124,88 @@ def test_every_whole_program_in_the_docs_runs_under_the_testing_kit():
     for where, code in programs:
         plan = run(lambda: exec(compile(code, where, "exec"), {"__name__": "__main__"}))  # noqa: S102
         assert plan.resources, where
+
+
+# The docs that say what the code is today: every page but decisions.md (a dated record of how it came to be, whose
+# entries may name files and keys of their time) and the generated reference.
+CURRENT_DOCS = [p for p in DOCS if p.name not in ("decisions.md", "reference.md")] + [PROJECT_DIR / "components" /
+                                                                                          "README.md"]
+REPO_PATH = re.compile(r"(?:\.github|components|config|offline|policy|tests|endpoint-tools|examples)/[\w./-]*"
+                       r"|__main__\.py|Pulumi\.[a-z-]+\.yaml|allow-replace\.txt|requirements[a-z-]*\.txt")
+
+
+def _code_names(path: Path) -> set[str]:
+    """Every inline code span of a page, fenced blocks left out."""
+    return set(re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", path.read_text(), flags=re.S)))
+
+
+def test_repository_paths_named_in_the_docs_exist():
+    """A file or folder of this repository named in code (`offline/capacity.py`, `config/data/...json`, or the
+    package's `data/...` as its pages name it) exists: a move or a rename fails here until the docs follow."""
+    missing = []
+    for page in CURRENT_DOCS:
+        for name in _code_names(page):
+            package_data = name.startswith("data/") and re.fullmatch(r"data/[\w./-]+", name)
+            if (REPO_PATH.fullmatch(name) and not (PROJECT_DIR / name).exists()) or \
+                    (package_data and not (PROJECT_DIR / "components" / "llmplatform" / name).exists()):
+                missing.append(f"{page.relative_to(PROJECT_DIR)}: {name}")
+    assert missing == []
+
+
+def test_repository_paths_check_catches_a_moved_file(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("Strict schemas: `tests/validation.py`, `components/llmplatform/no_such_module.py`.\n")
+    names = [n for n in _code_names(page) if REPO_PATH.fullmatch(n) and not (PROJECT_DIR / n).exists()]
+    assert names == ["components/llmplatform/no_such_module.py"]
+
+
+# Names in code that start like a config section but are no stack key: a chart's Helm value.
+NOT_CONFIG_KEYS = {"global.imageRegistry"}  # kube-prometheus-stack's single registry setting (images.md)
+CONFIG_KEY = re.compile(r"[a-z][A-Za-z]*(?:\[\d+\])?(?:\.[A-Za-z]\w*(?:\[\d+\])?)+")
+CLI_KEY = re.compile(r"(?:--set|config set --path)\s+'?([a-z][\w.\[\]]*)")
+
+
+def _config_settings() -> dict:
+    from config import loader, reference, regions
+    settings = {**reference.read_settings(regions.parse_global), **reference.read_settings(loader.parse_config)}
+    return settings
+
+
+def unknown_config_keys(text: str, settings: dict) -> list[str]:
+    """The stack keys a page names that the config loader does not read: `section.key` in inline code (the part
+    before a space, ':' or '='), and every key of a `--set KEY=...` or `pulumi config set --path KEY` anywhere. A key
+    under a free-form map (`cost.prices...`, `webui.extraEnv...`) or an entry of a list (`modelStore.models[2].name`)
+    is the map's or the list's."""
+    sections = {key.split(".")[0] for key in settings}
+    inline = re.sub(r"```.*?```", "", text, flags=re.S)
+    names = {re.split(r"[ :=]", code)[0] for code in re.findall(r"`([^`\n]+)`", inline)}
+    names = {n for n in names if CONFIG_KEY.fullmatch(n) and n.split(".")[0].split("[")[0] in sections
+             and not re.search(r"\.(py|json|ya?ml|md|txt|com|net|io)$", n)} | set(CLI_KEY.findall(text))
+    unknown = []
+    for name in sorted(names - NOT_CONFIG_KEYS):
+        key = re.sub(r"\[\d+\]", "", name).rstrip(".")
+        if key in settings or any(k.startswith(key + ".") for k in settings):
+            continue
+        parts = key.split(".")
+        owner = next((settings[".".join(parts[:i])] for i in range(len(parts) - 1, 0, -1)
+                      if ".".join(parts[:i]) in settings), None)
+        if owner is not None and not (owner.kind == "object" and owner.has_keys):
+            continue  # inside a map or a list entry: its keys are free
+        unknown.append(name)
+    return unknown
+
+
+def test_config_keys_named_in_the_docs_are_read_by_the_loader():
+    """Every stack key the docs name (`gateway.requestTimeoutSeconds`, `--set llmd.enabled=true`) is one the config
+    loader reads: a renamed or removed key fails here until the docs follow."""
+    settings = _config_settings()
+    found = {f"{page.relative_to(PROJECT_DIR)}: {key}" for page in CURRENT_DOCS
+             for key in unknown_config_keys(page.read_text(), settings)}
+    assert found == set()
+
+
+def test_config_key_check_catches_a_renamed_key():
+    settings = _config_settings()
+    text = ("Set `gpu.maxCount: 2` and `cost.prices.vm_hourly.Standard_D4s_v5`, then `gpu.maxCont` and\n"
+            "`.venv/bin/python -m offline.plan --stack dev --set webui.replica=2 --set 'modelStore.models[1]=x'`.\n")
+    assert unknown_config_keys(text, settings) == ["gpu.maxCont", "webui.replica"]
