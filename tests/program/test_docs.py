@@ -209,3 +209,11 @@ def test_config_key_check_catches_a_renamed_key():
     text = ("Set `gpu.maxCount: 2` and `cost.prices.vm_hourly.Standard_D4s_v5`, then `gpu.maxCont` and\n"
             "`.venv/bin/python -m offline.plan --stack dev --set webui.replica=2 --set 'modelStore.models[1]=x'`.\n")
     assert unknown_config_keys(text, settings) == ["gpu.maxCont", "webui.replica"]
+
+
+def test_package_readme_names_every_component():
+    """components/README.md is the package's description on an index: it lists every component the package
+    exports (llmplatform.COMPONENTS), so a new one is not left out."""
+    import llmplatform
+    text = (PROJECT_DIR / "components" / "README.md").read_text()
+    assert [name for name in llmplatform.COMPONENTS if not re.search(rf"\b{name}\b", text)] == []
