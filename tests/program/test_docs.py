@@ -217,3 +217,18 @@ def test_package_readme_names_every_component():
     import llmplatform
     text = (PROJECT_DIR / "components" / "README.md").read_text()
     assert [name for name in llmplatform.COMPONENTS if not re.search(rf"\b{name}\b", text)] == []
+
+
+def make_commands(text: str) -> set[str]:
+    """The targets of the `make <target>` commands a page shows, in code blocks and inline code."""
+    spans = re.findall(r"```.*?```", text, flags=re.S)
+    spans += re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
+    return {target for span in spans for target in re.findall(r"(?:^|[\s(;&|])make ([a-z][a-z-]*)", span)}
+
+
+def test_make_commands_in_the_docs_are_makefile_targets():
+    targets = set(re.findall(r"^([a-z][a-z-]*):", (PROJECT_DIR / "Makefile").read_text(), flags=re.M))
+    assert make_commands("run `make plan STACK=dev`, then\n```sh\nmake lint\n```\n") == {"plan", "lint"}
+    unknown = {f"{page.relative_to(PROJECT_DIR)}: make {target}" for page in DOCS
+               for target in make_commands(page.read_text()) - targets}
+    assert unknown == set()
