@@ -1,7 +1,7 @@
 """AksCluster: resource group, VNet, AKS with Entra RBAC and workload identity, a CPU workload pool, and a ready
 Kubernetes provider for everything that runs inside the cluster."""
 import base64
-from typing import Optional, TypedDict
+from typing import Any, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -15,15 +15,27 @@ from .checks import ComponentInputError, check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle, settled
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
-from .input_rules import acr_id_problem
+from .input_rules import acr_id_problem, aks_cluster as aks_value_rules
 from .kubeconfig import with_kubelogin
 from .monitoring import KSM_NODE_LABELS
 from .os_disks import os_disk_type
+from .rules import Problem, Rules
+from .vm_sizes import active_vcpus
 
 opt = defaults_for("AksCluster")  # optional inputs: the caller's value, else the default
 
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
+DEFAULT_MAX_PODS = 110  # a NodePoolSpec's max_pods when not given
 
+# What the AKS resource provider refuses when the cluster or a pool is written, which the Args classes accept:
+# - a pool with nodes leaves room for 30 pods (maxPods x node count), "strictly enforced by the AKS service", and a
+#   system pool supports at least 30 (MicrosoftDocs/azure-aks-docs @ccbb339b, articles/aks/
+#   concepts-network-ip-address-planning.md, "Configuring maximum pods per node"; use-system-pools.md @09a18cc9)
+MIN_POOL_PODS = 30
+# - a system pool's size has at least 2 vCPUs (error SystemPoolSkuTooLow, "System node pool must use VM sku with more
+#   than 2 cores and 4GB memory": MicrosoftDocs/azure-dev-docs#216, jamesbannan/pluralsight#12; Standard_DS1_v2
+#   refused, Standard_DS2_v2 and D2s_v3 taken)
+MIN_SYSTEM_POOL_VCPUS = 2
 
 
 
@@ -160,6 +172,51 @@ class AksClusterArgs(TypedDict):
     """Azure tags."""
 
 
+def pod_room_rule(pool: Rules, max_pods_default: int, nodes_key: str = "min_count", system: bool = False) -> None:
+    """A pool written with nodes (its count is its autoscaler minimum) holds at least 30 pods across them; a pool
+    written with none (a user pool scaling from zero) is left to AKS, which counts the nodes it has."""
+    pods, nodes = pool.get("max_pods"), pool.get(nodes_key)
+    pods = max_pods_default if pods is None else pods
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (pods, nodes)) or nodes < 1 or pods < 10:
+        return  # absent, unknown, out of range (the value rules say so), or no nodes
+    if pods * nodes < MIN_POOL_PODS:
+        what = "system pool" if system else "pool"
+        pool.add("max_pods", pods, f"at least {-(-MIN_POOL_PODS // nodes)} with {pool.ref(nodes_key)} {nodes}: AKS "
+                                   f"refuses a {what} without room for {MIN_POOL_PODS} pods (max_pods x nodes)")
+
+
+def system_size_rule(pool: Rules) -> None:
+    size = pool.get("vm_size")
+    vcpus = active_vcpus(size) if isinstance(size, str) else None
+    if vcpus is not None and vcpus < MIN_SYSTEM_POOL_VCPUS:
+        pool.add("vm_size", size, f"a size with at least {MIN_SYSTEM_POOL_VCPUS} vCPUs and 4 GiB for the system pool "
+                                  f"({size} has {vcpus}; AKS refuses it with SystemPoolSkuTooLow), e.g. Standard_D2s_v5")
+
+
+def put_rules(args: Any) -> list[Problem]:
+    """AksCluster's inputs that Azure refuses when the cluster is written (the value rules, input_rules.aks_cluster,
+    check each input on its own): channels that contradict each other, pools AKS finds too small."""
+    r = Rules(args, "AksCluster")
+    channel, os_channel = r.get("upgrade_channel"), r.get("node_os_upgrade_channel")
+    if channel == "node-image" and isinstance(os_channel, str) and os_channel != "NodeImage":
+        # MicrosoftDocs/azure-aks-docs @ccbb339b articles/aks/auto-upgrade-node-os-image.md ("You can't change the
+        # node OS autoupgrade channel value if your cluster autoupgrade channel is node-image");
+        # hashicorp/terraform-provider-azurerm @69697b7f internal/services/containers/kubernetes_cluster_resource.go
+        r.add("node_os_upgrade_channel", os_channel,
+              f"NodeImage with {r.ref('upgrade_channel')} node-image (AKS ties the node OS channel to that legacy "
+              f"cluster channel and refuses another; for {os_channel} pick another {r.ref('upgrade_channel')})")
+    system = r.section("system_pool")
+    pod_room_rule(system, DEFAULT_MAX_PODS, system=True)
+    system_size_rule(system)
+    pod_room_rule(r.section("workload_pool"), DEFAULT_MAX_PODS)
+    return r.problems
+
+
+def all_rules(args: Any) -> list[Problem]:
+    """What AksCluster checks before it registers anything: each input's values, then what Azure refuses at PUT."""
+    return [*aks_value_rules(args), *put_rules(args)]
+
+
 def system_pool_taints(dedicated: bool) -> list[str]:
     return [SYSTEM_POOL_TAINT] if dedicated else []
 
@@ -266,7 +323,7 @@ class AksCluster(pulumi.ComponentResource):
     """Kubernetes provider bound to this cluster: pass it to in-cluster components as opts providers."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("AksCluster", name, args, AksClusterArgs)
+        check_shape("AksCluster", name, args, AksClusterArgs, rules=all_rules)
         super().__init__(f"{PACKAGE}:index:AksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})

@@ -1,0 +1,108 @@
+"""What the AKS resource provider refuses when a cluster or a pool is written, though the SDK's Args take it: each rule
+refused by the component before it registers anything (ComponentInputError, no traceback) and by the stack config
+under its key. Sources are named at each rule (components/llmplatform/aks_cluster.py)."""
+from __future__ import annotations
+
+import pytest
+
+import llmplatform
+from config.loader import parse_config
+from config.reader import ConfigError
+from llmplatform.aks_cluster import put_rules as aks_put_rules
+from llmplatform.checks import ComponentInputError
+from llmplatform.gpu_node_pool import put_rules as gpu_put_rules
+from llmplatform.vm_sizes import active_vcpus
+from offline import runner as offline
+
+from tests.components.test_components_alone import REQUIRED
+
+
+def aks_args(**changes: object) -> dict:
+    args = REQUIRED["AksCluster"]()
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(args.get(key), dict):
+            args[key] = {**args[key], **value}
+        else:
+            args[key] = value
+    return args
+
+
+def refused(component: str, args: dict) -> list[str]:
+    """The input paths the component refuses, before it registers anything."""
+    with pytest.raises(ComponentInputError) as caught:
+        getattr(llmplatform, component)("azaudit", args)
+    return [e["property_path"] for e in caught.value.errors or []]
+
+
+def stack_refuses(stack: str, overrides: dict) -> str:
+    prefix = "aks-llm-platform:"
+    raw = {k[len(prefix):]: v for k, v in offline.stack_config(stack, overrides).items()}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "p", stack)
+    return str(caught.value)
+
+
+# ---- node-image cluster channel ties the node OS channel to NodeImage ---------------------------------------------
+def test_node_image_cluster_channel_refuses_another_node_os_channel():
+    args = aks_args(upgrade_channel="node-image", node_os_upgrade_channel="SecurityPatch")
+    assert refused("AksCluster", args) == ["node_os_upgrade_channel"]
+    assert [p.path for p in aks_put_rules(aks_args(upgrade_channel="node-image"))] == []  # the default, NodeImage
+    assert [p.path for p in aks_put_rules(aks_args(upgrade_channel="patch",
+                                                   node_os_upgrade_channel="SecurityPatch"))] == []
+    message = stack_refuses("dev", {"cluster": {"upgradeChannel": "node-image", "nodeOsUpgradeChannel": "None"}})
+    assert "cluster.nodeOsUpgradeChannel 'None' is invalid; allowed: NodeImage with cluster.upgradeChannel " \
+           "node-image" in message
+
+
+# ---- room for 30 pods in every pool written with nodes ----------------------------------------------------------
+def test_a_system_pool_without_room_for_30_pods_is_refused():
+    args = aks_args(system_pool={"max_pods": 20, "min_count": 1})
+    assert refused("AksCluster", args) == ["system_pool.max_pods"]
+    # three nodes of 10 pods is the documented smallest
+    assert aks_put_rules(aks_args(system_pool={"max_pods": 10, "min_count": 3})) == []
+    message = stack_refuses("dev", {"cluster": {"systemPool": {"maxPods": 10, "minCount": 2}}})
+    assert "cluster.systemPool.maxPods 10 is invalid; allowed: at least 15 with cluster.systemPool.minCount 2" \
+           in message
+
+
+def test_a_workload_pool_with_nodes_but_without_room_for_30_pods_is_refused():
+    assert refused("AksCluster", aks_args(workload_pool={"max_pods": 10, "min_count": 1})) == \
+        ["workload_pool.max_pods"]
+    # a user pool created with no node is left to AKS
+    assert aks_put_rules(aks_args(workload_pool={"max_pods": 10, "min_count": 0})) == []
+
+
+def test_a_gpu_pool_and_its_fallback_keep_room_for_30_pods():
+    base = REQUIRED["GpuNodePool"]()
+    assert refused("GpuNodePool", {**base, "max_pods": 10, "min_count": 1}) == ["max_pods"]
+    assert gpu_put_rules({**base, "max_pods": 10}) == []  # scales from zero: no node when written
+    fallback = {"enabled": True, "min_count": 1, "max_count": 2}
+    assert [p.path for p in gpu_put_rules({**base, "max_pods": 10, "fallback": fallback})] == ["max_pods"]
+    message = stack_refuses("dev", {"gpu": {"maxPods": 10, "minCount": 1}})
+    assert "gpu.maxPods 10 is invalid; allowed: at least 30 with gpu.minCount 1" in message
+
+
+# ---- a system pool's size: at least 2 vCPUs (SystemPoolSkuTooLow) ----------------------------------------------
+def test_a_one_vcpu_system_pool_size_is_refused():
+    assert refused("AksCluster", aks_args(system_pool={"vm_size": "Standard_D1_v2"})) == ["system_pool.vm_size"]
+    assert aks_put_rules(aks_args(system_pool={"vm_size": "Standard_D2s_v5"})) == []
+    assert aks_put_rules(aks_args(workload_pool={"vm_size": "Standard_D1_v2"})) == []  # a user pool may
+    assert (active_vcpus("Standard_E4-2ds_v5"), active_vcpus("Standard_D16ads_v5"), active_vcpus("x")) == (2, 16, None)
+
+
+@pytest.mark.parametrize("stack", ["dev", "llmd", "prod", "prod-westeurope", "prod-swedencentral"])
+def test_every_stack_file_passes_the_put_rules(stack):
+    prefix = "aks-llm-platform:"
+    raw = {k[len(prefix):]: v for k, v in offline.stack_config(stack, {}).items()}
+    parse_config(raw, "p", stack)  # raises ConfigError on any refused key
+
+
+# ---- spot max price: -1 or a price with at most five decimal places ---------------------------------------------
+def test_a_spot_price_with_more_than_five_decimals_is_refused():
+    base = REQUIRED["GpuNodePool"]()
+    assert refused("GpuNodePool", {**base, "spot_max_price": 0.123456}) == ["spot_max_price"]
+    for good in (-1, 0.5, 0.12345, 3):
+        assert gpu_put_rules({**base, "spot_max_price": good}) == [], good
+    message = stack_refuses("dev", {"gpu": {"spotMaxPrice": 0.000001}})
+    assert "gpu.spotMaxPrice 1e-06 is invalid; allowed: -1 or a USD price above 0 with at most 5 decimal places " \
+           "(AKS refuses more), e.g. 0.00001" in message
