@@ -1,6 +1,7 @@
 """AksCluster: resource group, VNet, AKS with Entra RBAC and workload identity, a CPU workload pool, and a ready
 Kubernetes provider for everything that runs inside the cluster."""
 import base64
+import ipaddress
 from typing import Any, Optional, TypedDict
 
 import pulumi
@@ -36,6 +37,10 @@ MIN_POOL_PODS = 30
 #   than 2 cores and 4GB memory": MicrosoftDocs/azure-dev-docs#216, jamesbannan/pluralsight#12; Standard_DS1_v2
 #   refused, Standard_DS2_v2 and D2s_v3 taken)
 MIN_SYSTEM_POOL_VCPUS = 2
+# - the subnet delegated to PostgreSQL Flexible Server is /28 or larger ("The smallest CIDR range you can specify for
+#   the subnet is /28": MicrosoftDocs/azure-databases-docs @055c7a5d articles/postgresql/flexible-server/
+#   concepts-networking-private.md); Azure's own smallest subnet, /29, is the network rules' floor
+SMALLEST_POSTGRES_SUBNET_PREFIX = 28
 
 
 
@@ -205,6 +210,15 @@ def put_rules(args: Any) -> list[Problem]:
         r.add("node_os_upgrade_channel", os_channel,
               f"NodeImage with {r.ref('upgrade_channel')} node-image (AKS ties the node OS channel to that legacy "
               f"cluster channel and refuses another; for {os_channel} pick another {r.ref('upgrade_channel')})")
+    net = r.section("network")
+    postgres = net.get("postgres_subnet_cidr")
+    try:
+        prefix = ipaddress.ip_network(postgres, strict=False).prefixlen if isinstance(postgres, str) else None
+    except ValueError:
+        prefix = None  # the network rules say what a range looks like
+    if prefix is not None and SMALLEST_POSTGRES_SUBNET_PREFIX < prefix <= 32:
+        net.add("postgres_subnet_cidr", postgres, f"a range of /{SMALLEST_POSTGRES_SUBNET_PREFIX} or larger: "
+                                                  f"PostgreSQL Flexible Server refuses a smaller delegated subnet")
     system = r.section("system_pool")
     pod_room_rule(system, DEFAULT_MAX_PODS, system=True)
     system_size_rule(system)

@@ -106,3 +106,14 @@ def test_a_spot_price_with_more_than_five_decimals_is_refused():
     message = stack_refuses("dev", {"gpu": {"spotMaxPrice": 0.000001}})
     assert "gpu.spotMaxPrice 1e-06 is invalid; allowed: -1 or a USD price above 0 with at most 5 decimal places " \
            "(AKS refuses more), e.g. 0.00001" in message
+
+
+# ---- the PostgreSQL subnet: /28 or larger ---------------------------------------------------------------------
+def test_a_postgres_subnet_smaller_than_a_28_is_refused():
+    network = REQUIRED["AksCluster"]()["network"]
+    base, _ = network["postgres_subnet_cidr"].split("/")
+    small = {**network, "postgres_subnet_cidr": f"{base}/29"}
+    assert refused("AksCluster", aks_args(network=small)) == ["network.postgres_subnet_cidr"]
+    assert aks_put_rules(aks_args(network={**network, "postgres_subnet_cidr": f"{base}/28"})) == []
+    message = stack_refuses("dev", {"network": {"postgresSubnetCidr": "10.40.17.0/29"}})
+    assert "network.postgresSubnetCidr '10.40.17.0/29' is invalid; allowed: a range of /28 or larger" in message
