@@ -41,6 +41,9 @@ MIN_SYSTEM_POOL_VCPUS = 2
 #   the subnet is /28": MicrosoftDocs/azure-databases-docs @055c7a5d articles/postgresql/flexible-server/
 #   concepts-networking-private.md); Azure's own smallest subnet, /29, is the network rules' floor
 SMALLEST_POSTGRES_SUBNET_PREFIX = 28
+# - at most 200 API server authorized IP ranges ("You can specify up to 200 authorized IP ranges": MicrosoftDocs/
+#   azure-aks-docs @5163ae0c articles/aks/api-server-authorized-ip-ranges.md, Limitations)
+MAX_AUTHORIZED_IP_RANGES = 200
 
 
 
@@ -210,6 +213,10 @@ def put_rules(args: Any) -> list[Problem]:
         r.add("node_os_upgrade_channel", os_channel,
               f"NodeImage with {r.ref('upgrade_channel')} node-image (AKS ties the node OS channel to that legacy "
               f"cluster channel and refuses another; for {os_channel} pick another {r.ref('upgrade_channel')})")
+    ranges = r.given("authorized_ip_ranges")
+    if isinstance(ranges, (list, tuple)) and len(ranges) > MAX_AUTHORIZED_IP_RANGES:
+        r.add("authorized_ip_ranges", f"{len(ranges)} ranges", f"at most {MAX_AUTHORIZED_IP_RANGES} ranges (AKS's "
+                                                               f"limit for API server authorized IP ranges)")
     net = r.section("network")
     postgres = net.get("postgres_subnet_cidr")
     try:

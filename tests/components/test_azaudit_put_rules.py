@@ -117,3 +117,14 @@ def test_a_postgres_subnet_smaller_than_a_28_is_refused():
     assert aks_put_rules(aks_args(network={**network, "postgres_subnet_cidr": f"{base}/28"})) == []
     message = stack_refuses("dev", {"network": {"postgresSubnetCidr": "10.40.17.0/29"}})
     assert "network.postgresSubnetCidr '10.40.17.0/29' is invalid; allowed: a range of /28 or larger" in message
+
+
+# ---- at most 200 API server authorized IP ranges -----------------------------------------------------------------
+def test_more_than_200_authorized_ip_ranges_are_refused():
+    many = [f"203.0.{i // 256}.{i % 256}/32" for i in range(201)]
+    args = aks_args(api_access_mode="authorizedIps", authorized_ip_ranges=many)
+    assert refused("AksCluster", args) == ["authorized_ip_ranges"]
+    assert aks_put_rules({**args, "authorized_ip_ranges": many[:200]}) == []
+    # the stack config holds a list to 100 entries already
+    message = stack_refuses("dev", {"cluster": {"apiAccess": {"mode": "authorizedIps", "authorizedIpRanges": many}}})
+    assert "cluster.apiAccess.authorizedIpRanges must hold at most 100 entries" in message
