@@ -2,6 +2,7 @@
 Kubernetes provider for everything that runs inside the cluster."""
 import base64
 import ipaddress
+import re
 from typing import Any, Optional, TypedDict
 
 import pulumi
@@ -44,6 +45,12 @@ SMALLEST_POSTGRES_SUBNET_PREFIX = 28
 # - at most 200 API server authorized IP ranges ("You can specify up to 200 authorized IP ranges": MicrosoftDocs/
 #   azure-aks-docs @5163ae0c articles/aks/api-server-authorized-ip-ranges.md, Limitations)
 MAX_AUTHORIZED_IP_RANGES = 200
+# - Azure CNI Overlay (MicrosoftDocs/azure-aks-docs @35cfb82d articles/aks/concepts-network-azure-cni-overlay.md,
+#   "Limitations with Azure CNI Overlay"): no DCsv2-series size in a pool, and with a subnet of one's own (every pool
+#   here runs in the stack's `nodes` subnet) the names of the subnet, its VNet and their resource group are 63
+#   characters or fewer (AKS writes them into node labels)
+OVERLAY_REFUSED_SIZES = re.compile(r"Standard_DC[0-9]+s_v2", re.IGNORECASE)
+MAX_LABELLED_NAME = 63
 
 
 
@@ -201,6 +208,13 @@ def system_size_rule(pool: Rules) -> None:
                                   f"({size} has {vcpus}; AKS refuses it with SystemPoolSkuTooLow), e.g. Standard_D2s_v5")
 
 
+def overlay_size_rule(pool: Rules) -> None:
+    size = pool.get("vm_size")
+    if isinstance(size, str) and OVERLAY_REFUSED_SIZES.fullmatch(size):
+        pool.add("vm_size", size, "a size other than DCsv2-series: Azure CNI Overlay (this cluster's network) refuses "
+                                  "them; for confidential computing take a DCasv5 or DCadsv5 size")
+
+
 def put_rules(args: Any) -> list[Problem]:
     """AksCluster's inputs that Azure refuses when the cluster is written (the value rules, input_rules.aks_cluster,
     check each input on its own): channels that contradict each other, pools AKS finds too small."""
@@ -217,6 +231,11 @@ def put_rules(args: Any) -> list[Problem]:
     if isinstance(ranges, (list, tuple)) and len(ranges) > MAX_AUTHORIZED_IP_RANGES:
         r.add("authorized_ip_ranges", f"{len(ranges)} ranges", f"at most {MAX_AUTHORIZED_IP_RANGES} ranges (AKS's "
                                                                f"limit for API server authorized IP ranges)")
+    for key in ("resource_group_name", "vnet_name"):
+        value = r.given(key)
+        if isinstance(value, str) and len(value) > MAX_LABELLED_NAME:
+            r.add(key, value, f"at most {MAX_LABELLED_NAME} characters (it has {len(value)}): with Azure CNI Overlay "
+                              f"AKS writes the node subnet's VNet and resource group names into node labels")
     net = r.section("network")
     postgres = net.get("postgres_subnet_cidr")
     try:
@@ -226,10 +245,12 @@ def put_rules(args: Any) -> list[Problem]:
     if prefix is not None and SMALLEST_POSTGRES_SUBNET_PREFIX < prefix <= 32:
         net.add("postgres_subnet_cidr", postgres, f"a range of /{SMALLEST_POSTGRES_SUBNET_PREFIX} or larger: "
                                                   f"PostgreSQL Flexible Server refuses a smaller delegated subnet")
-    system = r.section("system_pool")
+    system, workload = r.section("system_pool"), r.section("workload_pool")
     pod_room_rule(system, DEFAULT_MAX_PODS, system=True)
     system_size_rule(system)
-    pod_room_rule(r.section("workload_pool"), DEFAULT_MAX_PODS)
+    pod_room_rule(workload, DEFAULT_MAX_PODS)
+    for pool in (system, workload):
+        overlay_size_rule(pool)
     return r.problems
 
 

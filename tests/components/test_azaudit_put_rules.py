@@ -128,3 +128,18 @@ def test_more_than_200_authorized_ip_ranges_are_refused():
     # the stack config holds a list to 100 entries already
     message = stack_refuses("dev", {"cluster": {"apiAccess": {"mode": "authorizedIps", "authorizedIpRanges": many}}})
     assert "cluster.apiAccess.authorizedIpRanges must hold at most 100 entries" in message
+
+
+# ---- Azure CNI Overlay: no DCsv2 sizes; names AKS writes into node labels fit 63 characters -------------------------
+def test_a_dcsv2_size_is_refused_on_the_overlay_network():
+    assert refused("AksCluster", aks_args(workload_pool={"vm_size": "Standard_DC4s_v2"})) == ["workload_pool.vm_size"]
+    assert aks_put_rules(aks_args(workload_pool={"vm_size": "Standard_DC4as_v5"})) == []
+    message = stack_refuses("dev", {"cluster": {"systemPool": {"vmSize": "Standard_DC2s_v2"}}})
+    assert "cluster.systemPool.vmSize 'Standard_DC2s_v2' is invalid; allowed: a size other than DCsv2-series" in message
+
+
+def test_a_resource_group_or_vnet_name_longer_than_63_characters_is_refused():
+    long = "rg-" + "a" * 61
+    assert refused("AksCluster", aks_args(resource_group_name=long)) == ["resource_group_name"]
+    assert refused("AksCluster", aks_args(vnet_name="v" * 64)) == ["vnet_name"]
+    assert aks_put_rules(aks_args(resource_group_name="rg-" + "a" * 60, vnet_name="v" * 63)) == []
