@@ -129,7 +129,9 @@ class AksClusterArgs(TypedDict):
     kubernetes_version: NotRequired[pulumi.Input[str]]
     """Kubernetes version (default: AKS's default)."""
     tier: NotRequired[str]
-    """Free, Standard or Premium (default Free)."""
+    """Free, Standard or Premium (default Free). Premium comes with AKS's Long-Term Support plan, which AKS takes
+    only together with it; leaving Premium for another tier is refused until the plan is set back to
+    KubernetesOfficial (az aks update --k8s-support-plan KubernetesOfficial)."""
     zones: NotRequired[list[str]]
     """Availability zones of the pools (default none)."""
     dedicated_system_pool: NotRequired[bool]
@@ -257,6 +259,13 @@ def put_rules(args: Any) -> list[Problem]:
 def all_rules(args: Any) -> list[Problem]:
     """What AksCluster checks before it registers anything: each input's values, then what Azure refuses at PUT."""
     return [*aks_value_rules(args), *put_rules(args)]
+
+
+def support_plan(tier: str) -> Optional[cs.KubernetesSupportPlan]:
+    """The Premium tier and the Long-Term Support plan go together: AKS refuses either without the other ("Enable or
+    disable LTS and the Premium tier together": MicrosoftDocs/azure-aks-docs @b44d4f50 articles/aks/
+    free-standard-pricing-tiers.md, long-term-support.md). Other tiers leave the plan to AKS (KubernetesOfficial)."""
+    return cs.KubernetesSupportPlan.AKS_LONG_TERM_SUPPORT if tier == "Premium" else None
 
 
 def system_pool_taints(dedicated: bool) -> list[str]:
@@ -420,6 +429,7 @@ class AksCluster(pulumi.ComponentResource):
             kubernetes_version=args.get("kubernetes_version"),
             sku=cs.ManagedClusterSKUArgs(name=cs.ManagedClusterSKUName.BASE,
                                          tier=cs.ManagedClusterSKUTier(opt(args, "tier"))),
+            support_plan=support_plan(opt(args, "tier")),
             identity=cs.ManagedClusterIdentityArgs(type=cs.ResourceIdentityType.SYSTEM_ASSIGNED),
             # Only the system pool is inline: editing an inline pool can replace the whole cluster, so every
             # other pool is its own AgentPool resource.

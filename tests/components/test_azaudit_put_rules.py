@@ -143,3 +143,23 @@ def test_a_resource_group_or_vnet_name_longer_than_63_characters_is_refused():
     assert refused("AksCluster", aks_args(resource_group_name=long)) == ["resource_group_name"]
     assert refused("AksCluster", aks_args(vnet_name="v" * 64)) == ["vnet_name"]
     assert aks_put_rules(aks_args(resource_group_name="rg-" + "a" * 60, vnet_name="v" * 63)) == []
+
+
+# ---- the Premium tier comes with the Long-Term Support plan ----------------------------------------------------
+def test_the_premium_tier_is_written_with_the_long_term_support_plan():
+    import pulumi  # noqa: F401  (the mocks' runtime)
+    from offline import plan
+
+    def program(tier: str):
+        def build():
+            llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "tier": tier})
+        return plan.resources_document(offline.run_function(build))
+
+    def cluster_inputs(document: dict) -> dict:
+        found = [r for r in document["resources"] if r["type"] == "azure-native:containerservice:ManagedCluster"]
+        assert len(found) == 1
+        return found[0]["inputs"]
+
+    premium = cluster_inputs(program("Premium"))
+    assert (premium["sku"]["tier"], premium["supportPlan"]) == ("Premium", "AKSLongTermSupport")
+    assert "supportPlan" not in cluster_inputs(program("Standard"))
