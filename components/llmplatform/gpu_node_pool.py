@@ -110,8 +110,9 @@ def put_rules(args: Any) -> list[Problem]:
     price = r.given("spot_max_price")
     # "the value must be -1 or a positive value with up to five decimal places" (MicrosoftDocs/azure-aks-docs
     # @09a18cc9 articles/aks/spot-node-pool.md, Limitations); the value rules check the sign
-    if isinstance(price, (int, float)) and not isinstance(price, bool) and price > 0 \
-            and Decimal(repr(float(price))).as_tuple().exponent < -SPOT_PRICE_DECIMALS:
+    places = Decimal(repr(float(price))).as_tuple().exponent \
+        if isinstance(price, (int, float)) and not isinstance(price, bool) and price > 0 else 0
+    if isinstance(places, int) and places < -SPOT_PRICE_DECIMALS:  # not 'n'/'F': NaN and infinity are out of range
         near = max(round(price, SPOT_PRICE_DECIMALS), 10 ** -SPOT_PRICE_DECIMALS)
         r.add("spot_max_price", price, f"-1 or a USD price above 0 with at most {SPOT_PRICE_DECIMALS} decimal places "
                                        f"(AKS refuses more), e.g. {near:.{SPOT_PRICE_DECIMALS}f}")
