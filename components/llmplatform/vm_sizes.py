@@ -22,3 +22,13 @@ def cpu_vm_size(size: str) -> Optional[str]:
         return (f"a CPU VM size, of family {', '.join(spec['cpu_families'])} (this is family "
                 f"{match.group('family')}; GPU sizes go to a GpuNodePool)")
     return None
+
+
+def active_vcpus(size: str) -> Optional[int]:
+    """The vCPUs a size runs, from its name: the number after the family, or a constrained size's second number
+    (Standard_E4-2ds_v5 runs 2); None for a name not of the convention's shape."""
+    if not isinstance(size, str) or not re.fullmatch(_spec()["pattern"], size):
+        return None
+    match = re.match(r"Standard_[A-Z]{1,2}([0-9]{1,3})(?:-([0-9]{1,3}))?", size)
+    assert match is not None, "the pattern above matched"
+    return int(match.group(2) or match.group(1))

@@ -1,0 +1,165 @@
+"""What the AKS resource provider refuses when a cluster or a pool is written, though the SDK's Args take it: each rule
+refused by the component before it registers anything (ComponentInputError, no traceback) and by the stack config
+under its key. Sources are named at each rule (components/llmplatform/aks_cluster.py)."""
+from __future__ import annotations
+
+import pytest
+
+import llmplatform
+from config.loader import parse_config
+from config.reader import ConfigError
+from llmplatform.aks_cluster import put_rules as aks_put_rules
+from llmplatform.checks import ComponentInputError
+from llmplatform.gpu_node_pool import put_rules as gpu_put_rules
+from llmplatform.vm_sizes import active_vcpus
+from offline import runner as offline
+
+from tests.components.test_components_alone import REQUIRED
+
+
+def aks_args(**changes: object) -> dict:
+    args = REQUIRED["AksCluster"]()
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(args.get(key), dict):
+            args[key] = {**args[key], **value}
+        else:
+            args[key] = value
+    return args
+
+
+def refused(component: str, args: dict) -> list[str]:
+    """The input paths the component refuses, before it registers anything."""
+    with pytest.raises(ComponentInputError) as caught:
+        getattr(llmplatform, component)("azaudit", args)
+    return [e["property_path"] for e in caught.value.errors or []]
+
+
+def stack_refuses(stack: str, overrides: dict) -> str:
+    prefix = "aks-llm-platform:"
+    raw = {k[len(prefix):]: v for k, v in offline.stack_config(stack, overrides).items()}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, "p", stack)
+    return str(caught.value)
+
+
+# ---- node-image cluster channel ties the node OS channel to NodeImage ---------------------------------------------
+def test_node_image_cluster_channel_refuses_another_node_os_channel():
+    args = aks_args(upgrade_channel="node-image", node_os_upgrade_channel="SecurityPatch")
+    assert refused("AksCluster", args) == ["node_os_upgrade_channel"]
+    assert [p.path for p in aks_put_rules(aks_args(upgrade_channel="node-image"))] == []  # the default, NodeImage
+    assert [p.path for p in aks_put_rules(aks_args(upgrade_channel="patch",
+                                                   node_os_upgrade_channel="SecurityPatch"))] == []
+    message = stack_refuses("dev", {"cluster": {"upgradeChannel": "node-image", "nodeOsUpgradeChannel": "None"}})
+    assert "cluster.nodeOsUpgradeChannel 'None' is invalid; allowed: NodeImage with cluster.upgradeChannel " \
+           "node-image" in message
+
+
+# ---- room for 30 pods in every pool written with nodes ----------------------------------------------------------
+def test_a_system_pool_without_room_for_30_pods_is_refused():
+    args = aks_args(system_pool={"max_pods": 20, "min_count": 1})
+    assert refused("AksCluster", args) == ["system_pool.max_pods"]
+    # three nodes of 10 pods is the documented smallest
+    assert aks_put_rules(aks_args(system_pool={"max_pods": 10, "min_count": 3})) == []
+    message = stack_refuses("dev", {"cluster": {"systemPool": {"maxPods": 10, "minCount": 2}}})
+    assert "cluster.systemPool.maxPods 10 is invalid; allowed: at least 15 with cluster.systemPool.minCount 2" \
+           in message
+
+
+def test_a_workload_pool_with_nodes_but_without_room_for_30_pods_is_refused():
+    assert refused("AksCluster", aks_args(workload_pool={"max_pods": 10, "min_count": 1})) == \
+        ["workload_pool.max_pods"]
+    # a user pool created with no node is left to AKS
+    assert aks_put_rules(aks_args(workload_pool={"max_pods": 10, "min_count": 0})) == []
+
+
+def test_a_gpu_pool_and_its_fallback_keep_room_for_30_pods():
+    base = REQUIRED["GpuNodePool"]()
+    assert refused("GpuNodePool", {**base, "max_pods": 10, "min_count": 1}) == ["max_pods"]
+    assert gpu_put_rules({**base, "max_pods": 10}) == []  # scales from zero: no node when written
+    fallback = {"enabled": True, "min_count": 1, "max_count": 2}
+    assert [p.path for p in gpu_put_rules({**base, "max_pods": 10, "fallback": fallback})] == ["max_pods"]
+    message = stack_refuses("dev", {"gpu": {"maxPods": 10, "minCount": 1}})
+    assert "gpu.maxPods 10 is invalid; allowed: at least 30 with gpu.minCount 1" in message
+
+
+# ---- a system pool's size: at least 2 vCPUs (SystemPoolSkuTooLow) ----------------------------------------------
+def test_a_one_vcpu_system_pool_size_is_refused():
+    assert refused("AksCluster", aks_args(system_pool={"vm_size": "Standard_D1_v2"})) == ["system_pool.vm_size"]
+    assert aks_put_rules(aks_args(system_pool={"vm_size": "Standard_D2s_v5"})) == []
+    assert aks_put_rules(aks_args(workload_pool={"vm_size": "Standard_D1_v2"})) == []  # a user pool may
+    assert (active_vcpus("Standard_E4-2ds_v5"), active_vcpus("Standard_D16ads_v5"), active_vcpus("x")) == (2, 16, None)
+
+
+@pytest.mark.parametrize("stack", ["dev", "llmd", "prod", "prod-westeurope", "prod-swedencentral"])
+def test_every_stack_file_passes_the_put_rules(stack):
+    prefix = "aks-llm-platform:"
+    raw = {k[len(prefix):]: v for k, v in offline.stack_config(stack, {}).items()}
+    parse_config(raw, "p", stack)  # raises ConfigError on any refused key
+
+
+# ---- spot max price: -1 or a price with at most five decimal places ---------------------------------------------
+def test_a_spot_price_with_more_than_five_decimals_is_refused():
+    base = REQUIRED["GpuNodePool"]()
+    assert refused("GpuNodePool", {**base, "spot_max_price": 0.123456}) == ["spot_max_price"]
+    for good in (-1, 0.5, 0.12345, 3):
+        assert gpu_put_rules({**base, "spot_max_price": good}) == [], good
+    message = stack_refuses("dev", {"gpu": {"spotMaxPrice": 0.000001}})
+    assert "gpu.spotMaxPrice 1e-06 is invalid; allowed: -1 or a USD price above 0 with at most 5 decimal places " \
+           "(AKS refuses more), e.g. 0.00001" in message
+
+
+# ---- the PostgreSQL subnet: /28 or larger ---------------------------------------------------------------------
+def test_a_postgres_subnet_smaller_than_a_28_is_refused():
+    network = REQUIRED["AksCluster"]()["network"]
+    base, _ = network["postgres_subnet_cidr"].split("/")
+    small = {**network, "postgres_subnet_cidr": f"{base}/29"}
+    assert refused("AksCluster", aks_args(network=small)) == ["network.postgres_subnet_cidr"]
+    assert aks_put_rules(aks_args(network={**network, "postgres_subnet_cidr": f"{base}/28"})) == []
+    message = stack_refuses("dev", {"network": {"postgresSubnetCidr": "10.40.17.0/29"}})
+    assert "network.postgresSubnetCidr '10.40.17.0/29' is invalid; allowed: a range of /28 or larger" in message
+
+
+# ---- at most 200 API server authorized IP ranges -----------------------------------------------------------------
+def test_more_than_200_authorized_ip_ranges_are_refused():
+    many = [f"203.0.{i // 256}.{i % 256}/32" for i in range(201)]
+    args = aks_args(api_access_mode="authorizedIps", authorized_ip_ranges=many)
+    assert refused("AksCluster", args) == ["authorized_ip_ranges"]
+    assert aks_put_rules({**args, "authorized_ip_ranges": many[:200]}) == []
+    # the stack config holds a list to 100 entries already
+    message = stack_refuses("dev", {"cluster": {"apiAccess": {"mode": "authorizedIps", "authorizedIpRanges": many}}})
+    assert "cluster.apiAccess.authorizedIpRanges must hold at most 100 entries" in message
+
+
+# ---- Azure CNI Overlay: no DCsv2 sizes; names AKS writes into node labels fit 63 characters -------------------------
+def test_a_dcsv2_size_is_refused_on_the_overlay_network():
+    assert refused("AksCluster", aks_args(workload_pool={"vm_size": "Standard_DC4s_v2"})) == ["workload_pool.vm_size"]
+    assert aks_put_rules(aks_args(workload_pool={"vm_size": "Standard_DC4as_v5"})) == []
+    message = stack_refuses("dev", {"cluster": {"systemPool": {"vmSize": "Standard_DC2s_v2"}}})
+    assert "cluster.systemPool.vmSize 'Standard_DC2s_v2' is invalid; allowed: a size other than DCsv2-series" in message
+
+
+def test_a_resource_group_or_vnet_name_longer_than_63_characters_is_refused():
+    long = "rg-" + "a" * 61
+    assert refused("AksCluster", aks_args(resource_group_name=long)) == ["resource_group_name"]
+    assert refused("AksCluster", aks_args(vnet_name="v" * 64)) == ["vnet_name"]
+    assert aks_put_rules(aks_args(resource_group_name="rg-" + "a" * 60, vnet_name="v" * 63)) == []
+
+
+# ---- the Premium tier comes with the Long-Term Support plan ----------------------------------------------------
+def test_the_premium_tier_is_written_with_the_long_term_support_plan():
+    import pulumi  # noqa: F401  (the mocks' runtime)
+    from offline import plan
+
+    def program(tier: str):
+        def build():
+            llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "tier": tier})
+        return plan.resources_document(offline.run_function(build))
+
+    def cluster_inputs(document: dict) -> dict:
+        found = [r for r in document["resources"] if r["type"] == "azure-native:containerservice:ManagedCluster"]
+        assert len(found) == 1
+        return found[0]["inputs"]
+
+    premium = cluster_inputs(program("Premium"))
+    assert (premium["sku"]["tier"], premium["supportPlan"]) == ("Premium", "AKSLongTermSupport")
+    assert "supportPlan" not in cluster_inputs(program("Standard"))
