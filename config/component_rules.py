@@ -30,21 +30,11 @@ def keys(section: str, renames: Mapping[str, str] = {}) -> Callable[[str], str]:
     return key
 
 
-def put_rules(component: str) -> Callable[[Mapping[str, Any]], list[Any]]:
-    """A component's rules about what Azure refuses when its resources are written (kept with the component that
-    writes them); none for the others."""
-    from llmplatform import aks_cluster, gpu_node_pool
-    rules: dict[str, Callable[[Mapping[str, Any]], list[Any]]] = {
-        "AksCluster": aks_cluster.put_rules, "GpuNodePool": gpu_node_pool.put_rules}
-    return rules.get(component, lambda args: [])
-
-
 def check(r: Reader, component: str, args: dict[str, Any], key: Callable[[str], str],
           skip: tuple[str, ...] = ()) -> None:
     """Record every problem `component`'s rules find in `args`, named by stack key (`skip`: inputs the config
     reports in a stack's own words)."""
     found = problems_of(component, args)
-    found.extend(put_rules(component)(args))
     for problem in found:
         if problem.path.split(".")[0].split("[")[0] in skip:
             continue

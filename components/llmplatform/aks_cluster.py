@@ -1,9 +1,7 @@
 """AksCluster: resource group, VNet, AKS with Entra RBAC and workload identity, a CPU workload pool, and a ready
 Kubernetes provider for everything that runs inside the cluster."""
 import base64
-import ipaddress
-import re
-from typing import Any, Optional, TypedDict
+from typing import Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -17,40 +15,15 @@ from .checks import ComponentInputError, check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle, settled
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
-from .input_rules import acr_id_problem, aks_cluster as aks_value_rules
+from .input_rules import acr_id_problem
 from .kubeconfig import with_kubelogin
 from .monitoring import KSM_NODE_LABELS
 from .os_disks import os_disk_type
-from .rules import Problem, Rules
-from .vm_sizes import active_vcpus
+from .put_rules import DEFAULT_MAX_PODS
 
 opt = defaults_for("AksCluster")  # optional inputs: the caller's value, else the default
 
 SYSTEM_POOL_TAINT = "CriticalAddonsOnly=true:NoSchedule"
-DEFAULT_MAX_PODS = 110  # a NodePoolSpec's max_pods when not given
-
-# What the AKS resource provider refuses when the cluster or a pool is written, which the Args classes accept:
-# - a pool with nodes leaves room for 30 pods (maxPods x node count), "strictly enforced by the AKS service", and a
-#   system pool supports at least 30 (MicrosoftDocs/azure-aks-docs @ccbb339b, articles/aks/
-#   concepts-network-ip-address-planning.md, "Configuring maximum pods per node"; use-system-pools.md @09a18cc9)
-MIN_POOL_PODS = 30
-# - a system pool's size has at least 2 vCPUs (error SystemPoolSkuTooLow, "System node pool must use VM sku with more
-#   than 2 cores and 4GB memory": MicrosoftDocs/azure-dev-docs#216, jamesbannan/pluralsight#12; Standard_DS1_v2
-#   refused, Standard_DS2_v2 and D2s_v3 taken)
-MIN_SYSTEM_POOL_VCPUS = 2
-# - the subnet delegated to PostgreSQL Flexible Server is /28 or larger ("The smallest CIDR range you can specify for
-#   the subnet is /28": MicrosoftDocs/azure-databases-docs @055c7a5d articles/postgresql/flexible-server/
-#   concepts-networking-private.md); Azure's own smallest subnet, /29, is the network rules' floor
-SMALLEST_POSTGRES_SUBNET_PREFIX = 28
-# - at most 200 API server authorized IP ranges ("You can specify up to 200 authorized IP ranges": MicrosoftDocs/
-#   azure-aks-docs @5163ae0c articles/aks/api-server-authorized-ip-ranges.md, Limitations)
-MAX_AUTHORIZED_IP_RANGES = 200
-# - Azure CNI Overlay (MicrosoftDocs/azure-aks-docs @35cfb82d articles/aks/concepts-network-azure-cni-overlay.md,
-#   "Limitations with Azure CNI Overlay"): no DCsv2-series size in a pool, and with a subnet of one's own (every pool
-#   here runs in the stack's `nodes` subnet) the names of the subnet, its VNet and their resource group are 63
-#   characters or fewer (AKS writes them into node labels)
-OVERLAY_REFUSED_SIZES = re.compile(r"Standard_DC[0-9]+s_v2", re.IGNORECASE)
-MAX_LABELLED_NAME = 63
 
 
 
@@ -129,9 +102,8 @@ class AksClusterArgs(TypedDict):
     kubernetes_version: NotRequired[pulumi.Input[str]]
     """Kubernetes version (default: AKS's default)."""
     tier: NotRequired[str]
-    """Free, Standard or Premium (default Free). Premium comes with AKS's Long-Term Support plan, which AKS takes
-    only together with it; leaving Premium for another tier is refused until the plan is set back to
-    KubernetesOfficial (az aks update --k8s-support-plan KubernetesOfficial)."""
+    """Free, Standard or Premium (default Free). Premium comes with AKS's Long-Term Support plan (AKS takes one only
+    with the other); every other tier with the KubernetesOfficial plan."""
     zones: NotRequired[list[str]]
     """Availability zones of the pools (default none)."""
     dedicated_system_pool: NotRequired[bool]
@@ -189,83 +161,13 @@ class AksClusterArgs(TypedDict):
     """Azure tags."""
 
 
-def pod_room_rule(pool: Rules, max_pods_default: int, nodes_key: str = "min_count", system: bool = False) -> None:
-    """A pool written with nodes (its count is its autoscaler minimum) holds at least 30 pods across them; a pool
-    written with none (a user pool scaling from zero) is left to AKS, which counts the nodes it has."""
-    pods, nodes = pool.get("max_pods"), pool.get(nodes_key)
-    pods = max_pods_default if pods is None else pods
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (pods, nodes)) or nodes < 1 or pods < 10:
-        return  # absent, unknown, out of range (the value rules say so), or no nodes
-    if pods * nodes < MIN_POOL_PODS:
-        what = "system pool" if system else "pool"
-        pool.add("max_pods", pods, f"at least {-(-MIN_POOL_PODS // nodes)} with {pool.ref(nodes_key)} {nodes}: AKS "
-                                   f"refuses a {what} without room for {MIN_POOL_PODS} pods (max_pods x nodes)")
-
-
-def system_size_rule(pool: Rules) -> None:
-    size = pool.get("vm_size")
-    vcpus = active_vcpus(size) if isinstance(size, str) else None
-    if vcpus is not None and vcpus < MIN_SYSTEM_POOL_VCPUS:
-        pool.add("vm_size", size, f"a size with at least {MIN_SYSTEM_POOL_VCPUS} vCPUs and 4 GiB for the system pool "
-                                  f"({size} has {vcpus}; AKS refuses it with SystemPoolSkuTooLow), e.g. Standard_D2s_v5")
-
-
-def overlay_size_rule(pool: Rules) -> None:
-    size = pool.get("vm_size")
-    if isinstance(size, str) and OVERLAY_REFUSED_SIZES.fullmatch(size):
-        pool.add("vm_size", size, "a size other than DCsv2-series: Azure CNI Overlay (this cluster's network) refuses "
-                                  "them; for confidential computing take a DCasv5 or DCadsv5 size")
-
-
-def put_rules(args: Any) -> list[Problem]:
-    """AksCluster's inputs that Azure refuses when the cluster is written (the value rules, input_rules.aks_cluster,
-    check each input on its own): channels that contradict each other, pools AKS finds too small."""
-    r = Rules(args, "AksCluster")
-    channel, os_channel = r.get("upgrade_channel"), r.get("node_os_upgrade_channel")
-    if channel == "node-image" and isinstance(os_channel, str) and os_channel != "NodeImage":
-        # MicrosoftDocs/azure-aks-docs @ccbb339b articles/aks/auto-upgrade-node-os-image.md ("You can't change the
-        # node OS autoupgrade channel value if your cluster autoupgrade channel is node-image");
-        # hashicorp/terraform-provider-azurerm @69697b7f internal/services/containers/kubernetes_cluster_resource.go
-        r.add("node_os_upgrade_channel", os_channel,
-              f"NodeImage with {r.ref('upgrade_channel')} node-image (AKS ties the node OS channel to that legacy "
-              f"cluster channel and refuses another; for {os_channel} pick another {r.ref('upgrade_channel')})")
-    ranges = r.given("authorized_ip_ranges")
-    if isinstance(ranges, (list, tuple)) and len(ranges) > MAX_AUTHORIZED_IP_RANGES:
-        r.add("authorized_ip_ranges", f"{len(ranges)} ranges", f"at most {MAX_AUTHORIZED_IP_RANGES} ranges (AKS's "
-                                                               f"limit for API server authorized IP ranges)")
-    for key in ("resource_group_name", "vnet_name"):
-        value = r.given(key)
-        if isinstance(value, str) and len(value) > MAX_LABELLED_NAME:
-            r.add(key, value, f"at most {MAX_LABELLED_NAME} characters (it has {len(value)}): with Azure CNI Overlay "
-                              f"AKS writes the node subnet's VNet and resource group names into node labels")
-    net = r.section("network")
-    postgres = net.get("postgres_subnet_cidr")
-    try:
-        prefix = ipaddress.ip_network(postgres, strict=False).prefixlen if isinstance(postgres, str) else None
-    except ValueError:
-        prefix = None  # the network rules say what a range looks like
-    if prefix is not None and SMALLEST_POSTGRES_SUBNET_PREFIX < prefix <= 32:
-        net.add("postgres_subnet_cidr", postgres, f"a range of /{SMALLEST_POSTGRES_SUBNET_PREFIX} or larger: "
-                                                  f"PostgreSQL Flexible Server refuses a smaller delegated subnet")
-    system, workload = r.section("system_pool"), r.section("workload_pool")
-    pod_room_rule(system, DEFAULT_MAX_PODS, system=True)
-    system_size_rule(system)
-    pod_room_rule(workload, DEFAULT_MAX_PODS)
-    for pool in (system, workload):
-        overlay_size_rule(pool)
-    return r.problems
-
-
-def all_rules(args: Any) -> list[Problem]:
-    """What AksCluster checks before it registers anything: each input's values, then what Azure refuses at PUT."""
-    return [*aks_value_rules(args), *put_rules(args)]
-
-
-def support_plan(tier: str) -> Optional[cs.KubernetesSupportPlan]:
+def support_plan(tier: str) -> cs.KubernetesSupportPlan:
     """The Premium tier and the Long-Term Support plan go together: AKS refuses either without the other ("Enable or
     disable LTS and the Premium tier together": MicrosoftDocs/azure-aks-docs @b44d4f50 articles/aks/
-    free-standard-pricing-tiers.md, long-term-support.md). Other tiers leave the plan to AKS (KubernetesOfficial)."""
-    return cs.KubernetesSupportPlan.AKS_LONG_TERM_SUPPORT if tier == "Premium" else None
+    free-standard-pricing-tiers.md, long-term-support.md; `az aks update --tier standard --k8s-support-plan
+    KubernetesOfficial` to leave Premium). Always sent, so a change of tier changes the plan with it in one write."""
+    return (cs.KubernetesSupportPlan.AKS_LONG_TERM_SUPPORT if tier == "Premium"
+            else cs.KubernetesSupportPlan.KUBERNETES_OFFICIAL)
 
 
 def system_pool_taints(dedicated: bool) -> list[str]:
@@ -300,7 +202,7 @@ def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones
                 count=spec["min_count"], enable_auto_scaling=True, min_count=spec["min_count"],
                 max_count=spec["max_count"], os_disk_size_gb=disk_gb,
                 os_disk_type=pulumi.Output.from_input(ephemeral_os_disk).apply(disk_type),
-                max_pods=spec.get("max_pods", 110), vnet_subnet_id=subnet_id, availability_zones=zones,
+                max_pods=spec.get("max_pods", DEFAULT_MAX_PODS), vnet_subnet_id=subnet_id, availability_zones=zones,
                 type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
                 enable_encryption_at_host=encryption_at_host or None, orchestrator_version=version)
 
@@ -374,7 +276,7 @@ class AksCluster(pulumi.ComponentResource):
     """Kubernetes provider bound to this cluster: pass it to in-cluster components as opts providers."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("AksCluster", name, args, AksClusterArgs, rules=all_rules)
+        check_shape("AksCluster", name, args, AksClusterArgs)
         super().__init__(f"{PACKAGE}:index:AksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})

@@ -8,7 +8,6 @@ on the same cluster reuse it. "The same cluster" is the Kubernetes provider the 
 deployment (a program run, or one provider process serving a deployment's Construct calls).
 """
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
@@ -25,17 +24,13 @@ from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 from .run_state import Turn, per_run
 
 from . import PACKAGE
-from .aks_cluster import (NodePoolSpec, autoscaled_pool_args, autoscaler_ignore_changes, MIN_POOL_PODS,
-                          pod_room_rule, priority_args)
-from .input_rules import gpu_node_pool as gpu_value_rules
-from .rules import Problem, Rules
+from .aks_cluster import NodePoolSpec, autoscaled_pool_args, autoscaler_ignore_changes, priority_args
 from .kube import (CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION, helm_release, namespace,
                    require_kubernetes_provider)
 
 opt = defaults_for("GpuNodePool")  # optional inputs: the caller's value, else the default
 
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
-SPOT_PRICE_DECIMALS = 5  # AgentPool spotMaxPrice: -1 or a price with at most 5 decimal places
 ACCELERATOR_LABEL = "llm-platform/accelerator"  # every GPU node of every pool: what device software selects
 POOL_LABEL = CPU_POOL_LABEL  # one pool and its fallback: <pool_name> (the CPU workload pool's nodes carry "cpu")
 
@@ -101,37 +96,6 @@ class GpuNodePoolArgs(TypedDict):
     """Availability zones (default: the cluster's)."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
-
-
-def put_rules(args: Any) -> list[Problem]:
-    """GpuNodePool's inputs that AKS refuses when a pool is written (aks_cluster.pod_room_rule): a pool created with
-    nodes has room for 30 pods, and so has its on-demand fallback, which takes the pool's max_pods."""
-    r = Rules(args, "GpuNodePool")
-    price = r.given("spot_max_price")
-    # "the value must be -1 or a positive value with up to five decimal places" (MicrosoftDocs/azure-aks-docs
-    # @09a18cc9 articles/aks/spot-node-pool.md, Limitations); the value rules check the sign
-    places = Decimal(repr(float(price))).as_tuple().exponent \
-        if isinstance(price, (int, float)) and not isinstance(price, bool) and price > 0 else 0
-    if isinstance(places, int) and places < -SPOT_PRICE_DECIMALS:  # not 'n'/'F': NaN and infinity are out of range
-        near = max(round(price, SPOT_PRICE_DECIMALS), 10 ** -SPOT_PRICE_DECIMALS)
-        r.add("spot_max_price", price, f"-1 or a USD price above 0 with at most {SPOT_PRICE_DECIMALS} decimal places "
-                                       f"(AKS refuses more), e.g. {near:.{SPOT_PRICE_DECIMALS}f}")
-    pod_room_rule(r, MIN_POOL_PODS)  # max_pods has a default (30): never used
-    fallback = r.section("fallback")
-    if fallback.given("enabled") and r.get("priority") == "spot":
-        pods = r.get("max_pods")
-        nodes = fallback.given("min_count")
-        if isinstance(pods, int) and isinstance(nodes, int) and not isinstance(nodes, bool) and 1 <= nodes \
-                and 10 <= pods and pods * nodes < MIN_POOL_PODS:
-            r.add("max_pods", pods, f"at least {-(-MIN_POOL_PODS // nodes)} with {fallback.ref('min_count')} {nodes}: AKS "
-                                    f"refuses a pool without room for {MIN_POOL_PODS} pods (max_pods x nodes), and the fallback "
-                                    f"pool takes this max_pods")
-    return r.problems
-
-
-def all_rules(args: Any) -> list[Problem]:
-    """What GpuNodePool checks before it registers anything: each input's values, then what Azure refuses at PUT."""
-    return [*gpu_value_rules(args), *put_rules(args)]
 
 
 def resolve_sku(args: GpuNodePoolArgs) -> GpuSku:
@@ -290,7 +254,7 @@ class GpuNodePool(pulumi.ComponentResource):
     """Who installs the NVIDIA driver: 'aks' or 'operator'."""
 
     def __init__(self, name: str, args: GpuNodePoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("GpuNodePool", name, args, GpuNodePoolArgs, rules=all_rules)
+        check_shape("GpuNodePool", name, args, GpuNodePoolArgs)
         component = "GpuNodePool"
         sku = resolve_sku(args)
         driver = opt(args, "driver")

@@ -10,7 +10,7 @@ InferenceStack runs them on the inputs it hands each part, named as its own, so 
 import re
 from typing import Any, Callable, Mapping, Optional
 
-from . import azure_names as names, ollama_names, postgres_options
+from . import azure_names as names, ollama_names, postgres_options, put_rules
 from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS,
                       FLEET_CHANNELS, FRONT_DOOR_SKUS, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
                       MAX_ORIGIN_TIMEOUT_SECONDS, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
@@ -97,7 +97,7 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
     image_registry_rules(r)
     if r.get("defender") and not r.args.get("log_analytics_workspace_id"):
         r.add("defender", True, f"only with {r.ref('log_analytics_workspace_id')} (Defender reports there)")
-    return r.problems
+    return r.problems + put_rules.aks_cluster(args)
 
 
 ACR_ID = re.compile(r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}"
@@ -198,7 +198,7 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
         if expander is not None and expander != "priority":
             fallback.add("enabled", True, f"only on a cluster whose autoscaler_expander is 'priority' (this "
                                           f"cluster's is {expander!r})")
-    return r.problems
+    return r.problems + put_rules.gpu_node_pool(args)
 
 
 # ---- ModelStore, KeyVault, PostgresServer ---------------------------------------------------------------------

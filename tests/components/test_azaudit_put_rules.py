@@ -1,6 +1,6 @@
 """What the AKS resource provider refuses when a cluster or a pool is written, though the SDK's Args take it: each rule
 refused by the component before it registers anything (ComponentInputError, no traceback) and by the stack config
-under its key. Sources are named at each rule (components/llmplatform/aks_cluster.py)."""
+under its key. Sources are named at each rule (components/llmplatform/put_rules.py)."""
 from __future__ import annotations
 
 import pytest
@@ -8,9 +8,9 @@ import pytest
 import llmplatform
 from config.loader import parse_config
 from config.reader import ConfigError
-from llmplatform.aks_cluster import put_rules as aks_put_rules
+from llmplatform.put_rules import aks_cluster as aks_put_rules
 from llmplatform.checks import ComponentInputError
-from llmplatform.gpu_node_pool import put_rules as gpu_put_rules
+from llmplatform.put_rules import gpu_node_pool as gpu_put_rules
 from llmplatform.vm_sizes import active_vcpus
 from offline import runner as offline
 
@@ -147,7 +147,6 @@ def test_a_resource_group_or_vnet_name_longer_than_63_characters_is_refused():
 
 # ---- the Premium tier comes with the Long-Term Support plan ----------------------------------------------------
 def test_the_premium_tier_is_written_with_the_long_term_support_plan():
-    import pulumi  # noqa: F401  (the mocks' runtime)
     from offline import plan
 
     def program(tier: str):
@@ -162,4 +161,5 @@ def test_the_premium_tier_is_written_with_the_long_term_support_plan():
 
     premium = cluster_inputs(program("Premium"))
     assert (premium["sku"]["tier"], premium["supportPlan"]) == ("Premium", "AKSLongTermSupport")
-    assert "supportPlan" not in cluster_inputs(program("Standard"))
+    standard = cluster_inputs(program("Standard"))  # sent, so leaving Premium sets the plan back in the same write
+    assert (standard["sku"]["tier"], standard["supportPlan"]) == ("Standard", "KubernetesOfficial")

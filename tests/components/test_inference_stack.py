@@ -114,7 +114,7 @@ def test_aliases_resolve_as_the_engine_does():
         (f"{base}my:index:Stack$my:index:Part::st", f"{base}my:index:Stack::st", None),
         (f"{base}my:index:Stack$my:index:Part$kubernetes:core/v1:Service::web",
          f"{base}my:index:Stack$my:index:Part::st", [{"spec": {"parentUrn": f"{base}my:index:Stack::st"}}]))}
-    assert plan_diff.urn_scheme(new) is plan_diff._engine_urn  # these URNs carry the parent's whole type chain
+    assert plan_diff.urn_scheme(new) is plan_diff.engine_urn  # these URNs carry the parent's whole type chain
     assert plan_diff.alias_matches(old, new) == {
         f"{base}my:index:App::newapp": f"{base}my:index:App::app",
         f"{base}my:index:App$aws:s3/bucket:Bucket::newapp-function":

@@ -1,0 +1,130 @@
+"""What Azure refuses when a cluster or a pool is written, though every input is valid on its own: inputs that
+contradict each other, pools AKS finds too small, names and sizes Azure CNI Overlay cannot take. Run after each
+component's value rules (input_rules), so components and the stack config check them alike. Each rule's source is at
+its constant or in its function."""
+import ipaddress
+import re
+from decimal import Decimal
+from typing import Any
+
+from .rules import Problem, Rules
+from .vm_sizes import active_vcpus
+
+DEFAULT_MAX_PODS = 110  # a NodePoolSpec's max_pods when not given
+
+# What the AKS resource provider refuses when the cluster or a pool is written, which the Args classes accept:
+# - a pool with nodes leaves room for 30 pods (maxPods x node count), "strictly enforced by the AKS service", and a
+#   system pool supports at least 30 (MicrosoftDocs/azure-aks-docs @ccbb339b, articles/aks/
+#   concepts-network-ip-address-planning.md, "Configuring maximum pods per node"; use-system-pools.md @09a18cc9)
+MIN_POOL_PODS = 30
+# - a system pool's size has at least 2 vCPUs (error SystemPoolSkuTooLow, "System node pool must use VM sku with more
+#   than 2 cores and 4GB memory": MicrosoftDocs/azure-dev-docs#216, jamesbannan/pluralsight#12; Standard_DS1_v2
+#   refused, Standard_DS2_v2 and D2s_v3 taken)
+MIN_SYSTEM_POOL_VCPUS = 2
+# - the subnet delegated to PostgreSQL Flexible Server is /28 or larger ("The smallest CIDR range you can specify for
+#   the subnet is /28": MicrosoftDocs/azure-databases-docs @055c7a5d articles/postgresql/flexible-server/
+#   concepts-networking-private.md); Azure's own smallest subnet, /29, is the network rules' floor
+SMALLEST_POSTGRES_SUBNET_PREFIX = 28
+# - at most 200 API server authorized IP ranges ("You can specify up to 200 authorized IP ranges": MicrosoftDocs/
+#   azure-aks-docs @5163ae0c articles/aks/api-server-authorized-ip-ranges.md, Limitations)
+MAX_AUTHORIZED_IP_RANGES = 200
+# - Azure CNI Overlay (MicrosoftDocs/azure-aks-docs @35cfb82d articles/aks/concepts-network-azure-cni-overlay.md,
+#   "Limitations with Azure CNI Overlay"): no DCsv2-series size in a pool, and with a subnet of one's own (every pool
+#   here runs in the stack's `nodes` subnet) the names of the subnet, its VNet and their resource group are 63
+#   characters or fewer (AKS writes them into node labels)
+OVERLAY_REFUSED_SIZES = re.compile(r"Standard_DC[0-9]+s_v2", re.IGNORECASE)
+MAX_LABELLED_NAME = 63
+SPOT_PRICE_DECIMALS = 5  # AgentPool spotMaxPrice: -1 or a price with at most 5 decimal places
+
+
+def pod_room_rule(pool: Rules, max_pods_default: int, nodes_key: str = "min_count", system: bool = False) -> None:
+    """A pool written with nodes (its count is its autoscaler minimum) holds at least 30 pods across them; a pool
+    written with none (a user pool scaling from zero) is left to AKS, which counts the nodes it has."""
+    pods, nodes = pool.get("max_pods"), pool.get(nodes_key)
+    pods = max_pods_default if pods is None else pods
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (pods, nodes)) or nodes < 1 or pods < 10:
+        return  # absent, unknown, out of range (the value rules say so), or no nodes
+    if pods * nodes < MIN_POOL_PODS:
+        what = "system pool" if system else "pool"
+        pool.add("max_pods", pods, f"at least {-(-MIN_POOL_PODS // nodes)} with {pool.ref(nodes_key)} {nodes}: AKS "
+                                   f"refuses a {what} without room for {MIN_POOL_PODS} pods (max_pods x nodes)")
+
+
+def system_size_rule(pool: Rules) -> None:
+    size = pool.get("vm_size")
+    vcpus = active_vcpus(size) if isinstance(size, str) else None
+    if vcpus is not None and vcpus < MIN_SYSTEM_POOL_VCPUS:
+        pool.add("vm_size", size, f"a size with at least {MIN_SYSTEM_POOL_VCPUS} vCPUs and 4 GiB for the system pool "
+                                  f"({size} has {vcpus}; AKS refuses it with SystemPoolSkuTooLow), e.g. Standard_D2s_v5")
+
+
+def overlay_size_rule(pool: Rules) -> None:
+    size = pool.get("vm_size")
+    if isinstance(size, str) and OVERLAY_REFUSED_SIZES.fullmatch(size):
+        pool.add("vm_size", size, "a size other than DCsv2-series: Azure CNI Overlay (this cluster's network) refuses "
+                                  "them; for confidential computing take a DCasv5 or DCadsv5 size")
+
+
+def aks_cluster(args: Any) -> list[Problem]:
+    """AksCluster's inputs that Azure refuses when the cluster is written (the value rules, input_rules.aks_cluster,
+    check each input on its own): channels that contradict each other, pools AKS finds too small."""
+    r = Rules(args, "AksCluster")
+    channel, os_channel = r.get("upgrade_channel"), r.get("node_os_upgrade_channel")
+    if channel == "node-image" and isinstance(os_channel, str) and os_channel != "NodeImage":
+        # MicrosoftDocs/azure-aks-docs @ccbb339b articles/aks/auto-upgrade-node-os-image.md ("You can't change the
+        # node OS autoupgrade channel value if your cluster autoupgrade channel is node-image");
+        # hashicorp/terraform-provider-azurerm @69697b7f internal/services/containers/kubernetes_cluster_resource.go
+        r.add("node_os_upgrade_channel", os_channel,
+              f"NodeImage with {r.ref('upgrade_channel')} node-image (AKS ties the node OS channel to that legacy "
+              f"cluster channel and refuses another; for {os_channel} pick another {r.ref('upgrade_channel')})")
+    ranges = r.given("authorized_ip_ranges")
+    if isinstance(ranges, (list, tuple)) and len(ranges) > MAX_AUTHORIZED_IP_RANGES:
+        r.add("authorized_ip_ranges", f"{len(ranges)} ranges", f"at most {MAX_AUTHORIZED_IP_RANGES} ranges (AKS's "
+                                                               f"limit for API server authorized IP ranges)")
+    for key in ("resource_group_name", "vnet_name"):
+        value = r.given(key)
+        if isinstance(value, str) and len(value) > MAX_LABELLED_NAME:
+            r.add(key, value, f"at most {MAX_LABELLED_NAME} characters (it has {len(value)}): with Azure CNI Overlay "
+                              f"AKS writes the node subnet's VNet and resource group names into node labels")
+    net = r.section("network")
+    postgres = net.get("postgres_subnet_cidr")
+    try:
+        prefix = ipaddress.ip_network(postgres, strict=False).prefixlen if isinstance(postgres, str) else None
+    except ValueError:
+        prefix = None  # the network rules say what a range looks like
+    if prefix is not None and SMALLEST_POSTGRES_SUBNET_PREFIX < prefix <= 32:
+        net.add("postgres_subnet_cidr", postgres, f"a range of /{SMALLEST_POSTGRES_SUBNET_PREFIX} or larger: "
+                                                  f"PostgreSQL Flexible Server refuses a smaller delegated subnet")
+    system, workload = r.section("system_pool"), r.section("workload_pool")
+    pod_room_rule(system, DEFAULT_MAX_PODS, system=True)
+    system_size_rule(system)
+    pod_room_rule(workload, DEFAULT_MAX_PODS)
+    for pool in (system, workload):
+        overlay_size_rule(pool)
+    return r.problems
+
+
+def gpu_node_pool(args: Any) -> list[Problem]:
+    """GpuNodePool's inputs that AKS refuses when a pool is written (pod_room_rule): a pool created with
+    nodes has room for 30 pods, and so has its on-demand fallback, which takes the pool's max_pods."""
+    r = Rules(args, "GpuNodePool")
+    price = r.given("spot_max_price")
+    # "the value must be -1 or a positive value with up to five decimal places" (MicrosoftDocs/azure-aks-docs
+    # @09a18cc9 articles/aks/spot-node-pool.md, Limitations); the value rules check the sign
+    places = Decimal(repr(float(price))).as_tuple().exponent \
+        if isinstance(price, (int, float)) and not isinstance(price, bool) and price > 0 else 0
+    if isinstance(places, int) and places < -SPOT_PRICE_DECIMALS:  # not 'n'/'F': NaN and infinity are out of range
+        near = max(round(price, SPOT_PRICE_DECIMALS), 10 ** -SPOT_PRICE_DECIMALS)
+        r.add("spot_max_price", price, f"-1 or a USD price above 0 with at most {SPOT_PRICE_DECIMALS} decimal places "
+                                       f"(AKS refuses more), e.g. {near:.{SPOT_PRICE_DECIMALS}f}")
+    pod_room_rule(r, MIN_POOL_PODS)  # max_pods has a default (30): never used
+    fallback = r.section("fallback")
+    if fallback.given("enabled") and r.get("priority") == "spot":
+        pods = r.get("max_pods")
+        nodes = fallback.given("min_count")
+        if isinstance(pods, int) and isinstance(nodes, int) and not isinstance(nodes, bool) and 1 <= nodes \
+                and 10 <= pods and pods * nodes < MIN_POOL_PODS:
+            r.add("max_pods", pods, f"at least {-(-MIN_POOL_PODS // nodes)} with {fallback.ref('min_count')} {nodes}: AKS "
+                                    f"refuses a pool without room for {MIN_POOL_PODS} pods (max_pods x nodes), and the fallback "
+                                    f"pool takes this max_pods")
+    return r.problems
