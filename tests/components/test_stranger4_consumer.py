@@ -151,3 +151,31 @@ def test_two_of_a_cluster_wide_component_are_told_one_per_cluster_not_a_namespac
             f"cluster and hand its outputs to every component that needs them") in [
         line.strip() for line in str(error.value).splitlines()]
     assert "own namespace" not in str(error.value)
+
+
+# ---- docs/components/observability.md: Azure Monitor in a consumer's own program --------------------------------
+def test_the_observability_docs_composition_gives_the_cluster_both_agents_after_its_group():
+    """The doc's snippet, whole: the cluster carries Container Insights and the metrics add-on from the
+    AzureMonitoring handed to Observability, and waits for the group the workspaces are in."""
+    import pulumi_azure_native as azure_native
+    from llmplatform import AzureMonitoring
+
+    def program():
+        group = azure_native.resources.ResourceGroup("rg", resource_group_name="rg-team-a", location="eastus2")
+        monitoring = AzureMonitoring("mon", {"location": "eastus2", "resource_group_name": group.name,
+                                             "alert_emails": ["oncall@example.com"]})
+        aks = AksCluster("aks", {
+            "cluster_name": "aks-team-a", "location": "eastus2", "resource_group_name": group.name,
+            "existing_resource_group": True, "network": NETWORK,
+            "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
+            "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3},
+            "log_analytics_workspace_id": monitoring.log_analytics_workspace_id, "managed_prometheus": True})
+        vault = KeyVault("kv", {"cluster": aks.cluster, "vault_name": "kv-team-a-obs"})
+        Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "llm",
+                              "monitoring": monitoring.monitoring}, pulumi.ResourceOptions(providers=[aks.provider]))
+    plan = run(program)
+    cluster = plan.one("azure-native:containerservice:ManagedCluster")
+    assert cluster.inputs["azureMonitorProfile"]["metrics"]["enabled"] is True
+    assert cluster.inputs["addonProfiles"]["omsagent"]["enabled"] is True
+    assert plan.waits_for(cluster, lambda r: r.type == "azure-native:resources:ResourceGroup")
+    assert plan.of_type("azure-native:monitor:DataCollectionRuleAssociation")
