@@ -206,8 +206,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"note: the stack's cluster pulls from {planned or 'the upstream registries'}"
               f"{'' if planned else ' (set cluster.imageRegistry to use the mirror)'}; these commands fill "
               f"{registry}", file=sys.stderr)
-    from .plan import WHAT_IF  # plan imports this module
-    stack_file = runner.PROJECT_DIR / f"Pulumi.{args.stack.removesuffix(WHAT_IF)}.yaml"
+    stack_file = runner.PROJECT_DIR / f"Pulumi.{args.stack.removesuffix(runner.WHAT_IF)}.yaml"
     if _stale(path, stack_file):
         print(f"note: {stack_file.name} or the package's pins changed after {path} was written: run "
               f"`make plan STACK={args.stack}` again for a current list", file=sys.stderr)

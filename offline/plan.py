@@ -99,7 +99,6 @@ def write_manifests(plan: runner.Plan, manifest_dir: Path) -> int:
     return len(objects)
 
 
-WHAT_IF = ".what-if"  # the suffix of a plan run with --set or --stack-file: beside build/<stack>/, never over it
 
 
 def plan_dir(out: str, stack: str, sets: list[str], stack_file: Path | None) -> Path:
@@ -109,7 +108,7 @@ def plan_dir(out: str, stack: str, sets: list[str], stack_file: Path | None) -> 
     problem = stack_name_problem(stack)
     if problem:
         raise ValueError(problem)
-    return Path(out) / (stack + (WHAT_IF if sets or stack_file is not None else ""))
+    return Path(out) / (stack + (runner.WHAT_IF if sets or stack_file is not None else ""))
 
 
 def unwritable(out: str) -> str | None:
@@ -378,7 +377,7 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
           f"{target}/manifests/")
     if pulled["registry"]:
         print(f"Images to copy into {pulled['registry']} before `pulumi up`: make images STACK={target.name}")
-    if target.name.endswith(WHAT_IF):
+    if target.name.endswith(runner.WHAT_IF):
         stack_dir = plan_dir(out, stack, [], None)
         base = "" if (stack_dir / "resources.json").is_file() else \
             f"; plan the stack itself there first: .venv/bin/python -m offline.plan --stack {stack} --out {out}"

@@ -79,6 +79,9 @@ def _stacks(program_dir: Path) -> str:
     return ', '.join(sorted(p.name[7:-5] for p in program_dir.glob('Pulumi.*.yaml')))
 
 
+WHAT_IF = ".what-if"  # the suffix of a plan run with --set or --stack-file: beside build/<stack>/, never over it
+
+
 def check_stack_name(stack: str, program_dir: Path = PROJECT_DIR) -> None:
     """FileNotFoundError for a name that is no stack's (Pulumi.<stack>.yaml must stay in the project folder, and the
     plan's folder in --out), naming the stacks there are."""

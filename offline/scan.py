@@ -35,6 +35,12 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--stack", default="dev", help="the stack whose build/<stack>/manifests to scan")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build", help="where `make plan` wrote them")
     args = parser.parse_args(argv)
+    from offline.runner import check_stack_name  # the SDK behind it: imported only when a scan runs
+    try:  # the plan's folder is named after its stack: '../x' is no stack, not a folder to look in
+        check_stack_name(args.stack)
+    except FileNotFoundError as error:
+        print(f"scan: {error}", file=sys.stderr)
+        return 2
     folder = args.out / args.stack / "manifests"
     if not any(folder.glob("*.yaml")):
         if (args.out / args.stack / "resources.json").is_file():  # planned, and nothing of it runs in a cluster

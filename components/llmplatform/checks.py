@@ -13,22 +13,10 @@ from typing import Any, Callable, Iterable, Mapping, NoReturn, Optional
 import pulumi
 
 from .azure_names import azure_name_start
+from .errors import ComponentInputError  # noqa: F401 (its home for the checks' callers)
 from .images import mirror_problem
 from .input_rules import RULES
 from .rules import Problem, nearest_or_all, within
-
-
-class ComponentInputError(pulumi.InputPropertiesError, pulumi.RunError, ValueError):
-    """An input a component cannot build from. `errors` holds the property paths (dotted Python input names, as the
-    component reads them) and reasons; the message is the whole sentence a Python user reads. A RunError too: the
-    Python language host prints a RunError's message alone, any other exception with its traceback (the component
-    provider answers with the property errors instead)."""
-
-    def __init__(self, message: str, property_path: Optional[str] = None, reason: Optional[str] = None,
-                 problems: Optional[list[tuple[str, str]]] = None):
-        found = list(problems or []) or ([(property_path, reason or message)] if property_path else [])
-        errors = [{"property_path": path, "reason": why} for path, why in found] or None
-        super().__init__(message, errors)  # type: ignore[arg-type]
 
 
 Rules = Callable[[Mapping[str, Any]], list[Problem]]

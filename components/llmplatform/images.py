@@ -18,6 +18,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any, Optional
 
+from .errors import ComponentInputError
 from .pins import ChartRef, parse_image
 
 # An OCI registry host, optionally with a port and a path below it (a mirror may live under a namespace).
@@ -111,7 +112,6 @@ def chart_images(upstream_dir: str) -> ChartImages:
     """The data file of one chart (by its folder name under tests/upstream/charts, as pins.json names it)."""
     path = resources.files(__package__).joinpath("data", "chart_images", f"{upstream_dir}.json")
     if not path.is_file():
-        from .checks import ComponentInputError  # checks -> input_rules -> images: imported when needed
         raise ComponentInputError(f"chart {upstream_dir}: no image data (llmplatform/data/chart_images/"
                                   f"{upstream_dir}.json), so its images cannot be sent to the cluster's mirror "
                                   f"registry; pass the values that do (helm_release's mirror_values, with "

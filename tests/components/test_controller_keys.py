@@ -64,7 +64,8 @@ NO_READER = (
 )
 # Annotations our own tools read: key -> (the kinds, the tool's constant for the key, the tool).
 OUR_READERS: dict[str, tuple[frozenset[str], Callable[[], str], str]] = {
-    "llm-platform/model-sizes-gib": (frozenset({"Job"}), lambda: deploy_model.MODEL_SIZES, "offline/deploy_model.py"),
+    "llm-platform/model-sizes-gib": (frozenset({"Job"}), lambda: deploy_model.MODEL_SIZES,
+                                     "offline/deploy_model/figures.py"),
 }
 # Domains where a reader reads some keys and our own selectors the rest (llm-d.ai: the EPP reads llm-d.ai/role, the
 # InferencePool selects on our llm-d.ai/inferenceServing and llm-d.ai/model).

@@ -137,5 +137,5 @@ def test_the_preload_deadline_grows_with_the_model_sizes_and_the_job_records_the
     assert annotations["pulumi.com/timeoutSeconds"] == "16200" and spec["activeDeadlineSeconds"] == 4 * 16200
     env = {e["name"]: e["value"] for e in spec["template"]["spec"]["containers"][0]["env"]}
     assert env["MODELS"] == f"tinyllama {HF}"
-    work, what = dm._job_work(reg, dm.load_durations())
+    work, what = dm.job_work(reg, dm.load_durations())
     assert "150.6 GiB" in what and work.pessimistic > 3600  # the declared size, not 0 for an unknown name

@@ -435,9 +435,9 @@ def test_the_preload_is_bounded_by_the_slower_of_registry_and_share(prod):
     store = dm.store_throughput_mb_s(prod, DATA)
     quota = next(r.inputs["shareQuota"] for r in prod.of_type("azure-native:storage:FileShare"))
     assert store == pytest.approx((40 + 0.04 * quota) * 1.048576)
-    job = next(r for r in prod.kubernetes_objects() if dm._kind(r) == "Job" and r.name == "models-preload")
-    fast, _ = dm._job_work(job, DATA)
-    slow_share, _ = dm._job_work(job, DATA, store_mb_s=10.0)
+    job = next(r for r in prod.kubernetes_objects() if dm.kind_of(r) == "Job" and r.name == "models-preload")
+    fast, _ = dm.job_work(job, DATA)
+    slow_share, _ = dm.job_work(job, DATA, store_mb_s=10.0)
     assert slow_share.median > fast.median and fast.median > 0
 
 
@@ -476,7 +476,7 @@ def test_azure_operations_have_no_deadline_unless_custom_timeouts_and_pools_boot
 def test_llmd_vllm_scaler_is_after_the_release_that_installs_its_crd():
     plan = variant("llmd")
     by_name = {r.name: r for r in plan.resources}
-    scaler = next((r for r in plan.kubernetes_objects() if dm._kind(r) == "ScaledObject"
+    scaler = next((r for r in plan.kubernetes_objects() if dm.kind_of(r) == "ScaledObject"
                    and r.inputs["metadata"]["name"] == "vllm"), None)
     assert scaler is not None, "the llmd stack scales vLLM with KEDA"
     before = dm.ancestors(dm.dependencies(plan))
@@ -510,8 +510,8 @@ def test_an_image_pulled_from_a_mirror_weighs_what_its_upstream_image_weighs():
     from llmplatform.images import mirrored
     from llmplatform.pins import ALL_IMAGES
     for image in ALL_IMAGES:
-        assert dm._image_size(DATA, mirrored(image, "mirrorexample.azurecr.io")) == dm._image_size(DATA, image), image
-    assert dm._image_size(DATA, "ghcr.io/open-webui/open-webui:0.11.0") == 1800  # not the default size
+        assert dm.image_size_mb(DATA, mirrored(image, "mirrorexample.azurecr.io")) == dm.image_size_mb(DATA, image), image
+    assert dm.image_size_mb(DATA, "ghcr.io/open-webui/open-webui:0.11.0") == 1800  # not the default size
 
 
 def test_writes_to_one_key_vault_and_a_private_endpoint_beside_a_subnet_write_fail():

@@ -220,7 +220,7 @@ def test_an_allowed_stateful_replacement_is_still_marked_and_a_stale_allowance_i
     line = next(u for u in new if u == share)
 
     def replace_line(out: str) -> str:
-        return next(x for x in out.splitlines() if x.startswith("- Replace: ") and f"`{plan_diff._short(line)}`" in x)
+        return next(x for x in out.splitlines() if x.startswith("- Replace: ") and f"`{plan_diff.short_urn(line)}`" in x)
     code, out = _check(tmp_path, base, new, "--allow-stateful")
     assert code == 0 and "**Blocked" not in out
     assert f"**allowed** by the `{plan_diff.ALLOW_LABEL}` label" in replace_line(out)
@@ -468,7 +468,7 @@ def test_a_replaced_gpu_pool_is_deleted_before_it_is_created(tmp_path, dev):
     base, new = _doc(dev), _doc(variant("dev-operator"))  # another GPU size and the GPU Operator
     pool = _one(new, "azure-native:containerservice:AgentPool", "gpu-gpu")
     code, out = _check(tmp_path, base, new)
-    assert f"Replace: `{plan_diff._short(pool)}` (deleted first, then created: a gap): `vmSize`" in out
+    assert f"Replace: `{plan_diff.short_urn(pool)}` (deleted first, then created: a gap): `vmSize`" in out
     assert code == 0  # a node pool holds no data
 
 

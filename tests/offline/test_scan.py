@@ -116,3 +116,14 @@ def test_a_planned_stack_with_no_kubernetes_objects_has_nothing_to_scan(tmp_path
     assert "creates no Kubernetes objects" in capsys.readouterr().out
     assert scan_tool.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
     assert "run `make plan STACK=dev` first" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("stack", ["../dev", "", "dev/manifests"])
+def test_make_scan_refuses_a_name_that_is_no_stack(tmp_path, capsys, stack):
+    """`make scan STACK=../dev` names no stack: refused as bad usage, naming the rule and the stacks there are,
+    rather than reading another folder's manifests (or telling the user to plan a stack that cannot exist)."""
+    (tmp_path / "dev" / "manifests").mkdir(parents=True)
+    (tmp_path / "dev" / "manifests" / "x.yaml").write_text("kind: Pod\n")
+    assert scan_tool.main(["--stack", stack, "--out", str(tmp_path / "sub")]) == 2
+    err = capsys.readouterr().err
+    assert f"stack name {stack!r} is not valid" in err and "stacks: " in err and "prod" in err

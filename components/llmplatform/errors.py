@@ -1,0 +1,18 @@
+"""The error every component raises for an input it cannot build from (its own module: the rules and data modules
+that raise it sit below `checks`, which imports them)."""
+from typing import Optional
+
+import pulumi
+
+
+class ComponentInputError(pulumi.InputPropertiesError, pulumi.RunError, ValueError):
+    """An input a component cannot build from. `errors` holds the property paths (dotted Python input names, as the
+    component reads them) and reasons; the message is the whole sentence a Python user reads. A RunError too: the
+    Python language host prints a RunError's message alone, any other exception with its traceback (the component
+    provider answers with the property errors instead)."""
+
+    def __init__(self, message: str, property_path: Optional[str] = None, reason: Optional[str] = None,
+                 problems: Optional[list[tuple[str, str]]] = None):
+        found = list(problems or []) or ([(property_path, reason or message)] if property_path else [])
+        errors = [{"property_path": path, "reason": why} for path, why in found] or None
+        super().__init__(message, errors)  # type: ignore[arg-type]

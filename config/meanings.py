@@ -1,0 +1,288 @@
+"""What each section and key of the stack config is for, in one sentence each: the words of
+docs/configuration.md's tables (config/reference.py adds the types, defaults and allowed values from the code)."""
+
+# What each section is for (its heading's sentence).
+SECTIONS = {
+    "": "Scalar keys, declared in `Pulumi.yaml` with their type, default and description (a test keeps the "
+        "declaration and the loader's default equal).",
+    "network": "The VNet, its subnets and the cluster's overlay ranges.",
+    "cluster": "AKS: pools, access, upgrades.",
+    "gpu": "The GPU node pool (scale to zero, spot, optional on-demand fallback) and its NVIDIA software.",
+    "modelStore": "The shared model store: an Azure Files Premium share, its volume and the preload Job.",
+    "inference": "Ollama, the model server behind the API gate.",
+    "webui": "Open-WebUI.",
+    "postgres": "PostgreSQL Flexible Server with pgvector, Open-WebUI's database.",
+    "keyVault": "The Key Vault every secret of the platform lives in.",
+    "gateway": "The Gateway API on Istio, and the API gate's key and rate limit.",
+    "observability": "Azure Monitor and the in-cluster monitoring stack.",
+    "autoscaling": "How the Ollama model server scales.",
+    "llmd": "LlmdStack: vLLM and the llm-d inference scheduler on the GPU pool.",
+    "security": "The AKS security baseline's switches.",
+    "cost": "What the cost estimate of `make plan` assumes.",
+    "edge": "A regional stack's place behind the global stack (Front Door and Fleet Manager).",
+}
+
+# What each key does. No defaults, allowed values or bounds here: the tables take those from the code.
+MEANING = {
+    "network.vnetCidr": "VNet address space.",
+    "network.nodeSubnetCidr": "Subnet of all node pools; holds `gateway.internalIp`.",
+    "network.endpointsSubnetCidr": "Subnet of the private endpoints.",
+    "network.postgresSubnetCidr": "Subnet delegated to PostgreSQL Flexible Server.",
+    "network.podCidr": "Overlay pod range (must not overlap the VNet).",
+    "network.serviceCidr": "Kubernetes service range.",
+    "network.dnsServiceIp": "CoreDNS address, inside `network.serviceCidr`.",
+    "cluster.kubernetesVersion": "Kubernetes version, e.g. `1.34` (unset: AKS's default). Under an auto-upgrade "
+                                 "channel AKS moves it and a later edit is ignored; refused on a Fleet-managed region (the fleet upgrades it).",
+    "cluster.zones": "Availability zones of every pool, e.g. `[\"1\",\"2\",\"3\"]`; fixed once a pool exists (new pool names to "
+                     "change them).",
+    "cluster.systemPool.name": "Name of the system pool, the only pool inline in the cluster.",
+    "cluster.systemPool.vmSize": "VM size of the system pool (a CPU size; AKS needs 2 vCPU and 4 GiB).",
+    "cluster.systemPool.minCount": "Autoscaler minimum of the system pool (at least 1).",
+    "cluster.systemPool.maxCount": "Autoscaler maximum of the system pool.",
+    "cluster.systemPool.osDiskSizeGb": "OS disk of each system node, GB.",
+    "cluster.systemPool.maxPods": "Pods per system node.",
+    "cluster.systemPool.priority": "AKS runs system pools on regular VMs only.",
+    "cluster.workloadPool.name": "Name of the CPU pool that runs the gateway, the UI and CPU inference (label "
+                                 "`llm-platform/pool=cpu`).",
+    "cluster.workloadPool.vmSize": "VM size of the CPU workload pool; a change replaces the pool (deleted first): use a new "
+                                    "`cluster.workloadPool.name` to add the new pool before the old one goes.",
+    "cluster.workloadPool.minCount": "Autoscaler minimum of the CPU workload pool.",
+    "cluster.workloadPool.maxCount": "Autoscaler maximum of the CPU workload pool.",
+    "cluster.workloadPool.osDiskSizeGb": "OS disk of each CPU workload node, GB."
+                                          " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
+    "cluster.workloadPool.maxPods": "Pods per CPU workload node."
+                                     " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
+    "cluster.workloadPool.priority": "`spot`: evicted nodes are deleted and every pod the platform places there "
+                                     "tolerates the spot taint. For dev; a prod advisory says so.",
+    "cluster.dedicatedSystemPool": "Taint the system pool `CriticalAddonsOnly=true:NoSchedule`.",
+    "cluster.maintenanceWindow": "Weekly window for both upgrade schedules (unset: AKS's own schedule); its keys "
+                                 "below apply once it is set.",
+    "cluster.maintenanceWindow.dayOfWeek": "Day of the window.",
+    "cluster.maintenanceWindow.startTime": "Start, `HH:MM` (24 h).",
+    "cluster.maintenanceWindow.durationHours": "Length in hours (AKS needs at least 4).",
+    "cluster.maintenanceWindow.utcOffset": "Offset of `startTime` from UTC, e.g. `+01:00`.",
+    "cluster.apiAccess.mode": "Who reaches the API server: anyone (Entra ID still guards it), `authorizedIpRanges` "
+                              "only, or a private cluster.",
+    "cluster.apiAccess.authorizedIpRanges": "Ranges admitted with mode `authorizedIps` (required there, refused "
+                                            "otherwise).",
+    "cluster.adminGroupObjectIds": "Entra groups made cluster admins (and Grafana Admins of Managed Grafana).",
+    "cluster.tier": "AKS tier (`Standard` and `Premium` carry the uptime SLA).",
+    "cluster.disableLocalAccounts": "Entra ID only: no static admin kubeconfig.",
+    "cluster.networkPolicy": "Network policy engine (`cilium` with the Cilium dataplane).",
+    "cluster.upgradeChannel": "AKS auto-upgrade channel (`none` on a regional stack Fleet Manager upgrades).",
+    "cluster.nodeOsUpgradeChannel": "Node OS image upgrades.",
+    "cluster.kubeloginMode": "How the program's Kubernetes provider logs in: `azurecli` (people, and the repository's "
+                             "GitHub workflow after azure/login), or `workloadidentity`/`spn` for other CI "
+                             "(docs/operations.md).",
+    "cluster.grantDeployerAdmin": "Grant the identity running `pulumi up` AKS RBAC Cluster Admin.",
+    "cluster.deployerPrincipalType": "What runs `pulumi up`: the grant's principalType. Unset: `ServicePrincipal` "
+                                     "when `cluster.kubeloginMode` logs in as an application (`workloadidentity`, "
+                                     "`spn`, `msi`), else `User`; set it when an Azure CLI login is a service "
+                                     "principal.",
+    "cluster.imageRegistry": "Mirror registry every image is pulled from (e.g. `myregistry.azurecr.io`), charts' "
+                             "images included: for an Azure Policy that allows only your registries. Unset: each "
+                             "image's upstream registry. docs/images.md: what to mirror (`make images`).",
+    "cluster.imageRegistryId": "Resource id of the Azure Container Registry behind `cluster.imageRegistry`: the "
+                               "nodes' kubelet identity gets AcrPull on it. Unset: the nodes can already pull.",
+    "gpu.enabled": "Create the GPU pool (it costs nothing while scaled to zero).",
+    "gpu.poolName": "Pool name; the on-demand fallback pool is `<poolName>od`.",
+    "gpu.vmSize": "A size of the GPU SKU catalog (`components/llmplatform/data/gpu_skus.json`: T4, A10, V100, A100, "
+                  "H100 and H200 sizes); a change replaces the pools (deleted first): use a new `gpu.poolName` "
+                  "to add the new pools before the old ones go.",
+    "gpu.minCount": "Autoscaler minimum (0 scales to zero).",
+    "gpu.maxCount": "Autoscaler maximum.",
+    "gpu.priority": "`spot` (eviction deletes the node) or `regular`.",
+    "gpu.spotMaxPrice": "Highest spot price, USD/hour; -1 pays up to the on-demand price.",
+    "gpu.fallback.enabled": "An on-demand pool with the same labels, which the autoscaler tries after spot.",
+    "gpu.fallback.minCount": "Autoscaler minimum of the fallback pool.",
+    "gpu.fallback.maxCount": "Autoscaler maximum of the fallback pool.",
+    "gpu.driver": "`aks`: AKS installs the driver, the NVIDIA device plugin chart runs; `operator`: no AKS driver, "
+                  "the NVIDIA GPU Operator (not on A10 sizes, which take AKS's GRID driver).",
+    "gpu.osDiskSizeGb": "OS disk of each GPU node, GB."
+                        " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
+    "gpu.maxPods": "Pods per GPU node."
+                   " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
+    "gpu.migProfile": "MIG slice per GPU (unset: whole GPUs); A100, H100 and H200 sizes only.",
+    "gpu.zones": "Zones of the GPU pools (empty: the cluster's)."
+                 " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
+    "modelStore.protocol": "`nfs` (4.1, no account key, subnet-restricted) or `smb`.",
+    "modelStore.sizeGib": "Provisioned share size; must leave 10 % free above the preloaded models.",
+    "modelStore.redundancy": "Storage redundancy (Premium: `LRS` or `ZRS`).",
+    "modelStore.resourceGroupName": "A resource group of its own, so the store outlives the cluster.",
+    "modelStore.models": "Models the preload Job pulls, each an Ollama model name: a catalogue name "
+                         "(`config/data/ollama_models.json`, with its size), an untagged library name whose `latest` "
+                         "the catalogue records (`gpt-oss`, `deepseek-r1`), or any other name Ollama pulls "
+                         "(`hf.co/<org>/<repo>:<quant>`, another library tag) as an object with its download size: "
+                         "`{name: ..., sizeGib: 0.8}` (`--path 'modelStore.models[1].name'` and `...[1].sizeGib`). "
+                         "The sizes count in the share's room, Ollama's memory (GPU, or `inference.resources."
+                         "memoryLimit` on CPU) and the Job's deadline.",
+    "modelStore.preload": "Pull the models (off: the Job only lays the store out).",
+    "modelStore.preloadDryRun": "The Job only lists what it would pull.",
+    "inference.accelerator": "`cpu` (CPU pool) or `gpu` (GPU pool, `nvidia.com/gpu` requested): the one switch.",
+    "inference.replicas": "Ollama replicas (the starting count when autoscaled); at least 1 in prod.",
+    "inference.resources.cpuRequest": "Ollama's CPU request.",
+    "inference.resources.cpuLimit": "Ollama's CPU limit (at least the request).",
+    "inference.resources.memoryRequest": "Ollama's memory request.",
+    "inference.resources.memoryLimit": "Ollama's memory limit (at least the request); on CPU it must hold the "
+                                       "largest model to preload plus Ollama's overhead (1 GiB + 0.5 GiB per "
+                                       "`inference.numParallel`).",
+    "inference.gpusPerReplica": "GPUs per replica in GPU mode (at most the size's GPUs).",
+    "inference.numParallel": "`OLLAMA_NUM_PARALLEL`: requests one loaded model serves at once.",
+    "inference.maxLoadedModels": "`OLLAMA_MAX_LOADED_MODELS`.",
+    "inference.keepAlive": "`OLLAMA_KEEP_ALIVE` (`0` unloads at once, `-1` never).",
+    "inference.warmModel": "A model of `modelStore.models` each replica loads before it is Ready (its startup probe "
+                           "runs Ollama's preload, `ollama run <model> \"\"`), so a new replica takes traffic warm; "
+                           "`none`: the first request loads it. Default: the first preloaded model that is not "
+                           "embedding-only.",
+    "webui.enabled": "Deploy Open-WebUI (and its database).",
+    "webui.replicas": "Replicas, the HPA's minimum (CPU 70 %).",
+    "webui.maxReplicas": "The HPA's maximum.",
+    "webui.resources.cpuRequest": "Open-WebUI's CPU request.",
+    "webui.resources.cpuLimit": "Open-WebUI's CPU limit.",
+    "webui.resources.memoryRequest": "Open-WebUI's memory request.",
+    "webui.resources.memoryLimit": "Open-WebUI's memory limit.",
+    "webui.uploadsSizeGib": "RWX volume for uploads shared by the replicas (at least 100 GiB on `premium`).",
+    "webui.uploadsTier": "`premium` (Azure Files Premium, provisioned) or `standard` (billed by the GiB used).",
+    "webui.backend": "The model the UI fronts: Ollama's, or llm-d's through its API gate, in its namespace (needs "
+                     "`llmd.enabled`; the Ollama stack then runs without a UI of its own).",
+    "webui.modelAccess": "`all`: every signed-in user sees every model; `granted`: Open-WebUI's access control (a "
+                         "model is listed to admins only until an admin shares it).",
+    "webui.enableSignup": "Anyone who reaches the UI may create an account (an advisory on a public UI). With the "
+                          "Ollama backend read on the UI's first start only, then Admin Panel → Settings decides "
+                          "(docs/operations.md).",
+    "webui.defaultUserRole": "A new account's role: `pending` waits for an admin's approval. Read when "
+                             "`webui.enableSignup` is.",
+    "webui.adminEmail": "The first admin, created at the UI's first start with a generated password in Key Vault "
+                        "(`<inference|llmd>-webui-admin-password`). Unset: whoever signs up first is admin (an "
+                        "advisory on a public UI).",
+    "webui.extraEnv": "More Open-WebUI settings, plain values (e.g. `webui.extraEnv.WEBUI_URL`); what the platform "
+                      "sets and names that look like secrets are refused.",
+    "webui.secretEnv": "Open-WebUI settings whose value is a Key Vault secret: variable → secret name (e.g. "
+                       "`webui.secretEnv.MICROSOFT_CLIENT_SECRET`); exported at start, never in the pod spec.",
+    "postgres.version": "PostgreSQL major version.",
+    "postgres.tier": "Compute tier.",
+    "postgres.skuName": "A size of that tier (`Standard_B…`, `Standard_D…`, `Standard_E…`; "
+                        "`config/data/`).",
+    "postgres.storageSizeGb": "Initial storage; auto-grow is on.",
+    "postgres.backupRetentionDays": "Days of point-in-time backups.",
+    "postgres.geoRedundantBackup": "Backups copied to the paired region.",
+    "postgres.highAvailability": "Zone-redundant standby (not on `Burstable`).",
+    "postgres.database": "Open-WebUI's database.",
+    "postgres.entraAdminGroupId": "Object id of the Entra group made the server's Microsoft Entra administrator "
+                                  "(Entra sign-in is on only with one); goes with `entraAdminGroupName`.",
+    "postgres.entraAdminGroupName": "That group's display name.",
+    "keyVault.softDeleteRetentionDays": "Days a deleted vault or secret can be recovered; set at the vault's creation, "
+                                         "Azure keeps it after.",
+    "keyVault.purgeProtection": "No purge before the retention ends. Cannot be turned off once on.",
+    "keyVault.publicNetworkAccess": "`false`: private endpoint only; `true` still denies all but the node subnet.",
+    "gateway.mode": "Which Gateways: `internal` (private load balancer), `external` (static public IP), both or "
+                    "none.",
+    "gateway.internalIp": "Private IP of the internal load balancer, a usable address of "
+                          "`network.nodeSubnetCidr`.",
+    "gateway.replicas": "Gateway (Envoy) replicas per Gateway.",
+    "gateway.rateLimitPerSecond": "Per-client limit of the API gate (excess answers 429). Each router pod enforces "
+                                  "its share (rate ÷ pods, per minute), so the pods together admit the rate.",
+    "gateway.rateLimitBurst": "Requests over the rate a client may send at once before 429s.",
+    "gateway.apiKeyAuth": "Bearer key on the model APIs (in the Key Vault secret the `apiKeySecret` output names).",
+    "gateway.requestTimeoutSeconds": "The longest answer: route, router and interceptor timeouts derive from it.",
+    "gateway.tls.mode": "`letsencrypt` issues a certificate for `hostname` (HTTP-01 on the external gateway).",
+    "gateway.tls.hostname": "DNS name of the certificate (with `letsencrypt`).",
+    "gateway.tls.email": "ACME account e-mail (with `letsencrypt`).",
+    "observability.enabled": "Azure Monitor (if `azureMonitor`) and the in-cluster stack (kube-prometheus-stack, "
+                             "DCGM exporter, KEDA).",
+    "observability.azureMonitor": "Log Analytics + Container Insights, managed Prometheus and the Azure alert rules; "
+                                  "`false` keeps only the in-cluster stack (dev; refused in prod, and with Defender, "
+                                  "diagnostics or Managed Grafana).",
+    "observability.logRetentionDays": "Log Analytics retention.",
+    "observability.managedGrafana": "Azure Managed Grafana on the managed Prometheus workspace.",
+    "observability.alertEmails": "Action group recipients (elsewhere than prod, none is an advisory: the Azure "
+                                 "alerts notify nobody).",
+    "observability.grafanaViewerGroupIds": "Entra groups given Grafana Viewer on Managed Grafana "
+                                           "(`cluster.adminGroupObjectIds` get Grafana Admin).",
+    "observability.prometheusRetention": "In-cluster Prometheus retention (a Prometheus duration).",
+    "observability.prometheusStorageGib": "In-cluster Prometheus disk.",
+    "observability.grafanaStorageGib": "Grafana's persistent volume.",
+    "observability.latencySloSeconds": "p95 gateway latency the alert checks.",
+    "observability.errorRatioSlo": "Share of 5xx gateway responses that alerts (between 0 and 1).",
+    "observability.gpuMemoryAlertPercent": "GPU memory alert threshold.",
+    "observability.vllmDashboard": "Also load the vLLM / llm-d dashboard.",
+    "autoscaling.mode": "`requests`: KEDA on in-flight requests per replica (+ GPU memory or CPU); `gpu-memory`: "
+                        "Prometheus Adapter + HPA; `cpu`: HPA; `none`.",
+    "autoscaling.minReplicas": "Lower bound; 0 needs `scaleToZero`.",
+    "autoscaling.maxReplicas": "Upper bound.",
+    "autoscaling.targetInFlight": "In-flight requests per replica KEDA aims for.",
+    "autoscaling.scaleToZero": "Dev, `requests` mode: the interceptor holds requests while a replica (and a GPU "
+                               "node) starts.",
+    "autoscaling.gpuMemoryTargetPercent": "Second signal in GPU mode.",
+    "autoscaling.cpuTargetPercent": "Second signal in CPU mode.",
+    "autoscaling.scaleDownStabilizationSeconds": "Scale down slowly (a model reload costs minutes).",
+    "autoscaling.coldStartTimeoutSeconds": "How long a held request waits for the first replica.",
+    "autoscaling.interceptorReplicas": "KEDA HTTP interceptor replicas (`requests` mode; every model request passes "
+                                       "it): at least 2 in prod.",
+    "llmd.enabled": "Deploy LlmdStack on the GPU pool (an A100, H100 or H200 size), published on the gateways' "
+                    "`llmd` listener (port 8000) behind the API key and rate limit. The `llmd` stack sets it.",
+    "llmd.namespace": "The namespace (a DNS label) LlmdStack creates for vLLM, the scheduler, its gate and gateway "
+                      "(and the UI under `webui.backend: llmd`); the `llmdNamespace` output. None the program creates "
+                      "otherwise: not `namespace`, a platform namespace or a Kubernetes system one.",
+    "llmd.model": "Hugging Face model id vLLM serves.",
+    "llmd.hfTokenSecret": "Key Vault secret holding a Hugging Face token; required for gated models.",
+    "llmd.modelMemoryGib": "Weights (GiB) of a model the built-in list (`components/llmplatform/llmd_specs.py`) "
+                           "does not know, for the fit check.",
+    "llmd.maxModelLen": "Longest context vLLM accepts (unset: the model's; required for a model the built-in list "
+                        "does not know). The scheduler's prefix matching covers the same length.",
+    "llmd.tensorParallelSize": "GPUs per vLLM replica (at most one node's).",
+    "llmd.replicas": "vLLM replicas (the starting count under `llmd.autoscaling`).",
+    "llmd.modelCacheGib": "Size limit of each replica's model download cache.",
+    "llmd.prefillDecode": "Prefill/decode disaggregation: prefill and decode Deployments, llm-d's routing sidecar, "
+                          "KV cache over InfiniBand (NIXL), the NVIDIA Network Operator. InfiniBand sizes, the GPU "
+                          "Operator driver and fixed replica counts only (docs/components/llmd-stack.md).",
+    "llmd.prefillReplicas": "Prefill replicas under `llmd.prefillDecode` (`llmd.replicas` counts decode).",
+    "llmd.prefillTensorParallelSize": "GPUs per prefill replica under `llmd.prefillDecode` (at most one node's; "
+                                      "`llmd.tensorParallelSize` is decode's).",
+    "llmd.exposeExternally": "Also publish the llm-d API on the external gateway.",
+    "llmd.failureMode": "What the gateway does while the scheduler is down.",
+    "llmd.autoscaling": "KEDA on the scheduler's flow-control queue and running requests (llm-d's "
+                        "workload-autoscaling guide); turns the scheduler's flow control on. Needs observability.",
+    "llmd.minReplicas": "Lower bound under `llmd.autoscaling`; 0 scales to zero (the scheduler holds requests up "
+                        "to `gateway.requestTimeoutSeconds`).",
+    "llmd.maxReplicas": "Upper bound; times `tensorParallelSize` it must fit `gpu.maxCount` nodes.",
+    "llmd.scaleUpStabilizationSeconds": "Scale-up window of the generated HPA (size it near a replica's cold "
+                                        "start).",
+    "llmd.scaleDownStabilizationSeconds": "Scale-down window, also the quiet time before scaling to zero.",
+    "security.azurePolicy": "Azure Policy add-on (Gatekeeper enforcing the assigned initiatives). No charge.",
+    "security.defender": "Microsoft Defender for Containers, reporting to Log Analytics; billed per node vCore. "
+                         "Needs Azure Monitor.",
+    "security.encryptionAtHost": "Encrypt node OS and temp disks at the host on every pool. No charge; the "
+                                 "subscription feature `Microsoft.Compute/EncryptionAtHost` must be registered. "
+                                 "Set it before the pools exist: AKS cannot change it on a pool.",
+    "security.ephemeralOsDisk": "OS disks on the VM's local disk for every pool whose size has one large enough "
+                                "(`components/llmplatform/data/vm_local_disks.json`); the plan names the others. "
+                                "Set it before a pool exists: AKS cannot change a pool's OS disk type.",
+    "security.diagnostics": "Key Vault, PostgreSQL and the model share send their logs and metrics to Log Analytics "
+                            "(billed per GB). Needs Azure Monitor.",
+    "cost.logAnalyticsGbPerDay": "Log Analytics ingestion the estimate assumes, GB/day.",
+    "cost.prices": "Overrides of the price file's entries, e.g. `cost.prices.vm_hourly.Standard_D4s_v5` or "
+                   "`cost.prices.load_balancer_monthly`.",
+    "edge.globalStack": "Makes this a regional stack behind that global stack: the external gateway admits only "
+                        "Front Door (`AzureFrontDoor.Backend`), the stack exports `location` and `clusterId`, and "
+                        "config checks it against the project's other regional stack files. Needs the external "
+                        "gateway, no Let's Encrypt.",
+    "edge.frontDoorId": "The global stack's `frontDoorId` output (a GUID), set after the global stack is up "
+                        "(docs/operations.md). Unset, the external gateway serves nothing; set, only requests whose "
+                        "`X-Azure-FDID` header carries it (and Front Door's probe paths), and the API gate accepts "
+                        "the global stack's key set instead of a key of its own.",
+    "edge.fleet": "Fleet Manager upgrades this region: `cluster.upgradeChannel` must then be `none`.",
+    "global.regions": "The regional stacks, in upgrade order.",
+    "global.llmdRegions": "Regional stacks (of `global.regions`) whose llm-d API the edge serves at /llmd; each "
+                          "publishes llm-d externally (`llmd.enabled`, `llmd.exposeExternally`).",
+    "global.organization": "Organization of the StackReferences to the regional stacks.",
+    "global.apiKeys": "Names of the clients' API keys, newest last: one key set valid in every region, written into "
+                      "each region's Key Vault (rotation: docs/operations.md).",
+    "global.frontDoor.sku": "Front Door tier (the managed WAF rule sets need Premium).",
+    "global.frontDoor.wafMode": "`Detection` only logs.",
+    "global.frontDoor.rateLimitPerMinute": "Per-client WAF rate limit at the edge.",
+    "global.frontDoor.originTimeoutSeconds": "How long Front Door waits for a region's first byte.",
+    "global.fleet.channel": "Fleet Manager's auto-upgrade channel.",
+    "global.fleet.nodeImageSelection": "Node images: the latest per region, or one consistent image.",
+    "global.fleet.waitBetweenRegionsSeconds": "Soak time between two regions' upgrades.",
+}

@@ -1,0 +1,80 @@
+"""The deploy model: what a first `pulumi up` of a plan waits for, how long, and in which order.
+
+For every resource of the recorded plan it says what Pulumi waits for on create and under which deadline, estimates
+how long that takes on a fresh subscription (`config/data/deploy_durations.json`: median and pessimistic, each with
+its source), schedules the dependency graph (a resource starts when everything it depends on has finished; a pod
+also waits for nodes of a pool it can run on) and finds the critical path. Each of these is a plan failure:
+
+- a wait whose pessimistic time exceeds its deadline (`timeout`);
+- a custom resource not after what installs its CRD (`crd-order`);
+- an object that names another neither after it nor tolerant of its absence, or naming nothing (`name-reference`);
+- software that needs no GPU node waiting for a GPU pool (`gpu-wait`);
+- two agent-pool writes of one AKS cluster, or one of its pools or maintenance configurations and the cluster's own
+  create, that may run at once (`cluster-writes`);
+- an AKS cluster or agent pool created while something else may write its virtual network: a subnet, another
+  cluster's or pool's create; a private endpoint created while a subnet of its network may be written
+  (`vnet-writes`);
+- two federated identity credentials of one user-assigned identity that may be written at once, or that share an
+  issuer and subject (`identity-writes`);
+- two writes to one PostgreSQL flexible server's parameters, administrators or databases that may run at once
+  (`server-writes`);
+- two writes to one Key Vault (its secrets, a private endpoint to it) that may run at once (`vault-writes`);
+- a RoleAssignment whose principalType is missing or does not match the identity (`principal-type`);
+- a workload reading a volume a Job writes, neither after the awaited Job nor tolerant of an empty volume
+  (`job-output`).
+
+Await rules are pulumi-kubernetes' (provider/pkg/await, read at the release the SDK pin matches, see
+docs/decisions.md): Deployment/StatefulSet/DaemonSet ready, Job complete, Service endpoints settled, PVC bound, a
+kind without an awaiter created at once; 10 minutes unless `customTimeouts.create` or `pulumi.com/timeoutSeconds`;
+`pulumi.com/skipAwait` skips it; a kind the API server does not know is retried for 31 s, then fails. A Helm release
+(helm.sh/v3) waits for its chart's workloads unless `skipAwait`, for `timeout` seconds (300 by default). Azure
+resources are awaited until their long-running operation ends, with no deadline unless `customTimeouts`.
+Pure Python over the recorded plan (the standard library, offline.runner and the model catalogue's sizes): no SDK
+import, a few milliseconds per stack.
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from llmplatform.azure_roles import KEY_VAULT_SECRETS_USER
+from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
+from llmplatform.write_order import (AGENT_POOL, FEDERATION, MANAGED_CLUSTER, PRIVATE_ENDPOINT, SUBNET, VAULT,
+                                     ancestors, conflicts)
+
+from ..runner import Plan
+from .awaits import helm_wait, job_work, k8s_timeout, service_wait, wait_of
+from .checks import (CHART_CRD_GROUPS, check_crd_order, check_gpu_waits, check_job_outputs, check_principal_types,
+                     check_references, check_timeouts, crd_installers)
+from .figures import ModelShare, image_pull, image_size_mb, model_load, model_weights_gb, store_throughput_mb_s
+from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, load_durations
+from .objects import kind_of
+from .pools import Pool, landing_pools, node_family, node_wait, pools
+from .schedule import IDENTITY, dependencies, identity_gates, schedule
+
+__all__ = ["AGENT_POOL", "CHART_CRD_GROUPS", "DeployModel", "DurationsError", "FEDERATION", "HELM_RELEASE",
+           "IDENTITY", "KEY_VAULT_SECRETS_USER", "MANAGED_CLUSTER", "MODEL_SIZES", "ModelShare", "PRIVATE_ENDPOINT",
+           "Pool", "Problem", "SUBNET", "Span", "VAULT", "ancestors", "check_principal_types", "crd_installers",
+           "dependencies", "evaluate", "helm_wait", "identity_gates", "image_pull", "image_size_mb", "job_work",
+           "k8s_timeout", "kind_of", "landing_pools", "load_durations", "model_load", "model_weights_gb", "node_family",
+           "node_wait", "pools", "report_lines", "schedule", "service_wait", "store_throughput_mb_s", "wait_of"]
+
+
+def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
+    """The schedule and every check, for `make plan` and the tests."""
+    data = data or load_durations()
+    model = schedule(plan, data)
+    model.floor = schedule(plan, data, awaited=False)
+    graph = dependencies(plan)
+    before = ancestors(graph)
+    model.problems = (check_timeouts(model, bool(pools(plan))) + check_crd_order(plan, before)
+                      + check_references(plan, before)
+                      + check_gpu_waits(plan, graph)
+                      + [Problem(c.rule, c.resource, c.message) for c in conflicts(plan.resources, before)]
+                      + check_principal_types(plan) + check_job_outputs(plan, before))
+    return model
+
+
+def report_lines(model: DeployModel) -> list[str]:
+    lines = [model.summary(), *([line] if (line := model.floor_line()) else [])]
+    lines.extend(f"deploy model: {p}" for p in model.problems)
+    return lines

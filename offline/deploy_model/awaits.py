@@ -1,0 +1,195 @@
+"""What Pulumi waits for on each resource's create and under which deadline: pulumi-kubernetes' await rules per
+kind, Helm releases, Azure long-running operations."""
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+from llmplatform.write_order import AGENT_POOL
+
+from ..pod_specs import pod_spec
+from ..runner import Registration
+from ..wire import duration_seconds
+from .model import (CRD_BUNDLES, DEFAULT_K8S_TIMEOUT, HELM_DEFAULT_TIMEOUT, HELM_RELEASE, SKIP_AWAIT, Span,
+                    TIMEOUT_SECONDS, WAIT_FOR, WORKLOADS, Wait, ZERO)
+from .objects import annotations_of, containers_of, kind_of, requests_gpu
+from .figures import (ModelShare, container_start, declared_model_sizes, image_pull, model_load, model_weights_gb,
+                      ollama_warm_up, vllm_model)
+from .pools import Pool, landing_pools, node_family, node_wait, pool_of
+
+
+def _custom_timeout(reg: Registration) -> Optional[float]:
+    return duration_seconds((reg.options.get("customTimeouts") or {}).get("create"))
+
+
+def k8s_timeout(reg: Registration) -> tuple[float, str]:
+    """provider/pkg/metadata/overrides.go TimeoutDuration: customTimeouts first, then the annotation, else the
+    awaiter's 10 minutes."""
+    custom = _custom_timeout(reg)
+    if custom is not None:
+        return custom, "customTimeouts.create"
+    raw = annotations_of(reg).get(TIMEOUT_SECONDS)
+    if raw is not None and str(raw).strip().isdigit():
+        return float(raw), TIMEOUT_SECONDS
+    return float(DEFAULT_K8S_TIMEOUT), "pulumi-kubernetes default (10 min)"
+
+
+def skips_await(reg: Registration) -> bool:
+    return str(annotations_of(reg).get(SKIP_AWAIT, "")).lower() == "true"
+
+
+def _replicas(reg: Registration) -> int:
+    spec = reg.inputs.get("spec") or {}
+    if kind_of(reg) in ("Job", "Pod"):
+        return 1
+    value = spec.get("replicas", 1)
+    return int(value) if isinstance(value, (int, float)) else 1
+
+
+def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
+                  share: ModelShare = ModelShare()) -> Wait:
+    kind = kind_of(reg)
+    spec = pod_spec(reg.inputs) or {}
+    timeout, source = k8s_timeout(reg)
+    obj = data["kubernetes"]["object"]
+    if skips_await(reg):
+        return Wait(f"nothing ({SKIP_AWAIT})", Span.of(obj), None)
+    if kind != "DaemonSet" and _replicas(reg) == 0:
+        return Wait(f"{kind} with 0 replicas: nothing to be ready", Span.of(obj), timeout, source)
+    images = [str(c.get("image", "")) for c in containers_of(spec)]
+    gpu = requests_gpu(spec)
+    span = image_pull(data, images) + container_start(data, images)
+    what = {"Deployment": "all replicas ready", "StatefulSet": "all replicas ready", "Job": "Complete",
+            "Pod": "Ready", "DaemonSet": "a ready pod on every node it selects"}[kind]
+    parts = ["image pull", "start"]
+    model = vllm_model(spec)
+    weights = model_weights_gb(model) if model else None
+    if weights:
+        span = span + model_load(data, weights)
+        parts.append(f"download and load {model} (~{weights:.0f} GB)")
+    warm = ollama_warm_up(data, spec, share)
+    if warm:
+        span = span + warm[0]
+        parts.append(warm[1])
+    if kind == "Job":
+        work = job_work(reg, data, share.write_mb_s)
+        span = span + work[0]
+        parts.append(work[1])
+    if kind == "DaemonSet":
+        # ready on the nodes that exist: none yet on a pool at zero
+        return Wait(f"DaemonSet {what}", span, timeout, source)
+    candidates = landing_pools(spec, all_pools)
+    wait = Wait(f"{kind} {what} ({', '.join(parts)})", span, timeout, source,
+                pods_on=sorted({p.urn for p in candidates}))
+    if candidates:
+        wait.node_delay = node_wait(data, candidates, gpu, provision_limit)
+    return wait
+
+
+def job_work(reg: Registration, data: dict[str, Any], store_mb_s: Optional[float] = None) -> tuple[Span, str]:
+    """The model preload Job: the models it pulls (MODELS env) from the registry into the share, at the slower of
+    the pull throughput and the share's. Their sizes are the Job's own record (the MODEL_SIZES annotation: the
+    stack's declared or catalogue sizes), else the catalogue's."""
+    spec = pod_spec(reg.inputs) or {}
+    env = {e.get("name"): str(e.get("value", "")) for c in spec.get("containers") or [] for e in c.get("env") or []}
+    if env.get("DRY_RUN") == "true" or not env.get("MODELS", "").strip():
+        return ZERO, "no models to pull"
+    recorded = ModelShare(sizes_gib=tuple(declared_model_sizes(reg).items()))
+    gib = sum(recorded.size_gib(m) for m in env["MODELS"].split())
+    mb = gib * 1074
+    pull = data["image_pull"]["throughput_mb_s"]
+    cap = store_mb_s or float("inf")
+    return (Span(mb / min(pull["median"], cap), mb / min(pull["pessimistic"], cap)),
+            f"pull {gib:.1f} GiB of models into the share")
+
+
+def service_wait(reg: Registration, data: dict[str, Any]) -> Wait:
+    spec = reg.inputs.get("spec") or {}
+    timeout, source = k8s_timeout(reg)
+    k = data["kubernetes"]
+    if skips_await(reg):
+        return Wait(f"nothing ({SKIP_AWAIT})", Span.of(k["object"]), None)
+    if spec.get("type") == "ExternalName" or spec.get("clusterIP") == "None" or not spec.get("selector"):
+        return Wait("Service: nothing (headless, ExternalName or no selector)", Span.of(k["object"]), timeout, source)
+    span = Span.of(k["service_settle"])
+    what = "Service endpoints settled with no unready pod"
+    if spec.get("type") == "LoadBalancer":
+        span = span + Span.of(k["load_balancer_ip"])
+        what += " and a load-balancer IP"
+    return Wait(what, span, timeout, source)
+
+
+def helm_wait(reg: Registration, data: dict[str, Any], cpu_pools: list[Pool]) -> Wait:
+    i = reg.inputs
+    chart = str(i.get("chart", "")).rsplit("/", 1)[-1]
+    charts = data["helm_charts"]
+    span = Span.of(charts.get(chart) or charts["default"])
+    if i.get("skipAwait") and not i.get("atomic"):  # atomic sets wait (helm_release.go)
+        return Wait(f"helm install {chart} (skipAwait: not waited)", Span.of(data["kubernetes"]["object"]), None)
+    timeout = float(i.get("timeout") or HELM_DEFAULT_TIMEOUT)
+    source = "timeout" if i.get("timeout") else "helm.sh/v3 Release default (300 s)"
+    values = json.dumps(i.get("values") or {})
+    on = [p for p in cpu_pools if any(f'"{k}": "{v}"' in values for k, v in p.labels)]
+    return Wait(f"helm install {chart} --wait (its workloads ready)", span, timeout, source,
+                pods_on=sorted({p.urn for p in on}), node_delay=(ZERO, "nodes of the pool") if on else None)
+
+
+def azure_wait(reg: Registration, data: dict[str, Any]) -> Wait:
+    custom = _custom_timeout(reg)
+    source = "customTimeouts.create" if custom is not None else ""
+    if reg.type == AGENT_POOL:
+        p = pool_of(reg.urn, reg.inputs)
+        if p.min_count > 0:
+            span = Span.of(data["agent_pool"]["empty"]) + Span.of(node_family(data, p.vm_size)["spot" if p.spot
+                                                                                              else "regular"])
+            what = f"AKS adds pool {p.name} and boots its {p.min_count} node(s)"
+        else:
+            span = Span.of(data["agent_pool"]["empty"])
+            what = f"AKS adds pool {p.name} (no nodes)"
+        return Wait(what, span, custom, source)
+    entry = data["azure"].get(reg.type) or data["azure"]["default"]
+    span = Span.of(entry)
+    if reg.type == "azure-native:dbforpostgresql:Server" and \
+            str((reg.inputs.get("highAvailability") or {}).get("mode", "Disabled")) != "Disabled":
+        span = Span(span.median * 1.5, span.pessimistic * 1.5)  # a standby in another zone
+    return Wait(f"Azure long-running operation ({reg.type.split(':')[-1]})", span, custom, source)
+
+
+def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
+            share: ModelShare = ModelShare()) -> Wait:
+    """What Pulumi waits for on this resource's create, how long once it may start, and under which deadline."""
+    if reg.type.startswith("azure-native:"):
+        return azure_wait(reg, data)
+    if reg.type == "pulumi:providers:kubernetes":
+        return Wait("Azure RBAC propagation of the deployer's cluster role (Pulumi does not wait: a call before it "
+                    "answers Forbidden)", Span.of(data["role_assignment_propagation"]), None)
+    if reg.type == HELM_RELEASE:
+        return helm_wait(reg, data, [p for p in all_pools if p.min_count > 0 and not p.driver])
+    if reg.type in CRD_BUNDLES:
+        return Wait("CRDs applied (no await for CustomResourceDefinition)", Span.of(data["kubernetes"]["object"]),
+                    None)
+    k = data["kubernetes"]
+    kind = kind_of(reg)
+    if kind in WORKLOADS:
+        return workload_wait(reg, data, all_pools, provision_limit, share)
+    if kind == "Service":
+        return service_wait(reg, data)
+    timeout, source = k8s_timeout(reg)
+    if kind and skips_await(reg):
+        return Wait(f"nothing ({SKIP_AWAIT})", Span.of(k["object"]), None)
+    if kind == "Ingress":  # ingress.go: endpoints for every backend Service and a status.loadBalancer.ingress entry
+        return Wait("Ingress: backend endpoints and a load-balancer address", Span.of(k["service_settle"])
+                    + Span.of(k["load_balancer_ip"]), timeout, source)
+    if kind == "CustomResourceDefinition":
+        return Wait("CustomResourceDefinition: created (no awaiter; Established is not waited for)",
+                    Span.of(k["object"]), None)
+    if kind == "PersistentVolumeClaim":
+        return Wait("PVC Bound", Span.of(k["pvc_bind"]), 300.0, "awaiters.go (5 min)")
+    if kind == "PersistentVolume":
+        return Wait("PV Available", Span.of(k["pv_available"]), 300.0, "awaiters.go (5 min)")
+    if kind and WAIT_FOR in annotations_of(reg):
+        figure = k["gateway_programmed"] if kind == "Gateway" else k["object"]
+        return Wait(f"{WAIT_FOR}: {annotations_of(reg)[WAIT_FOR]}", Span.of(figure), timeout, source)
+    if kind:
+        return Wait(f"{kind}: created (no awaiter for this kind)", Span.of(k["object"]), None)
+    return Wait("nothing", ZERO, None)

@@ -1,0 +1,329 @@
+"""The plan failures found over the graph: CRD order, name references, GPU waits, principal types, Job outputs,
+deadlines."""
+from __future__ import annotations
+
+import json
+import re
+from typing import Optional
+
+from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
+from llmplatform.kubernetes_schemas import BUILTIN_GROUPS
+
+from ..pod_specs import pod_spec
+from ..runner import DEPLOYER, Plan, Registration
+from .model import CRD_BUNDLES, DeployModel, HELM_RELEASE, Problem, SKIP_AWAIT, TIMEOUT_SECONDS, WAIT_FOR
+from .objects import annotations_of, api_group_of, kind_of, label_of, metadata_of, objects_by_name, requests_gpu
+from .pools import pools
+from .awaits import skips_await
+
+
+# Which API groups each CRD installer brings. Charts: the CRDs each chart's pinned release ships (tests check the
+# vendored CRDs' sources); bundles: by the release file they apply; AKS add-ons: by addonProfiles key.
+CHART_CRD_GROUPS: dict[str, tuple[str, ...]] = {
+    "kube-prometheus-stack": ("monitoring.coreos.com",),
+    "keda": ("keda.sh", "eventing.keda.sh"),
+    "keda-add-ons-http": ("http.keda.sh",),
+    "cert-manager": ("cert-manager.io", "acme.cert-manager.io"),
+    "base": ("networking.istio.io", "security.istio.io", "telemetry.istio.io", "extensions.istio.io"),
+    "gpu-operator": ("nvidia.com", "nfd.k8s-sigs.io"),
+    "network-operator": ("mellanox.com", "k8s.cni.cncf.io"),
+}
+BUNDLE_CRD_GROUPS: dict[str, tuple[str, ...]] = {
+    "kubernetes-sigs/gateway-api/releases": ("gateway.networking.k8s.io",),
+    "kubernetes-sigs/gateway-api-inference-extension/releases": ("inference.networking.k8s.io",
+                                                                 "inference.networking.x-k8s.io"),
+}
+ADDON_CRD_GROUPS: dict[str, tuple[str, ...]] = {
+    "azureKeyvaultSecretsProvider": ("secrets-store.csi.x-k8s.io",),
+    "azurepolicy": ("templates.gatekeeper.sh", "constraints.gatekeeper.sh"),
+}
+
+# Principal types by what the principal is (Microsoft.Authorization roleAssignments: principalType defaults to User
+# in the REST spec; ARM refuses a mismatch with UnmatchedPrincipalType).
+MANAGED_IDENTITY_SOURCES = ("azure-native:managedidentity:UserAssignedIdentity", MANAGED_CLUSTER,
+                            "azure-native:dashboard:Grafana")
+
+
+def crd_installers(plan: Plan) -> dict[str, list[Registration]]:
+    """API group -> the plan's resources that install its CRDs."""
+    found: dict[str, list[Registration]] = {}
+    for reg in plan.resources:
+        groups: tuple[str, ...] = ()
+        if kind_of(reg) == "CustomResourceDefinition":
+            groups = (str((reg.inputs.get("spec") or {}).get("group", "")),)
+        elif reg.type == HELM_RELEASE and not reg.inputs.get("skipCrds"):
+            groups = CHART_CRD_GROUPS.get(str(reg.inputs.get("chart", "")).rsplit("/", 1)[-1], ())
+        elif reg.type in CRD_BUNDLES:
+            source = json.dumps(reg.inputs)
+            groups = tuple(g for key, gs in BUNDLE_CRD_GROUPS.items() if key in source for g in gs)
+        elif reg.type == MANAGED_CLUSTER:
+            addons = reg.inputs.get("addonProfiles") or {}
+            groups = tuple(g for key, gs in ADDON_CRD_GROUPS.items()
+                           if (addons.get(key) or {}).get("enabled") for g in gs)
+        for group in groups:
+            found.setdefault(group, []).append(reg)
+    return found
+
+
+def check_crd_order(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
+    installers = crd_installers(plan)
+    problems = []
+    for reg in plan.kubernetes_objects():
+        group = api_group_of(reg)
+        if group in BUILTIN_GROUPS:
+            continue
+        found = installers.get(group, [])
+        if not found:
+            problems.append(Problem("crd-order", label_of(reg), f"no resource of this plan installs the CRDs of "
+                                    f"{group}: Pulumi retries an unknown kind for 31 s, then fails"))
+        elif not any(i.urn in before.get(reg.urn, ()) for i in found):
+            problems.append(Problem("crd-order", label_of(reg), f"is not after {', '.join(i.name for i in found)}, "
+                                    f"which installs the {group} CRDs: created first, the kind is unknown for 31 s "
+                                    f"of retries, then the create fails; fix: depend on it"))
+    return problems
+
+
+# How an object that names another behaves while the named one is missing, per case.
+TOLERANT = {
+    ("pod", "ConfigMap"): "the kubelet retries the volume mount until it exists",
+    ("pod", "Secret"): "the kubelet retries the volume mount until it exists",
+    ("pod", "PersistentVolumeClaim"): "the scheduler keeps the pod pending until the claim exists",
+    ("pod", "SecretProviderClass"): "the CSI driver's mount is retried by the kubelet",
+    ("HTTPRoute", "Gateway"): "the route is accepted when its Gateway appears (Gateway API status reconcile)",
+    ("HTTPRoute", "Service"): "the backend resolves when the Service appears (ResolvedRefs reconcile)",
+    ("HTTPScaledObject", "Deployment"): "the add-on's operator reconciles until the target exists",
+    ("HTTPScaledObject", "Service"): "the interceptor routes to the Service once it exists",
+    ("ScaledObject", "Deployment"): "KEDA reconciles until the target exists",
+    ("HorizontalPodAutoscaler", "Deployment"): "the HPA reports the missing target and retries",
+}
+INTOLERANT = {
+    ("pod", "ServiceAccount"): "the ReplicaSet/Job controller cannot create a pod for a missing ServiceAccount "
+                               "(it backs off, minutes)",
+    ("nginx", "Service"): "nginx resolves an upstream `server` name at start and exits 'host not found in "
+                          "upstream' (crash-loop)",
+}
+
+
+def references(reg: Registration) -> list[tuple[str, str, str, str]]:
+    """(consumer role, kind, namespace, name) of every object this one names."""
+    ns = str(metadata_of(reg).get("namespace") or "")
+    kind = kind_of(reg)
+    spec = reg.inputs.get("spec") or {}
+    out: list[tuple[str, str, str, str]] = []
+    pod = pod_spec(reg.inputs)
+    if pod is not None:
+        account = pod.get("serviceAccountName")
+        if account and account != "default":
+            out.append(("pod", "ServiceAccount", ns, str(account)))
+        for v in pod.get("volumes") or []:
+            if (v.get("configMap") or {}).get("name") and not v["configMap"].get("optional"):
+                out.append(("pod", "ConfigMap", ns, str(v["configMap"]["name"])))
+            if (v.get("secret") or {}).get("secretName") and not v["secret"].get("optional"):
+                out.append(("pod", "Secret", ns, str(v["secret"]["secretName"])))
+            if (v.get("persistentVolumeClaim") or {}).get("claimName"):
+                out.append(("pod", "PersistentVolumeClaim", ns, str(v["persistentVolumeClaim"]["claimName"])))
+            spc = ((v.get("csi") or {}).get("volumeAttributes") or {}).get("secretProviderClass")
+            if spc:
+                out.append(("pod", "SecretProviderClass", ns, str(spc)))
+    if kind == "HTTPRoute":
+        for p in spec.get("parentRefs") or []:
+            if p.get("kind", "Gateway") == "Gateway":
+                out.append(("HTTPRoute", "Gateway", str(p.get("namespace") or ns), str(p["name"])))
+        for rule in spec.get("rules") or []:
+            for b in rule.get("backendRefs") or []:
+                if b.get("kind", "Service") == "Service" and not b.get("group"):
+                    out.append(("HTTPRoute", "Service", str(b.get("namespace") or ns), str(b["name"])))
+    if kind in ("HTTPScaledObject", "ScaledObject", "HorizontalPodAutoscaler"):
+        target = spec.get("scaleTargetRef") or {}
+        if target.get("name"):
+            out.append((kind, str(target.get("kind", "Deployment")), ns, str(target["name"])))
+        if kind == "HTTPScaledObject" and target.get("service"):
+            out.append((kind, "Service", ns, str(target["service"])))
+    return out
+
+
+NGINX_SERVER = re.compile(r"^\s*server\s+([A-Za-z0-9.-]+):\d+", re.M)
+
+
+def nginx_upstreams(reg: Registration, objects: dict) -> list[tuple[str, str, str, str]]:
+    """Upstream host names in the nginx config a workload mounts (resolved once, at start)."""
+    pod = pod_spec(reg.inputs) or {}
+    ns = str(metadata_of(reg).get("namespace") or "")
+    if not any("nginx" in str(c.get("image", "")) for c in pod.get("containers") or []):
+        return []
+    out = []
+    for v in pod.get("volumes") or []:
+        cm = objects.get(("ConfigMap", ns, str((v.get("configMap") or {}).get("name", ""))))
+        for text in ((cm.inputs.get("data") or {}).values() if cm else ()):
+            for host in NGINX_SERVER.findall(str(text)):
+                if re.fullmatch(r"[\d.]+", host) or host == "localhost":
+                    continue
+                parts = host.split(".")
+                out.append(("nginx", "Service", parts[1] if len(parts) > 1 else ns, parts[0]))
+    return out
+
+
+def check_references(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
+    objects = objects_by_name(plan)
+    gateways = {(ns, name): reg for (kind, ns, name), reg in objects.items() if kind == "Gateway"}
+    charted_namespaces = {str(r.inputs.get("namespace")) for r in plan.helm_releases()}
+    problems = []
+    for reg in plan.kubernetes_objects():
+        refs = references(reg) + nginx_upstreams(reg, objects)
+        for role, kind, ns, name in refs:
+            target = objects.get((kind, ns, name))
+            how = ""
+            if target is None and kind == "Service" and name.endswith("-istio") and (ns, name[:-6]) in gateways:
+                gw = gateways[(ns, name[:-6])]
+                target, how = gw, f" (Istio creates it for Gateway {name[:-6]}; only a Gateway awaited with " \
+                                  f"{WAIT_FOR} Programmed guarantees it exists)"
+                waited = WAIT_FOR in annotations_of(gw)
+            else:
+                waited = True
+            label = f"{kind} {ns + '/' if ns else ''}{name}"
+            if target is None:
+                if ns in charted_namespaces:
+                    continue  # a chart in that namespace may create it
+                problems.append(Problem("name-reference", label_of(reg), f"names {label}, which nothing in this "
+                                        "plan creates (dangling reference)"))
+                continue
+            if (role, kind) in TOLERANT:
+                continue
+            reason = INTOLERANT.get((role, kind), "it does not tolerate the absence")
+            if target.urn not in before.get(reg.urn, ()) or not waited:
+                problems.append(Problem("name-reference", label_of(reg), f"names {label}{how} but is not after it, "
+                                        f"and it is not tolerant: {reason}; fix: depend on it"))
+    return problems
+
+
+def check_gpu_waits(plan: Plan, graph: dict[str, set[str]]) -> list[Problem]:
+    by_urn = {r.urn: r for r in plan.resources}
+    gpu_pools = {p.urn for p in pools(plan) if p.driver and by_urn[p.urn].type == AGENT_POOL}
+
+    def needs_gpu(reg: Registration) -> bool:
+        spec = pod_spec(reg.inputs)
+        return bool(spec and requests_gpu(spec))
+
+    problems = []
+    for urn in graph:
+        reg = by_urn[urn]
+        if not reg.type.startswith("kubernetes:") or needs_gpu(reg):
+            continue
+        seen: set[str] = set()
+        pending, hit = list(graph[urn]), None
+        while pending and hit is None:
+            dep = pending.pop()
+            if dep in seen:
+                continue
+            seen.add(dep)
+            if dep in gpu_pools:
+                hit = dep
+                break
+            if needs_gpu(by_urn[dep]):
+                continue  # waiting for a GPU workload is waiting for that workload, not for the pool
+            pending.extend(graph.get(dep, ()))
+        if hit:
+            problems.append(Problem("gpu-wait", label_of(reg), f"needs no GPU node but waits for GPU pool "
+                                    f"{by_urn[hit].name} (DaemonSets and controllers install with no node); fix: "
+                                    "take the GPU selector and tolerations as plain values, not the pool's "
+                                    "outputs"))
+    return problems
+
+
+# kubelogin logins that are an application, never a user; and those that are always a user
+APP_LOGINS, USER_LOGINS = ("workloadidentity", "spn", "msi"), ("devicecode",)
+
+
+def deployer_login(plan: Plan) -> Optional[str]:
+    """How the Kubernetes provider logs in (kubelogin's --login in its kubeconfig): the identity running `pulumi up`."""
+    for reg in plan.of_type("pulumi:providers:kubernetes"):
+        match = re.search(r"--login\W+(\w+)", str(reg.inputs.get("kubeconfig", "")))
+        if match:
+            return match.group(1)
+    return None
+
+
+def check_principal_types(plan: Plan) -> list[Problem]:
+    """principalType must be sent (the REST spec's default is User) and match the principal: managed identities
+    (user-assigned, a cluster's or Grafana's system-assigned) are ServicePrincipal; the deployer (getClientConfig's
+    object) is a ServicePrincipal when the provider logs in as an application, a User with a device-code login
+    (an Azure CLI login can be either: the config says)."""
+    by_urn = {r.urn: r for r in plan.resources}
+    login = deployer_login(plan)
+    problems = []
+    for reg in plan.of_type("azure-native:authorization:RoleAssignment"):
+        kind = reg.inputs.get("principalType")
+        managed = any(by_urn[d].type in MANAGED_IDENTITY_SOURCES for d in reg.dependencies if d in by_urn
+                      and str(reg.inputs.get("principalId", "")).endswith("-principal"))
+        if not kind:
+            problems.append(Problem("principal-type", reg.name, "has no principalType: ARM takes User (the REST "
+                                    "spec's default) and refuses any other principal with UnmatchedPrincipalType; "
+                                    "fix: set it for the principal's kind"))
+        elif managed and kind != "ServicePrincipal":
+            problems.append(Problem("principal-type", reg.name, f"principalType {kind} for a managed identity, "
+                                    "which is a ServicePrincipal"))
+        elif reg.inputs.get("principalId") == DEPLOYER and login in APP_LOGINS + USER_LOGINS:
+            wanted = "ServicePrincipal" if login in APP_LOGINS else "User"
+            if kind != wanted:
+                problems.append(Problem("principal-type", reg.name, f"principalType {kind} for the deployer, who "
+                                        f"logs in with kubelogin --login {login} (a {wanted}): ARM refuses it with "
+                                        f"UnmatchedPrincipalType; fix: cluster.deployerPrincipalType"))
+    return problems
+
+
+def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
+    """A workload that mounts read-only a claim a Job writes needs the Job's output: it must be after the Job, and
+    the Job awaited (a skipAwait Job is 'done' when created)."""
+    writers: dict[tuple[str, str], list[Registration]] = {}
+    for reg in plan.kubernetes_objects():
+        if kind_of(reg) != "Job":
+            continue
+        spec = pod_spec(reg.inputs) or {}
+        ns = str(metadata_of(reg).get("namespace") or "")
+        for v in spec.get("volumes") or []:
+            claim = (v.get("persistentVolumeClaim") or {})
+            if claim.get("claimName") and not claim.get("readOnly"):
+                writers.setdefault((ns, str(claim["claimName"])), []).append(reg)
+    problems = []
+    for reg in plan.kubernetes_objects():
+        if kind_of(reg) not in ("Deployment", "StatefulSet", "DaemonSet"):
+            continue
+        spec = pod_spec(reg.inputs) or {}
+        ns = str(metadata_of(reg).get("namespace") or "")
+        for v in spec.get("volumes") or []:
+            claim = (v.get("persistentVolumeClaim") or {})
+            for job in writers.get((ns, str(claim.get("claimName"))), []) if claim.get("readOnly") else []:
+                if job.urn not in before.get(reg.urn, ()) or skips_await(job):
+                    problems.append(Problem("job-output", label_of(reg),
+                                            f"reads claim {claim['claimName']} read-only, which Job "
+                                            f"{metadata_of(job).get('name')} fills, but is not after the awaited Job: "
+                                            "it starts on an empty volume; fix: await the Job and depend on it"))
+    return problems
+
+
+def check_timeouts(model: DeployModel, any_pool: bool = True) -> list[Problem]:
+    problems = []
+    for step in model.steps.values():
+        w = step.wait
+        if any_pool and w.timeout is not None and not w.pods_on and kind_of(step.reg) in ("Deployment", "StatefulSet",
+                                                                                      "Job", "Pod") \
+                and "0 replicas" not in w.waits_for:
+            problems.append(Problem("timeout", label_of(step.reg), "its pods fit no node pool of this plan (node "
+                                    "selector, affinity or tolerations): they stay Pending and the wait runs to its "
+                                    "deadline, then fails; fix: place them on a pool"))
+            continue
+        t = step.wait.timeout
+        if t is None or step.elapsed.pessimistic <= t:
+            continue
+        reg = step.reg
+        if reg.type == HELM_RELEASE:
+            fix = f"raise the release's timeout to at least {int(step.elapsed.pessimistic) + 1} s"
+        elif reg.type.startswith("kubernetes:"):
+            fix = (f"set {TIMEOUT_SECONDS} to at least {int(step.elapsed.pessimistic) + 1} (or customTimeouts."
+                   f"create), or {SKIP_AWAIT} when Pulumi should not wait")
+        else:
+            fix = f"raise customTimeouts.create above {int(step.elapsed.pessimistic)} s"
+        problems.append(Problem("timeout", label_of(reg), f"waits for {step.wait.waits_for}: pessimistic "
+                                f"{step.elapsed.pessimistic / 60:.1f} min > its deadline {t / 60:.1f} min "
+                                f"({step.wait.timeout_from}); fix: {fix}"))
+    return problems

@@ -1,0 +1,120 @@
+"""How long an image pull, a container start and a model load take, from the durations file."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from config.models import catalogue_size
+from llmplatform.inference_specs import warm_up_command
+from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
+
+from ..runner import Plan, Registration
+from .model import Span, ZERO
+from .objects import annotations_of, kind_of
+
+
+def _repository(image: str) -> str:
+    base = image.split("@")[0]
+    head, _, tail = base.rpartition(":")
+    return head if head and "/" not in tail else base
+
+
+def image_size_mb(data: dict[str, Any], image: str) -> float:
+    sizes = data["image_pull"]["sizes_mb"]
+    repo = _repository(image)
+    for key, size in sizes.items():
+        if key != "default" and (repo == key or repo.endswith("/" + key) or repo.endswith(key)):
+            return float(size)
+    return float(sizes["default"])
+
+
+def image_pull(data: dict[str, Any], images: list[str]) -> Span:
+    """Pulling a pod's images (in parallel on one node: the largest dominates), download then extraction."""
+    if not images:
+        return ZERO
+    size = max(image_size_mb(data, i) for i in images)
+    pull = data["image_pull"]
+    return Span(size / pull["throughput_mb_s"]["median"] + size / pull["extract_mb_s"]["median"],
+                size / pull["throughput_mb_s"]["pessimistic"] + size / pull["extract_mb_s"]["pessimistic"])
+
+
+def container_start(data: dict[str, Any], images: list[str]) -> Span:
+    starts = data["container_start"]
+    found = [Span.of(v) for k, v in starts.items() if not k.startswith("_") and k != "default"
+             and any(_repository(i).endswith(k) for i in images)]
+    return max(found, key=lambda s: s.pessimistic) if found else Span.of(starts["default"])
+
+
+# Hugging Face model weights (GB, bf16) vLLM downloads before it is ready; larger models by the parameter count.
+def model_weights_gb(model: str) -> Optional[float]:
+    match = re.search(r"(\d+(?:\.\d+)?)[Bb]\b", model.split("/")[-1])
+    return 2.0 * float(match.group(1)) if match else None
+
+
+def model_load(data: dict[str, Any], weights_gb: float) -> Span:
+    load = data["model_load"]
+    mb = weights_gb * 1000
+    return Span(mb / load["download_mb_s"]["median"] + mb / load["gpu_load_mb_s"]["median"],
+                mb / load["download_mb_s"]["pessimistic"] + mb / load["gpu_load_mb_s"]["pessimistic"])
+
+
+@dataclass(frozen=True)
+class ModelShare:
+    """The model share as the deploy model needs it: how fast it takes writes (the preload) and serves reads (a
+    warm-up), MB/s, and the model sizes the preload Job records (GiB)."""
+    write_mb_s: Optional[float] = None
+    read_mb_s: Optional[float] = None
+    sizes_gib: tuple[tuple[str, float], ...] = ()
+
+    def size_gib(self, model: str) -> float:
+        return dict(self.sizes_gib).get(model) or catalogue_size(model) or 0.0
+
+
+def declared_model_sizes(reg: Registration) -> dict[str, float]:
+    """The model sizes (GiB) a preload Job records (the MODEL_SIZES annotation: the stack's declared or catalogue
+    sizes)."""
+    return {m: float(v) for m, v in json.loads(annotations_of(reg).get(MODEL_SIZES, "{}")).items()}
+
+
+def model_share(plan: Plan, data: dict[str, Any]) -> ModelShare:
+    sizes = {m: v for r in plan.kubernetes_objects() if kind_of(r) == "Job" for m, v in declared_model_sizes(r).items()}
+    return ModelShare(store_throughput_mb_s(plan, data), store_throughput_mb_s(plan, data, "read"),
+                      tuple(sorted(sizes.items())))
+
+
+def ollama_warm_up(data: dict[str, Any], spec: dict[str, Any], share: ModelShare) -> Optional[tuple[Span, str]]:
+    """An Ollama container whose startup probe is the warm-up (OllamaServer's `warm_model`) is Ready only once it has
+    read the model from the share and loaded it: the share's egress, then the load into memory."""
+    prefix = warm_up_command("")[:-1]
+    for c in spec.get("containers") or []:
+        command = ((c.get("startupProbe") or {}).get("exec") or {}).get("command") or []
+        if len(command) == len(prefix) + 1 and command[:-1] == prefix:
+            model = str(command[-1])
+            mb = share.size_gib(model) * 1074
+            load = data["model_load"]["gpu_load_mb_s"]
+            read = mb / share.read_mb_s if share.read_mb_s else 0.0
+            return (Span(read + mb / load["median"], read + mb / load["pessimistic"]),
+                    f"read and load {model} from the share")
+    return None
+
+
+def vllm_model(spec: dict[str, Any]) -> Optional[str]:
+    for c in spec.get("containers") or []:
+        if "vllm" in str(c.get("image", "")):
+            args = [str(a) for a in (c.get("args") or [])]
+            if "serve" in args and args.index("serve") + 1 < len(args):
+                return args[args.index("serve") + 1]
+            return args[0] if args else None
+    return None
+
+
+def store_throughput_mb_s(plan: Plan, data: dict[str, Any], direction: str = "write") -> Optional[float]:
+    """How fast the model share takes writes (Azure Files premium ingress) or serves reads (egress): base + per
+    provisioned GiB, MiB/s; in MB/s."""
+    figure = data["model_load"]["azure_files_premium_mib_s"]
+    quotas = [float(r.inputs["shareQuota"]) for r in plan.of_type("azure-native:storage:FileShare")
+              if isinstance(r.inputs.get("shareQuota"), (int, float))]
+    base, per_gib = figure[f"{direction}_base"], figure[f"{direction}_per_gib"]
+    return min((base + per_gib * q) * 1.048576 for q in quotas) if quotas else None

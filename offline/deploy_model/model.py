@@ -1,0 +1,143 @@
+"""The deploy model's types (a wait, a step, the schedule, a problem), its durations file and the await constants
+of pulumi-kubernetes it reads."""
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+from ..runner import Registration
+
+
+DURATIONS = Path(__file__).resolve().parents[2] / "config" / "data" / "deploy_durations.json"
+DEFAULT_K8S_TIMEOUT = 600  # provider/pkg/await/await.go: `timeout := 10 * time.Minute`
+HELM_DEFAULT_TIMEOUT = 300  # provider/pkg/provider/helm_release.go: defaultTimeoutSeconds
+SKIP_AWAIT = "pulumi.com/skipAwait"
+TIMEOUT_SECONDS = "pulumi.com/timeoutSeconds"
+WAIT_FOR = "pulumi.com/waitFor"
+GPU_RESOURCE = "nvidia.com/gpu"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+CRD_BUNDLES = ("kubernetes:yaml/v2:ConfigFile", "kubernetes:yaml/v2:ConfigGroup")
+WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "Pod")
+
+class DurationsError(Exception):
+    """The durations file is missing or lacks a figure the model needs."""
+
+
+@functools.lru_cache(maxsize=4)
+def load_durations(path: Path = DURATIONS) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise DurationsError(f"cannot read {path}: {error}") from None
+    for key in ("azure", "agent_pool", "node_from_zero", "gpu_driver", "image_pull", "container_start",
+                "model_load", "kubernetes", "helm_charts", "role_assignment_propagation",
+                "federated_credential_propagation", "volume_mount_retry"):
+        if key not in data:
+            raise DurationsError(f"{path.name} has no '{key}' section")
+    return data
+
+
+@dataclass(frozen=True)
+class Span:
+    """A duration in seconds, median and pessimistic."""
+    median: float
+    pessimistic: float
+
+    def __add__(self, other: "Span") -> "Span":
+        return Span(self.median + other.median, self.pessimistic + other.pessimistic)
+
+    @staticmethod
+    def of(entry: dict[str, Any]) -> "Span":
+        return Span(float(entry["median"]), float(entry["pessimistic"]))
+
+
+ZERO = Span(0.0, 0.0)
+
+
+@dataclass
+class Wait:
+    """What Pulumi waits for on one resource's create."""
+    waits_for: str
+    span: Span  # the wait itself, once everything before it is there
+    timeout: Optional[float]  # seconds; None: no deadline
+    timeout_from: str = ""
+    pods_on: list[str] = field(default_factory=list)  # pool URNs the pods can land on (their nodes gate the wait)
+    node_delay: Optional[tuple[Span, str]] = None  # nodes from zero (and GPU driver) once a pool exists
+
+
+@dataclass
+class Problem:
+    rule: str
+    resource: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.resource}: {self.message}"
+
+
+@dataclass
+class Step:
+    reg: Registration
+    wait: Wait
+    start: Span = ZERO
+    finish: Span = ZERO
+    after: Optional[str] = None  # URN of what gated the start (median schedule)
+    critical: bool = False
+    nodes_ready: Span = ZERO  # when the pods can be scheduled (they get an IP and show in Endpoints)
+
+    @property
+    def elapsed(self) -> Span:
+        """How long Pulumi's own clock runs on this resource (its create to its wait's end)."""
+        return Span(self.finish.median - self.start.median, self.finish.pessimistic - self.start.pessimistic)
+
+
+@dataclass
+class DeployModel:
+    steps: dict[str, Step]
+    critical_path: list[str]
+    problems: list[Problem]
+    floor: Optional["DeployModel"] = None
+    """The same plan with nothing in the cluster awaited (every Kubernetes object and release done once created):
+    what Azure's own operations take, the bound no await setting can beat."""
+
+    @property
+    def total(self) -> Span:
+        return Span(max((s.finish.median for s in self.steps.values()), default=0.0),
+                    max((s.finish.pessimistic for s in self.steps.values()), default=0.0))
+
+    def summary(self) -> str:
+        total = self.total
+        names = [self.steps[u].reg.name for u in self.critical_path]
+        return (f"fresh pulumi up: ~{round(total.median / 60)} min (pessimistic {round(total.pessimistic / 60)}); "
+                f"critical path: {' > '.join(names)}")
+
+    def floor_line(self) -> Optional[str]:
+        if self.floor is None:
+            return None
+        names = [self.floor.steps[u].reg.name for u in self.floor.critical_path]
+        return (f"with nothing in the cluster awaited: ~{round(self.floor.total.median / 60)} min (the floor Azure's "
+                f"operations set); critical path: {' > '.join(names)}")
+
+    def document(self) -> dict[str, Any]:
+        def minutes(s: float) -> float:
+            return round(s / 60, 1)
+        total = self.total
+        return {
+            "summary": self.summary(), "expectedMinutes": minutes(total.median),
+            "pessimisticMinutes": minutes(total.pessimistic),
+            "criticalPath": [self.steps[u].reg.name for u in self.critical_path],
+            **({"floorMinutes": minutes(self.floor.total.median),
+                "floorPath": [self.floor.steps[u].reg.name for u in self.floor.critical_path]} if self.floor else {}),
+            "problems": [{"rule": p.rule, "resource": p.resource, "message": p.message} for p in self.problems],
+            "resources": [{
+                "name": s.reg.name, "type": s.reg.type,
+                "waitsFor": s.wait.waits_for + (f"; nodes: {s.wait.node_delay[1]}" if s.wait.node_delay else ""),
+                "startMinutes": minutes(s.start.median), "expectedMinutes": minutes(s.elapsed.median),
+                "pessimisticMinutes": minutes(s.elapsed.pessimistic),
+                "timeoutMinutes": None if s.wait.timeout is None else minutes(s.wait.timeout),
+                "timeoutFrom": s.wait.timeout_from or None, "onCriticalPath": s.critical,
+            } for s in sorted(self.steps.values(), key=lambda s: (s.start.median, s.reg.name))],
+        }

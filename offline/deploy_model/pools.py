@@ -1,0 +1,135 @@
+"""Pools: where pods can land (a pool's labels and taints against a pod's selectors and tolerations), and when
+their nodes are there."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
+
+from ..runner import Plan
+from .model import DurationsError, Span, ZERO
+from .objects import requests_gpu
+
+
+@dataclass(frozen=True)
+class Pool:
+    urn: str  # the AgentPool, or the ManagedCluster for its inline pools
+    name: str
+    vm_size: str
+    labels: tuple[tuple[str, str], ...]
+    taints: tuple[str, ...]
+    min_count: int
+    spot: bool
+    driver: Optional[str]  # 'aks' / 'operator' on GPU pools
+
+
+def pool_of(urn: str, p: dict[str, Any]) -> Pool:
+    gpu = (p.get("gpuProfile") or {}).get("driver")
+    return Pool(urn=urn, name=str(p.get("agentPoolName") or p.get("name")), vm_size=str(p.get("vmSize", "")),
+                labels=tuple(sorted((p.get("nodeLabels") or {}).items())), taints=tuple(p.get("nodeTaints") or []),
+                min_count=int(p.get("minCount") or p.get("count") or 0),
+                spot=str(p.get("scaleSetPriority", "")).lower() == "spot",
+                driver={"Install": "aks", "None": "operator"}.get(gpu) if gpu else None)
+
+
+def pools(plan: Plan) -> list[Pool]:
+    found: list[Pool] = []
+    for reg in plan.resources:
+        if reg.type == MANAGED_CLUSTER:
+            found.extend(pool_of(reg.urn, p) for p in reg.inputs.get("agentPoolProfiles") or [])
+        elif reg.type == AGENT_POOL:
+            found.append(pool_of(reg.urn, reg.inputs))
+    return found
+
+
+def _tolerates(taint: str, tolerations: list[dict[str, Any]]) -> bool:
+    key, _, rest = taint.partition("=")
+    value, _, effect = rest.rpartition(":") if ":" in rest else (rest, "", "")
+    if not rest and ":" in key:
+        key, effect = key.split(":", 1)
+    for t in tolerations:
+        if t.get("effect") and effect and t["effect"] != effect:
+            continue
+        if t.get("operator") == "Exists" and (not t.get("key") or t.get("key") == key):
+            return True
+        if t.get("key") == key and str(t.get("value", "")) == value:
+            return True
+    return False
+
+
+def _affinity_labels(spec: dict[str, Any]) -> dict[str, str]:
+    terms = ((((spec.get("affinity") or {}).get("nodeAffinity") or {})
+              .get("requiredDuringSchedulingIgnoredDuringExecution") or {}).get("nodeSelectorTerms") or [])
+    found: dict[str, str] = {}
+    for term in terms[:1]:
+        for e in term.get("matchExpressions") or []:
+            if e.get("operator") == "In" and len(e.get("values") or []) == 1:
+                found[e["key"]] = str(e["values"][0])
+    return found
+
+
+def landing_pools(spec: dict[str, Any], all_pools: list[Pool]) -> list[Pool]:
+    """The pools a pod may run on: its node selector (and required single-value affinity) matches, its
+    tolerations cover the taints. AKS labels every node with its pool name (kubernetes.azure.com/agentpool)."""
+    wanted = {**_affinity_labels(spec), **(spec.get("nodeSelector") or {})}
+    tolerations = spec.get("tolerations") or []
+    gpu = requests_gpu(spec)
+    fits = []
+    for pool in all_pools:
+        labels = {**dict(pool.labels), "kubernetes.azure.com/agentpool": pool.name}
+        if any(labels.get(k) != v for k, v in wanted.items() if k != "kubernetes.io/os"):
+            continue
+        if not all(_tolerates(t, tolerations) for t in pool.taints):
+            continue
+        if gpu and not pool.driver:
+            continue
+        fits.append(pool)
+    return fits
+
+
+def node_family(data: dict[str, Any], vm_size: str) -> dict[str, Any]:
+    for family in data["node_from_zero"]["families"]:
+        if re.search(family["match"], vm_size):
+            return family
+    raise DurationsError(f"no node_from_zero family matches {vm_size}")
+
+
+def node_provision_limit(plan: Plan) -> float:
+    for reg in plan.of_type(MANAGED_CLUSTER):
+        value = str((reg.inputs.get("autoScalerProfile") or {}).get("maxNodeProvisionTime", "15m"))
+        match = re.fullmatch(r"(\d+)([ms])", value)
+        if match:
+            return float(match.group(1)) * (60 if match.group(2) == "m" else 1)
+    return 900.0  # cluster-autoscaler's default --max-node-provision-time
+
+
+def node_wait(data: dict[str, Any], candidates: list[Pool], gpu: bool, provision_limit: float) -> tuple[Span, str]:
+    """Nodes for the pods once their pools exist: none from zero when a pool keeps nodes, else the autoscaler
+    adds one (spot first when there is an on-demand fallback: pessimistic = spot gives up after the provision
+    limit, then an on-demand node), plus the GPU driver on a new GPU node."""
+    if not gpu and any(p.min_count > 0 for p in candidates):
+        return ZERO, "nodes of the pool"
+    warm = [p for p in candidates if p.min_count > 0]
+    pick = warm or candidates
+    spot = [p for p in pick if p.spot]
+    regular = [p for p in pick if not p.spot]
+    if warm:
+        nodes, how = ZERO, "nodes of the pool"
+    elif spot:
+        family = node_family(data, spot[0].vm_size)
+        nodes = Span.of(family["spot"])
+        how = f"a spot {spot[0].vm_size} node from zero"
+        if regular:
+            fallback = Span.of(node_family(data, regular[0].vm_size)["regular"])
+            nodes = Span(nodes.median, provision_limit + fallback.pessimistic)
+            how += f" (pessimistic: no spot capacity, {round(provision_limit / 60)} min, then on-demand)"
+    else:
+        nodes = Span.of(node_family(data, regular[0].vm_size)["regular"])
+        how = f"a {regular[0].vm_size} node from zero"
+    if gpu:
+        driver = next((p.driver for p in pick if p.driver), "aks")
+        nodes = nodes + (ZERO if warm else Span.of(data["gpu_driver"][driver]))
+        how += f" + the {'GPU Operator' if driver == 'operator' else 'AKS-managed'} GPU driver" if not warm else ""
+    return nodes, how

@@ -1,0 +1,164 @@
+"""The dependency graph and the schedule: when each create starts and ends, and the critical path."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from llmplatform.azure_roles import KEY_VAULT_SECRETS_USER
+from llmplatform.write_order import FEDERATION, ancestors, predecessors
+
+from ..pod_specs import pod_spec
+from ..runner import Plan, Registration
+from .model import CRD_BUNDLES, DeployModel, Span, Step, WORKLOADS, Wait, ZERO, load_durations
+from .objects import kind_of, metadata_of, objects_by_name
+from .figures import model_share
+from .pools import node_provision_limit, pools
+from .awaits import wait_of
+
+
+def selected_workloads(plan: Plan) -> dict[str, str]:
+    """Service URN -> the Deployment/StatefulSet whose pods its selector picks (same namespace)."""
+    workloads = [r for r in plan.kubernetes_objects() if kind_of(r) in ("Deployment", "StatefulSet")]
+    found = {}
+    for svc in plan.kubernetes_objects():
+        selector = (svc.inputs.get("spec") or {}).get("selector") if kind_of(svc) == "Service" else None
+        if not selector:
+            continue
+        ns = metadata_of(svc).get("namespace")
+        for wl in workloads:
+            labels = ((((wl.inputs.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
+                      or {})
+            if metadata_of(wl).get("namespace") == ns and all(labels.get(k) == v for k, v in selector.items()):
+                found[svc.urn] = wl.urn
+                break
+    return found
+
+
+def is_step(reg: Registration) -> bool:
+    return reg.custom or reg.type in CRD_BUNDLES
+
+
+def dependencies(plan: Plan) -> dict[str, set[str]]:
+    """Each step's direct predecessors: its dependencies (a component's stand for its steps) and its provider."""
+    return predecessors(plan.resources, is_step)
+
+
+SECRETS_STORE_DRIVER = "secrets-store.csi.k8s.io"
+IDENTITY = "azure-native:managedidentity:UserAssignedIdentity"
+
+
+def identity_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, Span]]]:
+    """Workload URN -> (URN, propagation) pairs its pods wait for before their Key Vault volume mounts: a pod
+    mounting a SecretProviderClass signs in as the class's workload identity, so it needs the identity's federated
+    credential and its Key Vault Secrets User grant to have propagated; Pulumi waits for neither (both creates return
+    before). Until then the CSI mount fails and the kubelet retries it with a growing backoff, and the kubelet pulls
+    the images only once the volumes are mounted."""
+    objects = objects_by_name(plan)
+    by_urn = {r.urn: r for r in plan.resources}
+    federation = Span.of(data["federated_credential_propagation"])
+    grant = Span.of(data["role_assignment_propagation"])
+    gates: dict[str, list[tuple[str, Span]]] = {}
+    for reg in plan.resources:
+        if kind_of(reg) not in WORKLOADS or (spec := pod_spec(reg.inputs)) is None:
+            continue
+        namespace = str(metadata_of(reg).get("namespace") or "")
+        identities = set()
+        for volume in spec.get("volumes") or []:
+            csi = volume.get("csi") or {}
+            if csi.get("driver") != SECRETS_STORE_DRIVER:
+                continue
+            provider_class = objects.get(("SecretProviderClass", namespace,
+                                          str((csi.get("volumeAttributes") or {}).get("secretProviderClass"))))
+            if provider_class is not None:
+                identities |= {d for d in provider_class.dependencies if d in by_urn and by_urn[d].type == IDENTITY}
+        if not identities:
+            continue
+        gates[reg.urn] = sorted(
+            [(r.urn, federation) for r in plan.of_type(FEDERATION) if identities & set(r.dependencies)]
+            + [(r.urn, grant) for r in plan.of_type("azure-native:authorization:RoleAssignment")
+               if identities & set(r.dependencies)
+               and str(r.inputs.get("roleDefinitionId", "")).endswith(KEY_VAULT_SECRETS_USER)],
+            key=lambda gate: gate[0])
+    return gates
+
+
+def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = True) -> DeployModel:
+    """The first `pulumi up` as the plan runs it; with `awaited` False, as if every Kubernetes object and release
+    were done once created (pulumi.com/skipAwait everywhere): the floor Azure's operations set."""
+    data = data or load_durations()
+    all_pools = pools(plan)
+    limit = node_provision_limit(plan)
+    graph = dependencies(plan)
+    by_urn = {r.urn: r for r in plan.resources}
+    share = model_share(plan, data)
+    steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit, share) if awaited
+                     or not by_urn[u].type.startswith("kubernetes:") else
+                     Wait("created (nothing awaited)", Span.of(data["kubernetes"]["object"]), None)) for u in graph}
+    before = ancestors(graph)
+    gates = identity_gates(plan, data)
+    follows = {svc: wl for svc, wl in selected_workloads(plan).items()
+               if svc in steps and wl in steps and svc not in before.get(wl, ()) and "settled" in
+               steps[svc].wait.waits_for}
+    done: set[str] = set()
+
+    def place(urn: str, trail: tuple[str, ...] = ()) -> None:
+        if urn in done:
+            return
+        if urn in trail:
+            raise ValueError(f"dependency cycle through {by_urn[urn].name}")
+        step = steps[urn]
+        gate, start = None, ZERO
+        for dep in sorted(graph[urn]):  # sets iterate in hash order: sorted keeps ties (and so the plan) stable
+            place(dep, trail + (urn,))
+            f = steps[dep].finish
+            if f.median > start.median or (gate is None and f.pessimistic > start.pessimistic):
+                gate = dep
+            start = Span(max(start.median, f.median), max(start.pessimistic, f.pessimistic))
+        step.start, step.after = start, gate
+        ready, pool_gate = start, None
+        if step.wait.node_delay is not None and step.wait.pods_on:
+            delay = step.wait.node_delay[0]
+            nodes: list[tuple[Span, str]] = []  # when each pool the pods may run on has nodes for them
+            for pool_urn in sorted(step.wait.pods_on):
+                place(pool_urn, trail + (urn,))
+                pf = steps[pool_urn].finish
+                nodes.append((Span(max(start.median, pf.median) + delay.median,
+                                   max(start.pessimistic, pf.pessimistic) + delay.pessimistic), pool_urn))
+            ready, pool_gate = min(nodes, key=lambda n: n[0].median)  # the first of the earliest, in sorted order
+            if steps[pool_gate].finish.median > start.median:
+                step.after = pool_gate
+        if awaited and urn in gates:  # the volume mounts wait for the identity's propagation, then the pull
+            retry = Span.of(data["volume_mount_retry"])
+            for gate_urn, propagation in gates[urn]:
+                place(gate_urn, trail + (urn,))
+                mounted = steps[gate_urn].finish + propagation + retry
+                if mounted.median > ready.median:
+                    step.after = gate_urn
+                ready = Span(max(ready.median, mounted.median), max(ready.pessimistic, mounted.pessimistic))
+        step.nodes_ready = ready
+        step.finish = ready + step.wait.span
+        if urn in follows:
+            # service.go: endpoints settle only when no selected pod is unready; a pod counts once it is scheduled
+            # (it has an IP): pending pods (no node yet) let the Service finish, scheduled ones hold it.
+            wl = steps[follows[urn]]
+            place(follows[urn], trail + (urn,))
+            settle = step.wait.span
+            m = wl.finish.median if wl.nodes_ready.median <= start.median + settle.median else step.finish.median
+            p = wl.finish.pessimistic if wl.nodes_ready.pessimistic <= start.pessimistic + settle.pessimistic \
+                else step.finish.pessimistic
+            if m > step.finish.median:
+                step.after = follows[urn]
+            step.finish = Span(max(step.finish.median, m), max(step.finish.pessimistic, p))
+            step.wait.waits_for += f" (pods of {wl.reg.name})"
+        done.add(urn)
+
+    for urn in graph:
+        place(urn)
+    path: list[str] = []
+    if steps:
+        current: Optional[str] = max(sorted(steps), key=lambda u: steps[u].finish.median)
+        while current is not None:
+            path.append(current)
+            steps[current].critical = True
+            current = steps[current].after
+    path.reverse()
+    return DeployModel(steps=steps, critical_path=path, problems=[])

@@ -1,0 +1,28 @@
+"""What a change does to the plan: `python -m offline.plan_diff BASE_DIR NEW_DIR` compares two `build/<stack>/` folders
+(resources.json and cost.json) and prints Markdown for a pull-request comment: the monthly cost before and after
+(idle and peak, per component that changed), and the resources added, updated, REPLACED and DELETED, each replacement
+with the rule that causes it (the providers' own force-new data in offline/data/replacement_rules.json, and Pulumi's:
+a changed URN, `replaceOnChanges`, a replaced provider), after Pulumi's `ignoreChanges` (an ignored change is listed,
+not applied). A replacement or deletion of a stateful resource, or a change the cloud refuses in place or cannot undo
+(a downgrade, a shrink, purge protection off: the base's value against the change's), fails the check (exit 1) unless
+the pull request allows it: `--allow-file` (the repository's `allow-replace.txt`, one URN a line) or `--allow-stateful`
+(the `allow-stateful-replace` label); an allowed stateful replacement or deletion is still listed, marked with what
+allowed it, and an allow-file entry that matches nothing in the diff is reported. The base must have a plan: a base
+folder without one is bad usage (exit 2) unless `--new-stack` says the base branch has no such stack (then every
+resource is added).
+
+The package: `documents` reads the two plans, `rules` and `values` hold the replacement and refusal rules, `urns` the
+engine's URNs and aliases, `compare` the diff, `gate` the allowances, `report` the comment, `cli` the command.
+"""
+from .cli import main
+from .compare import diff, diff_documents
+from .documents import PlanError, resources_by_urn
+from .gate import ALLOW_FILE, ALLOW_LABEL, allowances, blocking, read_allow_file, unmatched_allowances
+from .report import cost_lines, markdown
+from .rules import STATEFUL, ignoring_changes, rules, under
+from .urns import alias_matches, engine_urn, engine_urns, provider_urn, short_urn, urn_scheme
+
+__all__ = ["ALLOW_FILE", "ALLOW_LABEL", "PlanError", "STATEFUL", "alias_matches", "allowances", "blocking",
+           "cost_lines", "diff", "diff_documents", "engine_urn", "engine_urns", "ignoring_changes", "main", "markdown",
+           "provider_urn", "read_allow_file", "resources_by_urn", "rules", "short_urn", "under", "unmatched_allowances",
+           "urn_scheme"]

@@ -1,0 +1,68 @@
+"""`python -m offline.plan_diff BASE_DIR NEW_DIR`: the command line."""
+import argparse
+import sys
+from pathlib import Path
+from typing import Optional
+
+from .documents import PlanError, read_resources
+from .compare import diff, diff_documents
+from .gate import ALLOW_FILE, ALLOW_LABEL, allowances, blocking, read_allow_file, unmatched_allowances
+from .report import cost_lines, markdown
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    summary = (sys.modules[__package__].__doc__ or "").splitlines()[0]  # the package says what the command does
+    parser = argparse.ArgumentParser(prog="python -m offline.plan_diff", description=summary)
+    parser.add_argument("base", type=Path, help="build/<stack> of the base branch")
+    parser.add_argument("new", type=Path, help="build/<stack> of this change")
+    parser.add_argument("--title", default="Offline plan diff")
+    parser.add_argument("--allow-file", type=Path, metavar="PATH",
+                        help=f"URNs (one a line, # comments) whose replacement or deletion is intended ({ALLOW_FILE})")
+    parser.add_argument("--allow-stateful", action="store_true",
+                        help=f"allow every stateful replacement or deletion (the `{ALLOW_LABEL}` label)")
+    parser.add_argument("--new-stack", action="store_true",
+                        help="the base branch has no such stack (no stack file): BASE is not read and every "
+                             "resource is new; without it, a BASE without a plan is an error")
+    args = parser.parse_args(argv)
+    if not (args.new / "resources.json").exists():
+        print(f"no plan at {args.new} (run make plan first; a what-if run that fails writes none)", file=sys.stderr)
+        return 2
+    base_plan = (args.base / "resources.json").exists()
+    if args.new_stack and base_plan:
+        print(f"--new-stack, but {args.base} holds a plan: the base branch has this stack (drop --new-stack)",
+              file=sys.stderr)
+        return 2
+    if not args.new_stack and not base_plan:
+        missing = "the folder does not exist" if not args.base.exists() else "no resources.json in it"
+        print(f"no plan of the base branch at {args.base} ({missing}): run `make plan STACK=<stack>` on the base "
+              "branch (a plan that fails leaves no folder); for a stack the base branch does not have, pass "
+              "--new-stack", file=sys.stderr)
+        return 2
+    if args.allow_file and not args.allow_file.exists():
+        print(f"note: --allow-file {args.allow_file} does not exist, so nothing is allowed", file=sys.stderr)
+    try:
+        allow_entries = read_allow_file(args.allow_file)
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"cannot read --allow-file {args.allow_file}: {getattr(error, 'strerror', None) or error} (a text "
+              "file of URNs, one a line)", file=sys.stderr)
+        return 2
+    try:
+        result = diff_documents({}, read_resources(args.new)) if args.new_stack else diff(args.base, args.new)
+        result["base_found"] = not args.new_stack
+        to_offline = {engine: offline for offline, engine in result["engineUrns"].items()}
+        allow_list = {to_offline.get(entry, entry) for entry in allow_entries}
+        blocked = blocking(result, allow_list, args.allow_stateful)
+        allow_name = args.allow_file.name if args.allow_file else ALLOW_FILE
+        text = markdown(result, args.title, blocked, allowances(result, allow_list, args.allow_stateful, allow_name),
+                        unmatched_allowances(result, allow_list), allow_name)
+        head, _, body = text.partition("\n\n")
+        print("\n".join([head, "", *cost_lines(args.base, args.new), body]), end="")
+    except PlanError as error:
+        print(f"cannot read a plan: {error}", file=sys.stderr)
+        return 2
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as error:
+        # a plan file of a shape the checks above let through: an error of the check, never a "blocked" (exit 1)
+        print(f"cannot diff {args.base} and {args.new}: {type(error).__name__}: {str(error)[:200]} (are both "
+              "written by make plan?)", file=sys.stderr)
+        return 2
+    return 1 if blocked else 0

@@ -1,0 +1,157 @@
+"""The comparison: what a change adds, updates, replaces and deletes, and why."""
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from .documents import read_resources
+from .urns import alias_matches, engine_urns, provider_urn, short_urn
+from .rules import changed_keys, ignoring_changes, kube_kind, leaf_items, refused_rules, replace_rules, rules, under
+from .values import value_findings
+
+
+def _identity(resource: dict[str, Any]) -> Optional[str]:
+    """The name other resources use to point at this one: an Azure resource's own (last) path parameter, a Kubernetes
+    object's metadata.name."""
+    inputs = resource["inputs"]
+    azure = rules()["azureNative"]["types"].get(resource["type"])
+    if azure:
+        value = inputs.get(azure["path"][-1])
+        return value if isinstance(value, str) and value else None
+    if kube_kind(resource["type"]):
+        name = (inputs.get("metadata") or {}).get("name")
+        return name if isinstance(name, str) and name else None
+    return None
+
+
+def _points_at(value: Any, name: str) -> bool:
+    """The value is the name, or an Azure resource ID with the name as a segment."""
+    if not isinstance(value, str):
+        return False
+    return value == name or (value.startswith("/subscriptions/") and f"/{name}/" in value + "/")
+
+
+def diff(base: Path, new: Path) -> dict[str, Any]:
+    return diff_documents(read_resources(base), read_resources(new))
+
+
+def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    moved = alias_matches(old_res, new_res)
+    if moved:  # an aliased resource is the old one under its new URN: compared, never deleted and created
+        renamed = {new: old_res[old] for new, old in moved.items()}
+        old_res = {**{u: r for u, r in old_res.items() if u not in set(moved.values())}, **renamed}
+    providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
+    common = sorted(set(old_res) & set(new_res))
+    changed: dict[str, list[str]] = {}
+    replaced: dict[str, list[str]] = {}
+    refused: dict[str, list[str]] = {}
+    checks: dict[str, list[str]] = {}
+    ignored: dict[str, list[str]] = {}
+    notes: dict[str, list[str]] = {}
+    for urn in common:
+        old, now = old_res[urn], new_res[urn]
+        inputs = ignoring_changes(old["inputs"], now["inputs"], now["options"].get("ignoreChanges") or [])
+        paths = changed_keys(old["inputs"], inputs)
+        if inputs is not now["inputs"]:
+            ignored_paths = [p for p in changed_keys(old["inputs"], now["inputs"]) if p not in paths]
+            if ignored_paths:
+                ignored[urn] = ignored_paths
+        keys = list(paths)
+        if old["options"].get("protect") != now["options"].get("protect"):
+            keys.append("(protect)")
+        why: list[str] = []
+        if now.get("custom", True):
+            rules_here = replace_rules(now, providers)
+            for path in paths:
+                why += [f"`{path}` ({rule})" for key, rule in rules_here if under(path, key)][:1]
+                why += [f"`{path}` (its replaceOnChanges)" for key in now["options"].get("replaceOnChanges") or []
+                        if under(path, key)]
+                refused.setdefault(urn, []).extend(
+                    f"`{path}`: {reason}" for key, reason in refused_rules(now["type"]).items() if under(path, key))
+            refusals, notices = value_findings(now["type"], old["inputs"], inputs, paths)
+            refused.setdefault(urn, []).extend(refusals)
+            if notices:
+                checks[urn] = notices
+            if (old["options"].get("provider") or "") != (now["options"].get("provider") or ""):
+                why.append("its provider changed (a different provider is taken as a different cluster or account)")
+                keys.append("(provider)")
+        if urn in moved:
+            notes.setdefault(urn, []).append(f"moved from `{moved[urn]}` through its alias (the same resource)")
+        elif (old.get("parent") or "") != (now.get("parent") or ""):
+            notes.setdefault(urn, []).append("new parent of the same type (the URN is unchanged)")
+        if why:
+            replaced[urn] = sorted(set(why))
+        if keys:
+            changed[urn] = keys
+    refused = {u: sorted(set(r)) for u, r in refused.items() if r and u not in replaced}
+    via_provider = _cascade(new_res, common, replaced)
+    removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
+    for urn in removed:  # a URN that changed: the same type and physical name or inputs under another URN
+        twin = next((a for a in added if new_res[a]["type"] == old_res[urn]["type"]
+                     and (new_res[a]["inputs"] == old_res[urn]["inputs"] or (
+                         _identity(old_res[urn]) and _identity(new_res[a]) == _identity(old_res[urn])))), None)
+        if twin:
+            notes.setdefault(urn, []).append(
+                f"its URN changed to `{short_urn(twin)}` (renamed or re-parented): Pulumi deletes it and creates the "
+                "new one unless the new resource carries an alias of the old URN")
+    checks = {u: c for u, c in checks.items() if u not in replaced}
+    return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
+            "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
+            "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u])
+                                          and u not in via_provider),
+            "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
+            "engineUrns": {**engine_urns(old_res), **engine_urns(new_res)},
+            "protected": sorted(u for u in set(replaced) | set(removed)
+                                if (old_res[u]["options"].get("protect")))}
+
+
+def _cascade(new_res: dict[str, dict[str, Any]], common: list[str], replaced: dict[str, list[str]]) -> set[str]:
+    """What a replacement drags along: every resource of a replaced provider; a Kubernetes provider whose kubeconfig
+    comes from a replaced cluster; a resource whose replacing input names a replaced resource it depends on. Returns
+    the resources replaced because their provider is (the engine creates those before it deletes, on the new
+    provider)."""
+    providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
+    via_provider: set[str] = set()
+    grew = True
+    while grew:
+        grew = False
+        for urn in common:
+            if urn in replaced:
+                continue
+            res, why = new_res[urn], []
+            provider = provider_urn(res["options"].get("provider"))
+            if provider in replaced:
+                why.append(f"its provider `{short_urn(provider)}` is replaced")
+                via_provider.add(urn)
+            deps = [d for d in res.get("dependencies", []) if d in replaced and d in new_res]
+            if res["type"] == "pulumi:providers:kubernetes":
+                why += [f"its kubeconfig comes from `{short_urn(d)}`, which is replaced (unknown until it exists: "
+                        "pulumi-kubernetes DiffConfig replaces)" for d in deps
+                        if new_res[d]["type"] == "azure-native:containerservice:ManagedCluster"]
+            keys = replace_rules(res, providers)
+            azure = rules()["azureNative"]["types"].get(res["type"])
+            own = azure["path"][-1] if azure else "metadata.name"  # its own name is no reference to another
+            for dep in deps:
+                name = _identity(new_res[dep])
+                hits = [path for path, value in leaf_items(res["inputs"]) if name and _points_at(value, name)
+                        and path != own and any(under(path, key) for key, _ in keys)]
+                named = [p for p in hits if re.search(r"(Name|namespace|[iI][dD]|scope|subnet)$", p)]
+                why += [f"`{path}` names `{short_urn(dep)}`, which is replaced" for path in (named or hits)[:2]]
+            if why:
+                replaced[urn] = sorted(set(why))
+                grew = True
+    return via_provider
+
+
+def _delete_first(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """Pulumi deletes before it creates: the deleteBeforeReplace option; an Azure resource whose name is given
+    (pulumi-azure-native Diff answers deleteBeforeReplace for every replacement but of a name it generated at random);
+    a named Kubernetes object keeping its name and namespace (pulumi-kubernetes Diff)."""
+    if new["options"].get("deleteBeforeReplace"):
+        return True
+    azure = rules()["azureNative"]["types"].get(new["type"])
+    if azure:
+        return bool(new["inputs"].get(azure["path"][-1]))
+    if not kube_kind(new["type"]):
+        return False
+    meta_old, meta_new = old["inputs"].get("metadata") or {}, new["inputs"].get("metadata") or {}
+    return bool(meta_new.get("name")) and all(meta_old.get(k) == meta_new.get(k) for k in ("name", "namespace"))

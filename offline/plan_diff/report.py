@@ -1,0 +1,109 @@
+"""The pull-request comment: the monthly cost before and after, and the Markdown of the diff."""
+from pathlib import Path
+from typing import Any, Optional
+
+from .documents import PlanError, read_json
+from .urns import short_urn
+from .rules import STATEFUL, ignored_hints
+from .gate import ALLOW_FILE, ALLOW_LABEL, REFUSED
+
+
+def _cost(folder: Path) -> dict[str, Any]:
+    path = folder / "cost.json"
+    doc = read_json(path) if path.exists() else {}
+    if not isinstance(doc, dict) or "idleMonthly" not in doc:
+        return {}
+    figures = [doc.get("idleMonthly"), doc.get("peakMonthly"),
+               *(part.get(k) if isinstance(part, dict) else None
+                 for part in (doc.get("byComponent") or {}).values() for k in ("idle", "peak"))]
+    unpriced = doc.get("unpriced") or []
+    if not all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in figures) or not isinstance(
+            doc.get("byComponent") or {}, dict) or not isinstance(unpriced, list) or not all(
+            isinstance(u, str) for u in unpriced):
+        raise PlanError(f"{path}: not a cost estimate as make plan writes it (idleMonthly, peakMonthly and each "
+                        "byComponent entry's idle and peak are numbers, unpriced a list of texts)")
+    return doc
+
+
+def cost_lines(base: Path, new: Path) -> list[str]:
+    old, now = _cost(base), _cost(new)
+    if not now:
+        return []
+    if not old:
+        return [f"Monthly cost: idle ${now['idleMonthly']:,.2f}, peak ${now['peakMonthly']:,.2f} "
+                "(no base estimate)", ""]
+    in_base, in_head = set(old.get("unpriced") or []), set(now.get("unpriced") or [])
+    unpriced = sorted(in_base | in_head)
+    if in_base != in_head:
+        # one side leaves out what the other prices (a VM size with no price, say): a larger VM read as a saving
+        side = {m: "base and head" if m in in_base and m in in_head else "base" if m in in_base else "head"
+                for m in unpriced}
+        return [f"Monthly cost: idle ${old['idleMonthly']:,.2f} -> ${now['idleMonthly']:,.2f}, peak "
+                f"${old['peakMonthly']:,.2f} -> ${now['peakMonthly']:,.2f}: not comparable, no difference shown "
+                "(what one side leaves out unpriced is below)"] + \
+            [f"- not priced in the {side[m]}, so left out of its figures: {m}" for m in unpriced] + [""]
+    lines = [f"Monthly cost: idle ${old['idleMonthly']:,.2f} -> ${now['idleMonthly']:,.2f} "
+             f"({now['idleMonthly'] - old['idleMonthly']:+,.2f}), peak ${old['peakMonthly']:,.2f} -> "
+             f"${now['peakMonthly']:,.2f} ({now['peakMonthly'] - old['peakMonthly']:+,.2f})"]
+    before, after = old.get("byComponent", {}), now.get("byComponent", {})
+    for component in sorted(set(before) | set(after)):
+        a, b = before.get(component, {"idle": 0, "peak": 0}), after.get(component, {"idle": 0, "peak": 0})
+        if a != b:
+            lines.append(f"- {component}: idle {b['idle'] - a['idle']:+,.2f}, peak {b['peak'] - a['peak']:+,.2f}")
+    return lines + [f"- not priced, so left out of the figures: {m}" for m in unpriced] + [""]
+
+
+def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None,
+             allowed: Optional[dict[str, str]] = None, unmatched: Optional[list[str]] = None,
+             allow_file: str = ALLOW_FILE) -> str:
+    lines = [f"### {title}", ""]
+    allowed = allowed or {}
+    engine = result.get("engineUrns", {})
+
+    def full(urn: str) -> str:  # the engine's URN, as Pulumi's own commands take it
+        return engine.get(urn, urn)
+
+    def _short_(urn: str) -> str:
+        return short_urn(full(urn))
+    if not result["base_found"]:
+        lines.append("_A new stack (the base branch has no such stack file): every resource is new._")
+    updated = [u for u in result["changed"] if u not in result["replaced"]]
+    counts = (f"{len(result['added'])} to add, {len(updated)} to update, {len(result['replaced'])} to replace, "
+              f"{len(result['removed'])} to delete")
+    lines += [f"**{counts}**", ""]
+    if blocked:
+        stateful = any(not why.startswith(REFUSED) for _, why in blocked)  # the label covers only these
+        lines += [f"**Blocked: {len(blocked)} change(s) need an explicit allowance** (list the URN in "
+                  f"`{ALLOW_FILE}`" + (f", or label the pull request `{ALLOW_LABEL}` for stateful replacements"
+                                       if stateful else "") + "; see docs/guardrails.md, \"Change safety\"):", ""]
+        lines += [f"- :x: `{_short_(u)}` {why}  \n  `{full(u)}`" for u, why in blocked] + [""]
+    if unmatched:
+        lines += [f"**{len(unmatched)} `{allow_file}` entr{'y' if len(unmatched) == 1 else 'ies'} allow nothing in "
+                  "this diff** (a mistyped URN, or a line left after its change merged: remove it):", ""]
+        lines += [f"- :warning: `{full(u)}`" for u in unmatched] + [""]
+
+    def mark(urn: str) -> str:
+        if urn not in allowed:
+            return ""
+        what = STATEFUL.get(result["types"][urn])
+        return f" :warning: **allowed** by {allowed[urn]}" + (f" ({what})" if what else "")
+    for urn, reasons in result["replaced"].items():
+        first = " (deleted first, then created: a gap)" if urn in result["deleteBeforeReplace"] else ""
+        lines.append(f"- Replace: `{_short_(urn)}`{mark(urn)}{first}: {'; '.join(reasons[:4])}"
+                     f"{'; ...' if len(reasons) > 4 else ''}")
+    for urn in result["removed"]:
+        lines.append(f"- Delete: `{_short_(urn)}`{mark(urn)}" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
+    lines += [f"- Add: `{_short_(u)}`" for u in result["added"]]
+    if result.get("moved"):
+        lines.append(f"- Moved through aliases (same resources, new URNs): {len(result['moved'])}")
+    lines += [f"- Update: `{_short_(u)}` ({', '.join(result['changed'][u][:6])}"
+              f"{', ...' if len(result['changed'][u]) > 6 else ''})" for u in updated]
+    shown = {u for u, _ in blocked or []}  # a blocked refusal is told in full above, once
+    lines += [f"- Refused in place: `{_short_(u)}`{mark(u)}: " + ("blocked above" if u in shown else '; '.join(r))
+              for u, r in result["refused"].items()]
+    lines += [f"- Check before merging: `{_short_(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
+    lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short_(u)}` ({', '.join(p)})"
+              + "".join(f"; {hint}" for hint in ignored_hints(p)) for u, p in result.get("ignored", {}).items()]
+    lines += [f"- Protected (`pulumi up` stops here until `protect` is lifted): `{_short_(u)}`"
+              for u in result["protected"]]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,171 @@
+"""The providers' and Pulumi's replacement rules (offline/data/replacement_rules.json, its sources in the file), and
+`ignoreChanges`: the engine resets each ignored path to the old input before it diffs."""
+import copy
+import functools
+import json
+import re
+from pathlib import Path
+from typing import Any, Iterator, Optional
+
+from .urns import provider_urn
+
+
+RULES_FILE = Path(__file__).resolve().parents[1] / "data" / "replacement_rules.json"
+
+
+# Resources whose replacement or deletion loses data or an address others depend on: our policy, not upstream data.
+STATEFUL = {
+    "azure-native:dbforpostgresql:Server": "the PostgreSQL server and every database on it",
+    "azure-native:dbforpostgresql:Database": "an application database",
+    "azure-native:storage:StorageAccount": "the storage account and every share in it (the models)",
+    "azure-native:storage:FileShare": "the share holding the models",
+    "azure-native:keyvault:Vault": "the Key Vault and its secrets (soft-deleted, the name stays taken)",
+    "azure-native:network:PublicIPAddress": "a static public IP (clients and DNS point at it)",
+    "azure-native:containerservice:ManagedCluster": "the AKS cluster and everything running in it",
+    "azure-native:resources:ResourceGroup": "a resource group and everything in it",
+    "kubernetes:core/v1:PersistentVolumeClaim": "a volume claim (its data unless the volume is retained)",
+}
+
+
+_INDEX = re.compile(r"\[\d+\]")
+
+
+@functools.lru_cache(maxsize=1)
+def rules() -> dict[str, Any]:
+    return json.loads(RULES_FILE.read_text())
+
+
+def changed_keys(old: Any, new: Any, path: str = "") -> list[str]:
+    """Input paths that differ, leaf by leaf (an absent object counts as empty, a list of the same length item by
+    item, `a.b[0].c`); a list whose length changed is one path."""
+    if isinstance(old, dict) or isinstance(new, dict):
+        if (old is None or isinstance(old, dict)) and (new is None or isinstance(new, dict)):
+            old, new = old or {}, new or {}
+            keys: list[str] = []
+            for key in sorted(set(old) | set(new)):
+                keys += changed_keys(old.get(key), new.get(key), f"{path}.{key}" if path else key)
+            return keys
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [k for i, (a, b) in enumerate(zip(old, new)) for k in changed_keys(a, b, f"{path}[{i}]")]
+    return [] if old == new else [path or "."]
+
+
+def leaf_items(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from leaf_items(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from leaf_items(item, f"{path}[{i}]")
+    else:
+        yield path, value
+
+
+def under(path: str, key: str) -> bool:
+    """A changed path falls under a rule's path: equal, or inside it (`[]` matches any index)."""
+    norm = _INDEX.sub("[]", path)
+    return norm == key or norm.startswith(key + ".") or norm.startswith(key + "[")
+
+
+def kube_kind(type_: str) -> Optional[str]:
+    """`kubernetes:apps/v1:Deployment` -> `apps/v1/Deployment`; None for other providers and Helm/YAML."""
+    if not type_.startswith("kubernetes:") or type_.startswith(("kubernetes:helm.sh/", "kubernetes:yaml/")):
+        return None
+    _, group_version, kind = type_.split(":")
+    return f"{group_version}/{kind}"
+
+
+def replace_rules(resource: dict[str, Any], providers: dict[str, dict[str, Any]]) -> list[tuple[str, str]]:
+    """(path, rule) pairs: a change at or under the path replaces the resource."""
+    type_, data = resource["type"], rules()
+    azure = data["azureNative"]["types"].get(type_)
+    if azure:
+        return ([(p, "part of the Azure resource ID") for p in azure["path"]]
+                + [(p, "force-new in pulumi-azure-native") for p in azure["forceNew"]])
+    if type_ == "kubernetes:helm.sh/v3:Release":
+        return [(p, "pulumi-kubernetes replaces a Release on it") for p in data["kubernetes"]["helmRelease"]]
+    kind = kube_kind(type_)
+    if kind:
+        kube = data["kubernetes"]
+        paths = list(kube["always"]) + list(kube["kinds"].get(kind, []))
+        provider_inputs = providers.get(provider_urn(resource["options"].get("provider")), {}).get("inputs", {})
+        immutable = resource["inputs"].get("immutable") is True
+        for kind_name, flag in (("core/v1/ConfigMap", "enableConfigMapMutable"),
+                                ("core/v1/Secret", "enableSecretMutable")):
+            if kind == kind_name and str(provider_inputs.get(flag)).lower() == "true" and not immutable:
+                paths = [p for p in paths if p not in kube["kinds"][kind_name]]
+        return [(p, "pulumi-kubernetes replaces on it") for p in paths]
+    random = data["random"]["types"].get(type_)
+    if random:
+        return [(p, "RequiresReplace in terraform-provider-random") for p in random]
+    return []
+
+
+def refused_rules(type_: str) -> dict[str, str]:
+    """Paths the provider updates in place but the cloud or the API server refuses: the update would fail."""
+    data = rules()
+    kind = kube_kind(type_)
+    if kind:
+        return data["kubernetes"]["refusedInPlace"].get(kind, {})
+    return data["azureNative"]["refusedInPlace"].get(type_, {})
+
+
+# why a path is in the components' ignoreChanges, and what to do when the edit should happen
+IGNORED_WHY = {
+    "kubernetesVersion": "AKS's auto-upgrade channel owns the version (`cluster.upgradeChannel: none` lets the stack "
+                         "drive it, every pool following)",
+    "orchestratorVersion": "AKS's auto-upgrade channel owns the pool's version (`cluster.upgradeChannel: none` lets "
+                           "the stack drive it)",
+    "count": "the cluster autoscaler owns the node count (change minCount/maxCount instead)",
+    "spec.replicas": "an autoscaler owns the replica count (change its minimum/maximum instead)",
+    "spec.resources.requests.storage": "a claim bound to a pre-created volume keeps its request; the share's quota "
+                                       "and the volume's capacity carry the size",
+}
+
+
+def ignored_hints(paths: list[str]) -> list[str]:
+    """The reasons behind ignored paths, once each, in the order of IGNORED_WHY."""
+    leaves = {p.rsplit(".", 1)[-1] if p.startswith("agentPoolProfiles") else p for p in paths}
+    if "kubernetesVersion" in leaves:  # the cluster's line: its inline pool's version goes with it
+        leaves.discard("orchestratorVersion")
+    return [why for key, why in IGNORED_WHY.items() if key in leaves]
+
+
+def _property_path(path: str) -> list[Any]:
+    parts: list[Any] = []
+    for key, index, quoted in re.findall(r'([^.\[\]"]+)|\[(\d+|\*)\]|\["([^"]+)"\]', path):
+        parts.append(key or quoted or (index if index == "*" else int(index)))
+    return parts
+
+
+def _reset(old: Any, new: Any, parts: list[Any]) -> None:
+    key, rest = parts[0], parts[1:]
+    if key == "*" or isinstance(key, int):
+        if isinstance(old, list) and isinstance(new, list):
+            for i in (range(min(len(old), len(new))) if key == "*" else [key] if key < min(len(old), len(new)) else []):
+                if rest:
+                    _reset(old[i], new[i], rest)
+                else:
+                    new[i] = copy.deepcopy(old[i])
+        return
+    if not rest:
+        if isinstance(new, dict):
+            if isinstance(old, dict) and key in old:
+                new[key] = copy.deepcopy(old[key])
+            else:
+                new.pop(key, None)
+        return
+    if isinstance(old, dict) and isinstance(new, dict) and key in new:
+        _reset(old.get(key), new[key], rest)
+
+
+def ignoring_changes(old_inputs: dict[str, Any], new_inputs: dict[str, Any], ignore: list[str]) -> dict[str, Any]:
+    """The inputs Pulumi diffs: the new ones with every `ignoreChanges` path set back to its old value."""
+    if not ignore:
+        return new_inputs
+    inputs = copy.deepcopy(new_inputs)
+    for path in ignore:
+        parts = _property_path(path)
+        if parts:
+            _reset(old_inputs, inputs, parts)
+    return inputs

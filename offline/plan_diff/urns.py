@@ -1,0 +1,112 @@
+"""URNs as the engine writes them, and aliases: how the engine matches a new URN to an old one."""
+
+from typing import Any, Optional
+
+
+def provider_urn(reference: Optional[str]) -> str:
+    """A provider reference is `<provider URN>::<provider ID>`; the URN alone names the provider resource."""
+    reference = reference or ""
+    return reference.rsplit("::", 1)[0] if reference.count("::") > 3 else reference
+
+
+def short_urn(urn: str) -> str:
+    return "::".join(urn.split("::")[-2:])
+
+
+def engine_urns(resources: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Each resource's URN as the engine writes it (the type chain of every ancestor, no root-stack prefix), from a
+    document whose URNs may follow the SDK mock's scheme (offline plans): the URN `pulumi stack --show-urns`,
+    `pulumi state unprotect` and `--target-replace` take."""
+    out: dict[str, str] = {}
+
+    def engine(urn: str) -> str:
+        if urn not in out:
+            res = resources.get(urn)
+            if res is None:  # the root stack or a resource outside the document: as written
+                return urn
+            parent = res.get("parent") or ""
+            stack, project, chain, name = _urn_parts(urn)
+            out[urn] = engine_urn(engine(parent) if parent else "", res.get("type") or chain.split("$")[-1],
+                                   res.get("name") or name, stack, project)
+        return out[urn]
+    for urn in resources:
+        engine(urn)
+    return out
+
+
+def _urn_parts(urn: str) -> tuple[str, str, str, str]:
+    """(stack, project, qualified type, name) of `urn:pulumi:<stack>::<project>::<type chain>::<name>`."""
+    head, project, qualified, name = urn.split("::", 3)
+    return head[len("urn:pulumi:"):], project, qualified, name
+
+
+ROOT_STACK = "pulumi:pulumi:Stack"
+
+
+def engine_urn(parent: str, type_: str, name: str, stack: str, project: str) -> str:
+    if not parent or _urn_parts(parent)[2].split("$")[-1] == ROOT_STACK:
+        return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+    return f"{parent[:parent.rindex('::')]}${type_}::{name}"
+
+
+def _mock_urn(parent: str, type_: str, name: str, stack: str, project: str) -> str:
+    """The SDK mock monitor's scheme (pulumi/runtime/mocks.py make_urn): only the parent's last type is kept."""
+    prefix = _urn_parts(parent)[2].split("$")[-1] + "$" if parent else ""
+    return f"urn:pulumi:{stack}::{project}::{prefix}{type_}::{name}"
+
+
+def urn_scheme(resources: dict[str, dict[str, Any]]) -> Any:
+    """The rule that reproduces the document's own URNs from parent, type and name: the engine's, or the SDK mock's
+    (offline plans), so an alias is resolved to the URN the same runner would have given the old resource."""
+    with_parent = [r for r in resources.values() if r.get("parent")]
+    for scheme in (engine_urn, _mock_urn):
+        if all(scheme(r["parent"], r["type"], r["name"], *_urn_parts(r["urn"])[:2]) == r["urn"]
+               for r in with_parent):
+            return scheme
+    return engine_urn
+
+
+def alias_matches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """new URN -> old URN for every new resource the engine would match to an old one through its aliases."""
+    make = urn_scheme(new_res)
+    root = next((r["parent"] for r in new_res.values() if r.get("parent")
+                 and _urn_parts(r["parent"])[2].split("$")[-1] == ROOT_STACK), "")
+    matched: dict[str, str] = {}
+
+    def depth(urn: str) -> int:
+        parent = (new_res.get(urn) or {}).get("parent")
+        return 1 + depth(parent) if parent in new_res else 0
+
+    for urn in sorted(new_res, key=depth):  # parents first, as the engine registers them
+        res = new_res[urn]
+        specs = res.get("options", {}).get("aliases") or []
+        parent = res.get("parent") or ""
+        if urn in old_res or (not specs and parent not in matched):
+            continue
+        stack, project = _urn_parts(urn)[:2]
+
+        def collapse(alias: dict[str, Any]) -> str:
+            if alias.get("urn"):
+                return alias["urn"]
+            spec = alias.get("spec", {})
+            at = spec.get("parentUrn") or parent
+            at = matched.get(at, at)
+            if spec.get("noParent") or (at and _urn_parts(at)[2].split("$")[-1] == ROOT_STACK):
+                at = root if make is _mock_urn else ""
+            return make(at, spec.get("type") or res["type"], spec.get("name") or res["name"],
+                        spec.get("stack") or stack, spec.get("project") or project)
+
+        candidates = [collapse(a) for a in specs]
+        if parent in matched:  # inherited from the parent's alias
+            old_parent = matched[parent]
+            parent_name = _urn_parts(parent)[3]
+            for child in [urn, *candidates]:
+                child_type, child_name = _urn_parts(child)[2].split("$")[-1], _urn_parts(child)[3]
+                if child_name.startswith(parent_name):
+                    child_name = _urn_parts(old_parent)[3] + child_name[len(parent_name):]
+                candidates.append(make(old_parent, child_type, child_name, stack, project))
+        found = next((c for c in candidates if c in old_res and c not in new_res
+                      and c not in matched.values()), None)
+        if found:
+            matched[urn] = found
+    return matched

@@ -1,0 +1,111 @@
+"""Values: what the cloud refuses or cannot undo, by comparing the base's value with the change's."""
+import json
+import re
+
+from typing import Any, Iterator, Optional
+
+from .rules import RULES_FILE, rules, under
+
+
+def _number(value: Any) -> Optional[float]:
+    """An int, or a Kubernetes quantity such as `512Gi` / `100G` (bytes), as a number; None when it is neither."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGTPE]i?|[kmgtpe])?", str(value).strip())
+    if not match:
+        return None
+    units = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60,
+             "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
+    return float(match.group(1)) * units.get(match.group(2) or "", 1)
+
+
+def _version(value: Any) -> Optional[tuple[int, ...]]:
+    """`1.34`, `1.34.2`, `17` -> a tuple of ints; None for anything else (an unset version is AKS's default)."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return tuple(int(p) for p in text.split(".")) if re.fullmatch(r"\d+(\.\d+){0,2}", text) else None
+
+
+def _kubernetes_upgrade(old: Any, new: Any) -> Optional[str]:
+    before, after = _version(old), _version(new)
+    if after is None:
+        return None
+    if before is None:
+        return ("the base gives no version (the cluster runs the default AKS chose at creation): check with `az aks "
+                "show` that this is at most one minor above it")
+    if after[:2] < before[:2] or (after[:2] == before[:2] and len(after) > 2 and len(before) > 2 and after < before):
+        return "a downgrade"
+    if len(after) > 1 and len(before) > 1 and after[0] == before[0] and after[1] > before[1] + 1:
+        return f"skips {after[1] - before[1] - 1} minor version(s)"
+    return None
+
+
+def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional[str]:
+    """What is wrong with changing `old` to `new` under the named check, or None."""
+    if check == "kubernetesUpgrade":
+        return _kubernetes_upgrade(old, new)
+    if check == "noDowngrade":
+        before, after = _version(old), _version(new)
+        return "a downgrade" if before and after and after < before else None
+    if check == "upgrade":
+        before, after = _version(old), _version(new)
+        return "an upgrade" if before and after and after > before else None
+    if check == "noDecrease":
+        was, now = _number(old), _number(new)
+        return "smaller" if was is not None and now is not None and now < was else None
+    if check == "staticClaimGrowth":
+        was, now = _number(old), _number(new)
+        grows = was is not None and now is not None and now > was
+        return "grows a claim bound to a pre-created volume" if grows and (
+            (inputs.get("spec") or {}).get("storageClassName") == "") else None
+    if check == "noTurnOff":
+        return "turned off" if old is True and new is not True else None
+    if check == "zoneRedundancy":
+        def zonal(sku: Any) -> bool:
+            return "ZRS" in str(sku).rsplit("_", 1)[-1]
+        return "changes zone redundancy" if old is not None and new is not None and zonal(old) != zonal(new) else None
+    if check == "changed":
+        return "changed" if old != new else None
+    raise ValueError(f"unknown value check {check!r} in {RULES_FILE.name}")
+
+
+def _at(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(concrete path, value) for a rule path, `[]` standing for every list index; absent values are None."""
+    head, _, rest = path.partition(".")
+    if head.endswith("[]"):
+        items = value.get(head[:-2]) if isinstance(value, dict) else None
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            for sub, found in (_at(item, rest) if rest else [("", item)]):
+                yield f"{head[:-2]}[{i}]" + (f".{sub}" if sub else ""), found
+        return
+    inner = value.get(head) if isinstance(value, dict) else None
+    if not rest:
+        yield head, inner
+    else:
+        yield from ((f"{head}.{sub}", found) for sub, found in _at(inner, rest))
+
+
+def _shown(value: Any) -> str:
+    return "(unset)" if value is None else json.dumps(value)
+
+
+def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
+                   paths: list[str]) -> tuple[list[str], list[str]]:
+    """(refusals, checks) for the changed paths of one resource: each names the input, the stack key that sets it,
+    both values, and why (offline/data/replacement_rules.json `valueRules`)."""
+    refusals: list[str] = []
+    checks: list[str] = []
+    for rule in rules()["valueRules"].get(type_, []):
+        if not any(under(p, rule["path"]) for p in paths):
+            continue
+        before = dict(_at(old_inputs, rule["path"]))
+        for where, after in _at(new_inputs, rule["path"]):
+            old = before.get(where)
+            problem = _finding(rule["check"], old, after, new_inputs) if old != after else None
+            if problem:
+                line = (f"`{where}` {_shown(old)} -> {_shown(after)} (stack key `{rule['config']}`): {problem}; "
+                        f"{rule['why']}")
+                unknown_base = rule["check"] == "kubernetesUpgrade" and _version(old) is None
+                (refusals if rule["blocks"] and not unknown_base else checks).append(line)
+    return refusals, checks
