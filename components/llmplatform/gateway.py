@@ -181,12 +181,15 @@ class GatewayAccess(pulumi.ComponentResource):
     external_address: pulumi.Output[Optional[str]]
     """Static public IP of the external load balancer (None when disabled)."""
     ui_url: pulumi.Output[Optional[str]]
-    """Where people open Open-WebUI (external gateway if enabled, else internal)."""
+    """Where people open Open-WebUI (external gateway if enabled, else internal; None on an internal Gateway
+    whose address Azure picks: give internal_ip to know it)."""
     api_url: pulumi.Output[Optional[str]]
-    """Base URL of the raw model API (OpenAI-compatible under /v1, Ollama native under /api)."""
+    """Base URL of the raw model API (OpenAI-compatible under /v1, Ollama native under /api); the gateway ui_url
+    is on, None when that is an internal Gateway whose address Azure picks."""
     llmd_url: pulumi.Output[Optional[str]]
     """Base URL of the llm-d API on the internal Gateway (external when there is no internal one); None without
-    the inference extension."""
+    the inference extension, and None on an internal Gateway whose address Azure picks (the default): give
+    internal_ip to know it."""
 
     def __init__(self, name: str, args: GatewayAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # its namespace is <prefix>-gateway: a Kubernetes name, lowercase

@@ -181,7 +181,6 @@ class InferenceStack(pulumi.ComponentResource):
         inputs: Mapping[str, Any] = a  # read by names the parts share
         given = lambda *keys: {k: inputs[k] for k in keys if inputs.get(k) is not None}  # noqa: E731
         volume = a["model_volume"]
-        prefix = a.get("name_prefix", name)
         ollama = OllamaServer(name, {
             "cluster": a["cluster"], "model_volume": volume, "accelerator": accelerator,
             **given("gpu", "keda", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
@@ -189,9 +188,11 @@ class InferenceStack(pulumi.ComponentResource):
             "request_timeout_seconds": opt(a, "request_timeout_seconds"),
         }, part, moved_from=self)
         gate = ApiGate(name, {
-            "cluster": a["cluster"], "endpoint": ollama.endpoint, "key_vault": a["key_vault"], "name_prefix": prefix,
-            **given("route_target", "api_key_secret", "api_key_map_secret", "rate_limit_per_second", "rate_limit_burst",
-                    "api_key_auth"),
+            "cluster": a["cluster"], "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
+            # the parts carry this component's name: an unset name_prefix falls back to it there too, under the
+            # rule this component checked it by (a resource name may hold capitals, an explicit prefix may not)
+            **given("name_prefix", "route_target", "api_key_secret", "api_key_map_secret", "rate_limit_per_second",
+                    "rate_limit_burst", "api_key_auth"),
             "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
         }, part, moved_from=self)
         self.model_server, self.ollama_service = ollama.model_server, ollama.ollama_service
@@ -202,8 +203,8 @@ class InferenceStack(pulumi.ComponentResource):
             renamed: Any = {new: inputs[old] for old, new in WEBUI_INPUTS.items() if inputs.get(old) is not None}
             ui = OpenWebUi(name, {
                 "cluster": a["cluster"], "key_vault": a["key_vault"], "endpoint": ollama.endpoint,
-                "database_url_secret": a["database_url_secret"], "name_prefix": prefix,
-                **given("route_target"), **renamed,
+                "database_url_secret": a["database_url_secret"],
+                **given("name_prefix", "route_target"), **renamed,
                 "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
             }, part, moved_from=self)
             self.webui_service = ui.webui_service

@@ -333,12 +333,22 @@ def endpoint_rule(r: Rules) -> None:
         r.add("endpoint.api", api, ", ".join(API_FLAVOURS))
 
 
+def keda_rule(r: Rules) -> None:
+    """A `keda` handle from an Observability with `keda: False` carries empty fields (no interceptor, port 0, no
+    namespace): nothing would route through it or install the CRDs its users create, so it is refused where used."""
+    keda = r.args.get("keda")
+    if isinstance(keda, Mapping) and known(keda, "interceptor_host") == "":
+        r.add("keda", "the keda of an Observability with keda off",
+              "the keda of an Observability with keda on (its default), or no keda at all")
+
+
 def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     """OllamaServer's inputs (accelerator, replicas, resources, Ollama's own settings, extra environment)."""
     r = Rules(args, "OllamaServer")
     accelerator = r.choice("accelerator", ACCELERATORS)
     if accelerator == "gpu" and not r.args.get("gpu"):
         r.add("gpu", None, f"GpuNodePool's scheduling when {r.ref('accelerator')} is gpu")
+    keda_rule(r)
     r.whole("replicas", 0, 100)
     r.whole("gpus_per_replica", 1, 8)
     r.whole("num_parallel", 1, 256)
@@ -647,6 +657,7 @@ def llmd_autoscaling(r: Rules) -> None:
                                         f"({high})")
     if not r.args.get("keda"):
         r.add("keda", None, "Observability's keda endpoints (its Prometheus) when autoscaling")
+    keda_rule(r)
     if r.get("metrics") is False:
         r.add("metrics", False, "true when autoscaling: the triggers read the picker's metrics, which the "
                                 "ServiceMonitor has Prometheus scrape")
@@ -668,6 +679,8 @@ def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
         r.add("max_replicas", high, f"at least {r.ref('min_replicas')} ({low})")
     if mode == "requests" and not r.args.get("keda"):
         r.add("keda", None, f"Observability's keda endpoints with {r.ref('mode')} requests")
+    elif mode == "requests":
+        keda_rule(r)
     r.whole("target_in_flight", 1, 1000)
     r.whole("gpu_memory_target_percent", 10, 100)
     r.whole("cpu_target_percent", 10, 100)

@@ -403,12 +403,32 @@ def _one_per_namespace(resources: list[Registration], twice: list[tuple[Registra
         name = (second.inputs.get("metadata") or {}).get("name") or second.inputs.get("name")
         if name and name not in names:
             names.append(str(name))
-    return [f"one {kind} per namespace: {kind}s {a!r} and {b!r} both put their objects in namespace {namespace!r} "
-            f"of one cluster, where {'an' if kind[0] in 'AEIOU' else 'a'} {kind} names them the same way "
-            f"({', '.join(sorted(names)[:6])}"
-            f"{', ...' if len(names) > 6 else ''}); give each its own namespace (for an InferenceStack: the model "
-            f"volume of a ModelStore of its own namespace)"
-            for (kind, a, b, namespace), names in pairs.items()]
+    return [_one_per_namespace_line(kind, a, b, namespace, names) for (kind, a, b, namespace), names in pairs.items()]
+
+
+# Components whose namespaces are fixed (monitoring and keda; istio-system): a second one on a cluster cannot move
+# elsewhere, so the advice is one per cluster, not a namespace of its own.
+_FIXED_NAMESPACES = ("Observability", "GatewayAccess")
+# How a component of each kind is given a namespace of its own.
+_NAMESPACE_HOW = {"InferenceStack": " (for an InferenceStack: the model volume of a ModelStore of its own namespace)",
+                  "OllamaServer": " (the model volume of a ModelStore of its own namespace)",
+                  "LlmdStack": " (its namespace input)"}
+
+
+def _plural(kind: str) -> str:
+    return kind[:-1] + "ies" if kind.endswith("y") else kind + "es" if kind.endswith("s") else kind + "s"
+
+
+def _one_per_namespace_line(kind: str, a: str, b: str, namespace: str, names: list[str]) -> str:
+    article = "an" if kind[0] in "AEIOU" else "a"
+    listed = f"({', '.join(sorted(names)[:6])}{', ...' if len(names) > 6 else ''})"
+    if kind in _FIXED_NAMESPACES:
+        return (f"one {kind} per cluster: {_plural(kind)} {a!r} and {b!r} both put their objects in namespace "
+                f"{namespace!r} of one cluster, which every {kind} uses, naming its objects the same way {listed}; "
+                f"build one {kind} per cluster and hand its outputs to every component that needs them")
+    return (f"one {kind} per namespace: {_plural(kind)} {a!r} and {b!r} both put their objects in namespace "
+            f"{namespace!r} of one cluster, where {article} {kind} names them the same way {listed}; give each its "
+            f"own namespace{_NAMESPACE_HOW.get(kind, '')}")
 
 
 def refusals(resources: list[Registration]) -> list[str]:

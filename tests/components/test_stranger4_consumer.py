@@ -1,0 +1,181 @@
+"""What a platform engineer composing their own platform from the package met, through the package's own testing
+kit (`llmplatform.testing.run`, as the README tells a consumer): a capitalised InferenceStack name refused by a part
+the user never created, a keda handle of an Observability with KEDA off wired into a broken deploy, and the
+one-per-namespace advice for components whose namespace is fixed."""
+from typing import Any
+
+import pulumi
+import pytest
+
+from llmplatform import (AksCluster, ComponentInputError, GatewayAccess, InferenceStack, KeyVault, LlmdStack,
+                         GpuNodePool, ModelAutoscaler, ModelStore, Observability)
+from llmplatform.testing import ProgramError, run
+
+NETWORK: Any = {"vnet_cidr": "10.80.0.0/16", "node_subnet_cidr": "10.80.0.0/20",
+                "endpoints_subnet_cidr": "10.80.16.0/24", "postgres_subnet_cidr": "10.80.17.0/24",
+                "pod_cidr": "100.64.0.0/16", "service_cidr": "10.250.0.0/16", "dns_service_ip": "10.250.0.10"}
+
+
+def platform() -> tuple[AksCluster, pulumi.ResourceOptions, KeyVault]:
+    aks = AksCluster("core", {
+        "cluster_name": "aks-acme-ml", "resource_group_name": "rg-acme-ml", "location": "swedencentral",
+        "network": NETWORK,
+        "system_pool": {"name": "sys", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3},
+        "workload_pool": {"name": "work", "vm_size": "Standard_D8s_v5", "min_count": 1, "max_count": 4}})
+    vault = KeyVault("kv", {"cluster": aks.cluster, "vault_name": "kv-acme-ml-01"})
+    return aks, pulumi.ResourceOptions(providers=[aks.provider]), vault
+
+
+def store(aks: AksCluster, k8s: pulumi.ResourceOptions) -> ModelStore:
+    return ModelStore("weights", {"cluster": aks.cluster, "account_name": "stacmeweights01", "namespace": "acme",
+                                  "models": ["qwen2.5:0.5b"]}, k8s)
+
+
+# ---- an InferenceStack's resource name is its parts' name_prefix only when the user gives one ------------------
+@pytest.mark.parametrize("webui", [False, True])
+def test_a_capitalised_inference_stack_name_is_taken_as_the_name_of_its_parts(webui):
+    """A resource name with capitals (a YAML program's camelCase `llmStack`) stands in for an unset name_prefix of
+    Azure names, as every component allows; InferenceStack handed it to ApiGate as an explicit name_prefix, which
+    refused it as "ApiGate LLM: input name_prefix='LLM' is invalid": a component and an input the user never used."""
+    def program():
+        aks, k8s, vault = platform()
+        InferenceStack("llmStack", {"cluster": aks.cluster, "key_vault": vault.vault,
+                                    "model_volume": store(aks, k8s).volume,
+                                    **({"database_url_secret": "pg-url"} if webui else {})}, k8s)
+    plan = run(program)
+    identities = sorted(r.inputs["resourceName"]
+                        for r in plan.of_type("azure-native:managedidentity:UserAssignedIdentity"))
+    assert identities == (["id-llmStack-open-webui", "id-llmStack-router"] if webui else ["id-llmStack-router"])
+
+
+def test_an_explicit_name_prefix_still_follows_the_lowercase_rule_and_names_the_inference_stack():
+    def program():
+        aks, k8s, vault = platform()
+        InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
+                               "model_volume": store(aks, k8s).volume, "name_prefix": "Acme"}, k8s)
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    assert str(error.value).startswith("InferenceStack llm: input name_prefix='Acme' is invalid; allowed: 1-40 "
+                                       "lowercase letters")
+
+
+# ---- a keda handle without KEDA behind it --------------------------------------------------------------------
+KEDA_OFF = ("input keda='the keda of an Observability with keda off' is invalid; allowed: the keda of an "
+            "Observability with keda on (its default), or no keda at all")
+
+
+def observability(aks: AksCluster, k8s: pulumi.ResourceOptions, vault: KeyVault, keda: bool) -> Observability:
+    return Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "acme",
+                                 "keda": keda}, k8s)
+
+
+def test_an_inference_stack_on_the_keda_of_an_observability_with_keda_off_is_refused():
+    """Its handle has interceptor_host "" and port 0: the stack registered an ExternalName Service with an empty
+    externalName (the API server refuses it) and nginx `server ollama-scaled:0` (nginx refuses port 0), and
+    `kubernetes_schemas.problems` found nothing."""
+    def program():
+        aks, k8s, vault = platform()
+        obs = observability(aks, k8s, vault, keda=False)
+        InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
+                               "model_volume": store(aks, k8s).volume, "keda": obs.keda}, k8s)
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    assert str(error.value) == f"InferenceStack llm: {KEDA_OFF}"
+    assert [e["property_path"] for e in error.value.errors or []] == ["keda"]
+
+
+def test_a_requests_autoscaler_and_an_autoscaled_llmd_stack_on_keda_off_are_refused():
+    """Both create KEDA custom resources (HTTPScaledObject, ScaledObject) whose CRDs only KEDA installs."""
+    def autoscaler():
+        aks, k8s, vault = platform()
+        obs = observability(aks, k8s, vault, keda=False)
+        stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
+                                       "model_volume": store(aks, k8s).volume}, k8s)
+        ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
+                                  "max_replicas": 2, "keda": obs.keda}, k8s)
+
+    def llmd():
+        aks, k8s, vault = platform()
+        obs = observability(aks, k8s, vault, keda=False)
+        gpu = GpuNodePool("a100", {"cluster": aks.cluster, "vm_size": "Standard_NC24ads_A100_v4",
+                                   "driver": "operator"}, k8s)
+        gateway = GatewayAccess("gw", {"cluster": aks.cluster, "inference_extension": True}, k8s)
+        LlmdStack("llmd", {"cluster": aks.cluster, "gpu": gpu.scheduling, "key_vault": vault.vault,
+                           "route_target": gateway.route_target, "model": "Qwen/Qwen3-8B", "autoscaling": True,
+                           "keda": obs.keda}, k8s)
+    for program, component in ((autoscaler, "ModelAutoscaler scale"), (llmd, "LlmdStack llmd")):
+        with pytest.raises(ComponentInputError) as error:
+            run(program)
+        assert str(error.value) == f"{component}: {KEDA_OFF}"
+
+
+def test_keda_on_and_a_gpu_memory_autoscaler_with_keda_off_still_plan():
+    def program():
+        aks, k8s, vault = platform()
+        obs = observability(aks, k8s, vault, keda=True)
+        InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
+                               "model_volume": store(aks, k8s).volume, "keda": obs.keda}, k8s)
+    scaled = run(program).one("kubernetes:core/v1:Service", "llm-ollama-scaled")
+    assert scaled.inputs["spec"]["externalName"] == "keda-add-ons-http-interceptor-proxy.keda.svc.cluster.local"
+
+    def cpu_mode():
+        aks, k8s, vault = platform()
+        obs = observability(aks, k8s, vault, keda=False)
+        stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
+                                       "model_volume": store(aks, k8s).volume}, k8s)
+        ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": "cpu", "min_replicas": 1,
+                                  "max_replicas": 2, "keda": obs.keda}, k8s)
+    assert run(cpu_mode).of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+
+
+# ---- a second component of a kind whose namespace is fixed -----------------------------------------------------
+@pytest.mark.parametrize("kind, namespace, objects", [
+    ("Observability", "keda", "(keda, keda-add-ons-http)"),
+    ("GatewayAccess", "istio-system", "(base, istiod)"),
+])
+def test_two_of_a_cluster_wide_component_are_told_one_per_cluster_not_a_namespace_each(kind, namespace, objects):
+    """Their namespaces are fixed, so "give each its own namespace (for an InferenceStack: ...)" was advice the user
+    could not follow, under "Observabilitys"/"GatewayAccesss"."""
+    def program():
+        aks, k8s, vault = platform()
+        for name in ("one", "two"):
+            if kind == "Observability":
+                Observability(name, {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "acme"}, k8s)
+            else:
+                GatewayAccess(name, {"cluster": aks.cluster, "name_prefix": name}, k8s)
+    with pytest.raises(ProgramError) as error:
+        run(program)
+    plural = {"Observability": "Observabilities", "GatewayAccess": "GatewayAccesses"}[kind]
+    assert (f"one {kind} per cluster: {plural} 'one' and 'two' both put their objects in namespace {namespace!r} of "
+            f"one cluster, which every {kind} uses, naming its objects the same way {objects}; build one {kind} per "
+            f"cluster and hand its outputs to every component that needs them") in [
+        line.strip() for line in str(error.value).splitlines()]
+    assert "own namespace" not in str(error.value)
+
+
+# ---- docs/components/observability.md: Azure Monitor in a consumer's own program --------------------------------
+def test_the_observability_docs_composition_gives_the_cluster_both_agents_after_its_group():
+    """The doc's snippet, whole: the cluster carries Container Insights and the metrics add-on from the
+    AzureMonitoring handed to Observability, and waits for the group the workspaces are in."""
+    import pulumi_azure_native as azure_native
+    from llmplatform import AzureMonitoring
+
+    def program():
+        group = azure_native.resources.ResourceGroup("rg", resource_group_name="rg-team-a", location="eastus2")
+        monitoring = AzureMonitoring("mon", {"location": "eastus2", "resource_group_name": group.name,
+                                             "alert_emails": ["oncall@example.com"]})
+        aks = AksCluster("aks", {
+            "cluster_name": "aks-team-a", "location": "eastus2", "resource_group_name": group.name,
+            "existing_resource_group": True, "network": NETWORK,
+            "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
+            "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3},
+            "log_analytics_workspace_id": monitoring.log_analytics_workspace_id, "managed_prometheus": True})
+        vault = KeyVault("kv", {"cluster": aks.cluster, "vault_name": "kv-team-a-obs"})
+        Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "llm",
+                              "monitoring": monitoring.monitoring}, pulumi.ResourceOptions(providers=[aks.provider]))
+    plan = run(program)
+    cluster = plan.one("azure-native:containerservice:ManagedCluster")
+    assert cluster.inputs["azureMonitorProfile"]["metrics"]["enabled"] is True
+    assert cluster.inputs["addonProfiles"]["omsagent"]["enabled"] is True
+    assert plan.waits_for(cluster, lambda r: r.type == "azure-native:resources:ResourceGroup")
+    assert plan.of_type("azure-native:monitor:DataCollectionRuleAssociation")
