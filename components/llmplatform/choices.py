@@ -16,6 +16,10 @@ EXPANDERS = ("least-waste", "priority", "random", "most-pods")
 GPU_DRIVERS = ("aks", "operator")
 GPU_PRIORITIES = ("spot", "regular")
 MIG_PROFILES = ("MIG1g", "MIG2g", "MIG3g", "MIG4g", "MIG7g")
+# Each profile's GPU instances per GPU and eighths of the GPU's memory per instance (AKS "Multi-instance GPU node
+# pool", learn.microsoft.com/azure/aks/gpu-multi-instance, its profile table; NVIDIA's MIG user guide: memory in 8
+# slices, compute in 7).
+MIG_SLICES = {"MIG1g": (7, 1), "MIG2g": (3, 2), "MIG3g": (2, 4), "MIG4g": (1, 4), "MIG7g": (1, 8)}
 SHARE_PROTOCOLS = ("nfs", "smb")
 REDUNDANCIES = ("LRS", "ZRS")
 MIN_PREMIUM_SHARE_GIB = 100

@@ -18,7 +18,7 @@ from typing_extensions import NotRequired
 
 from .defaults import defaults_for
 from .checks import check_shape, fail
-from .gpu_skus import GpuSku, find_gpu_sku
+from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 from .run_state import Turn, per_run
@@ -91,7 +91,8 @@ class GpuNodePoolArgs(TypedDict):
     max_pods: NotRequired[int]
     """Pods per node (default 30)."""
     mig_profile: NotRequired[str]
-    """Multi-Instance GPU profile (MIG1g..MIG7g) on MIG-capable GPUs."""
+    """Multi-Instance GPU profile (MIG1g..MIG7g) on MIG-capable GPUs, with the AKS driver: AKS partitions each GPU
+    and the device plugin offers each instance as one nvidia.com/gpu (the scheduling handle counts instances)."""
     zones: NotRequired[list[str]]
     """Availability zones (default: the cluster's)."""
     tags: NotRequired[dict[str, str]]
@@ -162,6 +163,9 @@ def device_plugin_values(tolerations: list[Toleration], node_selector: dict[str,
         "tolerations": tolerations,
         "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}},
         "gfd": {"enabled": False},
+        # MIG instances of a pool with a mig_profile each offered as one nvidia.com/gpu (the chart's default, none,
+        # offers no MIG instance); a node without MIG keeps its whole GPUs under that name
+        "migStrategy": "single",
     }
 
 
@@ -349,10 +353,12 @@ class GpuNodePool(pulumi.ComponentResource):
         # Workloads that take the scheduling wait for the pools (a pod for a pool that does not exist stays Pending
         # with no autoscaler to help it) and for the driver software (operator mode: no GPU without it).
         pools_ready = pulumi.Output.all(*waited_for)
+        units = gpu_units(sku, args.get("mig_profile"))  # a whole GPU, or one MIG instance, per nvidia.com/gpu
         self.scheduling = GpuScheduling(
             node_selector=pools_ready.apply(lambda _: node_selector),
             tolerations=pools_ready.apply(lambda _: tolerations),
-            gpu_model=sku.gpu_model, gpus_per_node=sku.gpus, gpu_memory_gib=sku.gpu_memory_gib, driver=driver,
+            gpu_model=sku.gpu_model, gpus_per_node=units.gpus_per_node, gpu_memory_gib=units.gpu_memory_gib,
+            driver=driver,
             rdma=sku.rdma)
         self.pool_names = pools_ready.apply(lambda _: names)
         self.driver = pulumi.Output.from_input(driver)

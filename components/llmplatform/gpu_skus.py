@@ -6,7 +6,9 @@ gate: GpuNodePool takes a `gpu_sku` input describing a size that is not listed.
 import json
 from dataclasses import dataclass
 from importlib import resources
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
+
+from .choices import MIG_SLICES
 
 
 @dataclass(frozen=True)
@@ -54,3 +56,16 @@ def known_gpu_sizes() -> list[str]:
 
 def skus_for_model(gpu_model: str) -> list[GpuSku]:
     return [s for s in _SKUS if s.gpu_model == gpu_model]
+
+
+class GpuUnits(NamedTuple):
+    """What a pod's `nvidia.com/gpu: 1` gets on a node of a pool, and how many of them a node has."""
+    gpus_per_node: int
+    gpu_memory_gib: int
+
+
+def gpu_units(sku: GpuSku, mig_profile: Optional[str]) -> GpuUnits:
+    """A whole GPU, or with a MIG profile one GPU instance (so many per node, with the profile's share of the
+    memory)."""
+    per_gpu, eighths = MIG_SLICES.get(mig_profile or "", (1, 8))
+    return GpuUnits(sku.gpus * per_gpu, sku.gpu_memory_gib * eighths // 8)

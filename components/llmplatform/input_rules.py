@@ -183,6 +183,11 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
     if mig is not None and size is not None and (r.given("gpu_sku") is not None or (sku and not sku.mig_capable)):
         model = sku.gpu_model if sku else "GPU described by gpu_sku"
         r.add("mig_profile", mig, f"only on a MIG-capable catalog GPU (A100/H100/H200); {size} has a {model}")
+    if mig is not None and driver == "operator":
+        # AKS partitions the GPUs with the driver it installs; a pool left to the GPU Operator's driver has none at
+        # provisioning (gpuProfile.driver None), and MIG there is the operator's own mig-manager's
+        r.add("mig_profile", mig, f"only with {r.ref('driver')} 'aks' (AKS partitions the GPUs with its own driver; "
+                                  "with the GPU Operator, MIG is configured by the operator's mig-manager instead)")
     r.whole("os_disk_size_gb", 30, 2048)
     r.whole("max_pods", 10, 250)
     zones_rule(r, "zones")

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
-from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.gpu_skus import find_gpu_sku, gpu_units
 
 from llmplatform import ollama_names
 
@@ -178,10 +178,12 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
             r.problem("inference.accelerator 'gpu' needs gpu.enabled true (a GPU pool to run on)")
         sku = find_gpu_sku(gpu.vm_size)
         if sku is not None:
-            if inf.gpus_per_replica > sku.gpus:
-                r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) exceeds the {sku.gpus} GPU(s) of "
-                          f"{sku.vm_size}")
-            memory = gpu_memory_per_replica(sku.gpu_memory_gib, gpu.mig_profile, inf.gpus_per_replica)
+            units = gpu_units(sku, gpu.mig_profile)  # whole GPUs, or the MIG instances a pod's GPU request gets
+            if inf.gpus_per_replica > units.gpus_per_node:
+                what = f"{gpu.mig_profile} instances" if gpu.mig_profile else "GPU(s)"
+                r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) exceeds the {units.gpus_per_node} "
+                          f"{what} of {sku.vm_size}")
+            memory = units.gpu_memory_gib * inf.gpus_per_replica
             too_big = [m for m, _ in models_over(store, memory, 0.0)]
             if too_big:
                 where = f"a {gpu.mig_profile} slice of {sku.vm_size}" if gpu.mig_profile else sku.vm_size
@@ -208,12 +210,3 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
                   f"fix: preload a smaller model, or raise inference.resources.memoryLimit to at least "
                   f"{math.ceil(needed)}Gi{pool}")
 
-
-# Memory of a MIG slice in eighths of the GPU's (A100/H100/H200: 1g.10gb, 2g.20gb, 3g.40gb, 4g.40gb, 7g.80gb on 80 GB)
-MIG_MEMORY_EIGHTHS = {"MIG1g": 1, "MIG2g": 2, "MIG3g": 4, "MIG4g": 4, "MIG7g": 8}
-
-
-def gpu_memory_per_replica(gpu_memory_gib: float, mig_profile: Optional[str], gpus: int) -> float:
-    """GPU memory one model-server replica gets: whole GPUs, or MIG slices of them."""
-    share = MIG_MEMORY_EIGHTHS.get(mig_profile or "", 8) / 8
-    return gpu_memory_gib * share * gpus

@@ -150,3 +150,28 @@ def test_each_run_in_one_process_installs_the_device_software_afresh():
         # and the two components' pool writes queue on the cluster, as AKS takes them (llmplatform.write_order)
         first, second = (pool(plan, name) for name in ("gpu", "gpu2"))
         assert first.urn in second.dependencies
+
+
+def test_a_mig_pool_offers_each_gpu_instance_as_one_gpu():
+    """AKS partitions each A100 of a MIG3g pool into two 40 GB instances; the device plugin offers them only with a
+    MIG strategy (its chart's default, none, offers none), so the release sets `single` (each instance one
+    nvidia.com/gpu), and the scheduling handle counts instances and their memory, which the fit checks use."""
+    import pulumi
+
+    def program():
+        gpu = llmplatform.GpuNodePool("gpu", {"cluster": cluster_handle(), "vm_size": "Standard_NC24ads_A100_v4",
+                                              "mig_profile": "MIG3g"}, provider_opts())
+        pulumi.export("units", {k: gpu.scheduling[k] for k in ("gpus_per_node", "gpu_memory_gib")})
+    plan = offline.run_function(program)
+    assert plan.one("azure-native:containerservice:AgentPool").inputs["gpuInstanceProfile"] == "MIG3g"
+    assert release(plan, "nvidia-device-plugin").inputs["values"]["migStrategy"] == "single"
+    assert plan.outputs["units"] == {"gpus_per_node": 2, "gpu_memory_gib": 40}
+
+
+def test_mig_is_refused_with_the_gpu_operators_driver():
+    """AKS partitions the GPUs with the driver it installs; a pool left to the GPU Operator has none then."""
+    def program():
+        llmplatform.GpuNodePool("gpu", {"cluster": cluster_handle(), "vm_size": "Standard_NC24ads_A100_v4",
+                                        "mig_profile": "MIG3g", "driver": "operator"}, provider_opts())
+    with pytest.raises(llmplatform.ComponentInputError, match=r"mig_profile='MIG3g'.*only with driver 'aks'"):
+        offline.run_function(program)

@@ -1,6 +1,8 @@
 """The GPU catalog (components/llmplatform/gpu_skus.py): every required family, lookups, consistent figures, RDMA
 and MIG."""
-from llmplatform.gpu_skus import GPU_SKUS, find_gpu_sku, known_gpu_sizes, needs_grid_driver, skus_for_model
+import pytest
+
+from llmplatform.gpu_skus import GPU_SKUS, find_gpu_sku, gpu_units, known_gpu_sizes, needs_grid_driver, skus_for_model
 
 REQUIRED = ["Standard_NC4as_T4_v3", "Standard_NC8as_T4_v3", "Standard_NC16as_T4_v3", "Standard_NC64as_T4_v3",
             "Standard_NV36ads_A10_v5", "Standard_NC6s_v3", "Standard_NC24ads_A100_v4", "Standard_NC48ads_A100_v4",
@@ -41,3 +43,14 @@ def test_the_a10_sizes_and_only_they_take_the_grid_driver():
     assert {s.vm_size for s in GPU_SKUS.values() if needs_grid_driver(s.vm_size)} == \
         {s.vm_size for s in GPU_SKUS.values() if s.gpu_model == "A10"}
     assert needs_grid_driver("STANDARD_NC8ADS_A10_V4") and not needs_grid_driver("Standard_NC4as_T4_v3")
+
+
+@pytest.mark.parametrize("size,profile,units", [
+    ("Standard_NC24ads_A100_v4", None, (1, 80)),     # whole GPUs
+    ("Standard_NC24ads_A100_v4", "MIG1g", (7, 10)),  # 1g.10gb x 7 (AKS's profile table: 1/8 of the memory, 7 of them)
+    ("Standard_NC24ads_A100_v4", "MIG3g", (2, 40)),  # 3g.40gb x 2
+    ("Standard_NC24ads_A100_v4", "MIG4g", (1, 40)),
+    ("Standard_NC96ads_A100_v4", "MIG2g", (12, 20)),  # four A100s, three 2g.20gb each
+])
+def test_a_gpu_request_gets_a_whole_gpu_or_one_mig_instance(size, profile, units):
+    assert tuple(gpu_units(find_gpu_sku(size), profile)) == units
