@@ -14,6 +14,7 @@ stack's `cluster.imageRegistry` unless REGISTRY names one.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -122,8 +123,20 @@ def runtime_tags(image: str, pattern: str) -> list[str]:
     return [pattern.format(tag=tag, os=os) for os in NODE_OS]
 
 
-def document(plan: Plan, registry: Optional[str]) -> dict[str, Any]:
-    return {"registry": registry, "images": stack_images(plan, registry)}
+def inputs_digest(stack_file: Path) -> str:
+    """A digest of what the list is made from beside the program: the stack file and the package's pins and chart
+    image data, by content (a reinstall of the package rewrites them unchanged)."""
+    data = Path(llmplatform.__file__).parent / "data"
+    digest = hashlib.sha256()
+    for path in [stack_file, data / "pins.json", *sorted((data / "chart_images").glob("*.json"))]:
+        digest.update(path.name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+    return digest.hexdigest()
+
+
+def document(plan: Plan, registry: Optional[str], stack_file: Optional[Path] = None) -> dict[str, Any]:
+    """images.json; with the stack file the plan read, the digest `make images` compares to call a list stale."""
+    return {"registry": registry, "images": stack_images(plan, registry),
+            **({"inputs": inputs_digest(stack_file)} if stack_file is not None else {})}
 
 
 def copy_commands(images: list[dict[str, Any]], registry: str) -> list[str]:
@@ -163,12 +176,10 @@ def _read(path: Path) -> Optional[dict[str, Any]]:
     return recorded if isinstance(recorded.get("registry"), (str, type(None))) else None
 
 
-def _stale(path: Path, stack_file: Path) -> bool:
-    """Whether the stack file or the package's pins changed after images.json was written."""
-    data = Path(llmplatform.__file__).parent / "data"
-    inputs = [stack_file, data / "pins.json", *sorted((data / "chart_images").glob("*.json"))]
-    written = path.stat().st_mtime
-    return any(p.exists() and p.stat().st_mtime > written for p in inputs)
+def _stale(recorded: dict[str, Any], stack_file: Path) -> bool:
+    """Whether the stack file or the package's pins changed since images.json was written (a list without the
+    digest is from an older `make plan`)."""
+    return recorded.get("inputs") != inputs_digest(stack_file)
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -184,9 +195,13 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(error, file=sys.stderr)
         return 2
     path = Path(args.out) / args.stack / "images.json"
+    what_if = args.stack.endswith(runner.WHAT_IF)
+    # a what-if's plan comes from `python -m offline.plan --set/--stack-file`, not from a stack of that name
+    again = (f"the what-if plan (`.venv/bin/python -m offline.plan --stack {args.stack.removesuffix(runner.WHAT_IF)} "
+             f"--set ...` or `--stack-file ...`)" if what_if else f"`make plan STACK={args.stack}`")
     recorded = _read(path)
     if recorded is None:
-        print(f"no readable {path}: run `make plan STACK={args.stack}` first", file=sys.stderr)
+        print(f"no readable {path}: run {again} first", file=sys.stderr)
         return 2
     planned = recorded.get("registry") or ""
     registry = args.registry or planned
@@ -200,16 +215,16 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not registry:
         print(f"which registry? stack {args.stack} pulls from the upstream registries: name one with "
               f"REGISTRY=<host> (e.g. myregistry.azurecr.io), or set cluster.imageRegistry in its stack file and "
-              f"run `make plan STACK={args.stack}` again", file=sys.stderr)
+              f"run {again} again", file=sys.stderr)
         return 2
     if registry != planned:
         print(f"note: the stack's cluster pulls from {planned or 'the upstream registries'}"
               f"{'' if planned else ' (set cluster.imageRegistry to use the mirror)'}; these commands fill "
               f"{registry}", file=sys.stderr)
-    stack_file = runner.PROJECT_DIR / f"Pulumi.{args.stack.removesuffix(runner.WHAT_IF)}.yaml"
-    if _stale(path, stack_file):
+    stack_file = runner.PROJECT_DIR / f"Pulumi.{args.stack}.yaml"
+    if not what_if and _stale(recorded, stack_file):  # a what-if's config is its --set, not a file to compare
         print(f"note: {stack_file.name} or the package's pins changed after {path} was written: run "
-              f"`make plan STACK={args.stack}` again for a current list", file=sys.stderr)
+              f"{again} again for a current list", file=sys.stderr)
     lines = copy_commands(recorded["images"], registry)
     copies = sum(1 for line in lines if not line.startswith("#"))
     print(f"# {copies} copies of the {len(recorded['images'])} images stack {args.stack} pulls, into {registry} "

@@ -368,7 +368,8 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     count = write(plan, target)
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
     (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
-    pulled = images.document(plan, registry)
+    read = None if sets else stack_file or runner.PROJECT_DIR / f"Pulumi.{stack}.yaml"  # what the list is made from
+    pulled = images.document(plan, registry, read)
     (target / "images.json").write_text(json.dumps(pulled, indent=2) + "\n")
     # what `make preview` and the preview workflow hand `pulumi preview --policy-pack-config` ({} configures nothing)
     (target / POLICY_CONFIG).write_text(json.dumps(pack_config, indent=2) + "\n")

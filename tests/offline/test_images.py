@@ -85,7 +85,8 @@ def _write(tmp_path, stack, registry, entries=None):
     folder = tmp_path / stack
     folder.mkdir()
     (folder / "images.json").write_text(json.dumps({"registry": registry, "images": [
-        {"source": "docker.io/ollama/ollama:1", "pulls": "x", "usedBy": []}] if entries is None else entries}))
+        {"source": "docker.io/ollama/ollama:1", "pulls": "x", "usedBy": []}] if entries is None else entries,
+        "inputs": images.inputs_digest(images.runner.PROJECT_DIR / f"Pulumi.{stack}.yaml")}))  # a current list
 
 
 def test_the_command_line_takes_the_stack_registry_or_an_explicit_one(tmp_path, capsys):
@@ -110,15 +111,28 @@ def test_a_stack_with_no_cluster_has_nothing_to_copy(tmp_path, capsys):
     assert "no images to copy" in capsys.readouterr().out
 
 
-def test_a_list_older_than_its_stack_file_is_called_stale(tmp_path, capsys, monkeypatch):
-    _write(tmp_path, "dev", REGISTRY)
+def test_a_list_made_from_another_stack_file_is_called_stale_and_a_reinstall_is_not(tmp_path, capsys, monkeypatch):
+    """Staleness is by content: the stack file or the package's pins changed since the plan (its digest in
+    images.json), not a newer file time, which every `make install` gives the package's data files."""
     stack_file = tmp_path / "Pulumi.dev.yaml"
     stack_file.write_text("config: {}\n")
-    import os
-    os.utime(tmp_path / "dev" / "images.json", (1, 1))  # written long before the stack file
     monkeypatch.setattr(images.runner, "PROJECT_DIR", tmp_path)
+    _write(tmp_path, "dev", REGISTRY)
+    document = json.loads((tmp_path / "dev" / "images.json").read_text())
+    assert document["inputs"] == images.inputs_digest(stack_file)
+    import os
+    os.utime(tmp_path / "dev" / "images.json", (1, 1))  # older than every input, as after a reinstall
     assert images.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
-    assert "run `make plan STACK=dev` again" in capsys.readouterr().err
+    assert "changed after" not in capsys.readouterr().err
+    stack_file.write_text("config: {aks-llm-platform:prefix: other}\n")
+    assert images.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
+    assert "Pulumi.dev.yaml or the package's pins changed" in capsys.readouterr().err
+
+
+def test_a_what_if_is_told_to_make_its_plan_again_not_a_stack_of_its_name(tmp_path, capsys):
+    assert images.main(["--stack", "dev.what-if", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "offline.plan --stack dev --set" in err and "make plan STACK=dev.what-if" not in err
 
 
 @pytest.mark.parametrize("registry, fragment", [(None, "pulls from the upstream registries"),
