@@ -97,7 +97,8 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
     image_registry_rules(r)
     if r.get("defender") and not r.args.get("log_analytics_workspace_id"):
         r.add("defender", True, f"only with {r.ref('log_analytics_workspace_id')} (Defender reports there)")
-    return r.problems + put_rules.aks_cluster(args)
+    r.problems.extend(put_rules.aks_cluster(args))  # in place: the list also carries the limits applied
+    return r.problems
 
 
 ACR_ID = re.compile(r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}"
@@ -203,7 +204,8 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
         if expander is not None and expander != "priority":
             fallback.add("enabled", True, f"only on a cluster whose autoscaler_expander is 'priority' (this "
                                           f"cluster's is {expander!r})")
-    return r.problems + put_rules.gpu_node_pool(args)
+    r.problems.extend(put_rules.gpu_node_pool(args))  # in place: the list also carries the limits applied
+    return r.problems
 
 
 # ---- ModelStore, KeyVault, PostgresServer ---------------------------------------------------------------------
