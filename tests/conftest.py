@@ -183,6 +183,7 @@ def any_plan(request) -> offline.Plan:
 SLOW_FIRST = ("program/test_upstream.py", "components/test_provider.py", "program/test_package.py",
               "offline/test_plan_diff.py", "config/test_loader.py", "offline/test_scan.py",
               "endpoint_tools/test_bench.py", "components/test_components_alone.py",
+              "components/test_stranger4_consumer.py",
               "endpoint_tools/test_real_server.py", "offline/test_plan.py", "endpoint_tools/test_llm_api.py",
               "endpoint_tools/test_verify_ollama.py", "components/test_aks_cluster.py", "program/test_policy_plugin.py",
               "config/test_global_stack.py", "endpoint_tools/test_verify.py", "components/test_gpu_scheduling.py",
