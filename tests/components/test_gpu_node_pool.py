@@ -175,3 +175,13 @@ def test_mig_is_refused_with_the_gpu_operators_driver():
                                         "mig_profile": "MIG3g", "driver": "operator"}, provider_opts())
     with pytest.raises(llmplatform.ComponentInputError, match=r"mig_profile='MIG3g'.*only with driver 'aks'"):
         offline.run_function(program)
+
+
+def test_a_gpu_pool_with_no_zones_is_regional_in_a_zonal_cluster():
+    """zones [] is a regional pool (its VMs wherever the size has capacity), not "the cluster's zones"."""
+    def program():
+        handle = {**cluster_handle(), "zones": ["1", "2", "3"]}
+        llmplatform.GpuNodePool("gpu", {"cluster": handle, "vm_size": "Standard_NC24ads_A100_v4", "zones": []},
+                                provider_opts())
+    assert "availabilityZones" not in offline.run_function(program).one(
+        "azure-native:containerservice:AgentPool").inputs

@@ -1,6 +1,8 @@
 """Advisories (config/advisories.py): warnings that never fail a plan, and the plan carrying them."""
 from __future__ import annotations
 
+import pytest
+
 from config.loader import parse_config
 
 from tests.config.test_loader import stack_raw
@@ -78,6 +80,26 @@ def test_gpu_quota_advisory_names_the_quota_and_the_vcpus_each_pool_needs():
     assert "on demand: 120 vCPUs (gpu.maxCount 3 x 40) of the family quota 'StandardNCadsH100v5Family'" in regular
     assert "Low-priority" not in regular and "--location swedencentral" in regular
     assert _quota("dev", {"gpu": {"enabled": False}}) == []
+
+
+def test_a_zonal_gpu_pool_is_told_to_check_its_size_in_each_zone_and_a_regional_one_is_not():
+    """Prod's GPU pools take the cluster's zones; AKS refuses a pool in a zone where the subscription is not offered
+    the size, which only `az vm list-skus --zone` tells. gpu.zones [] makes them regional (no zones)."""
+    [prod] = _quota("prod")
+    assert ("Standard_NC24ads_A100_v4 is offered to the subscription in zones 1, 2, 3 (`az vm list-skus --location "
+            "westeurope --size Standard_NC24ads_A100_v4 --zone -o table`") in prod
+    [regional] = _quota("prod", {"gpu": {"zones": []}})
+    assert "list-skus" not in regional
+    [dev] = _quota("dev")  # no zones anywhere
+    assert "list-skus" not in dev
+
+
+@pytest.mark.parametrize("gpu, zones", [({}, None), ({"zones": []}, []), ({"zones": ["2"]}, ["2"])])
+def test_gpu_zones_unset_take_the_clusters_and_empty_makes_the_pools_regional(gpu, zones):
+    """Unset hands GpuNodePool no zones (it takes the cluster's); [] is kept, not read as unset."""
+    from config.inputs import gpu_pool_args
+    cfg = parse_config(stack_raw("prod", {"gpu": gpu}), P, "prod")
+    assert gpu_pool_args(cfg, {}).get("zones") == zones  # type: ignore[typeddict-item]
 
 
 def test_every_catalog_gpu_size_has_its_quota_family():
