@@ -121,6 +121,9 @@ class ModelVolume(TypedDict):
     """ReadWriteMany PersistentVolumeClaim of the model share."""
     mount_path: pulumi.Input[str]
     """Where model servers mount it."""
+    models: NotRequired[list[str]]
+    """The models its preload Job pulls (absent: not known, e.g. a store filled some other way): a model server
+    that warms a model checks it is one of them."""
 
 
 class RouteTarget(TypedDict):

@@ -361,7 +361,12 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("num_parallel", 1, 256)
     r.whole("max_loaded_models", 1, 64)
     r.text("keep_alive", DURATION)
-    r.text("warm_model", ollama_names.name_problem)
+    warm = r.text("warm_model", ollama_names.name_problem)
+    pulled = known(r.args.get("model_volume"), "models")
+    same = ollama_names.display_shortest
+    if warm and isinstance(pulled, list) and not any(same(str(m)) == same(warm) for m in pulled):
+        # its startup probe loads the model from the read-only store: a replica would never become Ready
+        r.add("warm_model", warm, f"one of the models the store preloads ({', '.join(map(str, pulled))}), or none")
     r.whole("request_timeout_seconds", 1, 86400)
     resources_rules(r.section("resources"))
     gpus = known(r.args.get("gpu"), "gpus_per_node")

@@ -311,7 +311,8 @@ class ModelStore(pulumi.ComponentResource):
         self.storage_account_name = account.name
         self.share_name = share.name
         self.volume = ModelVolume(namespace=pvc.metadata.namespace, claim_name=claim_name,
-                                  mount_path=MODELS_MOUNT_PATH)
+                                  mount_path=MODELS_MOUNT_PATH,
+                                  **({"models": models} if models and not opt(args, "preload_dry_run") else {}))
         self.register_outputs({"volume": self.volume, "resource_group_name": self.resource_group_name,
                                "storage_account_name": self.storage_account_name, "share_name": self.share_name,
                                "preload_job_name": self.preload_job_name})

@@ -179,3 +179,25 @@ def test_the_observability_docs_composition_gives_the_cluster_both_agents_after_
     assert cluster.inputs["addonProfiles"]["omsagent"]["enabled"] is True
     assert plan.waits_for(cluster, lambda r: r.type == "azure-native:resources:ResourceGroup")
     assert plan.of_type("azure-native:monitor:DataCollectionRuleAssociation")
+
+
+# ---- a warm model the store does not preload ---------------------------------------------------------------------
+def test_a_warm_model_the_store_does_not_preload_is_refused_and_one_it_does_is_taken():
+    """The startup probe loads the warm model from the read-only store: one the preload Job does not pull keeps every
+    replica unready until the Deployment's deadline (45 minutes on a GPU). The volume handle now says which models
+    the store pulls; a store filled some other way (preload off) says nothing and is not checked."""
+    def program(warm: str, preload: bool = True):
+        def build():
+            aks, k8s, vault = platform()
+            volume = ModelStore("weights", {"cluster": aks.cluster, "account_name": "stacmeweights01",
+                                            "namespace": "acme", "models": ["qwen2.5:0.5b"], "preload": preload},
+                                k8s).volume
+            InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": volume,
+                                   "warm_model": warm}, k8s)
+        return build
+    with pytest.raises(ComponentInputError) as error:
+        run(program("llama3.2:3b"))
+    assert str(error.value) == ("InferenceStack llm: input warm_model='llama3.2:3b' is invalid; allowed: one of the "
+                                "models the store preloads (qwen2.5:0.5b), or none")
+    assert run(program("qwen2.5:0.5b")).one("kubernetes:apps/v1:Deployment", "llm-ollama")
+    assert run(program("llama3.2:3b", preload=False)).one("kubernetes:apps/v1:Deployment", "llm-ollama")
