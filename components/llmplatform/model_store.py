@@ -311,8 +311,9 @@ class ModelStore(pulumi.ComponentResource):
         self.storage_account_name = account.name
         self.share_name = share.name
         self.volume = ModelVolume(namespace=pvc.metadata.namespace, claim_name=claim_name,
-                                  mount_path=MODELS_MOUNT_PATH,
-                                  **({"models": models} if models and not opt(args, "preload_dry_run") else {}))
+                                  mount_path=MODELS_MOUNT_PATH)
+        if models and not opt(args, "preload_dry_run"):  # what a model server may warm (dry run: nothing pulled)
+            self.volume["models"] = models
         self.register_outputs({"volume": self.volume, "resource_group_name": self.resource_group_name,
                                "storage_account_name": self.storage_account_name, "share_name": self.share_name,
                                "preload_job_name": self.preload_job_name})
