@@ -32,7 +32,8 @@ MAX_AUTHORIZED_IP_RANGES = 200
 #   "Limitations with Azure CNI Overlay"): no DCsv2-series size in a pool, and with a subnet of one's own (every pool
 #   here runs in the stack's `nodes` subnet) the names of the subnet, its VNet and their resource group are 63
 #   characters or fewer (AKS writes them into node labels)
-OVERLAY_REFUSED_SIZES = re.compile(r"Standard_DC[0-9]+s_v2", re.IGNORECASE)
+# DCsv2-series: Standard_DC1s_v2, DC2s_v2, DC4s_v2 and DC8_v2 (the largest has no "s" in its name)
+OVERLAY_REFUSED_SIZES = re.compile(r"Standard_DC[0-9]+s?_v2", re.IGNORECASE)
 MAX_LABELLED_NAME = 63
 SPOT_PRICE_DECIMALS = 5  # AgentPool spotMaxPrice: -1 or a price with at most 5 decimal places
 
@@ -111,8 +112,8 @@ def gpu_node_pool(args: Any) -> list[Problem]:
     price = r.given("spot_max_price")
     # "the value must be -1 or a positive value with up to five decimal places" (MicrosoftDocs/azure-aks-docs
     # @09a18cc9 articles/aks/spot-node-pool.md, Limitations); the value rules check the sign
-    places = Decimal(repr(float(price))).as_tuple().exponent \
-        if isinstance(price, (int, float)) and not isinstance(price, bool) and price > 0 else 0
+    # a whole number has no decimal places (and an int too large for a float is the value rules' to refuse)
+    places = Decimal(repr(float(price))).as_tuple().exponent if isinstance(price, float) and price > 0 else 0
     if isinstance(places, int) and places < -SPOT_PRICE_DECIMALS:  # not 'n'/'F': NaN and infinity are out of range
         near = max(round(price, SPOT_PRICE_DECIMALS), 10 ** -SPOT_PRICE_DECIMALS)
         r.add("spot_max_price", price, f"-1 or a USD price above 0 with at most {SPOT_PRICE_DECIMALS} decimal places "
