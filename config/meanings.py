@@ -103,7 +103,8 @@ MEANING = {
     "gpu.maxPods": "Pods per GPU node."
                    " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "gpu.migProfile": "MIG slice per GPU (unset: whole GPUs); A100, H100 and H200 sizes only.",
-    "gpu.zones": "Zones of the GPU pools (unset: the cluster's; `[]`: regional, VMs in any zone with capacity)."
+    "gpu.zones": "Zones of the GPU pools (empty: the cluster's).",
+    "gpu.regional": "GPU pools in no zone, in a zonal cluster too: VMs wherever the size has capacity (refused with `gpu.zones`)."
                  " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "modelStore.protocol": "`nfs` (4.1, no account key, subnet-restricted) or `smb`.",
     "modelStore.sizeGib": "Provisioned share size; must leave 10 % free above the preloaded models.",

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "os_disk_size_gb": 128,
         "pool_name": "gpu",
         "priority": "spot",
+        "regional": False,
         "spot_max_price": -1.0,
     },
     "ModelStore": {

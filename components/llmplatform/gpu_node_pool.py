@@ -94,8 +94,10 @@ class GpuNodePoolArgs(TypedDict):
     """Multi-Instance GPU profile (MIG1g..MIG7g) on MIG-capable GPUs, with the AKS driver: AKS partitions each GPU
     and the device plugin offers each instance as one nvidia.com/gpu (the scheduling handle counts instances)."""
     zones: NotRequired[list[str]]
-    """Availability zones (default: the cluster's); [] for a regional pool, its VMs in whichever zone has capacity
-    (a GPU size is not offered in every zone of every subscription; spot finds more capacity)."""
+    """Availability zones (default, or empty: the cluster's)."""
+    regional: NotRequired[bool]
+    """No zones at all, in a zonal cluster too: the VMs go wherever the size has capacity (a GPU size is not offered
+    in every zone of every subscription, and spot finds more capacity). Default false."""
     tags: NotRequired[dict[str, str]]
     """Azure tags."""
 
@@ -285,7 +287,7 @@ class GpuNodePool(pulumi.ComponentResource):
             pulumi.log.warn(f"GpuNodePool {name}: install_device_software is deprecated and no longer needed (the "
                             "device software is installed once per cluster, by its first GPU pool)", self)
         labels = gpu_labels(sku, pool_name)
-        zones = field(cluster, "zones") if args.get("zones") is None else args["zones"]
+        zones = [] if opt(args, "regional") else args.get("zones") or field(cluster, "zones")
         version = field(cluster, "kubernetes_version").apply(lambda v: v or None)
         channel = known(cluster, "upgrade_channel")  # unknown: AKS's own channel is assumed, the version left to it
         encryption = field(cluster, "encryption_at_host").apply(lambda e: True if e else None)

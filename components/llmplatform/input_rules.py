@@ -191,7 +191,9 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
                                   "with the GPU Operator, MIG is configured by the operator's mig-manager instead)")
     r.whole("os_disk_size_gb", 30, 2048)
     r.whole("max_pods", 10, 250)
-    zones_rule(r, "zones")
+    zones = zones_rule(r, "zones")
+    if r.flag("regional") and zones:
+        r.add("regional", True, f"only without {r.ref('zones')} (a regional pool has none; it is {zones})")
     f_low = fallback.whole("min_count", 0, MAX_NODES)
     f_high = fallback.whole("max_count", 1, MAX_NODES)
     if f_low is not None and f_high is not None and f_high < f_low:

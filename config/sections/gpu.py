@@ -33,7 +33,8 @@ class GpuConfig:
     os_disk_size_gb: int = D["GpuNodePool"]["os_disk_size_gb"]
     max_pods: int = D["GpuNodePool"]["max_pods"]
     mig_profile: Optional[str] = None
-    zones: Optional[tuple[str, ...]] = None  # None: the cluster's; (): a regional pool
+    zones: tuple[str, ...] = ()
+    regional: bool = D["GpuNodePool"]["regional"]
 
 
 def parse_gpu(r: Reader) -> GpuConfig:
@@ -54,11 +55,12 @@ def parse_gpu(r: Reader) -> GpuConfig:
         priority=r.str_("priority", d.priority) or d.priority, spot_max_price=r.float_("spotMaxPrice", d.spot_max_price),
         fallback=fallback, driver=r.str_("driver", d.driver) or d.driver,
         os_disk_size_gb=r.int_("osDiskSizeGb", d.os_disk_size_gb), max_pods=r.int_("maxPods", d.max_pods),
-        mig_profile=r.str_("migProfile", None), zones=read_zones(r, "zones") if r.has("zones") else None,
+        mig_profile=r.str_("migProfile", None), zones=read_zones(r, "zones"),
+        regional=r.bool_("regional", d.regional),
     )
     r.reject_unknown_keys()
     # GpuNodePool's rules (vm_size is the stack's own catalog rule above)
     args = {k: v for k, v in asdict(cfg).items() if k != "enabled"}
-    args.update(zones=None if cfg.zones is None else list(cfg.zones), vm_size=sku.vm_size if sku else None)
+    args.update(zones=list(cfg.zones), vm_size=sku.vm_size if sku else None)
     component_rules.check(r, "GpuNodePool", args, component_rules.keys("gpu"), skip=("vm_size",))
     return cfg

@@ -177,11 +177,16 @@ def test_mig_is_refused_with_the_gpu_operators_driver():
         offline.run_function(program)
 
 
-def test_a_gpu_pool_with_no_zones_is_regional_in_a_zonal_cluster():
-    """zones [] is a regional pool (its VMs wherever the size has capacity), not "the cluster's zones"."""
-    def program():
-        handle = {**cluster_handle(), "zones": ["1", "2", "3"]}
-        llmplatform.GpuNodePool("gpu", {"cluster": handle, "vm_size": "Standard_NC24ads_A100_v4", "zones": []},
-                                provider_opts())
-    assert "availabilityZones" not in offline.run_function(program).one(
-        "azure-native:containerservice:AgentPool").inputs
+def test_a_regional_gpu_pool_has_no_zones_in_a_zonal_cluster_and_empty_zones_take_the_clusters():
+    """`regional` is a pool in no zone (its VMs wherever the size has capacity); `zones: []` keeps meaning the
+    cluster's zones, and both at once are refused."""
+    def program(extra):
+        def build():
+            handle = {**cluster_handle(), "zones": ["1", "2", "3"]}
+            llmplatform.GpuNodePool("gpu", {"cluster": handle, "vm_size": "Standard_NC24ads_A100_v4", **extra},
+                                    provider_opts())
+        return offline.run_function(build).one("azure-native:containerservice:AgentPool").inputs
+    assert "availabilityZones" not in program({"regional": True})
+    assert program({"zones": []})["availabilityZones"] == ["1", "2", "3"]
+    with pytest.raises(llmplatform.ComponentInputError, match=r"regional=True.*only without zones"):
+        program({"regional": True, "zones": ["1"]})

@@ -84,22 +84,23 @@ def test_gpu_quota_advisory_names_the_quota_and_the_vcpus_each_pool_needs():
 
 def test_a_zonal_gpu_pool_is_told_to_check_its_size_in_each_zone_and_a_regional_one_is_not():
     """Prod's GPU pools take the cluster's zones; AKS refuses a pool in a zone where the subscription is not offered
-    the size, which only `az vm list-skus --zone` tells. gpu.zones [] makes them regional (no zones)."""
+    the size, which only `az vm list-skus --zone` tells. gpu.regional puts them in no zone."""
     [prod] = _quota("prod")
     assert ("Standard_NC24ads_A100_v4 is offered to the subscription in zones 1, 2, 3 (`az vm list-skus --location "
             "westeurope --size Standard_NC24ads_A100_v4 --zone -o table`") in prod
-    [regional] = _quota("prod", {"gpu": {"zones": []}})
+    [regional] = _quota("prod", {"gpu": {"regional": True}})
     assert "list-skus" not in regional
     [dev] = _quota("dev")  # no zones anywhere
     assert "list-skus" not in dev
 
 
-@pytest.mark.parametrize("gpu, zones", [({}, None), ({"zones": []}, []), ({"zones": ["2"]}, ["2"])])
-def test_gpu_zones_unset_take_the_clusters_and_empty_makes_the_pools_regional(gpu, zones):
-    """Unset hands GpuNodePool no zones (it takes the cluster's); [] is kept, not read as unset."""
+@pytest.mark.parametrize("gpu, zones, regional", [({}, None, False), ({"zones": []}, None, False),
+                                                  ({"zones": ["2"]}, ["2"], False), ({"regional": True}, None, True)])
+def test_gpu_zones_empty_take_the_clusters_and_regional_is_its_own_key(gpu, zones, regional):
+    """`gpu.zones: []` keeps meaning the cluster's zones (as it always did); a regional pool is `gpu.regional`."""
     from config.inputs import gpu_pool_args
-    cfg = parse_config(stack_raw("prod", {"gpu": gpu}), P, "prod")
-    assert gpu_pool_args(cfg, {}).get("zones") == zones  # type: ignore[typeddict-item]
+    args = gpu_pool_args(parse_config(stack_raw("prod", {"gpu": gpu}), P, "prod"), {})  # type: ignore[arg-type]
+    assert (args.get("zones"), args.get("regional")) == (zones, regional)
 
 
 def test_every_catalog_gpu_size_has_its_quota_family():
