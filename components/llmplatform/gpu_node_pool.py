@@ -363,6 +363,8 @@ class GpuNodePool(pulumi.ComponentResource):
             gpu_model=sku.gpu_model, gpus_per_node=units.gpus_per_node, gpu_memory_gib=units.gpu_memory_gib,
             driver=driver,
             rdma=sku.rdma)
+        if args.get("mig_profile"):
+            self.scheduling["mig_profile"] = args["mig_profile"]
         self.pool_names = pools_ready.apply(lambda _: names)
         self.driver = pulumi.Output.from_input(driver)
         self.register_outputs({"scheduling": self.scheduling, "pool_names": self.pool_names, "driver": self.driver})

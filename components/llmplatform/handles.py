@@ -95,6 +95,9 @@ class GpuScheduling(TypedDict):
     """Who installed the NVIDIA driver: aks or operator (the operator brings its own DCGM exporter)."""
     rdma: pulumi.Input[bool]
     """The nodes have RDMA (InfiniBand), as prefill/decode disaggregation needs."""
+    mig_profile: NotRequired[str]
+    """The pool's MIG profile, when it has one: each nvidia.com/gpu is then one GPU instance, and a process uses one
+    (NVIDIA MIG user guide, CUDA device enumeration)."""
 
 
 class VaultHandle(TypedDict):

@@ -365,15 +365,18 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     r.text("keep_alive", DURATION)
     warm = r.text("warm_model", ollama_names.name_problem)
     pulled = known(r.args.get("model_volume"), "models")
-    same = ollama_names.display_shortest
-    if warm and isinstance(pulled, list) and not any(same(str(m)) == same(warm) for m in pulled):
+    if warm and isinstance(pulled, list) and not any(ollama_names.same_model(str(m), warm) for m in pulled):
         # its startup probe loads the model from the read-only store: a replica would never become Ready
         r.add("warm_model", warm, f"one of the models the store preloads ({', '.join(map(str, pulled))}), or none")
     r.whole("request_timeout_seconds", 1, 86400)
     resources_rules(r.section("resources"))
     gpus = known(r.args.get("gpu"), "gpus_per_node")
     per_replica = r.get("gpus_per_replica")
-    if accelerator == "gpu" and isinstance(gpus, int) and isinstance(per_replica, int) and per_replica > gpus:
+    mig = known(r.args.get("gpu"), "mig_profile")
+    if accelerator == "gpu" and mig and isinstance(per_replica, int) and per_replica > 1:
+        # each nvidia.com/gpu is one MIG instance, and a CUDA process enumerates one: a second would sit unused
+        r.add("gpus_per_replica", per_replica, f"1 on a pool of MIG instances ({mig}: a process uses one instance)")
+    elif accelerator == "gpu" and isinstance(gpus, int) and isinstance(per_replica, int) and per_replica > gpus:
         r.add("gpus_per_replica", per_replica, f"at most the {gpus} GPU(s) of one node of {r.ref('gpu')}")
     env = r.given("extra_env")
     if isinstance(env, Mapping):
@@ -586,7 +589,10 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     gpu = r.args.get("gpu")
     gpus, memory = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib")
     gpu_model = known(gpu, "gpu_model")
-    if gpus is not None and tp is not None and tp > gpus:
+    if known(gpu, "mig_profile"):
+        r.add("gpu", f"a pool with mig_profile {known(gpu, 'mig_profile')}", "a pool of whole GPUs (vLLM's "
+                                                                           "tensor parallelism spans whole GPUs)")
+    elif gpus is not None and tp is not None and tp > gpus:
         r.add("tensor_parallel_size", tp, f"at most the {gpus} GPU(s) of one {gpu_model} node")
     if known(r.args.get("route_target"), "llmd_listener") == "":  # an HTTPRoute with sectionName "" attaches nowhere
         r.add("route_target", "llmd_listener=''", "the route target of a GatewayAccess with inference_extension on "

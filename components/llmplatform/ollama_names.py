@@ -119,6 +119,12 @@ def display_shortest(s: str) -> str:
     return f"{n.model}:{n.tag}"
 
 
+def same_model(a: str, b: str) -> bool:
+    """Whether two names are one model to Ollama: the same name once defaults are filled in, ignoring case (its
+    handlers look models up with `Name.EqualFold`)."""
+    return display_shortest(a).casefold() == display_shortest(b).casefold()
+
+
 def has_tag(s: str) -> bool:
     """modelref.go HasExplicitTag: a ':' after the last '/' (a registry port does not count)."""
     return s.rfind(":") > s.rfind("/")

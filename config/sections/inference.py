@@ -93,10 +93,9 @@ def warm_model_checks(r: Reader, inf: InferenceConfig, store: ModelStoreConfig) 
     pulled = _pulled(store)
     if inf.warm_model in ("auto", "none"):
         return
-    same = ollama_names.display_shortest
     if ollama_names.name_problem(inf.warm_model):
         return  # OllamaServer's rule names what is allowed (inference_stack_checks)
-    if not any(same(m) == same(inf.warm_model) for m in pulled):
+    if not any(ollama_names.same_model(m, inf.warm_model) for m in pulled):
         r.problem(f"inference.warmModel {describe(inf.warm_model)} is not a model the store preloads "
                   f"(modelStore.models {list(store.models)}"
                   + (", and modelStore.preloadDryRun pulls none" if store.preload_dry_run else "")
@@ -179,7 +178,11 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
         sku = find_gpu_sku(gpu.vm_size)
         if sku is not None:
             units = gpu_units(sku, gpu.mig_profile)  # whole GPUs, or the MIG instances a pod's GPU request gets
-            if inf.gpus_per_replica > units.gpus_per_node:
+            if gpu.mig_profile and inf.gpus_per_replica > 1:  # a CUDA process enumerates one MIG instance
+                r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) must be 1 with gpu.migProfile "
+                          f"{gpu.mig_profile}: each GPU a replica asks for is one MIG instance, and Ollama's process "
+                          f"uses one")
+            elif inf.gpus_per_replica > units.gpus_per_node:
                 what = f"{gpu.mig_profile} instances" if gpu.mig_profile else "GPU(s)"
                 r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) exceeds the {units.gpus_per_node} "
                           f"{what} of {sku.vm_size}")

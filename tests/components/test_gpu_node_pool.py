@@ -161,11 +161,11 @@ def test_a_mig_pool_offers_each_gpu_instance_as_one_gpu():
     def program():
         gpu = llmplatform.GpuNodePool("gpu", {"cluster": cluster_handle(), "vm_size": "Standard_NC24ads_A100_v4",
                                               "mig_profile": "MIG3g"}, provider_opts())
-        pulumi.export("units", {k: gpu.scheduling[k] for k in ("gpus_per_node", "gpu_memory_gib")})
+        pulumi.export("units", {k: gpu.scheduling[k] for k in ("gpus_per_node", "gpu_memory_gib", "mig_profile")})
     plan = offline.run_function(program)
     assert plan.one("azure-native:containerservice:AgentPool").inputs["gpuInstanceProfile"] == "MIG3g"
     assert release(plan, "nvidia-device-plugin").inputs["values"]["migStrategy"] == "single"
-    assert plan.outputs["units"] == {"gpus_per_node": 2, "gpu_memory_gib": 40}
+    assert plan.outputs["units"] == {"gpus_per_node": 2, "gpu_memory_gib": 40, "mig_profile": "MIG3g"}
 
 
 def test_mig_is_refused_with_the_gpu_operators_driver():
@@ -190,3 +190,17 @@ def test_a_regional_gpu_pool_has_no_zones_in_a_zonal_cluster_and_empty_zones_tak
     assert program({"zones": []})["availabilityZones"] == ["1", "2", "3"]
     with pytest.raises(llmplatform.ComponentInputError, match=r"regional=True.*only without zones"):
         program({"regional": True, "zones": ["1"]})
+
+
+def test_a_model_server_takes_one_mig_instance_a_replica():
+    """A CUDA process enumerates one MIG instance (NVIDIA's MIG user guide): a replica asking for two would leave one
+    unused while the fit checks counted its memory."""
+    def program():
+        gpu = llmplatform.GpuNodePool("gpu", {"cluster": cluster_handle(), "vm_size": "Standard_NC24ads_A100_v4",
+                                              "mig_profile": "MIG3g"}, provider_opts())
+        llmplatform.OllamaServer("llm", {"cluster": cluster_handle(), "accelerator": "gpu", "gpu": gpu.scheduling,
+                                         "gpus_per_replica": 2, "model_volume": {
+                                             "namespace": "llm", "claim_name": "models", "mount_path": "/models"}},
+                                 provider_opts())
+    with pytest.raises(llmplatform.ComponentInputError, match=r"gpus_per_replica=2.*1 on a pool of MIG instances"):
+        offline.run_function(program)

@@ -50,6 +50,10 @@ def test_llmd_rules_check_the_model_against_the_gpu():
     assert llmd_stack(ok) == []
     assert [p.path for p in llmd_stack({**ok, "tensor_parallel_size": 2})] == ["tensor_parallel_size"]
     assert [p.path for p in llmd_stack({**ok, "prefill_decode": True})] == ["prefill_decode"]
+    # a MIG pool's GPUs are instances, and vLLM's tensor parallelism spans whole GPUs
+    mig = [p for p in llmd_stack({**ok, "gpu": {**gpu, "gpus_per_node": 2, "gpu_memory_gib": 40,
+                                              "mig_profile": "MIG3g"}})]
+    assert [(p.path, p.value) for p in mig] == [("gpu", "a pool with mig_profile MIG3g")]
     unknown = [p.path for p in llmd_stack({**ok, "model": "acme/secret-model"})]
     assert unknown == ["model_memory_gib", "max_model_len"]
 

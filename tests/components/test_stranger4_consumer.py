@@ -201,3 +201,10 @@ def test_a_warm_model_the_store_does_not_preload_is_refused_and_one_it_does_is_t
                                 "models the store preloads (qwen2.5:0.5b), or none")
     assert run(program("qwen2.5:0.5b")).one("kubernetes:apps/v1:Deployment", "llm-ollama")
     assert run(program("llama3.2:3b", preload=False)).one("kubernetes:apps/v1:Deployment", "llm-ollama")
+
+
+def test_the_warm_model_is_matched_as_ollama_matches_names_ignoring_case():
+    """Ollama looks models up ignoring case (Name.EqualFold): `Qwen2.5:0.5B` is the store's `qwen2.5:0.5b`."""
+    from llmplatform.ollama_names import same_model
+    assert same_model("Qwen2.5:0.5B", "qwen2.5:0.5b") and same_model("qwen2.5", "library/qwen2.5:latest")
+    assert not same_model("qwen2.5:0.5b", "qwen2.5:1.5b")

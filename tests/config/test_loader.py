@@ -359,7 +359,7 @@ SET_CASES = [
     ("gpu-mig-operator", ["gpu.vmSize=Standard_NC24ads_A100_v4", "gpu.migProfile=MIG3g", "gpu.driver=operator"],
      "gpu.migProfile"),
     ("mig-instances-per-replica", ["gpu.vmSize=Standard_NC24ads_A100_v4", "gpu.migProfile=MIG3g",
-                                   "inference.accelerator=gpu", "inference.gpusPerReplica=3"],
+                                   "inference.accelerator=gpu", "inference.gpusPerReplica=2"],
      "inference.gpusPerReplica"),
     ("gpu-pool-name", ["gpu.poolName=GPU"], "gpu.poolName"),
     ("cluster-tier", ["cluster.tier=Gold"], "cluster.tier"),
