@@ -69,6 +69,19 @@ def observability(aks: AksCluster, k8s: pulumi.ResourceOptions, vault: KeyVault,
                                  "keda": keda}, k8s)
 
 
+def autoscaler_on_keda_off(mode: str, min_replicas: int):
+    """A program: an InferenceStack scaled by a ModelAutoscaler in `mode`, on the keda handle of an Observability
+    with KEDA off."""
+    def program():
+        aks, k8s, vault = platform()
+        obs = observability(aks, k8s, vault, keda=False)
+        stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
+                                       "model_volume": store(aks, k8s).volume}, k8s)
+        ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": mode, "min_replicas": min_replicas,
+                                  "max_replicas": 2, "keda": obs.keda}, k8s)
+    return program
+
+
 def test_an_inference_stack_on_the_keda_of_an_observability_with_keda_off_is_refused():
     """Its handle has interceptor_host "" and port 0: the stack registered an ExternalName Service with an empty
     externalName (the API server refuses it) and nginx `server ollama-scaled:0` (nginx refuses port 0), and
@@ -86,13 +99,7 @@ def test_an_inference_stack_on_the_keda_of_an_observability_with_keda_off_is_ref
 
 def test_a_requests_autoscaler_and_an_autoscaled_llmd_stack_on_keda_off_are_refused():
     """Both create KEDA custom resources (HTTPScaledObject, ScaledObject) whose CRDs only KEDA installs."""
-    def autoscaler():
-        aks, k8s, vault = platform()
-        obs = observability(aks, k8s, vault, keda=False)
-        stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
-                                       "model_volume": store(aks, k8s).volume}, k8s)
-        ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
-                                  "max_replicas": 2, "keda": obs.keda}, k8s)
+    autoscaler = autoscaler_on_keda_off("requests", min_replicas=0)
 
     def llmd():
         aks, k8s, vault = platform()
@@ -118,14 +125,7 @@ def test_keda_on_and_a_gpu_memory_autoscaler_with_keda_off_still_plan():
     scaled = run(program).one("kubernetes:core/v1:Service", "llm-ollama-scaled")
     assert scaled.inputs["spec"]["externalName"] == "keda-add-ons-http-interceptor-proxy.keda.svc.cluster.local"
 
-    def cpu_mode():
-        aks, k8s, vault = platform()
-        obs = observability(aks, k8s, vault, keda=False)
-        stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
-                                       "model_volume": store(aks, k8s).volume}, k8s)
-        ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": "cpu", "min_replicas": 1,
-                                  "max_replicas": 2, "keda": obs.keda}, k8s)
-    assert run(cpu_mode).of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    assert run(autoscaler_on_keda_off("cpu", min_replicas=1)).of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
 
 
 # ---- a second component of a kind whose namespace is fixed -----------------------------------------------------
