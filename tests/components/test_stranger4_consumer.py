@@ -125,7 +125,8 @@ def test_keda_on_and_a_gpu_memory_autoscaler_with_keda_off_still_plan():
     scaled = run(program).one("kubernetes:core/v1:Service", "llm-ollama-scaled")
     assert scaled.inputs["spec"]["externalName"] == "keda-add-ons-http-interceptor-proxy.keda.svc.cluster.local"
 
-    assert run(autoscaler_on_keda_off("cpu", min_replicas=1)).of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
+    cpu_mode = run(autoscaler_on_keda_off("cpu", min_replicas=1))
+    assert cpu_mode.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler")
 
 
 # ---- a second component of a kind whose namespace is fixed -----------------------------------------------------
