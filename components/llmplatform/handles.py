@@ -12,6 +12,8 @@ from typing import Any, TypedDict
 import pulumi
 from typing_extensions import NotRequired
 
+from .rules import known  # noqa: F401 (components read handle fields through it)
+
 
 class Toleration(TypedDict):
     """A Kubernetes toleration (core/v1 Toleration, the fields the platform uses)."""
@@ -226,10 +228,3 @@ def settled(value: pulumi.Input[Any], last_write: pulumi.CustomResource) -> pulu
     """`value`, carrying a dependency on `last_write`: whoever takes it (from any language) waits until that write
     is done. For handle fields whose consumers must not write while their owner still does."""
     return pulumi.Output.all(value, last_write.id).apply(lambda v: v[0])
-
-
-def known(handle: Any, key: str, default: Any = None) -> Any:
-    """A handle field whose value is known when the component is built (a Python caller's plain value), else
-    `default`: an output, or a handle that arrives as one output through the component provider, is not known yet."""
-    value = handle.get(key, default) if isinstance(handle, dict) else default
-    return default if isinstance(value, pulumi.Output) else value

@@ -29,19 +29,11 @@ from .networks import authorized_range_problem, cidr_or_none, internal_ip_proble
 from .pins import parse_image
 from .regions import azure_region
 from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION,
-                    PROMETHEUS_DURATION, UTC_OFFSET, Found, Problem, Rules, is_output, pattern, resources_rules)
+                    PROMETHEUS_DURATION, UTC_OFFSET, Found, Problem, Rules, is_output, known, pattern, resources_rules)
 from .vm_sizes import cpu_vm_size
 
 MAX_MODEL_GIB = 4096  # a model download larger than 4 TiB is a typo, not a model
 MAX_NODES = 1000  # AKS autoscaler counts per pool (Azure CLI: --min-count/--max-count in [0, 1000])
-
-
-def known(handle: Any, key: str) -> Any:
-    """A handle field known now (a Python caller's plain value), else None."""
-    if not isinstance(handle, Mapping):
-        return None
-    value = handle.get(key)
-    return None if is_output(value) else value
 
 
 # ---- AksCluster ------------------------------------------------------------------------------------------------

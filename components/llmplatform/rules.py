@@ -106,6 +106,26 @@ def is_output(value: Any) -> bool:
     return type(value).__module__.startswith("pulumi") and hasattr(value, "apply")
 
 
+def has_output(value: Any) -> bool:
+    """An output, or a list or map holding one at any depth (a handle's list field arrives through the component
+    provider as a list of outputs)."""
+    if is_output(value):
+        return True
+    if isinstance(value, (list, tuple)):
+        return any(has_output(v) for v in value)
+    if isinstance(value, Mapping):
+        return any(has_output(v) for v in value.values())
+    return False
+
+
+def known(handle: Any, key: str, default: Any = None) -> Any:
+    """A handle field whose value is known when the component is built (a Python caller's plain value), else
+    `default`: an output, a value holding one, or a handle that arrives as one output through the component provider,
+    is not known yet."""
+    value = handle.get(key, default) if isinstance(handle, Mapping) else default
+    return default if has_output(value) else value
+
+
 class Found(list):
     """The problems one component's rules found, and what they declared about each input they read (its allowed
     values or bounds, by input path): the stack config's reference documents the same limits."""
