@@ -158,7 +158,8 @@ def priority_expander_config(spot_pool: str, fallback_pool: str) -> str:
     return yaml.safe_dump({10: [".*"], 20: [f".*-{fallback_pool}-.*"], 30: [f".*-{spot_pool}-.*"]})
 
 
-def device_plugin_values(tolerations: list[Toleration], node_selector: dict[str, str]) -> dict[str, Any]:
+def device_plugin_values(tolerations: list[Toleration], node_selector: dict[str, str],
+                         mig: bool = False) -> dict[str, Any]:
     # Without NFD the chart's default affinity (NFD labels) matches no node. Helm merges maps but replaces lists,
     # so our own nodeSelectorTerms replace the default ones rather than adding to them.
     terms = [{"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in node_selector.items()]}]
@@ -166,9 +167,11 @@ def device_plugin_values(tolerations: list[Toleration], node_selector: dict[str,
         "tolerations": tolerations,
         "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}},
         "gfd": {"enabled": False},
-        # MIG instances of a pool with a mig_profile each offered as one nvidia.com/gpu (the chart's default, none,
-        # offers no MIG instance); a node without MIG keeps its whole GPUs under that name
-        "migStrategy": "single",
+        # On a cluster with a MIG pool each MIG instance is offered as one nvidia.com/gpu (the chart's default, none,
+        # offers none; a node without MIG keeps its whole GPUs under that name). Only there: with any strategy but
+        # none the chart adds SYS_ADMIN to the plugin's container (templates/_helpers.tpl requiresCapSysAdmin,
+        # NVIDIA/k8s-device-plugin v0.20.0)
+        **({"migStrategy": "single"} if mig else {}),
     }
 
 
@@ -193,6 +196,7 @@ class ClusterGpuSoftware:
     driver: str
     rdma: bool
     first_pool: str
+    mig: bool = False  # the device plugin offers MIG instances (the first pool had a mig_profile)
     status: Optional[pulumi.Output[Any]] = None  # the installed release's status (None: no pool has installed it)
     ranked_pool: Optional[str] = None  # the pool whose spot/fallback ranking the priority expander ConfigMap holds
 
@@ -228,13 +232,19 @@ def cluster_key(provider: pulumi.ProviderResource) -> tuple[str, str, str]:
     return pulumi.get_project(), pulumi.get_stack(), getattr(provider, "_name", "") or "kubernetes"
 
 
-def check_shared_software(name: str, driver: str, sku: GpuSku, shared: ClusterGpuSoftware) -> None:
+def check_shared_software(name: str, driver: str, sku: GpuSku, shared: ClusterGpuSoftware,
+                          mig_profile: Optional[str] = None) -> None:
     """Pools of one cluster share the device software, so they must agree on what it is."""
     if driver != shared.driver:
         fail("GpuNodePool", name, "driver", driver,
              f"{shared.driver!r}, as GPU pool {shared.first_pool!r} on the same cluster: the GPU Operator deploys its "
              "driver and device plugin on every node with an NVIDIA GPU (AKS-driver nodes included), so one cluster "
              "runs one driver for all its GPU pools")
+    if mig_profile and not shared.mig:
+        fail("GpuNodePool", name, "mig_profile", mig_profile,
+             f"none on this cluster, or the MIG pool declared before GPU pool {shared.first_pool!r}: the first GPU "
+             "pool installs the cluster's device plugin, which offers MIG instances only when that pool has a MIG "
+             "profile (with SYS_ADMIN, so not on clusters without one)")
     if driver == "operator" and sku.rdma != shared.rdma:
         fail("GpuNodePool", name, "vm_size", sku.vm_size,
              f"a size {'with' if shared.rdma else 'without'} RDMA, as GPU pool {shared.first_pool!r} on the same "
@@ -279,7 +289,7 @@ class GpuNodePool(pulumi.ComponentResource):
         key = cluster_key(provider) if provider is not None else None
         shared = installed_software().get(key) if key else None
         if shared is not None:
-            check_shared_software(name, driver, sku, shared)
+            check_shared_software(name, driver, sku, shared, args.get("mig_profile"))
         if with_fallback:
             check_one_ranking(name, shared)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
@@ -327,7 +337,8 @@ class GpuNodePool(pulumi.ComponentResource):
             ))
 
         if key is not None and shared is None:
-            shared = installed_software()[key] = ClusterGpuSoftware(driver=driver, rdma=sku.rdma, first_pool=name)
+            shared = installed_software()[key] = ClusterGpuSoftware(driver=driver, rdma=sku.rdma, first_pool=name,
+                                                                    mig=bool(args.get("mig_profile")))
         pools = [agent_pool(pool_name, spot, min_count, opt(args, "max_count"))]
         names = [pool_name]
         child = pulumi.ResourceOptions(parent=self)
@@ -350,7 +361,7 @@ class GpuNodePool(pulumi.ComponentResource):
         waited_for: list[pulumi.Output] = [pools[0].name]
         if shared is not None and key is not None and shared.status is None and may_install:
             shared.status = self._device_software(key[2], name, driver, sku.rdma,
-                                                 args["cluster"]).status
+                                                 args["cluster"], shared.mig).status
         if shared is not None and shared.status is not None:
             waited_for.append(shared.status)
         # Workloads that take the scheduling wait for the pools (a pod for a pool that does not exist stays Pending
@@ -370,7 +381,7 @@ class GpuNodePool(pulumi.ComponentResource):
         self.register_outputs({"scheduling": self.scheduling, "pool_names": self.pool_names, "driver": self.driver})
 
     def _device_software(self, cluster: str, name: str, driver: str, rdma: bool,
-                         handle: pulumi.Input[ClusterHandle]) -> k8s.helm.v3.Release:
+                         handle: pulumi.Input[ClusterHandle], mig: bool = False) -> k8s.helm.v3.Release:
         """The cluster's device plugin or GPU Operator, over every GPU node: named after the cluster (its Kubernetes
         provider), not the pool, so it keeps its URN whichever pool installs it (the first one declared, or the
         next when that one is removed); the alias carries over what a pool installed under its own name before."""
@@ -382,7 +393,8 @@ class GpuNodePool(pulumi.ComponentResource):
             ns = namespace(f"{cluster}-device-plugin-ns", "nvidia-device-plugin", "privileged",
                            child("device-plugin-ns"))
             return helm_release(f"{cluster}-device-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name,
-                                device_plugin_values(tolerations, gpu_node_selector()), child("device-plugin"),
+                                device_plugin_values(tolerations, gpu_node_selector(), mig),
+                                child("device-plugin"),
                                 cluster=handle)
         ns = namespace(f"{cluster}-gpu-operator-ns", "gpu-operator", "privileged", child("gpu-operator-ns"))
         return helm_release(f"{cluster}-gpu-operator", GPU_OPERATOR, ns.metadata.name,

@@ -365,9 +365,13 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     gpus = known(r.args.get("gpu"), "gpus_per_node")
     per_replica = r.get("gpus_per_replica")
     mig = known(r.args.get("gpu"), "mig_profile")
-    if accelerator == "gpu" and mig and isinstance(per_replica, int) and per_replica > 1:
-        # each nvidia.com/gpu is one MIG instance, and a CUDA process enumerates one: a second would sit unused
-        r.add("gpus_per_replica", per_replica, f"1 on a pool of MIG instances ({mig}: a process uses one instance)")
+    if accelerator == "gpu" and mig:
+        # Ollama validates each CUDA device in a second pass that drops A100 MIG instances in Kubernetes, and then
+        # runs on the CPU with its startup probe green (ollama/ollama#13800, open; its fixes #13851 and #15146 are
+        # unmerged; discover/runner.go and ml/device.go at the pinned v0.32.15)
+        r.add("gpu", f"a pool with mig_profile {mig}", "a pool of whole GPUs (Ollama drops MIG instances when it "
+                                                        "validates its CUDA devices and runs on the CPU: "
+                                                        "ollama/ollama#13800)")
     elif accelerator == "gpu" and isinstance(gpus, int) and isinstance(per_replica, int) and per_replica > gpus:
         r.add("gpus_per_replica", per_replica, f"at most the {gpus} GPU(s) of one node of {r.ref('gpu')}")
     env = r.given("extra_env")

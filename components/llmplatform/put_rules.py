@@ -80,6 +80,11 @@ def aks_cluster(args: Any) -> list[Problem]:
         r.add("node_os_upgrade_channel", os_channel,
               f"NodeImage with {r.ref('upgrade_channel')} node-image (AKS ties the node OS channel to that legacy "
               f"cluster channel and refuses another; for {os_channel} pick another {r.ref('upgrade_channel')})")
+    if r.get("tier") == "Premium" and r.get("network_policy") == "calico":
+        # Premium goes with the Long-Term Support plan (AksCluster.support_plan), which AKS does not enable on a
+        # cluster running Calico (MicrosoftDocs/azure-aks-docs @14387a6c articles/aks/long-term-support.md)
+        r.add("network_policy", "calico", f"cilium or azure with {r.ref('tier')} Premium (its Long-Term Support plan "
+                                          f"is not offered with Calico)")
     ranges = r.given("authorized_ip_ranges")
     if isinstance(ranges, (list, tuple)) and len(ranges) > MAX_AUTHORIZED_IP_RANGES:
         r.add("authorized_ip_ranges", f"{len(ranges)} ranges", f"at most {MAX_AUTHORIZED_IP_RANGES} ranges (AKS's "

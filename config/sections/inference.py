@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
-from llmplatform.gpu_skus import find_gpu_sku, gpu_units
+from llmplatform.gpu_skus import find_gpu_sku
 
 from llmplatform import ollama_names
 
@@ -177,22 +177,20 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
             r.problem("inference.accelerator 'gpu' needs gpu.enabled true (a GPU pool to run on)")
         sku = find_gpu_sku(gpu.vm_size)
         if sku is not None:
-            units = gpu_units(sku, gpu.mig_profile)  # whole GPUs, or the MIG instances a pod's GPU request gets
-            if gpu.mig_profile and inf.gpus_per_replica > 1:  # a CUDA process enumerates one MIG instance
-                r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) must be 1 with gpu.migProfile "
-                          f"{gpu.mig_profile}: each GPU a replica asks for is one MIG instance, and Ollama's process "
-                          f"uses one")
-            elif inf.gpus_per_replica > units.gpus_per_node:
-                what = f"{gpu.mig_profile} instances" if gpu.mig_profile else "GPU(s)"
-                r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) exceeds the {units.gpus_per_node} "
-                          f"{what} of {sku.vm_size}")
-            memory = units.gpu_memory_gib * inf.gpus_per_replica
+            if gpu.mig_profile:  # OllamaServer's rule says why (ollama/ollama#13800)
+                r.problem(f"inference.accelerator 'gpu' needs a pool of whole GPUs: gpu.migProfile "
+                          f"{gpu.mig_profile} gives MIG instances, which Ollama drops when it validates its CUDA "
+                          f"devices, and then runs on the CPU (ollama/ollama#13800); unset gpu.migProfile")
+                return
+            if inf.gpus_per_replica > sku.gpus:
+                r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) exceeds the {sku.gpus} GPU(s) of "
+                          f"{sku.vm_size}")
+            memory = sku.gpu_memory_gib * inf.gpus_per_replica
             too_big = [m for m, _ in models_over(store, memory, 0.0)]
             if too_big:
-                where = f"a {gpu.mig_profile} slice of {sku.vm_size}" if gpu.mig_profile else sku.vm_size
-                r.problem(f"modelStore.models {too_big} do not fit in {memory:g} GiB of GPU memory ({where}); "
+                r.problem(f"modelStore.models {too_big} do not fit in {memory:g} GiB of GPU memory ({sku.vm_size}); "
                           f"preload smaller models, or give each replica more GPU memory (inference.gpusPerReplica, "
-                          f"gpu.vmSize{', gpu.migProfile' if gpu.mig_profile else ''})")
+                          f"gpu.vmSize)")
         return
     limit = parse_quantity(inf.resources.memory_limit)
     if limit is None:

@@ -163,3 +163,10 @@ def test_the_premium_tier_is_written_with_the_long_term_support_plan():
     assert (premium["sku"]["tier"], premium["supportPlan"]) == ("Premium", "AKSLongTermSupport")
     standard = cluster_inputs(program("Standard"))  # sent, so leaving Premium sets the plan back in the same write
     assert (standard["sku"]["tier"], standard["supportPlan"]) == ("Standard", "KubernetesOfficial")
+
+
+def test_premium_is_refused_with_calico():
+    """Premium goes with the Long-Term Support plan, which AKS does not enable with Calico (long-term-support.md)."""
+    assert [p.path for p in aks_put_rules(aks_args(tier="Premium", network_policy="calico"))] == ["network_policy"]
+    assert aks_put_rules(aks_args(tier="Premium", network_policy="cilium")) == []
+    assert aks_put_rules(aks_args(tier="Standard", network_policy="calico")) == []

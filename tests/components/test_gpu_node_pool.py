@@ -192,15 +192,32 @@ def test_a_regional_gpu_pool_has_no_zones_in_a_zonal_cluster_and_empty_zones_tak
         program({"regional": True, "zones": ["1"]})
 
 
-def test_a_model_server_takes_one_mig_instance_a_replica():
-    """A CUDA process enumerates one MIG instance (NVIDIA's MIG user guide): a replica asking for two would leave one
-    unused while the fit checks counted its memory."""
+def test_ollama_is_refused_on_a_mig_pool():
+    """Ollama validates each CUDA device in a second pass that drops A100 MIG instances in Kubernetes, and then runs on
+    the CPU with its startup probe green (ollama/ollama#13800, open at the pinned release)."""
     def program():
         gpu = llmplatform.GpuNodePool("gpu", {"cluster": cluster_handle(), "vm_size": "Standard_NC24ads_A100_v4",
                                               "mig_profile": "MIG3g"}, provider_opts())
         llmplatform.OllamaServer("llm", {"cluster": cluster_handle(), "accelerator": "gpu", "gpu": gpu.scheduling,
-                                         "gpus_per_replica": 2, "model_volume": {
+                                         "model_volume": {
                                              "namespace": "llm", "claim_name": "models", "mount_path": "/models"}},
                                  provider_opts())
-    with pytest.raises(llmplatform.ComponentInputError, match=r"gpus_per_replica=2.*1 on a pool of MIG instances"):
+    with pytest.raises(llmplatform.ComponentInputError, match=r"a pool of whole GPUs.*ollama/ollama#13800"):
+        offline.run_function(program)
+
+
+def test_the_device_plugin_offers_mig_instances_only_on_a_cluster_whose_first_gpu_pool_has_mig(dev):
+    """Any MIG strategy but none makes the chart add SYS_ADMIN to the plugin (templates/_helpers.tpl
+    requiresCapSysAdmin): clusters without MIG keep the chart's default, and a MIG pool after the pool that installed
+    a plugin without MIG is refused by name rather than left unserved."""
+    assert "migStrategy" not in release(dev, "nvidia-device-plugin").inputs["values"]
+
+    def program():
+        handle = cluster_handle()
+        llmplatform.GpuNodePool("t4", {"cluster": handle, "vm_size": "Standard_NC4as_T4_v3", "pool_name": "t4"},
+                                provider_opts())
+        llmplatform.GpuNodePool("a100", {"cluster": handle, "vm_size": "Standard_NC24ads_A100_v4",
+                                         "pool_name": "a100", "mig_profile": "MIG3g"}, provider_opts())
+    with pytest.raises(llmplatform.ComponentInputError, match=r"GpuNodePool a100: input mig_profile='MIG3g'.*"
+                                                              r"declared before GPU pool 't4'"):
         offline.run_function(program)
