@@ -21,6 +21,7 @@ from .api_gate import ApiGate, ApiGateArgs  # noqa: E402
 from .app_namespace import AppNamespace, AppNamespaceArgs  # noqa: E402
 from .azure_monitoring import AzureMonitoring, AzureMonitoringArgs  # noqa: E402
 from .checks import ComponentInputError  # noqa: E402
+from .errors import LateInputError  # noqa: E402
 from .fleet import FleetMemberSpec, FleetUpdates, FleetUpdatesArgs  # noqa: E402
 from .front_door import GlobalEndpoint, GlobalEndpointArgs, RegionalOrigin  # noqa: E402
 from .gateway import GatewayAccess, GatewayAccessArgs  # noqa: E402
@@ -60,10 +61,11 @@ __all__ = [
     "OllamaServer", "OllamaServerArgs",
     "ApiGate", "ApiGateArgs",
     "OpenWebUi", "OpenWebUiArgs",
-    # the handles components hand each other, and the input error every component raises
+    # the handles components hand each other, and the input errors components raise (when built; once an output
+    # resolves)
     "ClusterHandle", "GpuScheduling", "VaultHandle", "ModelVolume", "RouteTarget", "ModelServer", "KedaEndpoints",
     "MonitoringHandle", "Toleration", "ModelEndpoint",
-    "ComponentInputError",
+    "ComponentInputError", "LateInputError",
 ]
 
 

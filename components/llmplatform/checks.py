@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Mapping, NoReturn, Optional
 import pulumi
 
 from .azure_names import azure_name_start
-from .errors import ComponentInputError  # noqa: F401 (its home for the checks' callers)
+from .errors import ComponentInputError, LateInputError  # noqa: F401 (ComponentInputError: callers import it here)
 from .images import mirror_problem
 from .input_rules import RULES
 from .rules import Problem, nearest_or_all, within
@@ -277,6 +277,12 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
 def fail(component: str, name: str, key: str, value: Any, allowed: str) -> NoReturn:
     raise ComponentInputError(f"{component} {name}: input {key}={value!r} is invalid; allowed: {allowed}", key,
                               f"{value!r} is invalid; allowed: {allowed}")
+
+
+def fail_when_known(component: str, name: str, key: str, value: Any, allowed: str) -> NoReturn:
+    """`fail` for a check inside an apply (a value known only at deploy time): the same sentence, as a
+    LateInputError so the SDK does not bury it in its ValueError chain."""
+    raise LateInputError(f"{component} {name}: input {key}={value!r} is invalid; allowed: {allowed}")
 
 
 def one_of(component: str, name: str, key: str, value: Any, allowed: Iterable[Any]) -> Any:

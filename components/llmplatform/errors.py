@@ -16,3 +16,10 @@ class ComponentInputError(pulumi.InputPropertiesError, pulumi.RunError, ValueErr
         found = list(problems or []) or ([(property_path, reason or message)] if property_path else [])
         errors = [{"property_path": path, "reason": why} for path, why in found] or None
         super().__init__(message, errors)  # type: ignore[arg-type]
+
+
+class LateInputError(pulumi.RunError):
+    """An input found wrong only once an output it arrived in resolved (a handle from another language comes as one
+    output): raised inside an apply, where the Pulumi SDK wraps a ValueError in its own "While processing ..."
+    ValueErrors (`pulumi/runtime/rpc.py`, `resource.py`), which the language host prints with a traceback. A
+    RunError that is no ValueError reaches the user as its message alone, the same sentence as ComponentInputError's."""

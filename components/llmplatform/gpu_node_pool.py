@@ -17,7 +17,7 @@ from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
 from .defaults import defaults_for
-from .checks import check_shape, fail
+from .checks import check_shape, fail, fail_when_known
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
@@ -119,8 +119,8 @@ def check_expander(name: str, expander: str) -> str:
     """A spot pool with an on-demand fallback only works when the autoscaler ranks pools (priority expander): for a
     cluster handle that arrives as an output, checked when its value is known (input_rules checks a known one)."""
     if expander != "priority":
-        fail("GpuNodePool", name, "fallback.enabled", True,
-             f"only on a cluster whose autoscaler_expander is 'priority' (this cluster's is {expander!r})")
+        fail_when_known("GpuNodePool", name, "fallback.enabled", True,
+                        f"only on a cluster whose autoscaler_expander is 'priority' (this cluster's is {expander!r})")
     return expander
 
 

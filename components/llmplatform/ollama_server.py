@@ -8,7 +8,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import check_shape
+from .checks import check_shape, fail_when_known
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
@@ -81,6 +81,16 @@ def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]
     """Aliases of a part's children that were once direct children of `moved_from` (InferenceStack before it was
     split): the same name and type under the old parent, so `pulumi up` finds them and changes nothing."""
     return [pulumi.Alias(parent=moved_from)] if moved_from is not None else None
+
+
+def interceptor_host(name: str, host: str) -> str:
+    """The KEDA interceptor's host, checked once known for a handle that arrives as an output (another language's):
+    an Observability with keda off hands out an empty one, which the API server refuses as an ExternalName
+    (input_rules.keda_rule refuses a handle known when the component is built)."""
+    if host == "":
+        fail_when_known("OllamaServer", name, "keda", "the keda of an Observability with keda off",
+                        "the keda of an Observability with keda on (its default), or no keda at all")
+    return host
 
 
 class OllamaServer(pulumi.ComponentResource):
@@ -213,7 +223,9 @@ class OllamaServer(pulumi.ComponentResource):
             waits = k8s.core.v1.Service(
                 f"{name}-ollama-scaled",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=SCALED_SERVICE, namespace=ns),
-                spec=k8s.core.v1.ServiceSpecArgs(type="ExternalName", external_name=field(keda, "interceptor_host")),
+                spec=k8s.core.v1.ServiceSpecArgs(
+                    type="ExternalName",
+                    external_name=field(keda, "interceptor_host").apply(lambda host: interceptor_host(name, host))),
                 opts=child)
             host, port, header = SCALED_SERVICE, field(keda, "interceptor_port"), SCALED_SERVICE
         return ModelEndpoint(

@@ -221,3 +221,19 @@ def test_the_device_plugin_offers_mig_instances_only_on_a_cluster_whose_first_gp
     with pytest.raises(llmplatform.ComponentInputError, match=r"GpuNodePool a100: input mig_profile='MIG3g'.*"
                                                               r"declared before GPU pool 't4'"):
         offline.run_function(program)
+
+
+def test_a_fallback_on_a_cluster_handle_that_arrives_as_an_output_is_checked_once_known_without_a_traceback():
+    """The expander of a handle from another language is read when it resolves; the refusal reaches the user as its
+    sentence alone (a RunError the SDK does not wrap in its ValueError chain), not a traceback."""
+    import pulumi
+    from llmplatform.testing import ProgramError
+
+    def program():
+        handle = pulumi.Output.from_input({**cluster_handle(), "autoscaler_expander": "least-waste"})
+        llmplatform.GpuNodePool("gpu", {"cluster": handle, "vm_size": "Standard_NC4as_T4_v3",
+                                        "fallback": {"enabled": True, "min_count": 0, "max_count": 1}}, provider_opts())
+    with pytest.raises(ProgramError) as error:
+        offline.run_function(program)
+    assert str(error.value) == ("GpuNodePool gpu: input fallback.enabled=True is invalid; allowed: only on a cluster "
+                                "whose autoscaler_expander is 'priority' (this cluster's is 'least-waste')")

@@ -209,3 +209,19 @@ def test_the_warm_model_is_matched_as_ollama_matches_names_ignoring_case():
     from llmplatform.ollama_names import same_model
     assert same_model("Qwen2.5:0.5B", "qwen2.5:0.5b") and same_model("qwen2.5", "library/qwen2.5:latest")
     assert not same_model("qwen2.5:0.5b", "qwen2.5:1.5b")
+
+
+def test_a_keda_handle_with_keda_off_that_arrives_as_an_output_is_refused_once_known():
+    """Another language's handle arrives through the component provider as one output, so the rule above cannot read
+    it when the component is built; the ExternalName the interceptor host feeds checks it once known. The refusal is
+    a RunError that is no ValueError: the SDK wraps a ValueError raised in an apply in its own "While processing ..."
+    chain, which the language host prints with a traceback."""
+    def program():
+        aks, k8s, vault = platform()
+        keda = pulumi.Output.from_input({"namespace": "", "interceptor_host": "", "interceptor_port": 0,
+                                         "prometheus_url": ""})
+        InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
+                               "model_volume": store(aks, k8s).volume, "keda": keda}, k8s)
+    with pytest.raises(ProgramError) as error:
+        run(program)
+    assert str(error.value) == f"OllamaServer llm: {KEDA_OFF}"
