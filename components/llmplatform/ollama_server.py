@@ -9,6 +9,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .checks import check_shape, fail_when_known
+from .ollama_names import same_model
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
@@ -81,6 +82,15 @@ def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]
     """Aliases of a part's children that were once direct children of `moved_from` (InferenceStack before it was
     split): the same name and type under the old parent, so `pulumi up` finds them and changes nothing."""
     return [pulumi.Alias(parent=moved_from)] if moved_from is not None else None
+
+
+def preloaded(name: str, warm_model: str, models: Optional[list[str]]) -> str:
+    """The warm model, when the store's preloaded models (if it says) hold it: a replica warming another would never
+    become Ready."""
+    if models is not None and not any(same_model(str(m), warm_model) for m in models):
+        fail_when_known("OllamaServer", name, "warm_model", warm_model,
+                        f"one of the models the store preloads ({', '.join(map(str, models))}), or none")
+    return warm_model
 
 
 def interceptor_host(name: str, host: str) -> str:
@@ -156,7 +166,7 @@ class OllamaServer(pulumi.ComponentResource):
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
                         res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"],
                         scheduling["extra_limits"])),
-                    startup_probe=self._startup_probe(a.get("warm_model")),
+                    startup_probe=self._startup_probe(name, a.get("warm_model"), a["model_volume"]),
                     readiness_probe=http_probe("/api/version", OLLAMA_PORT, period=10, failures=3),
                     liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
                     # writes only its key pair under HOME=/tmp
@@ -203,12 +213,16 @@ class OllamaServer(pulumi.ComponentResource):
                                "ollama_service": self.ollama_service})
 
     @staticmethod
-    def _startup_probe(warm_model: Optional[str]) -> k8s.core.v1.ProbeArgs:
+    def _startup_probe(name: str, warm_model: Optional[str],
+                       volume: pulumi.Input[ModelVolume]) -> k8s.core.v1.ProbeArgs:
         """Up to 15 min to start: Ollama answers at once, but a warm-up reads a multi-GB model from the share into
-        memory first (readiness and liveness wait for this probe)."""
+        memory first (readiness and liveness wait for this probe). The model is checked against the store's once its
+        list is known (a volume handle from another language; input_rules checks a Python caller's)."""
         if not warm_model:
             return http_probe("/", OLLAMA_PORT, period=10, failures=90)
-        return k8s.core.v1.ProbeArgs(exec_=k8s.core.v1.ExecActionArgs(command=warm_up_command(warm_model)),
+        command = field(volume, "models", None).apply(
+            lambda models: warm_up_command(preloaded(name, warm_model, models)))
+        return k8s.core.v1.ProbeArgs(exec_=k8s.core.v1.ExecActionArgs(command=command),
                                      period_seconds=10, failure_threshold=90, timeout_seconds=WARM_UP_TIMEOUT_SECONDS)
 
     @staticmethod

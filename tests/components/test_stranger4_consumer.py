@@ -225,3 +225,21 @@ def test_a_keda_handle_with_keda_off_that_arrives_as_an_output_is_refused_once_k
     with pytest.raises(ProgramError) as error:
         run(program)
     assert str(error.value) == f"OllamaServer llm: {KEDA_OFF}"
+
+
+def test_a_warm_model_is_checked_against_a_volume_handle_that_arrives_as_an_output():
+    """Another language's volume handle is one output: the warm model is checked once it resolves, as a sentence."""
+    def program(warm: str):
+        def build():
+            aks, k8s, vault = platform()
+            volume = pulumi.Output.from_input(store(aks, k8s).volume)
+            InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": volume,
+                                   "warm_model": warm}, k8s)
+        return build
+    with pytest.raises(ProgramError) as error:
+        run(program("llama3.2:3b"))
+    assert str(error.value) == ("OllamaServer llm: input warm_model='llama3.2:3b' is invalid; allowed: one of the "
+                                "models the store preloads (qwen2.5:0.5b), or none")
+    probe = run(program("Qwen2.5:0.5B")).one("kubernetes:apps/v1:Deployment", "llm-ollama").inputs["spec"][
+        "template"]["spec"]["containers"][0]["startupProbe"]
+    assert "Qwen2.5:0.5B" in " ".join(probe["exec"]["command"])
