@@ -183,19 +183,24 @@ def test_the_observability_docs_composition_gives_the_cluster_both_agents_after_
 
 
 # ---- a warm model the store does not preload ---------------------------------------------------------------------
+def warming(warm: str, preload: bool = True, as_output: bool = False):
+    """A program: an InferenceStack warming `warm` on a store that preloads qwen2.5:0.5b (its volume handle as one
+    output, as another language hands it, with `as_output`)."""
+    def build():
+        aks, k8s, vault = platform()
+        volume: Any = ModelStore("weights", {"cluster": aks.cluster, "account_name": "stacmeweights01",
+                                             "namespace": "acme", "models": ["qwen2.5:0.5b"], "preload": preload},
+                                 k8s).volume
+        InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "warm_model": warm,
+                               "model_volume": pulumi.Output.from_input(volume) if as_output else volume}, k8s)
+    return build
+
+
 def test_a_warm_model_the_store_does_not_preload_is_refused_and_one_it_does_is_taken():
     """The startup probe loads the warm model from the read-only store: one the preload Job does not pull keeps every
     replica unready until the Deployment's deadline (45 minutes on a GPU). The volume handle now says which models
     the store pulls; a store filled some other way (preload off) says nothing and is not checked."""
-    def program(warm: str, preload: bool = True):
-        def build():
-            aks, k8s, vault = platform()
-            volume = ModelStore("weights", {"cluster": aks.cluster, "account_name": "stacmeweights01",
-                                            "namespace": "acme", "models": ["qwen2.5:0.5b"], "preload": preload},
-                                k8s).volume
-            InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": volume,
-                                   "warm_model": warm}, k8s)
-        return build
+    program = warming
     with pytest.raises(ComponentInputError) as error:
         run(program("llama3.2:3b"))
     assert str(error.value) == ("InferenceStack llm: input warm_model='llama3.2:3b' is invalid; allowed: one of the "
@@ -230,12 +235,7 @@ def test_a_keda_handle_with_keda_off_that_arrives_as_an_output_is_refused_once_k
 def test_a_warm_model_is_checked_against_a_volume_handle_that_arrives_as_an_output():
     """Another language's volume handle is one output: the warm model is checked once it resolves, as a sentence."""
     def program(warm: str):
-        def build():
-            aks, k8s, vault = platform()
-            volume = pulumi.Output.from_input(store(aks, k8s).volume)
-            InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": volume,
-                                   "warm_model": warm}, k8s)
-        return build
+        return warming(warm, as_output=True)
     with pytest.raises(ProgramError) as error:
         run(program("llama3.2:3b"))
     assert str(error.value) == ("OllamaServer llm: input warm_model='llama3.2:3b' is invalid; allowed: one of the "
