@@ -334,13 +334,24 @@ def endpoint_rule(r: Rules) -> None:
         r.add("endpoint.api", api, ", ".join(API_FLAVOURS))
 
 
+# A `keda` handle from an Observability with `keda: False` carries empty fields (no interceptor, port 0, no
+# namespace): nothing would route through it or install the CRDs its users create, so it is refused where used.
+KEDA_OFF = "the keda of an Observability with keda off"
+KEDA_ALLOWED = "the keda of an Observability with keda on (its default), or no keda at all"
+
+
 def keda_rule(r: Rules) -> None:
-    """A `keda` handle from an Observability with `keda: False` carries empty fields (no interceptor, port 0, no
-    namespace): nothing would route through it or install the CRDs its users create, so it is refused where used."""
     keda = r.args.get("keda")
     if isinstance(keda, Mapping) and known(keda, "interceptor_host") == "":
-        r.add("keda", "the keda of an Observability with keda off",
-              "the keda of an Observability with keda on (its default), or no keda at all")
+        r.add("keda", KEDA_OFF, KEDA_ALLOWED)
+
+
+def warm_model_problem(warm: str, preloaded: list[Any]) -> Optional[str]:
+    """Why a model server cannot warm `warm` from a store that preloads `preloaded` (None when it can): its startup
+    probe loads the model from the read-only store, so a replica warming another would never become Ready."""
+    if any(ollama_names.same_model(str(m), warm) for m in preloaded):
+        return None
+    return f"one of the models the store preloads ({', '.join(map(str, preloaded))}), or none"
 
 
 def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
@@ -357,9 +368,9 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     r.text("keep_alive", DURATION)
     warm = r.text("warm_model", ollama_names.name_problem)
     pulled = known(r.args.get("model_volume"), "models")
-    if warm and isinstance(pulled, list) and not any(ollama_names.same_model(str(m), warm) for m in pulled):
-        # its startup probe loads the model from the read-only store: a replica would never become Ready
-        r.add("warm_model", warm, f"one of the models the store preloads ({', '.join(map(str, pulled))}), or none")
+    missing = warm_model_problem(warm, pulled) if warm and isinstance(pulled, list) else None
+    if missing:
+        r.add("warm_model", warm, missing)
     r.whole("request_timeout_seconds", 1, 86400)
     resources_rules(r.section("resources"))
     gpus = known(r.args.get("gpu"), "gpus_per_node")

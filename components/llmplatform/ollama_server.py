@@ -9,7 +9,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .checks import check_shape, fail_when_known
-from .ollama_names import same_model
+from .input_rules import KEDA_ALLOWED, KEDA_OFF, warm_model_problem
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
@@ -87,9 +87,9 @@ def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]
 def preloaded(name: str, warm_model: str, models: Optional[list[str]]) -> str:
     """The warm model, when the store's preloaded models (if it says) hold it: a replica warming another would never
     become Ready."""
-    if models is not None and not any(same_model(str(m), warm_model) for m in models):
-        fail_when_known("OllamaServer", name, "warm_model", warm_model,
-                        f"one of the models the store preloads ({', '.join(map(str, models))}), or none")
+    missing = warm_model_problem(warm_model, models) if models is not None else None
+    if missing:
+        fail_when_known("OllamaServer", name, "warm_model", warm_model, missing)
     return warm_model
 
 
@@ -98,8 +98,7 @@ def interceptor_host(name: str, host: str) -> str:
     an Observability with keda off hands out an empty one, which the API server refuses as an ExternalName
     (input_rules.keda_rule refuses a handle known when the component is built)."""
     if host == "":
-        fail_when_known("OllamaServer", name, "keda", "the keda of an Observability with keda off",
-                        "the keda of an Observability with keda on (its default), or no keda at all")
+        fail_when_known("OllamaServer", name, "keda", KEDA_OFF, KEDA_ALLOWED)
     return host
 
 

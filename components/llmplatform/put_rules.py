@@ -5,7 +5,7 @@ its constant or in its function."""
 import ipaddress
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, Optional
 
 from .rules import Problem, Rules
 from .vm_sizes import active_vcpus
@@ -40,17 +40,26 @@ MAX_LABELLED_NAME = 63
 SPOT_PRICE_DECIMALS = 5  # AgentPool spotMaxPrice: -1 or a price with at most 5 decimal places
 
 
-def pod_room_rule(pool: Rules, max_pods_default: int, nodes_key: str = "min_count", system: bool = False) -> None:
-    """A pool written with nodes (its count is its autoscaler minimum) holds at least 30 pods across them; a pool
-    written with none (a user pool scaling from zero) is left to AKS, which counts the nodes it has."""
-    pods, nodes = pool.get("max_pods"), pool.get(nodes_key)
+def pods_short(pods: Any, nodes: Any) -> bool:
+    """Pods per node and nodes a pool is written with that leave no room for 30 pods; False for a value absent,
+    unknown or out of range (the value rules say so) and for a pool written with no node (AKS counts those)."""
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (pods, nodes)):
+        return False
+    return nodes >= 1 and pods >= 10 and pods * nodes < MIN_POOL_PODS
+
+
+def pod_room_rule(pool: Rules, max_pods_default: int, nodes_key: str = "min_count", system: bool = False,
+                  nodes_from: Optional[Rules] = None, why: str = "") -> None:
+    """A pool written with nodes (its count is its autoscaler minimum, read from `nodes_from` when another section
+    holds it) holds at least 30 pods across them; a pool written with none (a user pool scaling from zero) is left
+    to AKS, which counts the nodes it has."""
+    counted = nodes_from or pool
+    pods, nodes = pool.get("max_pods"), counted.get(nodes_key)
     pods = max_pods_default if pods is None else pods
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (pods, nodes)) or nodes < 1 or pods < 10:
-        return  # absent, unknown, out of range (the value rules say so), or no nodes
-    if pods * nodes < MIN_POOL_PODS:
+    if pods_short(pods, nodes):
         what = "system pool" if system else "pool"
-        pool.add("max_pods", pods, f"at least {-(-MIN_POOL_PODS // nodes)} with {pool.ref(nodes_key)} {nodes}: AKS "
-                                   f"refuses a {what} without room for {MIN_POOL_PODS} pods (max_pods x nodes)")
+        pool.add("max_pods", pods, f"at least {-(-MIN_POOL_PODS // nodes)} with {counted.ref(nodes_key)} {nodes}: AKS "
+                                   f"refuses a {what} without room for {MIN_POOL_PODS} pods (max_pods x nodes){why}")
 
 
 def system_size_rule(pool: Rules) -> None:
@@ -58,7 +67,8 @@ def system_size_rule(pool: Rules) -> None:
     vcpus = active_vcpus(size) if isinstance(size, str) else None
     if vcpus is not None and vcpus < MIN_SYSTEM_POOL_VCPUS:
         pool.add("vm_size", size, f"a size with at least {MIN_SYSTEM_POOL_VCPUS} vCPUs and 4 GiB for the system pool "
-                                  f"({size} has {vcpus}; AKS refuses it with SystemPoolSkuTooLow), e.g. Standard_D4s_v5")
+                                  f"({size} has {vcpus}; AKS refuses it with SystemPoolSkuTooLow), "
+                                  "e.g. Standard_D4s_v5")
 
 
 def overlay_size_rule(pool: Rules) -> None:
@@ -128,11 +138,5 @@ def gpu_node_pool(args: Any) -> list[Problem]:
     pod_room_rule(r, MIN_POOL_PODS)  # max_pods has a default (30): never used
     fallback = r.section("fallback")
     if fallback.given("enabled") and r.get("priority") == "spot":
-        pods = r.get("max_pods")
-        nodes = fallback.given("min_count")
-        if isinstance(pods, int) and isinstance(nodes, int) and not isinstance(nodes, bool) and 1 <= nodes \
-                and 10 <= pods and pods * nodes < MIN_POOL_PODS:
-            r.add("max_pods", pods, f"at least {-(-MIN_POOL_PODS // nodes)} with {fallback.ref('min_count')} {nodes}: AKS "
-                                    f"refuses a pool without room for {MIN_POOL_PODS} pods (max_pods x nodes), and the fallback "
-                                    f"pool takes this max_pods")
+        pod_room_rule(r, MIN_POOL_PODS, nodes_from=fallback, why=", and the fallback pool takes this max_pods")
     return r.problems
