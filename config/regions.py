@@ -7,6 +7,8 @@ StackReferences and builds Azure Front Door and Azure Kubernetes Fleet Manager o
 """
 from __future__ import annotations
 
+import copy
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -220,12 +222,30 @@ def project_stack_files(project_dir: Path = PROJECT_DIR) -> dict[str, Path]:
     return {p.name[len("Pulumi."):-len(".yaml")]: p for p in sorted(project_dir.glob("Pulumi.*.yaml"))}
 
 
+@functools.lru_cache(maxsize=32)
+def _parsed_stack_file(data: bytes) -> Any:
+    """Parsed once per content: a global stack and its checks read each regional stack file many times."""
+    return yaml.safe_load(data) or {}
+
+
 def raw_stack_file(path: Path, project: str) -> dict[str, Any]:
-    """A stack file's plain config keys of this project (secure values stay as they are; none is read here)."""
-    doc = yaml.safe_load(path.read_text()) or {}
+    """A stack file's plain config keys of this project (secure values stay as they are; none is read here). Another
+    stack's file is read too (a regional stack checks its siblings): one that does not read is a ConfigError naming
+    it, never a traceback in this stack's run."""
+    try:
+        doc = copy.deepcopy(_parsed_stack_file(path.read_bytes()))
+    except OSError as error:
+        raise ConfigError([f"{path.name}: cannot be read ({error.strerror or error})"]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" (line {mark.line + 1})" if mark else ""
+        raise ConfigError([f"{path.name}: not valid YAML{line}: "
+                           f"{getattr(error, 'problem', None) or str(error).splitlines()[0]}"]) from None
+    config = doc.get("config") if isinstance(doc, dict) else None
+    if not isinstance(doc, dict) or not isinstance(config, (dict, type(None))):
+        raise ConfigError([f"{path.name}: must be a mapping with a `config:` mapping"])
     prefix = f"{project}:"
-    return {k[len(prefix):]: v for k, v in (doc.get("config") or {}).items() if isinstance(k, str)
-            and k.startswith(prefix)}
+    return {k[len(prefix):]: v for k, v in (config or {}).items() if isinstance(k, str) and k.startswith(prefix)}
 
 
 def global_names(cfg: Any) -> dict[str, str]:
@@ -271,7 +291,11 @@ def listed_region_problems(cfg: GlobalConfig, project: str, stack: str, project_
         if region not in files:
             problems.append(f"global.regions entry {region!r} has no stack file Pulumi.{region}.yaml")
             continue
-        edge = raw_stack_file(files[region], project).get("edge") or {}
+        try:
+            edge = raw_stack_file(files[region], project).get("edge") or {}
+        except ConfigError as error:
+            problems.append(f"global.regions entry {region!r}: {error.problems[0]}")
+            continue
         named = edge.get("globalStack") if isinstance(edge, dict) else None
         if named != stack:
             problems.append(
@@ -291,7 +315,12 @@ def sibling_regional_configs(stack: str, project: str, parse: Callable[[dict[str
     for other, path in project_stack_files(project_dir).items():
         if other == stack:
             continue
-        raw = raw_stack_file(path, project)
+        try:
+            raw = raw_stack_file(path, project)
+        except ConfigError as error:  # it may be a regional stack: unread, it cannot be checked against this one
+            problems.append(f"stack file {error.problems[0]}; a regional stack is checked against every other "
+                            "stack file of the project: fix it or remove it")
+            continue
         if not isinstance(raw.get("edge"), dict) or not raw["edge"].get("globalStack"):
             continue
         try:

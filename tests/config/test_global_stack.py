@@ -104,6 +104,28 @@ def test_a_broken_sibling_regional_stack_is_named(tmp_path):
         checked_regional(parse_config(_regional("prod-swedencentral"), P, "prod-swedencentral"), project)
 
 
+@pytest.mark.parametrize("text, problem", [
+    ("config:\n  aks-llm-platform:edge: {globalStack: global\n", "Pulumi.zz.yaml: not valid YAML (line 3)"),
+    ("- a list\n", "Pulumi.zz.yaml: must be a mapping with a `config:` mapping"),
+    ("config: [a]\n", "Pulumi.zz.yaml: must be a mapping with a `config:` mapping"),
+    (b"config: \xff\n", "Pulumi.zz.yaml: not valid YAML")])
+def test_any_other_stack_file_that_does_not_read_is_named_not_a_traceback(tmp_path, text, problem):
+    """A regional stack reads every stack file of the project (`pulumi up` and `make plan` alike): a half-written one
+    of another stack stopped this stack's run with a YAML or attribute traceback."""
+    project = _project_with(tmp_path, {"prod-westeurope": _regional("prod-westeurope")})
+    zz = tmp_path / "Pulumi.zz.yaml"
+    zz.write_bytes(text) if isinstance(text, bytes) else zz.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        checked_regional(parse_config(_regional("prod-westeurope"), P, "prod-westeurope"), project)
+    assert refused.value.problems[0].startswith(f"stack file {problem}")
+    assert refused.value.problems[0].endswith("fix it or remove it")
+    # a global stack listing it as a region is told the same
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+    raw["global"]["regions"] = ["zz"]
+    listed = regions.listed_region_problems(regions.parse_global(raw, P, "global"), P, "global", project)
+    assert len(listed) == 1 and listed[0].startswith(f"global.regions entry 'zz': {problem}")
+
+
 @pytest.mark.parametrize("change, message", [
     ({"cluster": {"upgradeChannel": "stable"}}, "fights Fleet Manager's auto-upgrade"),
     ({"cluster": {"kubernetesVersion": "1.33"}}, "cluster.kubernetesVersion '1.33' fights Fleet Manager's update runs"),
