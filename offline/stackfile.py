@@ -13,6 +13,7 @@
   list's length, to append), and only `true`, `false` and plain integers are typed; every other value is a string.
 """
 import copy
+import functools
 import importlib.util
 import re
 from pathlib import Path
@@ -147,7 +148,15 @@ def _only_plain_values(document: Any, where: str) -> None:
 
 
 def parse_yaml(data: bytes, where: str) -> Any:
-    """One YAML document from bytes, or ConfigError naming the file, the line and what is wrong."""
+    """One YAML document from bytes, or ConfigError naming the file, the line and what is wrong. A process reads the
+    same stack files many times (each config check, each region of a global stack, the test suite's hundreds of
+    configs): the document of bytes already read is a copy of the one parsed then (PyYAML's pure-Python parser took
+    10-20 ms a file)."""
+    return copy.deepcopy(_parsed(data, where))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(data: bytes, where: str) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:

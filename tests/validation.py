@@ -1,6 +1,7 @@
 """Validators against upstream truth: Kubernetes OpenAPI (kubernetes-validate), CRD schemas and Helm values."""
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import re
@@ -109,6 +110,12 @@ def unknown_values_keys(ours: Any, upstream: Any, path: str = "") -> Iterator[st
 
 
 def chart_values(chart_dir: Path) -> dict[str, Any]:
+    """A vendored chart's default values, its subcharts' under their keys (a copy: each caller may change it)."""
+    return copy.deepcopy(_chart_values(chart_dir))
+
+
+@functools.lru_cache(maxsize=None)
+def _chart_values(chart_dir: Path) -> dict[str, Any]:  # read once per process: every variant's releases ask
     values = yaml.load((chart_dir / "values.yaml").read_text(), Loader=yaml.CSafeLoader) or {}
     # Istio keeps its defaults under this key as a Helm workaround; users set the same keys at the top level.
     values = {**values.pop("_internal_defaults_do_not_set", {}), **values}
