@@ -22,6 +22,7 @@ import concurrent.futures
 import contextvars
 import json
 import logging
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
@@ -482,6 +483,7 @@ def run(program: Callable[[], None], project: str = "test", stack: str = "test",
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None],
          references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
     loop = asyncio.new_event_loop()
+    tasks = _tasks_of(loop)
     executor = _OneCallAtATime()
     loop.set_default_executor(executor)
     asyncio.set_event_loop(loop)
@@ -520,7 +522,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
     finally:
         # A run stopped by an error in an apply leaves tasks behind; cancel them here, or the next run in this
         # process would wait on futures of a closed loop.
-        pending = asyncio.all_tasks(loop)
+        pending = {task for task in tasks if not task.done()}
         for task in pending:
             task.cancel()
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
@@ -529,6 +531,20 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         executor.shutdown(wait=True)
         asyncio.set_event_loop(None)
         _forget_outputs()
+
+
+def _tasks_of(loop: asyncio.AbstractEventLoop) -> "weakref.WeakSet[asyncio.Task[Any]]":
+    """The tasks created on this run's loop (the SDK makes every one with create_task or ensure_future, which use the
+    loop's task factory). asyncio.all_tasks(loop) walks every task alive in the process instead: in a process running
+    many plans (a test suite), hundreds of thousands left by earlier runs, until a garbage collection frees them."""
+    tasks: "weakref.WeakSet[asyncio.Task[Any]]" = weakref.WeakSet()
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> "asyncio.Task[Any]":
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        tasks.add(task)
+        return task
+    loop.set_task_factory(factory)
+    return tasks
 
 
 class _OneCallAtATime(concurrent.futures.ThreadPoolExecutor):

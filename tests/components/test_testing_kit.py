@@ -95,6 +95,7 @@ def test_a_task_the_program_never_awaited_is_still_reported_after_a_run_that_suc
     import asyncio
 
     caplog.set_level(logging.ERROR, logger="asyncio")
+    gc.freeze()  # the collection below walks this run's objects only (see the test above)
 
     def program() -> None:
         async def lost() -> None:
@@ -105,3 +106,22 @@ def test_a_task_the_program_never_awaited_is_still_reported_after_a_run_that_suc
     gc.collect()
     [report] = [r.getMessage() for r in caplog.records if r.name == "asyncio"]
     assert report.startswith("Task exception was never retrieved") and "a task nobody awaited failed" in report
+
+
+def test_what_a_failed_run_left_running_is_cancelled_not_left_on_a_closed_loop():
+    """A run stopped by an error leaves the program's other work pending (tasks the SDK or the program started):
+    each is cancelled before the run's loop closes, the SDK's tasks as the program's own."""
+    import asyncio
+
+    started: list[asyncio.Task] = []
+
+    def program() -> None:
+        _fine()
+        started.append(asyncio.ensure_future(asyncio.Event().wait()))  # work that never ends by itself
+        started.extend(asyncio.all_tasks())  # and whatever the SDK has in flight at this point
+        raise pulumi.RunError("stopped")
+    with pytest.raises(Exception, match="stopped"):
+        run(program)
+    assert len(started) > 1 and all(task.done() for task in started)
+    assert started[0].cancelled()
+    assert len(run(_fine).resources) == 2
