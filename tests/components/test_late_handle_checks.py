@@ -74,6 +74,8 @@ def test_an_llmd_stack_on_a_gpu_handle_given_as_an_output_is_checked_once_it_res
     assert_same_words(llmd(pool, **inputs), "LlmdStack llmd: ", words)
 
 
+@pytest.mark.xfail(reason="not run late yet: test_provider.py's required-inputs program needs inferenceExtension "
+                          "true on its gateway first", strict=True)
 def test_an_llmd_stack_on_a_route_target_without_the_llmd_listener_given_as_an_output():
     """An HTTPRoute with sectionName "" is refused by the Gateway API CRD's schema (SectionName, minLength 1)."""
     assert_same_words(llmd(A100, "route_target", inference_extension=False), "input route_target=\"llmd_listener=''\"")
