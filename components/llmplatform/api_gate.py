@@ -9,7 +9,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router
-from .checks import check_shape
+from .checks import ENDPOINT_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .inference_specs import OLLAMA_API_ROUTES, ROUTER_PORT, resources
@@ -91,7 +91,9 @@ class ApiGate(pulumi.ComponentResource):
             api_key_map_secret=a.get("api_key_map_secret"),
             identity_prefix=a.get("name_prefix", name), tags=a.get("tags", {}),
             # Ollama's model-management routes stay closed; an OpenAI-compatible server answers only inference
-            allowed_routes=field(upstream, "api").apply(
+            # (an endpoint that arrives as an output has its flavour checked once it resolves)
+            allowed_routes=after_check(late_rules("ApiGate", name, a, "endpoint", ENDPOINT_FIELDS),
+                                       field(upstream, "api")).apply(
                 lambda flavour: list(OLLAMA_API_ROUTES) if flavour == "ollama" else None),
             ready=field(upstream, "service"), replicas=opt(a, "replicas"),
             resources=resources(res["cpu_request"], res.get("cpu_limit"), res["memory_request"],

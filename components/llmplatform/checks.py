@@ -16,7 +16,7 @@ from .azure_names import azure_name_start
 from .errors import ComponentInputError, LateInputError  # noqa: F401 (ComponentInputError: callers import it here)
 from .images import mirror_problem
 from .input_rules import RULES
-from .rules import Problem, nearest_or_all, within
+from .rules import Problem, has_output, is_output, nearest_or_all, within
 
 
 Rules = Callable[[Mapping[str, Any]], list[Problem]]
@@ -72,11 +72,65 @@ def check_shape(component: str, name: str, args: Any, args_type: type, rules: Op
         raise ComponentInputError(f"{component} {name}: {'; '.join(lines)}", problems=problems)
 
 
+def problems_message(component: str, name: str, found: list[Problem]) -> str:
+    """The sentence that refuses `found`: the component, its name, then each problem."""
+    return f"{component} {name}: {'; '.join(p.sentence() for p in found)}"
+
+
 def raise_problems(component: str, name: str, found: list[Problem]) -> None:
     """Refuse every problem at once (for a part's rules run outside check_shape)."""
     if found:
-        raise ComponentInputError(f"{component} {name}: {'; '.join(p.sentence() for p in found)}",
+        raise ComponentInputError(problems_message(component, name, found),
                                   problems=[(p.path, p.reason()) for p in found])
+
+
+# The fields of each handle the input rules read (through rules.known): a handle whose fields are outputs, or that
+# arrives as one output (another language's, through the component provider), has its checks run once they resolve
+GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile")
+ENDPOINT_FIELDS = ("api",)
+ROUTE_FIELDS = ("llmd_listener",)
+KEDA_FIELDS = ("interceptor_host",)
+CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
+
+
+def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[str],
+               rules: Optional[Rules] = None) -> Optional[pulumi.Output[Any]]:
+    """The component's rules (its entry in `input_rules.RULES`, or `rules`) run again once the handle input `key`
+    resolves, when check_shape could not read its `fields` (the handle, or one of them, is an output: another
+    language's handle, a Python caller's from a stack reference), so the checks that read them were skipped. Every
+    problem found then is refused in check_shape's words, as a LateInputError (raised inside an apply, a ValueError
+    would reach the user in the SDK's "While processing ..." chain, with a traceback). The other inputs are read as
+    they were: what they hold was checked already, or is left alone again. None when there is nothing to wait for;
+    else an output of the handle's fields (`after_check` makes a resource's input wait for it; the SDK awaits it in
+    any case)."""
+    handle = args.get(key) if isinstance(args, Mapping) else None
+    fields = tuple(fields)
+    if isinstance(handle, Mapping):
+        if not any(has_output(handle.get(f)) for f in fields):
+            return None
+        resolved = pulumi.Output.all(**{f: handle[f] for f in fields if handle.get(f) is not None})
+    elif is_output(handle):
+        resolved = pulumi.Output.from_input(handle).apply(
+            lambda h: {f: h[f] for f in fields if isinstance(h, Mapping) and h.get(f) is not None})
+    else:
+        return None
+    check = rules or RULES[component]
+
+    def refuse(values: dict[str, Any]) -> dict[str, Any]:
+        given = {**(handle if isinstance(handle, Mapping) else {}), **values}
+        found = check({**args, key: given})
+        if found:
+            raise LateInputError(problems_message(component, name, found))
+        return values
+    return resolved.apply(refuse)
+
+
+def after_check(check: Optional[pulumi.Output[Any]], value: Any) -> Any:
+    """`value`, waiting for a late check (`late_rules`; none: `value` as it is): a resource that takes it is not
+    registered with an input the check refuses."""
+    if check is None:
+        return value
+    return pulumi.Output.all(check, value).apply(lambda v: v[1])
 
 
 def _snake(key: str) -> str:

@@ -15,7 +15,7 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 
 from . import PACKAGE, azure_names
 from .defaults import defaults_for
-from .checks import check_shape, fail
+from .checks import check_shape, fail_when_known
 from .handles import ClusterHandle, RouteTarget, field, known
 from .networks import cidr_or_none, internal_ip_problem
 from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
@@ -124,7 +124,7 @@ def check_internal_ip(name: str, address: str, subnet: Any) -> dict[str, str]:
     cidr = cidr_or_none(subnet)
     wrong = internal_ip_problem(address, cidr) if cidr else None
     if wrong:
-        fail("GatewayAccess", name, "internal_ip", address, wrong)
+        fail_when_known("GatewayAccess", name, "internal_ip", address, wrong)
     return lb_annotations("internal", address, "", "")
 
 

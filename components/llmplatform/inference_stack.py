@@ -14,7 +14,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
-from .checks import check_shape, fail
+from .checks import GPU_FIELDS, check_shape, fail, late_rules
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
@@ -186,7 +186,9 @@ class InferenceStack(pulumi.ComponentResource):
             **given("gpu", "keda", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
                     "max_loaded_models", "warm_model", "autoscaled"),
             "request_timeout_seconds": opt(a, "request_timeout_seconds"),
-        }, part, moved_from=self)
+        }, part, moved_from=self,
+            # a GPU handle that arrives as an output is checked once it resolves, named as this component's input
+            gpu_check=late_rules("InferenceStack", name, a, "gpu", GPU_FIELDS))
         gate = ApiGate(name, {
             "cluster": a["cluster"], "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
             # the parts carry this component's name: an unset name_prefix falls back to it there too, under the

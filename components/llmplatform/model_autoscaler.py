@@ -17,7 +17,7 @@ from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import check_shape
+from .checks import KEDA_FIELDS, after_check, check_shape, late_rules
 from .handles import KedaEndpoints, ModelServer, field
 from .kube import cpu_utilization_metric, require_kubernetes_provider
 
@@ -108,7 +108,10 @@ class ModelAutoscaler(pulumi.ComponentResource):
                                                     annotations={SKIP_SCALED_OBJECT: "true"}),
                 spec={
                     # after the add-on's release, which installs the HTTPScaledObject CRD (keda's fields wait for it)
-                    "hosts": pulumi.Output.all(field(server, "hosts"), field(keda, "namespace")).apply(lambda v: v[0]),
+                    # (a keda handle that arrives as an output is checked once it resolves)
+                    "hosts": pulumi.Output.all(field(server, "hosts"), after_check(
+                        late_rules("ModelAutoscaler", name, args, "keda", KEDA_FIELDS),
+                        field(keda, "namespace"))).apply(lambda v: v[0]),
                     "scaleTargetRef": {**target, "service": field(server, "service"), "port": field(server, "port")},
                     "replicas": {"min": args["min_replicas"], "max": args["max_replicas"]},
                     "scalingMetric": {"concurrency": {"targetValue": opt(args, "target_in_flight")}},

@@ -1,14 +1,14 @@
 """OllamaServer: Ollama (CPU first, GPU by one input) serving the shared model store read-only, with its Service,
 disruption budget and the NetworkPolicy naming who may call it. Hands out a `ModelEndpoint` (for an ApiGate or an
 OpenWebUi) and a `ModelServer` (for ModelAutoscaler)."""
-from typing import Optional, TypedDict
+from typing import Any, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import check_shape, fail_when_known
+from .checks import GPU_FIELDS, after_check, check_shape, fail_when_known, late_rules
 from .input_rules import KEDA_ALLOWED, KEDA_OFF, warm_model_problem
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
@@ -102,6 +102,10 @@ def interceptor_host(name: str, host: str) -> str:
     return host
 
 
+# the GPU handle's checks that wait for it to resolve are the server's own unless a composite runs them
+_OWN_CHECK: Any = object()
+
+
 class OllamaServer(pulumi.ComponentResource):
     """Ollama (CPU first, GPU by one input) on the shared model store: Deployment, Service, disruption budget and
     NetworkPolicy. Its `endpoint` goes through the KEDA HTTP interceptor when `keda` is given."""
@@ -114,8 +118,10 @@ class OllamaServer(pulumi.ComponentResource):
     """In-cluster URL of the server itself (OpenAI-compatible under /v1, Ollama native under /api)."""
 
     def __init__(self, name: str, args: OllamaServerArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
-                 moved_from: Optional[pulumi.Resource] = None):
+                 moved_from: Optional[pulumi.Resource] = None, gpu_check: Any = _OWN_CHECK):
         check_shape("OllamaServer", name, args, OllamaServerArgs)
+        if gpu_check is _OWN_CHECK:  # else a composite's (InferenceStack's, in the words of its own inputs)
+            gpu_check = late_rules("OllamaServer", name, args, "gpu", GPU_FIELDS)
         accelerator = opt(args, "accelerator")  # its rules: input_rules.ollama_server
         require_kubernetes_provider(opts, "OllamaServer", name)
         super().__init__(f"{PACKAGE}:index:OllamaServer", name, None, opts)
@@ -129,7 +135,8 @@ class OllamaServer(pulumi.ComponentResource):
         gpu = a.get("gpu")
         scheduling = ollama_scheduling(
             accelerator, cpu_placement(a["cluster"]),
-            placement(field(gpu, "node_selector"), field(gpu, "tolerations")) if gpu else None,
+            placement(after_check(gpu_check, field(gpu, "node_selector")), field(gpu, "tolerations"))
+            if gpu else None,
             opt(a, "gpus_per_replica"))
         mount_path = field(volume, "mount_path")
         res = opt(a, "resources")

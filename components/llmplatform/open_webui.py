@@ -10,7 +10,7 @@ import pulumi_random as random
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import check_shape
+from .checks import ENDPOINT_FIELDS, after_check, check_shape, late_rules
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field
@@ -179,7 +179,9 @@ class OpenWebUi(pulumi.ComponentResource):
         users = webui_users_env(opt(a, "model_access"), opt(a, "enable_signup"), opt(a, "default_user_role"),
                                 a.get("admin_email"))
         extra_env = opt(a, "extra_env")  # its rules refuse what the component sets and what looks like a secret
-        env = pulumi.Output.all(field(endpoint, "api"), field(endpoint, "base_url")).apply(
+        # (an endpoint that arrives as an output has its flavour checked once it resolves)
+        api = after_check(late_rules("OpenWebUi", name, a, "endpoint", ENDPOINT_FIELDS), field(endpoint, "api"))
+        env = pulumi.Output.all(api, field(endpoint, "base_url")).apply(
             lambda v: env_vars({**webui_env(v[0], model_url(v[0], v[1]), WEBUI_DATA_DIR, MIGRATIONS_SWITCH,
                                             shared_state), **users, **extra_env}))
 
