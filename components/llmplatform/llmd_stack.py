@@ -19,7 +19,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router
-from .checks import GPU_FIELDS, KEDA_FIELDS, after_check, check_shape, late_rules
+from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
@@ -167,12 +167,9 @@ class LlmdStack(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:LlmdStack", name, None, opts)
         self._args, self._name = args, name
         # handles that arrive as outputs (another language's): their checks run once they resolve, and what they
-        # feed waits for them (the vLLM pods' placement, the KEDA scaler). Not yet the route target's llmd listener
-        # (ROUTE_FIELDS): tests/components/test_provider.py's required-inputs program hands LlmdStack a GatewayAccess
-        # without the inference extension, which that check refuses
+        # feed waits for them (the vLLM pods' placement, the KEDA scaler, the route's listener)
         self._late = {key: late_rules("LlmdStack", name, args, key, fields) for key, fields in
-                      (("gpu", GPU_FIELDS), ("keda", KEDA_FIELDS))}
-        self._late["route_target"] = None
+                      (("gpu", GPU_FIELDS), ("keda", KEDA_FIELDS), ("route_target", ROUTE_FIELDS))}
         self._k8s = pulumi.ResourceOptions(parent=self)
         cluster, target = args["cluster"], args["route_target"]
         pd = opt(args, "prefill_decode")

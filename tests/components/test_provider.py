@@ -119,6 +119,8 @@ def test_every_component_constructs_from_its_required_inputs_alone(host, program
                                             set(schema["resources"][spec["type"]].get("requiredInputs") or []))
     # requests mode needs Observability's KEDA endpoints: a cross-input rule no schema can express
     trimmed["resources"]["autoscaler"]["properties"]["mode"] = "cpu"
+    # LlmdStack routes through the gateway's llm-d listener, which only a gateway with the inference extension has
+    trimmed["resources"]["gateway"]["properties"]["inferenceExtension"] = True
     fresh = host.with_fresh_monitor(stack="required")  # the same plugin process, a stack of its own
     try:
         run = plugin_host.run_yaml_program(fresh, trimmed)
@@ -272,3 +274,22 @@ def newcomer_outcomes(host):
 @pytest.mark.parametrize("index", WIRE, ids=[IDS[i] for i in WIRE])
 def test_a_newcomer_mistake_through_the_provider_is_a_per_property_error(newcomer_outcomes, index):
     check_wire_outcome(index, newcomer_outcomes[index])
+
+
+def test_another_languages_gpu_handle_is_checked_once_it_resolves_with_the_python_message(host, program):
+    """`${gpu.scheduling}` arrives as one output (it depends on the pool), so LlmdStack's checks of it run once it
+    resolves: a MIG pool is refused then, in the Python words, with no traceback (gRPC puts the error's class in
+    front: the SDK's provider server re-raises a RunError as it is)."""
+    from tests.components.test_late_handle_checks import A100, llmd, outcome
+    resources = {key: copy.deepcopy(program["resources"][key]) for key in ("aks", "vault", "gateway", "llmd")}
+    resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
+    resources["gpu"] = {"type": "llmplatform:index:GpuNodePool", "properties": {
+        "cluster": "${aks.cluster}", "vmSize": "Standard_NC24ads_A100_v4", "driver": "aks", "migProfile": "MIG3g"},
+        "options": {"providers": {"kubernetes": "${aks.provider}"}}}
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        plugin_host.run_yaml_program(host.with_fresh_monitor(stack="late"), {"resources": resources})
+    message = ("LlmdStack llmd: input gpu='a pool with mig_profile MIG3g' is invalid; allowed: a pool of whole GPUs "
+               "(vLLM's tensor parallelism spans whole GPUs)")
+    assert failure.value.message.endswith(message), failure.value.message
+    assert "Traceback" not in failure.value.message and "While processing" not in failure.value.message
+    assert outcome(lambda: llmd({**A100, "driver": "aks", "mig_profile": "MIG3g"})(False))[0] == message
