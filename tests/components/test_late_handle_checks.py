@@ -11,7 +11,9 @@ from llmplatform import (ApiGate, ComponentInputError, GatewayAccess, GpuNodePoo
                          ModelAutoscaler, ModelStore, Observability)
 from llmplatform.testing import ProgramError, run
 
-from tests.components.test_stranger4_consumer import platform
+# a hand-made cluster and vault handle (building an AksCluster and a KeyVault each run tripled the file's CPU); the
+# handles under test come from the real components
+from tests.components.test_components_alone import VAULT, cluster_handle, provider_opts
 
 A100 = {"vm_size": "Standard_NC24ads_A100_v4", "driver": "operator"}  # 1 x A100 80 GiB, no InfiniBand
 
@@ -48,15 +50,15 @@ def llmd(pool: dict[str, Any], handle: str = "gpu", inference_extension: bool = 
          **inputs: Any) -> Callable[[bool], None]:
     """A program: an LlmdStack on a pool of `pool`, the handle `handle` given as one output with as_output."""
     def build(as_output: bool) -> None:
-        aks, k8s, vault = platform()
-        gpu = GpuNodePool("gpu", {"cluster": aks.cluster, **pool}, k8s)
-        gateway = GatewayAccess("gw", {"cluster": aks.cluster, "inference_extension": inference_extension}, k8s)
+        cluster, k8s, vault = cluster_handle(), provider_opts(), VAULT
+        gpu = GpuNodePool("gpu", {"cluster": cluster, **pool}, k8s)
+        gateway = GatewayAccess("gw", {"cluster": cluster, "inference_extension": inference_extension}, k8s)
         given: dict[str, Any] = {"gpu": gpu.scheduling, "route_target": gateway.route_target}
         if inputs.get("autoscaling"):
-            given["keda"] = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault,
+            given["keda"] = Observability("obs", {"cluster": cluster, "key_vault": vault,
                                                   "app_namespace": "acme", "keda": keda_on}, k8s).keda
         given[handle] = handed(given[handle], as_output)
-        LlmdStack("llmd", {"cluster": aks.cluster, "key_vault": vault.vault, "model": "Qwen/Qwen3-8B", **given,
+        LlmdStack("llmd", {"cluster": cluster, "key_vault": vault, "model": "Qwen/Qwen3-8B", **given,
                            **inputs}, k8s)
     return build
 
@@ -99,11 +101,11 @@ def test_a_good_handle_given_as_an_output_still_plans_the_same(handle):
 # ---- InferenceStack (OllamaServer) on a GPU handle -------------------------------------------------------------
 def ollama_on(pool: dict[str, Any], **inputs: Any) -> Callable[[bool], None]:
     def build(as_output: bool) -> None:
-        aks, k8s, vault = platform()
-        gpu = GpuNodePool("gpu", {"cluster": aks.cluster, **pool}, k8s)
-        volume = ModelStore("weights", {"cluster": aks.cluster, "account_name": "stacmeweights01",
+        cluster, k8s, vault = cluster_handle(), provider_opts(), VAULT
+        gpu = GpuNodePool("gpu", {"cluster": cluster, **pool}, k8s)
+        volume = ModelStore("weights", {"cluster": cluster, "account_name": "stacmeweights01",
                                         "namespace": "acme"}, k8s).volume
-        InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": volume,
+        InferenceStack("llm", {"cluster": cluster, "key_vault": vault, "model_volume": volume,
                                "accelerator": "gpu", "gpu": handed(gpu.scheduling, as_output), **inputs}, k8s)
     return build
 
@@ -127,22 +129,22 @@ def test_an_inference_stack_on_a_good_gpu_handle_given_as_an_output_still_plans(
 # ---- an endpoint's API, a keda handle for ModelAutoscaler --------------------------------------------------------
 def test_an_api_gate_on_an_endpoint_of_an_unknown_api_given_as_an_output():
     def build(as_output: bool) -> None:
-        aks, k8s, vault = platform()
+        cluster, k8s, vault = cluster_handle(), provider_opts(), VAULT
         endpoint = {"base_url": "http://vllm:8000", "api": "vllm", "namespace": "acme", "service": "vllm",
                     "port": 8000}
-        ApiGate("gate", {"cluster": aks.cluster, "key_vault": vault.vault, "endpoint": handed(endpoint, as_output)},
+        ApiGate("gate", {"cluster": cluster, "key_vault": vault, "endpoint": handed(endpoint, as_output)},
                 k8s)
     assert_same_words(build, "ApiGate gate: input endpoint.api='vllm' is invalid; allowed: openai, ollama")
 
 
 def test_a_requests_autoscaler_on_a_keda_handle_of_keda_off_given_as_an_output():
     def build(as_output: bool) -> None:
-        aks, k8s, vault = platform()
-        obs = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "acme",
+        cluster, k8s, vault = cluster_handle(), provider_opts(), VAULT
+        obs = Observability("obs", {"cluster": cluster, "key_vault": vault, "app_namespace": "acme",
                                     "keda": False}, k8s)
-        volume = ModelStore("weights", {"cluster": aks.cluster, "account_name": "stacmeweights01",
+        volume = ModelStore("weights", {"cluster": cluster, "account_name": "stacmeweights01",
                                         "namespace": "acme"}, k8s).volume
-        stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": volume}, k8s)
+        stack = InferenceStack("llm", {"cluster": cluster, "key_vault": vault, "model_volume": volume}, k8s)
         ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
                                   "max_replicas": 2, "keda": handed(obs.keda, as_output)}, k8s)
     assert_same_words(build, "ModelAutoscaler scale: ", "the keda of an Observability with keda off")
