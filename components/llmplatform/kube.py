@@ -5,7 +5,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .checks import ComponentInputError
+from .checks import ComponentInputError, LateInputError
 from .handles import Toleration, field, known
 from .images import chart_mirror_values, format_registry, mirror_problem, mirrored
 from .inference_specs import SECRETS_MOUNT
@@ -97,8 +97,15 @@ def checked_registry(registry: Any) -> str:
 
 
 def image_registry(cluster: Any) -> pulumi.Output[str]:
-    """The cluster handle's mirror registry ('' for none), checked when it arrives."""
-    return field(cluster, "image_registry", "").apply(checked_registry)
+    """The cluster handle's mirror registry ('' for none), checked when it arrives (a handle that is one output:
+    another language's, a stack reference's), as a LateInputError: inside an apply the SDK wraps a ValueError in its
+    "While processing" chain, a traceback for the user."""
+    def checked_late(registry: Any) -> str:
+        try:
+            return checked_registry(registry)
+        except ComponentInputError as error:
+            raise LateInputError(str(error)) from None
+    return field(cluster, "image_registry", "").apply(checked_late)
 
 
 def pulled(cluster: Any, image: str) -> pulumi.Output[str]:

@@ -184,3 +184,23 @@ def test_your_own_chart_on_a_mirrored_cluster_takes_its_mirror_values():
         mirror_values={"image": {"repository": "{registry}/stefanprodan/podinfo"}}))
     values = plan.one("kubernetes:helm.sh/v3:Release").inputs["values"]
     assert values == {"replicaCount": 2, "image": {"repository": f"{REGISTRY}/stefanprodan/podinfo"}}
+
+
+@pytest.mark.parametrize("bad", ["https://x.azurecr.io", 7])
+def test_a_bad_mirror_on_a_cluster_handle_that_arrives_as_an_output_is_a_sentence_once_known(bad):
+    """Through the component provider (or from a stack reference) the handle is one output: its mirror is checked
+    when the images are named, inside an apply, where a ValueError came back wrapped in the SDK's "While processing"
+    chain with a traceback."""
+    import pulumi
+    from llmplatform import ModelStore
+    from offline import runner as offline
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+    def program() -> None:  # an Output belongs to a run's loop: made inside the run
+        args = REQUIRED["ModelStore"]()
+        args["cluster"] = pulumi.Output.from_input({**args["cluster"], "image_registry": bad})
+        ModelStore("store", {**args, "models": ["qwen2.5:0.5b"]}, provider_opts())
+    with pytest.raises(offline.ProgramError) as refused:
+        offline.run_function(program)
+    message = str(refused.value)
+    assert f"cluster.image_registry={bad!r} is invalid; allowed: " in message, message
+    assert "While processing" not in message and "Traceback" not in message, message
