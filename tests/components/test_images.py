@@ -141,10 +141,11 @@ def test_an_acr_id_known_only_at_deploy_time_needs_the_mirror_it_is_for():
     from offline import runner as offline
     with pytest.raises(ComponentInputError, match="image_registry_id.*only with image_registry"):
         offline.run_function(_aks(image_registry_id=lambda: pulumi.Output.from_input(ACR + "contoso")))
-    # at deploy time the SDK carries the refusal inside its serialisation error ("While processing input: 'scope'")
-    with pytest.raises(ValueError, match="names \\('fabrikam'\\), not 'contoso'"):
+    # once known, as a sentence (a ComponentInputError came back in the SDK's "While processing input: 'scope'")
+    with pytest.raises(offline.ProgramError, match="names \\('fabrikam'\\), not 'contoso'") as refused:
         offline.run_function(_aks(image_registry="fabrikam.azurecr.io",
                                   image_registry_id=lambda: pulumi.Output.from_input(ACR + "contoso")))
+    assert str(refused.value).startswith("AksCluster ") and "While processing" not in str(refused.value)
     plan = offline.run_function(_aks(image_registry="contoso.azurecr.io",
                                      image_registry_id=lambda: pulumi.Output.from_input(ACR + "contoso")))
     assert plan.one(ROLE, "aks-acr-pull").inputs["scope"] == ACR + "contoso"
