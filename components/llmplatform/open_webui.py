@@ -10,10 +10,10 @@ import pulumi_random as random
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import ENDPOINT_FIELDS, after_check, check_shape, late_rules
+from .checks import ENDPOINT_FIELDS, ComponentInputError, LateInputError, after_check, check_shape, late_rules
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import defaults_for
-from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field
+from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .hardening import container_security, pod_security, root_image, scanner_annotations, scratch_volume, \
     writable_root
 from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, MIGRATE_COMMAND,
@@ -111,17 +111,20 @@ def start_command(command: str, key_secret: Optional[str], more: Optional[dict[s
     return exec_with_secret_files(files, command)
 
 
-def mounted_secrets(database_url: str, session_key: str, model_key: Optional[str], admin_password: Optional[str],
-                    secret_env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
-    """The Key Vault secrets the UI mounts and the file each is mounted as. A secret_env secret that is one of the
-    component's own would need one object mounted twice: refused."""
+def mounted_secrets(name: str, database_url: str, session_key: str, model_key: Optional[str],
+                    admin_password: Optional[str], secret_env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """The Key Vault secrets the UI `name` mounts and the file each is mounted as. A secret_env secret that is one of
+    the component's own would need one object mounted twice: refused (a LateInputError: the endpoint's key, or the
+    database URL's secret, may be known only once an output resolves; OpenWebUi checks the names known when it is
+    built before it registers anything)."""
     files = {database_url: DATABASE_URL_FILE, session_key: SESSION_KEY_FILE,
              **({model_key: MODEL_KEY_FILE} if model_key else {}),
              **({admin_password: ADMIN_PASSWORD_FILE} if admin_password else {})}
     for var, secret in sorted(secret_env.items()):
         if secret in files:
-            raise ValueError(f"OpenWebUi: input secret_env[{var!r}]={secret!r} is invalid; allowed: a Key Vault "
-                             f"secret other than the ones the component mounts itself ({', '.join(sorted(files))})")
+            raise LateInputError(f"OpenWebUi {name}: input secret_env[{var!r}]={secret!r} is invalid; allowed: a Key "
+                                 f"Vault secret other than the ones the component mounts itself "
+                                 f"({', '.join(sorted(files))})")
         files[secret] = secret_env_file(var)
     return list(files), files
 
@@ -137,6 +140,15 @@ class OpenWebUi(pulumi.ComponentResource):
                  moved_from: Optional[pulumi.Resource] = None):
         check_shape("OpenWebUi", name, args, OpenWebUiArgs)
         require_kubernetes_provider(opts, "OpenWebUi", name)
+        key_secret = args.get("secret_key_secret") or secret_name(name, "webui-secret-key")
+        admin_secret = secret_name(name, "webui-admin-password") if args.get("admin_email") else None
+        model_key = known(args["endpoint"], "api_key_secret", "")
+        if isinstance(args["database_url_secret"], str) and isinstance(model_key, str):  # known now: before any write
+            try:
+                mounted_secrets(name, args["database_url_secret"], key_secret, model_key or None, admin_secret,
+                                opt(args, "secret_env"))
+            except LateInputError as error:
+                raise ComponentInputError(str(error), "secret_env", str(error).split(": input ", 1)[1]) from None
         super().__init__(f"{PACKAGE}:index:OpenWebUi", name, None, opts)
         a = self._args = args
         self._moved_aliases = _moved(moved_from)
@@ -150,17 +162,17 @@ class OpenWebUi(pulumi.ComponentResource):
         replicas = opt(a, "replicas")
         res = opt(a, "resources")
         secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False, opts=self._child)
-        key_secret = a.get("secret_key_secret") or secret_name(name, "webui-secret-key")
         vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result, "text/plain", self,
                      aliases=self._moved_aliases)
-        admin_secret = self._admin(name, vault) if a.get("admin_email") else None
+        if admin_secret:
+            self._admin(name, vault, admin_secret)
         secret_env = opt(a, "secret_env")
         exported = {**({ADMIN_PASSWORD_VAR: ADMIN_PASSWORD_FILE} if admin_secret else {}),
                     **{var: secret_env_file(var) for var in sorted(secret_env)}}
         identity = self._identity(name)
         model_key = field(endpoint, "api_key_secret", "")
         objects = pulumi.Output.all(a["database_url_secret"], model_key).apply(lambda v: key_vault_objects(
-            *mounted_secrets(v[0], key_secret, v[1] or None, admin_secret, secret_env)))
+            *mounted_secrets(name, v[0], key_secret, v[1] or None, admin_secret, secret_env)))
         secrets = secret_provider_class(
             f"{name}-webui-secrets", "open-webui-secrets", ns, field(vault, "vault_name"), field(vault, "tenant_id"),
             identity.client_id, objects, self._child)
@@ -271,13 +283,11 @@ class OpenWebUi(pulumi.ComponentResource):
         grant_secrets_user(f"{name}-open-webui-kv-reader", a["key_vault"], identity.principal_id, identity)
         return identity
 
-    def _admin(self, name: str, vault: Any) -> str:
-        """The first admin's generated password, in Key Vault: the operator reads it there to sign in."""
+    def _admin(self, name: str, vault: Any, secret: str) -> None:
+        """The first admin's generated password, in Key Vault as `secret`: the operator reads it there to sign in."""
         password = random.RandomPassword(f"{name}-webui-admin-password", length=32, special=False, opts=self._child)
-        secret = secret_name(name, "webui-admin-password")
         vault_secret(f"{name}-webui-admin-password-secret", vault, secret, password.result, "text/plain", self,
                      aliases=self._moved_aliases)
-        return secret
 
     def _route(self, name: str, target: Any) -> None:
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"

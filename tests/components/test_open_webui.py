@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+import pulumi
 import pytest
 import yaml
 import llmplatform as P
@@ -235,11 +236,45 @@ def test_the_stack_configs_users_models_and_extra_settings_reach_open_webui():
 
 def test_a_secret_env_secret_the_ui_mounts_already_is_refused():
     from llmplatform.open_webui import mounted_secrets
-    names, files = mounted_secrets("db-url", "ui-key", "model-key", None, {"SEARXNG_TOKEN": "search-token"})
+    names, files = mounted_secrets("ui", "db-url", "ui-key", "model-key", None, {"SEARXNG_TOKEN": "search-token"})
     assert names == ["db-url", "ui-key", "model-key", "search-token"] and files["search-token"] == "env-searxng-token"
-    with pytest.raises(ValueError, match=r"secret_env\['X'\]='db-url' is invalid; allowed: a Key Vault secret other "
-                                         r"than the ones the component mounts itself"):
-        mounted_secrets("db-url", "ui-key", None, None, {"X": "db-url"})
+    with pytest.raises(pulumi.RunError, match=r"OpenWebUi ui: input secret_env\['X'\]='db-url' is invalid; allowed: "
+                                              r"a Key Vault secret other than the ones the component mounts itself"):
+        mounted_secrets("ui", "db-url", "ui-key", None, None, {"X": "db-url"})
+
+
+@pytest.mark.parametrize("own, as_output", [("database_url_secret", False), ("database_url_secret", True),
+                                            ("secret_key_secret", False), ("endpoint key", False),
+                                            ("endpoint key", True), ("admin password", False)])
+def test_a_secret_env_naming_a_secret_the_ui_mounts_itself_is_one_sentence(own, as_output):
+    """Through the component, as a user writes it: refused before anything registers when the names are known, and
+    once they resolve when one is an output (it was a ValueError inside an apply: the SDK's "While processing" chain,
+    with a traceback)."""
+    from llmplatform import ComponentInputError, OpenWebUi
+    from offline import runner as offline
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+    clash = {"database_url_secret": "db-url", "secret_key_secret": "my-session-key", "endpoint key": "model-key",
+             "admin password": "ui-webui-admin-password"}[own]
+
+    def program() -> None:
+        args = REQUIRED["OpenWebUi"]()
+        args["secret_key_secret"] = "my-session-key"
+        args["endpoint"] = {**args["endpoint"], "api_key_secret": "model-key"}
+        if own == "admin password":
+            args["admin_email"] = "ops@example.com"
+        if as_output:
+            if own == "endpoint key":
+                args["endpoint"] = pulumi.Output.from_input(args["endpoint"])
+            else:
+                args[own] = pulumi.Output.from_input(args[own])
+        OpenWebUi("ui", {**args, "secret_env": {"MY_SECRET": clash}}, provider_opts())
+    with pytest.raises((ComponentInputError, offline.ProgramError)) as refused:
+        offline.run_function(program)
+    message = str(refused.value)
+    assert message.startswith(f"OpenWebUi ui: input secret_env['MY_SECRET']={clash!r} is invalid; allowed: a Key "
+                              "Vault secret other than the ones the component mounts itself"), message
+    assert "While processing" not in message
+    assert isinstance(refused.value, ComponentInputError) != as_output  # early exactly when every name is known
 
 
 def test_webui_config_keys_are_checked_naming_key_value_and_allowed():
