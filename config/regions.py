@@ -236,6 +236,10 @@ def raw_stack_file(path: Path, project: str) -> dict[str, Any]:
         doc = copy.deepcopy(_parsed_stack_file(path.read_bytes()))
     except OSError as error:
         raise ConfigError([f"{path.name}: cannot be read ({error.strerror or error})"]) from None
+    except ValueError as error:  # e.g. an integer with thousands of digits (Python's int() limit)
+        raise ConfigError([f"{path.name}: a value cannot be read: {str(error)[:120]}"]) from None
+    except RecursionError:  # the parser recurses per level of nesting
+        raise ConfigError([f"{path.name}: values nest too deep to read"]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = f" (line {mark.line + 1})" if mark else ""

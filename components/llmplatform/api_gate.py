@@ -74,6 +74,9 @@ class ApiGate(pulumi.ComponentResource):
         upstream = a["endpoint"]
         ns = field(upstream, "namespace")
         api = known(upstream, "api")
+        # an endpoint that arrives as an output has its flavour checked once it resolves, in this component's words;
+        # what the gate hands on carries the check, so a UI behind it is not refused for the gate's input
+        checked_api = after_check(late_rules("ApiGate", name, a, "endpoint", ENDPOINT_FIELDS), field(upstream, "api"))
         target = a.get("route_target")
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
             match_labels={"kubernetes.io/metadata.name": field(target, "namespace")}))] if target else []
@@ -91,9 +94,7 @@ class ApiGate(pulumi.ComponentResource):
             api_key_map_secret=a.get("api_key_map_secret"),
             identity_prefix=a.get("name_prefix", name), tags=a.get("tags", {}),
             # Ollama's model-management routes stay closed; an OpenAI-compatible server answers only inference
-            # (an endpoint that arrives as an output has its flavour checked once it resolves)
-            allowed_routes=after_check(late_rules("ApiGate", name, a, "endpoint", ENDPOINT_FIELDS),
-                                       field(upstream, "api")).apply(
+            allowed_routes=checked_api.apply(
                 lambda flavour: list(OLLAMA_API_ROUTES) if flavour == "ollama" else None),
             ready=field(upstream, "service"), replicas=opt(a, "replicas"),
             resources=resources(res["cpu_request"], res.get("cpu_limit"), res["memory_request"],
@@ -113,7 +114,7 @@ class ApiGate(pulumi.ComponentResource):
                                  "timeouts": {"request": f"{timeout}s", "backendRequest": f"{timeout}s"}}]},
                 opts=pulumi.ResourceOptions(parent=self, aliases=aliases))
         self.endpoint = ModelEndpoint(
-            base_url=self.router_service, api=api if api is not None else field(upstream, "api"),  # type: ignore
+            base_url=self.router_service, api=api if api is not None else checked_api,
             namespace=ns,
             service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
             port=ROUTER_PORT, host_header="",

@@ -90,6 +90,7 @@ GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", 
 ENDPOINT_FIELDS = ("api",)
 ROUTE_FIELDS = ("llmd_listener",)
 KEDA_FIELDS = ("interceptor_host",)
+VOLUME_FIELDS = ("models",)
 CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
 
 
@@ -109,9 +110,8 @@ def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[
         if not any(has_output(handle.get(f)) for f in fields):
             return None
         resolved = pulumi.Output.all(**{f: handle[f] for f in fields if handle.get(f) is not None})
-    elif is_output(handle):
-        resolved = pulumi.Output.from_input(handle).apply(
-            lambda h: {f: h[f] for f in fields if isinstance(h, Mapping) and h.get(f) is not None})
+    elif is_output(handle):  # the whole handle, as the early check reads a plain one
+        resolved = pulumi.Output.from_input(handle).apply(lambda h: dict(h) if isinstance(h, Mapping) else {})
     else:
         return None
     check = rules or RULES[component]

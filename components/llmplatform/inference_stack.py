@@ -14,7 +14,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
-from .checks import GPU_FIELDS, check_shape, fail, late_rules
+from .checks import check_shape, fail
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
@@ -22,7 +22,7 @@ from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, 
 from .inference_specs import wait_budget_seconds
 from .inference_parts import WEBUI_RENAMED as WEBUI_INPUTS
 from .kube import require_kubernetes_provider
-from .ollama_server import OllamaServer, ResourcesSpec
+from .ollama_server import OllamaServer, ResourcesSpec, late_checks
 from .run_state import per_run
 from .open_webui import OpenWebUi
 
@@ -187,8 +187,8 @@ class InferenceStack(pulumi.ComponentResource):
                     "max_loaded_models", "warm_model", "autoscaled"),
             "request_timeout_seconds": opt(a, "request_timeout_seconds"),
         }, part, moved_from=self,
-            # a GPU handle that arrives as an output is checked once it resolves, named as this component's input
-            gpu_check=late_rules("InferenceStack", name, a, "gpu", GPU_FIELDS))
+            # handles that arrive as outputs are checked once they resolve, named as this component's inputs
+            checked_by=late_checks("InferenceStack", name, a))
         gate = ApiGate(name, {
             "cluster": a["cluster"], "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
             # the parts carry this component's name: an unset name_prefix falls back to it there too, under the

@@ -8,7 +8,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import GPU_FIELDS, after_check, check_shape, fail_when_known, late_rules
+from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, check_shape, fail_when_known, late_rules
 from .input_rules import KEDA_ALLOWED, KEDA_OFF, warm_model_problem
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
@@ -102,8 +102,14 @@ def interceptor_host(name: str, host: str) -> str:
     return host
 
 
-# the GPU handle's checks that wait for it to resolve are the server's own unless a composite runs them
-_OWN_CHECK: Any = object()
+# The handles whose fields the server's rules read, checked again once they resolve when they arrive as outputs
+LATE_HANDLES = (("gpu", GPU_FIELDS), ("keda", KEDA_FIELDS), ("model_volume", VOLUME_FIELDS))
+
+
+def late_checks(component: str, name: str, args: Any) -> dict[str, Optional[pulumi.Output[Any]]]:
+    """`component`'s rules run again as each handle of LATE_HANDLES resolves (checks.late_rules): the server's own,
+    or a composite's (InferenceStack's, in the words of its own inputs), which hands them to the server."""
+    return {key: late_rules(component, name, args, key, fields) for key, fields in LATE_HANDLES}
 
 
 class OllamaServer(pulumi.ComponentResource):
@@ -118,10 +124,10 @@ class OllamaServer(pulumi.ComponentResource):
     """In-cluster URL of the server itself (OpenAI-compatible under /v1, Ollama native under /api)."""
 
     def __init__(self, name: str, args: OllamaServerArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
-                 moved_from: Optional[pulumi.Resource] = None, gpu_check: Any = _OWN_CHECK):
+                 moved_from: Optional[pulumi.Resource] = None,
+                 checked_by: Optional[dict[str, Optional[pulumi.Output[Any]]]] = None):
         check_shape("OllamaServer", name, args, OllamaServerArgs)
-        if gpu_check is _OWN_CHECK:  # else a composite's (InferenceStack's, in the words of its own inputs)
-            gpu_check = late_rules("OllamaServer", name, args, "gpu", GPU_FIELDS)
+        checks = checked_by if checked_by is not None else late_checks("OllamaServer", name, args)
         accelerator = opt(args, "accelerator")  # its rules: input_rules.ollama_server
         require_kubernetes_provider(opts, "OllamaServer", name)
         super().__init__(f"{PACKAGE}:index:OllamaServer", name, None, opts)
@@ -135,7 +141,7 @@ class OllamaServer(pulumi.ComponentResource):
         gpu = a.get("gpu")
         scheduling = ollama_scheduling(
             accelerator, cpu_placement(a["cluster"]),
-            placement(after_check(gpu_check, field(gpu, "node_selector")), field(gpu, "tolerations"))
+            placement(after_check(checks["gpu"], field(gpu, "node_selector")), field(gpu, "tolerations"))
             if gpu else None,
             opt(a, "gpus_per_replica"))
         mount_path = field(volume, "mount_path")
@@ -172,7 +178,8 @@ class OllamaServer(pulumi.ComponentResource):
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
                         res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"],
                         scheduling["extra_limits"])),
-                    startup_probe=self._startup_probe(name, a.get("warm_model"), a["model_volume"]),
+                    startup_probe=self._startup_probe(name, a.get("warm_model"), a["model_volume"],
+                                                      checks["model_volume"]),
                     readiness_probe=http_probe("/api/version", OLLAMA_PORT, period=10, failures=3),
                     liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
                     # writes only its key pair under HOME=/tmp
@@ -214,26 +221,27 @@ class OllamaServer(pulumi.ComponentResource):
         self.model_server = ModelServer(
             namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),
             port=OLLAMA_PORT, hosts=pulumi.Output.from_input(ns).apply(scaled_hosts), accelerator=accelerator)
-        self.endpoint = self._endpoint(name, ns, service, keda, child)
+        self.endpoint = self._endpoint(name, ns, service, keda, checks["keda"], child)
         self.register_outputs({"model_server": self.model_server, "endpoint": self.endpoint,
                                "ollama_service": self.ollama_service})
 
     @staticmethod
-    def _startup_probe(name: str, warm_model: Optional[str],
-                       volume: pulumi.Input[ModelVolume]) -> k8s.core.v1.ProbeArgs:
+    def _startup_probe(name: str, warm_model: Optional[str], volume: pulumi.Input[ModelVolume],
+                       check: Optional[pulumi.Output[Any]]) -> k8s.core.v1.ProbeArgs:
         """Up to 15 min to start: Ollama answers at once, but a warm-up reads a multi-GB model from the share into
         memory first (readiness and liveness wait for this probe). The model is checked against the store's once its
         list is known (a volume handle from another language; input_rules checks a Python caller's)."""
         if not warm_model:
             return http_probe("/", OLLAMA_PORT, period=10, failures=90)
-        command = field(volume, "models", None).apply(
+        command = after_check(check, field(volume, "models", None)).apply(
             lambda models: warm_up_command(preloaded(name, warm_model, models)))
         return k8s.core.v1.ProbeArgs(exec_=k8s.core.v1.ExecActionArgs(command=command),
                                      period_seconds=10, failure_threshold=90, timeout_seconds=WARM_UP_TIMEOUT_SECONDS)
 
     @staticmethod
     def _endpoint(name: str, ns: pulumi.Input[str], service: k8s.core.v1.Service,
-                  keda: Optional[pulumi.Input[KedaEndpoints]], child: pulumi.ResourceOptions) -> ModelEndpoint:
+                  keda: Optional[pulumi.Input[KedaEndpoints]], check: Optional[pulumi.Output[Any]],
+                  child: pulumi.ResourceOptions) -> ModelEndpoint:
         """Ollama directly, or through the KEDA interceptor (an ExternalName Service the interceptor routes on by
         Host header)."""
         port: pulumi.Input[int]
@@ -245,7 +253,8 @@ class OllamaServer(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=SCALED_SERVICE, namespace=ns),
                 spec=k8s.core.v1.ServiceSpecArgs(
                     type="ExternalName",
-                    external_name=field(keda, "interceptor_host").apply(lambda host: interceptor_host(name, host))),
+                    external_name=after_check(check, field(keda, "interceptor_host")).apply(
+                        lambda host: interceptor_host(name, host))),
                 opts=child)
             host, port, header = SCALED_SERVICE, field(keda, "interceptor_port"), SCALED_SERVICE
         return ModelEndpoint(

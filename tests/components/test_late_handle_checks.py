@@ -148,3 +148,35 @@ def test_a_requests_autoscaler_on_a_keda_handle_of_keda_off_given_as_an_output()
         ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
                                   "max_replicas": 2, "keda": handed(obs.keda, as_output)}, k8s)
     assert_same_words(build, "ModelAutoscaler scale: ", "the keda of an Observability with keda off")
+
+
+def test_an_endpoint_refused_late_is_the_gates_input_not_the_ui_behind_it():
+    """An OpenWebUi on an ApiGate's endpoint: the gate's input is the wrong one, early and late alike (the gate handed
+    on the unchecked flavour, and the UI's own late check named itself)."""
+    from llmplatform import OpenWebUi
+
+    def build(as_output: bool) -> None:
+        cluster, k8s, vault = cluster_handle(), provider_opts(), VAULT
+        endpoint = {"base_url": "http://vllm:8000", "api": "vllm", "namespace": "acme", "service": "vllm",
+                    "port": 8000}
+        gate = ApiGate("gate", {"cluster": cluster, "key_vault": vault, "endpoint": handed(endpoint, as_output)}, k8s)
+        OpenWebUi("ui", {"cluster": cluster, "key_vault": vault, "endpoint": gate.endpoint,
+                         "database_url_secret": "db-url"}, k8s)
+    for _ in range(3):  # which check fails first must not depend on the order outputs resolve in
+        assert_same_words(build, "ApiGate gate: input endpoint.api='vllm' is invalid")
+
+
+def test_a_handle_that_arrives_as_one_output_is_read_whole_by_the_late_check():
+    """A GPU handle with none of the fields the rules compare (one exported from a stack without them): the late
+    check reads the whole handle, as the early one does, not an empty one, which it refused as "input gpu=None" (no
+    GPU handle given). The early check refuses it by its shape, which nothing checks late."""
+    def build(as_output: bool) -> None:
+        cluster, k8s, vault = cluster_handle(), provider_opts(), VAULT
+        gpu = {"node_selector": {"llm-platform/accelerator": "nvidia"},
+               "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]}
+        volume = ModelStore("weights", {"cluster": cluster, "account_name": "stacmeweights01",
+                                        "namespace": "acme"}, k8s).volume
+        InferenceStack("llm", {"cluster": cluster, "key_vault": vault, "model_volume": volume, "accelerator": "gpu",
+                               "gpu": handed(gpu, as_output)}, k8s)
+    early, late = early_and_late(build)
+    assert "gpu.gpus_per_node: is required" in early[0] and "gpu=None" not in late[0], (early, late)

@@ -229,7 +229,7 @@ def test_a_keda_handle_with_keda_off_that_arrives_as_an_output_is_refused_once_k
                                "model_volume": store(aks, k8s).volume, "keda": keda}, k8s)
     with pytest.raises(ProgramError) as error:
         run(program)
-    assert str(error.value) == f"OllamaServer llm: {KEDA_OFF}"
+    assert str(error.value) == f"InferenceStack llm: {KEDA_OFF}"  # the early check's words (the user's component)
 
 
 def test_a_warm_model_is_checked_against_a_volume_handle_that_arrives_as_an_output():
@@ -238,7 +238,7 @@ def test_a_warm_model_is_checked_against_a_volume_handle_that_arrives_as_an_outp
         return warming(warm, as_output=True)
     with pytest.raises(ProgramError) as error:
         run(program("llama3.2:3b"))
-    assert str(error.value) == ("OllamaServer llm: input warm_model='llama3.2:3b' is invalid; allowed: one of the "
+    assert str(error.value) == ("InferenceStack llm: input warm_model='llama3.2:3b' is invalid; allowed: one of the "
                                 "models the store preloads (qwen2.5:0.5b), or none")
     probe = run(program("Qwen2.5:0.5B")).one("kubernetes:apps/v1:Deployment", "llm-ollama").inputs["spec"][
         "template"]["spec"]["containers"][0]["startupProbe"]

@@ -108,7 +108,9 @@ def test_a_broken_sibling_regional_stack_is_named(tmp_path):
     ("config:\n  aks-llm-platform:edge: {globalStack: global\n", "Pulumi.zz.yaml: not valid YAML (line 3)"),
     ("- a list\n", "Pulumi.zz.yaml: must be a mapping with a `config:` mapping"),
     ("config: [a]\n", "Pulumi.zz.yaml: must be a mapping with a `config:` mapping"),
-    (b"config: \xff\n", "Pulumi.zz.yaml: not valid YAML")])
+    (b"config: \xff\n", "Pulumi.zz.yaml: not valid YAML"),
+    ("config:\n  aks-llm-platform:n: " + "9" * 5000 + "\n", "Pulumi.zz.yaml: a value cannot be read"),
+    ("[" * 2000 + "]" * 2000 + "\n", "Pulumi.zz.yaml: values nest too deep to read")])
 def test_any_other_stack_file_that_does_not_read_is_named_not_a_traceback(tmp_path, text, problem):
     """A regional stack reads every stack file of the project (`pulumi up` and `make plan` alike): a half-written one
     of another stack stopped this stack's run with a YAML or attribute traceback."""
