@@ -176,18 +176,18 @@ def any_plan(request) -> offline.Plan:
     return variant(request.param)
 
 
-# The slowest files first (their wall time under `make test`, 2026-12-01): pytest-xdist hands out whole files in
+# The slowest files first (their wall time under `make test`, 2026-12-02): pytest-xdist hands out whole files in
 # collection order (pytest.ini's --no-loadscope-reorder: by default xdist re-sorts files by their number of tests and
 # this order counted for nothing), so starting the long ones early keeps the workers finishing together
 # (longest-processing-time-first).
-SLOW_FIRST = ("program/test_upstream.py", "components/test_provider.py", "program/test_package.py",
-              "offline/test_plan_diff.py", "config/test_loader.py", "offline/test_scan.py",
-              "endpoint_tools/test_bench.py", "components/test_components_alone.py",
-              "components/test_stranger4_consumer.py",
-              "endpoint_tools/test_real_server.py", "offline/test_plan.py", "endpoint_tools/test_llm_api.py",
-              "endpoint_tools/test_verify_ollama.py", "components/test_aks_cluster.py", "program/test_policy_plugin.py",
-              "config/test_global_stack.py", "endpoint_tools/test_verify.py", "components/test_gpu_scheduling.py",
-              "endpoint_tools/test_smoke.py", "components/test_llmd_stack.py", "offline/test_stackfile.py")
+SLOW_FIRST = ("offline/test_plan_diff.py", "offline/test_scan.py", "config/test_loader.py", "program/test_upstream.py",
+              "components/test_provider.py", "components/test_late_handle_checks.py", "program/test_package.py",
+              "components/test_stranger4_consumer.py", "endpoint_tools/test_bench.py",
+              "endpoint_tools/test_real_server.py", "components/test_components_alone.py", "offline/test_plan.py",
+              "endpoint_tools/test_smoke.py", "components/test_azure_constraints.py",
+              "endpoint_tools/test_verify_ollama.py", "config/test_global_stack.py", "program/test_policy_plugin.py",
+              "components/test_testing_kit.py", "components/test_stranger_inputs.py", "endpoint_tools/test_verify.py",
+              "components/test_gpu_scheduling.py", "endpoint_tools/test_llm_api.py", "components/test_aks_cluster.py")
 
 
 # Test files by what they test (`pytest -m components` runs the component package's tests alone, `-m endpoint_tools`
