@@ -76,7 +76,7 @@ class ApiGate(pulumi.ComponentResource):
         api = known(upstream, "api")
         # an endpoint that arrives as an output has its flavour checked once it resolves, in this component's words;
         # what the gate hands on carries the check, so a UI behind it is not refused for the gate's input
-        checked_api = after_check(late_rules("ApiGate", name, a, "endpoint", ENDPOINT_FIELDS), field(upstream, "api"))
+        checked_api = after_check(late_rules("ApiGate", name, a, "endpoint", ENDPOINT_FIELDS, ApiGateArgs), field(upstream, "api"))
         target = a.get("route_target")
         peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
             match_labels={"kubernetes.io/metadata.name": field(target, "namespace")}))] if target else []

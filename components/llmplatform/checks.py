@@ -87,19 +87,21 @@ def raise_problems(component: str, name: str, found: list[Problem]) -> None:
 # The fields of each handle the input rules read (through rules.known): a handle whose fields are outputs, or that
 # arrives as one output (another language's, through the component provider), has its checks run once they resolve
 GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile")
-ENDPOINT_FIELDS = ("api",)
+ENDPOINT_FIELDS = ("api", "base_url")
 ROUTE_FIELDS = ("llmd_listener",)
 KEDA_FIELDS = ("interceptor_host",)
 VOLUME_FIELDS = ("models",)
 CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
 
 
-def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[str],
+def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[str], args_type: type,
                rules: Optional[Rules] = None) -> Optional[pulumi.Output[Any]]:
     """The component's rules (its entry in `input_rules.RULES`, or `rules`) run again once the handle input `key`
     resolves, when check_shape could not read its `fields` (the handle, or one of them, is an output: another
-    language's handle, a Python caller's from a stack reference), so the checks that read them were skipped. Every
-    problem found then is refused in check_shape's words, as a LateInputError (raised inside an apply, a ValueError
+    language's handle, a Python caller's from a stack reference), so the checks that read them were skipped. The
+    resolved handle's shape is checked too (`args_type`, the component's Args: a field missing or of the wrong type),
+    so the rules never read a value of the wrong type. Every problem found then is refused in check_shape's words,
+    as a LateInputError (raised inside an apply, a ValueError
     would reach the user in the SDK's "While processing ..." chain, with a traceback). The other inputs are read as
     they were: what they hold was checked already, or is left alone again. None when there is nothing to wait for;
     else an output of the handle's fields (`after_check` makes a resource's input wait for it; the SDK awaits it in
@@ -118,9 +120,10 @@ def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[
 
     def refuse(values: dict[str, Any]) -> dict[str, Any]:
         given = {**(handle if isinstance(handle, Mapping) else {}), **values}
-        found = check({**args, key: given})
-        if found:
-            raise LateInputError(problems_message(component, name, found))
+        try:
+            check_shape(component, name, {**args, key: given}, args_type, check)
+        except ComponentInputError as error:
+            raise LateInputError(str(error)) from None
         return values
     return resolved.apply(refuse)
 

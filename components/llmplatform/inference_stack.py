@@ -188,7 +188,7 @@ class InferenceStack(pulumi.ComponentResource):
             "request_timeout_seconds": opt(a, "request_timeout_seconds"),
         }, part, moved_from=self,
             # handles that arrive as outputs are checked once they resolve, named as this component's inputs
-            checked_by=late_checks("InferenceStack", name, a))
+            checked_by=late_checks("InferenceStack", name, a, InferenceStackArgs))
         gate = ApiGate(name, {
             "cluster": a["cluster"], "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
             # the parts carry this component's name: an unset name_prefix falls back to it there too, under the

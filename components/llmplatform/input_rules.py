@@ -8,6 +8,7 @@ is left alone. Each of InferenceStack's parts (OllamaServer, ApiGate, OpenWebUi)
 InferenceStack runs them on the inputs it hands each part, named as its own, so each rule has one source.
 """
 import re
+import urllib.parse
 from typing import Any, Callable, Mapping, Optional
 
 from . import azure_names as names, ollama_names, postgres_options, put_rules
@@ -327,11 +328,33 @@ def not_variables(env: Mapping[Any, Any],
             if not str(k).isidentifier() or not isinstance(v, str) or value_rule(v)}
 
 
+def base_url_problem(url: Any) -> Optional[str]:
+    """What a ModelEndpoint's base_url must be for a gate or a UI to call it: http(s)://host[:port], nothing else."""
+    allowed = "an http:// or https:// URL of a host and an optional port (1-65535), e.g. http://ollama.llm:11434"
+    if not isinstance(url, str):
+        return allowed
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # ValueError for a port that is no number, or out of range
+    except ValueError:
+        return allowed
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password \
+            or parts.path not in ("", "/") or parts.query or parts.fragment or (port is not None and port < 1) \
+            or ":" in parts.hostname:  # an IPv6 literal: the gate's nginx upstream takes a name or an IPv4 address
+        return allowed
+    return None
+
+
 def endpoint_rule(r: Rules) -> None:
-    """A ModelEndpoint handed over: its API flavour is one a gate or a UI knows how to front."""
+    """A ModelEndpoint handed over: its API flavour is one a gate or a UI knows how to front, its URL one they can
+    call."""
     api = known(r.args.get("endpoint"), "api")
     if api is not None and api not in API_FLAVOURS:
         r.add("endpoint.api", api, ", ".join(API_FLAVOURS))
+    url = known(r.args.get("endpoint"), "base_url")
+    wrong = base_url_problem(url) if url is not None else None
+    if wrong:
+        r.add("endpoint.base_url", url, wrong)
 
 
 # A `keda` handle from an Observability with `keda: False` carries empty fields (no interceptor, port 0, no

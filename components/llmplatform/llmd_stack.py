@@ -168,7 +168,7 @@ class LlmdStack(pulumi.ComponentResource):
         self._args, self._name = args, name
         # handles that arrive as outputs (another language's): their checks run once they resolve, and what they
         # feed waits for them (the vLLM pods' placement, the KEDA scaler, the route's listener)
-        self._late = {key: late_rules("LlmdStack", name, args, key, fields) for key, fields in
+        self._late = {key: late_rules("LlmdStack", name, args, key, fields, LlmdStackArgs) for key, fields in
                       (("gpu", GPU_FIELDS), ("keda", KEDA_FIELDS), ("route_target", ROUTE_FIELDS))}
         self._k8s = pulumi.ResourceOptions(parent=self)
         cluster, target = args["cluster"], args["route_target"]

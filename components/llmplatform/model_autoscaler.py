@@ -110,7 +110,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
                     # after the add-on's release, which installs the HTTPScaledObject CRD (keda's fields wait for it)
                     # (a keda handle that arrives as an output is checked once it resolves)
                     "hosts": pulumi.Output.all(field(server, "hosts"), after_check(
-                        late_rules("ModelAutoscaler", name, args, "keda", KEDA_FIELDS),
+                        late_rules("ModelAutoscaler", name, args, "keda", KEDA_FIELDS, ModelAutoscalerArgs),
                         field(keda, "namespace"))).apply(lambda v: v[0]),
                     "scaleTargetRef": {**target, "service": field(server, "service"), "port": field(server, "port")},
                     "replicas": {"min": args["min_replicas"], "max": args["max_replicas"]},

@@ -106,10 +106,10 @@ def interceptor_host(name: str, host: str) -> str:
 LATE_HANDLES = (("gpu", GPU_FIELDS), ("keda", KEDA_FIELDS), ("model_volume", VOLUME_FIELDS))
 
 
-def late_checks(component: str, name: str, args: Any) -> dict[str, Optional[pulumi.Output[Any]]]:
+def late_checks(component: str, name: str, args: Any, args_type: type) -> dict[str, Optional[pulumi.Output[Any]]]:
     """`component`'s rules run again as each handle of LATE_HANDLES resolves (checks.late_rules): the server's own,
     or a composite's (InferenceStack's, in the words of its own inputs), which hands them to the server."""
-    return {key: late_rules(component, name, args, key, fields) for key, fields in LATE_HANDLES}
+    return {key: late_rules(component, name, args, key, fields, args_type) for key, fields in LATE_HANDLES}
 
 
 class OllamaServer(pulumi.ComponentResource):
@@ -127,7 +127,7 @@ class OllamaServer(pulumi.ComponentResource):
                  moved_from: Optional[pulumi.Resource] = None,
                  checked_by: Optional[dict[str, Optional[pulumi.Output[Any]]]] = None):
         check_shape("OllamaServer", name, args, OllamaServerArgs)
-        checks = checked_by if checked_by is not None else late_checks("OllamaServer", name, args)
+        checks = checked_by if checked_by is not None else late_checks("OllamaServer", name, args, OllamaServerArgs)
         accelerator = opt(args, "accelerator")  # its rules: input_rules.ollama_server
         require_kubernetes_provider(opts, "OllamaServer", name)
         super().__init__(f"{PACKAGE}:index:OllamaServer", name, None, opts)
@@ -256,7 +256,8 @@ class OllamaServer(pulumi.ComponentResource):
                     external_name=after_check(check, field(keda, "interceptor_host")).apply(
                         lambda host: interceptor_host(name, host))),
                 opts=child)
-            host, port, header = SCALED_SERVICE, field(keda, "interceptor_port"), SCALED_SERVICE
+            # the endpoint carries the check: a gate behind it is not refused for this input
+            host, port, header = SCALED_SERVICE, after_check(check, field(keda, "interceptor_port")), SCALED_SERVICE
         return ModelEndpoint(
             base_url=pulumi.Output.concat("http://", host, ":", pulumi.Output.from_input(port).apply(str)),
             api="ollama", namespace=ns, service=waits.metadata.name, port=port, host_header=header)

@@ -192,7 +192,7 @@ class OpenWebUi(pulumi.ComponentResource):
                                 a.get("admin_email"))
         extra_env = opt(a, "extra_env")  # its rules refuse what the component sets and what looks like a secret
         # (an endpoint that arrives as an output has its flavour checked once it resolves)
-        api = after_check(late_rules("OpenWebUi", name, a, "endpoint", ENDPOINT_FIELDS), field(endpoint, "api"))
+        api = after_check(late_rules("OpenWebUi", name, a, "endpoint", ENDPOINT_FIELDS, OpenWebUiArgs), field(endpoint, "api"))
         env = pulumi.Output.all(api, field(endpoint, "base_url")).apply(
             lambda v: env_vars({**webui_env(v[0], model_url(v[0], v[1]), WEBUI_DATA_DIR, MIGRATIONS_SWITCH,
                                             shared_state), **users, **extra_env}))

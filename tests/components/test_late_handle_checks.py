@@ -13,7 +13,7 @@ from llmplatform.testing import ProgramError, run
 
 # a hand-made cluster and vault handle (building an AksCluster and a KeyVault each run tripled the file's CPU); the
 # handles under test come from the real components
-from tests.components.test_components_alone import VAULT, cluster_handle, provider_opts
+from tests.components.test_components_alone import GPU, ROUTES, VAULT, cluster_handle, provider_opts
 
 A100 = {"vm_size": "Standard_NC24ads_A100_v4", "driver": "operator"}  # 1 x A100 80 GiB, no InfiniBand
 
@@ -180,3 +180,39 @@ def test_a_handle_that_arrives_as_one_output_is_read_whole_by_the_late_check():
                                "gpu": handed(gpu, as_output)}, k8s)
     early, late = early_and_late(build)
     assert "gpu.gpus_per_node: is required" in early[0] and "gpu=None" not in late[0], (early, late)
+
+
+@pytest.mark.parametrize("url", ["http://ollama:abc", "http://[::1]:8000", "ollama:11434", "http://ollama:0",
+                                 "http://ollama:11434/v1"])
+def test_an_endpoint_url_a_gate_cannot_call_is_one_sentence_early_and_late(url):
+    """The gate's nginx upstream is the URL's host and port: a port that is no number stopped the run with int()'s
+    ValueError inside an apply (a traceback), early and late alike."""
+    def build(as_output: bool) -> None:
+        endpoint = {"base_url": url, "api": "ollama", "namespace": "llm", "service": "ollama", "port": 11434}
+        ApiGate("gate", {"cluster": cluster_handle(), "key_vault": VAULT, "endpoint": handed(endpoint, as_output)},
+                provider_opts())
+    assert_same_words(build, f"ApiGate gate: input endpoint.base_url={url!r} is invalid; allowed: an http:// or "
+                             "https:// URL")
+
+
+def test_a_late_handle_of_the_wrong_shape_is_refused_in_the_early_words_not_a_type_error():
+    """The rules compare a GPU count: a string there stopped the late check with Python's TypeError."""
+    gpu = {**GPU, "gpus_per_node": "1"}
+
+    def build(as_output: bool) -> None:
+        LlmdStack("llmd", {"cluster": cluster_handle(), "key_vault": VAULT, "model": "Qwen/Qwen3-8B",
+                           "gpu": handed(gpu, as_output), "route_target": ROUTES}, provider_opts())
+    assert_same_words(build, "LlmdStack llmd: gpu.gpus_per_node: expects a whole number, got str '1'")
+
+
+def test_a_handle_that_arrives_as_an_output_without_a_field_a_component_reads_is_a_sentence():
+    """A cluster handle from a stack reference exported by another version (no pod_cidr): the component's read of
+    the field stopped with a KeyError inside an apply."""
+    def program() -> None:
+        handle = {k: v for k, v in cluster_handle().items() if k != "pod_cidr"}
+        endpoint = {"base_url": "http://ollama:11434", "api": "ollama", "namespace": "llm", "service": "ollama",
+                    "port": 11434}
+        ApiGate("gate", {"cluster": pulumi.Output.from_input(handle), "key_vault": VAULT, "endpoint": endpoint},
+                provider_opts())
+    message, kind = outcome(program)
+    assert kind is ProgramError and "has no field 'pod_cidr'" in message and "KeyError" not in message, message

@@ -224,7 +224,7 @@ def test_a_keda_handle_with_keda_off_that_arrives_as_an_output_is_refused_once_k
     def program():
         aks, k8s, vault = platform()
         keda = pulumi.Output.from_input({"namespace": "", "interceptor_host": "", "interceptor_port": 0,
-                                         "prometheus_url": ""})
+                                         "external_scaler": "", "prometheus_url": ""})  # as keda off hands it out
         InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
                                "model_volume": store(aks, k8s).volume, "keda": keda}, k8s)
     with pytest.raises(ProgramError) as error:
