@@ -16,6 +16,7 @@ from .azure_names import azure_name_start
 from .errors import ComponentInputError, LateInputError  # noqa: F401 (ComponentInputError: callers import it here)
 from .images import mirror_problem
 from .input_rules import RULES
+from .mappings import whole_numbers
 from .rules import Problem, has_output, is_output, nearest_or_all, within
 
 
@@ -119,7 +120,7 @@ def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[
     check = rules or RULES[component]
 
     def refuse(values: dict[str, Any]) -> dict[str, Any]:
-        given = {**(handle if isinstance(handle, Mapping) else {}), **values}
+        given = whole_numbers({**(handle if isinstance(handle, Mapping) else {}), **values})  # 8080.0 -> 8080
         try:
             check_shape(component, name, {**args, key: given}, args_type, check)
         except ComponentInputError as error:

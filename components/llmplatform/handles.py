@@ -14,6 +14,7 @@ import pulumi
 from typing_extensions import NotRequired
 
 from .errors import LateInputError
+from .mappings import whole_numbers
 from .rules import known  # noqa: F401 (components read handle fields through it)
 
 
@@ -227,9 +228,13 @@ def field(handle: Any, key: str, default: Any = _REQUIRED) -> pulumi.Output[Any]
             raise LateInputError(f"a handle given as an output resolved to {_described(h)}, which has no field "
                                  f"{key!r}: pass the handle the component hands out (its fields as that version of "
                                  "llmplatform writes them)")
-        return get(h)
+        return whole_numbers(get(h))
     if isinstance(handle, dict):
-        return pulumi.Output.from_input(get(handle))
+        value = get(handle)
+        if isinstance(value, (str, int, bool)) or value is None:
+            return pulumi.Output.from_input(value)
+        # an output (a stack reference's): its whole numbers come back as doubles (8080.0)
+        return pulumi.Output.from_input(value).apply(whole_numbers)
     return pulumi.Output.from_input(handle).apply(get_late)
 
 

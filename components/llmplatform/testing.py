@@ -37,6 +37,7 @@ from pulumi.runtime.sync_await import _sync_await
 from . import azure_inputs, subnet_ranges, write_order
 from .checks import ComponentInputError
 from .kubernetes_schemas import group_of
+from .mappings import whole_numbers
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
@@ -230,15 +231,7 @@ class OfflineMocks(pulumi_mocks.Mocks):
         raise NotImplementedError(f"offline runner has no stand-in for invoke {token}")
 
 
-def _whole_numbers(value: Any) -> Any:
-    """The engine protocol carries every number as a double; give back ints where the value is whole."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _whole_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_whole_numbers(v) for v in value]
-    return value
+_whole_numbers = whole_numbers  # the engine protocol carries every number as a double (offline.runner's name)
 
 
 def _unwrap_secrets(value: Any) -> Any:

@@ -216,3 +216,44 @@ def test_a_handle_that_arrives_as_an_output_without_a_field_a_component_reads_is
                 provider_opts())
     message, kind = outcome(program)
     assert kind is ProgramError and "has no field 'pod_cidr'" in message and "KeyError" not in message, message
+
+
+# ---- handles read from another stack: the engine hands every number back as a double -----------------------------
+def _from_another_stack(gpus_per_replica: int) -> tuple[Callable[[], None], dict[str, Any]]:
+    """A platform stack whose cluster, GPU, keda and vault handles are a StackReference's outputs."""
+    outputs = {"cluster": cluster_handle(), "gpu": GPU, "vault": VAULT, "routes": ROUTES,
+               "keda": {"namespace": "keda", "interceptor_host": "keda-add-ons-http-interceptor-proxy.keda",
+                        "interceptor_port": 8080, "external_scaler": "scaler:9090",
+                        "prometheus_url": "http://prometheus:9090"}}
+
+    def program() -> None:
+        ref = pulumi.StackReference("infra")
+        cluster, gpu, vault, keda = (ref.get_output(key) for key in ("cluster", "gpu", "vault", "keda"))
+        k8s = provider_opts()
+        volume = ModelStore("weights", {"cluster": cluster, "account_name": "stacmeweights01", "namespace": "acme"},
+                            k8s).volume
+        stack = InferenceStack("llm", {"cluster": cluster, "key_vault": vault, "model_volume": volume,
+                                       "accelerator": "gpu", "gpu": gpu, "keda": keda,
+                                       "gpus_per_replica": gpus_per_replica}, k8s)
+        ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
+                                  "max_replicas": 2, "keda": keda}, k8s)
+    return program, outputs
+
+
+def test_handles_from_a_stack_reference_plan_with_their_numbers_whole():
+    """8080.0 for the interceptor's port reached the router's nginx config (a ValueError in an apply)."""
+    program, outputs = _from_another_stack(1)
+    plan = run(program, references={"infra": outputs})
+    scaled = plan.one("kubernetes:core/v1:Service", "llm-ollama-scaled")
+    assert scaled.inputs["spec"]["externalName"] == "keda-add-ons-http-interceptor-proxy.keda"
+    assert not [r.name for r in plan.resources if "8080.0" in str(r.inputs)]  # the router's upstream port too
+
+
+def test_a_count_from_a_stack_reference_is_checked_as_a_whole_number():
+    """gpus_per_node arrived as 1.0, which the GPU-count rule (it compares ints) let through: two GPUs a replica on
+    one-GPU nodes planned, and its pods would stay Pending."""
+    program, outputs = _from_another_stack(2)
+    with pytest.raises(ProgramError) as refused:
+        run(program, references={"infra": outputs})
+    assert str(refused.value).startswith("InferenceStack llm: input gpus_per_replica=2 is invalid; allowed: at most "
+                                         "the 1 GPU(s) of one node"), str(refused.value)
