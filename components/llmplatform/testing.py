@@ -202,7 +202,7 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str
 
 class OfflineMocks(pulumi_mocks.Mocks):
     def __init__(self, references: Optional[dict[str, dict[str, Any]]] = None) -> None:
-        self.references = references or {}  # stack name -> its outputs, for StackReferences
+        self.references = references or {}  # stack (as referenced, or its stack name) -> its outputs
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         if args.typ == "pulumi:pulumi:StackReference":
@@ -210,13 +210,16 @@ class OfflineMocks(pulumi_mocks.Mocks):
         return _mock_state(args.typ, args.name, args.inputs)
 
     def _stack_reference(self, args: pulumi_mocks.MockResourceArgs):
-        """A StackReference answered from the referenced stack's own offline plan (org/project/stack)."""
+        """A StackReference answered from the referenced stack's outputs, given under the name the program
+        references (org/project/stack) or its stack name alone."""
         name = str(args.inputs.get("name", ""))
         stack = name.rsplit("/", 1)[-1]
-        if stack not in self.references:
-            raise ProgramError(f"StackReference {name!r}: no offline plan of stack {stack!r} to read outputs from "
-                               f"(planned: {', '.join(sorted(self.references)) or 'none'})", 0)
-        return f"{name}", {"name": name, "outputs": self.references[stack], "secretOutputNames": []}
+        outputs = self.references.get(name, self.references.get(stack))
+        if outputs is None:
+            keys = repr(name) if name == stack else f"{name!r} or {stack!r}"
+            raise ProgramError(f"StackReference {name!r}: no outputs of that stack given to read (references keys "
+                               f"them by {keys}; given: {', '.join(sorted(self.references)) or 'none'})", 0)
+        return f"{name}", {"name": name, "outputs": outputs, "secretOutputNames": []}
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         token = args.token
@@ -465,7 +468,8 @@ def run(program: Callable[[], None], project: str = "test", stack: str = "test",
         config: Optional[dict[str, Any]] = None, references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
     and event loop. `config` is what `pulumi.Config` reads (keys 'project:key'), `references` answers
-    StackReferences (stack name -> its outputs). Raises ProgramError when the program stops or would be refused."""
+    StackReferences (the stack as the program references it, org/project/stack, or its stack name -> its
+    outputs). Raises ProgramError when the program stops or would be refused."""
     try:
         return contextvars.Context().run(_run, project, stack, config or {}, program, references)
     finally:

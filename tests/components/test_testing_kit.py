@@ -125,3 +125,20 @@ def test_what_a_failed_run_left_running_is_cancelled_not_left_on_a_closed_loop()
     assert len(started) > 1 and all(task.done() for task in started)
     assert started[0].cancelled()
     assert len(run(_fine).resources) == 2
+
+
+@pytest.mark.parametrize("key", ["acme/infra/prod", "prod"])
+def test_a_stack_reference_is_answered_under_the_name_the_program_writes_or_its_stack_name(key):
+    """`pulumi.StackReference("acme/infra/prod")` is how a program names another stack: references keyed by that
+    name were refused ("no offline plan of stack 'prod'"), only the bare stack name worked."""
+    def program() -> None:
+        pulumi.export("cluster", pulumi.StackReference("acme/infra/prod").get_output("cluster"))
+    assert run(program, references={key: {"cluster": "aks-1"}}).outputs == {"cluster": "aks-1"}
+
+
+def test_a_stack_reference_nobody_answers_is_named_with_the_keys_that_would():
+    def program() -> None:
+        pulumi.StackReference("acme/infra/prod")
+    with pytest.raises(Exception, match=r"StackReference 'acme/infra/prod': no outputs of that stack given to read "
+                                        r"\(references keys them by 'acme/infra/prod' or 'prod'; given: staging\)"):
+        run(program, references={"staging": {}})
