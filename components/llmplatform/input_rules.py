@@ -281,6 +281,8 @@ def gateway_access(args: Mapping[str, Any]) -> list[Problem]:
     mode = r.choice("tls_mode", TLS_MODES)
     r.whole("replicas", 1, 10)
     if r.get("internal") is not False:  # the internal Gateway's address (unused without it)
+        if r.get("internal_ip"):
+            handle_range_rule(r, "node_subnet_cidr")
         subnet = cidr_or_none(known(r.args.get("cluster"), "node_subnet_cidr"))  # AksCluster's handle carries it
         r.text("internal_ip", lambda address: internal_ip_problem(address, subnet))
     if r.get("internal") is False and r.get("external") is False:
@@ -429,10 +431,20 @@ def nginx_cpu(value: str) -> Optional[str]:
         return "a CPU quantity such as 1, 2 or 1500m"
 
 
+def handle_range_rule(r: Rules, key: str) -> None:
+    """A cluster handle's range a component writes into its objects (the router's nginx `allow` line for the pods'
+    range, the internal Gateway's subnet): a value that is no range would fail where it is used (nginx refuses to
+    start), so it is refused here. A handle built by hand is not AksCluster's, whose rules checked it."""
+    value = known(r.args.get("cluster"), key)
+    if value is not None and cidr_or_none(value) is None:
+        r.add(f"cluster.{key}", value, "an IPv4 range such as 192.168.0.0/16 (AksCluster's handle carries it)")
+
+
 def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     """ApiGate's inputs (the endpoint it guards, key, per-client rate limit, timeouts, its pods)."""
     r = Rules(args, "ApiGate")
     endpoint_rule(r)
+    handle_range_rule(r, "pod_cidr")
     r.whole("replicas", 1, 20)
     r.whole("rate_limit_per_second", 1, 100000)
     r.whole("rate_limit_burst", 0, 100000)
@@ -600,6 +612,7 @@ def llmd_escape_hatches(r: Rules) -> None:
 def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     """Every input checked against the GPU it will run on."""
     r = Rules(args, "LlmdStack")
+    handle_range_rule(r, "pod_cidr")  # its router's nginx allows the pods' range
     model = r.text("model", HF_MODEL)
     r.text("namespace", names.dns_label)
     r.text("hf_token_secret", names.key_vault_secret)

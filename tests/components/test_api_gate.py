@@ -165,3 +165,19 @@ def test_api_gate_in_front_of_ollama_keeps_model_management_closed():
     gate = next(r for r in p.of_type("kubernetes:apps/v1:Deployment") if r.inputs["metadata"]["name"] == "router")
     service = next(r for r in p.of_type("kubernetes:core/v1:Service") if r.inputs["metadata"]["name"] == "ollama")
     assert service.urn in gate.dependencies
+
+
+@pytest.mark.parametrize("component, key", [("ApiGate", "pod_cidr"), ("GatewayAccess", "node_subnet_cidr")])
+def test_a_hand_built_cluster_handle_whose_range_is_no_range_is_refused_by_name(component, key):
+    """The router's nginx `allow` line takes the pods' range (nginx would not start), the internal Gateway's address
+    is checked against the node subnet: a hand-built handle's 'nope' planned silently."""
+    cluster = {**cluster_handle(), key: "nope"}
+    endpoint = {"base_url": "http://ollama:11434", "api": "ollama", "namespace": "llm", "service": "ollama",
+                "port": 11434}
+    build = {"ApiGate": lambda: P.ApiGate("g", {"cluster": cluster, "key_vault": VAULT, "endpoint": endpoint},
+                                        provider_opts()),
+             "GatewayAccess": lambda: P.GatewayAccess("g", {"cluster": cluster, "internal_ip": "10.0.0.50"},
+                                                    provider_opts())}[component]
+    with pytest.raises(P.ComponentInputError, match=rf"^{component} g: input cluster.{key}='nope' is invalid; allowed: "
+                                                  r"an IPv4 range such as 192.168.0.0/16"):
+        offline.run_function(build)
