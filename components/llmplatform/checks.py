@@ -92,7 +92,6 @@ ENDPOINT_FIELDS = ("api", "base_url")
 ROUTE_FIELDS = ("llmd_listener",)
 KEDA_FIELDS = ("interceptor_host",)
 VOLUME_FIELDS = ("models",)
-CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
 
 
 def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[str], args_type: type,
@@ -102,11 +101,10 @@ def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[
     language's handle, a Python caller's from a stack reference), so the checks that read them were skipped. The
     resolved handle's shape is checked too (`args_type`, the component's Args: a field missing or of the wrong type),
     so the rules never read a value of the wrong type. Every problem found then is refused in check_shape's words,
-    as a LateInputError (raised inside an apply, a ValueError
-    would reach the user in the SDK's "While processing ..." chain, with a traceback). The other inputs are read as
-    they were: what they hold was checked already, or is left alone again. None when there is nothing to wait for;
-    else an output of the handle's fields (`after_check` makes a resource's input wait for it; the SDK awaits it in
-    any case)."""
+    as a LateInputError (raised inside an apply, a ValueError would reach the user in the SDK's "While processing
+    ..." chain, with a traceback). The other inputs are read as they were: what they hold was checked already, or is
+    left alone again. None when there is nothing to wait for; else an output of the handle's fields (`after_check`
+    makes a resource's input wait for it; the SDK awaits it in any case)."""
     handle = args.get(key) if isinstance(args, Mapping) else None
     fields = tuple(fields)
     if isinstance(handle, Mapping):
