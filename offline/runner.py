@@ -22,7 +22,7 @@ from llmplatform.mappings import deep_merge  # noqa: F401 (re-exported)
 from llmplatform.naming import stack_name_problem
 from llmplatform.testing import (DEPLOYER, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT,  # noqa: F401 (re-exported)
                                  OfflineMocks, Plan, ProgramError, RecordingMonitor, Registration, _unwrap_secrets,
-                                 _fake_kubeconfig, _whole_numbers, refusals, run as run_function)
+                                 _fake_kubeconfig, refusals, run as run_function)
 
 if TYPE_CHECKING or __package__:  # a type checker reads the names from the package
     from .stackfile import ConfigError as StackFileError, apply_sets, read_stack_file

@@ -92,6 +92,8 @@ ENDPOINT_FIELDS = ("api", "base_url")
 ROUTE_FIELDS = ("llmd_listener",)
 KEDA_FIELDS = ("interceptor_host",)
 VOLUME_FIELDS = ("models",)
+CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
+EXPANDER_FIELDS = ("autoscaler_expander",)
 
 
 def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[str], args_type: type,

@@ -15,9 +15,8 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 
 from . import PACKAGE, azure_names
 from .defaults import defaults_for
-from .checks import check_shape, fail_when_known
-from .handles import ClusterHandle, RouteTarget, field, known
-from .networks import cidr_or_none, internal_ip_problem
+from .checks import CLUSTER_SUBNET_FIELDS, after_check, check_shape, late_rules
+from .handles import ClusterHandle, RouteTarget, field
 from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
 
 opt = defaults_for("GatewayAccess")  # optional inputs: the caller's value, else the default
@@ -117,24 +116,15 @@ def lb_annotations(kind: str, internal_ip: str, pip_name: str, pip_resource_grou
             "service.beta.kubernetes.io/azure-load-balancer-resource-group": pip_resource_group, **allowed}
 
 
-def check_internal_ip(name: str, address: str, subnet: Any) -> dict[str, str]:
-    """A fixed internal address against the node subnet that arrives as an output (a handle through the component
-    provider), checked when its value is known (input_rules.gateway_access checks it against a known subnet); the
-    internal load balancer's annotations when it passes."""
-    cidr = cidr_or_none(subnet)
-    wrong = internal_ip_problem(address, cidr) if cidr else None
-    if wrong:
-        fail_when_known("GatewayAccess", name, "internal_ip", address, wrong)
-    return lb_annotations("internal", address, "", "")
-
-
-def internal_annotations(name: str, cluster: Any, internal_ip: str) -> Any:
+def internal_annotations(name: str, args: Any, internal_ip: str) -> Any:
     """The internal Gateway's load balancer annotations; with a fixed address and a node subnet not known yet, they
-    wait for the subnet and refuse an address outside it (or one Azure reserves)."""
-    if not internal_ip or known(cluster, "node_subnet_cidr") is not None or isinstance(cluster, dict) \
-            and "node_subnet_cidr" not in cluster:
-        return lb_annotations("internal", internal_ip, "", "")
-    return field(cluster, "node_subnet_cidr", None).apply(lambda subnet: check_internal_ip(name, internal_ip, subnet))
+    wait for GatewayAccess's rules to check the address against the subnet once it resolves (an address outside it,
+    or one Azure reserves, is refused: input_rules.gateway_access)."""
+    annotations = lb_annotations("internal", internal_ip, "", "")
+    if not internal_ip:
+        return annotations
+    return after_check(late_rules("GatewayAccess", name, args, "cluster", CLUSTER_SUBNET_FIELDS, GatewayAccessArgs),
+                       annotations)
 
 
 def listeners(tls: bool, hostname: Optional[str], llmd: bool = False) -> list[dict[str, Any]]:
@@ -237,7 +227,7 @@ class GatewayAccess(pulumi.ComponentResource):
         for kind in ("internal", "external"):
             if not args.get(kind, True):
                 continue
-            annotations: Any = internal_annotations(name, cluster, internal_ip) if kind == "internal" \
+            annotations: Any = internal_annotations(name, args, internal_ip) if kind == "internal" \
                 else pulumi.Output.all(pip.name, field(cluster, "resource_group_name")).apply(
                     lambda v: lb_annotations("external", "", v[0], v[1], allowed))
             gateways[kind] = k8s.apiextensions.CustomResource(

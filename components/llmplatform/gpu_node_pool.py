@@ -17,7 +17,7 @@ from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
 from .defaults import defaults_for
-from .checks import check_shape, fail, fail_when_known
+from .checks import EXPANDER_FIELDS, check_shape, fail, late_rules
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
@@ -113,15 +113,6 @@ def resolve_sku(args: GpuNodePoolArgs) -> GpuSku:
     sku = find_gpu_sku(args["vm_size"])
     assert sku is not None, "refused by the input rules before"
     return sku
-
-
-def check_expander(name: str, expander: str) -> str:
-    """A spot pool with an on-demand fallback only works when the autoscaler ranks pools (priority expander): for a
-    cluster handle that arrives as an output, checked when its value is known (input_rules checks a known one)."""
-    if expander != "priority":
-        fail_when_known("GpuNodePool", name, "fallback.enabled", True,
-                        f"only on a cluster whose autoscaler_expander is 'priority' (this cluster's is {expander!r})")
-    return expander
 
 
 def gpu_labels(sku: GpuSku, pool_name: str = "gpu") -> dict[str, str]:
@@ -281,7 +272,6 @@ class GpuNodePool(pulumi.ComponentResource):
         fallback = args.get("fallback") or GpuFallbackSpec(enabled=False, min_count=0, max_count=1)
         with_fallback = spot and fallback["enabled"]
         cluster = args["cluster"]
-        expander = known(cluster, "autoscaler_expander")
         may_install = opt(args, "install_device_software")
         if may_install or with_fallback:
             require_kubernetes_provider(opts, component, name)
@@ -302,8 +292,8 @@ class GpuNodePool(pulumi.ComponentResource):
         channel = known(cluster, "upgrade_channel")  # unknown: AKS's own channel is assumed, the version left to it
         encryption = field(cluster, "encryption_at_host").apply(lambda e: True if e else None)
         ephemeral = field(cluster, "ephemeral_os_disk", False)
-        if with_fallback and not isinstance(expander, str):  # handed over as an output (another language)
-            field(cluster, "autoscaler_expander").apply(lambda e: check_expander(name, e))
+        if with_fallback:  # a fallback needs the priority expander: a cluster handle that arrives as an output
+            late_rules("GpuNodePool", name, args, "cluster", EXPANDER_FIELDS, GpuNodePoolArgs)  # is checked once known
 
         def agent_pool(agent_pool_name: str, is_spot: bool, min_count: int, max_count: int) -> cs.AgentPool:
             # one pool write per cluster at a time, across every GpuNodePool of the run (the cluster handle's name

@@ -8,8 +8,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, check_shape, fail_when_known, late_rules
-from .input_rules import KEDA_ALLOWED, KEDA_OFF, warm_model_problem
+from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
@@ -82,24 +81,6 @@ def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]
     """Aliases of a part's children that were once direct children of `moved_from` (InferenceStack before it was
     split): the same name and type under the old parent, so `pulumi up` finds them and changes nothing."""
     return [pulumi.Alias(parent=moved_from)] if moved_from is not None else None
-
-
-def preloaded(name: str, warm_model: str, models: Optional[list[str]]) -> str:
-    """The warm model, when the store's preloaded models (if it says) hold it: a replica warming another would never
-    become Ready."""
-    missing = warm_model_problem(warm_model, models) if models is not None else None
-    if missing:
-        fail_when_known("OllamaServer", name, "warm_model", warm_model, missing)
-    return warm_model
-
-
-def interceptor_host(name: str, host: str) -> str:
-    """The KEDA interceptor's host, checked once known for a handle that arrives as an output (another language's):
-    an Observability with keda off hands out an empty one, which the API server refuses as an ExternalName
-    (input_rules.keda_rule refuses a handle known when the component is built)."""
-    if host == "":
-        fail_when_known("OllamaServer", name, "keda", KEDA_OFF, KEDA_ALLOWED)
-    return host
 
 
 # The handles whose fields the server's rules read, checked again once they resolve when they arrive as outputs
@@ -178,7 +159,7 @@ class OllamaServer(pulumi.ComponentResource):
                     resources=k8s.core.v1.ResourceRequirementsArgs(**resources(
                         res["cpu_request"], res.get("cpu_limit"), res["memory_request"], res["memory_limit"],
                         scheduling["extra_limits"])),
-                    startup_probe=self._startup_probe(name, a.get("warm_model"), a["model_volume"],
+                    startup_probe=self._startup_probe(a.get("warm_model"), a["model_volume"],
                                                       checks["model_volume"]),
                     readiness_probe=http_probe("/api/version", OLLAMA_PORT, period=10, failures=3),
                     liveness_probe=http_probe("/", OLLAMA_PORT, period=20, failures=6, timeout=10),
@@ -226,15 +207,14 @@ class OllamaServer(pulumi.ComponentResource):
                                "ollama_service": self.ollama_service})
 
     @staticmethod
-    def _startup_probe(name: str, warm_model: Optional[str], volume: pulumi.Input[ModelVolume],
+    def _startup_probe(warm_model: Optional[str], volume: pulumi.Input[ModelVolume],
                        check: Optional[pulumi.Output[Any]]) -> k8s.core.v1.ProbeArgs:
         """Up to 15 min to start: Ollama answers at once, but a warm-up reads a multi-GB model from the share into
         memory first (readiness and liveness wait for this probe). The model is checked against the store's once its
-        list is known (a volume handle from another language; input_rules checks a Python caller's)."""
+        list is known (`check`: a volume handle from another language; input_rules checks a Python caller's)."""
         if not warm_model:
             return http_probe("/", OLLAMA_PORT, period=10, failures=90)
-        command = after_check(check, field(volume, "models", None)).apply(
-            lambda models: warm_up_command(preloaded(name, warm_model, models)))
+        command = after_check(check, field(volume, "models", None)).apply(lambda _: warm_up_command(warm_model))
         return k8s.core.v1.ProbeArgs(exec_=k8s.core.v1.ExecActionArgs(command=command),
                                      period_seconds=10, failure_threshold=90, timeout_seconds=WARM_UP_TIMEOUT_SECONDS)
 
@@ -253,8 +233,8 @@ class OllamaServer(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=SCALED_SERVICE, namespace=ns),
                 spec=k8s.core.v1.ServiceSpecArgs(
                     type="ExternalName",
-                    external_name=after_check(check, field(keda, "interceptor_host")).apply(
-                        lambda host: interceptor_host(name, host))),
+                    # an empty host (an Observability with keda off) is refused by `check` once known
+                    external_name=after_check(check, field(keda, "interceptor_host"))),
                 opts=child)
             # the endpoint carries the check: a gate behind it is not refused for this input
             host, port, header = SCALED_SERVICE, after_check(check, field(keda, "interceptor_port")), SCALED_SERVICE

@@ -2,7 +2,7 @@
 OpenAI-compatible one such as LlmdStack's gate, whose key it reads from Key Vault): workload identity and Key Vault
 CSI secrets, a shared uploads volume, Valkey for multi-replica websockets, an HPA, the schema migration Job, and the
 HTTPRoute on the platform Gateways' UI listener."""
-from typing import Any, Optional, TypedDict
+from typing import Any, Callable, NoReturn, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -10,7 +10,7 @@ import pulumi_random as random
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import ENDPOINT_FIELDS, ComponentInputError, LateInputError, after_check, check_shape, late_rules
+from .checks import ENDPOINT_FIELDS, after_check, check_shape, fail, fail_when_known, late_rules
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
@@ -112,19 +112,20 @@ def start_command(command: str, key_secret: Optional[str], more: Optional[dict[s
 
 
 def mounted_secrets(name: str, database_url: str, session_key: str, model_key: Optional[str],
-                    admin_password: Optional[str], secret_env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+                    admin_password: Optional[str], secret_env: dict[str, str],
+                    refuse: Callable[[str, str, str, Any, str], NoReturn] = fail_when_known
+                    ) -> tuple[list[str], dict[str, str]]:
     """The Key Vault secrets the UI `name` mounts and the file each is mounted as. A secret_env secret that is one of
-    the component's own would need one object mounted twice: refused (a LateInputError: the endpoint's key, or the
-    database URL's secret, may be known only once an output resolves; OpenWebUi checks the names known when it is
-    built before it registers anything)."""
+    the component's own would need one object mounted twice: refused (by default as a LateInputError: the endpoint's
+    key, or the database URL's secret, may be known only once an output resolves; OpenWebUi checks the names known
+    when it is built with `checks.fail`, before it registers anything)."""
     files = {database_url: DATABASE_URL_FILE, session_key: SESSION_KEY_FILE,
              **({model_key: MODEL_KEY_FILE} if model_key else {}),
              **({admin_password: ADMIN_PASSWORD_FILE} if admin_password else {})}
     for var, secret in sorted(secret_env.items()):
         if secret in files:
-            raise LateInputError(f"OpenWebUi {name}: input secret_env[{var!r}]={secret!r} is invalid; allowed: a Key "
-                                 f"Vault secret other than the ones the component mounts itself "
-                                 f"({', '.join(sorted(files))})")
+            refuse("OpenWebUi", name, f"secret_env[{var!r}]", secret, "a Key Vault secret other than the ones the "
+                   f"component mounts itself ({', '.join(sorted(files))})")
         files[secret] = secret_env_file(var)
     return list(files), files
 
@@ -144,11 +145,8 @@ class OpenWebUi(pulumi.ComponentResource):
         admin_secret = secret_name(name, "webui-admin-password") if args.get("admin_email") else None
         model_key = known(args["endpoint"], "api_key_secret", "")
         if isinstance(args["database_url_secret"], str) and isinstance(model_key, str):  # known now: before any write
-            try:
-                mounted_secrets(name, args["database_url_secret"], key_secret, model_key or None, admin_secret,
-                                opt(args, "secret_env"))
-            except LateInputError as error:
-                raise ComponentInputError(str(error), "secret_env", str(error).split(": input ", 1)[1]) from None
+            mounted_secrets(name, args["database_url_secret"], key_secret, model_key or None, admin_secret,
+                            opt(args, "secret_env"), refuse=fail)
         super().__init__(f"{PACKAGE}:index:OpenWebUi", name, None, opts)
         a = self._args = args
         self._moved_aliases = _moved(moved_from)

@@ -234,8 +234,6 @@ class OfflineMocks(pulumi_mocks.Mocks):
         raise NotImplementedError(f"offline runner has no stand-in for invoke {token}")
 
 
-_whole_numbers = whole_numbers  # the engine protocol carries every number as a double (offline.runner's name)
-
 
 def _unwrap_secrets(value: Any) -> Any:
     if isinstance(value, dict):
@@ -285,7 +283,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             raw = json_format.MessageToDict(request.object)
-            inputs = _whole_numbers(_unwrap_secrets(rpc.deserialize_properties(request.object)))
+            inputs = whole_numbers(_unwrap_secrets(rpc.deserialize_properties(request.object)))
             timeouts = request.customTimeouts
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
@@ -511,7 +509,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():
             output = pulumi.Output.from_input(value)
-            plan.outputs[key] = _whole_numbers(_sync_await(output.future()))
+            plan.outputs[key] = whole_numbers(_sync_await(output.future()))
             if _sync_await(output.is_secret()):
                 plan.secret_outputs.append(key)
         failed = False
