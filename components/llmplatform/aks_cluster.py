@@ -277,7 +277,7 @@ class AksCluster(pulumi.ComponentResource):
     """Kubernetes provider bound to this cluster: pass it to in-cluster components as opts providers."""
 
     def __init__(self, name: str, args: AksClusterArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("AksCluster", name, args, AksClusterArgs)
+        args = check_shape("AksCluster", name, args, AksClusterArgs)
         super().__init__(f"{PACKAGE}:index:AksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = args.get("tags", {})

@@ -66,7 +66,7 @@ class ApiGate(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ApiGateArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None):
-        check_shape("ApiGate", name, args, ApiGateArgs)
+        args = check_shape("ApiGate", name, args, ApiGateArgs)
         require_kubernetes_provider(opts, "ApiGate", name)
         super().__init__(f"{PACKAGE}:index:ApiGate", name, None, opts)
         a = args

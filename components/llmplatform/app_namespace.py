@@ -33,7 +33,7 @@ class AppNamespace(pulumi.ComponentResource):
     """Name of the namespace, once it exists."""
 
     def __init__(self, name: str, args: AppNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("AppNamespace", name, args, AppNamespaceArgs)
+        args = check_shape("AppNamespace", name, args, AppNamespaceArgs)
         level = opt(args, "pod_security")
         require_kubernetes_provider(opts, "AppNamespace", name)
         super().__init__(f"{PACKAGE}:index:AppNamespace", name, None, opts)

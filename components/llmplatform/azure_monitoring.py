@@ -51,7 +51,7 @@ class AzureMonitoring(pulumi.ComponentResource):
     """Azure Managed Grafana URL (None when not enabled)."""
 
     def __init__(self, name: str, args: AzureMonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("AzureMonitoring", name, args, AzureMonitoringArgs)
+        args = check_shape("AzureMonitoring", name, args, AzureMonitoringArgs)
         super().__init__(f"{PACKAGE}:index:AzureMonitoring", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         rg, location, tags, prefix = args["resource_group_name"], args["location"], args.get("tags", {}), \

@@ -29,15 +29,20 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     "ClusterHandle": {"image_registry": mirror_problem}}
 
 
-def check_shape(component: str, name: str, args: Any, args_type: type, rules: Optional[Rules] = None,
-                prefix_rule: Callable[[str], Optional[str]] = azure_name_start) -> None:
+A = typing.TypeVar("A")
+
+
+def check_shape(component: str, name: str, args: A, args_type: type, rules: Optional[Rules] = None,
+                prefix_rule: Callable[[str], Optional[str]] = azure_name_start) -> A:
     """What every component checks first, from its Args TypedDict: an object of inputs, no unknown key (with the
     nearest valid name; a camelCase spelling is named in Python's), every required input present, and every handle
     or spec given as an object of its own type, recursively; then the component's value rules (`rules`, by default
     its entry in `input_rules.RULES`: ranges, choices, Azure names, networks, inputs that contradict each other);
     and, for a component whose unset `name_prefix` falls back to its resource name, that name (`prefix_rule`).
-    Every problem at once, as one ComponentInputError; values that are outputs (known only at deploy time) are
-    left alone."""
+    Every problem at once, as one ComponentInputError. Values that are outputs (known only at deploy time) are
+    checked once they resolve: the inputs to build from are returned, each output in them (a handle given as one, a
+    handle's field, an input) replaced by one that refuses a value of the wrong shape in these words (`late_shapes`),
+    so what reads it waits for the check."""
     problems: list[tuple[str, str]] = []
     typed: list[tuple[str, str]] = []  # plain values of the wrong type: a rule's own words for the path win
     _shape(args, args_type, "", problems, typed)
@@ -71,6 +76,76 @@ def check_shape(component: str, name: str, args: Any, args_type: type, rules: Op
                          f"give a name_prefix ({wrong})")
     if problems:
         raise ComponentInputError(f"{component} {name}: {'; '.join(lines)}", problems=problems)
+    return late_shapes(component, name, args, args_type)
+
+
+def late_shapes(component: str, name: str, args: A, args_type: type) -> A:
+    """`args` with every output in it (an input, a handle given as one output, a handle's field, an item of a
+    list) replaced by the same output checked once it resolves: of the type its annotation says (a handle or spec
+    whole, recursively, as check_shape reads a plain one), present when required, whole numbers as ints (the engine's
+    wire carries doubles). A wrong one is refused as a LateInputError in check_shape's words, "<Component> <name>:
+    <path>: <why>", where a TypeError in whatever read it would have reached the user with a traceback. Dependencies
+    and secrecy stay the output's own; without outputs `args` is returned as it is."""
+    if not isinstance(args, dict) or not has_output(args):
+        return args
+    return typing.cast(A, _late_fields(f"{component} {name}", args, args_type, ""))
+
+
+def _late_fields(words: str, value: dict[str, Any], spec: type, path: str) -> dict[str, Any]:
+    fields = spec.__annotations__
+    required: frozenset[str] = getattr(spec, "__required_keys__", frozenset())
+    changed = {key: _late(words, item, fields[key], key in required, f"{path}.{key}" if path else str(key))
+               for key, item in value.items() if key in fields and has_output(item)}
+    return {**value, **changed} if changed else value
+
+
+def _late(words: str, value: Any, annotation: Any, required: bool, path: str) -> Any:
+    if isinstance(value, pulumi.Output):
+        return value.apply(lambda resolved: _resolved(words, resolved, annotation, required, path))
+    inner, is_list = _typeddict_of(annotation)
+    if isinstance(value, dict) and inner is not None and not is_list:
+        return _late_fields(words, value, inner, path)
+    if isinstance(value, (list, tuple)):
+        item = inner if is_list else _list_item(annotation)
+        if item is not None:
+            return [_late(words, v, item, True, f"{path}[{i}]") if has_output(v) else v for i, v in enumerate(value)]
+    return value
+
+
+def _list_item(annotation: Any) -> Any:
+    """The item annotation of a list field (through NotRequired, Input and Optional); None when it is no list."""
+    stack = [annotation]
+    while stack:
+        current = stack.pop(0)
+        if typing.get_origin(current) is list and typing.get_args(current):
+            return typing.get_args(current)[0]
+        stack.extend(a for a in typing.get_args(current) if not isinstance(a, typing.ForwardRef))
+    return None
+
+
+def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str) -> Any:
+    value = whole_numbers(value)
+    problems: list[tuple[str, str]] = []
+    typed: list[tuple[str, str]] = []  # as in check_shape: a value rule's words for a path win over its type's
+    inner, is_list = _typeddict_of(annotation)
+    if value is None:
+        if required:
+            problems.append((path, "is required"))
+    elif inner is None:
+        wrong = _plain_value_problem(value, annotation, outputs_allowed=True)
+        if wrong:
+            problems.append((path, wrong))
+    elif not is_list:
+        _shape(value, inner, path, problems, typed)
+    elif not isinstance(value, (list, tuple)):
+        problems.append((path, f"expects a list of {inner.__name__}, got {type(value).__name__} {value!r:.60}"))
+    else:
+        for i, element in enumerate(value):
+            _shape(element, inner, f"{path}[{i}]", problems, typed)
+    problems += [(where, why) for where, why in typed if not any(within(where, p) for p, _ in problems)]
+    if problems:
+        raise LateInputError(f"{words}: {'; '.join(f'{where}: {why}' for where, why in problems)}")
+    return value
 
 
 def problems_message(component: str, name: str, found: list[Problem]) -> str:
@@ -236,6 +311,19 @@ def _plain_kinds(annotation: Any) -> tuple[Optional[frozenset[Any]], bool]:
     return (frozenset(kinds) or None), outputs
 
 
+@functools.lru_cache(maxsize=None)
+def _output_allowed(annotation: Any) -> bool:
+    """The annotation takes an Output as a whole (pulumi.Input[...]: a union with Awaitable and 'Output')."""
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, typing.ForwardRef) or typing.get_origin(current) is collections.abc.Awaitable:
+            return True
+        if typing.get_origin(current) in (typing.Union, typing.NotRequired, typing.Required):
+            stack.extend(typing.get_args(current))
+    return False
+
+
 def _is_kind(value: Any, kind: Any) -> bool:
     if kind is bool:
         return isinstance(value, bool)
@@ -319,6 +407,12 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
             wrong = _plain_value_problem(item, fields[key], outputs_allowed=bool(path) or handed_out(spec) is not None)
             if wrong:
                 typed.append((where, wrong))
+            continue
+        if isinstance(item, pulumi.Output) and not handed_out(inner) and not _output_allowed(fields[key]):
+            # a spec the component shapes resources from (a pool's name, one origin each) is read when the program
+            # runs: only its fields may be outputs
+            problems.append((where, f"must be {'a list' if is_list else 'an object'} written in the program, not "
+                                    "an Output: the component builds resources from it when the program runs"))
             continue
         if is_list:
             if isinstance(item, pulumi.Output):

@@ -70,7 +70,7 @@ class FleetUpdates(pulumi.ComponentResource):
     """Member names in upgrade order."""
 
     def __init__(self, name: str, args: FleetUpdatesArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("FleetUpdates", name, args, FleetUpdatesArgs)
+        args = check_shape("FleetUpdates", name, args, FleetUpdatesArgs)
         members = list(args["members"])
         super().__init__(f"{PACKAGE}:index:FleetUpdates", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -144,7 +144,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
     """Key Vault secret name of the key map the regional API gates read; None without api_keys."""
 
     def __init__(self, name: str, args: GlobalEndpointArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("GlobalEndpoint", name, args, GlobalEndpointArgs)
+        args = check_shape("GlobalEndpoint", name, args, GlobalEndpointArgs)
         origins = list(args["origins"])
         super().__init__(f"{PACKAGE}:index:GlobalEndpoint", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -183,7 +183,7 @@ class GatewayAccess(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GatewayAccessArgs, opts: Optional[pulumi.ResourceOptions] = None):
         # its namespace is <prefix>-gateway: a Kubernetes name, lowercase
-        check_shape("GatewayAccess", name, args, GatewayAccessArgs, prefix_rule=azure_names.name_prefix)
+        args = check_shape("GatewayAccess", name, args, GatewayAccessArgs, prefix_rule=azure_names.name_prefix)
         tls = opt(args, "tls_mode") == "letsencrypt"
         require_kubernetes_provider(opts, "GatewayAccess", name)
         super().__init__(f"{PACKAGE}:index:GatewayAccess", name, None, opts)

@@ -262,7 +262,7 @@ class GpuNodePool(pulumi.ComponentResource):
     """Who installs the NVIDIA driver: 'aks' or 'operator'."""
 
     def __init__(self, name: str, args: GpuNodePoolArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("GpuNodePool", name, args, GpuNodePoolArgs)
+        args = check_shape("GpuNodePool", name, args, GpuNodePoolArgs)
         component = "GpuNodePool"
         sku = resolve_sku(args)
         driver = opt(args, "driver")

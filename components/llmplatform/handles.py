@@ -7,14 +7,11 @@ secret: across the engine's wire one secret field makes the whole value secret (
 Azure names included, would turn secret. In Python a handle is a dict of outputs; through the component provider it
 arrives as one output of a dict. `field` reads either.
 """
-from collections.abc import Mapping
 from typing import Any, TypedDict
 
 import pulumi
 from typing_extensions import NotRequired
 
-from .errors import LateInputError
-from .mappings import whole_numbers
 from .rules import known  # noqa: F401 (components read handle fields through it)
 
 
@@ -219,29 +216,13 @@ _REQUIRED = object()
 
 def field(handle: Any, key: str, default: Any = _REQUIRED) -> pulumi.Output[Any]:
     """One field of a handle, with its own dependencies (a dict of outputs) or the handle's (one output); `default`
-    for an optional (NotRequired) field the handle may lack."""
+    for an optional (NotRequired) field the handle may lack. The handle is a component's input, so check_shape has
+    checked its shape, or, where it holds outputs, made them wait for that check (whole numbers as ints again)."""
     def get(h: Any) -> Any:
         return h[key] if default is _REQUIRED else h.get(key, default)
-
-    def get_late(h: Any) -> Any:  # a handle that arrived as one output (another language's, a stack reference's)
-        if not isinstance(h, Mapping) or (default is _REQUIRED and key not in h):
-            raise LateInputError(f"a handle given as an output resolved to {_described(h)}, which has no field "
-                                 f"{key!r}: pass the handle the component hands out (its fields as that version of "
-                                 "llmplatform writes them)")
-        return whole_numbers(get(h))
     if isinstance(handle, dict):
-        value = get(handle)
-        if isinstance(value, (str, int, bool)) or value is None:
-            return pulumi.Output.from_input(value)
-        # an output (a stack reference's): its whole numbers come back as doubles (8080.0)
-        return pulumi.Output.from_input(value).apply(whole_numbers)
-    return pulumi.Output.from_input(handle).apply(get_late)
-
-
-def _described(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return f"an object with the fields {', '.join(sorted(map(str, value))) or '(none)'}"
-    return f"{type(value).__name__} {value!r:.60}"
+        return pulumi.Output.from_input(get(handle))
+    return pulumi.Output.from_input(handle).apply(get)
 
 
 def settled(value: pulumi.Input[Any], last_write: pulumi.CustomResource) -> pulumi.Output[Any]:

@@ -171,7 +171,7 @@ class InferenceStack(pulumi.ComponentResource):
     """Key Vault secret holding the raw API's bearer key (None when auth is off)."""
 
     def __init__(self, name: str, args: InferenceStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("InferenceStack", name, args, InferenceStackArgs)
+        args = check_shape("InferenceStack", name, args, InferenceStackArgs)
         accelerator = opt(args, "accelerator")  # its rules: input_rules.inference_stack (and its parts')
         require_kubernetes_provider(opts, "InferenceStack", name)
         claim_namespace(name, args, opts)

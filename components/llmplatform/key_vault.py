@@ -103,7 +103,7 @@ class KeyVault(pulumi.ComponentResource):
     """Key Vault name."""
 
     def __init__(self, name: str, args: KeyVaultArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("KeyVault", name, args, KeyVaultArgs)
+        args = check_shape("KeyVault", name, args, KeyVaultArgs)
         super().__init__(f"{PACKAGE}:index:KeyVault", name, None, opts)
         cluster = args["cluster"]
         rg = field(cluster, "resource_group_name")

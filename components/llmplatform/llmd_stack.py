@@ -161,7 +161,7 @@ class LlmdStack(pulumi.ComponentResource):
     """The key-protected OpenAI-compatible API, for an OpenWebUi in the stack's namespace."""
 
     def __init__(self, name: str, args: LlmdStackArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("LlmdStack", name, args, LlmdStackArgs)
+        args = check_shape("LlmdStack", name, args, LlmdStackArgs)
         checked = check_args(name, args)
         require_kubernetes_provider(opts, "LlmdStack", name)
         super().__init__(f"{PACKAGE}:index:LlmdStack", name, None, opts)

@@ -89,7 +89,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
     """Scaling mode in force."""
 
     def __init__(self, name: str, args: ModelAutoscalerArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("ModelAutoscaler", name, args, ModelAutoscalerArgs)
+        args = check_shape("ModelAutoscaler", name, args, ModelAutoscalerArgs)
         mode = args["mode"]
         require_kubernetes_provider(opts, "ModelAutoscaler", name)
         super().__init__(f"{PACKAGE}:index:ModelAutoscaler", name, None, opts)

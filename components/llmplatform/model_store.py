@@ -139,7 +139,7 @@ class ModelStore(pulumi.ComponentResource):
     """Name of the preload Job (with preload off it only lays the store out)."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("ModelStore", name, args, ModelStoreArgs)
+        args = check_shape("ModelStore", name, args, ModelStoreArgs)
         component = "ModelStore"
         protocol, redundancy, size = opt(args, "protocol"), opt(args, "redundancy"), opt(args, "size_gib")
         require_kubernetes_provider(opts, component, name)

@@ -198,7 +198,7 @@ class Observability(pulumi.ComponentResource):
     """Key Vault secret holding the Grafana admin password."""
 
     def __init__(self, name: str, args: ObservabilityArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("Observability", name, args, ObservabilityArgs)
+        args = check_shape("Observability", name, args, ObservabilityArgs)
         require_kubernetes_provider(opts, "Observability", name)
         super().__init__(f"{PACKAGE}:index:Observability", name, None, opts)
         self._args = args

@@ -107,7 +107,7 @@ class OllamaServer(pulumi.ComponentResource):
     def __init__(self, name: str, args: OllamaServerArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None,
                  checked_by: Optional[dict[str, Optional[pulumi.Output[Any]]]] = None):
-        check_shape("OllamaServer", name, args, OllamaServerArgs)
+        args = check_shape("OllamaServer", name, args, OllamaServerArgs)
         checks = checked_by if checked_by is not None else late_checks("OllamaServer", name, args, OllamaServerArgs)
         accelerator = opt(args, "accelerator")  # its rules: input_rules.ollama_server
         require_kubernetes_provider(opts, "OllamaServer", name)

@@ -139,7 +139,7 @@ class OpenWebUi(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OpenWebUiArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None):
-        check_shape("OpenWebUi", name, args, OpenWebUiArgs)
+        args = check_shape("OpenWebUi", name, args, OpenWebUiArgs)
         require_kubernetes_provider(opts, "OpenWebUi", name)
         key_secret = args.get("secret_key_secret") or secret_name(name, "webui-secret-key")
         admin_secret = secret_name(name, "webui-admin-password") if args.get("admin_email") else None

@@ -101,7 +101,7 @@ class PostgresServer(pulumi.ComponentResource):
     """Key Vault secret holding the admin password."""
 
     def __init__(self, name: str, args: PostgresServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("PostgresServer", name, args, PostgresServerArgs)
+        args = check_shape("PostgresServer", name, args, PostgresServerArgs)
         component = "PostgresServer"
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)

@@ -47,7 +47,7 @@ class WorkloadIdentity(pulumi.ComponentResource):
     """The federated ServiceAccount."""
 
     def __init__(self, name: str, args: WorkloadIdentityArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        check_shape("WorkloadIdentity", name, args, WorkloadIdentityArgs)
+        args = check_shape("WorkloadIdentity", name, args, WorkloadIdentityArgs)
         require_kubernetes_provider(opts, "WorkloadIdentity", name)
         super().__init__(f"{PACKAGE}:index:WorkloadIdentity", name, None, opts)
         cluster = args["cluster"]

@@ -203,5 +203,6 @@ def test_a_bad_mirror_on_a_cluster_handle_that_arrives_as_an_output_is_a_sentenc
     with pytest.raises(offline.ProgramError) as refused:
         offline.run_function(program)
     message = str(refused.value)
-    assert f"cluster.image_registry={bad!r} is invalid; allowed: " in message, message
+    assert message.startswith(f"ModelStore store: cluster.image_registry: {bad!r} is invalid; allowed: "), message
+    assert message.count("cluster.image_registry") == 1, message  # one problem, one sentence
     assert "While processing" not in message and "Traceback" not in message, message

@@ -257,7 +257,7 @@ def test_the_shape_check_comes_before_anything_a_component_registers():
     for name in llmplatform.COMPONENTS:
         source = inspect.getsource(getattr(llmplatform, name).__init__)
         first = ast.parse(inspect.cleandoc("\n" + source)).body[0].body[0]
-        call = first.value if isinstance(first, ast.Expr) else None
+        call = first.value if isinstance(first, (ast.Expr, ast.Assign)) else None  # args = check_shape(...)
         assert isinstance(call, ast.Call) and getattr(call.func, "id", None) == "check_shape", name
 
 

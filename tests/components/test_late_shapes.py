@@ -1,0 +1,133 @@
+"""Inputs that are outputs (another language's handles through the component provider, a stack reference's) are
+checked once they resolve: a handle of the wrong shape, a field of the wrong type, a required input that resolves
+to nothing is refused as a LateInputError in the early check's words, before any code reads it (which otherwise
+stopped with a TypeError and a traceback, or, for a node selector of None, placed pods on any node)."""
+from typing import Any, Callable
+
+import pulumi
+import pytest
+
+import llmplatform
+from llmplatform import ComponentInputError
+from llmplatform.checks import _plain_kinds, _typeddict_of, handed_out
+from llmplatform.testing import ProgramError, run
+
+from tests.components.test_components_alone import (GPU, IN_CLUSTER, REQUIRED, VAULT, args_type, cluster_handle,
+                                                    provider_opts)
+
+
+def wrong(annotation: Any) -> Any:
+    """A value no field of this annotation takes: a string where a whole number goes, else a number."""
+    kinds, _ = _plain_kinds(annotation)
+    return "seven" if kinds and int in kinds else 7
+
+
+def handle_inputs() -> list[tuple[str, str]]:
+    """(component, input) for every handle input among a component's required inputs."""
+    found = []
+    for name in sorted(REQUIRED):
+        hints = args_type(getattr(llmplatform, name)).__annotations__
+        for key, value in REQUIRED[name]().items():
+            spec, is_list = _typeddict_of(hints[key])
+            if isinstance(value, dict) and spec is not None and not is_list and handed_out(spec):
+                found.append((name, key))
+    return found
+
+
+def stops_with(name: str, args: Callable[[], dict[str, Any]]) -> str:
+    """The error the component stops with on the inputs `args` builds (outputs are made in the program's loop)."""
+    component = getattr(llmplatform, name)
+    with pytest.raises(ProgramError) as error:  # a TypeError (a traceback) fails the test
+        run(lambda: component("late", args(), provider_opts() if name in IN_CLUSTER else None))
+    assert "Traceback" not in str(error.value) and "While processing" not in str(error.value)
+    return str(error.value)
+
+
+def spoiled(name: str, key: str) -> tuple[dict[str, Any], list[str]]:
+    """The handle `key` with every field of the wrong type, and the fields."""
+    handle = REQUIRED[name]()[key]
+    spec, _ = _typeddict_of(args_type(getattr(llmplatform, name)).__annotations__[key])
+    assert spec is not None
+    return {field: wrong(annotation) for field, annotation in spec.__annotations__.items()}, sorted(handle)
+
+
+@pytest.mark.parametrize("name, key", handle_inputs())
+def test_a_handle_given_as_one_output_of_the_wrong_shape_is_refused_once_it_resolves(name, key):
+    handle, fields = spoiled(name, key)
+    message = stops_with(name, lambda: {**REQUIRED[name](), key: pulumi.Output.from_input(handle)})
+    assert message.startswith(f"{name} late: {key}."), message
+    for field in fields:
+        assert f"{key}.{field}: expects " in message, (field, message)
+
+
+@pytest.mark.parametrize("name, key", handle_inputs())
+def test_a_handle_whose_fields_are_outputs_of_the_wrong_type_is_refused_once_they_resolve(name, key):
+    handle, fields = spoiled(name, key)
+    message = stops_with(name, lambda: {**REQUIRED[name](), key: {
+        field: pulumi.Output.from_input(value) for field, value in handle.items()}})
+    assert message.startswith(f"{name} late: {key}."), message
+
+
+@pytest.mark.parametrize("name, key, value, words", [
+    ("GpuNodePool", "cluster", {**cluster_handle(), "zones": None}, "cluster.zones: is required"),
+    ("InferenceStack", "cluster", {**cluster_handle(), "cpu_node_selector": None},
+     "cluster.cpu_node_selector: is required"),
+    ("OpenWebUi", "key_vault", {**VAULT, "vault_name": None}, "key_vault.vault_name: is required"),
+], ids=["zones", "cpu-node-selector", "vault-name"])
+def test_a_required_field_that_resolves_to_nothing_is_required(name, key, value, words):
+    """A None node selector planned (its pods would land on any pool); None zones stopped with a TypeError."""
+    message = stops_with(name, lambda: {**REQUIRED[name](), key: pulumi.Output.from_input(value)})
+    assert message == f"{name} late: {words}"
+
+
+def test_an_input_that_resolves_to_nothing_is_required():
+    """A stack reference's output that the other stack does not have resolves to None (the SDK's AssertionError)."""
+    message = stops_with("PostgresServer", lambda: {**REQUIRED["PostgresServer"](),
+                                                   "server_name": pulumi.Output.from_input(None)})
+    assert message == "PostgresServer late: server_name: is required"
+
+
+def test_list_items_that_are_outputs_are_checked_one_by_one():
+    """Through the component provider a list field arrives as a list of outputs."""
+    message = stops_with("GpuNodePool", lambda: {**REQUIRED["GpuNodePool"](), "cluster": {
+        **cluster_handle(), "zones": [pulumi.Output.from_input("1"), pulumi.Output.from_input(2)]}})
+    assert message == "GpuNodePool late: cluster.zones[1]: expects a string, got int 2"
+
+
+def test_a_tolerations_list_of_the_wrong_shape_names_each_problem():
+    gpu = {**GPU, "tolerations": [{"key": "nvidia.com/gpu", "effect": "NoSchedule"}]}
+    message = stops_with("LlmdStack", lambda: {**REQUIRED["LlmdStack"](), "gpu": pulumi.Output.from_input(gpu)})
+    assert message == "LlmdStack late: gpu.tolerations[0].operator: is required"
+
+
+def plan_of(program: Callable[[], None]) -> list[tuple[str, Any]]:
+    return sorted((r.urn, r.inputs) for r in run(program).resources)
+
+
+@pytest.mark.parametrize("name", ["GpuNodePool", "OpenWebUi", "LlmdStack"])
+def test_good_handles_given_as_outputs_plan_the_same_with_whole_numbers(name):
+    """Every handle as one output, numbers as the engine's wire carries them (doubles): the same plan."""
+    component = getattr(llmplatform, name)
+    plain = REQUIRED[name]()
+
+    def doubled(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: doubled(v) for k, v in value.items()}
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    def as_outputs() -> dict[str, Any]:
+        return {k: pulumi.Output.from_input(doubled(v)) if isinstance(v, dict) else v for k, v in plain.items()}
+    assert any(isinstance(v, dict) for v in plain.values())
+    plans = [plan_of(lambda: component("same", given(), provider_opts())) for given in (lambda: plain, as_outputs)]
+    assert plans[0] == plans[1]
+
+
+@pytest.mark.parametrize("name, key", [("AksCluster", "system_pool"), ("AksCluster", "network"),
+                                       ("GlobalEndpoint", "origins"), ("FleetUpdates", "members")])
+def test_a_spec_given_as_one_output_is_refused_before_anything_registers(name, key):
+    """A spec the component builds resources from (a pool's name, one origin each) cannot wait: a Python caller's
+    Output of it (a stack reference's) stopped with a TypeError ("'Output' object is not iterable")."""
+    component = getattr(llmplatform, name)
+    with pytest.raises(ComponentInputError) as error:
+        run(lambda: component("early", {**REQUIRED[name](), key: pulumi.Output.from_input(REQUIRED[name]()[key])}))
+    assert str(error.value).startswith(f"{name} early: {key}: must be ") and "not an Output" in str(error.value)
+    assert error.value.errors[0]["property_path"] == key
