@@ -11,7 +11,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .defaults import defaults_for
-from .checks import LateInputError, check_shape
+from .checks import check_shape, fail_when_known
 from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle, settled
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
@@ -249,10 +249,8 @@ def acr_pull_scope(name: str, acr_id: pulumi.Input[str], registry: str) -> pulum
     checked against the mirror then, as AksCluster's rules check a plain one."""
     def checked(value: str) -> str:
         problem = acr_id_problem(value, registry)
-        if problem:
-            # inside an apply: a RunError, or the SDK wraps it in "While processing" ValueErrors (a traceback)
-            raise LateInputError(f"AksCluster {name}: input image_registry_id={value!r} is invalid; allowed: "
-                                 f"{problem}")
+        if problem:  # inside an apply: a RunError, or the SDK wraps it in "While processing" ValueErrors
+            fail_when_known("AksCluster", name, "image_registry_id", value, problem)
         return value
     return pulumi.Output.from_input(acr_id).apply(checked)
 

@@ -144,7 +144,7 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
             _shape(element, inner, f"{path}[{i}]", problems, typed)
     problems += [(where, why) for where, why in typed if not any(within(where, p) for p, _ in problems)]
     if problems:
-        raise LateInputError(f"{words}: {'; '.join(f'{where}: {why}' for where, why in problems)}")
+        raise LateInputError(f"{words}: {'; '.join(f'{where}: {why}' for where, why in problems)}", problems)
     return value
 
 
@@ -199,7 +199,7 @@ def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[
         try:
             check_shape(component, name, {**args, key: given}, args_type, check)
         except ComponentInputError as error:
-            raise LateInputError(str(error)) from None
+            raise LateInputError.of(error) from None
         return values
     return resolved.apply(refuse)
 
@@ -434,7 +434,8 @@ def fail(component: str, name: str, key: str, value: Any, allowed: str) -> NoRet
 def fail_when_known(component: str, name: str, key: str, value: Any, allowed: str) -> NoReturn:
     """`fail` for a check inside an apply (a value known only at deploy time): the same sentence, as a
     LateInputError so the SDK does not bury it in its ValueError chain."""
-    raise LateInputError(f"{component} {name}: input {key}={value!r} is invalid; allowed: {allowed}")
+    raise LateInputError(f"{component} {name}: input {key}={value!r} is invalid; allowed: {allowed}",
+                         [(key, f"{value!r} is invalid; allowed: {allowed}")])
 
 
 def one_of(component: str, name: str, key: str, value: Any, allowed: Iterable[Any]) -> Any:

@@ -23,3 +23,15 @@ class LateInputError(pulumi.RunError):
     output): raised inside an apply, where the Pulumi SDK wraps a ValueError in its own "While processing ..."
     ValueErrors (`pulumi/runtime/rpc.py`, `resource.py`), which the language host prints with a traceback. A
     RunError that is no ValueError reaches the user as its message alone, the same sentence as ComponentInputError's."""
+
+    def __init__(self, message: str, problems: Optional[list[tuple[str, str]]] = None):
+        super().__init__(message)
+        self.message = message
+        self.problems = list(problems or [])
+        """(property path, reason) of each problem, Python names: the component provider hands them on as
+        per-property errors, as it does a ComponentInputError's."""
+
+    @classmethod
+    def of(cls, error: ComponentInputError) -> "LateInputError":
+        """The early check's refusal `error`, raised where a value resolved: the same words and problems."""
+        return cls(str(error), [(e["property_path"], e["reason"]) for e in error.errors or []])

@@ -104,7 +104,7 @@ def image_registry(cluster: Any) -> pulumi.Output[str]:
         try:
             return checked_registry(registry)
         except ComponentInputError as error:
-            raise LateInputError(str(error)) from None
+            raise LateInputError.of(error) from None
     return field(cluster, "image_registry", "").apply(checked_late)
 
 

@@ -10,6 +10,7 @@ its whole value. The SDK's own mapping (pulumi 3.272.0, `provider/experimental/c
 input that arrives as an output, or as a string, by `{}`. So this provider maps inputs itself, and turns every input
 error, the components' own included, into a per-property error the engine prints.
 """
+import argparse
 import asyncio
 import json
 import re
@@ -17,17 +18,20 @@ import sys
 from enum import Enum
 from typing import Any, Optional, cast
 
+import grpc.aio  # type: ignore[import-untyped]  # grpcio ships no type information
 import pulumi
 from pulumi.errors import InputPropertiesError, InputPropertyError
 from pulumi.output import _OutputData
 from pulumi.provider import ConstructResult
-from pulumi.provider import main as serve
 from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
 from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
-from pulumi.provider.server import ComponentInitError
+from pulumi.provider.server import ComponentInitError, ProviderServicer
+from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+from pulumi.runtime.proto import provider_pb2_grpc
 
 from . import PACKAGE, __version__, all_components
+from .errors import LateInputError
 from .rules import nearest_or_all
 from .schema_extras import enrich
 
@@ -208,10 +212,44 @@ class PlatformProvider(ComponentProvider):
         return type_def.python_type if type_def is not None and type_def.enum else None
 
 
+class PlatformServicer(ProviderServicer):
+    """The SDK's provider server, ending a Construct refused by a late check (a LateInputError: an input checked once
+    it resolved) as the early checks end it: INVALID_ARGUMENT with one error per property, in schema names, which the
+    engine prints as the path and the reason. The SDK's own server passes any RunError on as it is (pulumi 3.272.0,
+    `provider/server.py` Construct), and gRPC then reports `Unexpected <class '...LateInputError'>: ...`."""
+
+    async def Construct(self, request: Any, context: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        try:
+            return await super().Construct(request, context)
+        except LateInputError as error:
+            await context.abort_with_status(self.create_grpc_invalid_properties_status(error.message, [
+                {"property_path": schema_path(path), "reason": reason} for path, reason in error.problems] or None))
+            raise  # abort_with_status raised already
+
+
 def package_schema() -> dict[str, Any]:
     """The schema `pulumi package add` sees, built offline (no engine, no network)."""
     return json.loads(cast(str, PlatformProvider().schema))
 
 
 def main() -> None:
-    serve(PlatformProvider(), sys.argv[1:])
+    """The plugin's entry point: the SDK's `pulumi.provider.main` (its arguments, its gRPC options, the port on
+    stdout), serving PlatformServicer."""
+    parser = argparse.ArgumentParser(description="llmplatform component provider (gRPC server)")
+    parser.add_argument("engine", help="Pulumi engine address")
+    engine = parser.parse_known_args()[0].engine
+    provider = PlatformProvider()
+
+    async def serve() -> None:
+        server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
+        provider_pb2_grpc.add_ResourceProviderServicer_to_server(
+            PlatformServicer(provider, sys.argv[1:], engine_address=engine), server)
+        port = server.add_insecure_port(address="127.0.0.1:0")
+        await server.start()
+        sys.stdout.buffer.write(f"{port}\n".encode())
+        sys.stdout.buffer.flush()
+        await server.wait_for_termination()
+    try:
+        asyncio.run(serve())
+    except KeyboardInterrupt:
+        pass

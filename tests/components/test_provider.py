@@ -278,8 +278,9 @@ def test_a_newcomer_mistake_through_the_provider_is_a_per_property_error(newcome
 
 def test_another_languages_gpu_handle_is_checked_once_it_resolves_with_the_python_message(host, program):
     """`${gpu.scheduling}` arrives as one output (it depends on the pool), so LlmdStack's checks of it run once it
-    resolves: a MIG pool is refused then, in the Python words, with no traceback (gRPC puts the error's class in
-    front: the SDK's provider server re-raises a RunError as it is)."""
+    resolves: a MIG pool is refused then, in the Python words, with no traceback, as a per-property error in schema
+    names like an early refusal (the SDK's own server passes the RunError on, and gRPC reported `Unexpected <class
+    'llmplatform.errors.LateInputError'>: ...`)."""
     from tests.components.test_late_handle_checks import A100, llmd, outcome
     resources = {key: copy.deepcopy(program["resources"][key]) for key in ("aks", "vault", "gateway", "llmd")}
     resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
@@ -290,6 +291,7 @@ def test_another_languages_gpu_handle_is_checked_once_it_resolves_with_the_pytho
         plugin_host.run_yaml_program(host.with_fresh_monitor(stack="late"), {"resources": resources})
     message = ("LlmdStack llmd: input gpu='a pool with mig_profile MIG3g' is invalid; allowed: a pool of whole GPUs "
                "(vLLM's tensor parallelism spans whole GPUs)")
-    assert failure.value.message.endswith(message), failure.value.message
-    assert "Traceback" not in failure.value.message and "While processing" not in failure.value.message
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.value.message == message, failure.value.message
+    assert failure.value.property_errors == [("gpu", message.split("input gpu=", 1)[1])]
     assert outcome(lambda: llmd({**A100, "driver": "aks", "mig_profile": "MIG3g"})(False))[0] == message
