@@ -159,6 +159,14 @@ class Plugin:
     def __init__(self, argv: list[str], cwd: Path, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(_dying_with_parent(argv), cwd=cwd, env=_plugin_environment(env),
                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # stderr read as it comes, as the engine reads it (plugin.go `runtrace`, each line a diagnostic for the
+        # user): left in the pipe, 64 KiB of it blocked the plugin's next write, and the plugin with it
+        self._stderr: list[str] = []
+        errors = self.process.stderr
+        assert errors is not None  # stderr=PIPE
+        self._stderr_reader = threading.Thread(target=lambda: self._stderr.extend(iter(errors.readline, "")),
+                                               daemon=True)
+        self._stderr_reader.start()
         port: list[str] = []
         stdout = self.process.stdout
         assert stdout is not None  # stdout=PIPE
@@ -166,19 +174,24 @@ class Plugin:
         reader.start()
         reader.join(START_TIMEOUT)
         if not port or not port[0].strip().isdigit():
-            err = self.close()  # communicate() drains stderr once the process is gone
+            err = self.close()
             raise PluginError(f"{' '.join(argv)} printed no port within {START_TIMEOUT:.0f} s: {port[:1]} "
                               f"{err[-2000:]}")
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port[0].strip()}")
         grpc.channel_ready_future(self.channel).result(timeout=START_TIMEOUT)
+
+    def stderr(self) -> str:
+        """What the plugin wrote to stderr so far (the engine would have shown each line to the user)."""
+        return "".join(self._stderr)
 
     def close(self) -> str:
         """Stop the plugin; what it wrote to stderr."""
         if getattr(self, "channel", None) is not None:
             self.channel.close()
         self.process.kill()
-        _, err = self.process.communicate()
-        return err or ""
+        self.process.wait()
+        self._stderr_reader.join()  # the pipe closes with the process
+        return "".join(self._stderr)
 
 
 # ---- the Analyzer -------------------------------------------------------------------------------------------

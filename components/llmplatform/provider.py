@@ -227,6 +227,18 @@ class PlatformServicer(ProviderServicer):
             raise  # abort_with_status raised already
 
 
+def quiet_run_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The plugin loop's exception handler. A Construct that fails leaves its error, and the errors of the RPCs its
+    children still had under way ("Resource monitor has terminated" once the engine stops the deployment), on
+    futures nothing awaits; asyncio printed each as "Future exception was never retrieved" with a traceback whenever
+    they were collected, often during a later Construct, and the engine shows every line a plugin writes to stderr
+    to the user (pulumi `plugin.go`, `runtrace`). A RunError is a refusal already reported (the failed Construct's
+    status) or its consequence: dropped. Anything else is reported as asyncio would."""
+    if isinstance(context.get("exception"), pulumi.RunError):
+        return
+    loop.default_exception_handler(context)
+
+
 def package_schema() -> dict[str, Any]:
     """The schema `pulumi package add` sees, built offline (no engine, no network)."""
     return json.loads(cast(str, PlatformProvider().schema))
@@ -241,6 +253,7 @@ def main() -> None:
     provider = PlatformProvider()
 
     async def serve() -> None:
+        asyncio.get_running_loop().set_exception_handler(quiet_run_errors)
         server = grpc.aio.server(options=_GRPC_CHANNEL_OPTIONS)
         provider_pb2_grpc.add_ResourceProviderServicer_to_server(
             PlatformServicer(provider, sys.argv[1:], engine_address=engine), server)

@@ -276,22 +276,48 @@ def test_a_newcomer_mistake_through_the_provider_is_a_per_property_error(newcome
     check_wire_outcome(index, newcomer_outcomes[index])
 
 
+def late_refused_gpu_program(program):
+    """The YAML example's cluster, vault, gateway and llm-d on a MIG GPU pool: LlmdStack refuses the pool once its
+    `${gpu.scheduling}` resolves."""
+    resources = {key: copy.deepcopy(program["resources"][key]) for key in ("aks", "vault", "gateway", "llmd")}
+    resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
+    resources["gpu"] = {"type": "llmplatform:index:GpuNodePool", "properties": {
+        "cluster": "${aks.cluster}", "vmSize": "Standard_NC24ads_A100_v4", "driver": "aks", "migProfile": "MIG3g"},
+        "options": {"providers": {"kubernetes": "${aks.provider}"}}}
+    return {"resources": resources}
+
+
 def test_another_languages_gpu_handle_is_checked_once_it_resolves_with_the_python_message(host, program):
     """`${gpu.scheduling}` arrives as one output (it depends on the pool), so LlmdStack's checks of it run once it
     resolves: a MIG pool is refused then, in the Python words, with no traceback, as a per-property error in schema
     names like an early refusal (the SDK's own server passes the RunError on, and gRPC reported `Unexpected <class
     'llmplatform.errors.LateInputError'>: ...`)."""
     from tests.components.test_late_handle_checks import A100, llmd, outcome
-    resources = {key: copy.deepcopy(program["resources"][key]) for key in ("aks", "vault", "gateway", "llmd")}
-    resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
-    resources["gpu"] = {"type": "llmplatform:index:GpuNodePool", "properties": {
-        "cluster": "${aks.cluster}", "vmSize": "Standard_NC24ads_A100_v4", "driver": "aks", "migProfile": "MIG3g"},
-        "options": {"providers": {"kubernetes": "${aks.provider}"}}}
     with pytest.raises(plugin_host.ConstructFailure) as failure:
-        plugin_host.run_yaml_program(host.with_fresh_monitor(stack="late"), {"resources": resources})
+        plugin_host.run_yaml_program(host.with_fresh_monitor(stack="late"), late_refused_gpu_program(program))
     message = ("LlmdStack llmd: input gpu='a pool with mig_profile MIG3g' is invalid; allowed: a pool of whole GPUs "
                "(vLLM's tensor parallelism spans whole GPUs)")
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.value.message == message, failure.value.message
     assert failure.value.property_errors == [("gpu", message.split("input gpu=", 1)[1])]
     assert outcome(lambda: llmd({**A100, "driver": "aks", "mig_profile": "MIG3g"})(False))[0] == message
+
+
+def test_after_a_refused_deployment_the_plugin_serves_the_next_and_prints_no_traceback(host, program):
+    """A refused deployment leaves futures failing with "Resource monitor has terminated" once the engine stops its
+    monitor (here the cluster's and the vault's calls still under way); asyncio printed each as "Future exception
+    was never retrieved" with a traceback (the engine shows a plugin's stderr to the user), and their 94 KB filled
+    the stderr pipe this host did not drain, which hung the plugin's next Construct until its deadline."""
+    resources = {key: copy.deepcopy(program["resources"][key]) for key in ("aks", "vault")}
+    resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
+    resources["gate"] = {"type": "llmplatform:index:ApiGate", "options": {"providers": {"kubernetes": "${aks.provider}"}},
+                         "properties": {"cluster": "${aks.cluster}", "keyVault": "${vault.vault}", "namePrefix": "g",
+                                        "endpoint": {"baseUrl": "http://vllm.llm:8000", "api": "vllm",
+                                                     "namespace": "llm", "service": "vllm", "port": 8000}}}
+    refused = host.with_fresh_monitor(stack="refused")
+    with pytest.raises(plugin_host.ConstructFailure, match="endpoint.api='vllm' is invalid"):
+        plugin_host.run_yaml_program(refused, {"resources": resources})
+    refused.close()  # the engine ends the deployment: its monitor goes
+    after = host.with_fresh_monitor(stack="after")
+    assert len(plugin_host.run_yaml_program(after, program).constructed) == len(program["resources"])
+    assert "Traceback" not in host.plugin.stderr() and "never retrieved" not in host.plugin.stderr()
