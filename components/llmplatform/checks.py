@@ -94,36 +94,45 @@ def late_shapes(component: str, name: str, args: A, args_type: type) -> A:
 def _late_fields(words: str, value: dict[str, Any], spec: type, path: str) -> dict[str, Any]:
     fields = spec.__annotations__
     required: frozenset[str] = getattr(spec, "__required_keys__", frozenset())
-    changed = {key: _late(words, item, fields[key], key in required, f"{path}.{key}" if path else str(key))
+    rules = HANDLE_VALUE_RULES.get(spec.__name__, {})
+    changed = {key: _late(words, item, fields[key], key in required, f"{path}.{key}" if path else str(key),
+                          rules.get(key))
                for key, item in value.items() if key in fields and has_output(item)}
     return {**value, **changed} if changed else value
 
 
-def _late(words: str, value: Any, annotation: Any, required: bool, path: str) -> Any:
+def _late(words: str, value: Any, annotation: Any, required: bool, path: str,
+          rule: Optional[Callable[[Any], Optional[str]]] = None) -> Any:
     if isinstance(value, pulumi.Output):
-        return value.apply(lambda resolved: _resolved(words, resolved, annotation, required, path))
+        return value.apply(lambda resolved: _resolved(words, resolved, annotation, required, path, rule))
     inner, is_list = _typeddict_of(annotation)
     if isinstance(value, dict) and inner is not None and not is_list:
         return _late_fields(words, value, inner, path)
+    if isinstance(value, dict):  # a map of plain values (a node selector): through the component provider its
+        item = _container_item(annotation, dict)  # values arrive as outputs
+        if item is not None:
+            return {k: _late(words, v, item, True, f"{path}.{k}") if has_output(v) else v for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        item = inner if is_list else _list_item(annotation)
+        item = inner if is_list else _container_item(annotation, list)
         if item is not None:
             return [_late(words, v, item, True, f"{path}[{i}]") if has_output(v) else v for i, v in enumerate(value)]
     return value
 
 
-def _list_item(annotation: Any) -> Any:
-    """The item annotation of a list field (through NotRequired, Input and Optional); None when it is no list."""
+def _container_item(annotation: Any, container: type) -> Any:
+    """The item annotation of a list field, or the value annotation of a map field (`container` list or dict;
+    through NotRequired, Input and Optional); None when the field is no such container."""
     stack = [annotation]
     while stack:
         current = stack.pop(0)
-        if typing.get_origin(current) is list and typing.get_args(current):
-            return typing.get_args(current)[0]
+        if typing.get_origin(current) is container and typing.get_args(current):
+            return typing.get_args(current)[-1]
         stack.extend(a for a in typing.get_args(current) if not isinstance(a, typing.ForwardRef))
     return None
 
 
-def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str) -> Any:
+def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str,
+              rule: Optional[Callable[[Any], Optional[str]]] = None) -> Any:
     value = whole_numbers(value)
     problems: list[tuple[str, str]] = []
     typed: list[tuple[str, str]] = []  # as in check_shape: a value rule's words for a path win over its type's
@@ -131,8 +140,12 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
     if value is None:
         if required:
             problems.append((path, "is required"))
+        elif inner is not None and not is_list:  # an optional handle given: the component reads its fields
+            problems.append((path, f"resolved to nothing; give a {_named(inner)}, or leave it out"))
     elif inner is None:
-        wrong = _plain_value_problem(value, annotation, outputs_allowed=True)
+        ruled = rule(value) if rule is not None else None  # as _shape: the handle field's rule, in its words
+        wrong = (f"{value!r:.80} is invalid; allowed: {ruled}" if ruled else
+                 _plain_value_problem(value, annotation, outputs_allowed=True))
         if wrong:
             problems.append((path, wrong))
     elif not is_list:

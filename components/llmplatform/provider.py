@@ -131,12 +131,14 @@ def _join(path: str, name: str) -> str:
 class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
+        self._constructing = ""  # "<Component> <name>" of the Construct whose inputs are being mapped
         self.schema = json.dumps(tidy_descriptions(enrich(mark_secrets(json.loads(cast(str, self.schema))))),
                                  indent=2, sort_keys=True)
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
                   options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:
         component = resource_type.rsplit(":", 1)[-1]
+        self._constructing = f"{component} {name}"  # read while the inputs are mapped, before anything awaits
         try:
             return super().construct(name, resource_type, inputs, options)
         except InputPropertyError as error:  # from mapping the inputs: one property
@@ -174,7 +176,15 @@ class PlatformProvider(ComponentProvider):
             structure = spread(value)
             if structure is not _UNRESOLVED:
                 return self._map_value(structure, prop, component_name, path)
-            return value.apply(lambda v: None if v is None else self._map_value(v, prop, component_name, path))
+            words = self._constructing
+
+            def mapped(v: Any) -> Any:  # an input error once it resolves: refused as the late checks refuse
+                try:
+                    return None if v is None else self._map_value(v, prop, component_name, path)
+                except InputPropertyError as error:
+                    raise LateInputError(f"{words}: input {error.property_path}: {error.reason}",
+                                         [(error.property_path, error.reason)]) from None
+            return value.apply(mapped)
         if prop.ref:
             enum_type = self._enum_type(prop)
             if enum_type is not None:

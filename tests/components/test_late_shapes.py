@@ -140,3 +140,38 @@ def test_a_spec_given_as_one_output_is_refused_before_anything_registers(name, k
         run(lambda: component("early", {**REQUIRED[name](), key: pulumi.Output.from_input(REQUIRED[name]()[key])}))
     assert str(error.value).startswith(f"{name} early: {key}: must be ") and "not an Output" in str(error.value)
     assert error.value.errors[0]["property_path"] == key
+
+
+@pytest.mark.parametrize("name, key, extra", [
+    ("AppNamespace", "route_target", {}), ("InferenceStack", "gpu", {"accelerator": "gpu"}),
+    ("Observability", "monitoring", {}), ("ModelAutoscaler", "keda", {"mode": "requests"}),
+], ids=["route-target", "gpu", "monitoring", "keda"])
+def test_an_optional_handle_given_as_an_output_that_resolves_to_nothing_is_refused(name, key, extra):
+    """A stack reference's output the other stack does not have resolves to None; the component took the handle as
+    given and read its fields: a TypeError ("'NoneType' object is not subscriptable") with a traceback."""
+    spec, _ = _typeddict_of(args_type(getattr(llmplatform, name)).__annotations__[key])
+    assert spec is not None and handed_out(spec)
+    source, output = handed_out(spec)
+    message = stops_with(name, lambda: {**REQUIRED[name](), **extra, key: pulumi.Output.from_input(None)})
+    assert message == (f"{name} late: {key}: resolved to nothing; give a {spec.__name__} ({source}'s `{output}`), "
+                       "or leave it out")
+
+
+def test_a_handle_fields_own_rule_holds_when_the_field_is_an_output():
+    """The mirror registry of a cluster handle is checked in the component's words whether the handle, or only the
+    field, is an output (through the component provider every field of a handle with dependencies is one)."""
+    bad = "HTTP://Mirror.example.com/"
+    words = ("GpuNodePool late: cluster.image_registry: 'HTTP://Mirror.example.com/' is invalid; allowed: a registry "
+             "host without a scheme (e.g. Mirror.example.com)")
+    for given in (lambda: pulumi.Output.from_input({**cluster_handle(), "image_registry": bad}),
+                  lambda: {**cluster_handle(), "image_registry": pulumi.Output.from_input(bad)}):
+        assert stops_with("GpuNodePool", lambda: {**REQUIRED["GpuNodePool"](), "cluster": given()}) == words
+
+
+def test_the_values_of_a_map_that_are_outputs_are_checked_one_by_one():
+    """A node selector's values reach pods as they are: a number (Kubernetes refuses it) or an object (the SDK's
+    "While processing input" AssertionError) is refused in the component's words."""
+    for value, why in ((5, "expects a string, got int 5"), ({"x": 1}, "expects a string, got dict {'x': 1}")):
+        message = stops_with("OllamaServer", lambda: {**REQUIRED["OllamaServer"](), "cluster": {
+            **cluster_handle(), "cpu_node_selector": {"pool": pulumi.Output.from_input(value)}}})
+        assert message == f"OllamaServer late: cluster.cpu_node_selector.pool: {why}"

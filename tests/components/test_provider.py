@@ -175,6 +175,29 @@ def test_bad_inputs_come_back_as_per_property_errors(host, program, type_, make_
     assert len(host.monitor.registrations) == before, "nothing registered by the refused component"
 
 
+def test_a_wrong_number_in_a_handle_with_dependencies_is_refused_with_the_whole_message(host, program):
+    """A handle that references another resource (as `${observability.keda}` does) arrives with its dependency, so
+    the provider maps its fields once they resolve: a fraction where a whole number goes is refused there with the
+    component's sentence (the status message was empty: the SDK's server answers an InputPropertyError with none)."""
+    resources = {"aks": copy.deepcopy(program["resources"]["aks"])}
+    resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
+    resources["ollama"] = {"type": "llmplatform:index:OllamaServer", "properties": {
+        "cluster": "${aks.cluster}", "autoscaled": True,
+        "modelVolume": {"namespace": "inference", "claimName": "models", "mountPath": "/models"},
+        "keda": {"namespace": "keda", "interceptorHost": "interceptor.${aks.cluster.clusterName}",
+                 "interceptorPort": 2.5, "externalScaler": "scaler:9090", "prometheusUrl": "http://prometheus:9090"}},
+        "options": {"providers": {"kubernetes": "${aks.provider}"}}}
+    fresh = host.with_fresh_monitor(stack="late-number")
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            plugin_host.run_yaml_program(fresh, {"resources": resources})
+    finally:
+        fresh.close()
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.value.message == "OllamaServer ollama: input keda.interceptorPort: 2.5 is not a whole number"
+    assert failure.value.property_errors == [("keda.interceptorPort", "2.5 is not a whole number")]
+
+
 def test_a_component_check_gives_other_languages_the_python_message(host, program):
     """The same mistake through Python (the component alone under the offline runner) and through the wire."""
     from llmplatform import AksCluster
