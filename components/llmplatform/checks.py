@@ -5,6 +5,7 @@ The error is a `pulumi.InputPropertiesError` carrying the property path, so the 
 other languages as a per-property error (the engine prints the path and the reason) instead of a traceback.
 """
 import collections.abc
+import contextvars
 import functools
 import re
 import typing
@@ -101,10 +102,29 @@ def _late_fields(words: str, value: dict[str, Any], spec: type, path: str) -> di
     return {**value, **changed} if changed else value
 
 
+# The late checks made during one Construct of the component provider (None elsewhere): it awaits them all before it
+# answers, as the Python language host awaits every outstanding task before a program ends, so a check of a field
+# no code reads still refuses (the SDK's Construct awaits only the outputs it returns and the RPCs under way).
+CONSTRUCT_CHECKS: contextvars.ContextVar[Optional[list[pulumi.Output[Any]]]] = contextvars.ContextVar(
+    "llmplatform_construct_checks", default=None)
+
+
+def awaited(check: pulumi.Output[Any]) -> pulumi.Output[Any]:
+    """`check`, awaited before the Construct that made it answers (nothing outside one)."""
+    pending = CONSTRUCT_CHECKS.get()
+    if pending is not None:
+        pending.append(check)
+    return check
+
+
 def _late(words: str, value: Any, annotation: Any, required: bool, path: str,
           rule: Optional[Callable[[Any], Optional[str]]] = None) -> Any:
     if isinstance(value, pulumi.Output):
-        return value.apply(lambda resolved: _resolved(words, resolved, annotation, required, path, rule))
+        output = value
+
+        async def checked(resolved: Any) -> Any:  # a secret's value stays out of the message
+            return _resolved(words, resolved, annotation, required, path, rule, await output.is_secret())
+        return awaited(value.apply(checked))
     inner, is_list = _typeddict_of(annotation)
     if isinstance(value, dict) and inner is not None and not is_list:
         return _late_fields(words, value, inner, path)
@@ -132,7 +152,7 @@ def _container_item(annotation: Any, container: type) -> Any:
 
 
 def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str,
-              rule: Optional[Callable[[Any], Optional[str]]] = None) -> Any:
+              rule: Optional[Callable[[Any], Optional[str]]] = None, secret: bool = False) -> Any:
     value = whole_numbers(value)
     problems: list[tuple[str, str]] = []
     typed: list[tuple[str, str]] = []  # as in check_shape: a value rule's words for a path win over its type's
@@ -156,9 +176,25 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
         for i, element in enumerate(value):
             _shape(element, inner, f"{path}[{i}]", problems, typed)
     problems += [(where, why) for where, why in typed if not any(within(where, p) for p, _ in problems)]
+    if secret:
+        problems = [(where, hidden(why)) for where, why in problems]
     if problems:
         raise LateInputError(f"{words}: {'; '.join(f'{where}: {why}' for where, why in problems)}", problems)
     return value
+
+
+_SHOWN_TYPE = re.compile(r"^(expects .*?), got (\w+) .*$", re.S)
+_SHOWN_VALUE = re.compile(r"^.* is invalid; allowed: (.*)$", re.S)
+
+
+def hidden(why: str) -> str:
+    """A problem's reason without the value it shows (the check's two forms: "expects X, got <type> <value>" and
+    "<value> is invalid; allowed: Y"), for a value that is a secret: the message reaches the console and CI logs."""
+    if _SHOWN_TYPE.match(why):
+        return _SHOWN_TYPE.sub(r"\1, got a \2 (a secret: its value is not shown)", why)
+    if _SHOWN_VALUE.match(why):
+        return _SHOWN_VALUE.sub(r"a secret (its value is not shown) is invalid; allowed: \1", why)
+    return why
 
 
 def problems_message(component: str, name: str, found: list[Problem]) -> str:
@@ -214,7 +250,7 @@ def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[
         except ComponentInputError as error:
             raise LateInputError.of(error) from None
         return values
-    return resolved.apply(refuse)
+    return awaited(resolved.apply(refuse))
 
 
 def after_check(check: Optional[pulumi.Output[Any]], value: Any) -> Any:

@@ -31,6 +31,7 @@ from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from . import PACKAGE, __version__, all_components
+from .checks import CONSTRUCT_CHECKS, awaited
 from .errors import LateInputError
 from .rules import nearest_or_all
 from .schema_extras import enrich
@@ -184,7 +185,7 @@ class PlatformProvider(ComponentProvider):
                 except InputPropertyError as error:
                     raise LateInputError(f"{words}: input {error.property_path}: {error.reason}",
                                          [(error.property_path, error.reason)]) from None
-            return value.apply(mapped)
+            return awaited(value.apply(mapped))
         if prop.ref:
             enum_type = self._enum_type(prop)
             if enum_type is not None:
@@ -227,6 +228,20 @@ class PlatformServicer(ProviderServicer):
     it resolved) as the early checks end it: INVALID_ARGUMENT with one error per property, in schema names, which the
     engine prints as the path and the reason. The SDK's own server passes any RunError on as it is (pulumi 3.272.0,
     `provider/server.py` Construct), and gRPC then reports `Unexpected <class '...LateInputError'>: ...`."""
+
+    async def _construct(self, request: Any, context: Any) -> Any:
+        """The SDK's Construct, then every late check the component made (`checks.awaited`): one of a field that no
+        code reads would otherwise never run here (the SDK awaits only the returned outputs and the RPCs under
+        way), where a Python program's language host awaits every outstanding task before the program ends."""
+        pending: list[pulumi.Output[Any]] = []
+        token = CONSTRUCT_CHECKS.set(pending)
+        try:
+            response = await super()._construct(request, context)
+            for check in pending:
+                await check.future()
+            return response
+        finally:
+            CONSTRUCT_CHECKS.reset(token)
 
     async def Construct(self, request: Any, context: Any) -> Any:  # noqa: N802 (the gRPC method's name)
         try:

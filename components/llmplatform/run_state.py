@@ -1,7 +1,7 @@
 """What one Pulumi run remembers across components: the device software a cluster's first GPU pool installs, the
 last write to each Key Vault. Kept per run, so a process that runs programs one after another (an Automation API
 inline program previewed then updated, a test suite) starts each afresh instead of reading the last run's record."""
-from typing import Any, Optional
+from typing import Any, Awaitable, Optional
 
 import pulumi
 from pulumi.runtime import settings
@@ -34,18 +34,34 @@ class Turn:
 
     def __init__(self, record: str, key: pulumi.Input[Any], ready: pulumi.Input[Any] = None):
         self._write: Optional[pulumi.Resource] = None
+        self._before: Optional[Turn] = None
         last = per_run(record)
         stack = (pulumi.get_project(), pulumi.get_stack())  # a provider process may serve more than one stack
 
-        def take(values: list[Any]) -> list[pulumi.Resource]:
+        def take(values: list[Any]) -> Awaitable[list[pulumi.Resource]]:
             k = repr((stack, values[0]))
-            previous = last.get(k)
+            before = last.get(k)
             if self._write is not None:
-                last[k] = self._write
-            return [previous] if previous is not None else []
+                last[k] = self
+                self._before = before
+            return _last_done(before)
         self.after: pulumi.Output[list[pulumi.Resource]] = pulumi.Output.all(key, ready).apply(take)
 
     def held_by(self, write: pulumi.Resource) -> pulumi.Resource:
         """The write that takes this turn (set as it is declared, before the event loop resolves `after`)."""
         self._write = write
         return write
+
+
+async def _last_done(turn: Optional[Turn]) -> list[pulumi.Resource]:
+    """The write of `turn`, once it is done; when it failed (refused by a late input check before it was sent, or by
+    Azure), the one before it: a failed write holds no place in the queue. Depending on it carried its error to
+    every later write under the key (through the component provider, where one process serves a deployment, each
+    later GPU pool of the cluster was refused with the first one's message)."""
+    while turn is not None and turn._write is not None:
+        try:
+            await turn._write.urn.future()
+            return [turn._write]
+        except Exception:  # noqa: BLE001 (its own error is reported where it was made)
+            turn = turn._before
+    return []

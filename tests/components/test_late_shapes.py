@@ -175,3 +175,11 @@ def test_the_values_of_a_map_that_are_outputs_are_checked_one_by_one():
         message = stops_with("OllamaServer", lambda: {**REQUIRED["OllamaServer"](), "cluster": {
             **cluster_handle(), "cpu_node_selector": {"pool": pulumi.Output.from_input(value)}}})
         assert message == f"OllamaServer late: cluster.cpu_node_selector.pool: {why}"
+
+
+def test_a_secret_of_the_wrong_type_is_refused_without_its_value():
+    """The message reaches the console and CI logs: a secret's value stays out of it, its type does not."""
+    url = "postgres://admin:hunter2@db"
+    message = stops_with("OpenWebUi", lambda: {**REQUIRED["OpenWebUi"](), "database_url_secret": pulumi.Output.secret([url])})
+    assert message == ("OpenWebUi late: database_url_secret: expects a string, got a list (a secret: its value is not "
+                       "shown)")

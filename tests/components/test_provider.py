@@ -285,6 +285,24 @@ def test_a_second_gpu_pool_shares_the_clusters_device_software_across_construct_
     assert [path for path, _ in failure.value.property_errors] == ["driver"]
 
 
+def test_a_gpu_pool_refused_late_holds_no_place_in_the_clusters_queue_of_pool_writes(host, example_run):
+    """Pools of one cluster are written one at a time (run_state.Turn: each depends on the one before). A pool
+    refused once its handle resolved never wrote; the next pool depended on it and was refused with its message,
+    on the engine's `--continue-on-error` or a Construct already under way."""
+    aks = example_run.constructed["aks"]
+    providers = {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])}
+    inputs = {"vmSize": "Standard_NC24ads_A100_v4", "driver": "operator"}
+    after_aks = {"cluster": [aks.urn]}
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct("llmplatform:index:GpuNodePool", "gpu-refused", {
+            **inputs, "cluster": {**aks.wire["cluster"], "encryptionAtHost": "false"}, "poolName": "gpurefused"},
+            after_aks, providers=providers)
+    assert failure.value.property_errors == [("cluster.encryptionAtHost", "expects true or false, got str 'false'")]
+    after = host.construct("llmplatform:index:GpuNodePool", "gpu-after", {
+        **inputs, "cluster": aks.wire["cluster"], "poolName": "gpuafter"}, after_aks, providers=providers)
+    assert [r.inputs["agentPoolName"] for r in after.children if r.type.endswith(":AgentPool")] == ["gpuafter"]
+
+
 # ---- the newcomer mistakes (components/test_newcomer_mistakes.py) as another language sends them, to the same plugin
 from tests.components.test_newcomer_mistakes import IDS, WIRE, check_wire_outcome, send_mistakes  # noqa: E402
 
@@ -330,17 +348,27 @@ def test_after_a_refused_deployment_the_plugin_serves_the_next_and_prints_no_tra
     """A refused deployment leaves futures failing with "Resource monitor has terminated" once the engine stops its
     monitor (here the cluster's and the vault's calls still under way); asyncio printed each as "Future exception
     was never retrieved" with a traceback (the engine shows a plugin's stderr to the user), and their 94 KB filled
-    the stderr pipe this host did not drain, which hung the plugin's next Construct until its deadline."""
-    resources = {key: copy.deepcopy(program["resources"][key]) for key in ("aks", "vault")}
-    resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
-    resources["gate"] = {"type": "llmplatform:index:ApiGate", "options": {"providers": {"kubernetes": "${aks.provider}"}},
-                         "properties": {"cluster": "${aks.cluster}", "keyVault": "${vault.vault}", "namePrefix": "g",
-                                        "endpoint": {"baseUrl": "http://vllm.llm:8000", "api": "vllm",
-                                                     "namespace": "llm", "service": "vllm", "port": 8000}}}
-    refused = host.with_fresh_monitor(stack="refused")
-    with pytest.raises(plugin_host.ConstructFailure, match="endpoint.api='vllm' is invalid"):
-        plugin_host.run_yaml_program(refused, {"resources": resources})
-    refused.close()  # the engine ends the deployment: its monitor goes
-    after = host.with_fresh_monitor(stack="after")
-    assert len(plugin_host.run_yaml_program(after, program).constructed) == len(program["resources"])
+    the stderr pipe this host did not drain, which hung the plugin's next Construct until its deadline.
+    The next deployment's refusal is of a field no code reads (ApiGate never reads its endpoint's `port`: the URL
+    says it), in a handle with a dependency, so checked once it resolves: nothing awaited that check through the
+    provider (the SDK's Construct awaits only the outputs it returns), where a Python program fails at its end."""
+    def gate_program(endpoint: dict) -> dict:
+        resources = {key: copy.deepcopy(program["resources"][key]) for key in ("aks", "vault")}
+        resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
+        resources["gate"] = {"type": "llmplatform:index:ApiGate", "options": {"providers": {
+            "kubernetes": "${aks.provider}"}}, "properties": {
+            "cluster": "${aks.cluster}", "keyVault": "${vault.vault}", "namePrefix": "g", "endpoint": {
+                "baseUrl": "http://ollama.llm:11434", "api": "ollama", "namespace": "llm", "service": "ollama",
+                "port": 11434, **endpoint}}}
+        return {"resources": resources}
+    messages = []
+    for stack, endpoint in (("refused", {"api": "vllm"}),
+                            ("unread", {"service": "ollama-${aks.cluster.clusterName}", "port": 2.5})):
+        deployment = host.with_fresh_monitor(stack=stack)
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            plugin_host.run_yaml_program(deployment, gate_program(endpoint))
+        deployment.close()  # the engine ends the deployment: its monitor goes
+        messages.append(failure.value.message)
+    assert messages == ["ApiGate gate: input endpoint.api='vllm' is invalid; allowed: openai, ollama",
+                        "ApiGate gate: input endpoint.port: 2.5 is not a whole number"]
     assert "Traceback" not in host.plugin.stderr() and "never retrieved" not in host.plugin.stderr()
