@@ -185,15 +185,18 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
 
 _SHOWN_TYPE = re.compile(r"^(expects .*?), got (\w+) .*$", re.S)
 _SHOWN_VALUE = re.compile(r"^.* is invalid; allowed: (.*)$", re.S)
+_EXAMPLE = re.compile(r" \(e\.g\. .*\)", re.S)  # to the last parenthesis: a value may hold one
 
 
 def hidden(why: str) -> str:
     """A problem's reason without the value it shows (the check's two forms: "expects X, got <type> <value>" and
-    "<value> is invalid; allowed: Y"), for a value that is a secret: the message reaches the console and CI logs."""
+    "<value> is invalid; allowed: Y"), for a value that is a secret: the message reaches the console and CI logs. A
+    rule's example goes too: it may be the value itself, corrected (a mirror registry's "(e.g. user:password@host)",
+    its scheme dropped)."""
     if _SHOWN_TYPE.match(why):
         return _SHOWN_TYPE.sub(r"\1, got a \2 (a secret: its value is not shown)", why)
     if _SHOWN_VALUE.match(why):
-        return _SHOWN_VALUE.sub(r"a secret (its value is not shown) is invalid; allowed: \1", why)
+        return _EXAMPLE.sub("", _SHOWN_VALUE.sub(r"a secret (its value is not shown) is invalid; allowed: \1", why))
     return why
 
 

@@ -183,3 +183,12 @@ def test_a_secret_of_the_wrong_type_is_refused_without_its_value():
     message = stops_with("OpenWebUi", lambda: {**REQUIRED["OpenWebUi"](), "database_url_secret": pulumi.Output.secret([url])})
     assert message == ("OpenWebUi late: database_url_secret: expects a string, got a list (a secret: its value is not "
                        "shown)")
+
+
+def test_a_secret_refused_by_a_fields_rule_is_not_shown_in_the_rules_example():
+    """A mirror registry's rule suggests the value corrected ("(e.g. user:hunter2@mirror.example.com)", its scheme
+    dropped): for a secret, the example would show it all the same."""
+    message = stops_with("GpuNodePool", lambda: {**REQUIRED["GpuNodePool"](), "cluster": {
+        **cluster_handle(), "image_registry": pulumi.Output.secret("https://user:hunter2@mirror.example.com/")}})
+    assert message == ("GpuNodePool late: cluster.image_registry: a secret (its value is not shown) is invalid; "
+                       "allowed: a registry host without a scheme")
