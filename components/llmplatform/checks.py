@@ -185,18 +185,22 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
 
 _SHOWN_TYPE = re.compile(r"^(expects .*?), got (\w+) .*$", re.S)
 _SHOWN_VALUE = re.compile(r"^.* is invalid; allowed: (.*)$", re.S)
+_SHOWN_SUBJECT = re.compile(r"^.+? (is not (?:a whole number|one of .*))$", re.S)  # the provider's mapping
 _EXAMPLE = re.compile(r" \(e\.g\. .*\)", re.S)  # to the last parenthesis: a value may hold one
 
 
 def hidden(why: str) -> str:
-    """A problem's reason without the value it shows (the check's two forms: "expects X, got <type> <value>" and
-    "<value> is invalid; allowed: Y"), for a value that is a secret: the message reaches the console and CI logs. A
+    """A problem's reason without the value it shows (the checks' forms: "expects X, got <type> <value>",
+    "<value> is invalid; allowed: Y", and the provider's mapping's "<value> is not a whole number|one of ..."), for a
+    value that is a secret: the message reaches the console and CI logs. A
     rule's example goes too: it may be the value itself, corrected (a mirror registry's "(e.g. user:password@host)",
     its scheme dropped)."""
     if _SHOWN_TYPE.match(why):
         return _SHOWN_TYPE.sub(r"\1, got a \2 (a secret: its value is not shown)", why)
     if _SHOWN_VALUE.match(why):
         return _EXAMPLE.sub("", _SHOWN_VALUE.sub(r"a secret (its value is not shown) is invalid; allowed: \1", why))
+    if _SHOWN_SUBJECT.match(why):
+        return _SHOWN_SUBJECT.sub(r"a secret (its value is not shown) \1", why)
     return why
 
 

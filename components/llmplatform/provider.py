@@ -31,7 +31,7 @@ from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from . import PACKAGE, __version__, all_components
-from .checks import CONSTRUCT_CHECKS, awaited
+from .checks import CONSTRUCT_CHECKS, awaited, hidden
 from .errors import LateInputError
 from .rules import nearest_or_all
 from .schema_extras import enrich
@@ -179,12 +179,13 @@ class PlatformProvider(ComponentProvider):
                 return self._map_value(structure, prop, component_name, path)
             words = self._constructing
 
-            def mapped(v: Any) -> Any:  # an input error once it resolves: refused as the late checks refuse
+            async def mapped(v: Any) -> Any:  # an input error once it resolves: refused as the late checks refuse
                 try:
                     return None if v is None else self._map_value(v, prop, component_name, path)
-                except InputPropertyError as error:
-                    raise LateInputError(f"{words}: input {error.property_path}: {error.reason}",
-                                         [(error.property_path, error.reason)]) from None
+                except InputPropertyError as error:  # a secret's value stays out of the message, as theirs
+                    reason = hidden(error.reason) if await value.is_secret() else error.reason
+                    raise LateInputError(f"{words}: input {error.property_path}: {reason}",
+                                         [(error.property_path, reason)]) from None
             return awaited(value.apply(mapped))
         if prop.ref:
             enum_type = self._enum_type(prop)

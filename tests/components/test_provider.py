@@ -198,6 +198,23 @@ def test_a_wrong_number_in_a_handle_with_dependencies_is_refused_with_the_whole_
     assert failure.value.property_errors == [("keda.interceptorPort", "2.5 is not a whole number")]
 
 
+def test_a_secret_wrong_number_is_refused_without_its_value(host, example_run):
+    """A secret reaches the provider as one output (an object holding one is secret whole), mapped once it resolves:
+    its refusal is a late message, and a secret's value stays out of those (it reaches the console and CI logs)."""
+    from offline.runner import SECRET_SIG, SIG_KEY
+    aks = example_run.constructed["aks"]
+    keda = {"namespace": "keda", "interceptorHost": "interceptor", "interceptorPort": {SIG_KEY: SECRET_SIG,
+            "value": 8080.5}, "externalScaler": "scaler:9090", "prometheusUrl": "http://prometheus:9090"}
+    with pytest.raises(plugin_host.ConstructFailure) as failure:  # its own namespace: what it registered stays apart
+        host.construct("llmplatform:index:OllamaServer", "secret-port", {
+            "cluster": aks.wire["cluster"], "autoscaled": True, "keda": keda,
+            "modelVolume": {"namespace": "secret-port", "claimName": "models", "mountPath": "/models"}},
+            {"cluster": [aks.urn]}, providers={"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+    why = "a secret (its value is not shown) is not a whole number"
+    assert failure.value.message == f"OllamaServer secret-port: input keda.interceptorPort: {why}"
+    assert failure.value.property_errors == [("keda.interceptorPort", why)]
+
+
 def test_a_component_check_gives_other_languages_the_python_message(host, program):
     """The same mistake through Python (the component alone under the offline runner) and through the wire."""
     from llmplatform import AksCluster
