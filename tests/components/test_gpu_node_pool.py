@@ -237,3 +237,23 @@ def test_a_fallback_on_a_cluster_handle_that_arrives_as_an_output_is_checked_onc
         offline.run_function(program)
     assert str(error.value) == ("GpuNodePool gpu: input fallback.enabled=True is invalid; allowed: only on a cluster "
                                 "whose autoscaler_expander is 'priority' (this cluster's is 'least-waste')")
+
+
+def test_a_turn_after_two_failed_writes_waits_for_the_last_that_was_done():
+    """`run_state._last_done` walks back past every failed write (`Turn._before`), not only the one before."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from llmplatform.run_state import Turn, _last_done
+
+    async def walk() -> list[str]:
+        def write(name: str, failed: bool) -> SimpleNamespace:
+            future: asyncio.Future = asyncio.get_running_loop().create_future()
+            future.set_exception(RuntimeError(name)) if failed else future.set_result(f"urn:{name}")
+            return SimpleNamespace(name=name, urn=SimpleNamespace(future=lambda: future))
+        before = None
+        for name, failed in (("a", False), ("b", True), ("c", True)):
+            turn = object.__new__(Turn)
+            turn._write, turn._before, before = write(name, failed), before, turn
+        return [w.name for w in await _last_done(before)]
+    assert asyncio.run(walk()) == ["a"]
