@@ -162,17 +162,21 @@ class Plugin:
         # stderr read as it comes, as the engine reads it (plugin.go `runtrace`, each line a diagnostic for the
         # user): left in the pipe, 64 KiB of it blocked the plugin's next write, and the plugin with it
         self._stderr: list[str] = []
-        errors = self.process.stderr
-        assert errors is not None  # stderr=PIPE
+        errors, stdout = self.process.stderr, self.process.stdout
+        assert errors is not None and stdout is not None  # stderr=PIPE, stdout=PIPE
         self._stderr_reader = threading.Thread(target=lambda: self._stderr.extend(iter(errors.readline, "")),
                                                daemon=True)
         self._stderr_reader.start()
         port: list[str] = []
-        stdout = self.process.stdout
-        assert stdout is not None  # stdout=PIPE
-        reader = threading.Thread(target=lambda: port.append(stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(START_TIMEOUT)
+        printed = threading.Event()
+
+        def read_stdout() -> None:  # the port first; then whatever else, drained as the engine drains it
+            port.append(stdout.readline())
+            printed.set()
+            for _ in iter(stdout.readline, ""):
+                pass
+        threading.Thread(target=read_stdout, daemon=True).start()
+        printed.wait(START_TIMEOUT)
         if not port or not port[0].strip().isdigit():
             err = self.close()
             raise PluginError(f"{' '.join(argv)} printed no port within {START_TIMEOUT:.0f} s: {port[:1]} "
@@ -190,7 +194,7 @@ class Plugin:
             self.channel.close()
         self.process.kill()
         self.process.wait()
-        self._stderr_reader.join()  # the pipe closes with the process
+        self._stderr_reader.join(START_TIMEOUT)  # the pipe closes with the process (and any child holding it)
         return "".join(self._stderr)
 
 

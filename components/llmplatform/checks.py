@@ -44,6 +44,14 @@ def check_shape(component: str, name: str, args: A, args_type: type, rules: Opti
     checked once they resolve: the inputs to build from are returned, each output in them (a handle given as one, a
     handle's field, an input) replaced by one that refuses a value of the wrong shape in these words (`late_shapes`),
     so what reads it waits for the check."""
+    refuse_now(component, name, args, args_type, rules, prefix_rule)
+    return late_shapes(component, name, args, args_type)
+
+
+def refuse_now(component: str, name: str, args: Any, args_type: type, rules: Optional[Rules] = None,
+               prefix_rule: Callable[[str], Optional[str]] = azure_name_start) -> None:
+    """check_shape's checks of what is known now, without making late checks of the outputs (a late check that
+    runs them again once a handle resolved: the other outputs already have theirs)."""
     problems: list[tuple[str, str]] = []
     typed: list[tuple[str, str]] = []  # plain values of the wrong type: a rule's own words for the path win
     _shape(args, args_type, "", problems, typed)
@@ -77,7 +85,6 @@ def check_shape(component: str, name: str, args: A, args_type: type, rules: Opti
                          f"give a name_prefix ({wrong})")
     if problems:
         raise ComponentInputError(f"{component} {name}: {'; '.join(lines)}", problems=problems)
-    return late_shapes(component, name, args, args_type)
 
 
 def late_shapes(component: str, name: str, args: A, args_type: type) -> A:
@@ -253,7 +260,7 @@ def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[
     def refuse(values: dict[str, Any]) -> dict[str, Any]:
         given = whole_numbers({**(handle if isinstance(handle, Mapping) else {}), **values})  # 8080.0 -> 8080
         try:
-            check_shape(component, name, {**args, key: given}, args_type, check)
+            refuse_now(component, name, {**args, key: given}, args_type, check)
         except ComponentInputError as error:
             raise LateInputError.of(error) from None
         return values

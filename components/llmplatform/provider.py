@@ -12,6 +12,7 @@ error, the components' own included, into a per-property error the engine prints
 """
 import argparse
 import asyncio
+import contextvars
 import json
 import re
 import sys
@@ -129,17 +130,21 @@ def _join(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
+# "<Component> <name>" of the Construct whose inputs are mapped: the sentence a late mapping refusal starts with.
+# Per request (each gRPC request runs in its own task), not on the provider, which concurrent Constructs share.
+_CONSTRUCTING: contextvars.ContextVar[str] = contextvars.ContextVar("llmplatform_constructing", default="")
+
+
 class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
-        self._constructing = ""  # "<Component> <name>" of the Construct whose inputs are being mapped
         self.schema = json.dumps(tidy_descriptions(enrich(mark_secrets(json.loads(cast(str, self.schema))))),
                                  indent=2, sort_keys=True)
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
                   options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:
         component = resource_type.rsplit(":", 1)[-1]
-        self._constructing = f"{component} {name}"  # read while the inputs are mapped, before anything awaits
+        _CONSTRUCTING.set(f"{component} {name}")  # the request's own context: applies made from it see it too
         try:
             return super().construct(name, resource_type, inputs, options)
         except InputPropertyError as error:  # from mapping the inputs: one property
@@ -177,7 +182,7 @@ class PlatformProvider(ComponentProvider):
             structure = spread(value)
             if structure is not _UNRESOLVED:
                 return self._map_value(structure, prop, component_name, path)
-            words = self._constructing
+            words = _CONSTRUCTING.get()
 
             async def mapped(v: Any) -> Any:  # an input error once it resolves: refused as the late checks refuse
                 try:

@@ -61,6 +61,7 @@ async def _last_done(turn: Optional[Turn]) -> list[pulumi.Resource]:
     while turn is not None and turn._write is not None:
         try:
             await turn._write.urn.future()
+            turn._before = None  # done: no later turn walks back past it (one process serves a whole deployment)
             return [turn._write]
         except Exception:  # noqa: BLE001 (its own error is reported where it was made)
             turn = turn._before

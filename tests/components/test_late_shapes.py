@@ -192,3 +192,20 @@ def test_a_secret_refused_by_a_fields_rule_is_not_shown_in_the_rules_example():
         **cluster_handle(), "image_registry": pulumi.Output.secret("https://user:hunter2@mirror.example.com/")}})
     assert message == ("GpuNodePool late: cluster.image_registry: a secret (its value is not shown) is invalid; "
                        "allowed: a registry host without a scheme")
+
+
+def test_a_late_rules_check_makes_no_new_late_checks_when_it_runs():
+    """late_rules runs the early checks again once a handle resolves; the other inputs' outputs have their late
+    checks already: making them again inside the apply checked (and refused) each twice, and grew the list a
+    component provider's Construct awaits while it was being awaited."""
+    from llmplatform.checks import CONSTRUCT_CHECKS
+    made: list[Any] = []
+
+    def program() -> None:
+        CONSTRUCT_CHECKS.set(made)
+        args = {**REQUIRED["LlmdStack"](), "gpu": pulumi.Output.from_input(GPU),
+                "key_vault": pulumi.Output.from_input(VAULT)}
+        llmplatform.LlmdStack("made", args, provider_opts())
+        made.append(len(made))  # how many the component made while it was built
+    run(program)
+    assert made and made[-1] == len(made) - 1, "checks were made once the handles resolved"
