@@ -360,11 +360,13 @@ class ProviderHost:
             raise
         self.client = provider_pb2_grpc.ResourceProviderStub(self.plugin.channel)
 
-    def with_fresh_monitor(self, stack: str) -> "ProviderHost":
+    preview = False  # Construct's dryRun: `pulumi preview`, where values not known yet arrive as unknowns
+
+    def with_fresh_monitor(self, stack: str, preview: bool = False) -> "ProviderHost":
         """A second deployment against the same plugin process: its own resource monitor and stack name (Construct
-        names its monitor per request, as the engine does for each deployment)."""
+        names its monitor per request, as the engine does for each deployment); a preview with `preview`."""
         other = object.__new__(ProviderHost)
-        other.project, other.stack, other.engine = self.project, stack, self.engine
+        other.project, other.stack, other.engine, other.preview = self.project, stack, self.engine, preview
         other.monitor = MonitorStub(self.project, stack)
         other.server, other.address = _server((resource_pb2_grpc.add_ResourceMonitorServicer_to_server, other.monitor))
         other.plugin, other.client, other._shared = self.plugin, self.client, True
@@ -379,7 +381,7 @@ class ProviderHost:
         """One component, inputs as the wire carries them (a Struct: numbers are doubles)."""
         before = len(self.monitor.registrations)
         request = provider_pb2.ConstructRequest(
-            project=self.project, stack=self.stack, dryRun=False, parallel=16, monitorEndpoint=self.address,
+            project=self.project, stack=self.stack, dryRun=self.preview, parallel=16, monitorEndpoint=self.address,
             type=type_, name=name, parent=parent, inputs=to_struct(inputs), providers=providers or {},
             inputDependencies={k: provider_pb2.ConstructRequest.PropertyDependencies(urns=v)
                                for k, v in (input_dependencies or {}).items()},

@@ -400,9 +400,9 @@ def _is_kind(value: Any, kind: Any) -> bool:
     container, item = kind
     if container == "list":
         return isinstance(value, (list, tuple)) and (item is None or all(
-            isinstance(v, pulumi.Output) or _is_kind(v, item) for v in value))
+            is_output(v) or _is_kind(v, item) for v in value))
     return isinstance(value, Mapping) and (item is None or all(
-        isinstance(v, pulumi.Output) or _is_kind(v, item) for v in value.values()))
+        is_output(v) or _is_kind(v, item) for v in value.values()))
 
 
 def _kind_text(kinds: frozenset[Any]) -> str:
@@ -422,7 +422,7 @@ def _plain_value_problem(item: Any, annotation: Any, outputs_allowed: bool = Fal
     kinds, outputs = _plain_kinds(annotation)
     if kinds is None:
         return None
-    if isinstance(item, pulumi.Output):
+    if is_output(item):
         return None if outputs or outputs_allowed else (
             f"must be a plain value known when the program runs ({_kind_text(kinds)}), not an Output")
     if any(_is_kind(item, kind) for kind in kinds):
@@ -432,7 +432,7 @@ def _plain_value_problem(item: Any, annotation: Any, outputs_allowed: bool = Fal
 
 def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
            typed: list[tuple[str, str]]) -> None:
-    if isinstance(value, pulumi.Output):
+    if is_output(value):
         return
     if isinstance(value, pulumi.Resource):
         problems.append((path, component_given(value, spec)))
@@ -455,7 +455,7 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
             problems.append((f"{path}.{key}" if path else key, "is required"))
     for key, rule in HANDLE_VALUE_RULES.get(spec.__name__, {}).items():
         item = value.get(key)
-        wrong = None if item is None or isinstance(item, pulumi.Output) else rule(item)
+        wrong = None if item is None or is_output(item) else rule(item)
         if wrong:
             problems.append((f"{path}.{key}" if path else key, f"{item!r:.80} is invalid; allowed: {wrong}"))
     for key, item in value.items():
@@ -471,14 +471,14 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
             if wrong:
                 typed.append((where, wrong))
             continue
-        if isinstance(item, pulumi.Output) and not handed_out(inner) and not _output_allowed(fields[key]):
+        if is_output(item) and not handed_out(inner) and not _output_allowed(fields[key]):
             # a spec the component shapes resources from (a pool's name, one origin each) is read when the program
             # runs: only its fields may be outputs
             problems.append((where, f"must be {'a list' if is_list else 'an object'} written in the program, not "
                                     "an Output: the component builds resources from it when the program runs"))
             continue
         if is_list:
-            if isinstance(item, pulumi.Output):
+            if is_output(item):
                 continue
             if not isinstance(item, (list, tuple)):
                 problems.append((where, f"expects a list of {inner.__name__}, got {type(item).__name__}"))

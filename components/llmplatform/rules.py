@@ -102,8 +102,11 @@ class Problem(NamedTuple):
 
 
 def is_output(value: Any) -> bool:
-    """A pulumi.Output (or anything else only known at deploy time), without importing Pulumi."""
-    return type(value).__module__.startswith("pulumi") and hasattr(value, "apply")
+    """A pulumi.Output (or anything else only known at deploy time), without importing Pulumi; or an unknown value as
+    the component provider's Construct hands it over in a preview (`pulumi.output.Unknown`, inside an input that
+    carries no dependency: the SDK's server passes such an input on as it is)."""
+    kind = type(value)
+    return kind.__module__.startswith("pulumi") and (hasattr(value, "apply") or kind.__name__ == "Unknown")
 
 
 def has_output(value: Any) -> bool:

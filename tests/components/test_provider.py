@@ -320,6 +320,33 @@ def test_a_gpu_pool_refused_late_holds_no_place_in_the_clusters_queue_of_pool_wr
     assert [r.inputs["agentPoolName"] for r in after.children if r.type.endswith(":AgentPool")] == ["gpuafter"]
 
 
+def test_a_preview_with_handle_fields_not_known_yet_constructs_and_awaits_no_unknown(host, program):
+    """In `pulumi preview` a handle field that depends on a resource not created yet arrives unknown: its late check
+    does not run (the SDK skips an apply of an unknown), and the Construct, which awaits every late check it made,
+    answers instead of waiting for a value that never comes."""
+    from pulumi.runtime.rpc import UNKNOWN
+
+    def unknown_fields(name: str, type_: str, props: dict) -> dict:
+        props = copy.deepcopy(props)
+        if name == "gate":
+            props["cluster"].update(zones=UNKNOWN, podCidr=UNKNOWN, cpuNodeSelector=UNKNOWN)
+            props["endpoint"]["baseUrl"] = UNKNOWN
+        return props
+    resources = {key: copy.deepcopy(program["resources"][key]) for key in ("aks", "vault")}
+    resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
+    resources["gate"] = {"type": "llmplatform:index:ApiGate", "options": {"providers": {"kubernetes": "${aks.provider}"}},
+                         "properties": {"cluster": "${aks.cluster}", "keyVault": "${vault.vault}", "namePrefix": "g",
+                                        "endpoint": {"baseUrl": "http://ollama.llm:11434", "api": "ollama",
+                                                     "namespace": "llm", "service": "ollama", "port": 11434}}}
+    preview = host.with_fresh_monitor(stack="preview", preview=True)
+    try:
+        constructed = plugin_host.run_yaml_program(preview, {"resources": resources}, unknown_fields).constructed
+    finally:
+        preview.close()
+    assert any(r.type == "kubernetes:apps/v1:Deployment" for r in constructed["gate"].children)
+    assert "Traceback" not in host.plugin.stderr()
+
+
 # ---- the newcomer mistakes (components/test_newcomer_mistakes.py) as another language sends them, to the same plugin
 from tests.components.test_newcomer_mistakes import IDS, WIRE, check_wire_outcome, send_mistakes  # noqa: E402
 
