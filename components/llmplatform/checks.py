@@ -199,9 +199,8 @@ _EXAMPLE = re.compile(r" \(e\.g\. .*\)", re.S)  # to the last parenthesis: a val
 def hidden(why: str) -> str:
     """A problem's reason without the value it shows (the checks' forms: "expects X, got <type> <value>",
     "<value> is invalid; allowed: Y", and the provider's mapping's "<value> is not a whole number|one of ..."), for a
-    value that is a secret: the message reaches the console and CI logs. A
-    rule's example goes too: it may be the value itself, corrected (a mirror registry's "(e.g. user:password@host)",
-    its scheme dropped)."""
+    value that is a secret: the message reaches the console and CI logs. A rule's example goes too: it may be the
+    value itself, corrected (a mirror registry's "(e.g. user:password@host)", its scheme dropped)."""
     if _SHOWN_TYPE.match(why):
         return _SHOWN_TYPE.sub(r"\1, got a \2 (a secret: its value is not shown)", why)
     if _SHOWN_VALUE.match(why):
