@@ -152,7 +152,10 @@ class ModelStore(pulumi.ComponentResource):
         stateful = pulumi.ResourceOptions(parent=self)  # takes the component's protect
         k8s_opts = pulumi.ResourceOptions(parent=self, protect=False)
 
-        rg_name: pulumi.Input[str] = args.get("resource_group_name") or field(cluster, "resource_group_name")
+        # the cluster's group unless one is given; one given as an output that resolves to nothing (a stack
+        # reference's output the other stack lacks) falls back once known, as leaving it out does
+        rg_name: pulumi.Input[str] = pulumi.Output.all(args.get("resource_group_name"), field(
+            cluster, "resource_group_name")).apply(lambda names: names[0] or names[1])
         if args.get("separate_resource_group"):
             rg = resources.ResourceGroup(f"{name}-rg", resource_group_name=args["separate_resource_group"],
                                          location=location, tags=tags, opts=stateful)

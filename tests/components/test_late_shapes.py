@@ -209,3 +209,16 @@ def test_a_late_rules_check_makes_no_new_late_checks_when_it_runs():
         made.append(len(made))  # how many the component made while it was built
     run(program)
     assert made and made[-1] == len(made) - 1, "checks were made once the handles resolved"
+
+
+def test_a_model_store_group_given_as_an_output_that_resolves_to_nothing_is_the_clusters():
+    """`resource_group_name=ref.get_output("group")` of a stack without it: the store goes to the cluster's group, as
+    when it is left out (the volume handle joined None and stopped with a TypeError)."""
+    def program() -> None:
+        args = {**REQUIRED["ModelStore"](), "resource_group_name": pulumi.Output.from_input(None)}
+        llmplatform.ModelStore("store", args, provider_opts())
+    plan = run(program)
+    assert plan.one("azure-native:storage:StorageAccount").inputs["resourceGroupName"] == cluster_handle()[
+        "resource_group_name"]
+    assert plan.one("kubernetes:core/v1:PersistentVolume").inputs["spec"]["csi"]["volumeHandle"].startswith(
+        f"{cluster_handle()['resource_group_name']}#")
