@@ -5,7 +5,7 @@ from typing import Any, Mapping, Optional
 import pulumi
 import pulumi_kubernetes as k8s
 
-from .checks import ComponentInputError, LateInputError
+from .checks import ComponentInputError
 from .handles import Toleration, field, known
 from .images import chart_mirror_values, format_registry, mirror_problem, mirrored
 from .inference_specs import SECRETS_MOUNT
@@ -97,15 +97,9 @@ def checked_registry(registry: Any) -> str:
 
 
 def image_registry(cluster: Any) -> pulumi.Output[str]:
-    """The cluster handle's mirror registry ('' for none), checked when it arrives (a handle that is one output:
-    another language's, a stack reference's), as a LateInputError: inside an apply the SDK wraps a ValueError in its
-    "While processing" chain, a traceback for the user."""
-    def checked_late(registry: Any) -> str:
-        try:
-            return checked_registry(registry)
-        except ComponentInputError as error:
-            raise LateInputError.of(error) from None
-    return field(cluster, "image_registry", "").apply(checked_late)
+    """The cluster handle's mirror registry ('' for none). The handle is a component's input: a plain one was checked
+    by check_shape, one that is an output waits for its late check (the same rule, `HANDLE_VALUE_RULES`)."""
+    return field(cluster, "image_registry", "").apply(lambda registry: registry or "")
 
 
 def pulled(cluster: Any, image: str) -> pulumi.Output[str]:
