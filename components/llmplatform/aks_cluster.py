@@ -469,8 +469,12 @@ class AksCluster(pulumi.ComponentResource):
         self.kubeconfig = pulumi.Output.secret(raw_kubeconfig.apply(lambda kc: with_kubelogin(kc, "azurecli")))
         provider_kubeconfig = pulumi.Output.secret(raw_kubeconfig.apply(
             lambda kc: with_kubelogin(kc, opt(args, "kubelogin_mode"))))
+        # Replaced only with the cluster: without an identifier pulumi-kubernetes replaces the provider, and so every
+        # object in the cluster, whenever the kubeconfig's cluster entry changes (a CA rotation does); AKS's
+        # resourceUID stays for the cluster's life and is new for a cluster created again under the same ARM id.
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=provider_kubeconfig, enable_server_side_apply=True,
+            cluster_identifier=cluster.resource_uid,
             opts=pulumi.ResourceOptions(parent=self, depends_on=admin_grant))
 
         self.resource_group_name = rg_name

@@ -20,6 +20,7 @@ import asyncio
 import base64
 import concurrent.futures
 import contextvars
+import hashlib
 import json
 import logging
 import weakref
@@ -174,6 +175,8 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str
             state["identityProfile"] = {"kubeletidentity": {"clientId": "kubelet-client", "objectId": "kubelet-obj",
                                                             "resourceId": f"{rid}-agentpool"}}
             state["fqdn"] = f"{azure_name}.hcp.westeurope.azmk8s.io"
+            # AKS's id of this cluster's life (a cluster created again under the same ARM id gets another)
+            state["resourceUID"] = hashlib.sha256(rid.lower().encode()).hexdigest()[:24]
             state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal",
                                  "tenantId": TENANT}
         elif kind == "UserAssignedIdentity":

@@ -5,7 +5,8 @@ from typing import Any, Optional
 
 from .documents import read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import changed_keys, ignoring_changes, kube_kind, leaf_items, refused_rules, replace_rules, rules, under
+from .rules import (changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items, refused_rules,
+                    replace_rules, rules, under)
 from .values import value_findings
 
 
@@ -83,7 +84,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         if keys:
             changed[urn] = keys
     refused = {u: sorted(set(r)) for u, r in refused.items() if r and u not in replaced}
-    via_provider = _cascade(new_res, common, replaced)
+    via_provider = _cascade(old_res, new_res, common, replaced)
     removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
     for urn in removed:  # a URN that changed: the same type and physical name or inputs under another URN
         twin = next((a for a in added if new_res[a]["type"] == old_res[urn]["type"]
@@ -104,11 +105,12 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                                 if (old_res[u]["options"].get("protect")))}
 
 
-def _cascade(new_res: dict[str, dict[str, Any]], common: list[str], replaced: dict[str, list[str]]) -> set[str]:
+def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], common: list[str],
+             replaced: dict[str, list[str]]) -> set[str]:
     """What a replacement drags along: every resource of a replaced provider; a Kubernetes provider whose kubeconfig
-    comes from a replaced cluster; a resource whose replacing input names a replaced resource it depends on. Returns
-    the resources replaced because their provider is (the engine creates those before it deletes, on the new
-    provider)."""
+    or cluster identifier comes from a replaced cluster; a resource whose replacing input names a replaced resource it
+    depends on. Returns the resources replaced because their provider is (the engine creates those before it
+    deletes, on the new provider)."""
     providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
     via_provider: set[str] = set()
     grew = True
@@ -124,9 +126,9 @@ def _cascade(new_res: dict[str, dict[str, Any]], common: list[str], replaced: di
                 via_provider.add(urn)
             deps = [d for d in res.get("dependencies", []) if d in replaced and d in new_res]
             if res["type"] == "pulumi:providers:kubernetes":
-                why += [f"its kubeconfig comes from `{short_urn(d)}`, which is replaced (unknown until it exists: "
-                        "pulumi-kubernetes DiffConfig replaces)" for d in deps
-                        if new_res[d]["type"] == "azure-native:containerservice:ManagedCluster"]
+                cluster = next((short_urn(d) for d in deps
+                                if new_res[d]["type"] == "azure-native:containerservice:ManagedCluster"), None)
+                why += kubernetes_provider_replaces(old_res[urn]["inputs"], res["inputs"], cluster)
             keys = replace_rules(res, providers)
             azure = rules()["azureNative"]["types"].get(res["type"])
             own = azure["path"][-1] if azure else "metadata.name"  # its own name is no reference to another

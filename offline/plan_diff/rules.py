@@ -101,6 +101,24 @@ def replace_rules(resource: dict[str, Any], providers: dict[str, dict[str, Any]]
     return []
 
 
+def kubernetes_provider_replaces(old: dict[str, Any], new: dict[str, Any], new_cluster: Optional[str]) -> list[str]:
+    """Why pulumi-kubernetes' DiffConfig replaces a Kubernetes provider (and the engine every object of it), from its
+    old and new inputs; `new_cluster` names the replaced cluster its kubeconfig (and identifier) come from, unknown at
+    preview until that cluster exists. provider/pkg/provider/provider.go (pulumi/pulumi-kubernetes at 9497796): a
+    `clusterIdentifier` present on both sides decides alone (replaced when it changes; unknown is a change), one added
+    or removed decides nothing; otherwise an unknown kubeconfig replaces, as does a change of its active cluster entry
+    (server, CA: not visible in a plan, which keeps the kubeconfig secret)."""
+    had, has = old.get("clusterIdentifier"), new.get("clusterIdentifier")
+    if had is not None and has is not None:
+        if new_cluster:
+            return [f"its clusterIdentifier comes from `{new_cluster}`, which is replaced (a new cluster's resourceUID)"]
+        return [f"its clusterIdentifier changes ({had} -> {has})"] if had != has else []
+    if new_cluster:
+        return [f"its kubeconfig comes from `{new_cluster}`, which is replaced (unknown until it exists: "
+                "pulumi-kubernetes DiffConfig replaces)"]
+    return []
+
+
 def refused_rules(type_: str) -> dict[str, str]:
     """Paths the provider updates in place but the cloud or the API server refuses: the update would fail."""
     data = rules()

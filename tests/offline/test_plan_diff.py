@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from offline import plan, plan_diff
+from offline.plan_diff.rules import kubernetes_provider_replaces
 
 from tests.conftest import plan_for, variant
 
@@ -132,6 +133,45 @@ def test_a_renamed_prefix_replaces_every_stateful_resource(base):
                                        and r["custom"]}
     heading = next(line for line in plan_diff.markdown(result, "t", blocked).splitlines() if "Blocked" in line)
     assert f"`{plan_diff.ALLOW_LABEL}` for stateful replacements" in heading  # the label covers these
+
+
+def test_the_kubernetes_provider_and_what_it_deploys_are_replaced_with_the_cluster_only(base):
+    """The provider's clusterIdentifier (AKS's resourceUID) decides its replacement: a stack planned before it was set
+    gains it as an update; a cluster created again under the same name (a force-new edit) replaces the provider and
+    every in-cluster object; a changed identifier does too."""
+    provider = _one(base, "pulumi:providers:kubernetes")
+    deployment = _one(base, "kubernetes:apps/v1:Deployment", "inference-ollama")
+    before = copy.deepcopy(base)
+    del before[provider]["inputs"]["clusterIdentifier"]
+    result, blocked = _diff(before, base)
+    assert result["changed"][provider] == ["clusterIdentifier"] and result["replaced"] == {} and blocked == []
+    new = copy.deepcopy(base)
+    cluster = _one(new, CLUSTER)
+    new[cluster]["inputs"]["networkProfile"]["podCidr"] = "10.99.0.0/16"
+    result, _ = _diff(base, new)
+    assert cluster in result["replaced"] and new[cluster]["inputs"]["resourceName"] == base[cluster]["inputs"][
+        "resourceName"]
+    assert any("clusterIdentifier comes from" in why for why in result["replaced"][provider])
+    assert any("provider" in why for why in result["replaced"][deployment])
+    new = copy.deepcopy(base)
+    new[provider]["inputs"]["clusterIdentifier"] = "another-cluster"
+    result, _ = _diff(base, new)
+    assert "clusterIdentifier changes" in result["replaced"][provider][0] and deployment in result["replaced"]
+
+
+@pytest.mark.parametrize("old, new, cluster, replaced", [
+    ({"clusterIdentifier": "a"}, {"clusterIdentifier": "a"}, None, ""),  # a CA rotation, an in-place cluster update
+    ({"clusterIdentifier": "a"}, {"clusterIdentifier": "b"}, None, "clusterIdentifier changes"),
+    ({"clusterIdentifier": "a"}, {"clusterIdentifier": "a"}, "aks", "clusterIdentifier comes from `aks`"),
+    ({}, {"clusterIdentifier": "a"}, None, ""),  # added: decides nothing (on-boarding)
+    ({"clusterIdentifier": "a"}, {}, None, ""),  # removed: decides nothing (off-boarding)
+    ({}, {}, "aks", "kubeconfig comes from `aks`"),  # no identifier: the unknown kubeconfig replaces
+    ({}, {"clusterIdentifier": "a"}, "aks", "kubeconfig comes from `aks`"),
+])
+def test_kubernetes_provider_replacement_follows_pulumi_kubernetes_diff_config(old, new, cluster, replaced):
+    why = kubernetes_provider_replaces(old, new, cluster)
+    assert (why[0] if why else "").startswith(f"its {replaced}" if replaced else ""), why
+    assert bool(why) == bool(replaced)
 
 
 def test_a_changed_deployment_selector_replaces_it_deleting_first(base):
