@@ -170,32 +170,72 @@ def _config_sets(steps: list[dict]) -> list[tuple[int, str, str, list[str]]]:
     return out
 
 
-def test_every_job_on_a_stack_with_a_cluster_has_kubelogin_and_a_cluster_token_before_pulumi():
-    """The program's Kubernetes provider runs `kubelogin get-token --login <cluster.kubeloginMode>`: GitHub's runner
-    image has no kubelogin, and in azurecli mode kubelogin asks the Azure CLI, whose federated login from azure/login
-    cannot fetch a token for a new resource once GitHub's OIDC token has expired (minutes): the job fetches the AKS
-    server application's token right after azure/login, and the CLI serves it from its cache afterwards."""
-    from llmplatform.kubeconfig import AKS_AAD_SERVER_ID
+def _kubelogin_login(args: list[str], env: dict[str, str]) -> str:
+    """The login method `kubelogin get-token <args>` uses (Azure/kubelogin v0.2.19, pkg/cmd/token.go: flags, then
+    Options.UpdateFromEnv, in which AAD_LOGIN_METHOD overrides --login unless --disable-environment-override)."""
+    login = args[args.index("--login") + 1] if "--login" in args else "devicecode"
+    if "--disable-environment-override" in args:
+        return login
+    return env.get("AAD_LOGIN_METHOD", login)
+
+
+def test_every_job_on_a_stack_with_a_cluster_reaches_it_with_fresh_tokens_for_as_long_as_it_runs():
+    """The program's Kubernetes provider runs the kubeconfig's `kubelogin get-token`: GitHub's runner image has no
+    kubelogin, so each such job installs it before Pulumi. The kubeconfig is the people's (azurecli: no provider diff
+    between CI and people); the job's AAD_LOGIN_METHOD makes it workload identity, in which kubelogin on GitHub Actions
+    exchanges a fresh GitHub OIDC token for each Entra token (it needs id-token: write and the app and tenant in
+    AZURE_CLIENT_ID and AZURE_TENANT_ID). The Azure CLI's federated login could not renew its token after GitHub's
+    expired, which bounded a deploy to the hour its first token lived."""
+    from llmplatform.kubeconfig import kubelogin_exec
+    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "preview.yml").read_text())
+    assert workflow["permissions"]["id-token"] == "write"
     checked = set()
     for name, (job, stacks) in _preview_jobs().items():
         configs = {stack: _stack_cluster_config(stack) for stack in stacks}
         if all(c is None for c in configs.values()):
             continue
         assert all(c is not None for c in configs.values()), f"{name} mixes the global stack with clusters"
-        # the mode this job's setup serves: workloadidentity or spn need other variables (docs/operations.md)
-        assert {c.cluster.kubelogin_mode for c in configs.values()} == {"azurecli"}, name
+        env = {**workflow.get("env", {}), **job.get("env", {})}
+        for stack, cfg in configs.items():
+            args = kubelogin_exec(cfg.cluster.kubelogin_mode)["args"]
+            assert cfg.cluster.kubelogin_mode == "azurecli", (name, stack)  # the people's kubeconfig
+            assert _kubelogin_login(args, env) == "workloadidentity", (name, stack)
+        assert env["AZURE_CLIENT_ID"] == env["ARM_CLIENT_ID"] and env["AZURE_TENANT_ID"] == env["ARM_TENANT_ID"]
         steps = job["steps"]
         kubelogin = [i for i, s in enumerate(steps) if _action(s.get("uses", "")).startswith("azure/use-kubelogin@")]
-        login = [i for i, s in enumerate(steps) if _action(s.get("uses", "")).startswith("azure/login@")]
-        token = [i for i, s in enumerate(steps)
-                 if re.search(rf"az account get-access-token --resource {AKS_AAD_SERVER_ID}\b", s.get("run", ""))]
         pulumi = [i for i, s in enumerate(steps) if _is_pulumi_command(s)]
-        assert pulumi and kubelogin and login and token, name
-        assert re.fullmatch(r"v\d+\.\d+\.\d+", str(steps[kubelogin[0]]["with"]["kubelogin-version"])), name
-        assert token[0] == login[-1] + 1, f"{name}: fetch the cluster token right after azure/login"
-        assert all(kubelogin[0] < i and token[0] < i for i in pulumi), name
+        assert pulumi and kubelogin, name
+        version = str(steps[kubelogin[0]]["with"]["kubelogin-version"])
+        assert re.fullmatch(r"v\d+\.\d+\.\d+", version), name
+        assert tuple(map(int, version[1:].split("."))) >= (0, 2, 0), f"{name}: GitHub's OIDC in kubelogin v0.2.0+"
+        assert all(kubelogin[0] < i for i in pulumi), name
         checked |= set(stacks)
     assert {"dev", "prod", "llmd"} <= checked
+
+
+def test_kubelogin_takes_the_login_method_from_the_environment_unless_told_not_to():
+    args = ["get-token", "--server-id", "x", "--login", "azurecli"]
+    assert _kubelogin_login(args, {}) == "azurecli"
+    assert _kubelogin_login(args, {"AAD_LOGIN_METHOD": "workloadidentity"}) == "workloadidentity"
+    assert _kubelogin_login([*args, "--disable-environment-override"], {"AAD_LOGIN_METHOD": "msi"}) == "azurecli"
+
+
+# What a deploy job does before `pulumi up` (checkout, Python, make install, the policy pack's requirements, the
+# CLI, the plan, kubelogin, the login), in minutes: generous, for GitHub's slower runners
+SETUP_MINUTES = 15
+
+
+def test_a_deploy_job_outlasts_its_stacks_first_pulumi_up_at_the_pessimistic_figures(dev):
+    """A job stopped by its timeout in the middle of `pulumi up` leaves pending operations in the stack's state: the
+    timeout covers the deploy model's pessimistic first deploy of the stack (the figures `make plan` prints)."""
+    from offline import deploy_model
+    plans = {"dev": dev}
+    for name, (job, stacks) in _preview_jobs().items():
+        if not any((s.get("with") or {}).get("command") == "up" for s in job["steps"]):
+            continue
+        for stack in stacks:
+            pessimistic = deploy_model.evaluate(plans[stack]).total.pessimistic / 60
+            assert job["timeout-minutes"] >= pessimistic + SETUP_MINUTES, (name, stack, round(pessimistic))
 
 
 def test_ci_deploys_as_a_service_principal_and_the_global_job_sets_no_cluster_key():
