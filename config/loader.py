@@ -61,8 +61,8 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
                     f"(1-90 letters, digits, '_', '-', '.', '(', ')', not ending in '.')")
 
     network = parse_network(top.section("network"))
-    cluster = parse_cluster(top.section("cluster"))
-    gpu = parse_gpu(top.section("gpu"))
+    cluster = parse_cluster(top.section("cluster"), location)
+    gpu = parse_gpu(top.section("gpu"), location)
     model_store = parse_model_store(top.section("modelStore"))
     inference = parse_inference(top.section("inference"))
     webui = parse_webui(top.section("webui"))

@@ -34,7 +34,8 @@ MEANING = {
     "cluster.kubernetesVersion": "Kubernetes version, e.g. `1.34` (unset: AKS's default). Under an auto-upgrade "
                                  "channel AKS moves it and a later edit is ignored; refused on a Fleet-managed region (the fleet upgrades it).",
     "cluster.zones": "Availability zones of every pool, e.g. `[\"1\",\"2\",\"3\"]`; fixed once a pool exists (new pool names to "
-                     "change them).",
+                     "change them). None in a `location` without availability zones (Microsoft's region list, "
+                     "vendored in `llmplatform/data/azure_zones.json`).",
     "cluster.systemPool.name": "Name of the system pool, the only pool inline in the cluster.",
     "cluster.systemPool.vmSize": "VM size of the system pool (a CPU size; AKS needs 2 vCPU and 4 GiB).",
     "cluster.systemPool.minCount": "Autoscaler minimum of the system pool (at least 1).",
@@ -103,7 +104,7 @@ MEANING = {
     "gpu.maxPods": "Pods per GPU node."
                    " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "gpu.migProfile": "MIG slice per GPU (unset: whole GPUs); A100, H100 and H200 sizes only.",
-    "gpu.zones": "Zones of the GPU pools (empty: the cluster's).",
+    "gpu.zones": "Zones of the GPU pools (empty: the cluster's); none in a `location` without availability zones.",
     "gpu.regional": "GPU pools in no zone, in a zonal cluster too: VMs wherever the size has capacity (refused with `gpu.zones`)."
                  " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "modelStore.protocol": "`nfs` (4.1, no account key, subnet-restricted) or `smb`.",

@@ -28,7 +28,7 @@ from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, con
                          holds_requests_at_zero, image_is_pinned, managed_flags)
 from .networks import authorized_range_problem, cidr_or_none, internal_ip_problem, network_rules
 from .pins import parse_image
-from .regions import azure_region
+from .regions import azure_region, has_no_zones
 from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION,
                     PROMETHEUS_DURATION, UTC_OFFSET, Found, Problem, Rules, is_output, known, pattern, resources_rules)
 from .vm_sizes import cpu_vm_size
@@ -56,7 +56,7 @@ def node_pool_rules(r: Rules, system: bool) -> None:
 
 def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "AksCluster")
-    r.text("location", azure_region)
+    location = r.text("location", azure_region)
     r.text("cluster_name", names.aks_cluster)
     if not r.get("existing_resource_group"):
         r.text("resource_group_name", names.resource_group)
@@ -73,7 +73,7 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
                          ("kubelogin_mode", KUBELOGIN_MODES), ("deployer_principal_type", DEPLOYER_PRINCIPAL_TYPES),
                          ("autoscaler_expander", EXPANDERS)):
         r.choice(key, allowed)
-    zones_rule(r, "zones")
+    zones_rule(r, "zones", location, r.ref("location"))
     r.texts("admin_group_object_ids", GUID)
     window = r.section("maintenance_window")
     window.choice("day_of_week", WEEKDAYS)
@@ -132,11 +132,16 @@ def acr_id_problem(acr_id: str, registry: str) -> Optional[str]:
     return None
 
 
-def zones_rule(r: Rules, key: str) -> list[str]:
+def zones_rule(r: Rules, key: str, location: Any = None, where: str = "") -> list[str]:
+    """Availability zones, each once; none in a `location` (`where` names it) that has no zones (AKS refuses the
+    pool there). A location known only at deploy time, or one Microsoft's region list leaves out, is left alone."""
     r.declare(key, allowed=ZONES)
     zones = r.texts(key, lambda z: None if z in ZONES else f"one of {', '.join(ZONES)}")
     if len(set(zones)) != len(zones):
         r.add(key, zones, "each zone once")
+    if zones and isinstance(location, str) and has_no_zones(location):
+        r.add(key, zones, f"none in {where} {location!r}, a region without availability zones (Microsoft's Azure "
+                          f"regions list): leave {r.ref(key)} out")
     return zones
 
 
@@ -184,7 +189,7 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
                                   "with the GPU Operator, MIG is configured by the operator's mig-manager instead)")
     r.whole("os_disk_size_gb", 30, 2048)
     r.whole("max_pods", 10, 250)
-    zones = zones_rule(r, "zones")
+    zones = zones_rule(r, "zones", known(r.args.get("cluster"), "location"), "the cluster's location")
     if r.flag("regional") and zones:
         r.add("regional", True, f"only without {r.ref('zones')} (a regional pool has none; it is {zones})")
     f_low = fallback.whole("min_count", 0, MAX_NODES)

@@ -77,7 +77,9 @@ def read_zones(r: Reader, name: str) -> tuple[str, ...]:
     return r.str_list(name, ())
 
 
-def parse_cluster(r: Reader) -> ClusterConfig:
+def parse_cluster(r: Reader, location: str) -> ClusterConfig:
+    """The section as written, checked by AksCluster's rules in the stack's `location` (zones need a region with
+    them)."""
     d = ClusterConfig()
     system_pool = _pool(r.section("systemPool"), d.system_pool)
     shape = vm_shape(system_pool.vm_size)
@@ -119,9 +121,10 @@ def parse_cluster(r: Reader) -> ClusterConfig:
     args = {k: v for k, v in asdict(cfg).items() if k not in ("api_access", "disable_local_accounts",
                                                               "grant_deployer_admin", "dedicated_system_pool")}
     args.update(api_access_mode=api_access.mode, authorized_ip_ranges=list(api_access.authorized_ip_ranges),
-                zones=list(cfg.zones), admin_group_object_ids=list(cfg.admin_group_object_ids))
+                zones=list(cfg.zones), admin_group_object_ids=list(cfg.admin_group_object_ids), location=location)
     component_rules.check(r, "AksCluster", args, component_rules.keys("cluster", {
-        "api_access_mode": "cluster.apiAccess.mode", "authorized_ip_ranges": "cluster.apiAccess.authorizedIpRanges"}))
+        "api_access_mode": "cluster.apiAccess.mode", "authorized_ip_ranges": "cluster.apiAccess.authorizedIpRanges",
+        "location": "location"}), skip=("location",))  # the stack's `location` is refused in its own words
     return cfg
 
 

@@ -37,7 +37,8 @@ class GpuConfig:
     regional: bool = D["GpuNodePool"]["regional"]
 
 
-def parse_gpu(r: Reader) -> GpuConfig:
+def parse_gpu(r: Reader, location: str) -> GpuConfig:
+    """The section as written, checked by GpuNodePool's rules on a cluster in the stack's `location`."""
     d = GpuConfig()
     vm_size = r.str_("vmSize", d.vm_size) or d.vm_size
     sku = find_gpu_sku(vm_size)
@@ -61,6 +62,7 @@ def parse_gpu(r: Reader) -> GpuConfig:
     r.reject_unknown_keys()
     # GpuNodePool's rules (vm_size is the stack's own catalog rule above)
     args = {k: v for k, v in asdict(cfg).items() if k != "enabled"}
-    args.update(zones=list(cfg.zones), vm_size=sku.vm_size if sku else None)
+    args.update(zones=list(cfg.zones), vm_size=sku.vm_size if sku else None,
+                cluster={"location": location})  # the cluster's region, all the rules read of the cluster here
     component_rules.check(r, "GpuNodePool", args, component_rules.keys("gpu"), skip=("vm_size",))
     return cfg

@@ -39,6 +39,9 @@ BAD_CONFIGS = [
     ("dev", {"cluster": {"zones": ["1", "4"]}}, "cluster.zones[1] '4' is invalid; allowed: one of 1, 2, 3"),
     # `--set cluster.zones=[1,2]` (or `pulumi config set --path`) stores the string '[1,2]', not a list
     ("dev", {"cluster": {"zones": "[1,2]"}}, "got '[1,2]' (a string: give each entry its own path, e.g. --set 'cluster.zones[0]=...'"),
+    # zones in a region without availability zones (llmplatform/data/azure_zones.json): the components' zone rule
+    ("dev", {"location": "westus", "cluster": {"zones": ["1", "2", "3"]}}, "cluster.zones ['1', '2', '3'] is invalid; allowed: none in location 'westus', a region without availability zones (Microsoft's Azure regions list): leave cluster.zones out"),
+    ("dev", {"location": "ukwest", "gpu": {"zones": ["1"]}}, "gpu.zones ['1'] is invalid; allowed: none in the cluster's location 'ukwest', a region without availability zones (Microsoft's Azure regions list): leave gpu.zones out"),
     ("dev", {"cluster": {"apiAccess": {"mode": "authorizedIps"}}}, "cluster.apiAccess.authorizedIpRanges [] is invalid; allowed: one or more CIDRs with cluster.apiAccess.mode"),
     ("dev", {"cluster": {"maintenanceWindow": {"startTime": "25:00"}}}, "cluster.maintenanceWindow.startTime '25:00' is invalid; allowed: HH:MM (24h)"),
     ("dev", {"cluster": {"networkPolicy": "weave"}}, "cluster.networkPolicy 'weave' is invalid; allowed: cilium, calico, azure"),
@@ -138,6 +141,21 @@ def test_stack_files_parse_to_the_documented_environments():
     assert prod.cluster.tier == "Standard" and prod.cluster.zones == ("1", "2", "3") and prod.protect
     assert prod.gpu.fallback.enabled and prod.cluster.disable_local_accounts
     assert prod.model_store.redundancy == "ZRS" and dev.model_store.redundancy == "LRS"
+
+
+def test_zones_follow_the_region_of_location():
+    """A zonal stack moves to another zonal region as it is; to a region without zones only without them (the
+    message names cluster.zones, not the GPU pools, which take the cluster's); a region the zone list leaves out is
+    left to AKS."""
+    assert parse_config(stack_raw("prod", {"location": "northeurope"}), "p", "prod").cluster.zones == ("1", "2", "3")
+    with pytest.raises(ConfigError) as caught:
+        parse_config(stack_raw("prod", {"location": "westus"}), "p", "prod")
+    assert [p for p in caught.value.problems if "zones" in p] == [
+        "cluster.zones ['1', '2', '3'] is invalid; allowed: none in location 'westus', a region without availability "
+        "zones (Microsoft's Azure regions list): leave cluster.zones out"]
+    assert parse_config(stack_raw("dev", {"location": "westus"}), "p", "dev").cluster.zones == ()
+    cfg = parse_config(stack_raw("dev", {"location": "jioindiawest", "cluster": {"zones": ["1"]}}), "p", "dev")
+    assert cfg.cluster.zones == ("1",)
 
 
 def test_llmd_namespace_reaches_llmd_stack_and_clashes_only_when_deployed():
@@ -361,6 +379,8 @@ SET_CASES = [
     ("gpu-pool-name", ["gpu.poolName=GPU"], "gpu.poolName"),
     ("cluster-tier", ["cluster.tier=Gold"], "cluster.tier"),
     ("cluster-zone", ["cluster.zones[0]=4"], "cluster.zones"),
+    ("cluster-zone-no-az-region", ["location=westcentralus", "cluster.zones[0]=1"],
+     "cluster.zones ['1'] is invalid; allowed: none in location 'westcentralus', a region without availability zones"),
     ("upgrade-channel", ["cluster.upgradeChannel=yolo"], "cluster.upgradeChannel"),
     ("system-min", ["cluster.systemPool.minCount=0"], "cluster.systemPool.minCount"),
     ("window-time", ["cluster.maintenanceWindow.startTime=25:00"], "cluster.maintenanceWindow.startTime"),
