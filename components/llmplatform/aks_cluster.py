@@ -20,6 +20,7 @@ from .kubeconfig import with_kubelogin
 from .monitoring import KSM_NODE_LABELS
 from .os_disks import os_disk_type
 from .put_rules import DEFAULT_MAX_PODS
+from .rules import is_output
 
 opt = defaults_for("AksCluster")  # optional inputs: the caller's value, else the default
 
@@ -242,6 +243,14 @@ def deployer_principal_type(kubelogin_mode: str, explicit: Optional[str] = None)
     if explicit:
         return explicit
     return "ServicePrincipal" if kubelogin_mode in SERVICE_PRINCIPAL_LOGINS else "User"
+
+
+def handed_version(version: Optional[pulumi.Input[str]]) -> pulumi.Input[str]:
+    """The cluster handle's kubernetes_version: "" for AKS's default, also when the input is an output that resolves to
+    nothing (the handle's field is required: a pool built on the cluster refused None in its own words)."""
+    if is_output(version):
+        return pulumi.Output.from_input(version).apply(lambda v: v or "")
+    return version or ""
 
 
 def acr_pull_scope(name: str, acr_id: pulumi.Input[str], registry: str) -> pulumi.Output[str]:
@@ -490,7 +499,7 @@ class AksCluster(pulumi.ComponentResource):
             node_subnet_id=settled(nodes_subnet.id, postgres_subnet), node_subnet_cidr=net["node_subnet_cidr"],
             endpoints_subnet_id=settled(endpoints_subnet.id, postgres_subnet),
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
-            kubernetes_version=args.get("kubernetes_version") or "", upgrade_channel=upgrade_channel,
+            kubernetes_version=handed_version(args.get("kubernetes_version")), upgrade_channel=upgrade_channel,
             zones=list(zones or []),
             # a pod placed on the CPU pool waits for the pool: its await clock starts when nodes can run it
             cpu_node_selector=workload_pool.id.apply(lambda _: {CPU_POOL_LABEL: "cpu"}),

@@ -30,6 +30,32 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     "ClusterHandle": {"image_registry": mirror_problem}}
 
 
+# Optional inputs whose presence decides what a component builds when the program runs (`if args.get(key)`, a
+# default taken when the key is left out, a rule that asks for the key with another input), and what to give: an
+# input given as an output is present then, so the component builds as if it were, and an output that resolves to
+# nothing (a stack reference's output the other stack lacks) is refused once it resolves (`_resolved`), in the words
+# of the component it was given to. Keyed by the Args (or spec) type, as HANDLE_VALUE_RULES. An optional input that
+# the component passes on, where nothing means the default (AksCluster's kubernetes_version: AKS's own), or that falls
+# back once it resolves (ModelStore's resource_group_name) is not listed; nor is a handle: one given is always read.
+PRESENCE_DECIDES: dict[str, dict[str, str]] = {
+    "AksClusterArgs": {"log_analytics_workspace_id": "a Log Analytics workspace ID",  # Container Insights, Defender
+                       "image_registry_id": "a container registry ID",  # the kubelet's AcrPull on it
+                       "vnet_name": "a VNet name"},  # default vnet-<cluster_name>
+    "ModelStoreArgs": {"log_analytics_workspace_id": "a Log Analytics workspace ID",  # diagnostic settings
+                       "preload_node_selector": "a node selector"},  # default the CPU pool's
+    "KeyVaultArgs": {"log_analytics_workspace_id": "a Log Analytics workspace ID",
+                     "tenant_id": "a tenant ID"},  # default the deployer's
+    "PostgresServerArgs": {"log_analytics_workspace_id": "a Log Analytics workspace ID"},
+    "GatewayAccessArgs": {"front_door_id": 'a Front Door ID ("" until it is known)'},  # the X-Azure-FDID policy
+    "InferenceStackArgs": {"database_url_secret": "a Key Vault secret name"},  # webui_enabled's default
+    "ObservabilityArgs": {"postgres_server_id": "a PostgreSQL server ID"},  # its storage alert
+    "OpenWebUiArgs": {"namespace": "a namespace"},  # default the endpoint's
+    "RegionalOrigin": {"llmd_port": "a port",  # the /llmd route and this region's origin in it
+                       "key_vault_name": "a Key Vault name",  # with api_keys
+                       "key_vault_resource_group": "a resource group name"},
+}
+
+
 A = typing.TypeVar("A")
 
 
@@ -90,10 +116,11 @@ def refuse_now(component: str, name: str, args: Any, args_type: type, rules: Opt
 def late_shapes(component: str, name: str, args: A, args_type: type) -> A:
     """`args` with every output in it (an input, a handle given as one output, a handle's field, an item of a
     list) replaced by the same output checked once it resolves: of the type its annotation says (a handle or spec
-    whole, recursively, as check_shape reads a plain one), present when required, whole numbers as ints (the engine's
-    wire carries doubles). A wrong one is refused as a LateInputError in check_shape's words, "<Component> <name>:
-    <path>: <why>", where a TypeError in whatever read it would have reached the user with a traceback. Dependencies
-    and secrecy stay the output's own; without outputs `args` is returned as it is."""
+    whole, recursively, as check_shape reads a plain one), present when required or when an optional one's presence
+    decided what the component built (an optional handle, an input in PRESENCE_DECIDES), whole numbers as ints (the
+    engine's wire carries doubles). A wrong one is refused as a LateInputError in check_shape's words, "<Component>
+    <name>: <path>: <why>", where a TypeError in whatever read it would have reached the user with a traceback.
+    Dependencies and secrecy stay the output's own; without outputs `args` is returned as it is."""
     if not isinstance(args, dict) or not has_output(args):
         return args
     return typing.cast(A, _late_fields(f"{component} {name}", args, args_type, ""))
@@ -103,8 +130,9 @@ def _late_fields(words: str, value: dict[str, Any], spec: type, path: str) -> di
     fields = spec.__annotations__
     required: frozenset[str] = getattr(spec, "__required_keys__", frozenset())
     rules = HANDLE_VALUE_RULES.get(spec.__name__, {})
+    present = PRESENCE_DECIDES.get(spec.__name__, {})
     changed = {key: _late(words, item, fields[key], key in required, f"{path}.{key}" if path else str(key),
-                          rules.get(key))
+                          rules.get(key), present.get(key))
                for key, item in value.items() if key in fields and has_output(item)}
     return {**value, **changed} if changed else value
 
@@ -125,12 +153,12 @@ def awaited(check: pulumi.Output[Any]) -> pulumi.Output[Any]:
 
 
 def _late(words: str, value: Any, annotation: Any, required: bool, path: str,
-          rule: Optional[Callable[[Any], Optional[str]]] = None) -> Any:
+          rule: Optional[Callable[[Any], Optional[str]]] = None, wanted: Optional[str] = None) -> Any:
     if isinstance(value, pulumi.Output):
         output = value
 
         async def checked(resolved: Any) -> Any:  # a secret's value stays out of the message
-            return _resolved(words, resolved, annotation, required, path, rule, await output.is_secret())
+            return _resolved(words, resolved, annotation, required, path, rule, await output.is_secret(), wanted)
         return awaited(value.apply(checked))
     inner, is_list = _typeddict_of(annotation)
     if isinstance(value, dict) and inner is not None and not is_list:
@@ -159,7 +187,8 @@ def _container_item(annotation: Any, container: type) -> Any:
 
 
 def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str,
-              rule: Optional[Callable[[Any], Optional[str]]] = None, secret: bool = False) -> Any:
+              rule: Optional[Callable[[Any], Optional[str]]] = None, secret: bool = False,
+              wanted: Optional[str] = None) -> Any:
     value = whole_numbers(value)
     problems: list[tuple[str, str]] = []
     typed: list[tuple[str, str]] = []  # as in check_shape: a value rule's words for a path win over its type's
@@ -169,6 +198,8 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
             problems.append((path, "is required"))
         elif inner is not None and not is_list:  # an optional handle given: the component reads its fields
             problems.append((path, f"resolved to nothing; give a {_named(inner)}, or leave it out"))
+        elif wanted is not None:  # an optional input whose presence decided what was built (PRESENCE_DECIDES)
+            problems.append((path, f"resolved to nothing; give {wanted}, or leave it out"))
     elif inner is None:
         ruled = rule(value) if rule is not None else None  # as _shape: the handle field's rule, in its words
         wrong = (f"{value!r:.80} is invalid; allowed: {ruled}" if ruled else

@@ -115,6 +115,23 @@ def test_with_upgrade_channel_none_a_version_bump_upgrades_the_control_plane_and
     assert not result["ignored"] and not result["refused"] and not result["replaced"]
 
 
+def test_a_version_given_as_an_output_that_resolves_to_nothing_is_akss_default():
+    """kubernetes_version is passed on, nothing meaning AKS's default (it is not one whose presence decides what is
+    built): an output of nothing (a stack reference's the other stack lacks) plans as leaving it out, the cluster
+    handle's version "" as then (a GPU pool on the handle stopped with "GpuNodePool gpu: cluster.kubernetes_version:
+    is required")."""
+    def program(version: bool) -> None:
+        given = {"kubernetes_version": pulumi.Output.from_input(None)} if version else {}
+        aks = llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), **given})
+        llmplatform.GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3"},
+                                pulumi.ResourceOptions(providers=[aks.provider]))
+    left_out, given = (plan.resources_document(offline.run_function(lambda: program(v))) for v in (False, True))
+    assert given == left_out
+    versions = {r["name"]: r["inputs"].get("kubernetesVersion", r["inputs"].get("orchestratorVersion"))
+                for r in given["resources"] if r["type"].startswith("azure-native:containerservice:")}
+    assert set(versions) == {"aks-aks", "aks-cpu", "gpu-gpu"} and set(versions.values()) == {None}
+
+
 def test_a_subnet_of_ones_own_named_from_the_handle_waits_for_the_clusters_network_writes():
     """The handle's vnet_name is given out after the cluster's own pool writes: a subnet a program adds from it is
     written after them (AKS refuses another write to the network while it creates the cluster or a pool), which the

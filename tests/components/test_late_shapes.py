@@ -12,7 +12,7 @@ from llmplatform import ComponentInputError
 from llmplatform.checks import _plain_kinds, _typeddict_of, handed_out
 from llmplatform.testing import ProgramError, run
 
-from tests.components.test_components_alone import (GPU, IN_CLUSTER, REQUIRED, VAULT, args_type, cluster_handle,
+from tests.components.test_components_alone import (GPU, IN_CLUSTER, REQUIRED, RG, VAULT, args_type, cluster_handle,
                                                     provider_opts)
 
 
@@ -222,3 +222,106 @@ def test_a_model_store_group_given_as_an_output_that_resolves_to_nothing_is_the_
         "resource_group_name"]
     assert plan.one("kubernetes:core/v1:PersistentVolume").inputs["spec"]["csi"]["volumeHandle"].startswith(
         f"{cluster_handle()['resource_group_name']}#")
+
+
+WORKSPACE = "/subscriptions/s/resourceGroups/rg-test/providers/Microsoft.OperationalInsights/workspaces/log-test"
+REGISTRY_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-test/providers/"
+               "Microsoft.ContainerRegistry/registries/mirrortest")
+MONITORING = {"log_analytics_workspace_id": WORKSPACE, "monitor_workspace_id": "/amw/test", "action_group_id": ""}
+ORIGIN = {"name": "weu", "host": "20.0.0.1"}
+
+# (component, other inputs, the input's path, a value it takes, the resource that reads it (named after the
+# component's "late"), what the refusal asks for)
+PRESENT = [
+    ("AksCluster", {}, "log_analytics_workspace_id", WORKSPACE, "late-aks", "a Log Analytics workspace ID"),
+    ("AksCluster", {"defender": True}, "log_analytics_workspace_id", WORKSPACE, "late-aks",
+     "a Log Analytics workspace ID"),
+    ("AksCluster", {"image_registry": "mirrortest.azurecr.io"}, "image_registry_id", REGISTRY_ID, "late-acr-pull",
+     "a container registry ID"),
+    ("AksCluster", {}, "vnet_name", "vnet-given", "late-vnet", "a VNet name"),
+    ("ModelStore", {}, "log_analytics_workspace_id", WORKSPACE, "late-diagnostics", "a Log Analytics workspace ID"),
+    ("ModelStore", {"models": ["llama3.2:1b"]}, "preload_node_selector", {"pool": "cpu"}, "late-preload",
+     "a node selector"),
+    ("KeyVault", {}, "log_analytics_workspace_id", WORKSPACE, "late-diagnostics", "a Log Analytics workspace ID"),
+    ("KeyVault", {}, "tenant_id", "11111111-1111-1111-1111-111111111111", "late-vault", "a tenant ID"),
+    ("PostgresServer", {}, "log_analytics_workspace_id", WORKSPACE, "late-diagnostics",
+     "a Log Analytics workspace ID"),
+    ("GatewayAccess", {"external": True}, "front_door_id", "33333333-3333-3333-3333-333333333333",
+     "late-front-door-only", 'a Front Door ID ("" until it is known)'),
+    ("InferenceStack", {}, "database_url_secret", "db-url", "late-webui-secrets", "a Key Vault secret name"),
+    ("InferenceStack", {"webui_enabled": True}, "database_url_secret", "db-url", "late-webui-secrets",
+     "a Key Vault secret name"),
+    ("Observability", {"monitoring": MONITORING}, "postgres_server_id", "/subscriptions/s/psql-test",
+     "late-postgres-storage", "a PostgreSQL server ID"),
+    ("OpenWebUi", {}, "namespace", "ui", "late-webui-uploads", "a namespace"),
+    ("GlobalEndpoint", {}, "origins[0].llmd_port", 8000, "late-llmd-weu", "a port"),
+    ("GlobalEndpoint", {"api_keys": ["edge"]}, "origins[0].key_vault_name", "kv-weu", "late-weu-api-key-map",
+     "a Key Vault name"),
+]
+
+
+def given(name: str, extra: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """The component's required inputs with `extra`, and `path` (an input, or a field of the first origin) given as
+    an output of `value`."""
+    args = {**REQUIRED[name](), **extra}
+    if path.startswith("origins[0]."):
+        vault = {"key_vault_name": "kv-weu", "key_vault_resource_group": RG} if "api_keys" in extra else {}
+        args["origins"] = [{**ORIGIN, **vault, path.split(".", 1)[1]: pulumi.Output.from_input(value)}]
+    else:
+        args[path] = pulumi.Output.from_input(value)
+    return args
+
+
+def registered(name: str, args: Callable[[], dict[str, Any]]) -> tuple[Any, list[Any]]:
+    """The plan of the component on `args` (None when it stops, with its message), and what it registered."""
+    component = getattr(llmplatform, name)
+    monitor: list[Any] = []
+
+    def program() -> None:
+        monitor.append(pulumi.runtime.settings.SETTINGS.monitor)
+        component("late", args(), provider_opts() if name in IN_CLUSTER else None)
+    try:
+        return run(program), monitor[0].registrations
+    except ProgramError as error:
+        assert "Traceback" not in str(error) and "While processing" not in str(error)
+        return str(error), monitor[0].registrations
+
+
+@pytest.mark.parametrize("name, extra, path, value, reader, wanted", PRESENT,
+                         ids=[f"{c[0]}-{c[2].rsplit('.', 1)[-1]}{'-' + next(iter(c[1])) if c[1] else ''}"
+                              for c in PRESENT])
+def test_an_input_whose_presence_decides_what_is_built_is_refused_when_it_resolves_to_nothing(
+        name, extra, path, value, reader, wanted):
+    """Given as an output, the input is there when the component builds, so it builds what the input turns on (a
+    diagnostic setting, Container Insights, a Front Door policy, Open-WebUI) with no value: Azure refused that at
+    deploy time, or it silently did something else (pods on any node, a gateway serving nothing). Refused in the
+    words of the component it was given to (InferenceStack's database URL was refused by OpenWebUi, an OpenWebUi
+    namespace by WorkloadIdentity), and what reads it is never registered."""
+    plan, resources = registered(name, lambda: given(name, extra, path, value))
+    assert not isinstance(plan, str), plan
+    assert reader in {r.name for r in resources}, "the value given builds what reads it"
+    message, resources = registered(name, lambda: given(name, extra, path, None))
+    assert message == f"{name} late: {path}: resolved to nothing; give {wanted}, or leave it out"
+    assert reader not in {r.name for r in resources}
+
+
+def test_every_optional_input_that_may_be_an_output_is_classed_by_whether_its_presence_decides():
+    """An optional input the component decides from when the program runs (`if args.get(key)`) is listed in
+    checks.PRESENCE_DECIDES; the others pass nothing on as nothing (the default). A new one is classed here."""
+    from llmplatform.checks import PRESENCE_DECIDES, _output_allowed
+    passes_on = {("AksClusterArgs", "kubernetes_version"),  # None: AKS's default version
+                 ("ModelStoreArgs", "resource_group_name"),  # None: the cluster's group, once known
+                 ("LlmdStackArgs", "prometheus_url")}  # only waited for, before the monitors
+    found: set[tuple[str, str]] = set()
+
+    def walk(spec: Any) -> None:
+        for key, annotation in spec.__annotations__.items():
+            inner, _ = _typeddict_of(annotation)
+            if inner is not None and not handed_out(inner):
+                walk(inner)
+            elif inner is None and key in spec.__optional_keys__ and _output_allowed(annotation):
+                found.add((spec.__name__, key))
+    for component in llmplatform.all_components():
+        walk(args_type(component))
+    decides = {(spec, key) for spec, keys in PRESENCE_DECIDES.items() for key in keys}
+    assert decides | passes_on == found and not decides & passes_on
