@@ -18,7 +18,7 @@ from .errors import ComponentInputError, LateInputError  # noqa: F401 (Component
 from .images import mirror_problem
 from .input_rules import RULES
 from .mappings import whole_numbers
-from .rules import Problem, has_output, is_output, nearest_or_all, within
+from .rules import Problem, has_output, is_output, nearest_or_all, within, without_outputs
 
 
 Rules = Callable[[Mapping[str, Any]], list[Problem]]
@@ -202,14 +202,14 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
             problems.append((path, f"resolved to nothing; give {wanted}, or leave it out"))
     elif inner is None:
         ruled = rule(value) if rule is not None else None  # as _shape: the handle field's rule, in its words
-        wrong = (f"{value!r:.80} is invalid; allowed: {ruled}" if ruled else
+        wrong = (f"{without_outputs(value)!r:.80} is invalid; allowed: {ruled}" if ruled else
                  _plain_value_problem(value, annotation, outputs_allowed=True))
         if wrong:
             problems.append((path, wrong))
     elif not is_list:
         _shape(value, inner, path, problems, typed)
     elif not isinstance(value, (list, tuple)):
-        problems.append((path, f"expects a list of {inner.__name__}, got {type(value).__name__} {value!r:.60}"))
+        problems.append((path, f"expects a list of {inner.__name__}, got {type(value).__name__} {without_outputs(value)!r:.60}"))
     else:
         for i, element in enumerate(value):
             _shape(element, inner, f"{path}[{i}]", problems, typed)
@@ -457,7 +457,7 @@ def _plain_value_problem(item: Any, annotation: Any, outputs_allowed: bool = Fal
             f"must be a plain value known when the program runs ({_kind_text(kinds)}), not an Output")
     if any(_is_kind(item, kind) for kind in kinds):
         return None
-    return f"expects {_kind_text(kinds)}, got {type(item).__name__} {item!r:.60}"
+    return f"expects {_kind_text(kinds)}, got {type(item).__name__} {without_outputs(item)!r:.60}"
 
 
 def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
@@ -468,7 +468,7 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
         problems.append((path, component_given(value, spec)))
         return
     if not isinstance(value, dict):
-        problems.append((path, f"expects an object ({spec.__name__}), got {type(value).__name__} {value!r:.60}"))
+        problems.append((path, f"expects an object ({spec.__name__}), got {type(value).__name__} {without_outputs(value)!r:.60}"))
         return
     other = other_handle(value, spec)
     if other is not None:
@@ -487,7 +487,7 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
         item = value.get(key)
         wrong = None if item is None or is_output(item) else rule(item)
         if wrong:
-            problems.append((f"{path}.{key}" if path else key, f"{item!r:.80} is invalid; allowed: {wrong}"))
+            problems.append((f"{path}.{key}" if path else key, f"{without_outputs(item)!r:.80} is invalid; allowed: {wrong}"))
     for key, item in value.items():
         if key not in fields or item is None:
             continue

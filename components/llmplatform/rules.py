@@ -20,9 +20,27 @@ def shown(value: Any) -> str:
         return "an Output (known only at deploy time)"
     if hasattr(value, "urn") and hasattr(value, "_name") and not isinstance(value, Mapping):  # a Pulumi resource
         return f"the {type(value).__name__} component {getattr(value, '_name')!r}"
-    text = repr(value)
+    text = repr(without_outputs(value))
     # a long string keeps its end, where an Azure resource id names the resource
     return text if len(text) <= 80 else text[:38] + "..." + text[-39:]
+
+
+class _Later:
+    """An output inside a value a message shows: its repr, not the object's address."""
+
+    def __repr__(self) -> str:
+        return "<output>"
+
+
+def without_outputs(value: Any) -> Any:
+    """The value with every output inside a list or map replaced by `<output>`, for a message's repr."""
+    if is_output(value):
+        return _Later()
+    if isinstance(value, Mapping):
+        return {k: without_outputs(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(without_outputs(v) for v in value)
+    return value
 
 
 # Words other tools spell differently for the same input (AKS's CLI and Terraform say node counts, a VM size is often

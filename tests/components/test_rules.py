@@ -2,7 +2,7 @@
 input, Kubernetes quantities."""
 
 from llmplatform.input_rules import aks_cluster, inference_stack
-from llmplatform.rules import Problem, is_output, nearest_names, nearest_or_all, parse_quantity
+from llmplatform.rules import Problem, is_output, nearest_names, nearest_or_all, parse_quantity, shown, without_outputs
 
 
 def test_rules_leave_outputs_alone():
@@ -13,6 +13,17 @@ def test_rules_leave_outputs_alone():
             return self
     assert is_output(Output()) and not is_output("x")
     assert aks_cluster({"cluster_name": Output(), "network": Output(), "tier": Output()}) == []
+
+
+def test_an_output_inside_a_shown_value_is_named_not_its_object():
+    class Output:
+        __module__ = "pulumi.output"
+
+        def apply(self, f):
+            return self
+    assert repr(without_outputs({"a": [1, Output()], "b": (Output(),), "c": "x"})) == \
+        "{'a': [1, <output>], 'b': (<output>,), 'c': 'x'}"
+    assert shown({"a": [1, Output()]}) == "{'a': [1, <output>]}" and shown(Output()).startswith("an Output")
 
 
 def test_problems_name_other_inputs_as_their_reader_knows_them():

@@ -253,3 +253,9 @@ def test_the_testing_kit_says_why_when_the_namespace_was_known_only_at_deploy_ti
         "volume of a ModelStore of its own namespace)")
     assert sum("one InferenceStack per namespace" in line for line in lines) == 1
     assert sum("are one object" in line for line in lines) >= 10  # each object still named below
+
+
+def test_a_value_shown_in_a_refusal_shows_an_output_inside_it_as_such_not_as_an_object_address():
+    error = refusal("GpuNodePool", lambda: {"tags": {"team": {"x": pulumi.Output.from_input(1)}}})
+    assert paths(error) == ["tags"]
+    assert "{'team': {'x': <output>}}" in str(error) and " at 0x" not in str(error)
