@@ -209,7 +209,8 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
     elif not is_list:
         _shape(value, inner, path, problems, typed)
     elif not isinstance(value, (list, tuple)):
-        problems.append((path, f"expects a list of {inner.__name__}, got {type(value).__name__} {without_outputs(value)!r:.60}"))
+        shown = f"{without_outputs(value)!r:.60}"
+        problems.append((path, f"expects a list of {inner.__name__}, got {type(value).__name__} {shown}"))
     else:
         for i, element in enumerate(value):
             _shape(element, inner, f"{path}[{i}]", problems, typed)
@@ -468,7 +469,8 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
         problems.append((path, component_given(value, spec)))
         return
     if not isinstance(value, dict):
-        problems.append((path, f"expects an object ({spec.__name__}), got {type(value).__name__} {without_outputs(value)!r:.60}"))
+        shown = f"{without_outputs(value)!r:.60}"
+        problems.append((path, f"expects an object ({spec.__name__}), got {type(value).__name__} {shown}"))
         return
     other = other_handle(value, spec)
     if other is not None:
@@ -487,7 +489,8 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
         item = value.get(key)
         wrong = None if item is None or is_output(item) else rule(item)
         if wrong:
-            problems.append((f"{path}.{key}" if path else key, f"{without_outputs(item)!r:.80} is invalid; allowed: {wrong}"))
+            shown = f"{without_outputs(item)!r:.80}"
+            problems.append((f"{path}.{key}" if path else key, f"{shown} is invalid; allowed: {wrong}"))
     for key, item in value.items():
         if key not in fields or item is None:
             continue
