@@ -373,6 +373,14 @@ class Completion:
         return 1.0 / itl if itl else None
 
 
+def token_count(value: Any, field: str, shown: str) -> Optional[int]:
+    """A token count as the server gave it in `field`: None when it gave none, else a whole number >= 0; anything
+    else ("7", true, -7, NaN, 1.5) is bad_shape at `shown`, never a figure in a report or a PASS."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+        return value
+    raise ApiError("bad_shape", f"{shown}: {field} is {excerpt(value, 60)}: expected a whole number of tokens")
+
+
 def _dig(data: Any, *path: Any) -> Any:
     for step in path:
         if isinstance(step, int):
@@ -509,15 +517,21 @@ class LlmClient:
         done.raw_final = data if isinstance(data, dict) else {}
         if self.api == "openai":
             content = _dig(data, "choices", 0, "message", "content")
-            usage = _dig(data, "usage") or {}
-            done.prompt_tokens, done.output_tokens = _dig(usage, "prompt_tokens"), _dig(usage, "completion_tokens")
+            counts = _dig(data, "usage") or {}, "prompt_tokens", "completion_tokens"
         else:
             content = _dig(data, "message", "content")
-            done.prompt_tokens, done.output_tokens = _dig(data, "prompt_eval_count"), _dig(data, "eval_count")
+            counts = data, "prompt_eval_count", "eval_count"
         if not isinstance(content, str):
             raise ApiError("bad_shape", f"POST {url}: no message content in {excerpt(data)}")
         done.content = content
+        self._counts(done, *counts, f"POST {url}")
         return done
+
+    @staticmethod
+    def _counts(done: Completion, holder: Any, prompt: str, output: str, shown: str) -> None:
+        """The prompt and output token counts of `holder` (usage, or Ollama's final object), each checked."""
+        done.prompt_tokens = token_count(_dig(holder, prompt), prompt, shown)
+        done.output_tokens = token_count(_dig(holder, output), output, shown)
 
     def generate(self, model: str, prompt: str, max_tokens: int = 32) -> Completion:
         """Ollama's /api/generate (native API only)."""
@@ -526,7 +540,7 @@ class LlmClient:
         if not isinstance(_dig(data, "response"), str):
             raise ApiError("bad_shape", f"POST {url}: no `response` in {excerpt(data)}")
         done.content, done.finished, done.chunks = data["response"], bool(data.get("done")), 1
-        done.prompt_tokens, done.output_tokens = data.get("prompt_eval_count"), data.get("eval_count")
+        self._counts(done, data, "prompt_eval_count", "eval_count", f"POST {url}")
         return done
 
     def chat_stream(self, model: str, prompt: str, max_tokens: int = 32) -> Completion:
@@ -556,7 +570,7 @@ class LlmClient:
                         if len(result.content) > MAX_BODY_BYTES:
                             raise ApiError("too_large", f"stream from {url}: the content passed "
                                                         f"{MAX_BODY_BYTES // 2**20} MiB, the most the tools keep")
-                    self._event_usage(event, result)
+                    self._event_usage(event, result, f"stream from {url}")
                     if result.finished:
                         break
             except ApiError:
@@ -624,19 +638,17 @@ class LlmClient:
             raise ApiError("bad_shape", f"stream from {url}: content is not text: {excerpt(event, 80)}")
         return text or ""
 
-    def _event_usage(self, event: dict, result: Completion) -> None:
+    def _event_usage(self, event: dict, result: Completion, shown: str) -> None:
         if self.api == "openai":
             if event.get("__done__"):
                 result.finished = True
             usage = event.get("usage")
             if isinstance(usage, dict):
-                result.prompt_tokens = usage.get("prompt_tokens")
-                result.output_tokens = usage.get("completion_tokens")
+                self._counts(result, usage, "prompt_tokens", "completion_tokens", shown)
                 result.raw_final = event
         elif event.get("done"):
             result.finished = True
-            result.prompt_tokens = event.get("prompt_eval_count")
-            result.output_tokens = event.get("eval_count")
+            self._counts(result, event, "prompt_eval_count", "eval_count", shown)
             result.raw_final = event
 
 

@@ -63,7 +63,8 @@ def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
 def check_generate(client: LlmClient, model: str, max_tokens: int) -> Check:
     done = client.generate(model, "Say hello.", max_tokens)
     ok = bool(done.content.strip()) and done.finished
-    return Check("generate", ok, f"{done.output_tokens} tokens" if ok else "empty or unfinished /api/generate")
+    tokens = "no token count" if done.output_tokens is None else f"{done.output_tokens} tokens"
+    return Check("generate", ok, tokens if ok else "empty or unfinished /api/generate")
 
 
 def check_wrong_key_refused(client: LlmClient) -> Check:

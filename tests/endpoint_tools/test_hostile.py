@@ -1,0 +1,122 @@
+"""llm-smoke and llm-bench, through their command lines, against endpoints that answer with well-formed HTTP but
+content no real server should send (token counts that are not counts, error events inside a stream...): each is a
+named failure, never a PASS, a traceback or a figure the tools did not measure."""
+
+import json
+from http.server import BaseHTTPRequestHandler
+from typing import Callable, Optional
+
+import pytest
+
+from endpoint_tools import smoke
+from endpoint_tools.loopback_server import BackgroundServer
+
+from tests.endpoint_tools.test_bench import run_bench
+
+# What a handler answers: (status, content type, body).
+Answer = tuple[int, str, bytes]
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def _reply(self, request: Optional[dict]) -> None:
+        status, content_type, body = self.server.answer(self.path, request)  # type: ignore[attr-defined]
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._reply(None)
+
+    def do_POST(self) -> None:  # noqa: N802
+        length = int(self.headers.get("Content-Length") or 0)
+        self._reply(json.loads(self.rfile.read(length) or b"{}"))
+
+
+class Scripted(BackgroundServer):
+    """A loopback server whose every answer comes from `answer(path, request JSON or None for a GET)`."""
+
+    def __init__(self, answer: Callable[[str, Optional[dict]], Answer]):
+        super().__init__(("127.0.0.1", 0), _Scripted)
+        self.answer = answer
+
+
+def sse(*events: str, done: bool = True) -> bytes:
+    """An OpenAI stream of these `data:` events (JSON text as given), ended by [DONE] unless `done` is False."""
+    return "".join(f"data: {e}\n\n" for e in events + (("[DONE]",) if done else ())).encode()
+
+
+def delta(text: str) -> str:
+    return json.dumps({"choices": [{"index": 0, "delta": {"content": text}}]})
+
+
+def openai(usage: str = '{"prompt_tokens": 1, "completion_tokens": 2}', stream: Optional[bytes] = None,
+           models: str = '{"data": [{"id": "m"}]}') -> Callable[[str, Optional[dict]], Answer]:
+    """An OpenAI-compatible server listing `models`, answering a completion with `usage` (JSON text, as sent) and a
+    stream with `stream` (default: two chunks, then that usage and [DONE])."""
+    chat = f'{{"choices": [{{"message": {{"content": "ab"}}}}], "usage": {usage}}}'.encode()
+    streamed = stream if stream is not None else sse(delta("a"), delta("b"), f'{{"choices": [], "usage": {usage}}}')
+
+    def answer(path: str, request: Optional[dict]) -> Answer:
+        if path == "/v1/models":
+            return 200, "application/json", models.encode()
+        if path == "/v1/chat/completions" and request is not None:
+            return (200, "text/event-stream", streamed) if request.get("stream") else (200, "application/json", chat)
+        return 404, "application/json", b'{"error": "not found"}'
+    return answer
+
+
+def ollama(final: str = '{"done": true, "prompt_eval_count": 1, "eval_count": 2}',
+           lines: Optional[list[str]] = None) -> Callable[[str, Optional[dict]], Answer]:
+    """An Ollama-native server (no /v1) whose answers end with `final` (JSON text, as sent: the fields of the last
+    line of a stream, of a chat and of a generate answer) and whose chat stream is `lines` before it."""
+    fields = json.loads(final)
+    chunks = lines if lines is not None else ['{"message": {"content": "a"}, "done": false}']
+    streamed = "".join(f"{line}\n" for line in chunks + [json.dumps({"message": {"content": ""}, **fields})])
+
+    def answer(path: str, request: Optional[dict]) -> Answer:
+        if path == "/api/tags":
+            return 200, "application/json", b'{"models": [{"name": "m"}]}'
+        if path == "/api/chat" and request is not None:
+            if request.get("stream"):
+                return 200, "application/x-ndjson", streamed.encode()
+            return 200, "application/json", json.dumps({"message": {"content": "ab"}, **fields}).encode()
+        if path == "/api/generate":
+            return 200, "application/json", json.dumps({"response": "ab", **fields}).encode()
+        return 404, "application/json", b'{"error": "not found"}'
+    return answer
+
+
+def no_traceback(captured) -> bool:
+    return "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("count", ['"7"', "true", "-7", "NaN", "Infinity", "1.5", '{"x": 1}'])
+def test_a_token_count_that_is_no_whole_number_fails_by_name_in_smoke_and_bench(count, tmp_path, capsys):
+    """A `completion_tokens` of "7", true, -7, NaN, 1.5 or an object: smoke passed the completion ("{'x': 1} tokens",
+    "-7 tokens"), llm-bench crashed with a TypeError traceback on a string or an object and reported negative, NaN
+    or infinite output tokens/s for the rest. It is bad_shape, named, in both."""
+    with Scripted(openai(usage=f'{{"prompt_tokens": 1, "completion_tokens": {count}}}')) as server:
+        assert smoke.main([server.url, "--timeout", "5"]) == 1
+        out = capsys.readouterr().out
+        assert "FAIL  completion  [bad_shape]" in out and "FAIL  stream      [bad_shape]" in out, out
+        assert "completion_tokens is" in out and "expected a whole number of tokens" in out, out
+        code, report = run_bench(tmp_path, server.url, "-n", "2", "-c", "1", "--api", "openai")
+    assert code == 1 and report["summary"]["errors"] == {"bad_shape": 2}
+    assert report["summary"]["output_tokens_per_s"] is None
+    assert no_traceback(capsys.readouterr())
+
+
+def test_an_ollama_token_count_that_is_no_whole_number_fails_by_name(capsys):
+    with Scripted(ollama('{"done": true, "prompt_eval_count": 1, "eval_count": "2"}')) as server:
+        assert smoke.main([server.url, "--timeout", "5"]) == 1
+    captured = capsys.readouterr()
+    for check in ("completion", "stream", "generate"):
+        assert f"FAIL  {check:<11} [bad_shape]" in captured.out, captured.out
+    assert 'eval_count is "2": expected a whole number of tokens' in captured.out and no_traceback(captured)
