@@ -120,3 +120,14 @@ def test_an_ollama_token_count_that_is_no_whole_number_fails_by_name(capsys):
     for check in ("completion", "stream", "generate"):
         assert f"FAIL  {check:<11} [bad_shape]" in captured.out, captured.out
     assert 'eval_count is "2": expected a whole number of tokens' in captured.out and no_traceback(captured)
+
+
+def test_output_tokens_per_s_is_not_reported_when_no_token_count_was(tmp_path, capsys):
+    """A stream without usage (a server ignoring stream_options): llm-bench printed and wrote "0.0 output tokens/s",
+    a figure it never measured; it is n/a (null), as when nothing succeeded."""
+    with Scripted(openai(stream=sse(delta("a"), delta("b")))) as server:
+        code, report = run_bench(tmp_path, server.url, "-n", "2", "-c", "1", "--api", "openai")
+    summary = report["summary"]
+    assert code == 0 and summary["succeeded"] == 2
+    assert summary["output_tokens_per_s"] is None and summary["output_tokens"] is None
+    assert "n/a output tokens/s" in capsys.readouterr().out
