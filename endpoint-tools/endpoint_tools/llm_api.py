@@ -42,7 +42,7 @@ KINDS = {
     "unauthorized": "401/403: missing or wrong API key",
     "rate_limited": "429: the gateway's rate limit",
     "client_error": "another 4xx answer",
-    "server_error": "a 5xx answer (model loading, backend down...)",
+    "server_error": "a 5xx answer, or an error event inside a stream (model loading, backend down...)",
     "cancelled": "stopped by the user (Ctrl-C)",
     "error": "anything else",
 }
@@ -156,6 +156,17 @@ def server_message(body: bytes, limit: int = 160) -> str:
                 text = candidate.strip()
                 break
     return " ".join(text.split())[:limit]
+
+
+def stream_error(error: Any, url: str) -> ApiError:
+    """An error the server sent inside a stream (its headers said 200): its own words, the kind from its `code` when
+    that is an HTTP status (vLLM's 400 for a prompt too long), else server_error."""
+    code = error.get("code") if isinstance(error, dict) else None
+    status = code if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599 else None
+    words = error.get("message") if isinstance(error, dict) else error
+    words = " ".join(words.split())[:160] if isinstance(words, str) and words.strip() else excerpt(error)
+    return ApiError(status_kind(status) if status else "server_error",
+                    f"stream from {url}: the server sent an error mid-stream: {words}")
 
 
 def _as_sent(url: str) -> str:
@@ -616,6 +627,12 @@ class LlmClient:
                 continue
             text = line.decode("utf-8", "replace")
             if self.api == "openai":
+                if text.startswith("error:"):  # llama.cpp's event for a failure after the headers
+                    try:
+                        error = parse_json(text[6:])
+                    except ValueError:
+                        error = text[6:]
+                    raise stream_error(error, url)
                 if not text.startswith("data:"):
                     continue
                 text = text[5:].strip()
@@ -629,6 +646,8 @@ class LlmClient:
                 raise ApiError("bad_stream", f"stream from {url}: an event {what}: {text[:80]!r}") from None
             if not isinstance(event, dict):
                 raise ApiError("bad_shape", f"stream from {url}: an event is not an object: {text[:80]!r}")
+            if event.get("error"):  # vLLM's `data: {"error": {...}}`, Ollama's `{"error": "..."}` line
+                raise stream_error(event["error"], url)
             yield event
 
     def _event_text(self, event: dict, url: str) -> str:

@@ -131,3 +131,28 @@ def test_output_tokens_per_s_is_not_reported_when_no_token_count_was(tmp_path, c
     assert code == 0 and summary["succeeded"] == 2
     assert summary["output_tokens_per_s"] is None and summary["output_tokens"] is None
     assert "n/a output tokens/s" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("stream", [
+    sse(delta("a"), '{"error": {"message": "CUDA error: out of memory", "type": "InternalServerError", "code": 500}}'),
+    sse(delta("a"), '{"error": {"message": "CUDA error: out of memory"}}', done=False),
+    b'data: ' + delta("a").encode() + b'\n\nerror: {"code": 500, "message": "CUDA error: out of memory"}\n\n',
+])
+def test_an_error_event_inside_a_stream_fails_it_with_the_servers_words(stream, tmp_path, capsys):
+    """vLLM sends a failure after the headers as `data: {"error": ...}` (then [DONE]), llama.cpp as an `error:`
+    event: smoke passed the stream ("1 chunks ... terminated") or called it unterminated without the server's
+    words, and llm-bench counted it a success."""
+    with Scripted(openai(stream=stream)) as server:
+        assert smoke.main([server.url, "--timeout", "5"]) == 1
+        out = capsys.readouterr().out
+        assert "FAIL  stream      [server_error]" in out and "an error mid-stream: CUDA error: out of memory" in out, out
+        code, report = run_bench(tmp_path, server.url, "-n", "2", "-c", "1", "--api", "openai")
+    assert code == 1 and report["summary"]["errors"] == {"server_error": 2}
+
+
+def test_an_ollama_error_line_inside_a_stream_fails_it_with_the_servers_words(capsys):
+    with Scripted(ollama(lines=['{"message": {"content": "a"}, "done": false}', '{"error": "model runner crashed"}']
+                         )) as server:
+        assert smoke.main([server.url, "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  stream      [server_error]" in out and "an error mid-stream: model runner crashed" in out, out
