@@ -509,6 +509,8 @@ class LlmClient:
                                                   for m in items):
             raise ApiError("bad_shape", f"GET {url}: expected {{\"{key}\": [{{\"{name}\": ...}}]}}, "
                                         f"got {excerpt(data)}")
+        if any(not m[name].strip() for m in items):  # a blank name is no model to ask for (smoke took it as none)
+            raise ApiError("bad_shape", f"GET {url}: the list holds a model with an empty {name}: {excerpt(data)}")
         return [m[name] for m in items]
 
     def _chat_body(self, model: str, prompt: str, max_tokens: int, stream: bool) -> tuple[str, dict]:

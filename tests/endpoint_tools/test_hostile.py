@@ -156,3 +156,16 @@ def test_an_ollama_error_line_inside_a_stream_fails_it_with_the_servers_words(ca
         assert smoke.main([server.url, "--timeout", "5"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  stream      [server_error]" in out and "an error mid-stream: model runner crashed" in out, out
+
+
+def test_a_model_listed_with_an_empty_name_fails_the_model_list_not_skips_the_checks(tmp_path, capsys):
+    """`{"data": [{"id": ""}]}`: smoke took the empty name as "no model", skipped the completion and the stream and
+    reported "all 1 checks passed" (exit 0); llm-bench benchmarked the model "". Both name the empty id."""
+    with Scripted(openai(models='{"data": [{"id": ""}]}')) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+        out = capsys.readouterr().out
+        assert "FAIL  models      [bad_shape]" in out and "a model with an empty id" in out, out
+        code, report = run_bench(tmp_path, server.url, "-n", "2", "--api", "openai")
+    assert code == 1 and report is None
+    err = capsys.readouterr().err
+    assert "cannot start the benchmark: [bad_shape]" in err and "a model with an empty id" in err, err
