@@ -552,7 +552,7 @@ class LlmClient:
                                                                "options": {"num_predict": max_tokens}})
         if not isinstance(_dig(data, "response"), str):
             raise ApiError("bad_shape", f"POST {url}: no `response` in {excerpt(data)}")
-        done.content, done.finished, done.chunks = data["response"], bool(data.get("done")), 1
+        done.content, done.finished, done.chunks = data["response"], data.get("done") is True, 1  # not "false"
         self._counts(done, data, "prompt_eval_count", "eval_count", f"POST {url}")
         return done
 
@@ -667,7 +667,7 @@ class LlmClient:
             if isinstance(usage, dict):
                 self._counts(result, usage, "prompt_tokens", "completion_tokens", shown)
                 result.raw_final = event
-        elif event.get("done"):
+        elif event.get("done") is True:  # JSON true, not a truthy "false"
             result.finished = True
             self._counts(result, event, "prompt_eval_count", "eval_count", shown)
             result.raw_final = event

@@ -169,3 +169,11 @@ def test_a_model_listed_with_an_empty_name_fails_the_model_list_not_skips_the_ch
     assert code == 1 and report is None
     err = capsys.readouterr().err
     assert "cannot start the benchmark: [bad_shape]" in err and "a model with an empty id" in err, err
+
+
+def test_an_ollama_done_that_is_not_true_does_not_finish_an_answer(capsys):
+    """`"done": "false"` (a string, truthy in Python) finished the stream and the generate answer: both passed."""
+    with Scripted(ollama('{"done": "false", "prompt_eval_count": 1, "eval_count": 2}')) as server:
+        assert smoke.main([server.url, "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  stream      [unterminated]" in out and "FAIL  generate    empty or unfinished" in out, out
