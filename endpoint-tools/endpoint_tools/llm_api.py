@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 import requests
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 APIS = ("openai", "ollama")
 CONNECT_TIMEOUT_S = 10.0
@@ -284,6 +286,68 @@ class _Alarms:
 _ALARMS = _Alarms()
 
 
+class _HeaderDeadline:
+    """When a request's response headers must have come (LlmClient._open sets one for its thread), and whether it
+    passed: requests' read timeout restarts with every byte, so a server sending its headers a byte at a time held a
+    tool for as long as it kept sending."""
+
+    _current = threading.local()  # the deadline of the request this thread is sending, None between requests
+
+    def __init__(self, seconds: float):
+        self.at = time.monotonic() + seconds
+        self.expired = False
+
+    def fire(self, sock: Optional[socket.socket]) -> None:
+        self.expired = True
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read of the headers returns at once
+        except OSError:
+            pass
+
+
+class _HeadersOnTime:
+    """A urllib3 connection whose wait for the response headers ends at its thread's _HeaderDeadline (each hop of a
+    redirect included), by the alarm thread shutting its socket down."""
+
+    sock: Optional[socket.socket]
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        deadline: Optional[_HeaderDeadline] = getattr(_HeaderDeadline._current, "deadline", None)
+        if deadline is None:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        sock = self.sock
+        alarm = _ALARMS.schedule(deadline.at - time.monotonic(), lambda: deadline.fire(sock))
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            _ALARMS.cancel(alarm)
+
+
+class _Connection(_HeadersOnTime, HTTPConnection):
+    pass
+
+
+class _TlsConnection(_HeadersOnTime, HTTPSConnection):
+    pass
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TlsPool(HTTPSConnectionPool):
+    ConnectionCls = _TlsConnection
+
+
+def _headers_on_time(session: requests.Session) -> None:
+    """The session's connections (those of each adapter's pool manager, made as requests go) are _HeadersOnTime."""
+    for adapter in session.adapters.values():
+        manager = getattr(adapter, "poolmanager", None)
+        if manager is not None:
+            manager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
+
+
 class _Watchdog:
     """Enforces deadlines on a response being read: when one passes, it shuts the socket down, so a blocked read
     returns at once, and remembers which deadline it was. Also how Ctrl-C stops every request in flight."""
@@ -419,6 +483,7 @@ class LlmClient:
         self.api_key = api_key
         self.deadlines = deadlines or Deadlines()
         self.session = session or requests.Session()
+        _headers_on_time(self.session)
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     def url(self, path: str) -> str:
@@ -430,12 +495,21 @@ class LlmClient:
         url = self.url(path)
         start = time.perf_counter()
         read_timeout = self.deadlines.first_token_s
+        deadline = _HeaderDeadline._current.deadline = _HeaderDeadline(read_timeout)
         try:
             response = self.session.request(method, url, headers=self.headers, stream=True,
                                             timeout=(min(CONNECT_TIMEOUT_S, self.deadlines.total_s), read_timeout),
                                             **kwargs)
         except (requests.RequestException, ValueError) as error:  # ValueError: UnicodeError encoding a request
+            if deadline.expired:  # its socket was shut down: what the read saw is no cause
+                error = requests.exceptions.ReadTimeout(request=getattr(error, "request", None))
             raise describe_exception(error, url, "headers", self.deadlines) from None
+        finally:
+            _HeaderDeadline._current.deadline = None
+        if deadline.expired:  # the headers came as the deadline passed, their socket shut down
+            response.close()
+            raise describe_exception(requests.exceptions.ReadTimeout(), url, "headers", self.deadlines,
+                                     response.url)
         if response.status_code >= 400:
             try:
                 body = response.raw.read(4096, decode_content=True) or b""

@@ -3,13 +3,16 @@ content no real server should send (token counts that are not counts, error even
 named failure, never a PASS, a traceback or a figure the tools did not measure."""
 
 import json
+import socketserver
+import threading
+import time
 from http.server import BaseHTTPRequestHandler
 from typing import Callable, Optional
 
 import pytest
 
 from endpoint_tools import smoke
-from endpoint_tools.loopback_server import BackgroundServer
+from endpoint_tools.loopback_server import BackgroundServer, QuietDisconnects
 
 from tests.endpoint_tools.test_bench import run_bench
 
@@ -177,3 +180,48 @@ def test_an_ollama_done_that_is_not_true_does_not_finish_an_answer(capsys):
         assert smoke.main([server.url, "--timeout", "5"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  stream      [unterminated]" in out and "FAIL  generate    empty or unfinished" in out, out
+
+
+class _Trickle(socketserver.BaseRequestHandler):
+    """Sends a status line, then one header byte every 50 ms for 3 s (or until the client hangs up)."""
+
+    def handle(self) -> None:
+        self.request.recv(65536)
+        try:
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nX-Slow: ")
+            for _ in range(60):
+                self.request.sendall(b"a")
+                time.sleep(0.05)
+        except OSError:
+            pass
+
+
+class TrickleServer(QuietDisconnects, socketserver.ThreadingTCPServer):
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), _Trickle)
+
+    def __enter__(self):
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc):
+        self.shutdown()
+        self.server_close()
+
+
+@pytest.mark.parametrize("argv,deadline", [(["--timeout", "0.5"], "0.5 s (the total deadline)"),
+                                           (["--ttft-timeout", "0.5"], "0.5 s (the first-token deadline)")])
+def test_headers_trickled_a_byte_at_a_time_are_cut_at_the_deadline(argv, deadline, capsys):
+    """requests' read timeout restarts with every byte: a server sending its headers a byte every 50 ms held
+    `--timeout 2` for as long as it kept sending (26 s measured, without end for a longer header); the header
+    deadline is a deadline."""
+    with TrickleServer() as server:
+        started = time.perf_counter()
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert smoke.main([url, "--api", "openai", *argv]) == 1
+        elapsed = time.perf_counter() - started
+    out = capsys.readouterr().out
+    assert "FAIL  models      [timeout_headers]" in out and f"no response headers within {deadline}" in out, out
+    assert elapsed < 2.0, elapsed
