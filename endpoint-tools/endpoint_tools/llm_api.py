@@ -108,6 +108,16 @@ class Deadlines:
     def first_token_s(self) -> float:
         return min(self.total_s, self.ttft_s) if self.ttft_s else self.total_s
 
+    @property
+    def connect_s(self) -> float:
+        """The connect timeout: CONNECT_TIMEOUT_S, or less when the headers must come sooner than that."""
+        return min(CONNECT_TIMEOUT_S, self.first_token_s)
+
+    @property
+    def first_token_name(self) -> str:
+        """Which deadline first_token_s is: `first_token` when --ttft-timeout sets it, else `total`."""
+        return "first_token" if self.ttft_s and self.first_token_s < self.total_s else "total"
+
 
 class JsonTooDeep(ValueError):
     """JSON nested deeper than the decoder can follow."""
@@ -199,9 +209,8 @@ def timeout_error(kind: str, shown: str, deadlines: Optional[Deadlines] = None) 
     """A timeout of that kind at `shown` (a URL, or `METHOD URL`), naming the deadline and its seconds when known."""
     if deadlines is None:
         return ApiError(kind, f"timed out waiting for {shown} ({KINDS[kind]})")
-    headers_by_ttft = bool(deadlines.ttft_s) and deadlines.first_token_s < deadlines.total_s
-    deadline = "total" if kind == "timeout_total" or (kind == "timeout_headers" and not headers_by_ttft) \
-        else "first_token"
+    deadline = "total" if kind == "timeout_total" or (kind == "timeout_headers" and
+                                                      deadlines.first_token_name == "total") else "first_token"
     seconds = deadlines.total_s if deadline == "total" else deadlines.first_token_s
     return ApiError(kind, f"timed out waiting for {shown}: {_TIMEOUTS[kind]} within {seconds:g} s "
                           f"(the {deadline.replace('_', '-')} deadline)", deadline=deadline)
@@ -220,7 +229,11 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
     if isinstance(error, requests.exceptions.SSLError):
         return ApiError("tls", f"TLS error talking to {url}: {first_line}")
     if isinstance(error, requests.exceptions.ConnectTimeout):
-        return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
+        if deadlines is None or deadlines.connect_s == CONNECT_TIMEOUT_S:
+            return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
+        deadline = deadlines.first_token_name  # a deadline shorter than the connect timeout: the wait it allowed
+        return ApiError("connect_timeout", f"no connection to {url} within {deadlines.connect_s:g} s (the "
+                                           f"{deadline.replace('_', '-')} deadline)", deadline=deadline)
     if isinstance(error, requests.exceptions.Timeout):
         kind = "timeout_headers" if phase == "headers" else "timeout_ttft" if phase == "ttft" else "timeout_total"
         return timeout_error(kind, url, deadlines)
@@ -498,7 +511,7 @@ class LlmClient:
         deadline = _HeaderDeadline._current.deadline = _HeaderDeadline(read_timeout)
         try:
             response = self.session.request(method, url, headers=self.headers, stream=True,
-                                            timeout=(min(CONNECT_TIMEOUT_S, self.deadlines.total_s), read_timeout),
+                                            timeout=(self.deadlines.connect_s, read_timeout),
                                             **kwargs)
         except (requests.RequestException, ValueError) as error:  # ValueError: UnicodeError encoding a request
             if deadline.expired:  # its socket was shut down: what the read saw is no cause

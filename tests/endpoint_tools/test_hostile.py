@@ -3,6 +3,7 @@ content no real server should send (token counts that are not counts, error even
 named failure, never a PASS, a traceback or a figure the tools did not measure."""
 
 import json
+import socket
 import socketserver
 import threading
 import time
@@ -224,4 +225,29 @@ def test_headers_trickled_a_byte_at_a_time_are_cut_at_the_deadline(argv, deadlin
         elapsed = time.perf_counter() - started
     out = capsys.readouterr().out
     assert "FAIL  models      [timeout_headers]" in out and f"no response headers within {deadline}" in out, out
+    assert elapsed < 2.0, elapsed
+
+
+@pytest.fixture
+def no_connection():
+    """A port whose listen queue is full (backlog 0, a connection already waiting, never accepted): the kernel
+    drops the next SYN, so a connection attempt waits until its timeout."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(0)
+    queued = socket.create_connection(server.getsockname())
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    queued.close()
+    server.close()
+
+
+@pytest.mark.parametrize("argv,seconds", [(["--timeout", "0.5"], "0.5"), (["--ttft-timeout", "0.5"], "0.5")])
+def test_a_connection_that_never_comes_waits_no_longer_than_the_deadlines(no_connection, argv, seconds, capsys):
+    """The connect timeout was 10 s even under `--ttft-timeout 0.5` (which bounds the response headers, so nothing
+    can come after it), and the message said "within 10 s" under `--timeout 0.5` too."""
+    started = time.perf_counter()
+    assert smoke.main([no_connection, "--api", "openai", *argv]) == 1
+    elapsed = time.perf_counter() - started
+    out = capsys.readouterr().out
+    assert f"[connect_timeout] no connection to {no_connection}/v1/models within {seconds} s" in out, out
     assert elapsed < 2.0, elapsed
