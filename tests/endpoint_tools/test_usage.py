@@ -54,9 +54,28 @@ def test_a_value_that_is_not_an_http_url_is_bad_usage_not_a_connection_failure(s
         f"{ALLOWED}, e.g. http://localhost:11434")
 
 
+@pytest.mark.parametrize("value", ["http://a\x01b:1", "http://a..b:1", f"http://{'a' * 64}.com", "http://\u2603.net",
+                                   "http://[::1]x:1", "http://\\x:1"])
+@pytest.mark.parametrize("script", ["llm-smoke", "llm-bench"])
+def test_a_url_that_requests_cannot_send_is_bad_usage_not_a_connection_failure(script, value, capsys):
+    """A host with a control character, an empty or 64-character label, one IDNA refuses, text after `[::1]`: each
+    passed the URL check, then failed every request with exit 1 ("neither API answered ... InvalidURL talking to
+    ..., LocationParseError ...")."""
+    err = refused(TOOLS[script][1], [value], capsys)
+    assert f"{script}: error: argument URL: {value!r} is not a valid URL" in err, err
+    assert err.rstrip().endswith(f"{ALLOWED}, e.g. http://localhost:11434")
+
+
+def test_whitespace_in_a_url_is_named_wherever_it_is(capsys):
+    """A trailing space (a pasted URL) was "Port could not be cast to integer value as '1 '"."""
+    for value in ("http://x:1 ", " http://x:1", "http://x:1\n"):
+        assert f"{value!r} contains whitespace" in refused(smoke.main, [value], capsys)
+
+
 def test_base_urls_the_tools_accept():
     for url in ("http://localhost:11434", "https://llm.example.com", "http://10.0.0.4:8080/llm/", "http://[::1]:80",
-                "HTTPS://LLM.EXAMPLE.COM", "http://user:pw@host:1"):
+                "HTTPS://LLM.EXAMPLE.COM", "http://user:pw@host:1", "http://b\u00fccher.example:1",
+                "http://[fe80::1%25eth0]:1", f"http://{'a' * 63}.com"):
         assert url_problem(url) is None, url
 
 
