@@ -79,13 +79,18 @@ def stack_outputs(stack: Optional[str] = None, secrets: bool = False, instead: s
     command = (["pulumi", "stack", "output", "--json"] + (["--show-secrets"] if secrets else [])
                + (["--stack", stack] if stack else []))
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        # errors="replace": bytes that are not UTF-8 make the output no JSON object, named below, not a traceback
+        done = subprocess.run(command, capture_output=True, encoding="utf-8", errors="replace", timeout=60,
+                              check=False)
     except subprocess.TimeoutExpired:
         raise EndpointError("`pulumi stack output` did not answer within 60 s") from None
     except OSError as error:
         raise EndpointError(f"cannot run the Pulumi CLI: {error}") from None
     if done.returncode != 0:
-        raise EndpointError(f"`pulumi stack output` failed: {done.stderr.strip()[:300]}")
+        said = done.stderr.strip()[:300]
+        how = f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit code {done.returncode}"
+        raise EndpointError(f"`pulumi stack output` failed: {said}" if said else
+                            f"`pulumi stack output` failed ({how})")
     try:
         outputs = parse_json(done.stdout or "{}")
     except ValueError:
