@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from .llm_api import parse_json, shown_url  # shown_url lives with the messages it guards; named here too
+from .llm_api import excerpt, parse_json, shown_url  # shown_url lives with the messages it guards; named here too
 
 
 class EndpointError(Exception):
@@ -105,7 +105,9 @@ def from_stack_output(output: str, stack: Optional[str] = None) -> str:
     outputs = stack_outputs(stack)
     if not outputs.get(output):
         raise EndpointError(f"stack output {output!r} is empty or missing; outputs: {', '.join(sorted(outputs))}")
-    value = str(outputs[output])
+    value = outputs[output]
+    if not isinstance(value, str):  # a number or true would become http://5 or http://True
+        raise EndpointError(f"stack output {output!r} is {excerpt(value)}: expected text (the endpoint's URL)")
     value = value if "://" in value else f"http://{value}"  # an output holding an address without a scheme
     problem = url_problem(value)
     if problem:

@@ -98,3 +98,14 @@ def test_a_failed_pulumi_without_a_word_on_stderr_is_named_by_how_it_ended(body,
         endpoint.resolve(None, "modelApiUrl", None)
     assert str(failed.value) == f"`pulumi stack output` failed ({why})"
 
+
+@pytest.mark.parametrize("value,shown", [("5", "5"), ("true", "true"), ('["http://x"]', '["http://x"]'),
+                                         ('{"a": 1}', '{"a": 1}')])
+def test_a_stack_output_that_is_not_text_is_named_not_requested(value, shown, monkeypatch, tmp_path, capsys):
+    """A number or true became `http://5` or `http://True` and was requested (a 404 or a DNS failure at an address
+    nobody gave); a list or an object was quoted as Python's repr. The output is named, with what it holds."""
+    from endpoint_tools import smoke
+    fake_pulumi(monkeypatch, tmp_path, f'{{"modelApiUrl": {value}}}')
+    assert smoke.main(["--stack-output", "modelApiUrl"]) == 1
+    out = capsys.readouterr().out
+    assert f"stack output 'modelApiUrl' is {shown}: expected text (the endpoint's URL)" in out, out
