@@ -109,8 +109,18 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
         if not text:
             raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
         return config.new_client_from_config_dict(yaml.safe_load(text))
-    except (ConfigException, OSError, yaml.YAMLError, TypeError, ValueError) as error:
-        raise ClusterError(f"the kubeconfig is not usable: {str(error)[:200]}") from None
+    except yaml.YAMLError as error:
+        raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
+    except (ConfigException, OSError, TypeError, ValueError) as error:
+        raise ClusterError(f"the kubeconfig is not usable: {(str(error).splitlines() or [''])[0][:200]}") from None
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """What PyYAML found wrong and where, in one line: its own message quotes the line it stopped at, which in a
+    kubeconfig may hold a token or a key."""
+    mark = getattr(error, "problem_mark", None)
+    where = f", at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"not YAML ({getattr(error, 'problem', None) or type(error).__name__}{where})"
 
 
 def run_steps(steps: list[tuple[str, Callable[[], Check]]]) -> list[Check]:

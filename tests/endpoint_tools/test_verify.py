@@ -263,3 +263,21 @@ def test_a_closed_stdout_ends_verify_quietly(tmp_path):
     finally:
         os.close(write)
     assert done.returncode == 141 and done.stderr == "", done.stderr
+
+
+BROKEN_KUBECONFIG = "apiVersion: v1\nusers:\n- name: admin\n  user:\n    token: s3cr3t-t0ken: x\n"
+
+
+def test_a_kubeconfig_that_is_not_yaml_is_one_line_that_never_quotes_it(tmp_path, capsys):
+    """PyYAML's error quotes the line it stopped at, under a caret, over several lines: for the stack's kubeconfig
+    output (a secret the tools never print) that line may hold its token, as here. One line: the problem and where."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"kubeconfig": BROKEN_KUBECONFIG, "llmdNamespace": NS, "llmdInferencePool": "llmd"}))
+    assert verify.main(["--outputs", str(path)]) == 1
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(BROKEN_KUBECONFIG)
+    assert verify.main(["--outputs", str(path), "--kubeconfig", str(kubeconfig)]) == 1
+    out = capsys.readouterr().out
+    expected = ("FAIL  reach          the kubeconfig is not usable: not YAML (mapping values are not allowed here, at "
+                "line 5, column 24)\n")
+    assert out == expected * 2, out
