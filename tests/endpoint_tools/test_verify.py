@@ -1,7 +1,10 @@
 """verify against a loopback Kubernetes API serving a recorded healthy llmd cluster and broken variants of it,
 through the official client, and a loopback LLM API behind a key for the smoke request."""
 
+import contextlib
 import json
+import os
+import threading
 
 import pytest
 
@@ -281,3 +284,40 @@ def test_a_kubeconfig_that_is_not_yaml_is_one_line_that_never_quotes_it(tmp_path
     expected = ("FAIL  reach          the kubeconfig is not usable: not YAML (mapping values are not allowed here, at "
                 "line 5, column 24)\n")
     assert out == expected * 2, out
+
+
+@contextlib.contextmanager
+def piped(data: bytes):
+    """A pipe's /dev/fd path with `data` being written into it (what `--outputs <(pulumi stack output ...)` gives)."""
+    read, write = os.pipe()
+
+    def feed():
+        try:
+            for start in range(0, len(data), 1 << 20):
+                os.write(write, data[start:start + (1 << 20)])
+        except OSError:  # the reader stopped reading
+            pass
+        finally:
+            os.close(write)
+    threading.Thread(target=feed, daemon=True).start()
+    try:
+        yield f"/dev/fd/{read}"
+    finally:
+        os.close(read)
+
+
+def test_outputs_from_a_pipe_are_read_and_a_folder_is_named(tmp_path, capsys):
+    """`--outputs <(pulumi stack output --json --show-secrets)` (no secret written to disk) and `--outputs
+    /dev/stdin` were refused as "no such file", as was a folder; a pipe is read (at most 16 MiB: `<(yes)` ends)."""
+    with piped(b"[]") as path:
+        assert verify.main(["--outputs", path]) == 1
+    assert "is not a JSON object of stack outputs" in capsys.readouterr().out
+    with piped(b" " * (17 << 20)) as path:
+        assert verify.main(["--outputs", path]) == 1
+    assert "is larger than 16 MiB" in capsys.readouterr().out
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text("{}")
+    for argv in (["--outputs", str(tmp_path)], ["--outputs", str(outputs), "--kubeconfig", str(tmp_path)]):
+        with pytest.raises(SystemExit) as usage:
+            verify.main(argv)
+        assert usage.value.code == 2 and f"{argv[-2]} {tmp_path}: is a folder, not a file" in capsys.readouterr().err
