@@ -321,3 +321,40 @@ def test_outputs_from_a_pipe_are_read_and_a_folder_is_named(tmp_path, capsys):
         with pytest.raises(SystemExit) as usage:
             verify.main(argv)
         assert usage.value.code == 2 and f"{argv[-2]} {tmp_path}: is a folder, not a file" in capsys.readouterr().err
+
+
+def test_an_allocatable_count_in_kubernetes_quantity_form_is_read_as_one():
+    """The API server writes a quantity of 1000 as `1k` (the RDMA shared device plugin's rdmaHcaMax is often 1000):
+    int("1k") crashed llm-verify with a ValueError traceback."""
+    with FakeKubeApi(pd_cluster(rdma="1k")) as api:
+        outputs = {"kubeconfig": api.kubeconfig(), "llmdNamespace": NS, "llmdInferencePool": "llmd",
+                   "gpuNodeSelector": {"llm-platform/accelerator": "nvidia"}}
+        target = verify.target_from_outputs(outputs, prefill_decode=True)
+        cluster = verify.Cluster(verify.kube_client(None, outputs), 5)
+        assert verify.check_rdma(cluster, target).ok
+
+
+def gateway_without_metadata(r):
+    r["/apis/gateway.networking.k8s.io/v1/gateways"]["items"].append({"status": {"conditions": ["Programmed"]}})
+
+
+def pool_parents_not_objects(r):
+    r[f"/apis/inference.networking.k8s.io/v1/namespaces/{NS}/inferencepools/llmd"]["status"] = {"parents": [1]}
+
+
+def gpus_not_a_quantity(r):
+    r["/api/v1/nodes"]["items"][0]["status"]["allocatable"]["nvidia.com/gpu"] = "lots"
+
+
+@pytest.mark.parametrize("mutate, failed, fragment", [
+    (gateway_without_metadata, "gateways", "KeyError: 'metadata'"),
+    (pool_parents_not_objects, "inference-pool", "AttributeError: 'int' object has no attribute 'get'"),
+    (gpus_not_a_quantity, "gpus", "nvidia.com/gpu on aks-gpu-1 is 'lots', not a quantity"),
+])
+def test_an_answer_of_an_unexpected_shape_fails_its_check_by_name_not_with_a_traceback(tmp_path, capsys, mutate,
+                                                                                      failed, fragment):
+    """A custom resource or an aggregated API's answer the checks cannot read (no metadata, conditions that are not
+    objects, a count that is no quantity) was a traceback that ended llm-verify; it fails its own check."""
+    code, lines = verify_run(tmp_path, capsys, broken(mutate))
+    assert code == 1 and [name for name, line in lines.items() if line.startswith("FAIL")] == [failed], lines
+    assert fragment in lines[failed], lines[failed]
