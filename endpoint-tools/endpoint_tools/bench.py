@@ -35,7 +35,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .endpoint import EndpointError, shown_url
-from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json, redact
+from .llm_api import (KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json, printable,
+                      redact)
 from .smoke import connect, endpoint_arguments, endpoint_given, named, new_parser, run_cli, silence_stdout
 from .stats import summarize
 
@@ -511,9 +512,9 @@ def compare(paths: list[str]) -> str:
         reports.append(report)
     names: list[str] = []
     for path, report in zip(paths, reports):
-        name = str(report.get("label") or Path(path).stem)
+        name = printable(str(report.get("label") or Path(path).stem))  # a label may be a server's model name
         names.append(name if name not in names else f"{name} ({len(names) + 1})")
-    cells = [[str(_num(value(r))) for r in reports] for _, value in COMPARE_ROWS]
+    cells = [[printable(str(_num(value(r)))) for r in reports] for _, value in COMPARE_ROWS]
     width = max(14, *(len(n) for n in names), *(len(c) for row in cells for c in row))
     lines = [f"{'':<16}" + "".join(f"{n:>{width + 2}}" for n in names)]
     for (label, _), row in zip(COMPARE_ROWS, cells):

@@ -152,6 +152,12 @@ def status_kind(status: int) -> str:
     return "client_error"
 
 
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on (escape sequences, carriage returns, bidi overrides) shown
+    escaped, `\\x1b`: a server's words cannot erase a FAIL line and print a PASS in its place."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def server_message(body: bytes, limit: int = 160) -> str:
     """The server's own words from an error body: OpenAI `{"error": {"message"}}`, Ollama `{"error": "..."}`,
     `{"message"}` / `{"detail"}`, or the text itself."""
@@ -167,7 +173,7 @@ def server_message(body: bytes, limit: int = 160) -> str:
             if isinstance(candidate, str) and candidate.strip():
                 text = candidate.strip()
                 break
-    return " ".join(text.split())[:limit]
+    return printable(" ".join(text.split())[:limit])
 
 
 def stream_error(error: Any, url: str) -> ApiError:
@@ -176,7 +182,7 @@ def stream_error(error: Any, url: str) -> ApiError:
     code = error.get("code") if isinstance(error, dict) else None
     status = code if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599 else None
     words = error.get("message") if isinstance(error, dict) else error
-    words = " ".join(words.split())[:160] if isinstance(words, str) and words.strip() else excerpt(error)
+    words = printable(" ".join(words.split())[:160]) if isinstance(words, str) and words.strip() else excerpt(error)
     return ApiError(status_kind(status) if status else "server_error",
                     f"stream from {url}: the server sent an error mid-stream: {words}")
 

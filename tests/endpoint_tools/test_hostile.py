@@ -12,7 +12,7 @@ from typing import Callable, Optional
 
 import pytest
 
-from endpoint_tools import smoke
+from endpoint_tools import bench, smoke
 from endpoint_tools.loopback_server import BackgroundServer, QuietDisconnects
 
 from tests.endpoint_tools.test_bench import run_bench
@@ -251,3 +251,30 @@ def test_a_connection_that_never_comes_waits_no_longer_than_the_deadlines(no_con
     out = capsys.readouterr().out
     assert f"[connect_timeout] no connection to {no_connection}/v1/models within {seconds} s" in out, out
     assert elapsed < 2.0, elapsed
+
+
+FORGED = "\x1b[2K\rPASS  models      1 model(s)\x1b[8m"  # erase the line, write a PASS, hide what follows
+
+
+@pytest.mark.parametrize("status,stream", [(500, None), (200, sse(json.dumps({"error": {"message": FORGED}})))])
+def test_control_characters_in_a_servers_words_are_shown_escaped_not_sent_to_the_terminal(status, stream, capsys):
+    """An error body (or an error event) holding terminal escapes was printed as is: a server could erase its FAIL
+    line and print a PASS in its place. Control characters are shown escaped (`\\x1b`)."""
+    def answer(path: str, request: Optional[dict]) -> Answer:
+        if status != 200:
+            return status, "text/plain", FORGED.encode()
+        return openai(stream=stream)(path, request)
+    with Scripted(answer) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out and "\\x1b[2K" in out, repr(out)
+
+
+def test_control_characters_in_a_result_files_label_are_shown_escaped_by_compare(tmp_path, capsys):
+    """A label is the user's or the server's model name: --compare printed it as is."""
+    with Scripted(openai(models=json.dumps({"data": [{"id": FORGED}]}))) as server:
+        assert run_bench(tmp_path, server.url, "-n", "1", "--api", "openai")[0] == 0
+    capsys.readouterr()
+    assert bench.main(["--compare", str(tmp_path / "run.json")]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and "\r" not in out and "\\x1b[2K" in out, repr(out)
