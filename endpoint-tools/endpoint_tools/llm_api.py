@@ -6,6 +6,7 @@ and a one-line message, never a traceback. Every request has two deadlines: a to
 token (the first byte of the body for non-streamed calls); a watchdog enforces them even on a server that trickles.
 """
 import heapq
+import http.client
 import json
 import re
 import socket
@@ -243,9 +244,16 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
     if isinstance(error, requests.exceptions.Timeout):
         kind = "timeout_headers" if phase == "headers" else "timeout_ttft" if phase == "ttft" else "timeout_total"
         return timeout_error(kind, url, deadlines)
-    if isinstance(error, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        encoding = re.search(r"content-encoding: ([\w-]+)", text)  # urllib3's DecodeError names it
+        return ApiError("error", f"{url} sent a body that does not decode as its Content-Encoding says "
+                                 f"({encoding.group(1) if encoding else 'unknown'})")
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
         return ApiError("closed", f"{url} closed the connection mid-response")
     if isinstance(error, requests.exceptions.ConnectionError):
+        malformed = _malformed(error)
+        if malformed:
+            return ApiError("error", f"{url} answered with a malformed HTTP response ({malformed})")
         lowered = text.lower()
         if any(s in lowered for s in ("name or service not known", "nameresolution", "getaddrinfo",
                                       "nodename nor servname", "temporary failure in name resolution")):
@@ -256,6 +264,22 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
             return ApiError("closed", f"{url} closed the connection without a complete answer")
         return ApiError("error", f"cannot talk to {url}: {first_line}")
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
+
+
+def _malformed(error: BaseException) -> Optional[str]:
+    """What http.client could not read in an answer (a status line that is not HTTP: another protocol on the port; a
+    header line over 64 KiB; over 100 headers), from the exceptions `error` wraps; None when the connection ended
+    (RemoteDisconnected, IncompleteRead are http.client's too)."""
+    pending: list[Any] = [error]
+    while pending:
+        found = pending.pop()
+        if isinstance(found, http.client.HTTPException):
+            if isinstance(found, (http.client.RemoteDisconnected, http.client.IncompleteRead)):
+                return None
+            return printable(f"{type(found).__name__}: {str(found)[:80]}")
+        if isinstance(found, BaseException):
+            pending.extend(found.args)
+    return None
 
 
 class _Alarms:

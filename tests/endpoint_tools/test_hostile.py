@@ -278,3 +278,38 @@ def test_control_characters_in_a_result_files_label_are_shown_escaped_by_compare
     assert bench.main(["--compare", str(tmp_path / "run.json")]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\r" not in out and "\\x1b[2K" in out, repr(out)
+
+
+class _Raw(socketserver.BaseRequestHandler):
+    """Reads a request, sends the server's `reply` bytes as they are, closes."""
+
+    def handle(self) -> None:
+        self.request.recv(65536)
+        self.request.sendall(self.server.reply)  # type: ignore[attr-defined]
+
+
+class RawServer(TrickleServer):
+    def __init__(self, reply: bytes):
+        socketserver.ThreadingTCPServer.__init__(self, ("127.0.0.1", 0), _Raw)
+        self.reply = reply
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+@pytest.mark.parametrize("reply,named", [
+    (b"HTTP/1.1 abc\r\n\r\n", "BadStatusLine: HTTP/1.1 abc\\r\\n"),
+    (b"SSH-2.0-OpenSSH_9.6\r\n", "BadStatusLine: SSH-2.0-OpenSSH_9.6\\r\\n"),  # the wrong port
+    (b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", "LineTooLong: got more than 65536 bytes"),
+    (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: a\r\n" % i for i in range(101)) + b"\r\n",
+     "HTTPException: got more than 100 headers"),
+    (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello", "does not decode as its Content-Encoding says (gzip)"),
+])
+def test_a_malformed_http_answer_is_named_not_called_a_closed_connection(reply, named, capsys):
+    """A status line that is not HTTP (another protocol on the port), a header line over 64 KiB, over 100 headers,
+    a body its Content-Encoding does not decode: each was "closed the connection without a complete answer"."""
+    with RawServer(reply) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "[error]" in out and named in out and "closed the connection" not in out, out
