@@ -539,14 +539,17 @@ class LlmClient:
         start = time.perf_counter()
         read_timeout = self.deadlines.first_token_s
         deadline = _HeaderDeadline._current.deadline = _HeaderDeadline(read_timeout)
+        hops: list[requests.Response] = []  # every response, the redirects' included
         try:
             response = self.session.request(method, url, headers=self.headers, stream=True,
                                             timeout=(self.deadlines.connect_s, read_timeout),
+                                            hooks={"response": lambda answer, *_, **__: hops.append(answer)},
                                             **kwargs)
         except (requests.RequestException, ValueError) as error:  # ValueError: UnicodeError encoding a request
             if deadline.expired:  # its socket was shut down: what the read saw is no cause
                 error = requests.exceptions.ReadTimeout(request=getattr(error, "request", None))
-            raise describe_exception(error, url, "headers", self.deadlines) from None
+            raise (self._unfollowed(method, url, hops[-1], error) if hops and hops[-1].is_redirect
+                   else describe_exception(error, url, "headers", self.deadlines)) from None
         finally:
             _HeaderDeadline._current.deadline = None
         if deadline.expired:  # the headers came as the deadline passed, their socket shut down
@@ -564,6 +567,20 @@ class LlmClient:
                            f"{method} {where(url, response.url)} answered {response.status_code}"
                            + (f": {message}" if message else ""), response.status_code)
         return response, start
+
+    def _unfollowed(self, method: str, url: str, redirect: requests.Response, error: Exception) -> ApiError:
+        """A redirect that failed before any request was sent to its target: a loop, another scheme, a Location
+        that does not parse; the server's doing, not the URL given (a failure at the target is describe_exception's,
+        naming it)."""
+        shown = f"{method} {where(url, redirect.url)}"
+        if isinstance(error, requests.exceptions.TooManyRedirects):
+            return ApiError("error", f"{shown} redirected more than {self.session.max_redirects} times")
+        if not isinstance(error, (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
+                                  requests.exceptions.InvalidURL, ValueError)):
+            return describe_exception(error, url, "headers", self.deadlines)
+        location = printable(repr(redirect.headers.get("Location", "")[:200]))
+        return ApiError("error", f"{shown} redirected to {location}, which the tools cannot follow: "
+                                 f"{printable(str(error).splitlines()[0][:160]) if str(error) else type(error).__name__}")
 
     def _expired(self, kind: str, shown: str) -> ApiError:
         """The error for a deadline the watchdog fired (or Ctrl-C) on a request to `shown` (`METHOD URL`)."""

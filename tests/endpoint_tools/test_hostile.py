@@ -313,3 +313,32 @@ def test_a_malformed_http_answer_is_named_not_called_a_closed_connection(reply, 
         assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
     out = capsys.readouterr().out
     assert "[error]" in out and named in out and "closed the connection" not in out, out
+
+
+class _RedirectTo(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.send_response(302)
+        self.send_header("Location", self.server.location)  # type: ignore[attr-defined]
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.mark.parametrize("location,why", [
+    ("ftp://files.example/models", "redirected to 'ftp://files.example/models', which the tools cannot follow"),
+    ("http://[::1/models", "redirected to 'http://[::1/models', which the tools cannot follow"),
+    ("/v1/models", "redirected more than 30 times"),
+])
+def test_a_redirect_the_tools_cannot_follow_is_named_as_the_servers(location, why, capsys):
+    """A 302 to another scheme or to a URL that does not parse read "InvalidSchema talking to <the URL asked for>: No
+    connection adapters..." or "ValueError talking to <it>: Invalid IPv6 URL", as if the URL given were wrong."""
+    server = BackgroundServer(("127.0.0.1", 0), _RedirectTo)
+    server.location = location  # type: ignore[attr-defined]
+    with server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert f"[error] GET {server.url}/v1/models {why}" in out, out
