@@ -342,6 +342,10 @@ def silence_stdout() -> None:
 
 def run_cli(main: Callable[[], int]) -> None:
     """Exit with main's code; Ctrl-C is one line and 130, a closed stdout 141 without a word, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):  # an argument's byte that is not UTF-8 (a lone surrogate) or a model
+        reconfigure = getattr(stream, "reconfigure", None)  # name the terminal's encoding lacks: shown escaped
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         code = main()
         sys.stdout.flush()  # a closed pipe fails here, where it is caught, not at exit

@@ -2,6 +2,8 @@
 each tool's main): exit 2, argparse's usage line and error prefix naming the command as typed, the value and what is
 allowed, never a traceback and never a request sent."""
 import importlib.metadata
+import io
+import os
 import re
 import runpy
 import sys
@@ -168,3 +170,30 @@ def test_a_deadline_above_a_day_is_bad_usage(script, option, capsys):
 def test_a_burst_too_large_to_send_is_bad_usage(capsys):
     err = refused(smoke.main, ["http://x", "--rate-limit-burst", "1000000000"], capsys)
     assert err.rstrip().endswith("llm-smoke: error: argument --rate-limit-burst: '1000000000' must be <= 10000")
+
+
+@pytest.mark.parametrize("script, argv, code", [
+    ("llm-verify", ["--outputs", "{bad}.json"], 1),  # read: "... is not a JSON object of stack outputs"
+    ("llm-verify", ["--outputs", "{bad}-missing.json"], 2),  # "no such file", from argparse's error
+    ("llm-smoke", ["http://127.0.0.1:9/{bad}", "--timeout", "2"], 1),  # the URL in a FAIL line
+    ("llm-bench", ["--compare", "{bad}.json"], 2),
+])
+def test_an_argument_that_is_not_utf8_is_printed_escaped_not_a_traceback(script, argv, code, tmp_path, monkeypatch):
+    """A file name or URL holding a byte that is not UTF-8 (a Latin-1 file name) reaches Python as a lone surrogate;
+    printed to a UTF-8 terminal (errors=strict, any locale but C/POSIX) it raised UnicodeEncodeError: a traceback.
+    It is printed escaped."""
+    bad = os.fsdecode(b"\xff")
+    (tmp_path / f"{bad}.json").write_text("[]")
+    monkeypatch.chdir(tmp_path)
+    out, err = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict") for _ in range(2))
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "argv", [script, *(a.format(bad=bad) for a in argv)])
+    entry = next(ep for ep in importlib.metadata.distribution("llmplatform-endpoint-tools").entry_points
+                 if ep.group == "console_scripts" and ep.name == script)
+    with pytest.raises(SystemExit) as exited:
+        entry.load()()
+    out.flush()
+    err.flush()
+    printed = out.buffer.getvalue() + err.buffer.getvalue()  # type: ignore[attr-defined]
+    assert exited.value.code == code and b"\\udcff" in printed and b"Traceback" not in printed, printed
