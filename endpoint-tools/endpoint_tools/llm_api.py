@@ -552,7 +552,7 @@ class LlmClient:
                    else describe_exception(error, url, "headers", self.deadlines)) from None
         finally:
             _HeaderDeadline._current.deadline = None
-        if deadline.expired:  # the headers came as the deadline passed, their socket shut down
+        if deadline.expired or time.monotonic() > deadline.at:  # late, whether or not the alarm fired yet
             response.close()
             raise describe_exception(requests.exceptions.ReadTimeout(), url, "headers", self.deadlines,
                                      response.url)
@@ -567,6 +567,16 @@ class LlmClient:
                            f"{method} {where(url, response.url)} answered {response.status_code}"
                            + (f": {message}" if message else ""), response.status_code)
         return response, start
+
+    def _late(self, done: Completion, shown: str) -> None:
+        """The deadline that passed before the answer was complete, as measured: the alarm thread enforces them on
+        the socket, but a body already received is read before it fires (and a busy machine delays it), so no answer
+        is a success with a latency above its deadline."""
+        ttft = self.deadlines.ttft_s
+        if ttft and ttft < self.deadlines.total_s and done.ttft_s is not None and done.ttft_s > ttft:
+            raise self._expired("timeout_ttft", shown)
+        if done.latency_s > self.deadlines.total_s:
+            raise self._expired("timeout_total", shown)
 
     def _unfollowed(self, method: str, url: str, redirect: requests.Response, error: Exception) -> ApiError:
         """A redirect that failed before any request was sent to its target: a loop, another scheme, a Location
@@ -610,6 +620,7 @@ class LlmClient:
             if watchdog.expired:  # a body without a length ends at the shut-down socket: cut short, not complete
                 raise self._expired(watchdog.expired, f"{method} {url}")
         meta.latency_s = time.perf_counter() - start
+        self._late(meta, f"{method} {url}")
         try:
             return parse_json(body), meta, url
         except ValueError as error:
@@ -732,6 +743,7 @@ class LlmClient:
             if watchdog.expired:  # a deadline passed while the last event was being handled
                 raise self._expired(watchdog.expired, f"POST {url}")
         result.latency_s = time.perf_counter() - start
+        self._late(result, f"POST {url}")
         if not result.finished:
             raise ApiError("unterminated", f"stream from {url} ended without its final event "
                                            f"({result.chunks} content chunks)")

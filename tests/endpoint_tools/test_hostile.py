@@ -13,7 +13,7 @@ from typing import Callable, Optional
 import pytest
 
 from endpoint_tools import bench, smoke
-from endpoint_tools.loopback_server import BackgroundServer, QuietDisconnects
+from endpoint_tools.loopback_server import MODEL, BackgroundServer, LoopbackServer, QuietDisconnects
 
 from tests.endpoint_tools.test_bench import run_bench
 
@@ -342,3 +342,31 @@ def test_a_redirect_the_tools_cannot_follow_is_named_as_the_servers(location, wh
         assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
     out = capsys.readouterr().out
     assert f"[error] GET {server.url}/v1/models {why}" in out, out
+
+
+def test_no_request_succeeds_with_a_latency_above_its_deadline(tmp_path):
+    """The deadlines were enforced only by the alarm thread: an answer read before it fired (a small body is read
+    at once) was a success, with `--timeout 1e-9` too (latency 7.6 ms, success rate 50 %)."""
+    with LoopbackServer("ok") as server:
+        code, report = run_bench(tmp_path, server.url, "-n", "20", "-c", "2", "--api", "openai", "--model", MODEL,
+                                 "--timeout", "1e-9")
+    assert code == 1 and report["summary"]["succeeded"] == 0, report["summary"]
+    assert set(report["summary"]["errors"]) <= {"timeout_headers", "timeout_ttft", "timeout_total"}
+
+
+def test_a_trickle_past_the_total_deadline_fails_even_when_the_alarm_is_late(monkeypatch, capsys):
+    """A stream whose every token comes within the read timeout but whose whole answer comes after the total
+    deadline: with the alarm thread late (a busy machine), it passed; the latency measured decides as well."""
+    from endpoint_tools import llm_api
+
+    class Late:  # an alarm thread that never gets to run
+        def schedule(self, delay_s, callback):
+            return 0
+
+        def cancel(self, alarm):
+            pass
+    monkeypatch.setattr(llm_api, "_ALARMS", Late())
+    with LoopbackServer("trickle", trickle_s=0.1, trickle_n=5) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "0.3"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  stream      [timeout_total]" in out and "the answer did not complete within 0.3 s" in out, out
