@@ -491,12 +491,18 @@ class Completion:
         return 1.0 / itl if itl else None
 
 
+# The most tokens a count may say: every count a float holds exactly (10^400 overflowed the rates' division).
+MAX_TOKEN_COUNT = 2**53
+
+
 def token_count(value: Any, field: str, shown: str) -> Optional[int]:
-    """A token count as the server gave it in `field`: None when it gave none, else a whole number >= 0; anything
-    else ("7", true, -7, NaN, 1.5) is bad_shape at `shown`, never a figure in a report or a PASS."""
-    if value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
+    """A token count as the server gave it in `field`: None when it gave none, else a whole number from 0 to
+    MAX_TOKEN_COUNT; anything else ("7", true, -7, NaN, 1.5, 10^400) is bad_shape at `shown`, never a figure in a
+    report or a PASS."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKEN_COUNT):
         return value
-    raise ApiError("bad_shape", f"{shown}: {field} is {excerpt(value, 60)}: expected a whole number of tokens")
+    raise ApiError("bad_shape", f"{shown}: {field} is {excerpt(value, 60)}: expected a whole number of tokens "
+                                f"(0 to 2^53)")
 
 
 def _dig(data: Any, *path: Any) -> Any:
