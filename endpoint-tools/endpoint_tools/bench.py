@@ -281,6 +281,13 @@ class Bench:
 def output_problem(out: str, plot: bool = True) -> Optional[str]:
     """Why the results could not be written to `--out` (checked before the run, so no measurement is lost; a full
     disk shows only when writing, see write_outputs)."""
+    try:
+        return _output_problem(out, plot)
+    except OSError as error:  # a name the system refuses (over 255 bytes), a folder it may not look in
+        return f"--out {out!r}: {_reason(error)}"
+
+
+def _output_problem(out: str, plot: bool) -> Optional[str]:
     paths = output_paths(out)
     folder = out.rstrip("/\\")
     example = f"{folder}/run1" if folder.strip() else "results/run1"  # relative: never a file at the root

@@ -170,11 +170,14 @@ def file_problem(path: str) -> Optional[str]:
     (`--outputs <(pulumi stack output --json --show-secrets)` writes no secret to disk, /dev/stdin), a device is not
     (/dev/zero never ends)."""
     found = Path(path)
-    if found.is_dir():
-        return "is a folder, not a file"
-    if not found.exists():
-        return "no such file"
-    return None if found.is_file() or found.is_fifo() else "is not a file or a pipe"
+    try:
+        if found.is_dir():
+            return "is a folder, not a file"
+        if not found.exists():
+            return "no such file"
+        return None if found.is_file() or found.is_fifo() else "is not a file or a pipe"
+    except OSError as error:  # a name the system refuses (over 255 bytes), a folder it may not look in
+        return error.strerror or str(error)
 
 
 def read_text(path: str) -> str:

@@ -197,3 +197,16 @@ def test_an_argument_that_is_not_utf8_is_printed_escaped_not_a_traceback(script,
     err.flush()
     printed = out.buffer.getvalue() + err.buffer.getvalue()  # type: ignore[attr-defined]
     assert exited.value.code == code and b"\\udcff" in printed and b"Traceback" not in printed, printed
+
+
+@pytest.mark.parametrize("script, argv, option", [
+    ("llm-bench", ["http://127.0.0.1:9", "--out", "{long}"], "--out"),
+    ("llm-verify", ["--outputs", "{long}"], "--outputs"),
+    ("llm-verify", ["--outputs", "{long}", "--kubeconfig", "{long}"], "--outputs"),
+])
+def test_a_file_name_the_system_refuses_is_bad_usage_not_a_traceback(script, argv, option, capsys):
+    """A name over 255 bytes (a pasted path, a label turned file name): Path.is_dir() raises for ENAMETOOLONG (and
+    for EACCES), a traceback before any request."""
+    long = "a" * 300
+    err = refused(TOOLS[script][1], [a.format(long=long) for a in argv], capsys)
+    assert f"{option} " in err and "File name too long" in err, err
