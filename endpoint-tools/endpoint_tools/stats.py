@@ -40,7 +40,7 @@ def summarize(results: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
         "requests": len(results),
         "succeeded": len(ok),
         "failed": len(results) - len(ok),
-        "success_rate": round(len(ok) / len(results), 4) if results else 0.0,
+        "success_rate": round(len(ok) / len(results), 4) if results else None,  # of no request: none
         "errors": dict(sorted(Counter(r["error"] for r in results if not r["ok"]).items())),
         "latency_ms": {
             "avg": _ms(sum(latencies) / len(latencies)) if latencies else None,

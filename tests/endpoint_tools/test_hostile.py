@@ -3,6 +3,7 @@ content no real server should send (token counts that are not counts, error even
 named failure, never a PASS, a traceback or a figure the tools did not measure."""
 
 import json
+import re
 import socket
 import socketserver
 import threading
@@ -371,3 +372,16 @@ def test_a_trickle_past_the_total_deadline_fails_even_when_the_alarm_is_late(mon
         assert smoke.main([server.url, "--api", "openai", "--timeout", "0.3"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  stream      [timeout_total]" in out and "the answer did not complete within 0.3 s" in out, out
+
+
+def test_a_run_that_sent_no_request_reports_no_success_rate(tmp_path, capsys):
+    """`--rate 0.01 --duration 0.2`: the first arrival falls after the duration, so nothing is sent; the run printed
+    and wrote "success rate: 0.0%", a figure of no request. It is n/a (null), said on stderr, exit 1; --compare
+    shows the result file as n/a too."""
+    with LoopbackServer("ok") as server:
+        code, report = run_bench(tmp_path, server.url, "--rate", "0.01", "--duration", "0.2")
+    captured = capsys.readouterr()
+    assert code == 1 and report["summary"]["requests"] == 0 and report["summary"]["success_rate"] is None
+    assert "success rate: n/a" in captured.out and "no request was sent" in captured.err, captured
+    assert bench.main(["--compare", str(tmp_path / "run.json")]) == 0
+    assert re.search(r"success rate +n/a", capsys.readouterr().out)
