@@ -595,8 +595,8 @@ class LlmClient:
                                   requests.exceptions.InvalidURL, ValueError)):
             return describe_exception(error, url, "headers", self.deadlines)
         location = printable(repr(redirect.headers.get("Location", "")[:200]))
-        return ApiError("error", f"{shown} redirected to {location}, which the tools cannot follow: "
-                                 f"{printable(str(error).splitlines()[0][:160]) if str(error) else type(error).__name__}")
+        why = (str(error).splitlines() or [type(error).__name__])[0][:160]
+        return ApiError("error", f"{shown} redirected to {location}, which the tools cannot follow: {printable(why)}")
 
     def _expired(self, kind: str, shown: str) -> ApiError:
         """The error for a deadline the watchdog fired (or Ctrl-C) on a request to `shown` (`METHOD URL`)."""

@@ -151,7 +151,8 @@ def test_an_error_event_inside_a_stream_fails_it_with_the_servers_words(stream, 
     with Scripted(openai(stream=stream)) as server:
         assert smoke.main([server.url, "--timeout", "5"]) == 1
         out = capsys.readouterr().out
-        assert "FAIL  stream      [server_error]" in out and "an error mid-stream: CUDA error: out of memory" in out, out
+        assert "FAIL  stream      [server_error]" in out, out
+        assert "an error mid-stream: CUDA error: out of memory" in out, out
         code, report = run_bench(tmp_path, server.url, "-n", "2", "-c", "1", "--api", "openai")
     assert code == 1 and report["summary"]["errors"] == {"server_error": 2}
 
@@ -306,7 +307,8 @@ class RawServer(TrickleServer):
     (b"HTTP/1.1 200 OK\r\nX: " + b"a" * 70_000 + b"\r\n\r\n", "LineTooLong: got more than 65536 bytes"),
     (b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-%d: a\r\n" % i for i in range(101)) + b"\r\n",
      "HTTPException: got more than 100 headers"),
-    (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello", "does not decode as its Content-Encoding says (gzip)"),
+    (b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello",
+     "does not decode as its Content-Encoding says (gzip)"),
 ])
 def test_a_malformed_http_answer_is_named_not_called_a_closed_connection(reply, named, capsys):
     """A status line that is not HTTP (another protocol on the port), a header line over 64 KiB, over 100 headers,
