@@ -751,6 +751,10 @@ class LlmClient:
         result.latency_s = time.perf_counter() - start
         self._late(result, f"POST {url}")
         if not result.finished:
+            kind = response.headers.get("Content-Type", "")
+            if self.api == "openai" and not result.chunks and kind.startswith("application/json"):
+                raise ApiError("unterminated", f"stream from {url}: the server answered with one JSON body ({kind}), "
+                                               f"not an event stream: it (or a proxy) ignored \"stream\": true")
             raise ApiError("unterminated", f"stream from {url} ended without its final event "
                                            f"({result.chunks} content chunks)")
         if result.chunks == 0 and not result.output_tokens:

@@ -387,3 +387,20 @@ def test_a_run_that_sent_no_request_reports_no_success_rate(tmp_path, capsys):
     assert "success rate: n/a" in captured.out and "no request was sent" in captured.err, captured
     assert bench.main(["--compare", str(tmp_path / "run.json")]) == 0
     assert re.search(r"success rate +n/a", capsys.readouterr().out)
+
+
+def test_a_stream_answered_with_one_json_body_says_the_server_did_not_stream(tmp_path, capsys):
+    """A server (or a proxy in front of it) that ignores `"stream": true` and answers the whole completion as one
+    JSON body: the stream failed as "ended without its final event (0 content chunks)", which reads as a truncated
+    stream. It says what came instead."""
+    chat = b'{"choices": [{"message": {"content": "ab"}}], "usage": {"prompt_tokens": 1, "completion_tokens": 2}}'
+
+    def answer(path: str, request: Optional[dict]) -> Answer:
+        if path == "/v1/chat/completions":
+            return 200, "application/json", chat
+        return openai()(path, request)
+    with Scripted(answer) as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  stream      [unterminated]" in out, out
+    assert "answered with one JSON body (application/json), not an event stream" in out, out
