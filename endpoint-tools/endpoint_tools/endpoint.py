@@ -108,6 +108,9 @@ def from_stack_output(output: str, stack: Optional[str] = None) -> str:
     value = outputs[output]
     if not isinstance(value, str):  # a number or true would become http://5 or http://True
         raise EndpointError(f"stack output {output!r} is {excerpt(value)}: expected text (the endpoint's URL)")
+    if value == "[secret]":  # how `pulumi stack output --json` prints a secret without --show-secrets
+        raise EndpointError(f"stack output {output!r} is a secret: pass the URL itself (`pulumi stack output "
+                            f"{output} --show-secrets`)")
     value = value if "://" in value else f"http://{value}"  # an output holding an address without a scheme
     problem = url_problem(value)
     if problem:

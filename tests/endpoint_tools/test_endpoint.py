@@ -109,3 +109,13 @@ def test_a_stack_output_that_is_not_text_is_named_not_requested(value, shown, mo
     assert smoke.main(["--stack-output", "modelApiUrl"]) == 1
     out = capsys.readouterr().out
     assert f"stack output 'modelApiUrl' is {shown}: expected text (the endpoint's URL)" in out, out
+
+
+def test_a_secret_stack_output_is_named_as_a_secret_not_an_invalid_url(monkeypatch, tmp_path, capsys):
+    """An output Pulumi marks secret (derived from a secret config value) prints as "[secret]" without
+    --show-secrets: it read "'http://[secret]' is not a valid URL (Invalid IPv6 URL)"."""
+    from endpoint_tools import smoke
+    fake_pulumi(monkeypatch, tmp_path, '{"modelApiUrl": "[secret]"}')
+    assert smoke.main(["--stack-output", "modelApiUrl"]) == 1
+    out = capsys.readouterr().out
+    assert "stack output 'modelApiUrl' is a secret" in out and "--show-secrets" in out and "IPv6" not in out, out
