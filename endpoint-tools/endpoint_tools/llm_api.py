@@ -10,6 +10,7 @@ import http.client
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -234,7 +235,8 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
     text = str(error)
     first_line = text.splitlines()[0][:200] if text else type(error).__name__
     if isinstance(error, requests.exceptions.SSLError):
-        return ApiError("tls", f"TLS error talking to {url}: {first_line}")
+        cause = _wrapped(error, ssl.SSLError, ssl.CertificateError)  # the TLS library's reason, not urllib3's pool
+        return ApiError("tls", f"TLS error talking to {url}: {str(cause)[:200] if cause else first_line}")
     if isinstance(error, requests.exceptions.ConnectTimeout):
         if deadlines is None or deadlines.connect_s == CONNECT_TIMEOUT_S:
             return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
@@ -266,20 +268,27 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
 
 
-def _malformed(error: BaseException) -> Optional[str]:
-    """What http.client could not read in an answer (a status line that is not HTTP: another protocol on the port; a
-    header line over 64 KiB; over 100 headers), from the exceptions `error` wraps; None when the connection ended
-    (RemoteDisconnected, IncompleteRead are http.client's too)."""
+def _wrapped(error: BaseException, *kinds: type[BaseException]) -> Optional[BaseException]:
+    """The first exception of `kinds` that `error` wraps, `error` itself included: requests wraps urllib3's in its
+    args, urllib3's MaxRetryError keeps its cause as `reason`, which wraps the library's in its args."""
     pending: list[Any] = [error]
     while pending:
-        found = pending.pop()
-        if isinstance(found, http.client.HTTPException):
-            if isinstance(found, (http.client.RemoteDisconnected, http.client.IncompleteRead)):
-                return None
-            return printable(f"{type(found).__name__}: {str(found)[:80]}")
+        found = pending.pop(0)
         if isinstance(found, BaseException):
-            pending.extend(found.args)
+            if isinstance(found, kinds):
+                return found
+            pending.extend([*found.args, getattr(found, "reason", None)])
     return None
+
+
+def _malformed(error: BaseException) -> Optional[str]:
+    """What http.client could not read in an answer (a status line that is not HTTP: another protocol on the port; a
+    header line over 64 KiB; over 100 headers); None when the connection ended (RemoteDisconnected, IncompleteRead
+    are http.client's too)."""
+    found = _wrapped(error, http.client.HTTPException)
+    if found is None or isinstance(found, (http.client.RemoteDisconnected, http.client.IncompleteRead)):
+        return None
+    return printable(f"{type(found).__name__}: {str(found)[:80]}")
 
 
 class _Alarms:

@@ -404,3 +404,15 @@ def test_a_stream_answered_with_one_json_body_says_the_server_did_not_stream(tmp
     out = capsys.readouterr().out
     assert "FAIL  stream      [unterminated]" in out, out
     assert "answered with one JSON body (application/json), not an event stream" in out, out
+
+
+def test_a_tls_error_names_the_cause_not_urllib3s_pool(capsys):
+    """HTTPS to a plain-HTTP port: the line was urllib3's "HTTPSConnectionPool(host=..., port=...): Max retries
+    exceeded with url: ... (Caused by SSLError(SSLError(1, '[SSL: WRONG_VERSION_NUMBER] ..." cut at 200 characters;
+    it is the TLS library's own reason."""
+    with LoopbackServer("ok") as server:
+        url = server.url.replace("http://", "https://")
+        assert smoke.main([url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert f"[tls] TLS error talking to {url}/v1/models: [SSL: " in out, out
+    assert "Pool(" not in out and "Max retries" not in out, out
