@@ -264,20 +264,22 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
             return ApiError("refused", f"connection refused by {url} (is the port-forward or gateway up?)")
         if any(s in lowered for s in ("remotedisconnected", "aborted", "reset", "incompleteread", "broken pipe")):
             return ApiError("closed", f"{url} closed the connection without a complete answer")
-        return ApiError("error", f"cannot talk to {url}: {first_line}")
+        cause = _wrapped(error, OSError)  # the socket's own error, under urllib3's pool and retry text
+        return ApiError("error", f"cannot talk to {url}: {str(cause)[:200] if cause else first_line}")
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
 
 
 def _wrapped(error: BaseException, *kinds: type[BaseException]) -> Optional[BaseException]:
-    """The first exception of `kinds` that `error` wraps, `error` itself included: requests wraps urllib3's in its
-    args, urllib3's MaxRetryError keeps its cause as `reason`, which wraps the library's in its args."""
+    """The first exception of `kinds` that `error` wraps, passing over requests' own (OSErrors too): requests wraps
+    urllib3's in its args, urllib3's MaxRetryError keeps its cause as `reason`, NewConnectionError the socket's as
+    `__cause__`."""
     pending: list[Any] = [error]
     while pending:
         found = pending.pop(0)
         if isinstance(found, BaseException):
-            if isinstance(found, kinds):
+            if isinstance(found, kinds) and not isinstance(found, requests.RequestException):
                 return found
-            pending.extend([*found.args, getattr(found, "reason", None)])
+            pending.extend([*found.args, getattr(found, "reason", None), found.__cause__])
     return None
 
 

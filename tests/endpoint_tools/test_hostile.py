@@ -416,3 +416,12 @@ def test_a_tls_error_names_the_cause_not_urllib3s_pool(capsys):
     out = capsys.readouterr().out
     assert f"[tls] TLS error talking to {url}/v1/models: [SSL: " in out, out
     assert "Pool(" not in out and "Max retries" not in out, out
+
+
+def test_a_connection_error_names_the_systems_reason_not_urllib3s_pool(capsys):
+    """A link-local address without its interface (`[fe80::1]`): the line was "cannot talk to ...: _Pool(host=...):
+    Max retries exceeded with url: ... (Caused by NewConnectionError(..." cut at 200 characters, before the cause."""
+    assert smoke.main(["http://[fe80::1]:9", "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "cannot talk to http://[fe80::1]:9/v1/models: [Errno " in out, out  # 22 Invalid argument, or no IPv6
+    assert "Pool(" not in out and "Max retries" not in out, out
