@@ -35,7 +35,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .endpoint import EndpointError, shown_url
-from .llm_api import KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json, redact
+from .llm_api import (KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json, printable,
+                      redact)
 from .smoke import connect, endpoint_arguments, endpoint_given, named, new_parser, run_cli, silence_stdout
 from .stats import summarize
 
@@ -280,6 +281,13 @@ class Bench:
 def output_problem(out: str, plot: bool = True) -> Optional[str]:
     """Why the results could not be written to `--out` (checked before the run, so no measurement is lost; a full
     disk shows only when writing, see write_outputs)."""
+    try:
+        return _output_problem(out, plot)
+    except OSError as error:  # a name the system refuses (over 255 bytes), a folder it may not look in
+        return f"--out {out!r}: {_reason(error)}"
+
+
+def _output_problem(out: str, plot: bool) -> Optional[str]:
     paths = output_paths(out)
     folder = out.rstrip("/\\")
     example = f"{folder}/run1" if folder.strip() else "results/run1"  # relative: never a file at the root
@@ -394,7 +402,7 @@ def plot_report(report: dict[str, Any], path: Path) -> Path:
     load = f"rate {p['rate']}/s" if p.get("rate") else f"c={p['concurrency']}"
     # parse_math off: the label, the model and the server's header are text, not matplotlib mathtext (`$\\x$`)
     fig.suptitle(f"{report['label']} - {report['model']} on {report['server']}  n={s['requests']} {load}  "
-                 f"success {s['success_rate']:.0%}" + ("  (partial)" if report.get("partial") else ""),
+                 f"success {_percent(s['success_rate'], 0)}" + ("  (partial)" if report.get("partial") else ""),
                  parse_math=False)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -406,6 +414,11 @@ def _num(value: Any, unit: str = "") -> str:
     return "n/a" if value is None else f"{value}{unit}"
 
 
+def _percent(rate: Optional[float], digits: int = 1) -> str:
+    """A success rate as a percentage; n/a for a run that sent no request."""
+    return "n/a" if rate is None else f"{rate:.{digits}%}"
+
+
 def format_summary(summary: dict[str, Any]) -> str:
     """What docs/operations.md lists: every figure of the summary's latency, TTFT, ITL and tokens/s tables."""
     errors = ", ".join(f"{k}: {v}" for k, v in summary["errors"].items()) or "none"
@@ -414,7 +427,7 @@ def format_summary(summary: dict[str, Any]) -> str:
         return f"{title}: " + "  ".join(f"{name} {_num(value)}" for name, value in summary[key].items())
     return "\n".join([
         f"Requests: {summary['requests']}  succeeded: {summary['succeeded']}  failed: {summary['failed']}  "
-        f"success rate: {summary['success_rate']:.1%}",
+        f"success rate: {_percent(summary['success_rate'])}",
         f"Errors by kind: {errors}",
         figures("Latency ms", "latency_ms"),
         figures("TTFT ms", "ttft_ms"),
@@ -430,7 +443,7 @@ COMPARE_ROWS: list[tuple[str, Callable[[dict], Any]]] = [
     ("requests (n)", lambda r: r["summary"]["requests"]),
     ("load", lambda r: f"rate {r['params']['rate']}/s" if r["params"].get("rate")
      else f"c={r['params'].get('concurrency')}"),
-    ("success rate", lambda r: f"{r['summary']['success_rate']:.1%}"),
+    ("success rate", lambda r: _percent(r["summary"]["success_rate"])),
     ("errors", lambda r: ", ".join(f"{k}:{v}" for k, v in r["summary"]["errors"].items()) or "none"),
     ("latency p50 ms", lambda r: r["summary"]["latency_ms"]["p50"]),
     ("latency p99 ms", lambda r: r["summary"]["latency_ms"]["p99"]),
@@ -458,7 +471,8 @@ RESULT_SHAPE: list[tuple[str, tuple[Callable[[Any], bool], str], bool]] = [
     ("params.rate", FIGURE, False),
     ("summary.requests", (lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
                           "a whole number >= 0"), True),
-    ("summary.success_rate", (lambda v: _is_number(v) and 0 <= v <= 1, "a number from 0 to 1"), True),
+    ("summary.success_rate", (lambda v: v is None or (_is_number(v) and 0 <= v <= 1),
+                              "a number from 0 to 1, or null"), True),
     ("summary.errors", (lambda v: isinstance(v, dict) and all(_is_number(n) for n in v.values()),
                         "an object of failure kinds and counts"), True),
     ("summary.latency_ms", OBJECT, True),
@@ -511,9 +525,9 @@ def compare(paths: list[str]) -> str:
         reports.append(report)
     names: list[str] = []
     for path, report in zip(paths, reports):
-        name = str(report.get("label") or Path(path).stem)
+        name = printable(str(report.get("label") or Path(path).stem))  # a label may be a server's model name
         names.append(name if name not in names else f"{name} ({len(names) + 1})")
-    cells = [[str(_num(value(r))) for r in reports] for _, value in COMPARE_ROWS]
+    cells = [[printable(str(_num(value(r)))) for r in reports] for _, value in COMPARE_ROWS]
     width = max(14, *(len(n) for n in names), *(len(c) for row in cells for c in row))
     lines = [f"{'':<16}" + "".join(f"{n:>{width + 2}}" for n in names)]
     for (label, _), row in zip(COMPARE_ROWS, cells):
@@ -620,7 +634,11 @@ def main(argv: Optional[list[str]] = None) -> int:
         return NOT_WRITTEN
     if interrupted:
         return 130
-    return 0 if results and summary["success_rate"] * 100 >= args.min_success else 1
+    if not results:
+        print("no request was sent: the duration ended before the first one (with --rate, before the first "
+              "arrival)", file=sys.stderr)
+        return 1
+    return 0 if summary["success_rate"] * 100 >= args.min_success else 1
 
 
 def cli() -> None:

@@ -4,6 +4,7 @@ of the cluster (GPUs allocatable, a Deployment ready, the Gateways programmed) a
 stack's API gate."""
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Callable, Optional
 
 import requests
@@ -109,19 +110,43 @@ def kube_client(kubeconfig: Optional[str], outputs: dict[str, Any]) -> Any:
         if not text:
             raise ClusterError("no kubeconfig: the stack has no kubeconfig output; pass --kubeconfig")
         return config.new_client_from_config_dict(yaml.safe_load(text))
-    except (ConfigException, OSError, yaml.YAMLError, TypeError, ValueError) as error:
-        raise ClusterError(f"the kubeconfig is not usable: {str(error)[:200]}") from None
+    except yaml.YAMLError as error:
+        raise ClusterError(f"the kubeconfig is not usable: {yaml_problem(error)}") from None
+    except (ConfigException, OSError, TypeError, ValueError) as error:
+        raise ClusterError(f"the kubeconfig is not usable: {(str(error).splitlines() or [''])[0][:200]}") from None
+
+
+def yaml_problem(error: yaml.YAMLError) -> str:
+    """What PyYAML found wrong and where, in one line: its own message quotes the line it stopped at, which in a
+    kubeconfig may hold a token or a key."""
+    mark = getattr(error, "problem_mark", None)
+    where = f", at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"not YAML ({getattr(error, 'problem', None) or type(error).__name__}{where})"
 
 
 def run_steps(steps: list[tuple[str, Callable[[], Check]]]) -> list[Check]:
-    """Each step's Check; a cluster that cannot be asked fails that step's line, and the next step still runs."""
+    """Each step's Check; a cluster that cannot be asked, or an answer the step cannot read (a custom resource or an
+    aggregated API's item without the fields it reads), fails that step's line, and the next step still runs."""
     checks: list[Check] = []
     for name, step in steps:
         try:
             checks.append(step())
         except ClusterError as error:
             checks.append(Check(name, False, str(error)))
+        except (KeyError, IndexError, TypeError, AttributeError, ValueError) as error:
+            checks.append(Check(name, False, f"an answer of the API server has an unexpected shape "
+                                             f"({type(error).__name__}: {str(error)[:160]})"))
     return checks
+
+
+def allocatable(node: Any, resource: str) -> Decimal:
+    """How much of `resource` the node offers: a Kubernetes quantity (the API server writes 1000 as `1k`)."""
+    from kubernetes.utils import parse_quantity
+    value = (node.status.allocatable or {}).get(resource, "0")
+    try:
+        return parse_quantity(value)
+    except ValueError:
+        raise ValueError(f"{resource} on {node.metadata.name} is {value!r}, not a quantity") from None
 
 
 def allocatable_on_gpu_nodes(cluster: Cluster, selector: dict[str, str], name: str, resource: str, none: str,
@@ -130,11 +155,11 @@ def allocatable_on_gpu_nodes(cluster: Cluster, selector: dict[str, str], name: s
     nodes = cluster.call(cluster.core.list_node, label_selector=selector_text(selector)).items
     if not nodes:
         return Check(name, none_ok, none)
-    counts = {n.metadata.name: int((n.status.allocatable or {}).get(resource, "0")) for n in nodes}
+    counts = {n.metadata.name: allocatable(n, resource) for n in nodes}
     without = sorted(node for node, count in counts.items() if count < 1)
     if without:
         return Check(name, False, f"no allocatable {resource} on {', '.join(without)} ({not_ready})")
-    return Check(name, True, offered.format(total=sum(counts.values()), nodes=len(counts)))
+    return Check(name, True, offered.format(total=f"{sum(counts.values()):f}", nodes=len(counts)))
 
 
 def check_gateways(cluster: Cluster, required_namespace: Optional[str] = None) -> Check:

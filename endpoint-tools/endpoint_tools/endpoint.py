@@ -4,7 +4,9 @@ import subprocess
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from .llm_api import parse_json, shown_url  # shown_url lives with the messages it guards; named here too
+import requests
+
+from .llm_api import excerpt, parse_json, shown_url  # shown_url lives with the messages it guards; named here too
 
 
 class EndpointError(Exception):
@@ -19,15 +21,14 @@ def url_problem(url: str) -> Optional[str]:
     """Why `url` cannot be an endpoint's base URL (None when it can): the one rule for every tool's URL, so `foo`,
     `localhost:8080` or `ftp://x` is bad usage, not a DNS or connection failure. The URL is quoted without its
     password (shown_url)."""
+    if any(c.isspace() for c in url):  # first: a pasted URL's trailing space is no bad port
+        return f"{shown_url(url)!r} contains whitespace: give {URL_ALLOWED}"
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:  # an unclosed [IPv6 address, a port that is no number or above 65535
-        why = "" if "@" in url else f" ({error})"  # the parser's words may quote a piece of a password
-        return f"{shown_url(url)!r} is not a valid URL{why}: give {URL_ALLOWED}"
-    if any(c.isspace() for c in url):
-        problem = "contains whitespace"
-    elif "://" not in url or parts.scheme not in ("http", "https"):
+        return invalid(url, error)
+    if "://" not in url or parts.scheme not in ("http", "https"):
         problem = "does not start with http:// or https://"
     elif not parts.hostname:
         problem = "has no host"
@@ -36,8 +37,30 @@ def url_problem(url: str) -> Optional[str]:
     elif parts.query or parts.fragment or url.endswith(("?", "#")):
         problem = "has a query or fragment (the tools add the API paths to a base URL)"
     else:
-        return None
+        return unsendable(url, parts.hostname)
     return f"{shown_url(url)!r} {problem}: give {URL_ALLOWED}"
+
+
+def invalid(url: str, error: object) -> str:
+    """`url` is no valid URL, with the parser's reason (its last clause) unless the URL holds credentials, which
+    the parser's words may quote a piece of."""
+    why = "" if "@" in url else f" ({str(error).splitlines()[0].rsplit(': ', 1)[-1].strip()})"
+    return f"{shown_url(url)!r} is not a valid URL{why}: give {URL_ALLOWED}"
+
+
+def unsendable(url: str, hostname: str) -> Optional[str]:
+    """Why requests could not send to a URL that parses (None when it can): a host with a control character, a name
+    IDNA refuses, text after `[::1]`, or a label no DNS name can have (empty, over 63 characters)."""
+    try:
+        requests.PreparedRequest().prepare_url(url + "/v1/models", None)
+    except (ValueError, requests.RequestException) as error:  # LocationParseError is a ValueError
+        return invalid(url, error)
+    try:
+        if hostname.isascii() and ":" not in hostname:  # an IPv6 address has no DNS labels
+            hostname.encode("idna")  # what the socket layer does to the name before resolving it
+    except UnicodeError:
+        return invalid(url, "a label of its host is empty or longer than 63 characters")
+    return None
 
 
 def without_v1(url: str) -> Optional[str]:
@@ -56,13 +79,18 @@ def stack_outputs(stack: Optional[str] = None, secrets: bool = False, instead: s
     command = (["pulumi", "stack", "output", "--json"] + (["--show-secrets"] if secrets else [])
                + (["--stack", stack] if stack else []))
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+        # errors="replace": bytes that are not UTF-8 make the output no JSON object, named below, not a traceback
+        done = subprocess.run(command, capture_output=True, encoding="utf-8", errors="replace", timeout=60,
+                              check=False)
     except subprocess.TimeoutExpired:
         raise EndpointError("`pulumi stack output` did not answer within 60 s") from None
     except OSError as error:
         raise EndpointError(f"cannot run the Pulumi CLI: {error}") from None
     if done.returncode != 0:
-        raise EndpointError(f"`pulumi stack output` failed: {done.stderr.strip()[:300]}")
+        said = done.stderr.strip()[:300]
+        how = f"killed by signal {-done.returncode}" if done.returncode < 0 else f"exit code {done.returncode}"
+        raise EndpointError(f"`pulumi stack output` failed: {said}" if said else
+                            f"`pulumi stack output` failed ({how})")
     try:
         outputs = parse_json(done.stdout or "{}")
     except ValueError:
@@ -77,7 +105,12 @@ def from_stack_output(output: str, stack: Optional[str] = None) -> str:
     outputs = stack_outputs(stack)
     if not outputs.get(output):
         raise EndpointError(f"stack output {output!r} is empty or missing; outputs: {', '.join(sorted(outputs))}")
-    value = str(outputs[output])
+    value = outputs[output]
+    if not isinstance(value, str):  # a number or true would become http://5 or http://True
+        raise EndpointError(f"stack output {output!r} is {excerpt(value)}: expected text (the endpoint's URL)")
+    if value == "[secret]":  # how `pulumi stack output --json` prints a secret without --show-secrets
+        raise EndpointError(f"stack output {output!r} is a secret: pass the URL itself (`pulumi stack output "
+                            f"{output} --show-secrets`)")
     value = value if "://" in value else f"http://{value}"  # an output holding an address without a scheme
     problem = url_problem(value)
     if problem:

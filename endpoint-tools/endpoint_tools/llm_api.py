@@ -6,15 +6,19 @@ and a one-line message, never a traceback. Every request has two deadlines: a to
 token (the first byte of the body for non-streamed calls); a watchdog enforces them even on a server that trickles.
 """
 import heapq
+import http.client
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 import requests
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 APIS = ("openai", "ollama")
 CONNECT_TIMEOUT_S = 10.0
@@ -42,7 +46,7 @@ KINDS = {
     "unauthorized": "401/403: missing or wrong API key",
     "rate_limited": "429: the gateway's rate limit",
     "client_error": "another 4xx answer",
-    "server_error": "a 5xx answer (model loading, backend down...)",
+    "server_error": "a 5xx answer, or an error event inside a stream (model loading, backend down...)",
     "cancelled": "stopped by the user (Ctrl-C)",
     "error": "anything else",
 }
@@ -106,6 +110,16 @@ class Deadlines:
     def first_token_s(self) -> float:
         return min(self.total_s, self.ttft_s) if self.ttft_s else self.total_s
 
+    @property
+    def connect_s(self) -> float:
+        """The connect timeout: CONNECT_TIMEOUT_S, or less when the headers must come sooner than that."""
+        return min(CONNECT_TIMEOUT_S, self.first_token_s)
+
+    @property
+    def first_token_name(self) -> str:
+        """Which deadline first_token_s is: `first_token` when --ttft-timeout sets it, else `total`."""
+        return "first_token" if self.ttft_s and self.first_token_s < self.total_s else "total"
+
 
 class JsonTooDeep(ValueError):
     """JSON nested deeper than the decoder can follow."""
@@ -140,6 +154,12 @@ def status_kind(status: int) -> str:
     return "client_error"
 
 
+def printable(text: str) -> str:
+    """`text` with every character a terminal would act on (escape sequences, carriage returns, bidi overrides) shown
+    escaped, `\\x1b`: a server's words cannot erase a FAIL line and print a PASS in its place."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def server_message(body: bytes, limit: int = 160) -> str:
     """The server's own words from an error body: OpenAI `{"error": {"message"}}`, Ollama `{"error": "..."}`,
     `{"message"}` / `{"detail"}`, or the text itself."""
@@ -155,7 +175,18 @@ def server_message(body: bytes, limit: int = 160) -> str:
             if isinstance(candidate, str) and candidate.strip():
                 text = candidate.strip()
                 break
-    return " ".join(text.split())[:limit]
+    return printable(" ".join(text.split())[:limit])
+
+
+def stream_error(error: Any, url: str) -> ApiError:
+    """An error the server sent inside a stream (its headers said 200): its own words, the kind from its `code` when
+    that is an HTTP status (vLLM's 400 for a prompt too long), else server_error."""
+    code = error.get("code") if isinstance(error, dict) else None
+    status = code if isinstance(code, int) and not isinstance(code, bool) and 400 <= code <= 599 else None
+    words = error.get("message") if isinstance(error, dict) else error
+    words = printable(" ".join(words.split())[:160]) if isinstance(words, str) and words.strip() else excerpt(error)
+    return ApiError(status_kind(status) if status else "server_error",
+                    f"stream from {url}: the server sent an error mid-stream: {words}")
 
 
 def _as_sent(url: str) -> str:
@@ -186,9 +217,8 @@ def timeout_error(kind: str, shown: str, deadlines: Optional[Deadlines] = None) 
     """A timeout of that kind at `shown` (a URL, or `METHOD URL`), naming the deadline and its seconds when known."""
     if deadlines is None:
         return ApiError(kind, f"timed out waiting for {shown} ({KINDS[kind]})")
-    headers_by_ttft = bool(deadlines.ttft_s) and deadlines.first_token_s < deadlines.total_s
-    deadline = "total" if kind == "timeout_total" or (kind == "timeout_headers" and not headers_by_ttft) \
-        else "first_token"
+    deadline = "total" if kind == "timeout_total" or (kind == "timeout_headers" and
+                                                      deadlines.first_token_name == "total") else "first_token"
     seconds = deadlines.total_s if deadline == "total" else deadlines.first_token_s
     return ApiError(kind, f"timed out waiting for {shown}: {_TIMEOUTS[kind]} within {seconds:g} s "
                           f"(the {deadline.replace('_', '-')} deadline)", deadline=deadline)
@@ -205,15 +235,27 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
     text = str(error)
     first_line = text.splitlines()[0][:200] if text else type(error).__name__
     if isinstance(error, requests.exceptions.SSLError):
-        return ApiError("tls", f"TLS error talking to {url}: {first_line}")
+        cause = _wrapped(error, ssl.SSLError, ssl.CertificateError)  # the TLS library's reason, not urllib3's pool
+        return ApiError("tls", f"TLS error talking to {url}: {str(cause)[:200] if cause else first_line}")
     if isinstance(error, requests.exceptions.ConnectTimeout):
-        return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
+        if deadlines is None or deadlines.connect_s == CONNECT_TIMEOUT_S:
+            return ApiError("connect_timeout", f"no connection to {url} within {CONNECT_TIMEOUT_S:g} s")
+        deadline = deadlines.first_token_name  # a deadline shorter than the connect timeout: the wait it allowed
+        return ApiError("connect_timeout", f"no connection to {url} within {deadlines.connect_s:g} s (the "
+                                           f"{deadline.replace('_', '-')} deadline)", deadline=deadline)
     if isinstance(error, requests.exceptions.Timeout):
         kind = "timeout_headers" if phase == "headers" else "timeout_ttft" if phase == "ttft" else "timeout_total"
         return timeout_error(kind, url, deadlines)
-    if isinstance(error, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+    if isinstance(error, requests.exceptions.ContentDecodingError):
+        encoding = re.search(r"content-encoding: ([\w-]+)", text)  # urllib3's DecodeError names it
+        return ApiError("error", f"{url} sent a body that does not decode as its Content-Encoding says "
+                                 f"({encoding.group(1) if encoding else 'unknown'})")
+    if isinstance(error, requests.exceptions.ChunkedEncodingError):
         return ApiError("closed", f"{url} closed the connection mid-response")
     if isinstance(error, requests.exceptions.ConnectionError):
+        malformed = _malformed(error)
+        if malformed:
+            return ApiError("error", f"{url} answered with a malformed HTTP response ({malformed})")
         lowered = text.lower()
         if any(s in lowered for s in ("name or service not known", "nameresolution", "getaddrinfo",
                                       "nodename nor servname", "temporary failure in name resolution")):
@@ -222,8 +264,33 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
             return ApiError("refused", f"connection refused by {url} (is the port-forward or gateway up?)")
         if any(s in lowered for s in ("remotedisconnected", "aborted", "reset", "incompleteread", "broken pipe")):
             return ApiError("closed", f"{url} closed the connection without a complete answer")
-        return ApiError("error", f"cannot talk to {url}: {first_line}")
+        cause = _wrapped(error, OSError)  # the socket's own error, under urllib3's pool and retry text
+        return ApiError("error", f"cannot talk to {url}: {str(cause)[:200] if cause else first_line}")
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")
+
+
+def _wrapped(error: BaseException, *kinds: type[BaseException]) -> Optional[BaseException]:
+    """The first exception of `kinds` that `error` wraps, passing over requests' own (OSErrors too): requests wraps
+    urllib3's in its args, urllib3's MaxRetryError keeps its cause as `reason`, NewConnectionError the socket's as
+    `__cause__`."""
+    pending: list[Any] = [error]
+    while pending:
+        found = pending.pop(0)
+        if isinstance(found, BaseException):
+            if isinstance(found, kinds) and not isinstance(found, requests.RequestException):
+                return found
+            pending.extend([*found.args, getattr(found, "reason", None), found.__cause__])
+    return None
+
+
+def _malformed(error: BaseException) -> Optional[str]:
+    """What http.client could not read in an answer (a status line that is not HTTP: another protocol on the port; a
+    header line over 64 KiB; over 100 headers); None when the connection ended (RemoteDisconnected, IncompleteRead
+    are http.client's too)."""
+    found = _wrapped(error, http.client.HTTPException)
+    if found is None or isinstance(found, (http.client.RemoteDisconnected, http.client.IncompleteRead)):
+        return None
+    return printable(f"{type(found).__name__}: {str(found)[:80]}")
 
 
 class _Alarms:
@@ -271,6 +338,68 @@ class _Alarms:
 
 
 _ALARMS = _Alarms()
+
+
+class _HeaderDeadline:
+    """When a request's response headers must have come (LlmClient._open sets one for its thread), and whether it
+    passed: requests' read timeout restarts with every byte, so a server sending its headers a byte at a time held a
+    tool for as long as it kept sending."""
+
+    _current = threading.local()  # the deadline of the request this thread is sending, None between requests
+
+    def __init__(self, seconds: float):
+        self.at = time.monotonic() + seconds
+        self.expired = False
+
+    def fire(self, sock: Optional[socket.socket]) -> None:
+        self.expired = True
+        try:
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)  # the blocked read of the headers returns at once
+        except OSError:
+            pass
+
+
+class _HeadersOnTime:
+    """A urllib3 connection whose wait for the response headers ends at its thread's _HeaderDeadline (each hop of a
+    redirect included), by the alarm thread shutting its socket down."""
+
+    sock: Optional[socket.socket]
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        deadline: Optional[_HeaderDeadline] = getattr(_HeaderDeadline._current, "deadline", None)
+        if deadline is None:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        sock = self.sock
+        alarm = _ALARMS.schedule(deadline.at - time.monotonic(), lambda: deadline.fire(sock))
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            _ALARMS.cancel(alarm)
+
+
+class _Connection(_HeadersOnTime, HTTPConnection):
+    pass
+
+
+class _TlsConnection(_HeadersOnTime, HTTPSConnection):
+    pass
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _Connection
+
+
+class _TlsPool(HTTPSConnectionPool):
+    ConnectionCls = _TlsConnection
+
+
+def _headers_on_time(session: requests.Session) -> None:
+    """The session's connections (those of each adapter's pool manager, made as requests go) are _HeadersOnTime."""
+    for adapter in session.adapters.values():
+        manager = getattr(adapter, "poolmanager", None)
+        if manager is not None:
+            manager.pool_classes_by_scheme = {"http": _Pool, "https": _TlsPool}
 
 
 class _Watchdog:
@@ -373,6 +502,20 @@ class Completion:
         return 1.0 / itl if itl else None
 
 
+# The most tokens a count may say: every count a float holds exactly (10^400 overflowed the rates' division).
+MAX_TOKEN_COUNT = 2**53
+
+
+def token_count(value: Any, field: str, shown: str) -> Optional[int]:
+    """A token count as the server gave it in `field`: None when it gave none, else a whole number from 0 to
+    MAX_TOKEN_COUNT; anything else ("7", true, -7, NaN, 1.5, 10^400) is bad_shape at `shown`, never a figure in a
+    report or a PASS."""
+    if value is None or (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_TOKEN_COUNT):
+        return value
+    raise ApiError("bad_shape", f"{shown}: {field} is {excerpt(value, 60)}: expected a whole number of tokens "
+                                f"(0 to 2^53)")
+
+
 def _dig(data: Any, *path: Any) -> Any:
     for step in path:
         if isinstance(step, int):
@@ -400,6 +543,7 @@ class LlmClient:
         self.api_key = api_key
         self.deadlines = deadlines or Deadlines()
         self.session = session or requests.Session()
+        _headers_on_time(self.session)
         self.headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
     def url(self, path: str) -> str:
@@ -411,12 +555,24 @@ class LlmClient:
         url = self.url(path)
         start = time.perf_counter()
         read_timeout = self.deadlines.first_token_s
+        deadline = _HeaderDeadline._current.deadline = _HeaderDeadline(read_timeout)
+        hops: list[requests.Response] = []  # every response, the redirects' included
         try:
             response = self.session.request(method, url, headers=self.headers, stream=True,
-                                            timeout=(min(CONNECT_TIMEOUT_S, self.deadlines.total_s), read_timeout),
+                                            timeout=(self.deadlines.connect_s, read_timeout),
+                                            hooks={"response": lambda answer, *_, **__: hops.append(answer)},
                                             **kwargs)
         except (requests.RequestException, ValueError) as error:  # ValueError: UnicodeError encoding a request
-            raise describe_exception(error, url, "headers", self.deadlines) from None
+            if deadline.expired:  # its socket was shut down: what the read saw is no cause
+                error = requests.exceptions.ReadTimeout(request=getattr(error, "request", None))
+            raise (self._unfollowed(method, url, hops[-1], error) if hops and hops[-1].is_redirect
+                   else describe_exception(error, url, "headers", self.deadlines)) from None
+        finally:
+            _HeaderDeadline._current.deadline = None
+        if deadline.expired or time.monotonic() > deadline.at:  # late, whether or not the alarm fired yet
+            response.close()
+            raise describe_exception(requests.exceptions.ReadTimeout(), url, "headers", self.deadlines,
+                                     response.url)
         if response.status_code >= 400:
             try:
                 body = response.raw.read(4096, decode_content=True) or b""
@@ -428,6 +584,30 @@ class LlmClient:
                            f"{method} {where(url, response.url)} answered {response.status_code}"
                            + (f": {message}" if message else ""), response.status_code)
         return response, start
+
+    def _late(self, done: Completion, shown: str) -> None:
+        """The deadline that passed before the answer was complete, as measured: the alarm thread enforces them on
+        the socket, but a body already received is read before it fires (and a busy machine delays it), so no answer
+        is a success with a latency above its deadline."""
+        ttft = self.deadlines.ttft_s
+        if ttft and ttft < self.deadlines.total_s and done.ttft_s is not None and done.ttft_s > ttft:
+            raise self._expired("timeout_ttft", shown)
+        if done.latency_s > self.deadlines.total_s:
+            raise self._expired("timeout_total", shown)
+
+    def _unfollowed(self, method: str, url: str, redirect: requests.Response, error: Exception) -> ApiError:
+        """A redirect that failed before any request was sent to its target: a loop, another scheme, a Location
+        that does not parse; the server's doing, not the URL given (a failure at the target is describe_exception's,
+        naming it)."""
+        shown = f"{method} {where(url, redirect.url)}"
+        if isinstance(error, requests.exceptions.TooManyRedirects):
+            return ApiError("error", f"{shown} redirected more than {self.session.max_redirects} times")
+        if not isinstance(error, (requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema,
+                                  requests.exceptions.InvalidURL, ValueError)):
+            return describe_exception(error, url, "headers", self.deadlines)
+        location = printable(repr(redirect.headers.get("Location", "")[:200]))
+        why = (str(error).splitlines() or [type(error).__name__])[0][:160]
+        return ApiError("error", f"{shown} redirected to {location}, which the tools cannot follow: {printable(why)}")
 
     def _expired(self, kind: str, shown: str) -> ApiError:
         """The error for a deadline the watchdog fired (or Ctrl-C) on a request to `shown` (`METHOD URL`)."""
@@ -457,6 +637,7 @@ class LlmClient:
             if watchdog.expired:  # a body without a length ends at the shut-down socket: cut short, not complete
                 raise self._expired(watchdog.expired, f"{method} {url}")
         meta.latency_s = time.perf_counter() - start
+        self._late(meta, f"{method} {url}")
         try:
             return parse_json(body), meta, url
         except ValueError as error:
@@ -490,6 +671,8 @@ class LlmClient:
                                                   for m in items):
             raise ApiError("bad_shape", f"GET {url}: expected {{\"{key}\": [{{\"{name}\": ...}}]}}, "
                                         f"got {excerpt(data)}")
+        if any(not m[name].strip() for m in items):  # a blank name is no model to ask for (smoke took it as none)
+            raise ApiError("bad_shape", f"GET {url}: the list holds a model with an empty {name}: {excerpt(data)}")
         return [m[name] for m in items]
 
     def _chat_body(self, model: str, prompt: str, max_tokens: int, stream: bool) -> tuple[str, dict]:
@@ -509,15 +692,21 @@ class LlmClient:
         done.raw_final = data if isinstance(data, dict) else {}
         if self.api == "openai":
             content = _dig(data, "choices", 0, "message", "content")
-            usage = _dig(data, "usage") or {}
-            done.prompt_tokens, done.output_tokens = _dig(usage, "prompt_tokens"), _dig(usage, "completion_tokens")
+            counts = _dig(data, "usage") or {}, "prompt_tokens", "completion_tokens"
         else:
             content = _dig(data, "message", "content")
-            done.prompt_tokens, done.output_tokens = _dig(data, "prompt_eval_count"), _dig(data, "eval_count")
+            counts = data, "prompt_eval_count", "eval_count"
         if not isinstance(content, str):
             raise ApiError("bad_shape", f"POST {url}: no message content in {excerpt(data)}")
         done.content = content
+        self._counts(done, *counts, f"POST {url}")
         return done
+
+    @staticmethod
+    def _counts(done: Completion, holder: Any, prompt: str, output: str, shown: str) -> None:
+        """The prompt and output token counts of `holder` (usage, or Ollama's final object), each checked."""
+        done.prompt_tokens = token_count(_dig(holder, prompt), prompt, shown)
+        done.output_tokens = token_count(_dig(holder, output), output, shown)
 
     def generate(self, model: str, prompt: str, max_tokens: int = 32) -> Completion:
         """Ollama's /api/generate (native API only)."""
@@ -525,8 +714,8 @@ class LlmClient:
                                                                "options": {"num_predict": max_tokens}})
         if not isinstance(_dig(data, "response"), str):
             raise ApiError("bad_shape", f"POST {url}: no `response` in {excerpt(data)}")
-        done.content, done.finished, done.chunks = data["response"], bool(data.get("done")), 1
-        done.prompt_tokens, done.output_tokens = data.get("prompt_eval_count"), data.get("eval_count")
+        done.content, done.finished, done.chunks = data["response"], data.get("done") is True, 1  # not "false"
+        self._counts(done, data, "prompt_eval_count", "eval_count", f"POST {url}")
         return done
 
     def chat_stream(self, model: str, prompt: str, max_tokens: int = 32) -> Completion:
@@ -556,7 +745,7 @@ class LlmClient:
                         if len(result.content) > MAX_BODY_BYTES:
                             raise ApiError("too_large", f"stream from {url}: the content passed "
                                                         f"{MAX_BODY_BYTES // 2**20} MiB, the most the tools keep")
-                    self._event_usage(event, result)
+                    self._event_usage(event, result, f"stream from {url}")
                     if result.finished:
                         break
             except ApiError:
@@ -571,7 +760,12 @@ class LlmClient:
             if watchdog.expired:  # a deadline passed while the last event was being handled
                 raise self._expired(watchdog.expired, f"POST {url}")
         result.latency_s = time.perf_counter() - start
+        self._late(result, f"POST {url}")
         if not result.finished:
+            kind = response.headers.get("Content-Type", "")
+            if self.api == "openai" and not result.chunks and kind.startswith("application/json"):
+                raise ApiError("unterminated", f"stream from {url}: the server answered with one JSON body ({kind}), "
+                                               f"not an event stream: it (or a proxy) ignored \"stream\": true")
             raise ApiError("unterminated", f"stream from {url} ended without its final event "
                                            f"({result.chunks} content chunks)")
         if result.chunks == 0 and not result.output_tokens:
@@ -602,6 +796,12 @@ class LlmClient:
                 continue
             text = line.decode("utf-8", "replace")
             if self.api == "openai":
+                if text.startswith("error:"):  # llama.cpp's event for a failure after the headers
+                    try:
+                        error = parse_json(text[6:])
+                    except ValueError:
+                        error = text[6:]
+                    raise stream_error(error, url)
                 if not text.startswith("data:"):
                     continue
                 text = text[5:].strip()
@@ -615,6 +815,8 @@ class LlmClient:
                 raise ApiError("bad_stream", f"stream from {url}: an event {what}: {text[:80]!r}") from None
             if not isinstance(event, dict):
                 raise ApiError("bad_shape", f"stream from {url}: an event is not an object: {text[:80]!r}")
+            if event.get("error"):  # vLLM's `data: {"error": {...}}`, Ollama's `{"error": "..."}` line
+                raise stream_error(event["error"], url)
             yield event
 
     def _event_text(self, event: dict, url: str) -> str:
@@ -624,19 +826,17 @@ class LlmClient:
             raise ApiError("bad_shape", f"stream from {url}: content is not text: {excerpt(event, 80)}")
         return text or ""
 
-    def _event_usage(self, event: dict, result: Completion) -> None:
+    def _event_usage(self, event: dict, result: Completion, shown: str) -> None:
         if self.api == "openai":
             if event.get("__done__"):
                 result.finished = True
             usage = event.get("usage")
             if isinstance(usage, dict):
-                result.prompt_tokens = usage.get("prompt_tokens")
-                result.output_tokens = usage.get("completion_tokens")
+                self._counts(result, usage, "prompt_tokens", "completion_tokens", shown)
                 result.raw_final = event
-        elif event.get("done"):
+        elif event.get("done") is True:  # JSON true, not a truthy "false"
             result.finished = True
-            result.prompt_tokens = event.get("prompt_eval_count")
-            result.output_tokens = event.get("eval_count")
+            self._counts(result, event, "prompt_eval_count", "eval_count", shown)
             result.raw_final = event
 
 

@@ -63,7 +63,8 @@ def check_stream(client: LlmClient, model: str, max_tokens: int) -> Check:
 def check_generate(client: LlmClient, model: str, max_tokens: int) -> Check:
     done = client.generate(model, "Say hello.", max_tokens)
     ok = bool(done.content.strip()) and done.finished
-    return Check("generate", ok, f"{done.output_tokens} tokens" if ok else "empty or unfinished /api/generate")
+    tokens = "no token count" if done.output_tokens is None else f"{done.output_tokens} tokens"
+    return Check("generate", ok, tokens if ok else "empty or unfinished /api/generate")
 
 
 def check_wrong_key_refused(client: LlmClient) -> Check:
@@ -341,6 +342,10 @@ def silence_stdout() -> None:
 
 def run_cli(main: Callable[[], int]) -> None:
     """Exit with main's code; Ctrl-C is one line and 130, a closed stdout 141 without a word, never a traceback."""
+    for stream in (sys.stdout, sys.stderr):  # an argument's byte that is not UTF-8 (a lone surrogate) or a model
+        reconfigure = getattr(stream, "reconfigure", None)  # name the terminal's encoding lacks: shown escaped
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         code = main()
         sys.stdout.flush()  # a closed pipe fails here, where it is caught, not at exit

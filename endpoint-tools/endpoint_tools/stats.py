@@ -26,18 +26,21 @@ def _rounded(value: Optional[float]) -> Optional[float]:
 
 def summarize(results: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
     """Success rate and failures by kind; latency, TTFT, inter-token latency (ms) and per-request output tokens/s
-    over successful requests; throughput counts successful requests only (failures are reported apart)."""
+    over successful requests; throughput counts successful requests only (failures are reported apart), output
+    tokens only when every successful request reported its count (None otherwise, never a partial sum)."""
     ok = [r for r in results if r["ok"]]
     latencies = [r["latency_s"] for r in ok]
     ttfts = [r["ttft_s"] for r in ok if r.get("ttft_s") is not None]
     itls = [r["itl_s"] for r in ok if r.get("itl_s") is not None]
     speeds = [r["output_tokens_per_s"] for r in ok if r.get("output_tokens_per_s") is not None]
-    tokens = sum(r.get("output_tokens") or 0 for r in ok)
+    # counted only when every success reported its count: a server without usage would read as 0 tokens/s
+    counts = [r.get("output_tokens") for r in ok]
+    tokens = sum(c for c in counts if c is not None) if ok and None not in counts else None
     return {
         "requests": len(results),
         "succeeded": len(ok),
         "failed": len(results) - len(ok),
-        "success_rate": round(len(ok) / len(results), 4) if results else 0.0,
+        "success_rate": round(len(ok) / len(results), 4) if results else None,  # of no request: none
         "errors": dict(sorted(Counter(r["error"] for r in results if not r["ok"]).items())),
         "latency_ms": {
             "avg": _ms(sum(latencies) / len(latencies)) if latencies else None,
@@ -50,7 +53,7 @@ def summarize(results: list[dict[str, Any]], wall_s: float) -> dict[str, Any]:
         "itl_ms": {"p50": _ms(percentile(itls, 50)), "p95": _ms(percentile(itls, 95))},
         "request_tokens_per_s": {"p50": _rounded(percentile(speeds, 50)), "p95": _rounded(percentile(speeds, 95))},
         "output_tokens": tokens,
-        "output_tokens_per_s": round(tokens / wall_s, 2) if wall_s > 0 and ok else None,
+        "output_tokens_per_s": round(tokens / wall_s, 2) if wall_s > 0 and tokens is not None else None,
         "requests_per_s": round(len(ok) / wall_s, 2) if wall_s > 0 and ok else None,
         "failed_per_s": round((len(results) - len(ok)) / wall_s, 2) if wall_s > 0 else None,
         "wall_s": round(wall_s, 3),

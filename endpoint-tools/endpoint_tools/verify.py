@@ -33,7 +33,7 @@ from .bench import number_in
 from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes, check_deployment, check_gateways,
                      check_smoke, condition, kube_client, pod_ready, run_steps, selector_text)
 from .endpoint import EndpointError, stack_outputs
-from .llm_api import parse_json
+from .llm_api import MAX_BODY_BYTES, parse_json
 from .smoke import Check, api_key_given, named, namespace, new_parser, positive, report, run_cli, stack_name
 from .verify_ollama import secret_text, selector_output, text_output
 
@@ -165,10 +165,34 @@ def profile_of(outputs: dict[str, Any]) -> str:
                         f"`pulumi up`): outputs: {', '.join(sorted(outputs)) or 'none'}")
 
 
+def file_problem(path: str) -> Optional[str]:
+    """Why `path` cannot be read as a file of outputs or a kubeconfig (None when it can): a pipe is one
+    (`--outputs <(pulumi stack output --json --show-secrets)` writes no secret to disk, /dev/stdin), a device is not
+    (/dev/zero never ends)."""
+    found = Path(path)
+    try:
+        if found.is_dir():
+            return "is a folder, not a file"
+        if not found.exists():
+            return "no such file"
+        return None if found.is_file() or found.is_fifo() else "is not a file or a pipe"
+    except OSError as error:  # a name the system refuses (over 255 bytes), a folder it may not look in
+        return error.strerror or str(error)
+
+
+def read_text(path: str) -> str:
+    """A file's text, at most MAX_BODY_BYTES of it (a pipe may never end); ValueError when larger or not UTF-8."""
+    with open(path, "rb") as handle:
+        data = handle.read(MAX_BODY_BYTES + 1)
+    if len(data) > MAX_BODY_BYTES:
+        raise ValueError(f"it is larger than {MAX_BODY_BYTES // 2**20} MiB")
+    return data.decode("utf-8")
+
+
 def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
     if args.outputs:
         try:
-            outputs = parse_json(Path(args.outputs).read_text())
+            outputs = parse_json(read_text(args.outputs))
         except (OSError, ValueError) as error:
             raise EndpointError(f"cannot read outputs from {args.outputs}: {error}") from None
         if not isinstance(outputs, dict):
@@ -184,7 +208,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="Pulumi stack whose outputs name what to check (e.g. dev, prod, llmd)")
     parser.add_argument("--outputs", metavar="FILE", type=named("a file name"),
                         help="a JSON file of the stack's outputs (`pulumi stack output --json --show-secrets`) "
-                             "instead of asking the Pulumi CLI")
+                             "instead of asking the Pulumi CLI; a pipe too, e.g. "
+                             "<(pulumi stack output --json --show-secrets)")
     parser.add_argument("--kubeconfig", metavar="FILE", type=named("a file name"),
                         help="kubeconfig file (default: the stack's kubeconfig output)")
     parser.add_argument("--gpu-operator-namespace", type=namespace, default="gpu-operator", metavar="NAMESPACE",
@@ -205,8 +230,9 @@ def main(argv: Optional[list[str]] = None) -> int:
     if args.stack and args.outputs:
         parser.error(f"give --stack {args.stack} or --outputs {args.outputs}, not both")
     for flag, path in (("--outputs", args.outputs), ("--kubeconfig", args.kubeconfig)):
-        if path and not Path(path).is_file():  # a mistyped path is bad usage, as llm-bench --compare's
-            parser.error(f"{flag} {path}: no such file")
+        problem = path and file_problem(path)
+        if problem:  # a mistyped path is bad usage, as llm-bench --compare's
+            parser.error(f"{flag} {path}: {problem}")
     try:
         outputs = load_outputs(args)
         ollama = profile_of(outputs) == "ollama"

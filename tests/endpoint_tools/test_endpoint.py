@@ -67,3 +67,55 @@ def test_a_url_refused_as_usage_is_quoted_without_its_password():
         problem = url_problem(url)
         assert problem and "hunter2" not in problem and "admin:***@" in problem, problem
     assert shown_url("http://admin:hunter2@[::1") == "http://admin:***@[::1"  # urlsplit refuses it
+
+
+def pulumi_script(monkeypatch, tmp_path, body: str) -> None:
+    """A `pulumi` on PATH running this shell `body`."""
+    fake = tmp_path / "pulumi"
+    fake.write_text(f"#!/bin/sh\n{body}\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+
+
+def test_stack_outputs_that_are_not_utf8_are_one_clear_error_in_every_tool(monkeypatch, tmp_path, capsys):
+    """`pulumi stack output --json` printing bytes that are not UTF-8 (a broken terminal encoding, a plugin's
+    stray output) crashed llm-smoke and llm-verify with a UnicodeDecodeError traceback."""
+    from endpoint_tools import smoke, verify
+    pulumi_script(monkeypatch, tmp_path, r"printf '\377\376{}'; printf '\377' >&2")
+    assert smoke.main(["--stack-output", "modelApiUrl"]) == 1
+    assert verify.main(["--stack", "dev"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out.count("printed something that is not a JSON object") == 2, captured.out
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("body,why", [("kill -9 $$", "killed by signal 9"), ("exit 3", "exit code 3")])
+def test_a_failed_pulumi_without_a_word_on_stderr_is_named_by_how_it_ended(body, why, monkeypatch, tmp_path):
+    """`pulumi stack output` killed (out of memory) or exiting non-zero in silence: the message was
+    "`pulumi stack output` failed: " and nothing more."""
+    pulumi_script(monkeypatch, tmp_path, body)
+    with pytest.raises(endpoint.EndpointError) as failed:
+        endpoint.resolve(None, "modelApiUrl", None)
+    assert str(failed.value) == f"`pulumi stack output` failed ({why})"
+
+
+@pytest.mark.parametrize("value,shown", [("5", "5"), ("true", "true"), ('["http://x"]', '["http://x"]'),
+                                         ('{"a": 1}', '{"a": 1}')])
+def test_a_stack_output_that_is_not_text_is_named_not_requested(value, shown, monkeypatch, tmp_path, capsys):
+    """A number or true became `http://5` or `http://True` and was requested (a 404 or a DNS failure at an address
+    nobody gave); a list or an object was quoted as Python's repr. The output is named, with what it holds."""
+    from endpoint_tools import smoke
+    fake_pulumi(monkeypatch, tmp_path, f'{{"modelApiUrl": {value}}}')
+    assert smoke.main(["--stack-output", "modelApiUrl"]) == 1
+    out = capsys.readouterr().out
+    assert f"stack output 'modelApiUrl' is {shown}: expected text (the endpoint's URL)" in out, out
+
+
+def test_a_secret_stack_output_is_named_as_a_secret_not_an_invalid_url(monkeypatch, tmp_path, capsys):
+    """An output Pulumi marks secret (derived from a secret config value) prints as "[secret]" without
+    --show-secrets: it read "'http://[secret]' is not a valid URL (Invalid IPv6 URL)"."""
+    from endpoint_tools import smoke
+    fake_pulumi(monkeypatch, tmp_path, '{"modelApiUrl": "[secret]"}')
+    assert smoke.main(["--stack-output", "modelApiUrl"]) == 1
+    out = capsys.readouterr().out
+    assert "stack output 'modelApiUrl' is a secret" in out and "--show-secrets" in out and "IPv6" not in out, out

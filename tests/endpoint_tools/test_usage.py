@@ -2,6 +2,8 @@
 each tool's main): exit 2, argparse's usage line and error prefix naming the command as typed, the value and what is
 allowed, never a traceback and never a request sent."""
 import importlib.metadata
+import io
+import os
 import re
 import runpy
 import sys
@@ -54,9 +56,28 @@ def test_a_value_that_is_not_an_http_url_is_bad_usage_not_a_connection_failure(s
         f"{ALLOWED}, e.g. http://localhost:11434")
 
 
+@pytest.mark.parametrize("value", ["http://a\x01b:1", "http://a..b:1", f"http://{'a' * 64}.com", "http://\u2603.net",
+                                   "http://[::1]x:1", "http://\\x:1"])
+@pytest.mark.parametrize("script", ["llm-smoke", "llm-bench"])
+def test_a_url_that_requests_cannot_send_is_bad_usage_not_a_connection_failure(script, value, capsys):
+    """A host with a control character, an empty or 64-character label, one IDNA refuses, text after `[::1]`: each
+    passed the URL check, then failed every request with exit 1 ("neither API answered ... InvalidURL talking to
+    ..., LocationParseError ...")."""
+    err = refused(TOOLS[script][1], [value], capsys)
+    assert f"{script}: error: argument URL: {value!r} is not a valid URL" in err, err
+    assert err.rstrip().endswith(f"{ALLOWED}, e.g. http://localhost:11434")
+
+
+def test_whitespace_in_a_url_is_named_wherever_it_is(capsys):
+    """A trailing space (a pasted URL) was "Port could not be cast to integer value as '1 '"."""
+    for value in ("http://x:1 ", " http://x:1", "http://x:1\n"):
+        assert f"{value!r} contains whitespace" in refused(smoke.main, [value], capsys)
+
+
 def test_base_urls_the_tools_accept():
     for url in ("http://localhost:11434", "https://llm.example.com", "http://10.0.0.4:8080/llm/", "http://[::1]:80",
-                "HTTPS://LLM.EXAMPLE.COM", "http://user:pw@host:1"):
+                "HTTPS://LLM.EXAMPLE.COM", "http://user:pw@host:1", "http://b\u00fccher.example:1",
+                "http://[fe80::1%25eth0]:1", f"http://{'a' * 63}.com"):
         assert url_problem(url) is None, url
 
 
@@ -149,3 +170,43 @@ def test_a_deadline_above_a_day_is_bad_usage(script, option, capsys):
 def test_a_burst_too_large_to_send_is_bad_usage(capsys):
     err = refused(smoke.main, ["http://x", "--rate-limit-burst", "1000000000"], capsys)
     assert err.rstrip().endswith("llm-smoke: error: argument --rate-limit-burst: '1000000000' must be <= 10000")
+
+
+@pytest.mark.parametrize("script, argv, code", [
+    ("llm-verify", ["--outputs", "{bad}.json"], 1),  # read: "... is not a JSON object of stack outputs"
+    ("llm-verify", ["--outputs", "{bad}-missing.json"], 2),  # "no such file", from argparse's error
+    ("llm-smoke", ["http://127.0.0.1:9/{bad}", "--timeout", "2"], 1),  # the URL in a FAIL line
+    ("llm-bench", ["--compare", "{bad}.json"], 2),
+])
+def test_an_argument_that_is_not_utf8_is_printed_escaped_not_a_traceback(script, argv, code, tmp_path, monkeypatch):
+    """A file name or URL holding a byte that is not UTF-8 (a Latin-1 file name) reaches Python as a lone surrogate;
+    printed to a UTF-8 terminal (errors=strict, any locale but C/POSIX) it raised UnicodeEncodeError: a traceback.
+    It is printed escaped."""
+    bad = os.fsdecode(b"\xff")
+    (tmp_path / f"{bad}.json").write_text("[]")
+    monkeypatch.chdir(tmp_path)
+    out, err = (io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="strict") for _ in range(2))
+    monkeypatch.setattr(sys, "stdout", out)
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "argv", [script, *(a.format(bad=bad) for a in argv)])
+    entry = next(ep for ep in importlib.metadata.distribution("llmplatform-endpoint-tools").entry_points
+                 if ep.group == "console_scripts" and ep.name == script)
+    with pytest.raises(SystemExit) as exited:
+        entry.load()()
+    out.flush()
+    err.flush()
+    printed = out.buffer.getvalue() + err.buffer.getvalue()  # type: ignore[attr-defined]
+    assert exited.value.code == code and b"\\udcff" in printed and b"Traceback" not in printed, printed
+
+
+@pytest.mark.parametrize("script, argv, option", [
+    ("llm-bench", ["http://127.0.0.1:9", "--out", "{long}"], "--out"),
+    ("llm-verify", ["--outputs", "{long}"], "--outputs"),
+    ("llm-verify", ["--outputs", "{long}", "--kubeconfig", "{long}"], "--outputs"),
+])
+def test_a_file_name_the_system_refuses_is_bad_usage_not_a_traceback(script, argv, option, capsys):
+    """A name over 255 bytes (a pasted path, a label turned file name): Path.is_dir() raises for ENAMETOOLONG (and
+    for EACCES), a traceback before any request."""
+    long = "a" * 300
+    err = refused(TOOLS[script][1], [a.format(long=long) for a in argv], capsys)
+    assert f"{option} " in err and "File name too long" in err, err

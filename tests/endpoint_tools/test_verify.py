@@ -1,7 +1,10 @@
 """verify against a loopback Kubernetes API serving a recorded healthy llmd cluster and broken variants of it,
 through the official client, and a loopback LLM API behind a key for the smoke request."""
 
+import contextlib
 import json
+import os
+import threading
 
 import pytest
 
@@ -263,3 +266,95 @@ def test_a_closed_stdout_ends_verify_quietly(tmp_path):
     finally:
         os.close(write)
     assert done.returncode == 141 and done.stderr == "", done.stderr
+
+
+BROKEN_KUBECONFIG = "apiVersion: v1\nusers:\n- name: admin\n  user:\n    token: s3cr3t-t0ken: x\n"
+
+
+def test_a_kubeconfig_that_is_not_yaml_is_one_line_that_never_quotes_it(tmp_path, capsys):
+    """PyYAML's error quotes the line it stopped at, under a caret, over several lines: for the stack's kubeconfig
+    output (a secret the tools never print) that line may hold its token, as here. One line: the problem and where."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"kubeconfig": BROKEN_KUBECONFIG, "llmdNamespace": NS, "llmdInferencePool": "llmd"}))
+    assert verify.main(["--outputs", str(path)]) == 1
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(BROKEN_KUBECONFIG)
+    assert verify.main(["--outputs", str(path), "--kubeconfig", str(kubeconfig)]) == 1
+    out = capsys.readouterr().out
+    expected = ("FAIL  reach          the kubeconfig is not usable: not YAML (mapping values are not allowed here, at "
+                "line 5, column 24)\n")
+    assert out == expected * 2, out
+
+
+@contextlib.contextmanager
+def piped(data: bytes):
+    """A pipe's /dev/fd path with `data` being written into it (what `--outputs <(pulumi stack output ...)` gives)."""
+    read, write = os.pipe()
+
+    def feed():
+        try:
+            for start in range(0, len(data), 1 << 20):
+                os.write(write, data[start:start + (1 << 20)])
+        except OSError:  # the reader stopped reading
+            pass
+        finally:
+            os.close(write)
+    threading.Thread(target=feed, daemon=True).start()
+    try:
+        yield f"/dev/fd/{read}"
+    finally:
+        os.close(read)
+
+
+def test_outputs_from_a_pipe_are_read_and_a_folder_is_named(tmp_path, capsys):
+    """`--outputs <(pulumi stack output --json --show-secrets)` (no secret written to disk) and `--outputs
+    /dev/stdin` were refused as "no such file", as was a folder; a pipe is read (at most 16 MiB: `<(yes)` ends)."""
+    with piped(b"[]") as path:
+        assert verify.main(["--outputs", path]) == 1
+    assert "is not a JSON object of stack outputs" in capsys.readouterr().out
+    with piped(b" " * (17 << 20)) as path:
+        assert verify.main(["--outputs", path]) == 1
+    assert "is larger than 16 MiB" in capsys.readouterr().out
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text("{}")
+    for argv in (["--outputs", str(tmp_path)], ["--outputs", str(outputs), "--kubeconfig", str(tmp_path)]):
+        with pytest.raises(SystemExit) as usage:
+            verify.main(argv)
+        assert usage.value.code == 2 and f"{argv[-2]} {tmp_path}: is a folder, not a file" in capsys.readouterr().err
+
+
+def test_an_allocatable_count_in_kubernetes_quantity_form_is_read_as_one():
+    """The API server writes a quantity of 1000 as `1k` (the RDMA shared device plugin's rdmaHcaMax is often 1000):
+    int("1k") crashed llm-verify with a ValueError traceback."""
+    with FakeKubeApi(pd_cluster(rdma="1k")) as api:
+        outputs = {"kubeconfig": api.kubeconfig(), "llmdNamespace": NS, "llmdInferencePool": "llmd",
+                   "gpuNodeSelector": {"llm-platform/accelerator": "nvidia"}}
+        target = verify.target_from_outputs(outputs, prefill_decode=True)
+        cluster = verify.Cluster(verify.kube_client(None, outputs), 5)
+        assert verify.check_rdma(cluster, target).ok
+
+
+def gateway_without_metadata(r):
+    r["/apis/gateway.networking.k8s.io/v1/gateways"]["items"].append({"status": {"conditions": ["Programmed"]}})
+
+
+def pool_parents_not_objects(r):
+    r[f"/apis/inference.networking.k8s.io/v1/namespaces/{NS}/inferencepools/llmd"]["status"] = {"parents": [1]}
+
+
+def gpus_not_a_quantity(r):
+    r["/api/v1/nodes"]["items"][0]["status"]["allocatable"]["nvidia.com/gpu"] = "lots"
+
+
+@pytest.mark.parametrize("mutate, failed, fragment", [
+    (gateway_without_metadata, "gateways", "KeyError: 'metadata'"),
+    (pool_parents_not_objects, "inference-pool", "AttributeError: 'int' object has no attribute 'get'"),
+    (gpus_not_a_quantity, "gpus", "nvidia.com/gpu on aks-gpu-1 is 'lots', not a quantity"),
+])
+def test_an_answer_of_an_unexpected_shape_fails_its_check_by_name_not_with_a_traceback(tmp_path, capsys, mutate,
+                                                                                      failed, fragment):
+    """A custom resource or an aggregated API's answer the checks cannot read (no metadata, conditions that are not
+    objects, a count that is no quantity) was a traceback that ended llm-verify; it fails its own check."""
+    code, lines = verify_run(tmp_path, capsys, broken(mutate))
+    assert code == 1 and [name for name, line in lines.items() if line.startswith("FAIL")] == [failed], lines
+    assert fragment in lines[failed], lines[failed]
