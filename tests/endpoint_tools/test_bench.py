@@ -19,6 +19,14 @@ from endpoint_tools.loopback_server import MODEL, LoopbackServer
 HERE = Path(__file__).resolve().parent.parent  # tests/
 
 
+# llm-bench as a user starts it, Ctrl-C included: with SIGINT's default handler whatever this suite inherited (a
+# shell without job control starts a background command with SIGINT and SIGQUIT ignored, and Python keeps an ignored
+# SIGINT ignored: `make test &` then saw these runs ignore the signal and time out)
+BENCH_WITH_CTRL_C = [sys.executable, "-c", "import runpy, signal, sys; signal.signal(signal.SIGINT, "
+                     "signal.default_int_handler); sys.argv[0] = 'llm-bench'; "
+                     "runpy.run_module('endpoint_tools.bench', run_name='__main__')"]
+
+
 def run_bench(tmp_path, url, *extra, name="run"):
     out = tmp_path / name
     code = bench.main([url, "--no-progress", "--no-plot", "--out", str(out), *extra])
@@ -114,7 +122,7 @@ def test_bench_start_up_failures_are_one_line(capsys):
 def test_ctrl_c_stops_bench_promptly_and_writes_partial_results(tmp_path):
     out = tmp_path / "partial"
     with LoopbackServer("trickle", trickle_s=0.5, trickle_n=40) as server:
-        process = subprocess.Popen([sys.executable, "-m", "endpoint_tools.bench", server.url, "--api", "openai",
+        process = subprocess.Popen([*BENCH_WITH_CTRL_C, server.url, "--api", "openai",
                                     "--model", MODEL, "-n", "50", "-c", "2", "--no-progress", "--no-plot",
                                     "--out", str(out)],
                                    cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -134,7 +142,7 @@ def test_ctrl_c_with_requests_stuck_on_the_server_counts_them_cancelled_and_exit
     to time out (--timeout 60 here; before, it stayed up until then)."""
     out = tmp_path / "stuck"
     with LoopbackServer("hang", hang_s=60) as server:
-        process = subprocess.Popen([sys.executable, "-m", "endpoint_tools.bench", server.url, "--api", "openai",
+        process = subprocess.Popen([*BENCH_WITH_CTRL_C, server.url, "--api", "openai",
                                     "--model", MODEL, "-n", "4", "-c", "2", "--timeout", "60", "--no-progress",
                                     "--no-plot", "--out", str(out)],
                                    cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
