@@ -355,7 +355,8 @@ def test_no_request_succeeds_with_a_latency_above_its_deadline(tmp_path):
         code, report = run_bench(tmp_path, server.url, "-n", "20", "-c", "2", "--api", "openai", "--model", MODEL,
                                  "--timeout", "1e-9")
     assert code == 1 and report["summary"]["succeeded"] == 0, report["summary"]
-    assert set(report["summary"]["errors"]) <= {"timeout_headers", "timeout_ttft", "timeout_total"}
+    # a deadline that small may pass while connecting, too (seen on a busy machine)
+    assert set(report["summary"]["errors"]) <= {"connect_timeout", "timeout_headers", "timeout_ttft", "timeout_total"}
 
 
 def test_a_trickle_past_the_total_deadline_fails_even_when_the_alarm_is_late(monkeypatch, capsys):
