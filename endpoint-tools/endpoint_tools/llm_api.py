@@ -263,7 +263,9 @@ def describe_exception(error: BaseException, url: str, phase: str = "headers",
         if "refused" in lowered:
             return ApiError("refused", f"connection refused by {url} (is the port-forward or gateway up?)")
         if any(s in lowered for s in ("remotedisconnected", "aborted", "reset", "incompleteread", "broken pipe")):
-            return ApiError("closed", f"{url} closed the connection without a complete answer")
+            # a TLS listener (Istio's gateway on 443) closes a plain-HTTP request without a word
+            hint = " (if it serves HTTPS, use https://)" if url.lower().startswith("http://") else ""
+            return ApiError("closed", f"{url} closed the connection without a complete answer{hint}")
         cause = _wrapped(error, OSError)  # the socket's own error, under urllib3's pool and retry text
         return ApiError("error", f"cannot talk to {url}: {str(cause)[:200] if cause else first_line}")
     return ApiError("error", f"{type(error).__name__} talking to {url}: {first_line}")

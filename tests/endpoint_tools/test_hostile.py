@@ -426,3 +426,12 @@ def test_a_connection_error_names_the_systems_reason_not_urllib3s_pool(capsys):
     out = capsys.readouterr().out
     assert "cannot talk to http://[fe80::1]:9/v1/models: [Errno " in out, out  # 22 Invalid argument, or no IPv6
     assert "Pool(" not in out and "Max retries" not in out, out
+
+
+def test_a_plain_http_request_closed_without_an_answer_suggests_https(capsys):
+    """A TLS listener (the gateway on 443) closes a plain-HTTP request without answering: the message said only
+    "closed the connection", and `http://` for an HTTPS endpoint is the usual slip."""
+    with RawServer(b"") as server:
+        assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
+    out = capsys.readouterr().out
+    assert "closed the connection without a complete answer (if it serves HTTPS, use https://)" in out, out
