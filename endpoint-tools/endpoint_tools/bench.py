@@ -35,8 +35,8 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from .endpoint import EndpointError, shown_url
-from .llm_api import (KINDS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json, printable,
-                      redact)
+from .llm_api import (KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json,
+                      printable, redact)
 from .smoke import connect, endpoint_arguments, endpoint_given, named, new_parser, run_cli, silence_stdout
 from .stats import summarize
 
@@ -54,7 +54,6 @@ MAX_REQUESTS = 1_000_000
 MAX_CONCURRENCY = 1000
 MAX_DURATION_S = 7 * 24 * 3600.0
 RATE_RANGE = (0.01, 100_000.0)  # requests/s: at 0.01 the mean gap between arrivals is 100 s
-MAX_TOKENS = 1_000_000
 
 
 def number_in(unit: str, low: float, high: float, above: bool = False) -> Callable[[str], float]:

@@ -52,6 +52,8 @@ KINDS = {
 }
 
 
+# The most tokens a tool asks for in one answer (--max-tokens): beyond it a value is a typo.
+MAX_TOKENS = 1_000_000
 # Every API key a client was given: no message the tools print or write contains one (a server may echo a wrong key
 # in its 401, an exception text may quote the Authorization header).
 _SECRETS: set[str] = set()

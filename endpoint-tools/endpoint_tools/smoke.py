@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import requests
 
 from .endpoint import EndpointError, resolve, shown_url, url_problem, without_v1
-from .llm_api import APIS, KINDS, ApiError, Deadlines, LlmClient, api_key_problem, detect_api
+from .llm_api import APIS, KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, api_key_problem, detect_api
 
 KEY_ENV = "LLM_API_KEY"
 MAX_SECONDS = 86400.0  # a day: the longest deadline or duration the tools take (urllib3 overflows near 1e10 s)
@@ -305,7 +305,7 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="check that a wrong key is refused (on by default when a key is given)")
     parser.add_argument("--rate-limit-burst", type=count(0, 10_000), default=0, metavar="N",
                         help="send N concurrent requests and expect at least one 429")
-    parser.add_argument("--max-tokens", type=count(1), default=32, help="tokens asked for in each answer")
+    parser.add_argument("--max-tokens", type=count(1, MAX_TOKENS), default=32, help="tokens asked for in each answer")
     args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
     endpoint_given(parser, args)
     try:

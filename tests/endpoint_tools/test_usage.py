@@ -126,6 +126,13 @@ def test_smoke_and_bench_need_one_endpoint_and_no_empty_name(script, argv, fragm
     assert f"{script}: error: {fragment}" in refused(TOOLS[script][1], argv, capsys)
 
 
+@pytest.mark.parametrize("script", ["llm-smoke", "llm-bench"])
+def test_max_tokens_has_the_same_bounds_in_smoke_and_bench(script, capsys):
+    """llm-smoke took any count (10**30 went to the server as it was), llm-bench at most a million."""
+    err = refused(TOOLS[script][1], ["http://x", "--max-tokens", "1000001"], capsys)
+    assert "--max-tokens" in err and "1000000" in err.replace(",", "").replace("_", ""), err
+
+
 def test_bench_takes_a_request_count_or_a_duration_not_both(capsys):
     """Before, `-n 5 --duration 3` ran for 3 s and dropped the count without a word."""
     err = refused(bench.main, ["http://x", "-n", "5", "--duration", "3"], capsys)
