@@ -8,6 +8,7 @@ without a word). Never a traceback: every endpoint failure is a named kind with 
 """
 
 import argparse
+import difflib
 import os
 import re
 import sys
@@ -34,12 +35,21 @@ class Check:
     detail: str
 
 
+def not_listed(expected: str, models: list[str]) -> str:
+    """A model the server does not list, with the listed names nearest to it (or the first few): a server of many
+    models printed all of them on one line."""
+    near = difflib.get_close_matches(expected, models, 3, 0.5)
+    shown = ", ".join(repr(m) for m in (near or models[:5]))
+    which = "nearest" if near else ("listed" if len(models) <= 5 else "the first 5")
+    return f"{expected!r} is not among the {len(models)} model(s) the server lists ({which}: {shown})"
+
+
 def check_models(client: LlmClient, expected: Optional[str]) -> tuple[Check, Optional[str]]:
     models = client.list_models()
     if not models:
         return Check("models", False, "the model list is empty"), None
     if expected and expected not in models:
-        return Check("models", False, f"{expected!r} not among {models}"), None
+        return Check("models", False, not_listed(expected, models)), None
     model = expected or models[0]
     return Check("models", True, f"{len(models)} model(s); using {model!r}"), model
 

@@ -377,3 +377,13 @@ def test_llm_verifys_smoke_request_cleans_the_key_and_never_shows_it_or_a_url_pa
         "the API key (--api-key or $LLM_API_KEY) contains a character outside ASCII (U+20AC); an API key is "
         "printable ASCII without spaces (the key itself is not shown)")
     assert "secret" not in passed.detail + refused.detail and "hunter2" not in shown.detail
+
+
+def test_a_model_the_server_does_not_list_is_named_with_the_nearest_listed_not_the_whole_list():
+    from endpoint_tools.smoke import not_listed
+    many = [f"model-{i}:latest" for i in range(40)] + ["llama3.1:8b", "llama3.2:3b"]
+    said = not_listed("llama3.1", many)
+    assert said.startswith("'llama3.1' is not among the 42 model(s) the server lists (nearest: 'llama3.1:8b'")
+    assert "model-7" not in said
+    assert not_listed("x", ["a:1", "b:2"]) == "'x' is not among the 2 model(s) the server lists (listed: 'a:1', 'b:2')"
+    assert "(the first 5: 'model-0:latest'" in not_listed("zzzz", many[:40])
