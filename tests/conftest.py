@@ -103,6 +103,16 @@ def upstream_dir() -> Path:
     return UPSTREAM
 
 
+def remove_old_plans(folder: Path, older_than_s: float = 3600) -> None:
+    """Earlier runs' shared plans; the workers of a run each do it as they start, so another may remove one first."""
+    for old in folder.glob("llmplatform-plans-*"):
+        try:
+            if time.time() - old.stat().st_mtime > older_than_s:
+                shutil.rmtree(old, ignore_errors=True)
+        except FileNotFoundError:
+            pass
+
+
 @functools.lru_cache(maxsize=None)
 def _plan(stack: str, overrides_json: str) -> offline.Plan:
     """A plan computed once per test run: under pytest-xdist the workers share it through a pickle, made under a
@@ -112,9 +122,7 @@ def _plan(stack: str, overrides_json: str) -> offline.Plan:
         return _compute(stack, overrides_json)
     shared = Path(tempfile.gettempdir()) / f"llmplatform-plans-{run_id}"
     if not shared.exists():
-        for old in shared.parent.glob("llmplatform-plans-*"):  # earlier runs' plans
-            if time.time() - old.stat().st_mtime > 3600:
-                shutil.rmtree(old, ignore_errors=True)
+        remove_old_plans(shared.parent)
         shared.mkdir(exist_ok=True)
     key = hashlib.sha256(f"{stack}\0{overrides_json}".encode()).hexdigest()[:16]
     with open(shared / f"{key}.lock", "w") as lock:

@@ -297,3 +297,24 @@ def test_docs_and_stack_files_run_the_repository_modules_with_the_venv_python():
     llmd = (PROJECT_DIR / "Pulumi.llmd.yaml").read_text()
     for section in re.findall(r'docs/components/llmd-stack\.md, "([^"]+)"', llmd):  # the section it points at exists
         assert f"\n## {section}\n" in (PROJECT_DIR / "docs" / "components" / "llmd-stack.md").read_text(), section
+
+
+def test_workers_removing_earlier_runs_plans_together_do_not_fail(tmp_path, monkeypatch):
+    """Each worker of a run removes earlier runs' shared plans as it starts: one stopped with FileNotFoundError on a
+    folder another had just removed (seen in a fresh clone's `make test`: four checkov tests erred in setup)."""
+    import os
+    import pathlib
+    from tests.conftest import remove_old_plans
+    gone, old, new = (tmp_path / f"llmplatform-plans-{n}" for n in ("gone", "old", "new"))
+    for folder in (gone, old, new):
+        folder.mkdir()
+    os.utime(old, (0, 0))
+    real_glob = pathlib.Path.glob
+
+    def glob_then_lose_one(self, pattern):
+        found = list(real_glob(self, pattern))
+        gone.rmdir()  # the other worker's removal, between the listing and the stat
+        return iter(found)
+    monkeypatch.setattr(pathlib.Path, "glob", glob_then_lose_one)
+    remove_old_plans(tmp_path)
+    assert not old.exists() and new.exists()
