@@ -202,15 +202,14 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
             problems.append((path, f"resolved to nothing; give {wanted}, or leave it out"))
     elif inner is None:
         ruled = rule(value) if rule is not None else None  # as _shape: the handle field's rule, in its words
-        wrong = (f"{without_outputs(value)!r:.80} is invalid; allowed: {ruled}" if ruled else
+        wrong = (_invalid(value, ruled) if ruled else
                  _plain_value_problem(value, annotation, outputs_allowed=True))
         if wrong:
             problems.append((path, wrong))
     elif not is_list:
         _shape(value, inner, path, problems, typed)
     elif not isinstance(value, (list, tuple)):
-        shown = f"{without_outputs(value)!r:.60}"
-        problems.append((path, f"expects a list of {inner.__name__}, got {type(value).__name__} {shown}"))
+        problems.append((path, f"expects a list of {inner.__name__}, got {_got(value)}"))
     else:
         for i, element in enumerate(value):
             _shape(element, inner, f"{path}[{i}]", problems, typed)
@@ -222,6 +221,17 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
     return value
 
 
+def _got(value: Any) -> str:
+    """A value of the wrong type as a message names it, "<type> <its start>" (an output inside it as <output>)."""
+    return f"{type(value).__name__} {without_outputs(value)!r:.60}"
+
+
+def _invalid(value: Any, allowed: str) -> str:
+    """A value a rule refuses, "<its start> is invalid; allowed: <allowed>"."""
+    return f"{without_outputs(value)!r:.80} is invalid; allowed: {allowed}"
+
+
+# the forms above, for `hidden`
 _SHOWN_TYPE = re.compile(r"^(expects .*?), got (\w+) .*$", re.S)
 _SHOWN_VALUE = re.compile(r"^.* is invalid; allowed: (.*)$", re.S)
 _SHOWN_SUBJECT = re.compile(r"^.+? (is not (?:a whole number|one of .*))$", re.S)  # the provider's mapping
@@ -458,7 +468,7 @@ def _plain_value_problem(item: Any, annotation: Any, outputs_allowed: bool = Fal
             f"must be a plain value known when the program runs ({_kind_text(kinds)}), not an Output")
     if any(_is_kind(item, kind) for kind in kinds):
         return None
-    return f"expects {_kind_text(kinds)}, got {type(item).__name__} {without_outputs(item)!r:.60}"
+    return f"expects {_kind_text(kinds)}, got {_got(item)}"
 
 
 def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
@@ -469,8 +479,7 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
         problems.append((path, component_given(value, spec)))
         return
     if not isinstance(value, dict):
-        shown = f"{without_outputs(value)!r:.60}"
-        problems.append((path, f"expects an object ({spec.__name__}), got {type(value).__name__} {shown}"))
+        problems.append((path, f"expects an object ({spec.__name__}), got {_got(value)}"))
         return
     other = other_handle(value, spec)
     if other is not None:
@@ -489,8 +498,7 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
         item = value.get(key)
         wrong = None if item is None or is_output(item) else rule(item)
         if wrong:
-            shown = f"{without_outputs(item)!r:.80}"
-            problems.append((f"{path}.{key}" if path else key, f"{shown} is invalid; allowed: {wrong}"))
+            problems.append((f"{path}.{key}" if path else key, _invalid(item, wrong)))
     for key, item in value.items():
         if key not in fields or item is None:
             continue
