@@ -472,7 +472,10 @@ def _plain_value_problem(item: Any, annotation: Any, outputs_allowed: bool = Fal
 
 
 def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
-           typed: list[tuple[str, str]]) -> None:
+           typed: list[tuple[str, str]], in_handle: bool = False) -> None:
+    """Shape problems of `value` as a `spec`; `in_handle`: it is (inside) a handle, whose plain fields may arrive
+    as outputs (from another language, or a handle given as one output)."""
+    in_handle = in_handle or handed_out(spec) is not None
     if is_output(value):
         return
     if isinstance(value, pulumi.Resource):
@@ -505,10 +508,11 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
         inner, is_list = _typeddict_of(fields[key])
         where = f"{path}.{key}" if path else key
         if inner is None:
-            # an Output is refused only in a component's own top-level inputs annotated as plain values (the code
-            # reads them when the program runs); a handle's fields and a spec's arrive as outputs through the
-            # component provider, where the code that reads them copes (handles.known)
-            wrong = _plain_value_problem(item, fields[key], outputs_allowed=bool(path) or handed_out(spec) is not None)
+            # an Output is refused in an input annotated as a plain value, a spec's field too (the code reads them
+            # when the program runs: a pool's priority, a member's name); the component provider hands such a field
+            # over plain once its value is known (`plain` in the schema). A handle's fields arrive as outputs from
+            # another language, where the code that reads them copes (handles.known)
+            wrong = _plain_value_problem(item, fields[key], outputs_allowed=in_handle)
             if wrong:
                 typed.append((where, wrong))
             continue
@@ -525,9 +529,9 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
                 problems.append((where, f"expects a list of {inner.__name__}, got {type(item).__name__}"))
                 continue
             for i, element in enumerate(item):
-                _shape(element, inner, f"{where}[{i}]", problems, typed)
+                _shape(element, inner, f"{where}[{i}]", problems, typed, in_handle)
         else:
-            _shape(item, inner, where, problems, typed)
+            _shape(item, inner, where, problems, typed, in_handle)
 
 
 def fail(component: str, name: str, key: str, value: Any, allowed: str) -> NoReturn:

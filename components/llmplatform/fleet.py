@@ -14,7 +14,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .checks import check_shape
 from .defaults import defaults_for
-from .handles import known
+from .naming import indexed_name
 
 opt = defaults_for("FleetUpdates")
 
@@ -79,15 +79,14 @@ class FleetUpdates(pulumi.ComponentResource):
             f"{name}-fleet", fleet_name=args["fleet_name"], resource_group_name=rg, location=args["location"],
             tags=args.get("tags", {}), opts=child)
         joined = []
+        names = [m["name"] for m in members]  # update groups are named after the members
         previous: list[pulumi.Resource] = []
         for i, member in enumerate(members):  # the fleet takes one member operation at a time
-            key = known(member, "name")
             joined.append(containerservice.FleetMember(
-                f"{name}-{key if key is not None else i}", fleet_member_name=member["name"], fleet_name=fleet.name,
+                f"{name}-{member['name']}", fleet_member_name=member["name"], fleet_name=fleet.name,
                 resource_group_name=rg, cluster_resource_id=member["cluster_id"], group=member["name"],
-                opts=pulumi.ResourceOptions(parent=self, depends_on=previous)))
+                opts=pulumi.ResourceOptions(parent=self, depends_on=previous, aliases=indexed_name(name, i, names))))
             previous = [joined[-1]]
-        names = [m["name"] for m in members]  # update groups are named after the members
         strategy = containerservice.FleetUpdateStrategy(
             f"{name}-strategy", update_strategy_name="region-by-region", fleet_name=fleet.name,
             resource_group_name=rg,

@@ -18,9 +18,10 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .checks import check_shape
 from .defaults import defaults_for
-from .handles import VaultHandle, known
+from .handles import VaultHandle
 from .inference_specs import api_key_map_line
 from .key_vault import vault_secret
+from .naming import indexed_name
 
 opt = defaults_for("GlobalEndpoint")
 
@@ -102,10 +103,6 @@ def origin_port(origin: RegionalOrigin, service: str) -> Optional[pulumi.Input[i
             "llmd": origin.get("llmd_port")}[service]
 
 
-def origin_key(origin: RegionalOrigin, index: int) -> str:
-    """The origin's part of resource names: its name, or its position when the name is not known yet."""
-    name = known(origin, "name")
-    return str(name) if name is not None else str(index)
 
 
 def rate_limit_rule(per_minute: int) -> frontdoor.CustomRuleArgs:
@@ -158,6 +155,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
             f"{name}-endpoint", endpoint_name=f"{prefix}", profile_name=profile.name, resource_group_name=rg,
             location="Global", enabled_state=cdn.EnabledState.ENABLED, tags=tags, opts=child)
         services = services_of(origins)
+        names = [origin["name"] for origin in origins]
         groups: dict[str, cdn.AFDOriginGroup] = {}
         routes: list[cdn.Route] = []
         for service in services:
@@ -180,12 +178,13 @@ class GlobalEndpoint(pulumi.ComponentResource):
                 if port is None:
                     continue
                 members.append(cdn.AFDOrigin(
-                    f"{name}-{service}-{origin_key(origin, i)}", origin_name=origin["name"],
+                    f"{name}-{service}-{origin['name']}", origin_name=origin["name"],
                     origin_group_name=group.name,
                     profile_name=profile.name, resource_group_name=rg, host_name=origin["host"],
                     origin_host_header=origin["host"], http_port=port, https_port=443,
                     priority=origin.get("priority", 1), weight=1000, enabled_state=cdn.EnabledState.ENABLED,
-                    enforce_certificate_name_check=True, opts=child))
+                    enforce_certificate_name_check=True,
+                    opts=pulumi.ResourceOptions(parent=self, aliases=indexed_name(f"{name}-{service}", i, names))))
             routes.append(cdn.Route(
                 f"{name}-{service}-route", route_name=service, endpoint_name=endpoint.name, profile_name=profile.name,
                 resource_group_name=rg, origin_group=cdn.ResourceReferenceArgs(id=group.id),
@@ -239,13 +238,16 @@ class GlobalEndpoint(pulumi.ComponentResource):
         values = [random.RandomPassword(f"{name}-api-key-{key}", length=48, special=False,
                                         opts=pulumi.ResourceOptions(parent=self)).result for key in keys]
         mapped = pulumi.Output.all(*values).apply(key_map)
+        names = [origin["name"] for origin in origins]
         for i, origin in enumerate(origins):
             # vault_secret reads only a vault's name and resource group: all a region's origin gives
             vault = cast(VaultHandle, {"vault_name": origin["key_vault_name"],
                                        "resource_group_name": origin["key_vault_resource_group"]})
-            region = origin_key(origin, i)
-            vault_secret(f"{name}-{region}-api-key-map", vault, API_KEY_MAP_SECRET, mapped, "text/x-nginx-conf", self)
-            vault_secret(f"{name}-{region}-api-key", vault, API_KEY_SECRET, values[-1], "text/plain", self)
+            region = origin["name"]
+            vault_secret(f"{name}-{region}-api-key-map", vault, API_KEY_MAP_SECRET, mapped, "text/x-nginx-conf", self,
+                         aliases=indexed_name(name, i, names, "-api-key-map"))
+            vault_secret(f"{name}-{region}-api-key", vault, API_KEY_SECRET, values[-1], "text/plain", self,
+                         aliases=indexed_name(name, i, names, "-api-key"))
         return pulumi.Output.secret(values[-1])
 
     def _strip_prefix(self, name: str, profile: cdn.Profile, rg: pulumi.Input[str],

@@ -29,6 +29,7 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.server import ComponentInitError, ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+from pulumi.runtime.rpc import contains_unknowns
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from . import PACKAGE, __version__, all_components
@@ -101,17 +102,32 @@ def whole_number(value: Any, path: str) -> int:
 _UNRESOLVED = object()
 
 
+def _settled(value: pulumi.Output) -> Optional[_OutputData]:
+    """The data of an output the SDK server made from a value the engine sent (its `_data` future, resolved: pulumi
+    3.272.0 `Output._from_data`, set by `ProviderServicer._select_value`), or None for any other output."""
+    data = getattr(value, "_data", None)
+    if not isinstance(data, asyncio.Future) or not data.done() or data.cancelled() or data.exception() is not None:
+        return None
+    result = data.result()
+    return result if isinstance(result, _OutputData) else None
+
+
+def known_value(value: pulumi.Output) -> Any:
+    """The value of an output the engine sent with a known value, or _UNRESOLVED (unknown in a preview, or not such
+    an output)."""
+    result = _settled(value)
+    if result is None or not result.is_known or contains_unknowns(result.value):  # a spread leaf may hold a
+        return _UNRESOLVED  # preview's Unknown (keep_unknowns) as its value
+    return result.value
+
+
 def spread(value: pulumi.Output) -> Any:
     """An object or list input the SDK server wrapped whole as one Output (because it has dependencies or a secret
     inside), as plain containers whose leaves are Outputs carrying the same dependencies and secrecy: what a Python
     caller passes (a handle is a dict of outputs), so a component can shape resources from the structure (one origin
-    each, a list's length) while every value keeps its dependencies. Reads the SDK's resolved `_data` future
-    (pulumi 3.272.0 `Output._from_data`, set by `ProviderServicer._select_value`); anything else is left as it is."""
-    data = getattr(value, "_data", None)
-    if not isinstance(data, asyncio.Future) or not data.done() or data.cancelled() or data.exception() is not None:
-        return _UNRESOLVED
-    result = data.result()
-    if not isinstance(result.value, (dict, list)):
+    each, a list's length) while every value keeps its dependencies; anything else is left as it is."""
+    result = _settled(value)
+    if result is None or not isinstance(result.value, (dict, list)):
         return _UNRESOLVED
 
     def leaf(item: Any) -> Any:
@@ -182,6 +198,13 @@ class PlatformProvider(ComponentProvider):
             structure = spread(value)
             if structure is not _UNRESOLVED:
                 return self._map_value(structure, prop, component_name, path)
+            plain = known_value(value) if prop.plain else _UNRESOLVED
+            if plain is not _UNRESOLVED:  # a `plain` input (a spec's field too) is read when the program runs:
+                # a known value is handed over as such, as a Python caller writes it and as another language's SDK
+                # sends it (a plain property carries no dependencies; a spec's field arrives as an output when a
+                # sibling has them, spread gives it the whole object's); an unknown one stays an output, which the
+                # component refuses in its words
+                return None if plain is None else self._map_value(plain, prop, component_name, path)
             words = _CONSTRUCTING.get()
 
             async def mapped(v: Any) -> Any:  # an input error once it resolves: refused as the late checks refuse

@@ -441,3 +441,60 @@ def test_an_input_whose_presence_decides_what_is_built_resolving_to_nothing_is_a
     assert failure.value.message == f"KeyVault vault: log_analytics_workspace_id: {why}", failure.value.message
     assert failure.value.property_errors == [("logAnalyticsWorkspaceId", why)]
     assert "vault-diagnostics" not in registered
+
+
+# ---- plain inputs (`plain` in the schema: a spec's fields the component reads when the program runs) -----------
+def test_list_items_named_by_their_plain_names_keep_the_state_of_their_old_position_names(example_run):
+    """The YAML example's fleet member and Front Door origin have a sibling with a dependency (clusterId, host), so the
+    SDK's server hands each list over as one output and `spread` gives every field, `name` too, as an output: 0.16.0
+    named their resources after the item's position. `name` is plain: it arrives as the value given, names them, and
+    each carries the alias of its old name, so an upgrade moves the resource instead of replacing it."""
+    def one(component: str, type_: str) -> offline.Registration:
+        (found,) = [r for r in example_run.constructed[component].children if r.type == type_]
+        return found
+    member = one("fleet", "azure-native:containerservice:FleetMember")
+    assert member.name == "fleet-westeurope" and member.inputs["fleetMemberName"] == "westeurope"
+    assert [a["spec"]["name"] for a in member.options["aliases"]] == ["fleet-0"], member.options
+    origins = [r for r in example_run.constructed["edge"].children if r.type == "azure-native:cdn:AFDOrigin"]
+    assert sorted((r.name, r.options["aliases"][0]["spec"]["name"]) for r in origins) == [
+        ("edge-api-westeurope", "edge-api-0"), ("edge-ui-westeurope", "edge-ui-0")]
+
+
+def _aks_with(program, dependency: str, **pool) -> tuple[dict, dict]:
+    props = copy.deepcopy(program["resources"]["aks"]["properties"])
+    props.pop("logAnalyticsWorkspaceId")
+    props["workloadPool"].update(pool)
+    return props, {"workloadPool": [dependency]}
+
+
+def test_a_plain_field_of_a_spec_sent_with_a_dependency_is_read_as_the_value_given(host, example_run, program):
+    """A spec whose fields carry a dependency (a YAML reference in one of them) arrives as one output, each field an
+    output: the workload pool's `priority: spot` built a regular pool (the component compared an output with
+    "spot"). A plain field is handed over as its value: a spot pool."""
+    props, deps = _aks_with(program, example_run.constructed["monitoring"].urn, priority="spot")
+    fresh = host.with_fresh_monitor(stack="plain-spot")
+    try:
+        built = fresh.construct("llmplatform:index:AksCluster", "aks", props, deps)
+    finally:
+        fresh.close()
+    (pool,) = [r for r in built.children if r.type == "azure-native:containerservice:AgentPool"]
+    assert pool.inputs["scaleSetPriority"] == "Spot" and pool.inputs["vmSize"] == "Standard_D4s_v5"
+
+
+def test_a_plain_field_not_known_in_a_preview_is_a_per_property_error(host, example_run, program):
+    """Unknown (a resource not created yet), a plain field cannot be read when the program runs: refused in the
+    Python words under its schema path, not built on a guess."""
+    from pulumi.runtime.rpc import UNKNOWN
+    props, deps = _aks_with(program, example_run.constructed["monitoring"].urn, vmSize=UNKNOWN)
+    preview = host.with_fresh_monitor(stack="plain-unknown", preview=True)
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            preview.construct("llmplatform:index:AksCluster", "aks", props, deps)
+        registered = preview.monitor.registrations
+    finally:
+        preview.close()
+    why = "must be a plain value known when the program runs (a string), not an Output"
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.value.property_errors == [("workloadPool.vmSize", why)], failure.value.property_errors
+    assert failure.value.message == f"AksCluster aks: workload_pool.vm_size: {why}", failure.value.message
+    assert registered == []

@@ -1,0 +1,165 @@
+"""Which inputs a component reads when the program runs, and which it passes on as outputs.
+
+An input annotated `pulumi.Input[...]` must build the same resources whether it is given plain or as an output (the
+component passes it on, or checks it once it resolves). One annotated as a plain value, a spec's field too (a pool's
+priority, a member's name), is read when the program runs: given as an output it is refused, naming its path; the
+component provider hands such a field over plain (`plain` in the schema, tests/components/test_provider.py)."""
+import copy
+import json
+from typing import Any, Iterator
+
+import pulumi
+import pytest
+
+import llmplatform
+from llmplatform import ComponentInputError, checks
+from llmplatform.testing import run
+from offline import runner as offline
+
+from tests.components.test_components_alone import IN_CLUSTER, REQUIRED, args_type, cluster_handle, provider_opts
+from tests.conftest import VARIANTS, variant
+
+# An example of each optional spec, beside REQUIRED (which gives the required ones): every spec is exercised
+SPECS: dict[str, dict[str, Any]] = {
+    "AksCluster": {"maintenance_window": {"day_of_week": "Sunday", "start_time": "02:00", "duration_hours": 4,
+                                          "utc_offset": "+00:00"},
+                   "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2,
+                                   "os_disk_size_gb": 128, "max_pods": 50},
+                   "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3,
+                                     "os_disk_size_gb": 128, "max_pods": 50, "priority": "spot"}},
+    "GpuNodePool": {"vm_size": "Standard_NC24ads_A100_v4",
+                    "gpu_sku": {"gpu_model": "A100", "gpus": 1, "gpu_memory_gib": 80, "rdma": False},
+                    "fallback": {"enabled": True, "min_count": 0, "max_count": 1}},
+    "InferenceStack": {"resources": {"cpu_request": "1", "memory_request": "4Gi", "memory_limit": "8Gi",
+                                     "cpu_limit": "2"},
+                       "webui_resources": {"cpu_request": "1", "memory_request": "1Gi", "memory_limit": "2Gi",
+                                           "cpu_limit": "2"}},
+    "OllamaServer": {"resources": {"cpu_request": "1", "memory_request": "4Gi", "memory_limit": "8Gi",
+                                   "cpu_limit": "2"}},
+    "GlobalEndpoint": {"origins": [{"name": "weu", "host": "20.0.0.1", "ui_port": 80, "api_port": 8080,
+                                    "priority": 1}]},
+}
+
+
+def plain_spec_fields(value: Any, annotation: Any, path: str = "") -> Iterator[str]:
+    """The paths in `value` of fields of specs (not handles: their fields may be outputs) annotated as plain values."""
+    inner, is_list = checks._typeddict_of(annotation)
+    if inner is None or checks.handed_out(inner) is not None:
+        return
+    for i, item in enumerate(value if is_list else [value]):
+        where = f"{path}[{i}]" if is_list else path
+        for key, field in inner.__annotations__.items():
+            if key not in item:
+                continue
+            nested = f"{where}.{key}" if where else key
+            if checks._typeddict_of(field)[0] is not None:
+                yield from plain_spec_fields(item[key], field, nested)
+            elif where and not checks._plain_kinds(field)[1]:
+                yield nested
+
+
+def given_as_output(args: dict[str, Any], path: str) -> None:
+    """Replace the value at `path` (`a.b[0].c`) by an output of it."""
+    keys = path.replace("[", ".[").split(".")
+    node: Any = args
+    for key in keys[:-1]:
+        node = node[int(key[1:-1])] if key.startswith("[") else node[key]
+    node[keys[-1]] = pulumi.Output.from_input(node[keys[-1]])
+
+
+def full_args(component: str) -> dict[str, Any]:
+    args = {**REQUIRED[component](), **copy.deepcopy(SPECS.get(component, {}))}
+    if component == "GpuNodePool":  # a fallback pool needs the priority expander
+        args["cluster"] = cluster_handle(expander="priority")
+    return args
+
+
+def build(component: str, args: dict[str, Any]) -> None:
+    getattr(llmplatform, component)("c", args, provider_opts() if component in IN_CLUSTER else None)
+
+
+def test_every_spec_with_plain_fields_has_an_example():
+    """A spec added without an example here would have its fields' refusal untested."""
+    def specs_in(annotation: Any, seen: set[str]) -> None:
+        inner, _ = checks._typeddict_of(annotation)
+        if inner is None or checks.handed_out(inner) is not None or inner.__name__ in seen:
+            return
+        seen.add(inner.__name__)
+        for field in inner.__annotations__.values():
+            specs_in(field, seen)
+    declared: set[str] = set()
+    for component in llmplatform.all_components():
+        for field in args_type(component).__annotations__.values():
+            specs_in(field, declared)
+    exercised: set[str] = set()
+    for name in REQUIRED:
+        for key, value in full_args(name).items():
+            field = args_type(getattr(llmplatform, name)).__annotations__[key]
+            if list(plain_spec_fields({key: value}, args_type(getattr(llmplatform, name)))):
+                exercised.add(checks._typeddict_of(field)[0].__name__)
+    with_plain = {s for s in declared if any(not checks._plain_kinds(f)[1] and checks._typeddict_of(f)[0] is None
+                                             for f in getattr(llmplatform, s).__annotations__.values())}
+    assert with_plain - exercised == set(), "give an example of these specs in SPECS"
+
+
+@pytest.mark.parametrize("component", sorted(REQUIRED))
+def test_a_specs_plain_field_given_as_an_output_is_refused_naming_its_path(component):
+    """`priority=Output("spot")` built a regular pool (an output is not "spot"); every such field is refused at once
+    (the component's first check, before it registers anything), in one message naming each path."""
+    args = full_args(component)
+    paths = sorted(plain_spec_fields(args, args_type(getattr(llmplatform, component))))
+    if not paths:
+        return
+
+    def program() -> None:
+        given = copy.deepcopy(args)
+        for path in paths:
+            given_as_output(given, path)
+        build(component, given)
+    with pytest.raises(ComponentInputError) as refused:
+        run(program)
+    problems = refused.value.errors or []
+    assert sorted(e["property_path"] for e in problems) == paths, str(refused.value)
+    assert all(e["reason"].startswith("must be a plain value known when the program runs") for e in problems), \
+        str(refused.value)
+    assert str(refused.value).startswith(f"{component} c: ")
+
+
+@pytest.mark.parametrize("component", sorted(SPECS))
+def test_the_examples_written_plain_build(component):
+    """The examples above are valid: written plain, each component builds from them (so the refusals above are the
+    outputs', not the values')."""
+    assert run(lambda: build(component, full_args(component))).resources
+
+
+# ---- every Input given as an output: the same plan ---------------------------------------------------------------
+def outputs_for_inputs(value: Any, annotation: Any) -> Any:
+    """`value` with every field annotated pulumi.Input (a spec's and a handle's too) given as an output of itself."""
+    if value is None or isinstance(value, (pulumi.Output, pulumi.Resource)):
+        return value
+    inner, is_list = checks._typeddict_of(annotation)
+    if inner is not None and isinstance(value, dict) and not is_list:
+        fields = inner.__annotations__
+        return {k: outputs_for_inputs(v, fields[k]) if k in fields else v for k, v in value.items()}
+    if inner is not None and is_list and isinstance(value, list):
+        return [outputs_for_inputs(v, inner) for v in value]
+    return pulumi.Output.from_input(value) if checks._output_allowed(annotation) else value
+
+
+@pytest.mark.parametrize("name", ["prod", "llmd-pd"])
+def test_every_input_given_as_an_output_plans_the_same(name, monkeypatch):
+    """Each stack program again, every component given each pulumi.Input of its inputs as an output (as another
+    language's program or a stack reference gives them): the same resources with the same inputs. A component that
+    read one when the program runs would build something else from an output."""
+    for component in llmplatform.all_components():
+        original = component.__init__
+
+        def init(self, name, args, opts=None, __original=original, **kw):  # type: ignore[no-untyped-def]
+            __original(self, name, outputs_for_inputs(args, __original.__annotations__["args"]), opts, **kw)
+        monkeypatch.setattr(component, "__init__", init)
+    stack, overrides = VARIANTS[name]
+    given_outputs = offline.run(stack, overrides)
+    plain = {r.urn: json.dumps(r.inputs, sort_keys=True) for r in variant(name).resources}
+    outputs = {r.urn: json.dumps(r.inputs, sort_keys=True) for r in given_outputs.resources}
+    assert sorted(set(plain) ^ set(outputs)) == []
+    assert [urn for urn in plain if plain[urn] != outputs[urn]] == []
