@@ -7,15 +7,11 @@ StackReferences and builds Azure Front Door and Azure Kubernetes Fleet Manager o
 """
 from __future__ import annotations
 
-import copy
-import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
-
-import yaml
 
 from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as SKUS,
                                  MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS, WAF_MODES)
@@ -26,6 +22,7 @@ from llmplatform.regions import azure_region
 
 from . import resource_names
 from .reader import ConfigError, Reader, describe
+from .stack_yaml import parse_yaml
 from .sections.cost import CostConfig, parse_cost
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -222,29 +219,15 @@ def project_stack_files(project_dir: Path = PROJECT_DIR) -> dict[str, Path]:
     return {p.name[len("Pulumi."):-len(".yaml")]: p for p in sorted(project_dir.glob("Pulumi.*.yaml"))}
 
 
-@functools.lru_cache(maxsize=32)
-def _parsed_stack_file(data: bytes) -> Any:
-    """Parsed once per content: a global stack and its checks read each regional stack file many times."""
-    return yaml.safe_load(data) or {}
-
-
 def raw_stack_file(path: Path, project: str) -> dict[str, Any]:
-    """A stack file's plain config keys of this project (secure values stay as they are; none is read here). Another
-    stack's file is read too (a regional stack checks its siblings): one that does not read is a ConfigError naming
-    it, never a traceback in this stack's run."""
+    """A stack file's plain config keys of this project (secure values stay as they are; none is read here), read as
+    the Pulumi CLI reads it (stack_yaml). Another stack's file is read too (a regional stack checks its siblings):
+    one that does not read is a ConfigError naming it, never a traceback in this stack's run."""
     try:
-        doc = copy.deepcopy(_parsed_stack_file(path.read_bytes()))
+        doc = parse_yaml(path.read_bytes(), path.name)
+        doc = {} if doc is None else doc  # an empty file: no config, as the CLI reads it
     except OSError as error:
         raise ConfigError([f"{path.name}: cannot be read ({error.strerror or error})"]) from None
-    except ValueError as error:  # e.g. an integer with thousands of digits (Python's int() limit)
-        raise ConfigError([f"{path.name}: a value cannot be read: {str(error)[:120]}"]) from None
-    except RecursionError:  # the parser recurses per level of nesting
-        raise ConfigError([f"{path.name}: values nest too deep to read"]) from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark else ""
-        raise ConfigError([f"{path.name}: not valid YAML{line}: "
-                           f"{getattr(error, 'problem', None) or str(error).splitlines()[0]}"]) from None
     config = doc.get("config") if isinstance(doc, dict) else None
     if not isinstance(doc, dict) or not isinstance(config, (dict, type(None))):
         raise ConfigError([f"{path.name}: must be a mapping with a `config:` mapping"])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import importlib.util
 import runpy
 import sys
 from pathlib import Path
@@ -24,15 +23,7 @@ from llmplatform.testing import (DEPLOYER, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TE
                                  OfflineMocks, Plan, ProgramError, RecordingMonitor, Registration, _unwrap_secrets,
                                  _fake_kubeconfig, refusals, run as run_function)
 
-if TYPE_CHECKING or __package__:  # a type checker reads the names from the package
-    from .stackfile import ConfigError as StackFileError, apply_sets, read_stack_file
-else:  # loaded by file path, as the packaging test does with this repository off sys.path
-    _spec = importlib.util.spec_from_file_location("offline_stackfile", Path(__file__).with_name("stackfile.py"))
-    _stackfile = importlib.util.module_from_spec(_spec)
-    sys.modules["offline_stackfile"] = _stackfile
-    _spec.loader.exec_module(_stackfile)
-    StackFileError, apply_sets, read_stack_file = (_stackfile.ConfigError, _stackfile.apply_sets,
-                                                   _stackfile.read_stack_file)
+from .stackfile import ConfigError as StackFileError, apply_sets, read_stack_file
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 

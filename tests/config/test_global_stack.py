@@ -105,12 +105,15 @@ def test_a_broken_sibling_regional_stack_is_named(tmp_path):
 
 
 @pytest.mark.parametrize("text, problem", [
-    ("config:\n  aks-llm-platform:edge: {globalStack: global\n", "Pulumi.zz.yaml: not valid YAML (line 3)"),
+    ("config:\n  aks-llm-platform:edge: {globalStack: global\n", "Pulumi.zz.yaml: not valid YAML (line 3, column 1)"),
     ("- a list\n", "Pulumi.zz.yaml: must be a mapping with a `config:` mapping"),
     ("config: [a]\n", "Pulumi.zz.yaml: must be a mapping with a `config:` mapping"),
-    (b"config: \xff\n", "Pulumi.zz.yaml: not valid YAML"),
+    (b"config: \xff\n", "Pulumi.zz.yaml: line 1 is not UTF-8 (byte 0xff)"),
     ("config:\n  aks-llm-platform:n: " + "9" * 5000 + "\n", "Pulumi.zz.yaml: a value cannot be read"),
-    ("[" * 2000 + "]" * 2000 + "\n", "Pulumi.zz.yaml: values nest too deep to read")])
+    ("[" * 2000 + "]" * 2000 + "\n", "Pulumi.zz.yaml: values nest more than 32 levels deep"),
+    # as the Pulumi CLI reads it (config/stack_yaml.py), not as PyYAML's default loader (the last key won)
+    ("config:\n  aks-llm-platform:prefix: a\n  aks-llm-platform:prefix: b\n",
+     "Pulumi.zz.yaml: not valid YAML (line 3, column 3): key 'aks-llm-platform:prefix' appears twice")])
 def test_any_other_stack_file_that_does_not_read_is_named_not_a_traceback(tmp_path, text, problem):
     """A regional stack reads every stack file of the project (`pulumi up` and `make plan` alike): a half-written one
     of another stack stopped this stack's run with a YAML or attribute traceback."""
@@ -126,6 +129,16 @@ def test_any_other_stack_file_that_does_not_read_is_named_not_a_traceback(tmp_pa
     raw["global"]["regions"] = ["zz"]
     listed = regions.listed_region_problems(regions.parse_global(raw, P, "global"), P, "global", project)
     assert len(listed) == 1 and listed[0].startswith(f"global.regions entry 'zz': {problem}")
+
+
+def test_another_stack_file_is_read_as_the_pulumi_cli_reads_it(tmp_path):
+    """YAML 1.2's core schema, as go-yaml: a sibling's `yes` and `10:30` are strings (PyYAML's default loader, which
+    read siblings before, made them true and 630), its `0o17` an integer."""
+    zz = tmp_path / "Pulumi.zz.yaml"
+    zz.write_text("config:\n  aks-llm-platform:a: yes\n  aks-llm-platform:b: 10:30\n  aks-llm-platform:c: 0o17\n")
+    assert regions.raw_stack_file(zz, P) == {"a": "yes", "b": "10:30", "c": 15}
+    zz.write_text("")
+    assert regions.raw_stack_file(zz, P) == {}
 
 
 @pytest.mark.parametrize("change, message", [

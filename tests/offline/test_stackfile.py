@@ -38,27 +38,6 @@ def test_merge_keys_merge_as_go_yaml_does_the_mappings_own_keys_winning(tmp_path
     assert project_config(doc, "p", "f") == {"base": {"a": 1, "b": 2}, "x": {"a": 1, "b": 3}, "y": "<<"}
 
 
-@pytest.mark.parametrize("text, problem", [
-    (b"a: &a {x: 1}\nb: &b {y: 1}\nc:\n  <<: *a\n  <<: *b\n", "key '<<' appears twice"),
-    (b"a: &a {<<: *a, y: 1}\n", "merges itself"),
-    (b"a:\n  1: x\n  '1': y\n", "key '1' appears twice"),  # compared as written, as go-yaml compares keys
-    # a chain of merges of nine merges: PyYAML copies each merged pair again at every level (4 s at 6 levels, 43 s at 7)
-    (b"a0: &a0 {k0: 0, k1: 1, k2: 2, k3: 3, k4: 4, k5: 5, k6: 6, k7: 7, k8: 8}\n" + b"".join(
-        f"a{i}: &a{i} {{<<: [{', '.join([f'*a{i - 1}'] * 9)}]}}\n".encode() for i in range(1, 7)),
-     "excessive aliasing"),
-    (b"a: &a {x: 1}\nl: &l [*a]\nc:\n  <<: *l\n", "not an alias of a list"),
-], ids=["two-merge-keys", "self-merge", "one-and-quoted-one", "merge-chain", "merge-of-an-aliased-list"])
-def test_merges_go_yaml_refuses_are_refused(text, problem):
-    with pytest.raises(StackFileError, match=re.escape(problem)):
-        parse_yaml(text, "f")
-
-
-def test_a_merged_mapping_is_checked_for_its_own_keys_only():
-    """b merges {x: 1} and sets x itself; c merges b: b's explicit x wins, and is not taken for a duplicate."""
-    doc = parse_yaml(b"c: {<<: &b {<<: {x: 1}, x: 2}, d: *b}\n", "f")
-    assert doc == {"c": {"x": 2, "d": {"x": 2}}}
-
-
 def test_provider_namespaces_are_left_to_their_providers():
     doc = parse_yaml(b"config:\n  azure-native:location: westeurope\n  p:prefix: abc\n", "f")
     assert project_config(doc, "p", "f") == {"prefix": "abc"}

@@ -1,0 +1,157 @@
+"""Stack files' YAML as the Pulumi CLI reads it (its Go YAML library, go-yaml v3), for every reader of a stack file:
+the offline plan's (offline/stackfile.py) and the program's own, which reads its sibling stack files
+(config/regions.py). One document in UTF-8; YAML 1.2's core schema (only `true`/`false` are booleans, `yes`, `on`,
+`10:30` and `2024-01-01` stay strings); a custom tag, a key given twice in one mapping or a key that is a list or
+mapping is an error; merge keys merge as in go-yaml, the mapping's own keys winning; a document past 100,000 values
+once its aliases are expanded, or 32 levels deep, is refused (go-yaml refuses "excessive aliasing" too)."""
+import copy
+import functools
+import re
+from typing import Any, Optional
+
+import yaml
+
+from .reader import ConfigError
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _PulumiYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader narrowed to YAML 1.2's core schema, refusing duplicate keys; merges as go-yaml's."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._checked: set[int] = set()
+        self._merged = 0
+        self._anchored_lists: set[int] = set()
+
+    def compose_sequence_node(self, anchor: Optional[str]) -> yaml.SequenceNode:
+        node = super().compose_sequence_node(anchor)
+        if anchor is not None:  # an alias of it is the same node: go-yaml merges no alias of a list
+            self._anchored_lists.add(id(node))
+        return node
+
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        """Each mapping's own keys are checked once, before any merge changes it (a merged mapping is flattened
+        inside its merger first); the pairs merges copy are counted, as go-yaml counts aliases: PyYAML copies each
+        merged pair again at every level, so a chain of merges of nine merges grows nine-fold a level."""
+        if id(node) not in self._checked:
+            self._checked.add(id(node))
+            _own_keys_checked(node)
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE and id(value_node) in self._anchored_lists:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, "a merge takes a mapping, an alias of one, or a list of them written in place; "
+                                    "not an alias of a list (go-yaml: map merge requires map or sequence of maps)",
+                        key_node.start_mark)
+        super().flatten_mapping(node)
+        self._merged += len(node.value)
+        if self._merged > MAX_VALUES:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"merges copy more than {MAX_VALUES:,} keys (excessive aliasing)", node.start_mark)
+
+
+# Drop YAML 1.1's resolvers (yes/no/on/off booleans, sexagesimal numbers, timestamps) and add the 1.2 core ones.
+_PulumiYamlLoader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+        ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+        ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
+        ("tag:yaml.org,2002:float",
+         r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+         list("-+.0123456789")),
+        ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+        # merge keys (`<<: *defaults`), which go-yaml v3 resolves too
+        (_MERGE, r"^(?:<<)$", ["<"])):
+    _PulumiYamlLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
+
+def _own_keys_checked(node: yaml.MappingNode) -> None:
+    """A mapping's own keys, before a merge splices others in: plain values, each once (compared as written, as
+    go-yaml's strict decoding compares them), and one merge key at most."""
+    seen: dict[str, int] = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            kind = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+            raise yaml.constructor.ConstructorError(None, None, f"a key must be a plain value, not a {kind}",
+                                                    key_node.start_mark)
+        if key_node.tag == _MERGE and value_node is node:
+            raise yaml.constructor.ConstructorError(None, None, "an anchor's mapping merges itself",
+                                                    key_node.start_mark)
+        if key_node.value in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key_node.value!r} appears twice in one mapping (line {seen[key_node.value]} and "
+                            f"line {key_node.start_mark.line + 1})", key_node.start_mark)
+        seen[key_node.value] = key_node.start_mark.line + 1
+
+
+# `<<` anywhere but a mapping's key is the string it reads
+_PulumiYamlLoader.add_constructor(_MERGE, lambda loader, node: loader.construct_scalar(node))
+
+
+def _unknown_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    raise yaml.constructor.ConstructorError(None, None, f"YAML tag {node.tag!r} is not allowed in a stack file",
+                                            node.start_mark)
+
+
+_PulumiYamlLoader.add_multi_constructor("!", _unknown_tag)
+_PLAIN = (dict, list, str, int, float, bool, type(None))
+
+
+# Bounds on what a document may hold once its aliases are expanded (an alias is a reference to its anchor's value,
+# so nine aliases of nine of ... make billions of values for whoever walks them; go-yaml refuses such a document as
+# "excessive aliasing"), and on its depth (every reader of the config walks it recursively).
+MAX_VALUES = 100_000
+MAX_DEPTH = 32
+
+
+def _only_plain_values(document: Any, where: str) -> None:
+    """Explicit tags such as !!timestamp, !!binary or !!set build values a stack file cannot hold; a document past
+    MAX_VALUES values or MAX_DEPTH levels is refused before anything walks it."""
+    pending, count = [(document, 1)], 0
+    while pending:
+        value, depth = pending.pop()
+        count += 1
+        if count > MAX_VALUES:
+            raise ConfigError([f"{where}: holds more than {MAX_VALUES:,} values once its aliases are expanded "
+                               f"(excessive aliasing)"])
+        if depth > MAX_DEPTH:
+            raise ConfigError([f"{where}: values nest more than {MAX_DEPTH} levels deep"])
+        if not isinstance(value, _PLAIN):
+            raise ConfigError([f"{where}: a value of type {type(value).__name__} ({value!r:.40}) is not allowed; "
+                               f"quote it to make it a string"])
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        pending.extend((child, depth + 1) for child in children)
+
+
+def parse_yaml(data: bytes, where: str) -> Any:
+    """One YAML document from bytes, or ConfigError naming the file, the line and what is wrong. A process reads the
+    same stack files many times (each config check, each region of a global stack, the test suite's hundreds of
+    configs): the document of bytes already read is a copy of the one parsed then (PyYAML's pure-Python parser took
+    10-20 ms a file)."""
+    return copy.deepcopy(_parsed(data, where))
+
+
+@functools.lru_cache(maxsize=64)
+def _parsed(data: bytes, where: str) -> Any:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[:error.start].count(b"\n") + 1
+        raise ConfigError([f"{where}: line {line} is not UTF-8 (byte {data[error.start]:#04x})"]) from None
+    try:
+        documents = list(yaml.load_all(text, Loader=_PulumiYamlLoader))  # noqa: S506 - a narrowed SafeLoader
+    except ValueError as error:  # e.g. an integer with thousands of digits (Python's int() limit)
+        raise ConfigError([f"{where}: a value cannot be read: {str(error)[:120]}"]) from None
+    except RecursionError:  # the parser recurses per level of nesting
+        raise ConfigError([f"{where}: values nest more than {MAX_DEPTH} levels deep"]) from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        where_line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ConfigError([f"{where}: not valid YAML{where_line}: {problem}"]) from None
+    if len(documents) > 1:
+        raise ConfigError([f"{where}: holds {len(documents)} YAML documents; a stack file is one"])
+    document = documents[0] if documents else None
+    _only_plain_values(document, where)
+    return document
