@@ -3,8 +3,6 @@ import math
 import re
 from typing import Any, Iterable, Optional
 
-from llmplatform.rules import nearest_or_all
-
 MAX_STRING = 253  # the longest DNS name; no setting of this program needs more
 MAX_INT = 10 ** 15  # far above any count, size or duration here; keeps huge numbers out of int()/float()
 _ASCII_INT = re.compile(r"-?[0-9]{1,16}")
@@ -209,5 +207,6 @@ class Reader:
 
     def reject_unknown_keys(self) -> None:
         """A typo like `gpu.maxCont` is an error, not a silently ignored key."""
+        from llmplatform.rules import nearest_or_all  # here: ConfigError and the stack-file reader stay SDK-free
         for name in sorted(set(self.raw) - self._read):
             self.problem(f"{self.key(name)} is not a known key; {nearest_or_all(name, self._read)}")
