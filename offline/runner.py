@@ -9,39 +9,23 @@ from the referenced stacks' own offline plans.
 from __future__ import annotations
 
 import copy
-import functools
 import runpy
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-import yaml
-
 from llmplatform.mappings import deep_merge  # noqa: F401 (re-exported)
-from llmplatform.naming import stack_name_problem
 from llmplatform.testing import (DEPLOYER, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT,  # noqa: F401 (re-exported)
                                  OfflineMocks, Plan, ProgramError, RecordingMonitor, Registration, _unwrap_secrets,
                                  _fake_kubeconfig, refusals, run as run_function)
 
 from .stackfile import ConfigError as StackFileError, apply_sets, read_stack_file
+# a stack's name and stack file, read without the SDK (the plan CLI's early refusals use them alone)
+from .stacks import (PROJECT_DIR, WHAT_IF, _project_file, check_stack_name, find_stack_file,  # noqa: F401 (re-exported)
+                     project_name)
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 # ---- config -----------------------------------------------------------------------------------------------------
-
-@functools.lru_cache(maxsize=16)
-def _parsed_project(text: str) -> Any:
-    return yaml.safe_load(text)
-
-
-def _project_file(program_dir: Path) -> Any:
-    """Pulumi.yaml as read now (each run reads it afresh; the same text is parsed once: a plan read it four times)."""
-    return copy.deepcopy(_parsed_project((program_dir / "Pulumi.yaml").read_text()))
-
-
-def project_name(program_dir: Path = PROJECT_DIR) -> str:
-    return _project_file(program_dir)["name"]
-
 
 def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program_dir: Path = PROJECT_DIR,
                  sets: Optional[list[str]] = None, stack_file: Optional[Path] = None) -> dict[str, Any]:
@@ -63,37 +47,6 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program
         raise
     values = deep_merge(values, overrides or {})
     return {f"{name}:{k}": v for k, v in values.items()}
-
-
-
-def _stacks(program_dir: Path) -> str:
-    return ', '.join(sorted(p.name[7:-5] for p in program_dir.glob('Pulumi.*.yaml')))
-
-
-WHAT_IF = ".what-if"  # the suffix of a plan run with --set or --stack-file: beside build/<stack>/, never over it
-
-
-def check_stack_name(stack: str, program_dir: Path = PROJECT_DIR) -> None:
-    """FileNotFoundError for a name that is no stack's (Pulumi.<stack>.yaml must stay in the project folder, and the
-    plan's folder in --out), naming the stacks there are."""
-    problem = stack_name_problem(stack)
-    if problem:
-        raise FileNotFoundError(f"{problem} (a stack's config is Pulumi.<stack>.yaml in {program_dir}); stacks: "
-                                f"{_stacks(program_dir)}")
-
-
-def find_stack_file(stack: str, program_dir: Path = PROJECT_DIR, stack_file: Optional[Path] = None) -> Path:
-    """The file a stack's config is read from (`--stack-file`, else Pulumi.<stack>.yaml); FileNotFoundError naming
-    the stacks there are when the name is none or the file is missing."""
-    check_stack_name(stack, program_dir)
-    if stack_file is not None:
-        if not stack_file.exists():
-            raise FileNotFoundError(f"--stack-file {stack_file}: no such file")
-        return stack_file
-    path = program_dir / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise FileNotFoundError(f"no stack file {path} for stack {stack!r}; stacks: {_stacks(program_dir)}")
-    return path
 
 
 # ---- running ----------------------------------------------------------------------------------------------------

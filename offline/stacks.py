@@ -1,0 +1,71 @@
+"""This project's stacks as the Pulumi CLI names them: a stack's name, the file its config is read from, the project's
+name in Pulumi.yaml. No Pulumi SDK and no component package behind it (`python -m offline.plan` refuses an unknown or
+invalid stack with this alone, before it imports them; tests/offline/test_plan.py checks that); offline/runner.py
+re-exports every name.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+# The rule of llmplatform.naming (STACK_NAME, STACK_NAME_ALLOWED, stack_name_problem), written again here: importing
+# that module imports the component package and the SDK. tests/offline/test_plan.py holds the two to the same rule.
+STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+STACK_NAME_ALLOWED = "1-100 letters, digits, '_', '.' and '-', as the Pulumi CLI allows, and not '.' or '..'"
+
+WHAT_IF = ".what-if"  # the suffix of a plan run with --set or --stack-file: beside build/<stack>/, never over it
+
+
+def stack_name_problem(name: object) -> Optional[str]:
+    """Why `name` cannot be a stack's name (None when it can), as llmplatform.naming.stack_name_problem says."""
+    if isinstance(name, str) and STACK_NAME.fullmatch(name) and name not in (".", ".."):
+        return None
+    return f"stack name {name!r} is not valid: {STACK_NAME_ALLOWED}"
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_project(text: str) -> Any:
+    return yaml.safe_load(text)
+
+
+def _project_file(program_dir: Path) -> Any:
+    """Pulumi.yaml as read now (each run reads it afresh; the same text is parsed once: a plan read it four times)."""
+    return copy.deepcopy(_parsed_project((program_dir / "Pulumi.yaml").read_text()))
+
+
+def project_name(program_dir: Path = PROJECT_DIR) -> str:
+    return _project_file(program_dir)["name"]
+
+
+def _stacks(program_dir: Path) -> str:
+    return ', '.join(sorted(p.name[7:-5] for p in program_dir.glob('Pulumi.*.yaml')))
+
+
+def check_stack_name(stack: str, program_dir: Path = PROJECT_DIR) -> None:
+    """FileNotFoundError for a name that is no stack's (Pulumi.<stack>.yaml must stay in the project folder, and the
+    plan's folder in --out), naming the stacks there are."""
+    problem = stack_name_problem(stack)
+    if problem:
+        raise FileNotFoundError(f"{problem} (a stack's config is Pulumi.<stack>.yaml in {program_dir}); stacks: "
+                                f"{_stacks(program_dir)}")
+
+
+def find_stack_file(stack: str, program_dir: Path = PROJECT_DIR, stack_file: Optional[Path] = None) -> Path:
+    """The file a stack's config is read from (`--stack-file`, else Pulumi.<stack>.yaml); FileNotFoundError naming
+    the stacks there are when the name is none or the file is missing."""
+    check_stack_name(stack, program_dir)
+    if stack_file is not None:
+        if not stack_file.exists():
+            raise FileNotFoundError(f"--stack-file {stack_file}: no such file")
+        return stack_file
+    path = program_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"no stack file {path} for stack {stack!r}; stacks: {_stacks(program_dir)}")
+    return path
