@@ -9,7 +9,15 @@ The plan's folder is emptied before planning: a plan that fails leaves none (and
 files for a reader or plan_diff to take as this config's. Only a plan's folder is ever removed: the stack must have a
 stack file first, and a folder of its name that holds no plan (no .offline-plan, which each plan writes first) is
 refused, not emptied.
+
+Every refusal that needs no program run (bad usage, an invalid or unknown stack, an --out that cannot hold the plan, a
+folder that holds no plan, a stack file that does not read) is told before the Pulumi SDK and the component package
+are imported (about 3 s of CPU): this module imports them in the functions that plan, and its early checks use
+offline/stacks.py and the stack-file reader alone. A refused --set waits for them: its message lists every other
+problem the config check finds, and that check is the component package's rules.
 """
+from __future__ import annotations
+
 import argparse
 import gc
 import json
@@ -19,20 +27,14 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from config.reader import ConfigError
-from llmplatform.checks import ComponentInputError
-from llmplatform.naming import stack_name_problem
+from . import stacks
 
-from config import regions
-from config.loader import parse_config
-from config.platform_config import PlatformConfig
-from policy.policies import ALLOWED_REGISTRIES, ALLOWED_REGISTRIES_POLICY
-
-from . import capacity, cost, deploy_model, images, policy_check, runner, stackfile
+if TYPE_CHECKING:  # imported where they are used: the SDK behind them is not needed to refuse a mistyped command
+    from . import runner
 
 REDACTED = "[secret]"
 
@@ -103,12 +105,12 @@ def write_manifests(plan: runner.Plan, manifest_dir: Path) -> int:
 
 def plan_dir(out: str, stack: str, sets: list[str], stack_file: Path | None) -> Path:
     """Where a plan is written: <out>/<stack>/, or <out>/<stack>.what-if/ with --set or --stack-file. Only a valid
-    stack name (runner.check_stack_name) names a folder: '..' or '' would be --out's parent or --out itself, which
+    stack name (stacks.check_stack_name) names a folder: '..' or '' would be --out's parent or --out itself, which
     clear() removes."""
-    problem = stack_name_problem(stack)
+    problem = stacks.stack_name_problem(stack)
     if problem:
         raise ValueError(problem)
-    return Path(out) / (stack + (runner.WHAT_IF if sets or stack_file is not None else ""))
+    return Path(out) / (stack + (stacks.WHAT_IF if sets or stack_file is not None else ""))
 
 
 def unwritable(out: str) -> str | None:
@@ -181,7 +183,7 @@ def tree(plan: runner.Plan) -> str:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m offline.plan", description=__doc__.splitlines()[0])
     parser.add_argument("--stack", required=True)
-    parser.add_argument("--out", default=str(runner.PROJECT_DIR / "build"))
+    parser.add_argument("--out", default=str(stacks.PROJECT_DIR / "build"))
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value for this run only, as `pulumi config set --path` would: "
                              "gpu.driver=operator, modelStore.models[1]=llama3.2:1b (true/false and plain "
@@ -198,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
     # A short-lived process that allocates many small objects: the cyclic GC only costs time here.
     gc.disable()
     try:  # before anything is removed: the plan's folder is named after the stack, which must be one
-        runner.find_stack_file(args.stack, stack_file=args.stack_file)
+        stacks.find_stack_file(args.stack, stack_file=args.stack_file)
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
@@ -214,6 +216,28 @@ def main(argv: list[str] | None = None) -> int:
     except NotAPlanFolder as error:
         print(error, file=sys.stderr)
         return 2
+    # the stack file as the Pulumi CLI reads it, still without the SDK: the same read (and refusal) as
+    # runner.stack_config's, which reads it again from the parse cache
+    from config.reader import ConfigError
+    from .stackfile import read_stack_file
+    try:
+        read_stack_file(stacks.find_stack_file(args.stack, stack_file=args.stack_file), stacks.project_name())
+    except ConfigError as error:
+        print(str(error) + _removed(removed, target), file=sys.stderr)
+        return 1
+    except FileNotFoundError as error:
+        print(error, file=sys.stderr)
+        return 2
+    return _plan(args, removed, target)
+
+
+def _plan(args: argparse.Namespace, removed: bool, target: Path) -> int:
+    """main's planning, once every refusal that needs no program run has been told: the stack's config checked, the
+    regions of a global stack planned first, then the stack."""
+    from config import regions
+    from config.reader import ConfigError
+
+    from . import runner
     try:
         config = runner.stack_config(args.stack, sets=args.set, stack_file=args.stack_file)
     except (ConfigError, runner.StackFileError) as error:
@@ -257,7 +281,7 @@ def _removed(removed: bool, target: Path) -> str:
 
 def _project_keys(config: dict[str, Any]) -> dict[str, Any]:
     """A stack's config under the project's namespace, keys without it, as the program reads them."""
-    project = runner.project_name()
+    project = stacks.project_name()
     return {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
 
 
@@ -267,9 +291,12 @@ def with_other_problems(error: Exception, stack: str, sets: list[str], stack_fil
     config = getattr(error, "config", None)
     if config is None:
         return str(error)
+    from config import regions
+    from config.loader import parse_config
+    from config.reader import ConfigError
     raw = _project_keys(config)
     try:
-        (regions.parse_global if regions.is_global(raw) else parse_config)(raw, runner.project_name(), stack)
+        (regions.parse_global if regions.is_global(raw) else parse_config)(raw, stacks.project_name(), stack)
     except ConfigError as more:
         return str(ConfigError(list(error.problems) + more.problems))  # type: ignore[attr-defined]
     return str(error)
@@ -280,6 +307,7 @@ POLICY_CONFIG = "policy-config.json"
 
 def policy_config(registry: str | None) -> dict[str, dict[str, list[str]]]:
     """The policy pack's configuration for a stack: with a mirror registry, every image must come from it."""
+    from policy.policies import ALLOWED_REGISTRIES, ALLOWED_REGISTRIES_POLICY
     return {ALLOWED_REGISTRIES_POLICY: {ALLOWED_REGISTRIES: [registry]}} if registry else {}
 
 
@@ -288,7 +316,7 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written). The folder is
     emptied first (`removed`: whether the caller already did and found one); a failure says it is gone."""
     try:  # a global stack's regions are stacks named in its config
-        runner.find_stack_file(stack, stack_file=stack_file)
+        stacks.find_stack_file(stack, stack_file=stack_file)
         target = plan_dir(out, stack, sets, stack_file)
         if removed is None:
             removed = clear(target)
@@ -303,6 +331,13 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
 
 def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
               references: dict[str, Any]) -> tuple[int, runner.Plan | None]:
+    from config import regions
+    from config.loader import parse_config
+    from config.platform_config import PlatformConfig
+    from config.reader import ConfigError
+    from llmplatform.checks import ComponentInputError
+
+    from . import capacity, cost, deploy_model, images, policy_check, runner, stackfile
     print(f"OFFLINE PLAN for stack '{stack}': the real __main__.py under Pulumi SDK mocks.")
     print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
     try:

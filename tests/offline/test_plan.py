@@ -81,6 +81,66 @@ def test_unknown_stack_is_named(tmp_path):
     assert result.returncode == 2 and "Pulumi.qa.yaml" in result.stderr and "dev" in result.stderr
 
 
+SDK = ("pulumi", "pulumi_azure_native", "pulumi_kubernetes", "pulumi_random", "grpc", "llmplatform")
+
+
+def imports_of(*args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    """`python -m offline.plan ARGS` in a fresh interpreter, with the top-level packages it imported (-X importtime)."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "offline.plan", *args], cwd=PROJECT_DIR,
+                            capture_output=True, text=True, timeout=120)
+    imported = {line.rsplit("|", 1)[1].strip().split(".")[0] for line in result.stderr.splitlines()
+                if line.startswith("import time:")}
+    assert "offline" in imported, result.stderr[-2000:]  # the output was read
+    result.stderr = "".join(line + "\n" for line in result.stderr.splitlines() if not line.startswith("import time:"))
+    return result, imported
+
+
+def test_refusals_that_need_no_program_run_do_not_import_the_sdk(tmp_path):
+    """A mistyped command is told in a fraction of a second: neither the Pulumi SDK nor the component package (about
+    3 s of CPU) is imported before these refusals, each with the message and exit code it had after them."""
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    (tmp_path / "out" / "dev").mkdir(parents=True)  # a folder of the stack's name that holds no plan
+    broken = tmp_path / "Pulumi.broken.yaml"
+    broken.write_text("config:\n  aks-llm-platform:location: [westeurope\n")
+    stale = tmp_path / "stale" / "dev.what-if"  # a previous what-if, removed before the file is refused
+    stale.mkdir(parents=True)
+    (stale / plan_cli.PLAN_MARKER).write_text("")
+    out = str(tmp_path / "build")
+    cases = [
+        (["--stack", "qa", "--out", out], 2, "no stack file"),
+        (["--stack", "../x", "--out", out], 2, "stack name '../x' is not valid"),
+        (["--stack", "dev", "--out", str(not_a_folder)], 2, f"{not_a_folder} is not a folder"),
+        (["--stack", "dev", "--out", out, "--stack-file", str(tmp_path / "none.yaml")], 2, "no such file"),
+        (["--stack", "dev", "--out", str(tmp_path / "out")], 2, "holds no plan"),
+        (["--stack", "dev", "--out", out, "--stack-file", str(broken)], 1, "Pulumi.broken.yaml: not valid YAML"),
+        (["--stack", "dev", "--out", str(tmp_path / "stale"), "--stack-file", str(broken)], 1,
+         f"the previous plan in {stale}/ was removed"),
+        (["--out", out], 2, "the following arguments are required: --stack"),
+        (["--stack", "dev", "--sett", "x=1"], 2, "unrecognized arguments: --sett"),
+    ]
+    for args, code, message in cases:
+        result, imported = imports_of(*args)
+        assert result.returncode == code and message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr and not imported & set(SDK), (args, sorted(imported & set(SDK)))
+    assert not stale.exists() and not (tmp_path / "build").exists()
+    # not among them: a refused --set, whose message lists every other problem the config check (the component
+    # package's rules) finds in the rest (test_config_messages_say_what_to_do)
+
+
+def test_the_stack_name_rule_without_the_sdk_is_the_packages():
+    """offline/stacks.py writes llmplatform.naming's stack-name rule again (importing that module imports the SDK):
+    the same pattern, the same message, the same answers."""
+    from llmplatform import naming
+
+    from offline import stacks
+    assert stacks.STACK_NAME.pattern == naming.STACK_NAME.pattern
+    assert stacks.STACK_NAME_ALLOWED == naming.STACK_NAME_ALLOWED
+    for name in ("dev", "prod-westeurope", "a.b_c-1", "x" * 100, "x" * 101, "", ".", "..", "...", "a/b", "../x",
+                 "dev ", "dév", "a\nb", None, 3):
+        assert stacks.stack_name_problem(name) == naming.stack_name_problem(name), name
+
+
 @pytest.mark.parametrize("stack", ["..", ".", "", "../escape", "a/b"])
 def test_a_stack_name_that_is_no_folders_removes_nothing(tmp_path, capsys, stack):
     """The plan's folder is <out>/<stack>/, emptied before planning: a name that is --out itself or its parent
