@@ -1,8 +1,8 @@
 """Stack configuration: loading, validation, and the catalogs it validates against.
 
 `PlatformConfig` is imported on first use: its modules import the component package (and so the Pulumi SDK), which
-the stack-file reader (`config.stack_yaml`) and `ConfigError` need not, so `python -m offline.plan` refuses an
-unreadable stack file before that import."""
+the stack-file reader (`config.stack_yaml`) and `ConfigError` need not, so the plan CLI (offline/plan.py) refuses
+a stack file that does not read before that import."""
 from typing import TYPE_CHECKING, Any
 
 from .reader import ConfigError

@@ -1,7 +1,7 @@
 """This project's stacks as the Pulumi CLI names them: a stack's name, the file its config is read from, the project's
-name in Pulumi.yaml. No Pulumi SDK and no component package behind it (`python -m offline.plan` refuses an unknown or
-invalid stack with this alone, before it imports them; tests/offline/test_plan.py checks that); offline/runner.py
-re-exports every name.
+name in Pulumi.yaml. No Pulumi SDK and no component package behind it: the plan CLI (offline/plan.py) refuses an
+unknown or invalid stack with this alone, before it imports them (tests/offline/test_plan.py checks that);
+offline/runner.py re-exports these names.
 """
 from __future__ import annotations
 
