@@ -33,10 +33,11 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
 # Optional inputs whose presence decides what a component builds when the program runs (`if args.get(key)`, a
 # default taken when the key is left out, a rule that asks for the key with another input), and what to give: an
 # input given as an output is present then, so the component builds as if it were, and an output that resolves to
-# nothing (a stack reference's output the other stack lacks) is refused once it resolves (`_resolved`), in the words
-# of the component it was given to. Keyed by the Args (or spec) type, as HANDLE_VALUE_RULES. An optional input that
-# the component passes on, where nothing means the default (AksCluster's kubernetes_version: AKS's own), or that falls
-# back once it resolves (ModelStore's resource_group_name) is not listed; nor is a handle: one given is always read.
+# nothing (a stack reference's output the other stack lacks), or to an empty value the component takes as left out
+# given plainly (""), is refused once it resolves (`_resolved`), in the words of the component it was given to.
+# Keyed by the Args (or spec) type, as HANDLE_VALUE_RULES. An optional input that the component passes on, where
+# nothing means the default (AksCluster's kubernetes_version: AKS's own), or that falls back once it resolves
+# (ModelStore's resource_group_name) is not listed; nor is a handle: one given is always read.
 PRESENCE_DECIDES: dict[str, dict[str, str]] = {
     "AksClusterArgs": {"log_analytics_workspace_id": "a Log Analytics workspace ID",  # Container Insights, Defender
                        "image_registry_id": "a container registry ID",  # the kubelet's AcrPull on it
