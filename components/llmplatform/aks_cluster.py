@@ -229,7 +229,7 @@ def addon_profiles(log_analytics_workspace_id: Optional[pulumi.Input[str]], azur
         enabled=True, config={"enableSecretRotation": "true", "rotationPollInterval": "2m"})}
     if azure_policy:
         addons["azurepolicy"] = cs.ManagedClusterAddonProfileArgs(enabled=True)
-    if log_analytics_workspace_id is not None:
+    if log_analytics_workspace_id:  # "" is none, as the other components and the Defender rule read it
         # Container Insights, sending to the workspace with Entra (managed identity) authentication
         addons["omsagent"] = cs.ManagedClusterAddonProfileArgs(enabled=True, config={
             "logAnalyticsWorkspaceResourceID": log_analytics_workspace_id, "useAADAuth": "true"})

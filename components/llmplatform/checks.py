@@ -33,10 +33,11 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
 # Optional inputs whose presence decides what a component builds when the program runs (`if args.get(key)`, a
 # default taken when the key is left out, a rule that asks for the key with another input), and what to give: an
 # input given as an output is present then, so the component builds as if it were, and an output that resolves to
-# nothing (a stack reference's output the other stack lacks) is refused once it resolves (`_resolved`), in the words
-# of the component it was given to. Keyed by the Args (or spec) type, as HANDLE_VALUE_RULES. An optional input that
-# the component passes on, where nothing means the default (AksCluster's kubernetes_version: AKS's own), or that falls
-# back once it resolves (ModelStore's resource_group_name) is not listed; nor is a handle: one given is always read.
+# nothing (a stack reference's output the other stack lacks), or to an empty value the component takes as left out
+# given plainly (""), is refused once it resolves (`_resolved`), in the words of the component it was given to.
+# Keyed by the Args (or spec) type, as HANDLE_VALUE_RULES. An optional input that the component passes on, where
+# nothing means the default (AksCluster's kubernetes_version: AKS's own), or that falls back once it resolves
+# (ModelStore's resource_group_name) is not listed; nor is a handle: one given is always read.
 PRESENCE_DECIDES: dict[str, dict[str, str]] = {
     "AksClusterArgs": {"log_analytics_workspace_id": "a Log Analytics workspace ID",  # Container Insights, Defender
                        "image_registry_id": "a container registry ID",  # the kubelet's AcrPull on it
@@ -54,6 +55,15 @@ PRESENCE_DECIDES: dict[str, dict[str, str]] = {
                        "key_vault_name": "a Key Vault name",  # with api_keys
                        "key_vault_resource_group": "a resource group name"},
 }
+# Inputs of PRESENCE_DECIDES whose empty value ("") the component builds from as a value, where the others take it
+# as left out (`if args.get(key)`): an output of it that resolves empty is built as given, as the plain "" is.
+EMPTY_IS_A_VALUE: dict[str, frozenset[str]] = {
+    "GatewayAccessArgs": frozenset({"front_door_id"})}  # "" until the profile's ID is known: serves nothing
+
+
+# An input given as an output that resolved to an empty value ("", {}, [], 0): the component's rules run again with
+# it put at its input path (`_rechecker`), refusing it as they refuse it given plainly.
+Recheck = Callable[[str, Any], None]
 
 
 A = typing.TypeVar("A")
@@ -123,18 +133,59 @@ def late_shapes(component: str, name: str, args: A, args_type: type) -> A:
     Dependencies and secrecy stay the output's own; without outputs `args` is returned as it is."""
     if not isinstance(args, dict) or not has_output(args):
         return args
-    return typing.cast(A, _late_fields(f"{component} {name}", args, args_type, ""))
+    return typing.cast(A, _late_fields(f"{component} {name}", args, args_type, "",
+                                       _rechecker(component, name, args, args_type)))
 
 
-def _late_fields(words: str, value: dict[str, Any], spec: type, path: str) -> dict[str, Any]:
+def _late_fields(words: str, value: dict[str, Any], spec: type, path: str,
+                 recheck: Optional[Recheck] = None) -> dict[str, Any]:
     fields = spec.__annotations__
     required: frozenset[str] = getattr(spec, "__required_keys__", frozenset())
     rules = HANDLE_VALUE_RULES.get(spec.__name__, {})
     present = PRESENCE_DECIDES.get(spec.__name__, {})
+    valued = EMPTY_IS_A_VALUE.get(spec.__name__, frozenset())
+    if handed_out(spec) is not None:  # a handle's fields: the component's rules read them through late_rules
+        recheck = None
     changed = {key: _late(words, item, fields[key], key in required, f"{path}.{key}" if path else str(key),
-                          rules.get(key), present.get(key))
+                          rules.get(key), present.get(key), recheck, None if key in valued else present.get(key))
                for key, item in value.items() if key in fields and has_output(item)}
     return {**value, **changed} if changed else value
+
+
+def _rechecker(component: str, name: str, args: Any, args_type: type) -> Recheck:
+    """What refuses an input of `args` given as an output once it resolved to an empty value, as the component's rules
+    refuse the same value given plainly (a VNet name "", a port 0, a Key Vault name "" with api_keys, Defender with a
+    workspace ID ""), in their words, "<Component> <name>: input <path>=... is invalid; allowed: ...": the rules run
+    again on `args` with the value put at `path`, the other outputs unknown as the early check read them (which
+    passed: what they find now is the value's). The name prefix rule is not run again: it read the resource name."""
+    def recheck(path: str, value: Any) -> None:
+        try:
+            refuse_now(component, name, _put(args, path, value), args_type, prefix_rule=lambda _: None)
+        except ComponentInputError as error:
+            raise LateInputError.of(error) from None
+    return recheck
+
+
+_STEP = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
+
+
+def _put(value: Any, path: str, item: Any) -> Any:
+    """`value` with `item` at input path `path` ("origins[0].llmd_port"), copied along the path, not changed."""
+    steps: list[Any] = [int(index) if index else key for index, key in _STEP.findall(path)]
+
+    def put(current: Any, rest: list[Any]) -> Any:
+        if not rest:
+            return item
+        step, *rest = rest
+        if isinstance(step, int):
+            return [*current[:step], put(current[step], rest), *current[step + 1:]]
+        return {**current, step: put(current[step], rest)}
+    return put(value, steps)
+
+
+def _empty(value: Any) -> bool:
+    """A value that is no None but that `if args.get(key)` takes as left out: "", {}, [], 0 (not False: a flag's)."""
+    return value is not None and not isinstance(value, bool) and not value
 
 
 # The late checks made during one Construct of the component provider (None elsewhere): it awaits them all before it
@@ -153,16 +204,18 @@ def awaited(check: pulumi.Output[Any]) -> pulumi.Output[Any]:
 
 
 def _late(words: str, value: Any, annotation: Any, required: bool, path: str,
-          rule: Optional[Callable[[Any], Optional[str]]] = None, wanted: Optional[str] = None) -> Any:
+          rule: Optional[Callable[[Any], Optional[str]]] = None, wanted: Optional[str] = None,
+          recheck: Optional[Recheck] = None, wanted_if_empty: Optional[str] = None) -> Any:
     if isinstance(value, pulumi.Output):
         output = value
 
         async def checked(resolved: Any) -> Any:  # a secret's value stays out of the message
-            return _resolved(words, resolved, annotation, required, path, rule, await output.is_secret(), wanted)
+            return _resolved(words, resolved, annotation, required, path, rule, await output.is_secret(), wanted,
+                             recheck, wanted_if_empty)
         return awaited(value.apply(checked))
     inner, is_list = _typeddict_of(annotation)
     if isinstance(value, dict) and inner is not None and not is_list:
-        return _late_fields(words, value, inner, path)
+        return _late_fields(words, value, inner, path, recheck)
     if isinstance(value, dict):  # a map of plain values (a node selector): through the component provider its
         item = _container_item(annotation, dict)  # values arrive as outputs
         if item is not None:
@@ -170,7 +223,8 @@ def _late(words: str, value: Any, annotation: Any, required: bool, path: str,
     if isinstance(value, (list, tuple)):
         item = inner if is_list else _container_item(annotation, list)
         if item is not None:
-            return [_late(words, v, item, True, f"{path}[{i}]") if has_output(v) else v for i, v in enumerate(value)]
+            return [_late(words, v, item, True, f"{path}[{i}]", recheck=recheck if is_list else None)
+                    if has_output(v) else v for i, v in enumerate(value)]  # a spec's fields (origins) rechecked
     return value
 
 
@@ -188,7 +242,12 @@ def _container_item(annotation: Any, container: type) -> Any:
 
 def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str,
               rule: Optional[Callable[[Any], Optional[str]]] = None, secret: bool = False,
-              wanted: Optional[str] = None) -> Any:
+              wanted: Optional[str] = None, recheck: Optional[Recheck] = None,
+              wanted_if_empty: Optional[str] = None) -> Any:
+    """The resolved `value` of the output at `path`, or a LateInputError: of nothing where it is required or decided
+    what was built (`wanted`, PRESENCE_DECIDES); of the wrong type; of an empty value ("", {}, 0) the component's
+    rules refuse plainly (`recheck`, in their words) or take as left out where it decided what was built
+    (`wanted_if_empty`: the component built as if given, so it cannot be left out now)."""
     value = whole_numbers(value)
     problems: list[tuple[str, str]] = []
     typed: list[tuple[str, str]] = []  # as in check_shape: a value rule's words for a path win over its type's
@@ -206,6 +265,12 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
                  _plain_value_problem(value, annotation, outputs_allowed=True))
         if wrong:
             problems.append((path, wrong))
+        elif _empty(value):
+            if recheck is not None:
+                recheck(path, value)
+            if wanted_if_empty is not None:
+                problems.append((path, f"resolved to an empty value ({value!r}); give {wanted_if_empty}, or leave it "
+                                       "out"))
     elif not is_list:
         _shape(value, inner, path, problems, typed)
     elif not isinstance(value, (list, tuple)):

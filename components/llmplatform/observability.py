@@ -284,7 +284,7 @@ class Observability(pulumi.ComponentResource):
                                                            labels=r.get("labels"))
                        for r in group_rules["rules"]],
                 tags=tags, opts=child)
-        if a.get("postgres_server_id") is not None:
+        if a.get("postgres_server_id"):  # "" is none: an alert scoped to no server is refused by Azure
             monitor.MetricAlert(
                 f"{name}-postgres-storage", rule_name=f"alert-{prefix}-postgres-storage", resource_group_name=rg,
                 location="global", description="PostgreSQL storage above 80 %", severity=2, enabled=True,

@@ -305,6 +305,87 @@ def test_an_input_whose_presence_decides_what_is_built_is_refused_when_it_resolv
     assert reader not in {r.name for r in resources}
 
 
+# (component, other inputs, the input's path, an empty value of it, what that value does given plainly: "refused" by
+# the component's rules, built as if it were "left out" (`if args.get(key)`), or built from as a "value")
+EMPTY = [
+    ("AksCluster", {}, "log_analytics_workspace_id", "", "left out"),
+    ("AksCluster", {"defender": True}, "log_analytics_workspace_id", "", "refused"),
+    ("AksCluster", {"image_registry": "mirrortest.azurecr.io"}, "image_registry_id", "", "refused"),
+    ("AksCluster", {}, "vnet_name", "", "refused"),
+    ("AksCluster", {}, "kubernetes_version", "", "refused"),
+    ("AksCluster", {}, "resource_group_name", "", "refused"),  # a required input
+    ("ModelStore", {}, "log_analytics_workspace_id", "", "left out"),
+    ("ModelStore", {"models": ["llama3.2:1b"]}, "preload_node_selector", {}, "left out"),
+    ("ModelStore", {}, "resource_group_name", "", "refused"),
+    ("KeyVault", {}, "log_analytics_workspace_id", "", "left out"),
+    ("KeyVault", {}, "tenant_id", "", "refused"),
+    ("PostgresServer", {}, "log_analytics_workspace_id", "", "left out"),
+    ("GatewayAccess", {"external": True}, "front_door_id", "", "value"),
+    ("InferenceStack", {}, "database_url_secret", "", "refused"),
+    ("InferenceStack", {"webui_enabled": True}, "database_url_secret", "", "refused"),
+    ("Observability", {"monitoring": MONITORING}, "postgres_server_id", "", "left out"),
+    ("OpenWebUi", {}, "namespace", "", "left out"),
+    ("LlmdStack", {}, "prometheus_url", "", "left out"),  # only waited for: its presence decides nothing
+    ("GlobalEndpoint", {}, "origins[0].llmd_port", 0, "refused"),
+    ("GlobalEndpoint", {"api_keys": ["edge"]}, "origins[0].key_vault_name", "", "refused"),
+    ("GlobalEndpoint", {"api_keys": ["edge"]}, "origins[0].key_vault_resource_group", "", "refused"),
+]
+LEFT_OUT = object()
+
+
+def plainly(name: str, extra: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """`given`'s inputs with `path` given as the plain `value`, or left out (LEFT_OUT)."""
+    args = given(name, extra, path, None)
+    target = args["origins"][0] if path.startswith("origins[0].") else args
+    key = path.rsplit(".", 1)[-1]
+    del target[key]
+    if value is not LEFT_OUT:
+        target[key] = value
+    return args
+
+
+def outcome(name: str, args: Callable[[], dict[str, Any]]) -> Any:
+    """What the component does with `args`: its plan (each resource's URN and inputs), or the sentence it stops with,
+    early or late."""
+    component = getattr(llmplatform, name)
+    try:
+        plan = run(lambda: component("late", args(), provider_opts() if name in IN_CLUSTER else None))
+    except (ComponentInputError, ProgramError) as error:
+        assert "Traceback" not in str(error) and "While processing" not in str(error)
+        return str(error)
+    return sorted(((r.urn, r.inputs) for r in plan.resources), key=lambda r: r[0])
+
+
+@pytest.mark.parametrize("name, extra, path, empty, plain", EMPTY,
+                         ids=[f"{c[0]}-{c[2].rsplit('.', 1)[-1]}{'-' + next(iter(c[1])) if c[1] else ''}"
+                              for c in EMPTY])
+def test_an_empty_value_given_as_an_output_ends_as_the_same_value_given_plainly(name, extra, path, empty, plain):
+    """An output that resolves to "" (a stack reference's output set empty, another language's value) was built
+    from as given where the plain "" was refused by a rule (a VNet named "", a tenant "", a port 0) or taken as left
+    out (diagnostic settings sending to no workspace, a preload Job on any node, Open-WebUI in the namespace ""). It
+    ends as the plain one: refused once it resolves in the rule's words, or, where the plain one is left out, refused
+    as empty (the component built as if given: it cannot be left out now), and nothing the plain one does not build
+    is registered. GatewayAccess's front_door_id "" is a value (it serves nothing until the ID is known)."""
+    from llmplatform.checks import PRESENCE_DECIDES
+    early = outcome(name, lambda: plainly(name, extra, path, empty))
+    late = outcome(name, lambda: given(name, extra, path, empty))
+    if plain == "refused":
+        assert isinstance(early, str) and early.startswith(f"{name} late: "), early
+        assert late == early
+        return
+    assert not isinstance(early, str), early
+    left_out = outcome(name, lambda: plainly(name, extra, path, LEFT_OUT))
+    assert (early == left_out) is (plain == "left out")
+    spec = "RegionalOrigin" if path.startswith("origins[0].") else args_type(getattr(llmplatform, name)).__name__
+    wanted = PRESENCE_DECIDES.get(spec, {}).get(path.rsplit(".", 1)[-1])
+    if plain == "value" or wanted is None:  # built from as given, or a value whose presence decides nothing
+        assert late == early
+        return
+    assert late == f"{name} late: {path}: resolved to an empty value ({empty!r}); give {wanted}, or leave it out"
+    _, resources = registered(name, lambda: given(name, extra, path, empty))
+    assert {r.name for r in resources} <= {urn.rsplit("::", 1)[-1] for urn, _ in early}
+
+
 def test_every_optional_input_that_may_be_an_output_is_classed_by_whether_its_presence_decides():
     """An optional input the component decides from when the program runs (`if args.get(key)`) is listed in
     checks.PRESENCE_DECIDES; the others pass nothing on as nothing (the default). A new one is classed here."""

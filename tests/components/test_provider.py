@@ -418,16 +418,19 @@ def test_after_a_refused_deployment_the_plugin_serves_the_next_and_prints_no_tra
     assert "Traceback" not in host.plugin.stderr() and "never retrieved" not in host.plugin.stderr()
 
 
-def test_an_input_whose_presence_decides_what_is_built_resolving_to_nothing_is_a_per_property_error(host, example_run):
+@pytest.mark.parametrize("value, resolved", [(None, "nothing"), ("", "an empty value ('')")], ids=["none", "empty"])
+def test_an_input_whose_presence_decides_what_is_built_resolving_to_nothing_is_a_per_property_error(
+        host, example_run, value, resolved):
     """A workspace ID from another resource's output that resolved to nothing, sent as an SDK sends a known output
     value of None (`pulumi.runtime.rpc.serialize_property` with output values kept: the value null, with its
-    dependencies; a bare null is dropped as left out): KeyVault took it as given and planned diagnostic settings with
-    no workspace, which Azure refuses at deploy time. Refused once it resolves, in the Python words, under its schema
-    name, and the diagnostic settings are not registered."""
+    dependencies; a bare null is dropped as left out), or to "" (which KeyVault takes as left out given plainly):
+    KeyVault took it as given and planned diagnostic settings with no workspace, which Azure refuses at deploy time.
+    Refused once it resolves, in the Python words, under its schema name, and the diagnostic settings are not
+    registered."""
     from pulumi.runtime.rpc import _special_output_value_sig, _special_sig_key
     aks = example_run.constructed["aks"]
-    nothing = {_special_sig_key: _special_output_value_sig, "value": None, "dependencies": [aks.urn]}
-    fresh = host.with_fresh_monitor(stack="workspace-of-nothing")
+    nothing = {_special_sig_key: _special_output_value_sig, "value": value, "dependencies": [aks.urn]}
+    fresh = host.with_fresh_monitor(stack=f"workspace-of-{'nothing' if value is None else 'empty'}")
     try:
         with pytest.raises(plugin_host.ConstructFailure) as failure:
             fresh.construct("llmplatform:index:KeyVault", "vault", {
@@ -436,7 +439,7 @@ def test_an_input_whose_presence_decides_what_is_built_resolving_to_nothing_is_a
         registered = [r.name for r in fresh.monitor.registrations]
     finally:
         fresh.close()
-    why = "resolved to nothing; give a Log Analytics workspace ID, or leave it out"
+    why = f"resolved to {resolved}; give a Log Analytics workspace ID, or leave it out"
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert failure.value.message == f"KeyVault vault: log_analytics_workspace_id: {why}", failure.value.message
     assert failure.value.property_errors == [("logAnalyticsWorkspaceId", why)]
