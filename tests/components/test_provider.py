@@ -562,3 +562,38 @@ def test_an_input_maps_items_keep_their_dependencies_and_secrecy(host, example_r
     assert job.inputs["spec"]["template"]["spec"]["nodeSelector"] == {"llm-platform/pool": "cpu"}
     assert any(p.startswith("spec.template.spec.nodeSelector") for p in job.secret_paths), job.secret_paths
     assert monitoring.urn in job.dependencies, job.dependencies
+
+
+def test_a_spec_field_sent_as_its_own_secret_output_value_is_refused(host, example_run, program):
+    """The engine may send an input with an output value in place of one field (`acceptOutputs`: the caller's SDK
+    kept it where it was): its secrecy is then the field's own, not a sibling's, and a plain field given secret is
+    refused, as a Python caller's Output.secret is, instead of written in plaintext."""
+    from pulumi.runtime.rpc import _special_output_value_sig
+    props, _ = _aks_with(program, example_run.constructed["monitoring"].urn)
+    props["workloadPool"]["vmSize"] = {offline.SIG_KEY: _special_output_value_sig, "value": "Standard_D4s_v5",
+                                       "secret": True, "dependencies": [example_run.constructed["monitoring"].urn]}
+    fresh = host.with_fresh_monitor(stack="own-secret")
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            fresh.construct("llmplatform:index:AksCluster", "aks", props)
+    finally:
+        fresh.close()
+    why = "must be a plain value known when the program runs (a string), not an Output"
+    assert failure.value.property_errors == [("workloadPool.vmSize", why)], failure.value.property_errors
+
+
+def test_a_spec_field_sent_as_its_own_output_value_with_a_dependency_is_read_as_its_value(host, example_run,
+                                                                                          program):
+    """The same field sent as its own output value, not secret: its value, its dependency its own (a plain property
+    carries none), builds the spot pool."""
+    from pulumi.runtime.rpc import _special_output_value_sig
+    props, _ = _aks_with(program, example_run.constructed["monitoring"].urn)
+    props["workloadPool"]["priority"] = {offline.SIG_KEY: _special_output_value_sig, "value": "spot",
+                                         "dependencies": [example_run.constructed["monitoring"].urn]}
+    fresh = host.with_fresh_monitor(stack="own-output")
+    try:
+        built = fresh.construct("llmplatform:index:AksCluster", "aks", props)
+    finally:
+        fresh.close()
+    (pool,) = [r for r in built.children if r.type == "azure-native:containerservice:AgentPool"]
+    assert pool.inputs["scaleSetPriority"] == "Spot"
