@@ -597,3 +597,24 @@ def test_a_spec_field_sent_as_its_own_output_value_with_a_dependency_is_read_as_
         fresh.close()
     (pool,) = [r for r in built.children if r.type == "azure-native:containerservice:AgentPool"]
     assert pool.inputs["scaleSetPriority"] == "Spot"
+
+
+@pytest.mark.parametrize("type_,key,given", [
+    ("FleetUpdates", "members", {"resourceGroupName": "rg-yaml-demo", "location": "westeurope",
+                                 "fleetName": "fleet-yaml-demo"}),
+    ("GlobalEndpoint", "origins", {"resourceGroupName": "rg-yaml-demo", "namePrefix": "yaml-demo-edge"})])
+def test_a_list_item_not_known_in_a_preview_is_a_per_property_error(host, example_run, type_, key, given):
+    """An item of a list of specs not known yet (a preview, `- ${res.output}`): a fleet member was named
+    "fleet-Calling __str__ on an Output[T]...", an origin raised a TypeError from the component's code."""
+    from pulumi.runtime.rpc import UNKNOWN
+    preview = host.with_fresh_monitor(stack=f"unknown-{key}", preview=True)
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            preview.construct(f"llmplatform:index:{type_}", "c", {**given, key: [UNKNOWN]},
+                              {key: [example_run.constructed["aks"].urn]})
+        registered = preview.monitor.registrations
+    finally:
+        preview.close()
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT, failure.value
+    assert [path for path, _ in failure.value.property_errors] == [f"{key}[0]"], failure.value.property_errors
+    assert registered == []
