@@ -594,6 +594,12 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
                 problems.append((where, f"expects a list of {inner.__name__}, got {type(item).__name__}"))
                 continue
             for i, element in enumerate(item):
+                if is_output(element) and not in_handle and not handed_out(inner) and not _output_allowed(fields[key]):
+                    # one origin, one member each: an item's name names its resources (an output's text is "Calling
+                    # __str__ on an Output[T]...")
+                    problems.append((f"{where}[{i}]", "must be an object written in the program, not an Output: the "
+                                                      "component builds resources from it when the program runs"))
+                    continue
                 _shape(element, inner, f"{where}[{i}]", problems, typed, in_handle)
         else:
             _shape(item, inner, where, problems, typed, in_handle)

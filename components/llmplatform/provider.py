@@ -112,13 +112,13 @@ def _settled(value: pulumi.Output) -> Optional[_OutputData]:
     return result if isinstance(result, _OutputData) else None
 
 
-def known_value(value: pulumi.Output) -> Any:
+def known_value(value: pulumi.Output, secret: bool = True) -> Any:
     """The value of an output the engine sent with a known value, or _UNRESOLVED (unknown in a preview, or not such
-    an output)."""
+    an output; or secret, unless `secret`)."""
     result = _settled(value)
     if result is None or not result.is_known or contains_unknowns(result.value):  # a spread leaf may hold a
         return _UNRESOLVED  # preview's Unknown (keep_unknowns) as its value
-    return result.value
+    return _UNRESOLVED if result.is_secret and not secret else result.value
 
 
 def spread(value: pulumi.Output) -> Any:
@@ -175,9 +175,9 @@ class PlatformProvider(ComponentProvider):
                 for e in inner.errors or []]) from None
 
     def map_input_properties(self, inputs: Any, properties: dict[str, PropertyDefinition], mapping: dict[str, str],
-                             component_name: str, property_path: str) -> dict[str, Any]:
+                             component_name: str, property_path: str, shared: bool = False) -> dict[str, Any]:
         """Schema names to Python names, recursively, with whole numbers as ints and objects checked to be objects;
-        a value that arrives as an output is mapped inside it."""
+        a value that arrives as an output is mapped inside it. `shared`: as `_map_value`'s."""
         mapped: dict[str, Any] = {}
         for given in (inputs if isinstance(inputs, dict) else {}):  # an unknown name is refused, not dropped
             if given not in properties:
@@ -190,26 +190,38 @@ class PlatformProvider(ComponentProvider):
                 if not prop.optional:
                     raise InputPropertyError(path, f"Missing required input '{path}' on '{component_name}'")
                 continue
-            mapped[mapping[schema_name]] = self._map_value(value, prop, component_name, path)
+            mapped[mapping[schema_name]] = self._map_value(value, prop, component_name, path, shared)
         return mapped
 
-    def _map_value(self, value: Any, prop: PropertyDefinition, component_name: str, path: str) -> Any:
+    def _map_value(self, value: Any, prop: PropertyDefinition, component_name: str, path: str,
+                   shared: bool = False, container: Optional[PropertyDefinition] = None) -> Any:
+        """One value as the component reads it. `shared`: it was spread out of an output holding objects (a spec, a
+        handle, a list of them), whose secrecy may be any of their fields' (the SDK's server marks a whole input
+        secret when one part is); `container`: the list or map property it is an item of."""
         if isinstance(value, pulumi.Output):
             structure = spread(value)
             if structure is not _UNRESOLVED:
-                return self._map_value(structure, prop, component_name, path)
-            plain = known_value(value) if prop.plain else _UNRESOLVED
-            if plain is not _UNRESOLVED:  # a `plain` input (a spec's field too) is read when the program runs:
-                # a known value is handed over as such, as a Python caller writes it and as another language's SDK
-                # sends it (a plain property carries no dependencies; a spec's field arrives as an output when a
-                # sibling has them, spread gives it the whole object's); an unknown one stays an output, which the
-                # component refuses in its words
-                return None if plain is None else self._map_value(plain, prop, component_name, path)
+                return self._map_value(structure, prop, component_name, path, shared or self._holds_objects(prop),
+                                       container)
+            plain = _UNRESOLVED
+            if prop.plain and (container is None or container.plain):
+                # a `plain` input (a spec's field too) is read when the program runs: a known value is handed over
+                # as such, as a Python caller writes it and as another language's SDK sends it (a plain property
+                # carries no dependencies; a spec's field arrives as an output when a sibling has them, spread gives
+                # it the whole object's); an unknown one stays an output, which the component refuses in its words.
+                # Not the items of a pulumi.Input list or map (the analyzer marks them plain whatever they are: they
+                # keep their dependencies), nor a secret that is the value's own (a plain input, a plain list's
+                # items, a field the engine sent as an output value of its own), which stays an output: refused, or
+                # kept secret, as a Python caller's is. A secret spread out of objects may be a sibling's: handed over
+                plain = known_value(value, secret=shared)
+            if plain is not _UNRESOLVED:
+                return None if plain is None else self._map_value(plain, prop, component_name, path, shared,
+                                                                  container)
             words = _CONSTRUCTING.get()
 
             async def mapped(v: Any) -> Any:  # an input error once it resolves: refused as the late checks refuse
                 try:
-                    return None if v is None else self._map_value(v, prop, component_name, path)
+                    return None if v is None else self._map_value(v, prop, component_name, path, shared, container)
                 except InputPropertyError as error:  # a secret's value stays out of the message, as theirs
                     reason = hidden(error.reason) if await value.is_secret() else error.reason
                     raise LateInputError(f"{words}: input {error.property_path}: {reason}",
@@ -230,19 +242,28 @@ class PlatformProvider(ComponentProvider):
                 raise InputPropertyError(
                     path, f"expects an object ({type_def.name}), got {type(value).__name__} {value!r}")
             return self.map_input_properties(value, type_def.properties, type_def.properties_mapping,
-                                             component_name, path)
+                                             component_name, path, shared)
         if prop.type == PropertyType.INTEGER:
             return whole_number(value, path)
         if prop.type == PropertyType.ARRAY and prop.items is not None:
             if not isinstance(value, list):
                 raise InputPropertyError(path, f"expects a list, got {type(value).__name__} {value!r}")
-            return [self._map_value(item, prop.items, component_name, f"{path}[{i}]") for i, item in enumerate(value)]
+            return [self._map_value(item, prop.items, component_name, f"{path}[{i}]", shared, prop)
+                    for i, item in enumerate(value)]
         if prop.type == PropertyType.OBJECT and prop.additional_properties is not None:
             if not isinstance(value, dict):
                 raise InputPropertyError(path, f"expects a map, got {type(value).__name__} {value!r}")
-            return {k: self._map_value(v, prop.additional_properties, component_name, _join(path, k))
+            return {k: self._map_value(v, prop.additional_properties, component_name, _join(path, k), shared, prop)
                     for k, v in value.items()}
         return value
+
+    def _holds_objects(self, prop: PropertyDefinition) -> bool:
+        """The property is an object type with fields, or a list or map of them."""
+        if prop.ref:
+            type_def = self.get_type_definition(prop)
+            return type_def is not None and not type_def.enum
+        inner = prop.items if prop.type == PropertyType.ARRAY else prop.additional_properties
+        return inner is not None and self._holds_objects(inner)
 
     def _enum_type(self, prop: PropertyDefinition) -> Optional[type[Enum]]:
         external = self._external_enum_types.get(prop.ref or "")

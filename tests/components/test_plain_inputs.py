@@ -163,3 +163,31 @@ def test_every_input_given_as_an_output_plans_the_same(name, monkeypatch):
     outputs = {r.urn: json.dumps(r.inputs, sort_keys=True) for r in given_outputs.resources}
     assert sorted(set(plain) ^ set(outputs)) == []
     assert [urn for urn in plain if plain[urn] != outputs[urn]] == []
+
+
+def spec_lists(component: str) -> list[str]:
+    """The inputs of `component` that are lists of specs written in the program (one origin, one member each)."""
+    fields = args_type(getattr(llmplatform, component)).__annotations__
+    return sorted(key for key, field in fields.items()
+                  if checks._typeddict_of(field)[1] and checks.handed_out(checks._typeddict_of(field)[0]) is None
+                  and not checks._output_allowed(field))
+
+
+@pytest.mark.parametrize("component", sorted(c for c in REQUIRED if spec_lists(c)))
+def test_an_item_of_a_list_of_specs_given_as_an_output_is_refused_naming_its_path(component):
+    """`members=[ref.get_output("member")]`: the component names a resource after each item's name, which an output
+    hides (a fleet member was named "fleet-Calling __str__ on an Output[T]...", an origin raised a TypeError):
+    refused by path, as the whole list given as an output is."""
+    args = full_args(component)
+    keys = spec_lists(component)
+
+    def program() -> None:
+        given = copy.deepcopy(args)
+        for key in keys:
+            given[key] = [pulumi.Output.from_input(given[key][0]), *given[key][1:]]
+        build(component, given)
+    with pytest.raises(ComponentInputError) as refused:
+        run(program)
+    problems = refused.value.errors or []
+    assert sorted(e["property_path"] for e in problems) == [f"{key}[0]" for key in keys], str(refused.value)
+    assert all(e["reason"].startswith("must be an object written in the program, not an Output") for e in problems)

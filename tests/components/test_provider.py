@@ -501,3 +501,123 @@ def test_a_plain_field_not_known_in_a_preview_is_a_per_property_error(host, exam
     assert failure.value.property_errors == [("workloadPool.vmSize", why)], failure.value.property_errors
     assert failure.value.message == f"AksCluster aks: workload_pool.vm_size: {why}", failure.value.message
     assert registered == []
+
+
+def _monitoring(host, stack: str, **given) -> plugin_host.Constructed:
+    props = {"location": "westeurope", "resourceGroupName": "rg-yaml-demo", "namePrefix": "yaml-demo",
+             "alertEmails": ["platform@example.com"], **given}
+    fresh = host.with_fresh_monitor(stack=stack)
+    try:
+        return fresh.construct("llmplatform:index:AzureMonitoring", "mon", props)
+    finally:
+        fresh.close()
+
+
+def test_a_secret_in_a_plain_list_or_map_stays_secret(host):
+    """A plain list's or map's items are Outputs when a Python caller gives them so (tags={"owner": Output.secret(..)}
+    keeps the tag secret); through the provider a secret list or map arrives as one secret output, and its items
+    were handed over as values, in plaintext in every child's inputs and the state."""
+    secret = {offline.SIG_KEY: offline.SECRET_SIG}
+    built = _monitoring(host, "secret-items", tags={**secret, "value": {"owner": "team-a"}},
+                        alertEmails={**secret, "value": ["platform@example.com"]})
+    workspace = next(r for r in built.children if r.type == "azure-native:operationalinsights:Workspace")
+    assert workspace.inputs["tags"] == {"owner": "team-a"} and "tags.owner" in workspace.secret_paths
+    (group,) = [r for r in built.children if r.type == "azure-native:monitor:ActionGroup"]
+    assert group.inputs["emailReceivers"][0]["emailAddress"] == "platform@example.com"
+    assert "emailReceivers[0].emailAddress" in group.secret_paths, group.secret_paths
+
+
+def test_a_secret_plain_input_is_refused_not_written_in_plaintext(host):
+    """A plain input given as a secret: a Python caller's Output.secret is refused (the component reads the value);
+    through the provider it was handed over as its value, the secret written in plaintext into resource names."""
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        _monitoring(host, "secret-plain", namePrefix={offline.SIG_KEY: offline.SECRET_SIG, "value": "yaml-demo"})
+    why = "must be a plain value known when the program runs (a string), not an Output"
+    assert failure.value.property_errors == [("namePrefix", why)], failure.value.property_errors
+
+
+def test_a_plain_field_beside_a_secret_sibling_is_still_read_as_its_value(host, example_run):
+    """The SDK's server marks a whole input secret when any part of it is: an origin's secret host makes its `name`
+    arrive as a secret output too, which is the sibling's secrecy, not the name's: read as the name."""
+    props = {"resourceGroupName": "rg-yaml-demo", "namePrefix": "yaml-demo-edge",
+             "origins": [{"name": "westeurope",
+                          "host": {offline.SIG_KEY: offline.SECRET_SIG, "value": "20.0.0.1"}}]}
+    fresh = host.with_fresh_monitor(stack="secret-sibling")
+    try:
+        built = fresh.construct("llmplatform:index:GlobalEndpoint", "edge", props)
+    finally:
+        fresh.close()
+    origins = sorted(r.name for r in built.children if r.type == "azure-native:cdn:AFDOrigin")
+    assert origins == ["edge-api-westeurope", "edge-ui-westeurope"]
+
+
+def test_an_input_maps_items_keep_their_dependencies_and_secrecy(host, example_run):
+    """`preload_node_selector` is a pulumi.Input map: the analyzer marks its values plain (a typed SDK sends the map
+    whole), which says nothing of them; given with a dependency and a secret, the preload Job keeps both."""
+    aks, monitoring = example_run.constructed["aks"], example_run.constructed["monitoring"]
+    built = host.construct("llmplatform:index:ModelStore", "selector-models", {
+        "cluster": aks.wire["cluster"], "namespace": "selector", "accountName": "stselectormodels01",
+        "models": ["tinyllama"],
+        "preloadNodeSelector": {offline.SIG_KEY: offline.SECRET_SIG, "value": {"llm-platform/pool": "cpu"}}},
+        {"cluster": [aks.urn], "preloadNodeSelector": [monitoring.urn]},
+        providers={"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+    (job,) = [r for r in built.children if r.type == "kubernetes:batch/v1:Job"]
+    assert job.inputs["spec"]["template"]["spec"]["nodeSelector"] == {"llm-platform/pool": "cpu"}
+    assert any(p.startswith("spec.template.spec.nodeSelector") for p in job.secret_paths), job.secret_paths
+    assert monitoring.urn in job.dependencies, job.dependencies
+
+
+def test_a_spec_field_sent_as_its_own_secret_output_value_is_refused(host, example_run, program):
+    """The engine may send an input with an output value in place of one field (`acceptOutputs`: the caller's SDK
+    kept it where it was): its secrecy is then the field's own, not a sibling's, and a plain field given secret is
+    refused, as a Python caller's Output.secret is, instead of written in plaintext."""
+    from pulumi.runtime.rpc import _special_output_value_sig
+    props, _ = _aks_with(program, example_run.constructed["monitoring"].urn)
+    props["workloadPool"]["vmSize"] = {offline.SIG_KEY: _special_output_value_sig, "value": "Standard_D4s_v5",
+                                       "secret": True, "dependencies": [example_run.constructed["monitoring"].urn]}
+    fresh = host.with_fresh_monitor(stack="own-secret")
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            fresh.construct("llmplatform:index:AksCluster", "aks", props)
+    finally:
+        fresh.close()
+    why = "must be a plain value known when the program runs (a string), not an Output"
+    assert failure.value.property_errors == [("workloadPool.vmSize", why)], failure.value.property_errors
+
+
+def test_a_spec_field_sent_as_its_own_output_value_with_a_dependency_is_read_as_its_value(host, example_run,
+                                                                                          program):
+    """The same field sent as its own output value, not secret: its value, its dependency its own (a plain property
+    carries none), builds the spot pool."""
+    from pulumi.runtime.rpc import _special_output_value_sig
+    props, _ = _aks_with(program, example_run.constructed["monitoring"].urn)
+    props["workloadPool"]["priority"] = {offline.SIG_KEY: _special_output_value_sig, "value": "spot",
+                                         "dependencies": [example_run.constructed["monitoring"].urn]}
+    fresh = host.with_fresh_monitor(stack="own-output")
+    try:
+        built = fresh.construct("llmplatform:index:AksCluster", "aks", props)
+    finally:
+        fresh.close()
+    (pool,) = [r for r in built.children if r.type == "azure-native:containerservice:AgentPool"]
+    assert pool.inputs["scaleSetPriority"] == "Spot"
+
+
+@pytest.mark.parametrize("type_,key,given", [
+    ("FleetUpdates", "members", {"resourceGroupName": "rg-yaml-demo", "location": "westeurope",
+                                 "fleetName": "fleet-yaml-demo"}),
+    ("GlobalEndpoint", "origins", {"resourceGroupName": "rg-yaml-demo", "namePrefix": "yaml-demo-edge"})])
+def test_a_list_item_not_known_in_a_preview_is_a_per_property_error(host, example_run, type_, key, given):
+    """An item of a list of specs not known yet (a preview, `- ${res.output}`): a fleet member was named
+    "fleet-Calling __str__ on an Output[T]...", an origin raised a TypeError from the component's code."""
+    from pulumi.runtime.rpc import UNKNOWN
+    preview = host.with_fresh_monitor(stack=f"unknown-{key}", preview=True)
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            preview.construct(f"llmplatform:index:{type_}", "c", {**given, key: [UNKNOWN]},
+                              {key: [example_run.constructed["aks"].urn]})
+        registered = preview.monitor.registrations
+    finally:
+        preview.close()
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT, failure.value
+    assert [path for path, _ in failure.value.property_errors] == [f"{key}[0]"], failure.value.property_errors
+    assert registered == []
