@@ -17,11 +17,11 @@ from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as 
                                  MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS, WAF_MODES)
 from llmplatform.defaults import DEFAULTS as D
 from llmplatform.input_rules import EDGE_NAME, FLEET_NAME
-from llmplatform.naming import stack_name_problem
 from llmplatform.regions import azure_region
 
 from . import resource_names
 from .reader import ConfigError, Reader, describe
+from .stack_names import stack_name_problem
 from .stack_yaml import parse_yaml
 from .sections.cost import CostConfig, parse_cost
 

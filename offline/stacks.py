@@ -7,27 +7,16 @@ from __future__ import annotations
 
 import copy
 import functools
-import re
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
 
+from config.stack_names import STACK_NAME, STACK_NAME_ALLOWED, stack_name_problem  # noqa: F401 (re-exported)
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
-# The rule of llmplatform.naming (STACK_NAME, STACK_NAME_ALLOWED, stack_name_problem), written again here: importing
-# that module imports the component package and the SDK. tests/offline/test_plan.py holds the two to the same rule.
-STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
-STACK_NAME_ALLOWED = "1-100 letters, digits, '_', '.' and '-', as the Pulumi CLI allows, and not '.' or '..'"
-
 WHAT_IF = ".what-if"  # the suffix of a plan run with --set or --stack-file: beside build/<stack>/, never over it
-
-
-def stack_name_problem(name: object) -> Optional[str]:
-    """Why `name` cannot be a stack's name (None when it can), as llmplatform.naming.stack_name_problem says."""
-    if isinstance(name, str) and STACK_NAME.fullmatch(name) and name not in (".", ".."):
-        return None
-    return f"stack name {name!r} is not valid: {STACK_NAME_ALLOWED}"
 
 
 @functools.lru_cache(maxsize=16)

@@ -128,19 +128,6 @@ def test_refusals_that_need_no_program_run_do_not_import_the_sdk(tmp_path):
     # package's rules) finds in the rest (test_config_messages_say_what_to_do)
 
 
-def test_the_stack_name_rule_without_the_sdk_is_the_packages():
-    """offline/stacks.py writes llmplatform.naming's stack-name rule again (importing that module imports the SDK):
-    the same pattern, the same message, the same answers."""
-    from llmplatform import naming
-
-    from offline import stacks
-    assert stacks.STACK_NAME.pattern == naming.STACK_NAME.pattern
-    assert stacks.STACK_NAME_ALLOWED == naming.STACK_NAME_ALLOWED
-    for name in ("dev", "prod-westeurope", "a.b_c-1", "x" * 100, "x" * 101, "", ".", "..", "...", "a/b", "../x",
-                 "dev ", "dév", "a\nb", None, 3):
-        assert stacks.stack_name_problem(name) == naming.stack_name_problem(name), name
-
-
 @pytest.mark.parametrize("stack", ["..", ".", "", "../escape", "a/b"])
 def test_a_stack_name_that_is_no_folders_removes_nothing(tmp_path, capsys, stack):
     """The plan's folder is <out>/<stack>/, emptied before planning: a name that is --out itself or its parent
