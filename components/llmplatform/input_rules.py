@@ -134,7 +134,8 @@ def acr_id_problem(acr_id: str, registry: str) -> Optional[str]:
 
 def zones_rule(r: Rules, key: str, location: Any = None, where: str = "") -> list[str]:
     """Availability zones, each once; none in a `location` (`where` names it) that has no zones (AKS refuses the
-    pool there). A location known only at deploy time, or one Microsoft's region list leaves out, is left alone."""
+    pool there). A location known only at deploy time is compared once it resolves (checks._rechecker); one
+    Microsoft's region list leaves out is left alone."""
     r.declare(key, allowed=ZONES)
     zones = r.texts(key, lambda z: None if z in ZONES else f"one of {', '.join(ZONES)}")
     if len(set(zones)) != len(zones):
