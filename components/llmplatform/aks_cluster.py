@@ -11,11 +11,10 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .defaults import defaults_for
-from .checks import check_shape, fail_when_known
+from .checks import check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle, settled
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
-from .input_rules import acr_id_problem
 from .kubeconfig import with_kubelogin
 from .monitoring import KSM_NODE_LABELS
 from .os_disks import os_disk_type
@@ -253,17 +252,6 @@ def handed_version(version: Optional[pulumi.Input[str]]) -> pulumi.Input[str]:
     return version or ""
 
 
-def acr_pull_scope(name: str, acr_id: pulumi.Input[str], registry: str) -> pulumi.Output[str]:
-    """The registry id the kubelet gets AcrPull on; an id known only at deploy time (another resource's output) is
-    checked against the mirror then, as AksCluster's rules check a plain one."""
-    def checked(value: str) -> str:
-        problem = acr_id_problem(value, registry)
-        if problem:  # inside an apply: a RunError, or the SDK wraps it in "While processing" ValueErrors
-            fail_when_known("AksCluster", name, "image_registry_id", value, problem)
-        return value
-    return pulumi.Output.from_input(acr_id).apply(checked)
-
-
 class AksCluster(pulumi.ComponentResource):
     """AKS with Entra RBAC, workload identity, network policy, the Key Vault CSI driver and upgrade channels: a system
     pool inline, a CPU workload pool as an AgentPool, and a Kubernetes provider for what runs inside."""
@@ -470,7 +458,7 @@ class AksCluster(pulumi.ComponentResource):
                 f"{name}-acr-pull", principal_id=kubelet_object_id,
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
                 role_definition_id=builtin_role(ACR_PULL),
-                scope=acr_pull_scope(name, args["image_registry_id"], args.get("image_registry") or ""), opts=child))
+                scope=args["image_registry_id"], opts=child))
 
         credentials = cs.list_managed_cluster_user_credentials_output(
             resource_group_name=rg_name, resource_name=cluster.name, format="exec")

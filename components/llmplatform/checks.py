@@ -61,9 +61,9 @@ EMPTY_IS_A_VALUE: dict[str, frozenset[str]] = {
     "GatewayAccessArgs": frozenset({"front_door_id"})}  # "" until the profile's ID is known: serves nothing
 
 
-# An input given as an output that resolved to an empty value ("", {}, [], 0): the component's rules run again with
-# it put at its input path (`_rechecker`), refusing it as they refuse it given plainly.
-Recheck = Callable[[str, Any], None]
+# An input (or a spec's field) given as an output, once it resolved: the component's rules run again with its value
+# put at its input path (`_rechecker`: path, value, whether it is a secret), refusing it as they refuse it plainly.
+Recheck = Callable[[str, Any, bool], None]
 
 
 A = typing.TypeVar("A")
@@ -153,17 +153,49 @@ def _late_fields(words: str, value: dict[str, Any], spec: type, path: str,
 
 
 def _rechecker(component: str, name: str, args: Any, args_type: type) -> Recheck:
-    """What refuses an input of `args` given as an output once it resolved to an empty value, as the component's rules
-    refuse the same value given plainly (a VNet name "", a port 0, a Key Vault name "" with api_keys, Defender with a
-    workspace ID ""), in their words, "<Component> <name>: input <path>=... is invalid; allowed: ...": the rules run
+    """What refuses an input of `args` given as an output once it resolved, as the component's rules refuse the same
+    value given plainly (a tenant ID that is no GUID, a VNet name of 200 characters, a port 70000, a Key Vault name
+    "" with api_keys), in their words, "<Component> <name>: input <path>=... is invalid; allowed: ...": the rules run
     again on `args` with the value put at `path`, the other outputs unknown as the early check read them (which
-    passed: what they find now is the value's). The name prefix rule is not run again: it read the resource name."""
-    def recheck(path: str, value: Any) -> None:
+    passed: what they find now is the value's). A secret's value stays out of the message: each problem is named by
+    its path, as the late shape checks name theirs, without the value (`hidden`, `_unshown`). The name prefix rule is
+    not run again: it read the resource name."""
+    def recheck(path: str, value: Any, secret: bool = False) -> None:
         try:
             refuse_now(component, name, _put(args, path, value), args_type, prefix_rule=lambda _: None)
         except ComponentInputError as error:
-            raise LateInputError.of(error) from None
+            if not secret:
+                raise LateInputError.of(error) from None
+            problems = [(e["property_path"], _unshown(hidden(e["reason"]), value)) for e in error.errors or []]
+            raise LateInputError(f"{component} {name}: {'; '.join(f'{where}: {why}' for where, why in problems)}",
+                                 problems) from None
     return recheck
+
+
+def _unshown(why: str, value: Any) -> str:
+    """`why` without the secret `value` where a rule names it in another input's allowed text ("at least
+    min_replicas (7)") or its own: each string or number in it as a whole word, and any quoted part of one (an ACR
+    id's "not 'registryname'")."""
+    leaves: list[str] = []
+
+    def collect(item: Any) -> None:
+        if isinstance(item, Mapping):
+            for key, inner in item.items():
+                collect(key)
+                collect(inner)
+        elif isinstance(item, (list, tuple)):
+            for inner in item:
+                collect(inner)
+        elif isinstance(item, (str, int, float)) and not isinstance(item, bool) and str(item):
+            leaves.extend({repr(item), str(item)})
+    collect(value)
+    for leaf in sorted(leaves, key=len, reverse=True):
+        why = re.sub(rf"(?<![\w.]){re.escape(leaf)}(?![\w.])", "a secret", why)
+    texts = [leaf.lower() for leaf in leaves]
+    return _QUOTED.sub(lambda m: "a secret" if any(m[2].lower() in t for t in texts) else m[0], why)
+
+
+_QUOTED = re.compile(r"(?<!\w)(['\"])([^'\"\n]+)\1(?!\w)")  # a value a rule quotes (repr), not "Door's"
 
 
 _STEP = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
@@ -245,9 +277,10 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
               wanted: Optional[str] = None, recheck: Optional[Recheck] = None,
               wanted_if_empty: Optional[str] = None) -> Any:
     """The resolved `value` of the output at `path`, or a LateInputError: of nothing where it is required or decided
-    what was built (`wanted`, PRESENCE_DECIDES); of the wrong type; of an empty value ("", {}, 0) the component's
-    rules refuse plainly (`recheck`, in their words) or take as left out where it decided what was built
-    (`wanted_if_empty`: the component built as if given, so it cannot be left out now)."""
+    what was built (`wanted`, PRESENCE_DECIDES); of the wrong type; of a value the component's rules refuse plainly
+    (`recheck`, in their words: a tenant ID that is no GUID, a port 0); of an empty value ("", {}, 0) they take as
+    left out where it decided what was built (`wanted_if_empty`: the component built as if given, so it cannot be
+    left out now)."""
     value = whole_numbers(value)
     problems: list[tuple[str, str]] = []
     typed: list[tuple[str, str]] = []  # as in check_shape: a value rule's words for a path win over its type's
@@ -265,12 +298,6 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
                  _plain_value_problem(value, annotation, outputs_allowed=True))
         if wrong:
             problems.append((path, wrong))
-        elif _empty(value):
-            if recheck is not None:
-                recheck(path, value)
-            if wanted_if_empty is not None:
-                problems.append((path, f"resolved to an empty value ({value!r}); give {wanted_if_empty}, or leave it "
-                                       "out"))
     elif not is_list:
         _shape(value, inner, path, problems, typed)
     elif not isinstance(value, (list, tuple)):
@@ -279,6 +306,10 @@ def _resolved(words: str, value: Any, annotation: Any, required: bool, path: str
         for i, element in enumerate(value):
             _shape(element, inner, f"{path}[{i}]", problems, typed)
     problems += [(where, why) for where, why in typed if not any(within(where, p) for p, _ in problems)]
+    if not problems and recheck is not None and (inner is None or handed_out(inner) is None):
+        recheck(path, value, secret)  # the rules' words, as for the plain value; a handle's are late_rules'
+    if not problems and inner is None and _empty(value) and wanted_if_empty is not None:
+        problems.append((path, f"resolved to an empty value ({value!r}); give {wanted_if_empty}, or leave it out"))
     if secret:
         problems = [(where, hidden(why)) for where, why in problems]
     if problems:

@@ -2,6 +2,7 @@
 checked once they resolve: a handle of the wrong shape, a field of the wrong type, a required input that resolves
 to nothing is refused as a LateInputError in the early check's words, before any code reads it (which otherwise
 stopped with a TypeError and a traceback, or, for a node selector of None, placed pods on any node)."""
+import re
 from typing import Any, Callable
 
 import pulumi
@@ -406,3 +407,85 @@ def test_every_optional_input_that_may_be_an_output_is_classed_by_whether_its_pr
         walk(args_type(component))
     decides = {(spec, key) for spec, keys in PRESENCE_DECIDES.items() for key in keys}
     assert decides | passes_on == found and not decides & passes_on
+
+
+# (component, other inputs, the input's path, a value the component's rules refuse, one they take, the refusal's
+# start): inputs, a spec's field, an item's field, a required input, a value against another input. (A
+# ModelAutoscaler takes no input as an output: its bounds are plain values, an Output of one is refused early.)
+ADMINS = {"object_id": "22222222-2222-2222-2222-222222222222", "display_name": "admins"}
+OTHER_REGISTRY_ID = REGISTRY_ID.replace("/mirrortest", "/otherregistry")
+REFUSED = [
+    ("KeyVault", {}, "tenant_id", "abc", "11111111-1111-1111-1111-111111111111",
+     "input tenant_id='abc' is invalid; allowed: an Entra object id (GUID)"),
+    ("AksCluster", {}, "vnet_name", "v" * 200, "vnet-given", "input vnet_name='vvvv"),
+    ("AksCluster", {}, "kubernetes_version", "latest", "1.33", "input kubernetes_version='latest' is invalid"),
+    ("AksCluster", {"image_registry": "mirrortest.azurecr.io"}, "image_registry_id", OTHER_REGISTRY_ID, REGISTRY_ID,
+     "input image_registry_id='/subscriptions/"),
+    ("GatewayAccess", {"external": True}, "front_door_id", "fd-profile", "33333333-3333-3333-3333-333333333333",
+     "input front_door_id='fd-profile' is invalid; allowed: the Front Door profile's ID (a GUID)"),
+    ("GlobalEndpoint", {"origins": [ORIGIN]}, "origins[0].llmd_port", 70000, 8000,
+     "input origins[0].llmd_port=70000 is invalid; allowed: a whole number from 1 to 65535"),
+    ("PostgresServer", {}, "server_name", "PSQL_Bad", "psql-good-1", "input server_name='PSQL_Bad' is invalid"),
+    ("PostgresServer", {"entra_admin_group": ADMINS}, "entra_admin_group.object_id", "admins", ADMINS["object_id"],
+     "input entra_admin_group.object_id='admins' is invalid; allowed: an Entra object id (GUID)"),
+    ("ModelStore", {}, "account_name", "Models-Store!", "stgood1", "input account_name='Models-Store!' is invalid"),
+]
+
+
+def at(name: str, extra: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """The component's required inputs with `extra`, and `value` at `path` (an input, or a field of a spec in them)."""
+    args = {**REQUIRED[name](), **extra}
+    *outer, last = [int(step) if step.isdigit() else step for step in re.split(r"\.|\[|\]\.?", path) if step]
+    target: Any = args
+    for step in outer:
+        target[step] = target[step].copy()
+        target = target[step]
+    target[last] = value
+    return args
+
+
+def refusal(name: str, args: Callable[[], dict[str, Any]]) -> tuple[str, type]:
+    """The sentence the component stops with on `args`, and the error's type (early: ComponentInputError, late: the
+    LateInputError the offline runner reports as a ProgramError)."""
+    component = getattr(llmplatform, name)
+    with pytest.raises((ComponentInputError, ProgramError)) as error:
+        run(lambda: component("late", args(), provider_opts() if name in IN_CLUSTER else None))
+    assert "Traceback" not in str(error.value) and "While processing" not in str(error.value)
+    return str(error.value), type(error.value)
+
+
+@pytest.mark.parametrize("name, extra, path, bad, good, words", REFUSED,
+                         ids=[f"{c[0]}-{c[2].rsplit('.', 1)[-1]}" for c in REFUSED])
+def test_a_value_the_rules_refuse_given_as_an_output_is_refused_in_their_words_once_it_resolves(
+        name, extra, path, bad, good, words):
+    """A KeyVault tenant "abc", a VNet name of 200 characters, a port 70000 from an output (a stack reference's,
+    another resource's, another language's value through the component provider) skipped the rules and was built:
+    Azure refused it at deploy time in its own words, where the plain value is refused by name before anything
+    registers. The rules run again once it resolves and refuse it in the same words, as a LateInputError."""
+    early, early_type = refusal(name, lambda: at(name, extra, path, bad))
+    late, late_type = refusal(name, lambda: at(name, extra, path, pulumi.Output.from_input(bad)))
+    assert early_type is ComponentInputError and late_type is ProgramError, (early, late)
+    assert late == early and late.startswith(f"{name} late: {words}"), late
+
+
+@pytest.mark.parametrize("name, extra, path, bad, good, words", REFUSED,
+                         ids=[f"{c[0]}-{c[2].rsplit('.', 1)[-1]}" for c in REFUSED])
+def test_a_value_the_rules_take_given_as_an_output_plans_as_given_plainly(name, extra, path, bad, good, words):
+    plan = outcome(name, lambda: at(name, extra, path, good))
+    assert not isinstance(plan, str), plan
+    assert outcome(name, lambda: at(name, extra, path, pulumi.Output.from_input(good))) == plan
+
+
+@pytest.mark.parametrize("extra, path, value, why", [
+    ({}, "tenant_id", "hunter2-tenant", "an Entra object id (GUID)"),
+    ({"image_registry": "mirrortest.azurecr.io"}, "image_registry_id", OTHER_REGISTRY_ID,
+     "the id of the registry image_registry names ('mirrortest'), not a secret"),  # a part of the value
+], ids=["tenant", "registry-id"])
+def test_a_secret_the_rules_refuse_is_refused_without_its_value(extra, path, value, why):
+    """A stack reference's output is often secret: the refusal reaches the console and CI logs without its value,
+    named by its path as the late shape checks name theirs, nor any part of it the rule quotes."""
+    name = "KeyVault" if path == "tenant_id" else "AksCluster"
+    message, kind = refusal(name, lambda: at(name, extra, path, pulumi.Output.secret(value)))
+    assert kind is ProgramError, message
+    assert message == f"{name} late: {path}: a secret (its value is not shown) is invalid; allowed: {why}"
+    assert "hunter2" not in message and "otherregistry" not in message

@@ -446,6 +446,29 @@ def test_an_input_whose_presence_decides_what_is_built_resolving_to_nothing_is_a
     assert "vault-diagnostics" not in registered
 
 
+
+def test_a_value_the_rules_refuse_sent_as_an_output_value_is_a_per_property_error(host, example_run):
+    """A tenant ID from another resource's output that is no GUID: KeyVault built the vault with it, and Azure
+    refused it at deploy time in its own words. Refused once it resolves in the words a plain one gets, under its
+    schema name, and the vault is not registered."""
+    from pulumi.runtime.rpc import _special_output_value_sig, _special_sig_key
+    aks = example_run.constructed["aks"]
+    tenant = {_special_sig_key: _special_output_value_sig, "value": "abc", "dependencies": [aks.urn]}
+    fresh = host.with_fresh_monitor(stack="tenant-of-abc")
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            fresh.construct("llmplatform:index:KeyVault", "vault", {
+                "cluster": aks.wire["cluster"], "vaultName": "kv-yaml-demo-04", "tenantId": tenant},
+                {"cluster": [aks.urn], "tenantId": [aks.urn]})
+        registered = [r.name for r in fresh.monitor.registrations]
+    finally:
+        fresh.close()
+    why = "'abc' is invalid; allowed: an Entra object id (GUID)"
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.value.message == f"KeyVault vault: input tenant_id={why}", failure.value.message
+    assert failure.value.property_errors == [("tenantId", why)]
+    assert "vault-vault" not in registered, registered
+
 # ---- plain inputs (`plain` in the schema: a spec's fields the component reads when the program runs) -----------
 def test_list_items_named_by_their_plain_names_keep_the_state_of_their_old_position_names(example_run):
     """The YAML example's fleet member and Front Door origin have a sibling with a dependency (clusterId, host), so the

@@ -140,11 +140,18 @@ def test_the_same_programs_plan_in_a_zonal_region_and_without_zones_in_one_witho
     assert zones_of(run(lambda: _gpu_pool(_cluster("westus")))) == [()]
 
 
-def test_a_location_known_only_at_deploy_time_is_left_alone():
+def test_a_location_known_only_at_deploy_time_is_checked_against_the_zones_once_it_resolves():
     """An output location (another stack's, a resource group's) cannot be read when the component is built: the
-    zones are not refused then, and the plan carries them."""
+    zones are not refused then. Once it resolves, the rules run again with it: a zonal region plans with the zones,
+    one without them is refused in the words a plain location gets (the plan carried them, and AKS refused the pool
+    at deploy time)."""
     import pulumi
-    from llmplatform.testing import run
-    plan = run(lambda: _cluster(pulumi.Output.from_input("westus"), ["1", "2", "3"]))
+    from llmplatform.testing import ProgramError, run
+    plan = run(lambda: _cluster(pulumi.Output.from_input("westeurope"), ["1", "2", "3"]))
     assert plan.one("azure-native:containerservice:ManagedCluster").inputs["agentPoolProfiles"][0][
         "availabilityZones"] == ["1", "2", "3"]
+    with pytest.raises(ProgramError) as error:
+        run(lambda: _cluster(pulumi.Output.from_input("westus"), ["1", "2", "3"]))
+    assert str(error.value) == ("AksCluster aks: input zones=['1', '2', '3'] is invalid; allowed: none in location "
+                                "'westus', a region without availability zones (Microsoft's Azure regions list): "
+                                "leave zones out")
