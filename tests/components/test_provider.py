@@ -418,6 +418,24 @@ def test_after_a_refused_deployment_the_plugin_serves_the_next_and_prints_no_tra
     assert "Traceback" not in host.plugin.stderr() and "never retrieved" not in host.plugin.stderr()
 
 
+def _refused_vault(host, example_run, key: str, value, vault_name: str):
+    """A KeyVault whose input `key` arrives as an SDK sends a known output value (`pulumi.runtime.rpc.
+    serialize_property` with output values kept: the value, with its dependencies; a bare null is dropped as left
+    out), in a deployment of its own: its refusal, and what registered before it."""
+    from pulumi.runtime.rpc import _special_output_value_sig, _special_sig_key
+    aks = example_run.constructed["aks"]
+    given = {_special_sig_key: _special_output_value_sig, "value": value, "dependencies": [aks.urn]}
+    fresh = host.with_fresh_monitor(stack=f"{vault_name}-{key}")
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            fresh.construct("llmplatform:index:KeyVault", "vault", {
+                "cluster": aks.wire["cluster"], "vaultName": vault_name, key: given},
+                {"cluster": [aks.urn], key: [aks.urn]})
+        return failure.value, [r.name for r in fresh.monitor.registrations]
+    finally:
+        fresh.close()
+
+
 @pytest.mark.parametrize("value, resolved", [(None, "nothing"), ("", "an empty value ('')")], ids=["none", "empty"])
 def test_an_input_whose_presence_decides_what_is_built_resolving_to_nothing_is_a_per_property_error(
         host, example_run, value, resolved):
@@ -427,47 +445,25 @@ def test_an_input_whose_presence_decides_what_is_built_resolving_to_nothing_is_a
     KeyVault took it as given and planned diagnostic settings with no workspace, which Azure refuses at deploy time.
     Refused once it resolves, in the Python words, under its schema name, and the diagnostic settings are not
     registered."""
-    from pulumi.runtime.rpc import _special_output_value_sig, _special_sig_key
-    aks = example_run.constructed["aks"]
-    nothing = {_special_sig_key: _special_output_value_sig, "value": value, "dependencies": [aks.urn]}
-    fresh = host.with_fresh_monitor(stack=f"workspace-of-{'nothing' if value is None else 'empty'}")
-    try:
-        with pytest.raises(plugin_host.ConstructFailure) as failure:
-            fresh.construct("llmplatform:index:KeyVault", "vault", {
-                "cluster": aks.wire["cluster"], "vaultName": "kv-yaml-demo-03", "logAnalyticsWorkspaceId": nothing},
-                {"cluster": [aks.urn], "logAnalyticsWorkspaceId": [aks.urn]})
-        registered = [r.name for r in fresh.monitor.registrations]
-    finally:
-        fresh.close()
+    failure, registered = _refused_vault(host, example_run, "logAnalyticsWorkspaceId", value, "kv-yaml-demo-03")
     why = f"resolved to {resolved}; give a Log Analytics workspace ID, or leave it out"
-    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert failure.value.message == f"KeyVault vault: log_analytics_workspace_id: {why}", failure.value.message
-    assert failure.value.property_errors == [("logAnalyticsWorkspaceId", why)]
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.message == f"KeyVault vault: log_analytics_workspace_id: {why}", failure.message
+    assert failure.property_errors == [("logAnalyticsWorkspaceId", why)]
     assert "vault-diagnostics" not in registered
-
 
 
 def test_a_value_the_rules_refuse_sent_as_an_output_value_is_a_per_property_error(host, example_run):
     """A tenant ID from another resource's output that is no GUID: KeyVault built the vault with it, and Azure
     refused it at deploy time in its own words. Refused once it resolves in the words a plain one gets, under its
     schema name, and the vault is not registered."""
-    from pulumi.runtime.rpc import _special_output_value_sig, _special_sig_key
-    aks = example_run.constructed["aks"]
-    tenant = {_special_sig_key: _special_output_value_sig, "value": "abc", "dependencies": [aks.urn]}
-    fresh = host.with_fresh_monitor(stack="tenant-of-abc")
-    try:
-        with pytest.raises(plugin_host.ConstructFailure) as failure:
-            fresh.construct("llmplatform:index:KeyVault", "vault", {
-                "cluster": aks.wire["cluster"], "vaultName": "kv-yaml-demo-04", "tenantId": tenant},
-                {"cluster": [aks.urn], "tenantId": [aks.urn]})
-        registered = [r.name for r in fresh.monitor.registrations]
-    finally:
-        fresh.close()
+    failure, registered = _refused_vault(host, example_run, "tenantId", "abc", "kv-yaml-demo-04")
     why = "'abc' is invalid; allowed: an Entra object id (GUID)"
-    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
-    assert failure.value.message == f"KeyVault vault: input tenant_id={why}", failure.value.message
-    assert failure.value.property_errors == [("tenantId", why)]
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.message == f"KeyVault vault: input tenant_id={why}", failure.message
+    assert failure.property_errors == [("tenantId", why)]
     assert "vault-vault" not in registered, registered
+
 
 # ---- plain inputs (`plain` in the schema: a spec's fields the component reads when the program runs) -----------
 def test_list_items_named_by_their_plain_names_keep_the_state_of_their_old_position_names(example_run):
