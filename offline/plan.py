@@ -240,7 +240,7 @@ def _plan(args: argparse.Namespace, removed: bool, target: Path) -> int:
     from . import runner
     try:
         config = runner.stack_config(args.stack, sets=args.set, stack_file=args.stack_file)
-    except (ConfigError, runner.StackFileError) as error:
+    except ConfigError as error:  # a stack file or --set the CLI refuses too (runner.StackFileError is this class)
         print(with_other_problems(error, args.stack, args.set, args.stack_file) + _removed(removed, target),
               file=sys.stderr)
         return 1
@@ -342,7 +342,7 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
     try:
         plan = runner.run(stack, sets=sets, stack_file=stack_file, references=references)
-    except (runner.ProgramError, ConfigError, runner.StackFileError) as error:
+    except (runner.ProgramError, ConfigError) as error:
         registered = getattr(error, "registered", 0)
         print(str(error) + (f"\n({registered} resources had been registered before this error)" if registered
                             else ""), file=sys.stderr)
