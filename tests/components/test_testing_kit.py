@@ -6,7 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from llmplatform.testing import run
+from llmplatform.testing import ProgramError, run
 
 
 def _failing_inside_the_sdk() -> None:
@@ -142,3 +142,23 @@ def test_a_stack_reference_nobody_answers_is_named_with_the_keys_that_would():
     with pytest.raises(Exception, match=r"StackReference 'acme/infra/prod': no outputs of that stack given to read "
                                         r"\(references keys them by 'acme/infra/prod' or 'prod'; given: staging\)"):
         run(program, references={"staging": {}})
+
+
+def test_the_stack_walk_the_mocks_skip_is_the_sdks_and_is_back_after_every_run():
+    """The kit skips the SDK's stack walk at each registration (source positions for the engine's diagnostics, which
+    the mock monitor never reads): the function must still be the SDK's to skip (an SDK that renamed it would make
+    every run silently slower again), the SDK must take an empty trace as no source position, and the process gets the
+    walk back after a run, a failed one too."""
+    from pulumi.runtime import resource as sdk
+    from pulumi.runtime.proto import source_pb2
+    walk = sdk._get_stack_trace
+    assert sdk._get_source_position(source_pb2.StackTrace()) is None
+    seen = []
+
+    def program() -> None:
+        seen.append(sdk._get_stack_trace)
+        k8s.core.v1.Namespace("ns")
+    assert len(run(program).resources) == 1
+    with pytest.raises(ProgramError, match="ns"):  # one URN twice
+        run(lambda: (seen.append(sdk._get_stack_trace), k8s.core.v1.Namespace("ns"), k8s.core.v1.Namespace("ns")))
+    assert seen[0] is not walk and seen[1] is not walk and sdk._get_stack_trace is walk
