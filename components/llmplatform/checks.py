@@ -261,12 +261,13 @@ def _late(words: str, value: Any, annotation: Any, required: bool, path: str,
 
 
 def _container_item(annotation: Any, container: type) -> Any:
-    """The item annotation of a list field, or the value annotation of a map field (`container` list or dict;
-    through NotRequired, Input and Optional); None when the field is no such container."""
+    """The item annotation of a list field, or the value annotation of a map field (`container` list or dict, a
+    Mapping too; through NotRequired, Input and Optional); None when the field is no such container."""
+    origins = (dict, collections.abc.Mapping) if container is dict else (container,)
     stack = [annotation]
     while stack:
         current = stack.pop(0)
-        if typing.get_origin(current) is container and typing.get_args(current):
+        if typing.get_origin(current) in origins and typing.get_args(current):
             return typing.get_args(current)[-1]
         stack.extend(a for a in typing.get_args(current) if not isinstance(a, typing.ForwardRef))
     return None
@@ -501,14 +502,22 @@ def _plain_kinds(annotation: Any) -> tuple[Optional[frozenset[Any]], bool]:
         elif origin in (typing.Union, typing.NotRequired, typing.Required):
             stack.extend(typing.get_args(current))
         elif list in (origin, current) or tuple in (origin, current):
-            item = (typing.get_args(current) or (None,))[0]
-            kinds.add(("list", item if item in _SCALARS else None))
+            kinds.add(("list", _scalar((typing.get_args(current) or (None,))[0])))
         elif origin in (dict, collections.abc.Mapping) or current in (dict, collections.abc.Mapping):
             args = typing.get_args(current)
-            kinds.add(("dict", args[1] if len(args) == 2 and args[1] in _SCALARS else None))
+            kinds.add(("dict", _scalar(args[1]) if len(args) == 2 else None))
         else:
             return None, True  # a TypedDict, Any, a handle or a type this check does not know: left to others
     return (frozenset(kinds) or None), outputs
+
+
+def _scalar(item: Any) -> Any:
+    """The scalar type of a list's items or a map's values, annotated plain (`str`) or as a pulumi.Input of it
+    (`pulumi.Input[str]`); None for anything else."""
+    if item in _SCALARS:
+        return item
+    scalars = [a for a in typing.get_args(item) if a in _SCALARS] if typing.get_origin(item) is typing.Union else []
+    return scalars[0] if len(scalars) == 1 and _output_allowed(item) else None
 
 
 @functools.lru_cache(maxsize=None)

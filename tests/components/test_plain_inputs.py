@@ -134,7 +134,8 @@ def test_the_examples_written_plain_build(component):
 
 # ---- every Input given as an output: the same plan ---------------------------------------------------------------
 def outputs_for_inputs(value: Any, annotation: Any) -> Any:
-    """`value` with every field annotated pulumi.Input (a spec's and a handle's too) given as an output of itself."""
+    """`value` with every field annotated pulumi.Input (a spec's and a handle's too) given as an output of itself,
+    and every item of a list or map whose items are annotated pulumi.Input (tags, alert e-mails) as one of its own."""
     if value is None or isinstance(value, (pulumi.Output, pulumi.Resource)):
         return value
     inner, is_list = checks._typeddict_of(annotation)
@@ -143,7 +144,13 @@ def outputs_for_inputs(value: Any, annotation: Any) -> Any:
         return {k: outputs_for_inputs(v, fields[k]) if k in fields else v for k, v in value.items()}
     if inner is not None and is_list and isinstance(value, list):
         return [outputs_for_inputs(v, inner) for v in value]
-    return pulumi.Output.from_input(value) if checks._output_allowed(annotation) else value
+    if checks._output_allowed(annotation):
+        return pulumi.Output.from_input(value)
+    if isinstance(value, list) and checks._output_allowed(checks._container_item(annotation, list)):
+        return [pulumi.Output.from_input(v) for v in value]
+    if isinstance(value, dict) and checks._output_allowed(checks._container_item(annotation, dict)):
+        return {k: pulumi.Output.from_input(v) for k, v in value.items()}
+    return value
 
 
 @pytest.mark.parametrize("name", ["prod", "llmd-pd"])
@@ -191,3 +198,18 @@ def test_an_item_of_a_list_of_specs_given_as_an_output_is_refused_naming_its_pat
     problems = refused.value.errors or []
     assert sorted(e["property_path"] for e in problems) == [f"{key}[0]" for key in keys], str(refused.value)
     assert all(e["reason"].startswith("must be an object written in the program, not an Output") for e in problems)
+
+
+def test_an_item_of_a_passed_on_list_or_map_may_be_an_output_and_stays_secret():
+    """Tags and alert e-mails go into Azure resources' inputs (their items are annotated pulumi.Input): an item given
+    as an output, a secret one too, is passed on as it is, secret in the resources that take it."""
+    def program() -> None:
+        llmplatform.AzureMonitoring("mon", {**REQUIRED["AzureMonitoring"](), "name_prefix": "mon",
+                                            "tags": {"owner": pulumi.Output.secret("team-a")},
+                                            "alert_emails": [pulumi.Output.secret("oncall@example.com")]})
+    plan = run(program)
+    workspace = plan.one("azure-native:operationalinsights:Workspace")
+    assert workspace.inputs["tags"] == {"owner": "team-a"} and "tags.owner" in workspace.secret_paths
+    group = plan.one("azure-native:monitor:ActionGroup")
+    assert group.inputs["emailReceivers"][0]["emailAddress"] == "oncall@example.com"
+    assert "emailReceivers[0].emailAddress" in group.secret_paths, group.secret_paths

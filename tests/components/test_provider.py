@@ -640,3 +640,16 @@ def test_a_list_item_not_known_in_a_preview_is_a_per_property_error(host, exampl
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT, failure.value
     assert [path for path, _ in failure.value.property_errors] == [f"{key}[0]"], failure.value.property_errors
     assert registered == []
+
+
+# ---- items of plain lists and maps: read ones handed over or refused by path, passed-on ones never unwrapped -----
+def test_a_passed_on_maps_item_sent_with_a_dependency_keeps_it(host, example_run):
+    """Tags' values are `pulumi.Input`s (the schema: not plain): a value sent as an output with a dependency reaches
+    the resources as that output, dependency kept, where a plain item's was handed over as its value alone."""
+    from pulumi.runtime.rpc import _special_output_value_sig
+    aks = example_run.constructed["aks"].urn
+    built = _monitoring(host, "dependency-tags", tags={"owner": {
+        offline.SIG_KEY: _special_output_value_sig, "value": "team-a", "dependencies": [aks]}})
+    workspace = next(r for r in built.children if r.type == "azure-native:operationalinsights:Workspace")
+    assert workspace.inputs["tags"] == {"owner": "team-a"}
+    assert aks in workspace.dependencies, workspace.dependencies
