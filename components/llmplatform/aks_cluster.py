@@ -1,7 +1,7 @@
 """AksCluster: resource group, VNet, AKS with Entra RBAC and workload identity, a CPU workload pool, and a ready
 Kubernetes provider for everything that runs inside the cluster."""
 import base64
-from typing import Optional, TypedDict
+from typing import Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -157,7 +157,7 @@ class AksClusterArgs(TypedDict):
     """Ephemeral OS disks on every pool of the cluster whose VM size has a local disk at least as large as the OS
     disk (llmplatform's local-disk table); other pools are left to AKS's own choice (default False). Set it before a
     pool is created: AKS cannot change an existing pool's OS disk type."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

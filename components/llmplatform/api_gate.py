@@ -1,7 +1,7 @@
 """ApiGate: the gate in front of any model endpoint (an OllamaServer's, LlmdStack's, or one of your own): bearer API
 keys from Key Vault, a per-client rate limit answering 429, timeouts long enough for streamed answers, and the
 HTTPRoute publishing it on the platform Gateways' API listener. Hands out the gated `endpoint`."""
-from typing import Optional, TypedDict
+from typing import Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -49,7 +49,7 @@ class ApiGateArgs(TypedDict):
     """Gate pods (default 2); the rate limit is shared out between them."""
     resources: NotRequired[ResourcesSpec]
     """nginx's requests and limits (one worker process per whole core of the CPU limit)."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

@@ -3,7 +3,7 @@ driver and workload identity) and a per-client rate limit answering 429, with ti
 answers. ApiGate (InferenceStack's gate) puts it in front of any model endpoint, LlmdStack in front of the llm-d
 inference gateway, so no model API is published without both."""
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -40,7 +40,7 @@ class RouterSpec:
     api_key_secret: Optional[str] = None  # default <name>-api-key
     api_key_map_secret: Optional[str] = None  # a key map someone else writes (the global edge's): no key of our own
     identity_prefix: str = ""  # identities are id-<prefix>-router
-    tags: Optional[dict[str, str]] = None
+    tags: Optional[Mapping[str, pulumi.Input[str]]] = None
     replicas: int = 2
     allowed_routes: pulumi.Input[Optional[list[str]]] = None  # paths forwarded (inference_specs.route_regex); None: all
     after: Optional[list[pulumi.Resource]] = None  # what creates upstream_host: nginx exits when it cannot resolve it

@@ -1,6 +1,6 @@
 """AzureMonitoring: the Azure-side monitoring the cluster is created with — Log Analytics (Container Insights), an
 Azure Monitor workspace (managed Prometheus), an action group that e-mails, and optionally Azure Managed Grafana."""
-from typing import Optional, TypedDict
+from typing import Mapping, Optional, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization, dashboard, monitor, operationalinsights
@@ -27,7 +27,7 @@ class AzureMonitoringArgs(TypedDict):
     """Start of every Azure name (log-<prefix>, amw-<prefix>, ...; default: the component's name)."""
     log_retention_days: NotRequired[int]
     """Log Analytics retention, 30-730 days (default 30)."""
-    alert_emails: NotRequired[list[str]]
+    alert_emails: NotRequired[list[pulumi.Input[str]]]
     """Who the action group e-mails (none: no action group)."""
     managed_grafana: NotRequired[bool]
     """Azure Managed Grafana on the Prometheus workspace (default False)."""
@@ -35,7 +35,7 @@ class AzureMonitoringArgs(TypedDict):
     """Entra groups given the Grafana Admin role on Managed Grafana."""
     grafana_viewer_group_ids: NotRequired[list[pulumi.Input[str]]]
     """Entra groups given the Grafana Viewer role on Managed Grafana."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

@@ -102,7 +102,10 @@ def refuse_now(component: str, name: str, args: Any, args_type: type, rules: Opt
             found = []  # inputs of the wrong shape: their shape problems are the message
         shaped = [path for path, _ in problems]
         for problem in found:
-            if not any(within(problem.path, p) for p in shaped):
+            # a rule's verdict on a list or map holding an output item refused by path ("[<output>] is invalid")
+            # is the output's: the refusal says it
+            if not any(within(problem.path, p) or has_output(problem.value) and within(p, problem.path)
+                       for p in shaped):
                 problems.append((problem.path, problem.reason()))
                 lines.append(problem.sentence())
     ruled = [path for path, _ in problems]
@@ -261,12 +264,13 @@ def _late(words: str, value: Any, annotation: Any, required: bool, path: str,
 
 
 def _container_item(annotation: Any, container: type) -> Any:
-    """The item annotation of a list field, or the value annotation of a map field (`container` list or dict;
-    through NotRequired, Input and Optional); None when the field is no such container."""
+    """The item annotation of a list field, or the value annotation of a map field (`container` list or dict, a
+    Mapping too; through NotRequired, Input and Optional); None when the field is no such container."""
+    origins = (dict, collections.abc.Mapping) if container is dict else (container,)
     stack = [annotation]
     while stack:
         current = stack.pop(0)
-        if typing.get_origin(current) is container and typing.get_args(current):
+        if typing.get_origin(current) in origins and typing.get_args(current):
             return typing.get_args(current)[-1]
         stack.extend(a for a in typing.get_args(current) if not isinstance(a, typing.ForwardRef))
     return None
@@ -501,14 +505,62 @@ def _plain_kinds(annotation: Any) -> tuple[Optional[frozenset[Any]], bool]:
         elif origin in (typing.Union, typing.NotRequired, typing.Required):
             stack.extend(typing.get_args(current))
         elif list in (origin, current) or tuple in (origin, current):
-            item = (typing.get_args(current) or (None,))[0]
-            kinds.add(("list", item if item in _SCALARS else None))
+            kinds.add(("list", _scalar((typing.get_args(current) or (None,))[0])))
         elif origin in (dict, collections.abc.Mapping) or current in (dict, collections.abc.Mapping):
             args = typing.get_args(current)
-            kinds.add(("dict", args[1] if len(args) == 2 and args[1] in _SCALARS else None))
+            kinds.add(("dict", _scalar(args[1]) if len(args) == 2 else None))
         else:
             return None, True  # a TypedDict, Any, a handle or a type this check does not know: left to others
     return (frozenset(kinds) or None), outputs
+
+
+def _scalar(item: Any) -> Any:
+    """The scalar type of a list's items or a map's values, annotated plain (`str`) or as a pulumi.Input of it
+    (`pulumi.Input[str]`); None for anything else."""
+    if item in _SCALARS:
+        return item
+    scalars = [a for a in typing.get_args(item) if a in _SCALARS] if typing.get_origin(item) is typing.Union else []
+    return scalars[0] if len(scalars) == 1 and _output_allowed(item) else None
+
+
+@functools.lru_cache(maxsize=None)
+def _read_items(annotation: Any) -> Optional[tuple[type, Any]]:
+    """(list or dict, the item annotation) of a list or map field whose items the component reads when the program
+    runs: annotated plain values (`list[str]`: names it joins, validates or names resources after), the field no
+    pulumi.Input as a whole. None for any other field: one whose items are pulumi.Inputs (`Mapping[str,
+    pulumi.Input[str]]`: tags, passed on into resources' inputs), a pulumi.Input list or map (a node selector: the
+    component passes it on), a list of specs (`_shape` reads those), a scalar."""
+    if _output_allowed(annotation):
+        return None
+    stack = [annotation]
+    while stack:
+        current = stack.pop()
+        origin = typing.get_origin(current)
+        if origin in (typing.Union, typing.NotRequired, typing.Required):
+            stack.extend(typing.get_args(current))
+        elif origin in (list, tuple) and typing.get_args(current):
+            item = typing.get_args(current)[0]
+            return (list, item) if item in _SCALARS else None
+        elif origin in (dict, collections.abc.Mapping) and len(typing.get_args(current)) == 2:
+            item = typing.get_args(current)[1]
+            return (dict, item) if item in _SCALARS else None
+    return None
+
+
+def _output_items(value: Any, annotation: Any, path: str) -> list[tuple[str, str]]:
+    """An output among the items of a list or map whose items the component reads when the program runs
+    (`_read_items`), by path (`models[0]`, `extra_env['HF_HOME']`): it joined the items into a string (a TypeError),
+    or its rules read "[<output>]" as the value. A map's keys are always plain: only its values are checked."""
+    read = _read_items(annotation)
+    if read is None:
+        return []
+    container, item = read
+    why = f"must be a plain value known when the program runs ({_kind_text(frozenset({item}))}), not an Output"
+    if container is list and isinstance(value, (list, tuple)):
+        return [(f"{path}[{i}]", why) for i, v in enumerate(value) if is_output(v)]
+    if container is dict and isinstance(value, Mapping):
+        return [(f"{path}[{k!r}]", why) for k, v in value.items() if is_output(v)]
+    return []
 
 
 @functools.lru_cache(maxsize=None)
@@ -611,6 +663,9 @@ def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
             wrong = _plain_value_problem(item, fields[key], outputs_allowed=in_handle)
             if wrong:
                 typed.append((where, wrong))
+            # so is an output among the items of a list or map of plain values (`models`, `extra_env`): those the
+            # component passes on into resources are annotated pulumi.Input (tags, alert e-mails)
+            problems.extend([] if in_handle else _output_items(item, fields[key], where))
             continue
         if is_output(item) and not handed_out(inner) and not _output_allowed(fields[key]):
             # a spec the component shapes resources from (a pool's name, one origin each) is read when the program

@@ -5,7 +5,7 @@ order given) with a soak wait after each but the last; an auto-upgrade profile s
 whenever AKS releases a version on the chosen channel. Member clusters must leave upgrades to the fleet (their own
 `upgradeChannel` none), or the two would fight; the stack config enforces that on the regional stacks.
 """
-from typing import Optional, Sequence, TypedDict
+from typing import Mapping, Optional, Sequence, TypedDict
 
 import pulumi
 from pulumi_azure_native import containerservice
@@ -46,7 +46,7 @@ class FleetUpdatesArgs(TypedDict):
     """Latest (each cluster the newest image) or Consistent (the same image everywhere) (default Consistent)."""
     wait_between_regions_seconds: NotRequired[int]
     """Soak time after each region before the next starts, 0-604800 (default 3600)."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

@@ -8,7 +8,7 @@ per-client rate limit. With `api_keys`, one set of client API keys valid in ever
 into each region's Key Vault, where that region's API gate reads it.
 """
 import re
-from typing import Optional, TypedDict, cast
+from typing import Mapping, Optional, TypedDict, cast
 
 import pulumi
 import pulumi_random as random
@@ -84,7 +84,7 @@ class GlobalEndpointArgs(TypedDict):
     into every origin's Key Vault as `edge-api-key-map` (what the regional API gates read) and the last (newest) key
     as `edge-api-key`. Rotate by adding a name, then removing the old one. Default: none (each region keeps its own
     keys)."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

@@ -4,7 +4,7 @@ nodes only, and optional TLS from Let's Encrypt through cert-manager.
 
 Istio is the implementation llm-d's InferencePool works with on AKS, so the same Gateways serve llm-d later.
 """
-from typing import Any, Optional, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -66,7 +66,7 @@ class GatewayAccessArgs(TypedDict):
     front_door_probe_paths: NotRequired[list[str]]
     """Paths Front Door's health probes use (GET or HEAD), let through without the header (its probes are not
     documented to carry it); only with front_door_id."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

@@ -98,7 +98,7 @@ class GpuNodePoolArgs(TypedDict):
     regional: NotRequired[bool]
     """No zones at all, in a zonal cluster too: the VMs go wherever the size has capacity (a GPU size is not offered
     in every zone of every subscription, and spot finds more capacity). Default false."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

@@ -119,7 +119,7 @@ class InferenceStackArgs(TypedDict):
     the gateway wait this long on top of request_timeout_seconds (default 1200)."""
     autoscaled: NotRequired[bool]
     """An autoscaler owns Ollama's replica count (default False)."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

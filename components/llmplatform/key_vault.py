@@ -1,7 +1,7 @@
 """KeyVault: an RBAC-authorised Key Vault holding the platform's secrets, reachable only from the cluster."""
 import inspect
 from datetime import date, datetime, timezone
-from typing import Optional, TypedDict
+from typing import Mapping, Optional, TypedDict
 
 import pulumi
 from pulumi_azure_native import authorization, keyvault, network, privatedns
@@ -36,7 +36,7 @@ class KeyVaultArgs(TypedDict):
     """Send the vault's audit logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
     tenant_id: NotRequired[pulumi.Input[str]]
     """Entra tenant (default: the tenant of the identity running Pulumi)."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

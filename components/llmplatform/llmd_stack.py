@@ -11,7 +11,7 @@ and, for a prompt whose uncached part is long enough, a prefill pod; the llm-d r
 vLLM sends the prompt to that prefill pod first, and decode pulls its KV cache over RDMA (NIXL). The Network
 Operator, its NicClusterPolicy and the NRI memlock plugin come along (rdma_network.py).
 """
-from typing import Any, Optional, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -132,7 +132,7 @@ class LlmdStackArgs(TypedDict):
     """Observability's `prometheus_url`: the monitors wait for it, as it waits for the chart bringing their CRDs."""
     name_prefix: NotRequired[str]
     """Start of Azure names (identities id-<prefix>-...; default: the name)."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

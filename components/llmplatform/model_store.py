@@ -2,7 +2,7 @@
 into the cluster as a static PersistentVolume, plus a Job that preloads the configured models into it."""
 import json
 import math
-from typing import Optional, TypedDict
+from typing import Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -63,7 +63,7 @@ class ModelStoreArgs(TypedDict):
     """Where the preload Job runs (default: the cluster's CPU pool)."""
     log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
     """Send the share's (file service) logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

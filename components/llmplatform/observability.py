@@ -3,7 +3,7 @@ Azure alerts) and the in-cluster stack — kube-prometheus-stack with the platfo
 GPU metrics, Prometheus Adapter (GPU memory as a custom metric) and KEDA with its HTTP add-on."""
 import json
 from importlib import resources
-from typing import Any, Optional, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -81,7 +81,7 @@ class ObservabilityArgs(TypedDict):
     """How long the interceptor holds requests while a replica starts (default 1200)."""
     interceptor_replicas: NotRequired[int]
     """Fewest KEDA HTTP interceptor replicas: every model request passes one (default 3, the chart's own)."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

@@ -2,7 +2,7 @@
 OpenAI-compatible one such as LlmdStack's gate, whose key it reads from Key Vault): workload identity and Key Vault
 CSI secrets, a shared uploads volume, Valkey for multi-replica websockets, an HPA, the schema migration Job, and the
 HTTPRoute on the platform Gateways' UI listener."""
-from typing import Any, Callable, NoReturn, Optional, TypedDict
+from typing import Any, Callable, Mapping, NoReturn, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -93,7 +93,7 @@ class OpenWebUiArgs(TypedDict):
     secret_env: NotRequired[dict[str, str]]
     """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault (e.g.
     {"MICROSOFT_CLIENT_SECRET": "webui-entra-secret"}); exported at start from the CSI mount, never in the spec."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

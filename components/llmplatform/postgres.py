@@ -1,6 +1,6 @@
 """PostgresServer: Azure Database for PostgreSQL Flexible Server with pgvector, private (VNet) access, TLS only,
 Entra authentication, and its admin password and connection URL kept in Key Vault."""
-from typing import Optional, TypedDict
+from typing import Mapping, Optional, TypedDict
 from urllib.parse import quote
 
 import pulumi
@@ -69,7 +69,7 @@ class PostgresServerArgs(TypedDict):
     entra_admin_group: NotRequired[EntraGroup]
     """Entra group made the server's Microsoft Entra administrator; Entra authentication is on only with one (none:
     password authentication only)."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

@@ -86,8 +86,10 @@ def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def schema_path(python_path: str) -> str:
-    """`system_pool.min_count` (the names a component reads) as the schema spells it: `systemPool.minCount`."""
-    return re.sub(r"[A-Za-z_][A-Za-z0-9_]*", lambda m: camel_case(m.group()), python_path)
+    """`system_pool.min_count` (the names a component reads) as the schema spells it: `systemPool.minCount`; a map's
+    key the path quotes (`extra_env['HF_HOME']`) is the caller's, kept as it is."""
+    return re.sub(r"""\[('[^']*'|"[^"]*")\]|[A-Za-z_][A-Za-z0-9_]*""",
+                  lambda m: m.group() if m.group().startswith("[") else camel_case(m.group()), python_path)
 
 
 def whole_number(value: Any, path: str) -> int:

@@ -1,6 +1,6 @@
 """WorkloadIdentity: a user-assigned managed identity federated with one Kubernetes ServiceAccount, so pods using
 that account get Entra tokens without any stored credential."""
-from typing import Optional, TypedDict
+from typing import Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -27,7 +27,7 @@ class WorkloadIdentityArgs(TypedDict):
     """Namespace of the ServiceAccount."""
     service_account_name: str
     """ServiceAccount the identity is federated with (created here)."""
-    tags: NotRequired[dict[str, str]]
+    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
 

@@ -134,7 +134,8 @@ def test_the_examples_written_plain_build(component):
 
 # ---- every Input given as an output: the same plan ---------------------------------------------------------------
 def outputs_for_inputs(value: Any, annotation: Any) -> Any:
-    """`value` with every field annotated pulumi.Input (a spec's and a handle's too) given as an output of itself."""
+    """`value` with every field annotated pulumi.Input (a spec's and a handle's too) given as an output of itself,
+    and every item of a list or map whose items are annotated pulumi.Input (tags, alert e-mails) as one of its own."""
     if value is None or isinstance(value, (pulumi.Output, pulumi.Resource)):
         return value
     inner, is_list = checks._typeddict_of(annotation)
@@ -143,7 +144,13 @@ def outputs_for_inputs(value: Any, annotation: Any) -> Any:
         return {k: outputs_for_inputs(v, fields[k]) if k in fields else v for k, v in value.items()}
     if inner is not None and is_list and isinstance(value, list):
         return [outputs_for_inputs(v, inner) for v in value]
-    return pulumi.Output.from_input(value) if checks._output_allowed(annotation) else value
+    if checks._output_allowed(annotation):
+        return pulumi.Output.from_input(value)
+    if isinstance(value, list) and checks._output_allowed(checks._container_item(annotation, list)):
+        return [pulumi.Output.from_input(v) for v in value]
+    if isinstance(value, dict) and checks._output_allowed(checks._container_item(annotation, dict)):
+        return {k: pulumi.Output.from_input(v) for k, v in value.items()}
+    return value
 
 
 @pytest.mark.parametrize("name", ["prod", "llmd-pd"])
@@ -191,3 +198,90 @@ def test_an_item_of_a_list_of_specs_given_as_an_output_is_refused_naming_its_pat
     problems = refused.value.errors or []
     assert sorted(e["property_path"] for e in problems) == [f"{key}[0]" for key in keys], str(refused.value)
     assert all(e["reason"].startswith("must be an object written in the program, not an Output") for e in problems)
+
+
+# ---- items of a list or map the component reads ------------------------------------------------------------------
+FRONT_DOOR_ID = "33333333-3333-3333-3333-333333333333"
+# (component, other inputs, the list or map input, a value the component takes): every input whose items the
+# component reads when the program runs (joins, validates, names resources after: `checks._read_items`)
+READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
+    ("AksCluster", {}, "zones", ["1", "2"]),
+    ("GpuNodePool", {}, "zones", ["1"]),
+    ("ModelStore", {}, "models", ["llama3.1:8b", "qwen2.5:7b"]),
+    ("ModelStore", {"models": ["llama3.1:8b"]}, "model_sizes_gib", {"llama3.1:8b": 4.9}),
+    ("GatewayAccess", {}, "allowed_service_tags", ["AzureFrontDoor.Backend"]),
+    ("GatewayAccess", {"front_door_id": FRONT_DOOR_ID}, "front_door_probe_paths", ["/healthz"]),
+    ("InferenceStack", {}, "webui_extra_env", {"WEBUI_NAME": "Team LLM"}),
+    ("InferenceStack", {}, "webui_secret_env", {"OAUTH_CLIENT_SECRET": "oauth-client-secret"}),
+    ("LlmdStack", {}, "extra_args", ["--max-num-seqs=64"]),
+    ("LlmdStack", {}, "extra_env", {"VLLM_LOGGING_LEVEL": "DEBUG"}),
+    ("OllamaServer", {}, "extra_env", {"OLLAMA_DEBUG": "1"}),
+    ("OpenWebUi", {}, "extra_env", {"WEBUI_NAME": "Team LLM"}),
+    ("OpenWebUi", {}, "secret_env", {"OAUTH_CLIENT_SECRET": "oauth-client-secret"}),
+    ("GlobalEndpoint", {"origins": [{"name": "weu", "host": "20.0.0.1", "key_vault_name": "kv-weu",
+                                     "key_vault_resource_group": "rg-test"}]}, "api_keys", ["team-a"]),
+]
+READ_IDS = [f"{c[0]}-{c[2]}" for c in READ_ITEMS]
+
+
+def test_every_list_or_map_whose_items_are_read_has_a_case():
+    """A list or map input annotated with plain items (`list[str]`) is read when the program runs, so an output
+    among its items is refused; one whose items go into resources' inputs is annotated `pulumi.Input` items (tags,
+    alert e-mails) and takes outputs. A new input of either kind is classed here."""
+    read: set[tuple[str, str]] = set()
+    for component in llmplatform.all_components():
+        for key, field in args_type(component).__annotations__.items():
+            if checks._read_items(field) is not None:
+                read.add((component.__name__, key))
+    assert read == {(name, key) for name, _, key, _ in READ_ITEMS}
+
+
+def first_item_as_output(value: Any) -> tuple[Any, str]:
+    """`value` (a list or map) with its first item given as an output, and that item's path under the input."""
+    if isinstance(value, list):
+        return [pulumi.Output.from_input(value[0]), *value[1:]], "[0]"
+    key = next(iter(value))
+    return {**value, key: pulumi.Output.from_input(value[key])}, f"[{key!r}]"
+
+
+@pytest.mark.parametrize("component, extra, key, value", READ_ITEMS, ids=READ_IDS)
+def test_the_read_examples_written_plain_build(component, extra, key, value):
+    """The values above are valid: the refusals below are the outputs'."""
+    assert run(lambda: build(component, {**REQUIRED[component](), **extra, key: value})).resources
+
+
+@pytest.mark.parametrize("component, extra, key, value", READ_ITEMS, ids=READ_IDS)
+def test_an_item_of_a_read_list_or_map_given_as_an_output_is_refused_naming_its_path(component, extra, key, value):
+    """`models=[Output.from_input("llama3.1:8b")]` stopped with a TypeError from the component's join (a traceback),
+    `extra_env={"X": Output}` with "extra_env={'X': <output>} is invalid": the item is refused by its path, alone,
+    before anything registers."""
+    monitor: list[Any] = []
+    where: list[str] = []
+
+    def program() -> None:
+        monitor.append(pulumi.runtime.settings.SETTINGS.monitor)
+        items, path = first_item_as_output(value)
+        where.append(f"{key}{path}")
+        build(component, {**REQUIRED[component](), **extra, key: items})
+    with pytest.raises(ComponentInputError) as refused:
+        run(program)
+    kind = "a number" if key == "model_sizes_gib" else "a string"
+    why = f"must be a plain value known when the program runs ({kind}), not an Output"
+    assert refused.value.errors == [{"property_path": where[0], "reason": why}], str(refused.value)
+    assert str(refused.value) == f"{component} c: {where[0]}: {why}"
+    assert [r.type for r in monitor[0].registrations if not r.type.startswith("pulumi:providers:")] == []
+
+
+def test_an_item_of_a_passed_on_list_or_map_may_be_an_output_and_stays_secret():
+    """Tags and alert e-mails go into Azure resources' inputs (their items are annotated pulumi.Input): an item given
+    as an output, a secret one too, is passed on as it is, secret in the resources that take it."""
+    def program() -> None:
+        llmplatform.AzureMonitoring("mon", {**REQUIRED["AzureMonitoring"](), "name_prefix": "mon",
+                                            "tags": {"owner": pulumi.Output.secret("team-a")},
+                                            "alert_emails": [pulumi.Output.secret("oncall@example.com")]})
+    plan = run(program)
+    workspace = plan.one("azure-native:operationalinsights:Workspace")
+    assert workspace.inputs["tags"] == {"owner": "team-a"} and "tags.owner" in workspace.secret_paths
+    group = plan.one("azure-native:monitor:ActionGroup")
+    assert group.inputs["emailReceivers"][0]["emailAddress"] == "oncall@example.com"
+    assert "emailReceivers[0].emailAddress" in group.secret_paths, group.secret_paths

@@ -240,6 +240,7 @@ def test_a_component_check_gives_other_languages_the_python_message(host, progra
 def test_schema_paths_and_whole_numbers():
     assert schema_path("system_pool.min_count") == "systemPool.minCount"
     assert schema_path("models[0].size_gib") == "models[0].sizeGib"
+    assert schema_path("extra_env['HF_HOME']") == "extraEnv['HF_HOME']"  # a map's key is the caller's
     assert whole_number(3.0, "x") == 3 and isinstance(whole_number(3.0, "x"), int)
     for bad in (2.5, "3", True):
         with pytest.raises(InputPropertyError):
@@ -640,3 +641,70 @@ def test_a_list_item_not_known_in_a_preview_is_a_per_property_error(host, exampl
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT, failure.value
     assert [path for path, _ in failure.value.property_errors] == [f"{key}[0]"], failure.value.property_errors
     assert registered == []
+
+
+# ---- items of plain lists and maps: read ones handed over or refused by path, passed-on ones never unwrapped -----
+def _refused_in_cluster(host, example_run, stack: str, type_: str, name: str,
+                        props: dict) -> plugin_host.ConstructFailure:
+    """A component on the example's cluster refused, in a deployment of its own where nothing registered."""
+    aks = example_run.constructed["aks"]
+    fresh = host.with_fresh_monitor(stack=stack)
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            fresh.construct(f"llmplatform:index:{type_}", name, {"cluster": aks.wire["cluster"], **props},
+                            {"cluster": [aks.urn]},
+                            providers={"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+        assert fresh.monitor.registrations == [], [r.name for r in fresh.monitor.registrations]
+        return failure.value
+    finally:
+        fresh.close()
+
+
+@pytest.mark.parametrize("type_, props, path, python_path", [
+    ("ModelStore", {"namespace": "items", "accountName": "stitemsmodels01", "models": ["tinyllama"]},
+     "models[0]", "models[0]"),
+    ("GatewayAccess", {"namePrefix": "items", "external": True, "allowedServiceTags": ["AzureFrontDoor.Backend"]},
+     "allowedServiceTags[0]", "allowed_service_tags[0]"),
+    ("OllamaServer", {"extraEnv": {"OLLAMA_CONTEXT_LENGTH": "8192"}}, "extraEnv['OLLAMA_CONTEXT_LENGTH']",
+     "extra_env['OLLAMA_CONTEXT_LENGTH']")], ids=["models", "service-tags", "extra-env"])
+def test_a_read_lists_or_maps_secret_item_is_refused_by_path_not_unwrapped(host, example_run, type_, props, path,
+                                                                             python_path):
+    """A list or map whose items the component reads (joins into a string, validates) sent secret: its items stay
+    secret outputs (handed over, they would be written in plaintext); the component stopped on them with a TypeError
+    traceback (`models`, `allowedServiceTags`) or "extra_env={'...': <output>} is invalid". Now each is a
+    per-property error naming the item, a map's key as given, before anything registers."""
+    if type_ == "OllamaServer":
+        props = {**props, "modelVolume": example_run.constructed["models"].wire["volume"]}
+    key = path.split("[", 1)[0]
+    failure = _refused_in_cluster(host, example_run, f"secret-{key}", type_, "items", {
+        **props, key: {offline.SIG_KEY: offline.SECRET_SIG, "value": props[key]}})
+    why = "must be a plain value known when the program runs (a string), not an Output"
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert failure.property_errors == [(path, why)], failure.property_errors
+    assert failure.message == f"{type_} items: {python_path}: {why}", failure.message
+
+
+def test_a_read_list_item_sent_with_a_dependency_is_read_as_its_value(host, example_run):
+    """The same item with a dependency, not secret (`- ${res.output}`): handed over as its value, as a plain
+    property carries no dependencies; the external Gateway admits the tag."""
+    aks, monitoring = example_run.constructed["aks"], example_run.constructed["monitoring"]
+    built = host.construct("llmplatform:index:GatewayAccess", "tagged", {
+        "cluster": aks.wire["cluster"], "namePrefix": "tagged", "internal": False, "external": True,
+        "allowedServiceTags": ["AzureFrontDoor.Backend"]},
+        {"cluster": [aks.urn], "allowedServiceTags": [monitoring.urn]},
+        providers={"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
+    (gateway,) = [r for r in built.children if r.name == "tagged-external"]
+    annotations = gateway.inputs["spec"]["infrastructure"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/azure-allowed-service-tags"] == "AzureFrontDoor.Backend"
+
+
+def test_a_passed_on_maps_item_sent_with_a_dependency_keeps_it(host, example_run):
+    """Tags' values are `pulumi.Input`s (the schema: not plain): a value sent as an output with a dependency reaches
+    the resources as that output, dependency kept, where a plain item's was handed over as its value alone."""
+    from pulumi.runtime.rpc import _special_output_value_sig
+    aks = example_run.constructed["aks"].urn
+    built = _monitoring(host, "dependency-tags", tags={"owner": {
+        offline.SIG_KEY: _special_output_value_sig, "value": "team-a", "dependencies": [aks]}})
+    workspace = next(r for r in built.children if r.type == "azure-native:operationalinsights:Workspace")
+    assert workspace.inputs["tags"] == {"owner": "team-a"}
+    assert aks in workspace.dependencies, workspace.dependencies
