@@ -310,10 +310,22 @@ def quiet_run_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -
     futures nothing awaits; asyncio printed each as "Future exception was never retrieved" with a traceback whenever
     they were collected, often during a later Construct, and the engine shows every line a plugin writes to stderr
     to the user (pulumi `plugin.go`, `runtrace`). A RunError is a refusal already reported (the failed Construct's
-    status) or its consequence: dropped. Anything else is reported as asyncio would."""
-    if isinstance(context.get("exception"), pulumi.RunError):
+    status) or its consequence: dropped. So is a call to the resource monitor that the engine ended by going away:
+    the SDK turns UNAVAILABLE into that RunError, but a call the stopping server cancels (CANCELLED, seen when the
+    deployment ends while calls are still under way) into a bare Exception of its details, raised from the gRPC
+    error (pulumi 3.272.0 `runtime/settings.py` `grpc_error_to_exception`). Anything else is reported as asyncio
+    would."""
+    error = context.get("exception")
+    if isinstance(error, pulumi.RunError) or _ended_by_the_engine(error):
         return
     loop.default_exception_handler(context)
+
+
+def _ended_by_the_engine(error: Any) -> bool:
+    """A monitor call's error raised from a gRPC error the engine's going away caused (CANCELLED, UNAVAILABLE)."""
+    cause = getattr(error, "__context__", None)
+    code = getattr(cause, "code", None) if isinstance(cause, grpc.RpcError) else None  # a Call's, as grpc raises it
+    return callable(code) and code() in (grpc.StatusCode.CANCELLED, grpc.StatusCode.UNAVAILABLE)
 
 
 def package_schema() -> dict[str, Any]:

@@ -708,3 +708,52 @@ def test_a_passed_on_maps_item_sent_with_a_dependency_keeps_it(host, example_run
     workspace = next(r for r in built.children if r.type == "azure-native:operationalinsights:Workspace")
     assert workspace.inputs["tags"] == {"owner": "team-a"}
     assert aks in workspace.dependencies, workspace.dependencies
+
+
+class _EndedCall(grpc.RpcError):
+    """A monitor call's gRPC error as grpc-python raises it (an RpcError that is also a Call)."""
+
+    def __init__(self, code: grpc.StatusCode, details: str) -> None:
+        self._code, self._details = code, details
+
+    def code(self) -> grpc.StatusCode:
+        return self._code
+
+    def details(self) -> str:
+        return self._details
+
+
+def _sdk_error(code: grpc.StatusCode, details: str) -> Exception:
+    """What the SDK raises for a failed monitor call (`except grpc.RpcError as exn: handle_grpc_error(exn)`)."""
+    from pulumi.runtime.settings import handle_grpc_error
+    try:
+        try:
+            raise _EndedCall(code, details)
+        except grpc.RpcError as exn:
+            handle_grpc_error(exn)
+    except Exception as error:  # noqa: BLE001
+        return error
+    raise AssertionError("handle_grpc_error returned")
+
+
+@pytest.mark.parametrize("code, details, reported", [
+    (grpc.StatusCode.CANCELLED, "Cancelled", False),  # the stopping monitor cancelled a call under way
+    (grpc.StatusCode.UNAVAILABLE, "Socket closed", False),  # the SDK's RunError
+    (grpc.StatusCode.INTERNAL, "monitor failed", True),
+    (grpc.StatusCode.INVALID_ARGUMENT, "bad request", True),
+])
+def test_a_monitor_call_the_engine_ended_is_no_report_on_the_plugins_stderr(caplog, code, details, reported):
+    """After a refused Construct the engine ends the deployment while calls of its children are under way; a call
+    the stopping server cancels reached asyncio's handler as "Future exception was never retrieved" with a traceback
+    (the SDK raises it as a bare Exception of its details, from the gRPC error), which the engine shows the user. A
+    monitor's real failure is still reported."""
+    import asyncio
+    from llmplatform.provider import quiet_run_errors
+    loop = asyncio.new_event_loop()
+    try:
+        with caplog.at_level("ERROR", logger="asyncio"):
+            quiet_run_errors(loop, {"message": "Future exception was never retrieved",
+                                    "exception": _sdk_error(code, details)})
+    finally:
+        loop.close()
+    assert ("never retrieved" in caplog.text and details in caplog.text) is reported, caplog.text
