@@ -254,7 +254,7 @@ def _late(words: str, value: Any, annotation: Any, required: bool, path: str,
     if isinstance(value, dict):  # a map of plain values (a node selector): through the component provider its
         item = _container_item(annotation, dict)  # values arrive as outputs
         if item is not None:
-            return {k: _late(words, v, item, True, f"{path}.{k}") if has_output(v) else v for k, v in value.items()}
+            return {k: _late(words, v, item, True, f"{path}[{k!r}]") if has_output(v) else v for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         item = inner if is_list else _container_item(annotation, list)
         if item is not None:

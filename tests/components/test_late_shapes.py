@@ -171,11 +171,13 @@ def test_a_handle_fields_own_rule_holds_when_the_field_is_an_output():
 
 def test_the_values_of_a_map_that_are_outputs_are_checked_one_by_one():
     """A node selector's values reach pods as they are: a number (Kubernetes refuses it) or an object (the SDK's
-    "While processing input" AssertionError) is refused in the component's words."""
+    "While processing input" AssertionError) is refused in the component's words, the key quoted as the caller
+    wrote it (a label key holds dots and slashes; through the provider a dotted path camel-cased OLLAMA_HOST)."""
+    key = "kubernetes.azure.com/agentpool"
     for value, why in ((5, "expects a string, got int 5"), ({"x": 1}, "expects a string, got dict {'x': 1}")):
         message = stops_with("OllamaServer", lambda: {**REQUIRED["OllamaServer"](), "cluster": {
-            **cluster_handle(), "cpu_node_selector": {"pool": pulumi.Output.from_input(value)}}})
-        assert message == f"OllamaServer late: cluster.cpu_node_selector.pool: {why}"
+            **cluster_handle(), "cpu_node_selector": {key: pulumi.Output.from_input(value)}}})
+        assert message == f"OllamaServer late: cluster.cpu_node_selector['{key}']: {why}"
 
 
 def test_a_secret_of_the_wrong_type_is_refused_without_its_value():
