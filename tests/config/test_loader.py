@@ -131,6 +131,7 @@ BAD_CONFIGS = [
     ("llmd", {"llmd": {"namespace": "llm"}}, "llmd.namespace 'llm' is also `namespace`, the Ollama stack's"),
     ("llmd", {"llmd": {"namespace": "nri-plugins"}}, "llmd.namespace 'nri-plugins' is a namespace the platform creates itself"),
     ("llmd", {"llmd": {"namespace": "kube-system"}}, "llmd.namespace 'kube-system' is a Kubernetes system namespace"),
+    ("dev", {"namespace": "kube-system"}, "namespace 'kube-system' is a Kubernetes system namespace, which exists already"),
 ]
 
 

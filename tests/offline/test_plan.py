@@ -19,7 +19,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 # Valid but risky settings: the plan goes ahead and warns, naming the cost or the exposure.
-RISKY = ["gpu.maxCount=100", "gpu.vmSize=Standard_ND96isr_H100_v5", "namespace=kube-system",
+RISKY = ["gpu.maxCount=100", "gpu.vmSize=Standard_ND96isr_H100_v5",
          "cluster.apiAccess.mode=authorizedIps", "cluster.apiAccess.authorizedIpRanges[0]=0.0.0.0/0",
          "gateway.rateLimitPerSecond=100000", "inference.accelerator=gpu", "inference.replicas=3", "gpu.maxCount=1",
          "gpu.vmSize=Standard_NC4as_T4_v3", "cluster.imageRegistry=mirrorexample.azurecr.io"]
@@ -33,7 +33,6 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     out = capsys.readouterr().out
     warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
     assert any("0.0.0.0/0" in w and "whole internet" in w for w in warnings)
-    assert any("kube-system" in w for w in warnings)
     assert any("100000/s" in w and "no limit" in w for w in warnings)
     assert any("Pending" in w for w in warnings)
     assert "OFFLINE PLAN" in out and "nothing is created" in out
