@@ -364,3 +364,28 @@ def test_workers_removing_earlier_runs_plans_together_do_not_fail(tmp_path, monk
     monkeypatch.setattr(pathlib.Path, "glob", glob_then_lose_one)
     remove_old_plans(tmp_path)
     assert not old.exists() and new.exists()
+
+
+def test_a_closed_stdout_still_writes_the_plan_without_a_traceback(tmp_path):
+    """`make plan | head`: the reader goes after a line; the rest of the report goes nowhere, the plan is written."""
+    child = subprocess.Popen([sys.executable, "-m", "offline.plan", "--stack", "dev", "--out", str(tmp_path)],
+                             cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None and "OFFLINE PLAN" in child.stdout.readline()
+    child.stdout.close()
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 0 and "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert (tmp_path / "dev" / "resources.json").is_file() and (tmp_path / "dev" / plan_cli.POLICY_CONFIG).is_file()
+
+
+def test_ctrl_c_is_one_line_and_leaves_no_partial_plan(tmp_path):
+    import signal
+    import time
+    child = subprocess.Popen([sys.executable, "-m", "offline.plan", "--stack", "dev", "--out", str(tmp_path)],
+                             cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert child.stdout is not None and "OFFLINE PLAN" in child.stdout.readline()  # planning has begun
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 130 and "Traceback" not in stderr and "interrupted" in stderr, stderr
+    assert not (tmp_path / "dev").exists() or (tmp_path / "dev" / plan_cli.POLICY_CONFIG).is_file()
