@@ -3,7 +3,6 @@ from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
-from .loader import SYSTEM_NAMESPACES
 from .platform_config import PlatformConfig
 MANY_GPUS = 64  # GPUs at peak past which a run-away autoscaler is a budget event
 HIGH_RATE_LIMIT = 1000  # requests/s per client: above this the limiter protects nothing
@@ -104,9 +103,6 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
     if "0.0.0.0/0" in cfg.cluster.api_access.authorized_ip_ranges:
         notes.append("cluster.apiAccess.authorizedIpRanges contains 0.0.0.0/0: the API server is open to the whole "
                      "internet (the same exposure as mode 'public')")
-    if cfg.namespace in SYSTEM_NAMESPACES:
-        notes.append(f"namespace {cfg.namespace!r} is a Kubernetes system namespace: the platform's default-deny "
-                     f"NetworkPolicy and Pod Security level would apply to cluster components there")
     if cfg.environment == "prod" and not cfg.observability.enabled:
         notes.append("observability is off in prod: no alerts, dashboards or GPU metrics, and KEDA/HPA autoscaling "
                      "on requests or GPU memory has no signal")

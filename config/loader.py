@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from llmplatform.azure_names import KUBERNETES_NAMESPACES
 from llmplatform.regions import azure_region
 
 from . import resource_names, regions
@@ -116,8 +117,8 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
                           autoscaling=autoscaling, edge=edge)
 
 
-# Kubernetes creates these itself (AKS as any cluster): a component creating one fails with "already exists"
-SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
+# Kubernetes creates these itself (AKS as any cluster): the components that create their namespace refuse them
+SYSTEM_NAMESPACES = KUBERNETES_NAMESPACES
 
 
 def platform_namespaces(prefix: str, environment: str) -> tuple[str, ...]:
@@ -150,6 +151,10 @@ def _collisions(r: Reader, prefix: str, environment: str, namespace: str, resour
     if namespace in platform_namespaces(prefix, environment):
         r.problem(f"namespace {describe(namespace)} is a namespace the platform creates itself; pick another "
                   f"(taken: {', '.join(platform_namespaces(prefix, environment))})")
+    elif namespace in SYSTEM_NAMESPACES:
+        r.problem(f"namespace {describe(namespace)} is a Kubernetes system namespace, which exists already; the "
+                  f"program creates `namespace` (Pod Security level, default-deny NetworkPolicy), so pick another "
+                  f"(not {', '.join(SYSTEM_NAMESPACES)})")
     if gpu.enabled and gpu.fallback.enabled:
         fallback = f"{gpu.pool_name}od"
         for key, pool in (("systemPool", cluster.system_pool), ("workloadPool", cluster.workload_pool)):

@@ -10,6 +10,9 @@ files for a reader or plan_diff to take as this config's. Only a plan's folder i
 stack file first, and a folder of its name that holds no plan (no .offline-plan, which each plan writes first) is
 refused, not emptied.
 
+Ctrl-C stops it with one line and exit code 130, a partly written plan removed; a closed stdout (`make plan | head`)
+silences the rest of the report, and the plan is still written, as with `> /dev/null`.
+
 Every refusal that needs no program run (bad usage, an invalid or unknown stack, an --out that cannot hold the plan, a
 folder that holds no plan, a stack file that does not read) is told before the Pulumi SDK and the component package
 are imported (about 3 s of CPU): this module imports them in the functions that plan, and its early checks use
@@ -228,7 +231,45 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
-    return _plan(args, removed, target)
+    try:
+        return _plan(args, removed, target)
+    except KeyboardInterrupt:  # a plan cut short leaves none behind, as a failed one (its last file: POLICY_CONFIG)
+        partial = target.is_dir() and not (target / POLICY_CONFIG).is_file()
+        if partial:
+            shutil.rmtree(target, ignore_errors=True)
+        print("\ninterrupted: no plan written" + _removed(removed or partial, target), file=sys.stderr)
+        return 130
+
+
+class QuietWhenClosed:
+    """stdout that goes nowhere once its reader has gone (`make plan | head`): the rest of the report is dropped, the
+    plan is still written and its exit code returned, never a BrokenPipeError traceback."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def _guard(self, call: Any, *args: Any) -> Any:
+        try:
+            return call(*args)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, self._stream.fileno())
+            finally:
+                os.close(devnull)
+            try:
+                return call(*args)
+            except BrokenPipeError:
+                return None
+
+    def write(self, text: str) -> Any:
+        return self._guard(self._stream.write, text)
+
+    def flush(self) -> Any:
+        return self._guard(self._stream.flush)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _plan(args: argparse.Namespace, removed: bool, target: Path) -> int:
@@ -423,4 +464,9 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.stdout = QuietWhenClosed(sys.stdout)
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # before the plan's folder was named (main handles it from there)
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)

@@ -48,6 +48,21 @@ file_share = _check(r"[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])", "3-63 lowercase letter
                     "and ending with a letter or digit, no two hyphens in a row (an Azure file share name)", "--")
 dns_label = _check(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label: 1-63 lowercase letters, digits and '-', "
                    "starting and ending with a letter or digit (a Kubernetes name)")
+# Kubernetes creates these itself (AKS as any cluster); a component that creates its namespace must name another: a
+# Namespace registered under one of these names would take over the cluster's own (Pod Security labels and
+# default-deny policies on its system pods) and be deleted with the stack
+KUBERNETES_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", "default")
+
+
+def new_namespace(name: str) -> Optional[str]:
+    """A namespace a component creates: a DNS label, and none of Kubernetes' own."""
+    wrong = dns_label(name)
+    if wrong is None and name in KUBERNETES_NAMESPACES:
+        return (f"a namespace other than Kubernetes' own ({', '.join(KUBERNETES_NAMESPACES)}), which exist already: "
+                f"the component creates its namespace")
+    return wrong
+
+
 dns_subdomain = _check(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", "a DNS subdomain: 1-253 lowercase letters, digits, "
                        "'-' and '.', starting and ending with a letter or digit (a Kubernetes name)")
 postgres_database = _check(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL identifier (letters, digits, '_', not "

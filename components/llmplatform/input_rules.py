@@ -620,7 +620,7 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "LlmdStack")
     handle_range_rule(r, "pod_cidr")  # its router's nginx allows the pods' range
     model = r.text("model", HF_MODEL)
-    r.text("namespace", names.dns_label)
+    r.text("namespace", names.new_namespace)
     r.text("hf_token_secret", names.key_vault_secret)
     r.text("api_key_secret", names.key_vault_secret)
     r.text("api_key_map_secret", names.key_vault_secret)
@@ -791,7 +791,7 @@ def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
 
 def app_namespace(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "AppNamespace")
-    r.text("namespace", names.dns_label)
+    r.text("namespace", names.new_namespace)
     r.choice("pod_security", POD_SECURITY_LEVELS)
     return r.problems
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from llmplatform.networks import cidr_problem
 
 from .. import component_rules
-from ..reader import Reader
+from ..reader import Reader, as_text
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,11 @@ def _snake(name: str) -> str:
 
 def parse_network(r: Reader) -> NetworkConfig:
     d = NetworkConfig()
-    raw = {k: r.raw.get(k) for k in ("vnetCidr", "nodeSubnetCidr", "endpointsSubnetCidr", "postgresSubnetCidr",
-                                     "podCidr", "serviceCidr", "dnsServiceIp") if isinstance(r.raw.get(k), str)}
+    # as the reader takes them: a whole number (`vnetCidr: 10`, `--set network.podCidr=192`) as its digits, so the
+    # rules refuse it instead of the default standing in for it unseen
+    raw = {k: as_text(r.raw.get(k)) for k in ("vnetCidr", "nodeSubnetCidr", "endpointsSubnetCidr",
+                                              "postgresSubnetCidr", "podCidr", "serviceCidr", "dnsServiceIp")
+           if isinstance(as_text(r.raw.get(k)), str)}
     cfg = NetworkConfig(
         vnet_cidr=_cidr(r, "vnetCidr", d.vnet_cidr),
         node_subnet_cidr=_cidr(r, "nodeSubnetCidr", d.node_subnet_cidr),

@@ -108,6 +108,11 @@ MISTAKES = [
     Mistake("WorkloadIdentity", lambda a: {**a, "identity_name": "id"}, ["identity_name"],
             "3-128 letters, digits"),
     Mistake("AppNamespace", lambda a: {**a, "namespace": "LLM_Apps"}, ["namespace"], "a DNS label"),
+    # a namespace the component creates: never one Kubernetes created already (it would take over kube-system)
+    Mistake("AppNamespace", lambda a: {**a, "namespace": "kube-system"}, ["namespace"],
+            "a namespace other than Kubernetes' own"),
+    Mistake("LlmdStack", lambda a: {**a, "namespace": "default"}, ["namespace"],
+            "a namespace other than Kubernetes' own"),
     # Azure regions (the stack config's rule, now the components'), Ollama's model name grammar (ollama_names)
     Mistake("AksCluster", lambda a: {**a, "location": "mars"}, ["location"], "an Azure region's name as `az account "
             "list-locations` gives it (lowercase, no spaces; e.g. westeurope"),

@@ -49,6 +49,9 @@ BAD_CONFIGS = [
     ("dev", {"network": {"nodeSubnetCidr": "10.50.0.0/20"}}, "network.nodeSubnetCidr '10.50.0.0/20' is invalid; allowed: a range inside network.vnetCidr (10.40.0.0/16)"),
     ("dev", {"network": {"podCidr": "10.40.128.0/17"}}, "network.podCidr '10.40.128.0/17' is invalid; allowed: a range outside network.vnetCidr (10.40.0.0/16): AKS"),
     ("dev", {"network": {"vnetCidr": "10.40.0.0/33"}}, "network.vnetCidr '10.40.0.0/33' is invalid; allowed: an IPv4 range in CIDR notation with no host bits set,"),
+    # a whole number (YAML's `vnetCidr: 10`, the CLI's typed integer) is refused, not replaced by the default unseen
+    ("dev", {"network": {"vnetCidr": 10}}, "network.vnetCidr '10' is invalid; allowed: an IPv4 range in CIDR notation"),
+    ("dev", {"network": {"dnsServiceIp": 10}}, "network.dnsServiceIp '10' is invalid; allowed: an IPv4 address"),
     ("dev", {"network": {"dnsServiceIp": "10.0.0.10"}}, "network.dnsServiceIp '10.0.0.10' is invalid; allowed: an address inside network.serviceCidr (172.16.0.0/16),"),
     ("dev", {"modelStore": {"sizeGib": 50}}, "modelStore.sizeGib 50 is invalid; allowed: a whole number from 100 to 102400"),
     ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "modelStore.models[1] 'llama9:70b' is not in the model catalogue (config/data/ollama_models.json: tinyllama,"),
@@ -131,6 +134,7 @@ BAD_CONFIGS = [
     ("llmd", {"llmd": {"namespace": "llm"}}, "llmd.namespace 'llm' is also `namespace`, the Ollama stack's"),
     ("llmd", {"llmd": {"namespace": "nri-plugins"}}, "llmd.namespace 'nri-plugins' is a namespace the platform creates itself"),
     ("llmd", {"llmd": {"namespace": "kube-system"}}, "llmd.namespace 'kube-system' is a Kubernetes system namespace"),
+    ("dev", {"namespace": "kube-system"}, "namespace 'kube-system' is a Kubernetes system namespace, which exists already"),
 ]
 
 
@@ -303,6 +307,7 @@ SET_CASES = [
      "'myacr'"),
     # one IP family, Azure's subnet rules
     ("ipv6-pods", ["network.podCidr=fd00::/8"], "network.podCidr"),
+    ("integer-pods", ["network.podCidr=192"], "network.podCidr '192' is invalid"),
     ("ipv6-vnet", ["network.vnetCidr=2001:db8::/32"], "network.vnetCidr"),
     ("ipv6-service", ["network.serviceCidr=fd12::/108"], "network.serviceCidr"),
     ("subnet-30", ["network.endpointsSubnetCidr=10.40.16.0/30"], "network.endpointsSubnetCidr"),

@@ -160,3 +160,17 @@ def test_a_stack_name_that_is_no_stack_is_refused_before_anything_is_read(tmp_pa
     (tmp_path / "images.json").write_text("{}")  # <out>/.. of an --out inside it: never read as a plan
     assert images.main(["--stack", "..", "--out", str(tmp_path / "build")]) == 2
     assert "stack name '..' is not valid" in capsys.readouterr().err
+
+
+def test_a_closed_stdout_is_no_traceback(tmp_path):
+    """`make images | head -1`: the rest of the commands go nowhere, exit 0, no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+    _write(tmp_path, "prod", REGISTRY, [{"source": f"docker.io/team/image{i}:1", "pulls": "x", "usedBy": []}
+                                        for i in range(400)])  # more than a pipe's buffer of commands
+    child = subprocess.Popen([sys.executable, "-m", "offline.images", "--stack", "prod", "--out", str(tmp_path)],
+                             cwd=images.runner.PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None and child.stdout.readline().startswith("# 400 copies")
+    child.stdout.close()
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 0 and "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

@@ -19,7 +19,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 
 
 # Valid but risky settings: the plan goes ahead and warns, naming the cost or the exposure.
-RISKY = ["gpu.maxCount=100", "gpu.vmSize=Standard_ND96isr_H100_v5", "namespace=kube-system",
+RISKY = ["gpu.maxCount=100", "gpu.vmSize=Standard_ND96isr_H100_v5",
          "cluster.apiAccess.mode=authorizedIps", "cluster.apiAccess.authorizedIpRanges[0]=0.0.0.0/0",
          "gateway.rateLimitPerSecond=100000", "inference.accelerator=gpu", "inference.replicas=3", "gpu.maxCount=1",
          "gpu.vmSize=Standard_NC4as_T4_v3", "cluster.imageRegistry=mirrorexample.azurecr.io"]
@@ -33,7 +33,6 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     out = capsys.readouterr().out
     warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
     assert any("0.0.0.0/0" in w and "whole internet" in w for w in warnings)
-    assert any("kube-system" in w for w in warnings)
     assert any("100000/s" in w and "no limit" in w for w in warnings)
     assert any("Pending" in w for w in warnings)
     assert "OFFLINE PLAN" in out and "nothing is created" in out
@@ -365,3 +364,28 @@ def test_workers_removing_earlier_runs_plans_together_do_not_fail(tmp_path, monk
     monkeypatch.setattr(pathlib.Path, "glob", glob_then_lose_one)
     remove_old_plans(tmp_path)
     assert not old.exists() and new.exists()
+
+
+def test_a_closed_stdout_still_writes_the_plan_without_a_traceback(tmp_path):
+    """`make plan | head`: the reader goes after a line; the rest of the report goes nowhere, the plan is written."""
+    child = subprocess.Popen([sys.executable, "-m", "offline.plan", "--stack", "dev", "--out", str(tmp_path)],
+                             cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout is not None and "OFFLINE PLAN" in child.stdout.readline()
+    child.stdout.close()
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 0 and "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+    assert (tmp_path / "dev" / "resources.json").is_file() and (tmp_path / "dev" / plan_cli.POLICY_CONFIG).is_file()
+
+
+def test_ctrl_c_is_one_line_and_leaves_no_partial_plan(tmp_path):
+    import signal
+    import time
+    child = subprocess.Popen([sys.executable, "-m", "offline.plan", "--stack", "dev", "--out", str(tmp_path)],
+                             cwd=PROJECT_DIR, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert child.stdout is not None and "OFFLINE PLAN" in child.stdout.readline()  # planning has begun
+    time.sleep(0.5)
+    child.send_signal(signal.SIGINT)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == 130 and "Traceback" not in stderr and "interrupted" in stderr, stderr
+    assert not (tmp_path / "dev").exists() or (tmp_path / "dev" / plan_cli.POLICY_CONFIG).is_file()
