@@ -22,7 +22,7 @@ from .reader import ConfigError, Reader, describe
 from .sections.autoscaling import autoscaling_cross_checks, parse_autoscaling
 from .sections.cluster import ClusterConfig, parse_cluster
 from .sections.cost import parse_cost
-from .sections.gateway import parse_gateway
+from .sections.gateway import gateway_prod_checks, parse_gateway
 from .sections.gpu import GpuConfig, parse_gpu
 from .sections.inference import (inference_fit_checks, inference_prod_checks, inference_stack_checks, parse_inference,
                                  warm_model_checks)
@@ -94,6 +94,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if llmd.enabled and gpu.enabled:
         llmd_autoscaling_checks(top, llmd, gpu, observability.enabled)
     security_cross_checks(top, security, observability)
+    gateway_prod_checks(top, environment, gateway, edge.enabled)
     regions.edge_cross_checks(top, edge, cluster.upgrade_channel, gateway.external, gateway.tls.mode != "none",
                               cluster.kubernetes_version)
     if resource_names.PREFIX_PATTERN.fullmatch(prefix):

@@ -147,8 +147,10 @@ def test_routes_publish_ui_and_api_with_long_timeouts(prod):
               for r in prod.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")}
     assert routes["ui-route"]["rules"][0]["backendRefs"] == [{"name": "open-webui", "port": 8080}]
     assert routes["api-route"]["rules"][0]["backendRefs"] == [{"name": "router", "port": 8080}]
+    assert routes["https-redirect"]["rules"][0]["filters"][0]["requestRedirect"]["scheme"] == "https"  # prod's TLS
     for spec in routes.values():
         assert {p["name"] for p in spec["parentRefs"]} == {"internal-gateway", "external-gateway"}
+    for spec in (routes["ui-route"], routes["api-route"]):
         timeouts = spec["rules"][0]["timeouts"]
         assert int(timeouts["request"].rstrip("s")) >= 300 and timeouts["backendRequest"] == timeouts["request"]
     assert {p["sectionName"] for p in routes["api-route"]["parentRefs"]} == {"api"}

@@ -56,10 +56,10 @@ def test_network_policies_admit_only_the_gateway_ui_and_jobs_to_ollama(dev):
         assert "namespaceSelector" in policies[name]["ingress"][0]["from"][0]
 
 
-@pytest.mark.parametrize("name", ["dev", "prod"])
-def test_outputs_name_the_endpoints(name):
+@pytest.mark.parametrize("name, ui, api", [("dev", "http://", ":8080"), ("prod", "https://llm.example.com", ":8443")])
+def test_outputs_name_the_endpoints(name, ui, api):
     outputs = variant(name).outputs
-    assert outputs["webUiUrl"].startswith("http://") and outputs["modelApiUrl"].endswith(":8080")
+    assert outputs["webUiUrl"].startswith(ui) and outputs["modelApiUrl"].endswith(api)
     assert outputs["apiKeySecret"] == "inference-api-key"
 
 

@@ -34,8 +34,8 @@ def test_advisories_warn_without_failing():
     assert not any("llmd.exposeExternally" in a for a in advisories(both))
 
 
-def test_plan_carries_the_programs_warnings(prod):
-    assert any("the external gateway serves plain HTTP" in w for w in prod.warnings)
+def test_plan_carries_the_programs_warnings(dev):
+    assert any("the external gateway serves plain HTTP" in w for w in dev.warnings)
 
 
 P = "aks-llm-platform"

@@ -135,6 +135,9 @@ BAD_CONFIGS = [
     ("llmd", {"llmd": {"namespace": "nri-plugins"}}, "llmd.namespace 'nri-plugins' is a namespace the platform creates itself"),
     ("llmd", {"llmd": {"namespace": "kube-system"}}, "llmd.namespace 'kube-system' is a Kubernetes system namespace"),
     ("dev", {"namespace": "kube-system"}, "namespace 'kube-system' is a Kubernetes system namespace, which exists already"),
+    # prod's public gateway serves HTTPS (bearer keys, sign-ins), unless the region is behind Front Door
+    ("prod", {"gateway": {"tls": None}}, "gateway.tls.mode 'none' with an external gateway (gateway.mode 'both') when environment is 'prod': API keys and Open-WebUI sign-ins would cross the internet as plain HTTP; set gateway.tls.mode 'letsencrypt'"),
+    ("prod", {"gateway": {"mode": "external", "tls": {"mode": "none", "hostname": None, "email": None}}}, "gateway.tls.mode 'none' with an external gateway (gateway.mode 'external')"),
 ]
 
 
@@ -539,3 +542,13 @@ def test_loader_only_returns_a_config_or_raises_config_error(raw):
         parse_config(raw, "p", "s")
     except ConfigError as error:
         assert error.problems and all(isinstance(p, str) and p for p in error.problems)
+
+
+def test_prod_without_tls_plans_with_a_private_gateway_or_behind_front_door():
+    """The plain-HTTP refusal is of a public prod gateway only: a private one stays in the network, and a region
+    behind Front Door (the regional prod stack files) is reached by Front Door alone, which terminates TLS."""
+    private = parse_config(stack_raw("prod", {"gateway": {"mode": "internal", "tls": None}}), "p", "prod")
+    assert not private.gateway.external and private.gateway.tls.mode == "none"
+    regional = parse_config(stack_raw("prod-westeurope"), "p", "prod-westeurope")
+    assert regional.environment == "prod" and regional.gateway.external and regional.gateway.tls.mode == "none"
+    assert regional.edge.enabled
