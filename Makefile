@@ -59,13 +59,13 @@ install: $(PKG)  ## the program's requirements and the component package, as `pu
 tools: $(TOOLS)  ## only the endpoint tools and their dependencies in .venv: llm-smoke, llm-bench, llm-verify
 
 plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
-	$(PY) -m offline.plan --stack $(STACK)
+	$(PY) -m offline.plan --stack "$(STACK)"
 
 images: $(PKG)  ## offline: the copy command of each image of build/$(STACK)/images.json into a mirror (REGISTRY=<host>)
-	$(PY) -m offline.images --stack $(STACK) $(if $(REGISTRY),--registry $(REGISTRY))
+	$(PY) -m offline.images --stack "$(STACK)" $(if $(REGISTRY),--registry $(REGISTRY))
 
 scan: plan $(SCAN)  ## offline: checkov over the Kubernetes objects of build/$(STACK)/manifests
-	$(PY) -m offline.scan --stack $(STACK)
+	$(PY) -m offline.scan --stack "$(STACK)"
 
 test: $(DEV) $(TOOLS) $(SCAN)  ## offline validation suite (installs everything: the program, the tools, the test kit)
 	# bytecode cached (in the ignored __pycache__ folders) even where PYTHONDONTWRITEBYTECODE is set: without it every

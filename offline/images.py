@@ -201,6 +201,12 @@ def main(argv: Optional[list[str]] = None) -> int:
              f"--set ...` or `--stack-file ...`)" if what_if else f"`make plan STACK={args.stack}`")
     recorded = _read(path)
     if recorded is None:
+        if not what_if:  # no plan to run either: a stack with no stack file is named as `make plan` names it
+            try:
+                runner.find_stack_file(args.stack)
+            except FileNotFoundError as error:
+                print(error, file=sys.stderr)
+                return 2
         print(f"no readable {path}: run {again} first", file=sys.stderr)
         return 2
     planned = recorded.get("registry") or ""

@@ -156,6 +156,14 @@ def test_the_command_line_asks_for_a_plan_when_the_file_is_missing_or_unreadable
     assert "make plan STACK=dev" in capsys.readouterr().err
 
 
+def test_a_stack_with_no_stack_file_and_no_plan_is_named_not_sent_to_plan(tmp_path, capsys):
+    """`make images STACK=nosuch` had said to run `make plan STACK=nosuch`, which cannot plan a stack that has no
+    stack file: it is named as `make plan` names it, with the stacks there are."""
+    assert images.main(["--stack", "nosuch", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "no stack file" in err and "Pulumi.nosuch.yaml" in err and "prod" in err and "make plan" not in err
+
+
 def test_a_stack_name_that_is_no_stack_is_refused_before_anything_is_read(tmp_path, capsys):
     (tmp_path / "images.json").write_text("{}")  # <out>/.. of an --out inside it: never read as a plan
     assert images.main(["--stack", "..", "--out", str(tmp_path / "build")]) == 2

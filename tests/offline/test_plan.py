@@ -76,8 +76,8 @@ def test_bad_config_exits_nonzero_with_the_message_only(tmp_path, capsys):
 
 
 def test_unknown_stack_is_named(tmp_path):
-    result = run_cli("--stack", "qa", "--out", str(tmp_path))
-    assert result.returncode == 2 and "Pulumi.qa.yaml" in result.stderr and "dev" in result.stderr
+    result = run_cli("--stack", "no-such-stack", "--out", str(tmp_path))
+    assert result.returncode == 2 and "Pulumi.no-such-stack.yaml" in result.stderr and "dev" in result.stderr
 
 
 SDK = ("pulumi", "pulumi_azure_native", "pulumi_kubernetes", "pulumi_random", "grpc", "llmplatform")
@@ -107,7 +107,7 @@ def test_refusals_that_need_no_program_run_do_not_import_the_sdk(tmp_path):
     (stale / plan_cli.PLAN_MARKER).write_text("")
     out = str(tmp_path / "build")
     cases = [
-        (["--stack", "qa", "--out", out], 2, "no stack file"),
+        (["--stack", "no-such-stack", "--out", out], 2, "no stack file"),
         (["--stack", "../x", "--out", out], 2, "stack name '../x' is not valid"),
         (["--stack", "dev", "--out", str(not_a_folder)], 2, f"{not_a_folder} is not a folder"),
         (["--stack", "dev", "--out", out, "--stack-file", str(tmp_path / "none.yaml")], 2, "no such file"),

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from offline import plan_diff
@@ -366,3 +367,13 @@ def test_make_tools_installs_only_the_tools_and_every_install_of_a_folder_cleans
             step = step[:next((j for j, c in enumerate(step) if c.startswith("touch ")), len(step))]
             for folder in builds:
                 assert f"rm -rf {folder}/build {folder}/*.egg-info" in step, (line, step)
+
+
+@pytest.mark.parametrize("target", ["plan", "images", "scan"])
+def test_an_empty_stack_reaches_the_tool_as_an_empty_name(target):
+    """`make plan STACK=` had handed the tool `--stack` with no value: argparse's bare "expected one argument". The
+    Makefile quotes it, so the tool names the rule and the stacks there are (tests/offline/test_plan.py)."""
+    dry = subprocess.run(["make", "-n", target, "STACK="], cwd=PROJECT_DIR,
+                         capture_output=True, text=True, timeout=30)
+    tool = [line for line in dry.stdout.splitlines() if f"-m offline.{target}" in line]
+    assert tool and all('--stack ""' in line for line in tool), dry.stdout
