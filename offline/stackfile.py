@@ -39,8 +39,11 @@ def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
     values: dict[str, Any] = {}
     for key, value in (config or {}).items():
         namespace, sep, name = str(key).partition(":")
-        if not sep or not namespace or not name:
-            problems.append(f"{where}: config key {key!r} has no namespace; write it as '{project}:{key}'")
+        if namespace in (project, *PROVIDER_NAMESPACES) and not name:  # `aks-llm-platform: x`: a namespace alone
+            problems.append(f"{where}: config key {key!r} names no setting after its namespace; write it as "
+                            f"'{namespace}:<key>'")
+        elif not sep or not namespace or not name:
+            problems.append(f"{where}: config key {key!r} has no namespace; write it as '{project}:{name or key}'")
         elif namespace == project:
             if isinstance(value, dict) and set(value) == {"secure"}:
                 problems.append(f"{where}: {key} is a secret; this program has no secret settings (secrets "

@@ -437,6 +437,10 @@ FILE_CASES = [
     ("sexagesimal-int", DEV + f"  {P}:keyVault:\n    softDeleteRetentionDays: 10:30\n",
      "keyVault.softDeleteRetentionDays"),
     ("no-namespace", DEV + "  prefix: llmq\n", "'prefix' has no namespace"),
+    ("no-name", DEV + f"  {P}: llmq\n", f"config key '{P}' names no setting after its namespace; write it as "
+                                        f"'{P}:<key>'"),
+    ("quoted-no-name", DEV + f"  '{P}:': llmq\n", f"config key '{P}:' names no setting"),
+    (":prefix", DEV + "  ':prefix': llmq\n", f"config key ':prefix' has no namespace; write it as '{P}:prefix'"),
     ("misspelt-namespace", DEV + "  aks-llm-platfrom:prefix: llmq\n", "namespace 'aks-llm-platfrom'"),
     ("duplicate-key", DEV + f"  {P}:gpu:\n    maxCount: 3\n", "appears twice"),
     ("duplicate-nested", DEV.replace("    minCount: 0\n", "    minCount: 0\n    minCount: 1\n", 1), "appears twice"),
