@@ -241,6 +241,22 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+class SwallowedInterrupts:
+    """`sys.unraisablehook` for the plan CLI: Ctrl-C that lands in a finalizer or a weakref callback (the program run
+    under the mocks frees many) cannot be raised from there; Python printed "Exception ignored in ... KeyboardInterrupt"
+    and the plan went on to exit 0. Such an interrupt is noted here (`seen`), silently; any other report is the
+    default hook's."""
+
+    def __init__(self, hook: Any):
+        self.hook, self.seen = hook, False
+
+    def __call__(self, unraisable: Any) -> None:
+        if isinstance(unraisable.exc_type, type) and issubclass(unraisable.exc_type, KeyboardInterrupt):
+            self.seen = True
+            return
+        self.hook(unraisable)
+
+
 class QuietWhenClosed:
     """stdout that goes nowhere once its reader has gone (`make plan | head`): the rest of the report is dropped, the
     plan is still written and its exit code returned, never a BrokenPipeError traceback."""
@@ -465,8 +481,18 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
 
 if __name__ == "__main__":
     sys.stdout = QuietWhenClosed(sys.stdout)
+    sys.unraisablehook = swallowed = SwallowedInterrupts(sys.unraisablehook)
     try:
-        sys.exit(main())
+        code = main()
     except KeyboardInterrupt:  # before the plan's folder was named (main handles it from there)
         print("\ninterrupted", file=sys.stderr)
-        sys.exit(130)
+        code = 130
+    if swallowed.seen and code != 130:  # the run went on past Ctrl-C: what it wrote is whole, the exit says stopped
+        print("\ninterrupted: Ctrl-C arrived where Python could not stop the run, which finished"
+              + (" and wrote its plan" if code == 0 else ""), file=sys.stderr)
+        code = 130
+    if code == 130:  # what the interrupted run left (the mocks' thread, tasks cut short mid-step) is not waited for:
+        sys.stdout.flush()  # it may never finish (a lock the interrupt left held hung the exit's thread join)
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)

@@ -201,6 +201,30 @@ def _prod_aks(args: ResourceValidationArgs) -> Iterator[str]:
         yield "the system pool spans no availability zones"
 
 
+GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+# cloud-provider-azure's Service annotations, which Istio copies from a Gateway's spec.infrastructure.annotations
+INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
+ALLOWED_SERVICE_TAGS = "service.beta.kubernetes.io/azure-allowed-service-tags"
+
+
+def _public_gateway_https(args: ResourceValidationArgs) -> Iterator[str]:
+    """A Gateway on a public address with no HTTPS listener: every request, its bearer key and every sign-in, in
+    plain HTTP. A private one (an internal load balancer) and one that admits only Front Door's service tag (Front
+    Door terminates TLS; HTTP-01 cannot renew there) are exempt. An HTTP listener beside HTTPS ones is the ACME
+    challenge and the redirect to HTTPS."""
+    spec = args.props.get("spec") or {}
+    annotations = (spec.get("infrastructure") or {}).get("annotations") or {}
+    if str(annotations.get(INTERNAL_LB, "")).lower() == "true":
+        return
+    if "AzureFrontDoor.Backend" in [t.strip() for t in str(annotations.get(ALLOWED_SERVICE_TAGS, "")).split(",")]:
+        return
+    listeners = spec.get("listeners") or []
+    if listeners and not any(listener.get("protocol") in ("HTTPS", "TLS") for listener in listeners):
+        name = (args.props.get("metadata") or {}).get("name")
+        ports = ", ".join(f"{listener.get('name')} on {listener.get('port')}" for listener in listeners)
+        yield f"public Gateway {name} serves plain HTTP only ({ports})"
+
+
 def _helm_pinned(args: ResourceValidationArgs) -> Iterator[str]:
     version = str(args.props.get("version") or "")
     if not version or version in ("latest", "*") or any(c in version for c in "^~<>*x"):
@@ -310,6 +334,8 @@ RESOURCE_POLICIES = [
             lambda a: a.resource_type in STATEFUL and is_prod(a), _protected),
     _policy("prod-aks-hardened", "prod AKS: Entra ID only, an uptime SLA, zone redundancy",
             lambda a: a.resource_type == "azure-native:containerservice:ManagedCluster" and is_prod(a), _prod_aks),
+    _policy("prod-public-gateway-https", "bearer API keys and sign-ins must not cross the internet in plain HTTP",
+            lambda a: a.resource_type == GATEWAY and is_prod(a), _public_gateway_https),
     _policy("front-door-https-only", "model traffic and API keys cross the internet to the edge: HTTPS only",
             _kind("azure-native:cdn:Route"), _front_door_route_https),
     _policy("front-door-minimum-tls", "TLS below 1.2 is broken; custom domains must refuse it",

@@ -507,7 +507,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
     asyncio.set_event_loop(loop)
     errors = _QuietRunErrors()
     loop.set_exception_handler(errors)
-    failed = True
+    failed, interrupted = True, False
     try:
         # The engine hands every config value over as text, structured ones as JSON.
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
@@ -537,16 +537,21 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
                 plan.secret_outputs.append(key)
         failed = False
         return plan
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C: the run is abandoned, not drained (below)
+        interrupted = errors.interrupted = True
+        raise
     finally:
         # A run stopped by an error in an apply leaves tasks behind; cancel them here, or the next run in this
-        # process would wait on futures of a closed loop.
+        # process would wait on futures of a closed loop. Not after an interrupt: a task it cut short mid-step may
+        # never finish, and waiting for it hung the process it was meant to stop.
         pending = {task for task in tasks if not task.done()}
         for task in pending:
             task.cancel()
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        if not interrupted:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         errors.finish(loop, failed)
         loop.close()
-        executor.shutdown(wait=True)
+        executor.shutdown(wait=not interrupted, cancel_futures=interrupted)
         asyncio.set_event_loop(None)
         _forget_outputs()
 
@@ -594,14 +599,16 @@ class _QuietRunErrors:
     exception was never retrieved", with a traceback each, whenever they were collected: hundreds, during later
     tests. After a run that succeeded such a report is a failure nothing else shows (a task the program started and
     never awaited): it is reported as asyncio would. Reports made while the run is still going are held until it is
-    known how it ended. (The loop keeps this handler after it is closed.)"""
+    known how it ended. After a run cut short by Ctrl-C, nothing is reported: the tasks it left pending ("Task was
+    destroyed but it is pending!") are the interrupt's, which the caller reports. (The loop keeps this handler after
+    it is closed.)"""
 
     def __init__(self) -> None:
-        self.running, self.failed = True, False
+        self.running, self.failed, self.interrupted = True, False, False
         self.held: list[dict[str, Any]] = []
 
     def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        if isinstance(context.get("exception"), pulumi.RunError):
+        if self.interrupted or isinstance(context.get("exception"), pulumi.RunError):
             return
         if "exception was never retrieved" in str(context.get("message", "")):
             if self.running:

@@ -162,3 +162,42 @@ def test_the_stack_walk_the_mocks_skip_is_the_sdks_and_is_back_after_every_run()
     with pytest.raises(ProgramError, match="ns"):  # one URN twice
         run(lambda: (seen.append(sdk._get_stack_trace), k8s.core.v1.Namespace("ns"), k8s.core.v1.Namespace("ns")))
     assert seen[0] is not walk and seen[1] is not walk and sdk._get_stack_trace is walk
+
+
+def test_ctrl_c_in_a_run_stops_it_at_once_without_noise_and_the_next_run_plans(caplog):
+    """Ctrl-C (a KeyboardInterrupt in the middle of a step) abandons the run: its tasks are cancelled but not waited
+    for (a task the interrupt cut short may never finish; waiting for it hung `make plan` on Ctrl-C — here one that
+    will not end), the mocks' thread is not joined, and the tasks it leaves pending are not reported as "Task was
+    destroyed but it is pending!" when they are freed. The kit plans the next program as usual."""
+    import asyncio
+    import signal
+
+    async def never_ends(_: object) -> None:
+        while True:
+            try:
+                await asyncio.sleep(3600)
+            except asyncio.CancelledError:
+                continue
+
+    def program() -> None:
+        names = [k8s.core.v1.Namespace(f"ns{i}").urn for i in range(20)]
+        names[0].apply(never_ends)
+
+        def interrupt(_: object) -> None:
+            raise KeyboardInterrupt
+        pulumi.Output.all(*names[1:4]).apply(interrupt)
+
+    def waited(*_: object) -> None:
+        raise TimeoutError("the interrupted run was waited for")
+    previous = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(20)
+    try:
+        with caplog.at_level(logging.ERROR, logger="asyncio"):
+            with pytest.raises(KeyboardInterrupt):
+                run(program)
+            gc.collect()
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert not caplog.records, [r.getMessage() for r in caplog.records]
+    assert len(run(lambda: k8s.core.v1.Namespace("after")).resources) == 1

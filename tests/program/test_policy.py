@@ -9,7 +9,7 @@ from pulumi_policy import EnforcementLevel
 from policy.policies import POLICIES
 from offline import policy_check
 
-from tests.conftest import variant
+from tests.conftest import plan_for, variant
 
 
 def by_name(name):
@@ -53,6 +53,14 @@ PG_TLS = ("dev", "azure-native:dbforpostgresql:Configuration", "postgres-require
 PROD_SHARE = ("prod", "azure-native:storage:FileShare", None)
 PROD_AKS = ("prod", "azure-native:containerservice:ManagedCluster", None)
 HELM = ("dev", "kubernetes:helm.sh/v3:Release", "gateway-istiod")
+PROD_GATEWAY = ("prod", "kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-external")
+
+
+def _plain_http(inputs):
+    """The external Gateway as prod built it before TLS: its ui and api listeners on HTTP, no ACME listener."""
+    listeners = inputs["spec"]["listeners"]
+    listeners[:] = [{"name": l["name"], "protocol": "HTTP", "port": {"ui": 80, "api": 8080}[l["name"]],
+                     "allowedRoutes": l["allowedRoutes"]} for l in listeners if l["name"] in ("ui", "api")]
 
 # (policy, the real resource, how to make it wrong, options to change)
 CASES = [
@@ -85,6 +93,7 @@ CASES = [
     ("prod-aks-hardened", PROD_AKS, lambda i: i["sku"].update(tier="Free"), {}),
     ("prod-aks-hardened", PROD_AKS, lambda i: i["agentPoolProfiles"][0].pop("availabilityZones"), {}),
     ("helm-releases-pinned", HELM, lambda i: i.update(version=""), {}),
+    ("prod-public-gateway-https", PROD_GATEWAY, _plain_http, {}),
     ("helm-releases-pinned", HELM, lambda i: i.update(version="^1.30"), {}),
 ]
 
@@ -97,6 +106,20 @@ def test_rule_passes_the_real_resource_and_fails_it_made_wrong(policy_name, reso
     assert violations(policy, reg) == [], "the real resource passes"
     found = violations(policy, changed(reg, mutate, **options))
     assert found and policy.description in found[0]  # each violation carries the rule's one-line reason
+
+
+def test_a_gateway_without_tls_passes_when_private_or_behind_front_door():
+    """A regional prod stack serves HTTP to Front Door alone (its service tag: Front Door terminates TLS), and an
+    internal Gateway stays in the network: neither is the plain-HTTP public gateway the rule refuses. Without the
+    service tag, the regional stack's gateway is that gateway."""
+    policy = by_name("prod-public-gateway-https")
+    regional = next(r for r in plan_for("prod-westeurope").of_type(PROD_GATEWAY[1]) if r.name == "gateway-external")
+    assert violations(policy, regional) == []
+    open_to_all = changed(regional, lambda i: i["spec"]["infrastructure"]["annotations"].pop(
+        "service.beta.kubernetes.io/azure-allowed-service-tags"))
+    assert violations(policy, open_to_all)
+    internal = real("prod", PROD_GATEWAY[1], "gateway-internal")
+    assert violations(policy, changed(internal, _plain_http)) == []
 
 
 def test_nonprod_purge_protection_is_advisory_and_passes_once_on():
