@@ -683,3 +683,18 @@ def test_a_gpu_pools_driver_cannot_change_in_place(tmp_path, dev):
     renamed = _doc(plan_for("dev", {"gpu": {"driver": "operator", "poolName": "gpuop"}}))
     code, out = _check(tmp_path, base, renamed)  # the way out: a new pool, the old one deleted
     assert code == 0 and "refused in place" not in out
+
+
+def test_a_prometheus_storage_change_asks_for_the_claims_to_be_resized_by_hand(tmp_path, prod):
+    """`observability.prometheusStorageGib` reaches kube-prometheus-stack's volumeClaimTemplate, which the Prometheus
+    Operator puts on a new StatefulSet: the existing claims keep their size (prometheus-operator.dev, Storage,
+    "Resizing volumes": patch each claim). The update is Pulumi's and harmless, but changes no volume: a check line."""
+    base = _doc(prod)
+    release = _one(base, "kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    new = copy.deepcopy(base)
+    spec = new[release]["inputs"]["values"]["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]
+    spec["spec"]["resources"]["requests"]["storage"] = "400Gi"
+    code, out = _check(tmp_path, base, new)
+    line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
+                and "observability-kube-prometheus-stack" in line)
+    assert code == 0 and "observability.prometheusStorageGib" in line and "Resizing volumes" in line
