@@ -139,14 +139,21 @@ def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Inp
 # pulumi-kubernetes awaits a Deployment 10 minutes by default (provider/pkg/await/await.go). A GPU replica from zero
 # waits for a spot node (or, with no spot capacity, the autoscaler's 15-minute max-node-provision-time and an
 # on-demand node), the GPU driver, a multi-GB image and its model: the deploy model's pessimistic figures reach about
-# 35 minutes (Ollama, prod) and 50 (vLLM with the GPU Operator and a model download), so these deadlines.
+# 35 minutes (Ollama, prod), 46 (Ollama, prod, with the GPU Operator installing the driver on the new node) and 50
+# (vLLM with the GPU Operator and a model download), so these deadlines.
 GPU_START_TIMEOUT_SECONDS = 2700
 MODEL_DOWNLOAD_START_TIMEOUT_SECONDS = 3600
+GPU_OPERATOR_START_TIMEOUT_SECONDS = 3600
 
 
 def gpu_start_deadline(gpu: bool, seconds: int = GPU_START_TIMEOUT_SECONDS) -> dict[str, str]:
     """The await deadline annotation of a workload whose pods start on GPU nodes from zero (none on CPU)."""
     return {"pulumi.com/timeoutSeconds": str(seconds)} if gpu else {}
+
+
+def gpu_driver_start_seconds(driver: Any) -> int:
+    """The GPU start deadline for a pool's driver: the GPU Operator installs the driver on each new node."""
+    return GPU_OPERATOR_START_TIMEOUT_SECONDS if driver == "operator" else GPU_START_TIMEOUT_SECONDS
 
 
 def spread(match_labels: dict[str, str]) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
@@ -221,7 +228,7 @@ def deployment(resource_name: str, name: str, namespace: pulumi.Input[str], comp
                replicas: int, pod_spec: k8s.core.v1.PodSpecArgs, opts: pulumi.ResourceOptions,
                pod_labels: Optional[dict[str, str]] = None,
                pod_annotations: Optional[Mapping[str, pulumi.Input[str]]] = None,
-               annotations: Optional[dict[str, str]] = None) -> k8s.apps.v1.Deployment:
+               annotations: Optional[Mapping[str, pulumi.Input[str]]] = None) -> k8s.apps.v1.Deployment:
     """A Deployment selecting its pods by app.kubernetes.io/name (the selector never changes with other labels);
     `annotations` on the Deployment itself (the scanner's skips, llmplatform.hardening.scanner_annotations)."""
     return k8s.apps.v1.Deployment(

@@ -15,6 +15,7 @@ from .hardening import container_security, pod_security, scanner_annotations, sc
 from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, WARM_UP_TIMEOUT_SECONDS,
                               drain_script, ollama_env, ollama_scheduling, resources, scaled_hosts, warm_up_command)
 from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars, gpu_start_deadline,
+                   gpu_driver_start_seconds,
                    http_probe, labels, placement, placement_args, require_kubernetes_provider, spread)
 from .pins import OLLAMA_IMAGE
 
@@ -133,6 +134,9 @@ class OllamaServer(pulumi.ComponentResource):
         account = k8s.core.v1.ServiceAccount(
             f"{name}-ollama-sa", metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),
             automount_service_account_token=False, opts=child)
+        # on GPU Operator pools the Operator installs the driver on each new node: a longer await deadline
+        deadline: dict[str, pulumi.Input[str]] = {"pulumi.com/timeoutSeconds": field(gpu, "driver", None).apply(
+            lambda driver: str(gpu_driver_start_seconds(driver)))} if gpu and accelerator == "gpu" else {}
         deployed = deployment(
             f"{name}-ollama", "ollama", ns, select, replicas,
             k8s.core.v1.PodSpecArgs(
@@ -175,7 +179,7 @@ class OllamaServer(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, aliases=aliases,
                                    ignore_changes=["spec.replicas"] if opt(a, "autoscaled") else None),
-            annotations={**scanner_annotations([OLLAMA_IMAGE]), **gpu_start_deadline(accelerator == "gpu")})
+            annotations={**scanner_annotations([OLLAMA_IMAGE]), **gpu_start_deadline(accelerator == "gpu"), **deadline})
         service = k8s.core.v1.Service(
             f"{name}-ollama-svc",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),

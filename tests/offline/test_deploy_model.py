@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from tests.conftest import variant
+from tests.conftest import plan_for, variant
 from offline import deploy_model as dm
 from offline.runner import Plan, Registration
 
@@ -264,6 +264,13 @@ def test_every_stack_and_variant_converges_on_paper(any_plan):
     assert doc["summary"].startswith("fresh pulumi up: ~") and doc["criticalPath"]
     assert all(r["timeoutMinutes"] is None or r["pessimisticMinutes"] <= r["timeoutMinutes"]
                for r in doc["resources"])
+
+
+def test_prod_on_the_gpu_operator_converges_on_paper():
+    """`gpu.driver: operator` on prod (Ollama on spot A100s, 8B models): the Operator's driver install on a node from
+    zero adds to the GPU start, and Ollama's await deadline must cover it (it failed `make plan` at 45.5 > 45 min)."""
+    model = dm.evaluate(plan_for("prod", {"gpu": {"driver": "operator"}}))
+    assert model.problems == [], "\n".join(map(str, model.problems))
 
 
 def test_prod_issue_cases_are_fixed(prod):

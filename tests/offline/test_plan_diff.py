@@ -665,3 +665,36 @@ def test_an_allow_file_that_does_not_exist_is_said(tmp_path, capsys):
     folder = _plan_dir(tmp_path, "p", [])
     assert plan_diff.main([str(folder), str(folder), "--allow-file", str(tmp_path / "alow-replace.txt")]) == 0
     assert "alow-replace.txt does not exist, so nothing is allowed" in capsys.readouterr().err
+
+
+def test_a_gpu_pools_driver_cannot_change_in_place(tmp_path, dev):
+    """`gpu.driver` aks <-> operator changes the pool's `gpuProfile.driver`, which AKS fixes when it creates the pool
+    (hashicorp/terraform-provider-azurerm makes `gpu_driver` ForceNew; Azure/azure-cli#32531: AKS takes it on update
+    only from a pool carrying the retired SkipGPUDriverInstall tag). pulumi-azure-native does not replace on it, so
+    the update reaches AKS, which refuses it: blocked, naming the stack key and the way out (a new pool name)."""
+    base = _doc(dev)
+    new = _doc(plan_for("dev", {"gpu": {"driver": "operator"}}))
+    pool = _one(new, "azure-native:containerservice:AgentPool", "gpu-gpu")
+    assert base[pool]["inputs"]["gpuProfile"] != new[pool]["inputs"]["gpuProfile"]
+    assert not _forces("azure-native:containerservice:AgentPool", "gpuProfile.driver")  # an update for Pulumi...
+    code, out = _check(tmp_path, base, new)
+    line = _refusal_line(out, "gpu-gpu")  # ...that AKS refuses
+    assert code == 1 and "`gpuProfile.driver`" in line and "gpu.driver" in line and "gpu.poolName" in line
+    renamed = _doc(plan_for("dev", {"gpu": {"driver": "operator", "poolName": "gpuop"}}))
+    code, out = _check(tmp_path, base, renamed)  # the way out: a new pool, the old one deleted
+    assert code == 0 and "refused in place" not in out
+
+
+def test_a_prometheus_storage_change_asks_for_the_claims_to_be_resized_by_hand(tmp_path, prod):
+    """`observability.prometheusStorageGib` reaches kube-prometheus-stack's volumeClaimTemplate, which the Prometheus
+    Operator puts on a new StatefulSet: the existing claims keep their size (prometheus-operator.dev, Storage,
+    "Resizing volumes": patch each claim). The update is Pulumi's and harmless, but changes no volume: a check line."""
+    base = _doc(prod)
+    release = _one(base, "kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    new = copy.deepcopy(base)
+    spec = new[release]["inputs"]["values"]["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]
+    spec["spec"]["resources"]["requests"]["storage"] = "400Gi"
+    code, out = _check(tmp_path, base, new)
+    line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
+                and "observability-kube-prometheus-stack" in line)
+    assert code == 0 and "observability.prometheusStorageGib" in line and "Resizing volumes" in line
