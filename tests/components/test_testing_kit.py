@@ -164,6 +164,9 @@ def test_the_stack_walk_the_mocks_skip_is_the_sdks_and_is_back_after_every_run()
     assert seen[0] is not walk and seen[1] is not walk and sdk._get_stack_trace is walk
 
 
+# The SDK's callback server, whose shutdown the abandoned run never reached, raises "no running event loop" when
+# collected (pulumi 3.272.0 runtime/_callbacks.py `shutdown`): after Ctrl-C the process is ending.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_ctrl_c_in_a_run_stops_it_at_once_without_noise_and_the_next_run_plans(caplog):
     """Ctrl-C (a KeyboardInterrupt in the middle of a step) abandons the run: its tasks are cancelled but not waited
     for (a task the interrupt cut short may never finish; waiting for it hung `make plan` on Ctrl-C — here one that
