@@ -151,7 +151,12 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "GpuNodePool")
     custom = r.section("gpu_sku")
     if r.given("gpu_sku") is not None:
-        custom.text("gpu_model", pattern(r"[A-Za-z0-9 ._-]{1,40}", "a GPU model name like A100"))
+        # lowercased, it is the pools' node label llm-platform/gpu-model: a Kubernetes label value, which AKS
+        # refuses with a space or an edge other than a letter or digit
+        custom.text("gpu_model", pattern(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,38}[A-Za-z0-9])?",
+                                         "a GPU model name like A100 or H100-NVL: 1-40 letters, digits, '.', '_' "
+                                         "and '-', starting and ending with a letter or digit (the node label "
+                                         "llm-platform/gpu-model takes it)"))
         custom.whole("gpus", 1, 16)
         custom.whole("gpu_memory_gib", 1, 1024)
     size = r.text("vm_size", lambda v: None if r.given("gpu_sku") is not None or find_gpu_sku(v) else
