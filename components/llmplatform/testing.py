@@ -332,6 +332,23 @@ def _azure_identity(reg: Registration) -> Optional[tuple]:
     return (reg.type, names + scope)
 
 
+def _inline_pools(reg: Registration) -> list[tuple[tuple, str]]:
+    """The agent pools a ManagedCluster declares inline (`agentPoolProfiles`: AksCluster's system pool), each keyed
+    as an AgentPool of that cluster is: an AgentPool resource of the same name is the same pool (its PUT rewrites
+    the inline pool, and the cluster's next update rewrites it back), so the two claim one name."""
+    if reg.type != "azure-native:containerservice:ManagedCluster":
+        return []
+    cluster, group = reg.inputs.get("resourceName"), reg.inputs.get("resourceGroupName")
+    if not isinstance(cluster, str) or not isinstance(group, str):
+        return []
+    return [(("azure-native:containerservice:AgentPool",
+              (("agentPoolName", profile["name"].lower()), ("resourceName", cluster.lower()),
+               ("resourceGroupName", group.lower()))),
+             f"{reg.name} (its inline pool {profile['name']!r})")
+            for profile in reg.inputs.get("agentPoolProfiles") or []
+            if isinstance(profile, dict) and isinstance(profile.get("name"), str)]
+
+
 def _clusters(resources: list[Registration]) -> dict[str, str]:
     """Kubernetes provider (`urn::id`, as resources name it) -> the cluster it reaches: its kubeconfig's API server,
     so two providers of one cluster are one cluster; a provider whose kubeconfig names none stands for itself."""
@@ -450,6 +467,12 @@ def refusals(resources: list[Registration]) -> list[str]:
         if reg.type.startswith("azure-native:"):
             problems.extend(f"{reg.name} ({reg.type}): {finding}"
                             for finding in azure_inputs.findings(reg.type, reg.inputs) if finding.refused)
+        for pool, inline in _inline_pools(reg):  # a cluster's inline pools are agent pools of that cluster too
+            if pool in seen_names:
+                problems.append(f"{seen_names[pool]} and {inline} are one object: {_describe(pool)}")
+            else:
+                seen_names[pool] = inline
+                seen_regs[pool] = reg
         identity = _azure_identity(reg) if reg.type.startswith("azure-native:") \
             else _kubernetes_identity(reg, clusters)
         if identity is None:

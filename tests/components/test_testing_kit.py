@@ -162,3 +162,32 @@ def test_the_stack_walk_the_mocks_skip_is_the_sdks_and_is_back_after_every_run()
     with pytest.raises(ProgramError, match="ns"):  # one URN twice
         run(lambda: (seen.append(sdk._get_stack_trace), k8s.core.v1.Namespace("ns"), k8s.core.v1.Namespace("ns")))
     assert seen[0] is not walk and seen[1] is not walk and sdk._get_stack_trace is walk
+
+
+def test_a_gpu_pool_named_as_the_clusters_inline_system_pool_is_one_pool_with_it():
+    """AksCluster declares its system pool inline (the ManagedCluster's agentPoolProfiles); an AgentPool of the same
+    name on that cluster is that pool (Azure names are case-insensitive): its PUT would rewrite the system pool, and
+    the cluster's next update rewrite it back. The kit refuses it as it refuses two AgentPools of one name."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
+        llmplatform.GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3",
+                                        "pool_name": "system"},
+                                pulumi.ResourceOptions(providers=[aks.provider]))
+    with pytest.raises(ProgramError, match=r"aks-aks \(its inline pool 'system'\) and gpu-system are one object: "
+                                           r"azure-native:containerservice:AgentPool agentPoolName=system "
+                                           r"resourceName=aks-a"):
+        run(program)
+
+
+def test_a_gpu_pool_of_another_name_beside_the_inline_system_pool_plans():
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
+        llmplatform.GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3"},
+                                pulumi.ResourceOptions(providers=[aks.provider]))
+    assert len(run(program).of_type("azure-native:containerservice:AgentPool")) == 2
