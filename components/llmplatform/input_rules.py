@@ -220,8 +220,11 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
     r.text("account_name", names.storage_account)
     r.text("share_name", names.file_share)
     r.text("namespace", names.dns_label)
-    r.text("resource_group_name", names.resource_group)
-    r.text("separate_resource_group", names.resource_group)
+    group = r.text("resource_group_name", names.resource_group)
+    separate = r.text("separate_resource_group", names.resource_group)
+    if group is not None and separate is not None:  # the store goes in one group: the one it creates wins
+        r.add("separate_resource_group", separate, f"only without {r.ref('resource_group_name')} ({group!r}): "
+                                                   "the store goes in the group it creates, or in the one given")
     r.choice("protocol", SHARE_PROTOCOLS)
     r.choice("redundancy", REDUNDANCIES)
     r.whole("size_gib", MIN_PREMIUM_SHARE_GIB, MAX_PREMIUM_SHARE_GIB)  # Azure Files Premium's share sizes
