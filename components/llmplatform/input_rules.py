@@ -146,6 +146,22 @@ def zones_rule(r: Rules, key: str, location: Any = None, where: str = "") -> lis
     return zones
 
 
+# Kubernetes label keys and values (apimachinery validation: IsQualifiedName, IsValidLabelValue)
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
+_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")
+_LABEL_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def label_key_problem(key: str) -> Optional[str]:
+    """What a Kubernetes label key must be, when `key` is not one: [prefix/]name, the prefix a DNS subdomain."""
+    prefix, _, name = key.rpartition("/")
+    if _LABEL_NAME.fullmatch(name) and (not key.count("/") or (
+            key.count("/") == 1 and len(prefix) <= 253 and _LABEL_PREFIX.fullmatch(prefix))):
+        return None
+    return ("a label key: an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and "
+            "'.', starting and ending with a letter or digit, like 'llm-platform/pool' or 'kubernetes.io/os'")
+
+
 # ---- GpuNodePool -----------------------------------------------------------------------------------------------
 def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "GpuNodePool")
@@ -225,6 +241,15 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
     if group is not None and separate is not None:  # the store goes in one group: the one it creates wins
         r.add("separate_resource_group", separate, f"only without {r.ref('resource_group_name')} ({group!r}): "
                                                    "the store goes in the group it creates, or in the one given")
+    selector = r.given("preload_node_selector")
+    if isinstance(selector, Mapping):  # the Job's nodeSelector: the API server takes only label keys and values
+        for key, value in selector.items():
+            if isinstance(key, str) and (problem := label_key_problem(key)):
+                r.add(f"preload_node_selector[{key!r}]", key, problem)
+            elif isinstance(key, str) and isinstance(value, str) and not LABEL_VALUE.fullmatch(value):
+                r.add(f"preload_node_selector[{key!r}]", value, "a label value: at most 63 letters, digits, '-', "
+                                                                "'_' and '.', starting and ending with a letter or "
+                                                                "digit")
     r.choice("protocol", SHARE_PROTOCOLS)
     r.choice("redundancy", REDUNDANCIES)
     r.whole("size_gib", MIN_PREMIUM_SHARE_GIB, MAX_PREMIUM_SHARE_GIB)  # Azure Files Premium's share sizes

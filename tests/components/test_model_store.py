@@ -157,3 +157,39 @@ def test_a_store_given_a_group_and_a_group_to_create_is_refused_naming_both():
                              r"resource_group_name \('rg-shared'\)") as error:
         offline.run_function(program)
     assert [e["property_path"] for e in error.value.errors or []] == ["separate_resource_group"]
+
+
+@pytest.mark.parametrize("selector, path, message", [
+    ({"bad key": "x"}, "preload_node_selector['bad key']", "a label key"),
+    ({"example.com/a/b": "x"}, "preload_node_selector['example.com/a/b']", "a label key"),
+    ({"llm-platform/pool": "cpu pool"}, "preload_node_selector['llm-platform/pool']", "a label value"),
+    ({"llm-platform/pool": "-cpu"}, "preload_node_selector['llm-platform/pool']", "a label value"),
+])
+def test_a_preload_node_selector_that_is_no_label_is_refused_before_anything_registers(selector, path, message):
+    """The preload Job's nodeSelector: the API server refuses keys and values that are not labels' (PodSpec
+    validation, ValidateLabels), only at `pulumi up`; the mocks and the strict schemas take any string."""
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "preload_node_selector": selector}, provider_opts())
+    with pytest.raises(llmplatform.ComponentInputError, match=message) as error:
+        offline.run_function(program)
+    assert [e["property_path"] for e in error.value.errors or []] == [path]
+
+
+def test_a_preload_node_selector_of_labels_places_the_job():
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    selector = {"kubernetes.io/os": "linux", "agentpool": "cpu2", "example.com/tier": ""}
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "models": ["qwen2.5:0.5b"], "preload_node_selector": selector},
+                               provider_opts())
+    job = offline.run_function(program).one("kubernetes:batch/v1:Job")
+    assert job.inputs["spec"]["template"]["spec"]["nodeSelector"] == selector
