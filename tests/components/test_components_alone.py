@@ -193,6 +193,17 @@ def test_in_cluster_component_without_a_kubernetes_provider_is_refused(name):
         offline.run_function(lambda: component("lonely", REQUIRED[name]()))
 
 
+@pytest.mark.parametrize("name", sorted(IN_CLUSTER))
+def test_in_cluster_component_given_options_as_a_dict_is_refused_by_name(name):
+    """`opts` as a dict (`{"providers": [...]}`) was read as ResourceOptions and stopped with an AttributeError
+    inside the package; components outside the cluster get the SDK's own TypeError for it."""
+    component = getattr(llmplatform, name)
+    for opts in (lambda: {"providers": provider_opts().providers}, lambda: {"protect": True}):
+        with pytest.raises(ComponentInputError, match=rf"{name} lonely: opts: expects pulumi.ResourceOptions, "
+                                                      r"got dict"):
+            offline.run_function(lambda: component("lonely", REQUIRED[name](), opts()))
+
+
 @pytest.mark.parametrize("name, extra, message", [
     ("GpuNodePool", {"vm_size": "Standard_D4s_v5"}, "vm_size='Standard_D4s_v5'"),
     ("GpuNodePool", {"driver": "nouveau"}, "driver='nouveau'"),
