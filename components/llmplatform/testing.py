@@ -495,7 +495,8 @@ def _shadowed_routes(resources: list[Registration], clusters: dict[str, str]) ->
     return [f"{first.name} and {second.name} route the same requests ({'; '.join(claims)}): HTTPRoutes "
             f"{_route_name(first)} and {_route_name(second)}; the Gateway sends them to the older route only, and "
             "the other's backend gets none. One cluster's Gateways take one route per listener and path: publish one "
-            "of the two there (leave the other's route_target out; it stays reachable inside the cluster)"
+            "of the two there (leave the other's route_target out; it stays reachable inside the cluster; an "
+            "LlmdStack, whose route_target is required, is one per cluster's Gateways)"
             for first, second, claims in pairs.values()]
 
 
