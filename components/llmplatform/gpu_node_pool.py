@@ -205,7 +205,7 @@ def forget_clusters() -> None:
 def kubernetes_provider(opts: Optional[pulumi.ResourceOptions]) -> Optional[pulumi.ProviderResource]:
     """The Kubernetes provider a component gets, as ComponentResource resolves it: `providers`, `provider`, then
     the parent's."""
-    if opts is None:
+    if not isinstance(opts, pulumi.ResourceOptions):  # none, or not options (the component's own init refuses it)
         return None
     given = opts.providers
     found = given.get("kubernetes") if isinstance(given, Mapping) else next(

@@ -146,12 +146,33 @@ def zones_rule(r: Rules, key: str, location: Any = None, where: str = "") -> lis
     return zones
 
 
+# Kubernetes label keys and values (apimachinery validation: IsQualifiedName, IsValidLabelValue)
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
+_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")
+_LABEL_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def label_key_problem(key: str) -> Optional[str]:
+    """What a Kubernetes label key must be, when `key` is not one: [prefix/]name, the prefix a DNS subdomain."""
+    prefix, _, name = key.rpartition("/")
+    if _LABEL_NAME.fullmatch(name) and (not key.count("/") or (
+            key.count("/") == 1 and len(prefix) <= 253 and _LABEL_PREFIX.fullmatch(prefix))):
+        return None
+    return ("a label key: an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and "
+            "'.', starting and ending with a letter or digit, like 'llm-platform/pool' or 'kubernetes.io/os'")
+
+
 # ---- GpuNodePool -----------------------------------------------------------------------------------------------
 def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "GpuNodePool")
     custom = r.section("gpu_sku")
     if r.given("gpu_sku") is not None:
-        custom.text("gpu_model", pattern(r"[A-Za-z0-9 ._-]{1,40}", "a GPU model name like A100"))
+        # lowercased, it is the pools' node label llm-platform/gpu-model: a Kubernetes label value, which AKS
+        # refuses with a space or an edge other than a letter or digit
+        custom.text("gpu_model", pattern(r"[A-Za-z0-9]([A-Za-z0-9._-]{0,38}[A-Za-z0-9])?",
+                                         "a GPU model name like A100 or H100-NVL: 1-40 letters, digits, '.', '_' "
+                                         "and '-', starting and ending with a letter or digit (the node label "
+                                         "llm-platform/gpu-model takes it)"))
         custom.whole("gpus", 1, 16)
         custom.whole("gpu_memory_gib", 1, 1024)
     size = r.text("vm_size", lambda v: None if r.given("gpu_sku") is not None or find_gpu_sku(v) else
@@ -215,8 +236,20 @@ def model_store(args: Mapping[str, Any]) -> list[Problem]:
     r.text("account_name", names.storage_account)
     r.text("share_name", names.file_share)
     r.text("namespace", names.dns_label)
-    r.text("resource_group_name", names.resource_group)
-    r.text("separate_resource_group", names.resource_group)
+    group = r.text("resource_group_name", names.resource_group)
+    separate = r.text("separate_resource_group", names.resource_group)
+    if group is not None and separate is not None:  # the store goes in one group: the one it creates wins
+        r.add("separate_resource_group", separate, f"only without {r.ref('resource_group_name')} ({group!r}): "
+                                                   "the store goes in the group it creates, or in the one given")
+    selector = r.given("preload_node_selector")
+    if isinstance(selector, Mapping):  # the Job's nodeSelector: the API server takes only label keys and values
+        for key, value in selector.items():
+            if isinstance(key, str) and (problem := label_key_problem(key)):
+                r.add(f"preload_node_selector[{key!r}]", key, problem)
+            elif isinstance(key, str) and isinstance(value, str) and not LABEL_VALUE.fullmatch(value):
+                r.add(f"preload_node_selector[{key!r}]", value, "a label value: at most 63 letters, digits, '-', "
+                                                                "'_' and '.', starting and ending with a letter or "
+                                                                "digit")
     r.choice("protocol", SHARE_PROTOCOLS)
     r.choice("redundancy", REDUNDANCIES)
     r.whole("size_gib", MIN_PREMIUM_SHARE_GIB, MAX_PREMIUM_SHARE_GIB)  # Azure Files Premium's share sizes

@@ -74,6 +74,10 @@ def require_kubernetes_provider(opts: Optional[pulumi.ResourceOptions], kind: st
     component provider hands it to them from other languages. Without one, objects would go to whatever cluster
     the ambient kubeconfig names: refuse that, before the component registers anything (providers come from
     `providers`, `provider` or the parent, as a ComponentResource merges them)."""
+    if opts is not None and not isinstance(opts, pulumi.ResourceOptions):  # a dict: read below as options
+        raise ComponentInputError(
+            f"{kind} {name}: opts: expects pulumi.ResourceOptions, got {type(opts).__name__} {opts!r}; e.g. "
+            "pulumi.ResourceOptions(providers=[cluster.provider])")
     given = opts.providers if opts is not None else None
     packages = set(given) if isinstance(given, dict) else {getattr(p, "package", None) for p in given or []}
     if opts is not None and opts.provider is not None:

@@ -10,7 +10,8 @@
 `run` answers the invokes the components make (cluster credentials, client config, storage keys) with stand-ins,
 records every registration with its inputs, dependencies and options, and refuses what the real engine or Azure /
 Kubernetes would refuse but the SDK's mocks accept: two resources with one URN, one Azure or Kubernetes name
-claimed twice, an Azure input of the wrong type, outside a closed enum or under a key its type does not have (a
+claimed twice, two HTTPRoutes matching the same requests on one Gateway listener (the Gateway silently serves the
+older), an Azure input of the wrong type, outside a closed enum or under a key its type does not have (a
 dict literal's typo, which azure-native would drop) (ProgramError, naming them all). A program that stops with `pulumi.RunError` raises ProgramError; a
 component's refused input raises its `ComponentInputError` (property path and message) as it is.
 Each run has a fresh event loop and context, so one pytest process can run many programs.
@@ -332,6 +333,23 @@ def _azure_identity(reg: Registration) -> Optional[tuple]:
     return (reg.type, names + scope)
 
 
+def _inline_pools(reg: Registration) -> list[tuple[tuple, str]]:
+    """The agent pools a ManagedCluster declares inline (`agentPoolProfiles`: AksCluster's system pool), each keyed
+    as an AgentPool of that cluster is: an AgentPool resource of the same name is the same pool (its PUT rewrites
+    the inline pool, and the cluster's next update rewrites it back), so the two claim one name."""
+    if reg.type != "azure-native:containerservice:ManagedCluster":
+        return []
+    cluster, group = reg.inputs.get("resourceName"), reg.inputs.get("resourceGroupName")
+    if not isinstance(cluster, str) or not isinstance(group, str):
+        return []
+    return [(("azure-native:containerservice:AgentPool",
+              (("agentPoolName", profile["name"].lower()), ("resourceName", cluster.lower()),
+               ("resourceGroupName", group.lower()))),
+             f"{reg.name} (its inline pool {profile['name']!r})")
+            for profile in reg.inputs.get("agentPoolProfiles") or []
+            if isinstance(profile, dict) and isinstance(profile.get("name"), str)]
+
+
 def _clusters(resources: list[Registration]) -> dict[str, str]:
     """Kubernetes provider (`urn::id`, as resources name it) -> the cluster it reaches: its kubeconfig's API server,
     so two providers of one cluster are one cluster; a provider whose kubeconfig names none stands for itself."""
@@ -431,6 +449,62 @@ def _one_per_namespace_line(kind: str, a: str, b: str, namespace: str, names: li
             f"own namespace{_NAMESPACE_HOW.get(kind, '')}")
 
 
+def _route_matches(route: Registration, clusters: dict[str, str]) -> list[tuple[tuple, str]]:
+    """What an HTTPRoute claims on its Gateways: per parent listener, hostnames and rule match, the key two routes
+    collide on, with the words that say it."""
+    provider = route.options.get("provider")
+    cluster = clusters.get(provider.rsplit("::", 1)[0], provider) if isinstance(provider, str) else provider
+    meta, spec = route.inputs.get("metadata") or {}, route.inputs.get("spec") or {}
+    hostnames = tuple(sorted(str(h).lower() for h in spec.get("hostnames") or []))
+    claims = []
+    for parent in spec.get("parentRefs") or []:
+        if not isinstance(parent, dict) or parent.get("kind", "Gateway") != "Gateway":
+            continue
+        gateway = (parent.get("namespace") or meta.get("namespace") or "default", parent.get("name"))
+        listener = (parent.get("sectionName"), parent.get("port"))
+        for rule in spec.get("rules") or []:
+            # a rule without matches matches every path (Gateway API: PathPrefix /)
+            for match in (rule.get("matches") if isinstance(rule, dict) else None) or [{}]:
+                path = match.get("path") or {}
+                how = (path.get("type", "PathPrefix"), path.get("value", "/"))
+                rest = json.dumps({k: v for k, v in match.items() if k != "path"}, sort_keys=True)
+                words = (f"{how[0]} {how[1]}{' (' + rest + ')' if rest != '{}' else ''} on "
+                         f"{'listener ' + str(listener[0]) + ' of ' if listener[0] else ''}Gateway "
+                         f"{gateway[0]}/{gateway[1]} "
+                         f"{'for ' + ', '.join(hostnames) if hostnames else 'for every hostname'}")
+                claims.append(((cluster, gateway, listener, hostnames, how, rest), words))
+    return claims
+
+
+def _shadowed_routes(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
+    """Two HTTPRoutes (not one object: that is refused above) that match the same requests on one Gateway listener.
+    The API server takes both and the Gateway API sends such a request to the oldest route only ("the oldest Route
+    based on creation timestamp", HTTPRouteRule's matching precedence), so the other's backend never gets a request
+    and nothing says so: two InferenceStacks (or ApiGates, OpenWebUis, LlmdStacks) on one route target."""
+    seen: dict[tuple, Registration] = {}
+    pairs: dict[tuple[str, str], tuple[Registration, Registration, list[str]]] = {}
+    for reg in resources:
+        if not (reg.is_kubernetes_object and reg.inputs.get("kind") == "HTTPRoute"
+                and group_of(str(reg.inputs.get("apiVersion"))) == "gateway.networking.k8s.io"):
+            continue
+        for key, words in _route_matches(reg, clusters):
+            first = seen.setdefault(key, reg)
+            if first is reg or _route_name(first) == _route_name(reg):
+                continue  # one object twice: refused above
+            pairs.setdefault((first.urn, reg.urn), (first, reg, []))[2].append(words)
+    return [f"{first.name} and {second.name} route the same requests ({'; '.join(claims)}): HTTPRoutes "
+            f"{_route_name(first)} and {_route_name(second)}; the Gateway sends them to the older route only, and "
+            "the other's backend gets none. One cluster's Gateways take one route per listener and path: publish one "
+            "of the two there (leave the other's route_target out; it stays reachable inside the cluster; an "
+            "LlmdStack, whose route_target is required, is one per cluster's Gateways)"
+            for first, second, claims in pairs.values()]
+
+
+def _route_name(route: Registration) -> str:
+    meta = route.inputs.get("metadata") or {}
+    return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
+
+
 def refusals(resources: list[Registration]) -> list[str]:
     """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
     which the SDK's mocks accept silently; Azure inputs that azure-native or Azure would refuse or drop (a value of
@@ -450,6 +524,12 @@ def refusals(resources: list[Registration]) -> list[str]:
         if reg.type.startswith("azure-native:"):
             problems.extend(f"{reg.name} ({reg.type}): {finding}"
                             for finding in azure_inputs.findings(reg.type, reg.inputs) if finding.refused)
+        for pool, inline in _inline_pools(reg):  # a cluster's inline pools are agent pools of that cluster too
+            if pool in seen_names:
+                problems.append(f"{seen_names[pool]} and {inline} are one object: {_describe(pool)}")
+            else:
+                seen_names[pool] = inline
+                seen_regs[pool] = reg
         identity = _azure_identity(reg) if reg.type.startswith("azure-native:") \
             else _kubernetes_identity(reg, clusters)
         if identity is None:
@@ -461,6 +541,7 @@ def refusals(resources: list[Registration]) -> list[str]:
             seen_names[identity] = reg.name
             seen_regs[identity] = reg
     problems[:0] = _one_per_namespace(resources, twice)  # the advice first, each object it explains below
+    problems.extend(_shadowed_routes(resources, clusters))
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(resources))
     problems.extend(subnet_ranges.refusals(resources))
     return problems

@@ -109,6 +109,7 @@ def two_of_everything() -> None:
                                       "fallback": {"enabled": True, "min_count": 0, "max_count": 1}}, on_a)
     P.GpuNodePool("gpu-big", {"cluster": a.cluster, "vm_size": "Standard_NC24ads_A100_v4", "pool_name": "gpubig",
                               "install_device_software": False}, on_a)
+    spot_b = P.GpuNodePool("gpu-b", {"cluster": b.cluster, "vm_size": "Standard_NC4as_T4_v3"}, on_b)
     vaults = [P.KeyVault(f"kv{i}", {"cluster": a.cluster, "vault_name": f"kv-test-{i}"}) for i in (1, 2)]
     pgs = [P.PostgresServer(f"pg{i}", {"cluster": a.cluster, "key_vault": vaults[0].vault,
                                        "server_name": f"psql-test-{i}"}) for i in (1, 2)]
@@ -125,14 +126,17 @@ def two_of_everything() -> None:
         stack = P.InferenceStack(f"stack{i}", {
             "cluster": a.cluster, "key_vault": vaults[0].vault, "model_volume": store.volume,
             "database_url_secret": pgs[i - 1].database_url_secret, "gpu": spot.scheduling, "accelerator": "gpu",
-            "route_target": gateways[0].route_target, "keda": observability[0].keda, "autoscaled": True}, on_a)
+            # one cluster's Gateways take one route per listener and path: the second stack stays in-cluster
+            **({"route_target": gateways[0].route_target} if i == 1 else {}),
+            "keda": observability[0].keda, "autoscaled": True}, on_a)
         P.ModelAutoscaler(f"scaler{i}", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
                                          "max_replicas": 2, "keda": observability[0].keda}, on_a)
         P.WorkloadIdentity(f"wi{i}", {"cluster": a.cluster, "identity_name": f"id-extra-{i}",
                                       "namespace": ns.namespace, "service_account_name": "extra"}, on_a)
-        P.LlmdStack(f"llmd{i}", {"cluster": a.cluster, "gpu": spot.scheduling, "route_target": gateways[0].route_target,
-                                 "model": "Qwen/Qwen3-0.6B", "key_vault": vaults[0].vault, "namespace": f"llm-d-{i}"},
-                    on_a)
+        # an LlmdStack is always published (route_target is required): one per cluster's Gateways
+        P.LlmdStack(f"llmd{i}", {"cluster": (a, b)[i - 1].cluster, "gpu": (spot, spot_b)[i - 1].scheduling,
+                                 "route_target": gateways[i - 1].route_target, "model": "Qwen/Qwen3-0.6B",
+                                 "key_vault": vaults[0].vault, "namespace": f"llm-d-{i}"}, (on_a, on_b)[i - 1])
         # two estates' edges and fleets over the same two clusters (e.g. a staging and a prod endpoint)
         P.GlobalEndpoint(f"edge{i}", {"resource_group_name": RG, "name_prefix": f"edge-{i}", "origins": [
             {"name": "a", "host": gateways[0].external_address}, {"name": "b", "host": gateways[1].external_address}]})
@@ -191,6 +195,17 @@ def test_in_cluster_component_without_a_kubernetes_provider_is_refused(name):
     component = getattr(llmplatform, name)
     with pytest.raises(ComponentInputError, match="no Kubernetes provider"):
         offline.run_function(lambda: component("lonely", REQUIRED[name]()))
+
+
+@pytest.mark.parametrize("name", sorted(IN_CLUSTER))
+def test_in_cluster_component_given_options_as_a_dict_is_refused_by_name(name):
+    """`opts` as a dict (`{"providers": [...]}`) was read as ResourceOptions and stopped with an AttributeError
+    inside the package; components outside the cluster get the SDK's own TypeError for it."""
+    component = getattr(llmplatform, name)
+    for opts in (lambda: {"providers": provider_opts().providers}, lambda: {"protect": True}):
+        with pytest.raises(ComponentInputError, match=rf"{name} lonely: opts: expects pulumi.ResourceOptions, "
+                                                      r"got dict"):
+            offline.run_function(lambda: component("lonely", REQUIRED[name](), opts()))
 
 
 @pytest.mark.parametrize("name, extra, message", [

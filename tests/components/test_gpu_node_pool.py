@@ -125,6 +125,30 @@ def test_gpu_pool_outside_the_catalog_is_described_by_gpu_sku():
         "llm-platform/gpu-model"] == "h100"
 
 
+@pytest.mark.parametrize("gpu_model", ["H100 NVL", "-H100", "H100.", "A100 "])
+def test_a_gpu_model_that_is_no_label_value_is_refused_before_anything_registers(gpu_model):
+    """gpu_sku.gpu_model, lowercased, is the pools' node label llm-platform/gpu-model: AKS refuses a label value with
+    a space, or one that does not start and end with a letter or digit, only at `pulumi up`."""
+    registered = []
+
+    def program():
+        registered.append(llmplatform.GpuNodePool("custom", {
+            "cluster": cluster_handle(), "vm_size": "Standard_NC40ads_H100_v5",
+            "gpu_sku": {"gpu_model": gpu_model, "gpus": 1, "gpu_memory_gib": 94}}, provider_opts()))
+    with pytest.raises(llmplatform.ComponentInputError, match=r"gpu_sku\.gpu_model=.*H100-NVL") as error:
+        offline.run_function(program)
+    assert not registered and [e["property_path"] for e in error.value.errors or []] == ["gpu_sku.gpu_model"]
+
+
+def test_a_gpu_model_with_a_hyphen_is_its_node_label():
+    def program():
+        llmplatform.GpuNodePool("custom", {"cluster": cluster_handle(), "vm_size": "Standard_NC40ads_H100_v5",
+                                           "gpu_sku": {"gpu_model": "H100-NVL", "gpus": 1, "gpu_memory_gib": 94}},
+                                provider_opts())
+    pool = offline.run_function(program).one("azure-native:containerservice:AgentPool")
+    assert pool.inputs["nodeLabels"]["llm-platform/gpu-model"] == "h100-nvl"
+
+
 def test_gpu_pool_follows_the_cluster_version_and_zones_from_the_handle():
     def program():
         handle = {**cluster_handle(), "kubernetes_version": "1.34.2", "zones": ["1", "2"]}

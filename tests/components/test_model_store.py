@@ -139,3 +139,57 @@ def test_the_preload_deadline_grows_with_the_model_sizes_and_the_job_records_the
     assert env["MODELS"] == f"tinyllama {HF}"
     work, what = dm.job_work(reg, dm.load_durations())
     assert "150.6 GiB" in what and work.pessimistic > 3600  # the declared size, not 0 for an unknown name
+
+
+def test_a_store_given_a_group_and_a_group_to_create_is_refused_naming_both():
+    """resource_group_name (an existing group) and separate_resource_group (one to create) both place the account:
+    given both, the created group won and the other was dropped without a word."""
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "resource_group_name": "rg-shared", "separate_resource_group": "rg-models"},
+                               provider_opts())
+    with pytest.raises(llmplatform.ComponentInputError,
+                       match=r"separate_resource_group='rg-models' is invalid; allowed: only without "
+                             r"resource_group_name \('rg-shared'\)") as error:
+        offline.run_function(program)
+    assert [e["property_path"] for e in error.value.errors or []] == ["separate_resource_group"]
+
+
+@pytest.mark.parametrize("selector, path, message", [
+    ({"bad key": "x"}, "preload_node_selector['bad key']", "a label key"),
+    ({"example.com/a/b": "x"}, "preload_node_selector['example.com/a/b']", "a label key"),
+    ({"llm-platform/pool": "cpu pool"}, "preload_node_selector['llm-platform/pool']", "a label value"),
+    ({"llm-platform/pool": "-cpu"}, "preload_node_selector['llm-platform/pool']", "a label value"),
+])
+def test_a_preload_node_selector_that_is_no_label_is_refused_before_anything_registers(selector, path, message):
+    """The preload Job's nodeSelector: the API server refuses keys and values that are not labels' (PodSpec
+    validation, ValidateLabels), only at `pulumi up`; the mocks and the strict schemas take any string."""
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "preload_node_selector": selector}, provider_opts())
+    with pytest.raises(llmplatform.ComponentInputError, match=message) as error:
+        offline.run_function(program)
+    assert [e["property_path"] for e in error.value.errors or []] == [path]
+
+
+def test_a_preload_node_selector_of_labels_places_the_job():
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    selector = {"kubernetes.io/os": "linux", "agentpool": "cpu2", "example.com/tier": ""}
+
+    def program() -> None:
+        llmplatform.ModelStore("models", {"cluster": cluster_handle(), "account_name": "stmodels1", "namespace": "llm",
+                                          "models": ["qwen2.5:0.5b"], "preload_node_selector": selector},
+                               provider_opts())
+    job = offline.run_function(program).one("kubernetes:batch/v1:Job")
+    assert job.inputs["spec"]["template"]["spec"]["nodeSelector"] == selector

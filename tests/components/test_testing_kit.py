@@ -204,3 +204,70 @@ def test_ctrl_c_in_a_run_stops_it_at_once_without_noise_and_the_next_run_plans(c
         signal.signal(signal.SIGALRM, previous)
     assert not caplog.records, [r.getMessage() for r in caplog.records]
     assert len(run(lambda: k8s.core.v1.Namespace("after")).resources) == 1
+
+
+def test_a_gpu_pool_named_as_the_clusters_inline_system_pool_is_one_pool_with_it():
+    """AksCluster declares its system pool inline (the ManagedCluster's agentPoolProfiles); an AgentPool of the same
+    name on that cluster is that pool (Azure names are case-insensitive): its PUT would rewrite the system pool, and
+    the cluster's next update rewrite it back. The kit refuses it as it refuses two AgentPools of one name."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
+        llmplatform.GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3",
+                                        "pool_name": "system"},
+                                pulumi.ResourceOptions(providers=[aks.provider]))
+    with pytest.raises(ProgramError, match=r"aks-aks \(its inline pool 'system'\) and gpu-system are one object: "
+                                           r"azure-native:containerservice:AgentPool agentPoolName=system "
+                                           r"resourceName=aks-a"):
+        run(program)
+
+
+def test_a_gpu_pool_of_another_name_beside_the_inline_system_pool_plans():
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
+        llmplatform.GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3"},
+                                pulumi.ResourceOptions(providers=[aks.provider]))
+    assert len(run(program).of_type("azure-native:containerservice:AgentPool")) == 2
+
+
+def _two_stacks_on_one_cluster(publish_second: bool) -> None:
+    """Two InferenceStacks in two namespaces of one cluster, as docs/components/inference-stack.md allows, both
+    given the cluster's one GatewayAccess route target unless `publish_second` is off."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED, VAULT
+
+    aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
+    opts = pulumi.ResourceOptions(providers=[aks.provider])
+    gateway = llmplatform.GatewayAccess("gw", {"cluster": aks.cluster, "external": False}, opts)
+    for team in ("one", "two"):
+        namespace = llmplatform.AppNamespace(team, {"namespace": team, "route_target": gateway.route_target}, opts)
+        store = llmplatform.ModelStore(team, {"cluster": aks.cluster, "account_name": f"st{team}models",
+                                              "namespace": namespace.namespace}, opts)
+        args: llmplatform.InferenceStackArgs = {"cluster": aks.cluster, "key_vault": VAULT,
+                                                "model_volume": store.volume, "database_url_secret": "db-url"}
+        if team == "one" or publish_second:
+            args["route_target"] = gateway.route_target
+        llmplatform.InferenceStack(team, args, opts)
+
+
+def test_two_stacks_published_on_one_gateway_listener_are_refused_as_shadowing_each_other():
+    """The API server takes two HTTPRoutes matching the same path on one listener, and the Gateway API sends such a
+    request to the older route only: the second stack's UI and API would get no request, silently."""
+    with pytest.raises(ProgramError) as error:
+        run(lambda: _two_stacks_on_one_cluster(publish_second=True))
+    lines = [line.strip() for line in str(error.value).splitlines()[1:]]
+    assert [line.split(" route the same")[0] for line in lines] == ["one-api-route and two-api-route",
+                                                                    "one-ui-route and two-ui-route"]
+    assert "PathPrefix / on listener api of Gateway gw-gateway/internal-gateway for every hostname" in lines[0]
+    assert "HTTPRoutes one/api-route and two/api-route" in lines[0] and "leave the other's route_target out" in lines[0]
+
+
+def test_two_stacks_one_of_them_published_plan():
+    plan = run(lambda: _two_stacks_on_one_cluster(publish_second=False))
+    routes = [r for r in plan.resources if r.inputs.get("kind") == "HTTPRoute"]
+    assert sorted(r.name for r in routes) == ["one-api-route", "one-ui-route"]
