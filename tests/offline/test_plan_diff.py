@@ -698,3 +698,17 @@ def test_a_prometheus_storage_change_asks_for_the_claims_to_be_resized_by_hand(t
     line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
                 and "observability-kube-prometheus-stack" in line)
     assert code == 0 and "observability.prometheusStorageGib" in line and "Resizing volumes" in line
+
+
+def test_a_new_range_for_a_subnet_that_holds_resources_is_refused_in_place(tmp_path, prod):
+    """`network.postgresSubnetCidr` moves the PostgreSQL subnet's `addressPrefix`, an in-place update for Pulumi;
+    Azure changes a subnet's range only while nothing is in it (azure-docs virtual-network-manage-subnet.md), and the
+    server is: blocked, naming the stack keys to keep. A stranger's day-2 review found it reported as an update."""
+    base = _doc(prod)
+    new = _doc(plan_for("prod", {"network": {"postgresSubnetCidr": "10.40.18.0/24"}}))
+    subnet = _one(new, "azure-native:network:Subnet", "platform-postgres")
+    assert base[subnet]["inputs"]["addressPrefix"] != new[subnet]["inputs"]["addressPrefix"]
+    assert not _forces("azure-native:network:Subnet", "addressPrefix")  # an update for Pulumi...
+    code, out = _check(tmp_path, base, new)
+    line = _refusal_line(out, "platform-postgres")  # ...that Azure refuses
+    assert code == 1 and "`addressPrefix`" in line and "network.postgresSubnetCidr" in line
