@@ -517,9 +517,11 @@ def refusals(resources: list[Registration]) -> list[str]:
     seen_names: dict[tuple, str] = {}
     seen_regs: dict[tuple, Registration] = {}
     twice: list[tuple[Registration, Registration]] = []
+    doubled: set[str] = set()  # URNs registered twice: the order of their writes is no separate finding
     for reg in resources:
         if reg.urn in seen_urns:
             problems.append(f"duplicate URN {reg.urn}")
+            doubled.add(reg.urn)
         seen_urns.add(reg.urn)
         if reg.type.startswith("azure-native:"):
             problems.extend(f"{reg.name} ({reg.type}): {finding}"
@@ -542,7 +544,9 @@ def refusals(resources: list[Registration]) -> list[str]:
             seen_regs[identity] = reg
     problems[:0] = _one_per_namespace(resources, twice)  # the advice first, each object it explains below
     problems.extend(_shadowed_routes(resources, clusters))
-    problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(resources))
+    doubled.update(reg.urn for pair in twice for reg in pair)
+    problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(resources)
+                    if not doubled & set(c.between))  # one name twice: renaming it is the fix, not dependsOn
     problems.extend(subnet_ranges.refusals(resources))
     return problems
 

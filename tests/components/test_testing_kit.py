@@ -271,3 +271,21 @@ def test_two_stacks_one_of_them_published_plan():
     plan = run(lambda: _two_stacks_on_one_cluster(publish_second=False))
     routes = [r for r in plan.resources if r.inputs.get("kind") == "HTTPRoute"]
     assert sorted(r.name for r in routes) == ["one-api-route", "one-ui-route"]
+
+
+def test_one_name_twice_is_told_as_such_without_write_order_advice_on_it():
+    """Two GpuNodePool("gpu") on two clusters register one URN twice: the refusal says so, and adds no "chain them
+    with dependsOn" lines about those resources (the engine's URN-keyed dependencies then pair writes that are not
+    in conflict; renaming is the fix)."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        for name in ("a", "b"):
+            cluster = llmplatform.AksCluster(name, {**REQUIRED["AksCluster"](), "cluster_name": f"aks-{name}",
+                                                    "resource_group_name": f"rg-{name}"})
+            llmplatform.GpuNodePool("gpu", {**REQUIRED["GpuNodePool"](), "cluster": cluster.cluster},
+                                    pulumi.ResourceOptions(providers=[cluster.provider]))
+    with pytest.raises(ProgramError) as refused:
+        run(program)
+    assert "duplicate URN" in str(refused.value) and "dependsOn" not in str(refused.value), str(refused.value)
