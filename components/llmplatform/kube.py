@@ -86,8 +86,9 @@ def require_kubernetes_provider(opts: Optional[pulumi.ResourceOptions], kind: st
         packages.update(getattr(opts.parent, "_providers", None) or {})
     if "kubernetes" not in packages:
         raise ComponentInputError(
-            f"{kind} {name}: no Kubernetes provider; pass the cluster's in opts, e.g. "
-            "pulumi.ResourceOptions(providers=[cluster.provider])")
+            f"{kind} {name}: no Kubernetes provider; pass the cluster's in its resource options: in Python "
+            "pulumi.ResourceOptions(providers=[cluster.provider]), in YAML `options: {providers: {kubernetes: "
+            "${<cluster>.provider}}}`, in another language its providers option")
 
 
 def checked_registry(registry: Any) -> str:

@@ -279,6 +279,7 @@ def test_an_in_cluster_component_without_the_cluster_provider_is_refused_before_
         host.construct("llmplatform:index:AppNamespace", "no-provider", {"namespace": "inference"})
     assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT
     assert "AppNamespace no-provider: no Kubernetes provider" in failure.value.message
+    assert "in YAML `options: {providers: {kubernetes:" in failure.value.message  # not only Python's words
     assert len(host.monitor.registrations) == before
 
 
