@@ -350,6 +350,10 @@ def gateway_access(args: Mapping[str, Any]) -> list[Problem]:
         if fd_id is None:
             r.add("front_door_probe_paths", probes, f"only with {r.ref('front_door_id')}")
         r.texts("front_door_probe_paths", pattern(r"/[A-Za-z0-9._~/-]*", "exact paths starting with /"))
+    # Azure service tag names (AzureFrontDoor.Backend, Storage.WestEurope): cloud-provider-azure writes them into
+    # the load balancer's NSG rules, which Azure refuses for a name that is no tag
+    r.texts("allowed_service_tags", pattern(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*",
+                                            "Azure service tag names, e.g. AzureFrontDoor.Backend"))
     return r.problems
 
 

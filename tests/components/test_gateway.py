@@ -102,6 +102,9 @@ def test_the_authorization_policy_check_catches_a_wrong_shape():
     ({"front_door_id": "", "external": False}, "only with the external Gateway"),
     ({"front_door_probe_paths": ["/healthz"]}, "only with front_door_id"),
     ({"front_door_id": "", "front_door_probe_paths": ["healthz"]}, "exact paths starting with /"),
+    # a name that is no service tag reached the load balancer's NSG rules, which Azure refuses at pulumi up
+    ({"allowed_service_tags": ["AzureFrontDoor.Backend", "NotATag!"]},
+     r"allowed_service_tags\[1\]='NotATag!' is invalid; allowed: Azure service tag names"),
 ])
 def test_gateway_front_door_inputs_are_checked(change, message):
     from llmplatform.checks import ComponentInputError, check_shape
