@@ -366,6 +366,40 @@ def _clusters(resources: list[Registration]) -> dict[str, str]:
     return found
 
 
+def _two_clusters_in_one_component(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
+    """A component that adds node pools to one cluster (its cluster handle) and sends its Kubernetes objects to
+    another (the provider in its opts): in a loop over two clusters, A's handle with B's provider put the GPU pools
+    on A and the device plugin on B, where no GPU node ever comes. Known only where the provider's kubeconfig is the
+    one a cluster of this program hands out (the mocks name its server after the cluster)."""
+    by_urn = {reg.urn: reg for reg in resources}
+    names = {str(reg.inputs.get("resourceName")) for reg in resources
+             if reg.type == "azure-native:containerservice:ManagedCluster"}
+
+    def owner(reg: Registration) -> Optional[Registration]:
+        parent = by_urn.get(reg.parent)
+        while parent is not None and not parent.type.startswith("llmplatform:"):
+            parent = by_urn.get(parent.parent)
+        return parent
+    pools: dict[str, set[str]] = {}
+    reached: dict[str, set[str]] = {}
+    for reg in resources:
+        component = owner(reg)
+        if component is None:
+            continue
+        if reg.type == "azure-native:containerservice:AgentPool" and str(reg.inputs.get("resourceName")) in names:
+            pools.setdefault(component.urn, set()).add(str(reg.inputs["resourceName"]))
+        provider = reg.options.get("provider")
+        server = clusters.get(provider.rsplit("::", 1)[0], "") if reg.type.startswith("kubernetes:") and provider \
+            else ""
+        cluster = server.split("//", 1)[-1].split(".hcp.", 1)[0]
+        if cluster in names:
+            reached.setdefault(component.urn, set()).add(cluster)
+    return [f"{by_urn[urn].name} ({by_urn[urn].type.rsplit(':', 1)[-1]}) adds node pools to cluster "
+            f"{', '.join(sorted(joined))} but sends its Kubernetes objects to cluster "
+            f"{', '.join(sorted(reached[urn]))}: give it one cluster's handle and that cluster's provider"
+            for urn, joined in pools.items() if reached.get(urn) and reached[urn] != joined]
+
+
 def _kubernetes_identity(reg: Registration, clusters: Optional[dict[str, str]] = None) -> Optional[tuple]:
     """What a cluster keys an object by: cluster (its provider's API server, else the provider), API group, kind,
     namespace and name."""
@@ -544,6 +578,7 @@ def refusals(resources: list[Registration]) -> list[str]:
             seen_regs[identity] = reg
     problems[:0] = _one_per_namespace(resources, twice)  # the advice first, each object it explains below
     problems.extend(_shadowed_routes(resources, clusters))
+    problems.extend(_two_clusters_in_one_component(resources, clusters))
     doubled.update(reg.urn for pair in twice for reg in pair)
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(resources)
                     if not doubled & set(c.between))  # one name twice: renaming it is the fix, not dependsOn
