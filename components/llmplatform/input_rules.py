@@ -352,8 +352,9 @@ def gateway_access(args: Mapping[str, Any]) -> list[Problem]:
         r.texts("front_door_probe_paths", pattern(r"/[A-Za-z0-9._~/-]*", "exact paths starting with /"))
     # Azure service tag names (AzureFrontDoor.Backend, Storage.WestEurope): cloud-provider-azure writes them into
     # the load balancer's NSG rules, which Azure refuses for a name that is no tag
-    r.texts("allowed_service_tags", pattern(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*",
-                                            "Azure service tag names, e.g. AzureFrontDoor.Backend"))
+    if isinstance(r.given("allowed_service_tags"), (list, tuple)):  # another type: the shape check says so
+        r.texts("allowed_service_tags", pattern(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z0-9]+)*",
+                                                "Azure service tag names, e.g. AzureFrontDoor.Backend"))
     return r.problems
 
 
