@@ -673,13 +673,9 @@ def test_a_gpu_pools_driver_cannot_change_in_place(tmp_path, dev):
     only from a pool carrying the retired SkipGPUDriverInstall tag). pulumi-azure-native does not replace on it, so
     the update reaches AKS, which refuses it: blocked, naming the stack key and the way out (a new pool name)."""
     base = _doc(dev)
-    new = _doc(plan_for("dev", {"gpu": {"driver": "operator"}}))
-    pool = _one(new, "azure-native:containerservice:AgentPool", "gpu-gpu")
-    assert base[pool]["inputs"]["gpuProfile"] != new[pool]["inputs"]["gpuProfile"]
-    assert not _forces("azure-native:containerservice:AgentPool", "gpuProfile.driver")  # an update for Pulumi...
-    code, out = _check(tmp_path, base, new)
-    line = _refusal_line(out, "gpu-gpu")  # ...that AKS refuses
-    assert code == 1 and "`gpuProfile.driver`" in line and "gpu.driver" in line and "gpu.poolName" in line
+    line = _refused_in_place(tmp_path, base, ("dev", {"gpu": {"driver": "operator"}}),
+                             "azure-native:containerservice:AgentPool", "gpu-gpu", "gpuProfile.driver")
+    assert "gpu.driver" in line and "gpu.poolName" in line
     renamed = _doc(plan_for("dev", {"gpu": {"driver": "operator", "poolName": "gpuop"}}))
     code, out = _check(tmp_path, base, renamed)  # the way out: a new pool, the old one deleted
     assert code == 0 and "refused in place" not in out
@@ -704,11 +700,20 @@ def test_a_new_range_for_a_subnet_that_holds_resources_is_refused_in_place(tmp_p
     """`network.postgresSubnetCidr` moves the PostgreSQL subnet's `addressPrefix`, an in-place update for Pulumi;
     Azure changes a subnet's range only while nothing is in it (azure-docs virtual-network-manage-subnet.md), and the
     server is: blocked, naming the stack keys to keep. A stranger's day-2 review found it reported as an update."""
-    base = _doc(prod)
-    new = _doc(plan_for("prod", {"network": {"postgresSubnetCidr": "10.40.18.0/24"}}))
-    subnet = _one(new, "azure-native:network:Subnet", "platform-postgres")
-    assert base[subnet]["inputs"]["addressPrefix"] != new[subnet]["inputs"]["addressPrefix"]
-    assert not _forces("azure-native:network:Subnet", "addressPrefix")  # an update for Pulumi...
+    line = _refused_in_place(tmp_path, _doc(prod), ("prod", {"network": {"postgresSubnetCidr": "10.40.18.0/24"}}),
+                             "azure-native:network:Subnet", "platform-postgres", "addressPrefix")
+    assert "network.postgresSubnetCidr" in line
+
+
+def _refused_in_place(tmp_path, base: dict, change: tuple, type_: str, name: str, path: str) -> str:
+    """The check's refusal line for the stack edit `change` (stack, overrides), which changes `path` of `name`: an
+    update for Pulumi (no force-new rule covers it) that the cloud refuses, so the check exits 1."""
+    new = _doc(plan_for(*change))
+    urn = _one(new, type_, name)
+    top = path.split(".", 1)[0]
+    assert base[urn]["inputs"][top] != new[urn]["inputs"][top]
+    assert not _forces(type_, path)  # an update for Pulumi...
     code, out = _check(tmp_path, base, new)
-    line = _refusal_line(out, "platform-postgres")  # ...that Azure refuses
-    assert code == 1 and "`addressPrefix`" in line and "network.postgresSubnetCidr" in line
+    line = _refusal_line(out, name)  # ...that the cloud refuses
+    assert code == 1 and f"`{path}`" in line, line
+    return line
