@@ -367,13 +367,17 @@ def _clusters(resources: list[Registration]) -> dict[str, str]:
 
 
 def _two_clusters_in_one_component(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
-    """A component that adds node pools to one cluster (its cluster handle) and sends its Kubernetes objects to
+    """A component whose Azure resources are built for one cluster (its cluster handle: an AgentPool joins it, a
+    resource takes an input from it, as a federated credential its OIDC issuer) and whose Kubernetes objects go to
     another (the provider in its opts): in a loop over two clusters, A's handle with B's provider put the GPU pools
-    on A and the device plugin on B, where no GPU node ever comes. Known only where the provider's kubeconfig is the
-    one a cluster of this program hands out (the mocks name its server after the cluster)."""
+    on A and the device plugin on B, where no GPU node ever comes, and a workload identity trusted A's issuer for
+    pods on B. Known only where the provider's kubeconfig is one a cluster of this program hands out (the mocks name
+    its server after the cluster), and for components with such an Azure resource (not ModelStore, GatewayAccess,
+    Observability, OllamaServer: theirs are not built from the cluster resource itself)."""
     by_urn = {reg.urn: reg for reg in resources}
-    names = {str(reg.inputs.get("resourceName")) for reg in resources
-             if reg.type == "azure-native:containerservice:ManagedCluster"}
+    managed = {reg.urn: str(reg.inputs.get("resourceName")) for reg in resources
+               if reg.type == "azure-native:containerservice:ManagedCluster"}
+    names = set(managed.values())
 
     def owner(reg: Registration) -> Optional[Registration]:
         parent = by_urn.get(reg.parent)
@@ -388,15 +392,20 @@ def _two_clusters_in_one_component(resources: list[Registration], clusters: dict
             continue
         if reg.type == "azure-native:containerservice:AgentPool" and str(reg.inputs.get("resourceName")) in names:
             pools.setdefault(component.urn, set()).add(str(reg.inputs["resourceName"]))
+        elif reg.type.startswith("azure-native:"):  # built from the cluster: a federated credential's issuer, ...
+            built_from = {managed[d] for d in reg.dependencies if d in managed}
+            if built_from:
+                pools.setdefault(component.urn, set()).update(built_from)
         provider = reg.options.get("provider")
         server = clusters.get(provider.rsplit("::", 1)[0], "") if reg.type.startswith("kubernetes:") and provider \
             else ""
         cluster = server.split("//", 1)[-1].split(".hcp.", 1)[0]
         if cluster in names:
             reached.setdefault(component.urn, set()).add(cluster)
-    return [f"{by_urn[urn].name} ({by_urn[urn].type.rsplit(':', 1)[-1]}) adds node pools to cluster "
-            f"{', '.join(sorted(joined))} but sends its Kubernetes objects to cluster "
-            f"{', '.join(sorted(reached[urn]))}: give it one cluster's handle and that cluster's provider"
+    return [f"{by_urn[urn].name} ({by_urn[urn].type.rsplit(':', 1)[-1]}) builds its Azure resources for cluster "
+            f"{', '.join(sorted(joined))} (its cluster handle: node pools, a workload identity's issuer) but sends its "
+            f"Kubernetes objects to cluster {', '.join(sorted(reached[urn]))} (its provider): give it one cluster's "
+            f"handle and that cluster's provider"
             for urn, joined in pools.items() if reached.get(urn) and reached[urn] != joined]
 
 

@@ -291,20 +291,24 @@ def test_one_name_twice_is_told_as_such_without_write_order_advice_on_it():
     assert "duplicate URN" in str(refused.value) and "dependsOn" not in str(refused.value), str(refused.value)
 
 
-def test_a_component_with_one_clusters_handle_and_anothers_provider_is_refused():
+@pytest.mark.parametrize("component, named", [("GpuNodePool", "gpu (GpuNodePool)"),
+                                               ("OpenWebUi", "gpu-open-webui-identity (WorkloadIdentity)")])
+def test_a_component_with_one_clusters_handle_and_anothers_provider_is_refused(component, named):
     """In a loop over two clusters, cluster A's handle with B's provider planned: the GPU pools joined A and the
-    device plugin went to B, where no GPU node ever comes. The kit names the component and both clusters; the same
-    component with one cluster's handle and provider plans."""
+    device plugin went to B, where no GPU node ever comes; Open-WebUI's identity trusted A's OIDC issuer for a pod on
+    B. The kit names the component and both clusters; the same component with one cluster's handle and provider
+    plans."""
     import llmplatform
     from tests.components.test_components_alone import REQUIRED
 
     def program(provider_of: str) -> None:
         clusters = {name: llmplatform.AksCluster(name, {**REQUIRED["AksCluster"](), "cluster_name": f"aks-{name}",
                                                         "resource_group_name": f"rg-{name}"}) for name in "ab"}
-        llmplatform.GpuNodePool("gpu", {**REQUIRED["GpuNodePool"](), "cluster": clusters["a"].cluster},
-                                pulumi.ResourceOptions(providers=[clusters[provider_of].provider]))
+        getattr(llmplatform, component)("gpu", {**REQUIRED[component](), "cluster": clusters["a"].cluster},
+                                         pulumi.ResourceOptions(providers=[clusters[provider_of].provider]))
     with pytest.raises(ProgramError) as refused:
         run(lambda: program("b"))
-    assert ("gpu (GpuNodePool) adds node pools to cluster aks-a but sends its Kubernetes objects to cluster aks-b"
+    assert (f"{named} builds its Azure resources for cluster aks-a (its cluster handle: node pools, a workload "
+            "identity's issuer) but sends its Kubernetes objects to cluster aks-b (its provider)"
             in str(refused.value)), str(refused.value)
     assert run(lambda: program("a")).resources
