@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Mapping, NoReturn, Optional
 
 import pulumi
 
-from .azure_names import azure_name_start
+from .azure_names import azure_name_start, resource_group
 from .errors import ComponentInputError, LateInputError  # noqa: F401 (ComponentInputError: callers import it here)
 from .images import mirror_problem
 from .input_rules import RULES
@@ -27,7 +27,9 @@ Rules = Callable[[Mapping[str, Any]], list[Problem]]
 # Values of handle fields a component checks when a handle arrives built by hand (from a stack reference, say)
 # rather than from the component that hands it out, whose rules checked them.
 HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
-    "ClusterHandle": {"image_registry": mirror_problem}}
+    "ClusterHandle": {"image_registry": mirror_problem,
+                      # every Azure resource a consumer builds beside the cluster goes to this group ("" planned)
+                      "resource_group_name": lambda v: resource_group(v) if isinstance(v, str) else None}}
 
 
 # Optional inputs whose presence decides what a component builds when the program runs (`if args.get(key)`, a

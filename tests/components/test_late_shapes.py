@@ -169,6 +169,21 @@ def test_a_handle_fields_own_rule_holds_when_the_field_is_an_output():
         assert stops_with("GpuNodePool", lambda: {**REQUIRED["GpuNodePool"](), "cluster": given()}) == words
 
 
+@pytest.mark.parametrize("late", [False, True], ids=["plain", "output"])
+def test_a_hand_built_cluster_handle_names_a_resource_group(late):
+    """A cluster handle built by hand (from a stack reference's outputs) with resource_group_name "" planned a Key
+    Vault in the group "" (Azure refuses it at pulumi up): refused by the handle's own rule, early or once the
+    handle resolves."""
+    handle = {**cluster_handle(), "resource_group_name": ""}
+
+    def program() -> None:  # the output made in the run's loop
+        llmplatform.KeyVault("kv", {**REQUIRED["KeyVault"](),
+                                    "cluster": pulumi.Output.from_input(handle) if late else handle})
+    with pytest.raises((ComponentInputError, ProgramError)) as refused:
+        run(program)
+    assert "cluster.resource_group_name: '' is invalid; allowed: 1-90 ASCII letters" in str(refused.value)
+
+
 def test_the_values_of_a_map_that_are_outputs_are_checked_one_by_one():
     """A node selector's values reach pods as they are: a number (Kubernetes refuses it) or an object (the SDK's
     "While processing input" AssertionError) is refused in the component's words, the key quoted as the caller
