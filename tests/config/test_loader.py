@@ -577,3 +577,16 @@ def test_prod_refuses_a_public_open_webui_anyone_can_take_over(stack, webui, fra
     if stack == "prod":
         parse_config(stack_raw(stack, private), "aks-llm-platform", stack)
     parse_config(stack_raw(stack, {"webui": {"adminEmail": "ops@example.com"}}), "aks-llm-platform", stack)
+
+
+@pytest.mark.parametrize("stack", ["prod", "prod-westeurope", "prod-swedencentral"])
+def test_prod_refuses_a_public_model_api_without_keys(stack):
+    """gateway.apiKeyAuth false with an external gateway published the raw model API (and llm-d's, when exposed) to
+    the internet with no credential at all, only an advisory: in prod that is anyone's free GPU. A region behind
+    Front Door is no exception (the edge publishes /v1/* on its public endpoint)."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(stack_raw(stack, {"gateway": {"apiKeyAuth": False}}), "aks-llm-platform", stack)
+    assert "gateway.apiKeyAuth is false while the model API is public and environment is 'prod'" in str(caught.value)
+    if stack == "prod":  # a private gateway may go without keys
+        parse_config(stack_raw(stack, {"gateway": {"apiKeyAuth": False, "mode": "internal", "tls": None},
+                                       "webui": {"adminEmail": None}}), "aks-llm-platform", stack)
