@@ -33,7 +33,7 @@ from .sections.network import NetworkConfig, parse_network
 from .sections.observability import observability_prod_checks, parse_observability
 from .sections.postgres import parse_postgres, postgres_prod_checks
 from .sections.security import parse_security, security_cross_checks
-from .sections.webui import parse_webui, webui_backend_checks
+from .sections.webui import parse_webui, webui_backend_checks, webui_prod_checks
 
 ENVIRONMENTS = ("dev", "staging", "prod")
 
@@ -95,6 +95,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
         llmd_autoscaling_checks(top, llmd, gpu, observability.enabled)
     security_cross_checks(top, security, observability)
     gateway_prod_checks(top, environment, gateway, edge.enabled)
+    webui_prod_checks(top, environment, webui, gateway.external)
     regions.edge_cross_checks(top, edge, cluster.upgrade_channel, gateway.external, gateway.tls.mode != "none",
                               cluster.kubernetes_version)
     if resource_names.PREFIX_PATTERN.fullmatch(prefix):

@@ -155,8 +155,8 @@ MEANING = {
     "webui.defaultUserRole": "A new account's role: `pending` waits for an admin's approval. Read when "
                              "`webui.enableSignup` is.",
     "webui.adminEmail": "The first admin, created at the UI's first start with a generated password in Key Vault "
-                        "(`<inference|llmd>-webui-admin-password`). Unset: whoever signs up first is admin (an "
-                        "advisory on a public UI).",
+                        "(`<inference|llmd>-webui-admin-password`). Unset: whoever signs up first is admin (refused "
+                        "on a public UI in prod, an advisory elsewhere).",
     "webui.extraEnv": "More Open-WebUI settings, plain values (e.g. `webui.extraEnv.WEBUI_URL`); what the platform "
                       "sets and names that look like secrets are refused.",
     "webui.secretEnv": "Open-WebUI settings whose value is a Key Vault secret: variable → secret name (e.g. "

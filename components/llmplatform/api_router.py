@@ -71,6 +71,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
     key_secret_name: pulumi.Output = pulumi.Output.from_input(None)
     if spec.api_key_auth:
         vault = spec.vault
+        map_writer: list[pulumi.Resource] = []  # the map's writer when this gate writes it
         if spec.api_key_map_secret:  # keys valid beyond this gate (one set for every region): read, never written
             key_map = spec.api_key_map_secret
             key_secret_name = pulumi.Output.from_input(spec.api_key_secret)
@@ -80,13 +81,15 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
             key_secret_name = pulumi.Output.from_input(key_secret)
             vault_secret(f"{name}-api-key-secret", vault, key_secret, key.result, "text/plain", owner,
                          aliases=spec.aliases)
-            vault_secret(f"{name}-api-key-map-secret", vault, key_map, key.result.apply(api_key_map_line),
-                         "text/x-nginx-conf", owner, aliases=spec.aliases)
+            map_writer = [vault_secret(f"{name}-api-key-map-secret", vault, key_map,
+                                       key.result.apply(api_key_map_line), "text/x-nginx-conf", owner,
+                                       aliases=spec.aliases)]
         identity = WorkloadIdentity(f"{name}-router-identity", {
             "cluster": spec.cluster, "identity_name": f"id-{spec.identity_prefix or name}-router",
             "namespace": ns, "service_account_name": "router", "tags": spec.tags or {},
         }, k8s_opts)
-        grant_secrets_user(f"{name}-router-kv-reader", vault, identity.principal_id, identity)
+        # the gate faces the internet: its identity reads the key map it mounts and no other secret of the vault
+        grant_secrets_user(f"{name}-router-kv-reader", vault, identity.principal_id, identity, key_map, map_writer)
         secret_provider_class(f"{name}-router-secrets", "router-secrets", ns, field(vault, "vault_name"),
                               field(vault, "tenant_id"), identity.client_id, key_vault_objects([key_map]), k8s_opts)
         volumes.append(csi_secrets_volume("router-secrets"))

@@ -142,8 +142,10 @@ def listeners(tls: bool, hostname: Optional[str], llmd: bool = False) -> list[di
         if hostname:
             listener["hostname"] = hostname
         out.append(listener)
-    if tls:  # plain HTTP stays open on port 80 only for the ACME HTTP-01 challenge route
-        out.append({"name": "acme", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}})
+    if tls:  # plain HTTP stays open on port 80 only for the ACME HTTP-01 challenge route, which cert-manager
+        # creates in the Challenge's namespace: the Certificate's, the gateways' own (Same; All would publish any
+        # namespace's route on the public IP without TLS)
+        out.append({"name": "acme", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "Same"}}})
     return out
 
 

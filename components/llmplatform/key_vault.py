@@ -82,15 +82,22 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
 
 
 def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], principal_id: pulumi.Input[str],
-                       parent: pulumi.Resource) -> authorization.RoleAssignment:
-    """Let one identity read secret values of a vault (and nothing more)."""
+                       parent: pulumi.Resource, secret_name: Optional[pulumi.Input[str]] = None,
+                       after: Optional[list[pulumi.Resource]] = None) -> authorization.RoleAssignment:
+    """Let one identity read secret values of a vault (and nothing more); with `secret_name`, of that one secret
+    only (Key Vault RBAC takes a secret as the scope: `<vault id>/secrets/<name>`), so the identity cannot read the
+    vault's other secrets (the PostgreSQL admin password, other workloads' keys). `after`: the secret's writer, when
+    this program writes it, so the grant's scope exists when it is made."""
+    scope: pulumi.Input[str] = field(vault, "vault_id")
+    if secret_name is not None:
+        scope = pulumi.Output.concat(field(vault, "vault_id"), "/secrets/", secret_name)
     return authorization.RoleAssignment(
         resource_name,
         principal_id=principal_id,
         principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
         role_definition_id=builtin_role(KEY_VAULT_SECRETS_USER),
-        scope=field(vault, "vault_id"),
-        opts=pulumi.ResourceOptions(parent=parent))
+        scope=scope,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=after or None))
 
 
 class KeyVault(pulumi.ComponentResource):

@@ -147,8 +147,12 @@ def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gi
             # the cluster's default storage class (AKS: managed-csi); the chart documents storageClassName only
             # as a comment, so it is not set here
             "persistence": {"enabled": True, "size": f"{grafana_storage_gib}Gi"},
+            # the dashboards are ConfigMaps in this namespace; the chart's ClusterRole (rbac.namespaced false) would
+            # let Grafana's service account read every Secret in the cluster (templates/clusterrole.yaml), a Role
+            # reads this namespace's only (role.yaml), and the sidecar searches only here
+            "rbac": {"namespaced": True},
             "sidecar": {"dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1",
-                                       "searchNamespace": "ALL"}},
+                                       "searchNamespace": MONITORING_NS}},
             # the chart's `helm test` pod: nothing runs it, and it is one image less to mirror
             "testFramework": {"enabled": False},
         },

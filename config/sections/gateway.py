@@ -85,10 +85,15 @@ def parse_gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
 def gateway_prod_checks(r: Reader, environment: str, gateway: GatewayConfig, behind_front_door: bool) -> None:
     """A prod gateway on a public address serves HTTPS: bearer API keys and Open-WebUI's sign-ins and session cookies
     must not cross the internet as plain HTTP. A region behind Front Door is exempt (Front Door terminates TLS and
-    reaches the origin on Microsoft's backbone, and HTTP-01 cannot renew there: regions.edge_cross_checks)."""
+    reaches the origin on Microsoft's backbone, and HTTP-01 cannot renew there: regions.edge_cross_checks). A public
+    prod model API also keeps its bearer keys (behind Front Door too: the edge publishes /v1/*)."""
     if environment == "prod" and gateway.external and gateway.tls.mode == "none" and not behind_front_door:
         r.problem(f"gateway.tls.mode 'none' with an external gateway (gateway.mode {gateway.mode!r}) when "
                   "environment is 'prod': API keys and Open-WebUI sign-ins would cross the internet as plain HTTP; "
                   "set gateway.tls.mode 'letsencrypt' with gateway.tls.hostname and gateway.tls.email, put the "
                   "region behind Front Door (edge.globalStack), or keep the gateway private (gateway.mode "
                   "'internal')")
+    if environment == "prod" and gateway.external and not gateway.api_key_auth:
+        r.problem("gateway.apiKeyAuth is false while the model API is public and environment is 'prod': anyone who "
+                  "reaches the gateway (or the Front Door endpoint) could use the GPUs with no credential; keep "
+                  "gateway.apiKeyAuth true, or keep the gateway private (gateway.mode 'internal')")

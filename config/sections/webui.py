@@ -69,3 +69,26 @@ def webui_backend_checks(r: Reader, cfg: WebUiConfig, llmd_cfg: LlmdConfig) -> N
     """Open-WebUI on llm-d needs the llm-d stack (one UI per stack: it takes the Gateways' UI listener)."""
     if cfg.enabled and cfg.backend == "llmd" and not llmd_cfg.enabled:
         r.problem("webui.backend 'llmd' needs llmd.enabled true (the UI fronts the llm-d model through its API gate)")
+
+
+def webui_prod_checks(r: Reader, environment: str, cfg: WebUiConfig, public: bool) -> None:
+    """Nobody but the operator gets into a public prod Open-WebUI. Open-WebUI 0.11.0 admits its first account and
+    makes it admin whatever ENABLE_SIGNUP says (routers/auths.py), and a prod UI's public certificate is in the
+    Certificate Transparency logs minutes after the deploy, so 'sign up yourself at once' is a race against scanners:
+    prod needs webui.adminEmail (the admin created at start, config/advisories.py keeps the advisory for dev).
+    WEBUI_AUTH off or a trusted e-mail header (which the public gateway passes through from the client) would sign
+    anyone in as admin / as anyone."""
+    if environment != "prod" or not (cfg.enabled and public):
+        return
+    if not cfg.admin_email:
+        r.problem("webui.adminEmail is unset while the UI is public and environment is 'prod': Open-WebUI makes its "
+                  "first account admin, so whoever signs up first would own the UI; set webui.adminEmail (an admin "
+                  "created at start with a generated password in Key Vault, docs/operations.md), or keep the UI "
+                  "private (gateway.mode 'internal')")
+    if str(cfg.extra_env.get("WEBUI_AUTH", "true")).lower() != "true":  # env.py: true only when lower-cased 'true'
+        r.problem("webui.extraEnv.WEBUI_AUTH turns Open-WebUI's sign-in off while the UI is public and environment "
+                  "is 'prod': anyone who reaches it would be signed in as its admin")
+    if cfg.extra_env.get("WEBUI_AUTH_TRUSTED_EMAIL_HEADER"):
+        r.problem("webui.extraEnv.WEBUI_AUTH_TRUSTED_EMAIL_HEADER signs in whoever that header names, and the public "
+                  "gateway passes a client's own headers through: not allowed while the UI is public and "
+                  "environment is 'prod'")

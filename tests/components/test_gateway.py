@@ -188,3 +188,19 @@ def test_an_unset_name_prefix_holds_the_resource_name_to_the_namespace_rule():
     plan = offline.run_function(lambda: llmplatform.GatewayAccess(
         "edgeGateway", {"cluster": cluster_handle(), "name_prefix": "edge"}, provider_opts()))
     assert any(r.inputs["metadata"]["name"] == "edge-gateway" for r in plan.of_type("kubernetes:core/v1:Namespace"))
+
+
+def test_no_listener_takes_routes_from_every_namespace(prod):
+    """The plain-HTTP `acme` listener on the public IP took routes from All namespaces, so any namespace's HTTPRoute
+    (no sectionName needed) was published on port 80 without TLS. cert-manager creates its HTTP-01 solver route in
+    the Challenge's namespace, the Certificate's (the ClusterIssuer CRD's gatewayHTTPRoute: "create HTTPRoutes ...
+    in the same namespace as the challenge"), which is the gateways' own: Same is all it needs."""
+    gateways = {r.inputs["metadata"]["name"]: r.inputs for r in
+                prod.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+    for name, gw in gateways.items():
+        for listener in gw["spec"]["listeners"]:
+            assert listener["allowedRoutes"]["namespaces"]["from"] != "All", (name, listener["name"])
+    acme = [lst for gw in gateways.values() for lst in gw["spec"]["listeners"] if lst["name"] == "acme"]
+    assert acme and all(lst["allowedRoutes"]["namespaces"] == {"from": "Same"} for lst in acme)
+    cert = prod.one("kubernetes:cert-manager.io/v1:Certificate").inputs["metadata"]
+    assert {gw["metadata"]["namespace"] for gw in gateways.values()} == {cert["namespace"]}

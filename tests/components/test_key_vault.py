@@ -10,7 +10,7 @@ from config import inputs, regions
 from config.loader import parse_config
 from offline import runner as offline
 
-from tests.conftest import plan_for, PROJECT_DIR
+from tests.conftest import plan_for, variant, PROJECT_DIR
 from tests.components.test_gateway import _regional, _joined
 
 
@@ -79,7 +79,8 @@ def test_identities_may_only_read_secrets(dev):
     assert len(readers) == 2
     for r in readers:
         assert r.inputs["roleDefinitionId"].endswith("4633458b-17de-408a-b874-0445c86b69e6")
-        assert r.inputs["scope"].endswith("/Vault/kv-llmp-dev-7a1ba17d2ce9")
+        # the vault, or one secret of it (the API gate: test_the_api_gates_identity_reads_only_its_key_map)
+        assert r.inputs["scope"].partition("/secrets/")[0].endswith("/Vault/kv-llmp-dev-7a1ba17d2ce9")
 
 
 def test_every_write_to_one_vault_waits_for_the_one_before_it():
@@ -146,3 +147,23 @@ def test_a_consumers_own_secret_beside_the_platforms_is_refused_with_the_way_out
     assert "llmplatform.key_vault.vault_secret" in message
     assert "(in this program: give Secret 'mine' a depends_on on PostgresServer 'pg')" in message
     offline.run_function(lambda: program(True))  # the way out the message gives
+
+
+def test_the_api_gates_identity_reads_only_its_key_map(prod, dev, global_plan):
+    """The router faces the internet; with "Key Vault Secrets User" on the whole vault its identity (a token any
+    process in the pod can get through workload identity) read every secret there, the PostgreSQL admin password and
+    database URL included. It is granted its key map alone (a secret as the scope, `<vault id>/secrets/<name>`),
+    after the map is written; a joined region's gate, the global key set's map."""
+    for plan in (prod, dev, variant("llmd")):
+        readers = [r for r in plan.of_type("azure-native:authorization:RoleAssignment")
+                   if r.name.endswith("router-kv-reader")]
+        assert readers
+        for r in readers:
+            vault_scope, _, secret = r.inputs["scope"].partition("/secrets/")
+            assert vault_scope.endswith(plan.outputs["keyVaultName"]) and secret.endswith("api-key-map"), r.inputs
+            writer = [w for w in plan.of_type("azure-native:keyvault:Secret") if w.inputs["secretName"] == secret]
+            assert [w.urn for w in writer if w.urn in r.dependencies] == [w.urn for w in writer]
+    joined = plan_for("prod-westeurope", {"edge": {"frontDoorId": "00000000-0000-0000-0000-0000000000fd"}})
+    reader, = [r for r in joined.of_type("azure-native:authorization:RoleAssignment")
+               if r.name.endswith("router-kv-reader")]
+    assert reader.inputs["scope"].endswith("/secrets/edge-api-key-map")

@@ -130,3 +130,17 @@ def test_gateway_and_keda_are_scraped(dev):
     assert monitors["istio-gateways"]["podMetricsEndpoints"][0]["port"] == "http-envoy-prom"
     assert monitors["keda-operator"]["namespaceSelector"]["matchNames"] == ["keda"]
     assert re.fullmatch(r"\d+s", monitors["keda-operator"]["podMetricsEndpoints"][0]["interval"])
+
+
+def test_grafana_reads_configmaps_and_secrets_of_its_own_namespace_only(prod):
+    """The Grafana chart (kube-prometheus-stack's subchart) gives its service account get/list/watch on configmaps
+    AND secrets cluster-wide (a ClusterRole) unless `rbac.namespaced` (then a Role in its namespace;
+    grafana/helm-charts templates/clusterrole.yaml, role.yaml), and kube-prometheus-stack's default dashboard
+    sidecar searches ALL namespaces: a compromised Grafana pod read every Secret in the cluster (the gateway's TLS
+    key, the ACME account key). Every dashboard the platform ships is a ConfigMap in the monitoring namespace."""
+    values = release(prod, "kube-prometheus-stack").inputs["values"]["grafana"]
+    assert values["rbac"]["namespaced"] is True
+    assert values["sidecar"]["dashboards"]["searchNamespace"] == "monitoring"
+    boards = [r.inputs["metadata"] for r in variant("llmd").of_type("kubernetes:core/v1:ConfigMap")
+              if r.inputs["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
+    assert boards and {b["namespace"] for b in boards} == {"monitoring"}

@@ -556,3 +556,37 @@ def test_prod_without_tls_plans_with_a_private_gateway_or_behind_front_door():
     regional = parse_config(stack_raw("prod-westeurope"), "p", "prod-westeurope")
     assert regional.environment == "prod" and regional.gateway.external and regional.gateway.tls.mode == "none"
     assert regional.edge.enabled
+
+
+@pytest.mark.parametrize("stack", ["prod", "prod-westeurope", "prod-swedencentral"])
+@pytest.mark.parametrize("webui, fragment", [
+    ({"adminEmail": None}, "webui.adminEmail is unset while the UI is public and environment is 'prod'"),
+    ({"extraEnv": {"WEBUI_AUTH": False}}, "webui.extraEnv.WEBUI_AUTH turns Open-WebUI's sign-in off"),
+    ({"extraEnv": {"WEBUI_AUTH_TRUSTED_EMAIL_HEADER": "X-Email"}},
+     "webui.extraEnv.WEBUI_AUTH_TRUSTED_EMAIL_HEADER signs in whoever"),
+])
+def test_prod_refuses_a_public_open_webui_anyone_can_take_over(stack, webui, fragment):
+    """Open-WebUI 0.11.0 makes its first account admin whatever ENABLE_SIGNUP says (routers/auths.py), and prod's
+    UI is on a public address whose certificate is in the CT logs minutes after the deploy: a prod stack without
+    webui.adminEmail handed the admin to whoever signed up first. Dev keeps the advisory
+    (tests/config/test_advisories.py); a private UI is not refused."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(stack_raw(stack, {"webui": webui}), "aks-llm-platform", stack)
+    assert fragment in str(caught.value)
+    private = {"webui": webui, "gateway": {"mode": "internal", "tls": None}}
+    if stack == "prod":
+        parse_config(stack_raw(stack, private), "aks-llm-platform", stack)
+    parse_config(stack_raw(stack, {"webui": {"adminEmail": "ops@example.com"}}), "aks-llm-platform", stack)
+
+
+@pytest.mark.parametrize("stack", ["prod", "prod-westeurope", "prod-swedencentral"])
+def test_prod_refuses_a_public_model_api_without_keys(stack):
+    """gateway.apiKeyAuth false with an external gateway published the raw model API (and llm-d's, when exposed) to
+    the internet with no credential at all, only an advisory: in prod that is anyone's free GPU. A region behind
+    Front Door is no exception (the edge publishes /v1/* on its public endpoint)."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config(stack_raw(stack, {"gateway": {"apiKeyAuth": False}}), "aks-llm-platform", stack)
+    assert "gateway.apiKeyAuth is false while the model API is public and environment is 'prod'" in str(caught.value)
+    if stack == "prod":  # a private gateway may go without keys
+        parse_config(stack_raw(stack, {"gateway": {"apiKeyAuth": False, "mode": "internal", "tls": None},
+                                       "webui": {"adminEmail": None}}), "aks-llm-platform", stack)
