@@ -1,4 +1,6 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
+import ipaddress
+
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
@@ -30,6 +32,7 @@ def advisories(cfg: PlatformConfig) -> list[str]:
         notes.append("llmd.exposeExternally is true but llmd.enabled is false: no llm-d is deployed or published (and "
                      "no llmdPort exported for a global stack's global.llmdRegions); set llmd.enabled too")
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
+    notes += _examples_left(cfg)
     return notes
 
 
@@ -158,3 +161,38 @@ def _gpu_quota(cfg: PlatformConfig, sku) -> list[str]:
     return [f"GPU quota for gpu.vmSize {sku.vm_size} at its pools' maxCount: {'; '.join(needs)}. Before the first "
             f"deploy check Limit minus CurrentValue in `az vm list-usage --location {cfg.location} -o table` and "
             f"ask for more on the portal's Quotas page (Compute){offered}"]
+
+
+# Documentation's own values (RFC 2606 domains, RFC 5737 TEST-NET ranges): what a stack file ships to be replaced
+_EXAMPLE_DOMAINS = ("example.com", "example.org", "example.net")
+_TEST_NETS = (ipaddress.ip_network("192.0.2.0/24"), ipaddress.ip_network("198.51.100.0/24"),
+              ipaddress.ip_network("203.0.113.0/24"))
+
+
+def _is_example_domain(text: str) -> bool:
+    host = text.rsplit("@", 1)[-1].lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in _EXAMPLE_DOMAINS)
+
+
+def _is_test_net(cidr: str) -> bool:
+    try:
+        network = ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return False
+    return any(network.version == t.version and network.subnet_of(t) for t in _TEST_NETS)  # type: ignore[arg-type]
+
+
+def _examples_left(cfg: PlatformConfig) -> list[str]:
+    """The stack file's REPLACE values still in place: a deploy with them has no reachable API server (TEST-NET
+    ranges), a certificate Let's Encrypt never issues and an admin nobody reads mail for (example domains)."""
+    found = [f"cluster.apiAccess.authorizedIpRanges {r}" for r in cfg.cluster.api_access.authorized_ip_ranges
+             if _is_test_net(r)]
+    found += [f"{key} {value}" for key, value in (("gateway.tls.hostname", cfg.gateway.tls.hostname),
+                                                  ("gateway.tls.email", cfg.gateway.tls.email),
+                                                  ("webui.adminEmail", cfg.webui.admin_email))
+              if value and _is_example_domain(value)]
+    found += [f"observability.alertEmails {e}" for e in cfg.observability.alert_emails if _is_example_domain(e)]
+    if not found:
+        return []
+    return [f"example values to replace before the first deploy (the stack file marks them REPLACE): "
+            f"{'; '.join(found)}"]

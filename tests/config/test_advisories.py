@@ -14,7 +14,7 @@ def test_advisories_warn_without_failing():
     retired = parse_config(stack_raw("dev", {"gpu": {"vmSize": "Standard_NC6s_v3"}}), "p", "dev")
     assert any("NCv3 is being retired" in a for a in advisories(retired))
     prod = parse_config(stack_raw("prod"), "p", "prod")
-    assert not any("apiAccess" in a for a in advisories(prod))  # prod uses authorized IP ranges
+    assert not any("apiAccess.mode is 'public'" in a for a in advisories(prod))  # prod uses authorized IP ranges
     tls = parse_config(stack_raw("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                               "email": "ops@example.com"}}}), "p", "prod")
     # left: the A100 pool's local disk is too small for its OS disk (tests/components/test_os_disks.py), no group is named
@@ -22,7 +22,8 @@ def test_advisories_warn_without_failing():
     # (nor the operator's address), and the GPU quota to check (below)
     assert [a for a in advisories(tls) if not a.startswith(("security.ephemeralOsDisk: gpu ",
                                                             "observability.managedGrafana: no group",
-                                                            "webui.adminEmail is unset", "GPU quota for "))] == []
+                                                            "webui.adminEmail is unset", "GPU quota for ",
+                                                            "example values to replace"))] == []
     spot = parse_config(stack_raw("prod", {"cluster": {"workloadPool": {"priority": "spot"}}}), "p", "prod")
     assert any(a.startswith("cluster.workloadPool.priority is 'spot' in prod") for a in advisories(spot))
     assert not any("workloadPool.priority" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
@@ -145,3 +146,19 @@ def test_a_mirror_registry_is_a_reminder_to_fill_it_and_to_attach_it():
     other = parse_config(stack_raw("dev", {"cluster": {"imageRegistry": "registry.example.com"}}), "p", "dev")
     assert not any("imageRegistryId" in a for a in advisories(other))  # not an ACR: nothing to attach
     assert not any("imageRegistry" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
+
+
+def test_the_stack_files_replace_values_are_named_until_replaced():
+    """Prod ships documentation values to replace (TEST-NET ranges, example.com names): a deploy with them has no
+    reachable API server, a certificate never issued and an admin nobody reads mail for. The plan names each while
+    it is there, and nothing once real values stand in their place."""
+    from config.advisories import advisories
+    notes = [n for n in advisories(parse_config(stack_raw("prod"), P, "prod")) if n.startswith("example values")]
+    assert len(notes) == 1 and all(v in notes[0] for v in (
+        "authorizedIpRanges 203.0.113.0/24", "gateway.tls.hostname llm.example.com", "webui.adminEmail",
+        "observability.alertEmails platform-oncall@example.com"))
+    cfg = parse_config(stack_raw("prod", {
+        "cluster": {"apiAccess": {"authorizedIpRanges": ["20.30.40.0/24"]}},
+        "gateway": {"tls": {"hostname": "llm.contoso.io", "email": "ops@contoso.io"}},
+        "webui": {"adminEmail": "admin@contoso.io"}, "observability": {"alertEmails": ["oncall@contoso.io"]}}), P, "prod")
+    assert not [n for n in advisories(cfg) if n.startswith("example values")]
