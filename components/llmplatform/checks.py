@@ -534,18 +534,10 @@ def _read_items(annotation: Any) -> Optional[tuple[type, Any]]:
     component passes it on), a list of specs (`_shape` reads those), a scalar."""
     if _output_allowed(annotation):
         return None
-    stack = [annotation]
-    while stack:
-        current = stack.pop()
-        origin = typing.get_origin(current)
-        if origin in (typing.Union, typing.NotRequired, typing.Required):
-            stack.extend(typing.get_args(current))
-        elif origin in (list, tuple) and typing.get_args(current):
-            item = typing.get_args(current)[0]
-            return (list, item) if item in _SCALARS else None
-        elif origin in (dict, collections.abc.Mapping) and len(typing.get_args(current)) == 2:
-            item = typing.get_args(current)[1]
-            return (dict, item) if item in _SCALARS else None
+    for container in (list, dict):
+        item = _container_item(annotation, container)
+        if item is not None:
+            return (container, item) if item in _SCALARS else None
     return None
 
 

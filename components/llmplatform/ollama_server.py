@@ -1,7 +1,7 @@
 """OllamaServer: Ollama (CPU first, GPU by one input) serving the shared model store read-only, with its Service,
 disruption budget and the NetworkPolicy naming who may call it. Hands out a `ModelEndpoint` (for an ApiGate or an
 OpenWebUi) and a `ModelServer` (for ModelAutoscaler)."""
-from typing import Any, Optional, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -14,9 +14,9 @@ from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint,
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, WARM_UP_TIMEOUT_SECONDS,
                               drain_script, ollama_env, ollama_scheduling, resources, scaled_hosts, warm_up_command)
-from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars, gpu_start_deadline,
-                   gpu_driver_start_seconds,
-                   http_probe, labels, placement, placement_args, require_kubernetes_provider, spread)
+from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars,
+                   gpu_driver_start_seconds, gpu_start_deadline, http_probe, labels, placement, placement_args,
+                   require_kubernetes_provider, spread)
 from .pins import OLLAMA_IMAGE
 
 opt = defaults_for("OllamaServer")  # optional inputs: the caller's value, else the default
@@ -135,8 +135,9 @@ class OllamaServer(pulumi.ComponentResource):
             f"{name}-ollama-sa", metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),
             automount_service_account_token=False, opts=child)
         # on GPU Operator pools the Operator installs the driver on each new node: a longer await deadline
-        deadline: dict[str, pulumi.Input[str]] = {"pulumi.com/timeoutSeconds": field(gpu, "driver", None).apply(
-            lambda driver: str(gpu_driver_start_seconds(driver)))} if gpu and accelerator == "gpu" else {}
+        deadline: Mapping[str, pulumi.Input[str]] = {"pulumi.com/timeoutSeconds": field(gpu, "driver", None).apply(
+            lambda driver: str(gpu_driver_start_seconds(driver)))} if gpu and accelerator == "gpu" \
+            else gpu_start_deadline(accelerator == "gpu")
         deployed = deployment(
             f"{name}-ollama", "ollama", ns, select, replicas,
             k8s.core.v1.PodSpecArgs(
@@ -179,7 +180,7 @@ class OllamaServer(pulumi.ComponentResource):
             ),
             pulumi.ResourceOptions(parent=self, aliases=aliases,
                                    ignore_changes=["spec.replicas"] if opt(a, "autoscaled") else None),
-            annotations={**scanner_annotations([OLLAMA_IMAGE]), **gpu_start_deadline(accelerator == "gpu"), **deadline})
+            annotations={**scanner_annotations([OLLAMA_IMAGE]), **deadline})
         service = k8s.core.v1.Service(
             f"{name}-ollama-svc",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="ollama", namespace=ns),

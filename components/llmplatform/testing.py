@@ -366,6 +366,13 @@ def _clusters(resources: list[Registration]) -> dict[str, str]:
     return found
 
 
+def _cluster_of(reg: Registration, clusters: dict[str, str]) -> Any:
+    """The cluster a resource's Kubernetes provider reaches (its API server, `_clusters`), else the provider
+    reference itself (`urn::id`), None without one."""
+    provider = reg.options.get("provider")
+    return clusters.get(provider.rsplit("::", 1)[0], provider) if isinstance(provider, str) else provider
+
+
 def _two_clusters_in_one_component(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
     """A component whose Azure resources are built for one cluster (its cluster handle: an AgentPool joins it, a
     resource takes an input from it, as a federated credential its OIDC issuer) and whose Kubernetes objects go to
@@ -396,10 +403,8 @@ def _two_clusters_in_one_component(resources: list[Registration], clusters: dict
             built_from = {managed[d] for d in reg.dependencies if d in managed}
             if built_from:
                 pools.setdefault(component.urn, set()).update(built_from)
-        provider = reg.options.get("provider")
-        server = clusters.get(provider.rsplit("::", 1)[0], "") if reg.type.startswith("kubernetes:") and provider \
-            else ""
-        cluster = server.split("//", 1)[-1].split(".hcp.", 1)[0]
+        server = _cluster_of(reg, clusters) if reg.type.startswith("kubernetes:") else None
+        cluster = server.split("//", 1)[-1].split(".hcp.", 1)[0] if isinstance(server, str) else None
         if cluster in names:
             reached.setdefault(component.urn, set()).add(cluster)
     return [f"{by_urn[urn].name} ({by_urn[urn].type.rsplit(':', 1)[-1]}) builds its Azure resources for cluster "
@@ -412,9 +417,7 @@ def _two_clusters_in_one_component(resources: list[Registration], clusters: dict
 def _kubernetes_identity(reg: Registration, clusters: Optional[dict[str, str]] = None) -> Optional[tuple]:
     """What a cluster keys an object by: cluster (its provider's API server, else the provider), API group, kind,
     namespace and name."""
-    provider = reg.options.get("provider")
-    if provider is not None and clusters:
-        provider = clusters.get(provider.rsplit("::", 1)[0], provider)  # the reference is `urn::id`
+    provider = _cluster_of(reg, clusters or {})
     if reg.type == "kubernetes:helm.sh/v3:Release":
         return ("helm release", provider, reg.inputs.get("namespace"), reg.inputs.get("name"))
     if not reg.is_kubernetes_object:
@@ -495,8 +498,7 @@ def _one_per_namespace_line(kind: str, a: str, b: str, namespace: str, names: li
 def _route_matches(route: Registration, clusters: dict[str, str]) -> list[tuple[tuple, str]]:
     """What an HTTPRoute claims on its Gateways: per parent listener, hostnames and rule match, the key two routes
     collide on, with the words that say it."""
-    provider = route.options.get("provider")
-    cluster = clusters.get(provider.rsplit("::", 1)[0], provider) if isinstance(provider, str) else provider
+    cluster = _cluster_of(route, clusters)
     meta, spec = route.inputs.get("metadata") or {}, route.inputs.get("spec") or {}
     hostnames = tuple(sorted(str(h).lower() for h in spec.get("hostnames") or []))
     claims = []
@@ -636,7 +638,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
     asyncio.set_event_loop(loop)
     errors = _QuietRunErrors()
     loop.set_exception_handler(errors)
-    failed, interrupted = True, False
+    failed = True
     try:
         # The engine hands every config value over as text, structured ones as JSON.
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
@@ -667,7 +669,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         failed = False
         return plan
     except (KeyboardInterrupt, SystemExit):  # Ctrl-C: the run is abandoned, not drained (below)
-        interrupted = errors.interrupted = True
+        errors.interrupted = True
         raise
     finally:
         # A run stopped by an error in an apply leaves tasks behind; cancel them here, or the next run in this
@@ -676,11 +678,11 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         pending = {task for task in tasks if not task.done()}
         for task in pending:
             task.cancel()
-        if not interrupted:
+        if not errors.interrupted:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         errors.finish(loop, failed)
         loop.close()
-        executor.shutdown(wait=not interrupted, cancel_futures=interrupted)
+        executor.shutdown(wait=not errors.interrupted, cancel_futures=errors.interrupted)
         asyncio.set_event_loop(None)
         _forget_outputs()
 

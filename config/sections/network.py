@@ -35,9 +35,9 @@ def parse_network(r: Reader) -> NetworkConfig:
     d = NetworkConfig()
     # as the reader takes them: a whole number (`vnetCidr: 10`, `--set network.podCidr=192`) as its digits, so the
     # rules refuse it instead of the default standing in for it unseen
-    raw = {k: as_text(r.raw.get(k)) for k in ("vnetCidr", "nodeSubnetCidr", "endpointsSubnetCidr",
-                                              "postgresSubnetCidr", "podCidr", "serviceCidr", "dnsServiceIp")
-           if isinstance(as_text(r.raw.get(k)), str)}
+    texts = {k: as_text(r.raw.get(k)) for k in ("vnetCidr", "nodeSubnetCidr", "endpointsSubnetCidr",
+                                                "postgresSubnetCidr", "podCidr", "serviceCidr", "dnsServiceIp")}
+    raw = {k: v for k, v in texts.items() if isinstance(v, str)}
     cfg = NetworkConfig(
         vnet_cidr=_cidr(r, "vnetCidr", d.vnet_cidr),
         node_subnet_cidr=_cidr(r, "nodeSubnetCidr", d.node_subnet_cidr),
