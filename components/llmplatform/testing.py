@@ -33,6 +33,7 @@ import yaml
 from google.protobuf import json_format
 
 import pulumi
+from pulumi import resource as pulumi_sdk_resource
 from pulumi.runtime import mocks as pulumi_mocks, resource as pulumi_resource, rpc, settings as pulumi_settings
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
@@ -605,28 +606,42 @@ def run(program: Callable[[], None], project: str = "test", stack: str = "test",
     StackReferences (the stack as the program references it, org/project/stack, or its stack name -> its
     outputs). Raises ProgramError when the program stops or would be refused."""
     try:
-        with _no_source_positions():
+        with _no_unread_sdk_work():
             return contextvars.Context().run(_run, project, stack, config or {}, program, references)
     finally:
         _forget_outputs()
 
 
 @contextlib.contextmanager
-def _no_source_positions() -> Iterator[None]:
-    """For the run: no stack walk at each registration. The SDK walks the Python stack whenever a resource registers
-    (pulumi 3.272.0 `pulumi/runtime/resource.py` `_get_stack_trace`, every frame turned into a file URI) to send the
-    engine the resource's source position and stack trace, which only the engine's diagnostics show; the mock monitor
-    reads neither. Under a test runner's deep stack that walk was about a tenth of a run's CPU."""
-    original = getattr(pulumi_resource, "_get_stack_trace", None)
-    if original is None:  # another SDK: nothing to save
-        yield
-        return
-    pulumi_resource._get_stack_trace = source_pb2.StackTrace  # an empty trace: no source position either
+def _no_unread_sdk_work() -> Iterator[None]:
+    """For the run, two computations of the SDK whose results the mock monitor never reads (each put back after it):
+    - the stack walk at each registration (pulumi 3.272.0 `pulumi/runtime/resource.py` `_get_stack_trace`, every
+      frame turned into a file URI) for the resource's source position and stack trace, which only the engine's
+      diagnostics show: about a tenth of a run's CPU under a test runner's deep stack;
+    - every alias's URN, built when a resource is constructed (`pulumi/resource.py` `Resource.__init__` fills
+      `_aliases` with `collapse_alias_to_urn`, an Output chain per alias; azure-native gives each resource an alias
+      per other API version of its type). `_aliases` is read only by `runtime/resource.py` `all_aliases`, which
+      `prepare_aliases` calls only for a monitor without alias specs; the mock monitor has them, as the engine does,
+      and each alias goes out as a spec built from the resource's options. About 60 % of an Azure component's run."""
+    # another SDK may name them otherwise: then the work is done
+    swaps = [(module, name, getattr(module, name), stand_in) for module, name, stand_in in _UNREAD_SDK_WORK
+             if hasattr(module, name)]
+    for module, name, _, stand_in in swaps:
+        setattr(module, name, stand_in)
     try:
         yield
     finally:
-        pulumi_resource._get_stack_trace = original
+        for module, name, original, _ in swaps:
+            setattr(module, name, original)
 
+
+def _unread_alias_urn(alias: Any, *_: Any) -> Any:
+    """What a resource keeps in `_aliases` in a run under the mocks: the alias as given, no URN computed."""
+    return alias
+
+
+_UNREAD_SDK_WORK = ((pulumi_resource, "_get_stack_trace", source_pb2.StackTrace),  # empty: no source position
+                    (pulumi_sdk_resource, "collapse_alias_to_urn", _unread_alias_urn))
 
 
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None],

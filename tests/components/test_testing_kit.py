@@ -144,24 +144,66 @@ def test_a_stack_reference_nobody_answers_is_named_with_the_keys_that_would():
         run(program, references={"staging": {}})
 
 
-def test_the_stack_walk_the_mocks_skip_is_the_sdks_and_is_back_after_every_run():
-    """The kit skips the SDK's stack walk at each registration (source positions for the engine's diagnostics, which
-    the mock monitor never reads): the function must still be the SDK's to skip (an SDK that renamed it would make
-    every run silently slower again), the SDK must take an empty trace as no source position, and the process gets the
-    walk back after a run, a failed one too."""
+def test_the_sdk_work_the_mocks_skip_is_the_sdks_and_is_back_after_every_run():
+    """The kit skips two computations of the SDK the mock monitor never reads, the stack walk at each registration
+    and every alias's URN at each construction: each must still be the SDK's to skip (an SDK that renamed one would
+    make every run silently slower again), the SDK must take an empty trace as no source position, and the process
+    gets both back after a run, a failed one too."""
+    from pulumi import resource as sdk_resource
     from pulumi.runtime import resource as sdk
     from pulumi.runtime.proto import source_pb2
-    walk = sdk._get_stack_trace
+    walk, alias_urn = sdk._get_stack_trace, sdk_resource.collapse_alias_to_urn
+    assert alias_urn is sdk.collapse_alias_to_urn  # the function Resource.__init__ calls, as the SDK imports it
     assert sdk._get_source_position(source_pb2.StackTrace()) is None
     seen = []
 
     def program() -> None:
-        seen.append(sdk._get_stack_trace)
+        seen.append((sdk._get_stack_trace, sdk_resource.collapse_alias_to_urn))
         k8s.core.v1.Namespace("ns")
     assert len(run(program).resources) == 1
     with pytest.raises(ProgramError, match="ns"):  # one URN twice
-        run(lambda: (seen.append(sdk._get_stack_trace), k8s.core.v1.Namespace("ns"), k8s.core.v1.Namespace("ns")))
-    assert seen[0] is not walk and seen[1] is not walk and sdk._get_stack_trace is walk
+        run(lambda: (seen.append((sdk._get_stack_trace, sdk_resource.collapse_alias_to_urn)),
+                     k8s.core.v1.Namespace("ns"), k8s.core.v1.Namespace("ns")))
+    assert all(pair[0] is not walk and pair[1] is not alias_urn for pair in seen), seen
+    assert sdk._get_stack_trace is walk and sdk_resource.collapse_alias_to_urn is alias_urn
+
+
+def test_skipping_the_alias_urns_changes_nothing_the_monitor_receives(monkeypatch):
+    """The alias URNs the kit skips are the SDK's `_aliases`, which only a monitor without alias specs reads: with
+    and without the skip, a program of aliased parents and children (renamed, reparented, an azure-native resource
+    with its API versions' type aliases, a child inheriting its parent's) sends every registration the same aliases
+    and the same inputs, and the mock monitor says it takes alias specs (else the SDK would read `_aliases`)."""
+    import contextlib
+    import pulumi_azure_native as azure
+    from google.protobuf import json_format
+    from llmplatform import testing as kit
+
+    from pulumi.runtime.proto import resource_pb2
+    monitor = kit.RecordingMonitor.__new__(kit.RecordingMonitor)
+    features = monitor.GetDeploymentInfo(None).supportedFeatures  # what the SDK reads at a run's start
+    assert resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS in features
+    sent: list[tuple[str, list[dict], dict]] = []
+    register = kit.RecordingMonitor.RegisterResource
+
+    def recording(self, request):
+        sent.append((request.name, [json_format.MessageToDict(a) for a in request.aliases],
+                     json_format.MessageToDict(request.object)))
+        return register(self, request)
+    monkeypatch.setattr(kit.RecordingMonitor, "RegisterResource", recording)
+
+    def program() -> None:
+        parent = pulumi.ComponentResource("acme:index:Platform", "platform", opts=pulumi.ResourceOptions(
+            aliases=[pulumi.Alias(name="old-platform"), pulumi.Alias(type_="acme:index:OldPlatform")]))
+        group = azure.resources.ResourceGroup("rg", opts=pulumi.ResourceOptions(
+            parent=parent, aliases=[pulumi.Alias(name="old-rg")]))
+        k8s.core.v1.Namespace("ns", opts=pulumi.ResourceOptions(parent=parent, aliases=[
+            pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE), "urn:pulumi:test::test::kubernetes:core/v1:Namespace::x"]))
+        azure.resources.ResourceGroup("plain", opts=pulumi.ResourceOptions(depends_on=[group]))
+    run(program)
+    skipped, sent[:] = list(sent), []
+    monkeypatch.setattr(kit, "_no_unread_sdk_work", contextlib.nullcontext)
+    run(program)
+    assert sent == skipped and any(aliases for _, aliases, _ in sent)
 
 
 # The SDK's callback server, whose shutdown the abandoned run never reached, raises "no running event loop" when
