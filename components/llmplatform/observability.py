@@ -271,7 +271,8 @@ class Observability(pulumi.ComponentResource):
             description="LLM platform: nodes, GPU capacity, crash loops",
             rules=[alertsmanagement.PrometheusRuleArgs(
                 alert=r["alert"], expression=r["expression"], for_=r["for"], severity=r["severity"], enabled=True,
-                labels={"platform": "llm"}, actions=actions) for r in azure_alert_rules()],
+                labels={"platform": "llm"}, annotations=r["annotations"], actions=actions)
+                for r in azure_alert_rules()],
             tags=tags, opts=child)
         # What the portal's onboarding creates beside the data collection rule; without these groups the managed
         # dashboards (node and Kubernetes views) stay empty.
@@ -338,7 +339,7 @@ class Observability(pulumi.ComponentResource):
             spec={"groups": [{"name": "llm-platform", "rules": pulumi.Output.from_input(a["app_namespace"]).apply(
                 lambda app_ns: platform_alert_rules(
                     app_ns, opt(a, "gpu_memory_alert_percent"), opt(a, "error_ratio_slo"),
-                    opt(a, "latency_slo_seconds")))}]},
+                    opt(a, "latency_slo_seconds"), opt(a, "cold_start_timeout_seconds")))}]},
             opts=after_stack)
         if a.get("route_target"):
             # Envoy's Prometheus endpoint on every Istio gateway pod: request counts, codes, latency histograms
@@ -377,8 +378,11 @@ class Observability(pulumi.ComponentResource):
             f"{name}-dcgm-monitor", api_version="monitoring.coreos.com/v1", kind="ServiceMonitor",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="dcgm-exporter", namespace=ns),
             spec={"namespaceSelector": {"matchNames": [target_ns]}, "selector": {"matchLabels": selector},
-                  # keep the exporter's own pod/namespace labels (the GPU's workload), not the exporter's
-                  "endpoints": [{"port": port, "interval": "15s", "honorLabels": True}]},
+                  # the exporter's own pod/namespace/container labels (the GPU's workload: DCGM_EXPORTER_KUBERNETES,
+                  # set by the chart and the operator) win over the target's; the target's are dropped, else a GPU
+                  # no pod holds took the exporter pod's own (honor_labels only fills in labels a series lacks)
+                  "endpoints": [{"port": port, "interval": "15s", "honorLabels": True,
+                                 "relabelings": [{"action": "labeldrop", "regex": "pod|namespace|container"}]}]},
             opts=after_stack)
 
     def _keda(self, name: str, after_stack: pulumi.ResourceOptions) -> KedaEndpoints:

@@ -10,46 +10,13 @@ import pytest
 from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
 
 from tests.conftest import variant
-
-
-# Every metric a query may use, with the exporter that emits it in this platform.
-METRIC_SOURCES = {
-    # NVIDIA DCGM exporter (dcgm-exporter chart, or the GPU Operator's), default counters
-    **{m: "dcgm-exporter" for m in ("DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE",
-                                    "DCGM_FI_DEV_GPU_TEMP", "DCGM_FI_DEV_POWER_USAGE")},
-    # kube-state-metrics (kube-prometheus-stack, and Azure managed Prometheus' ama-metrics-ksm)
-    **{m: "kube-state-metrics" for m in (
-        "kube_pod_status_phase", "kube_deployment_status_replicas_available", "kube_deployment_spec_replicas",
-        "kube_pod_container_status_restarts_total", "kube_node_labels", "kube_node_status_condition",
-        "kube_pod_container_resource_requests", "kube_pod_container_status_waiting_reason")},
-    # kubelet cAdvisor (kube-prometheus-stack)
-    "container_cpu_usage_seconds_total": "cadvisor", "container_memory_working_set_bytes": "cadvisor",
-    # Istio gateway Envoy (PodMonitor istio-gateways)
-    "istio_requests_total": "istio-gateway", "istio_request_duration_milliseconds_bucket": "istio-gateway",
-    # KEDA operator (PodMonitor keda-operator)
-    "keda_scaler_metrics_value": "keda-operator",
-    # vLLM (llm-d model servers), only on the vLLM dashboard
-    **{m: "vllm" for m in ("vllm:num_requests_running", "vllm:num_requests_waiting",
-                           "vllm:time_to_first_token_seconds_bucket", "vllm:e2e_request_latency_seconds_bucket",
-                           "vllm:kv_cache_usage_perc", "vllm:generation_tokens_total", "vllm:prompt_tokens_total")},
-}
-
-
-def metrics_of(query: str) -> set[str]:
-    names: set[str] = set()
-
-    def visit(node):
-        if isinstance(node, promql_parser.VectorSelector) and node.name:
-            names.add(node.name)
-        return True
-
-    promql_parser.walk(promql_parser.parse(query), visit)
-    return names
+from tests.metric_catalog import check_query, legend_labels
+from tests.components.test_metric_sources import in_cluster_catalog
 
 
 def assert_known(query: str, where: str) -> None:
-    unknown = metrics_of(query) - set(METRIC_SOURCES)
-    assert not unknown, f"{where}: {sorted(unknown)} is emitted by nothing in this platform"
+    """Every metric and label of an in-cluster query is one the real exporters emit, as scraped (tests/metric_catalog)."""
+    check_query(query, in_cluster_catalog(), where)
 
 
 def dashboard_queries(doc: dict) -> list[str]:
@@ -64,15 +31,21 @@ def release(plan, chart):
 def test_each_dashboard_parses_and_queries_only_real_metrics(file_name):
     doc = json.loads(DASHBOARDS_DIR.joinpath(file_name).read_text())
     assert doc["uid"] and doc["title"] and doc["panels"]
-    queries = dashboard_queries(doc)
-    assert queries
-    for q in queries:
-        assert_known(q.replace("$namespace", "llm"), f"{file_name}: {q}")
+    targets = [t for p in doc["panels"] for t in p.get("targets", [])]
+    assert targets
+    for target in targets:
+        q = target["expr"]
+        check_query(q.replace("$namespace", "llm"), in_cluster_catalog(), f"{file_name}: {q}",
+                    legend_labels(target.get("legendFormat", "")))
 
 
 def test_metric_checker_catches_an_unknown_metric():
     with pytest.raises(AssertionError):
         assert_known("rate(ollama_requests_total[5m])", "test")
+    with pytest.raises(AssertionError):  # the v0 engine's name, gone from vLLM 0.19.1
+        assert_known("max(vllm:gpu_cache_usage_perc)", "test")
+    with pytest.raises(AssertionError):  # Envoy Gateway's label, not Istio's
+        assert_known('sum(rate(istio_requests_total{envoy_response_code="500"}[5m]))', "test")
     with pytest.raises(ValueError):
         promql_parser.parse("sum(rate(x[5m])")
 
@@ -85,6 +58,18 @@ def test_dashboards_cover_gpu_and_platform_questions():
     for needle in ('response_code=~"5.."', 'response_code=~"4.."', "histogram_quantile(0.99", "keda_scaler_metrics_value",
                    "kube_deployment_status_replicas_available"):
         assert needle in overview
+
+
+def test_in_flight_panel_reads_the_in_flight_trigger_only(dev):
+    """keda_scaler_metrics_value has one series per trigger (label `scaler`: the trigger's name, else its Go type;
+    kedacore/keda v2.20.2 pkg/scaling/scale_handler.go): without the filter the panel showed the GPU-memory percent
+    or CPU trigger's value as in-flight requests."""
+    spec = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject").inputs["spec"]
+    (push,) = [t for t in spec["triggers"] if t["type"] == "external-push"]
+    overview = json.loads(DASHBOARDS_DIR.joinpath("llm-platform.json").read_text())
+    (expr,) = [q for q in dashboard_queries(overview) if "keda_scaler_metrics_value" in q]
+    assert f'scaledObject="{dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject").inputs["metadata"]["name"]}"' in expr
+    assert f'scaler="{push["name"]}"' in expr and len(spec["triggers"]) > 1
 
 
 def test_kube_prometheus_stack_on_cpu_nodes_with_a_random_grafana_password(dev, prod):
@@ -115,6 +100,8 @@ def test_dcgm_only_on_gpu_nodes_tolerating_gpu_and_spot(dev):
     assert keys == {"nvidia.com/gpu", "kubernetes.azure.com/scalesetpriority"}
     monitor = dev.one("kubernetes:monitoring.coreos.com/v1:ServiceMonitor").inputs["spec"]
     assert monitor["endpoints"][0]["honorLabels"] is True
+    # the target's pod/namespace/container go: a GPU no pod holds has none, not the exporter pod's
+    assert monitor["endpoints"][0]["relabelings"] == [{"action": "labeldrop", "regex": "pod|namespace|container"}]
 
 
 def test_operator_mode_scrapes_the_operators_dcgm_exporter():

@@ -1,0 +1,186 @@
+"""Every metric and label the platform queries is one the real exporter emits at its pinned version, on the series
+as our monitors scrape it: Grafana dashboards (panels, legends, variables), the in-cluster PrometheusRule and Azure
+Monitor alert rules (annotations too), Prometheus Adapter's rule and every KEDA Prometheus trigger of every planned
+variant. The facts are vendored under tests/upstream/metrics/ (tests/metric_catalog.py reads them; sources in
+tests/upstream/SOURCES.md and docs/decisions.md); nothing here is a hand-written list of names."""
+from __future__ import annotations
+
+import functools
+import json
+import re
+
+import pytest
+from llmplatform.monitoring import ADAPTER_GPU_RULE, KSM_NODE_LABELS, azure_alert_rules, platform_alert_rules
+from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
+
+from tests.conftest import PLANNED, upstream_dir, variant
+from tests.metric_catalog import (Catalog, Exporter, Scrape, annotation_labels, check_query, dcgm_series,
+                                  extract_list, ksm_allowlist_keys, ksm_series, legend_labels, metrics_of, values_of)
+
+# exporter -> the monitor (kind, name) the platform scrapes it with, and the variant that plans that monitor
+MONITORS = {
+    "dcgm-exporter": ("ServiceMonitor", "dcgm-exporter", ("dev", "dev-operator")),
+    "istio-proxy": ("PodMonitor", "istio-gateways", ("dev",)),
+    "keda-operator": ("PodMonitor", "keda-operator", ("dev",)),
+    "vllm": ("PodMonitor", "vllm", ("llmd",)),
+    "llm-d-epp": ("ServiceMonitor", "llmd-epp", ("llmd",)),
+}
+KPS = "kube-prometheus-stack/values.yaml"
+
+
+def monitor_endpoint(plan, kind: str, name: str) -> dict:
+    monitor = next(r for r in plan.of_type(f"kubernetes:monitoring.coreos.com/v1:{kind}")
+                   if r.inputs["metadata"]["name"] == name)
+    spec = monitor.inputs["spec"]
+    (endpoint,) = spec["endpoints" if kind == "ServiceMonitor" else "podMetricsEndpoints"]
+    return endpoint
+
+
+def scrape_of(exporter: str) -> Scrape:
+    """The scrape of an exporter, the same on every variant that plans its monitor (else the check is ambiguous)."""
+    kind, name, variants = MONITORS[exporter]
+    scrapes = {Scrape.of(kind, monitor_endpoint(variant(v), kind, name)) for v in variants}
+    assert len(scrapes) == 1, f"{exporter}: {name} scrapes differently across {variants}: {scrapes}"
+    return scrapes.pop()
+
+
+def dcgm_both_paths() -> dict[str, frozenset[str]]:
+    """A DCGM metric counts only if on by default on both driver paths: the chart's exporter reads the image's
+    default-counters.csv (chart values `arguments`), the GPU Operator's dcp-metrics-included.csv
+    (DCGM_EXPORTER_COLLECTORS in its DaemonSet asset)."""
+    chart, operator = (dcgm_series(f"dcgm-exporter-{n}.csv") for n in ("default-counters", "dcp-metrics-included"))
+    return {m: chart[m] & operator[m] for m in chart.keys() & operator.keys()}
+
+
+def kps_values(dev_plan) -> dict:
+    return next(r for r in dev_plan.helm_releases() if r.inputs["chart"] == "kube-prometheus-stack").inputs["values"]
+
+
+@functools.lru_cache(maxsize=None)
+def in_cluster_catalog() -> Catalog:
+    """What the in-cluster Prometheus (kube-prometheus-stack) holds from each exporter the platform queries."""
+    kps_upstream = values_of(KPS)
+    kubelet = kps_upstream["kubelet"]["serviceMonitor"]
+    allowlist = kps_values(variant("dev"))["kube-state-metrics"]["metricLabelsAllowlist"]
+    exporters = [
+        Exporter("dcgm-exporter", dcgm_both_paths(), scrape_of("dcgm-exporter"), "dcgm-exporter-*.csv"),
+        Exporter("kube-state-metrics", ksm_series(ksm_allowlist_keys(allowlist, "nodes")),
+                 Scrape("ServiceMonitor", kps_upstream["kube-state-metrics"]["prometheus"]["monitor"]["http"][
+                     "honorLabels"]), "kube-state-metrics/*.md"),
+        Exporter("kubelet-cadvisor", extract_list("cadvisor-kubelet").series,
+                 Scrape.of("ServiceMonitor", {"honorLabels": kubelet["honorLabels"],
+                                              "metricRelabelings": kubelet["cAdvisorMetricRelabelings"]}),
+                 "cadvisor-kubelet.tsv"),
+    ]
+    for name in ("istio-proxy", "keda-operator", "vllm", "llm-d-epp"):
+        exporters.append(Exporter(name, extract_list(name).series, scrape_of(name), f"{name}.tsv"))
+    return Catalog(exporters)
+
+
+@functools.lru_cache(maxsize=None)
+def azure_catalog() -> Catalog:
+    """What Azure Monitor managed Prometheus holds: the add-on's own kube-state-metrics (its allowlist is the
+    cluster's azureMonitorProfile, KSM_NODE_LABELS), scraped by a plain job (job, instance)."""
+    series = ksm_series(ksm_allowlist_keys([KSM_NODE_LABELS], "nodes"))
+    return Catalog([Exporter("ama-metrics-ksm", series, Scrape("Plain"), "kube-state-metrics/*.md")])
+
+
+def azure_keep_regex(target: str) -> str:
+    rows = [line.split("\t") for line in (upstream_dir() / "metrics" / "azure-managed-prometheus-keep-list.tsv")
+            .read_text().splitlines() if line and not line.startswith("#")]
+    return next(r[1] for r in rows if r[0] == target)
+
+
+# ---- the platform's queries -------------------------------------------------------------------------------------
+
+def dashboard_targets():
+    for path in sorted(p for p in DASHBOARDS_DIR.iterdir() if p.name.endswith(".json")):
+        doc = json.loads(path.read_text())
+        for panel in doc["panels"]:
+            for target in panel.get("targets", []):
+                yield path.name, panel["title"], target["expr"], legend_labels(target.get("legendFormat", ""))
+        for var in doc.get("templating", {}).get("list", []):
+            if var.get("type") == "query":
+                match = re.fullmatch(r"label_values\((.+),\s*([A-Za-z_][A-Za-z0-9_]*)\)", var["query"]["query"])
+                assert match, f"{path.name}: variable {var['name']}: only label_values(query, label) is checked"
+                yield path.name, f"variable {var['name']}", match.group(1), {match.group(2)}
+
+
+def planned_prometheus_triggers():
+    for name in PLANNED:
+        if name == "global":
+            continue
+        for scaled in variant(name).of_type("kubernetes:keda.sh/v1alpha1:ScaledObject"):
+            for trigger in scaled.inputs["spec"]["triggers"]:
+                if trigger["type"] == "prometheus":
+                    yield f"{name}: ScaledObject {scaled.inputs['metadata']['name']}", trigger["metadata"]["query"]
+
+
+def test_every_dashboard_query_legend_and_variable_is_emitted_and_labelled():
+    targets = list(dashboard_targets())
+    assert {t[0] for t in targets} == {"gpu.json", "llm-platform.json", "vllm.json"}
+    for file_name, title, query, legend in targets:
+        check_query(query.replace("$namespace", "llm"), in_cluster_catalog(), f"{file_name} {title}: {query}", legend)
+
+
+def test_every_in_cluster_alert_is_emitted_labelled_and_actionable():
+    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200):
+        text = " ".join(rule["annotations"].values())
+        check_query(rule["expr"], in_cluster_catalog(), rule["alert"], annotation_labels(text))
+        assert {"summary", "description", "runbook"} <= set(rule["annotations"]), rule["alert"]
+
+
+def test_every_azure_alert_reads_series_managed_prometheus_keeps():
+    keep = azure_keep_regex("kubestate")
+    for rule in azure_alert_rules():
+        check_query(rule["expression"], azure_catalog(), rule["alert"],
+                    annotation_labels(" ".join(rule["annotations"].values())))
+        for metric in metrics_of(rule["expression"]):
+            assert re.fullmatch(keep, metric), f"{rule['alert']}: {metric} is dropped by the minimal ingestion profile"
+        assert {"summary", "description", "runbook"} <= set(rule["annotations"]), rule["alert"]
+
+
+def test_adapter_rule_and_every_planned_keda_query_are_emitted_and_labelled():
+    catalog = in_cluster_catalog()
+    series = check_query(ADAPTER_GPU_RULE["seriesQuery"], catalog, "adapter seriesQuery")
+    assert set(ADAPTER_GPU_RULE["resources"]["overrides"]) <= series
+    check_query(ADAPTER_GPU_RULE["metricsQuery"].replace("<<.GroupBy>>", "namespace, pod").replace(
+        "<<.LabelMatchers>>", 'namespace="llm",pod="ollama-0"'), catalog, "adapter metricsQuery", {"namespace", "pod"})
+    triggers = list(planned_prometheus_triggers())
+    assert {w.split(":")[0] for w, _ in triggers} >= {"dev-gpu", "llmd"}  # the GPU-memory and EPP signals
+    for where, query in triggers:
+        check_query(query, catalog, where)
+
+
+@pytest.mark.parametrize("query, why", [
+    ("max(vllm:gpu_cache_usage_perc)", "vLLM V0's name, renamed kv_cache_usage_perc"),
+    ("sum(inference_pool_per_pod_queue_size)", "not a series of the EPP's metrics files"),
+    ('sum(rate(istio_requests_total{envoy_response_code="500"}[5m]))', "no such Istio label"),
+    ("sum by (pod) (DCGM_FI_PROF_SM_ACTIVE)", "a DCGM counter commented out in both CSVs"),
+    ('max(keda_scaler_metrics_value{scaled_object="ollama-scaler"})', "KEDA spells it scaledObject"),
+    ("max by (node) (DCGM_FI_DEV_GPU_UTIL)", "DCGM labels the node Hostname"),
+    ("sum(rate(container_cpu_cfs_throttled_seconds_total[5m]))", "dropped by kube-prometheus-stack's relabeling"),
+    ('count(kube_node_labels{label_kubernetes_azure_com_mode="user"})', "a node label not in the allowlist"),
+])
+def test_the_check_catches_a_planted_wrong_name(query, why):
+    with pytest.raises(AssertionError):
+        check_query(query, in_cluster_catalog(), why)
+
+
+def test_the_check_catches_a_planted_wrong_legend_and_azure_series():
+    with pytest.raises(AssertionError):
+        check_query("sum by (pod) (vllm:num_requests_running)", in_cluster_catalog(), "legend", {"model_name"})
+    with pytest.raises(AssertionError):
+        check_query("kube_node_status_capacity{resource=\"nvidia_com_gpu\"} > 0", azure_catalog(), "label", {"pod"})
+    assert not re.fullmatch(azure_keep_regex("kubestate"), "kube_pod_status_scheduled_time")
+
+
+def test_ollama_exports_no_prometheus_metrics_so_nothing_scrapes_it():
+    """Ollama v0.32.15 registers no /metrics route (server/routes.go, tests/upstream/ollama/routes.tsv): in-flight
+    requests are measured at the KEDA interceptor, and no monitor points at the Ollama pods."""
+    routes = (upstream_dir() / "ollama" / "routes.tsv").read_text()
+    assert "/metrics" not in routes and "/api/version" in routes
+    for name in ("dev", "dev-gpu"):
+        for kind in ("PodMonitor", "ServiceMonitor"):
+            for monitor in variant(name).of_type(f"kubernetes:monitoring.coreos.com/v1:{kind}"):
+                assert "ollama" not in json.dumps(monitor.inputs["spec"]), monitor.inputs["metadata"]["name"]
