@@ -19,16 +19,19 @@ from . import PACKAGE
 from .checks import check_shape
 from .defaults import defaults_for
 from .handles import VaultHandle
-from .inference_specs import api_key_map_line
+from .inference_specs import MODEL_HEALTH_PATH, api_key_map_line
 from .key_vault import vault_secret
 from .naming import indexed_name
 
 opt = defaults_for("GlobalEndpoint")
 
 HEALTH_PATH = "/healthz"  # the API gate answers it without a key (api_router)
-# service -> the path its origin group probes: answered without a key or a login (the API gate's /healthz, Open-WebUI's
-# /health). A regional gateway that checks X-Azure-FDID lets these paths through (GatewayAccess front_door_probe_paths).
-PROBE_PATHS = {"ui": "/health", "api": HEALTH_PATH, "llmd": HEALTH_PATH}
+# service -> the path its origin group probes: answered without a key or a login. The API's is the gate's
+# MODEL_HEALTH_PATH, which asks the model server behind it: the gate's own /healthz answers 200 while every model
+# replica is down, and Front Door fails a region over only on a probe that is not a 200. llm-d's stays on the gate's
+# /healthz (what its scheduler makes of a bodiless GET was not read); the UI's is Open-WebUI's /health. A regional
+# gateway that checks X-Azure-FDID lets these paths through (GatewayAccess front_door_probe_paths).
+PROBE_PATHS = {"ui": "/health", "api": MODEL_HEALTH_PATH, "llmd": HEALTH_PATH}
 # The key set's secrets in every region's Key Vault: the nginx key map the API gates read, and the newest key.
 API_KEY_MAP_SECRET, API_KEY_SECRET = "edge-api-key-map", "edge-api-key"
 SERVICES = {  # service -> (path patterns at the edge, session affinity)
@@ -169,8 +172,9 @@ class GlobalEndpoint(pulumi.ComponentResource):
                 # latency-based: among healthy origins, the fastest and those within 50 ms of it
                 load_balancing_settings=cdn.LoadBalancingSettingsParametersArgs(
                     sample_size=4, successful_samples_required=3, additional_latency_in_milliseconds=50),
-                session_affinity_state=cdn.EnabledState.ENABLED if affinity else cdn.EnabledState.DISABLED,
-                traffic_restoration_time_to_healed_or_new_endpoints_in_minutes=5, opts=child)
+                # no traffic_restoration_time_to_healed_or_new_endpoints_in_minutes: "currently not supported"
+                # (afdx.json 2025-06-01): a region takes traffic again once its probes pass
+                session_affinity_state=cdn.EnabledState.ENABLED if affinity else cdn.EnabledState.DISABLED, opts=child)
             groups[service] = group
             members = []
             for i, origin in enumerate(origins):

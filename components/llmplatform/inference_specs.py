@@ -105,6 +105,16 @@ def route_regex(routes: tuple[str, ...]) -> str:
     return "^(?:" + "|".join(map(one, routes)) + ")$"
 
 
+# The gate's own liveness (`/healthz`, answered by nginx) says nothing of the model server behind it. A probe that must
+# fail when the region cannot answer (Front Door's API origin group: only a 200 counts as healthy) asks the model
+# server through the gate instead: `MODEL_HEALTH_PATH` forwards a GET, without key or rate limit, to the upstream's
+# model list (`/v1/models`: Ollama registers it, server/routes.go; so does any OpenAI-compatible server), answering
+# its status, or 502/504 when no replica answers within MODEL_HEALTH_TIMEOUT_SECONDS.
+MODEL_HEALTH_PATH = "/healthz/model"
+MODEL_HEALTH_UPSTREAM_PATH = "/v1/models"
+MODEL_HEALTH_TIMEOUT_SECONDS = 5
+
+
 ROUTER_CPU_LIMIT = 1  # cores; nginx gets one worker per core of its limit
 
 
@@ -185,7 +195,8 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
                       key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None,
                       replicas: int = 1, workers: int = ROUTER_CPU_LIMIT) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
-    long enough for streamed answers. Client addresses come from the gateway's X-Forwarded-For. With
+    long enough for streamed answers, and MODEL_HEALTH_PATH (the upstream's model list, no key: what Front Door
+    probes). Client addresses come from the gateway's X-Forwarded-For. With
     `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check).
     `rate_per_second` and `burst` are per client across the `replicas` router pods; `workers` nginx processes (one
     per core of the container's CPU limit)."""
@@ -222,6 +233,16 @@ http {{
     server {{
         listen {ROUTER_PORT};
         location = /healthz {{ access_log off; return 200 "ok\\n"; }}
+        location = {MODEL_HEALTH_PATH} {{
+        access_log off;
+        limit_except GET {{ deny all; }}
+        proxy_pass http://model_server{MODEL_HEALTH_UPSTREAM_PATH};
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Authorization "";
+{host}        proxy_connect_timeout {MODEL_HEALTH_TIMEOUT_SECONDS}s;
+        proxy_read_timeout {MODEL_HEALTH_TIMEOUT_SECONDS}s;
+        }}
         {forwarded} {{
 {check}        limit_req zone=per_client burst={pod_burst} nodelay;
         proxy_pass http://model_server;

@@ -71,7 +71,7 @@ def test_a_regional_gateway_serves_nothing_until_it_knows_its_front_door():
 
 def test_a_joined_region_admits_its_front_door_by_header_and_the_probes_by_path(global_plan):
     """The header value is the global stack's frontDoorId output, as the regional config carries it; the paths let
-    through without it are exactly the paths the global stack's origin groups probe."""
+    through without it are the paths an origin group of the global stack may probe."""
     from tests.components.test_components_alone import cluster_handle, provider_opts
     args = inputs.gateway_args(_joined(global_plan), cluster_handle())
     assert args["front_door_id"] == global_plan.outputs["frontDoorId"]
@@ -83,7 +83,11 @@ def test_a_joined_region_admits_its_front_door_by_header_and_the_probes_by_path(
     header, probes = spec["rules"]
     assert header["when"] == [{"key": "request.headers[X-Azure-FDID]", "values": [global_plan.outputs["frontDoorId"]]}]
     assert "to" not in header  # any path, any method, any listener: the profile's own traffic
-    assert set(probes["to"][0]["operation"]["paths"]) == _probe_paths(global_plan) == {"/health", "/healthz"}
+    # every path an origin group may probe (the region cannot know whether the edge routes its llm-d)
+    from llmplatform.front_door import PROBE_PATHS
+    assert set(probes["to"][0]["operation"]["paths"]) == set(PROBE_PATHS.values()) == {"/health", "/healthz",
+                                                                                        "/healthz/model"}
+    assert _probe_paths(global_plan) == {"/health", "/healthz/model"}
     assert probes["to"][0]["operation"]["methods"] == ["GET", "HEAD"] and "when" not in probes
 
 

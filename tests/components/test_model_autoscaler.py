@@ -53,7 +53,10 @@ def timeout_chain(hops, cold_start_seconds, generation_seconds):
     """The rules the hops' timeouts break, read with each upstream's semantics."""
     route, interceptor, per_route = hops["route"], hops["interceptor"], hops["http_scaled_object"]
     gateway = min(go_seconds(route["request"], UNBOUNDED), go_seconds(route.get("backendRequest"), UNBOUNDED))
-    router = min(int(t) for t in re.findall(r"proxy_read_timeout (\d+)s;", hops["nginx"]))
+    # the location a model request takes (the gate's probe location, /healthz/model, fails fast by design)
+    from tests.components.test_api_gate import nginx_location_for
+    router = min(int(t) for t in re.findall(r"proxy_read_timeout (\d+)s;",
+                                            nginx_location_for(hops["nginx"], "/v1/chat/completions")[2]))
     total = go_seconds(interceptor.get("requestTimeout"), UNBOUNDED)
     readiness = go_seconds(per_route.get("conditionWait"), go_seconds(
         interceptor.get("readinessTimeout") or interceptor.get("replicas", {}).get("waitTimeout"), total))
