@@ -20,20 +20,22 @@ import pytest
 
 from llmplatform.input_rules import MANAGED_OLLAMA_ENV, MANAGED_WEBUI_ENV
 from llmplatform.llmd_specs import MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS
-from llmplatform.pins import (ALL_IMAGES, LLMD_PD_SIDECAR_IMAGE, NRI_ULIMIT_ADJUSTER_IMAGE, OLLAMA_IMAGE,
-                              OPEN_WEBUI_IMAGE, ROUTER_IMAGE, VALKEY_IMAGE, VLLM_IMAGE, parse_image)
+from llmplatform.pins import (ALL_IMAGES, LLMD_EPP_IMAGE, LLMD_PD_SIDECAR_IMAGE, NRI_ULIMIT_ADJUSTER_IMAGE,
+                              OLLAMA_IMAGE, OPEN_WEBUI_IMAGE, ROUTER_IMAGE, VALKEY_IMAGE, VLLM_IMAGE, parse_image)
 from offline.plan import manifests
 
 from tests.conftest import PROJECT_DIR, VARIANTS, upstream_dir, variant
 
 # The pinned image -> the settings lists of the software in it. () : we set nothing on it and vendored no list (a
-# setting appearing there fails until one is). The llm-d EPP is only ever rendered by its chart: no entry.
+# setting appearing there fails until one is). The llm-d EPP is only ever rendered by its chart: its list is checked
+# against the args the chart renders from our values (tests/components/test_llmd_upstream.py).
 SOFTWARE: dict[str, tuple[str, ...]] = {
     OLLAMA_IMAGE: ("ollama",),
     OPEN_WEBUI_IMAGE: ("open-webui",),
     VLLM_IMAGE: ("vllm", "huggingface_hub"),  # vLLM downloads models through huggingface_hub (HF_HOME, HF_TOKEN_PATH)
     VALKEY_IMAGE: ("valkey",),
     LLMD_PD_SIDECAR_IMAGE: ("llm-d-disagg-sidecar",),
+    LLMD_EPP_IMAGE: ("llm-d-epp",),
     NRI_ULIMIT_ADJUSTER_IMAGE: ("nri-ulimit-adjuster",),
     ROUTER_IMAGE: (),  # nginx: configured by its mounted nginx.conf, no env or args
 }
