@@ -74,7 +74,8 @@ def scaled_object_name(deployment: str) -> str:
 def scaled_object_triggers(name: str, namespace: str, accelerator: str, external_scaler: str, prometheus_url: str,
                            gpu_target: int, cpu_target: int) -> list[dict[str, Any]]:
     triggers: list[dict[str, Any]] = [
-        {"type": "external-push", "name": IN_FLIGHT_TRIGGER, "metadata": {"scalerAddress": external_scaler, "httpScaledObject": name}}]
+        {"type": "external-push", "name": IN_FLIGHT_TRIGGER,
+         "metadata": {"scalerAddress": external_scaler, "httpScaledObject": name}}]
     if accelerator == "gpu":
         triggers.append({"type": "prometheus", "metadata": {
             "serverAddress": prometheus_url, "query": gpu_memory_percent_query(namespace, name),

@@ -64,7 +64,8 @@ def platform_alert_rules(namespace: str, gpu_memory_percent_: int, error_ratio: 
          "expr": (f"max by (Hostname, gpu) ({gpu_memory_percent(not_preallocating)})"
                   f" > {gpu_memory_percent_}"),
          "annotations": {
-             "summary": f"GPU memory above {gpu_memory_percent_}% on {{{{ $labels.Hostname }}}} GPU {{{{ $labels.gpu }}}}",
+             "summary": (f"GPU memory above {gpu_memory_percent_}% on {{{{ $labels.Hostname }}}} "
+                         f"GPU {{{{ $labels.gpu }}}}"),
              "description": ("A model server other than vLLM (which reserves 90 % by design and is left out) holds "
                              "nearly all of this GPU's memory: the next model or a longer context will not fit and "
                              "Ollama falls back to CPU layers. See which pod holds it on the GPU dashboard."),

@@ -15,7 +15,8 @@ from tests.components.test_metric_sources import in_cluster_catalog
 
 
 def assert_known(query: str, where: str) -> None:
-    """Every metric and label of an in-cluster query is one the real exporters emit, as scraped (tests/metric_catalog)."""
+    """Every metric and label of an in-cluster query is one the real exporters emit, as scraped
+    (tests/metric_catalog)."""
     check_query(query, in_cluster_catalog(), where)
 
 
