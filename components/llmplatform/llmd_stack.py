@@ -25,9 +25,10 @@ from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint,
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
-from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release,
-                   http_probe, gpu_start_deadline, labels, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace,
-                   require_kubernetes_provider, secret_provider_class, tolerations_args)
+from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget,
+                   egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
+                   MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace, require_kubernetes_provider, secret_provider_class,
+                   tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length, epp_affinity,
                         epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name,
                         shm_gib, vllm_args, vllm_scale_behavior)
@@ -454,6 +455,8 @@ class LlmdStack(pulumi.ComponentResource):
                         from_=sources, ports=[np.NetworkPolicyPortArgs(port=port, protocol="TCP")])
                         for sources, port in ingress] or None),
                 opts=self._k8s)
+        # no pod of the namespace reaches the node's metadata service (the picker's API server is outside the cluster)
+        egress_guard(f"{name}-egress-guard", ns, self._k8s)
         if pd:  # decode's sidecar -> prefill's vLLM, NIXL's side channel and UCX between the pool's pods (any port)
             np.NetworkPolicy(
                 f"{name}-vllm-peers", metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm-peers", namespace=ns),
