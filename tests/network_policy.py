@@ -11,6 +11,7 @@ and their ipBlocks select more, never less."""
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Union
 
@@ -121,3 +122,47 @@ def connects(policies: list[Mapping[str, Any]], source: Pod, target: Peer, port:
     """A connection from a pod: its egress, and, to a pod, that pod's ingress."""
     return allowed(policies, "Egress", source, target, port, namespaces, protocol) and (
         not isinstance(target, Pod) or allowed(policies, "Ingress", target, source, port, namespaces, protocol))
+
+
+def keda_http_pod_labels(component: str, release: str = "keda-add-ons-http") -> dict[str, str]:
+    """The labels the pinned keda-add-ons-http chart gives the pods of `component` (interceptor, scaler) under
+    `release`: its template lines (tests/upstream/recipes/keda-add-ons-http-pod-labels.txt) rendered with its
+    Chart.yaml and values.yaml as Helm would (include, .Chart, .Release, .Values, printf/replace/trunc/trimSuffix).
+    A construct this renderer does not know fails: a chart that labels its pods differently is noticed."""
+    import yaml
+    from tests.conftest import UPSTREAM
+    chart = yaml.safe_load((UPSTREAM / "charts" / "keda-add-ons-http" / "Chart.yaml").read_text())
+    values = yaml.safe_load((UPSTREAM / "charts" / "keda-add-ons-http" / "values.yaml").read_text())
+    sections: dict[str, list[str]] = {}
+    current: list[str] = []
+    for line in (UPSTREAM / "recipes" / "keda-add-ons-http-pod-labels.txt").read_text().splitlines():
+        if line.startswith("["):
+            current = sections.setdefault(line[1:line.index("]")], [])
+        elif not line.startswith("#"):
+            current.append(line)
+    chart_label = f"{chart['name']}-{chart['version']}".replace("+", "_")[:63].rstrip("-")
+    assert sections["keda-http-add-on.chart"] == [
+        '{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}']
+    scalars = {"{{ .Chart.Name }}": chart["name"], "{{ .Release.Service }}": "Helm", "{{ .Release.Name }}": release,
+               "{{ .Values.images.tag | default .Chart.AppVersion }}": values["images"].get("tag") or chart["appVersion"],
+               '{{ include "keda-http-add-on.chart" . }}': chart_label}
+
+    def render(section: str) -> list[str]:
+        lines, skipping = [], False
+        for line in sections[section]:
+            include = re.fullmatch(r'\{\{- include "([\w.-]+)" \.( \| indent \d+)? \}\}', line)
+            if include:
+                lines += render(include.group(1))
+            elif line == "{{- if .Values.additionalLabels }}":
+                skipping = not values.get("additionalLabels")
+                assert skipping, "additionalLabels set: render them"
+            elif line == "{{- end }}":
+                skipping = False
+            elif not skipping:
+                for expression, value in scalars.items():
+                    line = line.replace(expression, str(value))
+                assert "{{" not in line, f"unknown template construct: {line}"
+                lines.append(line)
+        return lines
+
+    return dict(line.split(": ", 1) for line in render(component))

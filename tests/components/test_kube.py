@@ -17,7 +17,7 @@ from llmplatform.llmd_stack import EPP_LABEL, POOL_GATEWAY
 from llmplatform.workload_identity import USE_LABEL
 
 from tests.conftest import variant
-from tests.network_policy import Outside, Peer, Pod, allowed, connects
+from tests.network_policy import Outside, Peer, Pod, allowed, connects, keda_http_pod_labels
 
 WORKLOAD_KINDS = ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job")
 # Addresses outside the cluster the workloads reach by name, one of each (what the name resolves to, or a documented
@@ -90,12 +90,8 @@ class Cluster:
 
 
 def interceptor_pod() -> Pod:
-    """The KEDA HTTP add-on interceptor's pod labels (keda-add-ons-http 0.15.0, templates/interceptor/deployment.yaml
-    and _helpers.tpl, release keda-add-ons-http)."""
-    return Pod("keda", {"app.kubernetes.io/component": "interceptor", "app.kubernetes.io/name": "http-add-on",
-                        "app.kubernetes.io/part-of": "keda-add-ons-http", "app.kubernetes.io/managed-by": "Helm",
-                        "app.kubernetes.io/instance": "keda-add-ons-http", "app.kubernetes.io/version": "0.15.0",
-                        "helm.sh/chart": "keda-add-ons-http-0.15.0"})
+    """A KEDA HTTP add-on interceptor pod, labelled as the pinned chart's templates label it."""
+    return Pod("keda", keda_http_pod_labels("interceptor"))
 
 
 def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
