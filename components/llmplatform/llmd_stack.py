@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .api_router import RouterSpec, api_router
+from .api_router import RouterSpec, api_router, hands_out_key
 from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
@@ -227,7 +227,8 @@ class LlmdStack(pulumi.ComponentResource):
         self.endpoint = ModelEndpoint(
             base_url=self.router_service, api="openai", namespace=self._ns,
             service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
-            port=ROUTER_PORT, api_key_secret=self.api_key_secret.apply(lambda s: s or ""))
+            port=ROUTER_PORT, api_key_secret=self.api_key_secret.apply(lambda s: s or "") if hands_out_key(
+                opt(args, "api_key_auth"), args.get("api_key_secret"), args.get("api_key_map_secret")) else "")
         self.register_outputs({"endpoint": self.endpoint, "namespace": self.namespace,
                                "served_model_name": self.served_model_name,
                                "inference_pool": self.inference_pool, "router_service": self.router_service,
@@ -360,7 +361,8 @@ class LlmdStack(pulumi.ComponentResource):
             "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-vllm",
             "namespace": self._ns, "service_account_name": "vllm", "tags": a.get("tags", {}),
         }, pulumi.ResourceOptions(parent=self))
-        grant_secrets_user(f"{name}-vllm-kv-reader", a["key_vault"], identity.principal_id, identity)
+        # the token it mounts and no other secret of the vault (its admin password, the API key maps)
+        grant_secrets_user(f"{name}-vllm-kv-reader", a["key_vault"], identity.principal_id, identity, secret)
         vault = a["key_vault"]
         objects = key_vault_objects([secret], {secret: HF_TOKEN_FILE})
         secret_provider_class(

@@ -315,3 +315,28 @@ def test_llmd_backend_hands_the_ui_the_same_settings():
         "model_access": "granted", "enable_signup": True, "default_user_role": "user",
         "admin_email": "ops@example.com", "extra_env": {"WEBUI_URL": "https://chat.example.com"},
         "secret_env": {"MICROSOFT_CLIENT_SECRET": "entra"}}
+
+
+@pytest.mark.parametrize("key", ["model-key", ""])
+def test_an_endpoint_handed_over_as_an_output_is_granted_its_key_or_refused_without_one(key):
+    """The UI's identity reads exactly the secrets it mounts (test_key_vault), so whether it mounts the endpoint's key
+    is decided when it is built. An endpoint that arrives as an output: its key is granted once its name resolves;
+    one that resolves to no key is refused in one sentence (a gate hands a plain "" then: ApiGate, LlmdStack)."""
+    from llmplatform import OpenWebUi
+    from offline import runner as offline
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+
+    def program() -> None:
+        args = REQUIRED["OpenWebUi"]()
+        args["endpoint"] = pulumi.Output.from_input({**args["endpoint"], "api_key_secret": key})
+        OpenWebUi("ui", args, provider_opts())
+    if key:
+        plan = offline.run_function(program)
+        grant = plan.one("azure-native:authorization:RoleAssignment", "ui-open-webui-kv-model-key")
+        assert grant.inputs["scope"].endswith("/secrets/model-key")
+        return
+    with pytest.raises(offline.ProgramError) as refused:
+        offline.run_function(program)
+    assert "OpenWebUi ui: input endpoint.api_key_secret='' is invalid; allowed: a Key Vault secret name when handed " \
+           "over as an output" in str(refused.value), str(refused.value)
+    assert "While processing" not in str(refused.value)
