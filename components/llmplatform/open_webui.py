@@ -131,17 +131,11 @@ def mounted_secrets(name: str, database_url: str, session_key: str, model_key: O
     return list(files), files
 
 
-def endpoint_key(name: str, endpoint: Any) -> Optional[pulumi.Input[str]]:
-    """The Key Vault secret of an endpoint's API key the UI mounts: None when the endpoint has none (an Ollama
-    server's, a gate with auth off hands a plain ""), the name when known now, else the output. An output that
-    resolves to "" is refused once known: the UI's grant on it must exist before the build ends."""
-    value = endpoint.get("api_key_secret", "") if isinstance(endpoint, Mapping) else \
+def endpoint_key(endpoint: Any) -> pulumi.Input[str]:
+    """The Key Vault secret of the endpoint's API key, which the UI mounts when there is one: "" for none (an Ollama
+    server's endpoint has no such field, a gate without a key hands a plain ""), else the name or its output."""
+    return endpoint.get("api_key_secret", "") if isinstance(endpoint, Mapping) else \
         field(endpoint, "api_key_secret", "")
-    if not has_output(value):
-        return value or None
-    return pulumi.Output.from_input(value).apply(lambda key: key or fail_when_known(
-        "OpenWebUi", name, "endpoint.api_key_secret", key,
-        "a Key Vault secret name when handed over as an output (a plain \"\" for an endpoint without a key)"))
 
 
 class OpenWebUi(pulumi.ComponentResource):
@@ -304,16 +298,24 @@ class OpenWebUi(pulumi.ComponentResource):
         a = self._args
         reads: list[tuple[str, pulumi.Input[str]]] = [("database-url", a["database_url_secret"]),
                                                       ("session-key", key_secret)]
-        model_key = endpoint_key(name, a["endpoint"])
-        if model_key is not None:
-            reads.append(("model-key", model_key))
         if admin_secret:
             reads.append(("admin-password", admin_secret))
         reads += [(f"env-{var.lower().replace('_', '-')}", secret) for var, secret in sorted(secret_env.items())]
-        for role, secret in reads:
+        def grant(role: str, secret: pulumi.Input[str]) -> None:
             after = [written[secret]] if isinstance(secret, str) and secret in written else None
             grant_secrets_user(f"{name}-open-webui-kv-{role}", a["key_vault"], identity.principal_id, identity,
                                secret, after)
+        for role, secret in reads:
+            grant(role, secret)
+        # Whether the endpoint has a key is known now from a plain value; from an output (a handle another program
+        # or language hands over) only once it resolves: the grant is made then, on the output itself, so it still
+        # waits for the key's write (a preview that cannot resolve it does not show this grant).
+        model_key = endpoint_key(a["endpoint"])
+        if not has_output(model_key):
+            if model_key:
+                grant("model-key", model_key)
+        else:
+            pulumi.Output.from_input(model_key).apply(lambda key: grant("model-key", model_key) if key else None)
 
     def _admin(self, name: str, vault: Any, secret: str) -> pulumi.Resource:
         """The first admin's generated password, in Key Vault as `secret`: the operator reads it there to sign in."""
