@@ -8,7 +8,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .api_router import RouterSpec, api_router
+from .api_router import RouterSpec, api_router, hands_out_key
 from .checks import ENDPOINT_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
@@ -118,6 +118,7 @@ class ApiGate(pulumi.ComponentResource):
             namespace=ns,
             service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
             port=ROUTER_PORT, host_header="",
-            api_key_secret=self.api_key_secret.apply(lambda s: s or ""))
+            api_key_secret=self.api_key_secret.apply(lambda s: s or "") if hands_out_key(
+                opt(a, "api_key_auth"), a.get("api_key_secret"), a.get("api_key_map_secret")) else "")
         self.register_outputs({"router_service": self.router_service, "api_key_secret": self.api_key_secret,
                                "endpoint": self.endpoint})

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from .handles import field
+from .handles import field, settled
 from .inference_specs import (ROUTER_CPU_LIMIT, ROUTER_PORT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line,
                               key_vault_objects, nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
@@ -49,6 +49,12 @@ class RouterSpec:
     aliases: Optional[list[pulumi.Alias]] = None  # where the owner's children were before (pulumi.Alias)
 
 
+def hands_out_key(api_key_auth: bool, api_key_secret: Optional[str], api_key_map_secret: Optional[str]) -> bool:
+    """Whether a gate hands its clients a key secret to mount: its own generated key, or, reading a key map someone
+    else writes, the key secret named beside it (known when the gate is built: a client knows whether to read one)."""
+    return api_key_auth and (not api_key_map_secret or bool(api_key_secret))
+
+
 ROUTER_RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"},
                     "limits": {"cpu": str(ROUTER_CPU_LIMIT), "memory": "256Mi"}}
 
@@ -78,9 +84,9 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         else:
             key = random.RandomPassword(f"{name}-api-key", length=48, special=False, opts=k8s_opts)
             key_secret = spec.api_key_secret or secret_name(name, "api-key")
-            key_secret_name = pulumi.Output.from_input(key_secret)
-            vault_secret(f"{name}-api-key-secret", vault, key_secret, key.result, "text/plain", owner,
-                         aliases=spec.aliases)
+            # clients that mount the key (an OpenWebUi) are granted it once it exists: the name carries its write
+            key_secret_name = settled(key_secret, vault_secret(f"{name}-api-key-secret", vault, key_secret,
+                                                               key.result, "text/plain", owner, aliases=spec.aliases))
             map_writer = [vault_secret(f"{name}-api-key-map-secret", vault, key_map,
                                        key.result.apply(api_key_map_line), "text/x-nginx-conf", owner,
                                        aliases=spec.aliases)]

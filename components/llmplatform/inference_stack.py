@@ -21,7 +21,7 @@ from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, 
                       field, known)
 from .inference_specs import wait_budget_seconds
 from .inference_parts import WEBUI_RENAMED as WEBUI_INPUTS
-from .kube import require_kubernetes_provider
+from .kube import egress_guard, require_kubernetes_provider
 from .ollama_server import OllamaServer, ResourcesSpec, late_checks
 from .run_state import per_run
 from .open_webui import OpenWebUi
@@ -216,6 +216,8 @@ class InferenceStack(pulumi.ComponentResource):
             spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                                                          policy_types=["Ingress"]),
             opts=part)
+        # no pod of the namespace (Open-WebUI runs users' tools and functions) reaches the node's metadata service
+        egress_guard(f"{name}-egress-guard", field(volume, "namespace"), part)
         self.register_outputs({"model_server": self.model_server, "ollama_service": self.ollama_service,
                                "router_service": self.router_service, "webui_service": self.webui_service,
                                "api_key_secret": self.api_key_secret})

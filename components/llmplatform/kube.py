@@ -190,7 +190,8 @@ def disruption_budget(resource_name: str, name: str, namespace: pulumi.Input[str
         opts=opts)
 
 
-def allow_ingress(resource_name: str, name: str, namespace: pulumi.Input[str], target: dict[str, str], port: int,
+def allow_ingress(resource_name: str, name: pulumi.Input[str], namespace: pulumi.Input[str], target: dict[str, str],
+                  port: pulumi.Input[int],
                   sources: list[k8s.networking.v1.NetworkPolicyPeerArgs],
                   opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
     return k8s.networking.v1.NetworkPolicy(
@@ -201,6 +202,36 @@ def allow_ingress(resource_name: str, name: str, namespace: pulumi.Input[str], t
             policy_types=["Ingress"],
             ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(
                 from_=sources, ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol="TCP")])]),
+        opts=opts)
+
+
+# Link-local and host addresses on every Azure VM that a pod reaches unless a policy stops it: the Instance Metadata
+# Service hands out the node's managed identities' tokens (the kubelet identity pulls images and, on AKS, often holds
+# more); the wireserver is the host's channel to the VM agent (extension settings). Workloads authenticate with
+# workload identity (Entra ID over the internet), resolve names through CoreDNS, and need neither.
+IMDS_CIDR = "169.254.169.254/32"
+WIRESERVER_CIDR = "168.63.129.16/32"
+
+
+def egress_guard(resource_name: str, namespace: pulumi.Input[str],
+                 opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+    """Every pod of `namespace` may reach every pod of the cluster (CoreDNS, the services it calls, the KEDA
+    interceptor, istiod) and every address outside it but the node's metadata service and wireserver. In-cluster
+    peers by selector, not by address: Cilium's CIDR rules never select pods or nodes (its "IP/CIDR based" policy
+    docs), so an ipBlock alone would cut a pod off from its own namespace; the outside world by an ipBlock with the
+    two host addresses excepted, which the AKS API server (outside the cluster), PostgreSQL's and Key Vault's
+    VNet addresses, Entra ID and the model registries all fall in."""
+    np = k8s.networking.v1
+    return np.NetworkPolicy(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name="egress-guard", namespace=namespace),
+        spec=np.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+            policy_types=["Egress"],
+            egress=[np.NetworkPolicyEgressRuleArgs(to=[np.NetworkPolicyPeerArgs(
+                        namespace_selector=k8s.meta.v1.LabelSelectorArgs())]),
+                    np.NetworkPolicyEgressRuleArgs(to=[np.NetworkPolicyPeerArgs(ip_block=np.IPBlockArgs(
+                        cidr="0.0.0.0/0", except_=[IMDS_CIDR, WIRESERVER_CIDR]))])]),
         opts=opts)
 
 

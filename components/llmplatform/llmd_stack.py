@@ -18,16 +18,17 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .api_router import RouterSpec, api_router
+from .api_router import RouterSpec, api_router, hands_out_key
 from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
-from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, helm_release,
-                   http_probe, gpu_start_deadline, labels, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace,
-                   require_kubernetes_provider, secret_provider_class, tolerations_args)
+from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget,
+                   egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
+                   MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace, require_kubernetes_provider, secret_provider_class,
+                   tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length, epp_affinity,
                         epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name,
                         shm_gib, vllm_args, vllm_scale_behavior)
@@ -226,7 +227,8 @@ class LlmdStack(pulumi.ComponentResource):
         self.endpoint = ModelEndpoint(
             base_url=self.router_service, api="openai", namespace=self._ns,
             service=self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0]),
-            port=ROUTER_PORT, api_key_secret=self.api_key_secret.apply(lambda s: s or ""))
+            port=ROUTER_PORT, api_key_secret=self.api_key_secret.apply(lambda s: s or "") if hands_out_key(
+                opt(args, "api_key_auth"), args.get("api_key_secret"), args.get("api_key_map_secret")) else "")
         self.register_outputs({"endpoint": self.endpoint, "namespace": self.namespace,
                                "served_model_name": self.served_model_name,
                                "inference_pool": self.inference_pool, "router_service": self.router_service,
@@ -359,7 +361,8 @@ class LlmdStack(pulumi.ComponentResource):
             "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-vllm",
             "namespace": self._ns, "service_account_name": "vllm", "tags": a.get("tags", {}),
         }, pulumi.ResourceOptions(parent=self))
-        grant_secrets_user(f"{name}-vllm-kv-reader", a["key_vault"], identity.principal_id, identity)
+        # the token it mounts and no other secret of the vault (its admin password, the API key maps)
+        grant_secrets_user(f"{name}-vllm-kv-reader", a["key_vault"], identity.principal_id, identity, secret)
         vault = a["key_vault"]
         objects = key_vault_objects([secret], {secret: HF_TOKEN_FILE})
         secret_provider_class(
@@ -454,6 +457,8 @@ class LlmdStack(pulumi.ComponentResource):
                         from_=sources, ports=[np.NetworkPolicyPortArgs(port=port, protocol="TCP")])
                         for sources, port in ingress] or None),
                 opts=self._k8s)
+        # no pod of the namespace reaches the node's metadata service (the picker's API server is outside the cluster)
+        egress_guard(f"{name}-egress-guard", ns, self._k8s)
         if pd:  # decode's sidecar -> prefill's vLLM, NIXL's side channel and UCX between the pool's pods (any port)
             np.NetworkPolicy(
                 f"{name}-vllm-peers", metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm-peers", namespace=ns),

@@ -22,7 +22,7 @@ from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHan
                       VaultHandle, field, known)
 from .gpu_node_pool import gpu_node_selector, gpu_tolerations
 from .key_vault import vault_secret
-from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
+from .kube import allow_ingress, cpu_placement, helm_release, namespace, require_kubernetes_provider
 from .naming import secret_name
 
 opt = defaults_for("Observability")  # optional inputs: the caller's value, else the default
@@ -32,8 +32,18 @@ RECORDING_RULES = resources.files(__package__).joinpath("data", "azure_recording
 MONITORING_NS = "monitoring"
 KEDA_NS = "keda"
 PROMETHEUS_URL = f"http://kps-prometheus.{MONITORING_NS}.svc:9090"
+KEDA_HTTP_RELEASE = "keda-add-ons-http"  # the HTTP add-on's release name (its chart's name too)
 INTERCEPTOR_HOST = f"keda-add-ons-http-interceptor-proxy.{KEDA_NS}.svc.cluster.local"
-INTERCEPTOR_PORT = 8080
+INTERCEPTOR_PORT = 8080  # the chart's interceptor.proxy.port
+INTERCEPTOR_ADMIN_PORT = 9090  # the chart's interceptor.admin.port: the external scaler reads queue counts there
+# its Prometheus /metrics, on by default (http-add-on v0.15.0 pkg/observability/config.go: OTEL_PROM_EXPORTER_PORT)
+INTERCEPTOR_METRICS_PORT = 2223
+# The pods of the add-on, by the labels its templates give them (keda-add-ons-http 0.15.0, interceptor/ and
+# scaler/deployment.yaml with _helpers.tpl's matchLabels; tests/upstream/recipes/keda-add-ons-http-pod-labels.txt)
+INTERCEPTOR_POD_LABELS = {"app.kubernetes.io/component": "interceptor", "app.kubernetes.io/name": "http-add-on",
+                          "app.kubernetes.io/instance": KEDA_HTTP_RELEASE}
+SCALER_POD_LABELS = {"app.kubernetes.io/component": "scaler", "app.kubernetes.io/name": "http-add-on",
+                     "app.kubernetes.io/instance": KEDA_HTTP_RELEASE}
 EXTERNAL_SCALER = f"keda-add-ons-http-external-scaler.{KEDA_NS}.svc.cluster.local:9090"
 
 
@@ -83,6 +93,20 @@ class ObservabilityArgs(TypedDict):
     """Fewest KEDA HTTP interceptor replicas: every model request passes one (default 3, the chart's own)."""
     tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
+
+
+def interceptor_clients(resource_name: str, keda: Any, namespace: pulumi.Input[str], apps: list[str],
+                        opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+    """Let the pods of `namespace` named one of `apps` (app.kubernetes.io/name) call the KEDA HTTP interceptor's proxy
+    port: a NetworkPolicy in KEDA's namespace (`keda`: Observability's handle), one per client namespace, beside the
+    interceptor-ingress policy that isolates the interceptor pods (policies add up)."""
+    return allow_ingress(
+        resource_name, pulumi.Output.concat("interceptor-from-", namespace), field(keda, "namespace"),
+        INTERCEPTOR_POD_LABELS, field(keda, "interceptor_port"), [k8s.networking.v1.NetworkPolicyPeerArgs(
+            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_labels={"kubernetes.io/metadata.name": namespace}),
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
+                key="app.kubernetes.io/name", operator="In", values=apps)]))], opts)
 
 
 def gpu_driver(gpu: Any) -> str:
@@ -401,7 +425,21 @@ class Observability(pulumi.ComponentResource):
                                                                    opt(a, "cold_start_timeout_seconds"),
                                                                    opt(a, "interceptor_replicas"))),
                             pulumi.ResourceOptions(parent=self, depends_on=[core]),
-                            cluster=self._cluster, release_name="keda-add-ons-http")
+                            cluster=self._cluster, release_name=KEDA_HTTP_RELEASE)
+        # The interceptor forwards to every HTTPScaledObject's service without checking who asks: the model server's
+        # gate (key, 429) must not be skipped through it. Its pods admit the scaler on the admin port and Prometheus on
+        # the metrics port here, and on the proxy port only the clients each OllamaServer names (interceptor_clients);
+        # the rest of the namespace (operator, metrics apiserver, webhooks the control plane calls through AKS's
+        # tunnel) is not selected, so stays open.
+        allow_ingress(f"{name}-interceptor-netpol", "interceptor-ingress", ns.metadata.name, INTERCEPTOR_POD_LABELS,
+                      INTERCEPTOR_ADMIN_PORT, [k8s.networking.v1.NetworkPolicyPeerArgs(
+                          pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=SCALER_POD_LABELS))],
+                      pulumi.ResourceOptions(parent=self))
+        allow_ingress(f"{name}-interceptor-metrics-netpol", "interceptor-metrics", ns.metadata.name,
+                      INTERCEPTOR_POD_LABELS, INTERCEPTOR_METRICS_PORT, [k8s.networking.v1.NetworkPolicyPeerArgs(
+                          namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+                              match_labels={"kubernetes.io/metadata.name": MONITORING_NS}))],
+                      pulumi.ResourceOptions(parent=self))
         k8s.apiextensions.CustomResource(
             f"{name}-keda-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="keda-operator", namespace=MONITORING_NS),

@@ -28,6 +28,7 @@ from .kube import (pulled, allow_ingress, cpu_placement, cpu_utilization_metric,
 from .naming import content_suffix, secret_name
 from .ollama_server import ResourcesSpec, _moved
 from .pins import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
+from .rules import has_output
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
 opt = defaults_for("OpenWebUi")  # optional inputs: the caller's value, else the default
@@ -130,6 +131,13 @@ def mounted_secrets(name: str, database_url: str, session_key: str, model_key: O
     return list(files), files
 
 
+def endpoint_key(endpoint: Any) -> pulumi.Input[str]:
+    """The Key Vault secret of the endpoint's API key, which the UI mounts when there is one: "" for none (an Ollama
+    server's endpoint has no such field, a gate without a key hands a plain ""), else the name or its output."""
+    return endpoint.get("api_key_secret", "") if isinstance(endpoint, Mapping) else \
+        field(endpoint, "api_key_secret", "")
+
+
 class OpenWebUi(pulumi.ComponentResource):
     """Open-WebUI on PostgreSQL/pgvector in front of any Ollama or OpenAI-compatible endpoint, secrets from Key
     Vault, published on the platform Gateways' UI listener."""
@@ -160,15 +168,16 @@ class OpenWebUi(pulumi.ComponentResource):
         replicas = opt(a, "replicas")
         res = opt(a, "resources")
         secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False, opts=self._child)
-        vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result, "text/plain", self,
-                     aliases=self._moved_aliases)
+        written = {key_secret: vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result,
+                                            "text/plain", self, aliases=self._moved_aliases)}
         if admin_secret:
-            self._admin(name, vault, admin_secret)
+            written[admin_secret] = self._admin(name, vault, admin_secret)
         secret_env = opt(a, "secret_env")
         exported = {**({ADMIN_PASSWORD_VAR: ADMIN_PASSWORD_FILE} if admin_secret else {}),
                     **{var: secret_env_file(var) for var in sorted(secret_env)}}
         identity = self._identity(name)
         model_key = field(endpoint, "api_key_secret", "")
+        self._grants(name, identity, key_secret, admin_secret, secret_env, written)
         objects = pulumi.Output.all(a["database_url_secret"], model_key).apply(lambda v: key_vault_objects(
             *mounted_secrets(name, v[0], key_secret, v[1] or None, admin_secret, secret_env)))
         secrets = secret_provider_class(
@@ -278,14 +287,41 @@ class OpenWebUi(pulumi.ComponentResource):
             "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-open-webui",
             "namespace": self._ns, "service_account_name": "open-webui", "tags": a.get("tags", {}),
         }, self._child)
-        grant_secrets_user(f"{name}-open-webui-kv-reader", a["key_vault"], identity.principal_id, identity)
         return identity
 
-    def _admin(self, name: str, vault: Any, secret: str) -> None:
+    def _grants(self, name: str, identity: WorkloadIdentity, key_secret: str, admin_secret: Optional[str],
+                secret_env: dict[str, str], written: dict[str, pulumi.Resource]) -> None:
+        """"Key Vault Secrets User" on each secret the UI mounts (mounted_secrets) and on nothing else: not the vault,
+        whose PostgreSQL admin password, API key maps and later secrets the UI has no business reading. A secret this
+        component writes is granted after its write (the scope must exist); the database URL and the endpoint's key
+        carry their writers in their outputs (PostgresServer, the gates)."""
+        a = self._args
+        reads: list[tuple[str, pulumi.Input[str]]] = [("database-url", a["database_url_secret"]),
+                                                      ("session-key", key_secret)]
+        if admin_secret:
+            reads.append(("admin-password", admin_secret))
+        reads += [(f"env-{var.lower().replace('_', '-')}", secret) for var, secret in sorted(secret_env.items())]
+        def grant(role: str, secret: pulumi.Input[str]) -> None:
+            after = [written[secret]] if isinstance(secret, str) and secret in written else None
+            grant_secrets_user(f"{name}-open-webui-kv-{role}", a["key_vault"], identity.principal_id, identity,
+                               secret, after)
+        for role, secret in reads:
+            grant(role, secret)
+        # Whether the endpoint has a key is known now from a plain value; from an output (a handle another program
+        # or language hands over) only once it resolves: the grant is made then, on the output itself, so it still
+        # waits for the key's write (a preview that cannot resolve it does not show this grant).
+        model_key = endpoint_key(a["endpoint"])
+        if not has_output(model_key):
+            if model_key:
+                grant("model-key", model_key)
+        else:
+            pulumi.Output.from_input(model_key).apply(lambda key: grant("model-key", model_key) if key else None)
+
+    def _admin(self, name: str, vault: Any, secret: str) -> pulumi.Resource:
         """The first admin's generated password, in Key Vault as `secret`: the operator reads it there to sign in."""
         password = random.RandomPassword(f"{name}-webui-admin-password", length=32, special=False, opts=self._child)
-        vault_secret(f"{name}-webui-admin-password-secret", vault, secret, password.result, "text/plain", self,
-                     aliases=self._moved_aliases)
+        return vault_secret(f"{name}-webui-admin-password-secret", vault, secret, password.result, "text/plain", self,
+                            aliases=self._moved_aliases)
 
     def _route(self, name: str, target: Any) -> None:
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"

@@ -12,7 +12,7 @@ from . import PACKAGE
 from .defaults import defaults_for
 from .checks import check_shape
 from .diagnostics import to_log_analytics
-from .handles import ClusterHandle, VaultHandle, field
+from .handles import ClusterHandle, VaultHandle, field, settled
 from .key_vault import vault_secret
 from .naming import secret_name
 
@@ -184,10 +184,10 @@ class PostgresServer(pulumi.ComponentResource):
         # the 10-minute create, so the secret takes an early turn in the vault's queue, in a real run and in the
         # recorded plan alike (under mocks every value is ready at once, so the queue follows declaration order).
         fqdn = pulumi.Output.concat(args["server_name"], ".postgres.database.azure.com")
-        vault_secret(f"{name}-database-url-secret", vault, url_secret,
-                     pulumi.Output.all(admin_password, fqdn).apply(
-                         lambda v: database_url(admin_login, v[0], v[1], database_name)),
-                     "application/x-postgresql-url", self)
+        url_written = vault_secret(f"{name}-database-url-secret", vault, url_secret,
+                                   pulumi.Output.all(admin_password, fqdn).apply(
+                                       lambda v: database_url(admin_login, v[0], v[1], database_name)),
+                                   "application/x-postgresql-url", self)
         if args.get("log_analytics_workspace_id"):
             to_log_analytics(f"{name}-diagnostics", server.id, args["log_analytics_workspace_id"], self)
         self.server_name = server.name
@@ -195,7 +195,8 @@ class PostgresServer(pulumi.ComponentResource):
         self.fqdn = fqdn
         self.database = pulumi.Output.from_input(database_name)
         self.admin_password_secret = pulumi.Output.from_input(password_secret)
-        self.database_url_secret = pulumi.Output.from_input(url_secret)
+        # a reader granted this one secret (an OpenWebUi) is granted once it exists: the name carries its write
+        self.database_url_secret = settled(url_secret, url_written)
         self.register_outputs({"server_name": self.server_name, "server_id": self.server_id, "fqdn": self.fqdn,
                                "database": self.database, "admin_password_secret": self.admin_password_secret,
                                "database_url_secret": self.database_url_secret})

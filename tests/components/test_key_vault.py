@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pulumi
+import pytest
 
 from config import inputs, regions
 from config.loader import parse_config
@@ -75,12 +76,13 @@ def test_key_vault_secrets_have_content_type_and_expiry(dev):
 
 
 def test_identities_may_only_read_secrets(dev):
-    readers = [r for r in dev.of_type("azure-native:authorization:RoleAssignment") if r.name.endswith("kv-reader")]
-    assert len(readers) == 2
+    readers = [r for r in dev.of_type("azure-native:authorization:RoleAssignment") if "-kv-" in r.name]
+    assert len(readers) == 3  # the gate's key map; the UI's database URL and session key (Ollama's needs no key)
     for r in readers:
         assert r.inputs["roleDefinitionId"].endswith("4633458b-17de-408a-b874-0445c86b69e6")
-        # the vault, or one secret of it (the API gate: test_the_api_gates_identity_reads_only_its_key_map)
-        assert r.inputs["scope"].partition("/secrets/")[0].endswith("/Vault/kv-llmp-dev-7a1ba17d2ce9")
+        # one secret of the vault, never the vault (test_every_identity_reads_exactly_the_secrets_it_mounts)
+        vault, _, secret = r.inputs["scope"].partition("/secrets/")
+        assert vault.endswith("/Vault/kv-llmp-dev-7a1ba17d2ce9") and secret, r.inputs["scope"]
 
 
 def test_every_write_to_one_vault_waits_for_the_one_before_it():
@@ -167,3 +169,49 @@ def test_the_api_gates_identity_reads_only_its_key_map(prod, dev, global_plan):
     reader, = [r for r in joined.of_type("azure-native:authorization:RoleAssignment")
                if r.name.endswith("router-kv-reader")]
     assert reader.inputs["scope"].endswith("/secrets/edge-api-key-map")
+
+
+def _mounted_objects(spc: dict) -> list[str]:
+    import yaml
+    return [yaml.safe_load(item)["objectName"]
+            for item in yaml.safe_load(spc["spec"]["parameters"]["objects"])["array"]]
+
+
+def _gated_llmd_plan():
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+
+    def program():
+        llmplatform.LlmdStack("gated", {**REQUIRED["LlmdStack"](), "model": "meta-llama/Llama-3.1-8B-Instruct",
+                                        "hf_token_secret": "hf-token-prod"}, provider_opts())
+    return offline.run_function(program)
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "prod-tls", "llmd", "llmd-keyless", "dev-smb-nogpu", "gated-llmd"])
+def test_every_identity_reads_exactly_the_secrets_it_mounts(name):
+    """Open-WebUI's and vLLM's identities were "Key Vault Secrets User" on the whole vault: the PostgreSQL admin
+    password, every gate's key map and any secret added later were theirs to read. Now every workload identity holds
+    the role on exactly the secrets its SecretProviderClass mounts (the CSI driver's Azure provider GETs each named
+    object, nothing is listed), each granted after the program writes it."""
+    plan = _gated_llmd_plan() if name == "gated-llmd" else plan_for("llmd", {"gateway": {"apiKeyAuth": False}}) \
+        if name == "llmd-keyless" else variant(name)
+    grants: dict[str, set[str]] = {}
+    for r in plan.of_type("azure-native:authorization:RoleAssignment"):
+        if r.inputs["roleDefinitionId"].endswith("4633458b-17de-408a-b874-0445c86b69e6"):  # Key Vault Secrets User
+            vault, _, secret = r.inputs["scope"].partition("/secrets/")
+            assert secret, f"{r.name} reads the whole vault {vault}"
+            grants.setdefault(r.inputs["principalId"].removesuffix("-principal"), set()).add(secret)
+            writers = [w.urn for w in plan.of_type("azure-native:keyvault:Secret") if w.inputs["secretName"] == secret]
+            assert all(plan.waits_for(r, lambda d, urn=urn: d.urn == urn) for urn in writers), (r.name, secret)
+    mounts: dict[str, set[str]] = {}
+    for spc in (r.inputs for r in plan.kubernetes_objects() if r.inputs["kind"] == "SecretProviderClass"):
+        mounts.setdefault(spc["spec"]["parameters"]["clientID"].removesuffix("-client"), set()).update(
+            _mounted_objects(spc))
+    assert grants == mounts and (mounts or name == "dev-smb-nogpu")  # that variant has no UI and no key
+    if name == "llmd-keyless":  # a gate without a key hands the UI none to mount or read
+        assert not any(s.endswith("api-key") for v in grants.values() for s in v), grants
+    if name == "prod-tls":  # the first admin's password and a secret_env secret are among them
+        ui = next(v for k, v in grants.items() if k.endswith("open-webui"))
+        assert {s for s in ui if s.endswith("webui-admin-password")} and "webui-entra-client-secret" in ui, ui
+    if name == "gated-llmd":
+        assert any(v == {"hf-token-prod"} for k, v in grants.items() if k.endswith("vllm")), grants

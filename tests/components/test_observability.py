@@ -132,3 +132,70 @@ def test_grafana_reads_configmaps_and_secrets_of_its_own_namespace_only(prod):
     boards = [r.inputs["metadata"] for r in variant("llmd").of_type("kubernetes:core/v1:ConfigMap")
               if r.inputs["metadata"].get("labels", {}).get("grafana_dashboard") == "1"]
     assert boards and {b["namespace"] for b in boards} == {"monitoring"}
+
+
+# ---- the KEDA HTTP interceptor's NetworkPolicies ---------------------------------------------------------------------
+
+def _cluster(name):
+    from tests.components.test_kube import Cluster
+    return Cluster(variant(name))
+
+
+def test_interceptor_selectors_match_the_charts_pod_labels():
+    """The policies select the interceptor and the scaler by the labels the pinned chart's templates render for its
+    release (tests/upstream/recipes/keda-add-ons-http-pod-labels.txt): and the one does not select the other, so the
+    interceptor's isolation leaves the scaler, the operator, the metrics apiserver and the webhooks alone."""
+    from llmplatform.observability import INTERCEPTOR_POD_LABELS, KEDA_HTTP_RELEASE, SCALER_POD_LABELS
+    from tests.network_policy import keda_http_pod_labels, selects
+    plan = variant("dev")
+    release_name = release(plan, "keda-add-ons-http").inputs["name"]
+    assert release_name == KEDA_HTTP_RELEASE
+    interceptor, scaler = (keda_http_pod_labels(c, release_name) for c in ("interceptor", "scaler"))
+    assert selects({"matchLabels": INTERCEPTOR_POD_LABELS}, interceptor)
+    assert selects({"matchLabels": SCALER_POD_LABELS}, scaler)
+    assert not selects({"matchLabels": INTERCEPTOR_POD_LABELS}, scaler)
+    assert not selects({"matchLabels": SCALER_POD_LABELS}, interceptor)
+
+
+def test_interceptor_ports_are_the_charts():
+    import yaml
+    from llmplatform.observability import INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_PORT
+    from tests.conftest import UPSTREAM
+    values = yaml.safe_load((UPSTREAM / "charts" / "keda-add-ons-http" / "values.yaml").read_text())
+    assert (values["interceptor"]["proxy"]["port"], values["interceptor"]["admin"]["port"]) == (
+        INTERCEPTOR_PORT, INTERCEPTOR_ADMIN_PORT)
+
+
+@pytest.mark.parametrize("name", ["dev", "dev-gpu", "prod"])
+def test_only_the_gate_and_the_ui_reach_the_interceptor_proxy(name):
+    """No pod but the Ollama namespace's gate and UI gets past the interceptor to Ollama (the gate's key and 429 would
+    be skipped); the scaler still reads the interceptor's admin port; Ollama accepts the interceptor, not KEDA's other
+    pods."""
+    from llmplatform.observability import INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_PORT
+    from tests.network_policy import Pod, allowed, keda_http_pod_labels
+    cluster = _cluster(name)
+    interceptor = Pod("keda", keda_http_pod_labels("interceptor"))
+    scaler = Pod("keda", keda_http_pod_labels("scaler"))
+    pods = {workload: pod for workload, pod, _ in cluster.pods_in("llm")}
+
+    def admits(source, port):
+        return allowed(cluster.policies, "Ingress", interceptor, source, port, cluster.namespaces)
+    assert admits(pods["router"], INTERCEPTOR_PORT)
+    if "open-webui" in pods:
+        assert admits(pods["open-webui"], INTERCEPTOR_PORT)
+    strangers = [pods["ollama"], *(p for w, p in pods.items() if w.startswith(("model-preload", "open-webui-migrate"))),
+                 Pod("default", {"app.kubernetes.io/name": "router"}), Pod("monitoring", {}), scaler,
+                 Pod("keda", {"app.kubernetes.io/name": "keda-operator"})]
+    assert not [s for s in strangers if admits(s, INTERCEPTOR_PORT)]
+    assert admits(scaler, INTERCEPTOR_ADMIN_PORT)
+    assert not admits(pods["router"], INTERCEPTOR_ADMIN_PORT)
+    assert admits(Pod("monitoring", {"app.kubernetes.io/name": "prometheus"}), INTERCEPTOR_METRICS_PORT)
+    ollama = pods["ollama"]
+    assert allowed(cluster.policies, "Ingress", ollama, interceptor, 11434, cluster.namespaces)
+    assert not allowed(cluster.policies, "Ingress", ollama, scaler, 11434, cluster.namespaces)
+    # KEDA's own pods stay unselected: the control plane's calls to its metrics apiserver and webhooks arrive through
+    # AKS's tunnel, from addresses no policy could name
+    for other in (scaler, Pod("keda", {"app": "keda-operator-metrics-apiserver"}),
+                  Pod("keda", {"app": "keda-admission-webhooks"})):
+        assert allowed(cluster.policies, "Ingress", other, Pod("kube-system", {"app": "konnectivity-agent"}), 6443,
+                       cluster.namespaces)

@@ -315,3 +315,25 @@ def test_llmd_backend_hands_the_ui_the_same_settings():
         "model_access": "granted", "enable_signup": True, "default_user_role": "user",
         "admin_email": "ops@example.com", "extra_env": {"WEBUI_URL": "https://chat.example.com"},
         "secret_env": {"MICROSOFT_CLIENT_SECRET": "entra"}}
+
+
+@pytest.mark.parametrize("key", ["model-key", ""])
+def test_an_endpoint_handed_over_as_an_output_is_granted_its_key_once_it_resolves(key):
+    """The UI's identity reads exactly the secrets it mounts (test_key_vault). An endpoint that arrives as one output
+    (another program's, another language's) says whether it has a key only once it resolves: its key is granted then,
+    and an endpoint without one gets no grant, as when handed over plainly."""
+    from llmplatform import OpenWebUi
+    from offline import runner as offline
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+
+    def program(as_output: bool) -> None:
+        args = REQUIRED["OpenWebUi"]()
+        endpoint = {**args["endpoint"], "api_key_secret": key}
+        args["endpoint"] = pulumi.Output.from_input(endpoint) if as_output else endpoint
+        OpenWebUi("ui", args, provider_opts())
+    plans = [offline.run_function(lambda: program(as_output)) for as_output in (False, True)]
+    grants = [sorted((r.name, r.inputs["scope"]) for r in plan.of_type("azure-native:authorization:RoleAssignment"))
+              for plan in plans]
+    assert grants[0] == grants[1]
+    model_key = [scope for grant, scope in grants[1] if grant == "ui-open-webui-kv-model-key"]
+    assert model_key == (["/vaults/kv1/secrets/model-key"] if key else []), grants[1]

@@ -131,7 +131,7 @@ def test_keda_on_and_a_gpu_memory_autoscaler_with_keda_off_still_plan():
 
 # ---- a second component of a kind whose namespace is fixed -----------------------------------------------------
 @pytest.mark.parametrize("kind, namespace, objects", [
-    ("Observability", "keda", "(keda, keda-add-ons-http)"),
+    ("Observability", "keda", "(interceptor-ingress, interceptor-metrics, keda, keda-add-ons-http)"),
     ("GatewayAccess", "istio-system", "(base, istiod)"),
 ])
 def test_two_of_a_cluster_wide_component_are_told_one_per_cluster_not_a_namespace_each(kind, namespace, objects):

@@ -248,8 +248,8 @@ def test_the_testing_kit_says_why_when_the_namespace_was_known_only_at_deploy_ti
     lines = str(error.value).splitlines()
     assert lines[1].strip() == (
         "one InferenceStack per namespace: InferenceStacks 'a' and 'b' both put their objects in namespace 'llm' of "
-        "one cluster, where an InferenceStack names them the same way (default-deny-ingress, ollama, ollama-ingress, "
-        "router, router-ingress, router-nginx, ...); give each its own namespace (for an InferenceStack: the model "
+        "one cluster, where an InferenceStack names them the same way (default-deny-ingress, egress-guard, ollama, "
+        "ollama-ingress, router, router-ingress, ...); give each its own namespace (for an InferenceStack: the model "
         "volume of a ModelStore of its own namespace)")
     assert sum("one InferenceStack per namespace" in line for line in lines) == 1
     assert sum("are one object" in line for line in lines) >= 10  # each object still named below

@@ -1,0 +1,200 @@
+"""kube.py's egress guard, over the whole planned program: every pod of the namespaces the platform runs workloads in
+(the Ollama stack's, llm-d's) still reaches every Service and host it is configured to talk to, and none reaches the
+node's metadata service (IMDS) or the wireserver. The NetworkPolicies are evaluated as Cilium reads them
+(tests/network_policy.py): in-cluster peers only by selector."""
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any, Iterator, Mapping
+from urllib.parse import urlsplit
+
+import pytest
+
+from llmplatform.kube import IMDS_CIDR, WIRESERVER_CIDR
+from llmplatform.llmd_specs import EPP_METRICS_PORT, EPP_PORT, VLLM_PORT
+from llmplatform.llmd_stack import EPP_LABEL, POOL_GATEWAY
+from llmplatform.workload_identity import USE_LABEL
+
+from tests.conftest import variant
+from tests.network_policy import Outside, Peer, Pod, allowed, connects, keda_http_pod_labels
+
+WORKLOAD_KINDS = ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job")
+# Addresses outside the cluster the workloads reach by name, one of each (what the name resolves to, or a documented
+# range's): Entra ID's login endpoint (20.190.128.0/18, Microsoft's published Entra ranges), a public Key Vault,
+# the Ollama registry and Hugging Face (public CDNs), the AKS API server (Azure-managed, outside the cluster).
+ENTRA_ID = Outside("20.190.160.1")
+PUBLIC_KEY_VAULT = Outside("52.156.85.161")
+OLLAMA_REGISTRY = Outside("104.21.75.227")
+HUGGING_FACE = Outside("18.244.202.60")
+API_SERVER = Outside("20.61.99.128")
+IMDS = Outside(str(ipaddress.ip_network(IMDS_CIDR).network_address))
+WIRESERVER = Outside(str(ipaddress.ip_network(WIRESERVER_CIDR).network_address))
+DNS = Pod("kube-system", {"k8s-app": "kube-dns"})  # CoreDNS's pods behind the kube-dns Service, as on AKS
+
+
+class Cluster:
+    """A plan's objects: NetworkPolicies, namespace labels, Services, workloads' pod templates."""
+
+    def __init__(self, plan: Any):
+        objects = [r.inputs for r in plan.kubernetes_objects()]
+        self.policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+        self.namespaces = {o["metadata"]["name"]: o["metadata"].get("labels") or {}
+                           for o in objects if o["kind"] == "Namespace"}
+        self.services = {(o["metadata"]["namespace"], o["metadata"]["name"]): o["spec"]
+                         for o in objects if o["kind"] == "Service"}
+        self.config_maps = {(o["metadata"]["namespace"], o["metadata"]["name"]): o.get("data") or {}
+                            for o in objects if o["kind"] == "ConfigMap"}
+        self.workloads = [(r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"],
+                           r.inputs["spec"]["template"]) for t in WORKLOAD_KINDS for r in plan.of_type(t)]
+        subnets = {r.inputs["subnetName"]: r.inputs["addressPrefix"]
+                   for r in plan.of_type("azure-native:network:Subnet")}
+        # PostgreSQL's VNet-integrated server and a private vault's endpoint: addresses in their subnets
+        self.postgres = Outside(str(ipaddress.ip_network(subnets["postgres"])[4]))
+        self.private_vault = Outside(str(ipaddress.ip_network(subnets["private-endpoints"])[4]))
+        # what charts and Istio create, not in the plan's manifests: the pods behind their Services
+        self.chart_pods: dict[tuple[str, str], tuple[Pod, int]] = {
+            ("kube-system", "kube-dns"): (DNS, 53),
+            ("keda", "keda-add-ons-http-interceptor-proxy"): (interceptor_pod(), 8080),
+        }
+        for ns in self.namespaces:  # llm-d's pool gateway (Istio names its Service <gateway>-istio) and picker
+            gateway = Pod(ns, {"gateway.networking.k8s.io/gateway-name": POOL_GATEWAY})
+            self.chart_pods[(ns, f"{POOL_GATEWAY}-istio")] = (gateway, 80)
+            self.chart_pods[(ns, "llmd-epp")] = (Pod(ns, EPP_LABEL), EPP_PORT)
+
+    def pods_in(self, namespace: str) -> list[tuple[str, Pod, Mapping[str, Any]]]:
+        return [(name, Pod(ns, template["metadata"].get("labels") or {}), template["spec"])
+                for ns, name, template in self.workloads if ns == namespace]
+
+    def resolve(self, host: str, port: int, namespace: str) -> Iterator[tuple[Peer, int]]:
+        """The pods (and their port) a name reaches from `namespace`: a Service of the plan (its selected pods, an
+        ExternalName's target) or of a chart."""
+        parts = host.split(".")
+        service = (parts[1] if len(parts) > 1 else namespace, parts[0])
+        spec = self.services.get(service)
+        if spec is None:
+            assert service in self.chart_pods, f"{host} (from {namespace}) is no Service the plan or a chart makes"
+            yield self.chart_pods[service]
+            return
+        if spec.get("type") == "ExternalName":
+            yield from self.resolve(spec["externalName"], port, service[0])
+            return
+        target = next((p.get("targetPort", p["port"]) for p in spec["ports"] if p["port"] == port), None)
+        assert isinstance(target, int), f"{host}:{port} is no port of Service {service}"
+        backends = [pod for _, pod, _ in self.pods_in(service[0]) if _selects(spec["selector"], pod.labels)]
+        assert backends, f"Service {service} selects no pod of the plan"
+        yield from ((pod, target) for pod in backends)
+
+    def reaches(self, pod: Pod, peer: Peer, port: int, protocol: str = "TCP") -> bool:
+        return connects(self.policies, pod, peer, port, self.namespaces, protocol)
+
+
+def interceptor_pod() -> Pod:
+    """A KEDA HTTP add-on interceptor pod, labelled as the pinned chart's templates label it."""
+    return Pod("keda", keda_http_pod_labels("interceptor"))
+
+
+def _selects(selector: Mapping[str, str], labels: Mapping[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+def configured_hosts(cluster: Cluster, namespace: str, pod_spec: Mapping[str, Any]) -> Iterator[tuple[str, int]]:
+    """Every host:port a pod is configured to call: URL-valued environment variables (OLLAMA_BASE_URL,
+    OPENAI_API_BASE_URL, the Redis URLs) and, for the API gate, its nginx upstream."""
+    for container in [*(pod_spec.get("initContainers") or []), *pod_spec["containers"]]:
+        for env in container.get("env") or []:
+            value = env.get("value") or ""
+            if re.match(r"^[a-z]+://", value):
+                url = urlsplit(value)
+                assert url.hostname, value
+                yield url.hostname, url.port or {"http": 80, "https": 443}[url.scheme]
+        for volume in pod_spec.get("volumes") or []:
+            config = (volume.get("configMap") or {}).get("name")
+            conf = cluster.config_maps.get((namespace, config), {}).get("nginx.conf", "")
+            for host, port in re.findall(r"^\s*server ([\w.-]+):(\d+);", conf, re.M):
+                yield host, int(port)
+
+
+def reads_database(pod_spec: Mapping[str, Any]) -> bool:
+    return any("DATABASE_URL" in " ".join(c.get("command") or []) for c in pod_spec["containers"])
+
+
+def destinations(cluster: Cluster, namespace: str, name: str, pod: Pod,
+                 pod_spec: Mapping[str, Any]) -> Iterator[tuple[str, Peer, int, str]]:
+    """(what, peer, port, protocol) for every destination the pod needs."""
+    yield "DNS", DNS, 53, "UDP"
+    yield "DNS over TCP", DNS, 53, "TCP"
+    for host, port in configured_hosts(cluster, namespace, pod_spec):
+        for peer, target in cluster.resolve(host, port, namespace):
+            yield f"{host}:{port}", peer, target, "TCP"
+    if reads_database(pod_spec):
+        yield "PostgreSQL (DATABASE_URL)", cluster.postgres, 5432, "TCP"
+    if pod.labels.get(USE_LABEL) == "true":  # a workload identity's token exchange, and the vault it reads
+        yield "Entra ID", ENTRA_ID, 443, "TCP"
+        yield "Key Vault (public)", PUBLIC_KEY_VAULT, 443, "TCP"
+        yield "Key Vault (private endpoint)", cluster.private_vault, 443, "TCP"
+    if name.startswith("model-preload"):
+        yield "the Ollama registry", OLLAMA_REGISTRY, 443, "TCP"
+    if name.startswith("vllm"):
+        yield "Hugging Face", HUGGING_FACE, 443, "TCP"
+
+
+def llmd_namespaces(cluster: Cluster) -> list[str]:
+    return sorted({ns for ns, name, _ in cluster.workloads if name in ("vllm", "vllm-decode")})
+
+
+def platform_namespaces(cluster: Cluster) -> list[str]:
+    """The namespaces the workloads run in: the ones holding a Deployment of the model server (Ollama or vLLM)."""
+    return sorted({ns for ns, name, _ in cluster.workloads if name in ("ollama", "vllm", "vllm-decode")})
+
+
+@pytest.mark.parametrize("name", ["dev", "prod", "llmd", "llmd-pd", "dev-smb-nogpu"])
+def test_every_workload_reaches_what_it_is_configured_to_call_and_not_the_node_metadata(name):
+    cluster = Cluster(variant(name))
+    namespaces = platform_namespaces(cluster)
+    assert namespaces, "no model server in the plan"
+    problems = []
+    for namespace in namespaces:
+        pods = cluster.pods_in(namespace)
+        if namespace in llmd_namespaces(cluster):  # the chart-made picker and Istio's pool gateway run there too
+            epp, gateway = Pod(namespace, EPP_LABEL), Pod(namespace, {
+                "gateway.networking.k8s.io/gateway-name": POOL_GATEWAY})
+            vllm = next(p for n, p, _ in pods if n in ("vllm", "vllm-decode"))
+            for what, source, peer, port in (
+                    ("picker -> API server", epp, API_SERVER, 443), ("picker -> vLLM metrics", epp, vllm, VLLM_PORT),
+                    ("pool gateway -> istiod", gateway, Pod("istio-system", {"app": "istiod"}), 15012),
+                    ("pool gateway -> picker", gateway, epp, EPP_PORT), ("pool gateway -> vLLM", gateway, vllm, VLLM_PORT)):
+                if not allowed(cluster.policies, "Egress", source, peer, port, cluster.namespaces):
+                    problems.append(f"{namespace}: {what} is denied")
+            pods = [*pods, ("llmd-epp", epp, {"containers": []}), ("pool-gateway", gateway, {"containers": []})]
+        for workload, pod, spec in pods:
+            for what, peer, port, protocol in destinations(cluster, namespace, workload, pod, spec):
+                if not cluster.reaches(pod, peer, port, protocol):
+                    problems.append(f"{namespace}/{workload} -> {what} ({peer}, {protocol} {port}) is denied")
+            for what, peer, ports in (("IMDS", IMDS, (80, 443)), ("the wireserver", WIRESERVER, (80, 32526))):
+                problems += [f"{namespace}/{workload} reaches {what} on {port}" for port in ports
+                             if allowed(cluster.policies, "Egress", pod, peer, port, cluster.namespaces)]
+    assert not problems, "\n".join(problems)
+
+
+def test_the_model_counts_in_cluster_peers_only_by_selector():
+    """The evaluator's Cilium reading, which the guard's in-cluster rule exists for: an ipBlock covering every address
+    selects no pod, a namespace selector does."""
+    source, target = Pod("llm", {"app.kubernetes.io/name": "router"}), Pod("keda", {"app": "x"})
+    block = {"metadata": {"namespace": "llm"}, "spec": {"podSelector": {}, "policyTypes": ["Egress"],
+                                                        "egress": [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}]}]}}
+    assert not allowed([block], "Egress", source, target, 8080, {})
+    assert allowed([block], "Egress", source, ENTRA_ID, 443, {})
+    selector = {"metadata": {"namespace": "llm"}, "spec": {"podSelector": {}, "policyTypes": ["Egress"],
+                                                           "egress": [{"to": [{"namespaceSelector": {}}]}]}}
+    assert allowed([block, selector], "Egress", source, target, 8080, {})
+    assert not allowed([selector], "Egress", source, ENTRA_ID, 443, {})
+
+
+def test_the_metrics_port_of_the_picker_stays_open_to_monitoring():
+    """The guard is egress only: the ingress rules that let Prometheus scrape llm-d are untouched."""
+    cluster = Cluster(variant("llmd"))
+    namespace, = llmd_namespaces(cluster)
+    prometheus = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
+    assert allowed(cluster.policies, "Ingress", Pod(namespace, EPP_LABEL), prometheus, EPP_METRICS_PORT,
+                   cluster.namespaces)
