@@ -30,19 +30,27 @@ def _crd_index(crd_dir: str) -> dict[tuple[str, str, str], dict[str, Any]]:
     return index
 
 
-def _structural(schema: Any) -> Any:
-    """CRD schemas are structural: a property list means no unknown fields unless preserve-unknown-fields is set."""
+# In a structural schema these hold value validations only: a property list under them names fields the structure
+# above declares, and allows no other field no more than it forbids one (Kubernetes "Specifying a structural
+# schema": no additionalProperties, no pruning below them).
+VALUE_VALIDATIONS = frozenset({"oneOf", "anyOf", "allOf", "not"})
+
+
+def _structural(schema: Any, structure: bool = True) -> Any:
+    """CRD schemas are structural: a property list means no unknown fields unless preserve-unknown-fields is set
+    (not under oneOf/anyOf/allOf/not, whose property lists only validate values: Gateway's status.addresses)."""
     if isinstance(schema, dict):
-        out = {k: _structural(v) for k, v in schema.items() if not k.startswith("x-kubernetes-")}
+        out = {k: _structural(v, structure and k not in VALUE_VALIDATIONS) for k, v in schema.items()
+               if not k.startswith("x-kubernetes-")}
         if schema.get("x-kubernetes-int-or-string"):
             out.pop("type", None)
             out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
-        if "properties" in schema and "additionalProperties" not in schema \
+        if structure and "properties" in schema and "additionalProperties" not in schema \
                 and not schema.get("x-kubernetes-preserve-unknown-fields"):
             out["additionalProperties"] = False
         return out
     if isinstance(schema, list):
-        return [_structural(v) for v in schema]
+        return [_structural(v, structure) for v in schema]
     return schema
 
 

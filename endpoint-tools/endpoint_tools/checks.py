@@ -2,6 +2,7 @@
 official client, every failure to ask it one line (ClusterError, never a traceback), the checks both profiles make
 of the cluster (GPUs allocatable, a Deployment ready, the Gateways programmed) and the smoke request through the
 stack's API gate."""
+import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -16,6 +17,8 @@ from .smoke import Check, clean_api_key, failure_text, run_checks
 
 GPU = "nvidia.com/gpu"
 GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
+POD_READY = "Ready"  # kubernetes/api core/v1 PodReady
+GATEWAY_PROGRAMMED = "Programmed"  # gateway-api v1.6.1 apis/v1/gateway_types.go GatewayConditionProgrammed
 
 
 class ClusterError(Exception):
@@ -26,13 +29,15 @@ def selector_text(labels: dict[str, str]) -> str:
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-def pod_ready(pod: Any) -> bool:
+def pod_ready(pod: Any, completed_ok: bool = True) -> bool:
+    """Running with the PodReady condition True; with `completed_ok`, a pod that ran to completion (Succeeded: the
+    GPU Operator's validation pods end this way) too. A serving endpoint is never Succeeded (completed_ok=False)."""
     if pod.status is None:
         return False
-    if pod.status.phase == "Succeeded":  # the operator's validation jobs end this way
-        return True
+    if pod.status.phase == "Succeeded":
+        return completed_ok
     return pod.status.phase == "Running" and any(
-        c.type == "Ready" and c.status == "True" for c in (pod.status.conditions or []))
+        c.type == POD_READY and c.status == "True" for c in (pod.status.conditions or []))
 
 
 def condition(conditions: Optional[list[Any]], kind: str) -> Optional[dict[str, Any]]:
@@ -41,6 +46,26 @@ def condition(conditions: Optional[list[Any]], kind: str) -> Optional[dict[str, 
     if found is None or isinstance(found, dict):
         return found
     return {"type": found.type, "status": found.status, "reason": found.reason, "message": found.message}
+
+
+def stale(obj: dict[str, Any], found: Optional[dict[str, Any]]) -> bool:
+    """A metav1.Condition set for an older spec: its observedGeneration is below the object's metadata.generation,
+    so the controller has not (yet, or ever: an error that stops its reconcile) judged the current spec."""
+    observed, generation = (found or {}).get("observedGeneration"), (obj.get("metadata") or {}).get("generation")
+    return isinstance(observed, int) and isinstance(generation, int) and observed < generation
+
+
+def true_now(obj: dict[str, Any], found: Optional[dict[str, Any]]) -> bool:
+    """The condition is True, for the object's current generation."""
+    return found is not None and found.get("status") == "True" and not stale(obj, found)
+
+
+def verdict_text(obj: dict[str, Any], found: Optional[dict[str, Any]], missing: str = "no status yet") -> str:
+    """condition_text, or that the condition is out of date."""
+    if found and stale(obj, found):
+        return (f"{condition_text(found, missing)}, set for generation {found['observedGeneration']}; the spec is at "
+                f"{obj['metadata']['generation']}: the controller has not reconciled it")
+    return condition_text(found, missing)
 
 
 def condition_text(found: Optional[dict[str, Any]], missing: str = "no status yet") -> str:
@@ -69,6 +94,8 @@ class Cluster:
         except ApiException as error:
             if error.status == 404:
                 return None
+            if error.status == 403:
+                raise ClusterError(forbidden_text(error, fn, args)) from None
             reason = (error.reason or "").strip()
             raise ClusterError(f"the API server answered {error.status} {reason}".rstrip()) from None
         except (HTTPError, OSError) as error:
@@ -88,7 +115,29 @@ class Cluster:
             response = api.call_api(*request, _request_timeout=_request_timeout)
             response.read()
             return api.response_deserialize(response, {"200": "object"}).data
+        fetch.__name__ = f"GET {path}"  # what a 403 without a Status message names
         return self.call(fetch)
+
+
+def status_message(error: Any) -> str:
+    """The message of the Status body the API server answers an error with, in one line ("" without one)."""
+    try:
+        body = json.loads(error.body or "")
+    except (TypeError, ValueError):
+        return ""
+    message = body.get("message") if isinstance(body, dict) else None
+    return " ".join(message.split())[:300] if isinstance(message, str) else ""
+
+
+def forbidden_text(error: Any, fn: Callable[..., Any], args: tuple[Any, ...]) -> str:
+    """A 403: the kubeconfig's user lacks RBAC for what the check reads. The API server's Status message names the
+    permission (`pods is forbidden: User "u" cannot list resource "pods" in API group "" in the namespace "x"`:
+    k8s.io/apiserver `responsewriters.ForbiddenStatusError`, apimachinery `errors.NewForbidden`); without one, the
+    request the check made."""
+    asked = status_message(error) or (f"{getattr(fn, '__name__', 'the request')}"
+                                      f"{' ' + ' '.join(map(str, args)) if args else ''} is forbidden")
+    return (f"the API server refused (403 Forbidden): {asked} (the kubeconfig's user needs that RBAC permission, "
+            f"or use a kubeconfig that has it)")
 
 
 def unreachable_reason(error: BaseException) -> str:
@@ -173,9 +222,9 @@ def check_gateways(cluster: Cluster, required_namespace: Optional[str] = None) -
     bad = []
     for g in gateways:
         name = f"{g['metadata']['namespace']}/{g['metadata']['name']}"
-        programmed = condition((g.get("status") or {}).get("conditions"), "Programmed")
-        if not programmed or programmed.get("status") != "True":
-            bad.append(f"{name} not programmed ({(programmed or {}).get('reason', 'no status yet')})")
+        programmed = condition((g.get("status") or {}).get("conditions"), GATEWAY_PROGRAMMED)
+        if not true_now(g, programmed):
+            bad.append(f"{name} not programmed ({verdict_text(g, programmed)})")
         elif not (g.get("status") or {}).get("addresses"):
             bad.append(f"{name} has no address")
     if bad:

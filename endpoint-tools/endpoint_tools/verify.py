@@ -24,6 +24,7 @@ a traceback.
 """
 import argparse
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -31,7 +32,8 @@ from typing import Any, Optional
 from . import verify_ollama
 from .bench import number_in
 from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes, check_deployment, check_gateways,
-                     check_smoke, condition, kube_client, pod_ready, run_steps, selector_text)
+                     check_smoke, condition, kube_client, pod_ready, run_steps, selector_text, true_now,
+                     verdict_text)
 from .endpoint import EndpointError, stack_outputs
 from .llm_api import MAX_BODY_BYTES, parse_json
 from .smoke import Check, api_key_given, named, namespace, new_parser, positive, report, run_cli, stack_name
@@ -39,6 +41,8 @@ from .verify_ollama import secret_text, selector_output, text_output
 
 RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
 INFERENCE_POOL_API = ("inference.networking.k8s.io", "v1", "inferencepools")
+# gateway-api-inference-extension v1.6.0 api/v1/inferencepool_types.go: a parent's condition types
+POOL_ACCEPTED, POOL_RESOLVED_REFS = "Accepted", "ResolvedRefs"
 # --kube-timeout's bound: beyond it a value is a typo (1e10 overflowed the socket's timeout). --timeout is
 # smoke's and bench's own option, worded and bounded as theirs (smoke.positive).
 MAX_KUBE_TIMEOUT_S = 600.0
@@ -88,13 +92,21 @@ def check_rdma(cluster: Cluster, target: Target) -> Check:
                                     f"{RDMA} allocatable on {{nodes}} node(s)")
 
 
+def containerd_major(runtime: str) -> int:
+    """containerd's major version from a node's status.nodeInfo.containerRuntimeVersion, which the kubelet writes as
+    `<runtime name>://<version>` ("containerd://2.1.4", "containerd://1.7.27-1"); 0 for another runtime or a version
+    it cannot read."""
+    name, _, version = runtime.partition("://")
+    major = re.match(r"v?(\d+)\.", version)
+    return int(major.group(1)) if name == "containerd" and major else 0
+
+
 def check_containerd(cluster: Cluster, target: Target) -> Check:
     """P/D: the memlock plugin needs NRI, on by default from containerd 2.0."""
     nodes = cluster.call(cluster.core.list_node, label_selector=selector_text(target.gpu_selector)).items
     runtimes = {n.metadata.name: ((n.status.node_info.container_runtime_version if n.status.node_info else None)
                                   or "unknown") for n in nodes}
-    old = sorted(f"{name} ({runtime})" for name, runtime in runtimes.items()
-                 if not runtime.startswith("containerd://2."))
+    old = sorted(f"{name} ({runtime})" for name, runtime in runtimes.items() if containerd_major(runtime) < 2)
     if not nodes or old:
         return Check("containerd", False, f"NRI is off by default before containerd 2.0: {', '.join(old) or 'no node'}"
                                           f" (enable it in containerd's config, as llm-d's AKS guide shows)")
@@ -114,23 +126,35 @@ def check_operator(cluster: Cluster, target: Target, check: str = "gpu-operator"
 
 
 def check_pool(cluster: Cluster, target: Target) -> Check:
+    """Each gateway that uses the pool reports on it under status.parents (InferencePool v1): at least one has it
+    Accepted with its references (the endpoint picker's Service) resolved, for the pool's current generation; and a
+    pod of spec.selector.matchLabels is Running and Ready."""
     pool = cluster.call(cluster.custom.get_namespaced_custom_object, *INFERENCE_POOL_API[:2], target.namespace,
                         INFERENCE_POOL_API[2], target.pool)
     if pool is None:
         return Check("inference-pool", False, f"InferencePool {target.namespace}/{target.pool} not found")
-    # each gateway that uses the pool reports on it under status.parents (InferencePool v1)
     parents = (pool.get("status") or {}).get("parents") or []
-    verdicts = [condition(p.get("conditions"), "Accepted") or {} for p in parents]
-    accepted = [v for v in verdicts if v.get("status") == "True"]
-    if not accepted:
-        reasons = [v.get("reason", "no Accepted condition") for v in verdicts]
-        return Check("inference-pool", False, f"not accepted by a gateway ({', '.join(reasons) or 'no parents'})")
+    usable, problems = 0, []
+    for parent in parents:
+        name = (parent.get("parentRef") or {}).get("name") or "a gateway"
+        accepted = condition(parent.get("conditions"), POOL_ACCEPTED)
+        resolved = condition(parent.get("conditions"), POOL_RESOLVED_REFS)
+        if not true_now(pool, accepted):
+            problems.append(f"{name}: not accepted ({verdict_text(pool, accepted, 'no Accepted condition')})")
+        elif resolved is not None and not true_now(pool, resolved):  # a gateway may not report ResolvedRefs
+            problems.append(f"{name}: references not resolved ({verdict_text(pool, resolved)})")
+        else:
+            usable += 1
+    if not usable:
+        return Check("inference-pool", False, f"not accepted by a gateway ({'; '.join(problems) or 'no parents'})")
     labels = ((pool.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+    if not labels:  # the v1 schema requires one label at least: an empty selector would list every pod
+        return Check("inference-pool", False, "the pool's spec.selector.matchLabels is empty: no pod is its member")
     pods = cluster.call(cluster.core.list_namespaced_pod, target.namespace, label_selector=selector_text(labels))
-    ready = [p for p in pods.items if pod_ready(p)]
+    ready = [p for p in pods.items if pod_ready(p, completed_ok=False)]
     if not ready:
         return Check("inference-pool", False, f"accepted, but no ready endpoint ({len(pods.items)} pod(s) match)")
-    return Check("inference-pool", True, f"accepted by {len(accepted)} gateway(s), {len(ready)} ready endpoint(s)")
+    return Check("inference-pool", True, f"accepted by {usable} gateway(s), {len(ready)} ready endpoint(s)")
 
 
 def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_s: float) -> list[Check]:

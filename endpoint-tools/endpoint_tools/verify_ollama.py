@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from .checks import (GPU, Cluster, Gate, allocatable_on_gpu_nodes, check_deployment, check_gateways, check_smoke,
-                     condition, condition_text, run_steps, selector_text)
+                     condition, condition_text, run_steps, selector_text, true_now, verdict_text)
 from .endpoint import EndpointError
 from .smoke import Check
 
@@ -25,6 +25,14 @@ DCGM_EXPORTERS = (("monitoring", "dcgm-exporter"), ("gpu-operator", "nvidia-dcgm
 # what the gpu-memory HPA reads: Prometheus Adapter's rule over DCGM_FI_DEV_FB_USED/FREE (Observability)
 GPU_MEMORY_METRIC = "gpu_memory_utilization"
 CUSTOM_METRICS = "/apis/custom.metrics.k8s.io/v1beta1"  # the version Prometheus Adapter's APIService registers
+# The condition types read, each the upstream controller's constant (tests/upstream/status/ lists them):
+# kedacore/http-add-on v0.15.0 and kedacore/keda v2.20.2 (Ready, Active, Paused, Fallback, HPAActive),
+# kubernetes/api v0.35.7 batch/v1 (a Job's Complete and Failed; from 1.31 SuccessCriteriaMet comes first, and
+# Complete only once the pods are gone) and autoscaling/v2 (ScalingActive, AbleToScale)
+KEDA_READY, KEDA_ACTIVE, KEDA_PAUSED, KEDA_FALLBACK, KEDA_HPA_ACTIVE = "Ready", "Active", "Paused", "Fallback", \
+    "HPAActive"
+JOB_COMPLETE, JOB_FAILED = "Complete", "Failed"
+HPA_SCALING_ACTIVE, HPA_ABLE_TO_SCALE = "ScalingActive", "AbleToScale"
 
 
 @dataclass
@@ -134,10 +142,10 @@ def check_preload(cluster: Cluster, t: Target) -> Check:
     if job is None:
         return Check("model-preload", False, f"Job {t.namespace}/{t.preload_job} not found")
     status, logs = job.status, f"kubectl -n {t.namespace} logs job/{t.preload_job}"
-    failed = condition(status and status.conditions, "Failed")
+    failed = condition(status and status.conditions, JOB_FAILED)
     if failed and failed["status"] == "True":
         return Check("model-preload", False, f"{t.preload_job} failed ({condition_text(failed)}); {logs}")
-    complete = condition(status and status.conditions, "Complete")
+    complete = condition(status and status.conditions, JOB_COMPLETE)
     if not complete or complete["status"] != "True":
         running = (status and status.active) or 0
         return Check("model-preload", False, f"{t.preload_job} not complete ({running} pod(s) running); {logs} -f")
@@ -176,20 +184,35 @@ def check_dcgm(cluster: Cluster, t: Target) -> Check:
 
 
 def check_keda(cluster: Cluster, t: Target) -> Check:
-    """requests mode: the HTTPScaledObject (the interceptor's route and request count) and the ScaledObject beside
-    it (requests plus GPU memory or CPU) both Ready; at zero replicas, Active says whether a request is waiting."""
-    found: dict[str, Any] = {}
-    for (group, version, plural, kind), name in ((HTTP_SCALED_OBJECT, t.deployment),
-                                                 (SCALED_OBJECT, f"{t.deployment}-scaler")):
-        obj = cluster.call(cluster.custom.get_namespaced_custom_object, group, version, t.namespace, plural, name)
-        if obj is None:
-            return Check("keda", False, f"{kind} {t.namespace}/{name} not found")
-        ready = condition((obj.get("status") or {}).get("conditions"), "Ready")
-        if not ready or ready.get("status") != "True":
-            return Check("keda", False, f"{kind} {name} not ready ({condition_text(ready)})")
-        found[kind] = obj
-    scaled = found["ScaledObject"]
-    active = condition(scaled["status"].get("conditions"), "Active") or {}
+    """requests mode: the HTTPScaledObject (the interceptor's route and request count) Ready for its current
+    generation, and the ScaledObject beside it (requests plus GPU memory or CPU) Ready, not paused, not on fallback
+    replicas and its HPA scaling; at zero replicas, Active says whether a request is waiting."""
+    http = cluster.call(cluster.custom.get_namespaced_custom_object, *HTTP_SCALED_OBJECT[:2], t.namespace,
+                        HTTP_SCALED_OBJECT[2], t.deployment)
+    if http is None:
+        return Check("keda", False, f"HTTPScaledObject {t.namespace}/{t.deployment} not found")
+    ready = condition((http.get("status") or {}).get("conditions"), KEDA_READY)
+    if not true_now(http, ready):
+        return Check("keda", False, f"HTTPScaledObject {t.deployment} not ready ({verdict_text(http, ready)})")
+    name = f"{t.deployment}-scaler"
+    scaled = cluster.call(cluster.custom.get_namespaced_custom_object, *SCALED_OBJECT[:2], t.namespace,
+                          SCALED_OBJECT[2], name)
+    if scaled is None:
+        return Check("keda", False, f"ScaledObject {t.namespace}/{name} not found")
+    conditions = (scaled.get("status") or {}).get("conditions")
+    ready = condition(conditions, KEDA_READY)
+    if not ready or ready.get("status") != "True":  # KEDA's own Condition type: no observedGeneration
+        return Check("keda", False, f"ScaledObject {name} not ready ({condition_text(ready)})")
+    # each condition that, True or False, means KEDA is not scaling Ollama as declared (keda v2.20.2
+    # apis/keda/v1alpha1/condition_types.go): paused by annotation, replicas pinned to the fallback count because a
+    # trigger fails, or the HPA KEDA made unable to read its metrics (HPAActive: Ready no longer says so since
+    # kedacore/keda#7914)
+    for kind, bad, what in ((KEDA_PAUSED, "True", "paused"), (KEDA_FALLBACK, "True", "on fallback replicas"),
+                            (KEDA_HPA_ACTIVE, "False", "its HPA is not scaling")):
+        found = condition(conditions, kind)
+        if found and found.get("status") == bad:
+            return Check("keda", False, f"ScaledObject {name} {what} ({condition_text(found)})")
+    active = condition(conditions, KEDA_ACTIVE) or {}
     spec = scaled.get("spec") or {}
     state = "active" if active.get("status") == "True" else "idle (no request in flight)"
     return Check("keda", True, f"HTTPScaledObject and ScaledObject ready, {spec.get('minReplicaCount')}-"
@@ -197,12 +220,18 @@ def check_keda(cluster: Cluster, t: Target) -> Check:
 
 
 def check_hpa(cluster: Cluster, t: Target) -> Check:
+    """The HPA can fetch its metrics and compute a replica count (ScalingActive) and can read and update the
+    Deployment's scale (AbleToScale: False on FailedGetScale/FailedUpdateScale, kubernetes/api autoscaling/v2)."""
     hpa = cluster.call(cluster.autoscaling.read_namespaced_horizontal_pod_autoscaler, t.deployment, t.namespace)
     if hpa is None:
         return Check("hpa", False, f"HorizontalPodAutoscaler {t.namespace}/{t.deployment} not found")
-    active = condition(hpa.status and hpa.status.conditions, "ScalingActive")
+    conditions = hpa.status and hpa.status.conditions
+    active = condition(conditions, HPA_SCALING_ACTIVE)
     if not active or active["status"] != "True":
         return Check("hpa", False, f"not scaling ({condition_text(active)})")
+    able = condition(conditions, HPA_ABLE_TO_SCALE)
+    if able and able["status"] == "False":
+        return Check("hpa", False, f"not able to scale ({condition_text(able)})")
     return Check("hpa", True, f"scaling active: {hpa.status.current_replicas} replica(s), "
                               f"{hpa.spec.min_replicas}-{hpa.spec.max_replicas}")
 

@@ -121,7 +121,8 @@ def unprogrammed_gateway(r):
 
 def pool_not_accepted(r):
     pool = r[f"/apis/inference.networking.k8s.io/v1/namespaces/{NS}/inferencepools/llmd"]
-    pool["status"]["parents"][0]["conditions"][0].update(status="False", reason="NotSupportedByGateway")
+    pool["status"]["parents"][0]["conditions"][0].update(  # GIE v1.6.0 InferencePoolReasonNotSupportedByParent
+        status="False", reason="NotSupportedByParent", message="")
 
 
 def vllm_loading(r):
@@ -147,7 +148,8 @@ def test_a_healthy_cluster_passes_every_check(tmp_path, capsys, monkeypatch):
     (no_gpus, ["gpus"], "no allocatable nvidia.com/gpu on aks-gpu-1"),
     (crashing_driver, ["gpu-operator"], "1 of 4 pods not ready: nvidia-driver-daemonset-x1"),
     (unprogrammed_gateway, ["gateways"], "llm-d/llmd-gateway not programmed (AddressNotAssigned)"),
-    (pool_not_accepted, ["inference-pool"], "not accepted by a gateway (NotSupportedByGateway)"),
+    (pool_not_accepted, ["inference-pool"], "not accepted by a gateway (llmd-gateway: not accepted "
+                                            "(NotSupportedByParent))"),
     (vllm_loading, ["inference-pool", "vllm"], "0 of 1 replica(s) ready"),
     (epp_missing, ["epp"], "Deployment llm-d/llmd-epp not found"),
 ])

@@ -16,8 +16,16 @@ from tests.kube_fake import FakeKubeApi
 NOW = "2026-12-01T12:00:00Z"
 
 
-def ready(kind, status="True", reason="Ready", message=""):
-    return {"type": kind, "status": status, "reason": reason, "message": message, "lastTransitionTime": NOW}
+def ready(kind, status="True", reason="Ready", message="", generation=None):
+    """A metav1.Condition (the reasons are each controller's own: tests/upstream/status/)."""
+    return {"type": kind, "status": status, "reason": reason, "message": message, "lastTransitionTime": NOW,
+            **({"observedGeneration": generation} if generation is not None else {})}
+
+
+def keda_condition(kind, status, reason, message=""):
+    """KEDA's own Condition type: type, status, reason and message, nothing else (kedacore/keda v2.20.2
+    apis/keda/v1alpha1/condition_types.go)."""
+    return {"type": kind, "status": status, "reason": reason, "message": message}
 
 
 def deployment(obj, replicas=None):
@@ -51,28 +59,37 @@ def healthy(plan, ollama_replicas=None, gpu_nodes=1):
         if kind == "Deployment":
             r[f"/apis/apps/v1/namespaces/{ns}/deployments/{name}"] = deployment(
                 body, ollama_replicas if name == plan.outputs["inference"]["deployment"] else None)
-        elif kind == "Job":
-            body["status"] = {"succeeded": 1, "conditions": [ready("SuccessCriteriaMet"), ready("Complete")]}
+        elif kind == "Job":  # from Kubernetes 1.31 SuccessCriteriaMet, then Complete with its reason
+            body["status"] = {"succeeded": 1, "conditions": [ready("SuccessCriteriaMet", reason="CompletionsReached"),
+                                                             ready("Complete", reason="CompletionsReached")]}
             r[f"/apis/batch/v1/namespaces/{ns}/jobs/{name}"] = body
         elif kind == "PersistentVolumeClaim":
             body["spec"]["volumeName"] = f"pv-{name}"
             body["status"] = {"phase": "Bound", "capacity": body["spec"]["resources"]["requests"]}
             r[f"/api/v1/namespaces/{ns}/persistentvolumeclaims/{name}"] = body
         elif kind == "HTTPScaledObject":
-            body["status"] = {"conditions": [ready("Ready", reason="Reconciled")]}
+            body["metadata"]["generation"] = 1
+            body["status"] = {"conditions": [ready("Ready", reason="Reconciled", generation=1,
+                                                   message="ScaledObject created and configured")]}
             r[f"/apis/http.keda.sh/v1alpha1/namespaces/{ns}/httpscaledobjects/{name}"] = body
         elif kind == "ScaledObject":
-            active = "True" if ollama_replicas != 0 else "False"
-            body["status"] = {"conditions": [ready("Ready", reason="ScaledObjectReady"),
-                                             ready("Active", active, "ScalerActive")]}
+            active = ("True", "ScalerActive") if ollama_replicas != 0 else ("False", "ScalerNotActive")
+            body["status"] = {"hpaName": f"keda-hpa-{name}", "conditions": [
+                keda_condition("Ready", "True", "ScaledObjectReady"), keda_condition("Active", *active),
+                keda_condition("Fallback", "False", "NoFallbackFound"),
+                keda_condition("Paused", "False", "ScaledObjectUnpaused"),
+                keda_condition("HPAActive", "True", *(("HPAActive",) if ollama_replicas != 0 else
+                                                      ("ScalingDisabled",)))]}
             r[f"/apis/keda.sh/v1alpha1/namespaces/{ns}/scaledobjects/{name}"] = body
         elif kind == "HorizontalPodAutoscaler":
             body["status"] = {"currentReplicas": 1, "desiredReplicas": 1, "conditions": [
                 ready("AbleToScale", reason="ReadyForNewScale"), ready("ScalingActive", reason="ValidMetricFound")]}
             r[f"/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers/{name}"] = body
         elif kind == "Gateway":
+            body["metadata"]["generation"] = 1
             body["status"] = {"addresses": [{"type": "IPAddress", "value": "20.0.0.10"}],
-                              "conditions": [ready("Accepted"), ready("Programmed")]}
+                              "conditions": [ready("Accepted", reason="Accepted", generation=1),
+                                             ready("Programmed", reason="Programmed", generation=1)]}
             r.setdefault("/apis/gateway.networking.k8s.io/v1/gateways", {"items": []})["items"].append(body)
     for release in plan.helm_releases():
         chart, ns, name = release.inputs["chart"], release.inputs["namespace"], release.inputs["name"]
@@ -200,7 +217,7 @@ def ollama_loading(r):
 
 def http_scaled_object_failing(r):
     r[f"/apis/http.keda.sh/v1alpha1/namespaces/{NS}/httpscaledobjects/ollama"]["status"]["conditions"] = [
-        ready("Ready", "False", "CreateError", "Failed to create scaled objects: boom")]
+        ready("Ready", "False", "CreateError", "Failed to create scaled objects: boom", generation=1)]
 
 
 def scaled_object_missing(r):
