@@ -14,8 +14,8 @@ from .checks import ENDPOINT_FIELDS, after_check, check_shape, fail, fail_when_k
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
-from .hardening import container_security, pod_security, root_image, scanner_annotations, scratch_volume, \
-    writable_root
+from .hardening import NON_ROOT_UID, container_security, pod_security, root_image, scanner_annotations, \
+    scratch_volume, writable_root
 from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, MIGRATE_COMMAND,
                               MIGRATIONS_SWITCH, MODEL_KEY_FILE, MODEL_KEY_VAR, OPENAI_ROUTES_PREFIX, SECRETS_MOUNT,
                               SESSION_KEY_FILE, WEBUI_PORT, WEBUI_SECRET_FILES, exec_with_secret_files,
@@ -385,74 +385,65 @@ class OpenWebUi(pulumi.ComponentResource):
             f"{name}-webui-db-bootstrap-secrets", "open-webui-db-bootstrap-secrets", self._ns,
             field(a["key_vault"], "vault_name"), field(a["key_vault"], "tenant_id"), identity.client_id, objects,
             self._child)
-        select = labels("ui-db-bootstrap", "open-webui-db-bootstrap")
         command = bootstrap_command(SECRETS_MOUNT)
+        return self._job(
+            f"{name}-webui-db-bootstrap", f"open-webui-db-bootstrap-{content_suffix(OPEN_WEBUI_IMAGE, *command)}",
+            labels("ui-db-bootstrap", "open-webui-db-bootstrap"), identity, NON_ROOT_UID,  # Python only: no root
+            k8s.core.v1.ContainerArgs(
+                name="bootstrap", image=pulled(a["cluster"], OPEN_WEBUI_IMAGE), command=command,
+                env=env_vars({"HOME": "/tmp"}),
+                resources=k8s.core.v1.ResourceRequirementsArgs(
+                    requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "256Mi"}),
+                security_context=container_security()),
+            "open-webui-db-bootstrap-secrets", 1200, [secrets, roots, *grants], [])
+
+    def _job(self, resource_name: str, job_name: str, select: dict[str, str], identity: WorkloadIdentity,
+             run_as_user: Optional[int], container: k8s.core.v1.ContainerArgs, secrets_class: str,
+             deadline_seconds: int, after: list[pulumi.Resource],
+             exceptions: list[tuple[str, str]]) -> k8s.batch.v1.Job:
+        """A Job of the UI's image that connects to PostgreSQL: its identity's Key Vault secrets, the root CAs and a
+        scratch /tmp mounted, retried (10 s doubling to 5 min) while the database or the grants are not there yet,
+        awaited by Pulumi within its deadline. A new name (content) is a new Job: a Job's pod template is immutable."""
+        container.volume_mounts = [csi_secrets_mount(), postgres_roots_mount(),
+                                   k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
+        timeout = f"{deadline_seconds // 60}m"
         return k8s.batch.v1.Job(
-            f"{name}-webui-db-bootstrap",
+            resource_name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"open-webui-db-bootstrap-{content_suffix(OPEN_WEBUI_IMAGE, *command)}", namespace=self._ns,
-                labels=select, annotations=scanner_annotations([OPEN_WEBUI_IMAGE])),
+                name=job_name, namespace=self._ns, labels=select,
+                annotations=scanner_annotations([OPEN_WEBUI_IMAGE], exceptions or None)),
             spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=6,  # retries (10 s doubling to 5 min) while the identity's grants propagate
-                active_deadline_seconds=1200,
+                backoff_limit=6, active_deadline_seconds=deadline_seconds,
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
                     spec=k8s.core.v1.PodSpecArgs(
                         restart_policy="OnFailure",
                         service_account_name=identity.service_account_name,
                         automount_service_account_token=False,
-                        security_context=pod_security(),  # Python and psycopg2 only: no write, no root
+                        security_context=pod_security(run_as_user=run_as_user),
                         **placement_args(self._cpu),
-                        containers=[k8s.core.v1.ContainerArgs(
-                            name="bootstrap", image=pulled(a["cluster"], OPEN_WEBUI_IMAGE), command=command,
-                            env=env_vars({"HOME": "/tmp"}),
-                            resources=k8s.core.v1.ResourceRequirementsArgs(
-                                requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "256Mi"}),
-                            security_context=container_security(),
-                            volume_mounts=[csi_secrets_mount(), postgres_roots_mount(),
-                                           k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")])],
-                        volumes=[csi_secrets_volume("open-webui-db-bootstrap-secrets"), postgres_roots_volume(),
-                                 scratch_volume()]))),
+                        containers=[container],
+                        volumes=[csi_secrets_volume(secrets_class), postgres_roots_volume(), scratch_volume()]))),
             opts=pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, delete_before_replace=True,
-                                        depends_on=[secrets, roots, *grants],
-                                        custom_timeouts=pulumi.CustomTimeouts(create="20m", update="20m")))
+                                        depends_on=after,
+                                        custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)))
 
     def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource]) -> k8s.batch.v1.Job:
         """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
         race on one database. One Job per image version migrates (after the role's bootstrap, when there is one);
         the Deployment waits for it and its replicas run with migrations off."""
-        select = labels("ui-migration", "open-webui-migrate")
-        return k8s.batch.v1.Job(
-            f"{name}-webui-migrate",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, MIGRATE_COMMAND)}", namespace=self._ns,
-                labels=select, annotations=scanner_annotations([OPEN_WEBUI_IMAGE], root_image(
-                    "the upstream image is built for uid 0 (it owns /app and /root)"))),
-            spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=6,  # retries (10 s doubling to 5 min) while the new server's database is created
-                active_deadline_seconds=1800,
-                template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
-                    spec=k8s.core.v1.PodSpecArgs(
-                        restart_policy="OnFailure",
-                        service_account_name=identity.service_account_name,
-                        automount_service_account_token=False,
-                        security_context=pod_security(run_as_user=None),
-                        **placement_args(self._cpu),
-                        containers=[k8s.core.v1.ContainerArgs(
-                            name="migrate", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE), working_dir="/app/backend",
-                            command=["/bin/sh", "-c", start_command(MIGRATE_COMMAND, None)],
-                            env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
-                            resources=k8s.core.v1.ResourceRequirementsArgs(
-                                requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),
-                            security_context=container_security(run_as_user=None),
-                            volume_mounts=[csi_secrets_mount(), postgres_roots_mount(),
-                                           k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")])],
-                        volumes=[csi_secrets_volume("open-webui-secrets"), postgres_roots_volume(),
-                                 scratch_volume()]))),
-            opts=pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, delete_before_replace=True,
-                                        depends_on=after,
-                                        custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m")))
+        return self._job(
+            f"{name}-webui-migrate", f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, MIGRATE_COMMAND)}",
+            labels("ui-migration", "open-webui-migrate"), identity, None,
+            k8s.core.v1.ContainerArgs(
+                name="migrate", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE), working_dir="/app/backend",
+                command=["/bin/sh", "-c", start_command(MIGRATE_COMMAND, None)],
+                env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
+                resources=k8s.core.v1.ResourceRequirementsArgs(
+                    requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),
+                security_context=container_security(run_as_user=None)),
+            "open-webui-secrets", 1800, after,
+            root_image("the upstream image is built for uid 0 (it owns /app and /root)"))
 
     def _state(self, name: str) -> dict[str, str]:
         """Open-WebUI replicas share websocket sessions and app state through Redis; without it, a user's socket on
