@@ -50,9 +50,11 @@ PRESENCE_DECIDES: dict[str, dict[str, str]] = {
                      "tenant_id": "a tenant ID"},  # default the deployer's
     "PostgresServerArgs": {"log_analytics_workspace_id": "a Log Analytics workspace ID"},
     "GatewayAccessArgs": {"front_door_id": 'a Front Door ID ("" until it is known)'},  # the X-Azure-FDID policy
-    "InferenceStackArgs": {"database_url_secret": "a Key Vault secret name"},  # webui_enabled's default
+    "InferenceStackArgs": {"database_url_secret": "a Key Vault secret name",  # webui_enabled's default
+                           "admin_database_url_secret": "a Key Vault secret name"},  # OpenWebUi's bootstrap Job
     "ObservabilityArgs": {"postgres_server_id": "a PostgreSQL server ID"},  # its storage alert
-    "OpenWebUiArgs": {"namespace": "a namespace"},  # default the endpoint's
+    "OpenWebUiArgs": {"namespace": "a namespace",  # default the endpoint's
+                      "admin_database_url_secret": "a Key Vault secret name"},  # the role's bootstrap Job
     "RegionalOrigin": {"llmd_port": "a port",  # the /llmd route and this region's origin in it
                        "key_vault_name": "a Key Vault name",  # with api_keys
                        "key_vault_resource_group": "a resource group name"},

@@ -43,6 +43,9 @@ class InferenceStackArgs(TypedDict):
     database_url_secret: NotRequired[pulumi.Input[str]]
     """Key Vault secret with Open-WebUI's PostgreSQL URL (PostgresServer's `database_url_secret`); Open-WebUI runs
     when it is given."""
+    admin_database_url_secret: NotRequired[pulumi.Input[str]]
+    """Key Vault secret with the server administrator's URL (PostgresServer's `admin_database_url_secret`): Open-WebUI
+    gets a role of its own, created by a bootstrap Job (OpenWebUi's input of that name) (default none)."""
     gpu: NotRequired[pulumi.Input[GpuScheduling]]
     """GPU scheduling (GpuNodePool's `scheduling`); needed with accelerator gpu."""
     route_target: NotRequired[pulumi.Input[RouteTarget]]
@@ -206,7 +209,7 @@ class InferenceStack(pulumi.ComponentResource):
             ui = OpenWebUi(name, {
                 "cluster": a["cluster"], "key_vault": a["key_vault"], "endpoint": ollama.endpoint,
                 "database_url_secret": a["database_url_secret"],
-                **given("name_prefix", "route_target"), **renamed,
+                **given("name_prefix", "route_target", "admin_database_url_secret"), **renamed,
                 "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
             }, part, moved_from=self)
             self.webui_service = ui.webui_service

@@ -28,6 +28,7 @@ from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, con
                          holds_requests_at_zero, image_is_pinned, managed_flags)
 from .networks import authorized_range_problem, cidr_or_none, internal_ip_problem, network_rules
 from .pins import parse_image
+from .postgres_access import APP_LOGIN
 from .regions import azure_region, has_no_zones
 from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION,
                     PROMETHEUS_DURATION, UTC_OFFSET, Found, Problem, Rules, is_output, known, pattern, resources_rules)
@@ -306,6 +307,8 @@ def postgres_server(args: Mapping[str, Any]) -> list[Problem]:
     reserved = postgres_options.admin_login_problem(login) if login else None
     if reserved:
         r.add("admin_login", login, reserved)
+    elif login == APP_LOGIN:
+        r.add("admin_login", login, f"a login other than {APP_LOGIN} (the application's own role)")
     for key in ("admin_password_secret", "database_url_secret"):
         r.text(key, names.key_vault_secret)
     group = r.section("entra_admin_group")
@@ -567,7 +570,17 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     and models, extra settings)."""
     r = Rules(args, "OpenWebUi")
     endpoint_rule(r)
-    r.text("database_url_secret", names.key_vault_secret)
+    app_url = r.text("database_url_secret", names.key_vault_secret)
+    admin_url = r.text("admin_database_url_secret", names.key_vault_secret)
+    if admin_url is not None and admin_url == app_url:
+        r.add("admin_database_url_secret", admin_url, f"a Key Vault secret other than {r.ref('database_url_secret')} "
+              "(the administrator's URL, which the UI's own pods never read)")
+    secret_env = r.args.get("secret_env")
+    if admin_url is not None and isinstance(secret_env, Mapping):
+        for var, secret in sorted(secret_env.items()):
+            if secret == admin_url:
+                r.add(f"secret_env[{var!r}]", secret, f"a Key Vault secret other than "
+                      f"{r.ref('admin_database_url_secret')} (the administrator's URL: only the bootstrap Job reads it)")
     r.text("secret_key_secret", names.key_vault_secret)
     low = r.whole("replicas", 1, 50)
     high = r.whole("max_replicas", 1, 50)

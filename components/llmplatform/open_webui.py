@@ -14,8 +14,8 @@ from .checks import ENDPOINT_FIELDS, after_check, check_shape, fail, fail_when_k
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
-from .hardening import container_security, pod_security, root_image, scanner_annotations, scratch_volume, \
-    writable_root
+from .hardening import NON_ROOT_UID, container_security, pod_security, root_image, scanner_annotations, \
+    scratch_volume, writable_root
 from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, MIGRATE_COMMAND,
                               MIGRATIONS_SWITCH, MODEL_KEY_FILE, MODEL_KEY_VAR, OPENAI_ROUTES_PREFIX, SECRETS_MOUNT,
                               SESSION_KEY_FILE, WEBUI_PORT, WEBUI_SECRET_FILES, exec_with_secret_files,
@@ -28,6 +28,8 @@ from .kube import (pulled, allow_ingress, cpu_placement, cpu_utilization_metric,
 from .naming import content_suffix, secret_name
 from .ollama_server import ResourcesSpec, _moved
 from .pins import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
+from .postgres_access import (ADMIN_URL_FILE, APP_URL_FILE, ROOTS_CONFIGMAP, ROOTS_DIR, ROOTS_FILE, bootstrap_command,
+                              root_certificates)
 from .rules import has_output
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
@@ -47,7 +49,13 @@ class OpenWebUiArgs(TypedDict):
     endpoint: pulumi.Input[ModelEndpoint]
     """The model API it talks to (OllamaServer's `endpoint`, an ApiGate's or LlmdStack's `endpoint`)."""
     database_url_secret: pulumi.Input[str]
-    """Key Vault secret with the PostgreSQL URL (PostgresServer's `database_url_secret`)."""
+    """Key Vault secret with the PostgreSQL URL (PostgresServer's `database_url_secret`). A URL that verifies the
+    server with `sslrootcert` may name the Azure root CAs the UI's pods mount (postgres_access.ROOTS_PATH)."""
+    admin_database_url_secret: NotRequired[pulumi.Input[str]]
+    """Key Vault secret with the server administrator's URL to the same database (PostgresServer's
+    `admin_database_url_secret`): a Job signed in with it creates the role database_url_secret names, makes it the
+    database's owner and creates pgvector, before the schema migration; only that Job's identity reads it (default
+    none: the role exists already)."""
     namespace: NotRequired[pulumi.Input[str]]
     """Namespace to run in (default: the endpoint's)."""
     route_target: NotRequired[pulumi.Input[RouteTarget]]
@@ -131,6 +139,17 @@ def mounted_secrets(name: str, database_url: str, session_key: str, model_key: O
     return list(files), files
 
 
+def postgres_roots_volume() -> k8s.core.v1.VolumeArgs:
+    """The Azure root CAs (the ConfigMap OpenWebUi writes), for a pod that connects to PostgreSQL."""
+    return k8s.core.v1.VolumeArgs(name="postgres-roots", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+        name=ROOTS_CONFIGMAP))
+
+
+def postgres_roots_mount() -> k8s.core.v1.VolumeMountArgs:
+    """Where the URL's sslrootcert finds them (postgres_access.ROOTS_PATH)."""
+    return k8s.core.v1.VolumeMountArgs(name="postgres-roots", mount_path=ROOTS_DIR, read_only=True)
+
+
 def endpoint_key(endpoint: Any) -> pulumi.Input[str]:
     """The Key Vault secret of the endpoint's API key, which the UI mounts when there is one: "" for none (an Ollama
     server's endpoint has no such field, a gate without a key hands a plain ""), else the name or its output."""
@@ -194,7 +213,14 @@ class OpenWebUi(pulumi.ComponentResource):
             opts=self._child)
 
         shared_state = self._state(name) if opt(a, "max_replicas") > 1 else {}
-        migrated = self._migration(name, identity, secrets)
+        # the Azure root CAs every pod that connects to PostgreSQL verifies the server with (the URL's sslrootcert)
+        roots = k8s.core.v1.ConfigMap(
+            f"{name}-webui-postgres-roots",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ROOTS_CONFIGMAP, namespace=ns),
+            data={ROOTS_FILE: root_certificates()}, opts=self._child)
+        bootstrapped = self._bootstrap(name, a["admin_database_url_secret"], roots) \
+            if a.get("admin_database_url_secret") is not None else None
+        migrated = self._migration(name, identity, [secrets, roots, *([bootstrapped] if bootstrapped else [])])
         users = webui_users_env(opt(a, "model_access"), opt(a, "enable_signup"), opt(a, "default_user_role"),
                                 a.get("admin_email"))
         extra_env = opt(a, "extra_env")  # its rules refuse what the component sets and what looks like a secret
@@ -236,11 +262,12 @@ class OpenWebUi(pulumi.ComponentResource):
                     security_context=container_security(run_as_user=None, read_only_root=False),
                     volume_mounts=[
                         k8s.core.v1.VolumeMountArgs(name="data", mount_path=WEBUI_DATA_DIR),
-                        csi_secrets_mount()],
+                        csi_secrets_mount(), postgres_roots_mount()],
                 )],
                 volumes=[k8s.core.v1.VolumeArgs(
                     name="data", persistent_volume_claim=k8s.core.v1.PersistentVolumeClaimVolumeSourceArgs(
-                        claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets")],
+                        claim_name=uploads.metadata.name)), csi_secrets_volume("open-webui-secrets"),
+                    postgres_roots_volume()],
             ),
             # the HPA owns the replica count; pods start on the schema the migration Job left
             pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, ignore_changes=["spec.replicas"],
@@ -338,42 +365,85 @@ class OpenWebUi(pulumi.ComponentResource):
                              "timeouts": {"request": timeout, "backendRequest": timeout}}]},
             opts=self._child)
 
-    def _migration(self, name: str, identity: WorkloadIdentity,
-                   secrets: k8s.apiextensions.CustomResource) -> k8s.batch.v1.Job:
-        """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
-        race on one database. One Job per image version migrates; the Deployment waits for it and its replicas run
-        with migrations off."""
-        select = labels("ui-migration", "open-webui-migrate")
+    def _bootstrap(self, name: str, admin_url_secret: pulumi.Input[str],
+                   roots: k8s.core.v1.ConfigMap) -> k8s.batch.v1.Job:
+        """The UI's own PostgreSQL role, made by a Job signed in as the server's administrator (postgres_access
+        .BOOTSTRAP_SCRIPT, idempotent). It runs under an identity of its own, granted the administrator's URL and
+        the UI's URL and nothing else, so no Open-WebUI pod can read the administrator's password. One Job per image
+        and script; the migration waits for it."""
+        a = self._args
+        identity = WorkloadIdentity(f"{name}-webui-db-bootstrap-identity", {
+            "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-webui-db-bootstrap",
+            "namespace": self._ns, "service_account_name": "open-webui-db-bootstrap", "tags": a.get("tags", {}),
+        }, self._child)
+        grants = [grant_secrets_user(f"{name}-webui-db-bootstrap-kv-{role}", a["key_vault"], identity.principal_id,
+                                     identity, secret)
+                  for role, secret in (("admin-url", admin_url_secret), ("database-url", a["database_url_secret"]))]
+        objects = pulumi.Output.all(admin_url_secret, a["database_url_secret"]).apply(lambda v: key_vault_objects(
+            [v[0], v[1]], {v[0]: ADMIN_URL_FILE, v[1]: APP_URL_FILE}))
+        secrets = secret_provider_class(
+            f"{name}-webui-db-bootstrap-secrets", "open-webui-db-bootstrap-secrets", self._ns,
+            field(a["key_vault"], "vault_name"), field(a["key_vault"], "tenant_id"), identity.client_id, objects,
+            self._child)
+        command = bootstrap_command(SECRETS_MOUNT)
+        return self._job(
+            f"{name}-webui-db-bootstrap", f"open-webui-db-bootstrap-{content_suffix(OPEN_WEBUI_IMAGE, *command)}",
+            labels("ui-db-bootstrap", "open-webui-db-bootstrap"), identity, NON_ROOT_UID,  # Python only: no root
+            k8s.core.v1.ContainerArgs(
+                name="bootstrap", image=pulled(a["cluster"], OPEN_WEBUI_IMAGE), command=command,
+                env=env_vars({"HOME": "/tmp"}),
+                resources=k8s.core.v1.ResourceRequirementsArgs(
+                    requests={"cpu": "50m", "memory": "64Mi"}, limits={"cpu": "500m", "memory": "256Mi"}),
+                security_context=container_security()),
+            "open-webui-db-bootstrap-secrets", 1200, [secrets, roots, *grants], [])
+
+    def _job(self, resource_name: str, job_name: str, select: dict[str, str], identity: WorkloadIdentity,
+             run_as_user: Optional[int], container: k8s.core.v1.ContainerArgs, secrets_class: str,
+             deadline_seconds: int, after: list[pulumi.Resource],
+             exceptions: list[tuple[str, str]]) -> k8s.batch.v1.Job:
+        """A Job of the UI's image that connects to PostgreSQL: its identity's Key Vault secrets, the root CAs and a
+        scratch /tmp mounted, retried (10 s doubling to 5 min) while the database or the grants are not there yet,
+        awaited by Pulumi within its deadline. A new name (content) is a new Job: a Job's pod template is immutable."""
+        container.volume_mounts = [csi_secrets_mount(), postgres_roots_mount(),
+                                   k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
+        timeout = f"{deadline_seconds // 60}m"
         return k8s.batch.v1.Job(
-            f"{name}-webui-migrate",
+            resource_name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, MIGRATE_COMMAND)}", namespace=self._ns,
-                labels=select, annotations=scanner_annotations([OPEN_WEBUI_IMAGE], root_image(
-                    "the upstream image is built for uid 0 (it owns /app and /root)"))),
+                name=job_name, namespace=self._ns, labels=select,
+                annotations=scanner_annotations([OPEN_WEBUI_IMAGE], exceptions or None)),
             spec=k8s.batch.v1.JobSpecArgs(
-                backoff_limit=6,  # retries (10 s doubling to 5 min) while the new server's database is created
-                active_deadline_seconds=1800,
+                backoff_limit=6, active_deadline_seconds=deadline_seconds,
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels={**select, USE_LABEL: "true"}),
                     spec=k8s.core.v1.PodSpecArgs(
                         restart_policy="OnFailure",
                         service_account_name=identity.service_account_name,
                         automount_service_account_token=False,
-                        security_context=pod_security(run_as_user=None),
+                        security_context=pod_security(run_as_user=run_as_user),
                         **placement_args(self._cpu),
-                        containers=[k8s.core.v1.ContainerArgs(
-                            name="migrate", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE), working_dir="/app/backend",
-                            command=["/bin/sh", "-c", start_command(MIGRATE_COMMAND, None)],
-                            env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
-                            resources=k8s.core.v1.ResourceRequirementsArgs(
-                                requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),
-                            security_context=container_security(run_as_user=None),
-                            volume_mounts=[csi_secrets_mount(), k8s.core.v1.VolumeMountArgs(name="tmp",
-                                                                                            mount_path="/tmp")])],
-                        volumes=[csi_secrets_volume("open-webui-secrets"), scratch_volume()]))),
+                        containers=[container],
+                        volumes=[csi_secrets_volume(secrets_class), postgres_roots_volume(), scratch_volume()]))),
             opts=pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, delete_before_replace=True,
-                                        depends_on=[secrets],
-                                        custom_timeouts=pulumi.CustomTimeouts(create="30m", update="30m")))
+                                        depends_on=after,
+                                        custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)))
+
+    def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource]) -> k8s.batch.v1.Job:
+        """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
+        race on one database. One Job per image version migrates (after the role's bootstrap, when there is one);
+        the Deployment waits for it and its replicas run with migrations off."""
+        return self._job(
+            f"{name}-webui-migrate", f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, MIGRATE_COMMAND)}",
+            labels("ui-migration", "open-webui-migrate"), identity, None,
+            k8s.core.v1.ContainerArgs(
+                name="migrate", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE), working_dir="/app/backend",
+                command=["/bin/sh", "-c", start_command(MIGRATE_COMMAND, None)],
+                env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
+                resources=k8s.core.v1.ResourceRequirementsArgs(
+                    requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),
+                security_context=container_security(run_as_user=None)),
+            "open-webui-secrets", 1800, after,
+            root_image("the upstream image is built for uid 0 (it owns /app and /root)"))
 
     def _state(self, name: str) -> dict[str, str]:
         """Open-WebUI replicas share websocket sessions and app state through Redis; without it, a user's socket on

@@ -1,8 +1,6 @@
 """PostgresServer: Azure Database for PostgreSQL Flexible Server with pgvector, private (VNet) access, TLS only,
 Entra authentication, and its admin password and connection URL kept in Key Vault."""
 from typing import Mapping, Optional, TypedDict
-from urllib.parse import quote
-
 import pulumi
 import pulumi_random as random
 from pulumi_azure_native import dbforpostgresql as pg, privatedns
@@ -15,6 +13,7 @@ from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, settled
 from .key_vault import vault_secret
 from .naming import secret_name
+from .postgres_access import APP_LOGIN, database_url
 
 opt = defaults_for("PostgresServer")  # optional inputs: the caller's value, else the default
 
@@ -63,7 +62,7 @@ class PostgresServerArgs(TypedDict):
     admin_password_secret: NotRequired[str]
     """Key Vault secret name of the admin password (default <name>-admin-password)."""
     database_url_secret: NotRequired[str]
-    """Key Vault secret name of the application's connection URL (default <name>-database-url)."""
+    """Key Vault secret name of the application's connection URL, as its own role (default <name>-database-url)."""
     log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
     """Send the server's logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
     entra_admin_group: NotRequired[EntraGroup]
@@ -71,11 +70,6 @@ class PostgresServerArgs(TypedDict):
     password authentication only)."""
     tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
-
-
-def database_url(login: str, password: str, host: str, database: str) -> str:
-    """libpq URL with TLS required; the password is percent-encoded."""
-    return f"postgresql://{quote(login, safe='')}:{quote(password, safe='')}@{host}:5432/{database}?sslmode=require"
 
 
 # Server parameters: pgvector allow-listed, TLS enforced.
@@ -96,9 +90,12 @@ class PostgresServer(pulumi.ComponentResource):
     database: pulumi.Output[str]
     """Application database name."""
     database_url_secret: pulumi.Output[str]
-    """Key Vault secret holding the application's connection URL."""
+    """Key Vault secret holding the application's connection URL: its own role (openwebui_app), TLS verified."""
     admin_password_secret: pulumi.Output[str]
     """Key Vault secret holding the admin password."""
+    admin_database_url_secret: pulumi.Output[str]
+    """Key Vault secret holding the administrator's URL to the application database, for the bootstrap that
+    creates the application's role (OpenWebUi's `admin_database_url_secret`); resolves once the database exists."""
 
     def __init__(self, name: str, args: PostgresServerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("PostgresServer", name, args, PostgresServerArgs)
@@ -170,7 +167,7 @@ class PostgresServer(pulumi.ComponentResource):
                 object_id=entra_admin["object_id"], principal_name=entra_admin["display_name"],
                 principal_type=pg.PrincipalType.GROUP, tenant_id=field(args["key_vault"], "tenant_id"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous))]
-        pg.Database(f"{name}-db", database_name=database_name, server_name=server.name, resource_group_name=rg,
+        database = pg.Database(f"{name}-db", database_name=database_name, server_name=server.name, resource_group_name=rg,
                     charset="UTF8", collation="en_US.utf8",
                     opts=pulumi.ResourceOptions(parent=self, depends_on=previous))
 
@@ -184,10 +181,21 @@ class PostgresServer(pulumi.ComponentResource):
         # the 10-minute create, so the secret takes an early turn in the vault's queue, in a real run and in the
         # recorded plan alike (under mocks every value is ready at once, so the queue follows declaration order).
         fqdn = pulumi.Output.concat(args["server_name"], ".postgres.database.azure.com")
+        # The application connects as a role of its own, which owns its database and nothing else; the administrator's
+        # URL is only for the bootstrap that creates that role (OpenWebUi's, in the cluster: this program has no SQL
+        # path into the VNet). Both verify the server's certificate (postgres_access.database_url).
+        app_password = random.RandomPassword(f"{name}-app-password", length=40, special=True, override_special="-_",
+                                             min_lower=2, min_upper=2, min_numeric=2, opts=child)
+        app_secret: pulumi.Output[str] = pulumi.Output.secret(app_password.result)
         url_written = vault_secret(f"{name}-database-url-secret", vault, url_secret,
-                                   pulumi.Output.all(admin_password, fqdn).apply(
-                                       lambda v: database_url(admin_login, v[0], v[1], database_name)),
+                                   pulumi.Output.all(app_secret, fqdn).apply(
+                                       lambda v: database_url(APP_LOGIN, v[0], v[1], database_name)),
                                    "application/x-postgresql-url", self)
+        admin_url_secret = secret_name(name, "admin-database-url")
+        admin_url_written = vault_secret(f"{name}-admin-database-url-secret", vault, admin_url_secret,
+                                         pulumi.Output.all(admin_password, fqdn).apply(
+                                             lambda v: database_url(admin_login, v[0], v[1], database_name)),
+                                         "application/x-postgresql-url", self)
         if args.get("log_analytics_workspace_id"):
             to_log_analytics(f"{name}-diagnostics", server.id, args["log_analytics_workspace_id"], self)
         self.server_name = server.name
@@ -197,6 +205,9 @@ class PostgresServer(pulumi.ComponentResource):
         self.admin_password_secret = pulumi.Output.from_input(password_secret)
         # a reader granted this one secret (an OpenWebUi) is granted once it exists: the name carries its write
         self.database_url_secret = settled(url_secret, url_written)
+        # the bootstrap connects to the database: it waits for the database's create as well as the secret's write
+        self.admin_database_url_secret = settled(settled(admin_url_secret, admin_url_written), database)
         self.register_outputs({"server_name": self.server_name, "server_id": self.server_id, "fqdn": self.fqdn,
                                "database": self.database, "admin_password_secret": self.admin_password_secret,
-                               "database_url_secret": self.database_url_secret})
+                               "database_url_secret": self.database_url_secret,
+                               "admin_database_url_secret": self.admin_database_url_secret})

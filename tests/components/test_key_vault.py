@@ -42,7 +42,7 @@ def test_a_joined_regions_api_gate_reads_the_key_set_the_global_stack_writes(glo
     from llmplatform.api_router import RouterSpec, api_router
     from tests.components.test_components_alone import VAULT, cluster_handle, provider_opts
     written = {s.inputs["secretName"] for s in global_plan.of_type("azure-native:keyvault:Secret")}
-    handles = SimpleNamespace(database_url_secret="db", scheduling={}, route_target=None)
+    handles = SimpleNamespace(database_url_secret="db", admin_database_url_secret="db-admin", scheduling={}, route_target=None)
     joined = inputs.inference_args(_joined(global_plan), {}, VAULT, {}, handles, None, None, None)
     assert {joined["api_key_map_secret"], joined["api_key_secret"]} == written
     alone = inputs.inference_args(parse_config(_regional("prod-westeurope"), P, "prod-westeurope"), {}, VAULT, {},
@@ -77,7 +77,9 @@ def test_key_vault_secrets_have_content_type_and_expiry(dev):
 
 def test_identities_may_only_read_secrets(dev):
     readers = [r for r in dev.of_type("azure-native:authorization:RoleAssignment") if "-kv-" in r.name]
-    assert len(readers) == 3  # the gate's key map; the UI's database URL and session key (Ollama's needs no key)
+    # the gate's key map; the UI's database URL and session key (Ollama's needs no key); the UI's role bootstrap:
+    # the administrator's URL and the UI's
+    assert len(readers) == 5
     for r in readers:
         assert r.inputs["roleDefinitionId"].endswith("4633458b-17de-408a-b874-0445c86b69e6")
         # one secret of the vault, never the vault (test_every_identity_reads_exactly_the_secrets_it_mounts)

@@ -88,7 +88,8 @@ def test_one_job_migrates_open_webuis_schema_and_the_replicas_wait_for_it(name):
     # replicas (up to webui.maxReplicas under the HPA) start together: none of them may migrate
     assert not open_webui_migrates({e["name"]: e.get("value") for e in app["env"]})
     migrators = [j for j in plan.of_type("kubernetes:batch/v1:Job")
-                 if j.inputs["spec"]["template"]["spec"]["containers"][0]["image"] == app["image"]]
+                 if j.inputs["spec"]["template"]["spec"]["containers"][0]["image"] == app["image"]
+                 and j.inputs["metadata"]["name"].startswith("open-webui-migrate-")]
     assert len(migrators) == 1
     job = migrators[0].inputs["spec"]
     assert job.get("parallelism", 1) == 1 and job.get("completions", 1) == 1
@@ -308,7 +309,7 @@ def test_llmd_backend_hands_the_ui_the_same_settings():
     cfg = parse_config(stack_raw("llmd", {"webui": webui}), "p", "llmd")
 
     class Handle:  # what the program hands over; only passed through
-        endpoint = database_url_secret = route_target = None
+        endpoint = database_url_secret = admin_database_url_secret = route_target = None
     args = inputs.llmd_webui_args(cfg, None, None, Handle(), Handle(), Handle())
     assert {k: args.get(k) for k in ("model_access", "enable_signup", "default_user_role", "admin_email",
                                      "extra_env", "secret_env")} == {

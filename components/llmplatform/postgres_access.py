@@ -1,0 +1,100 @@
+"""How a workload reaches the platform's PostgreSQL server: the connection URLs PostgresServer writes into Key Vault
+(TLS verified against Azure's root CAs, a file every client pod mounts), the application's own role, and the
+bootstrap that creates it. Pure (no Pulumi import): PostgresServer, OpenWebUi and their unit tests read it."""
+import functools
+from importlib import resources
+from urllib.parse import quote
+
+# Where a client pod mounts the root CAs (a ConfigMap of root_certificates()), named by the URL's sslrootcert. The
+# image's own libpq wheels cannot be asked for the OS store instead (sslrootcert=system): psycopg2-binary 2.9.12
+# and psycopg-binary 3.3.4 bundle their own OpenSSL, whose OPENSSLDIR is their build directory
+# (/host/tmp/libpq.build), not the image's /etc/ssl (see docs/decisions.md).
+ROOTS_DIR = "/etc/llmplatform/postgres-roots"
+ROOTS_FILE = "azure-postgres-roots.pem"
+ROOTS_PATH = f"{ROOTS_DIR}/{ROOTS_FILE}"
+ROOTS_CONFIGMAP = "postgres-root-cas"
+
+# The application's role: it owns the application database and nothing else (the administrator keeps the server).
+APP_LOGIN = "openwebui_app"
+# The files a bootstrap pod reads the two URLs from (CSI objectAlias).
+ADMIN_URL_FILE, APP_URL_FILE = "admin-database-url", "database-url"
+
+
+@functools.lru_cache(maxsize=None)
+def root_certificates() -> str:
+    """The PEM bundle of the root CAs Azure Database for PostgreSQL chains to (data/azure_postgres_roots.pem, its
+    sources in its header)."""
+    return resources.files(__package__).joinpath("data", "azure_postgres_roots.pem").read_text(encoding="ascii")
+
+
+def database_url(login: str, password: str, host: str, database: str) -> str:
+    """libpq URL that verifies the server: its certificate must chain to a root in ROOTS_PATH and name `host`
+    (sslmode=verify-full); the password is percent-encoded."""
+    return (f"postgresql://{quote(login, safe='')}:{quote(password, safe='')}@{host}:5432/{quote(database, safe='')}"
+            f"?sslmode=verify-full&sslrootcert={ROOTS_PATH}")
+
+
+# Run as the server's administrator (the Open-WebUI image's Python and psycopg2; the two URLs from the CSI mount),
+# idempotent: the application role exists, logs in with the password its URL carries (sent as a SCRAM verifier,
+# so no log line holds the password), has no server-wide power, owns the database (and what an earlier release made
+# there as the administrator); pgvector is created here because `vector` is not a trusted extension and Azure lets
+# only azure_pg_admin members create an untrusted one.
+BOOTSTRAP_SCRIPT = """\
+import sys
+from urllib.parse import unquote, urlsplit
+
+import psycopg2
+from psycopg2 import sql
+from psycopg2.extensions import encrypt_password
+
+def read(name):
+    with open(f"{secrets}/{name}", encoding="utf-8") as f:
+        return f.read().strip()
+
+secrets = sys.argv[1]
+app = urlsplit(read(sys.argv[3]))
+login, password, database = unquote(app.username), unquote(app.password), unquote(app.path.lstrip("/"))
+conn = psycopg2.connect(read(sys.argv[2]))
+conn.autocommit = True
+cur = conn.cursor()
+cur.execute("SELECT current_user, current_database()")
+admin, connected = cur.fetchone()
+if login == admin or connected != database:
+    sys.exit(f"the application URL names role {login!r} on {database!r}; the administrator {admin!r} is on "
+             f"{connected!r}: two roles on one database expected")
+role, owner = sql.Identifier(login), sql.Identifier(admin)
+cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (login,))
+if cur.fetchone() is None:
+    cur.execute(sql.SQL("CREATE ROLE {} LOGIN").format(role))
+verifier = encrypt_password(password, login, conn, "scram-sha-256")
+cur.execute(sql.SQL("ALTER ROLE {} WITH LOGIN NOCREATEDB NOCREATEROLE PASSWORD {}").format(
+    role, sql.Literal(verifier)))
+cur.execute(sql.SQL("GRANT {} TO {}").format(role, owner))
+cur.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(sql.Identifier(database), role))
+cur.execute("CREATE EXTENSION IF NOT EXISTS vector")
+cur.execute(\"\"\"
+SELECT format('ALTER %%s %%s OWNER TO %%I', CASE c.relkind WHEN 'S' THEN 'SEQUENCE' WHEN 'v' THEN 'VIEW'
+              WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, c.oid::regclass, %s)
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+  AND c.relowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                  AND d.deptype IN ('e', 'a', 'i'))
+UNION ALL
+SELECT format('ALTER TYPE %%s OWNER TO %%I', t.oid::regtype, %s)
+FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+WHERE n.nspname = 'public' AND t.typtype IN ('e', 'd')
+  AND t.typowner = (SELECT oid FROM pg_roles WHERE rolname = current_user)
+  AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass AND d.objid = t.oid
+                  AND d.deptype = 'e')
+\"\"\", (login, login))
+for (statement,) in cur.fetchall():
+    cur.execute(statement)
+print(f"role {login} owns database {database}; vector extension present")
+"""
+
+
+def bootstrap_command(secrets_dir: str) -> list[str]:
+    """The bootstrap container's command: Python runs the script ($0, never shell text), the CSI mount and the two
+    URL files its arguments."""
+    return ["/bin/sh", "-c", 'exec python -c "$0" "$@"', BOOTSTRAP_SCRIPT, secrets_dir, ADMIN_URL_FILE, APP_URL_FILE]
