@@ -29,6 +29,7 @@ UI_PORT, API_PORT, LLMD_PORT = 80, 8080, 8000
 LLMD_TLS_PORT = 8444
 INFERENCE_EXTENSION_FLAG = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION"  # istiod: program InferencePool backends
 TLS_SECRET = "gateway-tls"
+ISTIO_SYSTEM_POD_SECURITY = "restricted"  # istiod with the seccomp profile istiod_values gives it
 FRONT_DOOR_ID_HEADER = "X-Azure-FDID"  # Front Door sets it on what it forwards to an origin (its profile's ID)
 
 
@@ -102,6 +103,9 @@ def istiod_values(placement: dict[str, Any], replicas: int,
             "service": {"spec": {"externalTrafficPolicy": "Local"}},
         }},
         "pdb": {"minAvailable": 1},
+        # istiod's container sets no seccomp profile unless given one (istio-discovery templates/deployment.yaml at
+        # 1.30.3): with RuntimeDefault its pod meets Pod Security `restricted`, the level istio-system enforces
+        "seccompProfile": {"type": "RuntimeDefault"},
     }
 
 
@@ -202,7 +206,9 @@ class GatewayAccess(pulumi.ComponentResource):
         if inference:  # InferencePool CRDs exist before istiod starts watching them and before any pool
             crd_bundles.append(k8s.yaml.v2.ConfigFile(f"{name}-inference-extension-crds",
                                                       file=INFERENCE_EXTENSION_CRDS_URL, opts=k8s_opts))
-        istio_ns = namespace(f"{name}-istio-ns", "istio-system", "privileged", k8s_opts)
+        # istiod is the only pod the base and istiod charts run here (no sidecars, so no istio-cni; no ambient, so no
+        # ztunnel: both would need privileged); the Gateways' pods run in the gateway namespace
+        istio_ns = namespace(f"{name}-istio-ns", "istio-system", ISTIO_SYSTEM_POD_SECURITY, k8s_opts)
         base = helm_release(f"{name}-istio-base", ISTIO_BASE, istio_ns.metadata.name, {"defaultRevision": "default"},
                             pulumi.ResourceOptions(parent=self, protect=False, depends_on=crd_bundles), cluster=cluster)
         istiod = helm_release(f"{name}-istiod", ISTIOD, istio_ns.metadata.name,

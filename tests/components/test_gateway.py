@@ -260,3 +260,54 @@ def test_a_cluster_handle_without_its_identity_gets_no_address_grant():
     plan = offline.run_function(lambda: llmplatform.GatewayAccess("gw", {"cluster": cluster_handle()},
                                                                    provider_opts()))
     assert plan.of_type("azure-native:network:PublicIPAddress") and not plan.of_type(ROLE_ASSIGNMENT)
+
+
+# ---- Pod Security in istio-system ---------------------------------------------------------------------------------
+
+def test_the_istiod_transcription_matches_the_pinned_template():
+    from tests.istio_pods import SECURITY_CONTEXT_LINES, UNSET_KEYS
+    template = (upstream_dir() / "charts" / "istiod" / "templates" / "deployment.yaml").read_text()
+    assert SECURITY_CONTEXT_LINES in template
+    assert template.count("securityContext:") == 1  # the container's; none on the pod
+    assert not [k for k in UNSET_KEYS if k in template]
+    kinds = ("emptyDir", "projected", "secret", "configMap", "hostPath", "csi", "nfs", "persistentVolumeClaim")
+    volume_kinds = {key for line in template.split("      volumes:", 1)[1].splitlines()
+                    for key in [line.strip().removeprefix("- ").rstrip(":")] if key in kinds}
+    assert volume_kinds == {"emptyDir", "projected", "secret", "configMap"}
+
+
+def test_pod_security_checks_catch_what_the_standards_refuse():
+    from tests.pod_security import strictest_level, restricted_violations
+    ok = {"containers": [{"name": "c", "securityContext": {
+        "allowPrivilegeEscalation": False, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"}}}], "volumes": [{"name": "t", "emptyDir": {}}]}
+    assert strictest_level(ok) == "restricted"
+    no_seccomp = copy.deepcopy(ok)
+    del no_seccomp["containers"][0]["securityContext"]["seccompProfile"]
+    assert restricted_violations(no_seccomp) == ["c: seccompProfile not RuntimeDefault/Localhost"]
+    assert strictest_level(no_seccomp) == "baseline"
+    assert strictest_level({**ok, "hostNetwork": True}) == "privileged"
+    assert strictest_level({**ok, "volumes": [{"name": "h", "hostPath": {"path": "/"}}]}) == "privileged"
+    escalating = copy.deepcopy(ok)
+    escalating["containers"][0]["securityContext"]["capabilities"]["add"] = ["NET_ADMIN"]
+    assert strictest_level(escalating) == "privileged"
+
+
+def test_istio_system_enforces_the_strictest_level_its_pods_pass(any_plan):
+    """Every pod in istio-system (istiod, as the pinned chart renders it with our values; and any the plan makes
+    there itself) meets `restricted`, and the namespace enforces exactly that."""
+    from tests.istio_pods import istiod_pod_spec
+    from tests.pod_security import LEVELS, strictest_level
+    from offline.pod_specs import pod_spec
+    istiod = next(r for r in any_plan.helm_releases() if r.inputs["chart"] == "istiod")
+    assert istiod.inputs["namespace"] == "istio-system"
+    pods = [istiod_pod_spec(istiod.inputs["values"])]
+    pods += [s for r in any_plan.kubernetes_objects() if r.inputs["metadata"].get("namespace") == "istio-system"
+             for s in [pod_spec(r.inputs)] if s is not None]
+    strictest = max((strictest_level(p) for p in pods), key=LEVELS.index)
+    ns = next(r for r in any_plan.kubernetes_objects()
+              if r.inputs["kind"] == "Namespace" and r.inputs["metadata"]["name"] == "istio-system")
+    assert strictest == "restricted"
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == strictest
+    assert not [r for r in any_plan.helm_releases() if r.inputs["namespace"] == "istio-system"
+                and r.inputs["chart"] not in ("base", "istiod")]  # no istio-cni or ztunnel (they need privileged)
