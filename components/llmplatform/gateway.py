@@ -301,7 +301,7 @@ class GatewayAccess(pulumi.ComponentResource):
         the address alone. None when the cluster handle does not name its identity (a handle built by hand)."""
         if isinstance(cluster, Mapping) and "identity_principal_id" not in cluster:
             return []
-        principal = field(cluster, "identity_principal_id")
+        principal = field(cluster, "identity_principal_id", None)  # an output handle: known once it resolves
         group = pip.id.apply(lambda i: i.split("/providers/")[0])
         return [authorization.RoleAssignment(
                     f"{name}-{suffix}", principal_id=principal,
