@@ -428,17 +428,21 @@ class AksCluster(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self))
 
         client = authorization.get_client_config_output()
-        # The cluster's own identity manages the internal load balancer in our subnet and the gateway's static
-        # public IP in our resource group; a bring-your-own VNet needs this grant made explicitly.
-        authorization.RoleAssignment(
-            f"{name}-cluster-network",
-            principal_id=cluster.identity.apply(lambda i: i.principal_id),
+        principal = cluster.identity.apply(lambda i: i.principal_id)
+        # The cluster's own identity (AKS's cloud provider) joins the internal load balancer's frontend to the node
+        # subnet, and AKS needs the same on a subnet it does not own (every pool's: all are in the node subnet).
+        # Network Contributor on that subnet only, as AKS's docs grant it (internal-lb.md: "at least ... Network
+        # Contributor" on the network, or subnets/join/action + subnets/read; aks-service-permissions.md), not on the
+        # group: there it could rewrite the other subnets, the private endpoints and their DNS. The static public IP's
+        # grants are GatewayAccess's (it owns the address). In-cluster objects (the provider) wait for it.
+        subnet_grant = authorization.RoleAssignment(
+            f"{name}-cluster-subnet",
+            principal_id=principal,
             principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
             role_definition_id=builtin_role(NETWORK_CONTRIBUTOR),
-            scope=pulumi.Output.all(client.subscription_id, rg_name).apply(
-                lambda v: f"/subscriptions/{v[0]}/resourceGroups/{v[1]}"),
+            scope=nodes_subnet.id,
             opts=child)
-        admin_grant: list[pulumi.Resource] = []
+        admin_grant: list[pulumi.Resource] = [subnet_grant]
         if opt(args, "grant_deployer_admin"):
             # With Azure RBAC on the data plane, whoever runs `pulumi up` needs a cluster role to apply the
             # in-cluster resources that follow.
@@ -495,7 +499,7 @@ class AksCluster(pulumi.ComponentResource):
             pod_cidr=net["pod_cidr"],
             autoscaler_expander=opt(args, "autoscaler_expander"),
             encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"),
-            image_registry=args.get("image_registry") or "")
+            image_registry=args.get("image_registry") or "", identity_principal_id=principal)
         self.register_outputs({
             "cluster": self.cluster, "resource_group_name": self.resource_group_name,
             "cluster_name": self.cluster_name, "oidc_issuer_url": self.oidc_issuer_url,

@@ -8,12 +8,13 @@ from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pulumi_azure_native import network
+from pulumi_azure_native import authorization, network
 from typing_extensions import NotRequired
 
 from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_URL, ISTIO_BASE, ISTIOD
 
 from . import PACKAGE, azure_names
+from .azure_roles import NETWORK_CONTRIBUTOR, READER, builtin_role
 from .defaults import defaults_for
 from .checks import CLUSTER_SUBNET_FIELDS, after_check, check_shape, late_rules
 from .handles import ClusterHandle, RouteTarget, field
@@ -28,6 +29,7 @@ UI_PORT, API_PORT, LLMD_PORT = 80, 8080, 8000
 LLMD_TLS_PORT = 8444
 INFERENCE_EXTENSION_FLAG = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION"  # istiod: program InferencePool backends
 TLS_SECRET = "gateway-tls"
+ISTIO_SYSTEM_POD_SECURITY = "restricted"  # istiod with the seccomp profile istiod_values gives it
 FRONT_DOOR_ID_HEADER = "X-Azure-FDID"  # Front Door sets it on what it forwards to an origin (its profile's ID)
 
 
@@ -101,6 +103,9 @@ def istiod_values(placement: dict[str, Any], replicas: int,
             "service": {"spec": {"externalTrafficPolicy": "Local"}},
         }},
         "pdb": {"minAvailable": 1},
+        # istiod's container sets no seccomp profile unless given one (istio-discovery templates/deployment.yaml at
+        # 1.30.3): with RuntimeDefault its pod meets Pod Security `restricted`, the level istio-system enforces
+        "seccompProfile": {"type": "RuntimeDefault"},
     }
 
 
@@ -201,7 +206,9 @@ class GatewayAccess(pulumi.ComponentResource):
         if inference:  # InferencePool CRDs exist before istiod starts watching them and before any pool
             crd_bundles.append(k8s.yaml.v2.ConfigFile(f"{name}-inference-extension-crds",
                                                       file=INFERENCE_EXTENSION_CRDS_URL, opts=k8s_opts))
-        istio_ns = namespace(f"{name}-istio-ns", "istio-system", "privileged", k8s_opts)
+        # istiod is the only pod the base and istiod charts run here (no sidecars, so no istio-cni; no ambient, so no
+        # ztunnel: both would need privileged); the Gateways' pods run in the gateway namespace
+        istio_ns = namespace(f"{name}-istio-ns", "istio-system", ISTIO_SYSTEM_POD_SECURITY, k8s_opts)
         base = helm_release(f"{name}-istio-base", ISTIO_BASE, istio_ns.metadata.name, {"defaultRevision": "default"},
                             pulumi.ResourceOptions(parent=self, protect=False, depends_on=crd_bundles), cluster=cluster)
         istiod = helm_release(f"{name}-istiod", ISTIOD, istio_ns.metadata.name,
@@ -225,6 +232,7 @@ class GatewayAccess(pulumi.ComponentResource):
                 public_ip_allocation_method=network.IPAllocationMethod.STATIC,
                 zones=field(cluster, "zones").apply(lambda z: list(z) or None), tags=args.get("tags", {}),
                 opts=pulumi.ResourceOptions(parent=self))
+        ip_grants = self._ip_grants(name, cluster, pip) if pip is not None else []
         allowed = tuple(args.get("allowed_service_tags") or ())
         for kind in ("internal", "external"):
             if not args.get(kind, True):
@@ -242,7 +250,9 @@ class GatewayAccess(pulumi.ComponentResource):
                     "infrastructure": {"annotations": annotations},
                     "listeners": listeners(tls, args.get("tls_hostname"), inference),
                 },
-                opts=after_istio)
+                # the external load balancer is built once the cluster's identity may use the address
+                opts=pulumi.ResourceOptions.merge(after_istio, pulumi.ResourceOptions(
+                    depends_on=ip_grants if kind == "external" else [])))
         names = [f"{kind}-gateway" for kind in gateways]
         if args.get("front_door_id") is not None:  # only Front Door (this profile) reaches the external Gateway
             k8s.apiextensions.CustomResource(
@@ -281,6 +291,24 @@ class GatewayAccess(pulumi.ComponentResource):
         self.register_outputs({"route_target": self.route_target, "internal_address": self.internal_address,
                                "external_address": self.external_address, "ui_url": self.ui_url,
                                "api_url": self.api_url, "llmd_url": self.llmd_url})
+
+    def _ip_grants(self, name: str, cluster: Any, pip: network.PublicIPAddress) -> list[pulumi.Resource]:
+        """What AKS's cloud provider needs to put the external Gateway's load balancer on our static public IP (the
+        Service names it with azure-pip-name in azure-load-balancer-resource-group): it LISTs the public IPs of that
+        group to find it (cloud-provider-azure pkg/provider/azure_publicip_repo.go: newPIPCache lists
+        `PublicIPAddressClient().List(pipResourceGroup)`, getPublicIPAddress reads that list), so Reader on the group,
+        which changes nothing; and it reads, updates (tags) and joins the address itself, so Network Contributor on
+        the address alone. None when the cluster handle does not name its identity (a handle built by hand)."""
+        if isinstance(cluster, Mapping) and "identity_principal_id" not in cluster:
+            return []
+        principal = field(cluster, "identity_principal_id", None)  # an output handle: known once it resolves
+        group = pip.id.apply(lambda i: i.split("/providers/")[0])
+        return [authorization.RoleAssignment(
+                    f"{name}-{suffix}", principal_id=principal,
+                    principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
+                    role_definition_id=builtin_role(role), scope=scope, opts=pulumi.ResourceOptions(parent=self))
+                for suffix, role, scope in (("ip-group-reader", READER, group),
+                                            ("ip-network", NETWORK_CONTRIBUTOR, pip.id))]
 
     def _cert_manager(self, name: str, args: GatewayAccessArgs, prefix: str, gw_namespace: pulumi.Output[str],
                       placement: pulumi.Output[dict[str, Any]], after_istio: pulumi.ResourceOptions) -> None:

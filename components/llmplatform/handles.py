@@ -78,6 +78,10 @@ class ClusterHandle(TypedDict):
     """Pools added to the cluster put their OS disk on the VM's local disk where the size allows."""
     image_registry: NotRequired[pulumi.Input[str]]
     """Mirror registry the cluster pulls every image from (empty or absent: each image's upstream registry)."""
+    identity_principal_id: NotRequired[pulumi.Input[str]]
+    """Principal id of the cluster's own (control-plane) managed identity, as which AKS's cloud provider manages
+    load balancers: GatewayAccess grants it the static public IP it puts the external Gateway on. Absent: no grant is
+    made, and the identity needs Reader on the address's resource group and Network Contributor on the address."""
 
 
 class GpuScheduling(TypedDict):

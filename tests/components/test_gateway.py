@@ -208,3 +208,106 @@ def test_no_listener_takes_routes_from_every_namespace(prod):
     assert acme and all(lst["allowedRoutes"]["namespaces"] == {"from": "Same"} for lst in acme)
     cert = prod.one("kubernetes:cert-manager.io/v1:Certificate").inputs["metadata"]
     assert {gw["metadata"]["namespace"] for gw in gateways.values()} == {cert["namespace"]}
+
+
+# ---- the cluster identity's grants (AksCluster's subnet grant, GatewayAccess's address grants) ------------------
+
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+
+
+def cluster_identity_grants(plan) -> set[tuple[str, str]]:
+    """(scope, role definition id) of every role assignment to the cluster's own identity (the mocks give a
+    ManagedCluster's system-assigned identity the principal id `<cluster name>-principal`)."""
+    principal = f"{plan.one('azure-native:containerservice:ManagedCluster').inputs['resourceName']}-principal"
+    return {(r.inputs["scope"], r.inputs["roleDefinitionId"].rsplit("/", 1)[-1])
+            for r in plan.of_type(ROLE_ASSIGNMENT) if r.inputs["principalId"] == principal}
+
+
+def test_the_cluster_identity_holds_what_its_load_balancers_need_and_nothing_more(any_plan):
+    """Read from the planned Services (ours and the ones Istio generates for the Gateways) what AKS's cloud provider
+    reads, writes and joins on the cluster identity's behalf outside AKS's node group (tests/cloud_provider_grants.py,
+    from cloud-provider-azure's source), and from the built-in roles' actions (vendored) the least role covering each
+    scope: the planned grants are exactly those, each at the object itself and not at its group, save the group of
+    the public IP, which the cloud provider LISTs (Reader, which writes nothing)."""
+    from tests.cloud_provider_grants import builtin_roles, covers, allows, least_role, needs
+    wanted = needs(any_plan)
+    granted = cluster_identity_grants(any_plan)
+    assert granted == {(scope, least_role(actions)) for scope, actions in wanted.items()}
+    roles = builtin_roles()
+    for scope, actions in wanted.items():  # and the comparison itself: every need is met by a grant
+        assert all(any(covers(s, scope) and allows(roles[r], a) for s, r in granted) for a in actions)
+
+
+def test_the_old_group_wide_network_contributor_fails_the_least_privilege_check(dev):
+    """The grant this replaced (Network Contributor on the whole resource group) is refused by the same check."""
+    from tests.cloud_provider_grants import group_id, least_role, needs
+    wanted = {(scope, least_role(actions)) for scope, actions in needs(dev).items()}
+    assert {role for scope, role in wanted if scope == group_id("rg-llmp-dev")} == {
+        "acdd72a7-3385-48ef-bd42-f606fba81ae7"}  # Reader: the address lookup lists the group's public IPs
+    assert sum("/PublicIPAddress/" in scope for scope, _ in wanted) == 1  # the address itself: read, write, join
+    assert (group_id("rg-llmp-dev"), "4d97b98b-1d4f-4787-a291-c67834d212e7") not in wanted
+
+
+def test_the_external_gateway_waits_for_its_address_grants_and_the_cluster_for_its_subnet_grant(dev):
+    grants = {r.name: r for r in dev.of_type(ROLE_ASSIGNMENT)}
+    external = next(r for r in dev.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
+                    if r.inputs["metadata"]["name"] == "external-gateway")
+    assert {grants["gateway-ip-group-reader"].urn, grants["gateway-ip-network"].urn} <= set(external.dependencies)
+    assert grants["platform-cluster-subnet"].urn in dev.one("pulumi:providers:kubernetes").dependencies
+
+
+def test_a_cluster_handle_without_its_identity_gets_no_address_grant():
+    plan = offline.run_function(lambda: llmplatform.GatewayAccess("gw", {"cluster": cluster_handle()},
+                                                                   provider_opts()))
+    assert plan.of_type("azure-native:network:PublicIPAddress") and not plan.of_type(ROLE_ASSIGNMENT)
+
+
+# ---- Pod Security in istio-system ---------------------------------------------------------------------------------
+
+def test_the_istiod_transcription_matches_the_pinned_template():
+    from tests.istio_pods import SECURITY_CONTEXT_LINES, UNSET_KEYS
+    template = (upstream_dir() / "charts" / "istiod" / "templates" / "deployment.yaml").read_text()
+    assert SECURITY_CONTEXT_LINES in template
+    assert template.count("securityContext:") == 1  # the container's; none on the pod
+    assert not [k for k in UNSET_KEYS if k in template]
+    kinds = ("emptyDir", "projected", "secret", "configMap", "hostPath", "csi", "nfs", "persistentVolumeClaim")
+    volume_kinds = {key for line in template.split("      volumes:", 1)[1].splitlines()
+                    for key in [line.strip().removeprefix("- ").rstrip(":")] if key in kinds}
+    assert volume_kinds == {"emptyDir", "projected", "secret", "configMap"}
+
+
+def test_pod_security_checks_catch_what_the_standards_refuse():
+    from tests.pod_security import strictest_level, restricted_violations
+    ok = {"containers": [{"name": "c", "securityContext": {
+        "allowPrivilegeEscalation": False, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"}}}], "volumes": [{"name": "t", "emptyDir": {}}]}
+    assert strictest_level(ok) == "restricted"
+    no_seccomp = copy.deepcopy(ok)
+    del no_seccomp["containers"][0]["securityContext"]["seccompProfile"]
+    assert restricted_violations(no_seccomp) == ["c: seccompProfile not RuntimeDefault/Localhost"]
+    assert strictest_level(no_seccomp) == "baseline"
+    assert strictest_level({**ok, "hostNetwork": True}) == "privileged"
+    assert strictest_level({**ok, "volumes": [{"name": "h", "hostPath": {"path": "/"}}]}) == "privileged"
+    escalating = copy.deepcopy(ok)
+    escalating["containers"][0]["securityContext"]["capabilities"]["add"] = ["NET_ADMIN"]
+    assert strictest_level(escalating) == "privileged"
+
+
+def test_istio_system_enforces_the_strictest_level_its_pods_pass(any_plan):
+    """Every pod in istio-system (istiod, as the pinned chart renders it with our values; and any the plan makes
+    there itself) meets `restricted`, and the namespace enforces exactly that."""
+    from tests.istio_pods import istiod_pod_spec
+    from tests.pod_security import LEVELS, strictest_level
+    from offline.pod_specs import pod_spec
+    istiod = next(r for r in any_plan.helm_releases() if r.inputs["chart"] == "istiod")
+    assert istiod.inputs["namespace"] == "istio-system"
+    pods = [istiod_pod_spec(istiod.inputs["values"])]
+    pods += [s for r in any_plan.kubernetes_objects() if r.inputs["metadata"].get("namespace") == "istio-system"
+             for s in [pod_spec(r.inputs)] if s is not None]
+    strictest = max((strictest_level(p) for p in pods), key=LEVELS.index)
+    ns = next(r for r in any_plan.kubernetes_objects()
+              if r.inputs["kind"] == "Namespace" and r.inputs["metadata"]["name"] == "istio-system")
+    assert strictest == "restricted"
+    assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == strictest
+    assert not [r for r in any_plan.helm_releases() if r.inputs["namespace"] == "istio-system"
+                and r.inputs["chart"] not in ("base", "istiod")]  # no istio-cni or ztunnel (they need privileged)

@@ -193,3 +193,31 @@ def test_a_preload_node_selector_of_labels_places_the_job():
                                provider_opts())
     job = offline.run_function(program).one("kubernetes:batch/v1:Job")
     assert job.inputs["spec"]["template"]["spec"]["nodeSelector"] == selector
+
+
+def test_the_nfs_share_keeps_no_root_squash_as_root_is_only_the_csi_drivers(any_plan):
+    """Why the share stays NoRootSquash (docs/decisions.md, "The model share stays NoRootSquash"): every pod that
+    mounts the claim runs as the non-root NON_ROOT_UID, so RootSquash (uid 0 mapped to the anonymous uid, Azure Files
+    nfs-root-squash) would change none of their access; the one root on the share is the CSI node plugin, which chmods
+    the share's root to mountPermissions (unset here: the driver's 0777) at every stage where the mode differs, and an
+    error fails the mount (azurefile-csi-driver nodeserver.go, chmodIfPermissionMismatch): squashed, that chmod is
+    the anonymous uid's. And rootSquash is not create-only (plan_diff's rules: no replacement of the share)."""
+    from offline.plan_diff.rules import rules as replacement_rules
+    from offline.pod_specs import pod_spec
+    share = any_plan.one("azure-native:storage:FileShare").inputs
+    if share["enabledProtocols"] != "NFS":
+        assert "rootSquash" not in share
+        return
+    assert share["rootSquash"] == "NoRootSquash"
+    pv = any_plan.one("kubernetes:core/v1:PersistentVolume").inputs["spec"]
+    assert "mountpermissions" not in {k.lower() for k in pv["csi"]["volumeAttributes"]}  # the driver chmods 0777
+    claim = any_plan.one("kubernetes:core/v1:PersistentVolumeClaim", "models-pvc").inputs["metadata"]["name"]
+    mounting = [spec for r in any_plan.kubernetes_objects() for spec in [pod_spec(r.inputs)] if spec and any(
+        (v.get("persistentVolumeClaim") or {}).get("claimName") == claim for v in spec.get("volumes", []))]
+    assert mounting  # the preload Job and the model servers
+    for spec in mounting:
+        for container in spec["containers"]:
+            sc = {**(spec.get("securityContext") or {}), **(container.get("securityContext") or {})}
+            assert sc.get("runAsUser") == NON_ROOT_UID and sc.get("runAsNonRoot") is True
+    rule = replacement_rules()["azureNative"]["types"]["azure-native:storage:FileShare"]
+    assert "rootSquash" not in rule["forceNew"] + rule["path"]
