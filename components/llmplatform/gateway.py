@@ -16,7 +16,8 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 from . import PACKAGE, azure_names
 from .azure_roles import NETWORK_CONTRIBUTOR, READER, builtin_role
 from .defaults import defaults_for
-from .checks import CLUSTER_SUBNET_FIELDS, after_check, check_shape, late_rules
+from .checks import CLUSTER_SUBNET_FIELDS, after_check, awaited, check_shape, late_rules
+from .errors import LateInputError
 from .handles import ClusterHandle, RouteTarget, field
 from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
 
@@ -166,6 +167,15 @@ def llmd_url(address: str, tls_hostname: Optional[str]) -> str:
     return f"https://{tls_hostname}:{LLMD_TLS_PORT}" if tls_hostname else f"http://{address}:{LLMD_PORT}"
 
 
+def _no_principal(name: str) -> Any:
+    """The refusal of a cluster handle whose identity resolved to nothing after the address grants were built (the
+    handle, or its field, was an output): Azure refuses a role assignment without a principal at deploy time."""
+    path = "cluster.identity_principal_id"
+    why = ("resolved to nothing; give the cluster identity's principal ID (AksCluster's handle carries it), or a "
+           "handle without the field (then grant that identity Network Contributor on the public IP by hand)")
+    raise LateInputError(f"GatewayAccess {name}: {path}: {why}", [(path, why)])
+
+
 class GatewayAccess(pulumi.ComponentResource):
     """The Kubernetes Gateway API served by Istio (gateway controller only, no sidecars): an internal Gateway on a
     private Azure load balancer and an external one on a static public IP, gateway pods on CPU nodes, optional
@@ -301,7 +311,10 @@ class GatewayAccess(pulumi.ComponentResource):
         the address alone. None when the cluster handle does not name its identity (a handle built by hand)."""
         if isinstance(cluster, Mapping) and "identity_principal_id" not in cluster:
             return []
-        principal = field(cluster, "identity_principal_id", None)  # an output handle: known once it resolves
+        # an output (the handle, or the field): known once it resolves; the grants are built by then
+        principal = field(cluster, "identity_principal_id", None)
+        if isinstance(principal, pulumi.Output):
+            principal = awaited(principal.apply(lambda p: p or _no_principal(name)))
         group = pip.id.apply(lambda i: i.split("/providers/")[0])
         return [authorization.RoleAssignment(
                     f"{name}-{suffix}", principal_id=principal,

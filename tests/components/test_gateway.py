@@ -262,6 +262,39 @@ def test_a_cluster_handle_without_its_identity_gets_no_address_grant():
     assert plan.of_type("azure-native:network:PublicIPAddress") and not plan.of_type(ROLE_ASSIGNMENT)
 
 
+
+def _external_gateway(cluster):
+    return llmplatform.GatewayAccess("gw", {"cluster": cluster, "external": True}, provider_opts())
+
+
+def test_an_output_cluster_handle_that_names_its_identity_grants_it_the_address():
+    """A handle another language or a stack reference hands over is one output: the grants are built before it
+    resolves, and take the principal it carries."""
+    import pulumi
+    handle = {**cluster_handle(), "identity_principal_id": "44444444-4444-4444-4444-444444444444"}
+    plan = offline.run_function(lambda: _external_gateway(pulumi.Output.from_input(handle)))
+    grants = plan.of_type(ROLE_ASSIGNMENT)
+    assert len(grants) == 2 and {g.inputs.get("principalId") for g in grants} == {handle["identity_principal_id"]}
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["handle-an-output", "field-an-output"])
+def test_an_output_cluster_identity_that_resolves_to_nothing_is_refused_not_granted_to_no_one(whole):
+    """The grants were built while the handle (or its field) was an output; one that resolves without a principal
+    was registered as a role assignment with none, which Azure refuses at deploy time (principalId is required):
+    refused in the late checks' words, naming the field and both ways out."""
+    import pulumi
+    from llmplatform.testing import ProgramError
+    def cluster():  # outputs are made in the program's loop
+        if whole:
+            return pulumi.Output.from_input(cluster_handle())  # no identity_principal_id in it
+        return {**cluster_handle(), "identity_principal_id": pulumi.Output.from_input("")}
+    with pytest.raises(ProgramError) as error:
+        offline.run_function(lambda: _external_gateway(cluster()))
+    message = str(error.value)
+    assert message.startswith("GatewayAccess gw: cluster.identity_principal_id: resolved to nothing; give the "
+                              "cluster identity's principal ID"), message
+    assert "Traceback" not in message and "by hand" in message
+
 # ---- Pod Security in istio-system ---------------------------------------------------------------------------------
 
 def test_the_istiod_transcription_matches_the_pinned_template():
