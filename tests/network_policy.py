@@ -144,7 +144,8 @@ def keda_http_pod_labels(component: str, release: str = "keda-add-ons-http") -> 
     assert sections["keda-http-add-on.chart"] == [
         '{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}']
     scalars = {"{{ .Chart.Name }}": chart["name"], "{{ .Release.Service }}": "Helm", "{{ .Release.Name }}": release,
-               "{{ .Values.images.tag | default .Chart.AppVersion }}": values["images"].get("tag") or chart["appVersion"],
+               "{{ .Values.images.tag | default .Chart.AppVersion }}":
+                   values["images"].get("tag") or chart["appVersion"],
                '{{ include "keda-http-add-on.chart" . }}': chart_label}
 
     def render(section: str) -> list[str]:

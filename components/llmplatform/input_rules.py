@@ -580,7 +580,8 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
         for var, secret in sorted(secret_env.items()):
             if secret == admin_url:
                 r.add(f"secret_env[{var!r}]", secret, f"a Key Vault secret other than "
-                      f"{r.ref('admin_database_url_secret')} (the administrator's URL: only the bootstrap Job reads it)")
+                      f"{r.ref('admin_database_url_secret')} (the administrator's URL: only the bootstrap Job "
+                      "reads it)")
     r.text("secret_key_secret", names.key_vault_secret)
     low = r.whole("replicas", 1, 50)
     high = r.whole("max_replicas", 1, 50)

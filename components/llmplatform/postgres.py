@@ -167,9 +167,9 @@ class PostgresServer(pulumi.ComponentResource):
                 object_id=entra_admin["object_id"], principal_name=entra_admin["display_name"],
                 principal_type=pg.PrincipalType.GROUP, tenant_id=field(args["key_vault"], "tenant_id"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=previous))]
-        database = pg.Database(f"{name}-db", database_name=database_name, server_name=server.name, resource_group_name=rg,
-                    charset="UTF8", collation="en_US.utf8",
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=previous))
+        database = pg.Database(f"{name}-db", database_name=database_name, server_name=server.name,
+                               resource_group_name=rg, charset="UTF8", collation="en_US.utf8",
+                               opts=pulumi.ResourceOptions(parent=self, depends_on=previous))
 
         vault = args["key_vault"]
         password_secret = args.get("admin_password_secret") or secret_name(name, "admin-password")

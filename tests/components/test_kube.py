@@ -163,7 +163,8 @@ def test_every_workload_reaches_what_it_is_configured_to_call_and_not_the_node_m
             for what, source, peer, port in (
                     ("picker -> API server", epp, API_SERVER, 443), ("picker -> vLLM metrics", epp, vllm, VLLM_PORT),
                     ("pool gateway -> istiod", gateway, Pod("istio-system", {"app": "istiod"}), 15012),
-                    ("pool gateway -> picker", gateway, epp, EPP_PORT), ("pool gateway -> vLLM", gateway, vllm, VLLM_PORT)):
+                    ("pool gateway -> picker", gateway, epp, EPP_PORT),
+                    ("pool gateway -> vLLM", gateway, vllm, VLLM_PORT)):
                 if not allowed(cluster.policies, "Egress", source, peer, port, cluster.namespaces):
                     problems.append(f"{namespace}: {what} is denied")
             pods = [*pods, ("llmd-epp", epp, {"containers": []}), ("pool-gateway", gateway, {"containers": []})]
