@@ -242,6 +242,19 @@ def awaited(check: pulumi.Output[Any]) -> pulumi.Output[Any]:
     return check
 
 
+def given_once_resolved(words: str, path: str, value: pulumi.Output[Any], wanted: str) -> pulumi.Output[Any]:
+    """`value`, refused once it resolves to nothing or to an empty value: an output the component already built
+    from as given (a role assignment, a grant) and cannot leave out now. In the late checks' words, "<words>: <path>:
+    resolved to nothing; give <wanted>", as a LateInputError; awaited by the Construct that made it."""
+    def check(resolved: Any) -> Any:
+        if resolved is None or _empty(resolved):
+            why = (f"resolved to {'nothing' if resolved is None else f'an empty value ({resolved!r})'}; "
+                   f"give {wanted}")
+            raise LateInputError(f"{words}: {path}: {why}", [(path, why)])
+        return resolved
+    return awaited(value.apply(check))
+
+
 def _late(words: str, value: Any, annotation: Any, required: bool, path: str,
           rule: Optional[Callable[[Any], Optional[str]]] = None, wanted: Optional[str] = None,
           recheck: Optional[Recheck] = None, wanted_if_empty: Optional[str] = None) -> Any:

@@ -16,8 +16,7 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 from . import PACKAGE, azure_names
 from .azure_roles import NETWORK_CONTRIBUTOR, READER, builtin_role
 from .defaults import defaults_for
-from .checks import CLUSTER_SUBNET_FIELDS, after_check, awaited, check_shape, late_rules
-from .errors import LateInputError
+from .checks import CLUSTER_SUBNET_FIELDS, after_check, check_shape, given_once_resolved, late_rules
 from .handles import ClusterHandle, RouteTarget, field
 from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
 
@@ -167,15 +166,6 @@ def llmd_url(address: str, tls_hostname: Optional[str]) -> str:
     return f"https://{tls_hostname}:{LLMD_TLS_PORT}" if tls_hostname else f"http://{address}:{LLMD_PORT}"
 
 
-def _no_principal(name: str) -> Any:
-    """The refusal of a cluster handle whose identity resolved to nothing after the address grants were built (the
-    handle, or its field, was an output): Azure refuses a role assignment without a principal at deploy time."""
-    path = "cluster.identity_principal_id"
-    why = ("resolved to nothing; give the cluster identity's principal ID (AksCluster's handle carries it), or a "
-           "handle without the field (then grant that identity Network Contributor on the public IP by hand)")
-    raise LateInputError(f"GatewayAccess {name}: {path}: {why}", [(path, why)])
-
-
 class GatewayAccess(pulumi.ComponentResource):
     """The Kubernetes Gateway API served by Istio (gateway controller only, no sidecars): an internal Gateway on a
     private Azure load balancer and an external one on a static public IP, gateway pods on CPU nodes, optional
@@ -314,7 +304,10 @@ class GatewayAccess(pulumi.ComponentResource):
         # an output (the handle, or the field): known once it resolves; the grants are built by then
         principal = field(cluster, "identity_principal_id", None)
         if isinstance(principal, pulumi.Output):
-            principal = awaited(principal.apply(lambda p: p or _no_principal(name)))
+            principal = given_once_resolved(
+                f"GatewayAccess {name}", "cluster.identity_principal_id", principal,
+                "the cluster identity's principal ID (AksCluster's handle carries it), or a handle without the field "
+                "(then grant that identity Network Contributor on the public IP by hand)")
         group = pip.id.apply(lambda i: i.split("/providers/")[0])
         return [authorization.RoleAssignment(
                     f"{name}-{suffix}", principal_id=principal,

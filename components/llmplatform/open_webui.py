@@ -10,7 +10,7 @@ import pulumi_random as random
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import ENDPOINT_FIELDS, after_check, check_shape, fail, fail_when_known, late_rules
+from .checks import ENDPOINT_FIELDS, after_check, check_shape, fail, fail_when_known, given_once_resolved, late_rules
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
@@ -334,13 +334,19 @@ class OpenWebUi(pulumi.ComponentResource):
                                secret, after)
         for role, secret in reads:
             grant(role, secret)
-        # Whether the endpoint has a key is known now from a plain value; from an output (a handle another program
-        # or language hands over) only once it resolves: the grant is made then, on the output itself, so it still
-        # waits for the key's write (a preview that cannot resolve it does not show this grant).
+        # Whether the endpoint has a key is known now from a plain handle: a plain name, or an output of one (a
+        # gate's, which resolves once its write is done; a gate without a key hands a plain ""), granted now and
+        # refused if it resolves empty. From a handle that is one output (another program or language hands it
+        # over) only once it resolves: the grant is made then, on the output itself, so it still waits for the
+        # key's write (a preview that cannot resolve it does not show this grant).
         model_key = endpoint_key(a["endpoint"])
         if not has_output(model_key):
             if model_key:
                 grant("model-key", model_key)
+        elif isinstance(a["endpoint"], Mapping):
+            grant("model-key", given_once_resolved(f"OpenWebUi {name}", "endpoint.api_key_secret",
+                                                   pulumi.Output.from_input(model_key),
+                                                   "a Key Vault secret name, or leave it out"))
         else:
             pulumi.Output.from_input(model_key).apply(lambda key: grant("model-key", model_key) if key else None)
 

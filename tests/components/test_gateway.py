@@ -291,7 +291,8 @@ def test_an_output_cluster_identity_that_resolves_to_nothing_is_refused_not_gran
     with pytest.raises(ProgramError) as error:
         offline.run_function(lambda: _external_gateway(cluster()))
     message = str(error.value)
-    assert message.startswith("GatewayAccess gw: cluster.identity_principal_id: resolved to nothing; give the "
+    empty = "nothing" if whole else "an empty value ('')"
+    assert message.startswith(f"GatewayAccess gw: cluster.identity_principal_id: resolved to {empty}; give the "
                               "cluster identity's principal ID"), message
     assert "Traceback" not in message and "by hand" in message
 

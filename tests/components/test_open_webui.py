@@ -338,3 +338,27 @@ def test_an_endpoint_handed_over_as_an_output_is_granted_its_key_once_it_resolve
     assert grants[0] == grants[1]
     model_key = [scope for grant, scope in grants[1] if grant == "ui-open-webui-kv-model-key"]
     assert model_key == (["/vaults/kv1/secrets/model-key"] if key else []), grants[1]
+
+
+@pytest.mark.parametrize("key", ["model-key", ""])
+def test_an_endpoint_whose_key_name_is_an_output_is_granted_it_at_once_or_refused_empty(key):
+    """A gate hands its key's name out as an output that resolves once the key is written (a gate without a key
+    hands a plain ""): the UI's grant on it is registered with the rest, not inside an apply (where a preview that
+    cannot resolve it did not show it), and a name that resolves empty is refused in the late checks' words, not
+    granted on "<vault>/secrets/"."""
+    from llmplatform import OpenWebUi
+    from llmplatform.testing import ProgramError
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        args = REQUIRED["OpenWebUi"]()
+        args["endpoint"] = {**args["endpoint"], "api_key_secret": pulumi.Output.from_input(key)}
+        OpenWebUi("ui", args, provider_opts())
+    if not key:
+        with pytest.raises(ProgramError, match=r"^OpenWebUi ui: endpoint.api_key_secret: resolved to an empty value "
+                                               r"\(''\); give a Key Vault secret name, or leave it out"):
+            offline.run_function(program)
+        return
+    plan = offline.run_function(program)
+    grant = plan.one("azure-native:authorization:RoleAssignment", "ui-open-webui-kv-model-key")
+    assert grant.inputs["scope"] == "/vaults/kv1/secrets/model-key"
