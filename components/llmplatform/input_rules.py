@@ -624,8 +624,10 @@ def database_connections_rule(r: Rules, max_replicas: Optional[int]) -> None:
     server's compute size (postgres_options: Microsoft's table). A size the table leaves out is not judged."""
     sku = r.text("database_sku_name", postgres_options.any_sku_problem)
     workers = uvicorn_workers(r)
-    available = postgres_options.user_connections(sku) if sku else None
-    if available is None or max_replicas is None:
+    if not sku or max_replicas is None:
+        return
+    available = postgres_options.user_connections(sku)
+    if available is None:
         return
     need = webui_connections(max_replicas, workers)
     if need <= available:

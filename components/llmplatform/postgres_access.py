@@ -1,6 +1,7 @@
 """How a workload reaches the platform's PostgreSQL server: the connection URLs PostgresServer writes into Key Vault
-(TLS verified against Azure's root CAs, a file every client pod mounts), the application's own role, and the
-bootstrap that creates it. Pure (no Pulumi import): PostgresServer, OpenWebUi and their unit tests read it."""
+(TLS verified against Azure's root CAs, a file every client pod mounts), the application's own role, the bootstrap
+that creates it, and the connections Open-WebUI may hold (its pools' budget). Pure (no Pulumi import):
+PostgresServer, OpenWebUi, their rules and their unit tests read it."""
 import functools
 from importlib import resources
 from urllib.parse import quote
