@@ -133,7 +133,7 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
     return cast(InferenceStackArgs, _present({
         "cluster": cluster, "key_vault": vault, "model_volume": volume,
         "database_url_secret": database.database_url_secret,
-        "admin_database_url_secret": database.admin_database_url_secret,
+        "admin_database_url_secret": database.admin_database_url_secret, "database_sku_name": cfg.postgres.sku_name,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
         "keda": keda, "name_prefix": f"{cfg.prefix}-{cfg.environment}",
         "accelerator": inf.accelerator, "replicas": inf.replicas, "resources": _resources(inf.resources),
@@ -160,7 +160,7 @@ def llmd_webui_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHan
     return cast(OpenWebUiArgs, _present({
         "cluster": cluster, "key_vault": vault, "endpoint": llmd.endpoint,
         "database_url_secret": database.database_url_secret,
-        "admin_database_url_secret": database.admin_database_url_secret,
+        "admin_database_url_secret": database.admin_database_url_secret, "database_sku_name": cfg.postgres.sku_name,
         "route_target": gateway.route_target if gateway else None,
         "name_prefix": f"{cfg.prefix}-{cfg.environment}-llmd", "replicas": ui.replicas,
         "max_replicas": ui.max_replicas, "resources": _resources(ui.resources),

@@ -86,7 +86,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     key_vault_prod_checks(top, environment, key_vault)
     postgres_prod_checks(top, environment, postgres)
     inference_fit_checks(top, gpu, model_store, inference, cluster)
-    inference_stack_checks(top, inference, webui, gateway, autoscaling)
+    inference_stack_checks(top, inference, webui, gateway, autoscaling, postgres.sku_name)
     observability_prod_checks(top, environment, observability)
     autoscaling_cross_checks(top, environment, observability, autoscaling, inference)
     llmd_cross_checks(top, llmd, gpu, gateway)

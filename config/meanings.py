@@ -138,7 +138,9 @@ MEANING = {
                            "embedding-only.",
     "webui.enabled": "Deploy Open-WebUI (and its database).",
     "webui.replicas": "Replicas, the HPA's minimum (CPU 70 %).",
-    "webui.maxReplicas": "The HPA's maximum.",
+    "webui.maxReplicas": "The HPA's maximum. Each pod holds up to 7 PostgreSQL connections (a rolling update "
+                         "adds 25 % more pods): the worst case must fit `postgres.skuName`'s (35 on `Standard_B1ms`: "
+                         "at most 3).",
     "webui.resources.cpuRequest": "Open-WebUI's CPU request.",
     "webui.resources.cpuLimit": "Open-WebUI's CPU limit.",
     "webui.resources.memoryRequest": "Open-WebUI's memory request.",
@@ -164,7 +166,7 @@ MEANING = {
     "postgres.version": "PostgreSQL major version.",
     "postgres.tier": "Compute tier.",
     "postgres.skuName": "A size of that tier (`Standard_B…`, `Standard_D…`, `Standard_E…`; "
-                        "`config/data/`).",
+                        "`config/data/`). Its connection limit bounds `webui.maxReplicas`.",
     "postgres.storageSizeGb": "Initial storage; auto-grow is on.",
     "postgres.backupRetentionDays": "Days of point-in-time backups.",
     "postgres.geoRedundantBackup": "Backups copied to the paired region.",

@@ -18,6 +18,6 @@ WEBUI_RENAMED = {"webui_replicas": "replicas", "webui_max_replicas": "max_replic
                  "webui_admin_email": "admin_email", "webui_extra_env": "extra_env",
                  "webui_secret_env": "secret_env"}  # InferenceStack's webui_* inputs -> OpenWebUi's
 WEBUI_INPUTS = {**_same("route_target", "name_prefix", "database_url_secret", "admin_database_url_secret",
-                      "request_timeout_seconds"),
+                      "database_sku_name", "request_timeout_seconds"),
                 **WEBUI_RENAMED}
 PARTS = (("OllamaServer", OLLAMA_INPUTS), ("ApiGate", GATE_INPUTS), ("OpenWebUi", WEBUI_INPUTS))

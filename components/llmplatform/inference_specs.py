@@ -5,6 +5,8 @@ Kept apart from the component so they are unit-tested without Pulumi.
 import re
 from typing import Any, Optional
 
+from .postgres_access import webui_pool_env
+
 OLLAMA_PORT = 11434
 ROUTER_PORT = 8080
 WEBUI_PORT = 8080
@@ -173,13 +175,14 @@ def webui_env(api: str, model_url: Any, data_dir: str, migrations_switch: str,
     `model_url`, or an OpenAI-compatible API at `model_url` (its /v1 base), whose bearer key the start script exports
     from the CSI mount as OPENAI_API_KEY. An OpenAI connection turns persistent config off: Open-WebUI otherwise keeps
     the connection a first start saved in the database over the environment, so a database an earlier UI used would
-    keep pointing elsewhere. Replicas never migrate the schema (the migration Job does)."""
+    keep pointing elsewhere. Replicas never migrate the schema (the migration Job does). Its database pools are
+    sized explicitly (postgres_access.WEBUI_POOL_ENV), so its connections stay within what the server admits."""
     if api == "ollama":
         return {"OLLAMA_BASE_URL": model_url, "VECTOR_DB": "pgvector", "DATA_DIR": data_dir,
-                "ENABLE_OLLAMA_API": "true", migrations_switch: "false", **shared_state}
+                "ENABLE_OLLAMA_API": "true", migrations_switch: "false", **webui_pool_env(), **shared_state}
     return {"OPENAI_API_BASE_URL": model_url, "VECTOR_DB": "pgvector", "DATA_DIR": data_dir,
             "ENABLE_OPENAI_API": "true", "ENABLE_OLLAMA_API": "false", "ENABLE_PERSISTENT_CONFIG": "false",
-            migrations_switch: "false", **shared_state}
+            migrations_switch: "false", **webui_pool_env(), **shared_state}
 
 
 def per_pod_limit(rate_per_second: int, burst: int, replicas: int) -> tuple[int, int]:

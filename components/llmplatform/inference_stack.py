@@ -46,6 +46,9 @@ class InferenceStackArgs(TypedDict):
     admin_database_url_secret: NotRequired[pulumi.Input[str]]
     """Key Vault secret with the server administrator's URL (PostgresServer's `admin_database_url_secret`): Open-WebUI
     gets a role of its own, created by a bootstrap Job (OpenWebUi's input of that name) (default none)."""
+    database_sku_name: NotRequired[str]
+    """The PostgreSQL server's compute size (PostgresServer's `sku_name`): Open-WebUI's most connections must fit
+    what it admits (OpenWebUi's input of that name) (default none: not checked)."""
     gpu: NotRequired[pulumi.Input[GpuScheduling]]
     """GPU scheduling (GpuNodePool's `scheduling`); needed with accelerator gpu."""
     route_target: NotRequired[pulumi.Input[RouteTarget]]

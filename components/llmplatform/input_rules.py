@@ -28,7 +28,7 @@ from .llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, con
                          holds_requests_at_zero, image_is_pinned, managed_flags)
 from .networks import authorized_range_problem, cidr_or_none, internal_ip_problem, network_rules
 from .pins import parse_image
-from .postgres_access import APP_LOGIN
+from .postgres_access import APP_LOGIN, most_webui_replicas, webui_connections, webui_connections_text
 from .regions import azure_region, has_no_zones
 from .rules import (DURATION, EMAIL, GUID, HF_MODEL, HH_MM, HOSTNAME, KUBERNETES_VERSION,
                     PROMETHEUS_DURATION, UTC_OFFSET, Found, Problem, Rules, is_output, known, pattern, resources_rules)
@@ -600,7 +600,49 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     r.choice("default_user_role", WEBUI_USER_ROLES)
     r.text("admin_email", EMAIL)
     webui_env_rules(r)
+    database_connections_rule(r, high)
     return r.problems
+
+
+def uvicorn_workers(r: Rules) -> int:
+    """The server processes in one Open-WebUI pod, each with its own database pools: extra_env's UVICORN_WORKERS,
+    which start.sh hands to `uvicorn --workers` (1 unset)."""
+    env = r.given("extra_env")
+    value = env.get("UVICORN_WORKERS") if isinstance(env, Mapping) else None
+    if value is None:
+        return 1
+    if isinstance(value, str) and re.fullmatch(r"[1-9][0-9]{0,3}", value):
+        return int(value)
+    r.add("extra_env['UVICORN_WORKERS']", value, "a whole number from 1 to 9999 (start.sh hands it to uvicorn's "
+                                                 "--workers)")
+    return 1
+
+
+def database_connections_rule(r: Rules, max_replicas: Optional[int]) -> None:
+    """Open-WebUI's most connections (postgres_access.webui_connections: every pod at the HPA's maximum and a
+    rollout's extra ones with full pools, its Jobs, the administrator's room) within the user connections of the
+    server's compute size (postgres_options: Microsoft's table). A size the table leaves out is not judged."""
+    sku = r.text("database_sku_name", postgres_options.any_sku_problem)
+    workers = uvicorn_workers(r)
+    if not sku or max_replicas is None:
+        return
+    available = postgres_options.user_connections(sku)
+    if available is None:
+        return
+    need = webui_connections(max_replicas, workers)
+    if need <= available:
+        return
+    most, size = most_webui_replicas(available, workers), r.ref("database_sku_name")
+    tier = postgres_options.sku_tier(sku)
+    larger = postgres_options.smallest_size_for(tier, need) if tier else None
+    fewer = f"at most {most} with {size} {sku}" if most else f"no replica count fits {size} {sku}"
+    bigger = f"a larger {size} ({larger}: {postgres_options.user_connections(larger)} user connections)" if larger \
+        else f"a larger {size}"
+    workers_text = f", or fewer UVICORN_WORKERS in {r.ref('extra_env')} ({workers})" if workers > 1 else ""
+    r.add("max_replicas", max_replicas,
+          f"{fewer}, or {bigger}{workers_text}: Open-WebUI may hold {webui_connections_text(max_replicas, workers)} "
+          f"connections, and {sku} admits {available} (its {postgres_options.max_connections(sku)} max_connections "
+          f"less the {postgres_options.reserved_connections()} Azure reserves)")
 
 
 _REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")

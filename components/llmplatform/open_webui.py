@@ -56,6 +56,11 @@ class OpenWebUiArgs(TypedDict):
     `admin_database_url_secret`): a Job signed in with it creates the role database_url_secret names, makes it the
     database's owner and creates pgvector, before the schema migration; only that Job's identity reads it (default
     none: the role exists already)."""
+    database_sku_name: NotRequired[str]
+    """The PostgreSQL server's compute size (PostgresServer's `sku_name`, e.g. Standard_B1ms): the UI's most
+    connections (every pod at max_replicas and a rolling update's extra ones with full pools, its Jobs, room for the
+    administrator) must fit the connections that size admits, as Microsoft's table states them (default none: not
+    checked; a size the table leaves out is not judged)."""
     namespace: NotRequired[pulumi.Input[str]]
     """Namespace to run in (default: the endpoint's)."""
     route_target: NotRequired[pulumi.Input[RouteTarget]]

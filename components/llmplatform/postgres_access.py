@@ -1,6 +1,7 @@
 """How a workload reaches the platform's PostgreSQL server: the connection URLs PostgresServer writes into Key Vault
-(TLS verified against Azure's root CAs, a file every client pod mounts), the application's own role, and the
-bootstrap that creates it. Pure (no Pulumi import): PostgresServer, OpenWebUi and their unit tests read it."""
+(TLS verified against Azure's root CAs, a file every client pod mounts), the application's own role, the bootstrap
+that creates it, and the connections Open-WebUI may hold (its pools' budget). Pure (no Pulumi import):
+PostgresServer, OpenWebUi, their rules and their unit tests read it."""
 import functools
 from importlib import resources
 from urllib.parse import quote
@@ -98,3 +99,67 @@ def bootstrap_command(secrets_dir: str) -> list[str]:
     """The bootstrap container's command: Python runs the script ($0, never shell text), the CSI mount and the two
     URL files its arguments."""
     return ["/bin/sh", "-c", 'exec python -c "$0" "$@"', BOOTSTRAP_SCRIPT, secrets_dir, ADMIN_URL_FILE, APP_URL_FILE]
+
+
+# Open-WebUI 0.11.0 opens three SQLAlchemy engines to its database in every server process (uvicorn worker): a sync
+# engine (startup, config, health checks) and an async one (every request), both sized by DATABASE_POOL_*
+# (backend/open_webui/env.py 302-324; internal/db.py 315-329 and 388-408), and pgvector's, sized by PGVECTOR_POOL_*,
+# on PGVECTOR_DB_URL, which defaults to DATABASE_URL (config.py 638 and 662-698; retrieval/vector/dbs/pgvector.py
+# 94-108). Left unset, each is SQLAlchemy's QueuePool default, 5 kept + 10 overflow: 45 connections a pod. A size of
+# 0 would be NullPool, a connection per checkout with no bound at all. The pods' budget, set explicitly: the async
+# engine's pool is the one requests wait on (DATABASE_POOL_TIMEOUT s, then an error), pgvector's serves retrieval's
+# short queries. Timeout and recycle are upstream's defaults, written out so the budget reads whole here.
+WEBUI_POOL_ENV = {"DATABASE_POOL_SIZE": 2, "DATABASE_POOL_MAX_OVERFLOW": 1, "DATABASE_POOL_TIMEOUT": 30,
+                  "DATABASE_POOL_RECYCLE": 3600, "PGVECTOR_POOL_SIZE": 1, "PGVECTOR_POOL_MAX_OVERFLOW": 0,
+                  "PGVECTOR_POOL_TIMEOUT": 30, "PGVECTOR_POOL_RECYCLE": 3600}
+WEBUI_ENGINES = (("the sync engine", "DATABASE_POOL"), ("the async engine", "DATABASE_POOL"),
+                 ("pgvector's", "PGVECTOR_POOL"))
+# The two Jobs of OpenWebUi that connect, one connection each: the role bootstrap (BOOTSTRAP_SCRIPT's one connect)
+# and the schema migration (Alembic with NullPool, one connection: migrations/env.py). And room for the
+# administrator's own sessions (psql, pg_dump) beside the UI: the server's reserved slots are Azure's.
+JOB_CONNECTIONS = 2
+ADMIN_CONNECTIONS = 3
+
+
+def webui_pool_env() -> dict[str, str]:
+    """Open-WebUI's pool settings, as its environment."""
+    return {name: str(value) for name, value in WEBUI_POOL_ENV.items()}
+
+
+def connections_per_pod(workers: int = 1) -> int:
+    """The most connections one Open-WebUI pod holds: each of its `workers` processes fills every engine's pool and
+    overflow."""
+    per_process = sum(WEBUI_POOL_ENV[f"{pool}_SIZE"] + WEBUI_POOL_ENV[f"{pool}_MAX_OVERFLOW"]
+                      for _, pool in WEBUI_ENGINES)
+    return workers * per_process
+
+
+def rollout_pods(replicas: int) -> int:
+    """Pods of a Deployment of `replicas` during a rolling update: Kubernetes' default maxSurge, 25 % rounded up,
+    starts that many more before old ones stop."""
+    return replicas + -(-replicas // 4)
+
+
+def webui_connections(max_replicas: int, workers: int = 1) -> int:
+    """The most connections Open-WebUI takes from its server: every pod at the HPA's maximum and a rollout's extra
+    ones full, its Jobs, and the administrator's room."""
+    return rollout_pods(max_replicas) * connections_per_pod(workers) + JOB_CONNECTIONS + ADMIN_CONNECTIONS
+
+
+def most_webui_replicas(available: int, workers: int = 1) -> int:
+    """The highest HPA maximum whose worst case fits `available` connections (0: not even one replica)."""
+    replicas = 0
+    while webui_connections(replicas + 1, workers) <= available:
+        replicas += 1
+    return replicas
+
+
+def webui_connections_text(max_replicas: int, workers: int = 1) -> str:
+    """How webui_connections adds up, in words."""
+    pools = ", ".join(f"{engine} {pool}_SIZE {WEBUI_POOL_ENV[pool + '_SIZE']} + {pool}_MAX_OVERFLOW "
+                      f"{WEBUI_POOL_ENV[pool + '_MAX_OVERFLOW']}" for engine, pool in WEBUI_ENGINES)
+    surge = rollout_pods(max_replicas) - max_replicas
+    return (f"({max_replicas} replicas + {surge} more during a rolling update) x {connections_per_pod(workers)} per "
+            f"pod ({pools}; in {workers} uvicorn worker{'s' if workers != 1 else ''}) + {JOB_CONNECTIONS} for the "
+            f"bootstrap and migration Jobs + {ADMIN_CONNECTIONS} for the administrator = "
+            f"{webui_connections(max_replicas, workers)}")

@@ -1,6 +1,6 @@
 """What Azure Database for PostgreSQL flexible server takes, from `data/postgres_flexible.json` (shipped in the
 package, with its sources): each tier's compute size family, Premium SSD's storage sizes, the administrator logins
-Azure reserves. Pure (no Pulumi import): PostgresServer's rules and their unit tests read it."""
+Azure reserves, each size's default connection limit. Pure (no Pulumi import): PostgresServer's rules and their unit tests read it."""
 import functools
 import json
 import re
@@ -43,3 +43,30 @@ def admin_login_problem(login: str) -> Optional[str]:
         return (f"a login other than {', '.join(spec['reserved_admin_logins'])} and not starting with "
                 f"{spec['reserved_admin_login_prefix']} (Azure reserves them)")
     return None
+
+
+def user_connections(sku_name: str) -> Optional[int]:
+    """The connections a server of compute size `sku_name` admits for users: its default max_connections less the
+    ones Azure reserves for replication and monitoring (None for a size Microsoft's table leaves out)."""
+    spec = _spec()
+    table = {name.lower(): count for name, count in spec["max_connections"].items()}
+    total = table.get(sku_name.lower())
+    return None if total is None else total - reserved_connections()
+
+
+def reserved_connections() -> int:
+    """The connections Azure keeps for replication and monitoring (reserved + superuser_reserved_connections)."""
+    return int(_spec()["reserved_connections"])
+
+
+def max_connections(sku_name: str) -> Optional[int]:
+    """The default max_connections of a server created at compute size `sku_name` (None when not in the table)."""
+    found = user_connections(sku_name)
+    return None if found is None else found + reserved_connections()
+
+
+def smallest_size_for(tier: str, connections: int) -> Optional[str]:
+    """The tier's size with the fewest user connections that still admits `connections` (None: none does)."""
+    fits = [(user_connections(name) or 0, name) for name in _spec()["max_connections"]
+            if sku_tier(name) == tier and (user_connections(name) or 0) >= connections]
+    return min(fits)[1] if fits else None

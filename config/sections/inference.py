@@ -107,9 +107,10 @@ def warm_model_checks(r: Reader, inf: InferenceConfig, store: ModelStoreConfig) 
 
 
 def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw: GatewayConfig,
-                           scaling: AutoscalingConfig) -> None:
+                           scaling: AutoscalingConfig, database_sku_name: str) -> None:
     """InferenceStack's rules (its Ollama, API gate and Open-WebUI parts) on the stack's inference, webui, gateway
-    and autoscaling values, named by their stack keys; and GatewayAccess's on the gateway's."""
+    and autoscaling values, and the database's size Open-WebUI's connections must fit (postgres.skuName), named by
+    their stack keys; and GatewayAccess's on the gateway's."""
     args = {"accelerator": inf.accelerator, "replicas": inf.replicas, "resources": asdict(inf.resources),
             "gpus_per_replica": inf.gpus_per_replica, "num_parallel": inf.num_parallel, "keep_alive": inf.keep_alive,
             "max_loaded_models": inf.max_loaded_models,
@@ -123,7 +124,7 @@ def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw
                     webui_uploads_tier=web.uploads_tier, webui_model_access=web.model_access,
                     webui_enable_signup=web.enable_signup, webui_default_user_role=web.default_user_role,
                     webui_admin_email=web.admin_email, webui_extra_env=web.extra_env,
-                    webui_secret_env=web.secret_env)
+                    webui_secret_env=web.secret_env, database_sku_name=database_sku_name)
     renames = {k: f"inference.{component_rules.camel(k)}" for k in
                ("accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
                 "max_loaded_models", "warm_model")}
@@ -133,9 +134,11 @@ def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw
     renames.update({k: f"gateway.{component_rules.camel(k)}" for k in
                     ("rate_limit_per_second", "rate_limit_burst", "request_timeout_seconds")})
     renames["cold_start_timeout_seconds"] = "autoscaling.coldStartTimeoutSeconds"
-    # gpu and the database are wired by the program from gpu.enabled and postgres (their stack rules say so)
+    renames["database_sku_name"] = "postgres.skuName"
+    # gpu and the database are wired by the program from gpu.enabled and postgres (their stack rules say so, and
+    # PostgresServer's what postgres.skuName may be)
     component_rules.check(r, "InferenceStack", args, component_rules.keys("", renames),
-                          skip=("gpu", "database_url_secret"))
+                          skip=("gpu", "database_url_secret", "database_sku_name"))
     if gw.mode != "none":
         component_rules.check(r, "GatewayAccess", {"replicas": gw.replicas}, component_rules.keys("gateway"))
 

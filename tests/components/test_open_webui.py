@@ -79,6 +79,21 @@ def test_open_webui_is_stateless_on_postgres_with_secrets_from_key_vault(dev, pr
     assert federation["audiences"] == ["api://AzureADTokenExchange"]
 
 
+def test_open_webuis_pods_hold_the_connections_the_stack_was_checked_against(dev, prod):
+    """Every pool Open-WebUI 0.11.0 opens is sized in the pod's environment (upstream's defaults would be 45 a pod),
+    and the HPA's maximum is the one the config's rule counted against the server's size."""
+    from llmplatform.postgres_access import connections_per_pod, webui_connections
+    from llmplatform.postgres_options import user_connections
+    from tests.components.test_database_connections import engine_limits
+    for stack in (dev, prod):
+        sku = stack.one("azure-native:dbforpostgresql:Server").inputs["sku"]["name"]
+        env = {e["name"]: e.get("value") for e in deployment(stack, "open-webui")["spec"]["template"]["spec"]
+               ["containers"][0]["env"]}
+        assert sum(engine_limits(env)) == connections_per_pod() and "UVICORN_WORKERS" not in env
+        top = stack.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler").inputs["spec"]["maxReplicas"]
+        assert webui_connections(top) <= user_connections(sku)
+
+
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_one_job_migrates_open_webuis_schema_and_the_replicas_wait_for_it(name):
     plan = variant(name)

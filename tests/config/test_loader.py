@@ -54,6 +54,9 @@ BAD_CONFIGS = [
     ("dev", {"network": {"dnsServiceIp": 10}}, "network.dnsServiceIp '10' is invalid; allowed: an IPv4 address"),
     ("dev", {"network": {"dnsServiceIp": "10.0.0.10"}}, "network.dnsServiceIp '10.0.0.10' is invalid; allowed: an address inside network.serviceCidr (172.16.0.0/16),"),
     ("dev", {"modelStore": {"sizeGib": 50}}, "modelStore.sizeGib 50 is invalid; allowed: a whole number from 100 to 102400"),
+    # Open-WebUI's most connections (4 + 1 rolling-update pods x 7, its Jobs, the admin's room) past the 35 a B1ms admits
+    ("dev", {"webui": {"maxReplicas": 4}}, "webui.maxReplicas 4 is invalid; allowed: at most 3 with postgres.skuName Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections): Open-WebUI may hold (4 replicas + 1 more during a rolling update) x 7 per pod"),
+    ("dev", {"webui": {"extraEnv": {"UVICORN_WORKERS": 2}}}, "webui.maxReplicas 3 is invalid; allowed: at most 1 with postgres.skuName Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections), or fewer UVICORN_WORKERS in webui.extraEnv (2)"),
     ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "modelStore.models[1] 'llama9:70b' is not in the model catalogue (config/data/ollama_models.json: tinyllama,"),
     ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "declare its download size: {name: llama9:70b, sizeGib: <GiB>}"),
     # an untagged library name whose `latest` no source gave: refused with the tags the catalogue knows
@@ -443,6 +446,10 @@ FILE_CASES = [
     (":prefix", DEV + "  ':prefix': llmq\n", f"config key ':prefix' has no namespace; write it as '{P}:prefix'"),
     ("misspelt-namespace", DEV + "  aks-llm-platfrom:prefix: llmq\n", "namespace 'aks-llm-platfrom'"),
     ("duplicate-key", DEV + f"  {P}:gpu:\n    maxCount: 3\n", "appears twice"),
+    # the stack file users edit: more UI replicas than the dev server's connections hold
+    ("webui-outgrows-postgres", DEV.replace("    uploadsSizeGib: 10\n", "    uploadsSizeGib: 10\n    maxReplicas: 5\n", 1),
+     "webui.maxReplicas 5 is invalid; allowed: at most 3 with postgres.skuName Standard_B1ms, or a larger "
+     "postgres.skuName (Standard_B2s: 414 user connections)"),
     ("duplicate-nested", DEV.replace("    minCount: 0\n", "    minCount: 0\n    minCount: 1\n", 1), "appears twice"),
     ("yes-boolean", DEV + f"  {P}:protectStatefulResources: yes\n", "protectStatefulResources"),
     ("on-boolean", DEV.replace("    enabled: true\n", "    enabled: on\n", 1), "gpu.enabled"),
@@ -524,6 +531,14 @@ def test_whole_numbers_the_cli_types_are_taken_where_a_string_is_expected():
     assert raw["postgres"]["version"] == 17 and raw["cluster"]["zones"] == [1]  # what the CLI would have stored
     cfg = parse_config(raw, P, "dev")
     assert (cfg.postgres.version, cfg.cluster.zones, cfg.inference.resources.cpu_limit) == ("17", ("1",), "4")
+
+
+def test_a_larger_server_takes_more_ui_replicas():
+    """The refusal's way out works: the size it names admits the replicas (and prod's General Purpose server its 6)."""
+    cfg = parse_config(stack_raw("dev", {"webui": {"maxReplicas": 5}, "postgres": {"skuName": "Standard_B2s"}}),
+                       "p", "dev")
+    assert (cfg.webui.max_replicas, cfg.postgres.sku_name) == (5, "Standard_B2s")
+    assert parse_config(stack_raw("prod"), "p", "prod").webui.max_replicas == 6
 
 
 def test_the_catalogue_covers_at_least_80_cases():
