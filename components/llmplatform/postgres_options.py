@@ -1,6 +1,7 @@
 """What Azure Database for PostgreSQL flexible server takes, from `data/postgres_flexible.json` (shipped in the
 package, with its sources): each tier's compute size family, Premium SSD's storage sizes, the administrator logins
-Azure reserves, each size's default connection limit. Pure (no Pulumi import): PostgresServer's rules and their unit tests read it."""
+Azure reserves, each size's default connection limit. Pure (no Pulumi import): PostgresServer's rules and their unit
+tests read it."""
 import functools
 import json
 import re

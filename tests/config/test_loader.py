@@ -54,9 +54,14 @@ BAD_CONFIGS = [
     ("dev", {"network": {"dnsServiceIp": 10}}, "network.dnsServiceIp '10' is invalid; allowed: an IPv4 address"),
     ("dev", {"network": {"dnsServiceIp": "10.0.0.10"}}, "network.dnsServiceIp '10.0.0.10' is invalid; allowed: an address inside network.serviceCidr (172.16.0.0/16),"),
     ("dev", {"modelStore": {"sizeGib": 50}}, "modelStore.sizeGib 50 is invalid; allowed: a whole number from 100 to 102400"),
-    # Open-WebUI's most connections (4 + 1 rolling-update pods x 7, its Jobs, the admin's room) past the 35 a B1ms admits
-    ("dev", {"webui": {"maxReplicas": 4}}, "webui.maxReplicas 4 is invalid; allowed: at most 3 with postgres.skuName Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections): Open-WebUI may hold (4 replicas + 1 more during a rolling update) x 7 per pod"),
-    ("dev", {"webui": {"extraEnv": {"UVICORN_WORKERS": 2}}}, "webui.maxReplicas 3 is invalid; allowed: at most 1 with postgres.skuName Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections), or fewer UVICORN_WORKERS in webui.extraEnv (2)"),
+    # Open-WebUI's most connections (4 + 1 rolling-update pods x 7, its Jobs, the admin's room) past the 35 a B1ms
+    # admits
+    ("dev", {"webui": {"maxReplicas": 4}}, "webui.maxReplicas 4 is invalid; allowed: at most 3 with postgres.skuName "
+     "Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections): Open-WebUI may hold (4 "
+     "replicas + 1 more during a rolling update) x 7 per pod"),
+    ("dev", {"webui": {"extraEnv": {"UVICORN_WORKERS": 2}}}, "webui.maxReplicas 3 is invalid; allowed: at most 1 "
+     "with postgres.skuName Standard_B1ms, or a larger postgres.skuName (Standard_B2s: 414 user connections), or "
+     "fewer UVICORN_WORKERS in webui.extraEnv (2)"),
     ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "modelStore.models[1] 'llama9:70b' is not in the model catalogue (config/data/ollama_models.json: tinyllama,"),
     ("dev", {"modelStore": {"models": ["tinyllama", "llama9:70b"]}}, "declare its download size: {name: llama9:70b, sizeGib: <GiB>}"),
     # an untagged library name whose `latest` no source gave: refused with the tags the catalogue knows
@@ -447,7 +452,8 @@ FILE_CASES = [
     ("misspelt-namespace", DEV + "  aks-llm-platfrom:prefix: llmq\n", "namespace 'aks-llm-platfrom'"),
     ("duplicate-key", DEV + f"  {P}:gpu:\n    maxCount: 3\n", "appears twice"),
     # the stack file users edit: more UI replicas than the dev server's connections hold
-    ("webui-outgrows-postgres", DEV.replace("    uploadsSizeGib: 10\n", "    uploadsSizeGib: 10\n    maxReplicas: 5\n", 1),
+    ("webui-outgrows-postgres",
+     DEV.replace("    uploadsSizeGib: 10\n", "    uploadsSizeGib: 10\n    maxReplicas: 5\n", 1),
      "webui.maxReplicas 5 is invalid; allowed: at most 3 with postgres.skuName Standard_B1ms, or a larger "
      "postgres.skuName (Standard_B2s: 414 user connections)"),
     ("duplicate-nested", DEV.replace("    minCount: 0\n", "    minCount: 0\n    minCount: 1\n", 1), "appears twice"),
