@@ -354,3 +354,24 @@ def test_a_component_with_one_clusters_handle_and_anothers_provider_is_refused(c
             "identity's issuer) but sends its Kubernetes objects to cluster aks-b (its provider)"
             in str(refused.value)), str(refused.value)
     assert run(lambda: program("a")).resources
+
+
+def test_the_plugins_skip_the_alias_urns_only_behind_a_monitor_that_takes_alias_specs():
+    """The plugin processes the stand-in engine starts skip the same alias URNs (offline/plugin_site/sitecustomize.py):
+    their monitor must list alias specs as the SDK reads it at start, and the skip must leave each alias as given."""
+    import runpy
+    from pulumi import resource as sdk_resource
+    from pulumi.runtime.proto import resource_pb2
+    from offline import plugin_host
+
+    stub = plugin_host.MonitorStub("p", "s")
+    assert resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS in stub.GetDeploymentInfo(None, None).supportedFeatures
+    original, threshold = sdk_resource.collapse_alias_to_urn, gc.get_threshold()
+    try:
+        runpy.run_path(str(plugin_host.PLUGIN_SITE / "sitecustomize.py"))
+        alias = pulumi.Alias(name="old")
+        assert sdk_resource.collapse_alias_to_urn is not original
+        assert sdk_resource.collapse_alias_to_urn(alias, "n", "t", None) is alias
+    finally:
+        sdk_resource.collapse_alias_to_urn = original
+        gc.set_threshold(*threshold)  # the sitecustomize raised it for plugins; this process keeps its own
