@@ -202,6 +202,10 @@ class KedaEndpoints(TypedDict):
     """host:port of the HTTP add-on's external scaler."""
     prometheus_url: pulumi.Input[str]
     """In-cluster Prometheus, for Prometheus triggers."""
+    interceptor_pod_labels: NotRequired[pulumi.Input[dict[str, str]]]
+    """Labels of the interceptor's pods, which a model server's NetworkPolicy admits and a client namespace's opens
+    the proxy port on (default the keda-add-ons-http chart's, with Observability's release name: a KEDA installed
+    otherwise gives its own)."""
 
 
 class MonitoringHandle(TypedDict):

@@ -190,8 +190,8 @@ def disruption_budget(resource_name: str, name: str, namespace: pulumi.Input[str
         opts=opts)
 
 
-def allow_ingress(resource_name: str, name: pulumi.Input[str], namespace: pulumi.Input[str], target: dict[str, str],
-                  port: pulumi.Input[int],
+def allow_ingress(resource_name: str, name: pulumi.Input[str], namespace: pulumi.Input[str],
+                  target: pulumi.Input[dict[str, str]], port: pulumi.Input[int],
                   sources: list[k8s.networking.v1.NetworkPolicyPeerArgs],
                   opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
     return k8s.networking.v1.NetworkPolicy(

@@ -95,6 +95,12 @@ class ObservabilityArgs(TypedDict):
     """Azure tags."""
 
 
+def interceptor_pod_labels(keda: Any) -> pulumi.Input[dict[str, str]]:
+    """The labels of the interceptor pods of `keda` (a KedaEndpoints): its own, else those Observability's release
+    gives them."""
+    return field(keda, "interceptor_pod_labels", INTERCEPTOR_POD_LABELS)
+
+
 def interceptor_clients(resource_name: str, keda: Any, namespace: pulumi.Input[str], apps: list[str],
                         opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
     """Let the pods of `namespace` named one of `apps` (app.kubernetes.io/name) call the KEDA HTTP interceptor's proxy
@@ -102,7 +108,7 @@ def interceptor_clients(resource_name: str, keda: Any, namespace: pulumi.Input[s
     interceptor-ingress policy that isolates the interceptor pods (policies add up)."""
     return allow_ingress(
         resource_name, pulumi.Output.concat("interceptor-from-", namespace), field(keda, "namespace"),
-        INTERCEPTOR_POD_LABELS, field(keda, "interceptor_port"), [k8s.networking.v1.NetworkPolicyPeerArgs(
+        interceptor_pod_labels(keda), field(keda, "interceptor_port"), [k8s.networking.v1.NetworkPolicyPeerArgs(
             namespace_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"kubernetes.io/metadata.name": namespace}),
             pod_selector=k8s.meta.v1.LabelSelectorArgs(match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
@@ -454,5 +460,5 @@ class Observability(pulumi.ComponentResource):
                              interceptor_host=ready.apply(lambda _: INTERCEPTOR_HOST),
                              interceptor_port=INTERCEPTOR_PORT,
                              external_scaler=ready.apply(lambda _: EXTERNAL_SCALER),
-                             prometheus_url=self.prometheus_url)
+                             prometheus_url=self.prometheus_url, interceptor_pod_labels=INTERCEPTOR_POD_LABELS)
 

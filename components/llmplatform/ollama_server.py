@@ -17,7 +17,7 @@ from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECON
 from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars,
                    gpu_driver_start_seconds, gpu_start_deadline, http_probe, labels, placement, placement_args,
                    require_kubernetes_provider, spread)
-from .observability import INTERCEPTOR_POD_LABELS, interceptor_clients
+from .observability import interceptor_clients, interceptor_pod_labels
 from .pins import OLLAMA_IMAGE
 
 opt = defaults_for("OllamaServer")  # optional inputs: the caller's value, else the default
@@ -201,7 +201,7 @@ class OllamaServer(pulumi.ComponentResource):
         if keda:  # requests arrive through the KEDA HTTP interceptor, which admits this namespace's clients only
             peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"kubernetes.io/metadata.name": field(keda, "namespace")}),
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=INTERCEPTOR_POD_LABELS)))
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=interceptor_pod_labels(keda))))
             interceptor_clients(f"{name}-interceptor-clients", keda, ns, CLIENT_APPS, child)
         allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, child)
         self.ollama_service = pulumi.Output.concat("http://", service.metadata.name, ".",

@@ -199,3 +199,25 @@ def test_only_the_gate_and_the_ui_reach_the_interceptor_proxy(name):
                   Pod("keda", {"app": "keda-admission-webhooks"})):
         assert allowed(cluster.policies, "Ingress", other, Pod("kube-system", {"app": "konnectivity-agent"}), 6443,
                        cluster.namespaces)
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own-keda", "observabilitys-keda"])
+def test_a_model_server_admits_the_interceptor_pods_its_keda_handle_names(own):
+    """A KEDA installed otherwise (another release name, another chart) hands its interceptor pods' labels in the
+    handle: the model server's ingress and the client namespace's opening of the proxy port select those pods, not
+    the labels Observability's release gives them (which would admit nothing of another install). Without the field,
+    Observability's labels."""
+    from llmplatform import OllamaServer
+    from llmplatform.observability import INTERCEPTOR_POD_LABELS
+    from offline import runner as offline
+    from tests.components.test_components_alone import KEDA, REQUIRED, provider_opts
+
+    labels = {"app": "my-interceptor"}
+    keda = {**KEDA, "interceptor_pod_labels": labels} if own else KEDA
+    plan = offline.run_function(lambda: OllamaServer("ol", {**REQUIRED["OllamaServer"](), "keda": keda},
+                                                      provider_opts()))
+    wanted = labels if own else INTERCEPTOR_POD_LABELS
+    policies = {r.name: r.inputs for r in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
+    ingress = policies["ol-ollama-netpol"]["spec"]["ingress"][0]["from"]
+    assert any(peer.get("podSelector", {}).get("matchLabels") == wanted for peer in ingress), ingress
+    assert policies["ol-interceptor-clients"]["spec"]["podSelector"]["matchLabels"] == wanted
