@@ -16,6 +16,7 @@ import collections.abc
 import enum
 import functools
 import importlib
+import inspect
 import sys
 import typing
 from dataclasses import dataclass
@@ -28,8 +29,8 @@ from pulumi import _types as pulumi_types
 @dataclass(frozen=True)
 class Finding:
     kind: str
-    """"type", "closed-enum", "unknown-key" (each a defect), "open-enum" (a value the SDK's enum lacks) or
-    "enum-case" (a closed enum's value in another case, which many resource providers accept)."""
+    """"type", "closed-enum", "unknown-key", "missing-required" (each a defect), "open-enum" (a value the SDK's
+    enum lacks) or "enum-case" (a closed enum's value in another case, which many resource providers accept)."""
     path: str
     """The property path in camelCase, as the inputs are recorded: `agentPoolProfiles[0].mode`."""
     value: Any
@@ -38,7 +39,7 @@ class Finding:
 
     @property
     def refused(self) -> bool:
-        return self.kind in ("type", "closed-enum", "unknown-key")
+        return self.kind in ("type", "closed-enum", "unknown-key", "missing-required")
 
     def __str__(self) -> str:
         return f"{self.path} = {self.value!r}: {self.detail}"
@@ -161,9 +162,22 @@ def _walk_object(value: dict[str, Any], classes: list[type], path: str) -> Itera
     yield from best[1] if best else []
 
 
+@functools.lru_cache(maxsize=None)
+def _required(args_class: type) -> tuple[str, ...]:
+    """camelCase names of the resource's required inputs: its Args class's parameters without a default (the
+    schema's required properties, which the generated constructor refuses as None)."""
+    names = pulumi_types.input_type_py_to_pulumi_names(args_class)
+    return tuple(names[py] for py, parameter in inspect.signature(args_class).parameters.items()
+                 if parameter.default is inspect.Parameter.empty and py in names)
+
+
 def findings(type_token: str, inputs: dict[str, Any]) -> list[Finding]:
-    """Every finding of an azure-native resource's recorded inputs; [] for a type the SDK does not have."""
+    """Every finding of an azure-native resource's recorded inputs; [] for a type the SDK does not have. A required
+    input is missing only when an output resolved to nothing (the SDK's constructor refuses a plain None): Azure
+    refuses the request without it (a role assignment with no principalId, say)."""
     args_class = _args_class(type_token)
     if args_class is None:
         return []
-    return list(_walk_object(inputs, [args_class], ""))
+    missing = [Finding("missing-required", wire, None, "required (the SDK's schema and Azure's); an output given "
+                       "for it resolved to nothing") for wire in _required(args_class) if inputs.get(wire) is None]
+    return missing + list(_walk_object(inputs, [args_class], ""))

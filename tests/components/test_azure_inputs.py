@@ -46,7 +46,8 @@ def test_a_value_outside_a_closed_enum_is_refused_with_the_allowed_values():
     assert "networkRuleSet.defaultAction = 'Block': not one of Allow, Deny (DefaultAction)" in message
     # the same value in another case is reported, not refused: many resource providers match enums that way
     (case,) = azure_inputs.findings("azure-native:storage:StorageAccount",
-                                    {"resourceGroupName": RG, "networkRuleSet": {"defaultAction": "deny"}})
+                                    {"resourceGroupName": RG, "kind": "StorageV2", "sku": {"name": "Standard_LRS"},
+                                     "networkRuleSet": {"defaultAction": "deny"}})
     assert case.kind == "enum-case" and not case.refused
 
 
@@ -125,3 +126,19 @@ def test_each_documented_value_is_used_and_sourced():
     (fleet,) = [e for e in OPEN_ENUM_VALUES if e["type"].endswith(":AutoUpgradeProfile")]
     assert set(FLEET_CHANNELS) <= set(fleet["values"])
     assert not set(FLEET_CHANNELS) & {m.value for m in containerservice.UpgradeChannel}
+
+
+def test_a_required_input_given_as_an_output_that_resolves_to_nothing_is_refused():
+    """The SDK's constructor refuses a required input given as None, not an output that resolves to None: the mocks
+    then record a role assignment with no principalId, which Azure refuses at deploy time."""
+    import pulumi
+    from pulumi_azure_native import authorization
+
+    def program():
+        authorization.RoleAssignment("ra", principal_id=pulumi.Output.from_input(None).apply(lambda v: v),
+                                     role_definition_id="/providers/Microsoft.Authorization/roleDefinitions/r",
+                                     scope="/subscriptions/s")
+    message = refused(program)
+    assert "ra (azure-native:authorization:RoleAssignment): principalId = None: required" in message, message
+    assert [f.path for f in azure_inputs.findings("azure-native:authorization:RoleAssignment", {
+        "roleDefinitionId": "r", "scope": "s"}) if f.refused] == ["principalId"]
