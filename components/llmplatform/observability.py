@@ -40,10 +40,12 @@ INTERCEPTOR_ADMIN_PORT = 9090  # the chart's interceptor.admin.port: the externa
 INTERCEPTOR_METRICS_PORT = 2223
 # The pods of the add-on, by the labels its templates give them (keda-add-ons-http 0.15.0, interceptor/ and
 # scaler/deployment.yaml with _helpers.tpl's matchLabels; tests/upstream/recipes/keda-add-ons-http-pod-labels.txt)
-INTERCEPTOR_POD_LABELS = {"app.kubernetes.io/component": "interceptor", "app.kubernetes.io/name": "http-add-on",
-                          "app.kubernetes.io/instance": KEDA_HTTP_RELEASE}
-SCALER_POD_LABELS = {"app.kubernetes.io/component": "scaler", "app.kubernetes.io/name": "http-add-on",
-                     "app.kubernetes.io/instance": KEDA_HTTP_RELEASE}
+def _add_on_pod_labels(component: str) -> dict[str, str]:
+    return {"app.kubernetes.io/component": component, "app.kubernetes.io/name": "http-add-on",
+            "app.kubernetes.io/instance": KEDA_HTTP_RELEASE}
+
+
+INTERCEPTOR_POD_LABELS, SCALER_POD_LABELS = _add_on_pod_labels("interceptor"), _add_on_pod_labels("scaler")
 EXTERNAL_SCALER = f"keda-add-ons-http-external-scaler.{KEDA_NS}.svc.cluster.local:9090"
 
 
