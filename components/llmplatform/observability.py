@@ -24,6 +24,8 @@ from .gpu_node_pool import gpu_node_selector, gpu_tolerations
 from .key_vault import vault_secret
 from .kube import allow_ingress, cpu_placement, helm_release, namespace, require_kubernetes_provider
 from .naming import secret_name
+from .keda_http import (INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_POD_LABELS, INTERCEPTOR_PORT,
+                        KEDA_HTTP_RELEASE, SCALER_POD_LABELS)
 
 opt = defaults_for("Observability")  # optional inputs: the caller's value, else the default
 
@@ -32,20 +34,7 @@ RECORDING_RULES = resources.files(__package__).joinpath("data", "azure_recording
 MONITORING_NS = "monitoring"
 KEDA_NS = "keda"
 PROMETHEUS_URL = f"http://kps-prometheus.{MONITORING_NS}.svc:9090"
-KEDA_HTTP_RELEASE = "keda-add-ons-http"  # the HTTP add-on's release name (its chart's name too)
 INTERCEPTOR_HOST = f"keda-add-ons-http-interceptor-proxy.{KEDA_NS}.svc.cluster.local"
-INTERCEPTOR_PORT = 8080  # the chart's interceptor.proxy.port
-INTERCEPTOR_ADMIN_PORT = 9090  # the chart's interceptor.admin.port: the external scaler reads queue counts there
-# its Prometheus /metrics, on by default (http-add-on v0.15.0 pkg/observability/config.go: OTEL_PROM_EXPORTER_PORT)
-INTERCEPTOR_METRICS_PORT = 2223
-# The pods of the add-on, by the labels its templates give them (keda-add-ons-http 0.15.0, interceptor/ and
-# scaler/deployment.yaml with _helpers.tpl's matchLabels; tests/upstream/recipes/keda-add-ons-http-pod-labels.txt)
-def _add_on_pod_labels(component: str) -> dict[str, str]:
-    return {"app.kubernetes.io/component": component, "app.kubernetes.io/name": "http-add-on",
-            "app.kubernetes.io/instance": KEDA_HTTP_RELEASE}
-
-
-INTERCEPTOR_POD_LABELS, SCALER_POD_LABELS = _add_on_pod_labels("interceptor"), _add_on_pod_labels("scaler")
 EXTERNAL_SCALER = f"keda-add-ons-http-external-scaler.{KEDA_NS}.svc.cluster.local:9090"
 
 
@@ -95,26 +84,6 @@ class ObservabilityArgs(TypedDict):
     """Fewest KEDA HTTP interceptor replicas: every model request passes one (default 3, the chart's own)."""
     tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
-
-
-def interceptor_pod_labels(keda: Any) -> pulumi.Input[dict[str, str]]:
-    """The labels of the interceptor pods of `keda` (a KedaEndpoints): its own, else those Observability's release
-    gives them."""
-    return field(keda, "interceptor_pod_labels", INTERCEPTOR_POD_LABELS)
-
-
-def interceptor_clients(resource_name: str, keda: Any, namespace: pulumi.Input[str], apps: list[str],
-                        opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
-    """Let the pods of `namespace` named one of `apps` (app.kubernetes.io/name) call the KEDA HTTP interceptor's proxy
-    port: a NetworkPolicy in KEDA's namespace (`keda`: Observability's handle), one per client namespace, beside the
-    interceptor-ingress policy that isolates the interceptor pods (policies add up)."""
-    return allow_ingress(
-        resource_name, pulumi.Output.concat("interceptor-from-", namespace), field(keda, "namespace"),
-        interceptor_pod_labels(keda), field(keda, "interceptor_port"), [k8s.networking.v1.NetworkPolicyPeerArgs(
-            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                match_labels={"kubernetes.io/metadata.name": namespace}),
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
-                key="app.kubernetes.io/name", operator="In", values=apps)]))], opts)
 
 
 def gpu_driver(gpu: Any) -> str:

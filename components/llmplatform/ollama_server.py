@@ -17,7 +17,7 @@ from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECON
 from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars,
                    gpu_driver_start_seconds, gpu_start_deadline, http_probe, labels, placement, placement_args,
                    require_kubernetes_provider, spread)
-from .observability import interceptor_clients, interceptor_pod_labels
+from .keda_http import interceptor_clients, interceptor_pod_labels
 from .pins import OLLAMA_IMAGE
 
 opt = defaults_for("OllamaServer")  # optional inputs: the caller's value, else the default
