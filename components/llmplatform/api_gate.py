@@ -99,7 +99,7 @@ class ApiGate(pulumi.ComponentResource):
             ready=field(upstream, "service"), replicas=opt(a, "replicas"),
             resources=resources(res["cpu_request"], res.get("cpu_limit"), res["memory_request"],
                                 res["memory_limit"]),
-            aliases=aliases))
+            aliases=aliases, front_door=field(target, "front_door", False) if target else False))
         if target:
             parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
                                         field(target, "api_listener")).apply(

@@ -47,6 +47,7 @@ class RouterSpec:
     ready: Any = None  # an Input that resolves once upstream_host exists (the pods wait for it, as for `after`)
     resources: Optional[dict[str, dict[str, str]]] = None  # nginx's requests/limits (default ROUTER_RESOURCES)
     aliases: Optional[list[pulumi.Alias]] = None  # where the owner's children were before (pulumi.Alias)
+    front_door: pulumi.Input[bool] = False  # the gateways are behind Azure Front Door (RouteTarget front_door)
 
 
 def hands_out_key(api_key_auth: bool, api_key_secret: Optional[str], api_key_map_secret: Optional[str]) -> bool:
@@ -104,10 +105,11 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         pod_labels[USE_LABEL] = "true"
     workers = nginx_workers(res["limits"].get("cpu"))
     conf = pulumi.Output.all(spec.upstream_host, spec.upstream_port, field(spec.cluster, "pod_cidr"),
-                             spec.upstream_host_header, spec.allowed_routes).apply(lambda v: router_nginx_conf(
-        f"{v[0]}:{v[1]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
-        [v[2]], spec.request_timeout_seconds, v[3] or None, key_map, tuple(v[4]) if v[4] else None, spec.replicas,
-        workers))
+                             spec.upstream_host_header, spec.allowed_routes, spec.front_door).apply(
+        lambda v: router_nginx_conf(
+            f"{v[0]}:{v[1]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
+            [v[2]], spec.request_timeout_seconds, v[3] or None, key_map, tuple(v[4]) if v[4] else None,
+            spec.replicas, workers, bool(v[5])))
     # a config change rolls the pods (nginx reads its config only at start); the hash also makes them wait for `ready`
     config_hash = (pulumi.Output.all(conf, spec.ready).apply(lambda v: content_suffix(v[0])) if spec.ready is not None
                    else conf.apply(content_suffix))

@@ -277,7 +277,7 @@ class GatewayAccess(pulumi.ComponentResource):
         self.route_target = RouteTarget(
             namespace=waited.apply(lambda v: v[0]), gateway_names=waited.apply(lambda _: names),
             ui_listener=UI_LISTENER, api_listener=API_LISTENER, llmd_listener=LLMD_LISTENER if inference else "",
-            routes_label={ROUTES_LABEL: "true"})
+            routes_label={ROUTES_LABEL: "true"}, front_door=args.get("front_door_id") is not None)
         self.internal_address = pulumi.Output.from_input(internal_ip or None if "internal" in gateways else None)
         self.external_address = pip.ip_address if pip is not None else pulumi.Output.from_input(None)
         address = self.external_address if pip is not None else self.internal_address

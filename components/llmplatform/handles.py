@@ -150,6 +150,9 @@ class RouteTarget(TypedDict):
     """Listener (section name) for the llm-d API (empty unless GatewayAccess has the inference extension)."""
     routes_label: pulumi.Input[dict[str, str]]
     """Label a namespace needs before its routes may attach."""
+    front_door: NotRequired[pulumi.Input[bool]]
+    """The external Gateway admits only Azure Front Door (GatewayAccess front_door_id): gates behind it key their
+    rate limits on the client address Front Door saw, not on Front Door's own (default False)."""
 
 
 class ModelServer(TypedDict):

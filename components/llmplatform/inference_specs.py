@@ -193,18 +193,39 @@ def per_pod_limit(rate_per_second: int, burst: int, replicas: int) -> tuple[int,
     return max(1, round(rate_per_second * 60 / pods)), -(-burst // pods)
 
 
+# Behind Azure Front Door the gateway's peer is a Front Door server, not the client, and Envoy appends that
+# server's address to X-Forwarded-For (Istio "Configuring Gateway Network Topology": the gateway appends its
+# downstream address). Front Door appends the address of the client's own connection before it (Azure docs,
+# "Protocol support for HTTP headers in Azure Front Door": X-Forwarded-For), so the entry before the last is the
+# client as Front Door saw it, which no client can set. Taken only from requests carrying X-Azure-FDID (Front Door
+# sets it; the external Gateway admits no other, GatewayAccess front_door_id): a caller on the internal Gateway
+# is keyed by its own address.
+FRONT_DOOR_CLIENT = r"^[^|]+\|(?:.*,)?\s*([^,\s]+)\s*,\s*[^,\s]+\s*$"
+
+
+def client_key_map(front_door: bool) -> tuple[str, str]:
+    """(nginx map block, rate-limit key variable): the client's address, or behind Front Door the address Front
+    Door saw (FRONT_DOOR_CLIENT) for what came through it."""
+    if not front_door:
+        return "", "$binary_remote_addr"
+    return (f'    map "$http_x_azure_fdid|$http_x_forwarded_for" $rate_limit_client {{\n'
+            f'      default $remote_addr;\n      "~{FRONT_DOOR_CLIENT}" $1;\n    }}\n'), "$rate_limit_client"
+
+
 def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_auth: bool,
                       trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None,
                       key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None,
-                      replicas: int = 1, workers: int = ROUTER_CPU_LIMIT) -> str:
+                      replicas: int = 1, workers: int = ROUTER_CPU_LIMIT, front_door: bool = False) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
     long enough for streamed answers, and MODEL_HEALTH_PATH (the upstream's model list, no key: what Front Door
-    probes). Client addresses come from the gateway's X-Forwarded-For. With
+    probes). Client addresses come from the gateway's X-Forwarded-For; `front_door`: the gateways are behind Azure
+    Front Door (client_key_map). With
     `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check).
     `rate_per_second` and `burst` are per client across the `replicas` router pods; `workers` nginx processes (one
     per core of the container's CPU limit)."""
     per_minute, pod_burst = per_pod_limit(rate_per_second, burst, replicas)
     trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
+    client_map, client = client_key_map(front_door)
     auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"
             f"      include {SECRETS_MOUNT}/{key_map_object};\n    }}\n") if api_key_auth else ""
     check = "        if ($api_key_valid = 0) { return 401; }\n" if api_key_auth else ""
@@ -227,7 +248,7 @@ http {{
     real_ip_header X-Forwarded-For;
     real_ip_recursive on;
 {trust}
-    limit_req_zone $binary_remote_addr zone=per_client:10m rate={per_minute}r/m;
+{client_map}    limit_req_zone {client} zone=per_client:10m rate={per_minute}r/m;
     limit_req_status 429;
 {auth}    upstream model_server {{
         server {upstream};

@@ -216,7 +216,7 @@ class LlmdStack(pulumi.ComponentResource):
             request_timeout_seconds=opt(args, "request_timeout_seconds"),
             vault=args.get("key_vault"), api_key_secret=args.get("api_key_secret"),
             api_key_map_secret=args.get("api_key_map_secret"), identity_prefix=args.get("name_prefix", name),
-            tags=args.get("tags", {}), after=[pool_gateway]))
+            tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False)))
         self._api_route(name, target)
         self._network_policies(name, served, pd)
         if opt(args, "metrics"):

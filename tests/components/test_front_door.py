@@ -75,6 +75,16 @@ def test_the_api_probe_fails_when_the_regions_model_server_does_not_answer(globa
         assert api_host and api_host[0] in body
 
 
+def test_regional_gates_key_their_rate_limit_on_the_client_front_door_saw():
+    """A regional gateway behind Front Door (edge.frontDoorId) hands its routes `front_door`, so the API gate keys
+    its limit on the client address Front Door appended, not on the Front Door server's; prod, not behind Front
+    Door, keys on the peer address."""
+    for stack, key in (*((r, "$rate_limit_client") for r in REGIONS), ("prod", "$binary_remote_addr")):
+        conf = plan_for(stack).one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"][
+            "nginx.conf"]
+        assert f"limit_req_zone {key} zone=per_client" in conf, (stack, conf)
+
+
 def test_the_api_url_is_the_edge_base_the_tools_append_v1_to(global_plan):
     assert global_plan.outputs["modelApiUrl"] == global_plan.outputs["uiUrl"]
     assert global_plan.outputs["modelApiUrl"].startswith("https://") and "/v1" not in global_plan.outputs["modelApiUrl"]
