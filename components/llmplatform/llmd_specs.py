@@ -17,6 +17,19 @@ KV_HEADROOM = 1.2  # weights plus at least 20 % for the KV cache and activations
 POOL_LABEL = "llm-d.ai/inferenceServing"
 MODEL_LABEL = "llm-d.ai/model"
 
+# The vLLM routes the llm-d gate forwards: vLLM 0.19.1's OpenAI- and Anthropic-compatible inference routes whose path
+# the pinned picker parses (llm-d-router v0.10.0's default parsers claim path suffixes; a body on any other path gets
+# the picker's 400), and the model list (no body: the picker sends it to any Ready pod). Refused (403 after the key):
+# vLLM's administration and debugging routes, reached without a body whatever the path (`/metrics`, `/load`,
+# `/version`, `/openapi.json`, `/docs`, `/scale_elastic_ep`, and with VLLM_SERVER_DEV_MODE `/sleep`, `/pause`,
+# `/reset_prefix_cache`, `/server_info`, ...), SageMaker's `/invocations` and `/ping`, the render and tokenize tools,
+# and the stored-response routes, which a random pod cannot answer for another. Sources:
+# tests/upstream/vllm/routes.tsv, tests/upstream/recipes/llm-d-router-request-paths.tsv.
+LLMD_API_ROUTES = (
+    "/v1/chat/completions", "/v1/completions", "/v1/responses", "/v1/embeddings", "/v1/messages",
+    "/v1/messages/count_tokens", "/v1/models",
+)
+
 # Hugging Face models llm-d is commonly run with: bf16 weight size (GiB, from the model cards' safetensors
 # totals; gpt-oss ships MXFP4), whether the repository is gated (a token that accepted the licence is needed), and
 # the context length vLLM takes by default (config.json max_position_embeddings), which the EPP's prefix matching is

@@ -29,9 +29,9 @@ from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume,
                    egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
                    MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace, require_kubernetes_provider, secret_provider_class,
                    tolerations_args)
-from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, MODEL_LABEL, POOL_LABEL, VLLM_PORT, context_length, epp_affinity,
-                        epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name,
-                        shm_gib, vllm_args, vllm_scale_behavior)
+from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, POOL_LABEL, VLLM_PORT,
+                        context_length, epp_affinity, epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays,
+                        router_values, served_name, shm_gib, vllm_args, vllm_scale_behavior)
 from .pd_specs import (DECODE, DECODE_VLLM_PORT, PREFILL, RDMA_RESOURCE, ROLE_LABEL, SIDECAR_PORT, gib_bytes,
                        memlock_annotation, nixl_env, pd_plugins, sidecar_args)
 from .pins import LLM_D_ROUTER_GATEWAY, LLMD_PD_SIDECAR_IMAGE
@@ -216,6 +216,8 @@ class LlmdStack(pulumi.ComponentResource):
             request_timeout_seconds=opt(args, "request_timeout_seconds"),
             vault=args.get("key_vault"), api_key_secret=args.get("api_key_secret"),
             api_key_map_secret=args.get("api_key_map_secret"), identity_prefix=args.get("name_prefix", name),
+            # vLLM's inference routes and its model list; its administration routes stay closed (LLMD_API_ROUTES)
+            allowed_routes=list(LLMD_API_ROUTES),
             tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False)))
         self._api_route(name, target)
         self._network_policies(name, served, pd)

@@ -224,3 +224,66 @@ def test_istiod_serves_our_pool_route_the_flag_it_reads_is_on_and_it_watches_the
     # the CRD bundle the platform installs (the pinned inference extension) serves that version
     crd = yaml.safe_load((upstream_dir() / "crds" / group / f"{kind}.yaml").read_text())
     assert crd["spec"]["group"] == group and version in [v["name"] for v in crd["spec"]["versions"] if v["served"]]
+
+
+# ---- what the llm-d gate lets through to vLLM, and what Front Door's probe asks ----------------------------------
+
+# vLLM's OpenAI-, Anthropic- and pooling-API modules (vllm/entrypoints/{openai,anthropic,pooling}/): inference. The
+# rest of vllm/entrypoints/serve/ (admin, debugging, tools), sagemaker/ and FastAPI's docs are not.
+VLLM_API_MODULES = ("vllm/entrypoints/openai/", "vllm/entrypoints/anthropic/", "vllm/entrypoints/pooling/")
+MODEL_LIST = "/v1/models"  # GET, no body: the one listing route clients (Open-WebUI, the tools) call
+
+
+def vllm_routes() -> list[tuple[str, str, str, str]]:
+    """vLLM 0.19.1's route table: (method, path, module, condition)."""
+    return [(r[0], r[1], r[2], r[3]) for r in rows("vllm", "routes.tsv")]
+
+
+def picker_parses(path: str) -> bool:
+    """Whether the pinned picker's default parsers claim a request path (a transcription of
+    pkg/epp/framework/common/request/headers.go MatchPathSuffix over the claimed suffixes)."""
+    suffixes = [r[2] for r in rows("recipes", "llm-d-router-request-paths.tsv") if r[0] == "parser"]
+    return any(path.rstrip("/").endswith(suffix.strip("/")) for suffix in suffixes)
+
+
+def llmd_gate_conf(plan) -> str:
+    [conf] = [r.inputs["data"]["nginx.conf"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")
+              if r.inputs["metadata"]["name"] == "router-nginx" and r.inputs["metadata"]["namespace"] == NS]
+    return conf
+
+
+def gate_forwards(conf: str, path: str) -> bool:
+    from tests.components.test_api_gate import nginx_location_for
+    uri = "/".join("x1" if part.startswith("{") else part for part in path.split("/"))
+    location = nginx_location_for(conf, uri)
+    return location is not None and "proxy_pass" in location[2]
+
+
+@pytest.mark.parametrize("name", LLMD_VARIANTS)
+def test_the_llmd_gate_forwards_vllms_inference_routes_the_picker_schedules_and_nothing_else(name):
+    """A request without a body reaches a vLLM pod through the picker whatever its path (the `bodiless` row), so
+    the gate, not the picker, keeps vLLM's administration routes (`/metrics`, `/scale_elastic_ep`, with
+    VLLM_SERVER_DEV_MODE `/sleep`, `/pause`, `/collective_rpc`, ...) from API-key holders: it forwards vLLM's
+    inference routes the picker can schedule (a parser claims the path) and the model list, and refuses the rest."""
+    conf = llmd_gate_conf(variant(name))
+    routes = vllm_routes()
+    inference = {path for method, path, module, _ in routes
+                 if method == "POST" and module.startswith(VLLM_API_MODULES) and picker_parses(path)}
+    assert {"/v1/chat/completions", "/v1/completions", "/v1/messages"} <= inference
+    assert ("GET", MODEL_LIST) in {(method, path) for method, path, _, _ in routes}
+    wanted = inference | {MODEL_LIST}
+    through = {path for _, path, _, _ in routes if gate_forwards(conf, path)}
+    assert through == wanted, (sorted(through - wanted), sorted(wanted - through))
+    admin = {path for _, path, module, _ in routes if module.startswith("vllm/entrypoints/serve/")}
+    assert {"/metrics", "/scale_elastic_ep", "/sleep", "/collective_rpc"} <= admin and not admin & through
+    from tests.components.test_api_gate import nginx_location_for
+    refused = nginx_location_for(conf, "/scale_elastic_ep")[2]
+    assert "return 401" in refused and "return 403" in refused  # the key is checked before the refusal
+
+
+def test_the_route_check_sees_an_open_llmd_gate():
+    """A gate forwarding every path (the llm-d gate before its allow-list) lets vLLM's administration through."""
+    from llmplatform.inference_specs import router_nginx_conf
+    conf = router_nginx_conf("llmd-gateway-istio:80", 10, 20, True, ["10.244.0.0/16"], 600)
+    assert all(gate_forwards(conf, path) for path in ("/metrics", "/scale_elastic_ep", "/sleep", "/invocations"))
+
