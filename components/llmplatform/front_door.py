@@ -25,13 +25,13 @@ from .naming import indexed_name
 
 opt = defaults_for("GlobalEndpoint")
 
-HEALTH_PATH = "/healthz"  # the API gate answers it without a key (api_router)
-# service -> the path its origin group probes: answered without a key or a login. The API's is the gate's
-# MODEL_HEALTH_PATH, which asks the model server behind it: the gate's own /healthz answers 200 while every model
-# replica is down, and Front Door fails a region over only on a probe that is not a 200. llm-d's stays on the gate's
-# /healthz (what its scheduler makes of a bodiless GET was not read); the UI's is Open-WebUI's /health. A regional
-# gateway that checks X-Azure-FDID lets these paths through (GatewayAccess front_door_probe_paths).
-PROBE_PATHS = {"ui": "/health", "api": MODEL_HEALTH_PATH, "llmd": HEALTH_PATH}
+# service -> the path its origin group probes: answered without a key or a login. The API's and llm-d's are the
+# gate's MODEL_HEALTH_PATH, which asks the model server behind it: the gate's own /healthz answers 200 while every
+# model replica is down, and Front Door fails a region over only on a probe that is not a 200. Behind the llm-d gate
+# the picker sends that bodiless GET to a random Ready vLLM pod and answers 500 itself when none is Ready
+# (llm-d-router v0.10.0, tests/upstream/recipes/llm-d-router-request-paths.tsv). The UI's is Open-WebUI's /health. A
+# regional gateway that checks X-Azure-FDID lets these paths through (GatewayAccess front_door_probe_paths).
+PROBE_PATHS = {"ui": "/health", "api": MODEL_HEALTH_PATH, "llmd": MODEL_HEALTH_PATH}
 # The key set's secrets in every region's Key Vault: the nginx key map the API gates read, and the newest key.
 API_KEY_MAP_SECRET, API_KEY_SECRET = "edge-api-key-map", "edge-api-key"
 SERVICES = {  # service -> (path patterns at the edge, session affinity)

@@ -116,6 +116,10 @@ def test_llmd_regions_get_their_own_route_with_the_prefix_rewritten():
     plan = offline.run_function(program)
     llmd = [o for o in plan.of_type("azure-native:cdn:AFDOrigin") if o.inputs["originGroupName"] == "llmd"]
     assert [o.inputs["originName"] for o in llmd] == ["weu"] and llmd[0].inputs["httpPort"] == 8081
+    # probed through the llm-d gate to a Ready vLLM pod, not the gate's own /healthz (test_llmd_upstream.py)
+    [group] = [g.inputs for g in plan.of_type("azure-native:cdn:AFDOriginGroup")
+               if g.inputs["originGroupName"] == "llmd"]
+    assert group["healthProbeSettings"]["probePath"] == "/healthz/model"
     rewrite = plan.one("azure-native:cdn:Rule").inputs["actions"][0]["parameters"]
     assert (rewrite["sourcePattern"], rewrite["destination"]) == ("/llmd/", "/")
 

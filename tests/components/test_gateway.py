@@ -85,8 +85,7 @@ def test_a_joined_region_admits_its_front_door_by_header_and_the_probes_by_path(
     assert "to" not in header  # any path, any method, any listener: the profile's own traffic
     # every path an origin group may probe (the region cannot know whether the edge routes its llm-d)
     from llmplatform.front_door import PROBE_PATHS
-    assert set(probes["to"][0]["operation"]["paths"]) == set(PROBE_PATHS.values()) == {"/health", "/healthz",
-                                                                                        "/healthz/model"}
+    assert set(probes["to"][0]["operation"]["paths"]) == set(PROBE_PATHS.values()) == {"/health", "/healthz/model"}
     assert _probe_paths(global_plan) == {"/health", "/healthz/model"}
     assert probes["to"][0]["operation"]["methods"] == ["GET", "HEAD"] and "when" not in probes
 

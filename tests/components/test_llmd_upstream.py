@@ -287,3 +287,23 @@ def test_the_route_check_sees_an_open_llmd_gate():
     conf = router_nginx_conf("llmd-gateway-istio:80", 10, 20, True, ["10.244.0.0/16"], 600)
     assert all(gate_forwards(conf, path) for path in ("/metrics", "/scale_elastic_ep", "/sleep", "/invocations"))
 
+
+@pytest.mark.parametrize("name", LLMD_VARIANTS)
+def test_front_doors_llmd_probe_fails_exactly_when_no_vllm_pod_is_ready(name):
+    """The llm-d origin group probes the gate's model-health location: a GET without key, limit or body to the pool
+    gateway's /v1/models. The picker sends a bodiless request to a random Ready pod of the pool, whatever the path,
+    and answers 500 itself when no pod is Ready (only Ready pods enter its datastore); every vLLM pod registers
+    GET /v1/models. So the probe is a 200 while one replica can serve and not a 200 when none can, and Front Door
+    fails the region over. The gate's own /healthz, which llm-d probed before, is nginx's 200 either way."""
+    from llmplatform.front_door import PROBE_PATHS
+    from llmplatform.inference_specs import MODEL_HEALTH_UPSTREAM_PATH
+    from tests.components.test_api_gate import nginx_location_for
+    conf = llmd_gate_conf(variant(name))
+    modifier, _, body = nginx_location_for(conf, PROBE_PATHS["llmd"])
+    assert modifier == "=" and f"proxy_pass http://model_server{MODEL_HEALTH_UPSTREAM_PATH};" in body, body
+    assert "return 401" not in body and "limit_req" not in body and "limit_except GET" in body
+    assert "server llmd-gateway-istio:80;" in conf  # through the pool gateway, so through the picker
+    assert ("GET", MODEL_HEALTH_UPSTREAM_PATH, "always") in {(m, p, c) for m, p, _, c in vllm_routes()}
+    [(where, none_ready)] = [(r[1], r[2]) for r in rows("recipes", "llm-d-router-request-paths.tsv")
+                             if r[0] == "bodiless"]
+    assert "Ready pod" in where and none_ready != "200"
