@@ -108,8 +108,8 @@ def route_regex(routes: tuple[str, ...]) -> str:
 
 
 # The gate's own liveness (`/healthz`, answered by nginx) says nothing of the model server behind it. A probe that must
-# fail when the region cannot answer (Front Door's API origin group: only a 200 counts as healthy) asks the model
-# server through the gate instead: `MODEL_HEALTH_PATH` forwards a GET, without key or rate limit, to the upstream's
+# fail when the region cannot answer (Front Door's API and llm-d origin groups: only a 200 counts as healthy) asks the
+# model server through the gate instead: `MODEL_HEALTH_PATH` forwards a GET, without key or rate limit, to the upstream's
 # model list (`/v1/models`: Ollama registers it, server/routes.go; so does any OpenAI-compatible server), answering
 # its status, or 502/504 when no replica answers within MODEL_HEALTH_TIMEOUT_SECONDS.
 MODEL_HEALTH_PATH = "/healthz/model"
