@@ -32,8 +32,24 @@ def advisories(cfg: PlatformConfig) -> list[str]:
         notes.append("llmd.exposeExternally is true but llmd.enabled is false: no llm-d is deployed or published (and "
                      "no llmdPort exported for a global stack's global.llmdRegions); set llmd.enabled too")
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
+    notes += _cold_behind_edge(cfg)
     notes += _examples_left(cfg)
     return notes
+
+
+def _cold_behind_edge(cfg: PlatformConfig) -> list[str]:
+    """Behind the global endpoint a model server at zero fails Front Door's probe (the gate's /healthz/model asks it
+    for its model list within 5 s), and Front Door sends an unhealthy region no request that would wake it."""
+    if not cfg.edge.enabled:
+        return []
+    why = ("Front Door's probe of the region fails while it is at zero, so it sends the region no request that "
+           "would start it (only when every region fails); keep one replica warm")
+    cold = []
+    if cfg.autoscaling.mode != "none" and cfg.autoscaling.min_replicas == 0:
+        cold.append(f"autoscaling.minReplicas is 0 behind the global endpoint (edge.globalStack): {why}")
+    if cfg.llmd.enabled and cfg.llmd.expose_externally and cfg.llmd.min_replicas == 0:
+        cold.append(f"llmd.minReplicas is 0 while llmd.exposeExternally puts llm-d behind the global endpoint: {why}")
+    return cold
 
 
 def _mirror(cfg: PlatformConfig) -> list[str]:

@@ -35,6 +35,26 @@ def test_advisories_warn_without_failing():
     assert not any("llmd.exposeExternally" in a for a in advisories(both))
 
 
+def test_a_region_behind_the_edge_that_scales_to_zero_is_warned():
+    """Front Door probes each region's model list through its gate: at zero replicas the probe fails and the region
+    gets no request that would wake it."""
+    from config.advisories import advisories
+    region = "prod-westeurope"
+    def cold_notes(overrides):
+        return [a for a in advisories(parse_config(stack_raw(region, overrides), P, region)) if "is 0 " in a]
+    assert cold_notes({}) == []
+    # prod refuses scaleToZero outright (a rule of its own); a dev region behind the edge may take it
+    zero = cold_notes({"environment": "dev", "autoscaling": {"minReplicas": 0, "scaleToZero": True}})
+    assert len(zero) == 1 and zero[0].startswith("autoscaling.minReplicas is 0 behind the global endpoint"), zero
+    llmd = cold_notes({"llmd": {"enabled": True, "exposeExternally": True, "minReplicas": 0}})
+    assert len(llmd) == 1 and llmd[0].startswith("llmd.minReplicas is 0 while llmd.exposeExternally"), llmd
+    assert cold_notes({"llmd": {"enabled": True, "exposeExternally": True, "minReplicas": 1}}) == []
+    # a stack not behind the edge scales to zero unwarned
+    dev = [a for a in advisories(parse_config(stack_raw("dev", {"autoscaling": {"minReplicas": 0,
+                                                                                "scaleToZero": True}}), P, "dev"))]
+    assert not any("is 0 " in a for a in dev)
+
+
 def test_plan_carries_the_programs_warnings(dev):
     assert any("the external gateway serves plain HTTP" in w for w in dev.warnings)
 
