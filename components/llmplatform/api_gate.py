@@ -39,6 +39,11 @@ class ApiGateArgs(TypedDict):
     api_key_map_secret: NotRequired[str]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
+    allowed_paths: NotRequired[list[str]]
+    """Paths the gate forwards (exact; a `:name` segment is any one segment), every other answering 403 after the
+    key check. Default: Ollama's inference and listing routes for an `ollama` endpoint; every path for an `openai`
+    one, whose server's routes the gate cannot know (name your server's inference routes: vLLM, for one, also
+    serves /metrics and management routes to whoever reaches it)."""
     rate_limit_per_second: NotRequired[int]
     """Requests per second per client before 429 (default 10)."""
     rate_limit_burst: NotRequired[int]
@@ -94,7 +99,7 @@ class ApiGate(pulumi.ComponentResource):
             api_key_map_secret=a.get("api_key_map_secret"),
             identity_prefix=a.get("name_prefix", name), tags=a.get("tags", {}),
             # Ollama's model-management routes stay closed; an OpenAI-compatible server answers only inference
-            allowed_routes=checked_api.apply(
+            allowed_routes=list(a["allowed_paths"]) if "allowed_paths" in a else checked_api.apply(
                 lambda flavour: list(OLLAMA_API_ROUTES) if flavour == "ollama" else None),
             ready=field(upstream, "service"), replicas=opt(a, "replicas"),
             resources=resources(res["cpu_request"], res.get("cpu_limit"), res["memory_request"],

@@ -487,12 +487,20 @@ def handle_range_rule(r: Rules, key: str) -> None:
         r.add(f"cluster.{key}", value, "an IPv4 range such as 192.168.0.0/16 (AksCluster's handle carries it)")
 
 
+_SEGMENT = r"(?:[A-Za-z0-9._~-]+|:[A-Za-z_][A-Za-z0-9_]*)"
+ROUTE_PATH = pattern(f"/|(?:/{_SEGMENT})+", "an exact path starting with / (letters, digits, . _ ~ -; a :name "
+                     "segment is any one segment), e.g. /v1/chat/completions")
+
+
 def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     """ApiGate's inputs (the endpoint it guards, key, per-client rate limit, timeouts, its pods)."""
     r = Rules(args, "ApiGate")
     endpoint_rule(r)
     handle_range_rule(r, "pod_cidr")
     r.whole("replicas", 1, 20)
+    if r.get("allowed_paths") == []:
+        r.add("allowed_paths", [], "at least one path (omit the input to keep the default)")
+    r.texts("allowed_paths", ROUTE_PATH)
     r.whole("rate_limit_per_second", 1, 100000)
     r.whole("rate_limit_burst", 0, 100000)
     r.whole("request_timeout_seconds", 1, 86400)

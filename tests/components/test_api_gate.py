@@ -181,3 +181,27 @@ def test_a_hand_built_cluster_handle_whose_range_is_no_range_is_refused_by_name(
     with pytest.raises(P.ComponentInputError, match=rf"^{component} g: input cluster.{key}='nope' is invalid; allowed: "
                                                   r"an IPv4 range such as 192.168.0.0/16"):
         offline.run_function(build)
+
+
+def test_a_gate_in_front_of_your_own_server_forwards_only_the_paths_you_name():
+    """vLLM, run by you, serves /metrics and management routes beside inference: `allowed_paths` closes them."""
+    def program():
+        P.ApiGate("gate", {"cluster": cluster_handle(), "endpoint": VLLM, "key_vault": VAULT,
+                           "allowed_paths": ["/v1/chat/completions", "/v1/models", "/v1/models/:model"]},
+                  provider_opts())
+    conf = _objects(offline.run_function(program), "ConfigMap", "serving")["router-nginx"]["data"]["nginx.conf"]
+    assert forwarded(conf, "/v1/chat/completions") and forwarded(conf, "/v1/models/:model")
+    for closed in ("/metrics", "/v1/load_lora_adapter", "/v1/chat/completions/x", "/v1/models/a/b"):
+        assert not forwarded(conf, closed), closed
+
+
+@pytest.mark.parametrize("paths, wrong", [
+    ([], "allowed_paths=[] is invalid; allowed: at least one path"),
+    (["v1/chat"], "allowed_paths[0]='v1/chat' is invalid; allowed: an exact path starting with /"),
+    (["/v1/*"], "allowed_paths[0]='/v1/*' is invalid"),
+    ('/v1/models', "allowed_paths='/v1/models' is invalid; allowed: a list of strings"),
+])
+def test_allowed_paths_that_nginx_could_not_take_are_refused_by_name(paths, wrong):
+    with pytest.raises(P.ComponentInputError, match=re.escape(f"ApiGate gate: input {wrong}")):
+        offline.run_function(lambda: P.ApiGate("gate", {"cluster": cluster_handle(), "endpoint": VLLM,
+                                                        "key_vault": VAULT, "allowed_paths": paths}, provider_opts()))

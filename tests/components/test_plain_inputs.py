@@ -209,6 +209,7 @@ READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
     ("GpuNodePool", {}, "zones", ["1"]),
     ("ModelStore", {}, "models", ["llama3.1:8b", "qwen2.5:7b"]),
     ("ModelStore", {"models": ["llama3.1:8b"]}, "model_sizes_gib", {"llama3.1:8b": 4.9}),
+    ("ApiGate", {}, "allowed_paths", ["/v1/chat/completions", "/v1/models"]),
     ("GatewayAccess", {}, "allowed_service_tags", ["AzureFrontDoor.Backend"]),
     ("GatewayAccess", {"front_door_id": FRONT_DOOR_ID}, "front_door_probe_paths", ["/healthz"]),
     ("InferenceStack", {}, "webui_extra_env", {"WEBUI_NAME": "Team LLM"}),
