@@ -15,7 +15,7 @@ from pulumi_azure_native import resources
 from llmplatform import (AksCluster, AppNamespace, AppNamespaceArgs, AzureMonitoring, FleetUpdates, GatewayAccess,
                          GlobalEndpoint, GpuNodePool, InferenceStack, KeyVault, LlmdStack, ModelAutoscaler,
                          ModelAutoscalerArgs, ModelStore, ModelStoreArgs, Observability, OpenWebUi, PostgresServer)
-from llmplatform.gateway import LLMD_PORT
+from llmplatform.gateway import LLMD_LISTENER, PLAIN_PORTS, TLS_PORTS
 
 from config import ConfigError, resource_names
 from config.advisories import advisories
@@ -24,7 +24,7 @@ from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool
 from config.global_stack import fleet_members, region_output, regional_origins
 from config.runtime import is_global_stack, load_global_config, load_platform_config
 from config.platform_config import PlatformConfig
-from config.regions import GlobalConfig
+from config.regions import GlobalConfig, global_advisories
 
 
 def platform_stack(cfg: PlatformConfig) -> None:
@@ -147,10 +147,13 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("llmdNamespace", llmd.namespace if llmd else None)  # what endpoint_tools.verify checks
     pulumi.export("llmdInferencePool", llmd.inference_pool if llmd else None)
     if cfg.edge.enabled:  # what the global stack reads from a regional stack
+        tls = cfg.gateway.tls.mode == "letsencrypt"
         pulumi.export("location", cfg.location)
         pulumi.export("clusterId", platform.cluster["cluster_id"])
+        # the name Front Door reaches this region at over HTTPS (its certificate's; DNS: gatewayExternalAddress)
+        pulumi.export("gatewayHostname", cfg.gateway.tls.hostname if tls else None)
         if llmd and cfg.llmd.expose_externally:  # the global stack's /llmd route forwards here (global.llmdRegions)
-            pulumi.export("llmdPort", LLMD_PORT)
+            pulumi.export("llmdPort", (TLS_PORTS if tls else PLAIN_PORTS)[LLMD_LISTENER])
 
 
 def global_stack(cfg: GlobalConfig) -> None:
@@ -160,8 +163,8 @@ def global_stack(cfg: GlobalConfig) -> None:
                                     location=cfg.location, tags=cfg.tags)
     edge = GlobalEndpoint("edge", {
         "resource_group_name": group.name, "name_prefix": f"{cfg.prefix}-global",
-        "origins": regional_origins(regions, cfg.llmd_regions),
-        "sku": cfg.sku, "waf_mode": cfg.waf_mode, "rate_limit_per_minute": cfg.rate_limit_per_minute,
+        "origins": regional_origins(regions, cfg.llmd_regions, cfg.origin_protocol == "Https"),
+        "origin_protocol": cfg.origin_protocol, "sku": cfg.sku, "waf_mode": cfg.waf_mode, "rate_limit_per_minute": cfg.rate_limit_per_minute,
         "origin_timeout_seconds": cfg.origin_timeout_seconds, "api_keys": list(cfg.api_keys), "tags": cfg.tags})
     fleet = FleetUpdates("fleet", {
         "resource_group_name": group.name, "location": cfg.location, "fleet_name": f"fleet-{cfg.prefix}-global",
@@ -184,6 +187,8 @@ try:
 except ConfigError as error:
     raise pulumi.RunError(str(error)) from None  # a clean message, no traceback
 if isinstance(stack, GlobalConfig):
+    for advisory in global_advisories(stack):
+        pulumi.log.warn(advisory)
     global_stack(stack)
 else:
     for advisory in advisories(stack):

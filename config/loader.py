@@ -96,8 +96,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     security_cross_checks(top, security, observability)
     gateway_prod_checks(top, environment, gateway, edge.enabled)
     webui_prod_checks(top, environment, webui, gateway.external)
-    regions.edge_cross_checks(top, edge, cluster.upgrade_channel, gateway.external, gateway.tls.mode != "none",
-                              cluster.kubernetes_version)
+    regions.edge_cross_checks(top, edge, cluster.upgrade_channel, gateway.external, cluster.kubernetes_version)
     if resource_names.PREFIX_PATTERN.fullmatch(prefix):
         # the names derived from the prefix, against the components' naming rules (guards the derivation itself)
         for what, derived, valid in (

@@ -189,8 +189,12 @@ MEANING = {
     "gateway.rateLimitBurst": "Requests over the rate a client may send at once before 429s.",
     "gateway.apiKeyAuth": "Bearer key on the model APIs (in the Key Vault secret the `apiKeySecret` output names).",
     "gateway.requestTimeoutSeconds": "The longest answer: route, router and interceptor timeouts derive from it.",
-    "gateway.tls.mode": "`letsencrypt` issues a certificate for `hostname` (HTTP-01 on the external gateway).",
-    "gateway.tls.hostname": "DNS name of the certificate (with `letsencrypt`).",
+    "gateway.tls.mode": "`letsencrypt` issues a certificate for `hostname` (HTTP-01 on the external gateway; behind "
+                        "Front Door on an `acme-gateway` of its own, port 80, the challenge path only). Required "
+                        "in prod with an external gateway, behind Front Door too.",
+    "gateway.tls.hostname": "DNS name of the certificate (with `letsencrypt`); behind Front Door also the name Front "
+                            "Door reaches the region at over HTTPS (the `gatewayHostname` output). Its A record: "
+                            "`gatewayExternalAddress`.",
     "gateway.tls.email": "ACME account e-mail (with `letsencrypt`).",
     "observability.enabled": "Azure Monitor (if `azureMonitor`) and the in-cluster stack (kube-prometheus-stack, "
                              "DCGM exporter, KEDA).",
@@ -268,9 +272,10 @@ MEANING = {
     "cost.prices": "Overrides of the price file's entries, e.g. `cost.prices.vm_hourly.Standard_D4s_v5` or "
                    "`cost.prices.load_balancer_monthly`.",
     "edge.globalStack": "Makes this a regional stack behind that global stack: the external gateway admits only "
-                        "Front Door (`AzureFrontDoor.Backend`), the stack exports `location` and `clusterId`, and "
-                        "config checks it against the project's other regional stack files. Needs the external "
-                        "gateway, no Let's Encrypt.",
+                        "Front Door (`AzureFrontDoor.Backend`), the stack exports `location`, `clusterId` and "
+                        "`gatewayHostname`, and config checks it against the project's other regional stack files. "
+                        "Needs the external gateway; in prod `gateway.tls` too (Front Door reaches the region over "
+                        "HTTPS).",
     "edge.frontDoorId": "The global stack's `frontDoorId` output (a GUID), set after the global stack is up "
                         "(docs/operations.md). Unset, the external gateway serves nothing; set, only requests whose "
                         "`X-Azure-FDID` header carries it (and Front Door's probe paths), and the API gate accepts "

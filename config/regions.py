@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Optional
 
@@ -69,7 +69,7 @@ def edge(r: Reader) -> EdgeConfig:
 
 
 def edge_cross_checks(r: Reader, edge_cfg: EdgeConfig, upgrade_channel: str, gateway_external: bool,
-                      gateway_tls: bool, kubernetes_version: Optional[str] = None) -> None:
+                      kubernetes_version: Optional[str] = None) -> None:
     if not edge_cfg.enabled:
         return
     if edge_cfg.fleet and upgrade_channel != "none":
@@ -82,9 +82,6 @@ def edge_cross_checks(r: Reader, edge_cfg: EdgeConfig, upgrade_channel: str, gat
     if not gateway_external:
         r.problem("edge.globalStack needs gateway.mode 'external' or 'both': Front Door reaches a region through "
                   "its external gateway")
-    if gateway_tls:
-        r.problem("gateway.tls.mode 'letsencrypt' cannot renew behind Front Door (the gateway admits only Front "
-                  "Door's service tag, so the ACME HTTP-01 challenge never arrives): Front Door terminates TLS")
 
 
 @dataclass(frozen=True)
@@ -105,11 +102,19 @@ class GlobalConfig:
     wait_between_regions_seconds: int = D["FleetUpdates"]["wait_between_regions_seconds"]
     api_keys: tuple[str, ...] = ("clients",)  # the edge's client API keys, valid in every region (newest last)
     llmd_regions: tuple[str, ...] = ()  # regional stacks whose llm-d API the edge serves at /llmd
+    # regional stacks whose files set no gateway.tls (refused in prod; elsewhere the edge reaches every region over
+    # plain HTTP then: one route's forwarding protocol covers all of them): origin_tls sets it
+    plain_regions: tuple[str, ...] = ()
     cost: CostConfig = field(default_factory=lambda: CostConfig(log_analytics_gb_per_day=0.0))
 
     @property
     def tags(self) -> dict[str, str]:
         return {"project": self.project, "environment": self.environment, "managed-by": "pulumi"}
+
+    @property
+    def origin_protocol(self) -> str:
+        """How Front Door reaches the regions (GlobalEndpoint origin_protocol): HTTPS unless a region has no TLS."""
+        return "Http" if self.plain_regions else "Https"
 
     def reference(self, region_stack: str) -> str:
         """The StackReference name of a regional stack (same project)."""
@@ -293,6 +298,45 @@ def listed_region_problems(cfg: GlobalConfig, project: str, stack: str, project_
                 f"set --path edge.globalStack {stack} --stack {region}`), or list only regional stacks in "
                 "global.regions")
     return problems
+
+
+def regions_without_tls(cfg: GlobalConfig, project: str, project_dir: Path = PROJECT_DIR) -> list[str]:
+    """The global.regions entries whose stack files set no gateway.tls.mode 'letsencrypt': their gateways serve no
+    certificate Front Door could check (entries without a readable file are listed_region_problems')."""
+    files = project_stack_files(project_dir)
+    plain = []
+    for region in cfg.regions:
+        try:
+            gateway = raw_stack_file(files[region], project).get("gateway") if region in files else None
+        except ConfigError:
+            continue
+        tls = gateway.get("tls") if isinstance(gateway, dict) else None
+        if region in files and not (isinstance(tls, dict) and tls.get("mode") == "letsencrypt"):
+            plain.append(region)
+    return plain
+
+
+def origin_tls(cfg: GlobalConfig, plain: list[str]) -> tuple[GlobalConfig, list[str]]:
+    """Front Door reaches the regions over HTTPS, checking each one's certificate against its gateway.tls.hostname.
+    A region without TLS is refused in prod; elsewhere the whole edge falls back to plain HTTP (one forwarding
+    protocol per route, for every region), which global_advisories warns of."""
+    problems = [
+        f"global.regions entry {region!r}: Pulumi.{region}.yaml sets no gateway.tls, and environment is 'prod': Front "
+        "Door reaches prod regions over HTTPS only, checking the region's certificate, so that prompts, answers and "
+        "API keys do not cross the internet as plain text between the edge and the region; set "
+        f"`{cfg.project}:gateway: {{tls: {{mode: letsencrypt, hostname: <name>, email: <address>}}}}` there (the "
+        "name's DNS A record: that stack's gatewayExternalAddress)" for region in plain] \
+        if cfg.environment == "prod" else []
+    return replace(cfg, plain_regions=tuple(plain)), problems
+
+
+def global_advisories(cfg: GlobalConfig) -> list[str]:
+    if not cfg.plain_regions:
+        return []
+    return [f"Front Door reaches every region over plain HTTP: {', '.join(cfg.plain_regions)} set(s) no gateway.tls "
+            "(one forwarding protocol covers every region of a route), so prompts, answers and API keys cross the "
+            "internet unencrypted between the edge and the regions; set gateway.tls.mode 'letsencrypt' with a "
+            "hostname in those stack files (environment 'prod' refuses this)"]
 
 
 def sibling_regional_configs(stack: str, project: str, parse: Callable[[dict[str, Any], str, str], Any],

@@ -207,18 +207,27 @@ INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
 ALLOWED_SERVICE_TAGS = "service.beta.kubernetes.io/azure-allowed-service-tags"
 
 
+def _acme_only(listener: dict) -> bool:
+    """GatewayAccess's ACME challenge listener: plain HTTP on 80 for routes of the Gateway's own namespace (where
+    cert-manager puts the challenge route), no application route."""
+    namespaces = (listener.get("allowedRoutes") or {}).get("namespaces") or {}
+    return (listener.get("name"), listener.get("port"), listener.get("protocol"), namespaces.get("from")) == \
+        ("acme", 80, "HTTP", "Same")
+
+
 def _public_gateway_https(args: ResourceValidationArgs) -> Iterator[str]:
     """A Gateway on a public address with no HTTPS listener: every request, its bearer key and every sign-in, in
-    plain HTTP. A private one (an internal load balancer) and one that admits only Front Door's service tag (Front
-    Door terminates TLS; HTTP-01 cannot renew there) are exempt. An HTTP listener beside HTTPS ones is the ACME
-    challenge and the redirect to HTTPS."""
+    plain HTTP. A private one (an internal load balancer) is exempt, and so is one that only answers the ACME
+    HTTP-01 challenge (GatewayAccess's acme-gateway behind Front Door). One behind Front Door is not: Front Door
+    reaches a prod region over HTTPS (its prompts, answers and keys cross the internet from the edge). An HTTP
+    listener beside HTTPS ones is the ACME challenge and the redirect to HTTPS."""
     spec = args.props.get("spec") or {}
     annotations = (spec.get("infrastructure") or {}).get("annotations") or {}
     if str(annotations.get(INTERNAL_LB, "")).lower() == "true":
         return
-    if "AzureFrontDoor.Backend" in [t.strip() for t in str(annotations.get(ALLOWED_SERVICE_TAGS, "")).split(",")]:
-        return
     listeners = spec.get("listeners") or []
+    if listeners and all(_acme_only(listener) for listener in listeners):
+        return
     if listeners and not any(listener.get("protocol") in ("HTTPS", "TLS") for listener in listeners):
         name = (args.props.get("metadata") or {}).get("name")
         ports = ", ".join(f"{listener.get('name')} on {listener.get('port')}" for listener in listeners)
@@ -237,6 +246,18 @@ def _front_door_route_https(args: ResourceValidationArgs) -> Iterator[str]:
         yield f"Front Door route {args.props.get('routeName')} does not redirect HTTP to HTTPS"
     if "Https" not in (args.props.get("supportedProtocols") or ()):
         yield f"Front Door route {args.props.get('routeName')} does not accept HTTPS"
+
+
+def _front_door_origin_https(args: ResourceValidationArgs) -> Iterator[str]:
+    """Front Door reaches a prod region over HTTPS, checking its certificate: the edge's routes forward over HTTPS,
+    its origin groups probe over HTTPS and its origins check the certificate's name."""
+    props, kind = args.props, args.resource_type.rsplit(":", 1)[-1]
+    if kind == "Route" and props.get("forwardingProtocol") != "HttpsOnly":
+        yield f"Front Door route {props.get('routeName')} forwards {props.get('forwardingProtocol')} to the origins"
+    if kind == "AFDOriginGroup" and (props.get("healthProbeSettings") or {}).get("probeProtocol") != "Https":
+        yield f"Front Door origin group {props.get('originGroupName')} probes its origins without TLS"
+    if kind == "AFDOrigin" and props.get("enforceCertificateNameCheck") is not True:
+        yield f"Front Door origin {props.get('originName')} does not check the certificate's name"
 
 
 def _front_door_custom_domain_tls(args: ResourceValidationArgs) -> Iterator[str]:
@@ -338,6 +359,10 @@ RESOURCE_POLICIES = [
             lambda a: a.resource_type == GATEWAY and is_prod(a), _public_gateway_https),
     _policy("front-door-https-only", "model traffic and API keys cross the internet to the edge: HTTPS only",
             _kind("azure-native:cdn:Route"), _front_door_route_https),
+    _policy("prod-front-door-origins-https", "prompts, answers and API keys cross the internet from the edge to "
+            "each region too: HTTPS, certificate checked",
+            lambda a: a.resource_type in ("azure-native:cdn:Route", "azure-native:cdn:AFDOriginGroup",
+                                          "azure-native:cdn:AFDOrigin") and is_prod(a), _front_door_origin_https),
     _policy("front-door-minimum-tls", "TLS below 1.2 is broken; custom domains must refuse it",
             _kind("azure-native:cdn:AFDCustomDomain"), _front_door_custom_domain_tls),
     _policy("waf-on-and-blocking-in-prod", "a WAF that is off, or only logs in prod, protects nothing",

@@ -37,6 +37,9 @@ POSTGRES_VERSIONS = ("16", "17", "18")  # 16 and newer (pgvector on Flexible Ser
 # most 240 s (Profile.originResponseTimeoutSeconds, 16-240)
 FRONT_DOOR_SKUS = ("Premium_AzureFrontDoor", "Standard_AzureFrontDoor")
 WAF_MODES = ("Prevention", "Detection")
+# how Front Door reaches the origins (a route's forwardingProtocol and its origin group's probeProtocol): Https checks
+# each origin's certificate against its host name; Http forwards plain text
+ORIGIN_PROTOCOLS = ("Https", "Http")
 MAX_ORIGIN_TIMEOUT_SECONDS = 240
 # Fleet Manager (FleetUpdates) auto-upgrade channels and node image selection
 FLEET_CHANNELS = ("Stable", "Rapid", "NodeImage")

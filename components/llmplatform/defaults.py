@@ -160,6 +160,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "pod_security": "baseline",
     },
     "GlobalEndpoint": {
+        "origin_protocol": "Https",
         "origin_timeout_seconds": 240,
         "probe_interval_seconds": 30,
         "rate_limit_per_minute": 600,

@@ -3,7 +3,8 @@
 An origin group per service (the UI, the OpenAI-compatible model API, llm-d's API where a region has it), every
 region an origin of each; health probes on paths each service answers without a key (`PROBE_PATHS`); latency-based
 routing that fails over when a region's probes fail; session affinity for the UI; the longest origin timeout Front
-Door allows (streamed answers); HTTPS only at the edge. The WAF policy carries the managed rule sets and a
+Door allows (streamed answers); HTTPS only at the edge, and by default from the edge to each region too (each
+origin's certificate checked against its host name). The WAF policy carries the managed rule sets and a
 per-client rate limit. With `api_keys`, one set of client API keys valid in every region: generated here and written
 into each region's Key Vault, where that region's API gate reads it.
 """
@@ -47,13 +48,16 @@ class RegionalOrigin(TypedDict):
     name: str
     """Origin name: the region's short name (letters, digits, hyphens)."""
     host: pulumi.Input[str]
-    """Public address (IP or host name) of the region's external gateway."""
+    """Public address of the region's external gateway: with origin_protocol Https (the default) the DNS name its
+    certificate is for (Front Door resolves it, sends it as SNI and Host, and checks the certificate against it);
+    with Http also an IP address."""
     ui_port: NotRequired[int]
-    """Port of the web UI listener (default 80)."""
+    """Port of the web UI listener (default 443 with origin_protocol Https, 80 with Http)."""
     api_port: NotRequired[int]
-    """Port of the model API listener (default 8080)."""
+    """Port of the model API listener (default 8443 with origin_protocol Https, 8080 with Http)."""
     llmd_port: NotRequired[pulumi.Input[int]]
-    """Port of the llm-d API listener; absent: this region has no llm-d."""
+    """Port of the llm-d API listener (its TLS listener with origin_protocol Https); absent: this region has no
+    llm-d."""
     priority: NotRequired[int]
     """1 (serve) or 2 (standby, used only when every priority-1 origin is unhealthy); default 1."""
     key_vault_name: NotRequired[pulumi.Input[str]]
@@ -71,6 +75,10 @@ class GlobalEndpointArgs(TypedDict):
     """Prefix of the profile, endpoint and policy names."""
     origins: list[RegionalOrigin]
     """Every regional platform, in order of preference for equal latency."""
+    origin_protocol: NotRequired[str]
+    """How Front Door reaches every origin: Https (forwarding and health probes over TLS, each origin's certificate
+    checked against its host, which must be a DNS name with a publicly trusted certificate) or Http (plain text
+    between the edge and the regions: prompts, answers and API keys unencrypted on that path). Default Https."""
     sku: NotRequired[str]
     """Premium_AzureFrontDoor (managed WAF rule sets, Private Link origins) or Standard_AzureFrontDoor (default
     Premium: the managed rule sets need it)."""
@@ -101,9 +109,21 @@ def services_of(origins: list[RegionalOrigin]) -> list[str]:
     return [s for s in SERVICES if s != "llmd" or any("llmd_port" in o for o in origins)]
 
 
-def origin_port(origin: RegionalOrigin, service: str) -> Optional[pulumi.Input[int]]:
-    return {"ui": origin.get("ui_port", 80), "api": origin.get("api_port", 8080),
-            "llmd": origin.get("llmd_port")}[service]
+# service -> the port of the regional gateway's listener for it (GatewayAccess's TLS and plain listeners)
+DEFAULT_PORTS = {True: {"ui": 443, "api": 8443}, False: {"ui": 80, "api": 8080}}
+
+
+def origin_port(origin: RegionalOrigin, service: str, https: bool = True) -> Optional[pulumi.Input[int]]:
+    return {"ui": origin.get("ui_port", DEFAULT_PORTS[https]["ui"]),
+            "api": origin.get("api_port", DEFAULT_PORTS[https]["api"]), "llmd": origin.get("llmd_port")}[service]
+
+
+def origin_protocols(https: bool) -> tuple[cdn.ForwardingProtocol, cdn.ProbeProtocol]:
+    """The routes' forwarding protocol and the origin groups' probe protocol: one for every region (a route's
+    forwarding protocol covers every origin of its group)."""
+    if https:
+        return cdn.ForwardingProtocol.HTTPS_ONLY, cdn.ProbeProtocol.HTTPS
+    return cdn.ForwardingProtocol.HTTP_ONLY, cdn.ProbeProtocol.HTTP
 
 
 
@@ -158,6 +178,8 @@ class GlobalEndpoint(pulumi.ComponentResource):
             f"{name}-endpoint", endpoint_name=f"{prefix}", profile_name=profile.name, resource_group_name=rg,
             location="Global", enabled_state=cdn.EnabledState.ENABLED, tags=tags, opts=child)
         services = services_of(origins)
+        https = opt(args, "origin_protocol") == "Https"
+        forwarding, probing = origin_protocols(https)
         names = [origin["name"] for origin in origins]
         groups: dict[str, cdn.AFDOriginGroup] = {}
         routes: list[cdn.Route] = []
@@ -166,7 +188,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
             group = cdn.AFDOriginGroup(
                 f"{name}-{service}", origin_group_name=service, profile_name=profile.name, resource_group_name=rg,
                 health_probe_settings=cdn.HealthProbeParametersArgs(
-                    probe_path=PROBE_PATHS[service], probe_protocol=cdn.ProbeProtocol.HTTP,
+                    probe_path=PROBE_PATHS[service], probe_protocol=probing,
                     probe_request_type=cdn.HealthProbeRequestType.GET,
                     probe_interval_in_seconds=opt(args, "probe_interval_seconds")),
                 # latency-based: among healthy origins, the fastest and those within 50 ms of it
@@ -178,14 +200,16 @@ class GlobalEndpoint(pulumi.ComponentResource):
             groups[service] = group
             members = []
             for i, origin in enumerate(origins):
-                port = origin_port(origin, service)
+                port = origin_port(origin, service, https)
                 if port is None:
                     continue
                 members.append(cdn.AFDOrigin(
                     f"{name}-{service}-{origin['name']}", origin_name=origin["name"],
                     origin_group_name=group.name,
                     profile_name=profile.name, resource_group_name=rg, host_name=origin["host"],
-                    origin_host_header=origin["host"], http_port=port, https_port=443,
+                    # the host is also the SNI and the name the certificate is checked against (with Https)
+                    origin_host_header=origin["host"], http_port=80 if https else port,
+                    https_port=port if https else 443,
                     priority=origin.get("priority", 1), weight=1000, enabled_state=cdn.EnabledState.ENABLED,
                     enforce_certificate_name_check=True,
                     opts=pulumi.ResourceOptions(parent=self, aliases=indexed_name(f"{name}-{service}", i, names))))
@@ -194,7 +218,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
                 resource_group_name=rg, origin_group=cdn.ResourceReferenceArgs(id=group.id),
                 patterns_to_match=patterns, supported_protocols=[cdn.AFDEndpointProtocols.HTTP,
                                                                  cdn.AFDEndpointProtocols.HTTPS],
-                https_redirect=cdn.HttpsRedirect.ENABLED, forwarding_protocol=cdn.ForwardingProtocol.HTTP_ONLY,
+                https_redirect=cdn.HttpsRedirect.ENABLED, forwarding_protocol=forwarding,
                 link_to_default_domain=cdn.LinkToDefaultDomain.ENABLED, enabled_state=cdn.EnabledState.ENABLED,
                 rule_sets=[cdn.ResourceReferenceArgs(id=self._strip_prefix(name, profile, rg, child).id)]
                 if service == "llmd" else None,

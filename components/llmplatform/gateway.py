@@ -27,6 +27,10 @@ ROUTES_LABEL = "llm-platform/gateway-routes"  # namespaces allowed to attach rou
 UI_LISTENER, API_LISTENER, LLMD_LISTENER = "ui", "api", "llmd"
 UI_PORT, API_PORT, LLMD_PORT = 80, 8080, 8000
 LLMD_TLS_PORT = 8444
+PLAIN_PORTS = {UI_LISTENER: UI_PORT, API_LISTENER: API_PORT, LLMD_LISTENER: LLMD_PORT}  # listener -> its port
+TLS_PORTS = {UI_LISTENER: 443, API_LISTENER: 8443, LLMD_LISTENER: LLMD_TLS_PORT}  # ... with TLS
+ACME_GATEWAY = "acme-gateway"  # behind Front Door with TLS: port 80 for the HTTP-01 challenge only, from anywhere
+ACME_CHALLENGE_PATHS = "/.well-known/acme-challenge/*"  # RFC 8555 8.3: where the CA fetches the key authorization
 INFERENCE_EXTENSION_FLAG = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION"  # istiod: program InferencePool backends
 TLS_SECRET = "gateway-tls"
 ISTIO_SYSTEM_POD_SECURITY = "restricted"  # istiod with the seccomp profile istiod_values gives it
@@ -89,6 +93,24 @@ def front_door_policy(gateway: str, front_door_id: str, probe_paths: list[str]) 
             "action": "ALLOW", "rules": rules}
 
 
+def acme_only_policy(gateway: str) -> dict[str, Any]:
+    """The spec of an Istio AuthorizationPolicy that lets only the ACME HTTP-01 challenge through a Gateway: GET/HEAD
+    under /.well-known/acme-challenge/ (Let's Encrypt fetches the token there over port 80, from addresses it does
+    not publish); anything else is refused with 403. Attached by `targetRefs`, as front_door_policy."""
+    return {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway}],
+            "action": "ALLOW",
+            "rules": [{"to": [{"operation": {"methods": ["GET", "HEAD"], "paths": [ACME_CHALLENGE_PATHS]}}]}]}
+
+
+def acme_apart(tls: bool, external: bool, allowed_service_tags: tuple[str, ...], front_door: bool) -> bool:
+    """The ACME challenge listener gets a Gateway (and Service) of its own on the external address: the external
+    Gateway admits only some service tags (its Service's NSG rules, for every port it has) or only one Front Door's
+    requests (an AuthorizationPolicy on the whole Gateway), and Let's Encrypt validates HTTP-01 on port 80 from
+    addresses it does not publish. Its Service shares the static public IP (cloud-provider-azure: services naming one
+    azure-pip-name share it; each gets NSG rules for its own ports and sources)."""
+    return tls and external and (bool(allowed_service_tags) or front_door)
+
+
 def istiod_values(placement: dict[str, Any], replicas: int,
                   inference_extension: bool = False) -> dict[str, Any]:
     """istiod on CPU nodes; every Gateway deployment Istio generates for the `istio` class on CPU nodes too, with
@@ -132,26 +154,32 @@ def internal_annotations(name: str, args: Any, internal_ip: str) -> Any:
                        annotations)
 
 
-def listeners(tls: bool, hostname: Optional[str], llmd: bool = False) -> list[dict[str, Any]]:
+def listeners(tls: bool, hostname: Optional[str], llmd: bool = False, acme: bool = True) -> list[dict[str, Any]]:
     """A UI listener and a raw-model-API listener (Open-WebUI owns /api/* paths, so the two are split by port), and
-    the llm-d API on a port of its own when LlmdStack is in use."""
+    the llm-d API on a port of its own when LlmdStack is in use; with TLS, the ACME challenge listener unless it is on
+    a Gateway of its own (`acme` False)."""
     allowed = {"namespaces": {"from": "Selector", "selector": {"matchLabels": {ROUTES_LABEL: "true"}}}}
     out = []
-    tls_ports = {UI_LISTENER: 443, API_LISTENER: 8443, LLMD_LISTENER: LLMD_TLS_PORT}
-    ports = [(UI_LISTENER, UI_PORT), (API_LISTENER, API_PORT)] + ([(LLMD_LISTENER, LLMD_PORT)] if llmd else [])
-    for name, port in ports:
-        listener: dict[str, Any] = {"name": name, "port": port, "protocol": "HTTP", "allowedRoutes": allowed}
+    names = [UI_LISTENER, API_LISTENER] + ([LLMD_LISTENER] if llmd else [])
+    for name in names:
+        listener: dict[str, Any] = {"name": name, "port": PLAIN_PORTS[name], "protocol": "HTTP",
+                                    "allowedRoutes": allowed}
         if tls:
-            listener.update(port=tls_ports[name], protocol="HTTPS",
+            listener.update(port=TLS_PORTS[name], protocol="HTTPS",
                             tls={"mode": "Terminate", "certificateRefs": [{"kind": "Secret", "name": TLS_SECRET}]})
         if hostname:
             listener["hostname"] = hostname
         out.append(listener)
-    if tls:  # plain HTTP stays open on port 80 only for the ACME HTTP-01 challenge route, which cert-manager
-        # creates in the Challenge's namespace: the Certificate's, the gateways' own (Same; All would publish any
-        # namespace's route on the public IP without TLS)
-        out.append({"name": "acme", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "Same"}}})
+    if tls and acme:
+        out.append(acme_listener())
     return out
+
+
+def acme_listener() -> dict[str, Any]:
+    """Plain HTTP on port 80 only for the ACME HTTP-01 challenge route, which cert-manager creates in the Challenge's
+    namespace: the Certificate's, the gateways' own (Same; All would publish any namespace's route on the public IP
+    without TLS)."""
+    return {"name": "acme", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "Same"}}}
 
 
 def endpoint_urls(address: str, tls_hostname: Optional[str]) -> tuple[str, str]:
@@ -218,8 +246,11 @@ class GatewayAccess(pulumi.ComponentResource):
         gw_ns = namespace(f"{name}-ns", f"{prefix}-gateway", "baseline", k8s_opts)
         after_istio = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[istiod, crds])
 
+        allowed = tuple(args.get("allowed_service_tags") or ())
+        apart = acme_apart(tls, opt(args, "external"), allowed, args.get("front_door_id") is not None)
         if tls:
-            self._cert_manager(name, args, prefix, gw_ns.metadata.name, placement, after_istio)
+            self._cert_manager(name, args, prefix, gw_ns.metadata.name, placement, after_istio,
+                               ACME_GATEWAY if apart else "external-gateway")
 
         gateways: dict[str, k8s.apiextensions.CustomResource] = {}
         internal_ip = args.get("internal_ip") or ""
@@ -233,7 +264,6 @@ class GatewayAccess(pulumi.ComponentResource):
                 zones=field(cluster, "zones").apply(lambda z: list(z) or None), tags=args.get("tags", {}),
                 opts=pulumi.ResourceOptions(parent=self))
         ip_grants = self._ip_grants(name, cluster, pip) if pip is not None else []
-        allowed = tuple(args.get("allowed_service_tags") or ())
         for kind in ("internal", "external"):
             if not args.get(kind, True):
                 continue
@@ -248,7 +278,8 @@ class GatewayAccess(pulumi.ComponentResource):
                 spec={
                     "gatewayClassName": GATEWAY_CLASS,
                     "infrastructure": {"annotations": annotations},
-                    "listeners": listeners(tls, args.get("tls_hostname"), inference),
+                    "listeners": listeners(tls, args.get("tls_hostname"), inference,
+                                           acme=not (apart and kind == "external")),
                 },
                 # the external load balancer is built once the cluster's identity may use the address
                 opts=pulumi.ResourceOptions.merge(after_istio, pulumi.ResourceOptions(
@@ -262,12 +293,16 @@ class GatewayAccess(pulumi.ComponentResource):
                     lambda fdid: front_door_policy("external-gateway", fdid,
                                                    list(args.get("front_door_probe_paths") or []))),
                 opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, gateways["external"]]))
+        if apart:  # the ACME challenge from anywhere on port 80 of the external address, and nothing else
+            self._acme_gateway(name, gw_ns.metadata.name, pip, cluster, after_istio, ip_grants, base)
         ready = [*crd_bundles, istiod, *gateways.values()]
-        if tls:  # plain HTTP on port 80 answers with a redirect to HTTPS (the ACME challenge route is more specific)
+        redirected = [g for g in names if not (apart and g == "external-gateway")]  # the gateways with `acme`
+        if tls and redirected:  # plain HTTP on port 80 answers with a redirect to HTTPS (the ACME challenge route
+            # is more specific); not on the ACME Gateway: its HTTPS address admits only Front Door
             k8s.apiextensions.CustomResource(
                 f"{name}-https-redirect", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="https-redirect", namespace=gw_ns.metadata.name),
-                spec={"parentRefs": [{"name": g, "sectionName": "acme"} for g in names],
+                spec={"parentRefs": [{"name": g, "sectionName": "acme"} for g in redirected],
                       "rules": [{"filters": [{"type": "RequestRedirect",
                                               "requestRedirect": {"scheme": "https", "statusCode": 301}}]}]},
                 opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=ready))
@@ -316,8 +351,28 @@ class GatewayAccess(pulumi.ComponentResource):
                 for suffix, role, scope in (("ip-group-reader", READER, group),
                                             ("ip-network", NETWORK_CONTRIBUTOR, pip.id))]
 
+    def _acme_gateway(self, name: str, namespace: pulumi.Output[str], pip: Any, cluster: Any,
+                      after_istio: pulumi.ResourceOptions, ip_grants: list[pulumi.Resource],
+                      base: pulumi.Resource) -> None:
+        """A Gateway with the `acme` listener alone, its load balancer Service on the external Gateway's static public
+        IP (same azure-pip-name) admitting any source, and a policy letting only the challenge path through."""
+        annotations = pulumi.Output.all(pip.name, field(cluster, "resource_group_name")).apply(
+            lambda v: lb_annotations("external", "", v[0], v[1]))
+        gateway = k8s.apiextensions.CustomResource(
+            f"{name}-acme", api_version="gateway.networking.k8s.io/v1", kind="Gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ACME_GATEWAY, namespace=namespace),
+            spec={"gatewayClassName": GATEWAY_CLASS, "infrastructure": {"annotations": annotations},
+                  "listeners": [acme_listener()]},
+            opts=pulumi.ResourceOptions.merge(after_istio, pulumi.ResourceOptions(depends_on=ip_grants)))
+        k8s.apiextensions.CustomResource(
+            f"{name}-acme-only", api_version="security.istio.io/v1", kind="AuthorizationPolicy",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="acme-only", namespace=namespace),
+            spec=acme_only_policy(ACME_GATEWAY),
+            opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, gateway]))
+
     def _cert_manager(self, name: str, args: GatewayAccessArgs, prefix: str, gw_namespace: pulumi.Output[str],
-                      placement: pulumi.Output[dict[str, Any]], after_istio: pulumi.ResourceOptions) -> None:
+                      placement: pulumi.Output[dict[str, Any]], after_istio: pulumi.ResourceOptions,
+                      solver_gateway: str) -> None:
         cm_ns = namespace(f"{name}-cert-manager-ns", "cert-manager", "restricted",
                           pulumi.ResourceOptions(parent=self, protect=False))
         release = helm_release(
@@ -337,7 +392,7 @@ class GatewayAccess(pulumi.ComponentResource):
                 "email": args.get("tls_email"),
                 "privateKeySecretRef": {"name": "letsencrypt-account-key"},
                 "solvers": [{"http01": {"gatewayHTTPRoute": {"parentRefs": [
-                    {"name": "external-gateway", "namespace": f"{prefix}-gateway",
+                    {"name": solver_gateway, "namespace": f"{prefix}-gateway",
                      "kind": "Gateway", "sectionName": "acme"}]}}}],
             }},
             opts=after)

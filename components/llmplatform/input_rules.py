@@ -15,7 +15,8 @@ from . import azure_names as names, ollama_names, postgres_options, put_rules
 from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS,
                       FLEET_CHANNELS, FRONT_DOOR_SKUS, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
                       MAX_ORIGIN_TIMEOUT_SECONDS, MAX_PREMIUM_SHARE_GIB, MIG_PROFILES, MIN_PREMIUM_SHARE_GIB,
-                      NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS, POD_SECURITY_LEVELS,
+                      NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS, ORIGIN_PROTOCOLS,
+                      POD_SECURITY_LEVELS,
                       POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS, TLS_MODES,
                       UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEBUI_MODEL_ACCESS, WEBUI_USER_ROLES,
                       WEEKDAYS, ZONES, FAILURE_MODES)
@@ -918,6 +919,7 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "GlobalEndpoint")
     r.choice("sku", FRONT_DOOR_SKUS)
     r.choice("waf_mode", WAF_MODES)
+    https = r.choice("origin_protocol", ORIGIN_PROTOCOLS) == "Https"
     r.whole("rate_limit_per_minute", 10, 1_000_000)
     r.whole("origin_timeout_seconds", 16, MAX_ORIGIN_TIMEOUT_SECONDS)
     r.whole("probe_interval_seconds", 5, 255)
@@ -932,6 +934,11 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
         if name is not None and name in seen:
             origin.add("name", name, "a name no other origin has")
         seen.add(name or "")
+        if https:  # Front Door sends the host as SNI and checks the certificate against it: an IP cannot match
+            origin.text("host", lambda h: None if HOSTNAME(h) is None else (
+                f"a DNS name the region's certificate is for ({r.ref('origin_protocol')} Https: Front Door sends it "
+                f"as SNI and checks the certificate's names against it; an IP address never matches), or "
+                f"{r.ref('origin_protocol')} Http"))
         for port in ("ui_port", "api_port", "llmd_port"):
             origin.whole(port, 1, 65535)
         priority = origin.choice("priority", (1, 2))

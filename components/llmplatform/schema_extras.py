@@ -8,7 +8,7 @@ from typing import Any
 from . import PACKAGE
 from .choices import (ACCELERATORS, API_ACCESS_MODES, AUTOSCALING_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS,
                       FAILURE_MODES, FLEET_CHANNELS, FRONT_DOOR_SKUS, GPU_DRIVERS, GPU_PRIORITIES, KUBELOGIN_MODES,
-                      MIG_PROFILES, NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS,
+                      MIG_PROFILES, NETWORK_POLICIES, NODE_IMAGE_SELECTIONS, NODE_OS_UPGRADE_CHANNELS, ORIGIN_PROTOCOLS,
                       POD_SECURITY_LEVELS, POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES, SHARE_PROTOCOLS, TIERS,
                       TLS_MODES, UPGRADE_CHANNELS, UPLOADS_STORAGE_CLASSES, WAF_MODES, WEBUI_MODEL_ACCESS,
                       WEBUI_USER_ROLES, WEEKDAYS)
@@ -48,6 +48,8 @@ ENUMS: dict[str, tuple[tuple[str, ...], str, tuple[tuple[str, str], ...]]] = {
                     (("LlmdStack", "failure_mode"),)),
     "FrontDoorSku": (FRONT_DOOR_SKUS, "Azure Front Door tier.", (("GlobalEndpoint", "sku"),)),
     "WafMode": (WAF_MODES, "WAF policy mode.", (("GlobalEndpoint", "waf_mode"),)),
+    "OriginProtocol": (ORIGIN_PROTOCOLS, "How Front Door reaches the origins.",
+                       (("GlobalEndpoint", "origin_protocol"),)),
     "FleetChannel": (FLEET_CHANNELS, "Fleet auto-upgrade channel.", (("FleetUpdates", "channel"),)),
     "NodeImageSelection": (NODE_IMAGE_SELECTIONS, "Node image selection across the fleet.",
                            (("FleetUpdates", "node_image_selection"),)),

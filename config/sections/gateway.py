@@ -84,15 +84,21 @@ def parse_gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
 
 def gateway_prod_checks(r: Reader, environment: str, gateway: GatewayConfig, behind_front_door: bool) -> None:
     """A prod gateway on a public address serves HTTPS: bearer API keys and Open-WebUI's sign-ins and session cookies
-    must not cross the internet as plain HTTP. A region behind Front Door is exempt (Front Door terminates TLS and
-    reaches the origin on Microsoft's backbone, and HTTP-01 cannot renew there: regions.edge_cross_checks). A public
-    prod model API also keeps its bearer keys (behind Front Door too: the edge publishes /v1/*)."""
-    if environment == "prod" and gateway.external and gateway.tls.mode == "none" and not behind_front_door:
+    must not cross the internet as plain HTTP. Behind Front Door too: Front Door reaches a prod region over HTTPS
+    only, checking the certificate against gateway.tls.hostname (config.regions, the global stack's rule), so the
+    prompts, answers and keys it forwards are encrypted on their way from the edge to the region. A public prod
+    model API also keeps its bearer keys (behind Front Door too: the edge publishes /v1/*)."""
+    if environment == "prod" and gateway.external and gateway.tls.mode == "none":
         r.problem(f"gateway.tls.mode 'none' with an external gateway (gateway.mode {gateway.mode!r}) when "
-                  "environment is 'prod': API keys and Open-WebUI sign-ins would cross the internet as plain HTTP; "
-                  "set gateway.tls.mode 'letsencrypt' with gateway.tls.hostname and gateway.tls.email, put the "
-                  "region behind Front Door (edge.globalStack), or keep the gateway private (gateway.mode "
-                  "'internal')")
+                  "environment is 'prod': " + (
+                      "Front Door (edge.globalStack) reaches a prod region over HTTPS only, at the hostname its "
+                      "certificate is for, so prompts, answers and API keys are encrypted between the edge and the "
+                      "region; set gateway.tls.mode 'letsencrypt' with gateway.tls.hostname (its DNS A record: this "
+                      "stack's gatewayExternalAddress) and gateway.tls.email" if behind_front_door else
+                      "API keys and Open-WebUI sign-ins would cross the internet as plain HTTP; set gateway.tls.mode "
+                      "'letsencrypt' with gateway.tls.hostname and gateway.tls.email, put the region behind Front "
+                      "Door (edge.globalStack, with TLS too), or keep the gateway private (gateway.mode "
+                      "'internal')"))
     if environment == "prod" and gateway.external and not gateway.api_key_auth:
         r.problem("gateway.apiKeyAuth is false while the model API is public and environment is 'prod': anyone who "
                   "reaches the gateway (or the Front Door endpoint) could use the GPUs with no credential; keep "

@@ -75,7 +75,7 @@ REQUIRED: dict[str, Callable[[], dict[str, Any]]] = {
     "OpenWebUi": lambda: {"cluster": cluster_handle(), "key_vault": VAULT, "endpoint": ENDPOINT,
                           "database_url_secret": "db-url"},
     "GlobalEndpoint": lambda: {"resource_group_name": RG, "name_prefix": "edge-test",
-                               "origins": [{"name": "weu", "host": "20.0.0.1"}]},
+                               "origins": [{"name": "weu", "host": "weu.llm.example.com"}]},
     "FleetUpdates": lambda: {"resource_group_name": RG, "location": "westeurope", "fleet_name": "fleet-test",
                              "members": [{"name": "weu", "cluster_id": "/subscriptions/x/aks-a"}]},
 }
@@ -139,7 +139,8 @@ def two_of_everything() -> None:
                                  "key_vault": vaults[0].vault, "namespace": f"llm-d-{i}"}, (on_a, on_b)[i - 1])
         # two estates' edges and fleets over the same two clusters (e.g. a staging and a prod endpoint)
         P.GlobalEndpoint(f"edge{i}", {"resource_group_name": RG, "name_prefix": f"edge-{i}", "origins": [
-            {"name": "a", "host": gateways[0].external_address}, {"name": "b", "host": gateways[1].external_address}]})
+            {"name": "a", "host": gateways[0].external_address}, {"name": "b", "host": gateways[1].external_address}],
+            "origin_protocol": "Http"})  # gateways without TLS: their addresses, plain HTTP
         P.FleetUpdates(f"fleet{i}", {"resource_group_name": RG, "location": "westeurope", "fleet_name": f"fleet-{i}",
                                      "members": [{"name": "a", "cluster_id": a.cluster["cluster_id"]},
                                                  {"name": "b", "cluster_id": b.cluster["cluster_id"]}]})

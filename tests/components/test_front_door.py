@@ -35,15 +35,55 @@ def _violations(plan, reg, mutate):
     return [v for v in policy_check.evaluate(changed_plan) if v.resource == reg.name]
 
 
-def test_every_region_is_an_origin_of_every_service_at_its_gateway_address(global_plan):
-    addresses = {plan_for(r).outputs["gatewayExternalAddress"] for r in REGIONS}
+def test_every_region_is_an_origin_of_every_service_over_https_at_its_certificates_name(global_plan):
+    """Front Door reaches each prod region over HTTPS: at the name the region's certificate is for (its
+    gatewayHostname output, gateway.tls.hostname), on GatewayAccess's TLS listeners (443 UI, 8443 API), with the
+    certificate name checked (Front Door sends the origin host name as SNI and checks the certificate against it:
+    MicrosoftDocs articles/frontdoor/troubleshoot-issues.md, end-to-end-tls.md); the routes forward HttpsOnly and the
+    origin groups probe over HTTPS. Before, the routes forwarded HttpOnly to each region's IP: prompts, answers and
+    API keys crossed the internet in plain text between the edge and the region."""
+    hosts = {plan_for(r).outputs["gatewayHostname"] for r in REGIONS}
+    assert hosts == {"westeurope.llm.example.com", "swedencentral.llm.example.com"}
     groups = by_name(global_plan, "azure-native:cdn:AFDOriginGroup")
     assert {g.inputs["originGroupName"] for g in groups.values()} == {"ui", "api"}  # no region has llm-d
+    assert {g.inputs["healthProbeSettings"]["probeProtocol"] for g in groups.values()} == {"Https"}
+    assert {r.inputs["forwardingProtocol"] for r in global_plan.of_type("azure-native:cdn:Route")} == {"HttpsOnly"}
     origins = global_plan.of_type("azure-native:cdn:AFDOrigin")
-    for service, port in (("ui", 80), ("api", 8080)):
+    for service, port in (("ui", 443), ("api", 8443)):
         mine = [o for o in origins if o.inputs["originGroupName"] == service]
-        assert {o.inputs["hostName"] for o in mine} == addresses and {o.inputs["httpPort"] for o in mine} == {port}
+        assert {o.inputs["hostName"] for o in mine} == hosts and {o.inputs["httpsPort"] for o in mine} == {port}
+        assert all(o.inputs["originHostHeader"] == o.inputs["hostName"] for o in mine)  # SNI, Host and the check
+        assert all(o.inputs["enforceCertificateNameCheck"] is True for o in mine)
         assert {o.inputs["originName"] for o in mine} == {"westeurope", "swedencentral"}
+
+
+@pytest.mark.parametrize("origin_protocol", [None, "Https"])
+def test_an_ip_address_origin_over_https_is_refused_naming_the_host(origin_protocol):
+    """An IP address can never match the certificate Front Door checks (it sends the origin host as SNI): with
+    HTTPS to the origins, the default, the component refuses it before anything is built."""
+    extra = {"origin_protocol": origin_protocol} if origin_protocol else {}
+
+    def program():
+        llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "edge", **extra,
+                                            "origins": [{"name": "weu", "host": "20.0.0.1"}]})
+    with pytest.raises(Exception, match=r"origins\[0\]\.host='20\.0\.0\.1' is invalid; allowed: a DNS name the "
+                                        r"region's certificate is for"):
+        offline.run_function(program)
+
+
+def test_plain_http_to_the_origins_is_the_callers_explicit_choice():
+    """origin_protocol Http: the regions' plain listeners (80, 8080) at their addresses, forwarded and probed over
+    HTTP, as before HTTPS became the default."""
+    def program():
+        llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "edge",
+                                            "origin_protocol": "Http",
+                                            "origins": [{"name": "weu", "host": "20.0.0.1"}]})
+    plan = offline.run_function(program)
+    ports = {o.inputs["originGroupName"]: o.inputs["httpPort"] for o in plan.of_type("azure-native:cdn:AFDOrigin")}
+    assert ports == {"ui": 80, "api": 8080}
+    assert {r.inputs["forwardingProtocol"] for r in plan.of_type("azure-native:cdn:Route")} == {"HttpOnly"}
+    assert {g.inputs["healthProbeSettings"]["probeProtocol"]
+            for g in plan.of_type("azure-native:cdn:AFDOriginGroup")} == {"Http"}
 
 
 def test_probes_latency_routing_affinity_and_streaming_timeout(global_plan):
@@ -112,10 +152,11 @@ def test_waf_blocks_with_managed_rules_and_limits_each_client(global_plan):
 def test_llmd_regions_get_their_own_route_with_the_prefix_rewritten():
     def program():
         llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "edge", "origins": [
-            {"name": "weu", "host": "20.0.0.1", "llmd_port": 8081}, {"name": "sec", "host": "20.0.0.2"}]})
+            {"name": "weu", "host": "weu.llm.example.com", "llmd_port": 8444},
+            {"name": "sec", "host": "sec.llm.example.com"}]})
     plan = offline.run_function(program)
     llmd = [o for o in plan.of_type("azure-native:cdn:AFDOrigin") if o.inputs["originGroupName"] == "llmd"]
-    assert [o.inputs["originName"] for o in llmd] == ["weu"] and llmd[0].inputs["httpPort"] == 8081
+    assert [o.inputs["originName"] for o in llmd] == ["weu"] and llmd[0].inputs["httpsPort"] == 8444
     # probed through the llm-d gate to a Ready vLLM pod, not the gate's own /healthz (test_llmd_upstream.py)
     [group] = [g.inputs for g in plan.of_type("azure-native:cdn:AFDOriginGroup")
                if g.inputs["originGroupName"] == "llmd"]
@@ -135,6 +176,12 @@ def test_llmd_regions_get_their_own_route_with_the_prefix_rewritten():
      lambda i: i["strategy"].update(stages=i["strategy"]["stages"][:1])),
     ("azure-native:containerservice:FleetUpdateStrategy", "fleet-upgrades-region-by-region",
      lambda i: i["strategy"]["stages"][0].pop("afterStageWaitInSeconds")),
+    ("azure-native:cdn:Route", "prod-front-door-origins-https", lambda i: i.update(forwardingProtocol="HttpOnly")),
+    ("azure-native:cdn:Route", "prod-front-door-origins-https", lambda i: i.update(forwardingProtocol="MatchRequest")),
+    ("azure-native:cdn:AFDOriginGroup", "prod-front-door-origins-https",
+     lambda i: i["healthProbeSettings"].update(probeProtocol="Http")),
+    ("azure-native:cdn:AFDOrigin", "prod-front-door-origins-https",
+     lambda i: i.update(enforceCertificateNameCheck=False)),
 ])
 def test_edge_rules_pass_the_real_resource_and_fail_it_made_wrong(global_plan, type_, policy, mutate):
     reg = global_plan.of_type(type_)[0]

@@ -56,7 +56,7 @@ def test_a_regional_gateway_serves_nothing_until_it_knows_its_front_door():
     external Gateway (an ALLOW policy without rules refuses every request), attached to a Gateway the plan creates."""
     for region in REGIONS:
         plan = plan_for(region)
-        policy = plan.one(AUTHZ)
+        policy = plan.one(AUTHZ, "gateway-front-door-only")  # (acme-only: the ACME Gateway's, test_global_stack)
         gateways = {(g.inputs["metadata"]["namespace"], g.inputs["metadata"]["name"])
                     for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
         obj = {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", **policy.inputs}
@@ -77,7 +77,7 @@ def test_a_joined_region_admits_its_front_door_by_header_and_the_probes_by_path(
     assert args["front_door_id"] == global_plan.outputs["frontDoorId"]
     assert args["allowed_service_tags"] == ["AzureFrontDoor.Backend"]
     plan = offline.run_function(lambda: llmplatform.GatewayAccess("gateway", args, provider_opts()))
-    spec = plan.one(AUTHZ).inputs["spec"]
+    spec = plan.one(AUTHZ, "gateway-front-door-only").inputs["spec"]
     validate_custom({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy",
                      "metadata": {"name": "front-door-only", "namespace": "gw"}, "spec": spec}, ISTIO_CRDS)
     header, probes = spec["rules"]

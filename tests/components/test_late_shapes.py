@@ -246,7 +246,7 @@ WORKSPACE = "/subscriptions/s/resourceGroups/rg-test/providers/Microsoft.Operati
 REGISTRY_ID = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-test/providers/"
                "Microsoft.ContainerRegistry/registries/mirrortest")
 MONITORING = {"log_analytics_workspace_id": WORKSPACE, "monitor_workspace_id": "/amw/test", "action_group_id": ""}
-ORIGIN = {"name": "weu", "host": "20.0.0.1"}
+ORIGIN = {"name": "weu", "host": "weu.llm.example.com"}
 
 # (component, other inputs, the input's path, a value it takes, the resource that reads it (named after the
 # component's "late"), what the refusal asks for)

@@ -36,7 +36,7 @@ SPECS: dict[str, dict[str, Any]] = {
                                            "cpu_limit": "2"}},
     "OllamaServer": {"resources": {"cpu_request": "1", "memory_request": "4Gi", "memory_limit": "8Gi",
                                    "cpu_limit": "2"}},
-    "GlobalEndpoint": {"origins": [{"name": "weu", "host": "20.0.0.1", "ui_port": 80, "api_port": 8080,
+    "GlobalEndpoint": {"origins": [{"name": "weu", "host": "weu.llm.example.com", "ui_port": 80, "api_port": 8080,
                                     "priority": 1}]},
 }
 
@@ -219,7 +219,7 @@ READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
     ("OllamaServer", {}, "extra_env", {"OLLAMA_DEBUG": "1"}),
     ("OpenWebUi", {}, "extra_env", {"WEBUI_NAME": "Team LLM"}),
     ("OpenWebUi", {}, "secret_env", {"OAUTH_CLIENT_SECRET": "oauth-client-secret"}),
-    ("GlobalEndpoint", {"origins": [{"name": "weu", "host": "20.0.0.1", "key_vault_name": "kv-weu",
+    ("GlobalEndpoint", {"origins": [{"name": "weu", "host": "weu.llm.example.com", "key_vault_name": "kv-weu",
                                      "key_vault_resource_group": "rg-test"}]}, "api_keys", ["team-a"]),
 ]
 READ_IDS = [f"{c[0]}-{c[2]}" for c in READ_ITEMS]

@@ -121,6 +121,8 @@ def test_every_component_constructs_from_its_required_inputs_alone(host, program
     trimmed["resources"]["autoscaler"]["properties"]["mode"] = "cpu"
     # LlmdStack routes through the gateway's llm-d listener, which only a gateway with the inference extension has
     trimmed["resources"]["gateway"]["properties"]["inferenceExtension"] = True
+    # the example's gateway serves no TLS: the edge reaches it at its IP, which only plain HTTP to the origins takes
+    trimmed["resources"]["edge"]["properties"]["originProtocol"] = "Http"
     fresh = host.with_fresh_monitor(stack="required")  # the same plugin process, a stack of its own
     try:
         run = plugin_host.run_yaml_program(fresh, trimmed)
@@ -562,7 +564,7 @@ def test_a_plain_field_beside_a_secret_sibling_is_still_read_as_its_value(host, 
     arrive as a secret output too, which is the sibling's secrecy, not the name's: read as the name."""
     props = {"resourceGroupName": "rg-yaml-demo", "namePrefix": "yaml-demo-edge",
              "origins": [{"name": "westeurope",
-                          "host": {offline.SIG_KEY: offline.SECRET_SIG, "value": "20.0.0.1"}}]}
+                          "host": {offline.SIG_KEY: offline.SECRET_SIG, "value": "weu.llm.example.com"}}]}
     fresh = host.with_fresh_monitor(stack="secret-sibling")
     try:
         built = fresh.construct("llmplatform:index:GlobalEndpoint", "edge", props)

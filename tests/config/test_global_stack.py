@@ -44,10 +44,13 @@ def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_
     # the llmd stack as a region (its own location), joined; what the check does not need is off, to plan less
     region = plan_for("llmd", {"location": "eastus2", "edge": {"globalStack": "global", "fleet": False,
                                                             "frontDoorId": "0b6a3d6e-2f9c-4c1e-9b7a-5d2e8f1a4c3b"},
+                               "gateway": {"tls": {"mode": "letsencrypt", "hostname": "eastus2.llm.example.com",
+                                                   "email": "ops@example.com"}},
                                "llmd": {"exposeExternally": True, "autoscaling": False},
                                "observability": {"enabled": False}, "webui": {"enabled": False},
                                "autoscaling": {"mode": "none"}})
-    assert region.outputs["llmdApiKeySecret"] == "edge-api-key" and region.outputs["llmdPort"] == 8000
+    # its llm-d listener with TLS (GatewayAccess LLMD_TLS_PORT): what Front Door reaches over HTTPS
+    assert region.outputs["llmdApiKeySecret"] == "edge-api-key" and region.outputs["llmdPort"] == 8444
     own_key = [r.name for r in variant("llmd").of_type("random:index/randomPassword:RandomPassword")
                if r.name == "llmd-api-key"]  # the llm-d gate's key before joining
     assert own_key and own_key[0] not in {r.name for r in region.of_type("random:index/randomPassword:RandomPassword")}
@@ -59,7 +62,7 @@ def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_
     references["prod-westeurope"]["llmdPort"] = region.outputs["llmdPort"]
     edge = offline.run("global", {"global": {"llmdRegions": ["prod-westeurope"]}}, references=references)
     llmd = [o for o in edge.of_type("azure-native:cdn:AFDOrigin") if o.inputs["originGroupName"] == "llmd"]
-    assert [(o.inputs["originName"], o.inputs["httpPort"]) for o in llmd] == [("westeurope", 8000)]
+    assert [(o.inputs["originName"], o.inputs["httpsPort"]) for o in llmd] == [("westeurope", 8444)]
     assert edge.outputs["llmdUrl"].endswith("/llmd")
     missing = "regional stack prod-swedencentral has no output 'llmdPort'"
     with pytest.raises(offline.ProgramError, match=missing) as error:
@@ -67,6 +70,75 @@ def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_
     # the remedy names what the region lacks (llm-d published externally), not edge.globalStack, which it has
     assert "set llmd.enabled and llmd.exposeExternally" in str(error.value)
     assert "edge.globalStack" not in str(error.value)
+
+
+def test_a_region_whose_deployment_predates_its_tls_stops_the_global_plan_naming_the_output():
+    """Front Door's HTTPS origin is the region's gatewayHostname output (the name its certificate is for): a regional
+    stack brought up before gateway.tls was set has none, and the global stack says which and what to do."""
+    references = {r: dict(plan_for(r).outputs) for r in REGIONS}
+    del references["prod-swedencentral"]["gatewayHostname"]
+    with pytest.raises(offline.ProgramError, match="regional stack prod-swedencentral has no output "
+                                                   "'gatewayHostname'") as error:
+        offline.run("global", references=references)
+    assert "bring the regional stack up again with its gateway.tls set" in str(error.value)
+
+
+def test_a_region_without_tls_is_refused_by_a_prod_global_stack_and_turns_a_dev_one_plain_with_a_warning(tmp_path):
+    """One route forwards to every region with one protocol, so a region without gateway.tls cannot be reached over
+    HTTPS: prod refuses it naming the stack file and the key; another environment reaches every region over plain
+    HTTP and says so."""
+    west = _regional("prod-westeurope")
+    plain = _regional("prod-swedencentral")
+    plain["gateway"] = {k: v for k, v in plain["gateway"].items() if k != "tls"}
+    project = _project_with(tmp_path, {"prod-westeurope": west, "prod-swedencentral": plain})
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+    cfg = regions.parse_global(raw, P, "global")
+    assert regions.regions_without_tls(cfg, P) == []  # the repository's regional files: both with TLS
+    assert regions.origin_tls(cfg, [])[0].origin_protocol == "Https" and not regions.global_advisories(cfg)
+    missing = regions.regions_without_tls(cfg, P, project)
+    assert missing == ["prod-swedencentral"]
+    refused, problems = regions.origin_tls(cfg, missing)
+    assert len(problems) == 1 and problems[0].startswith(
+        "global.regions entry 'prod-swedencentral': Pulumi.prod-swedencentral.yaml sets no gateway.tls, and "
+        "environment is 'prod'")
+    assert "aks-llm-platform:gateway: {tls: {mode: letsencrypt" in problems[0]
+    dev, problems = regions.origin_tls(regions.parse_global({**raw, "environment": "dev"}, P, "global"), missing)
+    assert not problems and dev.origin_protocol == "Http"
+    assert "Front Door reaches every region over plain HTTP: prod-swedencentral" in regions.global_advisories(dev)[0]
+
+
+def test_a_joined_region_with_tls_answers_the_acme_challenge_on_a_gateway_of_its_own():
+    """Let's Encrypt's HTTP-01 challenge comes to port 80 of the certificate's name, from addresses it does not
+    publish (letsencrypt.org docs "Challenge Types", FAQ), and the external gateway admits only Front Door (its
+    service tag, on every port of its Service; its X-Azure-FDID policy, on the whole Gateway). So behind Front Door
+    the `acme` listener is a Gateway of its own on the same static public IP (cloud-provider-azure: Services naming
+    one azure-pip-name share it, each with NSG rules for its own ports and sources), open to any source on port 80,
+    with a policy that lets only the challenge path through; cert-manager solves through it. The external gateway
+    keeps only its TLS listeners and the service tag."""
+    plan = plan_for("prod-westeurope")
+    gateways = {g.inputs["metadata"]["name"]: g.inputs["spec"] for g in plan.of_type(
+        "kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+    external, acme = gateways["external-gateway"], gateways["acme-gateway"]
+    tag = "service.beta.kubernetes.io/azure-allowed-service-tags"
+    assert external["infrastructure"]["annotations"][tag] == "AzureFrontDoor.Backend"
+    assert [(lr["port"], lr["protocol"], lr.get("hostname")) for lr in external["listeners"]] == [
+        (443, "HTTPS", "westeurope.llm.example.com"), (8443, "HTTPS", "westeurope.llm.example.com")]
+    assert [(lr["name"], lr["port"], lr["protocol"]) for lr in acme["listeners"]] == [("acme", 80, "HTTP")]
+    assert tag not in acme["infrastructure"]["annotations"]  # any source: Let's Encrypt publishes no addresses
+    pip = "service.beta.kubernetes.io/azure-pip-name"
+    assert acme["infrastructure"]["annotations"][pip] == external["infrastructure"]["annotations"][pip]
+    policy = next(p.inputs["spec"] for p in plan.of_type("kubernetes:security.istio.io/v1:AuthorizationPolicy")
+                  if p.inputs["metadata"]["name"] == "acme-only")
+    assert policy["targetRefs"][0]["name"] == "acme-gateway" and policy["rules"] == [
+        {"to": [{"operation": {"methods": ["GET", "HEAD"], "paths": ["/.well-known/acme-challenge/*"]}}]}]
+    issuer = plan.one("kubernetes:cert-manager.io/v1:ClusterIssuer").inputs["spec"]["acme"]
+    assert issuer["solvers"][0]["http01"]["gatewayHTTPRoute"]["parentRefs"][0]["name"] == "acme-gateway"
+    assert not [r for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+                if r.inputs["metadata"]["name"] == "https-redirect"]  # its HTTPS address admits only Front Door
+    # a prod stack not behind Front Door keeps the acme listener on its external gateway, open to all, as before
+    prod = {g.inputs["metadata"]["name"]: g.inputs["spec"] for g in plan_for("prod").of_type(
+        "kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+    assert "acme-gateway" not in prod and "acme" in [lr["name"] for lr in prod["external-gateway"]["listeners"]]
 
 
 def test_a_global_stack_naming_a_stack_that_is_not_its_region_is_refused():
@@ -145,8 +217,7 @@ def test_another_stack_file_is_read_as_the_pulumi_cli_reads_it(tmp_path):
     ({"cluster": {"upgradeChannel": "stable"}}, "fights Fleet Manager's auto-upgrade"),
     ({"cluster": {"kubernetesVersion": "1.33"}}, "cluster.kubernetesVersion '1.33' fights Fleet Manager's update runs"),
     ({"gateway": {"mode": "internal"}}, "Front Door reaches a region through its external gateway"),
-    ({"gateway": {"tls": {"mode": "letsencrypt", "hostname": "a.example.com", "email": "a@example.com"}}},
-     "cannot renew behind Front Door"),
+    ({"gateway": {"tls": None}}, "Front Door \\(edge.globalStack\\) reaches a prod region over HTTPS only"),
     ({"edge": {"globalStack": "global", "frontDoorId": "not-a-guid"}}, "must be the Front Door profile's ID"),
 ])
 def test_regional_edge_rules(change, message):

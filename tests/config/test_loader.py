@@ -569,14 +569,18 @@ def test_loader_only_returns_a_config_or_raises_config_error(raw):
         assert error.problems and all(isinstance(p, str) and p for p in error.problems)
 
 
-def test_prod_without_tls_plans_with_a_private_gateway_or_behind_front_door():
-    """The plain-HTTP refusal is of a public prod gateway only: a private one stays in the network, and a region
-    behind Front Door (the regional prod stack files) is reached by Front Door alone, which terminates TLS."""
+def test_prod_without_tls_plans_only_with_a_private_gateway():
+    """The plain-HTTP refusal is of a public prod gateway: a private one stays in the network. A region behind Front
+    Door is no longer exempt: Front Door reaches it over HTTPS at gateway.tls.hostname (its certificate checked), so
+    a regional prod stack without TLS is refused, naming the key and why."""
     private = parse_config(stack_raw("prod", {"gateway": {"mode": "internal", "tls": None}}), "p", "prod")
     assert not private.gateway.external and private.gateway.tls.mode == "none"
     regional = parse_config(stack_raw("prod-westeurope"), "p", "prod-westeurope")
-    assert regional.environment == "prod" and regional.gateway.external and regional.gateway.tls.mode == "none"
-    assert regional.edge.enabled
+    assert regional.edge.enabled and regional.gateway.tls.mode == "letsencrypt" and regional.gateway.tls.hostname
+    with pytest.raises(ConfigError) as refused:
+        parse_config(stack_raw("prod-westeurope", {"gateway": {"tls": None}}), "p", "prod-westeurope")
+    assert "gateway.tls.mode 'none' with an external gateway" in str(refused.value)
+    assert "Front Door (edge.globalStack) reaches a prod region over HTTPS only" in str(refused.value)
 
 
 @pytest.mark.parametrize("stack", ["prod", "prod-westeurope", "prod-swedencentral"])

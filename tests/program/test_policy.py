@@ -108,16 +108,17 @@ def test_rule_passes_the_real_resource_and_fails_it_made_wrong(policy_name, reso
     assert found and policy.description in found[0]  # each violation carries the rule's one-line reason
 
 
-def test_a_gateway_without_tls_passes_when_private_or_behind_front_door():
-    """A regional prod stack serves HTTP to Front Door alone (its service tag: Front Door terminates TLS), and an
-    internal Gateway stays in the network: neither is the plain-HTTP public gateway the rule refuses. Without the
-    service tag, the regional stack's gateway is that gateway."""
+def test_a_gateway_without_tls_passes_only_when_private_or_answering_the_acme_challenge_alone():
+    """An internal Gateway stays in the network, and the ACME Gateway of a region behind Front Door serves only the
+    challenge listener: neither is the plain-HTTP public gateway the rule refuses. A regional prod gateway behind
+    Front Door is no longer exempt (Front Door reaches it over HTTPS): without TLS it is refused like any other."""
     policy = by_name("prod-public-gateway-https")
-    regional = next(r for r in plan_for("prod-westeurope").of_type(PROD_GATEWAY[1]) if r.name == "gateway-external")
-    assert violations(policy, regional) == []
-    open_to_all = changed(regional, lambda i: i["spec"]["infrastructure"]["annotations"].pop(
-        "service.beta.kubernetes.io/azure-allowed-service-tags"))
-    assert violations(policy, open_to_all)
+    regional = {r.name: r for r in plan_for("prod-westeurope").of_type(PROD_GATEWAY[1])}
+    assert violations(policy, regional["gateway-external"]) == [] and violations(policy, regional["gateway-acme"]) == []
+    assert violations(policy, changed(regional["gateway-external"], _plain_http))  # the service tag exempts nothing
+    serving = changed(regional["gateway-acme"], lambda i: i["spec"]["listeners"][0].update(
+        allowedRoutes={"namespaces": {"from": "All"}}))  # any namespace's routes on plain HTTP: no longer the ACME's
+    assert violations(policy, serving)
     internal = real("prod", PROD_GATEWAY[1], "gateway-internal")
     assert violations(policy, changed(internal, _plain_http)) == []
 
@@ -142,7 +143,8 @@ def test_stack_rule_flags_gpu_workloads_only_when_no_gpu_pool_is_planned():
 def test_every_rule_has_a_failing_case_and_a_reason():
     # the global edge's rules have their cases in tests/components/test_front_door.py, on the global stack's real resources
     edge_rules = {"front-door-https-only", "front-door-minimum-tls", "waf-on-and-blocking-in-prod",
-                  "fleet-upgrades-region-by-region", "front-door-endpoints-behind-waf"}
+                  "fleet-upgrades-region-by-region", "front-door-endpoints-behind-waf",
+                  "prod-front-door-origins-https"}
     configured = {"images-from-allowed-registries"}  # its cases below: it needs the pack's configuration
     assert {c[0] for c in CASES} | {"key-vault-purge-protection-nonprod", "gpu-workloads-have-a-gpu-pool"} | \
         edge_rules | configured == {p.name for p in POLICIES}
