@@ -384,8 +384,8 @@ def test_llmd_router_resolves_its_upstream_only_after_istio_programmed_the_gatew
 
 
 def test_make_plan_refuses_a_planted_ordering_defect_naming_it(tmp_path, capsys, monkeypatch):
-    """The CLI path: the cached dev plan with the HTTPScaledObject's dependency on the add-on removed (the defect
-    issue #18 found) exits 1, names the object and the release, and writes nothing."""
+    """The CLI path: the cached dev plan with the InterceptorRoute's dependency on the add-on removed (the defect
+    issue #18 found, then on its HTTPScaledObject) exits 1, names the object and the release, and writes nothing."""
     from offline import plan as plan_cli, runner as offline
     broken = copy.deepcopy(variant("dev"))
     scaler = next(r for r in broken.resources if r.name == "ollama-autoscaler-http")
@@ -393,7 +393,7 @@ def test_make_plan_refuses_a_planted_ordering_defect_naming_it(tmp_path, capsys,
     monkeypatch.setattr(offline, "run", lambda *a, **k: broken)
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
     captured = capsys.readouterr()
-    assert "[crd-order] HTTPScaledObject llm/ollama" in captured.out and "observability-keda-http" in captured.out
+    assert "[crd-order] InterceptorRoute llm/ollama" in captured.out and "observability-keda-http" in captured.out
     assert "deploy model refuses this plan" in captured.err and not (tmp_path / "dev").exists()
 
 
