@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import plan_for, variant
 from offline import deploy_model as dm
+from offline.deploy_model.checks import references
 from offline.runner import Plan, Registration
 
 DATA = dm.load_durations()
@@ -161,6 +162,22 @@ def test_a_dangling_name_reference_fails_and_a_missing_dependency_on_a_needed_on
     assert any("not after it" in p.message and "ServiceAccount" in p.message for p in problems)
     d.dependencies.append(sa.urn)
     assert dm.evaluate(plan_of(sa, d)).problems == []
+
+
+def test_an_interceptor_route_names_its_service_and_may_come_first():
+    """The dev plan's InterceptorRoute names the Ollama Service (spec.target.service): gone, a dangling reference;
+    present, no ordering needed (the interceptor holds a request until the Service has a ready endpoint:
+    http-add-on v0.15.0 interceptor/middleware/endpoint_resolver.go)."""
+    plan = variant("dev")
+    route = plan.one("kubernetes:http.keda.sh/v1beta1:InterceptorRoute")
+    assert references(route) == [("InterceptorRoute", "Service", "llm", "ollama")]
+    release = next(r for r in plan.resources if r.name == "observability-keda-http")
+    alone = dataclasses.replace(route, dependencies=[release.urn])
+    problems = dm.evaluate(plan_of(release, alone)).problems
+    assert [(p.rule, "Service llm/ollama" in p.message and "dangling" in p.message) for p in problems] == [
+        ("name-reference", True)]
+    service = next(r for r in plan.of_type("kubernetes:core/v1:Service") if r.inputs["metadata"]["name"] == "ollama")
+    assert dm.evaluate(plan_of(release, alone, dataclasses.replace(service, dependencies=[]))).problems == []
 
 
 def test_a_daemonset_waiting_for_a_gpu_pool_fails():
