@@ -21,7 +21,8 @@ from tests.validation import chart_values
 
 CRD = UPSTREAM / "crds" / "http.keda.sh" / "InterceptorRoute.yaml"
 ROUTE = f"kubernetes:{INTERCEPTOR_ROUTE_API}:{INTERCEPTOR_ROUTE}"
-KEDA_VARIANTS = ("dev", "prod", "dev-gpu")  # requests-mode autoscaling (dev-gpu-hpa and llmd run no route)
+# the variants whose Ollama scales on requests (dev-gpu-hpa and dev-smb-nogpu do not: the last test checks the list)
+KEDA_VARIANTS = ("dev", "dev-gpu", "dev-operator", "llmd", "llmd-pd", "prod", "prod-tls")
 
 
 def sources_row(path: str) -> list[str]:
@@ -106,14 +107,15 @@ def test_every_planned_route_keeps_the_crds_cel_rules_and_the_name_the_intercept
     keyed the HTTPScaledObject of that name (http-add-on v0.15.0 pkg/routing/table.go, scaler/handlers.go)."""
     plan = variant(name)
     routes = plan.of_type(ROUTE)
-    assert len(routes) == 1 and name in VARIANTS
+    assert len(routes) == 1
     obj = routes[0].inputs
     for (path, rule), holds in CEL.items():
         for node in at(obj, path):
             assert holds(node), (path, rule, node)
     server = plan.outputs["inference"]
     assert obj["metadata"] == {"name": server["deployment"], "namespace": server["namespace"]}
-    trigger = plan.one("kubernetes:keda.sh/v1alpha1:ScaledObject").inputs["spec"]["triggers"][0]
+    scaled = plan.one("kubernetes:keda.sh/v1alpha1:ScaledObject", routes[0].name.replace("-http", "-scaler"))
+    trigger = scaled.inputs["spec"]["triggers"][0]
     assert trigger["metadata"]["interceptorRoute"] == obj["metadata"]["name"] and "httpScaledObject" not in trigger[
         "metadata"]
 
@@ -129,4 +131,6 @@ def test_no_plan_creates_the_deprecated_http_scaled_object(name):
     """The add-on's operator logs, once per HTTPScaledObject, "HTTPScaledObject is deprecated and will be removed in a
     future release, migrate to InterceptorRoute + ScaledObject" (v0.15.0 operator/controllers/http/
     httpscaledobject_controller.go); its external scaler and routing table carry `TODO(v1): remove` for it."""
-    assert not [r.name for r in variant(name).resources if re.match(r"kubernetes:http\.keda\.sh/v1alpha1:", r.type)]
+    plan = variant(name)
+    assert not [r.name for r in plan.resources if re.match(r"kubernetes:http\.keda\.sh/v1alpha1:", r.type)]
+    assert len(plan.of_type(ROUTE)) == (name in KEDA_VARIANTS)
