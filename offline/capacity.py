@@ -7,8 +7,8 @@ module packs those requests onto each pool's nodes (first fit, largest first, as
 how many nodes each pool needs at idle.
 
 Sources of pods, all from the recorded resource inputs:
-- the program's own Deployments, StatefulSets and DaemonSets (an HPA, ScaledObject or HTTPScaledObject that targets a
-  workload sets its idle replicas to the scaler's minimum);
+- the program's own Deployments, StatefulSets and DaemonSets (an HPA or ScaledObject that targets a workload sets its
+  idle replicas to the scaler's minimum);
 - Helm releases, through `CHART_PODS`: where each chart keeps a workload's resources, replicas and placement in its
   values, with the chart's own default requests (a test checks them against the vendored values.yaml);
 - the pods Istio creates for each Gateway;
@@ -237,8 +237,7 @@ def _idle_replicas(plan: Plan) -> dict[WorkloadKey, int]:
     """(namespace, Deployment name) -> the minimum replicas of the autoscalers that target it."""
     mins: dict[WorkloadKey, int] = {}
     scalers = {"kubernetes:autoscaling/v2:HorizontalPodAutoscaler": lambda s: s.get("minReplicas", 1),
-               "kubernetes:keda.sh/v1alpha1:ScaledObject": lambda s: s.get("minReplicaCount", 0),
-               "kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject": lambda s: (s.get("replicas") or {}).get("min", 0)}
+               "kubernetes:keda.sh/v1alpha1:ScaledObject": lambda s: s.get("minReplicaCount", 0)}
     for kind, minimum in scalers.items():
         for reg in plan.of_type(kind):
             spec = reg.inputs.get("spec") or {}

@@ -69,8 +69,11 @@ def validate_custom(obj: dict[str, Any], crd_dir: Path) -> None:
     if schema is None:
         raise LookupError(f"no CRD for {key} under {crd_dir} or {LOCAL_CRDS}")
     schema = _structural(schema)
-    # metadata is validated by the API server's ObjectMeta, not the CRD schema
+    # metadata is validated by the API server's ObjectMeta, not the CRD schema (a CRD may still list it as required,
+    # as InterceptorRoute's does: every object the API server accepts has one)
     schema.get("properties", {}).pop("metadata", None)
+    if "metadata" in schema.get("required", []):
+        schema["required"] = [k for k in schema["required"] if k != "metadata"]
     # apiVersion and kind are the API server's TypeMeta: a CRD need not declare them (Istio's do not)
     for type_meta in ("apiVersion", "kind"):
         schema.get("properties", {}).setdefault(type_meta, {"type": "string"})

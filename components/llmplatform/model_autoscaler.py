@@ -23,7 +23,11 @@ from .kube import cpu_utilization_metric, require_kubernetes_provider
 
 opt = defaults_for("ModelAutoscaler")  # optional inputs: the caller's value, else the default
 
-SKIP_SCALED_OBJECT = "httpscaledobject.keda.sh/skip-scaledobject-creation"
+# The KEDA HTTP add-on's route API (http-add-on v0.14.0+, beta; chart keda-add-ons-http 0.15.0 installs its CRD):
+# routing and the interceptor's per-route timeouts, its requests counted under the route's namespace/name. It replaces
+# the deprecated HTTPScaledObject (http.keda.sh/v1alpha1), which the interceptor converts to the same route
+# internally (pkg/routing/table.go); scaling stays on our own ScaledObject (docs/decisions.md).
+INTERCEPTOR_ROUTE_API, INTERCEPTOR_ROUTE = "http.keda.sh/v1beta1", "InterceptorRoute"
 # The in-flight trigger's name: KEDA labels keda_scaler_metrics_value with a trigger's name (else its Go type), which
 # the overview dashboard selects (kedacore/keda v2.20.2 pkg/scaling/scale_handler.go:637-638, :571).
 IN_FLIGHT_TRIGGER = "in-flight-requests"
@@ -75,7 +79,7 @@ def scaled_object_triggers(name: str, namespace: str, accelerator: str, external
                            gpu_target: int, cpu_target: int) -> list[dict[str, Any]]:
     triggers: list[dict[str, Any]] = [
         {"type": "external-push", "name": IN_FLIGHT_TRIGGER,
-         "metadata": {"scalerAddress": external_scaler, "httpScaledObject": name}}]
+         "metadata": {"scalerAddress": external_scaler, "interceptorRoute": name}}]
     if accelerator == "gpu":
         triggers.append({"type": "prometheus", "metadata": {
             "serverAddress": prometheus_url, "query": gpu_memory_percent_query(namespace, name),
@@ -106,27 +110,26 @@ class ModelAutoscaler(pulumi.ComponentResource):
         if mode == "requests":
             keda = args["keda"]
             timeout = opt(args, "request_timeout_seconds")
-            k8s.apiextensions.CustomResource(
-                f"{name}-http", api_version="http.keda.sh/v1alpha1", kind="HTTPScaledObject",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace,
-                                                    annotations={SKIP_SCALED_OBJECT: "true"}),
+            route = k8s.apiextensions.CustomResource(
+                f"{name}-http", api_version=INTERCEPTOR_ROUTE_API, kind=INTERCEPTOR_ROUTE,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace),
                 spec={
-                    # after the add-on's release, which installs the HTTPScaledObject CRD (keda's fields wait for it)
+                    "target": {"service": field(server, "service"), "port": field(server, "port")},
+                    # after the add-on's release, which installs the InterceptorRoute CRD (keda's fields wait for it)
                     # (a keda handle that arrives as an output is checked once it resolves)
-                    "hosts": pulumi.Output.all(field(server, "hosts"), after_check(
+                    "rules": [{"hosts": pulumi.Output.all(field(server, "hosts"), after_check(
                         late_rules("ModelAutoscaler", name, args, "keda", KEDA_FIELDS, ModelAutoscalerArgs),
-                        field(keda, "namespace"))).apply(lambda v: v[0]),
-                    "scaleTargetRef": {**target, "service": field(server, "service"), "port": field(server, "port")},
-                    "replicas": {"min": args["min_replicas"], "max": args["max_replicas"]},
+                        field(keda, "namespace"))).apply(lambda v: v[0])}],
                     "scalingMetric": {"concurrency": {"targetValue": opt(args, "target_in_flight")}},
-                    "scaledownPeriod": opt(args, "scale_down_stabilization_seconds"),
-                    # per-route overrides of the interceptor's readiness wait (conditionWait) and header wait; its
-                    # total deadline is Observability's (the HTTPScaledObject has no field for it)
+                    # per-route overrides of the interceptor's readiness wait and header wait; its total deadline
+                    # stays Observability's (the chart's requestTimeout), so one value covers every route
                     "timeouts": {"responseHeader": f"{timeout}s",
-                                 "conditionWait": f"{opt(args, 'cold_start_timeout_seconds')}s"},
+                                 "readiness": f"{opt(args, 'cold_start_timeout_seconds')}s"},
                 },
                 opts=k8s_opts)
-            # Named apart from the HTTPScaledObject: the add-on's reconciler removes a ScaledObject of the same name.
+            # Keeps the name it had beside the HTTPScaledObject (whose reconciler removed a namesake ScaledObject):
+            # the dashboard and llm-verify read it, and a new name would replace it. After the route: the external
+            # scaler looks the route up by the trigger's `interceptorRoute` and fails while it is missing.
             k8s.apiextensions.CustomResource(
                 f"{name}-scaler", api_version="keda.sh/v1alpha1", kind="ScaledObject",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment.apply(scaled_object_name), namespace=namespace),
@@ -143,7 +146,7 @@ class ModelAutoscaler(pulumi.ComponentResource):
                             v[0], v[1], v[2], v[3], v[4], opt(args, "gpu_memory_target_percent"),
                             opt(args, "cpu_target_percent"))),
                 },
-                opts=k8s_opts)
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[route]))
         else:
             metrics = [cpu_utilization_metric(opt(args, "cpu_target_percent"))]
             if mode == "gpu-memory":  # GPU memory first, CPU as the fallback signal

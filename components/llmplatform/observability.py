@@ -403,7 +403,7 @@ class Observability(pulumi.ComponentResource):
                                                                    opt(a, "interceptor_replicas"))),
                             pulumi.ResourceOptions(parent=self, depends_on=[core]),
                             cluster=self._cluster, release_name=KEDA_HTTP_RELEASE)
-        # The interceptor forwards to every HTTPScaledObject's service without checking who asks: the model server's
+        # The interceptor forwards to every InterceptorRoute's service without checking who asks: the model server's
         # gate (key, 429) must not be skipped through it. Its pods admit the scaler on the admin port and Prometheus on
         # the metrics port here, and on the proxy port only the clients each OllamaServer names (interceptor_clients);
         # the rest of the namespace (operator, metrics apiserver, webhooks the control plane calls through AKS's

@@ -9,7 +9,7 @@ namespace or pool, else the Ollama stack when they carry `inference`.
 
 Ollama stack (verify_ollama.py): the model claim Bound, the preload Job complete; with Ollama on GPU, GPUs
 allocatable on the GPU nodes (none needed while a scale-to-zero Ollama is at zero) and the DCGM exporter ready;
-Ollama ready or, at zero replicas under KEDA, fine; KEDA's HTTPScaledObject and ScaledObject Ready and its
+Ollama ready or, at zero replicas under KEDA, fine; KEDA's InterceptorRoute and ScaledObject Ready and its
 interceptor up (requests mode), the HPA scaling (gpu-memory, cpu) and the custom metrics API serving the metric
 the GPU-memory HPA reads; the router and Open-WebUI ready, every Gateway programmed with an address.
 

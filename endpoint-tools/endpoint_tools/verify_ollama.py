@@ -16,7 +16,8 @@ from .checks import (GPU, Cluster, Gate, allocatable_on_gpu_nodes, check_deploym
 from .endpoint import EndpointError
 from .smoke import Check
 
-HTTP_SCALED_OBJECT = ("http.keda.sh", "v1alpha1", "httpscaledobjects", "HTTPScaledObject")
+# the KEDA HTTP add-on's route (http.keda.sh/v1beta1, add-on 0.14.0+): ModelAutoscaler names it after the Deployment
+INTERCEPTOR_ROUTE = ("http.keda.sh", "v1beta1", "interceptorroutes", "InterceptorRoute")
 SCALED_OBJECT = ("keda.sh", "v1alpha1", "scaledobjects", "ScaledObject")
 # the KEDA HTTP add-on chart's interceptor Deployment (`{{ .Chart.Name }}-interceptor`), in Observability's namespace
 INTERCEPTOR = ("keda", "keda-add-ons-http-interceptor")
@@ -184,16 +185,18 @@ def check_dcgm(cluster: Cluster, t: Target) -> Check:
 
 
 def check_keda(cluster: Cluster, t: Target) -> Check:
-    """requests mode: the HTTPScaledObject (the interceptor's route and request count) Ready for its current
-    generation, and the ScaledObject beside it (requests plus GPU memory or CPU) Ready, not paused, not on fallback
+    """requests mode: the InterceptorRoute (the interceptor's route and request count) Ready for its current
+    generation (the add-on's operator sets Ready for each generation it has seen: here, that it runs and has read
+    the route), and the ScaledObject beside it (requests plus GPU memory or CPU) Ready, not paused, not on fallback
     replicas and its HPA scaling; at zero replicas, Active says whether a request is waiting."""
-    http = cluster.call(cluster.custom.get_namespaced_custom_object, *HTTP_SCALED_OBJECT[:2], t.namespace,
-                        HTTP_SCALED_OBJECT[2], t.deployment)
-    if http is None:
-        return Check("keda", False, f"HTTPScaledObject {t.namespace}/{t.deployment} not found")
-    ready = condition((http.get("status") or {}).get("conditions"), KEDA_READY)
-    if not true_now(http, ready):
-        return Check("keda", False, f"HTTPScaledObject {t.deployment} not ready ({verdict_text(http, ready)})")
+    route = cluster.call(cluster.custom.get_namespaced_custom_object, *INTERCEPTOR_ROUTE[:2], t.namespace,
+                         INTERCEPTOR_ROUTE[2], t.deployment)
+    if route is None:  # a stack deployed before the platform moved off the deprecated HTTPScaledObject has none
+        return Check("keda", False, f"InterceptorRoute {t.namespace}/{t.deployment} not found (a stack last deployed "
+                                    "with an HTTPScaledObject gets it from `pulumi up`)")
+    ready = condition((route.get("status") or {}).get("conditions"), KEDA_READY)
+    if not true_now(route, ready):
+        return Check("keda", False, f"InterceptorRoute {t.deployment} not ready ({verdict_text(route, ready)})")
     name = f"{t.deployment}-scaler"
     scaled = cluster.call(cluster.custom.get_namespaced_custom_object, *SCALED_OBJECT[:2], t.namespace,
                           SCALED_OBJECT[2], name)
@@ -215,7 +218,7 @@ def check_keda(cluster: Cluster, t: Target) -> Check:
     active = condition(conditions, KEDA_ACTIVE) or {}
     spec = scaled.get("spec") or {}
     state = "active" if active.get("status") == "True" else "idle (no request in flight)"
-    return Check("keda", True, f"HTTPScaledObject and ScaledObject ready, {spec.get('minReplicaCount')}-"
+    return Check("keda", True, f"InterceptorRoute and ScaledObject ready, {spec.get('minReplicaCount')}-"
                                f"{spec.get('maxReplicaCount')} replica(s), {state}")
 
 

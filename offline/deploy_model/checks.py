@@ -91,8 +91,8 @@ TOLERANT = {
     ("pod", "SecretProviderClass"): "the CSI driver's mount is retried by the kubelet",
     ("HTTPRoute", "Gateway"): "the route is accepted when its Gateway appears (Gateway API status reconcile)",
     ("HTTPRoute", "Service"): "the backend resolves when the Service appears (ResolvedRefs reconcile)",
-    ("HTTPScaledObject", "Deployment"): "the add-on's operator reconciles until the target exists",
-    ("HTTPScaledObject", "Service"): "the interceptor routes to the Service once it exists",
+    ("InterceptorRoute", "Service"): "the interceptor routes to the Service once it exists (it holds requests until "
+                                     "the Service has a ready endpoint)",
     ("ScaledObject", "Deployment"): "KEDA reconciles until the target exists",
     ("HorizontalPodAutoscaler", "Deployment"): "the HPA reports the missing target and retries",
 }
@@ -133,12 +133,12 @@ def references(reg: Registration) -> list[tuple[str, str, str, str]]:
             for b in rule.get("backendRefs") or []:
                 if b.get("kind", "Service") == "Service" and not b.get("group"):
                     out.append(("HTTPRoute", "Service", str(b.get("namespace") or ns), str(b["name"])))
-    if kind in ("HTTPScaledObject", "ScaledObject", "HorizontalPodAutoscaler"):
+    if kind in ("ScaledObject", "HorizontalPodAutoscaler"):
         target = spec.get("scaleTargetRef") or {}
         if target.get("name"):
             out.append((kind, str(target.get("kind", "Deployment")), ns, str(target["name"])))
-        if kind == "HTTPScaledObject" and target.get("service"):
-            out.append((kind, "Service", ns, str(target["service"])))
+    if kind == "InterceptorRoute" and (spec.get("target") or {}).get("service"):
+        out.append((kind, "Service", ns, str(spec["target"]["service"])))
     return out
 
 

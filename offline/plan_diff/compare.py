@@ -94,6 +94,13 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             notes.setdefault(urn, []).append(
                 f"its URN changed to `{short_urn(twin)}` (renamed or re-parented): Pulumi deletes it and creates the "
                 "new one unless the new resource carries an alias of the old URN")
+            continue
+        successor = next((a for a in added if _same_object_other_kind(old_res[urn], new_res[a])), None)
+        if successor:
+            notes.setdefault(urn, []).append(
+                f"`{short_urn(successor)}` takes its place (the same namespace and name in the same API group, another "
+                "kind or version, so another URN): Pulumi creates that one during the update and deletes this one at "
+                "its end (what the program no longer declares goes last), so both exist in between")
     checks = {u: c for u, c in checks.items() if u not in replaced}
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
@@ -103,6 +110,21 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             "engineUrns": {**engine_urns(old_res), **engine_urns(new_res)},
             "protected": sorted(u for u in set(replaced) | set(removed)
                                 if (old_res[u]["options"].get("protect")))}
+
+
+def _kube_group(type_: str) -> Optional[str]:
+    """The API group of a Kubernetes object's type (`core` for the core group), None for anything else."""
+    kind = kube_kind(type_)
+    return kind.rsplit("/", 2)[0] if kind else None
+
+
+def _same_object_other_kind(old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """`new` is `old`'s successor under another type: both Kubernetes objects of one API group, with one namespace
+    and name, of another kind or version (an API moved from v1alpha1 to v1beta1, or to a new kind)."""
+    group = _kube_group(old["type"])
+    meta_old, meta_new = old["inputs"].get("metadata") or {}, new["inputs"].get("metadata") or {}
+    return bool(group) and group == _kube_group(new["type"]) and old["type"] != new["type"] and bool(
+        meta_old.get("name")) and all(meta_old.get(k) == meta_new.get(k) for k in ("name", "namespace"))
 
 
 def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], common: list[str],

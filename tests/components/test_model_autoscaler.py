@@ -20,12 +20,14 @@ from tests.components.test_observability import assert_known, release
 # KEDA HTTP add-on v0.15.0, interceptor/config/timeouts.go and interceptor/middleware/{routing,endpoint_resolver}.go:
 # KEDA_HTTP_REQUEST_TIMEOUT (chart interceptor.requestTimeout) is the total deadline from the request's arrival, 0 or
 # unset = none; KEDA_HTTP_READINESS_TIMEOUT (chart interceptor.readinessTimeout) bounds the wait for a ready replica
-# inside that deadline, 0 = only the request deadline; an HTTPScaledObject's timeouts.conditionWait replaces the
-# readiness wait for its route (pkg/routing/table.go); KEDA_HTTP_RESPONSE_HEADER_TIMEOUT (interceptor.
-# responseHeaderTimeout, per route timeouts.responseHeader) defaults to 300s. nginx: proxy_read_timeout is the gap
+# inside that deadline, 0 = only the request deadline; an InterceptorRoute's timeouts.readiness and timeouts.request
+# replace the readiness wait and the total deadline for its route (interceptor/middleware/endpoint_resolver.go,
+# routing.go); KEDA_HTTP_RESPONSE_HEADER_TIMEOUT (interceptor.responseHeaderTimeout, per route
+# timeouts.responseHeader: interceptor/handler/upstream.go) defaults to 300s. nginx: proxy_read_timeout is the gap
 # between two reads (the first byte arrives only once the replica is up and, unstreamed, the answer done); Gateway
 # API HTTPRoute timeouts.request is the whole request.
 UNBOUNDED = float("inf")
+ROUTE = "kubernetes:http.keda.sh/v1beta1:InterceptorRoute"
 
 
 def go_seconds(text, default):
@@ -45,20 +47,19 @@ def planned_hops(plan):
     conf = plan.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
     return {"route": route, "nginx": conf,
             "interceptor": release(plan, "keda-add-ons-http").inputs["values"]["interceptor"],
-            "http_scaled_object": plan.one("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject").inputs["spec"].get(
-                "timeouts", {})}
+            "interceptor_route": plan.one(ROUTE).inputs["spec"].get("timeouts", {})}
 
 
 def timeout_chain(hops, cold_start_seconds, generation_seconds):
     """The rules the hops' timeouts break, read with each upstream's semantics."""
-    route, interceptor, per_route = hops["route"], hops["interceptor"], hops["http_scaled_object"]
+    route, interceptor, per_route = hops["route"], hops["interceptor"], hops["interceptor_route"]
     gateway = min(go_seconds(route["request"], UNBOUNDED), go_seconds(route.get("backendRequest"), UNBOUNDED))
     # the location a model request takes (the gate's probe location, /healthz/model, fails fast by design)
     from tests.components.test_api_gate import nginx_location_for
     router = min(int(t) for t in re.findall(r"proxy_read_timeout (\d+)s;",
                                             nginx_location_for(hops["nginx"], "/v1/chat/completions")[2]))
-    total = go_seconds(interceptor.get("requestTimeout"), UNBOUNDED)
-    readiness = go_seconds(per_route.get("conditionWait"), go_seconds(
+    total = go_seconds(per_route.get("request"), go_seconds(interceptor.get("requestTimeout"), UNBOUNDED))
+    readiness = go_seconds(per_route.get("readiness"), go_seconds(
         interceptor.get("readinessTimeout") or interceptor.get("replicas", {}).get("waitTimeout"), total))
     header = go_seconds(per_route.get("responseHeader"), go_seconds(interceptor.get("responseHeaderTimeout"), 300))
     need = cold_start_seconds + generation_seconds
@@ -79,15 +80,22 @@ def timeout_chain(hops, cold_start_seconds, generation_seconds):
 
 
 def test_requests_mode_scales_ollama_on_in_flight_requests_through_the_interceptor(dev):
-    http = dev.one("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject").inputs
-    assert http["metadata"]["annotations"]["httpscaledobject.keda.sh/skip-scaledobject-creation"] == "true"
-    assert http["spec"]["scalingMetric"] == {"concurrency": {"targetValue": 4}}
-    assert "ollama-scaled" in http["spec"]["hosts"] and http["spec"]["timeouts"]["responseHeader"] == "600s"
-    scaled_object = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject").inputs
-    assert scaled_object["metadata"]["name"] != http["metadata"]["name"]  # the add-on would delete a namesake
+    """An InterceptorRoute (http.keda.sh/v1beta1) routes and counts, our own ScaledObject scales on its count; no
+    HTTPScaledObject (deprecated in the add-on since v0.14.0) is left in the plan."""
+    assert [r.type for r in dev.resources if r.type.startswith("kubernetes:http.keda.sh/")] == [ROUTE]
+    route = dev.one(ROUTE).inputs
+    assert route["spec"]["scalingMetric"] == {"concurrency": {"targetValue": 4}}
+    assert route["spec"]["target"] == {"service": "ollama", "port": 11434}
+    assert "ollama-scaled" in route["spec"]["rules"][0]["hosts"] and route["spec"]["timeouts"] == {
+        "responseHeader": "600s", "readiness": "1200s"}
+    scaled_object = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject")
+    assert scaled_object.inputs["metadata"]["name"] == "ollama-scaler"  # the dashboard and llm-verify read it
+    assert dev.one(ROUTE).urn in scaled_object.dependencies  # the scaler looks the route up by name
+    scaled_object = scaled_object.inputs
     scaled = scaled_object["spec"]
     assert [t["type"] for t in scaled["triggers"]] == ["external-push", "cpu"]
-    assert scaled["triggers"][0]["metadata"]["httpScaledObject"] == "ollama"
+    assert scaled["triggers"][0]["metadata"] == {"scalerAddress": "keda-add-ons-http-external-scaler.keda.svc"
+                                                                  ".cluster.local:9090", "interceptorRoute": "ollama"}
     assert scaled["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"][
         "stabilizationWindowSeconds"] == 600
     conf = dev.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
@@ -105,7 +113,7 @@ def test_dev_gpu_mode_scales_to_zero_with_gpu_memory_signal():
     prometheus = next(t for t in spec["triggers"] if t["type"] == "prometheus")
     assert prometheus["metadata"]["serverAddress"] == "http://kps-prometheus.monitoring.svc:9090"
     assert_known(prometheus["metadata"]["query"], "trigger")
-    assert plan.one("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject").inputs["spec"]["replicas"]["min"] == 0
+    assert "replicas" not in plan.one(ROUTE).inputs["spec"]  # the route routes; the ScaledObject scales
 
 
 def test_gpu_memory_hpa_mode_uses_the_adapter_metric_with_cpu_fallback():

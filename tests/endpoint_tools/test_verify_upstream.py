@@ -59,9 +59,9 @@ def schema_at(schema: dict[str, Any], path: str) -> dict[str, Any]:
 
 # (group, version, plural, kind) of each custom resource llm-verify reads, with the fields it reads
 READ_FIELDS = {
-    (*verify_ollama.HTTP_SCALED_OBJECT,): ["status.conditions.[].type", "status.conditions.[].status",
-                                           "status.conditions.[].reason", "status.conditions.[].message",
-                                           "status.conditions.[].observedGeneration"],
+    (*verify_ollama.INTERCEPTOR_ROUTE,): ["status.conditions.[].type", "status.conditions.[].status",
+                                          "status.conditions.[].reason", "status.conditions.[].message",
+                                          "status.conditions.[].observedGeneration"],
     (*verify_ollama.SCALED_OBJECT,): ["status.conditions.[].type", "status.conditions.[].status",
                                       "status.conditions.[].reason", "status.conditions.[].message",
                                       "spec.minReplicaCount", "spec.maxReplicaCount"],
@@ -98,7 +98,7 @@ def test_the_inference_pool_v1_keeps_its_parents_where_v1alpha2_did_not():
 
 
 @pytest.mark.parametrize("kind, types", [
-    ("HTTPScaledObject", [verify_ollama.KEDA_READY]),
+    ("InterceptorRoute", [verify_ollama.KEDA_READY]),
     ("ScaledObject", [verify_ollama.KEDA_READY, verify_ollama.KEDA_ACTIVE, verify_ollama.KEDA_PAUSED,
                       verify_ollama.KEDA_FALLBACK, verify_ollama.KEDA_HPA_ACTIVE]),
     ("Gateway", [checks.GATEWAY_PROGRAMMED]),
@@ -187,7 +187,7 @@ def llmd_clusters() -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 OLLAMA_MUTATIONS = ("preload_failed", "preload_running", "claim_pending", "no_gpus", "exporter_crashing",
-                    "ollama_loading", "http_scaled_object_failing", "interceptor_down", "hpa_without_metric",
+                    "ollama_loading", "interceptor_route_unreconciled", "interceptor_down", "hpa_without_metric",
                     "metric_without_values", "webui_loading", "gateway_without_address")
 
 
@@ -199,7 +199,7 @@ def ollama_clusters() -> Iterator[tuple[str, dict[str, Any]]]:
                                   ("dev-smb-nogpu", None, 0)):
         yield name, ollama_tests.healthy(variant(name), replicas, nodes)
     for mutate in [getattr(ollama_tests, m) for m in OLLAMA_MUTATIONS] + [
-            keda_paused, keda_on_fallback, keda_hpa_without_metrics, http_scaled_object_stale, hpa_cannot_scale]:
+            keda_paused, keda_on_fallback, keda_hpa_without_metrics, interceptor_route_stale, hpa_cannot_scale]:
         hpa = mutate.__name__ in HPA_MUTATIONS
         responses = ollama_tests.healthy(variant("dev-gpu-hpa" if hpa else "prod"), None if hpa else 2)
         mutate(responses)
@@ -285,7 +285,7 @@ def test_a_pool_its_gateway_cannot_route_to_fails(mutate, fragment):
 
 
 SCALED = "/apis/keda.sh/v1alpha1/namespaces/llm/scaledobjects/ollama-scaler"
-HTTP = "/apis/http.keda.sh/v1alpha1/namespaces/llm/httpscaledobjects/ollama"
+ROUTE = "/apis/http.keda.sh/v1beta1/namespaces/llm/interceptorroutes/ollama"
 
 
 def keda_condition(r, kind, status, reason, message=""):
@@ -310,10 +310,11 @@ def keda_hpa_without_metrics(r):
                                                                       "external metric")
 
 
-def http_scaled_object_stale(r):
-    """An HTTPScaledObject updated to a spec the add-on refuses before writing status: Ready True is generation 1's."""
-    r[HTTP]["metadata"]["generation"] = 2
-    r[HTTP]["status"]["conditions"][0]["observedGeneration"] = 1
+def interceptor_route_stale(r):
+    """An InterceptorRoute updated (generation 2) that the add-on's operator has not reconciled since: its Ready
+    True is generation 1's (the operator down, or behind)."""
+    r[ROUTE]["metadata"]["generation"] = 2
+    r[ROUTE]["status"]["conditions"][0]["observedGeneration"] = 1
 
 
 def hpa_cannot_scale(r):
@@ -326,8 +327,8 @@ def hpa_cannot_scale(r):
     ("prod", keda_paused, "keda", "ScaledObject ollama-scaler paused (ScaledObjectPaused: ScaledObject is paused)"),
     ("prod", keda_on_fallback, "keda", "ScaledObject ollama-scaler on fallback replicas (FallbackExists"),
     ("prod", keda_hpa_without_metrics, "keda", "its HPA is not scaling (FailedGetExternalMetric: HPA is not"),
-    ("prod", http_scaled_object_stale, "keda", "(Reconciled: ScaledObject created and configured, set for "
-                                               "generation 1; the spec is at 2: the controller has not reconciled"),
+    ("prod", interceptor_route_stale, "keda", "(Reconciled: InterceptorRoute reconciled, set for generation 1; "
+                                              "the spec is at 2: the controller has not reconciled"),
     ("dev-gpu-hpa", hpa_cannot_scale, "hpa", "not able to scale (FailedGetScale: the HPA controller was unable"),
 ])
 def test_autoscaling_that_is_not_working_fails_though_ready(name, mutate, failed, fragment):

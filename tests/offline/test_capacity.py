@@ -132,9 +132,7 @@ def test_prod_pools_stay_regular_and_carry_no_spot_toleration(prod):
 def test_idle_counts_the_nodes_always_on_pods_need(dev):
     """Dev with Ollama kept at one CPU replica (2 CPU / 6 GiB requested) no longer fits one workload node."""
     assert capacity.idle_capacity(dev).idle_nodes["cpu"] == 1
-    warm = copy.deepcopy(dev)  # the same plan with the model server's autoscalers at minimum 1 instead of 0
-    for reg in warm.of_type("kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject"):
-        reg.inputs["spec"]["replicas"]["min"] = 1
+    warm = copy.deepcopy(dev)  # the same plan with the model server's ScaledObject at minimum 1 instead of 0
     for reg in warm.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject"):
         reg.inputs["spec"]["minReplicaCount"] = 1
     result = capacity.idle_capacity(warm)

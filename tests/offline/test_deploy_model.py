@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import plan_for, variant
 from offline import deploy_model as dm
+from offline.deploy_model.checks import references
 from offline.runner import Plan, Registration
 
 DATA = dm.load_durations()
@@ -161,6 +162,22 @@ def test_a_dangling_name_reference_fails_and_a_missing_dependency_on_a_needed_on
     assert any("not after it" in p.message and "ServiceAccount" in p.message for p in problems)
     d.dependencies.append(sa.urn)
     assert dm.evaluate(plan_of(sa, d)).problems == []
+
+
+def test_an_interceptor_route_names_its_service_and_may_come_first():
+    """The dev plan's InterceptorRoute names the Ollama Service (spec.target.service): gone, a dangling reference;
+    present, no ordering needed (the interceptor holds a request until the Service has a ready endpoint:
+    http-add-on v0.15.0 interceptor/middleware/endpoint_resolver.go)."""
+    plan = variant("dev")
+    route = plan.one("kubernetes:http.keda.sh/v1beta1:InterceptorRoute")
+    assert references(route) == [("InterceptorRoute", "Service", "llm", "ollama")]
+    release = next(r for r in plan.resources if r.name == "observability-keda-http")
+    alone = dataclasses.replace(route, dependencies=[release.urn])
+    problems = dm.evaluate(plan_of(release, alone)).problems
+    assert [(p.rule, "Service llm/ollama" in p.message and "dangling" in p.message) for p in problems] == [
+        ("name-reference", True)]
+    service = next(r for r in plan.of_type("kubernetes:core/v1:Service") if r.inputs["metadata"]["name"] == "ollama")
+    assert dm.evaluate(plan_of(release, alone, dataclasses.replace(service, dependencies=[]))).problems == []
 
 
 def test_a_daemonset_waiting_for_a_gpu_pool_fails():
@@ -384,8 +401,8 @@ def test_llmd_router_resolves_its_upstream_only_after_istio_programmed_the_gatew
 
 
 def test_make_plan_refuses_a_planted_ordering_defect_naming_it(tmp_path, capsys, monkeypatch):
-    """The CLI path: the cached dev plan with the HTTPScaledObject's dependency on the add-on removed (the defect
-    issue #18 found) exits 1, names the object and the release, and writes nothing."""
+    """The CLI path: the cached dev plan with the InterceptorRoute's dependency on the add-on removed (the defect
+    issue #18 found, then on its HTTPScaledObject) exits 1, names the object and the release, and writes nothing."""
     from offline import plan as plan_cli, runner as offline
     broken = copy.deepcopy(variant("dev"))
     scaler = next(r for r in broken.resources if r.name == "ollama-autoscaler-http")
@@ -393,7 +410,7 @@ def test_make_plan_refuses_a_planted_ordering_defect_naming_it(tmp_path, capsys,
     monkeypatch.setattr(offline, "run", lambda *a, **k: broken)
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
     captured = capsys.readouterr()
-    assert "[crd-order] HTTPScaledObject llm/ollama" in captured.out and "observability-keda-http" in captured.out
+    assert "[crd-order] InterceptorRoute llm/ollama" in captured.out and "observability-keda-http" in captured.out
     assert "deploy model refuses this plan" in captured.err and not (tmp_path / "dev").exists()
 
 

@@ -217,6 +217,45 @@ def test_a_rename_without_alias_is_a_delete_and_the_check_says_so(base):
     assert "alias" in result["notes"][old_urn][0] and (old_urn, f"deleted: {plan_diff.STATEFUL[SERVER]}") in blocked
 
 
+def test_the_move_off_the_http_scaled_object_adds_the_route_first_and_touches_nothing_stateful(base):
+    """Head's InterceptorRoute against the plan before the move (its HTTPScaledObject, as ModelAutoscaler made it: the
+    same route in v1alpha1's fields): a delete and an add, told as one object taking the other's place and in the
+    order Pulumi runs them (the add during the update, the delete at its end: no moment without a route), the
+    ScaledObject updated in place (its trigger names the route), nothing replaced, nothing blocked."""
+    route_type = "kubernetes:http.keda.sh/v1beta1:InterceptorRoute"
+    route = _one(base, route_type)
+    before = copy.deepcopy(base)
+    spec = before.pop(route)["inputs"]["spec"]
+    old = copy.deepcopy(base[route])
+    old["type"] = "kubernetes:http.keda.sh/v1alpha1:HTTPScaledObject"
+    old["urn"] = route.replace(route_type, old["type"])
+    old["inputs"].update(apiVersion="http.keda.sh/v1alpha1", kind="HTTPScaledObject", spec={
+        "hosts": spec["rules"][0]["hosts"], "scalingMetric": spec["scalingMetric"],
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "ollama", **spec["target"]},
+        "replicas": {"min": 0, "max": 2}, "scaledownPeriod": 600,
+        "timeouts": {"responseHeader": spec["timeouts"]["responseHeader"],
+                     "conditionWait": spec["timeouts"]["readiness"]}})
+    old["inputs"]["metadata"]["annotations"] = {"httpscaledobject.keda.sh/skip-scaledobject-creation": "true"}
+    before[old["urn"]] = old
+    scaled = _one(before, "kubernetes:keda.sh/v1alpha1:ScaledObject")
+    trigger = before[scaled]["inputs"]["spec"]["triggers"][0]["metadata"]
+    trigger["httpScaledObject"] = trigger.pop("interceptorRoute")
+    result, blocked = _diff(before, base)
+    assert (result["removed"], result["added"], result["replaced"], blocked) == ([old["urn"]], [route], {}, [])
+    assert result["changed"] == {scaled: ["spec.triggers[0].metadata.httpScaledObject",
+                                          "spec.triggers[0].metadata.interceptorRoute"]}
+    note = result["notes"][old["urn"]]
+    assert len(note) == 1 and note[0].startswith(f"`{plan_diff.short_urn(route)}` takes its place")
+    assert "creates that one during the update and deletes this one at its end" in note[0]
+    assert f"Delete: `{plan_diff.short_urn(old['urn'])}`: `{plan_diff.short_urn(route)}` takes its place" in \
+        plan_diff.markdown(result, "dev")
+    # an object of another API group with the same namespace and name is no successor
+    other = {**copy.deepcopy(old), "type": "kubernetes:apps/v1:Deployment",
+             "urn": old["urn"].replace(old["type"], "kubernetes:apps/v1:Deployment")}
+    result = plan_diff.diff_documents({**{u: r for u, r in base.items() if u != route}, other["urn"]: other}, base)
+    assert (result["removed"], result["added"], result["notes"].get(other["urn"])) == ([other["urn"]], [route], None)
+
+
 def test_pulumi_options_replace_on_changes_provider_and_config_maps(base):
     new = copy.deepcopy(base)
     account = _one(new, ACCOUNT)
