@@ -35,7 +35,18 @@ class Outside:
     address: str
 
 
-Peer = Union[Pod, Outside]
+@dataclass(frozen=True)
+class Node:
+    """A node's own address: the kubelet, a host-network pod (node-exporter). Cilium gives it the host or remote-node
+    identity, which no NetworkPolicy peer selects: selectors select pods, and an ipBlock selects no node unless the
+    agent runs with policy-cidr-match-mode=nodes, which AKS does not set ("It isn't currently possible to specify a
+    NetworkPolicy with an ipBlock to allow traffic to node IPs", azure-aks-docs
+    articles/aks/azure-cni-powered-by-cilium.md). So a pod any egress policy selects reaches no node."""
+
+    address: str
+
+
+Peer = Union[Pod, Outside, Node]
 
 
 def selects(selector: Optional[Mapping[str, Any]], labels: Mapping[str, str]) -> bool:
@@ -68,7 +79,7 @@ def namespace_labels(namespace: str, declared: Mapping[str, Mapping[str, str]]) 
 def peer_matches(peer: Mapping[str, Any], policy_namespace: str, other: Peer,
                  namespaces: Mapping[str, Mapping[str, str]]) -> bool:
     if "ipBlock" in peer:
-        if not isinstance(other, Outside):  # Cilium: CIDR rules select no cluster-managed endpoint
+        if not isinstance(other, Outside):  # Cilium: CIDR rules select no cluster-managed endpoint, pod or node
             return False
         address = ipaddress.ip_address(other.address)
         block = peer["ipBlock"]

@@ -18,7 +18,7 @@ from .azure_roles import NETWORK_CONTRIBUTOR, READER, builtin_role
 from .defaults import defaults_for
 from .checks import CLUSTER_SUBNET_FIELDS, after_check, check_shape, given_once_resolved, late_rules
 from .handles import ClusterHandle, RouteTarget, field
-from .kube import cpu_placement, helm_release, namespace, require_kubernetes_provider
+from .kube import cpu_placement, egress_guard, helm_release, namespace, require_kubernetes_provider
 
 opt = defaults_for("GatewayAccess")  # optional inputs: the caller's value, else the default
 
@@ -237,6 +237,8 @@ class GatewayAccess(pulumi.ComponentResource):
         # istiod is the only pod the base and istiod charts run here (no sidecars, so no istio-cni; no ambient, so no
         # ztunnel: both would need privileged); the Gateways' pods run in the gateway namespace
         istio_ns = namespace(f"{name}-istio-ns", "istio-system", ISTIO_SYSTEM_POD_SECURITY, k8s_opts)
+        # istiod and the Gateways' pods (Envoy on the public address) do not reach the node's metadata service
+        egress_guard(f"{name}-istio-egress-guard", istio_ns.metadata.name, k8s_opts)
         base = helm_release(f"{name}-istio-base", ISTIO_BASE, istio_ns.metadata.name, {"defaultRevision": "default"},
                             pulumi.ResourceOptions(parent=self, protect=False, depends_on=crd_bundles), cluster=cluster)
         istiod = helm_release(f"{name}-istiod", ISTIOD, istio_ns.metadata.name,
@@ -244,6 +246,7 @@ class GatewayAccess(pulumi.ComponentResource):
                               pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, *crd_bundles]),
                               cluster=cluster)
         gw_ns = namespace(f"{name}-ns", f"{prefix}-gateway", "baseline", k8s_opts)
+        egress_guard(f"{name}-egress-guard", gw_ns.metadata.name, k8s_opts)
         after_istio = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[istiod, crds])
 
         allowed = tuple(args.get("allowed_service_tags") or ())
@@ -375,6 +378,8 @@ class GatewayAccess(pulumi.ComponentResource):
                       solver_gateway: str) -> None:
         cm_ns = namespace(f"{name}-cert-manager-ns", "cert-manager", "restricted",
                           pulumi.ResourceOptions(parent=self, protect=False))
+        egress_guard(f"{name}-cert-manager-egress-guard", cm_ns.metadata.name,
+                     pulumi.ResourceOptions(parent=self, protect=False))
         release = helm_release(
             f"{name}-cert-manager", CERT_MANAGER, cm_ns.metadata.name,
             placement.apply(lambda p: {

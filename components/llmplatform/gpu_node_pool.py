@@ -25,7 +25,7 @@ from .run_state import Turn, per_run
 
 from . import PACKAGE
 from .aks_cluster import NodePoolSpec, autoscaled_pool_args, autoscaler_ignore_changes, priority_args
-from .kube import (CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION, helm_release, namespace,
+from .kube import (CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION, egress_guard, helm_release, namespace,
                    require_kubernetes_provider)
 
 opt = defaults_for("GpuNodePool")  # optional inputs: the caller's value, else the default
@@ -382,10 +382,12 @@ class GpuNodePool(pulumi.ComponentResource):
         if driver == "aks":
             ns = namespace(f"{cluster}-device-plugin-ns", "nvidia-device-plugin", "privileged",
                            child("device-plugin-ns"))
+            egress_guard(f"{cluster}-device-plugin-egress-guard", ns.metadata.name, pulumi.ResourceOptions(parent=self))
             return helm_release(f"{cluster}-device-plugin", NVIDIA_DEVICE_PLUGIN, ns.metadata.name,
                                 device_plugin_values(tolerations, gpu_node_selector(), mig),
                                 child("device-plugin"),
                                 cluster=handle)
         ns = namespace(f"{cluster}-gpu-operator-ns", "gpu-operator", "privileged", child("gpu-operator-ns"))
+        egress_guard(f"{cluster}-gpu-operator-egress-guard", ns.metadata.name, pulumi.ResourceOptions(parent=self))
         return helm_release(f"{cluster}-gpu-operator", GPU_OPERATOR, ns.metadata.name,
                             gpu_operator_values(tolerations, rdma), child("gpu-operator"), cluster=handle)

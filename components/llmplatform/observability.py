@@ -22,7 +22,7 @@ from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHan
                       VaultHandle, field, known)
 from .gpu_node_pool import gpu_node_selector, gpu_tolerations
 from .key_vault import vault_secret
-from .kube import allow_ingress, cpu_placement, helm_release, namespace, require_kubernetes_provider
+from .kube import allow_ingress, cpu_placement, egress_guard, helm_release, namespace, require_kubernetes_provider
 from .naming import secret_name
 from .keda_http import (INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_POD_LABELS, INTERCEPTOR_PORT,
                         KEDA_HTTP_RELEASE, SCALER_POD_LABELS)
@@ -36,6 +36,10 @@ KEDA_NS = "keda"
 PROMETHEUS_URL = f"http://kps-prometheus.{MONITORING_NS}.svc:9090"
 INTERCEPTOR_HOST = f"keda-add-ons-http-interceptor-proxy.{KEDA_NS}.svc.cluster.local"
 EXTERNAL_SCALER = f"keda-add-ons-http-external-scaler.{KEDA_NS}.svc.cluster.local:9090"
+# The label prometheus-operator gives every Prometheus server pod (a selector label of its StatefulSet,
+# pkg/prometheus/server/statefulset.go): those pods scrape the kubelet and node-exporter on the nodes' own addresses,
+# which no NetworkPolicy can admit under Cilium, so the monitoring namespace's egress guard leaves them out.
+PROMETHEUS_POD_LABEL = ("app.kubernetes.io/name", "prometheus")
 
 
 class ObservabilityArgs(TypedDict):
@@ -310,6 +314,9 @@ class Observability(pulumi.ComponentResource):
         k8s_opts = pulumi.ResourceOptions(parent=self)
         cpu = cpu_placement(self._cluster)
         ns = namespace(f"{name}-ns", MONITORING_NS, "privileged", k8s_opts)  # node-exporter needs host access
+        # Grafana (its data source proxy fetches what an editor names), Alertmanager, the operator, kube-state-metrics,
+        # the adapter and the DCGM exporter do not reach the node's metadata service; Prometheus is left out
+        egress_guard(f"{name}-egress-guard", ns.metadata.name, k8s_opts, exempt=PROMETHEUS_POD_LABEL)
 
         password = random.RandomPassword(f"{name}-grafana-password", length=32, special=False,
                                          opts=pulumi.ResourceOptions(parent=self))
@@ -390,6 +397,7 @@ class Observability(pulumi.ComponentResource):
         a = self._args
         cpu = cpu_placement(self._cluster)
         ns = namespace(f"{name}-keda-ns", KEDA_NS, "baseline", pulumi.ResourceOptions(parent=self))
+        egress_guard(f"{name}-keda-egress-guard", ns.metadata.name, pulumi.ResourceOptions(parent=self))
         # KEDA renders no prometheus-operator objects (`prometheus.operator.enabled` only opens the metrics port; the
         # chart's podMonitor/serviceMonitor stay off, our PodMonitor below scrapes it), so it installs beside
         # kube-prometheus-stack rather than after it: the HTTP add-on, and every route behind its interceptor, come up

@@ -12,7 +12,7 @@ import pulumi_kubernetes as k8s
 
 from .handles import field
 from .hardening import container_security, pod_security, root_image, scanner_annotations
-from .kube import cpu_placement, helm_release, pulled, labels, namespace, tolerations_args
+from .kube import cpu_placement, egress_guard, helm_release, pulled, labels, namespace, tolerations_args
 from .pd_specs import (IB_NODE_LABEL, NIC_CLUSTER_POLICY, NODE_DAEMON_TOLERATIONS, network_operator_values,
                        nic_cluster_policy_spec)
 from .pins import NETWORK_OPERATOR, NRI_ULIMIT_ADJUSTER_IMAGE
@@ -31,6 +31,7 @@ def rdma_network(parent: pulumi.Resource, name: str, cluster: Any) -> list[pulum
     """The Network Operator, its NicClusterPolicy and the memlock plugin; returns what RDMA pods wait for."""
     child = pulumi.ResourceOptions(parent=parent)
     ns = namespace(f"{name}-network-operator-ns", NETWORK_OPERATOR_NAMESPACE, "privileged", child)
+    egress_guard(f"{name}-network-operator-egress-guard", ns.metadata.name, child)
     values = cpu_placement(cluster).apply(
         lambda p: network_operator_values(p["nodeSelector"], p.get("tolerations", [])))
     release = helm_release(f"{name}-network-operator", NETWORK_OPERATOR, ns.metadata.name, values, child, cluster=cluster)
@@ -50,6 +51,7 @@ def _ulimit_adjuster(parent: pulumi.Resource, name: str, cluster: Any) -> k8s.ap
     2.0 (the runtime of AKS' Ubuntu 24.04 images)."""
     child = pulumi.ResourceOptions(parent=parent)
     ns = namespace(f"{name}-nri-ns", NRI_NAMESPACE, "privileged", child)  # a hostPath socket: above baseline
+    egress_guard(f"{name}-nri-egress-guard", ns.metadata.name, child)
     app = "nri-plugin-ulimit-adjuster"
     return k8s.apps.v1.DaemonSet(
         f"{name}-nri-ulimit-adjuster",

@@ -11,13 +11,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from llmplatform.inference_specs import OLLAMA_PORT, ROUTER_PORT
+from llmplatform.keda_http import INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, SCALER_POD_LABELS
 from llmplatform.kube import IMDS_CIDR, WIRESERVER_CIDR
 from llmplatform.llmd_specs import EPP_METRICS_PORT, EPP_PORT, VLLM_PORT
 from llmplatform.llmd_stack import EPP_LABEL, POOL_GATEWAY
+from llmplatform.observability import MONITORING_NS, PROMETHEUS_POD_LABEL
 from llmplatform.workload_identity import USE_LABEL
 
 from tests.conftest import variant
-from tests.network_policy import Outside, Peer, Pod, allowed, connects, keda_http_pod_labels
+from tests.network_policy import Node, Outside, Peer, Pod, allowed, connects, keda_http_pod_labels
 
 WORKLOAD_KINDS = ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job")
 # Addresses outside the cluster the workloads reach by name, one of each (what the name resolves to, or a documented
@@ -199,3 +202,170 @@ def test_the_metrics_port_of_the_picker_stays_open_to_monitoring():
     prometheus = Pod("monitoring", {"app.kubernetes.io/name": "prometheus"})
     assert allowed(cluster.policies, "Ingress", Pod(namespace, EPP_LABEL), prometheus, EPP_METRICS_PORT,
                    cluster.namespaces)
+
+
+# ---- every namespace the platform creates ------------------------------------------------------------------------
+# More addresses outside the cluster, one of each: Let's Encrypt's ACME API (acme-v02.api.letsencrypt.org), an
+# Ubuntu package mirror (the GPU Operator's and DOCA-OFED's driver containers build against the node's kernel), an
+# Alertmanager receiver and grafana.com (Grafana's plugin and update checks), the external Gateway's public address
+# (cert-manager's HTTP-01 self-check, when the load balancer address is not answered inside the node).
+ACME = Outside("172.65.32.248")
+PACKAGE_MIRROR = Outside("91.189.91.83")
+ALERT_RECEIVER = Outside("40.126.32.134")
+GRAFANA_COM = Outside("34.120.177.193")
+GATEWAY_PUBLIC_IP = Outside("20.31.40.50")
+# A node's own address: the kubelet (10250) and node-exporter, which runs on the host network (9100).
+NODE = Node("10.224.0.4")
+ISTIOD = Pod("istio-system", {"app": "istiod"})
+# The Prometheus server pods' labels: the selector labels prometheus-operator gives their StatefulSet
+# (pkg/prometheus/server/statefulset.go, podSelectorLabels), for kube-prometheus-stack's Prometheus "kps-prometheus".
+PROMETHEUS = Pod(MONITORING_NS, {
+    "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator",
+    "app.kubernetes.io/instance": "kps-prometheus", "prometheus": "kps-prometheus",
+    "operator.prometheus.io/name": "kps-prometheus", "operator.prometheus.io/shard": "0"})
+# Pods of a namespace left out of its egress guard, and why: they need what no NetworkPolicy admits under Cilium.
+EXEMPT = {(MONITORING_NS, PROMETHEUS_POD_LABEL): "Prometheus scrapes the kubelet and node-exporter on node addresses"}
+
+Need = tuple[str, Pod, Peer, int, str]
+
+
+def workload(cluster: Cluster, namespace: str, name: str) -> list[Pod]:
+    """The planned pod of a Deployment or Job `name` in `namespace` (none when the plan has no such workload)."""
+    return [pod for n, pod, _ in cluster.pods_in(namespace) if n == name]
+
+
+def documented_needs(cluster: Cluster) -> dict[str, list[Need]]:
+    """Per kind of namespace the platform creates, what its pods must reach besides CoreDNS and the API server
+    (every pod's: `common_needs`); docs/decisions.md, "The egress guard in every namespace", says why each is
+    there. A namespace of a kind not listed here fails the test below: its needs are to be written down first."""
+    apps = platform_namespaces(cluster)
+    gateways = [ns for ns in cluster.namespaces if ns.endswith("-gateway")]
+    gateway = [Pod(ns, {"gateway.networking.k8s.io/gateway-name": "external-gateway"}) for ns in gateways]
+    backends = [(what, pod) for ns in apps for what, name in (("the API gate", "router"), ("Open-WebUI", "open-webui"))
+                for pod in workload(cluster, ns, name)]
+    ollama = [pod for ns in apps for pod in workload(cluster, ns, "ollama")]
+    model_servers = [pod for ns in apps for name in ("ollama", "vllm", "vllm-decode")
+                     for pod in workload(cluster, ns, name)]
+    keda = {name: Pod("keda", {"app.kubernetes.io/name": name})
+            for name in ("keda-operator", "keda-operator-metrics-apiserver")}
+    monitoring = {name: Pod(MONITORING_NS, {"app.kubernetes.io/name": name})
+                  for name in ("grafana", "alertmanager", "prometheus-adapter", "kube-state-metrics", "dcgm-exporter")}
+    return {
+        "gateway": [*(("istiod (xDS, certificates)", gw, ISTIOD, 15012, "TCP") for gw in gateway),
+                    *((what, gw, pod, ROUTER_PORT, "TCP") for gw in gateway for what, pod in backends)],
+        "istio-system": [],
+        "cert-manager": [("the ACME API", Pod("cert-manager", {"app.kubernetes.io/name": "cert-manager"}), ACME, 443,
+                          "TCP"),
+                         ("HTTP-01 self-check at the public address",
+                          Pod("cert-manager", {"app.kubernetes.io/name": "cert-manager"}), GATEWAY_PUBLIC_IP, 80, "TCP"),
+                         *(("HTTP-01 self-check, the address answered by the gateway pod",
+                            Pod("cert-manager", {"app.kubernetes.io/name": "cert-manager"}), gw, 80, "TCP")
+                           for gw in gateway)],
+        "keda": [("Prometheus (Prometheus triggers)", keda["keda-operator"], PROMETHEUS, 9090, "TCP"),
+                 ("the HTTP add-on's external scaler", keda["keda-operator"], Pod("keda", SCALER_POD_LABELS), 9090,
+                  "TCP"),
+                 ("the operator (metrics API over gRPC)", keda["keda-operator-metrics-apiserver"],
+                  keda["keda-operator"], 9666, "TCP"),
+                 ("the interceptor's queue counts", Pod("keda", SCALER_POD_LABELS), interceptor_pod(),
+                  INTERCEPTOR_ADMIN_PORT, "TCP"),
+                 *(("Ollama behind the interceptor", interceptor_pod(), pod, OLLAMA_PORT, "TCP") for pod in ollama)],
+        MONITORING_NS: [("the kubelet (cAdvisor, probes)", PROMETHEUS, NODE, 10250, "TCP"),
+                        ("node-exporter (host network)", PROMETHEUS, NODE, 9100, "TCP"),
+                        ("kube-state-metrics", PROMETHEUS, monitoring["kube-state-metrics"], 8080, "TCP"),
+                        ("the DCGM exporter", PROMETHEUS, monitoring["dcgm-exporter"], 9400, "TCP"),
+                        ("the KEDA operator's metrics", PROMETHEUS, keda["keda-operator"], 8080, "TCP"),
+                        ("the interceptor's metrics", PROMETHEUS, interceptor_pod(), INTERCEPTOR_METRICS_PORT, "TCP"),
+                        ("CoreDNS's metrics", PROMETHEUS, DNS, 9153, "TCP"),
+                        ("Alertmanager", PROMETHEUS, monitoring["alertmanager"], 9093, "TCP"),
+                        *(("Envoy's metrics on the gateways", PROMETHEUS, gw, 15090, "TCP") for gw in gateway),
+                        *(("a model server's metrics", PROMETHEUS, pod, 8000, "TCP") for pod in model_servers),
+                        ("Prometheus (data source)", monitoring["grafana"], PROMETHEUS, 9090, "TCP"),
+                        ("Alertmanager (data source)", monitoring["grafana"], monitoring["alertmanager"], 9093, "TCP"),
+                        ("grafana.com (plugins, update check)", monitoring["grafana"], GRAFANA_COM, 443, "TCP"),
+                        ("a receiver (webhook, e-mail)", monitoring["alertmanager"], ALERT_RECEIVER, 443, "TCP"),
+                        ("its peers (cluster gossip)", monitoring["alertmanager"], monitoring["alertmanager"], 9094,
+                         "TCP"),
+                        ("Prometheus (the GPU memory rule)", monitoring["prometheus-adapter"], PROMETHEUS, 9090,
+                         "TCP")],
+        "gpu-operator": [("the package mirror (driver build)", Pod("gpu-operator", {"app": "nvidia-driver-daemonset"}),
+                          PACKAGE_MIRROR, 443, "TCP")],
+        "nvidia-device-plugin": [],
+        "network-operator": [("the package mirror (DOCA-OFED build)",
+                              Pod("network-operator", {"app": "mofed-ubuntu24.04"}), PACKAGE_MIRROR, 443, "TCP")],
+        "nri-plugins": [],
+        "workloads": [],  # llm and llm-d: test_every_workload_reaches_what_it_is_configured_to_call_...
+    }
+
+
+def kind_of(cluster: Cluster, namespace: str) -> str:
+    if namespace in platform_namespaces(cluster) or namespace in llmd_namespaces(cluster):
+        return "workloads"
+    return "gateway" if namespace.endswith("-gateway") else namespace
+
+
+def common_needs(pod: Pod) -> list[Need]:
+    return [("DNS", pod, DNS, 53, "UDP"), ("DNS over TCP", pod, DNS, 53, "TCP"),
+            ("the API server", pod, API_SERVER, 443, "TCP")]
+
+
+def exemption(pod: Pod) -> str:
+    return next((why for (ns, (key, value)), why in EXEMPT.items()
+                 if pod.namespace == ns and pod.labels.get(key) == value), "")
+
+
+NAMESPACE_VARIANTS = ["dev", "prod", "prod-tls", "llmd", "llmd-pd", "dev-operator", "dev-smb-nogpu"]
+
+
+def test_the_variants_plan_every_kind_of_namespace_documented():
+    """The variants below create every namespace documented_needs describes (cert-manager with TLS, the GPU
+    Operator's, the Network Operator's and NRI's with prefill/decode on InfiniBand...): each entry is proved."""
+    seen: set[str] = set()
+    documented: set[str] = set()
+    for name in NAMESPACE_VARIANTS:
+        cluster = Cluster(variant(name))
+        seen |= {kind_of(cluster, ns) for ns in cluster.namespaces}
+        documented |= set(documented_needs(cluster))
+    assert seen == documented
+
+
+@pytest.mark.parametrize("name", NAMESPACE_VARIANTS)
+def test_every_namespace_the_platform_creates_keeps_its_pods_from_the_node_metadata(name):
+    """Every namespace of the plan: each pod of it (one without labels stands for those the charts make) is kept
+    from IMDS and the wireserver, unless EXEMPT names it with a reason, and reaches everything documented_needs
+    lists for it (egress; the targets' ingress is their own policies', unchanged here)."""
+    cluster = Cluster(variant(name))
+    needs = documented_needs(cluster)
+    problems = []
+    for namespace in sorted(cluster.namespaces):
+        kind = kind_of(cluster, namespace)
+        if kind not in needs:
+            problems.append(f"{namespace}: a namespace the platform creates with no documented egress needs")
+            continue
+        listed = [n for n in needs[kind] if n[1].namespace == namespace]
+        sources = {Pod(namespace, {}), *(source for _, source, *_ in listed)}
+        for pod in sorted(sources, key=lambda p: sorted(p.labels.items())):
+            for what, _, peer, port, protocol in [*common_needs(pod), *[n for n in listed if n[1] == pod]]:
+                if not allowed(cluster.policies, "Egress", pod, peer, port, cluster.namespaces, protocol):
+                    problems.append(f"{namespace} {dict(pod.labels)} -> {what} ({peer}, {protocol} {port}) is denied")
+            metadata = [f"{what} on {port}" for what, peer, ports in (("IMDS", IMDS, (80, 443)),
+                                                                      ("the wireserver", WIRESERVER, (80, 32526)))
+                        for port in ports if allowed(cluster.policies, "Egress", pod, peer, port, cluster.namespaces)]
+            if metadata and not exemption(pod):
+                problems.append(f"{namespace} {dict(pod.labels)} reaches " + ", ".join(metadata))
+    assert not problems, "\n".join(problems)
+
+
+def test_the_guard_of_a_namespace_with_a_node_need_would_cut_it():
+    """The model reads the documented node need as Cilium enforces it: with the monitoring namespace's guard over
+    every pod (no exemption), Prometheus loses the kubelet and node-exporter; and with none it reaches IMDS, which
+    is why it is listed in EXEMPT rather than quietly unguarded."""
+    cluster = Cluster(variant("dev"))
+    guard, = [p for p in cluster.policies if p["metadata"] == {"namespace": MONITORING_NS, "name": "egress-guard"}]
+    whole = {**guard, "spec": {**guard["spec"], "podSelector": {}}}
+    assert allowed([guard], "Egress", PROMETHEUS, NODE, 10250, cluster.namespaces)
+    assert not allowed([whole], "Egress", PROMETHEUS, NODE, 10250, cluster.namespaces)
+    assert not allowed([whole], "Egress", PROMETHEUS, NODE, 9100, cluster.namespaces)
+    assert allowed([guard], "Egress", PROMETHEUS, IMDS, 80, cluster.namespaces)
+    assert exemption(PROMETHEUS)
+    assert not allowed([guard], "Egress", Pod(MONITORING_NS, {"app.kubernetes.io/name": "grafana"}), IMDS, 80,
+                       cluster.namespaces)

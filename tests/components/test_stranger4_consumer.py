@@ -131,8 +131,8 @@ def test_keda_on_and_a_gpu_memory_autoscaler_with_keda_off_still_plan():
 
 # ---- a second component of a kind whose namespace is fixed -----------------------------------------------------
 @pytest.mark.parametrize("kind, namespace, objects", [
-    ("Observability", "keda", "(interceptor-ingress, interceptor-metrics, keda, keda-add-ons-http)"),
-    ("GatewayAccess", "istio-system", "(base, istiod)"),
+    ("Observability", "keda", "(egress-guard, interceptor-ingress, interceptor-metrics, keda, keda-add-ons-http)"),
+    ("GatewayAccess", "istio-system", "(base, egress-guard, istiod)"),
 ])
 def test_two_of_a_cluster_wide_component_are_told_one_per_cluster_not_a_namespace_each(kind, namespace, objects):
     """Their namespaces are fixed, so "give each its own namespace (for an InferenceStack: ...)" was advice the user
