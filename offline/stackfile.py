@@ -45,10 +45,11 @@ def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
         elif not sep or not namespace or not name:
             problems.append(f"{where}: config key {key!r} has no namespace; write it as '{project}:{name or key}'")
         elif namespace == project:
-            if isinstance(value, dict) and set(value) == {"secure"}:
-                problems.append(f"{where}: {key} is a secret; this program has no secret settings (secrets "
-                                f"are generated and kept in Key Vault)")
-            else:
+            secrets = _secure_paths(value, name)
+            problems += [f"{where}: {path} is a secret; this program has no secret settings (secrets are generated "
+                         f"and kept in Key Vault{_EXTRA_ENV_HINT if path.startswith('webui.extraEnv.') else ''})"
+                         for path in secrets]
+            if not secrets:
                 values[name] = value
         elif namespace not in PROVIDER_NAMESPACES:
             problems.append(f"{where}: config key {key!r} has namespace {namespace!r}, neither this project's "
@@ -56,6 +57,21 @@ def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
     if problems:
         raise ConfigError(problems)
     return values
+
+
+_EXTRA_ENV_HINT = "; an Open-WebUI setting whose value is secret goes into a Key Vault secret named in webui.secretEnv"
+
+
+def _secure_paths(value: Any, here: str) -> list[str]:
+    """Where a value holds `{secure: ...}`, Pulumi's encrypted value (`pulumi config set --secret`, `--path` puts it
+    inside a section: `webui.adminEmail: {secure: v1:...}`), as config paths."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return [here]
+        return [p for k, v in value.items() for p in _secure_paths(v, f"{here}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _secure_paths(v, f"{here}[{i}]")]
+    return []
 
 
 def read_stack_file(path: Path, project: str) -> dict[str, Any]:

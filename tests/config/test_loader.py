@@ -462,6 +462,17 @@ FILE_CASES = [
     ("huge-int", DEV + f"  {P}:keyVault:\n    softDeleteRetentionDays: {HUGE}\n", "cannot be read"),
     ("unknown-top-level", DEV + "extra: 1\n", "unknown top-level key 'extra'"),
     ("secret-value", DEV + f"  {P}:prefix:\n    secure: AAABADQ=\n", "is a secret"),
+    # `pulumi config set --secret --path webui.adminEmail ...` encrypts the value inside its section: the same words
+    # as a secret at the top, naming its path, not "must be a string, got {'secure': ...}"
+    ("nested-secret-value", DEV.replace("    uploadsTier: standard", "    adminEmail:\n      secure: v1:AAABADQ=\n"
+                                        "    uploadsTier: standard", 1),
+     "Pulumi.dev.yaml: webui.adminEmail is a secret; this program has no secret settings (secrets are generated and "
+     "kept in Key Vault)"),
+    ("secret-in-extra-env", DEV.replace("    uploadsTier: standard", "    extraEnv:\n      OPENAI_API_KEYS:\n"
+                                        "        secure: v1:AAABADQ=\n    uploadsTier: standard", 1),
+     "webui.extraEnv.OPENAI_API_KEYS is a secret; this program has no secret settings (secrets are generated and "
+     "kept in Key Vault; an Open-WebUI setting whose value is secret goes into a Key Vault secret named in "
+     "webui.secretEnv)"),
     ("nan-in-file", DEV.replace("    priority: spot\n", "    priority: spot\n    spotMaxPrice: .nan\n"),
      "gpu.spotMaxPrice"),
     ("inf-in-file", DEV.replace("    priority: spot\n", "    priority: spot\n    spotMaxPrice: .inf\n"),
