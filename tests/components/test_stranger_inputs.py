@@ -259,3 +259,19 @@ def test_a_value_shown_in_a_refusal_shows_an_output_inside_it_as_such_not_as_an_
     error = refusal("GpuNodePool", lambda: {"tags": {"team": {"x": pulumi.Output.from_input(1)}}})
     assert paths(error) == ["tags"]
     assert "{'team': {'x': <output>}}" in str(error) and " at 0x" not in str(error)
+
+
+# ---- Entra group ids given twice -------------------------------------------------------------------------------
+@pytest.mark.parametrize("component, key, extra", [
+    ("AzureMonitoring", "grafana_admin_group_ids", {"managed_grafana": True}),
+    ("AzureMonitoring", "grafana_viewer_group_ids", {"managed_grafana": True}),
+    ("AksCluster", "admin_group_object_ids", {}),
+])
+def test_a_group_given_twice_is_refused_by_name_not_as_two_resources_of_one_name(component, key, extra):
+    """A copied line in a list of groups (Entra compares ids without case): AzureMonitoring made one role
+    assignment per entry, named after the group, so the second one's name was taken and the plan stopped at the
+    engine's duplicate URN, after the registrations before it, naming no input."""
+    group = "11111111-2222-3333-4444-555555555555"
+    error = refusal(component, {**extra, key: [group, "66666666-2222-3333-4444-555555555555", group.upper()]})
+    assert paths(error) == [key]
+    assert str(error) == f"{component} bad: input {key}=['{group}'] is invalid; allowed: each group once"

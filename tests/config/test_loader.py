@@ -316,6 +316,15 @@ SET_CASES = [
                            "cluster.imageRegistryId=/subscriptions/00000000-0000-0000-0000-000000000000/"
                            "resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/otheracr"],
      "'myacr'"),
+    # a group copied twice: one role assignment made twice, which the engine refused as a duplicate URN
+    ("admin-group-twice", ["cluster.adminGroupObjectIds[0]=11111111-2222-3333-4444-555555555555",
+                           "cluster.adminGroupObjectIds[1]=11111111-2222-3333-4444-555555555555"],
+     "cluster.adminGroupObjectIds ['11111111-2222-3333-4444-555555555555'] is invalid; allowed: each group once"),
+    ("viewer-group-twice", ["environment=prod", "observability.managedGrafana=true",
+                            "observability.grafanaViewerGroupIds[0]=11111111-2222-3333-4444-555555555555",
+                            "observability.grafanaViewerGroupIds[1]=11111111-2222-3333-4444-555555555555"],
+     "observability.grafanaViewerGroupIds ['11111111-2222-3333-4444-555555555555'] is invalid; allowed: each group "
+     "once"),
     # one IP family, Azure's subnet rules
     ("ipv6-pods", ["network.podCidr=fd00::/8"], "network.podCidr"),
     ("integer-pods", ["network.podCidr=192"], "network.podCidr '192' is invalid"),
