@@ -84,8 +84,19 @@ def check_shape(component: str, name: str, args: A, args_type: type, rules: Opti
     checked once they resolve: the inputs to build from are returned, each output in them (a handle given as one, a
     handle's field, an input) replaced by one that refuses a value of the wrong shape in these words (`late_shapes`),
     so what reads it waits for the check."""
+    args = given(args, args_type)
     refuse_now(component, name, args, args_type, rules, prefix_rule)
     return late_shapes(component, name, args, args_type)
+
+
+def given(args: A, args_type: type) -> A:
+    """`args` without the optional inputs given as None: None is "not given", as `opt` reads an input, so a caller's
+    `name_prefix=cfg.get("prefix")` or `models=None` gets the default, not "log-None" names, a TypeError or a
+    flag read as false. A required input given as None stays, for the shape check to refuse."""
+    required = getattr(args_type, "__required_keys__", frozenset())
+    if not isinstance(args, Mapping) or all(v is not None or k in required for k, v in args.items()):
+        return args
+    return typing.cast(A, {k: v for k, v in args.items() if v is not None or k in required})
 
 
 def refuse_now(component: str, name: str, args: Any, args_type: type, rules: Optional[Rules] = None,

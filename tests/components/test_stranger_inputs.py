@@ -275,3 +275,27 @@ def test_a_group_given_twice_is_refused_by_name_not_as_two_resources_of_one_name
     error = refusal(component, {**extra, key: [group, "66666666-2222-3333-4444-555555555555", group.upper()]})
     assert paths(error) == [key]
     assert str(error) == f"{component} bad: input {key}=['{group}'] is invalid; allowed: each group once"
+
+
+# ---- an optional input given as None is not given ----------------------------------------------------------------
+def _registrations(component: str, extra: dict[str, Any]) -> list[tuple[str, str, str]]:
+    def program():
+        getattr(llmplatform, component)("c", {**REQUIRED[component](), **extra},
+                                        provider_opts() if component in IN_CLUSTER else None)
+    return sorted((r.type, r.name, repr(r.inputs)) for r in offline.run_function(program).resources)
+
+
+@pytest.mark.parametrize("component, key", [
+    ("ModelStore", "models"),  # TypeError: 'NoneType' object is not iterable
+    ("PostgresServer", "admin_login"),  # TypeError from urllib's quote, building the database URL
+    ("AzureMonitoring", "name_prefix"),  # log-None, amw-None
+    ("GatewayAccess", "name_prefix"),  # the None-gateway namespace, pip-None
+    ("OpenWebUi", "name_prefix"),  # id-None-open-webui
+    ("GatewayAccess", "internal"),  # no internal Gateway: None read as False, the default is True
+    ("AksCluster", "vnet_name"),  # an auto-named VNet instead of vnet-<cluster_name>
+])
+def test_an_optional_input_given_as_none_is_left_out_as_the_defaults_read_it(component, key):
+    """A foreign program passes what its own config gives (`"models": cfg.get_object("models")`, None when unset):
+    each component builds exactly what it builds without the input, as `opt` (None: the default) reads it, where
+    these crashed, named Azure resources "...-None" or turned a default-on part off."""
+    assert _registrations(component, {key: None}) == _registrations(component, {})
