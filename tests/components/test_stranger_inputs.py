@@ -299,3 +299,11 @@ def test_an_optional_input_given_as_none_is_left_out_as_the_defaults_read_it(com
     each component builds exactly what it builds without the input, as `opt` (None: the default) reads it, where
     these crashed, named Azure resources "...-None" or turned a default-on part off."""
     assert _registrations(component, {key: None}) == _registrations(component, {})
+
+
+@pytest.mark.parametrize("spec_input, field", [("system_pool", "max_pods"), ("workload_pool", "os_disk_size_gb")])
+def test_a_specs_optional_field_given_as_none_is_left_out_too(spec_input, field):
+    """Inside a spec the caller writes as well: AksCluster sent `maxPods: None` / `osDiskSizeGB: None` to Azure,
+    which then applies its own defaults instead of the component's (110 pods, 128 GB)."""
+    pool = REQUIRED["AksCluster"]()[spec_input]
+    assert _registrations("AksCluster", {spec_input: {**pool, field: None}}) == _registrations("AksCluster", {})
