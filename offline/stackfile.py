@@ -82,6 +82,33 @@ def read_stack_file(path: Path, project: str) -> dict[str, Any]:
     return project_config(parse_yaml(data, path.name), project, path.name)
 
 
+def esc_environments(path: Path) -> list[str]:
+    """The Pulumi ESC environments a stack file imports (`environment: [org/project/env, ...]`): the Pulumi CLI opens
+    them in Pulumi Cloud and their `pulumiConfig` becomes stack config under the file's own; [] for none, or for a
+    file that does not read (read_stack_file tells why)."""
+    try:
+        document = parse_yaml(path.read_bytes(), path.name)
+    except (OSError, ConfigError):
+        return []
+    listed = document.get("environment") if isinstance(document, dict) else None
+    if isinstance(listed, dict):  # the mapping form: `environment: {imports: [...]}`
+        listed = listed.get("imports")
+    if isinstance(listed, str):
+        listed = [listed]
+    return [str(name) for name in listed or [] if name is not None] if isinstance(listed, list) else []
+
+
+def esc_note(path: Path) -> str | None:
+    """What the offline plan cannot see of a stack file that imports ESC environments, or None."""
+    names = esc_environments(path)
+    if not names:
+        return None
+    return (f"{path.name} imports the Pulumi ESC environment(s) {', '.join(names)}: the offline plan cannot open them "
+            f"(no Pulumi Cloud here), so the config their pulumiConfig sets is missing from this plan, which reads "
+            f"{path.name}'s own config alone; to plan with it, write it into a copy of the file and pass that with "
+            f"--stack-file")
+
+
 def provider_config(path: Path) -> dict[str, Any]:
     """The provider namespaces' keys of a stack file (`azure-native:location`: value), as written; {} for a file that
     does not read (read_stack_file tells why)."""
