@@ -96,8 +96,8 @@ def given(args: A, args_type: type) -> A:
     a flag read as false. A required input given as None stays, for the shape check to refuse."""
     if not isinstance(args, dict) or handed_out(args_type):
         return args
-    required = getattr(args_type, "__required_keys__", frozenset())
-    fields = getattr(args_type, "__annotations__", {})
+    required: frozenset[str] = getattr(args_type, "__required_keys__", frozenset())
+    fields: dict[str, Any] = getattr(args_type, "__annotations__", {})
     out: dict[Any, Any] = {}
     for key, value in args.items():
         if value is None and key not in required:
