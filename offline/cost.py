@@ -89,12 +89,19 @@ def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict
     prices = json.loads(path.read_text())
     merged = copy.deepcopy(prices)
     for key, value in (overrides or {}).items():
-        if key not in prices or key.startswith("_"):
+        if key not in prices or key.startswith("_") or isinstance(prices[key], str):  # region, currency: no prices
             raise CostError(f"cost.prices.{key} names no price in {path.name}")
         if isinstance(value, dict):
             if not isinstance(prices[key], dict):
                 raise CostError(f"cost.prices.{key} is a single price, not a table")
-            merged[key].update(value)
+            for entry in value:
+                if all(k.isdigit() for k in prices[key]) and not str(entry).isdigit():  # os_disk_monthly: by size
+                    raise CostError(f"cost.prices.{key}.{entry}: {key}'s entries are sizes in GB, like "
+                                    f"cost.prices.{key}.{next(iter(prices[key]))}")
+            merged[key].update({str(k): v for k, v in value.items()})
+        elif isinstance(prices[key], dict):
+            raise CostError(f"cost.prices.{key} is a table of prices, not a single price; set one of its entries, "
+                            f"like cost.prices.{key}.{next(iter(prices[key]))}")
         else:
             merged[key] = value
     return merged

@@ -397,6 +397,9 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     from . import capacity, cost, deploy_model, images, policy_check, runner, stackfile
     print(f"OFFLINE PLAN for stack '{stack}': the real __main__.py under Pulumi SDK mocks.")
     print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
+    esc = stackfile.esc_note(stack_file or runner.PROJECT_DIR / f"Pulumi.{stack}.yaml")
+    if esc:  # before the run: a config error may well be a setting the environment holds
+        print(f"warning: {esc}", file=sys.stderr)
     try:
         plan = runner.run(stack, sets=sets, stack_file=stack_file, references=references)
     except (runner.ProgramError, ConfigError) as error:

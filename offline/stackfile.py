@@ -45,10 +45,11 @@ def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
         elif not sep or not namespace or not name:
             problems.append(f"{where}: config key {key!r} has no namespace; write it as '{project}:{name or key}'")
         elif namespace == project:
-            if isinstance(value, dict) and set(value) == {"secure"}:
-                problems.append(f"{where}: {key} is a secret; this program has no secret settings (secrets "
-                                f"are generated and kept in Key Vault)")
-            else:
+            secrets = _secure_paths(value, name)
+            problems += [f"{where}: {path} is a secret; this program has no secret settings (secrets are generated "
+                         f"and kept in Key Vault{_EXTRA_ENV_HINT if path.startswith('webui.extraEnv.') else ''})"
+                         for path in secrets]
+            if not secrets:
                 values[name] = value
         elif namespace not in PROVIDER_NAMESPACES:
             problems.append(f"{where}: config key {key!r} has namespace {namespace!r}, neither this project's "
@@ -58,12 +59,54 @@ def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
     return values
 
 
+_EXTRA_ENV_HINT = "; an Open-WebUI setting whose value is secret goes into a Key Vault secret named in webui.secretEnv"
+
+
+def _secure_paths(value: Any, here: str) -> list[str]:
+    """Where a value holds `{secure: ...}`, Pulumi's encrypted value (`pulumi config set --secret`, `--path` puts it
+    inside a section: `webui.adminEmail: {secure: v1:...}`), as config paths."""
+    if isinstance(value, dict):
+        if set(value) == {"secure"}:
+            return [here]
+        return [p for k, v in value.items() for p in _secure_paths(v, f"{here}.{k}")]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _secure_paths(v, f"{here}[{i}]")]
+    return []
+
+
 def read_stack_file(path: Path, project: str) -> dict[str, Any]:
     try:
         data = path.read_bytes()
     except OSError as error:
         raise ConfigError([f"{path.name}: cannot be read ({error.strerror or error})"]) from None
     return project_config(parse_yaml(data, path.name), project, path.name)
+
+
+def esc_environments(path: Path) -> list[str]:
+    """The Pulumi ESC environments a stack file imports (`environment: [org/project/env, ...]`): the Pulumi CLI opens
+    them in Pulumi Cloud and their `pulumiConfig` becomes stack config under the file's own; [] for none, or for a
+    file that does not read (read_stack_file tells why)."""
+    try:
+        document = parse_yaml(path.read_bytes(), path.name)
+    except (OSError, ConfigError):
+        return []
+    listed = document.get("environment") if isinstance(document, dict) else None
+    if isinstance(listed, dict):  # the mapping form: `environment: {imports: [...]}`
+        listed = listed.get("imports")
+    if isinstance(listed, str):
+        listed = [listed]
+    return [str(name) for name in listed or [] if name is not None] if isinstance(listed, list) else []
+
+
+def esc_note(path: Path) -> str | None:
+    """What the offline plan cannot see of a stack file that imports ESC environments, or None."""
+    names = esc_environments(path)
+    if not names:
+        return None
+    return (f"{path.name} imports the Pulumi ESC environment(s) {', '.join(names)}: the offline plan cannot open them "
+            f"(no Pulumi Cloud here), so the config their pulumiConfig sets is missing from this plan, which reads "
+            f"{path.name}'s own config alone; to plan with it, write it into a copy of the file and pass that with "
+            f"--stack-file")
 
 
 def provider_config(path: Path) -> dict[str, Any]:

@@ -84,8 +84,31 @@ def check_shape(component: str, name: str, args: A, args_type: type, rules: Opti
     checked once they resolve: the inputs to build from are returned, each output in them (a handle given as one, a
     handle's field, an input) replaced by one that refuses a value of the wrong shape in these words (`late_shapes`),
     so what reads it waits for the check."""
+    args = given(args, args_type)
     refuse_now(component, name, args, args_type, rules, prefix_rule)
     return late_shapes(component, name, args, args_type)
+
+
+def given(args: A, args_type: type) -> A:
+    """`args` without the optional inputs given as None, in the specs a caller writes too (a pool's `max_pods`, an
+    origin's field; not in handles, which components hand out): None is "not given", as `opt` reads an input, so a
+    caller's `name_prefix=cfg.get("prefix")` or `models=None` gets the default, not "log-None" names, a TypeError or
+    a flag read as false. A required input given as None stays, for the shape check to refuse."""
+    if not isinstance(args, dict) or handed_out(args_type):
+        return args
+    required: frozenset[str] = getattr(args_type, "__required_keys__", frozenset())
+    fields: dict[str, Any] = getattr(args_type, "__annotations__", {})
+    out: dict[Any, Any] = {}
+    for key, value in args.items():
+        if value is None and key not in required:
+            continue
+        spec, is_list = _typeddict_of(fields[key]) if key in fields else (None, False)
+        if spec is not None and is_list and isinstance(value, list):
+            value = [given(item, spec) for item in value]
+        elif spec is not None and not is_list:
+            value = given(value, spec)
+        out[key] = value
+    return typing.cast(A, out)
 
 
 def refuse_now(component: str, name: str, args: Any, args_type: type, rules: Optional[Rules] = None,

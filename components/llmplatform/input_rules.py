@@ -76,7 +76,7 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
                          ("autoscaler_expander", EXPANDERS)):
         r.choice(key, allowed)
     zones_rule(r, "zones", location, r.ref("location"))
-    r.texts("admin_group_object_ids", GUID)
+    group_ids_rule(r, "admin_group_object_ids")
     window = r.section("maintenance_window")
     window.choice("day_of_week", WEEKDAYS)
     window.text("start_time", HH_MM)
@@ -146,6 +146,15 @@ def zones_rule(r: Rules, key: str, location: Any = None, where: str = "") -> lis
         r.add(key, zones, f"none in {where} {location!r}, a region without availability zones (Microsoft's Azure "
                           f"regions list): leave {r.ref(key)} out")
     return zones
+
+
+def group_ids_rule(r: Rules, key: str) -> None:
+    """Entra group object ids, each once: a group given twice is one role assignment made twice (two resources of
+    one name, the second refused), and Entra compares the ids without case."""
+    ids = [i.lower() for i in r.texts(key, GUID)]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:
+        r.add(key, twice, "each group once")
 
 
 # Kubernetes label keys and values (apimachinery validation: IsQualifiedName, IsValidLabelValue)
@@ -887,8 +896,8 @@ def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
     r.text("name_prefix", names.name_prefix)
     r.whole("log_retention_days", 30, 730)  # Log Analytics (PerGB2018) keeps data 30 to 730 days
     r.texts("alert_emails", EMAIL)
-    r.texts("grafana_admin_group_ids", GUID)
-    r.texts("grafana_viewer_group_ids", GUID)
+    group_ids_rule(r, "grafana_admin_group_ids")
+    group_ids_rule(r, "grafana_viewer_group_ids")
     return r.problems
 
 

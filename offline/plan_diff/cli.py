@@ -4,8 +4,8 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-from .documents import PlanError, read_resources
-from .compare import diff, diff_documents
+from .documents import PlanError, read_resources, stacks_of
+from .compare import diff_documents
 from .gate import ALLOW_FILE, ALLOW_LABEL, allowances, blocking, read_allow_file, unmatched_allowances
 from .report import cost_lines, markdown
 
@@ -47,7 +47,15 @@ def main(argv: Optional[list[str]] = None) -> int:
               "file of URNs, one a line)", file=sys.stderr)
         return 2
     try:
-        result = diff_documents({}, read_resources(args.new)) if args.new_stack else diff(args.base, args.new)
+        old_res, new_res = {} if args.new_stack else read_resources(args.base), read_resources(args.new)
+        old_stacks, new_stacks = stacks_of(old_res), stacks_of(new_res)
+        if old_stacks and new_stacks and old_stacks != new_stacks:
+            print(f"{args.base} is a plan of {', '.join(old_stacks)} and {args.new} of {', '.join(new_stacks)}: "
+                  "plan_diff compares two plans of one stack (the base branch's and this change's, or a stack's "
+                  "and its what-if in build/<stack>.what-if); across stacks every URN differs, so every resource "
+                  "would read as deleted and added", file=sys.stderr)
+            return 2
+        result = diff_documents(old_res, new_res)
         result["base_found"] = not args.new_stack
         to_offline = {engine: offline for offline, engine in result["engineUrns"].items()}
         allow_list = {to_offline.get(entry, entry) for entry in allow_entries}

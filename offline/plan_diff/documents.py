@@ -120,6 +120,16 @@ def read_resources(folder: Path) -> dict[str, dict[str, Any]]:
     return resources_by_urn(document)
 
 
+def stacks_of(resources: dict[str, dict[str, Any]]) -> list[str]:
+    """The `<project>/<stack>` names a plan's URNs carry (urn:pulumi:<stack>::<project>::...): one for a plan."""
+    found = set()
+    for urn in resources:
+        head = urn.split("::")
+        if len(head) > 1 and head[0].startswith("urn:pulumi:"):
+            found.add(f"{head[1]}/{head[0][len('urn:pulumi:'):]}")
+    return sorted(found)
+
+
 def resources_by_urn(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     out = {r["urn"]: r for r in document["resources"]}
     for urn, resource in out.items():  # the type is also the URN's last type segment, the name its last part

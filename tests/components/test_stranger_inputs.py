@@ -259,3 +259,51 @@ def test_a_value_shown_in_a_refusal_shows_an_output_inside_it_as_such_not_as_an_
     error = refusal("GpuNodePool", lambda: {"tags": {"team": {"x": pulumi.Output.from_input(1)}}})
     assert paths(error) == ["tags"]
     assert "{'team': {'x': <output>}}" in str(error) and " at 0x" not in str(error)
+
+
+# ---- Entra group ids given twice -------------------------------------------------------------------------------
+@pytest.mark.parametrize("component, key, extra", [
+    ("AzureMonitoring", "grafana_admin_group_ids", {"managed_grafana": True}),
+    ("AzureMonitoring", "grafana_viewer_group_ids", {"managed_grafana": True}),
+    ("AksCluster", "admin_group_object_ids", {}),
+])
+def test_a_group_given_twice_is_refused_by_name_not_as_two_resources_of_one_name(component, key, extra):
+    """A copied line in a list of groups (Entra compares ids without case): AzureMonitoring made one role
+    assignment per entry, named after the group, so the second one's name was taken and the plan stopped at the
+    engine's duplicate URN, after the registrations before it, naming no input."""
+    group = "11111111-2222-3333-4444-555555555555"
+    error = refusal(component, {**extra, key: [group, "66666666-2222-3333-4444-555555555555", group.upper()]})
+    assert paths(error) == [key]
+    assert str(error) == f"{component} bad: input {key}=['{group}'] is invalid; allowed: each group once"
+
+
+# ---- an optional input given as None is not given ----------------------------------------------------------------
+def _registrations(component: str, extra: dict[str, Any]) -> list[tuple[str, str, str]]:
+    def program():
+        getattr(llmplatform, component)("c", {**REQUIRED[component](), **extra},
+                                        provider_opts() if component in IN_CLUSTER else None)
+    return sorted((r.type, r.name, repr(r.inputs)) for r in offline.run_function(program).resources)
+
+
+@pytest.mark.parametrize("component, key", [
+    ("ModelStore", "models"),  # TypeError: 'NoneType' object is not iterable
+    ("PostgresServer", "admin_login"),  # TypeError from urllib's quote, building the database URL
+    ("AzureMonitoring", "name_prefix"),  # log-None, amw-None
+    ("GatewayAccess", "name_prefix"),  # the None-gateway namespace, pip-None
+    ("OpenWebUi", "name_prefix"),  # id-None-open-webui
+    ("GatewayAccess", "internal"),  # no internal Gateway: None read as False, the default is True
+    ("AksCluster", "vnet_name"),  # an auto-named VNet instead of vnet-<cluster_name>
+])
+def test_an_optional_input_given_as_none_is_left_out_as_the_defaults_read_it(component, key):
+    """A foreign program passes what its own config gives (`"models": cfg.get_object("models")`, None when unset):
+    each component builds exactly what it builds without the input, as `opt` (None: the default) reads it, where
+    these crashed, named Azure resources "...-None" or turned a default-on part off."""
+    assert _registrations(component, {key: None}) == _registrations(component, {})
+
+
+@pytest.mark.parametrize("spec_input, field", [("system_pool", "max_pods"), ("workload_pool", "os_disk_size_gb")])
+def test_a_specs_optional_field_given_as_none_is_left_out_too(spec_input, field):
+    """Inside a spec the caller writes as well: AksCluster sent `maxPods: None` / `osDiskSizeGB: None` to Azure,
+    which then applies its own defaults instead of the component's (110 pods, 128 GB)."""
+    pool = REQUIRED["AksCluster"]()[spec_input]
+    assert _registrations("AksCluster", {spec_input: {**pool, field: None}}) == _registrations("AksCluster", {})

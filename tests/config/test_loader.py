@@ -316,6 +316,15 @@ SET_CASES = [
                            "cluster.imageRegistryId=/subscriptions/00000000-0000-0000-0000-000000000000/"
                            "resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/otheracr"],
      "'myacr'"),
+    # a group copied twice: one role assignment made twice, which the engine refused as a duplicate URN
+    ("admin-group-twice", ["cluster.adminGroupObjectIds[0]=11111111-2222-3333-4444-555555555555",
+                           "cluster.adminGroupObjectIds[1]=11111111-2222-3333-4444-555555555555"],
+     "cluster.adminGroupObjectIds ['11111111-2222-3333-4444-555555555555'] is invalid; allowed: each group once"),
+    ("viewer-group-twice", ["environment=prod", "observability.managedGrafana=true",
+                            "observability.grafanaViewerGroupIds[0]=11111111-2222-3333-4444-555555555555",
+                            "observability.grafanaViewerGroupIds[1]=11111111-2222-3333-4444-555555555555"],
+     "observability.grafanaViewerGroupIds ['11111111-2222-3333-4444-555555555555'] is invalid; allowed: each group "
+     "once"),
     # one IP family, Azure's subnet rules
     ("ipv6-pods", ["network.podCidr=fd00::/8"], "network.podCidr"),
     ("integer-pods", ["network.podCidr=192"], "network.podCidr '192' is invalid"),
@@ -462,6 +471,17 @@ FILE_CASES = [
     ("huge-int", DEV + f"  {P}:keyVault:\n    softDeleteRetentionDays: {HUGE}\n", "cannot be read"),
     ("unknown-top-level", DEV + "extra: 1\n", "unknown top-level key 'extra'"),
     ("secret-value", DEV + f"  {P}:prefix:\n    secure: AAABADQ=\n", "is a secret"),
+    # `pulumi config set --secret --path webui.adminEmail ...` encrypts the value inside its section: the same words
+    # as a secret at the top, naming its path, not "must be a string, got {'secure': ...}"
+    ("nested-secret-value", DEV.replace("    uploadsTier: standard", "    adminEmail:\n      secure: v1:AAABADQ=\n"
+                                        "    uploadsTier: standard", 1),
+     "Pulumi.dev.yaml: webui.adminEmail is a secret; this program has no secret settings (secrets are generated and "
+     "kept in Key Vault)"),
+    ("secret-in-extra-env", DEV.replace("    uploadsTier: standard", "    extraEnv:\n      OPENAI_API_KEYS:\n"
+                                        "        secure: v1:AAABADQ=\n    uploadsTier: standard", 1),
+     "webui.extraEnv.OPENAI_API_KEYS is a secret; this program has no secret settings (secrets are generated and "
+     "kept in Key Vault; an Open-WebUI setting whose value is secret goes into a Key Vault secret named in "
+     "webui.secretEnv)"),
     ("nan-in-file", DEV.replace("    priority: spot\n", "    priority: spot\n    spotMaxPrice: .nan\n"),
      "gpu.spotMaxPrice"),
     ("inf-in-file", DEV.replace("    priority: spot\n", "    priority: spot\n    spotMaxPrice: .inf\n"),

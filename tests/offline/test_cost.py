@@ -192,3 +192,32 @@ def test_the_global_stack_is_priced(global_plan):
     estimate = cost.estimate(global_plan, "westeurope", 0.0)
     assert any("Front Door Premium_AzureFrontDoor base fee" in line.item for line in estimate.lines)
     assert estimate.total("idle") == pytest.approx(330.0)
+
+
+@pytest.mark.parametrize("setting, told", [
+    ("cost.prices.vm_hourly=3", "cost.prices.vm_hourly is a table of prices, not a single price; set one of its "
+                                "entries, like cost.prices.vm_hourly.Standard_B2s"),
+    ("cost.prices.os_disk_monthly.big=3", "cost.prices.os_disk_monthly.big: os_disk_monthly's entries are sizes in "
+                                          "GB, like cost.prices.os_disk_monthly.64"),
+    ("cost.prices.region=3", "cost.prices.region names no price in westeurope.json"),
+])
+def test_a_price_override_of_the_wrong_shape_is_a_cost_warning_not_a_traceback(setting, told, tmp_path, capsys,
+                                                                               monkeypatch):
+    """`--set cost.prices.vm_hourly=3` (a table given one number), an OS disk tier that is no size, or a file's
+    metadata (its region) given as a price: `make plan` says which override and plans without an estimate, as for a
+    price name it does not know, instead of a traceback from inside the estimator (or a wrong region in its title)."""
+    from offline import runner as offline
+    dev = variant("dev")  # built before the stand-in below replaces the runner
+    monkeypatch.setattr(offline, "run", lambda stack, **kwargs: dev)
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", setting]) == 0
+    captured = capsys.readouterr()
+    assert f"cost warning: no estimate: {told}\n" in captured.out and "Traceback" not in captured.err
+    assert json.loads((tmp_path / "dev.what-if" / "cost.json").read_text()) == {"error": told}
+
+
+def test_an_os_disk_tier_override_written_as_a_yaml_number_replaces_the_files_tier():
+    """`os_disk_monthly: {64: 9}` in a stack file reads as the number 64, the price file's key is the string "64":
+    the override replaces that tier (Pulumi hands the program a JSON object, whose keys are strings), not a second
+    64 GB tier beside it of which the cheaper one wins."""
+    prices = cost.load_prices("westeurope", {"os_disk_monthly": {64: 99.0}})
+    assert prices["os_disk_monthly"]["64"] == 99.0 and 64 not in prices["os_disk_monthly"]

@@ -409,3 +409,36 @@ def test_ctrl_c_python_could_not_raise_is_noted_silently_and_anything_else_repor
     assert forwarded == [other] and not hook.seen
     hook(types.SimpleNamespace(exc_type=KeyboardInterrupt, exc_value=KeyboardInterrupt(), object=None))
     assert forwarded == [other] and hook.seen
+
+
+@pytest.mark.parametrize("environment", ["  - my-org/llm/dev\n", "  imports: [my-org/llm/dev]\n"])
+def test_a_stack_file_that_imports_esc_environments_is_planned_with_a_warning_that_their_config_is_missing(
+        environment, tmp_path, capsys, monkeypatch):
+    """`environment:` in a stack file imports Pulumi ESC environments, whose `pulumiConfig` the Pulumi CLI adds to
+    the stack's config (Pulumi's docs, "Use Pulumi ESC with Pulumi IaC"). The offline plan cannot open them: it
+    planned the file's own config as if that were all, silently (a stack whose environment sets `environment: prod`
+    planned as dev). It says so first, on a plan that works and on one the missing config breaks."""
+    from tests.conftest import variant
+    dev = variant("dev")
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text((PROJECT_DIR / "Pulumi.dev.yaml").read_text() + "environment:\n" + environment)
+    note = ("warning: Pulumi.dev.yaml imports the Pulumi ESC environment(s) my-org/llm/dev: the offline plan cannot "
+            "open them (no Pulumi Cloud here), so the config their pulumiConfig sets is missing from this plan, which "
+            "reads Pulumi.dev.yaml's own config alone; to plan with it, write it into a copy of the file and pass that "
+            "with --stack-file\n")
+    monkeypatch.setattr(runner, "run", lambda stack, **kwargs: dev)
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)]) == 0
+    assert capsys.readouterr().err.startswith(note)
+    monkeypatch.undo()
+    stack_file.write_text(stack_file.read_text().replace("    tier: Free", "    tier: free"))
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(note) and "cluster.tier 'free' is invalid" in err
+
+
+def test_a_stack_file_without_esc_environments_gets_no_such_warning(tmp_path, capsys, monkeypatch):
+    from tests.conftest import variant
+    dev = variant("dev")
+    monkeypatch.setattr(runner, "run", lambda stack, **kwargs: dev)
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
+    assert "ESC" not in capsys.readouterr().err

@@ -354,6 +354,22 @@ def test_a_base_without_a_plan_is_an_error_unless_the_stack_is_new(tmp_path, cap
     assert "drop --new-stack" in capsys.readouterr().err
 
 
+def test_plans_of_two_stacks_are_refused_not_diffed_into_deleting_everything(tmp_path, capsys, dev, prod):
+    """`plan_diff build/dev build/prod` (two stacks, by a slip of the folder or to see "what prod adds") read every
+    dev resource as deleted and every prod one as added, and blocked on the "deletions" of dev's stateful
+    resources (exit 1, as a change that must be allowed): it is bad usage, said as such (exit 2)."""
+    base = _plan_dir(tmp_path, "dev", plan.resources_document(dev)["resources"])
+    new = _plan_dir(tmp_path, "prod", plan.resources_document(prod)["resources"])
+    assert plan_diff.main([str(base), str(new)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (f"{base} is a plan of aks-llm-platform/dev and {new} of aks-llm-platform/prod: plan_diff "
+                            "compares two plans of one stack (the base branch's and this change's, or a stack's and "
+                            "its what-if in build/<stack>.what-if); across stacks every URN differs, so every "
+                            "resource would read as deleted and added\n")
+    assert captured.out == ""
+    assert plan_diff.main([str(base), str(base)]) == 0  # one stack's plans: compared
+
+
 def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
     def folder(name, idle, peak, component):
         path = _plan_dir(tmp_path, name, [])
