@@ -56,6 +56,8 @@ def hands_out_key(api_key_auth: bool, api_key_secret: Optional[str], api_key_map
     return api_key_auth and (not api_key_map_secret or bool(api_key_secret))
 
 
+ROUTER_CONFIG_MAP = "router-nginx"  # the gate's nginx.conf, under this name and a hash of its content
+
 ROUTER_RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"},
                     "limits": {"cpu": str(ROUTER_CPU_LIMIT), "memory": "256Mi"}}
 
@@ -68,8 +70,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
     select = labels("router", "router")
     match = {"app.kubernetes.io/name": "router"}
     key_map = secret_name(name, "api-key-map")
-    volumes = [k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
-        name="router-nginx")), scratch_volume()]
+    volumes: list[k8s.core.v1.VolumeArgs] = [scratch_volume()]
     mounts = [k8s.core.v1.VolumeMountArgs(name="config", mount_path="/etc/nginx/nginx.conf", sub_path="nginx.conf",
                                           read_only=True),
               k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]
@@ -113,9 +114,15 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
     # a config change rolls the pods (nginx reads its config only at start); the hash also makes them wait for `ready`
     config_hash = (pulumi.Output.all(conf, spec.ready).apply(lambda v: content_suffix(v[0])) if spec.ready is not None
                    else conf.apply(content_suffix))
-    k8s.core.v1.ConfigMap(
-        f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(name="router-nginx", namespace=ns),
+    # named after its content: pulumi-kubernetes replaces a ConfigMap whose data changes, and under one fixed name it
+    # must delete the old one first, so a gate pod starting in between would find no config; a new name is created
+    # before the old one is deleted, and the pods roll over to it
+    config_map = k8s.core.v1.ConfigMap(
+        f"{name}-router-config", metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=conf.apply(lambda text: f"{ROUTER_CONFIG_MAP}-{content_suffix(text)}"), namespace=ns),
         data={"nginx.conf": conf}, opts=k8s_opts)
+    volumes.insert(0, k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
+        name=config_map.metadata.name)))
     deployment(
         f"{name}-router", "router", ns, select, spec.replicas,
         k8s.core.v1.PodSpecArgs(

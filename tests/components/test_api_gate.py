@@ -68,6 +68,16 @@ def forwarded(conf, route):
     return location is not None and "proxy_pass" in location[2]
 
 
+def router_conf(p, namespace: str) -> str:
+    """The gate's nginx.conf in `namespace`: one ConfigMap, named after its content (api_router.ROUTER_CONFIG_MAP)."""
+    from llmplatform.naming import content_suffix
+    [(name, data)] = [(r.inputs["metadata"]["name"], r.inputs["data"]) for r in p.of_type("kubernetes:core/v1:ConfigMap")
+                      if r.inputs["metadata"].get("namespace") == namespace
+                      and r.inputs["metadata"]["name"].startswith("router-nginx")]
+    assert name == f"router-nginx-{content_suffix(data['nginx.conf'])}", name
+    return data["nginx.conf"]
+
+
 def nginx_rate_per_second(conf):
     """limit_req_zone's rate (ngx_http_limit_req_module: r/s or r/m) and the location's burst."""
     number, unit = re.search(r"limit_req_zone \S+ zone=per_client:\S+ rate=(\d+)r/([sm]);", conf).groups()
@@ -136,7 +146,7 @@ def test_api_gate_alone_in_front_of_an_openai_endpoint():
                            "resources": {"cpu_request": "500m", "cpu_limit": "2", "memory_request": "128Mi",
                                          "memory_limit": "512Mi"}}, provider_opts())
     p = offline.run_function(program)
-    conf = _objects(p, "ConfigMap", "serving")["router-nginx"]["data"]["nginx.conf"]
+    conf = router_conf(p, "serving")
     assert "server vllm:8000;" in conf and "worker_processes 2;" in conf  # two cores of CPU limit: two workers
     # an OpenAI-compatible server is gated whole (Ollama's route list is for Ollama only)
     assert 'location / {' in conf and "/api/pull" not in conf and "return 401" in conf
@@ -156,7 +166,7 @@ def test_api_gate_in_front_of_ollama_keeps_model_management_closed():
         P.ApiGate("llm", {"cluster": cluster_handle(), "endpoint": server.endpoint, "key_vault": VAULT,
                           "api_key_auth": False}, opts)
     p = offline.run_function(program)
-    conf = _objects(p, "ConfigMap", "llm")["router-nginx"]["data"]["nginx.conf"]
+    conf = router_conf(p, "llm")
     assert "server ollama:11434;" in conf and "/api/chat" in conf and "return 403" in conf
     assert "/api/pull" not in conf and "api_key_valid" not in conf
     ollama = _objects(p, "Deployment", "llm")["ollama"]["spec"]["template"]["spec"]["containers"][0]
@@ -189,7 +199,7 @@ def test_a_gate_in_front_of_your_own_server_forwards_only_the_paths_you_name():
         P.ApiGate("gate", {"cluster": cluster_handle(), "endpoint": VLLM, "key_vault": VAULT,
                            "allowed_paths": ["/v1/chat/completions", "/v1/models", "/v1/models/:model"]},
                   provider_opts())
-    conf = _objects(offline.run_function(program), "ConfigMap", "serving")["router-nginx"]["data"]["nginx.conf"]
+    conf = router_conf(offline.run_function(program), "serving")
     assert forwarded(conf, "/v1/chat/completions") and forwarded(conf, "/v1/models/:model")
     for closed in ("/metrics", "/v1/load_lora_adapter", "/v1/chat/completions/x", "/v1/models/a/b"):
         assert not forwarded(conf, closed), closed

@@ -205,7 +205,8 @@ def test_values_checker_now_checks_below_null_and_documented_keys():
 
 
 def test_the_pool_is_reached_only_through_the_key_and_rate_limit_router(llmd):
-    conf = obj(llmd, "ConfigMap", "router-nginx").inputs["data"]["nginx.conf"]
+    from tests.components.test_api_gate import router_conf
+    conf = router_conf(llmd, NS)
     assert "return 401" in conf and "limit_req_status 429" in conf and "server llmd-gateway-istio:80" in conf
     # the platform Gateway's llmd listener leads to the router, never straight to the pool
     api = obj(llmd, "HTTPRoute", "llmd-api").inputs["spec"]

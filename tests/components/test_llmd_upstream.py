@@ -247,9 +247,8 @@ def picker_parses(path: str) -> bool:
 
 
 def llmd_gate_conf(plan) -> str:
-    [conf] = [r.inputs["data"]["nginx.conf"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")
-              if r.inputs["metadata"]["name"] == "router-nginx" and r.inputs["metadata"]["namespace"] == NS]
-    return conf
+    from tests.components.test_api_gate import router_conf
+    return router_conf(plan, NS)
 
 
 def gate_forwards(conf: str, path: str) -> bool:

@@ -772,3 +772,14 @@ def _refused_in_place(tmp_path, base: dict, change: tuple, type_: str, name: str
     line = _refusal_line(out, name)  # ...that the cloud refuses
     assert code == 1 and f"`{path}`" in line, line
     return line
+
+
+def test_a_gate_config_change_replaces_its_config_map_without_a_gap(tmp_path, dev):
+    """pulumi-kubernetes replaces a ConfigMap whose data changes; under one fixed name it deletes the old one first,
+    so a gate pod starting in between found no nginx.conf. Named after its content, the new one is created first."""
+    base, new = _doc(dev), _doc(plan_for("dev", {"gateway": {"rateLimitPerSecond": 7}}))
+    config = _one(new, "kubernetes:core/v1:ConfigMap", "inference-router-config")
+    code, out = _check(tmp_path, base, new)
+    line = next(l for l in out.splitlines() if plan_diff.short_urn(config) in l and l.startswith("- Replace"))
+    assert "a gap" not in line and "metadata.name" in line, line
+    assert code == 0
