@@ -19,6 +19,7 @@ from . import PACKAGE
 from .defaults import defaults_for
 from .checks import KEDA_FIELDS, after_check, check_shape, late_rules
 from .handles import KedaEndpoints, ModelServer, field
+from .inference_specs import wait_budget_seconds
 from .kube import cpu_utilization_metric, require_kubernetes_provider
 
 opt = defaults_for("ModelAutoscaler")  # optional inputs: the caller's value, else the default
@@ -121,10 +122,13 @@ class ModelAutoscaler(pulumi.ComponentResource):
                         late_rules("ModelAutoscaler", name, args, "keda", KEDA_FIELDS, ModelAutoscalerArgs),
                         field(keda, "namespace"))).apply(lambda v: v[0])}],
                     "scalingMetric": {"concurrency": {"targetValue": opt(args, "target_in_flight")}},
-                    # per-route overrides of the interceptor's readiness wait and header wait; its total deadline
-                    # stays Observability's (the chart's requestTimeout), so one value covers every route
+                    # per-route overrides of the interceptor's readiness wait, header wait and total deadline. The
+                    # total (else the chart's requestTimeout: Observability's cold start plus answer) wraps the
+                    # other two (http-add-on v0.15.0 interceptor/proxy.go, middleware/routing.go), so the route
+                    # carries its own sum: waits longer than Observability's are not cut short
                     "timeouts": {"responseHeader": f"{timeout}s",
-                                 "readiness": f"{opt(args, 'cold_start_timeout_seconds')}s"},
+                                 "readiness": f"{opt(args, 'cold_start_timeout_seconds')}s",
+                                 "request": f"{wait_budget_seconds(timeout, opt(args, 'cold_start_timeout_seconds'))}s"},
                 },
                 opts=k8s_opts)
             # Keeps the name it had beside the HTTPScaledObject (whose reconciler removed a namesake ScaledObject):

@@ -290,8 +290,11 @@ def documented_needs(cluster: Cluster) -> dict[str, list[Need]]:
         "gpu-operator": [("the package mirror (driver build)", Pod("gpu-operator", {"app": "nvidia-driver-daemonset"}),
                           PACKAGE_MIRROR, 443, "TCP")],
         "nvidia-device-plugin": [],
-        "network-operator": [("the package mirror (DOCA-OFED build)",
-                              Pod("network-operator", {"app": "mofed-ubuntu24.04"}), PACKAGE_MIRROR, 443, "TCP")],
+        # the operator only (API server); DOCA-OFED's driver and the RDMA shared device plugin are host-network
+        # DaemonSets (network-operator v26.4.1 manifests/state-ofed-driver/0050_ofed-driver-ds.yaml,
+        # state-rdma-shared-device-plugin/0060_rdma-shared-dev-plugin-ds.yaml: hostNetwork: true), which no pod
+        # policy applies to: they reach the package mirrors, and IMDS, as the node does
+        "network-operator": [],
         "nri-plugins": [],
         "workloads": [],  # llm and llm-d: test_every_workload_reaches_what_it_is_configured_to_call_...
     }

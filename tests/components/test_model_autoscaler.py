@@ -87,7 +87,7 @@ def test_requests_mode_scales_ollama_on_in_flight_requests_through_the_intercept
     assert route["spec"]["scalingMetric"] == {"concurrency": {"targetValue": 4}}
     assert route["spec"]["target"] == {"service": "ollama", "port": 11434}
     assert "ollama-scaled" in route["spec"]["rules"][0]["hosts"] and route["spec"]["timeouts"] == {
-        "responseHeader": "600s", "readiness": "1200s"}
+        "responseHeader": "600s", "readiness": "1200s", "request": "1800s"}
     scaled_object = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject")
     assert scaled_object.inputs["metadata"]["name"] == "ollama-scaler"  # the dashboard and llm-verify read it
     assert dev.one(ROUTE).urn in scaled_object.dependencies  # the scaler looks the route up by name
@@ -151,12 +151,16 @@ def test_scale_from_zero_timeout_chain_holds(name):
 
 
 def test_timeout_chain_check_catches_a_short_hop(dev):
-    """A total interceptor deadline of the generation time alone (the add-on's requestTimeout counts from arrival)
-    fails the chain; so does none at all, where the router becomes the shortest hop."""
+    """A total interceptor deadline of the generation time alone (the add-on's requestTimeout counts from arrival),
+    the route's own or, without one, the chart's, fails the chain; so does none at all, where the router becomes
+    the shortest hop."""
     hops = planned_hops(dev)
+    short = ["interceptor total >= cold start + generation", "interceptor waits the whole cold start"]
+    assert timeout_chain({**hops, "interceptor_route": {**hops["interceptor_route"], "request": "600s"}},
+                         1200, 600) == short
+    hops["interceptor_route"] = {k: v for k, v in hops["interceptor_route"].items() if k != "request"}
     hops["interceptor"] = {**hops["interceptor"], "requestTimeout": "600s"}
-    assert timeout_chain(hops, 1200, 600) == ["interceptor total >= cold start + generation",
-                                              "interceptor waits the whole cold start"]
+    assert timeout_chain(hops, 1200, 600) == short
     hops["interceptor"]["requestTimeout"] = ""
     assert timeout_chain(hops, 1200, 600) == ["router >= interceptor total"]
     hops["interceptor"] = {k: v for k, v in hops["interceptor"].items() if k != "drainTimeout"}  # the chart's 30 s
@@ -175,3 +179,32 @@ def test_prod_runs_the_keda_interceptor_highly_available(prod, dev):
         "prod", {"autoscaling": {"interceptorReplicas": 1}}).items()}
     with pytest.raises(ConfigError, match="interceptorReplicas"):
         parse_config(raw, "p", "prod")
+
+
+def test_a_route_whose_waits_outgrow_the_interceptors_deadline_keeps_its_own_budget():
+    """A consumer's ModelAutoscaler may wait longer than the Observability it scales on (a slower model to load,
+    longer answers): the interceptor's total deadline (chart `requestTimeout`, Observability's cold start plus
+    answer) wraps the route's readiness wait and answer (http-add-on v0.15.0 interceptor/proxy.go: the routing
+    middleware sets the deadline outside the endpoint resolver and the upstream), so without a per-route
+    `timeouts.request` a 1800 s cold start under a 1800 s deadline would leave no time for the answer."""
+    from llmplatform import InferenceStack, ModelAutoscaler, Observability
+    from llmplatform.testing import run
+    from tests.components.test_stranger4_consumer import platform, store
+
+    def program():
+        aks, k8s, vault = platform()
+        obs = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "acme"}, k8s)
+        stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault, "keda": obs.keda,
+                                       "model_volume": store(aks, k8s).volume}, k8s)
+        ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
+                                  "max_replicas": 2, "keda": obs.keda, "cold_start_timeout_seconds": 1800,
+                                  "request_timeout_seconds": 900}, k8s)
+    plan = run(program)
+    interceptor = release(plan, "keda-add-ons-http").inputs["values"]["interceptor"]
+    assert go_seconds(interceptor["requestTimeout"], UNBOUNDED) == 1800  # Observability's defaults: 1200 + 600
+    per_route = plan.one(ROUTE).inputs["spec"]["timeouts"]
+    total = go_seconds(per_route.get("request"), go_seconds(interceptor["requestTimeout"], UNBOUNDED))
+    readiness = go_seconds(per_route.get("readiness"), total)
+    header = go_seconds(per_route.get("responseHeader"), 300)
+    assert (readiness, header) == (1800, 900)
+    assert total >= readiness + header, per_route
