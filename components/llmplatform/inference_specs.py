@@ -24,9 +24,17 @@ def wait_budget_seconds(generation_seconds: int, cold_start_seconds: int = 0) ->
     return generation_seconds + cold_start_seconds
 
 
+def scaled_host(namespace: str) -> str:
+    """The name clients reach the interceptor's alias by, and the Host header it routes on: namespaced, because the
+    interceptor's routing table spans the cluster (the KEDA HTTP add-on 0.15.0 watches every namespace), so a bare
+    `ollama-scaled` claimed by two namespaces' routes would send one's requests to the other's model server."""
+    return f"{SCALED_SERVICE}.{namespace}"
+
+
 def scaled_hosts(namespace: str) -> list[str]:
-    """Host headers the interceptor maps to the model server (bare, namespaced and fully qualified, with port)."""
-    names = [SCALED_SERVICE, f"{SCALED_SERVICE}.{namespace}", f"{SCALED_SERVICE}.{namespace}.svc.cluster.local"]
+    """Host headers the interceptor maps to the model server (namespaced and fully qualified, with port; the
+    interceptor strips a port before matching). Never the bare name (scaled_host)."""
+    names = [scaled_host(namespace), f"{scaled_host(namespace)}.svc.cluster.local"]
     return names + [f"{n}:8080" for n in names]
 
 

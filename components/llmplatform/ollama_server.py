@@ -13,7 +13,8 @@ from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECONDS, WARM_UP_TIMEOUT_SECONDS,
-                              drain_script, ollama_env, ollama_scheduling, resources, scaled_hosts, warm_up_command)
+                              drain_script, ollama_env, ollama_scheduling, resources, scaled_host, scaled_hosts,
+                              warm_up_command)
 from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars,
                    gpu_driver_start_seconds, gpu_start_deadline, http_probe, labels, placement, placement_args,
                    require_kubernetes_provider, spread)
@@ -245,7 +246,8 @@ class OllamaServer(pulumi.ComponentResource):
                     external_name=after_check(check, field(keda, "interceptor_host"))),
                 opts=child)
             # the endpoint carries the check: a gate behind it is not refused for this input
-            host, port, header = SCALED_SERVICE, after_check(check, field(keda, "interceptor_port")), SCALED_SERVICE
+            host = header = pulumi.Output.from_input(ns).apply(scaled_host)
+            port = after_check(check, field(keda, "interceptor_port"))
         return ModelEndpoint(
             base_url=pulumi.Output.concat("http://", host, ":", pulumi.Output.from_input(port).apply(str)),
             api="ollama", namespace=ns, service=waits.metadata.name, port=port, host_header=header)

@@ -346,3 +346,20 @@ def test_ids_that_come_from_other_resources_may_be_outputs():
                            ("AzureMonitoring", "grafanaAdminGroupIds"), ("GatewayAccess", "frontDoorId")):
         spec = schema[f"llmplatform:index:{resource}"]["inputProperties"][prop]
         assert not spec.get("items", spec).get("plain"), (resource, prop)
+
+
+def test_two_autoscaled_model_servers_on_one_cluster_route_apart():
+    """The KEDA HTTP interceptor's routing table spans the cluster: two namespaces' routes claiming one host (the bare
+    `ollama-scaled`) would send one stack's requests to the other's model server. Each gate asks for its own
+    namespace's host, and no host is claimed twice."""
+    plan = offline.run_function(two_of_everything)
+    routes = plan.of_type("kubernetes:http.keda.sh/v1beta1:InterceptorRoute")
+    assert len({r.inputs["metadata"]["namespace"] for r in routes}) >= 2
+    claimed = [h for r in routes for rule in r.inputs["spec"]["rules"] for h in rule["hosts"]]
+    assert len(claimed) == len(set(claimed)), sorted(claimed)
+    for route in routes:
+        ns = route.inputs["metadata"]["namespace"]
+        confs = [c.inputs["data"]["nginx.conf"] for c in plan.of_type("kubernetes:core/v1:ConfigMap")
+                 if c.inputs["metadata"]["namespace"] == ns and c.inputs["metadata"]["name"].startswith("router-nginx")]
+        hosts = {m for conf in confs for m in re.findall(r"proxy_set_header Host (\S+);", conf)}
+        assert hosts and hosts <= set(route.inputs["spec"]["rules"][0]["hosts"]), (ns, hosts)

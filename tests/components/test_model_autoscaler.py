@@ -86,7 +86,8 @@ def test_requests_mode_scales_ollama_on_in_flight_requests_through_the_intercept
     route = dev.one(ROUTE).inputs
     assert route["spec"]["scalingMetric"] == {"concurrency": {"targetValue": 4}}
     assert route["spec"]["target"] == {"service": "ollama", "port": 11434}
-    assert "ollama-scaled" in route["spec"]["rules"][0]["hosts"] and route["spec"]["timeouts"] == {
+    hosts = route["spec"]["rules"][0]["hosts"]
+    assert "ollama-scaled.llm" in hosts and "ollama-scaled" not in hosts and route["spec"]["timeouts"] == {
         "responseHeader": "600s", "readiness": "1200s", "request": "1800s"}
     scaled_object = dev.one("kubernetes:keda.sh/v1alpha1:ScaledObject")
     assert scaled_object.inputs["metadata"]["name"] == "ollama-scaler"  # the dashboard and llm-verify read it
@@ -99,7 +100,7 @@ def test_requests_mode_scales_ollama_on_in_flight_requests_through_the_intercept
     assert scaled["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"][
         "stabilizationWindowSeconds"] == 600
     conf = dev.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
-    assert "server ollama-scaled:8080;" in conf and "proxy_set_header Host ollama-scaled;" in conf
+    assert "server ollama-scaled.llm:8080;" in conf and "proxy_set_header Host ollama-scaled.llm;" in conf
     ollama = next(r for r in dev.of_type("kubernetes:apps/v1:Deployment") if r.inputs["metadata"]["name"] == "ollama")
     assert "spec.replicas" in ollama.options["ignoreChanges"]
     keda_values = release(dev, "keda-add-ons-http").inputs["values"]["interceptor"]
