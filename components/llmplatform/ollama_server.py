@@ -234,6 +234,8 @@ class OllamaServer(pulumi.ComponentResource):
         """Ollama directly, or through the KEDA interceptor (an ExternalName Service the interceptor routes on by
         Host header)."""
         port: pulumi.Input[int]
+        host: pulumi.Input[str]
+        header: pulumi.Input[str]
         if not keda:
             host, port, header, waits = "ollama", OLLAMA_PORT, "", service
         else:
