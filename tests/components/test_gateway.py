@@ -344,3 +344,47 @@ def test_istio_system_enforces_the_strictest_level_its_pods_pass(any_plan):
     assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == strictest
     assert not [r for r in any_plan.helm_releases() if r.inputs["namespace"] == "istio-system"
                 and r.inputs["chart"] not in ("base", "istiod")]  # no istio-cni or ztunnel (they need privileged)
+
+
+@pytest.mark.parametrize("stack", [*REGIONS, "prod-tls", "prod", "dev", "llmd"])
+def test_services_sharing_a_public_ip_take_no_port_twice(stack):
+    """Behind Front Door with TLS, the ACME Gateway's Service shares the external Gateway's static public IP (same
+    azure-pip-name). Istio gives every Gateway's Service its status port 15021 besides the listeners' ports
+    (extractServicePorts), and cloud-provider-azure refuses a Service whose port a rule of another Service on the same
+    frontend already takes (checkLoadBalancerResourcesConflicts): with both carrying 15021 one of the two never got its
+    rules, the certificate was never issued or the region never served. Read from the Services Istio generates
+    (tests/istio_gateway.py) and the cloud provider's rule (tests/cloud_provider_frontends.py), not from our
+    annotations."""
+    from tests.cloud_provider_frontends import plan_port_conflicts
+    plan = plan_for(stack) if stack in REGIONS else variant(stack)
+    assert plan_port_conflicts(plan) == []
+
+
+def test_the_acme_gateway_service_serves_port_80_alone_to_any_source_with_the_clients_address_kept():
+    """What the cloud provider builds for the ACME Gateway: port 80 only (the status port taken out by the Gateway's
+    parametersRef overlay), no service tag (Let's Encrypt publishes no addresses), the client address kept (the
+    class's externalTrafficPolicy Local: a health probe of its own on its healthCheckNodePort); the external Gateway
+    keeps its TLS ports and admits Front Door's service tag alone."""
+    from tests.istio_gateway import api_server_refusal, plan_services
+    services = plan_services(plan_for("prod-westeurope"))
+    acme, external = services["acme-gateway"], services["external-gateway"]
+    assert [p["port"] for p in acme["spec"]["ports"]] == [80] and api_server_refusal(acme) is None
+    assert {p["port"] for p in external["spec"]["ports"]} == {15021, 443, 8443}
+    tag = "service.beta.kubernetes.io/azure-allowed-service-tags"
+    assert tag not in acme["metadata"]["annotations"] and external["metadata"]["annotations"][tag] == \
+        "AzureFrontDoor.Backend"
+    assert acme["spec"]["externalTrafficPolicy"] == external["spec"]["externalTrafficPolicy"] == "Local"
+
+
+def test_the_service_overlay_model_deletes_merges_and_refuses_what_it_does_not_model():
+    """The strategic merge the Istio model applies (apimachinery strategicpatch: a list merged by key)."""
+    from tests.istio_gateway import strategic_merge
+    service = {"spec": {"ports": [{"port": 15021, "name": "status-port"}, {"port": 80, "name": "acme"}]}}
+    assert strategic_merge(service, {"spec": {"ports": [{"$patch": "delete", "port": 15021}]}}) == {
+        "spec": {"ports": [{"port": 80, "name": "acme"}]}}
+    assert strategic_merge(service, {"spec": {"ports": [{"port": 80, "nodePort": 30080}]}})["spec"]["ports"][1] == {
+        "port": 80, "name": "acme", "nodePort": 30080}
+    with pytest.raises(NotImplementedError):
+        strategic_merge(service, {"spec": {"ports": [{"$patch": "replace"}]}})
+    with pytest.raises(NotImplementedError):
+        strategic_merge(service, {"spec": {"externalIPs": ["1.2.3.4"]}})
