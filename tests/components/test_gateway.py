@@ -3,6 +3,7 @@ a regional gateway behind Front Door that admits only its Front Door."""
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import llmplatform
 import pytest
@@ -388,3 +389,82 @@ def test_the_service_overlay_model_deletes_merges_and_refuses_what_it_does_not_m
         strategic_merge(service, {"spec": {"ports": [{"$patch": "replace"}]}})
     with pytest.raises(NotImplementedError):
         strategic_merge(service, {"spec": {"externalIPs": ["1.2.3.4"]}})
+
+
+def _istio_allows(policies: list[dict[str, Any]], method: str, path: str, headers: dict[str, str]) -> bool:
+    """Istio's ALLOW evaluation for a request at a Gateway (istio.io "Authorization Policy" reference: with any ALLOW
+    policy, a request must match one of its rules; a rule matches when each of its `to` operations' methods and paths
+    and each `when` condition match; a path ending in * is a prefix match, one starting with * a suffix match)."""
+    if not policies:
+        return True
+
+    def path_matches(pattern: str) -> bool:
+        if pattern.endswith("*"):
+            return path.startswith(pattern[:-1])
+        if pattern.startswith("*"):
+            return path.endswith(pattern[1:])
+        return path == pattern
+
+    def rule_matches(rule: dict[str, Any]) -> bool:
+        assert set(rule) <= {"to", "when"}, f"not modelled: {rule}"
+        ops = [t["operation"] for t in rule.get("to", [])]
+        if ops and not any((not op.get("methods") or method in op["methods"])
+                           and (not op.get("paths") or any(map(path_matches, op["paths"]))) for op in ops):
+            return False
+        for condition in rule.get("when", []):
+            header = condition["key"].removeprefix("request.headers[").removesuffix("]")
+            assert condition["key"] == f"request.headers[{header}]", f"not modelled: {condition}"
+            if headers.get(header) not in condition["values"]:
+                return False
+        return True
+    assert all(p["action"] == "ALLOW" for p in policies), "only ALLOW policies are modelled"
+    return any(rule_matches(rule) for p in policies for rule in p["rules"])
+
+
+@pytest.mark.parametrize("stack", ["prod-tls", *REGIONS])
+def test_the_lets_encrypt_challenge_reaches_cert_managers_solver_and_the_certificate_serves_the_listeners(stack):
+    """Follow the HTTP-01 challenge through what the plan makes, not through our own annotations: the HTTPRoute
+    cert-manager v1.21.1 creates for a Challenge (pkg/issuer/acme/http/httproute.go: in the Challenge's namespace,
+    the Certificate's; parentRefs copied from the issuer's gatewayHTTPRoute solver; hostnames the DNS name; an Exact
+    match on /.well-known/acme-challenge/<token>) must attach to a plain-HTTP listener on port 80 (RFC 8555 8.3) that
+    admits its namespace and name, on a Gateway whose Istio AuthorizationPolicies let Let's Encrypt's GET through
+    (it carries no X-Azure-FDID) and whose generated Service takes port 80 from any source (no service tag, no source
+    ranges: Let's Encrypt publishes no addresses). The Certificate's Secret is the one every HTTPS listener names, in
+    its Gateway's namespace, for the listeners' host name (behind Front Door: the region's gatewayHostname output)."""
+    from tests.istio_gateway import plan_services
+    plan = plan_for(stack) if stack in REGIONS else variant(stack)
+    certificate = plan.one("kubernetes:cert-manager.io/v1:Certificate").inputs
+    namespace, dns_name = certificate["metadata"]["namespace"], certificate["spec"]["dnsNames"][0]
+    solver = plan.one("kubernetes:cert-manager.io/v1:ClusterIssuer").inputs["spec"]["acme"]["solvers"]
+    assert len(solver) == 1 and not solver[0].get("selector")
+    route_parents = solver[0]["http01"]["gatewayHTTPRoute"]["parentRefs"]
+    gateways = {(g.inputs["metadata"]["namespace"], g.inputs["metadata"]["name"]): g.inputs
+                for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+    services = plan_services(plan)
+    policies = [p.inputs["spec"] for p in plan.of_type(AUTHZ)]
+    path = "/.well-known/acme-challenge/evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
+    assert route_parents
+    for ref in route_parents:
+        assert ref.get("kind", "Gateway") == "Gateway" and ref.get("group", "gateway.networking.k8s.io") == \
+            "gateway.networking.k8s.io"
+        gateway = gateways[(ref.get("namespace", namespace), ref["name"])]
+        listener = next(lr for lr in gateway["spec"]["listeners"] if lr["name"] == ref["sectionName"])
+        assert (listener["protocol"], listener["port"]) == ("HTTP", 80)
+        assert listener.get("hostname") in (None, dns_name)
+        admitted = listener["allowedRoutes"]["namespaces"]
+        assert admitted["from"] == "All" or (admitted["from"] == "Same" and gateway["metadata"]["namespace"] ==
+                                             namespace), admitted
+        targeting = [p for p in policies if any(t["kind"] == "Gateway" and t["name"] == ref["name"]
+                                                for t in p.get("targetRefs", []))]
+        assert _istio_allows(targeting, "GET", path, {}), (ref, targeting)
+        assert not _istio_allows(targeting, "GET", "/v1/models", {}) or not targeting  # the policy still bites
+        service = services[ref["name"]]
+        annotations = service["metadata"]["annotations"]
+        assert 80 in {p["port"] for p in service["spec"]["ports"]}
+        assert "service.beta.kubernetes.io/azure-allowed-service-tags" not in annotations
+        assert not service["spec"].get("loadBalancerSourceRanges")
+    https = [(ns, lr) for (ns, _), g in gateways.items() for lr in g["spec"]["listeners"] if lr["protocol"] == "HTTPS"]
+    assert https and all(lr["hostname"] == dns_name and ns == namespace and lr["tls"]["certificateRefs"] == [
+        {"kind": "Secret", "name": certificate["spec"]["secretName"]}] for ns, lr in https)
+    if stack in REGIONS:
+        assert plan.outputs["gatewayHostname"] == dns_name
