@@ -89,6 +89,15 @@ def test_a_joined_region_admits_its_front_door_by_header_and_the_probes_by_path(
     assert set(probes["to"][0]["operation"]["paths"]) == set(PROBE_PATHS.values()) == {"/health", "/healthz/model"}
     assert _probe_paths(global_plan) == {"/health", "/healthz/model"}
     assert probes["to"][0]["operation"]["methods"] == ["GET", "HEAD"] and "when" not in probes
+    # as Istio evaluates it: every origin group's probe (its method and path, over HTTPS to the same listeners) passes
+    # with or without the header; anything else only with this profile's ID
+    for group in global_plan.of_type("azure-native:cdn:AFDOriginGroup"):
+        probe = group.inputs["healthProbeSettings"]
+        assert _istio_allows([spec], probe["probeRequestType"], probe["probePath"], {})
+    fdid = global_plan.outputs["frontDoorId"]
+    assert _istio_allows([spec], "POST", "/v1/chat/completions", {"X-Azure-FDID": fdid})
+    assert not _istio_allows([spec], "POST", "/v1/chat/completions", {})
+    assert not _istio_allows([spec], "GET", "/v1/models", {"X-Azure-FDID": "0b6a3d6e-2f9c-4c1e-9b7a-5d2e8f1a4c3b"})
 
 
 def test_the_authorization_policy_check_catches_a_wrong_shape():
