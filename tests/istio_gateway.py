@@ -8,8 +8,13 @@ Transcribed from istio/istio at tag 1.30.3:
   Gateway's own annotations; ports are the status port 15021 and each distinct listener port (extractServicePorts);
   overlays are the class's ConfigMap (label `gateway.istio.io/defaults-for-class`, rendered by istiod's chart from
   `gatewayClasses`), then the ConfigMap `spec.infrastructure.parametersRef` names (core group, same namespace, must
-  exist), each strategic-merge-patched in that order; an overlay key outside deployment/service/serviceAccount/
-  horizontalPodAutoscaler/podDisruptionBudget is an error.
+  exist), each strategic-merge-patched in that order (strategicMergePatchYAML:
+  strategicpatch.StrategicMergeMapPatchUsingLookupPatchMeta with the Service's Go struct as the schema); an overlay
+  key outside deployment/service/serviceAccount/horizontalPodAutoscaler/podDisruptionBudget is an error.
+- kubernetes staging/src/k8s.io/apimachinery/pkg/util/strategicpatch/patch.go (mergeSliceWithSpecialElements,
+  deleteMatchingEntries): in a list merged by key, a patch element `{"$patch": "delete", <key>: v}` removes the
+  original's elements whose key is v; other elements merge into the original's element with the same key, or are
+  added. core/v1 ServiceSpec.Ports is such a list (`patchStrategy:"merge" patchMergeKey:"port"`).
 - manifests/charts/istio-control/istio-discovery/files/kube-gateway.yaml: the Service template (name
   `<gateway>-istio`, ipFamilyPolicy PreferDualStack, loadBalancerIP from spec.addresses only for LoadBalancer).
 - kubernetes pkg/apis/core/validation/validation.go, validateServiceExternalTrafficPolicy: externalTrafficPolicy
@@ -31,19 +36,47 @@ class IstioRefusal(Exception):
     """Istio would not generate the objects (it reports the error on the Gateway)."""
 
 
-def strategic_merge(original: Any, patch: Any) -> Any:
-    """Strategic merge patch for the map fields an overlay sets: maps merge, a null deletes the key. Lists with merge
-    keys (ports) are not modelled: an overlay that patches one is refused here rather than guessed."""
+# list field -> its patch merge key, for the lists a Service overlay may patch (core/v1 ServiceSpec.Ports)
+MERGE_KEYS = {"ports": "port"}
+
+
+def merge_list(original: list[Any], patch: list[Any], key: str) -> list[Any]:
+    """A list merged by `key`: `$patch: delete` elements remove the original's matches, others merge or are added.
+    `$patch: replace` and the other directives are not modelled: refused here rather than guessed."""
+    out = [dict(item) for item in original or []]
+    for element in patch:
+        if not isinstance(element, dict) or key not in element:
+            raise NotImplementedError(f"a list element without its merge key {key!r}: {element!r}")
+        directive = element.get("$patch")
+        if directive == "delete":
+            out = [item for item in out if item.get(key) != element[key]]
+        elif directive is not None:
+            raise NotImplementedError(f"the {directive!r} directive is not modelled")
+        else:
+            at = next((i for i, item in enumerate(out) if item.get(key) == element[key]), None)
+            if at is None:
+                out.append(dict(element))
+            else:
+                out[at] = strategic_merge(out[at], element)
+    return out
+
+
+def strategic_merge(original: Any, patch: Any, field: str = "") -> Any:
+    """Strategic merge patch for what an overlay sets: maps merge, a null deletes the key, the lists of MERGE_KEYS
+    merge by their key. Other lists are not modelled: an overlay that patches one is refused here rather than
+    guessed."""
+    if isinstance(patch, list):
+        if field not in MERGE_KEYS:
+            raise NotImplementedError(f"list overlays without a known merge key are not modelled ({field!r})")
+        return merge_list(original if isinstance(original, list) else [], patch, MERGE_KEYS[field])
     if not isinstance(patch, dict) or not isinstance(original, dict):
-        if isinstance(patch, list):
-            raise NotImplementedError("list overlays (merge keys) are not modelled")
         return patch
     out = dict(original)
     for key, value in patch.items():
         if value is None:
             out.pop(key, None)
         else:
-            out[key] = strategic_merge(out.get(key, {}) if isinstance(value, dict) else out.get(key), value)
+            out[key] = strategic_merge(out.get(key, {}) if isinstance(value, dict) else out.get(key), value, key)
     return out
 
 

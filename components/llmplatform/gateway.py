@@ -4,6 +4,7 @@ nodes only, and optional TLS from Let's Encrypt through cert-manager.
 
 Istio is the implementation llm-d's InferencePool works with on AKS, so the same Gateways serve llm-d later.
 """
+import json
 from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
@@ -31,6 +32,8 @@ PLAIN_PORTS = {UI_LISTENER: UI_PORT, API_LISTENER: API_PORT, LLMD_LISTENER: LLMD
 TLS_PORTS = {UI_LISTENER: 443, API_LISTENER: 8443, LLMD_LISTENER: LLMD_TLS_PORT}  # ... with TLS
 ACME_GATEWAY = "acme-gateway"  # behind Front Door with TLS: port 80 for the HTTP-01 challenge only, from anywhere
 ACME_CHALLENGE_PATHS = "/.well-known/acme-challenge/*"  # RFC 8555 8.3: where the CA fetches the key authorization
+ACME_SERVICE_OVERLAY = "acme-gateway-service"  # the ConfigMap the ACME Gateway's parametersRef names
+ISTIO_STATUS_PORT = 15021  # on every Service Istio generates for a Gateway (deploymentcontroller extractServicePorts)
 INFERENCE_EXTENSION_FLAG = "ENABLE_GATEWAY_API_INFERENCE_EXTENSION"  # istiod: program InferencePool backends
 TLS_SECRET = "gateway-tls"
 ISTIO_SYSTEM_POD_SECURITY = "restricted"  # istiod with the seccomp profile istiod_values gives it
@@ -109,6 +112,16 @@ def acme_apart(tls: bool, external: bool, allowed_service_tags: tuple[str, ...],
     addresses it does not publish. Its Service shares the static public IP (cloud-provider-azure: services naming one
     azure-pip-name share it; each gets NSG rules for its own ports and sources)."""
     return tls and external and (bool(allowed_service_tags) or front_door)
+
+
+def acme_service_overlay() -> dict[str, str]:
+    """The data of the ConfigMap the ACME Gateway's `infrastructure.parametersRef` names: Istio strategic-merge-patches
+    its `service` over the Service it generates (istio 1.30.3 deploymentcontroller.go applyOverlay), here deleting the
+    status port 15021 Istio gives every Gateway's Service. The external Gateway's Service on the same public IP has it
+    too, and cloud-provider-azure refuses a Service whose port another Service's rule on the same frontend already
+    takes (checkLoadBalancerResourcesConflicts): with both, one of the two never got its load-balancing rules. The
+    load balancer does not need it: with externalTrafficPolicy Local it probes each Service's healthCheckNodePort."""
+    return {"service": json.dumps({"spec": {"ports": [{"$patch": "delete", "port": ISTIO_STATUS_PORT}]}})}
 
 
 def istiod_values(placement: dict[str, Any], replicas: int,
@@ -358,15 +371,22 @@ class GatewayAccess(pulumi.ComponentResource):
                       after_istio: pulumi.ResourceOptions, ip_grants: list[pulumi.Resource],
                       base: pulumi.Resource) -> None:
         """A Gateway with the `acme` listener alone, its load balancer Service on the external Gateway's static public
-        IP (same azure-pip-name) admitting any source, and a policy letting only the challenge path through."""
+        IP (same azure-pip-name) admitting any source on port 80 alone (acme_service_overlay), and a policy letting
+        only the challenge path through."""
         annotations = pulumi.Output.all(pip.name, field(cluster, "resource_group_name")).apply(
             lambda v: lb_annotations("external", "", v[0], v[1]))
+        overlay = k8s.core.v1.ConfigMap(
+            f"{name}-acme-service", metadata=k8s.meta.v1.ObjectMetaArgs(name=ACME_SERVICE_OVERLAY, namespace=namespace),
+            data=acme_service_overlay(), opts=pulumi.ResourceOptions(parent=self, protect=False))
         gateway = k8s.apiextensions.CustomResource(
             f"{name}-acme", api_version="gateway.networking.k8s.io/v1", kind="Gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ACME_GATEWAY, namespace=namespace),
-            spec={"gatewayClassName": GATEWAY_CLASS, "infrastructure": {"annotations": annotations},
+            spec={"gatewayClassName": GATEWAY_CLASS,
+                  "infrastructure": {"annotations": annotations, "parametersRef": {
+                      "group": "", "kind": "ConfigMap", "name": ACME_SERVICE_OVERLAY}},
                   "listeners": [acme_listener()]},
-            opts=pulumi.ResourceOptions.merge(after_istio, pulumi.ResourceOptions(depends_on=ip_grants)))
+            # Istio renders nothing for a Gateway whose parametersRef names a ConfigMap it cannot find
+            opts=pulumi.ResourceOptions.merge(after_istio, pulumi.ResourceOptions(depends_on=[*ip_grants, overlay])))
         k8s.apiextensions.CustomResource(
             f"{name}-acme-only", api_version="security.istio.io/v1", kind="AuthorizationPolicy",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="acme-only", namespace=namespace),

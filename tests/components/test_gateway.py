@@ -3,6 +3,7 @@ a regional gateway behind Front Door that admits only its Front Door."""
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import llmplatform
 import pytest
@@ -88,6 +89,15 @@ def test_a_joined_region_admits_its_front_door_by_header_and_the_probes_by_path(
     assert set(probes["to"][0]["operation"]["paths"]) == set(PROBE_PATHS.values()) == {"/health", "/healthz/model"}
     assert _probe_paths(global_plan) == {"/health", "/healthz/model"}
     assert probes["to"][0]["operation"]["methods"] == ["GET", "HEAD"] and "when" not in probes
+    # as Istio evaluates it: every origin group's probe (its method and path, over HTTPS to the same listeners) passes
+    # with or without the header; anything else only with this profile's ID
+    for group in global_plan.of_type("azure-native:cdn:AFDOriginGroup"):
+        probe = group.inputs["healthProbeSettings"]
+        assert _istio_allows([spec], probe["probeRequestType"], probe["probePath"], {})
+    fdid = global_plan.outputs["frontDoorId"]
+    assert _istio_allows([spec], "POST", "/v1/chat/completions", {"X-Azure-FDID": fdid})
+    assert not _istio_allows([spec], "POST", "/v1/chat/completions", {})
+    assert not _istio_allows([spec], "GET", "/v1/models", {"X-Azure-FDID": "0b6a3d6e-2f9c-4c1e-9b7a-5d2e8f1a4c3b"})
 
 
 def test_the_authorization_policy_check_catches_a_wrong_shape():
@@ -344,3 +354,126 @@ def test_istio_system_enforces_the_strictest_level_its_pods_pass(any_plan):
     assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == strictest
     assert not [r for r in any_plan.helm_releases() if r.inputs["namespace"] == "istio-system"
                 and r.inputs["chart"] not in ("base", "istiod")]  # no istio-cni or ztunnel (they need privileged)
+
+
+@pytest.mark.parametrize("stack", [*REGIONS, "prod-tls", "prod", "dev", "llmd"])
+def test_services_sharing_a_public_ip_take_no_port_twice(stack):
+    """Behind Front Door with TLS, the ACME Gateway's Service shares the external Gateway's static public IP (same
+    azure-pip-name). Istio gives every Gateway's Service its status port 15021 besides the listeners' ports
+    (extractServicePorts), and cloud-provider-azure refuses a Service whose port a rule of another Service on the same
+    frontend already takes (checkLoadBalancerResourcesConflicts): with both carrying 15021 one of the two never got its
+    rules, the certificate was never issued or the region never served. Read from the Services Istio generates
+    (tests/istio_gateway.py) and the cloud provider's rule (tests/cloud_provider_frontends.py), not from our
+    annotations."""
+    from tests.cloud_provider_frontends import plan_port_conflicts
+    plan = plan_for(stack) if stack in REGIONS else variant(stack)
+    assert plan_port_conflicts(plan) == []
+
+
+def test_the_acme_gateway_service_serves_port_80_alone_to_any_source_with_the_clients_address_kept():
+    """What the cloud provider builds for the ACME Gateway: port 80 only (the status port taken out by the Gateway's
+    parametersRef overlay), no service tag (Let's Encrypt publishes no addresses), the client address kept (the
+    class's externalTrafficPolicy Local: a health probe of its own on its healthCheckNodePort); the external Gateway
+    keeps its TLS ports and admits Front Door's service tag alone."""
+    from tests.istio_gateway import api_server_refusal, plan_services
+    services = plan_services(plan_for("prod-westeurope"))
+    acme, external = services["acme-gateway"], services["external-gateway"]
+    assert [p["port"] for p in acme["spec"]["ports"]] == [80] and api_server_refusal(acme) is None
+    assert {p["port"] for p in external["spec"]["ports"]} == {15021, 443, 8443}
+    tag = "service.beta.kubernetes.io/azure-allowed-service-tags"
+    assert tag not in acme["metadata"]["annotations"] and external["metadata"]["annotations"][tag] == \
+        "AzureFrontDoor.Backend"
+    assert acme["spec"]["externalTrafficPolicy"] == external["spec"]["externalTrafficPolicy"] == "Local"
+
+
+def test_the_service_overlay_model_deletes_merges_and_refuses_what_it_does_not_model():
+    """The strategic merge the Istio model applies (apimachinery strategicpatch: a list merged by key)."""
+    from tests.istio_gateway import strategic_merge
+    service = {"spec": {"ports": [{"port": 15021, "name": "status-port"}, {"port": 80, "name": "acme"}]}}
+    assert strategic_merge(service, {"spec": {"ports": [{"$patch": "delete", "port": 15021}]}}) == {
+        "spec": {"ports": [{"port": 80, "name": "acme"}]}}
+    assert strategic_merge(service, {"spec": {"ports": [{"port": 80, "nodePort": 30080}]}})["spec"]["ports"][1] == {
+        "port": 80, "name": "acme", "nodePort": 30080}
+    with pytest.raises(NotImplementedError):
+        strategic_merge(service, {"spec": {"ports": [{"$patch": "replace"}]}})
+    with pytest.raises(NotImplementedError):
+        strategic_merge(service, {"spec": {"externalIPs": ["1.2.3.4"]}})
+
+
+def _istio_allows(policies: list[dict[str, Any]], method: str, path: str, headers: dict[str, str]) -> bool:
+    """Istio's ALLOW evaluation for a request at a Gateway (istio.io "Authorization Policy" reference: with any ALLOW
+    policy, a request must match one of its rules; a rule matches when each of its `to` operations' methods and paths
+    and each `when` condition match; a path ending in * is a prefix match, one starting with * a suffix match)."""
+    if not policies:
+        return True
+
+    def path_matches(pattern: str) -> bool:
+        if pattern.endswith("*"):
+            return path.startswith(pattern[:-1])
+        if pattern.startswith("*"):
+            return path.endswith(pattern[1:])
+        return path == pattern
+
+    def rule_matches(rule: dict[str, Any]) -> bool:
+        assert set(rule) <= {"to", "when"}, f"not modelled: {rule}"
+        ops = [t["operation"] for t in rule.get("to", [])]
+        if ops and not any((not op.get("methods") or method in op["methods"])
+                           and (not op.get("paths") or any(map(path_matches, op["paths"]))) for op in ops):
+            return False
+        for condition in rule.get("when", []):
+            header = condition["key"].removeprefix("request.headers[").removesuffix("]")
+            assert condition["key"] == f"request.headers[{header}]", f"not modelled: {condition}"
+            if headers.get(header) not in condition["values"]:
+                return False
+        return True
+    assert all(p["action"] == "ALLOW" for p in policies), "only ALLOW policies are modelled"
+    return any(rule_matches(rule) for p in policies for rule in p["rules"])
+
+
+@pytest.mark.parametrize("stack", ["prod-tls", *REGIONS])
+def test_the_lets_encrypt_challenge_reaches_cert_managers_solver_and_the_certificate_serves_the_listeners(stack):
+    """Follow the HTTP-01 challenge through what the plan makes, not through our own annotations: the HTTPRoute
+    cert-manager v1.21.1 creates for a Challenge (pkg/issuer/acme/http/httproute.go: in the Challenge's namespace,
+    the Certificate's; parentRefs copied from the issuer's gatewayHTTPRoute solver; hostnames the DNS name; an Exact
+    match on /.well-known/acme-challenge/<token>) must attach to a plain-HTTP listener on port 80 (RFC 8555 8.3) that
+    admits its namespace and name, on a Gateway whose Istio AuthorizationPolicies let Let's Encrypt's GET through
+    (it carries no X-Azure-FDID) and whose generated Service takes port 80 from any source (no service tag, no source
+    ranges: Let's Encrypt publishes no addresses). The Certificate's Secret is the one every HTTPS listener names, in
+    its Gateway's namespace, for the listeners' host name (behind Front Door: the region's gatewayHostname output)."""
+    from tests.istio_gateway import plan_services
+    plan = plan_for(stack) if stack in REGIONS else variant(stack)
+    certificate = plan.one("kubernetes:cert-manager.io/v1:Certificate").inputs
+    namespace, dns_name = certificate["metadata"]["namespace"], certificate["spec"]["dnsNames"][0]
+    solver = plan.one("kubernetes:cert-manager.io/v1:ClusterIssuer").inputs["spec"]["acme"]["solvers"]
+    assert len(solver) == 1 and not solver[0].get("selector")
+    route_parents = solver[0]["http01"]["gatewayHTTPRoute"]["parentRefs"]
+    gateways = {(g.inputs["metadata"]["namespace"], g.inputs["metadata"]["name"]): g.inputs
+                for g in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")}
+    services = plan_services(plan)
+    policies = [p.inputs["spec"] for p in plan.of_type(AUTHZ)]
+    path = "/.well-known/acme-challenge/evaGxfADs6pSRb2LAv9IZf17Dt3juxGJ-PCt92wr-oA"
+    assert route_parents
+    for ref in route_parents:
+        assert ref.get("kind", "Gateway") == "Gateway" and ref.get("group", "gateway.networking.k8s.io") == \
+            "gateway.networking.k8s.io"
+        gateway = gateways[(ref.get("namespace", namespace), ref["name"])]
+        listener = next(lr for lr in gateway["spec"]["listeners"] if lr["name"] == ref["sectionName"])
+        assert (listener["protocol"], listener["port"]) == ("HTTP", 80)
+        assert listener.get("hostname") in (None, dns_name)
+        admitted = listener["allowedRoutes"]["namespaces"]
+        assert admitted["from"] == "All" or (admitted["from"] == "Same" and gateway["metadata"]["namespace"] ==
+                                             namespace), admitted
+        targeting = [p for p in policies if any(t["kind"] == "Gateway" and t["name"] == ref["name"]
+                                                for t in p.get("targetRefs", []))]
+        assert _istio_allows(targeting, "GET", path, {}), (ref, targeting)
+        assert not _istio_allows(targeting, "GET", "/v1/models", {}) or not targeting  # the policy still bites
+        service = services[ref["name"]]
+        annotations = service["metadata"]["annotations"]
+        assert 80 in {p["port"] for p in service["spec"]["ports"]}
+        assert "service.beta.kubernetes.io/azure-allowed-service-tags" not in annotations
+        assert not service["spec"].get("loadBalancerSourceRanges")
+    https = [(ns, lr) for (ns, _), g in gateways.items() for lr in g["spec"]["listeners"] if lr["protocol"] == "HTTPS"]
+    assert https and all(lr["hostname"] == dns_name and ns == namespace and lr["tls"]["certificateRefs"] == [
+        {"kind": "Secret", "name": certificate["spec"]["secretName"]}] for ns, lr in https)
+    if stack in REGIONS:
+        assert plan.outputs["gatewayHostname"] == dns_name
