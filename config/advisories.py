@@ -1,16 +1,20 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
 import ipaddress
+from datetime import date
+from typing import Optional
 
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
+from . import aks_versions
 from .platform_config import PlatformConfig
 MANY_GPUS = 64  # GPUs at peak past which a run-away autoscaler is a budget event
 HIGH_RATE_LIMIT = 1000  # requests/s per client: above this the limiter protects nothing
 
 
-def advisories(cfg: PlatformConfig) -> list[str]:
+def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
+    """`today`: the date the AKS release calendar's warnings are judged on (default: today's)."""
     notes = []
     sku = find_gpu_sku(cfg.gpu.vm_size)
     if cfg.gpu.enabled and sku is not None and sku.note:
@@ -34,7 +38,26 @@ def advisories(cfg: PlatformConfig) -> list[str]:
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
     notes += _cold_behind_edge(cfg)
     notes += _examples_left(cfg)
+    notes += _kubernetes_version(cfg, today or aks_versions.today())
     return notes
+
+
+def _kubernetes_version(cfg: PlatformConfig, today: date) -> list[str]:
+    """The AKS release calendar on today's date (the config check judged the version on the calendar's own): a
+    pinned minor whose support has ended since, or ends soon, and a calendar too old to trust."""
+    notes = []
+    version, lts = cfg.cluster.kubernetes_version, cfg.cluster.tier == "Premium"
+    if version:
+        on = max(today, aks_versions.calendar_date())
+        why = aks_versions.unsupported(version, lts, on)
+        if why:
+            notes.append(f"cluster.kubernetesVersion {version!r} has lost AKS's support by today ({on}), by AKS's "
+                         f"release calendar of {aks_versions.calendar_date()}: {why}; AKS creates no cluster with "
+                         f"it, so pick {aks_versions.window(on)}")
+        else:
+            notes += aks_versions.notes(version, lts, on, cfg.location)
+    stale = aks_versions.stale(today)
+    return notes + ([stale] if stale else [])
 
 
 def _cold_behind_edge(cfg: PlatformConfig) -> list[str]:
