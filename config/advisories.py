@@ -194,9 +194,13 @@ def _gpu_quota(cfg: PlatformConfig, sku) -> list[str]:
         needs.append(f"on demand (gpu.priority regular, gpu.fallback) it would need the family quota "
                      f"'{quota.family}', 0 by default in most subscriptions")
     zones = [] if g.regional else list(g.zones or cfg.cluster.zones)
+    # no vendored source says which sizes a region offers (docs/decisions.md): the command that does
     offered = (f"; and that {sku.vm_size} is offered to the subscription in zones {', '.join(zones)} (`az vm "
                f"list-skus --location {cfg.location} --size {sku.vm_size} --zone -o table`: AKS refuses a pool in a "
-               f"zone without it; gpu.regional true puts the GPU pools in no zone)") if zones else ""
+               f"zone without it; gpu.regional true puts the GPU pools in no zone)") if zones else \
+        (f"; and that {sku.vm_size} is offered to the subscription in {cfg.location} at all (`az vm list-skus "
+         f"--location {cfg.location} --size {sku.vm_size} -o table`: no row, or a NotAvailableForSubscription "
+         f"restriction, and AKS refuses the pool; not every region has every GPU size)")
     return [f"GPU quota for gpu.vmSize {sku.vm_size} at its pools' maxCount: {'; '.join(needs)}. Before the first "
             f"deploy check Limit minus CurrentValue in `az vm list-usage --location {cfg.location} -o table` and "
             f"ask for more on the portal's Quotas page (Compute){offered}"]
