@@ -1,16 +1,20 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
 import ipaddress
+from datetime import date
+from typing import Optional
 
 from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
+from . import aks_versions
 from .platform_config import PlatformConfig
 MANY_GPUS = 64  # GPUs at peak past which a run-away autoscaler is a budget event
 HIGH_RATE_LIMIT = 1000  # requests/s per client: above this the limiter protects nothing
 
 
-def advisories(cfg: PlatformConfig) -> list[str]:
+def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
+    """`today`: the date the AKS release calendar's warnings are judged on (default: today's)."""
     notes = []
     sku = find_gpu_sku(cfg.gpu.vm_size)
     if cfg.gpu.enabled and sku is not None and sku.note:
@@ -34,7 +38,26 @@ def advisories(cfg: PlatformConfig) -> list[str]:
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
     notes += _cold_behind_edge(cfg)
     notes += _examples_left(cfg)
+    notes += _kubernetes_version(cfg, today or aks_versions.today())
     return notes
+
+
+def _kubernetes_version(cfg: PlatformConfig, today: date) -> list[str]:
+    """The AKS release calendar on today's date (the config check judged the version on the calendar's own): a
+    pinned minor whose support has ended since, or ends soon, and a calendar too old to trust."""
+    notes = []
+    version, lts = cfg.cluster.kubernetes_version, cfg.cluster.tier == "Premium"
+    if version:
+        on = max(today, aks_versions.calendar_date())
+        why = aks_versions.unsupported(version, lts, on)
+        if why:
+            notes.append(f"cluster.kubernetesVersion {version!r} has lost AKS's support by today ({on}), by AKS's "
+                         f"release calendar of {aks_versions.calendar_date()}: {why}; AKS creates no cluster with "
+                         f"it, so pick {aks_versions.window(on)}")
+        else:
+            notes += aks_versions.notes(version, lts, on, cfg.location)
+    stale = aks_versions.stale(today)
+    return notes + ([stale] if stale else [])
 
 
 def _cold_behind_edge(cfg: PlatformConfig) -> list[str]:
@@ -171,9 +194,13 @@ def _gpu_quota(cfg: PlatformConfig, sku) -> list[str]:
         needs.append(f"on demand (gpu.priority regular, gpu.fallback) it would need the family quota "
                      f"'{quota.family}', 0 by default in most subscriptions")
     zones = [] if g.regional else list(g.zones or cfg.cluster.zones)
+    # no vendored source says which sizes a region offers (docs/decisions.md): the command that does
     offered = (f"; and that {sku.vm_size} is offered to the subscription in zones {', '.join(zones)} (`az vm "
                f"list-skus --location {cfg.location} --size {sku.vm_size} --zone -o table`: AKS refuses a pool in a "
-               f"zone without it; gpu.regional true puts the GPU pools in no zone)") if zones else ""
+               f"zone without it; gpu.regional true puts the GPU pools in no zone)") if zones else \
+        (f"; and that {sku.vm_size} is offered to the subscription in {cfg.location} at all (`az vm list-skus "
+         f"--location {cfg.location} --size {sku.vm_size} -o table`: no row, or a NotAvailableForSubscription "
+         f"restriction, and AKS refuses the pool; not every region has every GPU size)")
     return [f"GPU quota for gpu.vmSize {sku.vm_size} at its pools' maxCount: {'; '.join(needs)}. Before the first "
             f"deploy check Limit minus CurrentValue in `az vm list-usage --location {cfg.location} -o table` and "
             f"ask for more on the portal's Quotas page (Compute){offered}"]

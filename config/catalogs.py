@@ -17,6 +17,11 @@ def postgres_skus(tier: str) -> tuple[str, ...]:
     return tuple(_load("postgres_skus.json")["skus"].get(tier, ()))
 
 
+def aks_calendar() -> dict[str, Any]:
+    """AKS's Kubernetes release calendar as written, with its date and source (config/aks_versions.py reads it)."""
+    return _load("aks_kubernetes_versions.json")
+
+
 class VmShape(NamedTuple):
     vcpus: int
     memory_gib: float

@@ -31,7 +31,11 @@ MEANING = {
     "network.podCidr": "Overlay pod range (must not overlap the VNet).",
     "network.serviceCidr": "Kubernetes service range.",
     "network.dnsServiceIp": "CoreDNS address, inside `network.serviceCidr`.",
-    "cluster.kubernetesVersion": "Kubernetes version, e.g. `1.34` (unset: AKS's default). Under an auto-upgrade "
+    "cluster.kubernetesVersion": "Kubernetes version, e.g. `1.35` (unset: AKS's default). A minor AKS no longer "
+                                 "supports on its release calendar (`config/data/aks_kubernetes_versions.json`, dated) "
+                                 "is refused; with `cluster.tier` `Premium` (Long-Term Support) one is supported a "
+                                 "year longer. The plan warns when its support ends within 60 days or the calendar is "
+                                 "over 120 days old. Under an auto-upgrade "
                                  "channel AKS moves it and a later edit is ignored; refused on a Fleet-managed region (the fleet upgrades it).",
     "cluster.zones": "Availability zones of every pool, e.g. `[\"1\",\"2\",\"3\"]`; fixed once a pool exists (new pool names to "
                      "change them). None in a `location` without availability zones (Microsoft's region list, "
@@ -67,7 +71,8 @@ MEANING = {
     "cluster.apiAccess.authorizedIpRanges": "Ranges admitted with mode `authorizedIps` (required there, refused "
                                             "otherwise).",
     "cluster.adminGroupObjectIds": "Entra groups made cluster admins (and Grafana Admins of Managed Grafana).",
-    "cluster.tier": "AKS tier (`Standard` and `Premium` carry the uptime SLA).",
+    "cluster.tier": "AKS tier (`Standard` and `Premium` carry the uptime SLA; `Premium` also takes AKS's "
+                    "Long-Term Support plan, a year of support past a minor's end of life).",
     "cluster.disableLocalAccounts": "Entra ID only: no static admin kubeconfig.",
     "cluster.networkPolicy": "Network policy engine (`cilium` with the Cilium dataplane).",
     "cluster.upgradeChannel": "AKS auto-upgrade channel (`none` on a regional stack Fleet Manager upgrades).",
@@ -203,8 +208,8 @@ MEANING = {
                                   "diagnostics or Managed Grafana).",
     "observability.logRetentionDays": "Log Analytics retention.",
     "observability.managedGrafana": "Azure Managed Grafana on the managed Prometheus workspace.",
-    "observability.alertEmails": "Action group recipients (elsewhere than prod, none is an advisory: the Azure "
-                                 "alerts notify nobody).",
+    "observability.alertEmails": "Action group recipients, each address once (compared without case; elsewhere "
+                                 "than prod, none is an advisory: the Azure alerts notify nobody).",
     "observability.grafanaViewerGroupIds": "Entra groups given Grafana Viewer on Managed Grafana "
                                            "(`cluster.adminGroupObjectIds` get Grafana Admin).",
     "observability.prometheusRetention": "In-cluster Prometheus retention (a Prometheus duration).",
@@ -283,7 +288,8 @@ MEANING = {
     "edge.fleet": "Fleet Manager upgrades this region: `cluster.upgradeChannel` must then be `none`.",
     "global.regions": "The regional stacks, in upgrade order.",
     "global.llmdRegions": "Regional stacks (of `global.regions`) whose llm-d API the edge serves at /llmd; each "
-                          "publishes llm-d externally (`llmd.enabled`, `llmd.exposeExternally`).",
+                          "publishes llm-d externally (`llmd.enabled`, `llmd.exposeExternally`), checked in its "
+                          "stack file.",
     "global.organization": "Organization of the StackReferences to the regional stacks.",
     "global.apiKeys": "Names of the clients' API keys, newest last: one key set valid in every region, written into "
                       "each region's Key Vault (rotation: docs/operations.md).",

@@ -24,6 +24,7 @@ from .reader import ConfigError, Reader, describe
 from .stack_names import stack_name_problem
 from .stack_yaml import parse_yaml
 from .sections.cost import CostConfig, parse_cost
+from .sections.llmd import LlmdConfig
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
@@ -314,6 +315,38 @@ def regions_without_tls(cfg: GlobalConfig, project: str, project_dir: Path = PRO
         if region in files and not (isinstance(tls, dict) and tls.get("mode") == "letsencrypt"):
             plain.append(region)
     return plain
+
+
+def llmd_region_problems(cfg: GlobalConfig, project: str, project_dir: Path = PROJECT_DIR) -> list[str]:
+    """Each global.llmdRegions entry's stack file must publish llm-d (llmd.enabled and llmd.exposeExternally, read as
+    that stack reads them): only then does the region export the `llmdPort` Front Door's /llmd route forwards to
+    (entries without a readable file are listed_region_problems')."""
+    files = project_stack_files(project_dir)
+    problems = []
+    for region in cfg.llmd_regions:
+        if region not in files:
+            continue
+        try:
+            raw = raw_stack_file(files[region], project)
+        except ConfigError:
+            continue
+        llmd, d = Reader(raw.get("llmd"), "llmd", []), LlmdConfig()  # its bad values are that stack's to report
+        off = [key for key, default in (("enabled", d.enabled), ("exposeExternally", d.expose_externally))
+               if not llmd.bool_(key, default)]
+        if off:
+            problems.append(
+                f"global.llmdRegions entry {region!r}: Pulumi.{region}.yaml leaves "
+                f"{' and '.join('llmd.' + k for k in off)} false, so that region publishes no llm-d and exports no "
+                f"llmdPort for Front Door's /llmd route; set `{project}:llmd: {{enabled: true, exposeExternally: "
+                f"true}}` there (`pulumi config set --path llmd.enabled true --stack {region}`, and the same for "
+                "llmd.exposeExternally), or leave it out of global.llmdRegions")
+    return problems
+
+
+def region_file_problems(cfg: GlobalConfig, project: str, stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
+    """What the global stack finds wrong in its regions' stack files, before any region is planned or anything is
+    registered (the program, and `make plan` before it plans the regions)."""
+    return listed_region_problems(cfg, project, stack, project_dir) + llmd_region_problems(cfg, project, project_dir)
 
 
 def origin_tls(cfg: GlobalConfig, plain: list[str]) -> tuple[GlobalConfig, list[str]]:

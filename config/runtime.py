@@ -55,10 +55,11 @@ def is_global_stack() -> bool:
 
 def load_global_config(project_dir: Path = regions.PROJECT_DIR) -> GlobalConfig:
     """The global stack's config, with each listed region a regional stack file of this project that names this
-    stack as its global stack, and with TLS (gateway.tls) in prod."""
+    stack as its global stack, each global.llmdRegions entry one that publishes llm-d, and with TLS (gateway.tls) in
+    prod."""
     project, stack = pulumi.get_project(), pulumi.get_stack()
     cfg = regions.parse_global(raw_project_config(project), project, stack)
-    problems = regions.listed_region_problems(cfg, project, stack, project_dir)
+    problems = regions.region_file_problems(cfg, project, stack, project_dir)
     cfg, tls_problems = regions.origin_tls(cfg, regions.regions_without_tls(cfg, project, project_dir))
     if problems or tls_problems:
         raise ConfigError(problems + tls_problems)

@@ -308,8 +308,9 @@ def _plan(args: argparse.Namespace, removed: bool, target: Path) -> int:
     if regional:  # the global stack's own config first: a typo there must not wait for every region's plan
         try:
             global_cfg = regions.parse_global(_project_keys(config), runner.project_name(), args.stack)
-            listed = regions.listed_region_problems(global_cfg, runner.project_name(), args.stack)
-            if listed:  # a listed stack that is no regional stack of this one: before planning any region
+            listed = regions.region_file_problems(global_cfg, runner.project_name(), args.stack)
+            if listed:  # a listed stack that is no regional stack of this one (or runs no llm-d for /llmd): before
+                # planning any region
                 raise ConfigError(listed)
         except ConfigError as error:
             print(str(error) + _removed(removed, target), file=sys.stderr)

@@ -28,7 +28,7 @@ class AzureMonitoringArgs(TypedDict):
     log_retention_days: NotRequired[int]
     """Log Analytics retention, 30-730 days (default 30)."""
     alert_emails: NotRequired[list[pulumi.Input[str]]]
-    """Who the action group e-mails (none: no action group)."""
+    """Who the action group e-mails, each address once, compared without case (none: no action group)."""
     managed_grafana: NotRequired[bool]
     """Azure Managed Grafana on the Prometheus workspace (default False)."""
     grafana_admin_group_ids: NotRequired[list[pulumi.Input[str]]]

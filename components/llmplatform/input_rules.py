@@ -148,13 +148,18 @@ def zones_rule(r: Rules, key: str, location: Any = None, where: str = "") -> lis
     return zones
 
 
+def each_once(r: Rules, key: str, rule: Callable[[str], Optional[str]], allowed: str) -> None:
+    """A list of strings, each checked by `rule` and each given once, compared without case."""
+    values = [v.lower() for v in r.texts(key, rule)]
+    twice = sorted({v for v in values if values.count(v) > 1})
+    if twice:
+        r.add(key, twice, allowed)
+
+
 def group_ids_rule(r: Rules, key: str) -> None:
     """Entra group object ids, each once: a group given twice is one role assignment made twice (two resources of
     one name, the second refused), and Entra compares the ids without case."""
-    ids = [i.lower() for i in r.texts(key, GUID)]
-    twice = sorted({i for i in ids if ids.count(i) > 1})
-    if twice:
-        r.add(key, twice, "each group once")
+    each_once(r, key, GUID, "each group once")
 
 
 # Kubernetes label keys and values (apimachinery validation: IsQualifiedName, IsValidLabelValue)
@@ -895,7 +900,11 @@ def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
     r.text("location", azure_region)
     r.text("name_prefix", names.name_prefix)
     r.whole("log_retention_days", 30, 730)  # Log Analytics (PerGB2018) keeps data 30 to 730 days
-    r.texts("alert_emails", EMAIL)
+    # each address once: the action group gets one email receiver per entry (`email-<index>`), so an address listed
+    # twice is mailed twice per alert and spends its 100-emails-an-hour rate limit twice as fast (Azure Monitor
+    # service limits); addresses compared without case, as mail systems do
+    each_once(r, "alert_emails", EMAIL, "each address once (compared without case): a second receiver of the same "
+                                        "address mails it twice per alert")
     group_ids_rule(r, "grafana_admin_group_ids")
     group_ids_rule(r, "grafana_viewer_group_ids")
     return r.problems

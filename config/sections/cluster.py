@@ -5,10 +5,11 @@ from dataclasses import asdict, dataclass
 from typing import Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
+from llmplatform.rules import KUBERNETES_VERSION
 
-from .. import component_rules
+from .. import aks_versions, component_rules
 from ..catalogs import vm_shape
-from ..reader import Reader
+from ..reader import Reader, describe
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,21 @@ def parse_cluster(r: Reader, location: str) -> ClusterConfig:
     component_rules.check(r, "AksCluster", args, component_rules.keys("cluster", {
         "api_access_mode": "cluster.apiAccess.mode", "authorized_ip_ranges": "cluster.apiAccess.authorizedIpRanges",
         "location": "location"}), skip=("location",))  # the stack's `location` is refused in its own words
+    kubernetes_version_check(r, cfg)
     return cfg
+
+
+def kubernetes_version_check(r: Reader, cfg: ClusterConfig) -> None:
+    """A minor AKS no longer supports on its release calendar's date (config/aks_versions.py; the Premium tier runs
+    AKS's Long-Term Support, which supports a minor longer); a version of no Kubernetes shape is AksCluster's rule's."""
+    version = cfg.kubernetes_version
+    if not version or KUBERNETES_VERSION(version):
+        return
+    on = aks_versions.calendar_date()
+    why = aks_versions.unsupported(version, cfg.tier == "Premium", on)
+    if why:
+        r.problem(f"cluster.kubernetesVersion {describe(version)} is invalid; allowed: {aks_versions.window(on)}; "
+                  f"{why}")
 
 
 def _maintenance_window(r: Reader) -> MaintenanceWindowConfig:

@@ -10,7 +10,7 @@ from config.reader import ConfigError
 from config.runtime import checked_regional
 from config.loader import parse_config
 from config import regions
-from offline import policy_check, runner as offline
+from offline import plan as plan_cli, policy_check, runner as offline
 
 from tests.conftest import plan_for, variant, PROJECT_DIR
 from tests.components.test_gateway import _regional
@@ -36,7 +36,16 @@ def test_a_region_without_the_outputs_the_edge_needs_stops_the_global_plan():
         offline.run("global", references=references)
 
 
-def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_at_llmd():
+def _llmd_published(tmp_path, monkeypatch):
+    """The repository's regional stack files with llm-d published (llmd.enabled, llmd.exposeExternally), seen by
+    the global stack in place of the repository's own."""
+    project = _project_with(tmp_path, {r: {**_regional(r), "llmd": {"enabled": True, "exposeExternally": True}}
+                                       for r in REGIONS})
+    files = regions.project_stack_files
+    monkeypatch.setattr(regions, "project_stack_files", lambda project_dir=None: files(project))
+
+
+def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_at_llmd(tmp_path, monkeypatch):
     """A regional stack running llm-d behind the edge (llmd.exposeExternally, joined): its llm-d gate reads the
     edge's key map and makes no key of its own, like the Ollama gate, and it exports the port Front Door forwards
     /llmd to; the global stack routes /llmd only to the regions global.llmdRegions names, on the exported port, and
@@ -60,6 +69,8 @@ def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_
                             for r in llmd_spc)
     references = {r: dict(plan_for(r).outputs) for r in REGIONS}
     references["prod-westeurope"]["llmdPort"] = region.outputs["llmdPort"]
+    # the stack files publish llm-d (the config check of global.llmdRegions passes); the deployed stacks are faked
+    _llmd_published(tmp_path, monkeypatch)
     edge = offline.run("global", {"global": {"llmdRegions": ["prod-westeurope"]}}, references=references)
     llmd = [o for o in edge.of_type("azure-native:cdn:AFDOrigin") if o.inputs["originGroupName"] == "llmd"]
     assert [(o.inputs["originName"], o.inputs["httpsPort"]) for o in llmd] == [("westeurope", 8444)]
@@ -70,6 +81,44 @@ def test_llm_d_in_a_joined_region_takes_the_edge_key_set_and_the_edge_serves_it_
     # the remedy names what the region lacks (llm-d published externally), not edge.globalStack, which it has
     assert "set llmd.enabled and llmd.exposeExternally" in str(error.value)
     assert "edge.globalStack" not in str(error.value)
+
+
+def test_a_region_whose_stack_file_publishes_no_llm_d_is_refused_before_any_region_is_planned(tmp_path, capsys):
+    """global.llmdRegions naming a region whose stack file leaves llm-d off (or unpublished) is a config error of the
+    global stack naming the region, its stack file and the keys to set: before, `make plan STACK=global` planned
+    every region and then stopped after 27 registrations on the region's missing llmdPort output."""
+    out = tmp_path / "build"
+    code = plan_cli.main(["--stack", "global", "--out", str(out), "--set", "global.llmdRegions[0]=prod-westeurope"])
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.out + captured.err
+    assert "OFFLINE PLAN" not in captured.out and not out.exists()  # no region planned, nothing written
+    assert ("global.llmdRegions entry 'prod-westeurope': Pulumi.prod-westeurope.yaml leaves llmd.enabled and "
+            "llmd.exposeExternally false, so that region publishes no llm-d and exports no llmdPort for Front Door's "
+            "/llmd route; set `aks-llm-platform:llmd: {enabled: true, exposeExternally: true}` there") in captured.err
+    # the program itself (`pulumi up`) refuses it before registering anything
+    with pytest.raises(offline.ProgramError) as refused:
+        offline.run("global", {"global": {"llmdRegions": ["prod-westeurope"]}},
+                    references={r: plan_for(r).outputs for r in REGIONS})
+    assert refused.value.registered == 0 and "Pulumi.prod-westeurope.yaml leaves llmd.enabled" in str(refused.value)
+
+
+@pytest.mark.parametrize("llmd, off", [
+    ({"enabled": True}, "llmd.exposeExternally"),
+    ({"exposeExternally": True}, "llmd.enabled"),
+    ({"enabled": "true", "exposeExternally": "false"}, "llmd.exposeExternally"),  # read as that stack reads them
+    ({"enabled": True, "exposeExternally": True}, None),
+    ({"enabled": "True", "exposeExternally": "TRUE"}, None),
+])
+def test_global_llmd_regions_are_checked_against_the_regions_llmd_keys(tmp_path, llmd, off):
+    project = _project_with(tmp_path, {"prod-westeurope": {**_regional("prod-westeurope"), "llmd": llmd},
+                                       "prod-swedencentral": _regional("prod-swedencentral")})
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+    raw["global"]["llmdRegions"] = ["prod-westeurope"]
+    problems = regions.region_file_problems(regions.parse_global(raw, P, "global"), P, "global", project)
+    if off is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and f"Pulumi.prod-westeurope.yaml leaves {off} false" in problems[0]
 
 
 def test_a_region_whose_deployment_predates_its_tls_stops_the_global_plan_naming_the_output():

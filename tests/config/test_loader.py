@@ -127,6 +127,9 @@ BAD_CONFIGS = [
     ("dev", {"autoscaling": {"minReplicas": 0, "scaleToZero": False}}, "autoscaling.minReplicas 0 needs autoscaling.scaleToZero true"),
     ("dev", {"autoscaling": {"mode": "cpu", "scaleToZero": True, "minReplicas": 0}}, "autoscaling.scaleToZero needs autoscaling.mode 'requests'"),
     ("prod", {"observability": {"alertEmails": []}}, "observability.alertEmails must list at least one address when environment is 'prod'"),
+    # one email receiver per entry: an address twice (in any case) is mailed twice per alert
+    ("prod", {"observability": {"alertEmails": ["oncall@contoso.com", "ops@contoso.com", "OnCall@Contoso.com"]}},
+     "observability.alertEmails ['oncall@contoso.com'] is invalid; allowed: each address once (compared without case)"),
     ("prod", {"autoscaling": {"scaleToZero": True, "minReplicas": 0}}, "autoscaling.scaleToZero is for dev"),
     # the cost levers dev pulls, and what they cannot be combined with
     ("dev", {"cluster": {"systemPool": {"priority": "spot"}}}, "cluster.systemPool.priority 'spot' is invalid; allowed: regular"),
@@ -320,6 +323,10 @@ SET_CASES = [
     ("admin-group-twice", ["cluster.adminGroupObjectIds[0]=11111111-2222-3333-4444-555555555555",
                            "cluster.adminGroupObjectIds[1]=11111111-2222-3333-4444-555555555555"],
      "cluster.adminGroupObjectIds ['11111111-2222-3333-4444-555555555555'] is invalid; allowed: each group once"),
+    ("alert-email-twice", ["observability.alertEmails[0]=oncall@contoso.com",
+                           "observability.alertEmails[1]=ONCALL@contoso.com"],
+     "observability.alertEmails ['oncall@contoso.com'] is invalid; allowed: each address once (compared without case): "
+     "a second receiver of the same address mails it twice per alert"),
     ("viewer-group-twice", ["environment=prod", "observability.managedGrafana=true",
                             "observability.grafanaViewerGroupIds[0]=11111111-2222-3333-4444-555555555555",
                             "observability.grafanaViewerGroupIds[1]=11111111-2222-3333-4444-555555555555"],
@@ -340,6 +347,17 @@ SET_CASES = [
     ("dns-broadcast", ["network.dnsServiceIp=172.16.255.255"], "network.dnsServiceIp"),
     ("dns-network", ["network.dnsServiceIp=172.16.0.0"], "network.dnsServiceIp"),
     ("k8s-unicode-digits", ["cluster.kubernetesVersion=1.３３"], "cluster.kubernetesVersion"),
+    # a minor AKS no longer supports on its release calendar's date (config/data/aks_kubernetes_versions.json):
+    # named with the supported window, the Long-Term Support one (cluster.tier Premium) and why
+    ("k8s-retired", ["cluster.kubernetesVersion=1.20"],
+     "cluster.kubernetesVersion '1.20' is invalid; allowed: a minor AKS supports on its release calendar of "
+     "2026-08-21 (config/data/aks_kubernetes_versions.json): 1.34, 1.35, 1.36, or with cluster.tier Premium (its "
+     "Long-Term Support) 1.31, 1.32, 1.33, 1.34, 1.35, 1.36; 1.20 is older than every version on the calendar"),
+    ("k8s-community-support-ended", ["cluster.kubernetesVersion=1.33.4"],
+     "1.33's community support ended 2026-07-31; AKS's Long-Term Support (cluster.tier Premium) keeps it until "
+     "2027-07-31"),
+    ("k8s-lts-ended", ["cluster.tier=Premium", "cluster.kubernetesVersion=1.30"],
+     "cluster.kubernetesVersion '1.30' is invalid; allowed: a minor AKS supports"),
     ("k8s-arabic-digits", ["cluster.kubernetesVersion=1.٣٣.1"], "cluster.kubernetesVersion"),
     # empty strings are not defaults
     ("empty-gpu-size", ["gpu.vmSize="], "gpu.vmSize"),
