@@ -18,8 +18,9 @@ import json
 import re
 from typing import Any, Iterable, Optional
 
-# The two newest Kubernetes minors AKS supports (AKS release calendar, late 2026): objects must pass both.
-AKS_KUBERNETES_VERSIONS = ("1.34.0", "1.35.0")
+# The two newest Kubernetes minors AKS supports (AKS release calendar, MicrosoftDocs/azure-aks-docs
+# supported-kubernetes-versions.md: 1.34 left support on 2026-11-30): every object must pass both.
+AKS_KUBERNETES_VERSIONS = ("1.35.0", "1.36.0")
 
 BUILTIN_GROUPS = frozenset({
     "", "apps", "batch", "policy", "autoscaling", "networking.k8s.io", "rbac.authorization.k8s.io", "storage.k8s.io",
