@@ -3,6 +3,7 @@
 Every query here is parsed and checked against the metrics this platform's exporters really emit (tests).
 """
 import re
+from typing import Sequence, Union
 
 # Prometheus Adapter: per-pod GPU memory utilisation (%) from DCGM, for the GPU-memory HPA (seed 001's signal).
 GPU_MEMORY_METRIC = "gpu_memory_utilization"
@@ -52,13 +53,22 @@ def alert_for_minutes(seconds: int, floor_minutes: int = 5) -> str:
     return f"{max(floor_minutes, -(-seconds // 60))}m"
 
 
-def platform_alert_rules(namespace: str, gpu_memory_percent_: int, error_ratio: float, latency_slo_seconds: int,
-                         cold_start_seconds: int) -> list[dict]:
+def ollama_matchers(namespaces: Sequence[str]) -> str:
+    """PromQL matchers of the Ollama Deployments of `namespaces` (one: an exact match; several, each team's stack on
+    one cluster: an anchored regex of the names, which are DNS labels and hold no regex metacharacter but `-`)."""
+    ordered = list(dict.fromkeys(namespaces))
+    selector = f'namespace="{ordered[0]}"' if len(ordered) == 1 else f'namespace=~"{"|".join(ordered)}"'
+    return f'{selector},deployment="ollama"'
+
+
+def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percent_: int, error_ratio: float,
+                         latency_slo_seconds: int, cold_start_seconds: int) -> list[dict]:
     """In-cluster PrometheusRule alerts (kube-prometheus-stack's Prometheus evaluates them). Each has a summary, a
-    description of what to look at, and its runbook section."""
+    description of what to look at, and its runbook section. `namespace`: the model servers' namespace, or each of
+    them when several InferenceStacks share the cluster (OllamaDown watches every one, by namespace)."""
     spot, spot_before = spot_nodes(), spot_nodes("10m")
     not_preallocating = f'container!~"{"|".join(PREALLOCATING_CONTAINERS)}"'
-    ollama = f'namespace="{namespace}",deployment="ollama"'
+    ollama = ollama_matchers([namespace] if isinstance(namespace, str) else namespace)
     return [
         {"alert": "GpuMemoryHigh", "for": "10m", "labels": {"severity": "warning"},
          "expr": (f"max by (Hostname, gpu) ({gpu_memory_percent(not_preallocating)})"
@@ -104,7 +114,7 @@ def platform_alert_rules(namespace: str, gpu_memory_percent_: int, error_ratio: 
          "expr": (f"kube_deployment_spec_replicas{{{ollama}}} > 0 and "
                   f"kube_deployment_status_replicas_available{{{ollama}}} == 0"),
          "annotations": {
-             "summary": "Ollama should run but no replica is available",
+             "summary": "Ollama in {{ $labels.namespace }} should run but no replica is available",
              "description": ("Ollama has desired replicas but none has been available for longer than a cold "
                              "start: requests fail or wait at the KEDA interceptor. Look at the pods' events "
                              "(Pending: no GPU node; CrashLoopBackOff: the model or the volume)."),

@@ -54,6 +54,9 @@ class ObservabilityArgs(TypedDict):
     """Vault that receives the Grafana admin password."""
     app_namespace: pulumi.Input[str]
     """Namespace of the model server the alert rules watch."""
+    other_app_namespaces: NotRequired[list[str]]
+    """More namespaces whose model servers the alert rules watch, one per other InferenceStack on this cluster (one
+    team's stack each): OllamaDown fires for each namespace's Ollama (default none)."""
     name_prefix: NotRequired[str]
     """Start of Azure names (dce-<prefix>, dcr-<prefix>-..., default: the name)."""
     postgres_server_id: NotRequired[pulumi.Input[str]]
@@ -346,7 +349,7 @@ class Observability(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llm-platform", namespace=ns.metadata.name),
             spec={"groups": [{"name": "llm-platform", "rules": pulumi.Output.from_input(a["app_namespace"]).apply(
                 lambda app_ns: platform_alert_rules(
-                    app_ns, opt(a, "gpu_memory_alert_percent"), opt(a, "error_ratio_slo"),
+                    [app_ns, *a.get("other_app_namespaces", [])], opt(a, "gpu_memory_alert_percent"), opt(a, "error_ratio_slo"),
                     opt(a, "latency_slo_seconds"), opt(a, "cold_start_timeout_seconds")))}]},
             opts=after_stack)
         if a.get("route_target"):

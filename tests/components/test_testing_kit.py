@@ -375,3 +375,32 @@ def test_the_plugins_skip_the_alias_urns_only_behind_a_monitor_that_takes_alias_
     finally:
         sdk_resource.collapse_alias_to_urn = original
         gc.set_threshold(*threshold)  # the sitecustomize raised it for plugins; this process keeps its own
+
+
+def test_two_cluster_scoped_objects_of_one_name_are_one_object_whatever_namespace_each_was_given():
+    """The API server clears the namespace of a cluster-scoped object (k8s.io/apiserver rest.BeforeCreate): two
+    PersistentVolumes (two teams' model stores) or ClusterRoles of one name given two namespaces are one object."""
+    def program() -> None:
+        cluster = k8s.Provider("k8s", kubeconfig="apiVersion: v1")
+        for team in ("team-a", "team-b"):
+            k8s.core.v1.PersistentVolume(
+                f"{team}-pv", metadata=k8s.meta.v1.ObjectMetaArgs(name="models", namespace=team),
+                spec=k8s.core.v1.PersistentVolumeSpecArgs(capacity={"storage": "1Gi"}, access_modes=["ReadWriteMany"],
+                                                          csi=k8s.core.v1.CSIPersistentVolumeSourceArgs(
+                                                              driver="file.csi.azure.com", volume_handle=team)),
+                opts=pulumi.ResourceOptions(provider=cluster))
+            k8s.rbac.v1.ClusterRole(f"{team}-role", metadata=k8s.meta.v1.ObjectMetaArgs(name="reader", namespace=team),
+                                    opts=pulumi.ResourceOptions(provider=cluster))
+    with pytest.raises(ProgramError) as error:
+        run(program)
+    assert "team-a-pv and team-b-pv are one object" in str(error.value)
+    assert "team-a-role and team-b-role are one object" in str(error.value)
+
+
+def test_namespaced_objects_of_one_name_in_two_namespaces_stay_two():
+    def program() -> None:
+        cluster = k8s.Provider("k8s", kubeconfig="apiVersion: v1")
+        for team in ("team-a", "team-b"):
+            k8s.core.v1.ConfigMap(f"{team}-cm", metadata=k8s.meta.v1.ObjectMetaArgs(name="settings", namespace=team),
+                                  data={"a": "b"}, opts=pulumi.ResourceOptions(provider=cluster))
+    assert len(run(program).of_type("kubernetes:core/v1:ConfigMap")) == 2
