@@ -217,6 +217,7 @@ READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
     ("LlmdStack", {}, "extra_args", ["--max-num-seqs=64"]),
     ("LlmdStack", {}, "extra_env", {"VLLM_LOGGING_LEVEL": "DEBUG"}),
     ("OllamaServer", {}, "extra_env", {"OLLAMA_DEBUG": "1"}),
+    ("Observability", {}, "other_app_namespaces", ["team-b"]),
     ("OpenWebUi", {}, "extra_env", {"WEBUI_NAME": "Team LLM"}),
     ("OpenWebUi", {}, "secret_env", {"OAUTH_CLIENT_SECRET": "oauth-client-secret"}),
     ("GlobalEndpoint", {"origins": [{"name": "weu", "host": "weu.llm.example.com", "key_vault_name": "kv-weu",
