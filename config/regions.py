@@ -22,7 +22,7 @@ from llmplatform.regions import azure_region
 from . import resource_names
 from .reader import ConfigError, Reader, describe
 from .stack_names import stack_name_problem
-from .stack_yaml import parse_yaml
+from .stack_yaml import esc_environments, parse_yaml
 from .sections.cost import CostConfig, parse_cost
 from .sections.llmd import LlmdConfig
 
@@ -320,7 +320,9 @@ def regions_without_tls(cfg: GlobalConfig, project: str, project_dir: Path = PRO
 def llmd_region_problems(cfg: GlobalConfig, project: str, project_dir: Path = PROJECT_DIR) -> list[str]:
     """Each global.llmdRegions entry's stack file must publish llm-d (llmd.enabled and llmd.exposeExternally, read as
     that stack reads them): only then does the region export the `llmdPort` Front Door's /llmd route forwards to
-    (entries without a readable file are listed_region_problems')."""
+    (entries without a readable file are listed_region_problems'). A file that imports Pulumi ESC environments is
+    judged only on what it sets itself: a key it leaves out may be the environments' (their `pulumiConfig` is stack
+    config under the file's own values), which no file shows; the run-time check of the llmdPort output remains."""
     files = project_stack_files(project_dir)
     problems = []
     for region in cfg.llmd_regions:
@@ -330,9 +332,11 @@ def llmd_region_problems(cfg: GlobalConfig, project: str, project_dir: Path = PR
             raw = raw_stack_file(files[region], project)
         except ConfigError:
             continue
-        llmd, d = Reader(raw.get("llmd"), "llmd", []), LlmdConfig()  # its bad values are that stack's to report
+        section, imports = raw.get("llmd"), esc_environments(files[region])
+        written = section if isinstance(section, dict) else {}
+        llmd, d = Reader(section, "llmd", []), LlmdConfig()  # its bad values are that stack's to report
         off = [key for key, default in (("enabled", d.enabled), ("exposeExternally", d.expose_externally))
-               if not llmd.bool_(key, default)]
+               if not llmd.bool_(key, default) and (key in written or not imports)]
         if off:
             problems.append(
                 f"global.llmdRegions entry {region!r}: Pulumi.{region}.yaml leaves "

@@ -7,6 +7,7 @@ once its aliases are expanded, or 32 levels deep, is refused (go-yaml refuses "e
 import copy
 import functools
 import re
+from pathlib import Path
 from typing import Any, Optional
 
 import yaml
@@ -155,3 +156,20 @@ def _parsed(data: bytes, where: str) -> Any:
     document = documents[0] if documents else None
     _only_plain_values(document, where)
     return document
+
+
+def esc_environments(path: Path) -> list[str]:
+    """The Pulumi ESC environments a stack file imports (`environment: [org/project/env, ...]`): the Pulumi CLI opens
+    them in Pulumi Cloud and their `pulumiConfig` becomes stack config under the file's own; [] for none, or for a
+    file that does not read (the reader of its config tells why). Used by the offline plan (its warning) and by
+    the global stack's checks of its regions' files (config/regions.py)."""
+    try:
+        document = parse_yaml(path.read_bytes(), path.name)
+    except (OSError, ConfigError):
+        return []
+    listed = document.get("environment") if isinstance(document, dict) else None
+    if isinstance(listed, dict):  # the mapping form: `environment: {imports: [...]}`
+        listed = listed.get("imports")
+    if isinstance(listed, str):
+        listed = [listed]
+    return [str(name) for name in listed or [] if name is not None] if isinstance(listed, list) else []

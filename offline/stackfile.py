@@ -16,6 +16,7 @@ from typing import Any
 
 from config.reader import ConfigError  # a stack file or --set the Pulumi CLI would refuse, every problem at once
 from config.stack_yaml import MAX_DEPTH, MAX_VALUES, parse_yaml  # noqa: F401 (read by tests and tools from here)
+from config.stack_yaml import esc_environments  # noqa: F401 (offline.stackfile.esc_environments, as before)
 
 PROVIDER_NAMESPACES = ("azure-native", "azure", "kubernetes", "random", "pulumi")
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
@@ -80,22 +81,6 @@ def read_stack_file(path: Path, project: str) -> dict[str, Any]:
     except OSError as error:
         raise ConfigError([f"{path.name}: cannot be read ({error.strerror or error})"]) from None
     return project_config(parse_yaml(data, path.name), project, path.name)
-
-
-def esc_environments(path: Path) -> list[str]:
-    """The Pulumi ESC environments a stack file imports (`environment: [org/project/env, ...]`): the Pulumi CLI opens
-    them in Pulumi Cloud and their `pulumiConfig` becomes stack config under the file's own; [] for none, or for a
-    file that does not read (read_stack_file tells why)."""
-    try:
-        document = parse_yaml(path.read_bytes(), path.name)
-    except (OSError, ConfigError):
-        return []
-    listed = document.get("environment") if isinstance(document, dict) else None
-    if isinstance(listed, dict):  # the mapping form: `environment: {imports: [...]}`
-        listed = listed.get("imports")
-    if isinstance(listed, str):
-        listed = [listed]
-    return [str(name) for name in listed or [] if name is not None] if isinstance(listed, list) else []
 
 
 def esc_note(path: Path) -> str | None:

@@ -93,14 +93,15 @@ def given(args: A, args_type: type) -> A:
     """`args` without the optional inputs given as None, in the specs a caller writes too (a pool's `max_pods`, an
     origin's field; not in handles, which components hand out): None is "not given", as `opt` reads an input, so a
     caller's `name_prefix=cfg.get("prefix")` or `models=None` gets the default, not "log-None" names, a TypeError or
-    a flag read as false. A required input given as None stays, for the shape check to refuse."""
+    a flag read as false. A required input given as None stays, for the shape check to refuse, and so does a name
+    that is no input (a typo, a camelCase spelling): refused with the input meant whatever its value."""
     if not isinstance(args, dict) or handed_out(args_type):
         return args
     required: frozenset[str] = getattr(args_type, "__required_keys__", frozenset())
     fields: dict[str, Any] = getattr(args_type, "__annotations__", {})
     out: dict[Any, Any] = {}
     for key, value in args.items():
-        if value is None and key not in required:
+        if value is None and key in fields and key not in required:
             continue
         spec, is_list = _typeddict_of(fields[key]) if key in fields else (None, False)
         if spec is not None and is_list and isinstance(value, list):

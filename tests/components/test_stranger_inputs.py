@@ -1,16 +1,25 @@
 """Inputs a stranger using the package as a library found unchecked, each refused by the component before it
 registers anything, with the input, the value and what is allowed (docs/decisions.md, "Input rules")."""
+import asyncio
+import contextvars
 import re
-from typing import Any
+from typing import Any, Callable
 
 import pulumi
 import pytest
+from pulumi.output import Unknown
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+from pulumi_azure_native import operationalinsights
 
 import llmplatform
 from llmplatform.checks import ComponentInputError
+from llmplatform.testing import OfflineMocks
 from offline import runner as offline
 
-from tests.components.test_components_alone import IN_CLUSTER, REQUIRED, provider_opts
+from tests.components.test_components_alone import IN_CLUSTER, REQUIRED, RG, provider_opts
+
+CLUSTER, VNET = "azure-native:containerservice:ManagedCluster", "azure-native:network:VirtualNetwork"
 
 
 def refusal(component: str, extra: Any, drop: tuple = ()) -> ComponentInputError:
@@ -307,3 +316,59 @@ def test_a_specs_optional_field_given_as_none_is_left_out_too(spec_input, field)
     which then applies its own defaults instead of the component's (110 pods, 128 GB)."""
     pool = REQUIRED["AksCluster"]()[spec_input]
     assert _registrations("AksCluster", {spec_input: {**pool, field: None}}) == _registrations("AksCluster", {})
+
+
+@pytest.mark.parametrize("component, extra, path, meant", [
+    ("GatewayAccess", {"interal": None}, "interal", "did you mean 'internal'?"),  # a typo
+    ("AzureMonitoring", {"namePrefix": None}, "namePrefix", "did you mean 'name_prefix'?"),  # the schema's spelling
+    ("AksCluster", {"system_pool": {"maxPods": None}}, "system_pool.maxPods", "did you mean 'max_pods'?"),  # in a spec
+])
+def test_a_name_that_is_no_input_is_refused_given_as_none_too(component, extra, path, meant):
+    """None is "not given" for an input; a name that is no input is still refused with the one meant, whatever its
+    value: `"interal": cfg.get_bool("internal")` is a typo whether the config key is set or not."""
+    more = {k: {**REQUIRED[component]()[k], **v} if isinstance(v, dict) else v for k, v in extra.items()}
+    error = refusal(component, more)
+    assert paths(error) == [path]
+    assert str(error) == f"{component} bad: {path}: is not an input; {meant}"
+
+
+def _previewed(extra_of: Callable[[pulumi.Output[str]], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """AksCluster's registered inputs by resource type, in a `pulumi preview` under the SDK's own mocks
+    (`set_mocks(..., preview=True)`): its required inputs plus `extra_of(unknown)`, where `unknown` is the ID of a
+    Log Analytics workspace registered first, not known in a preview (the mocks give it none)."""
+    registered: dict[str, dict[str, Any]] = {}
+
+    class PreviewMocks(OfflineMocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+            if args.typ == "azure-native:operationalinsights:Workspace":
+                return None, {}  # no ID yet: unknown in a preview
+            registered[args.typ] = args.inputs
+            return super().new_resource(args)
+
+    def program() -> None:
+        workspace = operationalinsights.Workspace("ws", resource_group_name=RG, location="westeurope")
+        llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), **extra_of(workspace.id)})
+
+    def preview() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            pulumi.runtime.set_mocks(PreviewMocks(), project="p", stack="preview", preview=True)
+            _sync_await(run_pulumi_func(program))
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+    contextvars.Context().run(preview)
+    return registered
+
+
+def test_an_optional_input_not_known_in_a_preview_is_given_not_left_out():
+    """`given` leaves out None, never an output: one unknown in `pulumi preview` (a workspace not created yet) is
+    still an input given, so the preview shows what `pulumi up` builds (Container Insights on that workspace, the VNet
+    under the name given), not the defaults of an input left out."""
+    bare = _previewed(lambda unknown: {})
+    addons = _previewed(lambda unknown: {"log_analytics_workspace_id": unknown})[CLUSTER]["addonProfiles"]
+    assert "omsagent" not in bare[CLUSTER]["addonProfiles"] and addons["omsagent"]["enabled"] is True
+    assert isinstance(addons["omsagent"]["config"]["logAnalyticsWorkspaceResourceID"], Unknown)
+    assert bare[VNET]["virtualNetworkName"] == "vnet-aks-a"
+    assert isinstance(_previewed(lambda unknown: {"vnet_name": unknown})[VNET]["virtualNetworkName"], Unknown)

@@ -110,15 +110,39 @@ def test_a_region_whose_stack_file_publishes_no_llm_d_is_refused_before_any_regi
     ({"enabled": "True", "exposeExternally": "TRUE"}, None),
 ])
 def test_global_llmd_regions_are_checked_against_the_regions_llmd_keys(tmp_path, llmd, off):
-    project = _project_with(tmp_path, {"prod-westeurope": {**_regional("prod-westeurope"), "llmd": llmd},
-                                       "prod-swedencentral": _regional("prod-swedencentral")})
+    _assert_llmd_region_refused(tmp_path, {**_regional("prod-westeurope"), "llmd": llmd}, off)
+
+
+def _assert_llmd_region_refused(tmp_path, west: dict, off, environments: tuple[str, ...] = ()) -> None:
+    """global.llmdRegions [prod-westeurope] checked against a project whose Pulumi.prod-westeurope.yaml holds `west`
+    (importing the ESC `environments`): no problem when `off` is None, else one naming the key `off`."""
+    import yaml
+    project = _project_with(tmp_path, {"prod-westeurope": west, "prod-swedencentral": _regional("prod-swedencentral")})
+    if environments:
+        path = project / "Pulumi.prod-westeurope.yaml"
+        path.write_text(yaml.safe_dump({"environment": list(environments), **yaml.safe_load(path.read_text())}))
     raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
     raw["global"]["llmdRegions"] = ["prod-westeurope"]
     problems = regions.region_file_problems(regions.parse_global(raw, P, "global"), P, "global", project)
     if off is None:
         assert problems == []
     else:
-        assert len(problems) == 1 and f"Pulumi.prod-westeurope.yaml leaves {off} false" in problems[0]
+        assert len(problems) == 1 and f"Pulumi.prod-westeurope.yaml leaves {off} false" in problems[0], problems
+
+
+@pytest.mark.parametrize("llmd, off", [
+    (None, None),  # the environment may set both
+    ({"enabled": True}, None),  # and exposeExternally
+    ({"enabled": True, "exposeExternally": False}, "llmd.exposeExternally"),  # the file's own value wins
+    ({"enabled": "false", "exposeExternally": True}, "llmd.enabled"),
+])
+def test_a_region_importing_esc_environments_is_refused_only_for_what_its_file_itself_sets_false(tmp_path, llmd, off):
+    """A regional stack file may import Pulumi ESC environments (`environment:`), whose `pulumiConfig` becomes its
+    config under the file's own values: a key the file leaves out may be the environment's, which no file here shows
+    (the global stack's `pulumi up` refused a region whose environment published llm-d). Only a value the file itself
+    sets false is certain; the run-time check of the region's llmdPort output still names a region that has none."""
+    regional = _regional("prod-westeurope") | ({"llmd": llmd} if llmd is not None else {})
+    _assert_llmd_region_refused(tmp_path, regional, off, ("platform/llm/llmd-on",))
 
 
 def test_a_region_whose_deployment_predates_its_tls_stops_the_global_plan_naming_the_output():
