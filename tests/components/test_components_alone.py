@@ -293,8 +293,14 @@ def test_an_output_where_a_plain_value_names_azure_resources_is_refused():
             offline.run_function(program)
 
 
-def test_two_of_every_component_compose_without_a_collision():
-    plan = offline.run_function(two_of_everything)
+@pytest.fixture(scope="module")
+def two_of_each() -> offline.Plan:
+    """two_of_everything, planned once for the tests that read it."""
+    return offline.run_function(two_of_everything)
+
+
+def test_two_of_every_component_compose_without_a_collision(two_of_each):
+    plan = two_of_each
     counts = {name: len(plan.of_type(f"llmplatform:index:{name}")) for name in llmplatform.COMPONENTS}
     # InferenceStack builds two WorkloadIdentities of its own per instance
     assert all(n >= 2 for n in counts.values()), counts
@@ -348,11 +354,11 @@ def test_ids_that_come_from_other_resources_may_be_outputs():
         assert not spec.get("items", spec).get("plain"), (resource, prop)
 
 
-def test_two_autoscaled_model_servers_on_one_cluster_route_apart():
+def test_two_autoscaled_model_servers_on_one_cluster_route_apart(two_of_each):
     """The KEDA HTTP interceptor's routing table spans the cluster: two namespaces' routes claiming one host (the bare
     `ollama-scaled`) would send one stack's requests to the other's model server. Each gate asks for its own
     namespace's host, and no host is claimed twice."""
-    plan = offline.run_function(two_of_everything)
+    plan = two_of_each
     routes = plan.of_type("kubernetes:http.keda.sh/v1beta1:InterceptorRoute")
     assert len({r.inputs["metadata"]["namespace"] for r in routes}) >= 2
     claimed = [h for r in routes for rule in r.inputs["spec"]["rules"] for h in rule["hosts"]]
