@@ -8,6 +8,7 @@ A wrong field or condition name written the same way in the tool and in the fake
 one side is upstream's."""
 import functools
 import json
+from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import pytest
@@ -40,10 +41,17 @@ def upstream_conditions() -> dict[str, dict[str, set[str]]]:
 def crd(group: str, plural: str) -> dict[str, Any]:
     """The vendored CRD of a resource, parsed once (its callers only read it)."""
     for path in CRDS.glob(f"{group}/*.yaml"):
-        doc = yaml.safe_load(path.read_text())
+        doc = _crd_file(path)
         if doc["spec"]["group"] == group and doc["spec"]["names"]["plural"] == plural:
             return doc
     raise LookupError(f"no vendored CRD for {plural}.{group}")
+
+
+@functools.lru_cache(maxsize=None)
+def _crd_file(path: Path) -> dict[str, Any]:
+    """A vendored CRD file, parsed once: the CRDs of one group are read for each of its kinds (its callers only read
+    it)."""
+    return yaml.safe_load(path.read_text())
 
 
 def schema_at(schema: dict[str, Any], path: str) -> dict[str, Any]:
