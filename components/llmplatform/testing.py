@@ -22,6 +22,7 @@ import base64
 import concurrent.futures
 import contextlib
 import contextvars
+import functools
 import hashlib
 import json
 import logging
@@ -358,13 +359,21 @@ def _clusters(resources: list[Registration]) -> dict[str, str]:
     for reg in resources:
         if reg.type != "pulumi:providers:kubernetes":
             continue
-        try:
-            config = yaml.safe_load(str(reg.inputs.get("kubeconfig") or "")) or {}
-            server = config["clusters"][0]["cluster"]["server"]
-        except (yaml.YAMLError, KeyError, IndexError, TypeError):
-            continue
-        found[reg.urn] = str(server)
+        server = _api_server(str(reg.inputs.get("kubeconfig") or ""))
+        if server is not None:
+            found[reg.urn] = server
     return found
+
+
+@functools.lru_cache(maxsize=64)
+def _api_server(kubeconfig: str) -> Optional[str]:
+    """A kubeconfig's first cluster's API server, or None when it names none; parsed once per kubeconfig (the same
+    few kubeconfigs come back in every run of a process)."""
+    try:
+        config = yaml.safe_load(kubeconfig) or {}
+        return str(config["clusters"][0]["cluster"]["server"])
+    except (yaml.YAMLError, KeyError, IndexError, TypeError):
+        return None
 
 
 def _cluster_of(reg: Registration, clusters: dict[str, str]) -> Any:
