@@ -19,6 +19,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .checks import check_shape
 from .defaults import defaults_for
+from .gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENER
 from .handles import VaultHandle
 from .inference_specs import MODEL_HEALTH_PATH, api_key_map_line
 from .key_vault import vault_secret
@@ -109,13 +110,12 @@ def services_of(origins: list[RegionalOrigin]) -> list[str]:
     return [s for s in SERVICES if s != "llmd" or any("llmd_port" in o for o in origins)]
 
 
-# service -> the port of the regional gateway's listener for it (GatewayAccess's TLS and plain listeners)
-DEFAULT_PORTS = {True: {"ui": 443, "api": 8443}, False: {"ui": 80, "api": 8080}}
-
-
 def origin_port(origin: RegionalOrigin, service: str, https: bool = True) -> Optional[pulumi.Input[int]]:
-    return {"ui": origin.get("ui_port", DEFAULT_PORTS[https]["ui"]),
-            "api": origin.get("api_port", DEFAULT_PORTS[https]["api"]), "llmd": origin.get("llmd_port")}[service]
+    """The port of the regional gateway's listener for a service: the origin's own, else GatewayAccess's TLS or plain
+    listener of that name (its services and listeners share their names)."""
+    defaults = TLS_PORTS if https else PLAIN_PORTS
+    return {"ui": origin.get("ui_port", defaults[UI_LISTENER]),
+            "api": origin.get("api_port", defaults[API_LISTENER]), "llmd": origin.get("llmd_port")}[service]
 
 
 def origin_protocols(https: bool) -> tuple[cdn.ForwardingProtocol, cdn.ProbeProtocol]:

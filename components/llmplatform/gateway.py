@@ -198,7 +198,7 @@ def acme_listener() -> dict[str, Any]:
 def endpoint_urls(address: str, tls_hostname: Optional[str]) -> tuple[str, str]:
     """(UI URL, raw model API URL) clients use: the TLS hostname when there is one, else the address."""
     if tls_hostname:
-        return f"https://{tls_hostname}", f"https://{tls_hostname}:8443"
+        return f"https://{tls_hostname}", f"https://{tls_hostname}:{TLS_PORTS[API_LISTENER]}"
     return f"http://{address}", f"http://{address}:{API_PORT}"
 
 
@@ -263,7 +263,8 @@ class GatewayAccess(pulumi.ComponentResource):
         after_istio = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[istiod, crds])
 
         allowed = tuple(args.get("allowed_service_tags") or ())
-        apart = acme_apart(tls, opt(args, "external"), allowed, args.get("front_door_id") is not None)
+        behind_front_door = args.get("front_door_id") is not None  # only that profile reaches the external Gateway
+        apart = acme_apart(tls, opt(args, "external"), allowed, behind_front_door)
         if tls:
             self._cert_manager(name, args, prefix, gw_ns.metadata.name, placement, after_istio,
                                ACME_GATEWAY if apart else "external-gateway")
@@ -301,7 +302,7 @@ class GatewayAccess(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(after_istio, pulumi.ResourceOptions(
                     depends_on=ip_grants if kind == "external" else [])))
         names = [f"{kind}-gateway" for kind in gateways]
-        if args.get("front_door_id") is not None:  # only Front Door (this profile) reaches the external Gateway
+        if behind_front_door:
             k8s.apiextensions.CustomResource(
                 f"{name}-front-door-only", api_version="security.istio.io/v1", kind="AuthorizationPolicy",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="front-door-only", namespace=gw_ns.metadata.name),
@@ -328,7 +329,7 @@ class GatewayAccess(pulumi.ComponentResource):
         self.route_target = RouteTarget(
             namespace=waited.apply(lambda v: v[0]), gateway_names=waited.apply(lambda _: names),
             ui_listener=UI_LISTENER, api_listener=API_LISTENER, llmd_listener=LLMD_LISTENER if inference else "",
-            routes_label={ROUTES_LABEL: "true"}, front_door=args.get("front_door_id") is not None)
+            routes_label={ROUTES_LABEL: "true"}, front_door=behind_front_door)
         self.internal_address = pulumi.Output.from_input(internal_ip or None if "internal" in gateways else None)
         self.external_address = pip.ip_address if pip is not None else pulumi.Output.from_input(None)
         address = self.external_address if pip is not None else self.internal_address
