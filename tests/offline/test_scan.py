@@ -44,6 +44,16 @@ def scan(tmp_path_factory) -> dict:
     return report
 
 
+def test_each_manifest_file_loads_as_the_object_the_plan_holds(scan):
+    """The files are written with libyaml's emitter, which folds long strings elsewhere than PyYAML's own: what a
+    reader (checkov, kubectl, a reviewer) loads must still be the object the program registered."""
+    root = Path(scan["root"])
+    for name in VARIANTS:
+        written = {path.name: yaml.safe_load(path.read_text()) for path in (root / name / "manifests").iterdir()}
+        expected = dict(plan_tool.manifests(variant(name)))
+        assert written and all(written[file] == expected[file] for file in written), name
+
+
 def in_control(check: dict) -> bool:
     return "/control/" in check["file_path"]
 
