@@ -389,8 +389,9 @@ def _two_clusters_in_one_component(resources: list[Registration], clusters: dict
     another (the provider in its opts): in a loop over two clusters, A's handle with B's provider put the GPU pools
     on A and the device plugin on B, where no GPU node ever comes, and a workload identity trusted A's issuer for
     pods on B. Known only where the provider's kubeconfig is one a cluster of this program hands out (the mocks name
-    its server after the cluster), and for components with such an Azure resource (not ModelStore, GatewayAccess,
-    Observability, OllamaServer: theirs are not built from the cluster resource itself)."""
+    its server after the cluster), and for components with such an Azure resource (GatewayAccess: its IP's role
+    assignments; Observability given `monitoring`: its rule associations. Not ModelStore, OllamaServer, nor
+    Observability without `monitoring`: nothing of theirs in Azure is built from the cluster resource itself)."""
     by_urn = {reg.urn: reg for reg in resources}
     managed = {reg.urn: str(reg.inputs.get("resourceName")) for reg in resources
                if reg.type == "azure-native:containerservice:ManagedCluster"}

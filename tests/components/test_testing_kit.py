@@ -333,9 +333,17 @@ def test_one_name_twice_is_told_as_such_without_write_order_advice_on_it():
     assert "duplicate URN" in str(refused.value) and "dependsOn" not in str(refused.value), str(refused.value)
 
 
-@pytest.mark.parametrize("component, named", [("GpuNodePool", "gpu (GpuNodePool)"),
-                                               ("OpenWebUi", "gpu-open-webui-identity (WorkloadIdentity)")])
-def test_a_component_with_one_clusters_handle_and_anothers_provider_is_refused(component, named):
+MONITORING = {"log_analytics_workspace_id": "/w/logs", "monitor_workspace_id": "/w/prom", "action_group_id": ""}
+
+
+@pytest.mark.parametrize("component, extra, named", [
+    ("GpuNodePool", {}, "gpu (GpuNodePool)"),
+    ("OpenWebUi", {}, "gpu-open-webui-identity (WorkloadIdentity)"),
+    # the public IP's role assignments name the cluster's identity
+    ("GatewayAccess", {}, "gpu (GatewayAccess)"),
+    # the data collection rule associations name the cluster
+    ("Observability", {"monitoring": MONITORING}, "gpu (Observability)")])
+def test_a_component_with_one_clusters_handle_and_anothers_provider_is_refused(component, extra, named):
     """In a loop over two clusters, cluster A's handle with B's provider planned: the GPU pools joined A and the
     device plugin went to B, where no GPU node ever comes; Open-WebUI's identity trusted A's OIDC issuer for a pod on
     B. The kit names the component and both clusters; the same component with one cluster's handle and provider
@@ -346,7 +354,7 @@ def test_a_component_with_one_clusters_handle_and_anothers_provider_is_refused(c
     def program(provider_of: str) -> None:
         clusters = {name: llmplatform.AksCluster(name, {**REQUIRED["AksCluster"](), "cluster_name": f"aks-{name}",
                                                         "resource_group_name": f"rg-{name}"}) for name in "ab"}
-        getattr(llmplatform, component)("gpu", {**REQUIRED[component](), "cluster": clusters["a"].cluster},
+        getattr(llmplatform, component)("gpu", {**REQUIRED[component](), **extra, "cluster": clusters["a"].cluster},
                                          pulumi.ResourceOptions(providers=[clusters[provider_of].provider]))
     with pytest.raises(ProgramError) as refused:
         run(lambda: program("b"))
