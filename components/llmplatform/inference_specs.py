@@ -348,10 +348,41 @@ def key_vault_objects(names: list[str], aliases: Optional[dict[str, str]] = None
 # swallows a failure. The migration Job runs the same upgrade (alembic.ini and migrations/ under OPEN_WEBUI_DIR)
 # so that a failure fails the Job, and with it the deploy, before any replica starts on the new schema.
 MIGRATIONS_SWITCH = "ENABLE_DB_MIGRATIONS"
-MIGRATE_COMMAND = (
-    "python -c 'from alembic import command; from alembic.config import Config; "
+MIGRATE_CODE = (
+    "from alembic import command; from alembic.config import Config; "
     "from open_webui.env import OPEN_WEBUI_DIR as d; c = Config(d / \"alembic.ini\"); "
-    "c.set_main_option(\"script_location\", str(d / \"migrations\")); command.upgrade(c, \"head\")'")
+    "c.set_main_option(\"script_location\", str(d / \"migrations\")); command.upgrade(c, \"head\")")
+MIGRATE_COMMAND = f"python -c '{MIGRATE_CODE}'"
+
+# Open-WebUI 0.11.0 keeps its Ollama connections in its database: `ollama.base_urls` (config.py DEFAULT_CONFIG, from
+# OLLAMA_BASE_URL) is written by the first start and read from the database afterwards while persistent config is on
+# (models/config.py Config.seed_defaults, Config.get; routers/ollama.py reads it at each request), so a new
+# OLLAMA_BASE_URL never reaches a UI that started once. After the schema upgrade, the migration Job replaces each
+# address the platform handed such a UI before (argv[2:]) by the one it hands now (argv[1]), through Open-WebUI's own
+# Config model (its engine, its JSON encoding); an address an admin entered is left alone. Idempotent.
+OLLAMA_URLS_KEY = "ollama.base_urls"
+REPOINT_CODE = f"""
+import asyncio, sys
+from open_webui.models.config import Config as Settings
+now, stale = sys.argv[1], set(sys.argv[2:])
+async def repoint():
+    urls = await Settings.get("{OLLAMA_URLS_KEY}")
+    if isinstance(urls, list) and any(str(u).rstrip("/") in stale for u in urls):
+        await Settings.upsert({{"{OLLAMA_URLS_KEY}": [now if str(u).rstrip("/") in stale else u for u in urls]}})
+        print("{OLLAMA_URLS_KEY}:", urls, "->", now)
+asyncio.run(repoint())
+"""
+
+
+def migrate_command(ollama_url: Optional[str] = None, stale_urls: tuple[str, ...] = ()) -> str:
+    """The migration Job's command: the schema upgrade, and with `ollama_url` the repointing of the UI's saved Ollama
+    connections (REPOINT_CODE) from `stale_urls`, in one process (the start script execs it)."""
+    if not ollama_url:
+        return MIGRATE_COMMAND
+    urls = [ollama_url, *sorted(set(stale_urls) - {ollama_url})]
+    if any("'" in url for url in urls):
+        raise ValueError(f"cannot pass {urls!r} in single quotes")
+    return f"python -c '{MIGRATE_CODE}\n{REPOINT_CODE}' " + " ".join(f"'{url}'" for url in urls)
 
 
 def exec_with_secret_files(variables: dict[str, str], command: str) -> str:
