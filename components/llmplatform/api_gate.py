@@ -139,6 +139,6 @@ class ApiGate(pulumi.ComponentResource):
             service = self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0])
             self.ui_endpoint = ModelEndpoint(
                 base_url=pulumi.Output.concat("http://", service, ":", str(ROUTER_UI_PORT)), api="ollama",
-                namespace=ns, service=service, port=ROUTER_UI_PORT, host_header="", api_key_secret="")
+                namespace=ns, service=service, port=ROUTER_UI_PORT, host_header="")
         self.register_outputs({"router_service": self.router_service, "api_key_secret": self.api_key_secret,
                                "endpoint": self.endpoint, **({"ui_endpoint": self.ui_endpoint} if ui else {})})
