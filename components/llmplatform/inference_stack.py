@@ -200,7 +200,7 @@ class InferenceStack(pulumi.ComponentResource):
         through_gate = bool(a.get("keda")) and webui_enabled(a)
         gate = ApiGate(name, {
             "cluster": a["cluster"], "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
-            **({"ui_listener": True} if through_gate else {}),
+            "ui_listener": through_gate,
             # the parts carry this component's name: an unset name_prefix falls back to it there too, under the
             # rule this component checked it by (a resource name may hold capitals, an explicit prefix may not)
             **given("name_prefix", "route_target", "api_key_secret", "api_key_map_secret", "rate_limit_per_second",
