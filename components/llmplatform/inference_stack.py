@@ -55,7 +55,8 @@ class InferenceStackArgs(TypedDict):
     """Gateways to publish the UI and the raw API on (GatewayAccess's `route_target`); none: in-cluster only."""
     keda: NotRequired[pulumi.Input[KedaEndpoints]]
     """KEDA HTTP add-on (Observability's `keda`): every request to the model server goes through its interceptor,
-    which counts requests in flight and holds them during a cold start."""
+    which counts requests in flight and holds them during a cold start; the gate alone calls it, Open-WebUI through
+    the gate's UI listener."""
     name_prefix: NotRequired[str]
     """Start of Azure names (identities id-<prefix>-<app>; default: the name)."""
     accelerator: NotRequired[str]
