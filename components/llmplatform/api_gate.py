@@ -96,7 +96,7 @@ class ApiGate(pulumi.ComponentResource):
         timeout = opt(a, "request_timeout_seconds")
         ui = opt(a, "ui_listener")
         address = field(upstream, "base_url").apply(lambda url: url.split("://", 1)[-1].rstrip("/"))
-        self.router_service, self.api_key_secret = api_router(self, RouterSpec(
+        self.router_service, self.api_key_secret, rolled_out = api_router(self, RouterSpec(
             name=name, namespace=ns, cluster=a["cluster"],
             upstream_host=address.apply(lambda v: v.rsplit(":", 1)[0]),
             upstream_port=address.apply(lambda v: int(v.rsplit(":", 1)[1]) if ":" in v else 80),
@@ -136,7 +136,9 @@ class ApiGate(pulumi.ComponentResource):
                 opt(a, "api_key_auth"), a.get("api_key_secret"), a.get("api_key_map_secret")) else "")
         self.ui_endpoint = None
         if ui:
-            service = self.router_service.apply(lambda url: url.split("://", 1)[-1].split(":", 1)[0])
+            # its `service` resolves once the pods run the listener and its policy is there: the UI's migration Job
+            # waits for it before pointing the UI at it
+            service = rolled_out
             self.ui_endpoint = ModelEndpoint(
                 base_url=pulumi.Output.concat("http://", service, ":", str(ROUTER_UI_PORT)), api="ollama",
                 namespace=ns, service=service, port=ROUTER_UI_PORT, host_header="")

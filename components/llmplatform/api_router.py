@@ -65,8 +65,11 @@ ROUTER_RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"},
                     "limits": {"cpu": str(ROUTER_CPU_LIMIT), "memory": "256Mi"}}
 
 
-def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output]:
-    """Create the router's objects as children of `owner`; returns (in-cluster URL, Key Vault secret name or None)."""
+def api_router(owner: pulumi.ComponentResource,
+               spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output, pulumi.Output[str]]:
+    """Create the router's objects as children of `owner`; returns (in-cluster URL, Key Vault secret name or None,
+    the Service's name once the Deployment has rolled out and the policies are there: for a client that must find
+    the current config, the UI listener's)."""
     name, ns = spec.name, spec.namespace
     k8s_opts = pulumi.ResourceOptions(parent=owner, aliases=spec.aliases)
     res = spec.resources or ROUTER_RESOURCES
@@ -126,7 +129,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         data={"nginx.conf": conf}, opts=k8s_opts)
     volumes.insert(0, k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
         name=config_map.metadata.name)))
-    deployment(
+    rolled = deployment(
         f"{name}-router", "router", ns, select, spec.replicas,
         k8s.core.v1.PodSpecArgs(
             service_account_name=account_name,
@@ -161,8 +164,10 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         opts=k8s_opts)
     disruption_budget(f"{name}-router-pdb", "router", ns, match, spec.replicas, k8s_opts)
     allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, spec.gateway_peers, k8s_opts)
+    ready = [rolled.metadata.name, service.metadata.name]
     if spec.ui_routes:  # the keyless listener: the UI's pods of this namespace (no namespaceSelector: this one only)
-        allow_ingress(f"{name}-router-ui-netpol", "router-ui-ingress", ns, match, ROUTER_UI_PORT,
+        ready.append(allow_ingress(f"{name}-router-ui-netpol", "router-ui-ingress", ns, match, ROUTER_UI_PORT,
                       [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                          match_labels={"app.kubernetes.io/name": UI_CLIENT}))], k8s_opts)
-    return pulumi.Output.concat("http://", service.metadata.name, ":", str(ROUTER_PORT)), key_secret_name
+                          match_labels={"app.kubernetes.io/name": UI_CLIENT}))], k8s_opts).metadata.name)
+    return (pulumi.Output.concat("http://", service.metadata.name, ":", str(ROUTER_PORT)), key_secret_name,
+            pulumi.Output.all(*ready).apply(lambda v: v[1]))

@@ -263,6 +263,10 @@ def test_the_ui_listener_forwards_what_open_webui_calls_and_no_model_management(
                                   "ports": [{"port": ROUTER_UI_PORT, "protocol": "TCP"}]}]
     ui_env = _env(deployment(dev, "open-webui")["spec"]["template"]["spec"]["containers"][0])
     assert ui_env["OLLAMA_BASE_URL"] == f"http://router:{ROUTER_UI_PORT}"
+    # the UI's migration Job (which points a saved connection at the listener) waits for the gate's pods and policy
+    [job] = [j for j in dev.of_type("kubernetes:batch/v1:Job") if j.name == "inference-webui-migrate"]
+    for waited in ("inference-router", "inference-router-ui-netpol"):
+        assert dev.waits_for(job, lambda dep: dep.name == waited), waited
 
 
 def test_without_keda_the_ui_calls_ollama_and_the_gate_has_no_ui_listener():
