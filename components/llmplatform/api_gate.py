@@ -12,7 +12,7 @@ from .api_router import RouterSpec, api_router, hands_out_key
 from .checks import ENDPOINT_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
-from .inference_specs import OLLAMA_API_ROUTES, ROUTER_PORT, resources
+from .inference_specs import OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_PORT, ROUTER_UI_PORT, resources
 from .kube import require_kubernetes_provider
 from .ollama_server import ResourcesSpec, _moved
 
@@ -44,6 +44,11 @@ class ApiGateArgs(TypedDict):
     key check. Default: Ollama's inference and listing routes for an `ollama` endpoint; every path for an `openai`
     one, whose server's routes the gate cannot know (name your server's inference routes: vLLM, for one, also
     serves /metrics and management routes to whoever reaches it)."""
+    ui_listener: NotRequired[bool]
+    """A second, keyless listener (port 8081) that only the namespace's Open-WebUI pods may reach, forwarding the
+    Ollama routes Open-WebUI calls (not model management) with the endpoint's Host header and the gate's timeouts:
+    the UI's way to an `ollama` endpoint behind the KEDA interceptor, which authenticates no one and so admits the
+    gate alone. Handed out as `ui_endpoint` (default False)."""
     rate_limit_per_second: NotRequired[int]
     """Requests per second per client before 429 (default 10)."""
     rate_limit_burst: NotRequired[int]
@@ -68,6 +73,8 @@ class ApiGate(pulumi.ComponentResource):
     """Key Vault secret holding the bearer key (None when auth is off)."""
     endpoint: ModelEndpoint
     """The gated API, for clients in the namespace (an OpenWebUi): same flavour, key required."""
+    ui_endpoint: Optional[ModelEndpoint]
+    """With ui_listener: the keyless listener for the namespace's OpenWebUi (an `ollama` endpoint); else None."""
 
     def __init__(self, name: str, args: ApiGateArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
                  moved_from: Optional[pulumi.Resource] = None):
@@ -87,8 +94,9 @@ class ApiGate(pulumi.ComponentResource):
             match_labels={"kubernetes.io/metadata.name": field(target, "namespace")}))] if target else []
         res = opt(a, "resources")
         timeout = opt(a, "request_timeout_seconds")
+        ui = opt(a, "ui_listener")
         address = field(upstream, "base_url").apply(lambda url: url.split("://", 1)[-1].rstrip("/"))
-        self.router_service, self.api_key_secret = api_router(self, RouterSpec(
+        self.router_service, self.api_key_secret, rolled_out = api_router(self, RouterSpec(
             name=name, namespace=ns, cluster=a["cluster"],
             upstream_host=address.apply(lambda v: v.rsplit(":", 1)[0]),
             upstream_port=address.apply(lambda v: int(v.rsplit(":", 1)[1]) if ":" in v else 80),
@@ -104,7 +112,8 @@ class ApiGate(pulumi.ComponentResource):
             ready=field(upstream, "service"), replicas=opt(a, "replicas"),
             resources=resources(res["cpu_request"], res.get("cpu_limit"), res["memory_request"],
                                 res["memory_limit"]),
-            aliases=aliases, front_door=field(target, "front_door", False) if target else False))
+            aliases=aliases, front_door=field(target, "front_door", False) if target else False,
+            ui_routes=OPEN_WEBUI_OLLAMA_ROUTES if ui else None))
         if target:
             parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
                                         field(target, "api_listener")).apply(
@@ -125,5 +134,13 @@ class ApiGate(pulumi.ComponentResource):
             port=ROUTER_PORT, host_header="",
             api_key_secret=self.api_key_secret.apply(lambda s: s or "") if hands_out_key(
                 opt(a, "api_key_auth"), a.get("api_key_secret"), a.get("api_key_map_secret")) else "")
+        self.ui_endpoint = None
+        if ui:
+            # its `service` resolves once the pods run the listener and its policy is there: the UI's migration Job
+            # waits for it before pointing the UI at it
+            service = rolled_out
+            self.ui_endpoint = ModelEndpoint(
+                base_url=pulumi.Output.concat("http://", service, ":", str(ROUTER_UI_PORT)), api="ollama",
+                namespace=ns, service=service, port=ROUTER_UI_PORT, host_header="")
         self.register_outputs({"router_service": self.router_service, "api_key_secret": self.api_key_secret,
-                               "endpoint": self.endpoint})
+                               "endpoint": self.endpoint, **({"ui_endpoint": self.ui_endpoint} if ui else {})})

@@ -10,8 +10,8 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .handles import field, settled
-from .inference_specs import (ROUTER_CPU_LIMIT, ROUTER_PORT, SHUTDOWN_MARGIN_SECONDS, api_key_map_line,
-                              key_vault_objects, nginx_workers, router_nginx_conf)
+from .inference_specs import (ROUTER_CPU_LIMIT, ROUTER_PORT, ROUTER_UI_PORT, SHUTDOWN_MARGIN_SECONDS,
+                              api_key_map_line, key_vault_objects, nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,
@@ -48,6 +48,8 @@ class RouterSpec:
     resources: Optional[dict[str, dict[str, str]]] = None  # nginx's requests/limits (default ROUTER_RESOURCES)
     aliases: Optional[list[pulumi.Alias]] = None  # where the owner's children were before (pulumi.Alias)
     front_door: pulumi.Input[bool] = False  # the gateways are behind Azure Front Door (RouteTarget front_door)
+    # paths of a keyless listener (ROUTER_UI_PORT) for the namespace's Open-WebUI pods alone; None: no such listener
+    ui_routes: Optional[tuple[str, ...]] = None
 
 
 def hands_out_key(api_key_auth: bool, api_key_secret: Optional[str], api_key_map_secret: Optional[str]) -> bool:
@@ -56,14 +58,18 @@ def hands_out_key(api_key_auth: bool, api_key_secret: Optional[str], api_key_map
     return api_key_auth and (not api_key_map_secret or bool(api_key_secret))
 
 
+UI_CLIENT = "open-webui"  # app.kubernetes.io/name of the pods the UI listener admits (OpenWebUi's, same namespace)
 ROUTER_CONFIG_MAP = "router-nginx"  # the gate's nginx.conf, under this name and a hash of its content
 
 ROUTER_RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"},
                     "limits": {"cpu": str(ROUTER_CPU_LIMIT), "memory": "256Mi"}}
 
 
-def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output]:
-    """Create the router's objects as children of `owner`; returns (in-cluster URL, Key Vault secret name or None)."""
+def api_router(owner: pulumi.ComponentResource,
+               spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output, pulumi.Output[str]]:
+    """Create the router's objects as children of `owner`; returns (in-cluster URL, Key Vault secret name or None,
+    the Service's name once the Deployment has rolled out and the policies are there: for a client that must find
+    the current config, the UI listener's)."""
     name, ns = spec.name, spec.namespace
     k8s_opts = pulumi.ResourceOptions(parent=owner, aliases=spec.aliases)
     res = spec.resources or ROUTER_RESOURCES
@@ -110,7 +116,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         lambda v: router_nginx_conf(
             f"{v[0]}:{v[1]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
             [v[2]], spec.request_timeout_seconds, v[3] or None, key_map, tuple(v[4]) if v[4] else None,
-            spec.replicas, workers, bool(v[5])))
+            spec.replicas, workers, bool(v[5]), spec.ui_routes))
     # a config change rolls the pods (nginx reads its config only at start); the hash also makes them wait for `ready`
     config_hash = (pulumi.Output.all(conf, spec.ready).apply(lambda v: content_suffix(v[0])) if spec.ready is not None
                    else conf.apply(content_suffix))
@@ -123,7 +129,7 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
         data={"nginx.conf": conf}, opts=k8s_opts)
     volumes.insert(0, k8s.core.v1.VolumeArgs(name="config", config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(
         name=config_map.metadata.name)))
-    deployment(
+    rolled = deployment(
         f"{name}-router", "router", ns, select, spec.replicas,
         k8s.core.v1.PodSpecArgs(
             service_account_name=account_name,
@@ -135,7 +141,9 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
             termination_grace_period_seconds=spec.request_timeout_seconds + SHUTDOWN_MARGIN_SECONDS,
             containers=[k8s.core.v1.ContainerArgs(
                 name="nginx", image=pulled(spec.cluster, ROUTER_IMAGE),
-                ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT)],
+                ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT),
+                       *([k8s.core.v1.ContainerPortArgs(name="ui", container_port=ROUTER_UI_PORT)]
+                         if spec.ui_routes else [])],
                 resources=k8s.core.v1.ResourceRequirementsArgs(**res),
                 readiness_probe=http_probe("/healthz", ROUTER_PORT, period=5, failures=3),
                 liveness_probe=http_probe("/healthz", ROUTER_PORT, period=10, failures=3),
@@ -150,8 +158,16 @@ def api_router(owner: pulumi.ComponentResource, spec: RouterSpec) -> tuple[pulum
     service = k8s.core.v1.Service(
         f"{name}-router-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="router", namespace=ns),
         spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
-            k8s.core.v1.ServicePortArgs(name="http", port=ROUTER_PORT, target_port=ROUTER_PORT, protocol="TCP")]),
+            k8s.core.v1.ServicePortArgs(name="http", port=ROUTER_PORT, target_port=ROUTER_PORT, protocol="TCP"),
+            *([k8s.core.v1.ServicePortArgs(name="ui", port=ROUTER_UI_PORT, target_port=ROUTER_UI_PORT, protocol="TCP")]
+              if spec.ui_routes else [])]),
         opts=k8s_opts)
     disruption_budget(f"{name}-router-pdb", "router", ns, match, spec.replicas, k8s_opts)
     allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, spec.gateway_peers, k8s_opts)
-    return pulumi.Output.concat("http://", service.metadata.name, ":", str(ROUTER_PORT)), key_secret_name
+    ready = [rolled.metadata.name, service.metadata.name]
+    if spec.ui_routes:  # the keyless listener: the UI's pods of this namespace (no namespaceSelector: this one only)
+        ready.append(allow_ingress(f"{name}-router-ui-netpol", "router-ui-ingress", ns, match, ROUTER_UI_PORT,
+                      [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                          match_labels={"app.kubernetes.io/name": UI_CLIENT}))], k8s_opts).metadata.name)
+    return (pulumi.Output.concat("http://", service.metadata.name, ":", str(ROUTER_PORT)), key_secret_name,
+            pulumi.Output.all(*ready).apply(lambda v: v[1]))

@@ -408,7 +408,7 @@ def raise_problems(component: str, name: str, found: list[Problem]) -> None:
 # The fields of each handle the input rules read (through rules.known): a handle whose fields are outputs, or that
 # arrives as one output (another language's, through the component provider), has its checks run once they resolve
 GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile")
-ENDPOINT_FIELDS = ("api", "base_url")
+ENDPOINT_FIELDS = ("api", "base_url", "host_header")
 ROUTE_FIELDS = ("llmd_listener",)
 KEDA_FIELDS = ("interceptor_host",)
 VOLUME_FIELDS = ("models",)

@@ -90,6 +90,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "replicas": 2,
         "request_timeout_seconds": 600,
         "resources": {"cpu_request": "100m", "cpu_limit": "1", "memory_request": "64Mi", "memory_limit": "256Mi"},
+        "ui_listener": False,
     },
     "OpenWebUi": {
         "cpu_target_percent": 70,

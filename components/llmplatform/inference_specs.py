@@ -9,6 +9,9 @@ from .postgres_access import webui_pool_env
 
 OLLAMA_PORT = 11434
 ROUTER_PORT = 8080
+# the gate's internal listener for its namespace's Open-WebUI (no key, no rate limit, Open-WebUI's Ollama routes only),
+# when the model server is behind the KEDA interceptor (router_nginx_conf `ui_routes`)
+ROUTER_UI_PORT = 8081
 WEBUI_PORT = 8080
 SECRETS_MOUNT = "/mnt/secrets-store"
 
@@ -105,6 +108,17 @@ OLLAMA_API_ROUTES = (
     "/api/generate", "/api/chat", "/api/embed", "/api/embeddings", "/api/ps", "/api/tags", "/api/show",
     "/api/version", "/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/models", "/v1/models/:model",
     "/v1/responses", "/v1/audio/transcriptions", "/v1/messages",
+)
+
+
+# The Ollama routes Open-WebUI 0.11.0 calls on an Ollama connection (backend/open_webui/routers/ollama.py: tags, ps,
+# version, show, the inference routes native and OpenAI/Anthropic-compatible, and /api/generate with keep_alive 0 to
+# unload; retrieval/utils.py and utils/embeddings.py: /api/embed). Its model management (/api/pull, /push, /create,
+# /copy, /delete, /api/blobs/:digest: admin-only, for a writable model directory) is left out: the servers read the
+# shared store read-only, the preload Job writes it. A subset of OLLAMA_API_ROUTES.
+OPEN_WEBUI_OLLAMA_ROUTES = (
+    "/api/tags", "/api/ps", "/api/version", "/api/show", "/api/generate", "/api/chat", "/api/embed", "/api/embeddings",
+    "/v1/completions", "/v1/chat/completions", "/v1/embeddings", "/v1/messages", "/v1/responses",
 )
 
 
@@ -223,14 +237,17 @@ def client_key_map(front_door: bool) -> tuple[str, str]:
 def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_auth: bool,
                       trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None,
                       key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None,
-                      replicas: int = 1, workers: int = ROUTER_CPU_LIMIT, front_door: bool = False) -> str:
+                      replicas: int = 1, workers: int = ROUTER_CPU_LIMIT, front_door: bool = False,
+                      ui_routes: Optional[tuple[str, ...]] = None) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
     long enough for streamed answers, and MODEL_HEALTH_PATH (the upstream's model list, no key: what Front Door
     probes). Client addresses come from the gateway's X-Forwarded-For; `front_door`: the gateways are behind Azure
     Front Door (client_key_map). With
     `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check).
     `rate_per_second` and `burst` are per client across the `replicas` router pods; `workers` nginx processes (one
-    per core of the container's CPU limit)."""
+    per core of the container's CPU limit). With `ui_routes`, a second listener (ROUTER_UI_PORT) for the namespace's
+    Open-WebUI: no key and no rate limit (the UI signs its users in, and all of them arrive from its pods' addresses),
+    only those paths, the same upstream, Host header and timeouts; a NetworkPolicy admits the UI's pods alone."""
     per_minute, pod_burst = per_pod_limit(rate_per_second, burst, replicas)
     trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
     client_map, client = client_key_map(front_door)
@@ -286,7 +303,27 @@ http {{
         proxy_send_timeout {timeout_seconds}s;
         }}
 {refused}    }}
-}}
+{ui_server(ui_routes, host, timeout_seconds) if ui_routes else ""}}}
+"""
+
+
+def ui_server(routes: tuple[str, ...], host: str, timeout_seconds: int) -> str:
+    """The router's server block for its namespace's Open-WebUI (router_nginx_conf `ui_routes`): `host` is the
+    Host header line of the API listener (the KEDA interceptor routes on it), the timeouts are the API listener's
+    (cold start included)."""
+    return f"""    server {{
+        listen {ROUTER_UI_PORT};
+        location ~ "{route_regex(routes)}" {{
+        proxy_pass http://model_server;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Authorization "";
+{host}        proxy_buffering off;
+        proxy_read_timeout {timeout_seconds}s;
+        proxy_send_timeout {timeout_seconds}s;
+        }}
+        location / {{ return 403; }}
+    }}
 """
 
 
@@ -311,10 +348,41 @@ def key_vault_objects(names: list[str], aliases: Optional[dict[str, str]] = None
 # swallows a failure. The migration Job runs the same upgrade (alembic.ini and migrations/ under OPEN_WEBUI_DIR)
 # so that a failure fails the Job, and with it the deploy, before any replica starts on the new schema.
 MIGRATIONS_SWITCH = "ENABLE_DB_MIGRATIONS"
-MIGRATE_COMMAND = (
-    "python -c 'from alembic import command; from alembic.config import Config; "
+MIGRATE_CODE = (
+    "from alembic import command; from alembic.config import Config; "
     "from open_webui.env import OPEN_WEBUI_DIR as d; c = Config(d / \"alembic.ini\"); "
-    "c.set_main_option(\"script_location\", str(d / \"migrations\")); command.upgrade(c, \"head\")'")
+    "c.set_main_option(\"script_location\", str(d / \"migrations\")); command.upgrade(c, \"head\")")
+MIGRATE_COMMAND = f"python -c '{MIGRATE_CODE}'"
+
+# Open-WebUI 0.11.0 keeps its Ollama connections in its database: `ollama.base_urls` (config.py DEFAULT_CONFIG, from
+# OLLAMA_BASE_URL) is written by the first start and read from the database afterwards while persistent config is on
+# (models/config.py Config.seed_defaults, Config.get; routers/ollama.py reads it at each request), so a new
+# OLLAMA_BASE_URL never reaches a UI that started once. After the schema upgrade, the migration Job replaces each
+# address the platform handed such a UI before (argv[2:]) by the one it hands now (argv[1]), through Open-WebUI's own
+# Config model (its engine, its JSON encoding); an address an admin entered is left alone. Idempotent.
+OLLAMA_URLS_KEY = "ollama.base_urls"
+REPOINT_CODE = f"""
+import asyncio, sys
+from open_webui.models.config import Config as Settings
+now, stale = sys.argv[1], set(sys.argv[2:])
+async def repoint():
+    urls = await Settings.get("{OLLAMA_URLS_KEY}")
+    if isinstance(urls, list) and any(str(u).rstrip("/") in stale for u in urls):
+        await Settings.upsert({{"{OLLAMA_URLS_KEY}": [now if str(u).rstrip("/") in stale else u for u in urls]}})
+        print("{OLLAMA_URLS_KEY}:", urls, "->", now)
+asyncio.run(repoint())
+"""
+
+
+def migrate_command(ollama_url: Optional[str] = None, stale_urls: tuple[str, ...] = ()) -> str:
+    """The migration Job's command: the schema upgrade, and with `ollama_url` the repointing of the UI's saved Ollama
+    connections (REPOINT_CODE) from `stale_urls`, in one process (the start script execs it)."""
+    if not ollama_url:
+        return MIGRATE_COMMAND
+    urls = [ollama_url, *sorted(set(stale_urls) - {ollama_url})]
+    if any("'" in url for url in urls):
+        raise ValueError(f"cannot pass {urls!r} in single quotes")
+    return f"python -c '{MIGRATE_CODE}\n{REPOINT_CODE}' " + " ".join(f"'{url}'" for url in urls)
 
 
 def exec_with_secret_files(variables: dict[str, str], command: str) -> str:

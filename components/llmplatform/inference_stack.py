@@ -55,7 +55,8 @@ class InferenceStackArgs(TypedDict):
     """Gateways to publish the UI and the raw API on (GatewayAccess's `route_target`); none: in-cluster only."""
     keda: NotRequired[pulumi.Input[KedaEndpoints]]
     """KEDA HTTP add-on (Observability's `keda`): every request to the model server goes through its interceptor,
-    which counts requests in flight and holds them during a cold start."""
+    which counts requests in flight and holds them during a cold start; the gate alone calls it, Open-WebUI through
+    the gate's UI listener."""
     name_prefix: NotRequired[str]
     """Start of Azure names (identities id-<prefix>-<app>; default: the name)."""
     accelerator: NotRequired[str]
@@ -195,8 +196,12 @@ class InferenceStack(pulumi.ComponentResource):
         }, part, moved_from=self,
             # handles that arrive as outputs are checked once they resolve, named as this component's inputs
             checked_by=late_checks("InferenceStack", name, a, InferenceStackArgs))
+        # behind the KEDA interceptor (which authenticates no one, and admits the gate alone) the UI reaches the model
+        # server through the gate's keyless listener for its namespace's UI pods
+        through_gate = bool(a.get("keda")) and webui_enabled(a)
         gate = ApiGate(name, {
             "cluster": a["cluster"], "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
+            "ui_listener": through_gate,
             # the parts carry this component's name: an unset name_prefix falls back to it there too, under the
             # rule this component checked it by (a resource name may hold capitals, an explicit prefix may not)
             **given("name_prefix", "route_target", "api_key_secret", "api_key_map_secret", "rate_limit_per_second",
@@ -210,7 +215,8 @@ class InferenceStack(pulumi.ComponentResource):
             # renamed at run time, so untyped here: OpenWebUi checks them (check_shape)
             renamed: Any = {new: inputs[old] for old, new in WEBUI_INPUTS.items() if inputs.get(old) is not None}
             ui = OpenWebUi(name, {
-                "cluster": a["cluster"], "key_vault": a["key_vault"], "endpoint": ollama.endpoint,
+                "cluster": a["cluster"], "key_vault": a["key_vault"],
+                "endpoint": gate.ui_endpoint if through_gate and gate.ui_endpoint else ollama.endpoint,
                 "database_url_secret": a["database_url_secret"],
                 **given("name_prefix", "route_target", "admin_database_url_secret"), **renamed,
                 "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),

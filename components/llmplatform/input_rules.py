@@ -519,6 +519,8 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     if r.get("allowed_paths") == []:
         r.add("allowed_paths", [], "at least one path (omit the input to keep the default)")
     r.texts("allowed_paths", ROUTE_PATH)
+    if r.flag("ui_listener") and known(r.args.get("endpoint"), "api") not in (None, "ollama"):
+        r.add("ui_listener", True, "false with an `openai` endpoint (the listener forwards Open-WebUI's Ollama routes)")
     r.whole("rate_limit_per_second", 1, 100000)
     r.whole("rate_limit_burst", 0, 100000)
     r.whole("request_timeout_seconds", 1, 86400)
@@ -596,6 +598,10 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     and models, extra settings)."""
     r = Rules(args, "OpenWebUi")
     endpoint_rule(r)
+    header = known(r.args.get("endpoint"), "host_header")
+    if header:  # the KEDA interceptor's Host: Open-WebUI cannot send it, and the interceptor admits gates alone
+        r.add("endpoint.host_header", header, "an endpoint the UI calls by its URL alone: behind the KEDA interceptor "
+              "(an OllamaServer given `keda`), the `ui_endpoint` of the ApiGate in front of it (`ui_listener`)")
     app_url = r.text("database_url_secret", names.key_vault_secret)
     admin_url = r.text("admin_database_url_secret", names.key_vault_secret)
     if admin_url is not None and admin_url == app_url:

@@ -208,7 +208,7 @@ class LlmdStack(pulumi.ComponentResource):
             # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client
             k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"app.kubernetes.io/name": "open-webui"}))]
-        self.router_service, self.api_key_secret = api_router(self, RouterSpec(
+        self.router_service, self.api_key_secret, _ = api_router(self, RouterSpec(
             name=name, namespace=self._ns, cluster=cluster, upstream_host=f"{POOL_GATEWAY}-istio",
             upstream_port=80, upstream_host_header=None, gateway_peers=peers,
             api_key_auth=opt(args, "api_key_auth"), rate_limit_per_second=opt(args, "rate_limit_per_second"),

@@ -25,6 +25,11 @@ opt = defaults_for("OllamaServer")  # optional inputs: the caller's value, else 
 
 # who may call Ollama in its namespace besides the namespace's Jobs and KEDA's interceptor: a gate and a UI
 CLIENT_APPS = ["router", "open-webui"]
+# who may call the KEDA interceptor for this namespace: the gate alone, whose nginx sends this namespace's Host. The
+# interceptor routes by Host header and authenticates no one, so a UI (which runs its admins' Python tools and
+# functions) admitted there could name another namespace's host; it reaches the interceptor through the gate's UI
+# listener (ApiGate `ui_listener`)
+INTERCEPTOR_CLIENT_APPS = ["router"]
 
 
 class ResourcesSpec(TypedDict):
@@ -199,11 +204,11 @@ class OllamaServer(pulumi.ComponentResource):
                 match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
                     key="batch.kubernetes.io/job-name", operator="Exists")]))]
         keda = a.get("keda")
-        if keda:  # requests arrive through the KEDA HTTP interceptor, which admits this namespace's clients only
+        if keda:  # requests arrive through the KEDA HTTP interceptor, which admits this namespace's gate only
             peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"kubernetes.io/metadata.name": field(keda, "namespace")}),
                 pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=interceptor_pod_labels(keda))))
-            interceptor_clients(f"{name}-interceptor-clients", keda, ns, CLIENT_APPS, child)
+            interceptor_clients(f"{name}-interceptor-clients", keda, ns, INTERCEPTOR_CLIENT_APPS, child)
         allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, child)
         self.ollama_service = pulumi.Output.concat("http://", service.metadata.name, ".",
                                                    pulumi.Output.from_input(ns), ".svc:", str(OLLAMA_PORT))

@@ -16,11 +16,12 @@ from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .hardening import NON_ROOT_UID, container_security, pod_security, root_image, scanner_annotations, \
     scratch_volume, writable_root
-from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, MIGRATE_COMMAND,
-                              MIGRATIONS_SWITCH, MODEL_KEY_FILE, MODEL_KEY_VAR, OPENAI_ROUTES_PREFIX, SECRETS_MOUNT,
-                              SESSION_KEY_FILE, WEBUI_PORT, WEBUI_SECRET_FILES, exec_with_secret_files,
-                              key_vault_objects, resources, secret_env_file, webui_env, webui_state_env,
-                              webui_users_env)
+from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_URL_FILE, MIGRATIONS_SWITCH,
+                              MODEL_KEY_FILE, MODEL_KEY_VAR, OLLAMA_PORT, OPENAI_ROUTES_PREFIX, ROUTER_UI_PORT,
+                              SCALED_SERVICE, SECRETS_MOUNT, SESSION_KEY_FILE, WEBUI_PORT, WEBUI_SECRET_FILES,
+                              exec_with_secret_files, key_vault_objects, migrate_command, resources, scaled_host,
+                              secret_env_file, webui_env, webui_state_env, webui_users_env)
+from .keda_http import INTERCEPTOR_PORT
 from .key_vault import grant_secrets_user, vault_secret
 from .kube import (pulled, allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
                    deployment, disruption_budget, env_vars, http_probe, labels, placement_args,
@@ -114,6 +115,21 @@ class OpenWebUiArgs(TypedDict):
 def model_url(api: str, base_url: str) -> str:
     """The URL Open-WebUI is given: an Ollama server's root, an OpenAI-compatible server's /v1 base."""
     return base_url if api == "ollama" else base_url.rstrip("/") + OPENAI_ROUTES_PREFIX
+
+
+def platform_ollama_urls(namespace: str) -> tuple[str, ...]:
+    """Every Ollama address the platform hands an Open-WebUI in `namespace` (an InferenceStack's): Ollama's Service,
+    the KEDA interceptor's alias (bare before it was namespaced, then namespaced), the gate's UI listener. The
+    migration Job repoints a saved connection from any of them to the one handed out now (REPOINT_CODE)."""
+    return (f"http://ollama:{OLLAMA_PORT}", f"http://{SCALED_SERVICE}:{INTERCEPTOR_PORT}",
+            f"http://{scaled_host(namespace)}:{INTERCEPTOR_PORT}", f"http://router:{ROUTER_UI_PORT}")
+
+
+def migration_command(api: str, base_url: str, namespace: str) -> str:
+    """The migration Job's command for a UI on `api` at `base_url`: an Ollama UI's saved connection follows the
+    address handed out (persistent config keeps it in the database); an OpenAI one runs with persistent config off."""
+    url = model_url(api, base_url)
+    return migrate_command(url, platform_ollama_urls(namespace)) if api == "ollama" else migrate_command()
 
 
 def start_command(command: str, key_secret: Optional[str], more: Optional[dict[str, str]] = None) -> str:
@@ -408,7 +424,7 @@ class OpenWebUi(pulumi.ComponentResource):
                 security_context=container_security()),
             "open-webui-db-bootstrap-secrets", 1200, [secrets, roots, *grants], [])
 
-    def _job(self, resource_name: str, job_name: str, select: dict[str, str], identity: WorkloadIdentity,
+    def _job(self, resource_name: str, job_name: pulumi.Input[str], select: dict[str, str], identity: WorkloadIdentity,
              run_as_user: Optional[int], container: k8s.core.v1.ContainerArgs, secrets_class: str,
              deadline_seconds: int, after: list[pulumi.Resource],
              exceptions: list[tuple[str, str]]) -> k8s.batch.v1.Job:
@@ -442,13 +458,19 @@ class OpenWebUi(pulumi.ComponentResource):
     def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource]) -> k8s.batch.v1.Job:
         """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
         race on one database. One Job per image version migrates (after the role's bootstrap, when there is one);
-        the Deployment waits for it and its replicas run with migrations off."""
+        the Deployment waits for it and its replicas run with migrations off. An Ollama UI's saved connection is
+        repointed there too (migration_command)."""
+        endpoint = self._args["endpoint"]
+        # after the endpoint's Service (a gate's UI listener) is there: the running UI reads the repointed address
+        migrate = pulumi.Output.all(field(endpoint, "api"), field(endpoint, "base_url"), self._ns,
+                                    field(endpoint, "service")).apply(lambda v: migration_command(v[0], v[1], v[2]))
         return self._job(
-            f"{name}-webui-migrate", f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, MIGRATE_COMMAND)}",
+            f"{name}-webui-migrate",
+            migrate.apply(lambda command: f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, command)}"),
             labels("ui-migration", "open-webui-migrate"), identity, None,
             k8s.core.v1.ContainerArgs(
                 name="migrate", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE), working_dir="/app/backend",
-                command=["/bin/sh", "-c", start_command(MIGRATE_COMMAND, None)],
+                command=["/bin/sh", "-c", migrate.apply(lambda command: start_command(command, None))],
                 env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
                 resources=k8s.core.v1.ResourceRequirementsArgs(
                     requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),

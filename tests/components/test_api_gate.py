@@ -6,7 +6,8 @@ import math
 import re
 
 import pytest
-from llmplatform.inference_specs import router_nginx_conf
+from llmplatform.inference_specs import (OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_PORT, ROUTER_UI_PORT,
+                                         router_nginx_conf)
 import llmplatform as P
 from llmplatform.handles import ModelEndpoint
 
@@ -43,6 +44,16 @@ def nginx_locations(conf):
             i += 1
         found.append((m.group(1) or "", m.group(2).strip('"'), conf[m.end():i - 1]))
     return found
+
+
+def server_block(conf, port):
+    """The `server { listen <port>; ... }` block of an nginx.conf (the gate's API listener, its UI listener)."""
+    start = conf.index(f"listen {port};")
+    depth, i = 1, start
+    while depth:
+        depth += {"{": 1, "}": -1}.get(conf[i], 0)
+        i += 1
+    return conf[conf.rindex("server {", 0, start):i]
 
 
 def nginx_location_for(conf, uri):
@@ -102,6 +113,7 @@ def test_api_gate_forwards_only_ollamas_inference_and_listing_routes(dev, prod):
     assert MANAGEMENT <= {path for _, path, _ in routes} and not MANAGEMENT & wanted
     for plan in (dev, prod):
         conf = plan.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+        conf = server_block(conf, ROUTER_PORT)  # the API listener (the UI's, when there is one: below)
         through = {path for _, path, _ in routes if forwarded(conf, path)}
         assert through == wanted, (sorted(through - wanted), sorted(wanted - through))
         refused = nginx_location_for(conf, "/api/pull")[2]
@@ -215,3 +227,87 @@ def test_allowed_paths_that_nginx_could_not_take_are_refused_by_name(paths, wron
     with pytest.raises(P.ComponentInputError, match=re.escape(f"ApiGate gate: input {wrong}")):
         offline.run_function(lambda: P.ApiGate("gate", {"cluster": cluster_handle(), "endpoint": VLLM,
                                                         "key_vault": VAULT, "allowed_paths": paths}, provider_opts()))
+
+
+# ---- the gate's UI listener: Open-WebUI's way to a model server behind the KEDA interceptor ---------------------
+# the Ollama paths Open-WebUI 0.11.0 calls on a connection (backend/open_webui/routers/ollama.py, send_request and
+# send_get_request targets, with retrieval/utils.py's /api/embed), read at tag v0.11.0 (f9590b80)
+WEBUI_CALLS = {"/api/tags", "/api/ps", "/api/version", "/api/show", "/api/generate", "/api/chat", "/api/embed",
+               "/api/embeddings", "/v1/completions", "/v1/chat/completions", "/v1/embeddings", "/v1/messages",
+               "/v1/responses"}
+WEBUI_MANAGEMENT = {"/api/pull", "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/blobs/:digest"}
+
+
+def test_the_ui_listener_forwards_what_open_webui_calls_and_no_model_management(dev):
+    """The UI listener (no key: the UI's pods alone reach it) forwards exactly the Ollama calls Open-WebUI makes for
+    chats, embeddings and its model list; its admin-only model management (pull, push, create, copy, delete, blobs)
+    is refused as on the API listener: the servers read the shared store read-only. Every forwarded path is one the
+    API listener forwards too. Same upstream, Host and timeouts as the API listener, whose key and 429 it skips."""
+    assert set(OPEN_WEBUI_OLLAMA_ROUTES) == WEBUI_CALLS and WEBUI_CALLS <= set(OLLAMA_API_ROUTES)
+    conf = dev.one("kubernetes:core/v1:ConfigMap", "inference-router-config").inputs["data"]["nginx.conf"]
+    api, ui = server_block(conf, ROUTER_PORT), server_block(conf, ROUTER_UI_PORT)
+    routes = {path for _, path, _ in upstream_routes()}
+    assert {path for path in routes if forwarded(ui, path)} == WEBUI_CALLS
+    assert not any(forwarded(ui, path) for path in WEBUI_MANAGEMENT | {"/", "/healthz/model", "/api/status"})
+    assert "api_key_valid" not in ui and "limit_req" not in ui
+    for line in ("proxy_set_header Host ollama-scaled.llm;", "proxy_pass http://model_server;",
+                 "proxy_set_header Authorization \"\";",
+                 *re.findall(r"proxy_(?:read|send)_timeout \d+s;", nginx_location_for(api, "/api/chat")[2])):
+        assert line in ui, line
+    # the Service and the pods open the port, a policy admits the namespace's Open-WebUI pods and no one else
+    service = dev.one("kubernetes:core/v1:Service", "inference-router-svc").inputs["spec"]["ports"]
+    assert {"name": "ui", "port": ROUTER_UI_PORT, "targetPort": ROUTER_UI_PORT, "protocol": "TCP"} in service
+    policy = dev.one("kubernetes:networking.k8s.io/v1:NetworkPolicy", "inference-router-ui-netpol").inputs["spec"]
+    assert policy["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "router"}
+    assert policy["ingress"] == [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "open-webui"}}}],
+                                  "ports": [{"port": ROUTER_UI_PORT, "protocol": "TCP"}]}]
+    ui_env = _env(deployment(dev, "open-webui")["spec"]["template"]["spec"]["containers"][0])
+    assert ui_env["OLLAMA_BASE_URL"] == f"http://router:{ROUTER_UI_PORT}"
+    # the UI's migration Job (which points a saved connection at the listener) waits for the gate's pods and policy
+    [job] = [j for j in dev.of_type("kubernetes:batch/v1:Job") if j.name == "inference-webui-migrate"]
+    for waited in ("inference-router", "inference-router-ui-netpol"):
+        assert dev.waits_for(job, lambda dep: dep.name == waited), waited
+
+
+def test_without_keda_the_ui_calls_ollama_and_the_gate_has_no_ui_listener():
+    """Without the interceptor the UI calls Ollama's Service in its namespace (whose ingress admits that namespace's
+    UI only): no second listener on the gate, and its config is the one it always was."""
+    def program():
+        opts = provider_opts()
+        server = P.OllamaServer("llm", {"cluster": cluster_handle(), "model_volume": VOLUME}, opts)
+        gate = P.ApiGate("llm", {"cluster": cluster_handle(), "endpoint": server.endpoint, "key_vault": VAULT}, opts)
+        assert gate.ui_endpoint is None
+        P.OpenWebUi("llm", {"cluster": cluster_handle(), "key_vault": VAULT, "database_url_secret": "db-url",
+                            "endpoint": server.endpoint}, opts)
+    p = offline.run_function(program)
+    conf = router_conf(p, "llm")
+    assert f"listen {ROUTER_UI_PORT};" not in conf and len(re.findall(r"^\s*server \{", conf, re.M)) == 1
+    ui = _env(_objects(p, "Deployment", "llm")["open-webui"]["spec"]["template"]["spec"]["containers"][0])
+    assert ui["OLLAMA_BASE_URL"] == "http://ollama:11434"
+    assert not [r for r in p.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                if r.inputs["metadata"]["name"] == "router-ui-ingress"]
+
+
+def test_a_ui_listener_in_front_of_an_openai_endpoint_is_refused():
+    with pytest.raises(Exception, match="ui_listener"):
+        offline.run_function(lambda: P.ApiGate("gate", {"cluster": cluster_handle(), "endpoint": VLLM,
+                                                        "key_vault": VAULT, "ui_listener": True}, provider_opts()))
+
+
+def test_open_webui_given_the_interceptors_endpoint_is_sent_to_the_gates_ui_listener():
+    """Open-WebUI cannot send the interceptor's Host header, and the interceptor admits gates alone: an OllamaServer's
+    endpoint behind KEDA is refused by name, the gate's `ui_endpoint` taken."""
+    from tests.components.test_components_alone import KEDA
+
+    def program(through_gate):
+        opts = provider_opts()
+        server = P.OllamaServer("llm", {"cluster": cluster_handle(), "model_volume": VOLUME, "keda": KEDA}, opts)
+        gate = P.ApiGate("llm", {"cluster": cluster_handle(), "endpoint": server.endpoint, "key_vault": VAULT,
+                                 "ui_listener": True}, opts)
+        P.OpenWebUi("llm", {"cluster": cluster_handle(), "key_vault": VAULT, "database_url_secret": "db-url",
+                            "endpoint": gate.ui_endpoint if through_gate else server.endpoint}, opts)
+    with pytest.raises(Exception, match="endpoint.host_header.*ui_endpoint"):
+        offline.run_function(lambda: program(False))
+    p = offline.run_function(lambda: program(True))
+    ui = _env(_objects(p, "Deployment", "llm")["open-webui"]["spec"]["template"]["spec"]["containers"][0])
+    assert ui["OLLAMA_BASE_URL"] == f"http://router:{ROUTER_UI_PORT}" and "OPENAI_API_BASE_URL" not in ui

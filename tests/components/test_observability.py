@@ -167,10 +167,11 @@ def test_interceptor_ports_are_the_charts():
 
 
 @pytest.mark.parametrize("name", ["dev", "dev-gpu", "prod"])
-def test_only_the_gate_and_the_ui_reach_the_interceptor_proxy(name):
-    """No pod but the Ollama namespace's gate and UI gets past the interceptor to Ollama (the gate's key and 429 would
-    be skipped); the scaler still reads the interceptor's admin port; Ollama accepts the interceptor, not KEDA's other
-    pods."""
+def test_only_the_gate_reaches_the_interceptor_proxy(name):
+    """No pod but the Ollama namespace's gate gets past the interceptor to Ollama (the gate's key and 429 would be
+    skipped; the interceptor routes by Host header, so a UI admitted there could name another namespace's model
+    server): the UI reaches it through the gate's UI listener; the scaler still reads the interceptor's admin port;
+    Ollama accepts the interceptor, not KEDA's other pods."""
     from llmplatform.observability import INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_PORT
     from tests.network_policy import Pod, allowed, keda_http_pod_labels
     cluster = _cluster(name)
@@ -181,9 +182,8 @@ def test_only_the_gate_and_the_ui_reach_the_interceptor_proxy(name):
     def admits(source, port):
         return allowed(cluster.policies, "Ingress", interceptor, source, port, cluster.namespaces)
     assert admits(pods["router"], INTERCEPTOR_PORT)
-    if "open-webui" in pods:
-        assert admits(pods["open-webui"], INTERCEPTOR_PORT)
-    strangers = [pods["ollama"], *(p for w, p in pods.items() if w.startswith(("model-preload", "open-webui-migrate"))),
+    assert "open-webui" in pods
+    strangers = [pods["open-webui"], pods["ollama"], *(p for w, p in pods.items() if w.startswith(("model-preload", "open-webui-migrate"))),
                  Pod("default", {"app.kubernetes.io/name": "router"}), Pod("monitoring", {}), scaler,
                  Pod("keda", {"app.kubernetes.io/name": "keda-operator"})]
     assert not [s for s in strangers if admits(s, INTERCEPTOR_PORT)]

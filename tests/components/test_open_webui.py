@@ -377,3 +377,71 @@ def test_an_endpoint_whose_key_name_is_an_output_is_granted_it_at_once_or_refuse
     plan = offline.run_function(program)
     grant = plan.one("azure-native:authorization:RoleAssignment", "ui-open-webui-kv-model-key")
     assert grant.inputs["scope"] == "/vaults/kv1/secrets/model-key"
+
+
+class _SavedConfig:
+    """Open-WebUI 0.11.0's Config model as the migration Job uses it (backend/open_webui/models/config.py: async
+    staticmethods `get(key, default=None)`, the saved value or the default, and `upsert(updates)`), over a dict."""
+
+    saved: dict = {}
+    upserts: list = []
+
+    @staticmethod
+    async def get(key, default=None):
+        return _SavedConfig.saved.get(key, default)
+
+    @staticmethod
+    async def upsert(updates):
+        _SavedConfig.upserts.append(updates)
+        _SavedConfig.saved.update(updates)
+
+
+def _run_migration(plan, saved, monkeypatch):
+    """Run the planned migration Job's Python (the line its start script execs) against a stand-in for Alembic and
+    Open-WebUI's Config model holding `saved`; returns the saved config and the upserts."""
+    import sys
+    import types
+    [job] = [j for j in plan.of_type("kubernetes:batch/v1:Job")
+             if j.inputs["metadata"]["name"].startswith("open-webui-migrate-")]
+    script = job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    python, flag, code, *args = shlex.split(script[script.index("\nexec ") + len("\nexec "):])
+    assert (python, flag) == ("python", "-c")
+    upgraded = []
+    alembic, alembic_config = types.ModuleType("alembic"), types.ModuleType("alembic.config")
+    alembic.command = types.SimpleNamespace(upgrade=lambda config, rev: upgraded.append(rev))
+    alembic_config.Config = lambda path: types.SimpleNamespace(set_main_option=lambda *a: None)
+    env, models = types.ModuleType("open_webui.env"), types.ModuleType("open_webui.models.config")
+    env.OPEN_WEBUI_DIR = __import__("pathlib").Path("/app/backend/open_webui")
+    models.Config = _SavedConfig
+    for name, module in {"alembic": alembic, "alembic.config": alembic_config, "open_webui": types.ModuleType("o"),
+                         "open_webui.env": env, "open_webui.models": types.ModuleType("m"),
+                         "open_webui.models.config": models}.items():
+        monkeypatch.setitem(sys.modules, name, module)
+    monkeypatch.setattr(sys, "argv", ["-c", *args])
+    _SavedConfig.saved, _SavedConfig.upserts = dict(saved), []
+    exec(compile(code, "<migrate>", "exec"), {"__name__": "__main__"})
+    assert upgraded == ["head"]
+    return _SavedConfig.saved, _SavedConfig.upserts
+
+
+def test_the_migration_job_repoints_the_ollama_address_an_earlier_start_saved(dev, monkeypatch):
+    """Open-WebUI saves its Ollama connections in its database at the first start and reads them from there
+    afterwards (persistent config, on for an Ollama UI), so a UI that first started on the interceptor's alias (or on
+    Ollama's Service) would keep calling it, where it is no longer admitted. The migration Job repoints each address
+    the platform handed out before to the gate's UI listener, and leaves an address an admin added alone."""
+    ui = "http://router:8081"
+    for before in ("http://ollama-scaled.llm:8080", "http://ollama-scaled:8080", "http://ollama:11434/"):
+        saved, _ = _run_migration(dev, {"ollama.base_urls": [before, "http://gpu-box:11434"]}, monkeypatch)
+        assert saved["ollama.base_urls"] == [ui, "http://gpu-box:11434"], before
+    for untouched in ({}, {"ollama.base_urls": [ui]}, {"ollama.base_urls": ["http://gpu-box:11434"]}):
+        saved, upserts = _run_migration(dev, untouched, monkeypatch)
+        assert saved == untouched and upserts == []
+
+
+def test_the_llmd_ui_migrates_without_touching_its_connections():
+    """The OpenAI-endpoint UI runs with persistent config off: its Job is the schema upgrade alone, as before."""
+    from llmplatform.inference_specs import MIGRATE_COMMAND
+    [job] = [j for j in variant("llmd").of_type("kubernetes:batch/v1:Job")
+             if j.inputs["metadata"]["name"].startswith("open-webui-migrate-")]
+    assert job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][-1].endswith(
+        f"exec {MIGRATE_COMMAND}\n")

@@ -101,3 +101,47 @@ def test_two_teams_interceptor_hosts_are_disjoint_and_each_gate_asks_for_its_own
 def test_every_kubernetes_object_passes_the_api_servers_strict_schemas(plan):
     from llmplatform import kubernetes_schemas
     assert kubernetes_schemas.problems(plan) == []
+
+
+def _pod(plan, namespace: str, name: str):
+    from tests.network_policy import Pod
+    [template] = [r.inputs["spec"]["template"] for r in plan.of_type("kubernetes:apps/v1:Deployment")
+                  if r.inputs["metadata"]["namespace"] == namespace and r.inputs["metadata"]["name"] == name]
+    return Pod(namespace, template["metadata"]["labels"]), template["spec"]
+
+
+def test_a_teams_ui_reaches_no_model_server_but_its_own_through_its_own_gate(plan):
+    """The shared KEDA interceptor routes by Host header and authenticates no one (docs/decisions.md, "Open-WebUI
+    reaches the interceptor through its gate"): a team's Open-WebUI, whose admins run Python tools and functions
+    server-side, once reached it and could send `Host: ollama-scaled.<other team>`, past the other team's key and
+    429. Only each team's gate (nginx, a fixed Host) reaches the interceptor now; the UI calls its gate's keyless UI
+    listener, which admits that namespace's UI pods alone and sends that namespace's Host."""
+    from llmplatform.inference_specs import ROUTER_UI_PORT, scaled_host
+    from llmplatform.keda_http import INTERCEPTOR_PORT
+    from tests.network_policy import Pod, connects, keda_http_pod_labels
+    objects = [r.inputs for r in plan.kubernetes_objects()]
+    policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    namespaces = {o["metadata"]["name"]: o["metadata"].get("labels") or {} for o in objects if o["kind"] == "Namespace"}
+    interceptor = Pod("keda", keda_http_pod_labels("interceptor"))
+    for team, other in (TEAMS, TEAMS[::-1]):
+        (ui, ui_spec), (router, _) = _pod(plan, team, "open-webui"), _pod(plan, team, "router")
+        (other_ui, _), (other_router, _) = _pod(plan, other, "open-webui"), _pod(plan, other, "router")
+        # the hole: the UI's pods no longer reach the interceptor (so no Host of theirs reaches another team)
+        assert not connects(policies, ui, interceptor, INTERCEPTOR_PORT, namespaces)
+        assert connects(policies, router, interceptor, INTERCEPTOR_PORT, namespaces)
+        # the gate's UI listener: this team's UI pods only, not the other team's UI or gate, nor its own Ollama
+        assert connects(policies, ui, router, ROUTER_UI_PORT, namespaces)
+        assert not [p for p in (other_ui, other_router, _pod(plan, team, "ollama")[0], Pod(team, {}))
+                    if connects(policies, p, router, ROUTER_UI_PORT, namespaces)]
+        # nor does the UI reach the other team's keyless listener or model server (the other gate's API listener
+        # asks for that team's key)
+        assert not connects(policies, ui, other_router, ROUTER_UI_PORT, namespaces)
+        assert not connects(policies, ui, _pod(plan, other, "ollama")[0], 11434, namespaces)
+        env = {e["name"]: e.get("value") for e in ui_spec["containers"][0]["env"]}
+        assert env["OLLAMA_BASE_URL"] == f"http://router:{ROUTER_UI_PORT}"
+        conf = next(r.inputs["data"]["nginx.conf"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")
+                    if r.inputs["metadata"]["namespace"] == team
+                    and r.inputs["metadata"]["name"].startswith("router-nginx"))
+        ui_server = conf[conf.index(f"listen {ROUTER_UI_PORT};"):]
+        assert f"proxy_set_header Host {scaled_host(team)};" in ui_server
+        assert "api_key_valid" not in ui_server and "limit_req" not in ui_server
