@@ -1,0 +1,110 @@
+"""docs/operations.md's day-2 procedures as an operator follows them, against the plans: what a targeted destroy
+takes (the engine's closure of dependents), the figures the text gives, the config its examples set, and what the
+offline diff says of an edit the text describes."""
+from __future__ import annotations
+
+import re
+
+from config.loader import parse_config
+from offline import plan, plan_diff
+from offline.runner import Plan, Registration
+
+from tests.conftest import PROJECT_DIR, plan_for
+from tests.config.test_loader import stack_raw
+
+OPERATIONS = (PROJECT_DIR / "docs" / "operations.md").read_text()
+NUMBERS = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight"}
+
+
+def section(title: str) -> str:
+    """The text of one `#`-heading of operations.md up to the next heading of any level (code blocks' comment lines
+    start with `# ` inside a fence, so headings are told by the fence state)."""
+    out, inside, fence = [], False, False
+    for line in OPERATIONS.splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        heading = not fence and re.match(r"#+ ", line)
+        if heading:
+            if inside:
+                break
+            inside = line.lstrip("#").strip() == title
+            continue
+        if inside:
+            out.append(line)
+    assert out, f"no section {title!r} in docs/operations.md"
+    return "\n".join(out)
+
+
+def target_dependents(p: Plan, targets: set[str]) -> list[Registration]:
+    """What `pulumi destroy --target ... --target-dependents` deletes: the targets and, transitively, every resource
+    depending on one (its dependencies), a child of one, or one using it as its provider (pulumi/pulumi
+    pkg/resource/deploy/step_generator.go getTargetDependents: `dg.DependingOn(next, targets, true)`, children
+    included). Without `--target-dependents` the engine refuses to delete a dependent that is not a target
+    (GetResourceWillBeDestroyedButWasNotSpecifiedInTargetList in determineAllowedResourcesToDeleteFromTargets)."""
+    gone, grew = set(targets), True
+    while grew:
+        grew = False
+        for r in p.resources:
+            if r.urn in gone:
+                continue
+            provider = plan_diff.provider_urn(r.options.get("provider"))
+            if gone & set(r.dependencies) or r.parent in gone or provider in gone:
+                gone.add(r.urn)
+                grew = True
+    return [r for r in p.resources if r.urn in gone]
+
+
+def test_the_ui_wipe_destroys_the_database_with_what_depends_on_it_and_nothing_stateful(prod):
+    """The wipe's `pulumi destroy --target "$DB"` alone is refused: the bootstrap Job's role assignment and
+    SecretProviderClass, both Jobs and the UI's Deployment depend on the database. With `--target-dependents` they
+    go and `pulumi up` creates them again, which re-runs the Job that gives the new database to the UI's role."""
+    text = section("Wiping Open-WebUI's data only")
+    db = next(r for r in prod.resources if r.type == "azure-native:dbforpostgresql:Database")
+    others = [r for r in target_dependents(prod, {db.urn}) if r.urn != db.urn]
+    assert others, "nothing depends on the database: the text need not name --target-dependents"
+    destroys = [line for line in text.splitlines() if line.startswith("pulumi destroy")]
+    assert destroys and all("--target-dependents" in line for line in destroys), destroys
+    assert f"{NUMBERS[len(others)]} resources depend on the `Database` resource" in " ".join(text.split())
+    assert not [r.name for r in others if r.options.get("protect")]
+    kinds = {r.type.rsplit(":", 1)[-1] for r in others}
+    assert kinds == {"RoleAssignment", "SecretProviderClass", "Job", "Deployment"}, kinds  # no claim, no share
+    jobs = {r.name for r in others if r.type.endswith("batch/v1:Job")}
+    assert jobs == {"inference-webui-db-bootstrap", "inference-webui-migrate"}
+    assert "--target-replace" not in text.split("```")[1]  # the Jobs run again as they are created again
+
+
+def test_removing_the_in_cluster_layer_takes_the_objects_the_text_counts(dev, prod):
+    text = " ".join(section("Removing the in-cluster layer, keeping Azure").split())
+    stated = re.search(r"the (\d+) \(dev\) / (\d+) \(prod\) Kubernetes objects and Helm releases and the Gateway API "
+                       r"CRD bundle, and three Azure resources", text)
+    assert stated, "the sentence naming what goes changed: update this test"
+    for p, count in ((dev, int(stated.group(1))), (prod, int(stated.group(2)))):
+        provider = next(r for r in p.resources if r.type == "pulumi:providers:kubernetes" and r.name == "platform-k8s")
+        gone = [r for r in target_dependents(p, {provider.urn}) if r.urn != provider.urn]
+        bundles = [r for r in gone if r.type == "kubernetes:yaml/v2:ConfigFile"]
+        objects = [r for r in gone if r.type.startswith("kubernetes:") and r not in bundles]
+        azure = sorted(r.type for r in gone if not r.type.startswith("kubernetes:"))
+        assert (len(objects), len(bundles)) == (count, 1), (p.stack, len(objects), len(bundles))
+        assert azure == ["azure-native:managedidentity:FederatedIdentityCredential"] * 3, (p.stack, azure)
+        assert not [r.name for r in gone if r.options.get("protect")]
+
+
+def test_the_kubernetes_version_the_upgrade_example_pins_is_one_config_accepts():
+    """The example's first pin: prod with the channel off and that version (config refuses a minor off AKS's support
+    calendar, so an example past it fails the operator's first `make plan`)."""
+    pinned = re.findall(r"pulumi config set --path cluster\.kubernetesVersion (\S+)",
+                        section("Upgrading Kubernetes"))
+    assert pinned
+    for version in pinned:
+        parse_config(stack_raw("prod", {"cluster": {"upgradeChannel": "none", "kubernetesVersion": version}}),
+                     "p", "prod")
+
+
+def test_a_key_vault_retention_change_is_blocked_as_the_text_says(prod):
+    base = plan_diff.resources_by_urn(plan.resources_document(prod))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod", {"keyVault": {
+        "softDeleteRetentionDays": 30}})))
+    blocked = [u for u, _ in plan_diff.blocking(plan_diff.diff_documents(base, new), set(), False)]
+    assert [base[u]["type"] for u in blocked] == ["azure-native:keyvault:Vault"]
+    text = " ".join(section("Key Vault").split())
+    assert "`keyVault.softDeleteRetentionDays` under **Blocked**" in text
