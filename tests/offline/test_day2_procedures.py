@@ -108,3 +108,21 @@ def test_a_key_vault_retention_change_is_blocked_as_the_text_says(prod):
     assert [base[u]["type"] for u in blocked] == ["azure-native:keyvault:Vault"]
     text = " ".join(section("Key Vault").split())
     assert "`keyVault.softDeleteRetentionDays` under **Blocked**" in text
+
+
+def test_renaming_the_inline_system_pool_asks_for_the_pool_to_exist_first(prod):
+    """AKS adds no pool through the cluster's PUT, so `cluster.systemPool.name` changes only to a pool created
+    beforehand; the diff showed the rename as a plain update, and its advice for the inline pool's fixed settings
+    read as a rename in config alone."""
+    base = plan_diff.resources_by_urn(plan.resources_document(prod))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod", {"cluster": {"systemPool": {
+        "name": "system2", "vmSize": "Standard_D8ds_v5"}}})))
+    result = plan_diff.diff_documents(base, new)
+    cluster = next(u for u, r in base.items() if r["type"] == "azure-native:containerservice:ManagedCluster")
+    checks = " ".join(result["checks"].get(cluster, []))
+    assert "`agentPoolProfiles[0].name`" in checks and "az aks nodepool add --mode System" in checks
+    refusals = " ".join(result["refused"].get(cluster, []))
+    assert "`agentPoolProfiles[0].vmSize`" in refusals
+    assert all("then set cluster.systemPool.name to it" in reason
+               for reason in plan_diff.rules()["azureNative"]["refusedInPlace"][
+                   "azure-native:containerservice:ManagedCluster"].values() if "move" in reason)
