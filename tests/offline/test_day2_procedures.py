@@ -126,3 +126,14 @@ def test_renaming_the_inline_system_pool_asks_for_the_pool_to_exist_first(prod):
     assert all("then set cluster.systemPool.name to it" in reason
                for reason in plan_diff.rules()["azureNative"]["refusedInPlace"][
                    "azure-native:containerservice:ManagedCluster"].values() if "move" in reason)
+
+
+def test_adding_a_region_names_every_workflow_that_lists_the_stacks():
+    """A new regional stack file must join the workflows' stack matrices (tests/program/test_workflows.py refuses a
+    stack file they miss); the procedure named only the stack files to commit."""
+    text = " ".join(section("Adding or removing a region").split("Removing one goes the other way")[0].split())
+    listing = [p.name for p in sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
+               if "prod-westeurope" in p.read_text()]
+    assert listing
+    for name in listing:
+        assert name in text, name
