@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
+from config.advisories import advisories
 from config.loader import parse_config
+from config.reader import ConfigError
 from offline import plan, plan_diff
 from offline.runner import Plan, Registration
 
@@ -137,3 +141,14 @@ def test_adding_a_region_names_every_workflow_that_lists_the_stacks():
     assert listing
     for name in listing:
         assert name in text, name
+
+
+def test_gpu_replicas_past_the_pools_are_refused_for_llmd_and_a_warning_for_ollama():
+    """"Scaling node pools" said config refuses more replicas than `gpu.maxCount` nodes hold, for both servers; only
+    llm-d's maximum is refused, Ollama's is a warning."""
+    cfg = parse_config(stack_raw("prod", {"autoscaling": {"maxReplicas": 7}}), "p", "prod")  # 4 + 2 nodes of 1 GPU
+    assert any("stay Pending" in note for note in advisories(cfg))
+    with pytest.raises(ConfigError, match="llmd.maxReplicas"):
+        parse_config(stack_raw("llmd", {"llmd": {"maxReplicas": 3}}), "p", "llmd")
+    text = " ".join(section("Scaling node pools").split())
+    assert "Config refuses an llm-d maximum" in text and "plans with a warning" in text
