@@ -152,3 +152,15 @@ def test_gpu_replicas_past_the_pools_are_refused_for_llmd_and_a_warning_for_olla
         parse_config(stack_raw("llmd", {"llmd": {"maxReplicas": 3}}), "p", "llmd")
     text = " ".join(section("Scaling node pools").split())
     assert "Config refuses an llm-d maximum" in text and "plans with a warning" in text
+
+
+def test_a_smaller_uploads_share_is_refused_naming_its_own_stack_key(dev):
+    """`webui.uploadsSizeGib` down: the API server refuses a smaller claim; the refusal named `modelStore.sizeGib`,
+    the key of the other claim the rule covers (whose request is ignored, so the rule never fires for it)."""
+    base = plan_diff.resources_by_urn(plan.resources_document(dev))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for("dev", {"webui": {"uploadsSizeGib": 5}})))
+    result = plan_diff.diff_documents(base, new)
+    uploads = next(u for u, r in base.items() if r["name"] == "inference-webui-uploads")
+    assert [u for u, _ in plan_diff.blocking(result, set(), False)] == [uploads]
+    line = " ".join(result["refused"][uploads])
+    assert '"10Gi" -> "5Gi" (stack key `webui.uploadsSizeGib`)' in line, line
