@@ -164,3 +164,32 @@ def test_a_smaller_uploads_share_is_refused_naming_its_own_stack_key(dev):
     assert [u for u, _ in plan_diff.blocking(result, set(), False)] == [uploads]
     line = " ".join(result["refused"][uploads])
     assert '"10Gi" -> "5Gi" (stack key `webui.uploadsSizeGib`)' in line, line
+
+
+def _claims_mounted(inputs: dict) -> set[str]:
+    spec = (inputs.get("spec") or {}).get("template", {}).get("spec") or {}
+    return {v["persistentVolumeClaim"]["claimName"] for v in spec.get("volumes", []) if "persistentVolumeClaim" in v}
+
+
+def test_a_new_model_share_stops_what_mounts_the_claim_first(prod):
+    """A share replacement deletes the claim (delete first) while a Deployment that is not replaced still mounts it:
+    pvc-protection keeps the claim until its pods are gone and pulumi-kubernetes waits for the deletion (10 minutes),
+    so the procedure stops each such Deployment through what owns its replica count."""
+    base = plan_diff.resources_by_urn(plan.resources_document(prod))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod", {"modelStore": {"protocol": "smb"}})))
+    result = plan_diff.diff_documents(base, new)
+    claims = {base[u]["inputs"]["metadata"]["name"] for u in result["replaced"]
+              if base[u]["type"] == "kubernetes:core/v1:PersistentVolumeClaim"}
+    assert claims == {"models"}
+    mounting = [r for u, r in base.items() if r["type"] == "kubernetes:apps/v1:Deployment"
+                and claims & _claims_mounted(r["inputs"]) and u not in result["replaced"]]
+    assert mounting
+    text = section("The model share")
+    for deployment in mounting:
+        name = deployment["inputs"]["metadata"]["name"]
+        scalers = [r["inputs"]["metadata"]["name"] for r in base.values() if r["type"].endswith(":ScaledObject")
+                   and r["inputs"]["spec"]["scaleTargetRef"]["name"] == name]
+        assert scalers, name
+        for scaler in scalers:
+            assert f"annotate scaledobject {scaler} autoscaling.keda.sh/paused-replicas=0" in text
+        assert f"scale deployment/{name} --replicas 0" in text  # autoscaling.mode none
