@@ -193,3 +193,18 @@ def test_a_new_model_share_stops_what_mounts_the_claim_first(prod):
         for scaler in scalers:
             assert f"annotate scaledobject {scaler} autoscaling.keda.sh/paused-replicas=0" in text
         assert f"scale deployment/{name} --replicas 0" in text  # autoscaling.mode none
+
+
+def test_grafana_is_named_as_its_subchart_names_it(dev):
+    """kube-prometheus-stack's `fullnameOverride: kps` names the parent chart's objects only: the Grafana subchart
+    shares the parent's release but not its values, and names its Deployment and Service `grafana.fullname`
+    (grafana-community/helm-charts charts/grafana/templates/_helpers.tpl): its own fullnameOverride, else the
+    release name when that contains "grafana", else "<release>-grafana". `deploy/kps-grafana` (the Grafana password
+    rotation) and `svc/kps-grafana` (the port-forwards, the `grafana` output) named nothing."""
+    release = next(r for r in dev.resources if r.type == "kubernetes:helm.sh/v3:Release"
+                   and r.inputs["chart"] == "kube-prometheus-stack")
+    own, release_name = (release.inputs["values"].get("grafana") or {}).get("fullnameOverride"), release.inputs["name"]
+    name = own or (release_name if "grafana" in release_name else f"{release_name}-grafana")
+    assert dev.outputs["grafana"] == f"monitoring/{name}"
+    docs = OPERATIONS + (PROJECT_DIR / "docs" / "components" / "observability.md").read_text()
+    assert set(re.findall(r"(?:svc|deploy)/([a-z0-9-]*grafana[a-z0-9-]*)", docs)) == {name}
