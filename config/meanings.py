@@ -209,7 +209,8 @@ MEANING = {
     "observability.logRetentionDays": "Log Analytics retention.",
     "observability.managedGrafana": "Azure Managed Grafana on the managed Prometheus workspace.",
     "observability.alertEmails": "Action group recipients, each address once (compared without case; elsewhere "
-                                 "than prod, none is an advisory: the Azure alerts notify nobody).",
+                                 "than prod, none is an advisory: the Azure alerts notify nobody); needs "
+                                 "`azureMonitor`, whose action group sends them.",
     "observability.grafanaViewerGroupIds": "Entra groups given Grafana Viewer on Managed Grafana "
                                            "(`cluster.adminGroupObjectIds` get Grafana Admin).",
     "observability.prometheusRetention": "In-cluster Prometheus retention (a Prometheus duration).",

@@ -126,6 +126,12 @@ def requests_of(workload: str) -> dict[str, Any]:
     return {"requests": {"cpu": cpu, "memory": memory}}
 
 
+# The Grafana subchart names its objects itself: its own fullnameOverride, else "<release>-grafana" (grafana-community/
+# helm-charts charts/grafana/templates/_helpers.tpl `grafana.fullname`; a subchart shares the parent's .Release but
+# not its values), so the parent's fullnameOverride "kps" does not reach the Deployment and Service.
+GRAFANA_FULLNAME = f"{KUBE_PROMETHEUS_STACK.chart}-grafana"
+
+
 def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gib: int,
                            grafana_storage_gib: int) -> dict[str, Any]:
     return {
@@ -205,7 +211,7 @@ class Observability(pulumi.ComponentResource):
     prometheus_url: pulumi.Output[str]
     """In-cluster Prometheus (kube-prometheus-stack) URL; waits for it and for Prometheus Adapter."""
     grafana_service: pulumi.Output[str]
-    """In-cluster Grafana service (`kubectl -n monitoring port-forward svc/kps-grafana 3000:80`)."""
+    """In-cluster Grafana service (`kubectl -n monitoring port-forward svc/kube-prometheus-stack-grafana 3000:80`)."""
     grafana_password_secret: pulumi.Output[str]
     """Key Vault secret holding the Grafana admin password."""
 
@@ -367,7 +373,7 @@ class Observability(pulumi.ComponentResource):
         adapter = helm_release(f"{name}-prometheus-adapter", PROMETHEUS_ADAPTER, ns.metadata.name,
                                cpu.apply(adapter_values), after_stack, cluster=self._cluster)
         self.prometheus_url = pulumi.Output.all(stack.status, adapter.status).apply(lambda _: PROMETHEUS_URL)
-        self.grafana_service = pulumi.Output.from_input(f"{MONITORING_NS}/kps-grafana")
+        self.grafana_service = pulumi.Output.from_input(f"{MONITORING_NS}/{GRAFANA_FULLNAME}")
         self.keda = self._keda(name, after_stack) if opt(a, "keda") else KedaEndpoints(
             namespace="", interceptor_host="", interceptor_port=0, external_scaler="", prometheus_url=PROMETHEUS_URL)
 

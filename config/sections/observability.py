@@ -56,6 +56,10 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
     if cfg.managed_grafana and not cfg.azure_monitor:
         r.problem("observability.managedGrafana needs observability.azureMonitor true (it reads the Azure Monitor "
                   "workspace)")
+    if cfg.alert_emails and not (cfg.enabled and cfg.azure_monitor):
+        r.problem("observability.alertEmails needs observability.enabled and observability.azureMonitor true: Azure "
+                  "Monitor's action group sends the e-mails (the in-cluster Alertmanager has no receiver), so nobody "
+                  "would be mailed")
     return cfg
 
 

@@ -8,11 +8,14 @@ from typing import Any, Optional
 
 from config.models import catalogue_size
 from llmplatform.inference_specs import warm_up_command
+from llmplatform.llmd_specs import KNOWN_MODELS
 from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
 
 from ..runner import Plan, Registration
 from .model import Span, ZERO
 from .objects import annotations_of, kind_of
+
+GIB_IN_GB = 1024 ** 3 / 1e9
 
 
 def _repository(image: str) -> str:
@@ -47,8 +50,13 @@ def container_start(data: dict[str, Any], images: list[str]) -> Span:
     return max(found, key=lambda s: s.pessimistic) if found else Span.of(starts["default"])
 
 
-# Hugging Face model weights (GB, bf16) vLLM downloads before it is ready; larger models by the parameter count.
+# Hugging Face model weights (GB) vLLM downloads before it is ready: the package's model list first (safetensors
+# totals from the model cards, in GiB: gpt-oss ships MXFP4, 13.8 GiB for 20B parameters), else bf16 by the
+# parameter count in the name.
 def model_weights_gb(model: str) -> Optional[float]:
+    known = KNOWN_MODELS.get(model)
+    if known:
+        return float(known["weights_gib"]) * GIB_IN_GB
     match = re.search(r"(\d+(?:\.\d+)?)[Bb]\b", model.split("/")[-1])
     return 2.0 * float(match.group(1)) if match else None
 

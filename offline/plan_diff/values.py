@@ -90,6 +90,16 @@ def _shown(value: Any) -> str:
     return "(unset)" if value is None else json.dumps(value)
 
 
+def _stack_key(rule: dict[str, Any], inputs: dict[str, Any]) -> str:
+    """The stack key that sets the input: the rule's, or the object's own (by metadata.name) where one rule covers
+    several Kubernetes objects set by different keys (the model store's claim, Open-WebUI's uploads claim)."""
+    config = rule["config"]
+    if isinstance(config, str):
+        return config
+    name = (inputs.get("metadata") or {}).get("name")
+    return config.get(name) or " or ".join(sorted(set(config.values())))
+
+
 def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
                    paths: list[str]) -> tuple[list[str], list[str]]:
     """(refusals, checks) for the changed paths of one resource: each names the input, the stack key that sets it,
@@ -104,7 +114,7 @@ def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str,
             old = before.get(where)
             problem = _finding(rule["check"], old, after, new_inputs) if old != after else None
             if problem:
-                line = (f"`{where}` {_shown(old)} -> {_shown(after)} (stack key `{rule['config']}`): {problem}; "
+                line = (f"`{where}` {_shown(old)} -> {_shown(after)} (stack key `{_stack_key(rule, new_inputs)}`): {problem}; "
                         f"{rule['why']}")
                 unknown_base = rule["check"] == "kubernetesUpgrade" and _version(old) is None
                 (refusals if rule["blocks"] and not unknown_base else checks).append(line)

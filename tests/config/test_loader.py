@@ -139,6 +139,7 @@ BAD_CONFIGS = [
     ("prod", {"observability": {"azureMonitor": False}}, "observability.azureMonitor false is for dev"),
     ("dev", {"security": {"defender": True}}, "security.defender needs observability.enabled and observability.azureMonitor true"),
     ("dev", {"observability": {"managedGrafana": True}}, "observability.managedGrafana needs observability.azureMonitor true"),
+    ("dev", {"observability": {"alertEmails": ["oncall@contoso.com"]}}, "observability.alertEmails needs observability.enabled and observability.azureMonitor true"),
     ("dev", {"webui": {"uploadsTier": "premium"}}, "webui.uploadsSizeGib 10 is invalid; allowed: a whole number from 100 to 102400 with webui.uploadsTier premium"),
     ("dev", {"webui": {"uploadsTier": "archive"}}, "webui.uploadsTier 'archive' is invalid; allowed: premium, standard"),
     # llm-d's namespace: LlmdStack's DNS-label rule, and no namespace the program (or Kubernetes) creates otherwise

@@ -114,8 +114,17 @@ def test_spot_with_fallback_is_pessimistically_the_provision_limit_then_an_on_de
 
 
 def test_model_load_and_the_weights_of_a_named_model():
-    assert dm.model_weights_gb("Qwen/Qwen3-8B") == 16.0
+    assert dm.model_weights_gb("Qwen/Qwen3-8B") == pytest.approx(16.4 * 1.073741824)  # the package's model list
+    assert dm.model_weights_gb("someone/Some-Model-8B") == 16.0  # else bf16 by the parameter count
     assert dm.model_load(DATA, 16).pessimistic > dm.model_load(DATA, 16).median > 0
+
+
+def test_a_model_of_the_built_in_list_weighs_its_files_not_its_parameter_count():
+    """gpt-oss ships MXFP4 weights (13.8 GiB for 20B parameters): the deploy model refused `llmd.model:
+    openai/gpt-oss-20b` on the llmd stack, a model of the built-in list, as 40 GB to download past vLLM's deadline."""
+    assert dm.model_weights_gb("openai/gpt-oss-20b") == pytest.approx(13.8 * 1.073741824)
+    model = dm.evaluate(plan_for("llmd", {"llmd": {"model": "openai/gpt-oss-20b"}}))
+    assert model.problems == [], "\n".join(map(str, model.problems))
 
 
 def test_a_pod_lands_only_where_its_selector_and_tolerations_allow():

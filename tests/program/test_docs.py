@@ -73,7 +73,7 @@ def test_every_component_has_a_docs_page_linking_its_generated_reference():
 
 
 PORT_FORWARD = re.compile(r'kubectl -n (\S+) port-forward svc/([a-z0-9-]+) (\d+):(\d+)')
-HELM_RENDERED = {("monitoring", "kps-grafana")}  # rendered in the cluster by the kube-prometheus-stack release
+HELM_RENDERED = {("monitoring", "kube-prometheus-stack-grafana")}  # rendered by the kube-prometheus-stack release
 
 
 def test_operations_port_forwards_reach_a_pod_on_every_stack():

@@ -1,0 +1,210 @@
+"""docs/operations.md's day-2 procedures as an operator follows them, against the plans: what a targeted destroy
+takes (the engine's closure of dependents), the figures the text gives, the config its examples set, and what the
+offline diff says of an edit the text describes."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from config.advisories import advisories
+from config.loader import parse_config
+from config.reader import ConfigError
+from offline import plan, plan_diff
+from offline.runner import Plan, Registration
+
+from tests.conftest import PROJECT_DIR, plan_for
+from tests.config.test_loader import stack_raw
+
+OPERATIONS = (PROJECT_DIR / "docs" / "operations.md").read_text()
+NUMBERS = {2: "Two", 3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven", 8: "Eight"}
+
+
+def section(title: str) -> str:
+    """The text of one `#`-heading of operations.md up to the next heading of any level (code blocks' comment lines
+    start with `# ` inside a fence, so headings are told by the fence state)."""
+    out, inside, fence = [], False, False
+    for line in OPERATIONS.splitlines():
+        if line.startswith("```"):
+            fence = not fence
+        heading = not fence and re.match(r"#+ ", line)
+        if heading:
+            if inside:
+                break
+            inside = line.lstrip("#").strip() == title
+            continue
+        if inside:
+            out.append(line)
+    assert out, f"no section {title!r} in docs/operations.md"
+    return "\n".join(out)
+
+
+def target_dependents(p: Plan, targets: set[str]) -> list[Registration]:
+    """What `pulumi destroy --target ... --target-dependents` deletes: the targets and, transitively, every resource
+    depending on one (its dependencies), a child of one, or one using it as its provider (pulumi/pulumi
+    pkg/resource/deploy/step_generator.go getTargetDependents: `dg.DependingOn(next, targets, true)`, children
+    included). Without `--target-dependents` the engine refuses to delete a dependent that is not a target
+    (GetResourceWillBeDestroyedButWasNotSpecifiedInTargetList in determineAllowedResourcesToDeleteFromTargets)."""
+    gone, grew = set(targets), True
+    while grew:
+        grew = False
+        for r in p.resources:
+            if r.urn in gone:
+                continue
+            provider = plan_diff.provider_urn(r.options.get("provider"))
+            if gone & set(r.dependencies) or r.parent in gone or provider in gone:
+                gone.add(r.urn)
+                grew = True
+    return [r for r in p.resources if r.urn in gone]
+
+
+def test_the_ui_wipe_destroys_the_database_with_what_depends_on_it_and_nothing_stateful(prod):
+    """The wipe's `pulumi destroy --target "$DB"` alone is refused: the bootstrap Job's role assignment and
+    SecretProviderClass, both Jobs and the UI's Deployment depend on the database. With `--target-dependents` they
+    go and `pulumi up` creates them again, which re-runs the Job that gives the new database to the UI's role."""
+    text = section("Wiping Open-WebUI's data only")
+    db = next(r for r in prod.resources if r.type == "azure-native:dbforpostgresql:Database")
+    others = [r for r in target_dependents(prod, {db.urn}) if r.urn != db.urn]
+    assert others, "nothing depends on the database: the text need not name --target-dependents"
+    destroys = [line for line in text.splitlines() if line.startswith("pulumi destroy")]
+    assert destroys and all("--target-dependents" in line for line in destroys), destroys
+    assert f"{NUMBERS[len(others)]} resources depend on the `Database` resource" in " ".join(text.split())
+    assert not [r.name for r in others if r.options.get("protect")]
+    kinds = {r.type.rsplit(":", 1)[-1] for r in others}
+    assert kinds == {"RoleAssignment", "SecretProviderClass", "Job", "Deployment"}, kinds  # no claim, no share
+    jobs = {r.name for r in others if r.type.endswith("batch/v1:Job")}
+    assert jobs == {"inference-webui-db-bootstrap", "inference-webui-migrate"}
+    assert "--target-replace" not in text.split("```")[1]  # the Jobs run again as they are created again
+
+
+def test_removing_the_in_cluster_layer_takes_the_objects_the_text_counts(dev, prod):
+    text = " ".join(section("Removing the in-cluster layer, keeping Azure").split())
+    stated = re.search(r"the (\d+) \(dev\) / (\d+) \(prod\) Kubernetes objects and Helm releases and the Gateway API "
+                       r"CRD bundle, and three Azure resources", text)
+    assert stated, "the sentence naming what goes changed: update this test"
+    for p, count in ((dev, int(stated.group(1))), (prod, int(stated.group(2)))):
+        provider = next(r for r in p.resources if r.type == "pulumi:providers:kubernetes" and r.name == "platform-k8s")
+        gone = [r for r in target_dependents(p, {provider.urn}) if r.urn != provider.urn]
+        bundles = [r for r in gone if r.type == "kubernetes:yaml/v2:ConfigFile"]
+        objects = [r for r in gone if r.type.startswith("kubernetes:") and r not in bundles]
+        azure = sorted(r.type for r in gone if not r.type.startswith("kubernetes:"))
+        assert (len(objects), len(bundles)) == (count, 1), (p.stack, len(objects), len(bundles))
+        assert azure == ["azure-native:managedidentity:FederatedIdentityCredential"] * 3, (p.stack, azure)
+        assert not [r.name for r in gone if r.options.get("protect")]
+
+
+def test_the_kubernetes_version_the_upgrade_example_pins_is_one_config_accepts():
+    """The example's first pin: prod with the channel off and that version (config refuses a minor off AKS's support
+    calendar, so an example past it fails the operator's first `make plan`)."""
+    pinned = re.findall(r"pulumi config set --path cluster\.kubernetesVersion (\S+)",
+                        section("Upgrading Kubernetes"))
+    assert pinned
+    for version in pinned:
+        parse_config(stack_raw("prod", {"cluster": {"upgradeChannel": "none", "kubernetesVersion": version}}),
+                     "p", "prod")
+
+
+def test_a_key_vault_retention_change_is_blocked_as_the_text_says(prod):
+    base = plan_diff.resources_by_urn(plan.resources_document(prod))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod", {"keyVault": {
+        "softDeleteRetentionDays": 30}})))
+    blocked = [u for u, _ in plan_diff.blocking(plan_diff.diff_documents(base, new), set(), False)]
+    assert [base[u]["type"] for u in blocked] == ["azure-native:keyvault:Vault"]
+    text = " ".join(section("Key Vault").split())
+    assert "`keyVault.softDeleteRetentionDays` under **Blocked**" in text
+
+
+def test_renaming_the_inline_system_pool_asks_for_the_pool_to_exist_first(prod):
+    """AKS adds no pool through the cluster's PUT, so `cluster.systemPool.name` changes only to a pool created
+    beforehand; the diff showed the rename as a plain update, and its advice for the inline pool's fixed settings
+    read as a rename in config alone."""
+    base = plan_diff.resources_by_urn(plan.resources_document(prod))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod", {"cluster": {"systemPool": {
+        "name": "system2", "vmSize": "Standard_D8ds_v5"}}})))
+    result = plan_diff.diff_documents(base, new)
+    cluster = next(u for u, r in base.items() if r["type"] == "azure-native:containerservice:ManagedCluster")
+    checks = " ".join(result["checks"].get(cluster, []))
+    assert "`agentPoolProfiles[0].name`" in checks and "az aks nodepool add --mode System" in checks
+    refusals = " ".join(result["refused"].get(cluster, []))
+    assert "`agentPoolProfiles[0].vmSize`" in refusals
+    assert all("then set cluster.systemPool.name to it" in reason
+               for reason in plan_diff.rules()["azureNative"]["refusedInPlace"][
+                   "azure-native:containerservice:ManagedCluster"].values() if "move" in reason)
+
+
+def test_adding_a_region_names_every_workflow_that_lists_the_stacks():
+    """A new regional stack file must join the workflows' stack matrices (tests/program/test_workflows.py refuses a
+    stack file they miss); the procedure named only the stack files to commit."""
+    text = " ".join(section("Adding or removing a region").split("Removing one goes the other way")[0].split())
+    listing = [p.name for p in sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
+               if "prod-westeurope" in p.read_text()]
+    assert listing
+    for name in listing:
+        assert name in text, name
+
+
+def test_gpu_replicas_past_the_pools_are_refused_for_llmd_and_a_warning_for_ollama():
+    """"Scaling node pools" said config refuses more replicas than `gpu.maxCount` nodes hold, for both servers; only
+    llm-d's maximum is refused, Ollama's is a warning."""
+    cfg = parse_config(stack_raw("prod", {"autoscaling": {"maxReplicas": 7}}), "p", "prod")  # 4 + 2 nodes of 1 GPU
+    assert any("stay Pending" in note for note in advisories(cfg))
+    with pytest.raises(ConfigError, match="llmd.maxReplicas"):
+        parse_config(stack_raw("llmd", {"llmd": {"maxReplicas": 3}}), "p", "llmd")
+    text = " ".join(section("Scaling node pools").split())
+    assert "Config refuses an llm-d maximum" in text and "plans with a warning" in text
+
+
+def test_a_smaller_uploads_share_is_refused_naming_its_own_stack_key(dev):
+    """`webui.uploadsSizeGib` down: the API server refuses a smaller claim; the refusal named `modelStore.sizeGib`,
+    the key of the other claim the rule covers (whose request is ignored, so the rule never fires for it)."""
+    base = plan_diff.resources_by_urn(plan.resources_document(dev))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for("dev", {"webui": {"uploadsSizeGib": 5}})))
+    result = plan_diff.diff_documents(base, new)
+    uploads = next(u for u, r in base.items() if r["name"] == "inference-webui-uploads")
+    assert [u for u, _ in plan_diff.blocking(result, set(), False)] == [uploads]
+    line = " ".join(result["refused"][uploads])
+    assert '"10Gi" -> "5Gi" (stack key `webui.uploadsSizeGib`)' in line, line
+
+
+def _claims_mounted(inputs: dict) -> set[str]:
+    spec = (inputs.get("spec") or {}).get("template", {}).get("spec") or {}
+    return {v["persistentVolumeClaim"]["claimName"] for v in spec.get("volumes", []) if "persistentVolumeClaim" in v}
+
+
+def test_a_new_model_share_stops_what_mounts_the_claim_first(prod):
+    """A share replacement deletes the claim (delete first) while a Deployment that is not replaced still mounts it:
+    pvc-protection keeps the claim until its pods are gone and pulumi-kubernetes waits for the deletion (10 minutes),
+    so the procedure stops each such Deployment through what owns its replica count."""
+    base = plan_diff.resources_by_urn(plan.resources_document(prod))
+    new = plan_diff.resources_by_urn(plan.resources_document(plan_for("prod", {"modelStore": {"protocol": "smb"}})))
+    result = plan_diff.diff_documents(base, new)
+    claims = {base[u]["inputs"]["metadata"]["name"] for u in result["replaced"]
+              if base[u]["type"] == "kubernetes:core/v1:PersistentVolumeClaim"}
+    assert claims == {"models"}
+    mounting = [r for u, r in base.items() if r["type"] == "kubernetes:apps/v1:Deployment"
+                and claims & _claims_mounted(r["inputs"]) and u not in result["replaced"]]
+    assert mounting
+    text = section("The model share")
+    for deployment in mounting:
+        name = deployment["inputs"]["metadata"]["name"]
+        scalers = [r["inputs"]["metadata"]["name"] for r in base.values() if r["type"].endswith(":ScaledObject")
+                   and r["inputs"]["spec"]["scaleTargetRef"]["name"] == name]
+        assert scalers, name
+        for scaler in scalers:
+            assert f"annotate scaledobject {scaler} autoscaling.keda.sh/paused-replicas=0" in text
+        assert f"scale deployment/{name} --replicas 0" in text  # autoscaling.mode none
+
+
+def test_grafana_is_named_as_its_subchart_names_it(dev):
+    """kube-prometheus-stack's `fullnameOverride: kps` names the parent chart's objects only: the Grafana subchart
+    shares the parent's release but not its values, and names its Deployment and Service `grafana.fullname`
+    (grafana-community/helm-charts charts/grafana/templates/_helpers.tpl): its own fullnameOverride, else the
+    release name when that contains "grafana", else "<release>-grafana". `deploy/kps-grafana` (the Grafana password
+    rotation) and `svc/kps-grafana` (the port-forwards, the `grafana` output) named nothing."""
+    release = next(r for r in dev.resources if r.type == "kubernetes:helm.sh/v3:Release"
+                   and r.inputs["chart"] == "kube-prometheus-stack")
+    own, release_name = (release.inputs["values"].get("grafana") or {}).get("fullnameOverride"), release.inputs["name"]
+    name = own or (release_name if "grafana" in release_name else f"{release_name}-grafana")
+    assert dev.outputs["grafana"] == f"monitoring/{name}"
+    docs = OPERATIONS + (PROJECT_DIR / "docs" / "components" / "observability.md").read_text()
+    assert set(re.findall(r"(?:svc|deploy)/([a-z0-9-]*grafana[a-z0-9-]*)", docs)) == {name}
