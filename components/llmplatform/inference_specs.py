@@ -294,16 +294,22 @@ http {{
         }}
         {forwarded} {{
 {check}        limit_req zone=per_client burst={pod_burst} nodelay;
-        proxy_pass http://model_server;
+{streamed_proxy(host, timeout_seconds)}        }}
+{refused}    }}
+{ui_server(ui_routes, host, timeout_seconds) if ui_routes else ""}}}
+"""
+
+
+def streamed_proxy(host: str, timeout_seconds: int) -> str:
+    """The proxy lines of a location forwarding to the model server (its answer streamed, no key passed on): one
+    text for the API listener and the UI listener, so the two cannot drift."""
+    return f"""        proxy_pass http://model_server;
         proxy_http_version 1.1;
         proxy_set_header Connection "";
         proxy_set_header Authorization "";
 {host}        proxy_buffering off;
         proxy_read_timeout {timeout_seconds}s;
         proxy_send_timeout {timeout_seconds}s;
-        }}
-{refused}    }}
-{ui_server(ui_routes, host, timeout_seconds) if ui_routes else ""}}}
 """
 
 
@@ -314,14 +320,7 @@ def ui_server(routes: tuple[str, ...], host: str, timeout_seconds: int) -> str:
     return f"""    server {{
         listen {ROUTER_UI_PORT};
         location ~ "{route_regex(routes)}" {{
-        proxy_pass http://model_server;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_set_header Authorization "";
-{host}        proxy_buffering off;
-        proxy_read_timeout {timeout_seconds}s;
-        proxy_send_timeout {timeout_seconds}s;
-        }}
+{streamed_proxy(host, timeout_seconds)}        }}
         location / {{ return 403; }}
     }}
 """
