@@ -138,9 +138,8 @@ class ApiGate(pulumi.ComponentResource):
         if ui:
             # its `service` resolves once the pods run the listener and its policy is there: the UI's migration Job
             # waits for it before pointing the UI at it
-            service = rolled_out
             self.ui_endpoint = ModelEndpoint(
-                base_url=pulumi.Output.concat("http://", service, ":", str(ROUTER_UI_PORT)), api="ollama",
-                namespace=ns, service=service, port=ROUTER_UI_PORT, host_header="")
+                base_url=pulumi.Output.concat("http://", rolled_out, ":", str(ROUTER_UI_PORT)), api="ollama",
+                namespace=ns, service=rolled_out, port=ROUTER_UI_PORT, host_header="")
         self.register_outputs({"router_service": self.router_service, "api_key_secret": self.api_key_secret,
                                "endpoint": self.endpoint, **({"ui_endpoint": self.ui_endpoint} if ui else {})})

@@ -216,7 +216,7 @@ class InferenceStack(pulumi.ComponentResource):
             renamed: Any = {new: inputs[old] for old, new in WEBUI_INPUTS.items() if inputs.get(old) is not None}
             ui = OpenWebUi(name, {
                 "cluster": a["cluster"], "key_vault": a["key_vault"],
-                "endpoint": gate.ui_endpoint if through_gate and gate.ui_endpoint else ollama.endpoint,
+                "endpoint": gate.ui_endpoint or ollama.endpoint,
                 "database_url_secret": a["database_url_secret"],
                 **given("name_prefix", "route_target", "admin_database_url_secret"), **renamed,
                 "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),

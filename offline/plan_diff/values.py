@@ -114,8 +114,8 @@ def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str,
             old = before.get(where)
             problem = _finding(rule["check"], old, after, new_inputs) if old != after else None
             if problem:
-                line = (f"`{where}` {_shown(old)} -> {_shown(after)} (stack key `{_stack_key(rule, new_inputs)}`): {problem}; "
-                        f"{rule['why']}")
+                key = _stack_key(rule, new_inputs)
+                line = f"`{where}` {_shown(old)} -> {_shown(after)} (stack key `{key}`): {problem}; {rule['why']}"
                 unknown_base = rule["check"] == "kubernetesUpgrade" and _version(old) is None
                 (refusals if rule["blocks"] and not unknown_base else checks).append(line)
     return refusals, checks

@@ -183,7 +183,8 @@ def test_only_the_gate_reaches_the_interceptor_proxy(name):
         return allowed(cluster.policies, "Ingress", interceptor, source, port, cluster.namespaces)
     assert admits(pods["router"], INTERCEPTOR_PORT)
     assert "open-webui" in pods
-    strangers = [pods["open-webui"], pods["ollama"], *(p for w, p in pods.items() if w.startswith(("model-preload", "open-webui-migrate"))),
+    strangers = [pods["open-webui"], pods["ollama"],
+                 *(p for w, p in pods.items() if w.startswith(("model-preload", "open-webui-migrate"))),
                  Pod("default", {"app.kubernetes.io/name": "router"}), Pod("monitoring", {}), scaler,
                  Pod("keda", {"app.kubernetes.io/name": "keda-operator"})]
     assert not [s for s in strangers if admits(s, INTERCEPTOR_PORT)]
