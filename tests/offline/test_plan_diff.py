@@ -783,3 +783,38 @@ def test_a_gate_config_change_replaces_its_config_map_without_a_gap(tmp_path, de
     line = next(l for l in out.splitlines() if plan_diff.short_urn(config) in l and l.startswith("- Replace"))
     assert "a gap" not in line and "metadata.name" in line, line
     assert code == 0
+
+
+def test_fleet_settings_the_spec_makes_create_only_replace_their_resource(tmp_path, global_plan):
+    """Fleet Manager's REST spec (2024-05-02-preview, the SDK's version) makes an auto-upgrade profile's channel,
+    node image selection, strategy and switch, and a member's cluster, [read, create]; flattened, they are top-level
+    force-new in pulumi-azure-native: `global.fleet.nodeImageSelection` and a region's new cluster were read as
+    updates, which Azure refuses. Named, each is deleted first; the update strategy's stages stay an update."""
+    base = _doc(global_plan)
+    new = _doc(plan_for("global", {"global": {"fleet": {"nodeImageSelection": "Latest",
+                                                        "waitBetweenRegionsSeconds": 600}}}))
+    profile = _one(new, "azure-native:containerservice:AutoUpgradeProfile")
+    strategy = _one(new, "azure-native:containerservice:FleetUpdateStrategy")
+    result, blocked = _diff(base, new)
+    assert result["replaced"] == {profile: ["`nodeImageSelection.type` (force-new in pulumi-azure-native)"]}
+    assert profile in result["deleteBeforeReplace"] and strategy in result["changed"] and not blocked
+    member = _one(base, "azure-native:containerservice:FleetMember", "fleet-westeurope")
+    moved = copy.deepcopy(base)  # the region's cluster is a new one (another prefix: another resource ID)
+    moved[member]["inputs"]["clusterResourceId"] = base[member]["inputs"]["clusterResourceId"].replace("llmweu", "weu2")
+    code, out = _check(tmp_path, base, moved)
+    assert code == 0 and (f"Replace: `{plan_diff.short_urn(member)}` (deleted first, then created: a gap): "
+                          "`clusterResourceId` (force-new in pulumi-azure-native)") in out
+
+
+def test_a_public_cluster_cannot_become_private_in_place(tmp_path):
+    """`cluster.apiAccess.mode` public/authorizedIps -> private flips `apiServerAccessProfile.enablePrivateCluster`:
+    nested, so an update for Pulumi; AKS toggles private mode only on a cluster with API Server VNet Integration,
+    which the platform's are not (MicrosoftDocs/azure-aks-docs private-clusters.md). Authorized ranges stay an update."""
+    base = _doc(plan_for("prod-westeurope"))
+    line = _refused_in_place(tmp_path, base, ("prod-westeurope", {"cluster": {"apiAccess": {
+        "mode": "private", "authorizedIpRanges": []}}}),
+                             CLUSTER, "platform-aks", "apiServerAccessProfile.enablePrivateCluster")
+    assert "cluster.apiAccess.mode" in line and "API Server VNet Integration" in line
+    ranges = _doc(plan_for("prod-westeurope", {"cluster": {"apiAccess": {
+        "authorizedIpRanges": ["203.0.113.0/24", "198.51.100.0/24"]}}}))
+    assert _check(tmp_path, base, ranges)[0] == 0
