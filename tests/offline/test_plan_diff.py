@@ -809,7 +809,7 @@ def test_fleet_settings_the_spec_makes_create_only_replace_their_resource(tmp_pa
 def test_a_public_cluster_cannot_become_private_in_place(tmp_path):
     """`cluster.apiAccess.mode` public/authorizedIps -> private flips `apiServerAccessProfile.enablePrivateCluster`:
     nested, so an update for Pulumi; AKS toggles private mode only on a cluster with API Server VNet Integration,
-    which the platform's are not (MicrosoftDocs/azure-aks-docs private-clusters.md). Authorized ranges stay an update."""
+    which the platform's are not (MicrosoftDocs/azure-aks-docs private-clusters.md). Authorized ranges: an update."""
     base = _doc(plan_for("prod-westeurope"))
     line = _refused_in_place(tmp_path, base, ("prod-westeurope", {"cluster": {"apiAccess": {
         "mode": "private", "authorizedIpRanges": []}}}),
