@@ -86,22 +86,30 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     refused = {u: sorted(set(r)) for u, r in refused.items() if r and u not in replaced}
     via_provider = _cascade(old_res, new_res, common, replaced)
     removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
+    taken = _taken_names(old_res, new_res, removed, added)
     for urn in removed:  # a URN that changed: the same type and physical name or inputs under another URN
         twin = next((a for a in added if new_res[a]["type"] == old_res[urn]["type"]
                      and (new_res[a]["inputs"] == old_res[urn]["inputs"] or (
                          _identity(old_res[urn]) and _identity(new_res[a]) == _identity(old_res[urn])))), None)
         if twin:
             notes.setdefault(urn, []).append(
-                f"its URN changed to `{short_urn(twin)}` (renamed or re-parented): Pulumi deletes it and creates the "
-                "new one unless the new resource carries an alias of the old URN")
+                f"its URN changed to `{short_urn(twin)}` (renamed or re-parented): Pulumi creates the new one during "
+                "the update and deletes this one at its end (what the program no longer declares goes last), unless "
+                "the new resource carries an alias of the old URN")
             continue
         successor = next((a for a in added if _same_object_other_kind(old_res[urn], new_res[a])), None)
-        if successor:
+        if successor and successor in taken:
+            notes.setdefault(urn, []).append(
+                f"`{short_urn(successor)}` is the same object in another version, so its create fails while this one "
+                "exists (refused below)")
+        elif successor:
             notes.setdefault(urn, []).append(
                 f"`{short_urn(successor)}` takes its place (the same namespace and name in the same API group, another "
-                "kind or version, so another URN): Pulumi creates that one during the update and deletes this one at "
+                "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
     checks = {u: c for u, c in checks.items() if u not in replaced}
+    for urn, why in taken.items():
+        refused[urn] = [why]
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
             "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u])
@@ -110,6 +118,43 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             "engineUrns": {**engine_urns(old_res), **engine_urns(new_res)},
             "protected": sorted(u for u in set(replaced) | set(removed)
                                 if (old_res[u]["options"].get("protect")))}
+
+
+def _physical_name(resource: dict[str, Any]) -> Optional[tuple[str, ...]]:
+    """What names the object where it lives: an Azure resource's type and every path parameter (its resource ID), a
+    Kubernetes object's API group, kind, namespace and name (any version: one object, served in each); None when a
+    part is not given (a name the provider generates)."""
+    type_, inputs = resource["type"], resource["inputs"]
+    azure = rules()["azureNative"]["types"].get(type_)
+    if azure:
+        values = [inputs.get(p) for p in azure["path"]]
+        return (type_, *values) if all(isinstance(v, str) and v for v in values) else None
+    kind = kube_kind(type_)
+    if kind:
+        meta = inputs.get("metadata") or {}
+        name = meta.get("name")
+        group, kind_name = kind.rsplit("/", 2)[0], kind.rsplit("/", 1)[1]
+        return (group, kind_name, str(meta.get("namespace") or ""), name) if isinstance(name, str) and name else None
+    return None
+
+
+def _taken_names(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], removed: list[str],
+                 added: list[str]) -> dict[str, str]:
+    """Added resources whose create fails because a removed one holds their name: the engine creates what is new
+    during the update and deletes what the program no longer declares at its end, so the old object still exists;
+    pulumi-azure-native's Create refuses an existing resource (CanCreate) and pulumi-kubernetes' (since 4.29.0, without
+    the provider's upsertExistingObjects) gets AlreadyExists from the API server."""
+    holders = {key: urn for urn in removed if (key := _physical_name(old_res[urn]))}
+    out = {}
+    for urn in added:
+        held = holders.get(_physical_name(new_res[urn]) or ())
+        if held:
+            out[urn] = (f"its create fails: `{short_urn(held)}`, which the program no longer declares, is the same "
+                        "object (one name where it lives) and Pulumi deletes it only at the update's end, after the "
+                        "creates (pulumi-kubernetes 4.29+: AlreadyExists; pulumi-azure-native: 'cannot create already "
+                        "existing resource'): give the new resource an alias of the old URN (an update then, not a "
+                        "create)")
+    return out
 
 
 def _kube_group(type_: str) -> Optional[str]:

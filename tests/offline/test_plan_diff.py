@@ -818,3 +818,32 @@ def test_a_public_cluster_cannot_become_private_in_place(tmp_path):
     ranges = _doc(plan_for("prod-westeurope", {"cluster": {"apiAccess": {
         "authorizedIpRanges": ["203.0.113.0/24", "198.51.100.0/24"]}}}))
     assert _check(tmp_path, base, ranges)[0] == 0
+
+
+def test_a_new_urn_for_a_named_object_fails_its_create_while_the_old_one_exists(tmp_path, base):
+    """Pulumi creates what is new during the update and deletes what the program dropped at its end, so a named
+    object under a new URN (renamed or re-parented without an alias, or a custom kind's new version: one object in
+    the API server) is created while the old one exists: pulumi-kubernetes 4.29+ gets AlreadyExists (no upsert
+    without the provider's upsertExistingObjects), pulumi-azure-native refuses an existing resource (CanCreate). The
+    check said "deletes it and creates the new one" and passed; another name or namespace is no conflict."""
+    deployment = _one(base, "kubernetes:apps/v1:Deployment", "inference-ollama")
+    scaler = next(u for u, r in base.items() if r["type"] == "kubernetes:keda.sh/v1alpha1:ScaledObject")
+    pool = _one(base, "azure-native:containerservice:AgentPool", "gpu-gpu")
+    new = copy.deepcopy(base)
+    for urn, old, now in ((deployment, "::inference-ollama", "::ollama"), (scaler, "v1alpha1", "v1beta1"),
+                          (pool, "::gpu-gpu", "::gpu-pool")):
+        moved = new.pop(urn)
+        moved["urn"], moved["type"] = urn.replace(old, now), moved["type"].replace(old, now)
+        moved["name"] = moved["urn"].rsplit("::", 1)[1]
+        new[moved["urn"]] = moved
+    code, out = _check(tmp_path, base, new)
+    for urn, old, now in ((deployment, "::inference-ollama", "::ollama"), (scaler, "v1alpha1", "v1beta1"),
+                          (pool, "::gpu-gpu", "::gpu-pool")):
+        line = _refusal_line(out, urn.replace(old, now).rsplit("::", 1)[1])
+        assert f"`{plan_diff.short_urn(urn)}`, which the program no longer declares" in line and "alias" in line
+    assert code == 1 and "AlreadyExists" in out
+    elsewhere = copy.deepcopy(new)  # the renamed Deployment in another namespace: a second object, created first
+    renamed = deployment.replace("::inference-ollama", "::ollama")
+    elsewhere[renamed]["inputs"]["metadata"]["namespace"] = "other"
+    result, _ = _diff(base, elsewhere)
+    assert renamed not in result["refused"] and renamed in result["added"]
