@@ -67,7 +67,9 @@ MEANING = {
     "cluster.maintenanceWindow.durationHours": "Length in hours (AKS needs at least 4).",
     "cluster.maintenanceWindow.utcOffset": "Offset of `startTime` from UTC, e.g. `+01:00`.",
     "cluster.apiAccess.mode": "Who reaches the API server: anyone (Entra ID still guards it), `authorizedIpRanges` "
-                              "only, or a private cluster.",
+                              "only, or a private cluster. `private` is fixed when the cluster is created: AKS "
+                              "turns it on or off only with API Server VNet Integration (the pull-request check "
+                              "refuses it in place).",
     "cluster.apiAccess.authorizedIpRanges": "Ranges admitted with mode `authorizedIps` (required there, refused "
                                             "otherwise).",
     "cluster.adminGroupObjectIds": "Entra groups made cluster admins (and Grafana Admins of Managed Grafana).",
