@@ -5,8 +5,8 @@ from typing import Any, Optional
 
 from .documents import read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import (changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items, refused_rules,
-                    replace_rules, rules, under)
+from .rules import (LEFT_BEHIND, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
+                    refused_rules, replace_rules, rules, under)
 from .values import value_findings
 
 
@@ -87,6 +87,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     via_provider = _cascade(old_res, new_res, common, replaced)
     removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
     taken = _taken_names(old_res, new_res, removed, added)
+    for urn in removed:
+        if old_res[urn]["type"] in LEFT_BEHIND:
+            notes.setdefault(urn, []).append(LEFT_BEHIND[old_res[urn]["type"]])
     for urn in removed:  # a URN that changed: the same type and physical name or inputs under another URN
         twin = next((a for a in added if new_res[a]["type"] == old_res[urn]["type"]
                      and (new_res[a]["inputs"] == old_res[urn]["inputs"] or (

@@ -27,6 +27,15 @@ STATEFUL = {
 }
 
 
+# What a deletion leaves behind that a later create of the same name runs into: told on the Delete line.
+LEFT_BEHIND = {
+    "azure-native:keyvault:Secret": "Key Vault soft-deletes it and pulumi-azure-native does not purge it "
+                                    "(pulumi/pulumi-azure-native#1174, by design): its name stays taken in the vault "
+                                    "for the vault's retention period (with purge protection no purge shortens it), so "
+                                    "a secret of the same name added back later fails its create until then",
+}
+
+
 _INDEX = re.compile(r"\[\d+\]")
 
 

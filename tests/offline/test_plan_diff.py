@@ -847,3 +847,16 @@ def test_a_new_urn_for_a_named_object_fails_its_create_while_the_old_one_exists(
     elsewhere[renamed]["inputs"]["metadata"]["namespace"] = "other"
     result, _ = _diff(base, elsewhere)
     assert renamed not in result["refused"] and renamed in result["added"]
+
+
+def test_a_dropped_region_says_its_key_secrets_keep_their_names(tmp_path, global_plan):
+    """Dropping a region from `global.regions` deletes the API-key secrets the global stack wrote into that region's
+    Key Vault; Key Vault soft-deletes them and pulumi-azure-native does not purge (pulumi-azure-native#1174), and
+    the regional vaults carry purge protection: adding the region back within the retention fails those creates.
+    Told on the Delete line; the deletion itself holds nothing stateful and passes."""
+    base, new = _doc(global_plan), _doc(plan_for("global", {"global": {"regions": ["prod-westeurope"]}}))
+    code, out = _check(tmp_path, base, new)
+    deleted = [line for line in out.splitlines() if line.startswith("- Delete:") and "azure-native:keyvault:Secret::"
+               in line]
+    assert code == 0 and len(deleted) == 2 and all("pulumi-azure-native#1174" in line and "name stays taken" in line
+                                                   for line in deleted)
