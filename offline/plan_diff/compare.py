@@ -111,8 +111,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
     checks = {u: c for u, c in checks.items() if u not in replaced}
-    for urn, why in taken.items():
-        refused[urn] = [why]
+    for urn, reason in taken.items():
+        refused[urn] = [reason]
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
             "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u])
