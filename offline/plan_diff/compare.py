@@ -115,8 +115,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         refused[urn] = [reason]
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
-            "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u])
-                                          and u not in via_provider),
+            "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
+                u not in via_provider or new_res[u]["options"].get("deleteBeforeReplace"))),
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
             "engineUrns": {**engine_urns(old_res), **engine_urns(new_res)},
             "protected": sorted(u for u in set(replaced) | set(removed)
@@ -215,9 +215,10 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
 
 
 def _delete_first(old: dict[str, Any], new: dict[str, Any]) -> bool:
-    """Pulumi deletes before it creates: the deleteBeforeReplace option; an Azure resource whose name is given
-    (pulumi-azure-native Diff answers deleteBeforeReplace for every replacement but of a name it generated at random);
-    a named Kubernetes object keeping its name and namespace (pulumi-kubernetes Diff)."""
+    """Pulumi deletes before it creates: the deleteBeforeReplace option (the engine puts it over the provider's
+    answer, for a replacement a replaced provider causes too: pkg/resource/deploy/step_generator.go); an Azure
+    resource whose name is given (pulumi-azure-native Diff answers deleteBeforeReplace for every replacement but of a
+    name it generated at random); a named Kubernetes object keeping its name and namespace (pulumi-kubernetes Diff)."""
     if new["options"].get("deleteBeforeReplace"):
         return True
     azure = rules()["azureNative"]["types"].get(new["type"])

@@ -860,3 +860,17 @@ def test_a_dropped_region_says_its_key_secrets_keep_their_names(tmp_path, global
                in line]
     assert code == 0 and len(deleted) == 2 and all("pulumi-azure-native#1174" in line and "name stays taken" in line
                                                    for line in deleted)
+
+
+def test_a_job_deleted_first_by_its_option_stays_so_when_a_new_cluster_replaces_it(tmp_path, dev):
+    """The engine puts a resource's deleteBeforeReplace option over the provider's answer, and a replacement its
+    replaced provider causes is no exception (pulumi/pulumi step_generator.go: `if goal.DeleteBeforeReplace != nil`
+    after the provider-change diff): the model preload Job carries the option; other objects on the new provider
+    are still created first."""
+    new = _doc(plan_for("dev", {"cluster": {"networkPolicy": "calico"}}))  # networkProfile: the cluster is replaced
+    result, _ = _diff(_doc(dev), new)
+    job = _one(new, "kubernetes:batch/v1:Job", "models-preload")
+    deployment = _one(new, "kubernetes:apps/v1:Deployment", "inference-ollama")
+    assert _one(new, CLUSTER) in result["replaced"] and new[job]["options"]["deleteBeforeReplace"] is True
+    assert job in result["deleteBeforeReplace"] and deployment in result["replaced"]
+    assert deployment not in result["deleteBeforeReplace"]
