@@ -125,13 +125,16 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
 
 def _physical_name(resource: dict[str, Any]) -> Optional[tuple[str, ...]]:
     """What names the object where it lives: an Azure resource's type and every path parameter (its resource ID), a
-    Kubernetes object's API group, kind, namespace and name (any version: one object, served in each); None when a
-    part is not given (a name the provider generates)."""
+    Kubernetes object's API group, kind, namespace and name (any version: one object, served in each), a Helm
+    release's namespace and name; None when a part is not given (a name the provider generates)."""
     type_, inputs = resource["type"], resource["inputs"]
     azure = rules()["azureNative"]["types"].get(type_)
     if azure:
         values = [inputs.get(p) for p in azure["path"]]
         return (type_, *values) if all(isinstance(v, str) and v for v in values) else None
+    if type_ == "kubernetes:helm.sh/v3:Release":  # Helm installs no second release of a name in a namespace
+        name = inputs.get("name")
+        return ("helm", str(inputs.get("namespace") or ""), name) if isinstance(name, str) and name else None
     kind = kube_kind(type_)
     if kind:
         meta = inputs.get("metadata") or {}
@@ -146,7 +149,8 @@ def _taken_names(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str
     """Added resources whose create fails because a removed one holds their name: the engine creates what is new
     during the update and deletes what the program no longer declares at its end, so the old object still exists;
     pulumi-azure-native's Create refuses an existing resource (CanCreate) and pulumi-kubernetes' (since 4.29.0, without
-    the provider's upsertExistingObjects) gets AlreadyExists from the API server."""
+    the provider's upsertExistingObjects) gets AlreadyExists from the API server; a Release's is a Helm install
+    (helm_release.go helmCreate, `replace` unset), which refuses a release name in use in its namespace."""
     holders = {key: urn for urn in removed if (key := _physical_name(old_res[urn]))}
     out = {}
     for urn in added:

@@ -824,21 +824,23 @@ def test_a_new_urn_for_a_named_object_fails_its_create_while_the_old_one_exists(
     """Pulumi creates what is new during the update and deletes what the program dropped at its end, so a named
     object under a new URN (renamed or re-parented without an alias, or a custom kind's new version: one object in
     the API server) is created while the old one exists: pulumi-kubernetes 4.29+ gets AlreadyExists (no upsert
-    without the provider's upsertExistingObjects), pulumi-azure-native refuses an existing resource (CanCreate). The
-    check said "deletes it and creates the new one" and passed; another name or namespace is no conflict."""
+    without the provider's upsertExistingObjects), pulumi-azure-native refuses an existing resource (CanCreate), Helm
+    a release name in use. The check said "deletes it and creates the new one" and passed; another name or namespace
+    is no conflict."""
     deployment = _one(base, "kubernetes:apps/v1:Deployment", "inference-ollama")
     scaler = next(u for u, r in base.items() if r["type"] == "kubernetes:keda.sh/v1alpha1:ScaledObject")
     pool = _one(base, "azure-native:containerservice:AgentPool", "gpu-gpu")
+    release = _one(base, "kubernetes:helm.sh/v3:Release", "observability-keda")  # helm install: name in use
+    renames = ((deployment, "::inference-ollama", "::ollama"), (scaler, "v1alpha1", "v1beta1"),
+               (pool, "::gpu-gpu", "::gpu-pool"), (release, "::observability-keda", "::keda"))
     new = copy.deepcopy(base)
-    for urn, old, now in ((deployment, "::inference-ollama", "::ollama"), (scaler, "v1alpha1", "v1beta1"),
-                          (pool, "::gpu-gpu", "::gpu-pool")):
+    for urn, old, now in renames:
         moved = new.pop(urn)
         moved["urn"], moved["type"] = urn.replace(old, now), moved["type"].replace(old, now)
         moved["name"] = moved["urn"].rsplit("::", 1)[1]
         new[moved["urn"]] = moved
     code, out = _check(tmp_path, base, new)
-    for urn, old, now in ((deployment, "::inference-ollama", "::ollama"), (scaler, "v1alpha1", "v1beta1"),
-                          (pool, "::gpu-gpu", "::gpu-pool")):
+    for urn, old, now in renames:
         line = _refusal_line(out, urn.replace(old, now).rsplit("::", 1)[1])
         assert f"`{plan_diff.short_urn(urn)}`, which the program no longer declares" in line and "alias" in line
     assert code == 1 and "AlreadyExists" in out
