@@ -30,6 +30,10 @@ class ApiGateArgs(TypedDict):
     route_target: NotRequired[pulumi.Input[RouteTarget]]
     """Gateways to publish the gate on, on their API listener (GatewayAccess's `route_target`); none: in-cluster
     only."""
+    client_namespaces: NotRequired[list[str]]
+    """Other namespaces whose pods may call the gate's API listener in-cluster (with the key, under the rate limit).
+    The listener admits the gate's own namespace (its `endpoint`'s clients) and, with route_target, the Gateways'
+    namespace; no other (default none)."""
     name_prefix: NotRequired[str]
     """Start of Azure names (the identity id-<prefix>-router; default: the name)."""
     api_key_auth: NotRequired[bool]
@@ -63,6 +67,22 @@ class ApiGateArgs(TypedDict):
     """Azure tags."""
 
 
+def client_peers(gateway_namespace: Optional[pulumi.Input[str]],
+                 other_namespaces: list[str]) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
+    """Who may call a gate's API listener: the pods of its own namespace (no namespaceSelector: the policy's), the
+    Gateways' namespace when it is published, and the namespaces named. Never an empty list, which a NetworkPolicy
+    rule reads as every pod of the cluster and every address outside it."""
+    np = k8s.networking.v1
+
+    def namespace(name: pulumi.Input[str]) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+        return np.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+            match_labels={"kubernetes.io/metadata.name": name}))
+
+    return [np.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs()),
+            *([namespace(gateway_namespace)] if gateway_namespace is not None else []),
+            *(namespace(name) for name in other_namespaces)]
+
+
 class ApiGate(pulumi.ComponentResource):
     """API keys, a per-client 429 and LLM-length timeouts in front of any model endpoint, published on the
     platform Gateways' API listener."""
@@ -90,8 +110,7 @@ class ApiGate(pulumi.ComponentResource):
         # what the gate hands on carries the check, so a UI behind it is not refused for the gate's input
         checked_api = after_check(late_rules("ApiGate", name, a, "endpoint", ENDPOINT_FIELDS, ApiGateArgs), field(upstream, "api"))
         target = a.get("route_target")
-        peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_labels={"kubernetes.io/metadata.name": field(target, "namespace")}))] if target else []
+        peers = client_peers(field(target, "namespace") if target else None, a.get("client_namespaces", []))
         res = opt(a, "resources")
         timeout = opt(a, "request_timeout_seconds")
         ui = opt(a, "ui_listener")

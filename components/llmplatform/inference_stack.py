@@ -98,6 +98,9 @@ class InferenceStackArgs(TypedDict):
     """Require a bearer API key on the raw API (default True)."""
     api_key_secret: NotRequired[str]
     """Key Vault secret name of the API key (default <name>-api-key)."""
+    api_client_namespaces: NotRequired[list[str]]
+    """Other namespaces whose pods may call the raw API's gate in-cluster, with the key (ApiGate's
+    `client_namespaces`); the gate admits its own namespace and, with route_target, the Gateways' (default none)."""
     api_key_map_secret: NotRequired[str]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
@@ -199,6 +202,9 @@ class InferenceStack(pulumi.ComponentResource):
         # behind the KEDA interceptor (which authenticates no one, and admits the gate alone) the UI reaches the model
         # server through the gate's keyless listener for its namespace's UI pods
         through_gate = bool(a.get("keda")) and webui_enabled(a)
+        # renamed (api_client_namespaces -> client_namespaces), so untyped here: ApiGate checks it (check_shape)
+        gate_renamed: Any = {"client_namespaces": a["api_client_namespaces"]} \
+            if a.get("api_client_namespaces") else {}
         gate = ApiGate(name, {
             "cluster": a["cluster"], "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
             "ui_listener": through_gate,
@@ -206,6 +212,7 @@ class InferenceStack(pulumi.ComponentResource):
             # rule this component checked it by (a resource name may hold capitals, an explicit prefix may not)
             **given("name_prefix", "route_target", "api_key_secret", "api_key_map_secret", "rate_limit_per_second",
                     "rate_limit_burst", "api_key_auth"),
+            **gate_renamed,
             "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
         }, part, moved_from=self)
         self.model_server, self.ollama_service = ollama.model_server, ollama.ollama_service

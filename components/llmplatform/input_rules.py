@@ -519,6 +519,7 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     if r.get("allowed_paths") == []:
         r.add("allowed_paths", [], "at least one path (omit the input to keep the default)")
     r.texts("allowed_paths", ROUTE_PATH)
+    r.texts("client_namespaces", names.dns_label)
     if r.flag("ui_listener") and known(r.args.get("endpoint"), "api") not in (None, "ollama"):
         r.add("ui_listener", True, "false with an `openai` endpoint (the listener forwards Open-WebUI's Ollama routes)")
     r.whole("rate_limit_per_second", 1, 100000)

@@ -4,7 +4,7 @@ request through an InferencePool, behind the same API-key and rate-limit gate as
 Request path: platform Gateway (the `llmd` listener; internal by default) -> HTTPRoute -> the API router (bearer
 key, 429 per client) -> an in-namespace ClusterIP Istio Gateway -> HTTPRoute to the InferencePool -> the EPP picks
 a vLLM pod (prefix-cache and load aware). NetworkPolicies make that the only way in: the ClusterIP gateway accepts
-traffic from the router alone, vLLM from that gateway, the EPP and monitoring alone.
+traffic from the router alone, vLLM from that gateway, the EPP and Prometheus alone.
 
 With prefill_decode (InfiniBand sizes): a prefill and a decode Deployment; the EPP's P/D profiles pick a decode pod
 and, for a prompt whose uncached part is long enough, a prefill pod; the llm-d routing sidecar in front of decode's
@@ -25,6 +25,7 @@ from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint,
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
+from .observability import prometheus_peer
 from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget,
                    egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
                    MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace, require_kubernetes_provider, secret_provider_class,
@@ -433,8 +434,7 @@ class LlmdStack(pulumi.ComponentResource):
         def pods(**match: str) -> k8s.networking.v1.NetworkPolicyPeerArgs:
             return np.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match))
 
-        monitoring = np.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_labels={"kubernetes.io/metadata.name": "monitoring"}))
+        monitoring = prometheus_peer()  # Prometheus alone: vLLM's metrics port is its keyless inference port
         pool_gateway = pods(**{"gateway.networking.k8s.io/gateway-name": POOL_GATEWAY})
         epp = pods(**EPP_LABEL)
         # with P/D both Deployments: every pod of the pool (the gateway reaches decode's sidecar on the pool port)

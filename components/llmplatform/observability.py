@@ -42,6 +42,15 @@ EXTERNAL_SCALER = f"keda-add-ons-http-external-scaler.{KEDA_NS}.svc.cluster.loca
 PROMETHEUS_POD_LABEL = ("app.kubernetes.io/name", "prometheus")
 
 
+def prometheus_peer() -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    """The Prometheus server pods of the monitoring namespace, the only pods that scrape the platform's targets
+    (PodMonitors and ServiceMonitors): not the namespace's other pods (Grafana, the exporters, the adapter), which
+    query Prometheus and need no target. A metrics port may be a server's inference port too (vLLM's 8000)."""
+    return k8s.networking.v1.NetworkPolicyPeerArgs(
+        namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"kubernetes.io/metadata.name": MONITORING_NS}),
+        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict([PROMETHEUS_POD_LABEL])))
+
+
 class ObservabilityArgs(TypedDict):
     """Inputs of Observability."""
 
@@ -430,9 +439,7 @@ class Observability(pulumi.ComponentResource):
                           pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=SCALER_POD_LABELS))],
                       pulumi.ResourceOptions(parent=self))
         allow_ingress(f"{name}-interceptor-metrics-netpol", "interceptor-metrics", ns.metadata.name,
-                      INTERCEPTOR_POD_LABELS, INTERCEPTOR_METRICS_PORT, [k8s.networking.v1.NetworkPolicyPeerArgs(
-                          namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                              match_labels={"kubernetes.io/metadata.name": MONITORING_NS}))],
+                      INTERCEPTOR_POD_LABELS, INTERCEPTOR_METRICS_PORT, [prometheus_peer()],
                       pulumi.ResourceOptions(parent=self))
         k8s.apiextensions.CustomResource(
             f"{name}-keda-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",

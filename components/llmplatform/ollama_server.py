@@ -23,7 +23,11 @@ from .pins import OLLAMA_IMAGE
 
 opt = defaults_for("OllamaServer")  # optional inputs: the caller's value, else the default
 
-# who may call Ollama in its namespace besides the namespace's Jobs and KEDA's interceptor: a gate and a UI
+# who may call Ollama directly when it is not scaled on requests: its namespace's gate and UI. No Job of the
+# platform calls it (the preload Job runs an `ollama serve` of its own on localhost, the UI's Jobs touch the database
+# only); scaled on requests (`keda`), the KEDA interceptor alone, so that every request is counted and one to a
+# server at zero replicas waits for it instead of failing (the gate and, through the gate's UI listener, the UI go
+# through the interceptor)
 CLIENT_APPS = ["router", "open-webui"]
 # who may call the KEDA interceptor for this namespace: the gate alone, whose nginx sends this namespace's Host. The
 # interceptor routes by Host header and authenticates no one, so a UI (which runs its admins' Python tools and
@@ -196,19 +200,16 @@ class OllamaServer(pulumi.ComponentResource):
                                             protocol="TCP")]),
             opts=child)
         disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, child)
-        peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
-                key="app.kubernetes.io/name", operator="In", values=CLIENT_APPS)])),
-            # the namespace's own Jobs (Kubernetes labels every Job pod with its job name)
-            k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
-                    key="batch.kubernetes.io/job-name", operator="Exists")]))]
         keda = a.get("keda")
-        if keda:  # requests arrive through the KEDA HTTP interceptor, which admits this namespace's gate only
-            peers.append(k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+        if keda:  # requests arrive through the KEDA HTTP interceptor alone, which admits this namespace's gate only
+            peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"kubernetes.io/metadata.name": field(keda, "namespace")}),
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=interceptor_pod_labels(keda))))
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=interceptor_pod_labels(keda)))]
             interceptor_clients(f"{name}-interceptor-clients", keda, ns, INTERCEPTOR_CLIENT_APPS, child)
+        else:
+            peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
+                match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
+                    key="app.kubernetes.io/name", operator="In", values=CLIENT_APPS)]))]
         allow_ingress(f"{name}-ollama-netpol", "ollama-ingress", ns, match, OLLAMA_PORT, peers, child)
         self.ollama_service = pulumi.Output.concat("http://", service.metadata.name, ".",
                                                    pulumi.Output.from_input(ns), ".svc:", str(OLLAMA_PORT))

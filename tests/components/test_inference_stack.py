@@ -42,18 +42,19 @@ def test_cpu_to_gpu_changes_only_scheduling_and_resources():
     assert cpu["spec"]["template"]["spec"]["nodeSelector"] == {"llm-platform/pool": "cpu"}
 
 
-def test_network_policies_admit_only_the_gateway_ui_and_jobs_to_ollama(dev):
+def test_network_policies_admit_only_the_interceptor_to_ollama_under_keda(dev):
+    """Who else may call whom: tests/components/test_network_paths.py, over every pod of the plans."""
     policies = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in
                 dev.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
     assert policies["default-deny-ingress"] == {"podSelector": {}, "policyTypes": ["Ingress"]}
     ollama = policies["ollama-ingress"]
     assert ollama["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "ollama"}
-    sources = ollama["ingress"][0]["from"]
-    assert sources[0]["podSelector"]["matchExpressions"][0]["values"] == ["router", "open-webui"]
-    assert sources[1]["podSelector"]["matchExpressions"][0] == {"key": "batch.kubernetes.io/job-name",
-                                                                "operator": "Exists"}
-    for name in ("router-ingress", "open-webui-ingress"):
-        assert "namespaceSelector" in policies[name]["ingress"][0]["from"][0]
+    [source] = ollama["ingress"][0]["from"]
+    assert source["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}
+    assert source["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "interceptor"
+    assert "namespaceSelector" in policies["open-webui-ingress"]["ingress"][0]["from"][0]
+    assert [peer.get("namespaceSelector") for peer in policies["router-ingress"]["ingress"][0]["from"]] == [
+        None, {"matchLabels": {"kubernetes.io/metadata.name": "llmp-dev-gateway"}}]
 
 
 @pytest.mark.parametrize("name, ui, api", [("dev", "http://", ":8080"), ("prod", "https://llm.example.com", ":8443")])
