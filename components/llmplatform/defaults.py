@@ -141,7 +141,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "extra_env": {},
         "failure_mode": "FailOpen",
         "max_replicas": 2,
-        "metrics": True,
         "min_replicas": 1,
         "model_cache_gib": 200,
         "namespace": "llm-d",

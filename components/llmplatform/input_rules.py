@@ -806,6 +806,9 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
         r.add("key_vault", None, f"a vault handle when {r.ref('api_key_auth')} or {r.ref('hf_token_secret')} is set")
     if r.get("autoscaling"):
         llmd_autoscaling(r)
+    elif r.given("metrics") is True and r.args.get("prometheus_url") is None and not r.args.get("keda"):
+        r.add("metrics", True, f"true with {r.ref('prometheus_url')} (Observability's): the PodMonitor and "
+                               "ServiceMonitor need the Prometheus Operator's CRDs, which it waits for; or false")
     return r.problems
 
 

@@ -128,7 +128,9 @@ class LlmdStackArgs(TypedDict):
     request_timeout_seconds: NotRequired[int]
     """Longest answer the gateways and the router wait for (default 600)."""
     metrics: NotRequired[bool]
-    """PodMonitor for vLLM and ServiceMonitor for the picker (needs the Prometheus Operator CRDs; default True)."""
+    """PodMonitor for vLLM and ServiceMonitor for the picker. They need the Prometheus Operator's CRDs, which
+    Observability installs: default on when `prometheus_url` or `keda` (Observability's) is given, which they wait
+    for; on without either is refused (no CRD to wait for: `pulumi up` would fail on them)."""
     prometheus_url: NotRequired[pulumi.Input[str]]
     """Observability's `prometheus_url`: the monitors wait for it, as it waits for the chart bringing their CRDs."""
     name_prefix: NotRequired[str]
@@ -142,6 +144,15 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
     tp = opt(args, "tensor_parallel_size")
     prefill_tp = opt(args, "prefill_tensor_parallel_size") if opt(args, "prefill_decode") else tp
     return {"tp": tp, "context": context_length(args["model"], args.get("max_model_len")), "prefill_tp": prefill_tp}
+
+
+def metrics_on(args: Mapping[str, Any]) -> bool:
+    """The monitors: as given, else when something that waits for the Prometheus Operator's CRDs is given
+    (Observability's `prometheus_url` or `keda`); without either nothing in the program brings their CRDs."""
+    given = args.get("metrics")
+    if given is not None:
+        return bool(given)
+    return args.get("prometheus_url") is not None or bool(args.get("keda"))
 
 
 class LlmdStack(pulumi.ComponentResource):
@@ -221,7 +232,7 @@ class LlmdStack(pulumi.ComponentResource):
             tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False)))
         self._api_route(name, target)
         self._network_policies(name, served, pd)
-        if opt(args, "metrics"):
+        if metrics_on(args):
             self._monitors(name, served)
         self.namespace = self._ns
         self.served_model_name = pulumi.Output.from_input(served)
@@ -471,7 +482,10 @@ class LlmdStack(pulumi.ComponentResource):
 
     def _monitors(self, name: str, served: str) -> None:
         # after the Prometheus Operator's CRDs (kube-prometheus-stack, through Observability's prometheus_url)
-        ns = pulumi.Output.all(self._ns, self._args.get("prometheus_url")).apply(lambda v: v[0])
+        # (or keda's, the same Prometheus: an autoscaled stack's triggers read it)
+        keda = self._args.get("keda")
+        prometheus = self._args.get("prometheus_url") or (field(keda, "prometheus_url") if keda else None)
+        ns = pulumi.Output.all(self._ns, prometheus).apply(lambda v: v[0])
         k8s.apiextensions.CustomResource(
             f"{name}-vllm-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm", namespace=ns),
