@@ -73,7 +73,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "OllamaServer": {
         "accelerator": "cpu",
-        "autoscaled": False,
         "extra_env": {},
         "gpus_per_replica": 1,
         "keep_alive": "30m",

@@ -125,7 +125,8 @@ class InferenceStackArgs(TypedDict):
     """With keda: how long a request may wait at the interceptor for a replica to start from zero; the router and
     the gateway wait this long on top of request_timeout_seconds (default 1200)."""
     autoscaled: NotRequired[bool]
-    """An autoscaler owns Ollama's replica count (default False)."""
+    """An autoscaler owns Ollama's replica count (default: when keda is given, whose interceptor routes only what
+    a ModelAutoscaler in requests mode declares; false with keda is refused)."""
     tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 

@@ -152,7 +152,7 @@ def metrics_on(args: Mapping[str, Any]) -> bool:
     given = args.get("metrics")
     if given is not None:
         return bool(given)
-    return args.get("prometheus_url") is not None or bool(args.get("keda"))
+    return args.get("prometheus_url") not in (None, "") or bool(args.get("keda"))
 
 
 class LlmdStack(pulumi.ComponentResource):

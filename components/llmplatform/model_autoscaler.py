@@ -118,7 +118,11 @@ class ModelAutoscaler(pulumi.ComponentResource):
                     "target": {"service": field(server, "service"), "port": field(server, "port")},
                     # after the add-on's release, which installs the InterceptorRoute CRD (keda's fields wait for it)
                     # (a keda handle that arrives as an output is checked once it resolves)
-                    "rules": [{"hosts": pulumi.Output.all(field(server, "hosts"), after_check(
+                    # (a model server handle that arrives as an output is checked once it resolves: built with
+                    # keda, so its requests pass the interceptor)
+                    "rules": [{"hosts": pulumi.Output.all(after_check(late_rules(
+                        "ModelAutoscaler", name, args, "model_server", ("hosts",), ModelAutoscalerArgs),
+                        field(server, "hosts")), after_check(
                         late_rules("ModelAutoscaler", name, args, "keda", KEDA_FIELDS, ModelAutoscalerArgs),
                         field(keda, "namespace"))).apply(lambda v: v[0])}],
                     "scalingMetric": {"concurrency": {"targetValue": opt(args, "target_in_flight")}},

@@ -6,9 +6,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from llmplatform import (AksCluster, ComponentInputError, GatewayAccess, GpuNodePool, KeyVault, LlmdStack,
-                         Observability)
-from llmplatform.testing import run
+from llmplatform import (AksCluster, AppNamespace, ComponentInputError, GatewayAccess, GpuNodePool, InferenceStack,
+                         KeyVault, LlmdStack, ModelAutoscaler, ModelStore, Observability)
+from llmplatform.testing import ProgramError, run
 
 NETWORK: Any = {"vnet_cidr": "10.80.0.0/16", "node_subnet_cidr": "10.80.0.0/20",
                 "endpoints_subnet_cidr": "10.80.16.0/24", "postgres_subnet_cidr": "10.80.17.0/24",
@@ -63,3 +63,59 @@ def test_metrics_asked_for_without_prometheus_is_refused_by_name():
         "LlmdStack llmd: input metrics=True is invalid; allowed: true with prometheus_url (Observability's): the "
         "PodMonitor and ServiceMonitor need the Prometheus Operator's CRDs, which it waits for; or false")
     assert [e["property_path"] for e in error.value.errors or []] == ["metrics"]
+
+
+# ---- Ollama and the KEDA interceptor: a stack behind it, an autoscaler on requests -------------------------------
+def ollama(keda: bool, autoscaler: str = "", **extra: Any) -> None:
+    aks, k8s, vault = platform()
+    obs = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "team"}, k8s)
+    team = AppNamespace("team", {"namespace": "team"}, k8s)
+    store = ModelStore("store", {"cluster": aks.cluster, "account_name": "ststranger5", "namespace": team.namespace,
+                                 "models": ["qwen2.5:0.5b"]}, k8s)
+    stack = InferenceStack("team", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": store.volume,
+                                    **({"keda": obs.keda} if keda else {}), **extra}, k8s)
+    if autoscaler:
+        server = stack.model_server if autoscaler == "plain" else pulumi.Output.from_input(stack.model_server)
+        ModelAutoscaler("scale", {"model_server": server, "mode": "requests", "keda": obs.keda, "min_replicas": 0,
+                                  "max_replicas": 2}, k8s)
+
+
+def test_a_stack_behind_the_interceptor_leaves_its_replica_count_to_the_autoscaler():
+    """`autoscaled` defaulted to false, with keda too (the YAML example's case): Pulumi kept Ollama's `replicas` while
+    the requests-mode ModelAutoscaler, the only way the interceptor gets a route to it, set the count, so every
+    `pulumi up` that touched the Deployment put it back to 1 under KEDA."""
+    ollama_deployment = run(lambda: ollama(keda=True, autoscaler="plain")).one("kubernetes:apps/v1:Deployment",
+                                                                               "team-ollama")
+    assert "spec.replicas" in (ollama_deployment.options.get("ignoreChanges") or [])
+
+
+def test_autoscaled_false_behind_the_interceptor_is_refused_by_name():
+    with pytest.raises(ComponentInputError) as error:
+        run(lambda: ollama(keda=True, autoscaled=False))
+    assert str(error.value) == (
+        "InferenceStack team: input autoscaled=False is invalid; allowed: true with keda, or left out: requests then "
+        "reach Ollama only through the KEDA interceptor, which routes only what a ModelAutoscaler in requests mode "
+        "declares, and that autoscaler owns the replica count")
+    assert [e["property_path"] for e in error.value.errors or []] == ["autoscaled"]
+
+
+REQUESTS_WITHOUT_KEDA = (
+    "ModelAutoscaler scale: input model_server='a model server built without keda' is invalid; allowed: with mode "
+    "requests, a model server built with Observability's keda (InferenceStack's or OllamaServer's `keda`): requests "
+    "mode counts the requests passing the KEDA interceptor, and this server's do not pass it, so it would never see "
+    "one (at min_replicas 0, never start a replica); or mode cpu or gpu-memory")
+
+
+def test_a_requests_autoscaler_on_a_stack_without_keda_is_refused():
+    """The stack's gate called Ollama directly, so the InterceptorRoute and ScaledObject planned fine and counted no
+    request: at min_replicas 0 KEDA scaled Ollama to zero and nothing ever woke it (the gate answered 502)."""
+    with pytest.raises(ComponentInputError) as error:
+        run(lambda: ollama(keda=False, autoscaler="plain", autoscaled=True))
+    assert str(error.value) == REQUESTS_WITHOUT_KEDA
+    assert [e["property_path"] for e in error.value.errors or []] == ["model_server"]
+
+
+def test_a_requests_autoscaler_on_a_stack_without_keda_handed_as_an_output_is_refused_in_the_same_words():
+    with pytest.raises(ProgramError) as error:
+        run(lambda: ollama(keda=False, autoscaler="output", autoscaled=True))
+    assert str(error.value) == REQUESTS_WITHOUT_KEDA
