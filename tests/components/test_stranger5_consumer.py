@@ -119,3 +119,16 @@ def test_a_requests_autoscaler_on_a_stack_without_keda_handed_as_an_output_is_re
     with pytest.raises(ProgramError) as error:
         run(lambda: ollama(keda=False, autoscaler="output", autoscaled=True))
     assert str(error.value) == REQUESTS_WITHOUT_KEDA
+
+
+def test_a_stack_behind_the_interceptor_without_an_autoscaler_is_refused_by_the_kit():
+    """The gate called the interceptor with Host ollama-scaled.team, and nothing declared a route for that host: the
+    interceptor answers 404 to every request, and the plan passed."""
+    with pytest.raises(ProgramError) as error:
+        run(lambda: ollama(keda=True))
+    assert str(error.value).splitlines()[1:] == [
+        "  team-ollama-scaled: requests to the model server in namespace team go through the KEDA interceptor (Host "
+        "ollama-scaled.team), and no InterceptorRoute on its cluster claims that host, so the interceptor answers "
+        "every one 404: give the stack's model_server to a ModelAutoscaler in requests mode (it declares the route), "
+        "or leave the stack's keda out"]
+
