@@ -17,6 +17,7 @@ from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import EXPANDER_FIELDS, check_shape, fail, late_rules
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
@@ -250,6 +251,7 @@ def check_one_ranking(name: str, shared: Optional[ClusterGpuSoftware]) -> None:
              "ranks pools from one ConfigMap, cluster-autoscaler-priority-expander, which that pool writes")
 
 
+@called_as_documented
 class GpuNodePool(pulumi.ComponentResource):
     """A tainted GPU AgentPool that scales to zero, spot with an optional on-demand fallback, and the NVIDIA software
     that makes `nvidia.com/gpu` schedulable (AKS driver + device plugin, or the GPU Operator)."""

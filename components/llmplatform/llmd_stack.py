@@ -19,6 +19,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key
+from .checks import called_as_documented
 from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
@@ -155,6 +156,7 @@ def metrics_on(args: Mapping[str, Any]) -> bool:
     return args.get("prometheus_url") not in (None, "") or bool(args.get("keda"))
 
 
+@called_as_documented
 class LlmdStack(pulumi.ComponentResource):
     """llm-d on AKS: vLLM on the GPU pool, the llm-d inference scheduler and InferencePool, reached only through
     the API-key and rate-limit router, on the platform Gateways' `llmd` listener (internal by default)."""

@@ -17,6 +17,7 @@ from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 
 from . import PACKAGE
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import KEDA_FIELDS, after_check, check_shape, late_rules
 from .handles import KedaEndpoints, ModelServer, field
 from .inference_specs import wait_budget_seconds
@@ -90,6 +91,7 @@ def scaled_object_triggers(name: str, namespace: str, accelerator: str, external
     return triggers
 
 
+@called_as_documented
 class ModelAutoscaler(pulumi.ComponentResource):
     """How a model server scales: on requests in flight (KEDA HTTP add-on, scale to zero safe), on GPU memory
     (Prometheus Adapter HPA) or on CPU (HPA)."""

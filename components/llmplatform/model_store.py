@@ -11,6 +11,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import check_shape
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, ModelVolume, field
@@ -122,6 +123,7 @@ ollama list
 """
 
 
+@called_as_documented
 class ModelStore(pulumi.ComponentResource):
     """Azure Files Premium share holding model weights once for every model-server pod (ReadWriteMany), bound into
     the cluster as a static PersistentVolume, and a Job that preloads the configured models. `protect` in opts

@@ -8,6 +8,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .checks import called_as_documented
 from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
@@ -109,6 +110,7 @@ def late_checks(component: str, name: str, args: Any, args_type: type) -> dict[s
     return {key: late_rules(component, name, args, key, fields, args_type) for key, fields in LATE_HANDLES}
 
 
+@called_as_documented
 class OllamaServer(pulumi.ComponentResource):
     """Ollama (CPU first, GPU by one input) on the shared model store: Deployment, Service, disruption budget and
     NetworkPolicy. Its `endpoint` goes through the KEDA HTTP interceptor when `keda` is given."""

@@ -132,3 +132,36 @@ def test_a_stack_behind_the_interceptor_without_an_autoscaler_is_refused_by_the_
         "every one 404: give the stack's model_server to a ModelAutoscaler in requests mode (it declares the route), "
         "or leave the stack's keda out"]
 
+
+
+# ---- a component called otherwise than Component(name, args, opts) ------------------------------------------------
+def test_inputs_as_keyword_arguments_are_refused_in_the_components_words():
+    """The style of Pulumi's generated SDKs, `GpuNodePool("gpu", cluster=..., vm_size=...)`: Python's TypeError
+    ("unexpected keyword argument 'cluster'") reached a `pulumi up` user as a traceback."""
+    def program() -> None:
+        aks, k8s, _ = platform()
+        GpuNodePool("gpu", cluster=aks.cluster, vm_size="Standard_NC4as_T4_v3", opts=k8s)  # type: ignore[call-arg]
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    assert str(error.value) == (
+        "GpuNodePool gpu: inputs go in one object, the second argument (GpuNodePoolArgs), not as keyword arguments "
+        "(cluster=, vm_size=): GpuNodePool(\"gpu\", {'cluster': ..., 'vm_size': ...}, opts)")
+    assert [e["property_path"] for e in error.value.errors or []] == ["args"]
+
+
+@pytest.mark.parametrize("call, words", [
+    (lambda: KeyVault("kv"), 'KeyVault kv: args: is required, one object of inputs (KeyVaultArgs) as the second '
+                             'argument: KeyVault("kv", {...}, opts)'),
+    (lambda: KeyVault({"vault_name": "kv-x"}), "KeyVault: name: expects the resource name, a non-empty string, as the "
+                                               "first argument, got dict {'vault_name': 'kv-x'}: "
+                                               'KeyVault("keyvault", {...}, opts)'),
+    (lambda: KeyVault(None, {"vault_name": "kv-x"}), "KeyVault: name: expects the resource name, a non-empty string, "
+                                                     "as the first argument, got NoneType None; e.g. "
+                                                     'KeyVault("keyvault", {...}, opts)'),
+], ids=["args-left-out", "name-left-out", "name-none"])
+def test_a_call_without_its_name_or_args_is_refused_in_the_components_words(call, words):
+    """Python's "missing 1 required positional argument: 'args'" and the SDK's "Missing resource name argument (for
+    URN creation)" were tracebacks; nothing registers."""
+    with pytest.raises(ComponentInputError) as error:
+        run(call)
+    assert str(error.value) == words
