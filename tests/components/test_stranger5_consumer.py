@@ -28,12 +28,16 @@ def platform() -> tuple[AksCluster, pulumi.ResourceOptions, KeyVault]:
 # ---- llm-d without Observability: monitors whose CRDs nothing installs --------------------------------------------
 def llmd(observability: bool = False, **extra: Any) -> None:
     aks, k8s, vault = platform()
-    gpu = GpuNodePool("a100", {"cluster": aks.cluster, "vm_size": "Standard_NC24ads_A100_v4", "driver": "operator"},
-                      k8s)
-    gateway = GatewayAccess("gw", {"cluster": aks.cluster, "inference_extension": True}, k8s)
     if observability:
         obs = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "llm-d"}, k8s)
         extra = {"prometheus_url": obs.prometheus_url, **extra}
+    llmd_on(aks, k8s, vault, extra)
+
+
+def llmd_on(aks: AksCluster, k8s: pulumi.ResourceOptions, vault: KeyVault, extra: dict[str, Any]) -> None:
+    gpu = GpuNodePool("a100", {"cluster": aks.cluster, "vm_size": "Standard_NC24ads_A100_v4", "driver": "operator"},
+                      k8s)
+    gateway = GatewayAccess("gw", {"cluster": aks.cluster, "inference_extension": True}, k8s)
     LlmdStack("llmd", {"cluster": aks.cluster, "gpu": gpu.scheduling, "route_target": gateway.route_target,
                        "model": "Qwen/Qwen3-8B", "key_vault": vault.vault, **extra}, k8s)
 
@@ -165,3 +169,16 @@ def test_a_call_without_its_name_or_args_is_refused_in_the_components_words(call
     with pytest.raises(ComponentInputError) as error:
         run(call)
     assert str(error.value) == words
+
+
+def test_an_autoscaled_llmd_stack_given_only_keda_has_its_monitors_wait_for_prometheus():
+    """keda carries Observability's Prometheus (the triggers read it): the monitors wait for it too, not only for a
+    `prometheus_url` the caller may not pass, so they are not applied before kube-prometheus-stack brings their CRDs."""
+    def program() -> None:
+        aks, k8s, vault = platform()
+        obs = Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": "llm-d"}, k8s)
+        llmd_on(aks, k8s, vault, {"autoscaling": True, "keda": obs.keda})
+    plan = run(program)
+    release = plan.one("kubernetes:helm.sh/v3:Release", "obs-kube-prometheus-stack")
+    ours = [r for t in MONITORS for r in plan.of_type(t) if r.name.startswith("llmd-")]
+    assert len(ours) == 2 and all(plan.waits_for(r, lambda d: d.urn == release.urn) for r in ours)
