@@ -182,3 +182,23 @@ def test_an_autoscaled_llmd_stack_given_only_keda_has_its_monitors_wait_for_prom
     release = plan.one("kubernetes:helm.sh/v3:Release", "obs-kube-prometheus-stack")
     ours = [r for t in MONITORS for r in plan.of_type(t) if r.name.startswith("llmd-")]
     assert len(ours) == 2 and all(plan.waits_for(r, lambda d: d.urn == release.urn) for r in ours)
+
+
+# ---- two model stores in one namespace --------------------------------------------------------------------------
+def test_a_second_model_store_in_a_namespace_is_refused_by_name_before_it_registers():
+    """Its volume and claim are named from the namespace and share name: the second store's Azure account and share
+    were built, then the API server refused its volume (one name, two owners) at `pulumi up`."""
+    def program(second_share: str) -> None:
+        aks, k8s, _ = platform()
+        for store, share, model in (("a", "models", "qwen2.5:0.5b"), ("b", second_share, "tinyllama")):
+            ModelStore(f"store{store}", {"cluster": aks.cluster, "account_name": f"ststranger5{store}",
+                                         "namespace": "team", "share_name": share, "models": [model]}, k8s)
+    with pytest.raises(ComponentInputError) as error:
+        run(lambda: program("models"))
+    assert str(error.value) == (
+        "ModelStore storeb: input namespace='team' is invalid; allowed: a namespace no other ModelStore on this "
+        "cluster uses with share_name 'models': 'storea' uses it (its volume team-models and claim models are named "
+        "from both); give this store a namespace of its own or another share_name, or hand the volume of 'storea' "
+        "to every model server there")
+    # another share (and other models: the preload Job is named from them) is another volume, claim and Job
+    assert len(run(lambda: program("weights")).of_type("llmplatform:index:ModelStore")) == 2
