@@ -16,11 +16,11 @@ NETWORK: Any = {"vnet_cidr": "10.80.0.0/16", "node_subnet_cidr": "10.80.0.0/20",
 MONITORS = ("kubernetes:monitoring.coreos.com/v1:PodMonitor", "kubernetes:monitoring.coreos.com/v1:ServiceMonitor")
 
 
-def platform() -> tuple[AksCluster, pulumi.ResourceOptions, KeyVault]:
+def platform(**extra: Any) -> tuple[AksCluster, pulumi.ResourceOptions, KeyVault]:
     aks = AksCluster("one", {
         "cluster_name": "aks-one-str", "resource_group_name": "rg-one-str", "location": "eastus2", "network": NETWORK,
         "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
-        "workload_pool": {"name": "cpu", "vm_size": "Standard_D8s_v5", "min_count": 1, "max_count": 4}})
+        "workload_pool": {"name": "cpu", "vm_size": "Standard_D8s_v5", "min_count": 1, "max_count": 4}, **extra})
     vault = KeyVault("kv", {"cluster": aks.cluster, "vault_name": "kv-stranger-one"})
     return aks, pulumi.ResourceOptions(providers=[aks.provider]), vault
 
@@ -202,3 +202,26 @@ def test_a_second_model_store_in_a_namespace_is_refused_by_name_before_it_regist
         "to every model server there")
     # another share (and other models: the preload Job is named from them) is another volume, claim and Job
     assert len(run(lambda: program("weights")).of_type("llmplatform:index:ModelStore")) == 2
+
+
+# ---- two GPU pools with one AKS pool name ------------------------------------------------------------------------
+@pytest.mark.parametrize("first, first_fallback, second, second_fallback, taken", [
+    ("gpu", False, "gpu", False, "gpu"), ("a", True, "aod", False, "aod"), ("aod", False, "a", True, "aod")],
+    ids=["default-twice", "a-fallbacks-name", "a-fallback-over-a-pool"])
+def test_a_second_gpu_pool_with_a_taken_aks_pool_name_is_refused_by_name(first, first_fallback, second,
+                                                                         second_fallback, taken):
+    """Two pools left at the default pool_name `gpu` (different sizes, the brief's topology) planned until the kit
+    saw one AgentPool twice; under `pulumi up` azure-native refused the second create after the first pool's."""
+    def program() -> None:
+        aks, k8s, _ = platform(autoscaler_expander="priority")
+        with_fallback = {"fallback": {"enabled": True, "min_count": 0, "max_count": 1}}
+        GpuNodePool("one", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3", "pool_name": first,
+                            **(with_fallback if first_fallback else {})}, k8s)
+        GpuNodePool("two", {"cluster": aks.cluster, "vm_size": "Standard_NC8as_T4_v3", "pool_name": second,
+                            **(with_fallback if second_fallback else {})}, k8s)
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    assert str(error.value) == (
+        f"GpuNodePool two: input pool_name={second!r} is invalid; allowed: a pool name no other GpuNodePool on this "
+        f"cluster uses: 'one' has the AKS pool {taken!r} (a fallback is <pool_name>od); give this pool another "
+        "pool_name")
