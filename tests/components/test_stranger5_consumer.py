@@ -225,3 +225,22 @@ def test_a_second_gpu_pool_with_a_taken_aks_pool_name_is_refused_by_name(first, 
         f"GpuNodePool two: input pool_name={second!r} is invalid; allowed: a pool name no other GpuNodePool on this "
         f"cluster uses: 'one' has the AKS pool {taken!r} (a fallback is <pool_name>od); give this pool another "
         "pool_name")
+
+
+# ---- an Ollama server Observability's OllamaDown does not watch --------------------------------------------------
+@pytest.mark.parametrize("watched, warned", [("other", True), ("team", False)])
+def test_the_kit_warns_of_an_ollama_server_the_ollamadown_alert_does_not_watch(watched, warned):
+    """Observability's `app_namespace` is a plain string a stranger types apart from the stack's namespace: told
+    `other` while the stack ran in `team`, the alert selected no Deployment and never fired, and nothing said so."""
+    def program() -> None:
+        aks, k8s, vault = platform()
+        Observability("obs", {"cluster": aks.cluster, "key_vault": vault.vault, "app_namespace": watched}, k8s)
+        team = AppNamespace("team", {"namespace": "team"}, k8s)
+        store = ModelStore("store", {"cluster": aks.cluster, "account_name": "ststranger5", "namespace": team.namespace},
+                           k8s)
+        InferenceStack("team", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": store.volume}, k8s)
+    warnings = run(program).warnings
+    assert warnings == ([
+        "team-ollama: the Ollama server in namespace team is not watched by the OllamaDown alert of this cluster's "
+        "Observability (it watches other): give Observability app_namespace 'team', or add it to "
+        "other_app_namespaces"] if warned else [])
