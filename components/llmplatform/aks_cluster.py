@@ -11,6 +11,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle, settled
@@ -252,6 +253,7 @@ def handed_version(version: Optional[pulumi.Input[str]]) -> pulumi.Input[str]:
     return version or ""
 
 
+@called_as_documented
 class AksCluster(pulumi.ComponentResource):
     """AKS with Entra RBAC, workload identity, network policy, the Key Vault CSI driver and upgrade channels: a system
     pool inline, a CPU workload pool as an AgentPool, and a Kubernetes provider for what runs inside."""

@@ -9,6 +9,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key
+from .checks import called_as_documented
 from .checks import ENDPOINT_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
@@ -83,6 +84,7 @@ def client_peers(gateway_namespace: Optional[pulumi.Input[str]],
             *(namespace(name) for name in other_namespaces)]
 
 
+@called_as_documented
 class ApiGate(pulumi.ComponentResource):
     """API keys, a per-client 429 and LLM-length timeouts in front of any model endpoint, published on the
     platform Gateways' API listener."""

@@ -7,6 +7,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import check_shape
 from .handles import RouteTarget, field
 from .kube import namespace, require_kubernetes_provider
@@ -26,6 +27,7 @@ class AppNamespaceArgs(TypedDict):
     """Gateways the namespace's HTTPRoutes may attach to (GatewayAccess's `route_target`)."""
 
 
+@called_as_documented
 class AppNamespace(pulumi.ComponentResource):
     """A namespace for an application, Pod Security enforced, optionally allowed to publish routes."""
 

@@ -9,6 +9,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import GRAFANA_ADMIN, GRAFANA_VIEWER, MONITORING_DATA_READER, builtin_role
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import check_shape
 from .handles import MonitoringHandle
 
@@ -39,6 +40,7 @@ class AzureMonitoringArgs(TypedDict):
     """Azure tags."""
 
 
+@called_as_documented
 class AzureMonitoring(pulumi.ComponentResource):
     """The Azure-side monitoring a cluster is created with: Log Analytics (Container Insights), an Azure Monitor
     workspace (managed Prometheus), an action group that e-mails, and optionally Azure Managed Grafana."""

@@ -73,7 +73,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "OllamaServer": {
         "accelerator": "cpu",
-        "autoscaled": False,
         "extra_env": {},
         "gpus_per_replica": 1,
         "keep_alive": "30m",
@@ -141,7 +140,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "extra_env": {},
         "failure_mode": "FailOpen",
         "max_replicas": 2,
-        "metrics": True,
         "min_replicas": 1,
         "model_cache_gib": 200,
         "namespace": "llm-d",

@@ -12,6 +12,7 @@ from pulumi_azure_native import containerservice
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .checks import called_as_documented
 from .checks import check_shape
 from .defaults import defaults_for
 from .naming import indexed_name
@@ -59,6 +60,7 @@ def update_stages(member_names: Sequence[pulumi.Input[str]],
         for i, member in enumerate(member_names)]
 
 
+@called_as_documented
 class FleetUpdates(pulumi.ComponentResource):
     """A Fleet Manager fleet (no hub cluster), its members, a staged update strategy and an auto-upgrade profile."""
 

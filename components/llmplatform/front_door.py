@@ -17,6 +17,7 @@ from pulumi_azure_native import cdn, frontdoor
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .checks import called_as_documented
 from .checks import check_shape
 from .defaults import defaults_for
 from .gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENER
@@ -140,6 +141,7 @@ def rate_limit_rule(per_minute: int) -> frontdoor.CustomRuleArgs:
             match_value=["/"])])
 
 
+@called_as_documented
 class GlobalEndpoint(pulumi.ComponentResource):
     """Azure Front Door (one endpoint, an origin group per service, every region an origin) and its WAF."""
 

@@ -17,6 +17,7 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 from . import PACKAGE, azure_names
 from .azure_roles import NETWORK_CONTRIBUTOR, READER, builtin_role
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import CLUSTER_SUBNET_FIELDS, after_check, check_shape, given_once_resolved, late_rules
 from .handles import ClusterHandle, RouteTarget, field
 from .kube import cpu_placement, egress_guard, helm_release, namespace, require_kubernetes_provider
@@ -207,6 +208,7 @@ def llmd_url(address: str, tls_hostname: Optional[str]) -> str:
     return f"https://{tls_hostname}:{LLMD_TLS_PORT}" if tls_hostname else f"http://{address}:{LLMD_PORT}"
 
 
+@called_as_documented
 class GatewayAccess(pulumi.ComponentResource):
     """The Kubernetes Gateway API served by Istio (gateway controller only, no sidecars): an internal Gateway on a
     private Azure load balancer and an external one on a static public IP, gateway pods on CPU nodes, optional

@@ -17,6 +17,7 @@ from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import EXPANDER_FIELDS, check_shape, fail, late_rules
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
@@ -250,6 +251,24 @@ def check_one_ranking(name: str, shared: Optional[ClusterGpuSoftware]) -> None:
              "ranks pools from one ConfigMap, cluster-autoscaler-priority-expander, which that pool writes")
 
 
+def claim_pool_names(name: str, key: Optional[tuple[str, str, str]], pool_name: str, pools: list[str]) -> None:
+    """Two GpuNodePools of one cluster (its Kubernetes provider in this deployment) whose AKS pools share a name
+    (the default `gpu` twice, or `a` beside `a`'s fallback `aod`): Azure names a pool by cluster and name, so the
+    second pool would be the first one's (azure-native refuses to create a pool that exists, after the first pool's
+    writes). Refused by name before it registers; without a provider `llmplatform.testing` names the collision."""
+    if key is None:
+        return
+    taken = per_run("gpu_node_pool.pool_names")
+    for pool in pools:
+        other = taken.get((*key, pool))
+        if other is not None and other != name:
+            fail("GpuNodePool", name, "pool_name", pool_name,
+                 f"a pool name no other GpuNodePool on this cluster uses: {other!r} has the AKS pool {pool!r} (a "
+                 "fallback is <pool_name>od); give this pool another pool_name")
+    taken.update({(*key, pool): name for pool in pools})
+
+
+@called_as_documented
 class GpuNodePool(pulumi.ComponentResource):
     """A tainted GPU AgentPool that scales to zero, spot with an optional on-demand fallback, and the NVIDIA software
     that makes `nvidia.com/gpu` schedulable (AKS driver + device plugin, or the GPU Operator)."""
@@ -282,6 +301,7 @@ class GpuNodePool(pulumi.ComponentResource):
             check_shared_software(name, driver, sku, shared, args.get("mig_profile"))
         if with_fallback:
             check_one_ranking(name, shared)
+        claim_pool_names(name, key, pool_name, [pool_name, f"{pool_name}od"] if with_fallback else [pool_name])
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         if "install_device_software" in args:
             pulumi.log.warn(f"GpuNodePool {name}: install_device_software is deprecated and no longer needed (the "

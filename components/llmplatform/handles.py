@@ -167,7 +167,8 @@ class ModelServer(TypedDict):
     port: pulumi.Input[int]
     """Service port."""
     hosts: pulumi.Input[list[str]]
-    """Host headers clients use when requests go through the KEDA HTTP interceptor."""
+    """Host headers clients use when requests go through the KEDA HTTP interceptor (empty: they do not, the server
+    was built without keda; a ModelAutoscaler in requests mode refuses it)."""
     accelerator: pulumi.Input[str]
     """cpu or gpu: which load signal accompanies the request count."""
 

@@ -14,6 +14,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
+from .checks import called_as_documented
 from .checks import check_shape, fail
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .defaults import defaults_for
@@ -128,7 +129,8 @@ class InferenceStackArgs(TypedDict):
     """With keda: how long a request may wait at the interceptor for a replica to start from zero; the router and
     the gateway wait this long on top of request_timeout_seconds (default 1200)."""
     autoscaled: NotRequired[bool]
-    """An autoscaler owns Ollama's replica count (default False)."""
+    """An autoscaler owns Ollama's replica count (default: when keda is given, whose interceptor routes only what
+    a ModelAutoscaler in requests mode declares; false with keda is refused)."""
     tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
@@ -164,6 +166,7 @@ def claim_namespace(name: str, args: InferenceStackArgs, opts: Optional[pulumi.R
     taken[key] = name
 
 
+@called_as_documented
 class InferenceStack(pulumi.ComponentResource):
     """Ollama (CPU first, GPU by one input) on the shared model store, an nginx gate enforcing API keys and
     per-client rate limits on the raw model API, Open-WebUI on PostgreSQL/pgvector with secrets from Key Vault, and

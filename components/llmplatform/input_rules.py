@@ -451,6 +451,10 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     if accelerator == "gpu" and not r.args.get("gpu"):
         r.add("gpu", None, f"GpuNodePool's scheduling when {r.ref('accelerator')} is gpu")
     keda_rule(r)
+    if r.args.get("keda") and r.given("autoscaled") is False:
+        r.add("autoscaled", False, f"true with {r.ref('keda')}, or left out: requests then reach Ollama only "
+                                   "through the KEDA interceptor, which routes only what a ModelAutoscaler in requests "
+                                   "mode declares, and that autoscaler owns the replica count")
     r.whole("replicas", 0, 100)
     r.whole("gpus_per_replica", 1, 8)
     r.whole("num_parallel", 1, 256)
@@ -807,6 +811,9 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
         r.add("key_vault", None, f"a vault handle when {r.ref('api_key_auth')} or {r.ref('hf_token_secret')} is set")
     if r.get("autoscaling"):
         llmd_autoscaling(r)
+    elif r.given("metrics") is True and r.args.get("prometheus_url") in (None, "") and not r.args.get("keda"):
+        r.add("metrics", True, f"true with {r.ref('prometheus_url')} (Observability's): the PodMonitor and "
+                               "ServiceMonitor need the Prometheus Operator's CRDs, which it waits for; or false")
     return r.problems
 
 
@@ -877,6 +884,13 @@ def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
         r.add("keda", None, f"Observability's keda endpoints with {r.ref('mode')} requests")
     elif mode == "requests":
         keda_rule(r)
+    server = r.args.get("model_server")
+    if mode == "requests" and isinstance(server, Mapping) and known(server, "hosts") == []:
+        r.add("model_server", "a model server built without keda",
+              f"with {r.ref('mode')} requests, a model server built with Observability's keda (InferenceStack's or "
+              "OllamaServer's `keda`): requests mode counts the requests passing the KEDA interceptor, and this "
+              "server's do not pass it, so it would never see one (at min_replicas 0, never start a replica); or "
+              "mode cpu or gpu-memory")
     r.whole("target_in_flight", 1, 1000)
     r.whole("gpu_memory_target_percent", 10, 100)
     r.whole("cpu_target_percent", 10, 100)

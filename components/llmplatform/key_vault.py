@@ -10,6 +10,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE, azure_names
 from .azure_roles import KEY_VAULT_SECRETS_USER, builtin_role
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import check_shape, fail
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, settled
@@ -100,6 +101,7 @@ def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], pri
         opts=pulumi.ResourceOptions(parent=parent, depends_on=after or None))
 
 
+@called_as_documented
 class KeyVault(pulumi.ComponentResource):
     """An RBAC-authorised Key Vault reachable only from the cluster. Others write their own secrets into it
     (`vault_secret`, `grant_secrets_user`) from the `vault` handle."""

@@ -19,6 +19,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key
+from .checks import called_as_documented
 from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
@@ -129,7 +130,9 @@ class LlmdStackArgs(TypedDict):
     request_timeout_seconds: NotRequired[int]
     """Longest answer the gateways and the router wait for (default 600)."""
     metrics: NotRequired[bool]
-    """PodMonitor for vLLM and ServiceMonitor for the picker (needs the Prometheus Operator CRDs; default True)."""
+    """PodMonitor for vLLM and ServiceMonitor for the picker. They need the Prometheus Operator's CRDs, which
+    Observability installs: default on when `prometheus_url` or `keda` (Observability's) is given, which they wait
+    for; on without either is refused (no CRD to wait for: `pulumi up` would fail on them)."""
     prometheus_url: NotRequired[pulumi.Input[str]]
     """Observability's `prometheus_url`: the monitors wait for it, as it waits for the chart bringing their CRDs."""
     name_prefix: NotRequired[str]
@@ -145,6 +148,16 @@ def check_args(name: str, args: LlmdStackArgs) -> dict[str, Any]:
     return {"tp": tp, "context": context_length(args["model"], args.get("max_model_len")), "prefill_tp": prefill_tp}
 
 
+def metrics_on(args: Mapping[str, Any]) -> bool:
+    """The monitors: as given, else when something that waits for the Prometheus Operator's CRDs is given
+    (Observability's `prometheus_url` or `keda`); without either nothing in the program brings their CRDs."""
+    given = args.get("metrics")
+    if given is not None:
+        return bool(given)
+    return args.get("prometheus_url") not in (None, "") or bool(args.get("keda"))
+
+
+@called_as_documented
 class LlmdStack(pulumi.ComponentResource):
     """llm-d on AKS: vLLM on the GPU pool, the llm-d inference scheduler and InferencePool, reached only through
     the API-key and rate-limit router, on the platform Gateways' `llmd` listener (internal by default)."""
@@ -222,7 +235,7 @@ class LlmdStack(pulumi.ComponentResource):
             tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False)))
         self._api_route(name, target)
         self._network_policies(name, served, pd)
-        if opt(args, "metrics"):
+        if metrics_on(args):
             self._monitors(name, served)
         self.namespace = self._ns
         self.served_model_name = pulumi.Output.from_input(served)
@@ -471,7 +484,10 @@ class LlmdStack(pulumi.ComponentResource):
 
     def _monitors(self, name: str, served: str) -> None:
         # after the Prometheus Operator's CRDs (kube-prometheus-stack, through Observability's prometheus_url)
-        ns = pulumi.Output.all(self._ns, self._args.get("prometheus_url")).apply(lambda v: v[0])
+        # (or keda's, the same Prometheus: an autoscaled stack's triggers read it)
+        keda = self._args.get("keda")
+        prometheus = self._args.get("prometheus_url") or (field(keda, "prometheus_url") if keda else None)
+        ns = pulumi.Output.all(self._ns, prometheus).apply(lambda v: v[0])
         k8s.apiextensions.CustomResource(
             f"{name}-vllm-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="vllm", namespace=ns),

@@ -17,6 +17,7 @@ from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 
 from . import PACKAGE
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import KEDA_FIELDS, after_check, check_shape, late_rules
 from .handles import KedaEndpoints, ModelServer, field
 from .inference_specs import wait_budget_seconds
@@ -90,6 +91,7 @@ def scaled_object_triggers(name: str, namespace: str, accelerator: str, external
     return triggers
 
 
+@called_as_documented
 class ModelAutoscaler(pulumi.ComponentResource):
     """How a model server scales: on requests in flight (KEDA HTTP add-on, scale to zero safe), on GPU memory
     (Prometheus Adapter HPA) or on CPU (HPA)."""
@@ -118,7 +120,11 @@ class ModelAutoscaler(pulumi.ComponentResource):
                     "target": {"service": field(server, "service"), "port": field(server, "port")},
                     # after the add-on's release, which installs the InterceptorRoute CRD (keda's fields wait for it)
                     # (a keda handle that arrives as an output is checked once it resolves)
-                    "rules": [{"hosts": pulumi.Output.all(field(server, "hosts"), after_check(
+                    # (a model server handle that arrives as an output is checked once it resolves: built with
+                    # keda, so its requests pass the interceptor)
+                    "rules": [{"hosts": pulumi.Output.all(after_check(late_rules(
+                        "ModelAutoscaler", name, args, "model_server", ("hosts",), ModelAutoscalerArgs),
+                        field(server, "hosts")), after_check(
                         late_rules("ModelAutoscaler", name, args, "keda", KEDA_FIELDS, ModelAutoscalerArgs),
                         field(keda, "namespace"))).apply(lambda v: v[0])}],
                     "scalingMetric": {"concurrency": {"targetValue": opt(args, "target_in_flight")}},

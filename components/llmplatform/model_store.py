@@ -2,7 +2,7 @@
 into the cluster as a static PersistentVolume, plus a Job that preloads the configured models into it."""
 import json
 import math
-from typing import Mapping, Optional, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -11,7 +11,10 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import check_shape
+from .checks import called_as_documented
+from .checks import check_shape, fail
+from .gpu_node_pool import cluster_key, kubernetes_provider
+from .run_state import per_run
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, ModelVolume, field
 from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
@@ -122,6 +125,28 @@ ollama list
 """
 
 
+def claim_namespace(name: str, namespace: Any, share_name: Any, opts: Optional[pulumi.ResourceOptions]) -> None:
+    """One ModelStore per namespace and share name of a cluster: its volume (`<namespace>-<share_name>`) and claim
+    (`<share_name>`) are named from them, so a second store with both the same would claim the first one's objects
+    (the API server refuses the second create at `pulumi up`, after both stores' Azure resources exist). Refused by
+    name when both are known now and the cluster is the same Kubernetes provider of this deployment
+    (gpu_node_pool.cluster_key), as InferenceStack's namespace; otherwise `llmplatform.testing` names the collision."""
+    provider = kubernetes_provider(opts)
+    if not isinstance(namespace, str) or not isinstance(share_name, str) or provider is None:
+        return
+    taken = per_run("model_store.namespaces")
+    key = (*cluster_key(provider), namespace, share_name)
+    other = taken.get(key)
+    if other is not None and other != name:
+        fail("ModelStore", name, "namespace", namespace,
+             f"a namespace no other ModelStore on this cluster uses with share_name {share_name!r}: {other!r} uses "
+             f"it (its volume {namespace}-{share_name} and claim {share_name} are named from both); give this store "
+             f"a namespace of its own or another share_name, or hand the volume of {other!r} to every model server "
+             "there")
+    taken[key] = name
+
+
+@called_as_documented
 class ModelStore(pulumi.ComponentResource):
     """Azure Files Premium share holding model weights once for every model-server pod (ReadWriteMany), bound into
     the cluster as a static PersistentVolume, and a Job that preloads the configured models. `protect` in opts
@@ -143,6 +168,7 @@ class ModelStore(pulumi.ComponentResource):
         component = "ModelStore"
         protocol, redundancy, size = opt(args, "protocol"), opt(args, "redundancy"), opt(args, "size_gib")
         require_kubernetes_provider(opts, component, name)
+        claim_namespace(name, args["namespace"], opt(args, "share_name"), opts)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         share_name = opt(args, "share_name")
         tags = args.get("tags", {})

@@ -15,6 +15,7 @@ from .pins import DCGM_EXPORTER, KEDA, KEDA_HTTP_ADD_ON, KUBE_PROMETHEUS_STACK, 
 from .monitoring import ADAPTER_GPU_RULE, KSM_NODE_LABELS, azure_alert_rules, platform_alert_rules
 
 from . import PACKAGE
+from .checks import called_as_documented
 from .checks import check_shape
 from .defaults import defaults_for
 from .inference_specs import wait_budget_seconds
@@ -210,6 +211,7 @@ def keda_http_values(placement: dict[str, Any], timeout_s: int, cold_start_s: in
     }
 
 
+@called_as_documented
 class Observability(pulumi.ComponentResource):
     """Azure Monitor wiring for the cluster (managed Prometheus and Container Insights data collection, Azure alerts)
     and the in-cluster stack: kube-prometheus-stack with the platform's dashboards and alert rules, DCGM GPU

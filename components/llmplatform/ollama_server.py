@@ -8,6 +8,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .checks import called_as_documented
 from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
@@ -83,10 +84,18 @@ class OllamaServerArgs(TypedDict):
     request_timeout_seconds: NotRequired[int]
     """Longest answer: a stopping replica lets the answers in flight finish this long (default 600)."""
     autoscaled: NotRequired[bool]
-    """An autoscaler owns the replica count (default False)."""
+    """An autoscaler owns the replica count (default: when keda is given, whose interceptor routes only what a
+    ModelAutoscaler in requests mode declares; false with keda is refused)."""
     extra_env: NotRequired[dict[str, str]]
     """More OLLAMA_* settings (Ollama takes its settings only from the environment: `ollama serve` has no flags),
     e.g. OLLAMA_CONTEXT_LENGTH, OLLAMA_FLASH_ATTENTION; the ones the component sets are refused."""
+
+
+def autoscaled(args: Mapping[str, Any]) -> bool:
+    """An autoscaler owns the replica count: as given, else when requests go through the KEDA interceptor (only a
+    ModelAutoscaler in requests mode gives the interceptor a route to the server, and it owns the count)."""
+    given = args.get("autoscaled")
+    return bool(given) if given is not None else bool(args.get("keda"))
 
 
 def _moved(moved_from: Optional[pulumi.Resource]) -> Optional[list[pulumi.Alias]]:
@@ -105,6 +114,7 @@ def late_checks(component: str, name: str, args: Any, args_type: type) -> dict[s
     return {key: late_rules(component, name, args, key, fields, args_type) for key, fields in LATE_HANDLES}
 
 
+@called_as_documented
 class OllamaServer(pulumi.ComponentResource):
     """Ollama (CPU first, GPU by one input) on the shared model store: Deployment, Service, disruption budget and
     NetworkPolicy. Its `endpoint` goes through the KEDA HTTP interceptor when `keda` is given."""
@@ -190,7 +200,7 @@ class OllamaServer(pulumi.ComponentResource):
                         claim_name=field(volume, "claim_name"), read_only=True)), scratch_volume()],
             ),
             pulumi.ResourceOptions(parent=self, aliases=aliases,
-                                   ignore_changes=["spec.replicas"] if opt(a, "autoscaled") else None),
+                                   ignore_changes=["spec.replicas"] if autoscaled(a) else None),
             annotations={**scanner_annotations([OLLAMA_IMAGE]), **deadline})
         service = k8s.core.v1.Service(
             f"{name}-ollama-svc",
@@ -216,7 +226,9 @@ class OllamaServer(pulumi.ComponentResource):
         ready = pulumi.Output.all(deployed.metadata.name, service.metadata.name)
         self.model_server = ModelServer(
             namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),
-            port=OLLAMA_PORT, hosts=pulumi.Output.from_input(ns).apply(scaled_hosts), accelerator=accelerator)
+            port=OLLAMA_PORT, accelerator=accelerator,
+            # the Host headers the interceptor routes on: none when requests do not pass it (no keda)
+            hosts=pulumi.Output.from_input(ns).apply(scaled_hosts) if keda else [])
         self.endpoint = self._endpoint(name, ns, service, keda, checks["keda"], child)
         self.register_outputs({"model_server": self.model_server, "endpoint": self.endpoint,
                                "ollama_service": self.ollama_service})

@@ -10,6 +10,7 @@ import pulumi_random as random
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .checks import called_as_documented
 from .checks import ENDPOINT_FIELDS, after_check, check_shape, fail, fail_when_known, given_once_resolved, late_rules
 from .choices import UPLOADS_STORAGE_CLASSES
 from .defaults import defaults_for
@@ -178,6 +179,7 @@ def endpoint_key(endpoint: Any) -> pulumi.Input[str]:
         field(endpoint, "api_key_secret", "")
 
 
+@called_as_documented
 class OpenWebUi(pulumi.ComponentResource):
     """Open-WebUI on PostgreSQL/pgvector in front of any Ollama or OpenAI-compatible endpoint, secrets from Key
     Vault, published on the platform Gateways' UI listener."""

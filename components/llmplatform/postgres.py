@@ -8,6 +8,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
+from .checks import called_as_documented
 from .checks import check_shape
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, settled
@@ -76,6 +77,7 @@ class PostgresServerArgs(TypedDict):
 SERVER_PARAMETERS = {"azure.extensions": "VECTOR", "require_secure_transport": "ON"}
 
 
+@called_as_documented
 class PostgresServer(pulumi.ComponentResource):
     """Azure Database for PostgreSQL Flexible Server with pgvector, private (VNet) access, TLS only, Entra
     authentication with `entra_admin_group` (passwords only without one), and its admin password and connection URL

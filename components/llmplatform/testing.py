@@ -11,9 +11,12 @@
 records every registration with its inputs, dependencies and options, and refuses what the real engine or Azure /
 Kubernetes would refuse but the SDK's mocks accept: two resources with one URN, one Azure or Kubernetes name
 claimed twice, two HTTPRoutes matching the same requests on one Gateway listener (the Gateway silently serves the
-older), an Azure input of the wrong type, outside a closed enum or under a key its type does not have (a
+older), a model server behind the KEDA interceptor whose Host no InterceptorRoute claims (it answers 404), an Azure
+input of the wrong type, outside a closed enum or under a key its type does not have (a
 dict literal's typo, which azure-native would drop) (ProgramError, naming them all). A program that stops with `pulumi.RunError` raises ProgramError; a
-component's refused input raises its `ComponentInputError` (property path and message) as it is.
+component's refused input raises its `ComponentInputError` (property path and message) as it is. `plan.warnings`
+holds the program's warnings and the kit's advice on what works but misses something (an Ollama server that
+Observability's OllamaDown alert does not watch).
 Each run has a fresh event loop and context, so one pytest process can run many programs.
 """
 
@@ -26,6 +29,7 @@ import functools
 import hashlib
 import json
 import logging
+import re
 import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Optional
@@ -42,6 +46,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from . import azure_inputs, subnet_ranges, write_order
 from .checks import ComponentInputError
+from .inference_specs import SCALED_SERVICE, scaled_host
 from .kubernetes_schemas import group_of
 from .mappings import whole_numbers
 
@@ -576,6 +581,63 @@ def _shadowed_routes(resources: list[Registration], clusters: dict[str, str]) ->
             for first, second, claims in pairs.values()]
 
 
+def _unrouted_interceptor_hosts(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
+    """A model server behind the KEDA HTTP interceptor (OllamaServer or InferenceStack given `keda`: its gate calls
+    the `ollama-scaled` alias with Host `ollama-scaled.<namespace>`) that no InterceptorRoute on its cluster claims
+    the host of. The interceptor routes only the hosts its routes list and answers any other 404 (kedacore/http-add-on
+    `interceptor/middleware/routing.go`: no route in the table, `http.StatusNotFound`), so every request to that
+    server failed while the plan passed: the stack's `model_server` was given to no ModelAutoscaler in requests mode,
+    the only component that declares the route."""
+    routed: set[tuple[Any, str]] = set()
+    aliases: list[tuple[Registration, Any, str, str]] = []
+    for reg in resources:
+        if not reg.is_kubernetes_object:
+            continue
+        kind, meta, spec = reg.inputs.get("kind"), reg.inputs.get("metadata") or {}, reg.inputs.get("spec") or {}
+        cluster = _cluster_of(reg, clusters)
+        if kind == "InterceptorRoute" and group_of(str(reg.inputs.get("apiVersion"))) == "http.keda.sh":
+            routed.update((cluster, str(host).lower()) for rule in spec.get("rules") or [] if isinstance(rule, dict)
+                          for host in rule.get("hosts") or [])
+        elif kind == "Service" and spec.get("type") == "ExternalName" and meta.get("name") == SCALED_SERVICE:
+            namespace = str(meta.get("namespace") or "default")
+            aliases.append((reg, cluster, namespace, scaled_host(namespace)))
+    return [f"{reg.name}: requests to the model server in namespace {namespace} go through the KEDA interceptor "
+            f"(Host {host}), and no InterceptorRoute on its cluster claims that host, so the interceptor answers "
+            "every one 404: give the stack's model_server to a ModelAutoscaler in requests mode (it declares the "
+            "route), or leave the stack's keda out"
+            for reg, cluster, namespace, host in aliases if (cluster, host) not in routed]
+
+
+_WATCHED = re.compile(r'namespace(=~?)"([^"]*)",deployment="ollama"')
+
+
+def unwatched_model_servers(resources: list[Registration]) -> list[str]:
+    """Advice, not a refusal: an Ollama Deployment in a namespace that the OllamaDown alert of the Observability on
+    its cluster does not watch (its `app_namespace` and `other_app_namespaces`; the alert selects by namespace,
+    `monitoring.ollama_matchers`). The plan and the deploy work, and the alert never fires for that server: a stack
+    built in `team` beside an Observability told `app_namespace: llm`."""
+    clusters = _clusters(resources)
+    watched: dict[Any, set[str]] = {}
+    servers: list[tuple[Registration, Any, str]] = []
+    for reg in resources:
+        if not reg.is_kubernetes_object:
+            continue
+        kind, meta = reg.inputs.get("kind"), reg.inputs.get("metadata") or {}
+        cluster = _cluster_of(reg, clusters)
+        if kind == "PrometheusRule":
+            for group in (reg.inputs.get("spec") or {}).get("groups") or []:
+                for rule in (group.get("rules") or []) if isinstance(group, dict) else []:
+                    if isinstance(rule, dict) and rule.get("alert") == "OllamaDown":
+                        for how, names in _WATCHED.findall(str(rule.get("expr", ""))):
+                            watched.setdefault(cluster, set()).update(names.split("|") if how == "=~" else [names])
+        elif kind == "Deployment" and meta.get("name") == "ollama" and (reg.inputs.get("apiVersion") == "apps/v1"):
+            servers.append((reg, cluster, str(meta.get("namespace") or "default")))
+    return [f"{reg.name}: the Ollama server in namespace {namespace} is not watched by the OllamaDown alert of this "
+            f"cluster's Observability (it watches {', '.join(sorted(watched[cluster]))}): give Observability "
+            f"app_namespace {namespace!r}, or add it to other_app_namespaces"
+            for reg, cluster, namespace in servers if cluster in watched and namespace not in watched[cluster]]
+
+
 def _route_name(route: Registration) -> str:
     meta = route.inputs.get("metadata") or {}
     return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"
@@ -620,6 +682,7 @@ def refusals(resources: list[Registration]) -> list[str]:
             seen_regs[identity] = reg
     problems[:0] = _one_per_namespace(resources, twice)  # the advice first, each object it explains below
     problems.extend(_shadowed_routes(resources, clusters))
+    problems.extend(_unrouted_interceptor_hosts(resources, clusters))
     problems.extend(_two_clusters_in_one_component(resources, clusters))
     doubled.update(reg.urn for pair in twice for reg in pair)
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(resources)
@@ -704,7 +767,8 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         if refused:
             raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
                                len(monitor.registrations))
-        plan = Plan(project=project, stack=stack, resources=monitor.registrations, warnings=warnings.messages)
+        plan = Plan(project=project, stack=stack, resources=monitor.registrations,
+                    warnings=warnings.messages + unwatched_model_servers(monitor.registrations))
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():
             output = pulumi.Output.from_input(value)

@@ -8,6 +8,7 @@ from pulumi_azure_native import managedidentity
 from typing_extensions import NotRequired
 
 from . import PACKAGE
+from .checks import called_as_documented
 from .checks import check_shape
 from .handles import ClusterHandle, field
 from .kube import require_kubernetes_provider
@@ -35,6 +36,7 @@ def federated_subject(namespace: str, service_account: str) -> str:
     return f"system:serviceaccount:{namespace}:{service_account}"
 
 
+@called_as_documented
 class WorkloadIdentity(pulumi.ComponentResource):
     """A user-assigned managed identity federated with one Kubernetes ServiceAccount: pods using that account get
     Entra tokens without any stored credential."""

@@ -302,6 +302,8 @@ def test_open_webui_given_the_interceptors_endpoint_is_sent_to_the_gates_ui_list
     def program(through_gate):
         opts = provider_opts()
         server = P.OllamaServer("llm", {"cluster": cluster_handle(), "model_volume": VOLUME, "keda": KEDA}, opts)
+        P.ModelAutoscaler("llm", {"model_server": server.model_server, "keda": KEDA, "mode": "requests",
+                                  "min_replicas": 1, "max_replicas": 2}, opts)  # the interceptor's route to it
         gate = P.ApiGate("llm", {"cluster": cluster_handle(), "endpoint": server.endpoint, "key_vault": VAULT,
                                  "ui_listener": True}, opts)
         P.OpenWebUi("llm", {"cluster": cluster_handle(), "key_vault": VAULT, "database_url_secret": "db-url",

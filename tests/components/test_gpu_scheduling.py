@@ -193,6 +193,7 @@ def two_pools_program() -> None:
     P.LlmdStack("llmd", {"cluster": aks.cluster, "gpu": a100.scheduling, "route_target": ROUTES,
                          "model": "Qwen/Qwen3-0.6B", "key_vault": VAULT}, on)
     P.Observability("obs", {"cluster": aks.cluster, "key_vault": VAULT, "app_namespace": "chat",
+                            "other_app_namespaces": ["code"],  # OllamaDown for both stacks (the kit warned)
                             "gpu": t4.scheduling}, on)
 
 

@@ -145,7 +145,8 @@ def test_a_requests_autoscaler_on_a_keda_handle_of_keda_off_given_as_an_output()
         volume = ModelStore("weights", {"cluster": cluster, "account_name": "stacmeweights01",
                                         "namespace": "acme"}, k8s).volume
         stack = InferenceStack("llm", {"cluster": cluster, "key_vault": vault, "model_volume": volume}, k8s)
-        ModelAutoscaler("scale", {"model_server": stack.model_server, "mode": "requests", "min_replicas": 0,
+        server = {**stack.model_server, "hosts": ["ollama-scaled.acme"]}  # as a server behind an interceptor's
+        ModelAutoscaler("scale", {"model_server": server, "mode": "requests", "min_replicas": 0,
                                   "max_replicas": 2, "keda": handed(obs.keda, as_output)}, k8s)
     assert_same_words(build, "ModelAutoscaler scale: ", "the keda of an Observability with keda off")
 

@@ -343,7 +343,7 @@ EMPTY = [
     ("InferenceStack", {"webui_enabled": True}, "database_url_secret", "", "refused"),
     ("Observability", {"monitoring": MONITORING}, "postgres_server_id", "", "left out"),
     ("OpenWebUi", {}, "namespace", "", "left out"),
-    ("LlmdStack", {}, "prometheus_url", "", "left out"),  # only waited for: its presence decides nothing
+    ("LlmdStack", {}, "prometheus_url", "", "left out"),  # its presence turns the monitors on (metrics' default)
     ("GlobalEndpoint", {}, "origins[0].llmd_port", 0, "refused"),
     ("GlobalEndpoint", {"api_keys": ["edge"]}, "origins[0].key_vault_name", "", "refused"),
     ("GlobalEndpoint", {"api_keys": ["edge"]}, "origins[0].key_vault_resource_group", "", "refused"),
@@ -409,8 +409,7 @@ def test_every_optional_input_that_may_be_an_output_is_classed_by_whether_its_pr
     checks.PRESENCE_DECIDES; the others pass nothing on as nothing (the default). A new one is classed here."""
     from llmplatform.checks import PRESENCE_DECIDES, _output_allowed
     passes_on = {("AksClusterArgs", "kubernetes_version"),  # None: AKS's default version
-                 ("ModelStoreArgs", "resource_group_name"),  # None: the cluster's group, once known
-                 ("LlmdStackArgs", "prometheus_url")}  # only waited for, before the monitors
+                 ("ModelStoreArgs", "resource_group_name")}  # None: the cluster's group, once known
     found: set[tuple[str, str]] = set()
 
     def walk(spec: Any) -> None:

@@ -208,15 +208,19 @@ def test_a_model_server_admits_the_interceptor_pods_its_keda_handle_names(own):
     handle: the model server's ingress and the client namespace's opening of the proxy port select those pods, not
     the labels Observability's release gives them (which would admit nothing of another install). Without the field,
     Observability's labels."""
-    from llmplatform import OllamaServer
+    from llmplatform import ModelAutoscaler, OllamaServer
     from llmplatform.observability import INTERCEPTOR_POD_LABELS
     from offline import runner as offline
     from tests.components.test_components_alone import KEDA, REQUIRED, provider_opts
 
     labels = {"app": "my-interceptor"}
     keda = {**KEDA, "interceptor_pod_labels": labels} if own else KEDA
-    plan = offline.run_function(lambda: OllamaServer("ol", {**REQUIRED["OllamaServer"](), "keda": keda},
-                                                      provider_opts()))
+    def program() -> None:
+        opts = provider_opts()
+        server = OllamaServer("ol", {**REQUIRED["OllamaServer"](), "keda": keda}, opts)
+        ModelAutoscaler("ol", {"model_server": server.model_server, "keda": keda, "mode": "requests",
+                               "min_replicas": 1, "max_replicas": 2}, opts)  # the interceptor's route
+    plan = offline.run_function(program)
     wanted = labels if own else INTERCEPTOR_POD_LABELS
     policies = {r.name: r.inputs for r in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")}
     ingress = policies["ol-ollama-netpol"]["spec"]["ingress"][0]["from"]
