@@ -26,6 +26,7 @@ import gc
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from collections import Counter, defaultdict
@@ -151,11 +152,76 @@ def clear(target: Path) -> bool:
         return True
     if not target.exists():
         return False
-    if not target.is_dir() or not ((target / PLAN_MARKER).is_file() or (target / "resources.json").is_file()):
+    if not is_plan_folder(target):
         raise NotAPlanFolder(f"{target} exists and holds no plan (no {PLAN_MARKER} in it): not removed; move it, "
                              "or give --out a folder of plans")
-    shutil.rmtree(target, ignore_errors=True)
+    remove_plan(target)
     return True
+
+
+def is_plan_folder(target: Path) -> bool:
+    return target.is_dir() and ((target / PLAN_MARKER).is_file() or (target / "resources.json").is_file())
+
+
+def remove_plan(target: Path) -> None:
+    """Remove a plan's folder, what marks it as one last: a removal cut short leaves a folder the next plan (or
+    Ctrl-C's handler) still knows as a plan's, never one it must refuse."""
+    marks = (target / "resources.json", target / PLAN_MARKER)
+    for child in target.iterdir():
+        if child not in marks:
+            shutil.rmtree(child, ignore_errors=True) if child.is_dir() and not child.is_symlink() else \
+                child.unlink(missing_ok=True)
+    for mark in marks:
+        mark.unlink(missing_ok=True)
+    shutil.rmtree(target, ignore_errors=True)
+
+
+class CtrlC:
+    """SIGINT for the plan CLI (installed when the module runs as a script), ended where it lands instead of raised as a
+    KeyboardInterrupt. Raised, it could land where Python cannot raise it (a finalizer, a weakref callback: reported
+    as unraisable, and the run went on) or where the mocks' event loop caught it half-way, which left the loop
+    waiting for a future nothing would complete: `make plan` hung on about one Ctrl-C in five on a loaded machine
+    (2026-12-03, 60 tries; the main thread idle in `select()` under `run_until_complete`), and an abandoned run's
+    coroutines, collected on the way out, printed "never awaited" warnings and a traceback. Here the handler reports
+    and exits itself: each plan folder this run emptied and did not finish writing (its last file, POLICY_CONFIG, is
+    missing) is removed, one line says so, and the process exits 130 without waiting for anything it left."""
+
+    def __init__(self) -> None:
+        self.folders: dict[Path, bool] = {}  # each plan folder this run empties: whether it held a previous plan
+
+    def emptying(self, target: Path) -> bool:
+        """clear(target) for a plan this run writes, known to the handler from the start of the removal."""
+        self.folders[target] = False
+        try:
+            self.folders[target] = clear(target)
+        except NotAPlanFolder:
+            del self.folders[target]  # not the run's: never touched
+            raise
+        return self.folders[target]
+
+    def report(self) -> list[str]:
+        """Remove what the run left unfinished; the lines that say so."""
+        lines = []
+        for target, removed in self.folders.items():
+            if (target / POLICY_CONFIG).is_file():
+                continue  # written whole before Ctrl-C
+            if is_plan_folder(target):
+                remove_plan(target)
+            elif target.is_dir() and not any(target.iterdir()):
+                target.rmdir()  # made, not yet marked
+            lines.append(f"interrupted: no plan written in {target}/" + _removed(removed, target))
+        return lines or ["interrupted"]
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        try:
+            sys.stdout.flush()
+        except Exception:  # a write the signal cut short holds the stream (a reentrant call): its text is lost
+            pass
+        os.write(2, ("\n" + "\n".join(self.report()) + "\n").encode())
+        os._exit(130)
+
+
+CTRL_C = CtrlC()
 
 
 def write(plan: runner.Plan, target: Path) -> int:
@@ -219,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     # a plan that fails must not leave the previous one behind, for a reader (cost.json) or plan_diff to take as
     # this config's
     try:
-        removed = clear(target)
+        removed = CTRL_C.emptying(target)
     except NotAPlanFolder as error:
         print(error, file=sys.stderr)
         return 2
@@ -235,30 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(error, file=sys.stderr)
         return 2
-    try:
-        return _plan(args, removed, target)
-    except KeyboardInterrupt:  # a plan cut short leaves none behind, as a failed one (its last file: POLICY_CONFIG)
-        partial = target.is_dir() and not (target / POLICY_CONFIG).is_file()
-        if partial:
-            shutil.rmtree(target, ignore_errors=True)
-        print("\ninterrupted: no plan written" + _removed(removed or partial, target), file=sys.stderr)
-        return 130
-
-
-class SwallowedInterrupts:
-    """`sys.unraisablehook` for the plan CLI: Ctrl-C that lands in a finalizer or a weakref callback (the program run
-    under the mocks frees many) cannot be raised from there; Python printed "Exception ignored in ... KeyboardInterrupt"
-    and the plan went on to exit 0. Such an interrupt is noted here (`seen`), silently; any other report is the
-    default hook's."""
-
-    def __init__(self, hook: Any):
-        self.hook, self.seen = hook, False
-
-    def __call__(self, unraisable: Any) -> None:
-        if isinstance(unraisable.exc_type, type) and issubclass(unraisable.exc_type, KeyboardInterrupt):
-            self.seen = True
-            return
-        self.hook(unraisable)
+    return _plan(args, removed, target)
 
 
 class QuietWhenClosed:
@@ -381,7 +424,7 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         stacks.find_stack_file(stack, stack_file=stack_file)
         target = plan_dir(out, stack, sets, stack_file)
         if removed is None:
-            removed = clear(target)
+            removed = CTRL_C.emptying(target)
     except (FileNotFoundError, NotAPlanFolder) as error:
         print(error, file=sys.stderr)
         return 2, None
@@ -472,7 +515,10 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     pulled = images.document(plan, registry, read)
     (target / "images.json").write_text(json.dumps(pulled, indent=2) + "\n")
     # what `make preview` and the preview workflow hand `pulumi preview --policy-pack-config` ({} configures nothing)
-    (target / POLICY_CONFIG).write_text(json.dumps(pack_config, indent=2) + "\n")
+    # the plan's last file, whole or absent (a plan without it is a partial one, which Ctrl-C's handler removes)
+    written = target / f".{POLICY_CONFIG}.part"
+    written.write_text(json.dumps(pack_config, indent=2) + "\n")
+    written.replace(target / POLICY_CONFIG)
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
           f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images) and {count} manifests in "
           f"{target}/manifests/")
@@ -489,18 +535,12 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
 
 if __name__ == "__main__":
     sys.stdout = QuietWhenClosed(sys.stdout)
-    sys.unraisablehook = swallowed = SwallowedInterrupts(sys.unraisablehook)
-    try:
-        code = main()
-    except KeyboardInterrupt:  # before the plan's folder was named (main handles it from there)
-        print("\ninterrupted", file=sys.stderr)
-        code = 130
-    if swallowed.seen and code != 130:  # the run went on past Ctrl-C: what it wrote is whole, the exit says stopped
-        print("\ninterrupted: Ctrl-C arrived where Python could not stop the run, which finished"
-              + (" and wrote its plan" if code == 0 else ""), file=sys.stderr)
-        code = 130
-    if code == 130:  # what the interrupted run left (the mocks' thread, tasks cut short mid-step) is not waited for:
-        sys.stdout.flush()  # it may never finish (a lock the interrupt left held hung the exit's thread join)
-        sys.stderr.flush()
-        os._exit(130)
-    sys.exit(code)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:  # a caller that ignores Ctrl-C (nohup) keeps it so
+        signal.signal(signal.SIGINT, CTRL_C)
+    code = main()
+    # Everything is written and closed: the interpreter's teardown (a final collection of the run's objects, with
+    # the cyclic GC off, and every module's) only costs time, ~1.2 s after prod's plan, and a Ctrl-C during it
+    # killed the process by signal once Python had put SIGINT back to its default for the teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
