@@ -11,8 +11,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
 from .defaults import defaults_for
-from .checks import called_as_documented
-from .checks import check_shape
+from .checks import called_as_documented, check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle, settled
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION

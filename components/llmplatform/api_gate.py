@@ -9,8 +9,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key
-from .checks import called_as_documented
-from .checks import ENDPOINT_FIELDS, after_check, check_shape, late_rules
+from .checks import ENDPOINT_FIELDS, after_check, called_as_documented, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .inference_specs import OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_PORT, ROUTER_UI_PORT, resources

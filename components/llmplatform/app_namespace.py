@@ -7,8 +7,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import called_as_documented
-from .checks import check_shape
+from .checks import called_as_documented, check_shape
 from .handles import RouteTarget, field
 from .kube import namespace, require_kubernetes_provider
 

@@ -9,8 +9,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .azure_roles import GRAFANA_ADMIN, GRAFANA_VIEWER, MONITORING_DATA_READER, builtin_role
 from .defaults import defaults_for
-from .checks import called_as_documented
-from .checks import check_shape
+from .checks import called_as_documented, check_shape
 from .handles import MonitoringHandle
 
 opt = defaults_for("AzureMonitoring")  # optional inputs: the caller's value, else the default

@@ -12,8 +12,7 @@ from pulumi_azure_native import containerservice
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import called_as_documented
-from .checks import check_shape
+from .checks import called_as_documented, check_shape
 from .defaults import defaults_for
 from .naming import indexed_name
 

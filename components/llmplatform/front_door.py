@@ -17,8 +17,7 @@ from pulumi_azure_native import cdn, frontdoor
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import called_as_documented
-from .checks import check_shape
+from .checks import called_as_documented, check_shape
 from .defaults import defaults_for
 from .gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENER
 from .handles import VaultHandle

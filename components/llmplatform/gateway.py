@@ -17,8 +17,8 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 from . import PACKAGE, azure_names
 from .azure_roles import NETWORK_CONTRIBUTOR, READER, builtin_role
 from .defaults import defaults_for
-from .checks import called_as_documented
-from .checks import CLUSTER_SUBNET_FIELDS, after_check, check_shape, given_once_resolved, late_rules
+from .checks import (CLUSTER_SUBNET_FIELDS, after_check, called_as_documented, check_shape, given_once_resolved,
+                     late_rules)
 from .handles import ClusterHandle, RouteTarget, field
 from .kube import cpu_placement, egress_guard, helm_release, namespace, require_kubernetes_provider
 

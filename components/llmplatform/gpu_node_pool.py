@@ -17,8 +17,7 @@ from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
 from .defaults import defaults_for
-from .checks import called_as_documented
-from .checks import EXPANDER_FIELDS, check_shape, fail, late_rules
+from .checks import EXPANDER_FIELDS, called_as_documented, check_shape, fail, late_rules
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN

@@ -10,8 +10,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE, azure_names
 from .azure_roles import KEY_VAULT_SECRETS_USER, builtin_role
 from .defaults import defaults_for
-from .checks import called_as_documented
-from .checks import check_shape, fail
+from .checks import called_as_documented, check_shape, fail
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, settled
 from .run_state import Turn

@@ -19,8 +19,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key
-from .checks import called_as_documented
-from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, check_shape, late_rules
+from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, called_as_documented, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root

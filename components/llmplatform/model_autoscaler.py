@@ -17,8 +17,7 @@ from .monitoring import GPU_MEMORY_METRIC, gpu_memory_percent_query
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import called_as_documented
-from .checks import KEDA_FIELDS, after_check, check_shape, late_rules
+from .checks import KEDA_FIELDS, after_check, called_as_documented, check_shape, late_rules
 from .handles import KedaEndpoints, ModelServer, field
 from .inference_specs import wait_budget_seconds
 from .kube import cpu_utilization_metric, require_kubernetes_provider

@@ -11,8 +11,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import called_as_documented
-from .checks import check_shape, fail
+from .checks import called_as_documented, check_shape, fail
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .run_state import per_run
 from .diagnostics import to_log_analytics

@@ -15,8 +15,7 @@ from .pins import DCGM_EXPORTER, KEDA, KEDA_HTTP_ADD_ON, KUBE_PROMETHEUS_STACK, 
 from .monitoring import ADAPTER_GPU_RULE, KSM_NODE_LABELS, azure_alert_rules, platform_alert_rules
 
 from . import PACKAGE
-from .checks import called_as_documented
-from .checks import check_shape
+from .checks import called_as_documented, check_shape
 from .defaults import defaults_for
 from .inference_specs import wait_budget_seconds
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, Toleration,

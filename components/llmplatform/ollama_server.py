@@ -8,8 +8,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import called_as_documented
-from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, check_shape, late_rules
+from .checks import GPU_FIELDS, KEDA_FIELDS, VOLUME_FIELDS, after_check, called_as_documented, check_shape, late_rules
 from .defaults import defaults_for
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer, ModelVolume, field
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume

@@ -8,8 +8,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .defaults import defaults_for
-from .checks import called_as_documented
-from .checks import check_shape
+from .checks import called_as_documented, check_shape
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, settled
 from .key_vault import vault_secret

@@ -8,8 +8,7 @@ from pulumi_azure_native import managedidentity
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .checks import called_as_documented
-from .checks import check_shape
+from .checks import called_as_documented, check_shape
 from .handles import ClusterHandle, field
 from .kube import require_kubernetes_provider
 
