@@ -13,7 +13,7 @@ from .checks import ENDPOINT_FIELDS, after_check, called_as_documented, check_sh
 from .defaults import defaults_for
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .inference_specs import OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_PORT, ROUTER_UI_PORT, resources
-from .kube import require_kubernetes_provider
+from .kube import namespace_peer, require_kubernetes_provider
 from .ollama_server import ResourcesSpec, _moved
 
 opt = defaults_for("ApiGate")  # optional inputs: the caller's value, else the default
@@ -72,15 +72,9 @@ def client_peers(gateway_namespace: Optional[pulumi.Input[str]],
     """Who may call a gate's API listener: the pods of its own namespace (no namespaceSelector: the policy's), the
     Gateways' namespace when it is published, and the namespaces named. Never an empty list, which a NetworkPolicy
     rule reads as every pod of the cluster and every address outside it."""
-    np = k8s.networking.v1
-
-    def namespace(name: pulumi.Input[str]) -> k8s.networking.v1.NetworkPolicyPeerArgs:
-        return np.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_labels={"kubernetes.io/metadata.name": name}))
-
-    return [np.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs()),
-            *([namespace(gateway_namespace)] if gateway_namespace is not None else []),
-            *(namespace(name) for name in other_namespaces)]
+    return [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs()),
+            *([namespace_peer(gateway_namespace)] if gateway_namespace is not None else []),
+            *(namespace_peer(name) for name in other_namespaces)]
 
 
 @called_as_documented

@@ -17,7 +17,8 @@ WEBUI_RENAMED = {"webui_replicas": "replicas", "webui_max_replicas": "max_replic
                  "webui_secret_key_secret": "secret_key_secret", "webui_model_access": "model_access",
                  "webui_enable_signup": "enable_signup", "webui_default_user_role": "default_user_role",
                  "webui_admin_email": "admin_email", "webui_extra_env": "extra_env",
-                 "webui_secret_env": "secret_env"}  # InferenceStack's webui_* inputs -> OpenWebUi's
+                 "webui_secret_env": "secret_env",
+                 "webui_client_namespaces": "client_namespaces"}  # InferenceStack's webui_* inputs -> OpenWebUi's
 WEBUI_INPUTS = {**_same("route_target", "name_prefix", "database_url_secret", "admin_database_url_secret",
                       "database_sku_name", "request_timeout_seconds"),
                 **WEBUI_RENAMED}

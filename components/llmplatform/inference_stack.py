@@ -122,6 +122,9 @@ class InferenceStackArgs(TypedDict):
     refused."""
     webui_secret_env: NotRequired[dict[str, str]]
     """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault."""
+    webui_client_namespaces: NotRequired[list[str]]
+    """Namespaces whose pods may open Open-WebUI (OpenWebUi's `client_namespaces`); with route_target the
+    Gateways' namespace may too (default none)."""
     request_timeout_seconds: NotRequired[int]
     """Longest answer the gateway and router wait for (default 600)."""
     cold_start_timeout_seconds: NotRequired[int]

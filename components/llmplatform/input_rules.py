@@ -620,6 +620,7 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
                       f"{r.ref('admin_database_url_secret')} (the administrator's URL: only the bootstrap Job "
                       "reads it)")
     r.text("secret_key_secret", names.key_vault_secret)
+    r.texts("client_namespaces", names.dns_label)
     low = r.whole("replicas", 1, 50)
     high = r.whole("max_replicas", 1, 50)
     if low is not None and high is not None and high < low:

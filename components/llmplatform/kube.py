@@ -194,15 +194,25 @@ def allow_ingress(resource_name: str, name: pulumi.Input[str], namespace: pulumi
                   target: pulumi.Input[dict[str, str]], port: pulumi.Input[int],
                   sources: list[k8s.networking.v1.NetworkPolicyPeerArgs],
                   opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+    """The `target` pods isolated for ingress, `port` open to `sources` alone. No sources admits no one: a rule with
+    an empty `from` would admit every pod of the cluster and every address outside it (networking.k8s.io/v1
+    NetworkPolicyIngressRule: "If this field is empty or missing, this rule matches all sources")."""
+    rules = [k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+        from_=sources, ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol="TCP")])] if sources else []
     return k8s.networking.v1.NetworkPolicy(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
         spec=k8s.networking.v1.NetworkPolicySpecArgs(
             pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=target),
             policy_types=["Ingress"],
-            ingress=[k8s.networking.v1.NetworkPolicyIngressRuleArgs(
-                from_=sources, ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=port, protocol="TCP")])]),
+            ingress=rules),
         opts=opts)
+
+
+def namespace_peer(name: pulumi.Input[str]) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    """Every pod of the namespace `name` (its `kubernetes.io/metadata.name` label, which the API server sets)."""
+    return k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
+        match_labels={"kubernetes.io/metadata.name": name}))
 
 
 # Link-local and host addresses on every Azure VM that a pod reaches unless a policy stops it: the Instance Metadata

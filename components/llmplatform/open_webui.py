@@ -25,7 +25,7 @@ from .inference_specs import (ADMIN_PASSWORD_FILE, ADMIN_PASSWORD_VAR, DATABASE_
 from .keda_http import INTERCEPTOR_PORT
 from .key_vault import grant_secrets_user, vault_secret
 from .kube import (pulled, allow_ingress, cpu_placement, cpu_utilization_metric, csi_secrets_mount, csi_secrets_volume,
-                   deployment, disruption_budget, env_vars, http_probe, labels, placement_args,
+                   deployment, disruption_budget, env_vars, http_probe, labels, namespace_peer, placement_args,
                    require_kubernetes_provider, secret_provider_class, spread)
 from .naming import content_suffix, secret_name
 from .ollama_server import ResourcesSpec, _moved
@@ -109,6 +109,9 @@ class OpenWebUiArgs(TypedDict):
     secret_env: NotRequired[dict[str, str]]
     """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault (e.g.
     {"MICROSOFT_CLIENT_SECRET": "webui-entra-secret"}); exported at start from the CSI mount, never in the spec."""
+    client_namespaces: NotRequired[list[str]]
+    """Namespaces whose pods may open the UI (an ingress controller of your own); with route_target the Gateways'
+    namespace may too. No other pod: unpublished and none named, the UI is reached by port-forward (default none)."""
     tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
@@ -323,8 +326,9 @@ class OpenWebUi(pulumi.ComponentResource):
                 min_replicas=replicas, max_replicas=opt(a, "max_replicas"), metrics=metrics),
             opts=self._child)
         target = a.get("route_target")
-        peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_labels={"kubernetes.io/metadata.name": field(target, "namespace")}))] if target else []
+        # no caller in its own namespace; unpublished and none named, no pod at all (a port-forward is no pod's traffic)
+        peers = [*([namespace_peer(field(target, "namespace"))] if target else []),
+                 *(namespace_peer(n) for n in a.get("client_namespaces", []))]
         allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, peers, self._child)
         if target:
             self._route(name, target)

@@ -11,7 +11,7 @@ import pytest
 
 import llmplatform
 from llmplatform.checks import ComponentInputError
-from llmplatform.inference_specs import OLLAMA_PORT, ROUTER_PORT, ROUTER_UI_PORT
+from llmplatform.inference_specs import OLLAMA_PORT, ROUTER_PORT, ROUTER_UI_PORT, WEBUI_PORT
 from llmplatform.keda_http import INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_PORT
 from llmplatform.llmd_specs import EPP_METRICS_PORT, EPP_PORT, VLLM_PORT
 from llmplatform.llmd_stack import EPP_LABEL, POOL_GATEWAY
@@ -191,6 +191,39 @@ def test_an_inference_stack_hands_its_api_client_namespaces_to_its_gate():
 def test_a_gate_refuses_a_client_namespace_that_is_no_namespace_name():
     with pytest.raises(ComponentInputError, match="client_namespaces"):
         gate_plan(client_namespaces=["Not_A_Namespace"])
+
+
+def ui_callers(plan: Any, candidates: list[Pod]) -> list[Pod]:
+    policies = [o for o in (r.inputs for r in plan.kubernetes_objects()) if o["kind"] == "NetworkPolicy"]
+    ui = Pod(ENDPOINT["namespace"], {"app.kubernetes.io/name": "open-webui"})
+    return [p for p in candidates if connects(policies, p, ui, WEBUI_PORT, {})]
+
+
+def test_an_unpublished_ui_admits_only_the_namespaces_named():
+    """OpenWebUi without route_target had an ingress rule with no peers, which admits every pod of the cluster (and
+    every address outside it) to the sign-in page; its own namespace's pods (the gate, Ollama, Jobs) never call it.
+    Unpublished it admits no pod (a port-forward is no pod's traffic), a named namespace's pods (an ingress controller
+    of the user's own) when named, and published the Gateways' namespace."""
+    in_namespace, ingress = Pod(ENDPOINT["namespace"], {"app": "batch"}), Pod("ingress-nginx", {"app": "controller"})
+    gateway = Pod(ROUTES["namespace"], {"gateway.networking.k8s.io/gateway-name": "external-gateway"})
+    candidates = [in_namespace, ingress, gateway, STRANGER]
+
+    def ui_plan(**extra: Any) -> Any:
+        return offline.run_function(lambda: llmplatform.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), **extra},
+                                                                  provider_opts()))
+    assert ui_callers(ui_plan(), candidates) == []
+    assert ui_callers(ui_plan(client_namespaces=["ingress-nginx"]), candidates) == [ingress]
+    assert ui_callers(ui_plan(route_target=ROUTES), candidates) == [gateway]
+    with pytest.raises(ComponentInputError, match="client_namespaces"):
+        ui_plan(client_namespaces=["Not_A_Namespace"])
+
+
+def test_an_inference_stack_hands_its_webui_client_namespaces_to_its_ui():
+    def program() -> None:
+        llmplatform.InferenceStack("stack", {**REQUIRED["InferenceStack"](), "database_url_secret": "db-url",
+                                             "webui_client_namespaces": ["apps"]}, provider_opts())
+    apps, other = Pod("apps", {"app": "client"}), Pod("other", {"app": "client"})
+    assert ui_callers(offline.run_function(program), [apps, other]) == [apps]
 
 
 def test_the_program_without_gateways_keeps_its_gate_to_its_namespace():

@@ -215,6 +215,8 @@ READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
     ("GatewayAccess", {"front_door_id": FRONT_DOOR_ID}, "front_door_probe_paths", ["/healthz"]),
     ("InferenceStack", {}, "webui_extra_env", {"WEBUI_NAME": "Team LLM"}),
     ("InferenceStack", {}, "api_client_namespaces", ["team-b"]),
+    ("InferenceStack", {}, "webui_client_namespaces", ["ingress-nginx"]),
+    ("OpenWebUi", {}, "client_namespaces", ["ingress-nginx"]),
     ("InferenceStack", {}, "webui_secret_env", {"OAUTH_CLIENT_SECRET": "oauth-client-secret"}),
     ("LlmdStack", {}, "extra_args", ["--max-num-seqs=64"]),
     ("LlmdStack", {}, "extra_env", {"VLLM_LOGGING_LEVEL": "DEBUG"}),
