@@ -177,27 +177,25 @@ def remove_plan(target: Path) -> None:
 
 
 class CtrlC:
-    """SIGINT for the plan CLI (installed when the module runs as a script), ended where it lands instead of raised as a
+    """SIGINT for the plan CLI (installed when the module runs as a script), ended where it lands, not raised as a
     KeyboardInterrupt. Raised, it could land where Python cannot raise it (a finalizer, a weakref callback: reported
     as unraisable, and the run went on) or where the mocks' event loop caught it half-way, which left the loop
-    waiting for a future nothing would complete: `make plan` hung on about one Ctrl-C in five on a loaded machine
-    (2026-12-03, 60 tries; the main thread idle in `select()` under `run_until_complete`), and an abandoned run's
-    coroutines, collected on the way out, printed "never awaited" warnings and a traceback. Here the handler reports
-    and exits itself: each plan folder this run emptied and did not finish writing (its last file, POLICY_CONFIG, is
-    missing) is removed, one line says so, and the process exits 130 without waiting for anything it left."""
+    waiting for a future nothing would complete (`make plan` hung now and then on a loaded machine: the main thread
+    idle in `select()` under `run_until_complete`), and the abandoned run's coroutines, collected on the way out,
+    printed "never awaited" warnings and a traceback. Here the handler reports and exits itself: each plan folder this
+    run emptied and did not finish writing (its last file, POLICY_CONFIG, is missing) is removed, one line says so,
+    and the process exits 130 without waiting for anything it left."""
 
     def __init__(self) -> None:
         self.folders: dict[Path, bool] = {}  # each plan folder this run empties: whether it held a previous plan
 
     def emptying(self, target: Path) -> bool:
         """clear(target) for a plan this run writes, known to the handler from the start of the removal."""
-        self.folders[target] = False
-        try:
-            self.folders[target] = clear(target)
-        except NotAPlanFolder:
-            del self.folders[target]  # not the run's: never touched
-            raise
-        return self.folders[target]
+        # a folder that holds no plan is refused by clear(): never the run's, so never known to the handler
+        if not target.exists() or target.is_symlink() or is_plan_folder(target):
+            self.folders[target] = target.exists() or target.is_symlink()  # what clear() is about to remove
+        removed = self.folders[target] = clear(target)
+        return removed
 
     def report(self) -> list[str]:
         """Remove what the run left unfinished; the lines that say so."""
