@@ -21,7 +21,7 @@ from .checks import EXPANDER_FIELDS, called_as_documented, check_shape, fail, la
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
-from .run_state import Turn, per_run
+from .run_state import Turn, claim, per_run
 
 from . import PACKAGE
 from .aks_cluster import NodePoolSpec, autoscaled_pool_args, autoscaler_ignore_changes, priority_args
@@ -257,14 +257,12 @@ def claim_pool_names(name: str, key: Optional[tuple[str, str, str]], pool_name: 
     writes). Refused by name before it registers; without a provider `llmplatform.testing` names the collision."""
     if key is None:
         return
-    taken = per_run("gpu_node_pool.pool_names")
     for pool in pools:
-        other = taken.get((*key, pool))
-        if other is not None and other != name:
+        other = claim("gpu_node_pool.pool_names", (*key, pool), name)
+        if other is not None:
             fail("GpuNodePool", name, "pool_name", pool_name,
                  f"a pool name no other GpuNodePool on this cluster uses: {other!r} has the AKS pool {pool!r} (a "
                  "fallback is <pool_name>od); give this pool another pool_name")
-    taken.update({(*key, pool): name for pool in pools})
 
 
 @called_as_documented

@@ -23,7 +23,7 @@ from .inference_specs import wait_budget_seconds
 from .inference_parts import WEBUI_RENAMED as WEBUI_INPUTS
 from .kube import egress_guard, require_kubernetes_provider
 from .ollama_server import OllamaServer, ResourcesSpec, late_checks
-from .run_state import per_run
+from .run_state import claim
 from .open_webui import OpenWebUi
 
 __all__ = ["InferenceStack", "InferenceStackArgs", "ResourcesSpec"]
@@ -157,15 +157,12 @@ def claim_namespace(name: str, args: InferenceStackArgs, opts: Optional[pulumi.R
     provider = kubernetes_provider(opts)
     if not isinstance(namespace, str) or provider is None:
         return
-    taken = per_run("inference_stack.namespaces")
-    key = (*cluster_key(provider), namespace)
-    other = taken.get(key)
-    if other is not None and other != name:
+    other = claim("inference_stack.namespaces", (*cluster_key(provider), namespace), name)
+    if other is not None:
         fail("InferenceStack", name, "model_volume.namespace", namespace,
              f"a namespace no other InferenceStack on this cluster runs in: {other!r} runs in {namespace!r} (one "
              f"InferenceStack per namespace, its objects have fixed names there: give it the volume of a ModelStore "
              f"in a namespace of its own)")
-    taken[key] = name
 
 
 @called_as_documented

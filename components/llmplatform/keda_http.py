@@ -8,7 +8,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from .handles import field
-from .kube import allow_ingress
+from .kube import allow_ingress, namespace_peer
 
 KEDA_HTTP_RELEASE = "keda-add-ons-http"  # the HTTP add-on's release name (its chart's name too)
 INTERCEPTOR_PORT = 8080  # the chart's interceptor.proxy.port
@@ -38,10 +38,8 @@ def interceptor_clients(resource_name: str, keda: Any, namespace: pulumi.Input[s
     """Let the pods of `namespace` named one of `apps` (app.kubernetes.io/name) call the KEDA HTTP interceptor's proxy
     port: a NetworkPolicy in KEDA's namespace (`keda`: Observability's handle), one per client namespace, beside the
     interceptor-ingress policy that isolates the interceptor pods (policies add up)."""
+    named = k8s.meta.v1.LabelSelectorArgs(match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
+        key="app.kubernetes.io/name", operator="In", values=apps)])
     return allow_ingress(
         resource_name, pulumi.Output.concat("interceptor-from-", namespace), field(keda, "namespace"),
-        interceptor_pod_labels(keda), field(keda, "interceptor_port"), [k8s.networking.v1.NetworkPolicyPeerArgs(
-            namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                match_labels={"kubernetes.io/metadata.name": namespace}),
-            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
-                key="app.kubernetes.io/name", operator="In", values=apps)]))], opts)
+        interceptor_pod_labels(keda), field(keda, "interceptor_port"), [namespace_peer(namespace, named)], opts)

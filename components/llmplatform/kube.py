@@ -209,10 +209,12 @@ def allow_ingress(resource_name: str, name: pulumi.Input[str], namespace: pulumi
         opts=opts)
 
 
-def namespace_peer(name: pulumi.Input[str]) -> k8s.networking.v1.NetworkPolicyPeerArgs:
-    """Every pod of the namespace `name` (its `kubernetes.io/metadata.name` label, which the API server sets)."""
+def namespace_peer(name: pulumi.Input[str],
+                   pods: Optional[k8s.meta.v1.LabelSelectorArgs] = None) -> k8s.networking.v1.NetworkPolicyPeerArgs:
+    """The pods of the namespace `name` (its `kubernetes.io/metadata.name` label, which the API server sets): every
+    one, or those `pods` selects."""
     return k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-        match_labels={"kubernetes.io/metadata.name": name}))
+        match_labels={"kubernetes.io/metadata.name": name}), pod_selector=pods)
 
 
 # Link-local and host addresses on every Azure VM that a pod reaches unless a policy stops it: the Instance Metadata

@@ -28,8 +28,8 @@ from .key_vault import grant_secrets_user
 from .observability import prometheus_peer
 from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget,
                    egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
-                   MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace, require_kubernetes_provider, secret_provider_class,
-                   tolerations_args)
+                   MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace, namespace_peer, require_kubernetes_provider,
+                   secret_provider_class, tolerations_args)
 from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, POOL_LABEL, VLLM_PORT,
                         context_length, epp_affinity, epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays,
                         router_values, served_name, shm_gib, vllm_args, vllm_scale_behavior)
@@ -216,8 +216,7 @@ class LlmdStack(pulumi.ComponentResource):
         if autoscaled:
             self._autoscaler(name, servers[0], release)
         gateway_ns = field(target, "namespace")
-        peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-            match_labels={"kubernetes.io/metadata.name": gateway_ns})),
+        peers = [namespace_peer(gateway_ns),
             # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client
             k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"app.kubernetes.io/name": "open-webui"}))]

@@ -13,7 +13,7 @@ from . import PACKAGE
 from .defaults import defaults_for
 from .checks import called_as_documented, check_shape, fail
 from .gpu_node_pool import cluster_key, kubernetes_provider
-from .run_state import per_run
+from .run_state import claim
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, ModelVolume, field
 from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
@@ -133,16 +133,13 @@ def claim_namespace(name: str, namespace: Any, share_name: Any, opts: Optional[p
     provider = kubernetes_provider(opts)
     if not isinstance(namespace, str) or not isinstance(share_name, str) or provider is None:
         return
-    taken = per_run("model_store.namespaces")
-    key = (*cluster_key(provider), namespace, share_name)
-    other = taken.get(key)
-    if other is not None and other != name:
+    other = claim("model_store.namespaces", (*cluster_key(provider), namespace, share_name), name)
+    if other is not None:
         fail("ModelStore", name, "namespace", namespace,
              f"a namespace no other ModelStore on this cluster uses with share_name {share_name!r}: {other!r} uses "
              f"it (its volume {namespace}-{share_name} and claim {share_name} are named from both); give this store "
              f"a namespace of its own or another share_name, or hand the volume of {other!r} to every model server "
              "there")
-    taken[key] = name
 
 
 @called_as_documented

@@ -22,7 +22,8 @@ from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHan
                       VaultHandle, field, known)
 from .gpu_node_pool import gpu_node_selector, gpu_tolerations
 from .key_vault import vault_secret
-from .kube import allow_ingress, cpu_placement, egress_guard, helm_release, namespace, require_kubernetes_provider
+from .kube import (allow_ingress, cpu_placement, egress_guard, helm_release, namespace, namespace_peer,
+                   require_kubernetes_provider)
 from .naming import secret_name
 from .keda_http import (INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_POD_LABELS, INTERCEPTOR_PORT,
                         KEDA_HTTP_RELEASE, SCALER_POD_LABELS)
@@ -46,9 +47,7 @@ def prometheus_peer() -> k8s.networking.v1.NetworkPolicyPeerArgs:
     """The Prometheus server pods of the monitoring namespace, the only pods that scrape the platform's targets
     (PodMonitors and ServiceMonitors): not the namespace's other pods (Grafana, the exporters, the adapter), which
     query Prometheus and need no target. A metrics port may be a server's inference port too (vLLM's 8000)."""
-    return k8s.networking.v1.NetworkPolicyPeerArgs(
-        namespace_selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"kubernetes.io/metadata.name": MONITORING_NS}),
-        pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=dict([PROMETHEUS_POD_LABEL])))
+    return namespace_peer(MONITORING_NS, k8s.meta.v1.LabelSelectorArgs(match_labels=dict([PROMETHEUS_POD_LABEL])))
 
 
 class ObservabilityArgs(TypedDict):

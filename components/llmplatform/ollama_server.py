@@ -16,8 +16,8 @@ from .inference_specs import (OLLAMA_PORT, SCALED_SERVICE, SHUTDOWN_MARGIN_SECON
                               drain_script, ollama_env, ollama_scheduling, resources, scaled_host, scaled_hosts,
                               warm_up_command)
 from .kube import (pulled, allow_ingress, cpu_placement, deployment, disruption_budget, env_vars,
-                   gpu_driver_start_seconds, gpu_start_deadline, http_probe, labels, placement, placement_args,
-                   require_kubernetes_provider, spread)
+                   gpu_driver_start_seconds, gpu_start_deadline, http_probe, labels, namespace_peer, placement,
+                   placement_args, require_kubernetes_provider, spread)
 from .keda_http import interceptor_clients, interceptor_pod_labels
 from .pins import OLLAMA_IMAGE
 
@@ -211,9 +211,8 @@ class OllamaServer(pulumi.ComponentResource):
         disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, child)
         keda = a.get("keda")
         if keda:  # requests arrive through the KEDA HTTP interceptor alone, which admits this namespace's gate only
-            peers = [k8s.networking.v1.NetworkPolicyPeerArgs(namespace_selector=k8s.meta.v1.LabelSelectorArgs(
-                match_labels={"kubernetes.io/metadata.name": field(keda, "namespace")}),
-                pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=interceptor_pod_labels(keda)))]
+            peers = [namespace_peer(field(keda, "namespace"),
+                                    k8s.meta.v1.LabelSelectorArgs(match_labels=interceptor_pod_labels(keda)))]
             interceptor_clients(f"{name}-interceptor-clients", keda, ns, INTERCEPTOR_CLIENT_APPS, child)
         else:
             peers = [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(

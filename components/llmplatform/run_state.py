@@ -25,6 +25,17 @@ def per_run(name: str) -> dict[Any, Any]:
     return held[1]
 
 
+def claim(record: str, key: Any, name: str) -> Optional[str]:
+    """`name` takes `key` in the run's record `record` (a namespace, a pool name on one cluster): the other component
+    that already holds it, if any (and then nothing is recorded), else None."""
+    taken = per_run(record)
+    other = taken.get(key)
+    if other is not None and other != name:
+        return other
+    taken[key] = name
+    return None
+
+
 class Turn:
     """A place in the run's queue of writes that Azure takes one at a time per key (a vault's secrets, a cluster's
     pools). `after` is the write's `depends_on`: once `key` and `ready` resolve, the run's previous write under that
