@@ -27,6 +27,23 @@ BUILTIN_GROUPS = frozenset({
     "scheduling.k8s.io", "coordination.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io",
     "discovery.k8s.io", "node.k8s.io", "certificates.k8s.io"})
 
+# Kinds the API server keeps without a namespace (`kubectl api-resources --namespaced=false`: the built-in ones and
+# the cluster-scoped CRDs the platform's charts install). It clears a namespace given to one on create and update
+# (k8s.io/apiserver pkg/registry/rest/create.go and update.go, BeforeCreate/BeforeUpdate: "else if
+# len(objectMeta.GetNamespace()) > 0 { objectMeta.SetNamespace(metav1.NamespaceNone) }"), so two of them of one name
+# are one object whatever namespace each was given.
+CLUSTER_SCOPED = frozenset({
+    ("", "Namespace"), ("", "PersistentVolume"), ("", "Node"), ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "CSIDriver"), ("storage.k8s.io", "VolumeAttachment"), ("scheduling.k8s.io", "PriorityClass"),
+    ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"), ("apiregistration.k8s.io", "APIService"),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"), ("networking.k8s.io", "IngressClass"),
+    ("node.k8s.io", "RuntimeClass"), ("gateway.networking.k8s.io", "GatewayClass"),
+    ("cert-manager.io", "ClusterIssuer")})
+
 MISSING = ('the Kubernetes schema check needs kubernetes-validate: pip install "llmplatform[testing]" '
            "(or kubernetes-validate itself)")
 

@@ -47,7 +47,7 @@ from pulumi.runtime.sync_await import _sync_await
 from . import azure_inputs, subnet_ranges, write_order
 from .checks import ComponentInputError
 from .inference_specs import SCALED_SERVICE, scaled_host
-from .kubernetes_schemas import group_of
+from .kubernetes_schemas import CLUSTER_SCOPED, group_of
 from .mappings import whole_numbers
 
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
@@ -430,27 +430,9 @@ def _two_clusters_in_one_component(resources: list[Registration], clusters: dict
             for urn, joined in pools.items() if reached.get(urn) and reached[urn] != joined]
 
 
-# Kinds the API server keeps without a namespace (`kubectl api-resources --namespaced=false`: the built-in ones and
-# the cluster-scoped CRDs the platform's charts install). It clears a namespace given to one on create and update
-# (k8s.io/apiserver pkg/registry/rest/create.go and update.go, BeforeCreate/BeforeUpdate: "else if
-# len(objectMeta.GetNamespace()) > 0 { objectMeta.SetNamespace(metav1.NamespaceNone) }"), so two of them of one name
-# are one object whatever namespace each was given.
-_CLUSTER_SCOPED = frozenset({
-    ("", "Namespace"), ("", "PersistentVolume"), ("", "Node"), ("storage.k8s.io", "StorageClass"),
-    ("storage.k8s.io", "CSIDriver"), ("storage.k8s.io", "VolumeAttachment"), ("scheduling.k8s.io", "PriorityClass"),
-    ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
-    ("apiextensions.k8s.io", "CustomResourceDefinition"), ("apiregistration.k8s.io", "APIService"),
-    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"), ("networking.k8s.io", "IngressClass"),
-    ("node.k8s.io", "RuntimeClass"), ("gateway.networking.k8s.io", "GatewayClass"),
-    ("cert-manager.io", "ClusterIssuer")})
-
-
 def _kubernetes_identity(reg: Registration, clusters: Optional[dict[str, str]] = None) -> Optional[tuple]:
     """What a cluster keys an object by: cluster (its provider's API server, else the provider), API group, kind,
-    namespace (none for a cluster-scoped kind, whatever the object was given: `_CLUSTER_SCOPED`) and name."""
+    namespace (none for a cluster-scoped kind, whatever the object was given: `CLUSTER_SCOPED`) and name."""
     provider = _cluster_of(reg, clusters or {})
     if reg.type == "kubernetes:helm.sh/v3:Release":
         return ("helm release", provider, reg.inputs.get("namespace"), reg.inputs.get("name"))
@@ -461,7 +443,7 @@ def _kubernetes_identity(reg: Registration, clusters: Optional[dict[str, str]] =
         return None
     group = group_of(str(reg.inputs["apiVersion"]))
     kind = reg.inputs.get("kind")
-    namespace = "" if (group, kind) in _CLUSTER_SCOPED else meta.get("namespace") or ""
+    namespace = "" if (group, kind) in CLUSTER_SCOPED else meta.get("namespace") or ""
     return (provider, group, kind, namespace, meta["name"])
 
 

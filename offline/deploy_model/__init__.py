@@ -8,6 +8,7 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
 - a wait whose pessimistic time exceeds its deadline (`timeout`);
 - a custom resource not after what installs its CRD (`crd-order`);
 - an object that names another neither after it nor tolerant of its absence, or naming nothing (`name-reference`);
+- an object or Helm release in a namespace the plan does not create before it, or that no one creates (`namespace`);
 - software that needs no GPU node waiting for a GPU pool (`gpu-wait`);
 - two agent-pool writes of one AKS cluster, or one of its pools or maintenance configurations and the cluster's own
   create, that may run at once (`cluster-writes`);
@@ -43,8 +44,8 @@ from llmplatform.write_order import (AGENT_POOL, FEDERATION, MANAGED_CLUSTER, PR
 
 from ..runner import Plan
 from .awaits import helm_wait, job_work, k8s_timeout, service_wait, wait_of
-from .checks import (CHART_CRD_GROUPS, check_crd_order, check_gpu_waits, check_job_outputs, check_principal_types,
-                     check_references, check_timeouts, crd_installers)
+from .checks import (CHART_CRD_GROUPS, check_crd_order, check_gpu_waits, check_job_outputs, check_namespaces,
+                     check_principal_types, check_references, check_timeouts, crd_installers)
 from .figures import ModelShare, image_pull, image_size_mb, model_load, model_weights_gb, store_throughput_mb_s
 from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, load_durations
 from .objects import kind_of
@@ -67,7 +68,7 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     graph = dependencies(plan)
     before = ancestors(graph)
     model.problems = (check_timeouts(model, bool(pools(plan))) + check_crd_order(plan, before)
-                      + check_references(plan, before)
+                      + check_references(plan, before) + check_namespaces(plan, before)
                       + check_gpu_waits(plan, graph)
                       + [Problem(c.rule, c.resource, c.message) for c in conflicts(plan.resources, before)]
                       + check_principal_types(plan) + check_job_outputs(plan, before))

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import plan_for, variant
 from offline import deploy_model as dm
-from offline.deploy_model.checks import references
+from offline.deploy_model.checks import SYSTEM_NAMESPACES, namespace_of, references
 from offline.runner import Plan, Registration
 
 DATA = dm.load_durations()
@@ -35,6 +35,22 @@ def deployment(name: str, replicas: int = 1, annotations: dict | None = None, gp
 
 
 def plan_of(*regs: Registration) -> Plan:
+    """The registrations with a provider, and a Namespace before them for each namespace they use that none of them
+    creates (the `namespace` rule's own tests use `bare_plan_of`)."""
+    given = {r.inputs["metadata"]["name"] for r in regs if r.is_kubernetes_object and r.inputs["kind"] == "Namespace"}
+    namespaces: dict[str, Registration] = {}
+    placed = []
+    for reg in regs:
+        ns = namespace_of(reg)
+        if ns and ns not in given and ns not in SYSTEM_NAMESPACES:
+            namespace = namespaces.setdefault(ns, k8s(f"ns-{ns}", {"apiVersion": "v1", "kind": "Namespace",
+                                                                   "metadata": {"name": ns}}))
+            reg = dataclasses.replace(reg, dependencies=[*reg.dependencies, namespace.urn])
+        placed.append(reg)
+    return bare_plan_of(*namespaces.values(), *placed)
+
+
+def bare_plan_of(*regs: Registration) -> Plan:
     provider = Registration(urn=PROVIDER, type="pulumi:providers:kubernetes", name="k8s", parent="", custom=True,
                             inputs={}, secret_paths=[], dependencies=[], options={})
     return Plan(project="p", stack="t", resources=[provider, *regs])
@@ -171,6 +187,47 @@ def test_a_dangling_name_reference_fails_and_a_missing_dependency_on_a_needed_on
     assert any("not after it" in p.message and "ServiceAccount" in p.message for p in problems)
     d.dependencies.append(sa.urn)
     assert dm.evaluate(plan_of(sa, d)).problems == []
+
+
+def test_an_object_in_a_namespace_nothing_creates_or_before_its_namespace_fails():
+    """NotFound into a missing namespace: pulumi-kubernetes retries it for 31 s (await.go Creation), Helm not at all."""
+    d = k8s("web", deployment("web"))
+    problems = dm.evaluate(bare_plan_of(d)).problems
+    assert [(p.rule, p.resource) for p in problems] == [("namespace", "Deployment llm/web")]
+    assert "nothing in this plan creates" in problems[0].message
+    ns = k8s("llm", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "llm"}})
+    problems = dm.evaluate(bare_plan_of(ns, d)).problems
+    assert [p.rule for p in problems] == ["namespace"] and "not after llm" in problems[0].message
+    assert dm.evaluate(bare_plan_of(ns, dataclasses.replace(d, dependencies=[ns.urn]))).problems == []
+    assert dm.evaluate(bare_plan_of(k8s("sys", {**deployment("sys"), "metadata": {"name": "sys", "namespace":
+                                                                                 "kube-system"}}))).problems == []
+
+
+def test_a_release_may_create_its_namespace_and_what_goes_there_follows_it():
+    def release(create: bool) -> Registration:
+        return Registration(urn="urn:rel", type=dm.HELM_RELEASE, name="rel", parent="", custom=True, inputs={
+            "chart": "x", "namespace": "tools", "createNamespace": create, "skipAwait": True}, secret_paths=[],
+            dependencies=[], options={})
+    assert dm.evaluate(bare_plan_of(release(True))).problems == []
+    assert [p.resource for p in dm.evaluate(bare_plan_of(release(False))).problems] == ["rel"]
+    cm = k8s("cm", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "tools"}})
+    assert [p.resource for p in dm.evaluate(bare_plan_of(release(True), cm)).problems] == ["ConfigMap tools/c"]
+    cm.dependencies.append("urn:rel")
+    assert dm.evaluate(bare_plan_of(release(True), cm)).problems == []
+
+
+def test_make_plan_refuses_a_plan_whose_application_namespace_nothing_creates(tmp_path, capsys, monkeypatch):
+    """The dev plan without the application namespace's Namespace object (what a ModelStore or InferenceStack put in
+    a namespace no component creates looks like): every object of `llm` is named, nothing is written."""
+    from offline import plan as plan_cli, runner as offline
+    broken = copy.deepcopy(variant("dev"))
+    broken.resources = [r for r in broken.resources if not (r.type == "kubernetes:core/v1:Namespace"
+                                                            and r.inputs["metadata"]["name"] == "llm")]
+    monkeypatch.setattr(offline, "run", lambda *a, **k: broken)
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "[namespace] PersistentVolumeClaim llm/" in out and "[namespace] Deployment llm/ollama" in out
+    assert not (tmp_path / "dev").exists()
 
 
 def test_an_interceptor_route_names_its_service_and_may_come_first():
