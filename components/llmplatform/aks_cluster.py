@@ -500,7 +500,8 @@ class AksCluster(pulumi.ComponentResource):
             pod_cidr=net["pod_cidr"],
             autoscaler_expander=opt(args, "autoscaler_expander"),
             encryption_at_host=opt(args, "encryption_at_host"), ephemeral_os_disk=opt(args, "ephemeral_os_disk"),
-            image_registry=args.get("image_registry") or "", identity_principal_id=principal)
+            image_registry=args.get("image_registry") or "", identity_principal_id=principal,
+            pool_names=[system["name"], workload["name"]])
         self.register_outputs({
             "cluster": self.cluster, "resource_group_name": self.resource_group_name,
             "cluster_name": self.cluster_name, "oidc_issuer_url": self.oidc_issuer_url,

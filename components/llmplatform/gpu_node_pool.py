@@ -265,6 +265,19 @@ def claim_pool_names(name: str, key: Optional[tuple[str, str, str]], pool_name: 
                  "fallback is <pool_name>od); give this pool another pool_name")
 
 
+def check_cluster_pool_names(name: str, cluster: ClusterHandle, pool_name: str, pools: list[str]) -> None:
+    """A pool named like one the cluster itself has (its system or CPU pool, in the handle's pool_names) would be that
+    pool: azure-native refuses to create an agent pool that exists, after the cluster is built."""
+    taken = known(cluster, "pool_names")
+    if not isinstance(taken, list):
+        return
+    for pool in pools:
+        if any(isinstance(t, str) and t.lower() == pool for t in taken):
+            fail("GpuNodePool", name, "pool_name", pool_name,
+                 f"a pool name the cluster does not have: its own pools are {', '.join(map(repr, taken))} and this "
+                 f"pool would take {pool!r} (a fallback is <pool_name>od); give this pool another pool_name")
+
+
 @called_as_documented
 class GpuNodePool(pulumi.ComponentResource):
     """A tainted GPU AgentPool that scales to zero, spot with an optional on-demand fallback, and the NVIDIA software
@@ -298,7 +311,9 @@ class GpuNodePool(pulumi.ComponentResource):
             check_shared_software(name, driver, sku, shared, args.get("mig_profile"))
         if with_fallback:
             check_one_ranking(name, shared)
-        claim_pool_names(name, key, pool_name, [pool_name, f"{pool_name}od"] if with_fallback else [pool_name])
+        aks_pools = [pool_name, f"{pool_name}od"] if with_fallback else [pool_name]
+        check_cluster_pool_names(name, cluster, pool_name, aks_pools)
+        claim_pool_names(name, key, pool_name, aks_pools)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         if "install_device_software" in args:
             pulumi.log.warn(f"GpuNodePool {name}: install_device_software is deprecated and no longer needed (the "

@@ -78,6 +78,9 @@ class ClusterHandle(TypedDict):
     """Pools added to the cluster put their OS disk on the VM's local disk where the size allows."""
     image_registry: NotRequired[pulumi.Input[str]]
     """Mirror registry the cluster pulls every image from (empty or absent: each image's upstream registry)."""
+    pool_names: NotRequired[list[str]]
+    """Names of the agent pools the cluster itself has (its system pool and CPU workload pool): a GpuNodePool of
+    this cluster refuses one of them as its pool name (AKS names a pool by cluster and name)."""
     identity_principal_id: NotRequired[pulumi.Input[str]]
     """Principal id of the cluster's own (control-plane) managed identity, as which AKS's cloud provider manages
     load balancers: GatewayAccess grants it the static public IP it puts the external Gateway on. Absent: no grant is

@@ -227,6 +227,26 @@ def test_a_second_gpu_pool_with_a_taken_aks_pool_name_is_refused_by_name(first, 
         "pool_name")
 
 
+@pytest.mark.parametrize("workload, pool_name, fallback, taken", [
+    ("cpu", "system", False, "system"), ("work", "work", False, "work"), ("gpuod", "gpu", True, "gpuod")],
+    ids=["system-pool", "cpu-pool", "fallback-over-cpu-pool"])
+def test_a_gpu_pool_named_like_one_of_the_clusters_own_pools_is_refused_by_name(workload, pool_name, fallback, taken):
+    """The cluster's system and CPU pools are agent pools of it too: a GPU pool of one's name planned until the kit
+    saw one pool twice, and a real `pulumi up` failed its create after the cluster's."""
+    def program() -> None:
+        aks, k8s, _ = platform(autoscaler_expander="priority", workload_pool={
+            "name": workload, "vm_size": "Standard_D8s_v5", "min_count": 1, "max_count": 4})
+        GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3", "pool_name": pool_name,
+                            **({"fallback": {"enabled": True, "min_count": 0, "max_count": 1}} if fallback else {})},
+                    k8s)
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    assert str(error.value) == (
+        f"GpuNodePool gpu: input pool_name={pool_name!r} is invalid; allowed: a pool name the cluster does not have: "
+        f"its own pools are 'system', {workload!r} and this pool would take {taken!r} (a fallback is "
+        "<pool_name>od); give this pool another pool_name")
+
+
 # ---- an Ollama server Observability's OllamaDown does not watch --------------------------------------------------
 @pytest.mark.parametrize("watched, warned", [("other", True), ("team", False)])
 def test_the_kit_warns_of_an_ollama_server_the_ollamadown_alert_does_not_watch(watched, warned):
