@@ -265,7 +265,7 @@ def claim_pool_names(name: str, key: Optional[tuple[str, str, str]], pool_name: 
                  "fallback is <pool_name>od); give this pool another pool_name")
 
 
-def check_cluster_pool_names(name: str, cluster: ClusterHandle, pool_name: str, pools: list[str]) -> None:
+def check_cluster_pool_names(name: str, cluster: Any, pool_name: str, pools: list[str]) -> None:
     """A pool named like one the cluster itself has (its system or CPU pool, in the handle's pool_names) would be that
     pool: azure-native refuses to create an agent pool that exists, after the cluster is built."""
     taken = known(cluster, "pool_names")

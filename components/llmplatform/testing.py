@@ -16,7 +16,7 @@ input of the wrong type, outside a closed enum or under a key its type does not 
 dict literal's typo, which azure-native would drop) (ProgramError, naming them all). A program that stops with `pulumi.RunError` raises ProgramError; a
 component's refused input raises its `ComponentInputError` (property path and message) as it is. `plan.warnings`
 holds the program's warnings and the kit's advice on what works but misses something (an Ollama server that
-Observability's OllamaDown alert does not watch).
+Observability's OllamaDown alert does not watch; objects in a namespace nothing of the program creates).
 Each run has a fresh event loop and context, so one pytest process can run many programs.
 """
 
@@ -388,6 +388,56 @@ def _cluster_of(reg: Registration, clusters: dict[str, str]) -> Any:
     return clusters.get(provider.rsplit("::", 1)[0], provider) if isinstance(provider, str) else provider
 
 
+# Namespaces every cluster has before a program runs (kube-apiserver's system namespaces controller).
+SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+_HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def namespace_of(reg: Registration) -> str:
+    """The namespace a Kubernetes object or Helm release is created in ('' for a cluster-scoped kind, none given
+    (the provider's default namespace) or another resource)."""
+    if reg.type == _HELM_RELEASE:
+        return str(reg.inputs.get("namespace") or "")
+    if not reg.is_kubernetes_object or (group_of(str(reg.inputs["apiVersion"])), reg.inputs.get("kind")) \
+            in CLUSTER_SCOPED:
+        return ""
+    return str((reg.inputs.get("metadata") or {}).get("namespace") or "")
+
+
+def namespaces(resources: list[Registration]) -> tuple[dict[tuple[Any, str], list[Registration]],
+                                                         list[tuple[Registration, tuple[Any, str]]]]:
+    """Per (cluster, namespace): the resources that create it (a Namespace object, a Helm release with
+    createNamespace); and each resource placed in a namespace a cluster does not have from the start, with its
+    (cluster, namespace)."""
+    clusters = _clusters(resources)
+    creators: dict[tuple[Any, str], list[Registration]] = {}
+    placed: list[tuple[Registration, tuple[Any, str]]] = []
+    for reg in resources:
+        cluster = _cluster_of(reg, clusters)
+        if reg.is_kubernetes_object and reg.inputs.get("kind") == "Namespace" and reg.inputs.get("apiVersion") == "v1":
+            creators.setdefault((cluster, str((reg.inputs.get("metadata") or {}).get("name"))), []).append(reg)
+        elif reg.type == _HELM_RELEASE and reg.inputs.get("createNamespace") is True:
+            creators.setdefault((cluster, namespace_of(reg)), []).append(reg)
+        namespace = namespace_of(reg)
+        if namespace and namespace not in SYSTEM_NAMESPACES:
+            placed.append((reg, (cluster, namespace)))
+    return creators, placed
+
+
+def uncreated_namespaces(resources: list[Registration]) -> list[str]:
+    """Advice, not a refusal: resources put in a namespace nothing of the program creates (a ModelStore given
+    `team` beside no AppNamespace `team`). It works only if the namespace exists before `pulumi up`: the API server
+    refuses a create into a missing namespace, which pulumi-kubernetes retries for 31 s, and Helm refuses it."""
+    creators, placed = namespaces(resources)
+    missing: dict[tuple[Any, str], list[Registration]] = {}
+    for reg, key in placed:
+        if key not in creators:
+            missing.setdefault(key, []).append(reg)
+    return [f"namespace {namespace}: {', '.join(r.name for r in regs[:3])}{' and others' if len(regs) > 3 else ''} "
+            "go there, and nothing in this program creates it: it must exist before `pulumi up`, or create it (an "
+            "AppNamespace, a Namespace object) and depend on it" for (_, namespace), regs in missing.items()]
+
+
 def _two_clusters_in_one_component(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
     """A component whose Azure resources are built for one cluster (its cluster handle: an AgentPool joins it, a
     resource takes an input from it, as a federated credential its OIDC issuer) and whose Kubernetes objects go to
@@ -750,7 +800,8 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
             raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
                                len(monitor.registrations))
         plan = Plan(project=project, stack=stack, resources=monitor.registrations,
-                    warnings=warnings.messages + unwatched_model_servers(monitor.registrations))
+                    warnings=warnings.messages + unwatched_model_servers(monitor.registrations)
+                    + uncreated_namespaces(monitor.registrations))
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():
             output = pulumi.Output.from_input(value)

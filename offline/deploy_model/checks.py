@@ -7,7 +7,8 @@ import re
 from typing import Optional
 
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
-from llmplatform.kubernetes_schemas import BUILTIN_GROUPS, CLUSTER_SCOPED
+from llmplatform.kubernetes_schemas import BUILTIN_GROUPS
+from llmplatform.testing import namespaces
 
 from ..pod_specs import pod_spec
 from ..runner import DEPLOYER, Plan, Registration
@@ -196,44 +197,17 @@ def check_references(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     return problems
 
 
-# Namespaces every cluster has before anything of a plan runs (kube-apiserver's system namespaces controller).
-SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-
-
-def namespace_of(reg: Registration) -> str:
-    """The namespace a Kubernetes object or Helm release is created in ('' for a cluster-scoped kind or none given:
-    the provider's default namespace)."""
-    if reg.type == HELM_RELEASE:
-        return str(reg.inputs.get("namespace") or "")
-    if (api_group_of(reg), kind_of(reg)) in CLUSTER_SCOPED:
-        return ""
-    return str(metadata_of(reg).get("namespace") or "")
-
-
-def namespace_creators(plan: Plan) -> dict[str, list[Registration]]:
-    """Namespace name -> the plan's Namespace objects and Helm releases with createNamespace that create it."""
-    found: dict[str, list[Registration]] = {}
-    for reg in plan.kubernetes_objects():
-        if kind_of(reg) == "Namespace":
-            found.setdefault(str(metadata_of(reg).get("name")), []).append(reg)
-    for reg in plan.helm_releases():
-        if reg.inputs.get("createNamespace"):
-            found.setdefault(namespace_of(reg), []).append(reg)
-    return found
-
-
 def check_namespaces(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     """Every object and release goes into a namespace the cluster has or the plan creates before it. The API server
     refuses a create into a missing namespace (NotFound); pulumi-kubernetes retries a NotFound create for 31 s
     (provider/pkg/await/await.go Creation: SleepingRetry, 5 retries from 1 s doubling), Helm refuses at once
     ('namespaces "x" not found') unless createNamespace. A release that creates a namespace holds it until its
     chart is ready, far past the 31 s."""
-    creators = namespace_creators(plan)
+    creators, placed = namespaces(plan.resources)
     problems = []
-    for reg in plan.kubernetes_objects() + plan.helm_releases():
-        ns = namespace_of(reg)
-        found = creators.get(ns, [])
-        if not ns or ns in SYSTEM_NAMESPACES or reg in found:
+    for reg, key in placed:
+        found, ns = creators.get(key, []), key[1]
+        if reg in found:
             continue
         if not found:
             problems.append(Problem("namespace", label_of(reg), f"goes into namespace {ns}, which nothing in this "

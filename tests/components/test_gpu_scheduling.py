@@ -187,9 +187,11 @@ def two_pools_program() -> None:
     a100 = P.GpuNodePool("a100", {"cluster": aks.cluster, "vm_size": "Standard_NC24ads_A100_v4",
                                   "pool_name": "gpua100", "priority": "regular"}, on)
     for stack, gpu in (("chat", t4), ("code", a100)):
+        namespace = P.AppNamespace(stack, {"namespace": stack}, on)  # the kit advises of a namespace none creates
         P.InferenceStack(stack, {"cluster": aks.cluster, "key_vault": VAULT, "accelerator": "gpu",
                                  "gpu": gpu.scheduling, "model_volume": {"namespace": stack, "claim_name": "models",
-                                                                         "mount_path": "/models"}}, on)
+                                                                         "mount_path": "/models"}},
+                         pulumi.ResourceOptions(providers=[aks.provider], depends_on=[namespace]))
     P.LlmdStack("llmd", {"cluster": aks.cluster, "gpu": a100.scheduling, "route_target": ROUTES,
                          "model": "Qwen/Qwen3-0.6B", "key_vault": VAULT}, on)
     P.Observability("obs", {"cluster": aks.cluster, "key_vault": VAULT, "app_namespace": "chat",

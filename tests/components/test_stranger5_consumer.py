@@ -204,6 +204,21 @@ def test_a_second_model_store_in_a_namespace_is_refused_by_name_before_it_regist
     assert len(run(lambda: program("weights")).of_type("llmplatform:index:ModelStore")) == 2
 
 
+# ---- a model store in a namespace nothing creates -----------------------------------------------------------------
+def test_a_model_store_in_a_namespace_nothing_creates_is_named_in_the_kits_advice():
+    """It planned without a word; the API server refuses its claim and Job in a namespace no one made (and the
+    repository's own `make plan` refuses it: the deploy model's namespace rule). Beside an AppNamespace, no advice."""
+    def program(with_namespace: bool) -> None:
+        aks, k8s, _ = platform()
+        if with_namespace:
+            AppNamespace("team", {"namespace": "team"}, k8s)
+        ModelStore("store", {"cluster": aks.cluster, "account_name": "ststranger5ns", "namespace": "team",
+                             "models": ["qwen2.5:0.5b"]}, k8s)
+    advice = [w for w in run(lambda: program(False)).warnings if w.startswith("namespace team:")]
+    assert len(advice) == 1 and "nothing in this program creates it" in advice[0] and "AppNamespace" in advice[0]
+    assert not [w for w in run(lambda: program(True)).warnings if w.startswith("namespace ")]
+
+
 # ---- two GPU pools with one AKS pool name ------------------------------------------------------------------------
 @pytest.mark.parametrize("first, first_fallback, second, second_fallback, taken", [
     ("gpu", False, "gpu", False, "gpu"), ("a", True, "aod", False, "aod"), ("aod", False, "a", True, "aod")],

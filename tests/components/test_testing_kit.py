@@ -251,13 +251,15 @@ def test_ctrl_c_in_a_run_stops_it_at_once_without_noise_and_the_next_run_plans(c
 def test_a_gpu_pool_named_as_the_clusters_inline_system_pool_is_one_pool_with_it():
     """AksCluster declares its system pool inline (the ManagedCluster's agentPoolProfiles); an AgentPool of the same
     name on that cluster is that pool (Azure names are case-insensitive): its PUT would rewrite the system pool, and
-    the cluster's next update rewrite it back. The kit refuses it as it refuses two AgentPools of one name."""
+    the cluster's next update rewrite it back. The kit refuses it as it refuses two AgentPools of one name (here
+    through a handle without `pool_names`, by which GpuNodePool itself refuses the name first)."""
     import llmplatform
     from tests.components.test_components_alone import REQUIRED
 
     def program() -> None:
         aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
-        llmplatform.GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3",
+        handle = {key: value for key, value in aks.cluster.items() if key != "pool_names"}
+        llmplatform.GpuNodePool("gpu", {"cluster": handle, "vm_size": "Standard_NC4as_T4_v3",
                                         "pool_name": "system"},
                                 pulumi.ResourceOptions(providers=[aks.provider]))
     with pytest.raises(ProgramError, match=r"aks-aks \(its inline pool 'system'\) and gpu-system are one object: "

@@ -9,8 +9,9 @@ import pytest
 
 from tests.conftest import plan_for, variant
 from offline import deploy_model as dm
-from offline.deploy_model.checks import SYSTEM_NAMESPACES, namespace_of, references
+from offline.deploy_model.checks import references
 from offline.runner import Plan, Registration
+from llmplatform.testing import SYSTEM_NAMESPACES, namespace_of
 
 DATA = dm.load_durations()
 PROVIDER = "urn:pulumi:t::p::pulumi:providers:kubernetes::k8s"
@@ -38,13 +39,14 @@ def plan_of(*regs: Registration) -> Plan:
     """The registrations with a provider, and a Namespace before them for each namespace they use that none of them
     creates (the `namespace` rule's own tests use `bare_plan_of`)."""
     given = {r.inputs["metadata"]["name"] for r in regs if r.is_kubernetes_object and r.inputs["kind"] == "Namespace"}
-    namespaces: dict[str, Registration] = {}
+    namespaces: dict[tuple[str, str], Registration] = {}
     placed = []
     for reg in regs:
-        ns = namespace_of(reg)
+        ns, provider = namespace_of(reg), reg.options.get("provider")
         if ns and ns not in given and ns not in SYSTEM_NAMESPACES:
-            namespace = namespaces.setdefault(ns, k8s(f"ns-{ns}", {"apiVersion": "v1", "kind": "Namespace",
-                                                                   "metadata": {"name": ns}}))
+            namespace = namespaces.setdefault((provider, ns), dataclasses.replace(
+                k8s(f"ns-{ns}", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+                options={"provider": provider}))
             reg = dataclasses.replace(reg, dependencies=[*reg.dependencies, namespace.urn])
         placed.append(reg)
     return bare_plan_of(*namespaces.values(), *placed)
@@ -207,7 +209,7 @@ def test_a_release_may_create_its_namespace_and_what_goes_there_follows_it():
     def release(create: bool) -> Registration:
         return Registration(urn="urn:rel", type=dm.HELM_RELEASE, name="rel", parent="", custom=True, inputs={
             "chart": "x", "namespace": "tools", "createNamespace": create, "skipAwait": True}, secret_paths=[],
-            dependencies=[], options={})
+            dependencies=[], options={"provider": PROVIDER + "::id"})
     assert dm.evaluate(bare_plan_of(release(True))).problems == []
     assert [p.resource for p in dm.evaluate(bare_plan_of(release(False))).problems] == ["rel"]
     cm = k8s("cm", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": "tools"}})
