@@ -296,7 +296,9 @@ MEANING = {
     "global.organization": "Organization of the StackReferences to the regional stacks.",
     "global.apiKeys": "Names of the clients' API keys, newest last: one key set valid in every region, written into "
                       "each region's Key Vault (rotation: docs/operations.md).",
-    "global.frontDoor.sku": "Front Door tier (the managed WAF rule sets need Premium).",
+    "global.frontDoor.sku": "Front Door tier (the managed WAF rule sets need Premium); a change replaces the profile "
+                            "and everything under it (deleted first): a new Front Door ID for every region's "
+                            "`edge.frontDoorId`.",
     "global.frontDoor.wafMode": "`Detection` only logs.",
     "global.frontDoor.rateLimitPerMinute": "Per-client WAF rate limit at the edge.",
     "global.frontDoor.originTimeoutSeconds": "How long Front Door waits for a region's first byte.",

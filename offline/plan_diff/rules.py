@@ -21,6 +21,9 @@ STATEFUL = {
     "azure-native:storage:FileShare": "the share holding the models",
     "azure-native:keyvault:Vault": "the Key Vault and its secrets (soft-deleted, the name stays taken)",
     "azure-native:network:PublicIPAddress": "a static public IP (clients and DNS point at it)",
+    "azure-native:cdn:Profile": "the Front Door profile and every endpoint, route and origin under it; a new profile "
+                                "has a new Front Door ID, and each region's gateway admits only the old one "
+                                "(X-Azure-FDID, edge.frontDoorId) until its stack is set to the new one and brought up",
     "azure-native:containerservice:ManagedCluster": "the AKS cluster and everything running in it",
     "azure-native:resources:ResourceGroup": "a resource group and everything in it",
     "kubernetes:core/v1:PersistentVolumeClaim": "a volume claim (its data unless the volume is retained)",

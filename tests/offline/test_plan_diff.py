@@ -26,6 +26,7 @@ SERVER = "azure-native:dbforpostgresql:Server"
 ACCOUNT = "azure-native:storage:StorageAccount"
 SHARE = "azure-native:storage:FileShare"
 CLUSTER = "azure-native:containerservice:ManagedCluster"
+PROFILE = "azure-native:cdn:Profile"
 # One plan with three edits that touch different resources (each plan costs about a second).
 COMBINED = {"cluster": {"systemPool": {"vmSize": "Standard_D2s_v5"}}, "postgres": {"version": "17"},
             "modelStore": {"redundancy": "ZRS"}}
@@ -804,6 +805,27 @@ def test_fleet_settings_the_spec_makes_create_only_replace_their_resource(tmp_pa
     code, out = _check(tmp_path, base, moved)
     assert code == 0 and (f"Replace: `{plan_diff.short_urn(member)}` (deleted first, then created: a gap): "
                           "`clusterResourceId` (force-new in pulumi-azure-native)") in out
+
+
+def test_the_front_door_tier_replaces_the_profile_and_everything_under_it(tmp_path):
+    """`global.frontDoor.sku` (Standard -> Premium in a staging global stack; prod takes Premium only) is the
+    profile's `sku.name`: no x-ms-mutability in the cdn 2025-06-01 spec, but force-new by replacement.go's forceNewMap
+    (Cdn.Profile "name", pulumi-azure-native #2230: Azure refuses to change a profile's sku). It was read as an
+    update. Named, the profile is deleted first and every endpoint, origin group, origin, route and security policy
+    naming it goes with it; the new profile's Front Door ID is not the one the regions admit: blocked as stateful.
+    The WAF policy's tier has no annotation and no map entry: an update."""
+    staging = {"environment": "staging"}
+    base = _doc(plan_for("global", {**staging, "global": {"frontDoor": {"sku": "Standard_AzureFrontDoor"}}}))
+    new = _doc(plan_for("global", staging))
+    profile, waf = _one(new, PROFILE), _one(new, "azure-native:frontdoor:Policy")
+    result, blocked = _diff(base, new)
+    assert result["replaced"][profile] == ["`sku.name` (force-new in pulumi-azure-native)"]
+    under = {u for u, r in new.items() if r["type"].startswith("azure-native:cdn:") and u != profile}
+    assert len(under) == 10 and under <= set(result["replaced"])  # endpoint, 2 groups, 4 origins, 2 routes, WAF link
+    assert set(result["deleteBeforeReplace"]) == under | {profile}
+    assert "sku.name" in result["changed"][waf] and waf not in result["replaced"]
+    assert [urn for urn, _ in blocked] == [profile]  # a new Front Door ID: each region admits the old one only
+    assert _check(tmp_path, base, new)[0] == 1 and _check(tmp_path, base, new, "--allow-stateful")[0] == 0
 
 
 def test_a_public_cluster_cannot_become_private_in_place(tmp_path):
