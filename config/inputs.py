@@ -147,7 +147,8 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
         "webui_uploads_tier": ui.uploads_tier, **webui_users(ui, "webui_"),
         "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
         "api_key_auth": gw.api_key_auth, "request_timeout_seconds": gw.request_timeout_seconds,
-        **edge_keys(cfg),
+        "api_client_namespaces": list(gw.client_namespaces) or None,
+        "webui_client_namespaces": list(ui.client_namespaces) or None, **edge_keys(cfg),
         "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "autoscaled": cfg.autoscaling.mode != "none", "tags": cfg.tags,
     }))
@@ -165,6 +166,7 @@ def llmd_webui_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHan
         "name_prefix": f"{cfg.prefix}-{cfg.environment}-llmd", "replicas": ui.replicas,
         "max_replicas": ui.max_replicas, "resources": _resources(ui.resources),
         "uploads_size_gib": ui.uploads_size_gib, "uploads_tier": ui.uploads_tier, **webui_users(ui, ""),
+        "client_namespaces": list(ui.client_namespaces) or None,
         "request_timeout_seconds": cfg.gateway.request_timeout_seconds, "tags": cfg.tags,
     }))
 
@@ -213,7 +215,7 @@ def llmd_args(cfg: PlatformConfig, cluster: ClusterHandle, gpu: Any, gateway: An
         "prefill_replicas": m.prefill_replicas if m.prefill_decode else None,
         "prefill_tensor_parallel_size": m.prefill_tensor_parallel_size if m.prefill_decode else None,
         "expose_externally": m.expose_externally, "api_key_auth": gw.api_key_auth, **edge_keys(cfg),
-        "autoscaling": m.autoscaling, "min_replicas": m.min_replicas, "max_replicas": m.max_replicas,
+        "client_namespaces": list(gw.client_namespaces) or None, "autoscaling": m.autoscaling, "min_replicas": m.min_replicas, "max_replicas": m.max_replicas,
         "scale_up_stabilization_seconds": m.scale_up_stabilization_seconds,
         "scale_down_stabilization_seconds": m.scale_down_stabilization_seconds,
         "keda": keda if m.autoscaling else None,

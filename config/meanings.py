@@ -144,6 +144,8 @@ MEANING = {
                            "`none`: the first request loads it. Default: the first preloaded model that is not "
                            "embedding-only.",
     "webui.enabled": "Deploy Open-WebUI (and its database).",
+    "webui.clientNamespaces": "Namespaces whose pods may open Open-WebUI in-cluster (the Gateways' namespace may when "
+                              "it is published; default none).",
     "webui.replicas": "Replicas, the HPA's minimum (CPU 70 %).",
     "webui.maxReplicas": "The HPA's maximum. Each pod holds up to 7 PostgreSQL connections (a rolling update "
                          "adds 25 % more pods): the worst case must fit `postgres.skuName`'s (35 on `Standard_B1ms`: "
@@ -195,6 +197,8 @@ MEANING = {
                                   "its share (rate ÷ pods, per minute), so the pods together admit the rate.",
     "gateway.rateLimitBurst": "Requests over the rate a client may send at once before 429s.",
     "gateway.apiKeyAuth": "Bearer key on the model APIs (in the Key Vault secret the `apiKeySecret` output names).",
+    "gateway.clientNamespaces": "Other namespaces whose pods may call the model APIs' gates in-cluster, with the key "
+                                "(both gates admit the Gateways' namespace, Ollama's its own; default none).",
     "gateway.requestTimeoutSeconds": "The longest answer: route, router and interceptor timeouts derive from it.",
     "gateway.tls.mode": "`letsencrypt` issues a certificate for `hostname` (HTTP-01 on the external gateway; behind "
                         "Front Door on an `acme-gateway` of its own, port 80, the challenge path only). Required "

@@ -757,6 +757,7 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     r.text("api_key_secret", names.key_vault_secret)
     r.text("api_key_map_secret", names.key_vault_secret)
     r.text("name_prefix", names.name_prefix)
+    r.texts("client_namespaces", names.dns_label)
     tp = r.whole("tensor_parallel_size", 1, 8)
     r.whole("replicas", 1, 64)
     r.whole("epp_replicas", 1, 5)

@@ -119,6 +119,9 @@ class LlmdStackArgs(TypedDict):
     """Require a bearer API key (default True)."""
     api_key_secret: NotRequired[str]
     """Key Vault secret name of the API key (default <name>-api-key)."""
+    client_namespaces: NotRequired[list[str]]
+    """Other namespaces whose pods may call the gate (`endpoint`) in-cluster, with the key; the gate admits the
+    Gateways' namespace and this namespace's Open-WebUI pods (default none)."""
     api_key_map_secret: NotRequired[str]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
@@ -219,7 +222,8 @@ class LlmdStack(pulumi.ComponentResource):
         peers = [namespace_peer(gateway_ns),
             # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client
             k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
-                match_labels={"app.kubernetes.io/name": "open-webui"}))]
+                match_labels={"app.kubernetes.io/name": "open-webui"})),
+            *(namespace_peer(n) for n in args.get("client_namespaces", []))]
         self.router_service, self.api_key_secret, _ = api_router(self, RouterSpec(
             name=name, namespace=self._ns, cluster=cluster, upstream_host=f"{POOL_GATEWAY}-istio",
             upstream_port=80, upstream_host_header=None, gateway_peers=peers,

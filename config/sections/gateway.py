@@ -32,6 +32,9 @@ class GatewayConfig:
     api_key_auth: bool = D["InferenceStack"]["api_key_auth"]
     request_timeout_seconds: int = D["InferenceStack"]["request_timeout_seconds"]
     tls: TlsConfig = TlsConfig()
+    # namespaces whose pods may call the API gates in-cluster (InferenceStack's api_client_namespaces, LlmdStack's
+    # client_namespaces)
+    client_namespaces: tuple[str, ...] = ()
 
     @property
     def internal(self) -> bool:
@@ -69,6 +72,7 @@ def parse_gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
         api_key_auth=r.bool_("apiKeyAuth", d.api_key_auth),
         request_timeout_seconds=r.int_("requestTimeoutSeconds", d.request_timeout_seconds, 300, 3600),
         tls=tls,
+        client_namespaces=r.str_list("clientNamespaces", d.client_namespaces),
     )
     r.reject_unknown_keys()
     if tls.mode == "letsencrypt" and not cfg.external:

@@ -28,6 +28,7 @@ class WebUiConfig:
     admin_email: Optional[str] = None  # the first admin, with a generated password in Key Vault
     extra_env: dict = field(default_factory=dict)  # more Open-WebUI settings, plain values
     secret_env: dict = field(default_factory=dict)  # Open-WebUI settings from Key Vault: variable -> secret name
+    client_namespaces: tuple[str, ...] = ()  # namespaces whose pods may open the UI in-cluster
 
 
 WEBUI_BACKENDS = ("ollama", "llmd")  # the model Open-WebUI fronts: Ollama's, or llm-d's through its API gate
@@ -50,6 +51,7 @@ def parse_webui(r: Reader) -> WebUiConfig:
         admin_email=r.str_("adminEmail", d.admin_email),
         extra_env=_variables(r, "extraEnv"),
         secret_env=_variables(r, "secretEnv"),
+        client_namespaces=r.str_list("clientNamespaces", d.client_namespaces),
     )
     r.reject_unknown_keys()
     return cfg

@@ -236,3 +236,18 @@ def test_the_program_without_gateways_keeps_its_gate_to_its_namespace():
     assert not [p for p in (STRANGER, GRAFANA, interceptor_pod())
                 if connects(cluster.policies, p, router, ROUTER_PORT, cluster.namespaces)]
     assert connects(cluster.policies, Pod("llm", {}), router, ROUTER_PORT, cluster.namespaces)
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_the_stack_config_names_the_namespaces_whose_pods_may_call_the_gates_and_open_the_ui(named):
+    """`gateway.clientNamespaces` reaches both gates (InferenceStack's api_client_namespaces, LlmdStack's
+    client_namespaces), `webui.clientNamespaces` the UI (here llm-d's, `webui.backend: llmd`); unnamed, a pod of
+    that namespace reaches none of them, and a stranger's pod never."""
+    keys = {"gateway": {"clientNamespaces": ["apps"]}, "webui": {"clientNamespaces": ["apps"]}} if named else {}
+    cluster = Cluster(plan_for("llmd", keys))
+    apps = Pod("apps", {"app": "client"})
+    callees = [(Pod("llm", {"app.kubernetes.io/name": "router"}), ROUTER_PORT),
+               (Pod("llm-d", {"app.kubernetes.io/name": "router"}), ROUTER_PORT),
+               (Pod("llm-d", {"app.kubernetes.io/name": "open-webui"}), WEBUI_PORT)]
+    assert [connects(cluster.policies, apps, pod, port, cluster.namespaces) for pod, port in callees] == [named] * 3
+    assert not [pod for pod, port in callees if connects(cluster.policies, STRANGER, pod, port, cluster.namespaces)]

@@ -24,6 +24,10 @@ def stack_raw(stack: str, overrides: dict | None = None) -> dict:
 
 # (stack, overrides, a fragment the error must contain). Each names the key, the bad value and what is allowed.
 BAD_CONFIGS = [
+    ("dev", {"gateway": {"clientNamespaces": ["Apps_1"]}}, "gateway.clientNamespaces[0] 'Apps_1' is invalid; allowed: "
+                                                          "a DNS label"),
+    ("llmd", {"webui": {"clientNamespaces": ["x_y"]}}, "webui.clientNamespaces[0] 'x_y' is invalid; allowed: a DNS "
+                                                      "label"),
     ("dev", {"gpu": {"minCount": 1, "maxCount": 0}}, "gpu.maxCount 0 is invalid; allowed: a whole number from 1 to 1000"),
     ("dev", {"gpu": {"vmSize": "Standard_NC4"}}, "gpu.vmSize 'Standard_NC4' is not a known GPU SKU; known: Standard_NC4as_T4_v3"),
     ("dev", {"gpu": {"driver": "nouveau"}}, "gpu.driver 'nouveau' is invalid; allowed: aks, operator"),
