@@ -153,10 +153,11 @@ _NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "secre
                 "resourceGroupName")
 
 
-def _fake_kubeconfig(cluster: str) -> str:
+def _fake_kubeconfig(cluster: str, location: str = "westeurope") -> str:
+    """A kubeconfig as AKS hands it out (API server `https://<name>.hcp.<region>.azmk8s.io:443`, kubelogin)."""
     doc = {
         "apiVersion": "v1", "kind": "Config", "current-context": cluster,
-        "clusters": [{"name": cluster, "cluster": {"server": f"https://{cluster}.hcp.westeurope.azmk8s.io:443",
+        "clusters": [{"name": cluster, "cluster": {"server": f"https://{cluster}.hcp.{location}.azmk8s.io:443",
                                                    "certificate-authority-data": "TU9DSw=="}}],
         "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": f"clusterUser_{cluster}"}}],
         "users": [{"name": f"clusterUser_{cluster}", "user": {"exec": {
@@ -216,10 +217,15 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str
 class OfflineMocks(pulumi_mocks.Mocks):
     def __init__(self, references: Optional[dict[str, dict[str, Any]]] = None) -> None:
         self.references = references or {}  # stack (as referenced, or its stack name) -> its outputs
+        self.locations: dict[tuple[str, str], str] = {}  # (resource group, cluster) -> region, for its kubeconfig
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         if args.typ == "pulumi:pulumi:StackReference":
             return self._stack_reference(args)
+        if args.typ == "azure-native:containerservice:ManagedCluster":
+            group, cluster, location = (args.inputs.get(k) for k in ("resourceGroupName", "resourceName", "location"))
+            if isinstance(group, str) and isinstance(cluster, str) and isinstance(location, str):
+                self.locations[(group.lower(), cluster.lower())] = location
         return _mock_state(args.typ, args.name, args.inputs)
 
     def _stack_reference(self, args: pulumi_mocks.MockResourceArgs):
@@ -237,7 +243,9 @@ class OfflineMocks(pulumi_mocks.Mocks):
     def call(self, args: pulumi_mocks.MockCallArgs):
         token = args.token
         if token.endswith(":listManagedClusterUserCredentials"):
-            value = base64.b64encode(_fake_kubeconfig(args.args["resourceName"]).encode()).decode()
+            cluster = args.args["resourceName"]
+            location = self.locations.get((str(args.args.get("resourceGroupName", "")).lower(), str(cluster).lower()))
+            value = base64.b64encode(_fake_kubeconfig(cluster, location or "westeurope").encode()).decode()
             return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
         if token.endswith(":getClientConfig"):
             return {"clientId": "deployer-client", "objectId": DEPLOYER, "subscriptionId": SUBSCRIPTION,
@@ -782,12 +790,13 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
     try:
         # The engine hands every config value over as text, structured ones as JSON.
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
-        monitor = RecordingMonitor(OfflineMocks(references))
+        mocks = OfflineMocks(references)  # one for registrations and invokes: a kubeconfig names its cluster's region
+        monitor = RecordingMonitor(mocks)
         warnings = _WarningCollector()
         logger = logging.getLogger(f"offline-plan-{project}-{stack}")
         logger.propagate = False
         logger.handlers = [warnings]
-        pulumi_mocks.set_mocks(OfflineMocks(references), project=project, stack=stack, preview=False, monitor=monitor,
+        pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor,
                                logger=logger)
         try:
             _sync_await(run_pulumi_func(program))

@@ -414,3 +414,16 @@ def test_namespaced_objects_of_one_name_in_two_namespaces_stay_two():
             k8s.core.v1.ConfigMap(f"{team}-cm", metadata=k8s.meta.v1.ObjectMetaArgs(name="settings", namespace=team),
                                   data={"a": "b"}, opts=pulumi.ResourceOptions(provider=cluster))
     assert len(run(program).of_type("kubernetes:core/v1:ConfigMap")) == 2
+
+
+def test_a_clusters_fake_kubeconfig_names_its_own_region():
+    """The kit's stand-in for listClusterUserCredentials answers the API server AKS would (`<name>.hcp.<region>`):
+    the kit's messages name a cluster by it, and an eastus2 cluster read `westeurope`."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "location": "eastus2"})
+    providers = run(program).of_type("pulumi:providers:kubernetes")
+    assert providers and all("https://aks-a.hcp.eastus2.azmk8s.io:443" in str(p.inputs["kubeconfig"])
+                             for p in providers)
