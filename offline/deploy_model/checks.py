@@ -86,8 +86,8 @@ def check_crd_order(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
 
 # How an object that names another behaves while the named one is missing, per case.
 TOLERANT = {
-    ("pod", "ConfigMap"): "the kubelet retries the volume mount until it exists",
-    ("pod", "Secret"): "the kubelet retries the volume mount until it exists",
+    ("pod", "ConfigMap"): "the kubelet retries the volume mount (and a container's env from it) until it exists",
+    ("pod", "Secret"): "the kubelet retries the volume mount (and a container's env from it) until it exists",
     ("pod", "PersistentVolumeClaim"): "the scheduler keeps the pod pending until the claim exists",
     ("pod", "SecretProviderClass"): "the CSI driver's mount is retried by the kubelet",
     ("HTTPRoute", "Gateway"): "the route is accepted when its Gateway appears (Gateway API status reconcile)",
@@ -103,6 +103,18 @@ INTOLERANT = {
     ("nginx", "Service"): "nginx resolves an upstream `server` name at start and exits 'host not found in "
                           "upstream' (crash-loop)",
 }
+
+
+def config_refs(source: Optional[dict]) -> list[tuple[str, dict]]:
+    """The ConfigMap and Secret a projected volume source, an env `valueFrom` or an `envFrom` entry names and needs
+    (not marked optional: the kubelet holds the container in CreateContainerConfigError until it exists)."""
+    found = []
+    for key, kind in (("configMap", "ConfigMap"), ("configMapRef", "ConfigMap"), ("configMapKeyRef", "ConfigMap"),
+                      ("secret", "Secret"), ("secretRef", "Secret"), ("secretKeyRef", "Secret")):
+        ref = (source or {}).get(key)
+        if isinstance(ref, dict) and ref.get("name") and not ref.get("optional"):
+            found.append((kind, ref))
+    return found
 
 
 def references(reg: Registration) -> list[tuple[str, str, str, str]]:
@@ -126,6 +138,13 @@ def references(reg: Registration) -> list[tuple[str, str, str, str]]:
             spc = ((v.get("csi") or {}).get("volumeAttributes") or {}).get("secretProviderClass")
             if spc:
                 out.append(("pod", "SecretProviderClass", ns, str(spc)))
+            for source in (v.get("projected") or {}).get("sources") or []:
+                out.extend(("pod", kind, ns, str(ref["name"])) for kind, ref in config_refs(source))
+        for container in (pod.get("initContainers") or []) + (pod.get("containers") or []):
+            for env in container.get("env") or []:
+                out.extend(("pod", kind, ns, str(ref["name"])) for kind, ref in config_refs(env.get("valueFrom")))
+            for source in container.get("envFrom") or []:
+                out.extend(("pod", kind, ns, str(ref["name"])) for kind, ref in config_refs(source))
     if kind == "HTTPRoute":
         for p in spec.get("parentRefs") or []:
             if p.get("kind", "Gateway") == "Gateway":

@@ -191,6 +191,29 @@ def test_a_dangling_name_reference_fails_and_a_missing_dependency_on_a_needed_on
     assert dm.evaluate(plan_of(sa, d)).problems == []
 
 
+@pytest.mark.parametrize("where", ["env", "envFrom", "initContainer", "projected"])
+def test_a_container_env_or_projected_volume_naming_a_secret_nothing_creates_is_a_dangling_reference(where):
+    """The kubelet holds a container in CreateContainerConfigError until a Secret its env names exists: tolerated
+    while it comes, a failure when nothing creates it (an optional one is neither)."""
+    ref = {"name": "ghost", "key": "k"}  # one object, so marking it optional below marks it wherever it is used
+    container = {"name": "c", "image": "nginxinc/nginx-unprivileged:1.29"}
+    pod: dict = {}
+    if where == "env":
+        container["env"] = [{"name": "K", "valueFrom": {"secretKeyRef": ref}}]
+    elif where == "envFrom":
+        container["envFrom"] = [{"configMapRef": ref}]
+    elif where == "initContainer":
+        pod["initContainers"] = [{**container, "env": [{"name": "K", "valueFrom": {"configMapKeyRef": ref}}]}]
+    else:
+        pod["volumes"] = [{"name": "p", "projected": {"sources": [{"secret": ref}]}}]
+    obj = deployment("web", **pod)
+    obj["spec"]["template"]["spec"]["containers"][0].update({k: v for k, v in container.items() if k != "name"})
+    problems = dm.evaluate(plan_of(k8s("web", obj))).problems
+    assert [(p.rule, "ghost" in p.message and "dangling" in p.message) for p in problems] == [("name-reference", True)]
+    ref["optional"] = True
+    assert dm.evaluate(plan_of(k8s("web", obj))).problems == []
+
+
 def test_an_object_in_a_namespace_nothing_creates_or_before_its_namespace_fails():
     """NotFound into a missing namespace: pulumi-kubernetes retries it for 31 s (await.go Creation), Helm not at all."""
     d = k8s("web", deployment("web"))
