@@ -220,6 +220,7 @@ READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
     ("InferenceStack", {}, "webui_secret_env", {"OAUTH_CLIENT_SECRET": "oauth-client-secret"}),
     ("LlmdStack", {}, "extra_args", ["--max-num-seqs=64"]),
     ("LlmdStack", {}, "extra_env", {"VLLM_LOGGING_LEVEL": "DEBUG"}),
+    ("LlmdStack", {}, "client_namespaces", ["team-b"]),
     ("OllamaServer", {}, "extra_env", {"OLLAMA_DEBUG": "1"}),
     ("Observability", {}, "other_app_namespaces", ["team-b"]),
     ("OpenWebUi", {}, "extra_env", {"WEBUI_NAME": "Team LLM"}),
