@@ -170,13 +170,22 @@ def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], prov
                     None)
     k = data["kubernetes"]
     kind = kind_of(reg)
-    if kind in WORKLOADS:
-        return workload_wait(reg, data, all_pools, provision_limit, share)
-    if kind == "Service":
-        return service_wait(reg, data)
     timeout, source = k8s_timeout(reg)
     if kind and skips_await(reg):
         return Wait(f"nothing ({SKIP_AWAIT})", Span.of(k["object"]), None)
+    # metadata.ReadyCondition: skipAwait, else waitFor, replaces the kind's built-in awaiter (await.go Creation uses
+    # it only when neither is set), under the same deadline (no PVC/PV 5 minutes, no Service endpoints)
+    custom = annotations_of(reg).get(WAIT_FOR) if kind else None
+    if kind in WORKLOADS:
+        wait = workload_wait(reg, data, all_pools, provision_limit, share)
+        if custom is not None:  # the condition is the user's; its pods are taken to start as the awaiter's would
+            wait.waits_for = f"{WAIT_FOR}: {custom} (in place of the awaiter's {wait.waits_for})"
+        return wait
+    if custom is not None:
+        figure = k["gateway_programmed"] if kind == "Gateway" else k["object"]
+        return Wait(f"{WAIT_FOR}: {custom}", Span.of(figure), timeout, source)
+    if kind == "Service":
+        return service_wait(reg, data)
     if kind == "Ingress":  # ingress.go: endpoints for every backend Service and a status.loadBalancer.ingress entry
         return Wait("Ingress: backend endpoints and a load-balancer address", Span.of(k["service_settle"])
                     + Span.of(k["load_balancer_ip"]), timeout, source)
@@ -187,9 +196,6 @@ def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], prov
         return Wait("PVC Bound", Span.of(k["pvc_bind"]), 300.0, "awaiters.go (5 min)")
     if kind == "PersistentVolume":
         return Wait("PV Available", Span.of(k["pv_available"]), 300.0, "awaiters.go (5 min)")
-    if kind and WAIT_FOR in annotations_of(reg):
-        figure = k["gateway_programmed"] if kind == "Gateway" else k["object"]
-        return Wait(f"{WAIT_FOR}: {annotations_of(reg)[WAIT_FOR]}", Span.of(figure), timeout, source)
     if kind:
         return Wait(f"{kind}: created (no awaiter for this kind)", Span.of(k["object"]), None)
     return Wait("nothing", ZERO, None)

@@ -98,6 +98,21 @@ def test_kinds_without_an_awaiter_are_done_when_created_and_pvc_pv_have_five_min
     assert pvc.timeout == 300.0  # awaiters.go: WatchUntil(pvcReady, 5*time.Minute)
 
 
+def test_wait_for_replaces_a_kinds_built_in_awaiter_under_the_same_deadline():
+    """overrides.go ReadyCondition returns custom=true for a waitFor annotation and await.go Creation then skips the
+    kind's awaiter (read at 94977969d): a PVC's 5 minutes and a Service's endpoints no longer apply."""
+    waited = {"pulumi.com/waitFor": "jsonpath={.status.phase}=Bound", "pulumi.com/timeoutSeconds": "900"}
+    pvc = dm.wait_of(k8s("p", {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                               "metadata": {"name": "p", "annotations": waited}}), DATA, [], 900)
+    assert pvc.timeout == 900.0 and pvc.timeout_from == "pulumi.com/timeoutSeconds"
+    svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "llm", "annotations": {
+        "pulumi.com/waitFor": "jsonpath={.spec.clusterIP}"}}, "spec": {"selector": {"a": "b"}, "ports": [{"port": 80}]}}
+    assert dm.wait_of(k8s("s", svc), DATA, [], 900).span == dm.Span.of(DATA["kubernetes"]["object"])
+    available = {"pulumi.com/waitFor": "condition=Available"}
+    dep = dm.wait_of(k8s("d", deployment("d", annotations=available)), DATA, [], 900)
+    assert dep.waits_for.startswith("pulumi.com/waitFor: condition=Available")
+
+
 def test_helm_release_default_timeout_is_300_seconds_and_skip_await_waits_for_nothing():
     rel = Registration(urn="urn:r", type=dm.HELM_RELEASE, name="r", parent="", custom=True,
                        inputs={"chart": "keda"}, secret_paths=[], dependencies=[], options={})
