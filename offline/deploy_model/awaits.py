@@ -3,6 +3,7 @@ kind, Helm releases, Azure long-running operations."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Optional
 
 from llmplatform.write_order import AGENT_POOL
@@ -22,15 +23,20 @@ def _custom_timeout(reg: Registration) -> Optional[float]:
     return duration_seconds((reg.options.get("customTimeouts") or {}).get("create"))
 
 
+# Go's strconv.Atoi: an optional sign and decimal digits, nothing around them
+_ATOI = re.compile(r"[+-]?[0-9]+")
+
+
 def k8s_timeout(reg: Registration) -> tuple[float, str]:
-    """provider/pkg/metadata/overrides.go TimeoutDuration: customTimeouts first, then the annotation, else the
-    awaiter's 10 minutes."""
+    """provider/pkg/metadata/overrides.go TimeoutDuration: customTimeouts first unless 0 (`resourceTimeoutSeconds
+    != 0`), then the annotation as strconv.Atoi reads it (a sign allowed, no spaces; unreadable is ignored), else
+    the awaiter's 10 minutes."""
     custom = _custom_timeout(reg)
-    if custom is not None:
+    if custom:
         return custom, "customTimeouts.create"
     raw = annotations_of(reg).get(TIMEOUT_SECONDS)
-    if raw is not None and str(raw).strip().isdigit():
-        return float(raw), TIMEOUT_SECONDS
+    if raw is not None and _ATOI.fullmatch(str(raw)):
+        return float(int(str(raw))), TIMEOUT_SECONDS
     return float(DEFAULT_K8S_TIMEOUT), "pulumi-kubernetes default (10 min)"
 
 
