@@ -25,6 +25,13 @@ def platform(**extra: Any) -> tuple[AksCluster, pulumi.ResourceOptions, KeyVault
     return aks, pulumi.ResourceOptions(providers=[aks.provider]), vault
 
 
+def refusal(program: Any) -> str:
+    """The one sentence a composition's refusal says (its ComponentInputError)."""
+    with pytest.raises(ComponentInputError) as error:
+        run(program)
+    return str(error.value)
+
+
 # ---- llm-d without Observability: monitors whose CRDs nothing installs --------------------------------------------
 def llmd(observability: bool = False, **extra: Any) -> None:
     aks, k8s, vault = platform()
@@ -166,9 +173,7 @@ def test_inputs_as_keyword_arguments_are_refused_in_the_components_words():
 def test_a_call_without_its_name_or_args_is_refused_in_the_components_words(call, words):
     """Python's "missing 1 required positional argument: 'args'" and the SDK's "Missing resource name argument (for
     URN creation)" were tracebacks; nothing registers."""
-    with pytest.raises(ComponentInputError) as error:
-        run(call)
-    assert str(error.value) == words
+    assert refusal(call) == words
 
 
 def test_an_autoscaled_llmd_stack_given_only_keda_has_its_monitors_wait_for_prometheus():
@@ -193,9 +198,7 @@ def test_a_second_model_store_in_a_namespace_is_refused_by_name_before_it_regist
         for store, share, model in (("a", "models", "qwen2.5:0.5b"), ("b", second_share, "tinyllama")):
             ModelStore(f"store{store}", {"cluster": aks.cluster, "account_name": f"ststranger5{store}",
                                          "namespace": "team", "share_name": share, "models": [model]}, k8s)
-    with pytest.raises(ComponentInputError) as error:
-        run(lambda: program("models"))
-    assert str(error.value) == (
+    assert refusal(lambda: program("models")) == (
         "ModelStore storeb: input namespace='team' is invalid; allowed: a namespace no other ModelStore on this "
         "cluster uses with share_name 'models': 'storea' uses it (its volume team-models and claim models are named "
         "from both); give this store a namespace of its own or another share_name, or hand the volume of 'storea' "
@@ -234,9 +237,7 @@ def test_a_second_gpu_pool_with_a_taken_aks_pool_name_is_refused_by_name(first, 
                             **(with_fallback if first_fallback else {})}, k8s)
         GpuNodePool("two", {"cluster": aks.cluster, "vm_size": "Standard_NC8as_T4_v3", "pool_name": second,
                             **(with_fallback if second_fallback else {})}, k8s)
-    with pytest.raises(ComponentInputError) as error:
-        run(program)
-    assert str(error.value) == (
+    assert refusal(program) == (
         f"GpuNodePool two: input pool_name={second!r} is invalid; allowed: a pool name no other GpuNodePool on this "
         f"cluster uses: 'one' has the AKS pool {taken!r} (a fallback is <pool_name>od); give this pool another "
         "pool_name")
@@ -254,9 +255,7 @@ def test_a_gpu_pool_named_like_one_of_the_clusters_own_pools_is_refused_by_name(
         GpuNodePool("gpu", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3", "pool_name": pool_name,
                             **({"fallback": {"enabled": True, "min_count": 0, "max_count": 1}} if fallback else {})},
                     k8s)
-    with pytest.raises(ComponentInputError) as error:
-        run(program)
-    assert str(error.value) == (
+    assert refusal(program) == (
         f"GpuNodePool gpu: input pool_name={pool_name!r} is invalid; allowed: a pool name the cluster does not have: "
         f"its own pools are 'system', {workload!r} and this pool would take {taken!r} (a fallback is "
         "<pool_name>od); give this pool another pool_name")
