@@ -427,3 +427,19 @@ def test_a_clusters_fake_kubeconfig_names_its_own_region():
     providers = run(program).of_type("pulumi:providers:kubernetes")
     assert providers and all("https://aks-a.hcp.eastus2.azmk8s.io:443" in str(p.inputs["kubeconfig"])
                              for p in providers)
+
+
+def test_a_cluster_scoped_custom_resource_given_a_namespace_is_one_object_and_goes_into_no_namespace():
+    """The Network Operator's NicClusterPolicy (and the GPU Operator's ClusterPolicy) are `scope: Cluster` in their
+    vendored CRDs: the API server drops a namespace given to one. Two of one name are one object, and neither is
+    advised to need a namespace that nothing creates (both were missed: the kinds were read as namespaced)."""
+    def program(second: bool) -> None:
+        cluster = k8s.Provider("k8s", kubeconfig="apiVersion: v1")
+        for team in ("team-a", "team-b")[:2 if second else 1]:
+            k8s.apiextensions.CustomResource(
+                f"{team}-nic", api_version="mellanox.com/v1alpha1", kind="NicClusterPolicy",
+                metadata={"name": "nic-cluster-policy", "namespace": team}, spec={},
+                opts=pulumi.ResourceOptions(provider=cluster))
+    assert [w for w in run(lambda: program(False)).warnings if w.startswith("namespace ")] == []
+    with pytest.raises(ProgramError, match="team-a-nic and team-b-nic are one object"):
+        run(lambda: program(True))
