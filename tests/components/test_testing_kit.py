@@ -455,7 +455,8 @@ def test_a_namespace_the_program_creates_without_a_namespace_object_of_that_name
 
     def program() -> None:
         if creator == "unnamed-namespace":
-            made: pulumi.Resource = k8s.core.v1.Namespace("team", metadata=k8s.meta.v1.ObjectMetaArgs(labels={"a": "b"}))
+            made: pulumi.Resource = k8s.core.v1.Namespace("team",
+                                                          metadata=k8s.meta.v1.ObjectMetaArgs(labels={"a": "b"}))
             namespace = made.metadata.name  # type: ignore[attr-defined]
         else:
             made = (k8s.yaml.v2.ConfigFile("team", file=str(manifest)) if creator == "config-file" else
