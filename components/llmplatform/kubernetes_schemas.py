@@ -27,22 +27,37 @@ BUILTIN_GROUPS = frozenset({
     "scheduling.k8s.io", "coordination.k8s.io", "admissionregistration.k8s.io", "apiextensions.k8s.io",
     "discovery.k8s.io", "node.k8s.io", "certificates.k8s.io"})
 
-# Kinds the API server keeps without a namespace (`kubectl api-resources --namespaced=false`: the built-in ones and
-# the cluster-scoped CRDs the platform's charts install). It clears a namespace given to one on create and update
-# (k8s.io/apiserver pkg/registry/rest/create.go and update.go, BeforeCreate/BeforeUpdate: "else if
-# len(objectMeta.GetNamespace()) > 0 { objectMeta.SetNamespace(metav1.NamespaceNone) }"), so two of them of one name
-# are one object whatever namespace each was given.
+# Kinds the API server keeps without a namespace (`kubectl api-resources --namespaced=false`: the built-in ones, as
+# the kubernetes Python client 37.0.2 has them (a `create_<kind>` of no namespace), and the cluster-scoped CRDs of the
+# charts the platform installs, `scope: Cluster` in the CRDs vendored under tests/upstream/crds). It clears a
+# namespace given to one on create and update (k8s.io/apiserver pkg/registry/rest/create.go and update.go,
+# BeforeCreate/BeforeUpdate: "else if len(objectMeta.GetNamespace()) > 0 {
+# objectMeta.SetNamespace(metav1.NamespaceNone) }"), so two of them of one name are one object whatever namespace
+# each was given, and none of them goes into a namespace.
 CLUSTER_SCOPED = frozenset({
-    ("", "Namespace"), ("", "PersistentVolume"), ("", "Node"), ("storage.k8s.io", "StorageClass"),
-    ("storage.k8s.io", "CSIDriver"), ("storage.k8s.io", "VolumeAttachment"), ("scheduling.k8s.io", "PriorityClass"),
+    ("", "Namespace"), ("", "PersistentVolume"), ("", "Node"), ("", "ComponentStatus"),
+    ("storage.k8s.io", "StorageClass"), ("storage.k8s.io", "CSIDriver"), ("storage.k8s.io", "CSINode"),
+    ("storage.k8s.io", "VolumeAttachment"), ("storage.k8s.io", "VolumeAttributesClass"),
+    ("scheduling.k8s.io", "PriorityClass"),
     ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"), ("apiregistration.k8s.io", "APIService"),
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
     ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
-    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"), ("networking.k8s.io", "IngressClass"),
-    ("node.k8s.io", "RuntimeClass"), ("gateway.networking.k8s.io", "GatewayClass"),
-    ("cert-manager.io", "ClusterIssuer")})
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding"),
+    ("authentication.k8s.io", "TokenReview"), ("authentication.k8s.io", "SelfSubjectReview"),
+    ("authorization.k8s.io", "SubjectAccessReview"), ("authorization.k8s.io", "SelfSubjectAccessReview"),
+    ("authorization.k8s.io", "SelfSubjectRulesReview"),
+    ("certificates.k8s.io", "CertificateSigningRequest"), ("certificates.k8s.io", "ClusterTrustBundle"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"), ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    ("internal.apiserver.k8s.io", "StorageVersion"), ("storagemigration.k8s.io", "StorageVersionMigration"),
+    ("networking.k8s.io", "IngressClass"), ("networking.k8s.io", "IPAddress"), ("networking.k8s.io", "ServiceCIDR"),
+    ("node.k8s.io", "RuntimeClass"),
+    ("resource.k8s.io", "DeviceClass"), ("resource.k8s.io", "ResourceSlice"), ("resource.k8s.io", "DeviceTaintRule"),
+    ("gateway.networking.k8s.io", "GatewayClass"), ("cert-manager.io", "ClusterIssuer"),
+    ("nvidia.com", "ClusterPolicy"), ("mellanox.com", "NicClusterPolicy")})
 
 MISSING = ('the Kubernetes schema check needs kubernetes-validate: pip install "llmplatform[testing]" '
            "(or kubernetes-validate itself)")

@@ -26,6 +26,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import functools
+import glob
 import hashlib
 import json
 import logging
@@ -412,6 +413,45 @@ def namespace_of(reg: Registration) -> str:
     return str((reg.inputs.get("metadata") or {}).get("namespace") or "")
 
 
+_YAML_BUNDLES = ("kubernetes:yaml/v2:ConfigGroup", "kubernetes:yaml/v2:ConfigFile")
+
+
+def _bundle_documents(reg: Registration) -> list[Any]:
+    """The objects a yaml/v2 ConfigGroup or ConfigFile creates, as far as the plan shows them: its `objs`, its `yaml`
+    text and its local `files`/`file` (read as its provider reads them, relative to the program's directory; a URL or
+    a glob matching nothing gives none)."""
+    docs: list[Any] = list(reg.inputs.get("objs") or [])
+    texts = [reg.inputs["yaml"]] if isinstance(reg.inputs.get("yaml"), str) else []
+    paths = [reg.inputs["file"]] if isinstance(reg.inputs.get("file"), str) else list(reg.inputs.get("files") or [])
+    for pattern in paths:
+        if isinstance(pattern, str) and "://" not in pattern:
+            for path in sorted(glob.glob(pattern)):
+                with contextlib.suppress(OSError, UnicodeDecodeError):
+                    with open(path, encoding="utf-8") as handle:
+                        texts.append(handle.read())
+    for text in texts:
+        with contextlib.suppress(yaml.YAMLError):
+            docs.extend(yaml.safe_load_all(text))
+    return docs
+
+
+def _namespaces_created(reg: Registration) -> list[str]:
+    """The namespaces a resource creates: a Namespace object (one the program leaves unnamed by the name the kit's
+    stand-in gives it, its resource name), a Helm release with createNamespace, the Namespace objects of a yaml/v2
+    bundle."""
+    if reg.is_kubernetes_object:
+        docs = [{**reg.inputs, "metadata": {"name": reg.name, **(reg.inputs.get("metadata") or {})}}]
+    elif reg.type == _HELM_RELEASE:
+        return [namespace_of(reg)] if reg.inputs.get("createNamespace") is True else []
+    elif reg.type in _YAML_BUNDLES:
+        docs = _bundle_documents(reg)
+    else:
+        return []
+    return [str(doc["metadata"]["name"]) for doc in docs
+            if isinstance(doc, dict) and doc.get("kind") == "Namespace" and doc.get("apiVersion") == "v1"
+            and isinstance(doc.get("metadata"), dict) and doc["metadata"].get("name")]
+
+
 def namespaces(resources: list[Registration]) -> tuple[dict[tuple[Any, str], list[Registration]],
                                                          list[tuple[Registration, tuple[Any, str]]]]:
     """Per (cluster, namespace): the resources that create it (a Namespace object, a Helm release with
@@ -422,10 +462,8 @@ def namespaces(resources: list[Registration]) -> tuple[dict[tuple[Any, str], lis
     placed: list[tuple[Registration, tuple[Any, str]]] = []
     for reg in resources:
         cluster = _cluster_of(reg, clusters)
-        if reg.is_kubernetes_object and reg.inputs.get("kind") == "Namespace" and reg.inputs.get("apiVersion") == "v1":
-            creators.setdefault((cluster, str((reg.inputs.get("metadata") or {}).get("name"))), []).append(reg)
-        elif reg.type == _HELM_RELEASE and reg.inputs.get("createNamespace") is True:
-            creators.setdefault((cluster, namespace_of(reg)), []).append(reg)
+        for created in _namespaces_created(reg):
+            creators.setdefault((cluster, created), []).append(reg)
         namespace = namespace_of(reg)
         if namespace and namespace not in SYSTEM_NAMESPACES:
             placed.append((reg, (cluster, namespace)))
@@ -441,9 +479,20 @@ def uncreated_namespaces(resources: list[Registration]) -> list[str]:
     for reg, key in placed:
         if key not in creators:
             missing.setdefault(key, []).append(reg)
-    return [f"namespace {namespace}: {', '.join(r.name for r in regs[:3])}{' and others' if len(regs) > 3 else ''} "
-            "go there, and nothing in this program creates it: it must exist before `pulumi up`, or create it (an "
-            "AppNamespace, a Namespace object) and depend on it" for (_, namespace), regs in missing.items()]
+    twice = {namespace for _, namespace in missing if sum(1 for _, n in missing if n == namespace) > 1}
+
+    def where(cluster: Any, namespace: str) -> str:  # a namespace missing on two clusters: each named by its own
+        return f"namespace {namespace}" + (f" on cluster {cluster}" if namespace in twice else "")
+
+    def who(regs: list[Registration]) -> str:
+        names = [r.name for r in regs]
+        if len(names) == 1:
+            return f"{names[0]} goes"
+        shown = ", ".join(names[:3]) if len(names) <= 3 else f"{', '.join(names[:3])} and {len(names) - 3} more"
+        return f"{shown} go"
+    return [f"{where(cluster, namespace)}: {who(regs)} there, and nothing in this program creates it: it must exist "
+            "before `pulumi up`, or create it (an AppNamespace, a Namespace object) and depend on it"
+            for (cluster, namespace), regs in missing.items()]
 
 
 def _two_clusters_in_one_component(resources: list[Registration], clusters: dict[str, str]) -> list[str]:

@@ -118,20 +118,23 @@ def inference_stack_checks(r: Reader, inf: InferenceConfig, web: WebUiConfig, gw
             "rate_limit_per_second": gw.rate_limit_per_second, "rate_limit_burst": gw.rate_limit_burst,
             "request_timeout_seconds": gw.request_timeout_seconds, "api_client_namespaces": list(gw.client_namespaces),
             "cold_start_timeout_seconds": scaling.cold_start_timeout_seconds}
+    # the program hands InferenceStack the webui keys with the UI off too (config/inputs.py inference_args), whose
+    # rules read them whatever webui_enabled is: checked here either way, so a refusal names the stack key
+    args.update(webui_replicas=web.replicas, webui_max_replicas=web.max_replicas,
+                webui_resources=asdict(web.resources), webui_uploads_size_gib=web.uploads_size_gib,
+                webui_uploads_tier=web.uploads_tier, webui_model_access=web.model_access,
+                webui_enable_signup=web.enable_signup, webui_default_user_role=web.default_user_role,
+                webui_admin_email=web.admin_email, webui_extra_env=web.extra_env,
+                webui_secret_env=web.secret_env, webui_client_namespaces=list(web.client_namespaces))
     if web.enabled:
-        args.update(webui_replicas=web.replicas, webui_max_replicas=web.max_replicas,
-                    webui_resources=asdict(web.resources), webui_uploads_size_gib=web.uploads_size_gib,
-                    webui_uploads_tier=web.uploads_tier, webui_model_access=web.model_access,
-                    webui_enable_signup=web.enable_signup, webui_default_user_role=web.default_user_role,
-                    webui_admin_email=web.admin_email, webui_extra_env=web.extra_env,
-                    webui_secret_env=web.secret_env, webui_client_namespaces=list(web.client_namespaces),
-                    database_sku_name=database_sku_name)
+        args.update(database_sku_name=database_sku_name)
     renames = {k: f"inference.{component_rules.camel(k)}" for k in
                ("accelerator", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
                 "max_loaded_models", "warm_model")}
     renames.update({f"webui_{k}": f"webui.{component_rules.camel(k)}" for k in
                     ("replicas", "max_replicas", "resources", "uploads_size_gib", "uploads_tier", "model_access",
-                     "enable_signup", "default_user_role", "admin_email", "extra_env", "secret_env", "client_namespaces")})
+                     "enable_signup", "default_user_role", "admin_email", "extra_env", "secret_env",
+                     "client_namespaces")})
     renames.update({k: f"gateway.{component_rules.camel(k)}" for k in
                     ("rate_limit_per_second", "rate_limit_burst", "request_timeout_seconds")})
     renames["api_client_namespaces"] = "gateway.clientNamespaces"

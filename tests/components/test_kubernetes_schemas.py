@@ -68,3 +68,18 @@ def test_without_the_testing_extra_the_check_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "kubernetes_validate.utils", None)
     with pytest.raises(ImportError, match=r'pip install "llmplatform\[testing\]"'):
         kubernetes_schemas.problems(_objects())
+
+
+def test_every_cluster_scoped_crd_vendored_is_a_cluster_scoped_kind():
+    """The kit keys cluster-scoped objects without a namespace and the deploy model places them in none: a CRD of the
+    platform's charts with `scope: Cluster` missing from CLUSTER_SCOPED was read as namespaced."""
+    import pathlib
+
+    import yaml
+    crds = pathlib.Path(__file__).resolve().parents[1] / "upstream" / "crds"
+    scoped = set()
+    for path in crds.rglob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            if doc and doc.get("kind") == "CustomResourceDefinition" and doc["spec"]["scope"] == "Cluster":
+                scoped.add((doc["spec"]["group"], doc["spec"]["names"]["kind"]))
+    assert len(scoped) >= 4 and scoped - kubernetes_schemas.CLUSTER_SCOPED == set()

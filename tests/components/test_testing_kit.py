@@ -427,3 +427,58 @@ def test_a_clusters_fake_kubeconfig_names_its_own_region():
     providers = run(program).of_type("pulumi:providers:kubernetes")
     assert providers and all("https://aks-a.hcp.eastus2.azmk8s.io:443" in str(p.inputs["kubeconfig"])
                              for p in providers)
+
+
+def test_a_cluster_scoped_custom_resource_given_a_namespace_is_one_object_and_goes_into_no_namespace():
+    """The Network Operator's NicClusterPolicy (and the GPU Operator's ClusterPolicy) are `scope: Cluster` in their
+    vendored CRDs: the API server drops a namespace given to one. Two of one name are one object, and neither is
+    advised to need a namespace that nothing creates (both were missed: the kinds were read as namespaced)."""
+    def program(second: bool) -> None:
+        cluster = k8s.Provider("k8s", kubeconfig="apiVersion: v1")
+        for team in ("team-a", "team-b")[:2 if second else 1]:
+            k8s.apiextensions.CustomResource(
+                f"{team}-nic", api_version="mellanox.com/v1alpha1", kind="NicClusterPolicy",
+                metadata={"name": "nic-cluster-policy", "namespace": team}, spec={},
+                opts=pulumi.ResourceOptions(provider=cluster))
+    assert [w for w in run(lambda: program(False)).warnings if w.startswith("namespace ")] == []
+    with pytest.raises(ProgramError, match="team-a-nic and team-b-nic are one object"):
+        run(lambda: program(True))
+
+
+@pytest.mark.parametrize("creator", ["unnamed-namespace", "config-group-objs", "config-group-yaml", "config-file"])
+def test_a_namespace_the_program_creates_without_a_namespace_object_of_that_name_draws_no_advice(creator, tmp_path):
+    """A Namespace left unnamed (its name the provider's, read back through `ns.metadata.name`) and the Namespace
+    objects of a yaml/v2 ConfigGroup or ConfigFile create the namespace as well: the kit advised that nothing did."""
+    manifest = tmp_path / "team.yaml"
+    manifest.write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team\n")
+    document = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "team"}}
+
+    def program() -> None:
+        if creator == "unnamed-namespace":
+            made: pulumi.Resource = k8s.core.v1.Namespace("team",
+                                                          metadata=k8s.meta.v1.ObjectMetaArgs(labels={"a": "b"}))
+            namespace = made.metadata.name  # type: ignore[attr-defined]
+        else:
+            made = (k8s.yaml.v2.ConfigFile("team", file=str(manifest)) if creator == "config-file" else
+                    k8s.yaml.v2.ConfigGroup("team", objs=[document]) if creator == "config-group-objs" else
+                    k8s.yaml.v2.ConfigGroup("team", yaml=manifest.read_text()))
+            namespace = "team"
+        k8s.core.v1.ConfigMap("settings", metadata=k8s.meta.v1.ObjectMetaArgs(name="settings", namespace=namespace),
+                              data={"a": "b"}, opts=pulumi.ResourceOptions(depends_on=[made]))
+    plan = run(program)
+    assert plan.of_type("kubernetes:core/v1:ConfigMap")[0].inputs["metadata"]["namespace"] == "team"
+    assert [w for w in plan.warnings if w.startswith("namespace ")] == []
+
+
+def test_the_namespace_advice_names_each_cluster_of_a_namespace_missing_on_two_and_one_object_in_the_singular():
+    def program() -> None:
+        for region in ("westeurope", "eastus2"):
+            cluster = k8s.Provider(region, kubeconfig=f"clusters: [{{cluster: {{server: 'https://{region}'}}}}]")
+            k8s.core.v1.ConfigMap(f"{region}-cm", metadata=k8s.meta.v1.ObjectMetaArgs(name="c", namespace="team"),
+                                  data={"a": "b"}, opts=pulumi.ResourceOptions(provider=cluster))
+        k8s.core.v1.ConfigMap("solo", metadata=k8s.meta.v1.ObjectMetaArgs(name="c", namespace="solo"),
+                              data={"a": "b"})
+    advice = sorted(w.split(", and nothing")[0] for w in run(program).warnings if w.startswith("namespace "))
+    assert advice == ["namespace solo: solo goes there",
+                      "namespace team on cluster https://eastus2: eastus2-cm goes there",
+                      "namespace team on cluster https://westeurope: westeurope-cm goes there"]

@@ -28,6 +28,9 @@ BAD_CONFIGS = [
                                                           "a DNS label"),
     ("llmd", {"webui": {"clientNamespaces": ["x_y"]}}, "webui.clientNamespaces[0] 'x_y' is invalid; allowed: a DNS "
                                                       "label"),
+    # the UI off: the program still hands InferenceStack these keys, whose rules refused them in Python names
+    ("dev", {"webui": {"enabled": False, "clientNamespaces": ["x_y"]}}, "webui.clientNamespaces[0] 'x_y' is invalid"),
+    ("dev", {"webui": {"enabled": False, "replicas": 0}}, "webui.replicas 0 is invalid; allowed: a whole number"),
     ("dev", {"gpu": {"minCount": 1, "maxCount": 0}}, "gpu.maxCount 0 is invalid; allowed: a whole number from 1 to 1000"),
     ("dev", {"gpu": {"vmSize": "Standard_NC4"}}, "gpu.vmSize 'Standard_NC4' is not a known GPU SKU; known: Standard_NC4as_T4_v3"),
     ("dev", {"gpu": {"driver": "nouveau"}}, "gpu.driver 'nouveau' is invalid; allowed: aks, operator"),

@@ -113,6 +113,10 @@ def test_wait_for_replaces_a_kinds_built_in_awaiter_under_the_same_deadline():
     svc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "llm", "annotations": {
         "pulumi.com/waitFor": "jsonpath={.spec.clusterIP}"}}, "spec": {"selector": {"a": "b"}, "ports": [{"port": 80}]}}
     assert dm.wait_of(k8s("s", svc), DATA, [], 900).span == dm.Span.of(DATA["kubernetes"]["object"])
+    empty = {"pulumi.com/waitFor": ""}  # overrides.go ReadyCondition: `if val == ""`, as if none were given
+    pvc = dm.wait_of(k8s("p", {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                               "metadata": {"name": "p", "annotations": empty}}), DATA, [], 900)
+    assert (pvc.waits_for, pvc.timeout) == ("PVC Bound", 300.0)
     available = {"pulumi.com/waitFor": "condition=Available"}
     dep = dm.wait_of(k8s("d", deployment("d", annotations=available)), DATA, [], 900)
     assert dep.waits_for.startswith("pulumi.com/waitFor: condition=Available")
