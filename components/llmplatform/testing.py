@@ -182,11 +182,12 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str
         rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.{module}/{kind}/{azure_name}"
         state.update(name=azure_name, id=rid)
         if kind == "ManagedCluster":
+            region = inputs.get("location") if isinstance(inputs.get("location"), str) else "westeurope"
             state["oidcIssuerProfile"] = {"enabled": True,
-                                          "issuerURL": f"https://westeurope.oic.prod-aks.azure.com/{TENANT}/x/"}
+                                          "issuerURL": f"https://{region}.oic.prod-aks.azure.com/{TENANT}/x/"}
             state["identityProfile"] = {"kubeletidentity": {"clientId": "kubelet-client", "objectId": "kubelet-obj",
                                                             "resourceId": f"{rid}-agentpool"}}
-            state["fqdn"] = f"{azure_name}.hcp.westeurope.azmk8s.io"
+            state["fqdn"] = f"{azure_name}.hcp.{region}.azmk8s.io"
             # AKS's id of this cluster's life (a cluster created again under the same ARM id gets another)
             state["resourceUID"] = hashlib.sha256(rid.lower().encode()).hexdigest()[:24]
             state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal",
@@ -212,6 +213,8 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str
         return f"{name}-id", state
     if type_.startswith("kubernetes:") and isinstance(inputs.get("metadata"), dict):
         state["metadata"] = {"name": name, **inputs["metadata"]}
+    elif type_.startswith("kubernetes:") and "apiVersion" in inputs:  # no metadata given: the provider names it
+        state["metadata"] = {"name": name}
     return f"{name}-id", state
 
 

@@ -417,16 +417,32 @@ def test_namespaced_objects_of_one_name_in_two_namespaces_stay_two():
 
 
 def test_a_clusters_fake_kubeconfig_names_its_own_region():
-    """The kit's stand-in for listClusterUserCredentials answers the API server AKS would (`<name>.hcp.<region>`):
-    the kit's messages name a cluster by it, and an eastus2 cluster read `westeurope`."""
+    """The kit's stand-ins answer what AKS would for the cluster's region: its kubeconfig's API server
+    (`<name>.hcp.<region>`, by which the kit's messages name a cluster) and its OIDC issuer (which federated
+    credentials trust); an eastus2 cluster read `westeurope` in both."""
     import llmplatform
     from tests.components.test_components_alone import REQUIRED
+    issuers: list = []
 
     def program() -> None:
-        llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "location": "eastus2"})
+        aks = llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "location": "eastus2"})
+        aks.oidc_issuer_url.apply(issuers.append)
     providers = run(program).of_type("pulumi:providers:kubernetes")
     assert providers and all("https://aks-a.hcp.eastus2.azmk8s.io:443" in str(p.inputs["kubeconfig"])
                              for p in providers)
+    assert issuers and issuers[0].startswith("https://eastus2.oic.prod-aks.azure.com/")
+
+
+def test_a_namespace_given_no_metadata_is_named_as_the_provider_names_it():
+    """`k8s.core.v1.Namespace("x")` with no metadata: the provider names it, and `ns.metadata.name` is readable
+    (the kit's stand-in returned no metadata, and the program stopped on it)."""
+    names: list = []
+
+    def program() -> None:
+        namespace = k8s.core.v1.Namespace("team")
+        namespace.metadata.apply(lambda m: names.append(m.name))
+    run(program)
+    assert names and names[0].startswith("team")
 
 
 def test_a_cluster_scoped_custom_resource_given_a_namespace_is_one_object_and_goes_into_no_namespace():
