@@ -232,3 +232,117 @@ def test_make_commands_in_the_docs_are_makefile_targets():
     unknown = {f"{page.relative_to(PROJECT_DIR)}: make {target}" for page in DOCS
                for target in make_commands(page.read_text()) - targets}
     assert unknown == set()
+
+
+# The commands the docs show, each with the module whose `main(argv)` parses its options.
+TOOLS = {"llm-smoke": "endpoint_tools.smoke", "llm-bench": "endpoint_tools.bench",
+         "llm-verify": "endpoint_tools.verify", "offline.plan_diff": "offline.plan_diff.cli",
+         "offline.plan": "offline.plan", "offline.images": "offline.images", "offline.scan": "offline.scan",
+         "endpoint_tools.smoke": "endpoint_tools.smoke", "endpoint_tools.bench": "endpoint_tools.bench",
+         "endpoint_tools.verify": "endpoint_tools.verify"}
+TOOL_CALL = re.compile(r"(?<![\w./-])(" + "|".join(sorted(map(re.escape, TOOLS), key=len, reverse=True)) +
+                       r")(?![\w.-])([^`\n|;&#)]*)")
+
+
+def _code(text: str) -> list[str]:
+    """Every code block and inline code span of a page, a shell line continued with `\\` joined to the next."""
+    blocks = re.findall(r"```[^\n]*\n(.*?)```", text, flags=re.S)
+    spans = re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
+    return [re.sub(r"\\\n\s*", " ", code) for code in blocks + spans]
+
+
+def tool_options(text: str) -> set[tuple[str, str]]:
+    """(tool, option) for each option a page gives one of TOOLS in code; what a `$(...)` inside the command runs is
+    that command's, not the tool's."""
+    found = set()
+    for code in _code(text):
+        code = re.sub(r"[$<]\([^()]*\)", "", code)
+        for tool, rest in TOOL_CALL.findall(code):
+            found |= {(tool, option) for option in re.findall(r"(?:^|\s)(--?[A-Za-z][\w-]*)", rest)}
+    return found
+
+
+def _options_of(module_name: str) -> set[str]:
+    """The options a tool's parser takes, read from its own --help."""
+    import contextlib
+    import importlib
+    import io
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):
+        importlib.import_module(module_name).main(["--help"])
+    return set(re.findall(r"(?<![\w-])(--?[A-Za-z][\w-]*)", out.getvalue()))
+
+
+def test_tool_options_in_the_docs_are_options_of_the_tool():
+    """Each option the docs pass to a tool (`llm-bench ... -c 16 --label x`, `python -m offline.plan --stack dev
+    --set k=v`, `llm-verify --prefill-decode`) is one its parser takes: a renamed or removed option fails here."""
+    assert tool_options("```sh\nllm-bench \"$(pulumi stack output llmdUrl --stack llmd)\" -n 2 \\\n  --lable x\n```\n"
+                        "then `python -m offline.plan --stack dev`") == {
+        ("llm-bench", "-n"), ("llm-bench", "--lable"), ("offline.plan", "--stack")}
+    options = {tool: _options_of(module) for tool, module in TOOLS.items()}
+    unknown = {f"{page.relative_to(PROJECT_DIR)}: {tool} {option}" for page in CURRENT_DOCS + [
+        PROJECT_DIR / "endpoint-tools" / "README.md"] for tool, option in tool_options(page.read_text())
+               if option not in options[tool]}
+    assert unknown == set()
+
+
+STACK_OUTPUT = re.compile(r"(?:pulumi stack output|--stack-output)((?:\s+--?[a-z-]+)*)\s+([a-z]\w*)([^`\n|;&)]*)")
+
+
+def stack_outputs_named(text: str) -> set[tuple[str, str]]:
+    """(regional or global, name) of every stack output a page reads in code (`pulumi stack output X`, a tool's
+    `--stack-output X`); `-s global` / `--stack global` on the same command reads the global stack's."""
+    found = set()
+    for code in _code(text):
+        for before, name, after in STACK_OUTPUT.findall(code):
+            where = "global" if re.search(r"(?:-s|--stack)[ =]global\b", before + after) else "regional"
+            found.add((where, name))
+    return found
+
+
+def test_stack_outputs_named_in_the_docs_are_exported():
+    """Every `pulumi stack output X` in the docs reads an output the program exports: a regional one on dev, prod or
+    llmd (the llm-d outputs are set on llmd only), a global one with `-s global`."""
+    from tests.conftest import planned, variant
+    assert stack_outputs_named("`pulumi stack output --show-secrets kubeconfig` and\n```sh\nX=$(pulumi stack output "
+                               "apiKey --show-secrets -s global)\nllm-smoke --stack-output modelApiUrl\n```\n") == {
+        ("regional", "kubeconfig"), ("global", "apiKey"), ("regional", "modelApiUrl")}
+    exported = {"regional": {name for stack in ("dev", "prod", "llmd") for name in variant(stack).outputs},
+                "global": set(planned("global").outputs)}
+    unknown = {f"{page.relative_to(PROJECT_DIR)}: {where} {name}" for page in CURRENT_DOCS
+               for where, name in stack_outputs_named(page.read_text()) if name not in exported[where]}
+    assert unknown == set()
+
+
+def _component_names() -> dict[str, tuple[set[str], set[str]]]:
+    """Each component's (inputs, outputs) in Python spelling, from the provider's schema (`make schema`)."""
+    import json
+    schema = json.loads((PROJECT_DIR / "components" / "schema.json").read_text())["resources"]
+    snake = lambda name: re.sub(r"[A-Z]", lambda m: "_" + m.group(0).lower(), name)  # noqa: E731
+    return {token.rsplit(":", 1)[1]: ({snake(k) for k in r["inputProperties"]}, {snake(k) for k in r["properties"]})
+            for token, r in schema.items()}
+
+
+def unknown_component_names(text: str, names: dict[str, tuple[set[str], set[str]]]) -> set[str]:
+    """`Component.name` in inline code that is no input or output of that component, and in a table of components
+    (the README's, InferenceStack's parts), a name in backticks in the last column ("Hands out"), outside
+    parentheses, that is no output of the component of its row."""
+    inline = re.sub(r"```.*?```", "", text, flags=re.S)
+    unknown = {f"{c}.{n}" for c, n in re.findall(r"`(\w+)\.([a-z_]\w*)`", inline)
+               if c in names and n not in names[c][0] | names[c][1]}
+    for component, hands_out in re.findall(r"^\| `(\w+)` \|[^\n]*\| ([^|\n]*) \|$", inline, flags=re.M):
+        if component in names:
+            outputs = re.findall(r"`([a-z_]\w*)`", re.sub(r"\([^()]*\)", "", hands_out))
+            unknown |= {f"{component} hands out {n}" for n in outputs if n not in names[component][1]}
+    return unknown
+
+
+def test_component_inputs_and_outputs_named_in_the_docs_exist():
+    """`OpenWebUi.cpu_target_percent` is an input of OpenWebUi, and the README's "Hands out" column names outputs
+    the component has: a renamed input or output fails here until the docs follow."""
+    names = _component_names()
+    text = "`ApiGate.replicas`, `ApiGate.replica`\n| `ModelStore` | share | `volume` (`claim_name`), `vol` |\n"
+    assert unknown_component_names(text, names) == {"ApiGate.replica", "ModelStore hands out vol"}
+    unknown = {f"{page.relative_to(PROJECT_DIR)}: {name}" for page in CURRENT_DOCS
+               for name in unknown_component_names(page.read_text(), names)}
+    assert unknown == set()
