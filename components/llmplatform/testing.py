@@ -457,9 +457,8 @@ def _namespaces_created(reg: Registration) -> list[str]:
 
 def namespaces(resources: list[Registration]) -> tuple[dict[tuple[Any, str], list[Registration]],
                                                          list[tuple[Registration, tuple[Any, str]]]]:
-    """Per (cluster, namespace): the resources that create it (a Namespace object, a Helm release with
-    createNamespace); and each resource placed in a namespace a cluster does not have from the start, with its
-    (cluster, namespace)."""
+    """Per (cluster, namespace): the resources that create it (`_namespaces_created`); and each resource placed in a
+    namespace a cluster does not have from the start, with its (cluster, namespace)."""
     clusters = _clusters(resources)
     creators: dict[tuple[Any, str], list[Registration]] = {}
     placed: list[tuple[Registration, tuple[Any, str]]] = []
