@@ -34,7 +34,8 @@ DASHBOARDS = resources.files(__package__).joinpath("data", "dashboards")
 RECORDING_RULES = resources.files(__package__).joinpath("data", "azure_recording_rules.json")
 MONITORING_NS = "monitoring"
 KEDA_NS = "keda"
-PROMETHEUS_URL = f"http://kps-prometheus.{MONITORING_NS}.svc:9090"
+PROMETHEUS_PORT = 9090
+PROMETHEUS_URL = f"http://kps-prometheus.{MONITORING_NS}.svc:{PROMETHEUS_PORT}"
 INTERCEPTOR_HOST = f"keda-add-ons-http-interceptor-proxy.{KEDA_NS}.svc.cluster.local"
 EXTERNAL_SCALER = f"keda-add-ons-http-external-scaler.{KEDA_NS}.svc.cluster.local:9090"
 # The label prometheus-operator gives every Prometheus server pod (a selector label of its StatefulSet,
@@ -48,6 +49,39 @@ def prometheus_peer() -> k8s.networking.v1.NetworkPolicyPeerArgs:
     (PodMonitors and ServiceMonitors): not the namespace's other pods (Grafana, the exporters, the adapter), which
     query Prometheus and need no target. A metrics port may be a server's inference port too (vLLM's 8000)."""
     return namespace_peer(MONITORING_NS, k8s.meta.v1.LabelSelectorArgs(match_labels=dict([PROMETHEUS_POD_LABEL])))
+
+
+# The monitoring pods that answer whoever reaches them, with no key (the chart's defaults): Prometheus's query API,
+# Alertmanager's (silences) and Grafana. Their pods' `app.kubernetes.io/name`: prometheus-operator's StatefulSets
+# (pkg/prometheus/server/statefulset.go, pkg/alertmanager/statefulset.go) and the grafana chart's selector labels.
+QUERIED_APPS = ("prometheus", "alertmanager", "grafana")
+# KEDA's operator runs the Prometheus triggers (ModelAutoscaler, LlmdStack's autoscaling): kedacore/charts
+# keda/templates/manager/deployment.yaml labels its pods `app.kubernetes.io/name: {{ .Values.operator.name }}`.
+KEDA_OPERATOR_POD_LABELS = {"app.kubernetes.io/name": "keda-operator"}
+
+
+def query_ingress(resource_name: str, namespace: pulumi.Input[str],
+                  opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+    """Prometheus, Alertmanager and Grafana admit the monitoring namespace's own pods (Grafana and the adapter query
+    Prometheus, Prometheus alerts Alertmanager and scrapes them all) and KEDA's operator on Prometheus's port; any
+    other pod of the cluster could read every metric, silence every alert or try Grafana's sign-in. A port-forward is
+    the kubelet's stream, not pod traffic; the operator's webhook, the adapter (both called by the API server) and the
+    exporters are not selected."""
+    return k8s.networking.v1.NetworkPolicy(
+        resource_name,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name="query-ingress", namespace=namespace),
+        spec=k8s.networking.v1.NetworkPolicySpecArgs(
+            pod_selector=k8s.meta.v1.LabelSelectorArgs(match_expressions=[
+                k8s.meta.v1.LabelSelectorRequirementArgs(key="app.kubernetes.io/name", operator="In",
+                                                         values=list(QUERIED_APPS))]),
+            policy_types=["Ingress"],
+            ingress=[
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[namespace_peer(MONITORING_NS)]),
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                    from_=[namespace_peer(KEDA_NS, k8s.meta.v1.LabelSelectorArgs(
+                        match_labels=KEDA_OPERATOR_POD_LABELS))],
+                    ports=[k8s.networking.v1.NetworkPolicyPortArgs(port=PROMETHEUS_PORT, protocol="TCP")])]),
+        opts=opts)
 
 
 class ObservabilityArgs(TypedDict):
@@ -335,6 +369,7 @@ class Observability(pulumi.ComponentResource):
         # Grafana (its data source proxy fetches what an editor names), Alertmanager, the operator, kube-state-metrics,
         # the adapter and the DCGM exporter do not reach the node's metadata service; Prometheus is left out
         egress_guard(f"{name}-egress-guard", ns.metadata.name, k8s_opts, exempt=PROMETHEUS_POD_LABEL)
+        query_ingress(f"{name}-query-netpol", ns.metadata.name, k8s_opts)
 
         password = random.RandomPassword(f"{name}-grafana-password", length=32, special=False,
                                          opts=pulumi.ResourceOptions(parent=self))

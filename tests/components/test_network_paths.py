@@ -116,13 +116,21 @@ def expected_llmd(namespace: str, gateway_ns: str) -> set[tuple[str, str, int]]:
     }
 
 
+def expected_monitoring() -> set[tuple[str, str, int]]:
+    """Prometheus and Grafana (`query-ingress`) admit the monitoring namespace's own pods, one trust boundary:
+    Prometheus scrapes both (its port 9090 stands for all of them here), Grafana and the adapter query Prometheus.
+    KEDA's operator, which runs the Prometheus triggers, is not among the modelled pods (its own test below)."""
+    pods = ("monitoring/prometheus", "monitoring/grafana", "monitoring/*")
+    return {(caller, callee, 9090) for caller in pods for callee in pods[:2] if caller != callee}
+
+
 @pytest.mark.parametrize("name", ["dev", "prod", "llmd"])
 def test_every_isolated_pod_admits_exactly_the_callers_the_program_uses(name):
     plan = variant(name)
     gateway_ns = next(r.inputs["metadata"]["namespace"]
                       for r in plan.of_type(GATEWAY)
                       if r.inputs["metadata"]["name"] != POOL_GATEWAY)
-    expected = expected_ollama_stack(plan, gateway_ns)
+    expected = expected_ollama_stack(plan, gateway_ns) | expected_monitoring()
     if name == "llmd":  # the UI runs on llm-d there (webui.backend llmd), the Ollama stack without one
         expected |= expected_llmd("llm-d", gateway_ns)
     found = admitted(plan)
@@ -251,3 +259,26 @@ def test_the_stack_config_names_the_namespaces_whose_pods_may_call_the_gates_and
                (Pod("llm-d", {"app.kubernetes.io/name": "open-webui"}), WEBUI_PORT)]
     assert [connects(cluster.policies, apps, pod, port, cluster.namespaces) for pod, port in callees] == [named] * 3
     assert not [pod for pod, port in callees if connects(cluster.policies, STRANGER, pod, port, cluster.namespaces)]
+
+
+@pytest.mark.parametrize("name", ["dev", "llmd"])
+def test_prometheus_alertmanager_and_grafana_answer_the_monitoring_namespace_and_kedas_operator_alone(name):
+    """Their APIs take no key (read every metric, silence every alert, try Grafana's sign-in): only the monitoring
+    namespace's pods and, on Prometheus's port, KEDA's operator (its Prometheus triggers: the ScaledObjects'
+    serverAddress is `kps-prometheus.monitoring`); not the model servers' pods, KEDA's other pods or a stranger's."""
+    plan = variant(name)
+    cluster = Cluster(plan)
+    operator = Pod("keda", {"app.kubernetes.io/name": "keda-operator", "app": "keda-operator"})
+    callees = [(PROMETHEUS, 9090), (Pod(MONITORING_NS, {"app.kubernetes.io/name": "alertmanager"}), 9093),
+               (GRAFANA, 3000)]
+    adapter = Pod(MONITORING_NS, {"app.kubernetes.io/name": "prometheus-adapter"})
+    outsiders = [STRANGER, SCALER, interceptor_pod(), Pod("llm", {"app.kubernetes.io/name": "router"}),
+                 Pod("llm", {"app.kubernetes.io/name": "open-webui"})]
+    for callee, port in callees:
+        assert connects(cluster.policies, adapter, callee, port, cluster.namespaces), callee
+        assert not [p for p in outsiders if connects(cluster.policies, p, callee, port, cluster.namespaces)], callee
+    assert connects(cluster.policies, operator, PROMETHEUS, 9090, cluster.namespaces)
+    assert not connects(cluster.policies, operator, GRAFANA, 3000, cluster.namespaces)
+    scaled = [r for r in plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")
+              for trigger in r.inputs["spec"]["triggers"] if trigger["type"] == "prometheus"]
+    assert all("kps-prometheus.monitoring" in str(r.inputs) for r in scaled)
