@@ -121,6 +121,7 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "grafana_storage_gib": o.grafana_storage_gib, "latency_slo_seconds": o.latency_slo_seconds,
         "error_ratio_slo": o.error_ratio_slo, "gpu_memory_alert_percent": o.gpu_memory_alert_percent,
         "vllm_dashboard": o.vllm_dashboard or cfg.llmd.enabled,
+        "client_namespaces": list(o.client_namespaces) or None,
         "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
         "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "interceptor_replicas": cfg.autoscaling.interceptor_replicas, "tags": cfg.tags,

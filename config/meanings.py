@@ -209,6 +209,9 @@ MEANING = {
     "gateway.tls.email": "ACME account e-mail (with `letsencrypt`).",
     "observability.enabled": "Azure Monitor (if `azureMonitor`) and the in-cluster stack (kube-prometheus-stack, "
                              "DCGM exporter, KEDA).",
+    "observability.clientNamespaces": "Other namespaces whose pods may query the in-cluster Prometheus and reach "
+                                      "Alertmanager and Grafana (a team's own dashboards); besides them only the "
+                                      "monitoring namespace and KEDA's operator may (default none).",
     "observability.azureMonitor": "Log Analytics + Container Insights, managed Prometheus and the Azure alert rules; "
                                   "`false` keeps only the in-cluster stack (dev; refused in prod, and with Defender, "
                                   "diagnostics or Managed Grafana).",

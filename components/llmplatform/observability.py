@@ -60,11 +60,12 @@ QUERIED_APPS = ("prometheus", "alertmanager", "grafana")
 KEDA_OPERATOR_POD_LABELS = {"app.kubernetes.io/name": "keda-operator"}
 
 
-def query_ingress(resource_name: str, namespace: pulumi.Input[str],
-                  opts: pulumi.ResourceOptions) -> k8s.networking.v1.NetworkPolicy:
+def query_ingress(resource_name: str, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions,
+                  clients: tuple[str, ...] = ()) -> k8s.networking.v1.NetworkPolicy:
     """Prometheus, Alertmanager and Grafana admit the monitoring namespace's own pods (Grafana and the adapter query
-    Prometheus, Prometheus alerts Alertmanager and scrapes them all) and KEDA's operator on Prometheus's port; any
-    other pod of the cluster could read every metric, silence every alert or try Grafana's sign-in. A port-forward is
+    Prometheus, Prometheus alerts Alertmanager and scrapes them all), KEDA's operator on Prometheus's port and the
+    `clients` namespaces; any other pod of the cluster could read every metric, silence every alert or try Grafana's
+    sign-in. A port-forward is
     the kubelet's stream, not pod traffic; the operator's webhook, the adapter (both called by the API server) and the
     exporters are not selected."""
     return k8s.networking.v1.NetworkPolicy(
@@ -76,7 +77,8 @@ def query_ingress(resource_name: str, namespace: pulumi.Input[str],
                                                          values=list(QUERIED_APPS))]),
             policy_types=["Ingress"],
             ingress=[
-                k8s.networking.v1.NetworkPolicyIngressRuleArgs(from_=[namespace_peer(MONITORING_NS)]),
+                k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                    from_=[namespace_peer(n) for n in (MONITORING_NS, *clients)]),
                 k8s.networking.v1.NetworkPolicyIngressRuleArgs(
                     from_=[namespace_peer(KEDA_NS, k8s.meta.v1.LabelSelectorArgs(
                         match_labels=KEDA_OPERATOR_POD_LABELS))],
@@ -99,6 +101,9 @@ class ObservabilityArgs(TypedDict):
     other_app_namespaces: NotRequired[list[str]]
     """More namespaces whose model servers the alert rules watch, one per other InferenceStack on this cluster (one
     team's stack each): OllamaDown fires for each namespace's Ollama (default none)."""
+    client_namespaces: NotRequired[list[str]]
+    """Other namespaces whose pods may query Prometheus and reach Alertmanager and Grafana (a team's own Grafana or
+    dashboards); besides them only the monitoring namespace and KEDA's operator may (default none)."""
     name_prefix: NotRequired[str]
     """Start of Azure names (dce-<prefix>, dcr-<prefix>-..., default: the name)."""
     postgres_server_id: NotRequired[pulumi.Input[str]]
@@ -369,7 +374,7 @@ class Observability(pulumi.ComponentResource):
         # Grafana (its data source proxy fetches what an editor names), Alertmanager, the operator, kube-state-metrics,
         # the adapter and the DCGM exporter do not reach the node's metadata service; Prometheus is left out
         egress_guard(f"{name}-egress-guard", ns.metadata.name, k8s_opts, exempt=PROMETHEUS_POD_LABEL)
-        query_ingress(f"{name}-query-netpol", ns.metadata.name, k8s_opts)
+        query_ingress(f"{name}-query-netpol", ns.metadata.name, k8s_opts, tuple(a.get("client_namespaces", [])))
 
         password = random.RandomPassword(f"{name}-grafana-password", length=32, special=False,
                                          opts=pulumi.ResourceOptions(parent=self))

@@ -24,6 +24,7 @@ class ObservabilityConfig:
     gpu_memory_alert_percent: int = D["Observability"]["gpu_memory_alert_percent"]
     vllm_dashboard: bool = D["Observability"]["vllm_dashboard"]
     grafana_viewer_group_ids: tuple[str, ...] = ()  # Grafana Viewer on Managed Grafana (cluster admins: Admin)
+    client_namespaces: tuple[str, ...] = ()  # namespaces whose pods may query the in-cluster Prometheus and Grafana
 
 
 def parse_observability(r: Reader) -> ObservabilityConfig:
@@ -43,6 +44,7 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         error_ratio_slo=r.float_("errorRatioSlo", d.error_ratio_slo),
         gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent),
         vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
+        client_namespaces=r.str_list("clientNamespaces", d.client_namespaces),
     )
     r.reject_unknown_keys()
     keys = component_rules.keys("observability")
@@ -52,7 +54,8 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
     component_rules.check(r, "Observability", {
         "prometheus_retention": cfg.prometheus_retention, "prometheus_storage_gib": cfg.prometheus_storage_gib,
         "grafana_storage_gib": cfg.grafana_storage_gib, "latency_slo_seconds": cfg.latency_slo_seconds,
-        "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent}, keys)
+        "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent,
+        "client_namespaces": list(cfg.client_namespaces)}, keys)
     if cfg.managed_grafana and not cfg.azure_monitor:
         r.problem("observability.managedGrafana needs observability.azureMonitor true (it reads the Azure Monitor "
                   "workspace)")

@@ -282,3 +282,16 @@ def test_prometheus_alertmanager_and_grafana_answer_the_monitoring_namespace_and
     scaled = [r for r in plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject")
               for trigger in r.inputs["spec"]["triggers"] if trigger["type"] == "prometheus"]
     assert all("kps-prometheus.monitoring" in str(r.inputs) for r in scaled)
+
+
+@pytest.mark.parametrize("named", [False, True])
+def test_the_stack_config_names_the_namespaces_whose_pods_may_query_the_monitoring_stack(named):
+    """`observability.clientNamespaces` (Observability's client_namespaces): a team's own Grafana there reaches
+    Prometheus, Alertmanager and Grafana; unnamed, it does not; a stranger's pod never."""
+    keys = {"observability": {"clientNamespaces": ["dashboards"]}} if named else {}
+    cluster = Cluster(plan_for("dev", keys))
+    team = Pod("dashboards", {"app.kubernetes.io/name": "grafana"})
+    callees = [(PROMETHEUS, 9090), (Pod(MONITORING_NS, {"app.kubernetes.io/name": "alertmanager"}), 9093),
+               (GRAFANA, 3000)]
+    assert [connects(cluster.policies, team, pod, port, cluster.namespaces) for pod, port in callees] == [named] * 3
+    assert not [pod for pod, port in callees if connects(cluster.policies, STRANGER, pod, port, cluster.namespaces)]

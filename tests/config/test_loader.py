@@ -24,6 +24,8 @@ def stack_raw(stack: str, overrides: dict | None = None) -> dict:
 
 # (stack, overrides, a fragment the error must contain). Each names the key, the bad value and what is allowed.
 BAD_CONFIGS = [
+    ("dev", {"observability": {"clientNamespaces": ["Team_B"]}}, "observability.clientNamespaces[0] 'Team_B' is "
+                                                                "invalid; allowed: a DNS label"),
     ("dev", {"gateway": {"clientNamespaces": ["Apps_1"]}}, "gateway.clientNamespaces[0] 'Apps_1' is invalid; allowed: "
                                                           "a DNS label"),
     ("llmd", {"webui": {"clientNamespaces": ["x_y"]}}, "webui.clientNamespaces[0] 'x_y' is invalid; allowed: a DNS "
