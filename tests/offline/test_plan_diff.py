@@ -813,7 +813,9 @@ def test_the_front_door_tier_replaces_the_profile_and_everything_under_it(tmp_pa
     (Cdn.Profile "name", pulumi-azure-native #2230: Azure refuses to change a profile's sku). It was read as an
     update. Named, the profile is deleted first and every endpoint, origin group, origin, route and security policy
     naming it goes with it; the new profile's Front Door ID is not the one the regions admit: blocked as stateful.
-    The WAF policy's tier has no annotation and no map entry: an update."""
+    The WAF policy's tier has no annotation and no map entry, so pulumi-azure-native would PUT it in place, which
+    Azure refuses (terraform's `sku_name` is ForceNew; ARM: "'WebApplicationFirewallPolicy.sku' is read-only"): the
+    program replaces the policy (replaceOnChanges), deleted first; without that option the check refuses it."""
     staging = {"environment": "staging"}
     base = _doc(plan_for("global", {**staging, "global": {"frontDoor": {"sku": "Standard_AzureFrontDoor"}}}))
     new = _doc(plan_for("global", staging))
@@ -822,10 +824,15 @@ def test_the_front_door_tier_replaces_the_profile_and_everything_under_it(tmp_pa
     assert result["replaced"][profile] == ["`sku.name` (force-new in pulumi-azure-native)"]
     under = {u for u, r in new.items() if r["type"].startswith("azure-native:cdn:") and u != profile}
     assert len(under) == 10 and under <= set(result["replaced"])  # endpoint, 2 groups, 4 origins, 2 routes, WAF link
-    assert set(result["deleteBeforeReplace"]) == under | {profile}
-    assert "sku.name" in result["changed"][waf] and waf not in result["replaced"]
+    assert result["replaced"][waf] == ["`sku.name` (its replaceOnChanges)"] and waf not in result["refused"]
+    assert set(result["deleteBeforeReplace"]) == under | {profile, waf}  # the WAF policy's name is fixed too
     assert [urn for urn, _ in blocked] == [profile]  # a new Front Door ID: each region admits the old one only
     assert _check(tmp_path, base, new)[0] == 1 and _check(tmp_path, base, new, "--allow-stateful")[0] == 0
+    in_place = copy.deepcopy(new)  # the policy as an update, what pulumi-azure-native alone would send
+    in_place[waf]["options"]["replaceOnChanges"] = []
+    code, out = _check(tmp_path, base, in_place, "--allow-stateful")
+    line = _refusal_line(out, new[waf]["name"])
+    assert code == 1 and "`sku.name`" in line and "read-only" in line, line
 
 
 def test_a_public_cluster_cannot_become_private_in_place(tmp_path):
