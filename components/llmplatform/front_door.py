@@ -238,7 +238,8 @@ class GlobalEndpoint(pulumi.ComponentResource):
             ]) if sku.startswith("Premium") else None,
             # Azure keeps a WAF policy's tier ('sku' is read-only once set; terraform's sku_name is ForceNew), and
             # pulumi-azure-native would PUT it in place: replaced instead, deleted first (its name is fixed)
-            tags=tags, opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["sku"], delete_before_replace=True))
+            tags=tags, opts=pulumi.ResourceOptions.merge(child, pulumi.ResourceOptions(
+                replace_on_changes=["sku"], delete_before_replace=True)))
         cdn.SecurityPolicy(
             f"{name}-waf-association", security_policy_name="waf", profile_name=profile.name,
             resource_group_name=rg,

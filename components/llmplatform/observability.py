@@ -65,9 +65,8 @@ def query_ingress(resource_name: str, namespace: pulumi.Input[str], opts: pulumi
     """Prometheus, Alertmanager and Grafana admit the monitoring namespace's own pods (Grafana and the adapter query
     Prometheus, Prometheus alerts Alertmanager and scrapes them all), KEDA's operator on Prometheus's port and the
     `clients` namespaces; any other pod of the cluster could read every metric, silence every alert or try Grafana's
-    sign-in. A port-forward is
-    the kubelet's stream, not pod traffic; the operator's webhook, the adapter (both called by the API server) and the
-    exporters are not selected."""
+    sign-in. A port-forward is the kubelet's stream, not pod traffic; the operator's webhook, the adapter (both called
+    by the API server) and the exporters are not selected."""
     return k8s.networking.v1.NetworkPolicy(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(name="query-ingress", namespace=namespace),

@@ -51,6 +51,7 @@ from .inference_specs import SCALED_SERVICE, scaled_host
 from .kubernetes_schemas import CLUSTER_SCOPED, group_of
 from .mappings import whole_numbers
 
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
@@ -123,7 +124,7 @@ class Plan:
         return [r for r in self.resources if r.is_kubernetes_object]
 
     def helm_releases(self) -> list[Registration]:
-        return self.of_type("kubernetes:helm.sh/v3:Release")
+        return self.of_type(HELM_RELEASE)
 
     def component_of(self, reg: Registration) -> Optional[Registration]:
         """The outermost component above a resource (None for resources right under the stack)."""
@@ -402,13 +403,12 @@ def _cluster_of(reg: Registration, clusters: dict[str, str]) -> Any:
 
 # Namespaces every cluster has before a program runs (kube-apiserver's system namespaces controller).
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
-_HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def namespace_of(reg: Registration) -> str:
     """The namespace a Kubernetes object or Helm release is created in ('' for a cluster-scoped kind, none given
     (the provider's default namespace) or another resource)."""
-    if reg.type == _HELM_RELEASE:
+    if reg.type == HELM_RELEASE:
         return str(reg.inputs.get("namespace") or "")
     if not reg.is_kubernetes_object or (group_of(str(reg.inputs["apiVersion"])), reg.inputs.get("kind")) \
             in CLUSTER_SCOPED:
@@ -444,7 +444,7 @@ def _namespaces_created(reg: Registration) -> list[str]:
     bundle."""
     if reg.is_kubernetes_object:
         docs = [{**reg.inputs, "metadata": {"name": reg.name, **(reg.inputs.get("metadata") or {})}}]
-    elif reg.type == _HELM_RELEASE:
+    elif reg.type == HELM_RELEASE:
         return [namespace_of(reg)] if reg.inputs.get("createNamespace") is True else []
     elif reg.type in _YAML_BUNDLES:
         docs = _bundle_documents(reg)
@@ -543,7 +543,7 @@ def _kubernetes_identity(reg: Registration, clusters: Optional[dict[str, str]] =
     """What a cluster keys an object by: cluster (its provider's API server, else the provider), API group, kind,
     namespace (none for a cluster-scoped kind, whatever the object was given: `CLUSTER_SCOPED`) and name."""
     provider = _cluster_of(reg, clusters or {})
-    if reg.type == "kubernetes:helm.sh/v3:Release":
+    if reg.type == HELM_RELEASE:
         return ("helm release", provider, reg.inputs.get("namespace"), reg.inputs.get("name"))
     if not reg.is_kubernetes_object:
         return None

@@ -180,9 +180,9 @@ def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], prov
     if kind and skips_await(reg):
         return Wait(f"nothing ({SKIP_AWAIT})", Span.of(k["object"]), None)
     # metadata.ReadyCondition: skipAwait, else waitFor, replaces the kind's built-in awaiter (await.go Creation uses
-    # it only when neither is set), under the same deadline (no PVC/PV 5 minutes, no Service endpoints)
-    # an empty annotation is none (ReadyCondition: `if val == ""`, the kind's awaiter then)
-    custom = annotations_of(reg).get(WAIT_FOR) or None if kind else None
+    # it only when neither is set), under the same deadline (no PVC/PV 5 minutes, no Service endpoints); an empty
+    # annotation is none (ReadyCondition: `if val == ""`, the kind's awaiter then)
+    custom = (annotations_of(reg).get(WAIT_FOR) or None) if kind else None
     if kind in WORKLOADS:
         wait = workload_wait(reg, data, all_pools, provision_limit, share)
         if custom is not None:  # the condition is the user's; its pods are taken to start as the awaiter's would

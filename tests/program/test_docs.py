@@ -12,15 +12,31 @@ from tests.conftest import PROJECT_DIR
 DOCS = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").rglob("*.md"))]
 
 
+def _prose(text: str) -> str:
+    """A page without its fenced code blocks."""
+    return re.sub(r"```.*?```", "", text, flags=re.S)
+
+
+def _inline_code(text: str) -> list[str]:
+    """Every inline code span of a page, fenced blocks left out."""
+    return re.findall(r"`([^`\n]+)`", _prose(text))
+
+
+def _code(text: str) -> list[str]:
+    """Every code block and inline code span of a page, a shell line continued with `\\` joined to the next."""
+    blocks = re.findall(r"```[^\n]*\n(.*?)```", text, flags=re.S)
+    return [re.sub(r"\\\n\s*", " ", code) for code in blocks + _inline_code(text)]
+
+
 def _links(path: Path) -> list[str]:
-    text = re.sub(r"```.*?```", "", path.read_text(), flags=re.S)
+    text = _prose(path.read_text())
     text = re.sub(r"`[^`\n]*`", "", text)  # inline code is no link: a regex like `[a-z]([a-z])` stays code
     return re.findall(r"\]\(([^)\s]+)\)", text)
 
 
 def _anchors(path: Path) -> set[str]:
     """GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens."""
-    headings = re.findall(r"^#+ (.+)$", re.sub(r"```.*?```", "", path.read_text(), flags=re.S), re.M)
+    headings = re.findall(r"^#+ (.+)$", _prose(path.read_text()), re.M)
     return {re.sub(r"[^a-z0-9 _-]", "", h.strip().lower()).replace(" ", "-") for h in headings}
 
 
@@ -136,7 +152,7 @@ REPO_PATH = re.compile(r"(?:\.github|components|config|offline|policy|tests|endp
 
 def _code_names(path: Path) -> set[str]:
     """Every inline code span of a page, fenced blocks left out."""
-    return set(re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", path.read_text(), flags=re.S)))
+    return set(_inline_code(path.read_text()))
 
 
 def test_repository_paths_named_in_the_docs_exist():
@@ -177,8 +193,7 @@ def unknown_config_keys(text: str, settings: dict) -> list[str]:
     under a free-form map (`cost.prices...`, `webui.extraEnv...`) or an entry of a list (`modelStore.models[2].name`)
     is the map's or the list's."""
     sections = {key.split(".")[0] for key in settings}
-    inline = re.sub(r"```.*?```", "", text, flags=re.S)
-    names = {re.split(r"[ :=]", code)[0] for code in re.findall(r"`([^`\n]+)`", inline)}
+    names = {re.split(r"[ :=]", code)[0] for code in _inline_code(text)}
     names = {n for n in names if CONFIG_KEY.fullmatch(n) and n.split(".")[0].split("[")[0] in sections
              and not re.search(r"\.(py|json|ya?ml|md|txt|com|net|io)$", n)} | set(CLI_KEY.findall(text))
     unknown = []
@@ -221,9 +236,7 @@ def test_package_readme_names_every_component():
 
 def make_commands(text: str) -> set[str]:
     """The targets of the `make <target>` commands a page shows, in code blocks and inline code."""
-    spans = re.findall(r"```.*?```", text, flags=re.S)
-    spans += re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
-    return {target for span in spans for target in re.findall(r"(?:^|[\s(;&|])make ([a-z][a-z-]*)", span)}
+    return {target for span in _code(text) for target in re.findall(r"(?:^|[\s(;&|])make ([a-z][a-z-]*)", span)}
 
 
 def test_make_commands_in_the_docs_are_makefile_targets():
@@ -242,13 +255,6 @@ TOOLS = {"llm-smoke": "endpoint_tools.smoke", "llm-bench": "endpoint_tools.bench
          "endpoint_tools.verify": "endpoint_tools.verify"}
 TOOL_CALL = re.compile(r"(?<![\w./-])(" + "|".join(sorted(map(re.escape, TOOLS), key=len, reverse=True)) +
                        r")(?![\w.-])([^`\n|;&#)]*)")
-
-
-def _code(text: str) -> list[str]:
-    """Every code block and inline code span of a page, a shell line continued with `\\` joined to the next."""
-    blocks = re.findall(r"```[^\n]*\n(.*?)```", text, flags=re.S)
-    spans = re.findall(r"`([^`\n]+)`", re.sub(r"```.*?```", "", text, flags=re.S))
-    return [re.sub(r"\\\n\s*", " ", code) for code in blocks + spans]
 
 
 def tool_options(text: str) -> set[tuple[str, str]]:
@@ -327,7 +333,7 @@ def unknown_component_names(text: str, names: dict[str, tuple[set[str], set[str]
     """`Component.name` in inline code that is no input or output of that component, and in a table of components
     (the README's, InferenceStack's parts), a name in backticks in the last column ("Hands out"), outside
     parentheses, that is no output of the component of its row."""
-    inline = re.sub(r"```.*?```", "", text, flags=re.S)
+    inline = _prose(text)
     unknown = {f"{c}.{n}" for c, n in re.findall(r"`(\w+)\.([a-z_]\w*)`", inline)
                if c in names and n not in names[c][0] | names[c][1]}
     for component, hands_out in re.findall(r"^\| `(\w+)` \|[^\n]*\| ([^|\n]*) \|$", inline, flags=re.M):
