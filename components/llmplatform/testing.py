@@ -28,6 +28,7 @@ import contextvars
 import functools
 import glob
 import hashlib
+import itertools
 import json
 import logging
 import re
@@ -455,14 +456,46 @@ def _namespaces_created(reg: Registration) -> list[str]:
             and isinstance(doc.get("metadata"), dict) and doc["metadata"].get("name")]
 
 
+def _enabled(value: Any, *path: str) -> bool:
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value is True
+
+
+def _addon_namespaces(reg: Registration) -> list[str]:
+    """The namespaces AKS itself creates in a ManagedCluster for the add-ons its create turns on: Azure Policy's
+    Gatekeeper (`gatekeeper-system`), application routing (`app-routing-system`), the Istio add-on (`aks-istio-system`,
+    and `aks-istio-ingress` / an egress gateway's namespace, `aks-istio-egress` by default, for its gateways)."""
+    if reg.type != "azure-native:containerservice:ManagedCluster":
+        return []
+    inputs = reg.inputs
+    found = ["gatekeeper-system"] if _enabled(inputs, "addonProfiles", "azurepolicy", "enabled") else []
+    if _enabled(inputs, "ingressProfile", "webAppRouting", "enabled"):
+        found.append("app-routing-system")
+    mesh = inputs.get("serviceMeshProfile") or {}
+    if isinstance(mesh, dict) and mesh.get("mode") == "Istio":
+        found.append("aks-istio-system")
+        components = (mesh.get("istio") or {}).get("components") or {}
+        if any(_enabled(g, "enabled") for g in components.get("ingressGateways") or []):
+            found.append("aks-istio-ingress")
+        found += [str(g.get("namespace") or "aks-istio-egress") for g in components.get("egressGateways") or []
+                  if _enabled(g, "enabled")]
+    return found
+
+
 def namespaces(resources: list[Registration]) -> tuple[dict[tuple[Any, str], list[Registration]],
                                                          list[tuple[Registration, tuple[Any, str]]]]:
-    """Per (cluster, namespace): the resources that create it (`_namespaces_created`); and each resource placed in a
+    """Per (cluster, namespace): the resources that create it (`_namespaces_created`; a ManagedCluster its add-ons'
+    namespaces, on the cluster its Kubernetes providers reach, those made from it); and each resource placed in a
     namespace a cluster does not have from the start, with its (cluster, namespace)."""
     clusters = _clusters(resources)
     creators: dict[tuple[Any, str], list[Registration]] = {}
     placed: list[tuple[Registration, tuple[Any, str]]] = []
     for reg in resources:
+        if added := _addon_namespaces(reg):
+            reached = {clusters[p.urn] for p in resources if p.urn in clusters and reg.urn in p.dependencies}
+            for cluster, created in itertools.product(reached, added):
+                creators.setdefault((cluster, created), []).append(reg)
         cluster = _cluster_of(reg, clusters)
         for created in _namespaces_created(reg):
             creators.setdefault((cluster, created), []).append(reg)

@@ -25,11 +25,12 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
   (`job-output`).
 
 Await rules are pulumi-kubernetes' (provider/pkg/await, read at the release the SDK pin matches, see
-docs/decisions.md): Deployment/StatefulSet/DaemonSet ready, Job complete, Service endpoints settled, PVC bound, a
-kind without an awaiter created at once; 10 minutes unless `customTimeouts.create` or `pulumi.com/timeoutSeconds`;
-`pulumi.com/skipAwait` skips it; a kind the API server does not know is retried for 31 s, then fails. A Helm release
-(helm.sh/v3) waits for its chart's workloads unless `skipAwait`, for `timeout` seconds (300 by default). Azure
-resources are awaited until their long-running operation ends, with no deadline unless `customTimeouts`.
+docs/decisions.md): Deployment/StatefulSet/DaemonSet ready, Job complete, Service endpoints settled, PVC bound
+(Pending on a WaitForFirstConsumer class), a kind without an awaiter created at once; 10 minutes unless
+`customTimeouts.create` or `pulumi.com/timeoutSeconds`; `pulumi.com/skipAwait` skips it; a kind the API server does
+not know is retried for 31 s, then fails. A Helm release (helm.sh/v3) waits for its chart's workloads unless
+`skipAwait`, for `timeout` seconds (300 by default). Azure resources are awaited until their long-running operation
+ends, with no deadline unless `customTimeouts`.
 Pure Python over the recorded plan (the standard library, offline.runner and the model catalogue's sizes): no SDK
 import, a few milliseconds per stack.
 """
@@ -43,7 +44,7 @@ from llmplatform.write_order import (AGENT_POOL, FEDERATION, MANAGED_CLUSTER, PR
                                      ancestors, conflicts)
 
 from ..runner import Plan
-from .awaits import helm_wait, job_work, k8s_timeout, service_wait, wait_of
+from .awaits import bind_modes, helm_wait, job_work, k8s_timeout, service_wait, wait_of
 from .checks import (CHART_CRD_GROUPS, check_crd_order, check_gpu_waits, check_job_outputs, check_namespaces,
                      check_principal_types, check_references, check_timeouts, crd_installers)
 from .figures import ModelShare, image_pull, image_size_mb, model_load, model_weights_gb, store_throughput_mb_s
@@ -54,10 +55,11 @@ from .schedule import IDENTITY, dependencies, identity_gates, schedule
 
 __all__ = ["AGENT_POOL", "CHART_CRD_GROUPS", "DeployModel", "DurationsError", "FEDERATION", "HELM_RELEASE",
            "IDENTITY", "KEY_VAULT_SECRETS_USER", "MANAGED_CLUSTER", "MODEL_SIZES", "ModelShare", "PRIVATE_ENDPOINT",
-           "Pool", "Problem", "SUBNET", "Span", "VAULT", "ancestors", "check_principal_types", "crd_installers",
-           "dependencies", "evaluate", "helm_wait", "identity_gates", "image_pull", "image_size_mb", "job_work",
-           "k8s_timeout", "kind_of", "landing_pools", "load_durations", "model_load", "model_weights_gb", "node_family",
-           "node_wait", "pools", "report_lines", "schedule", "service_wait", "store_throughput_mb_s", "wait_of"]
+           "Pool", "Problem", "SUBNET", "Span", "VAULT", "ancestors", "bind_modes", "check_principal_types",
+           "crd_installers", "dependencies", "evaluate", "helm_wait", "identity_gates", "image_pull", "image_size_mb",
+           "job_work", "k8s_timeout", "kind_of", "landing_pools", "load_durations", "model_load", "model_weights_gb",
+           "node_family", "node_wait", "pools", "report_lines", "schedule", "service_wait", "store_throughput_mb_s",
+           "wait_of"]
 
 
 def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:

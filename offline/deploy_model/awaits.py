@@ -161,9 +161,38 @@ def azure_wait(reg: Registration, data: dict[str, Any]) -> Wait:
     return Wait(f"Azure long-running operation ({reg.type.split(':')[-1]})", span, custom, source)
 
 
+# AKS's built-in classes whose volumeBindingMode is WaitForFirstConsumer, the disk classes (`default`, AKS's default
+# class, among them); the file classes are Immediate (Microsoft's k8s-on-azure-workshop, module 3 "AKS Storage
+# Implementation", built-in StorageClasses table)
+AKS_FIRST_CONSUMER_CLASSES = frozenset({"default", "managed", "managed-premium", "managed-csi", "managed-csi-premium"})
+FIRST_CONSUMER = "WaitForFirstConsumer"
+
+
+def bind_modes(plan_objects: list[Registration]) -> dict[str, str]:
+    """StorageClass name -> volumeBindingMode, for the classes the plan creates (Immediate when not given)."""
+    return {str(r.inputs["metadata"]["name"]): str(r.inputs.get("volumeBindingMode") or "Immediate")
+            for r in plan_objects if kind_of(r) == "StorageClass" and (r.inputs.get("metadata") or {}).get("name")}
+
+
+def pvc_wait(reg: Registration, data: dict[str, Any], classes: dict[str, str]) -> Wait:
+    """awaiters.go untilCoreV1PersistentVolumeClaimReady (5 minutes): on a create, a claim of a WaitForFirstConsumer
+    class is ready while Pending (it binds once a pod using it is scheduled), any other is ready when Bound. The class
+    is the claim's storageClassName, none given the cluster's default (the DefaultStorageClass admission plugin sets
+    it: AKS's `default`); its mode from a StorageClass the plan creates, else AKS's built-ins. An empty name (a
+    static volume; `pvcBindMode` finds no class) and a class unknown here wait for Bound."""
+    spec = reg.inputs.get("spec") or {}
+    name = spec.get("storageClassName", "default")
+    mode = classes.get(name) or (FIRST_CONSUMER if name in AKS_FIRST_CONSUMER_CLASSES else "")
+    if mode == FIRST_CONSUMER:
+        return Wait(f"PVC Pending ({name}: {FIRST_CONSUMER}, bound when its first pod is scheduled)",
+                    Span.of(data["kubernetes"]["object"]), 300.0, "awaiters.go (5 min)")
+    return Wait("PVC Bound", Span.of(data["kubernetes"]["pvc_bind"]), 300.0, "awaiters.go (5 min)")
+
+
 def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
-            share: ModelShare = ModelShare()) -> Wait:
-    """What Pulumi waits for on this resource's create, how long once it may start, and under which deadline."""
+            share: ModelShare = ModelShare(), bind_modes: Optional[dict[str, str]] = None) -> Wait:
+    """What Pulumi waits for on this resource's create, how long once it may start, and under which deadline
+    (`bind_modes`: the plan's storage classes, `bind_modes()`)."""
     if reg.type.startswith("azure-native:"):
         return azure_wait(reg, data)
     if reg.type == "pulumi:providers:kubernetes":
@@ -200,7 +229,7 @@ def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], prov
         return Wait("CustomResourceDefinition: created (no awaiter; Established is not waited for)",
                     Span.of(k["object"]), None)
     if kind == "PersistentVolumeClaim":
-        return Wait("PVC Bound", Span.of(k["pvc_bind"]), 300.0, "awaiters.go (5 min)")
+        return pvc_wait(reg, data, bind_modes or {})
     if kind == "PersistentVolume":
         return Wait("PV Available", Span.of(k["pv_available"]), 300.0, "awaiters.go (5 min)")
     if kind:

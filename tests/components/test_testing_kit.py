@@ -498,3 +498,55 @@ def test_the_namespace_advice_names_each_cluster_of_a_namespace_missing_on_two_a
     assert advice == ["namespace solo: solo goes there",
                       "namespace team on cluster https://eastus2: eastus2-cm goes there",
                       "namespace team on cluster https://westeurope: westeurope-cm goes there"]
+
+
+@pytest.mark.parametrize("azure_policy", [True, False])
+def test_gatekeepers_namespace_exists_on_a_cluster_with_the_azure_policy_add_on(azure_policy):
+    """AKS creates `gatekeeper-system` with the Azure Policy add-on (Gatekeeper's pods run there): an object put there
+    is advised against only on a cluster without the add-on."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        aks = llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "azure_policy": azure_policy})
+        k8s.core.v1.ConfigMap("policy", metadata=k8s.meta.v1.ObjectMetaArgs(name="p", namespace="gatekeeper-system"),
+                              data={"a": "b"}, opts=pulumi.ResourceOptions(provider=aks.provider))
+    advice = [w for w in run(program).warnings if w.startswith("namespace ")]
+    assert advice == ([] if azure_policy else [
+        "namespace gatekeeper-system: policy goes there, and nothing in this program creates it: it must exist before "
+        "`pulumi up`, or create it (an AppNamespace, a Namespace object) and depend on it"])
+
+
+def test_the_namespaces_of_aks_mesh_and_routing_add_ons_exist_only_on_the_cluster_that_has_them():
+    """Istio add-on: aks-istio-system, aks-istio-ingress with an ingress gateway, an egress gateway's namespace
+    (aks-istio-egress unless named); application routing: app-routing-system. A second cluster without them and a
+    namespace of a gateway left disabled draw the advice."""
+    from pulumi_azure_native import containerservice as cs
+
+    def cluster(name: str, addons: bool) -> k8s.Provider:
+        mesh = cs.ServiceMeshProfileArgs(mode=cs.ServiceMeshMode.ISTIO, istio=cs.IstioServiceMeshArgs(
+            components=cs.IstioComponentsArgs(
+                ingress_gateways=[cs.IstioIngressGatewayArgs(enabled=True, mode=cs.IstioIngressGatewayMode.INTERNAL)],
+                egress_gateways=[cs.IstioEgressGatewayArgs(enabled=True, name="out"),
+                                 cs.IstioEgressGatewayArgs(enabled=True, name="out2", namespace="team-egress"),
+                                 cs.IstioEgressGatewayArgs(enabled=False, name="off", namespace="off-egress")])))
+        aks = cs.ManagedCluster(name, resource_group_name="rg", resource_name_=name, location="westeurope",
+                                service_mesh_profile=mesh if addons else None,
+                                ingress_profile=cs.ManagedClusterIngressProfileArgs(
+                                    web_app_routing=cs.ManagedClusterIngressProfileWebAppRoutingArgs(enabled=True))
+                                if addons else None)
+        creds = cs.list_managed_cluster_user_credentials_output(resource_group_name="rg", resource_name=aks.name)
+        kubeconfig = creds.kubeconfigs[0].value.apply(lambda v: __import__("base64").b64decode(v).decode())
+        return k8s.Provider(name, kubeconfig=kubeconfig, opts=pulumi.ResourceOptions(depends_on=[aks]))
+
+    namespaces = ("aks-istio-system", "aks-istio-ingress", "aks-istio-egress", "team-egress", "app-routing-system",
+                  "off-egress")
+
+    def program() -> None:
+        for name, addons in (("mesh", True), ("bare", False)):
+            provider = cluster(name, addons)
+            for ns in namespaces:
+                k8s.core.v1.ConfigMap(f"{name}-{ns}", metadata=k8s.meta.v1.ObjectMetaArgs(name="c", namespace=ns),
+                                      data={"a": "b"}, opts=pulumi.ResourceOptions(provider=provider))
+    advised = sorted(w.split(": ")[1].split(" go")[0] for w in run(program).warnings if w.startswith("namespace "))
+    assert advised == sorted(["mesh-off-egress", *(f"bare-{ns}" for ns in namespaces)])

@@ -103,6 +103,32 @@ def test_kinds_without_an_awaiter_are_done_when_created_and_pvc_pv_have_five_min
     assert pvc.timeout == 300.0  # awaiters.go: WatchUntil(pvcReady, 5*time.Minute)
 
 
+@pytest.mark.parametrize("spec,classes,pending", [
+    ({}, {}, True),  # no class: the cluster's default, AKS's `default` (a disk class)
+    ({"storageClassName": "managed-csi-premium"}, {}, True),
+    ({"storageClassName": "azurefile-csi-premium"}, {}, False),  # AKS's file classes are Immediate
+    ({"storageClassName": ""}, {}, False),  # a static volume: pvcBindMode finds no class
+    ({"storageClassName": "fast"}, {"fast": "WaitForFirstConsumer"}, True),  # a class the plan creates
+    ({"storageClassName": "managed-csi"}, {"managed-csi": "Immediate"}, False),  # the plan's own, by that name
+    ({"storageClassName": "theirs"}, {}, False),  # unknown here: Bound, the longer wait
+])
+def test_a_claim_of_a_wait_for_first_consumer_class_is_ready_while_pending(spec, classes, pending):
+    """awaiters.go untilCoreV1PersistentVolumeClaimReady (94977969d): `if bindMode == WaitForFirstConsumer { return
+    phase == ClaimPending }`: such a claim binds only once a pod using it is scheduled, and Pulumi does not wait."""
+    claim = k8s("p", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "p"}, "spec": spec})
+    wait = dm.wait_of(claim, DATA, [], 900, bind_modes=classes)
+    assert wait.waits_for.startswith("PVC Pending") is pending and wait.timeout == 300.0
+    assert wait.span == dm.Span.of(DATA["kubernetes"]["object" if pending else "pvc_bind"])
+
+
+def test_the_plans_own_storage_classes_give_their_binding_mode():
+    plan = plan_of(k8s("fast", {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {
+        "name": "fast"}, "provisioner": "disk.csi.azure.com", "volumeBindingMode": "WaitForFirstConsumer"}),
+                   k8s("slow", {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {
+                       "name": "slow"}, "provisioner": "file.csi.azure.com"}))
+    assert dm.bind_modes(plan.kubernetes_objects()) == {"fast": "WaitForFirstConsumer", "slow": "Immediate"}
+
+
 def test_wait_for_replaces_a_kinds_built_in_awaiter_under_the_same_deadline():
     """overrides.go ReadyCondition returns custom=true for a waitFor annotation and await.go Creation then skips the
     kind's awaiter (read at 94977969d): a PVC's 5 minutes and a Service's endpoints no longer apply."""
@@ -114,8 +140,8 @@ def test_wait_for_replaces_a_kinds_built_in_awaiter_under_the_same_deadline():
         "pulumi.com/waitFor": "jsonpath={.spec.clusterIP}"}}, "spec": {"selector": {"a": "b"}, "ports": [{"port": 80}]}}
     assert dm.wait_of(k8s("s", svc), DATA, [], 900).span == dm.Span.of(DATA["kubernetes"]["object"])
     empty = {"pulumi.com/waitFor": ""}  # overrides.go ReadyCondition: `if val == ""`, as if none were given
-    pvc = dm.wait_of(k8s("p", {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                               "metadata": {"name": "p", "annotations": empty}}), DATA, [], 900)
+    pvc = dm.wait_of(k8s("p", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "spec": {
+        "storageClassName": "azurefile-csi"}, "metadata": {"name": "p", "annotations": empty}}), DATA, [], 900)
     assert (pvc.waits_for, pvc.timeout) == ("PVC Bound", 300.0)
     available = {"pulumi.com/waitFor": "condition=Available"}
     dep = dm.wait_of(k8s("d", deployment("d", annotations=available)), DATA, [], 900)
@@ -716,3 +742,22 @@ def test_a_pod_mounting_key_vault_secrets_waits_for_its_identitys_propagation():
     assert timeouts() == []
     volume["csi"]["volumeAttributes"]["secretProviderClass"] = "another"  # no class of this plan: no identity
     assert app.urn not in dm.identity_gates(plan, DATA)
+
+
+@pytest.mark.parametrize("azure_policy", [True, False])
+def test_an_object_in_an_aks_add_ons_namespace_needs_the_add_on_on_its_cluster(azure_policy):
+    """gatekeeper-system is AKS's with the Azure Policy add-on (created in the cluster's create, before any provider
+    made from the cluster reaches it): an object there plans; on a cluster without the add-on it is a create into a
+    missing namespace."""
+    import pulumi
+    import pulumi_kubernetes as k8s
+    import llmplatform
+    from llmplatform.testing import run
+    from tests.components.test_components_alone import REQUIRED
+
+    def program() -> None:
+        aks = llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), "azure_policy": azure_policy})
+        k8s.core.v1.ConfigMap("policy", metadata=k8s.meta.v1.ObjectMetaArgs(name="p", namespace="gatekeeper-system"),
+                              data={"a": "b"}, opts=pulumi.ResourceOptions(provider=aks.provider))
+    problems = [(p.rule, p.resource) for p in dm.evaluate(run(program)).problems if p.rule == "namespace"]
+    assert problems == ([] if azure_policy else [("namespace", "ConfigMap gatekeeper-system/p")])
