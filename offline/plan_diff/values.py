@@ -4,6 +4,8 @@ import re
 
 from typing import Any, Iterator, Optional
 
+from llmplatform import postgres_options
+
 from .rules import RULES_FILE, rules, under
 
 
@@ -41,6 +43,17 @@ def _kubernetes_upgrade(old: Any, new: Any) -> Optional[str]:
     return None
 
 
+def _connection_limit_kept(old: Any, new: Any) -> Optional[str]:
+    """A PostgreSQL compute size change: the server keeps the max_connections of the size it was created at (the
+    base's size, unless resized before); None when both sizes have the same or either is not in Microsoft's
+    table."""
+    before, after = (postgres_options.max_connections(str(v)) if isinstance(v, str) else None for v in (old, new))
+    if before is None or after is None or before == after:
+        return None
+    return (f"the server keeps the max_connections it was created with ({before} if at {old}, the base's size); "
+            f"a server created at {new} has {after}")
+
+
 def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional[str]:
     """What is wrong with changing `old` to `new` under the named check, or None."""
     if check == "kubernetesUpgrade":
@@ -67,6 +80,8 @@ def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional
         return "changes zone redundancy" if old is not None and new is not None and zonal(old) != zonal(new) else None
     if check == "changed":
         return "changed" if old != new else None
+    if check == "connectionLimitAtCreate":
+        return _connection_limit_kept(old, new)
     raise ValueError(f"unknown value check {check!r} in {RULES_FILE.name}")
 
 

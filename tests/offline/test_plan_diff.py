@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from offline import plan, plan_diff
+from offline.plan_diff.values import value_findings
 from offline.plan_diff.rules import kubernetes_provider_replaces
 
 from tests.conftest import plan_for, variant
@@ -499,6 +500,25 @@ def test_postgres_storage_shrinks_and_version_downgrades_fail_growth_and_upgrade
     assert code == 0 and "Refused" not in out and "Update: `llmplatform:index:PostgresServer" in out
     check = next(line for line in out.splitlines() if line.startswith("- Check before merging:"))
     assert f'`version` "{int(version) - 1}" -> "{version}"' in check and "has no way back" in check  # not undone
+
+
+def test_a_postgres_resize_asks_for_the_connection_limit_the_server_keeps_from_its_creation(tmp_path, base):
+    """A Flexible Server's default max_connections is computed at provisioning from its size, and static: a resize
+    keeps it, while Open-WebUI's connection check counts on the new size's. The check says so, with both figures
+    and the commands that apply the new one; sizes with one limit (or one not in the table) say nothing."""
+    new = _doc(plan_for("dev", {"postgres": {"skuName": "Standard_B2s"}}))
+    code, out = _check(tmp_path, base, new)
+    server = _one(new, SERVER)
+    assert code == 0 and f"Update: `{plan_diff.short_urn(server)}` (sku.name)" in out
+    check = next(line for line in out.splitlines() if line.startswith("- Check before merging:"))
+    assert '`sku.name` "Standard_B1ms" -> "Standard_B2s" (stack key `postgres.skuName`)' in check
+    assert "created with (50 if at Standard_B1ms" in check and "created at Standard_B2s has 429" in check
+    assert "--name max_connections" in check and "flexible-server restart" in check
+    same = value_findings(SERVER, {"sku": {"name": "Standard_B2ms"}}, {"sku": {"name": "Standard_D2ds_v5"}},
+                          ["sku.name"])
+    unknown = value_findings(SERVER, {"sku": {"name": "Standard_B1ms"}}, {"sku": {"name": "Standard_X9"}},
+                             ["sku.name"])
+    assert same == unknown == ([], [])
 
 
 def test_the_model_store_grows_through_its_share_and_volume_and_a_claim_that_would_resize_is_refused(tmp_path, prod):
