@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from llmplatform.mappings import deep_merge  # noqa: F401 (re-exported)
 from llmplatform.testing import (DEPLOYER, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT,  # noqa: F401 (re-exported)
-                                 OfflineMocks, Plan, ProgramError, RecordingMonitor, Registration, _unwrap_secrets,
-                                 _fake_kubeconfig, refusals, run as run_function)
+                                 OfflineMocks, Plan, ProgramError, RecordingMonitor, Registration, refusals,
+                                 run as run_function)
+from llmplatform.testing.stand_ins import _fake_kubeconfig, _unwrap_secrets  # noqa: F401 (re-exported)
 
 from .stackfile import ConfigError as StackFileError, apply_sets, read_stack_file
 # a stack's name and stack file, read without the SDK (the plan CLI's early refusals use them alone)

@@ -5,7 +5,7 @@ import ipaddress
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
-    from .testing import Registration
+    from .testing.records import Registration
 
 VIRTUAL_NETWORK = "azure-native:network:VirtualNetwork"
 SUBNET = "azure-native:network:Subnet"

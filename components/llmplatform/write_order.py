@@ -5,7 +5,7 @@ repository's deploy model reports them too). Each rule's source is in its docstr
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
 if TYPE_CHECKING:
-    from .testing import Registration
+    from .testing.records import Registration
 
 AGENT_POOL = "azure-native:containerservice:AgentPool"
 MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"

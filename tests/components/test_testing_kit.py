@@ -59,7 +59,7 @@ def test_the_mocks_answer_in_call_order_so_two_runs_of_a_program_are_one_plan(mo
     plan = run(_fine)
     assert calls == ["k8s", "config"] and len(plan.resources) == 2
 
-    executor = kit._OneCallAtATime()
+    executor = kit.runner._OneCallAtATime()
     try:
         slow = executor.submit(time.sleep, 0.05)
         assert slow.done()  # finished when submit returns: the loop gets answers in the order it asked
@@ -201,7 +201,7 @@ def test_skipping_the_alias_urns_changes_nothing_the_monitor_receives(monkeypatc
         azure.resources.ResourceGroup("plain", opts=pulumi.ResourceOptions(depends_on=[group]))
     run(program)
     skipped, sent[:] = list(sent), []
-    monkeypatch.setattr(kit, "_no_unread_sdk_work", contextlib.nullcontext)
+    monkeypatch.setattr(kit.runner, "_no_unread_sdk_work", contextlib.nullcontext)
     run(program)
     assert sent == skipped and any(aliases for _, aliases, _ in sent)
 

@@ -1,0 +1,37 @@
+"""Test a program that composes llmplatform components, offline, as this repository tests its own.
+
+    from llmplatform.testing import run
+
+    def test_my_platform():
+        plan = run(my_program)                    # your program as a function, under the Pulumi SDK's mocks
+        pools = plan.of_type("azure-native:containerservice:AgentPool")
+        assert ...
+
+`run` answers the invokes the components make (cluster credentials, client config, storage keys) with stand-ins,
+records every registration with its inputs, dependencies and options, and refuses what the real engine or Azure /
+Kubernetes would refuse but the SDK's mocks accept: two resources with one URN, one Azure or Kubernetes name
+claimed twice, two HTTPRoutes matching the same requests on one Gateway listener (the Gateway silently serves the
+older), a model server behind the KEDA interceptor whose Host no InterceptorRoute claims (it answers 404), an Azure
+input of the wrong type, outside a closed enum or under a key its type does not have (a dict literal's typo, which
+azure-native would drop) (ProgramError, naming them all). A program that stops with `pulumi.RunError` raises
+ProgramError; a component's refused input raises its `ComponentInputError` (property path and message) as it is.
+`plan.warnings` holds the program's warnings and the kit's advice on what works but misses something (an Ollama
+server that Observability's OllamaDown alert does not watch; objects in a namespace nothing of the program creates).
+Each run has a fresh event loop and context, so one pytest process can run many programs.
+
+The kit's parts: `records` (Registration, Plan), `stand_ins` (the mocks' answers and the recording monitor),
+`clusters` and `namespaces` (where each object goes), `collisions` and `routes` (what the engine and the APIs
+refuse, and the advice), `runner` (`run`).
+"""
+
+from .collisions import refusals
+from .namespaces import SYSTEM_NAMESPACES, namespace_of, namespaces, uncreated_namespaces
+from .records import (DEPLOYER, HELM_RELEASE, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT, Plan, ProgramError,
+                      Registration)
+from .routes import unwatched_model_servers
+from .runner import run
+from .stand_ins import OfflineMocks, RecordingMonitor
+
+__all__ = ["DEPLOYER", "HELM_RELEASE", "OfflineMocks", "Plan", "ProgramError", "RecordingMonitor", "Registration",
+           "SECRET_SIG", "SIG_KEY", "SUBSCRIPTION", "SYSTEM_NAMESPACES", "TENANT", "namespace_of", "namespaces",
+           "refusals", "run", "uncreated_namespaces", "unwatched_model_servers"]

@@ -1,0 +1,98 @@
+"""What a run of the testing kit records: each registration with its inputs, dependencies and options, and the plan
+that holds them; the error a program that stops or would be refused raises."""
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional
+
+
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
+
+
+SIG_KEY = "4dabf18193072939515e22adb298388d"
+
+
+SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
+
+
+TENANT = "11111111-1111-1111-1111-111111111111"
+
+
+DEPLOYER = "22222222-2222-2222-2222-222222222222"
+
+
+class ProgramError(Exception):
+    """The program stopped with a clean error (a pulumi.RunError, e.g. a config problem)."""
+
+    def __init__(self, message: str, registered: int):
+        super().__init__(message)
+        self.registered = registered
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    inputs: dict[str, Any]
+    secret_paths: list[str]
+    dependencies: list[str]
+    options: dict[str, Any]
+
+    @property
+    def is_kubernetes_object(self) -> bool:
+        return (self.type.startswith("kubernetes:") and not self.type.startswith("kubernetes:helm.sh")
+                and "apiVersion" in self.inputs)
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    resources: list[Registration] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    secret_outputs: list[str] = field(default_factory=list)
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: Optional[str] = None) -> Registration:
+        found = [r for r in self.of_type(type_) if name is None or r.name == name]
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_} {name or ''}, found {[r.name for r in found]}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Optional[Registration]:
+        return next((r for r in self.resources if r.urn == urn), None)
+
+    def waits_for(self, reg: Registration, predicate: Callable[[Registration], bool]) -> bool:
+        """Whether reg waits, directly or through what it waits for, on a resource the predicate picks."""
+        seen: set[str] = set()
+        pending = list(reg.dependencies)
+        while pending:
+            urn = pending.pop()
+            dep = None if urn in seen else self.by_urn(urn)
+            seen.add(urn)
+            if dep is not None:
+                if predicate(dep):
+                    return True
+                pending.extend(dep.dependencies)
+        return False
+
+    def kubernetes_objects(self) -> list[Registration]:
+        return [r for r in self.resources if r.is_kubernetes_object]
+
+    def helm_releases(self) -> list[Registration]:
+        return self.of_type(HELM_RELEASE)
+
+    def component_of(self, reg: Registration) -> Optional[Registration]:
+        """The outermost component above a resource (None for resources right under the stack)."""
+        top, current = None, self.by_urn(reg.parent)
+        while current is not None:
+            top = current
+            current = self.by_urn(current.parent)
+        return top

@@ -1,0 +1,123 @@
+"""Gateway routes and the KEDA interceptor's hosts: two HTTPRoutes matching the same requests on one listener (the
+Gateway serves the older alone), a model server behind the interceptor whose Host no InterceptorRoute claims (every
+request a 404), and an Ollama server the OllamaDown alert does not watch."""
+import json
+import re
+from typing import Any
+
+from ..inference_specs import SCALED_SERVICE, scaled_host
+from ..kubernetes_schemas import group_of
+from .clusters import _cluster_of, _clusters
+from .records import Registration
+
+
+def _route_matches(route: Registration, clusters: dict[str, str]) -> list[tuple[tuple, str]]:
+    """What an HTTPRoute claims on its Gateways: per parent listener, hostnames and rule match, the key two routes
+    collide on, with the words that say it."""
+    cluster = _cluster_of(route, clusters)
+    meta, spec = route.inputs.get("metadata") or {}, route.inputs.get("spec") or {}
+    hostnames = tuple(sorted(str(h).lower() for h in spec.get("hostnames") or []))
+    claims = []
+    for parent in spec.get("parentRefs") or []:
+        if not isinstance(parent, dict) or parent.get("kind", "Gateway") != "Gateway":
+            continue
+        gateway = (parent.get("namespace") or meta.get("namespace") or "default", parent.get("name"))
+        listener = (parent.get("sectionName"), parent.get("port"))
+        for rule in spec.get("rules") or []:
+            # a rule without matches matches every path (Gateway API: PathPrefix /)
+            for match in (rule.get("matches") if isinstance(rule, dict) else None) or [{}]:
+                path = match.get("path") or {}
+                how = (path.get("type", "PathPrefix"), path.get("value", "/"))
+                rest = json.dumps({k: v for k, v in match.items() if k != "path"}, sort_keys=True)
+                words = (f"{how[0]} {how[1]}{' (' + rest + ')' if rest != '{}' else ''} on "
+                         f"{'listener ' + str(listener[0]) + ' of ' if listener[0] else ''}Gateway "
+                         f"{gateway[0]}/{gateway[1]} "
+                         f"{'for ' + ', '.join(hostnames) if hostnames else 'for every hostname'}")
+                claims.append(((cluster, gateway, listener, hostnames, how, rest), words))
+    return claims
+
+
+def _shadowed_routes(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
+    """Two HTTPRoutes (not one object: that is refused above) that match the same requests on one Gateway listener.
+    The API server takes both and the Gateway API sends such a request to the oldest route only ("the oldest Route
+    based on creation timestamp", HTTPRouteRule's matching precedence), so the other's backend never gets a request
+    and nothing says so: two InferenceStacks (or ApiGates, OpenWebUis, LlmdStacks) on one route target."""
+    seen: dict[tuple, Registration] = {}
+    pairs: dict[tuple[str, str], tuple[Registration, Registration, list[str]]] = {}
+    for reg in resources:
+        if not (reg.is_kubernetes_object and reg.inputs.get("kind") == "HTTPRoute"
+                and group_of(str(reg.inputs.get("apiVersion"))) == "gateway.networking.k8s.io"):
+            continue
+        for key, words in _route_matches(reg, clusters):
+            first = seen.setdefault(key, reg)
+            if first is reg or _route_name(first) == _route_name(reg):
+                continue  # one object twice: refused above
+            pairs.setdefault((first.urn, reg.urn), (first, reg, []))[2].append(words)
+    return [f"{first.name} and {second.name} route the same requests ({'; '.join(claims)}): HTTPRoutes "
+            f"{_route_name(first)} and {_route_name(second)}; the Gateway sends them to the older route only, and "
+            "the other's backend gets none. One cluster's Gateways take one route per listener and path: publish one "
+            "of the two there (leave the other's route_target out; it stays reachable inside the cluster; an "
+            "LlmdStack, whose route_target is required, is one per cluster's Gateways)"
+            for first, second, claims in pairs.values()]
+
+
+def _unrouted_interceptor_hosts(resources: list[Registration], clusters: dict[str, str]) -> list[str]:
+    """A model server behind the KEDA HTTP interceptor (OllamaServer or InferenceStack given `keda`: its gate calls
+    the `ollama-scaled` alias with Host `ollama-scaled.<namespace>`) that no InterceptorRoute on its cluster claims
+    the host of. The interceptor routes only the hosts its routes list and answers any other 404 (kedacore/http-add-on
+    `interceptor/middleware/routing.go`: no route in the table, `http.StatusNotFound`), so every request to that
+    server failed while the plan passed: the stack's `model_server` was given to no ModelAutoscaler in requests mode,
+    the only component that declares the route."""
+    routed: set[tuple[Any, str]] = set()
+    aliases: list[tuple[Registration, Any, str, str]] = []
+    for reg in resources:
+        if not reg.is_kubernetes_object:
+            continue
+        kind, meta, spec = reg.inputs.get("kind"), reg.inputs.get("metadata") or {}, reg.inputs.get("spec") or {}
+        cluster = _cluster_of(reg, clusters)
+        if kind == "InterceptorRoute" and group_of(str(reg.inputs.get("apiVersion"))) == "http.keda.sh":
+            routed.update((cluster, str(host).lower()) for rule in spec.get("rules") or [] if isinstance(rule, dict)
+                          for host in rule.get("hosts") or [])
+        elif kind == "Service" and spec.get("type") == "ExternalName" and meta.get("name") == SCALED_SERVICE:
+            namespace = str(meta.get("namespace") or "default")
+            aliases.append((reg, cluster, namespace, scaled_host(namespace)))
+    return [f"{reg.name}: requests to the model server in namespace {namespace} go through the KEDA interceptor "
+            f"(Host {host}), and no InterceptorRoute on its cluster claims that host, so the interceptor answers "
+            "every one 404: give the stack's model_server to a ModelAutoscaler in requests mode (it declares the "
+            "route), or leave the stack's keda out"
+            for reg, cluster, namespace, host in aliases if (cluster, host) not in routed]
+
+
+_WATCHED = re.compile(r'namespace(=~?)"([^"]*)",deployment="ollama"')
+
+
+def unwatched_model_servers(resources: list[Registration]) -> list[str]:
+    """Advice, not a refusal: an Ollama Deployment in a namespace that the OllamaDown alert of the Observability on
+    its cluster does not watch (its `app_namespace` and `other_app_namespaces`; the alert selects by namespace,
+    `monitoring.ollama_matchers`). The plan and the deploy work, and the alert never fires for that server: a stack
+    built in `team` beside an Observability told `app_namespace: llm`."""
+    clusters = _clusters(resources)
+    watched: dict[Any, set[str]] = {}
+    servers: list[tuple[Registration, Any, str]] = []
+    for reg in resources:
+        if not reg.is_kubernetes_object:
+            continue
+        kind, meta = reg.inputs.get("kind"), reg.inputs.get("metadata") or {}
+        cluster = _cluster_of(reg, clusters)
+        if kind == "PrometheusRule":
+            for group in (reg.inputs.get("spec") or {}).get("groups") or []:
+                for rule in (group.get("rules") or []) if isinstance(group, dict) else []:
+                    if isinstance(rule, dict) and rule.get("alert") == "OllamaDown":
+                        for how, names in _WATCHED.findall(str(rule.get("expr", ""))):
+                            watched.setdefault(cluster, set()).update(names.split("|") if how == "=~" else [names])
+        elif kind == "Deployment" and meta.get("name") == "ollama" and (reg.inputs.get("apiVersion") == "apps/v1"):
+            servers.append((reg, cluster, str(meta.get("namespace") or "default")))
+    return [f"{reg.name}: the Ollama server in namespace {namespace} is not watched by the OllamaDown alert of this "
+            f"cluster's Observability (it watches {', '.join(sorted(watched[cluster]))}): give Observability "
+            f"app_namespace {namespace!r}, or add it to other_app_namespaces"
+            for reg, cluster, namespace in servers if cluster in watched and namespace not in watched[cluster]]
+
+
+def _route_name(route: Registration) -> str:
+    meta = route.inputs.get("metadata") or {}
+    return f"{meta.get('namespace') or 'default'}/{meta.get('name')}"

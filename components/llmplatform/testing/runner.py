@@ -1,0 +1,207 @@
+"""`run`: a Python function as a Pulumi program under the mocks, in a fresh context and event loop, refused as the
+real engine and APIs would refuse it."""
+import asyncio
+import concurrent.futures
+import contextlib
+import contextvars
+import json
+import logging
+import weakref
+from typing import Any, Callable, Iterator, Optional
+
+import pulumi
+from pulumi import resource as pulumi_sdk_resource
+from pulumi.runtime import mocks as pulumi_mocks, resource as pulumi_resource, settings as pulumi_settings
+from pulumi.runtime.proto import source_pb2
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from ..checks import ComponentInputError
+from ..mappings import whole_numbers
+from .collisions import refusals
+from .namespaces import uncreated_namespaces
+from .records import Plan, ProgramError
+from .routes import unwatched_model_servers
+from .stand_ins import OfflineMocks, RecordingMonitor, _WarningCollector
+
+
+def run(program: Callable[[], None], project: str = "test", stack: str = "test",
+        config: Optional[dict[str, Any]] = None, references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
+    """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
+    and event loop. `config` is what `pulumi.Config` reads (keys 'project:key'), `references` answers
+    StackReferences (the stack as the program references it, org/project/stack, or its stack name -> its
+    outputs). Raises ProgramError when the program stops or would be refused."""
+    try:
+        with _no_unread_sdk_work():
+            return contextvars.Context().run(_run, project, stack, config or {}, program, references)
+    finally:
+        _forget_outputs()
+
+
+@contextlib.contextmanager
+def _no_unread_sdk_work() -> Iterator[None]:
+    """For the run, two computations of the SDK whose results the mock monitor never reads (each put back after it):
+    - the stack walk at each registration (pulumi 3.272.0 `pulumi/runtime/resource.py` `_get_stack_trace`, every
+      frame turned into a file URI) for the resource's source position and stack trace, which only the engine's
+      diagnostics show: about a tenth of a run's CPU under a test runner's deep stack;
+    - every alias's URN, built when a resource is constructed (`pulumi/resource.py` `Resource.__init__` fills
+      `_aliases` with `collapse_alias_to_urn`, an Output chain per alias; azure-native gives each resource an alias
+      per other API version of its type). `_aliases` is read only by `runtime/resource.py` `all_aliases`, which
+      `prepare_aliases` calls only for a monitor without alias specs; the mock monitor has them, as the engine does,
+      and each alias goes out as a spec built from the resource's options. About 60 % of an Azure component's run."""
+    # another SDK may name them otherwise: then the work is done
+    swaps = [(module, name, getattr(module, name), stand_in) for module, name, stand_in in _UNREAD_SDK_WORK
+             if hasattr(module, name)]
+    for module, name, _, stand_in in swaps:
+        setattr(module, name, stand_in)
+    try:
+        yield
+    finally:
+        for module, name, original, _ in swaps:
+            setattr(module, name, original)
+
+
+def _unread_alias_urn(alias: Any, *_: Any) -> Any:
+    """What a resource keeps in `_aliases` in a run under the mocks: the alias as given, no URN computed."""
+    return alias
+
+
+_UNREAD_SDK_WORK = ((pulumi_resource, "_get_stack_trace", source_pb2.StackTrace),  # empty: no source position
+                    (pulumi_sdk_resource, "collapse_alias_to_urn", _unread_alias_urn))
+
+
+def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None],
+         references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
+    loop = asyncio.new_event_loop()
+    tasks = _tasks_of(loop)
+    executor = _OneCallAtATime()
+    loop.set_default_executor(executor)
+    asyncio.set_event_loop(loop)
+    errors = _QuietRunErrors()
+    loop.set_exception_handler(errors)
+    failed = True
+    try:
+        # The engine hands every config value over as text, structured ones as JSON.
+        pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
+        mocks = OfflineMocks(references)  # one for registrations and invokes: a kubeconfig names its cluster's region
+        monitor = RecordingMonitor(mocks)
+        warnings = _WarningCollector()
+        logger = logging.getLogger(f"offline-plan-{project}-{stack}")
+        logger.propagate = False
+        logger.handlers = [warnings]
+        pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor,
+                               logger=logger)
+        try:
+            _sync_await(run_pulumi_func(program))
+        except ComponentInputError:
+            raise  # a component's refusal, with its property paths (a RunError too)
+        except pulumi.RunError as error:
+            raise ProgramError(str(error), len(monitor.registrations)) from None
+        refused = refusals(monitor.registrations)
+        if refused:
+            raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
+                               len(monitor.registrations))
+        plan = Plan(project=project, stack=stack, resources=monitor.registrations,
+                    warnings=warnings.messages + unwatched_model_servers(monitor.registrations)
+                    + uncreated_namespaces(monitor.registrations))
+        root = pulumi_settings.get_root_resource()
+        for key, value in (getattr(root, "outputs", None) or {}).items():
+            output = pulumi.Output.from_input(value)
+            plan.outputs[key] = whole_numbers(_sync_await(output.future()))
+            if _sync_await(output.is_secret()):
+                plan.secret_outputs.append(key)
+        failed = False
+        return plan
+    except (KeyboardInterrupt, SystemExit):  # Ctrl-C: the run is abandoned, not drained (below)
+        errors.interrupted = True
+        raise
+    finally:
+        # A run stopped by an error in an apply leaves tasks behind; cancel them here, or the next run in this
+        # process would wait on futures of a closed loop. Not after an interrupt: a task it cut short mid-step may
+        # never finish, and waiting for it hung the process it was meant to stop.
+        pending = {task for task in tasks if not task.done()}
+        for task in pending:
+            task.cancel()
+        if not errors.interrupted:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        errors.finish(loop, failed)
+        loop.close()
+        executor.shutdown(wait=not errors.interrupted, cancel_futures=errors.interrupted)
+        asyncio.set_event_loop(None)
+        _forget_outputs()
+
+
+def _tasks_of(loop: asyncio.AbstractEventLoop) -> "weakref.WeakSet[asyncio.Task[Any]]":
+    """The tasks created on this run's loop (the SDK makes every one with create_task or ensure_future, which use the
+    loop's task factory). asyncio.all_tasks(loop) walks every task alive in the process instead: in a process running
+    many plans (a test suite), hundreds of thousands left by earlier runs, until a garbage collection frees them."""
+    tasks: "weakref.WeakSet[asyncio.Task[Any]]" = weakref.WeakSet()
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> "asyncio.Task[Any]":
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        tasks.add(task)
+        return task
+    loop.set_task_factory(factory)
+    return tasks
+
+
+class _OneCallAtATime(concurrent.futures.ThreadPoolExecutor):
+    """The SDK sends each call to the (mock) monitor through the loop's default executor, a thread pool: the calls
+    then completed in the order the threads happened to finish, so writes that queue in the order their inputs
+    resolve (llmplatform.run_state.Turn: a vault's secrets) took a different order run to run, and two plans of one
+    program differed. Here each call runs on the executor's one thread while the loop waits for it: `submit` returns
+    a finished future, so the answers reach the loop in call order.
+
+    Not in the loop's own thread: the SDK's mock monitor serializes each answer with `_sync_await`, which, on a
+    running loop, pumps that loop from inside the call; the other registrations it then runs make calls of their own
+    that pump it again, one level deeper each, and a program creating some 70 resources at once stopped with a
+    RecursionError. On its own thread the monitor's `_sync_await` runs a loop of that thread, as with the SDK's pool."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=1, thread_name_prefix="llmplatform-mocks")
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":
+        future = super().submit(fn, *args, **kwargs)
+        concurrent.futures.wait([future])  # the error too is handed to the awaiting coroutine, as the pool would
+        return future
+
+
+class _QuietRunErrors:
+    """The run loop's exception handler. A RunError the program raised in an apply is the run's one clean message
+    (ProgramError); the same error left on sibling futures must not be printed again as a traceback. Nor, after a
+    run that failed, any error a future or task of it holds that nothing awaited: an error inside the SDK (an output
+    of the wrong type, say) is left on the futures of every output of that resource, which asyncio printed as "Future
+    exception was never retrieved", with a traceback each, whenever they were collected: hundreds, during later
+    tests. After a run that succeeded such a report is a failure nothing else shows (a task the program started and
+    never awaited): it is reported as asyncio would. Reports made while the run is still going are held until it is
+    known how it ended. After a run cut short by Ctrl-C, nothing is reported: the tasks it left pending ("Task was
+    destroyed but it is pending!") are the interrupt's, which the caller reports. (The loop keeps this handler after
+    it is closed.)"""
+
+    def __init__(self) -> None:
+        self.running, self.failed, self.interrupted = True, False, False
+        self.held: list[dict[str, Any]] = []
+
+    def __call__(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if self.interrupted or isinstance(context.get("exception"), pulumi.RunError):
+            return
+        if "exception was never retrieved" in str(context.get("message", "")):
+            if self.running:
+                self.held.append(context)
+                return
+            if self.failed:
+                return
+        loop.default_exception_handler(context)
+
+    def finish(self, loop: asyncio.AbstractEventLoop, failed: bool) -> None:
+        self.running, self.failed = False, failed
+        held, self.held = self.held, []
+        for context in held if not failed else ():
+            loop.default_exception_handler(context)
+
+
+def _forget_outputs() -> None:
+    """The SDK keeps every Output's task in a settings set that falls back to one process-wide default outside a
+    configured context; tasks of a finished run's loop left there would be awaited by the next run."""
+    with pulumi_settings.SETTINGS.lock:
+        pulumi_settings.SETTINGS.outputs.clear()

@@ -1,0 +1,211 @@
+"""The kit's stand-ins for the engine and the clouds: what each resource and invoke answers under the mocks (ids,
+names, a cluster's kubeconfig, FQDN and OIDC issuer in its region), and the mock monitor that records every
+registration as the engine receives it."""
+import base64
+import hashlib
+import logging
+from typing import Any, Optional
+
+import yaml
+from google.protobuf import json_format
+
+from pulumi.runtime import mocks as pulumi_mocks, rpc
+
+from ..mappings import whole_numbers
+from .records import DEPLOYER, ProgramError, Registration, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT
+
+
+# Most specific first: a FileShare has accountName and shareName, an AgentPool resourceName and agentPoolName.
+# Types whose name is a DNS name (<name>.vault.azure.net, .blob.core.windows.net, .postgres.database.azure.com,
+# .azurecr.io, .azurefd.net): Azure refuses it taken in any resource group or subscription.
+_GLOBAL_NAMES = ("azure-native:keyvault:Vault", "azure-native:storage:StorageAccount",
+                 "azure-native:dbforpostgresql:Server", "azure-native:containerregistry:Registry",
+                 "azure-native:cdn:AFDEndpoint")
+
+
+_NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "secretName", "databaseName",
+                "configurationName", "federatedIdentityCredentialResourceName", "virtualNetworkLinkName",
+                "privateDnsZoneGroupName", "privateEndpointName", "publicIpAddressName", "privateZoneName",
+                "workspaceName", "actionGroupName", "azureMonitorWorkspaceName", "dataCollectionEndpointName",
+                "dataCollectionRuleName", "associationName", "ruleGroupName", "ruleName",
+                "originName", "routeName", "securityPolicyName", "originGroupName", "endpointName", "ruleSetName",
+                "fleetMemberName", "updateStrategyName", "autoUpgradeProfileName", "profileName", "policyName",
+                "fleetName", "accountName", "vaultName", "serverName", "virtualNetworkName", "resourceName",
+                "resourceGroupName")
+
+
+def _fake_kubeconfig(cluster: str, location: str = "westeurope") -> str:
+    """A kubeconfig as AKS hands it out (API server `https://<name>.hcp.<region>.azmk8s.io:443`, kubelogin)."""
+    doc = {
+        "apiVersion": "v1", "kind": "Config", "current-context": cluster,
+        "clusters": [{"name": cluster, "cluster": {"server": f"https://{cluster}.hcp.{location}.azmk8s.io:443",
+                                                   "certificate-authority-data": "TU9DSw=="}}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": f"clusterUser_{cluster}"}}],
+        "users": [{"name": f"clusterUser_{cluster}", "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
+            "args": ["get-token", "--login", "devicecode", "--server-id", "6dae42f8-4368-4678-94ff-3960e28e3630",
+                     "--client-id", "80faf920-1908-4b52-b5ef-a8e7bedfc67a", "--tenant-id", TENANT,
+                     "--environment", "AzurePublicCloud"]}}}],
+    }
+    return yaml.safe_dump(doc)
+
+
+def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    # The state keeps each input's secrecy (as the engine does); names and ids are made from plaintext, as a
+    # provider sees it (the SDK's mock monitor hands over secret inputs still wrapped).
+    state, inputs = dict(wire_inputs), _unwrap_secrets(wire_inputs)
+    if type_.startswith("azure-native:"):
+        module, kind = type_.split(":")[1:3]
+        azure_name = next((inputs[k] for k in _NAME_INPUTS if isinstance(inputs.get(k), str)
+                           and not (k == "resourceGroupName" and kind != "ResourceGroup")), name)
+        rg = inputs.get("resourceGroupName", azure_name)
+        rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.{module}/{kind}/{azure_name}"
+        state.update(name=azure_name, id=rid)
+        if kind == "ManagedCluster":
+            region = inputs.get("location") if isinstance(inputs.get("location"), str) else "westeurope"
+            state["oidcIssuerProfile"] = {"enabled": True,
+                                          "issuerURL": f"https://{region}.oic.prod-aks.azure.com/{TENANT}/x/"}
+            state["identityProfile"] = {"kubeletidentity": {"clientId": "kubelet-client", "objectId": "kubelet-obj",
+                                                            "resourceId": f"{rid}-agentpool"}}
+            state["fqdn"] = f"{azure_name}.hcp.{region}.azmk8s.io"
+            # AKS's id of this cluster's life (a cluster created again under the same ARM id gets another)
+            state["resourceUID"] = hashlib.sha256(rid.lower().encode()).hexdigest()[:24]
+            state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal",
+                                 "tenantId": TENANT}
+        elif kind == "UserAssignedIdentity":
+            state.update(clientId=f"{azure_name}-client", principalId=f"{azure_name}-principal", tenantId=TENANT)
+        elif kind == "PublicIPAddress":
+            state["ipAddress"] = "20.0.0.10"
+        elif kind == "Server":
+            state["fullyQualifiedDomainName"] = f"{azure_name}.postgres.database.azure.com"
+        elif kind == "Grafana":
+            state["properties"] = {**inputs.get("properties", {}), "endpoint": f"https://{azure_name}.grafana.azure.com"}
+            state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal"}
+        elif kind == "Profile":
+            state["frontDoorId"] = "33333333-3333-3333-3333-333333333333"
+        elif kind == "AFDEndpoint":
+            state["hostName"] = f"{azure_name}-offline.z01.azurefd.net"
+        elif kind == "Vault":
+            state["properties"] = {**inputs.get("properties", {}), "vaultUri": f"https://{azure_name}.vault.azure.net/"}
+        return rid, state
+    if type_.startswith("random:"):
+        state["result"] = "offline-random-value"
+        return f"{name}-id", state
+    if type_.startswith("kubernetes:") and isinstance(inputs.get("metadata"), dict):
+        state["metadata"] = {"name": name, **inputs["metadata"]}
+    elif type_.startswith("kubernetes:") and "apiVersion" in inputs:  # no metadata given: the provider names it
+        state["metadata"] = {"name": name}
+    return f"{name}-id", state
+
+
+class OfflineMocks(pulumi_mocks.Mocks):
+    def __init__(self, references: Optional[dict[str, dict[str, Any]]] = None) -> None:
+        self.references = references or {}  # stack (as referenced, or its stack name) -> its outputs
+        self.locations: dict[tuple[str, str], str] = {}  # (resource group, cluster) -> region, for its kubeconfig
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs):
+        if args.typ == "pulumi:pulumi:StackReference":
+            return self._stack_reference(args)
+        if args.typ == "azure-native:containerservice:ManagedCluster":
+            group, cluster, location = (args.inputs.get(k) for k in ("resourceGroupName", "resourceName", "location"))
+            if isinstance(group, str) and isinstance(cluster, str) and isinstance(location, str):
+                self.locations[(group.lower(), cluster.lower())] = location
+        return _mock_state(args.typ, args.name, args.inputs)
+
+    def _stack_reference(self, args: pulumi_mocks.MockResourceArgs):
+        """A StackReference answered from the referenced stack's outputs, given under the name the program
+        references (org/project/stack) or its stack name alone."""
+        name = str(args.inputs.get("name", ""))
+        stack = name.rsplit("/", 1)[-1]
+        outputs = self.references.get(name, self.references.get(stack))
+        if outputs is None:
+            keys = repr(name) if name == stack else f"{name!r} or {stack!r}"
+            raise ProgramError(f"StackReference {name!r}: no outputs of that stack given to read (references keys "
+                               f"them by {keys}; given: {', '.join(sorted(self.references)) or 'none'})", 0)
+        return f"{name}", {"name": name, "outputs": outputs, "secretOutputNames": []}
+
+    def call(self, args: pulumi_mocks.MockCallArgs):
+        token = args.token
+        if token.endswith(":listManagedClusterUserCredentials"):
+            cluster = args.args["resourceName"]
+            location = self.locations.get((str(args.args.get("resourceGroupName", "")).lower(), str(cluster).lower()))
+            value = base64.b64encode(_fake_kubeconfig(cluster, location or "westeurope").encode()).decode()
+            return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
+        if token.endswith(":getClientConfig"):
+            return {"clientId": "deployer-client", "objectId": DEPLOYER, "subscriptionId": SUBSCRIPTION,
+                    "tenantId": TENANT}
+        if token.endswith(":listStorageAccountKeys"):
+            return {"keys": [{"keyName": "key1", "value": "offline-fake-key", "permissions": "FULL"}]}
+        raise NotImplementedError(f"offline runner has no stand-in for invoke {token}")
+
+
+def _unwrap_secrets(value: Any) -> Any:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return _unwrap_secrets(value.get("value"))
+        return {k: _unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_secrets(v) for v in value]
+    return value
+
+
+def _secret_paths(value: Any, path: str = "") -> list[str]:
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return [path or "."]
+        return [p for k, v in value.items() for p in _secret_paths(v, f"{path}.{k}" if path else k)]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _secret_paths(v, f"{path}[{i}]")]
+    return []
+
+
+class _WarningCollector(logging.Handler):
+    """Keeps what the program logs with pulumi.log.warn (the mock engine hands it to Python logging)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def _moving_aliases(aliases: Any) -> list[dict[str, Any]]:
+    out = [json_format.MessageToDict(a) for a in aliases]
+    return [a for a in out if a.get("urn") or any(a.get("spec", {}).get(k) for k in ("name", "parentUrn", "noParent",
+                                                                                         "stack", "project"))]
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping what a registration asked for: parent, dependencies, options."""
+
+    def __init__(self, mocks: pulumi_mocks.Mocks):
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            raw = json_format.MessageToDict(request.object)
+            inputs = whole_numbers(_unwrap_secrets(rpc.deserialize_properties(request.object)))
+            timeouts = request.customTimeouts
+            self.registrations.append(Registration(
+                urn=response.urn, type=request.type, name=request.name, parent=request.parent,
+                custom=request.custom, inputs=inputs, secret_paths=_secret_paths(raw),
+                # a set to the engine; the SDK sends it in the order of a set of Resources (by memory address)
+                dependencies=sorted(request.dependencies),
+                options={
+                    "protect": bool(request.protect),
+                    "ignoreChanges": list(request.ignoreChanges),
+                    "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+                    "retainOnDelete": bool(request.retainOnDelete),
+                    "provider": request.provider or None,
+                    "replaceOnChanges": list(request.replaceOnChanges),
+                    "customTimeouts": {k: getattr(timeouts, k) for k in ("create", "update", "delete")
+                                       if getattr(timeouts, k)},
+                    # aliases that move or rename a resource, as sent ({"urn": ...} or {"spec": {name, type,
+                    # parentUrn, noParent...}}), for tools that compare plans; the type-only aliases provider SDKs
+                    # add to every resource (their older API versions) are left out
+                    **({"aliases": moves} if (moves := _moving_aliases(request.aliases)) else {}),
+                }))
+        return response
