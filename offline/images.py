@@ -243,6 +243,6 @@ def main(argv: Optional[list[str]] = None) -> int:
 
 
 if __name__ == "__main__":
-    from .plan import QuietWhenClosed
+    from .quiet_stdout import QuietWhenClosed
     sys.stdout = QuietWhenClosed(sys.stdout)  # `make images | head`: the rest goes nowhere, never a traceback
     sys.exit(main())

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from . import stacks
+from .quiet_stdout import QuietWhenClosed
 
 # libyaml's emitter (PyYAML's wheels ship it): ~6x faster than the pure-Python one over a plan's manifests. It folds
 # long quoted strings at other places, so the files differ in bytes, never in what they load as (a test holds it).
@@ -300,37 +301,6 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 2
     return _plan(args, removed, target)
-
-
-class QuietWhenClosed:
-    """stdout that goes nowhere once its reader has gone (`make plan | head`): the rest of the report is dropped, the
-    plan is still written and its exit code returned, never a BrokenPipeError traceback."""
-
-    def __init__(self, stream: Any):
-        self._stream = stream
-
-    def _guard(self, call: Any, *args: Any) -> Any:
-        try:
-            return call(*args)
-        except BrokenPipeError:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            try:
-                os.dup2(devnull, self._stream.fileno())
-            finally:
-                os.close(devnull)
-            try:
-                return call(*args)
-            except BrokenPipeError:
-                return None
-
-    def write(self, text: str) -> Any:
-        return self._guard(self._stream.write, text)
-
-    def flush(self) -> Any:
-        return self._guard(self._stream.flush)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._stream, name)
 
 
 def _plan(args: argparse.Namespace, removed: bool, target: Path) -> int:

@@ -176,7 +176,7 @@ def test_a_closed_stdout_is_no_traceback(tmp_path, monkeypatch):
     whose reader is gone."""
     import os
     import sys
-    from offline.plan import QuietWhenClosed
+    from offline.quiet_stdout import QuietWhenClosed
     _write(tmp_path, "prod", REGISTRY, [{"source": f"docker.io/team/image{i}:1", "pulls": "x", "usedBy": []}
                                         for i in range(400)])  # more than a pipe's buffer of commands
     reader, writer = os.pipe()
