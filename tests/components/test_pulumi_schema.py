@@ -116,7 +116,7 @@ def _descriptions(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:
 def tokens(schema: dict[str, Any]) -> list[str]:
     """bind.go `validateTypeTokens`/`validateTypeToken`: a resource or type token is `<package>:<module>:<name>` with
     the package's name (or one of allowedPackageNames), `provider` is no name in the root module, and no module is
-    nested under `index/` (this package sets no meta.moduleFormat)."""
+    nested under `index/` (the module as `meta.moduleFormat`'s first group reads it, if the package sets one)."""
     allowed = {schema["name"], *schema.get("allowedPackageNames", [])}
     problems = []
     for section in ("resources", "types"):
@@ -127,9 +127,13 @@ def tokens(schema: dict[str, Any]) -> list[str]:
                 continue
             if parts[0] not in allowed:
                 problems.append(f"#/{section}/{token}: invalid token (must have package name '{schema['name']}')")
-            if parts[1] in ("", "index") and parts[2].lower() == "provider":
+            if parts[1].lower() in ("", "index") and parts[2].lower() == "provider":
                 problems.append(f"#/{section}/{token}: invalid token (provider is a reserved word for the root module)")
-            if parts[1].startswith("index/"):
+            module = parts[1]
+            module_format = (schema.get("meta") or {}).get("moduleFormat")
+            if module_format and (match := re.search(module_format, module)) and match.re.groups:
+                module = match[1] or ""  # Go's FindStringSubmatch: the first group
+            if module.startswith("index/"):
                 problems.append(f"#/{section}/{token}: invalid token (nested modules under index are not allowed)")
     return problems
 
@@ -250,19 +254,29 @@ def enum_values(schema: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _default_problem(schema: dict[str, Any], spec: dict[str, Any], value: Any) -> str | None:
+    ref = spec.get("$ref", "")
+    if ref.startswith("#/types/"):
+        target = schema.get("types", {}).get(ref.removeprefix("#/types/"), {})
+        return _const_problem(value, target.get("type") if target.get("type") != "object" else f"object {ref}")
+    if ref and not ref.startswith("#/") and ref not in BUILTIN_REFS:
+        return None  # another package's type: not known here
+    if ref:
+        return _const_problem(value, f"reference {ref}")
+    if "oneOf" in spec and "type" not in spec:  # a union without a default type: any member that takes it
+        problems = [_default_problem(schema, member, value) for member in spec["oneOf"]]
+        return None if None in problems else problems[0]
+    return _const_problem(value, spec.get("type"))
+
+
 def default_values(schema: dict[str, Any]) -> list[str]:
     """bind.go `bindDefaultValue` and `bindConstValue`: a property's `default` and `const` are of its type (an enum's:
-    its underlying type); an array, map or object has none."""
+    its underlying type; a union's: its `type`, or else any member's); an array, map, object, resource or built-in
+    (Any, Archive, Asset, Json) has none. Another package's type is not known here: a default on it is not checked."""
     problems = []
     for path, _, prop in _properties(schema):
-        ref = prop.get("$ref", "")
-        if ref.startswith("#/types/"):
-            target = schema.get("types", {}).get(ref.removeprefix("#/types/"), {})
-            type_ = target.get("type") if target.get("type") != "object" else f"object {ref}"
-        else:
-            type_ = prop.get("type") if "$ref" not in prop else f"reference {ref}"
         for key in ("default", "const"):
-            if key in prop and (problem := _const_problem(prop[key], type_)):
+            if key in prop and (problem := _default_problem(schema, prop, prop[key])):
                 problems.append(f"{path}/{key}: {problem}")
     return problems
 
@@ -521,6 +535,8 @@ PLANTED = [
      "invalid constant 1 for string"),
     (default_values, _set(("resources", AKS, "inputProperties", "adminGroupObjectIds", "default"), "x"),
      "type array cannot have a constant value"),
+    (default_values, _set(("resources", AKS, "inputProperties", "systemPool", "default"), "pool"),
+     "type object #/types/llmplatform:index:NodePoolSpec cannot have a constant value"),
     (removed_plain_lists, _set(("resources", AKS, "plainInputs"), ["clusterName"]), "plainInputs has been removed"),
     (removed_plain_lists, _set(("types", "llmplatform:index:NodePoolSpec", "plain"), ["name"]),
      "plain has been removed"),
