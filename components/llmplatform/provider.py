@@ -55,6 +55,33 @@ def mark_secrets(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
+# `[/<package>/v<version>/schema.json]#/resources/pulumi:providers:<package>`: a provider named as a resource
+_PROVIDER_AS_RESOURCE = re.compile(r"^(?P<location>[^#]*)#/resources/pulumi:providers:(?P<package>[-\w]+)$")
+
+
+def provider_refs(schema: dict[str, Any]) -> dict[str, Any]:
+    """A package's provider referred to as Pulumi's binder asks: `/kubernetes/v4.34.2/schema.json#/provider`. The
+    SDK's analyzer (pulumi 3.272.0 `provider/experimental/analyzer.py`) writes
+    `.../schema.json#/resources/pulumi:providers:kubernetes`, on which the binder warns at every `pulumi package add`
+    and `gen-sdk` ("reference to provider resource ... is deprecated, use '#/provider' instead": pulumi/pulumi v3.259.0
+    `pkg/codegen/schema/bind.go` `parseTypeSpecRef`; pulumi/pulumi#20029 is to make it an error). Both forms bind to
+    the same provider type, so generated SDKs are unchanged."""
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            match = _PROVIDER_AS_RESOURCE.match(str(node.get("$ref", "")))
+            if match:  # the package the reference is into: the path's first segment, or this one's for `#/...`
+                location = match["location"]
+                if (location.strip("/").split("/")[0] if location else schema.get("name")) == match["package"]:
+                    node["$ref"] = f"{location}#/provider"
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+    walk(schema)
+    return schema
+
+
 def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
     """Descriptions as other languages' SDKs and docs show them: a docstring's line breaks and indentation inside a
     paragraph become one space (blank lines still part paragraphs), a Python name of a property the schema has
@@ -156,8 +183,8 @@ _CONSTRUCTING: contextvars.ContextVar[str] = contextvars.ContextVar("llmplatform
 class PlatformProvider(ComponentProvider):
     def __init__(self, version: str = __version__) -> None:
         super().__init__(all_components(), PACKAGE, None, version)
-        self.schema = json.dumps(tidy_descriptions(enrich(mark_secrets(json.loads(cast(str, self.schema))))),
-                                 indent=2, sort_keys=True)
+        schema = provider_refs(mark_secrets(json.loads(cast(str, self.schema))))
+        self.schema = json.dumps(tidy_descriptions(enrich(schema)), indent=2, sort_keys=True)
 
     def construct(self, name: str, resource_type: str, inputs: pulumi.Inputs,
                   options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:

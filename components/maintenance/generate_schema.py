@@ -22,6 +22,9 @@ def schema_text() -> str:
 
 def _type_of(prop: dict[str, Any]) -> str:
     if "$ref" in prop:
+        location, _, fragment = prop["$ref"].partition("#")
+        if fragment == "/provider":  # `/kubernetes/v4.34.2/schema.json#/provider`: that package's provider
+            return f"{location.strip('/').split('/')[0]} provider"
         return prop["$ref"].rsplit(":", 1)[-1].rsplit("/", 1)[-1]
     if prop.get("type") == "array":
         return f"list[{_type_of(prop.get('items', {}))}]"
