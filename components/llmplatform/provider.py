@@ -17,7 +17,7 @@ import json
 import re
 import sys
 from enum import Enum
-from typing import Any, Optional, cast
+from typing import Any, Callable, Optional, cast
 
 import grpc.aio  # type: ignore[import-untyped]  # grpcio ships no type information
 import pulumi
@@ -66,20 +66,25 @@ def provider_refs(schema: dict[str, Any]) -> dict[str, Any]:
     and `gen-sdk` ("reference to provider resource ... is deprecated, use '#/provider' instead": pulumi/pulumi v3.259.0
     `pkg/codegen/schema/bind.go` `parseTypeSpecRef`; pulumi/pulumi#20029 is to make it an error). Both forms bind to
     the same provider type, so generated SDKs are unchanged."""
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            match = _PROVIDER_AS_RESOURCE.match(str(node.get("$ref", "")))
-            if match:  # the package the reference is into: the path's first segment, or this one's for `#/...`
-                location = match["location"]
-                if (location.strip("/").split("/")[0] if location else schema.get("name")) == match["package"]:
-                    node["$ref"] = f"{location}#/provider"
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-    walk(schema)
+    def visit(node: dict[str, Any]) -> None:
+        match = _PROVIDER_AS_RESOURCE.match(str(node.get("$ref", "")))
+        if match:  # the package the reference is into: the path's first segment, or this one's for `#/...`
+            location = match["location"]
+            if (location.strip("/").split("/")[0] if location else schema.get("name")) == match["package"]:
+                node["$ref"] = f"{location}#/provider"
+    _each_object(schema, visit)
     return schema
+
+
+def _each_object(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
+    """`visit` on every JSON object in `node`, outermost first (it may change the object's values in place)."""
+    if isinstance(node, dict):
+        visit(node)
+        for value in node.values():
+            _each_object(value, visit)
+    elif isinstance(node, list):
+        for item in node:
+            _each_object(item, visit)
 
 
 def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
@@ -98,17 +103,10 @@ def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
                       lambda m: camel_case(m.group()) if camel_case(m.group()) in names else m.group(), text)
         return re.sub(r"\bdefault (True|False)\b", lambda m: f"default {m.group(1).lower()}", text)
 
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "description" and isinstance(value, str):
-                    node[key] = tidy(value)
-                else:
-                    walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-    walk(schema)
+    def visit(node: dict[str, Any]) -> None:
+        if isinstance(node.get("description"), str):
+            node["description"] = tidy(node["description"])
+    _each_object(schema, visit)
     return schema
 
 
