@@ -7,7 +7,12 @@ as the strictest engine the platform allows does: Cilium's CIDR rules never sele
 nodes), so an in-cluster peer is reached only through namespace/pod selectors, and an ipBlock only ever matches an
 address outside the cluster (Cilium docs, security/policy/layer3.rst "IP/CIDR based"; AKS, "Migrate from NPM to
 Cilium", "NetworkPolicy with ipBlock"). What this allows, Calico and Azure NPM allow too: they also match selectors,
-and their ipBlocks select more, never less."""
+and their ipBlocks select more, never less.
+
+CiliumNetworkPolicies (cilium.io/v2) are read with them, as Cilium merges both kinds into one rule set: a pod one
+selects for egress is isolated for egress, and any rule of either kind may allow a connection. Only the parts the
+platform writes are modelled (endpointSelector; egress toEndpoints, toEntities, toCIDR, toCIDRSet, toPorts); any
+other field fails, so a policy this model cannot read is noticed."""
 from __future__ import annotations
 
 import functools
@@ -115,18 +120,108 @@ def policy_types(spec: Mapping[str, Any]) -> list[str]:
     return spec.get("policyTypes") or ["Ingress", *(["Egress"] if spec.get("egress") else [])]
 
 
+CILIUM = "CiliumNetworkPolicy"
+# The fields of a CiliumNetworkPolicy this model reads; cilium.io/v2 has more (deny rules, L7, FQDNs, services, ...).
+CILIUM_SPEC_FIELDS = {"description", "endpointSelector", "egress"}
+CILIUM_EGRESS_FIELDS = {"toEndpoints", "toEntities", "toCIDR", "toCIDRSet", "toPorts"}
+# Cilium's label of a pod's namespace (k8s.io/... `io.kubernetes.pod.namespace`, on every pod's endpoint).
+CILIUM_NAMESPACE_KEY = "io.kubernetes.pod.namespace"
+
+
+def _cilium_key(key: str) -> str:
+    """A selector key without its label source (`k8s:`, `any:`): the model's pods carry Kubernetes labels only."""
+    source, _, rest = key.partition(":")
+    assert not rest or source in ("k8s", "any"), f"label source {source!r}: not modelled"
+    return rest or key
+
+
+def _cilium_selector(selector: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+    selector = selector or {}
+    return {"matchLabels": {_cilium_key(k): v for k, v in (selector.get("matchLabels") or {}).items()},
+            "matchExpressions": [{**e, "key": _cilium_key(e["key"])} for e in selector.get("matchExpressions") or []]}
+
+
+def _cilium_spec(policy: Mapping[str, Any]) -> Mapping[str, Any]:
+    spec = policy["spec"]
+    assert set(spec) <= CILIUM_SPEC_FIELDS, f"{sorted(set(spec) - CILIUM_SPEC_FIELDS)}: not modelled"
+    for rule in spec.get("egress") or []:
+        assert set(rule) <= CILIUM_EGRESS_FIELDS, f"{sorted(set(rule) - CILIUM_EGRESS_FIELDS)}: not modelled"
+    return spec
+
+
+def _directions(policy: Mapping[str, Any]) -> list[str]:
+    if policy.get("kind") == CILIUM:  # "If any rule selects an endpoint and the rule has an egress section, the
+        return ["Egress"] if _cilium_spec(policy).get("egress") else []  # endpoint goes into default-deny mode"
+    return policy_types(policy["spec"])
+
+
+def selecting(policies: list[Mapping[str, Any]], direction: str, pod: Pod) -> list[Mapping[str, Any]]:
+    """The policies of `pod`'s namespace that select it for `direction`: each isolates it for that direction."""
+    def selects_pod(p: Mapping[str, Any]) -> bool:
+        if p.get("kind") == CILIUM:  # the endpointSelector applies to the policy's namespace only
+            return selects(_cilium_selector(p["spec"].get("endpointSelector")), pod.labels)
+        return selects(p["spec"].get("podSelector"), pod.labels)
+    return [p for p in policies if p["metadata"]["namespace"] == pod.namespace and direction in _directions(p)
+            and selects_pod(p)]
+
+
+def _cidr_matches(cidr: str, excepted: list[str], other: Peer) -> bool:
+    if not isinstance(other, Outside):  # CIDR rules select no cluster-managed endpoint, pod or node
+        return False
+    address = ipaddress.ip_address(other.address)
+    return address in ipaddress.ip_network(cidr) and not any(
+        address in ipaddress.ip_network(e) for e in excepted)
+
+
+# What each entity Cilium defines selects among the model's peers (cilium/cilium v1.18.3
+# Documentation/security/policy/language.rst, "Entities based"): the nodes are `host` and `remote-node`, `cluster`
+# is every pod and node, `world` every address outside the cluster. `kube-apiserver` selects nothing here: the API
+# server of the model is an Outside address, which a CIDR rule must admit (the stricter reading).
+ENTITIES = {"host": (Node,), "remote-node": (Node,), "cluster": (Pod, Node), "world": (Outside,),
+            "all": (Pod, Node, Outside), "kube-apiserver": ()}
+
+
+def _cilium_peer_matches(rule: Mapping[str, Any], policy_namespace: str, other: Peer) -> bool:
+    if "toEndpoints" in rule:
+        if not isinstance(other, Pod):
+            return False
+        labels = {**other.labels, CILIUM_NAMESPACE_KEY: other.namespace}
+        for selector in rule["toEndpoints"]:
+            selector = _cilium_selector(selector)
+            keys = {*selector["matchLabels"], *(e["key"] for e in selector["matchExpressions"])}
+            # a selector without the namespace key is narrowed to the policy's namespace (getEndpointSelector)
+            if (CILIUM_NAMESPACE_KEY in keys or other.namespace == policy_namespace) and selects(selector, labels):
+                return True
+        return False
+    if "toEntities" in rule:
+        return any(isinstance(other, ENTITIES[entity]) for entity in rule["toEntities"])
+    if "toCIDR" in rule or "toCIDRSet" in rule:
+        return any(_cidr_matches(c, [], other) for c in rule.get("toCIDR") or []) or any(
+            _cidr_matches(c["cidr"], c.get("except") or [], other) for c in rule.get("toCIDRSet") or [])
+    return "toPorts" in rule  # an L4-only rule allows every peer on its ports; an empty rule allows nothing
+
+
+def _cilium_port_matches(rule: Mapping[str, Any], port: int, protocol: str) -> bool:
+    if not rule.get("toPorts"):
+        return True
+    return any(int(entry["port"]) == port and entry.get("protocol", "ANY") in ("ANY", protocol)
+               for to_ports in rule["toPorts"] for entry in to_ports.get("ports") or [])
+
+
 def allowed(policies: list[Mapping[str, Any]], direction: str, pod: Pod, other: Peer, port: int,
             namespaces: Mapping[str, Mapping[str, str]], protocol: str = "TCP") -> bool:
     """Whether `pod` may send to (direction "Egress") or receive from ("Ingress") `other` on `port`."""
     rules_key, peers_key = ("egress", "to") if direction == "Egress" else ("ingress", "from")
-    selecting = [p for p in policies if p["metadata"]["namespace"] == pod.namespace
-                 and direction in policy_types(p["spec"]) and selects(p["spec"].get("podSelector"), pod.labels)]
-    if not selecting:
+    found = selecting(policies, direction, pod)
+    if not found:
         return True
-    return any(port_matches(rule.get("ports"), port, protocol)
+    return any(_cilium_port_matches(rule, port, protocol)
+               and _cilium_peer_matches(rule, p["metadata"]["namespace"], other)
+               if p.get("kind") == CILIUM else
+               port_matches(rule.get("ports"), port, protocol)
                and (not rule.get(peers_key) or any(peer_matches(peer, p["metadata"]["namespace"], other, namespaces)
                                                    for peer in rule[peers_key]))
-               for p in selecting for rule in p["spec"].get(rules_key) or [])
+               for p in found for rule in p["spec"].get(rules_key) or [])
 
 
 def connects(policies: list[Mapping[str, Any]], source: Pod, target: Peer, port: int,

@@ -493,6 +493,7 @@ class AksCluster(pulumi.ComponentResource):
             endpoints_subnet_id=settled(endpoints_subnet.id, postgres_subnet),
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,
             kubernetes_version=handed_version(args.get("kubernetes_version")), upgrade_channel=upgrade_channel,
+            network_policy=policy,
             zones=list(zones or []),
             # a pod placed on the CPU pool waits for the pool: its await clock starts when nodes can run it
             cpu_node_selector=workload_pool.id.apply(lambda _: {CPU_POOL_LABEL: "cpu"}),

@@ -62,6 +62,11 @@ class ClusterHandle(TypedDict):
     upgrade_channel: NotRequired[str]
     """AKS's auto-upgrade channel: with `none` pools added to the cluster follow kubernetes_version, otherwise AKS
     upgrades them (default: an auto channel)."""
+    network_policy: NotRequired[str]
+    """The cluster's network policy engine: cilium, calico or azure (AksCluster's network_policy). With cilium,
+    Observability keeps its Prometheus servers off the node's metadata service by a CiliumNetworkPolicy, the one kind
+    of policy that can still let them reach the nodes (absent or not known when Observability is built: no such
+    policy, the servers' egress stays open)."""
     zones: pulumi.Input[list[str]]
     """Availability zones of the cluster's pools (empty: no zones)."""
     cpu_node_selector: pulumi.Input[dict[str, str]]

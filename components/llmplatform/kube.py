@@ -251,6 +251,34 @@ def egress_guard(resource_name: str, namespace: pulumi.Input[str], opts: pulumi.
         opts=opts)
 
 
+# Cilium's label for a pod's namespace (every endpoint of a pod carries it, `k8s:` its source): a CiliumNetworkPolicy
+# selector naming the key is not narrowed to the policy's namespace (cilium/cilium v1.18.3
+# pkg/k8s/apis/cilium.io/utils/utils.go, getEndpointSelector), so `Exists` selects the pods of every namespace.
+CILIUM_NAMESPACE_LABEL = "k8s:io.kubernetes.pod.namespace"
+
+
+def cilium_egress_guard(resource_name: str, name: str, namespace: pulumi.Input[str], pod_labels: dict[str, str],
+                        opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:
+    """egress_guard for pods that also call the nodes' own addresses (the kubelet, host-network exporters), which no
+    NetworkPolicy can admit under Cilium: a CiliumNetworkPolicy (cilium.io/v2, whose CRD the cilium-operator of a
+    cluster with the Cilium dataplane registers) selecting the pods of `namespace` labelled `pod_labels`. Selected by
+    a rule with an egress section, they are denied every egress the rules do not allow (Cilium's "Endpoint default
+    policy"); the rules allow every pod of the cluster (as egress_guard's selector rule), the nodes (the `host` and
+    `remote-node` entities, which no CIDR rule selects), the API server (the `kube-apiserver` entity) and every
+    address outside the cluster but the node's metadata service and wireserver (as egress_guard's ipBlock)."""
+    return k8s.apiextensions.CustomResource(
+        resource_name, api_version="cilium.io/v2", kind="CiliumNetworkPolicy",
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
+        spec={"description": "Keeps the selected pods off the node's metadata service and wireserver; every pod, "
+                             "node, the API server and the outside world stay reachable.",
+              "endpointSelector": {"matchLabels": dict(pod_labels)},
+              "egress": [{"toEndpoints": [{"matchExpressions": [{"key": CILIUM_NAMESPACE_LABEL,
+                                                                 "operator": "Exists"}]}]},
+                         {"toEntities": ["host", "remote-node", "kube-apiserver"]},
+                         {"toCIDRSet": [{"cidr": "0.0.0.0/0", "except": [IMDS_CIDR, WIRESERVER_CIDR]}]}]},
+        opts=opts)
+
+
 def secret_provider_class(resource_name: str, name: str, namespace: pulumi.Input[str], vault_name: pulumi.Input[str],
                           tenant_id: pulumi.Input[str], client_id: pulumi.Input[str], objects: pulumi.Input[str],
                           opts: pulumi.ResourceOptions) -> k8s.apiextensions.CustomResource:

@@ -22,8 +22,8 @@ from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHan
                       VaultHandle, field, known)
 from .gpu_node_pool import gpu_node_selector, gpu_tolerations
 from .key_vault import vault_secret
-from .kube import (allow_ingress, cpu_placement, egress_guard, helm_release, namespace, namespace_peer,
-                   require_kubernetes_provider)
+from .kube import (allow_ingress, cilium_egress_guard, cpu_placement, egress_guard, helm_release, namespace,
+                   namespace_peer, require_kubernetes_provider)
 from .naming import secret_name
 from .keda_http import (INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_POD_LABELS, INTERCEPTOR_PORT,
                         KEDA_HTTP_RELEASE, SCALER_POD_LABELS)
@@ -42,6 +42,8 @@ EXTERNAL_SCALER = f"keda-add-ons-http-external-scaler.{KEDA_NS}.svc.cluster.loca
 # pkg/prometheus/server/statefulset.go): those pods scrape the kubelet and node-exporter on the nodes' own addresses,
 # which no NetworkPolicy can admit under Cilium, so the monitoring namespace's egress guard leaves them out.
 PROMETHEUS_POD_LABEL = ("app.kubernetes.io/name", "prometheus")
+# The CiliumNetworkPolicy that keeps those pods off the node's metadata service on a cluster whose engine is cilium.
+PROMETHEUS_EGRESS_GUARD = "prometheus-egress-guard"
 
 
 def prometheus_peer() -> k8s.networking.v1.NetworkPolicyPeerArgs:
@@ -371,8 +373,12 @@ class Observability(pulumi.ComponentResource):
         cpu = cpu_placement(self._cluster)
         ns = namespace(f"{name}-ns", MONITORING_NS, "privileged", k8s_opts)  # node-exporter needs host access
         # Grafana (its data source proxy fetches what an editor names), Alertmanager, the operator, kube-state-metrics,
-        # the adapter and the DCGM exporter do not reach the node's metadata service; Prometheus is left out
+        # the adapter and the DCGM exporter do not reach the node's metadata service; Prometheus is left out of that
+        # NetworkPolicy (it scrapes node addresses) and, under Cilium, kept off by a CiliumNetworkPolicy instead
         egress_guard(f"{name}-egress-guard", ns.metadata.name, k8s_opts, exempt=PROMETHEUS_POD_LABEL)
+        if known(self._cluster, "network_policy") == "cilium":
+            cilium_egress_guard(f"{name}-prometheus-egress-guard", PROMETHEUS_EGRESS_GUARD, ns.metadata.name,
+                                dict([PROMETHEUS_POD_LABEL]), k8s_opts)
         query_ingress(f"{name}-query-netpol", ns.metadata.name, k8s_opts, tuple(a.get("client_namespaces", [])))
 
         password = random.RandomPassword(f"{name}-grafana-password", length=32, special=False,

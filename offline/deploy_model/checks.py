@@ -38,6 +38,13 @@ ADDON_CRD_GROUPS: dict[str, tuple[str, ...]] = {
     "azureKeyvaultSecretsProvider": ("secrets-store.csi.x-k8s.io",),
     "azurepolicy": ("templates.gatekeeper.sh", "constraints.gatekeeper.sh"),
 }
+# AKS dataplanes, by networkProfile.networkDataplane: Cilium's operator registers its CRDs (cilium.io) at start, and
+# its agents wait for them before a node turns Ready (cilium/cilium v1.18.3 pkg/k8s/synced/crd.go, SyncCRDs: "These
+# CRDs are added by the Cilium Operator. This function will block until it finds all the CRDs"), so they exist
+# once AKS has created the cluster with its nodes.
+DATAPLANE_CRD_GROUPS: dict[str, tuple[str, ...]] = {
+    "cilium": ("cilium.io",),
+}
 
 # Principal types by what the principal is (Microsoft.Authorization roleAssignments: principalType defaults to User
 # in the REST spec; ARM refuses a mismatch with UnmatchedPrincipalType).
@@ -61,6 +68,8 @@ def crd_installers(plan: Plan) -> dict[str, list[Registration]]:
             addons = reg.inputs.get("addonProfiles") or {}
             groups = tuple(g for key, gs in ADDON_CRD_GROUPS.items()
                            if (addons.get(key) or {}).get("enabled") for g in gs)
+            dataplane = (reg.inputs.get("networkProfile") or {}).get("networkDataplane")
+            groups += DATAPLANE_CRD_GROUPS.get(str(dataplane), ())
         for group in groups:
             found.setdefault(group, []).append(reg)
     return found

@@ -19,7 +19,7 @@ from llmplatform.llmd_stack import EPP_LABEL, POOL_GATEWAY
 from llmplatform.observability import MONITORING_NS, PROMETHEUS_POD_LABEL
 from llmplatform.workload_identity import USE_LABEL
 
-from tests.conftest import variant
+from tests.conftest import plan_for, variant
 from tests.network_policy import Node, Outside, Peer, Pod, allowed, connects, keda_http_pod_labels
 
 WORKLOAD_KINDS = ("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job")
@@ -41,7 +41,7 @@ class Cluster:
 
     def __init__(self, plan: Any):
         objects = [r.inputs for r in plan.kubernetes_objects()]
-        self.policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
+        self.policies = [o for o in objects if o["kind"] in ("NetworkPolicy", "CiliumNetworkPolicy")]
         self.namespaces = {o["metadata"]["name"]: o["metadata"].get("labels") or {}
                            for o in objects if o["kind"] == "Namespace"}
         self.services = {(o["metadata"]["namespace"], o["metadata"]["name"]): o["spec"]
@@ -223,8 +223,12 @@ PROMETHEUS = Pod(MONITORING_NS, {
     "app.kubernetes.io/name": "prometheus", "app.kubernetes.io/managed-by": "prometheus-operator",
     "app.kubernetes.io/instance": "kps-prometheus", "prometheus": "kps-prometheus",
     "operator.prometheus.io/name": "kps-prometheus", "operator.prometheus.io/shard": "0"})
-# Pods of a namespace left out of its egress guard, and why: they need what no NetworkPolicy admits under Cilium.
-EXEMPT = {(MONITORING_NS, PROMETHEUS_POD_LABEL): "Prometheus scrapes the kubelet and node-exporter on node addresses"}
+# Pods of a namespace no egress guard covers, and why. None under Cilium, every variant's engine: the Prometheus
+# servers, left out of the monitoring namespace's NetworkPolicy (they scrape node addresses, which no NetworkPolicy
+# admits under Cilium), are guarded by its CiliumNetworkPolicy. Under calico or azure they stay out (OTHER_ENGINES).
+EXEMPT: dict[tuple[str, tuple[str, str]], str] = {}
+OTHER_ENGINES = {(MONITORING_NS, PROMETHEUS_POD_LABEL): "no CiliumNetworkPolicy without Cilium; the NetworkPolicy "
+                                                        "guard leaves the Prometheus servers out"}
 
 Need = tuple[str, Pod, Peer, int, str]
 
@@ -359,9 +363,9 @@ def test_every_namespace_the_platform_creates_keeps_its_pods_from_the_node_metad
 
 
 def test_the_guard_of_a_namespace_with_a_node_need_would_cut_it():
-    """The model reads the documented node need as Cilium enforces it: with the monitoring namespace's guard over
-    every pod (no exemption), Prometheus loses the kubelet and node-exporter; and with none it reaches IMDS, which
-    is why it is listed in EXEMPT rather than quietly unguarded."""
+    """The model reads the documented node need as Cilium enforces it: with the monitoring namespace's NetworkPolicy
+    guard over every pod (no exemption), Prometheus loses the kubelet and node-exporter; left out of it, Prometheus
+    reaches IMDS unless the CiliumNetworkPolicy guards it, which keeps the nodes open."""
     cluster = Cluster(variant("dev"))
     guard, = [p for p in cluster.policies if p["metadata"] == {"namespace": MONITORING_NS, "name": "egress-guard"}]
     whole = {**guard, "spec": {**guard["spec"], "podSelector": {}}}
@@ -369,6 +373,53 @@ def test_the_guard_of_a_namespace_with_a_node_need_would_cut_it():
     assert not allowed([whole], "Egress", PROMETHEUS, NODE, 10250, cluster.namespaces)
     assert not allowed([whole], "Egress", PROMETHEUS, NODE, 9100, cluster.namespaces)
     assert allowed([guard], "Egress", PROMETHEUS, IMDS, 80, cluster.namespaces)
-    assert exemption(PROMETHEUS)
+    assert not allowed(cluster.policies, "Egress", PROMETHEUS, IMDS, 80, cluster.namespaces)
+    assert all(allowed(cluster.policies, "Egress", PROMETHEUS, NODE, port, cluster.namespaces)
+               for port in (10250, 9100))
     assert not allowed([guard], "Egress", Pod(MONITORING_NS, {"app.kubernetes.io/name": "grafana"}), IMDS, 80,
                        cluster.namespaces)
+
+
+@pytest.mark.parametrize("engine", ["calico", "azure"])
+def test_without_cilium_prometheus_stays_out_of_every_guard(engine):
+    """A CiliumNetworkPolicy exists only with Cilium (AksCluster runs the Cilium dataplane with the cilium engine
+    alone): a calico or azure cluster gets none, and its Prometheus servers reach IMDS as before, the one exemption
+    (OTHER_ENGINES), while every other pod of the monitoring namespace stays guarded."""
+    cluster = Cluster(plan_for("dev", {"cluster": {"networkPolicy": engine}}))
+    assert not [p for p in cluster.policies if p["kind"] == "CiliumNetworkPolicy"]
+    reaching = {(ns, label) for (ns, label) in OTHER_ENGINES
+                if allowed(cluster.policies, "Egress", Pod(ns, dict([label])), IMDS, 80, cluster.namespaces)}
+    assert reaching == set(OTHER_ENGINES)
+    assert not allowed(cluster.policies, "Egress", Pod(MONITORING_NS, {"app.kubernetes.io/name": "grafana"}), IMDS,
+                       80, cluster.namespaces)
+
+
+def test_the_model_reads_a_cilium_policy_as_cilium_does():
+    """tests/network_policy.py's CiliumNetworkPolicy reading: a pod selected for egress is denied what no rule
+    allows; a toEndpoints selector without the namespace key stays in the policy's namespace, one naming it with
+    `Exists` reaches every namespace; a CIDR rule selects no pod or node, the host/remote-node entities select nodes;
+    rules of both kinds add up."""
+    prometheus = Pod(MONITORING_NS, dict([PROMETHEUS_POD_LABEL]))
+    here, there = Pod(MONITORING_NS, {"app": "x"}), Pod("keda", {"app": "x"})
+
+    def cnp(*rules: dict[str, Any]) -> dict[str, Any]:
+        return {"kind": "CiliumNetworkPolicy", "metadata": {"namespace": MONITORING_NS},
+                "spec": {"endpointSelector": {"matchLabels": dict([PROMETHEUS_POD_LABEL])}, "egress": list(rules)}}
+    local = cnp({"toEndpoints": [{}]})
+    assert allowed([local], "Egress", prometheus, here, 80, {})
+    assert not allowed([local], "Egress", prometheus, there, 80, {})
+    assert not allowed([local], "Egress", prometheus, ENTRA_ID, 443, {})
+    assert not allowed([local], "Egress", prometheus, NODE, 10250, {})
+    assert allowed([local], "Egress", here, ENTRA_ID, 443, {})  # not selected: not isolated
+    every = cnp({"toEndpoints": [{"matchExpressions": [{"key": "k8s:io.kubernetes.pod.namespace",
+                                                        "operator": "Exists"}]}]})
+    assert allowed([every], "Egress", prometheus, there, 80, {})
+    world = cnp({"toCIDRSet": [{"cidr": "0.0.0.0/0", "except": [IMDS_CIDR]}]})
+    assert allowed([world], "Egress", prometheus, ENTRA_ID, 443, {})
+    assert not allowed([world], "Egress", prometheus, IMDS, 80, {})
+    assert not allowed([world], "Egress", prometheus, here, 80, {})
+    assert not allowed([world], "Egress", prometheus, NODE, 10250, {})
+    assert allowed([cnp({"toEntities": ["host", "remote-node"]})], "Egress", prometheus, NODE, 10250, {})
+    assert allowed([world, every], "Egress", prometheus, there, 80, {})
+    with pytest.raises(AssertionError, match="not modelled"):
+        allowed([cnp({"toFQDNs": [{"matchName": "example.com"}]})], "Egress", prometheus, ENTRA_ID, 443, {})

@@ -21,7 +21,7 @@ from offline import runner as offline
 from tests.components.test_components_alone import ENDPOINT, REQUIRED, ROUTES, provider_opts
 from tests.components.test_kube import Cluster, interceptor_pod
 from tests.conftest import plan_for, variant
-from tests.network_policy import Pod, connects, keda_http_pod_labels, policy_types, selects
+from tests.network_policy import Pod, connects, keda_http_pod_labels, selecting
 
 PROMETHEUS = Pod(MONITORING_NS, dict([PROMETHEUS_POD_LABEL]))
 GRAFANA = Pod(MONITORING_NS, {"app.kubernetes.io/name": "grafana"})
@@ -68,10 +68,8 @@ def admitted(plan: Any) -> set[tuple[str, str, int]]:
     cluster, pods = Cluster(plan), named_pods(plan)
     found = set()
     for target_name, target in pods.items():
-        selecting = [p for p in cluster.policies if p["metadata"]["namespace"] == target.namespace
-                     and "Ingress" in policy_types(p["spec"]) and selects(p["spec"].get("podSelector"), target.labels)]
-        ports = {e["port"] for p in selecting for rule in p["spec"].get("ingress") or []
-                 for e in rule.get("ports") or []}
+        ports = {e["port"] for p in selecting(cluster.policies, "Ingress", target)
+                 for rule in p["spec"].get("ingress") or [] for e in rule.get("ports") or []}
         for port in ports:
             found |= {(unhashed(source_name), unhashed(target_name), port) for source_name, source in pods.items()
                       if source is not target and connects(cluster.policies, source, target, port, cluster.namespaces)}

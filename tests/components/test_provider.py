@@ -78,6 +78,16 @@ def test_handles_cross_the_wire_as_objects_other_components_accept(example_run):
     assert secrets and all(vault_id.endswith(r.inputs["vaultName"]) for r in secrets)
 
 
+def test_the_cluster_handles_plain_engine_crosses_the_wire_and_guards_prometheus(example_run):
+    """`network_policy` is a plain field of the cluster handle: through the provider it reaches Observability as the
+    value AksCluster gave (cilium by default), which then plans the CiliumNetworkPolicy of its Prometheus servers."""
+    assert example_run.constructed["aks"].outputs["cluster"]["networkPolicy"] == "cilium"
+    guards = [r for r in example_run.constructed["observability"].children
+              if r.type == "kubernetes:cilium.io/v2:CiliumNetworkPolicy"]
+    assert [(r.inputs["metadata"]["namespace"], r.inputs["spec"]["endpointSelector"]) for r in guards] == [
+        ("monitoring", {"matchLabels": {"app.kubernetes.io/name": "prometheus"}})]
+
+
 def test_whole_numbers_sent_as_doubles_reach_azure_as_the_numbers_given(example_run):
     pools = {r.inputs["agentPoolName"]: r.inputs for r in example_run.constructed["gpu"].children
              if r.type == "azure-native:containerservice:AgentPool"}

@@ -230,6 +230,25 @@ def test_a_custom_resource_before_its_crd_fails():
     assert dm.evaluate(plan_of(release, monitor)).problems == []
 
 
+def test_a_cilium_policy_comes_after_the_cluster_whose_cilium_dataplane_registers_its_crd():
+    """cilium.io's CRDs come with the AKS cluster when its dataplane is Cilium (its operator registers them before
+    a node is Ready); a cluster on the Azure dataplane (calico, azure) installs none."""
+    def cluster(dataplane: str) -> Registration:
+        profile = ({"networkPolicy": "cilium", "networkDataplane": "cilium"} if dataplane
+                   else {"networkPolicy": "calico"})
+        return Registration(urn="urn:aks", type=dm.MANAGED_CLUSTER, name="aks", parent="", custom=True,
+                            inputs={"networkProfile": profile}, secret_paths=[], dependencies=[], options={})
+    policy = k8s("cnp", {"apiVersion": "cilium.io/v2", "kind": "CiliumNetworkPolicy",
+                         "metadata": {"name": "guard", "namespace": "monitoring"}, "spec": {}})
+    problems = dm.evaluate(plan_of(cluster("cilium"), policy)).problems
+    assert [p.rule for p in problems] == ["crd-order"] and "is not after aks" in problems[0].message
+    policy.dependencies.append("urn:aks")
+    assert dm.evaluate(plan_of(cluster("cilium"), policy)).problems == []
+    problems = dm.evaluate(plan_of(cluster(""), policy)).problems
+    assert [p.rule for p in problems] == ["crd-order"] and "no resource of this plan installs" in problems[0].message
+    assert [r.name for r in dm.crd_installers(variant("dev"))["cilium.io"]] == ["platform-aks"]
+
+
 def test_a_dangling_name_reference_fails_and_a_missing_dependency_on_a_needed_one_too():
     d = k8s("web", deployment("web", serviceAccountName="ghost"))
     problems = dm.evaluate(plan_of(d)).problems
