@@ -1,6 +1,7 @@
 """The testing kit's strict check of a consumer's Kubernetes objects (llmplatform.kubernetes_schemas): what the
 SDK's Args accept and the API server refuses under strict field validation is named, resource, field and rule."""
 import sys
+from pathlib import Path
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -73,13 +74,8 @@ def test_without_the_testing_extra_the_check_says_what_to_install(monkeypatch):
 def test_every_cluster_scoped_crd_vendored_is_a_cluster_scoped_kind():
     """The kit keys cluster-scoped objects without a namespace and the deploy model places them in none: a CRD of the
     platform's charts with `scope: Cluster` missing from CLUSTER_SCOPED was read as namespaced."""
-    import pathlib
-
-    import yaml
-    crds = pathlib.Path(__file__).resolve().parents[1] / "upstream" / "crds"
-    scoped = set()
-    for path in crds.rglob("*.yaml"):
-        for doc in yaml.safe_load_all(path.read_text()):
-            if doc and doc.get("kind") == "CustomResourceDefinition" and doc["spec"]["scope"] == "Cluster":
-                scoped.add((doc["spec"]["group"], doc["spec"]["names"]["kind"]))
+    from tests.validation import vendored_crds
+    crds = Path(__file__).resolve().parents[1] / "upstream" / "crds"
+    scoped = {(doc["spec"]["group"], doc["spec"]["names"]["kind"]) for doc in vendored_crds(crds)
+              if doc["spec"]["scope"] == "Cluster"}
     assert len(scoped) >= 4 and scoped - kubernetes_schemas.CLUSTER_SCOPED == set()

@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 import pytest
-import yaml
 
 from endpoint_tools import checks, verify, verify_ollama
 
 from tests.conftest import upstream_dir, variant
 from tests.endpoint_tools import test_verify as llmd_tests, test_verify_ollama as ollama_tests
 from tests.kube_fake import FakeKubeApi, forbidden_status, recording
-from tests.validation import validate_builtin, validate_custom
+from tests.validation import validate_builtin, validate_custom, vendored_documents
 
 CRDS = upstream_dir() / "crds"
 STATUS = upstream_dir() / "status"
@@ -47,11 +46,11 @@ def crd(group: str, plural: str) -> dict[str, Any]:
     raise LookupError(f"no vendored CRD for {plural}.{group}")
 
 
-@functools.lru_cache(maxsize=None)
 def _crd_file(path: Path) -> dict[str, Any]:
     """A vendored CRD file, parsed once: the CRDs of one group are read for each of its kinds (its callers only read
     it)."""
-    return yaml.safe_load(path.read_text())
+    (doc,) = vendored_documents(path)
+    return doc
 
 
 def schema_at(schema: dict[str, Any], path: str) -> dict[str, Any]:
