@@ -1,4 +1,4 @@
-"""The components' value rules (components/llmplatform/input_rules.py) as pure functions (no Pulumi run): ranges and
+"""The components' value rules (components/llmplatform/input_rules/) as pure functions (no Pulumi run): ranges and
 cross-input rules, each case derived from the upstream rule it encodes (docs/decisions.md, "Input rules")."""
 
 from llmplatform.inference_specs import ollama_env

@@ -1,0 +1,158 @@
+"""LlmdStack's value rules: the model's fit, prefill/decode on InfiniBand sizes, autoscaling."""
+from typing import Any, Mapping, Optional
+
+from .. import azure_names as names
+from ..choices import FAILURE_MODES
+from ..gpu_skus import GPU_SKUS
+from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
+                          holds_requests_at_zero, image_is_pinned, managed_flags)
+from ..pins import parse_image
+from ..rules import HF_MODEL, Problem, Rules, known
+from .shared import handle_range_rule, keda_rule, not_variables
+
+
+def llmd_escape_hatches(r: Rules) -> None:
+    """vLLM's extra arguments and environment: anything but what the component sets from its inputs."""
+    extra = r.given("extra_args")
+    if isinstance(extra, (list, tuple)):
+        if any(not isinstance(a, str) for a in extra):
+            r.add("extra_args", extra, "a list of strings (vllm serve arguments)")
+        elif managed_flags(extra):
+            r.add("extra_args", managed_flags(extra), f"flags other than {', '.join(MANAGED_VLLM_FLAGS)}, which the "
+                                                      "component sets from its inputs")
+    env = r.given("extra_env")
+    if isinstance(env, Mapping):
+        bad = not_variables(env)
+        managed = sorted(set(env) & set(MANAGED_VLLM_ENV))
+        if bad:
+            r.add("extra_env", bad, "environment variable names mapped to string values")
+        if managed:
+            r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_VLLM_ENV)}, which the component "
+                                        "sets itself")
+
+
+def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
+    """Every input checked against the GPU it will run on."""
+    r = Rules(args, "LlmdStack")
+    handle_range_rule(r, "pod_cidr")  # its router's nginx allows the pods' range
+    model = r.text("model", HF_MODEL)
+    r.text("namespace", names.new_namespace)
+    r.text("hf_token_secret", names.key_vault_secret)
+    r.text("api_key_secret", names.key_vault_secret)
+    r.text("api_key_map_secret", names.key_vault_secret)
+    r.text("name_prefix", names.name_prefix)
+    r.texts("client_namespaces", names.dns_label)
+    tp = r.whole("tensor_parallel_size", 1, 8)
+    r.whole("replicas", 1, 64)
+    r.whole("epp_replicas", 1, 5)
+    r.whole("model_cache_gib", 10, 4096)
+    r.whole("max_model_len", 256, 1_048_576)
+    weights_given = r.number("model_memory_gib", 0.001, 4096, "a size in GiB above 0, at most 4096")
+    r.choice("failure_mode", FAILURE_MODES)
+    r.whole("rate_limit_per_second", 1, 100000)
+    r.whole("rate_limit_burst", 0, 100000)
+    r.whole("request_timeout_seconds", 1, 86400)
+    gpu = r.args.get("gpu")
+    gpus, memory = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib")
+    gpu_model = known(gpu, "gpu_model")
+    if known(gpu, "mig_profile"):
+        r.add("gpu", f"a pool with mig_profile {known(gpu, 'mig_profile')}", "a pool of whole GPUs (vLLM's "
+                                                                           "tensor parallelism spans whole GPUs)")
+    elif gpus is not None and tp is not None and tp > gpus:
+        r.add("tensor_parallel_size", tp, f"at most the {gpus} GPU(s) of one {gpu_model} node")
+    if known(r.args.get("route_target"), "llmd_listener") == "":  # an HTTPRoute with sectionName "" attaches nowhere
+        r.add("route_target", "llmd_listener=''", "the route target of a GatewayAccess with inference_extension on "
+                                                  "(it adds the llmd listener)")
+    facts = KNOWN_MODELS.get(model or "", {})
+    weights = weights_given or facts.get("weights_gib")
+    if model is not None and weights is None and r.given("model_memory_gib") is None:
+        r.add("model_memory_gib", None, f"the weight size of {model!r}, which the built-in list does not know "
+                                        f"({', '.join(KNOWN_MODELS)})")
+    if weights is not None and memory is not None and gpus is not None and not fits(weights, memory, gpus):
+        r.add("gpu", f"{gpus} x {gpu_model} ({memory} GiB each)",
+              f"a GPU pool whose nodes hold {model} ({weights} GiB of weights plus KV cache) even with every GPU "
+              f"of a node in tensor parallel")
+    elif weights is not None and memory is not None and tp is not None and (gpus is None or tp <= gpus) \
+            and not fits(weights, memory, tp):
+        r.add("tensor_parallel_size", tp, f"enough {gpu_model} GPUs ({memory} GiB each) for {model} ({weights} GiB "
+                                          f"of weights plus KV cache): raise it or pick a larger GPU")
+    if model is not None and context_length(model, r.given("max_model_len")) is None:
+        r.add("max_model_len", None, f"the context length of {model!r}, which the built-in list does not know "
+                                     f"(vLLM and the picker's prefix matching are sized to it)")
+    if facts.get("gated") and not r.args.get("hf_token_secret"):
+        r.add("hf_token_secret", None, f"a Key Vault secret with a Hugging Face token: {model} is gated")
+    llmd_escape_hatches(r)
+    if r.get("prefill_decode"):
+        llmd_prefill_decode(r, weights)
+    for key in ("vllm_image", "epp_image"):
+        r.text(key, lambda image: None if image_is_pinned(image) else
+               "an image pinned to a release tag (v1.2.3) or a digest, never latest/main")
+    epp = r.get("epp_image")
+    if isinstance(epp, str) and image_is_pinned(epp):
+        try:  # the chart takes the EPP image as registry, repository and tag
+            parse_image(epp)
+        except ValueError:
+            r.add("epp_image", epp, "registry/repository:tag (the registry host named)")
+    if (r.args.get("hf_token_secret") or r.get("api_key_auth")) and not r.args.get("key_vault"):
+        r.add("key_vault", None, f"a vault handle when {r.ref('api_key_auth')} or {r.ref('hf_token_secret')} is set")
+    if r.get("autoscaling"):
+        llmd_autoscaling(r)
+    elif r.given("metrics") is True and r.args.get("prometheus_url") in (None, "") and not r.args.get("keda"):
+        r.add("metrics", True, f"true with {r.ref('prometheus_url')} (Observability's): the PodMonitor and "
+                               "ServiceMonitor need the Prometheus Operator's CRDs, which it waits for; or false")
+    return r.problems
+
+
+def rdma_sizes() -> str:
+    return ", ".join(s.vm_size for s in GPU_SKUS.values() if s.rdma)
+
+
+def llmd_prefill_decode(r: Rules, weights: Optional[float]) -> None:
+    """P/D needs InfiniBand (NIXL's KV transfer), the GPU Operator's driver (nvidia-peermem for GPUDirect RDMA;
+    the AKS-managed driver does not load it) and fixed replica counts; the prefill replicas fit like decode's."""
+    gpu = r.args.get("gpu")
+    gpus, memory, rdma = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib"), known(gpu, "rdma")
+    driver, gpu_model = known(gpu, "driver"), known(gpu, "gpu_model")
+    if rdma is False:
+        r.add("prefill_decode", True, f"an InfiniBand (RDMA) GPU size ({rdma_sizes()}); this {gpu_model} pool has "
+                                      f"none, so NIXL cannot move the KV cache")
+    if driver == "aks":
+        r.add("gpu", "driver=aks", f"a pool with driver 'operator' for {r.ref('prefill_decode')}: the GPU Operator's "
+                                   f"driver loads nvidia-peermem (GPUDirect RDMA), the AKS-managed one does not")
+    if r.get("autoscaling"):
+        r.add("autoscaling", True, f"false with {r.ref('prefill_decode')}: prefill and decode are sized apart "
+                                   f"({r.ref('prefill_replicas')}, {r.ref('replicas')}), KEDA scales one Deployment")
+    r.whole("prefill_replicas", 1, 64)
+    prefill_tp = r.whole("prefill_tensor_parallel_size", 1, 8)
+    if prefill_tp is not None and gpus is not None and prefill_tp > gpus:
+        r.add("prefill_tensor_parallel_size", prefill_tp, f"at most the {gpus} GPU(s) of one {gpu_model} node")
+    elif prefill_tp is not None and memory is not None and weights is not None and not fits(weights, memory,
+                                                                                              prefill_tp):
+        r.add("prefill_tensor_parallel_size", prefill_tp, f"enough {gpu_model} GPUs ({memory} GiB each) for "
+                                                          f"{r.get('model')}: raise it")
+
+
+def llmd_autoscaling(r: Rules) -> None:
+    low = r.whole("min_replicas", 0, 64)
+    high = r.whole("max_replicas", 1, 64)
+    for key in ("scale_up_stabilization_seconds", "scale_down_stabilization_seconds"):
+        r.whole(key, 0, 3600)
+    if low is not None and high is not None:
+        replicas = r.get("replicas")
+        if high < max(low, 1):
+            r.add("max_replicas", high, f"at least {r.ref('min_replicas')} ({low}) and 1")
+        elif isinstance(replicas, int) and not max(low, 1) <= replicas <= high:
+            r.add("replicas", replicas, f"the starting count, between {max(low, 1)} and {r.ref('max_replicas')} "
+                                        f"({high})")
+    if not r.args.get("keda"):
+        r.add("keda", None, "Observability's keda endpoints (its Prometheus) when autoscaling")
+    keda_rule(r)
+    if r.get("metrics") is False:
+        r.add("metrics", False, "true when autoscaling: the triggers read the picker's metrics, which the "
+                                "ServiceMonitor has Prometheus scrape")
+    epp = r.get("epp_image")
+    if low == 0 and isinstance(epp, str) and image_is_pinned(epp) and not holds_requests_at_zero(epp):
+        r.add("min_replicas", 0, "at least 1 with this picker image: scale to zero needs a picker that holds "
+                                 "requests while no replica is ready (flow control's queue, llm-d-router v0.10.0 and "
+                                 "later); without it the first request after idling fails at once while a replica "
+                                 "starts")

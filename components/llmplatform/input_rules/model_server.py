@@ -1,0 +1,67 @@
+"""OllamaServer's value rules."""
+from typing import Any, Mapping, Optional
+
+from .. import ollama_names
+from ..choices import ACCELERATORS
+from ..inference_specs import ollama_env
+from ..rules import DURATION, Problem, Rules, known, resources_rules
+from .shared import keda_rule, not_variables
+
+
+# the variables OllamaServer sets itself (inference_specs.ollama_env): its inputs say them, extra_env may not
+MANAGED_OLLAMA_ENV = tuple(sorted(ollama_env("/models", 1, "0", 1)))
+
+
+def warm_model_problem(warm: str, preloaded: list[Any]) -> Optional[str]:
+    """Why a model server cannot warm `warm` from a store that preloads `preloaded` (None when it can): its startup
+    probe loads the model from the read-only store, so a replica warming another would never become Ready."""
+    if any(ollama_names.same_model(str(m), warm) for m in preloaded):
+        return None
+    return f"one of the models the store preloads ({', '.join(map(str, preloaded))}), or none"
+
+
+def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
+    """OllamaServer's inputs (accelerator, replicas, resources, Ollama's own settings, extra environment)."""
+    r = Rules(args, "OllamaServer")
+    accelerator = r.choice("accelerator", ACCELERATORS)
+    if accelerator == "gpu" and not r.args.get("gpu"):
+        r.add("gpu", None, f"GpuNodePool's scheduling when {r.ref('accelerator')} is gpu")
+    keda_rule(r)
+    if r.args.get("keda") and r.given("autoscaled") is False:
+        r.add("autoscaled", False, f"true with {r.ref('keda')}, or left out: requests then reach Ollama only "
+                                   "through the KEDA interceptor, which routes only what a ModelAutoscaler in requests "
+                                   "mode declares, and that autoscaler owns the replica count")
+    r.whole("replicas", 0, 100)
+    r.whole("gpus_per_replica", 1, 8)
+    r.whole("num_parallel", 1, 256)
+    r.whole("max_loaded_models", 1, 64)
+    r.text("keep_alive", DURATION)
+    warm = r.text("warm_model", ollama_names.name_problem)
+    pulled = known(r.args.get("model_volume"), "models")
+    missing = warm_model_problem(warm, pulled) if warm and isinstance(pulled, list) else None
+    if missing:
+        r.add("warm_model", warm, missing)
+    r.whole("request_timeout_seconds", 1, 86400)
+    resources_rules(r.section("resources"))
+    gpus = known(r.args.get("gpu"), "gpus_per_node")
+    per_replica = r.get("gpus_per_replica")
+    mig = known(r.args.get("gpu"), "mig_profile")
+    if accelerator == "gpu" and mig:
+        # Ollama validates each CUDA device in a second pass that drops A100 MIG instances in Kubernetes, and then
+        # runs on the CPU with its startup probe green (ollama/ollama#13800, open; its fixes #13851 and #15146 are
+        # unmerged; discover/runner.go and ml/device.go at the pinned v0.32.15)
+        r.add("gpu", f"a pool with mig_profile {mig}", "a pool of whole GPUs (Ollama drops MIG instances when it "
+                                                        "validates its CUDA devices and runs on the CPU: "
+                                                        "ollama/ollama#13800)")
+    elif accelerator == "gpu" and isinstance(gpus, int) and isinstance(per_replica, int) and per_replica > gpus:
+        r.add("gpus_per_replica", per_replica, f"at most the {gpus} GPU(s) of one node of {r.ref('gpu')}")
+    env = r.given("extra_env")
+    if isinstance(env, Mapping):
+        managed = sorted(set(env) & set(MANAGED_OLLAMA_ENV))
+        bad = not_variables(env)
+        if managed:
+            r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_OLLAMA_ENV)}, which the component "
+                                        "sets from its inputs")
+        if bad:
+            r.add("extra_env", bad, "environment variable names mapped to string values")
+    return r.problems

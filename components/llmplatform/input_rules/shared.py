@@ -1,0 +1,164 @@
+"""Rules several components share: the handles they are given (a model endpoint, KEDA, a handle's port
+range), image registries, zones, Entra group ids, Kubernetes label keys and values, environment values that must not
+be variables, and the upper bounds on model sizes and node counts."""
+import re
+import urllib.parse
+from typing import Any, Callable, Mapping, Optional
+
+from ..choices import ZONES
+from ..images import acr_name, registry_problem
+from ..networks import cidr_or_none
+from ..regions import has_no_zones
+from ..rules import GUID, Rules, is_output, known
+
+
+MAX_MODEL_GIB = 4096  # a model download larger than 4 TiB is a typo, not a model
+MAX_NODES = 1000  # AKS autoscaler counts per pool (Azure CLI: --min-count/--max-count in [0, 1000])
+
+
+ACR_ID = re.compile(r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1,90}"
+                    r"/providers/Microsoft\.ContainerRegistry/registries/(?P<name>[a-zA-Z0-9]{5,50})", re.IGNORECASE)
+
+
+def image_registry_rules(r: Rules) -> None:
+    """A mirror registry host, known when the component is built (it is written into every image); the ACR id it is
+    attached by names the same registry (an id known only at deploy time, another resource's output, is compared
+    once it resolves: checks._rechecker)."""
+    given = r.args.get("image_registry")
+    if is_output(given):
+        r.add("image_registry", given, "a plain string, known before the deployment (it is written into every "
+                                       "image the cluster pulls), not an Output")
+    registry = r.text("image_registry", registry_problem) if given != "" else None  # "": no mirror
+    acr_id = r.text("image_registry_id", lambda v: None if ACR_ID.fullmatch(v) else
+                    "an Azure Container Registry resource id: /subscriptions/<id>/resourceGroups/<group>/providers/"
+                    "Microsoft.ContainerRegistry/registries/<name>")
+    if r.args.get("image_registry_id") is not None and not given:
+        r.add("image_registry_id", r.args["image_registry_id"],
+              f"only with {r.ref('image_registry')} (the registry's login server)")
+    problem = acr_id_problem(acr_id, registry) if acr_id and registry else None
+    if problem:
+        r.add("image_registry_id", acr_id, problem.replace("image_registry", r.ref("image_registry")))
+
+
+def acr_id_problem(acr_id: str, registry: str) -> Optional[str]:
+    """Why an ACR resource id cannot be the one behind the mirror `registry` (None when it can)."""
+    match = ACR_ID.fullmatch(acr_id)
+    if not match:
+        return None  # the id's own rule says what it must look like
+    name = acr_name(registry)
+    if name is None:
+        return f"only with an Azure Container Registry in image_registry (<name>.azurecr.io; {registry!r} is " \
+               f"another registry)"
+    if name != match["name"].lower():
+        return f"the id of the registry image_registry names ({name!r}), not {match['name']!r}"
+    return None
+
+
+def zones_rule(r: Rules, key: str, location: Any = None, where: str = "") -> list[str]:
+    """Availability zones, each once; none in a `location` (`where` names it) that has no zones (AKS refuses the
+    pool there). A location known only at deploy time is compared once it resolves (checks._rechecker); one
+    Microsoft's region list leaves out is left alone."""
+    r.declare(key, allowed=ZONES)
+    zones = r.texts(key, lambda z: None if z in ZONES else f"one of {', '.join(ZONES)}")
+    if len(set(zones)) != len(zones):
+        r.add(key, zones, "each zone once")
+    if zones and isinstance(location, str) and has_no_zones(location):
+        r.add(key, zones, f"none in {where} {location!r}, a region without availability zones (Microsoft's Azure "
+                          f"regions list): leave {r.ref(key)} out")
+    return zones
+
+
+def each_once(r: Rules, key: str, rule: Callable[[str], Optional[str]], allowed: str) -> None:
+    """A list of strings, each checked by `rule` and each given once, compared without case; the ones given more
+    than once are named as written, every spelling once (not lowercased: ONCALL@contoso.com and OnCall@Contoso.com
+    are found in the file as they are)."""
+    values = r.texts(key, rule)
+    folded = [v.lower() for v in values]
+    twice = list(dict.fromkeys(v for v in values if folded.count(v.lower()) > 1))
+    if twice:
+        r.add(key, twice, allowed)
+
+
+def group_ids_rule(r: Rules, key: str) -> None:
+    """Entra group object ids, each once: a group given twice is one role assignment made twice (two resources of
+    one name, the second refused), and Entra compares the ids without case."""
+    each_once(r, key, GUID, "each group once")
+
+
+# Kubernetes label keys and values (apimachinery validation: IsQualifiedName, IsValidLabelValue)
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
+_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")
+_LABEL_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+
+
+def label_key_problem(key: str) -> Optional[str]:
+    """What a Kubernetes label key must be, when `key` is not one: [prefix/]name, the prefix a DNS subdomain."""
+    prefix, _, name = key.rpartition("/")
+    if _LABEL_NAME.fullmatch(name) and (not key.count("/") or (
+            key.count("/") == 1 and len(prefix) <= 253 and _LABEL_PREFIX.fullmatch(prefix))):
+        return None
+    return ("a label key: an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and "
+            "'.', starting and ending with a letter or digit, like 'llm-platform/pool' or 'kubernetes.io/os'")
+
+
+# Each part's rules read the part's own inputs and name them; InferenceStack runs them on the inputs it hands each
+# part (under the part's names, `as_part`), so its problems name its own inputs.
+API_FLAVOURS = ("openai", "ollama")  # what a ModelEndpoint speaks: OpenAI-compatible, or Ollama's native API
+
+
+def not_variables(env: Mapping[Any, Any],
+                  value_rule: Callable[[str], Optional[str]] = lambda v: None) -> dict[str, Any]:
+    """The entries of an environment map that are not a variable name mapped to a string (that `value_rule`
+    accepts), by name with their values, so the message shows what was given."""
+    return {str(k): v for k, v in sorted(env.items(), key=lambda kv: str(kv[0]))
+            if not str(k).isidentifier() or not isinstance(v, str) or value_rule(v)}
+
+
+def base_url_problem(url: Any) -> Optional[str]:
+    """What a ModelEndpoint's base_url must be for a gate or a UI to call it: http(s)://host[:port], nothing else."""
+    allowed = "an http:// or https:// URL of a host and an optional port (1-65535), e.g. http://ollama.llm:11434"
+    if not isinstance(url, str):
+        return allowed
+    try:
+        parts = urllib.parse.urlsplit(url)
+        port = parts.port  # ValueError for a port that is no number, or out of range
+    except ValueError:
+        return allowed
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password \
+            or parts.path not in ("", "/") or parts.query or parts.fragment or (port is not None and port < 1) \
+            or ":" in parts.hostname:  # an IPv6 literal: the gate's nginx upstream takes a name or an IPv4 address
+        return allowed
+    return None
+
+
+def endpoint_rule(r: Rules) -> None:
+    """A ModelEndpoint handed over: its API flavour is one a gate or a UI knows how to front, its URL one they can
+    call."""
+    api = known(r.args.get("endpoint"), "api")
+    if api is not None and api not in API_FLAVOURS:
+        r.add("endpoint.api", api, ", ".join(API_FLAVOURS))
+    url = known(r.args.get("endpoint"), "base_url")
+    wrong = base_url_problem(url) if url is not None else None
+    if wrong:
+        r.add("endpoint.base_url", url, wrong)
+
+
+# A `keda` handle from an Observability with `keda: False` carries empty fields (no interceptor, port 0, no
+# namespace): nothing would route through it or install the CRDs its users create, so it is refused where used.
+KEDA_OFF = "the keda of an Observability with keda off"
+KEDA_ALLOWED = "the keda of an Observability with keda on (its default), or no keda at all"
+
+
+def keda_rule(r: Rules) -> None:
+    keda = r.args.get("keda")
+    if isinstance(keda, Mapping) and known(keda, "interceptor_host") == "":
+        r.add("keda", KEDA_OFF, KEDA_ALLOWED)
+
+
+def handle_range_rule(r: Rules, key: str) -> None:
+    """A cluster handle's range a component writes into its objects (the router's nginx `allow` line for the pods'
+    range, the internal Gateway's subnet): a value that is no range would fail where it is used (nginx refuses to
+    start), so it is refused here. A handle built by hand is not AksCluster's, whose rules checked it."""
+    value = known(r.args.get("cluster"), key)
+    if value is not None and cidr_or_none(value) is None:
+        r.add(f"cluster.{key}", value, "an IPv4 range such as 192.168.0.0/16 (AksCluster's handle carries it)")

@@ -1,0 +1,87 @@
+"""The value rules of the smaller components: ModelAutoscaler, Observability, AzureMonitoring, AppNamespace,
+WorkloadIdentity."""
+from typing import Any, Mapping
+
+from .. import azure_names as names
+from ..choices import AUTOSCALING_MODES, POD_SECURITY_LEVELS
+from ..regions import azure_region
+from ..rules import EMAIL, PROMETHEUS_DURATION, Problem, Rules, known
+from .shared import each_once, group_ids_rule, keda_rule, MAX_NODES
+
+
+def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "ModelAutoscaler")
+    mode = r.choice("mode", AUTOSCALING_MODES)
+    low = r.whole("min_replicas", 0 if mode in ("requests", None) else 1, MAX_NODES)
+    high = r.whole("max_replicas", 1, MAX_NODES)
+    if low is not None and high is not None and high < low:
+        r.add("max_replicas", high, f"at least {r.ref('min_replicas')} ({low})")
+    if mode == "requests" and not r.args.get("keda"):
+        r.add("keda", None, f"Observability's keda endpoints with {r.ref('mode')} requests")
+    elif mode == "requests":
+        keda_rule(r)
+    server = r.args.get("model_server")
+    if mode == "requests" and isinstance(server, Mapping) and known(server, "hosts") == []:
+        r.add("model_server", "a model server built without keda",
+              f"with {r.ref('mode')} requests, a model server built with Observability's keda (InferenceStack's or "
+              "OllamaServer's `keda`): requests mode counts the requests passing the KEDA interceptor, and this "
+              "server's do not pass it, so it would never see one (at min_replicas 0, never start a replica); or "
+              "mode cpu or gpu-memory")
+    r.whole("target_in_flight", 1, 1000)
+    r.whole("gpu_memory_target_percent", 10, 100)
+    r.whole("cpu_target_percent", 10, 100)
+    r.whole("scale_down_stabilization_seconds", 0, 3600)
+    r.whole("request_timeout_seconds", 1, 86400)
+    r.whole("cold_start_timeout_seconds", 1, 86400)
+    return r.problems
+
+
+def observability(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "Observability")
+    r.text("app_namespace", names.dns_label)
+    r.texts("other_app_namespaces", names.dns_label)
+    r.texts("client_namespaces", names.dns_label)
+    r.text("name_prefix", names.name_prefix)
+    r.text("prometheus_retention", PROMETHEUS_DURATION)
+    r.whole("prometheus_storage_gib", 5, 4096)
+    r.whole("grafana_storage_gib", 1, 1024)
+    r.whole("latency_slo_seconds", 1, 3600)
+    ratio = r.number("error_ratio_slo", 0, 1, "a share between 0 and 1, like 0.05")
+    if ratio is not None and not 0 < ratio < 1:
+        r.add("error_ratio_slo", ratio, "a share between 0 and 1, like 0.05")
+    r.whole("gpu_memory_alert_percent", 50, 100)
+    r.whole("request_timeout_seconds", 1, 86400)
+    r.whole("cold_start_timeout_seconds", 1, 86400)
+    r.whole("interceptor_replicas", 1, 50)
+    r.text("grafana_password_secret", names.key_vault_secret)
+    return r.problems
+
+
+def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "AzureMonitoring")
+    r.text("location", azure_region)
+    r.text("name_prefix", names.name_prefix)
+    r.whole("log_retention_days", 30, 730)  # Log Analytics (PerGB2018) keeps data 30 to 730 days
+    # each address once: the action group gets one email receiver per entry (`email-<index>`), so an address listed
+    # twice is mailed twice per alert and spends its 100-emails-an-hour rate limit twice as fast (Azure Monitor
+    # service limits); addresses compared without case, as mail systems do
+    each_once(r, "alert_emails", EMAIL, "each address once (compared without case): a second receiver of the same "
+                                        "address mails it twice per alert")
+    group_ids_rule(r, "grafana_admin_group_ids")
+    group_ids_rule(r, "grafana_viewer_group_ids")
+    return r.problems
+
+
+def app_namespace(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "AppNamespace")
+    r.text("namespace", names.new_namespace)
+    r.choice("pod_security", POD_SECURITY_LEVELS)
+    return r.problems
+
+
+def workload_identity(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "WorkloadIdentity")
+    r.text("identity_name", names.managed_identity)
+    r.text("namespace", names.dns_label)
+    r.text("service_account_name", names.dns_subdomain)
+    return r.problems

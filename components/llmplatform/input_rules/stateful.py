@@ -1,0 +1,93 @@
+"""The value rules of the stateful components: ModelStore, KeyVault, PostgresServer."""
+from typing import Any, Mapping
+
+from .. import azure_names as names, ollama_names, postgres_options
+from ..choices import (MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, POSTGRES_TIERS, POSTGRES_VERSIONS, REDUNDANCIES,
+                       SHARE_PROTOCOLS)
+from ..postgres_access import APP_LOGIN
+from ..rules import GUID, Problem, Rules, pattern
+from .shared import label_key_problem, LABEL_VALUE, MAX_MODEL_GIB
+
+
+def model_store(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "ModelStore")
+    r.text("account_name", names.storage_account)
+    r.text("share_name", names.file_share)
+    r.text("namespace", names.dns_label)
+    group = r.text("resource_group_name", names.resource_group)
+    separate = r.text("separate_resource_group", names.resource_group)
+    if group is not None and separate is not None:  # the store goes in one group: the one it creates wins
+        r.add("separate_resource_group", separate, f"only without {r.ref('resource_group_name')} ({group!r}): "
+                                                   "the store goes in the group it creates, or in the one given")
+    selector = r.given("preload_node_selector")
+    if isinstance(selector, Mapping):  # the Job's nodeSelector: the API server takes only label keys and values
+        for key, value in selector.items():
+            if isinstance(key, str) and (problem := label_key_problem(key)):
+                r.add(f"preload_node_selector[{key!r}]", key, problem)
+            elif isinstance(key, str) and isinstance(value, str) and not LABEL_VALUE.fullmatch(value):
+                r.add(f"preload_node_selector[{key!r}]", value, "a label value: at most 63 letters, digits, '-', "
+                                                                "'_' and '.', starting and ending with a letter or "
+                                                                "digit")
+    r.choice("protocol", SHARE_PROTOCOLS)
+    r.choice("redundancy", REDUNDANCIES)
+    r.whole("size_gib", MIN_PREMIUM_SHARE_GIB, MAX_PREMIUM_SHARE_GIB)  # Azure Files Premium's share sizes
+    models = r.texts("models", ollama_names.name_problem)
+    # one model under two spellings (`gpt-oss`, `gpt-oss:latest`, `registry.ollama.ai/library/gpt-oss`) is one
+    # model: Ollama stores it once (types/model/name.go, DisplayShortest; case folded as getExistingName does)
+    same = [ollama_names.display_shortest(m).lower() for m in models]
+    twice = sorted({m for m, key in zip(models, same) if same.count(key) > 1})
+    if twice:
+        r.add("models", twice, "each model once")
+    sizes = r.given("model_sizes_gib")
+    if isinstance(sizes, Mapping):
+        for name, size in sizes.items():
+            if name not in models:
+                r.add(f"model_sizes_gib[{name!r}]", size, f"sizes only of models in {r.ref('models')}")
+            elif isinstance(size, bool) or not isinstance(size, (int, float)) or not 0 < size <= MAX_MODEL_GIB:
+                r.add(f"model_sizes_gib[{name!r}]", size, f"a download size in GiB above 0, at most {MAX_MODEL_GIB}")
+    elif sizes is not None:
+        r.add("model_sizes_gib", sizes, "a map of model name to download size in GiB")
+    return r.problems
+
+
+def key_vault(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "KeyVault")
+    r.text("vault_name", names.key_vault)
+    r.whole("soft_delete_retention_days", 7, 90)
+    r.text("tenant_id", GUID)
+    return r.problems
+
+
+def postgres_server(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "PostgresServer")
+    r.text("server_name", names.postgres_server)
+    r.choice("version", POSTGRES_VERSIONS)
+    tier = r.choice("tier", POSTGRES_TIERS)
+    # each tier runs on its VM family, any size of it (postgres_options: data/postgres_flexible.json, its sources)
+    sku = r.text("sku_name", postgres_options.any_sku_problem)
+    found = postgres_options.sku_tier(sku) if sku else None
+    if found and tier and found != tier:
+        given = sku if r.given("sku_name") else f"{sku}, the default,"
+        r.add("sku_name", sku, f"{postgres_options.sku_shape(tier)} with {r.ref('tier')} {tier}; {given} is a "
+                               f"{found} size")
+    sizes = postgres_options.storage_sizes_gib()
+    r.declare("storage_size_gb", allowed=sizes)  # a set of sizes, not a range
+    storage = r.get("storage_size_gb")
+    if storage is not None and (isinstance(storage, bool) or storage not in sizes):
+        r.add("storage_size_gb", storage, f"a Premium SSD size in GiB: {', '.join(map(str, sizes))}")
+    r.whole("backup_retention_days", 7, 35)
+    if r.get("high_availability") and tier == "Burstable":
+        r.add("high_availability", True, f"only with {r.ref('tier')} GeneralPurpose or MemoryOptimized (not "
+                                         f"Burstable)")
+    r.text("database", names.postgres_database)
+    login = r.text("admin_login", pattern(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL role name"))
+    reserved = postgres_options.admin_login_problem(login) if login else None
+    if reserved:
+        r.add("admin_login", login, reserved)
+    elif login == APP_LOGIN:
+        r.add("admin_login", login, f"a login other than {APP_LOGIN} (the application's own role)")
+    for key in ("admin_password_secret", "database_url_secret"):
+        r.text(key, names.key_vault_secret)
+    group = r.section("entra_admin_group")
+    group.text("object_id", GUID)
+    return r.problems

@@ -1,0 +1,157 @@
+"""OpenWebUi's value rules: its settings, secrets kept out of plain environment values, and its database
+connections within the server's limit."""
+import re
+from typing import Any, Mapping, Optional
+
+from .. import azure_names as names, postgres_options
+from ..choices import (MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES, WEBUI_MODEL_ACCESS,
+                       WEBUI_USER_ROLES)
+from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_SECRET_FILES, webui_env,
+                               webui_state_env, webui_users_env)
+from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
+from ..rules import EMAIL, Problem, Rules, known, resources_rules
+from .shared import endpoint_rule, not_variables
+
+
+# the variables OpenWebUi sets itself, for either kind of endpoint (inference_specs): its inputs say them, extra_env and
+# secret_env may not
+MANAGED_WEBUI_ENV = tuple(sorted({
+    *webui_env("ollama", "", "", MIGRATIONS_SWITCH, {}), *webui_env("openai", "", "", MIGRATIONS_SWITCH, {}),
+    *webui_state_env(""), *webui_users_env("all", False, "pending", "a@b.c"), *WEBUI_SECRET_FILES,
+    MODEL_KEY_VAR, ADMIN_PASSWORD_VAR}))
+# A setting whose name ends so holds a secret (Open-WebUI 0.11.0: OPENAI_API_KEYS, MICROSOFT_CLIENT_SECRET,
+# LDAP_APP_PASSWORD, SCIM_TOKEN, CHROMA_CLIENT_AUTH_CREDENTIALS, GOOGLE_APPLICATION_CREDENTIALS_JSON, ...); its
+# ENABLE_* switches (ENABLE_API_KEYS) and USER_PERMISSIONS_* flags are booleans
+SECRET_ENDINGS = ("KEY", "KEYS", "SECRET", "PASSWORD", "PASSWD", "TOKEN", "CREDENTIALS", "CREDENTIALS_JSON")
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")  # scheme://user:password@host
+
+
+def looks_secret(name: str, value: Any = "") -> bool:
+    """A variable whose value should come from Key Vault: its name ends like a secret's, or its value is a URL with
+    a password."""
+    named = not name.startswith(("ENABLE_", "USER_PERMISSIONS_")) and any(
+        name == end or name.endswith("_" + end) for end in SECRET_ENDINGS)
+    return named or (isinstance(value, str) and bool(_URL_PASSWORD.search(value)))
+
+
+def webui_env_rules(r: Rules) -> None:
+    """OpenWebUi's escape hatches: plain settings (extra_env) and settings from Key Vault (secret_env), neither one
+    the component sets, each variable in one of them, a secret in extra_env refused."""
+    env, secrets = r.given("extra_env"), r.given("secret_env")
+    for key, given in (("extra_env", env), ("secret_env", secrets)):
+        if given is not None and not isinstance(given, Mapping):
+            r.add(key, given, "an object of environment variable names to strings")
+    if isinstance(env, Mapping):
+        bad = not_variables(env)
+        managed = sorted(set(map(str, env)) & set(MANAGED_WEBUI_ENV))
+        secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
+        if bad:
+            r.add("extra_env", bad, "environment variable names mapped to string values")
+        if managed:
+            r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_WEBUI_ENV)}, which the component "
+                                        "sets from its inputs")
+        if secret:
+            r.add("extra_env", secret, f"plain settings only: these look like secrets (a name ending in "
+                                       f"{', '.join(SECRET_ENDINGS)}, or a URL with a password); put the value in "
+                                       f"Key Vault and name its secret in {r.ref('secret_env')}")
+    if isinstance(secrets, Mapping):
+        bad = not_variables(secrets, names.key_vault_secret)
+        managed = sorted(set(map(str, secrets)) & set(MANAGED_WEBUI_ENV))
+        both = sorted(set(map(str, secrets)) & set(map(str, env))) if isinstance(env, Mapping) else []
+        values = [v for v in secrets.values() if isinstance(v, str)]
+        twice = sorted({v for v in values if values.count(v) > 1})
+        if bad:
+            r.add("secret_env", bad, "environment variable names mapped to Key Vault secret names (1-127 letters, "
+                                     "digits and hyphens)")
+        if managed:
+            r.add("secret_env", managed, f"variables other than {', '.join(MANAGED_WEBUI_ENV)}, which the component "
+                                         "sets from its inputs")
+        if both:
+            r.add("secret_env", both, f"variables not also in {r.ref('extra_env')}")
+        if twice:
+            r.add("secret_env", twice, "one variable per Key Vault secret (each is mounted once)")
+
+
+def open_webui(args: Mapping[str, Any]) -> list[Problem]:
+    """OpenWebUi's inputs (the endpoint, its database, replicas and HPA targets, resources, uploads volume, users
+    and models, extra settings)."""
+    r = Rules(args, "OpenWebUi")
+    endpoint_rule(r)
+    header = known(r.args.get("endpoint"), "host_header")
+    if header:  # the KEDA interceptor's Host: Open-WebUI cannot send it, and the interceptor admits gates alone
+        r.add("endpoint.host_header", header, "an endpoint the UI calls by its URL alone: behind the KEDA interceptor "
+              "(an OllamaServer given `keda`), the `ui_endpoint` of the ApiGate in front of it (`ui_listener`)")
+    app_url = r.text("database_url_secret", names.key_vault_secret)
+    admin_url = r.text("admin_database_url_secret", names.key_vault_secret)
+    if admin_url is not None and admin_url == app_url:
+        r.add("admin_database_url_secret", admin_url, f"a Key Vault secret other than {r.ref('database_url_secret')} "
+              "(the administrator's URL, which the UI's own pods never read)")
+    secret_env = r.args.get("secret_env")
+    if admin_url is not None and isinstance(secret_env, Mapping):
+        for var, secret in sorted(secret_env.items()):
+            if secret == admin_url:
+                r.add(f"secret_env[{var!r}]", secret, f"a Key Vault secret other than "
+                      f"{r.ref('admin_database_url_secret')} (the administrator's URL: only the bootstrap Job "
+                      "reads it)")
+    r.text("secret_key_secret", names.key_vault_secret)
+    r.texts("client_namespaces", names.dns_label)
+    low = r.whole("replicas", 1, 50)
+    high = r.whole("max_replicas", 1, 50)
+    if low is not None and high is not None and high < low:
+        r.add("max_replicas", high, f"at least {r.ref('replicas')} ({low})")
+    r.whole("cpu_target_percent", 1, 100)  # the HPA's utilisation targets, percent of the request
+    r.whole("memory_target_percent", 1, 100)
+    resources_rules(r.section("resources"))
+    tier = r.choice("uploads_tier", UPLOADS_STORAGE_CLASSES)
+    premium = tier == "premium"  # Azure Files Premium's smallest share is 100 GiB; Standard takes any size
+    r.whole("uploads_size_gib", MIN_PREMIUM_SHARE_GIB if premium else 1, MAX_PREMIUM_SHARE_GIB,
+            f" with {r.ref('uploads_tier')} premium (standard takes any size)" if premium else "")
+    r.whole("request_timeout_seconds", 1, 86400)
+    r.choice("model_access", WEBUI_MODEL_ACCESS)
+    r.flag("enable_signup")
+    r.choice("default_user_role", WEBUI_USER_ROLES)
+    r.text("admin_email", EMAIL)
+    webui_env_rules(r)
+    database_connections_rule(r, high)
+    return r.problems
+
+
+def uvicorn_workers(r: Rules) -> int:
+    """The server processes in one Open-WebUI pod, each with its own database pools: extra_env's UVICORN_WORKERS,
+    which start.sh hands to `uvicorn --workers` (1 unset)."""
+    env = r.given("extra_env")
+    value = env.get("UVICORN_WORKERS") if isinstance(env, Mapping) else None
+    if value is None:
+        return 1
+    if isinstance(value, str) and re.fullmatch(r"[1-9][0-9]{0,3}", value):
+        return int(value)
+    r.add("extra_env['UVICORN_WORKERS']", value, "a whole number from 1 to 9999 (start.sh hands it to uvicorn's "
+                                                 "--workers)")
+    return 1
+
+
+def database_connections_rule(r: Rules, max_replicas: Optional[int]) -> None:
+    """Open-WebUI's most connections (postgres_access.webui_connections: every pod at the HPA's maximum and a
+    rollout's extra ones with full pools, its Jobs, the administrator's room) within the user connections of the
+    server's compute size (postgres_options: Microsoft's table). A size the table leaves out is not judged."""
+    sku = r.text("database_sku_name", postgres_options.any_sku_problem)
+    workers = uvicorn_workers(r)
+    if not sku or max_replicas is None:
+        return
+    available = postgres_options.user_connections(sku)
+    if available is None:
+        return
+    need = webui_connections(max_replicas, workers)
+    if need <= available:
+        return
+    most, size = most_webui_replicas(available, workers), r.ref("database_sku_name")
+    tier = postgres_options.sku_tier(sku)
+    larger = postgres_options.smallest_size_for(tier, need) if tier else None
+    fewer = f"at most {most} with {size} {sku}" if most else f"no replica count fits {size} {sku}"
+    bigger = f"a larger {size} ({larger}: {postgres_options.user_connections(larger)} user connections)" if larger \
+        else f"a larger {size}"
+    workers_text = f", or fewer UVICORN_WORKERS in {r.ref('extra_env')} ({workers})" if workers > 1 else ""
+    r.add("max_replicas", max_replicas,
+          f"{fewer}, or {bigger}{workers_text}: Open-WebUI may hold {webui_connections_text(max_replicas, workers)} "
+          f"connections, and {sku} admits {available} (its {postgres_options.max_connections(sku)} max_connections "
+          f"less the {postgres_options.reserved_connections()} Azure reserves)")
