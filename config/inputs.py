@@ -15,7 +15,8 @@ from llmplatform.handles import ClusterHandle, KedaEndpoints, ModelVolume, Vault
 
 from . import resource_names
 from .platform_config import PlatformConfig
-from .sections.inference import ResourcesConfig, effective_warm_model
+from .sections.inference import effective_warm_model
+from .sections.resources import ResourcesConfig
 from .sections.webui import WebUiConfig
 
 

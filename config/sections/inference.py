@@ -16,6 +16,7 @@ from ..catalogs import vm_shape
 from ..models import is_embedding
 from ..quantities import parse_quantity
 from ..reader import Reader, describe
+from .resources import ResourcesConfig, parse_resources
 
 if TYPE_CHECKING:
     from .autoscaling import AutoscalingConfig
@@ -24,14 +25,6 @@ if TYPE_CHECKING:
     from .gpu import GpuConfig
     from .model_store import ModelStoreConfig
     from .webui import WebUiConfig
-
-
-@dataclass(frozen=True)
-class ResourcesConfig:
-    cpu_request: str
-    cpu_limit: Optional[str]
-    memory_request: str
-    memory_limit: str
 
 
 @dataclass(frozen=True)
@@ -45,17 +38,6 @@ class InferenceConfig:
     max_loaded_models: int = D["InferenceStack"]["max_loaded_models"]
     # a model of modelStore.models each replica loads before it is Ready, or "none"; "auto" until resolve_warm_model
     warm_model: str = "auto"
-
-
-def parse_resources(r: Reader, default: ResourcesConfig) -> ResourcesConfig:
-    res = ResourcesConfig(
-        cpu_request=r.str_("cpuRequest", default.cpu_request) or default.cpu_request,
-        cpu_limit=r.str_("cpuLimit", default.cpu_limit),
-        memory_request=r.str_("memoryRequest", default.memory_request) or default.memory_request,
-        memory_limit=r.str_("memoryLimit", default.memory_limit) or default.memory_limit,
-    )
-    r.reject_unknown_keys()
-    return res
 
 
 def parse_inference(r: Reader) -> InferenceConfig:

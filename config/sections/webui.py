@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 
 from ..reader import Reader, as_text
-from .inference import ResourcesConfig, parse_resources
+from .resources import ResourcesConfig, parse_resources
 
 if TYPE_CHECKING:
     from .llmd import LlmdConfig
