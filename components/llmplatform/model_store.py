@@ -318,7 +318,10 @@ class ModelStore(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=job_name, namespace=namespace, labels=labels("model-preload", "model-preload"),
                     # Awaited (`kubectl logs job/<name>` follows it): tens of GB at a throttled registry take long.
-                    annotations={"pulumi.com/timeoutSeconds": str(timeout),
+                    # A Job that failed (or still runs) is replaced by the next `pulumi up`, which would otherwise
+                    # only await it again (pulumi-kubernetes provider.go Diff, replaceUnready): the new pod resumes
+                    # the partial downloads.
+                    annotations={"pulumi.com/timeoutSeconds": str(timeout), "pulumi.com/replaceUnready": "true",
                                  **({MODEL_SIZES_ANNOTATION: json.dumps(sizes, sort_keys=True)} if sizes else {}),
                                  **scanner_annotations([OLLAMA_IMAGE])}),
                 spec=k8s.batch.v1.JobSpecArgs(
@@ -342,6 +345,9 @@ class ModelStore(pulumi.ComponentResource):
                                      k8s.core.v1.EnvVarArgs(name="MODEL_SIZES_MIB", value=sizes_mib(models, sizes)),
                                      k8s.core.v1.EnvVarArgs(name="DRY_RUN", value=str(dry_run).lower()),
                                      k8s.core.v1.EnvVarArgs(name="OLLAMA_MODELS", value=MODELS_MOUNT_PATH),
+                                     # as the servers: no start-time prune, which drops the records of a partial
+                                     # download older than an hour and breaks its resume after a restart
+                                     k8s.core.v1.EnvVarArgs(name="OLLAMA_NOPRUNE", value="true"),
                                      k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp")],
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     requests={"cpu": "250m", "memory": "512Mi"},

@@ -102,3 +102,60 @@ def test_the_job_hands_the_script_each_declared_size_in_mib():
     job = plan.one("kubernetes:batch/v1:Job", "models-preload").inputs
     env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert env["MODEL_SIZES_MIB"] == f"tinyllama=656 {hf}=153600"  # 0.64 GiB = 655.36 MiB; unknown sizes left out
+
+
+# pulumi-kubernetes v4.32.0 (a03ff6ba; unchanged on main 94977969), provider/pkg/provider/provider.go Diff: when the
+# new inputs carry `pulumi.com/replaceUnready: "true"` (metadata/overrides.go ReplaceUnready: the string "true") and the
+# object is a Job, the live Job is read and, unless its checker calls it ready (await/checker/job/check.go: started and
+# condition Complete=True), the Job is replaced; without the annotation a Job that failed is only awaited again
+# ("Pulumi will continue to wait for readiness on the next update", gen/additionalComments.go).
+def replaced_on_next_up(inputs: dict, live_conditions: dict[str, str]) -> bool:
+    annotations = inputs["metadata"].get("annotations") or {}
+    return (inputs.get("kind", "Job") == "Job" and annotations.get("pulumi.com/replaceUnready") == "true"
+            and live_conditions.get("Complete") != "True")
+
+
+def test_a_preload_job_that_failed_runs_again_at_the_next_up(dev):
+    """A pull that failed (the registry, the share's room, the deadline) left the Job Failed; once the cause is
+    mended, `pulumi up` with the same models must run it again, not await the failed one and fail once more. A Job
+    that completed stays."""
+    job = dev.one("kubernetes:batch/v1:Job", "models-preload").inputs
+    assert replaced_on_next_up(job, {"Failed": "True"})
+    assert replaced_on_next_up(job, {})  # still running when the last `up` stopped waiting: resumed by a new pod
+    assert not replaced_on_next_up(job, {"Complete": "True"})
+
+
+# ollama/ollama v0.32.15 (b7871fc0): server/routes.go Serve prunes at start unless OLLAMA_NOPRUNE (envconfig/config.go
+# Bool: strconv.ParseBool, a value it cannot parse counts as true); server/images.go PruneLayers removes each file of
+# blobs/ older than layerPruneGracePeriod (1 h) whose name, '-' read as ':', is no digest (manifest/paths.go BlobsPath:
+# ^sha256[:-][0-9a-fA-F]{64}$) — a download's `-partial` data and its `-partial-N` records (server/download.go).
+# (Unreferenced blobs go too; not modelled.)
+def partial_files_pruned_at_start(env: dict[str, str], ages_hours: dict[str, float]) -> set[str]:
+    import re
+    value = env.get("OLLAMA_NOPRUNE", "")
+    falsy = {"0", "f", "F", "FALSE", "false", "False"}
+    if value and value not in falsy:
+        return set()
+    return {name for name, age in ages_hours.items()
+            if age >= 1 and not re.fullmatch(r"sha256[:-][0-9a-fA-F]{64}", name.replace("-", ":"))}
+
+
+def test_a_restarted_preload_keeps_the_records_of_a_download_older_than_an_hour(dev):
+    """A 40 GiB pull at 10 MB/s runs over an hour; when it fails and the container restarts, the Job's `ollama serve`
+    starts again. With the start-time prune it removed the part records written over an hour before (parts created at
+    the start, parts finished early) while keeping the fresh ones and the data file: the resumed download then sizes
+    the file from the records left (download.go Prepare, `Truncate(b.Total)`) and misses the forgotten parts, ending in
+    a digest mismatch, or, as it removes the records by index once done (`-partial-0`, `-partial-1`, ...), in an error
+    on a pruned one at every retry. The Job runs as the model servers do, without the prune, on the same
+    OLLAMA_MODELS."""
+    job = dev.one("kubernetes:batch/v1:Job", "models-preload").inputs
+    job_env = {e["name"]: e.get("value") for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    blob = "sha256-" + "b" * 64
+    records = {f"{blob}-partial": 0.0, f"{blob}-partial-0": 1.5, f"{blob}-partial-7": 0.1, f"{blob}-partial-39": 1.5}
+    assert partial_files_pruned_at_start({}, records) == {f"{blob}-partial-0", f"{blob}-partial-39"}  # the rule
+    assert partial_files_pruned_at_start(job_env, records) == set()
+    server = next(d.inputs for d in dev.of_type("kubernetes:apps/v1:Deployment") if d.inputs["metadata"]["name"] ==
+                  "ollama")["spec"]["template"]["spec"]["containers"][0]
+    server_env = {e["name"]: e.get("value") for e in server["env"]}
+    for key in ("OLLAMA_MODELS", "OLLAMA_NOPRUNE"):
+        assert job_env[key] == server_env[key], key
