@@ -104,7 +104,8 @@ def sizes_mib(models: list[str], sizes: Mapping[str, float]) -> str:
 
 
 def preload_script() -> str:
-    """Shell run by the preload Job: idempotent (a model already in the share is skipped), DRY_RUN only lists. The
+    """Shell run by the preload Job: idempotent (a model already in the share is skipped); DRY_RUN asks Ollama the
+    same way, lists what it would pull and whether it fits, and pulls nothing. The
     names are Ollama model names (the input rules hold them to Ollama's grammar: no space, quote, glob or '='
     character), so the unquoted ${MODELS} splits into exactly them, and MODEL_SIZES_MIB pairs `<name>=<MiB>`.
 
@@ -115,10 +116,6 @@ def preload_script() -> str:
     return """set -eu
 # Ollama creates blobs/ at start (MkdirAll) and exits on a read-only store without it: lay it out first.
 mkdir -p "${OLLAMA_MODELS}/blobs" "${OLLAMA_MODELS}/manifests"
-if [ "${DRY_RUN}" = "true" ]; then
-  for m in ${MODELS}; do echo "would pull: ${m}"; done
-  exit 0
-fi
 log="${TMPDIR:-/tmp}/ollama.log"
 ollama serve >"${log}" 2>&1 &
 for i in $(seq 1 60); do ollama list >/dev/null 2>&1 && break; sleep 2; done
@@ -140,7 +137,14 @@ done
 # The room left on the share (statfs, as the CSI driver reports the volume's), plus partial downloads a pull resumes
 free=$(df -Pk "${OLLAMA_MODELS}" 2>/dev/null | awk 'NR == 2 {print int($4 / 1024)}')
 partial=$(du -ck "${OLLAMA_MODELS}"/blobs/*-partial 2>/dev/null | awk 'END {print int($1 / 1024)}')
-if [ -n "${free}" ] && [ "${need}" -gt $((free + ${partial:-0})) ]; then
+short=false
+if [ -n "${free}" ] && [ "${need}" -gt $((free + ${partial:-0})) ]; then short=true; fi
+if [ "${DRY_RUN}" = "true" ]; then
+  for m in ${missing}; do echo "would pull: ${m}"; done
+  if [ "${short}" = true ]; then echo "would not fit: ~${need} MiB to pull, ${free} MiB free"; fi
+  exit 0
+fi
+if [ "${short}" = true ]; then
   echo "the share has ${free} MiB free (and ${partial:-0} MiB of partial downloads), the models to pull need" \
     "~${need} MiB:${missing}" >&2
   echo "models on the share (a model the list dropped stays until removed):" >&2

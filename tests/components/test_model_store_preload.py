@@ -78,6 +78,16 @@ def test_only_missing_models_count_and_partial_downloads_are_room(tmp_path):
     assert unsized.returncode == 0 and calls[-1] == "pull phi3.5"
 
 
+def test_a_dry_run_says_what_it_would_pull_and_whether_it_fits(tmp_path):
+    """`preload_dry_run`: "The Job only lists what it would pull". It listed every model, those already on the share
+    too; it now asks Ollama as a real run does, says whether the pull would fit, and pulls nothing."""
+    done, calls = run(tmp_path, "tinyllama qwen2.5:72b", f"tinyllama=656 qwen2.5:72b={47 * GIB}",
+                      present=["tinyllama"], free_mib=30 * GIB, DRY_RUN="true")
+    assert done.returncode == 0 and not any(c.startswith("pull") for c in calls)
+    assert done.stdout.splitlines() == ["present: tinyllama", "would pull: qwen2.5:72b",
+                                        f"would not fit: ~{47 * GIB} MiB to pull, {30 * GIB} MiB free"]
+
+
 def test_a_server_that_never_answers_fails_the_job_with_its_log(tmp_path):
     """Ollama's CLI starts no server on Linux (cmd/start_default.go: "could not connect to ollama server"): the Job
     used to go on to `show` and `pull` and fail with that message while the reason stayed in the server's log, on
