@@ -115,7 +115,8 @@ MEANING = {
     "gpu.regional": "GPU pools in no zone, in a zonal cluster too: VMs wherever the size has capacity (refused with `gpu.zones`)."
                  " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "modelStore.protocol": "`nfs` (4.1, no account key, subnet-restricted) or `smb`.",
-    "modelStore.sizeGib": "Provisioned share size; must leave 10 % free above the preloaded models.",
+    "modelStore.sizeGib": "Provisioned share size; must leave 10 % free above the preloaded models (models dropped "
+                          "from the list stay on the share: the preload Job checks the room left before it pulls).",
     "modelStore.redundancy": "Storage redundancy (Premium: `LRS` or `ZRS`).",
     "modelStore.resourceGroupName": "A resource group of its own, so the store outlives the cluster.",
     "modelStore.models": "Models the preload Job pulls, each an Ollama model name: a catalogue name "

@@ -98,27 +98,64 @@ def preload_timeout_seconds(total_gib: float) -> int:
     return max(PRELOAD_TIMEOUT_SECONDS, int(math.ceil(pull / 60)) * 60)
 
 
+def sizes_mib(models: list[str], sizes: Mapping[str, float]) -> str:
+    """The preload script's MODEL_SIZES_MIB: `<name>=<MiB>` of each model with a declared size, rounded up."""
+    return " ".join(f"{m}={math.ceil(sizes[m] * 1024)}" for m in models if m in sizes)
+
+
 def preload_script() -> str:
-    """Shell run by the preload Job: idempotent (a model already in the share is skipped), DRY_RUN only lists. The
-    names are Ollama model names (the input rules hold them to Ollama's grammar: no space, quote or glob character),
-    so the unquoted ${MODELS} splits into exactly them."""
+    """Shell run by the preload Job: idempotent (a model already in the share is skipped); DRY_RUN asks Ollama the
+    same way, lists what it would pull and whether it fits, and pulls nothing. The
+    names are Ollama model names (the input rules hold them to Ollama's grammar: no space, quote, glob or '='
+    character), so the unquoted ${MODELS} splits into exactly them, and MODEL_SIZES_MIB pairs `<name>=<MiB>`.
+
+    Before pulling, the models missing from the share must fit in its free space: nothing deletes a model the list
+    dropped (Ollama's pull replaces only the layers of the name it pulls), so the stack's room check, which counts the
+    listed models, does not hold for the share on a later run. A pull that does not fit would fail only when the share
+    is full (ENOSPC), after downloading what fits; the Job fails first, naming what the share holds."""
     return """set -eu
 # Ollama creates blobs/ at start (MkdirAll) and exits on a read-only store without it: lay it out first.
 mkdir -p "${OLLAMA_MODELS}/blobs" "${OLLAMA_MODELS}/manifests"
-if [ "${DRY_RUN}" = "true" ]; then
-  for m in ${MODELS}; do echo "would pull: ${m}"; done
-  exit 0
-fi
-ollama serve >/tmp/ollama.log 2>&1 &
+log="${TMPDIR:-/tmp}/ollama.log"
+ollama serve >"${log}" 2>&1 &
 for i in $(seq 1 60); do ollama list >/dev/null 2>&1 && break; sleep 2; done
+if ! ollama list >/dev/null 2>&1; then
+  echo "ollama serve did not answer within 2 minutes; its log:" >&2
+  cat "${log}" >&2
+  exit 1
+fi
+missing="" need=0
 for m in ${MODELS}; do
   # Ollama resolves the name itself (default host, namespace and tag, any case): a model is present when it shows
   if ollama show "${m}" >/dev/null 2>&1; then
     echo "present: ${m}"
   else
-    echo "pulling: ${m}"
-    ollama pull "${m}"
+    missing="${missing} ${m}"
+    for s in ${MODEL_SIZES_MIB:-}; do if [ "${s%=*}" = "${m}" ]; then need=$((need + ${s##*=})); fi; done
   fi
+done
+# The room left on the share (statfs, as the CSI driver reports the volume's), plus partial downloads a pull resumes
+free=$(df -Pk "${OLLAMA_MODELS}" 2>/dev/null | awk 'NR == 2 {print int($4 / 1024)}')
+partial=$(du -ck "${OLLAMA_MODELS}"/blobs/*-partial 2>/dev/null | awk 'END {print int($1 / 1024)}')
+short=false
+if [ -n "${free}" ] && [ "${need}" -gt $((free + ${partial:-0})) ]; then short=true; fi
+if [ "${DRY_RUN}" = "true" ]; then
+  for m in ${missing}; do echo "would pull: ${m}"; done
+  if [ "${short}" = true ]; then echo "would not fit: ~${need} MiB to pull, ${free} MiB free"; fi
+  exit 0
+fi
+if [ "${short}" = true ]; then
+  echo "the share has ${free} MiB free (and ${partial:-0} MiB of partial downloads), the models to pull need" \
+    "~${need} MiB:${missing}" >&2
+  echo "models on the share (a model the list dropped stays until removed):" >&2
+  ollama list >&2
+  echo "grow modelStore.sizeGib (the share's quota), or remove models no longer listed" \
+    "(ollama rm, from a pod mounting the share read-write)" >&2
+  exit 1
+fi
+for m in ${missing}; do
+  echo "pulling: ${m}"
+  ollama pull "${m}"
 done
 ollama list
 """
@@ -285,7 +322,10 @@ class ModelStore(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=job_name, namespace=namespace, labels=labels("model-preload", "model-preload"),
                     # Awaited (`kubectl logs job/<name>` follows it): tens of GB at a throttled registry take long.
-                    annotations={"pulumi.com/timeoutSeconds": str(timeout),
+                    # A Job that failed (or still runs) is replaced by the next `pulumi up`, which would otherwise
+                    # only await it again (pulumi-kubernetes provider.go Diff, replaceUnready): the new pod resumes
+                    # the partial downloads.
+                    annotations={"pulumi.com/timeoutSeconds": str(timeout), "pulumi.com/replaceUnready": "true",
                                  **({MODEL_SIZES_ANNOTATION: json.dumps(sizes, sort_keys=True)} if sizes else {}),
                                  **scanner_annotations([OLLAMA_IMAGE])}),
                 spec=k8s.batch.v1.JobSpecArgs(
@@ -306,8 +346,12 @@ class ModelStore(pulumi.ComponentResource):
                                 image=pulled(cluster, OLLAMA_IMAGE),
                                 command=["/bin/sh", "-c", preload_script()],
                                 env=[k8s.core.v1.EnvVarArgs(name="MODELS", value=" ".join(models)),
+                                     k8s.core.v1.EnvVarArgs(name="MODEL_SIZES_MIB", value=sizes_mib(models, sizes)),
                                      k8s.core.v1.EnvVarArgs(name="DRY_RUN", value=str(dry_run).lower()),
                                      k8s.core.v1.EnvVarArgs(name="OLLAMA_MODELS", value=MODELS_MOUNT_PATH),
+                                     # as the servers: no start-time prune, which drops the records of a partial
+                                     # download older than an hour and breaks its resume after a restart
+                                     k8s.core.v1.EnvVarArgs(name="OLLAMA_NOPRUNE", value="true"),
                                      k8s.core.v1.EnvVarArgs(name="HOME", value="/tmp")],
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
                                     requests={"cpu": "250m", "memory": "512Mi"},

@@ -75,8 +75,10 @@ def test_names_outside_the_library_and_other_spellings_are_found_once_pulled(tmp
 
 
 def test_dry_run_only_lists(tmp_path):
-    out, calls = run(tmp_path, "tinyllama phi3.5", True, present=[])
-    assert out.splitlines() == ["would pull: tinyllama", "would pull: phi3.5"] and calls == []
+    """It asks Ollama as a real run does (a model already there is not one it would pull) and pulls nothing."""
+    out, calls = run(tmp_path, "tinyllama phi3.5", True, present=["tinyllama:latest"])
+    assert out.splitlines() == ["present: tinyllama", "would pull: phi3.5"]
+    assert "show phi3.5" in calls and not any(c.startswith("pull") for c in calls)
 
 
 def test_every_run_lays_out_the_store_ollama_needs(tmp_path):
