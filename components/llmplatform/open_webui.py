@@ -444,7 +444,10 @@ class OpenWebUi(pulumi.ComponentResource):
             resource_name,
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=job_name, namespace=self._ns, labels=select,
-                annotations=scanner_annotations([OPEN_WEBUI_IMAGE], exceptions or None)),
+                # a Job that failed (the database or its grants late past every retry) is run again by the next
+                # `pulumi up` rather than awaited again (pulumi-kubernetes provider.go Diff); both Jobs are idempotent
+                annotations={**scanner_annotations([OPEN_WEBUI_IMAGE], exceptions or None),
+                             "pulumi.com/replaceUnready": "true"}),
             spec=k8s.batch.v1.JobSpecArgs(
                 backoff_limit=6, active_deadline_seconds=deadline_seconds,
                 template=k8s.core.v1.PodTemplateSpecArgs(

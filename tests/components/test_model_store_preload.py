@@ -8,7 +8,11 @@ import stat
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from llmplatform.model_store import preload_script
+
+from tests.conftest import PLANNED, planned
 
 # `list` prints the models in $STATE, `show` finds one there (exit 1 when absent), `pull` appends one, `serve` writes
 # $SERVE_LOG to its log and returns; with $DOWN set nothing answers (the CLI's "could not connect",
@@ -133,6 +137,15 @@ def test_a_preload_job_that_failed_runs_again_at_the_next_up(dev):
     assert replaced_on_next_up(job, {"Failed": "True"})
     assert replaced_on_next_up(job, {})  # still running when the last `up` stopped waiting: resumed by a new pod
     assert not replaced_on_next_up(job, {"Complete": "True"})
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_every_job_a_plan_awaits_runs_again_at_the_next_up_after_failing(name):
+    """The preload and Open-WebUI's database bootstrap and migration alike: once the cause of a failure is mended,
+    the next `pulumi up` runs the Job again instead of awaiting the failed one."""
+    jobs = planned(name).of_type("kubernetes:batch/v1:Job")
+    assert all(replaced_on_next_up(job.inputs, {"Failed": "True"}) for job in jobs), [
+        job.name for job in jobs if not replaced_on_next_up(job.inputs, {"Failed": "True"})]
 
 
 # ollama/ollama v0.32.15 (b7871fc0): server/routes.go Serve prunes at start unless OLLAMA_NOPRUNE (envconfig/config.go
