@@ -45,8 +45,8 @@ from llmplatform.write_order import (AGENT_POOL, FEDERATION, MANAGED_CLUSTER, PR
 
 from ..runner import Plan
 from .awaits import bind_modes, helm_wait, job_work, k8s_timeout, service_wait, wait_of
-from .checks import (CHART_CRD_GROUPS, check_crd_order, check_gpu_waits, check_job_outputs, check_namespaces,
-                     check_principal_types, check_references, check_timeouts, crd_installers)
+from .checks import (CHART_CRD_GROUPS, check_claim_classes, check_crd_order, check_gpu_waits, check_job_outputs,
+                     check_namespaces, check_principal_types, check_references, check_timeouts, crd_installers)
 from .figures import ModelShare, image_pull, image_size_mb, model_load, model_weights_gb, store_throughput_mb_s
 from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, load_durations
 from .objects import kind_of
@@ -70,7 +70,8 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     graph = dependencies(plan)
     before = ancestors(graph)
     model.problems = (check_timeouts(model, bool(pools(plan))) + check_crd_order(plan, before)
-                      + check_references(plan, before) + check_namespaces(plan, before)
+                      + check_references(plan, before) + check_claim_classes(plan, before)
+                      + check_namespaces(plan, before)
                       + check_gpu_waits(plan, graph)
                       + [Problem(c.rule, c.resource, c.message) for c in conflicts(plan.resources, before)]
                       + check_principal_types(plan) + check_job_outputs(plan, before))

@@ -15,7 +15,7 @@ from ..runner import DEPLOYER, Plan, Registration
 from .model import CRD_BUNDLES, DeployModel, HELM_RELEASE, Problem, SKIP_AWAIT, TIMEOUT_SECONDS, WAIT_FOR
 from .objects import annotations_of, api_group_of, kind_of, label_of, metadata_of, objects_by_name, requests_gpu
 from .pools import pools
-from .awaits import skips_await
+from .awaits import FIRST_CONSUMER, skips_await
 
 
 # Which API groups each CRD installer brings. Charts: the CRDs each chart's pinned release ships (tests check the
@@ -222,6 +222,29 @@ def check_references(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
             if target.urn not in before.get(reg.urn, ()) or not waited:
                 problems.append(Problem("name-reference", label_of(reg), f"names {label}{how} but is not after it, "
                                         f"and it is not tolerant: {reason}; fix: depend on it"))
+    return problems
+
+
+def check_claim_classes(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
+    """A claim of a WaitForFirstConsumer class the plan creates is after that class. pulumi-kubernetes' claim awaiter
+    reads the class when the claim is created (awaiters.go untilCoreV1PersistentVolumeClaimReady, pvcBindMode); while
+    the class does not exist it waits for Bound, which such a claim reaches only once a pod using it is scheduled, and
+    nothing updates the Pending claim to make it read the class again: with its consumer after it, the 5 minutes end
+    the create. (An Immediate class is tolerated: the volume controller retries the claim until the class exists.)"""
+    classes = {str(metadata_of(r)["name"]): r for r in plan.kubernetes_objects()
+               if kind_of(r) == "StorageClass" and metadata_of(r).get("name")}
+    problems = []
+    for reg in plan.kubernetes_objects():
+        name = (reg.inputs.get("spec") or {}).get("storageClassName") if kind_of(reg) == "PersistentVolumeClaim" \
+            else None
+        target = classes.get(str(name)) if name else None
+        if target is None or target.inputs.get("volumeBindingMode") != FIRST_CONSUMER or skips_await(reg) \
+                or WAIT_FOR in annotations_of(reg) or target.urn in before.get(reg.urn, ()):
+            continue
+        problems.append(Problem("name-reference", label_of(reg), f"names StorageClass {name} (WaitForFirstConsumer) "
+                                "but is not after it: the claim's awaiter reads the class when the claim is created "
+                                "and, without it, waits for Bound, which comes only once a pod using the claim is "
+                                "scheduled (pulumi-kubernetes awaiters.go pvcBindMode); fix: depend on it"))
     return problems
 
 

@@ -550,3 +550,32 @@ def test_the_namespaces_of_aks_mesh_and_routing_add_ons_exist_only_on_the_cluste
                                       data={"a": "b"}, opts=pulumi.ResourceOptions(provider=provider))
     advised = sorted(w.split(": ")[1].split(" go")[0] for w in run(program).warnings if w.startswith("namespace "))
     assert advised == sorted(["mesh-off-egress", *(f"bare-{ns}" for ns in namespaces)])
+
+
+def test_an_add_ons_namespace_exists_for_a_provider_made_from_its_cluster_through_another_resource():
+    """A provider depends on its ManagedCluster only through another resource (its kubeconfig read once a pool of the
+    cluster is there): the cluster's add-on namespaces exist for it all the same. A second cluster made after the
+    first (depending on it) does not inherit the first's add-ons: its provider is made from the second."""
+    import base64
+    from pulumi_azure_native import containerservice as cs
+
+    def program() -> None:
+        first = cs.ManagedCluster("first", resource_group_name="rg", resource_name_="first", location="westeurope",
+                                  addon_profiles={"azurepolicy": cs.ManagedClusterAddonProfileArgs(enabled=True)})
+        second = cs.ManagedCluster("second", resource_group_name="rg", resource_name_="second",
+                                   location="westeurope", opts=pulumi.ResourceOptions(depends_on=[first]))
+        for name, cluster in (("first", first), ("second", second)):
+            pool = cs.AgentPool(f"{name}-pool", resource_group_name="rg", resource_name_=cluster.name,
+                                agent_pool_name="user", count=1)
+            creds = cs.list_managed_cluster_user_credentials_output(
+                resource_group_name="rg", resource_name=name, opts=pulumi.InvokeOutputOptions(depends_on=[pool]))
+            provider = k8s.Provider(name, kubeconfig=creds.kubeconfigs[0].value.apply(
+                lambda v: base64.b64decode(v).decode()))
+            k8s.core.v1.ConfigMap(f"{name}-policy", metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="p", namespace="gatekeeper-system"), data={"a": "b"},
+                opts=pulumi.ResourceOptions(provider=provider))
+    plan = run(program)
+    assert plan.one("pulumi:providers:kubernetes", "first").dependencies == [plan.one(
+        "azure-native:containerservice:AgentPool", "first-pool").urn]  # the cluster only through its pool
+    assert [w.split(" goes")[0] for w in plan.warnings if w.startswith("namespace ")] == [
+        "namespace gatekeeper-system: second-policy"]

@@ -129,6 +129,26 @@ def test_the_plans_own_storage_classes_give_their_binding_mode():
     assert dm.bind_modes(plan.kubernetes_objects()) == {"fast": "WaitForFirstConsumer", "slow": "Immediate"}
 
 
+@pytest.mark.parametrize("mode,after,refused", [
+    ("WaitForFirstConsumer", False, True),  # the awaiter may read no class and wait for a Bound that never comes
+    ("WaitForFirstConsumer", True, False),
+    ("Immediate", False, False),  # the volume controller retries the claim until its class exists
+])
+def test_a_claim_of_the_plans_wait_for_first_consumer_class_comes_after_it(mode, after, refused):
+    """awaiters.go untilCoreV1PersistentVolumeClaimReady reads the claim's class (pvcBindMode) when the claim is
+    created; a class not there yet leaves it waiting for Bound, which a WaitForFirstConsumer claim reaches only once
+    a pod using it is scheduled: the Pending rule holds only for a claim after its class."""
+    fast = k8s("fast", {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": "fast"},
+                        "provisioner": "disk.csi.azure.com", "volumeBindingMode": mode})
+    claim = k8s("data", {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+                         "metadata": {"name": "data", "namespace": "llm"},
+                         "spec": {"storageClassName": "fast", "accessModes": ["ReadWriteOnce"],
+                                  "resources": {"requests": {"storage": "1Gi"}}}},
+                deps=(fast.urn,) if after else ())
+    problems = [(p.rule, p.resource) for p in dm.evaluate(plan_of(fast, claim)).problems]
+    assert problems == ([("name-reference", "PersistentVolumeClaim llm/data")] if refused else [])
+
+
 def test_wait_for_replaces_a_kinds_built_in_awaiter_under_the_same_deadline():
     """overrides.go ReadyCondition returns custom=true for a waitFor annotation and await.go Creation then skips the
     kind's awaiter (read at 94977969d): a PVC's 5 minutes and a Service's endpoints no longer apply."""

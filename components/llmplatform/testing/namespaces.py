@@ -17,6 +17,9 @@ from .records import HELM_RELEASE, Registration
 SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
 
 
+_MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
+
+
 def namespace_of(reg: Registration) -> str:
     """The namespace a Kubernetes object or Helm release is created in ('' for a cluster-scoped kind, none given
     (the provider's default namespace) or another resource)."""
@@ -77,7 +80,7 @@ def _addon_namespaces(reg: Registration) -> list[str]:
     """The namespaces AKS itself creates in a ManagedCluster for the add-ons its create turns on: Azure Policy's
     Gatekeeper (`gatekeeper-system`), application routing (`app-routing-system`), the Istio add-on (`aks-istio-system`,
     and `aks-istio-ingress` / an egress gateway's namespace, `aks-istio-egress` by default, for its gateways)."""
-    if reg.type != "azure-native:containerservice:ManagedCluster":
+    if reg.type != _MANAGED_CLUSTER:
         return []
     inputs = reg.inputs
     found = ["gatekeeper-system"] if _enabled(inputs, "addonProfiles", "azurepolicy", "enabled") else []
@@ -94,17 +97,37 @@ def _addon_namespaces(reg: Registration) -> list[str]:
     return found
 
 
+def _clusters_made_from(provider: Registration, by_urn: dict[str, Registration]) -> set[str]:
+    """The ManagedClusters a Kubernetes provider is made from: those it depends on, directly or through other
+    resources (a kubeconfig read after an agent pool of the cluster, say), the walk stopping at a ManagedCluster, so
+    a cluster made after another one does not pass the first one's add-ons on to the second's provider."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    pending = list(provider.dependencies)
+    while pending:
+        urn = pending.pop()
+        reg = None if urn in seen else by_urn.get(urn)
+        seen.add(urn)
+        if reg is not None and reg.type == _MANAGED_CLUSTER:
+            found.add(urn)
+        elif reg is not None:
+            pending.extend(reg.dependencies)
+    return found
+
+
 def namespaces(resources: list[Registration]) -> tuple[dict[tuple[Any, str], list[Registration]],
                                                          list[tuple[Registration, tuple[Any, str]]]]:
     """Per (cluster, namespace): the resources that create it (`_namespaces_created`; a ManagedCluster its add-ons'
-    namespaces, on the cluster its Kubernetes providers reach, those made from it); and each resource placed in a
-    namespace a cluster does not have from the start, with its (cluster, namespace)."""
+    namespaces, on the cluster its Kubernetes providers reach, those made from it, `_clusters_made_from`); and each
+    resource placed in a namespace a cluster does not have from the start, with its (cluster, namespace)."""
     clusters = _clusters(resources)
+    by_urn = {r.urn: r for r in resources}
+    made_from = {urn: _clusters_made_from(by_urn[urn], by_urn) for urn in clusters}
     creators: dict[tuple[Any, str], list[Registration]] = {}
     placed: list[tuple[Registration, tuple[Any, str]]] = []
     for reg in resources:
         if added := _addon_namespaces(reg):
-            reached = {clusters[p.urn] for p in resources if p.urn in clusters and reg.urn in p.dependencies}
+            reached = {clusters[urn] for urn, made in made_from.items() if reg.urn in made}
             for cluster, created in itertools.product(reached, added):
                 creators.setdefault((cluster, created), []).append(reg)
         cluster = _cluster_of(reg, clusters)
