@@ -20,12 +20,12 @@ server that Observability's OllamaDown alert does not watch; objects in a namesp
 Each run has a fresh event loop and context, so one pytest process can run many programs.
 
 The kit's parts: `records` (Registration, Plan), `stand_ins` (the mocks' answers and the recording monitor),
-`clusters` and `namespaces` (where each object goes), `collisions` and `routes` (what the engine and the APIs
+`clusters` and `namespace_rules` (where each object goes), `collisions` and `routes` (what the engine and the APIs
 refuse, and the advice), `runner` (`run`).
 """
 
 from .collisions import refusals
-from .namespaces import SYSTEM_NAMESPACES, namespace_of, namespaces, uncreated_namespaces
+from .namespace_rules import SYSTEM_NAMESPACES, namespace_of, namespaces, uncreated_namespaces
 from .records import (DEPLOYER, HELM_RELEASE, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT, Plan, ProgramError,
                       Registration)
 from .routes import unwatched_model_servers

@@ -19,7 +19,7 @@ from pulumi.runtime.sync_await import _sync_await
 from ..checks import ComponentInputError
 from ..mappings import whole_numbers
 from .collisions import refusals
-from .namespaces import uncreated_namespaces
+from .namespace_rules import uncreated_namespaces
 from .records import Plan, ProgramError
 from .routes import unwatched_model_servers
 from .stand_ins import OfflineMocks, RecordingMonitor, _WarningCollector
