@@ -168,20 +168,32 @@ AKS_FIRST_CONSUMER_CLASSES = frozenset({"default", "managed", "managed-premium",
 FIRST_CONSUMER = "WaitForFirstConsumer"
 
 
+# The annotation that makes a class the cluster's default; in `bind_modes` (no class name has a '/') it maps to the
+# name of the plan's default class
+DEFAULT_CLASS = "storageclass.kubernetes.io/is-default-class"
+
+
 def bind_modes(plan_objects: list[Registration]) -> dict[str, str]:
-    """StorageClass name -> volumeBindingMode, for the classes the plan creates (Immediate when not given)."""
-    return {str(r.inputs["metadata"]["name"]): str(r.inputs.get("volumeBindingMode") or "Immediate")
-            for r in plan_objects if kind_of(r) == "StorageClass" and (r.inputs.get("metadata") or {}).get("name")}
+    """StorageClass name -> volumeBindingMode, for the classes the plan creates (Immediate when not given); under
+    DEFAULT_CLASS the last one the plan marks default: with several defaults (AKS's `default` and the plan's), the
+    DefaultStorageClass admission plugin gives a claim without a class the newest (Kubernetes "Default
+    StorageClass"), and the plan's are created after the cluster's."""
+    classes = [r for r in plan_objects if kind_of(r) == "StorageClass" and (r.inputs.get("metadata") or {}).get("name")]
+    found = {str(r.inputs["metadata"]["name"]): str(r.inputs.get("volumeBindingMode") or "Immediate") for r in classes}
+    defaults = [str(r.inputs["metadata"]["name"]) for r in classes
+                if str((r.inputs["metadata"].get("annotations") or {}).get(DEFAULT_CLASS)) == "true"]
+    return {**found, **({DEFAULT_CLASS: defaults[-1]} if defaults else {})}
 
 
 def pvc_wait(reg: Registration, data: dict[str, Any], classes: dict[str, str]) -> Wait:
     """awaiters.go untilCoreV1PersistentVolumeClaimReady (5 minutes): on a create, a claim of a WaitForFirstConsumer
-    class is ready while Pending (it binds once a pod using it is scheduled), any other is ready when Bound. The class
-    is the claim's storageClassName, none given the cluster's default (the DefaultStorageClass admission plugin sets
-    it: AKS's `default`); its mode from a StorageClass the plan creates, else AKS's built-ins. An empty name (a
-    static volume; `pvcBindMode` finds no class) and a class unknown here wait for Bound."""
+    class is ready while Pending (it binds once a pod using it is scheduled), any other is ready when Bound. The
+    class is the claim's storageClassName, none given the cluster's default (the DefaultStorageClass admission
+    plugin sets it: the plan's default class, else AKS's `default`); its mode from a StorageClass the plan creates,
+    else AKS's built-ins. An empty name (a static volume; `pvcBindMode` finds no class) and a class unknown here
+    wait for Bound."""
     spec = reg.inputs.get("spec") or {}
-    name = spec.get("storageClassName", "default")
+    name = spec.get("storageClassName", classes.get(DEFAULT_CLASS, "default"))
     mode = classes.get(name) or (FIRST_CONSUMER if name in AKS_FIRST_CONSUMER_CLASSES else "")
     if mode == FIRST_CONSUMER:
         return Wait(f"PVC Pending ({name}: {FIRST_CONSUMER}, bound when its first pod is scheduled)",

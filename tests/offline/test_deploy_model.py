@@ -129,6 +129,19 @@ def test_the_plans_own_storage_classes_give_their_binding_mode():
     assert dm.bind_modes(plan.kubernetes_objects()) == {"fast": "WaitForFirstConsumer", "slow": "Immediate"}
 
 
+def test_a_claim_without_a_class_takes_the_plans_default_class_over_akss():
+    """The DefaultStorageClass admission plugin gives a claim without a class the newest default class: one the plan
+    creates (after the cluster) beats AKS's `default`, so an Immediate default of the plan's is waited to Bound."""
+    default = {"storageclass.kubernetes.io/is-default-class": "true"}
+    files = k8s("files", {"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {
+        "name": "files", "annotations": default}, "provisioner": "file.csi.azure.com"})
+    classes = dm.bind_modes([files])
+    assert classes["storageclass.kubernetes.io/is-default-class"] == "files"
+    claim = k8s("p", {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "p"}, "spec": {}})
+    assert dm.wait_of(claim, DATA, [], 900, bind_modes=classes).waits_for == "PVC Bound"
+    assert dm.wait_of(claim, DATA, [], 900, bind_modes={}).waits_for.startswith("PVC Pending (default:")
+
+
 @pytest.mark.parametrize("mode,after,refused", [
     ("WaitForFirstConsumer", False, True),  # the awaiter may read no class and wait for a Bound that never comes
     ("WaitForFirstConsumer", True, False),
