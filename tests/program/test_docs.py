@@ -292,6 +292,81 @@ def test_tool_options_in_the_docs_are_options_of_the_tool():
     assert unknown == set()
 
 
+def _shell_lines(text: str) -> list[str]:
+    """Every line of a page's code (blocks and inline spans), a line continued with `\\` joined to the next."""
+    return [line for code in _code(text) for line in code.splitlines()]
+
+
+BACKGROUNDED_PULUMI = re.compile(r"pulumi (?:up|destroy|refresh)\b(?:>&|[^&\n#])*&(?!&)")  # `2>&1` is no `&`
+
+
+def backgrounded_pulumi_runs(text: str) -> list[str]:
+    """Each `pulumi up|destroy|refresh ... &` of a page's code: a run sent to the background."""
+    return [m.group(0) for line in _shell_lines(text) for m in BACKGROUNDED_PULUMI.finditer(line)]
+
+
+def test_a_pulumi_run_sent_to_the_background_neither_prompts_nor_takes_the_terminal():
+    """A background job cannot answer `pulumi up`'s confirmation, and on a terminal the CLI is interactive
+    (pulumi/pulumi sdk/go/common/util/cmdutil/console.go `Interactive`: stdin and stdout are terminals) and its
+    progress display puts the terminal in raw mode and reads keys (pkg/backend/display/internal/terminal/term.go,
+    tree.go `ReadKey`): the shell stops such a job (SIGTTIN/SIGTTOU) and `wait` never returns. Each one the docs
+    send to the background says `--yes --non-interactive`."""
+    assert backgrounded_pulumi_runs("```bash\npulumi up -s a & pulumi up -s b > b.log 2>&1 & wait\n"
+                                    "pulumi up && echo done\n```\n") == ["pulumi up -s a &",
+                                                                          "pulumi up -s b > b.log 2>&1 &"]
+    runs = [run for page in CURRENT_DOCS for run in backgrounded_pulumi_runs(page.read_text())]
+    assert runs, "operations.md brings the regions up in parallel"
+    assert [run for run in runs if not {"--yes", "--non-interactive"} <= set(run.split())] == []
+
+
+def escaped_dots_the_shell_drops(text: str) -> list[str]:
+    """kubectl lines of a page's code with a `\\.` (an output template's escaped dot, `nvidia\\.com/gpu`) that no
+    word keeps once the shell has parsed the line (an unquoted backslash is removed)."""
+    import shlex
+    lost = []
+    for line in _shell_lines(text):
+        if "kubectl" in line and "\\." in line.split(" #")[0]:
+            words = shlex.split(line, comments=True)
+            if not any("\\." in word for word in words):
+                lost.append(line)
+    return lost
+
+
+def test_a_kubectl_output_template_keeps_the_backslash_of_an_escaped_dot():
+    """`.status.allocatable.nvidia\\.com/gpu` names the key `nvidia.com/gpu` only while kubectl sees the backslash
+    (its JSONPath parser reads `\\.` as a dot inside a name); unquoted, the shell removes it and kubectl reads the
+    key `nvidia`, then `com/gpu`: `<none>` on every node. Quote the template."""
+    assert escaped_dots_the_shell_drops("`kubectl get nodes -o custom-columns=GPU:.a.nvidia\\.com/gpu`") != []
+    assert escaped_dots_the_shell_drops("`kubectl get nodes -o 'custom-columns=GPU:.a.nvidia\\.com/gpu'`") == []
+    assert [line for page in CURRENT_DOCS for line in escaped_dots_the_shell_drops(page.read_text())] == []
+
+
+KEY_VAULT_SECRET = re.compile(r"az keyvault secret (?:show|set|recover|delete|purge|list|list-versions)\b[^`\n|;)]*")
+
+
+def test_every_key_vault_secret_command_names_its_vault():
+    """`az keyvault secret show|set|recover ...` takes the vault as `--vault-name` (or a secret `--id`); with only
+    `-n` the Azure CLI refuses it (azure-cli keyvault `_params.py`: the data-plane commands' vault argument). A bare
+    mention of the command (no option) names it, not a command to run."""
+    commands = [m.group(0) for page in CURRENT_DOCS for line in _shell_lines(page.read_text())
+                for m in KEY_VAULT_SECRET.finditer(line) if re.search(r"\s-", m.group(0))]
+    assert commands, "the docs read secrets with the CLI"
+    assert [c for c in commands if not re.search(r"--vault-name|--id\b", c)] == []
+
+
+EXTENSIONS = {"afd": "cdn", "fleet": "fleet"}  # command group -> the Azure CLI extension that has it
+
+
+def test_a_page_running_an_extension_command_says_to_add_the_extension():
+    """`az fleet` is in the `fleet` extension only, and `az afd` left the Azure CLI for the `cdn` extension
+    (Azure/azure-cli#33336; Azure CLI 2.91.0 answers "'afd' is misspelled or not recognized by the system"): a
+    page that runs one says `az extension add --name <extension>`."""
+    missing = [f"{page.relative_to(PROJECT_DIR)}: az {group}" for page in CURRENT_DOCS for group, extension in
+               EXTENSIONS.items() if any(re.search(rf"\baz {group} ", code) for code in _code(page.read_text()))
+               and f"az extension add --name {extension}" not in page.read_text()]
+    assert missing == []
+
+
 STACK_OUTPUT = re.compile(r"(?:pulumi stack output|--stack-output)((?:\s+--?[a-z-]+)*)\s+([a-z]\w*)([^`\n|;&)]*)")
 
 
