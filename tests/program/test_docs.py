@@ -367,6 +367,38 @@ def test_a_page_running_an_extension_command_says_to_add_the_extension():
     assert missing == []
 
 
+def variables_read_unset(text: str) -> list[tuple[str, str]]:
+    """(name, line) of each `$NAME` a page's bash blocks read before any block of the page sets it (`NAME=`,
+    `export NAME=`, `for NAME in`, `read ... NAME`); comments and single-quoted text (what a pod's shell or jq
+    expands) are left out, and so are HOME and PWD."""
+    found, defined = [], set()
+    for block in re.findall(r"```(?:bash|sh)\n(.*?)```", text, flags=re.S):
+        block = "\n".join(re.sub(r"(?:^|\s)#.*$", "", line) for line in re.sub(r"\\\n\s*", " ", block).splitlines())
+        for line in re.sub(r"'[^']*'", "''", block).splitlines():
+            defined |= set(re.findall(r"(?:^|[\s;(])(?:export |local )?([A-Za-z_]\w*)=", line))
+            defined |= set(re.findall(r"\bfor (\w+) in\b", line)) | set(re.findall(r"\bread (?:-\w+ )*(\w+)", line))
+            found += [(name, line.strip()) for name in re.findall(r"\$\{?([A-Za-z_]\w*)", line)
+                      if name not in defined | {"HOME", "PWD"}]
+    return found
+
+
+def test_a_shell_block_reads_no_variable_it_has_not_set():
+    """What an operator pastes runs as written: a variable a block reads is set on the page before it (the secret
+    upload had printed an unset `$CLIENT_SECRET` into the vault, an empty secret)."""
+    assert variables_read_unset("```bash\nA=1; echo \"$A $B\"  # $C\nsh -c 'echo $D'\n```\n") == [
+        ("B", 'A=1; echo "$A $B"')]
+    assert [(page.name, *unset) for page in CURRENT_DOCS for unset in variables_read_unset(page.read_text())] == []
+
+
+def test_a_kubeconfig_written_into_dot_kube_makes_the_folder_first():
+    """A shell redirect creates no folder: `... > ~/.kube/x` fails on a machine that never ran kubectl, unless
+    `mkdir -p ~/.kube` comes first (on that line or the line before)."""
+    for page in CURRENT_DOCS:
+        lines = [""] + _shell_lines(page.read_text())
+        assert [line for before, line in zip(lines, lines[1:]) if re.search(r">\s*~/\.kube/", line)
+                and "mkdir -p ~/.kube" not in before + line] == [], page.name
+
+
 STACK_OUTPUT = re.compile(r"(?:pulumi stack output|--stack-output)((?:\s+--?[a-z-]+)*)\s+([a-z]\w*)([^`\n|;&)]*)")
 
 
