@@ -35,7 +35,8 @@ def _kubernetes_upgrade(old: Any, new: Any) -> Optional[str]:
         return None
     if before is None:
         return ("the base gives no version (the cluster runs the default AKS chose at creation): check with `az aks "
-                "show` that this is at most one minor above it")
+                "show -g <group> -n <cluster> --query currentKubernetesVersion -o tsv` that this is at most one minor "
+                "above it")
     if after[:2] < before[:2] or (after[:2] == before[:2] and len(after) > 2 and len(before) > 2 and after < before):
         return "a downgrade"
     if len(after) > 1 and len(before) > 1 and after[0] == before[0] and after[1] > before[1] + 1:

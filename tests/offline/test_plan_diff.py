@@ -477,7 +477,9 @@ def test_a_first_version_pin_asks_the_reviewer_to_check_the_running_version(tmp_
     new = copy.deepcopy(base)
     new[cluster]["inputs"]["kubernetesVersion"] = "1.34"
     code, out = _check(tmp_path, base, new)
-    assert code == 0 and "- Check before merging: " in out and "az aks show" in out
+    # the command as it runs: `az aks show` needs the group and the name (Azure CLI 2.91.0 `az aks show --help`)
+    assert code == 0 and "- Check before merging: " in out
+    assert "`az aks show -g <group> -n <cluster> --query currentKubernetesVersion -o tsv`" in out
 
 
 def test_postgres_storage_shrinks_and_version_downgrades_fail_growth_and_upgrades_pass(tmp_path, prod):
@@ -545,6 +547,9 @@ def test_the_model_store_grows_through_its_share_and_volume_and_a_claim_that_wou
         assert code == 0 and "Refused" not in out, out
         assert any(line.startswith("- Ignored") and "::models-pvc`" in line for line in out.splitlines())
         assert ("below the share's used capacity" in out) == (sign < 1)  # a quota cut is a check on the share
+        # with the command that shows the used size as it runs (`share-rm show` needs the group, account and share)
+        assert sign > 1 or "`az storage share-rm show -g <group> --storage-account <account> -n <share> --expand " \
+                           "stats`" in out
     following = copy.deepcopy(base)
     following[models]["options"]["ignoreChanges"] = []
     for sign, fragment in ((2, "only dynamically provisioned pvc can be resized"), (0.5, "less than previous value")):
