@@ -10,7 +10,7 @@ import yaml
 
 from ..kubernetes_schemas import CLUSTER_SCOPED, group_of
 from .clusters import _cluster_of, _clusters
-from .records import HELM_RELEASE, Registration
+from .records import HELM_RELEASE, Registration, reached
 
 
 # Namespaces every cluster has before a program runs (kube-apiserver's system namespaces controller).
@@ -101,18 +101,7 @@ def _clusters_made_from(provider: Registration, by_urn: dict[str, Registration])
     """The ManagedClusters a Kubernetes provider is made from: those it depends on, directly or through other
     resources (a kubeconfig read after an agent pool of the cluster, say), the walk stopping at a ManagedCluster, so
     a cluster made after another one does not pass the first one's add-ons on to the second's provider."""
-    found: set[str] = set()
-    seen: set[str] = set()
-    pending = list(provider.dependencies)
-    while pending:
-        urn = pending.pop()
-        reg = None if urn in seen else by_urn.get(urn)
-        seen.add(urn)
-        if reg is not None and reg.type == _MANAGED_CLUSTER:
-            found.add(urn)
-        elif reg is not None:
-            pending.extend(reg.dependencies)
-    return found
+    return {reg.urn for reg in reached(provider.dependencies, by_urn.get, lambda reg: reg.type == _MANAGED_CLUSTER)}
 
 
 def namespaces(resources: list[Registration]) -> tuple[dict[tuple[Any, str], list[Registration]],

@@ -1,7 +1,7 @@
 """What a run of the testing kit records: each registration with its inputs, dependencies and options, and the plan
 that holds them; the error a program that stops or would be refused raises."""
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -71,17 +71,7 @@ class Plan:
 
     def waits_for(self, reg: Registration, predicate: Callable[[Registration], bool]) -> bool:
         """Whether reg waits, directly or through what it waits for, on a resource the predicate picks."""
-        seen: set[str] = set()
-        pending = list(reg.dependencies)
-        while pending:
-            urn = pending.pop()
-            dep = None if urn in seen else self.by_urn(urn)
-            seen.add(urn)
-            if dep is not None:
-                if predicate(dep):
-                    return True
-                pending.extend(dep.dependencies)
-        return False
+        return next(reached(reg.dependencies, self.by_urn, predicate), None) is not None
 
     def kubernetes_objects(self) -> list[Registration]:
         return [r for r in self.resources if r.is_kubernetes_object]
@@ -96,3 +86,21 @@ class Plan:
             top = current
             current = self.by_urn(current.parent)
         return top
+
+
+def reached(dependencies: list[str], lookup: Callable[[str], Optional[Registration]],
+            picks: Callable[[Registration], bool]) -> Iterator[Registration]:
+    """The resources `picks` chooses among those `dependencies` lead to, directly or through other resources; the
+    walk goes no further than a resource it chose (URNs `lookup` does not know are passed over)."""
+    seen: set[str] = set()
+    pending = list(dependencies)
+    while pending:
+        urn = pending.pop()
+        reg = None if urn in seen else lookup(urn)
+        seen.add(urn)
+        if reg is None:
+            continue
+        if picks(reg):
+            yield reg
+        else:
+            pending.extend(reg.dependencies)
