@@ -579,3 +579,19 @@ def test_an_add_ons_namespace_exists_for_a_provider_made_from_its_cluster_throug
         "azure-native:containerservice:AgentPool", "first-pool").urn]  # the cluster only through its pool
     assert [w.split(" goes")[0] for w in plan.warnings if w.startswith("namespace ")] == [
         "namespace gatekeeper-system: second-policy"]
+
+
+@pytest.mark.parametrize("inputs, expected", [
+    ({"serviceMeshProfile": "Istio"}, []),
+    ({"serviceMeshProfile": {"mode": "Istio", "istio": "on"}}, ["aks-istio-system"]),
+    ({"serviceMeshProfile": {"mode": "Istio", "istio": {"components": ["x"]}}}, ["aks-istio-system"]),
+    ({"serviceMeshProfile": {"mode": "Istio", "istio": {"components": {"egressGateways": "x",
+                                                                       "ingressGateways": [1]}}}}, ["aks-istio-system"]),
+    ({"addonProfiles": ["azurepolicy"]}, []), ({"ingressProfile": {"webAppRouting": True}}, [])])
+def test_a_clusters_add_on_inputs_of_another_shape_give_no_namespace_and_no_traceback(inputs, expected):
+    """The add-on namespaces are read from a ManagedCluster's raw inputs (a dict literal may hold anything there):
+    whatever is not the documented object counts as off, never a traceback from the kit."""
+    from llmplatform.testing import Registration
+    from llmplatform.testing.namespace_rules import _addon_namespaces
+    cluster = Registration("urn:c", "azure-native:containerservice:ManagedCluster", "c", "", True, inputs, [], [], {})
+    assert _addon_namespaces(cluster) == expected

@@ -70,10 +70,19 @@ def _namespaces_created(reg: Registration) -> list[str]:
             and isinstance(doc.get("metadata"), dict) and doc["metadata"].get("name")]
 
 
-def _enabled(value: Any, *path: str) -> bool:
+def _at(value: Any, *path: str) -> Any:
+    """The value at a path of nested objects; None where a step is missing or not an object."""
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None
-    return value is True
+    return value
+
+
+def _enabled(value: Any, *path: str) -> bool:
+    return _at(value, *path) is True
+
+
+def _items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _addon_namespaces(reg: Registration) -> list[str]:
@@ -86,13 +95,12 @@ def _addon_namespaces(reg: Registration) -> list[str]:
     found = ["gatekeeper-system"] if _enabled(inputs, "addonProfiles", "azurepolicy", "enabled") else []
     if _enabled(inputs, "ingressProfile", "webAppRouting", "enabled"):
         found.append("app-routing-system")
-    mesh = inputs.get("serviceMeshProfile") or {}
-    if isinstance(mesh, dict) and mesh.get("mode") == "Istio":
+    if _at(inputs, "serviceMeshProfile", "mode") == "Istio":
         found.append("aks-istio-system")
-        components = (mesh.get("istio") or {}).get("components") or {}
-        if any(_enabled(g, "enabled") for g in components.get("ingressGateways") or []):
+        components = _at(inputs, "serviceMeshProfile", "istio", "components")
+        if any(_enabled(g, "enabled") for g in _items(_at(components, "ingressGateways"))):
             found.append("aks-istio-ingress")
-        found += [str(g.get("namespace") or "aks-istio-egress") for g in components.get("egressGateways") or []
+        found += [str(g.get("namespace") or "aks-istio-egress") for g in _items(_at(components, "egressGateways"))
                   if _enabled(g, "enabled")]
     return found
 
