@@ -585,8 +585,8 @@ def test_an_add_ons_namespace_exists_for_a_provider_made_from_its_cluster_throug
     ({"serviceMeshProfile": "Istio"}, []),
     ({"serviceMeshProfile": {"mode": "Istio", "istio": "on"}}, ["aks-istio-system"]),
     ({"serviceMeshProfile": {"mode": "Istio", "istio": {"components": ["x"]}}}, ["aks-istio-system"]),
-    ({"serviceMeshProfile": {"mode": "Istio", "istio": {"components": {"egressGateways": "x",
-                                                                       "ingressGateways": [1]}}}}, ["aks-istio-system"]),
+    ({"serviceMeshProfile": {"mode": "Istio", "istio": {"components": {
+        "egressGateways": "x", "ingressGateways": [1]}}}}, ["aks-istio-system"]),
     ({"addonProfiles": ["azurepolicy"]}, []), ({"ingressProfile": {"webAppRouting": True}}, [])])
 def test_a_clusters_add_on_inputs_of_another_shape_give_no_namespace_and_no_traceback(inputs, expected):
     """The add-on namespaces are read from a ManagedCluster's raw inputs (a dict literal may hold anything there):
