@@ -4,12 +4,14 @@ offline diff says of an edit the text describes."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from config.advisories import advisories
 from config.loader import parse_config
 from config.reader import ConfigError
+from llmplatform.gpu_skus import find_gpu_sku
 from offline import plan, plan_diff
 from offline.runner import Plan, Registration
 
@@ -226,6 +228,9 @@ TYPE_NAMESPACES = {"azure-native:monitor:AzureMonitorWorkspace": "Microsoft.Moni
 REGISTERED_BY_DEFAULT = {"Microsoft.Authorization", "Microsoft.Resources"}
 
 
+NO_RDMA = SimpleNamespace(rdma=False)
+
+
 def _pools(r: Registration) -> list[dict]:
     if r.type == "azure-native:containerservice:ManagedCluster":
         return list(r.inputs.get("agentPoolProfiles") or [])
@@ -236,7 +241,9 @@ def needs(p: Plan) -> tuple[set[str], set[tuple[str, str]]]:
     """The resource providers a stack's first `pulumi up` writes to, and the subscription features (namespace, name)
     its settings need: each type's namespace; the Azure Policy add-on's Microsoft.PolicyInsights (AKS docs ask to
     register it first); host encryption on any pool needs the Microsoft.Compute feature EncryptionAtHost (AKS
-    "Host-based encryption": `az feature register --namespace Microsoft.Compute --name EncryptionAtHost`)."""
+    "Host-based encryption": `az feature register --namespace Microsoft.Compute --name EncryptionAtHost`); a pool of
+    an InfiniBand size needs AKSInfinibandSupport, or its nodes are not placed on one InfiniBand network (AKS
+    use-amd-gpus.md; Azure/aks-rdma-infiniband website/docs/getting-started/02-prerequisites.md)."""
     providers, features = set(), set()
     for r in p.resources:
         if not r.type.startswith("azure-native:"):
@@ -250,6 +257,8 @@ def needs(p: Plan) -> tuple[set[str], set[tuple[str, str]]]:
         if any(pool.get("enableEncryptionAtHost") for pool in _pools(r)):
             providers.add("Microsoft.Compute")
             features.add(("Microsoft.Compute", "EncryptionAtHost"))
+        if any((find_gpu_sku(pool.get("vmSize") or "") or NO_RDMA).rdma for pool in _pools(r)):
+            features.add(("Microsoft.ContainerService", "AKSInfinibandSupport"))
     return providers - REGISTERED_BY_DEFAULT, features
 
 
@@ -282,8 +291,10 @@ def test_the_first_deploy_registers_what_the_stack_writes_to_and_the_features_it
         assert f"az provider register --namespace {namespace}" in order[at:], order
 
 
-def test_prod_needs_the_host_encryption_feature_and_dev_does_not(dev, prod):
-    """The check above reads the plans' settings: prod's pools encrypt at the host, dev's do not."""
-    assert ("Microsoft.Compute", "EncryptionAtHost") in needs(prod)[1]
+def test_prod_needs_the_host_encryption_feature_p_and_d_infiniband_and_dev_neither(dev, prod):
+    """The check above reads the plans' settings: prod's pools encrypt at the host, P/D's pool is an InfiniBand
+    size, dev has neither."""
+    assert needs(prod)[1] == {("Microsoft.Compute", "EncryptionAtHost")}
+    assert ("Microsoft.ContainerService", "AKSInfinibandSupport") in needs(planned("llmd-pd"))[1]
     assert needs(dev)[1] == set()
     assert {"Microsoft.ContainerService", "Microsoft.Insights", "Microsoft.Monitor"} <= needs(prod)[0]
