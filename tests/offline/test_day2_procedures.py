@@ -4,16 +4,18 @@ offline diff says of an edit the text describes."""
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 
 import pytest
 
 from config.advisories import advisories
 from config.loader import parse_config
 from config.reader import ConfigError
+from llmplatform.gpu_skus import find_gpu_sku
 from offline import plan, plan_diff
 from offline.runner import Plan, Registration
 
-from tests.conftest import PROJECT_DIR, plan_for
+from tests.conftest import PLANNED, PROJECT_DIR, plan_for, planned
 from tests.config.test_loader import stack_raw
 
 OPERATIONS = (PROJECT_DIR / "docs" / "operations.md").read_text()
@@ -208,3 +210,91 @@ def test_grafana_is_named_as_its_subchart_names_it(dev):
     assert dev.outputs["grafana"] == f"monitoring/{name}"
     docs = OPERATIONS + (PROJECT_DIR / "docs" / "components" / "observability.md").read_text()
     assert set(re.findall(r"(?:svc|deploy)/([a-z0-9-]*grafana[a-z0-9-]*)", docs)) == {name}
+
+
+# The resource provider namespace of each azure-native module the stacks use: the folder of the REST spec the SDK
+# module is generated from (azure-rest-api-specs specification/<service>/resource-manager/<namespace>/). `monitor`
+# holds two: the Azure Monitor workspace is Microsoft.Monitor's (monitor/.../Microsoft.Monitor/Accounts), the rest
+# microsoft.insights'; Front Door's WAF policy (`frontdoor`) and the private DNS zones are Microsoft.Network's.
+NAMESPACES = {"alertsmanagement": "Microsoft.AlertsManagement", "authorization": "Microsoft.Authorization",
+              "cdn": "Microsoft.Cdn", "containerservice": "Microsoft.ContainerService",
+              "dashboard": "Microsoft.Dashboard", "dbforpostgresql": "Microsoft.DBforPostgreSQL",
+              "frontdoor": "Microsoft.Network", "keyvault": "Microsoft.KeyVault",
+              "managedidentity": "Microsoft.ManagedIdentity", "monitor": "Microsoft.Insights",
+              "network": "Microsoft.Network", "operationalinsights": "Microsoft.OperationalInsights",
+              "privatedns": "Microsoft.Network", "resources": "Microsoft.Resources", "storage": "Microsoft.Storage"}
+TYPE_NAMESPACES = {"azure-native:monitor:AzureMonitorWorkspace": "Microsoft.Monitor"}
+# "Registered by default" (azure-docs articles/azure-resource-manager/management/azure-services-resource-providers.md)
+REGISTERED_BY_DEFAULT = {"Microsoft.Authorization", "Microsoft.Resources"}
+
+
+NO_RDMA = SimpleNamespace(rdma=False)
+
+
+def _pools(r: Registration) -> list[dict]:
+    if r.type == "azure-native:containerservice:ManagedCluster":
+        return list(r.inputs.get("agentPoolProfiles") or [])
+    return [r.inputs] if r.type == "azure-native:containerservice:AgentPool" else []
+
+
+def needs(p: Plan) -> tuple[set[str], set[tuple[str, str]]]:
+    """The resource providers a stack's first `pulumi up` writes to, and the subscription features (namespace, name)
+    its settings need: each type's namespace; the Azure Policy add-on's Microsoft.PolicyInsights (AKS docs ask to
+    register it first); host encryption on any pool needs the Microsoft.Compute feature EncryptionAtHost (AKS
+    "Host-based encryption": `az feature register --namespace Microsoft.Compute --name EncryptionAtHost`); a pool of
+    an InfiniBand size needs AKSInfinibandSupport, or its nodes are not placed on one InfiniBand network (AKS
+    use-amd-gpus.md; Azure/aks-rdma-infiniband website/docs/getting-started/02-prerequisites.md)."""
+    providers, features = set(), set()
+    for r in p.resources:
+        if not r.type.startswith("azure-native:"):
+            continue
+        module = r.type.split(":")[1]
+        assert module in NAMESPACES, f"{r.type}: add its resource provider namespace to NAMESPACES"
+        providers.add(TYPE_NAMESPACES.get(r.type, NAMESPACES[module]))
+        addons = r.inputs.get("addonProfiles") or {}
+        if r.type.endswith(":ManagedCluster") and (addons.get("azurepolicy") or {}).get("enabled"):
+            providers.add("Microsoft.PolicyInsights")
+        if any(pool.get("enableEncryptionAtHost") for pool in _pools(r)):
+            providers.add("Microsoft.Compute")
+            features.add(("Microsoft.Compute", "EncryptionAtHost"))
+        if any((find_gpu_sku(pool.get("vmSize") or "") or NO_RDMA).rdma for pool in _pools(r)):
+            features.add(("Microsoft.ContainerService", "AKSInfinibandSupport"))
+    return providers - REGISTERED_BY_DEFAULT, features
+
+
+def registered(text: str) -> tuple[set[str], set[tuple[str, str]], list[str]]:
+    """What a section's shell blocks register: the `for ns in ...; do az provider register --namespace $ns` list and
+    each `az provider register --namespace X`, each `az feature register --namespace X --name Y`, and the order of the
+    `az` lines (a feature takes effect with the provider's registration after it)."""
+    code = "\n".join(re.sub(r"\\\n\s*", " ", block) for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S))
+    providers = {ns for loop in re.findall(r"for ns in ([^;]+); do\s+az provider register --namespace \$ns", code)
+                 for ns in loop.split()}
+    providers |= set(re.findall(r"az provider register --namespace (Microsoft\.\w+)", code))
+    features = set(re.findall(r"az feature register --namespace (Microsoft\.\w+) --name (\w+)", code))
+    order = re.findall(r"az (?:provider|feature) register --namespace (?:Microsoft\.\w+|\$ns)(?: --name \w+)?", code)
+    return providers, features, order
+
+
+@pytest.mark.parametrize("stack", [*PLANNED, "prod-westeurope", "prod-swedencentral"])
+def test_the_first_deploy_registers_what_the_stack_writes_to_and_the_features_it_needs(stack):
+    """A fresh subscription: "Deploying for real" registers, before any stack's first `pulumi up`, every resource
+    provider the stack's plan writes to and every subscription feature its settings need; the Pulumi provider
+    registers none (pulumi/pulumi-azure-native#3479). prod's host encryption without the feature fails the cluster's
+    create ("'Microsoft.Compute/EncryptionAtHost' feature is not enabled for this subscription")."""
+    p = plan_for(stack) if stack not in PLANNED else planned(stack)
+    providers, features = needs(p)
+    done_providers, done_features, order = registered(section("Once per subscription"))
+    assert providers - done_providers == set()
+    assert features - done_features == set()
+    for namespace, name in features:  # the provider registered again after its feature
+        at = order.index(f"az feature register --namespace {namespace} --name {name}")
+        assert f"az provider register --namespace {namespace}" in order[at:], order
+
+
+def test_prod_needs_the_host_encryption_feature_p_and_d_infiniband_and_dev_neither(dev, prod):
+    """The check above reads the plans' settings: prod's pools encrypt at the host, P/D's pool is an InfiniBand
+    size, dev has neither."""
+    assert needs(prod)[1] == {("Microsoft.Compute", "EncryptionAtHost")}
+    assert ("Microsoft.ContainerService", "AKSInfinibandSupport") in needs(planned("llmd-pd"))[1]
+    assert needs(dev)[1] == set()
+    assert {"Microsoft.ContainerService", "Microsoft.Insights", "Microsoft.Monitor"} <= needs(prod)[0]
