@@ -13,7 +13,7 @@ from ..runner import Registration
 from ..wire import duration_seconds
 from .model import (CRD_BUNDLES, DEFAULT_K8S_TIMEOUT, HELM_DEFAULT_TIMEOUT, HELM_RELEASE, SKIP_AWAIT, Span,
                     TIMEOUT_SECONDS, WAIT_FOR, WORKLOADS, Wait, ZERO)
-from .objects import annotations_of, containers_of, kind_of, requests_gpu
+from .objects import annotations_of, containers_of, kind_of, requests_gpu, storage_classes
 from .figures import (ModelShare, container_start, declared_model_sizes, image_pull, model_load, model_weights_gb,
                       ollama_warm_up, vllm_model)
 from .pools import Pool, landing_pools, node_family, node_wait, pool_of
@@ -178,10 +178,9 @@ def bind_modes(plan_objects: list[Registration]) -> dict[str, str]:
     DEFAULT_CLASS the last one the plan marks default: with several defaults (AKS's `default` and the plan's), the
     DefaultStorageClass admission plugin gives a claim without a class the newest (Kubernetes "Default
     StorageClass"), and the plan's are created after the cluster's."""
-    classes = [r for r in plan_objects if kind_of(r) == "StorageClass" and (r.inputs.get("metadata") or {}).get("name")]
-    found = {str(r.inputs["metadata"]["name"]): str(r.inputs.get("volumeBindingMode") or "Immediate") for r in classes}
-    defaults = [str(r.inputs["metadata"]["name"]) for r in classes
-                if str((r.inputs["metadata"].get("annotations") or {}).get(DEFAULT_CLASS)) == "true"]
+    classes = storage_classes(plan_objects)
+    found = {name: str(r.inputs.get("volumeBindingMode") or "Immediate") for name, r in classes.items()}
+    defaults = [name for name, r in classes.items() if str(annotations_of(r).get(DEFAULT_CLASS)) == "true"]
     return {**found, **({DEFAULT_CLASS: defaults[-1]} if defaults else {})}
 
 

@@ -13,7 +13,8 @@ from llmplatform.testing import namespaces
 from ..pod_specs import pod_spec
 from ..runner import DEPLOYER, Plan, Registration
 from .model import CRD_BUNDLES, DeployModel, HELM_RELEASE, Problem, SKIP_AWAIT, TIMEOUT_SECONDS, WAIT_FOR
-from .objects import annotations_of, api_group_of, kind_of, label_of, metadata_of, objects_by_name, requests_gpu
+from .objects import (annotations_of, api_group_of, kind_of, label_of, metadata_of, objects_by_name, requests_gpu,
+                      storage_classes)
 from .pools import pools
 from .awaits import FIRST_CONSUMER, skips_await
 
@@ -231,8 +232,7 @@ def check_claim_classes(plan: Plan, before: dict[str, set[str]]) -> list[Problem
     the class does not exist it waits for Bound, which such a claim reaches only once a pod using it is scheduled, and
     nothing updates the Pending claim to make it read the class again: with its consumer after it, the 5 minutes end
     the create. (An Immediate class is tolerated: the volume controller retries the claim until the class exists.)"""
-    classes = {str(metadata_of(r)["name"]): r for r in plan.kubernetes_objects()
-               if kind_of(r) == "StorageClass" and metadata_of(r).get("name")}
+    classes = storage_classes(plan.kubernetes_objects())
     problems = []
     for reg in plan.kubernetes_objects():
         name = (reg.inputs.get("spec") or {}).get("storageClassName") if kind_of(reg) == "PersistentVolumeClaim" \

@@ -48,3 +48,9 @@ def objects_by_name(plan: Plan) -> dict[tuple[str, str, str], Registration]:
         if meta.get("name"):
             found[(str(reg.inputs.get("kind")), str(meta.get("namespace") or ""), str(meta["name"]))] = reg
     return found
+
+
+def storage_classes(objects: list[Registration]) -> dict[str, Registration]:
+    """The StorageClasses among the plan's objects, by name."""
+    return {str(metadata_of(r)["name"]): r for r in objects
+            if kind_of(r) == "StorageClass" and metadata_of(r).get("name")}
