@@ -15,7 +15,8 @@ from .checks import called_as_documented, check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle, settled
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
-from .kubeconfig import with_kubelogin
+from .cluster_access import once_allowed
+from .kubeconfig import AKS_AAD_SERVER_ID, with_kubelogin
 from .monitoring import KSM_NODE_LABELS
 from .os_disks import os_disk_type
 from .put_rules import DEFAULT_MAX_PODS
@@ -428,7 +429,9 @@ class AksCluster(pulumi.ComponentResource):
                     ),
                     opts=pulumi.ResourceOptions(parent=self))
 
-        client = authorization.get_client_config_output()
+        # the invokes ask as the component's own azure-native provider (given with `providers`), as its children do
+        asking = pulumi.InvokeOutputOptions(parent=self)
+        client = authorization.get_client_config_output(opts=asking)
         principal = cluster.identity.apply(lambda i: i.principal_id)
         # The cluster's own identity (AKS's cloud provider) joins the internal load balancer's frontend to the node
         # subnet, and AKS needs the same on a subnet it does not own (every pool's: all are in the node subnet).
@@ -440,20 +443,22 @@ class AksCluster(pulumi.ComponentResource):
             f"{name}-cluster-subnet",
             principal_id=principal,
             principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-            role_definition_id=builtin_role(NETWORK_CONTRIBUTOR),
+            role_definition_id=builtin_role(NETWORK_CONTRIBUTOR, self),
             scope=nodes_subnet.id,
             opts=child)
         admin_grant: list[pulumi.Resource] = [subnet_grant]
+        deployer_grant: Optional[authorization.RoleAssignment] = None
         if opt(args, "grant_deployer_admin"):
             # With Azure RBAC on the data plane, whoever runs `pulumi up` needs a cluster role to apply the
             # in-cluster resources that follow.
             # principalType must match the principal (the REST spec's default is User: a service principal running
             # `pulumi up` in CI is refused with UnmatchedPrincipalType)
-            admin_grant.append(authorization.RoleAssignment(
+            deployer_grant = authorization.RoleAssignment(
                 f"{name}-deployer-admin", principal_id=client.object_id,
                 principal_type=authorization.PrincipalType(deployer_principal_type(
                     opt(args, "kubelogin_mode"), args.get("deployer_principal_type"))),
-                role_definition_id=builtin_role(AKS_RBAC_CLUSTER_ADMIN), scope=cluster.id, opts=child))
+                role_definition_id=builtin_role(AKS_RBAC_CLUSTER_ADMIN, self), scope=cluster.id, opts=child)
+            admin_grant.append(deployer_grant)
 
         kubelet_object_id = cluster.identity_profile.apply(
             lambda p: p["kubeletidentity"].object_id if p and "kubeletidentity" in p else None)
@@ -462,15 +467,20 @@ class AksCluster(pulumi.ComponentResource):
             admin_grant.append(authorization.RoleAssignment(
                 f"{name}-acr-pull", principal_id=kubelet_object_id,
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-                role_definition_id=builtin_role(ACR_PULL),
+                role_definition_id=builtin_role(ACR_PULL, self),
                 scope=args["image_registry_id"], opts=child))
 
         credentials = cs.list_managed_cluster_user_credentials_output(
-            resource_group_name=rg_name, resource_name=cluster.name, format="exec")
+            resource_group_name=rg_name, resource_name=cluster.name, format="exec", opts=asking)
         raw_kubeconfig = credentials.kubeconfigs.apply(lambda kcs: base64.b64decode(kcs[0].value).decode())
         self.kubeconfig = pulumi.Output.secret(raw_kubeconfig.apply(lambda kc: with_kubelogin(kc, "azurecli")))
         provider_kubeconfig = pulumi.Output.secret(raw_kubeconfig.apply(
             lambda kc: with_kubelogin(kc, opt(args, "kubelogin_mode"))))
+        if deployer_grant is not None and not pulumi.runtime.is_dry_run():
+            # in-cluster creates wait until the grant has reached the API server (cluster_access says why)
+            token = authorization.get_client_token_output(endpoint=AKS_AAD_SERVER_ID, opts=asking).token
+            provider_kubeconfig = pulumi.Output.secret(
+                once_allowed(provider_kubeconfig, token, name, after=deployer_grant.id))
         # Replaced only with the cluster: without an identifier pulumi-kubernetes replaces the provider, and so every
         # object in the cluster, whenever the kubeconfig's cluster entry changes (a CA rotation does); AKS's
         # resourceUID stays for the cluster's life and is new for a cluster created again under the same ARM id.

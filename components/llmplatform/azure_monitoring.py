@@ -93,7 +93,7 @@ class AzureMonitoring(pulumi.ComponentResource):
                 f"{name}-grafana-reader",
                 principal_id=grafana.identity.apply(lambda i: i.principal_id),
                 principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-                role_definition_id=builtin_role(MONITORING_DATA_READER),
+                role_definition_id=builtin_role(MONITORING_DATA_READER, self),
                 scope=metrics.id, opts=child)
             # Managed Grafana signs users in with Entra ID and maps these Azure roles to its own; without one,
             # only the subscription's owners get in
@@ -103,7 +103,7 @@ class AzureMonitoring(pulumi.ComponentResource):
                     # named after the group while its id is known (a literal), by position when it is an output
                     authorization.RoleAssignment(
                         f"{name}-grafana-{label}-{group[:8] if isinstance(group, str) else i}", principal_id=group,
-                        principal_type=authorization.PrincipalType.GROUP, role_definition_id=builtin_role(role),
+                        principal_type=authorization.PrincipalType.GROUP, role_definition_id=builtin_role(role, self),
                         scope=grafana.id, opts=child)
             self.grafana_endpoint = grafana.properties.apply(lambda p: p.endpoint)
         self.log_analytics_workspace_id = logs.id

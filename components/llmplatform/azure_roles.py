@@ -17,6 +17,8 @@ def role_definition_id(subscription_id: str, role: str) -> str:
     return f"/subscriptions/{subscription_id}/providers/Microsoft.Authorization/roleDefinitions/{role}"
 
 
-def builtin_role(role: str) -> pulumi.Output[str]:
-    """The role's full definition id in the subscription Pulumi deploys to."""
-    return authorization.get_client_config_output().subscription_id.apply(lambda s: role_definition_id(s, role))
+def builtin_role(role: str, asking: pulumi.Resource) -> pulumi.Output[str]:
+    """The role's full definition id in the subscription the `asking` resource deploys to (the invoke goes to its
+    azure-native provider: a component given another subscription's provider assigns roles there)."""
+    return authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=asking)).subscription_id.apply(
+        lambda s: role_definition_id(s, role))

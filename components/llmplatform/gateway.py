@@ -366,7 +366,7 @@ class GatewayAccess(pulumi.ComponentResource):
         return [authorization.RoleAssignment(
                     f"{name}-{suffix}", principal_id=principal,
                     principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-                    role_definition_id=builtin_role(role), scope=scope, opts=pulumi.ResourceOptions(parent=self))
+                    role_definition_id=builtin_role(role, self), scope=scope, opts=pulumi.ResourceOptions(parent=self))
                 for suffix, role, scope in (("ip-group-reader", READER, group),
                                             ("ip-network", NETWORK_CONTRIBUTOR, pip.id))]
 

@@ -95,7 +95,7 @@ def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], pri
         resource_name,
         principal_id=principal_id,
         principal_type=authorization.PrincipalType.SERVICE_PRINCIPAL,
-        role_definition_id=builtin_role(KEY_VAULT_SECRETS_USER),
+        role_definition_id=builtin_role(KEY_VAULT_SECRETS_USER, parent),
         scope=scope,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=after or None))
 

@@ -21,6 +21,8 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
   (`server-writes`);
 - two writes to one Key Vault (its secrets, a private endpoint to it) that may run at once (`vault-writes`);
 - a RoleAssignment whose principalType is missing or does not match the identity (`principal-type`);
+- a Kubernetes provider that writes as the deployer with nothing holding it back until the deployer's new cluster
+  role has reached the API server (`deployer-access`);
 - a workload reading a volume a Job writes, neither after the awaited Job nor tolerant of an empty volume
   (`job-output`).
 
@@ -46,7 +48,8 @@ from llmplatform.write_order import (AGENT_POOL, FEDERATION, MANAGED_CLUSTER, PR
 from ..runner import Plan
 from .awaits import bind_modes, helm_wait, job_work, k8s_timeout, service_wait, wait_of
 from .checks import (CHART_CRD_GROUPS, check_claim_classes, check_crd_order, check_gpu_waits, check_job_outputs,
-                     check_namespaces, check_principal_types, check_references, check_timeouts, crd_installers)
+                     check_deployer_access, check_namespaces, check_principal_types, check_references, check_timeouts,
+                     crd_installers)
 from .figures import ModelShare, image_pull, image_size_mb, model_load, model_weights_gb, store_throughput_mb_s
 from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, load_durations
 from .objects import kind_of
@@ -74,7 +77,8 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
                       + check_namespaces(plan, before)
                       + check_gpu_waits(plan, graph)
                       + [Problem(c.rule, c.resource, c.message) for c in conflicts(plan.resources, before)]
-                      + check_principal_types(plan) + check_job_outputs(plan, before))
+                      + check_principal_types(plan) + check_deployer_access(plan)
+                      + check_job_outputs(plan, before))
     return model
 
 

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any, Optional
 
+from llmplatform.access_review import DEADLINE_S
 from llmplatform.write_order import AGENT_POOL
 
 from ..pod_specs import pod_spec
@@ -200,15 +201,31 @@ def pvc_wait(reg: Registration, data: dict[str, Any], classes: dict[str, str]) -
     return Wait("PVC Bound", Span.of(data["kubernetes"]["pvc_bind"]), 300.0, "awaiters.go (5 min)")
 
 
+def provider_wait(reg: Registration, data: dict[str, Any], access: dict[str, str]) -> Wait:
+    """A Kubernetes provider is ready for its first create once the deployer's cluster role has propagated: awaited
+    when its kubeconfig is gated (llmplatform.cluster_access, under its deadline), else a race (`deployer-access`)."""
+    propagation = Span.of(data["role_assignment_propagation"])
+    state = access.get(reg.urn)
+    if state == "gated":
+        return Wait("the deployer's cluster role reaching the API server (a SelfSubjectAccessReview asked until "
+                    "allowed)", propagation, DEADLINE_S,
+                    f"llmplatform.cluster_access ({DEADLINE_S / 60:.0f} min)")
+    if state == "raced":
+        return Wait("Azure RBAC propagation of the deployer's cluster role (nothing waits for it: a create before it "
+                    "answers Forbidden)", propagation, None)
+    return Wait("nothing (the deployer's access to the cluster is given outside this plan)",
+                Span.of(data["kubernetes"]["object"]), None)
+
+
 def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
-            share: ModelShare = ModelShare(), bind_modes: Optional[dict[str, str]] = None) -> Wait:
+            share: ModelShare = ModelShare(), bind_modes: Optional[dict[str, str]] = None,
+            access: Optional[dict[str, str]] = None) -> Wait:
     """What Pulumi waits for on this resource's create, how long once it may start, and under which deadline
-    (`bind_modes`: the plan's storage classes, `bind_modes()`)."""
+    (`bind_modes`: the plan's storage classes, `bind_modes()`; `access`: the providers' `deployer_access()`)."""
     if reg.type.startswith("azure-native:"):
         return azure_wait(reg, data)
     if reg.type == "pulumi:providers:kubernetes":
-        return Wait("Azure RBAC propagation of the deployer's cluster role (Pulumi does not wait: a call before it "
-                    "answers Forbidden)", Span.of(data["role_assignment_propagation"]), None)
+        return provider_wait(reg, data, access or {})
     if reg.type == HELM_RELEASE:
         return helm_wait(reg, data, [p for p in all_pools if p.min_count > 0 and not p.driver])
     if reg.type in CRD_BUNDLES:

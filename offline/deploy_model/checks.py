@@ -16,6 +16,7 @@ from .model import CRD_BUNDLES, DeployModel, HELM_RELEASE, Problem, SKIP_AWAIT, 
 from .objects import (annotations_of, api_group_of, kind_of, label_of, metadata_of, objects_by_name, requests_gpu,
                       storage_classes)
 from .pools import pools
+from .access import deployer_access
 from .awaits import FIRST_CONSUMER, skips_await
 
 
@@ -345,6 +346,17 @@ def check_principal_types(plan: Plan) -> list[Problem]:
                                         f"logs in with kubelogin --login {login} (a {wanted}): ARM refuses it with "
                                         f"UnmatchedPrincipalType; fix: cluster.deployerPrincipalType"))
     return problems
+
+
+def check_deployer_access(plan: Plan) -> list[Problem]:
+    """A provider whose objects need the deployer's new cluster role and nothing holding them back until the role
+    has reached the API server: the first creates meet Forbidden, which pulumi-kubernetes does not retry."""
+    by_urn = {r.urn: r for r in plan.resources}
+    return [Problem("deployer-access", by_urn[urn].name, "its first creates race the deployer's cluster role "
+                    "(Azure RBAC propagation, up to 10 min) and fail with Forbidden, which pulumi-kubernetes does not "
+                    "retry; fix: hand the provider a kubeconfig through llmplatform.cluster_access.once_allowed (as "
+                    "AksCluster does), whose SelfSubjectAccessReview the cluster's API server must answer")
+            for urn, state in sorted(deployer_access(plan).items()) if state == "raced"]
 
 
 def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:

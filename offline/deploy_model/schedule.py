@@ -12,6 +12,7 @@ from .model import CRD_BUNDLES, DeployModel, Span, Step, WORKLOADS, Wait, ZERO, 
 from .objects import kind_of, metadata_of, objects_by_name
 from .figures import model_share
 from .pools import node_provision_limit, pools
+from .access import deployer_access
 from .awaits import bind_modes, wait_of
 
 
@@ -90,7 +91,8 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
     graph = dependencies(plan)
     by_urn = {r.urn: r for r in plan.resources}
     share, classes = model_share(plan, data), bind_modes(plan.kubernetes_objects())
-    steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit, share, classes) if awaited
+    access = deployer_access(plan)
+    steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit, share, classes, access) if awaited
                      or not by_urn[u].type.startswith("kubernetes:") else
                      Wait("created (nothing awaited)", Span.of(data["kubernetes"]["object"]), None)) for u in graph}
     before = ancestors(graph)

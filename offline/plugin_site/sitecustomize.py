@@ -10,6 +10,9 @@ feature), so the SDK never reads the alias URNs it builds for every resource it 
 plugin skips them as `llmplatform.testing` does in-process (its `_no_unread_sdk_work` says why, and a test there shows
 the monitor receives the same aliases either way). In a plugin without the Pulumi SDK nothing is changed."""
 import gc
+import importlib.abc
+import importlib.util
+import sys
 
 gc.set_threshold(10_000, 10, 10)
 
@@ -20,3 +23,28 @@ except ImportError:
 else:
     if hasattr(_sdk_resource, "collapse_alias_to_urn"):
         _sdk_resource.collapse_alias_to_urn = lambda alias, *_: alias  # kept as given, never read
+
+
+class _StandInApiServers(importlib.abc.MetaPathFinder):
+    """Once a plugin imports `llmplatform.cluster_access`, its wait meets the kit's stand-in API servers with
+    virtual time (llmplatform.testing.api_server.plugin_surroundings), as a program under the kit does, never the
+    network: a component provider constructing an AksCluster outside a preview asks before its provider writes."""
+    NAME = "llmplatform.cluster_access"
+
+    def find_spec(self, name, path=None, target=None):
+        if name != self.NAME:
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            run = spec.loader.exec_module
+
+            def exec_module(module):
+                run(module)
+                from llmplatform.testing.api_server import plugin_surroundings
+                module.SURROUNDINGS = plugin_surroundings()
+            spec.loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
+
+
+sys.meta_path.insert(0, _StandInApiServers())

@@ -56,6 +56,10 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: list[str] = field(default_factory=list)
+    # each SelfSubjectAccessReview a cluster's stand-in API server answered (testing.api_server.Review)
+    access_reviews: list[Any] = field(default_factory=list)
+    # (token, provider reference) of each invoke the program made, in call order
+    invokes: list[tuple[str, str]] = field(default_factory=list)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]

@@ -16,8 +16,10 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from .. import cluster_access
 from ..checks import ComponentInputError
 from ..mappings import whole_numbers
+from .api_server import StandInApiServers, VirtualClock
 from .collisions import refusals
 from .namespace_rules import uncreated_namespaces
 from .records import Plan, ProgramError
@@ -85,6 +87,8 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
         mocks = OfflineMocks(references)  # one for registrations and invokes: a kubeconfig names its cluster's region
         monitor = RecordingMonitor(mocks)
+        api = StandInApiServers(mocks.api_servers.get, lambda: monitor.registrations, VirtualClock())
+        cluster_access.SURROUNDINGS = api.surroundings()
         warnings = _WarningCollector()
         logger = logging.getLogger(f"offline-plan-{project}-{stack}")
         logger.propagate = False
@@ -103,7 +107,8 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
                                len(monitor.registrations))
         plan = Plan(project=project, stack=stack, resources=monitor.registrations,
                     warnings=warnings.messages + unwatched_model_servers(monitor.registrations)
-                    + uncreated_namespaces(monitor.registrations))
+                    + uncreated_namespaces(monitor.registrations),
+                    access_reviews=api.reviews, invokes=mocks.invokes)
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():
             output = pulumi.Output.from_input(value)
@@ -128,6 +133,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         loop.close()
         executor.shutdown(wait=not errors.interrupted, cancel_futures=errors.interrupted)
         asyncio.set_event_loop(None)
+        cluster_access.SURROUNDINGS = cluster_access.Surroundings()
         _forget_outputs()
 
 

@@ -12,6 +12,7 @@ from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks, rpc
 
 from ..mappings import whole_numbers
+from .api_server import FAKE_CA_DATA, ClusterEndpoint, token_for
 from .records import DEPLOYER, ProgramError, Registration, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT
 
 
@@ -34,12 +35,16 @@ _NAME_INPUTS = ("subnetName", "shareName", "agentPoolName", "configName", "secre
                 "resourceGroupName")
 
 
+def _server_of(cluster: str, location: str) -> str:
+    return f"https://{cluster}.hcp.{location}.azmk8s.io:443"
+
+
 def _fake_kubeconfig(cluster: str, location: str = "westeurope") -> str:
     """A kubeconfig as AKS hands it out (API server `https://<name>.hcp.<region>.azmk8s.io:443`, kubelogin)."""
     doc = {
         "apiVersion": "v1", "kind": "Config", "current-context": cluster,
-        "clusters": [{"name": cluster, "cluster": {"server": f"https://{cluster}.hcp.{location}.azmk8s.io:443",
-                                                   "certificate-authority-data": "TU9DSw=="}}],
+        "clusters": [{"name": cluster, "cluster": {"server": _server_of(cluster, location),
+                                                   "certificate-authority-data": FAKE_CA_DATA}}],
         "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": f"clusterUser_{cluster}"}}],
         "users": [{"name": f"clusterUser_{cluster}", "user": {"exec": {
             "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "kubelogin",
@@ -48,6 +53,10 @@ def _fake_kubeconfig(cluster: str, location: str = "westeurope") -> str:
                      "--environment", "AzurePublicCloud"]}}}],
     }
     return yaml.safe_dump(doc)
+
+
+def _arm_id(group: str, module: str, kind: str, name: str) -> str:
+    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.{module}/{kind}/{name}"
 
 
 def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -59,7 +68,7 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str
         azure_name = next((inputs[k] for k in _NAME_INPUTS if isinstance(inputs.get(k), str)
                            and not (k == "resourceGroupName" and kind != "ResourceGroup")), name)
         rg = inputs.get("resourceGroupName", azure_name)
-        rid = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{rg}/providers/Microsoft.{module}/{kind}/{azure_name}"
+        rid = _arm_id(rg, module, kind, azure_name)
         state.update(name=azure_name, id=rid)
         if kind == "ManagedCluster":
             region = inputs.get("location") if isinstance(inputs.get("location"), str) else "westeurope"
@@ -102,6 +111,8 @@ class OfflineMocks(pulumi_mocks.Mocks):
     def __init__(self, references: Optional[dict[str, dict[str, Any]]] = None) -> None:
         self.references = references or {}  # stack (as referenced, or its stack name) -> its outputs
         self.locations: dict[tuple[str, str], str] = {}  # (resource group, cluster) -> region, for its kubeconfig
+        self.api_servers: dict[str, ClusterEndpoint] = {}  # each kubeconfig's server -> its cluster (the stand-in API)
+        self.invokes: list[tuple[str, str]] = []  # (token, provider reference) of every invoke, in call order
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         if args.typ == "pulumi:pulumi:StackReference":
@@ -126,11 +137,16 @@ class OfflineMocks(pulumi_mocks.Mocks):
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         token = args.token
+        self.invokes.append((token, args.provider))
         if token.endswith(":listManagedClusterUserCredentials"):
-            cluster = args.args["resourceName"]
-            location = self.locations.get((str(args.args.get("resourceGroupName", "")).lower(), str(cluster).lower()))
-            value = base64.b64encode(_fake_kubeconfig(cluster, location or "westeurope").encode()).decode()
-            return {"kubeconfigs": [{"name": "clusterUser", "value": value}]}
+            cluster, group = args.args["resourceName"], str(args.args.get("resourceGroupName", ""))
+            location = self.locations.get((group.lower(), str(cluster).lower())) or "westeurope"
+            kubeconfig = _fake_kubeconfig(cluster, location)
+            self.api_servers[_server_of(cluster, location)] = ClusterEndpoint(
+                _arm_id(group, "containerservice", "ManagedCluster", cluster), base64.b64decode(FAKE_CA_DATA))
+            return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
+        if token.endswith(":getClientToken"):
+            return {"token": token_for(args.args.get("endpoint"))}
         if token.endswith(":getClientConfig"):
             return {"clientId": "deployer-client", "objectId": DEPLOYER, "subscriptionId": SUBSCRIPTION,
                     "tenantId": TENANT}

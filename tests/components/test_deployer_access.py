@@ -1,0 +1,105 @@
+"""The deployer's access before the first in-cluster write, as the kit's stand-in API servers see it
+(llmplatform.testing.api_server) and the deploy model reads it (offline/deploy_model/access.py): AksCluster holds
+its Kubernetes provider back until the cluster's API server allows the deployer; a program that does not, or asks
+with the wrong token, fails the model's `deployer-access` rule."""
+from __future__ import annotations
+
+import llmplatform
+import pulumi
+import pulumi_azure_native as azure_native
+from llmplatform import aks_cluster
+from llmplatform.access_review import DEADLINE_S
+from offline import deploy_model, runner as offline
+
+from tests.components.test_components_alone import REQUIRED
+
+TOKEN_INVOKE = "azure-native:authorization:getClientToken"
+
+
+def cluster_alone(**extra) -> offline.Plan:
+    return offline.run_function(lambda: llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), **extra}))
+
+
+def provider_step(plan: offline.Plan) -> deploy_model.DeployModel:
+    model = deploy_model.evaluate(plan)
+    return next(s for s in model.steps.values() if s.reg.type == "pulumi:providers:kubernetes"), model
+
+
+def test_every_stacks_provider_waits_until_its_api_server_allows_the_deployer(any_plan):
+    clusters = any_plan.of_type("azure-native:containerservice:ManagedCluster")
+    reviews = any_plan.access_reviews
+    assert len(reviews) == len(clusters) and all(r.status == 201 and r.allowed for r in reviews)
+    assert {r.server for r in reviews} == {f"https://{c.inputs['resourceName']}.hcp.{c.inputs['location']}"
+                                           f".azmk8s.io:443" for c in clusters}
+    if clusters:
+        step, model = provider_step(any_plan)
+        assert step.wait.timeout == DEADLINE_S and "SelfSubjectAccessReview" in step.wait.waits_for
+        assert not [p for p in model.problems if p.rule == "deployer-access"]
+
+
+def test_a_provider_not_held_back_races_the_grant(monkeypatch):
+    monkeypatch.setattr(aks_cluster, "once_allowed", lambda kubeconfig, token, name, after: kubeconfig)
+    plan = cluster_alone()
+    assert plan.access_reviews == []
+    _, model = provider_step(plan)
+    found = [str(p) for p in model.problems if p.rule == "deployer-access"]
+    assert found == ["[deployer-access] aks-k8s: its first creates race the deployer's cluster role (Azure RBAC "
+                     "propagation, up to 10 min) and fail with Forbidden, which pulumi-kubernetes does not retry; "
+                     "fix: hand the provider a kubeconfig through llmplatform.cluster_access.once_allowed (as "
+                     "AksCluster does), whose SelfSubjectAccessReview the cluster's API server must answer"]
+
+
+def test_a_token_for_another_audience_is_refused_and_the_provider_races(monkeypatch):
+    """The API server takes only tokens for the AKS server application (kubelogin's audience): a token for ARM, the
+    invoke's default, gets 401; the wait reports it and hands on, and the model sees no answered review."""
+    monkeypatch.setattr(aks_cluster, "AKS_AAD_SERVER_ID", None)
+    plan = cluster_alone()
+    assert [(r.status, r.allowed) for r in plan.access_reviews] == [(401, False)]
+    assert any("did not answer a SelfSubjectAccessReview (HTTP 401)" in w for w in plan.warnings)
+    _, model = provider_step(plan)
+    assert [p.resource for p in model.problems if p.rule == "deployer-access"] == ["aks-k8s"]
+
+
+def test_asked_before_the_grant_exists_the_wait_runs_to_its_deadline(monkeypatch):
+    """The stand-in answers allowed only once the plan holds the deployer's grant on that cluster: the wait asked
+    about a cluster with no such grant (here: the grant's scope made another cluster's) is refused until its
+    deadline, in virtual time."""
+    real = aks_cluster.authorization.RoleAssignment
+
+    def elsewhere(name, **kwargs):
+        if name.endswith("-deployer-admin"):
+            kwargs["scope"] = "/subscriptions/x/resourceGroups/y/providers/Microsoft.containerservice/" \
+                              "ManagedCluster/another"
+        return real(name, **kwargs)
+    monkeypatch.setattr(aks_cluster.authorization, "RoleAssignment", elsewhere)
+    plan = cluster_alone()
+    assert len(plan.access_reviews) == DEADLINE_S // 10 + 1 and not any(r.allowed for r in plan.access_reviews)
+    assert plan.access_reviews[-1].asked_at == DEADLINE_S
+    assert any("still refuses the deployer" in w for w in plan.warnings)
+
+
+def test_without_the_deployers_grant_nothing_is_asked_and_nothing_races():
+    plan = cluster_alone(grant_deployer_admin=False)
+    assert plan.access_reviews == [] and TOKEN_INVOKE not in {token for token, _ in plan.invokes}
+    step, model = provider_step(plan)
+    assert step.wait.waits_for.startswith("nothing (the deployer's access") and not [
+        p for p in model.problems if p.rule == "deployer-access"]
+
+
+def test_a_preview_asks_nothing(monkeypatch):
+    monkeypatch.setattr(pulumi.runtime, "is_dry_run", lambda: True)
+    plan = cluster_alone()
+    assert plan.access_reviews == [] and TOKEN_INVOKE not in {token for token, _ in plan.invokes}
+
+
+def test_the_invokes_ask_the_components_own_azure_provider():
+    """A stranger hands AksCluster another subscription's provider: the deployer's object id, the role definitions'
+    subscription, the credentials and the token come from that provider, as the children are made by it."""
+    def program():
+        other = azure_native.Provider("other", subscription_id="99999999-9999-9999-9999-999999999999")
+        llmplatform.AksCluster("aks", REQUIRED["AksCluster"](), pulumi.ResourceOptions(providers=[other]))
+    plan = offline.run_function(program)
+    asked = {(token, provider.split("::")[-2]) for token, provider in plan.invokes}  # urn::id: the URN's name
+    assert {token for token, _ in asked} >= {"azure-native:authorization:getClientConfig", TOKEN_INVOKE,
+                                             "azure-native:containerservice:listManagedClusterUserCredentials"}
+    assert all(name == "other" for token, name in asked if token.startswith("azure-native:")), asked
