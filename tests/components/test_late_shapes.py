@@ -10,7 +10,9 @@ import pytest
 
 import llmplatform
 from llmplatform import ComponentInputError
-from llmplatform.checks import _plain_kinds, _typeddict_of, handed_out
+from llmplatform.checks import handed_out
+from llmplatform.checks.annotations import _typeddict_of
+from llmplatform.checks.plain_values import _plain_kinds
 from llmplatform.testing import ProgramError, run
 
 from tests.components.test_components_alone import (GPU, IN_CLUSTER, REQUIRED, RG, VAULT, args_type, cluster_handle,
@@ -407,7 +409,8 @@ def test_an_empty_value_given_as_an_output_ends_as_the_same_value_given_plainly(
 def test_every_optional_input_that_may_be_an_output_is_classed_by_whether_its_presence_decides():
     """An optional input the component decides from when the program runs (`if args.get(key)`) is listed in
     checks.PRESENCE_DECIDES; the others pass nothing on as nothing (the default). A new one is classed here."""
-    from llmplatform.checks import PRESENCE_DECIDES, _output_allowed
+    from llmplatform.checks import PRESENCE_DECIDES
+    from llmplatform.checks.annotations import _output_allowed
     passes_on = {("AksClusterArgs", "kubernetes_version"),  # None: AKS's default version
                  ("ModelStoreArgs", "resource_group_name")}  # None: the cluster's group, once known
     found: set[tuple[str, str]] = set()

@@ -12,7 +12,10 @@ import pulumi
 import pytest
 
 import llmplatform
-from llmplatform import ComponentInputError, checks
+from llmplatform import ComponentInputError
+from llmplatform.checks import handed_out
+from llmplatform.checks.annotations import _container_item, _output_allowed, _typeddict_of
+from llmplatform.checks.plain_values import _plain_kinds, _read_items
 from llmplatform.testing import run
 from offline import runner as offline
 
@@ -43,8 +46,8 @@ SPECS: dict[str, dict[str, Any]] = {
 
 def plain_spec_fields(value: Any, annotation: Any, path: str = "") -> Iterator[str]:
     """The paths in `value` of fields of specs (not handles: their fields may be outputs) annotated as plain values."""
-    inner, is_list = checks._typeddict_of(annotation)
-    if inner is None or checks.handed_out(inner) is not None:
+    inner, is_list = _typeddict_of(annotation)
+    if inner is None or handed_out(inner) is not None:
         return
     for i, item in enumerate(value if is_list else [value]):
         where = f"{path}[{i}]" if is_list else path
@@ -52,9 +55,9 @@ def plain_spec_fields(value: Any, annotation: Any, path: str = "") -> Iterator[s
             if key not in item:
                 continue
             nested = f"{where}.{key}" if where else key
-            if checks._typeddict_of(field)[0] is not None:
+            if _typeddict_of(field)[0] is not None:
                 yield from plain_spec_fields(item[key], field, nested)
-            elif where and not checks._plain_kinds(field)[1]:
+            elif where and not _plain_kinds(field)[1]:
                 yield nested
 
 
@@ -81,8 +84,8 @@ def build(component: str, args: dict[str, Any]) -> None:
 def test_every_spec_with_plain_fields_has_an_example():
     """A spec added without an example here would have its fields' refusal untested."""
     def specs_in(annotation: Any, seen: set[str]) -> None:
-        inner, _ = checks._typeddict_of(annotation)
-        if inner is None or checks.handed_out(inner) is not None or inner.__name__ in seen:
+        inner, _ = _typeddict_of(annotation)
+        if inner is None or handed_out(inner) is not None or inner.__name__ in seen:
             return
         seen.add(inner.__name__)
         for field in inner.__annotations__.values():
@@ -96,8 +99,8 @@ def test_every_spec_with_plain_fields_has_an_example():
         for key, value in full_args(name).items():
             field = args_type(getattr(llmplatform, name)).__annotations__[key]
             if list(plain_spec_fields({key: value}, args_type(getattr(llmplatform, name)))):
-                exercised.add(checks._typeddict_of(field)[0].__name__)
-    with_plain = {s for s in declared if any(not checks._plain_kinds(f)[1] and checks._typeddict_of(f)[0] is None
+                exercised.add(_typeddict_of(field)[0].__name__)
+    with_plain = {s for s in declared if any(not _plain_kinds(f)[1] and _typeddict_of(f)[0] is None
                                              for f in getattr(llmplatform, s).__annotations__.values())}
     assert with_plain - exercised == set(), "give an example of these specs in SPECS"
 
@@ -138,17 +141,17 @@ def outputs_for_inputs(value: Any, annotation: Any) -> Any:
     and every item of a list or map whose items are annotated pulumi.Input (tags, alert e-mails) as one of its own."""
     if value is None or isinstance(value, (pulumi.Output, pulumi.Resource)):
         return value
-    inner, is_list = checks._typeddict_of(annotation)
+    inner, is_list = _typeddict_of(annotation)
     if inner is not None and isinstance(value, dict) and not is_list:
         fields = inner.__annotations__
         return {k: outputs_for_inputs(v, fields[k]) if k in fields else v for k, v in value.items()}
     if inner is not None and is_list and isinstance(value, list):
         return [outputs_for_inputs(v, inner) for v in value]
-    if checks._output_allowed(annotation):
+    if _output_allowed(annotation):
         return pulumi.Output.from_input(value)
-    if isinstance(value, list) and checks._output_allowed(checks._container_item(annotation, list)):
+    if isinstance(value, list) and _output_allowed(_container_item(annotation, list)):
         return [pulumi.Output.from_input(v) for v in value]
-    if isinstance(value, dict) and checks._output_allowed(checks._container_item(annotation, dict)):
+    if isinstance(value, dict) and _output_allowed(_container_item(annotation, dict)):
         return {k: pulumi.Output.from_input(v) for k, v in value.items()}
     return value
 
@@ -176,8 +179,8 @@ def spec_lists(component: str) -> list[str]:
     """The inputs of `component` that are lists of specs written in the program (one origin, one member each)."""
     fields = args_type(getattr(llmplatform, component)).__annotations__
     return sorted(key for key, field in fields.items()
-                  if checks._typeddict_of(field)[1] and checks.handed_out(checks._typeddict_of(field)[0]) is None
-                  and not checks._output_allowed(field))
+                  if _typeddict_of(field)[1] and handed_out(_typeddict_of(field)[0]) is None
+                  and not _output_allowed(field))
 
 
 @pytest.mark.parametrize("component", sorted(c for c in REQUIRED if spec_lists(c)))
@@ -203,7 +206,7 @@ def test_an_item_of_a_list_of_specs_given_as_an_output_is_refused_naming_its_pat
 # ---- items of a list or map the component reads ------------------------------------------------------------------
 FRONT_DOOR_ID = "33333333-3333-3333-3333-333333333333"
 # (component, other inputs, the list or map input, a value the component takes): every input whose items the
-# component reads when the program runs (joins, validates, names resources after: `checks._read_items`)
+# component reads when the program runs (joins, validates, names resources after: `checks.plain_values._read_items`)
 READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
     ("AksCluster", {}, "zones", ["1", "2"]),
     ("GpuNodePool", {}, "zones", ["1"]),
@@ -239,7 +242,7 @@ def test_every_list_or_map_whose_items_are_read_has_a_case():
     read: set[tuple[str, str]] = set()
     for component in llmplatform.all_components():
         for key, field in args_type(component).__annotations__.items():
-            if checks._read_items(field) is not None:
+            if _read_items(field) is not None:
                 read.add((component.__name__, key))
     assert read == {(name, key) for name, _, key, _ in READ_ITEMS}
 

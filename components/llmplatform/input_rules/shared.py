@@ -23,7 +23,7 @@ ACR_ID = re.compile(r"/subscriptions/[0-9a-fA-F-]{36}/resourceGroups/[-\w._()]{1
 def image_registry_rules(r: Rules) -> None:
     """A mirror registry host, known when the component is built (it is written into every image); the ACR id it is
     attached by names the same registry (an id known only at deploy time, another resource's output, is compared
-    once it resolves: checks._rechecker)."""
+    once it resolves: checks.rechecks._rechecker)."""
     given = r.args.get("image_registry")
     if is_output(given):
         r.add("image_registry", given, "a plain string, known before the deployment (it is written into every "
@@ -56,7 +56,7 @@ def acr_id_problem(acr_id: str, registry: str) -> Optional[str]:
 
 def zones_rule(r: Rules, key: str, location: Any = None, where: str = "") -> list[str]:
     """Availability zones, each once; none in a `location` (`where` names it) that has no zones (AKS refuses the
-    pool there). A location known only at deploy time is compared once it resolves (checks._rechecker); one
+    pool there). A location known only at deploy time is compared once it resolves (checks.rechecks._rechecker); one
     Microsoft's region list leaves out is left alone."""
     r.declare(key, allowed=ZONES)
     zones = r.texts(key, lambda z: None if z in ZONES else f"one of {', '.join(ZONES)}")

@@ -1,0 +1,65 @@
+"""A component's rules run again once a handle it was given as outputs resolves (late_rules), a value that waits
+for that check (after_check), and the handle fields each component's rules read."""
+from typing import Any, Iterable, Mapping, Optional
+
+import pulumi
+
+from ..errors import ComponentInputError, LateInputError
+from ..input_rules import RULES
+from ..mappings import whole_numbers
+from ..rules import has_output, is_output
+from .awaiting import awaited
+from .known_now import Rules, refuse_now
+
+
+
+# The fields of each handle the input rules read (through rules.known): a handle whose fields are outputs, or that
+# arrives as one output (another language's, through the component provider), has its checks run once they resolve
+GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile")
+ENDPOINT_FIELDS = ("api", "base_url", "host_header")
+ROUTE_FIELDS = ("llmd_listener",)
+KEDA_FIELDS = ("interceptor_host",)
+VOLUME_FIELDS = ("models",)
+CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
+EXPANDER_FIELDS = ("autoscaler_expander",)
+
+
+def late_rules(component: str, name: str, args: Any, key: str, fields: Iterable[str], args_type: type,
+               rules: Optional[Rules] = None) -> Optional[pulumi.Output[Any]]:
+    """The component's rules (its entry in `input_rules.RULES`, or `rules`) run again once the handle input `key`
+    resolves, when check_shape could not read its `fields` (the handle, or one of them, is an output: another
+    language's handle, a Python caller's from a stack reference), so the checks that read them were skipped. The
+    resolved handle's shape is checked too (`args_type`, the component's Args: a field missing or of the wrong type),
+    so the rules never read a value of the wrong type. Every problem found then is refused in check_shape's words,
+    as a LateInputError (raised inside an apply, a ValueError would reach the user in the SDK's "While processing
+    ..." chain, with a traceback). The other inputs are read as they were: what they hold was checked already, or is
+    left alone again. None when there is nothing to wait for; else an output of the handle's fields (`after_check`
+    makes a resource's input wait for it; the SDK awaits it in any case)."""
+    handle = args.get(key) if isinstance(args, Mapping) else None
+    fields = tuple(fields)
+    if isinstance(handle, Mapping):
+        if not any(has_output(handle.get(f)) for f in fields):
+            return None
+        resolved = pulumi.Output.all(**{f: handle[f] for f in fields if handle.get(f) is not None})
+    elif is_output(handle):  # the whole handle, as the early check reads a plain one
+        resolved = pulumi.Output.from_input(handle).apply(lambda h: dict(h) if isinstance(h, Mapping) else {})
+    else:
+        return None
+    check = rules or RULES[component]
+
+    def refuse(values: dict[str, Any]) -> dict[str, Any]:
+        given = whole_numbers({**(handle if isinstance(handle, Mapping) else {}), **values})  # 8080.0 -> 8080
+        try:
+            refuse_now(component, name, {**args, key: given}, args_type, check)
+        except ComponentInputError as error:
+            raise LateInputError.of(error) from None
+        return values
+    return awaited(resolved.apply(refuse))
+
+
+def after_check(check: Optional[pulumi.Output[Any]], value: Any) -> Any:
+    """`value`, waiting for a late check (`late_rules`; none: `value` as it is): a resource that takes it is not
+    registered with an input the check refuses."""
+    if check is None:
+        return value
+    return pulumi.Output.all(check, value).apply(lambda v: v[1])

@@ -1,0 +1,94 @@
+"""The shape of inputs as their Args TypedDict says: an object, no unknown key, every required input, each handle
+or spec an object of its own type (recursively), a hand-built handle's values, plain values where the code
+reads them."""
+from typing import Any, Callable, Optional
+
+import pulumi
+
+from ..azure_names import resource_group
+from ..images import mirror_problem
+from ..rules import is_output, nearest_or_all
+from .annotations import _output_allowed, _typeddict_of
+from .handle_types import _named, _snake, component_given, handed_out, other_handle
+from .messages import _got, _invalid
+from .plain_values import _output_items, _plain_value_problem
+
+
+# Values of handle fields a component checks when a handle arrives built by hand (from a stack reference, say)
+# rather than from the component that hands it out, whose rules checked them.
+HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
+    "ClusterHandle": {"image_registry": mirror_problem,
+                      # every Azure resource a consumer builds beside the cluster goes to this group ("" planned)
+                      "resource_group_name": lambda v: resource_group(v) if isinstance(v, str) else None}}
+
+
+def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],
+           typed: list[tuple[str, str]], in_handle: bool = False) -> None:
+    """Shape problems of `value` as a `spec`; `in_handle`: it is (inside) a handle, whose plain fields may arrive
+    as outputs (from another language, or a handle given as one output)."""
+    in_handle = in_handle or handed_out(spec) is not None
+    if is_output(value):
+        return
+    if isinstance(value, pulumi.Resource):
+        problems.append((path, component_given(value, spec)))
+        return
+    if not isinstance(value, dict):
+        problems.append((path, f"expects an object ({spec.__name__}), got {_got(value)}"))
+        return
+    other = other_handle(value, spec)
+    if other is not None:
+        problems.append((path, f"expects a {_named(spec)}, got a {_named(other)}"))
+        return
+    fields = spec.__annotations__
+    for key in value:
+        if key not in fields:
+            snake = _snake(str(key))
+            problems.append((f"{path}.{key}" if path else str(key), "is not an input; " + nearest_or_all(
+                str(key), fields, "inputs", near=snake if snake in fields else None)))
+    for key in sorted(spec.__required_keys__):  # type: ignore[attr-defined]
+        if value.get(key) is None and not any(_snake(str(k)) == key and value[k] is not None for k in value):
+            problems.append((f"{path}.{key}" if path else key, "is required"))
+    for key, rule in HANDLE_VALUE_RULES.get(spec.__name__, {}).items():
+        item = value.get(key)
+        wrong = None if item is None or is_output(item) else rule(item)
+        if wrong:
+            problems.append((f"{path}.{key}" if path else key, _invalid(item, wrong)))
+    for key, item in value.items():
+        if key not in fields or item is None:
+            continue
+        inner, is_list = _typeddict_of(fields[key])
+        where = f"{path}.{key}" if path else key
+        if inner is None:
+            # an Output is refused in an input annotated as a plain value, a spec's field too (the code reads them
+            # when the program runs: a pool's priority, a member's name); the component provider hands such a field
+            # over plain once its value is known (`plain` in the schema). A handle's fields arrive as outputs from
+            # another language, where the code that reads them copes (handles.known)
+            wrong = _plain_value_problem(item, fields[key], outputs_allowed=in_handle)
+            if wrong:
+                typed.append((where, wrong))
+            # so is an output among the items of a list or map of plain values (`models`, `extra_env`): those the
+            # component passes on into resources are annotated pulumi.Input (tags, alert e-mails)
+            problems.extend([] if in_handle else _output_items(item, fields[key], where))
+            continue
+        if is_output(item) and not handed_out(inner) and not _output_allowed(fields[key]):
+            # a spec the component shapes resources from (a pool's name, one origin each) is read when the program
+            # runs: only its fields may be outputs
+            problems.append((where, f"must be {'a list' if is_list else 'an object'} written in the program, not "
+                                    "an Output: the component builds resources from it when the program runs"))
+            continue
+        if is_list:
+            if is_output(item):
+                continue
+            if not isinstance(item, (list, tuple)):
+                problems.append((where, f"expects a list of {inner.__name__}, got {type(item).__name__}"))
+                continue
+            for i, element in enumerate(item):
+                if is_output(element) and not in_handle and not handed_out(inner) and not _output_allowed(fields[key]):
+                    # one origin, one member each: an item's name names its resources (an output's text is "Calling
+                    # __str__ on an Output[T]...")
+                    problems.append((f"{where}[{i}]", "must be an object written in the program, not an Output: the "
+                                                      "component builds resources from it when the program runs"))
+                    continue
+                _shape(element, inner, f"{where}[{i}]", problems, typed, in_handle)
+        else:
+            _shape(item, inner, where, problems, typed, in_handle)
