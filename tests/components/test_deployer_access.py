@@ -76,6 +76,9 @@ def test_asked_before_the_grant_exists_the_wait_runs_to_its_deadline(monkeypatch
     assert len(plan.access_reviews) == DEADLINE_S // 10 + 1 and not any(r.allowed for r in plan.access_reviews)
     assert plan.access_reviews[-1].asked_at == DEADLINE_S
     assert any("still refuses the deployer" in w for w in plan.warnings)
+    # answered, but never allowed: the wait hands on and the provider's first creates race the grant
+    _, model = provider_step(plan)
+    assert [p.resource for p in model.problems if p.rule == "deployer-access"] == ["aks-k8s"]
 
 
 def test_without_the_deployers_grant_nothing_is_asked_and_nothing_races():
