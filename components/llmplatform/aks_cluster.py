@@ -15,7 +15,7 @@ from .checks import called_as_documented, check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle, settled
 from .kube import CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION
-from .cluster_access import once_allowed
+from .cluster_access import client_token, once_allowed
 from .kubeconfig import AKS_AAD_SERVER_ID, with_kubelogin
 from .monitoring import KSM_NODE_LABELS
 from .os_disks import os_disk_type
@@ -477,10 +477,14 @@ class AksCluster(pulumi.ComponentResource):
         provider_kubeconfig = pulumi.Output.secret(raw_kubeconfig.apply(
             lambda kc: with_kubelogin(kc, opt(args, "kubelogin_mode"))))
         if deployer_grant is not None and not pulumi.runtime.is_dry_run():
-            # in-cluster creates wait until the grant has reached the API server (cluster_access says why)
-            token = authorization.get_client_token_output(endpoint=AKS_AAD_SERVER_ID, opts=asking).token
-            provider_kubeconfig = pulumi.Output.secret(
-                once_allowed(provider_kubeconfig, token, name, after=deployer_grant.id))
+            # in-cluster creates wait until the grant has reached the API server (cluster_access says why). The token
+            # is asked for once the grant exists, when the wait starts, not at the program's start: an Entra token
+            # may come with five minutes left and the cluster's create takes longer (a 401 gets one new token).
+            server_app = AKS_AAD_SERVER_ID
+            token = authorization.get_client_token_output(
+                endpoint=deployer_grant.id.apply(lambda _: server_app), opts=asking).token
+            provider_kubeconfig = pulumi.Output.secret(once_allowed(
+                provider_kubeconfig, token, name, after=deployer_grant.id, renew=client_token(self, server_app)))
         # Replaced only with the cluster: without an identifier pulumi-kubernetes replaces the provider, and so every
         # object in the cluster, whenever the kubeconfig's cluster entry changes (a CA rotation does); AKS's
         # resourceUID stays for the cluster's life and is new for a cluster created again under the same ARM id.

@@ -11,7 +11,8 @@ deployer, with an Entra token for the AKS server application, the audience kubel
 
 Not in a preview (nothing is written then). A refusal that outlasts DEADLINE_S, a token the server refuses (401) or
 a server that does not answer is reported as a warning and the kubeconfig handed on: the provider's own error then
-says what is wrong.
+says what is wrong. A 401 first gets one new token (`renew`): an Entra token may be handed out with only five
+minutes left (MSAL serves a cached access token until `expires_in < 5*60`), and the wait can outlast that.
 """
 import asyncio
 import contextlib
@@ -24,10 +25,13 @@ from typing import Any, Awaitable, Callable, Iterator, Optional
 
 import pulumi
 import requests
+import requests.auth
 import yaml
 
 from .access_review import (DEADLINE_S, INTERVAL_S, REQUEST_TIMEOUT_S, REVIEW_PATH, UNANSWERED_LIMIT, Answer,
                             ApiServer, answer_of, api_server, review_body)
+
+TOKEN_INVOKE = "azure-native:authorization:getClientToken"
 
 @dataclasses.dataclass
 class Surroundings:
@@ -41,10 +45,22 @@ class Surroundings:
 SURROUNDINGS = Surroundings()
 
 
+class _Bearer(requests.auth.AuthBase):
+    """The token as the request's auth, not a header: with no auth given, a Session (trust_env) takes a ~/.netrc
+    entry for the host and its Basic credentials replace an Authorization header (requests `prepare_auth`)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        return request
+
+
 def ask(session: requests.Session, server: ApiServer, verify: Any, token: str) -> Answer:
     try:
         response = session.post(server.url + REVIEW_PATH, json=review_body(secrets.token_hex(4)), verify=verify,
-                                timeout=REQUEST_TIMEOUT_S, headers={"Authorization": f"Bearer {token}"})
+                                timeout=REQUEST_TIMEOUT_S, auth=_Bearer(token))
     except requests.RequestException as error:
         return Answer("unanswered", type(error).__name__)
     return answer_of(response)
@@ -65,9 +81,13 @@ def _ca_file(ca_pem: Optional[bytes]) -> Iterator[Any]:
         os.unlink(path)
 
 
+Renew = Callable[[], Awaitable[Optional[str]]]
+
+
 async def wait_until_allowed(kubeconfig: str, token: Optional[str], cluster: str,
-                             deadline_s: float = DEADLINE_S) -> str:
-    """Ask until allowed, the deadline passes, or the server stays unanswering; then hand the kubeconfig on."""
+                             deadline_s: float = DEADLINE_S, renew: Optional[Renew] = None) -> str:
+    """Ask until allowed, the deadline passes, or the server stays unanswering; then hand the kubeconfig on. On a
+    401 `renew` (if given) is asked once for a new token (again only after the server took one)."""
     if not token:  # nothing to ask with (a test's stand-in for the token invoke answered none)
         return kubeconfig
     try:
@@ -77,7 +97,7 @@ async def wait_until_allowed(kubeconfig: str, token: Optional[str], cluster: str
         return kubeconfig
     where = SURROUNDINGS
     loop = asyncio.get_running_loop()
-    start, unanswered, told = where.monotonic(), 0, False
+    start, unanswered, told, renewed = where.monotonic(), 0, False, False
     with _ca_file(server.ca_pem) as verify, where.session() as session:
         while True:
             answer = await loop.run_in_executor(None, ask, session, server, verify, token)
@@ -88,6 +108,10 @@ async def wait_until_allowed(kubeconfig: str, token: Optional[str], cluster: str
                                     f"{waited:.0f} s")
                 return kubeconfig
             unanswered = unanswered + 1 if answer.outcome == "unanswered" else 0
+            if answer.reason == "HTTP 401" and renew is not None and not renewed:
+                renewed, token = True, await _renewed(renew, token, cluster)
+                continue
+            renewed = renewed and answer.reason == "HTTP 401"
             if answer.reason == "HTTP 401" or unanswered >= UNANSWERED_LIMIT:  # a refused token stays refused
                 pulumi.log.warn(f"{cluster}: the API server {server.url} did not answer a SelfSubjectAccessReview "
                                 f"({answer.reason}); going on without knowing whether the deployer may write")
@@ -104,9 +128,28 @@ async def wait_until_allowed(kubeconfig: str, token: Optional[str], cluster: str
             await where.sleep(INTERVAL_S)
 
 
+async def _renewed(renew: Renew, token: str, cluster: str) -> str:
+    try:
+        fresh = await renew()
+    except Exception as error:  # noqa: BLE001 (the 401 is then reported as before)
+        pulumi.log.warn(f"{cluster}: no new token for the API server ({type(error).__name__})")
+        return token
+    return fresh or token
+
+
+def client_token(asking: pulumi.Resource, endpoint: Optional[str]) -> Renew:
+    """A new token from azure-native's getClientToken for `endpoint`, asked as `asking`'s azure-native provider."""
+    async def renew() -> Optional[str]:
+        result = await pulumi.runtime.invoke_async(TOKEN_INVOKE, {"endpoint": endpoint},
+                                                   pulumi.InvokeOptions(parent=asking))
+        return result.get("token") if isinstance(result, dict) else None
+    return renew
+
+
 def once_allowed(kubeconfig: pulumi.Output[str], token: pulumi.Input[Optional[str]], cluster: str,
-                 after: pulumi.Input[Any]) -> pulumi.Output[str]:
+                 after: pulumi.Input[Any], renew: Optional[Renew] = None) -> pulumi.Output[str]:
     """The kubeconfig, resolved once its API server allows the deployer to write (see the module's text); `after`
-    is the grant, so the asking starts once it exists."""
+    is the grant, so the asking starts once it exists (ask for `token` after it too: `client_token`); `renew`
+    gives a new token on a 401."""
     return pulumi.Output.all(kubeconfig, token, after).apply(
-        lambda values: wait_until_allowed(values[0], values[1], cluster))
+        lambda values: wait_until_allowed(values[0], values[1], cluster, renew=renew))

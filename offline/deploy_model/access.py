@@ -3,8 +3,9 @@
 A provider that depends on a role assignment of "Azure Kubernetes Service RBAC Cluster Admin" to the deployer (the
 kit's getClientConfig object) needs that grant to have propagated (Azure RBAC: up to 10 minutes) before its first
 create; pulumi-kubernetes does not wait for it (a Forbidden create is not retried). It is `gated` when its
-kubeconfig's API server answered a SelfSubjectAccessReview during the run (llmplatform.cluster_access asks until
-allowed, under its deadline), `raced` when it was not asked (or never answered: a wrong token, say)."""
+kubeconfig's API server answered a SelfSubjectAccessReview `allowed` during the run (llmplatform.cluster_access asks
+until allowed, under its deadline), `raced` when it was not asked, never answered (a wrong token, say) or never
+allowed (the wait then hands the kubeconfig on at its deadline, and the first creates meet Forbidden)."""
 from __future__ import annotations
 
 from typing import Optional
@@ -29,7 +30,7 @@ def _server(reg: Registration) -> Optional[str]:
 
 def deployer_access(plan: Plan) -> dict[str, str]:
     """Provider URN -> `gated` or `raced`, for the providers that wait for the deployer's cluster role."""
-    answered = {review.server for review in plan.access_reviews if review.status == 201}
+    answered = {review.server for review in plan.access_reviews if review.status == 201 and review.allowed}
     found = {}
     for reg in plan.of_type(PROVIDER):
         if plan.waits_for(reg, grants_deployer_admin):

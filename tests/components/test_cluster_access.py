@@ -192,3 +192,40 @@ class _Response:
 ])
 def test_answers_are_read_as_the_api_server_means_them(status, body, outcome):
     assert answer_of(_Response(status, body)).outcome == outcome
+
+
+def test_a_netrc_entry_for_the_server_does_not_replace_the_token(api_of, virtual_time, tmp_path, monkeypatch):
+    """requests' Session reads ~/.netrc (trust_env) for a request with no auth of its own, and its Basic
+    credentials overwrite an Authorization header: the token goes as the request's auth."""
+    api = api_of([(201, "allowed")])
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password something\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    wait(kubeconfig(api.url))
+    assert [authorization for _, authorization, _ in api.asked] == ["Bearer the-token"]
+
+
+def renewing(*tokens: str) -> Any:
+    handed = list(tokens)
+
+    async def renew() -> str:
+        return handed.pop(0)
+    return renew
+
+
+def test_a_refused_token_is_renewed_once_each_time_the_server_took_one(api_of, virtual_time):
+    """An Entra token may expire during the wait (it can be handed out with five minutes left): a 401 gets a new
+    token, asked again at once; once the server has taken a token, a later 401 gets another."""
+    api = api_of([(401, ""), (201, "no role yet"), (401, ""), (201, "allowed")])
+    config = kubeconfig(api.url)
+    assert asyncio.run(cluster_access.wait_until_allowed(config, "first", "aks", renew=renewing("second", "third")))
+    assert [authorization for _, authorization, _ in api.asked] == [
+        "Bearer first", "Bearer second", "Bearer second", "Bearer third"]
+    assert virtual_time.now == INTERVAL_S
+
+
+def test_a_renewed_token_refused_too_stops(api_of, virtual_time, capsys):
+    api = api_of([(401, "")])
+    asyncio.run(cluster_access.wait_until_allowed(kubeconfig(api.url), "first", "aks", renew=renewing("second")))
+    assert [authorization for _, authorization, _ in api.asked] == ["Bearer first", "Bearer second"]
+    assert "did not answer a SelfSubjectAccessReview (HTTP 401)" in capsys.readouterr().err

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_azure_native as azure_native
 from llmplatform import aks_cluster
 from llmplatform.access_review import DEADLINE_S
+from llmplatform.testing import stand_ins
 from offline import deploy_model, runner as offline
 
 from tests.components.test_components_alone import REQUIRED
@@ -38,7 +39,7 @@ def test_every_stacks_provider_waits_until_its_api_server_allows_the_deployer(an
 
 
 def test_a_provider_not_held_back_races_the_grant(monkeypatch):
-    monkeypatch.setattr(aks_cluster, "once_allowed", lambda kubeconfig, token, name, after: kubeconfig)
+    monkeypatch.setattr(aks_cluster, "once_allowed", lambda kubeconfig, token, name, after, **_: kubeconfig)
     plan = cluster_alone()
     assert plan.access_reviews == []
     _, model = provider_step(plan)
@@ -51,10 +52,11 @@ def test_a_provider_not_held_back_races_the_grant(monkeypatch):
 
 def test_a_token_for_another_audience_is_refused_and_the_provider_races(monkeypatch):
     """The API server takes only tokens for the AKS server application (kubelogin's audience): a token for ARM, the
-    invoke's default, gets 401; the wait reports it and hands on, and the model sees no answered review."""
+    invoke's default, gets 401, and so does the one new token asked for then; the wait reports it and hands on, and
+    the model sees no answered review."""
     monkeypatch.setattr(aks_cluster, "AKS_AAD_SERVER_ID", None)
     plan = cluster_alone()
-    assert [(r.status, r.allowed) for r in plan.access_reviews] == [(401, False)]
+    assert [(r.status, r.allowed) for r in plan.access_reviews] == [(401, False)] * 2
     assert any("did not answer a SelfSubjectAccessReview (HTTP 401)" in w for w in plan.warnings)
     _, model = provider_step(plan)
     assert [p.resource for p in model.problems if p.rule == "deployer-access"] == ["aks-k8s"]
@@ -76,6 +78,9 @@ def test_asked_before_the_grant_exists_the_wait_runs_to_its_deadline(monkeypatch
     assert len(plan.access_reviews) == DEADLINE_S // 10 + 1 and not any(r.allowed for r in plan.access_reviews)
     assert plan.access_reviews[-1].asked_at == DEADLINE_S
     assert any("still refuses the deployer" in w for w in plan.warnings)
+    # answered, but never allowed: the wait hands on and the provider's first creates race the grant
+    _, model = provider_step(plan)
+    assert [p.resource for p in model.problems if p.rule == "deployer-access"] == ["aks-k8s"]
 
 
 def test_without_the_deployers_grant_nothing_is_asked_and_nothing_races():
@@ -103,3 +108,43 @@ def test_the_invokes_ask_the_components_own_azure_provider():
     assert {token for token, _ in asked} >= {"azure-native:authorization:getClientConfig", TOKEN_INVOKE,
                                              "azure-native:containerservice:listManagedClusterUserCredentials"}
     assert all(name == "other" for token, name in asked if token.startswith("azure-native:")), asked
+
+
+def test_the_token_is_asked_for_once_the_grant_exists(monkeypatch):
+    """Not at the program's start: an Entra token may be handed out with five minutes left (MSAL's cache serves one
+    until `expires_in < 5*60`), and the cluster and its grant take longer than that to create."""
+    events: list[tuple[str, str]] = []
+    new_resource, call = stand_ins.OfflineMocks.new_resource, stand_ins.OfflineMocks.call
+
+    def recorded_new(self, args):
+        events.append(("created", args.name))
+        return new_resource(self, args)
+
+    def recorded_call(self, args):
+        events.append(("invoked", args.token))
+        return call(self, args)
+    monkeypatch.setattr(stand_ins.OfflineMocks, "new_resource", recorded_new)
+    monkeypatch.setattr(stand_ins.OfflineMocks, "call", recorded_call)
+    cluster_alone()
+    assert events.index(("created", "aks-deployer-admin")) < events.index(("invoked", TOKEN_INVOKE))
+
+
+def test_a_token_refused_once_is_renewed_from_the_components_provider(monkeypatch):
+    """A token that expired while the cluster was created (401) is replaced by a new one from getClientToken, asked
+    as the component's azure-native provider; the wait goes on with it."""
+    call, handed = stand_ins.OfflineMocks.call, []
+
+    def expiring(self, args):
+        if args.token == TOKEN_INVOKE:
+            handed.append(args.provider)
+            if len(handed) == 1:
+                return {"token": "an-expired-token"}
+        return call(self, args)
+    monkeypatch.setattr(stand_ins.OfflineMocks, "call", expiring)
+    plan = offline.run_function(lambda: llmplatform.AksCluster(
+        "aks", REQUIRED["AksCluster"](), pulumi.ResourceOptions(providers=[azure_native.Provider("other")])))
+    assert [(r.status, r.allowed) for r in plan.access_reviews] == [(401, False), (201, True)]
+    assert len(handed) == 2 and all(provider.split("::")[-2] == "other" for provider in handed)
+    assert not [w for w in plan.warnings if "SelfSubjectAccessReview" in w]
+    _, model = provider_step(plan)
+    assert not [p for p in model.problems if p.rule == "deployer-access"]
