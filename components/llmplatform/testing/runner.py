@@ -81,14 +81,14 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
     asyncio.set_event_loop(loop)
     errors = _QuietRunErrors()
     loop.set_exception_handler(errors)
-    failed = True
+    failed, real_surroundings = True, cluster_access.SURROUNDINGS
     try:
         # The engine hands every config value over as text, structured ones as JSON.
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
         mocks = OfflineMocks(references)  # one for registrations and invokes: a kubeconfig names its cluster's region
         monitor = RecordingMonitor(mocks)
         api = StandInApiServers(mocks.api_servers.get, lambda: monitor.registrations, VirtualClock())
-        cluster_access.SURROUNDINGS = api.surroundings()
+        cluster_access.SURROUNDINGS = api.surroundings()  # put back in `finally`
         warnings = _WarningCollector()
         logger = logging.getLogger(f"offline-plan-{project}-{stack}")
         logger.propagate = False
@@ -133,7 +133,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         loop.close()
         executor.shutdown(wait=not errors.interrupted, cancel_futures=errors.interrupted)
         asyncio.set_event_loop(None)
-        cluster_access.SURROUNDINGS = cluster_access.Surroundings()
+        cluster_access.SURROUNDINGS = real_surroundings
         _forget_outputs()
 
 
