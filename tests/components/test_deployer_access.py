@@ -187,3 +187,16 @@ def test_under_a_strangers_own_mocks_the_wait_asks_no_network(monkeypatch):
         aks.provider.id.apply(seen.append)
     _under_plain_sdk_mocks(program)
     assert seen and sessions == []
+
+
+def test_without_the_testing_extra_the_stand_in_still_answers(monkeypatch):
+    """kubernetes-validate is the `testing` extra's: without it the stand-in checks the review's kind alone, and the
+    run goes on (an ImportError inside the transport stopped the program)."""
+    from llmplatform import kubernetes_schemas
+
+    def missing():
+        raise ImportError(kubernetes_schemas.MISSING)
+    monkeypatch.setattr(kubernetes_schemas, "_utils", missing)
+    monkeypatch.setattr(kubernetes_schemas, "_VALID", set())
+    plan = cluster_alone()
+    assert [(r.status, r.allowed) for r in plan.access_reviews] == [(201, True)]
