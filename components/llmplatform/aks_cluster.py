@@ -269,7 +269,9 @@ class AksCluster(pulumi.ComponentResource):
     kubelet_identity_object_id: pulumi.Output[str]
     """Object id of the kubelet's managed identity (for AcrPull and similar grants)."""
     kubeconfig: pulumi.Output[str]
-    """Kubeconfig for a person (kubelogin, azurecli mode). Secret."""
+    """Kubeconfig for a person (kubelogin, azurecli mode). Secret. With `grant_deployer_admin`, during `pulumi up` it
+    resolves once the API server lets the deployer write, as the component's own provider does: a provider built from
+    it is after the grant."""
     provider: k8s.Provider
     """Kubernetes provider bound to this cluster: pass it to in-cluster components as opts providers."""
 
@@ -485,6 +487,9 @@ class AksCluster(pulumi.ComponentResource):
                 endpoint=deployer_grant.id.apply(lambda _: server_app), opts=asking).token
             provider_kubeconfig = pulumi.Output.secret(once_allowed(
                 provider_kubeconfig, token, name, after=deployer_grant.id, renew=client_token(self, server_app)))
+            # the person's kubeconfig too: a provider a consumer builds from it writes as the deployer as well
+            self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(provider_kubeconfig, self.kubeconfig).apply(
+                lambda both: both[1]))
         # Replaced only with the cluster: without an identifier pulumi-kubernetes replaces the provider, and so every
         # object in the cluster, whenever the kubeconfig's cluster entry changes (a CA rotation does); AKS's
         # resourceUID stays for the cluster's life and is new for a cluster created again under the same ARM id.

@@ -10,6 +10,7 @@ import contextvars
 import llmplatform
 import pulumi
 import pulumi_azure_native as azure_native
+import pulumi_kubernetes as k8s
 import requests
 from llmplatform import aks_cluster, cluster_access
 from llmplatform.access_review import DEADLINE_S
@@ -200,3 +201,19 @@ def test_without_the_testing_extra_the_stand_in_still_answers(monkeypatch):
     monkeypatch.setattr(kubernetes_schemas, "_VALID", set())
     plan = cluster_alone()
     assert [(r.status, r.allowed) for r in plan.access_reviews] == [(201, True)]
+
+
+def test_a_provider_built_from_the_kubeconfig_output_is_after_the_grant_and_the_wait():
+    """A consumer's own provider from `AksCluster.kubeconfig` (the usual pattern) writes as the deployer too: the
+    output resolves once the wait is over, so Pulumi registers that provider after the grant (its dependency) and the
+    model counts it gated."""
+    def program() -> None:
+        aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
+        mine = k8s.Provider("mine", kubeconfig=aks.kubeconfig)
+        k8s.core.v1.Namespace("team", metadata={"name": "team"}, opts=pulumi.ResourceOptions(provider=mine))
+    plan = offline.run_function(program)
+    grant = plan.one("azure-native:authorization:RoleAssignment", "aks-deployer-admin")
+    assert grant.urn in plan.one("pulumi:providers:kubernetes", "mine").dependencies
+    model = deploy_model.evaluate(plan)
+    mine = next(s for s in model.steps.values() if s.reg.name == "mine")
+    assert mine.wait.timeout == DEADLINE_S and not [p for p in model.problems if p.rule == "deployer-access"]
