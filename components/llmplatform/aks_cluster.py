@@ -269,9 +269,9 @@ class AksCluster(pulumi.ComponentResource):
     kubelet_identity_object_id: pulumi.Output[str]
     """Object id of the kubelet's managed identity (for AcrPull and similar grants)."""
     kubeconfig: pulumi.Output[str]
-    """Kubeconfig for a person (kubelogin, azurecli mode). Secret. With `grant_deployer_admin`, during `pulumi up` it
-    resolves once the API server lets the deployer write, as the component's own provider does: a provider built from
-    it is after the grant."""
+    """Kubeconfig for a person (kubelogin, azurecli mode). With `grant_deployer_admin`, during `pulumi up` it resolves
+    once the API server lets the deployer write, as the component's own provider does: a provider built from it is
+    after the grant. Secret."""
     provider: k8s.Provider
     """Kubernetes provider bound to this cluster: pass it to in-cluster components as opts providers."""
 
