@@ -486,7 +486,8 @@ class AksCluster(pulumi.ComponentResource):
             token = authorization.get_client_token_output(
                 endpoint=deployer_grant.id.apply(lambda _: server_app), opts=asking).token
             provider_kubeconfig = pulumi.Output.secret(once_allowed(
-                provider_kubeconfig, token, name, after=deployer_grant.id, renew=client_token(self, server_app)))
+                provider_kubeconfig, token, f"AksCluster {name}", after=deployer_grant.id,
+                renew=client_token(self, server_app)))
             # the person's kubeconfig too: a provider a consumer builds from it writes as the deployer as well
             self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(provider_kubeconfig, self.kubeconfig).apply(
                 lambda both: both[1]))

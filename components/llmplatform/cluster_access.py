@@ -33,6 +33,7 @@ from .access_review import (DEADLINE_S, INTERVAL_S, REQUEST_TIMEOUT_S, REVIEW_PA
 
 TOKEN_INVOKE = "azure-native:authorization:getClientToken"
 
+
 @dataclasses.dataclass
 class Surroundings:
     """What the wait touches outside the program: a new HTTP session, the clock and a sleep. The testing kit swaps
