@@ -51,18 +51,18 @@ from .checks import (CHART_CRD_GROUPS, check_claim_classes, check_crd_order, che
                      check_deployer_access, check_namespaces, check_principal_types, check_references, check_timeouts,
                      crd_installers)
 from .figures import ModelShare, image_pull, image_size_mb, model_load, model_weights_gb, store_throughput_mb_s
-from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, load_durations
+from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, WORKLOADS, load_durations
 from .objects import kind_of
 from .pools import Pool, landing_pools, node_family, node_wait, pools
-from .schedule import IDENTITY, dependencies, identity_gates, schedule
+from .schedule import IDENTITY, dependencies, grant_gates, identity_gates, schedule
 
-__all__ = ["AGENT_POOL", "CHART_CRD_GROUPS", "DeployModel", "DurationsError", "FEDERATION", "HELM_RELEASE",
-           "IDENTITY", "KEY_VAULT_SECRETS_USER", "MANAGED_CLUSTER", "MODEL_SIZES", "ModelShare", "PRIVATE_ENDPOINT",
-           "Pool", "Problem", "SUBNET", "Span", "VAULT", "ancestors", "bind_modes", "check_principal_types",
-           "crd_installers", "dependencies", "evaluate", "helm_wait", "identity_gates", "image_pull", "image_size_mb",
-           "job_work", "k8s_timeout", "kind_of", "landing_pools", "load_durations", "model_load", "model_weights_gb",
-           "node_family", "node_wait", "pools", "report_lines", "schedule", "service_wait", "store_throughput_mb_s",
-           "wait_of"]
+__all__ = ["AGENT_POOL", "CHART_CRD_GROUPS", "DeployModel", "DurationsError", "FEDERATION", "HELM_RELEASE", "IDENTITY",
+           "KEY_VAULT_SECRETS_USER", "MANAGED_CLUSTER", "MODEL_SIZES", "ModelShare", "PRIVATE_ENDPOINT", "Pool",
+           "Problem", "SUBNET", "Span", "VAULT", "WORKLOADS", "ancestors", "bind_modes", "check_principal_types",
+           "crd_installers", "dependencies", "evaluate", "grant_gates", "helm_wait", "identity_gates", "image_pull",
+           "image_size_mb", "job_work", "k8s_timeout", "kind_of", "landing_pools", "load_durations", "model_load",
+           "model_weights_gb", "node_family", "node_wait", "pools", "report_lines", "schedule", "service_wait",
+           "store_throughput_mb_s", "wait_of"]
 
 
 def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:

@@ -217,6 +217,17 @@ def provider_wait(reg: Registration, data: dict[str, Any], access: dict[str, str
                 Span.of(data["kubernetes"]["object"]), None)
 
 
+ISTIO_SERVICE_TYPE = "networking.istio.io/service-type"
+
+
+def gateway_load_balancer(reg: Registration) -> bool:
+    """An Istio Gateway whose generated Service is of type LoadBalancer (Istio's default, unless the Gateway's
+    `networking.istio.io/service-type` annotation names another type). Istio reports it Programmed only once that
+    Service has an address (pilot/pkg/config/kube/gateway: AddressNotAssigned, "address pending" until then)."""
+    return (kind_of(reg) == "Gateway" and str((reg.inputs.get("spec") or {}).get("gatewayClassName")) == "istio"
+            and str(annotations_of(reg).get(ISTIO_SERVICE_TYPE, "LoadBalancer")) == "LoadBalancer")
+
+
 def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], provision_limit: float,
             share: ModelShare = ModelShare(), bind_modes: Optional[dict[str, str]] = None,
             access: Optional[dict[str, str]] = None) -> Wait:
@@ -246,8 +257,10 @@ def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], prov
             wait.waits_for = f"{WAIT_FOR}: {custom} (in place of the awaiter's {wait.waits_for})"
         return wait
     if custom is not None:
-        figure = k["gateway_programmed"] if kind == "Gateway" else k["object"]
-        return Wait(f"{WAIT_FOR}: {custom}", Span.of(figure), timeout, source)
+        figure = Span.of(k["gateway_programmed"] if kind == "Gateway" else k["object"])
+        if kind == "Gateway" and gateway_load_balancer(reg):  # Programmed once its Service has an address
+            figure = figure + Span.of(k["load_balancer_ip"])
+        return Wait(f"{WAIT_FOR}: {custom}", figure, timeout, source)
     if kind == "Service":
         return service_wait(reg, data)
     if kind == "Ingress":  # ingress.go: endpoints for every backend Service and a status.loadBalancer.ingress entry

@@ -34,7 +34,8 @@ def load_durations(path: Path = DURATIONS) -> dict[str, Any]:
         raise DurationsError(f"cannot read {path}: {error}") from None
     for key in ("azure", "agent_pool", "node_from_zero", "gpu_driver", "image_pull", "container_start",
                 "model_load", "kubernetes", "helm_charts", "role_assignment_propagation",
-                "federated_credential_propagation", "volume_mount_retry"):
+                "federated_credential_propagation", "volume_mount_retry", "image_pull_retry",
+                "load_balancer_retry"):
         if key not in data:
             raise DurationsError(f"{path.name} has no '{key}' section")
     return data

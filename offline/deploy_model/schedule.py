@@ -1,19 +1,23 @@
 """The dependency graph and the schedule: when each create starts and ends, and the critical path."""
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Optional
 
-from llmplatform.azure_roles import KEY_VAULT_SECRETS_USER
-from llmplatform.write_order import FEDERATION, ancestors, predecessors
+from llmplatform.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER
+from llmplatform.testing.api_server import grants_deployer_admin
+from llmplatform.write_order import FEDERATION, MANAGED_CLUSTER, ancestors, predecessors
 
 from ..pod_specs import pod_spec
 from ..runner import Plan, Registration
-from .model import CRD_BUNDLES, DeployModel, Span, Step, WORKLOADS, Wait, ZERO, load_durations
-from .objects import kind_of, metadata_of, objects_by_name
+from .model import (CRD_BUNDLES, DeployModel, HELM_RELEASE, Span, Step, WORKLOADS, Wait, ZERO,
+                    load_durations)
+from .objects import annotations_of, containers_of, kind_of, metadata_of, objects_by_name
 from .figures import model_share
 from .pools import node_provision_limit, pools
 from .access import deployer_access
-from .awaits import bind_modes, wait_of
+from .awaits import bind_modes, gateway_load_balancer, service_wait, skips_await, wait_of
 
 
 def selected_workloads(plan: Plan) -> dict[str, str]:
@@ -82,6 +86,90 @@ def identity_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str
     return gates
 
 
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
+_REGISTRY = re.compile(r"/registries/([^/]+)$", re.IGNORECASE)
+
+
+def _role(reg: Registration) -> str:
+    return str(reg.inputs.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
+
+
+def registry_grants(plan: Plan) -> dict[str, str]:
+    """AcrPull grant URN -> the login server of the registry it is on (`<name>.azurecr.io`)."""
+    found = {}
+    for reg in plan.of_type(ROLE_ASSIGNMENT):
+        match = _REGISTRY.search(str(reg.inputs.get("scope", "")))
+        if _role(reg) == ACR_PULL and match:
+            found[reg.urn] = f"{match.group(1).lower()}.azurecr.io"
+    return found
+
+
+def cloud_provider_grants(plan: Plan) -> list[Registration]:
+    """The grants to an AKS cluster's own identity, which its cloud provider builds load balancers as: a role
+    assignment made from the cluster's outputs (it depends on the ManagedCluster) that is neither the kubelet's
+    AcrPull nor the deployer's cluster role."""
+    clusters = {r.urn for r in plan.of_type(MANAGED_CLUSTER)}
+    return [r for r in plan.of_type(ROLE_ASSIGNMENT)
+            if clusters & set(r.dependencies) and _role(r) != ACR_PULL and not grants_deployer_admin(r)]
+
+
+def _load_balancer(reg: Registration, data: dict[str, Any]) -> Optional[bool]:
+    """None when Pulumi awaits no load-balancer address on this object's create, else whether it is internal."""
+    kind = kind_of(reg)
+    if not kind or skips_await(reg):
+        return None
+    spec = reg.inputs.get("spec") or {}
+    if kind == "Service" and "load-balancer IP" in service_wait(reg, data).waits_for \
+            and not annotations_of(reg).get("pulumi.com/waitFor"):
+        annotations = annotations_of(reg)
+    elif kind == "Gateway" and annotations_of(reg).get("pulumi.com/waitFor") and gateway_load_balancer(reg):
+        annotations = {**((spec.get("infrastructure") or {}).get("annotations") or {}), **annotations_of(reg)}
+    elif kind == "Ingress" and not annotations_of(reg).get("pulumi.com/waitFor"):
+        annotations = {}
+    else:
+        return None
+    return str(annotations.get(INTERNAL_LB, "")).lower() == "true"
+
+
+def grant_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, Span, str]]]:
+    """Object URN -> (grant URN, propagation plus the user's retry, who uses it) for the Azure RBAC grants an
+    awaited create needs beyond the Key Vault mounts (`identity_gates`); Pulumi waits for no grant's propagation.
+
+    - AcrPull to the kubelet identity: a pod (a workload's, or a Helm release's with `wait`) whose image is on that
+      registry cannot be pulled until the grant has propagated; the kubelet retries with its image back-off
+      (10 s doubling to 300 s);
+    - the cluster identity's grants (the node subnet; a public IP and its group): a load balancer Service, an
+      Ingress, or an Istio Gateway awaited until Programmed gets its address only once the cloud provider's
+      reconcile stops failing AuthorizationFailed; the service controller retries it with 5 s doubling to 300 s.
+      An internal load balancer needs the subnet's grants only (its frontend joins the subnet)."""
+    registries = registry_grants(plan)
+    provider_grants = cloud_provider_grants(plan)
+    propagation = Span.of(data["role_assignment_propagation"])
+    pull = propagation + Span.of(data["image_pull_retry"])
+    balancer = propagation + Span.of(data["load_balancer_retry"])
+    gates: dict[str, list[tuple[str, Span, str]]] = {}
+    for reg in plan.resources:
+        found: list[tuple[str, Span, str]] = []
+        kind = kind_of(reg)
+        if registries and (kind in WORKLOADS or reg.type == HELM_RELEASE):
+            if reg.type == HELM_RELEASE:
+                pulls = "" if reg.inputs.get("skipAwait") and not reg.inputs.get("atomic") \
+                    else json.dumps(reg.inputs.get("values") or {})
+            else:
+                spec = pod_spec(reg.inputs) or {}
+                pulls = " ".join(str(c.get("image", "")).split("/", 1)[0] for c in containers_of(spec))
+            found += [(urn, pull, "image pull (AcrPull)") for urn, server in registries.items()
+                      if re.search(rf'(^|[ "/]){re.escape(server)}($|[ "/:])', pulls) and not skips_await(reg)]
+        internal = _load_balancer(reg, data) if provider_grants else None
+        if internal is not None:
+            found += [(g.urn, balancer, "load-balancer address (cluster identity)") for g in provider_grants
+                      if not internal or re.search(r"/subnets?/", str(g.inputs.get("scope", "")), re.IGNORECASE)]
+        if found:
+            gates[reg.urn] = sorted(found, key=lambda gate: gate[0])
+    return gates
+
+
 def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = True) -> DeployModel:
     """The first `pulumi up` as the plan runs it; with `awaited` False, as if every Kubernetes object and release
     were done once created (pulumi.com/skipAwait everywhere): the floor Azure's operations set."""
@@ -96,7 +184,11 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
                      or not by_urn[u].type.startswith("kubernetes:") else
                      Wait("created (nothing awaited)", Span.of(data["kubernetes"]["object"]), None)) for u in graph}
     before = ancestors(graph)
-    gates = identity_gates(plan, data)
+    retry = Span.of(data["volume_mount_retry"])
+    gates = {urn: [(g, propagation + retry) for g, propagation in found]
+             for urn, found in identity_gates(plan, data).items()}
+    for urn, found in grant_gates(plan, data).items():
+        gates.setdefault(urn, []).extend((g, delay) for g, delay, _ in found)
     follows = {svc: wl for svc, wl in selected_workloads(plan).items()
                if svc in steps and wl in steps and svc not in before.get(wl, ()) and "settled" in
                steps[svc].wait.waits_for}
@@ -128,11 +220,10 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
             ready, pool_gate = min(nodes, key=lambda n: n[0].median)  # the first of the earliest, in sorted order
             if steps[pool_gate].finish.median > start.median:
                 step.after = pool_gate
-        if awaited and urn in gates:  # the volume mounts wait for the identity's propagation, then the pull
-            retry = Span.of(data["volume_mount_retry"])
-            for gate_urn, propagation in gates[urn]:
+        if awaited and urn in gates:  # the grants' propagation and the user's retry after it (mount, pull, LB)
+            for gate_urn, delay in gates[urn]:
                 place(gate_urn, trail + (urn,))
-                mounted = steps[gate_urn].finish + propagation + retry
+                mounted = steps[gate_urn].finish + delay
                 if mounted.median > ready.median:
                     step.after = gate_urn
                 ready = Span(max(ready.median, mounted.median), max(ready.pessimistic, mounted.pessimistic))

@@ -813,3 +813,109 @@ def test_an_object_in_an_aks_add_ons_namespace_needs_the_add_on_on_its_cluster(a
                               data={"a": "b"}, opts=pulumi.ResourceOptions(provider=aks.provider))
     problems = [(p.rule, p.resource) for p in dm.evaluate(run(program)).problems if p.rule == "namespace"]
     assert problems == ([] if azure_policy else [("namespace", "ConfigMap gatekeeper-system/p")])
+
+
+def _azure(name, type_, deps=(), **inputs):
+    return Registration(urn=f"urn:{name}", type=type_, name=name, parent="", custom=True, inputs=inputs,
+                        secret_paths=[], dependencies=list(deps), options={})
+
+
+def _grant(name, role, scope, deps):
+    return _azure(name, "azure-native:authorization:RoleAssignment", deps, principalType="ServicePrincipal",
+                  principalId=f"{name}-principal", scope=scope,
+                  roleDefinitionId=f"/providers/Microsoft.Authorization/roleDefinitions/{role}")
+
+
+def test_a_pod_pulling_from_the_mirror_waits_for_the_kubelets_acr_pull_grant():
+    """The kubelet pulls from the registry as its identity: until the AcrPull grant has propagated the pull is refused
+    and retried with the image back-off (to 300 s); Pulumi waits for neither, so a Deployment created with the grant
+    can outlive its deadline. An image from elsewhere, or a release that does not wait, is not held."""
+    from llmplatform.azure_roles import ACR_PULL
+    registry = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MirrorX"
+    grant = _grant("acr", ACR_PULL, registry, (PROVIDER,))
+    app = k8s("app", deployment("app", image="mirrorx.azurecr.io/library/nginx:1.29"), ("urn:acr",))
+    other = k8s("other", deployment("other"), ("urn:acr",))
+    chart = {"chart": "keda", "values": {"image": {"registry": "mirrorx.azurecr.io"}}}
+    release = k8s("rel", {"kind": "x", **chart}, ("urn:acr",), type_=dm.HELM_RELEASE)
+    release.inputs.pop("kind")
+    lazy = k8s("lazy", {"kind": "x", **chart, "skipAwait": True}, ("urn:acr",), type_=dm.HELM_RELEASE)
+    lazy.inputs.pop("kind")
+    plan = plan_of(grant, app, other, release, lazy)
+    gates = dm.grant_gates(plan, DATA)
+    assert sorted(gates) == sorted([app.urn, release.urn]) and [g for g, _, _ in gates[app.urn]] == ["urn:acr"]
+    steps = dm.schedule(plan, DATA).steps
+    pulled = steps["urn:acr"].finish.pessimistic + DATA["role_assignment_propagation"]["pessimistic"] \
+        + DATA["image_pull_retry"]["pessimistic"]
+    assert steps[app.urn].nodes_ready.pessimistic == pulled > steps[app.urn].start.pessimistic
+    assert steps[other.urn].nodes_ready.pessimistic == steps[other.urn].start.pessimistic
+    late = sorted((p.rule, p.resource.split()[0]) for p in dm.evaluate(plan).problems)
+    assert late == [("timeout", "Deployment"), ("timeout", "rel")]  # the release under Helm's 300 s
+    app.inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] = "1500"
+    release.inputs["timeout"] = 1500
+    assert dm.evaluate(plan).problems == []
+
+
+def test_an_awaited_load_balancer_waits_for_the_cluster_identitys_grants():
+    """The cloud provider builds a load balancer as the cluster's identity: until its grants (the node subnet; a
+    public IP and its group) have propagated the reconcile fails and the service controller retries it (to 300 s).
+    A LoadBalancer Service Pulumi awaits, or an Istio Gateway awaited until Programmed (it needs the address), can
+    outlive its deadline; an internal one needs the subnet grant only; a ClusterIP Gateway needs none."""
+    from llmplatform.azure_roles import NETWORK_CONTRIBUTOR, READER
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    subnet = _grant("subnet", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
+                    "Microsoft.Network/virtualNetworks/v/subnets/nodes", ("urn:aks",))
+    ip = _grant("ip", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
+                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",))
+    group = _grant("group", READER, "/subscriptions/s/resourceGroups/rg", ("urn:aks",))
+    grants = ("urn:subnet", "urn:ip", "urn:group")
+
+    def service(name, annotations):
+        return k8s(name, {"apiVersion": "v1", "kind": "Service",
+                          "metadata": {"name": name, "namespace": "llm", "annotations": annotations},
+                          "spec": {"type": "LoadBalancer", "selector": {"app": name}, "ports": [{"port": 80}]}},
+                   grants)
+
+    public = service("public", {})
+    internal = service("internal", {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"})
+
+    def gateway(name, annotations):
+        return k8s(name, {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "Gateway",
+                          "metadata": {"name": name, "namespace": "llm",
+                                       "annotations": {"pulumi.com/waitFor": "condition=Programmed", **annotations}},
+                          "spec": {"gatewayClassName": "istio", "listeners": []}}, grants)
+
+    programmed = gateway("gw", {})
+    cluster_ip = gateway("gw-local", {"networking.istio.io/service-type": "ClusterIP"})
+    plan = plan_of(cluster, subnet, ip, group, public, internal, programmed, cluster_ip)
+    gates = {urn: [g for g, _, _ in found] for urn, found in dm.grant_gates(plan, DATA).items()}
+    assert gates == {public.urn: ["urn:group", "urn:ip", "urn:subnet"], internal.urn: ["urn:subnet"],
+                     programmed.urn: ["urn:group", "urn:ip", "urn:subnet"]}
+    steps = dm.schedule(plan, DATA).steps
+    built = max(steps[g].finish.pessimistic for g in grants) + DATA["role_assignment_propagation"]["pessimistic"] \
+        + DATA["load_balancer_retry"]["pessimistic"]
+    assert steps[public.urn].nodes_ready.pessimistic == built > steps[public.urn].start.pessimistic
+    # Istio's Programmed waits for the address too (AddressNotAssigned until the Service has one)
+    lb_ip = DATA["kubernetes"]["load_balancer_ip"]["pessimistic"]
+    assert (dm.wait_of(programmed, DATA, [], 900).span.pessimistic
+            == dm.wait_of(cluster_ip, DATA, [], 900).span.pessimistic + lb_ip)
+    late = sorted(p.resource.split()[0] for p in dm.evaluate(plan).problems if p.rule == "timeout")
+    assert late == ["Gateway", "Service", "Service"]
+    for reg in (public, internal, programmed):
+        reg.inputs["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] = "1500"
+    assert [p for p in dm.evaluate(plan).problems if p.rule == "timeout"] == []
+
+
+@pytest.mark.parametrize("name", ["dev-operator", "prod-tls", "llmd-pd"])
+def test_the_mirror_variants_pods_wait_for_the_kubelets_acr_pull_grant(name):
+    """The variants pulling every image from the organisation's registry: each awaited workload and release of the
+    cluster pulls from it after the AcrPull grant's propagation, and the plan still converges."""
+    plan = variant(name)
+    acr = [r.urn for r in plan.of_type("azure-native:authorization:RoleAssignment") if r.name.endswith("-acr-pull")]
+    gates = dm.grant_gates(plan, DATA)
+    held = {r.name for r in plan.resources if acr and [g for g, _, _ in gates.get(r.urn, [])] == acr}
+    workloads = {r.name for r in plan.kubernetes_objects() if r.inputs.get("kind") in dm.WORKLOADS
+                 and "pulumi.com/skipAwait" not in (r.inputs.get("metadata") or {}).get("annotations", {})}
+    assert len(acr) == 1 and workloads and workloads <= held
+    # every release but Istio's base chart (CRDs and a webhook configuration: no pod, nothing pulled)
+    assert {r.name for r in plan.of_type(dm.HELM_RELEASE)} - {"gateway-istio-base"} <= held
+    assert dm.evaluate(plan).problems == []
