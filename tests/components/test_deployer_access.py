@@ -4,9 +4,6 @@ its Kubernetes provider back until the cluster's API server allows the deployer;
 with the wrong token, fails the model's `deployer-access` rule."""
 from __future__ import annotations
 
-import asyncio
-import contextvars
-
 import llmplatform
 import pulumi
 import pulumi_azure_native as azure_native
@@ -15,12 +12,11 @@ import requests
 from llmplatform import aks_cluster, cluster_access
 from llmplatform.access_review import DEADLINE_S
 from llmplatform.testing import OfflineMocks, stand_ins
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 
 from offline import deploy_model, runner as offline
 
 from tests.components.test_components_alone import REQUIRED
+from tests.sdk_mocks import run_under_sdk_mocks
 
 TOKEN_INVOKE = "azure-native:authorization:getClientToken"
 
@@ -158,21 +154,6 @@ def test_a_token_refused_once_is_renewed_from_the_components_provider(monkeypatc
     assert not [p for p in model.problems if p.rule == "deployer-access"]
 
 
-def _under_plain_sdk_mocks(program) -> None:
-    """A stranger's own test: `pulumi.runtime.set_mocks` with mocks that answer every invoke the component makes
-    (the kit's OfflineMocks, getClientToken included), the SDK's own monitor, no `llmplatform.testing` runner."""
-    def up() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            pulumi.runtime.set_mocks(OfflineMocks(), project="p", stack="up", preview=False)
-            _sync_await(run_pulumi_func(program))
-        finally:
-            loop.close()
-            asyncio.set_event_loop(None)
-    contextvars.Context().run(up)
-
-
 def test_under_a_strangers_own_mocks_the_wait_asks_no_network(monkeypatch):
     """A fake kubeconfig names no server to reach: under the SDK's mocks with the real surroundings left in place the
     wait asks nothing (it slept a minute per cluster, then warned, in a stranger's test suite); the kit's run puts
@@ -186,7 +167,8 @@ def test_under_a_strangers_own_mocks_the_wait_asks_no_network(monkeypatch):
     def program() -> None:
         aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
         aks.provider.id.apply(seen.append)
-    _under_plain_sdk_mocks(program)
+    # mocks that answer every invoke the component makes, getClientToken included
+    run_under_sdk_mocks(OfflineMocks(), program, preview=False)
     assert seen and sessions == []
 
 

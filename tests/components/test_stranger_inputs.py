@@ -1,15 +1,11 @@
 """Inputs a stranger using the package as a library found unchecked, each refused by the component before it
 registers anything, with the input, the value and what is allowed (docs/decisions.md, "Input rules")."""
-import asyncio
-import contextvars
 import re
 from typing import Any, Callable
 
 import pulumi
 import pytest
 from pulumi.output import Unknown
-from pulumi.runtime.stack import run_pulumi_func
-from pulumi.runtime.sync_await import _sync_await
 from pulumi_azure_native import operationalinsights
 
 import llmplatform
@@ -18,6 +14,7 @@ from llmplatform.testing import OfflineMocks
 from offline import runner as offline
 
 from tests.components.test_components_alone import IN_CLUSTER, REQUIRED, RG, provider_opts
+from tests.sdk_mocks import run_under_sdk_mocks
 
 CLUSTER, VNET = "azure-native:containerservice:ManagedCluster", "azure-native:network:VirtualNetwork"
 
@@ -349,16 +346,7 @@ def _previewed(extra_of: Callable[[pulumi.Output[str]], dict[str, Any]]) -> dict
         workspace = operationalinsights.Workspace("ws", resource_group_name=RG, location="westeurope")
         llmplatform.AksCluster("aks", {**REQUIRED["AksCluster"](), **extra_of(workspace.id)})
 
-    def preview() -> None:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        try:
-            pulumi.runtime.set_mocks(PreviewMocks(), project="p", stack="preview", preview=True)
-            _sync_await(run_pulumi_func(program))
-        finally:
-            loop.close()
-            asyncio.set_event_loop(None)
-    contextvars.Context().run(preview)
+    run_under_sdk_mocks(PreviewMocks(), program, preview=True, stack="preview")
     return registered
 
 
