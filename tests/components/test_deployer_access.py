@@ -15,7 +15,7 @@ import pytest
 import requests
 from llmplatform import aks_cluster, cluster_access
 from llmplatform.access_review import DEADLINE_S
-from llmplatform.testing import OfflineMocks, stand_ins
+from llmplatform.testing import OfflineMocks, runner, stand_ins
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -239,9 +239,14 @@ def test_under_mocks_that_answer_every_invoke_with_nothing_the_cluster_names_the
         try:
             pulumi.runtime.set_mocks(_EmptyInvokeMocks(), project="p", stack="up", preview=False)
             _sync_await(run_pulumi_func(lambda: llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())))
-        finally:
+        finally:  # a failed run leaves tasks and Output tasks behind, which the next run in the process awaited
+            pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+            for task in pending:
+                task.cancel()
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.close()
             asyncio.set_event_loop(None)
+            runner._forget_outputs()
     with pytest.raises(Exception) as raised:
         contextvars.Context().run(up)
     assert ("AksCluster aks: azure-native:containerservice:listManagedClusterUserCredentials returned no kubeconfig"
