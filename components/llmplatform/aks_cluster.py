@@ -1,7 +1,7 @@
 """AksCluster: resource group, VNet, AKS with Entra RBAC and workload identity, a CPU workload pool, and a ready
 Kubernetes provider for everything that runs inside the cluster."""
 import base64
-from typing import Mapping, Optional, TypedDict
+from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -253,6 +253,21 @@ def handed_version(version: Optional[pulumi.Input[str]]) -> pulumi.Input[str]:
     return version or ""
 
 
+CREDENTIALS_INVOKE = "azure-native:containerservice:listManagedClusterUserCredentials"
+
+
+def first_kubeconfig(name: str, kubeconfigs: Any) -> str:
+    """The first kubeconfig of listManagedClusterUserCredentials, decoded. AKS always returns one; a test's own
+    `pulumi.runtime.Mocks` whose `call` answers `{}` returns none, which stopped the program with a bare
+    "TypeError: 'NoneType' object is not subscriptable" from the SDK's serializer, naming no component."""
+    if not kubeconfigs or not getattr(kubeconfigs[0], "value", None):
+        raise ValueError(
+            f"AksCluster {name}: {CREDENTIALS_INVOKE} returned no kubeconfig. Under a pulumi.runtime.Mocks of your "
+            "own, answer it with {'kubeconfigs': [{'name': 'clusterUser', 'value': <base64 kubeconfig>}]}, or test "
+            "with llmplatform.testing.run, which answers every invoke the components make")
+    return base64.b64decode(kubeconfigs[0].value).decode()
+
+
 @called_as_documented
 class AksCluster(pulumi.ComponentResource):
     """AKS with Entra RBAC, workload identity, network policy, the Key Vault CSI driver and upgrade channels: a system
@@ -474,7 +489,7 @@ class AksCluster(pulumi.ComponentResource):
 
         credentials = cs.list_managed_cluster_user_credentials_output(
             resource_group_name=rg_name, resource_name=cluster.name, format="exec", opts=asking)
-        raw_kubeconfig = credentials.kubeconfigs.apply(lambda kcs: base64.b64decode(kcs[0].value).decode())
+        raw_kubeconfig = credentials.kubeconfigs.apply(lambda kcs: first_kubeconfig(name, kcs))
         self.kubeconfig = pulumi.Output.secret(raw_kubeconfig.apply(lambda kc: with_kubelogin(kc, "azurecli")))
         provider_kubeconfig = pulumi.Output.secret(raw_kubeconfig.apply(
             lambda kc: with_kubelogin(kc, opt(args, "kubelogin_mode"))))

@@ -147,7 +147,8 @@ async def _renewed(renew: Renew, token: str, cluster: str) -> str:
 
 
 def client_token(asking: pulumi.Resource, endpoint: Optional[str]) -> Renew:
-    """A new token from azure-native's getClientToken for `endpoint`, asked as `asking`'s azure-native provider."""
+    """once_allowed's `renew`: a new token from azure-native's getClientToken for `endpoint` (the AKS server
+    application, `kubeconfig.AKS_AAD_SERVER_ID`), asked as `asking`'s azure-native provider. Not a token itself."""
     async def renew() -> Optional[str]:
         result = await pulumi.runtime.invoke_async(TOKEN_INVOKE, {"endpoint": endpoint},
                                                    pulumi.InvokeOptions(parent=asking))
@@ -157,8 +158,16 @@ def client_token(asking: pulumi.Resource, endpoint: Optional[str]) -> Renew:
 
 def once_allowed(kubeconfig: pulumi.Output[str], token: pulumi.Input[Optional[str]], cluster: str,
                  after: pulumi.Input[Any], renew: Optional[Renew] = None) -> pulumi.Output[str]:
-    """The kubeconfig, resolved once its API server allows the deployer to write (see the module's text); `after`
-    is the grant, so the asking starts once it exists (ask for `token` after it too: `client_token`); `renew`
-    gives a new token on a 401."""
+    """The kubeconfig, resolved once its API server allows the deployer to write (see the module's text).
+
+    `token` is the token itself, for the AKS server application (`kubeconfig.AKS_AAD_SERVER_ID`), asked for once the
+    grant exists: `authorization.get_client_token_output(endpoint=grant.id.apply(lambda _: AKS_AAD_SERVER_ID)).token`
+    (none: nothing is asked). `after` is the grant, so the asking starts once it exists. `renew`, e.g.
+    `client_token(grant, AKS_AAD_SERVER_ID)`, gives a new token on a 401. `cluster` names the cluster in the
+    warnings. docs/components/aks-cluster.md ("A Kubernetes provider of your own") has the whole pattern."""
+    if callable(token):  # client_token's result is `renew`: as the token it went out as "Bearer <function ...>"
+        raise TypeError(f"once_allowed({cluster!r}): token is the token itself (a string or an Output of one, e.g. "
+                        "authorization.get_client_token_output(endpoint=AKS_AAD_SERVER_ID).token), not a function; "
+                        "client_token(...) gives renew=")
     return pulumi.Output.all(kubeconfig, token, after).apply(
         lambda values: wait_until_allowed(values[0], values[1], cluster, renew=renew))

@@ -229,3 +229,12 @@ def test_a_renewed_token_refused_too_stops(api_of, virtual_time, capsys):
     asyncio.run(cluster_access.wait_until_allowed(kubeconfig(api.url), "first", "aks", renew=renewing("second")))
     assert [authorization for _, authorization, _ in api.asked] == ["Bearer first", "Bearer second"]
     assert "did not answer a SelfSubjectAccessReview (HTTP 401)" in capsys.readouterr().err
+
+
+def test_client_tokens_renew_given_as_the_token_is_refused_by_name():
+    """A stranger reading "ask for `token` after it too: `client_token`" passed client_token(...) (a function) as the
+    token: it went out as "Bearer <function ...>", the server answered 401 and the wait warned of an unanswered
+    review and went on, the grant never awaited. once_allowed now says which argument takes what."""
+    renew = cluster_access.client_token(None, "6dae42f8-4368-4678-94ff-3960e28e3630")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"once_allowed\('mine'\): token is the token itself .* gives renew="):
+        cluster_access.once_allowed("kubeconfig", renew, "mine", after="grant")  # type: ignore[arg-type]

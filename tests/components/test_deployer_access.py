@@ -8,6 +8,7 @@ import llmplatform
 import pulumi
 import pulumi_azure_native as azure_native
 import pulumi_kubernetes as k8s
+import pytest
 import requests
 from llmplatform import aks_cluster, cluster_access
 from llmplatform.access_review import DEADLINE_S
@@ -199,3 +200,23 @@ def test_a_provider_built_from_the_kubeconfig_output_is_after_the_grant_and_the_
     model = deploy_model.evaluate(plan)
     mine = next(s for s in model.steps.values() if s.reg.name == "mine")
     assert mine.wait.timeout == DEADLINE_S and not [p for p in model.problems if p.rule == "deployer-access"]
+
+
+class _EmptyInvokeMocks(pulumi.runtime.Mocks):
+    """The generic mocks of Pulumi's testing guide: every resource's inputs as its outputs, `{}` for every invoke."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        return args.name + "-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        return {}
+
+
+def test_under_mocks_that_answer_every_invoke_with_nothing_the_cluster_names_the_missing_credentials():
+    """Under a stranger's generic mocks the credentials invoke returns no kubeconfig: the program stopped with
+    "TypeError: 'NoneType' object is not subscriptable" from the SDK's serializer, naming no component or invoke."""
+    with pytest.raises(Exception) as raised:
+        run_under_sdk_mocks(_EmptyInvokeMocks(), lambda: llmplatform.AksCluster("aks", REQUIRED["AksCluster"]()),
+                            preview=False)
+    assert ("AksCluster aks: azure-native:containerservice:listManagedClusterUserCredentials returned no kubeconfig"
+            in str(raised.value))
