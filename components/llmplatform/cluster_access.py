@@ -121,7 +121,12 @@ async def wait_until_allowed(kubeconfig: str, token: Optional[str], cluster: str
                 renewed, token = True, await _renewed(renew, token, cluster)
                 continue
             renewed = renewed and answer.reason == "HTTP 401"
-            if answer.reason == "HTTP 401" or unanswered >= UNANSWERED_LIMIT:  # a refused token stays refused
+            if answer.reason == "HTTP 401":  # a refused token stays refused
+                pulumi.log.warn(f"{cluster}: the API server {server.url} refused the deployer's token (HTTP 401; it "
+                                "takes an Entra token for the AKS server application, the audience kubelogin asks "
+                                "for); going on without knowing whether the deployer may write")
+                return kubeconfig
+            if unanswered >= UNANSWERED_LIMIT:
                 pulumi.log.warn(f"{cluster}: the API server {server.url} did not answer a SelfSubjectAccessReview "
                                 f"({answer.reason}); going on without knowing whether the deployer may write")
                 return kubeconfig

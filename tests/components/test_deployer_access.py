@@ -62,7 +62,7 @@ def test_a_token_for_another_audience_is_refused_and_the_provider_races(monkeypa
     monkeypatch.setattr(aks_cluster, "AKS_AAD_SERVER_ID", None)
     plan = cluster_alone()
     assert [(r.status, r.allowed) for r in plan.access_reviews] == [(401, False)] * 2
-    assert any("did not answer a SelfSubjectAccessReview (HTTP 401)" in w for w in plan.warnings)
+    assert any("refused the deployer's token (HTTP 401" in w for w in plan.warnings)
     _, model = provider_step(plan)
     assert [p.resource for p in model.problems if p.rule == "deployer-access"] == ["aks-k8s"]
 
@@ -113,6 +113,12 @@ def test_the_invokes_ask_the_components_own_azure_provider():
     assert {token for token, _ in asked} >= {"azure-native:authorization:getClientConfig", TOKEN_INVOKE,
                                              "azure-native:containerservice:listManagedClusterUserCredentials"}
     assert all(name == "other" for token, name in asked if token.startswith("azure-native:")), asked
+    # the kit answers as that provider's subscription: the ids the component makes from the answers are there too
+    other = "/subscriptions/99999999-9999-9999-9999-999999999999/"
+    grants = plan.of_type("azure-native:authorization:RoleAssignment")
+    assert grants and all(g.inputs["roleDefinitionId"].startswith(other) and g.inputs["scope"].startswith(other)
+                          for g in grants)
+    assert [(r.status, r.allowed) for r in plan.access_reviews] == [(201, True)]  # the grant is on that cluster
 
 
 def test_the_token_is_asked_for_once_the_grant_exists(monkeypatch):

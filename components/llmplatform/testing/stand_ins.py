@@ -55,11 +55,12 @@ def _fake_kubeconfig(cluster: str, location: str = "westeurope") -> str:
     return yaml.safe_dump(doc)
 
 
-def _arm_id(group: str, module: str, kind: str, name: str) -> str:
-    return f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{group}/providers/Microsoft.{module}/{kind}/{name}"
+def _arm_id(group: str, module: str, kind: str, name: str, subscription: str = SUBSCRIPTION) -> str:
+    return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.{module}/{kind}/{name}"
 
 
-def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
+                subscription: str = SUBSCRIPTION) -> tuple[str, dict[str, Any]]:
     # The state keeps each input's secrecy (as the engine does); names and ids are made from plaintext, as a
     # provider sees it (the SDK's mock monitor hands over secret inputs still wrapped).
     state, inputs = dict(wire_inputs), _unwrap_secrets(wire_inputs)
@@ -68,7 +69,7 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any]) -> tuple[str
         azure_name = next((inputs[k] for k in _NAME_INPUTS if isinstance(inputs.get(k), str)
                            and not (k == "resourceGroupName" and kind != "ResourceGroup")), name)
         rg = inputs.get("resourceGroupName", azure_name)
-        rid = _arm_id(rg, module, kind, azure_name)
+        rid = _arm_id(rg, module, kind, azure_name, subscription)
         state.update(name=azure_name, id=rid)
         if kind == "ManagedCluster":
             region = inputs.get("location") if isinstance(inputs.get("location"), str) else "westeurope"
@@ -113,6 +114,7 @@ class OfflineMocks(pulumi_mocks.Mocks):
         self.locations: dict[tuple[str, str], str] = {}  # (resource group, cluster) -> region, for its kubeconfig
         self.api_servers: dict[str, ClusterEndpoint] = {}  # each kubeconfig's server -> its cluster (the stand-in API)
         self.invokes: list[tuple[str, str]] = []  # (token, provider reference) of every invoke, in call order
+        self.subscriptions: dict[str, str] = {}  # an azure-native provider's id -> the subscriptionId it was given
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         if args.typ == "pulumi:pulumi:StackReference":
@@ -121,7 +123,14 @@ class OfflineMocks(pulumi_mocks.Mocks):
             group, cluster, location = (args.inputs.get(k) for k in ("resourceGroupName", "resourceName", "location"))
             if isinstance(group, str) and isinstance(cluster, str) and isinstance(location, str):
                 self.locations[(group.lower(), cluster.lower())] = location
-        return _mock_state(args.typ, args.name, args.inputs)
+        if args.typ == "pulumi:providers:azure-native" and isinstance(args.inputs.get("subscriptionId"), str):
+            self.subscriptions[f"{args.name}-id"] = args.inputs["subscriptionId"]  # its id, as _mock_state gives it
+        return _mock_state(args.typ, args.name, args.inputs, self._subscription_of(args.provider))
+
+    def _subscription_of(self, provider: Optional[str]) -> str:
+        """The subscription of the azure-native provider a reference (`<urn>::<id>`) names: its `subscriptionId`,
+        else the kit's one."""
+        return self.subscriptions.get(str(provider or "").rsplit("::", 1)[-1], SUBSCRIPTION)
 
     def _stack_reference(self, args: pulumi_mocks.MockResourceArgs):
         """A StackReference answered from the referenced stack's outputs, given under the name the program
@@ -143,12 +152,14 @@ class OfflineMocks(pulumi_mocks.Mocks):
             location = self.locations.get((group.lower(), str(cluster).lower())) or "westeurope"
             kubeconfig = _fake_kubeconfig(cluster, location)
             self.api_servers[_server_of(cluster, location)] = ClusterEndpoint(
-                _arm_id(group, "containerservice", "ManagedCluster", cluster), base64.b64decode(FAKE_CA_DATA))
+                _arm_id(group, "containerservice", "ManagedCluster", cluster, self._subscription_of(args.provider)),
+                base64.b64decode(FAKE_CA_DATA))
             return {"kubeconfigs": [{"name": "clusterUser", "value": base64.b64encode(kubeconfig.encode()).decode()}]}
         if token.endswith(":getClientToken"):
             return {"token": token_for(args.args.get("endpoint"))}
         if token.endswith(":getClientConfig"):
-            return {"clientId": "deployer-client", "objectId": DEPLOYER, "subscriptionId": SUBSCRIPTION,
+            return {"clientId": "deployer-client", "objectId": DEPLOYER,
+                    "subscriptionId": self._subscription_of(args.provider),
                     "tenantId": TENANT}
         if token.endswith(":listStorageAccountKeys"):
             return {"keys": [{"keyName": "key1", "value": "offline-fake-key", "permissions": "FULL"}]}
