@@ -19,7 +19,8 @@ from . import resource_names, regions
 from .catalogs import RESOURCE_GROUP
 from .platform_config import PlatformConfig
 from .reader import ConfigError, Reader, describe
-from .sections.autoscaling import autoscaling_cross_checks, parse_autoscaling
+from .sections.autoscaling import parse_autoscaling
+from .sections.autoscaling_checks import autoscaling_cross_checks
 from .sections.cluster import ClusterConfig, parse_cluster
 from .sections.cost import parse_cost
 from .sections.gateway import gateway_prod_checks, parse_gateway

@@ -2,17 +2,12 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING
 
 from llmplatform.choices import AUTOSCALING_MODES as COMPONENT_AUTOSCALING_MODES
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 
 from .. import component_rules
 from ..reader import Reader
-
-if TYPE_CHECKING:
-    from .inference import InferenceConfig
-    from .observability import ObservabilityConfig
 
 
 @dataclass(frozen=True)
@@ -65,19 +60,3 @@ def parse_autoscaling(r: Reader) -> AutoscalingConfig:
         r.problem(f"autoscaling.scaleToZero needs autoscaling.mode 'requests' (requests are held while a pod "
                   f"starts); mode is {cfg.mode!r}")
     return cfg
-
-
-def autoscaling_cross_checks(r: Reader, environment: str, obs: ObservabilityConfig, scaling: AutoscalingConfig,
-                             inf: InferenceConfig) -> None:
-    """The prod rules, and what the modes need of inference and observability."""
-    if environment == "prod":
-        if scaling.scale_to_zero:
-            r.problem("autoscaling.scaleToZero is for dev: a prod model server keeps at least one replica")
-        if scaling.mode == "requests" and scaling.interceptor_replicas < 2:
-            r.problem(f"autoscaling.interceptorReplicas ({scaling.interceptor_replicas}) must be >= 2 when "
-                      f"environment is 'prod': every model request passes the KEDA interceptor")
-    if scaling.mode == "gpu-memory" and inf.accelerator != "gpu":
-        r.problem("autoscaling.mode 'gpu-memory' needs inference.accelerator 'gpu'")
-    if scaling.mode in ("requests", "gpu-memory") and not obs.enabled:
-        r.problem(f"autoscaling.mode {scaling.mode!r} needs observability.enabled (KEDA / Prometheus run there)")
-
