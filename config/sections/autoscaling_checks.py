@@ -21,4 +21,3 @@ def autoscaling_cross_checks(r: Reader, environment: str, obs: ObservabilityConf
         r.problem("autoscaling.mode 'gpu-memory' needs inference.accelerator 'gpu'")
     if scaling.mode in ("requests", "gpu-memory") and not obs.enabled:
         r.problem(f"autoscaling.mode {scaling.mode!r} needs observability.enabled (KEDA / Prometheus run there)")
-

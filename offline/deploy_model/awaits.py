@@ -201,6 +201,12 @@ def pvc_wait(reg: Registration, data: dict[str, Any], classes: dict[str, str]) -
     return Wait("PVC Bound", Span.of(data["kubernetes"]["pvc_bind"]), 300.0, "awaiters.go (5 min)")
 
 
+def awaits_address(wait_for: str) -> bool:
+    """A Gateway's `pulumi.com/waitFor` that needs its address: Programmed (Istio keeps it False, AddressNotAssigned,
+    until the Service has one) or the addresses themselves; Accepted does not."""
+    return "Programmed" in wait_for or "addresses" in wait_for
+
+
 def provider_wait(reg: Registration, data: dict[str, Any], access: dict[str, str]) -> Wait:
     """A Kubernetes provider is ready for its first create once the deployer's cluster role has propagated: awaited
     when its kubeconfig is gated (llmplatform.cluster_access, under its deadline), else a race (`deployer-access`)."""
@@ -258,8 +264,8 @@ def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], prov
         return wait
     if custom is not None:
         figure = Span.of(k["gateway_programmed"] if kind == "Gateway" else k["object"])
-        if kind == "Gateway" and gateway_load_balancer(reg):  # Programmed once its Service has an address
-            figure = figure + Span.of(k["load_balancer_ip"])
+        if kind == "Gateway" and awaits_address(custom) and gateway_load_balancer(reg):
+            figure = figure + Span.of(k["load_balancer_ip"])  # Programmed once its Service has an address
         return Wait(f"{WAIT_FOR}: {custom}", figure, timeout, source)
     if kind == "Service":
         return service_wait(reg, data)

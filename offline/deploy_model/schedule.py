@@ -5,7 +5,7 @@ import json
 import re
 from typing import Any, Optional
 
-from llmplatform.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER
+from llmplatform.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER, READER
 from llmplatform.testing.api_server import grants_deployer_admin
 from llmplatform.write_order import FEDERATION, MANAGED_CLUSTER, ancestors, predecessors
 
@@ -17,7 +17,7 @@ from .objects import annotations_of, containers_of, kind_of, metadata_of, object
 from .figures import model_share
 from .pools import node_provision_limit, pools
 from .access import deployer_access
-from .awaits import bind_modes, gateway_load_balancer, service_wait, skips_await, wait_of
+from .awaits import awaits_address, bind_modes, gateway_load_balancer, service_wait, skips_await, wait_of
 
 
 def selected_workloads(plan: Plan) -> dict[str, str]:
@@ -111,7 +111,14 @@ def cloud_provider_grants(plan: Plan) -> list[Registration]:
     AcrPull nor the deployer's cluster role."""
     clusters = {r.urn for r in plan.of_type(MANAGED_CLUSTER)}
     return [r for r in plan.of_type(ROLE_ASSIGNMENT)
-            if clusters & set(r.dependencies) and _role(r) != ACR_PULL and not grants_deployer_admin(r)]
+            if clusters & set(r.dependencies) and _role(r) not in (ACR_PULL, KEY_VAULT_SECRETS_USER)
+            and not grants_deployer_admin(r)]
+
+
+def _joins_a_subnet(grant: Registration) -> bool:
+    """A grant an internal load balancer may need: its frontend joins a subnet, which a write role on the subnet,
+    its network or a group above grants; a public IP's grants and a Reader's do not."""
+    return _role(grant) != READER and "/publicipaddresses/" not in str(grant.inputs.get("scope", "")).lower()
 
 
 def _load_balancer(reg: Registration, data: dict[str, Any]) -> Optional[bool]:
@@ -123,7 +130,8 @@ def _load_balancer(reg: Registration, data: dict[str, Any]) -> Optional[bool]:
     if kind == "Service" and "load-balancer IP" in service_wait(reg, data).waits_for \
             and not annotations_of(reg).get("pulumi.com/waitFor"):
         annotations = annotations_of(reg)
-    elif kind == "Gateway" and annotations_of(reg).get("pulumi.com/waitFor") and gateway_load_balancer(reg):
+    elif kind == "Gateway" and awaits_address(str(annotations_of(reg).get("pulumi.com/waitFor") or "")) \
+            and gateway_load_balancer(reg):
         annotations = {**((spec.get("infrastructure") or {}).get("annotations") or {}), **annotations_of(reg)}
     elif kind == "Ingress" and not annotations_of(reg).get("pulumi.com/waitFor"):
         annotations = {}
@@ -142,7 +150,8 @@ def grant_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, S
     - the cluster identity's grants (the node subnet; a public IP and its group): a load balancer Service, an
       Ingress, or an Istio Gateway awaited until Programmed gets its address only once the cloud provider's
       reconcile stops failing AuthorizationFailed; the service controller retries it with 5 s doubling to 300 s.
-      An internal load balancer needs the subnet's grants only (its frontend joins the subnet)."""
+      An internal load balancer needs the grants that let it join the subnet only (not a public IP's, not a
+      Reader's). A Gateway awaited until Accepted needs no address."""
     registries = registry_grants(plan)
     provider_grants = cloud_provider_grants(plan)
     propagation = Span.of(data["role_assignment_propagation"])
@@ -164,7 +173,7 @@ def grant_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, S
         internal = _load_balancer(reg, data) if provider_grants else None
         if internal is not None:
             found += [(g.urn, balancer, "load-balancer address (cluster identity)") for g in provider_grants
-                      if not internal or re.search(r"/subnets?/", str(g.inputs.get("scope", "")), re.IGNORECASE)]
+                      if not internal or _joins_a_subnet(g)]
         if found:
             gates[reg.urn] = sorted(found, key=lambda gate: gate[0])
     return gates

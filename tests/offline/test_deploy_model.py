@@ -886,10 +886,12 @@ def test_an_awaited_load_balancer_waits_for_the_cluster_identitys_grants():
 
     programmed = gateway("gw", {})
     cluster_ip = gateway("gw-local", {"networking.istio.io/service-type": "ClusterIP"})
-    plan = plan_of(cluster, subnet, ip, group, public, internal, programmed, cluster_ip)
+    accepted = gateway("gw-accepted", {"pulumi.com/waitFor": "condition=Accepted"})  # needs no address
+    plan = plan_of(cluster, subnet, ip, group, public, internal, programmed, cluster_ip, accepted)
     gates = {urn: [g for g, _, _ in found] for urn, found in dm.grant_gates(plan, DATA).items()}
     assert gates == {public.urn: ["urn:group", "urn:ip", "urn:subnet"], internal.urn: ["urn:subnet"],
                      programmed.urn: ["urn:group", "urn:ip", "urn:subnet"]}
+    assert dm.wait_of(accepted, DATA, [], 900).span == dm.wait_of(cluster_ip, DATA, [], 900).span
     steps = dm.schedule(plan, DATA).steps
     built = max(steps[g].finish.pessimistic for g in grants) + DATA["role_assignment_propagation"]["pessimistic"] \
         + DATA["load_balancer_retry"]["pessimistic"]
@@ -919,3 +921,26 @@ def test_the_mirror_variants_pods_wait_for_the_kubelets_acr_pull_grant(name):
     # every release but Istio's base chart (CRDs and a webhook configuration: no pod, nothing pulled)
     assert {r.name for r in plan.of_type(dm.HELM_RELEASE)} - {"gateway-istio-base"} <= held
     assert dm.evaluate(plan).problems == []
+
+
+def test_an_internal_load_balancer_waits_for_a_network_grant_on_the_vnet_too():
+    """AKS's bring-your-own-network docs often grant Network Contributor on the virtual network (or its group), not
+    the subnet: that grant lets the internal load balancer's frontend join the subnet as well, so it gates it; a
+    public IP's grant, and a Key Vault Secrets User grant made from the cluster's outputs (the add-on's identity),
+    do not."""
+    from llmplatform.azure_roles import KEY_VAULT_SECRETS_USER, NETWORK_CONTRIBUTOR
+    from offline.deploy_model.schedule import cloud_provider_grants
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    vnet = _grant("vnet", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
+                  "Microsoft.Network/virtualNetworks/v", ("urn:aks",))
+    ip = _grant("ip", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
+                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",))
+    secrets = _grant("secrets", KEY_VAULT_SECRETS_USER, "/subscriptions/s/resourceGroups/rg/providers/"
+                     "Microsoft.KeyVault/vaults/kv", ("urn:aks",))
+    internal = k8s("internal", {"apiVersion": "v1", "kind": "Service", "metadata": {
+        "name": "internal", "namespace": "llm",
+        "annotations": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}},
+        "spec": {"type": "LoadBalancer", "selector": {"app": "x"}, "ports": [{"port": 80}]}}, ())
+    plan = plan_of(cluster, vnet, ip, secrets, internal)
+    assert [r.urn for r in cloud_provider_grants(plan)] == ["urn:vnet", "urn:ip"]
+    assert [g for g, _, _ in dm.grant_gates(plan, DATA)[internal.urn]] == ["urn:vnet"]
