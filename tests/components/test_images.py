@@ -8,6 +8,7 @@ import pytest
 from llmplatform.images import mirrored, registry_problem
 from llmplatform.input_rules import aks_cluster
 from llmplatform.pins import ALL_IMAGES
+from llmplatform.write_order import MANAGED_CLUSTER
 from offline.images import object_images, release_images
 
 from tests.conftest import MIRROR, VARIANTS, variant
@@ -83,7 +84,8 @@ def test_the_nodes_may_pull_from_the_registry_before_anything_runs_in_the_cluste
     assert grant.inputs["roleDefinitionId"].endswith("/7f951dda-4ed3-4680-a7ca-43fe172d538d")  # AcrPull
     assert grant.inputs["scope"] == MIRROR["imageRegistryId"]
     assert grant.inputs["principalType"] == "ServicePrincipal"
-    assert grant.inputs["principalId"] == "kubelet-obj"  # the mocks' kubelet identity of the cluster
+    # the mocks' kubelet identity of the cluster (identityProfile.kubeletidentity.objectId, as AksCluster wires it)
+    assert grant.inputs["principalId"] == f"{plan.one(MANAGED_CLUSTER).inputs['resourceName']}-kubelet-principal"
     assert grant.urn in plan.one("pulumi:providers:kubernetes").dependencies
 
 

@@ -105,7 +105,7 @@ def _addon_namespaces(reg: Registration) -> list[str]:
     return found
 
 
-def _clusters_made_from(provider: Registration, by_urn: dict[str, Registration]) -> set[str]:
+def clusters_made_from(provider: Registration, by_urn: dict[str, Registration]) -> set[str]:
     """The ManagedClusters a Kubernetes provider is made from: those it depends on, directly or through other
     resources (a kubeconfig read after an agent pool of the cluster, say), the walk stopping at a ManagedCluster, so
     a cluster made after another one does not pass the first one's add-ons on to the second's provider."""
@@ -115,11 +115,11 @@ def _clusters_made_from(provider: Registration, by_urn: dict[str, Registration])
 def namespaces(resources: list[Registration]) -> tuple[dict[tuple[Any, str], list[Registration]],
                                                          list[tuple[Registration, tuple[Any, str]]]]:
     """Per (cluster, namespace): the resources that create it (`_namespaces_created`; a ManagedCluster its add-ons'
-    namespaces, on the cluster its Kubernetes providers reach, those made from it, `_clusters_made_from`); and each
+    namespaces, on the cluster its Kubernetes providers reach, those made from it, `clusters_made_from`); and each
     resource placed in a namespace a cluster does not have from the start, with its (cluster, namespace)."""
     clusters = _clusters(resources)
     by_urn = {r.urn: r for r in resources}
-    made_from = {urn: _clusters_made_from(by_urn[urn], by_urn) for urn in clusters}
+    made_from = {urn: clusters_made_from(by_urn[urn], by_urn) for urn in clusters}
     creators: dict[tuple[Any, str], list[Registration]] = {}
     placed: list[tuple[Registration, tuple[Any, str]]] = []
     for reg in resources:

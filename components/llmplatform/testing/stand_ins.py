@@ -75,7 +75,9 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
             region = inputs.get("location") if isinstance(inputs.get("location"), str) else "westeurope"
             state["oidcIssuerProfile"] = {"enabled": True,
                                           "issuerURL": f"https://{region}.oic.prod-aks.azure.com/{TENANT}/x/"}
-            state["identityProfile"] = {"kubeletidentity": {"clientId": "kubelet-client", "objectId": "kubelet-obj",
+            # each cluster's kubelet identity its own (two clusters' AcrPull grants are two principals)
+            state["identityProfile"] = {"kubeletidentity": {"clientId": f"{azure_name}-kubelet-client",
+                                                            "objectId": f"{azure_name}-kubelet-principal",
                                                             "resourceId": f"{rid}-agentpool"}}
             state["fqdn"] = f"{azure_name}.hcp.{region}.azmk8s.io"
             # AKS's id of this cluster's life (a cluster created again under the same ARM id gets another)
@@ -106,6 +108,14 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
     elif type_.startswith("kubernetes:") and "apiVersion" in inputs:  # no metadata given: the provider names it
         state["metadata"] = {"name": name}
     return f"{name}-id", state
+
+
+def cluster_principals(cluster: Registration) -> tuple[str, str]:
+    """The principal ids the stand-ins give a recorded ManagedCluster: its own identity's (`identity.principalId`,
+    which its cloud provider builds load balancers as) and its kubelet identity's (`identityProfile.kubeletidentity.
+    objectId`, which its nodes pull images as), so a reader of a plan can tell whose a role assignment is."""
+    state = _mock_state(cluster.type, cluster.name, cluster.inputs)[1]
+    return str(state["identity"]["principalId"]), str(state["identityProfile"]["kubeletidentity"]["objectId"])
 
 
 class OfflineMocks(pulumi_mocks.Mocks):
