@@ -10,11 +10,12 @@ from llmplatform.access_review import DEADLINE_S
 from llmplatform.write_order import AGENT_POOL
 
 from ..pod_specs import pod_spec
-from ..runner import Registration
+from ..runner import Plan, Registration
 from ..wire import duration_seconds
 from .model import (CRD_BUNDLES, DEFAULT_K8S_TIMEOUT, HELM_DEFAULT_TIMEOUT, HELM_RELEASE, SKIP_AWAIT, Span,
                     TIMEOUT_SECONDS, WAIT_FOR, WORKLOADS, Wait, ZERO)
-from .objects import annotations_of, containers_of, kind_of, requests_gpu, storage_classes
+from .charts import release_load_balancers
+from .objects import annotations_of, by_cluster, containers_of, kind_of, requests_gpu, storage_classes
 from .figures import (ModelShare, container_start, declared_model_sizes, image_pull, model_load, model_weights_gb,
                       ollama_warm_up, vllm_model)
 from .pools import Pool, landing_pools, node_family, node_wait, pool_of
@@ -137,7 +138,12 @@ def helm_wait(reg: Registration, data: dict[str, Any], cpu_pools: list[Pool]) ->
     source = "timeout" if i.get("timeout") else "helm.sh/v3 Release default (300 s)"
     values = json.dumps(i.get("values") or {})
     on = [p for p in cpu_pools if any(f'"{k}": "{v}"' in values for k, v in p.labels)]
-    return Wait(f"helm install {chart} --wait (its workloads ready)", span, timeout, source,
+    what = "its workloads ready"
+    balancers = release_load_balancers(reg)
+    if balancers:  # helm pkg/kube/ready.go serviceReady: a LoadBalancer Service is ready once it has an address
+        span = span + Span.of(data["kubernetes"]["load_balancer_ip"])
+        what += f" and a load-balancer address for its Service ({', '.join(path for path, _ in balancers)})"
+    return Wait(f"helm install {chart} --wait ({what})", span, timeout, source,
                 pods_on=sorted({p.urn for p in on}), node_delay=(ZERO, "nodes of the pool") if on else None)
 
 
@@ -183,6 +189,11 @@ def bind_modes(plan_objects: list[Registration]) -> dict[str, str]:
     found = {name: str(r.inputs.get("volumeBindingMode") or "Immediate") for name, r in classes.items()}
     defaults = [name for name, r in classes.items() if str(annotations_of(r).get(DEFAULT_CLASS)) == "true"]
     return {**found, **({DEFAULT_CLASS: defaults[-1]} if defaults else {})}
+
+
+def cluster_bind_modes(plan: Plan) -> dict[Any, dict[str, str]]:
+    """`bind_modes` per cluster (`cluster_keys`): a claim reads the classes of its own cluster only."""
+    return {cluster: bind_modes(objects) for cluster, objects in by_cluster(plan, plan.kubernetes_objects()).items()}
 
 
 def pvc_wait(reg: Registration, data: dict[str, Any], classes: dict[str, str]) -> Wait:

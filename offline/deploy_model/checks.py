@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Optional
+from typing import Any, Optional
 
 from llmplatform.write_order import AGENT_POOL, MANAGED_CLUSTER
 from llmplatform.kubernetes_schemas import BUILTIN_GROUPS
@@ -13,8 +13,8 @@ from llmplatform.testing import namespaces
 from ..pod_specs import pod_spec
 from ..runner import DEPLOYER, Plan, Registration
 from .model import CRD_BUNDLES, DeployModel, HELM_RELEASE, Problem, SKIP_AWAIT, TIMEOUT_SECONDS, WAIT_FOR
-from .objects import (annotations_of, api_group_of, kind_of, label_of, metadata_of, objects_by_name, requests_gpu,
-                      storage_classes)
+from .objects import (annotations_of, api_group_of, by_cluster, cluster_keys, kind_of, label_of,
+                      managed_clusters, metadata_of, objects_by_name, requests_gpu, storage_classes)
 from .pools import pools
 from .access import deployer_access
 from .awaits import FIRST_CONSUMER, skips_await
@@ -77,17 +77,32 @@ def crd_installers(plan: Plan) -> dict[str, list[Registration]]:
     return found
 
 
+def _installs_on(installer: Registration, reg: Registration, where: dict[str, Any],
+                 made_from: dict[str, frozenset[str]]) -> bool:
+    """Whether an installer's CRDs reach the cluster `reg` is written to: a ManagedCluster's (add-ons, dataplane) its
+    own cluster's objects (those whose provider is made from it; any object whose provider is made from no cluster
+    of the plan), a chart's, a bundle's or a CRD object's the cluster it is written to."""
+    if installer.type == MANAGED_CLUSTER:
+        return not made_from.get(reg.urn) or installer.urn in made_from[reg.urn]
+    return where.get(installer.urn) == where.get(reg.urn)
+
+
 def check_crd_order(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
+    """A custom resource is after what installs its kind's CRDs on its own cluster (another cluster's CRDs do not
+    make the kind known to this one's API server)."""
     installers = crd_installers(plan)
+    where, made_from = cluster_keys(plan), managed_clusters(plan)
     problems = []
     for reg in plan.kubernetes_objects():
         group = api_group_of(reg)
         if group in BUILTIN_GROUPS:
             continue
-        found = installers.get(group, [])
+        found = [i for i in installers.get(group, []) if _installs_on(i, reg, where, made_from)]
         if not found:
+            elsewhere = ", ".join(i.name for i in installers.get(group, []))
             problems.append(Problem("crd-order", label_of(reg), f"no resource of this plan installs the CRDs of "
-                                    f"{group}: Pulumi retries an unknown kind for 31 s, then fails"))
+                                    f"{group}" + (f" on its cluster ({elsewhere} does on another)" if elsewhere else "")
+                                    + ": Pulumi retries an unknown kind for 31 s, then fails"))
         elif not any(i.urn in before.get(reg.urn, ()) for i in found):
             problems.append(Problem("crd-order", label_of(reg), f"is not after {', '.join(i.name for i in found)}, "
                                     f"which installs the {group} CRDs: created first, the kind is unknown for 31 s "
@@ -176,15 +191,16 @@ def references(reg: Registration) -> list[tuple[str, str, str, str]]:
 NGINX_SERVER = re.compile(r"^\s*server\s+([A-Za-z0-9.-]+):\d+", re.M)
 
 
-def nginx_upstreams(reg: Registration, objects: dict) -> list[tuple[str, str, str, str]]:
-    """Upstream host names in the nginx config a workload mounts (resolved once, at start)."""
+def nginx_upstreams(reg: Registration, objects: dict, cluster: Any = None) -> list[tuple[str, str, str, str]]:
+    """Upstream host names in the nginx config a workload mounts (resolved once, at start); `objects` as
+    `objects_by_name` keys them, the workload's own cluster's read."""
     pod = pod_spec(reg.inputs) or {}
     ns = str(metadata_of(reg).get("namespace") or "")
     if not any("nginx" in str(c.get("image", "")) for c in pod.get("containers") or []):
         return []
     out = []
     for v in pod.get("volumes") or []:
-        cm = objects.get(("ConfigMap", ns, str((v.get("configMap") or {}).get("name", ""))))
+        cm = objects.get((cluster, "ConfigMap", ns, str((v.get("configMap") or {}).get("name", ""))))
         for text in ((cm.inputs.get("data") or {}).values() if cm else ()):
             for host in NGINX_SERVER.findall(str(text)):
                 if re.fullmatch(r"[\d.]+", host) or host == "localhost":
@@ -195,17 +211,20 @@ def nginx_upstreams(reg: Registration, objects: dict) -> list[tuple[str, str, st
 
 
 def check_references(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
-    objects = objects_by_name(plan)
-    gateways = {(ns, name): reg for (kind, ns, name), reg in objects.items() if kind == "Gateway"}
-    charted_namespaces = {str(r.inputs.get("namespace")) for r in plan.helm_releases()}
+    objects = objects_by_name(plan)  # each object names others on its own cluster
+    where = cluster_keys(plan)
+    gateways = {(cluster, ns, name): reg for (cluster, kind, ns, name), reg in objects.items() if kind == "Gateway"}
+    charted_namespaces = {(where.get(r.urn), str(r.inputs.get("namespace"))) for r in plan.helm_releases()}
     problems = []
     for reg in plan.kubernetes_objects():
-        refs = references(reg) + nginx_upstreams(reg, objects)
+        cluster = where.get(reg.urn)
+        refs = references(reg) + nginx_upstreams(reg, objects, cluster)
         for role, kind, ns, name in refs:
-            target = objects.get((kind, ns, name))
+            target = objects.get((cluster, kind, ns, name))
             how = ""
-            if target is None and kind == "Service" and name.endswith("-istio") and (ns, name[:-6]) in gateways:
-                gw = gateways[(ns, name[:-6])]
+            if target is None and kind == "Service" and name.endswith("-istio") \
+                    and (cluster, ns, name[:-6]) in gateways:
+                gw = gateways[(cluster, ns, name[:-6])]
                 target, how = gw, f" (Istio creates it for Gateway {name[:-6]}; only a Gateway awaited with " \
                                   f"{WAIT_FOR} Programmed guarantees it exists)"
                 waited = WAIT_FOR in annotations_of(gw)
@@ -213,7 +232,7 @@ def check_references(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
                 waited = True
             label = f"{kind} {ns + '/' if ns else ''}{name}"
             if target is None:
-                if ns in charted_namespaces:
+                if (cluster, ns) in charted_namespaces:
                     continue  # a chart in that namespace may create it
                 problems.append(Problem("name-reference", label_of(reg), f"names {label}, which nothing in this "
                                         "plan creates (dangling reference)"))
@@ -233,12 +252,14 @@ def check_claim_classes(plan: Plan, before: dict[str, set[str]]) -> list[Problem
     the class does not exist it waits for Bound, which such a claim reaches only once a pod using it is scheduled, and
     nothing updates the Pending claim to make it read the class again: with its consumer after it, the 5 minutes end
     the create. (An Immediate class is tolerated: the volume controller retries the claim until the class exists.)"""
-    classes = storage_classes(plan.kubernetes_objects())
+    classes = {cluster: storage_classes(objects) for cluster, objects in by_cluster(plan, plan.kubernetes_objects())
+               .items()}  # a claim's class is its own cluster's
+    where = cluster_keys(plan)
     problems = []
     for reg in plan.kubernetes_objects():
         name = (reg.inputs.get("spec") or {}).get("storageClassName") if kind_of(reg) == "PersistentVolumeClaim" \
             else None
-        target = classes.get(str(name)) if name else None
+        target = classes.get(where.get(reg.urn), {}).get(str(name)) if name else None
         if target is None or target.inputs.get("volumeBindingMode") != FIRST_CONSUMER or skips_await(reg) \
                 or WAIT_FOR in annotations_of(reg) or target.urn in before.get(reg.urn, ()):
             continue
@@ -311,9 +332,13 @@ def check_gpu_waits(plan: Plan, graph: dict[str, set[str]]) -> list[Problem]:
 APP_LOGINS, USER_LOGINS = ("workloadidentity", "spn", "msi"), ("devicecode",)
 
 
-def deployer_login(plan: Plan) -> Optional[str]:
-    """How the Kubernetes provider logs in (kubelogin's --login in its kubeconfig): the identity running `pulumi up`."""
-    for reg in plan.of_type("pulumi:providers:kubernetes"):
+def deployer_login(plan: Plan, grant: Optional[Registration] = None) -> Optional[str]:
+    """How the Kubernetes provider logs in (kubelogin's --login in its kubeconfig): the identity running `pulumi up`.
+    With a deployer's grant, the login of the providers that wait for it (the grant's own cluster's), else the
+    first provider's."""
+    providers = plan.of_type("pulumi:providers:kubernetes")
+    own = [p for p in providers if grant is not None and grant.urn in p.dependencies]
+    for reg in own or providers:
         match = re.search(r"--login\W+(\w+)", str(reg.inputs.get("kubeconfig", "")))
         if match:
             return match.group(1)
@@ -326,9 +351,9 @@ def check_principal_types(plan: Plan) -> list[Problem]:
     object) is a ServicePrincipal when the provider logs in as an application, a User with a device-code login
     (an Azure CLI login can be either: the config says)."""
     by_urn = {r.urn: r for r in plan.resources}
-    login = deployer_login(plan)
     problems = []
     for reg in plan.of_type("azure-native:authorization:RoleAssignment"):
+        login = deployer_login(plan, reg)
         kind = reg.inputs.get("principalType")
         managed = any(by_urn[d].type in MANAGED_IDENTITY_SOURCES for d in reg.dependencies if d in by_urn
                       and str(reg.inputs.get("principalId", "")).endswith("-principal"))
@@ -361,8 +386,10 @@ def check_deployer_access(plan: Plan) -> list[Problem]:
 
 def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     """A workload that mounts read-only a claim a Job writes needs the Job's output: it must be after the Job, and
-    the Job awaited (a skipAwait Job is 'done' when created)."""
-    writers: dict[tuple[str, str], list[Registration]] = {}
+    the Job awaited (a skipAwait Job is 'done' when created). A claim is its cluster's: one of the same name on
+    another cluster is another volume."""
+    where = cluster_keys(plan)
+    writers: dict[tuple[Any, str, str], list[Registration]] = {}
     for reg in plan.kubernetes_objects():
         if kind_of(reg) != "Job":
             continue
@@ -371,7 +398,7 @@ def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
         for v in spec.get("volumes") or []:
             claim = (v.get("persistentVolumeClaim") or {})
             if claim.get("claimName") and not claim.get("readOnly"):
-                writers.setdefault((ns, str(claim["claimName"])), []).append(reg)
+                writers.setdefault((where.get(reg.urn), ns, str(claim["claimName"])), []).append(reg)
     problems = []
     for reg in plan.kubernetes_objects():
         if kind_of(reg) not in ("Deployment", "StatefulSet", "DaemonSet"):
@@ -380,7 +407,8 @@ def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
         ns = str(metadata_of(reg).get("namespace") or "")
         for v in spec.get("volumes") or []:
             claim = (v.get("persistentVolumeClaim") or {})
-            for job in writers.get((ns, str(claim.get("claimName"))), []) if claim.get("readOnly") else []:
+            for job in writers.get((where.get(reg.urn), ns, str(claim.get("claimName"))), []) \
+                    if claim.get("readOnly") else []:
                 if job.urn not in before.get(reg.urn, ()) or skips_await(job):
                     problems.append(Problem("job-output", label_of(reg),
                                             f"reads claim {claim['claimName']} read-only, which Job "

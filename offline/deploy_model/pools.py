@@ -44,6 +44,28 @@ def pools(plan: Plan) -> list[Pool]:
     return found
 
 
+def pool_clusters(plan: Plan) -> dict[str, frozenset[str]]:
+    """Pool URN -> the ManagedCluster it belongs to: the cluster itself for its inline pools, the cluster an
+    AgentPool depends on (its `resourceName` is the cluster's name output), else the one whose resource group and
+    name it gives as plain strings."""
+    clusters = plan.of_type(MANAGED_CLUSTER)
+    named = {(str(c.inputs.get("resourceGroupName")), str(c.inputs.get("resourceName"))): c.urn for c in clusters}
+    found = {c.urn: frozenset({c.urn}) for c in clusters}
+    for reg in plan.of_type(AGENT_POOL):
+        deps = frozenset(d for d in reg.dependencies if d in found)
+        by_name = named.get((str(reg.inputs.get("resourceGroupName")), str(reg.inputs.get("resourceName"))))
+        found[reg.urn] = deps or (frozenset({by_name}) if by_name else frozenset())
+    return found
+
+
+def cluster_pools(all_pools: list[Pool], owners: dict[str, frozenset[str]], clusters: frozenset[str]) -> list[Pool]:
+    """The pools of these clusters (`pool_clusters`); every pool when the clusters are not known (a provider made
+    from no cluster of the plan: the plan's pools are the only ones there are to place its pods on)."""
+    if not clusters:
+        return all_pools
+    return [p for p in all_pools if owners.get(p.urn, frozenset()) & clusters]
+
+
 def _tolerates(taint: str, tolerations: list[dict[str, Any]]) -> bool:
     key, _, rest = taint.partition("=")
     value, _, effect = rest.rpartition(":") if ":" in rest else (rest, "", "")
@@ -96,8 +118,12 @@ def node_family(data: dict[str, Any], vm_size: str) -> dict[str, Any]:
     raise DurationsError(f"no node_from_zero family matches {vm_size}")
 
 
-def node_provision_limit(plan: Plan) -> float:
+def node_provision_limit(plan: Plan, clusters: frozenset[str] = frozenset()) -> float:
+    """The cluster autoscaler's max-node-provision-time of these clusters (the first of the plan's when none is
+    given)."""
     for reg in plan.of_type(MANAGED_CLUSTER):
+        if clusters and reg.urn not in clusters:
+            continue
         value = str((reg.inputs.get("autoScalerProfile") or {}).get("maxNodeProvisionTime", "15m"))
         match = re.fullmatch(r"(\d+)([ms])", value)
         if match:

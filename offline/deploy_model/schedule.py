@@ -7,22 +7,27 @@ from typing import Any, Optional
 
 from llmplatform.azure_roles import ACR_PULL, KEY_VAULT_SECRETS_USER, READER
 from llmplatform.testing.api_server import grants_deployer_admin
+from llmplatform.testing.stand_ins import cluster_principals
 from llmplatform.write_order import FEDERATION, MANAGED_CLUSTER, ancestors, predecessors
 
 from ..pod_specs import pod_spec
 from ..runner import Plan, Registration
 from .model import (CRD_BUNDLES, DeployModel, HELM_RELEASE, Span, Step, WORKLOADS, Wait, ZERO,
                     load_durations)
-from .objects import annotations_of, containers_of, kind_of, metadata_of, objects_by_name
+from .objects import (annotations_of, cluster_keys, containers_of, kind_of, managed_clusters, metadata_of,
+                      objects_by_name)
 from .figures import model_share
-from .pools import node_provision_limit, pools
+from .pools import cluster_pools, node_provision_limit, pool_clusters, pools
 from .access import deployer_access
-from .awaits import awaits_address, bind_modes, gateway_load_balancer, service_wait, skips_await, wait_of
+from .awaits import (awaits_address, cluster_bind_modes, gateway_load_balancer, service_wait, skips_await,
+                     wait_of)
+from .charts import release_load_balancers
 
 
 def selected_workloads(plan: Plan) -> dict[str, str]:
-    """Service URN -> the Deployment/StatefulSet whose pods its selector picks (same namespace)."""
+    """Service URN -> the Deployment/StatefulSet whose pods its selector picks (same cluster and namespace)."""
     workloads = [r for r in plan.kubernetes_objects() if kind_of(r) in ("Deployment", "StatefulSet")]
+    where = cluster_keys(plan)
     found = {}
     for svc in plan.kubernetes_objects():
         selector = (svc.inputs.get("spec") or {}).get("selector") if kind_of(svc) == "Service" else None
@@ -32,7 +37,8 @@ def selected_workloads(plan: Plan) -> dict[str, str]:
         for wl in workloads:
             labels = ((((wl.inputs.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels")
                       or {})
-            if metadata_of(wl).get("namespace") == ns and all(labels.get(k) == v for k, v in selector.items()):
+            if where.get(wl.urn) == where.get(svc.urn) and metadata_of(wl).get("namespace") == ns \
+                    and all(labels.get(k) == v for k, v in selector.items()):
                 found[svc.urn] = wl.urn
                 break
     return found
@@ -58,6 +64,7 @@ def identity_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str
     before). Until then the CSI mount fails and the kubelet retries it with a growing backoff, and the kubelet pulls
     the images only once the volumes are mounted."""
     objects = objects_by_name(plan)
+    where = cluster_keys(plan)
     by_urn = {r.urn: r for r in plan.resources}
     federation = Span.of(data["federated_credential_propagation"])
     grant = Span.of(data["role_assignment_propagation"])
@@ -71,7 +78,7 @@ def identity_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str
             csi = volume.get("csi") or {}
             if csi.get("driver") != SECRETS_STORE_DRIVER:
                 continue
-            provider_class = objects.get(("SecretProviderClass", namespace,
+            provider_class = objects.get((where.get(reg.urn), "SecretProviderClass", namespace,
                                           str((csi.get("volumeAttributes") or {}).get("secretProviderClass"))))
             if provider_class is not None:
                 identities |= {d for d in provider_class.dependencies if d in by_urn and by_urn[d].type == IDENTITY}
@@ -95,24 +102,32 @@ def _role(reg: Registration) -> str:
     return str(reg.inputs.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
 
 
-def registry_grants(plan: Plan) -> dict[str, str]:
-    """AcrPull grant URN -> the login server of the registry it is on (`<name>.azurecr.io`)."""
+def registry_grants(plan: Plan) -> dict[str, tuple[str, str]]:
+    """AcrPull grant URN -> (the login server of the registry it is on, `<name>.azurecr.io`; the ManagedCluster whose
+    nodes it lets pull). Only a grant to a cluster's kubelet identity counts: the kubelet pulls as the identity AKS
+    names in the cluster's `identityProfile.kubeletidentity` (its `objectId` is what AksCluster grants AcrPull to);
+    a grant to any other principal (a person, the cluster's own identity, another cluster's kubelet) lets no node
+    of this cluster pull."""
+    kubelets = {cluster_principals(c)[1]: c.urn for c in plan.of_type(MANAGED_CLUSTER)}
     found = {}
     for reg in plan.of_type(ROLE_ASSIGNMENT):
         match = _REGISTRY.search(str(reg.inputs.get("scope", "")))
-        if _role(reg) == ACR_PULL and match:
-            found[reg.urn] = f"{match.group(1).lower()}.azurecr.io"
+        cluster = kubelets.get(str(reg.inputs.get("principalId")))
+        if _role(reg) == ACR_PULL and match and cluster:
+            found[reg.urn] = (f"{match.group(1).lower()}.azurecr.io", cluster)
     return found
 
 
-def cloud_provider_grants(plan: Plan) -> list[Registration]:
-    """The grants to an AKS cluster's own identity, which its cloud provider builds load balancers as: a role
-    assignment made from the cluster's outputs (it depends on the ManagedCluster) that is neither the kubelet's
-    AcrPull nor the deployer's cluster role."""
-    clusters = {r.urn for r in plan.of_type(MANAGED_CLUSTER)}
-    return [r for r in plan.of_type(ROLE_ASSIGNMENT)
-            if clusters & set(r.dependencies) and _role(r) not in (ACR_PULL, KEY_VAULT_SECRETS_USER)
-            and not grants_deployer_admin(r)]
+def cloud_provider_grants(plan: Plan) -> dict[str, list[Registration]]:
+    """ManagedCluster URN -> the grants to its own identity (`identity.principalId`), which its cloud provider builds
+    load balancers as, but an AcrPull or a Key Vault Secrets User grant (no network right)."""
+    principals = {cluster_principals(c)[0]: c.urn for c in plan.of_type(MANAGED_CLUSTER)}
+    found: dict[str, list[Registration]] = {}
+    for reg in plan.of_type(ROLE_ASSIGNMENT):
+        cluster = principals.get(str(reg.inputs.get("principalId")))
+        if cluster and _role(reg) not in (ACR_PULL, KEY_VAULT_SECRETS_USER) and not grants_deployer_admin(reg):
+            found.setdefault(cluster, []).append(reg)
+    return found
 
 
 def _joins_a_subnet(grant: Registration) -> bool:
@@ -122,7 +137,13 @@ def _joins_a_subnet(grant: Registration) -> bool:
 
 
 def _load_balancer(reg: Registration, data: dict[str, Any]) -> Optional[bool]:
-    """None when Pulumi awaits no load-balancer address on this object's create, else whether it is internal."""
+    """None when Pulumi awaits no load-balancer address on this object's create, else whether it is internal (a
+    release: whether all its chart's LoadBalancer Services are)."""
+    if reg.type == HELM_RELEASE:
+        if reg.inputs.get("skipAwait") and not reg.inputs.get("atomic"):
+            return None
+        balancers = release_load_balancers(reg)
+        return all(internal for _, internal in balancers) if balancers else None
     kind = kind_of(reg)
     if not kind or skips_await(reg):
         return None
@@ -143,36 +164,45 @@ def _load_balancer(reg: Registration, data: dict[str, Any]) -> Optional[bool]:
 def grant_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, Span, str]]]:
     """Object URN -> (grant URN, propagation plus the user's retry, who uses it) for the Azure RBAC grants an
     awaited create needs beyond the Key Vault mounts (`identity_gates`); Pulumi waits for no grant's propagation.
+    An object or release is on the clusters its provider is made from (`managed_clusters`) and waits for those
+    clusters' grants only; one whose provider is made from no cluster of the plan waits for none.
 
-    - AcrPull to the kubelet identity: a pod (a workload's, or a Helm release's with `wait`) whose image is on that
-      registry cannot be pulled until the grant has propagated; the kubelet retries with its image back-off
-      (10 s doubling to 300 s);
+    - AcrPull to the cluster's kubelet identity: a pod (a workload's, or a Helm release's with `wait`) whose image
+      is on that registry cannot be pulled until the grant has propagated; the kubelet retries with its image
+      back-off (10 s doubling to 300 s);
     - the cluster identity's grants (the node subnet; a public IP and its group): a load balancer Service, an
-      Ingress, or an Istio Gateway awaited until Programmed gets its address only once the cloud provider's
-      reconcile stops failing AuthorizationFailed; the service controller retries it with 5 s doubling to 300 s.
-      An internal load balancer needs the grants that let it join the subnet only (not a public IP's, not a
-      Reader's). A Gateway awaited until Accepted needs no address."""
+      Ingress, an Istio Gateway awaited until Programmed, or an awaited Helm release whose chart renders a
+      LoadBalancer Service with its values (helm's wait needs its address: `charts`) gets its address only once
+      the cloud provider's reconcile stops failing AuthorizationFailed; the service controller retries it with
+      5 s doubling to 300 s. An internal load balancer needs the grants that let it join the subnet only (not a
+      public IP's, not a Reader's). A Gateway awaited until Accepted needs no address."""
     registries = registry_grants(plan)
     provider_grants = cloud_provider_grants(plan)
+    on = managed_clusters(plan)
     propagation = Span.of(data["role_assignment_propagation"])
     pull = propagation + Span.of(data["image_pull_retry"])
     balancer = propagation + Span.of(data["load_balancer_retry"])
     gates: dict[str, list[tuple[str, Span, str]]] = {}
     for reg in plan.resources:
+        clusters = on.get(reg.urn, frozenset())
+        if not clusters:
+            continue
         found: list[tuple[str, Span, str]] = []
         kind = kind_of(reg)
-        if registries and (kind in WORKLOADS or reg.type == HELM_RELEASE):
+        if kind in WORKLOADS or reg.type == HELM_RELEASE:
             if reg.type == HELM_RELEASE:
                 pulls = "" if reg.inputs.get("skipAwait") and not reg.inputs.get("atomic") \
                     else json.dumps(reg.inputs.get("values") or {})
             else:
                 spec = pod_spec(reg.inputs) or {}
                 pulls = " ".join(str(c.get("image", "")).split("/", 1)[0] for c in containers_of(spec))
-            found += [(urn, pull, "image pull (AcrPull)") for urn, server in registries.items()
-                      if re.search(rf'(^|[ "/]){re.escape(server)}($|[ "/:])', pulls) and not skips_await(reg)]
-        internal = _load_balancer(reg, data) if provider_grants else None
+            found += [(urn, pull, "image pull (AcrPull)") for urn, (server, cluster) in registries.items()
+                      if cluster in clusters and re.search(rf'(^|[ "/]){re.escape(server)}($|[ "/:])', pulls)
+                      and not skips_await(reg)]
+        grants = [g for cluster in sorted(clusters) for g in provider_grants.get(cluster, [])]
+        internal = _load_balancer(reg, data) if grants else None
         if internal is not None:
-            found += [(g.urn, balancer, "load-balancer address (cluster identity)") for g in provider_grants
+            found += [(g.urn, balancer, "load-balancer address (cluster identity)") for g in grants
                       if not internal or _joins_a_subnet(g)]
         if found:
             gates[reg.urn] = sorted(found, key=lambda gate: gate[0])
@@ -183,14 +213,18 @@ def schedule(plan: Plan, data: Optional[dict[str, Any]] = None, awaited: bool = 
     """The first `pulumi up` as the plan runs it; with `awaited` False, as if every Kubernetes object and release
     were done once created (pulumi.com/skipAwait everywhere): the floor Azure's operations set."""
     data = data or load_durations()
-    all_pools = pools(plan)
-    limit = node_provision_limit(plan)
+    all_pools, owners, on = pools(plan), pool_clusters(plan), managed_clusters(plan)
     graph = dependencies(plan)
     by_urn = {r.urn: r for r in plan.resources}
-    share, classes = model_share(plan, data), bind_modes(plan.kubernetes_objects())
+    share, classes, where = model_share(plan, data), cluster_bind_modes(plan), cluster_keys(plan)
     access = deployer_access(plan)
-    steps = {u: Step(by_urn[u], wait_of(by_urn[u], data, all_pools, limit, share, classes, access) if awaited
-                     or not by_urn[u].type.startswith("kubernetes:") else
+
+    def wait(reg: Registration) -> Wait:
+        """The resource's wait, with its own cluster's pools, autoscaler limit and storage classes."""
+        clusters = on.get(reg.urn, frozenset())
+        return wait_of(reg, data, cluster_pools(all_pools, owners, clusters), node_provision_limit(plan, clusters),
+                       share, classes.get(where.get(reg.urn), {}), access)
+    steps = {u: Step(by_urn[u], wait(by_urn[u]) if awaited or not by_urn[u].type.startswith("kubernetes:") else
                      Wait("created (nothing awaited)", Span.of(data["kubernetes"]["object"]), None)) for u in graph}
     before = ancestors(graph)
     retry = Span.of(data["volume_mount_retry"])

@@ -35,7 +35,7 @@ def deployment(name: str, replicas: int = 1, annotations: dict | None = None, gp
                 "containers": [{"name": "c", "image": image, "resources": resources}], **pod}}}}
 
 
-def plan_of(*regs: Registration) -> Plan:
+def plan_of(*regs: Registration, cluster: str = "") -> Plan:
     """The registrations with a provider, and a Namespace before them for each namespace they use that none of them
     creates (the `namespace` rule's own tests use `bare_plan_of`)."""
     given = {r.inputs["metadata"]["name"] for r in regs if r.is_kubernetes_object and r.inputs["kind"] == "Namespace"}
@@ -49,12 +49,13 @@ def plan_of(*regs: Registration) -> Plan:
                 options={"provider": provider}))
             reg = dataclasses.replace(reg, dependencies=[*reg.dependencies, namespace.urn])
         placed.append(reg)
-    return bare_plan_of(*namespaces.values(), *placed)
+    return bare_plan_of(*namespaces.values(), *placed, cluster=cluster)
 
 
-def bare_plan_of(*regs: Registration) -> Plan:
+def bare_plan_of(*regs: Registration, cluster: str = "") -> Plan:
+    """The registrations after a Kubernetes provider, made from `cluster` (a ManagedCluster's URN) when given."""
     provider = Registration(urn=PROVIDER, type="pulumi:providers:kubernetes", name="k8s", parent="", custom=True,
-                            inputs={}, secret_paths=[], dependencies=[], options={})
+                            inputs={}, secret_paths=[], dependencies=[cluster] if cluster else [], options={})
     return Plan(project="p", stack="t", resources=[provider, *regs])
 
 
@@ -254,7 +255,7 @@ def test_a_gpu_deployment_under_the_default_await_fails_with_the_fix():
 def test_a_custom_resource_before_its_crd_fails():
     release = Registration(urn="urn:kps", type=dm.HELM_RELEASE, name="kps", parent="", custom=True,
                            inputs={"chart": "kube-prometheus-stack", "timeout": 900}, secret_paths=[],
-                           dependencies=[], options={})
+                           dependencies=[], options={"provider": PROVIDER + "::id"})
     monitor = k8s("mon", {"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
                           "metadata": {"name": "vllm", "namespace": "llm-d"}, "spec": {}})
     problems = dm.evaluate(plan_of(release, monitor)).problems
@@ -820,9 +821,9 @@ def _azure(name, type_, deps=(), **inputs):
                         secret_paths=[], dependencies=list(deps), options={})
 
 
-def _grant(name, role, scope, deps):
+def _grant(name, role, scope, deps, principal=""):
     return _azure(name, "azure-native:authorization:RoleAssignment", deps, principalType="ServicePrincipal",
-                  principalId=f"{name}-principal", scope=scope,
+                  principalId=principal or f"{name}-principal", scope=scope,
                   roleDefinitionId=f"/providers/Microsoft.Authorization/roleDefinitions/{role}")
 
 
@@ -832,7 +833,8 @@ def test_a_pod_pulling_from_the_mirror_waits_for_the_kubelets_acr_pull_grant():
     can outlive its deadline. An image from elsewhere, or a release that does not wait, is not held."""
     from llmplatform.azure_roles import ACR_PULL
     registry = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MirrorX"
-    grant = _grant("acr", ACR_PULL, registry, (PROVIDER,))
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    grant = _grant("acr", ACR_PULL, registry, ("urn:aks",), principal="aks-kubelet-principal")
     app = k8s("app", deployment("app", image="mirrorx.azurecr.io/library/nginx:1.29"), ("urn:acr",))
     other = k8s("other", deployment("other"), ("urn:acr",))
     chart = {"chart": "keda", "values": {"image": {"registry": "mirrorx.azurecr.io"}}}
@@ -840,7 +842,7 @@ def test_a_pod_pulling_from_the_mirror_waits_for_the_kubelets_acr_pull_grant():
     release.inputs.pop("kind")
     lazy = k8s("lazy", {"kind": "x", **chart, "skipAwait": True}, ("urn:acr",), type_=dm.HELM_RELEASE)
     lazy.inputs.pop("kind")
-    plan = plan_of(grant, app, other, release, lazy)
+    plan = plan_of(cluster, grant, app, other, release, lazy, cluster="urn:aks")
     gates = dm.grant_gates(plan, DATA)
     assert sorted(gates) == sorted([app.urn, release.urn]) and [g for g, _, _ in gates[app.urn]] == ["urn:acr"]
     steps = dm.schedule(plan, DATA).steps
@@ -863,10 +865,10 @@ def test_an_awaited_load_balancer_waits_for_the_cluster_identitys_grants():
     from llmplatform.azure_roles import NETWORK_CONTRIBUTOR, READER
     cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
     subnet = _grant("subnet", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                    "Microsoft.Network/virtualNetworks/v/subnets/nodes", ("urn:aks",))
+                    "Microsoft.Network/virtualNetworks/v/subnets/nodes", ("urn:aks",), "aks-principal")
     ip = _grant("ip", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",))
-    group = _grant("group", READER, "/subscriptions/s/resourceGroups/rg", ("urn:aks",))
+                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), "aks-principal")
+    group = _grant("group", READER, "/subscriptions/s/resourceGroups/rg", ("urn:aks",), "aks-principal")
     grants = ("urn:subnet", "urn:ip", "urn:group")
 
     def service(name, annotations):
@@ -887,7 +889,7 @@ def test_an_awaited_load_balancer_waits_for_the_cluster_identitys_grants():
     programmed = gateway("gw", {})
     cluster_ip = gateway("gw-local", {"networking.istio.io/service-type": "ClusterIP"})
     accepted = gateway("gw-accepted", {"pulumi.com/waitFor": "condition=Accepted"})  # needs no address
-    plan = plan_of(cluster, subnet, ip, group, public, internal, programmed, cluster_ip, accepted)
+    plan = plan_of(cluster, subnet, ip, group, public, internal, programmed, cluster_ip, accepted, cluster="urn:aks")
     gates = {urn: [g for g, _, _ in found] for urn, found in dm.grant_gates(plan, DATA).items()}
     assert gates == {public.urn: ["urn:group", "urn:ip", "urn:subnet"], internal.urn: ["urn:subnet"],
                      programmed.urn: ["urn:group", "urn:ip", "urn:subnet"]}
@@ -932,15 +934,15 @@ def test_an_internal_load_balancer_waits_for_a_network_grant_on_the_vnet_too():
     from offline.deploy_model.schedule import cloud_provider_grants
     cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
     vnet = _grant("vnet", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                  "Microsoft.Network/virtualNetworks/v", ("urn:aks",))
+                  "Microsoft.Network/virtualNetworks/v", ("urn:aks",), "aks-principal")
     ip = _grant("ip", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",))
+                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), "aks-principal")
     secrets = _grant("secrets", KEY_VAULT_SECRETS_USER, "/subscriptions/s/resourceGroups/rg/providers/"
-                     "Microsoft.KeyVault/vaults/kv", ("urn:aks",))
+                     "Microsoft.KeyVault/vaults/kv", ("urn:aks",), "aks-principal")
     internal = k8s("internal", {"apiVersion": "v1", "kind": "Service", "metadata": {
         "name": "internal", "namespace": "llm",
         "annotations": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}},
         "spec": {"type": "LoadBalancer", "selector": {"app": "x"}, "ports": [{"port": 80}]}}, ())
-    plan = plan_of(cluster, vnet, ip, secrets, internal)
-    assert [r.urn for r in cloud_provider_grants(plan)] == ["urn:vnet", "urn:ip"]
+    plan = plan_of(cluster, vnet, ip, secrets, internal, cluster="urn:aks")
+    assert [r.urn for r in cloud_provider_grants(plan)["urn:aks"]] == ["urn:vnet", "urn:ip"]
     assert [g for g, _, _ in dm.grant_gates(plan, DATA)[internal.urn]] == ["urn:vnet"]

@@ -1,0 +1,120 @@
+"""Which Services of type LoadBalancer a Helm release's chart renders, from the chart's own values (the vendored
+values.yaml under tests/upstream/charts, its subcharts' under their key and condition) with the release's laid over.
+
+Helm's wait (helm.sh/helm/v3 v3.20.2, the version pulumi-kubernetes' provider vendors: `pkg/kube/ready.go`
+`serviceReady`) holds a Service of type LoadBalancer unready until `status.loadBalancer.ingress` is set (unless it
+lists `externalIPs`), so a release awaited with such a Service waits for its address, which AKS's cloud provider
+builds as the cluster's identity. The Service is found where a chart's values choose its type: a `type` or
+`serviceType` key set to `LoadBalancer` in a mapping not turned off (`enabled: false` on it or above it), a subchart
+only when its Chart.yaml condition holds. A type fixed in a template rather than in values is not seen, nor is a
+chart not vendored (only the release's own values are read then)."""
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any, Optional
+
+import yaml
+
+from llmplatform.mappings import deep_merge
+
+from ..runner import Registration
+
+CHARTS = Path(__file__).resolve().parents[2] / "tests" / "upstream" / "charts"
+SERVICE_TYPE_KEYS = ("type", "serviceType")
+INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
+# Istio's charts keep their defaults under this key and merge the user's values over them (values.yaml's own
+# comment; manifests/zzz_profile.yaml: defaults, then the profile, then the user's values)
+ISTIO_DEFAULTS = "_internal_defaults_do_not_set"
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+
+
+@functools.lru_cache(maxsize=1)
+def vendored_charts(root: Path = CHARTS) -> dict[str, Path]:
+    """Chart name (its Chart.yaml `name`) -> its vendored folder."""
+    return {str(_read(d / "Chart.yaml").get("name")): d for d in sorted(root.iterdir())
+            if (d / "Chart.yaml").exists()} if root.is_dir() else {}
+
+
+@functools.lru_cache(maxsize=64)
+def _chart(directory: Path) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
+    """A chart's default values, its vendored subcharts' under their alias (or name), and (key, condition) for
+    each dependency with a condition (Chart.yaml `dependencies`)."""
+    values = _read(directory / "values.yaml")
+    conditions = []
+    for dep in _read(directory / "Chart.yaml").get("dependencies") or []:
+        key = str(dep.get("alias") or dep.get("name"))
+        sub = directory / "charts" / str(dep.get("name"))
+        if (sub / "values.yaml").exists():
+            values = deep_merge({key: _read(sub / "values.yaml")}, values)  # the parent's values win
+        if dep.get("condition"):
+            conditions.append((key, str(dep["condition"])))
+    return values, tuple(conditions)
+
+
+def _at(values: dict[str, Any], path: str) -> Any:
+    node: Any = values
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _condition_holds(values: dict[str, Any], condition: str) -> bool:
+    """Helm's `condition`: the first of its comma-separated paths that resolves to a boolean decides; none, on."""
+    for path in condition.split(","):
+        value = _at(values, path.strip())
+        if isinstance(value, bool):
+            return value
+    return True
+
+
+def _lift_istio_defaults(values: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(values.get(ISTIO_DEFAULTS), dict):
+        rest = {k: v for k, v in values.items() if k != ISTIO_DEFAULTS}
+        return deep_merge(values[ISTIO_DEFAULTS], rest)
+    return values
+
+
+def release_values(reg: Registration, root: Path = CHARTS) -> dict[str, Any]:
+    """The values a release's chart renders with: the vendored defaults, the release's over them, subcharts whose
+    condition fails dropped."""
+    chart = str(reg.inputs.get("chart", "")).rsplit("/", 1)[-1]
+    directory: Optional[Path] = vendored_charts(root).get(chart)
+    defaults, conditions = _chart(directory) if directory else ({}, ())
+    given = reg.inputs.get("values")
+    ours: dict[str, Any] = given if isinstance(given, dict) else {}
+    values = _lift_istio_defaults(deep_merge(copy.deepcopy(defaults), ours))
+    for key, condition in conditions:
+        if key in values and not _condition_holds(values, condition):
+            values.pop(key)
+    return values
+
+
+def load_balancers(values: dict[str, Any], path: tuple[str, ...] = ()) -> list[tuple[str, bool]]:
+    """(values path, internal) of each Service these values make a LoadBalancer; internal when the mapping's
+    `annotations` ask Azure for an internal load balancer."""
+    if values.get("enabled") is False:
+        return []
+    found = []
+    for key, value in values.items():
+        if key in SERVICE_TYPE_KEYS and value == "LoadBalancer":
+            given = values.get("annotations")
+            annotations: dict[str, Any] = given if isinstance(given, dict) else {}
+            found.append((".".join(path + (key,)), str(annotations.get(INTERNAL_LB, "")).lower() == "true"))
+        elif isinstance(value, dict):
+            found += load_balancers(value, path + (str(key),))
+    return found
+
+
+def release_load_balancers(reg: Registration, root: Path = CHARTS) -> list[tuple[str, bool]]:
+    """The LoadBalancer Services a release's chart renders with its values (`load_balancers`)."""
+    return load_balancers(release_values(reg, root))
