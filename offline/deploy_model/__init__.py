@@ -26,15 +26,19 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
 - a workload reading a volume a Job writes, neither after the awaited Job nor tolerant of an empty volume
   (`job-output`).
 
+Every object and release is on the cluster its provider is made from: the names, storage classes, pools, CRDs and
+grants it is matched against are that cluster's (two clusters may each have a `fast` class or a `runner` account).
+
 Await rules are pulumi-kubernetes' (provider/pkg/await, read at the release the SDK pin matches, see
 docs/decisions.md): Deployment/StatefulSet/DaemonSet ready, Job complete, Service endpoints settled, PVC bound
 (Pending on a WaitForFirstConsumer class), a kind without an awaiter created at once; 10 minutes unless
 `customTimeouts.create` or `pulumi.com/timeoutSeconds`; `pulumi.com/skipAwait` skips it; a kind the API server does
 not know is retried for 31 s, then fails. A Helm release (helm.sh/v3) waits for its chart's workloads unless
-`skipAwait`, for `timeout` seconds (300 by default). Azure resources are awaited until their long-running operation
-ends, with no deadline unless `customTimeouts`.
-Pure Python over the recorded plan (the standard library, offline.runner and the model catalogue's sizes): no SDK
-import, a few milliseconds per stack.
+`skipAwait`, for `timeout` seconds (300 by default), and for the address of each LoadBalancer Service its chart
+renders (`charts`). Azure resources are awaited until their long-running operation ends, with no deadline unless
+`customTimeouts`.
+Pure Python over the recorded plan (the standard library, offline.runner, the model catalogue's sizes and the
+vendored charts' values, each read once per process): no SDK import, a few milliseconds per stack.
 """
 from __future__ import annotations
 

@@ -10,14 +10,11 @@ only when its Chart.yaml condition holds. A type fixed in a template rather than
 chart not vendored (only the release's own values are read then)."""
 from __future__ import annotations
 
-import copy
 import functools
 from pathlib import Path
 from typing import Any, Optional
 
 import yaml
-
-from llmplatform.mappings import deep_merge
 
 from ..runner import Registration
 
@@ -29,9 +26,22 @@ INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
 ISTIO_DEFAULTS = "_internal_defaults_do_not_set"
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: kube-prometheus-stack's 200 KB in ~0.1 s
+
+
+def _overlay(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`extra` laid over `base` as Helm merges values, sharing what neither changes (nothing here writes into a
+    result: no copy of a chart's large defaults per release)."""
+    merged = dict(base)
+    for key, value in extra.items():
+        merged[key] = _overlay(merged[key], value) if isinstance(value, dict) and isinstance(merged.get(key), dict) \
+            else value
+    return merged
+
+
 def _read(path: Path) -> dict[str, Any]:
     try:
-        return yaml.safe_load(path.read_text()) or {}
+        return yaml.load(path.read_text(), Loader=_LOADER) or {}  # noqa: S506 (a safe loader)
     except (OSError, yaml.YAMLError):
         return {}
 
@@ -53,7 +63,7 @@ def _chart(directory: Path) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]
         key = str(dep.get("alias") or dep.get("name"))
         sub = directory / "charts" / str(dep.get("name"))
         if (sub / "values.yaml").exists():
-            values = deep_merge({key: _read(sub / "values.yaml")}, values)  # the parent's values win
+            values = _overlay({key: _read(sub / "values.yaml")}, values)  # the parent's values win
         if dep.get("condition"):
             conditions.append((key, str(dep["condition"])))
     return values, tuple(conditions)
@@ -80,7 +90,7 @@ def _condition_holds(values: dict[str, Any], condition: str) -> bool:
 def _lift_istio_defaults(values: dict[str, Any]) -> dict[str, Any]:
     if isinstance(values.get(ISTIO_DEFAULTS), dict):
         rest = {k: v for k, v in values.items() if k != ISTIO_DEFAULTS}
-        return deep_merge(values[ISTIO_DEFAULTS], rest)
+        return _overlay(values[ISTIO_DEFAULTS], rest)
     return values
 
 
@@ -92,7 +102,7 @@ def release_values(reg: Registration, root: Path = CHARTS) -> dict[str, Any]:
     defaults, conditions = _chart(directory) if directory else ({}, ())
     given = reg.inputs.get("values")
     ours: dict[str, Any] = given if isinstance(given, dict) else {}
-    values = _lift_istio_defaults(deep_merge(copy.deepcopy(defaults), ours))
+    values = _lift_istio_defaults(_overlay(defaults, ours))
     for key, condition in conditions:
         if key in values and not _condition_holds(values, condition):
             values.pop(key)
