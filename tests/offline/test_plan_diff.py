@@ -930,3 +930,24 @@ def test_a_job_deleted_first_by_its_option_stays_so_when_a_new_cluster_replaces_
     assert _one(new, CLUSTER) in result["replaced"] and new[job]["options"]["deleteBeforeReplace"] is True
     assert job in result["deleteBeforeReplace"] and deployment in result["replaced"]
     assert deployment not in result["deleteBeforeReplace"]
+
+
+def test_a_replacement_only_replace_on_changes_asks_for_is_created_first_and_collides_under_one_name(tmp_path, dev):
+    """Both providers answer deleteBeforeReplace only for replacements their own Diff finds, and the engine keeps that
+    answer when `replaceOnChanges` adds its keys (pulumi/pulumi step_generator.go applyReplaceOnChanges): a named
+    object replaced for the option alone is created while the old one holds its name, and its create fails."""
+    base = _doc(dev)
+    new = copy.deepcopy(base)
+    urn = _one(new, "kubernetes:apps/v1:Deployment", "inference-ollama")
+    assert not any(plan_diff.under("spec.template", key) for key in RULES["kubernetes"]["always"]
+                   + RULES["kubernetes"]["kinds"]["apps/v1/Deployment"])  # an update to pulumi-kubernetes
+    new[urn]["options"]["replaceOnChanges"] = ["spec.template"]
+    new[urn]["inputs"]["spec"]["template"]["metadata"].setdefault("annotations", {})["rollout"] = "2"
+    code, out = _check(tmp_path, base, new)
+    short = plan_diff.short_urn(plan_diff.engine_urns(new)[urn])  # as printed: the engine's type chain
+    replace = next(line for line in out.splitlines() if line.startswith(f"- Replace: `{short}`"))
+    assert "deleted first" not in replace and "replaceOnChanges" in replace
+    assert code == 1 and "its replacement fails" in _refusal_line(out, short.split("::")[-1])
+    new[urn]["options"]["deleteBeforeReplace"] = True  # the way out the line names
+    code, out = _check(tmp_path, base, new)
+    assert code == 0 and f"- Replace: `{short}` (deleted first, then created: a gap)" in out
