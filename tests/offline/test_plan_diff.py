@@ -951,3 +951,18 @@ def test_a_replacement_only_replace_on_changes_asks_for_is_created_first_and_col
     new[urn]["options"]["deleteBeforeReplace"] = True  # the way out the line names
     code, out = _check(tmp_path, base, new)
     assert code == 0 and f"- Replace: `{short}` (deleted first, then created: a gap)" in out
+
+
+def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, prod):
+    """`observability.grafanaStorageGib` is the request of the claim Grafana's chart renders itself (not a StatefulSet
+    template): the Helm upgrade patches it, and the API server refuses a smaller request, failing the upgrade."""
+    base = _doc(prod)
+    release = _one(base, "kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    smaller = _doc(plan_for("prod", {"observability": {"grafanaStorageGib": 5}}))
+    assert smaller[release]["inputs"]["values"]["grafana"]["persistence"]["size"] == "5Gi"
+    code, out = _check(tmp_path, base, smaller)
+    line = _refusal_line(out, "observability-kube-prometheus-stack")
+    assert code == 1 and "observability.grafanaStorageGib" in line and "less than previous value" in line
+    larger = _doc(plan_for("prod", {"observability": {"grafanaStorageGib": 20}}))
+    code, out = _check(tmp_path, base, larger)
+    assert code == 0 and "values.grafana.persistence.size" in out
