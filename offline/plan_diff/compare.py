@@ -7,7 +7,7 @@ from .documents import read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (LEFT_BEHIND, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
                     refused_rules, replace_rules, rules, under)
-from .values import value_findings
+from .values import ignored_findings, value_findings
 
 
 # A replacement only `replaceOnChanges` asks for: both providers answer deleteBeforeReplace only for replacements
@@ -69,6 +69,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             ignored_paths = [p for p in changed_keys(old["inputs"], now["inputs"]) if p not in paths]
             if ignored_paths:
                 ignored[urn] = ignored_paths
+                checks.setdefault(urn, []).extend(ignored_findings(now["type"], old["inputs"], now["inputs"],
+                                                                   ignored_paths))
         keys = list(paths)
         if old["options"].get("protect") != now["options"].get("protect"):
             keys.append("(protect)")
@@ -87,7 +89,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             refusals, notices = value_findings(now["type"], old["inputs"], inputs, paths)
             refused.setdefault(urn, []).extend(refusals)
             if notices:
-                checks[urn] = notices
+                checks.setdefault(urn, []).extend(notices)
             if (old["options"].get("provider") or "") != (now["options"].get("provider") or ""):
                 why.append("its provider changed (a different provider is taken as a different cluster or account)")
                 keys.append("(provider)")
@@ -128,7 +130,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 f"`{short_urn(successor)}` takes its place (the same namespace and name in the same API group, another "
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
-    checks = {u: c for u, c in checks.items() if u not in replaced}
+    checks = {u: c for u, c in checks.items() if c and u not in replaced}
     for urn, reason in taken.items():
         refused[urn] = [reason]
     for urn in sorted(engine_only):

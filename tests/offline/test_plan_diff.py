@@ -966,3 +966,20 @@ def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, p
     larger = _doc(plan_for("prod", {"observability": {"grafanaStorageGib": 20}}))
     code, out = _check(tmp_path, base, larger)
     assert code == 0 and "values.grafana.persistence.size" in out
+
+
+def test_a_new_minor_the_patch_channel_never_makes_is_said_not_only_listed_as_ignored(tmp_path):
+    """Under an auto-upgrade channel the version is in ignoreChanges; `patch` (dev's default) keeps the minor (AKS's
+    auto-upgrade-cluster.md), so a minor bump in the stack file is made by nobody: the check says so. Under `stable`
+    AKS moves minors itself: the Ignored line is the whole story."""
+    def versions(before: str, after: str, channel: str) -> tuple[int, str]:
+        plans = [_doc(plan_for("dev", {"cluster": {"kubernetesVersion": v, "upgradeChannel": channel}}))
+                 for v in (before, after)]
+        return _check(tmp_path, *plans)
+    code, out = versions("1.35", "1.36", "patch")
+    line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
+                and "ManagedCluster" in line)
+    assert code == 0 and '"1.35" -> "1.36"' in line and "never makes this upgrade" in line
+    assert "cluster.upgradeChannel: none" in line
+    code, out = versions("1.35", "1.36", "stable")
+    assert code == 0 and "kubernetesVersion" in out and "never makes this upgrade" not in out
