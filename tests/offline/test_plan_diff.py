@@ -983,3 +983,13 @@ def test_a_new_minor_the_patch_channel_never_makes_is_said_not_only_listed_as_ig
     assert "cluster.upgradeChannel: none" in line
     code, out = versions("1.35", "1.36", "stable")
     assert code == 0 and "kubernetesVersion" in out and "never makes this upgrade" not in out
+
+
+def test_a_new_network_policy_engine_replaces_the_cluster_and_the_blocking_line_says_why(tmp_path, dev):
+    """`networkPolicy`/`networkDataplane` are in pulumi-azure-native's curated forceNewMap (replacement.go at
+    1b7112af: force-new "to stay conservative", AKS migrates them only one way): the cluster is replaced with
+    everything in it. The line that blocks names the cause, not only the Replace line among dozens below it."""
+    assert {"networkProfile.networkPolicy", "networkProfile.networkDataplane"} <= set(AZURE[CLUSTER]["forceNew"])
+    code, out = _check(tmp_path, _doc(dev), _doc(plan_for("dev", {"cluster": {"networkPolicy": "calico"}})))
+    line = next(line for line in out.splitlines() if line.startswith("- :x:") and "ManagedCluster::" in line)
+    assert code == 1 and "replaced: the AKS cluster" in line and "`networkProfile.networkPolicy`" in line
