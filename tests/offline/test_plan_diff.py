@@ -502,6 +502,11 @@ def test_postgres_storage_shrinks_and_version_downgrades_fail_growth_and_upgrade
     assert code == 0 and "Refused" not in out and "Update: `llmplatform:index:PostgresServer" in out
     check = next(line for line in out.splitlines() if line.startswith("- Check before merging:"))
     assert f'`version` "{int(version) - 1}" -> "{version}"' in check and "has no way back" in check  # not undone
+    # Azure's documented in-place upgrade is the update with createMode Update, not the PUT with the creation's
+    # createMode that PostgresServer sends (its ignoreChanges keeps "Create"): the line gives the az command first
+    assert smaller[server]["inputs"]["createMode"] == "Create" and "createMode" in smaller[server]["options"][
+        "ignoreChanges"]
+    assert "az postgres flexible-server upgrade" in check and "createMode: Update" in check
 
 
 def test_a_postgres_resize_asks_for_the_connection_limit_the_server_keeps_from_its_creation(tmp_path, base):
