@@ -96,7 +96,8 @@ def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_t
     (retention,) = result["refused"][vault]
     assert "properties.softDeleteRetentionInDays" in retention and "keyVault.softDeleteRetentionDays" in retention
     # the same settings of the inline system pool are refused there too
-    assert set(refused["azure-native:containerservice:AgentPool"]) - {"scaleSetPriority", "spotMaxPrice"} <= {
+    spot_only = {"scaleSetPriority", "spotMaxPrice", "scaleSetEvictionPolicy"}  # a system pool is never spot
+    assert set(refused["azure-native:containerservice:AgentPool"]) - spot_only <= {
         key.removeprefix("agentPoolProfiles[].") for key in refused[CLUSTER]}
 
 
@@ -998,3 +999,12 @@ def test_a_new_network_policy_engine_replaces_the_cluster_and_the_blocking_line_
     code, out = _check(tmp_path, _doc(dev), _doc(plan_for("dev", {"cluster": {"networkPolicy": "calico"}})))
     line = next(line for line in out.splitlines() if line.startswith("- :x:") and "ManagedCluster::" in line)
     assert code == 1 and "replaced: the AKS cluster" in line and "`networkProfile.networkPolicy`" in line
+
+
+def test_a_new_spot_price_alone_is_refused_with_a_reason_of_its_own(tmp_path, prod):
+    """AKS keeps a spot pool's SpotMaxPrice for the pool's life (spot-node-pool.md, Limitations); a change of
+    `gpu.spotMaxPrice` alone blocked with "see scaleSetPriority", a line not on the comment: it names its own."""
+    code, out = _check(tmp_path, _doc(prod), _doc(plan_for("prod", {"gpu": {"spotMaxPrice": 5}})))
+    line = _refusal_line(out, "gpu-gpu")
+    assert code == 1 and "`spotMaxPrice`" in line and "scaleSetPriority`" not in line
+    assert "SpotMaxPrice after creation" in line and "gpu.spotMaxPrice" in line and "gpu.poolName" in line
