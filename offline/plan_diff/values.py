@@ -164,3 +164,21 @@ def ignored_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[st
             "runs. To upgrade, set `cluster.upgradeChannel: none` with the version it runs, then raise it one minor "
             "a change (docs/operations.md, \"Upgrading Kubernetes\"), or run `az aks upgrade` (the stack's value "
             "stays ignored)"]
+
+
+def update_findings(type_: str, new_inputs: dict[str, Any], paths: list[str]) -> list[str]:
+    """Check lines for any in-place update of a resource whose live state may have moved past its inputs: a
+    PostgreSQL server with storage auto-grow, which Azure grows (doubling a Premium SSD disk) while the update
+    pulumi-azure-native sends carries the stack's size."""
+    if type_ != "azure-native:dbforpostgresql:Server" or not paths:
+        return []
+    storage = new_inputs.get("storage") or {}
+    if str(storage.get("autoGrow") or "").lower() != "enabled":
+        return []
+    return [f"`storage.autoGrow` is Enabled, so Azure may have grown the server past the "
+            f"{_shown(storage.get('storageSizeGB'))} GB this update sends in `storage.storageSizeGB` (stack key "
+            "`postgres.storageSizeGb`; a Premium SSD disk doubles: learn.microsoft.com/azure/postgresql/scale/"
+            "how-to-auto-grow-storage), and a server's storage never shrinks (the storage.storageSizeGB rule): "
+            "the update would be refused (hashicorp/terraform-provider-azurerm#29463 is the same clash). Check "
+            "`az postgres flexible-server show -g <group> -n <server> --query storage.storageSizeGb` and raise "
+            "`postgres.storageSizeGb` to it in this change if it is larger"]

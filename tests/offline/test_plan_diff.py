@@ -1008,3 +1008,18 @@ def test_a_new_spot_price_alone_is_refused_with_a_reason_of_its_own(tmp_path, pr
     line = _refusal_line(out, "gpu-gpu")
     assert code == 1 and "`spotMaxPrice`" in line and "scaleSetPriority`" not in line
     assert "SpotMaxPrice after creation" in line and "gpu.spotMaxPrice" in line and "gpu.poolName" in line
+
+
+def test_any_update_of_an_auto_growing_postgres_server_asks_for_its_live_storage_size(tmp_path, prod):
+    """PostgresServer turns storage auto-grow on, so Azure may double the disk past `postgres.storageSizeGb`; every
+    later update carries the stack's size, which the server refuses below its own (storage never shrinks). The
+    plan cannot read the live size: any update of the server asks the reviewer to compare it."""
+    base = _doc(prod)
+    server = _one(base, SERVER)
+    assert base[server]["inputs"]["storage"]["autoGrow"] == "Enabled"
+    code, out = _check(tmp_path, base, _doc(plan_for("prod", {"postgres": {"skuName": "Standard_D4ds_v5"}})))
+    line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
+                and "postgres-server" in line)
+    assert code == 0 and "`storage.autoGrow` is Enabled" in line and "postgres.storageSizeGb" in line
+    code, out = _check(tmp_path, base, _doc(plan_for("prod", {"modelStore": {"sizeGib": 1024}})))
+    assert "storage.autoGrow" not in out  # the server untouched: nothing to send, nothing to check
