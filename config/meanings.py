@@ -76,7 +76,9 @@ MEANING = {
     "cluster.tier": "AKS tier (`Standard` and `Premium` carry the uptime SLA; `Premium` also takes AKS's "
                     "Long-Term Support plan, a year of support past a minor's end of life).",
     "cluster.disableLocalAccounts": "Entra ID only: no static admin kubeconfig.",
-    "cluster.networkPolicy": "Network policy engine (`cilium` with the Cilium dataplane).",
+    "cluster.networkPolicy": "Network policy engine (`cilium` with the Cilium dataplane). Fixed once the cluster "
+                             "exists: pulumi-azure-native replaces the cluster on a new `networkPolicy` or "
+                             "`networkDataplane` (the pull-request check blocks it).",
     "cluster.upgradeChannel": "AKS auto-upgrade channel (`none` on a regional stack Fleet Manager upgrades).",
     "cluster.nodeOsUpgradeChannel": "Node OS image upgrades.",
     "cluster.kubeloginMode": "How the program's Kubernetes provider logs in: `azurecli` (people, and the repository's "

@@ -7,7 +7,19 @@ from .documents import read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (LEFT_BEHIND, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
                     refused_rules, replace_rules, rules, under)
-from .values import value_findings
+from .values import ignored_findings, update_findings, value_findings
+
+
+# A replacement only `replaceOnChanges` asks for: both providers answer deleteBeforeReplace only for replacements
+# their own Diff finds (pulumi-kubernetes provider.go Diff: `len(replaces) > 0 && ...`; pulumi-azure-native
+# provider.go Diff: `len(replaces) > 0`), and the engine keeps the provider's answer when it adds the option's keys
+# (pulumi/pulumi pkg/resource/deploy/step_generator.go applyReplaceOnChanges: `DeleteBeforeReplace:
+# diff.DeleteBeforeReplace`), so without the deleteBeforeReplace option the new object is created first.
+ENGINE_ONLY_COLLIDES = (
+    "its replacement fails: only its `replaceOnChanges` replaces it, and the provider, whose own diff finds no "
+    "replacement, does not ask to delete first, so Pulumi creates the new object while the old one still holds its "
+    "name (pulumi-kubernetes 4.29+: AlreadyExists; pulumi-azure-native: 'cannot create already existing resource'): "
+    "give it the `deleteBeforeReplace` option (a gap while it is recreated) or a new name")
 
 
 def _identity(resource: dict[str, Any]) -> Optional[str]:
@@ -48,6 +60,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     checks: dict[str, list[str]] = {}
     ignored: dict[str, list[str]] = {}
     notes: dict[str, list[str]] = {}
+    engine_only: set[str] = set()  # replaced by Pulumi's options alone: the provider's Diff found no replacement
     for urn in common:
         old, now = old_res[urn], new_res[urn]
         inputs = ignoring_changes(old["inputs"], now["inputs"], now["options"].get("ignoreChanges") or [])
@@ -56,22 +69,28 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             ignored_paths = [p for p in changed_keys(old["inputs"], now["inputs"]) if p not in paths]
             if ignored_paths:
                 ignored[urn] = ignored_paths
+                checks.setdefault(urn, []).extend(ignored_findings(now["type"], old["inputs"], now["inputs"],
+                                                                   ignored_paths))
         keys = list(paths)
         if old["options"].get("protect") != now["options"].get("protect"):
             keys.append("(protect)")
         why: list[str] = []
+        provider_replaces = False
         if now.get("custom", True):
             rules_here = replace_rules(now, providers)
             for path in paths:
-                why += [f"`{path}` ({rule})" for key, rule in rules_here if under(path, key)][:1]
+                by_rule = [f"`{path}` ({rule})" for key, rule in rules_here if under(path, key)][:1]
+                why += by_rule
+                provider_replaces = provider_replaces or bool(by_rule)
                 why += [f"`{path}` (its replaceOnChanges)" for key in now["options"].get("replaceOnChanges") or []
                         if under(path, key)]
                 refused.setdefault(urn, []).extend(
                     f"`{path}`: {reason}" for key, reason in refused_rules(now["type"]).items() if under(path, key))
             refusals, notices = value_findings(now["type"], old["inputs"], inputs, paths)
+            notices = notices + update_findings(now["type"], inputs, paths)
             refused.setdefault(urn, []).extend(refusals)
             if notices:
-                checks[urn] = notices
+                checks.setdefault(urn, []).extend(notices)
             if (old["options"].get("provider") or "") != (now["options"].get("provider") or ""):
                 why.append("its provider changed (a different provider is taken as a different cluster or account)")
                 keys.append("(provider)")
@@ -81,6 +100,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             notes.setdefault(urn, []).append("new parent of the same type (the URN is unchanged)")
         if why:
             replaced[urn] = sorted(set(why))
+            if not provider_replaces and "(provider)" not in keys:
+                engine_only.add(urn)
         if keys:
             changed[urn] = keys
     refused = {u: sorted(set(r)) for u, r in refused.items() if r and u not in replaced}
@@ -110,13 +131,17 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 f"`{short_urn(successor)}` takes its place (the same namespace and name in the same API group, another "
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
-    checks = {u: c for u, c in checks.items() if u not in replaced}
+    checks = {u: c for u, c in checks.items() if c and u not in replaced}
     for urn, reason in taken.items():
         refused[urn] = [reason]
+    for urn in sorted(engine_only):
+        if not new_res[urn]["options"].get("deleteBeforeReplace") and _physical_name(new_res[urn]) and (
+                _physical_name(old_res[urn]) == _physical_name(new_res[urn])):
+            refused[urn] = [ENGINE_ONLY_COLLIDES]
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
             "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
-                u not in via_provider or new_res[u]["options"].get("deleteBeforeReplace"))),
+                u not in via_provider and u not in engine_only or new_res[u]["options"].get("deleteBeforeReplace"))),
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
             "engineUrns": {**engine_urns(old_res), **engine_urns(new_res)},
             "protected": sorted(u for u in set(replaced) | set(removed)

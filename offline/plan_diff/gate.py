@@ -30,8 +30,12 @@ def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) ->
     for urn in sorted(set(result["replaced"]) | set(result["removed"])):
         what = STATEFUL.get(result["types"][urn])
         if what and not allow_stateful and urn not in allowed:
-            verb = "replaced" if urn in result["replaced"] else "deleted"
-            out.append((urn, f"{verb}: {what}"))
+            if urn in result["replaced"]:  # the cause on the line that blocks, not only among the Replace lines below
+                reasons = result["replaced"][urn]
+                out.append((urn, f"replaced: {what}; why: {'; '.join(reasons[:3])}"
+                                 f"{'; ...' if len(reasons) > 3 else ''}"))
+            else:
+                out.append((urn, f"deleted: {what}"))
     for urn, reasons in result["refused"].items():
         if urn not in allowed:
             out.append((urn, REFUSED + "; ".join(reasons)))

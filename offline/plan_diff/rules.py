@@ -142,8 +142,8 @@ def refused_rules(type_: str) -> dict[str, str]:
 
 # why a path is in the components' ignoreChanges, and what to do when the edit should happen
 IGNORED_WHY = {
-    "kubernetesVersion": "AKS's auto-upgrade channel owns the version (`cluster.upgradeChannel: none` lets the stack "
-                         "drive it, every pool following)",
+    "kubernetesVersion": "AKS's auto-upgrade channel owns the version (`stable` and `rapid` move the minor, `patch` "
+                         "only patches; `cluster.upgradeChannel: none` lets the stack drive it, every pool following)",
     "orchestratorVersion": "AKS's auto-upgrade channel owns the pool's version (`cluster.upgradeChannel: none` lets "
                            "the stack drive it)",
     "count": "the cluster autoscaler owns the node count (change minCount/maxCount instead)",

@@ -135,3 +135,50 @@ def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str,
                 unknown_base = rule["check"] == "kubernetesUpgrade" and _version(old) is None
                 (refusals if rule["blocks"] and not unknown_base else checks).append(line)
     return refusals, checks
+
+
+# Auto-upgrade channels that never move a cluster's minor version: MicrosoftDocs/azure-aks-docs
+# articles/aks/auto-upgrade-cluster.md at fb060abe (2026-08-21): `patch` "keeping the minor version the same",
+# `node-image` upgrades node images only; AKS itself moves only a cluster at N-3 about to fall to N-4 (to N-2).
+CHANNELS_KEEPING_THE_MINOR = {
+    "patch": "it moves patches only, 'keeping the minor version the same'",
+    "node-image": "it upgrades node images only, never the Kubernetes version",
+}
+
+
+def ignored_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
+                     ignored: list[str]) -> list[str]:
+    """Check lines for ignored paths whose edit nothing else carries out: a new minor of `kubernetesVersion` under an
+    auto-upgrade channel that keeps the minor (the Ignored line alone reads as if AKS would make the upgrade)."""
+    if type_ != "azure-native:containerservice:ManagedCluster" or "kubernetesVersion" not in ignored:
+        return []
+    channel = str((new_inputs.get("autoUpgradeProfile") or {}).get("upgradeChannel") or "").lower()
+    old, new = old_inputs.get("kubernetesVersion"), new_inputs.get("kubernetesVersion")
+    before, after = _version(old), _version(new)
+    if channel not in CHANNELS_KEEPING_THE_MINOR or after is None or (before is not None and before[:2] == after[:2]):
+        return []
+    return [f"`kubernetesVersion` {_shown(old)} -> {_shown(new)} (stack key `cluster.kubernetesVersion`): ignored, "
+            f"and the `{channel}` auto-upgrade channel never makes this upgrade "
+            f"({CHANNELS_KEEPING_THE_MINOR[channel]}: "
+            "MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md): the cluster stays on the minor it "
+            "runs. To upgrade, set `cluster.upgradeChannel: none` with the version it runs, then raise it one minor "
+            "a change (docs/operations.md, \"Upgrading Kubernetes\"), or run `az aks upgrade` (the stack's value "
+            "stays ignored)"]
+
+
+def update_findings(type_: str, new_inputs: dict[str, Any], paths: list[str]) -> list[str]:
+    """Check lines for any in-place update of a resource whose live state may have moved past its inputs: a
+    PostgreSQL server with storage auto-grow, which Azure grows (doubling a Premium SSD disk) while the update
+    pulumi-azure-native sends carries the stack's size."""
+    if type_ != "azure-native:dbforpostgresql:Server" or not paths:
+        return []
+    storage = new_inputs.get("storage") or {}
+    if str(storage.get("autoGrow") or "").lower() != "enabled":
+        return []
+    return [f"`storage.autoGrow` is Enabled, so Azure may have grown the server past the "
+            f"{_shown(storage.get('storageSizeGB'))} GB this update sends in `storage.storageSizeGB` (stack key "
+            "`postgres.storageSizeGb`; a Premium SSD disk doubles: learn.microsoft.com/azure/postgresql/scale/"
+            "how-to-auto-grow-storage), and a server's storage never shrinks (the storage.storageSizeGB rule): "
+            "the update would be refused (hashicorp/terraform-provider-azurerm#29463 is the same clash). Check "
+            "`az postgres flexible-server show -g <group> -n <server> --query storage.storageSizeGb` and raise "
+            "`postgres.storageSizeGb` to it in this change if it is larger"]

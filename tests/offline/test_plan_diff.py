@@ -96,7 +96,8 @@ def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_t
     (retention,) = result["refused"][vault]
     assert "properties.softDeleteRetentionInDays" in retention and "keyVault.softDeleteRetentionDays" in retention
     # the same settings of the inline system pool are refused there too
-    assert set(refused["azure-native:containerservice:AgentPool"]) - {"scaleSetPriority", "spotMaxPrice"} <= {
+    spot_only = {"scaleSetPriority", "spotMaxPrice", "scaleSetEvictionPolicy"}  # a system pool is never spot
+    assert set(refused["azure-native:containerservice:AgentPool"]) - spot_only <= {
         key.removeprefix("agentPoolProfiles[].") for key in refused[CLUSTER]}
 
 
@@ -502,6 +503,11 @@ def test_postgres_storage_shrinks_and_version_downgrades_fail_growth_and_upgrade
     assert code == 0 and "Refused" not in out and "Update: `llmplatform:index:PostgresServer" in out
     check = next(line for line in out.splitlines() if line.startswith("- Check before merging:"))
     assert f'`version` "{int(version) - 1}" -> "{version}"' in check and "has no way back" in check  # not undone
+    # Azure's documented in-place upgrade is the update with createMode Update, not the PUT with the creation's
+    # createMode that PostgresServer sends (its ignoreChanges keeps "Create"): the line gives the az command first
+    assert smaller[server]["inputs"]["createMode"] == "Create" and "createMode" in smaller[server]["options"][
+        "ignoreChanges"]
+    assert "az postgres flexible-server upgrade" in check and "createMode: Update" in check
 
 
 def test_a_postgres_resize_asks_for_the_connection_limit_the_server_keeps_from_its_creation(tmp_path, base):
@@ -930,3 +936,90 @@ def test_a_job_deleted_first_by_its_option_stays_so_when_a_new_cluster_replaces_
     assert _one(new, CLUSTER) in result["replaced"] and new[job]["options"]["deleteBeforeReplace"] is True
     assert job in result["deleteBeforeReplace"] and deployment in result["replaced"]
     assert deployment not in result["deleteBeforeReplace"]
+
+
+def test_a_replacement_only_replace_on_changes_asks_for_is_created_first_and_collides_under_one_name(tmp_path, dev):
+    """Both providers answer deleteBeforeReplace only for replacements their own Diff finds, and the engine keeps that
+    answer when `replaceOnChanges` adds its keys (pulumi/pulumi step_generator.go applyReplaceOnChanges): a named
+    object replaced for the option alone is created while the old one holds its name, and its create fails."""
+    base = _doc(dev)
+    new = copy.deepcopy(base)
+    urn = _one(new, "kubernetes:apps/v1:Deployment", "inference-ollama")
+    assert not any(plan_diff.under("spec.template", key) for key in RULES["kubernetes"]["always"]
+                   + RULES["kubernetes"]["kinds"]["apps/v1/Deployment"])  # an update to pulumi-kubernetes
+    new[urn]["options"]["replaceOnChanges"] = ["spec.template"]
+    new[urn]["inputs"]["spec"]["template"]["metadata"].setdefault("annotations", {})["rollout"] = "2"
+    code, out = _check(tmp_path, base, new)
+    short = plan_diff.short_urn(plan_diff.engine_urns(new)[urn])  # as printed: the engine's type chain
+    replace = next(line for line in out.splitlines() if line.startswith(f"- Replace: `{short}`"))
+    assert "deleted first" not in replace and "replaceOnChanges" in replace
+    assert code == 1 and "its replacement fails" in _refusal_line(out, short.split("::")[-1])
+    new[urn]["options"]["deleteBeforeReplace"] = True  # the way out the line names
+    code, out = _check(tmp_path, base, new)
+    assert code == 0 and f"- Replace: `{short}` (deleted first, then created: a gap)" in out
+
+
+def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, prod):
+    """`observability.grafanaStorageGib` is the request of the claim Grafana's chart renders itself (not a StatefulSet
+    template): the Helm upgrade patches it, and the API server refuses a smaller request, failing the upgrade."""
+    base = _doc(prod)
+    release = _one(base, "kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    smaller = _doc(plan_for("prod", {"observability": {"grafanaStorageGib": 5}}))
+    assert smaller[release]["inputs"]["values"]["grafana"]["persistence"]["size"] == "5Gi"
+    code, out = _check(tmp_path, base, smaller)
+    line = _refusal_line(out, "observability-kube-prometheus-stack")
+    assert code == 1 and "observability.grafanaStorageGib" in line and "less than previous value" in line
+    larger = _doc(plan_for("prod", {"observability": {"grafanaStorageGib": 20}}))
+    code, out = _check(tmp_path, base, larger)
+    assert code == 0 and "values.grafana.persistence.size" in out
+
+
+def test_a_new_minor_the_patch_channel_never_makes_is_said_not_only_listed_as_ignored(tmp_path):
+    """Under an auto-upgrade channel the version is in ignoreChanges; `patch` (dev's default) keeps the minor (AKS's
+    auto-upgrade-cluster.md), so a minor bump in the stack file is made by nobody: the check says so. Under `stable`
+    AKS moves minors itself: the Ignored line is the whole story."""
+    def versions(before: str, after: str, channel: str) -> tuple[int, str]:
+        plans = [_doc(plan_for("dev", {"cluster": {"kubernetesVersion": v, "upgradeChannel": channel}}))
+                 for v in (before, after)]
+        return _check(tmp_path, *plans)
+    code, out = versions("1.35", "1.36", "patch")
+    line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
+                and "ManagedCluster" in line)
+    assert code == 0 and '"1.35" -> "1.36"' in line and "never makes this upgrade" in line
+    assert "cluster.upgradeChannel: none" in line
+    code, out = versions("1.35", "1.36", "stable")
+    assert code == 0 and "kubernetesVersion" in out and "never makes this upgrade" not in out
+
+
+def test_a_new_network_policy_engine_replaces_the_cluster_and_the_blocking_line_says_why(tmp_path, dev):
+    """`networkPolicy`/`networkDataplane` are in pulumi-azure-native's curated forceNewMap (replacement.go at
+    1b7112af: force-new "to stay conservative", AKS migrates them only one way): the cluster is replaced with
+    everything in it. The line that blocks names the cause, not only the Replace line among dozens below it."""
+    assert {"networkProfile.networkPolicy", "networkProfile.networkDataplane"} <= set(AZURE[CLUSTER]["forceNew"])
+    code, out = _check(tmp_path, _doc(dev), _doc(plan_for("dev", {"cluster": {"networkPolicy": "calico"}})))
+    line = next(line for line in out.splitlines() if line.startswith("- :x:") and "ManagedCluster::" in line)
+    assert code == 1 and "replaced: the AKS cluster" in line and "`networkProfile.networkPolicy`" in line
+
+
+def test_a_new_spot_price_alone_is_refused_with_a_reason_of_its_own(tmp_path, prod):
+    """AKS keeps a spot pool's SpotMaxPrice for the pool's life (spot-node-pool.md, Limitations); a change of
+    `gpu.spotMaxPrice` alone blocked with "see scaleSetPriority", a line not on the comment: it names its own."""
+    code, out = _check(tmp_path, _doc(prod), _doc(plan_for("prod", {"gpu": {"spotMaxPrice": 5}})))
+    line = _refusal_line(out, "gpu-gpu")
+    assert code == 1 and "`spotMaxPrice`" in line and "scaleSetPriority`" not in line
+    assert "SpotMaxPrice after creation" in line and "gpu.spotMaxPrice" in line and "gpu.poolName" in line
+
+
+def test_any_update_of_an_auto_growing_postgres_server_asks_for_its_live_storage_size(tmp_path, prod):
+    """PostgresServer turns storage auto-grow on, so Azure may double the disk past `postgres.storageSizeGb`; every
+    later update carries the stack's size, which the server refuses below its own (storage never shrinks). The
+    plan cannot read the live size: any update of the server asks the reviewer to compare it."""
+    base = _doc(prod)
+    server = _one(base, SERVER)
+    assert base[server]["inputs"]["storage"]["autoGrow"] == "Enabled"
+    code, out = _check(tmp_path, base, _doc(plan_for("prod", {"postgres": {"skuName": "Standard_D4ds_v5"}})))
+    line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
+                and "postgres-server" in line)
+    assert code == 0 and "`storage.autoGrow` is Enabled" in line and "postgres.storageSizeGb" in line
+    code, out = _check(tmp_path, base, _doc(plan_for("prod", {"modelStore": {"sizeGib": 1024}})))
+    assert "storage.autoGrow" not in out  # the server untouched: nothing to send, nothing to check
