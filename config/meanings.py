@@ -51,7 +51,8 @@ MEANING = {
                                  "`llm-platform/pool=cpu`).",
     "cluster.workloadPool.vmSize": "VM size of the CPU workload pool; a change replaces the pool (deleted first): use a new "
                                     "`cluster.workloadPool.name` to add the new pool before the old one goes.",
-    "cluster.workloadPool.minCount": "Autoscaler minimum of the CPU workload pool.",
+    "cluster.workloadPool.minCount": "Autoscaler minimum of the CPU workload pool; with 0 the pool is still "
+                                     "created with one node, so a first `pulumi up` does not wait for one.",
     "cluster.workloadPool.maxCount": "Autoscaler maximum of the CPU workload pool.",
     "cluster.workloadPool.osDiskSizeGb": "OS disk of each CPU workload node, GB."
                                           " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",

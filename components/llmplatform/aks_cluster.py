@@ -36,7 +36,7 @@ class NodePoolSpec(TypedDict):
     vm_size: str
     """Azure VM size of the nodes."""
     min_count: int
-    """Autoscaler minimum."""
+    """Autoscaler minimum. The workload pool is created with one node even at 0 (`workload_pool_start`)."""
     max_count: int
     """Autoscaler maximum."""
     os_disk_size_gb: NotRequired[int]
@@ -206,6 +206,14 @@ def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones
                 max_pods=spec.get("max_pods", DEFAULT_MAX_PODS), vnet_subnet_id=subnet_id, availability_zones=zones,
                 type=cs.AgentPoolType.VIRTUAL_MACHINE_SCALE_SETS,
                 enable_encryption_at_host=encryption_at_host or None, orchestrator_version=version)
+
+
+def workload_pool_start(min_count: int) -> int:
+    """The nodes the CPU workload pool is created with (`count`, ignored afterwards: the autoscaler owns it): one at
+    least, even with a minimum of 0, so a first `pulumi up`'s CPU rollouts find a node rather than each waiting for
+    the autoscaler to add one from zero (its pessimistic time is past pulumi-kubernetes' 10-minute Deployment await:
+    the deploy model's `timeout` rule). With a minimum of 0 the autoscaler removes the node once it is idle."""
+    return max(min_count, 1)
 
 
 def priority_args(spot: bool, spot_max_price: float = -1.0) -> dict:
@@ -423,10 +431,11 @@ class AksCluster(pulumi.ComponentResource):
             mode=cs.AgentPoolMode.USER,
             node_labels={CPU_POOL_LABEL: "cpu"},
             **({"node_taints": [SPOT_TAINT], **priority_args(True)} if workload_spot else {}),
-            **autoscaled_pool_args(workload, nodes_subnet.id, zones,
-                                   encryption_at_host=opt(args, "encryption_at_host"),
-                                   ephemeral_os_disk=opt(args, "ephemeral_os_disk"),
-                                   version=args.get("kubernetes_version")),
+            **{**autoscaled_pool_args(workload, nodes_subnet.id, zones,
+                                      encryption_at_host=opt(args, "encryption_at_host"),
+                                      ephemeral_os_disk=opt(args, "ephemeral_os_disk"),
+                                      version=args.get("kubernetes_version")),
+               "count": workload_pool_start(workload["min_count"])},
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=autoscaler_ignore_changes(upgrade_channel, False)),
         )
 

@@ -152,10 +152,10 @@ def azure_wait(reg: Registration, data: dict[str, Any]) -> Wait:
     source = "customTimeouts.create" if custom is not None else ""
     if reg.type == AGENT_POOL:
         p = pool_of(reg.urn, reg.inputs)
-        if p.min_count > 0:
+        if p.start_nodes > 0:
             span = Span.of(data["agent_pool"]["empty"]) + Span.of(node_family(data, p.vm_size)["spot" if p.spot
                                                                                               else "regular"])
-            what = f"AKS adds pool {p.name} and boots its {p.min_count} node(s)"
+            what = f"AKS adds pool {p.name} and boots its {p.start_nodes} node(s)"
         else:
             span = Span.of(data["agent_pool"]["empty"])
             what = f"AKS adds pool {p.name} (no nodes)"
@@ -255,7 +255,7 @@ def wait_of(reg: Registration, data: dict[str, Any], all_pools: list[Pool], prov
     if reg.type == "pulumi:providers:kubernetes":
         return provider_wait(reg, data, access or {})
     if reg.type == HELM_RELEASE:
-        return helm_wait(reg, data, [p for p in all_pools if p.min_count > 0 and not p.driver])
+        return helm_wait(reg, data, [p for p in all_pools if p.start_nodes > 0 and not p.driver])
     if reg.type in CRD_BUNDLES:
         return Wait("CRDs applied (no await for CustomResourceDefinition)", Span.of(data["kubernetes"]["object"]),
                     None)

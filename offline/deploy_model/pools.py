@@ -20,7 +20,7 @@ class Pool:
     vm_size: str
     labels: tuple[tuple[str, str], ...]
     taints: tuple[str, ...]
-    min_count: int
+    start_nodes: int  # the nodes AKS creates the pool with (`count`; the autoscaler's minimum without one)
     spot: bool
     driver: Optional[str]  # 'aks' / 'operator' on GPU pools
 
@@ -29,7 +29,7 @@ def pool_of(urn: str, p: dict[str, Any]) -> Pool:
     gpu = (p.get("gpuProfile") or {}).get("driver")
     return Pool(urn=urn, name=str(p.get("agentPoolName") or p.get("name")), vm_size=str(p.get("vmSize", "")),
                 labels=tuple(sorted((p.get("nodeLabels") or {}).items())), taints=tuple(p.get("nodeTaints") or []),
-                min_count=int(p.get("minCount") or p.get("count") or 0),
+                start_nodes=int(p["count"] if isinstance(p.get("count"), (int, float)) else p.get("minCount") or 0),
                 spot=str(p.get("scaleSetPriority", "")).lower() == "spot",
                 driver={"Install": "aks", "None": "operator"}.get(gpu) if gpu else None)
 
@@ -135,9 +135,9 @@ def node_wait(data: dict[str, Any], candidates: list[Pool], gpu: bool, provision
     """Nodes for the pods once their pools exist: none from zero when a pool keeps nodes, else the autoscaler
     adds one (spot first when there is an on-demand fallback: pessimistic = spot gives up after the provision
     limit, then an on-demand node), plus the GPU driver on a new GPU node."""
-    if not gpu and any(p.min_count > 0 for p in candidates):
+    if not gpu and any(p.start_nodes > 0 for p in candidates):
         return ZERO, "nodes of the pool"
-    warm = [p for p in candidates if p.min_count > 0]
+    warm = [p for p in candidates if p.start_nodes > 0]
     pick = warm or candidates
     spot = [p for p in pick if p.spot]
     regular = [p for p in pick if not p.spot]

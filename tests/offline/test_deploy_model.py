@@ -484,6 +484,18 @@ def test_prod_on_the_gpu_operator_converges_on_paper():
     assert model.problems == [], "\n".join(map(str, model.problems))
 
 
+def test_a_cpu_pool_with_a_minimum_of_zero_starts_with_a_node_and_dev_converges():
+    """`cluster.workloadPool.minCount: 0` (the config allows it): the pool was created empty, so every CPU rollout of
+    a first `pulumi up` waited for the autoscaler's node from zero, pessimistic past the 10-minute Deployment await,
+    and `make plan` refused the stack with fixes the user cannot apply (the components' own timeouts). The pool is now
+    created with one node (`count`, which the autoscaler owns after), its minimum still 0."""
+    plan = plan_for("dev", {"cluster": {"workloadPool": {"minCount": 0}}})
+    cpu = next(r for r in plan.of_type(dm.AGENT_POOL) if r.inputs["agentPoolName"] == "cpu")
+    assert (cpu.inputs["minCount"], cpu.inputs["count"]) == (0, 1) and "count" in cpu.options["ignoreChanges"]
+    model = dm.evaluate(plan)
+    assert model.problems == [], "\n".join(map(str, model.problems))
+
+
 def test_prod_issue_cases_are_fixed(prod):
     """The cases issue #18 named: each is after what it needs, or no longer waits for what it does not."""
     graph = dm.dependencies(prod)
