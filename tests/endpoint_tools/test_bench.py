@@ -121,12 +121,16 @@ def test_bench_start_up_failures_are_one_line(capsys):
 
 def test_ctrl_c_stops_bench_promptly_and_writes_partial_results(tmp_path):
     out = tmp_path / "partial"
-    with LoopbackServer("trickle", trickle_s=0.5, trickle_n=40) as server:
+    with LoopbackServer("trickle", trickle_s=0.1, trickle_n=200) as server:  # 20 s an answer, as 40 tokens at 0.5 s
         process = subprocess.Popen([*BENCH_WITH_CTRL_C, server.url, "--api", "openai",
                                     "--model", MODEL, "-n", "50", "-c", "2", "--no-progress", "--no-plot",
                                     "--out", str(out)],
                                    cwd=HERE.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(1.5)
+        # mid-run: both workers' requests sent and streaming (a fixed 1.5 s sleep idled ~1.3 s after they were)
+        deadline = time.monotonic() + 20
+        while server.received < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # a few tokens of each answer streamed
         interrupted_at = time.monotonic()
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=15)

@@ -207,7 +207,8 @@ class TrickleServer(QuietDisconnects, socketserver.ThreadingTCPServer):
         super().__init__(("127.0.0.1", 0), _Trickle)
 
     def __enter__(self):
-        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": BackgroundServer.POLL_S},
+                         daemon=True).start()
         return self
 
     def __exit__(self, *exc):
@@ -215,8 +216,8 @@ class TrickleServer(QuietDisconnects, socketserver.ThreadingTCPServer):
         self.server_close()
 
 
-@pytest.mark.parametrize("argv,deadline", [(["--timeout", "0.5"], "0.5 s (the total deadline)"),
-                                           (["--ttft-timeout", "0.5"], "0.5 s (the first-token deadline)")])
+@pytest.mark.parametrize("argv,deadline", [(["--timeout", "0.25"], "0.25 s (the total deadline)"),
+                                           (["--ttft-timeout", "0.25"], "0.25 s (the first-token deadline)")])
 def test_headers_trickled_a_byte_at_a_time_are_cut_at_the_deadline(argv, deadline, capsys):
     """requests' read timeout restarts with every byte: a server sending its headers a byte every 50 ms held
     `--timeout 2` for as long as it kept sending (26 s measured, without end for a longer header); the header
@@ -244,7 +245,7 @@ def no_connection():
     server.close()
 
 
-@pytest.mark.parametrize("argv,seconds", [(["--timeout", "0.5"], "0.5"), (["--ttft-timeout", "0.5"], "0.5")])
+@pytest.mark.parametrize("argv,seconds", [(["--timeout", "0.25"], "0.25"), (["--ttft-timeout", "0.25"], "0.25")])
 def test_a_connection_that_never_comes_waits_no_longer_than_the_deadlines(no_connection, argv, seconds, capsys):
     """The connect timeout was 10 s even under `--ttft-timeout 0.5` (which bounds the response headers, so nothing
     can come after it), and the message said "within 10 s" under `--timeout 0.5` too."""

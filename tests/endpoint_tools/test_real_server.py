@@ -42,7 +42,7 @@ def llama_url():
                 pass
             if time.monotonic() > deadline:
                 pytest.fail("llama server did not answer /v1/models within 120 s")
-            time.sleep(0.2)
+            time.sleep(0.05)
         yield url
     finally:
         process.terminate()
