@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import yaml
+from llmplatform.images import values_at
 
 from ..runner import Registration
 
@@ -69,19 +70,10 @@ def _chart(directory: Path) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]
     return values, tuple(conditions)
 
 
-def _at(values: dict[str, Any], path: str) -> Any:
-    node: Any = values
-    for part in path.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return None
-        node = node[part]
-    return node
-
-
 def _condition_holds(values: dict[str, Any], condition: str) -> bool:
     """Helm's `condition`: the first of its comma-separated paths that resolves to a boolean decides; none, on."""
     for path in condition.split(","):
-        value = _at(values, path.strip())
+        value = values_at(values, path.strip())
         if isinstance(value, bool):
             return value
     return True
