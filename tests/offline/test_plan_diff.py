@@ -974,6 +974,24 @@ def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, p
     assert code == 0 and "values.grafana.persistence.size" in out
 
 
+@pytest.mark.parametrize("off", [{"persistence": {"enabled": False}}, {"persistence": {"existingClaim": "mine"}},
+                                 {"useStatefulSet": True}, {"enabled": False}])
+def test_a_smaller_grafana_size_is_refused_only_where_the_chart_renders_and_keeps_its_claim(tmp_path, prod, off):
+    """Grafana's chart renders the claim only with persistence on, no existingClaim, type pvc and no StatefulSet
+    (templates/pvc.yaml at grafana-12.11.1), kube-prometheus-stack only with grafana.enabled: a smaller size with
+    no claim rendered, before or after, patches none (a claim it stops rendering, or starts rendering, is no
+    shrink), so nothing is refused on it."""
+    base = _doc(prod)
+    release = _one(base, "kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    smaller = _doc(plan_for("prod", {"observability": {"grafanaStorageGib": 5}}))
+    for side in (base, smaller):
+        grafana = side[release]["inputs"]["values"]["grafana"]
+        for key, value in off.items():
+            grafana[key] = {**grafana[key], **value} if isinstance(value, dict) else value
+    code, out = _check(tmp_path, base, smaller)
+    assert code == 0 and "values.grafana.persistence.size" in out and "less than previous value" not in out
+
+
 def test_a_new_minor_the_patch_channel_never_makes_is_said_not_only_listed_as_ignored(tmp_path):
     """Under an auto-upgrade channel the version is in ignoreChanges; `patch` (dev's default) keeps the minor (AKS's
     auto-upgrade-cluster.md), so a minor bump in the stack file is made by nobody: the check says so. Under `stable`
