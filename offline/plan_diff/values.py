@@ -179,8 +179,12 @@ def ignored_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[st
     before, after = _version(old), _version(new)
     if channel not in CHANNELS_KEEPING_THE_MINOR or after is None or (before is not None and before[:2] == after[:2]):
         return []
+    unknown = "" if before is not None else (
+        "the base gives no version, so the cluster runs the one AKS chose at creation (`az aks show -g <group> -n "
+        "<cluster> --query currentKubernetesVersion -o tsv`): nothing to do if that is this minor; if this minor is "
+        "newer, ")
     return [f"`kubernetesVersion` {_shown(old)} -> {_shown(new)} (stack key `cluster.kubernetesVersion`): ignored, "
-            f"and the `{channel}` auto-upgrade channel never makes this upgrade "
+            f"and {unknown}the `{channel}` auto-upgrade channel never makes this upgrade "
             f"({CHANNELS_KEEPING_THE_MINOR[channel]}: "
             "MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md): the cluster stays on the minor it "
             "runs. To upgrade, set `cluster.upgradeChannel: none` with the version it runs, then raise it one minor "

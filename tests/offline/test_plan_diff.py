@@ -1009,6 +1009,21 @@ def test_a_new_minor_the_patch_channel_never_makes_is_said_not_only_listed_as_ig
     assert code == 0 and "kubernetesVersion" in out and "never makes this upgrade" not in out
 
 
+def test_a_version_pinned_where_the_base_gave_none_is_not_called_an_upgrade(tmp_path):
+    """A base without `kubernetesVersion` runs the version AKS chose at creation, which the plan cannot know: a stack
+    pinning a version under `patch` may pin the one the cluster runs, so the check line asks for the running
+    version before it says the channel never makes an upgrade (it read as one unconditionally)."""
+    base = _doc(plan_for("dev", {"cluster": {"upgradeChannel": "patch"}}))
+    cluster = _one(base, CLUSTER, "platform-aks")
+    base[cluster]["inputs"].pop("kubernetesVersion", None)
+    code, out = _check(tmp_path, base, _doc(plan_for("dev", {"cluster": {"kubernetesVersion": "1.35",
+                                                                        "upgradeChannel": "patch"}})))
+    line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
+                and "ManagedCluster" in line)
+    assert code == 0 and "(unset) -> \"1.35\"" in line and "currentKubernetesVersion" in line
+    assert line.index("nothing to do if that is this minor") < line.index("never makes this upgrade")
+
+
 def test_a_new_network_policy_engine_replaces_the_cluster_and_the_blocking_line_says_why(tmp_path, dev):
     """`networkPolicy`/`networkDataplane` are in pulumi-azure-native's curated forceNewMap (replacement.go at
     1b7112af: force-new "to stay conservative", AKS migrates them only one way): the cluster is replaced with
