@@ -959,6 +959,20 @@ def test_a_replacement_only_replace_on_changes_asks_for_is_created_first_and_col
     assert code == 0 and f"- Replace: `{short}` (deleted first, then created: a gap)" in out
 
 
+def test_a_helm_release_replaced_for_replace_on_changes_alone_names_helms_own_refusal(tmp_path, dev):
+    """pulumi-kubernetes' Release Diff answers `DeleteBeforeReplace: false` always (helm_release.go at 9497796), so a
+    release replaced for `replaceOnChanges` under its own name is installed again while it exists: Helm refuses
+    the name, not the API server with AlreadyExists; the refusal says so."""
+    base = _doc(dev)
+    new = copy.deepcopy(base)
+    urn = _one(new, "kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    new[urn]["options"]["replaceOnChanges"] = ["values"]
+    new[urn]["inputs"]["values"]["grafana"]["persistence"]["size"] = "50Gi"
+    code, out = _check(tmp_path, base, new)
+    line = _refusal_line(out, "observability-kube-prometheus-stack")
+    assert code == 1 and "its replacement fails" in line and "cannot re-use a name that is still in use" in line
+
+
 def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, prod):
     """`observability.grafanaStorageGib` is the request of the claim Grafana's chart renders itself (not a StatefulSet
     template): the Helm upgrade patches it, and the API server refuses a smaller request, failing the upgrade."""
