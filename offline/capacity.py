@@ -347,10 +347,18 @@ def pools(plan: Plan) -> list[Pool]:
     return sorted(out, key=lambda p: p.name)  # resources register concurrently: a stable order, a stable answer
 
 
+def pool_minimum(p: dict[str, Any]) -> int:
+    """An autoscaled pool's minimum (`minCount`, 0 included), the fixed `count` of a pool without one. Not `count`
+    where a minimum is given: AksCluster creates the CPU pool with one node at a minimum of 0
+    (`workload_pool_start`), which the autoscaler removes once idle."""
+    low = p.get("minCount")
+    return int(low) if isinstance(low, (int, float)) and not isinstance(low, bool) else int(p.get("count") or 0)
+
+
 def _pool(p: dict[str, Any], name: str, system: bool) -> Pool:
     labels = {**(p.get("nodeLabels") or {}), "kubernetes.io/os": "linux", "kubernetes.azure.com/agentpool": name,
               "kubernetes.azure.com/mode": "system" if system else "user"}
-    low = int(p.get("minCount") or p.get("count") or 0)
+    low = pool_minimum(p)
     return Pool(name, p.get("vmSize", ""), low, max(int(p.get("maxCount") or 0), low), int(p.get("maxPods") or 110),
                 labels, list(p.get("nodeTaints") or []), system)
 

@@ -14,7 +14,7 @@ from typing import Any, Optional
 
 from config.catalogs import vm_shape
 
-from .capacity import GPU_TAINT_KEY, Capacity, idle_capacity
+from .capacity import GPU_TAINT_KEY, Capacity, idle_capacity, pool_minimum
 from .runner import Plan, Registration
 
 PRICES = Path(__file__).resolve().parent.parent / "config" / "data" / "prices"
@@ -136,7 +136,7 @@ class _Estimator:
         size = pool.get("vmSize", "")
         hourly = self.price("vm_spot_hourly" if spot else "vm_hourly", size, reg.name)
         name = str(pool.get("name") or pool.get("agentPoolName"))
-        low, high = int(pool.get("minCount") or pool.get("count") or 0), int(pool.get("maxCount") or 0)
+        low, high = pool_minimum(pool), int(pool.get("maxCount") or 0)
         high = max(high, low)
         needed = self.est.capacity.idle_nodes.get(name, 0)
         gpu = any(str(t).startswith(GPU_TAINT_KEY) for t in pool.get("nodeTaints") or [])

@@ -18,7 +18,9 @@ from .values import ignored_findings, update_findings, value_findings
 ENGINE_ONLY_COLLIDES = (
     "its replacement fails: only its `replaceOnChanges` replaces it, and the provider, whose own diff finds no "
     "replacement, does not ask to delete first, so Pulumi creates the new object while the old one still holds its "
-    "name (pulumi-kubernetes 4.29+: AlreadyExists; pulumi-azure-native: 'cannot create already existing resource'): "
+    "name (pulumi-kubernetes 4.29+: AlreadyExists; a Helm release: Helm's 'cannot re-use a name that is still in "
+    "use', pulumi-kubernetes' Release Diff never asking to delete first; pulumi-azure-native: 'cannot create "
+    "already existing resource'): "
     "give it the `deleteBeforeReplace` option (a gap while it is recreated) or a new name")
 
 

@@ -116,6 +116,26 @@ def _stack_key(rule: dict[str, Any], inputs: dict[str, Any]) -> str:
     return config.get(name) or " or ".join(sorted(set(config.values())))
 
 
+def _grafana_renders_claim(inputs: dict[str, Any]) -> bool:
+    """Whether kube-prometheus-stack's values make Grafana's chart render its own claim: grafana-community/helm-charts
+    charts/grafana/templates/pvc.yaml at grafana-12.11.1 (864f7794) renders it `if and (not .Values.useStatefulSet)
+    .Values.persistence.enabled (not .Values.persistence.existingClaim) (eq .Values.persistence.type "pvc")`, and
+    kube-prometheus-stack's Chart.yaml only with `grafana.enabled` (the defaults: persistence.enabled false, type pvc,
+    useStatefulSet false, grafana.enabled true: tests/upstream/charts/kube-prometheus-stack)."""
+    values = inputs.get("values")
+    grafana = values.get("grafana") if isinstance(values, dict) else None
+    if not isinstance(grafana, dict) or grafana.get("enabled") is False or grafana.get("useStatefulSet") is True:
+        return False
+    persistence = grafana.get("persistence")
+    return isinstance(persistence, dict) and persistence.get("enabled") is True and \
+        not persistence.get("existingClaim") and persistence.get("type", "pvc") == "pvc"
+
+
+# A valueRules entry's `onlyIf`: the rule holds only when this is true of both the base's and the new inputs (a
+# claim the chart renders before and after: one it stops rendering is not patched, one it starts rendering is new)
+ONLY_IF = {"grafanaRendersClaim": _grafana_renders_claim}
+
+
 def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
                    paths: list[str]) -> tuple[list[str], list[str]]:
     """(refusals, checks) for the changed paths of one resource: each names the input, the stack key that sets it,
@@ -124,6 +144,8 @@ def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str,
     checks: list[str] = []
     for rule in rules()["valueRules"].get(type_, []):
         if not any(under(p, rule["path"]) for p in paths):
+            continue
+        if rule.get("onlyIf") and not (ONLY_IF[rule["onlyIf"]](old_inputs) and ONLY_IF[rule["onlyIf"]](new_inputs)):
             continue
         before = dict(_at(old_inputs, rule["path"]))
         for where, after in _at(new_inputs, rule["path"]):
@@ -157,8 +179,12 @@ def ignored_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[st
     before, after = _version(old), _version(new)
     if channel not in CHANNELS_KEEPING_THE_MINOR or after is None or (before is not None and before[:2] == after[:2]):
         return []
+    unknown = "" if before is not None else (
+        "the base gives no version, so the cluster runs the one AKS chose at creation (`az aks show -g <group> -n "
+        "<cluster> --query currentKubernetesVersion -o tsv`): nothing to do if that is this minor; if this minor is "
+        "newer, ")
     return [f"`kubernetesVersion` {_shown(old)} -> {_shown(new)} (stack key `cluster.kubernetesVersion`): ignored, "
-            f"and the `{channel}` auto-upgrade channel never makes this upgrade "
+            f"and {unknown}the `{channel}` auto-upgrade channel never makes this upgrade "
             f"({CHANNELS_KEEPING_THE_MINOR[channel]}: "
             "MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md): the cluster stays on the minor it "
             "runs. To upgrade, set `cluster.upgradeChannel: none` with the version it runs, then raise it one minor "

@@ -144,6 +144,17 @@ def test_idle_counts_the_nodes_always_on_pods_need(dev):
     assert any(x.startswith("capacity: pool cpu: idles at 2 nodes") for x in cost.report_lines(est))
 
 
+def test_a_cpu_pool_at_minimum_zero_created_with_a_node_idles_at_its_minimum_not_its_count(dev):
+    """AksCluster creates the CPU pool with `count` 1 at `minCount` 0 (`workload_pool_start`); the idle estimate and
+    the packing read the autoscaler's minimum, 0, not that starting count (`minCount or count` took 0 for unset)."""
+    zero = copy.deepcopy(dev)
+    cpu = next(r for r in zero.of_type("azure-native:containerservice:AgentPool") if r.inputs["agentPoolName"] == "cpu")
+    cpu.inputs.update(minCount=0, count=1)
+    assert next(p for p in capacity.pools(zero) if p.name == "cpu").min_count == 0
+    est = cost.estimate(zero, "westeurope", 0.5)
+    assert any(n.startswith("pool cpu: idles at 1 nodes, not its minimum 0") for n in est.notes), est.notes
+
+
 def est_price():
     return cost.load_prices("westeurope")["vm_spot_hourly"]["Standard_D4ads_v5"] * 730
 

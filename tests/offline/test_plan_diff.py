@@ -959,6 +959,20 @@ def test_a_replacement_only_replace_on_changes_asks_for_is_created_first_and_col
     assert code == 0 and f"- Replace: `{short}` (deleted first, then created: a gap)" in out
 
 
+def test_a_helm_release_replaced_for_replace_on_changes_alone_names_helms_own_refusal(tmp_path, dev):
+    """pulumi-kubernetes' Release Diff answers `DeleteBeforeReplace: false` always (helm_release.go at 9497796), so a
+    release replaced for `replaceOnChanges` under its own name is installed again while it exists: Helm refuses
+    the name, not the API server with AlreadyExists; the refusal says so."""
+    base = _doc(dev)
+    new = copy.deepcopy(base)
+    urn = _one(new, "kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    new[urn]["options"]["replaceOnChanges"] = ["values"]
+    new[urn]["inputs"]["values"]["grafana"]["persistence"]["size"] = "50Gi"
+    code, out = _check(tmp_path, base, new)
+    line = _refusal_line(out, "observability-kube-prometheus-stack")
+    assert code == 1 and "its replacement fails" in line and "cannot re-use a name that is still in use" in line
+
+
 def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, prod):
     """`observability.grafanaStorageGib` is the request of the claim Grafana's chart renders itself (not a StatefulSet
     template): the Helm upgrade patches it, and the API server refuses a smaller request, failing the upgrade."""
@@ -972,6 +986,24 @@ def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, p
     larger = _doc(plan_for("prod", {"observability": {"grafanaStorageGib": 20}}))
     code, out = _check(tmp_path, base, larger)
     assert code == 0 and "values.grafana.persistence.size" in out
+
+
+@pytest.mark.parametrize("off", [{"persistence": {"enabled": False}}, {"persistence": {"existingClaim": "mine"}},
+                                 {"useStatefulSet": True}, {"enabled": False}])
+def test_a_smaller_grafana_size_is_refused_only_where_the_chart_renders_and_keeps_its_claim(tmp_path, prod, off):
+    """Grafana's chart renders the claim only with persistence on, no existingClaim, type pvc and no StatefulSet
+    (templates/pvc.yaml at grafana-12.11.1), kube-prometheus-stack only with grafana.enabled: a smaller size with
+    no claim rendered, before or after, patches none (a claim it stops rendering, or starts rendering, is no
+    shrink), so nothing is refused on it."""
+    base = _doc(prod)
+    release = _one(base, "kubernetes:helm.sh/v3:Release", "observability-kube-prometheus-stack")
+    smaller = _doc(plan_for("prod", {"observability": {"grafanaStorageGib": 5}}))
+    for side in (base, smaller):
+        grafana = side[release]["inputs"]["values"]["grafana"]
+        for key, value in off.items():
+            grafana[key] = {**grafana[key], **value} if isinstance(value, dict) else value
+    code, out = _check(tmp_path, base, smaller)
+    assert code == 0 and "values.grafana.persistence.size" in out and "less than previous value" not in out
 
 
 def test_a_new_minor_the_patch_channel_never_makes_is_said_not_only_listed_as_ignored(tmp_path):
@@ -989,6 +1021,21 @@ def test_a_new_minor_the_patch_channel_never_makes_is_said_not_only_listed_as_ig
     assert "cluster.upgradeChannel: none" in line
     code, out = versions("1.35", "1.36", "stable")
     assert code == 0 and "kubernetesVersion" in out and "never makes this upgrade" not in out
+
+
+def test_a_version_pinned_where_the_base_gave_none_is_not_called_an_upgrade(tmp_path):
+    """A base without `kubernetesVersion` runs the version AKS chose at creation, which the plan cannot know: a stack
+    pinning a version under `patch` may pin the one the cluster runs, so the check line asks for the running
+    version before it says the channel never makes an upgrade (it read as one unconditionally)."""
+    base = _doc(plan_for("dev", {"cluster": {"upgradeChannel": "patch"}}))
+    cluster = _one(base, CLUSTER, "platform-aks")
+    base[cluster]["inputs"].pop("kubernetesVersion", None)
+    code, out = _check(tmp_path, base, _doc(plan_for("dev", {"cluster": {"kubernetesVersion": "1.35",
+                                                                        "upgradeChannel": "patch"}})))
+    line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
+                and "ManagedCluster" in line)
+    assert code == 0 and "(unset) -> \"1.35\"" in line and "currentKubernetesVersion" in line
+    assert line.index("nothing to do if that is this minor") < line.index("never makes this upgrade")
 
 
 def test_a_new_network_policy_engine_replaces_the_cluster_and_the_blocking_line_says_why(tmp_path, dev):
