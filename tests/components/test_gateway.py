@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import llmplatform
+from llmplatform.testing.stand_ins import cluster_principals
 import pytest
 
 from offline import runner as offline
@@ -225,9 +226,9 @@ ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 
 
 def cluster_identity_grants(plan) -> set[tuple[str, str]]:
-    """(scope, role definition id) of every role assignment to the cluster's own identity (the mocks give a
-    ManagedCluster's system-assigned identity the principal id `<cluster name>-principal`)."""
-    principal = f"{plan.one('azure-native:containerservice:ManagedCluster').inputs['resourceName']}-principal"
+    """(scope, role definition id) of every role assignment to the cluster's own identity (the principal id the
+    stand-ins give the ManagedCluster's system-assigned identity: `cluster_principals`)."""
+    principal = cluster_principals(plan.one("azure-native:containerservice:ManagedCluster"))[0]
     return {(r.inputs["scope"], r.inputs["roleDefinitionId"].rsplit("/", 1)[-1])
             for r in plan.of_type(ROLE_ASSIGNMENT) if r.inputs["principalId"] == principal}
 

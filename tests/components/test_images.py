@@ -8,6 +8,7 @@ import pytest
 from llmplatform.images import mirrored, registry_problem
 from llmplatform.input_rules import aks_cluster
 from llmplatform.pins import ALL_IMAGES
+from llmplatform.testing.stand_ins import cluster_principals
 from llmplatform.write_order import MANAGED_CLUSTER
 from offline.images import object_images, release_images
 
@@ -85,7 +86,7 @@ def test_the_nodes_may_pull_from_the_registry_before_anything_runs_in_the_cluste
     assert grant.inputs["scope"] == MIRROR["imageRegistryId"]
     assert grant.inputs["principalType"] == "ServicePrincipal"
     # the mocks' kubelet identity of the cluster (identityProfile.kubeletidentity.objectId, as AksCluster wires it)
-    assert grant.inputs["principalId"] == f"{plan.one(MANAGED_CLUSTER).inputs['resourceName']}-kubelet-principal"
+    assert grant.inputs["principalId"] == cluster_principals(plan.one(MANAGED_CLUSTER))[1]
     assert grant.urn in plan.one("pulumi:providers:kubernetes").dependencies
 
 

@@ -9,6 +9,7 @@ import pytest
 import yaml
 import llmplatform as P
 from llmplatform.handles import ModelEndpoint
+from llmplatform.testing.stand_ins import identity_ids
 
 from config.loader import parse_config
 from config.reader import ConfigError
@@ -65,14 +66,17 @@ def test_open_webui_is_stateless_on_postgres_with_secrets_from_key_vault(dev, pr
     assert (hpa["minReplicas"], hpa["maxReplicas"]) == (1, 3)
     spc = next(r.inputs for r in dev.of_type("kubernetes:secrets-store.csi.x-k8s.io/v1:SecretProviderClass")
                if r.inputs["metadata"]["name"] == "open-webui-secrets")
-    assert spc["spec"]["parameters"]["clientID"] == "id-llmp-dev-open-webui-client"
+    identity = next(r for r in dev.of_type("azure-native:managedidentity:UserAssignedIdentity")
+                    if r.inputs["resourceName"] == "id-llmp-dev-open-webui")
+    client_id = identity_ids(identity)[0]
+    assert spc["spec"]["parameters"]["clientID"] == client_id
     assert spc["spec"]["parameters"]["usePodIdentity"] == "false"
     assert "secretObjects" not in spc["spec"]
     objects = spc["spec"]["parameters"]["objects"]
     assert "objectAlias: database-url" in objects and "objectAlias: webui-secret-key" in objects
     sa = next(r.inputs for r in dev.of_type("kubernetes:core/v1:ServiceAccount")
               if r.inputs["metadata"]["name"] == "open-webui")
-    assert sa["metadata"]["annotations"]["azure.workload.identity/client-id"] == "id-llmp-dev-open-webui-client"
+    assert sa["metadata"]["annotations"]["azure.workload.identity/client-id"] == client_id
     federation = next(r.inputs for r in dev.of_type("azure-native:managedidentity:FederatedIdentityCredential")
                       if "open-webui" in r.name)
     assert federation["subject"] == "system:serviceaccount:llm:open-webui"

@@ -595,3 +595,28 @@ def test_a_clusters_add_on_inputs_of_another_shape_give_no_namespace_and_no_trac
     from llmplatform.testing.namespace_rules import _addon_namespaces
     cluster = Registration("urn:c", "azure-native:containerservice:ManagedCluster", "c", "", True, inputs, [], [], {})
     assert _addon_namespaces(cluster) == expected
+
+
+def test_two_clusters_named_alike_in_two_groups_have_two_identities_of_each_kind():
+    """Each Azure resource gets principals of its own, as Entra gives them: a program with one cluster per region,
+    named alike in two resource groups and pulling from one shared registry, makes two AcrPull grants for two kubelet
+    identities. With ids made of the Azure name alone they were one principal, and the plan was refused as two
+    writes of one role assignment."""
+    import llmplatform
+    from llmplatform.testing.stand_ins import cluster_principals
+    from tests.components.test_components_alone import REQUIRED
+    registry = ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-shared/providers/"
+                "Microsoft.ContainerRegistry/registries/mirror")
+
+    def program():
+        for region in ("westeurope", "swedencentral"):
+            llmplatform.AksCluster(f"aks-{region}", {
+                **REQUIRED["AksCluster"](), "cluster_name": "aks-llm", "resource_group_name": f"rg-{region}",
+                "location": region, "image_registry": "mirror.azurecr.io", "image_registry_id": registry})
+    plan = run(program)
+    clusters = plan.of_type("azure-native:containerservice:ManagedCluster")
+    principals = [cluster_principals(c) for c in clusters]
+    assert len({p for pair in principals for p in pair}) == 4
+    pulls = sorted(r.inputs["principalId"] for r in plan.of_type("azure-native:authorization:RoleAssignment")
+                   if r.name.endswith("-acr-pull"))
+    assert pulls == sorted(kubelet for _, kubelet in principals)

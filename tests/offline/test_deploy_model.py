@@ -12,6 +12,7 @@ from offline import deploy_model as dm
 from offline.deploy_model.checks import references
 from offline.runner import Plan, Registration
 from llmplatform.testing import SYSTEM_NAMESPACES, namespace_of
+from llmplatform.testing.stand_ins import cluster_principals
 
 DATA = dm.load_durations()
 PROVIDER = "urn:pulumi:t::p::pulumi:providers:kubernetes::k8s"
@@ -833,6 +834,12 @@ def _azure(name, type_, deps=(), **inputs):
                         secret_paths=[], dependencies=list(deps), options={})
 
 
+# the hand-made cluster of these tests, `aks` in group `rg`, and the principal ids the kit's stand-ins give it (its
+# own identity, which builds load balancers; its kubelet identity, which pulls images)
+AKS_CLUSTER = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+AKS_PRINCIPAL, AKS_KUBELET = cluster_principals(AKS_CLUSTER)
+
+
 def _grant(name, role, scope, deps, principal=""):
     return _azure(name, "azure-native:authorization:RoleAssignment", deps, principalType="ServicePrincipal",
                   principalId=principal or f"{name}-principal", scope=scope,
@@ -846,7 +853,7 @@ def test_a_pod_pulling_from_the_mirror_waits_for_the_kubelets_acr_pull_grant():
     from llmplatform.azure_roles import ACR_PULL
     registry = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.ContainerRegistry/registries/MirrorX"
     cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
-    grant = _grant("acr", ACR_PULL, registry, ("urn:aks",), principal="aks-kubelet-principal")
+    grant = _grant("acr", ACR_PULL, registry, ("urn:aks",), principal=AKS_KUBELET)
     app = k8s("app", deployment("app", image="mirrorx.azurecr.io/library/nginx:1.29"), ("urn:acr",))
     other = k8s("other", deployment("other"), ("urn:acr",))
     chart = {"chart": "keda", "values": {"image": {"registry": "mirrorx.azurecr.io"}}}
@@ -877,10 +884,10 @@ def test_an_awaited_load_balancer_waits_for_the_cluster_identitys_grants():
     from llmplatform.azure_roles import NETWORK_CONTRIBUTOR, READER
     cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
     subnet = _grant("subnet", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                    "Microsoft.Network/virtualNetworks/v/subnets/nodes", ("urn:aks",), "aks-principal")
+                    "Microsoft.Network/virtualNetworks/v/subnets/nodes", ("urn:aks",), AKS_PRINCIPAL)
     ip = _grant("ip", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), "aks-principal")
-    group = _grant("group", READER, "/subscriptions/s/resourceGroups/rg", ("urn:aks",), "aks-principal")
+                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), AKS_PRINCIPAL)
+    group = _grant("group", READER, "/subscriptions/s/resourceGroups/rg", ("urn:aks",), AKS_PRINCIPAL)
     grants = ("urn:subnet", "urn:ip", "urn:group")
 
     def service(name, annotations):
@@ -946,11 +953,11 @@ def test_an_internal_load_balancer_waits_for_a_network_grant_on_the_vnet_too():
     from offline.deploy_model.schedule import cloud_provider_grants
     cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
     vnet = _grant("vnet", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                  "Microsoft.Network/virtualNetworks/v", ("urn:aks",), "aks-principal")
+                  "Microsoft.Network/virtualNetworks/v", ("urn:aks",), AKS_PRINCIPAL)
     ip = _grant("ip", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), "aks-principal")
+                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), AKS_PRINCIPAL)
     secrets = _grant("secrets", KEY_VAULT_SECRETS_USER, "/subscriptions/s/resourceGroups/rg/providers/"
-                     "Microsoft.KeyVault/vaults/kv", ("urn:aks",), "aks-principal")
+                     "Microsoft.KeyVault/vaults/kv", ("urn:aks",), AKS_PRINCIPAL)
     internal = k8s("internal", {"apiVersion": "v1", "kind": "Service", "metadata": {
         "name": "internal", "namespace": "llm",
         "annotations": {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}},

@@ -13,7 +13,8 @@ from offline import deploy_model as dm
 from offline.deploy_model.charts import release_load_balancers
 from offline.runner import Plan, Registration
 from tests.conftest import MIRROR, PLANNED, planned
-from tests.offline.test_deploy_model import DATA, _azure, _grant, deployment, k8s, plan_of
+from tests.offline.test_deploy_model import (AKS_KUBELET, AKS_PRINCIPAL, DATA, _azure, _grant, deployment, k8s,
+                                             plan_of)
 
 REGISTRY = MIRROR["imageRegistryId"]
 IMAGE = f"{MIRROR['imageRegistry']}/library/nginx:1.29"
@@ -29,9 +30,9 @@ def test_only_an_acr_pull_grant_to_the_clusters_kubelet_gates_its_pulls():
     nothing waits for it."""
     from llmplatform.azure_roles import ACR_PULL
     cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
-    kubelet = _grant("kubelet", ACR_PULL, REGISTRY, ("urn:aks",), principal="aks-kubelet-principal")
+    kubelet = _grant("kubelet", ACR_PULL, REGISTRY, ("urn:aks",), principal=AKS_KUBELET)
     person = _grant("person", ACR_PULL, REGISTRY, ("urn:aks",), principal="11111111-1111-1111-1111-111111111111")
-    own = _grant("own", ACR_PULL, REGISTRY, ("urn:aks",), principal="aks-principal")  # the cluster's own identity
+    own = _grant("own", ACR_PULL, REGISTRY, ("urn:aks",), principal=AKS_PRINCIPAL)  # the cluster's own identity
     app = k8s("app", deployment("app", image=IMAGE))
     plan = plan_of(cluster, kubelet, person, own, app, cluster="urn:aks")
     assert gated_by(plan, app) == ["kubelet"]
@@ -108,9 +109,9 @@ def test_a_release_whose_chart_renders_a_load_balancer_waits_for_its_address_and
     from llmplatform.azure_roles import NETWORK_CONTRIBUTOR
     cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
     subnet = _grant("subnet", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                    "Microsoft.Network/virtualNetworks/v/subnets/nodes", ("urn:aks",), "aks-principal")
+                    "Microsoft.Network/virtualNetworks/v/subnets/nodes", ("urn:aks",), AKS_PRINCIPAL)
     ip = _grant("ip", NETWORK_CONTRIBUTOR, "/subscriptions/s/resourceGroups/rg/providers/"
-                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), "aks-principal")
+                "Microsoft.Network/publicIPAddresses/pip", ("urn:aks",), AKS_PRINCIPAL)
     internal = {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
     releases = {
         "nginx": _release("nginx", "ingress-nginx", {}),

@@ -59,6 +59,13 @@ def _arm_id(group: str, module: str, kind: str, name: str, subscription: str = S
     return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.{module}/{kind}/{name}"
 
 
+def _identity_id(rid: str, azure_name: str, what: str) -> str:
+    """A stand-in principal or client id: `<name>-<hash of the ARM id>-<what>`, one per resource as Entra gives one
+    (two clusters named alike in two resource groups have two kubelet identities; with the name alone their AcrPull
+    grants on one registry were refused as one role assignment)."""
+    return f"{azure_name}-{hashlib.sha256(rid.lower().encode()).hexdigest()[:6]}-{what}"
+
+
 def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
                 subscription: str = SUBSCRIPTION) -> tuple[str, dict[str, Any]]:
     # The state keeps each input's secrecy (as the engine does); names and ids are made from plaintext, as a
@@ -76,23 +83,26 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
             state["oidcIssuerProfile"] = {"enabled": True,
                                           "issuerURL": f"https://{region}.oic.prod-aks.azure.com/{TENANT}/x/"}
             # each cluster's kubelet identity its own (two clusters' AcrPull grants are two principals)
-            state["identityProfile"] = {"kubeletidentity": {"clientId": f"{azure_name}-kubelet-client",
-                                                            "objectId": f"{azure_name}-kubelet-principal",
-                                                            "resourceId": f"{rid}-agentpool"}}
+            kubelet = {"clientId": _identity_id(rid, azure_name, "kubelet-client"),
+                       "objectId": _identity_id(rid, azure_name, "kubelet-principal"), "resourceId": f"{rid}-agentpool"}
+            state["identityProfile"] = {"kubeletidentity": kubelet}
             state["fqdn"] = f"{azure_name}.hcp.{region}.azmk8s.io"
             # AKS's id of this cluster's life (a cluster created again under the same ARM id gets another)
             state["resourceUID"] = hashlib.sha256(rid.lower().encode()).hexdigest()[:24]
-            state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal",
-                                 "tenantId": TENANT}
+            state["identity"] = {**inputs.get("identity", {}), "tenantId": TENANT,
+                                 "principalId": _identity_id(rid, azure_name, "principal")}
         elif kind == "UserAssignedIdentity":
-            state.update(clientId=f"{azure_name}-client", principalId=f"{azure_name}-principal", tenantId=TENANT)
+            state.update(clientId=_identity_id(rid, azure_name, "client"),
+                         principalId=_identity_id(rid, azure_name, "principal"), tenantId=TENANT)
         elif kind == "PublicIPAddress":
             state["ipAddress"] = "20.0.0.10"
         elif kind == "Server":
             state["fullyQualifiedDomainName"] = f"{azure_name}.postgres.database.azure.com"
         elif kind == "Grafana":
-            state["properties"] = {**inputs.get("properties", {}), "endpoint": f"https://{azure_name}.grafana.azure.com"}
-            state["identity"] = {**inputs.get("identity", {}), "principalId": f"{azure_name}-principal"}
+            state["properties"] = {**inputs.get("properties", {}),
+                                   "endpoint": f"https://{azure_name}.grafana.azure.com"}
+            state["identity"] = {**inputs.get("identity", {}),
+                                 "principalId": _identity_id(rid, azure_name, "principal")}
         elif kind == "Profile":
             state["frontDoorId"] = "33333333-3333-3333-3333-333333333333"
         elif kind == "AFDEndpoint":
@@ -116,6 +126,13 @@ def cluster_principals(cluster: Registration) -> tuple[str, str]:
     objectId`, which its nodes pull images as), so a reader of a plan can tell whose a role assignment is."""
     state = _mock_state(cluster.type, cluster.name, cluster.inputs)[1]
     return str(state["identity"]["principalId"]), str(state["identityProfile"]["kubeletidentity"]["objectId"])
+
+
+def identity_ids(identity: Registration) -> tuple[str, str]:
+    """The client id and principal id the stand-ins give a recorded UserAssignedIdentity (what a workload's
+    ServiceAccount annotation or a SecretProviderClass names, and what its role assignments grant)."""
+    state = _mock_state(identity.type, identity.name, identity.inputs)[1]
+    return str(state["clientId"]), str(state["principalId"])
 
 
 class OfflineMocks(pulumi_mocks.Mocks):
