@@ -127,12 +127,17 @@ def service_wait(reg: Registration, data: dict[str, Any]) -> Wait:
     return Wait(what, span, timeout, source)
 
 
+def release_skips_wait(reg: Registration) -> bool:
+    """A Helm release Pulumi does not wait for: `skipAwait` without `atomic` (atomic sets wait: helm_release.go)."""
+    return bool(reg.inputs.get("skipAwait") and not reg.inputs.get("atomic"))
+
+
 def helm_wait(reg: Registration, data: dict[str, Any], cpu_pools: list[Pool]) -> Wait:
     i = reg.inputs
     chart = str(i.get("chart", "")).rsplit("/", 1)[-1]
     charts = data["helm_charts"]
     span = Span.of(charts.get(chart) or charts["default"])
-    if i.get("skipAwait") and not i.get("atomic"):  # atomic sets wait (helm_release.go)
+    if release_skips_wait(reg):
         return Wait(f"helm install {chart} (skipAwait: not waited)", Span.of(data["kubernetes"]["object"]), None)
     timeout = float(i.get("timeout") or HELM_DEFAULT_TIMEOUT)
     source = "timeout" if i.get("timeout") else "helm.sh/v3 Release default (300 s)"

@@ -19,8 +19,8 @@ from .objects import (annotations_of, cluster_keys, containers_of, kind_of, mana
 from .figures import model_share
 from .pools import cluster_pools, node_provision_limit, pool_clusters, pools
 from .access import deployer_access
-from .awaits import (awaits_address, cluster_bind_modes, gateway_load_balancer, service_wait, skips_await,
-                     wait_of)
+from .awaits import (awaits_address, cluster_bind_modes, gateway_load_balancer, release_skips_wait, service_wait,
+                     skips_await, wait_of)
 from .charts import release_load_balancers
 
 
@@ -140,7 +140,7 @@ def _load_balancer(reg: Registration, data: dict[str, Any]) -> Optional[bool]:
     """None when Pulumi awaits no load-balancer address on this object's create, else whether it is internal (a
     release: whether all its chart's LoadBalancer Services are)."""
     if reg.type == HELM_RELEASE:
-        if reg.inputs.get("skipAwait") and not reg.inputs.get("atomic"):
+        if release_skips_wait(reg):
             return None
         balancers = release_load_balancers(reg)
         return all(internal for _, internal in balancers) if balancers else None
@@ -191,8 +191,7 @@ def grant_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, S
         kind = kind_of(reg)
         if kind in WORKLOADS or reg.type == HELM_RELEASE:
             if reg.type == HELM_RELEASE:
-                pulls = "" if reg.inputs.get("skipAwait") and not reg.inputs.get("atomic") \
-                    else json.dumps(reg.inputs.get("values") or {})
+                pulls = "" if release_skips_wait(reg) else json.dumps(reg.inputs.get("values") or {})
             else:
                 spec = pod_spec(reg.inputs) or {}
                 pulls = " ".join(str(c.get("image", "")).split("/", 1)[0] for c in containers_of(spec))
