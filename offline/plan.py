@@ -410,7 +410,7 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     from config.reader import ConfigError
     from llmplatform.checks import ComponentInputError
 
-    from . import capacity, cost, deploy_model, images, policy_check, runner, stackfile
+    from . import capacity, cost, deploy_model, ignored_inputs, images, policy_check, runner, stackfile
     print(f"OFFLINE PLAN for stack '{stack}': the real __main__.py under Pulumi SDK mocks.")
     print("No Pulumi CLI, no Azure credentials, no cluster: nothing is created; cloud-side values are stand-ins.\n")
     esc = stackfile.esc_note(stack_file or runner.PROJECT_DIR / f"Pulumi.{stack}.yaml")
@@ -439,6 +439,9 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     for note in stackfile.provider_advisories(stackfile.provider_config(path), path.name, plan.project,
                                               cfg.location, defaults):
         print(f"warning: {note}")
+    stale = ignored_inputs.refresh_warning(plan, runner._project_file(runner.PROJECT_DIR))
+    if stale:
+        print(f"warning: {stale}")
     fit = capacity.idle_capacity(plan)
     try:
         estimate = cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices, fit)

@@ -1,6 +1,7 @@
 """`make plan` end to end: the offline banner, the tree, build/<stack>/ files, and clean failures."""
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
@@ -26,16 +27,22 @@ RISKY = ["gpu.maxCount=100", "gpu.vmSize=Standard_ND96isr_H100_v5",
          "gpu.vmSize=Standard_NC4as_T4_v3", "cluster.imageRegistry=mirrorexample.azurecr.io"]
 
 
-def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_path, capsys):
+def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_path, capsys, monkeypatch):
     # the CLI's own main (as `python -m offline.plan` calls it; that entry point runs in test_unknown_stack_is_named),
     # in process so the SDK imports are not paid twice in the suite
     sets = [arg for s in RISKY for arg in ("--set", s)]
+    project = runner._project_file(runner.PROJECT_DIR)
+    assert project.pop("options") == {"refresh": "always"}  # a project that does not refresh first is warned
+    monkeypatch.setattr(runner, "_project_file", lambda program_dir: copy.deepcopy(project))
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), *sets]) == 0
     out = capsys.readouterr().out
     warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
     assert any("0.0.0.0/0" in w and "whole internet" in w for w in warnings)
     assert any("100000/s" in w and "no limit" in w for w in warnings)
     assert any("Pending" in w for w in warnings)
+    stale = [w for w in warnings if "options: {refresh: always}" in w]
+    assert len(stale) == 1 and all(f"{pool} (count, orchestratorVersion)" in stale[0] for pool in ("platform-cpu",
+                                                                                                   "gpu-gpu"))
     assert "OFFLINE PLAN" in out and "nothing is created" in out
     assert "+ llmplatform:index:AksCluster platform" in out
     assert "kubeconfig: [secret]" in out

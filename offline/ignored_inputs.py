@@ -1,0 +1,51 @@
+"""What an update sends for a field the program ignores, and why this project refreshes before every operation.
+
+The engine sets each `ignoreChanges` path back to the resource's old *input*, the one in the stack's state
+(pulumi/pulumi v3.259.0 `pkg/resource/deploy/step_generator.go` `processIgnoreChanges`). pulumi-kubernetes then puts
+the live object's value in (94977969d `provider/pkg/await/await.go` `handleSSAIgnoreFields`); pulumi-azure-native
+does not: its PUT carries the old input (`provider/pkg/provider/provider.go` `Update`, 6d9e7fe5d and a later stored
+version alike), which only a refresh brings up to date (its `Read` applies the change between the old and the live
+outputs to the inputs). Azure
+changes these fields itself: the autoscaler a pool's `count` (a PUT with another count is a manual scale AKS refuses
+on an autoscaled pool, hashicorp/terraform-provider-azurerm#4543) and the auto-upgrade channel the versions (an older
+version is a downgrade AKS refuses). A project whose Pulumi.yaml sets `options.refresh: always` refreshes before
+every `pulumi up`, `preview` and `destroy` (v3.259.0 `pkg/cmd/pulumi/operations/io.go` `getRefreshOption`).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from llmplatform.testing import Plan
+
+from .plan_diff.rules import IGNORED_WHY  # the ignored fields a controller or the cloud owns, with the reason
+
+
+def refreshes_always(project: Any) -> bool:
+    """Pulumi.yaml's `options.refresh` is `always` (the only value its schema allows)."""
+    options = project.get("options") if isinstance(project, dict) else None
+    return isinstance(options, dict) and options.get("refresh") == "always"
+
+
+def sent_from_state(plan: Plan) -> list[tuple[str, list[str]]]:
+    """(resource name, ignored paths) of every Azure resource whose update sends a value Azure owns (IGNORED_WHY:
+    the autoscaler's count, the auto-upgrade's versions) from the state, not from Azure."""
+    found = []
+    for r in plan.resources:
+        if r.custom and r.type.startswith("azure-native:"):
+            owned = [p for p in r.options.get("ignoreChanges") or [] if p.rsplit(".", 1)[-1] in IGNORED_WHY]
+            if owned:
+                found.append((r.name, owned))
+    return found
+
+
+def refresh_warning(plan: Plan, project: Any) -> str | None:
+    """The plan's warning when the project does not refresh first and an update would send stale ignored values."""
+    stale = sent_from_state(plan)
+    if refreshes_always(project) or not stale:
+        return None
+    named = "; ".join(f"{name} ({', '.join(paths)})" for name, paths in stale)
+    return (f"Pulumi.yaml does not set `options: {{refresh: always}}`: an update of these Azure resources sends each "
+            f"ignored field as the stack last wrote it, not as Azure changed it since (the autoscaler's node count, "
+            f"the auto-upgrade's version): {named}. AKS has refused a count other than an autoscaled pool's as a "
+            f"manual scale (hashicorp/terraform-provider-azurerm#4543) and refuses an older version; set the option, "
+            f"or run `pulumi up --refresh`")

@@ -1,0 +1,53 @@
+"""Every Pulumi.yaml here (the stack program's and the examples') is a project file the CLI accepts, checked with the
+schema it embeds (tests/upstream/pulumi/project.json, `ValidateProject`), and each refreshes before every operation:
+an update of an autoscaled pool or an auto-upgraded cluster sends the fields it ignores from the state
+(offline/ignored_inputs.py), so only a refresh sends what Azure runs."""
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from offline import ignored_inputs
+
+from tests.conftest import PROJECT_DIR, upstream_dir
+
+PROJECT_FILES = sorted([PROJECT_DIR / "Pulumi.yaml", *PROJECT_DIR.glob("examples/*/Pulumi.yaml")])
+
+
+def _problems(project: object) -> list[str]:
+    schema = json.loads((upstream_dir() / "pulumi" / "project.json").read_text())
+    return [f"{'.'.join(map(str, e.path))}: {e.message}" for e in jsonschema.Draft202012Validator(schema).iter_errors(
+        project)]
+
+
+@pytest.mark.parametrize("path", PROJECT_FILES, ids=lambda p: str(p.relative_to(PROJECT_DIR)))
+def test_each_project_file_is_one_the_cli_accepts_and_refreshes_first(path: Path):
+    project = yaml.safe_load(path.read_text())
+    assert _problems(project) == []
+    assert isinstance(project.get("name"), str) and project["name"]  # checked by hand in ValidateProject
+    assert ignored_inputs.refreshes_always(project)
+
+
+def test_the_schema_refuses_what_the_cli_refuses():
+    """The vendored schema is the CLI's: a refresh value other than `always`, a misspelt option (a top-level key it
+    does not know passes: the schema leaves the top level open)."""
+    good = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    for options in ({"refresh": "yes"}, {"refesh": "always"}, {"refresh": True}):
+        assert _problems({**good, "options": options}), options
+
+
+def test_without_a_refresh_every_autoscaled_pool_and_the_cluster_are_named(prod):
+    """What an update of prod sends from the state: each pool's count and version, the cluster's inline pool's and
+    its own version; nothing when the project refreshes first, as this one does."""
+    project = yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text())
+    assert ignored_inputs.refresh_warning(prod, project) is None
+    stale = dict(ignored_inputs.sent_from_state(prod))
+    pools = {r.name for r in prod.resources if r.type == "azure-native:containerservice:AgentPool"}
+    cluster = next(r.name for r in prod.resources if r.type == "azure-native:containerservice:ManagedCluster")
+    assert len(pools) >= 3 and set(stale) == pools | {cluster}
+    assert all("count" in stale[pool] for pool in pools) and "agentPoolProfiles[0].count" in stale[cluster]
+    del project["options"]
+    warning = ignored_inputs.refresh_warning(prod, project)
+    assert warning and all(name in warning for name in stale) and "pulumi up --refresh" in warning
