@@ -114,6 +114,10 @@ def test_what_the_values_say_decides_which_claims_go(base, off):
     blocked = _blocked(in_set, off)
     assert stack not in blocked and "Grafana's (its dashboards, users and settings; made by its StatefulSet" in \
         blocked[monitoring]
+    release_only = {u: r for u, r in base.items() if u != stack}  # the release goes, its namespace stays
+    result = plan_diff.diff_documents(base, release_only)
+    assert stack in _blocked(base, release_only)
+    assert any("its uninstall leaves Prometheus'" in n for n in result["notes"][stack])
     empty = copy.deepcopy(base)
     empty[stack]["inputs"]["values"]["prometheus"]["prometheusSpec"]["storageSpec"] = {"emptyDir": {}}
     empty[stack]["inputs"]["values"]["grafana"]["persistence"]["enabled"] = False
