@@ -21,7 +21,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from llmplatform.images import values_at
 
-from .values import _grafana_renders_claim
+from .values import grafana_renders_claim
 
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -61,7 +61,7 @@ def _operator_claim(values: dict[str, Any], enabled: str, spec: str, storage: st
 
 
 def _grafana_claims(inputs: dict[str, Any], values: dict[str, Any]) -> list[Claim]:
-    """Grafana's claim: templated by its chart (templates/pvc.yaml: `_grafana_renders_claim`), or a StatefulSet's
+    """Grafana's claim: templated by its chart (templates/pvc.yaml: `grafana_renders_claim`), or a StatefulSet's
     volumeClaimTemplates (templates/statefulset.yaml at grafana-12.11.1, 864f7794: the StatefulSet with
     `useStatefulSet` or persistence type sts/StatefulSet/statefulset without existingClaim, its claim template with
     `persistence.enabled`, its retention policy `persistence.persistentVolumeClaimRetentionPolicy`)."""
@@ -71,7 +71,7 @@ def _grafana_claims(inputs: dict[str, Any], values: dict[str, Any]) -> list[Clai
         return []
     persistence = grafana["persistence"]
     annotations = persistence.get("annotations")
-    if _grafana_renders_claim(inputs):
+    if grafana_renders_claim(inputs):
         kept = isinstance(annotations, dict) and KEEP_ANNOTATION in annotations
         return [Claim("Grafana's", holds, "templated by the chart from `grafana.persistence`", not kept)]
     stateful = grafana.get("useStatefulSet") is True or (
