@@ -87,12 +87,21 @@ def _lift_istio_defaults(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def release_values(reg: Registration, root: Path = CHARTS) -> dict[str, Any]:
-    """The values a release's chart renders with: the vendored defaults, the release's over them, subcharts whose
-    condition fails dropped."""
-    chart = str(reg.inputs.get("chart", "")).rsplit("/", 1)[-1]
-    directory: Optional[Path] = vendored_charts(root).get(chart)
+    """The values a release's chart renders with (`chart_values` of its inputs)."""
+    return chart_values(reg.inputs, root)
+
+
+def chart_name(inputs: dict[str, Any]) -> str:
+    """The chart of a Release's inputs, without its repository or OCI path."""
+    return str(inputs.get("chart", "")).rsplit("/", 1)[-1]
+
+
+def chart_values(inputs: dict[str, Any], root: Path = CHARTS) -> dict[str, Any]:
+    """The values a Release's chart renders with, from the Release's inputs: the vendored defaults, the release's
+    over them, subcharts whose condition fails dropped."""
+    directory: Optional[Path] = vendored_charts(root).get(chart_name(inputs))
     defaults, conditions = _chart(directory) if directory else ({}, ())
-    given = reg.inputs.get("values")
+    given = inputs.get("values")
     ours: dict[str, Any] = given if isinstance(given, dict) else {}
     values = _lift_istio_defaults(_overlay(defaults, ours))
     for key, condition in conditions:

@@ -9,10 +9,12 @@ the pull request allows it: `--allow-file` (the repository's `allow-replace.txt`
 (the `allow-stateful-replace` label); an allowed stateful replacement or deletion is still listed, marked with what
 allowed it, and an allow-file entry that matches nothing in the diff is reported. The base must have a plan: a base
 folder without one is bad usage (exit 2) unless `--new-stack` says the base branch has no such stack (then every
-resource is added).
+resource is added). A namespace deleted or replaced while it holds volume claims, and a Helm release whose uninstall
+deletes claims, count as stateful (`claims`: claims Pulumi does not register, made by a chart or a controller).
 
-The package: `documents` reads the two plans, `rules` and `values` hold the replacement and refusal rules, `urns` the
-engine's URNs and aliases, `compare` the diff, `gate` the allowances, `report` the comment, `cli` the command.
+The package: `documents` reads the two plans, `rules` and `values` hold the replacement and refusal rules, `claims`
+the volume claims of namespaces and releases, `urns` the engine's URNs and aliases, `compare` the diff, `gate` the
+allowances, `report` the comment, `cli` the command.
 """
 from .cli import main
 from .compare import diff, diff_documents

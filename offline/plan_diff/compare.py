@@ -3,6 +3,7 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
+from .claims import NAMESPACE, claims_lost
 from .documents import read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (LEFT_BEHIND, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
@@ -134,6 +135,15 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
+    claims: dict[str, str] = {}
+    gone = frozenset(str((old_res[u]["inputs"].get("metadata") or {}).get("name")) for u in set(removed) | set(replaced)
+                     if old_res[u]["type"] == NAMESPACE)
+    for urn in sorted(set(removed) | set(replaced)):
+        goes, stays = claims_lost(urn, old_res, gone)
+        if goes:
+            claims[urn] = goes
+        if stays:
+            notes.setdefault(urn, []).append(stays)
     for urn, reason in taken.items():
         refused[urn] = [reason]
     for urn in sorted(engine_only):
@@ -142,6 +152,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             refused[urn] = [ENGINE_ONLY_COLLIDES]
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
+            "claims": claims,
             "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
                 u not in via_provider and u not in engine_only or new_res[u]["options"].get("deleteBeforeReplace"))),
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},

@@ -23,12 +23,19 @@ def read_allow_file(path: Optional[Path]) -> set[str]:
 REFUSED = "refused in place: "
 
 
+def stateful(result: dict[str, Any], urn: str) -> Optional[str]:
+    """What a replacement or deletion of the resource loses, if it is stateful: a stateful type (STATEFUL), or a
+    namespace or Helm release that takes volume claims with it (the diff's `claims`, offline/plan_diff/claims.py)."""
+    return STATEFUL.get(result["types"][urn]) or (result.get("claims") or {}).get(urn)
+
+
 def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) -> list[tuple[str, str]]:
-    """(urn, why) for every change the check refuses: a stateful resource replaced or deleted, an in-place change
-    the cloud refuses; minus what the pull request allows."""
+    """(urn, why) for every change the check refuses: a stateful resource replaced or deleted (a namespace or Helm
+    release taking volume claims with it too), an in-place change the cloud refuses; minus what the pull request
+    allows."""
     out = []
     for urn in sorted(set(result["replaced"]) | set(result["removed"])):
-        what = STATEFUL.get(result["types"][urn])
+        what = stateful(result, urn)
         if what and not allow_stateful and urn not in allowed:
             if urn in result["replaced"]:  # the cause on the line that blocks, not only among the Replace lines below
                 reasons = result["replaced"][urn]
@@ -48,7 +55,7 @@ def allowances(result: dict[str, Any], allowed: set[str], allow_stateful: bool,
     still reads that the database goes."""
     out = {}
     for urn in sorted(set(result["replaced"]) | set(result["removed"])):
-        if STATEFUL.get(result["types"][urn]):
+        if stateful(result, urn):
             if urn in allowed:
                 out[urn] = f"`{allow_file}`"
             elif allow_stateful:
@@ -63,7 +70,7 @@ def unmatched_allowances(result: dict[str, Any], allowed: set[str]) -> list[str]
     """Allow-file entries of this diff's stack (or no URN at all) that allow nothing in it: a mistyped URN, or a line
     left after its change merged. An entry of another stack is that stack's diff's business (one file serves all)."""
     stacks = {_urn_stack(u) for u in result["types"]}
-    needed = {u for u in set(result["replaced"]) | set(result["removed"]) if STATEFUL.get(result["types"][u])}
+    needed = {u for u in set(result["replaced"]) | set(result["removed"]) if stateful(result, u)}
     return sorted(u for u in allowed - needed - set(result["refused"])
                   if _urn_stack(u) is None or _urn_stack(u) in stacks)
 

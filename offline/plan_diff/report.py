@@ -4,8 +4,8 @@ from typing import Any, Optional
 
 from .documents import PlanError, read_json
 from .urns import short_urn
-from .rules import STATEFUL, ignored_hints
-from .gate import ALLOW_FILE, ALLOW_LABEL, REFUSED
+from .rules import ignored_hints
+from .gate import ALLOW_FILE, ALLOW_LABEL, REFUSED, stateful
 
 
 def _cost(folder: Path) -> dict[str, Any]:
@@ -72,10 +72,10 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
               f"{len(result['removed'])} to delete")
     lines += [f"**{counts}**", ""]
     if blocked:
-        stateful = any(not why.startswith(REFUSED) for _, why in blocked)  # the label covers only these
+        any_stateful = any(not why.startswith(REFUSED) for _, why in blocked)  # the label covers only these
         lines += [f"**Blocked: {len(blocked)} change(s) need an explicit allowance** (list the URN in "
                   f"`{ALLOW_FILE}`" + (f", or label the pull request `{ALLOW_LABEL}` for stateful replacements"
-                                       if stateful else "") + "; see docs/guardrails.md, \"Change safety\"):", ""]
+                                       if any_stateful else "") + "; see docs/guardrails.md, \"Change safety\"):", ""]
         lines += [f"- :x: `{_short_(u)}` {why}  \n  `{full(u)}`" for u, why in blocked] + [""]
     if unmatched:
         lines += [f"**{len(unmatched)} `{allow_file}` entr{'y' if len(unmatched) == 1 else 'ies'} allow nothing in "
@@ -85,7 +85,7 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     def mark(urn: str) -> str:
         if urn not in allowed:
             return ""
-        what = STATEFUL.get(result["types"][urn])
+        what = stateful(result, urn)
         return f" :warning: **allowed** by {allowed[urn]}" + (f" ({what})" if what else "")
     for urn, reasons in result["replaced"].items():
         first = " (deleted first, then created: a gap)" if urn in result["deleteBeforeReplace"] else ""

@@ -116,7 +116,7 @@ def _stack_key(rule: dict[str, Any], inputs: dict[str, Any]) -> str:
     return config.get(name) or " or ".join(sorted(set(config.values())))
 
 
-def _grafana_renders_claim(inputs: dict[str, Any]) -> bool:
+def grafana_renders_claim(inputs: dict[str, Any]) -> bool:
     """Whether kube-prometheus-stack's values make Grafana's chart render its own claim: grafana-community/helm-charts
     charts/grafana/templates/pvc.yaml at grafana-12.11.1 (864f7794) renders it `if and (not .Values.useStatefulSet)
     .Values.persistence.enabled (not .Values.persistence.existingClaim) (eq .Values.persistence.type "pvc")`, and
@@ -133,7 +133,7 @@ def _grafana_renders_claim(inputs: dict[str, Any]) -> bool:
 
 # A valueRules entry's `onlyIf`: the rule holds only when this is true of both the base's and the new inputs (a
 # claim the chart renders before and after: one it stops rendering is not patched, one it starts rendering is new)
-ONLY_IF = {"grafanaRendersClaim": _grafana_renders_claim}
+ONLY_IF = {"grafanaRendersClaim": grafana_renders_claim}
 
 
 def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
