@@ -123,7 +123,8 @@ def kubernetes_provider_replaces(old: dict[str, Any], new: dict[str, Any], new_c
     had, has = old.get("clusterIdentifier"), new.get("clusterIdentifier")
     if had is not None and has is not None:
         if new_cluster:
-            return [f"its clusterIdentifier comes from `{new_cluster}`, which is replaced (a new cluster's resourceUID)"]
+            return [f"its clusterIdentifier comes from `{new_cluster}`, which is replaced "
+                    "(a new cluster's resourceUID)"]
         return [f"its clusterIdentifier changes ({had} -> {has})"] if had != has else []
     if new_cluster:
         return [f"its kubeconfig comes from `{new_cluster}`, which is replaced (unknown until it exists: "
