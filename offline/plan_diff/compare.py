@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .claims import NAMESPACE, claims_lost
+from .volumes import shared_handles
 from .documents import read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (LEFT_BEHIND, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
@@ -135,6 +136,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
+    first = [u for u in replaced if _delete_first(old_res[u], new_res[u])]
+    for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, first).items():
+        checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}
     gone = frozenset(str((old_res[u]["inputs"].get("metadata") or {}).get("name")) for u in set(removed) | set(replaced)
                      if old_res[u]["type"] == NAMESPACE)

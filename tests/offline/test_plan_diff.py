@@ -198,6 +198,27 @@ def test_the_model_store_protocol_replaces_the_share(base):
     assert any("spec.csi" in why for why in result["replaced"][pv])  # the PV's CSI source is immutable too
 
 
+def test_a_volume_made_anew_for_the_same_share_while_the_old_exists_asks_for_a_restart(base):
+    """A renamed namespace renames the model volume: the new one is created first with the old one's CSI handle
+    (the share's), and kubelet stages both at one path made from the handle. A volume kept, or deleted before its
+    successor is created, is no such case."""
+    pv = _one(base, "kubernetes:core/v1:PersistentVolume", "models-pv")
+    renamed = _doc(plan_for("dev", {"namespace": "llm2"}))
+    result, _ = _diff(base, renamed)
+    assert pv in result["replaced"] and pv not in result["deleteBeforeReplace"]
+    handle = base[pv]["inputs"]["spec"]["csi"]["volumeHandle"]
+    assert renamed[pv]["inputs"]["spec"]["csi"]["volumeHandle"] == handle
+    (line,) = result["checks"][pv]
+    assert f"`{handle}` is the handle of `llm-models`" in line and "rollout restart" in line
+    same_name = copy.deepcopy(base)  # the same name: Pulumi deletes the old volume first, never two at once
+    same_name[pv]["inputs"]["spec"]["csi"]["volumeAttributes"]["shareName"] = "other"
+    kept = _diff(base, same_name)[0]
+    assert pv in kept["deleteBeforeReplace"] and pv not in kept["checks"]
+    elsewhere = copy.deepcopy(renamed)  # another share: another handle
+    elsewhere[pv]["inputs"]["spec"]["csi"]["volumeHandle"] = handle + "##llm2"
+    assert pv not in _diff(base, elsewhere)[0]["checks"]
+
+
 def test_moving_the_model_store_to_its_own_group_replaces_account_share_and_claim(base):
     new = _doc(plan_for("dev", {"modelStore": {"resourceGroupName": "rg-llmp-dev-models"}}))
     result, blocked = _diff(base, new)

@@ -1,0 +1,48 @@
+"""Two PersistentVolumes of one CSI volume at once: a volume created while another with the same driver and
+`volumeHandle` is still there (a renamed volume, or one of a renamed namespace, replaced by creating the new one
+first).
+
+kubelet stages a CSI volume at a path made from its handle alone (kubernetes/kubernetes 4cb9cbb3
+pkg/volume/csi/csi_attacher.go `makeDeviceMountPath`: `<plugin dir>/<driver>/<sha256 of volumeHandle>/globalmount`),
+so on a node that runs pods of both volumes, the old volume's unstaging (its pods gone) unmounts the staging mount
+the new one's pods were published from, and a later pod of the new volume on that node is published from an empty
+directory. The Azure Files driver asks for a handle unique per share in a cluster (kubernetes-sigs/azurefile-csi-
+driver 7b5ae18e deploy/example/pv-azurefile-nfs.yaml; the handle's optional `#{uuid}` segment is for that,
+docs/driver-parameters.md)."""
+from typing import Any, Optional
+
+PERSISTENT_VOLUME = "kubernetes:core/v1:PersistentVolume"
+
+
+def _handle(resource: dict[str, Any]) -> Optional[tuple[str, str]]:
+    csi = (resource["inputs"].get("spec") or {}).get("csi") or {}
+    if resource["type"] != PERSISTENT_VOLUME or not csi.get("volumeHandle"):
+        return None
+    return str(csi.get("driver")), str(csi["volumeHandle"])
+
+
+def _name(resource: dict[str, Any]) -> str:
+    return str((resource["inputs"].get("metadata") or {}).get("name") or "")
+
+
+def shared_handles(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], added: list[str],
+                   replaced: list[str], removed: list[str], delete_first: list[str]) -> dict[str, str]:
+    """A check line for each volume created (added, or replaced without deleting first) while an old volume of the
+    same CSI handle and another name still exists (removed, or replaced: Pulumi deletes both at the update's end)."""
+    going: dict[tuple[str, str], list[str]] = {}
+    for urn in [*removed, *replaced]:
+        handle = _handle(old_res[urn])
+        if handle:
+            going.setdefault(handle, []).append(urn)
+    found = {}
+    for urn in [*added, *(u for u in replaced if u not in delete_first)]:
+        handle = _handle(new_res[urn])
+        twins = [u for u in going.get(handle, []) if _name(old_res[u]) != _name(new_res[urn])] if handle else []
+        if handle and twins:
+            found[urn] = (
+                f"its CSI volumeHandle `{handle[1]}` is the handle of `{_name(old_res[twins[0]])}`, deleted only at the "
+                "update's end: kubelet stages both at one path made from the handle, so where pods of both run on a "
+                "node the old volume's unstaging unmounts what the new pods' volume was published from (an empty "
+                "directory for the next pod there). After the update, restart what mounts the new claim (`kubectl "
+                "rollout restart`) on the nodes that ran the old pods, or drain them")
+    return found
