@@ -19,6 +19,7 @@ from offline.plan_diff.values import value_findings
 from offline.plan_diff.rules import kubernetes_provider_replaces
 
 from tests.conftest import plan_for, variant
+from tests.offline.plan_diff_cli import check as _check
 
 
 RULES = plan_diff.rules()
@@ -71,7 +72,7 @@ def test_rules_cover_every_azure_native_type_any_stack_plans(dev, prod):
             assert re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", param).lower() + ": " in source, (type_, param)
 
 
-def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_the_check(base):
+def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_thecheck(base):
     """OS disk type, pods per node and the like are updated in place by pulumi-azure-native and refused by AKS (the
     AzureRM provider rotates the pool for each); Key Vault's retention is fixed at creation. Each fails the gate,
     naming the stack key and the way out; the vendored rules say so, not this test."""
@@ -408,20 +409,6 @@ def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
 
 # ---- day-2 edits: what Pulumi ignores, and what the cloud refuses or cannot undo (value rules) ----------------------
 
-def _check(tmp_path, base: dict, new: dict, *args: str) -> tuple[int, str]:
-    """plan_diff's main on two plan folders, as the workflow runs it: (exit code, what it printed)."""
-    folders = []
-    for name, doc in (("base", base), ("new", new)):
-        folder = tmp_path / name
-        folder.mkdir(exist_ok=True)
-        (folder / "resources.json").write_text(json.dumps({"resources": list(doc.values())}))
-        folders.append(str(folder))
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = plan_diff.main([*folders, *args])
-    return code, out.getvalue()
-
-
 def _refusal_line(out: str, name: str) -> str:
     """The refusal as the check tells it: in full on its "Blocked" line (the list below says "blocked above")."""
     return next(line for line in out.splitlines() if line.startswith("- :x:") and f"::{name}`" in line
@@ -479,7 +466,7 @@ def _unpinned_cluster(dev) -> tuple[dict, str]:
     ("1.33", "1.32", "a downgrade"),  # AKS does not downgrade
     ("1.33.5", "1.33.2", "a downgrade"),
 ])
-def test_aks_version_edits_that_aks_refuses_fail_the_check(tmp_path, dev, before, after, verdict):
+def test_aks_version_edits_that_aks_refuses_fail_thecheck(tmp_path, dev, before, after, verdict):
     base, cluster = _unpinned_cluster(dev)
     base[cluster]["inputs"]["kubernetesVersion"] = before
     new = copy.deepcopy(base)

@@ -3,10 +3,7 @@ templates (helm/helm v3.20.2 pkg/action/uninstall.go, unless `helm.sh/resource-p
 outlive it (Kubernetes' default retention policy Retain) and a deleted namespace takes every claim in it. Real edits
 are planned (observability off in dev, the app namespace renamed) and diffed against the unedited plan; the claims
 expected are read from the plan's own release values, as the charts at their pinned versions make them."""
-import contextlib
 import copy
-import io
-import json
 
 import pytest
 
@@ -14,6 +11,7 @@ from offline import plan, plan_diff
 from offline.plan_diff.claims import release_claims
 
 from tests.conftest import plan_for
+from tests.offline.plan_diff_cli import check as _check
 
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -45,19 +43,6 @@ def _one(doc: dict, type_: str, name: str) -> str:
 
 def _blocked(base: dict, new: dict, allowed: frozenset = frozenset(), label: bool = False) -> dict[str, str]:
     return dict(plan_diff.blocking(plan_diff.diff_documents(base, new), set(allowed), label))
-
-
-def _check(tmp_path, base: dict, new: dict, *args: str) -> tuple[int, str]:
-    folders = []
-    for name, doc in (("base", base), ("new", new)):
-        folder = tmp_path / name
-        folder.mkdir(exist_ok=True)
-        (folder / "resources.json").write_text(json.dumps({"resources": list(doc.values())}))
-        folders.append(str(folder))
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = plan_diff.main([*folders, *args])
-    return code, out.getvalue()
 
 
 def test_turning_observability_off_is_refused_for_the_claims_its_namespace_and_release_take(tmp_path, base, off):

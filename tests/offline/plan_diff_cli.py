@@ -1,0 +1,21 @@
+"""plan_diff's command line on two plan documents, as the offline workflow runs it (shared by its test files)."""
+import contextlib
+import io
+import json
+from pathlib import Path
+
+from offline import plan_diff
+
+
+def check(tmp_path: Path, base: dict, new: dict, *args: str) -> tuple[int, str]:
+    """plan_diff's main on two plan folders written from the documents: (exit code, what it printed)."""
+    folders = []
+    for name, doc in (("base", base), ("new", new)):
+        folder = tmp_path / name
+        folder.mkdir(exist_ok=True)
+        (folder / "resources.json").write_text(json.dumps({"resources": list(doc.values())}))
+        folders.append(str(folder))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = plan_diff.main([*folders, *args])
+    return code, out.getvalue()
