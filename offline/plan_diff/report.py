@@ -90,7 +90,7 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     for urn, reasons in result["replaced"].items():
         first = " (deleted first, then created: a gap)" if urn in result["deleteBeforeReplace"] else ""
         lines.append(f"- Replace: `{_short_(urn)}`{mark(urn)}{first}: {'; '.join(reasons[:4])}"
-                     f"{'; ...' if len(reasons) > 4 else ''}")
+                     f"{'; ...' if len(reasons) > 4 else ''}" + "".join(f"; {n}" for n in result["notes"].get(urn, [])))
     for urn in result["removed"]:
         lines.append(f"- Delete: `{_short_(urn)}`{mark(urn)}" + "".join(f": {n}" for n in result["notes"].get(urn, [])))
     lines += [f"- Add: `{_short_(u)}`" for u in result["added"]]

@@ -131,6 +131,9 @@ def test_a_release_replaced_under_a_new_name_is_refused_for_the_claims_its_unins
     why = _blocked(base, renamed)[stack]
     assert why.startswith("replaced: volume claims its Helm uninstall deletes: Grafana's") and "`name`" in why
     assert _blocked(base, renamed, label=True) == {}
+    # the claims its uninstall leaves are told on its Replace line, as on a Delete line
+    replace = next(line for line in plan_diff.markdown(result, "t", []).splitlines() if line.startswith("- Replace"))
+    assert "its uninstall leaves Prometheus'" in replace
 
 
 def test_a_renamed_app_namespace_is_refused_for_every_claim_in_it(base):
