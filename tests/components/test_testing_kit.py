@@ -597,6 +597,27 @@ def test_a_clusters_add_on_inputs_of_another_shape_give_no_namespace_and_no_trac
     assert _addon_namespaces(cluster) == expected
 
 
+def test_two_addresses_and_two_front_doors_named_alike_are_two():
+    """Azure allocates each public IP its own address and each Front Door profile its own ID: the stand-ins too, per
+    ARM id (one address for every IP let an origin or a DNS record name the other region's and look right)."""
+    import ipaddress
+    import uuid
+    import pulumi_azure_native as azure
+
+    def program():
+        for group in ("rg-westeurope", "rg-swedencentral"):
+            ip = azure.network.PublicIPAddress(f"ip-{group}", public_ip_address_name="pip-gateway",
+                                               resource_group_name=group)
+            door = azure.cdn.Profile(f"fd-{group}", profile_name="fd-edge", resource_group_name=group,
+                                     location="global", sku=azure.cdn.SkuArgs(name="Premium_AzureFrontDoor"))
+            pulumi.export(group, pulumi.Output.all(ip.ip_address, door.front_door_id))
+    seen = run(program).outputs
+    assert len(seen) == 2
+    addresses, doors = {v[0] for v in seen.values()}, {v[1] for v in seen.values()}
+    assert len(addresses) == 2 and all(ipaddress.ip_address(a).is_global for a in addresses)
+    assert len(doors) == 2 and all(str(uuid.UUID(d)) == d for d in doors)
+
+
 def test_two_clusters_named_alike_in_two_groups_have_two_identities_of_each_kind():
     """Each Azure resource gets principals of its own, as Entra gives them: a program with one cluster per region,
     named alike in two resource groups and pulling from one shared registry, makes two AcrPull grants for two kubelet

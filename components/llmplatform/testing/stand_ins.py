@@ -4,6 +4,7 @@ registration as the engine receives it."""
 import base64
 import hashlib
 import logging
+import uuid
 from typing import Any, Optional
 
 import yaml
@@ -66,6 +67,13 @@ def _identity_id(rid: str, azure_name: str, what: str) -> str:
     return f"{azure_name}-{hashlib.sha256(rid.lower().encode()).hexdigest()[:6]}-{what}"
 
 
+def _address(rid: str) -> str:
+    """A stand-in public address, one per ARM id as Azure allocates one (two regions' gateways behind one Front Door
+    had one address, so an origin naming the other region's looked right)."""
+    digest = hashlib.sha256(rid.lower().encode()).digest()
+    return f"20.{digest[0]}.{digest[1]}.{digest[2] % 254 + 1}"
+
+
 def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
                 subscription: str = SUBSCRIPTION) -> tuple[str, dict[str, Any]]:
     # The state keeps each input's secrecy (as the engine does); names and ids are made from plaintext, as a
@@ -95,7 +103,7 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
             state.update(clientId=_identity_id(rid, azure_name, "client"),
                          principalId=_identity_id(rid, azure_name, "principal"), tenantId=TENANT)
         elif kind == "PublicIPAddress":
-            state["ipAddress"] = "20.0.0.10"
+            state["ipAddress"] = _address(rid)
         elif kind == "Server":
             state["fullyQualifiedDomainName"] = f"{azure_name}.postgres.database.azure.com"
         elif kind == "Grafana":
@@ -104,7 +112,7 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
             state["identity"] = {**inputs.get("identity", {}),
                                  "principalId": _identity_id(rid, azure_name, "principal")}
         elif kind == "Profile":
-            state["frontDoorId"] = "33333333-3333-3333-3333-333333333333"
+            state["frontDoorId"] = str(uuid.UUID(hashlib.sha256(rid.lower().encode()).hexdigest()[:32]))
         elif kind == "AFDEndpoint":
             state["hostName"] = f"{azure_name}-offline.z01.azurefd.net"
         elif kind == "Vault":
