@@ -332,3 +332,19 @@ def test_regional_stacks_get_the_prod_rules():
     changed = dataclasses.replace(plan, resources=[unprotected if r is share else r for r in plan.resources])
     assert [v.policy for v in policy_check.evaluate(changed) if v.resource == share.name] == \
         ["prod-stateful-protected"]
+
+
+def test_a_global_key_set_in_a_regional_stack_is_one_problem_saying_so():
+    """`pulumi config set --path global.apiKeys[1] ...` run in a regional stack (the rotation step, in the wrong
+    stack) made its file read as the global stack's: every regional section was then "not a known key", ten lines
+    none of which named the mistake."""
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.dev.yaml", P)
+    raw["global"] = {"apiKeys": ["clients", "clients-2027-05"]}
+    assert regions.is_global(raw)
+    with pytest.raises(ConfigError) as refused:
+        regions.parse_global(raw, P, "dev")
+    [problem] = refused.value.problems
+    assert problem.startswith("global is the global stack's section") and "stack 'dev'" in problem
+    assert all(section in problem for section in ("cluster", "gpu", "modelStore", "webui"))
+    assert "cost" not in problem  # a section the global stack reads too
+    regions.parse_global(regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P), P, "global")
