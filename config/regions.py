@@ -279,6 +279,11 @@ def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[s
                             "not overlap (they may be peered later)")
         if other.location == cfg.location:
             problems.append(f"location {cfg.location} is also stack {other_stack}'s: one regional stack per region")
+        host, other_host = cfg.gateway.tls.hostname, other.gateway.tls.hostname
+        if host and host == other_host:  # lowercase, no final dot: the hostname rule (config/sections/gateway.py)
+            problems.append(f"gateway.tls.hostname {host!r} is also stack {other_stack}'s: Front Door reaches each "
+                            "region at its own name (one DNS A record, one address), so both origins would reach one "
+                            "region and the other's certificate would never issue; give each region its own name")
     return problems
 
 
