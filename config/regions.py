@@ -153,14 +153,17 @@ def edge_name_problems(regions: tuple[str, ...] | list[str], stack: str) -> list
 
 
 def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
-    """The global stack's config: every problem at once. A regional stack's file with a `global` section (a key set in
-    the wrong stack) is one problem saying so, not every regional section reported as unknown."""
+    """The global stack's config: every problem at once. A regional stack's file with a `global` section but no
+    `global.regions` (a key set in the wrong stack) is one problem saying so, not every regional section reported as
+    unknown; a global stack's file (it names its regions) with a regional key has that key reported as unknown."""
     from .meanings import SECTIONS  # the regional stack's sections, kept equal to the loader's by the docs' test
     regional = sorted(set(raw) & (set(SECTIONS) - {"", "cost"}))
-    if regional:
+    named = isinstance(raw["global"], dict) and "regions" in raw["global"]  # a global stack: its stray keys below
+    if regional and not named:
         raise ConfigError([f"global is the global stack's section (its file names global.regions), but stack "
-                           f"{stack!r} also sets a regional stack's sections ({', '.join(regional)}): set global.* "
-                           f"in the global stack's file (Pulumi.global.yaml here), or remove it from this one"])
+                           f"{stack!r} sets a regional stack's sections ({', '.join(regional)}) and no "
+                           f"global.regions: set global.* in the global stack's file (Pulumi.global.yaml here), or "
+                           f"remove it from this one"])
     problems: list[str] = []
     top = Reader(raw, "", problems)
     environment = top.choice("environment", "prod", ("dev", "staging", "prod"))

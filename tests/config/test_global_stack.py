@@ -370,3 +370,6 @@ def test_a_global_key_set_in_a_regional_stack_is_one_problem_saying_so():
     assert all(section in problem for section in ("cluster", "gpu", "modelStore", "webui"))
     assert "cost" not in problem  # a section the global stack reads too
     regions.parse_global(regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P), P, "global")
+    stray = {**regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P), "cluster": {"tier": "Free"}}
+    with pytest.raises(ConfigError, match="cluster is not a known key"):  # the global stack's own stray key
+        regions.parse_global(stray, P, "global")
