@@ -158,7 +158,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     unknown; a global stack's file (it names its regions) with a regional key has that key reported as unknown."""
     from .meanings import SECTIONS  # the regional stack's sections, kept equal to the loader's by the docs' test
     regional = sorted(set(raw) & (set(SECTIONS) - {"", "cost"}))
-    named = isinstance(raw["global"], dict) and "regions" in raw["global"]  # a global stack: its stray keys below
+    named = isinstance(raw.get("global"), dict) and "regions" in raw["global"]  # a global stack: its stray keys below
     if regional and not named:
         raise ConfigError([f"global is the global stack's section (its file names global.regions), but stack "
                            f"{stack!r} sets a regional stack's sections ({', '.join(regional)}) and no "
