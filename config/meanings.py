@@ -59,7 +59,9 @@ MEANING = {
     "cluster.workloadPool.maxPods": "Pods per CPU workload node."
                                      " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "cluster.workloadPool.priority": "`spot`: evicted nodes are deleted and every pod the platform places there "
-                                     "tolerates the spot taint. For dev; a prod advisory says so.",
+                                     "tolerates the spot taint. For dev; a prod advisory says so. Fixed once the "
+                                     "pool exists: change it with a new `cluster.workloadPool.name` (the "
+                                     "pull-request check refuses it in place).",
     "cluster.dedicatedSystemPool": "Taint the system pool `CriticalAddonsOnly=true:NoSchedule`.",
     "cluster.maintenanceWindow": "Weekly window for both upgrade schedules (unset: AKS's own schedule); its keys "
                                  "below apply once it is set.",
@@ -102,19 +104,24 @@ MEANING = {
                   "to add the new pools before the old ones go.",
     "gpu.minCount": "Autoscaler minimum (0 scales to zero).",
     "gpu.maxCount": "Autoscaler maximum.",
-    "gpu.priority": "`spot` (eviction deletes the node) or `regular`.",
-    "gpu.spotMaxPrice": "Highest spot price, USD/hour; -1 pays up to the on-demand price.",
+    "gpu.priority": "`spot` (eviction deletes the node) or `regular`. Fixed once the pool exists: change it with a "
+                    "new `gpu.poolName` (the pull-request check refuses it in place).",
+    "gpu.spotMaxPrice": "Highest spot price, USD/hour; -1 pays up to the on-demand price. Fixed once the pool exists: "
+                        "change it with a new `gpu.poolName` (the pull-request check refuses it in place).",
     "gpu.fallback.enabled": "An on-demand pool with the same labels, which the autoscaler tries after spot.",
     "gpu.fallback.minCount": "Autoscaler minimum of the fallback pool.",
     "gpu.fallback.maxCount": "Autoscaler maximum of the fallback pool.",
     "gpu.driver": "`aks`: AKS installs the driver, the NVIDIA device plugin chart runs; `operator`: no AKS driver, "
-                  "the NVIDIA GPU Operator (not on A10 sizes, which take AKS's GRID driver).",
+                  "the NVIDIA GPU Operator (not on A10 sizes, which take AKS's GRID driver). Fixed once the pool "
+                  "exists: change it with a new `gpu.poolName` (the pull-request check refuses it in place).",
     "gpu.osDiskSizeGb": "OS disk of each GPU node, GB."
                         " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "gpu.maxPods": "Pods per GPU node."
                    " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "gpu.migProfile": "MIG slice per GPU (unset: whole GPUs); A100, H100 and H200 sizes only.",
-    "gpu.zones": "Zones of the GPU pools (empty: the cluster's); none in a `location` without availability zones.",
+    "gpu.zones": "Zones of the GPU pools (empty: the cluster's); none in a `location` without availability zones. "
+                 "Fixed once the pool exists: change it with a new `gpu.poolName` (the pull-request check refuses it "
+                 "in place).",
     "gpu.regional": "GPU pools in no zone, in a zonal cluster too: VMs wherever the size has capacity (refused with `gpu.zones`)."
                  " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "modelStore.protocol": "`nfs` (4.1, no account key, subnet-restricted) or `smb`.",

@@ -153,7 +153,17 @@ def edge_name_problems(regions: tuple[str, ...] | list[str], stack: str) -> list
 
 
 def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
-    """The global stack's config: every problem at once."""
+    """The global stack's config: every problem at once. A regional stack's file with a `global` section but no
+    `global.regions` (a key set in the wrong stack) is one problem saying so, not every regional section reported as
+    unknown; a global stack's file (it names its regions) with a regional key has that key reported as unknown."""
+    from .meanings import SECTIONS  # the regional stack's sections, kept equal to the loader's by the docs' test
+    regional = sorted(set(raw) & (set(SECTIONS) - {"", "cost"}))
+    named = isinstance(raw.get("global"), dict) and "regions" in raw["global"]  # a global stack: its stray keys below
+    if regional and not named:
+        raise ConfigError([f"global is the global stack's section (its file names global.regions), but stack "
+                           f"{stack!r} sets a regional stack's sections ({', '.join(regional)}) and no "
+                           f"global.regions: set global.* in the global stack's file (Pulumi.global.yaml here), or "
+                           f"remove it from this one"])
     problems: list[str] = []
     top = Reader(raw, "", problems)
     environment = top.choice("environment", "prod", ("dev", "staging", "prod"))
@@ -272,6 +282,11 @@ def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[s
                             "not overlap (they may be peered later)")
         if other.location == cfg.location:
             problems.append(f"location {cfg.location} is also stack {other_stack}'s: one regional stack per region")
+        host, other_host = cfg.gateway.tls.hostname, other.gateway.tls.hostname
+        if host and host == other_host:  # lowercase, no final dot: the hostname rule (config/sections/gateway.py)
+            problems.append(f"gateway.tls.hostname {host!r} is also stack {other_stack}'s: Front Door reaches each "
+                            "region at its own name (one DNS A record, one address), so both origins would reach one "
+                            "region and the other's certificate would never issue; give each region its own name")
     return problems
 
 

@@ -13,6 +13,7 @@ every `pulumi up`, `preview` and `destroy` (v3.259.0 `pkg/cmd/pulumi/operations/
 """
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from llmplatform.testing import Plan
@@ -38,8 +39,29 @@ def sent_from_state(plan: Plan) -> list[tuple[str, list[str]]]:
     return found
 
 
+def refused_options(project: Any) -> list[str]:
+    """What in Pulumi.yaml's `options` the CLI's project schema refuses (sdk/go/common/workspace/project.json:
+    `options` is an object whose only key is `refresh`, and its only value `always`): the CLI then loads no project,
+    so no `pulumi` command of the stack runs."""
+    options = project.get("options") if isinstance(project, dict) else None
+    if options is None:
+        return []
+    if not isinstance(options, dict):
+        return [f"`options` is {json.dumps(options, default=str)}, not a mapping"]
+    refused = [f"`options.{key}` is no project option" for key in options if key != "refresh"]
+    if "refresh" in options and options["refresh"] != "always":
+        refused.append(f"`options.refresh` is {json.dumps(options['refresh'], default=str)}, and the only value it "
+                       f"takes is `always`")
+    return refused
+
+
 def refresh_warning(plan: Plan, project: Any) -> str | None:
-    """The plan's warning when the project does not refresh first and an update would send stale ignored values."""
+    """The plan's warning when Pulumi.yaml's `options` are ones the CLI refuses, or when the project does not refresh
+    first and an update would send stale ignored values."""
+    refused = refused_options(project)
+    if refused:
+        return (f"Pulumi.yaml: {'; '.join(refused)}: the Pulumi CLI refuses this project file (its project schema), so "
+                f"no `pulumi` command runs with it; write `options: {{refresh: always}}`")
     stale = sent_from_state(plan)
     if refreshes_always(project) or not stale:
         return None

@@ -241,6 +241,28 @@ def test_regional_stacks_that_would_collide_are_refused(tmp_path):
         assert expected in text, expected
 
 
+def test_a_region_copied_from_another_with_its_tls_hostname_left_is_refused(tmp_path):
+    """A third region made as operations.md says, a copy of a regional file with its own prefix, location, ranges and
+    model group, but the copied `gateway.tls.hostname` kept: one A record serves one address, so Front Door's two
+    origins would both reach one region (a failover to nowhere) and the other region's certificate never issues."""
+    west, sweden = _regional("prod-westeurope"), _regional("prod-swedencentral")
+    north = _regional("prod-swedencentral", prefix="llmneu", location="northeurope",
+                      network={"vnetCidr": "10.43.0.0/16", "nodeSubnetCidr": "10.43.0.0/20",
+                               "endpointsSubnetCidr": "10.43.16.0/24", "postgresSubnetCidr": "10.43.17.0/24"})
+    north["modelStore"] = {**north["modelStore"], "resourceGroupName": "rg-llmneu-prod-models"}
+    assert north["gateway"]["tls"]["hostname"] == sweden["gateway"]["tls"]["hostname"]  # the copy's
+    project = _project_with(tmp_path, {"prod-westeurope": west, "prod-swedencentral": sweden,
+                                       "prod-northeurope": north})
+    with pytest.raises(ConfigError) as error:
+        checked_regional(parse_config(north, P, "prod-northeurope"), project)
+    [problem] = error.value.problems
+    assert problem.startswith("gateway.tls.hostname 'swedencentral.llm.example.com' is also stack prod-swedencentral's")
+    north["gateway"]["tls"]["hostname"] = "northeurope.llm.example.com"
+    project = _project_with(tmp_path, {"prod-westeurope": west, "prod-swedencentral": sweden,
+                                       "prod-northeurope": north})
+    checked_regional(parse_config(north, P, "prod-northeurope"), project)
+
+
 def test_a_broken_sibling_regional_stack_is_named(tmp_path):
     broken = _regional("prod-westeurope", prefix="Bad Prefix")
     project = _project_with(tmp_path, {"prod-westeurope": broken, "prod-swedencentral": _regional(
@@ -332,3 +354,22 @@ def test_regional_stacks_get_the_prod_rules():
     changed = dataclasses.replace(plan, resources=[unprotected if r is share else r for r in plan.resources])
     assert [v.policy for v in policy_check.evaluate(changed) if v.resource == share.name] == \
         ["prod-stateful-protected"]
+
+
+def test_a_global_key_set_in_a_regional_stack_is_one_problem_saying_so():
+    """`pulumi config set --path global.apiKeys[1] ...` run in a regional stack (the rotation step, in the wrong
+    stack) made its file read as the global stack's: every regional section was then "not a known key", ten lines
+    none of which named the mistake."""
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.dev.yaml", P)
+    raw["global"] = {"apiKeys": ["clients", "clients-2027-05"]}
+    assert regions.is_global(raw)
+    with pytest.raises(ConfigError) as refused:
+        regions.parse_global(raw, P, "dev")
+    [problem] = refused.value.problems
+    assert problem.startswith("global is the global stack's section") and "stack 'dev'" in problem
+    assert all(section in problem for section in ("cluster", "gpu", "modelStore", "webui"))
+    assert "cost" not in problem  # a section the global stack reads too
+    regions.parse_global(regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P), P, "global")
+    stray = {**regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P), "cluster": {"tier": "Free"}}
+    with pytest.raises(ConfigError, match="cluster is not a known key"):  # the global stack's own stray key
+        regions.parse_global(stray, P, "global")

@@ -151,3 +151,30 @@ def test_the_recording_leaves_the_reader_as_it_was():
     before = dict(vars(Reader))
     ref.read_settings(loader.parse_config)
     assert dict(vars(Reader)) == before
+
+
+# Each field AKS keeps for a pool's life (the change-safety check's refusedInPlace rules for AgentPool) and the stack
+# keys that set it: a stranger reading configuration.md learns before the pull request that the change needs a new
+# pool name (gpu.priority, the spot switch, said only "`spot` or `regular`" and met a blocked diff).
+POOL_FIELDS_FIXED = {
+    "scaleSetPriority": ("gpu.priority", "cluster.workloadPool.priority"),
+    "spotMaxPrice": ("gpu.spotMaxPrice",),
+    "gpuProfile": ("gpu.driver",),
+    "availabilityZones": ("gpu.zones", "cluster.zones"),
+    "maxPods": ("gpu.maxPods", "cluster.workloadPool.maxPods"),
+    "osDiskSizeGB": ("gpu.osDiskSizeGb", "cluster.workloadPool.osDiskSizeGb"),
+    "enableEncryptionAtHost": ("security.encryptionAtHost",),
+    "osDiskType": ("security.ephemeralOsDisk",),
+}
+
+
+@pytest.mark.parametrize("field", sorted(POOL_FIELDS_FIXED))
+def test_a_pool_setting_fixed_at_creation_says_so_in_the_reference(field):
+    import json
+    from tests.conftest import PROJECT_DIR
+    rules = json.loads((PROJECT_DIR / "offline" / "data" / "replacement_rules.json").read_text())
+    assert field in rules["azureNative"]["refusedInPlace"]["azure-native:containerservice:AgentPool"]
+    text = (PROJECT_DIR / "docs" / "configuration.md").read_text()
+    for key in POOL_FIELDS_FIXED[field]:
+        [row] = [line for line in text.splitlines() if line.startswith(f"| `{key}` |")]
+        assert re.search(r"(?i)fixed once|cannot change", row), row

@@ -51,3 +51,21 @@ def test_without_a_refresh_every_autoscaled_pool_and_the_cluster_are_named(prod)
     del project["options"]
     warning = ignored_inputs.refresh_warning(prod, project)
     assert warning and all(name in warning for name in stale) and "pulumi up --refresh" in warning
+
+
+@pytest.mark.parametrize("options", [None, {}, {"refresh": "always"}, {"refresh": True}, {"refresh": "true"},
+                                     {"refresh": "never"}, {"refresh": False}, {"refesh": "always"},
+                                     {"refresh": "always", "refesh": "always"}, "always", ["refresh"]])
+def test_the_plan_names_options_the_cli_refuses_as_the_schema_does(dev, options):
+    """A stranger's guess at the option (`refresh: true`, a misspelt key) makes the CLI refuse Pulumi.yaml, so no
+    `pulumi` command runs: the plan says that, naming the value, exactly when the CLI's own schema refuses it (not
+    only "does not set refresh: always", which reads as advice)."""
+    project = {**yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text()), "options": options}
+    refused = ignored_inputs.refused_options(project)
+    assert bool(refused) == bool(_problems(project))
+    warning = ignored_inputs.refresh_warning(dev, project)
+    if refused:
+        assert warning and "the Pulumi CLI refuses this project file" in warning
+        assert all(part in warning for part in refused)
+    if options == {"refresh": True}:
+        assert refused == ["`options.refresh` is true, and the only value it takes is `always`"]

@@ -459,3 +459,18 @@ def test_component_inputs_and_outputs_named_in_the_docs_exist():
     unknown = {f"{page.relative_to(PROJECT_DIR)}: {name}" for page in CURRENT_DOCS
                for name in unknown_component_names(page.read_text(), names)}
     assert unknown == set()
+
+
+REFRESHED_RUN = re.compile(r"\bpulumi (?:up|preview|destroy)\b[^#\n]*--refresh\b")
+
+
+def test_the_runbook_asks_for_no_refresh_the_project_already_makes():
+    """This project's Pulumi.yaml sets `options.refresh: always`: every `pulumi up`, `preview` and `destroy` refreshes
+    first (pulumi/pulumi pkg/cmd/pulumi/operations/io.go `getRefreshOption`). A runbook command with `--refresh` reads
+    as if the plain command did not (the failover drill once said a plain `pulumi up` would keep a disabled origin)."""
+    import yaml
+    from offline import ignored_inputs
+    assert ignored_inputs.refreshes_always(yaml.safe_load((PROJECT_DIR / "Pulumi.yaml").read_text()))
+    assert REFRESHED_RUN.findall("run `pulumi preview --refresh -s global`, then pulumi up -s global")
+    runbook = PROJECT_DIR / "docs" / "operations.md"
+    assert [line for line in _shell_lines(runbook.read_text()) if REFRESHED_RUN.search(line)] == []
