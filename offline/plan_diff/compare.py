@@ -118,7 +118,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     for urn in removed:  # a URN that changed: the same type and physical name or inputs under another URN
         twin = next((a for a in added if new_res[a]["type"] == old_res[urn]["type"]
                      and (new_res[a]["inputs"] == old_res[urn]["inputs"] or (
-                         _identity(old_res[urn]) and _identity(new_res[a]) == _identity(old_res[urn])))), None)
+                         _physical_name(old_res[urn]) and _physical_name(new_res[a]) == _physical_name(old_res[urn])))),
+                    None)
         if twin:
             notes.setdefault(urn, []).append(
                 f"its URN changed to `{short_urn(twin)}` (renamed or re-parented): Pulumi creates the new one during "

@@ -774,6 +774,9 @@ def test_a_gpu_pools_driver_cannot_change_in_place(tmp_path, dev):
     renamed = _doc(plan_for("dev", {"gpu": {"driver": "operator", "poolName": "gpuop"}}))
     code, out = _check(tmp_path, base, renamed)  # the way out: a new pool, the old one deleted
     assert code == 0 and "refused in place" not in out
+    # the device plugin's egress guard and the Operator's are two objects in two namespaces, not one renamed
+    guards = [line for line in out.splitlines() if line.startswith("- Delete:") and "egress-guard" in line]
+    assert guards and not any("URN changed" in line for line in guards), guards
 
 
 def test_a_prometheus_storage_change_asks_for_the_claims_to_be_resized_by_hand(tmp_path, prod):
