@@ -75,6 +75,13 @@ def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional
             (inputs.get("spec") or {}).get("storageClassName") == "") else None
     if check == "noTurnOff":
         return "turned off" if old is True and new is not True else None
+    if check == "turnOn":
+        return "turned on" if old is not True and new is True else None
+    if check == "minorMovingChannel":
+        moving = ("stable", "rapid")
+        now = str(new or "").lower()
+        return f"AKS now moves the minor version ({now})" if now in moving and str(old or "").lower() not in moving \
+            else None
     if check == "zoneRedundancy":
         def zonal(sku: Any) -> bool:
             return "ZRS" in str(sku).rsplit("_", 1)[-1]

@@ -598,6 +598,27 @@ def test_purge_protection_cannot_be_turned_off(tmp_path, prod):
     assert _check(tmp_path, new, base)[0] == 0  # turning it on is an update
 
 
+def test_turning_on_what_cannot_be_undone_is_said_before_merging(tmp_path, dev):
+    """Two settings dev can turn on that no later change turns back: purge protection (the vault's name then stays
+    taken for the retention after a teardown) and an auto-upgrade channel that moves the minor version (AKS then
+    upgrades the cluster in its next maintenance window): each an update that passes, with a check line naming its
+    stack key. A channel that moved minors already (rapid -> stable), or one that never does, says nothing."""
+    base = _doc(dev)
+    new = _doc(plan_for("dev", {"cluster": {"upgradeChannel": "stable"}, "keyVault": {"purgeProtection": True}}))
+    code, out = _check(tmp_path, base, new)
+    checks = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
+    assert code == 0
+    assert any("secrets-vault" in c and "(stack key `keyVault.purgeProtection`): turned on" in c
+               and "stays taken" in c for c in checks), checks
+    assert any("platform-aks" in c and '"patch" -> "stable" (stack key `cluster.upgradeChannel`)' in c
+               and "next planned maintenance window" in c for c in checks), checks
+    cluster = _one(new, CLUSTER)
+    rapid = copy.deepcopy(new)
+    rapid[cluster]["inputs"]["autoUpgradeProfile"]["upgradeChannel"] = "rapid"
+    assert not any("upgradeChannel" in c for c in _diff(rapid, new)[0]["checks"].get(cluster, []))
+    assert not any("upgradeChannel" in c for c in _diff(new, base)[0]["checks"].get(cluster, []))  # back to patch
+
+
 def test_a_replaced_gpu_pool_is_deleted_before_it_is_created(tmp_path, dev):
     # pulumi-azure-native's Diff asks for delete-before-replace for any resource whose name it did not generate
     base, new = _doc(dev), _doc(variant("dev-operator"))  # another GPU size and the GPU Operator
