@@ -838,6 +838,19 @@ def _refused_in_place(tmp_path, base: dict, change: tuple, type_: str, name: str
     return line
 
 
+def test_the_cpu_pool_leaving_spot_names_one_way_out_for_each_setting_it_carries(tmp_path, dev):
+    """A spot CPU pool made regular changes its priority, its -1 highest price and its eviction policy, all fixed
+    at creation: one blocked line whose reasons each name the CPU pool's own keys and the same way out."""
+    regular = _doc(plan_for("dev", {"cluster": {"workloadPool": {"priority": "regular"}}}))  # dev's is spot
+    code, out = _check(tmp_path, _doc(dev), regular)
+    line = _refusal_line(out, "platform-cpu")
+    reasons = [r for r in line.split("; ") if "AKS" in r]
+    assert code == 1
+    assert all(path in line for path in ("`scaleSetPriority`", "`spotMaxPrice`", "`scaleSetEvictionPolicy`"))
+    assert line.count("give the pool a new name (gpu.poolName, cluster.workloadPool.name)") == 3, reasons
+    assert "add a pool of the other priority" not in line and "(gpu.poolName) so" not in line
+
+
 def test_a_gate_config_change_replaces_its_config_map_without_a_gap(tmp_path, dev):
     """pulumi-kubernetes replaces a ConfigMap whose data changes; under one fixed name it deletes the old one first,
     so a gate pod starting in between found no nginx.conf. Named after its content, the new one is created first."""
