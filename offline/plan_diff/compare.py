@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .claims import NAMESPACE, claims_lost
+from .secrets import secret_sources
 from .volumes import shared_handles
 from .documents import read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
@@ -137,6 +138,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
+    for urn, line in secret_sources(old_res, new_res, common, added, removed).items():
+        checks.setdefault(urn, []).append(line)
     first = [u for u in replaced if _delete_first(old_res[u], new_res[u])]
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, first).items():
         checks.setdefault(urn, []).append(line)

@@ -78,10 +78,9 @@ def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional
     if check == "turnOn":
         return "turned on" if old is not True and new is True else None
     if check == "minorMovingChannel":
-        moving = ("stable", "rapid")
-        now = str(new or "").lower()
-        return f"AKS now moves the minor version ({now})" if now in moving and str(old or "").lower() not in moving \
-            else None
+        channel, moving = str(new or "").lower(), ("stable", "rapid")
+        return f"AKS now moves the minor version ({channel})" if channel in moving and \
+            str(old or "").lower() not in moving else None
     if check == "zoneRedundancy":
         def zonal(sku: Any) -> bool:
             return "ZRS" in str(sku).rsplit("_", 1)[-1]

@@ -956,6 +956,25 @@ def test_a_new_urn_for_a_named_object_fails_its_create_while_the_old_one_exists(
     assert renamed not in result["refused"] and renamed in result["added"]
 
 
+def test_a_new_api_key_asks_for_the_gates_to_be_restarted(tmp_path, global_plan):
+    """A key added to `global.apiKeys` (the rotation's first step) is a RandomPassword added; the regional secrets
+    it feeds (each region's key map and newest key) change where the plan shows only `[secret]`. Each says so on a
+    check line with the restart the runbook asks for; dropping the key again says the same."""
+    base = _doc(global_plan)
+    rotated = _doc(plan_for("global", {"global": {"apiKeys": ["clients-2026-11", "clients-2027-05"]}}))
+    key = _one(rotated, "random:index/randomPassword:RandomPassword", "edge-api-key-clients-2027-05")
+    secrets = sorted(u for u, r in base.items() if r["type"] == "azure-native:keyvault:Secret"
+                     and r["inputs"]["secretName"] in ("edge-api-key", "edge-api-key-map"))
+    assert len(secrets) == 4  # two regions
+    for old, new in ((base, rotated), (rotated, base)):
+        result = _diff(old, new)[0]
+        assert key in result["added"] + result["removed"]
+        assert {u for u, lines in result["checks"].items() if any("API gate" in line for line in lines)} == set(
+            secrets)
+        assert all(plan_diff.short_urn(key) in result["checks"][u][0] for u in secrets)
+    assert not _diff(base, base)[0]["checks"]
+
+
 def test_a_dropped_region_says_its_key_secrets_keep_their_names(tmp_path, global_plan):
     """Dropping a region from `global.regions` deletes the API-key secrets the global stack wrote into that region's
     Key Vault; Key Vault soft-deletes them and pulumi-azure-native does not purge (pulumi-azure-native#1174), and

@@ -1,0 +1,30 @@
+"""Key Vault secrets whose value changes where the plan cannot show it: a secret's value is `[secret]` in every plan
+file, so a new value (a new API key's password, one dropped from the key map) shows only as the resource it comes
+from added or deleted. Such a secret gets a new version; a pod reads a Key Vault secret mounted by the Secrets Store
+CSI driver when it starts (the driver's rotation, where enabled, rewrites the file, and nginx, the API gate, reads
+its key map once at start: docs/operations.md, "The clients' API key"), so what mounts it needs a restart."""
+from typing import Any
+
+from .urns import short_urn
+
+SECRET = "azure-native:keyvault:Secret"
+
+
+def secret_sources(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], common: list[str],
+                   added: list[str], removed: list[str]) -> dict[str, str]:
+    """A check line for each Key Vault secret kept by the change whose value depends on a resource added or deleted."""
+    changed = set(added) | set(removed)
+    found = {}
+    for urn in common:
+        if new_res[urn]["type"] != SECRET:
+            continue
+        sources = sorted((set(new_res[urn].get("dependencies") or []) | set(old_res[urn].get("dependencies") or []))
+                         & changed)
+        if sources:
+            name = new_res[urn]["inputs"].get("secretName") or new_res[urn].get("name")
+            found[urn] = (f"its value comes from {', '.join(f'`{short_urn(s)}`' for s in sources)}, added or deleted "
+                          f"here (the plan files show secret values as `[secret]`): `{name}` gets a new version, and a "
+                          "pod reads a mounted Key Vault secret when it starts: after `pulumi up`, restart what mounts "
+                          "it (for the API key map, each region's API gate: docs/operations.md, \"The clients' API "
+                          "key\")")
+    return found
