@@ -48,6 +48,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     try:
         old_res, new_res = {} if args.new_stack else read_resources(args.base), read_resources(args.new)
+        for folder, doc in ((args.new, new_res), *(() if args.new_stack else ((args.base, old_res),))):
+            if not doc:  # make plan always registers the stack's resources; an empty list would read as all added
+                print(f"{folder / 'resources.json'} lists no resources: not a plan make plan writes (it holds at "
+                      "least the stack's components); plan the stack again" + ("" if folder == args.new else
+                      ", or pass --new-stack for a stack the base branch does not have"), file=sys.stderr)
+                return 2
         old_stacks, new_stacks = stacks_of(old_res), stacks_of(new_res)
         if old_stacks and new_stacks and old_stacks != new_stacks:
             print(f"{args.base} is a plan of {', '.join(old_stacks)} and {args.new} of {', '.join(new_stacks)}: "

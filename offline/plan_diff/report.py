@@ -88,7 +88,9 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
         what = stateful(result, urn)
         return f" :warning: **allowed** by {allowed[urn]}" + (f" ({what})" if what else "")
     for urn, reasons in result["replaced"].items():
-        first = " (deleted first, then created: a gap)" if urn in result["deleteBeforeReplace"] else ""
+        first = "" if urn not in result["deleteBeforeReplace"] else \
+            " (deleted first, then run again)" if result["types"][urn] == "kubernetes:batch/v1:Job" else \
+            " (deleted first, then created: a gap)"  # a Job runs to its end: no service waits on it meanwhile
         lines.append(f"- Replace: `{_short_(urn)}`{mark(urn)}{first}: {'; '.join(reasons[:4])}"
                      f"{'; ...' if len(reasons) > 4 else ''}" + "".join(f"; {n}" for n in result["notes"].get(urn, [])))
     for urn in result["removed"]:

@@ -342,6 +342,11 @@ def test_an_allowed_stateful_replacement_is_still_marked_and_a_stale_allowance_i
     assert warned == [f"- :warning: `{u}`" for u in sorted([typo, stale])]
 
 
+# the least a plan holds (make plan always registers the stack): plan_diff refuses a plan of no resources
+STACK_ONLY = [{"urn": "urn:pulumi:dev::p::pulumi:pulumi:Stack::p-dev", "type": "pulumi:pulumi:Stack", "name": "p-dev",
+               "parent": None, "inputs": {}, "options": {}, "dependencies": []}]
+
+
 def _plan_dir(tmp_path, name, resources):
     folder = tmp_path / name
     folder.mkdir()
@@ -377,6 +382,11 @@ def test_a_base_without_a_plan_is_an_error_unless_the_stack_is_new(tmp_path, cap
     assert "every resource is new" in out and "1 to add, 0 to update, 0 to replace, 0 to delete" in out
     assert plan_diff.main([str(new), str(new), "--new-stack"]) == 2  # a base that has the stack is no new stack
     assert "drop --new-stack" in capsys.readouterr().err
+    empty = _plan_dir(tmp_path, "nothing", [])  # a plan of no resources read as "everything added" before
+    assert plan_diff.main([str(empty), str(new)]) == 2
+    err = capsys.readouterr().err
+    assert "lists no resources" in err and "--new-stack" in err
+    assert plan_diff.main([str(new), str(empty)]) == 2 and "lists no resources" in capsys.readouterr().err
 
 
 def test_plans_of_two_stacks_are_refused_not_diffed_into_deleting_everything(tmp_path, capsys, dev, prod):
@@ -397,7 +407,7 @@ def test_plans_of_two_stacks_are_refused_not_diffed_into_deleting_everything(tmp
 
 def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
     def folder(name, idle, peak, component):
-        path = _plan_dir(tmp_path, name, [])
+        path = _plan_dir(tmp_path, name, STACK_ONLY)
         (path / "cost.json").write_text(json.dumps({"idleMonthly": idle, "peakMonthly": peak, "byComponent": {
             component: {"idle": idle, "peak": peak}}}))
         return path
@@ -744,12 +754,12 @@ def test_a_damaged_plan_file_is_one_line_and_exit_2(tmp_path_factory, index, pat
     lambda f: (f / "resources.json").write_text(json.dumps({"resources": [
         {"urn": "urn:pulumi:d::p::t::a", "parent": "urn:pulumi:d::p::t::b", "inputs": {}, "options": {}},
         {"urn": "urn:pulumi:d::p::t::b", "parent": "urn:pulumi:d::p::t::a", "inputs": {}, "options": {}}]})),
-    lambda f: ((f / "resources.json").write_text('{"resources": []}'), (f / "cost.json").mkdir()),
-    lambda f: ((f / "resources.json").write_text('{"resources": []}'),
+    lambda f: ((f / "resources.json").write_text(json.dumps({"resources": STACK_ONLY})), (f / "cost.json").mkdir()),
+    lambda f: ((f / "resources.json").write_text(json.dumps({"resources": STACK_ONLY})),
                (f / "cost.json").write_text('{"idleMonthly": "much", "peakMonthly": 1}')),
     lambda f: (f / "resources.json").write_text(json.dumps({"resources": [
         {"urn": "urn:pulumi:d::p::kubernetes:x::a", "type": "kubernetes:x", "inputs": {}, "options": {}}]})),
-    lambda f: ((f / "resources.json").write_text('{"resources": []}'),
+    lambda f: ((f / "resources.json").write_text(json.dumps({"resources": STACK_ONLY})),
                (f / "cost.json").write_text('{"idleMonthly": 1, "peakMonthly": 2, "unpriced": [{"x": 1}]}')),
     lambda f: (f / "resources.json").write_text(json.dumps({"resources": [
         {"urn": "urn:pulumi:d::p::t:m:T::a", "inputs": {"x": json.loads("[" * 600 + "]" * 600)}, "options": {}}]})),
@@ -759,7 +769,7 @@ def test_a_damaged_plan_file_is_one_line_and_exit_2(tmp_path_factory, index, pat
 ], ids=["folder", "deep", "not-utf8", "urn", "parent-cycle", "cost-folder", "cost-text", "type", "cost-unpriced",
         "deep-inputs", "long-parent-chain"])
 def test_an_unreadable_plan_file_is_named(tmp_path, capsys, make):
-    good, bad = _plan_dir(tmp_path, "good", []), tmp_path / "bad"
+    good, bad = _plan_dir(tmp_path, "good", STACK_ONLY), tmp_path / "bad"
     bad.mkdir()
     make(bad)
     (good / "cost.json").write_text('{"idleMonthly": 1, "peakMonthly": 2}')
@@ -778,7 +788,7 @@ def test_a_one_number_kubernetes_version_is_diffed_without_a_crash(tmp_path, cap
 
 
 def test_an_allow_file_that_does_not_exist_is_said(tmp_path, capsys):
-    folder = _plan_dir(tmp_path, "p", [])
+    folder = _plan_dir(tmp_path, "p", STACK_ONLY)
     assert plan_diff.main([str(folder), str(folder), "--allow-file", str(tmp_path / "alow-replace.txt")]) == 0
     assert "alow-replace.txt does not exist, so nothing is allowed" in capsys.readouterr().err
 
@@ -1000,6 +1010,9 @@ def test_a_job_deleted_first_by_its_option_stays_so_when_a_new_cluster_replaces_
     assert _one(new, CLUSTER) in result["replaced"] and new[job]["options"]["deleteBeforeReplace"] is True
     assert job in result["deleteBeforeReplace"] and deployment in result["replaced"]
     assert deployment not in result["deleteBeforeReplace"]
+    lines = plan_diff.markdown(result, "t", []).splitlines()
+    assert any(line.startswith(f"- Replace: `{plan_diff.short_urn(job)}` (deleted first, then run again):")
+               for line in lines)  # a run-once Job leaves no gap a reader should weigh
 
 
 def test_a_replacement_only_replace_on_changes_asks_for_is_created_first_and_collides_under_one_name(tmp_path, dev):
