@@ -88,8 +88,8 @@ pin-digests: $(PKG)  ## online: pin every image in pins.json to its registry dig
 preview: plan  ## real `pulumi preview` (needs the Pulumi CLI and Azure credentials), after the offline plan
 	pulumi preview --stack $(STACK) --policy-pack policy --policy-pack-config build/$(STACK)/policy-config.json
 
-up: $(PKG)  ## real `pulumi up`
-	pulumi up --stack $(STACK)
+up: plan  ## real `pulumi up` with the policy pack and its configuration (as the workflow's), after the offline plan
+	pulumi up --stack $(STACK) --policy-pack policy --policy-pack-config build/$(STACK)/policy-config.json
 
 destroy:
 	pulumi destroy --stack $(STACK)
