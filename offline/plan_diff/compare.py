@@ -140,8 +140,11 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
     for urn, line in secret_sources(old_res, new_res, common, added, removed).items():
         checks.setdefault(urn, []).append(line)
-    first = [u for u in replaced if _delete_first(old_res[u], new_res[u])]
-    for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, first).items():
+    # Pulumi deletes these before it creates them again: the resource's answer, unless the provider's own
+    # replacement or the engine's option alone asks for the replacement (then the new one is created first)
+    delete_first = sorted(u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
+        u not in via_provider and u not in engine_only or new_res[u]["options"].get("deleteBeforeReplace")))
+    for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}
     gone = frozenset(str((old_res[u]["inputs"].get("metadata") or {}).get("name")) for u in set(removed) | set(replaced)
@@ -161,8 +164,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
             "claims": claims,
-            "deleteBeforeReplace": sorted(u for u in replaced if _delete_first(old_res[u], new_res[u]) and (
-                u not in via_provider and u not in engine_only or new_res[u]["options"].get("deleteBeforeReplace"))),
+            "deleteBeforeReplace": delete_first,
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},
             "engineUrns": {**engine_urns(old_res), **engine_urns(new_res)},
             "protected": sorted(u for u in set(replaced) | set(removed)
