@@ -985,6 +985,20 @@ def test_a_new_api_key_asks_for_the_gates_to_be_restarted(tmp_path, global_plan)
     assert not _diff(base, base)[0]["checks"]
 
 
+def test_a_secret_written_after_a_new_one_or_a_new_endpoint_gets_no_restart_line(base):
+    """Secrets depend on the vault's private endpoint and on the secret written before them (one vault takes one
+    write at a time): an Open-WebUI admin password (webui.adminEmail, which the plan advises) or a private vault adds
+    one, and the secrets after it change no value, so no check line says they come from it."""
+    new = _doc(plan_for("dev", {"webui": {"adminEmail": "ops@example.com"}, "keyVault": {"publicNetworkAccess": False}}))
+    result = _diff(base, new)[0]
+    added = {new[u]["type"] for u in result["added"]}
+    assert {"azure-native:keyvault:Secret", "azure-native:network:PrivateEndpoint"} <= added
+    secrets = [u for u in base if base[u]["type"] == "azure-native:keyvault:Secret"]
+    assert all(set(new[u]["dependencies"]) & set(result["added"]) for u in secrets)  # each waits for one added
+    assert not [u for u in secrets if u in result["checks"]], {u: result["checks"][u] for u in secrets
+                                                                if u in result["checks"]}
+
+
 def test_a_dropped_region_says_its_key_secrets_keep_their_names(tmp_path, global_plan):
     """Dropping a region from `global.regions` deletes the API-key secrets the global stack wrote into that region's
     Key Vault; Key Vault soft-deletes them and pulumi-azure-native does not purge (pulumi-azure-native#1174), and
