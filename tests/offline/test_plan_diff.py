@@ -612,7 +612,8 @@ def test_turning_on_what_cannot_be_undone_is_said_before_merging(tmp_path, dev):
     """Two settings dev can turn on that no later change turns back: purge protection (the vault's name then stays
     taken for the retention after a teardown) and an auto-upgrade channel that moves the minor version (AKS then
     upgrades the cluster in its next maintenance window): each an update that passes, with a check line naming its
-    stack key. A channel that moved minors already (rapid -> stable), or one that never does, says nothing."""
+    stack key, and so does stable -> rapid (N-1 to N). A channel that moves minors less far (rapid -> stable), or one
+    that never does, says nothing."""
     base = _doc(dev)
     new = _doc(plan_for("dev", {"cluster": {"upgradeChannel": "stable"}, "keyVault": {"purgeProtection": True}}))
     code, out = _check(tmp_path, base, new)
@@ -626,6 +627,9 @@ def test_turning_on_what_cannot_be_undone_is_said_before_merging(tmp_path, dev):
     rapid = copy.deepcopy(new)
     rapid[cluster]["inputs"]["autoUpgradeProfile"]["upgradeChannel"] = "rapid"
     assert not any("upgradeChannel" in c for c in _diff(rapid, new)[0]["checks"].get(cluster, []))
+    # stable -> rapid moves a cluster on N-1 to N: the minor moves again (auto-upgrade-cluster.md, the channel table)
+    assert any('"stable" -> "rapid"' in c and "moves the minor version (rapid)" in c
+               for c in _diff(new, rapid)[0]["checks"].get(cluster, []))
     assert not any("upgradeChannel" in c for c in _diff(new, base)[0]["checks"].get(cluster, []))  # back to patch
 
 
