@@ -993,7 +993,8 @@ def test_a_secret_written_after_a_new_one_or_a_new_endpoint_gets_no_restart_line
     """Secrets depend on the vault's private endpoint and on the secret written before them (one vault takes one
     write at a time): an Open-WebUI admin password (webui.adminEmail, which the plan advises) or a private vault adds
     one, and the secrets after it change no value, so no check line says they come from it."""
-    new = _doc(plan_for("dev", {"webui": {"adminEmail": "ops@example.com"}, "keyVault": {"publicNetworkAccess": False}}))
+    new = _doc(plan_for("dev", {"webui": {"adminEmail": "ops@example.com"},
+                                "keyVault": {"publicNetworkAccess": False}}))
     result = _diff(base, new)[0]
     added = {new[u]["type"] for u in result["added"]}
     assert {"azure-native:keyvault:Secret", "azure-native:network:PrivateEndpoint"} <= added
