@@ -72,7 +72,7 @@ def test_rules_cover_every_azure_native_type_any_stack_plans(dev, prod):
             assert re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", param).lower() + ": " in source, (type_, param)
 
 
-def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_thecheck(base):
+def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_the_check(base):
     """OS disk type, pods per node and the like are updated in place by pulumi-azure-native and refused by AKS (the
     AzureRM provider rotates the pool for each); Key Vault's retention is fixed at creation. Each fails the gate,
     naming the stack key and the way out; the vendored rules say so, not this test."""
@@ -476,7 +476,7 @@ def _unpinned_cluster(dev) -> tuple[dict, str]:
     ("1.33", "1.32", "a downgrade"),  # AKS does not downgrade
     ("1.33.5", "1.33.2", "a downgrade"),
 ])
-def test_aks_version_edits_that_aks_refuses_fail_thecheck(tmp_path, dev, before, after, verdict):
+def test_aks_version_edits_that_aks_refuses_fail_the_check(tmp_path, dev, before, after, verdict):
     base, cluster = _unpinned_cluster(dev)
     base[cluster]["inputs"]["kubernetesVersion"] = before
     new = copy.deepcopy(base)
