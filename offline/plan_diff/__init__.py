@@ -13,8 +13,9 @@ resource is added). A namespace deleted or replaced while it holds volume claims
 deletes claims, count as stateful (`claims`: claims Pulumi does not register, made by a chart or a controller).
 
 The package: `documents` reads the two plans, `rules` and `values` hold the replacement and refusal rules, `claims`
-the volume claims of namespaces and releases, `urns` the engine's URNs and aliases, `compare` the diff, `gate` the
-allowances, `report` the comment, `cli` the command.
+the volume claims of namespaces and releases, `volumes` two volumes of one CSI handle, `secrets` Key Vault secrets
+whose value comes from a resource added or deleted, `urns` the engine's URNs and aliases, `compare` the diff, `gate`
+the allowances, `report` the comment, `cli` the command.
 """
 from .cli import main
 from .compare import diff, diff_documents

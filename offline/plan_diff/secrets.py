@@ -8,12 +8,17 @@ from typing import Any
 from .urns import short_urn
 
 SECRET = "azure-native:keyvault:Secret"
+# what a secret depends on for where it is written and when, never for its value: its vault, the vault's group, the
+# vault's private endpoint (a private vault's first write waits for it) and the secret written before it (one vault
+# takes one write at a time, so llmplatform.key_vault.vault_secret chains each write after the run's previous one)
+WHERE_AND_WHEN = (SECRET, "azure-native:keyvault:Vault", "azure-native:network:PrivateEndpoint",
+                  "azure-native:resources:ResourceGroup")
 
 
 def secret_sources(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], common: list[str],
                    added: list[str], removed: list[str]) -> dict[str, str]:
     """A check line for each Key Vault secret kept by the change whose value depends on a resource added or deleted."""
-    changed = set(added) | set(removed)
+    changed = {u for u in set(added) | set(removed) if (new_res.get(u) or old_res[u])["type"] not in WHERE_AND_WHEN}
     found = {}
     for urn in common:
         if new_res[urn]["type"] != SECRET:

@@ -77,10 +77,11 @@ def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional
         return "turned off" if old is True and new is not True else None
     if check == "turnOn":
         return "turned on" if old is not True and new is True else None
-    if check == "minorMovingChannel":
-        channel, moving = str(new or "").lower(), ("stable", "rapid")
-        return f"AKS now moves the minor version ({channel})" if channel in moving and \
-            str(old or "").lower() not in moving else None
+    if check == "minorMovingChannel":  # how far each channel moves the minor: stable to N-1, rapid to N
+        reach = {"stable": 1, "rapid": 2}
+        channel = str(new or "").lower()
+        return f"AKS now moves the minor version ({channel})" if reach.get(channel, 0) > reach.get(
+            str(old or "").lower(), 0) else None
     if check == "zoneRedundancy":
         def zonal(sku: Any) -> bool:
             return "ZRS" in str(sku).rsplit("_", 1)[-1]

@@ -40,9 +40,9 @@ def shared_handles(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         twins = [u for u in going.get(handle, []) if _name(old_res[u]) != _name(new_res[urn])] if handle else []
         if handle and twins:
             found[urn] = (
-                f"its CSI volumeHandle `{handle[1]}` is the handle of `{_name(old_res[twins[0]])}`, deleted only at the "
-                "update's end: kubelet stages both at one path made from the handle, so where pods of both run on a "
-                "node the old volume's unstaging unmounts what the new pods' volume was published from (an empty "
+                f"its CSI volumeHandle `{handle[1]}` is the handle of `{_name(old_res[twins[0]])}`, deleted only "
+                "at the update's end: kubelet stages both at one path made from the handle, so where pods of both run "
+                "on a node the old volume's unstaging unmounts what the new pods' volume was published from (an empty "
                 "directory for the next pod there). After the update, restart what mounts the new claim (`kubectl "
                 "rollout restart`) on the nodes that ran the old pods, or drain them")
     return found

@@ -72,7 +72,7 @@ def test_rules_cover_every_azure_native_type_any_stack_plans(dev, prod):
             assert re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", param).lower() + ": " in source, (type_, param)
 
 
-def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_thecheck(base):
+def test_pool_settings_aks_keeps_for_a_pools_life_and_the_vault_retention_fail_the_check(base):
     """OS disk type, pods per node and the like are updated in place by pulumi-azure-native and refused by AKS (the
     AzureRM provider rotates the pool for each); Key Vault's retention is fixed at creation. Each fails the gate,
     naming the stack key and the way out; the vendored rules say so, not this test."""
@@ -476,7 +476,7 @@ def _unpinned_cluster(dev) -> tuple[dict, str]:
     ("1.33", "1.32", "a downgrade"),  # AKS does not downgrade
     ("1.33.5", "1.33.2", "a downgrade"),
 ])
-def test_aks_version_edits_that_aks_refuses_fail_thecheck(tmp_path, dev, before, after, verdict):
+def test_aks_version_edits_that_aks_refuses_fail_the_check(tmp_path, dev, before, after, verdict):
     base, cluster = _unpinned_cluster(dev)
     base[cluster]["inputs"]["kubernetesVersion"] = before
     new = copy.deepcopy(base)
@@ -612,7 +612,8 @@ def test_turning_on_what_cannot_be_undone_is_said_before_merging(tmp_path, dev):
     """Two settings dev can turn on that no later change turns back: purge protection (the vault's name then stays
     taken for the retention after a teardown) and an auto-upgrade channel that moves the minor version (AKS then
     upgrades the cluster in its next maintenance window): each an update that passes, with a check line naming its
-    stack key. A channel that moved minors already (rapid -> stable), or one that never does, says nothing."""
+    stack key, and so does stable -> rapid (N-1 to N). A channel that moves minors less far (rapid -> stable), or one
+    that never does, says nothing."""
     base = _doc(dev)
     new = _doc(plan_for("dev", {"cluster": {"upgradeChannel": "stable"}, "keyVault": {"purgeProtection": True}}))
     code, out = _check(tmp_path, base, new)
@@ -626,6 +627,9 @@ def test_turning_on_what_cannot_be_undone_is_said_before_merging(tmp_path, dev):
     rapid = copy.deepcopy(new)
     rapid[cluster]["inputs"]["autoUpgradeProfile"]["upgradeChannel"] = "rapid"
     assert not any("upgradeChannel" in c for c in _diff(rapid, new)[0]["checks"].get(cluster, []))
+    # stable -> rapid moves a cluster on N-1 to N: the minor moves again (auto-upgrade-cluster.md, the channel table)
+    assert any('"stable" -> "rapid"' in c and "moves the minor version (rapid)" in c
+               for c in _diff(new, rapid)[0]["checks"].get(cluster, []))
     assert not any("upgradeChannel" in c for c in _diff(new, base)[0]["checks"].get(cluster, []))  # back to patch
 
 
@@ -983,6 +987,21 @@ def test_a_new_api_key_asks_for_the_gates_to_be_restarted(tmp_path, global_plan)
             secrets)
         assert all(plan_diff.short_urn(key) in result["checks"][u][0] for u in secrets)
     assert not _diff(base, base)[0]["checks"]
+
+
+def test_a_secret_written_after_a_new_one_or_a_new_endpoint_gets_no_restart_line(base):
+    """Secrets depend on the vault's private endpoint and on the secret written before them (one vault takes one
+    write at a time): an Open-WebUI admin password (webui.adminEmail, which the plan advises) or a private vault adds
+    one, and the secrets after it change no value, so no check line says they come from it."""
+    new = _doc(plan_for("dev", {"webui": {"adminEmail": "ops@example.com"},
+                                "keyVault": {"publicNetworkAccess": False}}))
+    result = _diff(base, new)[0]
+    added = {new[u]["type"] for u in result["added"]}
+    assert {"azure-native:keyvault:Secret", "azure-native:network:PrivateEndpoint"} <= added
+    secrets = [u for u in base if base[u]["type"] == "azure-native:keyvault:Secret"]
+    assert all(set(new[u]["dependencies"]) & set(result["added"]) for u in secrets)  # each waits for one added
+    assert not [u for u in secrets if u in result["checks"]], {u: result["checks"][u] for u in secrets
+                                                                if u in result["checks"]}
 
 
 def test_a_dropped_region_says_its_key_secrets_keep_their_names(tmp_path, global_plan):
