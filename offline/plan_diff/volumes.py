@@ -4,10 +4,14 @@ first).
 
 kubelet stages a CSI volume at a path made from its handle alone (kubernetes/kubernetes 4cb9cbb3
 pkg/volume/csi/csi_attacher.go `makeDeviceMountPath`: `<plugin dir>/<driver>/<sha256 of volumeHandle>/globalmount`),
-so on a node that runs pods of both volumes, the old volume's unstaging (its pods gone) unmounts the staging mount
-the new one's pods were published from, and a later pod of the new volume on that node is published from an empty
-directory. The Azure Files driver asks for a handle unique per share in a cluster (kubernetes-sigs/azurefile-csi-
-driver 7b5ae18e deploy/example/pv-azurefile-nfs.yaml; the handle's optional `#{uuid}` segment is for that,
+and kubelet refuses to unstage a volume while another mount uses that path and retries until none does
+(kubernetes/kubernetes pkg/volume/util/operationexecutor/operation_generator.go, UnmountDevice:
+`GetDeviceMountRefs`, "is still mounted by other references"). So on a node that ran pods of both volumes, the old
+volume's unstaging waits for the new volume's pods and runs when the last of them leaves the node; a pod of the new
+volume that arrives then can be published from the path just unmounted. Draining those nodes once after the update
+lets both volumes unstage before a pod of the new one comes back. The Azure Files driver asks for a handle unique
+per share in a cluster (kubernetes-sigs/azurefile-csi-driver 7b5ae18e deploy/example/pv-azurefile-nfs.yaml; the
+handle's optional `#{uuid}` segment is for that,
 docs/driver-parameters.md)."""
 from typing import Any, Optional
 
@@ -41,8 +45,8 @@ def shared_handles(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         if handle and twins:
             found[urn] = (
                 f"its CSI volumeHandle `{handle[1]}` is the handle of `{_name(old_res[twins[0]])}`, deleted only "
-                "at the update's end: kubelet stages both at one path made from the handle, so where pods of both run "
-                "on a node the old volume's unstaging unmounts what the new pods' volume was published from (an empty "
-                "directory for the next pod there). After the update, restart what mounts the new claim (`kubectl "
-                "rollout restart`) on the nodes that ran the old pods, or drain them")
+                "at the update's end: kubelet stages both at one path made from the handle and unstages the old "
+                "volume once no pod on the node mounts that path, so a pod of the new volume arriving on such a node "
+                "just then can be published from the unmounted path. After the update, drain the nodes that ran the "
+                "old pods once (`kubectl drain`, then `kubectl uncordon` when their pods have left)")
     return found

@@ -210,7 +210,7 @@ def test_a_volume_made_anew_for_the_same_share_while_the_old_exists_asks_for_a_r
     handle = base[pv]["inputs"]["spec"]["csi"]["volumeHandle"]
     assert renamed[pv]["inputs"]["spec"]["csi"]["volumeHandle"] == handle
     (line,) = result["checks"][pv]
-    assert f"`{handle}` is the handle of `llm-models`" in line and "rollout restart" in line
+    assert f"`{handle}` is the handle of `llm-models`" in line and "kubectl drain" in line
     same_name = copy.deepcopy(base)  # the same name: Pulumi deletes the old volume first, never two at once
     same_name[pv]["inputs"]["spec"]["csi"]["volumeAttributes"]["shareName"] = "other"
     kept = _diff(base, same_name)[0]
