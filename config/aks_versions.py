@@ -93,12 +93,19 @@ def _listed(minors: list[Minor]) -> str:
     return ", ".join(m.version for m in minors) or "none"
 
 
+def _coming(on: date) -> str:
+    """The calendar's minors not GA on `on`, which config accepts too (`unsupported` refuses only an ended one)."""
+    later = [m for m in calendar()[1] if on < m.ga_month]
+    return f" (and {', '.join(f'{m.version}, GA {m.ga}' for m in later)})" if later else ""
+
+
 def window(on: date) -> str:
-    """What AKS supports on `on`, by the calendar, in the words of an error's `allowed`."""
+    """What AKS supports on `on`, by the calendar, in the words of an error's `allowed`: the minors GA and supported
+    then, and those it lists as coming (a stack may name them: AKS creates them once GA; the plan warns before)."""
     when = "" if on == calendar_date() else f" as of {on}"
     return (f"a minor AKS supports on its release calendar of {calendar_date()} ({DATA_FILE}){when}: "
-            f"{_listed(supported(on, False))}, or with cluster.tier Premium (its Long-Term Support) "
-            f"{_listed(supported(on, True))}")
+            f"{_listed(supported(on, False))}{_coming(on)}, or with cluster.tier Premium (its Long-Term Support) "
+            f"{_listed(supported(on, True))}{_coming(on)}")
 
 
 def unsupported(version: str, lts: bool, on: date) -> Optional[str]:

@@ -98,8 +98,9 @@ def test_a_minor_aks_no_longer_supports_is_refused_with_the_window(version, tier
         _cfg(kubernetesVersion=version, tier=tier)
     [problem] = [p for p in refused.value.problems if p.startswith("cluster.kubernetesVersion")]
     assert problem == (f"cluster.kubernetesVersion '{version}' is invalid; allowed: a minor AKS supports on its "
-                       "release calendar of 2026-08-21 (config/data/aks_kubernetes_versions.json): 1.34, 1.35, 1.36, "
-                       "or with cluster.tier Premium (its Long-Term Support) 1.31, 1.32, 1.33, 1.34, 1.35, 1.36; "
+                       "release calendar of 2026-08-21 (config/data/aks_kubernetes_versions.json): 1.34, 1.35, 1.36 "
+                       "(and 1.37, GA Oct 2026), or with cluster.tier Premium (its Long-Term Support) 1.31, 1.32, "
+                       "1.33, 1.34, 1.35, 1.36 (and 1.37, GA Oct 2026); "
                        f"{why}")
 
 

@@ -363,8 +363,9 @@ SET_CASES = [
     # named with the supported window, the Long-Term Support one (cluster.tier Premium) and why
     ("k8s-retired", ["cluster.kubernetesVersion=1.20"],
      "cluster.kubernetesVersion '1.20' is invalid; allowed: a minor AKS supports on its release calendar of "
-     "2026-08-21 (config/data/aks_kubernetes_versions.json): 1.34, 1.35, 1.36, or with cluster.tier Premium (its "
-     "Long-Term Support) 1.31, 1.32, 1.33, 1.34, 1.35, 1.36; 1.20 is older than every version on the calendar"),
+     "2026-08-21 (config/data/aks_kubernetes_versions.json): 1.34, 1.35, 1.36 (and 1.37, GA Oct 2026), or with "
+     "cluster.tier Premium (its Long-Term Support) 1.31, 1.32, 1.33, 1.34, 1.35, 1.36 (and 1.37, GA Oct 2026); 1.20 "
+     "is older than every version on the calendar"),
     ("k8s-community-support-ended", ["cluster.kubernetesVersion=1.33.4"],
      "1.33's community support ended 2026-07-31; AKS's Long-Term Support (cluster.tier Premium) keeps it until "
      "2027-07-31"),
