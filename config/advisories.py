@@ -1,4 +1,5 @@
 """Things worth a warning (not an error) about a valid config, shown by `pulumi preview/up` and `make plan`."""
+import dataclasses
 import ipaddress
 from datetime import date
 from typing import Optional
@@ -35,11 +36,30 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
     if cfg.llmd.expose_externally and not cfg.llmd.enabled:
         notes.append("llmd.exposeExternally is true but llmd.enabled is false: no llm-d is deployed or published (and "
                      "no llmdPort exported for a global stack's global.llmdRegions); set llmd.enabled too")
+    notes += _llmd_settings_unused(cfg)
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
     notes += _cold_behind_edge(cfg)
     notes += _examples_left(cfg)
     notes += _kubernetes_version(cfg, today or aks_versions.today())
     return notes
+
+
+def _llmd_settings_unused(cfg: PlatformConfig) -> list[str]:
+    """`llmd.*` settings given while llm-d is off: nothing reads them (a token secret or a model meant for a stack
+    that does not deploy llm-d); exposeExternally has its own line above."""
+    if cfg.llmd.enabled:
+        return []
+    unset = type(cfg.llmd)()
+    given = [_camel(f.name) for f in dataclasses.fields(cfg.llmd) if f.name not in ("enabled", "expose_externally")
+             and getattr(cfg.llmd, f.name) != getattr(unset, f.name)]
+    return [f"llmd.{', llmd.'.join(given)} set but llmd.enabled is false: no llm-d is deployed, so nothing reads "
+            f"{'them' if len(given) > 1 else 'it'}; set llmd.enabled, or remove {'them' if len(given) > 1 else 'it'}"
+            ] if given else []
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
 
 
 def _kubernetes_version(cfg: PlatformConfig, today: date) -> list[str]:

@@ -35,6 +35,13 @@ def test_advisories_warn_without_failing():
     both = parse_config(stack_raw("prod-westeurope", {"llmd": {"enabled": True, "exposeExternally": True}}), "p",
                         "prod-westeurope")
     assert not any("llmd.exposeExternally" in a for a in advisories(both))
+    # any other llm-d setting given with llm-d off is read by nothing: said, naming the keys as the stack file does
+    unused = parse_config(stack_raw("dev", {"llmd": {"hfTokenSecret": "hf-token", "maxModelLen": 8192}}), "p", "dev")
+    [line] = [a for a in advisories(unused) if "llmd.enabled is false" in a]
+    assert line.startswith("llmd.hfTokenSecret, llmd.maxModelLen set but llmd.enabled is false"), line
+    assert not any("llmd.enabled is false" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
+    on = parse_config(stack_raw("llmd", {"llmd": {"hfTokenSecret": "hf-token"}}), "p", "llmd")
+    assert not any("llmd.enabled is false" in a for a in advisories(on))
 
 
 def test_a_region_behind_the_edge_that_scales_to_zero_is_warned():
