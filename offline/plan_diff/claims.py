@@ -21,6 +21,7 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from llmplatform.images import values_at
 
+from .documents import object_name
 from .values import grafana_renders_claim
 
 
@@ -40,6 +41,12 @@ class Claim(NamedTuple):
     uninstall_deletes: bool
 
 
+def _deleted_with_its_owner(policy: Any) -> bool:
+    """A StatefulSet's `persistentVolumeClaimRetentionPolicy` deletes its claims with it (`whenDeleted: Delete`;
+    Retain when unset)."""
+    return isinstance(policy, dict) and str(policy.get("whenDeleted")) == "Delete"
+
+
 def _operator_claim(values: dict[str, Any], enabled: str, spec: str, storage: str, who: str, holds: str,
                     retention: bool = True) -> Optional[Claim]:
     """A claim prometheus-operator makes for a Prometheus, Alertmanager or ThanosRuler the chart templates: the chart
@@ -56,8 +63,7 @@ def _operator_claim(values: dict[str, Any], enabled: str, spec: str, storage: st
             given.get("ephemeral") is not None:
         return None
     policy = settings.get("persistentVolumeClaimRetentionPolicy") if retention else None
-    deletes = isinstance(policy, dict) and str(policy.get("whenDeleted")) == "Delete"
-    return Claim(who, holds, f"made by its StatefulSet from `{spec}.{storage}`", deletes)
+    return Claim(who, holds, f"made by its StatefulSet from `{spec}.{storage}`", _deleted_with_its_owner(policy))
 
 
 def _grafana_claims(inputs: dict[str, Any], values: dict[str, Any]) -> list[Claim]:
@@ -78,8 +84,8 @@ def _grafana_claims(inputs: dict[str, Any], values: dict[str, Any]) -> list[Clai
         not persistence.get("existingClaim") and persistence.get("type") in ("sts", "StatefulSet", "statefulset"))
     if stateful and persistence.get("enabled") is True:
         policy = persistence.get("persistentVolumeClaimRetentionPolicy")
-        deletes = isinstance(policy, dict) and str(policy.get("whenDeleted")) == "Delete"
-        return [Claim("Grafana's", holds, "made by its StatefulSet from `grafana.persistence`", deletes)]
+        return [Claim("Grafana's", holds, "made by its StatefulSet from `grafana.persistence`",
+                      _deleted_with_its_owner(policy))]
     return []
 
 
@@ -113,10 +119,6 @@ def _said(claims: list[Claim]) -> str:
     return ", ".join(f"{c.who} ({c.holds}; {c.made_by})" for c in claims)
 
 
-def _name(resource: dict[str, Any]) -> str:
-    return str((resource["inputs"].get("metadata") or {}).get("name") or "")
-
-
 def _namespace_of(resource: dict[str, Any]) -> str:
     inputs = resource["inputs"]
     if resource["type"] == HELM_RELEASE:
@@ -132,7 +134,7 @@ def namespace_claims(namespace: str, resources: dict[str, dict[str, Any]]) -> li
         if not namespace or _namespace_of(resource) != namespace:
             continue
         if resource["type"] == CLAIM:
-            found.append(f"claim `{_name(resource)}`")
+            found.append(f"claim `{object_name(resource)}`")
         elif resource["type"] == HELM_RELEASE:
             claims = release_claims(resource["inputs"])
             if claims:
@@ -141,7 +143,7 @@ def namespace_claims(namespace: str, resources: dict[str, dict[str, Any]]) -> li
         elif resource["type"] in STATEFUL_SETS:
             templates = ((resource["inputs"].get("spec") or {}).get("volumeClaimTemplates") or [])
             if templates:
-                found.append(f"StatefulSet `{_name(resource)}`'s volumeClaimTemplates")
+                found.append(f"StatefulSet `{object_name(resource)}`'s volumeClaimTemplates")
     return found
 
 
@@ -153,7 +155,7 @@ def claims_lost(urn: str, old_res: dict[str, dict[str, Any]],
     them)."""
     old = old_res[urn]
     if old["type"] == NAMESPACE:
-        namespace = _name(old)
+        namespace = object_name(old)
         inside = namespace_claims(namespace, old_res)
         if inside:
             return (f"the namespace `{namespace}` and every volume claim in it (deleting a namespace deletes every "

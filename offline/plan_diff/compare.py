@@ -6,7 +6,7 @@ from typing import Any, Optional
 from .claims import NAMESPACE, claims_lost
 from .secrets import secret_sources
 from .volumes import shared_handles
-from .documents import read_resources
+from .documents import object_name, read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (LEFT_BEHIND, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
                     refused_rules, replace_rules, rules, under)
@@ -147,8 +147,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     for urn, line in shared_handles(old_res, new_res, added, list(replaced), removed, delete_first).items():
         checks.setdefault(urn, []).append(line)
     claims: dict[str, str] = {}
-    gone = frozenset(str((old_res[u]["inputs"].get("metadata") or {}).get("name")) for u in set(removed) | set(replaced)
-                     if old_res[u]["type"] == NAMESPACE)
+    gone = frozenset(object_name(old_res[u]) for u in set(removed) | set(replaced) if old_res[u]["type"] == NAMESPACE)
     for urn in sorted(set(removed) | set(replaced)):
         goes, stays = claims_lost(urn, old_res, gone)
         if goes:

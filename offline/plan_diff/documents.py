@@ -136,3 +136,8 @@ def resources_by_urn(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
         resource.setdefault("type", urn.split("::")[2].split("$")[-1])
         resource.setdefault("name", urn.split("::")[-1])
     return out
+
+
+def object_name(resource: dict[str, Any]) -> str:
+    """A Kubernetes object's `metadata.name` in a plan document ("" when none is given)."""
+    return str((resource["inputs"].get("metadata") or {}).get("name") or "")

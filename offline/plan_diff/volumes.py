@@ -15,6 +15,8 @@ handle's optional `#{uuid}` segment is for that,
 docs/driver-parameters.md)."""
 from typing import Any, Optional
 
+from .documents import object_name
+
 PERSISTENT_VOLUME = "kubernetes:core/v1:PersistentVolume"
 
 
@@ -23,10 +25,6 @@ def _handle(resource: dict[str, Any]) -> Optional[tuple[str, str]]:
     if resource["type"] != PERSISTENT_VOLUME or not csi.get("volumeHandle"):
         return None
     return str(csi.get("driver")), str(csi["volumeHandle"])
-
-
-def _name(resource: dict[str, Any]) -> str:
-    return str((resource["inputs"].get("metadata") or {}).get("name") or "")
 
 
 def shared_handles(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]], added: list[str],
@@ -41,10 +39,11 @@ def shared_handles(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     found = {}
     for urn in [*added, *(u for u in replaced if u not in delete_first)]:
         handle = _handle(new_res[urn])
-        twins = [u for u in going.get(handle, []) if _name(old_res[u]) != _name(new_res[urn])] if handle else []
+        named = object_name(new_res[urn])
+        twins = [u for u in going.get(handle, []) if object_name(old_res[u]) != named] if handle else []
         if handle and twins:
             found[urn] = (
-                f"its CSI volumeHandle `{handle[1]}` is the handle of `{_name(old_res[twins[0]])}`, deleted only "
+                f"its CSI volumeHandle `{handle[1]}` is the handle of `{object_name(old_res[twins[0]])}`, deleted only "
                 "at the update's end: kubelet stages both at one path made from the handle and unstages the old "
                 "volume once no pod on the node mounts that path, so a pod of the new volume arriving on such a node "
                 "just then can be published from the unmounted path. After the update, drain the nodes that ran the "

@@ -60,17 +60,22 @@ def _arm_id(group: str, module: str, kind: str, name: str, subscription: str = S
     return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.{module}/{kind}/{name}"
 
 
+def _digest(rid: str) -> str:
+    """The hex SHA-256 of an ARM id (case-insensitive, as ARM ids are): what every per-resource stand-in is made of."""
+    return hashlib.sha256(rid.lower().encode()).hexdigest()
+
+
 def _identity_id(rid: str, azure_name: str, what: str) -> str:
     """A stand-in principal or client id: `<name>-<hash of the ARM id>-<what>`, one per resource as Entra gives one
     (two clusters named alike in two resource groups have two kubelet identities; with the name alone their AcrPull
     grants on one registry were refused as one role assignment)."""
-    return f"{azure_name}-{hashlib.sha256(rid.lower().encode()).hexdigest()[:6]}-{what}"
+    return f"{azure_name}-{_digest(rid)[:6]}-{what}"
 
 
 def _address(rid: str) -> str:
     """A stand-in public address, one per ARM id as Azure allocates one (two regions' gateways behind one Front Door
     had one address, so an origin naming the other region's looked right)."""
-    digest = hashlib.sha256(rid.lower().encode()).digest()
+    digest = bytes.fromhex(_digest(rid)[:6])
     return f"20.{digest[0]}.{digest[1]}.{digest[2] % 254 + 1}"
 
 
@@ -96,7 +101,7 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
             state["identityProfile"] = {"kubeletidentity": kubelet}
             state["fqdn"] = f"{azure_name}.hcp.{region}.azmk8s.io"
             # AKS's id of this cluster's life (a cluster created again under the same ARM id gets another)
-            state["resourceUID"] = hashlib.sha256(rid.lower().encode()).hexdigest()[:24]
+            state["resourceUID"] = _digest(rid)[:24]
             state["identity"] = {**inputs.get("identity", {}), "tenantId": TENANT,
                                  "principalId": _identity_id(rid, azure_name, "principal")}
         elif kind == "UserAssignedIdentity":
@@ -112,7 +117,7 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
             state["identity"] = {**inputs.get("identity", {}),
                                  "principalId": _identity_id(rid, azure_name, "principal")}
         elif kind == "Profile":
-            state["frontDoorId"] = str(uuid.UUID(hashlib.sha256(rid.lower().encode()).hexdigest()[:32]))
+            state["frontDoorId"] = str(uuid.UUID(_digest(rid)[:32]))
         elif kind == "AFDEndpoint":
             state["hostName"] = f"{azure_name}-offline.z01.azurefd.net"
         elif kind == "Vault":
