@@ -153,9 +153,10 @@ def edge_name_problems(regions: tuple[str, ...] | list[str], stack: str) -> list
 
 
 def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
-    """The global stack's config: every problem at once. A regional stack's file with a `global` section but no
-    `global.regions` (a key set in the wrong stack) is one problem saying so, not every regional section reported as
-    unknown; a global stack's file (it names its regions) with a regional key has that key reported as unknown."""
+    """The global stack's config: every problem at once. A file with a `global` section but no `global.regions` (a
+    key set in the wrong stack, or a regional stack's file setting top-level keys only) is one problem saying so, not
+    every regional section reported as unknown; a global stack's file (it names its regions) with a regional key has
+    that key reported as unknown."""
     from .meanings import SECTIONS  # the regional stack's sections, kept equal to the loader's by the docs' test
     regional = sorted(set(raw) & (set(SECTIONS) - {"", "cost"}))
     named = isinstance(raw.get("global"), dict) and "regions" in raw["global"]  # a global stack: its stray keys below
@@ -176,7 +177,11 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         top.problem(f"location {describe(location)} is invalid; allowed: {region_problem}")
     g = top.section("global")
     regions = g.str_list("regions", ())
-    if len(regions) < 1:
+    if not named:  # a global stack missing its regions, or a regional stack's file of top-level keys only
+        g.problem(f"stack {stack!r} sets global.* but no global.regions: in a regional stack, set global.* in the "
+                  "global stack's file (Pulumi.global.yaml here) and remove it from this one; in the global stack, "
+                  "list its regional stacks in global.regions (e.g. [prod-westeurope, prod-swedencentral])")
+    elif len(regions) < 1:
         g.problem("global.regions must list the regional stacks (e.g. [prod-westeurope, prod-swedencentral])")
     for region in regions:
         if stack_name_problem(region) or region == stack:

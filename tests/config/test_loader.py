@@ -501,6 +501,10 @@ FILE_CASES = [
     ("on-boolean", DEV.replace("    enabled: true\n", "    enabled: on\n", 1), "gpu.enabled"),
     ("huge-int", DEV + f"  {P}:keyVault:\n    softDeleteRetentionDays: {HUGE}\n", "cannot be read"),
     ("unknown-top-level", DEV + "extra: 1\n", "unknown top-level key 'extra'"),
+    # a regional stack setting top-level keys only, given a global key meant for the global stack's file
+    ("stray-global-only-top-level", f"config:\n  {P}:environment: dev\n  {P}:global:\n    apiKeys: [clients, "
+     "clients-2027]\n", "stack 'dev' sets global.* but no global.regions: in a regional stack, set global.* in the global stack's "
+     "file (Pulumi.global.yaml here) and remove it from this one"),
     ("secret-value", DEV + f"  {P}:prefix:\n    secure: AAABADQ=\n", "is a secret"),
     # `pulumi config set --secret --path webui.adminEmail ...` encrypts the value inside its section: the same words
     # as a secret at the top, naming its path, not "must be a string, got {'secure': ...}"
