@@ -7,7 +7,7 @@ long-lived SDK objects again and again. Ten thousand between young collections: 
 
 The stand-in engine's resource monitor takes alias specs (its answers are the mock monitor's, which lists the
 feature), so the SDK never reads the alias URNs it builds for every resource it constructs (`Resource._aliases`): a
-plugin skips them as `llmplatform.testing` does in-process (its `_no_unread_sdk_work` says why, and a test there shows
+plugin skips them as `llmplatform.testing` does in-process (its `_sdk_swapped` says why, and a test there shows
 the monitor receives the same aliases either way). In a plugin without the Pulumi SDK nothing is changed."""
 import gc
 import importlib.abc

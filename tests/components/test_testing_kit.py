@@ -52,31 +52,76 @@ def test_the_mocks_answer_in_call_order_so_two_runs_of_a_program_are_one_plan(mo
     answer = kit.OfflineMocks.new_resource
 
     def recording(self, args):
-        calls.append(args.name)
+        calls.append((args.name, threading.current_thread()))
         time.sleep(0.01 if args.name == "config" else 0)  # a slow answer is still the first one the loop gets
         return answer(self, args)
     monkeypatch.setattr(kit.OfflineMocks, "new_resource", recording)
     plan = run(_fine)
-    assert calls == ["k8s", "config"] and len(plan.resources) == 2
+    # answered in the run's own thread: no hand-off to a worker thread and its own loop per call
+    assert calls == [("k8s", threading.current_thread()), ("config", threading.current_thread())]
+    assert len(plan.resources) == 2
 
     executor = kit.runner._OneCallAtATime()
     try:
+        with kit.runner._sdk_swapped():
+            slow = executor.submit(time.sleep, 0.05)
+            assert slow.done()  # finished when submit returns: the loop gets answers in the order it asked
+            assert executor.submit(threading.current_thread).result() is threading.current_thread()
+        # an SDK whose mock monitor awaits otherwise (nothing swapped in): the executor's one thread, still in order
         slow = executor.submit(time.sleep, 0.05)
-        assert slow.done()  # finished when submit returns: the loop gets answers in the order it asked
-        assert executor.submit(threading.current_thread).result() is not threading.main_thread()
+        assert slow.done()
+        assert executor.submit(threading.current_thread).result() is not threading.current_thread()
     finally:
         executor.shutdown(wait=True)
+
+
+def test_without_the_monitor_swap_a_run_answers_from_the_executors_thread_and_plans_the_same(monkeypatch):
+    """An SDK whose mock monitor has no `_sync_await` to swap (renamed upstream) keeps the thread: the same plan, and
+    many resources at once still plan (the SDK's `_sync_await` never runs in the loop's own thread)."""
+    import llmplatform.testing as kit
+    first = sorted((r.urn, r.dependencies, r.inputs) for r in run(_fine).resources)
+    monkeypatch.setattr(kit.runner, "_SDK_SWAPS", tuple(s for s in kit.runner._SDK_SWAPS if s[1] != "_sync_await"))
+    assert sorted((r.urn, r.dependencies, r.inputs) for r in run(_fine).resources) == first
+    assert len(run(_many_at_once).resources) == 301
+
+
+def test_a_monitor_await_that_waits_is_left_to_the_sdk_and_one_that_does_not_never_turns_the_loop():
+    """`_complete_now` runs the monitor's serialization to its end without the loop; an await that would wait (a
+    value still to come) is resumed by the SDK's `_sync_await`, which turns the running loop until it arrives."""
+    import asyncio
+
+    from llmplatform.testing.runner import _complete_now
+
+    async def program() -> tuple[int, list[str], int, list[str]]:
+        loop = asyncio.get_running_loop()
+        turned: list[str] = []
+        loop.call_soon(turned.append, "turned")
+
+        async def plain() -> int:
+            return 41
+        at_once = _complete_now(plain())
+        before = list(turned)  # nothing else ran: the loop was not turned
+        later = loop.create_future()
+        loop.call_soon(later.set_result, 1)
+
+        async def waits() -> int:
+            await asyncio.sleep(0)
+            return await later + 1
+        return at_once, before, _complete_now(waits()), turned
+    assert asyncio.run(program()) == (41, [], 2, ["turned"])
+
+
+def _many_at_once() -> None:
+    provider = k8s.Provider("k8s", kubeconfig="apiVersion: v1\nkind: Config\n")
+    for i in range(300):
+        k8s.core.v1.ConfigMap(f"config-{i}", metadata={"name": f"config-{i}", "namespace": "team"},
+                              data={"a": "b"}, opts=pulumi.ResourceOptions(provider=provider))
 
 
 def test_a_program_creating_many_resources_at_once_plans():
     """Answered in the loop's own thread, the SDK mock monitor's `_sync_await` pumped the loop from inside each call,
     one level deeper per resource registering at the same time: 71 sibling resources stopped with a RecursionError."""
-    def many() -> None:
-        provider = k8s.Provider("k8s", kubeconfig="apiVersion: v1\nkind: Config\n")
-        for i in range(300):
-            k8s.core.v1.ConfigMap(f"config-{i}", metadata={"name": f"config-{i}", "namespace": "team"},
-                                  data={"a": "b"}, opts=pulumi.ResourceOptions(provider=provider))
-    assert len(run(many).resources) == 301
+    assert len(run(_many_at_once).resources) == 301
 
 
 def test_a_whole_stack_plans_the_same_twice():
@@ -201,7 +246,7 @@ def test_skipping_the_alias_urns_changes_nothing_the_monitor_receives(monkeypatc
         azure.resources.ResourceGroup("plain", opts=pulumi.ResourceOptions(depends_on=[group]))
     run(program)
     skipped, sent[:] = list(sent), []
-    monkeypatch.setattr(kit.runner, "_no_unread_sdk_work", contextlib.nullcontext)
+    monkeypatch.setattr(kit.runner, "_sdk_swapped", contextlib.nullcontext)
     run(program)
     assert sent == skipped and any(aliases for _, aliases, _ in sent)
 

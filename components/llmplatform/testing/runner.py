@@ -34,15 +34,16 @@ def run(program: Callable[[], None], project: str = "test", stack: str = "test",
     StackReferences (the stack as the program references it, org/project/stack, or its stack name -> its
     outputs). Raises ProgramError when the program stops or would be refused."""
     try:
-        with _no_unread_sdk_work():
+        with _sdk_swapped():
             return contextvars.Context().run(_run, project, stack, config or {}, program, references)
     finally:
         _forget_outputs()
 
 
 @contextlib.contextmanager
-def _no_unread_sdk_work() -> Iterator[None]:
-    """For the run, two computations of the SDK whose results the mock monitor never reads (each put back after it):
+def _sdk_swapped() -> Iterator[None]:
+    """For the run (each put back after it), the mock monitor's awaits completed in the loop's thread
+    (`_complete_now`, `_OneCallAtATime`) and two computations of the SDK whose results the monitor never reads:
     - the stack walk at each registration (pulumi 3.272.0 `pulumi/runtime/resource.py` `_get_stack_trace`, every
       frame turned into a file URI) for the resource's source position and stack trace, which only the engine's
       diagnostics show: about a tenth of a run's CPU under a test runner's deep stack;
@@ -52,7 +53,7 @@ def _no_unread_sdk_work() -> Iterator[None]:
       `prepare_aliases` calls only for a monitor without alias specs; the mock monitor has them, as the engine does,
       and each alias goes out as a spec built from the resource's options. About 60 % of an Azure component's run."""
     # another SDK may name them otherwise: then the work is done
-    swaps = [(module, name, getattr(module, name), stand_in) for module, name, stand_in in _UNREAD_SDK_WORK
+    swaps = [(module, name, getattr(module, name), stand_in) for module, name, stand_in in _SDK_SWAPS
              if hasattr(module, name)]
     for module, name, _, stand_in in swaps:
         setattr(module, name, stand_in)
@@ -66,10 +67,6 @@ def _no_unread_sdk_work() -> Iterator[None]:
 def _unread_alias_urn(alias: Any, *_: Any) -> Any:
     """What a resource keeps in `_aliases` in a run under the mocks: the alias as given, no URN computed."""
     return alias
-
-
-_UNREAD_SDK_WORK = ((pulumi_resource, "_get_stack_trace", source_pb2.StackTrace),  # empty: no source position
-                    (pulumi_sdk_resource, "collapse_alias_to_urn", _unread_alias_urn))
 
 
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None],
@@ -155,21 +152,62 @@ class _OneCallAtATime(concurrent.futures.ThreadPoolExecutor):
     """The SDK sends each call to the (mock) monitor through the loop's default executor, a thread pool: the calls
     then completed in the order the threads happened to finish, so writes that queue in the order their inputs
     resolve (llmplatform.run_state.Turn: a vault's secrets) took a different order run to run, and two plans of one
-    program differed. Here each call runs on the executor's one thread while the loop waits for it: `submit` returns
-    a finished future, so the answers reach the loop in call order.
+    program differed. Here `submit` returns a finished future, so the answers reach the loop in call order.
 
-    Not in the loop's own thread: the SDK's mock monitor serializes each answer with `_sync_await`, which, on a
-    running loop, pumps that loop from inside the call; the other registrations it then runs make calls of their own
-    that pump it again, one level deeper each, and a program creating some 70 resources at once stopped with a
-    RecursionError. On its own thread the monitor's `_sync_await` runs a loop of that thread, as with the SDK's pool."""
+    The call runs at once in the loop's own thread while the monitor's awaits are `_complete_now` (the run swaps it
+    in): a hand-off to a worker thread, and a loop of that thread's own per call, were a fifth of a whole stack's run.
+    Under an SDK whose monitor awaits otherwise, the call runs on the executor's one thread while the loop waits (the
+    SDK's `_sync_await` in the loop's thread would pump the running loop: see `_complete_now`). A ThreadPoolExecutor
+    because asyncio takes no other kind as a loop's default."""
 
     def __init__(self) -> None:
         super().__init__(max_workers=1, thread_name_prefix="llmplatform-mocks")
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":
-        future = super().submit(fn, *args, **kwargs)
-        concurrent.futures.wait([future])  # the error too is handed to the awaiting coroutine, as the pool would
-        return future
+        if vars(pulumi_mocks).get("_sync_await") is not _complete_now:
+            future = super().submit(fn, *args, **kwargs)
+            concurrent.futures.wait([future])  # the error too is handed to the awaiting coroutine, as the pool would
+            return future
+        done: "concurrent.futures.Future[Any]" = concurrent.futures.Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except BaseException as error:
+            done.set_exception(error)
+        return done
+
+
+def _complete_now(awaitable: Any) -> Any:
+    """The mock monitor's `_sync_await` for a call made in the loop's own thread. The SDK's pumps the running loop
+    from inside the call, and the registrations that then run make calls of their own that pump it again, one level
+    deeper each: a program creating some 70 resources at once stopped with a RecursionError. The monitor awaits only
+    the serialization of plain values (the mocks' answers), which finishes without waiting for anything: run to its
+    end here. An awaitable that does wait (a value still to come) is left to the SDK's `_sync_await`."""
+    if not asyncio.iscoroutine(awaitable):
+        return _sync_await(awaitable)
+    try:
+        waiting = awaitable.send(None)
+    except StopIteration as done:
+        return done.value
+    return _sync_await(_rest_of(awaitable, waiting))
+
+
+async def _rest_of(coroutine: Any, waiting: Any) -> Any:
+    """A coroutine stopped at its first wait, run on by the loop as a task would run it."""
+    while True:
+        if waiting is None:  # a bare yield (asyncio.sleep(0)): one turn of the loop
+            await asyncio.sleep(0)
+        else:
+            waiting._asyncio_future_blocking = False
+            await asyncio.wait([waiting])  # the coroutine reads the future's result or error itself when resumed
+        try:
+            waiting = coroutine.send(None)
+        except StopIteration as done:
+            return done.value
+
+
+_SDK_SWAPS = ((pulumi_resource, "_get_stack_trace", source_pb2.StackTrace),  # empty: no source position
+              (pulumi_sdk_resource, "collapse_alias_to_urn", _unread_alias_urn),
+              (pulumi_mocks, "_sync_await", _complete_now))
 
 
 class _QuietRunErrors:
