@@ -216,6 +216,9 @@ def _unwrap_secrets(value: Any) -> Any:
     return value
 
 
+_SECRET_BYTES = SECRET_SIG.encode()
+
+
 def _secret_paths(value: Any, path: str = "") -> list[str]:
     if isinstance(value, dict):
         if value.get(SIG_KEY) == SECRET_SIG:
@@ -238,9 +241,9 @@ class _WarningCollector(logging.Handler):
 
 
 def _moving_aliases(aliases: Any) -> list[dict[str, Any]]:
-    out = [json_format.MessageToDict(a) for a in aliases]
-    return [a for a in out if a.get("urn") or any(a.get("spec", {}).get(k) for k in ("name", "parentUrn", "noParent",
-                                                                                         "stack", "project"))]
+    """The aliases that move or rename (alias.proto `Alias`: a URN, or a spec naming more than a type)."""
+    return [json_format.MessageToDict(a) for a in aliases
+            if a.urn or any(getattr(a.spec, k) for k in ("name", "parentUrn", "noParent", "stack", "project"))]
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -253,7 +256,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
-            raw = json_format.MessageToDict(request.object)
+            # the paths as sent (the SDK's deserialization moves a secret's mark up to its list or object); a
+            # message without the secret signature has none, and is not converted
+            raw = json_format.MessageToDict(request.object) \
+                if _SECRET_BYTES in request.object.SerializeToString() else {}
             inputs = whole_numbers(_unwrap_secrets(rpc.deserialize_properties(request.object)))
             timeouts = request.customTimeouts
             self.registrations.append(Registration(
