@@ -2,10 +2,11 @@
 names, a cluster's kubeconfig, FQDN and OIDC issuer in its region), and the mock monitor that records every
 registration as the engine receives it."""
 import base64
+import contextlib
 import hashlib
 import logging
 import uuid
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import yaml
 from google.protobuf import json_format
@@ -246,6 +247,27 @@ def _moving_aliases(aliases: Any) -> list[dict[str, Any]]:
             if a.urn or any(getattr(a.spec, k) for k in ("name", "parentUrn", "noParent", "stack", "project"))]
 
 
+def _reference_as_sent(ref_struct: Any, keep_unknowns: Optional[bool] = None) -> dict[str, Any]:
+    """A resource reference as the SDK sent it (its signature, urn, id, packageVersion)."""
+    return json_format.MessageToDict(ref_struct)
+
+
+@contextlib.contextmanager
+def _references_as_sent() -> Iterator[None]:
+    """For one call to the monitor, resource references in the request stay references, as a provider behind the
+    engine receives them. The SDK's mock monitor rebuilds each as a Resource (pulumi 3.272.0 `runtime/rpc.py`
+    `deserialize_resource`, a module global `deserialize_property` calls) whose URN and id come later, so that
+    serializing its answer waited for them: from inside the call, by turning the run's loop one level deeper per
+    such call (a RecursionError for 100 of them). The answer hands the reference back as sent; the program's SDK
+    rebuilds it, as from the engine's answer. Nothing else runs during the call (the loop is not turned)."""
+    rebuild = rpc.deserialize_resource
+    rpc.deserialize_resource = _reference_as_sent
+    try:
+        yield
+    finally:
+        rpc.deserialize_resource = rebuild
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, also keeping what a registration asked for: parent, dependencies, options."""
 
@@ -253,7 +275,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
 
+    def Invoke(self, request):
+        with _references_as_sent():
+            return super().Invoke(request)
+
+    def ReadResource(self, request):
+        with _references_as_sent():
+            return super().ReadResource(request)
+
     def RegisterResource(self, request):
+        with _references_as_sent():
+            return self._register(request)
+
+    def _register(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             # the paths as sent (the SDK's deserialization moves a secret's mark up to its list or object); a
