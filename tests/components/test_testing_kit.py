@@ -143,6 +143,8 @@ def test_a_resource_given_as_an_input_goes_to_the_mocks_as_a_reference_and_many_
     import signal
 
     import llmplatform.testing as kit
+    from pulumi.runtime import rpc
+    rebuild = rpc.deserialize_resource
     if not in_thread:
         monkeypatch.setattr(kit.runner, "_SDK_SWAPS", tuple(s for s in kit.runner._SDK_SWAPS if s[1] != "_sync_await"))
 
@@ -158,6 +160,7 @@ def test_a_resource_given_as_an_input_goes_to_the_mocks_as_a_reference_and_many_
     config = next(r.urn for r in plan.resources if r.name == "config")
     refs = [r.inputs["spec"]["of"] for r in plan.resources if r.type == "kubernetes:acme.io/v1:Ref"]
     assert len(refs) == 100 and all(ref["urn"] == config and ref["id"] == "config-id" for ref in refs), refs[:1]
+    assert rpc.deserialize_resource is rebuild  # the SDK's again after the run
 
 
 def test_a_whole_stack_plans_the_same_twice():
