@@ -124,6 +124,45 @@ def test_a_program_creating_many_resources_at_once_plans():
     assert len(run(_many_at_once).resources) == 301
 
 
+def _referring(count: int) -> None:
+    provider = k8s.Provider("k8s", kubeconfig="apiVersion: v1\nkind: Config\n")
+    opts = pulumi.ResourceOptions(provider=provider)
+    config = k8s.core.v1.ConfigMap("config", metadata={"name": "config"}, data={"a": "b"}, opts=opts)
+    for i in range(count):
+        k8s.apiextensions.CustomResource(f"ref-{i}", api_version="acme.io/v1", kind="Ref",
+                                         metadata={"name": f"ref-{i}"}, spec={"of": config}, opts=opts)
+
+
+@pytest.mark.parametrize("in_thread", [True, False])
+def test_a_resource_given_as_an_input_goes_to_the_mocks_as_a_reference_and_many_such_plan(monkeypatch, in_thread):
+    """A Resource as an input goes to the monitor as a resource reference. The SDK's mock monitor rebuilt it as a
+    Resource (pulumi 3.272.0 `runtime/rpc.py` `deserialize_resource`) whose URN comes later: its answer then waited,
+    in the loop's thread by turning the loop from inside the call, one level deeper per such registration (100 of
+    them stopped with a RecursionError), on the executor's thread for ever (the run hung). A provider behind the
+    engine gets the reference itself: so do the mocks and the plan, and the answer hands it back as sent."""
+    import signal
+
+    import llmplatform.testing as kit
+    from pulumi.runtime import rpc
+    rebuild = rpc.deserialize_resource
+    if not in_thread:
+        monkeypatch.setattr(kit.runner, "_SDK_SWAPS", tuple(s for s in kit.runner._SDK_SWAPS if s[1] != "_sync_await"))
+
+    def waited(*_: object) -> None:
+        raise TimeoutError("the run hung")
+    previous = signal.signal(signal.SIGALRM, waited)
+    signal.alarm(30)
+    try:
+        plan = run(lambda: _referring(100))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    config = next(r.urn for r in plan.resources if r.name == "config")
+    refs = [r.inputs["spec"]["of"] for r in plan.resources if r.type == "kubernetes:acme.io/v1:Ref"]
+    assert len(refs) == 100 and all(ref["urn"] == config and ref["id"] == "config-id" for ref in refs), refs[:1]
+    assert rpc.deserialize_resource is rebuild  # the SDK's again after the run
+
+
 def test_a_whole_stack_plans_the_same_twice():
     from offline import runner
     from tests.conftest import variant

@@ -2,10 +2,13 @@
 names, a cluster's kubeconfig, FQDN and OIDC issuer in its region), and the mock monitor that records every
 registration as the engine receives it."""
 import base64
+import contextlib
+import contextvars
 import hashlib
 import logging
+import threading
 import uuid
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import yaml
 from google.protobuf import json_format
@@ -246,6 +249,43 @@ def _moving_aliases(aliases: Any) -> list[dict[str, Any]]:
             if a.urn or any(getattr(a.spec, k) for k in ("name", "parentUrn", "noParent", "stack", "project"))]
 
 
+_AS_SENT: "contextvars.ContextVar[bool]" = contextvars.ContextVar("llmplatform_references_as_sent", default=False)
+_SWAP_LOCK = threading.Lock()
+_swap: dict[str, Any] = {"calls": 0, "rebuild": rpc.deserialize_resource}
+
+
+def _deserialize_resource(ref_struct: Any, keep_unknowns: Optional[bool] = None) -> Any:
+    """Inside a monitor call (this context only), a resource reference as sent (its signature, urn, id,
+    packageVersion); elsewhere the SDK's own: the program's side, another thread's, another run's."""
+    if _AS_SENT.get():
+        return json_format.MessageToDict(ref_struct)
+    return _swap["rebuild"](ref_struct, keep_unknowns)
+
+
+@contextlib.contextmanager
+def _references_as_sent() -> Iterator[None]:
+    """For one call to the monitor, resource references in the request stay references, as a provider behind the
+    engine receives them. The SDK's mock monitor rebuilds each as a Resource (pulumi 3.272.0 `runtime/rpc.py`
+    `deserialize_resource`, a module global `deserialize_property` calls) whose URN and id come later, so that
+    serializing its answer waited for them: from inside the call, by turning the run's loop one level deeper per
+    such call (a RecursionError for 100 of them). The answer hands the reference back as sent; the program's SDK
+    rebuilds it, as from the engine's answer. The SDK's function is put back after the last call in flight (the
+    plugin host's monitors answer from gRPC threads, one call at a time each)."""
+    with _SWAP_LOCK:
+        if _swap["calls"] == 0:
+            _swap["rebuild"], rpc.deserialize_resource = rpc.deserialize_resource, _deserialize_resource
+        _swap["calls"] += 1
+    token = _AS_SENT.set(True)
+    try:
+        yield
+    finally:
+        _AS_SENT.reset(token)
+        with _SWAP_LOCK:
+            _swap["calls"] -= 1
+            if _swap["calls"] == 0:
+                rpc.deserialize_resource = _swap["rebuild"]
+
+
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, also keeping what a registration asked for: parent, dependencies, options."""
 
@@ -253,7 +293,19 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
 
+    def Invoke(self, request):
+        with _references_as_sent():
+            return super().Invoke(request)
+
+    def ReadResource(self, request):
+        with _references_as_sent():
+            return super().ReadResource(request)
+
     def RegisterResource(self, request):
+        with _references_as_sent():
+            return self._register(request)
+
+    def _register(self, request):
         response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             # the paths as sent (the SDK's deserialization moves a secret's mark up to its list or object); a
