@@ -96,25 +96,38 @@ def identity_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
 INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
 _REGISTRY = re.compile(r"/registries/([^/]+)$", re.IGNORECASE)
+_GROUP = re.compile(r"/subscriptions/[^/]+/resourceGroups/([^/]+)/?", re.IGNORECASE)
+REGISTRY = "azure-native:containerregistry:Registry"
 
 
 def _role(reg: Registration) -> str:
     return str(reg.inputs.get("roleDefinitionId", "")).rsplit("/", 1)[-1].lower()
 
 
-def registry_grants(plan: Plan) -> dict[str, tuple[str, str]]:
-    """AcrPull grant URN -> (the login server of the registry it is on, `<name>.azurecr.io`; the ManagedCluster whose
-    nodes it lets pull). Only a grant to a cluster's kubelet identity counts: the kubelet pulls as the identity AKS
-    names in the cluster's `identityProfile.kubeletidentity` (its `objectId` is what AksCluster grants AcrPull to);
-    a grant to any other principal (a person, the cluster's own identity, another cluster's kubelet) lets no node
-    of this cluster pull."""
+def registry_grants(plan: Plan) -> dict[str, tuple[tuple[str, ...], str]]:
+    """AcrPull grant URN -> (the login servers of the registries it covers, `<name>.azurecr.io`; the ManagedCluster
+    whose nodes it lets pull). A grant on a registry covers that registry; one on a resource group covers the
+    registries the plan creates in that group (a role assignment is inherited by every resource under its scope;
+    registries the plan does not create are unknown to it). Only a grant to a cluster's kubelet identity counts: the
+    kubelet pulls as the identity AKS names in the cluster's `identityProfile.kubeletidentity` (its `objectId` is what
+    AksCluster grants AcrPull to); a grant to any other principal (a person, the cluster's own identity, another
+    cluster's kubelet) lets no node of this cluster pull."""
     kubelets = {cluster_principals(c)[1]: c.urn for c in plan.of_type(MANAGED_CLUSTER)}
-    found = {}
+    by_group: dict[str, list[str]] = {}
+    for registry in plan.of_type(REGISTRY):
+        if registry.inputs.get("registryName"):  # auto-named: its login server is not known before the create
+            by_group.setdefault(str(registry.inputs.get("resourceGroupName", "")).lower(), []).append(
+                f"{str(registry.inputs['registryName']).lower()}.azurecr.io")
+    found: dict[str, tuple[tuple[str, ...], str]] = {}
     for reg in plan.of_type(ROLE_ASSIGNMENT):
-        match = _REGISTRY.search(str(reg.inputs.get("scope", "")))
+        scope = str(reg.inputs.get("scope", ""))
         cluster = kubelets.get(str(reg.inputs.get("principalId")))
-        if _role(reg) == ACR_PULL and match and cluster:
-            found[reg.urn] = (f"{match.group(1).lower()}.azurecr.io", cluster)
+        if _role(reg) != ACR_PULL or not cluster:
+            continue
+        if match := _REGISTRY.search(scope):
+            found[reg.urn] = ((f"{match.group(1).lower()}.azurecr.io",), cluster)
+        elif (group := _GROUP.fullmatch(scope)) and by_group.get(group.group(1).lower()):
+            found[reg.urn] = (tuple(sorted(by_group[group.group(1).lower()])), cluster)
     return found
 
 
@@ -195,9 +208,9 @@ def grant_gates(plan: Plan, data: dict[str, Any]) -> dict[str, list[tuple[str, S
             else:
                 spec = pod_spec(reg.inputs) or {}
                 pulls = " ".join(str(c.get("image", "")).split("/", 1)[0] for c in containers_of(spec))
-            found += [(urn, pull, "image pull (AcrPull)") for urn, (server, cluster) in registries.items()
-                      if cluster in clusters and re.search(rf'(^|[ "/]){re.escape(server)}($|[ "/:])', pulls)
-                      and not skips_await(reg)]
+            found += [(urn, pull, "image pull (AcrPull)") for urn, (servers, cluster) in registries.items()
+                      if cluster in clusters and not skips_await(reg) and any(
+                          re.search(rf'(^|[ "/]){re.escape(server)}($|[ "/:])', pulls) for server in servers)]
         grants = [g for cluster in sorted(clusters) for g in provider_grants.get(cluster, [])]
         internal = _load_balancer(reg, data) if grants else None
         if internal is not None:

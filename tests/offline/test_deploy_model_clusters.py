@@ -11,6 +11,7 @@ import pytest
 
 from offline import deploy_model as dm
 from offline.deploy_model.charts import release_load_balancers
+from offline.deploy_model.schedule import registry_grants
 from offline.runner import Plan, Registration
 from tests.conftest import MIRROR, PLANNED, planned
 from tests.offline.test_deploy_model import (AKS_KUBELET, AKS_PRINCIPAL, DATA, _azure, _grant, deployment, k8s,
@@ -36,6 +37,28 @@ def test_only_an_acr_pull_grant_to_the_clusters_kubelet_gates_its_pulls():
     app = k8s("app", deployment("app", image=IMAGE))
     plan = plan_of(cluster, kubelet, person, own, app, cluster="urn:aks")
     assert gated_by(plan, app) == ["kubelet"]
+
+
+def test_an_acr_pull_grant_on_a_resource_group_gates_pulls_from_the_registries_the_plan_creates_in_it():
+    """A role assignment is inherited by everything under its scope: AcrPull on a resource group lets the kubelet
+    pull from each registry in that group, once it has propagated. The plan knows the registries it creates (and
+    their login servers when named); a registry in another group, or one Pulumi will name, is not this grant's."""
+    from llmplatform.azure_roles import ACR_PULL
+    cluster = _azure("aks", dm.MANAGED_CLUSTER, resourceGroupName="rg", resourceName="aks")
+    mirror = _azure("mirror", "azure-native:containerregistry:Registry", resourceGroupName="RG-Images",
+                    registryName="TeamMirror")
+    elsewhere = _azure("elsewhere", "azure-native:containerregistry:Registry", resourceGroupName="rg-other",
+                       registryName="othermirror")
+    unnamed = _azure("unnamed", "azure-native:containerregistry:Registry", resourceGroupName="rg-images")
+    group = "/subscriptions/s/resourceGroups/rg-images"
+    grant = _grant("group", ACR_PULL, group, ("urn:aks",), principal=AKS_KUBELET)
+    deeper = _grant("deeper", ACR_PULL, f"{group}/providers/Microsoft.Storage/storageAccounts/x", ("urn:aks",),
+                    principal=AKS_KUBELET)
+    apps = [k8s(name, deployment(name, image=f"{server}/library/nginx:1.29"))
+            for name, server in (("mine", "teammirror.azurecr.io"), ("other", "othermirror.azurecr.io"))]
+    plan = plan_of(cluster, mirror, elsewhere, unnamed, grant, deeper, *apps, cluster="urn:aks")
+    assert registry_grants(plan) == {"urn:group": (("teammirror.azurecr.io",), "urn:aks")}
+    assert [gated_by(plan, app) for app in apps] == [["group"], []]
 
 
 def two_clusters() -> None:
