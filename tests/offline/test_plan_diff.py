@@ -1080,6 +1080,11 @@ def test_a_helm_release_replaced_for_replace_on_changes_alone_names_helms_own_re
     assert code == 1 and "its replacement fails" in line and "cannot re-use a name that is still in use" in line
 
 
+# One prod plan for two tests' edits that pass, each reading what the other's leaves alone: a larger Grafana volume
+# (kube-prometheus-stack's release) and a new PostgreSQL size (the server's check line).
+GRAFANA_AND_SERVER = {"observability": {"grafanaStorageGib": 20}, "postgres": {"skuName": "Standard_D4ds_v5"}}
+
+
 def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, prod):
     """`observability.grafanaStorageGib` is the request of the claim Grafana's chart renders itself (not a StatefulSet
     template): the Helm upgrade patches it, and the API server refuses a smaller request, failing the upgrade."""
@@ -1090,7 +1095,7 @@ def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, p
     code, out = _check(tmp_path, base, smaller)
     line = _refusal_line(out, "observability-kube-prometheus-stack")
     assert code == 1 and "observability.grafanaStorageGib" in line and "less than previous value" in line
-    larger = _doc(plan_for("prod", {"observability": {"grafanaStorageGib": 20}}))
+    larger = _doc(plan_for("prod", GRAFANA_AND_SERVER))  # the server's new size touches no Helm release
     code, out = _check(tmp_path, base, larger)
     assert code == 0 and "values.grafana.persistence.size" in out
 
@@ -1172,7 +1177,7 @@ def test_any_update_of_an_auto_growing_postgres_server_asks_for_its_live_storage
     base = _doc(prod)
     server = _one(base, SERVER)
     assert base[server]["inputs"]["storage"]["autoGrow"] == "Enabled"
-    code, out = _check(tmp_path, base, _doc(plan_for("prod", {"postgres": {"skuName": "Standard_D4ds_v5"}})))
+    code, out = _check(tmp_path, base, _doc(plan_for("prod", GRAFANA_AND_SERVER)))  # Grafana's is no server's
     line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
                 and "postgres-server" in line)
     assert code == 0 and "`storage.autoGrow` is Enabled" in line and "postgres.storageSizeGb" in line
