@@ -244,13 +244,18 @@ def test_the_program_without_gateways_keeps_its_gate_to_its_namespace():
     assert connects(cluster.policies, Pod("llm", {}), router, ROUTER_PORT, cluster.namespaces)
 
 
+# One llm-d plan for the gates', the UI's and the monitoring stack's client namespaces (a whole-stack run each):
+# each test's pods are in a namespace only its own keys name.
+CLIENT_NAMESPACES = {"gateway": {"clientNamespaces": ["apps"]}, "webui": {"clientNamespaces": ["apps"]},
+                     "observability": {"clientNamespaces": ["dashboards"]}}
+
+
 @pytest.mark.parametrize("named", [False, True])
 def test_the_stack_config_names_the_namespaces_whose_pods_may_call_the_gates_and_open_the_ui(named):
     """`gateway.clientNamespaces` reaches both gates (InferenceStack's api_client_namespaces, LlmdStack's
     client_namespaces), `webui.clientNamespaces` the UI (here llm-d's, `webui.backend: llmd`); unnamed, a pod of
     that namespace reaches none of them, and a stranger's pod never."""
-    keys = {"gateway": {"clientNamespaces": ["apps"]}, "webui": {"clientNamespaces": ["apps"]}} if named else {}
-    cluster = Cluster(plan_for("llmd", keys))
+    cluster = Cluster(plan_for("llmd", CLIENT_NAMESPACES if named else {}))
     apps = Pod("apps", {"app": "client"})
     callees = [(Pod("llm", {"app.kubernetes.io/name": "router"}), ROUTER_PORT),
                (Pod("llm-d", {"app.kubernetes.io/name": "router"}), ROUTER_PORT),
@@ -286,8 +291,7 @@ def test_prometheus_alertmanager_and_grafana_answer_the_monitoring_namespace_and
 def test_the_stack_config_names_the_namespaces_whose_pods_may_query_the_monitoring_stack(named):
     """`observability.clientNamespaces` (Observability's client_namespaces): a team's own Grafana there reaches
     Prometheus, Alertmanager and Grafana; unnamed, it does not; a stranger's pod never."""
-    keys = {"observability": {"clientNamespaces": ["dashboards"]}} if named else {}
-    cluster = Cluster(plan_for("dev", keys))
+    cluster = Cluster(plan_for("llmd", CLIENT_NAMESPACES if named else {}))  # the gates' and UI's keys name `apps`
     team = Pod("dashboards", {"app.kubernetes.io/name": "grafana"})
     callees = [(PROMETHEUS, 9090), (Pod(MONITORING_NS, {"app.kubernetes.io/name": "alertmanager"}), 9093),
                (GRAFANA, 3000)]

@@ -608,6 +608,12 @@ def test_purge_protection_cannot_be_turned_off(tmp_path, prod):
     assert _check(tmp_path, new, base)[0] == 0  # turning it on is an update
 
 
+# One plan for two tests' edits, each reading resources the other's edit leaves alone: the vault's purge protection
+# and the cluster's channel (checks that pass), and the gate's rate limit (its ConfigMap replaced, the run passing).
+ONE_WAY_AND_GATE = {"cluster": {"upgradeChannel": "stable"}, "keyVault": {"purgeProtection": True},
+                    "gateway": {"rateLimitPerSecond": 7}}
+
+
 def test_turning_on_what_cannot_be_undone_is_said_before_merging(tmp_path, dev):
     """Two settings dev can turn on that no later change turns back: purge protection (the vault's name then stays
     taken for the retention after a teardown) and an auto-upgrade channel that moves the minor version (AKS then
@@ -615,7 +621,7 @@ def test_turning_on_what_cannot_be_undone_is_said_before_merging(tmp_path, dev):
     stack key, and so does stable -> rapid (N-1 to N). A channel that moves minors less far (rapid -> stable), or one
     that never does, says nothing."""
     base = _doc(dev)
-    new = _doc(plan_for("dev", {"cluster": {"upgradeChannel": "stable"}, "keyVault": {"purgeProtection": True}}))
+    new = _doc(plan_for("dev", ONE_WAY_AND_GATE))
     code, out = _check(tmp_path, base, new)
     checks = [line for line in out.splitlines() if line.startswith("- Check before merging:")]
     assert code == 0
@@ -868,12 +874,18 @@ def test_the_cpu_pool_leaving_spot_names_one_way_out_for_each_setting_it_carries
 def test_a_gate_config_change_replaces_its_config_map_without_a_gap(tmp_path, dev):
     """pulumi-kubernetes replaces a ConfigMap whose data changes; under one fixed name it deletes the old one first,
     so a gate pod starting in between found no nginx.conf. Named after its content, the new one is created first."""
-    base, new = _doc(dev), _doc(plan_for("dev", {"gateway": {"rateLimitPerSecond": 7}}))
+    base, new = _doc(dev), _doc(plan_for("dev", ONE_WAY_AND_GATE))  # the vault and cluster edits touch no gate
     config = _one(new, "kubernetes:core/v1:ConfigMap", "inference-router-config")
     code, out = _check(tmp_path, base, new)
     line = next(l for l in out.splitlines() if plan_diff.short_urn(config) in l and l.startswith("- Replace"))
     assert "a gap" not in line and "metadata.name" in line, line
     assert code == 0
+
+
+# One global plan for two tests' edits, each reading resources the other's edit leaves alone (a plan of a global stack
+# is a whole-stack run): Fleet's profile and strategy, a new API key and the regions' key secrets.
+FLEET_AND_KEY = {"global": {"fleet": {"nodeImageSelection": "Latest", "waitBetweenRegionsSeconds": 600},
+                            "apiKeys": ["clients-2026-11", "clients-2027-05"]}}
 
 
 def test_fleet_settings_the_spec_makes_create_only_replace_their_resource(tmp_path, global_plan):
@@ -882,8 +894,7 @@ def test_fleet_settings_the_spec_makes_create_only_replace_their_resource(tmp_pa
     force-new in pulumi-azure-native: `global.fleet.nodeImageSelection` and a region's new cluster were read as
     updates, which Azure refuses. Named, each is deleted first; the update strategy's stages stay an update."""
     base = _doc(global_plan)
-    new = _doc(plan_for("global", {"global": {"fleet": {"nodeImageSelection": "Latest",
-                                                        "waitBetweenRegionsSeconds": 600}}}))
+    new = _doc(plan_for("global", FLEET_AND_KEY))  # the new key touches no Fleet resource
     profile = _one(new, "azure-native:containerservice:AutoUpgradeProfile")
     strategy = _one(new, "azure-native:containerservice:FleetUpdateStrategy")
     result, blocked = _diff(base, new)
@@ -975,7 +986,7 @@ def test_a_new_api_key_asks_for_the_gates_to_be_restarted(tmp_path, global_plan)
     it feeds (each region's key map and newest key) change where the plan shows only `[secret]`. Each says so on a
     check line with the restart the runbook asks for; dropping the key again says the same."""
     base = _doc(global_plan)
-    rotated = _doc(plan_for("global", {"global": {"apiKeys": ["clients-2026-11", "clients-2027-05"]}}))
+    rotated = _doc(plan_for("global", FLEET_AND_KEY))  # the Fleet edits touch no key or secret
     key = _one(rotated, "random:index/randomPassword:RandomPassword", "edge-api-key-clients-2027-05")
     secrets = sorted(u for u, r in base.items() if r["type"] == "azure-native:keyvault:Secret"
                      and r["inputs"]["secretName"] in ("edge-api-key", "edge-api-key-map"))
@@ -1069,6 +1080,11 @@ def test_a_helm_release_replaced_for_replace_on_changes_alone_names_helms_own_re
     assert code == 1 and "its replacement fails" in line and "cannot re-use a name that is still in use" in line
 
 
+# One prod plan for two tests' edits that pass, each reading what the other's leaves alone: a larger Grafana volume
+# (kube-prometheus-stack's release) and a new PostgreSQL size (the server's check line).
+GRAFANA_AND_SERVER = {"observability": {"grafanaStorageGib": 20}, "postgres": {"skuName": "Standard_D4ds_v5"}}
+
+
 def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, prod):
     """`observability.grafanaStorageGib` is the request of the claim Grafana's chart renders itself (not a StatefulSet
     template): the Helm upgrade patches it, and the API server refuses a smaller request, failing the upgrade."""
@@ -1079,7 +1095,7 @@ def test_a_smaller_grafana_volume_is_refused_and_a_larger_one_passes(tmp_path, p
     code, out = _check(tmp_path, base, smaller)
     line = _refusal_line(out, "observability-kube-prometheus-stack")
     assert code == 1 and "observability.grafanaStorageGib" in line and "less than previous value" in line
-    larger = _doc(plan_for("prod", {"observability": {"grafanaStorageGib": 20}}))
+    larger = _doc(plan_for("prod", GRAFANA_AND_SERVER))  # the server's new size touches no Helm release
     code, out = _check(tmp_path, base, larger)
     assert code == 0 and "values.grafana.persistence.size" in out
 
@@ -1119,12 +1135,13 @@ def test_a_new_minor_the_patch_channel_never_makes_is_said_not_only_listed_as_ig
     assert code == 0 and "kubernetesVersion" in out and "never makes this upgrade" not in out
 
 
-def test_a_version_pinned_where_the_base_gave_none_is_not_called_an_upgrade(tmp_path):
+def test_a_version_pinned_where_the_base_gave_none_is_not_called_an_upgrade(tmp_path, dev):
     """A base without `kubernetesVersion` runs the version AKS chose at creation, which the plan cannot know: a stack
     pinning a version under `patch` may pin the one the cluster runs, so the check line asks for the running
     version before it says the channel never makes an upgrade (it read as one unconditionally)."""
-    base = _doc(plan_for("dev", {"cluster": {"upgradeChannel": "patch"}}))
+    base = _doc(dev)  # dev's channel is `patch` (a plan of its own for it cost a whole-stack run)
     cluster = _one(base, CLUSTER, "platform-aks")
+    assert base[cluster]["inputs"]["autoUpgradeProfile"]["upgradeChannel"] == "patch"
     base[cluster]["inputs"].pop("kubernetesVersion", None)
     code, out = _check(tmp_path, base, _doc(plan_for("dev", {"cluster": {"kubernetesVersion": "1.35",
                                                                         "upgradeChannel": "patch"}})))
@@ -1160,7 +1177,7 @@ def test_any_update_of_an_auto_growing_postgres_server_asks_for_its_live_storage
     base = _doc(prod)
     server = _one(base, SERVER)
     assert base[server]["inputs"]["storage"]["autoGrow"] == "Enabled"
-    code, out = _check(tmp_path, base, _doc(plan_for("prod", {"postgres": {"skuName": "Standard_D4ds_v5"}})))
+    code, out = _check(tmp_path, base, _doc(plan_for("prod", GRAFANA_AND_SERVER)))  # Grafana's is no server's
     line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
                 and "postgres-server" in line)
     assert code == 0 and "`storage.autoGrow` is Enabled" in line and "postgres.storageSizeGb" in line
