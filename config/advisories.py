@@ -9,6 +9,7 @@ from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
 from . import aks_versions
+from .component_rules import camel
 from .platform_config import PlatformConfig
 MANY_GPUS = 64  # GPUs at peak past which a run-away autoscaler is a budget event
 HIGH_RATE_LIMIT = 1000  # requests/s per client: above this the limiter protects nothing
@@ -50,16 +51,11 @@ def _llmd_settings_unused(cfg: PlatformConfig) -> list[str]:
     if cfg.llmd.enabled:
         return []
     unset = type(cfg.llmd)()
-    given = [_camel(f.name) for f in dataclasses.fields(cfg.llmd) if f.name not in ("enabled", "expose_externally")
+    given = [camel(f.name) for f in dataclasses.fields(cfg.llmd) if f.name not in ("enabled", "expose_externally")
              and getattr(cfg.llmd, f.name) != getattr(unset, f.name)]
     return [f"llmd.{', llmd.'.join(given)} set but llmd.enabled is false: no llm-d is deployed, so nothing reads "
             f"{'them' if len(given) > 1 else 'it'}; set llmd.enabled, or remove {'them' if len(given) > 1 else 'it'}"
             ] if given else []
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def _kubernetes_version(cfg: PlatformConfig, today: date) -> list[str]:

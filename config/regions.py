@@ -152,6 +152,18 @@ def edge_name_problems(regions: tuple[str, ...] | list[str], stack: str) -> list
     return problems
 
 
+def _no_regions(stack: str, regional: list[str]) -> str:
+    """A `global` section without `global.regions`: a key set in the wrong stack (a regional stack's file, which
+    `regional` names the sections of when it sets any), or a global stack not naming its regions."""
+    if regional:
+        return (f"global is the global stack's section (its file names global.regions), but stack {stack!r} sets a "
+                f"regional stack's sections ({', '.join(regional)}) and no global.regions: set global.* in the global "
+                f"stack's file (Pulumi.global.yaml here), or remove it from this one")
+    return (f"stack {stack!r} sets global.* but no global.regions: in a regional stack, set global.* in the global "
+            "stack's file (Pulumi.global.yaml here) and remove it from this one; in the global stack, list its "
+            "regional stacks in global.regions (e.g. [prod-westeurope, prod-swedencentral])")
+
+
 def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     """The global stack's config: every problem at once. A file with a `global` section but no `global.regions` (a
     key set in the wrong stack, or a regional stack's file setting top-level keys only) is one problem saying so, not
@@ -160,11 +172,8 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     from .meanings import SECTIONS  # the regional stack's sections, kept equal to the loader's by the docs' test
     regional = sorted(set(raw) & (set(SECTIONS) - {"", "cost"}))
     named = isinstance(raw.get("global"), dict) and "regions" in raw["global"]  # a global stack: its stray keys below
-    if regional and not named:
-        raise ConfigError([f"global is the global stack's section (its file names global.regions), but stack "
-                           f"{stack!r} sets a regional stack's sections ({', '.join(regional)}) and no "
-                           f"global.regions: set global.* in the global stack's file (Pulumi.global.yaml here), or "
-                           f"remove it from this one"])
+    if regional and not named:  # only this problem: every regional section would read as an unknown key
+        raise ConfigError([_no_regions(stack, regional)])
     problems: list[str] = []
     top = Reader(raw, "", problems)
     environment = top.choice("environment", "prod", ("dev", "staging", "prod"))
@@ -178,9 +187,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     g = top.section("global")
     regions = g.str_list("regions", ())
     if not named:  # a global stack missing its regions, or a regional stack's file of top-level keys only
-        g.problem(f"stack {stack!r} sets global.* but no global.regions: in a regional stack, set global.* in the "
-                  "global stack's file (Pulumi.global.yaml here) and remove it from this one; in the global stack, "
-                  "list its regional stacks in global.regions (e.g. [prod-westeurope, prod-swedencentral])")
+        g.problem(_no_regions(stack, []))
     elif len(regions) < 1:
         g.problem("global.regions must list the regional stacks (e.g. [prod-westeurope, prod-swedencentral])")
     for region in regions:

@@ -21,9 +21,14 @@ from llmplatform.testing import Plan
 from .plan_diff.rules import IGNORED_WHY  # the ignored fields a controller or the cloud owns, with the reason
 
 
+def _options(project: Any) -> Any:
+    """Pulumi.yaml's `options`, as written (None when the file is no mapping or sets none)."""
+    return project.get("options") if isinstance(project, dict) else None
+
+
 def refreshes_always(project: Any) -> bool:
     """Pulumi.yaml's `options.refresh` is `always` (the only value its schema allows)."""
-    options = project.get("options") if isinstance(project, dict) else None
+    options = _options(project)
     return isinstance(options, dict) and options.get("refresh") == "always"
 
 
@@ -43,7 +48,7 @@ def refused_options(project: Any) -> list[str]:
     """What in Pulumi.yaml's `options` the CLI's project schema refuses (sdk/go/common/workspace/project.json:
     `options` is an object whose only key is `refresh`, and its only value `always`): the CLI then loads no project,
     so no `pulumi` command of the stack runs."""
-    options = project.get("options") if isinstance(project, dict) else None
+    options = _options(project)
     if options is None:
         return []
     if not isinstance(options, dict):

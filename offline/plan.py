@@ -439,7 +439,7 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     for note in stackfile.provider_advisories(stackfile.provider_config(path), path.name, plan.project,
                                               cfg.location, defaults):
         print(f"warning: {note}")
-    stale = ignored_inputs.refresh_warning(plan, runner._project_file(runner.PROJECT_DIR))
+    stale = ignored_inputs.refresh_warning(plan, runner.project_file(runner.PROJECT_DIR))
     if stale:
         print(f"warning: {stale}")
     fit = capacity.idle_capacity(plan)

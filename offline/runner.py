@@ -22,8 +22,8 @@ from llmplatform.testing.stand_ins import _fake_kubeconfig, _unwrap_secrets  # n
 
 from .stackfile import ConfigError as StackFileError, apply_sets, read_stack_file
 # a stack's name and stack file, read without the SDK (the plan CLI's early refusals use them alone)
-from .stacks import (PROJECT_DIR, WHAT_IF, _project_file, check_stack_name, find_stack_file,  # noqa: F401 (re-exported)
-                     project_name)
+from .stacks import (PROJECT_DIR, WHAT_IF, check_stack_name, find_stack_file,  # noqa: F401 (re-exported)
+                     project_file, project_name)
 
 
 # ---- config -----------------------------------------------------------------------------------------------------
@@ -33,7 +33,7 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program
     """What the Pulumi CLI would hand the program, keyed 'project:key': Pulumi.yaml defaults, the stack file (read
     as the CLI reads it), then `--set` paths (as `pulumi config set --path`) and test overrides (deep-merged).
     Raises StackFileError for a stack file or --set the CLI would refuse; FileNotFoundError for an unknown stack."""
-    project = _project_file(program_dir)
+    project = project_file(program_dir)
     name = project["name"]
     values: dict[str, Any] = {}
     for key, decl in (project.get("config") or {}).items():

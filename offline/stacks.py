@@ -24,13 +24,13 @@ def _parsed_project(text: str) -> Any:
     return yaml.safe_load(text)
 
 
-def _project_file(program_dir: Path) -> Any:
+def project_file(program_dir: Path) -> Any:
     """Pulumi.yaml as read now (each run reads it afresh; the same text is parsed once: a plan read it four times)."""
     return copy.deepcopy(_parsed_project((program_dir / "Pulumi.yaml").read_text()))
 
 
 def project_name(program_dir: Path = PROJECT_DIR) -> str:
-    return _project_file(program_dir)["name"]
+    return project_file(program_dir)["name"]
 
 
 def _stacks(program_dir: Path) -> str:

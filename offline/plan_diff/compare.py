@@ -3,7 +3,7 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
-from .claims import NAMESPACE, claims_lost
+from .claims import HELM_RELEASE, NAMESPACE, claims_lost
 from .secrets import secret_sources
 from .volumes import shared_handles
 from .documents import object_name, read_resources
@@ -179,7 +179,7 @@ def _physical_name(resource: dict[str, Any]) -> Optional[tuple[str, ...]]:
     if azure:
         values = [inputs.get(p) for p in azure["path"]]
         return (type_, *values) if all(isinstance(v, str) and v for v in values) else None
-    if type_ == "kubernetes:helm.sh/v3:Release":  # Helm installs no second release of a name in a namespace
+    if type_ == HELM_RELEASE:  # Helm installs no second release of a name in a namespace
         name = inputs.get("name")
         return ("helm", str(inputs.get("namespace") or ""), name) if isinstance(name, str) and name else None
     kind = kube_kind(type_)

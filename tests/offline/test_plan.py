@@ -31,9 +31,9 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     # the CLI's own main (as `python -m offline.plan` calls it; that entry point runs in test_unknown_stack_is_named),
     # in process so the SDK imports are not paid twice in the suite
     sets = [arg for s in RISKY for arg in ("--set", s)]
-    project = runner._project_file(runner.PROJECT_DIR)
+    project = runner.project_file(runner.PROJECT_DIR)
     assert project.pop("options") == {"refresh": "always"}  # a project that does not refresh first is warned
-    monkeypatch.setattr(runner, "_project_file", lambda program_dir: copy.deepcopy(project))
+    monkeypatch.setattr(runner, "project_file", lambda program_dir: copy.deepcopy(project))
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), *sets]) == 0
     out = capsys.readouterr().out
     warnings = [line for line in out.splitlines() if line.startswith("warning: ")]
