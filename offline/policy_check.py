@@ -1,4 +1,5 @@
-"""Runs the policy pack offline: each policy's validate function on the inputs the offline plan records, the same
+"""Runs the policy pack offline: each policy's validate function on the inputs the offline plan records (a stack
+policy: the outputs the stand-ins answer, as the engine hands AnalyzeStack outputs), the same
 functions `pulumi preview --policy-pack policy` calls (policy/policies.py).
 
 The arguments are built the way the Analyzer plugin builds them from the engine's request (pulumi-policy 1.21.0,
@@ -14,6 +15,7 @@ from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyResourc
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from llmplatform.testing.stand_ins import provider_outputs
 from policy.policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
 
 from .runner import Plan, Registration
@@ -29,10 +31,18 @@ class Violation:
     urn: str = ""
 
 
-def analyzer_props(reg: Registration):
-    """A resource's inputs as a policy receives them from the Analyzer plugin."""
-    return unknown_checking_proxy(deserialize_properties(from_struct(to_struct(with_secrets(reg.inputs,
-                                                                                         reg.secret_paths)))))
+def analyzer_props(reg: Registration, outputs: bool = False):
+    """A resource's inputs as a resource policy receives them from the Analyzer plugin, or (`outputs`) its outputs
+    as a stack policy receives them (`stack_properties`)."""
+    wire = stack_properties(reg) if outputs else with_secrets(reg.inputs, reg.secret_paths)
+    return unknown_checking_proxy(deserialize_properties(from_struct(to_struct(wire))))
+
+
+def stack_properties(reg: Registration) -> dict[str, Any]:
+    """What the engine hands AnalyzeStack for a resource: its final outputs, not its inputs (pulumi/pulumi
+    `step_generator.go` `AnalyzeResources`), as the stand-ins answer it in its provider's output shape: an
+    azure-native resource without its path parameters (`endpointName`), its Azure name as `name`."""
+    return provider_outputs(reg.type, reg.name, with_secrets(reg.inputs, reg.secret_paths))
 
 
 def _options(reg: Registration) -> PolicyResourceOptions:
@@ -74,10 +84,11 @@ def pack_config(given: Optional[Mapping[str, Mapping[str, Any]]] = None) -> dict
 
 
 def stack_args(plan: Plan) -> StackValidationArgs:
-    """What AnalyzeStack hands a stack policy: every custom resource, parents and dependencies linked."""
+    """What AnalyzeStack hands a stack policy: every custom resource with its outputs, parents and dependencies
+    linked."""
     custom = [reg for reg in plan.resources if reg.custom]
-    resources = {reg.urn: PolicyResource(reg.type, analyzer_props(reg), reg.urn, reg.name, _options(reg), None,
-                                         None, [], {}) for reg in custom}
+    resources = {reg.urn: PolicyResource(reg.type, analyzer_props(reg, outputs=True), reg.urn, reg.name,
+                                         _options(reg), None, None, [], {}) for reg in custom}
     for reg in custom:
         resources[reg.urn].parent = resources.get(reg.parent)
         resources[reg.urn].dependencies = [resources[d] for d in reg.dependencies if d in resources]

@@ -290,6 +290,16 @@ def _requests_gpu(resource: Any) -> bool:
     return False
 
 
+def _associated(domain_id: str, endpoint: PolicyResource) -> bool:
+    """Whether a security policy's domain id (`/subscriptions/../profiles/<profile>/afdEndpoints/<name>`, ARM ids in
+    any case) names this endpoint. A stack policy reads outputs: the endpoint's Azure name is `name` (its input
+    `endpointName` is a path parameter, in no output), its profile `profileName`."""
+    parts = domain_id.lower().rstrip("/").split("/")
+    name, profile = (str(endpoint.props.get(key) or "").lower() for key in ("name", "profileName"))
+    in_profile = "profiles" not in parts[:-1] or parts[parts.index("profiles") + 1] == profile
+    return bool(name) and parts[-1] == name and in_profile
+
+
 def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     covered: set[str] = set()
     for r in args.resources:
@@ -297,10 +307,8 @@ def _endpoints_behind_waf(args: StackValidationArgs, report_violation: ReportVio
             for association in (r.props.get("parameters") or {}).get("associations") or ():
                 covered.update(str(d.get("id")) for d in association.get("domains") or ())
     for r in args.resources:
-        if r.resource_type == "azure-native:cdn:AFDEndpoint" and not any(r.name in c or
-                                                                           str(r.props.get("endpointName")) in c
-                                                                           for c in covered):
-            report_violation(f"Front Door endpoint {r.props.get('endpointName')} has no WAF security policy", r.urn)
+        if r.resource_type == "azure-native:cdn:AFDEndpoint" and not any(_associated(c, r) for c in covered):
+            report_violation(f"Front Door endpoint {r.props.get('name')} has no WAF security policy", r.urn)
 
 
 def _gpu_workloads_have_a_pool(args: StackValidationArgs, report_violation: ReportViolation) -> None:

@@ -48,19 +48,41 @@ class Finding:
 _ANNOTATION_NAMES = {"Output": pulumi.Output, "T": Any}
 
 
-def _args_class(type_token: str) -> Optional[type]:
-    """The `<Type>Args` input class of an azure-native resource type, from the resource class's own module (a
-    module's package also exports a nested input type of the same name: network's `SubnetArgs`)."""
+def _resource_class(type_token: str) -> Optional[type]:
+    """The SDK's resource class of an azure-native type token (`azure-native:cdn:AFDEndpoint`)."""
     parts = type_token.split(":")
     if len(parts) != 3 or parts[0] != "azure-native":
         return None
     try:
         package = importlib.import_module(f"pulumi_azure_native.{parts[1].replace('/', '.')}")
-        resource = getattr(package, parts[2])
+        return getattr(package, parts[2])
     except (ImportError, AttributeError):
         return None
+
+
+def _args_class(type_token: str) -> Optional[type]:
+    """The `<Type>Args` input class of an azure-native resource type, from the resource class's own module (a
+    module's package also exports a nested input type of the same name: network's `SubnetArgs`)."""
+    resource = _resource_class(type_token)
+    if resource is None:
+        return None
+    kind = type_token.rsplit(":", 1)[-1]
     module = sys.modules[resource.__module__]  # the generator names it <Type>InitArgs when the name is taken
-    return getattr(module, f"{parts[2]}InitArgs", None) or getattr(module, f"{parts[2]}Args", None)
+    return getattr(module, f"{kind}InitArgs", None) or getattr(module, f"{kind}Args", None)
+
+
+@functools.lru_cache(maxsize=None)
+def output_names(type_token: str) -> Optional[frozenset[str]]:
+    """The output properties (camelCase) of an azure-native resource type, read off its SDK class's getters: the
+    shape of the provider's state after a create or a read, Azure's response (pulumi-azure-native
+    `provider/pkg/convert` `PreviewOutputs`, `responseBodyToSdkOutputs`). Path parameters such as `endpointName`
+    or `resourceGroupName` are inputs only; the resource's Azure name is the output `name`. None for a type that
+    is not azure-native or not in the installed SDK."""
+    resource = _resource_class(type_token)
+    if resource is None:
+        return None
+    return frozenset(getattr(prop.fget, "_pulumi_name") for prop in vars(resource).values()
+                     if isinstance(prop, property) and hasattr(prop.fget, "_pulumi_name"))
 
 
 @functools.lru_cache(maxsize=None)

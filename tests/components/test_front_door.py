@@ -204,6 +204,30 @@ def test_an_endpoint_without_its_waf_security_policy_is_refused(global_plan):
     assert found and found[0].mandatory
 
 
+def test_the_waf_rule_reads_the_outputs_a_stack_policy_gets():
+    """The engine hands a stack policy each resource's outputs, not its inputs: an endpoint's Azure name is `name`
+    there (its input `endpointName` is a path parameter, in no output), and Azure returns its ids whole, in its own
+    case. The plan's association passes as such; one naming a same-named endpoint of another profile does not."""
+    endpoint = plan_for("global").of_type("azure-native:cdn:AFDEndpoint")[0]
+    outputs = policy_check.stack_properties(endpoint)
+    assert outputs["name"] == endpoint.inputs["endpointName"] and "endpointName" not in outputs
+    assert outputs["profileName"] == endpoint.inputs["profileName"] and "resourceGroupName" not in outputs
+
+    def with_domain(domain_id):
+        plan = plan_for("global")
+        policy = plan.of_type("azure-native:cdn:SecurityPolicy")[0]
+        inputs = copy.deepcopy(policy.inputs)
+        inputs["parameters"]["associations"][0]["domains"] = [{"id": domain_id}]
+        changed = dataclasses.replace(policy, inputs=inputs)
+        return [v.resource for v in policy_check.evaluate(dataclasses.replace(
+            plan, resources=[changed if r is policy else r for r in plan.resources]))
+            if v.policy == "front-door-endpoints-behind-waf"]
+    arm = "/subscriptions/0/resourceGroups/RG-LLMP-GLOBAL/providers/Microsoft.Cdn/profiles/{}/afdEndpoints/{}"
+    assert with_domain(arm.format(endpoint.inputs["profileName"].upper(), endpoint.inputs["endpointName"])) == []
+    assert with_domain(arm.format("another-profile", endpoint.inputs["endpointName"])) == [endpoint.name]
+    assert with_domain(arm.format(endpoint.inputs["profileName"], "another-endpoint")) == [endpoint.name]
+
+
 def test_the_key_map_accepts_every_listed_key_and_a_rotation_keeps_both():
     from llmplatform.front_door import key_map
     from llmplatform.inference_specs import api_key_map_line

@@ -166,9 +166,9 @@ def test_a_postgres_firewall_rule_is_refused():
     assert violations(by_name("postgres-private-and-tls"), rule)
 
 
-@pytest.mark.parametrize("name", ["dev", "prod", "llmd"])
+@pytest.mark.parametrize("name", ["dev", "prod", "llmd", "global"])
 def test_stacks_pass_the_whole_pack(name):
-    mandatory = [v for v in policy_check.evaluate(variant(name)) if v.mandatory]
+    mandatory = [v for v in policy_check.evaluate(plan_for(name)) if v.mandatory]
     assert mandatory == []
 
 

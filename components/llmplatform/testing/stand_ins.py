@@ -15,6 +15,7 @@ from google.protobuf import json_format
 
 from pulumi.runtime import mocks as pulumi_mocks, rpc
 
+from .. import azure_inputs
 from ..mappings import whole_numbers
 from .api_server import FAKE_CA_DATA, ClusterEndpoint, token_for
 from .records import DEPLOYER, ProgramError, Registration, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT
@@ -134,6 +135,17 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
     elif type_.startswith("kubernetes:") and "apiVersion" in inputs:  # no metadata given: the provider names it
         state["metadata"] = {"name": name}
     return f"{name}-id", state
+
+
+def provider_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What a custom resource holds as outputs once created, as the stand-ins answer its registration and in its
+    provider's output shape: what the engine hands a stack policy (pulumi/pulumi `pkg/resource/deploy/
+    step_generator.go` `AnalyzeResources`: "AnalyzeStack is called on the final outputs of each resource"), not its
+    inputs. An azure-native resource keeps only its SDK class's output properties (`azure_inputs.output_names`):
+    no path parameters, its Azure name as `name`. `inputs` as recorded, or as on the wire (secrets wrapped, kept)."""
+    state = _mock_state(type_, name, inputs)[1]
+    names = azure_inputs.output_names(type_)
+    return state if names is None else {key: value for key, value in state.items() if key in names}
 
 
 def cluster_principals(cluster: Registration) -> tuple[str, str]:
