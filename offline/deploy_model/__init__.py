@@ -6,7 +6,8 @@ its source), schedules the dependency graph (a resource starts when everything i
 also waits for nodes of a pool it can run on) and finds the critical path. Each of these is a plan failure:
 
 - a wait whose pessimistic time exceeds its deadline (`timeout`);
-- a custom resource not after what installs its CRD (`crd-order`);
+- a custom resource not after what installs its CRD, or a Helm release whose chart's templates render one with
+  its values (`templates`) not after what installs that CRD (`crd-order`);
 - an object that names another neither after it nor tolerant of its absence, or naming nothing (`name-reference`);
 - an object or Helm release in a namespace the plan does not create before it, or that no one creates (`namespace`);
 - software that needs no GPU node waiting for a GPU pool (`gpu-wait`);
@@ -38,7 +39,7 @@ not know is retried for 31 s, then fails. A Helm release (helm.sh/v3) waits for 
 renders (`charts`). Azure resources are awaited until their long-running operation ends, with no deadline unless
 `customTimeouts`.
 Pure Python over the recorded plan (the standard library, offline.runner, the model catalogue's sizes and the
-vendored charts' values, each read once per process): no SDK import, a few milliseconds per stack.
+vendored charts' values and templates, each read once per process): no SDK import, a few milliseconds per stack.
 """
 from __future__ import annotations
 

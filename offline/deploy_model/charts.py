@@ -6,8 +6,10 @@ Helm's wait (helm.sh/helm/v3 v3.20.2, the version pulumi-kubernetes' provider ve
 lists `externalIPs`), so a release awaited with such a Service waits for its address, which AKS's cloud provider
 builds as the cluster's identity. The Service is found where a chart's values choose its type: a `type` or
 `serviceType` key set to `LoadBalancer` in a mapping not turned off (`enabled: false` on it or above it), a subchart
-only when its Chart.yaml condition holds. A type fixed in a template rather than in values is not seen, nor is a
-chart not vendored (only the release's own values are read then)."""
+only when its Chart.yaml condition holds. A type fixed in a template rather than in values would not be seen, nor is
+a chart not vendored (only the release's own values are read then); the templates of every chart the stacks install
+were read at their pinned commits (docs/decisions.md, "What the pinned charts' templates do"): each sets a Service's
+type from one of these keys or fixes ClusterIP/ExternalName."""
 from __future__ import annotations
 
 import functools
@@ -54,6 +56,16 @@ def vendored_charts(root: Path = CHARTS) -> dict[str, Path]:
             if (d / "Chart.yaml").exists()} if root.is_dir() else {}
 
 
+def _subchart(directory: Path, name: str) -> Path:
+    """A dependency's vendored folder: charts/<name>, else the folder whose Chart.yaml has that `name` (llm-d's
+    library `router` is vendored as charts/routerlib, its folder upstream)."""
+    folder = directory / "charts" / name
+    if folder.is_dir() or not (directory / "charts").is_dir():
+        return folder
+    return next((d for d in sorted((directory / "charts").iterdir())
+                 if str(_read(d / "Chart.yaml").get("name")) == name), folder)
+
+
 @functools.lru_cache(maxsize=64)
 def _chart(directory: Path) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]]:
     """A chart's default values, its vendored subcharts' under their alias (or name), and (key, condition) for
@@ -62,7 +74,7 @@ def _chart(directory: Path) -> tuple[dict[str, Any], tuple[tuple[str, str], ...]
     conditions = []
     for dep in _read(directory / "Chart.yaml").get("dependencies") or []:
         key = str(dep.get("alias") or dep.get("name"))
-        sub = directory / "charts" / str(dep.get("name"))
+        sub = _subchart(directory, str(dep.get("name")))
         if (sub / "values.yaml").exists():
             values = _overlay({key: _read(sub / "values.yaml")}, values)  # the parent's values win
         if dep.get("condition"):

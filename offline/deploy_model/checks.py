@@ -18,6 +18,7 @@ from .objects import (annotations_of, api_group_of, by_cluster, cluster_keys, ki
 from .pools import pools
 from .access import deployer_access
 from .awaits import FIRST_CONSUMER, skips_await
+from .templates import rendered_groups
 
 
 # Which API groups each CRD installer brings. Charts: the CRDs each chart's pinned release ships (tests check the
@@ -87,26 +88,42 @@ def _installs_on(installer: Registration, reg: Registration, where: dict[str, An
     return where.get(installer.urn) == where.get(reg.urn)
 
 
+def _custom_resources(plan: Plan) -> list[tuple[Registration, str, str]]:
+    """(object or release, API group of a custom resource it writes, what writes it): each object of a group that
+    is not built in; each release's chart templates that render one of such a group (`templates.rendered_groups`)."""
+    found = [(reg, api_group_of(reg), "") for reg in plan.kubernetes_objects()]
+    for reg in plan.helm_releases():
+        found += [(reg, group, ", ".join(paths)) for group, paths in rendered_groups(reg.inputs).items()]
+    return [(reg, group, how) for reg, group, how in found if group not in BUILTIN_GROUPS]
+
+
 def check_crd_order(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     """A custom resource is after what installs its kind's CRDs on its own cluster (another cluster's CRDs do not
-    make the kind known to this one's API server)."""
+    make the kind known to this one's API server). A Helm release whose chart's templates render custom resources
+    is after what installs their CRDs unless it installs them itself: Helm maps every object of the manifest before
+    it creates any (helm v3.20.2 pkg/action/install.go `KubeClient.Build`), so an unknown kind fails the install at
+    once ("resource mapping not found ... ensure CRDs are installed first"), with no retry."""
     installers = crd_installers(plan)
     where, made_from = cluster_keys(plan), managed_clusters(plan)
     problems = []
-    for reg in plan.kubernetes_objects():
-        group = api_group_of(reg)
-        if group in BUILTIN_GROUPS:
-            continue
+    for reg, group, templates in _custom_resources(plan):
         found = [i for i in installers.get(group, []) if _installs_on(i, reg, where, made_from)]
+        if reg in found:
+            continue
+        renders = f"renders {group} resources ({templates}) but " if templates else ""
+        fails = ("Helm cannot map the kind and the install fails at once" if templates
+                 else "Pulumi retries an unknown kind for 31 s, then fails")
         if not found:
             elsewhere = ", ".join(i.name for i in installers.get(group, []))
-            problems.append(Problem("crd-order", label_of(reg), f"no resource of this plan installs the CRDs of "
-                                    f"{group}" + (f" on its cluster ({elsewhere} does on another)" if elsewhere else "")
-                                    + ": Pulumi retries an unknown kind for 31 s, then fails"))
+            problems.append(Problem("crd-order", label_of(reg), f"{renders}no resource of this plan installs the CRDs "
+                                    f"of {group}" + (f" on its cluster ({elsewhere} does on another)" if elsewhere
+                                                     else "") + f": {fails}"))
         elif not any(i.urn in before.get(reg.urn, ()) for i in found):
-            problems.append(Problem("crd-order", label_of(reg), f"is not after {', '.join(i.name for i in found)}, "
-                                    f"which installs the {group} CRDs: created first, the kind is unknown for 31 s "
-                                    f"of retries, then the create fails; fix: depend on it"))
+            first = ("the kind is unknown and " + fails if templates
+                     else "the kind is unknown for 31 s of retries, then the create fails")
+            problems.append(Problem("crd-order", label_of(reg), f"{renders}is not after "
+                                    f"{', '.join(i.name for i in found)}, which installs the {group} CRDs: created "
+                                    f"first, {first}; fix: depend on it"))
     return problems
 
 

@@ -366,13 +366,14 @@ def test_an_interceptor_route_names_its_service_and_may_come_first():
     plan = variant("dev")
     route = plan.one("kubernetes:http.keda.sh/v1beta1:InterceptorRoute")
     assert references(route) == [("InterceptorRoute", "Service", "llm", "ollama")]
-    release = next(r for r in plan.resources if r.name == "observability-keda-http")
+    keda, release = (next(r for r in plan.resources if r.name == name)
+                     for name in ("observability-keda", "observability-keda-http"))  # its chart renders keda.sh
     alone = dataclasses.replace(route, dependencies=[release.urn])
-    problems = dm.evaluate(plan_of(release, alone)).problems
+    problems = dm.evaluate(plan_of(keda, release, alone)).problems
     assert [(p.rule, "Service llm/ollama" in p.message and "dangling" in p.message) for p in problems] == [
         ("name-reference", True)]
     service = next(r for r in plan.of_type("kubernetes:core/v1:Service") if r.inputs["metadata"]["name"] == "ollama")
-    assert dm.evaluate(plan_of(release, alone, dataclasses.replace(service, dependencies=[]))).problems == []
+    assert dm.evaluate(plan_of(keda, release, alone, dataclasses.replace(service, dependencies=[]))).problems == []
 
 
 def test_a_daemonset_waiting_for_a_gpu_pool_fails():

@@ -241,6 +241,75 @@ def test_names_resolve_within_the_objects_own_cluster():
     assert dm.schedule(plan, DATA).steps[svc.urn].wait.waits_for.endswith("no unready pod")
 
 
+def _crd_problems(*regs: Registration) -> list[tuple[str, str]]:
+    return [(p.resource, p.message) for p in dm.evaluate(plan_of(*regs)).problems if p.rule == "crd-order"]
+
+
+def test_a_release_whose_templates_render_another_charts_custom_resources_comes_after_their_crds():
+    """keda-add-ons-http's chart renders a keda.sh ScaledObject for its interceptor whatever its values (kedacore/
+    charts v2.20.2 `http-add-on/templates/interceptor/scaledobject.yaml`, vendored): Helm maps every object before it
+    creates any, so installed before keda's CRDs the release fails at once. It must come after the keda release."""
+    keda = _release("keda", "keda", {})
+    http = _release("http", "keda-add-ons-http", {})
+    assert _crd_problems(http) == [("http", "renders keda.sh resources (templates/interceptor/scaledobject.yaml) but "
+                                    "no resource of this plan installs the CRDs of keda.sh: Helm cannot map the kind "
+                                    "and the install fails at once")]
+    assert _crd_problems(keda, http) == [("http", "renders keda.sh resources (templates/interceptor/scaledobject.yaml)"
+                                          " but is not after keda, which installs the keda.sh CRDs: created first, the "
+                                          "kind is unknown and Helm cannot map the kind and the install fails at once; "
+                                          "fix: depend on it")]
+    http.dependencies.append(keda.urn)
+    assert _crd_problems(keda, http) == []
+
+
+def test_what_a_release_renders_is_read_from_its_values_over_the_charts_defaults():
+    """The templates' own conditions decide: dcgm-exporter renders a ServiceMonitor by default (4.8.2 values
+    `serviceMonitor.enabled: true`, `deployment/templates/service-monitor.yaml`), not with ours; llm-d's router chart
+    an Istio DestinationRule only for provider istio (`templates/istio.yaml`) and its InferencePool unless
+    `router.inferencePool.create` is false, from its library's template (`routerlib/templates/_inferencepool.yaml`);
+    cert-manager's ServiceMonitor in the `else if` branch of its template, not when both monitors are asked for
+    (that branch is the chart's `fail`)."""
+    from offline.deploy_model.templates import rendered_groups
+    assert rendered_groups({"chart": "dcgm-exporter"}) == {"monitoring.coreos.com": ["templates/service-monitor.yaml"]}
+    assert rendered_groups({"chart": "dcgm-exporter", "values": {"serviceMonitor": {"enabled": False}}}) == {}
+    istio = {"provider": {"name": "istio"}}
+    assert rendered_groups({"chart": "llm-d-router-gateway", "values": istio}) == {
+        "inference.networking.k8s.io": ["charts/routerlib/templates/_inferencepool.yaml"],
+        "networking.istio.io": ["templates/istio.yaml"]}
+    assert "networking.istio.io" not in rendered_groups({"chart": "llm-d-router-gateway", "values": {
+        "provider": {"name": "none"}}})
+    monitors = {"prometheus": {"enabled": True, "servicemonitor": {"enabled": True}}}
+    assert rendered_groups({"chart": "cert-manager", "values": monitors}) == {
+        "monitoring.coreos.com": ["templates/servicemonitor.yaml"]}
+    monitors["prometheus"]["podmonitor"] = {"enabled": True}
+    assert rendered_groups({"chart": "cert-manager", "values": monitors}) == {}
+    stack = _release("stack", "kube-prometheus-stack", {})
+    exporter = _release("dcgm", "dcgm-exporter", {})
+    assert [r for r, _ in _crd_problems(stack, exporter)] == ["dcgm"]
+    exporter.inputs["values"] = {"serviceMonitor": {"enabled": False}}
+    assert _crd_problems(stack, exporter) == []
+
+
+def test_the_router_chart_comes_after_istios_crds_and_the_inference_extensions():
+    """The llmd plan's router release renders a DestinationRule (networking.istio.io, Istio's base chart) and an
+    InferencePool (inference.networking.k8s.io, the extension's CRD bundle): without its dependencies on them the
+    check names both."""
+    plan = copy.deepcopy(planned("llmd"))
+    router = next(r for r in plan.helm_releases() if r.inputs["chart"].endswith("/llm-d-router-gateway"))
+    router.dependencies[:] = [u for u in router.dependencies if u.endswith(("-ns", "platform-cpu"))]
+    problems = {p.message.split(" (")[0] for p in dm.evaluate(plan).problems
+                if p.rule == "crd-order" and p.resource == router.name}
+    assert problems == {"renders inference.networking.k8s.io resources", "renders networking.istio.io resources"}
+
+
+def test_a_library_subcharts_values_are_under_its_alias_though_vendored_under_another_folder():
+    """llm-d's router chart depends on the library chart `router` (alias router), vendored as charts/routerlib (its
+    folder upstream): its defaults are the chart's `router` values."""
+    from offline.deploy_model.charts import chart_values
+    values = chart_values({"chart": "oci://ghcr.io/llm-d/charts/llm-d-router-gateway"})
+    assert values["router"]["inferencePool"] == {"create": True, "failureMode": "FailOpen"}
+
+
 def test_a_custom_resource_needs_its_crds_on_its_own_cluster():
     """kube-prometheus-stack installed on cluster b makes PodMonitor known to b's API server only: a PodMonitor on
     a, even after that release, meets an unknown kind (31 s of retries, then the create fails)."""

@@ -1,0 +1,238 @@
+"""Which API groups a Helm release's chart renders resources of, read from the chart's own templates vendored under
+tests/upstream/charts/<chart>/templates (and its library subcharts', whose templates run with the parent's values).
+
+Helm maps every object of a release's manifest to a resource before it creates any (helm.sh/helm v3.20.2
+pkg/action/install.go: `KubeClient.Build`, the REST mapper), so a release whose templates render a custom resource
+of a group no CRD in the cluster defines fails at once ("resource mapping not found ... ensure CRDs are installed
+first"); the CRDs in the chart's own crds/ and templates come with it. Only the templates that render a group
+neither built in nor installed by their own chart are vendored (tests/upstream/SOURCES.md lists them).
+
+A resource counts as rendered when every `if`, `with` and `range` around its top-level `apiVersion:` line holds with
+the release's values (`charts.chart_values`). The conditions are read as Go templates evaluate them: `.Values`
+paths, string, number and boolean literals, `and`, `or`, `not`, `eq`, `ne`, `lower`, `default`, parentheses and
+pipes; Go's truth (false, 0, nil, empty string, list or map are false). What this reader cannot know (a `$`
+variable, `.Capabilities`, `.Release`, another function) is unknown, and a resource under an unknown condition
+counts as rendered (the check would rather ask for a CRD that is not needed). A `define`'s body counts as rendered
+wherever it is: the guard of the `include` that uses it is not followed."""
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+from typing import Any, Optional
+
+from llmplatform.kubernetes_schemas import group_of
+
+from .charts import CHARTS, _read, chart_name, chart_values, vendored_charts
+
+
+class _Unknown:
+    def __repr__(self) -> str:
+        return "UNKNOWN"
+
+
+UNKNOWN: Any = _Unknown()
+_ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}", re.S)
+_API_VERSION = re.compile(r"^apiVersion:[ \t]*(.*?)[ \t]*$", re.M)
+_TOKEN = re.compile(r'\s*(?:(?P<open>\()|(?P<close>\))|(?P<pipe>\|)|(?P<str>"(?:[^"\\]|\\.)*"|`[^`]*`)'
+                    r'|(?P<num>-?\d+(?:\.\d+)?)|(?P<word>[$.A-Za-z_][$.A-Za-z0-9_]*))')
+
+
+def truth(value: Any) -> Any:
+    """Go template truth: false, 0, nil and empty strings, lists and maps are false; UNKNOWN stays unknown."""
+    if value is UNKNOWN:
+        return UNKNOWN
+    return bool(value)
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    found, at = [], 0
+    while at < len(text):
+        if text[at:].strip() == "":
+            break
+        match = _TOKEN.match(text, at)
+        if not match:
+            return [("bad", text[at:])]
+        kind = str(match.lastgroup)
+        found.append((kind, match.group(kind)))
+        at = match.end()
+    return found
+
+
+def _field(word: str, values: dict[str, Any]) -> Any:
+    for prefix in (".Values.", "$.Values."):
+        if word.startswith(prefix):
+            node: Any = values
+            for part in word[len(prefix):].split("."):
+                if not isinstance(node, dict):
+                    return None
+                node = node.get(part)
+            return node
+    if word in (".Values", "$.Values"):
+        return values
+    return UNKNOWN  # $variables, .Release, .Capabilities, .Chart, ...
+
+
+def _call(name: str, args: list[Any]) -> Any:
+    if name == "and":  # Go 1.18+: the first false argument, else the last; stops at the first false
+        for arg in args:
+            if truth(arg) is False:
+                return arg
+        return UNKNOWN if any(a is UNKNOWN for a in args) else (args[-1] if args else UNKNOWN)
+    if name == "or":
+        for arg in args:
+            if truth(arg) is True:
+                return arg
+        return UNKNOWN if any(a is UNKNOWN for a in args) else (args[-1] if args else UNKNOWN)
+    if any(a is UNKNOWN for a in args):
+        return UNKNOWN
+    if name == "not" and len(args) == 1:
+        return not truth(args[0])
+    if name in ("eq", "ne") and len(args) >= 2:
+        same = any(args[0] == other for other in args[1:]) if name == "eq" else args[0] != args[1]
+        return same
+    if name == "lower" and len(args) == 1 and isinstance(args[0], str):
+        return args[0].lower()
+    if name == "default" and len(args) == 2:  # sprig: default DEFAULT GIVEN
+        return args[1] if truth(args[1]) else args[0]
+    return UNKNOWN
+
+
+def evaluate(expression: str, values: dict[str, Any]) -> Any:
+    """A Go template pipeline's value with these `.Values` (UNKNOWN where this reader cannot tell)."""
+    tokens = _tokens(expression)
+    if any(kind == "bad" for kind, _ in tokens):
+        return UNKNOWN
+    at = 0
+
+    def operand() -> Any:
+        nonlocal at
+        kind, text = tokens[at]
+        at += 1
+        if kind == "open":
+            value = pipeline()
+            if at < len(tokens) and tokens[at][0] == "close":
+                at += 1
+            return value
+        if kind == "str":
+            return text[1:-1].encode().decode("unicode_escape") if text[0] == '"' else text[1:-1]
+        if kind == "num":
+            return float(text) if "." in text else int(text)
+        if text in ("true", "false"):
+            return text == "true"
+        if text == "nil":
+            return None
+        if text[0] in ".$":
+            return _field(text, values)
+        return ("call", text)
+
+    def command(piped: Optional[list[Any]] = None) -> Any:
+        nonlocal at
+        parts = []
+        while at < len(tokens) and tokens[at][0] not in ("close", "pipe"):
+            parts.append(operand())
+        if piped:
+            parts += piped
+        if not parts:
+            return UNKNOWN
+        head = parts[0]
+        if isinstance(head, tuple) and head[0] == "call":
+            return _call(head[1], [p if not (isinstance(p, tuple) and p[0] == "call") else UNKNOWN
+                                   for p in parts[1:]])
+        return head if len(parts) == 1 else UNKNOWN
+
+    def pipeline() -> Any:
+        nonlocal at
+        value = command()
+        while at < len(tokens) and tokens[at][0] == "pipe":
+            at += 1
+            value = command([value])
+        return value
+
+    try:
+        return pipeline()
+    except IndexError:
+        return UNKNOWN
+
+
+def _all(conditions: list[Any]) -> Any:
+    """All of these conditions: False if one is false, UNKNOWN if one is unknown, else True."""
+    if any(c is False for c in conditions):
+        return False
+    return UNKNOWN if any(c is UNKNOWN for c in conditions) else True
+
+
+def _any(conditions: list[Any]) -> Any:
+    if any(c is True for c in conditions):
+        return True
+    return UNKNOWN if any(c is UNKNOWN for c in conditions) else False
+
+
+def _not(condition: Any) -> Any:
+    return UNKNOWN if condition is UNKNOWN else not condition
+
+
+def rendered_api_versions(text: str, values: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(apiVersion, whether rendered: True, False or UNKNOWN) of each top-level `apiVersion:` line of a template."""
+    events = [(m.start(), "action", m.group(1)) for m in _ACTION.finditer(text)]
+    events += [(m.start(), "api", m.group(1)) for m in _API_VERSION.finditer(text)]
+    stack: list[list[Any]] = []  # [kind, this branch's condition, whether an earlier branch held]
+    found = []
+    for _, what, body in sorted(events, key=lambda e: e[0]):
+        if what == "api":
+            version = body.strip().strip('"').strip("'")
+            inline = _ACTION.fullmatch(body.strip())
+            if inline:
+                version = evaluate(inline.group(1), values)
+            found.append((version, _all([frame[1] for frame in stack])))
+            continue
+        if body.startswith("/*") or body.startswith("-/*"):
+            continue
+        word, _, rest = body.partition(" ")
+        if word in ("if", "with", "range"):
+            condition = truth(evaluate(re.sub(r"^\$\w+(?:\s*,\s*\$\w+)?\s*:=\s*", "", rest), values))
+            stack.append([word, condition, condition])
+        elif word == "define":
+            stack.append([word, True, True])
+        elif word == "else" and stack:
+            frame = stack[-1]
+            branch = truth(evaluate(rest[3:], values)) if rest.startswith("if ") else True
+            frame[1] = _all([_not(frame[2]), branch])
+            frame[2] = _any([frame[2], branch])
+        elif word == "end" and stack:
+            stack.pop()
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _template_files(directory: Path) -> tuple[Path, ...]:
+    """The chart's vendored templates and those of its vendored library subcharts."""
+    roots = [directory / "templates"]
+    if (directory / "charts").is_dir():
+        roots += [d / "templates" for d in sorted((directory / "charts").iterdir())
+                  if str(_read(d / "Chart.yaml").get("type")) == "library"]
+    return tuple(sorted(p for root in roots if root.is_dir() for p in root.rglob("*")
+                        if p.suffix in (".yaml", ".yml", ".tpl")))
+
+
+@functools.lru_cache(maxsize=256)
+def _text(path: Path) -> str:
+    return path.read_text()
+
+
+def rendered_groups(inputs: dict[str, Any], root: Path = CHARTS) -> dict[str, list[str]]:
+    """API group -> the vendored templates (relative to the chart's folder) that render a resource of it with a
+    Release's values (rendered or possibly rendered; built-in groups included)."""
+    directory = vendored_charts(root).get(chart_name(inputs))
+    if directory is None:
+        return {}
+    values = chart_values(inputs, root)
+    found: dict[str, list[str]] = {}
+    for path in _template_files(directory):
+        for version, rendered in rendered_api_versions(_text(path), values):
+            if rendered is False or not isinstance(version, str):
+                continue
+            where = str(path.relative_to(directory))
+            if where not in found.setdefault(group_of(version), []):
+                found[group_of(version)].append(where)
+    return found
