@@ -117,7 +117,9 @@ class KeyVault(pulumi.ComponentResource):
         rg = field(cluster, "resource_group_name")
         location = field(cluster, "location")
         public = opt(args, "public_network_access")
-        tenant_id = args.get("tenant_id") or authorization.get_client_config_output().tenant_id
+        # asked of the component's own azure-native provider (given with `providers`), as its children are made
+        tenant_id = args.get("tenant_id") or authorization.get_client_config_output(
+            opts=pulumi.InvokeOutputOptions(parent=self)).tenant_id
         vault = keyvault.Vault(
             f"{name}-vault",
             vault_name=args["vault_name"],

@@ -259,7 +259,9 @@ class ModelStore(pulumi.ComponentResource):
 
         node_stage_secret = None
         if protocol == "smb":
-            keys = storage.list_storage_account_keys_output(resource_group_name=rg_name, account_name=account.name)
+            # asked of the provider that made the account (the component's own, given with `providers`)
+            keys = storage.list_storage_account_keys_output(resource_group_name=rg_name, account_name=account.name,
+                                                            opts=pulumi.InvokeOutputOptions(parent=self))
             secret = k8s.core.v1.Secret(
                 f"{name}-smb-key",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{share_name}-smb-credentials",

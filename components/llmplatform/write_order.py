@@ -1,7 +1,8 @@
-"""Writes Azure takes one at a time, and whether a program orders them: the mocks (and the engine) run every two
-resources neither of which waits for the other at once, and for these Azure refuses the second with an error no
-provider retries. Read over a run's registrations (llmplatform.testing refuses a program that breaks one; the
-repository's deploy model reports them too). Each rule's source is in its docstring."""
+"""Writes Azure takes one at a time (and a resource group before what goes in it), and whether a program orders
+them: the mocks (and the engine) run every two resources neither of which waits for the other at once, and for these
+Azure refuses the second with an error no provider retries. Read over a run's registrations (llmplatform.testing
+refuses a program that breaks one; the repository's deploy model reports them too). Each rule's source is in its
+docstring."""
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
 if TYPE_CHECKING:
@@ -16,6 +17,7 @@ SUBNET = "azure-native:network:Subnet"
 FEDERATION = "azure-native:managedidentity:FederatedIdentityCredential"
 PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 VAULT = "azure-native:keyvault:Vault"
+RESOURCE_GROUP = "azure-native:resources:ResourceGroup"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 
 
@@ -100,7 +102,7 @@ def conflicts(resources: list["Registration"], before: Optional[dict[str, set[st
         before = ancestors(predecessors(resources))
     found = (check_cluster_writes(resources, before) + check_vnet_writes(resources, before)
              + check_identity_writes(resources, before) + check_server_writes(resources, before)
-             + check_vault_writes(resources, before))
+             + check_vault_writes(resources, before) + check_group_first(resources, before))
     by_urn = {r.urn: r for r in resources}
     return [_with_the_way_out(c, by_urn) for c in found]
 
@@ -270,4 +272,30 @@ def check_identity_writes(resources: list["Registration"], before: dict[str, set
                                         f"{pair[1]} under identity {identity}: refused ('Issuer and subject "
                                         "combination already exists for this Managed Identity')"))
             pairs.setdefault(pair, reg.name)
+    return problems
+
+
+def check_group_first(resources: list["Registration"], before: dict[str, set[str]]) -> list[Conflict]:
+    """A resource created in a resource group that the same program creates must wait for that group: Azure Resource
+    Manager refuses the create of a resource in a group that does not exist yet (404 ResourceGroupNotFound,
+    "Resource group '...' could not be found", as terraform-provider-azurerm reports it), and a resource created at
+    the same time as what it needs fails as not found (MicrosoftDocs/azure-docs @09c559f7 articles/
+    azure-resource-manager/troubleshooting/error-not-found.md, "Solution 2 - set dependencies"); pulumi-azure-native
+    does not retry it. A group's name taken as its `name` output makes the resource wait; the same name as a plain
+    string (AzureMonitoring given "rg-x" beside an AksCluster that creates "rg-x") does not. Group names are
+    case-insensitive."""
+    groups: dict[str, "Registration"] = {}
+    for reg in _of_type(resources, RESOURCE_GROUP):
+        groups.setdefault(str(reg.inputs.get("resourceGroupName", "")).lower(), reg)
+    problems = []
+    for reg in resources:
+        group = reg.inputs.get("resourceGroupName") if reg.custom and reg.type.startswith("azure-native:") else None
+        creator = groups.get(group.lower()) if isinstance(group, str) and group else None
+        if creator is None or reg.type == RESOURCE_GROUP or creator.urn in before.get(reg.urn, ()):
+            continue
+        problems.append(Conflict("group-first", reg.name, f"may be created before resource group {group}, which "
+                                 f"{creator.name} creates: Azure refuses a resource in a group that does not exist "
+                                 "yet (404 ResourceGroupNotFound); fix: take the group's name from the resource that "
+                                 "creates it (an output; AksCluster: existing_resource_group with a group of your "
+                                 "own), or dependsOn it", (creator.urn, reg.urn)))
     return problems

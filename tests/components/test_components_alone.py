@@ -50,7 +50,8 @@ KEDA = KedaEndpoints(namespace="keda", interceptor_host="interceptor", intercept
 
 # The required inputs of each component, and nothing more.
 REQUIRED: dict[str, Callable[[], dict[str, Any]]] = {
-    "AksCluster": lambda: {"cluster_name": "aks-a", "resource_group_name": RG, "location": "westeurope",
+    # a group of its own: the one the hand-built handles name would not exist before the AksCluster creates it
+    "AksCluster": lambda: {"cluster_name": "aks-a", "resource_group_name": f"{RG}-aks", "location": "westeurope",
                            "network": NETWORK,
                            "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1,
                                            "max_count": 2},

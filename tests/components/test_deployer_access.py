@@ -226,3 +226,23 @@ def test_under_mocks_that_answer_every_invoke_with_nothing_the_cluster_names_the
                             preview=False)
     assert ("AksCluster aks: azure-native:containerservice:listManagedClusterUserCredentials returned no kubeconfig"
             in str(raised.value))
+
+
+def test_the_vault_and_the_model_store_ask_their_own_azure_provider():
+    """README: providers come through resource options. A stranger hands KeyVault and an SMB ModelStore another
+    subscription's provider: the vault's tenant and the storage account's key are asked of that provider, which made
+    the vault and the account (the default provider's subscription has no such account)."""
+    from tests.components.test_components_alone import cluster_handle, provider_opts
+
+    def program():
+        other = azure_native.Provider("other", subscription_id="99999999-9999-9999-9999-999999999999")
+        llmplatform.KeyVault("vault", {"cluster": cluster_handle(), "vault_name": "kv-other"},
+                             pulumi.ResourceOptions(providers=[other]))
+        llmplatform.ModelStore("store", {"cluster": cluster_handle(), "account_name": "stother", "namespace": "llm",
+                                         "protocol": "smb"},
+                               pulumi.ResourceOptions.merge(provider_opts(), pulumi.ResourceOptions(providers=[other])))
+    plan = offline.run_function(program)
+    asked = {(token, provider.split("::")[-2]) for token, provider in plan.invokes}
+    assert {token for token, _ in asked} >= {"azure-native:authorization:getClientConfig",
+                                             "azure-native:storage:listStorageAccountKeys"}
+    assert all(name == "other" for token, name in asked if token.startswith("azure-native:")), asked

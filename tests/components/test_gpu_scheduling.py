@@ -177,7 +177,8 @@ EXPECTED = {"chat": {"gput4", "gput4od"}, "code": {"gpua100"}, "llmd": {"gpua100
 def two_pools_program() -> None:
     P = llmplatform
     pool = lambda name, size, low, high: {"name": name, "vm_size": size, "min_count": low, "max_count": high}  # noqa
-    aks = P.AksCluster("aks", {"cluster_name": "aks-gpus", "resource_group_name": RG, "location": "westeurope",
+    # a group of its own: VAULT's would not exist before the cluster creates it
+    aks = P.AksCluster("aks", {"cluster_name": "aks-gpus", "resource_group_name": f"{RG}-aks", "location": "westeurope",
                                "network": NETWORK, "autoscaler_expander": "priority",
                                "system_pool": pool("system", "Standard_D2s_v5", 1, 2),
                                "workload_pool": pool("cpu", "Standard_D4s_v5", 1, 3)})

@@ -1,6 +1,7 @@
 """LlmdStack (components/llmplatform/llmd_stack.py) in the llmd stack: vLLM on the A100 pool, the llm-d router chart,
 routes to the InferencePool, and no way to the model that skips the API key and the rate limit."""
 
+import pulumi
 import pytest
 import yaml
 from llmplatform.llmd_specs import epp_plugins, image_is_pinned, router_values
@@ -394,3 +395,32 @@ def test_the_inference_pool_the_chart_renders_from_our_values_passes_its_crd(llm
     pool["spec"]["endpointPickerRef"]["failureMode"] = "FailSometimes"
     with pytest.raises(jsonschema.ValidationError):
         validate_custom(pool, upstream_dir() / "crds")
+
+
+def test_a_route_target_without_an_internal_gateway_needs_expose_externally():
+    """docs/components/llmd-stack.md: the llmd route attaches to the internal Gateway unless `expose_externally`. On
+    a GatewayAccess without one (`internal: False`) it attached to no Gateway, with no error, while the gateway's
+    `llmd_url` named the external address: refused by name, from a plain handle and from GatewayAccess's (an
+    output, checked once it resolves); exposed, the route takes the external Gateway."""
+    import llmplatform
+    from llmplatform.checks import ComponentInputError
+    from tests.components.test_components_alone import REQUIRED, ROUTES, provider_opts
+
+    external_only = {**ROUTES, "gateway_names": ["external-gateway"]}
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(lambda: llmplatform.LlmdStack("x", {**REQUIRED["LlmdStack"](),
+                                                                 "route_target": external_only}, provider_opts()))
+    assert "expose_externally=False" in str(refused.value) and "without an internal Gateway" in str(refused.value)
+
+    def composed(expose: bool) -> None:
+        aks = llmplatform.AksCluster("aks", REQUIRED["AksCluster"]())
+        opts = pulumi.ResourceOptions(providers=[aks.provider])
+        gateway = llmplatform.GatewayAccess("gw", {"cluster": aks.cluster, "internal": False,
+                                                   "inference_extension": True}, opts)
+        llmplatform.LlmdStack("llmd", {**REQUIRED["LlmdStack"](), "cluster": aks.cluster,
+                                       "route_target": gateway.route_target, "expose_externally": expose}, opts)
+    with pytest.raises(Exception, match="without an internal Gateway"):
+        offline.run_function(lambda: composed(False))
+    plan = offline.run_function(lambda: composed(True))
+    route = next(r for r in plan.kubernetes_objects() if r.inputs["metadata"]["name"] == "llmd-api")
+    assert [p["name"] for p in route.inputs["spec"]["parentRefs"]] == ["external-gateway"]

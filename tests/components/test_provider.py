@@ -133,6 +133,8 @@ def test_every_component_constructs_from_its_required_inputs_alone(host, program
     trimmed["resources"]["gateway"]["properties"]["inferenceExtension"] = True
     # the example's gateway serves no TLS: the edge reaches it at its IP, which only plain HTTP to the origins takes
     trimmed["resources"]["edge"]["properties"]["originProtocol"] = "Http"
+    # the monitoring workspaces go into the cluster's group before the cluster: a group made beforehand, not by it
+    trimmed["resources"]["aks"]["properties"]["existingResourceGroup"] = True
     fresh = host.with_fresh_monitor(stack="required")  # the same plugin process, a stack of its own
     try:
         run = plugin_host.run_yaml_program(fresh, trimmed)

@@ -725,3 +725,46 @@ def test_two_clusters_named_alike_in_two_groups_have_two_identities_of_each_kind
     pulls = sorted(r.inputs["principalId"] for r in plan.of_type("azure-native:authorization:RoleAssignment")
                    if r.name.endswith("-acr-pull"))
     assert pulls == sorted(kubelet for _, kubelet in principals)
+
+
+def _network_in(group_name) -> None:
+    """A resource group and a network in it, the network given the group's name as `group_name` makes it."""
+    from pulumi_azure_native import network, resources
+    group = resources.ResourceGroup("rg", resource_group_name="rg-Team", location="westeurope")
+    network.VirtualNetwork("vnet", resource_group_name=group_name(group), location="westeurope",
+                           address_space=network.AddressSpaceArgs(address_prefixes=["10.0.0.0/16"]))
+
+
+def test_a_resource_in_a_group_the_program_creates_waits_for_the_group():
+    """Azure refuses a create in a group that does not exist yet (404 ResourceGroupNotFound): a network given the
+    group's name as a string of its own (in another case: group names are case-insensitive) may run first."""
+    with pytest.raises(ProgramError) as refused:
+        run(lambda: _network_in(lambda group: "rg-team"))
+    assert "vnet may be created before resource group rg-team, which rg creates" in str(refused.value)
+    assert "[group-first]" in str(refused.value)
+    assert run(lambda: _network_in(lambda group: group.name)).of_type("azure-native:network:VirtualNetwork")
+
+
+def test_azure_monitoring_in_the_group_an_aks_cluster_creates_is_refused_and_in_a_group_of_ones_own_plans():
+    """docs/components/observability.md: the workspaces need their group first, so the group is the program's own and
+    the cluster uses it (existing_resource_group); the same group name made by the cluster is created after them."""
+    from pulumi_azure_native import resources
+    from llmplatform import AksCluster, AzureMonitoring
+
+    def program(own_group: bool) -> None:
+        group = resources.ResourceGroup("rg", resource_group_name="rg-a", location="westeurope").name \
+            if own_group else "rg-a"
+        monitoring = AzureMonitoring("mon", {"location": "westeurope", "resource_group_name": group})
+        AksCluster("aks", {
+            "cluster_name": "aks-a", "resource_group_name": group, "location": "westeurope",
+            "existing_resource_group": own_group,
+            "log_analytics_workspace_id": monitoring.log_analytics_workspace_id,
+            "network": {"vnet_cidr": "10.60.0.0/16", "node_subnet_cidr": "10.60.0.0/20",
+                        "endpoints_subnet_cidr": "10.60.16.0/24", "postgres_subnet_cidr": "10.60.17.0/24",
+                        "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16", "dns_service_ip": "172.16.0.10"},
+            "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2},
+            "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3}})
+    with pytest.raises(ProgramError) as refused:
+        run(lambda: program(False))
+    assert "mon-logs may be created before resource group rg-a, which aks-rg creates" in str(refused.value)
+    assert run(lambda: program(True)).of_type("azure-native:operationalinsights:Workspace")

@@ -6,6 +6,7 @@ import functools
 from typing import Any
 
 import pulumi
+from pulumi_azure_native import resources
 import pytest
 import llmplatform as P
 from llmplatform.testing import ProgramError, run
@@ -21,9 +22,12 @@ def pool(name: str, size: str, low: int, high: int) -> dict[str, Any]:
 
 
 def two_teams(publish_both: bool = False, watch_both: bool = True) -> None:
-    mon = P.AzureMonitoring("mon", {"location": "westeurope", "resource_group_name": "rg-shared",
+    # the workspaces before the cluster, in a group made first (docs/components/observability.md)
+    group = resources.ResourceGroup("rg", resource_group_name="rg-shared", location="westeurope").name
+    mon = P.AzureMonitoring("mon", {"location": "westeurope", "resource_group_name": group,
                                     "name_prefix": "shared", "alert_emails": ["ops@example.com"]})
-    aks = P.AksCluster("aks", {"cluster_name": "aks-shared", "resource_group_name": "rg-shared",
+    aks = P.AksCluster("aks", {"cluster_name": "aks-shared", "resource_group_name": group,
+                               "existing_resource_group": True,
                                "location": "westeurope", "network": NETWORK,
                                "system_pool": pool("system", "Standard_D2s_v5", 1, 2),
                                "workload_pool": pool("cpu", "Standard_D4s_v5", 1, 3),

@@ -439,7 +439,7 @@ def _component_names() -> dict[str, tuple[set[str], set[str]]]:
 def unknown_component_names(text: str, names: dict[str, tuple[set[str], set[str]]]) -> set[str]:
     """`Component.name` in inline code that is no input or output of that component, and in a table of components
     (the README's, InferenceStack's parts), a name in backticks in the last column ("Hands out"), outside
-    parentheses, that is no output of the component of its row."""
+    parentheses, that is no output of the component of its row, or a dash there for a component with outputs."""
     inline = _prose(text)
     unknown = {f"{c}.{n}" for c, n in re.findall(r"`(\w+)\.([a-z_]\w*)`", inline)
                if c in names and n not in names[c][0] | names[c][1]}
@@ -447,6 +447,8 @@ def unknown_component_names(text: str, names: dict[str, tuple[set[str], set[str]
         if component in names:
             outputs = re.findall(r"`([a-z_]\w*)`", re.sub(r"\([^()]*\)", "", hands_out))
             unknown |= {f"{component} hands out {n}" for n in outputs if n not in names[component][1]}
+            if hands_out.strip() in ("—", "-", "") and names[component][1]:  # "nothing", for one with outputs
+                unknown.add(f"{component} hands out nothing")
     return unknown
 
 
@@ -454,8 +456,10 @@ def test_component_inputs_and_outputs_named_in_the_docs_exist():
     """`OpenWebUi.cpu_target_percent` is an input of OpenWebUi, and the README's "Hands out" column names outputs
     the component has: a renamed input or output fails here until the docs follow."""
     names = _component_names()
-    text = "`ApiGate.replicas`, `ApiGate.replica`\n| `ModelStore` | share | `volume` (`claim_name`), `vol` |\n"
-    assert unknown_component_names(text, names) == {"ApiGate.replica", "ModelStore hands out vol"}
+    text = ("`ApiGate.replicas`, `ApiGate.replica`\n| `ModelStore` | share | `volume` (`claim_name`), `vol` |\n"
+            "| `ModelAutoscaler` | ScaledObject | — |\n")
+    assert unknown_component_names(text, names) == {"ApiGate.replica", "ModelStore hands out vol",
+                                                    "ModelAutoscaler hands out nothing"}
     unknown = {f"{page.relative_to(PROJECT_DIR)}: {name}" for page in CURRENT_DOCS
                for name in unknown_component_names(page.read_text(), names)}
     assert unknown == set()

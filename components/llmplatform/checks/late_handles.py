@@ -17,7 +17,7 @@ from .known_now import Rules, refuse_now
 # arrives as one output (another language's, through the component provider), has its checks run once they resolve
 GPU_FIELDS = ("gpu_model", "gpus_per_node", "gpu_memory_gib", "driver", "rdma", "mig_profile")
 ENDPOINT_FIELDS = ("api", "base_url", "host_header")
-ROUTE_FIELDS = ("llmd_listener",)
+ROUTE_FIELDS = ("llmd_listener", "gateway_names")
 KEDA_FIELDS = ("interceptor_host",)
 VOLUME_FIELDS = ("models",)
 CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)

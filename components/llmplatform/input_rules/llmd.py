@@ -63,6 +63,13 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     if known(r.args.get("route_target"), "llmd_listener") == "":  # an HTTPRoute with sectionName "" attaches nowhere
         r.add("route_target", "llmd_listener=''", "the route target of a GatewayAccess with inference_extension on "
                                                   "(it adds the llmd listener)")
+    gateways = known(r.args.get("route_target"), "gateway_names")
+    if isinstance(gateways, (list, tuple)) and gateways and r.get("expose_externally") is False \
+            and not any(isinstance(g, str) and g.startswith("internal") for g in gateways):
+        # the llmd route takes the internal Gateway alone unless exposed: without one it would attach to none
+        r.add("expose_externally", False, f"true on a route target without an internal Gateway "
+                                          f"({', '.join(map(str, gateways))}): the API is published on the internal "
+                                          "Gateway unless exposed externally, and would be on none")
     facts = KNOWN_MODELS.get(model or "", {})
     weights = weights_given or facts.get("weights_gib")
     if model is not None and weights is None and r.given("model_memory_gib") is None:

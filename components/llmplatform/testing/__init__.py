@@ -13,7 +13,9 @@ Kubernetes would refuse but the SDK's mocks accept: two resources with one URN, 
 claimed twice, two HTTPRoutes matching the same requests on one Gateway listener (the Gateway silently serves the
 older), a model server behind the KEDA interceptor whose Host no InterceptorRoute claims (it answers 404), an Azure
 input of the wrong type, outside a closed enum or under a key its type does not have (a dict literal's typo, which
-azure-native would drop) (ProgramError, naming them all). A program that stops with `pulumi.RunError` raises
+azure-native would drop), two writes Azure takes one at a time left free to run at once and a resource that may be
+created before the resource group the program makes for it (llmplatform.write_order) (ProgramError, naming them
+all). A program that stops with `pulumi.RunError` raises
 ProgramError; a component's refused input raises its `ComponentInputError` (property path and message) as it is.
 `plan.warnings` holds the program's warnings and the kit's advice on what works but misses something (an Ollama
 server that Observability's OllamaDown alert does not watch; objects in a namespace nothing of the program creates).
