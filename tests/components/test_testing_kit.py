@@ -768,3 +768,53 @@ def test_azure_monitoring_in_the_group_an_aks_cluster_creates_is_refused_and_in_
         run(lambda: program(False))
     assert "mon-logs may be created before resource group rg-a, which aks-rg creates" in str(refused.value)
     assert run(lambda: program(True)).of_type("azure-native:operationalinsights:Workspace")
+
+
+def _not_outputs(value, annotation, path):
+    """The keys of a stand-in answer that the SDK's output types do not have (what a program reading it through the
+    SDK would get as None, though the real provider answers), walked through the getters' annotations."""
+    import typing
+    from collections.abc import Mapping
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    if typing.get_origin(annotation) in (pulumi.Output, typing.Union) and args:
+        return _not_outputs(value, args[0], path)
+    if typing.get_origin(annotation) in (Mapping, dict) and isinstance(value, dict):
+        return [p for key, item in value.items() for p in _not_outputs(item, args[-1], f"{path}[{key}]")]
+    if not isinstance(value, dict) or not isinstance(annotation, type):
+        return []
+    getters = {getattr(prop.fget, "_pulumi_name"): prop.fget for prop in vars(annotation).values()
+               if isinstance(prop, property) and hasattr(prop.fget, "_pulumi_name")}
+    if not getters:
+        return []
+    found = []
+    for key, item in value.items():
+        if key not in getters:
+            found.append(f"{path}.{key}")
+        else:
+            found += _not_outputs(item, typing.get_type_hints(getters[key])["return"], f"{path}.{key}")
+    return found
+
+
+def test_what_the_stand_ins_answer_beyond_the_inputs_is_the_providers_output_shape():
+    """The ids, names, addresses and identities the stand-ins add to each azure-native answer (a cluster's OIDC
+    issuer and kubelet identity, a server's FQDN, a vault's URI, ...) are read by the program through the SDK's
+    output types: a key the type lacks reaches the program as None, so a program would plan offline on a value the
+    real provider gives under another name. Every added key is walked against the resource class's getters and
+    their output types, for every azure-native type any stack plans."""
+    from llmplatform import azure_inputs
+    from llmplatform.testing import stand_ins
+    from tests.conftest import plan_for
+    seen, wrong = set(), []
+    for stack in ("dev", "prod", "llmd", "global"):
+        for reg in plan_for(stack).resources:
+            if not reg.custom or not reg.type.startswith("azure-native:") or reg.type in seen:
+                continue
+            seen.add(reg.type)
+            resource = azure_inputs._resource_class(reg.type)
+            state = stand_ins._mock_state(reg.type, reg.name, reg.inputs)[1]
+            added = {k: v for k, v in state.items() if k != "id" and v != reg.inputs.get(k)}
+            wrong += _not_outputs(added, resource, reg.type)
+    assert len(seen) > 30 and wrong == []
+    # and the walk sees a key the provider does not answer
+    cluster = azure_inputs._resource_class("azure-native:containerservice:ManagedCluster")
+    assert _not_outputs({"oidcIssuerProfile": {"issuerUrl": "x"}}, cluster, "c") == ["c.oidcIssuerProfile.issuerUrl"]
