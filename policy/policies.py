@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator, Optional, Union
 
 from pulumi_policy import (EnforcementLevel, PolicyConfigSchema, PolicyResource, ReportViolation,
                            ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy)
+from pulumi_policy.proxy import UnknownValueError
 
 PROD_STACKS = ("prod", "global")  # and every regional stack prod-<region>
 GPU_TAINT = "nvidia.com/gpu=present:NoSchedule"
@@ -321,6 +322,26 @@ def _gpu_workloads_have_a_pool(args: StackValidationArgs, report_violation: Repo
                              r.urn)
 
 
+FAILED_STATES = ("failed", "canceled")
+
+
+def _azure_resources_provisioned(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """An azure-native resource whose create or update failed in an earlier run is refreshed with provisioningState
+    Failed; its inputs unchanged, the run sends it nothing and ends green (docs/operations.md, "When a first
+    `pulumi up` stops"). A state not known yet (a preview's new resource) is no finding."""
+    for r in args.resources:
+        if not r.resource_type.startswith("azure-native:"):
+            continue
+        try:
+            state = str(r.props.get("provisioningState") or "")
+        except UnknownValueError:
+            continue
+        if state.lower() in FAILED_STATES:
+            report_violation(f"{r.resource_type.rsplit(':', 1)[-1]} {r.props.get('name') or r.name} is "
+                             f"{state} in Azure and this run sends it nothing: see \"When a first `pulumi up` stops\" "
+                             "in docs/operations.md (one `pulumi up --refresh=false`, or `az resource update`)", r.urn)
+
+
 STACK_POLICIES = [
     StackValidationPolicy(name="front-door-endpoints-behind-waf",
                           description="a global endpoint without a WAF policy is open to every bot and flood",
@@ -329,6 +350,10 @@ STACK_POLICIES = [
                           description="a GPU workload with no GPU pool to land on never starts; advisory, since a "
                                       "consumer's cluster may get its pools from another stack",
                           validate=_gpu_workloads_have_a_pool, enforcement_level=EnforcementLevel.ADVISORY),
+    StackValidationPolicy(name="azure-resources-not-failed",
+                          description="a resource Azure left Failed is refreshed as such and then sent nothing: the "
+                                      "run would end green over a broken cluster, pool or server",
+                          validate=_azure_resources_provisioned, enforcement_level=EnforcementLevel.MANDATORY),
 ]
 
 RESOURCE_POLICIES = [

@@ -140,13 +140,39 @@ def test_stack_rule_flags_gpu_workloads_only_when_no_gpu_pool_is_planned():
     assert by_name("gpu-workloads-have-a-gpu-pool").enforcement_level == EnforcementLevel.ADVISORY
 
 
+def test_an_azure_resource_refreshed_as_failed_fails_the_run_and_a_state_not_known_yet_does_not():
+    """A stack policy reads outputs: a node pool Azure left Failed (refreshed as such, then sent nothing) ends the
+    run red, naming it and the runbook; Succeeded passes; a preview's unknown state is no finding."""
+    from pulumi_policy import PolicyResource, StackValidationArgs
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+    plan = variant("prod")
+    pool = next(r for r in plan.resources if r.type == "azure-native:containerservice:AgentPool")
+
+    def verdicts(state):
+        changed = dataclasses.replace(pool, inputs={**pool.inputs, "provisioningState": state})
+        return [v for v in policy_check.evaluate(dataclasses.replace(
+            plan, resources=[changed if r is pool else r for r in plan.resources]))
+            if v.policy == "azure-resources-not-failed"]
+    (failed,) = verdicts("Failed")
+    assert failed.mandatory and failed.resource == pool.name and "docs/operations.md" in failed.message
+    assert pool.inputs["agentPoolName"] in failed.message
+    assert verdicts("Succeeded") == [] and verdicts("Updating") == []
+    found = []
+    unknown = PolicyResource("azure-native:containerservice:AgentPool",
+                             unknown_checking_proxy({"provisioningState": UNKNOWN_STRING_VALUE}), "urn:x", "x",
+                             None, None, None, [], {})
+    by_name("azure-resources-not-failed").validate(StackValidationArgs([unknown]), lambda *a: found.append(a))
+    assert found == []
+
+
 def test_every_rule_has_a_failing_case_and_a_reason():
     # the global edge's rules have their cases in tests/components/test_front_door.py, on the global stack's real resources
     edge_rules = {"front-door-https-only", "front-door-minimum-tls", "waf-on-and-blocking-in-prod",
                   "fleet-upgrades-region-by-region", "front-door-endpoints-behind-waf",
                   "prod-front-door-origins-https"}
     configured = {"images-from-allowed-registries"}  # its cases below: it needs the pack's configuration
-    assert {c[0] for c in CASES} | {"key-vault-purge-protection-nonprod", "gpu-workloads-have-a-gpu-pool"} | \
+    assert {c[0] for c in CASES} | {"key-vault-purge-protection-nonprod", "gpu-workloads-have-a-gpu-pool",
+                                    "azure-resources-not-failed"} | \
         edge_rules | configured == {p.name for p in POLICIES}
     assert all(p.description and p.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)
                for p in POLICIES)
