@@ -4,7 +4,7 @@
   `pulumi-analyzer-policy-python`, which runs `python -u -m pulumi.policy <engine> .` in the pack's folder with
   PULUMI_PROJECT/PULUMI_STACK/PULUMI_DRY_RUN set, reads the port from stdout, then calls Handshake, ConfigureStack,
   GetAnalyzerInfo, Analyze once a resource (inputs marshalled with secrets and unknowns kept) and AnalyzeStack
-  (every resource's outputs, `step_generator.go` `AnalyzeResources`; pulumi/pulumi
+  (every resource's outputs, components' and the Stack's too, `step_generator.go` `AnalyzeResources`; pulumi/pulumi
   sdk/go/common/resource/plugin/analyzer_plugin.go, sdk/python/dist/pulumi-analyzer-policy-python).
 - The component package is a **ResourceProvider** plugin: the Python language host runs `python <package dir>
   <engine>`; the engine calls GetSchema, then Construct once a component, with a resource monitor the provider
@@ -284,7 +284,7 @@ class AnalyzerHost:
                 type=reg.type, properties=to_struct(policy_check.stack_properties(reg)), urn=reg.urn,
                 name=reg.name, options=self._options(reg), provider=self._provider(reg, plan),
                 parent=reg.parent, dependencies=reg.dependencies)
-            for reg in plan.resources if reg.custom]))
+            for reg in policy_check.stack_resources(plan)]))
         return self._diagnostics(response)
 
     @staticmethod
