@@ -328,6 +328,8 @@ class ConstructFailure(Exception):
     code: grpc.StatusCode
     message: str
     property_errors: list[tuple[str, str]] = field(default_factory=list)
+    shown: str = ""
+    """What the CLI shows the user (`engine_message`): the message, then a line per property error."""
 
     def __str__(self) -> str:
         return f"{self.code.name}: {self.message} {self.property_errors}"
@@ -390,7 +392,9 @@ class ProviderHost:
         try:
             response = self.client.Construct(request, timeout=120)
         except grpc.RpcError as error:
-            raise ConstructFailure(error.code(), error.details() or "", _property_errors(error)) from None
+            problems = _property_errors(error)
+            raise ConstructFailure(error.code(), error.details() or "", problems, engine_message(
+                error.details() or "", problems, json_format.MessageToDict(request.inputs))) from None
         wire = json_format.MessageToDict(response.state)
         return Constructed(response.urn, runner._unwrap_secrets(wire), self.monitor.registrations[before:], wire)
 
@@ -417,6 +421,94 @@ def _property_errors(error: grpc.RpcError) -> list[tuple[str, str]]:
                     found.extend((e.property_path, e.reason) for e in details.errors)
             return found
     return []
+
+
+def engine_message(message: str, problems: list[tuple[str, str]], inputs: dict[str, Any]) -> str:
+    """A refused Construct as the engine shows it (pulumi/pulumi `pkg/resource/deploy/source_eval.go`
+    `errorToMessage` at 1b5949891b): the status message, then for each property error "property <path> with value
+    '<value>' has a problem: <reason>" when the path (`ParsePropertyPath`, loose) leads through plain objects and
+    lists of the inputs as sent (`PropertyPath.Get` stops at a secret or an output value) to a value, which Go's
+    `%v` prints whole, a secret's plaintext included (`PropertyValue.String`); else "property <path> has a
+    problem: <reason>"."""
+    for path, reason in problems:
+        found = _engine_get(inputs, _engine_path(path))
+        if found is _MISSING:
+            message += f"\n\t\t- property {path} has a problem: {reason}"
+        else:
+            message += f"\n\t\t- property {path} with value '{_go_string(found)}' has a problem: {reason}"
+    return message
+
+
+_MISSING = object()
+
+
+def _engine_path(path: str) -> Optional[list[Any]]:
+    """`resource.ParsePropertyPath` (loose): names, `[n]` indexes, `["key"]` keys; None where Go's refuses it (a
+    `['key']` is read as an index, which is no number)."""
+    elements: list[Any] = []
+    if path.startswith("."):
+        return None
+    while path:
+        if path[0] == ".":
+            path = path[1:]
+            if not path:
+                return None
+        elif path[0] == "[":
+            if path[1:2] == '"':
+                end = re.match(r'\["((?:\\"|[^"])*)"\]', path)
+                if end is None:
+                    return None
+                elements.append(end.group(1).replace('\\"', '"'))
+                path = path[end.end():]
+            else:
+                close = path.find("]")
+                segment = path[1:close] if close > 0 else ""
+                if close < 0 or not (segment == "*" or re.fullmatch(r"[+-]?[0-9]+", segment)):
+                    return None
+                elements.append(segment if segment == "*" else int(segment))
+                path = path[close + 1:]
+        else:
+            name = re.match(r"[^.\[]*", path)
+            assert name is not None
+            elements.append(name.group())
+            path = path[name.end():]
+    return elements
+
+
+def _engine_get(value: Any, path: Optional[list[Any]]) -> Any:
+    """`PropertyPath.Get`: only a plain object (no signature: not a secret, output value, resource or asset) or a
+    list is walked into."""
+    if path is None:
+        return _MISSING
+    for key in path:
+        if isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+            value = value[key]
+        elif isinstance(value, dict) and runner.SIG_KEY not in value and isinstance(key, str) and key in value:
+            value = value[key]
+        else:
+            return _MISSING
+    return value
+
+
+def _go_string(value: Any) -> str:
+    """Close to `PropertyValue.String` under `%v`: a secret (or a secret output value) as `{&{<its value>}}`, its
+    plaintext in it; containers approximately."""
+    if isinstance(value, dict):
+        sig = value.get(runner.SIG_KEY)
+        if sig == runner.SECRET_SIG or (sig == _OUTPUT_VALUE_SIG and value.get("secret") and "value" in value):
+            return "{&{" + _go_string(value.get("value")) + "}}"
+        if sig == _OUTPUT_VALUE_SIG:
+            return _go_string(value["value"]) if "value" in value else "output{}"
+        return "{map[" + " ".join(f"{k}:{_go_string(v)}" for k, v in value.items()) + "]}"
+    if isinstance(value, list):
+        return "{[" + " ".join(_go_string(v) for v in value) + "]}"
+    if value == _UNKNOWN:
+        return "output{}"
+    return "{" + ("true" if value is True else "false" if value is False else str(value)) + "}"
+
+
+_OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # an unknown on the wire (pulumi `rpc.py` UNKNOWN)
 
 
 # ---- a Pulumi YAML program through the provider -------------------------------------------------------------
