@@ -385,7 +385,7 @@ class ProviderHost:
         before = len(self.monitor.registrations)
         request = provider_pb2.ConstructRequest(
             project=self.project, stack=self.stack, dryRun=self.preview, parallel=16, monitorEndpoint=self.address,
-            type=type_, name=name, parent=parent, inputs=to_struct(inputs), providers=providers or {},
+            type=type_, name=name, parent=parent, inputs=to_struct(_upgraded(inputs)), providers=providers or {},
             inputDependencies={k: provider_pb2.ConstructRequest.PropertyDependencies(urns=v)
                                for k, v in (input_dependencies or {}).items()},
             accepts_output_values=True)
@@ -407,6 +407,27 @@ class ProviderHost:
         err = "" if self._shared else self.plugin.close()
         self.server.stop(0)
         return err
+
+
+def _upgraded(value: Any) -> Any:
+    """Inputs as the engine forwards them to a provider that accepts output values (the Python SDK's server answers
+    Configure with `acceptOutputs`): the resource monitor reads a program's request with `UpgradeToOutputValues`, so
+    each secret and each unknown becomes an output value (`{sig: output, secret: true, value}`, `{sig: output}`),
+    which Construct sends as it is (pulumi/pulumi `sdk/go/common/resource/plugin/rpc.go` `UnmarshalPropertyValue`,
+    `pkg/resource/deploy/source_eval.go` `RegisterResource`, `provider_plugin.go` `Construct` with
+    `KeepOutputValues: protocol.acceptOutputs`)."""
+    if isinstance(value, dict):
+        if value.get(runner.SIG_KEY) == runner.SECRET_SIG:
+            inner = _upgraded(value.get("value"))
+            if isinstance(inner, dict) and inner.get(runner.SIG_KEY) == _OUTPUT_VALUE_SIG:
+                return {**inner, "secret": True}
+            return {runner.SIG_KEY: _OUTPUT_VALUE_SIG, "secret": True, "value": inner}
+        return {k: _upgraded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_upgraded(v) for v in value]
+    if value == _UNKNOWN:
+        return {runner.SIG_KEY: _OUTPUT_VALUE_SIG}
+    return value
 
 
 def _property_errors(error: grpc.RpcError) -> list[tuple[str, str]]:

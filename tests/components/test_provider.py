@@ -613,12 +613,17 @@ def test_a_plain_field_beside_a_secret_sibling_is_still_read_as_its_value(host, 
 
 def test_an_input_maps_items_keep_their_dependencies_and_secrecy(host, example_run):
     """`preload_node_selector` is a pulumi.Input map: the analyzer marks its values plain (a typed SDK sends the map
-    whole), which says nothing of them; given with a dependency and a secret, the preload Job keeps both."""
+    whole), which says nothing of them; given with a dependency and a secret, the preload Job keeps both. Sent as
+    an SDK sends a secret output to a remote component (an output value holding its dependencies): the engine
+    forwards a secret as an output value whatever the program sent, and the SDK's server then takes the output's
+    own dependencies, not the property's (`_select_value`)."""
+    from pulumi.runtime.rpc import _special_output_value_sig
     aks, monitoring = example_run.constructed["aks"], example_run.constructed["monitoring"]
     built = host.construct("llmplatform:index:ModelStore", "selector-models", {
         "cluster": aks.wire["cluster"], "namespace": "selector", "accountName": "stselectormodels01",
         "models": ["tinyllama"],
-        "preloadNodeSelector": {offline.SIG_KEY: offline.SECRET_SIG, "value": {"llm-platform/pool": "cpu"}}},
+        "preloadNodeSelector": {offline.SIG_KEY: _special_output_value_sig, "secret": True,
+                                "value": {"llm-platform/pool": "cpu"}, "dependencies": [monitoring.urn]}},
         {"cluster": [aks.urn], "preloadNodeSelector": [monitoring.urn]},
         providers={"kubernetes": plugin_host._provider_ref(aks.wire["provider"])})
     (job,) = [r for r in built.children if r.type == "kubernetes:batch/v1:Job"]
