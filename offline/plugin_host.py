@@ -343,6 +343,9 @@ class Constructed:
     children: list[runner.Registration]
     wire: dict[str, Any] = field(default_factory=dict)
     """The outputs as the engine keeps them (secrets wrapped), as a program passes them to the next component."""
+    state_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Each output's dependencies as Construct answered them (`stateDependencies`): what the engine hands the
+    program as that output's dependencies (`RegisterResourceResponse.propertyDependencies`)."""
 
 
 class ProviderHost:
@@ -396,7 +399,8 @@ class ProviderHost:
             raise ConstructFailure(error.code(), error.details() or "", problems, engine_message(
                 error.details() or "", problems, json_format.MessageToDict(request.inputs))) from None
         wire = json_format.MessageToDict(response.state)
-        return Constructed(response.urn, runner._unwrap_secrets(wire), self.monitor.registrations[before:], wire)
+        return Constructed(response.urn, runner._unwrap_secrets(wire), self.monitor.registrations[before:], wire,
+                           {k: list(v.urns) for k, v in response.stateDependencies.items()})
 
     def refusals(self) -> list[str]:
         """What the real engine or the APIs would refuse among everything constructed so far."""
@@ -576,10 +580,10 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
             return value
         whole = _REFERENCE.fullmatch(value)
         if whole:
-            deps.add(done[whole.group(1)].urn)
+            deps.update(_dependencies_of(done[whole.group(1)], whole.group(2)))
             return _output(done[whole.group(1)], whole.group(2))
         def text(m: re.Match) -> str:
-            deps.add(done[m.group(1)].urn)
+            deps.update(_dependencies_of(done[m.group(1)], m.group(2)))
             return str(_output(done[m.group(1)], m.group(2)))
         return _REFERENCE.sub(text, value)
 
@@ -601,6 +605,15 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
     outputs = runner._unwrap_secrets({key: resolve(value, set())
                                        for key, value in (program.get("outputs") or {}).items()})
     return YamlRun(done, outputs)
+
+
+def _dependencies_of(constructed: Constructed, path: str) -> list[str]:
+    """The dependencies a program's SDK gives a component's output: the component, and those the engine answered
+    for that property (Construct's `stateDependencies`, handed on as the registration's property dependencies,
+    pulumi/pulumi `pkg/resource/deploy/source_eval.go` `RegisterResource`), which the SDKs make the output's own
+    (`sdk/go/pulumi/context.go` `deps[key]`; `sdk/python/lib/test/langhost/output_property_dependencies`): the
+    children the output came from."""
+    return [constructed.urn, *constructed.state_dependencies.get(re.split(r"\.|\[", path, maxsplit=1)[0], [])]
 
 
 def _output(constructed: Constructed, path: str) -> Any:

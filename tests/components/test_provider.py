@@ -823,3 +823,28 @@ def test_an_optional_input_not_known_in_a_preview_is_built_as_given(host, exampl
     (cluster,) = [r for r in built.children if r.type == "azure-native:containerservice:ManagedCluster"]
     assert vnet.inputs.get("virtualNetworkName") is None, vnet.inputs  # unknown (not vnet-aks-yaml-demo)
     assert cluster.inputs["addonProfiles"]["omsagent"]["enabled"] is True
+
+
+def test_a_component_given_one_clusters_handle_and_anothers_provider_is_refused_through_the_provider(host, program):
+    """A component output reaches the next component with the dependencies Construct answered for it
+    (`stateDependencies`: the children it came from, the ManagedCluster for a cluster handle), which the engine
+    hands the program and its SDK makes the output's own; the host sent the component's URN alone, so no child of
+    the next component depended on a ManagedCluster, and a GatewayAccess given cluster A's handle and cluster B's
+    provider (its Azure IP's role assignments for A, its Gateway on B) went unrefused through the provider."""
+    resources = program["resources"]
+    other = copy.deepcopy(resources["aks"])
+    other["properties"]["clusterName"] = "aks-yaml-demo-b"
+    other["properties"]["network"] = {k: v.replace("10.70.", "10.71.") if isinstance(v, str) else v
+                                      for k, v in other["properties"]["network"].items()}
+    gateway = copy.deepcopy(resources["gateway"])
+    gateway["options"]["providers"]["kubernetes"] = "${aksB.provider}"
+    fresh = host.with_fresh_monitor(stack="two-clusters")
+    try:
+        plugin_host.run_yaml_program(fresh, {"resources": {"monitoring": resources["monitoring"],
+                                                           "aks": resources["aks"], "aksB": other,
+                                                           "gateway": gateway}})
+        refused = fresh.refusals()
+    finally:
+        fresh.close()
+    assert any(r.startswith("gateway (GatewayAccess) builds its Azure resources for cluster aks-yaml-demo ") and
+               "to cluster aks-yaml-demo-b" in r for r in refused), refused
