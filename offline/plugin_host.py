@@ -4,7 +4,7 @@
   `pulumi-analyzer-policy-python`, which runs `python -u -m pulumi.policy <engine> .` in the pack's folder with
   PULUMI_PROJECT/PULUMI_STACK/PULUMI_DRY_RUN set, reads the port from stdout, then calls Handshake, ConfigureStack,
   GetAnalyzerInfo, Analyze once a resource (inputs marshalled with secrets and unknowns kept) and AnalyzeStack
-  (every resource's outputs, `step_generator.go` `AnalyzeResources`; pulumi/pulumi
+  (every resource's outputs, components' and the Stack's too, `step_generator.go` `AnalyzeResources`; pulumi/pulumi
   sdk/go/common/resource/plugin/analyzer_plugin.go, sdk/python/dist/pulumi-analyzer-policy-python).
 - The component package is a **ResourceProvider** plugin: the Python language host runs `python <package dir>
   <engine>`; the engine calls GetSchema, then Construct once a component, with a resource monitor the provider
@@ -284,7 +284,7 @@ class AnalyzerHost:
                 type=reg.type, properties=to_struct(policy_check.stack_properties(reg)), urn=reg.urn,
                 name=reg.name, options=self._options(reg), provider=self._provider(reg, plan),
                 parent=reg.parent, dependencies=reg.dependencies)
-            for reg in plan.resources if reg.custom]))
+            for reg in policy_check.stack_resources(plan)]))
         return self._diagnostics(response)
 
     @staticmethod
@@ -328,6 +328,8 @@ class ConstructFailure(Exception):
     code: grpc.StatusCode
     message: str
     property_errors: list[tuple[str, str]] = field(default_factory=list)
+    shown: str = ""
+    """What the CLI shows the user (`engine_message`): the message, then a line per property error."""
 
     def __str__(self) -> str:
         return f"{self.code.name}: {self.message} {self.property_errors}"
@@ -341,6 +343,9 @@ class Constructed:
     children: list[runner.Registration]
     wire: dict[str, Any] = field(default_factory=dict)
     """The outputs as the engine keeps them (secrets wrapped), as a program passes them to the next component."""
+    state_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Each output's dependencies as Construct answered them (`stateDependencies`): what the engine hands the
+    program as that output's dependencies (`RegisterResourceResponse.propertyDependencies`)."""
 
 
 class ProviderHost:
@@ -383,16 +388,19 @@ class ProviderHost:
         before = len(self.monitor.registrations)
         request = provider_pb2.ConstructRequest(
             project=self.project, stack=self.stack, dryRun=self.preview, parallel=16, monitorEndpoint=self.address,
-            type=type_, name=name, parent=parent, inputs=to_struct(inputs), providers=providers or {},
+            type=type_, name=name, parent=parent, inputs=to_struct(_upgraded(inputs)), providers=providers or {},
             inputDependencies={k: provider_pb2.ConstructRequest.PropertyDependencies(urns=v)
                                for k, v in (input_dependencies or {}).items()},
             accepts_output_values=True)
         try:
             response = self.client.Construct(request, timeout=120)
         except grpc.RpcError as error:
-            raise ConstructFailure(error.code(), error.details() or "", _property_errors(error)) from None
+            problems = _property_errors(error)
+            raise ConstructFailure(error.code(), error.details() or "", problems, engine_message(
+                error.details() or "", problems, json_format.MessageToDict(request.inputs))) from None
         wire = json_format.MessageToDict(response.state)
-        return Constructed(response.urn, runner._unwrap_secrets(wire), self.monitor.registrations[before:], wire)
+        return Constructed(response.urn, runner._unwrap_secrets(wire), self.monitor.registrations[before:], wire,
+                           {k: list(v.urns) for k, v in response.stateDependencies.items()})
 
     def refusals(self) -> list[str]:
         """What the real engine or the APIs would refuse among everything constructed so far."""
@@ -403,6 +411,27 @@ class ProviderHost:
         err = "" if self._shared else self.plugin.close()
         self.server.stop(0)
         return err
+
+
+def _upgraded(value: Any) -> Any:
+    """Inputs as the engine forwards them to a provider that accepts output values (the Python SDK's server answers
+    Configure with `acceptOutputs`): the resource monitor reads a program's request with `UpgradeToOutputValues`, so
+    each secret and each unknown becomes an output value (`{sig: output, secret: true, value}`, `{sig: output}`),
+    which Construct sends as it is (pulumi/pulumi `sdk/go/common/resource/plugin/rpc.go` `UnmarshalPropertyValue`,
+    `pkg/resource/deploy/source_eval.go` `RegisterResource`, `provider_plugin.go` `Construct` with
+    `KeepOutputValues: protocol.acceptOutputs`)."""
+    if isinstance(value, dict):
+        if value.get(runner.SIG_KEY) == runner.SECRET_SIG:
+            inner = _upgraded(value.get("value"))
+            if isinstance(inner, dict) and inner.get(runner.SIG_KEY) == _OUTPUT_VALUE_SIG:
+                return {**inner, "secret": True}
+            return {runner.SIG_KEY: _OUTPUT_VALUE_SIG, "secret": True, "value": inner}
+        return {k: _upgraded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_upgraded(v) for v in value]
+    if value == _UNKNOWN:
+        return {runner.SIG_KEY: _OUTPUT_VALUE_SIG}
+    return value
 
 
 def _property_errors(error: grpc.RpcError) -> list[tuple[str, str]]:
@@ -417,6 +446,94 @@ def _property_errors(error: grpc.RpcError) -> list[tuple[str, str]]:
                     found.extend((e.property_path, e.reason) for e in details.errors)
             return found
     return []
+
+
+def engine_message(message: str, problems: list[tuple[str, str]], inputs: dict[str, Any]) -> str:
+    """A refused Construct as the engine shows it (pulumi/pulumi `pkg/resource/deploy/source_eval.go`
+    `errorToMessage` at 1b5949891b): the status message, then for each property error "property <path> with value
+    '<value>' has a problem: <reason>" when the path (`ParsePropertyPath`, loose) leads through plain objects and
+    lists of the inputs as sent (`PropertyPath.Get` stops at a secret or an output value) to a value, which Go's
+    `%v` prints whole, a secret's plaintext included (`PropertyValue.String`); else "property <path> has a
+    problem: <reason>"."""
+    for path, reason in problems:
+        found = _engine_get(inputs, _engine_path(path))
+        if found is _MISSING:
+            message += f"\n\t\t- property {path} has a problem: {reason}"
+        else:
+            message += f"\n\t\t- property {path} with value '{_go_string(found)}' has a problem: {reason}"
+    return message
+
+
+_MISSING = object()
+
+
+def _engine_path(path: str) -> Optional[list[Any]]:
+    """`resource.ParsePropertyPath` (loose): names, `[n]` indexes, `["key"]` keys; None where Go's refuses it (a
+    `['key']` is read as an index, which is no number)."""
+    elements: list[Any] = []
+    if path.startswith("."):
+        return None
+    while path:
+        if path[0] == ".":
+            path = path[1:]
+            if not path:
+                return None
+        elif path[0] == "[":
+            if path[1:2] == '"':
+                end = re.match(r'\["((?:\\"|[^"])*)"\]', path)
+                if end is None:
+                    return None
+                elements.append(end.group(1).replace('\\"', '"'))
+                path = path[end.end():]
+            else:
+                close = path.find("]")
+                segment = path[1:close] if close > 0 else ""
+                if close < 0 or not (segment == "*" or re.fullmatch(r"[+-]?[0-9]+", segment)):
+                    return None
+                elements.append(segment if segment == "*" else int(segment))
+                path = path[close + 1:]
+        else:
+            name = re.match(r"[^.\[]*", path)
+            assert name is not None
+            elements.append(name.group())
+            path = path[name.end():]
+    return elements
+
+
+def _engine_get(value: Any, path: Optional[list[Any]]) -> Any:
+    """`PropertyPath.Get`: only a plain object (no signature: not a secret, output value, resource or asset) or a
+    list is walked into."""
+    if path is None:
+        return _MISSING
+    for key in path:
+        if isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+            value = value[key]
+        elif isinstance(value, dict) and runner.SIG_KEY not in value and isinstance(key, str) and key in value:
+            value = value[key]
+        else:
+            return _MISSING
+    return value
+
+
+def _go_string(value: Any) -> str:
+    """Close to `PropertyValue.String` under `%v`: a secret (or a secret output value) as `{&{<its value>}}`, its
+    plaintext in it; containers approximately."""
+    if isinstance(value, dict):
+        sig = value.get(runner.SIG_KEY)
+        if sig == runner.SECRET_SIG or (sig == _OUTPUT_VALUE_SIG and value.get("secret") and "value" in value):
+            return "{&{" + _go_string(value.get("value")) + "}}"
+        if sig == _OUTPUT_VALUE_SIG:
+            return _go_string(value["value"]) if "value" in value else "output{}"
+        return "{map[" + " ".join(f"{k}:{_go_string(v)}" for k, v in value.items()) + "]}"
+    if isinstance(value, list):
+        return "{[" + " ".join(_go_string(v) for v in value) + "]}"
+    if value == _UNKNOWN:
+        return "output{}"
+    return "{" + ("true" if value is True else "false" if value is False else str(value)) + "}"
+
+
+_OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # an unknown on the wire (pulumi `rpc.py` UNKNOWN)
 
 
 # ---- a Pulumi YAML program through the provider -------------------------------------------------------------
@@ -463,10 +580,10 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
             return value
         whole = _REFERENCE.fullmatch(value)
         if whole:
-            deps.add(done[whole.group(1)].urn)
+            deps.update(_dependencies_of(done[whole.group(1)], whole.group(2)))
             return _output(done[whole.group(1)], whole.group(2))
         def text(m: re.Match) -> str:
-            deps.add(done[m.group(1)].urn)
+            deps.update(_dependencies_of(done[m.group(1)], m.group(2)))
             return str(_output(done[m.group(1)], m.group(2)))
         return _REFERENCE.sub(text, value)
 
@@ -488,6 +605,15 @@ def run_yaml_program(host: ProviderHost, program: dict[str, Any],
     outputs = runner._unwrap_secrets({key: resolve(value, set())
                                        for key, value in (program.get("outputs") or {}).items()})
     return YamlRun(done, outputs)
+
+
+def _dependencies_of(constructed: Constructed, path: str) -> list[str]:
+    """The dependencies a program's SDK gives a component's output: the component, and those the engine answered
+    for that property (Construct's `stateDependencies`, handed on as the registration's property dependencies,
+    pulumi/pulumi `pkg/resource/deploy/source_eval.go` `RegisterResource`), which the SDKs make the output's own
+    (`sdk/go/pulumi/context.go` `deps[key]`; `sdk/python/lib/test/langhost/output_property_dependencies`): the
+    children the output came from."""
+    return [constructed.urn, *constructed.state_dependencies.get(re.split(r"\.|\[", path, maxsplit=1)[0], [])]
 
 
 def _output(constructed: Constructed, path: str) -> Any:

@@ -18,7 +18,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 from llmplatform.testing.stand_ins import provider_outputs
 from policy.policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
 
-from .runner import Plan, Registration
+from .runner import SECRET_SIG, SIG_KEY, Plan, Registration
 from .wire import duration_seconds, from_struct, to_struct, with_secrets
 
 
@@ -41,8 +41,28 @@ def analyzer_props(reg: Registration, outputs: bool = False):
 def stack_properties(reg: Registration) -> dict[str, Any]:
     """What the engine hands AnalyzeStack for a resource: its final outputs, not its inputs (pulumi/pulumi
     `step_generator.go` `AnalyzeResources`), as the stand-ins answer it in its provider's output shape: an
-    azure-native resource without its path parameters (`endpointName`), its Azure name as `name`."""
+    azure-native resource without its path parameters (`endpointName`), its Azure name as `name`. A component's
+    (and the Stack's) are the outputs it registered, none if it registered none."""
+    if not reg.custom:
+        return dict(reg.outputs or {})
     return provider_outputs(reg.type, reg.name, with_secrets(reg.inputs, reg.secret_paths))
+
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def stack_resources(plan: Plan) -> list[Registration]:
+    """Every resource the engine hands AnalyzeStack: all of the deployment's (`AnalyzeResources` ranges over
+    `deployment.news`), components and the root Stack too, not its custom resources alone; a resource's parent is
+    then among them, as pulumi-policy links a `PolicyResource`'s parent only to one it was handed. The Stack (the
+    parent the SDK gives every top-level resource) holds the stack's outputs. Not here: the default providers the
+    engine makes for resources that name none (the plan records no registration of theirs)."""
+    stack = Registration(
+        urn=f"urn:pulumi:{plan.stack}::{plan.project}::{STACK_TYPE}::{plan.project}-{plan.stack}", type=STACK_TYPE,
+        name=f"{plan.project}-{plan.stack}", parent="", custom=False, inputs={}, secret_paths=[], dependencies=[],
+        options={}, outputs={k: {SIG_KEY: SECRET_SIG, "value": v} if k in plan.secret_outputs else v
+                             for k, v in plan.outputs.items()})
+    return [stack, *plan.resources]
 
 
 def _options(reg: Registration) -> PolicyResourceOptions:
@@ -84,12 +104,12 @@ def pack_config(given: Optional[Mapping[str, Mapping[str, Any]]] = None) -> dict
 
 
 def stack_args(plan: Plan) -> StackValidationArgs:
-    """What AnalyzeStack hands a stack policy: every custom resource with its outputs, parents and dependencies
-    linked."""
-    custom = [reg for reg in plan.resources if reg.custom]
+    """What AnalyzeStack hands a stack policy: every resource (`stack_resources`) with its outputs, parents and
+    dependencies linked."""
+    every = stack_resources(plan)
     resources = {reg.urn: PolicyResource(reg.type, analyzer_props(reg, outputs=True), reg.urn, reg.name,
-                                         _options(reg), None, None, [], {}) for reg in custom}
-    for reg in custom:
+                                         _options(reg), None, None, [], {}) for reg in every}
+    for reg in every:
         resources[reg.urn].parent = resources.get(reg.parent)
         resources[reg.urn].dependencies = [resources[d] for d in reg.dependencies if d in resources]
     return StackValidationArgs(list(resources.values()))
@@ -107,11 +127,10 @@ def evaluate(plan: Plan, given: Optional[Mapping[str, Mapping[str, Any]]] = None
                                    reg.name if reg else resource_name, message, str(urn or "")))
         return report
 
-    for reg in plan.resources:
-        if reg.custom:
-            props = analyzer_props(reg)
-            for policy in RESOURCE_POLICIES:
-                policy.validate(validation_args(reg, config[policy.name], props), reporter(policy, reg.name))
+    for reg in plan.resources:  # the engine analyzes every resource it is given, components too
+        props = analyzer_props(reg)
+        for policy in RESOURCE_POLICIES:
+            policy.validate(validation_args(reg, config[policy.name], props), reporter(policy, reg.name))
     if STACK_POLICIES:
         stack = stack_args(plan)
         for stack_policy in STACK_POLICIES:

@@ -21,7 +21,8 @@ from typing import Any, Callable, Optional, cast
 
 import grpc.aio  # type: ignore[import-untyped]  # grpcio ships no type information
 import pulumi
-from pulumi.errors import InputPropertiesError, InputPropertyError
+from google.protobuf import json_format
+from pulumi.errors import InputPropertiesError, InputPropertyError, InputPropertyErrorDetails
 from pulumi.output import _OutputData
 from pulumi.provider import ConstructResult
 from pulumi.provider.experimental.analyzer import PropertyDefinition, PropertyType
@@ -321,12 +322,62 @@ class PlatformServicer(ProviderServicer):
             CONSTRUCT_CHECKS.reset(token)
 
     async def Construct(self, request: Any, context: Any) -> Any:  # noqa: N802 (the gRPC method's name)
+        _REQUEST_INPUTS.set(request.inputs)  # this request's own task and context
         try:
             return await super().Construct(request, context)
         except LateInputError as error:
             await context.abort_with_status(self.create_grpc_invalid_properties_status(error.message, [
                 {"property_path": schema_path(path), "reason": reason} for path, reason in error.problems] or None))
             raise  # abort_with_status raised already
+
+
+    def create_grpc_invalid_properties_status(self, message: str,
+                                              errors: Optional[list[InputPropertyErrorDetails]]) -> Any:
+        """The SDK's status, less the property errors whose value the engine would print with a secret in it: it
+        shows each as "property <path> with value '<value>' has a problem" where the path leads through plain
+        objects and lists of the inputs it sent to a value, and Go prints a secret's plaintext (pulumi/pulumi
+        `pkg/resource/deploy/source_eval.go` `errorToMessage`, `PropertyValue.String`). Their path and reason stay
+        in the message, which carries every problem in the Python user's words."""
+        inputs = _REQUEST_INPUTS.get()
+        kept = [e for e in errors or [] if inputs is None or not _shown_with_a_secret(inputs, e["property_path"])]
+        return super().create_grpc_invalid_properties_status(message, kept if errors is not None else None)
+
+
+_REQUEST_INPUTS: contextvars.ContextVar[Any] = contextvars.ContextVar("llmplatform_request_inputs", default=None)
+_SECRET_SIG, _SIG_KEY = "1b47061264138c4ac30d75fd1eb44270", "4dabf18193072939515e22adb298388d"
+_OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+
+
+def _shown_with_a_secret(inputs: Any, path: str) -> bool:
+    """Whether the engine, showing a property error at `path` (its loose `ParsePropertyPath`: names, `[n]`,
+    `["key"]`), finds a value there through plain objects and lists (`PropertyPath.Get`) that is or holds a secret
+    (a secret, or an output value marked secret)."""
+    value: Any = json_format.MessageToDict(inputs)
+    for part in re.findall(r'\[("(?:\\"|[^"])*"|[^\]]*)\]|([^.\[]+)', path):
+        index, name = part
+        if index.startswith('"'):
+            key: Any = index[1:-1].replace('\\"', '"')
+        elif index:
+            if not re.fullmatch(r"[+-]?[0-9]+", index):
+                return False  # Go reads `['key']` as an index that is no number: the path is shown alone
+            key = int(index)
+        else:
+            key = name
+        if isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+            value = value[key]
+        elif isinstance(value, dict) and _SIG_KEY not in value and isinstance(key, str) and key in value:
+            value = value[key]
+        else:
+            return False
+    return _holds_a_secret(value)
+
+
+def _holds_a_secret(value: Any) -> bool:
+    if isinstance(value, dict):
+        if value.get(_SIG_KEY) == _SECRET_SIG or (value.get(_SIG_KEY) == _OUTPUT_VALUE_SIG and value.get("secret")):
+            return True
+        return any(_holds_a_secret(v) for v in value.values())
+    return isinstance(value, list) and any(_holds_a_secret(v) for v in value)
 
 
 def quiet_run_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

@@ -42,7 +42,7 @@ def offline_verdicts(plan):
 
 def plugin_verdicts(host, plan):
     resource = {(d.policy, d.mandatory, d.urn, d.message)
-                for reg in plan.resources if reg.custom for d in host.analyze(reg, plan)}
+                for reg in plan.resources for d in host.analyze(reg, plan)}  # every one, components too
     stack = {(d.policy, d.mandatory, d.urn, d.message) for d in host.analyze_stack(plan)}
     return resource, stack
 
@@ -125,3 +125,52 @@ def test_the_pack_runs_in_the_repositorys_virtualenv_as_the_language_host_starts
     (tmp_path / "PulumiPolicy.yaml").write_text("runtime:\n  name: python\n  options:\n    virtualenv: nowhere\n")
     with pytest.raises(plugin_host.PluginError, match="is not a virtualenv"):
         plugin_host.pack_python(tmp_path)
+
+
+_PARENTS_PACK = '''from pulumi_policy import EnforcementLevel, PolicyPack, StackValidationPolicy
+
+
+def parents(args, report_violation):
+    for r in args.resources:
+        if r.resource_type in ("kubernetes:apps/v1:Deployment", "llmplatform:index:AksCluster"):
+            chain, parent = [], r.parent
+            while parent is not None:
+                chain.append(parent.resource_type)
+                parent = parent.parent
+            report_violation(" > ".join(chain) + " | " + ",".join(sorted(r.props)), r.urn)
+
+
+PolicyPack(name="parents", policies=[StackValidationPolicy(name="parents", description="each resource's parents",
+                                                           validate=parents,
+                                                           enforcement_level=EnforcementLevel.ADVISORY)])
+'''
+
+
+def test_a_stack_policy_is_handed_every_resource_with_its_parents_as_the_engine_hands_them(tmp_path):
+    """AnalyzeStack gets every resource of the deployment (`step_generator.go` `AnalyzeResources` ranges over
+    `deployment.news`): components with the outputs they registered, and the Stack. pulumi-policy links a
+    resource's parent only to one it was handed, so with custom resources alone a stack policy saw no parent at all
+    (a rule such as "a GPU workload belongs to an InferenceStack" would have judged nothing the engine judges). A
+    planted pack, through the plugin, and the same function offline, see each Deployment's chain up to the Stack."""
+    from tests.conftest import PROJECT_DIR
+    (tmp_path / "PulumiPolicy.yaml").write_text(
+        f"runtime:\n  name: python\n  options:\n    virtualenv: {PROJECT_DIR / '.venv'}\n")
+    (tmp_path / "__main__.py").write_text(_PARENTS_PACK)
+    plan = variant("dev")
+    host = plugin_host.AnalyzerHost(plan.project, plan.stack, policy_dir=tmp_path)
+    try:
+        through_plugin = {d.urn: d.message.split("\n", 1)[1] for d in host.analyze_stack(plan)}  # less its description
+        assert host.engine.errors() == []
+    finally:
+        assert "Traceback" not in host.close()
+    offline_ = {}
+    namespace: dict = {}
+    exec(_PARENTS_PACK.split("\n\nPolicyPack(")[0], namespace)  # the pack's function, without serving it
+    namespace["parents"](policy_check.stack_args(plan), lambda message, urn: offline_.__setitem__(urn, message))
+    assert through_plugin == offline_
+    deployments = {u: m for u, m in through_plugin.items() if "kubernetes:apps/v1:Deployment::" in u}
+    assert deployments and all(m.split(" | ")[0].endswith("> pulumi:pulumi:Stack") and
+                               m.startswith("llmplatform:index:") for m in deployments.values()), deployments
+    (aks,) = [m for u, m in through_plugin.items() if "llmplatform:index:AksCluster::" in u]
+    assert aks.split(" | ")[1].split(",") == ["cluster", "cluster_name", "kubeconfig", "kubelet_identity_object_id",
+                                              "oidc_issuer_url", "resource_group_name"], aks

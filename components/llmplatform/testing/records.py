@@ -41,6 +41,10 @@ class Registration:
     secret_paths: list[str]
     dependencies: list[str]
     options: dict[str, Any]
+    outputs: Optional[dict[str, Any]] = None
+    """A component's outputs as it registered them (`register_outputs`), as sent: secrets wrapped, resource references
+    as the engine marshals them for a policy (an id, or a component's URN). None for a custom resource (its outputs
+    are its provider's) and for a component that registered none."""
 
     @property
     def is_kubernetes_object(self) -> bool:

@@ -232,6 +232,20 @@ def _unwrap_secrets(value: Any) -> Any:
 
 
 _SECRET_BYTES = SECRET_SIG.encode()
+_RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
+def _references_marshalled(value: Any) -> Any:
+    """A value with each resource reference as the engine marshals it for a policy (`MarshalOptions.KeepResources`
+    false: its id when it has one, else its URN; pulumi/pulumi `sdk/go/common/resource/plugin/rpc.go`
+    `MarshalPropertyValue`)."""
+    if isinstance(value, dict):
+        if value.get(SIG_KEY) == _RESOURCE_REF_SIG:
+            return value.get("id") or value.get("urn")
+        return {k: _references_marshalled(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_references_marshalled(v) for v in value]
+    return value
 
 
 def _secret_paths(value: Any, path: str = "") -> list[str]:
@@ -316,6 +330,15 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
     def RegisterResource(self, request):
         with _references_as_sent():
             return self._register(request)
+
+    def RegisterResourceOutputs(self, request):
+        """A component's outputs, kept on its registration: the engine holds them as its state's outputs and hands
+        them to a stack policy (pulumi/pulumi `pkg/resource/deploy/step_executor.go`
+        `ExecuteRegisterResourceOutputs`)."""
+        found = next((r for r in reversed(self.registrations) if r.urn == request.urn), None)
+        if found is not None:
+            found.outputs = _references_marshalled(json_format.MessageToDict(request.outputs))
+        return super().RegisterResourceOutputs(request)
 
     def _register(self, request):
         response = super().RegisterResource(request)
