@@ -10,6 +10,8 @@ from typing import Any, Iterator
 
 import jsonschema
 import yaml
+from cel_expr_python import cel
+from cel_expr_python.ext import ext_strings
 
 # The built-in objects' strict check is the package's own (its testing kit offers it to every consumer).
 from llmplatform.kubernetes_schemas import group_of, is_builtin, validate as validate_builtin  # noqa: F401
@@ -87,6 +89,110 @@ def validate_custom(obj: dict[str, Any], crd_dir: Path) -> None:
     for type_meta in ("apiVersion", "kind"):
         schema.get("properties", {}).setdefault(type_meta, {"type": "string"})
     jsonschema.Draft7Validator(schema).validate({k: v for k, v in obj.items() if k != "metadata"})
+    broken = list(cel_violations(_crd_index(str(crd_dir)).get(key) or _crd_index(str(LOCAL_CRDS))[key], obj))
+    if broken:
+        name = (obj.get("metadata") or {}).get("name")
+        raise CelRuleViolation(f"{obj['kind']} {name!r} breaks its CRD's x-kubernetes-validations:\n  "
+                               + "\n  ".join(broken))
+
+
+# ---- CEL validation rules (x-kubernetes-validations) --------------------------------------------------------------
+# The API server evaluates each rule of a CRD's structural schema with `self` bound to the value at the schema node
+# that carries it (each item of a list, each value of a map, under `items` / `additionalProperties`), after applying
+# the schema's defaults to the request, and refuses the object when one is false or errs (Kubernetes docs,
+# "Validation rules" in tasks/extend-kubernetes/custom-resources/custom-resource-definitions.md; "Defaulting").
+# Its CEL environment adds cel-go's extended strings library (`split`, `lowerAscii`, ... : reference/using-api/
+# cel.md, "Kubernetes CEL libraries"); cel-expr-python's ExtStrings is the same library in CEL's C++ runtime.
+# A rule that reads `oldSelf` is a transition rule: the API server evaluates it on update only, never on create
+# (same page, "Transition rules"); a plan is a create, so those are compiled (a typo still fails) but not evaluated.
+
+
+class CelRuleViolation(ValueError):
+    """An object the API server refuses for a CRD's CEL validation rule."""
+
+
+@functools.lru_cache(maxsize=1)
+def _cel_env() -> Any:
+    return cel.NewEnv(variables={"self": cel.Type.DYN, "oldSelf": cel.Type.DYN},
+                      extensions=[ext_strings.ExtStrings()])
+
+
+@functools.lru_cache(maxsize=None)
+def compile_rule(rule: str) -> Any:
+    """A rule compiled once per process; RuntimeError when it does not compile (an unknown function or macro)."""
+    return _cel_env().compile(rule)
+
+
+def is_transition_rule(rule: dict[str, Any]) -> bool:
+    return re.search(r"\boldSelf\b", rule["rule"]) is not None
+
+
+def schema_rules(schema: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every (field path, rule) of a schema: `[]` a list's items, `{}` a map's values."""
+    if not isinstance(schema, dict):
+        return
+    for rule in schema.get("x-kubernetes-validations") or []:
+        yield path or "<root>", rule
+    for key, sub in (schema.get("properties") or {}).items():
+        yield from schema_rules(sub, f"{path}.{key}" if path else key)
+    yield from schema_rules(schema.get("items"), path + "[]")
+    yield from schema_rules(schema.get("additionalProperties"), path + "{}")
+
+
+def with_defaults(schema: Any, value: Any) -> Any:
+    """The value with the schema's `default`s applied to absent fields, at every depth (the API server defaults a
+    request before it validates it)."""
+    if not isinstance(schema, dict):
+        return value
+    if isinstance(value, dict):
+        out = dict(value)
+        for key, sub in (schema.get("properties") or {}).items():
+            if key not in out and isinstance(sub, dict) and "default" in sub:
+                out[key] = copy.deepcopy(sub["default"])
+            if key in out:
+                out[key] = with_defaults(sub, out[key])
+        if isinstance(schema.get("additionalProperties"), dict):
+            extra = schema["additionalProperties"]
+            named = schema.get("properties") or {}
+            out.update({k: with_defaults(extra, v) for k, v in out.items() if k not in named})
+        return out
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [with_defaults(schema["items"], v) for v in value]
+    return value
+
+
+def _rule_failures(schema: Any, value: Any, path: str) -> Iterator[str]:
+    if not isinstance(schema, dict):
+        return
+    for rule in schema.get("x-kubernetes-validations") or []:
+        program = compile_rule(rule["rule"])
+        if is_transition_rule(rule):
+            continue
+        result = program.eval(data={"self": value})
+        if result.type().name() != "BOOL" or result.value() is not True:
+            why = f"error {result.value()}" if result.type().name() == "ERROR" else f"= {result.value()!r}"
+            yield (f"{path or '<root>'}: rule {rule['rule']!r} {why}: "
+                   f"{rule.get('message') or rule.get('messageExpression') or 'failed rule'}")
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        for key, sub in properties.items():
+            if key in value:
+                yield from _rule_failures(sub, value[key], f"{path}.{key}" if path else key)
+        if isinstance(schema.get("additionalProperties"), dict):
+            for key, sub_value in value.items():
+                if key not in properties:
+                    yield from _rule_failures(schema["additionalProperties"], sub_value, f"{path}[{key!r}]")
+    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+        for i, item in enumerate(value):
+            yield from _rule_failures(schema["items"], item, f"{path}[{i}]")
+
+
+def cel_violations(schema: dict[str, Any], obj: dict[str, Any]) -> Iterator[str]:
+    """Each rule of the CRD schema the object breaks on create: "<field path>: rule '<rule>' = False: <message>".
+    The root's `self.metadata` holds only name and generateName (the API server's ObjectMeta is not the CRD's)."""
+    meta = {k: v for k, v in (obj.get("metadata") or {}).items() if k in ("name", "generateName")}
+    body = {**{k: v for k, v in obj.items() if k != "metadata"}, **({"metadata": meta} if "metadata" in obj else {})}
+    yield from _rule_failures(schema, with_defaults(schema, body), "")
 
 
 # ---- Helm values ------------------------------------------------------------------------------------------------

@@ -3,12 +3,11 @@ the HTTPScaledObject the add-on deprecated in v0.14.0 (docs/decisions.md, "KEDA 
 
 The facts the move relies on, pinned to the vendored upstream files so that a bump of the add-on's pin asks the
 question again: the route's CRD is the pinned add-on's own (same tag as the chart's appVersion), the chart installs
-it, the version the component writes is served, and every CEL rule of the CRD (which the strict schema check in
-tests/validation.py does not evaluate) holds for each planned route."""
+it, the version the component writes is served, and each planned route passes the CRD's schema and its CEL rules
+(tests/validation.py validate_custom)."""
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
 
 import pytest
 import yaml
@@ -17,7 +16,7 @@ from llmplatform.pins import KEDA_HTTP_ADD_ON
 
 from tests.conftest import UPSTREAM, VARIANTS, variant
 from tests.components.test_observability import release
-from tests.validation import chart_values
+from tests.validation import CelRuleViolation, chart_values, validate_custom
 
 CRD = UPSTREAM / "crds" / "http.keda.sh" / "InterceptorRoute.yaml"
 ROUTE = f"kubernetes:{INTERCEPTOR_ROUTE_API}:{INTERCEPTOR_ROUTE}"
@@ -55,63 +54,17 @@ def test_the_route_crd_is_the_pinned_add_ons_and_its_chart_installs_it():
         assert release(variant(name), "keda-add-ons-http").inputs["values"].get("crds", {}).get("install", True)
 
 
-# Every x-kubernetes-validations rule of the CRD, by field path, as a Python reading of its CEL (has(x): the field is
-# set). A rule upstream adds fails the first test below until it is read here.
-def _has(obj: dict[str, Any], key: str) -> bool:
-    return key in obj
-
-
-CEL: dict[tuple[str, str], Callable[[dict[str, Any]], bool]] = {
-    ("spec.target", "has(self.port) != has(self.portName)"): lambda o: _has(o, "port") != _has(o, "portName"),
-    ("spec.scalingMetric", "has(self.concurrency) || has(self.requestRate)"):
-        lambda o: _has(o, "concurrency") or _has(o, "requestRate"),
-    ("spec.coldStart", "has(self.fallback) || has(self.placeholder)"):
-        lambda o: _has(o, "fallback") or _has(o, "placeholder"),
-    ("spec.coldStart.fallback.service", "has(self.port) != has(self.portName)"):
-        lambda o: _has(o, "port") != _has(o, "portName"),
-    ("spec.coldStart.placeholder.response", "!(has(self.body) && has(self.bodyFromConfigMap))"):
-        lambda o: not (_has(o, "body") and _has(o, "bodyFromConfigMap")),
-}
-
-
-def crd_rules() -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-
-    def walk(schema: dict[str, Any], path: str) -> None:
-        found.update((path, rule["rule"]) for rule in schema.get("x-kubernetes-validations", []))
-        for key, sub in (schema.get("properties") or {}).items():
-            walk(sub, f"{path}.{key}" if path else key)
-        if "items" in schema:
-            walk(schema["items"], path + "[]")
-    schema = yaml.safe_load(CRD.read_text())["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
-    walk(schema, "")
-    return found
-
-
-def at(obj: Any, path: str) -> list[dict[str, Any]]:
-    """The objects at a dotted path (absent: none)."""
-    found = [obj]
-    for part in path.split("."):
-        found = [o[part] for o in found if isinstance(o, dict) and part in o]
-    return found
-
-
-def test_every_cel_rule_of_the_crd_is_read_here():
-    assert crd_rules() == set(CEL)
-
-
 @pytest.mark.parametrize("name", KEDA_VARIANTS)
 def test_every_planned_route_keeps_the_crds_cel_rules_and_the_name_the_interceptor_counts_under(name):
-    """The API server refuses a route that breaks a rule (the strict schema check reads no CEL). The route carries
-    the Deployment's namespace and name: the interceptor keys its counts and the scaler its metric on them, as it
-    keyed the HTTPScaledObject of that name (http-add-on v0.15.0 pkg/routing/table.go, scaler/handlers.go)."""
+    """The API server refuses a route that breaks a rule of its CRD (the CRD check evaluates them: tests/
+    validation.py cel_violations, over every planned custom resource in tests/program/test_upstream.py). The route
+    carries the Deployment's namespace and name: the interceptor keys its counts and the scaler its metric on them,
+    as it keyed the HTTPScaledObject of that name (http-add-on v0.15.0 pkg/routing/table.go, scaler/handlers.go)."""
     plan = variant(name)
     routes = plan.of_type(ROUTE)
     assert len(routes) == 1
     obj = routes[0].inputs
-    for (path, rule), holds in CEL.items():
-        for node in at(obj, path):
-            assert holds(node), (path, rule, node)
+    validate_custom({"apiVersion": INTERCEPTOR_ROUTE_API, "kind": INTERCEPTOR_ROUTE, **obj}, UPSTREAM / "crds")
     server = plan.outputs["inference"]
     assert obj["metadata"] == {"name": server["deployment"], "namespace": server["namespace"]}
     scaled = plan.one("kubernetes:keda.sh/v1alpha1:ScaledObject", routes[0].name.replace("-http", "-scaler"))
@@ -121,9 +74,16 @@ def test_every_planned_route_keeps_the_crds_cel_rules_and_the_name_the_intercept
 
 
 def test_a_route_breaking_a_cel_rule_is_caught():
-    route = {"spec": {"target": {"service": "ollama", "port": 11434, "portName": "http"}, "scalingMetric": {}}}
-    broken = [rule for (path, rule), holds in CEL.items() for node in at(route, path) if not holds(node)]
-    assert broken == ["has(self.port) != has(self.portName)", "has(self.concurrency) || has(self.requestRate)"]
+    """Two of the CRD's five rules (http-add-on v0.15.0 config/crd/bases/http.keda.sh_interceptorroutes.yaml): a
+    target names its port by number or by name, not both; a scaling metric names concurrency or a request rate."""
+    route = {"apiVersion": INTERCEPTOR_ROUTE_API, "kind": INTERCEPTOR_ROUTE, "metadata": {"name": "ollama"},
+             "spec": {"target": {"service": "ollama", "port": 11434, "portName": "http"}, "scalingMetric": {}}}
+    with pytest.raises(CelRuleViolation) as refused:
+        validate_custom(route, UPSTREAM / "crds")
+    assert [line.split(": rule ")[0].strip() for line in str(refused.value).splitlines()[1:]] == [
+        "spec.scalingMetric", "spec.target"]
+    assert "rule 'has(self.port) != has(self.portName)' = False" in str(refused.value)
+    assert "rule 'has(self.concurrency) || has(self.requestRate)' = False" in str(refused.value)
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

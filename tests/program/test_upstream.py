@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import jsonschema
 import kubernetes_validate
@@ -11,9 +12,10 @@ from llmplatform.kubernetes_schemas import AKS_KUBERNETES_VERSIONS
 from llmplatform.pins import ALL_CHARTS
 from offline.plan import manifests
 
-from tests.conftest import VARIANTS, upstream_dir, variant
-from tests.validation import (chart_schema, chart_values, is_builtin, pinned_versions, unknown_values_keys,
-                         validate_builtin, validate_custom)
+from tests.conftest import PLANNED, VARIANTS, plan_for, planned, upstream_dir, variant
+from tests.validation import (LOCAL_CRDS, CelRuleViolation, cel_violations, chart_schema, chart_values, compile_rule,
+                              is_builtin, is_transition_rule, pinned_versions, schema_rules, unknown_values_keys,
+                              validate_builtin, validate_custom, vendored_crds)
 
 
 def _objects(plan):
@@ -36,10 +38,16 @@ def test_strict_schema_check_catches_a_typo(dev):
         validate_builtin(job, AKS_KUBERNETES_VERSIONS[-1])
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+# the regional stacks the global stack reads (their own plans: Front Door's AuthorizationPolicy is theirs)
+REGIONS = ("prod-westeurope", "prod-swedencentral")
+
+
+@pytest.mark.parametrize("name", [*PLANNED, *REGIONS])
 def test_every_custom_resource_passes_its_crd(name):
+    """The CRD's structural schema and, on create, every CEL rule of it (x-kubernetes-validations, tests/
+    validation.py cel_violations): the API server refuses an object that breaks either."""
     crds = upstream_dir() / "crds"
-    for obj in _objects(variant(name)):
+    for obj in _objects(planned(name) if name in PLANNED else plan_for(name)):
         if not is_builtin(obj):
             validate_custom(obj, crds)
 
@@ -54,6 +62,71 @@ def test_crd_check_accepts_valid_and_rejects_unknown_fields():
     route["spec"]["rules"][0]["timeout"] = {"request": "300s"}  # misplaced field: 'timeouts' is the real one
     with pytest.raises(jsonschema.ValidationError):
         validate_custom(route, crds)
+
+
+def test_crd_check_evaluates_the_crds_cel_rules_after_its_defaults():
+    """A path match's type defaults to PathPrefix (HTTPRoute v1 CRD, gateway-api v1.4): a value without a leading
+    slash then breaks the rule the API server evaluates on it; a backend timeout above the request's breaks another.
+    The message names the object, the field path, the rule and the CRD's message."""
+    crds = upstream_dir() / "crds"
+    route = {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+             "metadata": {"name": "r", "namespace": "llm"},
+             "spec": {"parentRefs": [{"name": "gw"}],
+                      "rules": [{"matches": [{"path": {"value": "/v1/chat"}}],
+                                 "timeouts": {"request": "300s", "backendRequest": "300s"},
+                                 "backendRefs": [{"name": "ollama", "port": 11434}]}]}}
+    validate_custom(route, crds)
+    route["spec"]["rules"][0]["matches"][0]["path"]["value"] = "v1/chat"
+    route["spec"]["rules"][0]["timeouts"]["backendRequest"] = "1h"
+    with pytest.raises(CelRuleViolation) as refused:
+        validate_custom(route, crds)
+    lines = str(refused.value).splitlines()
+    assert lines[0] == "HTTPRoute 'r' breaks its CRD's x-kubernetes-validations:"
+    assert lines[1:] == [
+        "  spec.rules[0].matches[0].path: rule \"(self.type in ['Exact','PathPrefix']) ? self.value.startsWith('/') : "
+        "true\" = False: value must be an absolute path and start with '/' when type one of ['Exact', 'PathPrefix']",
+        "  spec.rules[0].timeouts: rule \"!(has(self.request) && has(self.backendRequest) && duration(self.request) != "
+        "duration('0s') && duration(self.backendRequest) > duration(self.request))\" = False: backendRequest timeout "
+        "cannot be longer than request timeout"]
+
+
+def _all_crd_rules() -> list[tuple[str, str, str, dict]]:
+    return [(f"{doc['spec']['names']['kind']}/{version['name']}", path, rule["rule"], rule)
+            for crds in (upstream_dir() / "crds", LOCAL_CRDS) for doc in vendored_crds(crds)
+            for version in doc["spec"]["versions"]
+            for path, rule in schema_rules(version["schema"]["openAPIV3Schema"])]
+
+
+def test_every_cel_rule_of_every_vendored_crd_compiles_and_only_immutability_waits_for_an_update():
+    """A rule the evaluator cannot compile (a Kubernetes library function it lacks, a macro it misreads) fails here,
+    never skipped: the check above compiles each rule it meets and raises on the first it cannot. The rules that read
+    `oldSelf` are transition rules, evaluated on update only; the vendored CRDs' are all `self == oldSelf`
+    (immutable once set), which no create can break."""
+    rules = _all_crd_rules()
+    failed = []
+    for where, path, text, _ in rules:
+        try:
+            compile_rule(text)
+        except RuntimeError as error:
+            failed.append(f"{where} {path}: {text}: {error}")
+    assert not failed, "\n".join(failed)
+    # the walk (properties, items, additionalProperties) reaches every rule the CRD files hold, wherever they sit
+    def anywhere(node: Any) -> int:
+        if isinstance(node, dict):
+            return len(node.get("x-kubernetes-validations") or []) + sum(anywhere(v) for v in node.values())
+        return sum(anywhere(v) for v in node) if isinstance(node, list) else 0
+    assert len(rules) == sum(anywhere(doc) for crds in (upstream_dir() / "crds", LOCAL_CRDS)
+                             for doc in vendored_crds(crds)) == 242
+    transitions = {(where, path, text) for where, path, text, rule in rules if is_transition_rule(rule)}
+    assert {text for _, _, text in transitions} == {"self == oldSelf"}, transitions
+
+
+def test_a_rule_the_evaluator_cannot_compile_fails_the_check():
+    """isURL is a Kubernetes CEL library function (apiserver/pkg/cel/library/urls.go) the evaluator does not carry:
+    a CRD that starts using it fails the CRD check until it is registered, rather than passing unevaluated."""
+    schema = {"type": "object", "x-kubernetes-validations": [{"rule": "isURL(self.url)", "message": "a URL"}]}
+    with pytest.raises(RuntimeError, match="undeclared reference to 'isURL'"):
+        list(cel_violations(schema, {"url": "https://example.com"}))
 
 
 def test_every_release_is_pinned_to_the_recorded_upstream_version(any_plan):
