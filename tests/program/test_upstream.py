@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, Iterator
 
 import jsonschema
 import kubernetes_validate
@@ -119,6 +119,30 @@ def test_every_cel_rule_of_every_vendored_crd_compiles_and_only_immutability_wai
                              for doc in vendored_crds(crds)) == 242
     transitions = {(where, path, text) for where, path, text, rule in rules if is_transition_rule(rule)}
     assert {text for _, _, text in transitions} == {"self == oldSelf"}, transitions
+
+
+def test_no_rule_reads_a_string_the_api_server_would_hand_it_as_bytes_a_duration_or_a_timestamp():
+    """The check hands `self` to CEL as JSON values; the API server types a string of format byte, duration, date or
+    date-time as CEL bytes, duration or timestamp (k8s.io/apiserver pkg/cel/common/schemas.go, SchemaDeclType). In
+    the vendored CRDs such a field sits under a rule only in cert-manager's venafi issuer, whose one rule reads
+    has() alone; a CRD that adds another needs the conversion first."""
+    def formatted(schema: Any, path: str, rules: tuple[str, ...], kind: str) -> Iterator[tuple[str, ...]]:
+        if not isinstance(schema, dict):
+            return
+        rules = rules + tuple(r["rule"] for r in schema.get("x-kubernetes-validations") or [])
+        if rules and schema.get("format") in ("byte", "duration", "date", "date-time"):
+            yield (kind, path, schema["format"], *rules)
+        for key, sub in (schema.get("properties") or {}).items():
+            yield from formatted(sub, f"{path}.{key}" if path else key, rules, kind)
+        yield from formatted(schema.get("items"), path + "[]", rules, kind)
+        yield from formatted(schema.get("additionalProperties"), path + "{}", rules, kind)
+    found = {hit for crds in (upstream_dir() / "crds", LOCAL_CRDS) for doc in vendored_crds(crds)
+             for version in doc["spec"]["versions"]
+             for hit in formatted(version["schema"]["openAPIV3Schema"], "", (), doc["spec"]["names"]["kind"])}
+    venafi = "(has(self.tpp) ? 1 : 0) + (has(self.cloud) ? 1 : 0) + (has(self.ngts) ? 1 : 0) == 1"
+    assert {hit[:3] for hit in found} == {(kind, "spec.venafi.tpp.caBundle", "byte")
+                                          for kind in ("Issuer", "ClusterIssuer")}
+    assert {hit[3:] for hit in found} == {(venafi,)}, found
 
 
 def test_a_rule_the_evaluator_cannot_compile_fails_the_check():
