@@ -1,0 +1,71 @@
+"""Every planned variant's objects against what the charts' validating admission webhooks refuse (tests/webhooks.py):
+KEDA's ScaledObject rules."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from offline.plan import manifests
+
+from tests.conftest import VARIANTS, variant
+from tests.webhooks import plan_refusals
+
+
+def _objects(plan):
+    return [obj for _, obj in manifests(plan)]
+
+
+def _scaled_object(objects, name="ollama-scaler"):
+    return next(o for o in objects if o["kind"] == "ScaledObject" and o["metadata"]["name"] == name)
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_keda_webhook_admits_every_scaled_object(name):
+    assert plan_refusals(_objects(variant(name))) == []
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_a_scaled_object_with_a_cpu_or_memory_trigger_waits_for_its_workload(name):
+    """verifyCPUMemoryScalers reads the target Deployment from the API server; created before it, the ScaledObject
+    is refused (NotFound), so the ScaledObject must wait for the Deployment."""
+    plan = variant(name)
+    for reg in plan.kubernetes_objects():
+        spec = reg.inputs.get("spec") or {}
+        if reg.inputs["kind"] != "ScaledObject" or not any(
+                t.get("type") in ("cpu", "memory") for t in spec.get("triggers", [])):
+            continue
+        ref, ns = spec["scaleTargetRef"], reg.inputs["metadata"]["namespace"]
+        assert plan.waits_for(reg, lambda r: r.is_kubernetes_object and r.inputs["kind"] == ref["kind"]
+                              and r.inputs["metadata"]["name"] == ref["name"]
+                              and r.inputs["metadata"].get("namespace") == ns), reg.urn
+
+
+@pytest.mark.parametrize(("plant", "rule"), [
+    (lambda so, objs: so["spec"].update(minReplicaCount=3, maxReplicaCount=2), "verifyReplicaCount"),
+    (lambda so, objs: so["spec"].update(idleReplicaCount=5), "verifyReplicaCount"),
+    (lambda so, objs: so["metadata"].update(name="o" * 64), "verifyName"),
+    (lambda so, objs: so["spec"].update(triggers=[so["spec"]["triggers"][0]] * 2), "verifyTriggers"),
+    (lambda so, objs: so["spec"].update(triggers=[]), "verifyTriggers"),
+    (lambda so, objs: so["spec"].update(fallback={"failureThreshold": 3, "replicas": 1},
+                                        triggers=[{"type": "cpu", "metricType": "Utilization",
+                                                   "metadata": {"value": "70"}}], minReplicaCount=1),
+     "verifyFallback"),
+    (lambda so, objs: so["spec"].update(triggers=[{"type": "cpu", "metricType": "Utilization",
+                                                   "metadata": {"value": "70"}}], minReplicaCount=0),
+     "verifyCPUMemoryScalers"),
+    (lambda so, objs: next(o for o in objs if o["kind"] == "Deployment" and o["metadata"]["name"] == "ollama")[
+        "spec"]["template"]["spec"]["containers"][0].pop("resources"), "verifyCPUMemoryScalers"),
+    (lambda so, objs: objs.append({**copy.deepcopy(so), "metadata": {**so["metadata"], "name": "second"}}),
+     "verifyScaledObjects"),
+    (lambda so, objs: objs.append({"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                                   "metadata": {"name": "ollama", "namespace": so["metadata"]["namespace"]},
+                                   "spec": {"scaleTargetRef": dict(so["spec"]["scaleTargetRef"]), "maxReplicas": 2}}),
+     "verifyHpas"),
+])
+def test_a_planted_violation_is_refused_naming_the_object_and_the_rule(dev, plant, rule):
+    objects = copy.deepcopy(_objects(dev))
+    so = _scaled_object(objects)
+    plant(so, objects)
+    refusals = plan_refusals(objects)
+    assert any(r.startswith(f"ScaledObject llm/{so['metadata']['name']}: {rule}: ") for r in refusals), refusals
