@@ -103,7 +103,7 @@ def _validate_triggers(so: dict[str, Any]) -> Optional[str]:
             return f'property "useCachedMetrics" is not supported for {trigger["type"]!r} scaler'
         name = trigger.get("name") or ""
         if name and name in names:
-            return f"triggerName {name!r} is defined multiple times in the ScaledObject/ScaledJob, but it must be unique"
+            return f"triggerName {name!r} is defined multiple times, but it must be unique"
         names.add(name)
     return None
 

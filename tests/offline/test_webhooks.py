@@ -1,5 +1,5 @@
 """Every planned variant's objects against what the charts' validating admission webhooks refuse (tests/webhooks.py):
-KEDA's ScaledObject rules."""
+KEDA's ScaledObject rules, in one plan and across a deploy from one variant to another."""
 from __future__ import annotations
 
 import copy
@@ -9,7 +9,7 @@ import pytest
 from offline.plan import manifests
 
 from tests.conftest import VARIANTS, variant
-from tests.webhooks import plan_refusals
+from tests.webhooks import plan_refusals, transition_refusals
 
 
 def _objects(plan):
@@ -69,3 +69,11 @@ def test_a_planted_violation_is_refused_naming_the_object_and_the_rule(dev, plan
     plant(so, objects)
     refusals = plan_refusals(objects)
     assert any(r.startswith(f"ScaledObject llm/{so['metadata']['name']}: {rule}: ") for r in refusals), refusals
+
+
+@pytest.mark.parametrize(("old", "new"), [(a, b) for a in sorted(VARIANTS) for b in sorted(VARIANTS)
+                                          if a != b and VARIANTS[a][0] == VARIANTS[b][0]])
+def test_a_deploy_from_one_variant_to_another_passes_the_keda_webhook(old, new):
+    """Pulumi deletes what the new plan dropped only after it created what is new: a ScaledObject that replaces an
+    HPA on the same Deployment (autoscaling.mode gpu-memory or cpu to requests) meets that HPA."""
+    assert transition_refusals(_objects(variant(old)), _objects(variant(new))) == []
