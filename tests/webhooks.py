@@ -1,17 +1,21 @@
-"""What KEDA's admission webhook refuses, over a plan's objects: the ScaledObject rules the webhook applies on create
-and update after the CRD schema passed (kedacore/keda v2.20.2, commit 68a5b5028f35b22d50597c69819ab32c4e92f21a,
-`apis/keda/v1alpha1/scaledobject_webhook.go` `validateWorkload`, with `scaledobject_types.go` and
-`scaletriggers_types.go`). The chart (kedacore/charts v2.20.2, cbb9bb8c, `keda/templates/webhooks/
-validatingconfiguration.yaml`) registers it for every namespace and object (`namespaceSelector: {}`,
-`objectSelector: {}`); its `failurePolicy` (values `webhooks.failurePolicy: Ignore`) only covers an unreachable
-webhook: an answer that refuses still fails the request.
+"""What the charts' validating admission webhooks refuse, over a plan's objects. KEDA's: the ScaledObject rules the
+webhook applies on create and update after the CRD schema passed (kedacore/keda v2.20.2, commit
+68a5b5028f35b22d50597c69819ab32c4e92f21a, `apis/keda/v1alpha1/scaledobject_webhook.go` `validateWorkload`, with
+`scaledobject_types.go` and `scaletriggers_types.go`). The chart (kedacore/charts v2.20.2, cbb9bb8c,
+`keda/templates/webhooks/validatingconfiguration.yaml`) registers it for every namespace and object
+(`namespaceSelector: {}`, `objectSelector: {}`); its `failurePolicy` (values `webhooks.failurePolicy: Ignore`) only
+covers an unreachable webhook: an answer that refuses still fails the request.
 
 Each refusal is "<Kind> <namespace>/<name>: <rule>: <reason>", the rule named as the webhook's function. The cluster
 state the webhook reads (other ScaledObjects and HPAs in the namespace, the target workload, LimitRanges) is the
 plan's own objects: the program is alone in its namespaces. `transition_refusals` applies the rules that read other
 objects to a deploy from one plan to the next, where Pulumi creates new objects before it deletes removed ones.
+prometheus-operator's: PrometheusRule (prometheus_rule_refusals, below).
 """
-from typing import Any, Iterable, Optional
+import re
+from typing import Any, Iterable, Iterator, Optional
+
+import yaml
 
 KEDA_COMMIT = "68a5b5028f35b22d50597c69819ab32c4e92f21a"
 MAX_LABEL_VALUE = 63  # scaledobject_webhook.go maxK8sLabelValueLength
@@ -249,3 +253,79 @@ def transition_refusals(old: list[dict[str, Any]], new: list[dict[str, Any]]) ->
             if reason:
                 out.append(f"{_key(so)}: {rule}: {reason}")
     return out
+
+
+# prometheus-operator's admission webhook (kube-prometheus-stack 88.5.3 `prometheusOperator.admissionWebhooks`:
+# enabled, `namespaceSelector: {}`, served by the operator itself as `deployment.enabled` is false). prometheus-operator
+# v0.93.0 (f8fafd475f3d132e239432ae6172de60a6cb6516) `cmd/operator/main.go:743` builds it with
+# `model.LegacyValidation` and `parser.Options{}` (no experimental PromQL functions); `pkg/admission/admission.go`
+# validatePrometheusRules calls `pkg/operator/rules.go` ValidateRule: the YAML of the spec at most
+# MaxConfigMapDataSize (half of 1 MiB), then prometheus v0.313.1 (73ff57ce2b8161059ac7fe5188f03f1c3d22b29a)
+# `model/rulefmt/rulefmt.go` RuleGroups.Validate and Rule.Validate. Not implemented here: the Go template parse of
+# labels and annotations (testTemplateParsing); the PromQL parse is tests/metric_catalog.py's.
+MAX_RULE_BYTES = int(1024 * 1024 * 0.5)  # rules.go MaxConfigMapDataSize = corev1.MaxSecretSize * 0.5
+LEGACY_LABEL = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")  # prometheus/common model LegacyValidation
+LEGACY_METRIC = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+# prometheus v0.313.1 promql/parser/functions.go (Experimental: true) and lex.go IsExperimentalAggregator
+EXPERIMENTAL_FUNCTIONS = ("double_exponential_smoothing", "end", "first_over_time", "histogram_quantiles", "info",
+                          "mad_over_time", "max_of", "min_of", "range", "sort_by_label", "sort_by_label_desc",
+                          "start", "step", "ts_of_first_over_time", "ts_of_last_over_time", "ts_of_max_over_time",
+                          "ts_of_min_over_time", "limitk", "limit_ratio")
+_EXPERIMENTAL_CALL = re.compile(r"\b(" + "|".join(EXPERIMENTAL_FUNCTIONS) + r")\s*\(")
+
+
+def _rule_problems(rule: dict[str, Any]) -> Iterator[str]:
+    """rulefmt.go Rule.Validate (legacy names), and parser.Options{}' refusal of experimental functions."""
+    record, alert = rule.get("record", ""), rule.get("alert", "")
+    if record and alert:
+        yield "only one of 'record' and 'alert' must be set"
+    if not record and not alert:
+        yield "one of 'record' or 'alert' must be set"
+    expr = str(rule.get("expr", ""))
+    if not expr:
+        yield "field 'expr' must be set in rule"
+    for function in _EXPERIMENTAL_CALL.findall(expr):
+        yield f"could not parse expression: function {function!r} is experimental and not enabled"
+    if record:
+        for field in ("annotations", "for", "keep_firing_for"):
+            if rule.get(field) and rule[field] not in ("0s", "0"):
+                yield f"invalid field {field!r} in recording rule"
+        if not LEGACY_METRIC.match(record) or "{" in record or "}" in record:
+            yield f"invalid recording rule name: {record}"
+    for name in rule.get("labels") or {}:
+        if not LEGACY_LABEL.match(name) or name == "__name__":
+            yield f"invalid label name: {name}"
+    for name in rule.get("annotations") or {}:
+        if not LEGACY_LABEL.match(name):
+            yield f"invalid annotation name: {name}"
+
+
+def prometheus_rule_refusals(obj: dict[str, Any]) -> list[str]:
+    """What prometheus-operator's webhook answers a PrometheusRule: "<Kind> <ns>/<name>: <rule>: <reason>"."""
+    spec = obj.get("spec") or {}
+    out = []
+    size = len(yaml.safe_dump(spec).encode())
+    if size > MAX_RULE_BYTES:
+        out.append(f"ValidateRule: the length of rendered Prometheus Rule is {size} bytes, above {MAX_RULE_BYTES}")
+    names: set[str] = set()
+    for group in spec.get("groups") or []:
+        name = group.get("name", "")
+        if not name:
+            out.append("RuleGroups.Validate: Groupname must not be empty")
+        elif name in names:
+            out.append(f'RuleGroups.Validate: groupname: "{name}" is repeated in the same file')
+        names.add(name)
+        for label in group.get("labels") or {}:
+            if not LEGACY_LABEL.match(label) or label == "__name__":
+                out.append(f"RuleGroups.Validate: invalid label name: {label}")
+        for i, rule in enumerate(group.get("rules") or [], 1):
+            out.extend(f"Rule.Validate: group {name!r} rule {i} ({rule.get('alert') or rule.get('record')}): {p}"
+                       for p in _rule_problems(rule))
+    return [f"{_key(obj)}: {r}" for r in out]
+
+
+def all_refusals(objects: list[dict[str, Any]]) -> list[str]:
+    """Every refusal of the webhooks implemented here over one plan's objects."""
+    return [*plan_refusals(objects),
+            *(r for o in objects if o.get("apiVersion", "").startswith("monitoring.coreos.com/")
+              and o["kind"] == "PrometheusRule" for r in prometheus_rule_refusals(o))]

@@ -1,5 +1,6 @@
 """Every planned variant's objects against what the charts' validating admission webhooks refuse (tests/webhooks.py):
-KEDA's ScaledObject rules, in one plan and across a deploy from one variant to another."""
+KEDA's ScaledObject rules and prometheus-operator's PrometheusRule rules, in one plan and, for KEDA, across a deploy
+from one variant to another."""
 from __future__ import annotations
 
 import copy
@@ -9,7 +10,7 @@ import pytest
 from offline.plan import manifests
 
 from tests.conftest import VARIANTS, variant
-from tests.webhooks import plan_refusals, transition_refusals
+from tests.webhooks import all_refusals, plan_refusals, prometheus_rule_refusals, transition_refusals
 
 
 def _objects(plan):
@@ -21,8 +22,10 @@ def _scaled_object(objects, name="ollama-scaler"):
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_keda_webhook_admits_every_scaled_object(name):
-    assert plan_refusals(_objects(variant(name))) == []
+def test_the_webhooks_admit_every_object(name):
+    objects = _objects(variant(name))
+    assert any(o["kind"] == "PrometheusRule" for o in objects)
+    assert all_refusals(objects) == []
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
@@ -77,3 +80,28 @@ def test_a_deploy_from_one_variant_to_another_passes_the_keda_webhook(old, new):
     """Pulumi deletes what the new plan dropped only after it created what is new: a ScaledObject that replaces an
     HPA on the same Deployment (autoscaling.mode gpu-memory or cpu to requests) meets that HPA."""
     assert transition_refusals(_objects(variant(old)), _objects(variant(new))) == []
+
+
+def _alert(objects):
+    rule = next(o for o in objects if o["kind"] == "PrometheusRule")
+    return rule, rule["spec"]["groups"][0]["rules"][0]
+
+
+@pytest.mark.parametrize(("plant", "reason"), [
+    (lambda rule, alert: alert.update(record="gpu:memory:ratio"), "only one of 'record' and 'alert' must be set"),
+    (lambda rule, alert: alert["labels"].update({"team-name": "llm"}), "invalid label name: team-name"),
+    (lambda rule, alert: alert["annotations"].update({"run.book": "x"}), "invalid annotation name: run.book"),
+    (lambda rule, alert: alert.update(expr="sort_by_label(up, \"job\")"), "'sort_by_label' is experimental"),
+    (lambda rule, alert: alert.update(expr="limitk(1, up)"), "'limitk' is experimental"),
+    (lambda rule, alert: alert.update(alert="", record="a{b}", annotations={}, labels={}, **{"for": "0s"}),
+     "invalid recording rule name: a{b}"),
+    (lambda rule, alert: rule["spec"]["groups"].append(copy.deepcopy(rule["spec"]["groups"][0])), "is repeated"),
+    (lambda rule, alert: alert["annotations"].update(description="x" * 600_000), "length of rendered"),
+])
+def test_a_planted_prometheus_rule_violation_is_refused_naming_the_object(dev, plant, reason):
+    objects = copy.deepcopy(_objects(dev))
+    rule, alert = _alert(objects)
+    plant(rule, alert)
+    refusals = prometheus_rule_refusals(rule)
+    assert any(r.startswith(f"PrometheusRule {rule['metadata']['namespace']}/{rule['metadata']['name']}: ")
+               and reason in r for r in refusals), refusals
