@@ -32,6 +32,10 @@ INTERCEPTOR_ROUTE_API, INTERCEPTOR_ROUTE = "http.keda.sh/v1beta1", "InterceptorR
 # The in-flight trigger's name: KEDA labels keda_scaler_metrics_value with a trigger's name (else its Go type), which
 # the overview dashboard selects (kedacore/keda v2.20.2 pkg/scaling/scale_handler.go:637-638, :571).
 IN_FLIGHT_TRIGGER = "in-flight-requests"
+# An HPA annotated "false" is passed over by KEDA's admission webhook when it looks for another HPA on a
+# ScaledObject's workload (kedacore/keda v2.20.2 apis/keda/v1alpha1/scaledobject_types.go
+# ValidationsHpaOwnershipAnnotation)
+KEDA_HPA_OWNERSHIP = "validations.keda.sh/hpa-ownership"
 
 
 
@@ -164,9 +168,13 @@ class ModelAutoscaler(pulumi.ComponentResource):
                         metric=k8s.autoscaling.v2.MetricIdentifierArgs(name=GPU_MEMORY_METRIC),
                         target=k8s.autoscaling.v2.MetricTargetArgs(
                             type="AverageValue", average_value=str(opt(args, "gpu_memory_target_percent"))))))
+            # Opts out of KEDA's webhook HPA check (kedacore/keda v2.20.2 scaledobject_webhook.go verifyHpas skips
+            # an HPA annotated "false"): a switch to requests mode creates the ScaledObject before Pulumi deletes this
+            # HPA (deletes run last), and the webhook refuses a ScaledObject on a workload another HPA scales
             k8s.autoscaling.v2.HorizontalPodAutoscaler(
                 f"{name}-hpa",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace),
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=deployment, namespace=namespace,
+                                                    annotations={KEDA_HPA_OWNERSHIP: "false"}),
                 spec=k8s.autoscaling.v2.HorizontalPodAutoscalerSpecArgs(
                     scale_target_ref=k8s.autoscaling.v2.CrossVersionObjectReferenceArgs(**{
                         "api_version": "apps/v1", "kind": "Deployment", "name": deployment}),
