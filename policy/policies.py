@@ -297,7 +297,9 @@ def _associated(domain_id: str, endpoint: PolicyResource) -> bool:
     `endpointName` is a path parameter, in no output), its profile `profileName`."""
     parts = domain_id.lower().rstrip("/").split("/")
     name, profile = (str(endpoint.props.get(key) or "").lower() for key in ("name", "profileName"))
-    in_profile = "profiles" not in parts[:-1] or parts[parts.index("profiles") + 1] == profile
+    # the last `profiles` segment before the name: a resource group may be named "profiles" too
+    at = max((i for i, part in enumerate(parts[:-1]) if part == "profiles"), default=None)
+    in_profile = at is None or parts[at + 1] == profile
     return bool(name) and parts[-1] == name and in_profile
 
 

@@ -226,6 +226,9 @@ def test_the_waf_rule_reads_the_outputs_a_stack_policy_gets():
     assert with_domain(arm.format(endpoint.inputs["profileName"].upper(), endpoint.inputs["endpointName"])) == []
     assert with_domain(arm.format("another-profile", endpoint.inputs["endpointName"])) == [endpoint.name]
     assert with_domain(arm.format(endpoint.inputs["profileName"], "another-endpoint")) == [endpoint.name]
+    in_a_group_named_profiles = arm.replace("RG-LLMP-GLOBAL", "profiles")
+    assert with_domain(in_a_group_named_profiles.format(endpoint.inputs["profileName"],
+                                                       endpoint.inputs["endpointName"])) == []
 
 
 def test_the_key_map_accepts_every_listed_key_and_a_rotation_keeps_both():
