@@ -283,9 +283,12 @@ def check_group_first(resources: list["Registration"], before: dict[str, set[str
     azure-resource-manager/troubleshooting/error-not-found.md, "Solution 2 - set dependencies"); pulumi-azure-native
     does not retry it. A group's name taken as its `name` output makes the resource wait; the same name as a plain
     string (AzureMonitoring given "rg-x" beside an AksCluster that creates "rg-x") does not. Group names are
-    case-insensitive."""
+    case-insensitive. A group the program adopts (`import_`) exists before the run: the engine's import step only
+    reads it (pulumi/pulumi `pkg/resource/deploy/step.go` `ImportStep`), so nothing in it waits for it."""
     groups: dict[str, "Registration"] = {}
     for reg in _of_type(resources, RESOURCE_GROUP):
+        if reg.options.get("import"):
+            continue
         groups.setdefault(str(reg.inputs.get("resourceGroupName", "")).lower(), reg)
     problems = []
     for reg in resources:

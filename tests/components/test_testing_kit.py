@@ -745,6 +745,19 @@ def test_a_resource_in_a_group_the_program_creates_waits_for_the_group():
     assert run(lambda: _network_in(lambda group: group.name)).of_type("azure-native:network:VirtualNetwork")
 
 
+def test_a_resource_in_a_group_the_program_adopts_need_not_wait_for_it():
+    """A group adopted with `import_` exists before the run (the engine's import step only reads it): a network
+    given its name as a string of its own is created in it whenever it runs, as Azure accepts."""
+    from pulumi_azure_native import network, resources
+
+    def program():
+        resources.ResourceGroup("rg", resource_group_name="rg-team", location="westeurope",
+                                opts=pulumi.ResourceOptions(import_="/subscriptions/0/resourceGroups/rg-team"))
+        network.VirtualNetwork("vnet", resource_group_name="rg-team", location="westeurope",
+                               address_space=network.AddressSpaceArgs(address_prefixes=["10.0.0.0/16"]))
+    assert run(program).of_type("azure-native:network:VirtualNetwork")
+
+
 def test_azure_monitoring_in_the_group_an_aks_cluster_creates_is_refused_and_in_a_group_of_ones_own_plans():
     """docs/components/observability.md: the workspaces need their group first, so the group is the program's own and
     the cluster uses it (existing_resource_group); the same group name made by the cluster is created after them."""

@@ -367,5 +367,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     # parentUrn, noParent...}}), for tools that compare plans; the type-only aliases provider SDKs
                     # add to every resource (their older API versions) are left out
                     **({"aliases": moves} if (moves := _moving_aliases(request.aliases)) else {}),
+                    # an adopted resource (`import_`): the engine reads it, it exists already
+                    **({"import": request.importId} if request.importId else {}),
                 }))
         return response
