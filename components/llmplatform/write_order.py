@@ -284,16 +284,25 @@ def check_group_first(resources: list["Registration"], before: dict[str, set[str
     does not retry it. A group's name taken as its `name` output makes the resource wait; the same name as a plain
     string (AzureMonitoring given "rg-x" beside an AksCluster that creates "rg-x") does not. Group names are
     case-insensitive. A group the program adopts (`import_`) exists before the run: the engine's import step only
-    reads it (pulumi/pulumi `pkg/resource/deploy/step.go` `ImportStep`), so nothing in it waits for it."""
-    groups: dict[str, "Registration"] = {}
+    reads it (pulumi/pulumi `pkg/resource/deploy/step.go` `ImportStep`), so nothing in it waits for it. A group is
+    one subscription's: a resource whose provider names another `subscriptionId` is in another group of that name
+    (providers that name none share the ambient subscription)."""
+    by_urn = {r.urn: r for r in resources}
+
+    def subscription(reg: "Registration") -> str:
+        provider = by_urn.get(provider_urn(reg) or "")
+        value = provider.inputs.get("subscriptionId") if provider is not None else None
+        return value.lower() if isinstance(value, str) else ""
+
+    groups: dict[tuple[str, str], "Registration"] = {}
     for reg in _of_type(resources, RESOURCE_GROUP):
         if reg.options.get("import"):
             continue
-        groups.setdefault(str(reg.inputs.get("resourceGroupName", "")).lower(), reg)
+        groups.setdefault((subscription(reg), str(reg.inputs.get("resourceGroupName", "")).lower()), reg)
     problems = []
     for reg in resources:
         group = reg.inputs.get("resourceGroupName") if reg.custom and reg.type.startswith("azure-native:") else None
-        creator = groups.get(group.lower()) if isinstance(group, str) and group else None
+        creator = groups.get((subscription(reg), group.lower())) if isinstance(group, str) and group else None
         if creator is None or reg.type == RESOURCE_GROUP or creator.urn in before.get(reg.urn, ()):
             continue
         problems.append(Conflict("group-first", reg.name, f"may be created before resource group {group}, which "

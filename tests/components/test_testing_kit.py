@@ -758,6 +758,21 @@ def test_a_resource_in_a_group_the_program_adopts_need_not_wait_for_it():
     assert run(program).of_type("azure-native:network:VirtualNetwork")
 
 
+def test_a_group_of_the_same_name_in_another_subscription_is_not_the_one_the_program_creates():
+    """A resource group is one subscription's: a network made through a provider of another subscription, in that
+    subscription's group of the same name, need not wait for the group the program creates in its own."""
+    import pulumi_azure_native as azure_native
+    from pulumi_azure_native import network, resources
+
+    def program():
+        other = azure_native.Provider("other", subscription_id="11111111-1111-1111-1111-111111111111")
+        resources.ResourceGroup("rg", resource_group_name="rg-team", location="westeurope")
+        network.VirtualNetwork("vnet", resource_group_name="rg-team", location="westeurope",
+                               address_space=network.AddressSpaceArgs(address_prefixes=["10.0.0.0/16"]),
+                               opts=pulumi.ResourceOptions(provider=other))
+    assert run(program).of_type("azure-native:network:VirtualNetwork")
+
+
 def test_azure_monitoring_in_the_group_an_aks_cluster_creates_is_refused_and_in_a_group_of_ones_own_plans():
     """docs/components/observability.md: the workspaces need their group first, so the group is the program's own and
     the cluster uses it (existing_resource_group); the same group name made by the cluster is created after them."""
