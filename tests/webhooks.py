@@ -164,7 +164,9 @@ def _verify_hpas(so: dict[str, Any], others: Iterable[dict[str, Any]]) -> Option
                for o in meta.get("ownerReferences") or []):
             continue
         if (so["metadata"].get("annotations") or {}).get(TRANSFER_OWNERSHIP) == "true":
-            if hpa_name(so) == meta["name"]:
+            # the name given in advanced settings, not getHpaName's keda-hpa-<name> default (v2.20.2 verifyHpas)
+            given = ((so["spec"].get("advanced") or {}).get("horizontalPodAutoscalerConfig") or {}).get("name")
+            if given == meta["name"]:
                 continue
             return f"the existing hpa {meta['name']!r} must be specified by name in advanced settings"
         return f"the workload {so['spec']['scaleTargetRef']['name']!r} is already managed by the hpa {meta['name']!r}"

@@ -65,6 +65,12 @@ def test_a_scaled_object_with_a_cpu_or_memory_trigger_waits_for_its_workload(nam
                                    "metadata": {"name": "ollama", "namespace": so["metadata"]["namespace"]},
                                    "spec": {"scaleTargetRef": dict(so["spec"]["scaleTargetRef"]), "maxReplicas": 2}}),
      "verifyHpas"),
+    # a transfer of an HPA named as KEDA names its own still needs that name in advanced settings
+    (lambda so, objs: (so["metadata"].setdefault("annotations", {}).update(
+        {"scaledobject.keda.sh/transfer-hpa-ownership": "true"}), objs.append({
+            "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+            "metadata": {"name": f"keda-hpa-{so['metadata']['name']}", "namespace": so["metadata"]["namespace"]},
+            "spec": {"scaleTargetRef": dict(so["spec"]["scaleTargetRef"]), "maxReplicas": 2}})), "verifyHpas"),
 ])
 def test_a_planted_violation_is_refused_naming_the_object_and_the_rule(dev, plant, rule):
     objects = copy.deepcopy(_objects(dev))
