@@ -81,7 +81,10 @@ def _verify_replica_count(so: dict[str, Any]) -> Optional[str]:
 
 
 def _modifiers(so: dict[str, Any]) -> Optional[dict[str, Any]]:
-    return (so["spec"].get("advanced") or {}).get("scalingModifiers")
+    """The scalingModifiers in use: none when absent or all empty (scaledobject_types.go IsUsingModifiers compares
+    them with the zero ScalingModifiers)."""
+    modifiers = (so["spec"].get("advanced") or {}).get("scalingModifiers")
+    return modifiers if modifiers and any(modifiers.values()) else None
 
 
 def _verify_fallback(so: dict[str, Any]) -> Optional[str]:

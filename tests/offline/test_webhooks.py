@@ -80,6 +80,14 @@ def test_a_planted_violation_is_refused_naming_the_object_and_the_rule(dev, plan
     assert any(r.startswith(f"ScaledObject llm/{so['metadata']['name']}: {rule}: ") for r in refusals), refusals
 
 
+def test_empty_scaling_modifiers_are_no_modifiers(dev):
+    """KEDA reads scalingModifiers equal to their zero value as not in use (IsUsingModifiers): no formula needed."""
+    objects = copy.deepcopy(_objects(dev))
+    so = _scaled_object(objects)
+    so["spec"].setdefault("advanced", {})["scalingModifiers"] = {"formula": "", "target": ""}
+    assert plan_refusals(objects) == []
+
+
 @pytest.mark.parametrize(("old", "new"), [(a, b) for a in sorted(VARIANTS) for b in sorted(VARIANTS)
                                           if a != b and VARIANTS[a][0] == VARIANTS[b][0]])
 def test_a_deploy_from_one_variant_to_another_passes_the_keda_webhook(old, new):
