@@ -32,6 +32,8 @@ from google.protobuf import empty_pb2, json_format
 from pulumi.runtime.proto import (analyzer_pb2, analyzer_pb2_grpc, engine_pb2, engine_pb2_grpc, errors_pb2,
                                   provider_pb2, provider_pb2_grpc, resource_pb2, resource_pb2_grpc, status_pb2)
 
+from llmplatform.testing.records import OUTPUT_VALUE_SIG, RESOURCE_REF_SIG
+
 from . import policy_check, runner
 from .wire import duration_seconds, from_struct, to_struct, with_secrets
 
@@ -423,14 +425,14 @@ def _upgraded(value: Any) -> Any:
     if isinstance(value, dict):
         if value.get(runner.SIG_KEY) == runner.SECRET_SIG:
             inner = _upgraded(value.get("value"))
-            if isinstance(inner, dict) and inner.get(runner.SIG_KEY) == _OUTPUT_VALUE_SIG:
+            if isinstance(inner, dict) and inner.get(runner.SIG_KEY) == OUTPUT_VALUE_SIG:
                 return {**inner, "secret": True}
-            return {runner.SIG_KEY: _OUTPUT_VALUE_SIG, "secret": True, "value": inner}
+            return {runner.SIG_KEY: OUTPUT_VALUE_SIG, "secret": True, "value": inner}
         return {k: _upgraded(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_upgraded(v) for v in value]
     if value == _UNKNOWN:
-        return {runner.SIG_KEY: _OUTPUT_VALUE_SIG}
+        return {runner.SIG_KEY: OUTPUT_VALUE_SIG}
     return value
 
 
@@ -520,9 +522,9 @@ def _go_string(value: Any) -> str:
     plaintext in it; containers approximately."""
     if isinstance(value, dict):
         sig = value.get(runner.SIG_KEY)
-        if sig == runner.SECRET_SIG or (sig == _OUTPUT_VALUE_SIG and value.get("secret") and "value" in value):
+        if sig == runner.SECRET_SIG or (sig == OUTPUT_VALUE_SIG and value.get("secret") and "value" in value):
             return "{&{" + _go_string(value.get("value")) + "}}"
-        if sig == _OUTPUT_VALUE_SIG:
+        if sig == OUTPUT_VALUE_SIG:
             return _go_string(value["value"]) if "value" in value else "output{}"
         return "{map[" + " ".join(f"{k}:{_go_string(v)}" for k, v in value.items()) + "]}"
     if isinstance(value, list):
@@ -532,14 +534,12 @@ def _go_string(value: Any) -> str:
     return "{" + ("true" if value is True else "false" if value is False else str(value)) + "}"
 
 
-_OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 _UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # an unknown on the wire (pulumi `rpc.py` UNKNOWN)
 
 
 # ---- a Pulumi YAML program through the provider -------------------------------------------------------------
 
 _REFERENCE = re.compile(r"\$\{([A-Za-z0-9_-]+)\.([A-Za-z0-9_.\[\]-]+)\}")
-RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 
 
 @dataclass

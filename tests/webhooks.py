@@ -16,6 +16,7 @@ import re
 from typing import Any, Iterable, Iterator, Optional
 
 import yaml
+from llmplatform.rules import parse_quantity
 
 KEDA_COMMIT = "68a5b5028f35b22d50597c69819ab32c4e92f21a"
 MAX_LABEL_VALUE = 63  # scaledobject_webhook.go maxK8sLabelValueLength
@@ -23,18 +24,6 @@ DEFAULT_MIN, DEFAULT_MAX = 1, 100  # scaledobject_types.go defaultHPAMinReplicas
 HPA_OWNERSHIP = "validations.keda.sh/hpa-ownership"  # scaledobject_types.go ValidationsHpaOwnershipAnnotation
 TRANSFER_OWNERSHIP = "scaledobject.keda.sh/transfer-hpa-ownership"  # ScaledObjectTransferHpaOwnershipAnnotation
 RESOURCE_TRIGGERS = ("cpu", "memory")  # scaledobject_webhook.go cpuString, memoryString
-
-_UNITS = {"": 1, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18,
-          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-
-
-def _quantity(value: Any) -> float:
-    text = str(value)
-    for unit in sorted(_UNITS, key=len, reverse=True):
-        if unit and text.endswith(unit):
-            return float(text[:-len(unit)]) * _UNITS[unit]
-    return float(text)
-
 
 def _key(obj: dict[str, Any]) -> str:
     meta = obj.get("metadata") or {}
@@ -183,7 +172,7 @@ def _limit_range_default(namespace: str, resource: str, others: Iterable[dict[st
             continue
         for item in (lr.get("spec") or {}).get("limits") or []:
             values = [(item.get(k) or {}).get(resource) for k in ("defaultRequest", "default")]
-            if item.get("type") == "Container" and any(v is not None and _quantity(v) > 0 for v in values):
+            if item.get("type") == "Container" and any(v is not None and (parse_quantity(v) or 0) > 0 for v in values):
                 return True
     return False
 
@@ -211,7 +200,7 @@ def _verify_cpu_memory_scalers(so: dict[str, Any], others: Iterable[dict[str, An
             if container_name and container["name"] != container_name:
                 continue
             set_ = [(container.get("resources") or {}).get(k, {}).get(resource) for k in ("requests", "limits")]
-            if not any(v is not None and _quantity(v) > 0 for v in set_) and not _limit_range_default(
+            if not any(v is not None and (parse_quantity(v) or 0) > 0 for v in set_) and not _limit_range_default(
                     _ns(so), resource, others):
                 return (f"the scaledobject has a {resource} trigger but the container {container['name']} doesn't "
                         f"have the {resource} request defined")

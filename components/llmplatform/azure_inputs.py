@@ -79,10 +79,14 @@ def output_names(type_token: str) -> Optional[frozenset[str]]:
     or `resourceGroupName` are inputs only; the resource's Azure name is the output `name`. None for a type that
     is not azure-native or not in the installed SDK."""
     resource = _resource_class(type_token)
-    if resource is None:
-        return None
-    return frozenset(getattr(prop.fget, "_pulumi_name") for prop in vars(resource).values()
-                     if isinstance(prop, property) and hasattr(prop.fget, "_pulumi_name"))
+    return None if resource is None else frozenset(output_getters(resource))
+
+
+def output_getters(sdk_class: type) -> dict[str, Any]:
+    """Output property (camelCase, as on the wire) -> its getter, of an SDK resource class or output type: what
+    `pulumi.getter` marks (the getter's return annotation is the property's type)."""
+    return {getattr(prop.fget, "_pulumi_name"): prop.fget for prop in vars(sdk_class).values()
+            if isinstance(prop, property) and hasattr(prop.fget, "_pulumi_name")}
 
 
 @functools.lru_cache(maxsize=None)

@@ -30,7 +30,8 @@ from pulumi.provider.experimental.component import ComponentProvider
 from pulumi.provider.experimental.util import camel_case
 from pulumi.provider.server import ComponentInitError, ProviderServicer
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
-from pulumi.runtime.rpc import contains_unknowns
+from pulumi.runtime.rpc import (_special_output_value_sig, _special_secret_sig, _special_sig_key,
+                                contains_unknowns)
 from pulumi.runtime.proto import provider_pb2_grpc
 
 from . import PACKAGE, __version__, all_components
@@ -344,8 +345,6 @@ class PlatformServicer(ProviderServicer):
 
 
 _REQUEST_INPUTS: contextvars.ContextVar[Any] = contextvars.ContextVar("llmplatform_request_inputs", default=None)
-_SECRET_SIG, _SIG_KEY = "1b47061264138c4ac30d75fd1eb44270", "4dabf18193072939515e22adb298388d"
-_OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 
 
 def _shown_with_a_secret(inputs: Any, path: str) -> bool:
@@ -365,7 +364,7 @@ def _shown_with_a_secret(inputs: Any, path: str) -> bool:
             key = name
         if isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
             value = value[key]
-        elif isinstance(value, dict) and _SIG_KEY not in value and isinstance(key, str) and key in value:
+        elif isinstance(value, dict) and _special_sig_key not in value and isinstance(key, str) and key in value:
             value = value[key]
         else:
             return False
@@ -374,7 +373,8 @@ def _shown_with_a_secret(inputs: Any, path: str) -> bool:
 
 def _holds_a_secret(value: Any) -> bool:
     if isinstance(value, dict):
-        if value.get(_SIG_KEY) == _SECRET_SIG or (value.get(_SIG_KEY) == _OUTPUT_VALUE_SIG and value.get("secret")):
+        sig = value.get(_special_sig_key)
+        if sig == _special_secret_sig or (sig == _special_output_value_sig and value.get("secret")):
             return True
         return any(_holds_a_secret(v) for v in value.values())
     return isinstance(value, list) and any(_holds_a_secret(v) for v in value)

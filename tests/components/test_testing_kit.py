@@ -810,8 +810,8 @@ def _not_outputs(value, annotation, path):
         return [p for key, item in value.items() for p in _not_outputs(item, args[-1], f"{path}[{key}]")]
     if not isinstance(value, dict) or not isinstance(annotation, type):
         return []
-    getters = {getattr(prop.fget, "_pulumi_name"): prop.fget for prop in vars(annotation).values()
-               if isinstance(prop, property) and hasattr(prop.fget, "_pulumi_name")}
+    from llmplatform.azure_inputs import output_getters
+    getters = output_getters(annotation)
     if not getters:
         return []
     found = []

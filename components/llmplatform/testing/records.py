@@ -13,6 +13,14 @@ SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 SIG_KEY = "4dabf18193072939515e22adb298388d"
 
 
+# pulumi.runtime.rpc `_special_output_value_sig` and `_special_resource_sig`: an output value and a resource
+# reference on the wire, beside SIG_KEY as the secret signature above
+OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
+
+
+RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
+
+
 SUBSCRIPTION = "00000000-0000-0000-0000-000000000000"
 
 

@@ -18,7 +18,8 @@ from pulumi.runtime import mocks as pulumi_mocks, rpc
 from .. import azure_inputs
 from ..mappings import whole_numbers
 from .api_server import FAKE_CA_DATA, ClusterEndpoint, token_for
-from .records import DEPLOYER, ProgramError, Registration, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT
+from .records import (DEPLOYER, RESOURCE_REF_SIG, ProgramError, Registration, SECRET_SIG, SIG_KEY, SUBSCRIPTION,
+                      TENANT)
 
 
 # Most specific first: a FileShare has accountName and shareName, an AgentPool resourceName and agentPoolName.
@@ -232,7 +233,6 @@ def _unwrap_secrets(value: Any) -> Any:
 
 
 _SECRET_BYTES = SECRET_SIG.encode()
-_RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 
 
 def _references_marshalled(value: Any) -> Any:
@@ -240,7 +240,7 @@ def _references_marshalled(value: Any) -> Any:
     false: its id when it has one, else its URN; pulumi/pulumi `sdk/go/common/resource/plugin/rpc.go`
     `MarshalPropertyValue`)."""
     if isinstance(value, dict):
-        if value.get(SIG_KEY) == _RESOURCE_REF_SIG:
+        if value.get(SIG_KEY) == RESOURCE_REF_SIG:
             return value.get("id") or value.get("urn")
         return {k: _references_marshalled(v) for k, v in value.items()}
     if isinstance(value, list):
