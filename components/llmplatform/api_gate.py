@@ -129,8 +129,9 @@ class ApiGate(pulumi.ComponentResource):
             aliases=aliases, front_door=field(target, "front_door", False) if target else False,
             ui_routes=OPEN_WEBUI_OLLAMA_ROUTES if ui else None))
         if target:
-            parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
-                                        field(target, "api_listener")).apply(
+            gateways = after_check(late_rules("ApiGate", name, a, "route_target", ("gateway_names",), ApiGateArgs),
+                                   field(target, "gateway_names"))
+            parents = pulumi.Output.all(gateways, field(target, "namespace"), field(target, "api_listener")).apply(
                 lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]])
             k8s.apiextensions.CustomResource(
                 f"{name}-api-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",

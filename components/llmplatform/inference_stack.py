@@ -14,7 +14,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
-from .checks import called_as_documented, check_shape, fail
+from .checks import called_as_documented, check_shape, fail, handle_after_check, late_rules
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .defaults import defaults_for
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
@@ -191,6 +191,10 @@ class InferenceStack(pulumi.ComponentResource):
         a = args
         part = pulumi.ResourceOptions(parent=self)
         inputs: Mapping[str, Any] = a  # read by names the parts share
+        if a.get("route_target") is not None:  # its Gateways, when they arrive as an output, checked in our words
+            inputs = {**a, "route_target": handle_after_check(
+                late_rules("InferenceStack", name, a, "route_target", ("gateway_names",), InferenceStackArgs),
+                a["route_target"], "gateway_names")}
         given = lambda *keys: {k: inputs[k] for k in keys if inputs.get(k) is not None}  # noqa: E731
         volume = a["model_volume"]
         ollama = OllamaServer(name, {

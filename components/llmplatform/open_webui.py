@@ -385,8 +385,9 @@ class OpenWebUi(pulumi.ComponentResource):
 
     def _route(self, name: str, target: Any) -> None:
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
-        parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
-                                    field(target, "ui_listener")).apply(
+        gateways = after_check(late_rules("OpenWebUi", name, self._args, "route_target", ("gateway_names",),
+                                          OpenWebUiArgs), field(target, "gateway_names"))
+        parents = pulumi.Output.all(gateways, field(target, "namespace"), field(target, "ui_listener")).apply(
             lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]])
         k8s.apiextensions.CustomResource(
             f"{name}-ui-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",

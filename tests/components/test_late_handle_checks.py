@@ -258,3 +258,22 @@ def test_a_count_from_a_stack_reference_is_checked_as_a_whole_number():
         run(program, references={"infra": outputs})
     assert str(refused.value).startswith("InferenceStack llm: input gpus_per_replica=2 is invalid; allowed: at most "
                                          "the 1 GPU(s) of one node"), str(refused.value)
+
+
+# ---- a RouteTarget built by hand with no Gateway ----------------------------------------------------------------
+@pytest.mark.parametrize("component", ["ApiGate", "OpenWebUi", "InferenceStack", "LlmdStack"])
+@pytest.mark.parametrize("gateways, words", [
+    ([], "input route_target.gateway_names=[] is invalid; allowed: at least one Gateway name"),
+    (["Internal_Gateway"], "input route_target.gateway_names[0]='Internal_Gateway' is invalid; allowed: a DNS "
+                           "subdomain"),
+], ids=["none", "not-a-name"])
+def test_a_route_target_with_no_gateway_or_a_bad_name_is_refused_plain_and_as_an_output(component, gateways, words):
+    """Routes of a target with no Gateway have no parentRefs, which the HTTPRoute CRD takes and which attach nowhere:
+    the component published nothing and said nothing. A name that is no object name failed only at `pulumi up`."""
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED
+
+    def build(as_output: bool) -> None:
+        target = {**ROUTES, "gateway_names": handed(gateways, as_output)}
+        getattr(llmplatform, component)("x", {**REQUIRED[component](), "route_target": target}, provider_opts())
+    assert_same_words(build, f"{component} x: ", words)

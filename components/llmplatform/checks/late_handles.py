@@ -63,3 +63,13 @@ def after_check(check: Optional[pulumi.Output[Any]], value: Any) -> Any:
     if check is None:
         return value
     return pulumi.Output.all(check, value).apply(lambda v: v[1])
+
+
+def handle_after_check(check: Optional[pulumi.Output[Any]], handle: Any, key: str) -> Any:
+    """A handle a composite hands on to its parts with its field `key` (or the whole handle, when it is one output)
+    waiting for the composite's late check, so a part's own check of it never runs first, in the part's words."""
+    if check is None:
+        return handle
+    if isinstance(handle, Mapping):
+        return {**handle, key: after_check(check, handle.get(key))}
+    return after_check(check, handle)

@@ -4,7 +4,7 @@ from typing import Any, Mapping, Optional
 from .. import azure_names as names
 from ..inference_specs import nginx_workers
 from ..rules import Problem, Rules, known, pattern, resources_rules
-from .shared import endpoint_rule, handle_range_rule
+from .shared import endpoint_rule, handle_range_rule, route_target_rule
 
 
 def nginx_cpu(value: str) -> Optional[str]:
@@ -26,6 +26,7 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "ApiGate")
     endpoint_rule(r)
     handle_range_rule(r, "pod_cidr")
+    route_target_rule(r)
     r.whole("replicas", 1, 20)
     if r.get("allowed_paths") == []:
         r.add("allowed_paths", [], "at least one path (omit the input to keep the default)")

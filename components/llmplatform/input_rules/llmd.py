@@ -8,7 +8,7 @@ from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, co
                           holds_requests_at_zero, image_is_pinned, managed_flags)
 from ..pins import parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
-from .shared import handle_range_rule, keda_rule, not_variables
+from .shared import handle_range_rule, keda_rule, not_variables, route_target_rule
 
 
 def llmd_escape_hatches(r: Rules) -> None:
@@ -35,6 +35,7 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     """Every input checked against the GPU it will run on."""
     r = Rules(args, "LlmdStack")
     handle_range_rule(r, "pod_cidr")  # its router's nginx allows the pods' range
+    route_target_rule(r)
     model = r.text("model", HF_MODEL)
     r.text("namespace", names.new_namespace)
     r.text("hf_token_secret", names.key_vault_secret)

@@ -5,6 +5,7 @@ import re
 import urllib.parse
 from typing import Any, Callable, Mapping, Optional
 
+from .. import azure_names as names
 from ..choices import ZONES
 from ..images import acr_name, registry_problem
 from ..networks import cidr_or_none
@@ -162,3 +163,21 @@ def handle_range_rule(r: Rules, key: str) -> None:
     value = known(r.args.get("cluster"), key)
     if value is not None and cidr_or_none(value) is None:
         r.add(f"cluster.{key}", value, "an IPv4 range such as 192.168.0.0/16 (AksCluster's handle carries it)")
+
+
+def route_target_rule(r: Rules) -> None:
+    """A RouteTarget's Gateways, where the component's HTTPRoutes attach. GatewayAccess's names one at least; one built
+    by hand with none gives routes with no `parentRefs`, which the HTTPRoute CRD takes (gateway-api v1.6.1: no
+    minItems) and which attach nowhere, so nothing is published and nothing fails; a name that is no object name is
+    refused by the API server only at `pulumi up`."""
+    gateways = known(r.args.get("route_target"), "gateway_names")
+    if not isinstance(gateways, (list, tuple)):
+        return
+    if not gateways:
+        r.add("route_target.gateway_names", [], "at least one Gateway name (GatewayAccess's `route_target` names its "
+                                                "Gateways); without one the routes attach nowhere")
+    for i, gateway in enumerate(gateways):
+        wrong = None if is_output(gateway) else "a string" if not isinstance(gateway, str) \
+            else names.dns_subdomain(gateway)
+        if wrong:
+            r.add(f"route_target.gateway_names[{i}]", gateway, wrong)

@@ -10,7 +10,7 @@ from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_
                                webui_state_env, webui_users_env)
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
 from ..rules import EMAIL, Problem, Rules, known, resources_rules
-from .shared import endpoint_rule, not_variables
+from .shared import endpoint_rule, not_variables, route_target_rule
 
 
 # the variables OpenWebUi sets itself, for either kind of endpoint (inference_specs): its inputs say them, extra_env and
@@ -77,6 +77,7 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     and models, extra settings)."""
     r = Rules(args, "OpenWebUi")
     endpoint_rule(r)
+    route_target_rule(r)
     header = known(r.args.get("endpoint"), "host_header")
     if header:  # the KEDA interceptor's Host: Open-WebUI cannot send it, and the interceptor admits gates alone
         r.add("endpoint.host_header", header, "an endpoint the UI calls by its URL alone: behind the KEDA interceptor "
