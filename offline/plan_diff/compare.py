@@ -10,6 +10,7 @@ from .documents import object_name, read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (LEFT_BEHIND, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
                     refused_rules, replace_rules, rules, under)
+from .chart_bumps import chart_bump_findings
 from .values import ignored_findings, update_findings, value_findings
 
 
@@ -92,7 +93,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 refused.setdefault(urn, []).extend(
                     f"`{path}`: {reason}" for key, reason in refused_rules(now["type"]).items() if under(path, key))
             refusals, notices = value_findings(now["type"], old["inputs"], inputs, paths)
-            notices = notices + update_findings(now["type"], inputs, paths)
+            notices = notices + update_findings(now["type"], inputs, paths) + chart_bump_findings(
+                now["type"], old["inputs"], inputs, paths)
             refused.setdefault(urn, []).extend(refusals)
             if notices:
                 checks.setdefault(urn, []).extend(notices)

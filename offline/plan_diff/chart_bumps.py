@@ -1,0 +1,68 @@
+"""Chart bumps Helm does not carry out whole: the CRDs a chart ships in its `crds/` folder.
+
+Helm installs a chart's `crds/` on the release's first install and never again: an upgrade reads no `crds/` (Helm
+v3.20.2 `pkg/action/install.go` `installCRDs` skips a CRD that exists; `pkg/action/upgrade.go` does not call it),
+so a new chart version keeps the CRDs of the first install unless the chart upgrades them itself. Which charts of
+ours ship theirs there, and what each does about it, is docs/decisions.md "Deploy model", "where the CRDs come
+from" (istio base, keda, keda-add-ons-http and cert-manager template theirs: upgraded with the chart).
+"""
+from typing import Any, Callable, Optional
+
+from ..deploy_model.charts import chart_name, chart_values
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+RUNBOOK = 'docs/operations.md, "Upgrading charts and images"'
+
+
+def _at(values: dict[str, Any], dotted: str) -> Any:
+    for key in dotted.split("."):
+        values = values.get(key) if isinstance(values, dict) else None  # type: ignore[assignment]
+    return values
+
+
+def _kube_prometheus_stack(inputs: dict[str, Any], values: dict[str, Any]) -> Optional[str]:
+    """prometheus-community/helm-charts kube-prometheus-stack-88.5.3 (ea930bae): the prometheus-operator CRDs are
+    the `crds` subchart's `crds/` (condition `crds.enabled`); its pre-upgrade Job applies them only with
+    `crds.upgradeJob.enabled` (default false, values.yaml)."""
+    if _at(values, "crds.enabled") is False or _at(values, "crds.upgradeJob.enabled") is True:
+        return None
+    return ("Helm keeps the prometheus-operator CRDs of the first install (the chart's `charts/crds/crds/`; its CRD "
+            "upgrade Job, `crds.upgradeJob.enabled`, is off), so an object of a field the new operator added would "
+            "meet the old schema: apply the new version's CRDs before this `pulumi up` (`kubectl apply "
+            "--server-side --force-conflicts -f charts/crds/crds/` of the new chart; " + RUNBOOK + ")")
+
+
+def _gpu_operator(inputs: dict[str, Any], values: dict[str, Any]) -> Optional[str]:
+    """NVIDIA/gpu-operator values.yaml (vendored): `operator.upgradeCRD: true` runs a pre-upgrade hook that applies
+    the new ClusterPolicy, NVIDIADriver and NFD CRDs, and "requires --disable-openapi-validation flag to be passed
+    during helm upgrade": Helm validates the rendered ClusterPolicy against the cluster's CRD before any hook runs.
+    NVIDIA's upgrade guide applies the CRDs first instead (`crds/` and `charts/node-feature-discovery/crds/`)."""
+    hook = _at(values, "operator.upgradeCRD") is not False
+    if hook and inputs.get("disableOpenapiValidation") is True:
+        return None
+    why = ("Helm validates the new ClusterPolicy against the CRD of the first install before the chart's CRD "
+           "upgrade hook runs (`operator.upgradeCRD`; its values: it \"requires --disable-openapi-validation\", "
+           "which this Release does not set)" if hook else
+           "Helm keeps the CRDs of the first install (`operator.upgradeCRD` is off)")
+    return (f"{why}: apply the new version's CRDs before this `pulumi up` (`kubectl apply --server-side "
+            "--force-conflicts -f` the new chart's `crds/` and `charts/node-feature-discovery/crds/`; " + RUNBOOK + ")")
+
+
+# chart name -> what a version bump leaves undone (None: nothing)
+CRDS_IN_CRDS_FOLDER: dict[str, Callable[[dict[str, Any], dict[str, Any]], Optional[str]]] = {
+    "kube-prometheus-stack": _kube_prometheus_stack,
+    "gpu-operator": _gpu_operator,
+}
+
+
+def chart_bump_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
+                        paths: list[str]) -> list[str]:
+    """Check lines for a Release whose chart version changes when its chart ships CRDs Helm will not upgrade."""
+    if type_ != RELEASE or "version" not in paths:
+        return []
+    finder = CRDS_IN_CRDS_FOLDER.get(chart_name(new_inputs))
+    left = finder(new_inputs, chart_values(new_inputs)) if finder else None
+    if not left:
+        return []
+    return [f"`version` {old_inputs.get('version')!r} -> {new_inputs.get('version')!r} "
+            f"(chart {chart_name(new_inputs)}): {left}"]

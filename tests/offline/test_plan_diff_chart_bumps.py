@@ -1,0 +1,87 @@
+"""A pull request that bumps a pinned chart whose CRDs live in the chart's `crds/` folder: Helm installs those once
+and never upgrades them (Helm v3.20.2 pkg/action), so the offline diff says what to apply before the `pulumi up`.
+The edits are what a pin bump makes of a real plan (components/llmplatform/data/pins.json -> the Release's
+`version`); whether a chart's CRD upgrade is on is read from its vendored values with the release's over them."""
+import copy
+
+import pytest
+
+from offline import plan, plan_diff
+
+from tests.conftest import variant
+from tests.offline.plan_diff_cli import check
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+
+
+def _doc(stack: str) -> dict:
+    return plan_diff.resources_by_urn(plan.resources_document(variant(stack)))
+
+
+def _bumped(doc: dict, chart: str, version: str = "999.0.0", **inputs) -> tuple[dict, str]:
+    new = copy.deepcopy(doc)
+    urn = next(u for u, r in new.items() if r["type"] == RELEASE and r["inputs"]["chart"].endswith(chart))
+    new[urn]["inputs"]["version"] = version
+    for path, value in inputs.items():
+        where = new[urn]["inputs"]
+        *parents, last = path.split("__")
+        for key in parents:
+            where = where.setdefault(key, {})
+        where[last] = value
+    return new, urn
+
+
+@pytest.fixture(scope="module")
+def prod_doc() -> dict:
+    return _doc("prod")
+
+
+@pytest.fixture(scope="module")
+def llmd_doc() -> dict:
+    return _doc("llmd")
+
+
+def test_a_kube_prometheus_stack_bump_says_to_apply_its_crds_first_and_the_summary_shows_it(tmp_path, prod_doc):
+    new, urn = _bumped(prod_doc, "kube-prometheus-stack")
+    found = plan_diff.diff_documents(prod_doc, new)
+    assert urn in found["changed"] and urn not in found["replaced"]
+    [line] = found["checks"][urn]
+    assert "`version` '88.5.3' -> '999.0.0' (chart kube-prometheus-stack)" in line
+    assert "charts/crds/crds/" in line and "crds.upgradeJob.enabled" in line
+    code, printed = check(tmp_path, prod_doc, new)
+    assert code == 0 and "charts/crds/crds/" in printed  # a check for the reviewer, not a refusal
+
+
+def test_with_the_charts_own_crd_upgrade_job_on_a_bump_needs_nothing_first(prod_doc):
+    new, urn = _bumped(prod_doc, "kube-prometheus-stack", values__crds__upgradeJob__enabled=True)
+    assert urn not in plan_diff.diff_documents(prod_doc, new)["checks"]
+
+
+def test_a_bump_of_a_chart_that_templates_its_crds_needs_nothing_first(prod_doc):
+    """keda, cert-manager and istio base render their CRDs from templates: upgraded with the chart."""
+    for chart in ("keda", "cert-manager", "base"):
+        new, urn = _bumped(prod_doc, chart)
+        found = plan_diff.diff_documents(prod_doc, new)
+        assert urn in found["changed"] and urn not in found["checks"], chart
+
+
+def test_a_values_change_without_a_bump_says_nothing_of_crds(prod_doc):
+    new, urn = _bumped(prod_doc, "kube-prometheus-stack", version="88.5.3", values__grafana__replicas=2)
+    found = plan_diff.diff_documents(prod_doc, new)
+    assert urn in found["changed"] and urn not in found["checks"]
+
+
+@pytest.mark.parametrize("validation_off, hook, expected", [
+    (False, True, "requires --disable-openapi-validation"),
+    (True, True, None),
+    (True, False, "`operator.upgradeCRD` is off"),
+], ids=["validated", "validation-off", "hook-off"])
+def test_a_gpu_operator_bump_says_what_its_crd_hook_cannot_do(llmd_doc, validation_off, hook, expected):
+    extra = {"disableOpenapiValidation": True} if validation_off else {}
+    new, urn = _bumped(llmd_doc, "gpu-operator", values__operator__upgradeCRD=hook, **extra)
+    lines = plan_diff.diff_documents(llmd_doc, new)["checks"].get(urn, [])
+    if expected is None:
+        assert lines == []
+    else:
+        [line] = lines
+        assert expected in line and "charts/node-feature-discovery/crds/" in line
