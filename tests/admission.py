@@ -295,17 +295,17 @@ def _traffic_policy(namespace: str, policy: Optional[dict[str, Any]]) -> Iterato
                 yield from _duration(duration)
         if (http or {}).get("h2UpgradePolicy") == "UPGRADE" and (http or {}).get("useClientProtocol"):
             yield "use client protocol must not be true when H2UpgradePolicy is UPGRADE"
-    tls = policy.get("tls")
+    tls = policy.get("tls")  # an empty JSON list decodes to a nil slice: `subjectAltNames: []` is none
     if tls is not None:
         mode, credential = tls.get("mode", "DISABLE"), tls.get("credentialName", "")
         if credential.startswith("configmap://") and credential[len("configmap://"):].count("/") and \
                 credential[len("configmap://"):].split("/")[0] != namespace:
             yield f"invalid configmap:// credentialName: namespace must match the configuration namespace {namespace!r}"
         if tls.get("insecureSkipVerify") and mode == "SIMPLE" and (
-                tls.get("caCertificates") or credential or tls.get("subjectAltNames") is not None):
+                tls.get("caCertificates") or credential or tls.get("subjectAltNames")):
             yield "cannot specify CaCertificates or CredentialName or SubjectAltNames when InsecureSkipVerify is set true"
         if tls.get("insecureSkipVerify") and mode == "MUTUAL" and (
-                tls.get("caCertificates") or tls.get("subjectAltNames") is not None):
+                tls.get("caCertificates") or tls.get("subjectAltNames")):
             yield "cannot specify CaCertificates or SubjectAltNames when InsecureSkipVerify is set true"
         if mode in ("SIMPLE", "MUTUAL") and credential:
             if any(tls.get(k) for k in ("clientCertificate", "caCertificates", "privateKey", "caCrl")):
