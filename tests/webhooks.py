@@ -10,7 +10,8 @@ Each refusal is "<Kind> <namespace>/<name>: <rule>: <reason>", the rule named as
 state the webhook reads (other ScaledObjects and HPAs in the namespace, the target workload, LimitRanges) is the
 plan's own objects: the program is alone in its namespaces. `transition_refusals` applies the rules that read other
 objects to a deploy from one plan to the next, where Pulumi creates new objects before it deletes removed ones.
-prometheus-operator's: PrometheusRule (prometheus_rule_refusals, below).
+prometheus-operator's: PrometheusRule (prometheus_rule_refusals, below). Istio's, cert-manager's and Gateway API's
+admission control, and the objects our releases render: tests/admission.py.
 """
 import re
 from typing import Any, Iterable, Iterator, Optional
