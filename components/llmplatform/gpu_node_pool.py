@@ -7,7 +7,7 @@ handle selects that label: a workload lands on the pool whose handle it got. The
 on the same cluster reuse it. "The same cluster" is the Kubernetes provider the pools are given, within one
 deployment (a program run, or one provider process serving a deployment's Construct calls).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
@@ -84,8 +84,10 @@ class GpuNodePoolArgs(TypedDict):
     """Who installs the NVIDIA driver: aks (+ device plugin) or operator (NVIDIA GPU Operator; not on the A10 sizes,
     whose GRID driver only AKS installs). Default aks."""
     install_device_software: NotRequired[bool]
-    """Deprecated, no longer needed: the device plugin or GPU Operator is installed once per cluster, by the first
-    pool that may (default True). False still keeps this pool from installing it."""
+    """Whether this pool may install the cluster's device plugin or GPU Operator (default True): the first GPU pool of
+    a cluster in this program installs it once for all its pools. False on a cluster whose device software another
+    stack installed (its first GPU pool is in that stack): a second installation's namespace and release are already
+    there."""
     os_disk_size_gb: NotRequired[int]
     """OS disk size, GB (default 128)."""
     max_pods: NotRequired[int]
@@ -189,6 +191,8 @@ class ClusterGpuSoftware:
     first_pool: str
     mig: bool = False  # the device plugin offers MIG instances (the first pool had a mig_profile)
     status: Optional[pulumi.Output[Any]] = None  # the installed release's status (None: no pool has installed it)
+    installer: Optional[str] = None  # the pool that installed it
+    declined: list[tuple[str, pulumi.Resource]] = dataclass_field(default_factory=list)  # pools given False before
     ranked_pool: Optional[str] = None  # the pool whose spot/fallback ranking the priority expander ConfigMap holds
 
 
@@ -278,6 +282,13 @@ def check_cluster_pool_names(name: str, cluster: Any, pool_name: str, pools: lis
                  f"pool would take {pool!r} (a fallback is <pool_name>od); give this pool another pool_name")
 
 
+def redundant_decline(name: str, pool: pulumi.Resource, installer: str) -> None:
+    """A pool given install_device_software False on a cluster where another pool of this program installs it."""
+    pulumi.log.warn(f"GpuNodePool {name}: install_device_software False changes nothing here: GpuNodePool "
+                    f"{installer} installs the device software on the same cluster (False is for a cluster whose "
+                    "device software another stack installed): leave it out", pool)
+
+
 @called_as_documented
 class GpuNodePool(pulumi.ComponentResource):
     """A tainted GPU AgentPool that scales to zero, spot with an optional on-demand fallback, and the NVIDIA software
@@ -315,9 +326,9 @@ class GpuNodePool(pulumi.ComponentResource):
         check_cluster_pool_names(name, cluster, pool_name, aks_pools)
         claim_pool_names(name, key, pool_name, aks_pools)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
-        if "install_device_software" in args:
-            pulumi.log.warn(f"GpuNodePool {name}: install_device_software is deprecated and no longer needed (the "
-                            "device software is installed once per cluster, by its first GPU pool)", self)
+        if args.get("install_device_software") is True:
+            pulumi.log.warn(f"GpuNodePool {name}: install_device_software True is the default (the device software is "
+                            "installed once per cluster, by its first GPU pool): leave it out", self)
         labels = gpu_labels(sku, pool_name)
         zones = [] if opt(args, "regional") else args.get("zones") or field(cluster, "zones")
         version = field(cluster, "kubernetes_version").apply(lambda v: v or None)
@@ -384,6 +395,17 @@ class GpuNodePool(pulumi.ComponentResource):
         if shared is not None and key is not None and shared.status is None and may_install:
             shared.status = self._device_software(key[2], name, driver, sku.rdma,
                                                  args["cluster"], shared.mig).status
+            shared.installer = name
+            for declined, pool in shared.declined:
+                redundant_decline(declined, pool, name)
+        elif shared is not None and not may_install:
+            # False is what a program adding a pool to a cluster whose device software another stack installed says
+            # (a second installation collides with the first: pulumi-kubernetes >= 4.29.0 creates, and the API server
+            # answers AlreadyExists for its namespace); here a pool of this program installs it anyway
+            if shared.installer is not None:
+                redundant_decline(name, self, shared.installer)
+            else:
+                shared.declined.append((name, self))
         if shared is not None and shared.status is not None:
             waited_for.append(shared.status)
         # Workloads that take the scheduling wait for the pools (a pod for a pool that does not exist stays Pending

@@ -1,0 +1,77 @@
+"""What a stranger adopting the package met with a topology of their own (one region, a T4 pool on the GPU Operator,
+models over SMB, Ollama on the GPU scaled by an HPA, Observability without KEDA) and a second program adding llm-d
+to that cluster from the first stack's outputs, tested through the package's testing kit as the README says."""
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from llmplatform import (AksCluster, AppNamespace, ComponentInputError, GatewayAccess, GpuNodePool, KeyVault,
+                         LlmdStack)
+from llmplatform.testing import ProgramError, run
+
+NETWORK: Any = {"vnet_cidr": "10.70.0.0/16", "node_subnet_cidr": "10.70.0.0/20",
+                "endpoints_subnet_cidr": "10.70.16.0/24", "postgres_subnet_cidr": "10.70.17.0/24",
+                "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16", "dns_service_ip": "172.16.0.10"}
+PLATFORM = "acme/acme-llm/prod"
+
+
+def platform() -> tuple[AksCluster, pulumi.ResourceOptions, KeyVault]:
+    aks = AksCluster("acme", {
+        "cluster_name": "aks-acme-llm", "resource_group_name": "rg-acme-llm", "location": "swedencentral",
+        "network": NETWORK, "system_pool": {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1,
+                                            "max_count": 2},
+        "workload_pool": {"name": "cpu", "vm_size": "Standard_D4s_v5", "min_count": 1, "max_count": 3}})
+    vault = KeyVault("vault", {"cluster": aks.cluster, "vault_name": "kv-acme-llm-01"})
+    return aks, pulumi.ResourceOptions(providers=[aks.provider]), vault
+
+
+def platform_stack() -> None:
+    """The first stack: the cluster, its T4 pool on the GPU Operator, the gateway with the inference extension."""
+    aks, k8s_opts, vault = platform()
+    GpuNodePool("t4", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3", "driver": "operator",
+                       "pool_name": "t4"}, k8s_opts)
+    gateway = GatewayAccess("gw", {"cluster": aks.cluster, "inference_extension": True}, k8s_opts)
+    AppNamespace("team", {"namespace": "acme-llm"}, k8s_opts)
+    pulumi.export("cluster", aks.cluster)
+    pulumi.export("kubeconfig", aks.kubeconfig)
+    pulumi.export("routeTarget", gateway.route_target)
+    pulumi.export("vault", vault.vault)
+
+
+@pytest.fixture(scope="module")
+def platform_outputs() -> dict[str, Any]:
+    return run(platform_stack, project="acme-llm", stack="prod").outputs
+
+
+def addon(**pool: Any) -> None:
+    """The second stack: an A100 pool on that cluster and llm-d on it, everything else from the first's outputs."""
+    ref = pulumi.StackReference(PLATFORM)
+    cluster = ref.get_output("cluster")
+    opts = pulumi.ResourceOptions(providers=[k8s.Provider("acme-aks", kubeconfig=ref.get_output("kubeconfig"))])
+    a100 = GpuNodePool("a100", {"cluster": cluster, "vm_size": "Standard_NC24ads_A100_v4", "driver": "operator",
+                                "pool_name": "a100", **pool}, opts)
+    LlmdStack("llmd", {"cluster": cluster, "gpu": a100.scheduling, "route_target": ref.get_output("routeTarget"),
+                       "key_vault": ref.get_output("vault"), "model": "Qwen/Qwen3-8B"}, opts)
+
+
+def run_addon(outputs: dict[str, Any], **pool: Any) -> Any:
+    return run(lambda: addon(**pool), project="acme-llmd", stack="prod", references={PLATFORM: outputs})
+
+
+# ---- a GPU pool on a cluster whose device software another stack installed ---------------------------------------
+def test_a_pool_on_another_stacks_cluster_declines_the_device_software_and_is_not_told_to_drop_that(
+        platform_outputs):
+    """The only way such a pool does not install the GPU Operator a second time (its namespace exists: pulumi up
+    fails with AlreadyExists), and the package warned that install_device_software was deprecated and not needed."""
+    plan = run_addon(platform_outputs, install_device_software=False)
+    assert plan.helm_releases() == [r for r in plan.helm_releases() if r.name == "llmd-router-chart"]
+    assert [w for w in plan.warnings if "install_device_software" in w] == []
+
+
+def test_the_default_given_as_true_is_told_to_be_left_out(platform_outputs):
+    plan = run_addon(platform_outputs, install_device_software=True)
+    assert [w for w in plan.warnings if "install_device_software" in w] == [
+        "GpuNodePool a100: install_device_software True is the default (the device software is installed once per "
+        "cluster, by its first GPU pool): leave it out"]
