@@ -17,7 +17,7 @@ from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
 from .defaults import defaults_for
-from .checks import EXPANDER_FIELDS, called_as_documented, check_shape, fail, late_rules
+from .checks import EXPANDER_FIELDS, after_check, called_as_documented, check_shape, fail, late_rules
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
@@ -269,19 +269,6 @@ def claim_pool_names(name: str, key: Optional[tuple[str, str, str]], pool_name: 
                  "fallback is <pool_name>od); give this pool another pool_name")
 
 
-def check_cluster_pool_names(name: str, cluster: Any, pool_name: str, pools: list[str]) -> None:
-    """A pool named like one the cluster itself has (its system or CPU pool, in the handle's pool_names) would be that
-    pool: azure-native refuses to create an agent pool that exists, after the cluster is built."""
-    taken = known(cluster, "pool_names")
-    if not isinstance(taken, list):
-        return
-    for pool in pools:
-        if any(isinstance(t, str) and t.lower() == pool for t in taken):
-            fail("GpuNodePool", name, "pool_name", pool_name,
-                 f"a pool name the cluster does not have: its own pools are {', '.join(map(repr, taken))} and this "
-                 f"pool would take {pool!r} (a fallback is <pool_name>od); give this pool another pool_name")
-
-
 def redundant_decline(name: str, pool: pulumi.Resource, installer: str) -> None:
     """A pool given install_device_software False on a cluster where another pool of this program installs it."""
     pulumi.log.warn(f"GpuNodePool {name}: install_device_software False changes nothing here: GpuNodePool "
@@ -323,7 +310,6 @@ class GpuNodePool(pulumi.ComponentResource):
         if with_fallback:
             check_one_ranking(name, shared)
         aks_pools = [pool_name, f"{pool_name}od"] if with_fallback else [pool_name]
-        check_cluster_pool_names(name, cluster, pool_name, aks_pools)
         claim_pool_names(name, key, pool_name, aks_pools)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
         if args.get("install_device_software") is True:
@@ -335,8 +321,10 @@ class GpuNodePool(pulumi.ComponentResource):
         channel = known(cluster, "upgrade_channel")  # unknown: AKS's own channel is assumed, the version left to it
         encryption = field(cluster, "encryption_at_host").apply(lambda e: True if e else None)
         ephemeral = field(cluster, "ephemeral_os_disk", False)
-        if with_fallback:  # a fallback needs the priority expander: a cluster handle that arrives as an output
-            late_rules("GpuNodePool", name, args, "cluster", EXPANDER_FIELDS, GpuNodePoolArgs)  # is checked once known
+        # a fallback needs the priority expander, and the pool a name the cluster's own pools do not have: a cluster
+        # handle that arrives as an output (another stack's) is checked once known, before the pools register
+        cluster_check = late_rules("GpuNodePool", name, args, "cluster",
+                                   (*(EXPANDER_FIELDS if with_fallback else ()), "pool_names"), GpuNodePoolArgs)
 
         def agent_pool(agent_pool_name: str, is_spot: bool, min_count: int, max_count: int) -> cs.AgentPool:
             # one pool write per cluster at a time, across every GpuNodePool of the run (the cluster handle's name
@@ -345,7 +333,7 @@ class GpuNodePool(pulumi.ComponentResource):
                                                                  field(cluster, "cluster_name")))
             return turn.held_by(cs.AgentPool(
                 f"{name}-{agent_pool_name}",
-                resource_group_name=field(cluster, "resource_group_name"),
+                resource_group_name=after_check(cluster_check, field(cluster, "resource_group_name")),
                 resource_name_=field(cluster, "cluster_name"),
                 agent_pool_name=agent_pool_name,
                 mode=cs.AgentPoolMode.USER,

@@ -75,3 +75,16 @@ def test_the_default_given_as_true_is_told_to_be_left_out(platform_outputs):
     assert [w for w in plan.warnings if "install_device_software" in w] == [
         "GpuNodePool a100: install_device_software True is the default (the device software is installed once per "
         "cluster, by its first GPU pool): leave it out"]
+
+
+# ---- a pool named like one of the cluster's own, the cluster from another stack ---------------------------------
+def test_a_pool_named_like_the_clusters_own_is_refused_when_the_cluster_comes_from_another_stack(platform_outputs):
+    """The cluster handle arrives as one output (a StackReference's): the name was checked only on a plain handle,
+    and "the testing kit names the collision" could not, the cluster's pools being the other stack's. At `pulumi up`
+    the AgentPool would be the cluster's own system pool (its PUT rewrites it)."""
+    with pytest.raises(ProgramError) as error:
+        run_addon(platform_outputs, install_device_software=False, pool_name="system")
+    assert str(error.value) == (
+        "GpuNodePool a100: input pool_name='system' is invalid; allowed: a pool name the cluster does not have: its "
+        "own pools are 'system', 'cpu' and this pool would take 'system' (a fallback is <pool_name>od); give this "
+        "pool another pool_name")
