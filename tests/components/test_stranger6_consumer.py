@@ -7,8 +7,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from llmplatform import (AksCluster, AppNamespace, ComponentInputError, GatewayAccess, GpuNodePool, KeyVault,
-                         LlmdStack)
+from llmplatform import (AksCluster, AppNamespace, ComponentInputError, GatewayAccess, GpuNodePool, InferenceStack,
+                         KeyVault, LlmdStack, ModelAutoscaler, ModelStore)
 from llmplatform.testing import ProgramError, run
 
 NETWORK: Any = {"vnet_cidr": "10.70.0.0/16", "node_subnet_cidr": "10.70.0.0/20",
@@ -88,3 +88,62 @@ def test_a_pool_named_like_the_clusters_own_is_refused_when_the_cluster_comes_fr
         "GpuNodePool a100: input pool_name='system' is invalid; allowed: a pool name the cluster does not have: its "
         "own pools are 'system', 'cpu' and this pool would take 'system' (a fallback is <pool_name>od); give this "
         "pool another pool_name")
+
+
+# ---- an HPA on a model server: who owns the replica count, and what the pods run on ----------------------------
+def hpa_on_ollama(mode: str, accelerator: str = "gpu", as_output: bool = False, **stack: Any) -> None:
+    """The first stack's model server: Ollama on the T4 pool (or the CPU), without KEDA, scaled by an HPA."""
+    aks, k8s_opts, vault = platform()
+    gpu = GpuNodePool("t4", {"cluster": aks.cluster, "vm_size": "Standard_NC4as_T4_v3", "driver": "operator"},
+                      k8s_opts)
+    team = AppNamespace("team", {"namespace": "acme-llm"}, k8s_opts)
+    store = ModelStore("weights", {"cluster": aks.cluster, "account_name": "stacmeweights01", "protocol": "smb",
+                                   "namespace": team.namespace, "models": ["qwen2.5:7b"]}, k8s_opts)
+    llm = InferenceStack("acme", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": store.volume,
+                                  "accelerator": accelerator, **({"gpu": gpu.scheduling} if accelerator == "gpu" else {}),
+                                  **stack}, k8s_opts)
+    server = pulumi.Output.from_input(llm.model_server) if as_output else llm.model_server
+    ModelAutoscaler("acme", {"model_server": server, "mode": mode, "min_replicas": 1, "max_replicas": 2}, k8s_opts)
+
+
+OWNED = ("ModelAutoscaler acme: input model_server='a model server built with autoscaled false' is invalid; "
+         "allowed: a model server whose replica count Pulumi leaves to the autoscaler: built with autoscaled true "
+         "(InferenceStack's or OllamaServer's `autoscaled`); with false, every `pulumi up` that updates its "
+         "Deployment sets back the replicas the autoscaler chose")
+
+
+@pytest.mark.parametrize("mode", ["gpu-memory", "cpu"])
+def test_an_hpa_on_a_stack_that_keeps_its_replica_count_is_refused(mode):
+    """`autoscaled` defaults to true only with keda: without it (an HPA mode), Pulumi kept Ollama's `replicas` (no
+    ignoreChanges) while the HPA set the count, and an update of the Deployment put it back to 1 under the HPA."""
+    with pytest.raises(ComponentInputError) as error:
+        run(lambda: hpa_on_ollama(mode))
+    assert str(error.value) == OWNED
+    assert [e["property_path"] for e in error.value.errors or []] == ["model_server"]
+
+
+def test_an_hpa_on_a_stack_that_keeps_its_replica_count_handed_as_an_output_is_refused_in_the_same_words():
+    with pytest.raises(ProgramError) as error:
+        run(lambda: hpa_on_ollama("gpu-memory", as_output=True))
+    assert str(error.value) == OWNED
+
+
+def test_an_hpa_on_an_autoscaled_stack_leaves_the_replica_count_to_it():
+    plan = run(lambda: hpa_on_ollama("gpu-memory", autoscaled=True))
+    assert "spec.replicas" in (plan.one("kubernetes:apps/v1:Deployment", "acme-ollama").options.get("ignoreChanges")
+                               or [])
+    assert plan.one("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "acme-hpa")
+
+
+GPU_MEMORY_ON_CPU = ("ModelAutoscaler acme: input mode='gpu-memory' is invalid; allowed: cpu or requests for a model "
+                     "server on the CPU (accelerator cpu): gpu-memory reads the GPU memory of its pods, which a CPU pod "
+                     "has none of, and an HPA with a metric it cannot read never scales in")
+
+
+@pytest.mark.parametrize("as_output, error_type", [(False, ComponentInputError), (True, ProgramError)])
+def test_a_gpu_memory_hpa_on_ollama_on_the_cpu_is_refused(as_output, error_type):
+    """DCGM labels GPU metrics with the pod holding the GPU, so a CPU pod has no gpu_memory_utilization: the HPA
+    planned, scaled out on its CPU fallback metric and, failing to read the other, never scaled back in."""
+    with pytest.raises(error_type) as error:
+        run(lambda: hpa_on_ollama("gpu-memory", accelerator="cpu", as_output=as_output, autoscaled=True))
+    assert str(error.value) == GPU_MEMORY_ON_CPU
