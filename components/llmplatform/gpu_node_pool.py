@@ -7,7 +7,7 @@ handle selects that label: a workload lands on the pool whose handle it got. The
 on the same cluster reuse it. "The same cluster" is the Kubernetes provider the pools are given, within one
 deployment (a program run, or one provider process serving a deployment's Construct calls).
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Mapping, Optional, TypedDict
 
 import pulumi
@@ -17,7 +17,7 @@ from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
 from .defaults import defaults_for
-from .checks import EXPANDER_FIELDS, called_as_documented, check_shape, fail, late_rules
+from .checks import EXPANDER_FIELDS, after_check, called_as_documented, check_shape, fail, late_rules
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
@@ -84,8 +84,10 @@ class GpuNodePoolArgs(TypedDict):
     """Who installs the NVIDIA driver: aks (+ device plugin) or operator (NVIDIA GPU Operator; not on the A10 sizes,
     whose GRID driver only AKS installs). Default aks."""
     install_device_software: NotRequired[bool]
-    """Deprecated, no longer needed: the device plugin or GPU Operator is installed once per cluster, by the first
-    pool that may (default True). False still keeps this pool from installing it."""
+    """Whether this pool may install the cluster's device plugin or GPU Operator (default True): the first GPU pool of
+    a cluster in this program installs it once for all its pools. False on a cluster whose device software another
+    stack installed (its first GPU pool is in that stack): a second installation's namespace and release are already
+    there."""
     os_disk_size_gb: NotRequired[int]
     """OS disk size, GB (default 128)."""
     max_pods: NotRequired[int]
@@ -189,6 +191,8 @@ class ClusterGpuSoftware:
     first_pool: str
     mig: bool = False  # the device plugin offers MIG instances (the first pool had a mig_profile)
     status: Optional[pulumi.Output[Any]] = None  # the installed release's status (None: no pool has installed it)
+    installer: Optional[str] = None  # the pool that installed it
+    declined: list[tuple[str, pulumi.Resource]] = dataclass_field(default_factory=list)  # pools given False before
     ranked_pool: Optional[str] = None  # the pool whose spot/fallback ranking the priority expander ConfigMap holds
 
 
@@ -265,17 +269,11 @@ def claim_pool_names(name: str, key: Optional[tuple[str, str, str]], pool_name: 
                  "fallback is <pool_name>od); give this pool another pool_name")
 
 
-def check_cluster_pool_names(name: str, cluster: Any, pool_name: str, pools: list[str]) -> None:
-    """A pool named like one the cluster itself has (its system or CPU pool, in the handle's pool_names) would be that
-    pool: azure-native refuses to create an agent pool that exists, after the cluster is built."""
-    taken = known(cluster, "pool_names")
-    if not isinstance(taken, list):
-        return
-    for pool in pools:
-        if any(isinstance(t, str) and t.lower() == pool for t in taken):
-            fail("GpuNodePool", name, "pool_name", pool_name,
-                 f"a pool name the cluster does not have: its own pools are {', '.join(map(repr, taken))} and this "
-                 f"pool would take {pool!r} (a fallback is <pool_name>od); give this pool another pool_name")
+def redundant_decline(name: str, pool: pulumi.Resource, installer: str) -> None:
+    """A pool given install_device_software False on a cluster where another pool of this program installs it."""
+    pulumi.log.warn(f"GpuNodePool {name}: install_device_software False changes nothing here: GpuNodePool "
+                    f"{installer} installs the device software on the same cluster (False is for a cluster whose "
+                    "device software another stack installed): leave it out", pool)
 
 
 @called_as_documented
@@ -312,20 +310,21 @@ class GpuNodePool(pulumi.ComponentResource):
         if with_fallback:
             check_one_ranking(name, shared)
         aks_pools = [pool_name, f"{pool_name}od"] if with_fallback else [pool_name]
-        check_cluster_pool_names(name, cluster, pool_name, aks_pools)
         claim_pool_names(name, key, pool_name, aks_pools)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
-        if "install_device_software" in args:
-            pulumi.log.warn(f"GpuNodePool {name}: install_device_software is deprecated and no longer needed (the "
-                            "device software is installed once per cluster, by its first GPU pool)", self)
+        if args.get("install_device_software") is True:
+            pulumi.log.warn(f"GpuNodePool {name}: install_device_software True is the default (the device software is "
+                            "installed once per cluster, by its first GPU pool): leave it out", self)
         labels = gpu_labels(sku, pool_name)
         zones = [] if opt(args, "regional") else args.get("zones") or field(cluster, "zones")
         version = field(cluster, "kubernetes_version").apply(lambda v: v or None)
         channel = known(cluster, "upgrade_channel")  # unknown: AKS's own channel is assumed, the version left to it
         encryption = field(cluster, "encryption_at_host").apply(lambda e: True if e else None)
         ephemeral = field(cluster, "ephemeral_os_disk", False)
-        if with_fallback:  # a fallback needs the priority expander: a cluster handle that arrives as an output
-            late_rules("GpuNodePool", name, args, "cluster", EXPANDER_FIELDS, GpuNodePoolArgs)  # is checked once known
+        # a fallback needs the priority expander, and the pool a name the cluster's own pools do not have: a cluster
+        # handle that arrives as an output (another stack's) is checked once known, before the pools register
+        cluster_check = late_rules("GpuNodePool", name, args, "cluster",
+                                   (*(EXPANDER_FIELDS if with_fallback else ()), "pool_names"), GpuNodePoolArgs)
 
         def agent_pool(agent_pool_name: str, is_spot: bool, min_count: int, max_count: int) -> cs.AgentPool:
             # one pool write per cluster at a time, across every GpuNodePool of the run (the cluster handle's name
@@ -334,7 +333,7 @@ class GpuNodePool(pulumi.ComponentResource):
                                                                  field(cluster, "cluster_name")))
             return turn.held_by(cs.AgentPool(
                 f"{name}-{agent_pool_name}",
-                resource_group_name=field(cluster, "resource_group_name"),
+                resource_group_name=after_check(cluster_check, field(cluster, "resource_group_name")),
                 resource_name_=field(cluster, "cluster_name"),
                 agent_pool_name=agent_pool_name,
                 mode=cs.AgentPoolMode.USER,
@@ -384,6 +383,17 @@ class GpuNodePool(pulumi.ComponentResource):
         if shared is not None and key is not None and shared.status is None and may_install:
             shared.status = self._device_software(key[2], name, driver, sku.rdma,
                                                  args["cluster"], shared.mig).status
+            shared.installer = name
+            for declined, pool in shared.declined:
+                redundant_decline(declined, pool, name)
+        elif shared is not None and not may_install:
+            # False is what a program adding a pool to a cluster whose device software another stack installed says
+            # (a second installation collides with the first: pulumi-kubernetes >= 4.29.0 creates, and the API server
+            # answers AlreadyExists for its namespace); here a pool of this program installs it anyway
+            if shared.installer is not None:
+                redundant_decline(name, self, shared.installer)
+            else:
+                shared.declined.append((name, self))
         if shared is not None and shared.status is not None:
             waited_for.append(shared.status)
         # Workloads that take the scheduling wait for the pools (a pod for a pool that does not exist stays Pending

@@ -179,6 +179,9 @@ class ModelServer(TypedDict):
     was built without keda; a ModelAutoscaler in requests mode refuses it)."""
     accelerator: pulumi.Input[str]
     """cpu or gpu: which load signal accompanies the request count."""
+    autoscaled: NotRequired[bool]
+    """Pulumi leaves the Deployment's replica count to an autoscaler (the server's `autoscaled`); false: Pulumi keeps
+    it, and a ModelAutoscaler refuses the server (absent: not known, not checked)."""
 
 
 class ModelEndpoint(TypedDict):

@@ -110,6 +110,11 @@ class ModelAutoscaler(pulumi.ComponentResource):
         self.mode = pulumi.Output.from_input(mode)
         server = args["model_server"]
         namespace, deployment = field(server, "namespace"), field(server, "deployment")
+        # who owns the replica count, and what the pods run on: a model server handle that arrives as an output
+        # (another language's) is checked once it resolves, before the HPA registers
+        server_check = late_rules("ModelAutoscaler", name, args, "model_server", ("autoscaled", "accelerator"),
+                                  ModelAutoscalerArgs)
+        namespace = after_check(server_check, namespace)
         k8s_opts = pulumi.ResourceOptions(parent=self)
         behavior = scale_behavior(opt(args, "scale_down_stabilization_seconds"))
         target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": deployment}

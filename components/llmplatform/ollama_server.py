@@ -224,7 +224,7 @@ class OllamaServer(pulumi.ComponentResource):
         ready = pulumi.Output.all(deployed.metadata.name, service.metadata.name)
         self.model_server = ModelServer(
             namespace=ns, deployment=ready.apply(lambda v: v[0]), service=ready.apply(lambda v: v[1]),
-            port=OLLAMA_PORT, accelerator=accelerator,
+            port=OLLAMA_PORT, accelerator=accelerator, autoscaled=autoscaled(a),
             # the Host headers the interceptor routes on: none when requests do not pass it (no keda)
             hosts=pulumi.Output.from_input(ns).apply(scaled_hosts) if keda else [])
         self.endpoint = self._endpoint(name, ns, service, keda, checks["keda"], child)

@@ -289,12 +289,17 @@ def test_device_software_is_installed_once_per_cluster_and_anew_each_run():
         "gpu-operator@k8s1", "nvidia-device-plugin@k8s0"]
 
 
-def test_the_deprecated_switch_is_still_accepted_and_warns():
+def test_a_pool_declining_where_another_pool_of_the_program_installs_is_told_it_changes_nothing():
+    """False is for a cluster whose device software another stack installed (test_stranger6_consumer); beside a pool
+    of the same program that installs it, it changes nothing."""
     plan = pools_on(("gpua", {"install_device_software": False}), ("gpub", {}))
     assert software(plan) == ["nvidia-device-plugin@k8s0"]  # the next pool that may installs it
     (release,) = plan.helm_releases()
     assert plan.by_urn(release.parent).name == "gpub"
-    assert any("install_device_software is deprecated" in w for w in plan.warnings)
+    assert [w for w in plan.warnings if "install_device_software" in w] == [
+        "GpuNodePool gpua: install_device_software False changes nothing here: GpuNodePool gpub installs the device "
+        "software on the same cluster (False is for a cluster whose device software another stack installed): leave "
+        "it out"]
 
 
 @pytest.mark.parametrize("pools, message", [

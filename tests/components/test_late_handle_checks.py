@@ -144,7 +144,8 @@ def test_a_requests_autoscaler_on_a_keda_handle_of_keda_off_given_as_an_output()
                                     "keda": False}, k8s)
         volume = ModelStore("weights", {"cluster": cluster, "account_name": "stacmeweights01",
                                         "namespace": "acme"}, k8s).volume
-        stack = InferenceStack("llm", {"cluster": cluster, "key_vault": vault, "model_volume": volume}, k8s)
+        stack = InferenceStack("llm", {"cluster": cluster, "key_vault": vault, "model_volume": volume,
+                                       "autoscaled": True}, k8s)
         server = {**stack.model_server, "hosts": ["ollama-scaled.acme"]}  # as a server behind an interceptor's
         ModelAutoscaler("scale", {"model_server": server, "mode": "requests", "min_replicas": 0,
                                   "max_replicas": 2, "keda": handed(obs.keda, as_output)}, k8s)

@@ -127,8 +127,10 @@ def test_every_component_constructs_from_its_required_inputs_alone(host, program
     for spec in trimmed["resources"].values():
         spec["properties"] = _required_only(spec["properties"], schema, spec["type"],
                                             set(schema["resources"][spec["type"]].get("requiredInputs") or []))
-    # requests mode needs Observability's KEDA endpoints: a cross-input rule no schema can express
+    # requests mode needs Observability's KEDA endpoints, and an HPA a server whose replica count Pulumi leaves to
+    # it (its stack's `autoscaled`, the default only with keda): cross-input rules no schema can express
     trimmed["resources"]["autoscaler"]["properties"]["mode"] = "cpu"
+    trimmed["resources"]["inference"]["properties"]["autoscaled"] = True
     # LlmdStack routes through the gateway's llm-d listener, which only a gateway with the inference extension has
     trimmed["resources"]["gateway"]["properties"]["inferenceExtension"] = True
     # the example's gateway serves no TLS: the edge reaches it at its IP, which only plain HTTP to the origins takes

@@ -75,8 +75,9 @@ def autoscaler_on_keda_off(mode: str, min_replicas: int):
     def program():
         aks, k8s, vault = platform()
         obs = observability(aks, k8s, vault, keda=False)
+        # the autoscaler owns the replica count (a stack that keeps it is refused: test_stranger6_consumer.py)
         stack = InferenceStack("llm", {"cluster": aks.cluster, "key_vault": vault.vault,
-                                       "model_volume": store(aks, k8s).volume}, k8s)
+                                       "model_volume": store(aks, k8s).volume, "autoscaled": True}, k8s)
         # in requests mode, a server as one behind a KEDA interceptor hands it out (its hosts): a stack without
         # keda is refused for that too (test_stranger5_consumer.py)
         server = {**stack.model_server, "hosts": ["ollama-scaled.acme"]} if mode == "requests" else stack.model_server

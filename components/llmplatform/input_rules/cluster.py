@@ -132,5 +132,16 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
         if expander is not None and expander != "priority":
             fallback.add("enabled", True, f"only on a cluster whose autoscaler_expander is 'priority' (this "
                                           f"cluster's is {expander!r})")
+    # a pool named like one the cluster itself has (its system or CPU pool, the handle's pool_names) would be that
+    # pool: azure-native refuses to create an agent pool that exists, after the cluster is built. Read once the
+    # handle is known (GpuNodePool runs these rules again when it arrives as an output: another stack's cluster)
+    taken = known(r.args.get("cluster"), "pool_names")
+    if pool_name is not None and isinstance(taken, list):
+        pools = [pool_name, f"{pool_name}od"] if with_fallback and priority != "regular" else [pool_name]
+        pool = next((p for p in pools if any(isinstance(t, str) and t.lower() == p for t in taken)), None)
+        if pool is not None:
+            r.add("pool_name", pool_name,
+                  f"a pool name the cluster does not have: its own pools are {', '.join(map(repr, taken))} and this "
+                  f"pool would take {pool!r} (a fallback is <pool_name>od); give this pool another pool_name")
     r.problems.extend(put_rules.gpu_node_pool(args))  # in place: the list also carries the limits applied
     return r.problems

@@ -27,6 +27,19 @@ def model_autoscaler(args: Mapping[str, Any]) -> list[Problem]:
               "OllamaServer's `keda`): requests mode counts the requests passing the KEDA interceptor, and this "
               "server's do not pass it, so it would never see one (at min_replicas 0, never start a replica); or "
               "mode cpu or gpu-memory")
+    if isinstance(server, Mapping) and known(server, "autoscaled") is False:
+        # Pulumi keeps the replicas of a Deployment it does not leave to an autoscaler (no ignoreChanges): an update
+        # of it sends its `replicas` again and sets back the count the autoscaler chose
+        r.add("model_server", "a model server built with autoscaled false",
+              "a model server whose replica count Pulumi leaves to the autoscaler: built with autoscaled true "
+              "(InferenceStack's or OllamaServer's `autoscaled`); with false, every `pulumi up` that updates its "
+              "Deployment sets back the replicas the autoscaler chose")
+    if mode == "gpu-memory" and isinstance(server, Mapping) and known(server, "accelerator") == "cpu":
+        # DCGM labels a GPU's metrics with the pod holding it, so a CPU pod has no gpu_memory_utilization; an HPA
+        # with a metric it cannot read never scales down (Kubernetes HPA: a scale-down is skipped when a metric fails)
+        r.add("mode", mode, "cpu or requests for a model server on the CPU (accelerator cpu): gpu-memory reads the "
+                            "GPU memory of its pods, which a CPU pod has none of, and an HPA with a metric it cannot "
+                            "read never scales in")
     r.whole("target_in_flight", 1, 1000)
     r.whole("gpu_memory_target_percent", 10, 100)
     r.whole("cpu_target_percent", 10, 100)

@@ -7,7 +7,7 @@ import contextvars
 import json
 import logging
 import weakref
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Awaitable, Callable, Iterator, Optional, cast
 
 import pulumi
 from pulumi import resource as pulumi_sdk_resource
@@ -27,7 +27,7 @@ from .routes import unwatched_model_servers
 from .stand_ins import OfflineMocks, RecordingMonitor, _WarningCollector
 
 
-def run(program: Callable[[], None], project: str = "test", stack: str = "test",
+def run(program: Callable[[], object], project: str = "test", stack: str = "test",
         config: Optional[dict[str, Any]] = None, references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
     and event loop. `config` is what `pulumi.Config` reads (keys 'project:key'), `references` answers
@@ -69,7 +69,7 @@ def _unread_alias_urn(alias: Any, *_: Any) -> Any:
     return alias
 
 
-def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], None],
+def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], object],
          references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
     loop = asyncio.new_event_loop()
     tasks = _tasks_of(loop)
@@ -93,7 +93,9 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor,
                                logger=logger)
         try:
-            _sync_await(run_pulumi_func(program))
+            # the SDK awaits what the program returns when it is awaitable and drops anything else (pulumi 3.272.0
+            # runtime/stack.py run_pulumi_func): a consumer's `lambda: runpy.run_path(...)` or `lambda: Component(...)`
+            _sync_await(run_pulumi_func(cast(Callable[[], Optional[Awaitable[None]]], program)))
         except ComponentInputError:
             raise  # a component's refusal, with its property paths (a RunError too)
         except pulumi.RunError as error:
