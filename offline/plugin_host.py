@@ -302,8 +302,7 @@ class AnalyzerHost:
 
     @staticmethod
     def _provider(reg: runner.Registration, plan: runner.Plan) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
-        ref = reg.options.get("provider")
-        provider = plan.by_urn(ref.rsplit("::", 1)[0]) if ref else None
+        provider = plan.provider_of(reg)  # the one it names, else its package's default provider
         if provider is None:
             return None
         return analyzer_pb2.AnalyzerProviderResource(type=provider.type, urn=provider.urn, name=provider.name,
