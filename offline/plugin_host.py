@@ -302,8 +302,7 @@ class AnalyzerHost:
 
     @staticmethod
     def _provider(reg: runner.Registration, plan: runner.Plan) -> Optional[analyzer_pb2.AnalyzerProviderResource]:
-        ref = reg.options.get("provider")
-        provider = plan.by_urn(ref.rsplit("::", 1)[0]) if ref else None
+        provider = plan.provider_of(reg)  # the one it names, else its package's default provider
         if provider is None:
             return None
         return analyzer_pb2.AnalyzerProviderResource(type=provider.type, urn=provider.urn, name=provider.name,
@@ -385,15 +384,21 @@ class ProviderHost:
 
     def construct(self, type_: str, name: str, inputs: dict[str, Any],
                   input_dependencies: Optional[dict[str, list[str]]] = None,
-                  providers: Optional[dict[str, str]] = None, parent: str = "") -> Constructed:
-        """One component, inputs as the wire carries them (a Struct: numbers are doubles)."""
+                  providers: Optional[dict[str, str]] = None, parent: str = "",
+                  options: Optional[dict[str, Any]] = None) -> Constructed:
+        """One component, inputs as the wire carries them (a Struct: numbers are doubles); `options` as a program
+        gives them (protect, retainOnDelete, deletedWith, customTimeouts {create, update, delete}), as the engine
+        sends them on (`provider_plugin.go` `Construct`)."""
         before = len(self.monitor.registrations)
+        given = dict(options or {})
+        timeouts = given.pop("customTimeouts", None)
         request = provider_pb2.ConstructRequest(
             project=self.project, stack=self.stack, dryRun=self.preview, parallel=16, monitorEndpoint=self.address,
             type=type_, name=name, parent=parent, inputs=to_struct(_upgraded(inputs)), providers=providers or {},
             inputDependencies={k: provider_pb2.ConstructRequest.PropertyDependencies(urns=v)
                                for k, v in (input_dependencies or {}).items()},
-            accepts_output_values=True)
+            accepts_output_values=True, **given,
+            **({"customTimeouts": provider_pb2.ConstructRequest.CustomTimeouts(**timeouts)} if timeouts else {}))
         try:
             response = self.client.Construct(request, timeout=120)
         except grpc.RpcError as error:

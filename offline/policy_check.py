@@ -10,8 +10,8 @@ lists fails `make plan`, not the first `pulumi preview`; tests/program/test_poli
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyResource, PolicyResourceOptions,
-                           ResourceValidationArgs, StackValidationArgs)
+from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyProviderResource, PolicyResource,
+                           PolicyResourceOptions, ResourceValidationArgs, StackValidationArgs)
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
@@ -55,14 +55,31 @@ def stack_resources(plan: Plan) -> list[Registration]:
     """Every resource the engine hands AnalyzeStack: all of the deployment's (`AnalyzeResources` ranges over
     `deployment.news`), components and the root Stack too, not its custom resources alone; a resource's parent is
     then among them, as pulumi-policy links a `PolicyResource`'s parent only to one it was handed. The Stack (the
-    parent the SDK gives every top-level resource) holds the stack's outputs. Not here: the default providers the
-    engine makes for resources that name none (the plan records no registration of theirs)."""
+    parent the SDK gives every top-level resource) holds the stack's outputs. The default providers the engine
+    makes for resources that name none are among them (`analyzed`)."""
     stack = Registration(
         urn=f"urn:pulumi:{plan.stack}::{plan.project}::{STACK_TYPE}::{plan.project}-{plan.stack}", type=STACK_TYPE,
         name=f"{plan.project}-{plan.stack}", parent="", custom=False, inputs={}, secret_paths=[], dependencies=[],
         options={}, outputs={k: {SIG_KEY: SECRET_SIG, "value": v} if k in plan.secret_outputs else v
                              for k, v in plan.outputs.items()})
-    return [stack, *plan.resources]
+    return [stack, *analyzed(plan)]
+
+
+def analyzed(plan: Plan) -> list[Registration]:
+    """Every resource the engine hands Analyze, one call each: the program's registrations, components too, and the
+    default providers (pulumi/pulumi `pkg/resource/deploy/step_generator.go` at 1b5949891b: a default provider is a
+    registration of the engine's own, `default_providers.go` `newRegisterDefaultProviderEvent`, whose steps are
+    generated, and analyzed, as every other's; it then is in `deployment.news`, which AnalyzeStack ranges over).
+    A policy over `args.resources` meets `pulumi:providers:*` resources named `default_<version>`."""
+    return [*plan.default_providers, *plan.resources]
+
+
+def policy_provider(plan: Plan, reg: Registration) -> Optional[PolicyProviderResource]:
+    """The provider a policy is handed with a resource (`AnalyzerProviderResource`): its type, URN, name and inputs
+    (`step_generator.go` sends the provider state's inputs)."""
+    provider = plan.provider_of(reg)
+    return None if provider is None else PolicyProviderResource(provider.type, analyzer_props(provider),
+                                                                provider.urn, provider.name)
 
 
 def _options(reg: Registration) -> PolicyResourceOptions:
@@ -76,12 +93,12 @@ def _options(reg: Registration) -> PolicyResourceOptions:
         additional_secret_outputs=[], parent=reg.parent or None)
 
 
-def validation_args(reg: Registration, config: Optional[Mapping[str, Any]] = None,
-                    props: Any = None) -> ResourceValidationArgs:
+def validation_args(reg: Registration, config: Optional[Mapping[str, Any]] = None, props: Any = None,
+                    provider: Optional[PolicyProviderResource] = None) -> ResourceValidationArgs:
     """What the policy analyzer hands a policy for one resource, from what the offline plan recorded, with the
-    policy's configuration."""
+    policy's configuration (and the resource's provider, `policy_provider`)."""
     return ResourceValidationArgs(resource_type=reg.type, props=analyzer_props(reg) if props is None else props,
-                                  urn=reg.urn, name=reg.name, opts=_options(reg), provider=None, config=config)
+                                  urn=reg.urn, name=reg.name, opts=_options(reg), provider=provider, config=config)
 
 
 def properties_only(given: Mapping[str, Any]) -> None:
@@ -108,7 +125,7 @@ def stack_args(plan: Plan) -> StackValidationArgs:
     dependencies linked."""
     every = stack_resources(plan)
     resources = {reg.urn: PolicyResource(reg.type, analyzer_props(reg, outputs=True), reg.urn, reg.name,
-                                         _options(reg), None, None, [], {}) for reg in every}
+                                         _options(reg), policy_provider(plan, reg), None, [], {}) for reg in every}
     for reg in every:
         resources[reg.urn].parent = resources.get(reg.parent)
         resources[reg.urn].dependencies = [resources[d] for d in reg.dependencies if d in resources]
@@ -122,15 +139,15 @@ def evaluate(plan: Plan, given: Optional[Mapping[str, Mapping[str, Any]]] = None
 
     def reporter(policy, resource_name):
         def report(message: str, urn: object = None) -> None:
-            reg = plan.by_urn(str(urn)) if urn else None
+            reg = next((r for r in analyzed(plan) if r.urn == str(urn)), None) if urn else None
             found.append(Violation(policy.name, policy.enforcement_level == EnforcementLevel.MANDATORY,
                                    reg.name if reg else resource_name, message, str(urn or "")))
         return report
 
-    for reg in plan.resources:  # the engine analyzes every resource it is given, components too
-        props = analyzer_props(reg)
+    for reg in analyzed(plan):  # the engine analyzes every resource it registers, components and providers too
+        props, provider = analyzer_props(reg), policy_provider(plan, reg)
         for policy in RESOURCE_POLICIES:
-            policy.validate(validation_args(reg, config[policy.name], props), reporter(policy, reg.name))
+            policy.validate(validation_args(reg, config[policy.name], props, provider), reporter(policy, reg.name))
     if STACK_POLICIES:
         stack = stack_args(plan)
         for stack_policy in STACK_POLICIES:

@@ -54,7 +54,8 @@ def diff(base: Path, new: Path) -> dict[str, Any]:
 
 
 def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    moved = alias_matches(old_res, new_res)
+    alias_conflicts: dict[str, str] = {}
+    moved = alias_matches(old_res, new_res, alias_conflicts)
     if moved:  # an aliased resource is the old one under its new URN: compared, never deleted and created
         renamed = {new: old_res[old] for new, old in moved.items()}
         old_res = {**{u: r for u, r in old_res.items() if u not in set(moved.values())}, **renamed}
@@ -158,6 +159,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             notes.setdefault(urn, []).append(stays)
     for urn, reason in taken.items():
         refused[urn] = [reason]
+    for urn, reason in alias_conflicts.items():
+        refused.setdefault(urn, []).append(reason)
     for urn in sorted(engine_only):
         if not new_res[urn]["options"].get("deleteBeforeReplace") and _physical_name(new_res[urn]) and (
                 _physical_name(old_res[urn]) == _physical_name(new_res[urn])):

@@ -66,8 +66,14 @@ def urn_scheme(resources: dict[str, dict[str, Any]]) -> Any:
     return engine_urn
 
 
-def alias_matches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]]) -> dict[str, str]:
-    """new URN -> old URN for every new resource the engine would match to an old one through its aliases."""
+def alias_matches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
+                  conflicts: Optional[dict[str, str]] = None) -> dict[str, str]:
+    """new URN -> old URN for every new resource the engine would match to an old one through its aliases. The
+    engine takes the first alias (in order, the inherited ones after the resource's own) that names an old resource
+    (pulumi/pulumi `pkg/resource/deploy/step_generator.go` `getOldResource` at 1b5949891b) and refuses the resource
+    when that old resource is also what another resource of the program is (its URN, or its alias too): "Duplicate
+    resource alias" (diag 2008) or "Duplicate resource URN ... conflicting with alias" (2016), an error that ends
+    the update. Each such resource goes into `conflicts` (new URN -> why), unmatched."""
     make = urn_scheme(new_res)
     root = next((r["parent"] for r in new_res.values() if r.get("parent")
                  and _urn_parts(r["parent"])[2].split("$")[-1] == ROOT_STACK), "")
@@ -105,8 +111,12 @@ def alias_matches(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[st
                 if child_name.startswith(parent_name):
                     child_name = _urn_parts(old_parent)[3] + child_name[len(parent_name):]
                 candidates.append(make(old_parent, child_type, child_name, stack, project))
-        found = next((c for c in candidates if c in old_res and c not in new_res
-                      and c not in matched.values()), None)
-        if found:
+        found = next((c for c in candidates if c in old_res), None)
+        other = found if found in new_res else next((u for u, o in matched.items() if o == found), None)
+        if found and other and conflicts is not None:
+            conflicts[urn] = (f"its alias names `{short_urn(found)}`, which `{short_urn(other)}` also is in this "
+                              "program: the engine refuses both (\"Duplicate resource alias\") and the update "
+                              "stops; drop the alias or give the other resource another name")
+        elif found and not other:
             matched[urn] = found
     return matched

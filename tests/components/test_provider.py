@@ -850,3 +850,25 @@ def test_a_component_given_one_clusters_handle_and_anothers_provider_is_refused_
         fresh.close()
     assert any(r.startswith("gateway (GatewayAccess) builds its Azure resources for cluster aks-yaml-demo ") and
                "to cluster aks-yaml-demo-b" in r for r in refused), refused
+
+
+def test_a_components_protect_and_retain_on_delete_reach_its_children_and_its_custom_timeouts_are_dropped(host):
+    """A program's options on a component go to Construct (`provider_plugin.go`). The SDK's server hands protect,
+    retainOnDelete and deletedWith to the component it registers (pulumi 3.272.0 `provider/server.py`
+    `_construct_options`), and the engine gives them to every child that sets none (`source_eval.go`
+    `inheritFromParent`): a `retainOnDelete: true` component of a YAML program leaves its Azure resources behind on
+    destroy. customTimeouts it builds and drops (its `CustomTimeouts(...)` is never assigned; unchanged at
+    pulumi/pulumi 1b5949891b): the component is registered without them. Components give no child their own
+    timeouts either way (docs/decisions.md, "A component's options through the provider")."""
+    fresh = host.with_fresh_monitor(stack="options")
+    try:
+        built = fresh.construct("llmplatform:index:AzureMonitoring", "monitoring", {
+            "location": "westeurope", "resourceGroupName": "rg-options", "namePrefix": "options"},
+            options={"protect": True, "retainOnDelete": True, "customTimeouts": {"create": "1h", "update": "1h"}})
+    finally:
+        fresh.close()
+    (component,) = [r for r in built.children if r.urn == built.urn]
+    assert (component.options["protect"], component.options["retainOnDelete"]) == (True, True)
+    assert component.options["customTimeouts"] == {}  # dropped by the SDK's server
+    children = [r for r in built.children if r.custom]
+    assert children and all(r.options["protect"] and r.options["retainOnDelete"] for r in children)

@@ -846,3 +846,48 @@ def test_what_the_stand_ins_answer_beyond_the_inputs_is_the_providers_output_sha
     # and the walk sees a key the provider does not answer
     cluster = azure_inputs._resource_class("azure-native:containerservice:ManagedCluster")
     assert _not_outputs({"oidcIssuerProfile": {"issuerUrl": "x"}}, cluster, "c") == ["c.oidcIssuerProfile.issuerUrl"]
+
+
+def _options_from_a_parent() -> None:
+    """A component given protect, retain_on_delete and deleted_with, and its children given none of them (one of
+    them its own protect=False): the Python SDK sends the child its parent's protect, the other two unset."""
+    import pulumi_random as random
+    anchor = random.RandomPet("anchor")
+    parent = pulumi.ComponentResource("test:index:Part", "part", None, pulumi.ResourceOptions(
+        protect=True, retain_on_delete=True, deleted_with=anchor))
+    inner = pulumi.ComponentResource("test:index:Inner", "inner", None, pulumi.ResourceOptions(parent=parent))
+    random.RandomPet("child", opts=pulumi.ResourceOptions(parent=inner))
+    random.RandomPet("unprotected", opts=pulumi.ResourceOptions(parent=parent, protect=False,
+                                                                retain_on_delete=False))
+
+
+def test_a_child_keeps_the_options_the_engine_gives_it_from_its_parents():
+    """The engine gives a registration that leaves protect, retainOnDelete or deletedWith unset its parent's
+    (pulumi/pulumi `source_eval.go` `inheritFromParent`), down the chain of components: a child of a component given
+    retain_on_delete is not deleted with the stack, one given deleted_with is deleted with that resource. The kit
+    recorded what the SDK sent, so it showed both children as deleted on their own; one that sets an option keeps
+    its own value."""
+    plan = run(_options_from_a_parent)
+    anchor = plan.one("random:index/randomPet:RandomPet", "anchor").urn
+    child = plan.one("random:index/randomPet:RandomPet", "child").options
+    assert (child["protect"], child["retainOnDelete"], child.get("deletedWith")) == (True, True, anchor)
+    own = plan.one("random:index/randomPet:RandomPet", "unprotected").options
+    assert (own["protect"], own["retainOnDelete"], own.get("deletedWith")) == (False, False, anchor)
+    assert plan.one("random:index/randomPet:RandomPet", "anchor").options.get("deletedWith") is None
+
+
+def test_resources_naming_no_provider_are_run_by_one_default_provider_per_package_and_version():
+    """The engine makes a default provider for each package and version a resource, read or invoke uses without
+    naming a provider (`default_providers.go`; named by `providers.go` `DefaultName`), and runs those resources with
+    it; a resource naming its provider is run by that one."""
+    plan = run(_options_from_a_parent)
+    import pulumi_random
+    version = pulumi_random._utilities.get_version()
+    (default,) = plan.default_providers
+    assert (default.type, default.name, default.inputs) == (
+        "pulumi:providers:random", "default_" + version.replace(".", "_"), {"version": version})
+    assert default.urn == "urn:pulumi:test::test::pulumi:providers:random::" + default.name
+    assert {r.name: (plan.provider_of(r).urn if plan.provider_of(r) else None) for r in plan.resources} == {
+        "anchor": default.urn, "child": default.urn, "unprotected": default.urn, "part": None, "inner": None}
+    plan = run(_fine)
+    assert plan.default_providers == [] and plan.provider_of(plan.resources[1]) is plan.resources[0]

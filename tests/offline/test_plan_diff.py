@@ -1183,3 +1183,21 @@ def test_any_update_of_an_auto_growing_postgres_server_asks_for_its_live_storage
     assert code == 0 and "`storage.autoGrow` is Enabled" in line and "postgres.storageSizeGb" in line
     code, out = _check(tmp_path, base, _doc(plan_for("prod", {"modelStore": {"sizeGib": 1024}})))
     assert "storage.autoGrow" not in out  # the server untouched: nothing to send, nothing to check
+
+
+def test_an_alias_naming_an_old_resource_the_program_still_registers_is_refused(tmp_path):
+    """The engine matches a resource to the first of its aliases that names an old resource, and refuses it when that
+    old resource is also another resource of the program (`step_generator.go` `getOldResource`: "Duplicate resource
+    alias", diag 2008; 2016 from the other side): the update stops. The check took the alias as unused and passed."""
+    stack, share = _SMALL_PLAN["resources"][0], _SMALL_PLAN["resources"][1]
+    old_share = {**share, "urn": share["urn"].replace("::share", "::old-share"), "name": "old-share",
+                 "options": {**share["options"], "aliases": []}}
+    base = _plan_dir(tmp_path, "base", [stack, old_share])
+    renamed = _plan_dir(tmp_path, "renamed", [stack, share])  # the alias's purpose: moved, not refused
+    assert plan_diff.diff(base, renamed)["moved"] == {share["urn"]: old_share["urn"]}
+    both = plan_diff.diff(base, _plan_dir(tmp_path, "both", [stack, old_share, share]))
+    assert both["moved"] == {} and list(both["refused"]) == [share["urn"]]
+    assert "Duplicate resource alias" in both["refused"][share["urn"]][0]
+    twice = {**share, "urn": share["urn"].replace("::share", "::share-2"), "name": "share-2"}
+    two = plan_diff.diff(base, _plan_dir(tmp_path, "two", [stack, share, twice]))  # two claim one old resource
+    assert len(two["moved"]) == 1 and len(two["refused"]) == 1

@@ -42,7 +42,7 @@ def offline_verdicts(plan):
 
 def plugin_verdicts(host, plan):
     resource = {(d.policy, d.mandatory, d.urn, d.message)
-                for reg in plan.resources for d in host.analyze(reg, plan)}  # every one, components too
+                for reg in policy_check.analyzed(plan) for d in host.analyze(reg, plan)}  # components, providers too
     stack = {(d.policy, d.mandatory, d.urn, d.message) for d in host.analyze_stack(plan)}
     return resource, stack
 
@@ -140,8 +140,19 @@ def parents(args, report_violation):
             report_violation(" > ".join(chain) + " | " + ",".join(sorted(r.props)), r.urn)
 
 
+def providers(args, report_violation):
+    for r in args.resources:
+        if r.resource_type.startswith("pulumi:providers:"):
+            report_violation("provider " + repr(sorted(r.props.items())), r.urn)
+        elif r.resource_type == "azure-native:resources:ResourceGroup":
+            report_violation("run by " + (r.provider.urn if r.provider else "none"), r.urn)
+
+
 PolicyPack(name="parents", policies=[StackValidationPolicy(name="parents", description="each resource's parents",
                                                            validate=parents,
+                                                           enforcement_level=EnforcementLevel.ADVISORY),
+                                     StackValidationPolicy(name="providers", description="providers",
+                                                           validate=providers,
                                                            enforcement_level=EnforcementLevel.ADVISORY)])
 '''
 
@@ -166,7 +177,8 @@ def test_a_stack_policy_is_handed_every_resource_with_its_parents_as_the_engine_
     offline_ = {}
     namespace: dict = {}
     exec(_PARENTS_PACK.split("\n\nPolicyPack(")[0], namespace)  # the pack's function, without serving it
-    namespace["parents"](policy_check.stack_args(plan), lambda message, urn: offline_.__setitem__(urn, message))
+    for policy in ("parents", "providers"):
+        namespace[policy](policy_check.stack_args(plan), lambda message, urn: offline_.__setitem__(urn, message))
     assert through_plugin == offline_
     deployments = {u: m for u, m in through_plugin.items() if "kubernetes:apps/v1:Deployment::" in u}
     assert deployments and all(m.split(" | ")[0].endswith("> pulumi:pulumi:Stack") and
@@ -174,3 +186,14 @@ def test_a_stack_policy_is_handed_every_resource_with_its_parents_as_the_engine_
     (aks,) = [m for u, m in through_plugin.items() if "llmplatform:index:AksCluster::" in u]
     assert aks.split(" | ")[1].split(",") == ["cluster", "cluster_name", "kubeconfig", "kubelet_identity_object_id",
                                               "oidc_issuer_url", "resource_group_name"], aks
+    # The default providers the engine makes for the resources that name none are resources of the deployment,
+    # handed over with their inputs (the version), and each such resource names its own as its provider
+    # (default_providers.go `newRegisterDefaultProviderEvent`, providers.go `DefaultName`).
+    from pulumi_azure_native import _utilities
+    version = _utilities.get_version()
+    default = f"urn:pulumi:dev::{plan.project}::pulumi:providers:azure-native::default_{version.replace('.', '_')}"
+    assert through_plugin[default] == f"provider [('version', '{version}')]"
+    (group,) = [u for u in through_plugin if "azure-native:resources:ResourceGroup::" in u]
+    assert through_plugin[group] == f"run by {default}"
+    assert [m[:10] for u, m in through_plugin.items() if u.endswith("pulumi:providers:kubernetes::platform-k8s")] \
+        == ["provider ["]  # the program's own provider, as before

@@ -20,6 +20,9 @@ ProgramError; a component's refused input raises its `ComponentInputError` (prop
 `plan.warnings` holds the program's warnings and the kit's advice on what works but misses something (an Ollama
 server that Observability's OllamaDown alert does not watch; objects in a namespace nothing of the program creates).
 Each run has a fresh event loop and context, so one pytest process can run many programs.
+Each registration's options are the engine's: protect, retainOnDelete and deletedWith a resource leaves unset are
+its parent's. `plan.default_providers` holds the providers the engine makes for resources, reads and invokes that
+name none (`plan.provider_of(reg)`: the provider a resource is run by).
 
 The kit's parts: `records` (Registration, Plan), `stand_ins` (the mocks' answers and the recording monitor),
 `clusters` and `namespace_rules` (where each object goes), `collisions` and `routes` (what the engine and the APIs

@@ -72,6 +72,13 @@ class Plan:
     access_reviews: list[Any] = field(default_factory=list)
     # (token, provider reference) of each invoke the program made, in call order
     invokes: list[tuple[str, str]] = field(default_factory=list)
+    # The providers the engine makes itself, one per package and version that a custom resource, a remote component, a
+    # read or an invoke uses without naming a provider (pulumi/pulumi `pkg/resource/deploy/default_providers.go`):
+    # the engine registers each as a resource of the deployment, so each is analyzed and handed to a stack policy
+    # like any other, but the program never registered them (not in `resources`, nor in the plan file). Each
+    # resource's own by its URN in `default_provider_of`.
+    default_providers: list[Registration] = field(default_factory=list)
+    default_provider_of: dict[str, str] = field(default_factory=dict)
 
     def of_type(self, type_: str) -> list[Registration]:
         return [r for r in self.resources if r.type == type_]
@@ -84,6 +91,15 @@ class Plan:
 
     def by_urn(self, urn: str) -> Optional[Registration]:
         return next((r for r in self.resources if r.urn == urn), None)
+
+    def provider_of(self, reg: Registration) -> Optional[Registration]:
+        """The provider resource the engine runs reg with: the one it names (`urn::id`), else its package's default
+        provider; None for a component or a provider."""
+        ref = reg.options.get("provider")
+        if ref:
+            return self.by_urn(str(ref).rsplit("::", 1)[0])
+        urn = self.default_provider_of.get(reg.urn)
+        return next((p for p in self.default_providers if p.urn == urn), None)
 
     def waits_for(self, reg: Registration, predicate: Callable[[Registration], bool]) -> bool:
         """Whether reg waits, directly or through what it waits for, on a resource the predicate picks."""

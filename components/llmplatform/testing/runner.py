@@ -83,7 +83,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         # The engine hands every config value over as text, structured ones as JSON.
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
         mocks = OfflineMocks(references)  # one for registrations and invokes: a kubeconfig names its cluster's region
-        monitor = RecordingMonitor(mocks)
+        monitor = RecordingMonitor(mocks, config)
         api = StandInApiServers(mocks.api_servers.get, lambda: monitor.registrations, VirtualClock())
         cluster_access.SURROUNDINGS = api.surroundings()  # put back in `finally`
         warnings = _WarningCollector()
@@ -107,7 +107,9 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         plan = Plan(project=project, stack=stack, resources=monitor.registrations,
                     warnings=warnings.messages + unwatched_model_servers(monitor.registrations)
                     + uncreated_namespaces(monitor.registrations),
-                    access_reviews=api.reviews, invokes=mocks.invokes)
+                    access_reviews=api.reviews, invokes=mocks.invokes,
+                    default_providers=list(monitor.default_providers.values()),
+                    default_provider_of=dict(monitor.default_provider_of))
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():
             output = pulumi.Output.from_input(value)

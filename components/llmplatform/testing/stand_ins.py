@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import hashlib
 import logging
+import re
 import threading
 import uuid
 from typing import Any, Iterator, Optional
@@ -315,17 +316,47 @@ def _references_as_sent() -> Iterator[None]:
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     """The SDK's mock monitor, also keeping what a registration asked for: parent, dependencies, options."""
 
-    def __init__(self, mocks: pulumi_mocks.Mocks):
+    def __init__(self, mocks: pulumi_mocks.Mocks, config: Optional[dict[str, Any]] = None):
         super().__init__(mocks)
         self.registrations: list[Registration] = []
+        self.config = config or {}  # 'namespace:key' -> value: a default provider's inputs are its package's keys
+        self.default_providers: dict[str, Registration] = {}  # by URN, in the order first used
+        self.default_provider_of: dict[str, str] = {}  # a resource's URN -> its default provider's
+        self._options_of: dict[str, dict[str, Any]] = {}  # a registered URN -> its options, as recorded
 
     def Invoke(self, request):
+        if not request.provider:
+            self._default_provider(request.tok.split(":", 1)[0], request.version, request.pluginDownloadURL)
         with _references_as_sent():
             return super().Invoke(request)
 
     def ReadResource(self, request):
+        if not request.provider and not request.type.startswith(_PROVIDER_TYPE):
+            self._default_provider(request.type.split(":", 1)[0], request.version, request.pluginDownloadURL)
         with _references_as_sent():
             return super().ReadResource(request)
+
+    def _default_provider(self, package: str, version: str, download_url: str) -> str:
+        """The URN of the default provider the engine makes for a package at a version when something uses it
+        naming no provider (pulumi/pulumi `pkg/resource/deploy/default_providers.go` at 1b5949891b,
+        `newRegisterDefaultProviderEvent`): no parent, named `default_<major>_<minor>_<patch>` (`providers.go`
+        `DefaultName`), its inputs the stack's config of that package (`target.go` `GetPackageConfig`, values as
+        text) and the version. The engine registers it once per package and version."""
+        name = default_provider_name(version, download_url)
+        urn = self.make_urn("", _PROVIDER_TYPE + package, name)
+        if urn not in self.default_providers:
+            inputs: dict[str, Any] = {key.split(":", 1)[1]: value for key, value in self.config.items()
+                                      if key.split(":", 1)[0] == package}
+            if version:
+                inputs["version"] = version
+            if download_url:
+                inputs["pluginDownloadURL"] = download_url
+            self.default_providers[urn] = Registration(
+                urn=urn, type=_PROVIDER_TYPE + package, name=name, parent="", custom=True, inputs=inputs,
+                secret_paths=[], dependencies=[], options={
+                    "protect": False, "ignoreChanges": [], "deleteBeforeReplace": False, "retainOnDelete": False,
+                    "provider": None, "replaceOnChanges": [], "customTimeouts": {}})
+        return urn
 
     def RegisterResource(self, request):
         with _references_as_sent():
@@ -342,6 +373,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def _register(self, request):
         response = super().RegisterResource(request)
+        if (request.custom and not request.type.startswith(_PROVIDER_TYPE) or request.remote) and not request.provider:
+            self.default_provider_of[response.urn] = self._default_provider(
+                request.type.split(":", 1)[0], request.version, request.pluginDownloadURL)
         if request.type != "pulumi:pulumi:Stack":
             # the paths as sent (the SDK's deserialization moves a secret's mark up to its list or object); a
             # message without the secret signature has none, and is not converted
@@ -349,16 +383,26 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 if _SECRET_BYTES in request.object.SerializeToString() else {}
             inputs = whole_numbers(_unwrap_secrets(rpc.deserialize_properties(request.object)))
             timeouts = request.customTimeouts
+            # The engine gives a resource the parent's protect, retainOnDelete and deletedWith where the request
+            # leaves them unset (pulumi/pulumi `pkg/resource/deploy/source_eval.go` `inheritFromParent` at
+            # 1b5949891b, in every engine since v3.225.0). The Python SDK sends its own parent's protect (pulumi
+            # 3.272.0 `resource.py`), not the other two: a child of a component given retain_on_delete or
+            # deleted_with is sent without them, and the engine keeps it retained, or deleted with that resource.
+            inherited = self._options_of.get(request.parent, {})
             self.registrations.append(Registration(
                 urn=response.urn, type=request.type, name=request.name, parent=request.parent,
                 custom=request.custom, inputs=inputs, secret_paths=_secret_paths(raw),
                 # a set to the engine; the SDK sends it in the order of a set of Resources (by memory address)
                 dependencies=sorted(request.dependencies),
                 options={
-                    "protect": bool(request.protect),
+                    # as the engine keeps them: one the request leaves unset is the parent's (below)
+                    "protect": bool(request.protect if request.HasField("protect") else inherited.get("protect")),
                     "ignoreChanges": list(request.ignoreChanges),
                     "deleteBeforeReplace": bool(request.deleteBeforeReplace),
-                    "retainOnDelete": bool(request.retainOnDelete),
+                    "retainOnDelete": bool(request.retainOnDelete if request.HasField("retainOnDelete")
+                                           else inherited.get("retainOnDelete")),
+                    **({"deletedWith": deleted_with} if (deleted_with := request.deletedWith
+                                                         or inherited.get("deletedWith")) else {}),
                     "provider": request.provider or None,
                     "replaceOnChanges": list(request.replaceOnChanges),
                     "customTimeouts": {k: getattr(timeouts, k) for k in ("create", "update", "delete")
@@ -370,4 +414,25 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     # an adopted resource (`import_`): the engine reads it, it exists already
                     **({"import": request.importId} if request.importId else {}),
                 }))
+            self._options_of[response.urn] = self.registrations[-1].options
         return response
+
+
+_PROVIDER_TYPE = "pulumi:providers:"
+
+
+def default_provider_name(version: str, download_url: str = "") -> str:
+    """pulumi/pulumi `pkg/resource/deploy/providers/provider.go` `DefaultName` at 1b5949891b: `default`, then
+    `_<major>_<minor>_<patch>` and `_<part>` per pre-release and build part of the version, then `_<download URL as
+    a QName>` (`tokens.IntoQName`: empty `/`-separated parts dropped, each character outside
+    `[A-Za-z0-9_.-]` as `_`)."""
+    name = "default"
+    version_parts = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+([0-9A-Za-z.-]+))?", version)
+    if version_parts:
+        major, minor, patch, pre, build = version_parts.groups()
+        name += f"_{int(major)}_{int(minor)}_{int(patch)}"
+        name += "".join(f"_{part}" for part in [*(pre or "").split("."), *(build or "").split(".")] if part)
+    if download_url:
+        name += "_" + ("/".join(re.sub(r"[^A-Za-z0-9_.-]", "_", part) for part in download_url.split("/") if part)
+                       or "_")
+    return name
