@@ -701,6 +701,7 @@ def _kube_prometheus_stack(v: Read, name: str, namespace: str) -> list[dict[str,
             **_truthy(v, f"{ps}.tolerations"), **_truthy(v, f"{ps}.topologySpreadConstraints"),
             **_truthy(v, f"{ps}.priorityClassName"),
             "portName": _plain(v(f"{ps}.portName")), "hostNetwork": v(f"{ps}.hostNetwork"),
+            **_truthy(v, f"{ps}.shardingStrategy"), **_truthy(v, f"{ps}.shardRetentionPolicy"),
         }
         out.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
                     "metadata": {"name": f"{full}-prometheus", "namespace": namespace}, "spec": _pruned(spec)})
