@@ -19,15 +19,19 @@ is reported as "(not modelled)" so that a new object cannot pass unchecked.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 
+import jsonschema
+import yaml
+
 from offline.deploy_model.charts import chart_name, chart_values
 from offline.plan import manifests
 
-from tests.validation import vendored_documents, with_defaults
+from tests.validation import CelRuleViolation, validate_custom, vendored_documents, with_defaults
 from tests.webhooks import _key, scaled_object_refusals
 
 ISTIO_GROUPS = ("security.istio.io", "networking.istio.io", "telemetry.istio.io", "extensions.istio.io")
@@ -542,43 +546,353 @@ def safe_upgrades_refusals(crd: dict[str, Any], old: Optional[dict[str, Any]] = 
             for r in out]
 
 
-# --- objects the plan's Helm releases render into these groups (transcribed templates) --------------------------
+# --- objects the plan's Helm releases render (transcribed templates) --------------------------------------------
+
+class Read:
+    """A release's values (the chart's defaults with the release's over them), recording each dotted path a
+    transcription reads: a test compares them with the `.Values` paths of the vendored template, so a value we set
+    that flows into a field the transcription skips is noticed."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values, self.paths = values, set()
+
+    def __call__(self, path: str, default: Any = None) -> Any:
+        self.paths.add(path)
+        node: Any = self.values
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return default if node is None else node
+
+
+def _plain(value: Any) -> Any:
+    """An unquoted `{{ value }}` as the YAML of the manifest reads it back (Helm prints a missing value as nothing:
+    null, which the API server prunes from a structural schema's object)."""
+    return _scalar(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=None)
+def _scalar(text: str) -> Any:
+    return yaml.load(text, Loader=yaml.CSafeLoader) if text else None
+
+
+def _pruned(node: Any) -> Any:
+    """Null fields dropped, as the API server does for a CRD field that is not `nullable` (Kubernetes docs,
+    "Defaulting and Nullable")."""
+    if isinstance(node, dict):
+        return {k: _pruned(v) for k, v in node.items() if v is not None}
+    if isinstance(node, list):
+        return [_pruned(v) for v in node]
+    return node
+
+
+def _truthy(v: Read, path: str, key: Optional[str] = None, transform: Any = None) -> dict[str, Any]:
+    """`{{- if .Values.<path> }} key: {{ .Values.<path> }}{{- end }}` (key: the path's last part)."""
+    value = v(path)
+    if not value:
+        return {}
+    return {key or path.rsplit(".", 1)[-1]: transform(value) if transform else value}
+
+
+def _router_gateway(v: Read, name: str, namespace: str) -> list[dict[str, Any]]:
+    """llm-d-router-gateway v0.10.0: `templates/istio.yaml` (a DestinationRule when provider.name is istio) and
+    routerlib's `templates/_inferencepool.yaml` (unless router.inferencePool.create is false); the endpoint picker's
+    name is routerlib `_helpers.tpl` llm-d-router.name."""
+    out: list[dict[str, Any]] = []
+    epp = (name or "default-pool").lower().strip()[:40] + "-epp"
+    if v("provider.name") == "istio":
+        pool = v("provider.istio.destinationRule.trafficPolicy.connectionPool")
+        out.append({"apiVersion": "networking.istio.io/v1beta1", "kind": "DestinationRule",
+                    "metadata": {"name": epp, "namespace": namespace},
+                    "spec": {"host": v("provider.istio.destinationRule.host") or f"{epp}.{namespace}.svc.cluster.local",
+                             "trafficPolicy": {"tls": {"mode": "SIMPLE", "insecureSkipVerify": True},
+                                               **({"connectionPool": pool} if pool else {})}}})
+    if v("router.inferencePool.create") is not False:
+        protocol = v("router.modelServers.protocol")
+        out.append({"apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
+                    "metadata": {"name": name, "namespace": namespace},
+                    "spec": _pruned({
+                        "targetPorts": [{"number": p.get("number")} for p in v("router.modelServers.targetPorts", [])],
+                        "appProtocol": {"grpc": "kubernetes.io/h2c", "http": "http"}.get(protocol),
+                        "selector": {"matchLabels": {k: str(x) for k, x in
+                                                     v("router.modelServers.matchLabels", {}).items()}},
+                        "endpointPickerRef": {"name": epp, "port": {"number": v("router.epp.extProcPort") or 9002},
+                                              "failureMode": v("router.inferencePool.failureMode") or "FailOpen"}})})
+    return out
+
+
+def _keda_http(v: Read, name: str, namespace: str) -> list[dict[str, Any]]:
+    """keda-add-ons-http 0.15.0 `templates/interceptor/scaledobject.yaml` (the interceptor's ScaledObject)."""
+    return [{"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
+             "metadata": {"name": "keda-add-ons-http-interceptor", "namespace": namespace},
+             "spec": {"minReplicaCount": v("interceptor.replicas.min"), "maxReplicaCount": v("interceptor.replicas.max"),
+                      "pollingInterval": v("interceptor.scaledObject.pollingInterval"),
+                      "scaleTargetRef": {"name": "keda-add-ons-http-interceptor", "kind": "Deployment"},
+                      "triggers": [{"type": "external", "metadata": {
+                          "scalerAddress": f"keda-add-ons-http-{v('scaler.service')}.{namespace}:"
+                                           f"{v('scaler.grpcPort') or 9091}",
+                          "interceptorTargetPendingRequests": str(v("scaler.pendingRequestsInterceptor") or 200)}}]}}]
+
+
+def _image(v: Read, spec: str) -> str:
+    """kube-prometheus-stack's image line: global.imageRegistry, else the image's registry; then repository, tag and
+    sha (prometheus.yaml and alertmanager.yaml build it alike when a tag is set)."""
+    registry = v("global.imageRegistry") or v(f"{spec}.image.registry")
+    tag, sha = v(f"{spec}.image.tag"), v(f"{spec}.image.sha")
+    return f"{registry}/{v(f'{spec}.image.repository')}" + (f":{tag}" if tag else "") + (f"@sha256:{sha}" if sha else "")
+
+
+def _monitor_selector(v: Read, spec: str, name: str, release: str, nil_uses_helm: bool = True) -> dict[str, Any]:
+    """`<name>Selector`: the values' own, else `release: <release>` when <name>SelectorNilUsesHelmValues, else {}."""
+    given = v(f"{spec}.{name}Selector")
+    if given:
+        return {f"{name}Selector": given}
+    if nil_uses_helm and v(f"{spec}.{name}SelectorNilUsesHelmValues"):
+        return {f"{name}Selector": {"matchLabels": {"release": release}}}
+    return {f"{name}Selector": {}}
+
+
+def _kube_prometheus_stack(v: Read, name: str, namespace: str) -> list[dict[str, Any]]:
+    """kube-prometheus-stack 88.5.3 `templates/prometheus/prometheus.yaml` and `templates/alertmanager/alertmanager.yaml`
+    (prometheus-community/helm-charts ea930bae): the fields every release renders and those our values reach (image
+    through global.imageRegistry, nodeSelector, tolerations, resources, retention, storage, the selectors); not the
+    labels, affinity (podAntiAffinity's helper-made terms) nor the fields the chart's defaults leave out. Names from
+    `_helpers.tpl` (fullname: fullnameOverride truncated to 26, crname "<fullname>-prometheus")."""
+    full = (v("fullnameOverride") or name)[:26].rstrip("-")  # a release named after the chart: fullname = name
+    out: list[dict[str, Any]] = []
+    ps, am = "prometheus.prometheusSpec", "alertmanager.alertmanagerSpec"
+    if v("prometheus.enabled") and not v("prometheus.agentMode"):
+        alerting = {}
+        if not v(f"{ps}.disableAlerting") and (v(f"{ps}.alertingEndpoints") or v("alertmanager.enabled")):
+            alerting = {"alerting": {"alertmanagers": v(f"{ps}.alertingEndpoints") or [_pruned({
+                "namespace": namespace, "name": f"{full}-alertmanager", "port": v(f"{am}.portName"),
+                "pathPrefix": v(f"{am}.routePrefix") or None, "scheme": v(f"{am}.scheme") or None,
+                "tlsConfig": v(f"{am}.tlsConfig") or None, "apiVersion": v("alertmanager.apiVersion")})]}}
+        spec = {
+            **({"automountServiceAccountToken": v(f"{ps}.automountServiceAccountToken")}
+               if v(f"{ps}.automountServiceAccountToken") is not None else {}),
+            **alerting,
+            **({"image": _image(v, ps), "imagePullPolicy": v(f"{ps}.image.pullPolicy"),
+                "version": str(v(f"{ps}.version") or v(f"{ps}.image.tag"))} if v(f"{ps}.image") else {}),
+            "externalUrl": v(f"{ps}.externalUrl") or f"http://{full}-prometheus.{namespace}:{v('prometheus.service.port')}",
+            **_truthy(v, f"{ps}.nodeSelector"),
+            "paused": v(f"{ps}.paused"), "replicas": v(f"{ps}.replicas"),
+            **({"shards": v(f"{ps}.shards")} if v(f"{ps}.shards") is not None else {}),
+            "logLevel": str(v(f"{ps}.logLevel", "")), "logFormat": _plain(v(f"{ps}.logFormat")),
+            "listenLocal": v(f"{ps}.listenLocal"), "enableOTLPReceiver": v(f"{ps}.enableOTLPReceiver"),
+            "enableAdminAPI": v(f"{ps}.enableAdminAPI"),
+            **_truthy(v, f"{ps}.scrapeInterval", transform=_plain), **_truthy(v, f"{ps}.evaluationInterval", transform=_plain),
+            **_truthy(v, f"{ps}.resources"),
+            "retention": str(v(f"{ps}.retention", "")), **_truthy(v, f"{ps}.retentionSize", transform=str),
+            "walCompression": v(f"{ps}.walCompression") is not False,
+            **_truthy(v, f"{ps}.routePrefix", transform=str),
+            "serviceAccountName": f"{full}-prometheus",
+            **_monitor_selector(v, ps, "serviceMonitor", name), "serviceMonitorNamespaceSelector": v(
+                f"{ps}.serviceMonitorNamespaceSelector") or {},
+            **_monitor_selector(v, ps, "podMonitor", name), "podMonitorNamespaceSelector": v(
+                f"{ps}.podMonitorNamespaceSelector") or {},
+            **_monitor_selector(v, ps, "probe", name), "probeNamespaceSelector": v(f"{ps}.probeNamespaceSelector") or {},
+            "ruleNamespaceSelector": v(f"{ps}.ruleNamespaceSelector") or {}, **_monitor_selector(v, ps, "rule", name),
+            **_monitor_selector(v, ps, "scrapeConfig", name), "scrapeConfigNamespaceSelector": v(
+                f"{ps}.scrapeConfigNamespaceSelector") or {},
+            **_truthy(v, f"{ps}.securityContext"),
+            **({"storage": v(f"{ps}.storageSpec")} if v(f"{ps}.storageSpec") else {}),
+            **_truthy(v, f"{ps}.tolerations"), **_truthy(v, f"{ps}.topologySpreadConstraints"),
+            **_truthy(v, f"{ps}.priorityClassName"),
+            "portName": _plain(v(f"{ps}.portName")), "hostNetwork": v(f"{ps}.hostNetwork"),
+            **_truthy(v, f"{ps}.shardingStrategy"), **_truthy(v, f"{ps}.shardRetentionPolicy"),
+        }
+        out.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
+                    "metadata": {"name": f"{full}-prometheus", "namespace": namespace}, "spec": _pruned(spec)})
+    if v("alertmanager.enabled"):
+        spec = {
+            **({"image": _image(v, am), "imagePullPolicy": v(f"{am}.image.pullPolicy"),
+                "version": str(v(f"{am}.version") or v(f"{am}.image.tag"))} if v(f"{am}.image") else {}),
+            "replicas": v(f"{am}.replicas"), "listenLocal": v(f"{am}.listenLocal"),
+            "serviceAccountName": f"{full}-alertmanager",
+            "automountServiceAccountToken": v(f"{am}.automountServiceAccountToken"),
+            "externalUrl": v(f"{am}.externalUrl") or f"http://{full}-alertmanager.{namespace}:"
+                                                      f"{v('alertmanager.service.port')}",
+            **_truthy(v, f"{am}.nodeSelector"),
+            "paused": v(f"{am}.paused"), "logFormat": str(v(f"{am}.logFormat", "")),
+            "logLevel": str(v(f"{am}.logLevel", "")), "retention": str(v(f"{am}.retention", "")),
+            "alertmanagerConfigSelector": v(f"{am}.alertmanagerConfigSelector") or {},
+            "alertmanagerConfigNamespaceSelector": v(f"{am}.alertmanagerConfigNamespaceSelector") or None,
+            **_truthy(v, f"{am}.resources"), **_truthy(v, f"{am}.routePrefix", transform=str),
+            **_truthy(v, f"{am}.securityContext"), **_truthy(v, f"{am}.storage"),
+            **_truthy(v, f"{am}.tolerations"), **_truthy(v, f"{am}.topologySpreadConstraints"),
+            **_truthy(v, f"{am}.priorityClassName"),
+            "portName": _plain(v(f"{am}.portName")), "hostNetwork": v(f"{am}.hostNetwork"),
+        }
+        out.append({"apiVersion": "monitoring.coreos.com/v1", "kind": "Alertmanager",
+                    "metadata": {"name": f"{full}-alertmanager", "namespace": namespace}, "spec": _pruned(spec)})
+    return out
+
+
+# gpu-operator v26.7.0 `templates/clusterpolicy.yaml`: the operand sections, each with `enabled` and, when set, these
+# fields (repository and image printed plain, version quoted, the rest through toYaml)
+IMAGE_FIELDS = ("repository", "image", "version", "imagePullPolicy", "imagePullSecrets", "resources", "env", "args")
+OPERANDS = {"validator": IMAGE_FIELDS, "vgpuManager": IMAGE_FIELDS, "kataManager": IMAGE_FIELDS,
+            "vfioManager": IMAGE_FIELDS, "vgpuDeviceManager": IMAGE_FIELDS, "ccManager": IMAGE_FIELDS,
+            "toolkit": IMAGE_FIELDS[:-1], "devicePlugin": IMAGE_FIELDS, "dcgm": IMAGE_FIELDS,
+            "dcgmExporter": IMAGE_FIELDS, "gfd": IMAGE_FIELDS, "migManager": IMAGE_FIELDS,
+            "nodeStatusExporter": IMAGE_FIELDS, "gds": ("repository", "image", "version", "imagePullPolicy",
+                                                        "imagePullSecrets", "env", "args"),
+            "sandboxDevicePlugin": IMAGE_FIELDS, "kataSandboxDevicePlugin": IMAGE_FIELDS}
+OPERANDS["gdrcopy"] = OPERANDS["gds"]
+
+
+def _image_fields(v: Read, section: str, fields: Iterable[str]) -> dict[str, Any]:
+    out = {}
+    for key in fields:
+        value = v(f"{section}.{key}")
+        if value:
+            out[key] = str(value) if key == "version" else _plain(value) if key in ("repository", "image") else value
+    return out
+
+
+def _cluster_policy(v: Read, name: str, namespace: str) -> list[dict[str, Any]]:
+    """gpu-operator v26.7.0 `templates/clusterpolicy.yaml` (NVIDIA/gpu-operator 10ee5b36), every field but the
+    daemonsets' labels (a helper's): a transcription, section by section."""
+    if not v("clusterPolicy.deployCR"):
+        return []
+    sections: dict[str, dict[str, Any]] = {}
+    for section, fields in OPERANDS.items():
+        if section in ("gds", "gdrcopy") and not v(section):
+            continue
+        enabled = v(f"{section}.enabled")
+        if section == "gdrcopy":
+            enabled = enabled or False
+        elif section == "sandboxDevicePlugin":
+            enabled = enabled or None
+        sections[section] = {"enabled": enabled, **_image_fields(v, section, fields),
+                             **({} if section in ("gds", "gdrcopy") else _truthy(v, f"{section}.hostNetwork"))}
+    validator = sections["validator"]
+    validator["version"] = str(v("validator.version") or "main-latest")  # .Chart.AppVersion (git's placeholder)
+    for component in ("plugin", "cuda", "driver", "toolkit", "vfioPCI", "vgpuManager", "vgpuDevices"):
+        if v(f"validator.{component}"):
+            validator[component] = {"env": v(f"validator.{component}.env") or []}
+    for manager in ("vgpuManager", "vfioManager"):
+        sections[manager]["driverManager"] = _image_fields(v, f"{manager}.driverManager", IMAGE_FIELDS[:4] + ("env",))
+    sections["vgpuManager"].update(_truthy(v, "vgpuManager.kernelModuleConfig"))
+    sections["kataManager"].update(_truthy(v, "kataManager.config"))
+    sections["vgpuDeviceManager"].update(_truthy(v, "vgpuDeviceManager.config"))
+    sections["ccManager"]["defaultMode"] = str(v("ccManager.defaultMode", ""))
+    sections["toolkit"].update(_truthy(v, "toolkit.installDir", transform=_plain))
+    if v("devicePlugin.config.name"):
+        sections["devicePlugin"]["config"] = {"name": str(v("devicePlugin.config.name")),
+                                              "default": str(v("devicePlugin.config.default", ""))}
+    exporter = sections["dcgmExporter"]
+    for key in ("annotations", "serviceMonitor", "service", "hostPID", "hpcJobMapping", "enablePodLabels",
+                "enablePodUID", "podLabelAllowlistRegex"):
+        exporter.update(_truthy(v, f"dcgmExporter.{key}"))
+    if v("dcgmExporter.config") and v("dcgmExporter.config.name"):
+        exporter["config"] = {"name": _plain(v("dcgmExporter.config.name"))}
+    if v("migManager.config"):
+        sections["migManager"]["config"] = {"name": _plain(v("migManager.config.name")),
+                                            "default": str(v("migManager.config.default", ""))} \
+            if v("migManager.config.name") else None
+    sections["migManager"].update(_truthy(v, "migManager.gpuClientsConfig"))
+    if v("kataSandboxDevicePlugin.enabled") is None:
+        sections["kataSandboxDevicePlugin"].pop("enabled")
+    crd_driver = v("driver.nvidiaDriverCRD.enabled")
+    driver: dict[str, Any] = {"enabled": v("driver.enabled"), "useNvidiaDriverCRD": crd_driver}
+    if not crd_driver:
+        driver.update({"kernelModuleType": _plain(v("driver.kernelModuleType")), "usePrecompiled": v("driver.usePrecompiled"),
+                       **_image_fields(v, "driver", IMAGE_FIELDS[:5]),
+                       **{k: x for k in ("startupProbe", "livenessProbe", "readinessProbe") for x in [v(f"driver.{k}")] if x},
+                       "rdma": {"enabled": v("driver.rdma.enabled"), "useHostMofed": v("driver.rdma.useHostMofed")},
+                       "manager": _image_fields(v, "driver.manager", IMAGE_FIELDS[:4] + ("env",)),
+                       **{k: x for k in ("repoConfig", "certConfig", "licensingConfig", "virtualTopology",
+                                         "kernelModuleConfig", "secretEnv", "resources", "env", "args")
+                          for x in [v(f"driver.{k}")] if x}})
+    if v("driver.upgradePolicy"):
+        u = "driver.upgradePolicy"
+        driver["upgradePolicy"] = {
+            "autoUpgrade": v(f"{u}.autoUpgrade") or False, "maxParallelUpgrades": v(f"{u}.maxParallelUpgrades") or 0,
+            "maxUnavailable": _plain(str(v(f"{u}.maxUnavailable") or "25%")),
+            "waitForCompletion": {"timeoutSeconds": v(f"{u}.waitForCompletion.timeoutSeconds"),
+                                  **_truthy(v, f"{u}.waitForCompletion.podSelector", transform=_plain)},
+            "podDeletion": {"force": v(f"{u}.gpuPodDeletion.force") or False,
+                            "timeoutSeconds": v(f"{u}.gpuPodDeletion.timeoutSeconds"),
+                            "deleteEmptyDir": v(f"{u}.gpuPodDeletion.deleteEmptyDir") or False},
+            "drain": {"enable": v(f"{u}.drain.enable") or False, "force": v(f"{u}.drain.force") or False,
+                      **_truthy(v, f"{u}.drain.podSelector", transform=_plain),
+                      "timeoutSeconds": v(f"{u}.drain.timeoutSeconds"),
+                      "deleteEmptyDir": v(f"{u}.drain.deleteEmptyDir") or False}}
+    driver.update(_truthy(v, "driver.hostNetwork"))
+    daemonsets = {"labels": {**v("daemonsets.labels", {})} or None, **_truthy(v, "daemonsets.annotations"),
+                  **_truthy(v, "daemonsets.tolerations"), **_truthy(v, "daemonsets.priorityClassName", transform=_plain),
+                  **_truthy(v, "daemonsets.updateStrategy", transform=_plain)}
+    if v("daemonsets.rollingUpdate"):
+        daemonsets["rollingUpdate"] = {"maxUnavailable": str(v("daemonsets.rollingUpdate.maxUnavailable", ""))}
+    spec = {
+        "hostPaths": {"rootFS": _plain(v("hostPaths.rootFS")), "driverInstallDir": _plain(v("hostPaths.driverInstallDir")),
+                      **_truthy(v, "hostPaths.kubeletRootDir", transform=_plain)},
+        "operator": {**_truthy(v, "operator.runtimeClass", transform=_plain),
+                     **_truthy(v, "operator.defaultGPUMode", transform=_plain),
+                     **_truthy(v, "operator.use_ocp_driver_toolkit"),
+                     **({"metrics": {**_truthy(v, "operator.metrics.serviceMonitor")}} if v("operator.metrics") else {})
+                     } or None,
+        "daemonsets": daemonsets, "validator": validator,
+        "mig": {**_truthy(v, "mig.strategy", transform=_plain)} or None,
+        "psa": {"enabled": v("psa.enabled")},
+        "cdi": {"enabled": v("cdi.enabled"), **({"nriPluginEnabled": v("cdi.nriPluginEnabled")}
+                                                if v("cdi.enabled") and v("cdi.nriPluginEnabled") else {})},
+        "driver": driver, **{k: x for k, x in sections.items() if k != "validator"},
+        "sandboxWorkloads": {"enabled": v("sandboxWorkloads.enabled"),
+                             **_truthy(v, "sandboxWorkloads.defaultWorkload", transform=_plain),
+                             **_truthy(v, "sandboxWorkloads.mode", transform=str)},
+    }
+    return [{"apiVersion": "nvidia.com/v1", "kind": "ClusterPolicy", "metadata": {"name": "cluster-policy"},
+             "spec": _pruned(spec)}]
+
+
+# chart -> (transcription, the vendored templates it transcribes, relative to tests/upstream/charts/<chart folder>)
+RENDERERS = {
+    "llm-d-router-gateway": (_router_gateway, ("templates/istio.yaml", "charts/routerlib/templates/_inferencepool.yaml")),
+    "keda-add-ons-http": (_keda_http, ("templates/interceptor/scaledobject.yaml",)),
+    "kube-prometheus-stack": (_kube_prometheus_stack, ("templates/prometheus/prometheus.yaml",
+                                                       "templates/alertmanager/alertmanager.yaml")),
+    "gpu-operator": (_cluster_policy, ("templates/clusterpolicy.yaml",)),
+}
+
+
+def release_objects(inputs: dict[str, Any], read: Optional[Read] = None) -> list[dict[str, Any]]:
+    """The custom resources a release's chart renders with its values, as far as RENDERERS transcribes them."""
+    chart = chart_name(inputs)
+    if chart not in RENDERERS:
+        return []
+    v = read or Read(chart_values(inputs))
+    return RENDERERS[chart][0](v, inputs.get("name", ""), inputs.get("namespace", ""))
+
 
 def rendered_objects(plan: Any) -> list[dict[str, Any]]:
-    """The objects of admission-checked groups the plan's releases render, from the vendored templates with the
-    release's values: llm-d-router-gateway v0.10.0 `templates/istio.yaml` (a DestinationRule when provider.name is
-    istio; name from routerlib `_helpers.tpl` llm-d-router.name) and keda-add-ons-http 0.15.0
-    `templates/interceptor/scaledobject.yaml` (the interceptor's ScaledObject, checked by KEDA's webhook)."""
-    out: list[dict[str, Any]] = []
-    for release in plan.helm_releases():
-        inputs, chart = release.inputs, chart_name(release.inputs)
-        if chart not in ("llm-d-router-gateway", "keda-add-ons-http"):
-            continue
-        namespace, release_name = inputs.get("namespace", ""), inputs.get("name", "")
-        values = chart_values(inputs)
-        if chart == "llm-d-router-gateway" and (values.get("provider") or {}).get("name") == "istio":
-            name = (release_name or "default-pool").lower().strip()[:40] + "-epp"
-            rule = ((values["provider"].get("istio") or {}).get("destinationRule") or {})
-            pool = (rule.get("trafficPolicy") or {}).get("connectionPool")
-            out.append({"apiVersion": "networking.istio.io/v1beta1", "kind": "DestinationRule",
-                        "metadata": {"name": name, "namespace": namespace},
-                        "spec": {"host": rule.get("host") or f"{name}.{namespace}.svc.cluster.local",
-                                 "trafficPolicy": {"tls": {"mode": "SIMPLE", "insecureSkipVerify": True},
-                                                   **({"connectionPool": pool} if pool else {})}}})
-        if chart == "keda-add-ons-http":
-            interceptor, scaler = values["interceptor"], values["scaler"]
-            out.append({"apiVersion": "keda.sh/v1alpha1", "kind": "ScaledObject",
-                        "metadata": {"name": "keda-add-ons-http-interceptor", "namespace": namespace},
-                        "spec": {"minReplicaCount": interceptor["replicas"]["min"],
-                                 "maxReplicaCount": interceptor["replicas"]["max"],
-                                 "pollingInterval": interceptor["scaledObject"]["pollingInterval"],
-                                 "scaleTargetRef": {"name": "keda-add-ons-http-interceptor", "kind": "Deployment"},
-                                 "triggers": [{"type": "external", "metadata": {
-                                     "scalerAddress": f"keda-add-ons-http-{scaler['service']}.{namespace}:"
-                                                      f"{scaler.get('grpcPort') or 9091}",
-                                     "interceptorTargetPendingRequests":
-                                         str(scaler.get("pendingRequestsInterceptor") or 200)}}]}})
-    return out
+    """The custom resources the plan's releases render (RENDERERS), from the vendored templates with each release's
+    values: checked against admission control here and against their CRDs (`rendered_crd_refusals`)."""
+    return [o for release in plan.helm_releases() for o in release_objects(release.inputs)]
+
+
+def crd_refusals(obj: dict[str, Any]) -> list[str]:
+    """What the API server answers a create of `obj` against its vendored CRD (schema, then CEL rules), as
+    "<Kind> <namespace>/<name>: <field>: <reason>"; nothing for a kind with no vendored CRD (DestinationRule)."""
+    if not (CRDS / _group(obj) / f"{obj.get('kind')}.yaml").is_file():
+        return []
+    try:
+        validate_custom(obj, CRDS)
+    except jsonschema.ValidationError as error:
+        where = ".".join(str(p) for p in error.absolute_path) or "<root>"
+        return [f"{_key(obj)}: {where}: {error.message}"]
+    except CelRuleViolation as error:
+        return [f"{_key(obj)}: {line.strip()}" for line in str(error).splitlines()[1:]]
+    return []
+
+
+def rendered_crd_refusals(plan: Any) -> list[str]:
+    """Every refusal of the plan's releases' rendered custom resources by their CRDs: a refused object fails the
+    `helm install` of its (atomic) release."""
+    return [r for o in rendered_objects(plan) for r in crd_refusals(o)]
 
 
 CRDS = Path(__file__).parent / "upstream" / "crds"

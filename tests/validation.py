@@ -71,12 +71,11 @@ CRD_VERSION_ALIASES = {("secrets-store.csi.x-k8s.io", "v1"): "v1alpha1"}
 LOCAL_CRDS = Path(__file__).resolve().parent / "data" / "crds"
 
 
-def validate_custom(obj: dict[str, Any], crd_dir: Path) -> None:
-    api_version = obj["apiVersion"]
-    group, version = group_of(api_version), api_version.split("/")[-1]
-    version = CRD_VERSION_ALIASES.get((group, version), version)
-    key = (group, version, obj["kind"])
-    schema = _crd_index(str(crd_dir)).get(key) or _crd_index(str(LOCAL_CRDS)).get(key)
+@functools.lru_cache(maxsize=None)
+def _validator(crd_dir: str, key: tuple[str, str, str]) -> jsonschema.Draft7Validator:
+    """The JSON Schema validator of a CRD version's structural schema, built once per process (the Prometheus and
+    Alertmanager schemas hold tens of thousands of nodes)."""
+    schema = _crd_index(crd_dir).get(key) or _crd_index(str(LOCAL_CRDS)).get(key)
     if schema is None:
         raise LookupError(f"no CRD for {key} under {crd_dir} or {LOCAL_CRDS}")
     schema = _structural(schema)
@@ -88,7 +87,15 @@ def validate_custom(obj: dict[str, Any], crd_dir: Path) -> None:
     # apiVersion and kind are the API server's TypeMeta: a CRD need not declare them (Istio's do not)
     for type_meta in ("apiVersion", "kind"):
         schema.get("properties", {}).setdefault(type_meta, {"type": "string"})
-    jsonschema.Draft7Validator(schema).validate({k: v for k, v in obj.items() if k != "metadata"})
+    return jsonschema.Draft7Validator(schema)
+
+
+def validate_custom(obj: dict[str, Any], crd_dir: Path) -> None:
+    api_version = obj["apiVersion"]
+    group, version = group_of(api_version), api_version.split("/")[-1]
+    version = CRD_VERSION_ALIASES.get((group, version), version)
+    key = (group, version, obj["kind"])
+    _validator(str(crd_dir), key).validate({k: v for k, v in obj.items() if k != "metadata"})
     broken = list(cel_violations(_crd_index(str(crd_dir)).get(key) or _crd_index(str(LOCAL_CRDS))[key], obj))
     if broken:
         name = (obj.get("metadata") or {}).get("name")

@@ -47,18 +47,12 @@ def guide_scaled_object():
 
 
 def rendered_inference_pool(release: str, namespace: str, values: dict) -> dict:
-    """The InferencePool the chart renders from our values: a transcription of routerlib's
-    templates/_inferencepool.yaml (llm-d/llm-d-router v0.10.0), so the pool we cause is checked against its CRD."""
-    router = values["router"]
-    servers = router["modelServers"]
-    return {"apiVersion": "inference.networking.k8s.io/v1", "kind": "InferencePool",
-            "metadata": {"name": release, "namespace": namespace},
-            "spec": {"targetPorts": [{"number": p["number"]} for p in servers["targetPorts"]],
-                     **({"appProtocol": "http"} if servers.get("protocol") == "http" else {}),
-                     "selector": {"matchLabels": {k: str(v) for k, v in servers["matchLabels"].items()}},
-                     "endpointPickerRef": {"name": f"{release}-epp",
-                                           "port": {"number": router["epp"].get("extProcPort", 9002)},
-                                           "failureMode": router["inferencePool"].get("failureMode", "FailOpen")}}}
+    """The InferencePool the chart renders from our values: tests/admission.py `release_objects`, a transcription of
+    routerlib's templates/_inferencepool.yaml (llm-d/llm-d-router v0.10.0), so the pool we cause is checked against
+    its CRD."""
+    from tests.admission import release_objects
+    inputs = {"chart": "llm-d-router-gateway", "name": release, "namespace": namespace, "values": values}
+    return next(o for o in release_objects(inputs) if o["kind"] == "InferencePool")
 
 
 def test_vllm_runs_on_the_gpu_pool_with_gpus_shm_probes_and_a_bounded_cache(llmd):

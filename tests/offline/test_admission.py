@@ -138,7 +138,8 @@ def test_the_router_charts_destination_rule_is_rendered_from_the_release_values(
     plan = _with_release_values(_plan("llmd"), "llm-d-router-gateway", lambda v: v["provider"].update(
         istio={"destinationRule": {"trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": -1}}}}}))
     rendered = rendered_objects(plan)
-    assert [o["metadata"]["name"] for o in rendered] == ["llmd-epp"]
+    assert [(o["kind"], o["metadata"]["name"]) for o in rendered] == [("DestinationRule", "llmd-epp"),
+                                                                      ("InferencePool", "llmd")]
     assert _refused(objects_refusals(rendered), rendered[0], "ValidateDestinationRule", "non-negative")
 
 
