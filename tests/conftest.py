@@ -157,6 +157,13 @@ def variant(name: str) -> offline.Plan:
 
 # Every planned variant and the global stack (which plans the regional stacks it reads).
 PLANNED = [*sorted(VARIANTS), "global"]
+# The regional stacks the global stack reads, each planned from its own stack file.
+REGIONS = ("prod-westeurope", "prod-swedencentral")
+
+
+def variant_or_stack(name: str) -> offline.Plan:
+    """A variant's plan, or a stack's own (a regional stack, the global stack) by its name."""
+    return variant(name) if name in VARIANTS else plan_for(name)
 
 
 def planned(name: str) -> offline.Plan:

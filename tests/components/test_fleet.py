@@ -1,9 +1,8 @@
 """Fleet (components/llmplatform/fleet.py): the regional clusters as members, upgraded one region at a time."""
 
-from tests.conftest import plan_for
+from tests.conftest import REGIONS, plan_for
 
 
-REGIONS = ("prod-westeurope", "prod-swedencentral")
 
 
 def test_fleet_members_are_the_regional_clusters_upgraded_one_region_at_a_time(global_plan):

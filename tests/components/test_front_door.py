@@ -16,10 +16,9 @@ from config import inputs, regions
 from config.reader import ConfigError
 from offline import policy_check, runner as offline
 
-from tests.conftest import plan_for, PROJECT_DIR
+from tests.conftest import REGIONS, plan_for, PROJECT_DIR
 
 
-REGIONS = ("prod-westeurope", "prod-swedencentral")
 P = "aks-llm-platform"
 
 

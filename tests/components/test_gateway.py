@@ -14,7 +14,7 @@ from config import inputs, regions
 from config.loader import parse_config
 
 from tests.components.test_components_alone import cluster_handle, provider_opts
-from tests.conftest import plan_for, upstream_dir, PROJECT_DIR, variant
+from tests.conftest import REGIONS, plan_for, upstream_dir, PROJECT_DIR, variant
 from tests.validation import validate_custom
 
 
@@ -27,7 +27,6 @@ def test_internal_gateway_without_a_fixed_ip_lets_azure_pick_one():
     assert annotations == {"service.beta.kubernetes.io/azure-load-balancer-internal": "true"}
 
 
-REGIONS = ("prod-westeurope", "prod-swedencentral")
 P = "aks-llm-platform"
 
 

@@ -11,11 +11,10 @@ from config import inputs, regions
 from config.loader import parse_config
 from offline import runner as offline
 
-from tests.conftest import plan_for, variant, PROJECT_DIR
+from tests.conftest import REGIONS, plan_for, variant, PROJECT_DIR
 from tests.components.test_gateway import _regional, _joined
 
 
-REGIONS = ("prod-westeurope", "prod-swedencentral")
 P = "aks-llm-platform"
 
 

@@ -12,11 +12,10 @@ from config.loader import parse_config
 from config import regions
 from offline import plan as plan_cli, policy_check, runner as offline
 
-from tests.conftest import plan_for, variant, PROJECT_DIR
+from tests.conftest import REGIONS, plan_for, variant, PROJECT_DIR
 from tests.components.test_gateway import _regional
 
 
-REGIONS = ("prod-westeurope", "prod-swedencentral")
 P = "aks-llm-platform"
 
 

@@ -18,33 +18,28 @@ from offline.plan import manifests
 from tests.admission import (CERT_MANAGER_GROUPS, ISTIO_GROUPS, cert_manager_refusals, istio_refusals,
                              istio_stable_policy_refusals, istio_stable_policy_rendered, objects_refusals,
                              plan_refusals, rendered_objects, safe_upgrades_refusals)
-from tests.conftest import VARIANTS, plan_for, upstream_dir, variant
+from tests.conftest import REGIONS, VARIANTS, upstream_dir, variant_or_stack
 
 # the regional stacks the global stack reads: Front Door's and the ACME gateway's AuthorizationPolicies are theirs
-REGIONS = ("prod-westeurope", "prod-swedencentral")
-
-
-def _plan(name):
-    return variant(name) if name in VARIANTS else plan_for(name)
 
 
 @pytest.mark.parametrize("name", [*sorted(VARIANTS), *REGIONS])
 def test_the_admission_control_admits_every_object(name):
-    assert plan_refusals(_plan(name)) == []
+    assert plan_refusals(variant_or_stack(name)) == []
 
 
 def test_the_plans_hold_objects_of_every_group_checked():
     """The check is not vacuous: among the plans are AuthorizationPolicies (regional stacks), the router chart's
     DestinationRule (llmd), an ACME ClusterIssuer and its Certificate, and the HTTP add-on's ScaledObject."""
     kinds = {(o["apiVersion"].split("/")[0], o["kind"]) for name in ("llmd", "prod-tls", REGIONS[0])
-             for o in [*(o for _, o in manifests(_plan(name))), *rendered_objects(_plan(name))]}
+             for o in [*(o for _, o in manifests(variant_or_stack(name))), *rendered_objects(variant_or_stack(name))]}
     assert {("security.istio.io", "AuthorizationPolicy"), ("networking.istio.io", "DestinationRule"),
             ("cert-manager.io", "ClusterIssuer"), ("cert-manager.io", "Certificate"),
             ("keda.sh", "ScaledObject")} <= kinds
 
 
 def _object(name, kind, object_name):
-    objects = [o for _, o in manifests(_plan(name))] + rendered_objects(_plan(name))
+    objects = [o for _, o in manifests(variant_or_stack(name))] + rendered_objects(variant_or_stack(name))
     return copy.deepcopy(next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == object_name))
 
 
@@ -135,7 +130,7 @@ def _with_release_values(plan, chart, change):
 
 def test_the_router_charts_destination_rule_is_rendered_from_the_release_values():
     """A connection pool given in the router's values lands in the DestinationRule istiod validates."""
-    plan = _with_release_values(_plan("llmd"), "llm-d-router-gateway", lambda v: v["provider"].update(
+    plan = _with_release_values(variant_or_stack("llmd"), "llm-d-router-gateway", lambda v: v["provider"].update(
         istio={"destinationRule": {"trafficPolicy": {"connectionPool": {"tcp": {"maxConnections": -1}}}}}))
     rendered = rendered_objects(plan)
     assert [(o["kind"], o["metadata"]["name"]) for o in rendered] == [("DestinationRule", "llmd-epp"),
@@ -146,7 +141,7 @@ def test_the_router_charts_destination_rule_is_rendered_from_the_release_values(
 def test_the_http_add_ons_scaled_object_meets_kedas_webhook():
     """keda-add-ons-http renders a ScaledObject on its interceptor from `interceptor.replicas`: a minimum above the
     chart's maximum (50) is refused by KEDA's webhook, and the release fails."""
-    plan = _with_release_values(_plan("dev"), "keda-add-ons-http",
+    plan = _with_release_values(variant_or_stack("dev"), "keda-add-ons-http",
                                 lambda v: v["interceptor"]["replicas"].update(min=60))
     from tests.webhooks import scaled_object_refusals
     (interceptor,) = rendered_objects(plan)
@@ -174,8 +169,8 @@ def test_istio_kinds_without_rules_here_are_reported_not_passed():
 def test_the_stable_channel_policy_applies_only_where_a_release_renders_it():
     """istio-base renders it with `experimental.stableValidationPolicy` (default false, ours unset); then it refuses
     an EnvoyFilter and an AuthorizationPolicy source with trustDomains."""
-    assert not istio_stable_policy_rendered(_plan(REGIONS[0]))
-    on = _with_release_values(_plan(REGIONS[0]), "base", lambda v: v.update(experimental={
+    assert not istio_stable_policy_rendered(variant_or_stack(REGIONS[0]))
+    on = _with_release_values(variant_or_stack(REGIONS[0]), "base", lambda v: v.update(experimental={
         "stableValidationPolicy": True}))
     assert istio_stable_policy_rendered(on)
     policy = _object(REGIONS[0], "AuthorizationPolicy", "acme-only")

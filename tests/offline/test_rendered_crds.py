@@ -13,18 +13,13 @@ import pytest
 from offline.deploy_model.charts import chart_name, chart_values, vendored_charts
 
 from tests.admission import RENDERERS, Read, crd_refusals, release_objects, rendered_crd_refusals, rendered_objects
-from tests.conftest import VARIANTS, plan_for, variant
+from tests.conftest import REGIONS, VARIANTS, variant_or_stack
 
-REGIONS = ("prod-westeurope", "prod-swedencentral")
-
-
-def _plan(name):
-    return variant(name) if name in VARIANTS else plan_for(name)
 
 
 @pytest.mark.parametrize("name", [*sorted(VARIANTS), *REGIONS])
 def test_every_rendered_custom_resource_passes_its_crd(name):
-    assert rendered_crd_refusals(_plan(name)) == []
+    assert rendered_crd_refusals(variant_or_stack(name)) == []
 
 
 def test_the_plans_render_every_transcribed_kind_and_each_has_a_vendored_crd():
@@ -32,7 +27,7 @@ def test_the_plans_render_every_transcribed_kind_and_each_has_a_vendored_crd():
     would pass unchecked)."""
     from tests.admission import CRDS, _group
     rendered = {(o["apiVersion"], o["kind"]) for name in ("dev", "dev-operator", "llmd")
-                for o in rendered_objects(_plan(name))}
+                for o in rendered_objects(variant_or_stack(name))}
     assert {k for _, k in rendered} == {"Prometheus", "Alertmanager", "ClusterPolicy", "InferencePool", "ScaledObject",
                                         "DestinationRule"}
     unchecked = {k for a, k in rendered if not (CRDS / _group({"apiVersion": a}) / f"{k}.yaml").is_file()}
@@ -60,7 +55,7 @@ def test_every_value_we_set_that_a_transcribed_template_reads_is_transcribed(nam
     vendored template that is, or holds, or lies in a value we set is one the transcription reads. (Planted: a
     transcription that skipped `prometheusSpec.retention` or `daemonsets.tolerations` fails here.)"""
     missed = {}
-    for release in _plan(name).helm_releases():
+    for release in variant_or_stack(name).helm_releases():
         chart = chart_name(release.inputs)
         if chart not in RENDERERS:
             continue
@@ -76,7 +71,7 @@ def test_every_value_we_set_that_a_transcribed_template_reads_is_transcribed(nam
 
 def _release_with(name, chart, change):
     """A stand-in plan holding a copy of one release whose values `change` edits."""
-    release = copy.deepcopy(next(r for r in _plan(name).helm_releases() if chart_name(r.inputs) == chart))
+    release = copy.deepcopy(next(r for r in variant_or_stack(name).helm_releases() if chart_name(r.inputs) == chart))
     change(release.inputs.setdefault("values", {}))
     return types.SimpleNamespace(helm_releases=lambda: [release])
 

@@ -13,7 +13,7 @@ from llmplatform.kubernetes_schemas import AKS_KUBERNETES_VERSIONS
 from llmplatform.pins import ALL_CHARTS
 from offline.plan import manifests
 
-from tests.conftest import PLANNED, VARIANTS, plan_for, planned, upstream_dir, variant
+from tests.conftest import PLANNED, REGIONS, VARIANTS, plan_for, planned, upstream_dir, variant
 from tests.validation import (LOCAL_CRDS, CelRuleViolation, cel_violations, chart_schema, chart_values, compile_rule,
                               is_builtin, is_transition_rule, pinned_versions, schema_rules, unknown_values_keys,
                               validate_builtin, validate_custom, vendored_crds)
@@ -40,7 +40,6 @@ def test_strict_schema_check_catches_a_typo(dev):
 
 
 # the regional stacks the global stack reads (their own plans: Front Door's AuthorizationPolicy is theirs)
-REGIONS = ("prod-westeurope", "prod-swedencentral")
 
 
 @pytest.mark.parametrize("name", [*PLANNED, *REGIONS])
