@@ -375,7 +375,8 @@ def variables_read_unset(text: str) -> list[tuple[str, str]]:
     for block in re.findall(r"```(?:bash|sh)\n(.*?)```", text, flags=re.S):
         block = "\n".join(re.sub(r"(?:^|\s)#.*$", "", line) for line in re.sub(r"\\\n\s*", " ", block).splitlines())
         for line in re.sub(r"'[^']*'", "''", block).splitlines():
-            defined |= set(re.findall(r"(?:^|[\s;(])(?:export |local )?([A-Za-z_]\w*)=", line))
+            shell = re.sub(r"\bmake\b[^;&|)]*", "", line)  # `make plan STACK=prod` sets a make variable only
+            defined |= set(re.findall(r"(?:^|[\s;(])(?:export |local )?([A-Za-z_]\w*)=", shell))
             defined |= set(re.findall(r"\bfor (\w+) in\b", line)) | set(re.findall(r"\bread (?:-\w+ )*(\w+)", line))
             found += [(name, line.strip()) for name in re.findall(r"\$\{?([A-Za-z_]\w*)", line)
                       if name not in defined | {"HOME", "PWD"}]
@@ -387,6 +388,8 @@ def test_a_shell_block_reads_no_variable_it_has_not_set():
     upload had printed an unset `$CLIENT_SECRET` into the vault, an empty secret)."""
     assert variables_read_unset("```bash\nA=1; echo \"$A $B\"  # $C\nsh -c 'echo $D'\n```\n") == [
         ("B", 'A=1; echo "$A $B"')]
+    assert variables_read_unset("```bash\nmake plan STACK=prod\npulumi up --stack \"$STACK\"\n```\n") == [
+        ("STACK", 'pulumi up --stack "$STACK"')]
     assert [(page.name, *unset) for page in CURRENT_DOCS for unset in variables_read_unset(page.read_text())] == []
 
 
