@@ -206,6 +206,10 @@ GATEWAY = "kubernetes:gateway.networking.k8s.io/v1:Gateway"
 # cloud-provider-azure's Service annotations, which Istio copies from a Gateway's spec.infrastructure.annotations
 INTERNAL_LB = "service.beta.kubernetes.io/azure-load-balancer-internal"
 ALLOWED_SERVICE_TAGS = "service.beta.kubernetes.io/azure-allowed-service-tags"
+# Istio makes a Gateway's Service of the type this annotation of the Gateway itself names, over the class's
+# LoadBalancer (istio/istio pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go at 86c9f01f,
+# `annotation.NetworkingServiceType`): ClusterIP has no address outside the cluster (LlmdStack's pool gateway)
+ISTIO_SERVICE_TYPE = "networking.istio.io/service-type"
 
 
 def _acme_only(listener: dict) -> bool:
@@ -221,10 +225,13 @@ def _public_gateway_https(args: ResourceValidationArgs) -> Iterator[str]:
     plain HTTP. A private one (an internal load balancer) is exempt, and so is one that only answers the ACME
     HTTP-01 challenge (GatewayAccess's acme-gateway behind Front Door). One behind Front Door is not: Front Door
     reaches a prod region over HTTPS (its prompts, answers and keys cross the internet from the edge). An HTTP
-    listener beside HTTPS ones is the ACME challenge and the redirect to HTTPS."""
+    listener beside HTTPS ones is the ACME challenge and the redirect to HTTPS. A Gateway whose Service is ClusterIP
+    (LlmdStack's pool gateway, behind the API gate) has no address outside the cluster: exempt too."""
     spec = args.props.get("spec") or {}
     annotations = (spec.get("infrastructure") or {}).get("annotations") or {}
     if str(annotations.get(INTERNAL_LB, "")).lower() == "true":
+        return
+    if ((args.props.get("metadata") or {}).get("annotations") or {}).get(ISTIO_SERVICE_TYPE) == "ClusterIP":
         return
     listeners = spec.get("listeners") or []
     if listeners and all(_acme_only(listener) for listener in listeners):

@@ -375,7 +375,8 @@ def variables_read_unset(text: str) -> list[tuple[str, str]]:
     for block in re.findall(r"```(?:bash|sh)\n(.*?)```", text, flags=re.S):
         block = "\n".join(re.sub(r"(?:^|\s)#.*$", "", line) for line in re.sub(r"\\\n\s*", " ", block).splitlines())
         for line in re.sub(r"'[^']*'", "''", block).splitlines():
-            defined |= set(re.findall(r"(?:^|[\s;(])(?:export |local )?([A-Za-z_]\w*)=", line))
+            shell = re.sub(r"\bmake\b[^;&|)]*", "", line)  # `make plan STACK=prod` sets a make variable only
+            defined |= set(re.findall(r"(?:^|[\s;(])(?:export |local )?([A-Za-z_]\w*)=", shell))
             defined |= set(re.findall(r"\bfor (\w+) in\b", line)) | set(re.findall(r"\bread (?:-\w+ )*(\w+)", line))
             found += [(name, line.strip()) for name in re.findall(r"\$\{?([A-Za-z_]\w*)", line)
                       if name not in defined | {"HOME", "PWD"}]
@@ -387,6 +388,8 @@ def test_a_shell_block_reads_no_variable_it_has_not_set():
     upload had printed an unset `$CLIENT_SECRET` into the vault, an empty secret)."""
     assert variables_read_unset("```bash\nA=1; echo \"$A $B\"  # $C\nsh -c 'echo $D'\n```\n") == [
         ("B", 'A=1; echo "$A $B"')]
+    assert variables_read_unset("```bash\nmake plan STACK=prod\npulumi up --stack \"$STACK\"\n```\n") == [
+        ("STACK", 'pulumi up --stack "$STACK"')]
     assert [(page.name, *unset) for page in CURRENT_DOCS for unset in variables_read_unset(page.read_text())] == []
 
 
@@ -482,3 +485,9 @@ def test_the_runbook_asks_for_no_refresh_the_project_already_makes():
     assert not REFRESHED_RUN.findall("pulumi up --stack dev --refresh=false --policy-pack policy")
     runbook = PROJECT_DIR / "docs" / "operations.md"
     assert [line for line in _shell_lines(runbook.read_text()) if REFRESHED_RUN.search(line)] == []
+
+
+# the commands of the repository's own tools, make's variables and the stack each `pulumi stack output` reads
+import pytest  # noqa: E402
+pytest.register_assert_rewrite("tests.program.doc_commands")  # its failures say what differs, as a test file's do
+from tests.program.doc_commands import *  # noqa: E402,F401,F403

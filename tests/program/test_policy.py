@@ -123,6 +123,20 @@ def test_a_gateway_without_tls_passes_only_when_private_or_answering_the_acme_ch
     assert violations(policy, changed(internal, _plain_http)) == []
 
 
+def test_llmd_pool_gateway_on_a_prod_stack_is_not_a_public_gateway():
+    """LlmdStack's pool gateway is plain HTTP behind the API gate, and Istio gives it a ClusterIP Service (its
+    `networking.istio.io/service-type` annotation: istio/istio pilot/pkg/config/kube/gatewaycommon/
+    deploymentcontroller.go): no public address, so a prod stack running llm-d (a region behind the edge with
+    `llmd.enabled`, as docs/components/global-endpoint-and-fleet.md plans it) passes; without the annotation Istio
+    makes the class's LoadBalancer and the rule refuses it."""
+    policy = by_name("prod-public-gateway-https")
+    pool = real("llmd", PROD_GATEWAY[1], "llmd-pool-gateway")
+    on_prod = dataclasses.replace(pool, urn=pool.urn.replace("urn:pulumi:llmd::", "urn:pulumi:prod::"))
+    assert violations(policy, on_prod) == []
+    assert violations(policy, changed(on_prod, lambda i: i["metadata"]["annotations"].pop(
+        "networking.istio.io/service-type")))
+
+
 def test_nonprod_purge_protection_is_advisory_and_passes_once_on():
     policy = by_name("key-vault-purge-protection-nonprod")
     reg = real(*VAULT)  # dev leaves it off on purpose: a torn-down vault name can be reused at once
