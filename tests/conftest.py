@@ -76,9 +76,11 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev-gpu-hpa": ("dev", {"inference": {"accelerator": "gpu"},
                             "autoscaling": {"mode": "gpu-memory", "minReplicas": 1, "scaleToZero": False}}),
     # a team's public UI: Entra ID sign-in (its client secret from Key Vault), a first admin, sign-up for approval,
-    # models granted per group; the database's Entra administrators group
+    # models granted per group; the database's Entra administrators group; llm-d beside Ollama, published on the
+    # external Gateway too (as a region behind the global endpoint runs it: global-endpoint-and-fleet.md)
     "prod-tls": ("prod", {"cluster": MIRROR, "gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                "email": "platform@example.com"}},
+                          "llmd": {"enabled": True, "exposeExternally": True},
                           "postgres": {"entraAdminGroupId": "00000000-0000-0000-0000-000000000003",
                                        "entraAdminGroupName": "llm-platform-dba"},
                           "webui": {"adminEmail": "platform@example.com", "enableSignup": True,
@@ -213,7 +215,7 @@ FOLDER_SUITES = {"components": "components", "config": "plan", "offline": "plan"
 PROGRAM_SUITES = {
     # the start scripts are the components' (preload Job, CSI secret export), run for real with /bin/sh
     "components": ("test_package.py", "test_typing.py", "test_upstream.py", "test_start_scripts.py"),
-    "plan": ("test_docs.py", "test_policy.py", "test_policy_plugin.py", "test_workflows.py"),
+    "plan": ("test_docs.py", "test_doc_commands.py", "test_policy.py", "test_policy_plugin.py", "test_workflows.py"),
 }
 SUITES = sorted(set(FOLDER_SUITES.values()))
 

@@ -184,7 +184,8 @@ def test_tls_variant_issues_a_lets_encrypt_certificate():
     gateway = next(r.inputs["spec"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
                    if r.inputs["metadata"]["name"] == "external-gateway")
     https = [lst for lst in gateway["listeners"] if lst["protocol"] == "HTTPS"]
-    assert {lst["port"] for lst in https} == {443, 8443}
+    assert {lst["port"] for lst in https} == {443, 8443, 8444}  # the UI, the model API, llm-d (exposed externally)
+    assert plan.outputs["llmdUrl"] == "https://llm.example.com:8444"
     assert all(lst["tls"]["certificateRefs"][0]["name"] == "gateway-tls" for lst in https)
     redirect = next(r.inputs["spec"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
                     if r.inputs["metadata"]["name"] == "https-redirect")

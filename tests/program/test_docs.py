@@ -485,9 +485,3 @@ def test_the_runbook_asks_for_no_refresh_the_project_already_makes():
     assert not REFRESHED_RUN.findall("pulumi up --stack dev --refresh=false --policy-pack policy")
     runbook = PROJECT_DIR / "docs" / "operations.md"
     assert [line for line in _shell_lines(runbook.read_text()) if REFRESHED_RUN.search(line)] == []
-
-
-# the commands of the repository's own tools, make's variables and the stack each `pulumi stack output` reads
-import pytest  # noqa: E402
-pytest.register_assert_rewrite("tests.program.doc_commands")  # its failures say what differs, as a test file's do
-from tests.program.doc_commands import *  # noqa: E402,F401,F403

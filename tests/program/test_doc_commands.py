@@ -3,10 +3,7 @@ that runs, each whole `llm-smoke`/`llm-bench`/`llm-verify`/`offline.plan` comman
 tool's real argument parser and its usage checks (exit 2 otherwise), each `make TARGET VAR=value` sets a variable
 the Makefile reads to a stack that exists, and each `pulumi stack output NAME` reads an output __main__.py exports
 on the stack the command reads (a `pulumi up --stack llmd` selects nothing: a later `pulumi stack output` without a
-stack reads the selected one). test_docs.py checks option names, make targets and config keys.
-
-Collected through test_docs.py (`__all__`): tests/conftest.py's PROGRAM_SUITES does not name a test_doc_commands.py
-(renaming this file so and adding the name to the "plan" suite there makes it a test file of its own)."""
+stack reads the selected one). test_docs.py checks option names, make targets and config keys."""
 from __future__ import annotations
 
 import argparse
@@ -36,12 +33,6 @@ MODULE_TOOLS = {f"python -m {module}": (module, stop) for module, stop in TOOLS.
 PARSED_ONLY = {"offline.plan"}
 PLACEHOLDER = re.compile(r"<[^<>\s]*(?:\s[^<>]*)?>")
 
-
-__all__ = ["tool_env", "test_a_tool_command_is_checked_as_the_tool_parses_it",
-           "test_every_whole_tool_command_in_the_docs_passes_the_tools_usage_checks",
-           "test_make_variables_in_the_docs_are_the_makefiles_and_name_a_stack",
-           "test_a_model_the_docs_ask_ollama_for_carries_its_tag",
-           "test_stack_outputs_the_docs_read_are_exported_by_the_stack_they_read"]
 
 
 class Reached(Exception):
