@@ -157,10 +157,10 @@ def variant(name: str) -> offline.Plan:
     return plan_for(stack, overrides)
 
 
-# Every planned variant and the global stack (which plans the regional stacks it reads).
-PLANNED = [*sorted(VARIANTS), "global"]
 # The regional stacks the global stack reads, each planned from its own stack file.
 REGIONS = ("prod-westeurope", "prod-swedencentral")
+# Every planned variant, the global stack and the regional stacks.
+PLANNED = [*sorted(VARIANTS), "global", *REGIONS]
 
 
 def variant_or_stack(name: str) -> offline.Plan:
@@ -168,9 +168,7 @@ def variant_or_stack(name: str) -> offline.Plan:
     return variant(name) if name in VARIANTS else plan_for(name)
 
 
-def planned(name: str) -> offline.Plan:
-    """A name of PLANNED: a variant's plan, or the global stack's."""
-    return plan_for("global") if name == "global" else variant(name)
+planned = variant_or_stack  # a name of PLANNED
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,7 @@ import yaml
 
 from offline import deploy_model, runner
 
-from tests.conftest import PLANNED, UPSTREAM, plan_for, variant
+from tests.conftest import PLANNED, UPSTREAM, plan_for, planned, variant
 
 KEYS = UPSTREAM / "controller-keys"
 ANY = frozenset({"*any*"})  # a Helm value's target: the chart decides the kind
@@ -398,11 +398,8 @@ def key_problems(m: Material) -> list[str]:
 
 @functools.lru_cache(maxsize=None)
 def materials(name: str) -> tuple[Material, ...]:
-    """A variant's cluster; for `global`, the global stack and the regional stacks it reads (planned with it)."""
-    if name != "global":
-        return (material(name, variant(name)),)
-    regions = runner.referenced_stacks(runner.stack_config("global"), runner.project_name())
-    return (material("global", plan_for("global")), *(material(r, plan_for(r)) for r in regions))
+    """A planned stack's or variant's materials (the regional stacks are PLANNED names of their own)."""
+    return (material(name, planned(name)),)
 
 
 @pytest.mark.parametrize("name", PLANNED)

@@ -13,7 +13,7 @@ import pytest
 from llmplatform.monitoring import ADAPTER_GPU_RULE, KSM_NODE_LABELS, azure_alert_rules, platform_alert_rules
 from llmplatform.observability import DASHBOARDS as DASHBOARDS_DIR
 
-from tests.conftest import PLANNED, upstream_dir, variant
+from tests.conftest import PLANNED, planned, upstream_dir, variant
 from tests.metric_catalog import (Catalog, Exporter, Scrape, annotation_labels, check_query, dcgm_series,
                                   extract_list, ksm_allowlist_keys, ksm_series, legend_labels, metrics_of, values_of)
 
@@ -108,9 +108,7 @@ def dashboard_targets():
 
 def planned_prometheus_triggers():
     for name in PLANNED:
-        if name == "global":
-            continue
-        for scaled in variant(name).of_type("kubernetes:keda.sh/v1alpha1:ScaledObject"):
+        for scaled in planned(name).of_type("kubernetes:keda.sh/v1alpha1:ScaledObject"):
             for trigger in scaled.inputs["spec"]["triggers"]:
                 if trigger["type"] == "prometheus":
                     yield f"{name}: ScaledObject {scaled.inputs['metadata']['name']}", trigger["metadata"]["query"]

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from tests.conftest import plan_for, variant
+from tests.conftest import PLANNED, plan_for, planned, variant
 from offline import deploy_model as dm
 from offline.deploy_model.checks import references
 from offline.runner import Plan, Registration
@@ -469,9 +469,11 @@ def test_a_reader_of_a_jobs_output_must_follow_the_awaited_job():
 
 # ---- the stacks converge on paper ---------------------------------------------------------------------------------
 
-def test_every_stack_and_variant_converges_on_paper(any_plan):
-    """dev, prod, llmd and every config variant the suite plans: no wait over its deadline, no ordering defect."""
-    model = dm.evaluate(any_plan)
+@pytest.mark.parametrize("name", PLANNED)
+def test_every_stack_and_variant_converges_on_paper(name):
+    """Every stack file (dev, prod, llmd, global, the regions) and every config variant the suite plans: no wait over
+    its deadline, no ordering defect."""
+    model = dm.evaluate(planned(name))
     assert model.problems == [], "\n".join(map(str, model.problems))
     doc = model.document()
     assert doc["summary"].startswith("fresh pulumi up: ~") and doc["criticalPath"]

@@ -11,7 +11,9 @@ import yaml
 
 from offline import plan as plan_tool, scan as scan_tool
 
-from tests.conftest import PROJECT_DIR, VARIANTS, variant
+from tests.conftest import PROJECT_DIR, REGIONS, VARIANTS, variant_or_stack
+
+SCANNED = [*VARIANTS, *REGIONS]  # every config variant and the regional stacks (their Front Door and ACME policies)
 
 
 CHECKOV = scan_tool.CHECKOV
@@ -24,14 +26,14 @@ CONTROL = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "control", "n
 
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory) -> dict:
-    """One checkov run (offline.scan's, as `make scan` runs it) over every variant's manifests and the control pod,
+    """One checkov run (offline.scan's, as `make scan` runs it) over every plan's manifests and the control pod,
     laid out as `make plan` writes them: <root>/<name>/manifests/."""
     assert CHECKOV.is_file(), f"{CHECKOV} is missing: `make test` installs the scanner (requirements-scan.txt)"
     root = tmp_path_factory.mktemp("build")
     seen: set[str] = set()
-    for name in VARIANTS:  # an object the same in several variants is scanned once
+    for name in SCANNED:  # an object the same in several plans is scanned once
         folder = root / name / "manifests"
-        plan_tool.write_manifests(variant(name), folder)
+        plan_tool.write_manifests(variant_or_stack(name), folder)
         for path in sorted(folder.iterdir()):
             if path.read_text() in seen:
                 path.unlink()
@@ -48,9 +50,9 @@ def test_each_manifest_file_loads_as_the_object_the_plan_holds(scan):
     """The files are written with libyaml's emitter, which folds long strings elsewhere than PyYAML's own: what a
     reader (checkov, kubectl, a reviewer) loads must still be the object the program registered."""
     root = Path(scan["root"])
-    for name in VARIANTS:
+    for name in SCANNED:
         written = {path.name: yaml.safe_load(path.read_text()) for path in (root / name / "manifests").iterdir()}
-        expected = dict(plan_tool.manifests(variant(name)))
+        expected = dict(plan_tool.manifests(variant_or_stack(name)))
         assert written and all(written[file] == expected[file] for file in written), name
 
 
@@ -65,7 +67,7 @@ def test_no_object_fails_a_check(scan):
 
 
 def test_the_scanner_saw_every_object_and_finds_known_faults(scan):
-    distinct = {json.dumps(obj, sort_keys=True) for name in VARIANTS for _, obj in plan_tool.manifests(variant(name))}
+    distinct = {json.dumps(obj, sort_keys=True) for name in SCANNED for _, obj in plan_tool.manifests(variant_or_stack(name))}
     expected = len(distinct) + 1
     assert scan["summary"]["parsing_errors"] == 0
     # checkov counts each workload once more for its pod template's containers; never fewer than we wrote

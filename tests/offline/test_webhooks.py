@@ -9,7 +9,7 @@ import pytest
 
 from offline.plan import manifests
 
-from tests.conftest import VARIANTS, variant
+from tests.conftest import REGIONS, VARIANTS, variant, variant_or_stack
 from tests.webhooks import all_refusals, plan_refusals, prometheus_rule_refusals, transition_refusals
 
 
@@ -21,9 +21,9 @@ def _scaled_object(objects, name="ollama-scaler"):
     return next(o for o in objects if o["kind"] == "ScaledObject" and o["metadata"]["name"] == name)
 
 
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("name", [*sorted(VARIANTS), *REGIONS])
 def test_the_webhooks_admit_every_object(name):
-    objects = _objects(variant(name))
+    objects = _objects(variant_or_stack(name))
     assert any(o["kind"] == "PrometheusRule" for o in objects)
     assert all_refusals(objects) == []
 

@@ -13,7 +13,7 @@ from llmplatform.kubernetes_schemas import AKS_KUBERNETES_VERSIONS
 from llmplatform.pins import ALL_CHARTS
 from offline.plan import manifests
 
-from tests.conftest import PLANNED, REGIONS, VARIANTS, plan_for, planned, upstream_dir, variant
+from tests.conftest import PLANNED, REGIONS, VARIANTS, plan_for, planned, upstream_dir, variant_or_stack
 from tests.validation import (LOCAL_CRDS, CelRuleViolation, cel_violations, chart_schema, chart_values, compile_rule,
                               is_builtin, is_transition_rule, pinned_versions, schema_rules, unknown_values_keys,
                               validate_builtin, validate_custom, vendored_crds)
@@ -24,9 +24,9 @@ def _objects(plan):
 
 
 @pytest.mark.parametrize("version", AKS_KUBERNETES_VERSIONS)
-@pytest.mark.parametrize("name", sorted(VARIANTS))
+@pytest.mark.parametrize("name", [*sorted(VARIANTS), *REGIONS])
 def test_every_builtin_object_passes_strict_schema(name, version):
-    objects = [o for o in _objects(variant(name)) if is_builtin(o)]
+    objects = [o for o in _objects(variant_or_stack(name)) if is_builtin(o)]
     assert objects, "the program creates Kubernetes objects"
     for obj in objects:
         validate_builtin(obj, version)
@@ -42,12 +42,12 @@ def test_strict_schema_check_catches_a_typo(dev):
 # the regional stacks the global stack reads (their own plans: Front Door's AuthorizationPolicy is theirs)
 
 
-@pytest.mark.parametrize("name", [*PLANNED, *REGIONS])
+@pytest.mark.parametrize("name", PLANNED)
 def test_every_custom_resource_passes_its_crd(name):
     """The CRD's structural schema and, on create, every CEL rule of it (x-kubernetes-validations, tests/
     validation.py cel_violations): the API server refuses an object that breaks either."""
     crds = upstream_dir() / "crds"
-    for obj in _objects(planned(name) if name in PLANNED else plan_for(name)):
+    for obj in _objects(planned(name)):
         if not is_builtin(obj):
             validate_custom(obj, crds)
 
