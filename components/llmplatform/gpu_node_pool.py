@@ -312,9 +312,7 @@ class GpuNodePool(pulumi.ComponentResource):
         aks_pools = [pool_name, f"{pool_name}od"] if with_fallback else [pool_name]
         claim_pool_names(name, key, pool_name, aks_pools)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
-        if args.get("install_device_software") is True:
-            pulumi.log.warn(f"GpuNodePool {name}: install_device_software True is the default (the device software is "
-                            "installed once per cluster, by its first GPU pool): leave it out", self)
+        # no warning for True: a generated SDK sends the schema's default (true) whenever the program leaves it out
         labels = gpu_labels(sku, pool_name)
         zones = [] if opt(args, "regional") else args.get("zones") or field(cluster, "zones")
         version = field(cluster, "kubernetes_version").apply(lambda v: v or None)
