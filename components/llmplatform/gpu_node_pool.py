@@ -270,10 +270,12 @@ def claim_pool_names(name: str, key: Optional[tuple[str, str, str]], pool_name: 
 
 
 def redundant_decline(name: str, pool: pulumi.Resource, installer: str) -> None:
-    """A pool given install_device_software False on a cluster where another pool of this program installs it."""
+    """A pool given install_device_software False on a cluster where another pool of this program installs it: either
+    False is not needed (leave it out), or the cluster is another stack's and the installing pool lacks it too."""
     pulumi.log.warn(f"GpuNodePool {name}: install_device_software False changes nothing here: GpuNodePool "
-                    f"{installer} installs the device software on the same cluster (False is for a cluster whose "
-                    "device software another stack installed): leave it out", pool)
+                    f"{installer} installs the device software on the same cluster. If another stack installed it "
+                    f"there, give {installer} install_device_software False too (a second installation fails on its "
+                    "existing namespace); else leave it out", pool)
 
 
 @called_as_documented
