@@ -270,10 +270,12 @@ def claim_pool_names(name: str, key: Optional[tuple[str, str, str]], pool_name: 
 
 
 def redundant_decline(name: str, pool: pulumi.Resource, installer: str) -> None:
-    """A pool given install_device_software False on a cluster where another pool of this program installs it."""
+    """A pool given install_device_software False on a cluster where another pool of this program installs it: either
+    False is not needed (leave it out), or the cluster is another stack's and the installing pool lacks it too."""
     pulumi.log.warn(f"GpuNodePool {name}: install_device_software False changes nothing here: GpuNodePool "
-                    f"{installer} installs the device software on the same cluster (False is for a cluster whose "
-                    "device software another stack installed): leave it out", pool)
+                    f"{installer} installs the device software on the same cluster. If another stack installed it "
+                    f"there, give {installer} install_device_software False too (a second installation fails on its "
+                    "existing namespace); else leave it out", pool)
 
 
 @called_as_documented
@@ -312,9 +314,7 @@ class GpuNodePool(pulumi.ComponentResource):
         aks_pools = [pool_name, f"{pool_name}od"] if with_fallback else [pool_name]
         claim_pool_names(name, key, pool_name, aks_pools)
         super().__init__(f"{PACKAGE}:index:{component}", name, None, opts)
-        if args.get("install_device_software") is True:
-            pulumi.log.warn(f"GpuNodePool {name}: install_device_software True is the default (the device software is "
-                            "installed once per cluster, by its first GPU pool): leave it out", self)
+        # no warning for True: a generated SDK sends the schema's default (true) whenever the program leaves it out
         labels = gpu_labels(sku, pool_name)
         zones = [] if opt(args, "regional") else args.get("zones") or field(cluster, "zones")
         version = field(cluster, "kubernetes_version").apply(lambda v: v or None)

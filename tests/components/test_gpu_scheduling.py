@@ -298,8 +298,8 @@ def test_a_pool_declining_where_another_pool_of_the_program_installs_is_told_it_
     assert plan.by_urn(release.parent).name == "gpub"
     assert [w for w in plan.warnings if "install_device_software" in w] == [
         "GpuNodePool gpua: install_device_software False changes nothing here: GpuNodePool gpub installs the device "
-        "software on the same cluster (False is for a cluster whose device software another stack installed): leave "
-        "it out"]
+        "software on the same cluster. If another stack installed it there, give gpub install_device_software False "
+        "too (a second installation fails on its existing namespace); else leave it out"]
 
 
 @pytest.mark.parametrize("pools, message", [

@@ -267,10 +267,13 @@ def test_a_count_from_a_stack_reference_is_checked_as_a_whole_number():
     ([], "input route_target.gateway_names=[] is invalid; allowed: at least one Gateway name"),
     (["Internal_Gateway"], "input route_target.gateway_names[0]='Internal_Gateway' is invalid; allowed: a DNS "
                            "subdomain"),
-], ids=["none", "not-a-name"])
+    (["internal-gateway", "internal-gateway"], "input route_target.gateway_names[1]='internal-gateway' is invalid; "
+                                               "allowed: a Gateway the list does not name already"),
+], ids=["none", "not-a-name", "twice"])
 def test_a_route_target_with_no_gateway_or_a_bad_name_is_refused_plain_and_as_an_output(component, gateways, words):
     """Routes of a target with no Gateway have no parentRefs, which the HTTPRoute CRD takes and which attach nowhere:
-    the component published nothing and said nothing. A name that is no object name failed only at `pulumi up`."""
+    the component published nothing and said nothing. A name that is no object name is taken as well (a parentRef's
+    name has no pattern) and names no Gateway. A name given twice: the CRD refuses the route (below)."""
     import llmplatform
     from tests.components.test_components_alone import REQUIRED
 
@@ -278,3 +281,22 @@ def test_a_route_target_with_no_gateway_or_a_bad_name_is_refused_plain_and_as_an
         target = {**ROUTES, "gateway_names": handed(gateways, as_output)}
         getattr(llmplatform, component)("x", {**REQUIRED[component](), "route_target": target}, provider_opts())
     assert_same_words(build, f"{component} x: ", words)
+
+
+def test_an_httproute_naming_one_gateway_twice_is_what_the_crd_refuses():
+    """What the API server does with the routes of a target naming one Gateway twice (gateway-api v1.6.1
+    HTTPRoute.yaml, the x-kubernetes-validations on parentRefs), on the route ApiGate builds."""
+    from llmplatform.testing import run as run_program
+    from tests.conftest import upstream_dir
+    from tests.validation import CelRuleViolation, validate_custom
+    from tests.components.test_components_alone import REQUIRED
+    import llmplatform
+
+    plan = run_program(lambda: llmplatform.ApiGate("x", {**REQUIRED["ApiGate"](), "route_target": {
+        **ROUTES, "gateway_names": ["internal-gateway"]}}, provider_opts()))
+    route = plan.one("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", "x-api-route").inputs
+    crds = upstream_dir() / "crds" / "gateway.networking.k8s.io"
+    validate_custom(route, crds)
+    twice = {**route, "spec": {**route["spec"], "parentRefs": route["spec"]["parentRefs"] * 2}}
+    with pytest.raises(CelRuleViolation, match="sectionName must be unique"):
+        validate_custom(twice, crds)

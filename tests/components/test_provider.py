@@ -344,6 +344,23 @@ def test_a_second_gpu_pool_shares_the_clusters_device_software_across_construct_
     assert [path for path, _ in failure.value.property_errors] == ["driver"]
 
 
+def test_a_gpu_pool_from_a_generated_sdk_draws_no_warning_for_the_defaults_it_sends(host, example_run):
+    """Pulumi's generated SDKs fill in each input's schema `default` a program leaves out (pulumi/pulumi 1b5949891b
+    `pkg/codegen/nodejs/gen.go`: `(args ? args.x : undefined) ?? <default>`; `pkg/codegen/python/gen.go`:
+    `if x is None: x = <default>`; Go and .NET alike), so a TypeScript pool always sends `installDeviceSoftware:
+    true`. A warning telling it to leave the input out fired on every such pool and could not be followed."""
+    schema = host.schema()["resources"]["llmplatform:index:GpuNodePool"]["inputProperties"]
+    defaults = {key: prop["default"] for key, prop in schema.items() if "default" in prop}
+    assert defaults["installDeviceSoftware"] is True
+    aks = example_run.constructed["aks"]
+    providers = {"kubernetes": plugin_host._provider_ref(aks.wire["provider"])}
+    before = len(host.engine.logs)
+    host.construct("llmplatform:index:GpuNodePool", "gpu-sdk", {
+        **defaults, "cluster": aks.wire["cluster"], "vmSize": "Standard_NC24ads_A100_v4", "driver": "operator",
+        "poolName": "gpusdk"}, {"cluster": [aks.urn]}, providers=providers)
+    assert [m for _, m in host.engine.logs[before:] if "install_device_software" in m] == []
+
+
 def test_a_gpu_pool_refused_late_holds_no_place_in_the_clusters_queue_of_pool_writes(host, example_run):
     """Pools of one cluster are written one at a time (run_state.Turn: each depends on the one before). A pool
     refused once its handle resolved never wrote; the next pool depended on it and was refused with its message,

@@ -70,11 +70,30 @@ def test_a_pool_on_another_stacks_cluster_declines_the_device_software_and_is_no
     assert [w for w in plan.warnings if "install_device_software" in w] == []
 
 
-def test_the_default_given_as_true_is_told_to_be_left_out(platform_outputs):
+def test_the_default_given_as_true_draws_no_warning(platform_outputs):
+    """A generated SDK (TypeScript, Go, Python from `gen-sdk`) sends the schema's default, true, whenever the program
+    leaves the input out: a warning to leave it out could not be followed (test_provider has it over the wire)."""
     plan = run_addon(platform_outputs, install_device_software=True)
-    assert [w for w in plan.warnings if "install_device_software" in w] == [
-        "GpuNodePool a100: install_device_software True is the default (the device software is installed once per "
-        "cluster, by its first GPU pool): leave it out"]
+    assert [w for w in plan.warnings if "install_device_software" in w] == []
+
+
+def addon_two_pools() -> None:
+    """The second stack with two pools on the first's cluster, the first declining the device software."""
+    ref = pulumi.StackReference(PLATFORM)
+    opts = pulumi.ResourceOptions(providers=[k8s.Provider("acme-aks", kubeconfig=ref.get_output("kubeconfig"))])
+    for pool, extra in (("a100", {"install_device_software": False}), ("h100", {})):
+        GpuNodePool(pool, {"cluster": ref.get_output("cluster"), "vm_size": "Standard_NC24ads_A100_v4",
+                           "driver": "operator", "pool_name": pool, **extra}, opts)
+
+
+def test_a_second_pool_on_another_stacks_cluster_that_installs_is_named_as_the_one_to_decline(platform_outputs):
+    """The second pool installs the GPU Operator again (its namespace is the first stack's: AlreadyExists at
+    `pulumi up`). The warning on the first pool's False told the user to leave it out, which adds a second
+    collision; it names the installing pool as the one to give False too."""
+    plan = run(addon_two_pools, project="acme-llmd", stack="prod", references={PLATFORM: platform_outputs})
+    assert [r.parent.rsplit("::", 1)[1] for r in plan.helm_releases()] == ["h100"]
+    [warning] = [w for w in plan.warnings if "install_device_software" in w]
+    assert "give h100 install_device_software False too" in warning
 
 
 # ---- a pool named like one of the cluster's own, the cluster from another stack ---------------------------------

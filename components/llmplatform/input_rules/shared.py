@@ -168,8 +168,11 @@ def handle_range_rule(r: Rules, key: str) -> None:
 def route_target_rule(r: Rules) -> None:
     """A RouteTarget's Gateways, where the component's HTTPRoutes attach. GatewayAccess's names one at least; one built
     by hand with none gives routes with no `parentRefs`, which the HTTPRoute CRD takes (gateway-api v1.6.1: no
-    minItems) and which attach nowhere, so nothing is published and nothing fails; a name that is no object name is
-    refused by the API server only at `pulumi up`."""
+    minItems) and which attach nowhere, so nothing is published and nothing fails. A name that is no object name is
+    taken too (a parentRef's name is an ObjectName, 1-253 characters, no pattern) and names no Gateway (a Gateway's
+    name is a DNS subdomain, as every custom resource's): the same silence. A name given twice makes two parentRefs
+    to one Gateway and listener, which the CRD refuses at `pulumi up` ("sectionName must be unique when parentRefs
+    includes 2 or more references to the same parent", HTTPRoute.yaml x-kubernetes-validations)."""
     gateways = known(r.args.get("route_target"), "gateway_names")
     if not isinstance(gateways, (list, tuple)):
         return
@@ -179,5 +182,8 @@ def route_target_rule(r: Rules) -> None:
     for i, gateway in enumerate(gateways):
         wrong = None if is_output(gateway) else "a string" if not isinstance(gateway, str) \
             else names.dns_subdomain(gateway)
+        if not wrong and gateway in gateways[:i]:
+            wrong = ("a Gateway the list does not name already: each name becomes a parentRef with the component's "
+                     "listener, and the HTTPRoute CRD refuses two to one Gateway and listener")
         if wrong:
             r.add(f"route_target.gateway_names[{i}]", gateway, wrong)
