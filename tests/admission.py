@@ -529,7 +529,7 @@ BUNDLE_VERSION, CHANNEL = "gateway.networking.k8s.io/bundle-version", "gateway.n
 
 def safe_upgrades_refusals(crd: dict[str, Any], old: Optional[dict[str, Any]] = None) -> list[str]:
     """The policy's two CEL validations over a CustomResourceDefinition create (old None) or update. CEL `matches`
-    is RE2 search (unanchored), so the policy's 'v1.[0-5].\\d+' refuses v1.5.x too."""
+    is an RE2 search; the policy's 'v1.[0-5].\\d+' refuses v1.5.x too, its `[0-5]` holding 5."""
     if crd.get("kind") != "CustomResourceDefinition" or (crd.get("spec") or {}).get("group") != \
             "gateway.networking.k8s.io":
         return []

@@ -149,7 +149,7 @@ class RouteTarget(TypedDict):
     namespace: pulumi.Input[str]
     """Namespace of the Gateways."""
     gateway_names: pulumi.Input[list[str]]
-    """Gateways to attach to (internal and/or external; at least one, each a Kubernetes object name)."""
+    """Gateways to attach to (internal and/or external; at least one, each once, each a Kubernetes object name)."""
     ui_listener: pulumi.Input[str]
     """Listener (section name) for browser traffic."""
     api_listener: pulumi.Input[str]

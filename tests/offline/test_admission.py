@@ -249,7 +249,7 @@ def test_the_gateway_api_crds_we_install_pass_the_safe_upgrades_policy():
 
 @pytest.mark.parametrize(("version", "channel", "old_channel", "reason"), [
     ("v1.4.1", "standard", None, "before v1.5.0"),
-    ("v1.5.1", "standard", None, "before v1.5.0"),  # the policy's regex refuses v1.5.x too (unanchored RE2)
+    ("v1.5.1", "standard", None, "before v1.5.0"),  # the policy's regex refuses v1.5.x too ([0-5] holds 5)
     ("v0.8.0", "standard", None, "before v1.5.0"),
     (None, "standard", None, "before v1.5.0"),
     ("v1.6.1", "experimental", "standard", "experimental CRDs on top of standard"),
