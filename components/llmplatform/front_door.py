@@ -82,7 +82,7 @@ class GlobalEndpointArgs(TypedDict):
     between the edge and the regions: prompts, answers and API keys unencrypted on that path). Default Https."""
     sku: NotRequired[str]
     """Premium_AzureFrontDoor (managed WAF rule sets, Private Link origins) or Standard_AzureFrontDoor (default
-    Premium: the managed rule sets need it)."""
+    Premium_AzureFrontDoor: the managed rule sets need it)."""
     waf_mode: NotRequired[str]
     """Prevention (block) or Detection (log only) (default Prevention)."""
     rate_limit_per_minute: NotRequired[int]

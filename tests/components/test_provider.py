@@ -12,6 +12,7 @@ import yaml
 
 from llmplatform.provider import schema_path, whole_number
 from pulumi.errors import InputPropertyError
+from pulumi.runtime.proto import engine_pb2
 from offline import plugin_host, runner as offline
 
 from tests.conftest import PROJECT_DIR
@@ -120,8 +121,7 @@ def schema_properties(schema, type_ref):
     return schema["resources"][type_ref].get("inputProperties") or {}
 
 
-def test_every_component_constructs_from_its_required_inputs_alone(host, program):
-    schema = host.schema()
+def _required_program(program, schema):
     trimmed = copy.deepcopy(program)
     trimmed["outputs"] = {}
     for spec in trimmed["resources"].values():
@@ -137,13 +137,103 @@ def test_every_component_constructs_from_its_required_inputs_alone(host, program
     trimmed["resources"]["edge"]["properties"]["originProtocol"] = "Http"
     # the monitoring workspaces go into the cluster's group before the cluster: a group made beforehand, not by it
     trimmed["resources"]["aks"]["properties"]["existingResourceGroup"] = True
-    fresh = host.with_fresh_monitor(stack="required")  # the same plugin process, a stack of its own
-    try:
-        run = plugin_host.run_yaml_program(fresh, trimmed)
-        assert set(run.constructed) == set(program["resources"])
-        assert fresh.refusals() == []
-    finally:
-        fresh.close()
+    return trimmed
+
+
+def as_generated_sdks_send(value, schema, type_ref):
+    """`value` (an input object of `type_ref`) with every schema `default` it leaves out filled in, as generated SDKs
+    send it: pulumi/pulumi 1b5949891b `pkg/codegen/nodejs/gen.go` (`resourceInputs["x"] = (args ? args.x :
+    undefined) ?? <default>`, and a `$ref` object's own defaults through its `<type>ProvideDefaults`),
+    `pkg/codegen/go/gen.go` (`if args.X == nil { args.X = <default> }`, the object's `Defaults()`),
+    `pkg/codegen/python/gen.go` (`if x is None: x = <default>`, and each `<Type>Args.__init__` likewise);
+    pulumi/pulumi-dotnet 5e61d9ad6d `pulumi-language-dotnet/codegen/gen.go` sets them in every args class's
+    constructor, a list's objects too. (Pulumi YAML fills in none: pulumi/pulumi-yaml 36f271cf
+    `cmd/pulumi-language-yaml/language_test.go` skips `l2-resource-primitive-defaults`.)"""
+    if isinstance(value, list):
+        return [as_generated_sdks_send(item, schema, type_ref) for item in value]
+    if not isinstance(value, dict) or type_ref is None:
+        return value
+    filled = dict(value)
+    for key, prop in schema_properties(schema, type_ref).items():
+        if key not in filled and "default" in prop:
+            filled[key] = prop["default"]
+        elif key in filled:
+            ref = (prop.get("items") or prop.get("additionalProperties") or prop).get("$ref", "")
+            nested = ref.rsplit("/", 1)[-1]
+            if nested in schema["types"] and "properties" in schema["types"][nested] and isinstance(
+                    filled[key], (dict, list)) and not (prop.get("additionalProperties") and isinstance(
+                    filled[key], dict) and "$ref" not in prop):
+                filled[key] = as_generated_sdks_send(filled[key], schema, nested)
+    return filled
+
+
+def _plan(host, run, since, stack):
+    """Each component's children (type, name, inputs) and the engine's warnings, the stack's name taken out."""
+    children = {name: sorted(json.dumps([r.type, r.name, r.inputs], sort_keys=True).replace(stack, "<stack>")
+                             for r in built.children) for name, built in run.constructed.items()}
+    return children, sorted({m.replace(stack, "<stack>") for severity, m in host.engine.logs[since:]
+                             if severity >= engine_pb2.WARNING})
+
+
+def test_every_component_constructs_the_same_from_its_required_inputs_with_or_without_the_sdks_defaults(host,
+                                                                                                      program):
+    """Each component built from its required inputs alone (as a YAML program sends them), and again with every
+    schema default a generated SDK fills in: no refusal, and the same children with the same inputs and the same
+    warnings. A default the schema states otherwise than the Python component (or an input read as given when only
+    the SDK sent it) gives a TypeScript, Go or .NET user another platform, or a warning they cannot follow."""
+    schema = host.schema()
+    trimmed = _required_program(program, schema)
+    defaulted = copy.deepcopy(trimmed)
+    for spec in defaulted["resources"].values():
+        spec["properties"] = as_generated_sdks_send(spec["properties"], schema, spec["type"])
+    assert defaulted != trimmed
+    plans = []
+    for stack, prog in (("sdkplainq", trimmed), ("sdkfilled", defaulted)):
+        fresh = host.with_fresh_monitor(stack=stack)  # the same plugin process, a stack of its own
+        try:
+            since = len(host.engine.logs)
+            run = plugin_host.run_yaml_program(fresh, prog)
+            assert set(run.constructed) == set(program["resources"])
+            assert fresh.refusals() == []
+            plans.append(_plan(host, run, since, stack))
+        finally:
+            fresh.close()
+    (required, required_warnings), (filled, filled_warnings) = plans
+    assert filled_warnings == required_warnings
+    assert {name: c for name, c in filled.items() if c != required[name]} == {}
+
+
+def _stated(value) -> str:
+    """A default as a description states it: true/false, -1 (not -1.0), a string as it is."""
+    return str(value).lower() if isinstance(value, bool) else f"{value:g}" if isinstance(value, (int, float)) \
+        else str(value)
+
+
+def test_every_schema_default_is_the_python_components_own_and_the_one_its_description_states():
+    """The schema's defaults are what a generated SDK sends in place of an input left out: each must be the one the
+    Python component applies (defaults.py) and the one its docstring, the schema's description, tells the reader.
+    None is read from an environment variable (`defaultInfo`: the generated SDKs read `getEnv(...)` before the
+    default, pulumi/pulumi 1b5949891b `pkg/codegen/nodejs/gen.go` `getDefaultValue`), which the Python component
+    never does."""
+    from llmplatform.defaults import DEFAULTS
+    from llmplatform.provider import package_schema
+    from llmplatform.schema_extras import camel
+
+    schema = package_schema()
+    props = {(token.rsplit(":", 1)[-1], key): prop
+             for token, entity in [*schema["resources"].items(), *schema["types"].items()]
+             for key, prop in (entity.get("inputProperties") or entity.get("properties") or {}).items()}
+    stated = {where: prop["default"] for where, prop in props.items() if "default" in prop}
+    assert not [where for where, prop in props.items() if "defaultInfo" in prop]
+    own = {(component, camel(key)): value for component, values in DEFAULTS.items() for key, value in values.items()
+           if (component, camel(key)) in stated}
+    assert stated == own
+    # "default 600", "(default true)"; "default: the package's pin" is prose, not a value
+    described = {where: [word.rstrip(".") for word in re.findall(r"\b[Dd]efault (?!:)([^\s,;:)]+)",
+                                                                  props[where].get("description", ""))]
+                 for where in stated}
+    assert {where: words for where, words in described.items()
+            if any(word != _stated(stated[where]) for word in words)} == {}
 
 
 # (component type, inputs as a YAML program writes them, the property the engine must be told about, the message)
