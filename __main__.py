@@ -123,6 +123,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("kubeconfig", platform.kubeconfig)
     pulumi.export("gpuPools", gpu.pool_names if gpu else [])
     pulumi.export("gpuNodeSelector", gpu.scheduling["node_selector"] if gpu else {})
+    # what endpoint_tools.verify checks of the GPU software: the GPU Operator's pods (operator) or not (aks)
+    pulumi.export("gpuDriver", cfg.gpu.driver if gpu else None)
     pulumi.export("modelStorageAccount", models.storage_account_name)
     pulumi.export("modelPvc", models.volume["claim_name"])
     pulumi.export("modelPreloadJob", models.preload_job_name)
@@ -146,6 +148,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("llmdApiKeySecret", llmd.api_key_secret if llmd else None)
     pulumi.export("llmdNamespace", llmd.namespace if llmd else None)  # what endpoint_tools.verify checks
     pulumi.export("llmdInferencePool", llmd.inference_pool if llmd else None)
+    # endpoint_tools.verify checks the prefill and decode Deployments, RDMA and the Network Operator when true
+    pulumi.export("llmdPrefillDecode", cfg.llmd.prefill_decode if llmd else None)
     if cfg.edge.enabled:  # what the global stack reads from a regional stack
         tls = cfg.gateway.tls.mode == "letsencrypt"
         pulumi.export("location", cfg.location)

@@ -253,6 +253,7 @@ class Gate:
     url_output: str  # the stack output the URL comes from
     key_output: Optional[str]  # the output naming the key's Key Vault secret; None: the gate asks for no key
     model: Optional[str] = None  # None: the first model the gate lists
+    key_option: tuple[str, str] = ("--api-key", "LLM_API_KEY")  # where llm-verify takes this gate's key from
 
 
 def check_smoke(gate: Gate, api_key: Optional[str], timeout_s: float) -> Check:
@@ -265,10 +266,11 @@ def check_smoke(gate: Gate, api_key: Optional[str], timeout_s: float) -> Check:
         return Check("smoke", False, f"stack output {gate.url_output}: {problem}")
     api_key, key_problem = clean_api_key(api_key)
     if key_problem:
-        return Check("smoke", False, f"the API key (--api-key or $LLM_API_KEY) {key_problem} (the key itself is "
-                                     f"not shown)")
+        return Check("smoke", False, f"the API key ({gate.key_option[0]} or ${gate.key_option[1]}) {key_problem} "
+                                     f"(the key itself is not shown)")
     if gate.key_output and not api_key:
-        return Check("smoke", False, f"no API key: set LLM_API_KEY (the Key Vault secret named by {gate.key_output})")
+        return Check("smoke", False, f"no API key: set {gate.key_option[1]} (the Key Vault secret named by "
+                                     f"{gate.key_output})")
     client = LlmClient(gate.url, "openai", api_key, Deadlines(timeout_s), requests.Session())
     try:
         checks = run_checks(client, gate.model, 16, auth=bool(gate.key_output), burst=0)

@@ -257,14 +257,16 @@ def clean_api_key(key: Optional[str]) -> tuple[Optional[str], Optional[str]]:
     return key, api_key_problem(key) if key else None
 
 
-def api_key_given(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """args.api_key from --api-key, else $LLM_API_KEY, cleaned; a key that cannot be sent is bad usage (exit 2),
-    naming where it came from, never its value."""
-    source = "argument --api-key" if args.api_key is not None else f"${KEY_ENV}"
-    key, problem = clean_api_key(args.api_key if args.api_key is not None else os.environ.get(KEY_ENV))
+def api_key_given(parser: argparse.ArgumentParser, args: argparse.Namespace, dest: str = "api_key",
+                  env: str = KEY_ENV) -> None:
+    """args.<dest> from --<dest>, else $<env>, cleaned; a key that cannot be sent is bad usage (exit 2), naming
+    where it came from, never its value."""
+    given = getattr(args, dest)
+    source = f"argument --{dest.replace('_', '-')}" if given is not None else f"${env}"
+    key, problem = clean_api_key(given if given is not None else os.environ.get(env))
     if problem:
         parser.error(f"{source}: the API key {problem} (the key itself is not shown)")
-    args.api_key = key
+    setattr(args, dest, key)
 
 
 def endpoint_given(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -330,10 +332,15 @@ def main(argv: Optional[list[str]] = None) -> int:
     return report(checks, 11)
 
 
-def report(checks: list[Check], width: int) -> int:
-    """One PASS/FAIL line a check, a result line; the exit code (1 when any failed)."""
+def print_checks(checks: list[Check], width: int) -> None:
     for check in checks:
         print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<{width}} {check.detail}")
+
+
+def report(checks: list[Check], width: int, printed: bool = False) -> int:
+    """One PASS/FAIL line a check (unless already `printed`), a result line; the exit code (1 when any failed)."""
+    if not printed:
+        print_checks(checks, width)
     failed = sum(not c.ok for c in checks)
     print(f"result: {failed} of {len(checks)} checks failed" if failed else f"result: all {len(checks)} checks passed")
     return 1 if failed else 0

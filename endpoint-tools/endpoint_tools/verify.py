@@ -1,11 +1,14 @@
-"""Post-deploy check of a real cluster running a platform stack: the Ollama stack (dev, prod) or llm-d (llmd).
+"""Post-deploy check of a real cluster running a platform stack: every part the stack runs, the Ollama stack (dev,
+prod) and llm-d (llmd, or a prod region with llmd.enabled), each under its own header in one report.
 
-`llm-verify --stack dev` (or `python -m endpoint_tools.verify --stack dev`).
+`llm-verify --stack prod` (or `python -m endpoint_tools.verify --stack prod`).
 
 Reads the stack's outputs (the Pulumi CLI's `pulumi stack output --json --show-secrets`, or a file of them with
 --outputs) and asks the cluster through the official Kubernetes client, with the stack's kubeconfig output (or
---kubeconfig). The outputs, not the stack's name, say which stack it is (profile_of): llm-d when they name its
-namespace or pool, else the Ollama stack when they carry `inference`.
+--kubeconfig). The outputs, not the stack's name, say which parts it runs (parts_of): the Ollama stack when they
+carry `inference`, llm-d when they name its namespace or pool; the llmd stack runs both, as does a prod region with
+llm-d. Whether llm-d runs prefill/decode is the output `llmdPrefillDecode` (--prefill-decode: for a stack deployed
+before that output existed).
 
 Ollama stack (verify_ollama.py): the model claim Bound, the preload Job complete; with Ollama on GPU, GPUs
 allocatable on the GPU nodes (none needed while a scale-to-zero Ollama is at zero) and the DCGM exporter ready;
@@ -13,14 +16,16 @@ Ollama ready or, at zero replicas under KEDA, fine; KEDA's InterceptorRoute and 
 interceptor up (requests mode), the HPA scaling (gpu-memory, cpu) and the custom metrics API serving the metric
 the GPU-memory HPA reads; the router and Open-WebUI ready, every Gateway programmed with an address.
 
-llm-d: GPUs allocatable on the GPU nodes, the GPU Operator's pods ready, every Gateway programmed with an
-address, the InferencePool accepted with ready endpoints, vLLM and the endpoint picker ready; with --prefill-decode
+llm-d: GPUs allocatable on the GPU nodes, the GPU Operator's pods ready (unless `gpuDriver` is aks), every Gateway programmed with an
+address, the InferencePool accepted with ready endpoints, vLLM and the endpoint picker ready; with prefill/decode
 also `rdma/ib` allocatable on the GPU nodes, the Network Operator's pods ready, containerd 2 (NRI) on the GPU nodes,
 and the prefill and decode Deployments instead of the single vLLM one.
 
-Then a smoke request through the stack's API gate (key from $LLM_API_KEY). One PASS/FAIL line per check. Exit
-codes, as the smoke tool's: 0 all passed, 1 a check failed or the cluster could not be reached, 2 bad usage. Never
-a traceback.
+Each part ends with a smoke request through its API gate: the Ollama stack's key from --api-key or $LLM_API_KEY,
+llm-d's from --llmd-api-key or $LLMD_API_KEY (else the same key, when llm-d is the only part or both gates read the
+same Key Vault secret). One PASS/FAIL line per check, one result line for the whole run. Exit codes, as the smoke
+tool's: 0 all passed, 1 a check of any part failed or the cluster could not be reached, 2 bad usage. Never a
+traceback.
 """
 import argparse
 import json
@@ -36,8 +41,9 @@ from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes,
                      verdict_text)
 from .endpoint import EndpointError, stack_outputs
 from .llm_api import MAX_BODY_BYTES, parse_json
-from .smoke import Check, api_key_given, named, namespace, new_parser, positive, report, run_cli, stack_name
-from .verify_ollama import secret_text, selector_output, text_output
+from .smoke import (Check, api_key_given, named, namespace, new_parser, positive, print_checks, report, run_cli,
+                    stack_name)
+from .verify_ollama import excerpt, secret_text, selector_output, text_output
 
 RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
 INFERENCE_POOL_API = ("inference.networking.k8s.io", "v1", "inferencepools")
@@ -46,6 +52,7 @@ POOL_ACCEPTED, POOL_RESOLVED_REFS = "Accepted", "ResolvedRefs"
 # --kube-timeout's bound: beyond it a value is a typo (1e10 overflowed the socket's timeout). --timeout is
 # smoke's and bench's own option, worded and bounded as theirs (smoke.positive).
 MAX_KUBE_TIMEOUT_S = 600.0
+LLMD_KEY_ENV = "LLMD_API_KEY"  # llm-d's gate's key, when it is not the Ollama gate's
 
 
 @dataclass
@@ -60,6 +67,7 @@ class Target:
     operator_namespace: str = "gpu-operator"
     prefill_decode: bool = False
     network_operator_namespace: str = "network-operator"
+    gpu_operator: bool = True  # False: AKS' driver and device plugin (gpuDriver aks), no GPU Operator to check
 
 
 def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-operator",
@@ -71,10 +79,24 @@ def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-
         missing = [key for key, value in (("llmdNamespace", namespace), ("llmdInferencePool", pool)) if value is None]
         raise EndpointError(f"stack output(s) {', '.join(missing)} missing: is llm-d enabled in this stack? "
                             f"outputs: {', '.join(sorted(outputs)) or 'none'}")
+    driver = text_output(outputs, "gpuDriver", "the GPU driver: aks or operator")
     return Target(namespace=namespace, pool=pool, gpu_selector=selector_output(outputs),
                   url=text_output(outputs, "llmdUrl", "llm-d's URL through the gateway"),
                   model=text_output(outputs, "llmdModel", "the model llm-d serves"),
-                  operator_namespace=operator_namespace, prefill_decode=prefill_decode)
+                  operator_namespace=operator_namespace, prefill_decode=prefill_decode,
+                  gpu_operator=driver != "aks")  # none: a stack deployed before the output, as llm-d's was
+
+
+def prefill_decode_of(outputs: dict[str, Any], flag: bool) -> Optional[bool]:
+    """Whether llm-d runs prefill/decode: the output llmdPrefillDecode, or --prefill-decode for a stack deployed
+    before that output existed; None when the flag contradicts the output (the caller's usage error)."""
+    value = outputs.get("llmdPrefillDecode")
+    if value is None:
+        return flag
+    if not isinstance(value, bool):
+        raise EndpointError(f"stack output llmdPrefillDecode is {excerpt(value)}: expected true or false (whether "
+                            f"llm-d runs prefill/decode)")
+    return None if flag and not value else value
 
 
 def check_gpus(cluster: Cluster, target: Target) -> Check:
@@ -157,13 +179,15 @@ def check_pool(cluster: Cluster, target: Target) -> Check:
     return Check("inference-pool", True, f"accepted by {usable} gateway(s), {len(ready)} ready endpoint(s)")
 
 
-def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_s: float) -> list[Check]:
+def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_s: float,
+        key_option: tuple[str, str] = ("--api-key", "LLM_API_KEY")) -> list[Check]:
+    """llm-d's checks; `key_option`: where the smoke check's key comes from, named when it is missing."""
     pd = target.prefill_decode
     checks = run_steps([
         ("gpus", lambda: check_gpus(cluster, target)),
         *([("rdma", lambda: check_rdma(cluster, target)),
            ("containerd", lambda: check_containerd(cluster, target))] if pd else []),
-        ("gpu-operator", lambda: check_operator(cluster, target)),
+        *([("gpu-operator", lambda: check_operator(cluster, target))] if target.gpu_operator else []),
         *([("network-operator", lambda: check_operator(cluster, target, "network-operator",
                                                        target.network_operator_namespace))] if pd else []),
         ("gateways", lambda: check_gateways(cluster, target.namespace)),
@@ -172,18 +196,18 @@ def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_
            for name in (("vllm-prefill", "vllm-decode") if pd else ("vllm",))]),
         ("epp", lambda: check_deployment(cluster, target.namespace, "epp", f"{target.pool}-epp")),
     ])
-    gate = Gate(target.url, "llmdUrl", "llmdApiKeySecret", target.model)
+    gate = Gate(target.url, "llmdUrl", "llmdApiKeySecret", target.model, key_option)
     return checks + [check_smoke(gate, api_key, smoke_timeout_s)]
 
 
-def profile_of(outputs: dict[str, Any]) -> str:
-    """Which stack the outputs describe, from the outputs (not the stack's name): `llmd` when they name llm-d's
-    namespace or pool (an llm-d stack runs Ollama beside it, and llm-d is what it is for), else `ollama` when they
-    carry the Ollama stack's `inference`."""
-    if outputs.get("llmdNamespace") or outputs.get("llmdInferencePool"):
-        return "llmd"
-    if outputs.get("inference"):
-        return "ollama"
+def parts_of(outputs: dict[str, Any]) -> list[str]:
+    """Every part the stack runs, from its outputs (not the stack's name), in the order checked: `ollama` when they
+    carry the Ollama stack's `inference`, `llmd` when they name llm-d's namespace or pool (the llmd stack runs
+    Ollama beside llm-d; a prod region with llmd.enabled runs the whole Ollama stack and llm-d)."""
+    parts = [part for part, keys in (("ollama", ("inference",)), ("llmd", ("llmdNamespace", "llmdInferencePool")))
+             if any(outputs.get(key) for key in keys)]
+    if parts:
+        return parts
     raise EndpointError(f"the stack outputs name neither llm-d (llmdNamespace, llmdInferencePool) nor the Ollama "
                         f"stack (inference; a stack deployed before that output existed gets it with its next "
                         f"`pulumi up`): outputs: {', '.join(sorted(outputs)) or 'none'}")
@@ -239,16 +263,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--gpu-operator-namespace", type=namespace, default="gpu-operator", metavar="NAMESPACE",
                         help="namespace of the GPU Operator (llm-d)")
     parser.add_argument("--prefill-decode", action="store_true",
-                        help="the stack runs llm-d's prefill/decode disaggregation (llmd.prefillDecode): check "
-                             "rdma/ib, the Network Operator, containerd 2 and the prefill and decode Deployments")
+                        help="for a stack deployed before its outputs said so (llmdPrefillDecode): llm-d runs "
+                             "prefill/decode (llmd.prefillDecode): check rdma/ib, the Network Operator, containerd 2 "
+                             "and the prefill and decode Deployments")
     parser.add_argument("--api-key", help="bearer key of the stack's API gate (default: $LLM_API_KEY, never "
                                           "printed; whitespace around it is dropped)")
+    parser.add_argument("--llmd-api-key", help=f"bearer key of llm-d's gate (default: ${LLMD_KEY_ENV}, else the "
+                                               f"--api-key when llm-d is the only part checked or both gates read the "
+                                               f"same Key Vault secret)")
     parser.add_argument("--timeout", type=positive, default=120.0, metavar="SECONDS",
                         help="deadline of the smoke request (a cold replica may take minutes)")
     parser.add_argument("--kube-timeout", type=number_in("seconds", 0, MAX_KUBE_TIMEOUT_S, above=True), default=15.0,
                         metavar="SECONDS", help="deadline of each Kubernetes API call")
     args = parser.parse_args(argv)  # bad usage exits 2 with argparse's message
     api_key_given(parser, args)  # as llm-smoke's and llm-bench's: a key that cannot be sent is bad usage
+    api_key_given(parser, args, "llmd_api_key", LLMD_KEY_ENV)
     if not args.stack and not args.outputs:
         parser.error("give --stack NAME or --outputs FILE")
     if args.stack and args.outputs:
@@ -259,22 +288,39 @@ def main(argv: Optional[list[str]] = None) -> int:
             parser.error(f"{flag} {path}: {problem}")
     try:
         outputs = load_outputs(args)
-        ollama = profile_of(outputs) == "ollama"
-        if ollama and args.prefill_decode:
-            parser.error("--prefill-decode is for an llm-d stack: these outputs are the Ollama stack's")
-        target = verify_ollama.target_from_outputs(outputs) if ollama else target_from_outputs(
-            outputs, args.gpu_operator_namespace, args.prefill_decode)
+        parts = parts_of(outputs)
+        if "llmd" not in parts and args.prefill_decode:
+            parser.error("--prefill-decode is for an llm-d stack: these outputs name no llm-d (llmdNamespace, "
+                         "llmdInferencePool)")
+        ollama = verify_ollama.target_from_outputs(outputs) if "ollama" in parts else None
+        llmd = None
+        if "llmd" in parts:
+            pd = prefill_decode_of(outputs, args.prefill_decode)
+            if pd is None:
+                parser.error("--prefill-decode: the stack output llmdPrefillDecode is false, this stack's llm-d runs "
+                             "no prefill/decode (the outputs say it: the flag is only for a stack deployed before "
+                             "that output existed)")
+            llmd = target_from_outputs(outputs, args.gpu_operator_namespace, pd)
         if not args.kubeconfig:  # kube_client reads it: a value that is not YAML text is named here
             secret_text(outputs, "kubeconfig", "the cluster's kubeconfig YAML")
         cluster = Cluster(kube_client(args.kubeconfig, outputs), args.kube_timeout)
     except (EndpointError, ClusterError) as error:
         print(f"FAIL  reach          {error}")
         return 1
-    if isinstance(target, verify_ollama.Target):
-        print(verify_ollama.describe(target))
-        return report(verify_ollama.run(cluster, target, args.api_key, args.timeout), 14)
-    print(f"verify of llm-d in namespace {target.namespace} (pool {target.pool})")
-    return report(run(cluster, target, args.api_key, args.timeout), 14)
+    checks: list[Check] = []
+    if ollama:
+        print(verify_ollama.describe(ollama))
+        checks += verify_ollama.run(cluster, ollama, args.api_key, args.timeout)
+        print_checks(checks, 14)
+    if llmd:
+        one_key = not ollama or outputs.get("apiKeySecret") == outputs.get("llmdApiKeySecret")
+        print(f"verify of llm-d in namespace {llmd.namespace} (pool {llmd.pool}"
+              f"{', prefill/decode' if llmd.prefill_decode else ''})")
+        found = run(cluster, llmd, args.llmd_api_key or (args.api_key if one_key else None), args.timeout,
+                    ("--api-key", "LLM_API_KEY") if one_key else ("--llmd-api-key", LLMD_KEY_ENV))
+        print_checks(found, 14)
+        checks += found
+    return report(checks, 14, printed=True)
 
 
 def cli() -> None:

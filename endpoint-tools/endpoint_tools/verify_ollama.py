@@ -1,5 +1,5 @@
-"""llm-verify's Ollama profile: the checks of a cluster running the Ollama stack (dev, prod), chosen when the stack's
-outputs carry `inference` and name no llm-d (verify.profile_of).
+"""llm-verify's Ollama part: the checks of a cluster running the Ollama stack (dev, prod, and beside llm-d in the llmd
+stack or a prod region with llm-d), run when the stack's outputs carry `inference` (verify.parts_of).
 
 From the outputs: `inference` (the model server's namespace, Deployment and accelerator, the autoscaling mode,
 whether Open-WebUI runs), `modelPvc`, `modelPreloadJob`, `gpuNodeSelector`, `modelApiUrl` and `apiKeySecret`. The

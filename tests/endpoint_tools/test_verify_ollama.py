@@ -300,9 +300,11 @@ def test_each_broken_part_fails_its_own_check_only(name, mutate, failed, fragmen
         lines["smoke"].detail
 
 
-def test_the_profile_comes_from_the_outputs_not_the_stack_name(tmp_path, capsys):
-    assert verify.profile_of(variant("dev").outputs) == "ollama" == verify.profile_of(variant("prod").outputs)
-    assert verify.profile_of(variant("llmd").outputs) == "llmd"  # llm-d's stack runs Ollama beside it
+def test_the_parts_come_from_the_outputs_not_the_stack_name(tmp_path, capsys):
+    assert verify.parts_of(variant("dev").outputs) == ["ollama"] == verify.parts_of(variant("prod").outputs)
+    # llm-d's stack runs Ollama beside it; a prod region with llm-d runs the whole Ollama stack and llm-d
+    assert verify.parts_of(variant("llmd").outputs) == ["ollama", "llmd"] == verify.parts_of(
+        variant("prod-tls").outputs)
     path = tmp_path / "outputs.json"
     path.write_text(json.dumps({**variant("dev").outputs, "kubeconfig": "apiVersion: v1"}))
     with pytest.raises(SystemExit) as exited:
