@@ -1,0 +1,177 @@
+"""llm-verify of a stack that runs both parts, Ollama and llm-d (the llmd stack; a prod region with llm-d, as the
+prod-tls variant): through its entry point, with the plans' own outputs, against a loopback Kubernetes API serving
+the cluster each plan deploys, healthy (test_verify_ollama.healthy: every object the plan declares; the objects the
+llm-d router chart makes from the plan's values: the InferencePool, the endpoint picker and the pool's pods; the GPU
+Operator's pods from the recorded llm-d cluster when the plan installs it) and with one part broken."""
+
+import copy
+import json
+
+import pytest
+
+from endpoint_tools import verify
+from endpoint_tools.loopback_server import MODEL, LoopbackServer
+
+from tests.conftest import variant
+from tests.endpoint_tools.test_verify import pd_cluster
+from tests.endpoint_tools.test_verify_ollama import healthy
+from tests.kube_fake import FakeKubeApi, recording
+
+RECORDED_NS, RECORDED_POOL = "llm-d", "llmd"  # the recorded llm-d cluster's (tests/data/kube/llmd-healthy.json)
+
+
+def router_release(plan):
+    return next(r for r in plan.helm_releases() if r.inputs["chart"].endswith("/llm-d-router-gateway"))
+
+
+def healthy_stack(plan, ollama_replicas=None):
+    """The cluster `plan` deploys, both parts healthy."""
+    r = healthy(plan, ollama_replicas, 1)
+    recorded = recording("llmd-healthy")
+    ns, pool, release = plan.outputs["llmdNamespace"], plan.outputs["llmdInferencePool"], router_release(plan)
+    # the chart's InferencePool (its release's name) selects the model servers by the values' matchLabels
+    selector = release.inputs["values"]["router"]["modelServers"]["matchLabels"]
+    found = copy.deepcopy(recorded[f"/apis/inference.networking.k8s.io/v1/namespaces/{RECORDED_NS}/inferencepools/"
+                                   f"{RECORDED_POOL}"])
+    found["metadata"].update(name=release.inputs["name"], namespace=ns)
+    found["spec"]["selector"]["matchLabels"] = dict(selector)
+    r[f"/apis/inference.networking.k8s.io/v1/namespaces/{ns}/inferencepools/{pool}"] = found
+    epp = copy.deepcopy(recorded[f"/apis/apps/v1/namespaces/{RECORDED_NS}/deployments/{RECORDED_POOL}-epp"])
+    epp["metadata"].update(name=f"{release.inputs['name']}-epp", namespace=ns)
+    r[f"/apis/apps/v1/namespaces/{ns}/deployments/{release.inputs['name']}-epp"] = epp
+    # a Ready pod of each of the plan's model-server Deployments (its template's labels), and the pickers' pods
+    vllm_pod, *picker_pods = recorded[f"/api/v1/namespaces/{RECORDED_NS}/pods"]["items"]
+    pods = []
+    for path, body in r.items():
+        labels = body.get("spec", {}).get("template", {}).get("metadata", {}).get("labels", {})
+        if f"/namespaces/{ns}/deployments/" in path and selector.items() <= labels.items():
+            pod = copy.deepcopy(vllm_pod)
+            pod["metadata"].update(name=f"{body['metadata']['name']}-6c9d7-abcde", namespace=ns, labels=labels)
+            pods.append(pod)
+    assert pods, "no Deployment of the plan matches the pool's selector"
+    r[f"/api/v1/namespaces/{ns}/pods"] = {"items": pods + picker_pods}
+    charts = {rel.inputs["chart"] for rel in plan.helm_releases()}
+    if "gpu-operator" in charts:
+        r["/api/v1/namespaces/gpu-operator/pods"] = recorded["/api/v1/namespaces/gpu-operator/pods"]
+    if plan.outputs["llmdPrefillDecode"]:  # what the Network Operator and containerd 2 give the GPU nodes
+        netop = copy.deepcopy(recorded["/api/v1/namespaces/gpu-operator/pods"])
+        for pod in netop["items"]:
+            pod["metadata"]["namespace"] = "network-operator"
+        r["/api/v1/namespaces/network-operator/pods"] = netop
+        for node in r["/api/v1/nodes"]["items"]:
+            if node["metadata"]["labels"] == plan.outputs["gpuNodeSelector"]:
+                node["status"]["allocatable"]["rdma/ib"] = "1k"
+                node["status"]["nodeInfo"] = pd_cluster()["/api/v1/nodes"]["items"][0]["status"]["nodeInfo"]
+    return r
+
+
+def verify_run(tmp_path, capsys, name, responses, argv=(), outputs=None):
+    """llm-verify --outputs FILE on the plan's outputs: the kubeconfig reaches the loopback API, each gate's URL a
+    loopback LLM server of its own key (the plans' gates read different Key Vault secrets) serving its model.
+    Returns the exit code and, per header, its PASS/FAIL lines by check name."""
+    plan = variant(name)
+    with FakeKubeApi(responses) as api, LoopbackServer("auth", api_key="ollama-key") as ollama, \
+            LoopbackServer("auth", api_key="llmd-key") as llmd:
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps({**plan.outputs, **(outputs or {}), "kubeconfig": api.kubeconfig(),
+                                    "modelApiUrl": ollama.url, "llmdUrl": llmd.url, "llmdModel": MODEL}))
+        code = verify.main(["--outputs", str(path), "--kube-timeout", "5", "--timeout", "10", "--api-key",
+                            "ollama-key", "--llmd-api-key", "llmd-key", *argv])
+    out = capsys.readouterr().out
+    assert "Traceback" not in out
+    parts: dict[str, dict[str, str]] = {}
+    for line in out.splitlines():
+        if line.startswith("verify of "):
+            lines = parts[line] = {}
+        elif line.startswith(("PASS", "FAIL")):
+            lines[line.split()[1]] = line
+    return code, parts, out.splitlines()[-1]
+
+
+OLLAMA_CPU = ["model-claim", "model-preload", "ollama", "keda", "interceptor", "router", "gateways", "smoke"]
+OLLAMA_GPU = ["model-claim", "model-preload", "gpus", "dcgm-exporter", "ollama", "keda", "interceptor", "router",
+              "open-webui", "gateways", "smoke"]
+
+
+@pytest.mark.parametrize("name, replicas, ollama_checks, llmd_header, llmd_checks", [
+    # llm-d on the GPU Operator's A100 pool, Ollama on CPU beside it (scaled to zero)
+    ("llmd", 0, OLLAMA_CPU, "verify of llm-d in namespace llm-d (pool llmd)",
+     ["gpus", "gpu-operator", "gateways", "inference-pool", "vllm", "epp", "smoke"]),
+    # a prod region with llm-d: the whole Ollama stack on GPUs, llm-d on AKS' driver (no GPU Operator to check)
+    ("prod-tls", 2, OLLAMA_GPU, "verify of llm-d in namespace llm-d (pool llmd)",
+     ["gpus", "gateways", "inference-pool", "vllm", "epp", "smoke"]),
+    # prefill/decode from the output llmdPrefillDecode, no flag
+    ("llmd-pd", 0, OLLAMA_CPU, "verify of llm-d in namespace llm-d (pool llmd, prefill/decode)",
+     ["gpus", "rdma", "containerd", "gpu-operator", "network-operator", "gateways", "inference-pool",
+      "vllm-prefill", "vllm-decode", "epp", "smoke"]),
+])
+def test_a_healthy_stack_running_both_parts_passes_every_check_of_each(tmp_path, capsys, name, replicas,
+                                                                       ollama_checks, llmd_header, llmd_checks):
+    code, parts, result = verify_run(tmp_path, capsys, name, healthy_stack(variant(name), replicas))
+    (ollama, ollama_lines), (llmd, llmd_lines) = parts.items()
+    assert ollama.startswith("verify of the Ollama stack in namespace llm ") and llmd == llmd_header, parts
+    assert list(ollama_lines) == ollama_checks and list(llmd_lines) == llmd_checks, parts
+    assert code == 0 and result == f"result: all {len(ollama_checks) + len(llmd_checks)} checks passed", parts
+    # each part's smoke request went through its own gate with its own key, the wrong key refused by each
+    assert "auth: a wrong API key is refused" in ollama_lines["smoke"]
+    assert "auth: a wrong API key is refused" in llmd_lines["smoke"]
+
+
+def epp_missing(r):
+    del r["/apis/apps/v1/namespaces/llm-d/deployments/llmd-epp"]
+
+
+def router_missing(r):
+    del r["/apis/apps/v1/namespaces/llm/deployments/router"]
+
+
+@pytest.mark.parametrize("mutate, part, failed, fragment", [
+    (epp_missing, "verify of llm-d", "epp", "Deployment llm-d/llmd-epp not found"),
+    (router_missing, "verify of the Ollama stack", "router", "Deployment llm/router not found"),
+])
+def test_a_broken_part_fails_the_run_under_its_own_header(tmp_path, capsys, mutate, part, failed, fragment):
+    responses = healthy_stack(variant("prod-tls"), 2)
+    mutate(responses)
+    code, parts, result = verify_run(tmp_path, capsys, "prod-tls", responses)
+    fails = {header.split(" in namespace")[0]: [n for n, line in lines.items() if line.startswith("FAIL")]
+             for header, lines in parts.items()}
+    assert code == 1 and result == "result: 1 of 17 checks failed", (result, parts)
+    assert fails == {"verify of the Ollama stack": [failed] if part.endswith("Ollama stack") else [],
+                     "verify of llm-d": [failed] if part == "verify of llm-d" else []}, fails
+    header = next(h for h in parts if h.startswith(part))
+    assert fragment in parts[header][failed]
+
+
+def test_each_gate_takes_its_own_key_and_one_key_serves_both_when_both_read_the_same_secret(tmp_path, capsys):
+    plan = variant("llmd")
+    responses = healthy_stack(plan, 0)
+    with FakeKubeApi(responses) as api, LoopbackServer("auth", api_key="edge-key") as llm:
+        path = tmp_path / "outputs.json"
+        outputs = {**plan.outputs, "kubeconfig": api.kubeconfig(), "modelApiUrl": llm.url, "llmdUrl": llm.url,
+                   "llmdModel": MODEL}
+        path.write_text(json.dumps(outputs))
+        argv = ["--outputs", str(path), "--kube-timeout", "5", "--timeout", "10", "--api-key", "edge-key"]
+        assert verify.main(argv) == 1  # the gates read different secrets: llm-d's key is asked for by name
+        out = capsys.readouterr().out
+        assert "FAIL  smoke          no API key: set LLMD_API_KEY (the Key Vault secret named by llmdApiKeySecret)" \
+            in out and out.count("FAIL") == 1, out
+        path.write_text(json.dumps({**outputs, "llmdApiKeySecret": outputs["apiKeySecret"]}))  # behind the edge
+        assert verify.main(argv) == 0, capsys.readouterr().out
+    capsys.readouterr()
+
+
+def test_prefill_decode_comes_from_the_outputs_and_the_flag_only_for_a_stack_without_that_output(tmp_path, capsys):
+    """llmd-pd's outputs say prefill/decode: its P/D checks run without --prefill-decode (above); the flag against
+    an output that says false is bad usage; on a stack deployed before the output, the flag still turns them on."""
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({**variant("llmd").outputs, "kubeconfig": "apiVersion: v1"}))
+    with pytest.raises(SystemExit) as exited:
+        verify.main(["--outputs", str(path), "--prefill-decode"])
+    assert exited.value.code == 2 and "--prefill-decode: the stack output llmdPrefillDecode is false" in \
+        capsys.readouterr().err
+    code, parts, _ = verify_run(tmp_path, capsys, "llmd-pd", healthy_stack(variant("llmd-pd"), 0),
+                                ["--prefill-decode"], {"llmdPrefillDecode": None, "gpuDriver": None})
+    assert code == 0 and "vllm-decode" in list(parts.values())[1], parts
+    path.write_text(json.dumps({**variant("llmd").outputs, "kubeconfig": "apiVersion: v1", "llmdPrefillDecode": 1}))
+    assert verify.main(["--outputs", str(path)]) == 1
+    assert "stack output llmdPrefillDecode is 1: expected true or false" in capsys.readouterr().out
