@@ -16,10 +16,10 @@ Ollama ready or, at zero replicas under KEDA, fine; KEDA's InterceptorRoute and 
 interceptor up (requests mode), the HPA scaling (gpu-memory, cpu) and the custom metrics API serving the metric
 the GPU-memory HPA reads; the router and Open-WebUI ready, every Gateway programmed with an address.
 
-llm-d: GPUs allocatable on the GPU nodes, the GPU Operator's pods ready (unless `gpuDriver` is aks), every Gateway programmed with an
-address, the InferencePool accepted with ready endpoints, vLLM and the endpoint picker ready; with prefill/decode
-also `rdma/ib` allocatable on the GPU nodes, the Network Operator's pods ready, containerd 2 (NRI) on the GPU nodes,
-and the prefill and decode Deployments instead of the single vLLM one.
+llm-d: GPUs allocatable on the GPU nodes, the GPU Operator's pods ready (unless `gpuDriver` is aks), every Gateway
+programmed with an address, the InferencePool accepted with ready endpoints, vLLM and the endpoint picker ready; with
+prefill/decode also `rdma/ib` allocatable on the GPU nodes, the Network Operator's pods ready, containerd 2 (NRI)
+on the GPU nodes, and the prefill and decode Deployments instead of the single vLLM one.
 
 Each part ends with a smoke request through its API gate: the Ollama stack's key from --api-key or $LLM_API_KEY,
 llm-d's from --llmd-api-key or $LLMD_API_KEY (else the same key, when llm-d is the only part or both gates read the
