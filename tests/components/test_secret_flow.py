@@ -122,8 +122,8 @@ def test_plan_files_and_what_the_plan_prints_show_no_secret(name):
     secret input appears there as `[secret]`, and no secret value anywhere."""
     plan = planned(name)
     document = resources_document(plan)
-    files = json.dumps([document, manifests(plan)], indent=1)
-    assert not _lines_holding_secrets(files), f"{name}: a secret value in resources.json or the manifests"
+    lines = _lines_holding_secrets(json.dumps([document, manifests(plan)], indent=1))
+    assert not lines, f"{name}: a secret value in resources.json or the manifests, lines {lines}"
     printed = "\n".join([tree(plan), *plan.warnings])
     lines = _lines_holding_secrets(printed)
     assert not lines, f"{name}: a secret value in what `make plan` prints, lines {lines}"
@@ -133,3 +133,24 @@ def test_plan_files_and_what_the_plan_prints_show_no_secret(name):
             value = dict(_scalars(shown[r.urn]["inputs"]))
             held = [v for p, v in value.items() if _under(p, [path])]
             assert held and set(held) == {REDACTED}, (name, r.name, path)
+
+
+def test_vllm_takes_no_credential_as_a_plain_setting_or_argument():
+    """(c) LlmdStack's escape hatches reach vLLM's Deployment as env values and arguments, plain text in the cluster,
+    in state and in the plan files. A Hugging Face token (HF_TOKEN, `--hf-token`) or vLLM's own key (VLLM_API_KEY,
+    `--api-key`: tests/upstream/settings/vllm.txt, huggingface_hub.txt) is refused there, as OpenWebUi's extra_env
+    refuses a secret: the token has hf_token_secret (Key Vault, through the CSI driver)."""
+    from llmplatform.input_rules import llmd_stack
+    def hatches(args):
+        return [p for p in llmd_stack(args) if p.path in ("extra_env", "extra_args")]
+    for env in ({"HF_TOKEN": "hf_x"}, {"HUGGING_FACE_HUB_TOKEN": "hf_x"}, {"VLLM_API_KEY": "k"},
+                {"S3_SECRET_ACCESS_KEY": "s"}):
+        found = hatches({"extra_env": env})
+        assert [(p.path, p.value) for p in found] == [("extra_env", sorted(env))], env
+        assert "hf_token_secret" in found[0].sentence()
+    for args in (["--hf-token", "hf_x"], ["--api-key=k", "--max-num-seqs", "64"]):
+        found = hatches({"extra_args": args})
+        assert [(p.path, p.value) for p in found] == [("extra_args", [args[0].split("=")[0]])], args
+    # switches and plain settings still pass: huggingface_hub's HF_HUB_DISABLE_IMPLICIT_TOKEN is a boolean
+    assert hatches({"extra_env": {"HF_HUB_DISABLE_IMPLICIT_TOKEN": "1", "VLLM_LOGGING_LEVEL": "DEBUG"},
+                       "extra_args": ["--max-num-seqs", "64"]}) == []
