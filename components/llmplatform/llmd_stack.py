@@ -105,12 +105,10 @@ class LlmdStackArgs(TypedDict):
     """vLLM image, pinned to a release (default: the package's pin)."""
     extra_args: NotRequired[list[str]]
     """More `vllm serve` arguments, after the component's own (e.g. ["--enable-prefix-caching", "--max-num-seqs",
-    "128"]); flags the component sets from its inputs are refused, and credentials (--api-key, --hf-token: the
-    token goes in hf_token_secret) (default none)."""
+    "128"]); flags the component sets from its inputs are refused (default none)."""
     extra_env: NotRequired[dict[str, str]]
-    """More environment variables for vLLM (e.g. {"VLLM_LOGGING_LEVEL": "DEBUG"}), plain values; variables the
-    component sets are refused, and ones that look like secrets (HF_TOKEN, VLLM_API_KEY: the token goes in
-    hf_token_secret) (default none)."""
+    """More environment variables for vLLM (e.g. {"VLLM_LOGGING_LEVEL": "DEBUG"}); variables the component sets are
+    refused (default none)."""
     epp_image: NotRequired[str]
     """llm-d endpoint picker image, pinned to a release (default: the package's pin)."""
     failure_mode: NotRequired[str]
