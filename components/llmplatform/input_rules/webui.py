@@ -29,7 +29,8 @@ _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")  # 
 def looks_secret(name: str, value: Any = "") -> bool:
     """A variable whose value should come from Key Vault: its name ends like a secret's, or its value is a URL with
     a password."""
-    named = not name.startswith(("ENABLE_", "USER_PERMISSIONS_")) and any(
+    # a switch is no secret: ENABLE_API_KEYS, huggingface_hub's HF_HUB_DISABLE_IMPLICIT_TOKEN
+    named = not (name.startswith(("ENABLE_", "USER_PERMISSIONS_")) or "DISABLE_" in name) and any(
         name == end or name.endswith("_" + end) for end in SECRET_ENDINGS)
     return named or (isinstance(value, str) and bool(_URL_PASSWORD.search(value)))
 
