@@ -105,10 +105,12 @@ class LlmdStackArgs(TypedDict):
     """vLLM image, pinned to a release (default: the package's pin)."""
     extra_args: NotRequired[list[str]]
     """More `vllm serve` arguments, after the component's own (e.g. ["--enable-prefix-caching", "--max-num-seqs",
-    "128"]); flags the component sets from its inputs are refused (default none)."""
+    "128"]); flags the component sets from its inputs are refused, and so are `--api-key` and `--hf-token` (plain
+    text in the Deployment: a gated model's token is `hf_token_secret`) (default none)."""
     extra_env: NotRequired[dict[str, str]]
     """More environment variables for vLLM (e.g. {"VLLM_LOGGING_LEVEL": "DEBUG"}); variables the component sets are
-    refused (default none)."""
+    refused, and so are names that look like a secret (HF_TOKEN, VLLM_API_KEY, ...: plain text in the Deployment; a
+    gated model's token is `hf_token_secret`) (default none)."""
     epp_image: NotRequired[str]
     """llm-d endpoint picker image, pinned to a release (default: the package's pin)."""
     failure_mode: NotRequired[str]
