@@ -114,7 +114,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
                                        observability.keda if observability else None,
                                        observability.prometheus_url if observability else None),
                      in_cluster) if cfg.llmd.enabled else None
-    if llmd and cfg.webui.enabled and cfg.webui.backend == "llmd":  # the stack's UI on the llm-d model
+    llmd_webui = llmd and cfg.webui.enabled and cfg.webui.backend == "llmd"
+    if llmd_webui:  # the stack's UI on the llm-d model
         OpenWebUi("llmd", llmd_webui_args(cfg, cluster, vault.vault, llmd, database, gateway), in_cluster)
 
     pulumi.export("resourceGroupName", platform.resource_group_name)
@@ -150,6 +151,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("llmdInferencePool", llmd.inference_pool if llmd else None)
     # endpoint_tools.verify checks the prefill and decode Deployments, RDMA and the Network Operator when true
     pulumi.export("llmdPrefillDecode", cfg.llmd.prefill_decode if llmd else None)
+    # endpoint_tools.verify checks Open-WebUI in llm-d's namespace when true (webui.backend llmd)
+    pulumi.export("llmdWebui", bool(llmd_webui) if llmd else None)
     if cfg.edge.enabled:  # what the global stack reads from a regional stack
         tls = cfg.gateway.tls.mode == "letsencrypt"
         pulumi.export("location", cfg.location)

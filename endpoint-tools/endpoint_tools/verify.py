@@ -17,8 +17,9 @@ interceptor up (requests mode), the HPA scaling (gpu-memory, cpu) and the custom
 the GPU-memory HPA reads; the router and Open-WebUI ready, every Gateway programmed with an address.
 
 llm-d: GPUs allocatable on the GPU nodes, the GPU Operator's pods ready (unless `gpuDriver` is aks), every Gateway
-programmed with an address, the InferencePool accepted with ready endpoints, vLLM and the endpoint picker ready; with
-prefill/decode also `rdma/ib` allocatable on the GPU nodes, the Network Operator's pods ready, containerd 2 (NRI)
+programmed with an address, the InferencePool accepted with ready endpoints, vLLM, the endpoint picker and llm-d's
+API gate (its `router` Deployment) ready, and Open-WebUI in llm-d's namespace when the output `llmdWebui` says it
+runs there (webui.backend llmd; the Ollama stack's `inference.webui` is then false); with prefill/decode also `rdma/ib` allocatable on the GPU nodes, the Network Operator's pods ready, containerd 2 (NRI)
 on the GPU nodes, and the prefill and decode Deployments instead of the single vLLM one.
 
 Each part ends with a smoke request through its API gate: the Ollama stack's key from --api-key or $LLM_API_KEY,
@@ -68,6 +69,7 @@ class Target:
     prefill_decode: bool = False
     network_operator_namespace: str = "network-operator"
     gpu_operator: bool = True  # False: AKS' driver and device plugin (gpuDriver aks), no GPU Operator to check
+    webui: bool = False  # Open-WebUI runs in llm-d's namespace, on its model (llmdWebui)
 
 
 def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-operator",
@@ -80,11 +82,15 @@ def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-
         raise EndpointError(f"stack output(s) {', '.join(missing)} missing: is llm-d enabled in this stack? "
                             f"outputs: {', '.join(sorted(outputs)) or 'none'}")
     driver = text_output(outputs, "gpuDriver", "the GPU driver: aks or operator")
+    webui = outputs.get("llmdWebui")  # none: a stack deployed before the output (its UI, if any, goes unchecked)
+    if webui is not None and not isinstance(webui, bool):
+        raise EndpointError(f"stack output llmdWebui is {excerpt(webui)}: expected true or false (whether Open-WebUI "
+                            f"runs in llm-d's namespace)")
     return Target(namespace=namespace, pool=pool, gpu_selector=selector_output(outputs),
                   url=text_output(outputs, "llmdUrl", "llm-d's URL through the gateway"),
                   model=text_output(outputs, "llmdModel", "the model llm-d serves"),
                   operator_namespace=operator_namespace, prefill_decode=prefill_decode,
-                  gpu_operator=driver != "aks")  # none: a stack deployed before the output, as llm-d's was
+                  gpu_operator=driver != "aks", webui=bool(webui))  # none: a stack deployed before the output, as llm-d's was
 
 
 def prefill_decode_of(outputs: dict[str, Any], flag: bool) -> Optional[bool]:
@@ -195,6 +201,10 @@ def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_
         *([(name, lambda name=name: check_deployment(cluster, target.namespace, name, name))
            for name in (("vllm-prefill", "vllm-decode") if pd else ("vllm",))]),
         ("epp", lambda: check_deployment(cluster, target.namespace, "epp", f"{target.pool}-epp")),
+        # the components' own names, as the Ollama stack's: LlmdStack's API gate (api_router) and its OpenWebUi
+        ("router", lambda: check_deployment(cluster, target.namespace, "router", "router")),
+        *([("open-webui", lambda: check_deployment(cluster, target.namespace, "open-webui", "open-webui"))]
+          if target.webui else []),
     ])
     gate = Gate(target.url, "llmdUrl", "llmdApiKeySecret", target.model, key_option)
     return checks + [check_smoke(gate, api_key, smoke_timeout_s)]

@@ -1,5 +1,6 @@
-"""verify against a loopback Kubernetes API serving a recorded healthy llmd cluster and broken variants of it,
-through the official client, and a loopback LLM API behind a key for the smoke request."""
+"""verify of llm-d's part against a loopback Kubernetes API serving the cluster the llmd plan deploys
+(test_verify_stack.healthy_stack: the plan's own objects, healthy) and broken variants of it, through the official
+client, with the plan's llm-d outputs alone, and a loopback LLM API behind a key for the smoke request."""
 
 import contextlib
 import json
@@ -11,53 +12,56 @@ import pytest
 from endpoint_tools import verify
 from endpoint_tools.loopback_server import LoopbackServer
 
-from tests.kube_fake import FakeKubeApi, recording
+from tests.conftest import variant
+from tests.endpoint_tools.test_verify_stack import healthy_stack
+from tests.kube_fake import FakeKubeApi
 
 
-NS = "llm-d"
+NS = "llm-d"  # the llmd plan's llmdNamespace (its pool: llmd)
+# the outputs llm-d's part reads (the Ollama part's checks are test_verify_ollama's and test_verify_stack's)
+LLMD_OUTPUTS = ("gpuNodeSelector", "gpuDriver", "llmdNamespace", "llmdInferencePool", "llmdApiKeySecret",
+                "llmdPrefillDecode", "llmdWebui")
+
+
+def llmd_outputs(name: str = "llmd") -> dict:
+    return {key: variant(name).outputs[key] for key in LLMD_OUTPUTS}
+
+
+def healthy_llmd() -> dict:
+    """The cluster the llmd plan deploys, healthy (Ollama scaled to zero beside llm-d)."""
+    return healthy_stack(variant("llmd"), 0)
+
+
+def gpu_node(r: dict) -> dict:
+    return next(n for n in r["/api/v1/nodes"]["items"] if n["metadata"]["name"] == "aks-gpu-1")
 
 
 def pd_cluster(runtime="containerd://2.1.4", rdma="8", netop_ready=True):
-    """The recorded healthy llmd cluster turned P/D: rdma/ib on the GPU node, its runtime, the Network Operator's
-    pods, the prefill and decode Deployments in place of vllm."""
-    import copy
-    from tests.kube_fake import recording
-    r = recording("llmd-healthy")
-    gpu = r["/api/v1/nodes"]["items"][0]
+    """The cluster the llmd-pd plan deploys (prefill and decode Deployments, the Network Operator), its GPU node
+    with `rdma` rdma/ib (None: none) on `runtime`, the Network Operator's pods ready or not."""
+    r = healthy_stack(variant("llmd-pd"), 0)
+    gpu = gpu_node(r)
+    gpu["status"]["allocatable"].pop("rdma/ib")
     if rdma:
         gpu["status"]["allocatable"]["rdma/ib"] = rdma
-    gpu["status"]["nodeInfo"] = {
-        "architecture": "amd64", "bootID": "b", "containerRuntimeVersion": runtime, "kernelVersion": "6.8.0",
-        "kubeProxyVersion": "", "kubeletVersion": "v1.35.0", "machineID": "m", "operatingSystem": "linux",
-        "osImage": "Ubuntu 24.04.3 LTS", "systemUUID": "u"}
-    pods = copy.deepcopy(r["/api/v1/namespaces/gpu-operator/pods"])
-    for pod in pods["items"]:
-        pod["metadata"]["namespace"] = "network-operator"
-        if not netop_ready:
+    gpu["status"]["nodeInfo"]["containerRuntimeVersion"] = runtime
+    if not netop_ready:
+        for pod in r["/api/v1/namespaces/network-operator/pods"]["items"]:
             pod["status"]["conditions"] = [{"type": "Ready", "status": "False"}]
-    r["/api/v1/namespaces/network-operator/pods"] = pods
-    vllm = r.pop("/apis/apps/v1/namespaces/llm-d/deployments/vllm")
-    for role in ("prefill", "decode"):
-        dep = copy.deepcopy(vllm)
-        dep["metadata"]["name"] = f"vllm-{role}"
-        r[f"/apis/apps/v1/namespaces/llm-d/deployments/vllm-{role}"] = dep
     return r
 
 
 def test_verify_checks_rdma_the_network_operator_containerd_and_both_deployments():
-    from endpoint_tools import verify
-    from tests.kube_fake import FakeKubeApi
     # one pass over the loopback API (no key, so no smoke request): the P/D parts broken, the rest healthy
     with FakeKubeApi(pd_cluster(runtime="containerd://1.7.27-1", rdma=None, netop_ready=False)) as api:
-        outputs = {"kubeconfig": api.kubeconfig(), "llmdNamespace": NS, "llmdInferencePool": "llmd",
-                   "gpuNodeSelector": {"llm-platform/accelerator": "nvidia"}}
+        outputs = {**llmd_outputs("llmd-pd"), "kubeconfig": api.kubeconfig()}
         target = verify.target_from_outputs(outputs, prefill_decode=True)
         checks = verify.run(verify.Cluster(verify.kube_client(None, outputs), 5), target, None, 5)
     lines = {c.name: c for c in checks}
     assert list(lines) == ["gpus", "rdma", "containerd", "gpu-operator", "network-operator", "gateways",
-                           "inference-pool", "vllm-prefill", "vllm-decode", "epp", "smoke"]
+                           "inference-pool", "vllm-prefill", "vllm-decode", "epp", "router", "open-webui", "smoke"]
     failed = {c.name for c in checks if not c.ok}
-    assert failed == {"rdma", "containerd", "network-operator", "smoke"}, checks  # smoke: no key given
+    assert failed == {"rdma", "containerd", "network-operator", "smoke"}, checks  # smoke: no URL given
     assert "no allocatable rdma/ib on aks-gpu-1" in lines["rdma"].detail
     assert "containerd://1.7.27-1" in lines["containerd"].detail
     # and the healthy P/D parts pass, as pure checks over the same recorded objects
@@ -82,10 +86,9 @@ PODS = f"/api/v1/namespaces/{NS}/pods"
 
 
 def outputs(api: FakeKubeApi, llm: LoopbackServer) -> dict:
-    """The stack outputs endpoint_tools.verify reads, as `pulumi stack output --json --show-secrets` prints them."""
-    return {"kubeconfig": api.kubeconfig(), "llmdNamespace": NS, "llmdInferencePool": "llmd",
-            "gpuNodeSelector": {"llm-platform/accelerator": "nvidia"}, "llmdUrl": llm.url,
-            "llmdModel": "loopback:latest", "llmdApiKeySecret": "llmd-api-key"}
+    """The llmd plan's llm-d outputs, as `pulumi stack output --json --show-secrets` prints them once deployed: the
+    kubeconfig reaches the loopback API, llmdUrl the loopback LLM server."""
+    return {**llmd_outputs(), "kubeconfig": api.kubeconfig(), "llmdUrl": llm.url, "llmdModel": "loopback:latest"}
 
 
 def verify_run(tmp_path, capsys, responses, key="loopback-key", unauthorized=False, llm_mode="auth"):
@@ -99,13 +102,13 @@ def verify_run(tmp_path, capsys, responses, key="loopback-key", unauthorized=Fal
 
 
 def broken(mutate):
-    responses = recording("llmd-healthy")
+    responses = healthy_llmd()
     mutate(responses)
     return responses
 
 
 def no_gpus(r):
-    del r["/api/v1/nodes"]["items"][0]["status"]["allocatable"]["nvidia.com/gpu"]
+    del gpu_node(r)["status"]["allocatable"]["nvidia.com/gpu"]
 
 
 def crashing_driver(r):
@@ -114,7 +117,8 @@ def crashing_driver(r):
 
 
 def unprogrammed_gateway(r):
-    gateway = r["/apis/gateway.networking.k8s.io/v1/gateways"]["items"][2]
+    gateway = next(g for g in r["/apis/gateway.networking.k8s.io/v1/gateways"]["items"]
+                   if g["metadata"]["name"] == "llmd-gateway")
     gateway["status"] = {"conditions": [{"type": "Programmed", "status": "False", "reason": "AddressNotAssigned",
                                          "message": "", "lastTransitionTime": "2026-11-30T12:00:00Z"}]}
 
@@ -134,11 +138,20 @@ def epp_missing(r):
     del r[f"/apis/apps/v1/namespaces/{NS}/deployments/llmd-epp"]
 
 
+def router_down(r):  # llm-d's API gate: its pods not ready (nginx cannot resolve the pool gateway, say)
+    r[f"/apis/apps/v1/namespaces/{NS}/deployments/router"]["status"]["readyReplicas"] = 0
+
+
+def webui_loading(r):  # the llmd stack's Open-WebUI, on the llm-d model: its one replica not ready yet
+    r[f"/apis/apps/v1/namespaces/{NS}/deployments/open-webui"]["status"]["readyReplicas"] = 0
+
+
 def test_a_healthy_cluster_passes_every_check(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("LLM_API_KEY", raising=False)
-    code, lines = verify_run(tmp_path, capsys, recording("llmd-healthy"))
+    code, lines = verify_run(tmp_path, capsys, healthy_llmd())
     assert code == 0, lines
-    assert list(lines) == ["gpus", "gpu-operator", "gateways", "inference-pool", "vllm", "epp", "smoke"]
+    assert list(lines) == ["gpus", "gpu-operator", "gateways", "inference-pool", "vllm", "epp", "router",
+                           "open-webui", "smoke"]
     assert all(line.startswith("PASS") for line in lines.values())
     assert "1 GPU(s) allocatable on 1 node(s)" in lines["gpus"]  # the CPU node is not selected
     assert "1 of 2 replica(s) ready" in lines["epp"]  # leader-elected: the standby is not Ready
@@ -152,6 +165,8 @@ def test_a_healthy_cluster_passes_every_check(tmp_path, capsys, monkeypatch):
                                             "(NotSupportedByParent))"),
     (vllm_loading, ["inference-pool", "vllm"], "0 of 1 replica(s) ready"),
     (epp_missing, ["epp"], "Deployment llm-d/llmd-epp not found"),
+    (router_down, ["router"], "0 of 2 replica(s) ready"),
+    (webui_loading, ["open-webui"], "0 of 1 replica(s) ready"),
 ])
 def test_each_broken_part_fails_its_own_check_only(tmp_path, capsys, mutate, failed, fragment):
     code, lines = verify_run(tmp_path, capsys, broken(mutate))
@@ -161,11 +176,11 @@ def test_each_broken_part_fails_its_own_check_only(tmp_path, capsys, mutate, fai
 
 
 def test_the_api_gate_and_the_api_server_failing_are_named(tmp_path, capsys):
-    code, lines = verify_run(tmp_path, capsys, recording("llmd-healthy"), key="wrong-key")
+    code, lines = verify_run(tmp_path, capsys, healthy_llmd(), key="wrong-key")
     assert code == 1 and "unauthorized" in lines["smoke"] and lines["vllm"].startswith("PASS")
-    code, lines = verify_run(tmp_path, capsys, recording("llmd-healthy"), key=None)
+    code, lines = verify_run(tmp_path, capsys, healthy_llmd(), key=None)
     assert code == 1 and "set LLM_API_KEY" in lines["smoke"]
-    code, lines = verify_run(tmp_path, capsys, recording("llmd-healthy"), unauthorized=True)
+    code, lines = verify_run(tmp_path, capsys, healthy_llmd(), unauthorized=True)
     assert code == 1 and "answered 401 Unauthorized" in lines["gpus"]
 
 
@@ -228,6 +243,7 @@ def test_an_llmd_url_output_that_is_not_an_http_url_fails_the_smoke_check_by_nam
     ("llmdInferencePool", ["llmd"], 'stack output llmdInferencePool is ["llmd"]: expected text'),
     ("llmdUrl", 5, "stack output llmdUrl is 5: expected text (llm-d's URL through the gateway)"),
     ("llmdModel", {"name": "m"}, 'stack output llmdModel is {"name": "m"}: expected text'),
+    ("llmdWebui", "yes", 'stack output llmdWebui is "yes": expected true or false (whether Open-WebUI runs'),
 ])
 def test_an_llmd_outputs_file_with_a_wrong_type_is_named_not_a_traceback(tmp_path, capsys, key, value, fragment):
     path = tmp_path / "outputs.json"
@@ -329,8 +345,7 @@ def test_an_allocatable_count_in_kubernetes_quantity_form_is_read_as_one():
     """The API server writes a quantity of 1000 as `1k` (the RDMA shared device plugin's rdmaHcaMax is often 1000):
     int("1k") crashed llm-verify with a ValueError traceback."""
     with FakeKubeApi(pd_cluster(rdma="1k")) as api:
-        outputs = {"kubeconfig": api.kubeconfig(), "llmdNamespace": NS, "llmdInferencePool": "llmd",
-                   "gpuNodeSelector": {"llm-platform/accelerator": "nvidia"}}
+        outputs = {**llmd_outputs("llmd-pd"), "kubeconfig": api.kubeconfig()}
         target = verify.target_from_outputs(outputs, prefill_decode=True)
         cluster = verify.Cluster(verify.kube_client(None, outputs), 5)
         assert verify.check_rdma(cluster, target).ok
@@ -345,7 +360,7 @@ def pool_parents_not_objects(r):
 
 
 def gpus_not_a_quantity(r):
-    r["/api/v1/nodes"]["items"][0]["status"]["allocatable"]["nvidia.com/gpu"] = "lots"
+    gpu_node(r)["status"]["allocatable"]["nvidia.com/gpu"] = "lots"
 
 
 @pytest.mark.parametrize("mutate, failed, fragment", [

@@ -13,11 +13,14 @@ from endpoint_tools import verify
 from endpoint_tools.loopback_server import MODEL, LoopbackServer
 
 from tests.conftest import variant
-from tests.endpoint_tools.test_verify import pd_cluster
 from tests.endpoint_tools.test_verify_ollama import healthy
 from tests.kube_fake import FakeKubeApi, recording
 
 RECORDED_NS, RECORDED_POOL = "llm-d", "llmd"  # the recorded llm-d cluster's (tests/data/kube/llmd-healthy.json)
+# a GPU node's status.nodeInfo on containerd 2 (NRI on by default), as a P/D stack's GPU nodes run it
+NODE_INFO = {"architecture": "amd64", "bootID": "b", "containerRuntimeVersion": "containerd://2.1.4",
+             "kernelVersion": "6.8.0", "kubeProxyVersion": "", "kubeletVersion": "v1.35.0", "machineID": "m",
+             "operatingSystem": "linux", "osImage": "Ubuntu 24.04.3 LTS", "systemUUID": "u"}
 
 
 def router_release(plan):
@@ -61,7 +64,7 @@ def healthy_stack(plan, ollama_replicas=None):
         for node in r["/api/v1/nodes"]["items"]:
             if node["metadata"]["labels"] == plan.outputs["gpuNodeSelector"]:
                 node["status"]["allocatable"]["rdma/ib"] = "1k"
-                node["status"]["nodeInfo"] = pd_cluster()["/api/v1/nodes"]["items"][0]["status"]["nodeInfo"]
+                node["status"]["nodeInfo"] = dict(NODE_INFO)
     return r
 
 
@@ -96,14 +99,14 @@ OLLAMA_GPU = ["model-claim", "model-preload", "gpus", "dcgm-exporter", "ollama",
 @pytest.mark.parametrize("name, replicas, ollama_checks, llmd_header, llmd_checks", [
     # llm-d on the GPU Operator's A100 pool, Ollama on CPU beside it (scaled to zero)
     ("llmd", 0, OLLAMA_CPU, "verify of llm-d in namespace llm-d (pool llmd)",
-     ["gpus", "gpu-operator", "gateways", "inference-pool", "vllm", "epp", "smoke"]),
+     ["gpus", "gpu-operator", "gateways", "inference-pool", "vllm", "epp", "router", "open-webui", "smoke"]),
     # a prod region with llm-d: the whole Ollama stack on GPUs, llm-d on AKS' driver (no GPU Operator to check)
     ("prod-tls", 2, OLLAMA_GPU, "verify of llm-d in namespace llm-d (pool llmd)",
-     ["gpus", "gateways", "inference-pool", "vllm", "epp", "smoke"]),
+     ["gpus", "gateways", "inference-pool", "vllm", "epp", "router", "smoke"]),
     # prefill/decode from the output llmdPrefillDecode, no flag
     ("llmd-pd", 0, OLLAMA_CPU, "verify of llm-d in namespace llm-d (pool llmd, prefill/decode)",
      ["gpus", "rdma", "containerd", "gpu-operator", "network-operator", "gateways", "inference-pool",
-      "vllm-prefill", "vllm-decode", "epp", "smoke"]),
+      "vllm-prefill", "vllm-decode", "epp", "router", "open-webui", "smoke"]),
 ])
 def test_a_healthy_stack_running_both_parts_passes_every_check_of_each(tmp_path, capsys, name, replicas,
                                                                        ollama_checks, llmd_header, llmd_checks):
@@ -125,17 +128,29 @@ def router_missing(r):
     del r["/apis/apps/v1/namespaces/llm/deployments/router"]
 
 
-@pytest.mark.parametrize("mutate, part, failed, fragment", [
-    (epp_missing, "verify of llm-d", "epp", "Deployment llm-d/llmd-epp not found"),
-    (router_missing, "verify of the Ollama stack", "router", "Deployment llm/router not found"),
+def llmd_router_down(r):  # llm-d's own API gate, in its namespace: no replica ready
+    r["/apis/apps/v1/namespaces/llm-d/deployments/router"]["status"]["readyReplicas"] = 0
+
+
+def llmd_webui_missing(r):  # the llmd stack's Open-WebUI, on the llm-d model in llm-d's namespace
+    del r["/apis/apps/v1/namespaces/llm-d/deployments/open-webui"]
+
+
+@pytest.mark.parametrize("name, replicas, mutate, part, failed, fragment", [
+    ("prod-tls", 2, epp_missing, "verify of llm-d", "epp", "Deployment llm-d/llmd-epp not found"),
+    ("prod-tls", 2, router_missing, "verify of the Ollama stack", "router", "Deployment llm/router not found"),
+    ("llmd", 0, llmd_router_down, "verify of llm-d", "router", "0 of 2 replica(s) ready"),
+    ("llmd", 0, llmd_webui_missing, "verify of llm-d", "open-webui", "Deployment llm-d/open-webui not found"),
 ])
-def test_a_broken_part_fails_the_run_under_its_own_header(tmp_path, capsys, mutate, part, failed, fragment):
-    responses = healthy_stack(variant("prod-tls"), 2)
+def test_a_broken_part_fails_the_run_under_its_own_header(tmp_path, capsys, name, replicas, mutate, part, failed,
+                                                          fragment):
+    responses = healthy_stack(variant(name), replicas)
     mutate(responses)
-    code, parts, result = verify_run(tmp_path, capsys, "prod-tls", responses)
+    code, parts, result = verify_run(tmp_path, capsys, name, responses)
     fails = {header.split(" in namespace")[0]: [n for n, line in lines.items() if line.startswith("FAIL")]
              for header, lines in parts.items()}
-    assert code == 1 and result == "result: 1 of 17 checks failed", (result, parts)
+    total = sum(len(lines) for lines in parts.values())
+    assert code == 1 and result == f"result: 1 of {total} checks failed", (result, parts)
     assert fails == {"verify of the Ollama stack": [failed] if part.endswith("Ollama stack") else [],
                      "verify of llm-d": [failed] if part == "verify of llm-d" else []}, fails
     header = next(h for h in parts if h.startswith(part))

@@ -185,7 +185,7 @@ def upstream_problems(responses: dict[str, Any]) -> list[str]:
 
 
 def llmd_clusters() -> Iterator[tuple[str, dict[str, Any]]]:
-    yield "llmd-healthy", recording("llmd-healthy")
+    yield "llmd", llmd_tests.healthy_llmd()
     yield "llmd-pd", llmd_tests.pd_cluster()
     for mutate in (llmd_tests.no_gpus, llmd_tests.crashing_driver, llmd_tests.unprogrammed_gateway,
                    llmd_tests.pool_not_accepted, llmd_tests.vllm_loading, pool_refs_unresolved, pool_stale,
@@ -380,7 +380,7 @@ def test_a_kubeconfig_without_rbac_for_a_resource_fails_that_check_naming_the_pe
     """Only the checks that read what RBAC denies fail, each naming the verb, resource, group and namespace; the
     others pass; no traceback, and nothing passes that could not be read."""
     forbidden = ("/api/v1/namespaces/gpu-operator/pods", "/apis/inference.networking.k8s.io")
-    with FakeKubeApi(recording("llmd-healthy"), forbidden=forbidden) as api, \
+    with FakeKubeApi(llmd_tests.healthy_llmd(), forbidden=forbidden) as api, \
             llmd_tests.LoopbackServer("auth") as llm:
         path = tmp_path / "outputs.json"
         path.write_text(json.dumps(llmd_tests.outputs(api, llm)))
