@@ -19,8 +19,9 @@ the GPU-memory HPA reads; the router and Open-WebUI ready, every Gateway program
 llm-d: GPUs allocatable on the GPU nodes, the GPU Operator's pods ready (unless `gpuDriver` is aks), every Gateway
 programmed with an address, the InferencePool accepted with ready endpoints, vLLM, the endpoint picker and llm-d's
 API gate (its `router` Deployment) ready, and Open-WebUI in llm-d's namespace when the output `llmdWebui` says it
-runs there (webui.backend llmd; the Ollama stack's `inference.webui` is then false); with prefill/decode also `rdma/ib` allocatable on the GPU nodes, the Network Operator's pods ready, containerd 2 (NRI)
-on the GPU nodes, and the prefill and decode Deployments instead of the single vLLM one.
+runs there (webui.backend llmd; the Ollama stack's `inference.webui` is then false); with prefill/decode also
+`rdma/ib` allocatable on the GPU nodes, the Network Operator's pods ready, containerd 2 (NRI) on the GPU nodes, and
+the prefill and decode Deployments instead of the single vLLM one.
 
 Each part ends with a smoke request through its API gate: the Ollama stack's key from --api-key or $LLM_API_KEY,
 llm-d's from --llmd-api-key or $LLMD_API_KEY (else the same key, when llm-d is the only part or both gates read the
@@ -90,7 +91,8 @@ def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-
                   url=text_output(outputs, "llmdUrl", "llm-d's URL through the gateway"),
                   model=text_output(outputs, "llmdModel", "the model llm-d serves"),
                   operator_namespace=operator_namespace, prefill_decode=prefill_decode,
-                  gpu_operator=driver != "aks", webui=bool(webui))  # none: a stack deployed before the output, as llm-d's was
+                  # gpuDriver none: a stack deployed before the output, as llm-d's was
+                  gpu_operator=driver != "aks", webui=bool(webui))
 
 
 def prefill_decode_of(outputs: dict[str, Any], flag: bool) -> Optional[bool]:
