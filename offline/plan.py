@@ -337,7 +337,7 @@ def _plan(args: argparse.Namespace, removed: bool, target: Path) -> int:
             print(f"\nregional stack {region} does not plan, so the global stack {args.stack} cannot"
                   + _removed(removed, target), file=sys.stderr)
             return rc
-        references[region] = region_plan.outputs
+        references[region] = region_plan  # its secret outputs read secret, as the engine's StackReference reads them
         print()
     if regional:
         print(f"stack order for a fresh estate: {', '.join(regional)} (in any order), then {args.stack} "

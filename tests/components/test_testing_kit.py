@@ -6,7 +6,9 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
-from llmplatform.testing import ProgramError, run
+import llmplatform
+
+from llmplatform.testing import ProgramError, Secret, run
 
 
 def _failing_inside_the_sdk() -> None:
@@ -226,6 +228,69 @@ def test_a_stack_reference_nobody_answers_is_named_with_the_keys_that_would():
     with pytest.raises(Exception, match=r"StackReference 'acme/infra/prod': no outputs of that stack given to read "
                                         r"\(references keys them by 'acme/infra/prod' or 'prod'; given: staging\)"):
         run(program, references={"staging": {}})
+
+
+def _secrecy(ref: pulumi.StackReference, name: str) -> dict[str, pulumi.Output]:
+    return {f"{name}-get": ref.get_output(name), f"{name}-require": ref.require_output(name),
+            f"{name}-outputs": ref.outputs[name]}
+
+
+def test_a_referenced_secret_output_reads_secret_as_the_engine_answers():
+    """The engine's StackReference keeps the other stack's secret outputs secret and names them in secretOutputNames
+    (pulumi/pulumi pkg/resource/deploy/builtins.go readStackReference); the SDK makes get_output/require_output of
+    such a name secret, and `outputs` secret whole when any is. The stand-in answered every output plain."""
+    def program() -> None:
+        ref = pulumi.StackReference("acme/infra/prod")
+        for key, value in {**_secrecy(ref, "kubeconfig"), "cluster-get": ref.get_output("cluster"),
+                           "cluster-outputs": ref.outputs["cluster"]}.items():
+            pulumi.export(key, value)
+    plan = run(program, references={"prod": {"kubeconfig": Secret("apiVersion: v1"), "cluster": "aks-1"}})
+    assert plan.outputs["kubeconfig-get"] == plan.outputs["kubeconfig-outputs"] == "apiVersion: v1"
+    assert plan.secret_outputs == ["kubeconfig-get", "kubeconfig-require", "kubeconfig-outputs", "cluster-outputs"]
+    plain = run(program, references={"prod": {"kubeconfig": "apiVersion: v1", "cluster": "aks-1"}})
+    assert plain.secret_outputs == []  # a plain dict value stays plain
+
+
+def test_a_referenced_plans_secret_outputs_read_secret_and_a_secret_inside_an_output_makes_it_secret():
+    """A Plan as the reference (offline/runner.py hands the global stack its regions' plans): its secret_outputs are
+    secret; a Secret inside an output makes the output secret (the engine lists a name whose value HasSecrets)."""
+    def infra() -> None:
+        pulumi.export("kubeconfig", pulumi.Output.secret("apiVersion: v1"))
+        pulumi.export("cluster", "aks-1")
+    infra_plan = run(infra)
+
+    def program() -> None:
+        ref = pulumi.StackReference("infra")
+        for key, value in {**_secrecy(ref, "kubeconfig"), "cluster": ref.get_output("cluster")}.items():
+            pulumi.export(key, value)
+        pulumi.export("other", pulumi.StackReference("other").get_output("handle"))
+    plan = run(program, references={"infra": infra_plan, "other": {"handle": {"name": "c", "kube": Secret("k")}}})
+    assert plan.secret_outputs == ["kubeconfig-get", "kubeconfig-require", "kubeconfig-outputs", "other"]
+    assert plan.outputs["other"] == {"name": "c", "kube": "k"}
+
+
+def test_a_referenced_secret_keeps_its_value_out_of_a_refusal_and_secret_in_the_resources():
+    """What secrecy changes for a program under the kit: a component's refusal of a referenced secret showed its
+    value (a registry URL with its password, in the console and CI logs), and the resources it reached recorded it
+    plain (plan files not redacted), where a real run's value is secret."""
+    from tests.components.test_components_alone import REQUIRED, cluster_handle, provider_opts
+    registry = "https://user:hunter2@mirror.example.com/"
+
+    def pool() -> None:
+        cluster = {**cluster_handle(), "image_registry": pulumi.StackReference("infra").get_output("registry")}
+        llmplatform.GpuNodePool("late", {**REQUIRED["GpuNodePool"](), "cluster": cluster}, provider_opts())
+    with pytest.raises(ProgramError) as refused:
+        run(pool, references={"infra": {"registry": Secret(registry)}})
+    assert str(refused.value) == ("GpuNodePool late: cluster.image_registry: a secret (its value is not shown) is "
+                                  "invalid; allowed: a registry host without a scheme")
+
+    def monitoring() -> None:
+        owner = pulumi.StackReference("infra").get_output("owner")
+        llmplatform.AzureMonitoring("mon", {**REQUIRED["AzureMonitoring"](), "name_prefix": "mon",
+                                            "tags": {"owner": owner}})
+    workspace = run(monitoring, references={"infra": {"owner": Secret("team-a")}}).one(
+        "azure-native:operationalinsights:Workspace")
+    assert workspace.inputs["tags"]["owner"] == "team-a" and "tags.owner" in workspace.secret_paths
 
 
 def test_the_sdk_work_the_mocks_skip_is_the_sdks_and_is_back_after_every_run():

@@ -20,6 +20,9 @@ ProgramError; a component's refused input raises its `ComponentInputError` (prop
 `plan.warnings` holds the program's warnings and the kit's advice on what works but misses something (an Ollama
 server that Observability's OllamaDown alert does not watch; objects in a namespace nothing of the program creates).
 Each run has a fresh event loop and context, so one pytest process can run many programs.
+`run(..., references={"prod": {"clusterName": "aks-1", "kubeconfig": Secret(text)}})` answers the program's
+StackReferences (or `{"prod": prod_plan}`: a Plan's secret_outputs are secret): a `Secret` output reads as the engine
+reads a secret one (secret from get_output, require_output, and `outputs` whole), a plain value stays plain.
 Each registration's options are the engine's: protect, retainOnDelete and deletedWith a resource leaves unset are
 its parent's. `plan.default_providers` holds the providers the engine makes for resources, reads and invokes that
 name none (`plan.provider_of(reg)`: the provider a resource is run by).
@@ -32,11 +35,11 @@ refuse, and the advice), `runner` (`run`).
 from .collisions import refusals
 from .namespace_rules import SYSTEM_NAMESPACES, namespace_of, namespaces, uncreated_namespaces
 from .records import (DEPLOYER, HELM_RELEASE, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TENANT, Plan, ProgramError,
-                      Registration)
+                      Registration, Secret)
 from .routes import unwatched_model_servers
 from .runner import run
 from .stand_ins import OfflineMocks, RecordingMonitor
 
 __all__ = ["DEPLOYER", "HELM_RELEASE", "OfflineMocks", "Plan", "ProgramError", "RecordingMonitor", "Registration",
-           "SECRET_SIG", "SIG_KEY", "SUBSCRIPTION", "SYSTEM_NAMESPACES", "TENANT", "namespace_of", "namespaces",
-           "refusals", "run", "uncreated_namespaces", "unwatched_model_servers"]
+           "SECRET_SIG", "SIG_KEY", "SUBSCRIPTION", "SYSTEM_NAMESPACES", "Secret", "TENANT", "namespace_of",
+           "namespaces", "refusals", "run", "uncreated_namespaces", "unwatched_model_servers"]

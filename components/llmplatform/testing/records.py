@@ -30,6 +30,15 @@ TENANT = "11111111-1111-1111-1111-111111111111"
 DEPLOYER = "22222222-2222-2222-2222-222222222222"
 
 
+@dataclass(frozen=True)
+class Secret:
+    """A referenced stack's output that stack holds as a secret, in `run(references=...)`: `{"prod": {"kubeconfig":
+    Secret(text), "clusterName": "aks-1"}}`. The program's StackReference then reads it as the engine answers (a
+    secret Output from get_output, require_output and `outputs`); a plain value stays plain. (A pulumi.Output cannot
+    be given: it belongs to no run's event loop.)"""
+    value: Any
+
+
 class ProgramError(Exception):
     """The program stopped with a clean error (a pulumi.RunError, e.g. a config problem)."""
 

@@ -28,11 +28,14 @@ from .stand_ins import OfflineMocks, RecordingMonitor, _WarningCollector
 
 
 def run(program: Callable[[], object], project: str = "test", stack: str = "test",
-        config: Optional[dict[str, Any]] = None, references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
+        config: Optional[dict[str, Any]] = None, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None
+        ) -> Plan:
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
     and event loop. `config` is what `pulumi.Config` reads (keys 'project:key'), `references` answers
     StackReferences (the stack as the program references it, org/project/stack, or its stack name -> its
-    outputs). Raises ProgramError when the program stops or would be refused."""
+    outputs, a `Secret(value)` for one that stack holds as a secret; or that stack's Plan, its secret_outputs
+    secret): as the engine, get_output and require_output of a secret output are secret, and `outputs` whole when
+    any is. Raises ProgramError when the program stops or would be refused."""
     try:
         with _sdk_swapped():
             return contextvars.Context().run(_run, project, stack, config or {}, program, references)
@@ -70,7 +73,7 @@ def _unread_alias_urn(alias: Any, *_: Any) -> Any:
 
 
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], object],
-         references: Optional[dict[str, dict[str, Any]]] = None) -> Plan:
+         references: Optional[dict[str, "dict[str, Any] | Plan"]] = None) -> Plan:
     loop = asyncio.new_event_loop()
     tasks = _tasks_of(loop)
     executor = _OneCallAtATime()

@@ -19,8 +19,8 @@ from pulumi.runtime import mocks as pulumi_mocks, rpc
 from .. import azure_inputs
 from ..mappings import whole_numbers
 from .api_server import FAKE_CA_DATA, ClusterEndpoint, token_for
-from .records import (DEPLOYER, RESOURCE_REF_SIG, ProgramError, Registration, SECRET_SIG, SIG_KEY, SUBSCRIPTION,
-                      TENANT)
+from .records import (DEPLOYER, RESOURCE_REF_SIG, Plan, ProgramError, Registration, SECRET_SIG, SIG_KEY, Secret,
+                      SUBSCRIPTION, TENANT)
 
 
 # Most specific first: a FileShare has accountName and shareName, an AgentPool resourceName and agentPoolName.
@@ -166,8 +166,8 @@ def identity_ids(identity: Registration) -> tuple[str, str]:
 
 
 class OfflineMocks(pulumi_mocks.Mocks):
-    def __init__(self, references: Optional[dict[str, dict[str, Any]]] = None) -> None:
-        self.references = references or {}  # stack (as referenced, or its stack name) -> its outputs
+    def __init__(self, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None) -> None:
+        self.references = references or {}  # stack (as referenced, or its stack name) -> its outputs, or its Plan
         self.locations: dict[tuple[str, str], str] = {}  # (resource group, cluster) -> region, for its kubeconfig
         self.api_servers: dict[str, ClusterEndpoint] = {}  # each kubeconfig's server -> its cluster (the stand-in API)
         self.invokes: list[tuple[str, str]] = []  # (token, provider reference) of every invoke, in call order
@@ -191,7 +191,12 @@ class OfflineMocks(pulumi_mocks.Mocks):
 
     def _stack_reference(self, args: pulumi_mocks.MockResourceArgs):
         """A StackReference answered from the referenced stack's outputs, given under the name the program
-        references (org/project/stack) or its stack name alone."""
+        references (org/project/stack) or its stack name alone: a dict (a `Secret` value is a secret output) or
+        that stack's Plan (its `secret_outputs` secret). As the engine's builtin provider reads one (pulumi/pulumi
+        `pkg/resource/deploy/builtins.go` `readStackReference` at 1b5949891b): `outputs` keeps each secret as a
+        secret, `secretOutputNames` lists, sorted, each output that is or holds one (`HasSecrets`); the SDK then
+        makes `outputs` secret whole when any is, and get_output/require_output secret for a listed name (pulumi
+        3.272.0 `runtime/rpc.py` `deserialize_property`, `stack_reference.py` `__is_secret_name`)."""
         name = str(args.inputs.get("name", ""))
         stack = name.rsplit("/", 1)[-1]
         outputs = self.references.get(name, self.references.get(stack))
@@ -199,7 +204,11 @@ class OfflineMocks(pulumi_mocks.Mocks):
             keys = repr(name) if name == stack else f"{name!r} or {stack!r}"
             raise ProgramError(f"StackReference {name!r}: no outputs of that stack given to read (references keys "
                                f"them by {keys}; given: {', '.join(sorted(self.references)) or 'none'})", 0)
-        return f"{name}", {"name": name, "outputs": outputs, "secretOutputNames": []}
+        if isinstance(outputs, Plan):
+            outputs = {k: Secret(v) if k in outputs.secret_outputs else v for k, v in outputs.outputs.items()}
+        wire = {k: _secrets_wrapped(v) for k, v in outputs.items()}
+        return f"{name}", {"name": name, "outputs": wire,
+                           "secretOutputNames": sorted(k for k, v in wire.items() if _secret_paths(v))}
 
     def call(self, args: pulumi_mocks.MockCallArgs):
         token = args.token
@@ -221,6 +230,17 @@ class OfflineMocks(pulumi_mocks.Mocks):
         if token.endswith(":listStorageAccountKeys"):
             return {"keys": [{"keyName": "key1", "value": "offline-fake-key", "permissions": "FULL"}]}
         raise NotImplementedError(f"offline runner has no stand-in for invoke {token}")
+
+
+def _secrets_wrapped(value: Any) -> Any:
+    """A referenced output as the engine sends it: each `Secret` in it as a secret on the wire."""
+    if isinstance(value, Secret):
+        return {SIG_KEY: SECRET_SIG, "value": _secrets_wrapped(value.value)}
+    if isinstance(value, dict):
+        return {k: _secrets_wrapped(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_secrets_wrapped(v) for v in value]
+    return value
 
 
 def _unwrap_secrets(value: Any) -> Any:
