@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -25,6 +25,7 @@ from pulumi.runtime.mocks import MockCallArgs
 from llmplatform.testing.api_server import TOKEN_PREFIX
 from llmplatform.testing.stand_ins import OfflineMocks, _mock_state, _secret_paths, _unwrap_secrets
 from offline.plan import REDACTED, manifests, resources_document, tree
+from offline.plan_diff.rules import leaf_items
 from tests.conftest import PLANNED, planned
 
 
@@ -54,17 +55,6 @@ def _lines_holding_secrets(text: str) -> list[int]:
     return [i for i, line in enumerate(text.splitlines(), 1) if _holds_secret(line)]
 
 
-def _scalars(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _scalars(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _scalars(item, f"{path}[{i}]")
-    else:
-        yield path, value
-
-
 def _under(path: str, secret_paths: list[str]) -> bool:
     return any(p == "." or path == p or path.startswith((p + ".", p + "[")) for p in secret_paths)
 
@@ -73,7 +63,7 @@ def _plain_secrets(value: Any, secret_paths: list[str]) -> list[str]:
     """The paths of `value` that hold a secret and are not under one of `secret_paths`."""
     if not _holds_secret(value):  # most registrations: one scan of their text
         return []
-    return [path for path, item in _scalars(value) if _holds_secret(item) and not _under(path, secret_paths)]
+    return [path for path, item in leaf_items(value) if _holds_secret(item) and not _under(path, secret_paths)]
 
 
 @pytest.mark.parametrize("name", PLANNED)
@@ -130,7 +120,7 @@ def test_plan_files_and_what_the_plan_prints_show_no_secret(name):
     shown = {r["urn"]: r for r in document["resources"]}
     for r in plan.resources:
         for path in r.secret_paths:
-            value = dict(_scalars(shown[r.urn]["inputs"]))
+            value = dict(leaf_items(shown[r.urn]["inputs"]))
             held = [v for p, v in value.items() if _under(p, [path])]
             assert held and set(held) == {REDACTED}, (name, r.name, path)
 
