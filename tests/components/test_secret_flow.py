@@ -141,6 +141,9 @@ def test_vllm_takes_no_credential_as_a_plain_setting_or_argument():
     for args in (["--hf-token", "hf_x"], ["--api-key=k", "--max-num-seqs", "64"]):
         found = hatches({"extra_args": args})
         assert [(p.path, p.value) for p in found] == [("extra_args", [args[0].split("=")[0]])], args
+    # a managed flag and a credential are both named at once (the input is validated whole)
+    found = hatches({"extra_args": ["--port", "9000", "--hf-token", "hf_x"]})
+    assert [(p.path, p.value) for p in found] == [("extra_args", ["--port"]), ("extra_args", ["--hf-token"])]
     # switches and plain settings still pass: huggingface_hub's HF_HUB_DISABLE_IMPLICIT_TOKEN is a boolean
     assert hatches({"extra_env": {"HF_HUB_DISABLE_IMPLICIT_TOKEN": "1", "VLLM_LOGGING_LEVEL": "DEBUG"},
                        "extra_args": ["--max-num-seqs", "64"]}) == []

@@ -23,14 +23,16 @@ def llmd_escape_hatches(r: Rules) -> None:
     if isinstance(extra, (list, tuple)):
         if any(not isinstance(a, str) for a in extra):
             r.add("extra_args", extra, "a list of strings (vllm serve arguments)")
-        elif managed_flags(extra):
-            r.add("extra_args", managed_flags(extra), f"flags other than {', '.join(MANAGED_VLLM_FLAGS)}, which the "
-                                                      "component sets from its inputs")
-        elif secret_flags := sorted({a.split("=", 1)[0] for a in extra} & set(SECRET_VLLM_FLAGS)):
-            r.add("extra_args", secret_flags, f"no credential as an argument ({', '.join(SECRET_VLLM_FLAGS)}): "
-                                              f"a gated model's Hugging Face token comes from Key Vault, named in "
-                                              f"{r.ref('hf_token_secret')}; clients' keys are the API gate's "
-                                              f"({r.ref('api_key_auth')})")
+        else:  # every problem at once: a managed flag and a credential are two
+            if managed_flags(extra):
+                r.add("extra_args", managed_flags(extra), f"flags other than {', '.join(MANAGED_VLLM_FLAGS)}, which "
+                                                          "the component sets from its inputs")
+            secret_flags = sorted({a.split("=", 1)[0] for a in extra} & set(SECRET_VLLM_FLAGS))
+            if secret_flags:
+                r.add("extra_args", secret_flags, f"no credential as an argument ({', '.join(SECRET_VLLM_FLAGS)}): "
+                                                  f"a gated model's Hugging Face token comes from Key Vault, named in "
+                                                  f"{r.ref('hf_token_secret')}; clients' keys are the API gate's "
+                                                  f"({r.ref('api_key_auth')})")
     env = r.given("extra_env")
     if isinstance(env, Mapping):
         bad = not_variables(env)
