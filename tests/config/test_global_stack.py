@@ -97,7 +97,7 @@ def test_a_region_whose_stack_file_publishes_no_llm_d_is_refused_before_any_regi
     # the program itself (`pulumi up`) refuses it before registering anything
     with pytest.raises(offline.ProgramError) as refused:
         offline.run("global", {"global": {"llmdRegions": ["prod-westeurope"]}},
-                    references={r: plan_for(r).outputs for r in REGIONS})
+                    references={r: plan_for(r) for r in REGIONS})
     assert refused.value.registered == 0 and "Pulumi.prod-westeurope.yaml leaves llmd.enabled" in str(refused.value)
 
 
@@ -216,7 +216,7 @@ def test_a_joined_region_with_tls_answers_the_acme_challenge_on_a_gateway_of_its
 def test_a_global_stack_naming_a_stack_that_is_not_its_region_is_refused():
     with pytest.raises(offline.ProgramError, match="'prod': Pulumi.prod.yaml has no edge.globalStack set") as error:
         offline.run("global", {"global": {"regions": ["prod-westeurope", "prod"]}},
-                    references={r: plan_for(r).outputs for r in REGIONS})
+                    references={r: plan_for(r) for r in REGIONS})
     assert "`pulumi config set --path edge.globalStack global --stack prod`" in str(error.value)
 
 
