@@ -87,7 +87,8 @@ class OllamaServerArgs(TypedDict):
     ModelAutoscaler in requests mode declares; false with keda is refused)."""
     extra_env: NotRequired[dict[str, str]]
     """More OLLAMA_* settings (Ollama takes its settings only from the environment: `ollama serve` has no flags),
-    e.g. OLLAMA_CONTEXT_LENGTH, OLLAMA_FLASH_ATTENTION; the ones the component sets are refused."""
+    e.g. OLLAMA_CONTEXT_LENGTH, OLLAMA_FLASH_ATTENTION; the ones the component sets are refused, and so are names
+    that look like a secret (OLLAMA_API_KEY, a proxy URL with a password: plain text in the Deployment)."""
 
 
 def autoscaled(args: Mapping[str, Any]) -> bool:

@@ -147,3 +147,16 @@ def test_vllm_takes_no_credential_as_a_plain_setting_or_argument():
     # switches and plain settings still pass: huggingface_hub's HF_HUB_DISABLE_IMPLICIT_TOKEN is a boolean
     assert hatches({"extra_env": {"HF_HUB_DISABLE_IMPLICIT_TOKEN": "1", "VLLM_LOGGING_LEVEL": "DEBUG"},
                        "extra_args": ["--max-num-seqs", "64"]}) == []
+
+
+def test_ollama_takes_no_credential_as_a_plain_setting():
+    """(c) OllamaServer's extra_env reaches Ollama's Deployment as env values: Ollama reads OLLAMA_API_KEY and a proxy
+    URL (tests/upstream/settings/ollama.txt), which would be plain text in the cluster, in state and in the plan
+    files; refused by name and by a URL's password, as OpenWebUi's and LlmdStack's are. Plain settings still pass."""
+    from llmplatform.input_rules import ollama_server
+
+    def refused(env):
+        return [p.value for p in ollama_server({"extra_env": env}) if p.path == "extra_env"]
+    assert refused({"OLLAMA_API_KEY": "k", "OLLAMA_CONTEXT_LENGTH": "8192"}) == [["OLLAMA_API_KEY"]]
+    assert refused({"HTTPS_PROXY": "http://user:pw@proxy:3128"}) == [["HTTPS_PROXY"]]
+    assert refused({"HTTPS_PROXY": "http://proxy:3128", "OLLAMA_FLASH_ATTENTION": "1"}) == []

@@ -6,6 +6,7 @@ from ..choices import ACCELERATORS
 from ..inference_specs import ollama_env
 from ..rules import DURATION, Problem, Rules, known, resources_rules
 from .shared import keda_rule, not_variables
+from .webui import SECRET_ENDINGS, looks_secret
 
 
 # the variables OllamaServer sets itself (inference_specs.ollama_env): its inputs say them, extra_env may not
@@ -64,4 +65,12 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
                                         "sets from its inputs")
         if bad:
             r.add("extra_env", bad, "environment variable names mapped to string values")
+        # Ollama reads OLLAMA_API_KEY (ollama.com) and a proxy URL (tests/upstream/settings/ollama.txt); as env values
+        # they are plain text in the Deployment, Pulumi's state and the plan files, and the server mounts no secret
+        secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
+        if secret:
+            r.add("extra_env", secret, f"plain settings only: these look like secrets (a name ending in "
+                                       f"{', '.join(SECRET_ENDINGS)}, or a URL with a password), which would be plain "
+                                       "text in the Deployment; the model server takes no secret (its pulls from "
+                                       "public registries need none)")
     return r.problems
