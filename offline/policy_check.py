@@ -15,10 +15,10 @@ from pulumi_policy import (EnforcementLevel, PolicyCustomTimeouts, PolicyProvide
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import unknown_checking_proxy
 
-from llmplatform.testing.stand_ins import provider_outputs
+from llmplatform.testing.stand_ins import provider_outputs, stack_outputs_as_sent
 from policy.policies import POLICIES, RESOURCE_POLICIES, STACK_POLICIES
 
-from .runner import SECRET_SIG, SIG_KEY, Plan, Registration
+from .runner import Plan, Registration
 from .wire import duration_seconds, from_struct, to_struct, with_secrets
 
 
@@ -60,8 +60,7 @@ def stack_resources(plan: Plan) -> list[Registration]:
     stack = Registration(
         urn=f"urn:pulumi:{plan.stack}::{plan.project}::{STACK_TYPE}::{plan.project}-{plan.stack}", type=STACK_TYPE,
         name=f"{plan.project}-{plan.stack}", parent="", custom=False, inputs={}, secret_paths=[], dependencies=[],
-        options={}, outputs={k: {SIG_KEY: SECRET_SIG, "value": v} if k in plan.secret_outputs else v
-                             for k, v in plan.outputs.items()})
+        options={}, outputs=stack_outputs_as_sent(plan))
     return [stack, *analyzed(plan)]
 
 

@@ -13,7 +13,7 @@ import yaml
 
 from .endpoint import shown_url, url_problem
 from .llm_api import ApiError, Deadlines, LlmClient
-from .smoke import Check, clean_api_key, failure_text, run_checks
+from .smoke import KEY_OPTION, Check, clean_api_key, failure_text, run_checks
 
 GPU = "nvidia.com/gpu"
 GATEWAY_API = ("gateway.networking.k8s.io", "v1", "gateways")
@@ -253,7 +253,7 @@ class Gate:
     url_output: str  # the stack output the URL comes from
     key_output: Optional[str]  # the output naming the key's Key Vault secret; None: the gate asks for no key
     model: Optional[str] = None  # None: the first model the gate lists
-    key_option: tuple[str, str] = ("--api-key", "LLM_API_KEY")  # where llm-verify takes this gate's key from
+    key_option: tuple[str, str] = KEY_OPTION  # where llm-verify takes this gate's key from
 
 
 def check_smoke(gate: Gate, api_key: Optional[str], timeout_s: float) -> Check:

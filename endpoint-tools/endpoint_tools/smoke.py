@@ -23,6 +23,7 @@ from .endpoint import EndpointError, resolve, shown_url, url_problem, without_v1
 from .llm_api import APIS, KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, api_key_problem, detect_api
 
 KEY_ENV = "LLM_API_KEY"
+KEY_OPTION = ("--api-key", KEY_ENV)  # where a gate's key comes from, named when it is missing or bad
 MAX_SECONDS = 86400.0  # a day: the longest deadline or duration the tools take (urllib3 overflows near 1e10 s)
 # The flag that sets each deadline an ApiError names (`ApiError.deadline`), for the hint on a timeout's line.
 DEADLINE_FLAGS = {"total": "--timeout", "first_token": "--ttft-timeout"}
@@ -337,10 +338,14 @@ def print_checks(checks: list[Check], width: int) -> None:
         print(f"{'PASS' if check.ok else 'FAIL'}  {check.name:<{width}} {check.detail}")
 
 
-def report(checks: list[Check], width: int, printed: bool = False) -> int:
-    """One PASS/FAIL line a check (unless already `printed`), a result line; the exit code (1 when any failed)."""
-    if not printed:
-        print_checks(checks, width)
+def report(checks: list[Check], width: int) -> int:
+    """One PASS/FAIL line a check, a result line; the exit code (1 when any failed)."""
+    print_checks(checks, width)
+    return result(checks)
+
+
+def result(checks: list[Check]) -> int:
+    """The result line of checks already printed; the exit code (1 when any failed)."""
     failed = sum(not c.ok for c in checks)
     print(f"result: {failed} of {len(checks)} checks failed" if failed else f"result: all {len(checks)} checks passed")
     return 1 if failed else 0

@@ -43,8 +43,8 @@ from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes,
                      verdict_text)
 from .endpoint import EndpointError, stack_outputs
 from .llm_api import MAX_BODY_BYTES, parse_json
-from .smoke import (Check, api_key_given, named, namespace, new_parser, positive, print_checks, report, run_cli,
-                    stack_name)
+from .smoke import (KEY_OPTION, Check, api_key_given, named, namespace, new_parser, positive, print_checks, result,
+                    run_cli, stack_name)
 from .verify_ollama import excerpt, secret_text, selector_output, text_output
 
 RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
@@ -188,7 +188,7 @@ def check_pool(cluster: Cluster, target: Target) -> Check:
 
 
 def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_s: float,
-        key_option: tuple[str, str] = ("--api-key", "LLM_API_KEY")) -> list[Check]:
+        key_option: tuple[str, str] = KEY_OPTION) -> list[Check]:
     """llm-d's checks; `key_option`: where the smoke check's key comes from, named when it is missing."""
     pd = target.prefill_decode
     checks = run_steps([
@@ -329,10 +329,10 @@ def main(argv: Optional[list[str]] = None) -> int:
         print(f"verify of llm-d in namespace {llmd.namespace} (pool {llmd.pool}"
               f"{', prefill/decode' if llmd.prefill_decode else ''})")
         found = run(cluster, llmd, args.llmd_api_key or (args.api_key if one_key else None), args.timeout,
-                    ("--api-key", "LLM_API_KEY") if one_key else ("--llmd-api-key", LLMD_KEY_ENV))
+                    KEY_OPTION if one_key else ("--llmd-api-key", LLMD_KEY_ENV))
         print_checks(found, 14)
         checks += found
-    return report(checks, 14, printed=True)
+    return result(checks)
 
 
 def cli() -> None:

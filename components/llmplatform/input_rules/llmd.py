@@ -8,8 +8,7 @@ from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, co
                           holds_requests_at_zero, image_is_pinned, managed_flags)
 from ..pins import parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
-from .shared import handle_range_rule, keda_rule, not_variables, route_target_rule
-from .webui import SECRET_ENDINGS, looks_secret
+from .shared import handle_range_rule, keda_rule, plain_env_rule, route_target_rule
 
 # vLLM 0.19.1's flags whose value is a credential (tests/upstream/settings/vllm.txt: `--api-key`, the bearer key its
 # OpenAI server asks for; `--hf-token`, the Hugging Face token): as an argument it is plain text in the Deployment,
@@ -33,20 +32,9 @@ def llmd_escape_hatches(r: Rules) -> None:
                                                   f"a gated model's Hugging Face token comes from Key Vault, named in "
                                                   f"{r.ref('hf_token_secret')}; clients' keys are the API gate's "
                                                   f"({r.ref('api_key_auth')})")
-    env = r.given("extra_env")
-    if isinstance(env, Mapping):
-        bad = not_variables(env)
-        managed = sorted(set(env) & set(MANAGED_VLLM_ENV))
-        if bad:
-            r.add("extra_env", bad, "environment variable names mapped to string values")
-        if managed:
-            r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_VLLM_ENV)}, which the component "
-                                        "sets itself")
-        secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
-        if secret:  # HF_TOKEN, VLLM_API_KEY, S3_SECRET_ACCESS_KEY (vllm.txt, huggingface_hub.txt)
-            r.add("extra_env", secret, f"plain settings only: these look like secrets (a name ending in "
-                                       f"{', '.join(SECRET_ENDINGS)}, or a URL with a password); a Hugging Face "
-                                       f"token goes into Key Vault, named in {r.ref('hf_token_secret')}")
+    # a secret: HF_TOKEN, VLLM_API_KEY, S3_SECRET_ACCESS_KEY (vllm.txt, huggingface_hub.txt)
+    plain_env_rule(r, MANAGED_VLLM_ENV, "sets itself",
+                   f"; a Hugging Face token goes into Key Vault, named in {r.ref('hf_token_secret')}")
 
 
 def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:

@@ -5,8 +5,7 @@ from .. import ollama_names
 from ..choices import ACCELERATORS
 from ..inference_specs import ollama_env
 from ..rules import DURATION, Problem, Rules, known, resources_rules
-from .shared import keda_rule, not_variables
-from .webui import SECRET_ENDINGS, looks_secret
+from .shared import keda_rule, plain_env_rule
 
 
 # the variables OllamaServer sets itself (inference_specs.ollama_env): its inputs say them, extra_env may not
@@ -56,21 +55,9 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
                                                         "ollama/ollama#13800)")
     elif accelerator == "gpu" and isinstance(gpus, int) and isinstance(per_replica, int) and per_replica > gpus:
         r.add("gpus_per_replica", per_replica, f"at most the {gpus} GPU(s) of one node of {r.ref('gpu')}")
-    env = r.given("extra_env")
-    if isinstance(env, Mapping):
-        managed = sorted(set(env) & set(MANAGED_OLLAMA_ENV))
-        bad = not_variables(env)
-        if managed:
-            r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_OLLAMA_ENV)}, which the component "
-                                        "sets from its inputs")
-        if bad:
-            r.add("extra_env", bad, "environment variable names mapped to string values")
-        # Ollama reads OLLAMA_API_KEY (ollama.com) and a proxy URL (tests/upstream/settings/ollama.txt); as env values
-        # they are plain text in the Deployment, Pulumi's state and the plan files, and the server mounts no secret
-        secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
-        if secret:
-            r.add("extra_env", secret, f"plain settings only: these look like secrets (a name ending in "
-                                       f"{', '.join(SECRET_ENDINGS)}, or a URL with a password), which would be plain "
-                                       "text in the Deployment; the model server takes no secret (its pulls from "
-                                       "public registries need none)")
+    # Ollama reads OLLAMA_API_KEY (ollama.com) and a proxy URL (tests/upstream/settings/ollama.txt); the server
+    # mounts no secret
+    plain_env_rule(r, MANAGED_OLLAMA_ENV, "sets from its inputs",
+                   ", which would be plain text in the Deployment; the model server takes no secret (its pulls from "
+                   "public registries need none)")
     return r.problems

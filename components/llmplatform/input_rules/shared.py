@@ -187,3 +187,38 @@ def route_target_rule(r: Rules) -> None:
                      "listener, and the HTTPRoute CRD refuses two to one Gateway and listener")
         if wrong:
             r.add(f"route_target.gateway_names[{i}]", gateway, wrong)
+
+
+# A setting whose name ends so holds a secret (Open-WebUI 0.11.0: OPENAI_API_KEYS, MICROSOFT_CLIENT_SECRET,
+# LDAP_APP_PASSWORD, SCIM_TOKEN, CHROMA_CLIENT_AUTH_CREDENTIALS, GOOGLE_APPLICATION_CREDENTIALS_JSON, ...); its
+# ENABLE_* switches (ENABLE_API_KEYS) and USER_PERMISSIONS_* flags are booleans
+SECRET_ENDINGS = ("KEY", "KEYS", "SECRET", "PASSWORD", "PASSWD", "TOKEN", "CREDENTIALS", "CREDENTIALS_JSON")
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")  # scheme://user:password@host
+
+
+def looks_secret(name: str, value: Any = "") -> bool:
+    """A variable whose value should come from Key Vault: its name ends like a secret's, or its value is a URL with
+    a password."""
+    # a switch is no secret: ENABLE_API_KEYS, huggingface_hub's HF_HUB_DISABLE_IMPLICIT_TOKEN
+    named = not (name.startswith(("ENABLE_", "USER_PERMISSIONS_")) or "DISABLE_" in name) and any(
+        name == end or name.endswith("_" + end) for end in SECRET_ENDINGS)
+    return named or (isinstance(value, str) and bool(_URL_PASSWORD.search(value)))
+
+
+def plain_env_rule(r: Rules, managed_env: tuple[str, ...], managed_how: str, secret_home: str) -> None:
+    """A component's `extra_env` escape hatch: variable names mapped to strings, none the component sets
+    (`managed_env`, which it `managed_how`), none that looks like a secret (plain text in the Deployment, Pulumi's
+    state and the plan files): `secret_home` ends the refusal, saying where such a value goes instead."""
+    env = r.given("extra_env")
+    if not isinstance(env, Mapping):
+        return
+    bad = not_variables(env)
+    managed = sorted(set(map(str, env)) & set(managed_env))
+    secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
+    if bad:
+        r.add("extra_env", bad, "environment variable names mapped to string values")
+    if managed:
+        r.add("extra_env", managed, f"variables other than {', '.join(managed_env)}, which the component {managed_how}")
+    if secret:
+        r.add("extra_env", secret, f"plain settings only: these look like secrets (a name ending in "
+                                   f"{', '.join(SECRET_ENDINGS)}, or a URL with a password){secret_home}")

@@ -10,7 +10,7 @@ from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_
                                webui_state_env, webui_users_env)
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
 from ..rules import EMAIL, Problem, Rules, known, resources_rules
-from .shared import endpoint_rule, not_variables, route_target_rule
+from .shared import endpoint_rule, not_variables, plain_env_rule, route_target_rule
 
 
 # the variables OpenWebUi sets itself, for either kind of endpoint (inference_specs): its inputs say them, extra_env and
@@ -19,22 +19,6 @@ MANAGED_WEBUI_ENV = tuple(sorted({
     *webui_env("ollama", "", "", MIGRATIONS_SWITCH, {}), *webui_env("openai", "", "", MIGRATIONS_SWITCH, {}),
     *webui_state_env(""), *webui_users_env("all", False, "pending", "a@b.c"), *WEBUI_SECRET_FILES,
     MODEL_KEY_VAR, ADMIN_PASSWORD_VAR}))
-# A setting whose name ends so holds a secret (Open-WebUI 0.11.0: OPENAI_API_KEYS, MICROSOFT_CLIENT_SECRET,
-# LDAP_APP_PASSWORD, SCIM_TOKEN, CHROMA_CLIENT_AUTH_CREDENTIALS, GOOGLE_APPLICATION_CREDENTIALS_JSON, ...); its
-# ENABLE_* switches (ENABLE_API_KEYS) and USER_PERMISSIONS_* flags are booleans
-SECRET_ENDINGS = ("KEY", "KEYS", "SECRET", "PASSWORD", "PASSWD", "TOKEN", "CREDENTIALS", "CREDENTIALS_JSON")
-_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")  # scheme://user:password@host
-
-
-def looks_secret(name: str, value: Any = "") -> bool:
-    """A variable whose value should come from Key Vault: its name ends like a secret's, or its value is a URL with
-    a password."""
-    # a switch is no secret: ENABLE_API_KEYS, huggingface_hub's HF_HUB_DISABLE_IMPLICIT_TOKEN
-    named = not (name.startswith(("ENABLE_", "USER_PERMISSIONS_")) or "DISABLE_" in name) and any(
-        name == end or name.endswith("_" + end) for end in SECRET_ENDINGS)
-    return named or (isinstance(value, str) and bool(_URL_PASSWORD.search(value)))
-
-
 def webui_env_rules(r: Rules) -> None:
     """OpenWebUi's escape hatches: plain settings (extra_env) and settings from Key Vault (secret_env), neither one
     the component sets, each variable in one of them, a secret in extra_env refused."""
@@ -42,19 +26,8 @@ def webui_env_rules(r: Rules) -> None:
     for key, given in (("extra_env", env), ("secret_env", secrets)):
         if given is not None and not isinstance(given, Mapping):
             r.add(key, given, "an object of environment variable names to strings")
-    if isinstance(env, Mapping):
-        bad = not_variables(env)
-        managed = sorted(set(map(str, env)) & set(MANAGED_WEBUI_ENV))
-        secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
-        if bad:
-            r.add("extra_env", bad, "environment variable names mapped to string values")
-        if managed:
-            r.add("extra_env", managed, f"variables other than {', '.join(MANAGED_WEBUI_ENV)}, which the component "
-                                        "sets from its inputs")
-        if secret:
-            r.add("extra_env", secret, f"plain settings only: these look like secrets (a name ending in "
-                                       f"{', '.join(SECRET_ENDINGS)}, or a URL with a password); put the value in "
-                                       f"Key Vault and name its secret in {r.ref('secret_env')}")
+    plain_env_rule(r, MANAGED_WEBUI_ENV, "sets from its inputs",
+                   f"; put the value in Key Vault and name its secret in {r.ref('secret_env')}")
     if isinstance(secrets, Mapping):
         bad = not_variables(secrets, names.key_vault_secret)
         managed = sorted(set(map(str, secrets)) & set(MANAGED_WEBUI_ENV))

@@ -204,9 +204,8 @@ class OfflineMocks(pulumi_mocks.Mocks):
             keys = repr(name) if name == stack else f"{name!r} or {stack!r}"
             raise ProgramError(f"StackReference {name!r}: no outputs of that stack given to read (references keys "
                                f"them by {keys}; given: {', '.join(sorted(self.references)) or 'none'})", 0)
-        if isinstance(outputs, Plan):
-            outputs = {k: Secret(v) if k in outputs.secret_outputs else v for k, v in outputs.outputs.items()}
-        wire = {k: _secrets_wrapped(v) for k, v in outputs.items()}
+        wire = stack_outputs_as_sent(outputs) if isinstance(outputs, Plan) else \
+            {k: _secrets_wrapped(v) for k, v in outputs.items()}
         return f"{name}", {"name": name, "outputs": wire,
                            "secretOutputNames": sorted(k for k, v in wire.items() if _secret_paths(v))}
 
@@ -230,6 +229,12 @@ class OfflineMocks(pulumi_mocks.Mocks):
         if token.endswith(":listStorageAccountKeys"):
             return {"keys": [{"keyName": "key1", "value": "offline-fake-key", "permissions": "FULL"}]}
         raise NotImplementedError(f"offline runner has no stand-in for invoke {token}")
+
+
+def stack_outputs_as_sent(plan: Plan) -> dict[str, Any]:
+    """A plan's stack outputs as the engine holds them (a StackReference's answer, the root Stack's outputs for a
+    stack policy): each secret output wrapped as a secret on the wire."""
+    return {k: _secrets_wrapped(Secret(v)) if k in plan.secret_outputs else v for k, v in plan.outputs.items()}
 
 
 def _secrets_wrapped(value: Any) -> Any:
