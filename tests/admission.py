@@ -876,7 +876,7 @@ def rendered_objects(plan: Any) -> list[dict[str, Any]]:
 
 def crd_refusals(obj: dict[str, Any]) -> list[str]:
     """What the API server answers a create of `obj` against its vendored CRD (schema, then CEL rules), as
-    "<Kind> <namespace>/<name>: <field>: <reason>"; nothing for a kind with no vendored CRD (DestinationRule)."""
+    "<Kind> <namespace>/<name>: <field>: <reason>"; nothing for a kind with no vendored CRD."""
     if not (CRDS / _group(obj) / f"{obj.get('kind')}.yaml").is_file():
         return []
     try:
@@ -901,7 +901,7 @@ CRDS = Path(__file__).parent / "upstream" / "crds"
 def defaulted(obj: dict[str, Any]) -> dict[str, Any]:
     """The object as an admission webhook receives it: the API server applied its CRD's structural defaults when it
     decoded the request (a cert-manager parentRef without kind arrives with kind Gateway). The CRD is the vendored
-    crds/<group>/<Kind>.yaml; without one (DestinationRule) the object is taken as written."""
+    crds/<group>/<Kind>.yaml; without one the object is taken as written."""
     path = CRDS / _group(obj) / f"{obj.get('kind')}.yaml"
     if not _group(obj) or not path.is_file():
         return obj
