@@ -616,6 +616,20 @@ def test_a_spot_pool_cannot_become_regular_in_place(tmp_path, prod):
     assert code == 1 and "You cannot change ScaleSetPriority" in _refusal_line(out, "gpu-gpu")  # ...AKS refuses
 
 
+def test_turning_managed_grafana_off_is_blocked_for_what_its_users_made_in_it(prod):
+    """`observability.managedGrafana: false` deletes the instance: the program provisions no dashboard in it (its own
+    are the in-cluster Grafana's), so what is there, its admins made, and Azure deletes it with the instance. The
+    check passed it as two plain deletions. The head is prod without the instance and what depends on it (what the
+    config change removes), a pure edit of the recorded plan."""
+    base = _doc(prod)
+    grafana = _one(base, "azure-native:dashboard:Grafana")
+    head = {u: r for u, r in base.items() if u != grafana and grafana not in r.get("dependencies", [])}
+    result, blocked = _diff(base, head)
+    assert grafana in result["removed"]
+    assert [u for u, _ in blocked] == [grafana], blocked  # its role assignment holds nothing
+    assert blocked[0][1].startswith("deleted: ") and "dashboards" in blocked[0][1]
+
+
 def test_purge_protection_cannot_be_turned_off(tmp_path, prod):
     base = _doc(prod)
     vault = _one(base, "azure-native:keyvault:Vault")
