@@ -235,7 +235,9 @@ class _Estimator:
         ha = (inputs.get("highAvailability") or {}).get("mode", "Disabled") != "Disabled"
         if hourly is not None:
             self.add(reg, f"PostgreSQL {sku}{' + HA standby' if ha else ''}", hourly * self.hours * (2 if ha else 1))
-        storage = int((inputs.get("storage") or {}).get("storageSizeGb") or 32)
+        # the input is `storageSizeGB` (azure-native dbforpostgresql Server `Storage.storageSizeGB`, the REST spec's
+        # name); 32 GB is Azure's default when it is not sent
+        storage = int((inputs.get("storage") or {}).get("storageSizeGB") or 32)
         self.add(reg, f"PostgreSQL storage {storage} GB", storage * self.p["postgres_storage_gib_month"])
         if (inputs.get("backup") or {}).get("geoRedundantBackup") == "Enabled":
             self.add(reg, "geo-redundant backup", storage * self.p["postgres_geo_backup_gib_month"])

@@ -16,13 +16,22 @@ def _cost(folder: Path) -> dict[str, Any]:
     figures = [doc.get("idleMonthly"), doc.get("peakMonthly"),
                *(part.get(k) if isinstance(part, dict) else None
                  for part in (doc.get("byComponent") or {}).values() for k in ("idle", "peak"))]
-    unpriced = doc.get("unpriced") or []
+    texts = [doc.get("unpriced") or [], doc.get("capacityNotes") or []]
     if not all(isinstance(f, (int, float)) and not isinstance(f, bool) for f in figures) or not isinstance(
-            doc.get("byComponent") or {}, dict) or not isinstance(unpriced, list) or not all(
-            isinstance(u, str) for u in unpriced):
+            doc.get("byComponent") or {}, dict) or not all(
+            isinstance(t, list) and all(isinstance(u, str) for u in t) for t in texts):
         raise PlanError(f"{path}: not a cost estimate as make plan writes it (idleMonthly, peakMonthly and each "
-                        "byComponent entry's idle and peak are numbers, unpriced a list of texts)")
+                        "byComponent entry's idle and peak are numbers, unpriced and capacityNotes lists of texts)")
     return doc
+
+
+def _capacity_lines(old: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """The capacity notes that differ: GPU nodes kept up by always-on pods are left out of the idle figure (GPU pools
+    count at their minimum, docs/cost.md), so a change that keeps one more A100 up (llm-d enabled, more replicas on
+    the GPU) shows +0.00 in the totals; the note says what it keeps up."""
+    before, after = old.get("capacityNotes") or [], now.get("capacityNotes") or []
+    return [f"- capacity, base: {n}" for n in before if n not in after] + \
+        [f"- capacity, head: {n}" for n in after if n not in before]
 
 
 def cost_lines(base: Path, new: Path) -> list[str]:
@@ -50,7 +59,8 @@ def cost_lines(base: Path, new: Path) -> list[str]:
         a, b = before.get(component, {"idle": 0, "peak": 0}), after.get(component, {"idle": 0, "peak": 0})
         if a != b:
             lines.append(f"- {component}: idle {b['idle'] - a['idle']:+,.2f}, peak {b['peak'] - a['peak']:+,.2f}")
-    return lines + [f"- not priced, so left out of the figures: {m}" for m in unpriced] + [""]
+    return lines + _capacity_lines(old, now) + [f"- not priced, so left out of the figures: {m}" for m in unpriced] \
+        + [""]
 
 
 def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[str, str]]] = None,

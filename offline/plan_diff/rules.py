@@ -25,6 +25,11 @@ STATEFUL = {
                                 "has a new Front Door ID, and each region's gateway admits only the old one "
                                 "(X-Azure-FDID, edge.frontDoorId) until its stack is set to the new one and brought up",
     "azure-native:containerservice:ManagedCluster": "the AKS cluster and everything running in it",
+    # the program provisions no dashboard there (its dashboards are the in-cluster Grafana's ConfigMaps): what is in
+    # it, its admins made (`az grafana dashboard sync` copies them to another instance first, learn.microsoft.com
+    # cli/azure/grafana/dashboard)
+    "azure-native:dashboard:Grafana": "Azure Managed Grafana with the dashboards, folders and alert rules its users "
+                                      "made in it",
     "azure-native:resources:ResourceGroup": "a resource group and everything in it",
     "kubernetes:core/v1:PersistentVolumeClaim": "a volume claim (its data unless the volume is retained)",
 }

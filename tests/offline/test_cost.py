@@ -59,6 +59,18 @@ def test_prod_counts_ha_geo_backup_grafana_defender_and_private_endpoints():
         assert expected in items, expected
 
 
+def test_postgres_storage_and_its_geo_backup_are_priced_at_the_size_the_server_is_sent(prod):
+    """The server's size is the input `storage.storageSizeGB` (azure-native's Storage type, the REST spec's name):
+    prod's 128 GB, not Azure's 32 GB default; a larger size costs more (a day-2 grow showed +0.00)."""
+    server = prod.one("azure-native:dbforpostgresql:Server")
+    size = server.inputs["storage"]["storageSizeGB"]
+    assert size == 128  # Pulumi.prod.yaml's postgres.storageSizeGb
+    by_item = {line.item: line for line in cost.estimate(prod, "westeurope", 2.0).lines
+               if line.resource == server.name}
+    assert by_item[f"PostgreSQL storage {size} GB"].idle == pytest.approx(size * PRICES["postgres_storage_gib_month"], abs=0.01)
+    assert by_item["geo-redundant backup"].idle == pytest.approx(size * PRICES["postgres_geo_backup_gib_month"], abs=0.01)
+
+
 def test_an_unpriced_size_is_named_not_counted_as_zero(monkeypatch):
     original = cost.load_prices
 

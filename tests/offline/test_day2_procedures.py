@@ -134,6 +134,51 @@ def test_renaming_the_inline_system_pool_asks_for_the_pool_to_exist_first(prod):
                    "azure-native:containerservice:ManagedCluster"].values() if "move" in reason)
 
 
+# `az aks nodepool add` flags for an inline profile's properties (Azure/azure-cli 0088c878
+# src/azure-cli/azure/cli/command_modules/acs/_params.py, 'aks nodepool add'; --node-count from the 'aks' context);
+# `type` and `osType` are the command's defaults (VirtualMachineScaleSets, Linux)
+NODEPOOL_ADD_FLAGS = {"name": "-n", "mode": "--mode", "vmSize": "--node-vm-size", "availabilityZones": "--zones",
+                      "osSKU": "--os-sku", "osDiskType": "--node-osdisk-type", "osDiskSizeGB": "--node-osdisk-size",
+                      "maxPods": "--max-pods", "enableEncryptionAtHost": "--enable-encryption-at-host",
+                      "nodeTaints": "--node-taints", "nodeLabels": "--labels", "vnetSubnetID": "--vnet-subnet-id",
+                      "enableAutoScaling": "--enable-cluster-autoscaler", "count": "--node-count",
+                      "minCount": "--min-count", "maxCount": "--max-count"}
+
+
+def test_the_new_system_pools_command_carries_every_setting_the_stack_then_sends_it(prod):
+    """The system pool's size changes through a pool made outside the stack; after the rename the cluster's PUT sends
+    the stack's inline profile to that pool, and AKS refuses what it fixes at creation (zones, OS disk, max pods,
+    encryption at host): the text's `az aks nodepool add` must create the pool the head plan describes, setting for
+    setting. The text gave no command: an operator's pool without the taint, zones or ephemeral disk was refused."""
+    head = plan_for("prod", {"cluster": {"systemPool": {"name": "system2", "vmSize": "Standard_D8ds_v5"}}})
+    profile = head.one("azure-native:containerservice:ManagedCluster").inputs["agentPoolProfiles"][0]
+    text = section("Scaling node pools")
+    command = " ".join(re.search(r"(az aks nodepool add .*?)\n  az aks", text, re.S).group(1).replace("\\", " ")
+                       .split())
+    args: dict[str, list[str]] = {}
+    flag = ""
+    for word in command.split()[4:]:
+        if word.startswith("-"):
+            flag = word
+            args[flag] = []
+        else:
+            args[flag].append(word)
+    assert profile["type"] == "VirtualMachineScaleSets" and profile["osType"] == "Linux"
+    for key, value in profile.items():
+        if key in ("type", "osType") or value in ([], None, False):
+            continue
+        assert key in NODEPOOL_ADD_FLAGS, f"the inline pool sets {key}: which flag carries it?"
+        given = args.get(NODEPOOL_ADD_FLAGS[key])
+        assert given is not None, f"{key} {value!r} is not in the text's command"
+        if key == "vnetSubnetID":
+            assert given == ['"$SUBNET"']  # read from the old pool
+        elif isinstance(value, bool):
+            assert given == []
+        else:
+            assert given == [str(v) for v in (value if isinstance(value, list) else [value])], (key, value, given)
+    assert f"`cluster.systemPool.name: {profile['name']}`" in text
+
+
 def test_adding_a_region_names_every_workflow_that_lists_the_stacks():
     """A new regional stack file must join the workflows' stack matrices (tests/program/test_workflows.py refuses a
     stack file they miss); the procedure named only the stack files to commit."""

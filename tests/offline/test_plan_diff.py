@@ -417,6 +417,26 @@ def test_plan_diff_shows_the_cost_change(tmp_path, capsys):
     assert "idle $100.00 -> $150.00 (+50.00)" in out and "- GpuNodePool gpu: idle +50.00, peak +60.00" in out
 
 
+def test_a_gpu_node_that_always_on_pods_keep_up_is_told_though_idle_leaves_it_out(tmp_path, prod):
+    """llm-d enabled in prod (the prod-tls variant) adds a vLLM replica that never scales away: one more A100 up all
+    month. The idle figure counts GPU pools at their minimum (docs/cost.md), so the totals barely move; the capacity
+    note that says how many GPU nodes always-on pods keep up is the reviewer's only sign of it."""
+    from offline import cost
+    for name, p in (("base", prod), ("head", variant("prod-tls"))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "cost.json").write_text(json.dumps(cost.estimate(p, "westeurope", 2.0).document()))
+    gpu_nodes = {}
+    for name in ("base", "head"):
+        notes = json.loads((tmp_path / name / "cost.json").read_text())["capacityNotes"]
+        gpu_nodes[name] = [int(n) for note in notes if note.startswith("pool gpu:")
+                           for n in re.findall(r"keep (\d+) node", note)]
+    assert gpu_nodes["head"][0] > gpu_nodes["base"][0]  # what the head really keeps running
+    lines = plan_diff.cost_lines(tmp_path / "base", tmp_path / "head")
+    told = [line for line in lines if line.startswith("- capacity, head: pool gpu:")]
+    assert told and f"keep {gpu_nodes['head'][0]} node(s) up" in told[0], lines
+    assert any(line.startswith("- capacity, base: pool gpu:") for line in lines)
+
+
 # ---- day-2 edits: what Pulumi ignores, and what the cloud refuses or cannot undo (value rules) ----------------------
 
 def _refusal_line(out: str, name: str) -> str:
@@ -594,6 +614,20 @@ def test_a_spot_pool_cannot_become_regular_in_place(tmp_path, prod):
     code, out = _check(tmp_path, base, new)
     assert "scaleSetPriority" not in AZURE["azure-native:containerservice:AgentPool"]["forceNew"]  # an update...
     assert code == 1 and "You cannot change ScaleSetPriority" in _refusal_line(out, "gpu-gpu")  # ...AKS refuses
+
+
+def test_turning_managed_grafana_off_is_blocked_for_what_its_users_made_in_it(prod):
+    """`observability.managedGrafana: false` deletes the instance: the program provisions no dashboard in it (its own
+    are the in-cluster Grafana's), so what is there, its admins made, and Azure deletes it with the instance. The
+    check passed it as two plain deletions. The head is prod without the instance and what depends on it (what the
+    config change removes), a pure edit of the recorded plan."""
+    base = _doc(prod)
+    grafana = _one(base, "azure-native:dashboard:Grafana")
+    head = {u: r for u, r in base.items() if u != grafana and grafana not in r.get("dependencies", [])}
+    result, blocked = _diff(base, head)
+    assert grafana in result["removed"]
+    assert [u for u, _ in blocked] == [grafana], blocked  # its role assignment holds nothing
+    assert blocked[0][1].startswith("deleted: ") and "dashboards" in blocked[0][1]
 
 
 def test_purge_protection_cannot_be_turned_off(tmp_path, prod):
