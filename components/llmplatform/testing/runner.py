@@ -112,7 +112,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
             raise  # a component's refusal, with its property paths (a RunError too)
         except pulumi.RunError as error:
             raise ProgramError(str(error), len(monitor.registrations)) from None
-        refused = mocks.refused + (preview_refusals if preview else refusals)(monitor.registrations)
+        refused = mocks.refused_reads() + (preview_refusals if preview else refusals)(monitor.registrations)
         if refused:
             raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
                                len(monitor.registrations))

@@ -284,10 +284,10 @@ class OfflineMocks(pulumi_mocks.Mocks):
         self.invokes: list[tuple[str, str]] = []  # (token, provider reference) of every invoke, in call order
         self.subscriptions: dict[str, str] = {}  # an azure-native provider's name -> the subscriptionId it was given
         # in a preview: providers whose config is not known yet (by name), the Azure resources created (resource
-        # group, name, lower case), and each invoke that would ask Azure for one of them (what the engine refuses)
+        # group, name, lower case), and each invoke sent that names an Azure resource (token, resource group, names)
         self.unconfigured: set[str] = set()
         self.created: set[tuple[str, str]] = set()
-        self.refused: list[str] = []
+        self.reads: list[tuple[str, str, list[str]]] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         if args.typ == "pulumi:pulumi:StackReference":
@@ -313,20 +313,18 @@ class OfflineMocks(pulumi_mocks.Mocks):
         else the kit's one."""
         return self.subscriptions.get(_provider_name(provider), SUBSCRIPTION)
 
-    def _refuse_reading_created(self, token: str, args: dict[str, Any]) -> None:
+    def refused_reads(self) -> list[str]:
         """An azure-native invoke other than the caller's own identity's GETs or POSTs the ARM path its arguments
         name (pulumi-azure-native `provider/pkg/provider/provider.go` `Invoke`, its default case): sent in a preview
         for a resource this stack creates, Azure answers 404 and the preview fails (pulumi/pulumi-azure-native#3617).
         The engine sends an invoke whose arguments are all known and whose dependencies exist (pulumi/pulumi
         `pkg/resource/deploy/source_eval.go` `Invoke`: `HasUnresolved` -> unknown): one given a name as plain text
-        reaches the provider."""
-        group = str(args.get("resourceGroupName", "")).lower()
-        named = [str(args[k]) for k in _NAME_INPUTS if k != "resourceGroupName" and isinstance(args.get(k), str)]
-        for name in named:
-            if (group, name.lower()) in self.created:
-                self.refused.append(f"{token} reads {args.get('resourceGroupName')}/{name}, which this stack creates: "
-                                    "sent in `pulumi preview` of a new stack, Azure answers 404 Not Found (give the "
-                                    "invoke the resource's outputs, not its name as text)")
+        reaches the provider; whether the resource is created before or after the invoke is sent, it does not exist
+        in a preview."""
+        return [f"{token} reads {group}/{name}, which this stack creates: sent in `pulumi preview` of a new stack, "
+                "Azure answers 404 Not Found (give the invoke the resource's outputs, not its name as text)"
+                for token, group, names in self.reads for name in names
+                if (group.lower(), name.lower()) in self.created]
 
     def _stack_reference(self, args: pulumi_mocks.MockResourceArgs):
         """A StackReference answered from the referenced stack's outputs, given under the name the program
@@ -352,7 +350,9 @@ class OfflineMocks(pulumi_mocks.Mocks):
         token = args.token
         self.invokes.append((token, args.provider))
         if self.preview:
-            self._refuse_reading_created(token, args.args)
+            self.reads.append((token, str(args.args.get("resourceGroupName", "")), [
+                str(args.args[k]) for k in _NAME_INPUTS
+                if k != "resourceGroupName" and isinstance(args.args.get(k), str)]))
         if token.endswith(":listManagedClusterUserCredentials"):
             cluster, group = args.args["resourceName"], str(args.args.get("resourceGroupName", ""))
             location = self.locations.get((group.lower(), str(cluster).lower())) or "westeurope"
