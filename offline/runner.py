@@ -61,11 +61,12 @@ def referenced_stacks(config: dict[str, Any], project: str) -> list[str]:
 
 def run(stack: str, overrides: Optional[dict[str, Any]] = None, program_dir: Path = PROJECT_DIR,
         sets: Optional[list[str]] = None, stack_file: Optional[Path] = None,
-        references: Optional[dict[str, dict[str, Any] | Plan]] = None) -> Plan:
+        references: Optional[dict[str, dict[str, Any] | Plan]] = None, preview: bool = False) -> Plan:
     """Run a program's __main__.py (by default this repository's) for a stack under mocks, in a fresh context and
     event loop; raise ProgramError on RunError or on what the real engine would refuse. A stack that references
     others reads their outputs from `references`, or from their own offline plans, made first (their secret outputs
-    read secret, as the engine's StackReference reads them)."""
+    read secret, as the engine's StackReference reads them: existing stacks, in a preview too). `preview=True`: as
+    `pulumi preview` of the stack with nothing created yet (llmplatform.testing.run)."""
     def program() -> None:
         if str(program_dir) not in sys.path:
             sys.path.insert(0, str(program_dir))
@@ -76,4 +77,4 @@ def run(stack: str, overrides: Optional[dict[str, Any]] = None, program_dir: Pat
     if references is None:
         references = {other: run(other, program_dir=program_dir)
                       for other in referenced_stacks(config, project)}
-    return run_function(program, project, stack, config, references)
+    return run_function(program, project, stack, config, references, preview)

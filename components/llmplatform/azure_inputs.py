@@ -121,7 +121,7 @@ def _wire_type(value: Any) -> str:
 
 
 def _walk(value: Any, annotation: Any, path: str) -> Iterator[Finding]:
-    if value is None:
+    if value is None or isinstance(value, pulumi.output.Unknown):  # not known yet (a preview): nothing to check
         return
     alternatives = _alternatives(annotation)
     if Any in alternatives or object in alternatives:

@@ -3,6 +3,8 @@ Kubernetes name claimed twice, a component split across two clusters, Azure inpu
 refuse or drop, two writes Azure takes one at a time, subnet ranges Azure refuses."""
 from typing import Optional
 
+from pulumi.runtime import rpc
+
 from .. import azure_inputs, subnet_ranges, write_order
 from ..kubernetes_schemas import CLUSTER_SCOPED, group_of
 from .clusters import _cluster_of, _clusters
@@ -218,4 +220,25 @@ def refusals(resources: list[Registration]) -> list[str]:
     problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(resources)
                     if not doubled & set(c.between))  # one name twice: renaming it is the fix, not dependsOn
     problems.extend(subnet_ranges.refusals(resources))
+    return problems
+
+
+def preview_refusals(resources: list[Registration]) -> list[str]:
+    """`refusals` of a preview, where an input is unknown until what it comes from is created: each URN once (the
+    engine's own check) and the Azure inputs azure-native's Check refuses, of every registration, an unknown value
+    left unchecked (a value not known yet is not validated); the rest (names two resources claim, routes, the
+    order of writes, subnet ranges) of the registrations whose inputs are all known (the others are judged by the
+    run that answers as `pulumi up`)."""
+    known = [reg for reg in resources if not rpc.contains_unknowns(reg.inputs)]
+    problems = refusals(known)
+    seen, checked = {reg.urn for reg in known}, {id(reg) for reg in known}
+    for reg in resources:
+        if id(reg) in checked:
+            continue
+        if reg.urn in seen:
+            problems.append(f"duplicate URN {reg.urn}")
+        seen.add(reg.urn)
+        if reg.type.startswith("azure-native:"):
+            problems.extend(f"{reg.name} ({reg.type}): {finding}"
+                            for finding in azure_inputs.findings(reg.type, reg.inputs) if finding.refused)
     return problems

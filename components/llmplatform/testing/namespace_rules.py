@@ -6,6 +6,7 @@ import glob
 import itertools
 from typing import Any
 
+import pulumi
 import yaml
 
 from ..kubernetes_schemas import CLUSTER_SCOPED, group_of
@@ -18,6 +19,16 @@ SYSTEM_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-no
 
 
 _MANAGED_CLUSTER = "azure-native:containerservice:ManagedCluster"
+
+
+def _namespace_input(reg: Registration) -> Any:
+    return reg.inputs.get("namespace") if reg.type == HELM_RELEASE else \
+        (reg.inputs.get("metadata") or {}).get("namespace")
+
+
+def _unknown(value: Any) -> bool:
+    """A value not known yet (an output of a resource to be created, in a preview)."""
+    return isinstance(value, pulumi.output.Unknown)
 
 
 def namespace_of(reg: Registration) -> str:
@@ -131,7 +142,8 @@ def namespaces(resources: list[Registration]) -> tuple[dict[tuple[Any, str], lis
         for created in _namespaces_created(reg):
             creators.setdefault((cluster, created), []).append(reg)
         namespace = namespace_of(reg)
-        if namespace and namespace not in SYSTEM_NAMESPACES:
+        # a namespace not known yet (a preview: the Namespace's name is an output) is no namespace to advise on
+        if namespace and namespace not in SYSTEM_NAMESPACES and not _unknown(_namespace_input(reg)):
             placed.append((reg, (cluster, namespace)))
     return creators, placed
 

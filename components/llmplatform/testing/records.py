@@ -77,6 +77,7 @@ class Plan:
     warnings: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
     secret_outputs: list[str] = field(default_factory=list)
+    unknown_outputs: list[str] = field(default_factory=list)  # in a preview: the stack outputs not known yet
     # each SelfSubjectAccessReview a cluster's stand-in API server answered (testing.api_server.Review)
     access_reviews: list[Any] = field(default_factory=list)
     # (token, provider reference) of each invoke the program made, in call order

@@ -8,6 +8,7 @@ from typing import Any
 from ..inference_specs import SCALED_SERVICE, scaled_host
 from ..kubernetes_schemas import group_of
 from .clusters import _cluster_of, _clusters
+from .namespace_rules import _unknown
 from .records import Registration
 
 
@@ -110,7 +111,8 @@ def unwatched_model_servers(resources: list[Registration]) -> list[str]:
                     if isinstance(rule, dict) and rule.get("alert") == "OllamaDown":
                         for how, names in _WATCHED.findall(str(rule.get("expr", ""))):
                             watched.setdefault(cluster, set()).update(names.split("|") if how == "=~" else [names])
-        elif kind == "Deployment" and meta.get("name") == "ollama" and (reg.inputs.get("apiVersion") == "apps/v1"):
+        elif kind == "Deployment" and meta.get("name") == "ollama" and (reg.inputs.get("apiVersion") == "apps/v1") \
+                and not _unknown(meta.get("namespace")):  # a namespace not known yet (a preview): none to judge
             servers.append((reg, cluster, str(meta.get("namespace") or "default")))
     return [f"{reg.name}: the Ollama server in namespace {namespace} is not watched by the OllamaDown alert of this "
             f"cluster's Observability (it watches {', '.join(sorted(watched[cluster]))}): give Observability "

@@ -20,7 +20,7 @@ from .. import cluster_access
 from ..checks import ComponentInputError
 from ..mappings import whole_numbers
 from .api_server import StandInApiServers, VirtualClock
-from .collisions import refusals
+from .collisions import preview_refusals, refusals
 from .namespace_rules import uncreated_namespaces
 from .records import Plan, ProgramError
 from .routes import unwatched_model_servers
@@ -28,17 +28,26 @@ from .stand_ins import OfflineMocks, RecordingMonitor, _WarningCollector
 
 
 def run(program: Callable[[], object], project: str = "test", stack: str = "test",
-        config: Optional[dict[str, Any]] = None, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None
-        ) -> Plan:
+        config: Optional[dict[str, Any]] = None, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None,
+        preview: bool = False) -> Plan:
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
     and event loop. `config` is what `pulumi.Config` reads (keys 'project:key'), `references` answers
     StackReferences (the stack as the program references it, org/project/stack, or its stack name -> its
     outputs, a `Secret(value)` for one that stack holds as a secret; or that stack's Plan, its secret_outputs
     secret): as the engine, get_output and require_output of a secret output are secret, and `outputs` whole when
-    any is. Raises ProgramError when the program stops or would be refused."""
+    any is. Raises ProgramError when the program stops or would be refused.
+
+    `preview=True` runs it as `pulumi preview` of a stack with nothing created yet (the first command on a new stack,
+    a pull request's check): each create answered as its provider answers a preview (stand_ins.preview_state: no
+    id; an azure-native resource's inputs of an output's name, every other output unknown, its `name` too; no
+    output at all of a Kubernetes object whose provider's kubeconfig is not known yet), `pulumi.runtime.is_dry_run()`
+    true, an apply on an unknown not run (a resource created inside it is missing, as from the real preview), an
+    invoke with an unknown argument or a dependency still to be created not sent; an invoke sent for an Azure
+    resource the stack creates is refused (Azure answers 404). StackReferences read existing stacks, as in a run.
+    The plan's `unknown_outputs` names the stack outputs not known in the preview (left out of `outputs`)."""
     try:
         with _sdk_swapped():
-            return contextvars.Context().run(_run, project, stack, config or {}, program, references)
+            return contextvars.Context().run(_run, project, stack, config or {}, program, references, preview)
     finally:
         _forget_outputs()
 
@@ -73,7 +82,7 @@ def _unread_alias_urn(alias: Any, *_: Any) -> Any:
 
 
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], object],
-         references: Optional[dict[str, "dict[str, Any] | Plan"]] = None) -> Plan:
+         references: Optional[dict[str, "dict[str, Any] | Plan"]] = None, preview: bool = False) -> Plan:
     loop = asyncio.new_event_loop()
     tasks = _tasks_of(loop)
     executor = _OneCallAtATime()
@@ -85,7 +94,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
     try:
         # The engine hands every config value over as text, structured ones as JSON.
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
-        mocks = OfflineMocks(references)  # one for registrations and invokes: a kubeconfig names its cluster's region
+        mocks = OfflineMocks(references, preview)  # one for registrations and invokes: a kubeconfig names its cluster's region
         monitor = RecordingMonitor(mocks, config)
         api = StandInApiServers(mocks.api_servers.get, lambda: monitor.registrations, VirtualClock())
         cluster_access.SURROUNDINGS = api.surroundings()  # put back in `finally`
@@ -93,7 +102,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         logger = logging.getLogger(f"offline-plan-{project}-{stack}")
         logger.propagate = False
         logger.handlers = [warnings]
-        pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor,
+        pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor,
                                logger=logger)
         try:
             # the SDK awaits what the program returns when it is awaitable and drops anything else (pulumi 3.272.0
@@ -103,7 +112,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
             raise  # a component's refusal, with its property paths (a RunError too)
         except pulumi.RunError as error:
             raise ProgramError(str(error), len(monitor.registrations)) from None
-        refused = refusals(monitor.registrations)
+        refused = mocks.refused_reads() + (preview_refusals if preview else refusals)(monitor.registrations)
         if refused:
             raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
                                len(monitor.registrations))
@@ -116,6 +125,9 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         root = pulumi_settings.get_root_resource()
         for key, value in (getattr(root, "outputs", None) or {}).items():
             output = pulumi.Output.from_input(value)
+            if not _sync_await(output.is_known()):  # in a preview: shown as `output<T>`
+                plan.unknown_outputs.append(key)
+                continue
             plan.outputs[key] = whole_numbers(_sync_await(output.future()))
             if _sync_await(output.is_secret()):
                 plan.secret_outputs.append(key)

@@ -2,18 +2,22 @@
 names, a cluster's kubeconfig, FQDN and OIDC issuer in its region), and the mock monitor that records every
 registration as the engine receives it."""
 import base64
+import collections.abc
 import contextlib
 import contextvars
+import functools
 import hashlib
 import logging
 import re
 import threading
+import typing
 import uuid
 from typing import Any, Iterator, Optional
 
 import yaml
 from google.protobuf import json_format
 
+import pulumi
 from pulumi.runtime import mocks as pulumi_mocks, rpc
 
 from .. import azure_inputs
@@ -139,6 +143,112 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
     return f"{name}-id", state
 
 
+# What `pulumi preview` answers for a create (pulumi/pulumi `pkg/resource/deploy/step.go` `CreateStep.Apply` at
+# 1b5949891b calls the provider's Create with `Preview: DryRun`; docs/decisions.md "A fresh stack's preview").
+_UNKNOWN = rpc.UNKNOWN  # the wire's unknown value: the SDK reads it as an unknown output, nested ones too
+
+
+def preview_state(type_: str, name: str, wire_inputs: dict[str, Any], custom: bool = True,
+                  provider_configured: bool = True) -> tuple[str, dict[str, Any]]:
+    """A create's id and outputs as its provider answers a preview (the id "" reads as unknown, as does each key
+    left out of the outputs):
+    - azure-native: its inputs projected on its output properties, every other output unknown, no id
+      (pulumi-azure-native `provider/pkg/provider/provider.go` `Create`: `if req.GetPreview()` returns
+      `PreviewOutputs(inputs, res.Response)` and no Id; `provider/pkg/convert/previewOutputs.go`), so its `name`
+      (an output no input is called) and every computed output (a principal id, an FQDN, a vault URI) is unknown;
+    - a provider: id unknown, its inputs as outputs (`pkg/resource/deploy/providers/registry.go` `Create`);
+    - kubernetes: under a provider whose config is not known (a kubeconfig from a cluster still to be created) no
+      output at all (`sdk/go/common/resource/plugin/provider_plugin.go` `Create`: `!pcfg.known` returns an empty
+      map), else the object as the stand-ins name it without `status` (pulumi-kubernetes
+      `provider/pkg/provider/provider.go` `Create` at 9497796: the dry-run object, status removed, no id);
+    - random (bridged Terraform): its inputs, `result` and `bcryptHash` unknown, no id;
+    - a component: as in an update (the engine creates nothing for it)."""
+    if not custom:
+        return _mock_state(type_, name, wire_inputs)
+    if type_.startswith(_PROVIDER_TYPE):
+        return _UNKNOWN, dict(wire_inputs)
+    if type_.startswith("azure-native:"):
+        resource = azure_inputs._resource_class(type_)
+        if resource is not None:
+            return "", _projected_object(wire_inputs, resource)
+    if type_.startswith("kubernetes:"):
+        if not provider_configured:
+            return "", {}
+        state = _mock_state(type_, name, wire_inputs)[1]
+        state.pop("status", None)
+        return "", state
+    state = dict(wire_inputs)
+    if type_.startswith("random:"):
+        for computed in ("result", "bcryptHash"):
+            state.pop(computed, None)
+    return "", state
+
+
+def _projected_object(inputs: dict[str, Any], sdk_class: type) -> dict[str, Any]:
+    """pulumi-azure-native `PreviewOutputs`: each output property of the class, from the input of its name when
+    there is one of a fitting shape, else unknown."""
+    return {key: _projected(inputs[key], annotation) if key in inputs else _UNKNOWN
+            for key, annotation in _output_annotations(sdk_class).items()}
+
+
+def _projected(value: Any, annotation: Any) -> Any:
+    """pulumi-azure-native `previewOutputValue`: an input of the output's type kept (a list item by item, an
+    object of an output type property by property, a map value by value), an input of another shape unknown; an
+    untyped or union output keeps its input. A secret input stays secret."""
+    if isinstance(value, dict) and value.get(SIG_KEY) == SECRET_SIG:
+        return {SIG_KEY: SECRET_SIG, "value": _projected(value.get("value"), annotation)}
+    if value is None or value == _UNKNOWN or type(value).__name__ == "Unknown":
+        return _UNKNOWN
+    kind, args = _output_kind(annotation)
+    if kind == "any":
+        return value
+    if kind == "primitive":
+        return value if isinstance(value, args) and not (isinstance(value, bool) and bool not in args) \
+            else _UNKNOWN
+    if kind == "list":
+        return [_projected(item, args) for item in value] if isinstance(value, list) else _UNKNOWN
+    if kind == "map":
+        return {k: _projected(v, args) for k, v in value.items()} if isinstance(value, dict) else _UNKNOWN
+    if kind == "object":
+        return _projected_object(value, args) if isinstance(value, dict) else _UNKNOWN
+    return _UNKNOWN
+
+
+@functools.lru_cache(maxsize=None)
+def _output_annotations(sdk_class: type) -> dict[str, Any]:
+    """Output property (camelCase) -> its type, `Output[...]` unwrapped, of an SDK resource class or output type."""
+    return {key: _unwrapped(typing.get_type_hints(getter)["return"])
+            for key, getter in azure_inputs.output_getters(sdk_class).items()}
+
+
+def _unwrapped(annotation: Any) -> Any:
+    """An annotation without its `Output[...]` and `Optional[...]`."""
+    while True:
+        origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+        if origin is pulumi.Output:
+            annotation = args[0]
+        elif origin is typing.Union and type(None) in args and len(args) == 2:
+            annotation = next(a for a in args if a is not type(None))
+        else:
+            return annotation
+
+
+@functools.lru_cache(maxsize=None)
+def _output_kind(annotation: Any) -> tuple[str, Any]:
+    """("primitive", types) | ("list", item) | ("map", value) | ("object", output type) | ("any", None)."""
+    annotation = _unwrapped(annotation)
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if annotation in (str, bool, int, float):
+        return "primitive", (int, float) if annotation in (int, float) else (annotation,)
+    if origin in (list, collections.abc.Sequence):
+        return "list", args[0] if args else Any
+    if origin in (dict, collections.abc.Mapping):
+        return "map", args[1] if len(args) == 2 else Any
+    if isinstance(annotation, type) and azure_inputs.output_getters(annotation):
+        return "object", annotation
+    return "any", None  # Any, a union (oneOf): the input as given
+
+
 def provider_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """What a custom resource holds as outputs once created, as the stand-ins answer its registration and in its
     provider's output shape: what the engine hands a stack policy (pulumi/pulumi `pkg/resource/deploy/
@@ -166,12 +276,18 @@ def identity_ids(identity: Registration) -> tuple[str, str]:
 
 
 class OfflineMocks(pulumi_mocks.Mocks):
-    def __init__(self, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None) -> None:
+    def __init__(self, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None, preview: bool = False) -> None:
         self.references = references or {}  # stack (as referenced, or its stack name) -> its outputs, or its Plan
+        self.preview = preview  # every create answered as in `pulumi preview` of a stack with nothing created yet
         self.locations: dict[tuple[str, str], str] = {}  # (resource group, cluster) -> region, for its kubeconfig
         self.api_servers: dict[str, ClusterEndpoint] = {}  # each kubeconfig's server -> its cluster (the stand-in API)
         self.invokes: list[tuple[str, str]] = []  # (token, provider reference) of every invoke, in call order
-        self.subscriptions: dict[str, str] = {}  # an azure-native provider's id -> the subscriptionId it was given
+        self.subscriptions: dict[str, str] = {}  # an azure-native provider's name -> the subscriptionId it was given
+        # in a preview: providers whose config is not known yet (by name), the Azure resources created (resource
+        # group, name, lower case), and each invoke sent that names an Azure resource (token, resource group, names)
+        self.unconfigured: set[str] = set()
+        self.created: set[tuple[str, str]] = set()
+        self.reads: list[tuple[str, str, list[str]]] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
         if args.typ == "pulumi:pulumi:StackReference":
@@ -181,13 +297,34 @@ class OfflineMocks(pulumi_mocks.Mocks):
             if isinstance(group, str) and isinstance(cluster, str) and isinstance(location, str):
                 self.locations[(group.lower(), cluster.lower())] = location
         if args.typ == "pulumi:providers:azure-native" and isinstance(args.inputs.get("subscriptionId"), str):
-            self.subscriptions[f"{args.name}-id"] = args.inputs["subscriptionId"]  # its id, as _mock_state gives it
-        return _mock_state(args.typ, args.name, args.inputs, self._subscription_of(args.provider))
+            self.subscriptions[args.name] = args.inputs["subscriptionId"]
+        if not self.preview or args.resource_id:  # a read or an import: the resource exists
+            return _mock_state(args.typ, args.name, args.inputs, self._subscription_of(args.provider))
+        if args.typ.startswith(_PROVIDER_TYPE) and rpc.contains_unknowns(args.inputs):
+            self.unconfigured.add(args.name)
+        rid, state = _mock_state(args.typ, args.name, args.inputs, self._subscription_of(args.provider))
+        if args.custom and args.typ.startswith("azure-native:") and isinstance(state.get("name"), str):
+            self.created.add((str(args.inputs.get("resourceGroupName", "")).lower(), state["name"].lower()))
+        return preview_state(args.typ, args.name, args.inputs, bool(args.custom),
+                             _provider_name(args.provider) not in self.unconfigured)
 
     def _subscription_of(self, provider: Optional[str]) -> str:
         """The subscription of the azure-native provider a reference (`<urn>::<id>`) names: its `subscriptionId`,
         else the kit's one."""
-        return self.subscriptions.get(str(provider or "").rsplit("::", 1)[-1], SUBSCRIPTION)
+        return self.subscriptions.get(_provider_name(provider), SUBSCRIPTION)
+
+    def refused_reads(self) -> list[str]:
+        """An azure-native invoke other than the caller's own identity's GETs or POSTs the ARM path its arguments
+        name (pulumi-azure-native `provider/pkg/provider/provider.go` `Invoke`, its default case): sent in a preview
+        for a resource this stack creates, Azure answers 404 and the preview fails (pulumi/pulumi-azure-native#3617).
+        The engine sends an invoke whose arguments are all known and whose dependencies exist (pulumi/pulumi
+        `pkg/resource/deploy/source_eval.go` `Invoke`: `HasUnresolved` -> unknown): one given a name as plain text
+        reaches the provider; whether the resource is created before or after the invoke is sent, it does not exist
+        in a preview."""
+        return [f"{token} reads {group}/{name}, which this stack creates: sent in `pulumi preview` of a new stack, "
+                "Azure answers 404 Not Found (give the invoke the resource's outputs, not its name as text)"
+                for token, group, names in self.reads for name in names
+                if (group.lower(), name.lower()) in self.created]
 
     def _stack_reference(self, args: pulumi_mocks.MockResourceArgs):
         """A StackReference answered from the referenced stack's outputs, given under the name the program
@@ -212,6 +349,10 @@ class OfflineMocks(pulumi_mocks.Mocks):
     def call(self, args: pulumi_mocks.MockCallArgs):
         token = args.token
         self.invokes.append((token, args.provider))
+        if self.preview:
+            self.reads.append((token, str(args.args.get("resourceGroupName", "")), [
+                str(args.args[k]) for k in _NAME_INPUTS
+                if k != "resourceGroupName" and isinstance(args.args.get(k), str)]))
         if token.endswith(":listManagedClusterUserCredentials"):
             cluster, group = args.args["resourceName"], str(args.args.get("resourceGroupName", ""))
             location = self.locations.get((group.lower(), str(cluster).lower())) or "westeurope"
@@ -229,6 +370,12 @@ class OfflineMocks(pulumi_mocks.Mocks):
         if token.endswith(":listStorageAccountKeys"):
             return {"keys": [{"keyName": "key1", "value": "offline-fake-key", "permissions": "FULL"}]}
         raise NotImplementedError(f"offline runner has no stand-in for invoke {token}")
+
+
+def _provider_name(reference: Optional[str]) -> str:
+    """The name of the provider a reference (`<urn>::<id>`) names: its URN's last part ("" for none)."""
+    parts = str(reference or "").split("::")
+    return parts[-2] if len(parts) > 2 else ""
 
 
 def stack_outputs_as_sent(plan: Plan) -> dict[str, Any]:

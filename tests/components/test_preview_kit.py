@@ -1,0 +1,76 @@
+"""The kit's preview (`llmplatform.testing.run(..., preview=True)`): each create answered as its provider answers
+`pulumi preview` of a new stack (docs/decisions.md "A fresh stack's preview"), so what a program does with values not
+known until `pulumi up` is tried before a pull request's preview tries it."""
+import functools
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+import pytest
+from pulumi_azure_native import authorization, containerservice as cs, resources
+
+from llmplatform.testing import ProgramError, run
+
+ROLE = "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/r"
+
+
+def _program(ran: list[str], read_by_name: bool = False) -> None:
+    """A resource group, a cluster, a grant to the cluster's identity, a password, and a namespace and a ConfigMap in
+    it on the cluster (its provider's kubeconfig read from the cluster, as AksCluster reads it); `ran` gets the name of
+    each apply that ran."""
+    def seen(what: str):
+        return lambda value: ran.append(what) or value
+    rg = resources.ResourceGroup("rg", resource_group_name="rg-app", location="westeurope")
+    cluster = cs.ManagedCluster("aks", resource_group_name="rg-app", resource_name_="aks-app", location="westeurope",
+                                dns_prefix="aks", identity=cs.ManagedClusterIdentityArgs(type="SystemAssigned"),
+                                opts=pulumi.ResourceOptions(depends_on=[rg]))
+    rg.location.apply(seen("location"))  # an input of the output's name: known in a preview
+    rg.name.apply(seen("name"))  # no input is called `name`: Azure's answer
+    cluster.identity.apply(seen("identity"))  # its principalId is Azure's
+    authorization.RoleAssignment("grant", principal_id=cluster.identity.apply(lambda i: i.principal_id),
+                                 principal_type="ServicePrincipal", role_definition_id=ROLE, scope=rg.id)
+    random.RandomPassword("pw", length=16).result.apply(seen("password"))
+    credentials = cs.list_managed_cluster_user_credentials_output(
+        resource_group_name="rg-app", resource_name="aks-app" if read_by_name else cluster.name)
+    provider = k8s.Provider("k8s", kubeconfig=credentials.kubeconfigs.apply(lambda k: k[0].value))
+    ns = k8s.core.v1.Namespace("ns", metadata={"name": "team"}, opts=pulumi.ResourceOptions(provider=provider))
+    ns.metadata.apply(seen("namespace"))
+    k8s.core.v1.ConfigMap("config", metadata={"name": "config", "namespace": ns.metadata.name},
+                          data={"a": "b"}, opts=pulumi.ResourceOptions(provider=provider))
+
+
+@functools.lru_cache(maxsize=None)
+def _ran(preview: bool):
+    ran: list[str] = []
+    return run(lambda: _program(ran), preview=preview), ran
+
+
+def test_a_preview_knows_only_what_the_providers_preview_answers():
+    """azure-native projects a create's inputs on its outputs and leaves the rest unknown (its `name`, an identity's
+    principal id); a Kubernetes provider whose kubeconfig is not known answers no output at all; random's result is
+    made at the create. The same program as `pulumi up` runs every apply."""
+    up, ran_up = _ran(False)
+    preview, ran = _ran(True)
+    assert sorted(ran_up) == ["identity", "location", "name", "namespace", "password"]
+    assert ran == ["location"]
+    assert [r.urn for r in preview.resources] == [r.urn for r in up.resources]
+
+
+def test_a_preview_sends_no_invoke_of_a_resource_it_creates_and_refuses_one_named_as_text():
+    """The credentials of a cluster not created yet are not asked for (its name is not known, and the engine answers
+    an invoke whose dependency is still to be created as unknown); named as plain text the invoke is sent and Azure
+    answers 404, which a preview of a new stack fails on."""
+    up, _ = _ran(False)
+    preview, _ = _ran(True)
+    token = "azure-native:containerservice:listManagedClusterUserCredentials"
+    assert token in {t for t, _ in up.invokes} and token not in {t for t, _ in preview.invokes}
+    with pytest.raises(ProgramError, match=f"{token} reads rg-app/aks-app, which this stack creates"):
+        run(lambda: _program([], read_by_name=True), preview=True)
+
+
+def test_the_kits_checks_and_advice_leave_values_not_known_yet_alone():
+    """A grant whose principal and scope are not known yet is no input of the wrong type (azure-native checks no
+    unknown value); a ConfigMap in a namespace whose name is not known yet is no advice to create that namespace."""
+    preview, _ = _ran(True)
+    assert preview.warnings == []
+    assert "grant" in {r.name for r in preview.resources}
