@@ -25,7 +25,10 @@ also waits for nodes of a pool it can run on) and finds the critical path. Each 
 - a Kubernetes provider that writes as the deployer with nothing holding it back until the deployer's new cluster
   role has reached the API server (`deployer-access`);
 - a workload reading a volume a Job writes, neither after the awaited Job nor tolerant of an empty volume
-  (`job-output`).
+  (`job-output`);
+- a delete of `pulumi destroy` that needs another resource still there, or already gone, in the engine's delete
+  order: a claim before its pods, an IP before its load balancer's Service, a node pool before the budgets of the
+  pods it drains (`teardown`, teardown.py; it also says what a destroy deletes while protect stands).
 
 Every object and release is on the cluster its provider is made from: the names, storage classes, pools, CRDs and
 grants it is matched against are that cluster's (two clusters may each have a `fast` class or a `runner` account).
@@ -60,14 +63,15 @@ from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, WOR
 from .objects import kind_of
 from .pools import Pool, landing_pools, node_family, node_wait, pools
 from .schedule import IDENTITY, dependencies, grant_gates, identity_gates, schedule
+from .teardown import check_teardown, delete_heights, kept_by_protect, protect_line
 
 __all__ = ["AGENT_POOL", "CHART_CRD_GROUPS", "DeployModel", "DurationsError", "FEDERATION", "HELM_RELEASE", "IDENTITY",
            "KEY_VAULT_SECRETS_USER", "MANAGED_CLUSTER", "MODEL_SIZES", "ModelShare", "PRIVATE_ENDPOINT", "Pool",
            "Problem", "SUBNET", "Span", "VAULT", "WORKLOADS", "ancestors", "bind_modes", "check_principal_types",
-           "crd_installers", "dependencies", "evaluate", "grant_gates", "helm_wait", "identity_gates", "image_pull",
-           "image_size_mb", "job_work", "k8s_timeout", "kind_of", "landing_pools", "load_durations", "model_load",
-           "model_weights_gb", "node_family", "node_wait", "pools", "report_lines", "schedule", "service_wait",
-           "store_throughput_mb_s", "wait_of"]
+           "check_teardown", "crd_installers", "delete_heights", "dependencies", "evaluate", "grant_gates",
+           "helm_wait", "identity_gates", "image_pull", "image_size_mb", "job_work", "k8s_timeout", "kept_by_protect",
+           "kind_of", "landing_pools", "load_durations", "model_load", "model_weights_gb", "node_family", "node_wait",
+           "pools", "protect_line", "report_lines", "schedule", "service_wait", "store_throughput_mb_s", "wait_of"]
 
 
 def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
@@ -83,11 +87,13 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
                       + check_gpu_waits(plan, graph)
                       + [Problem(c.rule, c.resource, c.message) for c in conflicts(plan.resources, before)]
                       + check_principal_types(plan) + check_deployer_access(plan)
-                      + check_job_outputs(plan, before))
+                      + check_job_outputs(plan, before) + check_teardown(plan))
+    model.teardown = protect_line(plan)
     return model
 
 
 def report_lines(model: DeployModel) -> list[str]:
-    lines = [model.summary(), *([line] if (line := model.floor_line()) else [])]
+    lines = [model.summary(), *([line] if (line := model.floor_line()) else []),
+             *([model.teardown] if model.teardown else [])]
     lines.extend(f"deploy model: {p}" for p in model.problems)
     return lines

@@ -101,6 +101,7 @@ class DeployModel:
     critical_path: list[str]
     problems: list[Problem]
     floor: Optional["DeployModel"] = None
+    teardown: Optional[str] = None  # what a `pulumi destroy` deletes while protect stands (teardown.protect_line)
     """The same plan with nothing in the cluster awaited (every Kubernetes object and release done once created):
     what Azure's own operations take, the bound no await setting can beat."""
 
@@ -132,6 +133,7 @@ class DeployModel:
             "criticalPath": [self.steps[u].reg.name for u in self.critical_path],
             **({"floorMinutes": minutes(self.floor.total.median),
                 "floorPath": [self.floor.steps[u].reg.name for u in self.floor.critical_path]} if self.floor else {}),
+            **({"teardown": self.teardown} if self.teardown else {}),
             "problems": [{"rule": p.rule, "resource": p.resource, "message": p.message} for p in self.problems],
             "resources": [{
                 "name": s.reg.name, "type": s.reg.type,
