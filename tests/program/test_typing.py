@@ -45,6 +45,16 @@ InferenceStack("f", {"cluster": aks.cluster, "key_vault": vault.vault, "model_vo
 InferenceStack("g", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": volume,
                      "gpu": gpu}, in_cluster)  # typeddict-item
 '''
+# The kit's `run` as a stranger's type checker reads it (tests/components/test_stranger6_consumer.py's stranger):
+# `run(lambda: runpy.run_path(...))` (run_path returns the module's globals) or `run(lambda: Component(...))` were
+# refused (`expected "Callable[[], None]"`), though the SDK drops what a program returns.
+CONSUMER = '''import runpy
+from llmplatform import AppNamespace
+from llmplatform.testing import run
+
+run(lambda: AppNamespace("app", {"namespace": "llm"}))
+run(lambda: runpy.run_path("__main__.py", run_name="__main__"))
+'''
 ERROR = re.compile(r"^(?P<path>[^:\n]+):(?P<line>\d+): error: (?P<message>.*)  \[(?P<code>[a-z-]+)\]$", re.M)
 
 
@@ -74,11 +84,14 @@ def mypy():
         (PROJECT_DIR / readme[-1]).write_text(block)
     wrong = tmp / "wrong_handles.py"
     (PROJECT_DIR / wrong).write_text(WRONG_HANDLES)
+    consumer = tmp / "kit_consumer.py"
+    (PROJECT_DIR / consumer).write_text(CONSUMER)
     run = subprocess.run([sys.executable, "-m", "mypy", "--config-file", "mypy.ini", "components/llmplatform",
-                          "examples", *map(str, readme), str(wrong)],
+                          "examples", *map(str, readme), str(wrong), str(consumer)],
                          cwd=PROJECT_DIR, capture_output=True, text=True, timeout=300)
     assert "error:" in run.stdout or run.returncode == 0, run.stdout + run.stderr  # mypy ran (not a crash)
-    return {"readme": readme, "wrong": wrong, "errors": [m.groupdict() for m in ERROR.finditer(run.stdout)],
+    return {"readme": readme, "wrong": wrong, "consumer": consumer,
+            "errors": [m.groupdict() for m in ERROR.finditer(run.stdout)],
             "stdout": run.stdout + run.stderr}
 
 
@@ -114,10 +127,11 @@ def test_readme_shows_a_program_and_a_test_with_the_testing_kit():
     assert "from llmplatform.testing import run" in blocks[1] and "def test_" in blocks[1]
 
 
-def test_package_examples_and_readme_are_clean(mypy):
+def test_package_examples_readme_and_a_kit_consumer_are_clean(mypy):
     others = [e for e in mypy["errors"] if e["path"] != str(mypy["wrong"])]
     assert others == [], mypy["stdout"]
     assert mypy["readme"], "the README's Python was checked"
+    assert str(mypy["consumer"]) not in mypy["stdout"], mypy["stdout"]  # no line of mypy names it
 
 
 def test_wrong_handles_are_type_errors_at_their_lines(mypy):
