@@ -63,12 +63,12 @@ from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, WOR
 from .objects import kind_of
 from .pools import Pool, landing_pools, node_family, node_wait, pools
 from .schedule import IDENTITY, dependencies, grant_gates, identity_gates, schedule
-from .teardown import check_teardown, delete_heights, kept_by_protect, protect_line
+from .teardown import check_teardown, delete_heights, destroyed, kept_by_protect, protect_line
 
 __all__ = ["AGENT_POOL", "CHART_CRD_GROUPS", "DeployModel", "DurationsError", "FEDERATION", "HELM_RELEASE", "IDENTITY",
            "KEY_VAULT_SECRETS_USER", "MANAGED_CLUSTER", "MODEL_SIZES", "ModelShare", "PRIVATE_ENDPOINT", "Pool",
            "Problem", "SUBNET", "Span", "VAULT", "WORKLOADS", "ancestors", "bind_modes", "check_principal_types",
-           "check_teardown", "crd_installers", "delete_heights", "dependencies", "evaluate", "grant_gates",
+           "check_teardown", "crd_installers", "delete_heights", "dependencies", "destroyed", "evaluate", "grant_gates",
            "helm_wait", "identity_gates", "image_pull", "image_size_mb", "job_work", "k8s_timeout", "kept_by_protect",
            "kind_of", "landing_pools", "load_durations", "model_load", "model_weights_gb", "node_family", "node_wait",
            "pools", "protect_line", "report_lines", "schedule", "service_wait", "store_throughput_mb_s", "wait_of"]

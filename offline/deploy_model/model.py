@@ -101,9 +101,9 @@ class DeployModel:
     critical_path: list[str]
     problems: list[Problem]
     floor: Optional["DeployModel"] = None
-    teardown: Optional[str] = None  # what a `pulumi destroy` deletes while protect stands (teardown.protect_line)
     """The same plan with nothing in the cluster awaited (every Kubernetes object and release done once created):
     what Azure's own operations take, the bound no await setting can beat."""
+    teardown: Optional[str] = None  # what a `pulumi destroy` deletes while protect stands (teardown.protect_line)
 
     @property
     def total(self) -> Span:

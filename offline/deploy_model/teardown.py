@@ -8,9 +8,13 @@ also brings its children registered before it), its provider and its `deletedWit
 dependency_graph.go `DependenciesOf`, pkg/resource/state.go `GetAllDependencies`). So a resource is deleted in round
 `height` (its longest chain of such dependencies), the highest first; two of one height at the same time.
 
-A protected resource's delete fails (step.go `DeleteStep.Apply`: deleteProtectedError), the executor goes on past it
-(step_executor.go `cancelDueToError` treats deleteProtectedError as continue-on-error) and skips only what the failed
-ones depend on (deployment_executor.go: `TransitiveDependenciesOf` each errored step): everything else is deleted.
+A protected resource's delete fails (step.go `DeleteStep.Apply`: deleteProtectedError, checked before `DryRun`, so in
+a preview too), the executor goes on past it (step_executor.go `cancelDueToError` treats deleteProtectedError as
+continue-on-error) and skips only what the failed ones depend on (deployment_executor.go: `TransitiveDependenciesOf`
+each errored step). `pulumi destroy` previews first (pkg/backend/apply.go `PreviewThenPromptThenExecute`): that
+preview fails on the protected deletes and nothing is deleted; only with `--skip-preview` is everything else deleted
+before the destroy fails; `--exclude-protected` leaves the protected and what they depend on out
+(pkg/cmd/pulumi/operations/destroy.go `getProtectedExcludes`) and deletes the rest without an error.
 
 The checks, each a delete that needs another resource still there, or already gone (`teardown` problems):
 - a PersistentVolumeClaim deleted before a workload mounting it, a PersistentVolume before its claim: Kubernetes keeps
@@ -82,10 +86,11 @@ def delete_heights(plan: Plan, deps: Optional[dict[str, set[str]]] = None) -> di
 
 
 def kept_by_protect(plan: Plan) -> tuple[list[Registration], list[Registration]]:
-    """(protected, kept although unprotected): what a `pulumi destroy` leaves while `protect` stands. Everything else
+    """(protected, kept although unprotected): what `pulumi destroy --skip-preview` (or `--exclude-protected`) leaves
+    while `protect` stands (a protected component's delete is refused too: its state has `Protect`). Everything else
     it deletes, before it reports the protected ones."""
     deps = delete_graph(plan)
-    protected = [r for r in plan.resources if r.custom and r.options.get("protect")]
+    protected = [r for r in plan.resources if r.options.get("protect")]
     kept: set[str] = set()
     pending = [d for r in protected for d in deps[r.urn]]
     while pending:
@@ -96,17 +101,29 @@ def kept_by_protect(plan: Plan) -> tuple[list[Registration], list[Registration]]
     return protected, [r for r in plan.resources if r.urn in kept and r.custom and not r.options.get("protect")]
 
 
+def destroyed(plan: Plan, skip_preview: bool = False) -> list[Registration]:
+    """The custom resources a `pulumi destroy` of the whole plan deletes: none while protect stands unless the preview
+    is skipped (its protected deletes fail the preview, and `PreviewThenPromptThenExecute` stops there), else all but
+    the protected and what they need."""
+    protected, kept = kept_by_protect(plan)
+    if protected and not skip_preview:
+        return []
+    spared = {r.urn for r in protected + kept}
+    return [r for r in plan.resources if r.custom and r.urn not in spared]
+
+
 def protect_line(plan: Plan) -> Optional[str]:
     """What `make plan` says of a destroy while protect stands (None when nothing is protected)."""
     protected, kept = kept_by_protect(plan)
     if not protected:
         return None
-    spared = {r.urn for r in protected + kept}
     deleted = Counter("Kubernetes object or release" if r.type.startswith("kubernetes:") else _short(r)
-                      for r in plan.resources if r.custom and r.urn not in spared)
-    return (f"pulumi destroy while protect stands: deletes {sum(deleted.values())} resources first "
-            f"({', '.join(f'{n} {kind}' for kind, n in deleted.most_common())}), then fails on the "
-            f"{len(protected)} protected and keeps what they need: {', '.join(r.name for r in kept) or 'nothing'}")
+                      for r in destroyed(plan, skip_preview=True))
+    return (f"pulumi destroy while protect stands: its preview fails on the {len(protected)} protected and deletes "
+            f"nothing; with --skip-preview it deletes {sum(deleted.values())} resources first "
+            f"({', '.join(f'{n} {kind}' for kind, n in deleted.most_common())}), then fails on them "
+            f"(--exclude-protected: the same, no error), keeping what they need: "
+            f"{', '.join(r.name for r in kept) or 'nothing'}")
 
 
 def _when(height: dict[str, int], first: Registration, then: Registration) -> str:

@@ -14,14 +14,15 @@ from llmplatform.testing import ProgramError, run
 ROLE = "/subscriptions/00000000-0000-0000-0000-000000000000/providers/Microsoft.Authorization/roleDefinitions/r"
 
 
-def _program(ran: list[str], read_by_name: bool = False) -> None:
+def _program(ran: list[str], read_by_name: bool = False, group_of_rg: bool = False) -> None:
     """A resource group, a cluster, a grant to the cluster's identity, a password, and a namespace and a ConfigMap in
     it on the cluster (its provider's kubeconfig read from the cluster, as AksCluster reads it); `ran` gets the name of
-    each apply that ran."""
+    each apply that ran. `group_of_rg`: the cluster's group given as `rg.name` (unknown in a preview), not as text."""
     def seen(what: str):
         return lambda value: ran.append(what) or value
     rg = resources.ResourceGroup("rg", resource_group_name="rg-app", location="westeurope")
-    cluster = cs.ManagedCluster("aks", resource_group_name="rg-app", resource_name_="aks-app", location="westeurope",
+    cluster = cs.ManagedCluster("aks", resource_group_name=rg.name if group_of_rg else "rg-app",
+                                resource_name_="aks-app", location="westeurope",
                                 dns_prefix="aks", identity=cs.ManagedClusterIdentityArgs(type="SystemAssigned"),
                                 opts=pulumi.ResourceOptions(depends_on=[rg]))
     rg.location.apply(seen("location"))  # an input of the output's name: known in a preview
@@ -66,6 +67,21 @@ def test_a_preview_sends_no_invoke_of_a_resource_it_creates_and_refuses_one_name
     assert token in {t for t, _ in up.invokes} and token not in {t for t, _ in preview.invokes}
     with pytest.raises(ProgramError, match=f"{token} reads rg-app/aks-app, which this stack creates"):
         run(lambda: _program([], read_by_name=True), preview=True)
+    # the usual program gives the cluster `rg.name`, not known in a preview: the read is in a group not created yet
+    with pytest.raises(ProgramError, match=f"{token} reads rg-app/aks-app, in resource group rg-app, which this "
+                                           "stack creates"):
+        run(lambda: _program([], read_by_name=True, group_of_rg=True), preview=True)
+
+
+def test_a_urn_registered_twice_with_inputs_not_known_yet_is_refused():
+    """The engine refuses a second registration of one URN whatever its inputs; a preview leaves the names and
+    routes of objects with unknown inputs to the up run, not that."""
+    def program() -> None:
+        group = resources.ResourceGroup("rg", location="westeurope")
+        for _ in range(2):
+            k8s.core.v1.ConfigMap("config", metadata={"namespace": "team"}, data={"group": group.name})
+    with pytest.raises(ProgramError, match="duplicate URN .*ConfigMap::config"):
+        run(program, preview=True)
 
 
 def test_the_kits_checks_and_advice_leave_values_not_known_yet_alone():

@@ -89,19 +89,25 @@ def test_a_node_pool_goes_only_after_the_disruption_budgets_of_its_cluster():
     assert [p.resource for p in check_teardown(bare_plan_of(cluster, pool, flat, cluster=cluster.urn))] == ["gpu"]
 
 
-def test_a_prod_destroy_deletes_everything_protect_does_not_need(prod):
-    """The engine goes on past a protected resource's failed delete and skips only what it depends on
-    (step_executor.go cancelDueToError, deployment_executor.go): prod's in-cluster layer, node pools and identities
-    go, the cluster stays (the gateway IP's protected grants are to its identity) with its network. docs/operations.md says so."""
+def test_a_prod_destroy_deletes_nothing_unless_its_preview_is_skipped(prod):
+    """`pulumi destroy` previews first, and the preview refuses the protected deletes (DeleteStep.Apply checks protect
+    before DryRun; PreviewThenPromptThenExecute stops on the preview's error): nothing goes. With --skip-preview the
+    engine goes on past a protected resource's failed delete and skips only what it depends on (step_executor.go
+    cancelDueToError, deployment_executor.go): prod's in-cluster layer, node pools and identities go, the cluster
+    stays (the gateway IP's protected grants are to its identity) with its network. docs/operations.md says so."""
+    assert dm.destroyed(prod) == []
     protected, kept = dm.kept_by_protect(prod)
     assert {"platform-aks", "platform-nodes", "platform-vnet"} <= {r.name for r in kept}  # nodes: the cluster's
-    spared = {r.urn for r in protected + kept}
-    gone = {r.type for r in prod.resources if r.custom and r.urn not in spared}
+    assert {"secrets", "postgres"} <= {r.name for r in protected if not r.custom}  # a component's delete fails too
+    gone = {r.type for r in dm.destroyed(prod, skip_preview=True)}
     assert {"azure-native:containerservice:AgentPool", "kubernetes:gateway.networking.k8s.io/v1:Gateway",
             "azure-native:keyvault:Secret", "pulumi:providers:kubernetes"} <= gone
     group = azure("rg", "azure-native:resources:ResourceGroup")
     vnet = azure("vnet", "azure-native:network:VirtualNetwork", deps=(group.urn,))
     vault = dataclasses.replace(azure("kv", "azure-native:keyvault:Vault", deps=(vnet.urn,)), options={"protect": True})
     other = azure("other", "azure-native:network:Subnet", deps=(vnet.urn,))
-    assert dm.kept_by_protect(Plan("p", "t", [group, vnet, vault, other])) == ([vault], [group, vnet])
-    assert "deletes" in dm.protect_line(prod) and dm.protect_line(plan_of()) is None
+    small = Plan("p", "t", [group, vnet, vault, other])
+    assert dm.kept_by_protect(small) == ([vault], [group, vnet])
+    assert dm.destroyed(small) == [] and dm.destroyed(small, skip_preview=True) == [other]
+    assert dm.destroyed(dataclasses.replace(small, resources=[group, vnet, other])) == [group, vnet, other]
+    assert "its preview fails on the" in dm.protect_line(prod) and dm.protect_line(plan_of()) is None

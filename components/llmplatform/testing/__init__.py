@@ -22,8 +22,8 @@ server that Observability's OllamaDown alert does not watch; objects in a namesp
 Each run has a fresh event loop and context, so one pytest process can run many programs.
 `run(..., preview=True)` runs the program as `pulumi preview` of a stack with nothing created yet: each create answered
 as its provider answers a preview (ids and computed outputs unknown), applies on unknowns not run, invokes of unknowns
-not sent, an invoke sent for an Azure resource the program creates refused; `plan.unknown_outputs` names the stack
-outputs not known.
+not sent, an invoke sent for an Azure resource (or in a resource group) the program creates refused;
+`plan.unknown_outputs` names the stack outputs not known.
 `run(..., references={"prod": {"clusterName": "aks-1", "kubeconfig": Secret(text)}})` answers the program's
 StackReferences (or `{"prod": prod_plan}`: a Plan's secret_outputs are secret): a `Secret` output reads as the engine
 reads a secret one (secret from get_output, require_output, and `outputs` whole), a plain value stays plain.

@@ -43,7 +43,7 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
     output at all of a Kubernetes object whose provider's kubeconfig is not known yet), `pulumi.runtime.is_dry_run()`
     true, an apply on an unknown not run (a resource created inside it is missing, as from the real preview), an
     invoke with an unknown argument or a dependency still to be created not sent; an invoke sent for an Azure
-    resource the stack creates is refused (Azure answers 404). StackReferences read existing stacks, as in a run.
+    resource (or in a resource group) the stack creates is refused (Azure answers 404). StackReferences read existing stacks, as in a run.
     The plan's `unknown_outputs` names the stack outputs not known in the preview (left out of `outputs`)."""
     try:
         with _sdk_swapped():

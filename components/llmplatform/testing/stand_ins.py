@@ -284,9 +284,11 @@ class OfflineMocks(pulumi_mocks.Mocks):
         self.invokes: list[tuple[str, str]] = []  # (token, provider reference) of every invoke, in call order
         self.subscriptions: dict[str, str] = {}  # an azure-native provider's name -> the subscriptionId it was given
         # in a preview: providers whose config is not known yet (by name), the Azure resources created (resource
-        # group, name, lower case), and each invoke sent that names an Azure resource (token, resource group, names)
+        # group, name, lower case; a group not known yet, as `rg.name` is in a preview, as ""), the resource groups
+        # created, and each invoke sent that names an Azure resource (token, resource group, names)
         self.unconfigured: set[str] = set()
         self.created: set[tuple[str, str]] = set()
+        self.created_groups: set[str] = set()
         self.reads: list[tuple[str, str, list[str]]] = []
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs):
@@ -304,7 +306,10 @@ class OfflineMocks(pulumi_mocks.Mocks):
             self.unconfigured.add(args.name)
         rid, state = _mock_state(args.typ, args.name, args.inputs, self._subscription_of(args.provider))
         if args.custom and args.typ.startswith("azure-native:") and isinstance(state.get("name"), str):
-            self.created.add((str(args.inputs.get("resourceGroupName", "")).lower(), state["name"].lower()))
+            group = args.inputs.get("resourceGroupName")
+            self.created.add((group.lower() if isinstance(group, str) else "", state["name"].lower()))
+            if args.typ == "azure-native:resources:ResourceGroup":
+                self.created_groups.add(state["name"].lower())
         return preview_state(args.typ, args.name, args.inputs, bool(args.custom),
                              _provider_name(args.provider) not in self.unconfigured)
 
@@ -320,11 +325,17 @@ class OfflineMocks(pulumi_mocks.Mocks):
         The engine sends an invoke whose arguments are all known and whose dependencies exist (pulumi/pulumi
         `pkg/resource/deploy/source_eval.go` `Invoke`: `HasUnresolved` -> unknown): one given a name as plain text
         reaches the provider; whether the resource is created before or after the invoke is sent, it does not exist
-        in a preview."""
-        return [f"{token} reads {group}/{name}, which this stack creates: sent in `pulumi preview` of a new stack, "
-                "Azure answers 404 Not Found (give the invoke the resource's outputs, not its name as text)"
-                for token, group, names in self.reads for name in names
-                if (group.lower(), name.lower()) in self.created]
+        in a preview. A read in a resource group the stack creates is answered 404 too (ResourceGroupNotFound),
+        whatever it names: the usual program gives its resources the group's `name` output, not known in a preview."""
+        def where(group: str, name: str) -> Optional[str]:
+            if (group.lower(), name.lower()) in self.created:
+                return ", which this stack creates"
+            return f", in resource group {group}, which this stack creates" if group.lower() in self.created_groups \
+                else None
+        return [f"{token} reads {group}/{name}{found}: sent in `pulumi preview` of a new stack, Azure answers 404 "
+                "Not Found (give the invoke the resource's outputs, not its name as text)"
+                for token, group, names in self.reads for name in (names or [group])
+                if (found := where(group, name)) is not None]
 
     def _stack_reference(self, args: pulumi_mocks.MockResourceArgs):
         """A StackReference answered from the referenced stack's outputs, given under the name the program
