@@ -43,7 +43,8 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
     output at all of a Kubernetes object whose provider's kubeconfig is not known yet), `pulumi.runtime.is_dry_run()`
     true, an apply on an unknown not run (a resource created inside it is missing, as from the real preview), an
     invoke with an unknown argument or a dependency still to be created not sent; an invoke sent for an Azure
-    resource (or in a resource group) the stack creates is refused (Azure answers 404). StackReferences read existing stacks, as in a run.
+    resource (or in a resource group) the stack creates is refused (Azure answers 404). StackReferences read
+    existing stacks, as in a run.
     The plan's `unknown_outputs` names the stack outputs not known in the preview (left out of `outputs`)."""
     try:
         with _sdk_swapped():
@@ -94,7 +95,8 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
     try:
         # The engine hands every config value over as text, structured ones as JSON.
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
-        mocks = OfflineMocks(references, preview)  # one for registrations and invokes: a kubeconfig names its cluster's region
+        # one for registrations and invokes: a kubeconfig names its cluster's region
+        mocks = OfflineMocks(references, preview)
         monitor = RecordingMonitor(mocks, config)
         api = StandInApiServers(mocks.api_servers.get, lambda: monitor.registrations, VirtualClock())
         cluster_access.SURROUNDINGS = api.surroundings()  # put back in `finally`
