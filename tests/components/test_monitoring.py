@@ -220,3 +220,15 @@ def test_volume_alert_reads_series_the_kubelet_reports_and_managed_prometheus_ke
     assert not re.fullmatch(azure_keep_regex("kubelet"), "kubelet_volume_stats_health_status_abnormal")
     kps = next(r for r in prod.helm_releases() if r.inputs["chart"] == "kube-prometheus-stack").inputs["values"]
     assert kps["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]
+
+
+def test_every_alert_has_its_runbook_row():
+    """Each alert's `runbook` annotation points at docs/components/observability.md#alert-runbooks: a row there."""
+    import re
+
+    from tests.conftest import PROJECT_DIR
+    text = (PROJECT_DIR / "docs" / "components" / "observability.md").read_text()
+    rows = set(re.findall(r"^\| (\w+) \|", text.split("### Alert runbooks", 1)[1], re.M))
+    alerts = {r["alert"] for r in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"])}
+    alerts |= {r["alert"] for r in azure_alert_rules(["llm"], ["llm-d"])}
+    assert alerts - rows == set()
