@@ -115,6 +115,7 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
     o = cfg.observability
     return cast(ObservabilityArgs, _present({
         "cluster": cluster, "monitoring": monitoring, "key_vault": vault, "app_namespace": cfg.namespace,
+        "vllm_namespaces": [cfg.llmd.namespace] if cfg.llmd.enabled else None,
         "name_prefix": f"{cfg.prefix}-{cfg.environment}", "postgres_server_id": database.server_id,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
         "keda": cfg.autoscaling.mode == "requests" or (cfg.llmd.enabled and cfg.llmd.autoscaling),

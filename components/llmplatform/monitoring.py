@@ -5,6 +5,8 @@ Every query here is parsed and checked against the metrics this platform's expor
 import re
 from typing import Sequence, Union
 
+from .pd_specs import DECODE, PREFILL
+
 # Prometheus Adapter: per-pod GPU memory utilisation (%) from DCGM, for the GPU-memory HPA (seed 001's signal).
 GPU_MEMORY_METRIC = "gpu_memory_utilization"
 ADAPTER_GPU_RULE = {
@@ -56,20 +58,47 @@ def alert_for_minutes(seconds: int, floor_minutes: int = 5) -> str:
 def ollama_matchers(namespaces: Sequence[str]) -> str:
     """PromQL matchers of the Ollama Deployments of `namespaces` (one: an exact match; several, each team's stack on
     one cluster: an anchored regex of the names, which are DNS labels and hold no regex metacharacter but `-`)."""
+    return f'{namespace_matcher(namespaces)},deployment="ollama"'
+
+
+# LlmdStack's vLLM Deployments: `vllm`, or with prefill/decode disaggregation `vllm-prefill` and `vllm-decode`
+VLLM_DEPLOYMENTS = ("vllm", f"vllm-{PREFILL}", f"vllm-{DECODE}")
+
+
+def namespace_matcher(namespaces: Sequence[str]) -> str:
+    """One namespace: an exact match; several: an anchored regex of the names (DNS labels: no regex metacharacter
+    but `-`)."""
     ordered = list(dict.fromkeys(namespaces))
-    selector = f'namespace="{ordered[0]}"' if len(ordered) == 1 else f'namespace=~"{"|".join(ordered)}"'
-    return f'{selector},deployment="ollama"'
+    return f'namespace="{ordered[0]}"' if len(ordered) == 1 else f'namespace=~"{"|".join(ordered)}"'
+
+
+def vllm_matchers(namespaces: Sequence[str]) -> str:
+    """PromQL matchers of the vLLM Deployments of LlmdStacks in `namespaces`."""
+    return f'{namespace_matcher(namespaces)},deployment=~"{"|".join(VLLM_DEPLOYMENTS)}"'
+
+
+def none_available(matchers: str) -> str:
+    """Deployments that should run (desired replicas > 0) and have no available replica (kube-state-metrics)."""
+    return (f"kube_deployment_spec_replicas{{{matchers}}} > 0 and "
+            f"kube_deployment_status_replicas_available{{{matchers}}} == 0")
+
+
+def gateway_rejected_ratio() -> str:
+    """Share of gateway answers that refuse the caller: 401 (no or a wrong API key), 403, 429 (rate limit)."""
+    return ('sum(rate(istio_requests_total{response_code=~"401|403|429"}[5m])) / '
+            "sum(rate(istio_requests_total[5m]))")
 
 
 def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percent_: int, error_ratio: float,
-                         latency_slo_seconds: int, cold_start_seconds: int) -> list[dict]:
+                         latency_slo_seconds: int, cold_start_seconds: int,
+                         vllm_namespaces: Sequence[str] = (), keda: bool = True) -> list[dict]:
     """In-cluster PrometheusRule alerts (kube-prometheus-stack's Prometheus evaluates them). Each has a summary, a
     description of what to look at, and its runbook section. `namespace`: the model servers' namespace, or each of
     them when several InferenceStacks share the cluster (OllamaDown watches every one, by namespace)."""
     spot, spot_before = spot_nodes(), spot_nodes("10m")
     not_preallocating = f'container!~"{"|".join(PREALLOCATING_CONTAINERS)}"'
     ollama = ollama_matchers([namespace] if isinstance(namespace, str) else namespace)
-    return [
+    rules = [
         {"alert": "GpuMemoryHigh", "for": "10m", "labels": {"severity": "warning"},
          "expr": (f"max by (Hostname, gpu) ({gpu_memory_percent(not_preallocating)})"
                   f" > {gpu_memory_percent_}"),
@@ -111,19 +140,75 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
         # longer than a cold start: from zero, a replica is desired and none available until the GPU node, the image
         # and the model are ready (autoscaling.coldStartTimeoutSeconds), which is no outage
         {"alert": "OllamaDown", "for": alert_for_minutes(cold_start_seconds), "labels": {"severity": "critical"},
-         "expr": (f"kube_deployment_spec_replicas{{{ollama}}} > 0 and "
-                  f"kube_deployment_status_replicas_available{{{ollama}}} == 0"),
+         "expr": none_available(ollama),
          "annotations": {
              "summary": "Ollama in {{ $labels.namespace }} should run but no replica is available",
              "description": ("Ollama has desired replicas but none has been available for longer than a cold "
                              "start: requests fail or wait at the KEDA interceptor. Look at the pods' events "
                              "(Pending: no GPU node; CrashLoopBackOff: the model or the volume)."),
              "runbook": f"{RUNBOOK} (OllamaDown)"}},
+        # a key rotated without its clients, or a rate limit far below the traffic, fails most callers with 4xx,
+        # which GatewayErrorRatioHigh (5xx) does not count; half of all answers for 15 minutes is no single
+        # client's burst against its own limit
+        {"alert": "GatewayRejectingMostRequests", "for": "15m", "labels": {"severity": "warning"},
+         "expr": f"{gateway_rejected_ratio()} > 0.5",
+         "annotations": {
+             "summary": "More than half of gateway answers are 401, 403 or 429",
+             "description": ("The gateways refuse most callers: 401/403 when the API key they send is not the one "
+                             "the gate holds (a key rotated in Key Vault, a client not updated), 429 when the rate "
+                             "limit is below the traffic. The overview dashboard splits the codes by route."),
+             "runbook": f"{RUNBOOK} (GatewayRejectingMostRequests)"}},
     ]
+    if keda:
+        # a ScaledObject whose trigger cannot be read keeps its replica count (no KEDA `fallback` is set): a model
+        # server at zero stays at zero, one under load is not scaled out
+        rules.append(
+            {"alert": "KedaScalerErrors", "for": "10m", "labels": {"severity": "warning"},
+             "expr": ("sum by (exported_namespace, scaledObject) "
+                      "(rate(keda_scaler_detail_errors_total[5m])) > 0"),
+             "annotations": {
+                 "summary": ("KEDA cannot read a trigger of {{ $labels.exported_namespace }}/"
+                             "{{ $labels.scaledObject }}"),
+                 "description": ("The KEDA operator fails to read a trigger of this ScaledObject (the interceptor's "
+                                 "external-push scaler, or Prometheus): the replica count stays where it is, so a "
+                                 "model server at zero does not start. kubectl describe scaledobject shows the error."),
+                 "runbook": f"{RUNBOOK} (KedaScalerErrors)"}})
+    if vllm_namespaces:
+        vllm = vllm_matchers(vllm_namespaces)
+        # vLLM loads its model before it is Ready (weights from Hugging Face or the cache): the same wait as Ollama
+        rules.append(
+            {"alert": "VllmDown", "for": alert_for_minutes(cold_start_seconds), "labels": {"severity": "critical"},
+             "expr": none_available(vllm),
+             "annotations": {
+                 "summary": ("vLLM {{ $labels.deployment }} in {{ $labels.namespace }} should run but no replica "
+                             "is available"),
+                 "description": ("A vLLM Deployment of the llm-d stack has desired replicas but none has been "
+                                 "available for longer than a cold start: the scheduler has no endpoint and the "
+                                 "llm-d route fails. Look at the pods' events and logs (model download, GPU memory, "
+                                 "Pending: no GPU node)."),
+                 "runbook": f"{RUNBOOK} (VllmDown)"}})
+    return rules
 
 
-def azure_alert_rules() -> list[dict]:
-    """Alerts evaluated by Azure Monitor on managed Prometheus, e-mailed through the action group."""
+def iso_minutes(duration: str) -> str:
+    """A Prometheus `for:` in minutes ("20m") as the ISO 8601 duration Azure Monitor rule groups take ("PT20M")."""
+    return f"PT{duration.removesuffix('m').upper()}M"
+
+
+# The PersistentVolumeClaims' fill level that pages: Prometheus compacts its TSDB blocks into new ones before it
+# deletes the old, so it needs headroom; at 85 % a 20 GiB volume has 3 GiB left, days at this platform's ingestion
+PVC_FULL_PERCENT = 85
+
+
+def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: Sequence[str] = (),
+                      cold_start_seconds: int = 1200) -> list[dict]:
+    """Alerts evaluated by Azure Monitor on managed Prometheus, e-mailed through the action group: the only
+    alerts that reach anyone (the in-cluster Alertmanager routes every alert to its `null` receiver).
+    `model_servers`: the namespaces of the Ollama stacks; `vllm_namespaces`: the LlmdStacks' (ModelServerDown watches
+    both)."""
+    servers = none_available(ollama_matchers(model_servers))
+    if vllm_namespaces:
+        servers = f"({servers}) or ({none_available(vllm_matchers(vllm_namespaces))})"
     return [
         {"alert": "NodeNotReady", "for": "PT10M", "severity": 1,
          "expression": 'kube_node_status_condition{condition="Ready",status!="true"} == 1',
@@ -146,4 +231,36 @@ def azure_alert_rules() -> list[dict]:
                                     "looping",
                          "description": "A container keeps exiting. kubectl logs --previous shows why.",
                          "runbook": f"{RUNBOOK} (PodCrashLooping)"}},
+        # OllamaDown and VllmDown's paging twin, with the same wait: longer than a cold start from zero
+        {"alert": "ModelServerDown", "for": iso_minutes(alert_for_minutes(cold_start_seconds)), "severity": 1,
+         "expression": servers,
+         "annotations": {"summary": "{{ $labels.namespace }}/{{ $labels.deployment }} should run but no replica is "
+                                    "available",
+                         "description": "The model server (Ollama, or vLLM of the llm-d stack) has desired replicas "
+                                        "but none has been available for longer than a cold start: every model "
+                                        "request fails or waits. The pods' events name the cause (Pending: no GPU "
+                                        "node; CrashLoopBackOff; a volume that does not mount).",
+                         "runbook": f"{RUNBOOK} (ModelServerDown)"}},
+        # The kubelet sets DiskPressure when the node's filesystem or image filesystem crosses its hard eviction
+        # threshold, and then evicts pods (a GPU node holds the model server's image and vLLM's model cache); it
+        # keeps the condition for its pressure transition period (5 minutes) after the last crossing, so 10 minutes
+        # means the pressure is still there, not one spike image garbage collection cleared
+        {"alert": "NodeDiskPressure", "for": "PT10M", "severity": 2,
+         "expression": 'kube_node_status_condition{condition="DiskPressure",status="true"} == 1',
+         "annotations": {"summary": "Node {{ $labels.node }} is under disk pressure",
+                         "description": "The kubelet is evicting pods from this node to free disk: images, "
+                                        "emptyDir volumes (vLLM's model cache) and container logs. Evicted model "
+                                        "servers restart elsewhere or wait for a node.",
+                         "runbook": f"{RUNBOOK} (NodeDiskPressure)"}},
+        # Prometheus's own volume (a full one stops ingestion: every in-cluster alert, the dashboards and KEDA's
+        # GPU-memory trigger go blind), Grafana's, Open-WebUI's uploads, and any other claim whose volume reports stats
+        {"alert": "PersistentVolumeFillingUp", "for": "PT15M", "severity": 2,
+         "expression": ("100 * (1 - kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes) "
+                        f"> {PVC_FULL_PERCENT}"),
+         "annotations": {"summary": "Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is more "
+                                    f"than {PVC_FULL_PERCENT} % full",
+                         "description": "A PersistentVolumeClaim is nearly full. Prometheus (monitoring/prometheus-"
+                                        "kps-prometheus-db-*): shorten observability.prometheusRetention or raise "
+                                        "prometheusStorageGib; Open-WebUI uploads: webui.uploadsSizeGib.",
+                         "runbook": f"{RUNBOOK} (PersistentVolumeFillingUp)"}},
     ]

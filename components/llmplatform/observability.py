@@ -102,6 +102,9 @@ class ObservabilityArgs(TypedDict):
     other_app_namespaces: NotRequired[list[str]]
     """More namespaces whose model servers the alert rules watch, one per other InferenceStack on this cluster (one
     team's stack each): OllamaDown fires for each namespace's Ollama (default none)."""
+    vllm_namespaces: NotRequired[list[str]]
+    """Namespaces of the LlmdStacks on this cluster: VllmDown (in the cluster) and ModelServerDown (Azure Monitor)
+    watch their vLLM Deployments (default none: no vLLM alert)."""
     client_namespaces: NotRequired[list[str]]
     """Other namespaces whose pods may query Prometheus and reach Alertmanager and Grafana (a team's own Grafana or
     dashboards); besides them only the monitoring namespace and KEDA's operator may (default none)."""
@@ -331,11 +334,13 @@ class Observability(pulumi.ComponentResource):
             f"{name}-azure-alerts", rule_group_name=f"prg-{prefix}-platform", resource_group_name=rg,
             location=location, cluster_name=field(self._cluster, "cluster_name"), interval="PT1M", enabled=True,
             scopes=[field(monitoring, "monitor_workspace_id"), field(self._cluster, "cluster_id")],
-            description="LLM platform: nodes, GPU capacity, crash loops",
-            rules=[alertsmanagement.PrometheusRuleArgs(
-                alert=r["alert"], expression=r["expression"], for_=r["for"], severity=r["severity"], enabled=True,
-                labels={"platform": "llm"}, annotations=r["annotations"], actions=actions)
-                for r in azure_alert_rules()],
+            description="LLM platform: nodes, GPU capacity, crash loops, model servers, disks and volumes",
+            rules=pulumi.Output.all(pulumi.Output.from_input(a["app_namespace"]), actions).apply(
+                lambda got: [alertsmanagement.PrometheusRuleArgs(
+                    alert=r["alert"], expression=r["expression"], for_=r["for"], severity=r["severity"],
+                    enabled=True, labels={"platform": "llm"}, annotations=r["annotations"], actions=got[1])
+                    for r in azure_alert_rules([got[0], *a.get("other_app_namespaces", [])],
+                                               a.get("vllm_namespaces", []), opt(a, "cold_start_timeout_seconds"))]),
             tags=tags, opts=child)
         # What the portal's onboarding creates beside the data collection rule; without these groups the managed
         # dashboards (node and Kubernetes views) stay empty.
@@ -362,6 +367,20 @@ class Observability(pulumi.ComponentResource):
                     all_of=[monitor.MetricCriteriaArgs(
                         name="storage-percent", metric_name="storage_percent", operator=monitor.Operator.GREATER_THAN,
                         threshold=80, time_aggregation=monitor.AggregationTypeEnum.AVERAGE,
+                        criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION)]),
+                actions=group.apply(lambda g: [monitor.MetricAlertActionArgs(action_group_id=g)] if g else None),
+                tags=tags, opts=child)
+            # Open-WebUI cannot sign anyone in without its database. is_db_alive is 1 or 0 each minute (Maximum:
+            # 0 only when the server was down the whole minute); all five minutes 0 is an outage, not a failover
+            monitor.MetricAlert(
+                f"{name}-postgres-alive", rule_name=f"alert-{prefix}-postgres-alive", resource_group_name=rg,
+                location="global", description="PostgreSQL down for 5 minutes (is_db_alive)", severity=1,
+                enabled=True, scopes=[a["postgres_server_id"]], evaluation_frequency="PT1M", window_size="PT5M",
+                criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
+                    odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                    all_of=[monitor.MetricCriteriaArgs(
+                        name="db-alive", metric_name="is_db_alive", operator=monitor.Operator.LESS_THAN,
+                        threshold=1, time_aggregation=monitor.AggregationTypeEnum.MAXIMUM,
                         criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION)]),
                 actions=group.apply(lambda g: [monitor.MetricAlertActionArgs(action_group_id=g)] if g else None),
                 tags=tags, opts=child)
@@ -410,7 +429,8 @@ class Observability(pulumi.ComponentResource):
             spec={"groups": [{"name": "llm-platform", "rules": pulumi.Output.from_input(a["app_namespace"]).apply(
                 lambda app_ns: platform_alert_rules(
                     [app_ns, *a.get("other_app_namespaces", [])], opt(a, "gpu_memory_alert_percent"), opt(a, "error_ratio_slo"),
-                    opt(a, "latency_slo_seconds"), opt(a, "cold_start_timeout_seconds")))}]},
+                    opt(a, "latency_slo_seconds"), opt(a, "cold_start_timeout_seconds"),
+                    a.get("vllm_namespaces", []), opt(a, "keda")))}]},
             opts=after_stack)
         if a.get("route_target"):
             # Envoy's Prometheus endpoint on every Istio gateway pod: request counts, codes, latency histograms

@@ -71,8 +71,16 @@ def test_azure_monitoring_wiring(dev, prod):
     assert associations == {"configurationAccessEndpoint", "dcra-llmp-prod-prometheus", "dcra-llmp-prod-insights"}
     group = prod.one("azure-native:monitor:ActionGroup").inputs
     assert [r["emailAddress"] for r in group["emailReceivers"]] == ["platform-oncall@example.com"]
-    storage = prod.one("azure-native:monitor:MetricAlert").inputs["criteria"]["allOf"][0]
+    storage = prod.one("azure-native:monitor:MetricAlert",
+                       "observability-postgres-storage").inputs["criteria"]["allOf"][0]
     assert (storage["metricName"], storage["operator"], storage["threshold"]) == ("storage_percent", "GreaterThan", 80)
+    # down: is_db_alive (1 or 0 a minute) never 1 over five minutes, paged like the others
+    alive = prod.one("azure-native:monitor:MetricAlert", "observability-postgres-alive").inputs
+    (criterion,) = alive["criteria"]["allOf"]
+    assert (criterion["metricName"], criterion["timeAggregation"], criterion["operator"], criterion["threshold"]) == \
+        ("is_db_alive", "Maximum", "LessThan", 1)
+    assert alive["actions"][0]["actionGroupId"].endswith("/ActionGroup/ag-llmp-prod-oncall")
+    assert (alive["windowSize"], alive["severity"]) == ("PT5M", 1)
     grafana = prod.one("azure-native:dashboard:Grafana").inputs["properties"]
     assert grafana["grafanaIntegrations"]["azureMonitorWorkspaceIntegrations"][0][
         "azureMonitorWorkspaceResourceId"].endswith("/AzureMonitorWorkspace/amw-llmp-prod")

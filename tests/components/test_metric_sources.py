@@ -77,12 +77,19 @@ def in_cluster_catalog() -> Catalog:
     return Catalog(exporters)
 
 
+# the add-on's default scrape target (a row of azure-managed-prometheus-keep-list.tsv) each Azure exporter is
+AZURE_TARGETS = {"ama-metrics-ksm": "kubestate", "ama-metrics-kubelet": "kubelet"}
+
+
 @functools.lru_cache(maxsize=None)
 def azure_catalog() -> Catalog:
     """What Azure Monitor managed Prometheus holds: the add-on's own kube-state-metrics (its allowlist is the
-    cluster's azureMonitorProfile, KSM_NODE_LABELS), scraped by a plain job (job, instance)."""
+    cluster's azureMonitorProfile, KSM_NODE_LABELS) and the kubelets' volume stats, each scraped by a plain job (job,
+    instance)."""
     series = ksm_series(ksm_allowlist_keys([KSM_NODE_LABELS], "nodes"))
-    return Catalog([Exporter("ama-metrics-ksm", series, Scrape("Plain"), "kube-state-metrics/*.md")])
+    return Catalog([Exporter("ama-metrics-ksm", series, Scrape("Plain"), "kube-state-metrics/*.md"),
+                    Exporter("ama-metrics-kubelet", extract_list("kubelet-volume-stats").series, Scrape("Plain"),
+                             "kubelet-volume-stats.tsv")])
 
 
 def azure_keep_regex(target: str) -> str:
@@ -122,19 +129,20 @@ def test_every_dashboard_query_legend_and_variable_is_emitted_and_labelled():
 
 
 def test_every_in_cluster_alert_is_emitted_labelled_and_actionable():
-    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200):
+    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"]):
         text = " ".join(rule["annotations"].values())
         check_query(rule["expr"], in_cluster_catalog(), rule["alert"], annotation_labels(text))
         assert {"summary", "description", "runbook"} <= set(rule["annotations"]), rule["alert"]
 
 
 def test_every_azure_alert_reads_series_managed_prometheus_keeps():
-    keep = azure_keep_regex("kubestate")
-    for rule in azure_alert_rules():
+    for rule in azure_alert_rules(["llm", "team"], ["llm-d"]):
         check_query(rule["expression"], azure_catalog(), rule["alert"],
                     annotation_labels(" ".join(rule["annotations"].values())))
         for metric in metrics_of(rule["expression"]):
-            assert re.fullmatch(keep, metric), f"{rule['alert']}: {metric} is dropped by the minimal ingestion profile"
+            (exporter,) = azure_catalog().find(metric)
+            assert re.fullmatch(azure_keep_regex(AZURE_TARGETS[exporter.name]), metric), \
+                f"{rule['alert']}: {metric} is dropped by the minimal ingestion profile"
         assert {"summary", "description", "runbook"} <= set(rule["annotations"]), rule["alert"]
 
 

@@ -11,9 +11,9 @@ from tests.metric_catalog import check_query
 
 
 def test_every_rule_and_scaling_query_parses_and_uses_real_metrics():
-    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200):
+    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"]):
         assert_known(rule["expr"], rule["alert"])
-    for rule in azure_alert_rules():
+    for rule in azure_alert_rules(["llm"], ["llm-d"]):
         check_query(rule["expression"], azure_catalog(), rule["alert"])
     adapter = ADAPTER_GPU_RULE["metricsQuery"].replace("<<.GroupBy>>", "pod").replace(
         "<<.LabelMatchers>>", 'namespace="llm",pod="ollama-0"')
@@ -25,13 +25,16 @@ def test_every_rule_and_scaling_query_parses_and_uses_real_metrics():
 def test_registered_rules_are_the_checked_ones(prod):
     rules = prod.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs["spec"]["groups"][0]["rules"]
     assert {r["alert"] for r in rules} == {"GpuMemoryHigh", "GatewayErrorRatioHigh", "GatewayLatencyP95AboveSlo",
-                                           "SpotNodesEvicted", "OllamaDown"}
+                                           "SpotNodesEvicted", "OllamaDown", "GatewayRejectingMostRequests",
+                                           "KedaScalerErrors"}  # no vLLM in prod: no VllmDown
     latency = next(r for r in rules if r["alert"] == "GatewayLatencyP95AboveSlo")
     assert latency["expr"].endswith("> 20000")  # prod's 20 s SLO from config
     for r in rules:
         assert_known(r["expr"], r["alert"])
     azure = prod.one("azure-native:alertsmanagement:PrometheusRuleGroup", "observability-azure-alerts").inputs
-    assert {r["alert"] for r in azure["rules"]} == {"NodeNotReady", "GpuPodsPending", "PodCrashLooping"}
+    assert {r["alert"] for r in azure["rules"]} == {"NodeNotReady", "GpuPodsPending", "PodCrashLooping",
+                                                    "ModelServerDown", "NodeDiskPressure",
+                                                    "PersistentVolumeFillingUp"}
     assert all(r["actions"][0]["actionGroupId"].endswith("/ActionGroup/ag-llmp-prod-oncall") for r in azure["rules"])
 
 
@@ -86,3 +89,146 @@ def test_gpu_memory_alert_leaves_out_vllm_which_reserves_its_gpu_by_design():
     assert containers and containers <= set(PREALLOCATING_CONTAINERS)
     (rule,) = [r for r in platform_alert_rules("llm", 90, 0.05, 30, 1200) if r["alert"] == "GpuMemoryHigh"]
     assert rule["expr"].count('container!~"vllm"') == 3  # used and free, numerator and denominator
+
+
+# ---- what pages the on-call: model servers, disks, volumes, the gate's refusals, KEDA ----------------------------
+
+def selected(expr: str, metric: str, labels: dict[str, str]) -> bool:
+    """Whether some selector of `metric` in `expr` selects a series with `labels` (Prometheus' matcher semantics:
+    an absent label is "", a regex is anchored)."""
+    import re
+
+    import promql_parser
+    P = promql_parser
+    hits: list[bool] = []
+
+    def visit(node):
+        if isinstance(node, P.VectorSelector) and node.name == metric:
+            ok = True
+            for m in node.matchers.matchers:
+                value = labels.get(m.name, "")
+                if m.op in (P.MatchOp.Equal, P.MatchOp.NotEqual):
+                    ok &= (value == m.value) == (m.op == P.MatchOp.Equal)
+                else:
+                    ok &= (re.fullmatch(m.value, value) is not None) == (m.op == P.MatchOp.Re)
+            hits.append(ok)
+        return True
+
+    P.walk(P.parse(expr), visit)
+    return any(hits)
+
+
+def vllm_deployments(plan) -> list[dict[str, str]]:
+    return [{"namespace": d.inputs["metadata"]["namespace"], "deployment": d.inputs["metadata"]["name"]}
+            for d in plan.of_type("kubernetes:apps/v1:Deployment")
+            if any("vllm" in c["image"] for c in d.inputs["spec"]["template"]["spec"]["containers"])]
+
+
+def rules_of(plan) -> dict[str, dict]:
+    rule = plan.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs["spec"]["groups"][0]["rules"]
+    return {r["alert"]: r for r in rule}
+
+
+def azure_rules_of(plan) -> dict[str, dict]:
+    group = plan.one("azure-native:alertsmanagement:PrometheusRuleGroup", "observability-azure-alerts").inputs
+    return {r["alert"]: r for r in group["rules"]}
+
+
+def test_every_planned_vllm_deployment_is_watched_in_the_cluster_and_paged_from_azure(prod):
+    """vLLM (aggregated, or prefill and decode) has VllmDown and ModelServerDown like Ollama has OllamaDown; a stack
+    without llm-d has no VllmDown and its ModelServerDown names no vLLM."""
+    from tests.conftest import variant
+    for name in ("llmd", "llmd-pd"):
+        plan = variant(name)
+        servers = vllm_deployments(plan)
+        assert servers, name
+        down, paged = rules_of(plan)["VllmDown"]["expr"], azure_rules_of(plan)["ModelServerDown"]["expression"]
+        for labels in servers:
+            for metric in ("kube_deployment_spec_replicas", "kube_deployment_status_replicas_available"):
+                assert selected(down, metric, labels) and selected(paged, metric, labels), (name, labels)
+        ollama = {"namespace": "llm", "deployment": "ollama"}
+        assert selected(paged, "kube_deployment_spec_replicas", ollama)
+        assert not selected(down, "kube_deployment_spec_replicas", ollama)
+    assert "VllmDown" not in rules_of(prod) and "vllm" not in azure_rules_of(prod)["ModelServerDown"]["expression"]
+    assert selected(azure_rules_of(prod)["ModelServerDown"]["expression"], "kube_deployment_spec_replicas",
+                    {"namespace": "llm", "deployment": "ollama"})
+
+
+def test_model_server_alerts_wait_longer_than_a_cold_start(prod):
+    from tests.conftest import variant
+    for plan, alert in ((variant("llmd"), "VllmDown"), (prod, "OllamaDown")):
+        cold_start = int(next(r for r in plan.helm_releases() if r.inputs["chart"] == "keda-add-ons-http")
+                         .inputs["values"]["interceptor"]["readinessTimeout"].removesuffix("s"))
+        assert int(rules_of(plan)[alert]["for"].removesuffix("m")) * 60 >= cold_start, alert
+        paged = azure_rules_of(plan)["ModelServerDown"]["for"]
+        assert int(paged.removeprefix("PT").removesuffix("M")) * 60 >= cold_start
+
+
+def test_disk_pressure_reads_the_condition_the_kubelet_sets():
+    """kube-state-metrics exports each node condition by its type (k8s.io/api core/v1 `NodeDiskPressure
+    NodeConditionType = "DiskPressure"`, set by the kubelet's eviction manager) with its status lowercased, one
+    series per status (node-metrics.md: `status`=<true|false|unknown>): the alert selects the true one only."""
+    from tests.conftest import UPSTREAM
+    (rule,) = [r for r in azure_alert_rules() if r["alert"] == "NodeDiskPressure"]
+    row = next(line for line in (UPSTREAM / "metrics" / "kube-state-metrics" / "node-metrics.md").read_text()
+               .splitlines() if "| kube_node_status_condition " in line)
+    assert "`status`=&lt;true\\|false\\|unknown&gt;" in row
+    assert selected(rule["expression"], "kube_node_status_condition",
+                    {"node": "aks-gpu-1", "condition": "DiskPressure", "status": "true"})
+    assert not selected(rule["expression"], "kube_node_status_condition",
+                        {"node": "aks-gpu-1", "condition": "DiskPressure", "status": "false"})
+
+
+def test_rejections_alert_counts_every_refusal_the_gate_answers(prod):
+    """The gate's nginx refuses with `return 4xx` (no or a wrong key, a route not allowed) and `limit_req_status`
+    (its rate limit); the Istio gateway in front counts each under response_code, and the alert counts them all."""
+    import re
+
+    import promql_parser
+    rule = rules_of(prod)["GatewayRejectingMostRequests"]
+    ratio = promql_parser.parse(rule["expr"]).lhs
+    ratio = ratio.expr if isinstance(ratio, promql_parser.ParenExpr) else ratio
+    rejected = str(ratio.lhs)  # the numerator: the answers counted as refusals
+    codes: set[str] = set()
+    for config in prod.of_type("kubernetes:core/v1:ConfigMap"):
+        for text in (config.inputs.get("data") or {}).values():
+            if "limit_req_status" in str(text):
+                codes |= set(re.findall(r"(?:return|limit_req_status) (4\d\d);", text))
+    assert {"401", "403", "429"} <= codes
+    for code in codes:
+        assert selected(rejected, "istio_requests_total", {"response_code": code}), code
+    assert not selected(rejected, "istio_requests_total", {"response_code": "404"})
+
+
+def test_keda_alert_only_where_keda_runs(dev):
+    from tests.conftest import variant
+    assert "KedaScalerErrors" in rules_of(dev)
+    hpa = variant("dev-gpu-hpa")
+    assert not hpa.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject") and "KedaScalerErrors" not in rules_of(hpa)
+
+
+def test_volume_alert_reads_series_the_kubelet_reports_and_managed_prometheus_keeps(prod):
+    """The kubelet reports every PersistentVolumeClaim a pod mounts by namespace and claim; the minimal ingestion
+    profile keeps its capacity and available bytes, not, e.g., its health-status series. Prometheus's own volume
+    is such a claim (its StatefulSet's volumeClaimTemplate)."""
+    import re
+
+    from tests.components.test_metric_sources import azure_keep_regex
+    (rule,) = [r for r in azure_alert_rules() if r["alert"] == "PersistentVolumeFillingUp"]
+    labels = check_query(rule["expression"], azure_catalog(), rule["alert"], {"namespace", "persistentvolumeclaim"})
+    assert {"namespace", "persistentvolumeclaim"} <= labels
+    assert not re.fullmatch(azure_keep_regex("kubelet"), "kubelet_volume_stats_health_status_abnormal")
+    kps = next(r for r in prod.helm_releases() if r.inputs["chart"] == "kube-prometheus-stack").inputs["values"]
+    assert kps["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]
+
+
+def test_every_alert_has_its_runbook_row():
+    """Each alert's `runbook` annotation points at docs/components/observability.md#alert-runbooks: a row there."""
+    import re
+
+    from tests.conftest import PROJECT_DIR
+    text = (PROJECT_DIR / "docs" / "components" / "observability.md").read_text()
+    rows = set(re.findall(r"^\| (\w+) \|", text.split("### Alert runbooks", 1)[1], re.M))
+    alerts = {r["alert"] for r in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"])}
+    alerts |= {r["alert"] for r in azure_alert_rules(["llm"], ["llm-d"])}
+    assert alerts - rows == set()

@@ -226,6 +226,7 @@ READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
     ("LlmdStack", {}, "client_namespaces", ["team-b"]),
     ("OllamaServer", {}, "extra_env", {"OLLAMA_DEBUG": "1"}),
     ("Observability", {}, "other_app_namespaces", ["team-b"]),
+    ("Observability", {}, "vllm_namespaces", ["llm-d"]),
     ("Observability", {}, "client_namespaces", ["team-b"]),
     ("OpenWebUi", {}, "extra_env", {"WEBUI_NAME": "Team LLM"}),
     ("OpenWebUi", {}, "secret_env", {"OAUTH_CLIENT_SECRET": "oauth-client-secret"}),

@@ -53,6 +53,7 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "Observability")
     r.text("app_namespace", names.dns_label)
     r.texts("other_app_namespaces", names.dns_label)
+    r.texts("vllm_namespaces", names.dns_label)
     r.texts("client_namespaces", names.dns_label)
     r.text("name_prefix", names.name_prefix)
     r.text("prometheus_retention", PROMETHEUS_DURATION)
