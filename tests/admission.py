@@ -710,8 +710,11 @@ def _kube_prometheus_stack(v: Read, name: str, namespace: str) -> list[dict[str,
             **({"image": _image(v, am), "imagePullPolicy": v(f"{am}.image.pullPolicy"),
                 "version": str(v(f"{am}.version") or v(f"{am}.image.tag"))} if v(f"{am}.image") else {}),
             "replicas": v(f"{am}.replicas"), "listenLocal": v(f"{am}.listenLocal"),
-            "serviceAccountName": f"{full}-alertmanager",
+            # _helpers.tpl `kube-prometheus-stack.alertmanager.serviceAccountName`
+            "serviceAccountName": (v("alertmanager.serviceAccount.name") or f"{full}-alertmanager")
+            if v("alertmanager.serviceAccount.create") else (v("alertmanager.serviceAccount.name") or "default"),
             "automountServiceAccountToken": v(f"{am}.automountServiceAccountToken"),
+            **_truthy(v, f"{am}.podMetadata"), **_truthy(v, f"{am}.volumes"), **_truthy(v, f"{am}.volumeMounts"),
             "externalUrl": v(f"{am}.externalUrl") or f"http://{full}-alertmanager.{namespace}:"
                                                       f"{v('alertmanager.service.port')}",
             **_truthy(v, f"{am}.nodeSelector"),

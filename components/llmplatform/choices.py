@@ -29,6 +29,8 @@ ACCELERATORS = ("cpu", "gpu")
 # is billed by the GiB used
 UPLOADS_STORAGE_CLASSES = {"premium": "azurefile-csi-premium", "standard": "azurefile-csi"}
 TLS_MODES = ("none", "letsencrypt")
+# Observability `alert_receiver.kind`: the Alertmanager receivers that read their URL or key from a file
+ALERT_RECEIVER_KINDS = ("webhook", "msteams", "slack", "pagerduty")
 AUTOSCALING_MODES = ("requests", "gpu-memory", "cpu")
 POSTGRES_TIERS = ("Burstable", "GeneralPurpose", "MemoryOptimized")
 POD_SECURITY_LEVELS = ("restricted", "baseline", "privileged")

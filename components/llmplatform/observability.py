@@ -21,10 +21,12 @@ from .inference_specs import wait_budget_seconds
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, Toleration,
                       VaultHandle, field, known)
 from .gpu_node_pool import gpu_node_selector, gpu_tolerations
-from .key_vault import vault_secret
+from .inference_specs import SECRETS_MOUNT, key_vault_objects
+from .key_vault import grant_secrets_user, vault_secret
 from .kube import (allow_ingress, cilium_egress_guard, cpu_placement, egress_guard, helm_release, namespace,
-                   namespace_peer, require_kubernetes_provider)
+                   namespace_peer, require_kubernetes_provider, secret_provider_class)
 from .naming import secret_name
+from .workload_identity import USE_LABEL, WorkloadIdentity
 from .keda_http import (INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_POD_LABELS, INTERCEPTOR_PORT,
                         KEDA_HTTP_RELEASE, SCALER_POD_LABELS)
 
@@ -87,6 +89,74 @@ def query_ingress(resource_name: str, namespace: pulumi.Input[str], opts: pulumi
         opts=opts)
 
 
+# Alertmanager v0.34.0 (the image kube-prometheus-stack 88.5.3 deploys) reads each receiver's endpoint or key from a
+# file when given `<field>_file` (prometheus/alertmanager v0.34.0 notify/webhook/config.go `url_file`,
+# notify/msteamsv2/config.go `webhook_url_file`, notify/slack/config.go `api_url_file`, notify/pagerduty/config.go
+# `routing_key_file`), and prometheus-operator v0.93 keeps those fields (pkg/alertmanager/types.go, which the
+# operator unmarshals the config into strictly): the Key Vault secret reaches it as the CSI driver's file, never as
+# plain text. kind -> (Alertmanager's receiver list, its file field). `msteams` is Teams' Workflows webhook
+# (msteamsv2_configs); the Office 365 connector webhooks of msteams_configs are retired by Microsoft.
+ALERT_RECEIVER_KINDS = {"webhook": ("webhook_configs", "url_file"),
+                        "msteams": ("msteamsv2_configs", "webhook_url_file"),
+                        "slack": ("slack_configs", "api_url_file"),
+                        "pagerduty": ("pagerduty_configs", "routing_key_file")}
+ALERT_RECEIVER = "platform"  # the receiver's name in Alertmanager's config
+ALERT_RECEIVER_FILE = "alert-receiver"  # the secret's file name under SECRETS_MOUNT (its objectAlias)
+ALERT_RECEIVER_CLASS = "alert-receiver"  # the SecretProviderClass
+ALERTMANAGER_ACCOUNT = "alertmanager"  # the ServiceAccount WorkloadIdentity makes for Alertmanager's pods
+
+
+class AlertReceiver(TypedDict):
+    """Where the in-cluster Alertmanager sends every alert."""
+
+    kind: str
+    """webhook (a generic webhook: its URL), msteams (a Teams Workflows webhook URL), slack (an incoming-webhook
+    URL) or pagerduty (an Events API v2 integration key)."""
+    secret: str
+    """Key Vault secret holding that URL or key (written by you before `pulumi up`; read by Alertmanager's pods
+    only, as a file)."""
+
+
+def alertmanager_config(kind: str) -> dict[str, Any]:
+    """kube-prometheus-stack's `alertmanager.config` with a receiver: Helm merges it into the chart's default
+    (values.yaml 88.5.3: its `global`, `inhibit_rules` and `templates` stay; the lists here replace the chart's).
+    Every alert goes to the receiver, but Watchdog (always firing: the pipeline's heartbeat, which the chart's own
+    route sends to `null`) and InfoInhibitor (fires only to mute `severity: info` alerts through the chart's inhibit
+    rules; kube-prometheus's runbook routes it to a null receiver)."""
+    configs, file_field = ALERT_RECEIVER_KINDS[kind]
+    return {
+        "route": {
+            "receiver": ALERT_RECEIVER,
+            # one notification per alert and namespace (the chart's ['namespace'] mixes every alert of a namespace
+            # into one message, whose title names only the first)
+            "group_by": ["namespace", "alertname"],
+            "group_wait": "30s", "group_interval": "5m",  # the chart's
+            # an alert still firing is sent again within an on-call shift (the chart's 12h can span the next shift)
+            "repeat_interval": "4h",
+            "routes": [{"receiver": "null", "matchers": [f'alertname = "{alert}"']}
+                       for alert in ("Watchdog", "InfoInhibitor")]},
+        "receivers": [{"name": "null"},
+                      {"name": ALERT_RECEIVER, configs: [{file_field: f"{SECRETS_MOUNT}/{ALERT_RECEIVER_FILE}",
+                                                           "send_resolved": True}]}],
+    }
+
+
+def alertmanager_receiver_values(kind: str) -> dict[str, Any]:
+    """The chart values that give Alertmanager the receiver: its config, the ServiceAccount WorkloadIdentity made
+    (federated with the identity that may read the secret), the pod label the workload-identity webhook projects a
+    token for, and the CSI volume that mounts the secret."""
+    return {
+        "config": alertmanager_config(kind),
+        "serviceAccount": {"create": False, "name": ALERTMANAGER_ACCOUNT},
+        "alertmanagerSpec": {
+            "podMetadata": {"labels": {USE_LABEL: "true"}},
+            "volumes": [{"name": "secrets-store", "csi": {
+                "driver": "secrets-store.csi.k8s.io", "readOnly": True,
+                "volumeAttributes": {"secretProviderClass": ALERT_RECEIVER_CLASS}}}],
+            "volumeMounts": [{"name": "secrets-store", "mountPath": SECRETS_MOUNT, "readOnly": True}]},
+    }
+
+
 class ObservabilityArgs(TypedDict):
     """Inputs of Observability."""
 
@@ -140,6 +210,10 @@ class ObservabilityArgs(TypedDict):
     """How long the interceptor holds requests while a replica starts (default 1200)."""
     interceptor_replicas: NotRequired[int]
     """Fewest KEDA HTTP interceptor replicas: every model request passes one (default 3, the chart's own)."""
+    alert_receiver: NotRequired[AlertReceiver]
+    """Where the in-cluster Alertmanager sends every alert (the PrometheusRules': the platform's and the chart's),
+    its URL or key read from Key Vault; without it, Alertmanager keeps the chart's receiver `null` and those alerts
+    reach no one (default none)."""
     tags: NotRequired[Mapping[str, pulumi.Input[str]]]
     """Azure tags."""
 
@@ -184,8 +258,8 @@ GRAFANA_FULLNAME = f"{KUBE_PROMETHEUS_STACK.chart}-grafana"
 
 
 def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gib: int,
-                           grafana_storage_gib: int) -> dict[str, Any]:
-    return {
+                           grafana_storage_gib: int, receiver_kind: Optional[str] = None) -> dict[str, Any]:
+    values = {
         "fullnameOverride": "kps",
         "prometheus": {"prometheusSpec": {
             **placement,
@@ -222,6 +296,11 @@ def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gi
             "testFramework": {"enabled": False},
         },
     }
+    if receiver_kind:
+        receiver = alertmanager_receiver_values(receiver_kind)
+        values["alertmanager"] = {**receiver, "alertmanagerSpec": {**values["alertmanager"]["alertmanagerSpec"],
+                                                                   **receiver["alertmanagerSpec"]}}
+    return values
 
 
 def dcgm_values(node_selector: dict[str, str], tolerations: list[Toleration]) -> dict[str, Any]:
@@ -411,11 +490,13 @@ class Observability(pulumi.ComponentResource):
             f"{name}-grafana-admin", metadata=k8s.meta.v1.ObjectMetaArgs(name="grafana-admin",
                                                                          namespace=ns.metadata.name),
             type="Opaque", string_data={"admin-user": "admin", "admin-password": secret_password}, opts=k8s_opts)
+        receiver = a.get("alert_receiver")
+        before_stack: list[pulumi.Resource] = [admin, *self._alert_receiver(name, ns.metadata.name, receiver)]
         stack = helm_release(f"{name}-kube-prometheus-stack", KUBE_PROMETHEUS_STACK, ns.metadata.name,
                              cpu.apply(lambda sel: kube_prometheus_values(
                                  sel, opt(a, "prometheus_retention"), opt(a, "prometheus_storage_gib"),
-                                 opt(a, "grafana_storage_gib"))),
-                             pulumi.ResourceOptions(parent=self, depends_on=[admin]), cluster=self._cluster)
+                                 opt(a, "grafana_storage_gib"), receiver["kind"] if receiver else None)),
+                             pulumi.ResourceOptions(parent=self, depends_on=before_stack), cluster=self._cluster)
         after_stack = pulumi.ResourceOptions(parent=self, depends_on=[stack])
         for file_name, text in dashboards(opt(a, "vllm_dashboard")).items():
             k8s.core.v1.ConfigMap(
@@ -450,6 +531,27 @@ class Observability(pulumi.ComponentResource):
         self.grafana_service = pulumi.Output.from_input(f"{MONITORING_NS}/{GRAFANA_FULLNAME}")
         self.keda = self._keda(name, after_stack) if opt(a, "keda") else KedaEndpoints(
             namespace="", interceptor_host="", interceptor_port=0, external_scaler="", prometheus_url=PROMETHEUS_URL)
+
+    def _alert_receiver(self, name: str, ns: pulumi.Output[str], receiver: Optional[AlertReceiver]
+                        ) -> list[pulumi.Resource]:
+        """The receiver's secret reaches Alertmanager from Key Vault through the CSI driver and workload identity
+        (as LlmdStack's Hugging Face token): the ServiceAccount and the SecretProviderClass exist before its pods."""
+        if not receiver:
+            return []
+        a = self._args
+        identity = WorkloadIdentity(f"{name}-alertmanager-identity", {
+            "cluster": self._cluster, "identity_name": f"id-{a.get('name_prefix', name)}-alertmanager",
+            "namespace": ns, "service_account_name": ALERTMANAGER_ACCOUNT, "tags": a.get("tags", {}),
+        }, pulumi.ResourceOptions(parent=self))
+        # that one secret, no other of the vault (the Grafana password, the API keys, the database's)
+        grant_secrets_user(f"{name}-alertmanager-kv-reader", a["key_vault"], identity.principal_id, identity,
+                           receiver["secret"])
+        vault = a["key_vault"]
+        spc = secret_provider_class(
+            f"{name}-alert-receiver", ALERT_RECEIVER_CLASS, ns, field(vault, "vault_name"), field(vault, "tenant_id"),
+            identity.client_id, key_vault_objects([receiver["secret"]], {receiver["secret"]: ALERT_RECEIVER_FILE}),
+            pulumi.ResourceOptions(parent=self))
+        return [identity, spc]
 
     def _gpu_metrics(self, name: str, ns: pulumi.Output[str], after_stack: pulumi.ResourceOptions) -> None:
         a = self._args

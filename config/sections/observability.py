@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
+
+from llmplatform.choices import ALERT_RECEIVER_KINDS
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 
@@ -25,6 +28,22 @@ class ObservabilityConfig:
     vllm_dashboard: bool = D["Observability"]["vllm_dashboard"]
     grafana_viewer_group_ids: tuple[str, ...] = ()  # Grafana Viewer on Managed Grafana (cluster admins: Admin)
     client_namespaces: tuple[str, ...] = ()  # namespaces whose pods may query the in-cluster Prometheus and Grafana
+    # the in-cluster Alertmanager's receiver: (kind, Key Vault secret name); None keeps the chart's `null`
+    alert_receiver: Optional[tuple[str, str]] = None
+
+
+def _alert_receiver(r: Reader) -> Optional[tuple[str, str]]:
+    """`alertReceiver: {kind, secret}`, both required when the section is given."""
+    if not r.has("alertReceiver"):
+        return None
+    s = r.section("alertReceiver")
+    kind, secret = s.str_("kind", None), s.str_("secret", None)
+    s.reject_unknown_keys()
+    if s.raw and kind is None:
+        r.problem(f"{s.key('kind')} is required; allowed: {', '.join(ALERT_RECEIVER_KINDS)}")
+    if s.raw and secret is None:
+        r.problem(f"{s.key('secret')} is required: the Key Vault secret holding the receiver's URL or key")
+    return (kind, secret) if kind is not None and secret is not None else None
 
 
 def parse_observability(r: Reader) -> ObservabilityConfig:
@@ -45,6 +64,7 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent),
         vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
         client_namespaces=r.str_list("clientNamespaces", d.client_namespaces),
+        alert_receiver=_alert_receiver(r),
     )
     r.reject_unknown_keys()
     keys = component_rules.keys("observability")
@@ -55,7 +75,12 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         "prometheus_retention": cfg.prometheus_retention, "prometheus_storage_gib": cfg.prometheus_storage_gib,
         "grafana_storage_gib": cfg.grafana_storage_gib, "latency_slo_seconds": cfg.latency_slo_seconds,
         "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent,
-        "client_namespaces": list(cfg.client_namespaces)}, keys)
+        "client_namespaces": list(cfg.client_namespaces),
+        **({"alert_receiver": dict(zip(("kind", "secret"), cfg.alert_receiver))} if cfg.alert_receiver else {})},
+        keys)
+    if cfg.alert_receiver and not cfg.enabled:
+        r.problem("observability.alertReceiver needs observability.enabled true: the in-cluster Alertmanager sends "
+                  "to it")
     if cfg.managed_grafana and not cfg.azure_monitor:
         r.problem("observability.managedGrafana needs observability.azureMonitor true (it reads the Azure Monitor "
                   "workspace)")

@@ -3,7 +3,7 @@ WorkloadIdentity."""
 from typing import Any, Mapping
 
 from .. import azure_names as names
-from ..choices import AUTOSCALING_MODES, POD_SECURITY_LEVELS
+from ..choices import ALERT_RECEIVER_KINDS, AUTOSCALING_MODES, POD_SECURITY_LEVELS
 from ..regions import azure_region
 from ..rules import EMAIL, PROMETHEUS_DURATION, Problem, Rules, known
 from .shared import each_once, group_ids_rule, keda_rule, MAX_NODES
@@ -68,6 +68,9 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("cold_start_timeout_seconds", 1, 86400)
     r.whole("interceptor_replicas", 1, 50)
     r.text("grafana_password_secret", names.key_vault_secret)
+    receiver = r.section("alert_receiver")
+    receiver.choice("kind", ALERT_RECEIVER_KINDS)
+    receiver.text("secret", names.key_vault_secret)
     return r.problems
 
 
