@@ -1,0 +1,59 @@
+"""`observability.alertReceiver`: validated whole, one line per problem; unset, an advisory names it."""
+from __future__ import annotations
+
+import pytest
+
+from config.advisories import advisories
+from config.loader import parse_config
+from config.reader import ConfigError
+from tests.config.test_loader import stack_raw
+
+UNSET = "observability.alertReceiver is unset"
+
+
+# the in-cluster stack off (with autoscaling that needs none of it)
+OFF = {"observability": {"enabled": False}, "autoscaling": {"mode": "cpu", "minReplicas": 1, "scaleToZero": False}}
+
+
+def _problems(receiver, extra) -> list[str]:
+    overrides = {**extra, "observability": {"alertReceiver": receiver, **extra.get("observability", {})}}
+    try:
+        parse_config(stack_raw("dev", overrides), "p", "dev")
+    except ConfigError as error:
+        return error.problems
+    return []
+
+
+@pytest.mark.parametrize(("receiver", "extra", "problem"), [
+    ({"kind": "email", "secret": "alerts-url"}, {},
+     "observability.alertReceiver.kind 'email' is invalid; allowed: webhook, msteams, slack, pagerduty"),
+    ({"kind": "msteams", "secret": "alerts_url"}, {},
+     "observability.alertReceiver.secret 'alerts_url' is invalid; allowed: 1-127 letters, digits and hyphens (a Key "
+     "Vault secret name)"),
+    ({"secret": "alerts-url"}, {},
+     "observability.alertReceiver.kind is required; allowed: webhook, msteams, slack, pagerduty"),
+    ({"kind": "webhook"}, {},
+     "observability.alertReceiver.secret is required: the Key Vault secret holding the receiver's URL or key"),
+    ({"kind": "webhook", "secret": "alerts-url", "url": "https://example.com/hook"}, {},
+     "observability.alertReceiver.url is not a known key"),
+    ("msteams", {}, "observability.alertReceiver must be an object (key: value), got 'msteams'"),
+    ({"kind": "webhook", "secret": "alerts-url"}, OFF,
+     "observability.alertReceiver needs observability.enabled true"),
+])
+def test_each_bad_receiver_is_one_line_naming_the_key(receiver, extra, problem):
+    problems = _problems(receiver, extra)
+    assert len(problems) == 1 and problems[0].startswith(problem) and "\n" not in problems[0], problems
+
+
+def test_a_good_receiver_is_taken_and_silences_the_advisory():
+    cfg = parse_config(stack_raw("dev", {"observability": {"alertReceiver": {"kind": "msteams",
+                                                                             "secret": "alerts-url"}}}), "p", "dev")
+    assert cfg.observability.alert_receiver == ("msteams", "alerts-url")
+    assert not any(a.startswith(UNSET) for a in advisories(cfg))
+
+
+def test_unset_the_plan_warns_once_that_in_cluster_alerts_page_no_one(dev):
+    (warning,) = [w for w in dev.warnings if "page no one" in w]
+    assert warning.startswith(UNSET)
+    off = parse_config(stack_raw("dev", OFF), "p", "dev")
+    assert not any(a.startswith(UNSET) for a in advisories(off))  # no in-cluster stack, no alert of its
