@@ -37,7 +37,7 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
     if cfg.llmd.expose_externally and not cfg.llmd.enabled:
         notes.append("llmd.exposeExternally is true but llmd.enabled is false: no llm-d is deployed or published (and "
                      "no llmdPort exported for a global stack's global.llmdRegions); set llmd.enabled too")
-    if cfg.observability.enabled and not cfg.observability.alert_receiver:
+    if cfg.observability.enabled and not cfg.observability.alert_receiver.kind:
         notes.append("observability.alertReceiver is unset: the in-cluster alerts (the platform's PrometheusRule and "
                      "kube-prometheus-stack's) page no one, as Alertmanager keeps the chart's receiver `null`; set "
                      "observability.alertReceiver {kind, secret} (a Key Vault secret holding the webhook URL or key)")

@@ -124,7 +124,8 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "error_ratio_slo": o.error_ratio_slo, "gpu_memory_alert_percent": o.gpu_memory_alert_percent,
         "vllm_dashboard": o.vllm_dashboard or cfg.llmd.enabled,
         "client_namespaces": list(o.client_namespaces) or None,
-        "alert_receiver": dict(zip(("kind", "secret"), o.alert_receiver)) if o.alert_receiver else None,
+        "alert_receiver": {"kind": o.alert_receiver.kind, "secret": o.alert_receiver.secret}
+        if o.alert_receiver.kind else None,
         "request_timeout_seconds": cfg.gateway.request_timeout_seconds,
         "cold_start_timeout_seconds": cfg.autoscaling.cold_start_timeout_seconds,
         "interceptor_replicas": cfg.autoscaling.interceptor_replicas, "tags": cfg.tags,

@@ -240,12 +240,12 @@ MEANING = {
     "observability.errorRatioSlo": "Share of 5xx gateway responses that alerts (between 0 and 1).",
     "observability.gpuMemoryAlertPercent": "GPU memory alert threshold.",
     "observability.vllmDashboard": "Also load the vLLM / llm-d dashboard.",
-    "observability.alertReceiver": "Where the in-cluster Alertmanager sends every alert (the platform's "
-                                   "PrometheusRule and kube-prometheus-stack's), besides Watchdog and InfoInhibitor; "
-                                   "unset: nowhere (the chart's receiver `null`, an advisory).",
-    "observability.alertReceiver.kind": "`webhook` (a generic webhook URL), `msteams` (a Teams Workflows webhook "
-                                        "URL), `slack` (an incoming-webhook URL) or `pagerduty` (an Events API v2 "
-                                        "integration key).",
+    "observability.alertReceiver.kind": "Where the in-cluster Alertmanager sends every alert (the platform's "
+                                        "PrometheusRule and kube-prometheus-stack's) but Watchdog and InfoInhibitor: "
+                                        "`webhook` (a generic webhook URL), `msteams` (a Teams Workflows webhook URL), "
+                                        "`slack` (an incoming-webhook URL) or `pagerduty` (an Events API v2 "
+                                        "integration key); with `secret`. Unset: nowhere (the chart's receiver "
+                                        "`null`; the plan warns).",
     "observability.alertReceiver.secret": "Key Vault secret holding that URL or key, written there before "
                                           "`pulumi up`; Alertmanager alone reads it, as a file (CSI driver, "
                                           "workload identity).",

@@ -33,7 +33,7 @@ from .key_vault import KeyVault, KeyVaultArgs  # noqa: E402
 from .llmd_stack import LlmdStack, LlmdStackArgs  # noqa: E402
 from .model_autoscaler import ModelAutoscaler, ModelAutoscalerArgs  # noqa: E402
 from .model_store import ModelStore, ModelStoreArgs  # noqa: E402
-from .observability import Observability, ObservabilityArgs  # noqa: E402
+from .observability import AlertReceiver, Observability, ObservabilityArgs  # noqa: E402
 from .ollama_server import OllamaServer, OllamaServerArgs  # noqa: E402
 from .open_webui import OpenWebUi, OpenWebUiArgs  # noqa: E402
 from .postgres import EntraGroup, PostgresServer, PostgresServerArgs  # noqa: E402
@@ -52,7 +52,7 @@ __all__ = [
     "GatewayAccess", "GatewayAccessArgs",
     "InferenceStack", "InferenceStackArgs", "ResourcesSpec",
     "AzureMonitoring", "AzureMonitoringArgs",
-    "Observability", "ObservabilityArgs",
+    "Observability", "ObservabilityArgs", "AlertReceiver",
     "ModelAutoscaler", "ModelAutoscalerArgs",
     "WorkloadIdentity", "WorkloadIdentityArgs",
     "LlmdStack", "LlmdStackArgs",

@@ -259,7 +259,7 @@ GRAFANA_FULLNAME = f"{KUBE_PROMETHEUS_STACK.chart}-grafana"
 
 def kube_prometheus_values(placement: dict[str, Any], retention: str, storage_gib: int,
                            grafana_storage_gib: int, receiver_kind: Optional[str] = None) -> dict[str, Any]:
-    values = {
+    values: dict[str, Any] = {
         "fullnameOverride": "kps",
         "prometheus": {"prometheusSpec": {
             **placement,

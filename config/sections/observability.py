@@ -13,6 +13,13 @@ from ..reader import Reader
 
 
 @dataclass(frozen=True)
+class AlertReceiverConfig:
+    """The in-cluster Alertmanager's receiver; kind None: none (the chart's `null`)."""
+    kind: Optional[str] = None
+    secret: Optional[str] = None  # the Key Vault secret holding its URL or key
+
+
+@dataclass(frozen=True)
 class ObservabilityConfig:
     enabled: bool = True
     azure_monitor: bool = True  # Log Analytics + Container Insights, managed Prometheus, Azure alert rules
@@ -28,22 +35,18 @@ class ObservabilityConfig:
     vllm_dashboard: bool = D["Observability"]["vllm_dashboard"]
     grafana_viewer_group_ids: tuple[str, ...] = ()  # Grafana Viewer on Managed Grafana (cluster admins: Admin)
     client_namespaces: tuple[str, ...] = ()  # namespaces whose pods may query the in-cluster Prometheus and Grafana
-    # the in-cluster Alertmanager's receiver: (kind, Key Vault secret name); None keeps the chart's `null`
-    alert_receiver: Optional[tuple[str, str]] = None
+    alert_receiver: AlertReceiverConfig = AlertReceiverConfig()
 
 
-def _alert_receiver(r: Reader) -> Optional[tuple[str, str]]:
-    """`alertReceiver: {kind, secret}`, both required when the section is given."""
-    if not r.has("alertReceiver"):
-        return None
-    s = r.section("alertReceiver")
-    kind, secret = s.str_("kind", None), s.str_("secret", None)
-    s.reject_unknown_keys()
-    if s.raw and kind is None:
-        r.problem(f"{s.key('kind')} is required; allowed: {', '.join(ALERT_RECEIVER_KINDS)}")
-    if s.raw and secret is None:
-        r.problem(f"{s.key('secret')} is required: the Key Vault secret holding the receiver's URL or key")
-    return (kind, secret) if kind is not None and secret is not None else None
+def _alert_receiver(r: Reader) -> AlertReceiverConfig:
+    """`alertReceiver: {kind, secret}`: both, or neither (no receiver)."""
+    kind, secret = r.str_("kind", None), r.str_("secret", None)
+    r.reject_unknown_keys()
+    if kind is None and secret is not None:
+        r.problem(f"{r.key('kind')} is required; allowed: {', '.join(ALERT_RECEIVER_KINDS)}")
+    if secret is None and kind is not None:
+        r.problem(f"{r.key('secret')} is required: the Key Vault secret holding the receiver's URL or key")
+    return AlertReceiverConfig(kind, secret) if kind is not None and secret is not None else AlertReceiverConfig()
 
 
 def parse_observability(r: Reader) -> ObservabilityConfig:
@@ -64,7 +67,7 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent),
         vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
         client_namespaces=r.str_list("clientNamespaces", d.client_namespaces),
-        alert_receiver=_alert_receiver(r),
+        alert_receiver=_alert_receiver(r.section("alertReceiver")),
     )
     r.reject_unknown_keys()
     keys = component_rules.keys("observability")
@@ -76,9 +79,9 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         "grafana_storage_gib": cfg.grafana_storage_gib, "latency_slo_seconds": cfg.latency_slo_seconds,
         "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent,
         "client_namespaces": list(cfg.client_namespaces),
-        **({"alert_receiver": dict(zip(("kind", "secret"), cfg.alert_receiver))} if cfg.alert_receiver else {})},
-        keys)
-    if cfg.alert_receiver and not cfg.enabled:
+        **({"alert_receiver": {"kind": cfg.alert_receiver.kind, "secret": cfg.alert_receiver.secret}}
+           if cfg.alert_receiver.kind else {})}, keys)
+    if cfg.alert_receiver.kind and not cfg.enabled:
         r.problem("observability.alertReceiver needs observability.enabled true: the in-cluster Alertmanager sends "
                   "to it")
     if cfg.managed_grafana and not cfg.azure_monitor:

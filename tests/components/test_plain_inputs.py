@@ -41,6 +41,7 @@ SPECS: dict[str, dict[str, Any]] = {
                                    "cpu_limit": "2"}},
     "GlobalEndpoint": {"origins": [{"name": "weu", "host": "weu.llm.example.com", "ui_port": 80, "api_port": 8080,
                                     "priority": 1}]},
+    "Observability": {"alert_receiver": {"kind": "msteams", "secret": "alerts-teams-url"}},
 }
 
 

@@ -48,7 +48,8 @@ def test_each_bad_receiver_is_one_line_naming_the_key(receiver, extra, problem):
 def test_a_good_receiver_is_taken_and_silences_the_advisory():
     cfg = parse_config(stack_raw("dev", {"observability": {"alertReceiver": {"kind": "msteams",
                                                                              "secret": "alerts-url"}}}), "p", "dev")
-    assert cfg.observability.alert_receiver == ("msteams", "alerts-url")
+    assert (cfg.observability.alert_receiver.kind, cfg.observability.alert_receiver.secret) == ("msteams",
+                                                                                                  "alerts-url")
     assert not any(a.startswith(UNSET) for a in advisories(cfg))
 
 
