@@ -51,6 +51,11 @@ def test_a_good_receiver_is_taken_and_silences_the_advisory():
     assert (cfg.observability.alert_receiver.kind, cfg.observability.alert_receiver.secret) == ("msteams",
                                                                                                   "alerts-url")
     assert not any(a.startswith(UNSET) for a in advisories(cfg))
+    # and handed to Observability
+    from types import SimpleNamespace
+    from config.inputs import observability_args
+    args = observability_args(cfg, None, None, None, SimpleNamespace(server_id=None), None, None)
+    assert args["alert_receiver"] == {"kind": "msteams", "secret": "alerts-url"}
 
 
 def test_unset_the_plan_warns_once_that_in_cluster_alerts_page_no_one(dev):
