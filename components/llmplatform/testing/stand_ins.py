@@ -50,8 +50,10 @@ def _server_of(cluster: str, location: str) -> str:
     return f"https://{cluster}.hcp.{location}.azmk8s.io:443"
 
 
+@functools.lru_cache(maxsize=256)
 def _fake_kubeconfig(cluster: str, location: str = "westeurope") -> str:
-    """A kubeconfig as AKS hands it out (API server `https://<name>.hcp.<region>.azmk8s.io:443`, kubelogin)."""
+    """A kubeconfig as AKS hands it out (API server `https://<name>.hcp.<region>.azmk8s.io:443`, kubelogin). Dumped
+    once per cluster and region in a process (a string of them alone; the same few come back in every run)."""
     doc = {
         "apiVersion": "v1", "kind": "Config", "current-context": cluster,
         "clusters": [{"name": cluster, "cluster": {"server": _server_of(cluster, location),
