@@ -46,10 +46,15 @@ class ApiServer:
     ca_pem: Optional[bytes]
 
 
+# libyaml's loader where PyYAML has it (its wheels carry it): the same SafeConstructor over a C parser, ~10x faster
+# than the pure-Python one (1 ms a kubeconfig; the test suite's component runs read one ~370 times)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def api_server(kubeconfig: str) -> ApiServer:
     """The current context's cluster: its server and CA (`certificate-authority-data`, as AKS hands it out).
     Raises ValueError for a kubeconfig that names none."""
-    doc = yaml.safe_load(kubeconfig)
+    doc = yaml.load(kubeconfig, Loader=_LOADER)  # noqa: S506 - a safe loader
     if not isinstance(doc, dict):
         raise ValueError("the kubeconfig is not a mapping")
     contexts = {c.get("name"): c.get("context") or {} for c in doc.get("contexts") or [] if isinstance(c, dict)}

@@ -16,8 +16,10 @@ SCHEMA = ROOT / "components" / "schema.json"
 REFERENCE = ROOT / "docs" / "components" / "reference.md"
 
 
-def schema_text() -> str:
-    return json.dumps(package_schema(), indent=2, sort_keys=True) + "\n"
+def schema_text(schema: dict[str, Any] | None = None) -> str:
+    """components/schema.json's text: of `schema` when given (a caller that already inferred it: ~0.2 s each), else
+    of the package's."""
+    return json.dumps(package_schema() if schema is None else schema, indent=2, sort_keys=True) + "\n"
 
 
 def _type_of(prop: dict[str, Any]) -> str:
@@ -45,8 +47,9 @@ def _table(properties: dict[str, Any], required: list[str]) -> list[str]:
     return rows
 
 
-def reference_text() -> str:
-    schema = package_schema()
+def reference_text(schema: dict[str, Any] | None = None) -> str:
+    """docs/components/reference.md's text, from `schema` when given, else the package's."""
+    schema = package_schema() if schema is None else schema
     lines = ["# Component reference", "",
              "Generated from the component provider's schema by `make schema`",
              "(`components/maintenance/generate_schema.py`); a test fails when it drifts from the code. Names are the",
@@ -76,8 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when a generated file is out of date")
     args = parser.parse_args(argv)
-    stale = []
-    for path, text in ((SCHEMA, schema_text()), (REFERENCE, reference_text())):
+    stale, schema = [], package_schema()
+    for path, text in ((SCHEMA, schema_text(schema)), (REFERENCE, reference_text(schema))):
         if path.exists() and path.read_text() == text:
             continue
         stale.append(path.relative_to(ROOT))
