@@ -232,3 +232,37 @@ def test_every_alert_has_its_runbook_row():
     alerts = {r["alert"] for r in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"])}
     alerts |= {r["alert"] for r in azure_alert_rules(["llm"], ["llm-d"])}
     assert alerts - rows == set()
+
+
+def test_the_kits_advice_names_a_vllm_server_its_alert_does_not_watch():
+    """llmplatform.testing's advice (`routes.unwatched_model_servers`, in every plan's warnings) covers vLLM as it
+    covers Ollama: an LlmdStack beside an Observability given no `vllm_namespaces` (no VllmDown at all) or another
+    namespace is told, each of its Deployments, with the input to give; the planned stacks need none."""
+    import copy
+    import dataclasses
+
+    from llmplatform.testing.routes import unwatched_model_servers
+    from tests.conftest import variant
+    plan = variant("llmd-pd")
+    assert unwatched_model_servers(plan.resources) == []
+
+    def planted(edit) -> list[str]:
+        resources = []
+        for reg in plan.resources:
+            if reg.inputs.get("kind") == "PrometheusRule":
+                inputs = copy.deepcopy(reg.inputs)
+                for group in inputs["spec"]["groups"]:
+                    group["rules"] = [edit(rule) for rule in group["rules"] if edit(rule) is not None]
+                reg = dataclasses.replace(reg, inputs=inputs)
+            resources.append(reg)
+        return unwatched_model_servers(resources)
+    vllm = {d["namespace"] for d in vllm_deployments(plan)}
+    assert len(vllm) == 1
+    namespace = vllm.pop()
+    none = planted(lambda rule: None if rule.get("alert") == "VllmDown" else rule)
+    assert len(none) == 2 and all(f"vLLM server in namespace {namespace} is not watched by the VllmDown alert of "
+                                  "this cluster's Observability (it has none): give Observability vllm_namespaces "
+                                  f"['{namespace}', ...]" in line for line in none), none
+    other = planted(lambda rule: {**rule, "expr": rule["expr"].replace(f'namespace="{namespace}"', 'namespace="x"')}
+                    if rule.get("alert") == "VllmDown" else rule)
+    assert len(other) == 2 and all("(it watches x)" in line for line in other), other

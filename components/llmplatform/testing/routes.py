@@ -1,11 +1,12 @@
 """Gateway routes and the KEDA interceptor's hosts: two HTTPRoutes matching the same requests on one listener (the
 Gateway serves the older alone), a model server behind the interceptor whose Host no InterceptorRoute claims (every
-request a 404), and an Ollama server the OllamaDown alert does not watch."""
+request a 404), and a model server its alert (OllamaDown, VllmDown) does not watch."""
 import json
 import re
 from typing import Any
 
 from ..inference_specs import SCALED_SERVICE, scaled_host
+from ..monitoring import VLLM_DEPLOYMENTS
 from ..kubernetes_schemas import group_of
 from .clusters import _cluster_of, _clusters
 from .namespace_rules import _unknown
@@ -89,17 +90,22 @@ def _unrouted_interceptor_hosts(resources: list[Registration], clusters: dict[st
             for reg, cluster, namespace, host in aliases if (cluster, host) not in routed]
 
 
-_WATCHED = re.compile(r'namespace(=~?)"([^"]*)",deployment="ollama"')
+_WATCHED = re.compile(r'namespace(=~?)"([^"]*)",deployment=~?"([^"]*)"')
+# each model server's Deployments, the alert of Observability's PrometheusRule that watches them, the input naming
+# their namespaces: an LlmdStack's vLLM has no VllmDown until Observability is given `vllm_namespaces`
+_SERVERS = {"ollama": ("Ollama", "OllamaDown", "app_namespace {ns!r}, or add it to other_app_namespaces"),
+            **{name: ("vLLM", "VllmDown", "vllm_namespaces [{ns!r}, ...]") for name in VLLM_DEPLOYMENTS}}
 
 
 def unwatched_model_servers(resources: list[Registration]) -> list[str]:
-    """Advice, not a refusal: an Ollama Deployment in a namespace that the OllamaDown alert of the Observability on
-    its cluster does not watch (its `app_namespace` and `other_app_namespaces`; the alert selects by namespace,
-    `monitoring.ollama_matchers`). The plan and the deploy work, and the alert never fires for that server: a stack
-    built in `team` beside an Observability told `app_namespace: llm`."""
+    """Advice, not a refusal: a model server's Deployment (Ollama's, an LlmdStack's vLLM) in a namespace that its
+    alert (OllamaDown, VllmDown) of the Observability on its cluster does not watch (`app_namespace` and
+    `other_app_namespaces`; `vllm_namespaces`; the alerts select by namespace, `monitoring.ollama_matchers`,
+    `vllm_matchers`). The plan and the deploy work, and no alert fires for that server: a stack built in `team` beside
+    an Observability told `app_namespace: llm`, an LlmdStack beside one told no `vllm_namespaces`."""
     clusters = _clusters(resources)
-    watched: dict[Any, set[str]] = {}
-    servers: list[tuple[Registration, Any, str]] = []
+    watched: dict[Any, dict[str, set[str]]] = {}  # cluster -> alert -> namespaces (a cluster with Observability)
+    servers: list[tuple[Registration, Any, str, str]] = []
     for reg in resources:
         if not reg.is_kubernetes_object:
             continue
@@ -108,16 +114,26 @@ def unwatched_model_servers(resources: list[Registration]) -> list[str]:
         if kind == "PrometheusRule":
             for group in (reg.inputs.get("spec") or {}).get("groups") or []:
                 for rule in (group.get("rules") or []) if isinstance(group, dict) else []:
-                    if isinstance(rule, dict) and rule.get("alert") == "OllamaDown":
-                        for how, names in _WATCHED.findall(str(rule.get("expr", ""))):
-                            watched.setdefault(cluster, set()).update(names.split("|") if how == "=~" else [names])
-        elif kind == "Deployment" and meta.get("name") == "ollama" and (reg.inputs.get("apiVersion") == "apps/v1") \
+                    alert = rule.get("alert") if isinstance(rule, dict) else None
+                    if alert in ("OllamaDown", "VllmDown"):
+                        alerts = watched.setdefault(cluster, {})
+                        for how, names, _ in _WATCHED.findall(str(rule.get("expr", ""))):
+                            alerts.setdefault(alert, set()).update(names.split("|") if how == "=~" else [names])
+        elif kind == "Deployment" and meta.get("name") in _SERVERS and reg.inputs.get("apiVersion") == "apps/v1" \
                 and not _unknown(meta.get("namespace")):  # a namespace not known yet (a preview): none to judge
-            servers.append((reg, cluster, str(meta.get("namespace") or "default")))
-    return [f"{reg.name}: the Ollama server in namespace {namespace} is not watched by the OllamaDown alert of this "
-            f"cluster's Observability (it watches {', '.join(sorted(watched[cluster]))}): give Observability "
-            f"app_namespace {namespace!r}, or add it to other_app_namespaces"
-            for reg, cluster, namespace in servers if cluster in watched and namespace not in watched[cluster]]
+            servers.append((reg, cluster, str(meta.get("namespace") or "default"), str(meta["name"])))
+    advice = []
+    for reg, cluster, namespace, deployment in servers:
+        what, alert, hint = _SERVERS[deployment]
+        if cluster not in watched:  # no Observability on its cluster: nothing to point to
+            continue
+        seen = watched[cluster].get(alert, set())
+        if namespace not in seen:
+            watching = f"it watches {', '.join(sorted(seen))}" if seen else "it has none"
+            advice.append(f"{reg.name}: the {what} server in namespace {namespace} is not watched by the {alert} alert "
+                          f"of this cluster's Observability ({watching}): give Observability "
+                          f"{hint.format(ns=namespace)}")
+    return advice
 
 
 def _route_name(route: Registration) -> str:
