@@ -5,6 +5,7 @@ decides whose identity it uses: `azurecli` for a person after `az login`, `workl
 """
 
 import functools
+from typing import Any, Callable
 
 import yaml
 
@@ -47,21 +48,24 @@ def kubelogin_exec(login_mode: str, previous_args: list[str] | None = None) -> d
     }
 
 
+def cached_for_text(maxsize: int) -> Callable[[Callable[..., str]], Callable[..., str]]:
+    """A pure function of strings cached (`lru_cache`) when every argument is a string, and called afresh with any
+    other (an input a program got wrong, which the function reports or dumps as given): under the testing kit's
+    mocks the same kubeconfigs are made and rewritten in every run, a few ms of YAML each."""
+    def wrap(function: Callable[..., str]) -> Callable[..., str]:
+        cached = functools.lru_cache(maxsize=maxsize)(function)
+
+        @functools.wraps(function)
+        def call(*args: Any) -> str:
+            return cached(*args) if all(isinstance(arg, str) for arg in args) else function(*args)
+        return call
+    return wrap
+
+
+@cached_for_text(maxsize=16)
 def with_kubelogin(kubeconfig_yaml: str, login_mode: str) -> str:
     """Rewrite every user of the kubeconfig to use `kubelogin get-token --login <login_mode>`. A pure function of two
-    strings, so the rewrite of a kubeconfig already rewritten is the one made then (a program under the testing kit's
-    mocks rewrote the same fake kubeconfig twice per cluster, every run: ~4 ms of YAML each)."""
-    if isinstance(kubeconfig_yaml, str) and isinstance(login_mode, str):
-        return _with_kubelogin(kubeconfig_yaml, login_mode)
-    return _rewrite(kubeconfig_yaml, login_mode)
-
-
-@functools.lru_cache(maxsize=16)
-def _with_kubelogin(kubeconfig_yaml: str, login_mode: str) -> str:
-    return _rewrite(kubeconfig_yaml, login_mode)
-
-
-def _rewrite(kubeconfig_yaml: str, login_mode: str) -> str:
+    strings, so the rewrite of a kubeconfig already rewritten is the one made then."""
     doc = yaml.safe_load(kubeconfig_yaml)
     for user in doc.get("users") or []:
         previous = ((user.get("user") or {}).get("exec") or {}).get("args")

@@ -437,32 +437,26 @@ class Observability(pulumi.ComponentResource):
                        for r in group_rules["rules"]],
                 tags=tags, opts=child)
         if a.get("postgres_server_id"):  # "" is none: an alert scoped to no server is refused by Azure
-            monitor.MetricAlert(
-                f"{name}-postgres-storage", rule_name=f"alert-{prefix}-postgres-storage", resource_group_name=rg,
-                location="global", description="PostgreSQL storage above 80 %", severity=2, enabled=True,
-                scopes=[a["postgres_server_id"]], evaluation_frequency="PT5M", window_size="PT15M",
-                criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
-                    odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
-                    all_of=[monitor.MetricCriteriaArgs(
-                        name="storage-percent", metric_name="storage_percent", operator=monitor.Operator.GREATER_THAN,
-                        threshold=80, time_aggregation=monitor.AggregationTypeEnum.AVERAGE,
-                        criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION)]),
-                actions=group.apply(lambda g: [monitor.MetricAlertActionArgs(action_group_id=g)] if g else None),
-                tags=tags, opts=child)
-            # Open-WebUI cannot sign anyone in without its database. is_db_alive is 1 or 0 each minute (Maximum:
-            # 0 only when the server was down the whole minute); all five minutes 0 is an outage, not a failover
-            monitor.MetricAlert(
-                f"{name}-postgres-alive", rule_name=f"alert-{prefix}-postgres-alive", resource_group_name=rg,
-                location="global", description="PostgreSQL down for 5 minutes (is_db_alive)", severity=1,
-                enabled=True, scopes=[a["postgres_server_id"]], evaluation_frequency="PT1M", window_size="PT5M",
-                criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
-                    odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
-                    all_of=[monitor.MetricCriteriaArgs(
-                        name="db-alive", metric_name="is_db_alive", operator=monitor.Operator.LESS_THAN,
-                        threshold=1, time_aggregation=monitor.AggregationTypeEnum.MAXIMUM,
-                        criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION)]),
-                actions=group.apply(lambda g: [monitor.MetricAlertActionArgs(action_group_id=g)] if g else None),
-                tags=tags, opts=child)
+            # (suffix, description, severity, every, over, metric, operator, threshold, aggregation). Open-WebUI
+            # cannot sign anyone in without its database: is_db_alive is 1 or 0 each minute (Maximum: 0 only when
+            # the server was down the whole minute), so five minutes of 0 is an outage, not a failover
+            for suffix, text, severity, every, over, metric, operator, threshold, aggregation in (
+                    ("storage", "PostgreSQL storage above 80 %", 2, "PT5M", "PT15M", "storage_percent",
+                     monitor.Operator.GREATER_THAN, 80, monitor.AggregationTypeEnum.AVERAGE),
+                    ("alive", "PostgreSQL down for 5 minutes (is_db_alive)", 1, "PT1M", "PT5M", "is_db_alive",
+                     monitor.Operator.LESS_THAN, 1, monitor.AggregationTypeEnum.MAXIMUM)):
+                monitor.MetricAlert(
+                    f"{name}-postgres-{suffix}", rule_name=f"alert-{prefix}-postgres-{suffix}", resource_group_name=rg,
+                    location="global", description=text, severity=severity, enabled=True,
+                    scopes=[a["postgres_server_id"]], evaluation_frequency=every, window_size=over,
+                    criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
+                        odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                        all_of=[monitor.MetricCriteriaArgs(
+                            name=metric.replace("_", "-"), metric_name=metric, operator=operator, threshold=threshold,
+                            time_aggregation=aggregation,
+                            criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION)]),
+                    actions=group.apply(lambda g: [monitor.MetricAlertActionArgs(action_group_id=g)] if g else None),
+                    tags=tags, opts=child)
 
     # ---- in the cluster ---------------------------------------------------------------------------------------
     def _in_cluster(self, name: str) -> None:

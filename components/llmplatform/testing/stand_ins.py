@@ -21,6 +21,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks, rpc
 
 from .. import azure_inputs
+from ..kubeconfig import cached_for_text
 from ..mappings import whole_numbers
 from .api_server import FAKE_CA_DATA, ClusterEndpoint, token_for
 from .records import (DEPLOYER, RESOURCE_REF_SIG, Plan, ProgramError, Registration, SECRET_SIG, SIG_KEY, Secret,
@@ -50,21 +51,11 @@ def _server_of(cluster: str, location: str) -> str:
     return f"https://{cluster}.hcp.{location}.azmk8s.io:443"
 
 
+@cached_for_text(maxsize=256)
 def _fake_kubeconfig(cluster: Any, location: Any = "westeurope") -> str:
     """A kubeconfig as AKS hands it out (API server `https://<name>.hcp.<region>.azmk8s.io:443`, kubelogin). Dumped
     once per cluster and region in a process (the same few come back in every run); a name that is no string (an
     input the program got wrong) is dumped as given, each time."""
-    if isinstance(cluster, str) and isinstance(location, str):
-        return _fake_kubeconfig_of(cluster, location)
-    return _kubeconfig_text(cluster, location)
-
-
-@functools.lru_cache(maxsize=256)
-def _fake_kubeconfig_of(cluster: str, location: str) -> str:
-    return _kubeconfig_text(cluster, location)
-
-
-def _kubeconfig_text(cluster: Any, location: Any) -> str:
     doc = {
         "apiVersion": "v1", "kind": "Config", "current-context": cluster,
         "clusters": [{"name": cluster, "cluster": {"server": _server_of(cluster, location),
