@@ -26,7 +26,8 @@ def test_registered_rules_are_the_checked_ones(prod):
     rules = prod.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs["spec"]["groups"][0]["rules"]
     assert {r["alert"] for r in rules} == {"GpuMemoryHigh", "GatewayErrorRatioHigh", "GatewayLatencyP95AboveSlo",
                                            "SpotNodesEvicted", "OllamaDown", "GatewayRejectingMostRequests",
-                                           "KedaScalerErrors"}  # no vLLM in prod: no VllmDown
+                                           "KedaScalerErrors", "CertificateNotReady",
+                                           "CertificateExpiringWithoutRenewal"}  # no vLLM in prod: no VllmDown
     latency = next(r for r in rules if r["alert"] == "GatewayLatencyP95AboveSlo")
     assert latency["expr"].endswith("> 20000")  # prod's 20 s SLO from config
     for r in rules:
