@@ -119,6 +119,7 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "name_prefix": f"{cfg.prefix}-{cfg.environment}", "postgres_server_id": database.server_id,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
         "keda": cfg.autoscaling.mode == "requests" or (cfg.llmd.enabled and cfg.llmd.autoscaling),
+        "cert_manager": bool(gateway) and cfg.gateway.tls.mode == "letsencrypt",
         "prometheus_retention": o.prometheus_retention, "prometheus_storage_gib": o.prometheus_storage_gib,
         "grafana_storage_gib": o.grafana_storage_gib, "latency_slo_seconds": o.latency_slo_seconds,
         "error_ratio_slo": o.error_ratio_slo, "gpu_memory_alert_percent": o.gpu_memory_alert_percent,

@@ -91,10 +91,13 @@ def gateway_rejected_ratio() -> str:
 
 def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percent_: int, error_ratio: float,
                          latency_slo_seconds: int, cold_start_seconds: int,
-                         vllm_namespaces: Sequence[str] = (), keda: bool = True) -> list[dict]:
+                         vllm_namespaces: Sequence[str] = (), keda: bool = True,
+                         cert_manager: bool = False) -> list[dict]:
     """In-cluster PrometheusRule alerts (kube-prometheus-stack's Prometheus evaluates them). Each has a summary, a
     description of what to look at, and its runbook section. `namespace`: the model servers' namespace, or each of
-    them when several InferenceStacks share the cluster (OllamaDown watches every one, by namespace)."""
+    them when several InferenceStacks share the cluster (OllamaDown watches every one, by namespace). `cert_manager`:
+    cert-manager issues the gateway's certificate on this cluster (its PodMonitor is planned): alert on its
+    Certificates."""
     spot, spot_before = spot_nodes(), spot_nodes("10m")
     not_preallocating = f'container!~"{"|".join(PREALLOCATING_CONTAINERS)}"'
     ollama = ollama_matchers([namespace] if isinstance(namespace, str) else namespace)
@@ -187,7 +190,50 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
                                  "llm-d route fails. Look at the pods' events and logs (model download, GPU memory, "
                                  "Pending: no GPU node)."),
                  "runbook": f"{RUNBOOK} (VllmDown)"}})
+    if cert_manager:
+        rules += certificate_alerts()
     return rules
+
+
+# cert-manager renews a Certificate without renewBefore 2/3 through its lifetime (v1.21.1 pkg/util/pki/renewaltime.go
+# `desiredRenewalTime`: actualDuration / 3 before expiry; ACME renewal info, ACMEUseARI, is an alpha gate, off), 30 days
+# before a 90-day Let's Encrypt certificate expires (15 days for the 45-day ones Let's Encrypt plans): a certificate
+# with less than 14 days left is one whose renewal has failed for over two weeks (for a day, at 45 days), with two
+# weeks left to fix it before clients see an expired certificate.
+CERT_EXPIRY_ALERT_DAYS = 14
+# A normal HTTP-01 issuance (solver pod, Let's Encrypt's validation, the signed certificate) takes minutes.
+CERT_NOT_READY_FOR = "30m"
+
+
+def certificate_alerts() -> list[dict]:
+    """cert-manager's Certificate collector (v1.21.1 internal/collectors/certificate_collector.go): ready_status is
+    one series per condition status, 1 for the Ready condition's; expiration_timestamp_seconds is status.notAfter, 0
+    before the first issuance (left out: the not-Ready alert covers it). Scraped without honor_labels, the
+    Certificate's namespace is exported_namespace."""
+    return [
+        {"alert": "CertificateNotReady", "for": CERT_NOT_READY_FOR, "labels": {"severity": "critical"},
+         "expr": 'max by (exported_namespace, name) (certmanager_certificate_ready_status{condition!="True"}) == 1',
+         "annotations": {
+             "summary": ("Certificate {{ $labels.exported_namespace }}/{{ $labels.name }} is not Ready "
+                         f"for {CERT_NOT_READY_FOR}"),
+             "description": ("cert-manager has no valid certificate for this Certificate (never issued, or its "
+                             "secret no longer matches): the gateway's HTTPS listener has no or a wrong certificate "
+                             "and clients see TLS errors. kubectl describe certificate, then its CertificateRequest, "
+                             "Order and Challenge: the HTTP-01 challenge blocked, the DNS name not pointing at the "
+                             "gateway, a Let's Encrypt rate limit."),
+             "runbook": f"{RUNBOOK} (CertificateNotReady)"}},
+        {"alert": "CertificateExpiringWithoutRenewal", "for": "1h", "labels": {"severity": "warning"},
+         "expr": (f"(certmanager_certificate_expiration_timestamp_seconds > 0) - time() < "
+                  f"{CERT_EXPIRY_ALERT_DAYS} * 86400"),
+         "annotations": {
+             "summary": ("Certificate {{ $labels.exported_namespace }}/{{ $labels.name }} expires within "
+                         f"{CERT_EXPIRY_ALERT_DAYS} days: its renewal has failed"),
+             "description": ("cert-manager renews 2/3 through the certificate's lifetime (30 days before a 90-day "
+                             "Let's Encrypt certificate expires) and has not: the certificate still serves, but "
+                             "clients see TLS errors once it expires. kubectl describe certificate and its latest "
+                             "Order and Challenge name the failure (challenge blocked, DNS moved, rate limit)."),
+             "runbook": f"{RUNBOOK} (CertificateExpiringWithoutRenewal)"}},
+    ]
 
 
 def iso_minutes(duration: str) -> str:

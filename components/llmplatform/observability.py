@@ -62,6 +62,10 @@ QUERIED_APPS = ("prometheus", "alertmanager", "grafana")
 # KEDA's operator runs the Prometheus triggers (ModelAutoscaler, LlmdStack's autoscaling): kedacore/charts
 # keda/templates/manager/deployment.yaml labels its pods `app.kubernetes.io/name: {{ .Values.operator.name }}`.
 KEDA_OPERATOR_POD_LABELS = {"app.kubernetes.io/name": "keda-operator"}
+# cert-manager v1.21.1 deploy/charts/cert-manager/templates/deployment.yaml: the controller's pod labels (release
+# cert-manager in namespace cert-manager, GatewayAccess) and its metrics port `http-metrics` (9402)
+CERT_MANAGER_NS = "cert-manager"
+CERT_MANAGER_CONTROLLER_LABELS = {"app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/component": "controller"}
 
 
 def query_ingress(resource_name: str, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions,
@@ -188,6 +192,9 @@ class ObservabilityArgs(TypedDict):
     """Gateways whose Envoy metrics to scrape (GatewayAccess's `route_target`)."""
     keda: NotRequired[bool]
     """Install KEDA and its HTTP add-on (default True)."""
+    cert_manager: NotRequired[bool]
+    """cert-manager runs on this cluster (GatewayAccess with Let's Encrypt TLS installs it): scrape its controller and
+    alert when a Certificate is not Ready or nears expiry unrenewed (default False)."""
     prometheus_retention: NotRequired[str]
     """In-cluster Prometheus retention (default 15d)."""
     prometheus_storage_gib: NotRequired[int]
@@ -505,8 +512,19 @@ class Observability(pulumi.ComponentResource):
                 lambda app_ns: platform_alert_rules(
                     [app_ns, *a.get("other_app_namespaces", [])], opt(a, "gpu_memory_alert_percent"), opt(a, "error_ratio_slo"),
                     opt(a, "latency_slo_seconds"), opt(a, "cold_start_timeout_seconds"),
-                    a.get("vllm_namespaces", []), opt(a, "keda")))}]},
+                    a.get("vllm_namespaces", []), opt(a, "keda"), opt(a, "cert_manager")))}]},
             opts=after_stack)
+        if opt(a, "cert_manager"):
+            # Ours, not the chart's prometheus.servicemonitor: GatewayAccess installs cert-manager before this
+            # component's kube-prometheus-stack brings the monitoring.coreos.com CRDs, and Helm fails an install whose
+            # manifest has a kind the cluster does not know (the keda PodMonitor below, likewise).
+            k8s.apiextensions.CustomResource(
+                f"{name}-cert-manager-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name="cert-manager", namespace=ns.metadata.name),
+                spec={"namespaceSelector": {"matchNames": [CERT_MANAGER_NS]},
+                      "selector": {"matchLabels": CERT_MANAGER_CONTROLLER_LABELS},
+                      "podMetricsEndpoints": [{"port": "http-metrics", "interval": "60s"}]},
+                opts=after_stack)
         if a.get("route_target"):
             # Envoy's Prometheus endpoint on every Istio gateway pod: request counts, codes, latency histograms
             k8s.apiextensions.CustomResource(

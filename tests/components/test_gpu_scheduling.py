@@ -197,6 +197,7 @@ def two_pools_program() -> None:
                          "model": "Qwen/Qwen3-0.6B", "key_vault": VAULT}, on)
     P.Observability("obs", {"cluster": aks.cluster, "key_vault": VAULT, "app_namespace": "chat",
                             "other_app_namespaces": ["code"],  # OllamaDown for both stacks (the kit warned)
+                            "vllm_namespaces": ["llm-d"],  # VllmDown for the LlmdStack (the kit warns since c2a4411)
                             "gpu": t4.scheduling}, on)
 
 

@@ -16,7 +16,8 @@ from llmplatform.keda_http import INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PO
 from llmplatform.kube import IMDS_CIDR, WIRESERVER_CIDR
 from llmplatform.llmd_specs import EPP_METRICS_PORT, EPP_PORT, VLLM_PORT
 from llmplatform.llmd_stack import EPP_LABEL, POOL_GATEWAY
-from llmplatform.observability import MONITORING_NS, PROMETHEUS_POD_LABEL
+from llmplatform.observability import (CERT_MANAGER_CONTROLLER_LABELS, CERT_MANAGER_NS, MONITORING_NS,
+                                       PROMETHEUS_POD_LABEL)
 from llmplatform.workload_identity import USE_LABEL
 
 from tests.conftest import plan_for, variant
@@ -283,6 +284,8 @@ def documented_needs(cluster: Cluster) -> dict[str, list[Need]]:
                         ("Alertmanager", PROMETHEUS, monitoring["alertmanager"], 9093, "TCP"),
                         *(("Envoy's metrics on the gateways", PROMETHEUS, gw, 15090, "TCP") for gw in gateway),
                         *(("a model server's metrics", PROMETHEUS, pod, 8000, "TCP") for pod in model_servers),
+                        *([("cert-manager's metrics", PROMETHEUS, Pod(CERT_MANAGER_NS, CERT_MANAGER_CONTROLLER_LABELS),
+                            9402, "TCP")] if CERT_MANAGER_NS in cluster.namespaces else []),
                         ("Prometheus (data source)", monitoring["grafana"], PROMETHEUS, 9090, "TCP"),
                         ("Alertmanager (data source)", monitoring["grafana"], monitoring["alertmanager"], 9093, "TCP"),
                         ("grafana.com (plugins, update check)", monitoring["grafana"], GRAFANA_COM, 443, "TCP"),

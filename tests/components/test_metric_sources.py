@@ -24,6 +24,7 @@ MONITORS = {
     "keda-operator": ("PodMonitor", "keda-operator", ("dev",)),
     "vllm": ("PodMonitor", "vllm", ("llmd",)),
     "llm-d-epp": ("ServiceMonitor", "llmd-epp", ("llmd",)),
+    "cert-manager": ("PodMonitor", "cert-manager", ("prod-tls",)),
 }
 KPS = "kube-prometheus-stack/values.yaml"
 
@@ -72,7 +73,7 @@ def in_cluster_catalog() -> Catalog:
                                               "metricRelabelings": kubelet["cAdvisorMetricRelabelings"]}),
                  "cadvisor-kubelet.tsv"),
     ]
-    for name in ("istio-proxy", "keda-operator", "vllm", "llm-d-epp"):
+    for name in ("istio-proxy", "keda-operator", "vllm", "llm-d-epp", "cert-manager"):
         exporters.append(Exporter(name, extract_list(name).series, scrape_of(name), f"{name}.tsv"))
     return Catalog(exporters)
 
@@ -129,7 +130,7 @@ def test_every_dashboard_query_legend_and_variable_is_emitted_and_labelled():
 
 
 def test_every_in_cluster_alert_is_emitted_labelled_and_actionable():
-    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"]):
+    for rule in platform_alert_rules("llm", 90, 0.05, 30, 1200, ["llm-d"], cert_manager=True):
         text = " ".join(rule["annotations"].values())
         check_query(rule["expr"], in_cluster_catalog(), rule["alert"], annotation_labels(text))
         assert {"summary", "description", "runbook"} <= set(rule["annotations"]), rule["alert"]
@@ -167,6 +168,7 @@ def test_adapter_rule_and_every_planned_keda_query_are_emitted_and_labelled():
     ("max by (node) (DCGM_FI_DEV_GPU_UTIL)", "DCGM labels the node Hostname"),
     ("sum(rate(container_cpu_cfs_throttled_seconds_total[5m]))", "dropped by kube-prometheus-stack's relabeling"),
     ('count(kube_node_labels{label_kubernetes_azure_com_mode="user"})', "a node label not in the allowlist"),
+    ("max by (namespace, certificate) (certmanager_certificate_ready_status)", "cert-manager labels it name"),
 ])
 def test_the_check_catches_a_planted_wrong_name(query, why):
     with pytest.raises(AssertionError):

@@ -26,7 +26,8 @@ def test_registered_rules_are_the_checked_ones(prod):
     rules = prod.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs["spec"]["groups"][0]["rules"]
     assert {r["alert"] for r in rules} == {"GpuMemoryHigh", "GatewayErrorRatioHigh", "GatewayLatencyP95AboveSlo",
                                            "SpotNodesEvicted", "OllamaDown", "GatewayRejectingMostRequests",
-                                           "KedaScalerErrors"}  # no vLLM in prod: no VllmDown
+                                           "KedaScalerErrors", "CertificateNotReady",
+                                           "CertificateExpiringWithoutRenewal"}  # no vLLM in prod: no VllmDown
     latency = next(r for r in rules if r["alert"] == "GatewayLatencyP95AboveSlo")
     assert latency["expr"].endswith("> 20000")  # prod's 20 s SLO from config
     for r in rules:
@@ -266,3 +267,61 @@ def test_the_kits_advice_names_a_vllm_server_its_alert_does_not_watch():
     other = planted(lambda rule: {**rule, "expr": rule["expr"].replace(f'namespace="{namespace}"', 'namespace="x"')}
                     if rule.get("alert") == "VllmDown" else rule)
     assert len(other) == 2 and all("(it watches x)" in line for line in other), other
+
+
+# ---- the gateway's certificate (cert-manager, Let's Encrypt) -----------------------------------------------------
+
+def test_certificate_alerts_and_scrape_only_where_cert_manager_runs(dev):
+    """prod-tls installs cert-manager (gateway.tls.mode letsencrypt): its controller is scraped where the release
+    runs (the chart's pods are labelled app.kubernetes.io/name: <chart name>, component controller, with no
+    nameOverride) and both alerts are registered; dev, without TLS, has neither."""
+    from llmplatform.observability import CERT_MANAGER_CONTROLLER_LABELS
+    from tests.conftest import variant
+    from tests.network_policy import selects
+    plan = variant("prod-tls")
+    release = next(r for r in plan.helm_releases() if r.inputs["chart"] == "cert-manager")
+    assert "nameOverride" not in release.inputs["values"] and release.inputs["name"] == "cert-manager"
+    (monitor,) = [m.inputs["spec"] for m in plan.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor")
+                  if m.inputs["metadata"]["name"] == "cert-manager"]
+    assert monitor["namespaceSelector"]["matchNames"] == [release.inputs["namespace"]]
+    controller = {"app.kubernetes.io/name": "cert-manager", "app.kubernetes.io/instance": release.inputs["name"],
+                  "app.kubernetes.io/component": "controller"}
+    assert selects(monitor["selector"], controller) and CERT_MANAGER_CONTROLLER_LABELS.items() <= controller.items()
+    assert not selects(monitor["selector"], {**controller, "app.kubernetes.io/component": "webhook"})
+    assert {"CertificateNotReady", "CertificateExpiringWithoutRenewal"} <= set(rules_of(plan))
+    assert not any(r.inputs["chart"] == "cert-manager" for r in dev.helm_releases())
+    assert not {"CertificateNotReady", "CertificateExpiringWithoutRenewal"} & set(rules_of(dev))
+    assert "cert-manager" not in {m.inputs["metadata"]["name"]
+                                  for m in dev.of_type("kubernetes:monitoring.coreos.com/v1:PodMonitor")}
+
+
+def _number(node) -> float:
+    import promql_parser
+    if isinstance(node, promql_parser.NumberLiteral):
+        return node.val
+    if isinstance(node, promql_parser.ParenExpr):
+        return _number(node.expr)
+    assert str(node.op) == "*", node
+    return _number(node.lhs) * _number(node.rhs)
+
+
+def test_expiry_alert_fires_only_once_renewal_has_failed():
+    """cert-manager renews a Certificate without renewBefore/renewBeforePercentage lifetime/3 before it expires
+    (v1.21.1 pkg/util/pki/renewaltime.go `desiredRenewalTime`; ARI, an alpha gate, is off): for Let's Encrypt's
+    90-day certificates 30 days before. The alert's window is shorter, so a renewing certificate never enters it;
+    a never-issued one (expiration 0, certificate_collector.go) is left to CertificateNotReady."""
+    import promql_parser
+    from tests.conftest import variant
+    (cert,) = variant("prod-tls").of_type("kubernetes:cert-manager.io/v1:Certificate")
+    assert not {"renewBefore", "renewBeforePercentage", "duration"} & set(cert.inputs["spec"])
+    rule = rules_of(variant("prod-tls"))["CertificateExpiringWithoutRenewal"]
+    comparison = promql_parser.parse(rule["expr"])
+    assert str(comparison.op) == "<"
+    window = _number(comparison.rhs)
+    assert 7 * 86400 <= window < 90 * 86400 / 3
+    issued = comparison.lhs.lhs  # (expiration > 0) - time()
+    issued = issued.expr if isinstance(issued, promql_parser.ParenExpr) else issued
+    assert str(issued.op) == ">" and _number(issued.rhs) == 0 and str(comparison.lhs.rhs) == "time()"
+    ready = rules_of(variant("prod-tls"))["CertificateNotReady"]["expr"]
+    for condition, fires in (("True", False), ("False", True), ("Unknown", True)):
+        assert selected(ready, "certmanager_certificate_ready_status", {"condition": condition}) == fires, condition
