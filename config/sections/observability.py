@@ -38,20 +38,27 @@ class ObservabilityConfig:
     alert_receiver: AlertReceiverConfig = AlertReceiverConfig()
 
 
-def _alert_receiver(r: Reader) -> AlertReceiverConfig:
-    """`alertReceiver: {kind, secret}`: both, or neither (no receiver)."""
+def _alert_receiver(r: Reader) -> tuple[AlertReceiverConfig, Optional[dict[str, str]]]:
+    """`alertReceiver: {kind, secret}`: both, or neither (no receiver). With it, what Observability's own rule is to
+    judge: a half given (the other reported missing here) is completed with a value the rule accepts, so the half
+    written is still checked."""
     kind, secret = r.str_("kind", None), r.str_("secret", None)
     r.reject_unknown_keys()
     if kind is None and secret is not None:
         r.problem(f"{r.key('kind')} is required; allowed: {', '.join(ALERT_RECEIVER_KINDS)}")
     if secret is None and kind is not None:
         r.problem(f"{r.key('secret')} is required: the Key Vault secret holding the receiver's URL or key")
-    return AlertReceiverConfig(kind, secret) if kind is not None and secret is not None else AlertReceiverConfig()
+    if kind is None and secret is None:
+        return AlertReceiverConfig(), None
+    checked = {"kind": kind or next(iter(ALERT_RECEIVER_KINDS)), "secret": secret or "placeholder"}
+    return (AlertReceiverConfig(kind, secret) if kind is not None and secret is not None else AlertReceiverConfig(),
+            checked)
 
 
 def parse_observability(r: Reader) -> ObservabilityConfig:
     """Read as written; Observability's and AzureMonitoring's rules check it."""
     d = ObservabilityConfig()
+    receiver, receiver_checked = _alert_receiver(r.section("alertReceiver"))
     cfg = ObservabilityConfig(
         enabled=r.bool_("enabled", d.enabled),
         azure_monitor=r.bool_("azureMonitor", d.azure_monitor),
@@ -67,7 +74,7 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         gpu_memory_alert_percent=r.int_("gpuMemoryAlertPercent", d.gpu_memory_alert_percent),
         vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
         client_namespaces=r.str_list("clientNamespaces", d.client_namespaces),
-        alert_receiver=_alert_receiver(r.section("alertReceiver")),
+        alert_receiver=receiver,
     )
     r.reject_unknown_keys()
     keys = component_rules.keys("observability")
@@ -79,8 +86,7 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         "grafana_storage_gib": cfg.grafana_storage_gib, "latency_slo_seconds": cfg.latency_slo_seconds,
         "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent,
         "client_namespaces": list(cfg.client_namespaces),
-        **({"alert_receiver": {"kind": cfg.alert_receiver.kind, "secret": cfg.alert_receiver.secret}}
-           if cfg.alert_receiver.kind else {})}, keys)
+        **({"alert_receiver": receiver_checked} if receiver_checked else {})}, keys)
     if cfg.alert_receiver.kind and not cfg.enabled:
         r.problem("observability.alertReceiver needs observability.enabled true: the in-cluster Alertmanager sends "
                   "to it")

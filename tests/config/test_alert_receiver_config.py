@@ -63,3 +63,20 @@ def test_unset_the_plan_warns_once_that_in_cluster_alerts_page_no_one(dev):
     assert warning.startswith(UNSET)
     off = parse_config(stack_raw("dev", OFF), "p", "dev")
     assert not any(a.startswith(UNSET) for a in advisories(off))  # no in-cluster stack, no alert of its
+
+
+@pytest.mark.parametrize(("receiver", "problems"), [
+    ({"kind": "email"}, ["observability.alertReceiver.secret is required: the Key Vault secret holding the receiver's "
+                         "URL or key",
+                         "observability.alertReceiver.kind 'email' is invalid; allowed: webhook, msteams, slack, "
+                         "pagerduty"]),
+    ({"secret": "alerts_url"}, ["observability.alertReceiver.kind is required; allowed: webhook, msteams, slack, "
+                                "pagerduty",
+                                "observability.alertReceiver.secret 'alerts_url' is invalid; allowed: 1-127 letters, "
+                                "digits and hyphens (a Key Vault secret name)"]),
+    ("msteams", ["observability.alertReceiver must be an object (key: value), got 'msteams'"]),
+])
+def test_a_half_given_receiver_is_judged_whole_and_each_problem_said_once(receiver, problems):
+    """Validated whole: the half written is still checked (its kind or name was not, behind the other's absence), and
+    a value that is no object is said once (the section read once)."""
+    assert _problems(receiver, {}) == problems
