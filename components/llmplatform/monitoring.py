@@ -56,8 +56,7 @@ def alert_for_minutes(seconds: int, floor_minutes: int = 5) -> str:
 
 
 def ollama_matchers(namespaces: Sequence[str]) -> str:
-    """PromQL matchers of the Ollama Deployments of `namespaces` (one: an exact match; several, each team's stack on
-    one cluster: an anchored regex of the names, which are DNS labels and hold no regex metacharacter but `-`)."""
+    """PromQL matchers of the Ollama Deployments of `namespaces` (several: each team's stack on one cluster)."""
     return f'{namespace_matcher(namespaces)},deployment="ollama"'
 
 
@@ -248,8 +247,9 @@ PVC_FULL_PERCENT = 85
 
 def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: Sequence[str] = (),
                       cold_start_seconds: int = 1200) -> list[dict]:
-    """Alerts evaluated by Azure Monitor on managed Prometheus, e-mailed through the action group: the only
-    alerts that reach anyone (the in-cluster Alertmanager routes every alert to its `null` receiver).
+    """Alerts evaluated by Azure Monitor on managed Prometheus, e-mailed through the action group: what pages
+    without an Alertmanager receiver (Observability's `alert_receiver`; without one the chart routes every in-cluster
+    alert to `null`).
     `model_servers`: the namespaces of the Ollama stacks; `vllm_namespaces`: the LlmdStacks' (ModelServerDown watches
     both)."""
     servers = none_available(ollama_matchers(model_servers))

@@ -175,14 +175,21 @@ def _one_per_namespace_line(kind: str, a: str, b: str, namespace: str, names: li
             f"own namespace{_NAMESPACE_HOW.get(kind, '')}")
 
 
-def refusals(resources: list[Registration]) -> list[str]:
+def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
     """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
     which the SDK's mocks accept silently; Azure inputs that azure-native or Azure would refuse or drop (a value of
     the wrong type, outside a closed enum, a key the type does not have: llmplatform.azure_inputs); two writes
     Azure takes one at a time that the program leaves free to run at once (llmplatform.write_order); and subnet
-    ranges outside their network or overlapping another (llmplatform.subnet_ranges)."""
+    ranges outside their network or overlapping another (llmplatform.subnet_ranges).
+
+    `preview`: where an input is unknown until what it comes from is created. Each URN once and the Azure inputs
+    (an unknown value left unchecked, as azure-native's Check leaves it) of every registration; the rest (names two
+    resources claim, routes, the order of writes, subnet ranges) of the registrations whose inputs are all known
+    (the others are judged by the run that answers as `pulumi up`)."""
     problems: list[str] = []
-    clusters = _clusters(resources)
+    judged = [reg for reg in resources if not rpc.contains_unknowns(reg.inputs)] if preview else resources
+    judged_ids = {id(reg) for reg in judged}
+    clusters = _clusters(judged)
     seen_urns: set[str] = set()
     seen_names: dict[tuple, str] = {}
     seen_regs: dict[tuple, Registration] = {}
@@ -196,6 +203,8 @@ def refusals(resources: list[Registration]) -> list[str]:
         if reg.type.startswith("azure-native:"):
             problems.extend(f"{reg.name} ({reg.type}): {finding}"
                             for finding in azure_inputs.findings(reg.type, reg.inputs) if finding.refused)
+        if id(reg) not in judged_ids:
+            continue
         for pool, inline in _inline_pools(reg):  # a cluster's inline pools are agent pools of that cluster too
             if pool in seen_names:
                 problems.append(f"{seen_names[pool]} and {inline} are one object: {_describe(pool)}")
@@ -212,33 +221,13 @@ def refusals(resources: list[Registration]) -> list[str]:
         else:
             seen_names[identity] = reg.name
             seen_regs[identity] = reg
-    problems[:0] = _one_per_namespace(resources, twice)  # the advice first, each object it explains below
-    problems.extend(_shadowed_routes(resources, clusters))
-    problems.extend(_unrouted_interceptor_hosts(resources, clusters))
-    problems.extend(_two_clusters_in_one_component(resources, clusters))
+    problems[:0] = _one_per_namespace(judged, twice)  # the advice first, each object it explains below
+    problems.extend(_shadowed_routes(judged, clusters))
+    problems.extend(_unrouted_interceptor_hosts(judged, clusters))
+    problems.extend(_two_clusters_in_one_component(judged, clusters))
     doubled.update(reg.urn for pair in twice for reg in pair)
-    problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(resources)
+    problems.extend(f"{c.resource} {c.message} [{c.rule}]" for c in write_order.conflicts(judged)
                     if not doubled & set(c.between))  # one name twice: renaming it is the fix, not dependsOn
-    problems.extend(subnet_ranges.refusals(resources))
+    problems.extend(subnet_ranges.refusals(judged))
     return problems
 
-
-def preview_refusals(resources: list[Registration]) -> list[str]:
-    """`refusals` of a preview, where an input is unknown until what it comes from is created: each URN once (the
-    engine's own check) and the Azure inputs azure-native's Check refuses, of every registration, an unknown value
-    left unchecked (a value not known yet is not validated); the rest (names two resources claim, routes, the
-    order of writes, subnet ranges) of the registrations whose inputs are all known (the others are judged by the
-    run that answers as `pulumi up`)."""
-    known = [reg for reg in resources if not rpc.contains_unknowns(reg.inputs)]
-    problems = refusals(known)
-    seen, checked = {reg.urn for reg in known}, {id(reg) for reg in known}
-    for reg in resources:
-        if id(reg) in checked:
-            continue
-        if reg.urn in seen:
-            problems.append(f"duplicate URN {reg.urn}")
-        seen.add(reg.urn)
-        if reg.type.startswith("azure-native:"):
-            problems.extend(f"{reg.name} ({reg.type}): {finding}"
-                            for finding in azure_inputs.findings(reg.type, reg.inputs) if finding.refused)
-    return problems

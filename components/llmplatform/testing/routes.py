@@ -90,7 +90,7 @@ def _unrouted_interceptor_hosts(resources: list[Registration], clusters: dict[st
             for reg, cluster, namespace, host in aliases if (cluster, host) not in routed]
 
 
-_WATCHED = re.compile(r'namespace(=~?)"([^"]*)",deployment=~?"([^"]*)"')
+_WATCHED = re.compile(r'namespace(=~?)"([^"]*)",deployment=~?"[^"]*"')
 # each model server's Deployments, the alert of Observability's PrometheusRule that watches them, the input naming
 # their namespaces: an LlmdStack's vLLM has no VllmDown until Observability is given `vllm_namespaces`
 _SERVERS = {"ollama": ("Ollama", "OllamaDown", "app_namespace {ns!r}, or add it to other_app_namespaces"),
@@ -117,7 +117,7 @@ def unwatched_model_servers(resources: list[Registration]) -> list[str]:
                     alert = rule.get("alert") if isinstance(rule, dict) else None
                     if alert in ("OllamaDown", "VllmDown"):
                         alerts = watched.setdefault(cluster, {})
-                        for how, names, _ in _WATCHED.findall(str(rule.get("expr", ""))):
+                        for how, names in _WATCHED.findall(str(rule.get("expr", ""))):
                             alerts.setdefault(alert, set()).update(names.split("|") if how == "=~" else [names])
         elif kind == "Deployment" and meta.get("name") in _SERVERS and reg.inputs.get("apiVersion") == "apps/v1" \
                 and not _unknown(meta.get("namespace")):  # a namespace not known yet (a preview): none to judge

@@ -20,7 +20,7 @@ from .. import cluster_access
 from ..checks import ComponentInputError
 from ..mappings import whole_numbers
 from .api_server import StandInApiServers, VirtualClock
-from .collisions import preview_refusals, refusals
+from .collisions import refusals
 from .namespace_rules import uncreated_namespaces
 from .records import Plan, ProgramError
 from .routes import unwatched_model_servers
@@ -114,7 +114,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
             raise  # a component's refusal, with its property paths (a RunError too)
         except pulumi.RunError as error:
             raise ProgramError(str(error), len(monitor.registrations)) from None
-        refused = mocks.refused_reads() + (preview_refusals if preview else refusals)(monitor.registrations)
+        refused = mocks.refused_reads() + refusals(monitor.registrations, preview)
         if refused:
             raise ProgramError("the real engine or API would refuse this program:\n  " + "\n  ".join(refused),
                                len(monitor.registrations))
