@@ -226,3 +226,56 @@ def test_a_model_server_admits_the_interceptor_pods_its_keda_handle_names(own):
     ingress = policies["ol-ollama-netpol"]["spec"]["ingress"][0]["from"]
     assert any(peer.get("podSelector", {}).get("matchLabels") == wanted for peer in ingress), ingress
     assert policies["ol-interceptor-clients"]["spec"]["podSelector"]["matchLabels"] == wanted
+
+
+def panel(file_name: str, title: str) -> dict:
+    doc = json.loads(DASHBOARDS_DIR.joinpath(file_name).read_text())
+    return next(p for p in doc["panels"] if p["title"] == title)
+
+
+def shown(panel_: dict, series, namespace: str = "llm") -> dict[str, float]:
+    """What a panel draws over modelled series: legend -> value (tests/promql_eval.py)."""
+    from tests.promql_eval import evaluate, render_legend
+    drawn: dict[str, float] = {}
+    for target in panel_["targets"]:
+        for labels, value in evaluate(target["expr"].replace("$namespace", namespace), series):
+            drawn[render_legend(target.get("legendFormat", ""), labels)] = value
+    return drawn
+
+
+def aks_node(name: str, spot: bool, gpus: int) -> list:
+    """kube-state-metrics' series of an AKS node (node-metrics.md: kube_node_labels carries label_<key> for the
+    allowlisted keys the node has; kube_node_status_capacity one series per resource, an extended resource's name
+    sanitised). AKS labels a spot pool's nodes kubernetes.azure.com/scalesetpriority=spot and a regular pool's with no
+    such label (MicrosoftDocs/azure-aks-docs a75aabed articles/aks/spot-node-pool.md, use-labels.md)."""
+    labels = {"__name__": "kube_node_labels", "node": name, "label_agentpool": name.split("-")[0]}
+    if spot:
+        labels |= {"label_kubernetes_azure_com_scalesetpriority": "spot", "label_kubernetes_azure_com_priority": "spot"}
+    capacity = [({"__name__": "kube_node_status_capacity", "node": name, "resource": "cpu", "unit": "core"}, 8.0)]
+    if gpus:
+        capacity.append(({"__name__": "kube_node_status_capacity", "node": name, "resource": "nvidia_com_gpu",
+                          "unit": "integer"}, float(gpus)))
+    return [(labels, 1.0)] + capacity
+
+
+def test_gpu_node_panel_counts_spot_and_on_demand_gpu_nodes():
+    """The panel promises spot vs on-demand GPU nodes: a regular pool's nodes carry no scalesetpriority label, so a
+    query grouping by it showed spot nodes only, CPU spot nodes among them."""
+    series = (aks_node("gpuspot-0", True, 1) + aks_node("gpuspot-1", True, 1) + aks_node("gpu-0", False, 1)
+              + aks_node("cpuspot-0", True, 0) + aks_node("cpu-0", False, 0))
+    assert shown(panel("gpu.json", "GPU nodes (spot and on-demand)"), series) == {"spot": 2, "on-demand": 1}
+
+
+def test_in_flight_panel_shows_the_dashboards_namespace_only():
+    """Several InferenceStacks on one cluster each have a ScaledObject ollama-scaler; KEDA's series carry the
+    ScaledObject's namespace, exported_namespace once the keda-operator PodMonitor adds its own (keda-operator.tsv,
+    prometheus-operator-target-labels.tsv)."""
+    def value(namespace, scaler, v):
+        return ({"__name__": "keda_scaler_metrics_value", "namespace": "keda", "pod": "keda-operator-0",
+                 "exported_namespace": namespace, "scaledObject": "ollama-scaler", "scaler": scaler,
+                 "metric": "s0-x", "triggerIndex": "0", "type": "scaledobject"}, v)
+    series = [value("llm", "in-flight-requests", 3.0), value("team", "in-flight-requests", 7.0),
+              value("llm", "cpu", 55.0)]
+    in_flight = panel("llm-platform.json", "In-flight model requests at the KEDA interceptor")
+    assert list(shown(in_flight, series, "llm").values()) == [3.0]
+    assert list(shown(in_flight, series, "team").values()) == [7.0]
