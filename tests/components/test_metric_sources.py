@@ -192,3 +192,37 @@ def test_ollama_exports_no_prometheus_metrics_so_nothing_scrapes_it():
         for kind in ("PodMonitor", "ServiceMonitor"):
             for monitor in variant(name).of_type(f"kubernetes:monitoring.coreos.com/v1:{kind}"):
                 assert "ollama" not in json.dumps(monitor.inputs["spec"]), monitor.inputs["metadata"]["name"]
+
+
+def test_every_planned_azure_rule_group_reads_series_the_workspace_receives(prod):
+    """Azure Monitor evaluates a rule group on the workspace, which holds only what the add-on's default targets
+    (kubelet, cadvisor, kube-state-metrics, node-exporter: all on by default) keep under the minimal ingestion
+    profile: a series outside every keep regex, or one only the in-cluster kube-prometheus-stack scrapes (DCGM, Istio,
+    KEDA, vLLM), is never there and a rule reading it never fires. Every planned group, Microsoft's recording rules
+    with ours, as planned; a series another rule records counts."""
+    groups = prod.of_type("azure-native:alertsmanagement:PrometheusRuleGroup")
+    rules = [(g.name, r) for g in groups for r in g.inputs["rules"]]
+    recorded = {r["record"] for _, r in rules if r.get("record")}
+    keep = [azure_keep_regex(target) for target in ("kubelet", "cadvisor", "kubestate", "nodeexporter")]
+    assert len(groups) == 3 and recorded
+    for group, rule in rules:
+        for metric in metrics_of(rule["expression"]):
+            assert metric in recorded or any(re.fullmatch(regex, metric) for regex in keep), \
+                f"{group} {rule.get('alert') or rule['record']}: {metric} is not in Azure Monitor's workspace"
+
+
+def test_every_postgres_metric_alert_reads_a_default_metric_of_the_flexible_server(prod):
+    """A metric alert on a metric the resource type does not emit is accepted as configured and never fires; the
+    flexible server's default metrics are vendored (metrics/azure-postgresql-flexible-server.tsv, MicrosoftDocs/
+    azure-databases-docs 01f8fbe2 concepts-monitoring.md). is_db_alive is read with Maximum, the aggregation the page
+    names for it."""
+    emitted = extract_list("azure-postgresql-flexible-server")
+    alerts = [a for a in prod.of_type("azure-native:monitor:MetricAlert")
+              if "/microsoft.dbforpostgresql/" in a.inputs["scopes"][0].lower()]
+    assert len(alerts) == 2
+    for alert in alerts:
+        for criterion in alert.inputs["criteria"]["allOf"]:
+            metric = criterion["metricName"]
+            assert metric in emitted.series, f"{alert.name}: {metric} is not a default metric of the flexible server"
+            if "Maximum" in emitted.notes[metric]:
+                assert criterion["timeAggregation"] in ("Maximum", "Average", "Minimum"), alert.name
