@@ -85,7 +85,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     database = PostgresServer("postgres", postgres_args(cfg, cluster, vault.vault, monitoring), stateful)
 
     observability = Observability("observability", observability_args(
-        cfg, cluster, monitoring.monitoring if monitoring else None, vault.vault, database, gpu, gateway),
+        cfg, cluster, monitoring.monitoring if monitoring else None, vault.vault, database, gpu, gateway, models),
         in_cluster) if cfg.observability.enabled else None
 
     keda = observability.keda if observability and cfg.autoscaling.mode == "requests" else None

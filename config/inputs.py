@@ -110,13 +110,27 @@ def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandl
     return args
 
 
+def model_server_floors(cfg: PlatformConfig) -> dict[str, int]:
+    """The fewest replicas each namespace's model servers keep: Ollama's autoscaler minimum (a ScaledObject's
+    minReplicaCount, an HPA's minReplicas: 1 or more outside mode requests) or, without one, its fixed count; vLLM's
+    (llmd.minReplicas under llmd.autoscaling, else its replicas, the prefill Deployment's too)."""
+    floors = {cfg.namespace: cfg.autoscaling.min_replicas if cfg.autoscaling.mode != "none" else cfg.inference.replicas}
+    if cfg.llmd.enabled:
+        llmd = cfg.llmd
+        decode = llmd.min_replicas if llmd.autoscaling else llmd.replicas
+        floors[llmd.namespace] = min(decode, llmd.prefill_replicas) if llmd.prefill_decode else decode
+    return floors
+
+
 def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: Any, vault: VaultHandle,
-                       database: Any, gpu: Any, gateway: Any) -> ObservabilityArgs:
+                       database: Any, gpu: Any, gateway: Any, models: Any = None) -> ObservabilityArgs:
     o = cfg.observability
     return cast(ObservabilityArgs, _present({
         "cluster": cluster, "monitoring": monitoring, "key_vault": vault, "app_namespace": cfg.namespace,
         "vllm_namespaces": [cfg.llmd.namespace] if cfg.llmd.enabled else None,
+        "model_server_min_replicas": model_server_floors(cfg),
         "name_prefix": f"{cfg.prefix}-{cfg.environment}", "postgres_server_id": database.server_id,
+        "model_share": models.share if models else None,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
         "keda": cfg.autoscaling.mode == "requests" or (cfg.llmd.enabled and cfg.llmd.autoscaling),
         "cert_manager": bool(gateway) and cfg.gateway.tls.mode == "letsencrypt",

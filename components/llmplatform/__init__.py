@@ -27,7 +27,7 @@ from .front_door import GlobalEndpoint, GlobalEndpointArgs, RegionalOrigin  # no
 from .gateway import GatewayAccess, GatewayAccessArgs  # noqa: E402
 from .gpu_node_pool import GpuFallbackSpec, GpuNodePool, GpuNodePoolArgs, GpuSkuSpec  # noqa: E402
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, ModelServer,  # noqa: E402
-                      ModelVolume, MonitoringHandle, RouteTarget, Toleration, VaultHandle)
+                      ModelShare, ModelVolume, MonitoringHandle, RouteTarget, Toleration, VaultHandle)
 from .inference_stack import InferenceStack, InferenceStackArgs, ResourcesSpec  # noqa: E402
 from .key_vault import KeyVault, KeyVaultArgs  # noqa: E402
 from .llmd_stack import LlmdStack, LlmdStackArgs  # noqa: E402
@@ -63,8 +63,8 @@ __all__ = [
     "OpenWebUi", "OpenWebUiArgs",
     # the handles components hand each other, and the input errors components raise (when built; once an output
     # resolves)
-    "ClusterHandle", "GpuScheduling", "VaultHandle", "ModelVolume", "RouteTarget", "ModelServer", "KedaEndpoints",
-    "MonitoringHandle", "Toleration", "ModelEndpoint",
+    "ClusterHandle", "GpuScheduling", "VaultHandle", "ModelVolume", "ModelShare", "RouteTarget", "ModelServer",
+    "KedaEndpoints", "MonitoringHandle", "Toleration", "ModelEndpoint",
     "ComponentInputError", "LateInputError",
 ]
 

@@ -143,6 +143,18 @@ class ModelVolume(TypedDict):
     that warms a model checks it is one of them."""
 
 
+class ModelShare(TypedDict):
+    """The model store's Azure Files share, for alerts on it. Handed out by ModelStore as `share`."""
+
+    file_service_id: pulumi.Input[str]
+    """Resource id of the storage account's file service (`<account id>/fileServices/default`): the scope of its
+    metrics (FileCapacity, ...)."""
+    share_name: pulumi.Input[str]
+    """The share's name: the value of those metrics' FileShare dimension."""
+    quota_gib: pulumi.Input[int]
+    """The share's provisioned size (quota), GiB: a write past it fails."""
+
+
 class RouteTarget(TypedDict):
     """Where HTTPRoutes attach. Handed out by GatewayAccess as `route_target`; waits for the Gateways."""
 

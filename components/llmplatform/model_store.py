@@ -15,7 +15,7 @@ from .checks import called_as_documented, check_shape, fail
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .run_state import claim
 from .diagnostics import to_log_analytics
-from .handles import ClusterHandle, ModelVolume, field
+from .handles import ClusterHandle, ModelShare, ModelVolume, field
 from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
@@ -195,6 +195,8 @@ class ModelStore(pulumi.ComponentResource):
     """File share holding the model weights."""
     preload_job_name: pulumi.Output[Optional[str]]
     """Name of the preload Job (with preload off it only lays the store out)."""
+    share: ModelShare
+    """The Azure Files share (its file service, name and quota), for Observability's alert on its fill level."""
 
     def __init__(self, name: str, args: ModelStoreArgs, opts: Optional[pulumi.ResourceOptions] = None):
         args = check_shape("ModelStore", name, args, ModelStoreArgs)
@@ -253,8 +255,9 @@ class ModelStore(pulumi.ComponentResource):
             opts=stateful,
         )
 
+        file_service_id = pulumi.Output.concat(account.id, "/fileServices/default")
         if args.get("log_analytics_workspace_id"):
-            to_log_analytics(f"{name}-diagnostics", pulumi.Output.concat(account.id, "/fileServices/default"),
+            to_log_analytics(f"{name}-diagnostics", file_service_id,
                              args["log_analytics_workspace_id"], self, metric_category="Transaction")
 
         node_stage_secret = None
@@ -383,8 +386,9 @@ class ModelStore(pulumi.ComponentResource):
         self.share_name = share.name
         self.volume = ModelVolume(namespace=pvc.metadata.namespace, claim_name=claim_name,
                                   mount_path=MODELS_MOUNT_PATH)
+        self.share = ModelShare(file_service_id=file_service_id, share_name=share.name, quota_gib=size)
         if models and not opt(args, "preload_dry_run"):  # what a model server may warm (dry run: nothing pulled)
             self.volume["models"] = models
         self.register_outputs({"volume": self.volume, "resource_group_name": self.resource_group_name,
                                "storage_account_name": self.storage_account_name, "share_name": self.share_name,
-                               "preload_job_name": self.preload_job_name})
+                               "preload_job_name": self.preload_job_name, "share": self.share})

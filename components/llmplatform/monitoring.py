@@ -3,7 +3,7 @@
 Every query here is parsed and checked against the metrics this platform's exporters really emit (tests).
 """
 import re
-from typing import Sequence, Union
+from typing import Callable, Mapping, Optional, Sequence, Union
 
 from .pd_specs import DECODE, PREFILL
 
@@ -55,6 +55,38 @@ def alert_for_minutes(seconds: int, floor_minutes: int = 5) -> str:
     return f"{max(floor_minutes, -(-seconds // 60))}m"
 
 
+# A model server whose autoscaler never takes it to zero (ModelAutoscaler's or LlmdStack's min_replicas >= 1, or a fixed
+# count) has no cold start to wait out: none of its replicas available for this long is an outage.
+ALWAYS_ON_DOWN_MINUTES = 5
+
+
+def down_minutes(min_replicas: int, cold_start_seconds: int) -> int:
+    """How long a model server may have desired replicas and none available before OllamaDown, VllmDown and
+    ModelServerDown fire: a cold start where it may be at zero (from zero, a replica is desired and none available
+    until the GPU node, the image and the model are ready), ALWAYS_ON_DOWN_MINUTES where it never is."""
+    if min_replicas >= 1:
+        return ALWAYS_ON_DOWN_MINUTES
+    return int(alert_for_minutes(cold_start_seconds).removesuffix("m"))
+
+
+def server_down(parts: Sequence[tuple[str, int]]) -> tuple[str, str]:
+    """(`for`, expression) of one alert over model servers given as (PromQL matchers, minutes they may be down). The
+    `for` is the shortest wait; a server allowed longer must also have had desired replicas and none available
+    throughout the rest of its wait, from the series' own history, which must reach back that far (a Deployment just
+    created, or scaled from zero, is starting), so a cold start does not fire it."""
+    wait = min(minutes for _, minutes in parts)
+    exprs = []
+    for matchers, minutes in parts:
+        expr = none_available(matchers)
+        if minutes > wait:
+            rest = f"{minutes - wait}m"
+            expr += (f" and min_over_time(kube_deployment_spec_replicas{{{matchers}}}[{rest}]) > 0"
+                     f" and max_over_time(kube_deployment_status_replicas_available{{{matchers}}}[{rest}]) == 0"
+                     f" and kube_deployment_spec_replicas{{{matchers}}} offset {rest}")
+        exprs.append(expr)
+    return f"{wait}m", exprs[0] if len(exprs) == 1 else " or ".join(f"({e})" for e in exprs)
+
+
 def ollama_matchers(namespaces: Sequence[str]) -> str:
     """PromQL matchers of the Ollama Deployments of `namespaces` (several: each team's stack on one cluster)."""
     return f'{namespace_matcher(namespaces)},deployment="ollama"'
@@ -76,6 +108,16 @@ def vllm_matchers(namespaces: Sequence[str]) -> str:
     return f'{namespace_matcher(namespaces)},deployment=~"{"|".join(VLLM_DEPLOYMENTS)}"'
 
 
+def down_parts(namespaces: Sequence[str], matchers: Callable[[Sequence[str]], str], min_replicas: Mapping[str, int],
+               cold_start_seconds: int) -> list[tuple[str, int]]:
+    """`namespaces` grouped by how long their model servers may be down (`down_minutes` of each one's floor in
+    `min_replicas`; a namespace not in it may be at zero), as server_down's parts."""
+    by_wait: dict[int, list[str]] = {}
+    for ns in dict.fromkeys(namespaces):
+        by_wait.setdefault(down_minutes(min_replicas.get(ns, 0), cold_start_seconds), []).append(ns)
+    return [(matchers(group), minutes) for minutes, group in sorted(by_wait.items())]
+
+
 def none_available(matchers: str) -> str:
     """Deployments that should run (desired replicas > 0) and have no available replica (kube-state-metrics)."""
     return (f"kube_deployment_spec_replicas{{{matchers}}} > 0 and "
@@ -91,15 +133,17 @@ def gateway_rejected_ratio() -> str:
 def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percent_: int, error_ratio: float,
                          latency_slo_seconds: int, cold_start_seconds: int,
                          vllm_namespaces: Sequence[str] = (), keda: bool = True,
-                         cert_manager: bool = False) -> list[dict]:
+                         cert_manager: bool = False, min_replicas: Optional[Mapping[str, int]] = None) -> list[dict]:
     """In-cluster PrometheusRule alerts (kube-prometheus-stack's Prometheus evaluates them). Each has a summary, a
     description of what to look at, and its runbook section. `namespace`: the model servers' namespace, or each of
     them when several InferenceStacks share the cluster (OllamaDown watches every one, by namespace). `cert_manager`:
     cert-manager issues the gateway's certificate on this cluster (its PodMonitor is planned): alert on its
-    Certificates."""
+    Certificates. `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero)."""
     spot, spot_before = spot_nodes(), spot_nodes("10m")
     not_preallocating = f'container!~"{"|".join(PREALLOCATING_CONTAINERS)}"'
-    ollama = ollama_matchers([namespace] if isinstance(namespace, str) else namespace)
+    floors = min_replicas or {}
+    ollama_for, ollama_down = server_down(down_parts([namespace] if isinstance(namespace, str) else namespace,
+                                                     ollama_matchers, floors, cold_start_seconds))
     rules = [
         {"alert": "GpuMemoryHigh", "for": "10m", "labels": {"severity": "warning"},
          "expr": (f"max by (Hostname, gpu) ({gpu_memory_percent(not_preallocating)})"
@@ -139,15 +183,16 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
                              "cluster autoscaler scaled the pool in. Pods on them restart elsewhere; GPU pods wait "
                              "for the on-demand fallback pool (GpuPodsPending on the Azure side if none comes)."),
              "runbook": f"{RUNBOOK} (SpotNodesEvicted)"}},
-        # longer than a cold start: from zero, a replica is desired and none available until the GPU node, the image
-        # and the model are ready (autoscaling.coldStartTimeoutSeconds), which is no outage
-        {"alert": "OllamaDown", "for": alert_for_minutes(cold_start_seconds), "labels": {"severity": "critical"},
-         "expr": none_available(ollama),
+        # where it may be at zero, longer than a cold start: from zero, a replica is desired and none available until
+        # the GPU node, the image and the model are ready (autoscaling.coldStartTimeoutSeconds), which is no outage
+        {"alert": "OllamaDown", "for": ollama_for, "labels": {"severity": "critical"},
+         "expr": ollama_down,
          "annotations": {
              "summary": "Ollama in {{ $labels.namespace }} should run but no replica is available",
-             "description": ("Ollama has desired replicas but none has been available for longer than a cold "
-                             "start: requests fail or wait at the KEDA interceptor. Look at the pods' events "
-                             "(Pending: no GPU node; CrashLoopBackOff: the model or the volume)."),
+             "description": ("Ollama has desired replicas but none has been available for longer than it takes "
+                             "to start (a cold start where it scales to zero): requests fail or wait at the KEDA "
+                             "interceptor. Look at the pods' events (Pending: no GPU node; CrashLoopBackOff: the "
+                             "model or the volume)."),
              "runbook": f"{RUNBOOK} (OllamaDown)"}},
         # a key rotated without its clients, or a rate limit far below the traffic, fails most callers with 4xx,
         # which GatewayErrorRatioHigh (5xx) does not count; half of all answers for 15 minutes is no single
@@ -176,16 +221,17 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
                                  "model server at zero does not start. kubectl describe scaledobject shows the error."),
                  "runbook": f"{RUNBOOK} (KedaScalerErrors)"}})
     if vllm_namespaces:
-        vllm = vllm_matchers(vllm_namespaces)
         # vLLM loads its model before it is Ready (weights from Hugging Face or the cache): the same wait as Ollama
+        vllm_for, vllm_down = server_down(down_parts(vllm_namespaces, vllm_matchers, floors, cold_start_seconds))
         rules.append(
-            {"alert": "VllmDown", "for": alert_for_minutes(cold_start_seconds), "labels": {"severity": "critical"},
-             "expr": none_available(vllm),
+            {"alert": "VllmDown", "for": vllm_for, "labels": {"severity": "critical"},
+             "expr": vllm_down,
              "annotations": {
                  "summary": ("vLLM {{ $labels.deployment }} in {{ $labels.namespace }} should run but no replica "
                              "is available"),
                  "description": ("A vLLM Deployment of the llm-d stack has desired replicas but none has been "
-                                 "available for longer than a cold start: the scheduler has no endpoint and the "
+                                 "available for longer than it takes to start (a cold start where it scales to "
+                                 "zero): the scheduler has no endpoint and the "
                                  "llm-d route fails. Look at the pods' events and logs (model download, GPU memory, "
                                  "Pending: no GPU node)."),
                  "runbook": f"{RUNBOOK} (VllmDown)"}})
@@ -245,16 +291,28 @@ def iso_minutes(duration: str) -> str:
 PVC_FULL_PERCENT = 85
 
 
+# The model share's fill level that pages: the preload Job refuses a model that does not fit (and a pull through the
+# gate is refused), so a share near its quota is the next model not deployable, not yet an outage. Azure Files'
+# FileCapacity is bytes (MicrosoftDocs/azure-reference-other, supported-metrics fileServices include).
+MODEL_SHARE_FULL_PERCENT = 85
+
+
+def share_full_bytes(quota_gib: int, percent: int = MODEL_SHARE_FULL_PERCENT) -> int:
+    """FileCapacity (bytes) above which a share of `quota_gib` (Azure's GiB, 2**30 bytes) is `percent` full."""
+    return quota_gib * 2 ** 30 * percent // 100
+
+
 def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: Sequence[str] = (),
-                      cold_start_seconds: int = 1200) -> list[dict]:
+                      cold_start_seconds: int = 1200, min_replicas: Optional[Mapping[str, int]] = None) -> list[dict]:
     """Alerts evaluated by Azure Monitor on managed Prometheus, e-mailed through the action group: what pages
     without an Alertmanager receiver (Observability's `alert_receiver`; without one the chart routes every in-cluster
     alert to `null`).
     `model_servers`: the namespaces of the Ollama stacks; `vllm_namespaces`: the LlmdStacks' (ModelServerDown watches
-    both)."""
-    servers = none_available(ollama_matchers(model_servers))
-    if vllm_namespaces:
-        servers = f"({servers}) or ({none_available(vllm_matchers(vllm_namespaces))})"
+    both); `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero)."""
+    floors = min_replicas or {}
+    servers_for, servers = server_down(
+        down_parts(model_servers, ollama_matchers, floors, cold_start_seconds)
+        + (down_parts(vllm_namespaces, vllm_matchers, floors, cold_start_seconds) if vllm_namespaces else []))
     return [
         {"alert": "NodeNotReady", "for": "PT10M", "severity": 1,
          "expression": 'kube_node_status_condition{condition="Ready",status!="true"} == 1',
@@ -277,14 +335,14 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
                                     "looping",
                          "description": "A container keeps exiting. kubectl logs --previous shows why.",
                          "runbook": f"{RUNBOOK} (PodCrashLooping)"}},
-        # OllamaDown and VllmDown's paging twin, with the same wait: longer than a cold start from zero
-        {"alert": "ModelServerDown", "for": iso_minutes(alert_for_minutes(cold_start_seconds)), "severity": 1,
+        # OllamaDown and VllmDown's paging twin, with the same waits
+        {"alert": "ModelServerDown", "for": iso_minutes(servers_for), "severity": 1,
          "expression": servers,
          "annotations": {"summary": "{{ $labels.namespace }}/{{ $labels.deployment }} should run but no replica is "
                                     "available",
                          "description": "The model server (Ollama, or vLLM of the llm-d stack) has desired replicas "
-                                        "but none has been available for longer than a cold start: every model "
-                                        "request fails or waits. The pods' events name the cause (Pending: no GPU "
+                                        "but none has been available for longer than it takes to start (a cold "
+                                        "start where it scales to zero): every model request fails or waits. The pods' events name the cause (Pending: no GPU "
                                         "node; CrashLoopBackOff; a volume that does not mount).",
                          "runbook": f"{RUNBOOK} (ModelServerDown)"}},
         # The kubelet sets DiskPressure when the node's filesystem or image filesystem crosses its hard eviction

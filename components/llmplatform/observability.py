@@ -12,14 +12,15 @@ from pulumi_azure_native import alertsmanagement, monitor
 from typing_extensions import NotRequired
 
 from .pins import DCGM_EXPORTER, KEDA, KEDA_HTTP_ADD_ON, KUBE_PROMETHEUS_STACK, PROMETHEUS_ADAPTER
-from .monitoring import ADAPTER_GPU_RULE, KSM_NODE_LABELS, azure_alert_rules, platform_alert_rules
+from .monitoring import (ADAPTER_GPU_RULE, KSM_NODE_LABELS, MODEL_SHARE_FULL_PERCENT, azure_alert_rules,
+                         platform_alert_rules, share_full_bytes)
 
 from . import PACKAGE
 from .checks import called_as_documented, check_shape
 from .defaults import defaults_for
 from .inference_specs import wait_budget_seconds
-from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, MonitoringHandle, RouteTarget, Toleration,
-                      VaultHandle, field, known)
+from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelShare, MonitoringHandle, RouteTarget,
+                      Toleration, VaultHandle, field, known)
 from .gpu_node_pool import gpu_node_selector, gpu_tolerations
 from .inference_specs import SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user, vault_secret
@@ -179,6 +180,12 @@ class ObservabilityArgs(TypedDict):
     vllm_namespaces: NotRequired[list[str]]
     """Namespaces of the LlmdStacks on this cluster: VllmDown (in the cluster) and ModelServerDown (Azure Monitor)
     watch their vLLM Deployments (default none: no vLLM alert)."""
+    model_server_min_replicas: NotRequired[dict[str, int]]
+    """Fewest replicas the model servers of a watched namespace (app_namespace, other_app_namespaces,
+    vllm_namespaces) keep: the autoscaler's minimum (ModelAutoscaler's or LlmdStack's min_replicas), or the fixed
+    replica count without one. 1 or more: OllamaDown, VllmDown and ModelServerDown fire after 5 minutes with none
+    available; 0, or a namespace not named: they wait a cold start (cold_start_timeout_seconds), as a server starting
+    from zero has none available until then (default none)."""
     client_namespaces: NotRequired[list[str]]
     """Other namespaces whose pods may query Prometheus and reach Alertmanager and Grafana (a team's own Grafana or
     dashboards); besides them only the monitoring namespace and KEDA's operator may (default none)."""
@@ -186,6 +193,8 @@ class ObservabilityArgs(TypedDict):
     """Start of Azure names (dce-<prefix>, dcr-<prefix>-..., default: the name)."""
     postgres_server_id: NotRequired[pulumi.Input[str]]
     """PostgreSQL server to alert on (storage above 80 %)."""
+    model_share: NotRequired[pulumi.Input[ModelShare]]
+    """Model share to alert on (ModelStore's `share`): used capacity above 85 % of its quota (with `monitoring`)."""
     gpu: NotRequired[pulumi.Input[GpuScheduling]]
     """GPU pool to collect DCGM metrics from (GpuNodePool's `scheduling`); none: no GPU metrics."""
     route_target: NotRequired[pulumi.Input[RouteTarget]]
@@ -426,7 +435,8 @@ class Observability(pulumi.ComponentResource):
                     alert=r["alert"], expression=r["expression"], for_=r["for"], severity=r["severity"],
                     enabled=True, labels={"platform": "llm"}, annotations=r["annotations"], actions=got[1])
                     for r in azure_alert_rules([got[0], *a.get("other_app_namespaces", [])],
-                                               a.get("vllm_namespaces", []), opt(a, "cold_start_timeout_seconds"))]),
+                                               a.get("vllm_namespaces", []), opt(a, "cold_start_timeout_seconds"),
+                                               a.get("model_server_min_replicas"))]),
             tags=tags, opts=child)
         # What the portal's onboarding creates beside the data collection rule; without these groups the managed
         # dashboards (node and Kubernetes views) stay empty.
@@ -444,26 +454,50 @@ class Observability(pulumi.ComponentResource):
                        for r in group_rules["rules"]],
                 tags=tags, opts=child)
         if a.get("postgres_server_id"):  # "" is none: an alert scoped to no server is refused by Azure
-            # (suffix, description, severity, every, over, metric, operator, threshold, aggregation). Open-WebUI
-            # cannot sign anyone in without its database: is_db_alive is 1 or 0 each minute (Maximum: 0 only when
-            # the server was down the whole minute), so five minutes of 0 is an outage, not a failover
-            for suffix, text, severity, every, over, metric, operator, threshold, aggregation in (
-                    ("storage", "PostgreSQL storage above 80 %", 2, "PT5M", "PT15M", "storage_percent",
-                     monitor.Operator.GREATER_THAN, 80, monitor.AggregationTypeEnum.AVERAGE),
-                    ("alive", "PostgreSQL down for 5 minutes (is_db_alive)", 1, "PT1M", "PT5M", "is_db_alive",
-                     monitor.Operator.LESS_THAN, 1, monitor.AggregationTypeEnum.MAXIMUM)):
-                monitor.MetricAlert(
-                    f"{name}-postgres-{suffix}", rule_name=f"alert-{prefix}-postgres-{suffix}", resource_group_name=rg,
-                    location="global", description=text, severity=severity, enabled=True,
-                    scopes=[a["postgres_server_id"]], evaluation_frequency=every, window_size=over,
-                    criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
-                        odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
-                        all_of=[monitor.MetricCriteriaArgs(
-                            name=metric.replace("_", "-"), metric_name=metric, operator=operator, threshold=threshold,
-                            time_aggregation=aggregation,
-                            criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION)]),
-                    actions=group.apply(lambda g: [monitor.MetricAlertActionArgs(action_group_id=g)] if g else None),
-                    tags=tags, opts=child)
+            # Open-WebUI cannot sign anyone in without its database: is_db_alive is 1 or 0 each minute (Maximum: 0
+            # only when the server was down the whole minute), so five minutes of 0 is an outage, not a failover
+            self._metric_alert(name, "postgres-storage", "PostgreSQL storage above 80 %", 2, "PT5M", "PT15M",
+                               a["postgres_server_id"], "storage_percent", monitor.Operator.GREATER_THAN, 80,
+                               monitor.AggregationTypeEnum.AVERAGE)
+            self._metric_alert(name, "postgres-alive", "PostgreSQL down for 5 minutes (is_db_alive)", 1, "PT1M",
+                               "PT5M", a["postgres_server_id"], "is_db_alive", monitor.Operator.LESS_THAN, 1,
+                               monitor.AggregationTypeEnum.MAXIMUM)
+        if a.get("model_share"):
+            # FileCapacity of Microsoft.Storage/storageAccounts/fileServices: bytes, Average only, one value an hour
+            # (PT1H, its only time grain; recomputed a few times a day), split by FileShare on provisioned (premium)
+            # shares (MicrosoftDocs/azure-reference-other 7edcb53f azure-monitor-ref/supported-metrics/includes/
+            # microsoft-storage-storageaccounts-fileservices-metrics-include.md; azure-docs 00b15a65 articles/storage/
+            # files/storage-files-monitoring-reference.md). A window of an hour holds one value.
+            share = a["model_share"]
+            self._metric_alert(
+                name, "model-share-full", f"Model share above {MODEL_SHARE_FULL_PERCENT} % of its quota", 2, "PT1H",
+                "PT1H", field(share, "file_service_id"), "FileCapacity", monitor.Operator.GREATER_THAN,
+                field(share, "quota_gib").apply(share_full_bytes), monitor.AggregationTypeEnum.AVERAGE,
+                namespace="Microsoft.Storage/storageAccounts/fileServices",
+                dimensions=[monitor.MetricDimensionArgs(name="FileShare", operator="Include",
+                                                        values=[field(share, "share_name")])])
+
+    def _metric_alert(self, name: str, suffix: str, text: str, severity: int, every: str, over: str,
+                      scope: pulumi.Input[str], metric: str, operator: monitor.Operator, threshold: pulumi.Input[float],
+                      aggregation: monitor.AggregationTypeEnum, namespace: Optional[str] = None,
+                      dimensions: Optional[list[monitor.MetricDimensionArgs]] = None) -> None:
+        """An Azure Monitor metric alert on one resource's metric, notifying the action group (if any)."""
+        a = self._args
+        group = field(a["monitoring"], "action_group_id")
+        prefix = a.get("name_prefix", name)
+        monitor.MetricAlert(
+            f"{name}-{suffix}", rule_name=f"alert-{prefix}-{suffix}", resource_group_name=field(
+                self._cluster, "resource_group_name"),
+            location="global", description=text, severity=severity, enabled=True,
+            scopes=[scope], evaluation_frequency=every, window_size=over,
+            criteria=monitor.MetricAlertSingleResourceMultipleMetricCriteriaArgs(
+                odata_type="Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria",
+                all_of=[monitor.MetricCriteriaArgs(
+                    name=metric.replace("_", "-"), metric_name=metric, metric_namespace=namespace,
+                    operator=operator, threshold=threshold, time_aggregation=aggregation, dimensions=dimensions,
+                    criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION)]),
+            actions=group.apply(lambda g: [monitor.MetricAlertActionArgs(action_group_id=g)] if g else None),
+            tags=a.get("tags", {}), opts=pulumi.ResourceOptions(parent=self))
 
     # ---- in the cluster ---------------------------------------------------------------------------------------
     def _in_cluster(self, name: str) -> None:
@@ -512,7 +546,8 @@ class Observability(pulumi.ComponentResource):
                 lambda app_ns: platform_alert_rules(
                     [app_ns, *a.get("other_app_namespaces", [])], opt(a, "gpu_memory_alert_percent"), opt(a, "error_ratio_slo"),
                     opt(a, "latency_slo_seconds"), opt(a, "cold_start_timeout_seconds"),
-                    a.get("vllm_namespaces", []), opt(a, "keda"), opt(a, "cert_manager")))}]},
+                    a.get("vllm_namespaces", []), opt(a, "keda"), opt(a, "cert_manager"),
+                    a.get("model_server_min_replicas")))}]},
             opts=after_stack)
         if opt(a, "cert_manager"):
             # Ours, not the chart's prometheus.servicemonitor: GatewayAccess installs cert-manager before this

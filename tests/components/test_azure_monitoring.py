@@ -143,3 +143,57 @@ def test_an_unset_name_prefix_holds_the_resource_name_to_an_azure_name_rule():
     assert "'team monitoring'" in str(error.value) and "give a name_prefix" in str(error.value)
     plan = offline.run_function(program("teamMonitoring"))
     assert plan.one("azure-native:operationalinsights:Workspace").inputs["workspaceName"] == "log-teamMonitoring"
+
+
+def fileservices_metrics() -> dict[str, dict]:
+    """Microsoft's metric definitions of Microsoft.Storage/storageAccounts/fileServices (vendored, cited table)."""
+    from tests.conftest import UPSTREAM
+    rows = [line.split("\t") for line in (UPSTREAM / "metrics" / "azure-storage-fileservices.tsv").read_text()
+            .splitlines() if line and not line.startswith("#")]
+    return {r[0]: {"unit": r[1], "aggregations": r[2].split(", "), "dimensions": r[3].split(","),
+                   "grains": r[4].split(",")} for r in rows}
+
+
+def iso_minutes(duration: str) -> int:
+    match = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?", duration)
+    assert match, duration
+    return int(match.group(1) or 0) * 60 + int(match.group(2) or 0)
+
+
+def test_the_model_share_pages_before_it_is_full(prod, dev):
+    """A full share fails the preload Job and every model pull (ENOSPC). The metric alert reads the used capacity
+    of the very share the model servers mount (the PersistentVolume's account and share), on that account's file
+    service, as Azure defines the metric (bytes, Average, a value an hour, split by FileShare on a provisioned share),
+    and fires below the share's quota (GiB, 2**30 bytes), paging the action group. dev has no Azure monitoring."""
+    from llmplatform.monitoring import share_full_bytes
+    metrics = fileservices_metrics()
+    pv = next(v for v in prod.of_type("kubernetes:core/v1:PersistentVolume")
+              if v.inputs["spec"].get("csi", {}).get("driver") == "file.csi.azure.com")
+    attrs = pv.inputs["spec"]["csi"]["volumeAttributes"]
+    share = next(s for s in prod.of_type("azure-native:storage:FileShare") if s.inputs["shareName"] == attrs["shareName"])
+    assert prod.one("azure-native:storage:StorageAccount").inputs["sku"]["name"].startswith("Premium_")  # provisioned
+    alert = prod.one("azure-native:monitor:MetricAlert", "observability-model-share-full").inputs
+    (scope,) = alert["scopes"]
+    assert re.fullmatch(rf".*/{attrs['storageAccount']}/fileServices/default", scope, re.I), scope
+    (criterion,) = alert["criteria"]["allOf"]
+    assert criterion["metricNamespace"] == "Microsoft.Storage/storageAccounts/fileServices"
+    definition = metrics[criterion["metricName"]]
+    assert definition["unit"] == "Bytes" and criterion["timeAggregation"] in definition["aggregations"]
+    assert iso_minutes(alert["windowSize"]) >= max(iso_minutes(g) for g in definition["grains"])  # holds a value
+    assert iso_minutes(alert["evaluationFrequency"]) <= iso_minutes(alert["windowSize"])
+    (dimension,) = criterion["dimensions"]
+    assert dimension["name"] in definition["dimensions"]
+    assert (dimension["operator"], dimension["values"]) == ("Include", [attrs["shareName"]])
+    quota = share.inputs["shareQuota"] * 2 ** 30
+    assert criterion["operator"] == "GreaterThan" and 0.5 * quota < criterion["threshold"] < quota
+    assert criterion["threshold"] == share_full_bytes(share.inputs["shareQuota"])
+    assert alert["actions"][0]["actionGroupId"].endswith("/ActionGroup/ag-llmp-prod-oncall")
+    assert not [a for a in dev.of_type("azure-native:monitor:MetricAlert")]
+
+
+def test_the_share_threshold_is_a_share_of_the_quota_in_binary_bytes():
+    """Azure's share quota is GiB; Microsoft's own example: 80 % of a 100 TiB share is 87960930222080 bytes
+    (MicrosoftDocs/azure-docs articles/storage/files/files-monitoring-alerts.md)."""
+    from llmplatform.monitoring import share_full_bytes
+    assert share_full_bytes(100 * 1024, 80) == 87960930222080
+    assert share_full_bytes(100) == 91268055040  # 85 % of 100 GiB

@@ -177,3 +177,16 @@ def test_model_store_takes_any_ollama_name_each_once_and_sizes_of_its_own_models
     assert [(p.path, p.allowed) for p in twice] == [("models", "each model once")]
     bad = model_store({**base, "models": [hf], "model_sizes_gib": {hf: 0, "other": 1.0}})
     assert [p.path for p in bad] == [f"model_sizes_gib[{hf!r}]", "model_sizes_gib['other']"]
+
+
+def test_a_model_server_floor_names_a_namespace_the_alerts_watch():
+    """Observability's model_server_min_replicas shortens the waits of OllamaDown, VllmDown and ModelServerDown,
+    which select by namespace: a floor for a namespace none of them watches would shorten nothing (a typo keeps the
+    cold-start wait); a negative or fractional floor is no replica count."""
+    observability = RULES["Observability"]
+    base = {"app_namespace": "llm", "vllm_namespaces": ["llm-d"], "other_app_namespaces": ["team"]}
+    assert observability({**base, "model_server_min_replicas": {"llm": 2, "llm-d": 0, "team": 1}}) == []
+    (problem,) = observability({**base, "model_server_min_replicas": {"lm": 2}})
+    assert problem.path == "model_server_min_replicas['lm']" and "'llm', 'team', 'llm-d'" in problem.allowed
+    (problem,) = observability({**base, "model_server_min_replicas": {"llm": -1}})
+    assert problem.path == "model_server_min_replicas['llm']" and "0 or more" in problem.allowed

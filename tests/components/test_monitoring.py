@@ -67,17 +67,6 @@ def test_spot_alert_fires_when_the_last_spot_node_goes():
     assert str(comparison.op) == "<" and str(lhs.op) == "or" and str(lhs.rhs) == "vector(0)"
 
 
-def test_ollama_down_waits_longer_than_a_cold_start(dev, prod):
-    """From zero a replica is desired and none available until the GPU node, image and model are ready (the
-    interceptor's readinessTimeout, autoscaling.coldStartTimeoutSeconds): no critical alert for a cold start."""
-    for plan in (dev, prod):
-        rules = plan.one("kubernetes:monitoring.coreos.com/v1:PrometheusRule").inputs["spec"]["groups"][0]["rules"]
-        (down,) = [r for r in rules if r["alert"] == "OllamaDown"]
-        keda = next(r for r in plan.helm_releases() if r.inputs["chart"] == "keda-add-ons-http")
-        cold_start = int(keda.inputs["values"]["interceptor"]["readinessTimeout"].removesuffix("s"))
-        assert int(down["for"].removesuffix("m")) * 60 >= cold_start
-
-
 def test_gpu_memory_alert_leaves_out_vllm_which_reserves_its_gpu_by_design():
     """vLLM takes --gpu-memory-utilization (0.9) of the GPU at start: its GPUs would raise GpuMemoryHigh forever."""
     from llmplatform.llmd_specs import GPU_MEMORY_UTILIZATION
@@ -155,14 +144,127 @@ def test_every_planned_vllm_deployment_is_watched_in_the_cluster_and_paged_from_
                     {"namespace": "llm", "deployment": "ollama"})
 
 
-def test_model_server_alerts_wait_longer_than_a_cold_start(prod):
+def first_firing(rule_for: str, expr: str, labels: dict[str, str], spec: list[int], available: list[int]):
+    """The minute a rule first fires for one Deployment whose kube-state-metrics series are `spec` and `available`
+    (one sample a minute), evaluated each minute as Prometheus does the expressions these rules use: a selector with
+    its label matchers (and offset: no sample before the series began), min/max_over_time over the samples of its
+    range, a comparison with a number filtering, `and` / `or` of one series; the alert fires once the expression has
+    held for `for` (None: never)."""
+    import re
+
+    import promql_parser as P
+    series = {"kube_deployment_spec_replicas": spec, "kube_deployment_status_replicas_available": available}
+
+    def picks(selector) -> bool:
+        return all((re.fullmatch(m.value, labels.get(m.name, "")) is not None) == (m.op == P.MatchOp.Re)
+                   if m.op in (P.MatchOp.Re, P.MatchOp.NotRe)
+                   else (labels.get(m.name, "") == m.value) == (m.op == P.MatchOp.Equal)
+                   for m in selector.matchers.matchers)
+
+    def at(node, t):
+        if isinstance(node, P.ParenExpr):
+            return at(node.expr, t)
+        if isinstance(node, P.VectorSelector):
+            back = t - int(node.offset.total_seconds() // 60) if node.offset else t
+            return series[node.name][back] if picks(node) and back >= 0 else None
+        if isinstance(node, P.Call):
+            (matrix,) = node.args
+            minutes = int(matrix.range.total_seconds() // 60)
+            if not picks(matrix.vector_selector):
+                return None
+            window = series[matrix.vector_selector.name][max(0, t - minutes + 1):t + 1]
+            return {"min_over_time": min, "max_over_time": max}[node.func.name](window)
+        op = str(node.op)
+        if isinstance(node.rhs, P.NumberLiteral):
+            value = at(node.lhs, t)
+            ok = value is not None and {">": value > node.rhs.val, "==": value == node.rhs.val}[op]
+            return value if ok else None
+        lhs, rhs = at(node.lhs, t), at(node.rhs, t)
+        return {"and": lhs if lhs is not None and rhs is not None else None,
+                "or": lhs if lhs is not None else rhs}[op]
+
+    wait = int(rule_for.removeprefix("PT").rstrip("mM"))
+    tree, held = P.parse(expr), 0
+    for t in range(len(spec)):
+        held = held + 1 if at(tree, t) is not None else 0
+        if held > wait:  # active at t - wait and every minute since: `for` has passed
+            return t
+    return None
+
+
+def floors(plan) -> dict[tuple[str, str], int]:
+    """The fewest replicas of each model-server Deployment, as its autoscaler keeps it: a KEDA ScaledObject's
+    minReplicaCount (KEDA's default 0: kedacore/keda apis/keda/v1alpha1 scaledobject_types.go), an HPA's minReplicas
+    (default 1, k8s.io/api autoscaling/v2), else the Deployment's own replicas."""
+    result = {}
+    for d in plan.of_type("kubernetes:apps/v1:Deployment"):
+        meta = d.inputs["metadata"]
+        if meta["name"] in ("ollama", "vllm", "vllm-prefill", "vllm-decode"):
+            result[(meta["namespace"], meta["name"])] = d.inputs["spec"].get("replicas", 1)
+    for so in plan.of_type("kubernetes:keda.sh/v1alpha1:ScaledObject"):
+        key = (so.inputs["metadata"]["namespace"], so.inputs["spec"]["scaleTargetRef"]["name"])
+        if key in result:
+            result[key] = so.inputs["spec"].get("minReplicaCount", 0)
+    for hpa in plan.of_type("kubernetes:autoscaling/v2:HorizontalPodAutoscaler"):
+        key = (hpa.inputs["metadata"]["namespace"], hpa.inputs["spec"]["scaleTargetRef"]["name"])
+        if key in result:
+            result[key] = hpa.inputs["spec"].get("minReplicas", 1)
+    return result
+
+
+def test_model_server_alerts_wait_a_cold_start_only_where_the_server_can_be_at_zero(dev, prod):
+    """A server its autoscaler can take to zero has a replica desired and none available for a whole cold start
+    (the interceptor's readinessTimeout, autoscaling.coldStartTimeoutSeconds) each time a request wakes it: its
+    alerts must not fire then. One that never is at zero (prod's Ollama, llm-d's vLLM at minReplicas 1) has a
+    total outage when none is available: its alerts fire well before a cold start. For each planned model server,
+    from its floor in the plan and its alert rules (OllamaDown or VllmDown in the cluster, ModelServerDown paged)."""
     from tests.conftest import variant
-    for plan, alert in ((variant("llmd"), "VllmDown"), (prod, "OllamaDown")):
-        cold_start = int(next(r for r in plan.helm_releases() if r.inputs["chart"] == "keda-add-ons-http")
-                         .inputs["values"]["interceptor"]["readinessTimeout"].removesuffix("s"))
-        assert int(rules_of(plan)[alert]["for"].removesuffix("m")) * 60 >= cold_start, alert
-        paged = azure_rules_of(plan)["ModelServerDown"]["for"]
-        assert int(paged.removeprefix("PT").removesuffix("M")) * 60 >= cold_start
+    seen = set()
+    for plan in (dev, prod, variant("llmd"), variant("llmd-pd")):
+        cold = int(next(r for r in plan.helm_releases() if r.inputs["chart"] == "keda-add-ons-http")
+                   .inputs["values"]["interceptor"]["readinessTimeout"].removesuffix("s")) // 60
+        paged = azure_rules_of(plan)["ModelServerDown"] if plan.of_type(
+            "azure-native:alertsmanagement:PrometheusRuleGroup") else None
+        for (namespace, deployment), floor in floors(plan).items():
+            labels = {"namespace": namespace, "deployment": deployment}
+            rule = rules_of(plan)["OllamaDown" if deployment == "ollama" else "VllmDown"]
+            waking = [1] * (cold + 30), [0] * cold + [1] * 30  # desired from minute 0, ready after a cold start
+            down = [1] * (cold + 30), [0] * (cold + 30)  # desired, never available
+            for rule_for, expr in [(rule["for"], rule["expr"])] + (
+                    [(paged["for"], paged["expression"])] if paged else []):
+                fired = first_firing(rule_for, expr, labels, *down)
+                assert fired is not None, (namespace, deployment)
+                if floor == 0:
+                    assert first_firing(rule_for, expr, labels, *waking) is None, (namespace, deployment, expr)
+                    assert fired >= cold
+                else:
+                    assert fired < cold, (namespace, deployment, rule_for)
+            seen.add(floor > 0)
+    assert seen == {True, False}  # both kinds are planned: the test is not vacuous
+
+
+def test_a_cluster_with_servers_of_both_kinds_gives_each_its_own_wait():
+    """One team's Ollama at zero when idle, another's always on, vLLM always on: one ModelServerDown (one `for`)
+    fires after the short wait for the always-on ones and still waits a cold start for the one waking from zero."""
+    from llmplatform.monitoring import down_minutes
+    cold = 20
+    assert down_minutes(0, cold * 60) >= cold and down_minutes(1, cold * 60) < cold
+    rules = {r["alert"]: r for r in azure_alert_rules(["llm", "team"], ["llm-d"], cold * 60,
+                                                      {"llm": 0, "team": 2, "llm-d": 1})}
+    paged = rules["ModelServerDown"]
+    for (namespace, deployment), floor in {("llm", "ollama"): 0, ("team", "ollama"): 2, ("llm-d", "vllm"): 1}.items():
+        labels = {"namespace": namespace, "deployment": deployment}
+        fired = first_firing(paged["for"], paged["expression"], labels, [1] * 60, [0] * 60)
+        woke = first_firing(paged["for"], paged["expression"], labels, [0] * 10 + [1] * 50,
+                            [0] * (10 + cold - 1) + [1] * (51 - cold))  # at zero, then a cold start just short
+        assert (fired >= cold) if floor == 0 else (fired < cold), (namespace, fired)
+        assert woke is None if floor == 0 else woke is not None, namespace
+    in_cluster = {r["alert"]: r for r in platform_alert_rules(["llm", "team"], 90, 0.05, 30, cold * 60, ["llm-d"],
+                                                              min_replicas={"llm": 0, "team": 2, "llm-d": 1})}
+    assert first_firing(in_cluster["OllamaDown"]["for"], in_cluster["OllamaDown"]["expr"],
+                        {"namespace": "team", "deployment": "ollama"}, [1] * 60, [0] * 60) < cold
+    assert first_firing(in_cluster["OllamaDown"]["for"], in_cluster["OllamaDown"]["expr"],
+                        {"namespace": "llm", "deployment": "ollama"}, [1] * 60, [0] * 60) >= cold
 
 
 def test_disk_pressure_reads_the_condition_the_kubelet_sets():

@@ -229,6 +229,7 @@ READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
     ("Observability", {}, "other_app_namespaces", ["team-b"]),
     ("Observability", {}, "vllm_namespaces", ["llm-d"]),
     ("Observability", {}, "client_namespaces", ["team-b"]),
+    ("Observability", {}, "model_server_min_replicas", {"llm": 2}),
     ("OpenWebUi", {}, "extra_env", {"WEBUI_NAME": "Team LLM"}),
     ("OpenWebUi", {}, "secret_env", {"OAUTH_CLIENT_SECRET": "oauth-client-secret"}),
     ("GlobalEndpoint", {"origins": [{"name": "weu", "host": "weu.llm.example.com", "key_vault_name": "kv-weu",
@@ -278,7 +279,7 @@ def test_an_item_of_a_read_list_or_map_given_as_an_output_is_refused_naming_its_
         build(component, {**REQUIRED[component](), **extra, key: items})
     with pytest.raises(ComponentInputError) as refused:
         run(program)
-    kind = "a number" if key == "model_sizes_gib" else "a string"
+    kind = {"model_sizes_gib": "a number", "model_server_min_replicas": "a whole number"}.get(key, "a string")
     why = f"must be a plain value known when the program runs ({kind}), not an Output"
     assert refused.value.errors == [{"property_path": where[0], "reason": why}], str(refused.value)
     assert str(refused.value) == f"{component} c: {where[0]}: {why}"

@@ -55,6 +55,18 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     r.texts("other_app_namespaces", names.dns_label)
     r.texts("vllm_namespaces", names.dns_label)
     r.texts("client_namespaces", names.dns_label)
+    floors = r.given("model_server_min_replicas")
+    if isinstance(floors, Mapping):
+        app = r.given("app_namespace")
+        watched = [*([app] if isinstance(app, str) else []), *(r.given("other_app_namespaces") or []),
+                   *(r.given("vllm_namespaces") or [])]
+        for ns, floor in floors.items():
+            if app is not None and ns not in watched:  # app_namespace an output: the names are not known yet
+                r.add(f"model_server_min_replicas[{ns!r}]", floor,
+                      f"a namespace the alerts watch: {', '.join(map(repr, watched))} (app_namespace, "
+                      "other_app_namespaces, vllm_namespaces)")
+            elif isinstance(floor, bool) or not isinstance(floor, int) or floor < 0:
+                r.add(f"model_server_min_replicas[{ns!r}]", floor, "a whole number of replicas, 0 or more")
     r.text("name_prefix", names.name_prefix)
     r.text("prometheus_retention", PROMETHEUS_DURATION)
     r.whole("prometheus_storage_gib", 5, 4096)
