@@ -141,7 +141,7 @@ class ApiGate(pulumi.ComponentResource):
                                  "backendRefs": [{"name": "router", "port": ROUTER_PORT}],
                                  # streamed LLM answers run for minutes: never cut them at the gateway
                                  "timeouts": {"request": f"{timeout}s", "backendRequest": f"{timeout}s"}}]},
-                opts=pulumi.ResourceOptions(parent=self, aliases=aliases))
+                opts=pulumi.ResourceOptions(parent=self, aliases=aliases, protect=False))
         self.endpoint = ModelEndpoint(
             base_url=self.router_service, api=api if api is not None else checked_api,
             namespace=ns,
