@@ -80,7 +80,8 @@ def client_peers(gateway_namespace: Optional[pulumi.Input[str]],
 @called_as_documented
 class ApiGate(pulumi.ComponentResource):
     """API keys, a per-client 429 and LLM-length timeouts in front of any model endpoint, published on the
-    platform Gateways' API listener."""
+    platform Gateways' API listener. `protect` in opts protects the generated key and its two Key Vault secrets; the
+    Kubernetes objects, the identity and its grant stay replaceable."""
 
     router_service: pulumi.Output[str]
     """In-cluster URL of the gate."""

@@ -185,7 +185,9 @@ def endpoint_key(endpoint: Any) -> pulumi.Input[str]:
 @called_as_documented
 class OpenWebUi(pulumi.ComponentResource):
     """Open-WebUI on PostgreSQL/pgvector in front of any Ollama or OpenAI-compatible endpoint, secrets from Key
-    Vault, published on the platform Gateways' UI listener."""
+    Vault, published on the platform Gateways' UI listener. `protect` in opts protects the generated session key
+    and first admin's password with their Key Vault secrets; the Kubernetes objects (the uploads claim among them),
+    the identities and their grants stay replaceable."""
 
     webui_service: pulumi.Output[str]
     """In-cluster URL of Open-WebUI."""
