@@ -80,7 +80,8 @@ def client_peers(gateway_namespace: Optional[pulumi.Input[str]],
 @called_as_documented
 class ApiGate(pulumi.ComponentResource):
     """API keys, a per-client 429 and LLM-length timeouts in front of any model endpoint, published on the
-    platform Gateways' API listener."""
+    platform Gateways' API listener. `protect` in opts protects the generated key and its two Key Vault secrets; the
+    Kubernetes objects, the identity and its grant stay replaceable."""
 
     router_service: pulumi.Output[str]
     """In-cluster URL of the gate."""
@@ -141,7 +142,7 @@ class ApiGate(pulumi.ComponentResource):
                                  "backendRefs": [{"name": "router", "port": ROUTER_PORT}],
                                  # streamed LLM answers run for minutes: never cut them at the gateway
                                  "timeouts": {"request": f"{timeout}s", "backendRequest": f"{timeout}s"}}]},
-                opts=pulumi.ResourceOptions(parent=self, aliases=aliases))
+                opts=pulumi.ResourceOptions(parent=self, aliases=aliases, protect=False))
         self.endpoint = ModelEndpoint(
             base_url=self.router_service, api=api if api is not None else checked_api,
             namespace=ns,

@@ -71,7 +71,9 @@ def api_router(owner: pulumi.ComponentResource,
     the Service's name once the Deployment has rolled out and the policies are there: for a client that must find
     the current config, the UI listener's)."""
     name, ns = spec.name, spec.namespace
-    k8s_opts = pulumi.ResourceOptions(parent=owner, aliases=spec.aliases)
+    # `protect` in the owner's opts reaches the key and its secrets alone (they inherit it, pulumi resource.py "Infer
+    # protection from parent"): the objects, the identity and its grant stay replaceable
+    k8s_opts = pulumi.ResourceOptions(parent=owner, aliases=spec.aliases, protect=False)
     res = spec.resources or ROUTER_RESOURCES
     select = labels("router", "router")
     match = {"app.kubernetes.io/name": "router"}
@@ -90,7 +92,8 @@ def api_router(owner: pulumi.ComponentResource,
             key_map = spec.api_key_map_secret
             key_secret_name = pulumi.Output.from_input(spec.api_key_secret)
         else:
-            key = random.RandomPassword(f"{name}-api-key", length=48, special=False, opts=k8s_opts)
+            key = random.RandomPassword(f"{name}-api-key", length=48, special=False,
+                                        opts=pulumi.ResourceOptions(parent=owner, aliases=spec.aliases))
             key_secret = spec.api_key_secret or secret_name(name, "api-key")
             # clients that mount the key (an OpenWebUi) are granted it once it exists: the name carries its write
             key_secret_name = settled(key_secret, vault_secret(f"{name}-api-key-secret", vault, key_secret,
@@ -152,7 +155,7 @@ def api_router(owner: pulumi.ComponentResource,
                 volume_mounts=mounts)],
             volumes=volumes,
         ),
-        pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None, aliases=spec.aliases),
+        pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None, aliases=spec.aliases, protect=False),
         pod_labels=pod_labels, pod_annotations={"llm-platform/config-hash": config_hash},
         annotations=scanner_annotations([ROUTER_IMAGE]))
     service = k8s.core.v1.Service(

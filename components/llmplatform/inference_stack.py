@@ -169,7 +169,9 @@ def claim_namespace(name: str, args: InferenceStackArgs, opts: Optional[pulumi.R
 class InferenceStack(pulumi.ComponentResource):
     """Ollama (CPU first, GPU by one input) on the shared model store, an nginx gate enforcing API keys and
     per-client rate limits on the raw model API, Open-WebUI on PostgreSQL/pgvector with secrets from Key Vault, and
-    the HTTPRoutes that publish both through the platform's Gateways: OllamaServer, ApiGate and OpenWebUi composed."""
+    the HTTPRoutes that publish both through the platform's Gateways: OllamaServer, ApiGate and OpenWebUi composed.
+    `protect` in opts protects the generated secrets (the API key, Open-WebUI's session key and first admin's
+    password) with their Key Vault copies, through ApiGate and OpenWebUi; everything else stays replaceable."""
 
     model_server: ModelServer
     """The Ollama Deployment and Service, for ModelAutoscaler."""
@@ -189,7 +191,9 @@ class InferenceStack(pulumi.ComponentResource):
         claim_namespace(name, args, opts)
         super().__init__(f"{PACKAGE}:index:InferenceStack", name, None, opts)
         a = args
+        # the gate and the UI take the component's protect for their generated secrets; nothing else takes it
         part = pulumi.ResourceOptions(parent=self)
+        replaceable = pulumi.ResourceOptions(parent=self, protect=False)
         inputs: Mapping[str, Any] = a  # read by names the parts share
         if a.get("route_target") is not None:  # its Gateways, when they arrive as an output, checked in our words
             inputs = {**a, "route_target": handle_after_check(
@@ -202,7 +206,7 @@ class InferenceStack(pulumi.ComponentResource):
             **given("gpu", "keda", "replicas", "resources", "gpus_per_replica", "num_parallel", "keep_alive",
                     "max_loaded_models", "warm_model", "autoscaled"),
             "request_timeout_seconds": opt(a, "request_timeout_seconds"),
-        }, part, moved_from=self,
+        }, replaceable, moved_from=self,
             # handles that arrive as outputs are checked once they resolve, named as this component's inputs
             checked_by=late_checks("InferenceStack", name, a, InferenceStackArgs))
         # behind the KEDA interceptor (which authenticates no one, and admits the gate alone) the UI reaches the model
@@ -240,9 +244,9 @@ class InferenceStack(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name="default-deny-ingress", namespace=field(volume, "namespace")),
             spec=k8s.networking.v1.NetworkPolicySpecArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(),
                                                          policy_types=["Ingress"]),
-            opts=part)
+            opts=replaceable)
         # no pod of the namespace (Open-WebUI runs users' tools and functions) reaches the node's metadata service
-        egress_guard(f"{name}-egress-guard", field(volume, "namespace"), part)
+        egress_guard(f"{name}-egress-guard", field(volume, "namespace"), replaceable)
         self.register_outputs({"model_server": self.model_server, "ollama_service": self.ollama_service,
                                "router_service": self.router_service, "webui_service": self.webui_service,
                                "api_key_secret": self.api_key_secret})

@@ -60,7 +60,8 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
     write to that vault. The caller owns the secret: it is its child and named from its own name, so two callers
     never register one URN. A secret name known now is checked here, at the call (Key Vault's object names: 1-127
     letters, digits and hyphens; Microsoft Learn, "About keys, secrets, and certificates", object identifiers), so a
-    program calling this itself learns it before `pulumi up`."""
+    program calling this itself learns it before `pulumi up`. The secret takes its parent's `protect` (the SDK's
+    inheritance), so a component given `protect` protects the secrets it writes."""
     if not isinstance(secret_name, pulumi.Output) and not inspect.isawaitable(secret_name):  # known now
         wrong = azure_names.key_vault_secret(secret_name) if isinstance(secret_name, str) else \
             "a string of 1-127 letters, digits and hyphens (a Key Vault secret name)"

@@ -164,7 +164,9 @@ def metrics_on(args: Mapping[str, Any]) -> bool:
 @called_as_documented
 class LlmdStack(pulumi.ComponentResource):
     """llm-d on AKS: vLLM on the GPU pool, the llm-d inference scheduler and InferencePool, reached only through
-    the API-key and rate-limit router, on the platform Gateways' `llmd` listener (internal by default)."""
+    the API-key and rate-limit router, on the platform Gateways' `llmd` listener (internal by default). `protect`
+    in opts protects the router's generated key and its two Key Vault secrets; everything else stays
+    replaceable."""
 
     namespace: pulumi.Output[str]
     """Namespace of the stack."""
@@ -189,7 +191,7 @@ class LlmdStack(pulumi.ComponentResource):
         # feed waits for them (the vLLM pods' placement, the KEDA scaler, the route's listener)
         self._late = {key: late_rules("LlmdStack", name, args, key, fields, LlmdStackArgs) for key, fields in
                       (("gpu", GPU_FIELDS), ("keda", KEDA_FIELDS), ("route_target", ROUTE_FIELDS))}
-        self._k8s = pulumi.ResourceOptions(parent=self)
+        self._k8s = pulumi.ResourceOptions(parent=self, protect=False)
         cluster, target = args["cluster"], args["route_target"]
         pd = opt(args, "prefill_decode")
         # IPC_LOCK (pinned memory for NIXL) is above Pod Security baseline: only a P/D namespace is privileged
@@ -215,7 +217,7 @@ class LlmdStack(pulumi.ComponentResource):
                                     opt(args, "failure_mode"), v[0].get("tolerations", []), plugins,
                                     opt(args, "epp_replicas")))
         release = helm_release(f"{name}-router-chart", LLM_D_ROUTER_GATEWAY, self._ns, values,
-                               pulumi.ResourceOptions(parent=self, depends_on=servers), cluster=cluster,
+                               pulumi.ResourceOptions(parent=self, protect=False, depends_on=servers), cluster=cluster,
                                release_name=RELEASE)
         pool_gateway = self._pool_route(name, target, release)
         if autoscaled:
@@ -325,7 +327,8 @@ class LlmdStack(pulumi.ComponentResource):
                                                         add_capabilities=["IPC_LOCK"] if role else None),
                     volume_mounts=mounts)],
                 volumes=volumes),
-            pulumi.ResourceOptions(parent=self, ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
+            pulumi.ResourceOptions(parent=self, protect=False,
+                                   ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
                                    depends_on=after),
             pod_labels=pod_labels, pod_annotations=pod_annotations,
             annotations={**gpu_start_deadline(True, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS), **scanner_annotations(
@@ -380,7 +383,7 @@ class LlmdStack(pulumi.ComponentResource):
         identity = WorkloadIdentity(f"{name}-vllm-identity", {
             "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-vllm",
             "namespace": self._ns, "service_account_name": "vllm", "tags": a.get("tags", {}),
-        }, pulumi.ResourceOptions(parent=self))
+        }, pulumi.ResourceOptions(parent=self, protect=False))
         # the token it mounts and no other secret of the vault (its admin password, the API key maps)
         grant_secrets_user(f"{name}-vllm-kv-reader", a["key_vault"], identity.principal_id, identity, secret)
         vault = a["key_vault"]
@@ -413,7 +416,7 @@ class LlmdStack(pulumi.ComponentResource):
                   "infrastructure": {"parametersRef": {"group": "", "kind": "ConfigMap", "name": POOL_GATEWAY_PARAMS}},
                   "listeners": [{"name": "http", "port": 80, "protocol": "HTTP",
                                  "allowedRoutes": {"namespaces": {"from": "Same"}}}]},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[params]))
+            opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[params]))
         k8s.apiextensions.CustomResource(
             f"{name}-pool-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-pool", namespace=self._ns),

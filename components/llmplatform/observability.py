@@ -351,7 +351,9 @@ def keda_http_values(placement: dict[str, Any], timeout_s: int, cold_start_s: in
 class Observability(pulumi.ComponentResource):
     """Azure Monitor wiring for the cluster (managed Prometheus and Container Insights data collection, Azure alerts)
     and the in-cluster stack: kube-prometheus-stack with the platform's dashboards and alert rules, DCGM GPU
-    metrics, Prometheus Adapter (GPU memory as a custom metric) and KEDA with its HTTP add-on."""
+    metrics, Prometheus Adapter (GPU memory as a custom metric) and KEDA with its HTTP add-on. `protect` in opts
+    protects Grafana's generated password and its Key Vault secret; the Azure Monitor resources and the Kubernetes
+    objects stay replaceable."""
 
     keda: KedaEndpoints
     """KEDA's addresses for ModelAutoscaler and InferenceStack; waits for KEDA (empty fields when KEDA is off)."""
@@ -378,7 +380,7 @@ class Observability(pulumi.ComponentResource):
     # ---- Azure Monitor ----------------------------------------------------------------------------------------
     def _azure(self, name: str) -> None:
         a = self._args
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, protect=False)
         rg, location = field(self._cluster, "resource_group_name"), field(self._cluster, "location")
         prefix, tags, monitoring = a.get("name_prefix", name), a.get("tags", {}), a["monitoring"]
         endpoint = monitor.DataCollectionEndpoint(
@@ -502,7 +504,7 @@ class Observability(pulumi.ComponentResource):
     # ---- in the cluster ---------------------------------------------------------------------------------------
     def _in_cluster(self, name: str) -> None:
         a = self._args
-        k8s_opts = pulumi.ResourceOptions(parent=self)
+        k8s_opts = pulumi.ResourceOptions(parent=self, protect=False)
         cpu = cpu_placement(self._cluster)
         ns = namespace(f"{name}-ns", MONITORING_NS, "privileged", k8s_opts)  # node-exporter needs host access
         # Grafana (its data source proxy fetches what an editor names), Alertmanager, the operator, kube-state-metrics,
@@ -514,6 +516,8 @@ class Observability(pulumi.ComponentResource):
                                 dict([PROMETHEUS_POD_LABEL]), k8s_opts)
         query_ingress(f"{name}-query-netpol", ns.metadata.name, k8s_opts, tuple(a.get("client_namespaces", [])))
 
+        # the password and its secret take the component's protect (pulumi resource.py "Infer protection from
+        # parent"); every other child is replaceable
         password = random.RandomPassword(f"{name}-grafana-password", length=32, special=False,
                                          opts=pulumi.ResourceOptions(parent=self))
         secret_password: pulumi.Output[str] = pulumi.Output.secret(password.result)
@@ -531,8 +535,9 @@ class Observability(pulumi.ComponentResource):
                              cpu.apply(lambda sel: kube_prometheus_values(
                                  sel, opt(a, "prometheus_retention"), opt(a, "prometheus_storage_gib"),
                                  opt(a, "grafana_storage_gib"), receiver["kind"] if receiver else None)),
-                             pulumi.ResourceOptions(parent=self, depends_on=before_stack), cluster=self._cluster)
-        after_stack = pulumi.ResourceOptions(parent=self, depends_on=[stack])
+                             pulumi.ResourceOptions(parent=self, protect=False, depends_on=before_stack),
+                             cluster=self._cluster)
+        after_stack = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[stack])
         for file_name, text in dashboards(opt(a, "vllm_dashboard")).items():
             k8s.core.v1.ConfigMap(
                 f"{name}-dashboard-{file_name.removesuffix('.json')}",
@@ -589,7 +594,7 @@ class Observability(pulumi.ComponentResource):
         identity = WorkloadIdentity(f"{name}-alertmanager-identity", {
             "cluster": self._cluster, "identity_name": f"id-{a.get('name_prefix', name)}-alertmanager",
             "namespace": ns, "service_account_name": ALERTMANAGER_ACCOUNT, "tags": a.get("tags", {}),
-        }, pulumi.ResourceOptions(parent=self))
+        }, pulumi.ResourceOptions(parent=self, protect=False))
         # that one secret, no other of the vault (the Grafana password, the API keys, the database's)
         grant_secrets_user(f"{name}-alertmanager-kv-reader", a["key_vault"], identity.principal_id, identity,
                            receiver["secret"])
@@ -597,7 +602,7 @@ class Observability(pulumi.ComponentResource):
         spc = secret_provider_class(
             f"{name}-alert-receiver", ALERT_RECEIVER_CLASS, ns, field(vault, "vault_name"), field(vault, "tenant_id"),
             identity.client_id, key_vault_objects([receiver["secret"]], {receiver["secret"]: ALERT_RECEIVER_FILE}),
-            pulumi.ResourceOptions(parent=self))
+            pulumi.ResourceOptions(parent=self, protect=False))
         return [identity, spc]
 
     def _gpu_metrics(self, name: str, ns: pulumi.Output[str], after_stack: pulumi.ResourceOptions) -> None:
@@ -628,20 +633,20 @@ class Observability(pulumi.ComponentResource):
     def _keda(self, name: str, after_stack: pulumi.ResourceOptions) -> KedaEndpoints:
         a = self._args
         cpu = cpu_placement(self._cluster)
-        ns = namespace(f"{name}-keda-ns", KEDA_NS, "baseline", pulumi.ResourceOptions(parent=self))
-        egress_guard(f"{name}-keda-egress-guard", ns.metadata.name, pulumi.ResourceOptions(parent=self))
+        ns = namespace(f"{name}-keda-ns", KEDA_NS, "baseline", pulumi.ResourceOptions(parent=self, protect=False))
+        egress_guard(f"{name}-keda-egress-guard", ns.metadata.name, pulumi.ResourceOptions(parent=self, protect=False))
         # KEDA renders no prometheus-operator objects (`prometheus.operator.enabled` only opens the metrics port; the
         # chart's podMonitor/serviceMonitor stay off, our PodMonitor below scrapes it), so it installs beside
         # kube-prometheus-stack rather than after it: the HTTP add-on, and every route behind its interceptor, come up
         # about three minutes sooner on a fresh stack.
         core = helm_release(f"{name}-keda", KEDA, ns.metadata.name,
                             cpu.apply(lambda p: {**p, "prometheus": {"operator": {"enabled": True}}}),
-                            pulumi.ResourceOptions(parent=self), cluster=self._cluster)
+                            pulumi.ResourceOptions(parent=self, protect=False), cluster=self._cluster)
         http = helm_release(f"{name}-keda-http", KEDA_HTTP_ADD_ON, ns.metadata.name,
                             cpu.apply(lambda sel: keda_http_values(sel, opt(a, "request_timeout_seconds"),
                                                                    opt(a, "cold_start_timeout_seconds"),
                                                                    opt(a, "interceptor_replicas"))),
-                            pulumi.ResourceOptions(parent=self, depends_on=[core]),
+                            pulumi.ResourceOptions(parent=self, protect=False, depends_on=[core]),
                             cluster=self._cluster, release_name=KEDA_HTTP_RELEASE)
         # The interceptor forwards to every InterceptorRoute's service without checking who asks: the model server's
         # gate (key, 429) must not be skipped through it. Its pods admit the scaler on the admin port and Prometheus on
@@ -651,10 +656,10 @@ class Observability(pulumi.ComponentResource):
         allow_ingress(f"{name}-interceptor-netpol", "interceptor-ingress", ns.metadata.name, INTERCEPTOR_POD_LABELS,
                       INTERCEPTOR_ADMIN_PORT, [k8s.networking.v1.NetworkPolicyPeerArgs(
                           pod_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=SCALER_POD_LABELS))],
-                      pulumi.ResourceOptions(parent=self))
+                      pulumi.ResourceOptions(parent=self, protect=False))
         allow_ingress(f"{name}-interceptor-metrics-netpol", "interceptor-metrics", ns.metadata.name,
                       INTERCEPTOR_POD_LABELS, INTERCEPTOR_METRICS_PORT, [prometheus_peer()],
-                      pulumi.ResourceOptions(parent=self))
+                      pulumi.ResourceOptions(parent=self, protect=False))
         k8s.apiextensions.CustomResource(
             f"{name}-keda-monitor", api_version="monitoring.coreos.com/v1", kind="PodMonitor",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="keda-operator", namespace=MONITORING_NS),

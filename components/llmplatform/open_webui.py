@@ -185,7 +185,9 @@ def endpoint_key(endpoint: Any) -> pulumi.Input[str]:
 @called_as_documented
 class OpenWebUi(pulumi.ComponentResource):
     """Open-WebUI on PostgreSQL/pgvector in front of any Ollama or OpenAI-compatible endpoint, secrets from Key
-    Vault, published on the platform Gateways' UI listener."""
+    Vault, published on the platform Gateways' UI listener. `protect` in opts protects the generated session key
+    and first admin's password with their Key Vault secrets; the Kubernetes objects (the uploads claim among them),
+    the identities and their grants stay replaceable."""
 
     webui_service: pulumi.Output[str]
     """In-cluster URL of Open-WebUI."""
@@ -203,7 +205,10 @@ class OpenWebUi(pulumi.ComponentResource):
         super().__init__(f"{PACKAGE}:index:OpenWebUi", name, None, opts)
         a = self._args = args
         self._moved_aliases = _moved(moved_from)
-        self._child = pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases)
+        # `protect` in opts reaches the generated secrets alone (they inherit it, pulumi resource.py "Infer
+        # protection from parent"): every other child, Kubernetes or Azure, stays replaceable
+        self._secret = pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases)
+        self._child = pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False)
         self._cpu = cpu_placement(a["cluster"])
         endpoint = a["endpoint"]
         ns = self._ns = a.get("namespace") or field(endpoint, "namespace")
@@ -212,7 +217,7 @@ class OpenWebUi(pulumi.ComponentResource):
         match = {"app.kubernetes.io/name": "open-webui"}
         replicas = opt(a, "replicas")
         res = opt(a, "resources")
-        secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False, opts=self._child)
+        secret_key = random.RandomPassword(f"{name}-webui-secret-key", length=64, special=False, opts=self._secret)
         written = {key_secret: vault_secret(f"{name}-webui-secret-key-secret", vault, key_secret, secret_key.result,
                                             "text/plain", self, aliases=self._moved_aliases)}
         if admin_secret:
@@ -296,8 +301,8 @@ class OpenWebUi(pulumi.ComponentResource):
                     postgres_roots_volume()],
             ),
             # the HPA owns the replica count; pods start on the schema the migration Job left
-            pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, ignore_changes=["spec.replicas"],
-                                   depends_on=[migrated]),
+            pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
+                                   ignore_changes=["spec.replicas"], depends_on=[migrated]),
             pod_labels={USE_LABEL: "true"},
             annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
                 *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
@@ -379,7 +384,7 @@ class OpenWebUi(pulumi.ComponentResource):
 
     def _admin(self, name: str, vault: Any, secret: str) -> pulumi.Resource:
         """The first admin's generated password, in Key Vault as `secret`: the operator reads it there to sign in."""
-        password = random.RandomPassword(f"{name}-webui-admin-password", length=32, special=False, opts=self._child)
+        password = random.RandomPassword(f"{name}-webui-admin-password", length=32, special=False, opts=self._secret)
         return vault_secret(f"{name}-webui-admin-password-secret", vault, secret, password.result, "text/plain", self,
                             aliases=self._moved_aliases)
 
@@ -461,8 +466,8 @@ class OpenWebUi(pulumi.ComponentResource):
                         **placement_args(self._cpu),
                         containers=[container],
                         volumes=[csi_secrets_volume(secrets_class), postgres_roots_volume(), scratch_volume()]))),
-            opts=pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, delete_before_replace=True,
-                                        depends_on=after,
+            opts=pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
+                                        delete_before_replace=True, depends_on=after,
                                         custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)))
 
     def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource]) -> k8s.batch.v1.Job:

@@ -29,7 +29,7 @@ def no_probe_endpoint() -> list[tuple[str, str]]:
 
 def rdma_network(parent: pulumi.Resource, name: str, cluster: Any) -> list[pulumi.Resource]:
     """The Network Operator, its NicClusterPolicy and the memlock plugin; returns what RDMA pods wait for."""
-    child = pulumi.ResourceOptions(parent=parent)
+    child = pulumi.ResourceOptions(parent=parent, protect=False)
     ns = namespace(f"{name}-network-operator-ns", NETWORK_OPERATOR_NAMESPACE, "privileged", child)
     egress_guard(f"{name}-network-operator-egress-guard", ns.metadata.name, child)
     values = cpu_placement(cluster).apply(
@@ -40,7 +40,7 @@ def rdma_network(parent: pulumi.Resource, name: str, cluster: Any) -> list[pulum
         f"{name}-nic-cluster-policy", api_version="mellanox.com/v1alpha1", kind="NicClusterPolicy",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=NIC_CLUSTER_POLICY),
         spec=field(cluster, "image_registry", "").apply(nic_cluster_policy_spec),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[release]))
+        opts=pulumi.ResourceOptions(parent=parent, protect=False, depends_on=[release]))
     adjuster = _ulimit_adjuster(parent, name, cluster)
     return [policy, adjuster]
 
@@ -49,7 +49,7 @@ def _ulimit_adjuster(parent: pulumi.Resource, name: str, cluster: Any) -> k8s.ap
     """containerd/nri's ulimit-adjuster on the InfiniBand nodes (contrib/kustomize/ulimit-adjuster): it applies the
     `ulimits.noderesource.dev/container.<name>` annotations of the pods there. NRI is on by default from containerd
     2.0 (the runtime of AKS' Ubuntu 24.04 images)."""
-    child = pulumi.ResourceOptions(parent=parent)
+    child = pulumi.ResourceOptions(parent=parent, protect=False)
     ns = namespace(f"{name}-nri-ns", NRI_NAMESPACE, "privileged", child)  # a hostPath socket: above baseline
     egress_guard(f"{name}-nri-egress-guard", ns.metadata.name, child)
     app = "nri-plugin-ulimit-adjuster"

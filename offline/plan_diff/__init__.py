@@ -10,7 +10,8 @@ the pull request allows it: `--allow-file` (the repository's `allow-replace.txt`
 allowed it, and an allow-file entry that matches nothing in the diff is reported. The base must have a plan: a base
 folder without one is bad usage (exit 2) unless `--new-stack` says the base branch has no such stack (then every
 resource is added). A namespace deleted or replaced while it holds volume claims, and a Helm release whose uninstall
-deletes claims, count as stateful (`claims`: claims Pulumi does not register, made by a chart or a controller).
+deletes claims, count as stateful (`claims`: claims Pulumi does not register, made by a chart or a controller), and
+so does a generated password or key replaced or given a new URN (`rules.NEW_VALUE`: its holders get a new value).
 
 The package: `documents` reads the two plans, `rules` and `values` hold the replacement and refusal rules, `claims`
 the volume claims of namespaces and releases, `volumes` two volumes of one CSI handle, `secrets` Key Vault secrets

@@ -119,12 +119,14 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     for urn in removed:
         if old_res[urn]["type"] in LEFT_BEHIND:
             notes.setdefault(urn, []).append(LEFT_BEHIND[old_res[urn]["type"]])
+    new_urn: dict[str, str] = {}  # a removed URN -> the added one it became
     for urn in removed:  # a URN that changed: the same type and physical name or inputs under another URN
         twin = next((a for a in added if new_res[a]["type"] == old_res[urn]["type"]
                      and (new_res[a]["inputs"] == old_res[urn]["inputs"] or (
                          _physical_name(old_res[urn]) and _physical_name(new_res[a]) == _physical_name(old_res[urn])))),
                     None)
         if twin:
+            new_urn[urn] = twin
             notes.setdefault(urn, []).append(
                 f"its URN changed to `{short_urn(twin)}` (renamed or re-parented): Pulumi creates the new one during "
                 "the update and deletes this one at its end (what the program no longer declares goes last), unless "
@@ -167,6 +169,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
             refused[urn] = [ENGINE_ONLY_COLLIDES]
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
+            "renamed": new_urn,
             "claims": claims,
             "deleteBeforeReplace": delete_first,
             "types": {**{u: r["type"] for u, r in old_res.items()}, **{u: r["type"] for u, r in new_res.items()}},

@@ -3,7 +3,7 @@ import re
 from pathlib import Path
 from typing import Any, Optional
 
-from .rules import STATEFUL
+from .rules import NEW_VALUE, STATEFUL
 
 
 ALLOW_FILE = "allow-replace.txt"
@@ -24,9 +24,13 @@ REFUSED = "refused in place: "
 
 
 def stateful(result: dict[str, Any], urn: str) -> Optional[str]:
-    """What a replacement or deletion of the resource loses, if it is stateful: a stateful type (STATEFUL), or a
-    namespace or Helm release that takes volume claims with it (the diff's `claims`, offline/plan_diff/claims.py)."""
-    return STATEFUL.get(result["types"][urn]) or (result.get("claims") or {}).get(urn)
+    """What a replacement or deletion of the resource loses, if it is stateful: a stateful type (STATEFUL), a
+    generated value replaced or renamed (NEW_VALUE), or a namespace or Helm release that takes volume claims with it
+    (the diff's `claims`, offline/plan_diff/claims.py)."""
+    type_ = result["types"][urn]
+    if type_ in NEW_VALUE and (urn in result["replaced"] or urn in (result.get("renamed") or {})):
+        return NEW_VALUE[type_]
+    return STATEFUL.get(type_) or (result.get("claims") or {}).get(urn)
 
 
 def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) -> list[tuple[str, str]]:

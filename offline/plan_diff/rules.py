@@ -35,6 +35,16 @@ STATEFUL = {
 }
 
 
+# Resources whose value is made at their create, so a replacement (or a new URN without an alias: a delete and a
+# create) hands everyone who holds it a new one: stateful when replaced or renamed. A deletion is the change's own
+# doing (a key name removed from global.apiKeys, a region joining its edge, the UI turned off): listed, not blocked.
+NEW_VALUE = {
+    "random:index/randomPassword:RandomPassword": "a generated key or password, made anew: every client of an API "
+                                                  "key needs the new one, Open-WebUI's session key signs every user "
+                                                  "out, a PostgreSQL password changes what connects with it",
+}
+
+
 # What a deletion leaves behind that a later create of the same name runs into: told on the Delete line.
 LEFT_BEHIND = {
     "azure-native:keyvault:Secret": "Key Vault soft-deletes it and pulumi-azure-native does not purge it "

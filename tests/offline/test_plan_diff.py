@@ -16,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 
 from offline import plan, plan_diff
 from offline.plan_diff.values import value_findings
-from offline.plan_diff.rules import kubernetes_provider_replaces
+from offline.plan_diff.rules import NEW_VALUE, kubernetes_provider_replaces
 
 from tests.conftest import plan_for, variant
 from tests.offline.plan_diff_cli import check as _check
@@ -29,6 +29,7 @@ ACCOUNT = "azure-native:storage:StorageAccount"
 SHARE = "azure-native:storage:FileShare"
 CLUSTER = "azure-native:containerservice:ManagedCluster"
 PROFILE = "azure-native:cdn:Profile"
+PASSWORD = "random:index/randomPassword:RandomPassword"
 # One plan with three edits that touch different resources (each plan costs about a second).
 COMBINED = {"cluster": {"systemPool": {"vmSize": "Standard_D2s_v5"}}, "postgres": {"version": "17"},
             "modelStore": {"redundancy": "ZRS"}}
@@ -240,6 +241,32 @@ def test_a_rename_without_alias_is_a_delete_and_the_check_says_so(base):
     result, blocked = _diff(base, new)
     assert result["removed"] == [old_urn] and result["added"] == [moved["urn"]]
     assert "alias" in result["notes"][old_urn][0] and (old_urn, f"deleted: {plan_diff.STATEFUL[SERVER]}") in blocked
+
+
+def test_a_generated_key_made_anew_fails_the_check_and_one_deleted_is_listed(base, prod):
+    """A RandomPassword replaced (each of its inputs is RequiresReplace in terraform-provider-random) or given a new
+    URN without an alias (a delete and a create) has a new value: every client of the API key needs the new one, and
+    the check passed it as one Replace line. Deleting one (a key name removed, a region joining its edge, the UI
+    turned off) is what the change says it does: listed, not blocked. Prod's is protected: `pulumi up` stops too."""
+    key = _one(base, PASSWORD, "inference-api-key")
+    longer = copy.deepcopy(base)
+    longer[key]["inputs"]["length"] = 64
+    renamed = copy.deepcopy(base)
+    moved = renamed.pop(key)
+    moved["urn"] = key + "-2"
+    renamed[moved["urn"]] = moved
+    for new, verdict in ((longer, "replaced: "), (renamed, "deleted: ")):
+        result, blocked = _diff(base, new)
+        assert [u for u, _ in blocked] == [key] and blocked[0][1].startswith(verdict), blocked
+        assert NEW_VALUE[PASSWORD] in blocked[0][1]
+        assert plan_diff.blocking(result, set(), True) == []  # the label allows it
+    result, blocked = _diff(base, {u: r for u, r in base.items() if u != key})
+    assert result["removed"] == [key] and blocked == []
+    old = _doc(prod)
+    key = _one(old, PASSWORD, "inference-api-key")
+    new = copy.deepcopy(old)
+    new[key]["inputs"]["length"] = 64
+    assert plan_diff.diff_documents(old, new)["protected"] == [key]
 
 
 def test_the_move_off_the_http_scaled_object_adds_the_route_first_and_touches_nothing_stateful(base):

@@ -1,0 +1,57 @@
+"""Prod's `protect` on the generated secrets (__main__.py, the in-cluster components' opts): every RandomPassword and
+Key Vault secret a prod stack makes is protected as the engine records it (a child takes its parent's protect unless
+it sets its own: pulumi 3.272.0 resource.py "Infer protection from parent"; the stand-in engine's inheritance,
+llmplatform.testing), and nothing else those components make is: no Kubernetes object, no identity or grant. Dev
+protects nothing. A region waiting for its edge leaves its gates' own keys unprotected: joining deletes them."""
+from __future__ import annotations
+
+from offline import plan, plan_diff
+from tests.conftest import plan_for, variant
+
+SECRET = "azure-native:keyvault:Secret"
+PASSWORD = "random:index/randomPassword:RandomPassword"
+# the components that take the stack's protect for their generated secrets alone
+IN_CLUSTER = {f"llmplatform:index:{kind}" for kind in ("InferenceStack", "LlmdStack", "OpenWebUi", "Observability")}
+# the joined region test_key_vault plans (one plan per session for both)
+JOINED = {"edge": {"frontDoorId": "00000000-0000-0000-0000-0000000000fd"}}
+
+
+def _in_cluster_children(p) -> list:
+    """The custom resources with one of IN_CLUSTER among their ancestors."""
+    by_urn = {r.urn: r for r in p.resources}
+
+    def inside(r) -> bool:
+        parent = by_urn.get(r.parent)
+        return parent is not None and (parent.type in IN_CLUSTER or inside(parent))
+    return [r for r in p.resources if r.custom and inside(r)]
+
+
+def test_prod_protects_every_generated_secret_and_no_object_dev_nothing(prod, dev):
+    """prod-tls runs llm-d in prod too (its gate's key). A `pulumi destroy --skip-preview` of prod deleted the API
+    keys, Open-WebUI's session key and Grafana's password with their Key Vault secrets, and the next `up` made new
+    ones (offline/deploy_model/teardown.py counts it)."""
+    for p in (prod, variant("prod-tls")):
+        generated = [r for r in p.resources if r.type in (SECRET, PASSWORD)]
+        assert {"inference-api-key", "inference-webui-secret-key", "observability-grafana-password"} <= {
+            r.name for r in generated}
+        assert [r.name for r in generated if not r.options["protect"]] == [], p.stack
+        assert [r.name for r in p.resources if r.type.startswith("kubernetes:") and r.options["protect"]] == []
+        children = _in_cluster_children(p)
+        assert [r.name for r in children if r.options["protect"] and r.type not in (SECRET, PASSWORD)] == []
+        assert {r.type for r in children if r.options["protect"]} == {SECRET, PASSWORD}
+    assert any(r.name == "llmd-api-key" and r.options["protect"] for r in variant("prod-tls").of_type(PASSWORD))
+    assert [r.name for r in dev.resources if r.options["protect"]] == []
+
+
+def test_a_region_joins_its_edge_without_a_protected_delete():
+    """Before edge.frontDoorId a region's gates make their own key; setting it deletes that key and its two secrets
+    (the gates read the edge's key set). The engine refuses a protected delete (pkg/resource/deploy/step.go
+    DeleteStep.Apply), so a protected own key stopped the documented join at its `pulumi up`. Once joined, the
+    region's secrets are protected like prod's."""
+    before, joined = plan_for("prod-westeurope"), plan_for("prod-westeurope", JOINED)
+    docs = [plan_diff.resources_by_urn(plan.resources_document(p)) for p in (before, joined)]
+    result = plan_diff.diff_documents(*docs)
+    gone = {docs[0][u]["name"] for u in result["removed"]}
+    assert {"inference-api-key", "inference-api-key-secret", "inference-api-key-map-secret"} <= gone
+    assert result["protected"] == []
+    assert [r.name for r in joined.resources if r.type in (SECRET, PASSWORD) and not r.options["protect"]] == []
