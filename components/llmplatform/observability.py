@@ -499,7 +499,7 @@ class Observability(pulumi.ComponentResource):
                     operator=operator, threshold=threshold, time_aggregation=aggregation, dimensions=dimensions,
                     criterion_type=monitor.CriterionType.STATIC_THRESHOLD_CRITERION)]),
             actions=group.apply(lambda g: [monitor.MetricAlertActionArgs(action_group_id=g)] if g else None),
-            tags=a.get("tags", {}), opts=pulumi.ResourceOptions(parent=self))
+            tags=a.get("tags", {}), opts=pulumi.ResourceOptions(parent=self, protect=False))
 
     # ---- in the cluster ---------------------------------------------------------------------------------------
     def _in_cluster(self, name: str) -> None:
