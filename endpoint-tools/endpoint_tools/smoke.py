@@ -223,9 +223,10 @@ def command(script: str, module: str) -> str:
 
 
 def new_parser(script: str, module: str, doc: str, epilog: Optional[str] = None) -> argparse.ArgumentParser:
-    """A tool's parser: named as the user ran it, described by the first line of its module's docstring."""
-    return argparse.ArgumentParser(prog=command(script, module), description=doc.splitlines()[0], epilog=epilog,
-                                   formatter_class=HelpFormatter)
+    """A tool's parser: named as the user ran it, described by the first paragraph of its module's docstring (its
+    first line alone cut verify's sentence at "the Ollama stack (dev,")."""
+    return argparse.ArgumentParser(prog=command(script, module), description=" ".join(doc.split("\n\n")[0].split()),
+                                   epilog=epilog, formatter_class=HelpFormatter)
 
 
 def endpoint_arguments(parser: argparse.ArgumentParser) -> None:

@@ -956,3 +956,53 @@ def test_resources_naming_no_provider_are_run_by_one_default_provider_per_packag
         "anchor": default.urn, "child": default.urn, "unprotected": default.urn, "part": None, "inner": None}
     plan = run(_fine)
     assert plan.default_providers == [] and plan.provider_of(plan.resources[1]) is plan.resources[0]
+
+
+def test_an_output_made_outside_any_run_does_not_hang_the_runs_after_it():
+    """An Output made outside `run` (a test module's `pulumi.Output.from_input(...)`, or `run(program())` calling the
+    program itself) went into the SDK's process-wide set of output tasks, which a run under the mocks reads too
+    (pulumi 3.272.0 runtime/mocks.py MockSettings sets no `outputs`): every later run awaited its task, on a loop
+    that never runs, for ever. Here in a thread of its own, so that a hang fails the test instead of the suite."""
+    import asyncio
+    import threading
+
+    def config_program() -> None:
+        pulumi.export("size", pulumi.Config().require("size"))
+    outcome: dict[str, object] = {}
+
+    def consumer_test_module() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())  # a module's top level: the thread's own, idle loop
+        pulumi.Output.from_input("x").apply(lambda value: value + "y")
+        outcome["plan"] = run(config_program, project="acme", config={"acme:size": "3"})
+    worker = threading.Thread(target=consumer_test_module, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "the run after an Output made outside any run hung"
+    assert outcome["plan"].outputs == {"size": "3"}  # type: ignore[attr-defined]
+
+
+def test_a_bare_config_key_is_the_projects_as_pulumi_config_set_stores_it():
+    """`pulumi config set size 3` stores `<project>:size` (pulumi/pulumi 1b5949891b pkg/cmd/pulumi/config/io.go
+    parseConfigKey), and `pulumi.Config().require("size")` reads it: `config={"size": "3"}` read as nothing before."""
+    def program() -> None:
+        pulumi.export("size", pulumi.Config().require("size"))
+        pulumi.export("location", pulumi.Config("azure-native").require("location"))
+    plan = run(program, project="acme", config={"size": "3", "azure-native:location": "westeurope"})
+    assert plan.outputs == {"size": "3", "location": "westeurope"}
+
+
+@pytest.mark.parametrize("arguments, words", [
+    ({"program": "__main__.py"}, "run: program: expects the program as a function, .* got str '__main__.py'"),
+    ({"config": ["size=3"]}, r"run: config: expects a dict of config keys .* got list \['size=3'\]"),
+    ({"references": ["prod"]}, r"run: references: expects a dict .* got list \['prod'\]"),
+    ({"references": {"prod": "aks-1"}}, r"run: references\['prod'\]: expects that stack's outputs .* got str 'aks-1'"),
+    ({"stack": None}, "run: stack: expects the stack's name, a non-empty string, got NoneType None"),
+    ({"preview": "yes"}, "run: preview: expects True or False, got str 'yes'"),
+])
+def test_a_wrong_argument_to_run_is_one_line_naming_it_before_anything_runs(arguments, words):
+    """They failed deep inside the run ("'str' object is not callable", "'list' object has no attribute 'items'"),
+    or, `preview="yes"`, were taken as given."""
+    arguments = {"program": _fine, **arguments}
+    with pytest.raises(TypeError, match=words) as refused:
+        run(**arguments)
+    assert "\n" not in str(refused.value)

@@ -217,3 +217,15 @@ def test_a_file_name_the_system_refuses_is_bad_usage_not_a_traceback(script, arg
     long = "a" * 300
     err = refused(TOOLS[script][1], [a.format(long=long) for a in argv], capsys)
     assert f"{option} " in err and "File name too long" in err, err
+
+
+@pytest.mark.parametrize("script", sorted(TOOLS))
+def test_help_describes_the_tool_in_whole_sentences(script, capsys):
+    """--help's description is the module docstring's whole first paragraph: its first line alone cut llm-verify's
+    at "the Ollama stack (dev," (a stranger's first look at the tool)."""
+    module, main = TOOLS[script]
+    with pytest.raises(SystemExit) as exited:
+        main(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    paragraph = " ".join(sys.modules[module].__doc__.split("\n\n")[0].split())
+    assert exited.value.code == 0 and paragraph.endswith(".") and paragraph in shown, shown[:400]

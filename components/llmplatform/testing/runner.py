@@ -7,7 +7,7 @@ import contextvars
 import json
 import logging
 import weakref
-from typing import Any, Awaitable, Callable, Iterator, Optional, cast
+from typing import Any, Awaitable, Callable, Iterator, Mapping, Optional, cast
 
 import pulumi
 from pulumi import resource as pulumi_sdk_resource
@@ -19,6 +19,7 @@ from pulumi.runtime.sync_await import _sync_await
 from .. import cluster_access
 from ..checks import ComponentInputError
 from ..mappings import whole_numbers
+from ..rules import shown
 from .api_server import StandInApiServers, VirtualClock
 from .collisions import refusals
 from .namespace_rules import uncreated_namespaces
@@ -31,8 +32,8 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
         config: Optional[dict[str, Any]] = None, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None,
         preview: bool = False) -> Plan:
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
-    and event loop. `config` is what `pulumi.Config` reads (keys 'project:key'), `references` answers
-    StackReferences (the stack as the program references it, org/project/stack, or its stack name -> its
+    and event loop. `config` is what `pulumi.Config` reads (keys 'project:key', a bare 'key' the project's, as `pulumi
+    config set` stores it), `references` answers StackReferences (the stack as the program references it, org/project/stack, or its stack name -> its
     outputs, a `Secret(value)` for one that stack holds as a secret; or that stack's Plan, its secret_outputs
     secret): as the engine, get_output and require_output of a secret output are secret, and `outputs` whole when
     any is. Raises ProgramError when the program stops or would be refused.
@@ -46,11 +47,45 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
     resource (or in a resource group) the stack creates is refused (Azure answers 404). StackReferences read
     existing stacks, as in a run.
     The plan's `unknown_outputs` names the stack outputs not known in the preview (left out of `outputs`)."""
+    config = _arguments_checked(program, project, stack, config, references, preview)
+    # Outputs made outside any run (a test module's `pulumi.Output.from_input(...)`, a program called directly):
+    # their tasks belong to no run's loop, and the SDK's end-of-program wait for every output's task awaited them
+    # for ever, the run hung without a word.
+    _forget_outputs()
     try:
         with _sdk_swapped():
-            return contextvars.Context().run(_run, project, stack, config or {}, program, references, preview)
+            return contextvars.Context().run(_run, project, stack, config, program, references, preview)
     finally:
         _forget_outputs()
+
+
+def _arguments_checked(program: Any, project: Any, stack: Any, config: Any, references: Any,
+                       preview: Any) -> dict[str, Any]:
+    """`run`'s arguments refused in one line naming the argument, the value and what it takes (a TypeError, before
+    anything runs), where they failed deep inside the run ("'str' object is not callable", "'list' object has no
+    attribute 'items'"); the config with each key as `pulumi.Config` reads it: a key without a namespace is the
+    project's, as `pulumi config set size 3` stores `<project>:size` (pulumi/pulumi 1b5949891b
+    pkg/cmd/pulumi/config/io.go `parseConfigKey`: "any key with no delimiter as if <program-name>:<key>")."""
+    def refuse(argument: str, wanted: str, value: Any) -> TypeError:
+        return TypeError(f"run: {argument}: expects {wanted}, got {type(value).__name__} {shown(value)}")
+    if not callable(program):
+        raise refuse("program", "the program as a function, called with no arguments under the mocks (e.g. "
+                     "lambda: runpy.run_path('__main__.py', run_name='__main__'))", program)
+    for argument, value in (("project", project), ("stack", stack)):
+        if not isinstance(value, str) or not value:
+            raise refuse(argument, f"the {argument}'s name, a non-empty string", value)
+    if not isinstance(preview, bool):
+        raise refuse("preview", "True or False", preview)
+    if not isinstance(config or {}, Mapping) or not all(isinstance(k, str) and k for k in config or {}):
+        raise refuse("config", "a dict of config keys ('project:key', or 'key' for the project's) to values",
+                     config)
+    if not isinstance(references or {}, Mapping):
+        raise refuse("references", "a dict of each referenced stack's name to its outputs (a dict) or its Plan",
+                     references)
+    for name, outputs in (references or {}).items():
+        if not isinstance(outputs, (Mapping, Plan)):
+            raise refuse(f"references[{name!r}]", "that stack's outputs (a dict) or its Plan", outputs)
+    return {key if ":" in key else f"{project}:{key}": value for key, value in (config or {}).items()}
 
 
 @contextlib.contextmanager
@@ -267,6 +302,20 @@ class _QuietRunErrors:
 
 def _forget_outputs() -> None:
     """The SDK keeps every Output's task in a settings set that falls back to one process-wide default outside a
-    configured context; tasks of a finished run's loop left there would be awaited by the next run."""
+    configured context, and a run under the mocks reads that default too (pulumi 3.272.0 `runtime/mocks.py`
+    `MockSettings.__init__` sets a fresh `rpc_manager`, no `outputs`); `wait_for_rpcs` at a program's end awaits every
+    task in it. Tasks of a finished run's loop left there would be awaited by the next run; so would those of Outputs
+    made outside any run (a test module's `pulumi.Output.from_input(...)`, `run(program())` calling the program
+    itself), on a loop that never runs: the next run hung without a word. A stray task on a loop that is not running
+    is cancelled and drained there, or asyncio prints "Task was destroyed but it is pending!" for each (thousands
+    after a whole program called outside `run`)."""
     with pulumi_settings.SETTINGS.lock:
+        tasks = list(pulumi_settings.SETTINGS.outputs)
         pulumi_settings.SETTINGS.outputs.clear()
+    for loop in {task.get_loop() for task in tasks if not task.done()}:
+        if loop.is_running() or loop.is_closed():
+            continue
+        stray = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in stray:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*stray, return_exceptions=True))
