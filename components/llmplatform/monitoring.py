@@ -69,11 +69,13 @@ def down_minutes(min_replicas: int, cold_start_seconds: int) -> int:
     return int(alert_for_minutes(cold_start_seconds).removesuffix("m"))
 
 
-def server_down(parts: Sequence[tuple[str, int]]) -> tuple[str, str]:
+def server_down(parts: Sequence[tuple[str, int]], starting_minutes: int) -> tuple[str, str]:
     """(`for`, expression) of one alert over model servers given as (PromQL matchers, minutes they may be down). The
     `for` is the shortest wait; a server allowed longer must also have had desired replicas and none available
-    throughout the rest of its wait, from the series' own history, which must reach back that far (a Deployment just
-    created, or scaled from zero, is starting), so a cold start does not fire it."""
+    throughout the rest of its wait, from the series' own history, so a cold start does not fire it. Every server's
+    series must reach back `starting_minutes` (a cold start) before the `for` ends: a Deployment just created (a new
+    stack or region, llm-d turned on) starts cold whatever its floor, and the series of one deleted and created again
+    under its name does reach back."""
     wait = min(minutes for _, minutes in parts)
     exprs = []
     for matchers, minutes in parts:
@@ -81,8 +83,9 @@ def server_down(parts: Sequence[tuple[str, int]]) -> tuple[str, str]:
         if minutes > wait:
             rest = f"{minutes - wait}m"
             expr += (f" and min_over_time(kube_deployment_spec_replicas{{{matchers}}}[{rest}]) > 0"
-                     f" and max_over_time(kube_deployment_status_replicas_available{{{matchers}}}[{rest}]) == 0"
-                     f" and kube_deployment_spec_replicas{{{matchers}}} offset {rest}")
+                     f" and max_over_time(kube_deployment_status_replicas_available{{{matchers}}}[{rest}]) == 0")
+        if max(minutes, starting_minutes) > wait:
+            expr += f" and kube_deployment_spec_replicas{{{matchers}}} offset {max(minutes, starting_minutes) - wait}m"
         exprs.append(expr)
     return f"{wait}m", exprs[0] if len(exprs) == 1 else " or ".join(f"({e})" for e in exprs)
 
@@ -142,8 +145,9 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
     spot, spot_before = spot_nodes(), spot_nodes("10m")
     not_preallocating = f'container!~"{"|".join(PREALLOCATING_CONTAINERS)}"'
     floors = min_replicas or {}
+    starting = down_minutes(0, cold_start_seconds)
     ollama_for, ollama_down = server_down(down_parts([namespace] if isinstance(namespace, str) else namespace,
-                                                     ollama_matchers, floors, cold_start_seconds))
+                                                     ollama_matchers, floors, cold_start_seconds), starting)
     rules = [
         {"alert": "GpuMemoryHigh", "for": "10m", "labels": {"severity": "warning"},
          "expr": (f"max by (Hostname, gpu) ({gpu_memory_percent(not_preallocating)})"
@@ -222,7 +226,8 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
                  "runbook": f"{RUNBOOK} (KedaScalerErrors)"}})
     if vllm_namespaces:
         # vLLM loads its model before it is Ready (weights from Hugging Face or the cache): the same wait as Ollama
-        vllm_for, vllm_down = server_down(down_parts(vllm_namespaces, vllm_matchers, floors, cold_start_seconds))
+        vllm_for, vllm_down = server_down(down_parts(vllm_namespaces, vllm_matchers, floors, cold_start_seconds),
+                                          starting)
         rules.append(
             {"alert": "VllmDown", "for": vllm_for, "labels": {"severity": "critical"},
              "expr": vllm_down,
@@ -312,7 +317,8 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
     floors = min_replicas or {}
     servers_for, servers = server_down(
         down_parts(model_servers, ollama_matchers, floors, cold_start_seconds)
-        + (down_parts(vllm_namespaces, vllm_matchers, floors, cold_start_seconds) if vllm_namespaces else []))
+        + (down_parts(vllm_namespaces, vllm_matchers, floors, cold_start_seconds) if vllm_namespaces else []),
+        down_minutes(0, cold_start_seconds))
     return [
         {"alert": "NodeNotReady", "for": "PT10M", "severity": 1,
          "expression": 'kube_node_status_condition{condition="Ready",status!="true"} == 1',

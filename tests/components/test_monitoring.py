@@ -216,8 +216,10 @@ def test_model_server_alerts_wait_a_cold_start_only_where_the_server_can_be_at_z
     """A server its autoscaler can take to zero has a replica desired and none available for a whole cold start
     (the interceptor's readinessTimeout, autoscaling.coldStartTimeoutSeconds) each time a request wakes it: its
     alerts must not fire then. One that never is at zero (prod's Ollama, llm-d's vLLM at minReplicas 1) has a
-    total outage when none is available: its alerts fire well before a cold start. For each planned model server,
-    from its floor in the plan and its alert rules (OllamaDown or VllmDown in the cluster, ModelServerDown paged)."""
+    total outage when none is available: its alerts fire well before a cold start, once it has run. A Deployment
+    just created (a new stack or region, llm-d turned on) starts cold whatever its floor: no alert before its cold
+    start (it paged 5 minutes into every prod bring-up). For each planned model server, from its floor in the plan
+    and its alert rules (OllamaDown or VllmDown in the cluster, ModelServerDown paged)."""
     from tests.conftest import variant
     seen = set()
     for plan in (dev, prod, variant("llmd"), variant("llmd-pd")):
@@ -228,17 +230,21 @@ def test_model_server_alerts_wait_a_cold_start_only_where_the_server_can_be_at_z
         for (namespace, deployment), floor in floors(plan).items():
             labels = {"namespace": namespace, "deployment": deployment}
             rule = rules_of(plan)["OllamaDown" if deployment == "ollama" else "VllmDown"]
-            waking = [1] * (cold + 30), [0] * cold + [1] * 30  # desired from minute 0, ready after a cold start
-            down = [1] * (cold + 30), [0] * (cold + 30)  # desired, never available
+            # desired from minute 0 (woken from zero, or just created), ready after a cold start
+            waking = [1] * (cold + 30), [0] * cold + [1] * 30
+            never = [1] * (cold + 30), [0] * (cold + 30)  # created, never available
+            # served until minute 29, none available from minute 30 (the outage is counted from its last sample up)
+            down = [1] * (cold + 60), [1] * 30 + [0] * (cold + 30)
             for rule_for, expr in [(rule["for"], rule["expr"])] + (
                     [(paged["for"], paged["expression"])] if paged else []):
+                assert first_firing(rule_for, expr, labels, *waking) is None, (namespace, deployment, expr)
+                assert first_firing(rule_for, expr, labels, *never) >= cold, (namespace, deployment, expr)
                 fired = first_firing(rule_for, expr, labels, *down)
                 assert fired is not None, (namespace, deployment)
                 if floor == 0:
-                    assert first_firing(rule_for, expr, labels, *waking) is None, (namespace, deployment, expr)
-                    assert fired >= cold
+                    assert fired - 29 >= cold
                 else:
-                    assert fired < cold, (namespace, deployment, rule_for)
+                    assert fired - 29 < cold, (namespace, deployment, rule_for)
             seen.add(floor > 0)
     assert seen == {True, False}  # both kinds are planned: the test is not vacuous
 
@@ -254,17 +260,20 @@ def test_a_cluster_with_servers_of_both_kinds_gives_each_its_own_wait():
     paged = rules["ModelServerDown"]
     for (namespace, deployment), floor in {("llm", "ollama"): 0, ("team", "ollama"): 2, ("llm-d", "vllm"): 1}.items():
         labels = {"namespace": namespace, "deployment": deployment}
-        fired = first_firing(paged["for"], paged["expression"], labels, [1] * 60, [0] * 60)
+        fired = first_firing(paged["for"], paged["expression"], labels, [1] * 90, [1] * 30 + [0] * 60) - 29
         woke = first_firing(paged["for"], paged["expression"], labels, [0] * 10 + [1] * 50,
                             [0] * (10 + cold - 1) + [1] * (51 - cold))  # at zero, then a cold start just short
+        created = first_firing(paged["for"], paged["expression"], labels, [1] * 60,
+                               [0] * (cold - 1) + [1] * (61 - cold))  # new, ready just short of a cold start
         assert (fired >= cold) if floor == 0 else (fired < cold), (namespace, fired)
         assert woke is None if floor == 0 else woke is not None, namespace
+        assert created is None, namespace
     in_cluster = {r["alert"]: r for r in platform_alert_rules(["llm", "team"], 90, 0.05, 30, cold * 60, ["llm-d"],
                                                               min_replicas={"llm": 0, "team": 2, "llm-d": 1})}
     assert first_firing(in_cluster["OllamaDown"]["for"], in_cluster["OllamaDown"]["expr"],
-                        {"namespace": "team", "deployment": "ollama"}, [1] * 60, [0] * 60) < cold
+                        {"namespace": "team", "deployment": "ollama"}, [1] * 90, [1] * 30 + [0] * 60) - 29 < cold
     assert first_firing(in_cluster["OllamaDown"]["for"], in_cluster["OllamaDown"]["expr"],
-                        {"namespace": "llm", "deployment": "ollama"}, [1] * 60, [0] * 60) >= cold
+                        {"namespace": "llm", "deployment": "ollama"}, [1] * 90, [1] * 30 + [0] * 60) - 29 >= cold
 
 
 def test_disk_pressure_reads_the_condition_the_kubelet_sets():
