@@ -184,8 +184,9 @@ class ObservabilityArgs(TypedDict):
     """Fewest replicas the model servers of a watched namespace (app_namespace, other_app_namespaces,
     vllm_namespaces) keep: the autoscaler's minimum (ModelAutoscaler's or LlmdStack's min_replicas), or the fixed
     replica count without one. 1 or more: OllamaDown, VllmDown and ModelServerDown fire after 5 minutes with none
-    available; 0, or a namespace not named: they wait a cold start (cold_start_timeout_seconds), as a server starting
-    from zero has none available until then (default none)."""
+    available, once the Deployment has run for a cold start (a new one is starting); 0, or a namespace not named:
+    they wait a cold start (cold_start_timeout_seconds), as a server starting from zero has none available until
+    then (default none)."""
     client_namespaces: NotRequired[list[str]]
     """Other namespaces whose pods may query Prometheus and reach Alertmanager and Grafana (a team's own Grafana or
     dashboards); besides them only the monitoring namespace and KEDA's operator may (default none)."""
