@@ -80,7 +80,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                                                                    ignored_paths))
         keys = list(paths)
         if old["options"].get("protect") != now["options"].get("protect"):
-            keys.append("(protect)")
+            keys.append(f"protect {'on' if now['options'].get('protect') else 'off'}")  # the option, not an input
         why: list[str] = []
         provider_replaces = False
         if now.get("custom", True):

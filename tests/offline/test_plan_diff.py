@@ -389,7 +389,7 @@ def test_plan_diff_names_added_removed_and_changed_inputs(tmp_path, capsys):
     assert plan_diff.main([str(base), str(new), "--title", "dev"]) == 0
     out = capsys.readouterr().out
     assert "1 to add, 1 to update, 0 to replace, 1 to delete" in out
-    assert "Add: `t::d`" in out and "Delete: `t::c`" in out and "Update: `t::b` (y.z, (protect))" in out
+    assert "Add: `t::d`" in out and "Delete: `t::c`" in out and "Update: `t::b` (y.z, protect on)" in out
     assert plan_diff.main([str(base), str(tmp_path / "missing")]) == 2
 
 
