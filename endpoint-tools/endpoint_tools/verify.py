@@ -4,7 +4,7 @@ prod) and llm-d (llmd, or a prod region with llmd.enabled), each under its own h
 `llm-verify --stack prod` (or `python -m endpoint_tools.verify --stack prod`).
 
 Reads the stack's outputs (the Pulumi CLI's `pulumi stack output --json --show-secrets`, or a file of them with
---outputs) and asks the cluster through the official Kubernetes client, with the stack's kubeconfig output (or
+--outputs; OUTPUTS lists each one read, --output-name maps a program's own names to them) and asks the cluster through the official Kubernetes client, with the stack's kubeconfig output (or
 --kubeconfig). The outputs, not the stack's name, say which parts it runs (parts_of): the Ollama stack when they
 carry `inference`, llm-d when they name its namespace or pool; the llmd stack runs both, as does a prod region with
 llm-d. Whether llm-d runs prefill/decode is the output `llmdPrefillDecode` (--prefill-decode: for a stack deployed
@@ -32,6 +32,7 @@ traceback.
 import argparse
 import json
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
@@ -43,8 +44,8 @@ from .checks import (GPU, Cluster, ClusterError, Gate, allocatable_on_gpu_nodes,
                      verdict_text)
 from .endpoint import EndpointError, stack_outputs
 from .llm_api import MAX_BODY_BYTES, parse_json
-from .smoke import (KEY_OPTION, Check, api_key_given, named, namespace, new_parser, positive, print_checks, result,
-                    run_cli, stack_name)
+from .smoke import (KEY_OPTION, Check, HelpFormatter, api_key_given, named, namespace, new_parser, positive,
+                    print_checks, result, run_cli, stack_name)
 from .verify_ollama import excerpt, secret_text, selector_output, text_output
 
 RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
@@ -55,6 +56,33 @@ POOL_ACCEPTED, POOL_RESOLVED_REFS = "Accepted", "ResolvedRefs"
 # smoke's and bench's own option, worded and bounded as theirs (smoke.positive).
 MAX_KUBE_TIMEOUT_S = 600.0
 LLMD_KEY_ENV = "LLMD_API_KEY"  # llm-d's gate's key, when it is not the Ollama gate's
+# Every stack output read here and in verify_ollama.py, and what it must hold: the contract of a program of one's own
+# (this repository's __main__.py exports each under this name; another program exports them, or maps its own names
+# with --output-name). --help and docs/operations.md list it; the component attribute each comes from is named.
+OUTPUTS = {
+    "kubeconfig": "text, the cluster's kubeconfig YAML (AksCluster.kubeconfig); not read with --kubeconfig",
+    "gpuNodeSelector": "object of node label names and values selecting the GPU nodes "
+                       "(GpuNodePool.scheduling['node_selector']); none: every node",
+    "gpuDriver": "aks or operator, GpuNodePool's driver input; none: operator (the GPU Operator's pods are checked)",
+    "inference": "set: the Ollama part is checked; an object with namespace, deployment and accelerator (cpu or gpu) of "
+                 "InferenceStack.model_server, autoscaling (requests, gpu-memory, cpu or none: its autoscaling "
+                 "mode) and webui (true when Open-WebUI runs beside it)",
+    "modelPvc": "text, with inference: the model claim (ModelStore.volume['claim_name'])",
+    "modelPreloadJob": "text, with inference: the preload Job (ModelStore.preload_job_name)",
+    "modelApiUrl": "text, the Ollama gate's URL (GatewayAccess.api_url); none: no gateways or smoke line",
+    "apiKeySecret": "text, the Key Vault secret of the Ollama gate's key (InferenceStack.api_key_secret); none: the "
+                    "gate takes no key",
+    "llmdNamespace": "text, llm-d's namespace (LlmdStack.namespace); it or llmdInferencePool set: the llm-d part "
+                     "is checked, and both are needed",
+    "llmdInferencePool": "text, the InferencePool (LlmdStack.inference_pool)",
+    "llmdUrl": "text, llm-d's gate URL (GatewayAccess.llmd_url); none: llm-d's smoke line fails",
+    "llmdModel": "text, the model llm-d serves (LlmdStack.served_model_name); none: the first the gate lists",
+    "llmdApiKeySecret": "text, the Key Vault secret of llm-d's gate key (LlmdStack.api_key_secret); the same as "
+                        "apiKeySecret: one key serves both gates",
+    "llmdPrefillDecode": "true or false, LlmdStack's prefill_decode input; none: --prefill-decode says it",
+    "llmdWebui": "true or false, whether Open-WebUI runs in llm-d's namespace on its model; none: not checked",
+}
+OUTPUT_NAME = "--output-name"
 
 
 @dataclass
@@ -222,7 +250,8 @@ def parts_of(outputs: dict[str, Any]) -> list[str]:
         return parts
     raise EndpointError(f"the stack outputs name neither llm-d (llmdNamespace, llmdInferencePool) nor the Ollama "
                         f"stack (inference; a stack deployed before that output existed gets it with its next "
-                        f"`pulumi up`): outputs: {', '.join(sorted(outputs)) or 'none'}")
+                        f"`pulumi up`): outputs: {', '.join(sorted(outputs)) or 'none'} (a program of your own: "
+                        f"{OUTPUT_NAME} NAME=YOURS maps its names, --help lists what each must hold)")
 
 
 def file_problem(path: str) -> Optional[str]:
@@ -249,6 +278,37 @@ def read_text(path: str) -> str:
     return data.decode("utf-8")
 
 
+def output_name(text: str) -> tuple[str, str]:
+    """An argparse type: --output-name NAME=YOURS, NAME an output llm-verify reads (OUTPUTS)."""
+    name, equals, yours = text.partition("=")
+    if not equals or name not in OUTPUTS or not yours.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=YOURS: NAME one of {', '.join(OUTPUTS)}; YOURS the "
+                                         f"name your program exports it under")
+    return name, yours
+
+
+def mapped(outputs: dict[str, Any], pairs: list[tuple[str, str]],
+           parser: argparse.ArgumentParser) -> dict[str, Any]:
+    """The outputs with each --output-name NAME=YOURS read as NAME (the others under their own names); a name given
+    twice, or YOURS not among the outputs, is bad usage."""
+    names: dict[str, str] = {}
+    for name, yours in pairs:
+        if names.setdefault(name, yours) != yours:
+            parser.error(f"{OUTPUT_NAME} {name}={yours}: {name} is mapped to {names[name]} already (one name each)")
+        if yours not in outputs:
+            parser.error(f"{OUTPUT_NAME} {name}={yours}: the outputs have no {yours} (outputs: "
+                         f"{', '.join(sorted(outputs)) or 'none'})")
+    return {**outputs, **{name: outputs[yours] for name, yours in names.items()}}
+
+
+class ListFormatter(HelpFormatter):
+    """Keeps the epilog's lines (one per output), each wrapped on its own."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        return "\n".join(textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent + (
+            "    " if line.startswith(" ") else "")) for line in text.splitlines())
+
+
 def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
     if args.outputs:
         try:
@@ -263,13 +323,19 @@ def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
-    parser = new_parser("llm-verify", "endpoint_tools.verify", __doc__)
+    parser = new_parser("llm-verify", "endpoint_tools.verify", __doc__, "\n".join(
+        [f"Stack outputs read (a program of your own exports them under these names, or maps its own with "
+         f"{OUTPUT_NAME}):"] + [f"  {name}: {what}" for name, what in OUTPUTS.items()]))
+    parser.formatter_class = ListFormatter
     parser.add_argument("--stack", type=stack_name,
                         help="Pulumi stack whose outputs name what to check (e.g. dev, prod, llmd)")
     parser.add_argument("--outputs", metavar="FILE", type=named("a file name"),
                         help="a JSON file of the stack's outputs (`pulumi stack output --json --show-secrets`) "
                              "instead of asking the Pulumi CLI; a pipe too, e.g. "
                              "<(pulumi stack output --json --show-secrets)")
+    parser.add_argument(OUTPUT_NAME, metavar="NAME=YOURS", type=output_name, action="append",
+                        help="read the output NAME (one this tool reads: listed below) from your program's output "
+                             "YOURS, e.g. kubeconfig=frcKubeconfig; repeat it for each name")
     parser.add_argument("--kubeconfig", metavar="FILE", type=named("a file name"),
                         help="kubeconfig file (default: the stack's kubeconfig output)")
     parser.add_argument("--gpu-operator-namespace", type=namespace, default="gpu-operator", metavar="NAMESPACE",
@@ -299,7 +365,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if problem:  # a mistyped path is bad usage, as llm-bench --compare's
             parser.error(f"{flag} {path}: {problem}")
     try:
-        outputs = load_outputs(args)
+        outputs = mapped(load_outputs(args), args.output_name or [], parser)
         parts = parts_of(outputs)
         if "llmd" not in parts and args.prefill_decode:
             parser.error("--prefill-decode is for an llm-d stack: these outputs name no llm-d (llmdNamespace, "

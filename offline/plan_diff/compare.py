@@ -8,7 +8,7 @@ from .secrets import secret_sources
 from .volumes import shared_handles
 from .documents import object_name, read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import (LEFT_BEHIND, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
+from .rules import (LEFT_BEHIND, NEW_VALUE, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
                     refused_rules, replace_rules, rules, under)
 from .chart_bumps import chart_bump_findings
 from .values import ignored_findings, update_findings, value_findings
@@ -127,6 +127,13 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                     None)
         if twin:
             new_urn[urn] = twin
+            if old_res[urn]["type"] in NEW_VALUE:  # the same inputs, another value: made at the new one's create
+                notes.setdefault(urn, []).append(
+                    f"`{short_urn(twin)}` (another name or parent) replaces it with a new generated value: Pulumi "
+                    "creates that one during the update and deletes this one at its end, so a new value replaces "
+                    "this one and whoever holds it (an API key's clients) must get the new value, unless the new "
+                    "resource carries an alias of this URN (which keeps the value)")
+                continue
             notes.setdefault(urn, []).append(
                 f"its URN changed to `{short_urn(twin)}` (renamed or re-parented): Pulumi creates the new one during "
                 "the update and deletes this one at its end (what the program no longer declares goes last), unless "

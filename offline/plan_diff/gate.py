@@ -4,6 +4,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .rules import NEW_VALUE, STATEFUL
+from .urns import short_urn
 
 
 ALLOW_FILE = "allow-replace.txt"
@@ -45,6 +46,8 @@ def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) ->
                 reasons = result["replaced"][urn]
                 out.append((urn, f"replaced: {what}; why: {'; '.join(reasons[:3])}"
                                  f"{'; ...' if len(reasons) > 3 else ''}"))
+            elif result["types"][urn] in NEW_VALUE and urn in (result.get("renamed") or {}):  # a new value
+                out.append((urn, f"replaced by `{short_urn(result['renamed'][urn])}` with a new value: {what}"))
             else:
                 out.append((urn, f"deleted: {what}"))
     for urn, reasons in result["refused"].items():

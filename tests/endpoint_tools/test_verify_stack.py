@@ -14,6 +14,7 @@ from endpoint_tools.loopback_server import MODEL, LoopbackServer
 
 from tests.conftest import variant
 from tests.endpoint_tools.test_verify_ollama import healthy
+from tests.endpoint_tools.test_usage import refused
 from tests.kube_fake import FakeKubeApi, recording
 
 RECORDED_NS, RECORDED_POOL = "llm-d", "llmd"  # the recorded llm-d cluster's (tests/data/kube/llmd-healthy.json)
@@ -190,3 +191,58 @@ def test_prefill_decode_comes_from_the_outputs_and_the_flag_only_for_a_stack_wit
     path.write_text(json.dumps({**variant("llmd").outputs, "kubeconfig": "apiVersion: v1", "llmdPrefillDecode": 1}))
     assert verify.main(["--outputs", str(path)]) == 1
     assert "stack output llmdPrefillDecode is 1: expected true or false" in capsys.readouterr().out
+
+
+# every output llm-verify reads (endpoint_tools/verify.py and verify_ollama.py), as this repository's program exports
+# them (__main__.py): what a program of one's own must export, or map with --output-name
+READ = ("kubeconfig", "gpuNodeSelector", "gpuDriver", "inference", "modelPvc", "modelPreloadJob", "modelApiUrl",
+        "apiKeySecret", "llmdNamespace", "llmdInferencePool", "llmdUrl", "llmdModel", "llmdApiKeySecret",
+        "llmdPrefillDecode", "llmdWebui")
+
+
+def test_a_program_of_ones_own_maps_its_output_names_and_help_lists_what_each_holds(tmp_path, capsys):
+    """A consumer's two-region program exports each region's outputs under its own names (frcKubeconfig,
+    neuKubeconfig, ...): with --output-name NAME=YOURS for each name read, the first region passes every check it
+    passes under the repository's names (the healthy llmd stack above); without, the refusal says how."""
+    plan = variant("llmd")
+    with FakeKubeApi(healthy_stack(plan, 0)) as api, LoopbackServer("auth", api_key="ollama-key") as ollama, \
+            LoopbackServer("auth", api_key="llmd-key") as llmd:
+        ours = {**plan.outputs, "kubeconfig": api.kubeconfig(), "modelApiUrl": ollama.url, "llmdUrl": llmd.url,
+                "llmdModel": MODEL}
+        theirs = {f"{region}{key[0].upper()}{key[1:]}": value for region in ("frc", "neu") for key, value in
+                  ours.items() if key in READ}
+        theirs["neuKubeconfig"] = "apiVersion: v1"  # the other region's: never read
+        path = tmp_path / "outputs.json"
+        path.write_text(json.dumps(theirs))
+        argv = ["--outputs", str(path), "--kube-timeout", "5", "--timeout", "10", "--api-key", "ollama-key",
+                "--llmd-api-key", "llmd-key"]
+        assert verify.main(argv) == 1
+        refusal = capsys.readouterr().out  # names what it found, and how to map it
+        assert "outputs: frcApiKeySecret, " in refusal and "--output-name NAME=YOURS maps its names" in refusal
+        code = verify.main(argv + [a for key in READ for a in ("--output-name", f"{key}=frc{key[0].upper()}{key[1:]}")])
+    out = capsys.readouterr().out
+    assert code == 0 and out.splitlines()[-1] == f"result: all {len(OLLAMA_CPU) + 9} checks passed", out
+    assert "verify of llm-d in namespace llm-d (pool llmd)" in out and "PASS  open-webui" in out, out
+    with pytest.raises(SystemExit):
+        verify.main(["--help"])
+    shown = capsys.readouterr().out
+    assert all(f"\n  {key}: " in shown for key in READ), shown
+
+
+@pytest.mark.parametrize("argv, error", [
+    (["--output-name", "kubeconfig"], "argument --output-name: 'kubeconfig' is not NAME=YOURS: NAME one of "
+                                      "kubeconfig, gpuNodeSelector, "),
+    (["--output-name", "kubeConfig=frcKubeconfig"], "argument --output-name: 'kubeConfig=frcKubeconfig' is not "
+                                                    "NAME=YOURS: NAME one of kubeconfig, "),
+    (["--output-name", "kubeconfig= "], "argument --output-name: 'kubeconfig= ' is not NAME=YOURS"),
+    (["--output-name", "kubeconfig=frcKubeconfig"], "--output-name kubeconfig=frcKubeconfig: the outputs have no "
+                                                    "frcKubeconfig (outputs: neuKubeconfig)"),
+    (["--output-name", "kubeconfig=neuKubeconfig", "--output-name", "kubeconfig=frcKubeconfig"],
+     "--output-name kubeconfig=frcKubeconfig: kubeconfig is mapped to neuKubeconfig already (one name each)"),
+])
+def test_a_bad_output_name_is_bad_usage_naming_the_option_the_value_and_what_is_allowed(tmp_path, capsys, argv,
+                                                                                        error):
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps({"neuKubeconfig": "apiVersion: v1"}))
+    err = refused(verify.main, ["--outputs", str(path), *argv], capsys)
+    assert f"llm-verify: error: {error}" in err, err

@@ -255,7 +255,8 @@ def test_a_generated_key_made_anew_fails_the_check_and_one_deleted_is_listed(bas
     moved = renamed.pop(key)
     moved["urn"] = key + "-2"
     renamed[moved["urn"]] = moved
-    for new, verdict in ((longer, "replaced: "), (renamed, "deleted: ")):
+    for new, verdict in ((longer, "replaced: "), (renamed, f"replaced by `{plan_diff.short_urn(moved['urn'])}` with a "
+                                                           f"new value: ")):
         result, blocked = _diff(base, new)
         assert [u for u, _ in blocked] == [key] and blocked[0][1].startswith(verdict), blocked
         assert NEW_VALUE[PASSWORD] in blocked[0][1]
@@ -1059,6 +1060,25 @@ def test_a_new_api_key_asks_for_the_gates_to_be_restarted(tmp_path, global_plan)
             secrets)
         assert all(plan_diff.short_urn(key) in result["checks"][u][0] for u in secrets)
     assert not _diff(base, base)[0]["checks"]
+
+
+def test_a_key_name_replaced_in_global_api_keys_is_told_as_a_new_value_for_every_client(tmp_path, global_plan):
+    """`global.apiKeys` [clients-2026-11] -> [clients-2027-05] in one pull request: the old key's RandomPassword
+    goes and the new one, of the same inputs, generates its own value at its create. The diff paired the two as a
+    URN change and said "renamed or re-parented" on a "deleted" line, as if the key lived on under a new name: it
+    says what happens, a new value replaces the old one and its clients need it, and still blocks until allowed."""
+    base = _doc(global_plan)
+    swapped = _doc(plan_for("global", {"global": {"apiKeys": ["clients-2027-05"]}}))
+    old, new = (plan_diff.short_urn(_one(doc, PASSWORD, f"edge-api-key-{name}"))
+                for doc, name in ((base, "clients-2026-11"), (swapped, "clients-2027-05")))
+    code, out = _check(tmp_path, base, swapped)
+    blocked = next(line for line in out.splitlines() if line.startswith(f"- :x: `{old}`"))
+    delete = next(line for line in out.splitlines() if line.startswith(f"- Delete: `{old}`"))
+    assert code == 1 and f"replaced by `{new}` with a new value: {NEW_VALUE[PASSWORD]}" in blocked, blocked
+    assert f"`{new}` (another name or parent) replaces it with a new generated value" in delete, delete
+    assert "a new value replaces this one and whoever holds it (an API key's clients) must get the new value" in \
+        delete and "renamed" not in delete, delete
+    assert _check(tmp_path, base, swapped, "--allow-stateful")[0] == 0
 
 
 def test_a_secret_written_after_a_new_one_or_a_new_endpoint_gets_no_restart_line(base):
