@@ -69,13 +69,21 @@ def down_minutes(min_replicas: int, cold_start_seconds: int) -> int:
     return int(alert_for_minutes(cold_start_seconds).removesuffix("m"))
 
 
-def server_down(parts: Sequence[tuple[str, int]], starting_minutes: int) -> tuple[str, str]:
-    """(`for`, expression) of one alert over model servers given as (PromQL matchers, minutes they may be down). The
-    `for` is the shortest wait; a server allowed longer must also have had desired replicas and none available
-    throughout the rest of its wait, from the series' own history, so a cold start does not fire it. Every server's
-    series must reach back `starting_minutes` (a cold start) before the `for` ends: a Deployment just created (a new
-    stack or region, llm-d turned on) starts cold whatever its floor, and the series of one deleted and created again
-    under its name does reach back."""
+# Model servers of one kind: their namespaces and the PromQL matchers of their Deployments there.
+Servers = tuple[Sequence[str], Callable[[Sequence[str]], str]]
+
+
+def server_down(servers: Sequence[Servers], min_replicas: Optional[Mapping[str, int]],
+                cold_start_seconds: int) -> tuple[str, str]:
+    """(`for`, expression) of one alert over the model servers of each (namespaces, matchers), grouped by how long
+    each may be down (`down_parts`). The `for` is the shortest wait; a server allowed longer must also have had
+    desired replicas and none available throughout the rest of its wait, from the series' own history, so a cold
+    start does not fire it. Every server's series must reach back a cold start before the `for` ends: a Deployment
+    just created (a new stack or region, llm-d turned on) starts cold whatever its floor, and the series of one
+    deleted and created again under its name does reach back."""
+    parts = [part for namespaces, matchers in servers if namespaces
+             for part in down_parts(namespaces, matchers, min_replicas or {}, cold_start_seconds)]
+    starting_minutes = down_minutes(0, cold_start_seconds)
     wait = min(minutes for _, minutes in parts)
     exprs = []
     for matchers, minutes in parts:
@@ -144,10 +152,8 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
     Certificates. `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero)."""
     spot, spot_before = spot_nodes(), spot_nodes("10m")
     not_preallocating = f'container!~"{"|".join(PREALLOCATING_CONTAINERS)}"'
-    floors = min_replicas or {}
-    starting = down_minutes(0, cold_start_seconds)
-    ollama_for, ollama_down = server_down(down_parts([namespace] if isinstance(namespace, str) else namespace,
-                                                     ollama_matchers, floors, cold_start_seconds), starting)
+    ollama_for, ollama_down = server_down([([namespace] if isinstance(namespace, str) else namespace,
+                                            ollama_matchers)], min_replicas, cold_start_seconds)
     rules = [
         {"alert": "GpuMemoryHigh", "for": "10m", "labels": {"severity": "warning"},
          "expr": (f"max by (Hostname, gpu) ({gpu_memory_percent(not_preallocating)})"
@@ -226,8 +232,7 @@ def platform_alert_rules(namespace: Union[str, Sequence[str]], gpu_memory_percen
                  "runbook": f"{RUNBOOK} (KedaScalerErrors)"}})
     if vllm_namespaces:
         # vLLM loads its model before it is Ready (weights from Hugging Face or the cache): the same wait as Ollama
-        vllm_for, vllm_down = server_down(down_parts(vllm_namespaces, vllm_matchers, floors, cold_start_seconds),
-                                          starting)
+        vllm_for, vllm_down = server_down([(vllm_namespaces, vllm_matchers)], min_replicas, cold_start_seconds)
         rules.append(
             {"alert": "VllmDown", "for": vllm_for, "labels": {"severity": "critical"},
              "expr": vllm_down,
@@ -314,11 +319,8 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
     alert to `null`).
     `model_servers`: the namespaces of the Ollama stacks; `vllm_namespaces`: the LlmdStacks' (ModelServerDown watches
     both); `min_replicas`: the fewest replicas each namespace's model servers keep (absent: may be at zero)."""
-    floors = min_replicas or {}
-    servers_for, servers = server_down(
-        down_parts(model_servers, ollama_matchers, floors, cold_start_seconds)
-        + (down_parts(vllm_namespaces, vllm_matchers, floors, cold_start_seconds) if vllm_namespaces else []),
-        down_minutes(0, cold_start_seconds))
+    servers_for, servers = server_down([(model_servers, ollama_matchers), (vllm_namespaces, vllm_matchers)],
+                                       min_replicas, cold_start_seconds)
     return [
         {"alert": "NodeNotReady", "for": "PT10M", "severity": 1,
          "expression": 'kube_node_status_condition{condition="Ready",status!="true"} == 1',
@@ -348,8 +350,9 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
                                     "available",
                          "description": "The model server (Ollama, or vLLM of the llm-d stack) has desired replicas "
                                         "but none has been available for longer than it takes to start (a cold "
-                                        "start where it scales to zero): every model request fails or waits. The pods' events name the cause (Pending: no GPU "
-                                        "node; CrashLoopBackOff; a volume that does not mount).",
+                                        "start where it scales to zero): every model request fails or waits. The "
+                                        "pods' events name the cause (Pending: no GPU node; CrashLoopBackOff; a "
+                                        "volume that does not mount).",
                          "runbook": f"{RUNBOOK} (ModelServerDown)"}},
         # The kubelet sets DiskPressure when the node's filesystem or image filesystem crosses its hard eviction
         # threshold, and then evicts pods (a GPU node holds the model server's image and vLLM's model cache); it

@@ -4,11 +4,11 @@ prod) and llm-d (llmd, or a prod region with llmd.enabled), each under its own h
 `llm-verify --stack prod` (or `python -m endpoint_tools.verify --stack prod`).
 
 Reads the stack's outputs (the Pulumi CLI's `pulumi stack output --json --show-secrets`, or a file of them with
---outputs; OUTPUTS lists each one read, --output-name maps a program's own names to them) and asks the cluster through the official Kubernetes client, with the stack's kubeconfig output (or
---kubeconfig). The outputs, not the stack's name, say which parts it runs (parts_of): the Ollama stack when they
-carry `inference`, llm-d when they name its namespace or pool; the llmd stack runs both, as does a prod region with
-llm-d. Whether llm-d runs prefill/decode is the output `llmdPrefillDecode` (--prefill-decode: for a stack deployed
-before that output existed).
+--outputs; OUTPUTS lists each one read, --output-name maps a program's own names to them) and asks the cluster through
+the official Kubernetes client, with the stack's kubeconfig output (or --kubeconfig). The outputs, not the stack's
+name, say which parts it runs (parts_of): the Ollama stack when they carry `inference`, llm-d when they name its
+namespace or pool; the llmd stack runs both, as does a prod region with llm-d. Whether llm-d runs prefill/decode is
+the output `llmdPrefillDecode` (--prefill-decode: for a stack deployed before that output existed).
 
 Ollama stack (verify_ollama.py): the model claim Bound, the preload Job complete; with Ollama on GPU, GPUs
 allocatable on the GPU nodes (none needed while a scale-to-zero Ollama is at zero) and the DCGM exporter ready;
@@ -64,8 +64,8 @@ OUTPUTS = {
     "gpuNodeSelector": "object of node label names and values selecting the GPU nodes "
                        "(GpuNodePool.scheduling['node_selector']); none: every node",
     "gpuDriver": "aks or operator, GpuNodePool's driver input; none: operator (the GPU Operator's pods are checked)",
-    "inference": "set: the Ollama part is checked; an object with namespace, deployment and accelerator (cpu or gpu) of "
-                 "InferenceStack.model_server, autoscaling (requests, gpu-memory, cpu or none: its autoscaling "
+    "inference": "set: the Ollama part is checked; an object with namespace, deployment and accelerator (cpu or "
+                 "gpu) of InferenceStack.model_server, autoscaling (requests, gpu-memory, cpu or none: its autoscaling "
                  "mode) and webui (true when Open-WebUI runs beside it)",
     "modelPvc": "text, with inference: the model claim (ModelStore.volume['claim_name'])",
     "modelPreloadJob": "text, with inference: the preload Job (ModelStore.preload_job_name)",

@@ -105,7 +105,11 @@ def destroyed(plan: Plan, skip_preview: bool = False) -> list[Registration]:
     """The custom resources a `pulumi destroy` of the whole plan deletes: none while protect stands unless the preview
     is skipped (its protected deletes fail the preview, and `PreviewThenPromptThenExecute` stops there), else all but
     the protected and what they need."""
-    protected, kept = kept_by_protect(plan)
+    return _destroyed(plan, *kept_by_protect(plan), skip_preview)
+
+
+def _destroyed(plan: Plan, protected: list[Registration], kept: list[Registration],
+               skip_preview: bool) -> list[Registration]:
     if protected and not skip_preview:
         return []
     spared = {r.urn for r in protected + kept}
@@ -118,7 +122,7 @@ def protect_line(plan: Plan) -> Optional[str]:
     if not protected:
         return None
     deleted = Counter("Kubernetes object or release" if r.type.startswith("kubernetes:") else _short(r)
-                      for r in destroyed(plan, skip_preview=True))
+                      for r in _destroyed(plan, protected, kept, skip_preview=True))
     return (f"pulumi destroy while protect stands: its preview fails on the {len(protected)} protected and deletes "
             f"nothing; with --skip-preview it deletes {sum(deleted.values())} resources first "
             f"({', '.join(f'{n} {kind}' for kind, n in deleted.most_common())}), then fails on them "

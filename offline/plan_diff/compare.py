@@ -8,8 +8,8 @@ from .secrets import secret_sources
 from .volumes import shared_handles
 from .documents import object_name, read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import (LEFT_BEHIND, NEW_VALUE, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
-                    refused_rules, replace_rules, rules, under)
+from .rules import (LEFT_BEHIND, NEW_VALUE, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces,
+                    leaf_items, refused_rules, replace_rules, rules, under)
 from .chart_bumps import chart_bump_findings
 from .values import ignored_findings, update_findings, value_findings
 

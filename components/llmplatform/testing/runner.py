@@ -32,9 +32,9 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
         config: Optional[dict[str, Any]] = None, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None,
         preview: bool = False) -> Plan:
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
-    and event loop. `config` is what `pulumi.Config` reads (keys 'project:key', a bare 'key' the project's, as `pulumi
-    config set` stores it), `references` answers StackReferences (the stack as the program references it, org/project/stack, or its stack name -> its
-    outputs, a `Secret(value)` for one that stack holds as a secret; or that stack's Plan, its secret_outputs
+    and event loop. `config` is what `pulumi.Config` reads (keys 'project:key', a bare 'key' the project's, as
+    `pulumi config set` stores it), `references` answers StackReferences (the stack as the program references it,
+    org/project/stack, or its stack name -> its outputs, a `Secret(value)` for one that stack holds as a secret; or that stack's Plan, its secret_outputs
     secret): as the engine, get_output and require_output of a secret output are secret, and `outputs` whole when
     any is. Raises ProgramError when the program stops or would be refused.
 
