@@ -1,6 +1,6 @@
 """`make plan STACK=<stack>`: run the program offline under mocks, print a preview-like tree, write build/<stack>/.
 
-Usage: python -m offline.plan --stack dev [--out build] [--set gpu.driver=operator ...] [--stack-file PATH]
+Usage: python -m offline.plan --stack dev [--out build] [--set gpu.driver=operator ...] [--stack-file PATH] [--preview]
 
 Exit codes: 0 planned, 1 the config or the program was refused (one message, nothing written), 2 bad usage (an
 unknown stack, an --out that cannot hold the plan).
@@ -264,6 +264,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack-file", type=Path, metavar="PATH",
                         help="read the stack's config from this file instead of Pulumi.<stack>.yaml (written to "
                              "<out>/<stack>.what-if/ too)")
+    parser.add_argument("--preview", action="store_true",
+                        help="also run the program as `pulumi preview` of the stack with nothing created yet (the "
+                             "first command on a new stack, a pull request's check) and refuse the plan where that "
+                             "preview would show otherwise than `pulumi up` does (`make plan PREVIEW=1`)")
     return parser
 
 
@@ -343,7 +347,7 @@ def _plan(args: argparse.Namespace, removed: bool, target: Path) -> int:
         print(f"stack order for a fresh estate: {', '.join(regional)} (in any order), then {args.stack} "
               "(it reads their outputs), then each region again with edge.frontDoorId set to its frontDoorId output "
               "(the regional gateway then admits only that Front Door and the global key set: docs/operations.md)\n")
-    rc, _ = plan_one(args.stack, args.out, args.set, args.stack_file, references, removed)
+    rc, _ = plan_one(args.stack, args.out, args.set, args.stack_file, references, removed, args.preview)
     return rc
 
 
@@ -385,9 +389,11 @@ def policy_config(registry: str | None) -> dict[str, dict[str, list[str]]]:
 
 
 def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
-             references: dict[str, Any], removed: bool | None = None) -> tuple[int, runner.Plan | None]:
+             references: dict[str, Any], removed: bool | None = None,
+             preview: bool = False) -> tuple[int, runner.Plan | None]:
     """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written). The folder is
-    emptied first (`removed`: whether the caller already did and found one); a failure says it is gone."""
+    emptied first (`removed`: whether the caller already did and found one); a failure says it is gone. `preview`:
+    the fresh stack's `pulumi preview` checked too (offline.fresh_preview)."""
     try:  # a global stack's regions are stacks named in its config
         stacks.find_stack_file(stack, stack_file=stack_file)
         target = plan_dir(out, stack, sets, stack_file)
@@ -396,14 +402,14 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     except (FileNotFoundError, NotAPlanFolder) as error:
         print(error, file=sys.stderr)
         return 2, None
-    rc, plan = _plan_one(stack, out, sets, stack_file, references)
+    rc, plan = _plan_one(stack, out, sets, stack_file, references, preview)
     if plan is None and removed:
         print(_removed(removed, target).lstrip("\n"), file=sys.stderr)
     return rc, plan
 
 
 def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
-              references: dict[str, Any]) -> tuple[int, runner.Plan | None]:
+              references: dict[str, Any], preview: bool = False) -> tuple[int, runner.Plan | None]:
     from config import regions
     from config.loader import parse_config
     from config.platform_config import PlatformConfig
@@ -478,6 +484,8 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print("\nthe deploy model refuses this plan: a first `pulumi up` would fail or not converge (each line names "
               "the resource, the wait or reference, and the fix)", file=sys.stderr)
         return 1, None
+    if preview and not _previews_as_up(plan, stack, sets, stack_file, references):
+        return 1, None
     target = plan_dir(out, stack, sets, stack_file)
     count = write(plan, target)
     (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
@@ -502,6 +510,30 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         print(f"(a what-if: --set/--stack-file plans are written beside {stack_dir}/, not over it; what the change "
               f"adds, replaces or deletes: .venv/bin/python -m offline.plan_diff {stack_dir} {target}{base})")
     return 0, plan
+
+
+def _previews_as_up(plan: runner.Plan, stack: str, sets: list[str], stack_file: Path | None,
+                    references: dict[str, Any]) -> bool:
+    """The stack's `pulumi preview` with nothing created yet, run and compared with the plan of its `up`: its line
+    printed, or each difference (and False)."""
+    from llmplatform.checks import ComponentInputError
+
+    from . import fresh_preview, runner
+    try:
+        preview = runner.run(stack, sets=sets, stack_file=stack_file, references=references, preview=True)
+    except (runner.ProgramError, ComponentInputError) as error:  # a component refusing a value not known yet
+        print(f"fresh pulumi preview: {error}", file=sys.stderr)
+        return False
+    problems = fresh_preview.differences(plan, preview)
+    print()
+    if problems:
+        for problem in problems:
+            print(f"fresh pulumi preview: {problem}", file=sys.stderr)
+        print("\nthe preview check refuses this plan: a new stack's `pulumi preview` would show otherwise than "
+              "`pulumi up` does", file=sys.stderr)
+        return False
+    print(fresh_preview.summary(preview))
+    return True
 
 
 if __name__ == "__main__":

@@ -1,17 +1,21 @@
 """`pulumi preview` of each stack with nothing created yet: the first command a new user runs on a new stack, and the
 check a pull request is gated on. The real program runs through the runner `make plan` uses, with every create
 answered as its provider answers a preview (llmplatform.testing.run(preview=True); docs/decisions.md "A fresh stack's
-preview"); the global stack reads its regions' outputs as existing stacks (their plans)."""
+preview"); the global stack reads its regions' outputs as existing stacks (their plans). offline.fresh_preview says
+where it differs from `pulumi up` (`make plan PREVIEW=1` refuses the plan on it)."""
+import copy
+import dataclasses
+
 import pytest
 
-from offline import runner
+from offline import fresh_preview, runner
 from tests.conftest import plan_for
 
-# The invokes a preview of a new stack may send: the deployer's own identity (pulumi-azure-native `Invoke`'s
-# getClientConfig reads the provider's credentials, no Azure resource). The cluster's credentials are not asked for
-# (its name is not known, and the engine answers an invoke whose dependency is still to be created as unknown), nor
-# an Entra token (AksCluster asks for one only in `pulumi up`), nor a storage account's keys (its name is not known).
-SENT_IN_A_PREVIEW = {"azure-native:authorization:getClientConfig"}
+
+def _preview(stack: str) -> runner.Plan:
+    references = {region: plan_for(region).outputs
+                  for region in runner.referenced_stacks(runner.stack_config(stack), runner.project_name())}
+    return runner.run(stack, references=references, preview=True)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "llmd", "global"])
@@ -20,12 +24,48 @@ def test_a_new_stacks_preview_shows_what_up_creates_and_asks_azure_nothing_it_la
     apply on a value not known yet would be missing from a pull request's preview); no invoke a real provider fails
     on with nothing created; no warning or stack output the preview shows that `pulumi up` would not (one computed
     from a value not known yet)."""
-    up = plan_for(stack)
-    references = {region: plan_for(region).outputs
-                  for region in runner.referenced_stacks(runner.stack_config(stack), runner.project_name())}
-    preview = runner.run(stack, references=references, preview=True)
-    assert {(r.urn, r.type) for r in preview.resources} == {(r.urn, r.type) for r in up.resources}
-    assert {token for token, _ in preview.invokes} <= SENT_IN_A_PREVIEW
-    assert set(preview.warnings) <= set(up.warnings)
-    assert {k: v for k, v in up.outputs.items() if k in preview.outputs} == preview.outputs
-    assert set(preview.outputs) | set(preview.unknown_outputs) == set(up.outputs)
+    up, preview = plan_for(stack), _preview(stack)
+    assert fresh_preview.differences(up, preview) == []
+    assert preview.unknown_outputs  # the cluster's outputs are not known before it exists
+
+
+def test_each_way_a_preview_can_differ_from_up_is_named():
+    """Planted on dev's plans: a resource the preview misses (made inside an apply), one only the preview has, an
+    invoke of a resource not there yet, a warning and an output only the preview has, an output neither shown nor
+    marked unknown."""
+    up = plan_for("dev")
+    preview = copy.copy(up)
+    missing, extra = up.resources[-1], dataclasses.replace(up.resources[-1], urn=up.resources[-1].urn + "-extra")
+    preview.resources = [*up.resources[:-1], extra]
+    preview.invokes = [("azure-native:authorization:getClientConfig", ""),
+                       ("azure-native:containerservice:listManagedClusterUserCredentials", "")]
+    preview.warnings = [*up.warnings, "made of an unknown"]
+    dropped = sorted(up.outputs)[0]
+    preview.outputs = {**{k: v for k, v in up.outputs.items() if k != dropped}, "previewOnly": 1}
+    preview.unknown_outputs = []
+    problems = fresh_preview.differences(up, preview)
+    assert [p.split(":", 1)[0] if p.startswith("urn:") else p.split(" ")[0] for p in problems] == [
+        "urn", "urn", "invoke", "warning", "stack", "stack"]
+    assert f"{missing.urn}: created by `pulumi up` but missing from the preview" in problems[0]
+    assert problems[1] == f"{extra.urn}: in the preview but not created by `pulumi up`"
+    assert "listManagedClusterUserCredentials" in problems[2] and "made of an unknown" in problems[3]
+    assert problems[4].startswith("stack output previewOnly:") and problems[5].startswith(f"stack output {dropped}:")
+
+
+def test_make_plan_preview_refuses_a_plan_whose_preview_misses_a_resource_and_writes_nothing(tmp_path, capsys,
+                                                                                             monkeypatch):
+    """Through the CLI `make plan PREVIEW=1` runs: the preview run (planted: it misses the last resource `up`
+    creates, as one made inside an apply on an unknown) refuses the plan, naming it, and no plan is written."""
+    from offline import plan as plan_cli
+    real_run, made = runner.run, []
+
+    def run(stack, *args, preview=False, **kwargs):
+        if preview:  # the plan of `up` just made, less its last resource
+            return dataclasses.replace(made[-1], resources=made[-1].resources[:-1])
+        made.append(real_run(stack, *args, **kwargs))
+        return made[-1]
+    monkeypatch.setattr(runner, "run", run)
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--preview"]) == 1
+    err = capsys.readouterr().err
+    assert "but missing from the preview" in err and "the preview check refuses this plan" in err
+    assert "Traceback" not in err and not (tmp_path / "dev" / "resources.json").exists()

@@ -28,6 +28,12 @@ def test_the_offline_workflow_puts_the_report_in_the_job_summary_and_fails_on_a_
     assert {"labeled", "unlabeled"} <= set(workflow[True]["pull_request"]["types"])  # YAML reads `on` as True
     comment = next(s for s in steps if s.get("uses", "").startswith("actions/github-script"))
     assert comment["if"].startswith("always()")  # the comment is posted when the check fails too
+    # every stack's plan checks its new stack's preview too, through the Makefile's switch for it
+    plan = next(s for s in steps if s.get("run", "").startswith("make plan "))
+    assert "PREVIEW=1" in plan["run"].split()
+    dry = subprocess.run(["make", "-n", "plan", "STACK=dev", "PREVIEW=1"], cwd=PROJECT_DIR, capture_output=True,
+                         text=True, timeout=30)
+    assert "-m offline.plan --stack \"dev\" --preview" in dry.stdout, dry.stdout + dry.stderr
 
 
 WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
