@@ -10,7 +10,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .azure_roles import ACR_PULL, AKS_RBAC_CLUSTER_ADMIN, NETWORK_CONTRIBUTOR, builtin_role
-from .defaults import defaults_for
+from .defaults import defaults_for, or_default
 from .checks import called_as_documented, check_shape
 from .choices import SERVICE_PRINCIPAL_LOGINS
 from .handles import ClusterHandle, settled
@@ -39,11 +39,11 @@ class NodePoolSpec(TypedDict):
     """Autoscaler minimum. The workload pool is created with one node even at 0 (`workload_pool_start`)."""
     max_count: int
     """Autoscaler maximum."""
-    os_disk_size_gb: NotRequired[int]
+    os_disk_size_gb: NotRequired[Optional[int]]
     """OS disk size, GB (default 128)."""
-    max_pods: NotRequired[int]
+    max_pods: NotRequired[Optional[int]]
     """Pods per node (default 110)."""
-    priority: NotRequired[str]
+    priority: NotRequired[Optional[str]]
     """regular or spot (workload pool only; default regular). A spot pool costs a fraction of on-demand and can be
     evicted at any time; the platform's CPU pods carry the spot toleration through the cluster handle."""
 
@@ -96,69 +96,69 @@ class AksClusterArgs(TypedDict):
     """The inline system pool (the only inline pool: editing inline pools can replace the cluster)."""
     workload_pool: NodePoolSpec
     """The CPU workload pool (an AgentPool resource)."""
-    vnet_name: NotRequired[pulumi.Input[str]]
+    vnet_name: NotRequired[Optional[pulumi.Input[str]]]
     """VNet name (default vnet-<cluster_name>)."""
-    existing_resource_group: NotRequired[bool]
+    existing_resource_group: NotRequired[Optional[bool]]
     """Use resource_group_name as it is instead of creating it (default False)."""
-    kubernetes_version: NotRequired[pulumi.Input[str]]
+    kubernetes_version: NotRequired[Optional[pulumi.Input[str]]]
     """Kubernetes version (default: AKS's default)."""
-    tier: NotRequired[str]
+    tier: NotRequired[Optional[str]]
     """Free, Standard or Premium (default Free). Premium comes with AKS's Long-Term Support plan (AKS takes one only
     with the other); every other tier with the KubernetesOfficial plan."""
-    zones: NotRequired[list[str]]
+    zones: NotRequired[Optional[list[str]]]
     """Availability zones of the pools (default none)."""
-    dedicated_system_pool: NotRequired[bool]
+    dedicated_system_pool: NotRequired[Optional[bool]]
     """Taint the system pool CriticalAddonsOnly (default False)."""
-    disable_local_accounts: NotRequired[bool]
+    disable_local_accounts: NotRequired[Optional[bool]]
     """Entra ID only, no static admin credentials (default True)."""
-    admin_group_object_ids: NotRequired[list[pulumi.Input[str]]]
+    admin_group_object_ids: NotRequired[Optional[list[pulumi.Input[str]]]]
     """Entra groups with cluster-admin."""
-    network_policy: NotRequired[str]
+    network_policy: NotRequired[Optional[str]]
     """cilium, calico or azure (default cilium)."""
-    upgrade_channel: NotRequired[str]
+    upgrade_channel: NotRequired[Optional[str]]
     """AKS auto-upgrade channel (default patch)."""
-    node_os_upgrade_channel: NotRequired[str]
+    node_os_upgrade_channel: NotRequired[Optional[str]]
     """Node OS upgrade channel (default NodeImage)."""
-    maintenance_window: NotRequired[MaintenanceWindowSpec]
+    maintenance_window: NotRequired[Optional[MaintenanceWindowSpec]]
     """Weekly upgrade window (default: AKS's own schedule)."""
-    api_access_mode: NotRequired[str]
+    api_access_mode: NotRequired[Optional[str]]
     """public, authorizedIps or private (default public)."""
-    authorized_ip_ranges: NotRequired[list[pulumi.Input[str]]]
+    authorized_ip_ranges: NotRequired[Optional[list[pulumi.Input[str]]]]
     """CIDRs allowed to reach the API server with authorizedIps."""
-    kubelogin_mode: NotRequired[str]
+    kubelogin_mode: NotRequired[Optional[str]]
     """How the Kubernetes provider's kubeconfig logs in (default azurecli; workloadidentity/spn/msi in CI)."""
-    grant_deployer_admin: NotRequired[bool]
+    grant_deployer_admin: NotRequired[Optional[bool]]
     """Give the identity running Pulumi the AKS RBAC Cluster Admin role (default True)."""
-    deployer_principal_type: NotRequired[str]
+    deployer_principal_type: NotRequired[Optional[str]]
     """What runs Pulumi: User, ServicePrincipal or Group (default: ServicePrincipal when kubelogin_mode logs in as an
     application — workloadidentity, spn, msi — else User)."""
-    autoscaler_expander: NotRequired[str]
+    autoscaler_expander: NotRequired[Optional[str]]
     """Cluster-autoscaler expander (default least-waste; priority for a GPU pool with an on-demand fallback)."""
-    image_registry: NotRequired[str]
+    image_registry: NotRequired[Optional[str]]
     """Mirror registry every image is pulled from, e.g. myregistry.azurecr.io: components on this cluster pull
     `<image_registry>/<repository>:<tag>` instead of each image's upstream registry, charts included (default: the
     upstream registries). docs/images.md lists the images to mirror."""
-    image_registry_id: NotRequired[pulumi.Input[str]]
+    image_registry_id: NotRequired[Optional[pulumi.Input[str]]]
     """Resource id of the Azure Container Registry behind image_registry: the kubelet identity gets AcrPull on it
     (AKS's `--attach-acr`). Leave unset when the nodes can already pull from it."""
-    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
+    log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
     """Log Analytics workspace: turns on Container Insights."""
-    managed_prometheus: NotRequired[bool]
+    managed_prometheus: NotRequired[Optional[bool]]
     """Azure Monitor managed Prometheus metrics add-on (default False)."""
-    azure_policy: NotRequired[bool]
+    azure_policy: NotRequired[Optional[bool]]
     """Azure Policy add-on: Gatekeeper enforcing the assigned Azure Policy initiatives in the cluster (default
     False)."""
-    defender: NotRequired[bool]
+    defender: NotRequired[Optional[bool]]
     """Microsoft Defender for Containers runtime protection, reporting to log_analytics_workspace_id (default
     False; billed per vCore)."""
-    encryption_at_host: NotRequired[bool]
+    encryption_at_host: NotRequired[Optional[bool]]
     """Encrypt node OS and temp disks at the host, on every pool of the cluster (default False; needs the
     subscription feature Microsoft.Compute/EncryptionAtHost)."""
-    ephemeral_os_disk: NotRequired[bool]
+    ephemeral_os_disk: NotRequired[Optional[bool]]
     """Ephemeral OS disks on every pool of the cluster whose VM size has a local disk at least as large as the OS
     disk (llmplatform's local-disk table); other pools are left to AKS's own choice (default False). Set it before a
     pool is created: AKS cannot change an existing pool's OS disk type."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
@@ -195,7 +195,7 @@ def autoscaled_pool_args(spec: NodePoolSpec, subnet_id: pulumi.Input[str], zones
                          version: pulumi.Input[Optional[str]] = None) -> dict:
     """Settings every autoscaled Linux pool shares, inline (system) or as an AgentPool resource. `version` is the
     cluster's: a pool follows it (with an auto-upgrade channel AKS moves it and the field is ignored)."""
-    disk_gb = spec.get("os_disk_size_gb", 128)
+    disk_gb = or_default(spec.get("os_disk_size_gb"), 128)
     def disk_type(wanted: bool) -> Optional[cs.OSDiskType]:
         chosen = os_disk_type(spec["vm_size"], disk_gb, bool(wanted))
         return cs.OSDiskType(chosen) if chosen else None

@@ -10,7 +10,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key
 from .checks import ENDPOINT_FIELDS, after_check, called_as_documented, check_shape, late_rules
-from .defaults import defaults_for
+from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .inference_specs import OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_PORT, ROUTER_UI_PORT, resources
 from .kube import namespace_peer, require_kubernetes_provider
@@ -27,43 +27,43 @@ class ApiGateArgs(TypedDict):
     """The model API to guard (OllamaServer's or LlmdStack's `endpoint`); the gate runs in its namespace."""
     key_vault: pulumi.Input[VaultHandle]
     """Vault the API key is written to (unused when api_key_auth is false)."""
-    route_target: NotRequired[pulumi.Input[RouteTarget]]
+    route_target: NotRequired[Optional[pulumi.Input[RouteTarget]]]
     """Gateways to publish the gate on, on their API listener (GatewayAccess's `route_target`); none: in-cluster
     only."""
-    client_namespaces: NotRequired[list[str]]
+    client_namespaces: NotRequired[Optional[list[str]]]
     """Other namespaces whose pods may call the gate's API listener in-cluster (with the key, under the rate limit).
     The listener admits the gate's own namespace (its `endpoint`'s clients) and, with route_target, the Gateways'
     namespace; no other (default none)."""
-    name_prefix: NotRequired[str]
+    name_prefix: NotRequired[Optional[str]]
     """Start of Azure names (the identity id-<prefix>-router; default: the name)."""
-    api_key_auth: NotRequired[bool]
+    api_key_auth: NotRequired[Optional[bool]]
     """Require a bearer API key (default True)."""
-    api_key_secret: NotRequired[str]
+    api_key_secret: NotRequired[Optional[str]]
     """Key Vault secret name of the API key (default <name>-api-key)."""
-    api_key_map_secret: NotRequired[str]
+    api_key_map_secret: NotRequired[Optional[str]]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
-    allowed_paths: NotRequired[list[str]]
+    allowed_paths: NotRequired[Optional[list[str]]]
     """Paths the gate forwards (exact; a `:name` segment is any one segment), every other answering 403 after the
     key check. Default: Ollama's inference and listing routes for an `ollama` endpoint; every path for an `openai`
     one, whose server's routes the gate cannot know (name your server's inference routes: vLLM, for one, also
     serves /metrics and management routes to whoever reaches it)."""
-    ui_listener: NotRequired[bool]
+    ui_listener: NotRequired[Optional[bool]]
     """A second, keyless listener (port 8081) that only the namespace's Open-WebUI pods may reach, forwarding the
     Ollama routes Open-WebUI calls (not model management) with the endpoint's Host header and the gate's timeouts:
     the UI's way to an `ollama` endpoint behind the KEDA interceptor, which authenticates no one and so admits the
     gate alone. Handed out as `ui_endpoint` (default False)."""
-    rate_limit_per_second: NotRequired[int]
+    rate_limit_per_second: NotRequired[Optional[int]]
     """Requests per second per client before 429 (default 10)."""
-    rate_limit_burst: NotRequired[int]
+    rate_limit_burst: NotRequired[Optional[int]]
     """Burst above the rate (default 20)."""
-    request_timeout_seconds: NotRequired[int]
+    request_timeout_seconds: NotRequired[Optional[int]]
     """Longest answer the gate and the gateway wait for, cold starts included (default 600)."""
-    replicas: NotRequired[int]
+    replicas: NotRequired[Optional[int]]
     """Gate pods (default 2); the rate limit is shared out between them."""
-    resources: NotRequired[ResourcesSpec]
+    resources: NotRequired[Optional[ResourcesSpec]]
     """nginx's requests and limits (one worker process per whole core of the CPU limit)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
@@ -106,7 +106,7 @@ class ApiGate(pulumi.ComponentResource):
         # what the gate hands on carries the check, so a UI behind it is not refused for the gate's input
         checked_api = after_check(late_rules("ApiGate", name, a, "endpoint", ENDPOINT_FIELDS, ApiGateArgs), field(upstream, "api"))
         target = a.get("route_target")
-        peers = client_peers(field(target, "namespace") if target else None, a.get("client_namespaces", []))
+        peers = client_peers(field(target, "namespace") if target else None, a.get("client_namespaces") or [])
         res = opt(a, "resources")
         timeout = opt(a, "request_timeout_seconds")
         ui = opt(a, "ui_listener")
@@ -120,9 +120,9 @@ class ApiGate(pulumi.ComponentResource):
             rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=timeout,
             vault=a.get("key_vault"), api_key_secret=a.get("api_key_secret"),
             api_key_map_secret=a.get("api_key_map_secret"),
-            identity_prefix=a.get("name_prefix", name), tags=a.get("tags", {}),
+            identity_prefix=or_default(a.get("name_prefix"), name), tags=a.get("tags", {}),
             # Ollama's model-management routes stay closed; an OpenAI-compatible server answers only inference
-            allowed_routes=list(a["allowed_paths"]) if "allowed_paths" in a else checked_api.apply(
+            allowed_routes=list(paths) if (paths := a.get("allowed_paths")) is not None else checked_api.apply(
                 lambda flavour: list(OLLAMA_API_ROUTES) if flavour == "ollama" else None),
             ready=field(upstream, "service"), replicas=opt(a, "replicas"),
             resources=resources(res["cpu_request"], res.get("cpu_limit"), res["memory_request"],

@@ -20,9 +20,9 @@ class AppNamespaceArgs(TypedDict):
 
     namespace: str
     """Namespace name (a DNS label)."""
-    pod_security: NotRequired[str]
+    pod_security: NotRequired[Optional[str]]
     """Pod Security Admission level enforced: restricted, baseline or privileged (default baseline)."""
-    route_target: NotRequired[pulumi.Input[RouteTarget]]
+    route_target: NotRequired[Optional[pulumi.Input[RouteTarget]]]
     """Gateways the namespace's HTTPRoutes may attach to (GatewayAccess's `route_target`)."""
 
 

@@ -23,19 +23,19 @@ class AzureMonitoringArgs(TypedDict):
     """Azure region."""
     resource_group_name: pulumi.Input[str]
     """Resource group of the workspaces."""
-    name_prefix: NotRequired[str]
+    name_prefix: NotRequired[Optional[str]]
     """Start of every Azure name (log-<prefix>, amw-<prefix>, ...; default: the component's name)."""
-    log_retention_days: NotRequired[int]
+    log_retention_days: NotRequired[Optional[int]]
     """Log Analytics retention, 30-730 days (default 30)."""
-    alert_emails: NotRequired[list[pulumi.Input[str]]]
+    alert_emails: NotRequired[Optional[list[pulumi.Input[str]]]]
     """Who the action group e-mails, each address once, compared without case (none: no action group)."""
-    managed_grafana: NotRequired[bool]
+    managed_grafana: NotRequired[Optional[bool]]
     """Azure Managed Grafana on the Prometheus workspace (default False)."""
-    grafana_admin_group_ids: NotRequired[list[pulumi.Input[str]]]
+    grafana_admin_group_ids: NotRequired[Optional[list[pulumi.Input[str]]]]
     """Entra groups given the Grafana Admin role on Managed Grafana."""
-    grafana_viewer_group_ids: NotRequired[list[pulumi.Input[str]]]
+    grafana_viewer_group_ids: NotRequired[Optional[list[pulumi.Input[str]]]]
     """Entra groups given the Grafana Viewer role on Managed Grafana."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 

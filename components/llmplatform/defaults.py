@@ -1,7 +1,7 @@
 """Every component's defaults, in one place: the components read them through `option`, the stack config
 layer builds its own defaults from them. Plain data with no Pulumi import."""
 import copy
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Optional, TypeVar
 
 from .inference_parts import PARTS
 from .pins import LLMD_EPP_IMAGE, VLLM_IMAGE  # plain data too: pins.py imports no Pulumi module
@@ -194,6 +194,15 @@ def option(component: str, args: Mapping[str, Any], key: str) -> Any:
     """An optional input: what the caller gave, else the component's default."""
     value = args.get(key)
     return DEFAULTS[component][key] if value is None else value
+
+
+T = TypeVar("T")
+
+
+def or_default(value: Optional[T], default: T) -> T:
+    """`args.get(key, default)` as a type checker reads it, for a default not in DEFAULTS (the name, False): the Args
+    admit None for an optional input, and check_shape has left out those given as None."""
+    return default if value is None else value
 
 
 def defaults_for(component: str) -> Callable[[Mapping[str, Any], str], Any]:

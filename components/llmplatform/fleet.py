@@ -40,13 +40,13 @@ class FleetUpdatesArgs(TypedDict):
     """Fleet name, 1-63 lowercase letters, digits and hyphens."""
     members: list[FleetMemberSpec]
     """The regional clusters, in upgrade order: the first is upgraded first."""
-    channel: NotRequired[str]
+    channel: NotRequired[Optional[str]]
     """Auto-upgrade channel: Stable (N-1 minor's latest patch), Rapid or NodeImage (default Stable)."""
-    node_image_selection: NotRequired[str]
+    node_image_selection: NotRequired[Optional[str]]
     """Latest (each cluster the newest image) or Consistent (the same image everywhere) (default Consistent)."""
-    wait_between_regions_seconds: NotRequired[int]
+    wait_between_regions_seconds: NotRequired[Optional[int]]
     """Soak time after each region before the next starts, 0-604800 (default 3600)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 

@@ -52,18 +52,18 @@ class RegionalOrigin(TypedDict):
     """Public address of the region's external gateway: with origin_protocol Https (the default) the DNS name its
     certificate is for (Front Door resolves it, sends it as SNI and Host, and checks the certificate against it);
     with Http also an IP address."""
-    ui_port: NotRequired[int]
+    ui_port: NotRequired[Optional[int]]
     """Port of the web UI listener (default 443 with origin_protocol Https, 80 with Http)."""
-    api_port: NotRequired[int]
+    api_port: NotRequired[Optional[int]]
     """Port of the model API listener (default 8443 with origin_protocol Https, 8080 with Http)."""
-    llmd_port: NotRequired[pulumi.Input[int]]
+    llmd_port: NotRequired[Optional[pulumi.Input[int]]]
     """Port of the llm-d API listener (its TLS listener with origin_protocol Https); absent: this region has no
     llm-d."""
-    priority: NotRequired[int]
+    priority: NotRequired[Optional[int]]
     """1 (serve) or 2 (standby, used only when every priority-1 origin is unhealthy); default 1."""
-    key_vault_name: NotRequired[pulumi.Input[str]]
+    key_vault_name: NotRequired[Optional[pulumi.Input[str]]]
     """The region's Key Vault, where the edge writes its API key set (needed with api_keys)."""
-    key_vault_resource_group: NotRequired[pulumi.Input[str]]
+    key_vault_resource_group: NotRequired[Optional[pulumi.Input[str]]]
     """Resource group of that Key Vault (needed with api_keys)."""
 
 
@@ -76,27 +76,27 @@ class GlobalEndpointArgs(TypedDict):
     """Prefix of the profile, endpoint and policy names."""
     origins: list[RegionalOrigin]
     """Every regional platform, in order of preference for equal latency."""
-    origin_protocol: NotRequired[str]
+    origin_protocol: NotRequired[Optional[str]]
     """How Front Door reaches every origin: Https (forwarding and health probes over TLS, each origin's certificate
     checked against its host, which must be a DNS name with a publicly trusted certificate) or Http (plain text
     between the edge and the regions: prompts, answers and API keys unencrypted on that path). Default Https."""
-    sku: NotRequired[str]
+    sku: NotRequired[Optional[str]]
     """Premium_AzureFrontDoor (managed WAF rule sets, Private Link origins) or Standard_AzureFrontDoor (default
     Premium_AzureFrontDoor: the managed rule sets need it)."""
-    waf_mode: NotRequired[str]
+    waf_mode: NotRequired[Optional[str]]
     """Prevention (block) or Detection (log only) (default Prevention)."""
-    rate_limit_per_minute: NotRequired[int]
+    rate_limit_per_minute: NotRequired[Optional[int]]
     """Requests one client address may send per minute before the edge answers 429-like blocks (default 600)."""
-    origin_timeout_seconds: NotRequired[int]
+    origin_timeout_seconds: NotRequired[Optional[int]]
     """How long Front Door waits for an origin's response, 16-240 (default 240: streamed answers)."""
-    probe_interval_seconds: NotRequired[int]
+    probe_interval_seconds: NotRequired[Optional[int]]
     """Health probe interval per edge site, 5-255 s (default 30)."""
-    api_keys: NotRequired[list[str]]
+    api_keys: NotRequired[Optional[list[str]]]
     """Names of the clients' API keys, valid in every region: each a generated key; their nginx key map is written
     into every origin's Key Vault as `edge-api-key-map` (what the regional API gates read) and the last (newest) key
     as `edge-api-key`. Rotate by adding a name, then removing the old one. Default: none (each region keeps its own
     keys)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 

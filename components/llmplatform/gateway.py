@@ -16,7 +16,7 @@ from .pins import CERT_MANAGER, GATEWAY_API_CRDS_URL, INFERENCE_EXTENSION_CRDS_U
 
 from . import PACKAGE, azure_names
 from .azure_roles import NETWORK_CONTRIBUTOR, READER, builtin_role
-from .defaults import defaults_for
+from .defaults import defaults_for, or_default
 from .checks import (CLUSTER_SUBNET_FIELDS, after_check, called_as_documented, check_shape, given_once_resolved,
                      late_rules)
 from .handles import ClusterHandle, RouteTarget, field
@@ -46,37 +46,37 @@ class GatewayAccessArgs(TypedDict):
 
     cluster: pulumi.Input[ClusterHandle]
     """The cluster (gateway pods go to its CPU pool; the public IP to its group, region and zones)."""
-    name_prefix: NotRequired[str]
+    name_prefix: NotRequired[Optional[str]]
     """Start of the Azure and namespace names (<prefix>-gateway, pip-<prefix>-gateway; default: the name)."""
-    internal: NotRequired[bool]
+    internal: NotRequired[Optional[bool]]
     """An internal Gateway on a private Azure load balancer (default True)."""
-    external: NotRequired[bool]
+    external: NotRequired[Optional[bool]]
     """An external Gateway on a static public IP (default True)."""
-    internal_ip: NotRequired[str]
+    internal_ip: NotRequired[Optional[str]]
     """Fixed private IPv4 address of the internal load balancer, in the cluster's node subnet and none of the five
     addresses Azure reserves in it (default: one Azure picks)."""
-    replicas: NotRequired[int]
+    replicas: NotRequired[Optional[int]]
     """Gateway and istiod replicas (default 1)."""
-    tls_mode: NotRequired[str]
+    tls_mode: NotRequired[Optional[str]]
     """none or letsencrypt (default none); letsencrypt needs the external Gateway, tls_hostname and tls_email."""
-    tls_hostname: NotRequired[str]
+    tls_hostname: NotRequired[Optional[str]]
     """DNS name the certificate is for."""
-    tls_email: NotRequired[str]
+    tls_email: NotRequired[Optional[str]]
     """ACME account e-mail."""
-    inference_extension: NotRequired[bool]
+    inference_extension: NotRequired[Optional[bool]]
     """Install the Gateway API Inference Extension CRDs (InferencePool) and turn on Istio's support for them, plus
     an `llmd` listener for LlmdStack (default False)."""
-    allowed_service_tags: NotRequired[list[str]]
+    allowed_service_tags: NotRequired[Optional[list[str]]]
     """Azure service tags the external gateway's load balancer admits, nothing else (e.g. AzureFrontDoor.Backend
     behind Azure Front Door); default: any source."""
-    front_door_id: NotRequired[pulumi.Input[str]]
+    front_door_id: NotRequired[Optional[pulumi.Input[str]]]
     """Behind Azure Front Door: the profile's Front Door ID (a GUID). The external gateway then serves only requests
     whose X-Azure-FDID header carries it (an Istio AuthorizationPolicy on the external Gateway), plus the
     front_door_probe_paths. "" (the ID is not known yet) serves nothing. Default: no header check."""
-    front_door_probe_paths: NotRequired[list[str]]
+    front_door_probe_paths: NotRequired[Optional[list[str]]]
     """Paths Front Door's health probes use (GET or HEAD), let through without the header (its probes are not
     documented to carry it); only with front_door_id."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
@@ -238,7 +238,7 @@ class GatewayAccess(pulumi.ComponentResource):
         require_kubernetes_provider(opts, "GatewayAccess", name)
         super().__init__(f"{PACKAGE}:index:GatewayAccess", name, None, opts)
         cluster = args["cluster"]
-        prefix = args.get("name_prefix", name)
+        prefix = or_default(args.get("name_prefix"), name)
         # Only the public IP takes the component's protect: everything in the cluster stays replaceable.
         k8s_opts = pulumi.ResourceOptions(parent=self, protect=False)
         placement = cpu_placement(cluster)
@@ -265,7 +265,8 @@ class GatewayAccess(pulumi.ComponentResource):
         after_istio = pulumi.ResourceOptions(parent=self, protect=False, depends_on=[istiod, crds])
 
         allowed = tuple(args.get("allowed_service_tags") or ())
-        behind_front_door = args.get("front_door_id") is not None  # only that profile reaches the external Gateway
+        front_door_id = args.get("front_door_id")
+        behind_front_door = front_door_id is not None  # only that profile reaches the external Gateway
         apart = acme_apart(tls, opt(args, "external"), allowed, behind_front_door)
         if tls:
             self._cert_manager(name, args, prefix, gw_ns.metadata.name, placement, after_istio,
@@ -304,11 +305,11 @@ class GatewayAccess(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions.merge(after_istio, pulumi.ResourceOptions(
                     depends_on=ip_grants if kind == "external" else [])))
         names = [f"{kind}-gateway" for kind in gateways]
-        if behind_front_door:
+        if front_door_id is not None:  # behind_front_door, as a type checker reads it
             k8s.apiextensions.CustomResource(
                 f"{name}-front-door-only", api_version="security.istio.io/v1", kind="AuthorizationPolicy",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="front-door-only", namespace=gw_ns.metadata.name),
-                spec=pulumi.Output.from_input(args["front_door_id"]).apply(  # the profile's frontDoorId, an output
+                spec=pulumi.Output.from_input(front_door_id).apply(  # the profile's frontDoorId, an output
                     lambda fdid: front_door_policy("external-gateway", fdid,
                                                    list(args.get("front_door_probe_paths") or []))),
                 opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, gateways["external"]]))

@@ -16,7 +16,7 @@ import yaml
 from pulumi_azure_native import containerservice as cs
 from typing_extensions import NotRequired
 
-from .defaults import defaults_for
+from .defaults import defaults_for, or_default
 from .checks import EXPANDER_FIELDS, after_check, called_as_documented, check_shape, fail, late_rules
 from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
@@ -55,7 +55,7 @@ class GpuSkuSpec(TypedDict):
     """GPUs per node."""
     gpu_memory_gib: int
     """Memory of one GPU, GiB."""
-    rdma: NotRequired[bool]
+    rdma: NotRequired[Optional[bool]]
     """InfiniBand/RDMA-capable (default False)."""
 
 
@@ -66,41 +66,41 @@ class GpuNodePoolArgs(TypedDict):
     """The cluster to add the pool to (AksCluster's `cluster`)."""
     vm_size: str
     """GPU VM size; from the built-in catalog unless gpu_sku describes it."""
-    gpu_sku: NotRequired[GpuSkuSpec]
+    gpu_sku: NotRequired[Optional[GpuSkuSpec]]
     """Describes a VM size the catalog does not list (the catalog is a default, not a gate)."""
-    pool_name: NotRequired[str]
+    pool_name: NotRequired[Optional[str]]
     """Agent pool name (default gpu); the fallback is <pool_name>od."""
-    min_count: NotRequired[int]
+    min_count: NotRequired[Optional[int]]
     """Autoscaler minimum (default 0: scale to zero)."""
-    max_count: NotRequired[int]
+    max_count: NotRequired[Optional[int]]
     """Autoscaler maximum (default 1)."""
-    priority: NotRequired[str]
+    priority: NotRequired[Optional[str]]
     """spot or regular (default spot)."""
-    spot_max_price: NotRequired[float]
+    spot_max_price: NotRequired[Optional[float]]
     """Highest spot price per hour, USD; -1 pays up to the on-demand price (default -1)."""
-    fallback: NotRequired[GpuFallbackSpec]
+    fallback: NotRequired[Optional[GpuFallbackSpec]]
     """On-demand fallback for a spot pool (needs the cluster's autoscaler_expander 'priority')."""
-    driver: NotRequired[str]
+    driver: NotRequired[Optional[str]]
     """Who installs the NVIDIA driver: aks (+ device plugin) or operator (NVIDIA GPU Operator; not on the A10 sizes,
     whose GRID driver only AKS installs). Default aks."""
-    install_device_software: NotRequired[bool]
+    install_device_software: NotRequired[Optional[bool]]
     """Whether this pool may install the cluster's device plugin or GPU Operator (default True): the first GPU pool of
     a cluster in this program installs it once for all its pools. False on a cluster whose device software another
     stack installed (its first GPU pool is in that stack): a second installation's namespace and release are already
     there."""
-    os_disk_size_gb: NotRequired[int]
+    os_disk_size_gb: NotRequired[Optional[int]]
     """OS disk size, GB (default 128)."""
-    max_pods: NotRequired[int]
+    max_pods: NotRequired[Optional[int]]
     """Pods per node (default 30)."""
-    mig_profile: NotRequired[str]
+    mig_profile: NotRequired[Optional[str]]
     """Multi-Instance GPU profile (MIG1g..MIG7g) on MIG-capable GPUs, with the AKS driver: AKS partitions each GPU
     and the device plugin offers each instance as one nvidia.com/gpu (the scheduling handle counts instances)."""
-    zones: NotRequired[list[str]]
+    zones: NotRequired[Optional[list[str]]]
     """Availability zones (default, or empty: the cluster's)."""
-    regional: NotRequired[bool]
+    regional: NotRequired[Optional[bool]]
     """No zones at all, in a zonal cluster too: the VMs go wherever the size has capacity (a GPU size is not offered
     in every zone of every subscription, and spot finds more capacity). Default false."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
@@ -110,8 +110,8 @@ def resolve_sku(args: GpuNodePoolArgs) -> GpuSku:
     custom = args.get("gpu_sku")
     if custom:
         return GpuSku(vm_size=args["vm_size"], gpu_model=custom["gpu_model"], gpus=custom["gpus"],
-                      gpu_memory_gib=custom["gpu_memory_gib"], vcpus=0, ram_gib=0, rdma=custom.get("rdma", False),
-                      mig_capable=False)
+                      gpu_memory_gib=custom["gpu_memory_gib"], vcpus=0, ram_gib=0,
+                      rdma=or_default(custom.get("rdma"), False), mig_capable=False)
     sku = find_gpu_sku(args["vm_size"])
     assert sku is not None, "refused by the input rules before"
     return sku
@@ -406,8 +406,8 @@ class GpuNodePool(pulumi.ComponentResource):
             gpu_model=sku.gpu_model, gpus_per_node=units.gpus_per_node, gpu_memory_gib=units.gpu_memory_gib,
             driver=driver,
             rdma=sku.rdma)
-        if args.get("mig_profile"):
-            self.scheduling["mig_profile"] = args["mig_profile"]
+        if mig_profile := args.get("mig_profile"):
+            self.scheduling["mig_profile"] = mig_profile
         self.pool_names = pools_ready.apply(lambda _: names)
         self.driver = pulumi.Output.from_input(driver)
         self.register_outputs({"scheduling": self.scheduling, "pool_names": self.pool_names, "driver": self.driver})

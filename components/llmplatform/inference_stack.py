@@ -16,7 +16,7 @@ from . import PACKAGE
 from .api_gate import ApiGate
 from .checks import called_as_documented, check_shape, fail, handle_after_check, late_rules
 from .gpu_node_pool import cluster_key, kubernetes_provider
-from .defaults import defaults_for
+from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
                       field, known)
 from .inference_specs import wait_budget_seconds
@@ -40,105 +40,105 @@ class InferenceStackArgs(TypedDict):
     """Vault holding this stack's secrets (API key, Open-WebUI key) and the database URL."""
     model_volume: pulumi.Input[ModelVolume]
     """The shared model store (ModelStore's `volume`); the stack runs in its namespace."""
-    database_url_secret: NotRequired[pulumi.Input[str]]
+    database_url_secret: NotRequired[Optional[pulumi.Input[str]]]
     """Key Vault secret with Open-WebUI's PostgreSQL URL (PostgresServer's `database_url_secret`); Open-WebUI runs
     when it is given."""
-    admin_database_url_secret: NotRequired[pulumi.Input[str]]
+    admin_database_url_secret: NotRequired[Optional[pulumi.Input[str]]]
     """Key Vault secret with the server administrator's URL (PostgresServer's `admin_database_url_secret`): Open-WebUI
     gets a role of its own, created by a bootstrap Job (OpenWebUi's input of that name) (default none)."""
-    database_sku_name: NotRequired[str]
+    database_sku_name: NotRequired[Optional[str]]
     """The PostgreSQL server's compute size (PostgresServer's `sku_name`): Open-WebUI's most connections must fit
     what it admits (OpenWebUi's input of that name) (default none: not checked)."""
-    gpu: NotRequired[pulumi.Input[GpuScheduling]]
+    gpu: NotRequired[Optional[pulumi.Input[GpuScheduling]]]
     """GPU scheduling (GpuNodePool's `scheduling`); needed with accelerator gpu."""
-    route_target: NotRequired[pulumi.Input[RouteTarget]]
+    route_target: NotRequired[Optional[pulumi.Input[RouteTarget]]]
     """Gateways to publish the UI and the raw API on (GatewayAccess's `route_target`); none: in-cluster only."""
-    keda: NotRequired[pulumi.Input[KedaEndpoints]]
+    keda: NotRequired[Optional[pulumi.Input[KedaEndpoints]]]
     """KEDA HTTP add-on (Observability's `keda`): every request to the model server goes through its interceptor,
     which counts requests in flight and holds them during a cold start; the gate alone calls it, Open-WebUI through
     the gate's UI listener."""
-    name_prefix: NotRequired[str]
+    name_prefix: NotRequired[Optional[str]]
     """Start of Azure names (identities id-<prefix>-<app>; default: the name)."""
-    accelerator: NotRequired[str]
+    accelerator: NotRequired[Optional[str]]
     """cpu or gpu: where Ollama runs (default cpu)."""
-    replicas: NotRequired[int]
+    replicas: NotRequired[Optional[int]]
     """Ollama replicas (default 1)."""
-    resources: NotRequired[ResourcesSpec]
+    resources: NotRequired[Optional[ResourcesSpec]]
     """Ollama's requests and limits."""
-    gpus_per_replica: NotRequired[int]
+    gpus_per_replica: NotRequired[Optional[int]]
     """GPUs each Ollama replica takes in GPU mode (default 1)."""
-    num_parallel: NotRequired[int]
+    num_parallel: NotRequired[Optional[int]]
     """Requests one Ollama replica serves at once (default 2)."""
-    keep_alive: NotRequired[str]
+    keep_alive: NotRequired[Optional[str]]
     """How long a model stays loaded after its last request (default 30m)."""
-    max_loaded_models: NotRequired[int]
+    max_loaded_models: NotRequired[Optional[int]]
     """Models loaded at once per replica (default 1)."""
-    warm_model: NotRequired[str]
+    warm_model: NotRequired[Optional[str]]
     """A model in the store each Ollama replica loads before it is Ready (Ollama's preload in its startup probe), so
     a new replica takes its first request warm; not an embedding model. Default: none (loaded by the first
     request)."""
-    webui_enabled: NotRequired[bool]
+    webui_enabled: NotRequired[Optional[bool]]
     """Run Open-WebUI (default: when database_url_secret is given)."""
-    webui_replicas: NotRequired[int]
+    webui_replicas: NotRequired[Optional[int]]
     """Open-WebUI minimum replicas (default 1)."""
-    webui_max_replicas: NotRequired[int]
+    webui_max_replicas: NotRequired[Optional[int]]
     """Open-WebUI maximum replicas under its HPA (default 3)."""
-    webui_resources: NotRequired[ResourcesSpec]
+    webui_resources: NotRequired[Optional[ResourcesSpec]]
     """Open-WebUI's requests and limits."""
-    webui_uploads_size_gib: NotRequired[int]
+    webui_uploads_size_gib: NotRequired[Optional[int]]
     """Open-WebUI's shared uploads volume, GiB (default 100; at least 100 on premium)."""
-    webui_uploads_tier: NotRequired[str]
+    webui_uploads_tier: NotRequired[Optional[str]]
     """premium (Azure Files Premium, provisioned) or standard (Azure Files Standard, billed by use; a cheaper dev
     choice) for the uploads volume (default premium)."""
-    rate_limit_per_second: NotRequired[int]
+    rate_limit_per_second: NotRequired[Optional[int]]
     """Requests per second per client on the raw API before 429 (default 10)."""
-    rate_limit_burst: NotRequired[int]
+    rate_limit_burst: NotRequired[Optional[int]]
     """Burst above the rate (default 20)."""
-    api_key_auth: NotRequired[bool]
+    api_key_auth: NotRequired[Optional[bool]]
     """Require a bearer API key on the raw API (default True)."""
-    api_key_secret: NotRequired[str]
+    api_key_secret: NotRequired[Optional[str]]
     """Key Vault secret name of the API key (default <name>-api-key)."""
-    api_client_namespaces: NotRequired[list[str]]
+    api_client_namespaces: NotRequired[Optional[list[str]]]
     """Other namespaces whose pods may call the raw API's gate in-cluster, with the key (ApiGate's
     `client_namespaces`); the gate admits its own namespace and, with route_target, the Gateways' (default none)."""
-    api_key_map_secret: NotRequired[str]
+    api_key_map_secret: NotRequired[Optional[str]]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
-    webui_secret_key_secret: NotRequired[str]
+    webui_secret_key_secret: NotRequired[Optional[str]]
     """Key Vault secret name of Open-WebUI's session key (default <name>-webui-secret-key)."""
-    webui_model_access: NotRequired[str]
+    webui_model_access: NotRequired[Optional[str]]
     """all (every signed-in user sees every model) or granted (Open-WebUI's per-model grants; a model with none is
     listed to admins only) (default all)."""
-    webui_enable_signup: NotRequired[bool]
+    webui_enable_signup: NotRequired[Optional[bool]]
     """Let anyone who reaches Open-WebUI create an account (default False: the admin adds users); first start only
     while Open-WebUI's persistent config is on, then its admin panel decides."""
-    webui_default_user_role: NotRequired[str]
+    webui_default_user_role: NotRequired[Optional[str]]
     """Role of a new Open-WebUI account: pending (an admin approves it) or user (default pending)."""
-    webui_admin_email: NotRequired[str]
+    webui_admin_email: NotRequired[Optional[str]]
     """Open-WebUI's first admin, created at start with a generated password in Key Vault
     (<name>-webui-admin-password) while the UI has no account (default none: the first to sign up is admin)."""
-    webui_extra_env: NotRequired[dict[str, str]]
+    webui_extra_env: NotRequired[Optional[dict[str, str]]]
     """More Open-WebUI settings, plain values only; what OpenWebUi sets and names that look like secrets are
     refused."""
-    webui_secret_env: NotRequired[dict[str, str]]
+    webui_secret_env: NotRequired[Optional[dict[str, str]]]
     """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault."""
-    webui_client_namespaces: NotRequired[list[str]]
+    webui_client_namespaces: NotRequired[Optional[list[str]]]
     """Namespaces whose pods may open Open-WebUI (OpenWebUi's `client_namespaces`); with route_target the
     Gateways' namespace may too (default none)."""
-    request_timeout_seconds: NotRequired[int]
+    request_timeout_seconds: NotRequired[Optional[int]]
     """Longest answer the gateway and router wait for (default 600)."""
-    cold_start_timeout_seconds: NotRequired[int]
+    cold_start_timeout_seconds: NotRequired[Optional[int]]
     """With keda: how long a request may wait at the interceptor for a replica to start from zero; the router and
     the gateway wait this long on top of request_timeout_seconds (default 1200)."""
-    autoscaled: NotRequired[bool]
+    autoscaled: NotRequired[Optional[bool]]
     """An autoscaler owns Ollama's replica count (default: when keda is given, whose interceptor routes only what
     a ModelAutoscaler in requests mode declares; false with keda is refused)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
 def webui_enabled(args: InferenceStackArgs) -> bool:
-    return args.get("webui_enabled", bool(args.get("database_url_secret")))
+    return or_default(args.get("webui_enabled"), bool(args.get("database_url_secret")))
 
 
 def wait_seconds(args: InferenceStackArgs) -> int:
@@ -228,13 +228,14 @@ class InferenceStack(pulumi.ComponentResource):
         self.model_server, self.ollama_service = ollama.model_server, ollama.ollama_service
         self.router_service, self.api_key_secret = gate.router_service, gate.api_key_secret
         self.webui_service = pulumi.Output.from_input(None)
-        if webui_enabled(a):
+        database_url = a.get("database_url_secret")
+        if webui_enabled(a) and database_url is not None:  # the rules refuse webui_enabled without it
             # renamed at run time, so untyped here: OpenWebUi checks them (check_shape)
             renamed: Any = {new: inputs[old] for old, new in WEBUI_INPUTS.items() if inputs.get(old) is not None}
             ui = OpenWebUi(name, {
                 "cluster": a["cluster"], "key_vault": a["key_vault"],
                 "endpoint": gate.ui_endpoint or ollama.endpoint,
-                "database_url_secret": a["database_url_secret"],
+                "database_url_secret": database_url,
                 **given("name_prefix", "route_target", "admin_database_url_secret"), **renamed,
                 "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
             }, part, moved_from=self)

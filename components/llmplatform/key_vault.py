@@ -26,17 +26,17 @@ class KeyVaultArgs(TypedDict):
     """The cluster whose node subnet (and, when private, endpoints subnet and VNet) reach the vault."""
     vault_name: pulumi.Input[str]
     """Vault name: 3-24 letters, digits and hyphens, globally unique."""
-    soft_delete_retention_days: NotRequired[int]
+    soft_delete_retention_days: NotRequired[Optional[int]]
     """Days a deleted vault or secret stays recoverable, 7-90 (default 7)."""
-    purge_protection: NotRequired[bool]
+    purge_protection: NotRequired[Optional[bool]]
     """Forbid purging deleted secrets before retention ends; cannot be turned off again (default False)."""
-    public_network_access: NotRequired[bool]
+    public_network_access: NotRequired[Optional[bool]]
     """False: reachable only through a private endpoint in the cluster's VNet (default True, still firewalled)."""
-    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
+    log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
     """Send the vault's audit logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
-    tenant_id: NotRequired[pulumi.Input[str]]
+    tenant_id: NotRequired[Optional[pulumi.Input[str]]]
     """Entra tenant (default: the tenant of the identity running Pulumi)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
@@ -148,8 +148,8 @@ class KeyVault(pulumi.ComponentResource):
         # The private endpoint is the vault's first write after its create: the handle's name waits for it, so every
         # secret written through the handle (from any program or language) comes after it.
         endpoint = None if public else self._private_endpoint(name, cluster, rg, location, vault)
-        if args.get("log_analytics_workspace_id"):
-            to_log_analytics(f"{name}-diagnostics", vault.id, args["log_analytics_workspace_id"], self)
+        if workspace := args.get("log_analytics_workspace_id"):
+            to_log_analytics(f"{name}-diagnostics", vault.id, workspace, self)
         self.vault_name = vault.name if endpoint is None else settled(vault.name, endpoint)
         self.vault = VaultHandle(vault_id=vault.id, vault_name=self.vault_name,
                                  vault_uri=vault.properties.apply(lambda p: p.vault_uri),

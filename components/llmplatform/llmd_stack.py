@@ -20,7 +20,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key
 from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, called_as_documented, check_shape, late_rules
-from .defaults import defaults_for
+from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
 from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
@@ -62,86 +62,86 @@ class LlmdStackArgs(TypedDict):
     """Hugging Face model id vLLM serves, e.g. Qwen/Qwen3-8B."""
     key_vault: pulumi.Input[VaultHandle]
     """Vault holding the API key and, with hf_token_secret, the Hugging Face token."""
-    namespace: NotRequired[str]
+    namespace: NotRequired[Optional[str]]
     """Namespace of the stack (default llm-d)."""
-    hf_token_secret: NotRequired[str]
+    hf_token_secret: NotRequired[Optional[str]]
     """Key Vault secret with a Hugging Face token, for gated models (mounted through the CSI driver, never config)."""
-    tensor_parallel_size: NotRequired[int]
+    tensor_parallel_size: NotRequired[Optional[int]]
     """GPUs per vLLM replica (default 1); at most the GPUs of one node. With prefill_decode: per decode replica."""
-    replicas: NotRequired[int]
+    replicas: NotRequired[Optional[int]]
     """vLLM replicas (default 1). With prefill_decode: decode replicas."""
-    autoscaling: NotRequired[bool]
+    autoscaling: NotRequired[Optional[bool]]
     """Scale vLLM with KEDA on the picker's queue and running requests (llm-d's workload-autoscaling guide); turns
     on the picker's flow control (default False: `replicas` fixed)."""
-    min_replicas: NotRequired[int]
+    min_replicas: NotRequired[Optional[int]]
     """Fewest vLLM replicas under autoscaling (default 1); 0 scales to zero, where the picker holds requests while
     a replica starts."""
-    max_replicas: NotRequired[int]
+    max_replicas: NotRequired[Optional[int]]
     """Most vLLM replicas under autoscaling (default 2)."""
-    scale_up_stabilization_seconds: NotRequired[int]
+    scale_up_stabilization_seconds: NotRequired[Optional[int]]
     """Scale-up stabilisation window, near one replica's cold start (default 300)."""
-    scale_down_stabilization_seconds: NotRequired[int]
+    scale_down_stabilization_seconds: NotRequired[Optional[int]]
     """Scale-down stabilisation window, and the quiet time before scaling to zero (default 300)."""
-    keda: NotRequired[pulumi.Input[KedaEndpoints]]
+    keda: NotRequired[Optional[pulumi.Input[KedaEndpoints]]]
     """KEDA's addresses (Observability's `keda`): its Prometheus, for the triggers; needed with autoscaling."""
-    epp_replicas: NotRequired[int]
+    epp_replicas: NotRequired[Optional[int]]
     """Endpoint picker replicas (default 2): above one the chart runs them leader-elected (one active, the others
     standing by)."""
-    model_memory_gib: NotRequired[float]
+    model_memory_gib: NotRequired[Optional[float]]
     """Weight size of a model the built-in list does not know, GiB (for the fit check)."""
-    max_model_len: NotRequired[int]
+    max_model_len: NotRequired[Optional[int]]
     """Longest context vLLM accepts (default: the model's)."""
-    model_cache_gib: NotRequired[int]
+    model_cache_gib: NotRequired[Optional[int]]
     """Size limit of each replica's model download cache (an emptyDir), GiB (default 200)."""
-    prefill_decode: NotRequired[bool]
+    prefill_decode: NotRequired[Optional[bool]]
     """Prefill/decode disaggregation (default False): prefill and decode Deployments, the llm-d routing sidecar on
     decode, the picker's P/D profiles, KV cache over InfiniBand (NIXL, `rdma/ib`), with the NVIDIA Network Operator
     and the NRI memlock plugin; needs an InfiniBand size (ND96) with the GPU Operator driver, autoscaling off."""
-    prefill_replicas: NotRequired[int]
+    prefill_replicas: NotRequired[Optional[int]]
     """Prefill replicas with prefill_decode (default 1)."""
-    prefill_tensor_parallel_size: NotRequired[int]
+    prefill_tensor_parallel_size: NotRequired[Optional[int]]
     """GPUs per prefill replica with prefill_decode (default 1); at most the GPUs of one node."""
-    vllm_image: NotRequired[str]
+    vllm_image: NotRequired[Optional[str]]
     """vLLM image, pinned to a release (default: the package's pin)."""
-    extra_args: NotRequired[list[str]]
+    extra_args: NotRequired[Optional[list[str]]]
     """More `vllm serve` arguments, after the component's own (e.g. ["--enable-prefix-caching", "--max-num-seqs",
     "128"]); flags the component sets from its inputs are refused, and so are `--api-key` and `--hf-token` (plain
     text in the Deployment: a gated model's token is `hf_token_secret`) (default none)."""
-    extra_env: NotRequired[dict[str, str]]
+    extra_env: NotRequired[Optional[dict[str, str]]]
     """More environment variables for vLLM (e.g. {"VLLM_LOGGING_LEVEL": "DEBUG"}); variables the component sets are
     refused, and so are names that look like a secret (HF_TOKEN, VLLM_API_KEY, ...: plain text in the Deployment; a
     gated model's token is `hf_token_secret`) (default none)."""
-    epp_image: NotRequired[str]
+    epp_image: NotRequired[Optional[str]]
     """llm-d endpoint picker image, pinned to a release (default: the package's pin)."""
-    failure_mode: NotRequired[str]
+    failure_mode: NotRequired[Optional[str]]
     """What the gateway does when the picker is down: FailOpen (any replica) or FailClose (default FailOpen)."""
-    expose_externally: NotRequired[bool]
+    expose_externally: NotRequired[Optional[bool]]
     """Attach the API to the external Gateway too (default False: internal only)."""
-    api_key_auth: NotRequired[bool]
+    api_key_auth: NotRequired[Optional[bool]]
     """Require a bearer API key (default True)."""
-    api_key_secret: NotRequired[str]
+    api_key_secret: NotRequired[Optional[str]]
     """Key Vault secret name of the API key (default <name>-api-key)."""
-    client_namespaces: NotRequired[list[str]]
+    client_namespaces: NotRequired[Optional[list[str]]]
     """Other namespaces whose pods may call the gate (`endpoint`) in-cluster, with the key; the gate admits the
     Gateways' namespace and this namespace's Open-WebUI pods (default none)."""
-    api_key_map_secret: NotRequired[str]
+    api_key_map_secret: NotRequired[Optional[str]]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
-    rate_limit_per_second: NotRequired[int]
+    rate_limit_per_second: NotRequired[Optional[int]]
     """Requests per second per client before 429 (default 10)."""
-    rate_limit_burst: NotRequired[int]
+    rate_limit_burst: NotRequired[Optional[int]]
     """Burst above the rate (default 20)."""
-    request_timeout_seconds: NotRequired[int]
+    request_timeout_seconds: NotRequired[Optional[int]]
     """Longest answer the gateways and the router wait for (default 600)."""
-    metrics: NotRequired[bool]
+    metrics: NotRequired[Optional[bool]]
     """PodMonitor for vLLM and ServiceMonitor for the picker. They need the Prometheus Operator's CRDs, which
     Observability installs: default on when `prometheus_url` or `keda` (Observability's) is given, which they wait
     for; on without either is refused (no CRD to wait for: `pulumi up` would fail on them)."""
-    prometheus_url: NotRequired[pulumi.Input[str]]
+    prometheus_url: NotRequired[Optional[pulumi.Input[str]]]
     """Observability's `prometheus_url`: the monitors wait for it, as it waits for the chart bringing their CRDs."""
-    name_prefix: NotRequired[str]
+    name_prefix: NotRequired[Optional[str]]
     """Start of Azure names (identities id-<prefix>-...; default: the name)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
@@ -227,7 +227,7 @@ class LlmdStack(pulumi.ComponentResource):
             # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client
             k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"app.kubernetes.io/name": "open-webui"})),
-            *(namespace_peer(n) for n in args.get("client_namespaces", []))]
+            *(namespace_peer(n) for n in args.get("client_namespaces") or [])]
         self.router_service, self.api_key_secret, _ = api_router(self, RouterSpec(
             name=name, namespace=self._ns, cluster=cluster, upstream_host=f"{POOL_GATEWAY}-istio",
             upstream_port=80, upstream_host_header=None, gateway_peers=peers,
@@ -235,7 +235,8 @@ class LlmdStack(pulumi.ComponentResource):
             rate_limit_burst=opt(args, "rate_limit_burst"),
             request_timeout_seconds=opt(args, "request_timeout_seconds"),
             vault=args.get("key_vault"), api_key_secret=args.get("api_key_secret"),
-            api_key_map_secret=args.get("api_key_map_secret"), identity_prefix=args.get("name_prefix", name),
+            api_key_map_secret=args.get("api_key_map_secret"),
+            identity_prefix=or_default(args.get("name_prefix"), name),
             # vLLM's inference routes and its model list; its administration routes stay closed (LLMD_API_ROUTES)
             allowed_routes=list(LLMD_API_ROUTES),
             tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False)))
@@ -279,8 +280,8 @@ class LlmdStack(pulumi.ComponentResource):
                   k8s.core.v1.VolumeMountArgs(name="models-cache", mount_path="/models-cache")]
         account: Any = None
         pod_labels = {**self._selector(served), **({ROLE_LABEL: role} if role else {})}
-        if a.get("hf_token_secret"):
-            account = self._hf_token(name, a["hf_token_secret"])
+        if hf_token := a.get("hf_token_secret"):
+            account = self._hf_token(name, hf_token)
             # a file, not an env var or a Kubernetes Secret: only Key Vault and the pod's in-memory mount hold it
             env.append(k8s.core.v1.EnvVarArgs(name="HF_TOKEN_PATH", value=f"{SECRETS_MOUNT}/{HF_TOKEN_FILE}"))
             volumes.append(csi_secrets_volume("hf-token"))

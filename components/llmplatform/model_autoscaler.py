@@ -51,19 +51,19 @@ class ModelAutoscalerArgs(TypedDict):
     """Fewest replicas (0 scales to zero, requests mode only)."""
     max_replicas: int
     """Most replicas."""
-    keda: NotRequired[pulumi.Input[KedaEndpoints]]
+    keda: NotRequired[Optional[pulumi.Input[KedaEndpoints]]]
     """KEDA's addresses (Observability's `keda`); needed in requests mode."""
-    target_in_flight: NotRequired[int]
+    target_in_flight: NotRequired[Optional[int]]
     """Requests in flight per replica before scaling out, requests mode (default 4)."""
-    gpu_memory_target_percent: NotRequired[int]
+    gpu_memory_target_percent: NotRequired[Optional[int]]
     """GPU memory use per replica before scaling out (default 80)."""
-    cpu_target_percent: NotRequired[int]
+    cpu_target_percent: NotRequired[Optional[int]]
     """CPU use per replica before scaling out (default 70)."""
-    scale_down_stabilization_seconds: NotRequired[int]
+    scale_down_stabilization_seconds: NotRequired[Optional[int]]
     """Quiet time before scaling in (default 600: a model reload costs minutes)."""
-    request_timeout_seconds: NotRequired[int]
+    request_timeout_seconds: NotRequired[Optional[int]]
     """Longest answer the interceptor waits for (default 600)."""
-    cold_start_timeout_seconds: NotRequired[int]
+    cold_start_timeout_seconds: NotRequired[Optional[int]]
     """How long requests wait for a replica to start from zero (default 1200)."""
 
 

@@ -38,34 +38,34 @@ class ModelStoreArgs(TypedDict):
     """Storage account name: 3-24 lowercase letters and digits, globally unique."""
     namespace: pulumi.Input[str]
     """Namespace of the volume claim (and the preload Job)."""
-    resource_group_name: NotRequired[pulumi.Input[str]]
+    resource_group_name: NotRequired[Optional[pulumi.Input[str]]]
     """Existing group for the account (default: the cluster's)."""
-    separate_resource_group: NotRequired[str]
+    separate_resource_group: NotRequired[Optional[str]]
     """Create this group for the store, so the weights outlive the cluster and its group."""
-    share_name: NotRequired[str]
+    share_name: NotRequired[Optional[str]]
     """File share name (default models)."""
-    protocol: NotRequired[str]
+    protocol: NotRequired[Optional[str]]
     """nfs or smb (default nfs)."""
-    size_gib: NotRequired[int]
+    size_gib: NotRequired[Optional[int]]
     """Provisioned size, GiB (Premium bills provisioned size; default 100)."""
-    redundancy: NotRequired[str]
+    redundancy: NotRequired[Optional[str]]
     """LRS or ZRS (default LRS)."""
-    models: NotRequired[list[str]]
+    models: NotRequired[Optional[list[str]]]
     """Ollama models the preload Job pulls into the share (Ollama's name grammar: `[host/][namespace/]model[:tag]`,
     e.g. `qwen2.5:7b` or `hf.co/<org>/<repo>:<quant>`)."""
-    model_sizes_gib: NotRequired[dict[str, float]]
+    model_sizes_gib: NotRequired[Optional[dict[str, float]]]
     """Download size (GiB) of models in `models`: the preload Job's deadline grows with their sum (at least 1 hour,
     else the time to pull them at 10 MB/s), and the Job records them in its `llm-platform/model-sizes-gib`
     annotation."""
-    preload: NotRequired[bool]
+    preload: NotRequired[Optional[bool]]
     """Run the preload Job (default True, when there are models)."""
-    preload_dry_run: NotRequired[bool]
+    preload_dry_run: NotRequired[Optional[bool]]
     """The Job only lists what it would pull (default False)."""
-    preload_node_selector: NotRequired[pulumi.Input[dict[str, str]]]
+    preload_node_selector: NotRequired[Optional[pulumi.Input[dict[str, str]]]]
     """Where the preload Job runs (default: the cluster's CPU pool)."""
-    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
+    log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
     """Send the share's (file service) logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
@@ -256,9 +256,9 @@ class ModelStore(pulumi.ComponentResource):
         )
 
         file_service_id = pulumi.Output.concat(account.id, "/fileServices/default")
-        if args.get("log_analytics_workspace_id"):
-            to_log_analytics(f"{name}-diagnostics", file_service_id,
-                             args["log_analytics_workspace_id"], self, metric_category="Transaction")
+        if workspace := args.get("log_analytics_workspace_id"):
+            to_log_analytics(f"{name}-diagnostics", file_service_id, workspace, self,
+                             metric_category="Transaction")
 
         node_stage_secret = None
         if protocol == "smb":
@@ -315,7 +315,7 @@ class ModelStore(pulumi.ComponentResource):
 
         # Always a Job, awaited: it lays the store out (and pulls the models when preload is on), and the claim
         # handed to model servers waits for it, so a server never starts on a store it cannot use.
-        models = list(args.get("models", [])) if opt(args, "preload") else []
+        models = list(args.get("models") or []) if opt(args, "preload") else []
         sizes = {m: float(v) for m, v in (args.get("model_sizes_gib") or {}).items() if m in models}
         timeout = preload_timeout_seconds(sum(sizes.values()))
 
@@ -341,8 +341,8 @@ class ModelStore(pulumi.ComponentResource):
                         spec=k8s.core.v1.PodSpecArgs(
                             restart_policy="OnFailure",
                             automount_service_account_token=False,
-                            **placement_args(placement(args["preload_node_selector"], [])
-                                             if args.get("preload_node_selector") else cpu_placement(cluster)),
+                            **placement_args(placement(selector, []) if (selector := args.get("preload_node_selector"))
+                                             else cpu_placement(cluster)),
                             # Non-root, the model servers' uid: SMB presents the share as that uid (mount_options);
                             # on NFS the CSI driver makes the mount's root 0777 (its mountPermissions default)
                             security_context=pod_security(NON_ROOT_UID),

@@ -167,71 +167,71 @@ class ObservabilityArgs(TypedDict):
 
     cluster: pulumi.Input[ClusterHandle]
     """The cluster to watch (its CPU pool runs the monitoring stack)."""
-    monitoring: NotRequired[pulumi.Input[MonitoringHandle]]
+    monitoring: NotRequired[Optional[pulumi.Input[MonitoringHandle]]]
     """Azure workspaces and action group (AzureMonitoring's `monitoring`); without it, only the in-cluster stack
     (no managed Prometheus or Container Insights data collection, no Azure alert rules)."""
     key_vault: pulumi.Input[VaultHandle]
     """Vault that receives the Grafana admin password."""
     app_namespace: pulumi.Input[str]
     """Namespace of the model server the alert rules watch."""
-    other_app_namespaces: NotRequired[list[str]]
+    other_app_namespaces: NotRequired[Optional[list[str]]]
     """More namespaces whose model servers the alert rules watch, one per other InferenceStack on this cluster (one
     team's stack each): OllamaDown fires for each namespace's Ollama (default none)."""
-    vllm_namespaces: NotRequired[list[str]]
+    vllm_namespaces: NotRequired[Optional[list[str]]]
     """Namespaces of the LlmdStacks on this cluster: VllmDown (in the cluster) and ModelServerDown (Azure Monitor)
     watch their vLLM Deployments (default none: no vLLM alert)."""
-    model_server_min_replicas: NotRequired[dict[str, int]]
+    model_server_min_replicas: NotRequired[Optional[dict[str, int]]]
     """Fewest replicas the model servers of a watched namespace (app_namespace, other_app_namespaces,
     vllm_namespaces) keep: the autoscaler's minimum (ModelAutoscaler's or LlmdStack's min_replicas), or the fixed
     replica count without one. 1 or more: OllamaDown, VllmDown and ModelServerDown fire after 5 minutes with none
     available, once the Deployment has run for a cold start (a new one is starting); 0, or a namespace not named:
     they wait a cold start (cold_start_timeout_seconds), as a server starting from zero has none available until
     then (default none)."""
-    client_namespaces: NotRequired[list[str]]
+    client_namespaces: NotRequired[Optional[list[str]]]
     """Other namespaces whose pods may query Prometheus and reach Alertmanager and Grafana (a team's own Grafana or
     dashboards); besides them only the monitoring namespace and KEDA's operator may (default none)."""
-    name_prefix: NotRequired[str]
+    name_prefix: NotRequired[Optional[str]]
     """Start of Azure names (dce-<prefix>, dcr-<prefix>-..., default: the name)."""
-    postgres_server_id: NotRequired[pulumi.Input[str]]
+    postgres_server_id: NotRequired[Optional[pulumi.Input[str]]]
     """PostgreSQL server to alert on (storage above 80 %)."""
-    model_share: NotRequired[pulumi.Input[ModelShare]]
+    model_share: NotRequired[Optional[pulumi.Input[ModelShare]]]
     """Model share to alert on (ModelStore's `share`): used capacity above 85 % of its quota (with `monitoring`)."""
-    gpu: NotRequired[pulumi.Input[GpuScheduling]]
+    gpu: NotRequired[Optional[pulumi.Input[GpuScheduling]]]
     """GPU pool to collect DCGM metrics from (GpuNodePool's `scheduling`); none: no GPU metrics."""
-    route_target: NotRequired[pulumi.Input[RouteTarget]]
+    route_target: NotRequired[Optional[pulumi.Input[RouteTarget]]]
     """Gateways whose Envoy metrics to scrape (GatewayAccess's `route_target`)."""
-    keda: NotRequired[bool]
+    keda: NotRequired[Optional[bool]]
     """Install KEDA and its HTTP add-on (default True)."""
-    cert_manager: NotRequired[bool]
+    cert_manager: NotRequired[Optional[bool]]
     """cert-manager runs on this cluster (GatewayAccess with Let's Encrypt TLS installs it): scrape its controller and
     alert when a Certificate is not Ready or nears expiry unrenewed (default False)."""
-    prometheus_retention: NotRequired[str]
+    prometheus_retention: NotRequired[Optional[str]]
     """In-cluster Prometheus retention (default 15d)."""
-    prometheus_storage_gib: NotRequired[int]
+    prometheus_storage_gib: NotRequired[Optional[int]]
     """Prometheus volume, GiB (default 20)."""
-    grafana_storage_gib: NotRequired[int]
+    grafana_storage_gib: NotRequired[Optional[int]]
     """Grafana volume, GiB (default 5)."""
-    latency_slo_seconds: NotRequired[int]
+    latency_slo_seconds: NotRequired[Optional[int]]
     """p95 gateway latency objective, seconds (default 30)."""
-    error_ratio_slo: NotRequired[float]
+    error_ratio_slo: NotRequired[Optional[float]]
     """Highest tolerated share of 5xx answers (default 0.05)."""
-    gpu_memory_alert_percent: NotRequired[int]
+    gpu_memory_alert_percent: NotRequired[Optional[int]]
     """GPU memory use that raises an alert, percent (default 90)."""
-    vllm_dashboard: NotRequired[bool]
+    vllm_dashboard: NotRequired[Optional[bool]]
     """Ship the vLLM dashboard too (default False)."""
-    grafana_password_secret: NotRequired[str]
+    grafana_password_secret: NotRequired[Optional[str]]
     """Key Vault secret name of the Grafana admin password (default <name>-grafana-admin-password)."""
-    request_timeout_seconds: NotRequired[int]
+    request_timeout_seconds: NotRequired[Optional[int]]
     """Longest answer the KEDA interceptor waits for (default 600)."""
-    cold_start_timeout_seconds: NotRequired[int]
+    cold_start_timeout_seconds: NotRequired[Optional[int]]
     """How long the interceptor holds requests while a replica starts (default 1200)."""
-    interceptor_replicas: NotRequired[int]
+    interceptor_replicas: NotRequired[Optional[int]]
     """Fewest KEDA HTTP interceptor replicas: every model request passes one (default 3, the chart's own)."""
-    alert_receiver: NotRequired[AlertReceiver]
+    alert_receiver: NotRequired[Optional[AlertReceiver]]
     """Where the in-cluster Alertmanager sends every alert (the PrometheusRules': the platform's and the chart's),
     its URL or key read from Key Vault; without it, Alertmanager keeps the chart's receiver `null` and those alerts
     reach no one (default none)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
@@ -437,8 +437,8 @@ class Observability(pulumi.ComponentResource):
                 lambda got: [alertsmanagement.PrometheusRuleArgs(
                     alert=r["alert"], expression=r["expression"], for_=r["for"], severity=r["severity"],
                     enabled=True, labels={"platform": "llm"}, annotations=r["annotations"], actions=got[1])
-                    for r in azure_alert_rules([got[0], *a.get("other_app_namespaces", [])],
-                                               a.get("vllm_namespaces", []), opt(a, "cold_start_timeout_seconds"),
+                    for r in azure_alert_rules([got[0], *(a.get("other_app_namespaces") or [])],
+                                               a.get("vllm_namespaces") or [], opt(a, "cold_start_timeout_seconds"),
                                                a.get("model_server_min_replicas"))]),
             tags=tags, opts=child)
         # What the portal's onboarding creates beside the data collection rule; without these groups the managed
@@ -456,14 +456,14 @@ class Observability(pulumi.ComponentResource):
                                                            labels=r.get("labels"))
                        for r in group_rules["rules"]],
                 tags=tags, opts=child)
-        if a.get("postgres_server_id"):  # "" is none: an alert scoped to no server is refused by Azure
+        if server_id := a.get("postgres_server_id"):  # "" is none: an alert scoped to no server is refused by Azure
             # Open-WebUI cannot sign anyone in without its database: is_db_alive is 1 or 0 each minute (Maximum: 0
             # only when the server was down the whole minute), so five minutes of 0 is an outage, not a failover
             self._metric_alert(name, "postgres-storage", "PostgreSQL storage above 80 %", 2, "PT5M", "PT15M",
-                               a["postgres_server_id"], "storage_percent", monitor.Operator.GREATER_THAN, 80,
+                               server_id, "storage_percent", monitor.Operator.GREATER_THAN, 80,
                                monitor.AggregationTypeEnum.AVERAGE)
             self._metric_alert(name, "postgres-alive", "PostgreSQL down for 5 minutes (is_db_alive)", 1, "PT1M",
-                               "PT5M", a["postgres_server_id"], "is_db_alive", monitor.Operator.LESS_THAN, 1,
+                               "PT5M", server_id, "is_db_alive", monitor.Operator.LESS_THAN, 1,
                                monitor.AggregationTypeEnum.MAXIMUM)
         if a.get("model_share"):
             # FileCapacity of Microsoft.Storage/storageAccounts/fileServices: bytes, Average only, one value an hour
@@ -515,7 +515,7 @@ class Observability(pulumi.ComponentResource):
         if known(self._cluster, "network_policy") == "cilium":
             cilium_egress_guard(f"{name}-prometheus-egress-guard", PROMETHEUS_EGRESS_GUARD, ns.metadata.name,
                                 dict([PROMETHEUS_POD_LABEL]), k8s_opts)
-        query_ingress(f"{name}-query-netpol", ns.metadata.name, k8s_opts, tuple(a.get("client_namespaces", [])))
+        query_ingress(f"{name}-query-netpol", ns.metadata.name, k8s_opts, tuple(a.get("client_namespaces") or []))
 
         # the password and its secret take the component's protect (pulumi resource.py "Infer protection from
         # parent"); every other child is replaceable
@@ -550,9 +550,10 @@ class Observability(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llm-platform", namespace=ns.metadata.name),
             spec={"groups": [{"name": "llm-platform", "rules": pulumi.Output.from_input(a["app_namespace"]).apply(
                 lambda app_ns: platform_alert_rules(
-                    [app_ns, *a.get("other_app_namespaces", [])], opt(a, "gpu_memory_alert_percent"), opt(a, "error_ratio_slo"),
+                    [app_ns, *(a.get("other_app_namespaces") or [])], opt(a, "gpu_memory_alert_percent"),
+                    opt(a, "error_ratio_slo"),
                     opt(a, "latency_slo_seconds"), opt(a, "cold_start_timeout_seconds"),
-                    a.get("vllm_namespaces", []), opt(a, "keda"), opt(a, "cert_manager"),
+                    a.get("vllm_namespaces") or [], opt(a, "keda"), opt(a, "cert_manager"),
                     a.get("model_server_min_replicas")))}]},
             opts=after_stack)
         if opt(a, "cert_manager"):

@@ -45,7 +45,7 @@ class ResourcesSpec(TypedDict):
     """Memory request."""
     memory_limit: str
     """Memory limit."""
-    cpu_limit: NotRequired[str]
+    cpu_limit: NotRequired[Optional[str]]
     """CPU limit (none: may use idle CPU)."""
 
 
@@ -56,36 +56,36 @@ class OllamaServerArgs(TypedDict):
     """The cluster (CPU pool placement)."""
     model_volume: pulumi.Input[ModelVolume]
     """The shared model store (ModelStore's `volume`); the server runs in its namespace."""
-    gpu: NotRequired[pulumi.Input[GpuScheduling]]
+    gpu: NotRequired[Optional[pulumi.Input[GpuScheduling]]]
     """GPU scheduling (GpuNodePool's `scheduling`); needed with accelerator gpu."""
-    keda: NotRequired[pulumi.Input[KedaEndpoints]]
+    keda: NotRequired[Optional[pulumi.Input[KedaEndpoints]]]
     """KEDA HTTP add-on (Observability's `keda`): the endpoint handed out goes through its interceptor, which counts
     requests in flight and holds them during a cold start."""
-    accelerator: NotRequired[str]
+    accelerator: NotRequired[Optional[str]]
     """cpu or gpu: where Ollama runs (default cpu)."""
-    replicas: NotRequired[int]
+    replicas: NotRequired[Optional[int]]
     """Replicas (default 1)."""
-    resources: NotRequired[ResourcesSpec]
+    resources: NotRequired[Optional[ResourcesSpec]]
     """Requests and limits."""
-    gpus_per_replica: NotRequired[int]
+    gpus_per_replica: NotRequired[Optional[int]]
     """GPUs each replica takes in GPU mode (default 1)."""
-    num_parallel: NotRequired[int]
+    num_parallel: NotRequired[Optional[int]]
     """Requests one replica serves at once (default 2)."""
-    keep_alive: NotRequired[str]
+    keep_alive: NotRequired[Optional[str]]
     """How long a model stays loaded after its last request (default 30m)."""
-    max_loaded_models: NotRequired[int]
+    max_loaded_models: NotRequired[Optional[int]]
     """Models loaded at once per replica (default 1)."""
-    warm_model: NotRequired[str]
+    warm_model: NotRequired[Optional[str]]
     """A model in the store each replica loads before it is Ready (its startup probe runs Ollama's preload,
     `ollama run <model> ""`), so a new replica takes its first request warm. Not an embedding model (Ollama's CLI
     needs text for those); a model missing from the store keeps the replica from becoming Ready. Default: none (the
     first request loads its model)."""
-    request_timeout_seconds: NotRequired[int]
+    request_timeout_seconds: NotRequired[Optional[int]]
     """Longest answer: a stopping replica lets the answers in flight finish this long (default 600)."""
-    autoscaled: NotRequired[bool]
+    autoscaled: NotRequired[Optional[bool]]
     """An autoscaler owns the replica count (default: when keda is given, whose interceptor routes only what a
     ModelAutoscaler in requests mode declares; false with keda is refused)."""
-    extra_env: NotRequired[dict[str, str]]
+    extra_env: NotRequired[Optional[dict[str, str]]]
     """More OLLAMA_* settings (Ollama takes its settings only from the environment: `ollama serve` has no flags),
     e.g. OLLAMA_CONTEXT_LENGTH, OLLAMA_FLASH_ATTENTION; the ones the component sets are refused, and so are names
     that look like a secret (OLLAMA_API_KEY, a proxy URL with a password: plain text in the Deployment)."""

@@ -53,66 +53,66 @@ class OpenWebUiArgs(TypedDict):
     database_url_secret: pulumi.Input[str]
     """Key Vault secret with the PostgreSQL URL (PostgresServer's `database_url_secret`). A URL that verifies the
     server with `sslrootcert` may name the Azure root CAs the UI's pods mount (postgres_access.ROOTS_PATH)."""
-    admin_database_url_secret: NotRequired[pulumi.Input[str]]
+    admin_database_url_secret: NotRequired[Optional[pulumi.Input[str]]]
     """Key Vault secret with the server administrator's URL to the same database (PostgresServer's
     `admin_database_url_secret`): a Job signed in with it creates the role database_url_secret names, makes it the
     database's owner and creates pgvector, before the schema migration; only that Job's identity reads it (default
     none: the role exists already)."""
-    database_sku_name: NotRequired[str]
+    database_sku_name: NotRequired[Optional[str]]
     """The PostgreSQL server's compute size (PostgresServer's `sku_name`, e.g. Standard_B1ms): the UI's most
     connections (every pod at max_replicas and a rolling update's extra ones with full pools, its Jobs, room for the
     administrator) must fit the connections that size admits, as Microsoft's table states them (default none: not
     checked; a size the table leaves out is not judged)."""
-    namespace: NotRequired[pulumi.Input[str]]
+    namespace: NotRequired[Optional[pulumi.Input[str]]]
     """Namespace to run in (default: the endpoint's)."""
-    route_target: NotRequired[pulumi.Input[RouteTarget]]
+    route_target: NotRequired[Optional[pulumi.Input[RouteTarget]]]
     """Gateways to publish the UI on, on their UI listener (GatewayAccess's `route_target`); none: in-cluster."""
-    name_prefix: NotRequired[str]
+    name_prefix: NotRequired[Optional[str]]
     """Start of Azure names (the identity id-<prefix>-open-webui; default: the name)."""
-    replicas: NotRequired[int]
+    replicas: NotRequired[Optional[int]]
     """Minimum replicas (default 1)."""
-    max_replicas: NotRequired[int]
+    max_replicas: NotRequired[Optional[int]]
     """Maximum replicas under the HPA (default 3); above 1, replicas share state through Valkey."""
-    cpu_target_percent: NotRequired[int]
+    cpu_target_percent: NotRequired[Optional[int]]
     """The HPA's average CPU utilisation target, percent of the request (default 70)."""
-    memory_target_percent: NotRequired[int]
+    memory_target_percent: NotRequired[Optional[int]]
     """An HPA memory utilisation target too, percent of the request (default none)."""
-    resources: NotRequired[ResourcesSpec]
+    resources: NotRequired[Optional[ResourcesSpec]]
     """Requests and limits."""
-    uploads_size_gib: NotRequired[int]
+    uploads_size_gib: NotRequired[Optional[int]]
     """Shared uploads volume, GiB (default 100; at least 100 on premium)."""
-    uploads_tier: NotRequired[str]
+    uploads_tier: NotRequired[Optional[str]]
     """premium (Azure Files Premium, provisioned) or standard (Azure Files Standard, billed by use) (default
     premium)."""
-    secret_key_secret: NotRequired[str]
+    secret_key_secret: NotRequired[Optional[str]]
     """Key Vault secret name of the session key (default <name>-webui-secret-key)."""
-    request_timeout_seconds: NotRequired[int]
+    request_timeout_seconds: NotRequired[Optional[int]]
     """Longest answer the gateway waits for (default 600)."""
-    model_access: NotRequired[str]
+    model_access: NotRequired[Optional[str]]
     """all: every signed-in user lists and uses every model (BYPASS_MODEL_ACCESS_CONTROL); granted: Open-WebUI's
     access control, a model with no grant is listed to admins only until one grants it in Workspace > Models
     (default all)."""
-    enable_signup: NotRequired[bool]
+    enable_signup: NotRequired[Optional[bool]]
     """Let anyone who reaches the UI create an account (ENABLE_SIGNUP; default False: the admin adds users). The
     first account is always possible and becomes admin (see admin_email). Read on the first start only while
     Open-WebUI's persistent config is on (an Ollama endpoint): then change it in Admin Panel > Settings."""
-    default_user_role: NotRequired[str]
+    default_user_role: NotRequired[Optional[str]]
     """Role of a new account: pending (waits for an admin's approval) or user (DEFAULT_USER_ROLE; default pending).
     First start only, like enable_signup."""
-    admin_email: NotRequired[str]
+    admin_email: NotRequired[Optional[str]]
     """Create this admin at start while the UI has no account (WEBUI_ADMIN_EMAIL), with a generated password in Key
     Vault (<name>-webui-admin-password): nobody who reaches a fresh UI can sign up first and become admin (default
     none: the first to sign up is admin)."""
-    extra_env: NotRequired[dict[str, str]]
+    extra_env: NotRequired[Optional[dict[str, str]]]
     """More Open-WebUI settings, plain values only (e.g. WEBUI_URL, ENABLE_LOGIN_FORM, ENABLE_OAUTH_SIGNUP,
     MICROSOFT_CLIENT_ID); the ones the component sets and names that look like secrets are refused (secret_env)."""
-    secret_env: NotRequired[dict[str, str]]
+    secret_env: NotRequired[Optional[dict[str, str]]]
     """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault (e.g.
     {"MICROSOFT_CLIENT_SECRET": "webui-entra-secret"}); exported at start from the CSI mount, never in the spec."""
-    client_namespaces: NotRequired[list[str]]
+    client_namespaces: NotRequired[Optional[list[str]]]
     """Namespaces whose pods may open the UI (an ingress controller of your own); with route_target the Gateways'
     namespace may too. No other pod: unpublished and none named, the UI is reached by port-forward (default none)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
@@ -249,8 +249,8 @@ class OpenWebUi(pulumi.ComponentResource):
             f"{name}-webui-postgres-roots",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ROOTS_CONFIGMAP, namespace=ns),
             data={ROOTS_FILE: root_certificates()}, opts=self._child)
-        bootstrapped = self._bootstrap(name, a["admin_database_url_secret"], roots) \
-            if a.get("admin_database_url_secret") is not None else None
+        admin_url = a.get("admin_database_url_secret")
+        bootstrapped = self._bootstrap(name, admin_url, roots) if admin_url is not None else None
         migrated = self._migration(name, identity, [secrets, roots, *([bootstrapped] if bootstrapped else [])])
         users = webui_users_env(opt(a, "model_access"), opt(a, "enable_signup"), opt(a, "default_user_role"),
                                 a.get("admin_email"))
@@ -333,7 +333,7 @@ class OpenWebUi(pulumi.ComponentResource):
         target = a.get("route_target")
         # no caller in its own namespace; unpublished and none named, no pod at all (a port-forward is no pod's traffic)
         peers = [*([namespace_peer(field(target, "namespace"))] if target else []),
-                 *(namespace_peer(n) for n in a.get("client_namespaces", []))]
+                 *(namespace_peer(n) for n in a.get("client_namespaces") or [])]
         allow_ingress(f"{name}-webui-netpol", "open-webui-ingress", ns, match, WEBUI_PORT, peers, self._child)
         if target:
             self._route(name, target)

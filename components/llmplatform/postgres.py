@@ -7,7 +7,7 @@ from pulumi_azure_native import dbforpostgresql as pg, privatedns
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .defaults import defaults_for
+from .defaults import defaults_for, or_default
 from .checks import called_as_documented, check_shape
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, settled
@@ -38,37 +38,37 @@ class PostgresServerArgs(TypedDict):
     """Vault that receives the admin password and the application's connection URL."""
     server_name: pulumi.Input[str]
     """Server name: 3-63 lowercase letters, digits and hyphens, globally unique."""
-    version: NotRequired[str]
+    version: NotRequired[Optional[str]]
     """PostgreSQL major version, 16, 17 or 18 (default 16)."""
-    tier: NotRequired[str]
+    tier: NotRequired[Optional[str]]
     """Burstable, GeneralPurpose or MemoryOptimized (default Burstable)."""
-    sku_name: NotRequired[str]
+    sku_name: NotRequired[Optional[str]]
     """Compute size, any of the tier's VM family: Standard_B... (Burstable), Standard_D...s_v... (GeneralPurpose),
     Standard_E...s_v... (MemoryOptimized) (default Standard_B1ms)."""
-    storage_size_gb: NotRequired[int]
+    storage_size_gb: NotRequired[Optional[int]]
     """Storage, GiB: one of Premium SSD's sizes, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384 or 32767
     (default 32; grows automatically)."""
-    backup_retention_days: NotRequired[int]
+    backup_retention_days: NotRequired[Optional[int]]
     """Point-in-time restore window, 7-35 days (default 7)."""
-    geo_redundant_backup: NotRequired[bool]
+    geo_redundant_backup: NotRequired[Optional[bool]]
     """Backups in the paired region (default False)."""
-    high_availability: NotRequired[bool]
+    high_availability: NotRequired[Optional[bool]]
     """Zone-redundant standby (default False)."""
-    database: NotRequired[str]
+    database: NotRequired[Optional[str]]
     """Application database (default openwebui)."""
-    admin_login: NotRequired[str]
+    admin_login: NotRequired[Optional[str]]
     """Administrator login, a lowercase PostgreSQL role name; not one Azure reserves (azure_superuser,
     azure_pg_admin, admin, administrator, root, guest, public, pg_...) (default llmadmin)."""
-    admin_password_secret: NotRequired[str]
+    admin_password_secret: NotRequired[Optional[str]]
     """Key Vault secret name of the admin password (default <name>-admin-password)."""
-    database_url_secret: NotRequired[str]
+    database_url_secret: NotRequired[Optional[str]]
     """Key Vault secret name of the application's connection URL, as its own role (default <name>-database-url)."""
-    log_analytics_workspace_id: NotRequired[pulumi.Input[str]]
+    log_analytics_workspace_id: NotRequired[Optional[pulumi.Input[str]]]
     """Send the server's logs and metrics to this Log Analytics workspace (a diagnostic setting)."""
-    entra_admin_group: NotRequired[EntraGroup]
+    entra_admin_group: NotRequired[Optional[EntraGroup]]
     """Entra group made the server's Microsoft Entra administrator; Entra authentication is on only with one (none:
     password authentication only)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 
@@ -106,7 +106,7 @@ class PostgresServer(pulumi.ComponentResource):
         cluster = args["cluster"]
         rg = field(cluster, "resource_group_name")
         database_name = opt(args, "database")
-        admin_login = args.get("admin_login", ADMIN_LOGIN)
+        admin_login = or_default(args.get("admin_login"), ADMIN_LOGIN)
         password = random.RandomPassword(f"{name}-admin-password", length=40, special=True,
                                          override_special="-_", min_lower=2, min_upper=2, min_numeric=2,
                                          opts=child)
@@ -197,8 +197,8 @@ class PostgresServer(pulumi.ComponentResource):
                                          pulumi.Output.all(admin_password, fqdn).apply(
                                              lambda v: database_url(admin_login, v[0], v[1], database_name)),
                                          "application/x-postgresql-url", self)
-        if args.get("log_analytics_workspace_id"):
-            to_log_analytics(f"{name}-diagnostics", server.id, args["log_analytics_workspace_id"], self)
+        if workspace := args.get("log_analytics_workspace_id"):
+            to_log_analytics(f"{name}-diagnostics", server.id, workspace, self)
         self.server_name = server.name
         self.server_id = server.id
         self.fqdn = fqdn

@@ -27,7 +27,7 @@ class WorkloadIdentityArgs(TypedDict):
     """Namespace of the ServiceAccount."""
     service_account_name: str
     """ServiceAccount the identity is federated with (created here)."""
-    tags: NotRequired[Mapping[str, pulumi.Input[str]]]
+    tags: NotRequired[Optional[Mapping[str, pulumi.Input[str]]]]
     """Azure tags."""
 
 

@@ -10,10 +10,12 @@ from pulumi_azure_native import operationalinsights
 
 import llmplatform
 from llmplatform.checks import ComponentInputError
+from llmplatform.checks.annotations import _typeddict_of
+from llmplatform.checks.handle_types import handed_out
 from llmplatform.testing import OfflineMocks
 from offline import runner as offline
 
-from tests.components.test_components_alone import IN_CLUSTER, REQUIRED, RG, provider_opts
+from tests.components.test_components_alone import IN_CLUSTER, REQUIRED, RG, args_type, provider_opts
 from tests.sdk_mocks import run_under_sdk_mocks
 
 CLUSTER, VNET = "azure-native:containerservice:ManagedCluster", "azure-native:network:VirtualNetwork"
@@ -291,28 +293,61 @@ def _registrations(component: str, extra: dict[str, Any]) -> list[tuple[str, str
     return sorted((r.type, r.name, repr(r.inputs)) for r in offline.run_function(program).resources)
 
 
-@pytest.mark.parametrize("component, key", [
-    ("ModelStore", "models"),  # TypeError: 'NoneType' object is not iterable
-    ("PostgresServer", "admin_login"),  # TypeError from urllib's quote, building the database URL
-    ("AzureMonitoring", "name_prefix"),  # log-None, amw-None
-    ("GatewayAccess", "name_prefix"),  # the None-gateway namespace, pip-None
-    ("OpenWebUi", "name_prefix"),  # id-None-open-webui
-    ("GatewayAccess", "internal"),  # no internal Gateway: None read as False, the default is True
-    ("AksCluster", "vnet_name"),  # an auto-named VNet instead of vnet-<cluster_name>
-])
-def test_an_optional_input_given_as_none_is_left_out_as_the_defaults_read_it(component, key):
-    """A foreign program passes what its own config gives (`"models": cfg.get_object("models")`, None when unset):
-    each component builds exactly what it builds without the input, as `opt` (None: the default) reads it, where
-    these crashed, named Azure resources "...-None" or turned a default-on part off."""
-    assert _registrations(component, {key: None}) == _registrations(component, {})
+# each component from its required inputs, and again with an optional spec given (its required fields, on both sides
+# of the comparison) for that spec's optional fields
+NONE_CASES = [(component, {}) for component in sorted(REQUIRED)] + [
+    ("OllamaServer", {"resources": {"cpu_request": "1", "memory_request": "1Gi", "memory_limit": "2Gi"}}),
+    ("GpuNodePool", {"gpu_sku": {"gpu_model": "T4", "gpus": 1, "gpu_memory_gib": 16}})]
 
 
-@pytest.mark.parametrize("spec_input, field", [("system_pool", "max_pods"), ("workload_pool", "os_disk_size_gb")])
-def test_a_specs_optional_field_given_as_none_is_left_out_too(spec_input, field):
-    """Inside a spec the caller writes as well: AksCluster sent `maxPods: None` / `osDiskSizeGB: None` to Azure,
-    which then applies its own defaults instead of the component's (110 pods, 128 GB)."""
-    pool = REQUIRED["AksCluster"]()[spec_input]
-    assert _registrations("AksCluster", {spec_input: {**pool, field: None}}) == _registrations("AksCluster", {})
+def _all_none(value: dict[str, Any], spec: type, reached: set[tuple[str, str]]) -> dict[str, Any]:
+    """`value` with every optional field of `spec` it leaves out given as None, in the specs it gives too (not in
+    handles, which components hand out); `reached` collects (spec, field) of each."""
+    out = dict(value)
+    for key, annotation in spec.__annotations__.items():
+        inner, is_list = _typeddict_of(annotation)
+        if key in out and inner is not None and handed_out(inner) is None:
+            out[key] = ([_all_none(i, inner, reached) for i in out[key]] if is_list
+                        else _all_none(out[key], inner, reached))
+        elif key not in out and key in spec.__optional_keys__:  # type: ignore[attr-defined]
+            out[key] = None
+            reached.add((spec.__name__, key))
+    return out
+
+
+def _optional_fields(spec: type) -> set[tuple[str, str]]:
+    """(spec, field) of every optional input of `spec` and of the specs (not handles) its fields hold."""
+    found = {(spec.__name__, key) for key in spec.__optional_keys__}  # type: ignore[attr-defined]
+    for annotation in spec.__annotations__.values():
+        inner, _ = _typeddict_of(annotation)
+        if inner is not None and handed_out(inner) is None:
+            found |= _optional_fields(inner)
+    return found
+
+
+@pytest.mark.parametrize("component, spec", NONE_CASES, ids=[c + "".join(f"+{k}" for k in s) for c, s in NONE_CASES])
+def test_every_optional_input_given_as_none_is_left_out_as_the_defaults_read_it(component, spec):
+    """A foreign program passes what its own config gives (`"models": cfg.get_object("models")`, None when unset),
+    and the Args admit None for every optional input: the component builds exactly what it builds without them.
+    None crashed (ModelStore's models: a TypeError; PostgresServer's admin_login: urllib's quote), named Azure
+    resources "log-None", "id-None-open-webui" (a name_prefix), turned a default-on part off (GatewayAccess's
+    internal), left a VNet auto-named (vnet_name) or reached Azure inside a spec (a pool's `maxPods: None`: Azure's
+    default, not the component's)."""
+    base = {**REQUIRED[component](), **spec}
+    given_none = _all_none(base, args_type(getattr(llmplatform, component)), set())
+    assert _registrations(component, given_none) == _registrations(component, base)
+
+
+def test_the_none_case_reaches_every_optional_input():
+    """Every optional input of every component and of every spec a caller writes is given as None by one case above
+    (a new spec reached only through an optional field needs its case)."""
+    reached: set[tuple[str, str]] = set()
+    every: set[tuple[str, str]] = set()
+    for component, spec in NONE_CASES:
+        args = args_type(getattr(llmplatform, component))
+        _all_none({**REQUIRED[component](), **spec}, args, reached)
+        every |= _optional_fields(args)
+    assert every - reached == set() and len(every) == 275
 
 
 @pytest.mark.parametrize("component, extra, path, meant", [

@@ -1,9 +1,9 @@
 """The package as a consumer's type checker sees it: mypy (with the repository's mypy.ini) over the package, examples/
-and the README's Python as written, all clean; and a program passing wrong handles, which mypy must refuse at
-exactly those lines. Its cache (mypy.ini: build/mypy-cache) makes later runs cheap, so the generated files keep one
-path (build/typing/): mypy reuses a cached module's errors under the path it had. A second run, on the same cache,
-checks the repository's own code (mypy.ini's [program] list: the program, config, offline, the policy pack, the
-maintenance scripts and the endpoint tools)."""
+and the README's Python as written, all clean; and a program passing wrong handles and None for a required input,
+which mypy must refuse at exactly those lines, and None for optional ones, which it must take. Its cache (mypy.ini:
+build/mypy-cache) makes later runs cheap, so the generated files keep one path (build/typing/): mypy reuses a cached
+module's errors under the path it had. A second run, on the same cache, checks the repository's own code (mypy.ini's
+[program] list: the program, config, offline, the policy pack, the maintenance scripts and the endpoint tools)."""
 import configparser
 import re
 import shutil
@@ -18,16 +18,21 @@ from tests.conftest import PROJECT_DIR
 README = PROJECT_DIR / "README.md"
 SECTION = "## Use the components in your project"
 
-# Each wrong line ends with the mypy error code it must get; every other line must pass.
+# Each wrong line ends with the mypy error code it must get; every other line must pass. An optional input given as
+# None is one not given (check_shape), so its type admits None: a foreign program passes what its config gives
+# (`cfg.get(...)`, None when unset), in an input and in a spec's field; a required one given None stays refused.
 WRONG_HANDLES = '''
 import pulumi
-from llmplatform import (AksCluster, GpuNodePool, InferenceStack, KeyVault, ModelStore, ModelVolume, NetworkSpec,
-                         NodePoolSpec)
+from llmplatform import (AksCluster, GatewayAccess, GpuNodePool, InferenceStack, KeyVault, ModelStore, ModelVolume,
+                         NetworkSpec, NodePoolSpec)
+
+cfg = pulumi.Config()
 
 network: NetworkSpec = {"vnet_cidr": "10.60.0.0/16", "node_subnet_cidr": "10.60.0.0/20",
                         "endpoints_subnet_cidr": "10.60.16.0/24", "postgres_subnet_cidr": "10.60.17.0/24",
                         "pod_cidr": "192.168.0.0/16", "service_cidr": "172.16.0.0/16", "dns_service_ip": "172.16.0.10"}
-pool: NodePoolSpec = {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2}
+pool: NodePoolSpec = {"name": "system", "vm_size": "Standard_D2s_v5", "min_count": 1, "max_count": 2,
+                      "max_pods": cfg.get_int("maxPods")}
 aks = AksCluster("aks", {"cluster_name": "aks-x", "resource_group_name": "rg-x", "location": "westeurope",
                          "network": network, "system_pool": pool, "workload_pool": pool})
 in_cluster = pulumi.ResourceOptions(providers=[aks.provider])
@@ -44,6 +49,8 @@ InferenceStack("f", {"cluster": aks.cluster, "key_vault": vault.vault, "model_vo
                      "gpu": gpu.scheduling}, in_cluster)
 InferenceStack("g", {"cluster": aks.cluster, "key_vault": vault.vault, "model_volume": volume,
                      "gpu": gpu}, in_cluster)  # typeddict-item
+GatewayAccess("gw", {"cluster": aks.cluster, "tls_email": cfg.get("email"), "tls_hostname": None}, in_cluster)
+GpuNodePool("h", {"cluster": aks.cluster, "vm_size": cfg.get("gpuVmSize")}, in_cluster)  # typeddict-item
 '''
 # The kit's `run` as a stranger's type checker reads it (tests/components/test_stranger6_consumer.py's stranger):
 # `run(lambda: runpy.run_path(...))` (run_path returns the module's globals) or `run(lambda: Component(...))` were
@@ -146,3 +153,5 @@ def test_wrong_handles_are_type_errors_at_their_lines(mypy):
     assert re.search(r'"ModelVolume", TypedDict item "cluster"', messages), messages
     assert re.search(r'"KeyVault", TypedDict item "key_vault" has type .*VaultHandle', messages), messages
     assert re.search(r'Extra key "vmSize" for TypedDict "GpuNodePoolArgs"', messages), messages
+    # a required input given None: refused as None where a str is wanted (an optional one's None passed above)
+    assert re.search(r'"str \| None", TypedDict item "vm_size" has type "str"', messages), messages
