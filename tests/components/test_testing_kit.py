@@ -838,6 +838,50 @@ def test_a_group_of_the_same_name_in_another_subscription_is_not_the_one_the_pro
     assert run(program).of_type("azure-native:network:VirtualNetwork")
 
 
+def _two_teams_each_with_a_provider_named_alike(kind: str, preview_kubeconfig: bool = False) -> None:
+    """Two components of two types, each with its own explicit provider named "p" (two URNs, one name)."""
+    import pulumi_azure_native as azure_native
+    from pulumi_azure_native import authorization, resources
+    for team, subscription in (("A", "11111111-1111-1111-1111-111111111111"),
+                               ("B", "22222222-2222-2222-2222-222222222222")):
+        part = pulumi.ComponentResource(f"test:index:Team{team}", f"team-{team}")
+        if kind == "azure":
+            provider = azure_native.Provider("p", subscription_id=subscription,
+                                             opts=pulumi.ResourceOptions(parent=part))
+            group = resources.ResourceGroup("rg", resource_group_name=f"rg-{team}", location="westeurope",
+                                            opts=pulumi.ResourceOptions(parent=part, provider=provider))
+            pulumi.export(f"{team}-group", group.id)
+            pulumi.export(f"{team}-asked", authorization.get_client_config_output(
+                opts=pulumi.InvokeOptions(parent=part, provider=provider)).subscription_id)
+        else:  # team A's kubeconfig comes from a resource still to be created (unknown in a preview); B's is known,
+            # once A's provider is registered
+            made_from = resources.ResourceGroup("rg", location="westeurope", opts=pulumi.ResourceOptions(
+                parent=part)).name if team == "A" else provider.urn
+            provider = k8s.Provider("p", kubeconfig=made_from.apply(lambda _: "apiVersion: v1\nkind: Config\n"),
+                                    opts=pulumi.ResourceOptions(parent=part))
+            config = k8s.core.v1.ConfigMap("config", metadata={"name": f"config-{team}"}, data={"a": "b"},
+                                           opts=pulumi.ResourceOptions(parent=part, provider=provider))
+            pulumi.export(f"{team}-config", config.metadata.name)
+
+
+def test_two_providers_named_alike_under_two_parents_are_two_providers():
+    """The engine knows a provider by its reference, `<URN>::<id>` (pulumi/pulumi 1b5949891b
+    sdk/go/common/providers/reference.go `Reference.String`; pkg/resource/deploy/providers/registry.go keeps them in
+    a `map[providers.Reference]plugin.Provider`): two explicit providers named alike under two components are two.
+    The kit knew them by name: the second one's subscription answered the first one's resources and invokes, and in
+    a preview the first one's unknown kubeconfig left the second one's objects without outputs."""
+    plan = run(lambda: _two_teams_each_with_a_provider_named_alike("azure"))
+    assert plan.outputs == {
+        "A-group": "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-A/providers/"
+                   "Microsoft.resources/ResourceGroup/rg-A",
+        "A-asked": "11111111-1111-1111-1111-111111111111",
+        "B-group": "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-B/providers/"
+                   "Microsoft.resources/ResourceGroup/rg-B",
+        "B-asked": "22222222-2222-2222-2222-222222222222"}
+    preview = run(lambda: _two_teams_each_with_a_provider_named_alike("kubernetes"), preview=True)
+    assert (preview.unknown_outputs, preview.outputs) == (["A-config"], {"B-config": "config-B"})
+
+
 def test_azure_monitoring_in_the_group_an_aks_cluster_creates_is_refused_and_in_a_group_of_ones_own_plans():
     """docs/components/observability.md: the workspaces need their group first, so the group is the program's own and
     the cluster uses it (existing_resource_group); the same group name made by the cluster is created after them."""
