@@ -230,6 +230,25 @@ def test_a_stack_reference_nobody_answers_is_named_with_the_keys_that_would():
         run(program, references={"staging": {}})
 
 
+def test_a_referenced_output_the_stack_lacks_is_one_line_naming_the_reference_and_what_it_has():
+    """pulumi 3.272.0 `stack_reference.py` `require_output` indexes the outputs inside an apply: a name the stack
+    lacks raised a bare KeyError out of `run` (the real engine prints it as "Program failed with an unhandled
+    exception" with the traceback, pulumi/pulumi `sdk/python/cmd/pulumi-language-python-exec`). The kit names the
+    reference, the output and the outputs the stack has (names only: a secret's value stays unshown); get_output of
+    such a name is None, as in the SDK, and a name the stack has is read as before."""
+    def program(name: str) -> None:
+        ref = pulumi.StackReference("acme/infra/prod")
+        pulumi.export("wanted", ref.require_output(name))
+        pulumi.export("maybe", ref.get_output("nothing"))
+    references = {"prod": {"cluster": "aks-1", "kubeconfig": Secret("apiVersion: v1")}}
+    with pytest.raises(ProgramError) as refused:
+        run(lambda: program("clustr"), references=references)
+    assert str(refused.value) == ("StackReference 'acme/infra/prod': require_output('clustr'): that stack has no "
+                                  "output of that name (its outputs: cluster, kubeconfig)")
+    plan = run(lambda: program("kubeconfig"), references=references)
+    assert (plan.outputs, plan.secret_outputs) == ({"wanted": "apiVersion: v1", "maybe": None}, ["wanted"])
+
+
 def _secrecy(ref: pulumi.StackReference, name: str) -> dict[str, pulumi.Output]:
     return {f"{name}-get": ref.get_output(name), f"{name}-require": ref.require_output(name),
             f"{name}-outputs": ref.outputs[name]}
