@@ -4,6 +4,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import inspect
 import json
 import logging
 import weakref
@@ -180,6 +181,8 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         # never finish, and waiting for it hung the process it was meant to stop.
         pending = {task for task in tasks if not task.done()}
         for task in pending:
+            if failed:
+                _close_unawaited(task)
             task.cancel()
         if not errors.interrupted:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
@@ -189,6 +192,18 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         asyncio.set_event_loop(None)
         cluster_access.SURROUNDINGS = real_surroundings
         _forget_outputs()
+
+
+def _close_unawaited(task: "asyncio.Task[Any]") -> None:
+    """The coroutines a task cancelled after a failed run was handed and never awaited, closed: the SDK builds an
+    Output of `value.future()` and `value.is_known()` (pulumi 3.272.0 `stack_reference.py` `require_output`,
+    `output.py` `Output.__init__` awaits them in a task); cancelled before it got to them, each was reported as
+    "coroutine ... was never awaited" whenever it was collected, in the middle of later tests."""
+    coro = task.get_coro()
+    frame = getattr(coro, "cr_frame", None)
+    for value in (frame.f_locals.values() if frame is not None else ()):
+        if inspect.iscoroutine(value) and inspect.getcoroutinestate(value) == inspect.CORO_CREATED:
+            value.close()
 
 
 def _tasks_of(loop: asyncio.AbstractEventLoop) -> "weakref.WeakSet[asyncio.Task[Any]]":
