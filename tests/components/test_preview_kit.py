@@ -90,3 +90,30 @@ def test_the_kits_checks_and_advice_leave_values_not_known_yet_alone():
     preview, _ = _ran(True)
     assert preview.warnings == []
     assert "grant" in {r.name for r in preview.resources}
+
+
+def test_a_location_left_to_the_providers_config_is_known_in_a_preview_and_an_up():
+    """pulumi-azure-native's Check gives a resource whose body takes a location and was given none its provider's
+    `location` config (provider.go `applyDefaults` -> `getDefaultLocation`): the default provider's is the stack's
+    `azure-native:location`, an explicit provider's its `location` input. Create answers it as an output, in a
+    preview too (`PreviewOutputs` projects the checked inputs); the kit left it unknown in a preview, None in an up.
+    What Azure itself answers (`azureApiVersion`, not in the provider's response metadata; `type`, no constant)
+    stays unknown in a preview."""
+    import pulumi_azure_native as azure_native
+
+    def program() -> None:
+        explicit = pulumi.ComponentResource("test:index:Region", "north")
+        provider = azure_native.Provider("p", location="norwayeast", opts=pulumi.ResourceOptions(parent=explicit))
+        default = resources.ResourceGroup("default", resource_group_name="rg-default")
+        other = resources.ResourceGroup("other", resource_group_name="rg-other", opts=pulumi.ResourceOptions(
+            parent=explicit, provider=provider))
+        pulumi.export("default", default.location)
+        pulumi.export("explicit", other.location)
+        pulumi.export("version", default.azure_api_version)
+        pulumi.export("type", default.type)
+    config = {"azure-native:location": "swedencentral"}
+    preview = run(program, config=config, preview=True)
+    assert (preview.outputs, sorted(preview.unknown_outputs)) == (
+        {"default": "swedencentral", "explicit": "norwayeast"}, ["type", "version"])
+    assert {k: v for k, v in run(program, config=config).outputs.items() if k in ("default", "explicit")} == {
+        "default": "swedencentral", "explicit": "norwayeast"}

@@ -230,6 +230,25 @@ def test_a_stack_reference_nobody_answers_is_named_with_the_keys_that_would():
         run(program, references={"staging": {}})
 
 
+def test_a_referenced_output_the_stack_lacks_is_one_line_naming_the_reference_and_what_it_has():
+    """pulumi 3.272.0 `stack_reference.py` `require_output` indexes the outputs inside an apply: a name the stack
+    lacks raised a bare KeyError out of `run` (the real engine prints it as "Program failed with an unhandled
+    exception" with the traceback, pulumi/pulumi `sdk/python/cmd/pulumi-language-python-exec`). The kit names the
+    reference, the output and the outputs the stack has (names only: a secret's value stays unshown); get_output of
+    such a name is None, as in the SDK, and a name the stack has is read as before."""
+    def program(name: str) -> None:
+        ref = pulumi.StackReference("acme/infra/prod")
+        pulumi.export("wanted", ref.require_output(name))
+        pulumi.export("maybe", ref.get_output("nothing"))
+    references = {"prod": {"cluster": "aks-1", "kubeconfig": Secret("apiVersion: v1")}}
+    with pytest.raises(ProgramError) as refused:
+        run(lambda: program("clustr"), references=references)
+    assert str(refused.value) == ("StackReference 'acme/infra/prod': require_output('clustr'): that stack has no "
+                                  "output of that name (its outputs: cluster, kubeconfig)")
+    plan = run(lambda: program("kubeconfig"), references=references)
+    assert (plan.outputs, plan.secret_outputs) == ({"wanted": "apiVersion: v1", "maybe": None}, ["wanted"])
+
+
 def _secrecy(ref: pulumi.StackReference, name: str) -> dict[str, pulumi.Output]:
     return {f"{name}-get": ref.get_output(name), f"{name}-require": ref.require_output(name),
             f"{name}-outputs": ref.outputs[name]}
@@ -836,6 +855,50 @@ def test_a_group_of_the_same_name_in_another_subscription_is_not_the_one_the_pro
                                address_space=network.AddressSpaceArgs(address_prefixes=["10.0.0.0/16"]),
                                opts=pulumi.ResourceOptions(provider=other))
     assert run(program).of_type("azure-native:network:VirtualNetwork")
+
+
+def _two_teams_each_with_a_provider_named_alike(kind: str, preview_kubeconfig: bool = False) -> None:
+    """Two components of two types, each with its own explicit provider named "p" (two URNs, one name)."""
+    import pulumi_azure_native as azure_native
+    from pulumi_azure_native import authorization, resources
+    for team, subscription in (("A", "11111111-1111-1111-1111-111111111111"),
+                               ("B", "22222222-2222-2222-2222-222222222222")):
+        part = pulumi.ComponentResource(f"test:index:Team{team}", f"team-{team}")
+        if kind == "azure":
+            provider = azure_native.Provider("p", subscription_id=subscription,
+                                             opts=pulumi.ResourceOptions(parent=part))
+            group = resources.ResourceGroup("rg", resource_group_name=f"rg-{team}", location="westeurope",
+                                            opts=pulumi.ResourceOptions(parent=part, provider=provider))
+            pulumi.export(f"{team}-group", group.id)
+            pulumi.export(f"{team}-asked", authorization.get_client_config_output(
+                opts=pulumi.InvokeOptions(parent=part, provider=provider)).subscription_id)
+        else:  # team A's kubeconfig comes from a resource still to be created (unknown in a preview); B's is known,
+            # once A's provider is registered
+            made_from = resources.ResourceGroup("rg", location="westeurope", opts=pulumi.ResourceOptions(
+                parent=part)).name if team == "A" else provider.urn
+            provider = k8s.Provider("p", kubeconfig=made_from.apply(lambda _: "apiVersion: v1\nkind: Config\n"),
+                                    opts=pulumi.ResourceOptions(parent=part))
+            config = k8s.core.v1.ConfigMap("config", metadata={"name": f"config-{team}"}, data={"a": "b"},
+                                           opts=pulumi.ResourceOptions(parent=part, provider=provider))
+            pulumi.export(f"{team}-config", config.metadata.name)
+
+
+def test_two_providers_named_alike_under_two_parents_are_two_providers():
+    """The engine knows a provider by its reference, `<URN>::<id>` (pulumi/pulumi 1b5949891b
+    sdk/go/common/providers/reference.go `Reference.String`; pkg/resource/deploy/providers/registry.go keeps them in
+    a `map[providers.Reference]plugin.Provider`): two explicit providers named alike under two components are two.
+    The kit knew them by name: the second one's subscription answered the first one's resources and invokes, and in
+    a preview the first one's unknown kubeconfig left the second one's objects without outputs."""
+    plan = run(lambda: _two_teams_each_with_a_provider_named_alike("azure"))
+    assert plan.outputs == {
+        "A-group": "/subscriptions/11111111-1111-1111-1111-111111111111/resourceGroups/rg-A/providers/"
+                   "Microsoft.resources/ResourceGroup/rg-A",
+        "A-asked": "11111111-1111-1111-1111-111111111111",
+        "B-group": "/subscriptions/22222222-2222-2222-2222-222222222222/resourceGroups/rg-B/providers/"
+                   "Microsoft.resources/ResourceGroup/rg-B",
+        "B-asked": "22222222-2222-2222-2222-222222222222"}
+    preview = run(lambda: _two_teams_each_with_a_provider_named_alike("kubernetes"), preview=True)
+    assert (preview.unknown_outputs, preview.outputs) == (["A-config"], {"B-config": "config-B"})
 
 
 def test_azure_monitoring_in_the_group_an_aks_cluster_creates_is_refused_and_in_a_group_of_ones_own_plans():

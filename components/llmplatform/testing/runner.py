@@ -4,6 +4,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import inspect
 import json
 import logging
 import weakref
@@ -90,7 +91,8 @@ def _arguments_checked(program: Any, project: Any, stack: Any, config: Any, refe
 
 @contextlib.contextmanager
 def _sdk_swapped() -> Iterator[None]:
-    """For the run (each put back after it), the mock monitor's awaits completed in the loop's thread
+    """For the run (each put back after it), `StackReference.require_output` refusing a missing name in one line
+    (`_require_output`), the mock monitor's awaits completed in the loop's thread
     (`_complete_now`, `_OneCallAtATime`) and two computations of the SDK whose results the monitor never reads:
     - the stack walk at each registration (pulumi 3.272.0 `pulumi/runtime/resource.py` `_get_stack_trace`, every
       frame turned into a file URI) for the resource's source position and stack trace, which only the engine's
@@ -179,6 +181,8 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         # never finish, and waiting for it hung the process it was meant to stop.
         pending = {task for task in tasks if not task.done()}
         for task in pending:
+            if failed:
+                _close_unawaited(task)
             task.cancel()
         if not errors.interrupted:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
@@ -188,6 +192,18 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         asyncio.set_event_loop(None)
         cluster_access.SURROUNDINGS = real_surroundings
         _forget_outputs()
+
+
+def _close_unawaited(task: "asyncio.Task[Any]") -> None:
+    """The coroutines a task cancelled after a failed run was handed and never awaited, closed: the SDK builds an
+    Output of `value.future()` and `value.is_known()` (pulumi 3.272.0 `stack_reference.py` `require_output`,
+    `output.py` `Output.__init__` awaits them in a task); cancelled before it got to them, each was reported as
+    "coroutine ... was never awaited" whenever it was collected, in the middle of later tests."""
+    coro = task.get_coro()
+    frame = getattr(coro, "cr_frame", None)
+    for value in (frame.f_locals.values() if frame is not None else ()):
+        if inspect.iscoroutine(value) and inspect.getcoroutinestate(value) == inspect.CORO_CREATED:
+            value.close()
 
 
 def _tasks_of(loop: asyncio.AbstractEventLoop) -> "weakref.WeakSet[asyncio.Task[Any]]":
@@ -261,9 +277,29 @@ async def _rest_of(coroutine: Any, waiting: Any) -> Any:
             return done.value
 
 
+_SDK_REQUIRE_OUTPUT = pulumi.StackReference.require_output
+
+
+def _require_output(self: pulumi.StackReference, name: Any) -> pulumi.Output[Any]:
+    """The SDK's `require_output`, a name the referenced stack lacks refused in one line. pulumi 3.272.0
+    `stack_reference.py` indexes the outputs inside an apply (`l[1][l[0]]`): a bare KeyError left the run, which the
+    real engine prints as "Program failed with an unhandled exception" and its traceback (pulumi/pulumi 1b5949891b
+    `sdk/python/cmd/pulumi-language-python-exec`). The name is checked first (a RunError: the run's ProgramError),
+    then handed on: value and secrecy are the SDK's."""
+    def checked(args: list[Any]) -> Any:
+        wanted, stack, outputs = args
+        if wanted not in (outputs or {}):
+            raise pulumi.RunError(f"StackReference {stack!r}: require_output({wanted!r}): that stack has no output of "
+                                  f"that name (its outputs: {', '.join(sorted(outputs or {})) or 'none'})")
+        return wanted
+    return _SDK_REQUIRE_OUTPUT(self, pulumi.Output.all(pulumi.Output.from_input(name), self.name, self.outputs)
+                               .apply(checked))
+
+
 _SDK_SWAPS = ((pulumi_resource, "_get_stack_trace", source_pb2.StackTrace),  # empty: no source position
               (pulumi_sdk_resource, "collapse_alias_to_urn", _unread_alias_urn),
-              (pulumi_mocks, "_sync_await", _complete_now))
+              (pulumi_mocks, "_sync_await", _complete_now),
+              (pulumi.StackReference, "require_output", _require_output))  # not a skip: a clear refusal
 
 
 class _QuietRunErrors:

@@ -286,8 +286,13 @@ class OfflineMocks(pulumi_mocks.Mocks):
         self.locations: dict[tuple[str, str], str] = {}  # (resource group, cluster) -> region, for its kubeconfig
         self.api_servers: dict[str, ClusterEndpoint] = {}  # each kubeconfig's server -> its cluster (the stand-in API)
         self.invokes: list[tuple[str, str]] = []  # (token, provider reference) of every invoke, in call order
-        self.subscriptions: dict[str, str] = {}  # an azure-native provider's name -> the subscriptionId it was given
-        # in a preview: providers whose config is not known yet (by name), the Azure resources created (resource
+        # an azure-native provider's URN -> the subscriptionId it was given. Providers are known by URN, as the
+        # engine knows a provider by its reference `<URN>::<id>` (pulumi/pulumi 1b5949891b
+        # sdk/go/common/providers/reference.go `Reference`, the key of pkg/resource/deploy/providers/registry.go's
+        # `providers` map): two named alike under two parents are two (by name, one's subscription was the other's)
+        self.subscriptions: dict[str, str] = {}
+        self.provider_locations: dict[str, str] = {}  # an azure-native provider's URN -> the location it was given
+        # in a preview: providers whose config is not known yet (by URN), the Azure resources created (resource
         # group, name, lower case; a group not known yet, as `rg.name` is in a preview, as ""), the resource groups
         # created, and each invoke sent that names an Azure resource (token, resource group, names)
         self.unconfigured: set[str] = set()
@@ -302,12 +307,18 @@ class OfflineMocks(pulumi_mocks.Mocks):
             group, cluster, location = (args.inputs.get(k) for k in ("resourceGroupName", "resourceName", "location"))
             if isinstance(group, str) and isinstance(cluster, str) and isinstance(location, str):
                 self.locations[(group.lower(), cluster.lower())] = location
-        if args.typ == "pulumi:providers:azure-native" and isinstance(args.inputs.get("subscriptionId"), str):
-            self.subscriptions[args.name] = args.inputs["subscriptionId"]
+        if args.typ == "pulumi:providers:azure-native":
+            for key, found in (("subscriptionId", self.subscriptions), ("location", self.provider_locations)):
+                if isinstance(args.inputs.get(key), str):
+                    found[_registering_urn(args)] = args.inputs[key]
+        elif args.custom and args.typ.startswith("azure-native:") and "location" not in args.inputs:
+            location = self._default_location(args)
+            if location is not None:  # what the provider's Check hands Create, in an up and in a preview
+                args.inputs = {**args.inputs, "location": location}
         if not self.preview or args.resource_id:  # a read or an import: the resource exists
             return _mock_state(args.typ, args.name, args.inputs, self._subscription_of(args.provider))
         if args.typ.startswith(_PROVIDER_TYPE) and rpc.contains_unknowns(args.inputs):
-            self.unconfigured.add(args.name)
+            self.unconfigured.add(_registering_urn(args))
         # the Azure name it will have (the stand-ins' up answer), for reads of it sent in the preview
         state = _mock_state(args.typ, args.name, args.inputs)[1] if args.custom and \
             args.typ.startswith("azure-native:") else {}
@@ -317,12 +328,27 @@ class OfflineMocks(pulumi_mocks.Mocks):
             if args.typ == "azure-native:resources:ResourceGroup":
                 self.created_groups.add(state["name"].lower())
         return preview_state(args.typ, args.name, args.inputs, bool(args.custom),
-                             _provider_name(args.provider) not in self.unconfigured)
+                             _provider_urn(args.provider) not in self.unconfigured)
+
+    def _default_location(self, args: pulumi_mocks.MockResourceArgs) -> Optional[str]:
+        """The location pulumi-azure-native's Check gives a resource whose body takes one and that was given none
+        (provider/pkg/provider/provider.go `applyDefaults` -> `getDefaultLocation`, stored version 006a62afe4): its
+        provider's `location` config (an explicit provider's `location` input; the default provider's is the stack's
+        `azure-native:location`, pulumi/pulumi `target.go` `GetPackageConfig`). Create then answers it as an output,
+        in a preview too (`PreviewOutputs` projects the checked inputs). Without that config Check reads the resource
+        group's location from Azure; the stand-ins leave it unset."""
+        args_class = azure_inputs._args_class(args.typ)
+        if args_class is None or "location" not in azure_inputs._properties(args_class):
+            return None
+        provider = _provider_urn(args.provider)
+        if provider:
+            return self.provider_locations.get(provider)
+        return pulumi.Config("azure-native").get("location")
 
     def _subscription_of(self, provider: Optional[str]) -> str:
         """The subscription of the azure-native provider a reference (`<urn>::<id>`) names: its `subscriptionId`,
         else the kit's one."""
-        return self.subscriptions.get(_provider_name(provider), SUBSCRIPTION)
+        return self.subscriptions.get(_provider_urn(provider), SUBSCRIPTION)
 
     def refused_reads(self) -> list[str]:
         """An azure-native invoke other than the caller's own identity's GETs or POSTs the ARM path its arguments
@@ -389,10 +415,20 @@ class OfflineMocks(pulumi_mocks.Mocks):
         raise NotImplementedError(f"offline runner has no stand-in for invoke {token}")
 
 
-def _provider_name(reference: Optional[str]) -> str:
-    """The name of the provider a reference (`<urn>::<id>`) names: its URN's last part ("" for none)."""
-    parts = str(reference or "").split("::")
-    return parts[-2] if len(parts) > 2 else ""
+def _provider_urn(reference: Optional[str]) -> str:
+    """The URN of the provider a reference (`<urn>::<id>`) names ("" for none)."""
+    return str(reference or "").rsplit("::", 1)[0] if reference else ""
+
+
+# The URN of the resource the recording monitor is registering, for the mocks (the SDK's MockResourceArgs has no
+# URN nor parent).
+_REGISTERING: "contextvars.ContextVar[str]" = contextvars.ContextVar("llmplatform_registering", default="")
+
+
+def _registering_urn(args: pulumi_mocks.MockResourceArgs) -> str:
+    """The URN of the resource being registered: as the recording monitor made it, else (the SDK's own monitor)
+    as that monitor makes one of no parent."""
+    return _REGISTERING.get() or f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{args.typ}::{args.name}"
 
 
 def stack_outputs_as_sent(plan: Plan) -> dict[str, Any]:
@@ -561,7 +597,11 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
     def _register(self, request):
-        response = super().RegisterResource(request)
+        registering = _REGISTERING.set(self.make_urn(request.parent, request.type, request.name))
+        try:
+            response = super().RegisterResource(request)
+        finally:
+            _REGISTERING.reset(registering)
         if (request.custom and not request.type.startswith(_PROVIDER_TYPE) or request.remote) and not request.provider:
             self.default_provider_of[response.urn] = self._default_provider(
                 request.type.split(":", 1)[0], request.version, request.pluginDownloadURL)
