@@ -351,6 +351,63 @@ def _azure_resources_provisioned(args: StackValidationArgs, report_violation: Re
                              "in docs/operations.md (one `pulumi up --refresh=false`, or `az resource update`)", r.urn)
 
 
+# ---- prod: generated secrets ---------------------------------------------------------------------------------
+GENERATED = ("random:index/randomPassword:RandomPassword", "azure-native:keyvault:Secret")
+AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
+# GlobalEndpoint's key set rotates by deletion: removing a `global.apiKeys` name deletes that key's RandomPassword and
+# the secrets written from it (docs/decisions.md, "Front Door's keys stay unprotected"); protected, it would stop
+ROTATED_BY_DELETION = "llmplatform:index:GlobalEndpoint"
+
+
+def _made_by(resource: PolicyResource, component: str) -> bool:
+    parent = resource.parent
+    while parent is not None:
+        if parent.resource_type == component:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _admits_nobody(resources: list[PolicyResource]) -> bool:
+    """Every Gateway a client could reach refuses every request: each is the target of Istio ALLOW policies that all
+    have no rules (Istio gives such a policy one that never matches, and a workload with ALLOW policies refuses what
+    none matches: istio/istio 86c9f01f pilot/pkg/security/authz/builder/builder.go, `rbacPolicyMatchNever`). Not a
+    Gateway only the ACME challenge reaches, nor one with a ClusterIP Service (LlmdStack's pool gateway, behind the
+    API gate). A region behind the edge before its edge.frontDoorId: GatewayAccess's `front-door-only` policy."""
+    allow: dict[tuple[Any, Any], list[bool]] = {}  # (namespace, Gateway) -> whether each ALLOW policy has rules
+    facing = []
+    for r in resources:
+        try:
+            if r.resource_type == AUTHZ:
+                spec = r.props.get("spec") or {}
+                if spec.get("action", "ALLOW") == "ALLOW":  # Istio's default action
+                    namespace = (r.props.get("metadata") or {}).get("namespace")
+                    for ref in spec.get("targetRefs") or ():
+                        if ref.get("kind") == "Gateway":
+                            allow.setdefault((namespace, ref.get("name")), []).append(bool(spec.get("rules")))
+            elif r.resource_type == GATEWAY:
+                metadata = r.props.get("metadata") or {}
+                listeners = (r.props.get("spec") or {}).get("listeners") or []
+                if (metadata.get("annotations") or {}).get(ISTIO_SERVICE_TYPE) != "ClusterIP" and \
+                        not (listeners and all(_acme_only(listener) for listener in listeners)):
+                    facing.append((metadata.get("namespace"), metadata.get("name")))
+        except UnknownValueError:  # a policy not known yet (a preview) may admit clients: not counted as shut
+            continue
+    return bool(facing) and all(allow.get(gateway) and not any(allow[gateway]) for gateway in facing)
+
+
+def _generated_secrets_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """A prod stack protects every RandomPassword and Key Vault secret it makes, except GlobalEndpoint's key set
+    (rotated by deletion) and in a stack no client can reach yet (a region not yet joined to its edge: the join
+    deletes its gates' own keys, which a protect would stop, and nobody holds them)."""
+    resources = list(args.resources)
+    if not resources or not is_prod(resources[0]) or _admits_nobody(resources):  # type: ignore[arg-type]
+        return
+    for r in resources:
+        if r.resource_type in GENERATED and not (r.opts and r.opts.protect) and not _made_by(r, ROTATED_BY_DELETION):
+            report_violation(f"generated {r.resource_type.rsplit(':', 1)[-1]} {r.name} is not protected", r.urn)
+
+
 STACK_POLICIES = [
     StackValidationPolicy(name="front-door-endpoints-behind-waf",
                           description="a global endpoint without a WAF policy is open to every bot and flood",
@@ -363,6 +420,11 @@ STACK_POLICIES = [
                           description="a resource Azure left Failed is refreshed as such and then sent nothing: the "
                                       "run would end green over a broken cluster, pool or server",
                           validate=_azure_resources_provisioned, enforcement_level=EnforcementLevel.MANDATORY),
+    StackValidationPolicy(name="prod-generated-secrets-protected",
+                          description="a `pulumi destroy` of prod must not hand every client a new API key and sign "
+                                      "every user out, nor leave the kept vault holding the soft-deleted names the "
+                                      "next `pulumi up` fails on",
+                          validate=_generated_secrets_protected, enforcement_level=EnforcementLevel.MANDATORY),
 ]
 
 RESOURCE_POLICIES = [

@@ -250,8 +250,8 @@ class Gate:
     """The stack's API gate, from its outputs: where a smoke request goes, and the outputs that name it."""
 
     url: Optional[str]
-    url_output: str  # the stack output the URL comes from
-    key_output: Optional[str]  # the output naming the key's Key Vault secret; None: the gate asks for no key
+    url_output: str  # the stack output the URL comes from, as the user's stack names it (verify_ollama.shown)
+    key_output: Optional[str]  # the output naming the key's Key Vault secret, likewise; None: no key asked for
     model: Optional[str] = None  # None: the first model the gate lists
     key_option: tuple[str, str] = KEY_OPTION  # where llm-verify takes this gate's key from
 
@@ -269,8 +269,8 @@ def check_smoke(gate: Gate, api_key: Optional[str], timeout_s: float) -> Check:
         return Check("smoke", False, f"the API key ({gate.key_option[0]} or ${gate.key_option[1]}) {key_problem} "
                                      f"(the key itself is not shown)")
     if gate.key_output and not api_key:
-        return Check("smoke", False, f"no API key: set {gate.key_option[1]} (the Key Vault secret named by "
-                                     f"{gate.key_output})")
+        return Check("smoke", False, f"no API key: set {gate.key_option[1]} to the key in the Key Vault secret "
+                                     f"the stack output {gate.key_output} names")
     client = LlmClient(gate.url, "openai", api_key, Deadlines(timeout_s), requests.Session())
     try:
         checks = run_checks(client, gate.model, 16, auth=bool(gate.key_output), burst=0)

@@ -46,7 +46,7 @@ from .endpoint import EndpointError, stack_outputs
 from .llm_api import MAX_BODY_BYTES, parse_json
 from .smoke import (KEY_OPTION, Check, HelpFormatter, api_key_given, named, namespace, new_parser, positive,
                     print_checks, result, run_cli, stack_name)
-from .verify_ollama import excerpt, secret_text, selector_output, text_output
+from .verify_ollama import Outputs, excerpt, listed, secret_text, selector_output, shown, text_output
 
 RDMA = "rdma/ib"  # the Network Operator's RDMA shared device plugin (LlmdStack's NicClusterPolicy)
 INFERENCE_POOL_API = ("inference.networking.k8s.io", "v1", "inferencepools")
@@ -99,6 +99,7 @@ class Target:
     network_operator_namespace: str = "network-operator"
     gpu_operator: bool = True  # False: AKS' driver and device plugin (gpuDriver aks), no GPU Operator to check
     webui: bool = False  # Open-WebUI runs in llm-d's namespace, on its model (llmdWebui)
+    gate_outputs: tuple[str, str] = ("llmdUrl", "llmdApiKeySecret")  # as the user's stack names them (shown)
 
 
 def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-operator",
@@ -107,20 +108,22 @@ def target_from_outputs(outputs: dict[str, Any], operator_namespace: str = "gpu-
     namespace = text_output(outputs, "llmdNamespace", "llm-d's namespace")
     pool = text_output(outputs, "llmdInferencePool", "the InferencePool's name")
     if namespace is None or pool is None:
-        missing = [key for key, value in (("llmdNamespace", namespace), ("llmdInferencePool", pool)) if value is None]
+        missing = [shown(outputs, key) for key, value in (("llmdNamespace", namespace), ("llmdInferencePool", pool))
+                   if value is None]
         raise EndpointError(f"stack output(s) {', '.join(missing)} missing: is llm-d enabled in this stack? "
-                            f"outputs: {', '.join(sorted(outputs)) or 'none'}")
+                            f"outputs: {listed(outputs)}")
     driver = text_output(outputs, "gpuDriver", "the GPU driver: aks or operator")
     webui = outputs.get("llmdWebui")  # none: a stack deployed before the output (its UI, if any, goes unchecked)
     if webui is not None and not isinstance(webui, bool):
-        raise EndpointError(f"stack output llmdWebui is {excerpt(webui)}: expected true or false (whether Open-WebUI "
-                            f"runs in llm-d's namespace)")
+        raise EndpointError(f"stack output {shown(outputs, 'llmdWebui')} is {excerpt(webui)}: expected true or false "
+                            f"(whether Open-WebUI runs in llm-d's namespace)")
     return Target(namespace=namespace, pool=pool, gpu_selector=selector_output(outputs),
                   url=text_output(outputs, "llmdUrl", "llm-d's URL through the gateway"),
                   model=text_output(outputs, "llmdModel", "the model llm-d serves"),
                   operator_namespace=operator_namespace, prefill_decode=prefill_decode,
                   # gpuDriver none: a stack deployed before the output, as llm-d's was
-                  gpu_operator=driver != "aks", webui=bool(webui))
+                  gpu_operator=driver != "aks", webui=bool(webui),
+                  gate_outputs=(shown(outputs, "llmdUrl"), shown(outputs, "llmdApiKeySecret")))
 
 
 def prefill_decode_of(outputs: dict[str, Any], flag: bool) -> Optional[bool]:
@@ -130,8 +133,8 @@ def prefill_decode_of(outputs: dict[str, Any], flag: bool) -> Optional[bool]:
     if value is None:
         return flag
     if not isinstance(value, bool):
-        raise EndpointError(f"stack output llmdPrefillDecode is {excerpt(value)}: expected true or false (whether "
-                            f"llm-d runs prefill/decode)")
+        raise EndpointError(f"stack output {shown(outputs, 'llmdPrefillDecode')} is {excerpt(value)}: expected true or "
+                            f"false (whether llm-d runs prefill/decode)")
     return None if flag and not value else value
 
 
@@ -236,7 +239,7 @@ def run(cluster: Cluster, target: Target, api_key: Optional[str], smoke_timeout_
         *([("open-webui", lambda: check_deployment(cluster, target.namespace, "open-webui", "open-webui"))]
           if target.webui else []),
     ])
-    gate = Gate(target.url, "llmdUrl", "llmdApiKeySecret", target.model, key_option)
+    gate = Gate(target.url, *target.gate_outputs, target.model, key_option)
     return checks + [check_smoke(gate, api_key, smoke_timeout_s)]
 
 
@@ -248,10 +251,14 @@ def parts_of(outputs: dict[str, Any]) -> list[str]:
              if any(outputs.get(key) for key in keys)]
     if parts:
         return parts
-    raise EndpointError(f"the stack outputs name neither llm-d (llmdNamespace, llmdInferencePool) nor the Ollama "
-                        f"stack (inference; a stack deployed before that output existed gets it with its next "
-                        f"`pulumi up`): outputs: {', '.join(sorted(outputs)) or 'none'} (a program of your own: "
+    raise EndpointError(f"the stack outputs name neither llm-d ({llmd_names(outputs)}) nor the Ollama stack "
+                        f"({shown(outputs, 'inference')}; a stack deployed before that output existed gets it with its "
+                        f"next `pulumi up`): outputs: {listed(outputs)} (a program of your own: "
                         f"{OUTPUT_NAME} NAME=YOURS maps its names, --help lists what each must hold)")
+
+
+def llmd_names(outputs: dict[str, Any]) -> str:
+    return ", ".join(shown(outputs, key) for key in ("llmdNamespace", "llmdInferencePool"))
 
 
 def file_problem(path: str) -> Optional[str]:
@@ -288,9 +295,9 @@ def output_name(text: str) -> tuple[str, str]:
 
 
 def mapped(outputs: dict[str, Any], pairs: list[tuple[str, str]],
-           parser: argparse.ArgumentParser) -> dict[str, Any]:
-    """The outputs with each --output-name NAME=YOURS read as NAME (the others under their own names); a name given
-    twice, or YOURS not among the outputs, is bad usage."""
+           parser: argparse.ArgumentParser) -> Outputs:
+    """The outputs with each --output-name NAME=YOURS read as NAME (the others under their own names; every line
+    names it YOURS); a name given twice, or YOURS not among the outputs, is bad usage."""
     names: dict[str, str] = {}
     for name, yours in pairs:
         if names.setdefault(name, yours) != yours:
@@ -298,7 +305,7 @@ def mapped(outputs: dict[str, Any], pairs: list[tuple[str, str]],
         if yours not in outputs:
             parser.error(f"{OUTPUT_NAME} {name}={yours}: the outputs have no {yours} (outputs: "
                          f"{', '.join(sorted(outputs)) or 'none'})")
-    return {**outputs, **{name: outputs[yours] for name, yours in names.items()}}
+    return Outputs(outputs, names)
 
 
 class ListFormatter(HelpFormatter):
@@ -335,7 +342,8 @@ def main(argv: Optional[list[str]] = None) -> int:
                              "<(pulumi stack output --json --show-secrets)")
     parser.add_argument(OUTPUT_NAME, metavar="NAME=YOURS", type=output_name, action="append",
                         help="read the output NAME (one this tool reads: listed below) from your program's output "
-                             "YOURS, e.g. kubeconfig=frcKubeconfig; repeat it for each name")
+                             "YOURS, e.g. kubeconfig=frcKubeconfig (its lines then name YOURS); repeat it for each "
+                             "name")
     parser.add_argument("--kubeconfig", metavar="FILE", type=named("a file name"),
                         help="kubeconfig file (default: the stack's kubeconfig output)")
     parser.add_argument("--gpu-operator-namespace", type=namespace, default="gpu-operator", metavar="NAMESPACE",
@@ -368,19 +376,21 @@ def main(argv: Optional[list[str]] = None) -> int:
         outputs = mapped(load_outputs(args), args.output_name or [], parser)
         parts = parts_of(outputs)
         if "llmd" not in parts and args.prefill_decode:
-            parser.error("--prefill-decode is for an llm-d stack: these outputs name no llm-d (llmdNamespace, "
-                         "llmdInferencePool)")
+            parser.error(f"--prefill-decode is for an llm-d stack: these outputs name no llm-d "
+                         f"({llmd_names(outputs)})")
         ollama = verify_ollama.target_from_outputs(outputs) if "ollama" in parts else None
         llmd = None
         if "llmd" in parts:
             pd = prefill_decode_of(outputs, args.prefill_decode)
             if pd is None:
-                parser.error("--prefill-decode: the stack output llmdPrefillDecode is false, this stack's llm-d runs "
-                             "no prefill/decode (the outputs say it: the flag is only for a stack deployed before "
-                             "that output existed)")
+                parser.error(f"--prefill-decode: the stack output {shown(outputs, 'llmdPrefillDecode')} is false, "
+                             f"this stack's llm-d runs no prefill/decode (the outputs say it: the flag is only for a "
+                             f"stack deployed before that output existed)")
             llmd = target_from_outputs(outputs, args.gpu_operator_namespace, pd)
-        if not args.kubeconfig:  # kube_client reads it: a value that is not YAML text is named here
-            secret_text(outputs, "kubeconfig", "the cluster's kubeconfig YAML")
+        # kube_client reads it: a value that is not YAML text, or none, is named here as the stack names it
+        if not args.kubeconfig and not secret_text(outputs, "kubeconfig", "the cluster's kubeconfig YAML"):
+            raise EndpointError(f"no kubeconfig: the stack output {shown(outputs, 'kubeconfig')} is missing or "
+                                f"empty; pass --kubeconfig")
         cluster = Cluster(kube_client(args.kubeconfig, outputs), args.kube_timeout)
     except (EndpointError, ClusterError) as error:
         print(f"FAIL  reach          {error}")

@@ -57,6 +57,27 @@ def excerpt(value: Any, width: int = 80) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
+class Outputs(dict):
+    """A stack's outputs read under llm-verify's names (verify.OUTPUTS), each one --output-name maps read from the
+    program's own output: `shown` and `listed` name them as the user's stack has them."""
+
+    def __init__(self, found: dict[str, Any], yours: dict[str, str]):
+        super().__init__({**found, **{name: found[theirs] for name, theirs in yours.items()}})
+        self.yours, self.found = yours, sorted(found)
+
+
+def shown(outputs: dict[str, Any], key: str) -> str:
+    """An output's name in a user-facing line: the user's own when --output-name maps it, with the name --help
+    describes it under ("frcNs (read as llmdNamespace)"); a plain dict of outputs: the name itself."""
+    yours = getattr(outputs, "yours", {}).get(key)
+    return f"{yours} (read as {key})" if yours else key
+
+
+def listed(outputs: dict[str, Any]) -> str:
+    """The outputs the stack has, by their own names (not the names --output-name adds), for an error line."""
+    return ", ".join(getattr(outputs, "found", None) or sorted(outputs)) or "none"
+
+
 def text_output(outputs: dict[str, Any], key: str, what: str) -> Optional[str]:
     """A stack output that is text (`what` it names), None when absent, null or empty; any other value is an
     EndpointError naming the output (an outputs file edited by hand, or another stack's)."""
@@ -64,7 +85,7 @@ def text_output(outputs: dict[str, Any], key: str, what: str) -> Optional[str]:
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise EndpointError(f"stack output {key} is {excerpt(value)}: expected text ({what})")
+        raise EndpointError(f"stack output {shown(outputs, key)} is {excerpt(value)}: expected text ({what})")
     return value
 
 
@@ -74,8 +95,8 @@ def secret_text(outputs: dict[str, Any], key: str, what: str) -> Optional[str]:
     if value is None or value == "" or isinstance(value, str):
         return value or None
     kind = {bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "an object"}
-    raise EndpointError(f"stack output {key} is {kind.get(type(value), type(value).__name__)}: expected text "
-                        f"({what})")
+    raise EndpointError(f"stack output {shown(outputs, key)} is {kind.get(type(value), type(value).__name__)}: "
+                        f"expected text ({what})")
 
 
 def selector_output(outputs: dict[str, Any], key: str = "gpuNodeSelector") -> dict[str, str]:
@@ -84,8 +105,8 @@ def selector_output(outputs: dict[str, Any], key: str = "gpuNodeSelector") -> di
     if value is None:
         return {}
     if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        raise EndpointError(f"stack output {key} is {excerpt(value)}: expected an object of node label names and "
-                            f"values, e.g. {{\"llm-platform/pool\": \"gpu\"}}")
+        raise EndpointError(f"stack output {shown(outputs, key)} is {excerpt(value)}: expected an object of node "
+                            f"label names and values, e.g. {{\"llm-platform/pool\": \"gpu\"}}")
     return dict(value)
 
 
@@ -94,29 +115,32 @@ def target_from_outputs(outputs: dict[str, Any]) -> Target:
     fields = ("namespace", "deployment", "accelerator", "autoscaling")
     if not isinstance(inference, dict) or not all(isinstance(inference.get(k), str) and inference[k]
                                                   for k in fields):
-        raise EndpointError(f"stack output inference is {excerpt(inference)}: expected an object with "
-                            f"{', '.join(fields)} (and webui)")
+        raise EndpointError(f"stack output {shown(outputs, 'inference')} is {excerpt(inference)}: expected an object "
+                            f"with {', '.join(fields)} (and webui)")
     if inference.get("webui") is not None and not isinstance(inference["webui"], bool):
-        raise EndpointError(f"stack output inference's webui is {excerpt(inference['webui'])}: expected true or "
-                            f"false (whether Open-WebUI runs)")
+        raise EndpointError(f"stack output {shown(outputs, 'inference')}'s webui is {excerpt(inference['webui'])}: "
+                            f"expected true or false (whether Open-WebUI runs)")
     claim = text_output(outputs, "modelPvc", "the model claim's name")
     preload_job = text_output(outputs, "modelPreloadJob", "the preload Job's name")
     if claim is None or preload_job is None:
-        missing = [key for key, value in (("modelPvc", claim), ("modelPreloadJob", preload_job)) if value is None]
-        raise EndpointError(f"stack output(s) {', '.join(missing)} missing; outputs: {', '.join(sorted(outputs))}")
+        missing = [shown(outputs, key) for key, value in (("modelPvc", claim), ("modelPreloadJob", preload_job))
+                   if value is None]
+        raise EndpointError(f"stack output(s) {', '.join(missing)} missing; outputs: {listed(outputs)}")
     # none: the gate takes no key
-    key_secret = "apiKeySecret" if text_output(outputs, "apiKeySecret", "a Key Vault secret's name") else None
+    key_secret = text_output(outputs, "apiKeySecret", "a Key Vault secret's name") and shown(outputs, "apiKeySecret")
     return Target(namespace=inference["namespace"], deployment=inference["deployment"],
                   accelerator=inference["accelerator"], autoscaling=inference["autoscaling"],
                   webui=bool(inference.get("webui")), claim=claim, preload_job=preload_job,
                   gpu_selector=selector_output(outputs),
-                  gate=Gate(text_output(outputs, "modelApiUrl", "the API gate's URL"), "modelApiUrl", key_secret))
+                  gate=Gate(text_output(outputs, "modelApiUrl", "the API gate's URL"), shown(outputs, "modelApiUrl"),
+                            key_secret))
 
 
 def describe(t: Target) -> str:
     return (f"verify of the Ollama stack in namespace {t.namespace} (Ollama on {t.accelerator}, autoscaling "
-            f"{t.autoscaling})" + ("" if t.gate.url else "; no Gateway (modelApiUrl is empty): no gateways or smoke "
-                                                          "check, smoke Ollama through a port-forward with llm-smoke"))
+            f"{t.autoscaling})" + ("" if t.gate.url else f"; no Gateway ({t.gate.url_output} is empty): no gateways or "
+                                                          f"smoke check, smoke Ollama through a port-forward with "
+                                                          f"llm-smoke"))
 
 
 def scaled_to_zero(cluster: Cluster, t: Target) -> bool:

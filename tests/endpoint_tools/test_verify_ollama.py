@@ -296,8 +296,8 @@ def test_each_broken_part_fails_its_own_check_only(name, mutate, failed, fragmen
         checks = verify_ollama.run(verify.Cluster(verify.kube_client(None, out), 5), target, None, 5)
     lines = {c.name: c for c in checks}
     assert [c.name for c in checks if not c.ok] == [failed, "smoke"], checks  # smoke: no key given
-    assert fragment in lines[failed].detail and "set LLM_API_KEY (the Key Vault secret named by apiKeySecret)" in \
-        lines["smoke"].detail
+    assert fragment in lines[failed].detail and "set LLM_API_KEY to the key in the Key Vault secret the stack output " \
+        "apiKeySecret names" in lines["smoke"].detail
 
 
 def test_the_parts_come_from_the_outputs_not_the_stack_name(tmp_path, capsys):

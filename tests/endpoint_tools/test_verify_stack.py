@@ -169,8 +169,13 @@ def test_each_gate_takes_its_own_key_and_one_key_serves_both_when_both_read_the_
         argv = ["--outputs", str(path), "--kube-timeout", "5", "--timeout", "10", "--api-key", "edge-key"]
         assert verify.main(argv) == 1  # the gates read different secrets: llm-d's key is asked for by name
         out = capsys.readouterr().out
-        assert "FAIL  smoke          no API key: set LLMD_API_KEY (the Key Vault secret named by llmdApiKeySecret)" \
-            in out and out.count("FAIL") == 1, out
+        assert "FAIL  smoke          no API key: set LLMD_API_KEY to the key in the Key Vault secret the stack " \
+               "output llmdApiKeySecret names" in out and out.count("FAIL") == 1, out
+        # a program of one's own names the secret's output its own way: the line names it so
+        mine = {("frcLlmdKey" if k == "llmdApiKeySecret" else k): v for k, v in outputs.items()}
+        path.write_text(json.dumps(mine))
+        assert verify.main(argv + ["--output-name", "llmdApiKeySecret=frcLlmdKey"]) == 1
+        assert "secret the stack output frcLlmdKey (read as llmdApiKeySecret) names" in capsys.readouterr().out
         path.write_text(json.dumps({**outputs, "llmdApiKeySecret": outputs["apiKeySecret"]}))  # behind the edge
         assert verify.main(argv) == 0, capsys.readouterr().out
     capsys.readouterr()
@@ -246,3 +251,30 @@ def test_a_bad_output_name_is_bad_usage_naming_the_option_the_value_and_what_is_
     path.write_text(json.dumps({"neuKubeconfig": "apiVersion: v1"}))
     err = refused(verify.main, ["--outputs", str(path), *argv], capsys)
     assert f"llm-verify: error: {error}" in err, err
+
+
+@pytest.mark.parametrize("key, value, line", [
+    ("llmdNamespace", None, "stack output(s) frcLlmdNamespace (read as llmdNamespace) missing: is llm-d enabled in "
+                            "this stack? outputs: {theirs}"),
+    ("llmdNamespace", 5, "stack output frcLlmdNamespace (read as llmdNamespace) is 5: expected text (llm-d's "
+                         "namespace)"),
+    ("modelPvc", "", "stack output(s) frcModelPvc (read as modelPvc) missing; outputs: {theirs}"),
+    ("gpuNodeSelector", ["gpu"], "stack output frcGpuNodeSelector (read as gpuNodeSelector) is [\"gpu\"]: expected an "
+                                 "object of node label names and values, e.g. {{\"llm-platform/pool\": \"gpu\"}}"),
+    ("llmdPrefillDecode", 1, "stack output frcLlmdPrefillDecode (read as llmdPrefillDecode) is 1: expected true or "
+                             "false (whether llm-d runs prefill/decode)"),
+    ("kubeconfig", None, "no kubeconfig: the stack output frcKubeconfig (read as kubeconfig) is missing or empty; "
+                         "pass --kubeconfig"),
+])
+def test_a_mapped_output_missing_or_malformed_is_named_as_the_users_stack_names_it(tmp_path, capsys, key, value,
+                                                                                    line):
+    """A program of one's own maps every name (--output-name NAME=frcName): an output of its that is missing or of
+    the wrong type is named by its own name (with the one --help describes it under), and the outputs listed are the
+    stack's, not the names the mapping reads them as; nothing is checked on the cluster."""
+    ours = {**variant("llmd").outputs, "kubeconfig": "apiVersion: v1", key: value}
+    theirs = {f"frc{k[0].upper()}{k[1:]}": v for k, v in ours.items() if k in READ}
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(theirs))
+    assert verify.main(["--outputs", str(path), *[a for k in READ for a in (
+        "--output-name", f"{k}=frc{k[0].upper()}{k[1:]}")]]) == 1
+    assert capsys.readouterr().out == f"FAIL  reach          {line.format(theirs=', '.join(sorted(theirs)))}\n"

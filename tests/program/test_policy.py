@@ -54,6 +54,7 @@ PROD_SHARE = ("prod", "azure-native:storage:FileShare", None)
 PROD_AKS = ("prod", "azure-native:containerservice:ManagedCluster", None)
 HELM = ("dev", "kubernetes:helm.sh/v3:Release", "gateway-istiod")
 PROD_GATEWAY = ("prod", "kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-external")
+AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
 
 
 def _plain_http(inputs):
@@ -179,6 +180,53 @@ def test_an_azure_resource_refreshed_as_failed_fails_the_run_and_a_state_not_kno
     assert found == []
 
 
+def unprotected_secrets(plan, change=lambda reg: reg):
+    """prod-generated-secrets-protected's findings on `plan`, each resource passed through `change` first."""
+    found = []
+    args = policy_check.stack_args(dataclasses.replace(plan, resources=[change(r) for r in plan.resources]))
+    by_name("prod-generated-secrets-protected").validate(args, lambda message, urn=None: found.append(urn))
+    return [urn.rsplit("::", 1)[-1] for urn in found]
+
+
+def test_a_prod_program_with_an_unprotected_generated_secret_is_refused():
+    """Prod protects every generated secret (the API key, Open-WebUI's, Grafana's, and the Key Vault secrets written
+    from them): one left unprotected, as a program of one's own that protects only the stores, is refused; dev's
+    unprotected ones pass."""
+    bare = lambda names: lambda r: changed(r, lambda i: None, protect=False) if r.name in names else r
+    assert unprotected_secrets(variant("prod")) == []
+    assert unprotected_secrets(variant("prod"), bare({"inference-api-key"})) == ["inference-api-key"]
+    assert unprotected_secrets(variant("prod-tls"), bare({"observability-grafana-password-secret"})) == [
+        "observability-grafana-password-secret"]
+    assert unprotected_secrets(variant("dev")) == []
+    assert by_name("prod-generated-secrets-protected").enforcement_level == EnforcementLevel.MANDATORY
+
+
+def test_the_edge_key_set_and_a_region_nobody_can_reach_yet_pass_unprotected_and_nothing_else():
+    """Global's key set is unprotected on purpose (a key name removed deletes its password and secrets): exempt as
+    GlobalEndpoint's, not as the global stack's (the same password parented elsewhere is refused). A region before
+    its edge.frontDoorId leaves its gates' keys unprotected (the join deletes them): its external Gateway admits
+    nobody (Istio's allow-nothing policy) and it passes; the moment that Gateway admits Front Door (the joined
+    policy), or a second ALLOW policy with a rule targets it, the same keys are refused."""
+    edge = plan_for("global")
+    stack = next(r.urn for r in policy_check.stack_resources(edge) if r.type == policy_check.STACK_TYPE)
+    assert unprotected_secrets(edge) == []
+    assert unprotected_secrets(edge, lambda r: dataclasses.replace(r, parent=stack) if r.type.startswith(
+        "random:") else r) == ["edge-api-key-clients-2026-11"]
+    region = plan_for("prod-westeurope")
+    assert unprotected_secrets(region) == []
+    from llmplatform.gateway import front_door_policy
+    joined = front_door_policy("external-gateway", "00000000-0000-0000-0000-0000000000fd", ["/healthz"])
+    admitting = lambda r: changed(r, lambda i: i.update(spec=joined)) if r.name == "gateway-front-door-only" else r
+    refused = unprotected_secrets(region, admitting)
+    assert "inference-api-key" in refused and "inference-webui-secret-key-secret" in refused
+    assert "observability-grafana-password" not in refused  # protected from the start
+    policy = region.one(AUTHZ, "gateway-front-door-only")
+    second = dataclasses.replace(policy, urn=policy.urn + "-probes", name="probes", inputs={
+        **policy.inputs, "metadata": {**policy.inputs["metadata"], "name": "probes"}, "spec": joined})
+    assert "inference-api-key" in unprotected_secrets(dataclasses.replace(region, resources=[*region.resources,
+                                                                                            second]))
+
+
 def test_every_rule_has_a_failing_case_and_a_reason():
     # the global edge's rules have their cases in tests/components/test_front_door.py, on the global stack's real resources
     edge_rules = {"front-door-https-only", "front-door-minimum-tls", "waf-on-and-blocking-in-prod",
@@ -186,7 +234,7 @@ def test_every_rule_has_a_failing_case_and_a_reason():
                   "prod-front-door-origins-https"}
     configured = {"images-from-allowed-registries"}  # its cases below: it needs the pack's configuration
     assert {c[0] for c in CASES} | {"key-vault-purge-protection-nonprod", "gpu-workloads-have-a-gpu-pool",
-                                    "azure-resources-not-failed"} | \
+                                    "azure-resources-not-failed", "prod-generated-secrets-protected"} | \
         edge_rules | configured == {p.name for p in POLICIES}
     assert all(p.description and p.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)
                for p in POLICIES)

@@ -66,7 +66,7 @@ def test_every_resource_passes_through_the_analyzer_with_the_offline_verdicts(an
 
 def _planted(plan):
     """The prod plan made wrong in ways each runner must see: an unpinned image on a secret-bearing workload, a GPU
-    pool that keeps a node, and (stack-wide) GPU workloads with every GPU pool gone."""
+    pool that keeps a node, and (stack-wide) GPU workloads with every GPU pool gone and the API key unprotected."""
     resources = []
     for reg in plan.resources:
         if reg.type == "azure-native:containerservice:AgentPool" and str(reg.inputs.get("vmSize")).startswith("Standard_N"):
@@ -75,6 +75,8 @@ def _planted(plan):
             inputs = copy.deepcopy(reg.inputs)
             inputs["spec"]["template"]["spec"]["containers"][0]["image"] = "docker.io/ollama/ollama:latest"
             reg = dataclasses.replace(reg, inputs=inputs)
+        if reg.name == "inference-api-key":
+            reg = dataclasses.replace(reg, options={**reg.options, "protect": False})
         resources.append(reg)
     return dataclasses.replace(plan, resources=resources)
 
@@ -85,6 +87,8 @@ def test_planted_violations_get_the_same_verdicts_from_both_runners(analyzers):
     assert (resource, stack) == offline_verdicts(plan)
     assert any(v[0] == "containers-have-requests-limits-and-pinned-images" and v[1] for v in resource)
     assert any(v[0] == "gpu-workloads-have-a-gpu-pool" and "inference-ollama" in v[2] for v in stack)
+    assert any(v[0] == "prod-generated-secrets-protected" and v[1] and v[2].endswith("::inference-api-key")
+               for v in stack)
 
 
 def test_every_policy_runs_in_the_plugin():
