@@ -1019,6 +1019,10 @@ def test_resources_naming_no_provider_are_run_by_one_default_provider_per_packag
         "anchor": default.urn, "child": default.urn, "unprotected": default.urn, "part": None, "inner": None}
     plan = run(_fine)
     assert plan.default_providers == [] and plan.provider_of(plan.resources[1]) is plan.resources[0]
+    # a provider the program registers gets the plugin version its SDK sends, as the engine records it
+    # (source_eval.go `RegisterResource`: providers.SetProviderVersion), so a plugin upgrade shows as its update
+    assert plan.resources[0].inputs == {"kubeconfig": "apiVersion: v1\nkind: Config\n",
+                                        "version": k8s._utilities.get_version()}
 
 
 def test_an_output_made_outside_any_run_does_not_hang_the_runs_after_it():

@@ -572,10 +572,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if urn not in self.default_providers:
             inputs: dict[str, Any] = {key.split(":", 1)[1]: value for key, value in self.config.items()
                                       if key.split(":", 1)[0] == package}
-            if version:
-                inputs["version"] = version
-            if download_url:
-                inputs["pluginDownloadURL"] = download_url
+            _engines_provider_inputs(inputs, version, download_url)
             self.default_providers[urn] = Registration(
                 urn=urn, type=_PROVIDER_TYPE + package, name=name, parent="", custom=True, inputs=inputs,
                 secret_paths=[], dependencies=[], options={
@@ -611,6 +608,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
             raw = json_format.MessageToDict(request.object) \
                 if _SECRET_BYTES in request.object.SerializeToString() else {}
             inputs = whole_numbers(_unwrap_secrets(rpc.deserialize_properties(request.object)))
+            if request.type.startswith(_PROVIDER_TYPE):
+                _engines_provider_inputs(inputs, request.version, request.pluginDownloadURL)
             timeouts = request.customTimeouts
             # The engine gives a resource the parent's protect, retainOnDelete and deletedWith where the request
             # leaves them unset (pulumi/pulumi `pkg/resource/deploy/source_eval.go` `inheritFromParent` at
@@ -648,6 +647,17 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 
 _PROVIDER_TYPE = "pulumi:providers:"
+
+
+def _engines_provider_inputs(inputs: dict[str, Any], version: str, download_url: str) -> None:
+    """What the engine adds to a provider's inputs, a default one's or one the program registers: the plugin's
+    version and download URL the request names (pulumi/pulumi 1b5949891b `pkg/resource/deploy/source_eval.go`
+    `RegisterResource`, `providers.SetProviderVersion`/`SetProviderURL`; a generated SDK's Provider sends its own
+    package's version), so the state, a policy and a plan diff see a provider plugin's upgrade as its update."""
+    if version:
+        inputs["version"] = version
+    if download_url:
+        inputs["pluginDownloadURL"] = download_url
 
 
 def default_provider_name(version: str, download_url: str = "") -> str:
