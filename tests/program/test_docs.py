@@ -485,3 +485,26 @@ def test_the_runbook_asks_for_no_refresh_the_project_already_makes():
     assert not REFRESHED_RUN.findall("pulumi up --stack dev --refresh=false --policy-pack policy")
     runbook = PROJECT_DIR / "docs" / "operations.md"
     assert [line for line in _shell_lines(runbook.read_text()) if REFRESHED_RUN.search(line)] == []
+
+
+COUNTED = re.compile(r"\b(\d+) (policies|components)\b")
+
+
+def stated_counts(text: str) -> set[tuple[str, int]]:
+    """(what, number) of each count a page states in prose: "24 policies", "all 18 components"."""
+    return {(what, int(number)) for number, what in COUNTED.findall(_prose(text))}
+
+
+def test_counts_the_docs_state_are_the_codes():
+    """"The policy pack (24 policies ...)" is the pack's length and "composes all 18 components" the package's
+    COMPONENTS: a policy or a component added or removed fails here until the pages follow (guardrails.md's summary
+    of the pack once listed 22 of its 24)."""
+    import llmplatform
+    from policy.policies import POLICIES
+    assert stated_counts("The pack (24 policies) and `make plan`; all 18 components\n```\n9 policies\n```\n") == {
+        ("policies", 24), ("components", 18)}
+    actual = {"policies": len(POLICIES), "components": len(llmplatform.COMPONENTS)}
+    stated = {str(page.relative_to(PROJECT_DIR)): stated_counts(page.read_text()) for page in CURRENT_DOCS}
+    assert {"README.md", "docs/guardrails.md"} <= {page for page, counts in stated.items() if counts}
+    assert {f"{page}: {number} {what} (the code has {actual[what]})" for page, counts in stated.items()
+            for what, number in counts if number != actual[what]} == set()
