@@ -485,3 +485,62 @@ def test_the_runbook_asks_for_no_refresh_the_project_already_makes():
     assert not REFRESHED_RUN.findall("pulumi up --stack dev --refresh=false --policy-pack policy")
     runbook = PROJECT_DIR / "docs" / "operations.md"
     assert [line for line in _shell_lines(runbook.read_text()) if REFRESHED_RUN.search(line)] == []
+
+
+COUNTED = re.compile(r"\b(\d+) (policies|components)\b")
+
+
+def stated_counts(text: str) -> set[tuple[str, int]]:
+    """(what, number) of each count a page states in prose: "24 policies", "all 18 components"."""
+    return {(what, int(number)) for number, what in COUNTED.findall(_prose(text))}
+
+
+def test_counts_the_docs_state_are_the_codes():
+    """"The policy pack (24 policies ...)" is the pack's length and "composes all 18 components" the package's
+    COMPONENTS: a policy or a component added or removed fails here until the pages follow (guardrails.md's summary
+    of the pack once listed 22 of its 24)."""
+    import llmplatform
+    from policy.policies import POLICIES
+    assert stated_counts("The pack (24 policies) and `make plan`; all 18 components\n```\n9 policies\n```\n") == {
+        ("policies", 24), ("components", 18)}
+    actual = {"policies": len(POLICIES), "components": len(llmplatform.COMPONENTS)}
+    stated = {str(page.relative_to(PROJECT_DIR)): stated_counts(page.read_text()) for page in CURRENT_DOCS}
+    assert {"README.md", "docs/guardrails.md"} <= {page for page, counts in stated.items() if counts}
+    assert {f"{page}: {number} {what} (the code has {actual[what]})" for page, counts in stated.items()
+            for what, number in counts if number != actual[what]} == set()
+
+
+SECTION_REFERENCE = re.compile(r"\b([a-z-]+\.md)(?:\]\([^)\s]*\))?[,:]?\s*\(?\"([^\"]+)\"")
+
+
+def _sections(text: str) -> set[str]:
+    """What a page's prose names a part of it by: its headings and its bold lead-ins (`**Open-WebUI's own
+    role.**`), backticks and trailing punctuation dropped, whitespace as one space."""
+    prose = _prose(text)
+    names = re.findall(r"^#+ (.+)$", prose, flags=re.M) + re.findall(r"\*\*([^*]+)\*\*", prose)
+    return {re.sub(r"\s+", " ", name.replace("`", "")).strip().rstrip(".:") for name in names}
+
+
+def unknown_sections(text: str, pages: dict[str, set[str]]) -> list[str]:
+    """`page.md, "Section"` (or `page.md ("Section")`, a link to the page then the quote) whose page has no
+    heading or bold lead-in that starts so (a quote may shorten one: "Behind Front Door, the gates key...")."""
+    unknown = []
+    for page, quoted in SECTION_REFERENCE.findall(text):
+        name = re.sub(r"\s+", " ", quoted.replace("`", "")).strip().removesuffix("...").rstrip(".:")
+        if page in pages and not any(section.startswith(name) for section in pages[page]):
+            unknown.append(f'{page} "{name}"')
+    return unknown
+
+
+def test_sections_the_docs_refer_to_by_title_exist():
+    """Most cross-references name a section in words (docs/decisions.md, "Refresh before every operation";
+    operations.md ("Once per subscription")) rather than as a link: a renamed or removed section fails here until
+    the references follow."""
+    pages = {p.name: _sections(p.read_text()) for p in DOCS if p.name != "README.md"}
+    pages["README.md"] = _sections((PROJECT_DIR / "README.md").read_text())
+    assert unknown_sections('docs/decisions.md, "Refresh before every\n  operation" and [x](x.md) ("Rotating '
+                            'secrets"), operations.md, "Once per subscriptoin"; decisions.md, "Behind Front Door, the '
+                            'gates key..."', pages) == ['operations.md "Once per subscriptoin"']
+    assert sum(len(SECTION_REFERENCE.findall(page.read_text())) for page in CURRENT_DOCS) >= 30
+    assert [f"{page.relative_to(PROJECT_DIR)}: {unknown}" for page in CURRENT_DOCS + [
+        PROJECT_DIR / "endpoint-tools" / "README.md"] for unknown in unknown_sections(page.read_text(), pages)] == []
