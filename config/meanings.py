@@ -84,9 +84,9 @@ MEANING = {
                              "`networkDataplane` (the pull-request check blocks it).",
     "cluster.upgradeChannel": "AKS auto-upgrade channel (`none` on a regional stack Fleet Manager upgrades).",
     "cluster.nodeOsUpgradeChannel": "Node OS image upgrades.",
-    "cluster.kubeloginMode": "How the program's Kubernetes provider logs in: `azurecli` (people, and the repository's "
-                             "GitHub workflow after azure/login), or `workloadidentity`/`spn` for other CI "
-                             "(docs/operations.md).",
+    "cluster.kubeloginMode": "How the program's Kubernetes provider logs in: `azurecli` (people; the repository's "
+                             "GitHub workflow keeps it in the kubeconfig and turns it into workload identity with "
+                             "`AAD_LOGIN_METHOD`), or `workloadidentity`/`spn` for other CI (docs/operations.md).",
     "cluster.grantDeployerAdmin": "Grant the identity running `pulumi up` AKS RBAC Cluster Admin.",
     "cluster.deployerPrincipalType": "What runs `pulumi up`: the grant's principalType. Unset: `ServicePrincipal` "
                                      "when `cluster.kubeloginMode` logs in as an application (`workloadidentity`, "

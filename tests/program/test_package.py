@@ -243,3 +243,14 @@ def test_every_public_name_is_exported_from_the_top_as_the_real_object():
     assert all(f"{name}Args" in llmplatform.__all__ for name in components)
     assert issubclass(llmplatform.ComponentInputError, pulumi.InputPropertiesError)
     assert llmplatform.ComponentInputError is importlib.import_module("llmplatform.checks").ComponentInputError
+
+
+def test_the_virtualenvs_the_makefile_makes_are_ignored_as_links_too():
+    """A worktree that shares the checkout's virtualenvs links them (`ln -s ../main/.venv .venv`); `.venv/` in
+    .gitignore matches a directory only (gitignore(5): a trailing slash), so `git add -A` committed the links, and
+    merging that commit replaced the checkout's own ignored .venv with a link to itself. Each environment the
+    Makefile creates is ignored by its plain name, a directory or a link alike."""
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    made = re.findall(r"^(?:VENV|SCAN_VENV) := (\S+)$", makefile, re.M)
+    ignored = {line.strip().lstrip("/") for line in (PROJECT_DIR / ".gitignore").read_text().splitlines()}
+    assert made == [".venv", ".venv-scan"] and set(made) <= ignored
