@@ -111,9 +111,14 @@ def test_a_location_left_to_the_providers_config_is_known_in_a_preview_and_an_up
         pulumi.export("explicit", other.location)
         pulumi.export("version", default.azure_api_version)
         pulumi.export("type", default.type)
-    config = {"azure-native:location": "swedencentral"}
+        pulumi.export("id", default.id)
+    # the stack's subscription too: the default provider's config (an explicit one given none keeps the kit's)
+    config = {"azure-native:location": "swedencentral", "azure-native:subscriptionId": "1" * 8 + "-1111-1111-1111-"
+              + "1" * 12}
     preview = run(program, config=config, preview=True)
     assert (preview.outputs, sorted(preview.unknown_outputs)) == (
-        {"default": "swedencentral", "explicit": "norwayeast"}, ["type", "version"])
-    assert {k: v for k, v in run(program, config=config).outputs.items() if k in ("default", "explicit")} == {
-        "default": "swedencentral", "explicit": "norwayeast"}
+        {"default": "swedencentral", "explicit": "norwayeast"}, ["id", "type", "version"])
+    assert {k: v for k, v in run(program, config=config).outputs.items() if k in ("default", "explicit", "id")} == {
+        "default": "swedencentral", "explicit": "norwayeast",
+        "id": f"/subscriptions/{config['azure-native:subscriptionId']}/resourceGroups/rg-default/providers/"
+              "Microsoft.resources/ResourceGroup/rg-default"}

@@ -346,9 +346,13 @@ class OfflineMocks(pulumi_mocks.Mocks):
         return pulumi.Config("azure-native").get("location")
 
     def _subscription_of(self, provider: Optional[str]) -> str:
-        """The subscription of the azure-native provider a reference (`<urn>::<id>`) names: its `subscriptionId`,
-        else the kit's one."""
-        return self.subscriptions.get(_provider_urn(provider), SUBSCRIPTION)
+        """The subscription of the azure-native provider a reference (`<urn>::<id>`) names: its `subscriptionId`;
+        for the default provider (no reference) the stack's `azure-native:subscriptionId`, its config (pulumi/pulumi
+        `target.go` `GetPackageConfig`); else the kit's one."""
+        urn = _provider_urn(provider)
+        if not urn:
+            return pulumi.Config("azure-native").get("subscriptionId") or SUBSCRIPTION
+        return self.subscriptions.get(urn, SUBSCRIPTION)
 
     def refused_reads(self) -> list[str]:
         """An azure-native invoke other than the caller's own identity's GETs or POSTs the ARM path its arguments
