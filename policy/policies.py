@@ -368,12 +368,14 @@ def _made_by(resource: PolicyResource, component: str) -> bool:
     return False
 
 
-def _admits_nobody(resources: list[PolicyResource]) -> bool:
-    """Every Gateway a client could reach refuses every request: each is the target of Istio ALLOW policies that all
-    have no rules (Istio gives such a policy one that never matches, and a workload with ALLOW policies refuses what
-    none matches: istio/istio 86c9f01f pilot/pkg/security/authz/builder/builder.go, `rbacPolicyMatchNever`). Not a
+def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
+    """A Gateway a client could reach refuses every request: it is the target of Istio ALLOW policies that all have
+    no rules (Istio gives such a policy one that never matches, and a workload with ALLOW policies refuses what none
+    matches: istio/istio 86c9f01f pilot/pkg/security/authz/builder/builder.go, `rbacPolicyMatchNever`). Not a
     Gateway only the ACME challenge reaches, nor one with a ClusterIP Service (LlmdStack's pool gateway, behind the
-    API gate). A region behind the edge before its edge.frontDoorId: GatewayAccess's `front-door-only` policy."""
+    API gate). A region behind the edge before its edge.frontDoorId: GatewayAccess's `front-door-only` policy. One
+    shut Gateway is enough: with gateway.mode both the internal one serves the VNet with the gates' own keys, which
+    the join deletes all the same (the program leaves them unprotected: __main__.py `own_keys`)."""
     allow: dict[tuple[Any, Any], list[bool]] = {}  # (namespace, Gateway) -> whether each ALLOW policy has rules
     facing = []
     for r in resources:
@@ -393,15 +395,15 @@ def _admits_nobody(resources: list[PolicyResource]) -> bool:
                     facing.append((metadata.get("namespace"), metadata.get("name")))
         except UnknownValueError:  # a policy not known yet (a preview) may admit clients: not counted as shut
             continue
-    return bool(facing) and all(allow.get(gateway) and not any(allow[gateway]) for gateway in facing)
+    return any(allow.get(gateway) and not any(allow[gateway]) for gateway in facing)
 
 
 def _generated_secrets_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """A prod stack protects every RandomPassword and Key Vault secret it makes, except GlobalEndpoint's key set
-    (rotated by deletion) and in a stack no client can reach yet (a region not yet joined to its edge: the join
-    deletes its gates' own keys, which a protect would stop, and nobody holds them)."""
+    (rotated by deletion) and in a region not yet joined to its edge (a Gateway shut: the join deletes its gates'
+    own keys, which a protect would stop)."""
     resources = list(args.resources)
-    if not resources or not is_prod(resources[0]) or _admits_nobody(resources):  # type: ignore[arg-type]
+    if not resources or not is_prod(resources[0]) or _waiting_for_its_edge(resources):  # type: ignore[arg-type]
         return
     for r in resources:
         if r.resource_type in GENERATED and not (r.opts and r.opts.protect) and not _made_by(r, ROTATED_BY_DELETION):

@@ -227,6 +227,21 @@ def test_the_edge_key_set_and_a_region_nobody_can_reach_yet_pass_unprotected_and
                                                                                             second]))
 
 
+def test_a_region_waiting_for_its_edge_with_an_internal_gateway_too_passes():
+    """gateway.mode both, which edge.globalStack admits (config/regions.py): before edge.frontDoorId the external
+    Gateway admits nobody, the internal one serves the VNet with the gates' own keys, and the program leaves those
+    unprotected all the same (the join deletes them). The internal Gateway is GatewayAccess's, as it makes it."""
+    from llmplatform.gateway import lb_annotations
+    region = plan_for("prod-westeurope")
+    external = region.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-external")
+    internal = changed(dataclasses.replace(external, urn=external.urn.replace("external", "internal"),
+                                           name="gateway-internal"), lambda i: (
+        i["metadata"].update(name="internal-gateway"),
+        i["spec"].update(infrastructure={"annotations": lb_annotations("internal", "10.41.15.250", "", "")})))
+    both = dataclasses.replace(region, resources=[*region.resources, internal])
+    assert unprotected_secrets(both) == []
+
+
 def test_every_rule_has_a_failing_case_and_a_reason():
     # the global edge's rules have their cases in tests/components/test_front_door.py, on the global stack's real resources
     edge_rules = {"front-door-https-only", "front-door-minimum-tls", "waf-on-and-blocking-in-prod",
