@@ -354,6 +354,7 @@ def _azure_resources_provisioned(args: StackValidationArgs, report_violation: Re
 # ---- prod: generated secrets ---------------------------------------------------------------------------------
 GENERATED = ("random:index/randomPassword:RandomPassword", "azure-native:keyvault:Secret")
 AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
+ISTIO_ROOT_NAMESPACE = "istio-system"  # meshConfig.rootNamespace's default: its policies apply to every workload
 # GlobalEndpoint's key set rotates by deletion: removing a `global.apiKeys` name deletes that key's RandomPassword and
 # the secrets written from it (docs/decisions.md, "Front Door's keys stay unprotected"); protected, it would stop
 ROTATED_BY_DELETION = "llmplatform:index:GlobalEndpoint"
@@ -368,13 +369,21 @@ def _made_by(resource: PolicyResource, component: str) -> bool:
     return False
 
 
-def _admits_nobody(resources: list[PolicyResource]) -> bool:
-    """Every Gateway a client could reach refuses every request: each is the target of Istio ALLOW policies that all
-    have no rules (Istio gives such a policy one that never matches, and a workload with ALLOW policies refuses what
-    none matches: istio/istio 86c9f01f pilot/pkg/security/authz/builder/builder.go, `rbacPolicyMatchNever`). Not a
+def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
+    """A Gateway a client could reach refuses every request: it is the target of Istio ALLOW policies that all have
+    no rules (Istio gives such a policy one that never matches, and a workload with ALLOW policies refuses what none
+    matches: istio/istio 86c9f01f pilot/pkg/security/authz/builder/builder.go, `rbacPolicyMatchNever`). Not a
     Gateway only the ACME challenge reaches, nor one with a ClusterIP Service (LlmdStack's pool gateway, behind the
-    API gate). A region behind the edge before its edge.frontDoorId: GatewayAccess's `front-door-only` policy."""
+    API gate). A region behind the edge before its edge.frontDoorId: GatewayAccess's `front-door-only` policy. One
+    shut Gateway is enough: with gateway.mode both the internal one serves the VNet with the gates' own keys, which
+    the join deletes all the same (the program leaves them unprotected: __main__.py `own_keys`).
+    An ALLOW policy with no targetRefs (a workload selector, or none: the whole namespace) in the Gateway's namespace
+    or the mesh's root one applies to its pods too (istio/istio 1.30.3 `pilot/pkg/model/policyattachment.go`
+    `ShouldAttachPolicy`, ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY true by default; `authorization.go`
+    `ListAuthorizationPolicies` reads the root and the workload's namespaces): with rules, counted as admitting
+    (the pods' labels are not seen, so a selector is taken to match)."""
     allow: dict[tuple[Any, Any], list[bool]] = {}  # (namespace, Gateway) -> whether each ALLOW policy has rules
+    loose: dict[Any, list[bool]] = {}  # namespace -> whether each ALLOW policy without targetRefs has rules
     facing = []
     for r in resources:
         try:
@@ -382,7 +391,11 @@ def _admits_nobody(resources: list[PolicyResource]) -> bool:
                 spec = r.props.get("spec") or {}
                 if spec.get("action", "ALLOW") == "ALLOW":  # Istio's default action
                     namespace = (r.props.get("metadata") or {}).get("namespace")
-                    for ref in spec.get("targetRefs") or ():
+                    # targetRef: the field's older, single form (`GetTargetRefs` reads it when targetRefs is empty)
+                    refs = spec.get("targetRefs") or ([spec["targetRef"]] if spec.get("targetRef") else [])
+                    if not refs:
+                        loose.setdefault(namespace, []).append(bool(spec.get("rules")))
+                    for ref in refs:
                         if ref.get("kind") == "Gateway":
                             allow.setdefault((namespace, ref.get("name")), []).append(bool(spec.get("rules")))
             elif r.resource_type == GATEWAY:
@@ -393,15 +406,19 @@ def _admits_nobody(resources: list[PolicyResource]) -> bool:
                     facing.append((metadata.get("namespace"), metadata.get("name")))
         except UnknownValueError:  # a policy not known yet (a preview) may admit clients: not counted as shut
             continue
-    return bool(facing) and all(allow.get(gateway) and not any(allow[gateway]) for gateway in facing)
+
+    def shut(gateway: tuple[Any, Any]) -> bool:
+        namespaces = {gateway[0], ISTIO_ROOT_NAMESPACE}
+        return bool(allow.get(gateway)) and not any(chain(allow[gateway], *(loose.get(n, []) for n in namespaces)))
+    return any(shut(gateway) for gateway in facing)
 
 
 def _generated_secrets_protected(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     """A prod stack protects every RandomPassword and Key Vault secret it makes, except GlobalEndpoint's key set
-    (rotated by deletion) and in a stack no client can reach yet (a region not yet joined to its edge: the join
-    deletes its gates' own keys, which a protect would stop, and nobody holds them)."""
+    (rotated by deletion) and in a region not yet joined to its edge (a Gateway shut: the join deletes its gates'
+    own keys, which a protect would stop)."""
     resources = list(args.resources)
-    if not resources or not is_prod(resources[0]) or _admits_nobody(resources):  # type: ignore[arg-type]
+    if not resources or not is_prod(resources[0]) or _waiting_for_its_edge(resources):  # type: ignore[arg-type]
         return
     for r in resources:
         if r.resource_type in GENERATED and not (r.opts and r.opts.protect) and not _made_by(r, ROTATED_BY_DELETION):

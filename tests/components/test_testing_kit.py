@@ -901,6 +901,24 @@ def test_two_providers_named_alike_under_two_parents_are_two_providers():
     assert (preview.unknown_outputs, preview.outputs) == (["A-config"], {"B-config": "config-B"})
 
 
+def test_offline_mocks_under_the_sdks_own_monitor_answer_with_the_programs_provider():
+    """`pulumi.runtime.set_mocks(OfflineMocks())` with `@pulumi.runtime.test` (Pulumi's unit-test style): the SDK's
+    MockMonitor gives a top-level provider the root Stack as parent (its reference `...::pulumi:pulumi:Stack$
+    pulumi:providers:azure-native::p::<id>`, pulumi 3.272.0 `runtime/mocks.py` `make_urn`) and hands the mocks no
+    parent. The provider's subscription and location still answer the resources it runs (by name, as before URNs)."""
+    from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
+    from llmplatform.testing import OfflineMocks
+    mocks, sdk = OfflineMocks(), MockMonitor(None)
+    stack = sdk.make_urn("", "pulumi:pulumi:Stack", "project-stack")
+    reference = sdk.make_urn(stack, "pulumi:providers:azure-native", "p") + "::p-id"
+    subscription = "11111111-2222-3333-4444-555555555555"
+    mocks.new_resource(MockResourceArgs("pulumi:providers:azure-native", "p", {
+        "subscriptionId": subscription, "location": "swedencentral"}, custom=True))
+    _, group = mocks.new_resource(MockResourceArgs("azure-native:resources:ResourceGroup", "rg", {
+        "resourceGroupName": "rg-x"}, provider=reference, custom=True))
+    assert (group["id"].split("/")[2], group["location"]) == (subscription, "swedencentral")
+
+
 def test_azure_monitoring_in_the_group_an_aks_cluster_creates_is_refused_and_in_a_group_of_ones_own_plans():
     """docs/components/observability.md: the workspaces need their group first, so the group is the program's own and
     the cluster uses it (existing_resource_group); the same group name made by the cluster is created after them."""

@@ -211,6 +211,20 @@ def test_install_instructions_name_the_packages_version():
     assert f"## {llmplatform.__version__}" in (PROJECT_DIR / "CHANGELOG.md").read_text()
 
 
+def test_the_readmes_way_to_a_release_without_its_tag_finds_the_tagged_commit():
+    """README's `git log -S` for a copy without the tags, run for each release tag this copy has, names the tagged
+    commit: `-S` matches the commit that adds the version and the next release's, which removes it (newest first)."""
+    command = re.findall(r"`(git log [^`]*components/pyproject\.toml[^`]*)`", (PROJECT_DIR / "README.md").read_text())
+    assert len(command) == 1 and llmplatform.__version__ in command[0]
+    git = lambda line: subprocess.run(line, shell=True, cwd=PROJECT_DIR, capture_output=True, text=True,
+                                      check=True).stdout.split()
+    tags = git("git tag --list 'v*'")
+    if not tags:
+        pytest.skip("this copy has no release tags (README: a copy published without `git push --tags`)")
+    assert {tag: git(command[0].replace(llmplatform.__version__, tag[1:]))[:1] for tag in tags} == {
+        tag: git(f"git rev-parse '{tag}^{{commit}}'") for tag in tags}
+
+
 def test_every_public_name_is_exported_from_the_top_as_the_real_object():
     """`from llmplatform import X` gives the module's own object for every component, Args, spec, handle and the
     input error, listed in a literal `__all__` (what type checkers read) with no module `__getattr__` to hide a name

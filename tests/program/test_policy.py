@@ -227,6 +227,45 @@ def test_the_edge_key_set_and_a_region_nobody_can_reach_yet_pass_unprotected_and
                                                                                             second]))
 
 
+def test_a_region_waiting_for_its_edge_with_an_internal_gateway_too_passes():
+    """gateway.mode both, which edge.globalStack admits (config/regions.py): before edge.frontDoorId the external
+    Gateway admits nobody, the internal one serves the VNet with the gates' own keys, and the program leaves those
+    unprotected all the same (the join deletes them). The internal Gateway is GatewayAccess's, as it makes it."""
+    from llmplatform.gateway import lb_annotations
+    region = plan_for("prod-westeurope")
+    external = region.one("kubernetes:gateway.networking.k8s.io/v1:Gateway", "gateway-external")
+    internal = changed(dataclasses.replace(external, urn=external.urn.replace("external", "internal"),
+                                           name="gateway-internal"), lambda i: (
+        i["metadata"].update(name="internal-gateway"),
+        i["spec"].update(infrastructure={"annotations": lb_annotations("internal", "10.41.15.250", "", "")})))
+    both = dataclasses.replace(region, resources=[*region.resources, internal])
+    assert unprotected_secrets(both) == []
+
+
+def test_a_region_whose_gateway_another_istio_policy_opens_is_not_waiting_for_its_edge():
+    """Istio applies an ALLOW policy without targetRefs (a workload selector, or none: the whole namespace) in the
+    Gateway's namespace or the root namespace to a Gateway API gateway's pods too (ShouldAttachPolicy, its selector
+    fallback on by default): with a rule beside the rule-less front-door-only policy, clients get through and the
+    region's keys must be protected. A rule-less one shuts nothing more: the region still passes; so does its
+    front-door-only policy in the older single-`targetRef` form, which Istio reads as targetRefs (GetTargetRefs)."""
+    region = plan_for("prod-westeurope")
+    policy = region.one(AUTHZ, "gateway-front-door-only")
+    namespace = policy.inputs["metadata"]["namespace"]
+    rule = [{"from": [{"source": {"namespaces": ["monitoring"]}}]}]
+
+    def beside(where, spec):
+        extra = dataclasses.replace(policy, urn=policy.urn + "-extra", name="extra", inputs={
+            **policy.inputs, "metadata": {"namespace": where, "name": "extra"}, "spec": spec})
+        return unprotected_secrets(dataclasses.replace(region, resources=[*region.resources, extra]))
+    assert "inference-api-key" in beside(namespace, {"action": "ALLOW", "rules": rule})
+    assert "inference-api-key" in beside("istio-system", {"rules": rule})
+    assert "inference-api-key" in beside(namespace, {"selector": {"matchLabels": {"app": "x"}}, "rules": rule})
+    assert beside("other", {"rules": rule}) == beside(namespace, {"action": "ALLOW"}) == []
+    legacy = {"targetRef": policy.inputs["spec"]["targetRefs"][0], "action": "ALLOW", "rules": []}
+    assert unprotected_secrets(region, lambda r: changed(r, lambda i: i.update(spec=legacy)) if r is policy else r) \
+        == []
+
+
 def test_every_rule_has_a_failing_case_and_a_reason():
     # the global edge's rules have their cases in tests/components/test_front_door.py, on the global stack's real resources
     edge_rules = {"front-door-https-only", "front-door-minimum-tls", "waf-on-and-blocking-in-prod",

@@ -328,7 +328,7 @@ class OfflineMocks(pulumi_mocks.Mocks):
             if args.typ == "azure-native:resources:ResourceGroup":
                 self.created_groups.add(state["name"].lower())
         return preview_state(args.typ, args.name, args.inputs, bool(args.custom),
-                             _provider_urn(args.provider) not in self.unconfigured)
+                             _provider_key(args.provider, self.unconfigured) not in self.unconfigured)
 
     def _default_location(self, args: pulumi_mocks.MockResourceArgs) -> Optional[str]:
         """The location pulumi-azure-native's Check gives a resource whose body takes one and that was given none
@@ -340,19 +340,17 @@ class OfflineMocks(pulumi_mocks.Mocks):
         args_class = azure_inputs._args_class(args.typ)
         if args_class is None or "location" not in azure_inputs._properties(args_class):
             return None
-        provider = _provider_urn(args.provider)
-        if provider:
-            return self.provider_locations.get(provider)
+        if args.provider:
+            return self.provider_locations.get(_provider_key(args.provider, self.provider_locations))
         return pulumi.Config("azure-native").get("location")
 
     def _subscription_of(self, provider: Optional[str]) -> str:
         """The subscription of the azure-native provider a reference (`<urn>::<id>`) names: its `subscriptionId`;
         for the default provider (no reference) the stack's `azure-native:subscriptionId`, its config (pulumi/pulumi
         `target.go` `GetPackageConfig`); else the kit's one."""
-        urn = _provider_urn(provider)
-        if not urn:
+        if not _provider_urn(provider):
             return pulumi.Config("azure-native").get("subscriptionId") or SUBSCRIPTION
-        return self.subscriptions.get(urn, SUBSCRIPTION)
+        return self.subscriptions.get(_provider_key(provider, self.subscriptions), SUBSCRIPTION)
 
     def refused_reads(self) -> list[str]:
         """An azure-native invoke other than the caller's own identity's GETs or POSTs the ARM path its arguments
@@ -424,14 +422,25 @@ def _provider_urn(reference: Optional[str]) -> str:
     return str(reference or "").rsplit("::", 1)[0] if reference else ""
 
 
+def _provider_key(reference: Optional[str], known: collections.abc.Collection[str]) -> str:
+    """Where `known` holds the provider a reference names: its URN, else (registered through the SDK's own
+    MockMonitor, whose MockResourceArgs carry no parent: `_registering_urn`) its URN without the parents' types."""
+    urn = _provider_urn(reference)
+    if urn in known or not urn:
+        return urn
+    stack, project, types, name = urn.split("::", 3)
+    return "::".join((stack, project, types.rsplit("$", 1)[-1], name))
+
+
 # The URN of the resource the recording monitor is registering, for the mocks (the SDK's MockResourceArgs has no
 # URN nor parent).
 _REGISTERING: "contextvars.ContextVar[str]" = contextvars.ContextVar("llmplatform_registering", default="")
 
 
 def _registering_urn(args: pulumi_mocks.MockResourceArgs) -> str:
-    """The URN of the resource being registered: as the recording monitor made it, else (the SDK's own monitor)
-    as that monitor makes one of no parent."""
+    """The URN of the resource being registered: as the recording monitor made it, else (the SDK's own monitor, as
+    `pulumi.runtime.set_mocks(OfflineMocks())` uses it) without its parents' types, which `_provider_key` drops from
+    a reference too: two providers named alike under two parents are then one, as the kit had them before."""
     return _REGISTERING.get() or f"urn:pulumi:{pulumi.get_stack()}::{pulumi.get_project()}::{args.typ}::{args.name}"
 
 
