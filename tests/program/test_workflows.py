@@ -36,6 +36,14 @@ def test_the_offline_workflow_puts_the_report_in_the_job_summary_and_fails_on_a_
     assert "-m offline.plan --stack \"dev\" --preview" in dry.stdout, dry.stdout + dry.stderr
 
 
+@pytest.mark.parametrize("value", ["0", "false", "no", ""])
+def test_make_plan_preview_switch_off(value):
+    """PREVIEW=0 (or false, no, empty) is off: a plain `$(if $(PREVIEW),...)` took any non-empty value as on."""
+    dry = subprocess.run(["make", "-n", "plan", "STACK=dev", f"PREVIEW={value}"], cwd=PROJECT_DIR,
+                         capture_output=True, text=True, timeout=30)
+    assert "-m offline.plan --stack \"dev\"" in dry.stdout and "--preview" not in dry.stdout, dry.stdout + dry.stderr
+
+
 WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
 
 
