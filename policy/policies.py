@@ -369,6 +369,12 @@ def _made_by(resource: PolicyResource, component: str) -> bool:
     return False
 
 
+def _istio_dry_run(annotations: Any) -> bool:
+    """An Istio policy's `istio.io/dry-run` annotation read as istiod reads it (Go's strconv.ParseBool; a value it
+    cannot parse leaves the policy enforced)."""
+    return bool(annotations) and str(annotations.get("istio.io/dry-run")) in {"1", "t", "T", "TRUE", "true", "True"}
+
+
 def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
     """A Gateway a client could reach refuses every request: it is the target of Istio ALLOW policies that all have
     no rules (Istio gives such a policy one that never matches, and a workload with ALLOW policies refuses what none
@@ -381,7 +387,9 @@ def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
     or the mesh's root one applies to its pods too (istio/istio 1.30.3 `pilot/pkg/model/policyattachment.go`
     `ShouldAttachPolicy`, ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY true by default; `authorization.go`
     `ListAuthorizationPolicies` reads the root and the workload's namespaces): with rules, counted as admitting
-    (the pods' labels are not seen, so a selector is taken to match)."""
+    (the pods' labels are not seen, so a selector is taken to match). A policy annotated `istio.io/dry-run` true
+    is only logged (builder.go `isDryRun`, Go's ParseBool: its shadow rules are never enforced): neither shuts nor
+    admits, so it is not counted."""
     allow: dict[tuple[Any, Any], list[bool]] = {}  # (namespace, Gateway) -> whether each ALLOW policy has rules
     loose: dict[Any, list[bool]] = {}  # namespace -> whether each ALLOW policy without targetRefs has rules
     facing = []
@@ -389,8 +397,10 @@ def _waiting_for_its_edge(resources: list[PolicyResource]) -> bool:
         try:
             if r.resource_type == AUTHZ:
                 spec = r.props.get("spec") or {}
-                if spec.get("action", "ALLOW") == "ALLOW":  # Istio's default action
-                    namespace = (r.props.get("metadata") or {}).get("namespace")
+                metadata = r.props.get("metadata") or {}
+                # ALLOW is Istio's default action
+                if spec.get("action", "ALLOW") == "ALLOW" and not _istio_dry_run(metadata.get("annotations")):
+                    namespace = metadata.get("namespace")
                     # targetRef: the field's older, single form (`GetTargetRefs` reads it when targetRefs is empty)
                     refs = spec.get("targetRefs") or ([spec["targetRef"]] if spec.get("targetRef") else [])
                     if not refs:

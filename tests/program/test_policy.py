@@ -266,6 +266,25 @@ def test_a_region_whose_gateway_another_istio_policy_opens_is_not_waiting_for_it
         == []
 
 
+def test_an_istio_dry_run_policy_neither_shuts_nor_opens_a_gateway():
+    """A policy annotated `istio.io/dry-run` true is only logged, never enforced (istio/istio builder.go `isDryRun`,
+    ParseBool): a dry-run rule-less front-door-only policy leaves the Gateway open (the region's keys must be
+    protected), a dry-run policy with a rule beside the enforced one opens nothing; a value ParseBool refuses keeps
+    the policy enforced."""
+    region = plan_for("prod-westeurope")
+    policy = region.one(AUTHZ, "gateway-front-door-only")
+    annotated = lambda value: lambda r: changed(r, lambda i: i["metadata"].update(
+        annotations={"istio.io/dry-run": value})) if r is policy else r
+    assert "inference-api-key" in unprotected_secrets(region, annotated("true"))
+    assert "inference-api-key" in unprotected_secrets(region, annotated("1"))
+    assert unprotected_secrets(region, annotated("yes")) == unprotected_secrets(region, annotated("false")) == []
+    extra = dataclasses.replace(policy, urn=policy.urn + "-extra", name="extra", inputs={
+        **policy.inputs, "metadata": {"namespace": policy.inputs["metadata"]["namespace"], "name": "extra",
+                                      "annotations": {"istio.io/dry-run": "True"}},
+        "spec": {"rules": [{"from": [{"source": {"namespaces": ["monitoring"]}}]}]}})
+    assert unprotected_secrets(dataclasses.replace(region, resources=[*region.resources, extra])) == []
+
+
 def test_every_rule_has_a_failing_case_and_a_reason():
     # the global edge's rules have their cases in tests/components/test_front_door.py, on the global stack's real resources
     edge_rules = {"front-door-https-only", "front-door-minimum-tls", "waf-on-and-blocking-in-prod",
