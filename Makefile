@@ -58,7 +58,8 @@ install: $(PKG)  ## the program's requirements and the component package, as `pu
 
 tools: $(TOOLS)  ## only the endpoint tools and their dependencies in .venv: llm-smoke, llm-bench, llm-verify
 
-# PREVIEW=1 (or true/yes; 0, false, no or empty: off): also the stack's `pulumi preview` with nothing created yet, refused where it shows otherwise than `up`
+# PREVIEW=1 (or true, yes; 0, false, no or empty: off): also the stack's `pulumi preview` with nothing created yet,
+# refused where it shows otherwise than `up`
 plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
 	$(PY) -m offline.plan --stack "$(STACK)"$(if $(filter 1 true yes,$(PREVIEW)), --preview)
 
