@@ -366,7 +366,8 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
                                         "servers restart elsewhere or wait for a node.",
                          "runbook": f"{RUNBOOK} (NodeDiskPressure)"}},
         # Prometheus's own volume (a full one stops ingestion: every in-cluster alert, the dashboards and KEDA's
-        # GPU-memory trigger go blind), Grafana's, Open-WebUI's uploads, and any other claim whose volume reports stats
+        # GPU-memory trigger go blind), Grafana's, Open-WebUI's uploads, the model share while a pod mounts it (the
+        # Azure Files driver reports stats: tests/upstream/metrics/csi-volume-stats.tsv), any claim whose volume does
         {"alert": "PersistentVolumeFillingUp", "for": "PT15M", "severity": 2,
          "expression": ("100 * (1 - kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes) "
                         f"> {PVC_FULL_PERCENT}"),
@@ -374,6 +375,8 @@ def azure_alert_rules(model_servers: Sequence[str] = ("llm",), vllm_namespaces: 
                                     f"than {PVC_FULL_PERCENT} % full",
                          "description": "A PersistentVolumeClaim is nearly full. Prometheus (monitoring/prometheus-"
                                         "kps-prometheus-db-*): shorten observability.prometheusRetention or raise "
-                                        "prometheusStorageGib; Open-WebUI uploads: webui.uploadsSizeGib.",
+                                        "prometheusStorageGib; Open-WebUI uploads: webui.uploadsSizeGib; the "
+                                        "model share's claim: `ollama rm` the models its list dropped (docs/"
+                                        "operations.md) or grow modelStore.sizeGib.",
                          "runbook": f"{RUNBOOK} (PersistentVolumeFillingUp)"}},
     ]

@@ -334,6 +334,64 @@ def test_volume_alert_reads_series_the_kubelet_reports_and_managed_prometheus_ke
     assert kps["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]
 
 
+def _csi_volume_stats() -> tuple[dict[str, bool], dict[str, str]]:
+    """The vendored table: driver -> whether it gives the kubelet volume stats; AKS built-in class -> its driver."""
+    from tests.conftest import UPSTREAM
+    drivers: dict[str, bool] = {}
+    classes: dict[str, str] = {}
+    for line in (UPSTREAM / "metrics" / "csi-volume-stats.tsv").read_text().splitlines():
+        if line and not line.startswith("#"):
+            kind, name, value = line.split("\t")[:3]
+            if kind == "driver":
+                drivers[name] = value == "yes"
+            else:
+                classes[name] = value
+    return drivers, classes
+
+
+def mounted_claims(plan) -> dict[tuple[str, str], str]:
+    """(namespace, claim) -> the CSI driver of its volume, for every claim of the plan's own objects a pod template
+    mounts: a static claim's PersistentVolume names it, a dynamic one's StorageClass (the plan's, or AKS's own)."""
+    from offline.pod_specs import pod_spec
+    _, aks_classes = _csi_volume_stats()
+    objects = plan.kubernetes_objects()
+    volumes = {o.inputs["metadata"]["name"]: o.inputs["spec"] for o in objects
+               if o.inputs.get("kind") == "PersistentVolume"}
+    classes = {**aks_classes, **{o.inputs["metadata"]["name"]: o.inputs["provisioner"] for o in objects
+                                 if o.inputs.get("kind") == "StorageClass"}}
+    claims = {(o.inputs["metadata"]["namespace"], o.inputs["metadata"]["name"]): o.inputs["spec"] for o in objects
+              if o.inputs.get("kind") == "PersistentVolumeClaim"}
+    found: dict[tuple[str, str], str] = {}
+    for obj in objects:
+        spec = pod_spec(obj.inputs)
+        for volume in (spec or {}).get("volumes") or []:
+            if "persistentVolumeClaim" in volume:
+                key = (obj.inputs["metadata"]["namespace"], volume["persistentVolumeClaim"]["claimName"])
+                claim = claims[key]
+                found[key] = (volumes[claim["volumeName"]]["csi"]["driver"] if claim.get("volumeName")
+                              else classes.get(claim.get("storageClassName"), "unknown"))
+    return found
+
+
+def test_every_claim_a_pod_mounts_reports_the_stats_the_volume_alert_reads(dev, prod):
+    """The kubelet has volume stats for a CSI volume only when its driver advertises GET_VOLUME_STATS (kubernetes
+    pkg/volume/csi/csi_metrics.go `metricsCsi.GetMetrics`); the Azure Files driver does by default (tests/upstream/
+    metrics/csi-volume-stats.tsv). So PersistentVolumeFillingUp watches the model share's static claim and
+    Open-WebUI's uploads too, within the driver's 10-minute stats cache: each claim a pod of the plan mounts is on such
+    a driver and selected by the rule's series."""
+    drivers, _ = _csi_volume_stats()
+    (rule,) = [r for r in azure_alert_rules() if r["alert"] == "PersistentVolumeFillingUp"]
+    for plan in (dev, prod):
+        claims = mounted_claims(plan)
+        store = plan.one("kubernetes:core/v1:PersistentVolumeClaim", "models-pvc").inputs["metadata"]
+        assert (store["namespace"], store["name"]) in claims  # the model store's claim, mounted by its Job at least
+        for (namespace, claim), driver in claims.items():
+            assert drivers.get(driver), f"{plan.stack} {namespace}/{claim}: {driver} gives the kubelet no volume stats"
+            labels = {"namespace": namespace, "persistentvolumeclaim": claim}
+            assert all(selected(rule["expression"], f"kubelet_volume_stats_{s}_bytes", labels)
+                       for s in ("available", "capacity")), (namespace, claim)
+
+
 def test_every_alert_has_its_runbook_row():
     """Each alert's `runbook` annotation points at docs/components/observability.md#alert-runbooks: a row there."""
     import re
