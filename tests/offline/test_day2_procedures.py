@@ -4,6 +4,7 @@ offline diff says of an edit the text describes."""
 from __future__ import annotations
 
 import re
+import shlex
 from types import SimpleNamespace
 
 import pytest
@@ -307,11 +308,16 @@ def needs(p: Plan) -> tuple[set[str], set[tuple[str, str]]]:
     return providers - REGISTERED_BY_DEFAULT, features
 
 
+def shell(text: str) -> str:
+    """A section's shell blocks, each command on one line (continuation lines joined)."""
+    return "\n".join(re.sub(r"\\\n\s*", " ", block) for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S))
+
+
 def registered(text: str) -> tuple[set[str], set[tuple[str, str]], list[str]]:
     """What a section's shell blocks register: the `for ns in ...; do az provider register --namespace $ns` list and
     each `az provider register --namespace X`, each `az feature register --namespace X --name Y`, and the order of the
     `az` lines (a feature takes effect with the provider's registration after it)."""
-    code = "\n".join(re.sub(r"\\\n\s*", " ", block) for block in re.findall(r"```bash\n(.*?)```", text, flags=re.S))
+    code = shell(text)
     providers = {ns for loop in re.findall(r"for ns in ([^;]+); do\s+az provider register --namespace \$ns", code)
                  for ns in loop.split()}
     providers |= set(re.findall(r"az provider register --namespace (Microsoft\.\w+)", code))
@@ -343,3 +349,74 @@ def test_prod_needs_the_host_encryption_feature_p_and_d_infiniband_and_dev_neith
     assert ("Microsoft.ContainerService", "AKSInfinibandSupport") in needs(planned("llmd-pd"))[1]
     assert needs(dev)[1] == set()
     assert {"Microsoft.ContainerService", "Microsoft.Insights", "Microsoft.Monitor"} <= needs(prod)[0]
+
+
+# Azure's built-in roles a deployer may hold, as Microsoft Learn lists them ("Azure built-in roles for Privileged",
+# learn.microsoft.com/azure/role-based-access-control/built-in-roles/privileged): (actions, notActions). ARM matches
+# an action against them without case, `*` standing for any run of characters, `/` included.
+BUILT_IN_ROLES = {
+    "Owner": (["*"], []),
+    "Contributor": (["*"], ["Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write",
+                            "Microsoft.Authorization/elevateAccess/Action",
+                            "Microsoft.Blueprint/blueprintAssignments/write",
+                            "Microsoft.Blueprint/blueprintAssignments/delete", "Microsoft.Compute/galleries/share/action",
+                            "Microsoft.Purview/consents/write", "Microsoft.Purview/consents/delete",
+                            "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
+                            "Microsoft.Subscription/cancel/action", "Microsoft.Subscription/enable/action"]),
+    "User Access Administrator": (["*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"], []),
+    "Role Based Access Control Administrator": (["Microsoft.Authorization/roleAssignments/write",
+                                                 "Microsoft.Authorization/roleAssignments/delete", "*/read",
+                                                 "Microsoft.Support/*"], []),
+}
+# ARM's resource type where the Pulumi type's name is not it; for the others `<namespace>/<Type>` stands in, which
+# only the namespace decides for the roles above (no NotAction of Contributor's names a type the plans hold)
+ARM_TYPES = {"azure-native:authorization:RoleAssignment": "Microsoft.Authorization/roleAssignments",
+             "azure-native:resources:ResourceGroup": "Microsoft.Resources/subscriptions/resourceGroups"}
+
+
+def _permits(roles: set[str], action: str) -> bool:
+    """Whether any of the roles grants the action: one of its actions matches and none of its notActions does."""
+    def match(patterns: list[str]) -> bool:
+        return any(re.fullmatch(re.escape(p.lower()).replace(r"\*", ".*"), action.lower()) for p in patterns)
+    return any(match(BUILT_IN_ROLES[r][0]) and not match(BUILT_IN_ROLES[r][1]) for r in roles)
+
+
+def deployer_actions(p: Plan) -> set[str]:
+    """What `pulumi up` and `pulumi destroy` of a plan ask Azure Resource Manager to do: write and delete each of its
+    Azure resources."""
+    out = set()
+    for r in p.resources:
+        if r.type.startswith("azure-native:"):
+            module, name = r.type.split(":")[1:]
+            arm = ARM_TYPES.get(r.type) or f"{TYPE_NAMESPACES.get(r.type, NAMESPACES[module])}/{name}"
+            out |= {f"{arm}/write", f"{arm}/delete"}
+    return out
+
+
+def granted_roles(text: str) -> set[str]:
+    """The roles a section's shell blocks grant: each `az role assignment create ... --role R`."""
+    code = shell(text)
+    roles = set()
+    for line in code.splitlines():
+        if line.startswith("az role assignment create"):
+            words = shlex.split(line.split("#")[0])
+            roles.add(words[words.index("--role") + 1])
+    return roles
+
+
+@pytest.mark.parametrize("stack", PLANNED)
+def test_the_deployer_s_roles_permit_every_write_and_delete_the_stack_makes(stack):
+    """A deployer holding only what "Once per subscription" grants runs a stack's `pulumi up` and `pulumi destroy`:
+    every stack creates role assignments (the deployer's own cluster admin, the workloads' vault readers), which
+    Contributor may not (its NotActions: `Microsoft.Authorization/*/Write`), so Contributor alone stops the first
+    `pulumi up` with AuthorizationFailed on `Microsoft.Authorization/roleAssignments/write`."""
+    roles = granted_roles(section("Once per subscription"))
+    assert roles and roles <= set(BUILT_IN_ROLES), roles
+    assert sorted(a for a in deployer_actions(planned(stack)) if not _permits(roles, a)) == []
+
+
+def test_contributor_alone_cannot_deploy_a_stack(dev):
+    """The check above reads the roles: dev's role assignments are what Contributor alone is refused."""
+    refused = {a for a in deployer_actions(dev) if not _permits({"Contributor"}, a)}
+    assert refused == {"Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"}
+    assert not {a for a in deployer_actions(dev) if not _permits({"Owner"}, a)}
