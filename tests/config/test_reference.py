@@ -8,6 +8,9 @@ import pytest
 
 from config import loader, regions, reference as ref
 from config.reader import ConfigError
+from config.meanings import MEANING
+
+from tests.conftest import variant
 
 
 PLATFORM = ref.read_settings(loader.parse_config)
@@ -178,3 +181,13 @@ def test_a_pool_setting_fixed_at_creation_says_so_in_the_reference(field):
     for key in POOL_FIELDS_FIXED[field]:
         [row] = [line for line in text.splitlines() if line.startswith(f"| `{key}` |")]
         assert re.search(r"(?i)fixed once|cannot change", row), row
+
+
+def test_the_ui_switch_says_what_a_stack_without_the_ui_keeps():
+    """`webui.enabled: false` removes Open-WebUI but __main__.py creates PostgresServer whatever it is: a stack planned
+    without the UI still holds the server and its database, as the reference says (it said "and its database", so a
+    reader turned the UI off to save the server's cost and paid it still)."""
+    plan = variant("dev-smb-nogpu")  # webui.enabled false
+    assert not plan.of_type("llmplatform:index:OpenWebUi")
+    assert plan.of_type("azure-native:dbforpostgresql:Server") and plan.of_type("azure-native:dbforpostgresql:Database")
+    assert "created either way" in MEANING["webui.enabled"] and "and its database)" not in MEANING["webui.enabled"]
