@@ -115,7 +115,17 @@ def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch)
     doc = json.loads((tmp_path / "dev" / "cost.json").read_text())
     assert doc["idleMonthly"] < doc["peakMonthly"] and doc["byComponent"] and doc["unpriced"] == []
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "location=northeurope"]) == 0
-    assert "cost warning: no estimate: no price file for region 'northeurope'" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "cost warning: no estimate: no price file for region 'northeurope'" in out
+    # what to do about it, and doing it gives the estimate: a stand-in file as the warning describes it
+    assert "with \"_pricesOf\": \"westeurope\" for an estimate labelled a stand-in" in out
+    stand_in = {**PRICES, "region": "northeurope", "_pricesOf": "westeurope"}
+    monkeypatch.setattr(cost, "PRICES", tmp_path / "prices")
+    (tmp_path / "prices").mkdir()
+    (tmp_path / "prices" / "northeurope.json").write_text(json.dumps(stand_in))
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "location=northeurope"]) == 0
+    assert "Estimated monthly cost (USD, westeurope list prices of 2026-11-26 standing in for northeurope's" in \
+        capsys.readouterr().out
 
 
 def _estimate(plan):
