@@ -86,8 +86,9 @@ def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict
     if not path.exists():
         known = ", ".join(sorted(p.stem for p in PRICES.glob("*.json")))
         raise CostError(f"no price file for region {region!r} (config/data/prices/{region}.json); have: {known}; add "
-                        f"it: a copy of westeurope.json with {region}'s list prices, or as it is with "
-                        f"\"_pricesOf\": \"westeurope\" for an estimate labelled a stand-in (docs/cost.md)")
+                        f"it: a copy of westeurope.json with {region}'s list prices, or as it is but for "
+                        f"\"region\": \"{region}\", \"_pricesOf\": \"westeurope\" for an estimate labelled a "
+                        f"stand-in (docs/cost.md)")
     prices = json.loads(path.read_text())
     merged = copy.deepcopy(prices)
     for key, value in (overrides or {}).items():

@@ -118,7 +118,8 @@ def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch)
     out = capsys.readouterr().out
     assert "cost warning: no estimate: no price file for region 'northeurope'" in out
     # what to do about it, and doing it gives the estimate: a stand-in file as the warning describes it
-    assert "with \"_pricesOf\": \"westeurope\" for an estimate labelled a stand-in" in out
+    assert "as it is but for \"region\": \"northeurope\", \"_pricesOf\": \"westeurope\" for an estimate labelled a " \
+           "stand-in" in out
     stand_in = {**PRICES, "region": "northeurope", "_pricesOf": "westeurope"}
     monkeypatch.setattr(cost, "PRICES", tmp_path / "prices")
     (tmp_path / "prices").mkdir()
