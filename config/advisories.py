@@ -158,10 +158,16 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
         if cfg.inference.accelerator == "gpu":
             fits = (cfg.gpu.max_count + (cfg.gpu.fallback.max_count if cfg.gpu.fallback.enabled else 0)) \
                 * (sku.gpus // max(1, cfg.inference.gpus_per_replica))
-            wanted = max(cfg.inference.replicas, cfg.autoscaling.max_replicas if cfg.autoscaling.mode != "none" else 0)
+            scaled = cfg.autoscaling.max_replicas if cfg.autoscaling.mode != "none" else 0
+            wanted = max(cfg.inference.replicas, scaled)
+            key = "autoscaling.maxReplicas" if scaled >= cfg.inference.replicas else "inference.replicas"
+            nodes = f"gpu.maxCount {cfg.gpu.max_count}" + (
+                f" + gpu.fallback.maxCount {cfg.gpu.fallback.max_count}" if cfg.gpu.fallback.enabled else "")
             if wanted > fits:
-                notes.append(f"up to {wanted} GPU replicas of {cfg.inference.gpus_per_replica} GPU(s) but the GPU "
-                             f"pools hold {fits} at most: the rest stay Pending (raise gpu.maxCount)")
+                notes.append(f"up to {wanted} GPU replicas ({key}) of {cfg.inference.gpus_per_replica} GPU(s) "
+                             f"(inference.gpusPerReplica) but the GPU pools hold {fits} at most ({nodes} x "
+                             f"{sku.vm_size}, {sku.gpus} GPU(s) each): the rest stay Pending; raise gpu.maxCount or lower "
+                             f"{key}")
     if "0.0.0.0/0" in cfg.cluster.api_access.authorized_ip_ranges:
         notes.append("cluster.apiAccess.authorizedIpRanges contains 0.0.0.0/0: the API server is open to the whole "
                      "internet (the same exposure as mode 'public')")

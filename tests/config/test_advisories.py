@@ -198,3 +198,24 @@ def test_the_stack_files_replace_values_are_named_until_replaced():
         "gateway": {"tls": {"hostname": "llm.contoso.io", "email": "ops@contoso.io"}},
         "webui": {"adminEmail": "admin@contoso.io"}, "observability": {"alertEmails": ["oncall@contoso.io"]}}), P, "prod")
     assert not [n for n in advisories(cfg) if n.startswith("example values")]
+
+
+def test_gpu_replicas_the_pools_cannot_hold_name_the_keys_to_change():
+    """dev in GPU mode autoscales to 2 replicas on a pool of one T4 node: the warning names the key that asks for the
+    replicas and the pool's, with their values, and what to change (it named neither autoscaling.maxReplicas nor the
+    pool's size, so `--set inference.accelerator=gpu` left a reader to guess where the 2 came from)."""
+    from config.advisories import advisories
+    gpu = parse_config(stack_raw("dev", {"inference": {"accelerator": "gpu"}}), "p", "dev")
+    assert [a for a in advisories(gpu) if "GPU replicas" in a] == [
+        "up to 2 GPU replicas (autoscaling.maxReplicas) of 1 GPU(s) (inference.gpusPerReplica) but the GPU pools "
+        "hold 1 at most (gpu.maxCount 1 x Standard_NC4as_T4_v3, 1 GPU(s) each): the rest stay Pending; raise "
+        "gpu.maxCount or lower autoscaling.maxReplicas"]
+    fixed = parse_config(stack_raw("dev", {"inference": {"accelerator": "gpu"}, "gpu": {"maxCount": 2}}), "p", "dev")
+    assert not [a for a in advisories(fixed) if "GPU replicas" in a]  # doing what it says silences it
+    fixed = parse_config(stack_raw("dev", {"inference": {"accelerator": "gpu"}, "autoscaling": {"maxReplicas": 1}}),
+                         "p", "dev")
+    assert not [a for a in advisories(fixed) if "GPU replicas" in a]
+    fixed_replicas = parse_config(stack_raw("dev", {"inference": {"accelerator": "gpu", "replicas": 3},
+                                                    "autoscaling": {"mode": "none", "scaleToZero": False,
+                                                                    "minReplicas": 1}}), "p", "dev")
+    assert [a for a in advisories(fixed_replicas) if "GPU replicas" in a][0].endswith("lower inference.replicas")

@@ -359,7 +359,8 @@ BUILT_IN_ROLES = {
     "Contributor": (["*"], ["Microsoft.Authorization/*/Delete", "Microsoft.Authorization/*/Write",
                             "Microsoft.Authorization/elevateAccess/Action",
                             "Microsoft.Blueprint/blueprintAssignments/write",
-                            "Microsoft.Blueprint/blueprintAssignments/delete", "Microsoft.Compute/galleries/share/action",
+                            "Microsoft.Blueprint/blueprintAssignments/delete",
+                            "Microsoft.Compute/galleries/share/action",
                             "Microsoft.Purview/consents/write", "Microsoft.Purview/consents/delete",
                             "Microsoft.Resources/deploymentStacks/manageDenySetting/action",
                             "Microsoft.Subscription/cancel/action", "Microsoft.Subscription/enable/action"]),
@@ -418,5 +419,6 @@ def test_the_deployer_s_roles_permit_every_write_and_delete_the_stack_makes(stac
 def test_contributor_alone_cannot_deploy_a_stack(dev):
     """The check above reads the roles: dev's role assignments are what Contributor alone is refused."""
     refused = {a for a in deployer_actions(dev) if not _permits({"Contributor"}, a)}
-    assert refused == {"Microsoft.Authorization/roleAssignments/write", "Microsoft.Authorization/roleAssignments/delete"}
+    assert refused == {"Microsoft.Authorization/roleAssignments/write",
+                       "Microsoft.Authorization/roleAssignments/delete"}
     assert not {a for a in deployer_actions(dev) if not _permits({"Owner"}, a)}
