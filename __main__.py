@@ -88,7 +88,9 @@ def platform_stack(cfg: PlatformConfig) -> None:
         "public_network_access": cfg.key_vault.public_network_access, "tags": cfg.tags, **diagnostics(cfg, monitoring),
     }, stateful)
 
-    database = PostgresServer("postgres", postgres_args(cfg, cluster, vault.vault, monitoring), stateful)
+    # Open-WebUI's database (pgvector), the only user of PostgreSQL here: no UI, no server
+    database = PostgresServer("postgres", postgres_args(cfg, cluster, vault.vault, monitoring),
+                              stateful) if cfg.webui.enabled else None
 
     observability = Observability("observability", observability_args(
         cfg, cluster, monitoring.monitoring if monitoring else None, vault.vault, database, gpu, gateway, models),
@@ -136,7 +138,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
     pulumi.export("modelPvc", models.volume["claim_name"])
     pulumi.export("modelPreloadJob", models.preload_job_name)
     pulumi.export("keyVaultName", vault.vault_name)
-    pulumi.export("postgresFqdn", database.fqdn)
+    pulumi.export("postgresFqdn", database.fqdn if database else None)
     pulumi.export("apiKeySecret", stack.api_key_secret)
     # what endpoint_tools.verify checks of the Ollama stack (the model server's handle, the autoscaler, the UI)
     server = stack.model_server

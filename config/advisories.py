@@ -41,7 +41,7 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
         notes.append("observability.alertReceiver is unset: the in-cluster alerts (the platform's PrometheusRule and "
                      "kube-prometheus-stack's) page no one, as Alertmanager keeps the chart's receiver `null`; set "
                      "observability.alertReceiver {kind, secret} (a Key Vault secret holding the webhook URL or key)")
-    notes += _llmd_settings_unused(cfg)
+    notes += _settings_unused(cfg)
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
     notes += _cold_behind_edge(cfg)
     notes += _examples_left(cfg)
@@ -49,17 +49,24 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
     return notes
 
 
-def _llmd_settings_unused(cfg: PlatformConfig) -> list[str]:
+def _settings_unused(cfg: PlatformConfig) -> list[str]:
     """`llmd.*` settings given while llm-d is off: nothing reads them (a token secret or a model meant for a stack
-    that does not deploy llm-d); exposeExternally has its own line above."""
-    if cfg.llmd.enabled:
-        return []
-    unset = type(cfg.llmd)()
-    given = [camel(f.name) for f in dataclasses.fields(cfg.llmd) if f.name not in ("enabled", "expose_externally")
-             and getattr(cfg.llmd, f.name) != getattr(unset, f.name)]
-    return [f"llmd.{', llmd.'.join(given)} set but llmd.enabled is false: no llm-d is deployed, so nothing reads "
-            f"{'them' if len(given) > 1 else 'it'}; set llmd.enabled, or remove {'them' if len(given) > 1 else 'it'}"
-            ] if given else []
+    that does not deploy llm-d); exposeExternally has its own line above. Likewise `postgres.*` while the UI, its
+    only user, is off (no server is created)."""
+    return (_unread("llmd", cfg.llmd, ("enabled", "expose_externally"), "llmd.enabled", "no llm-d is deployed")
+            if not cfg.llmd.enabled else []) + \
+        (_unread("postgres", cfg.postgres, (), "webui.enabled", "no PostgreSQL server is created")
+         if not cfg.webui.enabled else [])
+
+
+def _unread(section: str, settings: object, skip: tuple[str, ...], switch: str, consequence: str) -> list[str]:
+    """One line naming the `section.*` settings given otherwise than their defaults while `switch` is off."""
+    unset = type(settings)()
+    given = [camel(f.name) for f in dataclasses.fields(settings)  # type: ignore[arg-type]
+             if f.name not in skip and getattr(settings, f.name) != getattr(unset, f.name)]
+    them = "them" if len(given) > 1 else "it"
+    return [f"{section}.{f', {section}.'.join(given)} set but {switch} is false: {consequence}, so nothing reads "
+            f"{them}; set {switch}, or remove {them}"] if given else []
 
 
 def _kubernetes_version(cfg: PlatformConfig, today: date) -> list[str]:

@@ -129,7 +129,7 @@ def observability_args(cfg: PlatformConfig, cluster: ClusterHandle, monitoring: 
         "cluster": cluster, "monitoring": monitoring, "key_vault": vault, "app_namespace": cfg.namespace,
         "vllm_namespaces": [cfg.llmd.namespace] if cfg.llmd.enabled else None,
         "model_server_min_replicas": model_server_floors(cfg),
-        "name_prefix": f"{cfg.prefix}-{cfg.environment}", "postgres_server_id": database.server_id,
+        "name_prefix": f"{cfg.prefix}-{cfg.environment}", "postgres_server_id": database.server_id if database else None,
         "model_share": models.share if models else None,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
         "keda": cfg.autoscaling.mode == "requests" or (cfg.llmd.enabled and cfg.llmd.autoscaling),
@@ -152,8 +152,9 @@ def inference_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHand
     inf, ui, gw = cfg.inference, cfg.webui, cfg.gateway
     return cast(InferenceStackArgs, _present({
         "cluster": cluster, "key_vault": vault, "model_volume": volume,
-        "database_url_secret": database.database_url_secret,
-        "admin_database_url_secret": database.admin_database_url_secret, "database_sku_name": cfg.postgres.sku_name,
+        "database_url_secret": database.database_url_secret if database else None,
+        "admin_database_url_secret": database.admin_database_url_secret if database else None,
+        "database_sku_name": cfg.postgres.sku_name if database else None,
         "gpu": gpu.scheduling if gpu else None, "route_target": gateway.route_target if gateway else None,
         "keda": keda, "name_prefix": f"{cfg.prefix}-{cfg.environment}",
         "accelerator": inf.accelerator, "replicas": inf.replicas, "resources": _resources(inf.resources),

@@ -154,8 +154,8 @@ MEANING = {
                            "runs Ollama's preload, `ollama run <model> \"\"`), so a new replica takes traffic warm; "
                            "`none`: the first request loads it. Default: the first preloaded model that is not "
                            "embedding-only.",
-    "webui.enabled": "Deploy Open-WebUI (with Valkey and its uploads volume). The PostgreSQL server and its "
-                     "database are created either way, and cost as much.",
+    "webui.enabled": "Deploy Open-WebUI (with Valkey, its uploads volume and its PostgreSQL server, the only "
+                     "user of PostgreSQL here: off, no server is created and the `postgres.*` settings go unread).",
     "webui.clientNamespaces": "Namespaces whose pods may open Open-WebUI in-cluster (the Gateways' namespace may when "
                               "it is published; default none).",
     "webui.replicas": "Replicas, the HPA's minimum (CPU 70 %).",

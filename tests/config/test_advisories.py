@@ -43,6 +43,11 @@ def test_advisories_warn_without_failing():
     assert not any("llmd.enabled is false" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
     on = parse_config(stack_raw("llmd", {"llmd": {"hfTokenSecret": "hf-token"}}), "p", "llmd")
     assert not any("llmd.enabled is false" in a for a in advisories(on))
+    # PostgreSQL's only user is the UI: prod's server settings with the UI off are read by nothing
+    no_ui = parse_config(stack_raw("prod", {"webui": {"enabled": False}}), "p", "prod")
+    [line] = [a for a in advisories(no_ui) if "webui.enabled is false" in a]
+    assert line.startswith("postgres.") and "postgres.highAvailability" in line and "no PostgreSQL server" in line
+    assert not any("webui.enabled is false" in a for a in advisories(parse_config(stack_raw("prod"), "p", "prod")))
 
 
 def test_a_region_behind_the_edge_that_scales_to_zero_is_warned():

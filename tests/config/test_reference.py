@@ -184,10 +184,12 @@ def test_a_pool_setting_fixed_at_creation_says_so_in_the_reference(field):
 
 
 def test_the_ui_switch_says_what_a_stack_without_the_ui_keeps():
-    """`webui.enabled: false` removes Open-WebUI but __main__.py creates PostgresServer whatever it is: a stack planned
-    without the UI still holds the server and its database, as the reference says (it said "and its database", so a
-    reader turned the UI off to save the server's cost and paid it still)."""
+    """Open-WebUI is PostgreSQL's only user: `webui.enabled: false` plans no server and no database (a reader turning
+    the UI off to save the server's cost pays nothing for it), as the reference says."""
     plan = variant("dev-smb-nogpu")  # webui.enabled false
     assert not plan.of_type("llmplatform:index:OpenWebUi")
-    assert plan.of_type("azure-native:dbforpostgresql:Server") and plan.of_type("azure-native:dbforpostgresql:Database")
-    assert "created either way" in MEANING["webui.enabled"] and "and its database)" not in MEANING["webui.enabled"]
+    assert not plan.of_type("llmplatform:index:PostgresServer") and not [
+        r for r in plan.resources if r.type.startswith("azure-native:dbforpostgresql:")]
+    assert plan.outputs["postgresFqdn"] is None
+    assert variant("dev").of_type("azure-native:dbforpostgresql:Server")  # with the UI, its server
+    assert "no server is created" in MEANING["webui.enabled"]
