@@ -191,6 +191,10 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
         notes.append("observability.managedGrafana: no group gets a Grafana role (cluster.adminGroupObjectIds are "
                      "its admins, observability.grafanaViewerGroupIds its viewers), so only the subscription's "
                      "owners can open it")
+    if cfg.environment == "prod" and cfg.cluster.disable_local_accounts and not cfg.cluster.admin_group_object_ids:
+        notes.append("cluster.adminGroupObjectIds is empty in prod: only the identity that runs `pulumi up` is "
+                     "granted the cluster (AKS RBAC Cluster Admin) and local accounts are off, so when that is a CI "
+                     "identity no person can reach the cluster; list an Entra ID group of the platform's operators")
     if cfg.gateway.rate_limit_per_second > HIGH_RATE_LIMIT:
         notes.append(f"gateway.rateLimitPerSecond {cfg.gateway.rate_limit_per_second}/s per client is effectively "
                      f"no limit: one client can saturate every model replica")

@@ -19,11 +19,13 @@ def test_advisories_warn_without_failing():
     tls = parse_config(stack_raw("prod", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                                               "email": "ops@example.com"}}}), "p", "prod")
     # left: the A100 pool's local disk is too small for its OS disk (tests/components/test_os_disks.py), no group is named
-    # for Managed Grafana (the stack file cannot know the deployer's Entra groups), nor Open-WebUI's first admin
+    # for Managed Grafana or the cluster's admins (the stack file cannot know the deployer's Entra groups), nor
+    # Open-WebUI's first admin
     # (nor the operator's address), and the GPU quota to check (below)
     notes = advisories(tls, today=aks_versions.calendar_date())  # no calendar age warning
     assert [a for a in notes if not a.startswith(("security.ephemeralOsDisk: gpu ",
                                                   "observability.managedGrafana: no group",
+                                                  "cluster.adminGroupObjectIds is empty in prod",
                                                   "webui.adminEmail is unset", "GPU quota for ",
                                                   "example values to replace",
                                                   "observability.alertReceiver is unset"))] == []
@@ -43,6 +45,12 @@ def test_advisories_warn_without_failing():
     assert not any("llmd.enabled is false" in a for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
     on = parse_config(stack_raw("llmd", {"llmd": {"hfTokenSecret": "hf-token"}}), "p", "llmd")
     assert not any("llmd.enabled is false" in a for a in advisories(on))
+    # prod with no admin group: only the deployer reaches the cluster (local accounts off)
+    alone = "cluster.adminGroupObjectIds is empty in prod"
+    assert any(a.startswith(alone) for a in advisories(parse_config(stack_raw("prod"), "p", "prod")))
+    group = {"cluster": {"adminGroupObjectIds": ["00000000-0000-0000-0000-00000000000a"]}}
+    assert not any(a.startswith(alone) for a in advisories(parse_config(stack_raw("prod", group), "p", "prod")))
+    assert not any(a.startswith(alone) for a in advisories(parse_config(stack_raw("dev"), "p", "dev")))
     # PostgreSQL's only user is the UI: prod's server settings with the UI off are read by nothing
     no_ui = parse_config(stack_raw("prod", {"webui": {"enabled": False}}), "p", "prod")
     [line] = [a for a in advisories(no_ui) if "webui.enabled is false" in a]
