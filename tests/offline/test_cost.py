@@ -108,6 +108,7 @@ def test_price_file_has_a_date_a_source_and_every_catalog_gpu_size():
 
 def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch):
     from offline import runner as offline
+    variant("dev")  # computed before the patch: the session cache computes it with the real `run`
     monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out

@@ -322,6 +322,7 @@ def test_stacks_pass_the_whole_pack(name):
 def test_plan_refuses_a_mandatory_violation(monkeypatch, capsys, tmp_path):
     from offline import plan as plan_cli
     from offline import runner as offline
+    variant("dev")  # computed before the patch: the session cache computes it with the real `run`
     monkeypatch.setattr(offline, "run", lambda stack, **kwargs: variant(stack))  # the CLI path on a cached plan
     original = policy_check.evaluate
     monkeypatch.setattr(policy_check, "evaluate", lambda plan, given=None: original(plan, given) + [
