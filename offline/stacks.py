@@ -53,6 +53,8 @@ def find_stack_file(stack: str, program_dir: Path = PROJECT_DIR, stack_file: Opt
     if stack_file is not None:
         if not stack_file.exists():
             raise FileNotFoundError(f"--stack-file {stack_file}: no such file")
+        if stack_file.is_dir():
+            raise FileNotFoundError(f"--stack-file {stack_file}: a folder, not a stack file (Pulumi.<stack>.yaml)")
         return stack_file
     path = program_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():

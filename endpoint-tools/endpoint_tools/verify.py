@@ -319,9 +319,14 @@ class ListFormatter(HelpFormatter):
 def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
     if args.outputs:
         try:
-            outputs = parse_json(read_text(args.outputs))
+            text = read_text(args.outputs)
         except (OSError, ValueError) as error:
             raise EndpointError(f"cannot read outputs from {args.outputs}: {error}") from None
+        try:
+            outputs = parse_json(text)
+        except ValueError as error:
+            raise EndpointError(f"{args.outputs} is not JSON ({error}): write it with `pulumi stack output --json "
+                                f"--show-secrets > FILE`") from None
         if not isinstance(outputs, dict):
             raise EndpointError(f"{args.outputs} is not a JSON object of stack outputs")
         return outputs

@@ -334,6 +334,9 @@ def test_outputs_from_a_pipe_are_read_and_a_folder_is_named(tmp_path, capsys):
         assert verify.main(["--outputs", path]) == 1
     assert "is larger than 16 MiB" in capsys.readouterr().out
     outputs = tmp_path / "outputs.json"
+    outputs.write_text("clusterName: aks-x\n")  # a YAML or text copy of the outputs, not `--json`'s
+    assert verify.main(["--outputs", str(outputs)]) == 1
+    assert f"{outputs} is not JSON (" in capsys.readouterr().out
     outputs.write_text("{}")
     for argv in (["--outputs", str(tmp_path)], ["--outputs", str(outputs), "--kubeconfig", str(tmp_path)]):
         with pytest.raises(SystemExit) as usage:

@@ -121,6 +121,8 @@ def test_refusals_that_need_no_program_run_do_not_import_the_sdk(tmp_path):
         (["--stack", "../x", "--out", out], 2, "stack name '../x' is not valid"),
         (["--stack", "dev", "--out", str(not_a_folder)], 2, f"{not_a_folder} is not a folder"),
         (["--stack", "dev", "--out", out, "--stack-file", str(tmp_path / "none.yaml")], 2, "no such file"),
+        (["--stack", "dev", "--out", out, "--stack-file", str(tmp_path)], 2,
+         f"--stack-file {tmp_path}: a folder, not a stack file"),
         (["--stack", "dev", "--out", str(tmp_path / "out")], 2, "holds no plan"),
         (["--stack", "dev", "--out", out, "--stack-file", str(broken)], 1, "Pulumi.broken.yaml: not valid YAML"),
         (["--stack", "dev", "--out", str(tmp_path / "stale"), "--stack-file", str(broken)], 1,
