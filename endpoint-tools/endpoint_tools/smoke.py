@@ -234,7 +234,8 @@ def endpoint_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", nargs="?", type=endpoint_url, metavar="URL",
                         help="endpoint base URL (http:// or https://), e.g. http://localhost:11434")
     parser.add_argument("--stack-output", metavar="NAME", type=named("a stack output name"),
-                        help="read the URL from this Pulumi stack output instead")
+                        help="read the URL from this Pulumi stack output instead (this repository's stacks: "
+                             "modelApiUrl, the published API's base URL)")
     parser.add_argument("--stack", type=stack_name, help="Pulumi stack for --stack-output")
     parser.add_argument("--api", choices=("auto",) + APIS, default="auto",
                         help="API flavour; auto tries the OpenAI API, then Ollama's native one")

@@ -229,3 +229,14 @@ def test_help_describes_the_tool_in_whole_sentences(script, capsys):
     shown = " ".join(capsys.readouterr().out.split())
     paragraph = " ".join(sys.modules[module].__doc__.split("\n\n")[0].split())
     assert exited.value.code == 0 and paragraph.endswith(".") and paragraph in shown, shown[:400]
+
+
+@pytest.mark.parametrize("tool", [smoke, bench])
+def test_the_help_names_the_stack_output_that_holds_the_url(tool, dev, capsys):
+    """`--stack-output NAME` asks for an output name the user must know: the help names the one this repository's
+    program exports with the published API's base URL, and that output is one (the plan's, a URL)."""
+    with pytest.raises(SystemExit):
+        tool.main(["--help"])
+    named = re.search(r"this repository's stacks: (\w+),", " ".join(capsys.readouterr().out.split()))
+    assert named, "the help names no stack output"
+    assert str(dev.outputs.get(named.group(1), "")).startswith("http://"), named.group(1)
