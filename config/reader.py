@@ -104,7 +104,7 @@ class Reader:
         allowed = list(allowed)
         value = self.str_(name, default)
         if value not in allowed:
-            self.problem(f"{self.key(name)} {describe(value)} is not allowed; allowed: {', '.join(allowed)}")
+            self.problem(f"{self.key(name)} {describe(value)} is invalid; allowed: {', '.join(allowed)}")
             return default
         return value
 
@@ -113,7 +113,7 @@ class Reader:
         allowed = list(allowed)
         value = self.str_(name, None)
         if value is not None and value not in allowed:
-            self.problem(f"{self.key(name)} {describe(value)} is not allowed; allowed: {', '.join(allowed)}")
+            self.problem(f"{self.key(name)} {describe(value)} is invalid; allowed: {', '.join(allowed)}")
             return None
         return value
 

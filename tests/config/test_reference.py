@@ -47,9 +47,9 @@ CHOICES = [s for s in ROWS + GLOBAL_ROWS if s.kind == "choice"]
 
 
 def _not_allowed(problem: str, setting) -> bool:
-    """The loader's own refusal, or a component rule's (config/component_rules.py) naming the stack key and the
-    documented set."""
-    return "is not allowed" in problem or f"is invalid; allowed: {', '.join(setting.allowed)}" in problem
+    """The loader's own refusal or a component rule's (config/component_rules.py), in one wording: the stack key, the
+    value, and the documented set."""
+    return f"is invalid; allowed: {', '.join(setting.allowed)}" in problem
 
 
 BOUNDED = [s for s in ROWS + GLOBAL_ROWS if s.kind == "integer" and s.minimum is not None]

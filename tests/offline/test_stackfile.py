@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from offline.stackfile import ConfigError as StackFileError, parse_yaml, project_config
-from offline import runner as offline
+from offline import runner as offline, stackfile
 
 from tests.config.test_loader import _VALUES, _KEYS, _SECTION_KEYS
 
@@ -57,5 +57,8 @@ def test_stack_file_reader_only_returns_values_or_raises_config_error(data):
 def test_an_unreadable_stack_file_is_one_error(tmp_path):
     missing = Path(tmp_path) / "Pulumi.dev.yaml"
     missing.mkdir()
-    with pytest.raises(StackFileError, match="cannot be read"):
+    with pytest.raises(FileNotFoundError, match="a folder, not a stack file"):  # the CLI's bad usage (exit 2)
         offline.stack_config("dev", stack_file=missing)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(StackFileError, match="cannot be read"):  # a path the system refuses to open
+        stackfile.read_stack_file(tmp_path / "file" / "Pulumi.dev.yaml", "p")
