@@ -195,7 +195,7 @@ def pulumi_declarations(path: Path = ROOT / "Pulumi.yaml") -> dict[str, dict[str
 
 
 def _value(value: Any) -> str:
-    if value is UNSET or value is None or (isinstance(value, float) and value != value):  # NaN: a read's "unset"
+    if value is UNSET or value is None:
         return "unset"
     if isinstance(value, bool):
         return f"`{str(value).lower()}`"

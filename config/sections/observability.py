@@ -1,9 +1,8 @@
 """The `observability` section: in-cluster Prometheus/Grafana, Azure Monitor, alerts and SLOs."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, cast
 
 from llmplatform.choices import ALERT_RECEIVER_KINDS
 
@@ -63,8 +62,8 @@ def _monthly_budget(r: Reader) -> Optional[float]:
     """`monthlyBudget`: a number (CostBudget's rule checks its range), or None when unset (or null) or not a number
     (said)."""
     before = len(r.problems)
-    amount = r.float_("monthlyBudget", math.nan)  # the default only when unset
-    return None if math.isnan(amount) or len(r.problems) != before else amount
+    amount: Optional[float] = r.float_("monthlyBudget", cast(float, None))  # None only when unset (or null)
+    return amount if len(r.problems) == before else None
 
 
 def parse_observability(r: Reader) -> ObservabilityConfig:
