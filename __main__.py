@@ -12,9 +12,10 @@ stacks, whose outputs it reads through StackReferences).
 import pulumi
 from pulumi_azure_native import resources
 
-from llmplatform import (AksCluster, AppNamespace, AppNamespaceArgs, AzureMonitoring, FleetUpdates, GatewayAccess,
-                         GlobalEndpoint, GpuNodePool, InferenceStack, KeyVault, LlmdStack, ModelAutoscaler,
-                         ModelAutoscalerArgs, ModelStore, ModelStoreArgs, Observability, OpenWebUi, PostgresServer)
+from llmplatform import (AksCluster, AppNamespace, AppNamespaceArgs, AzureMonitoring, CostBudget, FleetUpdates,
+                         GatewayAccess, GlobalEndpoint, GpuNodePool, InferenceStack, KeyVault, LlmdStack,
+                         ModelAutoscaler, ModelAutoscalerArgs, ModelStore, ModelStoreArgs, Observability, OpenWebUi,
+                         PostgresServer)
 from llmplatform.gateway import LLMD_LISTENER, PLAIN_PORTS, TLS_PORTS
 
 from config import ConfigError, resource_names
@@ -80,6 +81,17 @@ def platform_stack(cfg: PlatformConfig) -> None:
         "tags": cfg.tags, **diagnostics(cfg, monitoring),
     })
     models = ModelStore("models", share, pulumi.ResourceOptions(providers=[platform.provider], protect=cfg.protect))
+
+    if cfg.observability.monthly_budget is not None and monitoring:  # the loader refuses a budget without e-mails
+        # the stack's spend where Azure bills it: the platform's group, AKS's node group (the VMs, GPU pools among
+        # them) and the model store's own group
+        groups = [resource_group, platform.node_resource_group]
+        if store.resource_group_name:
+            groups.append(models.resource_group_name)
+        CostBudget("cost", {
+            "amount": cfg.observability.monthly_budget, "resource_group_names": groups,
+            "action_group_id": monitoring.monitoring["action_group_id"],
+            "budget_name": resource_names.budget_name(cfg.prefix, cfg.environment)})
 
     vault = KeyVault("secrets", {
         "cluster": cluster, "vault_name": resource_names.key_vault_name(cfg.prefix, cfg.environment, cfg.location),

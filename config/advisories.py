@@ -186,6 +186,10 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
         notes.append("observability.alertEmails is empty: the Azure alert rules (managed Prometheus rule group, "
                      "PostgreSQL storage alert) get no action group, so they fire silently (only the portal's alert "
                      "list shows them); list at least one address")
+    if cfg.environment == "prod" and o.monthly_budget is None:
+        notes.append("observability.monthlyBudget is unset: nothing in Azure tells anyone when the month's spend runs "
+                     "away (an autoscaler held at its GPU maximum, a fallback pool on on-demand); set it a little "
+                     "above the plan's peakMonthly (build/<stack>/cost.json), in the billing account's currency")
     if o.enabled and o.azure_monitor and o.managed_grafana and not (cfg.cluster.admin_group_object_ids
                                                                     or o.grafana_viewer_group_ids):
         notes.append("observability.managedGrafana: no group gets a Grafana role (cluster.adminGroupObjectIds are "

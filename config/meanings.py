@@ -232,6 +232,12 @@ MEANING = {
     "observability.alertEmails": "Action group recipients, each address once (compared without case; elsewhere "
                                  "than prod, none is an advisory: the Azure alerts notify nobody); needs "
                                  "`azureMonitor`, whose action group sends them.",
+    "observability.monthlyBudget": "An Azure Consumption budget (monthly, subscription scope) over the stack's "
+                                   "resource groups: the platform's, AKS's node group (the VMs, GPU pools included) "
+                                   "and a separate `modelStore.resourceGroupName`; the on-call action group is told "
+                                   "at 80 % and 100 % actual and 100 % forecast cost. In the billing account's "
+                                   "currency (the plan's cost.json is USD list prices); needs `alertEmails`. Unset: "
+                                   "no budget (prod: an advisory).",
     "observability.grafanaViewerGroupIds": "Entra groups given Grafana Viewer on Managed Grafana "
                                            "(`cluster.adminGroupObjectIds` get Grafana Admin).",
     "observability.prometheusRetention": "In-cluster Prometheus retention (a Prometheus duration).",

@@ -15,6 +15,10 @@ PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 def resource_group_name(prefix: str, env: str, purpose: str = "") -> str:
     return "-".join(p for p in ("rg", prefix, env, purpose) if p)
 
+def budget_name(prefix: str, env: str) -> str:
+    """A budget's name is unique within its scope (the subscription): one per stack, as its resource group."""
+    return f"budget-{prefix}-{env}"
+
 def cluster_name(prefix: str, env: str) -> str:
     return f"aks-{prefix}-{env}"
 

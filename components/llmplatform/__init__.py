@@ -21,6 +21,7 @@ from .api_gate import ApiGate, ApiGateArgs  # noqa: E402
 from .app_namespace import AppNamespace, AppNamespaceArgs  # noqa: E402
 from .azure_monitoring import AzureMonitoring, AzureMonitoringArgs  # noqa: E402
 from .checks import ComponentInputError  # noqa: E402
+from .cost_budget import CostBudget, CostBudgetArgs  # noqa: E402
 from .errors import LateInputError  # noqa: E402
 from .fleet import FleetMemberSpec, FleetUpdates, FleetUpdatesArgs  # noqa: E402
 from .front_door import GlobalEndpoint, GlobalEndpointArgs, RegionalOrigin  # noqa: E402
@@ -52,6 +53,7 @@ __all__ = [
     "GatewayAccess", "GatewayAccessArgs",
     "InferenceStack", "InferenceStackArgs", "ResourcesSpec",
     "AzureMonitoring", "AzureMonitoringArgs",
+    "CostBudget", "CostBudgetArgs",
     "Observability", "ObservabilityArgs", "AlertReceiver",
     "ModelAutoscaler", "ModelAutoscalerArgs",
     "WorkloadIdentity", "WorkloadIdentityArgs",

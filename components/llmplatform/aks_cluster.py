@@ -291,6 +291,9 @@ class AksCluster(pulumi.ComponentResource):
     """OIDC issuer for workload-identity federated credentials."""
     kubelet_identity_object_id: pulumi.Output[str]
     """Object id of the kubelet's managed identity (for AcrPull and similar grants)."""
+    node_resource_group: pulumi.Output[str]
+    """The resource group AKS creates for the nodes (`MC_<group>_<cluster>_<region>` by default): the VMs, their disks
+    and load balancers are billed there, not in `resource_group_name` (for a CostBudget)."""
     kubeconfig: pulumi.Output[str]
     """Kubeconfig for a person (kubelogin, azurecli mode). With `grant_deployer_admin`, during `pulumi up` it resolves
     once the API server lets the deployer write, as the component's own provider does: a provider built from it is
@@ -527,6 +530,7 @@ class AksCluster(pulumi.ComponentResource):
         self.cluster_name = cluster.name
         self.oidc_issuer_url = cluster.oidc_issuer_profile.apply(lambda p: p.issuer_url if p else None)
         self.kubelet_identity_object_id = kubelet_object_id
+        self.node_resource_group = cluster.node_resource_group.apply(lambda g: g or "")
         self.cluster = ClusterHandle(
             resource_group_name=rg_name, location=location,
             cluster_name=settled(cluster.name, workload_pool), cluster_id=cluster.id,
@@ -551,4 +555,5 @@ class AksCluster(pulumi.ComponentResource):
             "cluster": self.cluster, "resource_group_name": self.resource_group_name,
             "cluster_name": self.cluster_name, "oidc_issuer_url": self.oidc_issuer_url,
             "kubelet_identity_object_id": self.kubelet_identity_object_id, "kubeconfig": self.kubeconfig,
+            "node_resource_group": self.node_resource_group,
         })

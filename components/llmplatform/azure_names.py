@@ -44,6 +44,9 @@ virtual_network = _check(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}[A-Za-z0-9_]", "2-64 l
 managed_identity = _check(r"[A-Za-z0-9][A-Za-z0-9_-]{2,127}", "3-128 letters, digits, '-' and '_', starting with a "
                           "letter or digit (a managed identity name)")
 key_vault_secret = _check(r"[0-9A-Za-z-]{1,127}", "1-127 letters, digits and hyphens (a Key Vault secret name)")
+# no pattern in the REST spec (Microsoft.Consumption 2024-08-01 budgetNameParameter): Azure portal's and
+# terraform-provider-azurerm's rule for a budget name (1-63, letters, digits, '-', '_'), the narrower one
+budget = _check(r"[A-Za-z0-9_-]{1,63}", "1-63 letters, digits, '-' and '_' (a budget name)")
 file_share = _check(r"[a-z0-9]([a-z0-9-]{1,61}[a-z0-9])", "3-63 lowercase letters, digits and hyphens, starting "
                     "and ending with a letter or digit, no two hyphens in a row (an Azure file share name)", "--")
 dns_label = _check(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", "a DNS label: 1-63 lowercase letters, digits and '-', "

@@ -172,6 +172,10 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "node_image_selection": "Consistent",
         "wait_between_regions_seconds": 3600,
     },
+    "CostBudget": {
+        "actual_percents": [80, 100],
+        "forecast_percents": [100],
+    },
 }
 
 

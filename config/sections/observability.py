@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, cast
 
 from llmplatform.choices import ALERT_RECEIVER_KINDS
 
@@ -36,6 +36,9 @@ class ObservabilityConfig:
     grafana_viewer_group_ids: tuple[str, ...] = ()  # Grafana Viewer on Managed Grafana (cluster admins: Admin)
     client_namespaces: tuple[str, ...] = ()  # namespaces whose pods may query the in-cluster Prometheus and Grafana
     alert_receiver: AlertReceiverConfig = AlertReceiverConfig()
+    # an Azure budget over the stack's resource groups (the node group included), in the billing account's currency;
+    # None: no budget
+    monthly_budget: Optional[float] = None
 
 
 def _alert_receiver(r: Reader) -> tuple[AlertReceiverConfig, Optional[dict[str, str]]]:
@@ -53,6 +56,14 @@ def _alert_receiver(r: Reader) -> tuple[AlertReceiverConfig, Optional[dict[str, 
     checked = {"kind": kind or next(iter(ALERT_RECEIVER_KINDS)), "secret": secret or "placeholder"}
     return (AlertReceiverConfig(kind, secret) if kind is not None and secret is not None else AlertReceiverConfig(),
             checked)
+
+
+def _monthly_budget(r: Reader) -> Optional[float]:
+    """`monthlyBudget`: a number (CostBudget's rule checks its range), or None when unset (or null) or not a number
+    (said)."""
+    before = len(r.problems)
+    amount: Optional[float] = r.float_("monthlyBudget", cast(float, None))  # None only when unset (or null)
+    return amount if len(r.problems) == before else None
 
 
 def parse_observability(r: Reader) -> ObservabilityConfig:
@@ -75,6 +86,7 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         vllm_dashboard=r.bool_("vllmDashboard", d.vllm_dashboard),
         client_namespaces=r.str_list("clientNamespaces", d.client_namespaces),
         alert_receiver=receiver,
+        monthly_budget=_monthly_budget(r),
     )
     r.reject_unknown_keys()
     keys = component_rules.keys("observability")
@@ -87,6 +99,13 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         "error_ratio_slo": cfg.error_ratio_slo, "gpu_memory_alert_percent": cfg.gpu_memory_alert_percent,
         "client_namespaces": list(cfg.client_namespaces),
         **({"alert_receiver": receiver_checked} if receiver_checked else {})}, keys)
+    if cfg.monthly_budget is not None:  # the budget's own rules (its notifications: the defaults, checked there too)
+        component_rules.check(r, "CostBudget", {"amount": cfg.monthly_budget},
+                              component_rules.keys("observability", {"amount": "observability.monthlyBudget"}))
+        if not (cfg.alert_emails and cfg.enabled and cfg.azure_monitor):
+            r.problem("observability.monthlyBudget needs observability.alertEmails (with observability.enabled and "
+                      "observability.azureMonitor true): the budget notifies the action group Azure Monitor makes "
+                      "from them, and without one nobody would hear of the spend")
     if cfg.alert_receiver.kind and not cfg.enabled:
         r.problem("observability.alertReceiver needs observability.enabled true: the in-cluster Alertmanager sends "
                   "to it")

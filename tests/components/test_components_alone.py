@@ -79,6 +79,9 @@ REQUIRED: dict[str, Callable[[], dict[str, Any]]] = {
                                "origins": [{"name": "weu", "host": "weu.llm.example.com"}]},
     "FleetUpdates": lambda: {"resource_group_name": RG, "location": "westeurope", "fleet_name": "fleet-test",
                              "members": [{"name": "weu", "cluster_id": "/subscriptions/x/aks-a"}]},
+    "CostBudget": lambda: {"amount": 1000.0, "resource_group_names": [RG],
+                           "action_group_id": f"/subscriptions/s/resourceGroups/{RG}/providers/microsoft.insights/"
+                                              "actionGroups/ag-test"},
 }
 IN_CLUSTER = {"GpuNodePool", "AppNamespace", "ModelStore", "GatewayAccess", "InferenceStack", "Observability",
               "ModelAutoscaler", "WorkloadIdentity", "LlmdStack", "OllamaServer", "ApiGate", "OpenWebUi"}
@@ -104,6 +107,9 @@ def two_of_everything() -> None:
                                            "log_analytics_workspace_id": mon.log_analytics_workspace_id})
         clusters.append((aks, mon))
     (a, mon_a), (b, mon_b) = clusters
+    for name, aks, mon in (("a", a, mon_a), ("b", b, mon_b)):  # a budget per cluster, over its two groups
+        P.CostBudget(f"budget-{name}", {"amount": 500, "resource_group_names": [f"rg-{name}", aks.node_resource_group],
+                                        "action_group_id": mon.monitoring["action_group_id"]})
     on_a = pulumi.ResourceOptions(providers=[a.provider])
     on_b = pulumi.ResourceOptions(providers=[b.provider])
     spot = P.GpuNodePool("gpu-spot", {"cluster": a.cluster, "vm_size": "Standard_NC4as_T4_v3",
@@ -239,6 +245,12 @@ def test_in_cluster_component_given_options_as_a_dict_is_refused_by_name(name):
     # a key set someone else writes is read by its Key Vault name: a name Key Vault cannot hold is refused up front
     ("LlmdStack", {"api_key_map_secret": "edge_api_key_map"}, "api_key_map_secret='edge_api_key_map'"),
     ("ApiGate", {"api_key_map_secret": "edge_api_key_map"}, "api_key_map_secret='edge_api_key_map'"),
+    # a budget: a positive amount, Azure's five notifications at most, a start on the first of a month
+    ("CostBudget", {"amount": -100}, "amount=-100"),
+    ("CostBudget", {"resource_group_names": []}, "resource_group_names=[]"),
+    ("CostBudget", {"actual_percents": [50, 80, 100, 120], "forecast_percents": [90, 100]}, "at most 5"),
+    ("CostBudget", {"actual_percents": [0]}, "actual_percents[0]=0"),
+    ("CostBudget", {"start_date": "2026-12-04"}, "start_date='2026-12-04'"),
 ])
 def test_component_refuses_a_bad_input_by_name_before_registering(name, extra, message):
     component = getattr(llmplatform, name)

@@ -234,6 +234,8 @@ READ_ITEMS: list[tuple[str, dict[str, Any], str, Any]] = [
     ("OpenWebUi", {}, "secret_env", {"OAUTH_CLIENT_SECRET": "oauth-client-secret"}),
     ("GlobalEndpoint", {"origins": [{"name": "weu", "host": "weu.llm.example.com", "key_vault_name": "kv-weu",
                                      "key_vault_resource_group": "rg-test"}]}, "api_keys", ["team-a"]),
+    ("CostBudget", {}, "actual_percents", [80, 100]),
+    ("CostBudget", {}, "forecast_percents", [100]),
 ]
 READ_IDS = [f"{c[0]}-{c[2]}" for c in READ_ITEMS]
 
@@ -279,7 +281,8 @@ def test_an_item_of_a_read_list_or_map_given_as_an_output_is_refused_naming_its_
         build(component, {**REQUIRED[component](), **extra, key: items})
     with pytest.raises(ComponentInputError) as refused:
         run(program)
-    kind = {"model_sizes_gib": "a number", "model_server_min_replicas": "a whole number"}.get(key, "a string")
+    kind = {"model_sizes_gib": "a number", "model_server_min_replicas": "a whole number",
+            "actual_percents": "a whole number", "forecast_percents": "a whole number"}.get(key, "a string")
     why = f"must be a plain value known when the program runs ({kind}), not an Output"
     assert refused.value.errors == [{"property_path": where[0], "reason": why}], str(refused.value)
     assert str(refused.value) == f"{component} c: {where[0]}: {why}"

@@ -339,6 +339,13 @@ SET_CASES = [
      "observability.alertEmails ['oncall@contoso.com', 'ONCALL@contoso.com'] is invalid; allowed: each address once "
      "(compared without case): "
      "a second receiver of the same address mails it twice per alert"),
+    # a budget notifies the on-call action group; its amount is a positive number
+    ("budget-without-emails", ["observability.monthlyBudget=500"],
+     "observability.monthlyBudget needs observability.alertEmails"),
+    ("budget-negative", ["observability.monthlyBudget=-5"],
+     "observability.monthlyBudget -5.0 is invalid; allowed: a number greater than 0"),
+    ("budget-not-a-number", ["observability.monthlyBudget=lots"],
+     "observability.monthlyBudget must be a finite number, got 'lots'"),
     ("viewer-group-twice", ["environment=prod", "observability.managedGrafana=true",
                             "observability.grafanaViewerGroupIds[0]=11111111-2222-3333-4444-555555555555",
                             "observability.grafanaViewerGroupIds[1]=11111111-2222-3333-4444-555555555555"],

@@ -263,15 +263,17 @@ def test_grafana_is_named_as_its_subchart_names_it(dev):
 # holds two: the Azure Monitor workspace is Microsoft.Monitor's (monitor/.../Microsoft.Monitor/Accounts), the rest
 # microsoft.insights'; Front Door's WAF policy (`frontdoor`) and the private DNS zones are Microsoft.Network's.
 NAMESPACES = {"alertsmanagement": "Microsoft.AlertsManagement", "authorization": "Microsoft.Authorization",
-              "cdn": "Microsoft.Cdn", "containerservice": "Microsoft.ContainerService",
+              "cdn": "Microsoft.Cdn", "consumption": "Microsoft.Consumption",
+              "containerservice": "Microsoft.ContainerService",
               "dashboard": "Microsoft.Dashboard", "dbforpostgresql": "Microsoft.DBforPostgreSQL",
               "frontdoor": "Microsoft.Network", "keyvault": "Microsoft.KeyVault",
               "managedidentity": "Microsoft.ManagedIdentity", "monitor": "Microsoft.Insights",
               "network": "Microsoft.Network", "operationalinsights": "Microsoft.OperationalInsights",
               "privatedns": "Microsoft.Network", "resources": "Microsoft.Resources", "storage": "Microsoft.Storage"}
 TYPE_NAMESPACES = {"azure-native:monitor:AzureMonitorWorkspace": "Microsoft.Monitor"}
-# "Registered by default" (azure-docs articles/azure-resource-manager/management/azure-services-resource-providers.md)
-REGISTERED_BY_DEFAULT = {"Microsoft.Authorization", "Microsoft.Resources"}
+# "Registered by default" (azure-docs articles/azure-resource-manager/management/azure-services-resource-providers.md;
+# Microsoft.Consumption's row carries the mark at 004ec532)
+REGISTERED_BY_DEFAULT = {"Microsoft.Authorization", "Microsoft.Consumption", "Microsoft.Resources"}
 
 
 NO_RDMA = SimpleNamespace(rdma=False)

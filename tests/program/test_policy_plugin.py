@@ -189,7 +189,7 @@ def test_a_stack_policy_is_handed_every_resource_with_its_parents_as_the_engine_
                                m.startswith("llmplatform:index:") for m in deployments.values()), deployments
     (aks,) = [m for u, m in through_plugin.items() if "llmplatform:index:AksCluster::" in u]
     assert aks.split(" | ")[1].split(",") == ["cluster", "cluster_name", "kubeconfig", "kubelet_identity_object_id",
-                                              "oidc_issuer_url", "resource_group_name"], aks
+                                              "node_resource_group", "oidc_issuer_url", "resource_group_name"], aks
     # The default providers the engine makes for the resources that name none are resources of the deployment,
     # handed over with their inputs (the version), and each such resource names its own as its provider
     # (default_providers.go `newRegisterDefaultProviderEvent`, providers.go `DefaultName`).

@@ -22,7 +22,8 @@ from .inference import inference_stack
 from .llmd import llmd_stack
 from .model_server import MANAGED_OLLAMA_ENV, ollama_server
 from .shared import MAX_MODEL_GIB
-from .smaller import app_namespace, azure_monitoring, model_autoscaler, observability, workload_identity
+from .smaller import (app_namespace, azure_monitoring, cost_budget, model_autoscaler, observability,
+                      workload_identity)
 from .stateful import key_vault, model_store, postgres_server
 from .webui import MANAGED_WEBUI_ENV, database_connections_rule, open_webui
 
@@ -33,6 +34,7 @@ RULES = {
     "GatewayAccess": gateway_access, "InferenceStack": inference_stack, "AzureMonitoring": azure_monitoring,
     "Observability": observability, "ModelAutoscaler": model_autoscaler, "WorkloadIdentity": workload_identity,
     "LlmdStack": llmd_stack, "GlobalEndpoint": global_endpoint, "FleetUpdates": fleet_updates,
+    "CostBudget": cost_budget,
     # InferenceStack's parts, each with the rules of what it owns
     "OllamaServer": ollama_server, "ApiGate": api_gate, "OpenWebUi": open_webui,
 }
@@ -48,7 +50,8 @@ def rendered(problems: list[Problem], name: Optional[Any] = None) -> list[str]:
 
 
 __all__ = ["EDGE_NAME", "FLEET_NAME", "MANAGED_OLLAMA_ENV", "MANAGED_WEBUI_ENV", "MAX_MODEL_GIB", "RULES",
-           "aks_cluster", "api_gate", "app_namespace", "azure_monitoring", "database_connections_rule", "fleet_updates",
+           "aks_cluster", "api_gate", "app_namespace", "azure_monitoring", "cost_budget", "database_connections_rule",
+           "fleet_updates",
            "gateway_access", "global_endpoint", "gpu_node_pool", "inference_stack", "key_vault", "llmd_stack",
            "model_autoscaler", "model_store", "observability", "ollama_server", "open_webui", "postgres_server",
            "problems_of", "rendered", "workload_identity"]

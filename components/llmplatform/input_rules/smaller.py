@@ -1,5 +1,6 @@
-"""The value rules of the smaller components: ModelAutoscaler, Observability, AzureMonitoring, AppNamespace,
-WorkloadIdentity."""
+"""The value rules of the smaller components: ModelAutoscaler, Observability, AzureMonitoring, CostBudget,
+AppNamespace, WorkloadIdentity."""
+import re
 from typing import Any, Mapping
 
 from .. import azure_names as names
@@ -98,6 +99,46 @@ def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
                                         "address mails it twice per alert")
     group_ids_rule(r, "grafana_admin_group_ids")
     group_ids_rule(r, "grafana_viewer_group_ids")
+    return r.problems
+
+
+# A budget takes at most five notifications, each threshold a percent "between 0 and 1000" (Microsoft.Consumption
+# 2024-08-01 BudgetProperties.notifications, Notification.threshold)
+MAX_NOTIFICATIONS = 5
+BUDGET_START = re.compile(r"(20[1-9][0-9])-(0[1-9]|1[0-2])-01")
+
+
+def cost_budget(args: Mapping[str, Any]) -> list[Problem]:
+    r = Rules(args, "CostBudget")
+    amount = r.get("amount")
+    if amount is not None and (isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0):
+        r.add("amount", amount, "a number greater than 0 (the monthly amount, in the billing account's currency)")
+    groups = r.get("resource_group_names")
+    if isinstance(groups, (list, tuple)) and not groups:
+        r.add("resource_group_names", groups, "at least one resource group")
+    each_once(r, "resource_group_names", names.resource_group, "each group once (compared without case)")
+    r.text("budget_name", names.budget)
+    count = 0
+    for key in ("actual_percents", "forecast_percents"):
+        r.declare(key, minimum=1, maximum=1000)
+        percents = r.get(key)
+        if not isinstance(percents, (list, tuple)):
+            if percents is not None:
+                r.add(key, percents, "a list of whole percents from 1 to 1000")
+            continue
+        count += len(percents)
+        for i, p in enumerate(percents):
+            if isinstance(p, bool) or not isinstance(p, int) or not 1 <= p <= 1000:
+                r.add(f"{key}[{i}]", p, "a whole percent from 1 to 1000")
+        if len(set(percents)) != len(percents):
+            r.add(key, percents, "each percent once (one notification per threshold)")
+    if count > MAX_NOTIFICATIONS:
+        r.add("forecast_percents", r.get("forecast_percents"), f"at most {MAX_NOTIFICATIONS} notifications with "
+              f"{r.ref('actual_percents')} ({r.get('actual_percents')}): Azure's limit per budget")
+    start = r.given("start_date")
+    if start is not None and (not isinstance(start, str) or not BUDGET_START.fullmatch(start)
+                              or start < "2017-06-01"):
+        r.add("start_date", start, "the first of a month, YYYY-MM-01, on or after 2017-06-01")
     return r.problems
 
 

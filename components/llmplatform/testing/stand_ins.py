@@ -114,6 +114,9 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
                        "objectId": _identity_id(rid, azure_name, "kubelet-principal"), "resourceId": f"{rid}-agentpool"}
             state["identityProfile"] = {"kubeletidentity": kubelet}
             state["fqdn"] = f"{azure_name}.hcp.{region}.azmk8s.io"
+            # the group AKS creates for the nodes, unless the cluster names one: MC_<group>_<cluster>_<region> (AKS
+            # FAQ "Why are two resource groups created with AKS?", MicrosoftDocs/azure-aks-docs articles/aks/faq)
+            state["nodeResourceGroup"] = inputs.get("nodeResourceGroup") or f"MC_{rg}_{azure_name}_{region}"
             # AKS's id of this cluster's life (a cluster created again under the same ARM id gets another)
             state["resourceUID"] = _digest(rid)[:24]
             state["identity"] = {**inputs.get("identity", {}), "tenantId": TENANT,
