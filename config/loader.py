@@ -85,7 +85,8 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     inference_prod_checks(top, environment, inference)
     warm_model_checks(top, inference, model_store)
     key_vault_prod_checks(top, environment, key_vault)
-    postgres_prod_checks(top, environment, postgres)
+    if webui.enabled:  # the UI's database, the only one: without the UI no server is created to hold to prod's rules
+        postgres_prod_checks(top, environment, postgres)
     inference_fit_checks(top, gpu, model_store, inference, cluster)
     inference_stack_checks(top, inference, webui, gateway, autoscaling, postgres.sku_name)
     observability_prod_checks(top, environment, observability)

@@ -56,6 +56,9 @@ def test_advisories_warn_without_failing():
     [line] = [a for a in advisories(no_ui) if "webui.enabled is false" in a]
     assert line.startswith("postgres.") and "postgres.highAvailability" in line and "no PostgreSQL server" in line
     assert not any("webui.enabled is false" in a for a in advisories(parse_config(stack_raw("prod"), "p", "prod")))
+    # doing what it says (the postgres section removed) loads: prod's database rules hold no server to them
+    removed = {k: v for k, v in stack_raw("prod", {"webui": {"enabled": False}}).items() if k != "postgres"}
+    assert not any("webui.enabled is false" in a for a in advisories(parse_config(removed, "p", "prod")))
 
 
 def test_a_region_behind_the_edge_that_scales_to_zero_is_warned():
