@@ -91,7 +91,7 @@ def platform_stack(cfg: PlatformConfig) -> None:
         CostBudget("cost", {
             "amount": cfg.observability.monthly_budget, "resource_group_names": groups,
             "action_group_id": monitoring.monitoring["action_group_id"],
-            "budget_name": resource_names.budget_name(cfg.prefix, cfg.environment)})
+            "budget_name": resource_names.budget_name(group_name)})
 
     vault = KeyVault("secrets", {
         "cluster": cluster, "vault_name": resource_names.key_vault_name(cfg.prefix, cfg.environment, cfg.location),

@@ -15,6 +15,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE
 from .checks import called_as_documented, check_shape
 from .defaults import defaults_for
+from . import naming
 
 opt = defaults_for("CostBudget")
 
@@ -48,7 +49,8 @@ class CostBudgetArgs(TypedDict):
     """The action group each notification goes to (AzureMonitoring's `monitoring["action_group_id"]`), in the same
     subscription."""
     budget_name: NotRequired[Optional[str]]
-    """Budget name, 1-63 letters, digits, '-' and '_' (default `budget-<component name>`)."""
+    """Budget name, 1-63 letters, digits, '-' and '_', unique in the subscription (default `budget-<project>-<stack>-
+    <component name>`: a second budget of one name in the subscription is refused)."""
     actual_percents: NotRequired[Optional[list[int]]]
     """Shares of the amount (percent, 1-1000) whose actual cost notifies (default [80, 100])."""
     forecast_percents: NotRequired[Optional[list[int]]]
@@ -87,8 +89,10 @@ class CostBudget(pulumi.ComponentResource):
         # the subscription the component's azure-native provider deploys to
         subscription = authorization.get_client_config_output(
             opts=pulumi.InvokeOutputOptions(parent=self)).subscription_id
+        # unique in the subscription, the budget's scope: the stack's name in it (Create refuses an existing budget)
+        budget_name = args.get("budget_name") or naming.budget_name(pulumi.get_project(), pulumi.get_stack(), name)
         budget = consumption.Budget(
-            f"{name}-budget", budget_name=args.get("budget_name") or f"budget-{name}",
+            f"{name}-budget", budget_name=budget_name,
             scope=subscription.apply(lambda s: f"/subscriptions/{s}"),
             amount=float(args["amount"]), category=consumption.CategoryType.COST,
             time_grain=consumption.TimeGrainType.MONTHLY,

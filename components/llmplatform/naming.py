@@ -15,6 +15,13 @@ def content_suffix(*parts: str) -> str:
     return short_hash(*parts, length=8)
 
 
+def budget_name(*parts: str) -> str:
+    """`budget-<parts>` as a budget name may be (azure_names.budget): other characters as '-', and one longer than 63
+    cut and ended with a hash of the whole, so distinct parts keep distinct names."""
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(("budget",) + parts))
+    return name if len(name) <= 63 else f"{name[:56]}-{short_hash(name)}"
+
+
 def secret_name(*parts: str) -> str:
     """A Key Vault secret name (1-127 letters, digits and hyphens) from a component name and a purpose."""
     name = re.sub(r"[^A-Za-z0-9-]+", "-", "-".join(parts)).strip("-")

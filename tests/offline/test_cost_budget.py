@@ -70,3 +70,27 @@ def test_the_start_is_this_months_first_and_next_months_run_keeps_it(prod):
     assert result["ignored"] == {urn: ["timePeriod.startDate"]}
     assert urn not in result["changed"] and urn not in result["replaced"]
     assert plan_diff.blocking(result, set(), False) == []
+
+
+def test_a_budget_name_is_one_stack_s_in_the_subscription(prod):
+    """A budget's name is unique in its scope, the subscription, and pulumi-azure-native's Create refuses a budget
+    that exists (`CanCreate`): the second of two stacks with one name stops at its first `pulumi up`. The stack's is
+    named after its platform group, which Azure keeps unique in the subscription (two regional stacks may share prefix
+    and environment and differ by `resourceGroupName` alone: config/regions.py `regional_conflicts`); the component's
+    default carries the project and stack (a program deployed as dev and prod in one subscription)."""
+    from llmplatform.naming import budget_name
+
+    from llmplatform import CostBudget
+    from llmplatform.azure_names import budget as budget_rule
+    from llmplatform.testing import run
+
+    group = prod.one("azure-native:resources:ResourceGroup", "platform-rg").inputs["resourceGroupName"]
+    assert group in prod.one(BUDGET).inputs["budgetName"]
+    long = ["rg-" + "x" * 85 + end for end in ("a", "b")]  # 89 characters each, an Azure group name's length
+    assert len({budget_name(g) for g in long}) == 2 and not any(budget_rule(budget_name(g)) for g in long)
+
+    def program() -> None:
+        CostBudget("cost", {"amount": 100, "resource_group_names": ["rg-a"], "action_group_id": "/subscriptions/s/"
+                            "resourceGroups/rg-a/providers/microsoft.insights/actionGroups/ag"})
+    names = {run(program, stack=stack).one(BUDGET).inputs["budgetName"] for stack in ("dev", "prod")}
+    assert len(names) == 2 and not any(budget_rule(n) for n in names), names
