@@ -37,8 +37,13 @@ def test_the_budget_counts_every_group_azure_bills_the_stack_in(prod):
 
 
 def test_notifications_are_within_azure_limits_and_reach_the_on_call_action_group(prod):
-    notifications = prod.one(BUDGET).inputs["notifications"]
-    group = prod.one("azure-native:monitor:ActionGroup").inputs
+    budget = prod.one(BUDGET)
+    notifications = budget.inputs["notifications"]
+    action_group = prod.one("azure-native:monitor:ActionGroup")
+    group = action_group.inputs
+    # contactGroups takes action groups' ARM ids: the on-call group's own `id` output (the stand-ins' id form is
+    # theirs, so what counts is where the value comes from: that resource, waited for)
+    assert action_group.urn in budget.dependencies
     assert 0 < len(notifications) <= 5  # "Budget can have up to five notifications"
     assert {n["thresholdType"] for n in notifications.values()} == {"Actual", "Forecasted"}
     for n in notifications.values():
@@ -47,8 +52,9 @@ def test_notifications_are_within_azure_limits_and_reach_the_on_call_action_grou
         assert n["thresholdType"] in {t.value for t in consumption.ThresholdType}
         # contactEmails is required in the body; at subscription scope a contact group is enough
         assert n["contactEmails"] == [] and len(n["contactGroups"]) == 1
-        assert n["contactGroups"][0].endswith(f"/resourceGroups/{group['resourceGroupName']}/providers/"
-                                              f"Microsoft.monitor/ActionGroup/{group['actionGroupName']}")
+        contact = n["contactGroups"][0].lower()
+        assert f"/resourcegroups/{group['resourceGroupName']}/providers/".lower() in contact
+        assert contact.endswith(f"/{group['actionGroupName']}".lower()), contact
 
 
 def _next_month(day: datetime.date) -> datetime.date:
