@@ -76,3 +76,13 @@ name_prefix = _check(r"[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?", "1-40 lowercase lett
 # a YAML program's camelCase resource names)
 azure_name_start = _check(r"[A-Za-z0-9]([-A-Za-z0-9]{0,38}[A-Za-z0-9])?", "1-40 letters, digits and '-', starting "
                           "and ending with a letter or digit (the start of Azure names)")
+
+# The group AKS creates for a cluster's nodes unless the cluster names one (AKS FAQ "Why are two resource groups created
+# with AKS?", MicrosoftDocs/azure-aks-docs articles/aks/faq). AKS does not shorten it: a longer name than 80 refuses the
+# cluster, InvalidParameter "The length of the node resource group name is too long. The maximum length is 80 and the
+# length of the value provided is 89" (quoted in Azure-Terraform/terraform-azurerm-kubernetes#33, rancher/rancher#21264).
+NODE_RESOURCE_GROUP_MAX = 80
+
+
+def node_resource_group(group: str, cluster: str, region: str) -> str:
+    return f"MC_{group}_{cluster}_{region}"

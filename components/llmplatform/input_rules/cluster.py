@@ -36,6 +36,13 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
     if not r.get("existing_resource_group"):
         r.text("resource_group_name", names.resource_group)
     r.text("vnet_name", names.virtual_network)
+    group, cluster, region = (r.given(k) for k in ("resource_group_name", "cluster_name", "location"))
+    if all(isinstance(v, str) for v in (group, cluster, region)):
+        node_group = names.node_resource_group(group, cluster, region)
+        if len(node_group) > names.NODE_RESOURCE_GROUP_MAX:
+            r.add("cluster_name", cluster, f"a name AKS's node resource group holds: {node_group!r} is "
+                  f"{len(node_group)} characters, AKS refuses more than {names.NODE_RESOURCE_GROUP_MAX} (shorten it or "
+                  f"{r.ref('resource_group_name')})")
     network_rules(r.section("network"))
     node_pool_rules(r.section("system_pool"), system=True)
     node_pool_rules(r.section("workload_pool"), system=False)

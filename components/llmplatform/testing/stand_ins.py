@@ -21,6 +21,7 @@ import pulumi
 from pulumi.runtime import mocks as pulumi_mocks, rpc
 
 from .. import azure_inputs
+from ..azure_names import node_resource_group
 from ..kubeconfig import cached_for_text
 from ..mappings import whole_numbers
 from .api_server import FAKE_CA_DATA, ClusterEndpoint, token_for
@@ -114,9 +115,8 @@ def _mock_state(type_: str, name: str, wire_inputs: dict[str, Any],
                        "objectId": _identity_id(rid, azure_name, "kubelet-principal"), "resourceId": f"{rid}-agentpool"}
             state["identityProfile"] = {"kubeletidentity": kubelet}
             state["fqdn"] = f"{azure_name}.hcp.{region}.azmk8s.io"
-            # the group AKS creates for the nodes, unless the cluster names one: MC_<group>_<cluster>_<region> (AKS
-            # FAQ "Why are two resource groups created with AKS?", MicrosoftDocs/azure-aks-docs articles/aks/faq)
-            state["nodeResourceGroup"] = inputs.get("nodeResourceGroup") or f"MC_{rg}_{azure_name}_{region}"
+            # the group AKS creates for the nodes, unless the cluster names one (llmplatform.azure_names)
+            state["nodeResourceGroup"] = inputs.get("nodeResourceGroup") or node_resource_group(rg, azure_name, region)
             # AKS's id of this cluster's life (a cluster created again under the same ARM id gets another)
             state["resourceUID"] = _digest(rid)[:24]
             state["identity"] = {**inputs.get("identity", {}), "tenantId": TENANT,
