@@ -36,13 +36,6 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
     if not r.get("existing_resource_group"):
         r.text("resource_group_name", names.resource_group)
     r.text("vnet_name", names.virtual_network)
-    group, cluster, region = (r.given(k) for k in ("resource_group_name", "cluster_name", "location"))
-    if all(isinstance(v, str) for v in (group, cluster, region)):
-        node_group = names.node_resource_group(group, cluster, region)
-        if len(node_group) > names.NODE_RESOURCE_GROUP_MAX:
-            r.add("cluster_name", cluster, f"a name AKS's node resource group holds: {node_group!r} is "
-                  f"{len(node_group)} characters, AKS refuses more than {names.NODE_RESOURCE_GROUP_MAX} (shorten it or "
-                  f"{r.ref('resource_group_name')})")
     network_rules(r.section("network"))
     node_pool_rules(r.section("system_pool"), system=True)
     node_pool_rules(r.section("workload_pool"), system=False)
@@ -73,6 +66,14 @@ def aks_cluster(args: Mapping[str, Any]) -> list[Problem]:
     if r.get("defender") and not r.args.get("log_analytics_workspace_id"):
         r.add("defender", True, f"only with {r.ref('log_analytics_workspace_id')} (Defender reports there)")
     r.problems.extend(put_rules.aks_cluster(args))  # in place: the list also carries the limits applied
+    group, cluster, region = (r.given(k) for k in ("resource_group_name", "cluster_name", "location"))
+    named = {p.path for p in r.problems} & {"resource_group_name", "cluster_name", "location"}
+    if all(isinstance(v, str) for v in (group, cluster, region)) and not named:  # each valid alone, not together
+        node_group = names.node_resource_group(group, cluster, region)
+        if len(node_group) > names.NODE_RESOURCE_GROUP_MAX:
+            r.add("cluster_name", cluster, f"a name AKS's node resource group holds: {node_group!r} is "
+                  f"{len(node_group)} characters, AKS refuses more than {names.NODE_RESOURCE_GROUP_MAX} (shorten it or "
+                  f"{r.ref('resource_group_name')})")
     return r.problems
 
 
