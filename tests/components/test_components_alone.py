@@ -252,7 +252,7 @@ def test_in_cluster_component_given_options_as_a_dict_is_refused_by_name(name):
     ("CostBudget", {"actual_percents": [0]}, "actual_percents[0]=0"),
     ("CostBudget", {"start_date": "2026-12-04"}, "start_date='2026-12-04'"),
     # AKS refuses a cluster whose node resource group, MC_<group>_<cluster>_<region>, passes 80 characters (it does
-    # not shorten it: llmplatform.azure_names); 83 here, a group name Azure itself takes (up to 90)
+    # not shorten it: llmplatform.azure_names); 83 here, from a group name within its own limit (63)
     ("AksCluster", {"resource_group_name": "rg-" + "x" * 60}, "cluster_name='aks-a' is invalid; allowed: a name AKS's "
      "node resource group holds: 'MC_rg-" + "x" * 60 + "_aks-a_westeurope' is 83 characters"),
 ])
