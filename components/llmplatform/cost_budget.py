@@ -31,6 +31,13 @@ def first_of_month(today: Optional[datetime.date] = None) -> str:
     return f"{day.year:04d}-{day.month:02d}-01T00:00:00Z"
 
 
+def both_cases(names: list[str]) -> list[str]:
+    """Each group name as given and lower-cased, once each: AKS names its node group `MC_...` while Cost
+    Management's usage rows often carry groups lower-cased, and whether a budget filter's `In` ignores case is not
+    documented; a second spelling of one group adds nothing to the cost counted."""
+    return list(dict.fromkeys(spelling for name in names for spelling in (name, name.lower())))
+
+
 def notification_key(threshold_type: str, percent: int) -> str:
     """`Actual_GreaterThan_80_Percent`: the key form of the REST spec's own example (CreateOrUpdateBudget.json)."""
     return f"{threshold_type}_GreaterThan_{percent}_Percent"
@@ -99,7 +106,7 @@ class CostBudget(pulumi.ComponentResource):
             time_period=consumption.BudgetTimePeriodArgs(start_date=start),
             filter=consumption.BudgetFilterArgs(dimensions=consumption.BudgetComparisonExpressionArgs(
                 name=GROUP_DIMENSION, operator=consumption.BudgetOperatorType.IN_,
-                values=list(args["resource_group_names"]))),
+                values=pulumi.Output.all(*args["resource_group_names"]).apply(both_cases))),
             notifications=notifications,
             # the start is the creation month's first: next month's run would move it (a monthly update), and a
             # budget cannot start before the current month. The engine keeps the old input on an update only

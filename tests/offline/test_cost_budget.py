@@ -34,6 +34,9 @@ def test_the_budget_counts_every_group_azure_bills_the_stack_in(prod):
               r.type.startswith("azure-native:") and isinstance(r.inputs.get("resourceGroupName"), str)}
     assert "rg-llmp-prod-models" in billed  # prod's model store has a group of its own
     assert billed | {node_group.lower()} <= counted
+    # each as Azure names it and lower-cased (whether the filter ignores case is undocumented), once each
+    assert {node_group, node_group.lower()} <= set(dimension["values"])
+    assert len(dimension["values"]) == len(set(dimension["values"]))
 
 
 def test_notifications_are_within_azure_limits_and_reach_the_on_call_action_group(prod):
