@@ -81,6 +81,19 @@ class Estimate:
                 "capacityNotes": self.notes, "capacityProblems": self.capacity.problems}
 
 
+def budget_lines(est: Estimate, budget: Optional[float]) -> list[str]:
+    """A monthly budget (`observability.monthlyBudget`) below what the stack spends idle notifies every month: said,
+    with the figures to set it from. The budget is in the billing account's currency, the estimate in USD list
+    prices: a budget between idle and peak is a choice (its notices then tell of a month at scale)."""
+    idle, peak = est.total("idle"), est.total("peak")
+    if budget is None or budget >= idle:
+        return []
+    return [f"cost warning: observability.monthlyBudget {budget:g} is below the idle estimate ${idle:,.2f} (USD list "
+            f"prices): Azure would send its notices every month, runaway or not; set it above the peak "
+            f"(${peak:,.2f}) to hear only of spend past the autoscaler maxima, or between the two to hear of a month "
+            f"at scale"]
+
+
 def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
     path = PRICES / f"{region}.json"
     if not path.exists():

@@ -452,7 +452,8 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     try:
         estimate = cost.estimate(plan, cfg.location, cfg.cost.log_analytics_gb_per_day, cfg.cost.prices, fit)
         cost_document = estimate.document()
-        cost_lines = cost.report_lines(estimate)
+        cost_lines = cost.report_lines(estimate) + cost.budget_lines(
+            estimate, cfg.observability.monthly_budget if isinstance(cfg, PlatformConfig) else None)
     except cost.CostError as error:  # no estimate is not a failed plan: say why instead
         cost_document, cost_lines = {"error": str(error)}, [f"cost warning: no estimate: {error}"]
     print()

@@ -130,6 +130,22 @@ def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch)
         capsys.readouterr().out
 
 
+def test_a_budget_below_the_idle_estimate_is_told_with_the_figures_to_set_it_from(tmp_path, capsys, monkeypatch):
+    """`observability.monthlyBudget` under what the stack spends idle would notify every month: `make plan` says so
+    with the idle and peak figures; one above it draws nothing."""
+    from offline import runner as offline
+    prod = variant("prod")  # computed before the stand-in below replaces the runner
+    monkeypatch.setattr(offline, "run", lambda stack, **kwargs: prod)
+    idle = json.loads(json.dumps(_estimate(prod).document()))["idleMonthly"]
+    assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
+                          f"observability.monthlyBudget={int(idle) - 1}"]) == 0
+    out = capsys.readouterr().out
+    assert f"cost warning: observability.monthlyBudget {int(idle) - 1} is below the idle estimate ${idle:,.2f}" in out
+    assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
+                          f"observability.monthlyBudget={int(idle) + 1}"]) == 0
+    assert "monthlyBudget" not in capsys.readouterr().out
+
+
 def _estimate(plan):
     """The estimate `make plan` prints for a plan: its stack's region, Log Analytics volume and price overrides."""
     from config.loader import parse_config
