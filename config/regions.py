@@ -264,8 +264,8 @@ def raw_stack_file(path: Path, project: str) -> dict[str, Any]:
 
 
 def global_names(cfg: Any) -> dict[str, str]:
-    """Names that must be unique across the regional stacks of one subscription (resource groups) or of all of
-    Azure (storage account, vault, PostgreSQL server: each is a DNS name)."""
+    """Names that must be unique across the regional stacks of one subscription (resource groups, the cost budget) or
+    of all of Azure (storage account, vault, PostgreSQL server: each is a DNS name)."""
     prefix, env, location = cfg.prefix, cfg.environment, cfg.location
     names = {
         "resource group": cfg.resource_group_name or resource_names.resource_group_name(prefix, env),
@@ -275,18 +275,30 @@ def global_names(cfg: Any) -> dict[str, str]:
     }
     if cfg.model_store.resource_group_name:
         names["model store resource group"] = cfg.model_store.resource_group_name
+    observability = cfg.observability
+    if observability.monthly_budget is not None and observability.enabled and observability.azure_monitor:
+        # the one name the subscription scopes (as __main__.py makes it): two groups may give one budget name
+        # (budget_name turns '.', '(' and ')' into '-')
+        names["budget"] = resource_names.budget_name(names["resource group"])
     return names
 
 
 def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[str]:
-    """Problems between this regional stack and the other regional stacks of the project (parsed configs)."""
+    """Problems between this regional stack and the other regional stacks of the project (parsed configs). Names are
+    compared as Azure compares them, without case ("Resource and resource group names are case-insensitive ...
+    Always perform a case-insensitive comparison of names": learn.microsoft.com, azure-resource-manager/management/
+    resource-name-rules)."""
     problems = []
-    mine = {v: k for k, v in global_names(cfg).items()}
+    mine = {v.lower(): (k, v) for k, v in global_names(cfg).items()}
     vnet = ipaddress.ip_network(cfg.network.vnet_cidr)
     for other_stack, other in sorted(siblings.items()):
-        for kind, name in global_names(other).items():
-            if name in mine:
-                problems.append(f"{mine[name]} name {name!r} is also stack {other_stack}'s {kind}: regional stacks "
+        theirs = global_names(other)
+        same_group = theirs["resource group"].lower() in mine
+        for kind, name in theirs.items():
+            if name.lower() in mine and not (same_group and kind == "budget"):  # the group's problem says it
+                my_kind, my_name = mine[name.lower()]
+                same = repr(my_name) if my_name == name else f"{my_name!r} (Azure ignores case: {name!r})"
+                problems.append(f"{my_kind} name {same} is also stack {other_stack}'s {kind}: regional stacks "
                                 "need their own prefix (or resource group names)")
         other_vnet = ipaddress.ip_network(other.network.vnet_cidr)
         if vnet.overlaps(other_vnet):

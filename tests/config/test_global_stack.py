@@ -372,3 +372,22 @@ def test_a_global_key_set_in_a_regional_stack_is_one_problem_saying_so():
     stray = {**regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P), "cluster": {"tier": "Free"}}
     with pytest.raises(ConfigError, match="cluster is not a known key"):  # the global stack's own stray key
         regions.parse_global(stray, P, "global")
+
+
+def test_regional_names_that_differ_only_in_case_or_in_the_budget_s_characters_are_refused(tmp_path):
+    """Azure compares resource group names without case (learn.microsoft.com, resource-name-rules: "Always perform a
+    case-insensitive comparison of names"), and a cost budget's name, unique in the subscription, is made from the
+    platform group's with '.', '(' and ')' turned to '-' (llmplatform.naming.budget_name): two regional stacks whose
+    groups differ so passed the check and collided at the second one's `pulumi up`."""
+    west, sweden = _regional("prod-westeurope"), _regional("prod-swedencentral")
+    assert west["observability"]["monthlyBudget"] and sweden["observability"]["monthlyBudget"]  # both make a budget
+    for mine, theirs, expected in (
+            ("rg-Team-prod", "rg-team-prod", "resource group name 'rg-Team-prod' (Azure ignores case: 'rg-team-prod') "
+                                             "is also stack prod-westeurope's resource group"),
+            ("rg-team.prod", "rg-team-prod", "budget name 'budget-rg-team-prod' is also stack prod-westeurope's "
+                                             "budget")):
+        project = _project_with(tmp_path, {"prod-westeurope": {**west, "resourceGroupName": theirs},
+                                           "prod-swedencentral": {**sweden, "resourceGroupName": mine}})
+        with pytest.raises(ConfigError) as error:
+            checked_regional(parse_config({**sweden, "resourceGroupName": mine}, P, "prod-swedencentral"), project)
+        assert error.value.problems == [expected + ": regional stacks need their own prefix (or resource group names)"]

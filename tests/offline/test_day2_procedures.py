@@ -424,3 +424,41 @@ def test_contributor_alone_cannot_deploy_a_stack(dev):
     assert refused == {"Microsoft.Authorization/roleAssignments/write",
                        "Microsoft.Authorization/roleAssignments/delete"}
     assert not {a for a in deployer_actions(dev) if not _permits({"Owner"}, a)}
+
+
+# What pulumi-azure-native deletes through a vault's data plane instead of Azure Resource Manager, which has no delete
+# for them ("DELETE is implemented via the KeyVault data plane API, because it isn't available via ARM":
+# pulumi/pulumi-azure-native provider/pkg/resources/customresources/custom_keyvault.go, `DeleteSecret`/`DeleteKey`
+# on https://<vault>.vault.azure.net), with the data action Azure RBAC checks for it; and the data actions of the
+# Key Vault roles (learn.microsoft.com/azure/role-based-access-control/built-in-roles/security). The control-plane
+# roles of BUILT_IN_ROLES carry none. The call meets the vault's firewall: public access, then its network rules.
+DATA_PLANE_DELETES = {"azure-native:keyvault:Secret": "Microsoft.KeyVault/vaults/secrets/delete",
+                      "azure-native:keyvault:Key": "Microsoft.KeyVault/vaults/keys/delete"}
+DATA_ROLES = {"Key Vault Secrets Officer": ["Microsoft.KeyVault/vaults/secrets/*"],
+              "Key Vault Secrets User": ["Microsoft.KeyVault/vaults/secrets/getSecret/action",
+                                         "Microsoft.KeyVault/vaults/secrets/readMetadata/action"],
+              "Key Vault Administrator": ["Microsoft.KeyVault/vaults/*"]}
+
+
+def test_removing_a_region_opens_its_vault_to_the_data_plane_deletes_before_the_global_stack_runs():
+    """Taking a region out of global.regions deletes the edge's secrets in that region's vault, each a data-plane
+    call: a deployer with control-plane roles only, outside a vault that is closed to public access, got 403 and a
+    failed `pulumi up -s global`. The procedure must grant a role holding the data action and open the vault to the
+    deployer before that `pulumi up`."""
+    region = "prod-swedencentral"
+    vault = plan_for(region).one("azure-native:keyvault:Vault")
+    deleted = [r for r in plan_for("global").resources if r.type in DATA_PLANE_DELETES
+               and r.inputs.get("vaultName") == vault.inputs["vaultName"]]
+    assert deleted  # the edge's key and key map in the region's vault
+    code = shell(section("Adding or removing a region"))
+    before = code.split("pulumi up -s global")[0]
+    roles = {r for r in granted_roles(f"```bash\n{before}```") if r in DATA_ROLES}
+    for r in deleted:
+        action = DATA_PLANE_DELETES[r.type]
+        assert any(re.fullmatch(re.escape(p).replace(r"\*", ".*"), action, flags=re.I)
+                   for role in roles for p in DATA_ROLES[role]), f"no role granted for {action} ({r.urn})"
+    properties = vault.inputs["properties"]
+    if properties.get("publicNetworkAccess") == "Disabled":
+        assert re.search(r"az keyvault update [^\n]*--public-network-access Enabled", before)
+    if (properties.get("networkAcls") or {}).get("defaultAction") == "Deny":
+        assert re.search(r"az keyvault network-rule add [^\n]*--ip-address", before)
