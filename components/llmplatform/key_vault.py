@@ -79,7 +79,13 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
             content_type=content_type,
             attributes=keyvault.SecretAttributesArgs(enabled=True, expires=secret_expiry(today or date.today())),
         ),
-        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases, depends_on=turn.after)))
+        # retained on delete: pulumi-azure-native deletes a secret through the vault's data plane, not ARM
+        # (provider/pkg/resources/customresources/custom_keyvault.go, `DeleteSecret` on https://<vault>.vault.azure.net,
+        # commit 006a62afe), which the platform's vaults keep from the deployer (network rules admit the node subnet
+        # alone, no data-plane role): a removed or replaced secret failed its `pulumi up` or `destroy` with 403. The
+        # engine calls no Delete for it (pulumi/pulumi 1b5949891b pkg/resource/deploy/step.go DeleteStep.Apply); it
+        # stays in the vault, unread (its readers' grants go), until the vault goes
+        opts=pulumi.ResourceOptions(parent=parent, aliases=aliases, depends_on=turn.after, retain_on_delete=True)))
 
 
 def grant_secrets_user(resource_name: str, vault: pulumi.Input[VaultHandle], principal_id: pulumi.Input[str],

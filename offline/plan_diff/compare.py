@@ -8,8 +8,9 @@ from .secrets import secret_sources
 from .volumes import shared_handles
 from .documents import object_name, read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import (LEFT_BEHIND, NEW_VALUE, changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces,
-                    leaf_items, refused_rules, replace_rules, rules, under)
+from .rules import (DATA_PLANE_CHECK, DATA_PLANE_DELETE, LEFT_BEHIND, NEW_VALUE, RETAINED, changed_keys,
+                    ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items, refused_rules,
+                    replace_rules, rules, under)
 from .chart_bumps import chart_bump_findings
 from .values import ignored_findings, update_findings, value_findings
 
@@ -117,8 +118,11 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     removed, added = sorted(set(old_res) - set(new_res)), sorted(set(new_res) - set(old_res))
     taken = _taken_names(old_res, new_res, removed, added)
     for urn in removed:
-        if old_res[urn]["type"] in LEFT_BEHIND:
-            notes.setdefault(urn, []).append(LEFT_BEHIND[old_res[urn]["type"]])
+        type_, retained = old_res[urn]["type"], bool(old_res[urn]["options"].get("retainOnDelete"))
+        if retained and type_ in RETAINED:
+            notes.setdefault(urn, []).append(RETAINED[type_])
+        elif type_ in LEFT_BEHIND:
+            notes.setdefault(urn, []).append(LEFT_BEHIND[type_])
     new_urn: dict[str, str] = {}  # a removed URN -> the added one it became
     for urn in removed:  # a URN that changed: the same type and physical name or inputs under another URN
         twin = next((a for a in added if new_res[a]["type"] == old_res[urn]["type"]
@@ -150,6 +154,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
+    for urn in sorted(set(removed) | set(replaced)):  # the engine deletes with the old state's options
+        if old_res[urn]["type"] in DATA_PLANE_DELETE and not old_res[urn]["options"].get("retainOnDelete"):
+            checks.setdefault(urn, []).append(DATA_PLANE_CHECK)
     for urn, line in secret_sources(old_res, new_res, common, added, removed).items():
         checks.setdefault(urn, []).append(line)
     # Pulumi deletes these before it creates them again: the resource's answer, unless the provider's own

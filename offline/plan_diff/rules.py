@@ -52,6 +52,24 @@ LEFT_BEHIND = {
                                     "for the vault's retention period (with purge protection no purge shortens it), so "
                                     "a secret of the same name added back later fails its create until then",
 }
+# ... and what the engine leaves when the resource is retained on delete (it calls no Delete: pulumi/pulumi
+# step.go DeleteStep.Apply): the object itself, in place.
+RETAINED = {
+    "azure-native:keyvault:Secret": "retained on delete: it leaves the state and stays in the vault, its readers' "
+                                    "grants gone, until the vault goes; its name stays taken while it does, so a "
+                                    "secret of the same name added back is adopted with `pulumi import` first",
+}
+# Deletes pulumi-azure-native makes through a Key Vault's own endpoint, not Resource Manager
+# (provider/pkg/resources/customresources/custom_keyvault.go at 006a62afe: "DELETE is implemented via the KeyVault
+# data plane API, because it isn't available via ARM"): the deployer needs a data-plane role and a network path to
+# the vault, which the platform's vaults give no one (network rules for the node subnet, roles for workloads).
+DATA_PLANE_DELETE = frozenset({"azure-native:keyvault:Secret", "azure-native:keyvault:Key"})
+DATA_PLANE_CHECK = ("deleting it is a call to the vault itself (pulumi-azure-native deletes Key Vault secrets and "
+                    "keys through the vault's data plane, not Resource Manager), which this platform's vaults refuse "
+                    "the deployer (403: network rules, no data-plane role), and the state does not retain it on "
+                    "delete: run one `pulumi up` of this version before the change (it records the components' "
+                    "retainOnDelete), or make the delete from inside the vault's network with Key Vault Secrets "
+                    "Officer")
 
 
 _INDEX = re.compile(r"\[\d+\]")

@@ -1097,16 +1097,23 @@ def test_a_secret_written_after_a_new_one_or_a_new_endpoint_gets_no_restart_line
 
 
 def test_a_dropped_region_says_its_key_secrets_keep_their_names(tmp_path, global_plan):
-    """Dropping a region from `global.regions` deletes the API-key secrets the global stack wrote into that region's
-    Key Vault; Key Vault soft-deletes them and pulumi-azure-native does not purge (pulumi-azure-native#1174), and
-    the regional vaults carry purge protection: adding the region back within the retention fails those creates.
-    Told on the Delete line; the deletion itself holds nothing stateful and passes."""
+    """Dropping a region from `global.regions` drops the API-key secrets the global stack wrote into that region's
+    Key Vault. They are retained on delete (pulumi-azure-native deletes a secret through the vault's data plane,
+    which the vault refuses the deployer), so the engine leaves them in the vault: told on the Delete line, with
+    what it means for adding the region back, and no data-plane check. A base whose state did not retain them (the
+    release before) gets the check: its delete is a 403."""
     base, new = _doc(global_plan), _doc(plan_for("global", {"global": {"regions": ["prod-westeurope"]}}))
     code, out = _check(tmp_path, base, new)
     deleted = [line for line in out.splitlines() if line.startswith("- Delete:") and "azure-native:keyvault:Secret::"
                in line]
-    assert code == 0 and len(deleted) == 2 and all("pulumi-azure-native#1174" in line and "name stays taken" in line
+    assert code == 0 and len(deleted) == 2 and all("retained on delete" in line and "pulumi import" in line
                                                    for line in deleted)
+    assert "a call to the vault itself" not in out
+    base = {urn: {**r, "options": {**r["options"], "retainOnDelete": False}}  # as the release before wrote it
+            for urn, r in base.items()}
+    code, out = _check(tmp_path, base, new)
+    told = [line for line in out.splitlines() if "a call to the vault itself" in line]
+    assert len(told) == 2 and all("403" in line for line in told), out
 
 
 def test_a_job_deleted_first_by_its_option_stays_so_when_a_new_cluster_replaces_it(tmp_path, dev):
