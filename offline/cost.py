@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from config.catalogs import vm_shape
+from llmplatform.defaults import DEFAULTS
 
 from .capacity import GPU_TAINT_KEY, Capacity, idle_capacity, pool_minimum
 from .runner import Plan, Registration
@@ -82,16 +83,20 @@ class Estimate:
 
 
 def budget_lines(est: Estimate, budget: Optional[float]) -> list[str]:
-    """A monthly budget (`observability.monthlyBudget`) below what the stack spends idle notifies every month: said,
-    with the figures to set it from. The budget is in the billing account's currency, the estimate in USD list
-    prices: a budget between idle and peak is a choice (its notices then tell of a month at scale)."""
+    """A monthly budget (`observability.monthlyBudget`) whose first notice comes below what the stack spends idle
+    notifies every month: said, with the figures to set it from. The stack's budget notifies at CostBudget's default
+    shares (actual 80 % and 100 %, forecast 100 %: llmplatform.defaults), so the lowest of them, not the amount, is
+    what an idle month's spend crosses. The budget is in the billing account's currency, the estimate in USD list
+    prices: a budget whose notices start between idle and peak is a choice (they then tell of a month at scale)."""
     idle, peak = est.total("idle"), est.total("peak")
-    if budget is None or budget >= idle:
+    share = min(DEFAULTS["CostBudget"]["actual_percents"] + DEFAULTS["CostBudget"]["forecast_percents"]) / 100
+    if budget is None or budget * share >= idle:
         return []
-    return [f"cost warning: observability.monthlyBudget {budget:g} is below the idle estimate ${idle:,.2f} (USD list "
-            f"prices): Azure would send its notices every month, runaway or not; set it above the peak "
-            f"(${peak:,.2f}) to hear only of spend past the autoscaler maxima, or between the two to hear of a month "
-            f"at scale"]
+    return [f"cost warning: observability.monthlyBudget {budget:,.2f} notifies from {share:.0%} of it "
+            f"({budget * share:,.2f}), below the idle estimate ${idle:,.2f} (USD list prices): Azure would send its "
+            f"notices every month, runaway or not; set it to at least {peak / share:,.2f} (the peak ${peak:,.2f} "
+            f"over {share:.0%}) to hear only of spend past the autoscaler maxima, or from {idle / share:,.2f} to hear "
+            f"of a month at scale"]
 
 
 def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:

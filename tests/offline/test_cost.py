@@ -2,6 +2,7 @@
 file; spot prices for spot pools; unknown sizes named, never zero; overrides from config; cost.json written."""
 
 import json
+import math
 import re
 from pathlib import Path
 
@@ -130,19 +131,27 @@ def test_make_plan_prints_and_writes_the_estimate(tmp_path, capsys, monkeypatch)
         capsys.readouterr().out
 
 
-def test_a_budget_below_the_idle_estimate_is_told_with_the_figures_to_set_it_from(tmp_path, capsys, monkeypatch):
-    """`observability.monthlyBudget` under what the stack spends idle would notify every month: `make plan` says so
-    with the idle and peak figures; one above it draws nothing."""
+def test_a_budget_whose_first_notice_is_below_the_idle_estimate_is_told_with_the_figures(tmp_path, capsys,
+                                                                                         monkeypatch):
+    """Azure notifies when the month's actual (or forecast) cost passes a notification's share of the amount (the
+    Consumption Budgets REST spec's `threshold`, percent of the budget): a `observability.monthlyBudget` whose lowest
+    share, as the stack's Budget carries it, lies under what the stack spends idle notifies every month, even with
+    the amount itself above the idle estimate. `make plan` says so with the figures; a budget whose every share is
+    above it draws nothing."""
     from offline import runner as offline
     prod = variant("prod")  # computed before the stand-in below replaces the runner
     monkeypatch.setattr(offline, "run", lambda stack, **kwargs: prod)
     idle = json.loads(json.dumps(_estimate(prod).document()))["idleMonthly"]
+    share = min(n["threshold"] for n in prod.one("azure-native:consumption:Budget").inputs["notifications"].values())
+    amount = math.ceil(idle * 100 / ((share + 100) / 2))  # above the idle estimate, its first notice below it
+    assert idle < amount and amount * share / 100 < idle
     assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
-                          f"observability.monthlyBudget={int(idle) - 1}"]) == 0
+                          f"observability.monthlyBudget={amount}"]) == 0
     out = capsys.readouterr().out
-    assert f"cost warning: observability.monthlyBudget {int(idle) - 1} is below the idle estimate ${idle:,.2f}" in out
+    assert f"cost warning: observability.monthlyBudget {amount:,.2f} notifies from {share}% of it" in out
+    assert f"below the idle estimate ${idle:,.2f}" in out
     assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
-                          f"observability.monthlyBudget={int(idle) + 1}"]) == 0
+                          f"observability.monthlyBudget={math.ceil(idle * 100 / share) + 1}"]) == 0
     assert "monthlyBudget" not in capsys.readouterr().out
 
 
