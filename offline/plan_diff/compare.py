@@ -29,6 +29,30 @@ ENGINE_ONLY_COLLIDES = (
     "give it the `deleteBeforeReplace` option (a gap while it is recreated) or a new name")
 
 
+# A replacement keeping the name of an object the old state retains on delete: the engine calls no provider Delete
+# for it, deleteBeforeReplace or not (pulumi/pulumi 1b5949891b pkg/resource/deploy/step.go DeleteStep.Apply, with the
+# old state's options), so the object still holds its name when the new one is created.
+RETAINED_COLLIDES = (
+    "its replacement fails: the state retains it on delete, so Pulumi calls no Delete for it (with "
+    "deleteBeforeReplace neither) and it still holds its name when the new one is created (pulumi-azure-native: "
+    "'cannot create already existing resource'; pulumi-kubernetes 4.29+: AlreadyExists): make the change without a "
+    "replacement, or drop the old one from the state and adopt the object (`pulumi state delete`, then `pulumi "
+    "import`), so the run updates it")
+
+
+def _calls_delete(urn: str, old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, Any]],
+                  deleted: set[str]) -> bool:
+    """Whether the engine calls the provider's Delete for a resource the change removes or replaces, by the old
+    state's options (pulumi/pulumi 1b5949891b pkg/resource/deploy/step.go `DeleteStep.Apply`): not for one retained on
+    delete, nor one `deletedWith` a resource deleted in the same run (`isDeletedWith`); a protected one's delete is
+    refused first (`deleteProtectedError`), and its replacement while the program protects it too
+    (step_generator.go: `new.Protect && old.Protect`)."""
+    old = old_res[urn]["options"]
+    if old.get("retainOnDelete") or old.get("deletedWith") in deleted:
+        return False
+    return not (old.get("protect") and (urn not in new_res or new_res[urn]["options"].get("protect")))
+
+
 def _identity(resource: dict[str, Any]) -> Optional[str]:
     """The name other resources use to point at this one: an Azure resource's own (last) path parameter, a Kubernetes
     object's metadata.name."""
@@ -154,8 +178,9 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
-    for urn in sorted(set(removed) | set(replaced)):  # the engine deletes with the old state's options
-        if old_res[urn]["type"] in DATA_PLANE_DELETE and not old_res[urn]["options"].get("retainOnDelete"):
+    deleted = set(removed) | set(replaced)
+    for urn in sorted(deleted):
+        if old_res[urn]["type"] in DATA_PLANE_DELETE and _calls_delete(urn, old_res, new_res, deleted):
             checks.setdefault(urn, []).append(DATA_PLANE_CHECK)
     for urn, line in secret_sources(old_res, new_res, common, added, removed).items():
         checks.setdefault(urn, []).append(line)
@@ -181,6 +206,10 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         if not new_res[urn]["options"].get("deleteBeforeReplace") and _physical_name(new_res[urn]) and (
                 _physical_name(old_res[urn]) == _physical_name(new_res[urn])):
             refused[urn] = [ENGINE_ONLY_COLLIDES]
+    for urn in sorted(replaced):  # retained: no Delete at all, so no deleteBeforeReplace frees the name
+        if old_res[urn]["options"].get("retainOnDelete") and _physical_name(new_res[urn]) and (
+                _physical_name(old_res[urn]) == _physical_name(new_res[urn])):
+            refused[urn] = [RETAINED_COLLIDES]
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
             "renamed": new_urn,
@@ -225,11 +254,13 @@ def _taken_names(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str
     for urn in added:
         held = holders.get(_physical_name(new_res[urn]) or ())
         if held:
+            when = ("the state retains it on delete, so Pulumi never deletes it" if
+                    old_res[held]["options"].get("retainOnDelete") else
+                    "Pulumi deletes it only at the update's end, after the creates")
             out[urn] = (f"its create fails: `{short_urn(held)}`, which the program no longer declares, is the same "
-                        "object (one name where it lives) and Pulumi deletes it only at the update's end, after the "
-                        "creates (pulumi-kubernetes 4.29+: AlreadyExists; pulumi-azure-native: 'cannot create already "
-                        "existing resource'): give the new resource an alias of the old URN (an update then, not a "
-                        "create)")
+                        f"object (one name where it lives) and {when} (pulumi-kubernetes 4.29+: AlreadyExists; "
+                        "pulumi-azure-native: 'cannot create already existing resource'): give the new resource an "
+                        "alias of the old URN (an update then, not a create)")
     return out
 
 

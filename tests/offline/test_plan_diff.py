@@ -16,7 +16,7 @@ from hypothesis import given, settings, strategies as st
 
 from offline import plan, plan_diff
 from offline.plan_diff.values import value_findings
-from offline.plan_diff.rules import NEW_VALUE, kubernetes_provider_replaces
+from offline.plan_diff.rules import DATA_PLANE_CHECK, NEW_VALUE, kubernetes_provider_replaces
 
 from tests.conftest import plan_for, variant
 from tests.offline.plan_diff_cli import check as _check
@@ -1114,6 +1114,38 @@ def test_a_dropped_region_says_its_key_secrets_keep_their_names(tmp_path, global
     code, out = _check(tmp_path, base, new)
     told = [line for line in out.splitlines() if "a call to the vault itself" in line]
     assert len(told) == 2 and all("403" in line for line in told), out
+
+
+def test_a_secret_delete_is_a_vault_call_only_when_the_engine_calls_delete(base):
+    """The engine calls the provider's Delete for a removed resource by the old state's options (pulumi/pulumi
+    1b5949891b step.go `DeleteStep.Apply`): a protected one's delete is refused before any call
+    (`deleteProtectedError`), and one `deletedWith` a resource deleted in the same run is skipped (`isDeletedWith`);
+    only the rest reach the vault's data plane. Old state as the release before wrote it (not retained)."""
+    old = {u: {**r, "options": {**r["options"], "retainOnDelete": False}} for u, r in base.items()}
+    secrets = sorted(u for u, r in old.items() if r["type"] == "azure-native:keyvault:Secret")
+    protected, follower, leader, kept_with = secrets[:4]
+    vault = _one(old, "azure-native:keyvault:Vault")
+    old[protected]["options"]["protect"] = True
+    old[follower]["options"]["deletedWith"] = leader  # both go in this run: the leader's delete takes it
+    old[kept_with]["options"]["deletedWith"] = vault  # the vault stays: its own delete is called
+    new = {u: r for u, r in base.items() if u not in secrets[:4]}
+    result = plan_diff.diff_documents(old, new)
+    told = {u for u, lines in result["checks"].items() if DATA_PLANE_CHECK in lines}
+    assert told == {leader, kept_with}
+
+
+def test_a_retained_object_replaced_under_its_own_name_is_refused_even_deleted_first(base):
+    """Retained on delete, the old object gets no Delete, deleteBeforeReplace or not (step.go `DeleteStep.Apply`),
+    so a replacement keeping its name creates it while it exists: pulumi-azure-native's Create refuses an existing
+    resource ("cannot create already existing resource", its CanCreate GET)."""
+    new = copy.deepcopy(base)
+    urn = next(u for u, r in sorted(new.items()) if r["type"] == "azure-native:keyvault:Secret")
+    assert base[urn]["options"]["retainOnDelete"] is True  # as llmplatform.key_vault.vault_secret writes it
+    new[urn]["inputs"]["contentType"] = "text/other"
+    new[urn]["options"].update(replaceOnChanges=["contentType"], deleteBeforeReplace=True)
+    result, blocked = _diff(base, new)
+    assert urn in result["replaced"] and urn in result["deleteBeforeReplace"]
+    assert urn in {u for u, _ in blocked}
 
 
 def test_a_job_deleted_first_by_its_option_stays_so_when_a_new_cluster_replaces_it(tmp_path, dev):
