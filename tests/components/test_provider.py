@@ -79,6 +79,22 @@ def test_handles_cross_the_wire_as_objects_other_components_accept(example_run):
     assert secrets and all(vault_id.endswith(r.inputs["vaultName"]) for r in secrets)
 
 
+def test_secrets_built_over_grpc_are_retained_on_delete_by_their_own_option(example_run):
+    """A component built through the provider registers its children from the provider's process with the Python
+    SDK, which sends each one's own `retainOnDelete` (pulumi 3.272.0 `runtime/resource.py` RegisterResourceRequest);
+    the engine then calls no Delete for them (pulumi/pulumi 1b5949891b step.go `DeleteStep.Apply`), which
+    pulumi-azure-native would make through the vault's data plane. The YAML program gives its components no such
+    option: the secrets carry their own."""
+    writers = 0
+    for built in example_run.constructed.values():
+        secrets = [r for r in built.children if r.type == "azure-native:keyvault:Secret"]
+        (component,) = [r for r in built.children if r.urn == built.urn]
+        writers += bool(secrets)
+        assert not (secrets and component.options["retainOnDelete"])  # nothing for a child to inherit
+        assert all(r.options["retainOnDelete"] for r in secrets), built.urn
+    assert writers >= 2  # the database's secrets and the gates' keys at least
+
+
 def test_the_cluster_handles_plain_engine_crosses_the_wire_and_guards_prometheus(example_run):
     """`network_policy` is a plain field of the cluster handle: through the provider it reaches Observability as the
     value AksCluster gave (cilium by default), which then plans the CiliumNetworkPolicy of its Prometheus servers."""
