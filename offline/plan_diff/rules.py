@@ -57,7 +57,8 @@ LEFT_BEHIND = {
 RETAINED = {
     "azure-native:keyvault:Secret": "retained on delete: it leaves the state and stays in the vault, its readers' "
                                     "grants gone, until the vault goes; its name stays taken while it does, so a "
-                                    "secret of the same name added back is adopted with `pulumi import` first",
+                                    "secret of the same name added back is adopted with `pulumi import` first (with "
+                                    "`--parent`, its component, or it lands under another URN)",
 }
 # Deletes pulumi-azure-native makes through a Key Vault's own endpoint, not Resource Manager
 # (provider/pkg/resources/customresources/custom_keyvault.go at 006a62afe: "DELETE is implemented via the KeyVault

@@ -463,3 +463,16 @@ def test_removing_a_region_asks_nothing_of_a_vault_the_deployer_cannot_reach():
     left = SimpleNamespace(resources=dropped)
     assert sorted(a for a in deployer_actions(left) if a.startswith("data:")) == []
     assert not re.search(r"az keyvault (update|network-rule add)", section("Adding or removing a region"))
+
+def test_every_secret_import_the_docs_give_names_the_component_it_belongs_to(global_plan, dev):
+    """A retained secret added back is adopted with `pulumi import`, which records the resource under the parent
+    `--parent name=urn` names and, without one, under the stack (pulumi/pulumi 1b5949891b
+    pkg/cmd/pulumi/operations/import.go `--parent`): the URN then lacks the component's type the program's secret
+    carries (every one is a component's child), so the next `pulumi up` still creates the program's secret and fails
+    on the existing one."""
+    parents = {r.parent.rsplit("::", 2)[-2].split("$")[-1] for p in (global_plan, dev) for r in p.resources
+               if r.type == "azure-native:keyvault:Secret"}
+    assert parents and all(t.startswith("llmplatform:index:") for t in parents), parents
+    text = OPERATIONS
+    imports = re.findall(r"`pulumi import azure-native:keyvault:Secret [^`]*`", " ".join(text.split()))
+    assert imports and all(" --parent '" in line for line in imports), imports
