@@ -449,8 +449,8 @@ STACK_POLICIES = [
                           validate=_azure_resources_provisioned, enforcement_level=EnforcementLevel.MANDATORY),
     StackValidationPolicy(name="prod-generated-secrets-protected",
                           description="a `pulumi destroy` of prod must not hand every client a new API key and sign "
-                                      "every user out, nor leave the kept vault holding the soft-deleted names the "
-                                      "next `pulumi up` fails on",
+                                      "every user out, nor leave the kept vault holding the secrets (retained on "
+                                      "delete) whose creates the next `pulumi up` fails on",
                           validate=_generated_secrets_protected, enforcement_level=EnforcementLevel.MANDATORY),
 ]
 
