@@ -437,15 +437,11 @@ def test_contributor_alone_cannot_deploy_a_stack(dev):
 # What pulumi-azure-native deletes through a vault's data plane instead of Azure Resource Manager, which has no delete
 # for them ("DELETE is implemented via the KeyVault data plane API, because it isn't available via ARM":
 # pulumi/pulumi-azure-native provider/pkg/resources/customresources/custom_keyvault.go, `DeleteSecret`/`DeleteKey`
-# on https://<vault>.vault.azure.net), with the data action Azure RBAC checks for it; and the data actions of the
-# Key Vault roles (learn.microsoft.com/azure/role-based-access-control/built-in-roles/security). The control-plane
-# roles of BUILT_IN_ROLES carry none. The call meets the vault's firewall: public access, then its network rules.
+# on https://<vault>.vault.azure.net), with the data action Azure RBAC checks for it, which no control-plane role of
+# BUILT_IN_ROLES carries (learn.microsoft.com/azure/role-based-access-control/built-in-roles/security lists the Key
+# Vault roles that do). The call meets the vault's firewall: public access, then its network rules.
 DATA_PLANE_DELETES = {"azure-native:keyvault:Secret": "Microsoft.KeyVault/vaults/secrets/delete",
                       "azure-native:keyvault:Key": "Microsoft.KeyVault/vaults/keys/delete"}
-DATA_ROLES = {"Key Vault Secrets Officer": ["Microsoft.KeyVault/vaults/secrets/*"],
-              "Key Vault Secrets User": ["Microsoft.KeyVault/vaults/secrets/getSecret/action",
-                                         "Microsoft.KeyVault/vaults/secrets/readMetadata/action"],
-              "Key Vault Administrator": ["Microsoft.KeyVault/vaults/*"]}
 
 
 def test_removing_a_region_asks_nothing_of_a_vault_the_deployer_cannot_reach():
