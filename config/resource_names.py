@@ -8,18 +8,15 @@ from __future__ import annotations
 import re
 
 from llmplatform import azure_names  # Azure's naming rules: the components' own, one source
-from llmplatform.naming import budget_name as _budget_name  # one rule for both layers
+# a budget's name is unique in its scope (the subscription), as the platform's resource group is: the stack names it
+# `budget_name(<platform group>)`, since two stacks of one prefix and environment may differ by resourceGroupName alone
+from llmplatform.naming import budget_name  # noqa: F401  (one rule for both layers)
 from llmplatform.naming import content_suffix, short_hash as _short_hash  # noqa: F401  (one hash for both layers)
 
 PREFIX_PATTERN = re.compile(r"^[a-z][a-z0-9]{1,9}$")
 
 def resource_group_name(prefix: str, env: str, purpose: str = "") -> str:
     return "-".join(p for p in ("rg", prefix, env, purpose) if p)
-
-def budget_name(platform_group: str) -> str:
-    """A budget's name is unique within its scope (the subscription), as the platform's resource group is: named after
-    it (two stacks of one prefix and environment may differ by `resourceGroupName` alone)."""
-    return _budget_name(platform_group)
 
 def cluster_name(prefix: str, env: str) -> str:
     return f"aks-{prefix}-{env}"

@@ -202,13 +202,13 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         refused[urn] = [reason]
     for urn, reason in alias_conflicts.items():
         refused.setdefault(urn, []).append(reason)
+    def keeps_its_name(urn: str) -> bool:  # the replacement is created under the name the old one still holds
+        return bool(_physical_name(new_res[urn])) and _physical_name(old_res[urn]) == _physical_name(new_res[urn])
     for urn in sorted(engine_only):
-        if not new_res[urn]["options"].get("deleteBeforeReplace") and _physical_name(new_res[urn]) and (
-                _physical_name(old_res[urn]) == _physical_name(new_res[urn])):
+        if not new_res[urn]["options"].get("deleteBeforeReplace") and keeps_its_name(urn):
             refused[urn] = [ENGINE_ONLY_COLLIDES]
     for urn in sorted(replaced):  # retained: no Delete at all, so no deleteBeforeReplace frees the name
-        if old_res[urn]["options"].get("retainOnDelete") and _physical_name(new_res[urn]) and (
-                _physical_name(old_res[urn]) == _physical_name(new_res[urn])):
+        if old_res[urn]["options"].get("retainOnDelete") and keeps_its_name(urn):
             refused[urn] = [RETAINED_COLLIDES]
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
