@@ -21,7 +21,7 @@ from llmplatform.gateway import LLMD_LISTENER, PLAIN_PORTS, TLS_PORTS
 from config import ConfigError, resource_names
 from config.advisories import advisories
 from config.inputs import (aks_cluster_args, diagnostics, gateway_args, gpu_pool_args, inference_args, llmd_args,
-                           llmd_webui_args, observability_args, postgres_args)
+                           llmd_webui_args, observability_args, postgres_args, unique_names)
 from config.global_stack import fleet_members, region_output, regional_origins
 from config.runtime import is_global_stack, load_global_config, load_platform_config
 from config.platform_config import PlatformConfig
@@ -68,10 +68,10 @@ def platform_stack(cfg: PlatformConfig) -> None:
         namespace["route_target"] = gateway.route_target
     app = AppNamespace("inference", namespace, in_cluster)
 
+    # the storage account, vault and database names, unique across Azure: hashed with the subscription's id
+    names = unique_names(cfg)
     store = cfg.model_store
-    share: ModelStoreArgs = {
-        "cluster": cluster, "namespace": app.namespace,
-        "account_name": resource_names.storage_account_name(cfg.prefix, cfg.environment, cfg.location)}
+    share: ModelStoreArgs = {"cluster": cluster, "namespace": app.namespace, "account_name": names.storage_account}
     if store.resource_group_name:
         share["separate_resource_group"] = store.resource_group_name
     share.update({
@@ -94,14 +94,14 @@ def platform_stack(cfg: PlatformConfig) -> None:
             "budget_name": resource_names.budget_name(group_name)})
 
     vault = KeyVault("secrets", {
-        "cluster": cluster, "vault_name": resource_names.key_vault_name(cfg.prefix, cfg.environment, cfg.location),
+        "cluster": cluster, "vault_name": names.key_vault,
         "soft_delete_retention_days": cfg.key_vault.soft_delete_retention_days,
         "purge_protection": cfg.key_vault.purge_protection,
         "public_network_access": cfg.key_vault.public_network_access, "tags": cfg.tags, **diagnostics(cfg, monitoring),
     }, stateful)
 
     # Open-WebUI's database (pgvector), the only user of PostgreSQL here: no UI, no server
-    database = PostgresServer("postgres", postgres_args(cfg, cluster, vault.vault, monitoring),
+    database = PostgresServer("postgres", postgres_args(cfg, cluster, vault.vault, names.postgres_server, monitoring),
                               stateful) if cfg.webui.enabled else None
 
     observability = Observability("observability", observability_args(

@@ -3,10 +3,12 @@
 Only values the stack decides are set here; wiring between components travels in the handles they hand out.
 Keys are left out where the config holds no value, so the component's own default applies.
 """
+import functools
 from dataclasses import asdict
-from typing import Any, Optional, TypedDict, cast
+from typing import Any, NamedTuple, Optional, TypedDict, cast
 
 import pulumi
+from pulumi_azure_native import authorization
 
 from llmplatform import (AksClusterArgs, GatewayAccessArgs, GpuNodePoolArgs, InferenceStackArgs, LlmdStackArgs,
                          ObservabilityArgs, OpenWebUiArgs, PostgresServerArgs)
@@ -30,6 +32,25 @@ class Diagnostics(TypedDict, total=False):
     """The data services' diagnostic settings input (ModelStore, KeyVault, PostgresServer take it by this name)."""
 
     log_analytics_workspace_id: pulumi.Input[str]
+
+
+class UniqueNames(NamedTuple):
+    """The names Azure wants unique across every subscription (each becomes a DNS name)."""
+
+    storage_account: pulumi.Input[str]
+    key_vault: pulumi.Input[str]
+    postgres_server: pulumi.Input[str]
+
+
+def unique_names(cfg: PlatformConfig) -> UniqueNames:
+    """Hashed with the deploying subscription's id, which the Azure provider's getClientConfig answers in a preview
+    too; with `legacyGlobalNames`, from the prefix, environment and region alone (config/resource_names.py)."""
+    derive = (resource_names.storage_account_name, resource_names.key_vault_name, resource_names.postgres_server_name)
+    if cfg.legacy_global_names:
+        return UniqueNames(*(name(cfg.prefix, cfg.environment, cfg.location) for name in derive))
+    subscription = authorization.get_client_config_output().subscription_id
+    return UniqueNames(*(subscription.apply(functools.partial(name, cfg.prefix, cfg.environment, cfg.location))
+                         for name in derive))
 
 
 def _resources(res: ResourcesConfig) -> dict[str, str]:
@@ -94,12 +115,11 @@ def diagnostics(cfg: PlatformConfig, monitoring: Any) -> Diagnostics:
     return {}
 
 
-def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle,
+def postgres_args(cfg: PlatformConfig, cluster: ClusterHandle, vault: VaultHandle, server_name: pulumi.Input[str],
                   monitoring: Any = None) -> PostgresServerArgs:
     p = cfg.postgres
     args: PostgresServerArgs = {
-        "cluster": cluster, "key_vault": vault,
-        "server_name": resource_names.postgres_server_name(cfg.prefix, cfg.environment, cfg.location),
+        "cluster": cluster, "key_vault": vault, "server_name": server_name,
         **diagnostics(cfg, monitoring),
         "version": p.version, "tier": p.tier, "sku_name": p.sku_name, "storage_size_gb": p.storage_size_gb,
         "backup_retention_days": p.backup_retention_days, "geo_redundant_backup": p.geo_redundant_backup,

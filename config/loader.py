@@ -57,6 +57,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if not _DNS_LABEL.fullmatch(namespace):
         top.problem(f"namespace {describe(namespace)} must be a DNS label (lowercase letters, digits, '-')")
     protect = top.bool_("protectStatefulResources", False)
+    legacy_global_names = top.bool_("legacyGlobalNames", False)
     resource_group_name = top.str_("resourceGroupName", None, allow_empty=True)  # "": create rg-<prefix>-<env>
     if resource_group_name is not None and not RESOURCE_GROUP.fullmatch(resource_group_name):
         top.problem(f"resourceGroupName {describe(resource_group_name)} is not an Azure resource group name "
@@ -114,6 +115,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
         raise ConfigError(problems)
     return PlatformConfig(project=project, stack=stack, environment=environment, prefix=prefix, location=location,
                           resource_group_name=resource_group_name, namespace=namespace, protect=protect,
+                          legacy_global_names=legacy_global_names,
                           network=network, cluster=cluster, gpu=gpu, model_store=model_store,
                           inference=inference, webui=webui, postgres=postgres, key_vault=key_vault,
                           gateway=gateway, llmd=llmd, security=security, cost=cost, observability=observability,

@@ -36,6 +36,9 @@ class PlatformConfig:
     resource_group_name: Optional[str]
     namespace: str
     protect: bool
+    # storage account, Key Vault and PostgreSQL server names without the subscription in their hash (stacks deployed
+    # before it counted keep theirs: config/resource_names.py `_scope`)
+    legacy_global_names: bool = False
     network: NetworkConfig = field(default_factory=NetworkConfig)
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     gpu: GpuConfig = field(default_factory=GpuConfig)

@@ -227,7 +227,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     fl.reject_unknown_keys()
     g.reject_unknown_keys()
     # Pulumi.yaml gives every stack these keys with their defaults; they say nothing about the global stack
-    top.str_("namespace", None), top.bool_("protectStatefulResources", False)
+    top.str_("namespace", None), top.bool_("protectStatefulResources", False), top.bool_("legacyGlobalNames", False)
     top.str_("resourceGroupName", None, allow_empty=True)
     top.reject_unknown_keys()
     if environment == "prod":

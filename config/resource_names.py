@@ -6,6 +6,7 @@ prefix is caught by config validation instead of by a failed `pulumi up` halfway
 from __future__ import annotations
 
 import re
+from typing import Optional
 
 from llmplatform import azure_names  # Azure's naming rules: the components' own, one source
 # a budget's name is unique in its scope (the subscription), as the platform's resource group is: the stack names it
@@ -24,10 +25,16 @@ def cluster_name(prefix: str, env: str) -> str:
 def vnet_name(prefix: str, env: str) -> str:
     return f"vnet-{prefix}-{env}"
 
-def storage_account_name(prefix: str, env: str, location: str) -> str:
-    """3-24 lowercase alphanumerics, globally unique: a stable hash of prefix/env/location keeps it unique per stack."""
+def _scope(prefix: str, env: str, location: str, subscription_id: Optional[str]) -> tuple[str, ...]:
+    """What a globally unique name's hash covers: the stack's prefix, environment and region, and the subscription's
+    id (as ARM's `uniqueString(subscription().subscriptionId, ...)`), so two subscriptions never ask Azure for one
+    name; None leaves the subscription out (`legacyGlobalNames`: the names of stacks deployed before it counted)."""
+    return (prefix, env, location) + ((subscription_id.lower(),) if subscription_id is not None else ())
+
+def storage_account_name(prefix: str, env: str, location: str, subscription_id: Optional[str] = None) -> str:
+    """3-24 lowercase alphanumerics, globally unique: a stable hash of the stack's scope (`_scope`)."""
     base = re.sub(r"[^a-z0-9]", "", f"st{prefix}{env}")[:16]
-    return f"{base}{_short_hash(prefix, env, location, length=24 - len(base))}"[:24]
+    return f"{base}{_short_hash(*_scope(prefix, env, location, subscription_id), length=24 - len(base))}"[:24]
 
 def is_valid_storage_account_name(name: str) -> bool:
     return azure_names.storage_account(name) is None
@@ -40,14 +47,14 @@ def dns_label(*parts: str, max_len: int = 63) -> str:
     label = re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
     return label[:max_len].rstrip("-")
 
-def key_vault_name(prefix: str, env: str, location: str) -> str:
-    """3-24 letters, digits and hyphens, globally unique, starting with a letter."""
+def key_vault_name(prefix: str, env: str, location: str, subscription_id: Optional[str] = None) -> str:
+    """3-24 letters, digits and hyphens, globally unique, starting with a letter (hash: `_scope`)."""
     base = f"kv-{prefix}-{env}-"[:16]
-    return f"{base}{_short_hash('kv', prefix, env, location, length=24 - len(base))}"
+    return f"{base}{_short_hash('kv', *_scope(prefix, env, location, subscription_id), length=24 - len(base))}"
 
-def postgres_server_name(prefix: str, env: str, location: str) -> str:
-    """3-63 lowercase letters, digits and hyphens, globally unique (it becomes a DNS name)."""
-    return f"psql-{prefix}-{env}-{_short_hash('pg', prefix, env, location)}"
+def postgres_server_name(prefix: str, env: str, location: str, subscription_id: Optional[str] = None) -> str:
+    """3-63 lowercase letters, digits and hyphens, globally unique (it becomes a DNS name; hash: `_scope`)."""
+    return f"psql-{prefix}-{env}-{_short_hash('pg', *_scope(prefix, env, location, subscription_id))}"
 
 def is_valid_key_vault_name(name: str) -> bool:
     return azure_names.key_vault(name) is None

@@ -73,13 +73,16 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     "dev-gpu": ("dev", {"inference": {"accelerator": "gpu"},
                         "autoscaling": {"minReplicas": 0, "scaleToZero": True}}),
     # the seed's GPU-memory HPA through Prometheus Adapter, KEDA off
-    "dev-gpu-hpa": ("dev", {"inference": {"accelerator": "gpu"},
+    # a new stack's Azure names (hashed with the subscription: the shipped stack files keep their legacy ones) in
+    # this variant, prod-tls and llmd-pd, so the whole-plan checks see both kinds
+    "dev-gpu-hpa": ("dev", {"legacyGlobalNames": False, "inference": {"accelerator": "gpu"},
                             "autoscaling": {"mode": "gpu-memory", "minReplicas": 1, "scaleToZero": False}}),
     # a team's public UI: Entra ID sign-in (its client secret from Key Vault), a first admin, sign-up for approval,
     # models granted per group; the database's Entra administrators group; llm-d beside Ollama, published on the
     # external Gateway too (as a region behind the global endpoint runs it: global-endpoint-and-fleet.md)
-    "prod-tls": ("prod", {"cluster": MIRROR, "gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
-                                               "email": "platform@example.com"}},
+    "prod-tls": ("prod", {"legacyGlobalNames": False, "cluster": MIRROR,
+                          "gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
+                                              "email": "platform@example.com"}},
                           "llmd": {"enabled": True, "exposeExternally": True},
                           "postgres": {"entraAdminGroupId": "00000000-0000-0000-0000-000000000003",
                                        "entraAdminGroupName": "llm-platform-dba"},
@@ -94,7 +97,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     # llm-d on an A100 pool (GPU Operator)
     "llmd": ("llmd", {}),
     # prefill/decode disaggregation on an InfiniBand size, as the comment in Pulumi.llmd.yaml turns it on
-    "llmd-pd": ("llmd", {"cluster": MIRROR, "gpu": {"vmSize": "Standard_ND96isr_H100_v5"},
+    "llmd-pd": ("llmd", {"legacyGlobalNames": False, "cluster": MIRROR,
+                         "gpu": {"vmSize": "Standard_ND96isr_H100_v5"},
                          "llmd": {"prefillDecode": True, "autoscaling": False}}),
 }
 

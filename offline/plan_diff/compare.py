@@ -8,7 +8,7 @@ from .secrets import secret_sources
 from .volumes import shared_handles
 from .documents import object_name, read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import (DATA_PLANE_CHECK, DATA_PLANE_DELETE, LEFT_BEHIND, NEW_VALUE, RETAINED, changed_keys,
+from .rules import (DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, GLOBAL_NAMES, LEFT_BEHIND, NEW_VALUE, RETAINED, changed_keys,
                     ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items, refused_rules,
                     replace_rules, rules, under)
 from .chart_bumps import chart_bump_findings
@@ -177,6 +177,10 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 f"`{short_urn(successor)}` takes its place (the same namespace and name in the same API group, another "
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
+    for urn in replaced:
+        name = GLOBAL_NAMES.get(new_res[urn]["type"])
+        if name and old_res[urn]["inputs"].get(name) != new_res[urn]["inputs"].get(name):
+            notes.setdefault(urn, []).append(GLOBAL_NAME_NOTE)
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
     deleted = set(removed) | set(replaced)
     for urn in sorted(deleted):

@@ -45,7 +45,8 @@ def blocking(result: dict[str, Any], allowed: set[str], allow_stateful: bool) ->
             if urn in result["replaced"]:  # the cause on the line that blocks, not only among the Replace lines below
                 reasons = result["replaced"][urn]
                 out.append((urn, f"replaced: {what}; why: {'; '.join(reasons[:3])}"
-                                 f"{'; ...' if len(reasons) > 3 else ''}"))
+                                 f"{'; ...' if len(reasons) > 3 else ''}"
+                                 + "".join(f"; {n}" for n in result["notes"].get(urn, []))))
             elif result["types"][urn] in NEW_VALUE and urn in (result.get("renamed") or {}):  # a new value
                 out.append((urn, f"replaced by `{short_urn(result['renamed'][urn])}` with a new value: {what}"))
             else:

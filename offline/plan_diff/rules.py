@@ -46,6 +46,15 @@ NEW_VALUE = {
 
 
 # What a deletion leaves behind that a later create of the same name runs into: told on the Delete line.
+# The names Azure wants unique across subscriptions, which the stack hashes with its subscription's id unless
+# `legacyGlobalNames` (config/resource_names.py `_scope`): a stack deployed before that sees each one renamed.
+GLOBAL_NAMES = {"azure-native:keyvault:Vault": "vaultName", "azure-native:storage:StorageAccount": "accountName",
+                "azure-native:dbforpostgresql:Server": "serverName"}
+GLOBAL_NAME_NOTE = ("its name changed: a stack deployed before the subscription's id went into the storage account, "
+                    "Key Vault and PostgreSQL server names keeps them with `legacyGlobalNames: true` in its stack "
+                    "file (CHANGELOG, Upgrading)")
+
+
 LEFT_BEHIND = {
     "azure-native:keyvault:Secret": "Key Vault soft-deletes it and pulumi-azure-native does not purge it "
                                     "(pulumi/pulumi-azure-native#1174, by design): its name stays taken in the vault "

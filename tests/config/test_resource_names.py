@@ -26,3 +26,27 @@ def test_dns_label_and_content_suffix():
     assert naming.dns_label("Model Preload", "X_1") == "model-preload-x-1"
     assert len(naming.dns_label("a" * 100)) == 63
     assert naming.content_suffix("a", "b") != naming.content_suffix("a", "c")
+
+
+# The names stacks deployed before the subscription counted hold in Azure (computed by the code of ecd9687):
+# `legacyGlobalNames: true` must keep them to the character, or their `pulumi up` replaces the vault, the model share
+# and the database.
+LEGACY = {"storage account": ("stllmpprodef9d0297c9f0c5", "stllmpprod", naming.storage_account_name),
+          "Key Vault": ("kv-llmp-prod-aa294bfdb55", "kv-llmp-prod-", naming.key_vault_name),
+          "PostgreSQL server": ("psql-llmp-prod-0cb157", "psql-llmp-prod-", naming.postgres_server_name)}
+
+
+def test_legacy_global_names_are_the_names_deployed_stacks_hold():
+    for what, (held, _, derive) in LEGACY.items():
+        assert derive("llmp", "prod", "westeurope") == held, what
+
+
+def test_a_subscription_gives_every_global_name_its_own_hash():
+    one, other = "00000000-0000-0000-0000-000000000000", "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+    for what, (held, base, derive) in LEGACY.items():
+        mine, theirs = (derive("llmp", "prod", "westeurope", s) for s in (one, other))
+        assert len({held, mine, theirs}) == 3, what  # two subscriptions, one prefix: never one name
+        # the same rule's shape (config checks the legacy form's validity): only the hash differs
+        assert len(mine) == len(held) and mine.startswith(base), what
+        # Azure writes a subscription id in either case (az prints it lower-case): one subscription, one name
+        assert derive("llmp", "prod", "westeurope", other.upper()) == theirs, what

@@ -140,6 +140,17 @@ def test_a_renamed_prefix_replaces_every_stateful_resource(base):
     assert f"`{plan_diff.ALLOW_LABEL}` for stateful replacements" in heading  # the label covers these
 
 
+def test_a_deployed_stack_that_loses_its_legacy_names_is_blocked_and_told_the_key(base):
+    """A stack deployed before the subscription's id went into the globally unique names (the shipped dev, whose file
+    keeps them) planned without `legacyGlobalNames`: the vault, the storage account and the server are replaced under
+    new names; each blocked line names the key that keeps them, and only theirs."""
+    new = _doc(plan_for("dev", {"legacyGlobalNames": False}))
+    result, blocked = _diff(base, new)
+    told = {u for u, why in blocked if "legacyGlobalNames: true" in why}
+    assert told == {_one(new, t) for t in (SERVER, ACCOUNT, "azure-native:keyvault:Vault")}
+    assert {_one(new, SHARE), _one(new, "azure-native:dbforpostgresql:Database")} <= {u for u, _ in blocked} - told
+
+
 def test_the_kubernetes_provider_and_what_it_deploys_are_replaced_with_the_cluster_only(base):
     """The provider's clusterIdentifier (AKS's resourceUID) decides its replacement: a stack planned before it was set
     gains it as an update; a cluster created again under the same name (a force-new edit) replaces the provider and
