@@ -64,8 +64,10 @@ LEFT_BEHIND = {
 # ... and what the engine leaves when the resource is retained on delete (it calls no Delete: pulumi/pulumi
 # step.go DeleteStep.Apply): the object itself, in place.
 RETAINED = {
-    "azure-native:keyvault:Secret": "retained on delete: it leaves the state and stays in the vault, its readers' "
-                                    "grants gone, until the vault goes; its name stays taken while it does, so a "
+    "azure-native:keyvault:Secret": "retained on delete: it leaves the state and stays in the vault until the vault "
+                                    "goes, readable by every grant on it still standing (another stack's too: a "
+                                    "region's gates' grants on the global stack's key set); its name stays taken "
+                                    "while it does, so a "
                                     "secret of the same name added back is adopted with `pulumi import` first (with "
                                     "`--parent`, its component, or it lands under another URN)",
 }

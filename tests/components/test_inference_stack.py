@@ -64,6 +64,17 @@ def test_outputs_name_the_endpoints(name, ui, api):
     assert outputs["apiKeySecret"] == "inference-api-key"
 
 
+def test_a_stack_without_the_ui_exports_no_ui_url():
+    """`webui.enabled: false` (dev-smb-nogpu, internal gateway) leaves the gateway's `ui` listener with no route on it:
+    a URL there answers 404, so the stack names none, as it names no llm-d URL without llm-d; the UI on llm-d's model
+    (the llmd stack) keeps its URL."""
+    plan = variant("dev-smb-nogpu")
+    routes = plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+    assert not [r.name for r in routes if any(p.get("sectionName") == "ui" for p in r.inputs["spec"]["parentRefs"])]
+    assert plan.outputs["webUiUrl"] is None and plan.outputs["modelApiUrl"]
+    assert variant("llmd").outputs["webUiUrl"]
+
+
 PARTS = ("llmplatform:index:OllamaServer", "llmplatform:index:ApiGate", "llmplatform:index:OpenWebUi")
 
 

@@ -8,9 +8,11 @@ from typing import Any, Iterator
 import jsonschema
 import kubernetes_validate
 import pytest
+import yaml
 
 from llmplatform.kubernetes_schemas import AKS_KUBERNETES_VERSIONS
 from llmplatform.pins import ALL_CHARTS
+from offline.deploy_model import CHART_CRD_GROUPS
 from offline.plan import manifests
 
 from tests.conftest import PLANNED, REGIONS, VARIANTS, plan_for, planned, upstream_dir, variant_or_stack
@@ -181,6 +183,30 @@ def test_every_values_key_exists_upstream(any_plan):
         schema = chart_schema(chart_dir)
         if schema:
             jsonschema.validate(values, schema)
+
+
+def test_every_crd_a_chart_installs_is_vendored_at_its_pinned_version():
+    """A chart bump takes the CRDs its release installs along (tests/upstream/crds/), or the CRD checks above go on
+    judging the objects by the old version's schema: a field the new CRD dropped passes here and the API server refuses
+    it. Each vendored CRD of an API group a chart installs (CHART_CRD_GROUPS) was read at that chart's pinned version:
+    its release tag, or the tag of its appVersion where the CRD comes from the operator's own repository (KEDA and its
+    HTTP add-on)."""
+    def bare(version: str) -> str:
+        return version.strip().removeprefix("v")
+    sources = (upstream_dir() / "SOURCES.md").read_text().splitlines()
+    by_name = {c.chart: c for c in ALL_CHARTS}
+    for name, groups in CHART_CRD_GROUPS.items():
+        chart = by_name[name]
+        meta = yaml.safe_load((upstream_dir() / "charts" / chart.upstream_dir / "Chart.yaml").read_text())
+        pinned = {bare(chart.version), bare(str(meta.get("appVersion") or ""))}
+        for line in sources:
+            cells = [c.strip() for c in line.split("|")]
+            if len(cells) > 8 and cells[1].startswith("`crds/") and cells[1].split("/")[1] in groups \
+                    and "/" in cells[2]:  # the provenance table (a repository), not the checks table
+                ref = cells[4].strip("`")
+                assert bare(ref.removeprefix(f"{name}-")) in pinned, (
+                    f"{cells[1]} was read at {ref}, but {name} is pinned at {chart.version}: copy the CRD from the "
+                    "pinned version (its row and checksum in tests/upstream/SOURCES.md)")
 
 
 def test_values_check_catches_a_misspelt_key():
