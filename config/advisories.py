@@ -17,7 +17,7 @@ HIGH_RATE_LIMIT = 1000  # requests/s per client: above this the limiter protects
 
 def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
     """`today`: the date the AKS release calendar's warnings are judged on (default: today's)."""
-    notes = []
+    notes = _defaults_only(cfg)
     sku = find_gpu_sku(cfg.gpu.vm_size)
     if cfg.gpu.enabled and sku is not None and sku.note:
         notes.append(f"gpu.vmSize {sku.vm_size}: {sku.note}")
@@ -47,6 +47,18 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
     notes += _examples_left(cfg)
     notes += _kubernetes_version(cfg, today or aks_versions.today())
     return notes
+
+
+def _defaults_only(cfg: PlatformConfig) -> list[str]:
+    """A stack whose file sets nothing (an empty or missing `Pulumi.<stack>.yaml`, or values equal to the defaults)
+    gets every default: said once, since `pulumi stack init` alone leads there and a valid config says nothing."""
+    from .loader import parse_config  # the loader's own defaults, not a copy
+    if cfg != parse_config({}, cfg.project, cfg.stack):
+        return []
+    return [f"stack {cfg.stack} sets no config of its own: every default applies (environment {cfg.environment}, "
+            f"prefix {cfg.prefix}, location {cfg.location}, the dev-sized pools); set at least `environment` and "
+            f"`location` (`pulumi config set environment prod`), or start from a shipped stack file "
+            f"(docs/configuration.md)"]
 
 
 def _settings_unused(cfg: PlatformConfig) -> list[str]:
