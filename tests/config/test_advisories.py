@@ -235,3 +235,22 @@ def test_gpu_replicas_the_pools_cannot_hold_name_the_keys_to_change():
                                                     "autoscaling": {"mode": "none", "scaleToZero": False,
                                                                     "minReplicas": 1}}), "p", "dev")
     assert [a for a in advisories(fixed_replicas) if "GPU replicas" in a][0].endswith("lower inference.replicas")
+
+
+DEFAULTS_ONLY = "sets no config of its own: every default applies"
+
+
+def test_a_stack_file_that_sets_nothing_is_told_so_once(tmp_path):
+    """`pulumi stack init` alone (an empty stack file) plans and deploys every default: the plan says so, naming
+    what the stack gets; a file setting only default values is the same stack; the shipped stack files set their own."""
+    from config.advisories import advisories
+    from offline import runner
+    from tests.conftest import planned
+    empty = tmp_path / "Pulumi.fresh.yaml"
+    empty.write_text("")
+    told = [w for w in runner.run("dev", stack_file=empty).warnings if DEFAULTS_ONLY in w]
+    assert len(told) == 1 and "environment dev, prefix llmp, location westeurope" in told[0]
+    assert [w for w in advisories(parse_config({"environment": "dev", "gpu": {}}, "p", "s")) if DEFAULTS_ONLY in w]
+    assert not [w for w in advisories(parse_config({"prefix": "abc"}, "p", "s")) if DEFAULTS_ONLY in w]
+    for name in ("dev", "llmd", "prod"):
+        assert not [w for w in planned(name).warnings if DEFAULTS_ONLY in w], name
