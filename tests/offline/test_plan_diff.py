@@ -140,11 +140,12 @@ def test_a_renamed_prefix_replaces_every_stateful_resource(base):
     assert f"`{plan_diff.ALLOW_LABEL}` for stateful replacements" in heading  # the label covers these
 
 
-def test_a_deployed_stack_that_loses_its_legacy_names_is_blocked_and_told_the_key(base):
-    """A stack deployed before the subscription's id went into the globally unique names (the shipped dev, whose file
-    keeps them) planned without `legacyGlobalNames`: the vault, the storage account and the server are replaced under
-    new names; each blocked line names the key that keeps them, and only theirs."""
-    new = _doc(plan_for("dev", {"legacyGlobalNames": False}))
+def test_a_deployed_stack_that_loses_its_legacy_names_is_blocked_and_told_the_key(prod):
+    """A stack deployed before the subscription's id went into the globally unique names (the shipped prod, whose file
+    keeps them) planned as a new stack's names (the prod-tls variant, which changes more besides): the vault, the
+    storage account and the server are replaced under new names; each blocked line names the key that keeps them, and
+    only theirs."""
+    base, new = _doc(prod), _doc(variant("prod-tls"))
     result, blocked = _diff(base, new)
     told = {u for u, why in blocked if "legacyGlobalNames: true" in why}
     assert told == {_one(new, t) for t in (SERVER, ACCOUNT, "azure-native:keyvault:Vault")}
