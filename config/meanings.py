@@ -327,7 +327,8 @@ MEANING = {
     "global.llmdRegions": "Regional stacks (of `global.regions`) whose llm-d API the edge serves at /llmd; each "
                           "publishes llm-d externally (`llmd.enabled`, `llmd.exposeExternally`), checked in its "
                           "stack file.",
-    "global.organization": "Organization of the StackReferences to the regional stacks.",
+    "global.organization": "Organization of the StackReferences to the regional stacks (unset: the global stack's "
+                           "own, `organization` on a self-managed backend).",
     "global.apiKeys": "Names of the clients' API keys, newest last: one key set valid in every region, written into "
                       "each region's Key Vault (rotation: docs/operations.md).",
     "global.frontDoor.sku": "Front Door tier (the managed WAF rule sets need Premium); a change replaces the profile "

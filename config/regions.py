@@ -93,7 +93,8 @@ class GlobalConfig:
     prefix: str
     location: str
     regions: tuple[str, ...]
-    organization: str = "organization"
+    # the StackReferences' organization: None is the global stack's own (config/runtime.py load_global_config)
+    organization: Optional[str] = None
     sku: str = D["GlobalEndpoint"]["sku"]
     waf_mode: str = D["GlobalEndpoint"]["waf_mode"]
     rate_limit_per_minute: int = D["GlobalEndpoint"]["rate_limit_per_minute"]
@@ -197,7 +198,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         g.problem(f"global.regions lists a stack twice: {list(regions)}")
     for problem in edge_name_problems(regions, stack):
         g.problem(problem)
-    organization = g.str_("organization", "organization") or "organization"
+    organization = g.str_("organization", None)
     # the clients' API keys, one set valid in every region (newest last): add a name to rotate, then drop the old one
     api_keys = g.str_list("apiKeys", ("clients",))
     if not 1 <= len(api_keys) <= 10 or len(set(api_keys)) != len(api_keys) or not all(

@@ -1,6 +1,7 @@
 """Reads this project's stack config from the Pulumi runtime (real engine or offline mocks) as plain data."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -63,4 +64,7 @@ def load_global_config(project_dir: Path = regions.PROJECT_DIR) -> GlobalConfig:
     cfg, tls_problems = regions.origin_tls(cfg, regions.regions_without_tls(cfg, project, project_dir))
     if problems or tls_problems:
         raise ConfigError(problems + tls_problems)
-    return cfg
+    # the regional stacks live in the global stack's organization unless it says otherwise: the engine hands the
+    # program its stack's organization, "organization" on a self-managed backend (pulumi/pulumi 1b5949891b
+    # pkg/resource/deploy/source_eval.go RunInfo Organization, pkg/backend/diy/state.go), its own on Pulumi Cloud
+    return dataclasses.replace(cfg, organization=cfg.organization or pulumi.get_organization() or "organization")

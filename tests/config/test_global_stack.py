@@ -391,3 +391,20 @@ def test_regional_names_that_differ_only_in_case_or_in_the_budget_s_characters_a
         with pytest.raises(ConfigError) as error:
             checked_regional(parse_config({**sweden, "resourceGroupName": mine}, P, "prod-swedencentral"), project)
         assert error.value.problems == [expected + ": regional stacks need their own prefix (or resource group names)"]
+
+
+@pytest.mark.parametrize("given, read_in", [(None, "acme"), ("platform-team", "platform-team")])
+def test_the_regional_stacks_are_read_in_the_global_stacks_own_organization(monkeypatch, given, read_in):
+    """The engine hands the program its stack's organization (its Pulumi Cloud organization; "organization" on a
+    self-managed backend): the StackReferences name it, unless `global.organization` names another. The references
+    are given under full names only, so a reference in another organization finds no stack."""
+    import pulumi
+    monkeypatch.setattr(pulumi, "get_organization", lambda: "acme")
+    overrides = {"global": {"organization": given}} if given else None
+    for org in (read_in, "organization"):
+        references = {f"{org}/aks-llm-platform/{r}": dict(plan_for(r).outputs) for r in REGIONS}
+        if org == read_in:
+            assert offline.run("global", overrides, references=references).outputs["frontDoorId"]
+        else:
+            with pytest.raises(offline.ProgramError, match=f"StackReference '{read_in}/aks-llm-platform/prod-"):
+                offline.run("global", overrides, references=references)
