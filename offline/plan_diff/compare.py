@@ -214,6 +214,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     for urn in sorted(replaced):  # retained: no Delete at all, so no deleteBeforeReplace frees the name
         if old_res[urn]["options"].get("retainOnDelete") and keeps_its_name(urn):
             refused[urn] = [RETAINED_COLLIDES]
+        elif old_res[urn]["options"].get("retainOnDelete") and old_res[urn]["type"] in RETAINED:
+            notes.setdefault(urn, []).append(f"the old one, under its old name, is {RETAINED[old_res[urn]['type']]}")
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
             "renamed": new_urn,

@@ -1160,6 +1160,22 @@ def test_a_retained_object_replaced_under_its_own_name_is_refused_even_deleted_f
     assert urn in {u for u, _ in blocked}
 
 
+def test_a_retained_secret_replaced_under_another_name_says_the_old_one_stays(base):
+    """Replaced under a new name, a retained secret's old object gets no Delete either (step.go `DeleteStep.Apply`):
+    it stays in the vault, readable by the grants still on it, which the Replace line says; a secret not retained
+    (the release before) says nothing of the kind."""
+    new = copy.deepcopy(base)
+    urn = next(u for u, r in sorted(new.items()) if r["type"] == "azure-native:keyvault:Secret")
+    new[urn]["inputs"]["secretName"] += "-v2"
+    result, _ = _diff(base, new)
+    assert urn in result["replaced"] and urn not in result["refused"]
+    line = next(x for x in plan_diff.markdown(result, "t", []).splitlines() if x.startswith("- Replace:") and
+                plan_diff.short_urn(urn) in x)
+    assert "the old one, under its old name, is retained on delete" in line
+    old = {u: {**r, "options": {**r["options"], "retainOnDelete": False}} for u, r in base.items()}
+    assert not plan_diff.diff_documents(old, new)["notes"].get(urn)
+
+
 def test_a_job_deleted_first_by_its_option_stays_so_when_a_new_cluster_replaces_it(tmp_path, dev):
     """The engine puts a resource's deleteBeforeReplace option over the provider's answer, and a replacement its
     replaced provider causes is no exception (pulumi/pulumi step_generator.go: `if goal.DeleteBeforeReplace != nil`
