@@ -60,9 +60,11 @@ def lost_legacy_name(type_: str, old: dict[str, Any], new: dict[str, Any]) -> bo
     """The resource's old name is the one `legacyGlobalNames: true` gives it under the new config (its prefix,
     environment and region): the key keeps it. Another rename (a new prefix, environment or region) is not told so."""
     from config.resource_names import legacy_names
-    key, kind = GLOBAL_NAMES.get(type_, (None, None))
-    before, now, location = old.get(key or ""), new.get(key or ""), new.get("location")
-    return kind is not None and all(isinstance(v, str) for v in (before, now, location)) and before != now \
+    if type_ not in GLOBAL_NAMES:
+        return False
+    key, kind = GLOBAL_NAMES[type_]
+    before, now, location = old.get(key), new.get(key), new.get("location")
+    return isinstance(now, str) and isinstance(location, str) and before != now \
         and before in legacy_names(kind, now, location)
 
 
