@@ -31,9 +31,12 @@ def _scope(prefix: str, env: str, location: str, subscription_id: Optional[str])
     name; None leaves the subscription out (`legacyGlobalNames`: the names of stacks deployed before it counted)."""
     return (prefix, env, location) + ((subscription_id.lower(),) if subscription_id is not None else ())
 
+def _storage_base(prefix: str, env: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", f"st{prefix}{env}")[:16]
+
 def storage_account_name(prefix: str, env: str, location: str, subscription_id: Optional[str] = None) -> str:
     """3-24 lowercase alphanumerics, globally unique: a stable hash of the stack's scope (`_scope`)."""
-    base = re.sub(r"[^a-z0-9]", "", f"st{prefix}{env}")[:16]
+    base = _storage_base(prefix, env)
     return f"{base}{_short_hash(*_scope(prefix, env, location, subscription_id), length=24 - len(base))}"[:24]
 
 def is_valid_storage_account_name(name: str) -> bool:
@@ -47,14 +50,41 @@ def dns_label(*parts: str, max_len: int = 63) -> str:
     label = re.sub(r"[^a-z0-9-]+", "-", "-".join(parts).lower()).strip("-")
     return label[:max_len].rstrip("-")
 
+def _key_vault_base(prefix: str, env: str) -> str:
+    return f"kv-{prefix}-{env}-"[:16]
+
 def key_vault_name(prefix: str, env: str, location: str, subscription_id: Optional[str] = None) -> str:
     """3-24 letters, digits and hyphens, globally unique, starting with a letter (hash: `_scope`)."""
-    base = f"kv-{prefix}-{env}-"[:16]
+    base = _key_vault_base(prefix, env)
     return f"{base}{_short_hash('kv', *_scope(prefix, env, location, subscription_id), length=24 - len(base))}"
+
+def _postgres_base(prefix: str, env: str) -> str:
+    return f"psql-{prefix}-{env}-"
 
 def postgres_server_name(prefix: str, env: str, location: str, subscription_id: Optional[str] = None) -> str:
     """3-63 lowercase letters, digits and hyphens, globally unique (it becomes a DNS name; hash: `_scope`)."""
-    return f"psql-{prefix}-{env}-{_short_hash('pg', *_scope(prefix, env, location, subscription_id))}"
+    return f"{_postgres_base(prefix, env)}{_short_hash('pg', *_scope(prefix, env, location, subscription_id))}"
+
+# kind -> (its name, the part before the hash, what every such name starts with)
+GLOBAL_NAMES = {"storage account": (storage_account_name, _storage_base, "st"),
+                "Key Vault": (key_vault_name, _key_vault_base, "kv-"),
+                "PostgreSQL server": (postgres_server_name, _postgres_base, "psql-")}
+
+def legacy_names(kind: str, name: str, location: str) -> set[str]:
+    """What `legacyGlobalNames: true` names the resource of this kind that `name` names at `location`: the name
+    without the subscription of each prefix and environment `name` was derived from (its base and length); none for a
+    name of another shape. The key gives a deployed stack its old name back only when that old name is among these:
+    a new prefix, environment or region renames the resource whatever the key says."""
+    from .loader import ENVIRONMENTS  # the loader imports this module
+    derive, base, head = GLOBAL_NAMES[kind]
+    rest = name[len(head):] if name.startswith(head) else ""
+    found = set()
+    for prefix in {rest[:n] for n in range(2, 11)}:
+        for env in ENVIRONMENTS:
+            legacy = derive(prefix, env, location)
+            if PREFIX_PATTERN.fullmatch(prefix) and name.startswith(base(prefix, env)) and len(legacy) == len(name):
+                found.add(legacy)
+    return found
 
 def is_valid_key_vault_name(name: str) -> bool:
     return azure_names.key_vault(name) is None

@@ -8,9 +8,9 @@ from .secrets import secret_sources
 from .volumes import shared_handles
 from .documents import object_name, read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
-from .rules import (DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, GLOBAL_NAMES, LEFT_BEHIND, NEW_VALUE, RETAINED, changed_keys,
-                    ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items, refused_rules,
-                    replace_rules, rules, under)
+from .rules import (DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE, RETAINED,
+                    changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
+                    lost_legacy_name, refused_rules, replace_rules, rules, under)
 from .chart_bumps import chart_bump_findings
 from .values import ignored_findings, update_findings, value_findings
 
@@ -178,8 +178,7 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 "kind, so another URN): Pulumi creates that one during the update and deletes this one at "
                 "its end (what the program no longer declares goes last), so both exist in between")
     for urn in replaced:
-        name = GLOBAL_NAMES.get(new_res[urn]["type"])
-        if name and old_res[urn]["inputs"].get(name) != new_res[urn]["inputs"].get(name):
+        if lost_legacy_name(new_res[urn]["type"], old_res[urn]["inputs"], new_res[urn]["inputs"]):
             notes.setdefault(urn, []).append(GLOBAL_NAME_NOTE)
     checks = {u: c for u, c in checks.items() if c and u not in replaced}
     deleted = set(removed) | set(replaced)

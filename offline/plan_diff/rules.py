@@ -45,16 +45,30 @@ NEW_VALUE = {
 }
 
 
-# What a deletion leaves behind that a later create of the same name runs into: told on the Delete line.
 # The names Azure wants unique across subscriptions, which the stack hashes with its subscription's id unless
 # `legacyGlobalNames` (config/resource_names.py `_scope`): a stack deployed before that sees each one renamed.
-GLOBAL_NAMES = {"azure-native:keyvault:Vault": "vaultName", "azure-native:storage:StorageAccount": "accountName",
-                "azure-native:dbforpostgresql:Server": "serverName"}
+# type -> (the input naming it, its kind in config/resource_names.py GLOBAL_NAMES)
+GLOBAL_NAMES = {"azure-native:keyvault:Vault": ("vaultName", "Key Vault"),
+                "azure-native:storage:StorageAccount": ("accountName", "storage account"),
+                "azure-native:dbforpostgresql:Server": ("serverName", "PostgreSQL server")}
 GLOBAL_NAME_NOTE = ("its name changed: a stack deployed before the subscription's id went into the storage account, "
                     "Key Vault and PostgreSQL server names keeps them with `legacyGlobalNames: true` in its stack "
                     "file (CHANGELOG, Upgrading)")
 
 
+def lost_legacy_name(type_: str, old: dict[str, Any], new: dict[str, Any]) -> bool:
+    """The resource's old name is the one `legacyGlobalNames: true` gives it under the new config (its prefix,
+    environment and region): the key keeps it. Another rename (a new prefix, environment or region) is not told so."""
+    from config.resource_names import legacy_names
+    if type_ not in GLOBAL_NAMES:
+        return False
+    key, kind = GLOBAL_NAMES[type_]
+    before, now, location = old.get(key), new.get(key), new.get("location")
+    return isinstance(now, str) and isinstance(location, str) and before != now \
+        and before in legacy_names(kind, now, location)
+
+
+# What a deletion leaves behind that a later create of the same name runs into: told on the Delete line.
 LEFT_BEHIND = {
     "azure-native:keyvault:Secret": "Key Vault soft-deletes it and pulumi-azure-native does not purge it "
                                     "(pulumi/pulumi-azure-native#1174, by design): its name stays taken in the vault "

@@ -50,3 +50,15 @@ def test_a_subscription_gives_every_global_name_its_own_hash():
         assert len(mine) == len(held) and mine.startswith(base), what
         # Azure writes a subscription id in either case (az prints it lower-case): one subscription, one name
         assert derive("llmp", "prod", "westeurope", other.upper()) == theirs, what
+
+
+def test_the_legacy_name_is_told_only_where_the_key_gives_it_back():
+    """The PR check tells a renamed vault, account or server that `legacyGlobalNames: true` keeps its name only when
+    the old name is the one the key gives under the new config; a new prefix, environment or region renames it anyway."""
+    sub = "0b1f6471-1bf0-4dda-aec3-cb9272f09590"
+    for what, (held, _, derive) in LEGACY.items():
+        assert naming.legacy_names(what, derive("llmp", "prod", "westeurope", sub), "westeurope") == {held}, what
+        assert naming.legacy_names(what, held, "westeurope") == {held}, what  # the key already set: the same name
+        for moved in (("llmq", "prod", "westeurope"), ("llmp", "staging", "westeurope"), ("llmp", "prod", "eastus")):
+            assert held not in naming.legacy_names(what, derive(*moved, sub), moved[2]), (what, moved)
+        assert naming.legacy_names(what, "someothername", "westeurope") == set(), what

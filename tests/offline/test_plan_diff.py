@@ -138,6 +138,8 @@ def test_a_renamed_prefix_replaces_every_stateful_resource(base):
                                        and r["custom"]}
     heading = next(line for line in plan_diff.markdown(result, "t", blocked).splitlines() if "Blocked" in line)
     assert f"`{plan_diff.ALLOW_LABEL}` for stateful replacements" in heading  # the label covers these
+    # a stack that keeps its legacy names (dev's file) renamed by its prefix: `legacyGlobalNames` would not keep them
+    assert not [why for _, why in blocked if "legacyGlobalNames" in why]
 
 
 def test_a_deployed_stack_that_loses_its_legacy_names_is_blocked_and_told_the_key(prod):
