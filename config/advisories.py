@@ -252,10 +252,10 @@ def _gpu_quota(cfg: PlatformConfig, sku) -> list[str]:
         upgrade = (f"{gpu_surge} more for an upgrade's surge nodes" if gpu_surge else
                    f"none more for an upgrade (the {'fallback' if g.priority == 'spot' else 'GPU'} pool is upgraded "
                    f"in place, one node at a time: maxSurge 0, maxUnavailable 1)")
-        surge = f", {cpu_surge} of them for an upgrade's surge nodes" if cpu_surge else ""
+        cpu_note = f", {cpu_surge} of them for an upgrade's surge nodes" if cpu_surge else ""
         needs.append(f"on demand: {nodes * sku.vcpus} vCPUs ({' + '.join(on_demand)} x {sku.vcpus}) of the family "
                      f"quota '{quota.family}', 0 by default in most subscriptions, and of '{quota.regional}', "
-                     f"{upgrade}" + (f" (the regular CPU nodes take {cpu['regular']} more{surge})" if cpu["regular"]
+                     f"{upgrade}" + (f" (the regular CPU nodes take {cpu['regular']} more{cpu_note})" if cpu["regular"]
                                      else ""))
     else:
         needs.append(f"on demand (gpu.priority regular, gpu.fallback) it would need the family quota "
