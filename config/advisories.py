@@ -8,6 +8,7 @@ from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
+from llmplatform.upgrades import gpu_pool_upgrade, surge_nodes
 from . import aks_versions
 from .component_rules import camel
 from .platform_config import PlatformConfig
@@ -220,29 +221,42 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
 def _gpu_quota(cfg: PlatformConfig, sku) -> list[str]:
     """A first deploy meets the subscription's vCPU quotas before anything else: a GPU family's is 0 in most
     subscriptions, and spot VMs draw on the regional low-priority quota whatever their family
-    (config/data/gpu_quota_families.json). Per quota, the vCPUs the pools reach at their maxCount."""
+    (config/data/gpu_quota_families.json). Per quota, the vCPUs the pools reach at their maxCount, and an upgrade's
+    surge nodes on top (AKS checks the quota for them first: llmplatform.upgrades)."""
     g = cfg.gpu
     quota = gpu_quota(sku.vm_size) if g.enabled and sku is not None else None
     if quota is None:
         return []
     cpu = {"regular": 0, "spot": 0}  # the CPU pools share the regional totals
+    cpu_surge = 0  # of the regular ones, an upgrade's surge nodes (the system and CPU pools keep AKS's default)
     for pool in (cfg.cluster.system_pool, cfg.cluster.workload_pool):
         shape = vm_shape(pool.vm_size)
         if shape is not None:
-            cpu[pool.priority] += pool.max_count * shape.vcpus
+            surge = surge_nodes(pool.max_count, pool.priority == "spot") * shape.vcpus
+            cpu[pool.priority] += pool.max_count * shape.vcpus + surge
+            cpu_surge += surge
     on_demand = [f"gpu.maxCount {g.max_count}"] if g.priority == "regular" else []
     if g.fallback.enabled:  # the on-demand fallback pool: the same size, so the same family
         on_demand.append(f"gpu.fallback.maxCount {g.fallback.max_count}")
     needs = []
     if g.priority == "spot":
         needs.append(f"spot: {g.max_count * sku.vcpus} vCPUs (gpu.maxCount {g.max_count} x {sku.vcpus}) of "
-                     f"'{quota.spot}', the regional spot quota every family draws on"
+                     f"'{quota.spot}', the regional spot quota every family draws on, none more for an upgrade (AKS "
+                     f"upgrades spot pools without surge nodes)"
                      + (f" (the spot CPU nodes take {cpu['spot']} more)" if cpu["spot"] else ""))
     if on_demand:
         nodes = (g.max_count if g.priority == "regular" else 0) + (g.fallback.max_count if g.fallback.enabled else 0)
+        pools = ([g.max_count] if g.priority == "regular" else []) + ([g.fallback.max_count] if g.fallback.enabled
+                                                                      else [])
+        gpu_surge = sum(surge_nodes(n, False, gpu_pool_upgrade(False)) for n in pools) * sku.vcpus
+        upgrade = (f"{gpu_surge} more for an upgrade's surge nodes" if gpu_surge else
+                   f"none more for an upgrade (the {'fallback' if g.priority == 'spot' else 'GPU'} pool is upgraded "
+                   f"in place, one node at a time: maxSurge 0, maxUnavailable 1)")
+        cpu_note = f", {cpu_surge} of them for an upgrade's surge nodes" if cpu_surge else ""
         needs.append(f"on demand: {nodes * sku.vcpus} vCPUs ({' + '.join(on_demand)} x {sku.vcpus}) of the family "
-                     f"quota '{quota.family}', 0 by default in most subscriptions, and of '{quota.regional}'"
-                     + (f" (the regular CPU nodes take {cpu['regular']} more)" if cpu["regular"] else ""))
+                     f"quota '{quota.family}', 0 by default in most subscriptions, and of '{quota.regional}', "
+                     f"{upgrade}" + (f" (the regular CPU nodes take {cpu['regular']} more{cpu_note})" if cpu["regular"]
+                                     else ""))
     else:
         needs.append(f"on demand (gpu.priority regular, gpu.fallback) it would need the family quota "
                      f"'{quota.family}', 0 by default in most subscriptions")

@@ -226,6 +226,15 @@ def priority_args(spot: bool, spot_max_price: float = -1.0) -> dict:
                 spot_max_price=spot_max_price)
 
 
+def upgrade_settings_args(settings: Optional[dict[str, str]]) -> Optional[cs.AgentPoolUpgradeSettingsArgs]:
+    """A pool's upgradeSettings (llmplatform.upgrades, REST names) as the SDK takes them; None leaves AKS's defaults.
+    The system and CPU pools keep them (a surge of 10%, one node up to ten; none on a spot pool)."""
+    if not settings:
+        return None
+    return cs.AgentPoolUpgradeSettingsArgs(max_surge=settings.get("maxSurge"),
+                                           max_unavailable=settings.get("maxUnavailable"))
+
+
 def network_dataplane(policy: str) -> Optional[str]:
     """Cilium network policy only exists with the Cilium dataplane; the other engines keep the Azure dataplane."""
     return "cilium" if policy == "cilium" else None

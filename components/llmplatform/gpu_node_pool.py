@@ -22,9 +22,11 @@ from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 from .run_state import Turn, claim, per_run
+from .upgrades import gpu_pool_upgrade
 
 from . import PACKAGE
-from .aks_cluster import NodePoolSpec, autoscaled_pool_args, autoscaler_ignore_changes, priority_args
+from .aks_cluster import (NodePoolSpec, autoscaled_pool_args, autoscaler_ignore_changes, priority_args,
+                          upgrade_settings_args)
 from .kube import (CPU_POOL_LABEL, SPOT_TAINT, SPOT_TOLERATION, egress_guard, helm_release, namespace,
                    require_kubernetes_provider)
 
@@ -347,6 +349,7 @@ class GpuNodePool(pulumi.ComponentResource):
                                        os_sku="Ubuntu", encryption_at_host=encryption, ephemeral_os_disk=ephemeral,
                                        version=version),
                 **priority_args(is_spot, opt(args, "spot_max_price")),
+                upgrade_settings=upgrade_settings_args(gpu_pool_upgrade(is_spot)),
                 node_taints=pool_taints(is_spot),
                 node_labels=labels,
                 gpu_instance_profile=cs.GPUInstanceProfile(args["mig_profile"]) if args.get("mig_profile") else None,

@@ -281,3 +281,53 @@ def test_a_turn_after_two_failed_writes_waits_for_the_last_that_was_done():
             turn._write, turn._before, before = write(name, failed), before, turn
         return [w.name for w in await _last_done(before)]
     assert asyncio.run(walk()) == ["a"]
+
+
+POOL_TYPE = "azure-native:containerservice:AgentPool"
+
+
+def aks_refuses_upgrade_settings(pool: dict, system: bool) -> list[str]:
+    """What AKS answers a pool's upgradeSettings with (llmplatform/upgrades.py's sources): maxSurge on a spot pool is
+    InvalidParameter ("Spot pools can't set max surge"), maxUnavailable is not for a System pool, and with
+    maxUnavailable 0 (its default) maxSurge must be above 0."""
+    settings, spot = pool.get("upgradeSettings") or {}, pool.get("scaleSetPriority") == "Spot"
+    refused = []
+    if spot and "maxSurge" in settings:
+        refused.append("maxSurge on a spot pool")
+    if system and settings.get("maxUnavailable") not in (None, "0", "0%"):
+        refused.append("maxUnavailable on a System pool")
+    if settings.get("maxSurge") in ("0", "0%") and settings.get("maxUnavailable") in (None, "0", "0%"):
+        refused.append("maxSurge 0 with maxUnavailable 0")
+    return refused
+
+
+def test_every_planned_pool_has_upgrade_settings_aks_takes(any_plan):
+    pools = [(r.name, r.inputs, False) for r in any_plan.of_type(POOL_TYPE)]
+    pools += [(f"{c.name}/{p['name']}", p, p.get("mode") == "System")
+              for c in any_plan.of_type("azure-native:containerservice:ManagedCluster")
+              for p in c.inputs["agentPoolProfiles"]]
+    assert pools
+    for name, pool, system in pools:
+        assert aks_refuses_upgrade_settings(pool, system) == [], name
+
+
+def test_a_regular_gpu_pool_is_upgraded_in_place_and_no_gpu_pool_surges(prod):
+    """An upgrade of a regular pool adds maxSurge nodes first (10% by default): one more A100 of the family quota, and
+    capacity that may not exist. The fallback is upgraded in place, one node (one model-server replica) at a time;
+    the spot pool is upgraded without surge by AKS itself."""
+    from llmplatform.upgrades import surge_nodes
+    gpu = [r.inputs for r in prod.of_type(POOL_TYPE) if r.inputs["agentPoolName"].startswith("gpu")]
+    assert {p["scaleSetPriority"] for p in gpu} == {"Spot", "Regular"}
+    for pool in gpu:
+        assert surge_nodes(pool["maxCount"], pool["scaleSetPriority"] == "Spot", pool.get("upgradeSettings")) == 0
+    (fallback,) = [p for p in gpu if p["scaleSetPriority"] == "Regular"]
+    assert fallback["upgradeSettings"] == {"maxSurge": "0", "maxUnavailable": "1"}
+
+
+@pytest.mark.parametrize("nodes, spot, settings, surge", [
+    (3, False, None, 1), (10, False, None, 1), (11, False, None, 2), (25, False, None, 3),  # 10%, rounded up
+    (0, False, None, 0), (5, True, None, 0), (4, False, {"maxSurge": "0", "maxUnavailable": "1"}, 0),
+    (3, False, {"maxSurge": "5"}, 3), (6, False, {"maxSurge": "33%"}, 2)])  # no more than the nodes to upgrade
+def test_surge_nodes_follow_the_rest_specs_max_surge(nodes, spot, settings, surge):
+    from llmplatform.upgrades import surge_nodes
+    assert surge_nodes(nodes, spot, settings) == surge

@@ -120,13 +120,29 @@ def test_gpu_quota_advisory_names_the_quota_and_the_vcpus_each_pool_needs():
     [prod] = _quota("prod")
     assert "spot: 96 vCPUs (gpu.maxCount 4 x 24)" in prod
     assert "on demand: 48 vCPUs (gpu.fallback.maxCount 2 x 24) of the family quota 'StandardNCADSA100v4Family'" in prod
-    assert "and of 'Total Regional vCPUs' (the regular CPU nodes take" in prod
+    assert "and of 'Total Regional vCPUs', none more for an upgrade" in prod and "(the regular CPU nodes take" in prod
     # regular priority: no spot quota at all, the region's own location in the command
     [regular] = _quota("dev", {"location": "swedencentral", "gpu": {"priority": "regular", "maxCount": 3,
                                                                     "vmSize": "Standard_NC40ads_H100_v5"}})
     assert "on demand: 120 vCPUs (gpu.maxCount 3 x 40) of the family quota 'StandardNCadsH100v5Family'" in regular
     assert "Low-priority" not in regular and "--location swedencentral" in regular
     assert _quota("dev", {"gpu": {"enabled": False}}) == []
+
+
+def test_gpu_quota_advisory_counts_an_upgrades_surge_nodes():
+    """AKS checks the quota for an upgrade's surge nodes before it starts (MicrosoftDocs/azure-aks-docs
+    upgrade-options.md, "Quota: Confirms enough quota for surge nodes"): a regular pool adds maxSurge nodes (10% of its
+    nodes rounded up unless set); a spot pool none; the GPU fallback, upgraded in place, none."""
+    [prod] = _quota("prod")
+    assert "spot quota every family draws on, none more for an upgrade (AKS upgrades spot pools without surge" in prod
+    assert "none more for an upgrade (the fallback pool is upgraded in place, one node at a time" in prod
+    # 5 x D4ds_v5 + 10 x D8ds_v5 at maxCount, and one surge node each (10% of 5 and of 10, rounded up)
+    assert "(the regular CPU nodes take 112 more, 12 of them for an upgrade's surge nodes)" in prod
+    # 25 workload nodes surge 3: 5 x 4 + 4 + 25 x 8 + 3 x 8
+    [big] = _quota("prod", {"cluster": {"workloadPool": {"maxCount": 25}}})
+    assert "(the regular CPU nodes take 248 more, 28 of them for an upgrade's surge nodes)" in big
+    [regular] = _quota("dev", {"gpu": {"priority": "regular", "maxCount": 3}})
+    assert "none more for an upgrade (the GPU pool is upgraded in place" in regular
 
 
 def test_a_gpu_pool_is_told_to_check_its_size_is_offered_in_each_zone_or_in_the_region():

@@ -1351,3 +1351,18 @@ def test_an_alias_naming_an_old_resource_the_program_still_registers_is_refused(
     twice = {**share, "urn": share["urn"].replace("::share", "::share-2"), "name": "share-2"}
     two = plan_diff.diff(base, _plan_dir(tmp_path, "two", [stack, share, twice]))  # two claim one old resource
     assert len(two["moved"]) == 1 and len(two["refused"]) == 1
+
+
+def test_upgrade_settings_change_in_place_on_a_pool_and_on_the_inline_system_pool(prod):
+    """AgentPoolUpgradeSettings has no x-ms-mutability in the REST spec (2025-09-01) and is in no forceNewMap entry,
+    and AKS keeps a pool's surge settings and takes new ones at any time (upgrade-aks-node-pools-rolling.md): an edit
+    is an update of the pool, or of the cluster for its inline pool, never a replacement, and passes the check."""
+    base = _doc(prod)
+    pool, cluster = _one(base, "azure-native:containerservice:AgentPool", "gpu-gpuod"), _one(base, CLUSTER)
+    new = copy.deepcopy(base)
+    new[pool]["inputs"]["upgradeSettings"] = {"maxSurge": "1", "drainTimeoutInMinutes": 60}
+    new[cluster]["inputs"]["agentPoolProfiles"][0]["upgradeSettings"] = {"maxSurge": "33%"}
+    result, blocked = _diff(base, new)
+    for urn in (pool, cluster):
+        assert urn in result["changed"] and urn not in result["replaced"] and urn not in result["refused"], urn
+    assert blocked == []

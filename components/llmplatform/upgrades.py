@@ -1,0 +1,38 @@
+"""How AKS replaces a pool's nodes on an upgrade (Kubernetes version, node image from the node OS channel, a Fleet
+update run), per pool: plain data, no Pulumi import (the config's quota advisory reads it too).
+
+AKS's rules (Azure/azure-rest-api-specs @cd1a17dc specification/containerservice/resource-manager/
+Microsoft.ContainerService/aks/stable/2025-09-01/managedClusters.json `AgentPoolUpgradeSettings`, the REST API version
+pulumi-azure-native 3.29.0 uses; MicrosoftDocs/azure-aks-docs @328920288e articles/aks/upgrade-aks-node-pools-rolling.md,
+@31e1f80a articles/aks/spot-node-pool.md; docs/decisions.md "Node pool upgrades: surge, quota, spot"):
+- a regular pool surges: maxSurge nodes are added first (the spec's default 10%, rounded up, of the pool's nodes at
+  the time: one node up to ten), each against the subscription's quota, and as many old nodes are drained;
+- maxSurge 0 with maxUnavailable n upgrades in place, n nodes cordoned and drained at a time, no node added
+  (maxUnavailable 0, the default, needs maxSurge above 0); not on a System pool;
+- a spot pool is upgraded without surge nodes (cordon and an eviction notice, no drain), and AKS refuses a maxSurge
+  on it ("Spot pools can't set max surge", InvalidParameter).
+"""
+from typing import Optional
+
+DEFAULT_MAX_SURGE = "10%"  # the spec's "If not specified, the default is 10%" (2025-09-01)
+
+# A GPU pool that is not spot is upgraded in place: no GPU quota or capacity beyond its maxCount (a surge A100 may not
+# exist, and a family quota sized to maxCount would fail every upgrade's quota check), one node, so one model-server
+# replica, down at a time (the model servers' disruption budgets allow one: docs/decisions.md).
+IN_PLACE = {"maxSurge": "0", "maxUnavailable": "1"}
+
+
+def gpu_pool_upgrade(spot: bool) -> Optional[dict[str, str]]:
+    """A GPU pool's upgradeSettings (REST names): none on spot (AKS upgrades it without surge and refuses maxSurge),
+    in place on a regular (on-demand, or the fallback) pool."""
+    return None if spot else dict(IN_PLACE)
+
+
+def surge_nodes(nodes: int, spot: bool, settings: Optional[dict[str, str]] = None) -> int:
+    """The nodes AKS adds to upgrade a pool of `nodes` nodes: none on spot, else maxSurge (an integer, or a percentage
+    of the pool's nodes rounded up), no more than the nodes to upgrade."""
+    if spot or nodes <= 0:
+        return 0
+    surge = (settings or {}).get("maxSurge") or DEFAULT_MAX_SURGE
+    count = -(-nodes * int(surge[:-1]) // 100) if surge.endswith("%") else int(surge)  # a percentage rounded up
+    return min(count, nodes)
