@@ -165,7 +165,7 @@ def api_router(owner: pulumi.ComponentResource,
             *([k8s.core.v1.ServicePortArgs(name="ui", port=ROUTER_UI_PORT, target_port=ROUTER_UI_PORT, protocol="TCP")]
               if spec.ui_routes else [])]),
         opts=k8s_opts)
-    disruption_budget(f"{name}-router-pdb", "router", ns, match, spec.replicas, k8s_opts)
+    disruption_budget(f"{name}-router-pdb", "router", ns, match, k8s_opts)
     allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, spec.gateway_peers, k8s_opts)
     ready = [rolled.metadata.name, service.metadata.name]
     if spec.ui_routes:  # the keyless listener: the UI's pods of this namespace (no namespaceSelector: this one only)

@@ -179,14 +179,18 @@ def http_probe(path: str, port: int, period: int, failures: int, timeout: int = 
 
 
 def disruption_budget(resource_name: str, name: str, namespace: pulumi.Input[str], match_labels: dict[str, str],
-                      replicas: int, opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:
-    """Keep one replica up during voluntary disruptions; a single replica may still be moved (else drains hang)."""
-    spec = dict(min_available=1) if replicas > 1 else dict(max_unavailable=1)
+                      opts: pulumi.ResourceOptions) -> k8s.policy.v1.PodDisruptionBudget:
+    """One replica at a time in a voluntary disruption (a drain, an eviction). `maxUnavailable: 1`, never
+    `minAvailable: 1`: the disruption controller counts maxUnavailable from the controller's current scale and
+    minAvailable from a fixed number (kubernetes/kubernetes 189c34a7 pkg/controller/disruption/disruption.go
+    `getExpectedPodCount`, `updatePdbStatus`), so at two or more replicas both keep one up, but a Deployment an
+    autoscaler has taken to one replica allows no eviction under `minAvailable: 1` and its node's drain waits until
+    AKS's drain timeout fails the upgrade."""
     return k8s.policy.v1.PodDisruptionBudget(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
         spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match_labels), **spec),
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match_labels), max_unavailable=1),
         opts=opts)
 
 

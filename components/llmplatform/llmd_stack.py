@@ -339,7 +339,7 @@ class LlmdStack(pulumi.ComponentResource):
                 *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home"),
                 *([("CKV_K8S_25", "IPC_LOCK for NIXL's pinned RDMA buffers, as llm-d's P/D guides give vLLM; "
                                   "every other capability dropped")] if role else [])])})
-        disruption_budget(f"{name}-{app}-pdb", app, ns, match, replicas, self._k8s)
+        disruption_budget(f"{name}-{app}-pdb", app, ns, match, self._k8s)
         return created
 
     def _sidecar(self) -> k8s.core.v1.ContainerArgs:

@@ -209,7 +209,7 @@ class OllamaServer(pulumi.ComponentResource):
                 k8s.core.v1.ServicePortArgs(name="http", port=OLLAMA_PORT, target_port=OLLAMA_PORT,
                                             protocol="TCP")]),
             opts=child)
-        disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, replicas, child)
+        disruption_budget(f"{name}-ollama-pdb", "ollama", ns, match, child)
         keda = a.get("keda")
         if keda:  # requests arrive through the KEDA HTTP interceptor alone, which admits this namespace's gate only
             peers = [namespace_peer(field(keda, "namespace"),

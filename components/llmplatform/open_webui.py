@@ -315,7 +315,7 @@ class OpenWebUi(pulumi.ComponentResource):
             spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
                 k8s.core.v1.ServicePortArgs(name="http", port=WEBUI_PORT, target_port=WEBUI_PORT, protocol="TCP")]),
             opts=self._child)
-        disruption_budget(f"{name}-webui-pdb", "open-webui", ns, match, replicas, self._child)
+        disruption_budget(f"{name}-webui-pdb", "open-webui", ns, match, self._child)
         metrics = [cpu_utilization_metric(opt(a, "cpu_target_percent"))]
         if a.get("memory_target_percent") is not None:
             metrics.append(k8s.autoscaling.v2.MetricSpecArgs(
@@ -527,7 +527,7 @@ class OpenWebUi(pulumi.ComponentResource):
             spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
                 k8s.core.v1.ServicePortArgs(name="redis", port=6379, target_port=6379, protocol="TCP")]),
             opts=self._child)
-        disruption_budget(f"{name}-webui-redis-pdb", "webui-redis", ns, match, 1, self._child)
+        disruption_budget(f"{name}-webui-redis-pdb", "webui-redis", ns, match, self._child)
         allow_ingress(f"{name}-webui-redis-netpol", "webui-redis-ingress", ns, match, 6379,
                       [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                           match_labels={"app.kubernetes.io/name": "open-webui"}))], self._child)

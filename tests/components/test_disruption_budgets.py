@@ -1,0 +1,76 @@
+"""Every disruption budget the program creates, read as Kubernetes' disruption controller reads it: at every replica
+count its workload can run (a fixed count, or anything from its autoscaler's floor to its ceiling), a node drain may
+evict one pod, and never the last of two or more. A budget that allows no eviction stalls the drain of its node until
+AKS's drain timeout (30 minutes by default) fails the upgrade (docs/decisions.md, "Node pool upgrades")."""
+import pytest
+
+from tests.conftest import PLANNED, plan_for, planned
+
+PDB, HPA, SCALED_OBJECT = "PodDisruptionBudget", "HorizontalPodAutoscaler", "ScaledObject"
+WORKLOADS = ("Deployment", "StatefulSet")
+
+
+def disruptions_allowed(spec: dict, scale: int, healthy: int) -> int:
+    """The budget's status.disruptionsAllowed with `healthy` Ready pods of a controller at `scale` (kubernetes/
+    kubernetes 189c34a7 pkg/controller/disruption/disruption.go: `getExpectedPodCount` counts maxUnavailable from the
+    controllers' scale and an integer minAvailable from the pods; `updatePdbStatus` allows healthy - desired, and
+    nothing while the expected count is 0). Integer budgets only: the program writes no percentage."""
+    if "maxUnavailable" in spec:
+        assert isinstance(spec["maxUnavailable"], int)
+        expected, desired = scale, max(scale - spec["maxUnavailable"], 0)
+    else:
+        assert isinstance(spec["minAvailable"], int)
+        expected, desired = healthy, spec["minAvailable"]
+    allowed = healthy - desired
+    return 0 if expected <= 0 or allowed <= 0 else allowed
+
+
+def test_the_model_is_the_controllers():
+    # one replica left by an autoscaler: minAvailable 1 allows nothing, maxUnavailable 1 one eviction
+    assert disruptions_allowed({"minAvailable": 1}, 1, 1) == 0
+    assert disruptions_allowed({"maxUnavailable": 1}, 1, 1) == 1
+    # two up: both keep one; one of two already down (its replacement starting): neither allows another
+    assert disruptions_allowed({"minAvailable": 1}, 2, 2) == disruptions_allowed({"maxUnavailable": 1}, 2, 2) == 1
+    assert disruptions_allowed({"minAvailable": 1}, 2, 1) == disruptions_allowed({"maxUnavailable": 1}, 2, 1) == 0
+    assert disruptions_allowed({"maxUnavailable": 1}, 0, 0) == 0  # scaled to zero: nothing to evict
+
+
+def replica_range(objects: list, workload) -> range:
+    """The replica counts a workload can run: its autoscaler's floor to ceiling (an HPA's minReplicas defaults to 1,
+    a KEDA ScaledObject's minReplicaCount to 0), else its fixed count."""
+    name, namespace = workload.inputs["metadata"]["name"], workload.inputs["metadata"].get("namespace")
+    for o in objects:
+        spec, meta = o.inputs.get("spec") or {}, o.inputs["metadata"]
+        target = (spec.get("scaleTargetRef") or {}).get("name")
+        if target != name or meta.get("namespace") != namespace:
+            continue
+        if o.inputs["kind"] == HPA:
+            return range(spec.get("minReplicas", 1), spec["maxReplicas"] + 1)
+        if o.inputs["kind"] == SCALED_OBJECT:
+            return range(spec.get("minReplicaCount", 0), spec.get("maxReplicaCount", 100) + 1)
+    replicas = workload.inputs["spec"].get("replicas", 1)
+    return range(replicas, replicas + 1)
+
+
+# two replicas asked while KEDA may take them to one (or zero): the case a fixed `minAvailable` gets wrong
+TWO_ASKED = {"inference": {"replicas": 2}}
+
+
+@pytest.mark.parametrize("name", [*PLANNED, "dev-two-asked"])
+def test_every_budget_lets_a_drain_evict_one_pod_at_every_replica_count(name):
+    plan = plan_for("dev", TWO_ASKED) if name == "dev-two-asked" else planned(name)
+    objects = [o for o in plan.kubernetes_objects() if isinstance(o.inputs.get("metadata"), dict)]
+    workloads = [o for o in objects if o.inputs["kind"] in WORKLOADS]
+    budgets = [o for o in objects if o.inputs["kind"] == PDB]
+    for budget in budgets:
+        spec, namespace = budget.inputs["spec"], budget.inputs["metadata"].get("namespace")
+        selected = [w for w in workloads if w.inputs["metadata"].get("namespace") == namespace and
+                    spec["selector"]["matchLabels"].items()
+                    <= w.inputs["spec"]["template"]["metadata"]["labels"].items()]
+        assert len(selected) == 1, (budget.name, [w.name for w in selected])
+        for n in replica_range(objects, selected[0]):
+            if n == 0:
+                continue
+            allowed = disruptions_allowed(spec, n, n)
+            assert allowed >= 1, f"{name}: {budget.name} at {n} replica(s) allows no eviction: a drain stalls"
+            assert n == 1 or allowed < n, f"{name}: {budget.name} at {n} replicas lets a drain evict them all"
