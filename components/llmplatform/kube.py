@@ -185,12 +185,17 @@ def disruption_budget(resource_name: str, name: str, namespace: pulumi.Input[str
     minAvailable from a fixed number (kubernetes/kubernetes 189c34a7 pkg/controller/disruption/disruption.go
     `getExpectedPodCount`, `updatePdbStatus`), so at two or more replicas both keep one up, but a Deployment an
     autoscaler has taken to one replica allows no eviction under `minAvailable: 1` and its node's drain waits until
-    AKS's drain timeout fails the upgrade."""
+    AKS's drain timeout fails the upgrade. `unhealthyPodEvictionPolicy: AlwaysAllow`: a Running pod that is not Ready
+    (a model server crash-looping or never passing its readiness probe) serves nothing, and the default
+    IfHealthyBudget refuses its eviction whenever the budget is short (a lone replica: 0 healthy, 0 desired, 0
+    allowed), stalling the drain the same way; Ready pods stay guarded as before (pkg/registry/core/pod/storage/
+    eviction.go `Create`; docs/decisions.md "Disruption budgets count from the scale")."""
     return k8s.policy.v1.PodDisruptionBudget(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),
         spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
-            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match_labels), max_unavailable=1),
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=match_labels), max_unavailable=1,
+            unhealthy_pod_eviction_policy="AlwaysAllow"),
         opts=opts)
 
 

@@ -25,6 +25,27 @@ def disruptions_allowed(spec: dict, scale: int, healthy: int) -> int:
     return 0 if expected <= 0 or allowed <= 0 else allowed
 
 
+RUNNING, PENDING = "Running", "Pending"
+
+
+def eviction_allowed(spec: dict, scale: int, healthy: int, ready: bool, phase: str = RUNNING) -> bool:
+    """Whether the eviction API lets a drain evict one pod of a controller at `scale` with `healthy` Ready pods
+    (kubernetes/kubernetes pkg/registry/core/pod/storage/eviction.go `Create`, the policy/v1 logic since
+    unhealthyPodEvictionPolicy went GA in 1.31, read in its fork sanposhiho/kubernetes @059ce4e8): a Pending pod
+    (`canIgnorePDB`) goes whatever the budget; a Running pod that is not Ready goes with `AlwaysAllow`, and under the
+    default `IfHealthyBudget` only while currentHealthy >= desiredHealthy > 0; else `checkAndDecrement` needs
+    disruptionsAllowed above 0 (429 otherwise, which a drain retries until AKS's drain timeout)."""
+    if phase == PENDING:
+        return True
+    if not ready:
+        if spec.get("unhealthyPodEvictionPolicy") == "AlwaysAllow":
+            return True
+        desired = max(scale - spec["maxUnavailable"], 0) if "maxUnavailable" in spec else spec["minAvailable"]
+        if healthy >= desired > 0:
+            return True
+    return disruptions_allowed(spec, scale, healthy) > 0
+
+
 def test_the_model_is_the_controllers():
     # one replica left by an autoscaler: minAvailable 1 allows nothing, maxUnavailable 1 one eviction
     assert disruptions_allowed({"minAvailable": 1}, 1, 1) == 0
@@ -33,6 +54,14 @@ def test_the_model_is_the_controllers():
     assert disruptions_allowed({"minAvailable": 1}, 2, 2) == disruptions_allowed({"maxUnavailable": 1}, 2, 2) == 1
     assert disruptions_allowed({"minAvailable": 1}, 2, 1) == disruptions_allowed({"maxUnavailable": 1}, 2, 1) == 0
     assert disruptions_allowed({"maxUnavailable": 1}, 0, 0) == 0  # scaled to zero: nothing to evict
+    # the one replica crash-looping (Running, never Ready): IfHealthyBudget refuses it (0 healthy, 0 desired, 0
+    # allowed), AlwaysAllow lets it go; Pending goes whatever the budget
+    assert not eviction_allowed({"maxUnavailable": 1}, 1, 0, ready=False)
+    assert eviction_allowed({"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"}, 1, 0, ready=False)
+    assert eviction_allowed({"maxUnavailable": 1}, 1, 0, ready=False, phase=PENDING)
+    # two, one Ready: the unready one goes under both policies (the service is not disrupted), the Ready one under none
+    assert eviction_allowed({"maxUnavailable": 1}, 2, 1, ready=False)
+    assert not eviction_allowed({"maxUnavailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow"}, 2, 1, ready=True)
 
 
 def replica_range(objects: list, workload) -> range:
@@ -74,3 +103,10 @@ def test_every_budget_lets_a_drain_evict_one_pod_at_every_replica_count(name):
             allowed = disruptions_allowed(spec, n, n)
             assert allowed >= 1, f"{name}: {budget.name} at {n} replica(s) allows no eviction: a drain stalls"
             assert n == 1 or allowed < n, f"{name}: {budget.name} at {n} replicas lets a drain evict them all"
+            # a replica that never gets Ready (a model server crash-looping, or failing its readiness probe) on the
+            # drained node goes, however many of the others are Ready; the last Ready one stays while others are not
+            for healthy in range(n):
+                assert eviction_allowed(spec, n, healthy, ready=False), \
+                    f"{name}: {budget.name} at {n} replica(s), {healthy} Ready: an unready pod stalls the drain"
+                assert healthy != 1 or not eviction_allowed(spec, n, healthy, ready=True), \
+                    f"{name}: {budget.name} at {n} replica(s) lets a drain evict the last Ready one"
