@@ -10,7 +10,8 @@ pulumi-azure-native 3.29.0 uses; MicrosoftDocs/azure-aks-docs @328920288e articl
 - maxSurge 0 with maxUnavailable n upgrades in place, n nodes cordoned and drained at a time, no node added
   (maxUnavailable 0, the default, needs maxSurge above 0); not on a System pool;
 - a spot pool is upgraded without surge nodes (cordon and an eviction notice, no drain), and AKS refuses a maxSurge
-  on it ("Spot pools can't set max surge", InvalidParameter).
+  on it ("Spot pools can't set max surge", InvalidParameter), and a maxUnavailable ("Spot pools can't set
+  maxUnavailable": hashicorp/terraform-provider-azurerm#31129, 2025-11), so a spot pool sends no upgradeSettings.
 """
 from typing import Optional
 

@@ -287,13 +287,15 @@ POOL_TYPE = "azure-native:containerservice:AgentPool"
 
 
 def aks_refuses_upgrade_settings(pool: dict, system: bool) -> list[str]:
-    """What AKS answers a pool's upgradeSettings with (llmplatform/upgrades.py's sources): maxSurge on a spot pool is
-    InvalidParameter ("Spot pools can't set max surge"), maxUnavailable is not for a System pool, and with
-    maxUnavailable 0 (its default) maxSurge must be above 0."""
+    """What AKS answers a pool's upgradeSettings with (llmplatform/upgrades.py's sources): maxSurge and maxUnavailable
+    on a spot pool are InvalidParameter ("Spot pools can't set max surge", "Spot pools can't set maxUnavailable"),
+    maxUnavailable is not for a System pool, and with maxUnavailable 0 (its default) maxSurge must be above 0."""
     settings, spot = pool.get("upgradeSettings") or {}, pool.get("scaleSetPriority") == "Spot"
     refused = []
     if spot and "maxSurge" in settings:
         refused.append("maxSurge on a spot pool")
+    if spot and "maxUnavailable" in settings:
+        refused.append("maxUnavailable on a spot pool")
     if system and settings.get("maxUnavailable") not in (None, "0", "0%"):
         refused.append("maxUnavailable on a System pool")
     if settings.get("maxSurge") in ("0", "0%") and settings.get("maxUnavailable") in (None, "0", "0%"):
