@@ -245,9 +245,9 @@ def _gpu_quota(cfg: PlatformConfig, sku) -> list[str]:
                      f"upgrades spot pools without surge nodes)"
                      + (f" (the spot CPU nodes take {cpu['spot']} more)" if cpu["spot"] else ""))
     if on_demand:
-        nodes = (g.max_count if g.priority == "regular" else 0) + (g.fallback.max_count if g.fallback.enabled else 0)
         pools = ([g.max_count] if g.priority == "regular" else []) + ([g.fallback.max_count] if g.fallback.enabled
                                                                       else [])
+        nodes = sum(pools)
         gpu_surge = sum(surge_nodes(n, False, gpu_pool_upgrade(False)) for n in pools) * sku.vcpus
         upgrade = (f"{gpu_surge} more for an upgrade's surge nodes" if gpu_surge else
                    f"none more for an upgrade (the {'fallback' if g.priority == 'spot' else 'GPU'} pool is upgraded "

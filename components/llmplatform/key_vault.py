@@ -84,7 +84,7 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
         # commit 006a62afe), which the platform's vaults keep from the deployer (network rules admit the node subnet
         # alone, no data-plane role): a removed or replaced secret failed its `pulumi up` or `destroy` with 403. The
         # engine calls no Delete for it (pulumi/pulumi 1b5949891b pkg/resource/deploy/step.go DeleteStep.Apply); it
-        # stays in the vault, unread (its readers' grants go), until the vault goes
+        # stays in the vault until the vault goes, readable by every grant still on it (offline/plan_diff RETAINED)
         opts=pulumi.ResourceOptions(parent=parent, aliases=aliases, depends_on=turn.after, retain_on_delete=True)))
 
 

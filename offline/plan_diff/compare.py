@@ -210,10 +210,10 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
     for urn in sorted(engine_only):
         if not new_res[urn]["options"].get("deleteBeforeReplace") and keeps_its_name(urn):
             refused[urn] = [ENGINE_ONLY_COLLIDES]
-    for urn in sorted(replaced):  # retained: no Delete at all, so no deleteBeforeReplace frees the name
-        if old_res[urn]["options"].get("retainOnDelete") and keeps_its_name(urn):
+    for urn in sorted(u for u in replaced if old_res[u]["options"].get("retainOnDelete")):
+        if keeps_its_name(urn):  # retained: no Delete at all, so no deleteBeforeReplace frees the name
             refused[urn] = [RETAINED_COLLIDES]
-        elif old_res[urn]["options"].get("retainOnDelete") and old_res[urn]["type"] in RETAINED:
+        elif old_res[urn]["type"] in RETAINED:
             notes.setdefault(urn, []).append(f"the old one, under its old name, is {RETAINED[old_res[urn]['type']]}")
     return {"added": added, "removed": removed, "changed": changed, "replaced": replaced, "refused": refused,
             "checks": checks, "ignored": ignored, "notes": notes, "base_found": bool(old_res), "moved": moved,
