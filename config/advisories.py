@@ -248,8 +248,10 @@ def _gpu_quota(cfg: PlatformConfig, sku) -> list[str]:
         pools = ([g.max_count] if g.priority == "regular" else []) + ([g.fallback.max_count] if g.fallback.enabled
                                                                       else [])
         nodes = sum(pools)
-        gpu_surge = sum(surge_nodes(n, False, gpu_pool_upgrade(False)) for n in pools) * sku.vcpus
-        upgrade = (f"{gpu_surge} more for an upgrade's surge nodes" if gpu_surge else
+        settings = gpu_pool_upgrade(False, g.upgrade_max_surge)
+        gpu_surge = sum(surge_nodes(n, False, settings) for n in pools) * sku.vcpus
+        upgrade = (f"{gpu_surge} more for an upgrade's surge nodes (gpu.upgradeMaxSurge {g.upgrade_max_surge})"
+                   if gpu_surge else
                    f"none more for an upgrade (the {'fallback' if g.priority == 'spot' else 'GPU'} pool is upgraded "
                    f"in place, one node at a time: maxSurge 0, maxUnavailable 1)")
         cpu_note = f", {cpu_surge} of them for an upgrade's surge nodes" if cpu_surge else ""

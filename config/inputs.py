@@ -102,7 +102,8 @@ def gpu_pool_args(cfg: PlatformConfig, cluster: ClusterHandle) -> GpuNodePoolArg
     return cast(GpuNodePoolArgs, _present({
         "cluster": cluster, "vm_size": g.vm_size, "pool_name": g.pool_name, "min_count": g.min_count,
         "max_count": g.max_count, "priority": g.priority, "spot_max_price": g.spot_max_price,
-        "fallback": asdict(g.fallback), "driver": g.driver, "os_disk_size_gb": g.os_disk_size_gb,
+        "fallback": asdict(g.fallback), "upgrade_max_surge": g.upgrade_max_surge, "driver": g.driver,
+        "os_disk_size_gb": g.os_disk_size_gb,
         "max_pods": g.max_pods, "mig_profile": g.mig_profile, "zones": list(g.zones) or None,
         "regional": g.regional, "tags": cfg.tags,
     }))

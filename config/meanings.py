@@ -111,6 +111,10 @@ MEANING = {
     "gpu.fallback.enabled": "An on-demand pool with the same labels, which the autoscaler tries after spot.",
     "gpu.fallback.minCount": "Autoscaler minimum of the fallback pool.",
     "gpu.fallback.maxCount": "Autoscaler maximum of the fallback pool.",
+    "gpu.upgradeMaxSurge": "Nodes an upgrade adds to the on-demand GPU nodes (a `regular` pool, or the fallback) "
+                           "before it drains old ones: a number (`1`) or a percentage (`33%`), each of the GPU "
+                           "family's quota. Unset: upgraded in place, one node (one model-server replica) down at a "
+                           "time. Refused on a spot pool without a fallback (AKS upgrades spot without surge).",
     "gpu.driver": "`aks`: AKS installs the driver, the NVIDIA device plugin chart runs; `operator`: no AKS driver, "
                   "the NVIDIA GPU Operator (not on A10 sizes, which take AKS's GRID driver). Fixed once the pool "
                   "exists: change it with a new `gpu.poolName` (the pull-request check refuses it in place).",

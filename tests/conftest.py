@@ -80,7 +80,8 @@ VARIANTS: dict[str, tuple[str, dict[str, Any]]] = {
     # a team's public UI: Entra ID sign-in (its client secret from Key Vault), a first admin, sign-up for approval,
     # models granted per group; the database's Entra administrators group; llm-d beside Ollama, published on the
     # external Gateway too (as a region behind the global endpoint runs it: global-endpoint-and-fleet.md)
-    "prod-tls": ("prod", {"legacyGlobalNames": False, "cluster": MIRROR,
+    # on-demand GPU nodes upgraded with a surge node (the fallback's: gpu.upgradeMaxSurge)
+    "prod-tls": ("prod", {"legacyGlobalNames": False, "cluster": MIRROR, "gpu": {"upgradeMaxSurge": "1"},
                           "gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.example.com",
                                               "email": "platform@example.com"}},
                           "llmd": {"enabled": True, "exposeExternally": True},

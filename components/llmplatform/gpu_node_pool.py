@@ -82,6 +82,11 @@ class GpuNodePoolArgs(TypedDict):
     """Highest spot price per hour, USD; -1 pays up to the on-demand price (default -1)."""
     fallback: NotRequired[Optional[GpuFallbackSpec]]
     """On-demand fallback for a spot pool (needs the cluster's autoscaler_expander 'priority')."""
+    upgrade_max_surge: NotRequired[Optional[str]]
+    """Nodes AKS adds to upgrade the on-demand nodes (a regular pool, or a spot pool's fallback): a number ('1') or a
+    percentage of the pool's nodes ('33%'), each against the GPU family's quota; no replica is down before its new
+    node is up. Default none: upgraded in place, one node (one replica) down at a time, no quota beyond max_count. A
+    spot pool takes none (AKS upgrades it without surge nodes)."""
     driver: NotRequired[Optional[str]]
     """Who installs the NVIDIA driver: aks (+ device plugin) or operator (NVIDIA GPU Operator; not on the A10 sizes,
     whose GRID driver only AKS installs). Default aks."""
@@ -349,7 +354,7 @@ class GpuNodePool(pulumi.ComponentResource):
                                        os_sku="Ubuntu", encryption_at_host=encryption, ephemeral_os_disk=ephemeral,
                                        version=version),
                 **priority_args(is_spot, opt(args, "spot_max_price")),
-                upgrade_settings=upgrade_settings_args(gpu_pool_upgrade(is_spot)),
+                upgrade_settings=upgrade_settings_args(gpu_pool_upgrade(is_spot, args.get("upgrade_max_surge"))),
                 node_taints=pool_taints(is_spot),
                 node_labels=labels,
                 gpu_instance_profile=cs.GPUInstanceProfile(args["mig_profile"]) if args.get("mig_profile") else None,

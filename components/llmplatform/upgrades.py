@@ -13,6 +13,7 @@ pulumi-azure-native 3.29.0 uses; MicrosoftDocs/azure-aks-docs @328920288e articl
   on it ("Spot pools can't set max surge", InvalidParameter), and a maxUnavailable ("Spot pools can't set
   maxUnavailable": hashicorp/terraform-provider-azurerm#31129, 2025-11), so a spot pool sends no upgradeSettings.
 """
+import re
 from typing import Optional
 
 DEFAULT_MAX_SURGE = "10%"  # the spec's "If not specified, the default is 10%" (2025-09-01)
@@ -22,11 +23,28 @@ DEFAULT_MAX_SURGE = "10%"  # the spec's "If not specified, the default is 10%" (
 # replica, down at a time (the model servers' disruption budgets allow one: docs/decisions.md).
 IN_PLACE = {"maxSurge": "0", "maxUnavailable": "1"}
 
+# A surge a pool is given (GpuNodePool upgrade_max_surge): AKS's "an integer (e.g. '5') or a percentage (e.g. '50%')"
+# of the pool's nodes, above 0 (maxUnavailable is then 0, and "when maxUnavailable is 0, AKS requires maxSurge to be
+# greater than 0": azure-aks-docs @fb060abe6 upgrade-aks-node-pools-rolling.md); at most 100%, and 1,000 nodes, a scale
+# set's most ("Azure Virtual Machine Scale Sets (VMSS) allow a maximum of 1,000 instances per scale set", ibid.).
+_MAX_SURGE = re.compile(r"(?P<count>[1-9][0-9]{0,3})(?P<percent>%?)")
+MAX_SURGE_ALLOWED = "a number of nodes from 1 to 1000 ('1') or a percentage of the pool's nodes from 1% to 100% ('33%')"
 
-def gpu_pool_upgrade(spot: bool) -> Optional[dict[str, str]]:
-    """A GPU pool's upgradeSettings (REST names): none on spot (AKS upgrades it without surge and refuses maxSurge),
-    in place on a regular (on-demand, or the fallback) pool."""
-    return None if spot else dict(IN_PLACE)
+
+def max_surge_problem(value: str) -> Optional[str]:
+    """What a surge must be, when `value` is not one (else None)."""
+    found = _MAX_SURGE.fullmatch(value)
+    ok = found is not None and int(found["count"]) <= (100 if found["percent"] else 1000)
+    return None if ok else MAX_SURGE_ALLOWED
+
+
+def gpu_pool_upgrade(spot: bool, max_surge: Optional[str] = None) -> Optional[dict[str, str]]:
+    """A GPU pool's upgradeSettings (REST names): none on spot (AKS upgrades it without surge and refuses maxSurge);
+    on a regular (on-demand, or the fallback) pool, in place unless it is given a surge (then no node is down before
+    its replacement is up: maxUnavailable 0)."""
+    if spot:
+        return None
+    return {"maxSurge": max_surge, "maxUnavailable": "0"} if max_surge else dict(IN_PLACE)
 
 
 def surge_nodes(nodes: int, spot: bool, settings: Optional[dict[str, str]] = None) -> int:

@@ -29,6 +29,7 @@ class GpuConfig:
     priority: str = D["GpuNodePool"]["priority"]  # spot | regular
     spot_max_price: float = D["GpuNodePool"]["spot_max_price"]
     fallback: GpuFallbackConfig = GpuFallbackConfig()
+    upgrade_max_surge: Optional[str] = None  # none: the on-demand pools are upgraded in place
     driver: str = D["GpuNodePool"]["driver"]  # aks | operator
     os_disk_size_gb: int = D["GpuNodePool"]["os_disk_size_gb"]
     max_pods: int = D["GpuNodePool"]["max_pods"]
@@ -54,7 +55,8 @@ def parse_gpu(r: Reader, location: str) -> GpuConfig:
         enabled=r.bool_("enabled", d.enabled), pool_name=r.str_("poolName", d.pool_name) or d.pool_name,
         vm_size=vm_size, min_count=r.int_("minCount", d.min_count), max_count=r.int_("maxCount", d.max_count),
         priority=r.str_("priority", d.priority) or d.priority, spot_max_price=r.float_("spotMaxPrice", d.spot_max_price),
-        fallback=fallback, driver=r.str_("driver", d.driver) or d.driver,
+        fallback=fallback, upgrade_max_surge=r.str_("upgradeMaxSurge", None),
+        driver=r.str_("driver", d.driver) or d.driver,
         os_disk_size_gb=r.int_("osDiskSizeGb", d.os_disk_size_gb), max_pods=r.int_("maxPods", d.max_pods),
         mig_profile=r.str_("migProfile", None), zones=read_zones(r, "zones"),
         regional=r.bool_("regional", d.regional),

@@ -326,6 +326,27 @@ def test_a_regular_gpu_pool_is_upgraded_in_place_and_no_gpu_pool_surges(prod):
     assert fallback["upgradeSettings"] == {"maxSurge": "0", "maxUnavailable": "1"}
 
 
+def test_a_fallback_given_a_surge_is_upgraded_with_it_and_the_spot_pool_still_without():
+    """prod-tls sets gpu.upgradeMaxSurge 1: its on-demand fallback adds a node before it drains one (maxUnavailable 0,
+    so no replica is down first); the spot pool sends nothing, as AKS requires."""
+    from llmplatform.upgrades import surge_nodes
+    pools = [r.inputs for r in variant("prod-tls").of_type(POOL_TYPE)]
+    gpu = {p["scaleSetPriority"]: p for p in pools if p["agentPoolName"].startswith("gpu")}
+    assert gpu["Regular"]["upgradeSettings"] == {"maxSurge": "1", "maxUnavailable": "0"}
+    assert "upgradeSettings" not in gpu["Spot"]
+    assert surge_nodes(gpu["Regular"]["maxCount"], False, gpu["Regular"]["upgradeSettings"]) == 1
+    assert aks_refuses_upgrade_settings(gpu["Regular"], False) == []
+
+
+@pytest.mark.parametrize("value, taken", [
+    ("1", True), ("1000", True), ("33%", True), ("100%", True), ("1%", True),
+    ("0", False), ("0%", False), ("101%", False), ("1001", False), ("01", False), ("1.5", False), ("-1", False),
+    ("", False), ("50 %", False), ("one", False), ("%", False)])
+def test_a_surge_is_a_node_count_or_a_percentage_above_zero(value, taken):
+    from llmplatform.upgrades import max_surge_problem
+    assert (max_surge_problem(value) is None) == taken
+
+
 @pytest.mark.parametrize("nodes, spot, settings, surge", [
     (3, False, None, 1), (10, False, None, 1), (11, False, None, 2), (25, False, None, 3),  # 10%, rounded up
     (0, False, None, 0), (5, True, None, 0), (4, False, {"maxSurge": "0", "maxUnavailable": "1"}, 0),

@@ -143,6 +143,11 @@ def test_gpu_quota_advisory_counts_an_upgrades_surge_nodes():
     assert "(the regular CPU nodes take 248 more, 28 of them for an upgrade's surge nodes)" in big
     [regular] = _quota("dev", {"gpu": {"priority": "regular", "maxCount": 3}})
     assert "none more for an upgrade (the GPU pool is upgraded in place" in regular
+    # a surge given to the fallback (2 A100 nodes of 24 vCPUs at maxCount): 1 node, or 100% of them
+    [one] = _quota("prod", {"gpu": {"upgradeMaxSurge": "1"}})
+    assert "of 'Total Regional vCPUs', 24 more for an upgrade's surge nodes (gpu.upgradeMaxSurge 1)" in one
+    [every] = _quota("prod", {"gpu": {"upgradeMaxSurge": "100%"}})
+    assert "48 more for an upgrade's surge nodes (gpu.upgradeMaxSurge 100%)" in every
 
 
 def test_a_gpu_pool_is_told_to_check_its_size_is_offered_in_each_zone_or_in_the_region():

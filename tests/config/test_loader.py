@@ -42,6 +42,8 @@ BAD_CONFIGS = [
     ("dev", {"gpu": {"maxCont": 2}}, "gpu.maxCont is not a known key; did you mean 'maxCount'?"),
     ("dev", {"gpu": {"zzz": 2}}, "gpu.zzz is not a known key; known: driver, enabled, fallback, maxCount,"),
     ("dev", {"gpu": {"spotMaxPrice": 0}}, "gpu.spotMaxPrice 0.0 is invalid; allowed: -1 (pay up to the on-demand price) or a USD price above 0"),
+    ("dev", {"gpu": {"upgradeMaxSurge": 1}}, "gpu.upgradeMaxSurge '1' is invalid; allowed: none on a spot pool without gpu.fallback.enabled (AKS upgrades a spot pool without surge nodes"),
+    ("prod", {"gpu": {"upgradeMaxSurge": "150%"}}, "gpu.upgradeMaxSurge '150%' is invalid; allowed: a number of nodes from 1 to 1000 ('1') or a percentage of the pool's nodes from 1% to 100% ('33%')"),
     ("dev", {"cluster": {"tier": "Gold"}}, "cluster.tier 'Gold' is invalid; allowed: Free, Standard, Premium"),
     ("dev", {"cluster": {"systemPool": {"minCount": 0}}}, "cluster.systemPool.minCount 0 is invalid; allowed: a whole number from 1 to 1000"),
     ("dev", {"cluster": {"workloadPool": {"name": "CPU-Pool"}}}, "cluster.workloadPool.name 'CPU-Pool' is invalid; allowed: 1-12 lowercase letters and digits, starting with a"),
@@ -426,6 +428,7 @@ SET_CASES = [
     # contradictions
     ("fallback-without-gpu", ["gpu.enabled=false", "gpu.fallback.enabled=true"], "gpu.fallback.enabled"),
     ("spot-price-on-regular", ["gpu.priority=regular", "gpu.spotMaxPrice=0.5"], "gpu.spotMaxPrice"),
+    ("surge-on-spot", ["gpu.upgradeMaxSurge=1"], "gpu.upgradeMaxSurge"),
     ("tls-host-without-tls", ["gateway.tls.hostname=llm.example.com"], "gateway.tls.hostname"),
     ("zero-scale-min-1", ["autoscaling.scaleToZero=true", "autoscaling.minReplicas=1"], "autoscaling.scaleToZero"),
     # shapes and ranges the loader always refused, now through the CLI

@@ -9,6 +9,7 @@ from ..gpu_skus import find_gpu_sku, known_gpu_sizes, needs_grid_driver
 from ..networks import authorized_range_problem, network_rules
 from ..regions import azure_region
 from ..rules import HH_MM, KUBERNETES_VERSION, UTC_OFFSET, Problem, Rules, known, pattern
+from ..upgrades import max_surge_problem
 from ..vm_sizes import cpu_vm_size
 from .shared import group_ids_rule, image_registry_rules, MAX_NODES, zones_rule
 
@@ -132,6 +133,11 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
     f_high = fallback.whole("max_count", 1, MAX_NODES)
     if f_low is not None and f_high is not None and f_high < f_low:
         fallback.add("max_count", f_high, f"at least {fallback.ref('min_count')} ({f_low})")
+    surge = r.text("upgrade_max_surge", max_surge_problem)
+    if surge is not None and priority == "spot" and not with_fallback:
+        r.add("upgrade_max_surge", surge, f"none on a spot pool without {fallback.ref('enabled')} (AKS upgrades a "
+                                          "spot pool without surge nodes and refuses a maxSurge on it; the surge is "
+                                          f"the on-demand nodes': {r.ref('priority')} 'regular', or the fallback)")
     if with_fallback:
         if priority == "regular":
             fallback.add("enabled", True, f"only with {r.ref('priority')} spot (an on-demand pool is the fallback "
