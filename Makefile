@@ -12,6 +12,7 @@ TOOLS := $(VENV)/.installed-endpoint-tools
 # checkov in a virtualenv of its own: its pins (packaging<24) conflict with pulumi's (packaging>=26).
 SCAN_VENV := .venv-scan
 SCAN := $(SCAN_VENV)/.installed
+NGINX := $(VENV)/nginx/usr/sbin/nginx
 # The component package and the endpoint tools are installed (not imported from the tree), as a foreign project or an
 # operator installs them; any change to their files reinstalls them (components/maintenance is not in the wheel).
 FILES_OF = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' $(2))
@@ -49,6 +50,17 @@ $(TOOLS): $(TOOLS_FILES) requirements.txt requirements-dev.txt | $(PY)
 	rm -rf endpoint-tools/build endpoint-tools/*.egg-info
 	touch $(TOOLS)
 
+# nginx, to run the router's generated nginx.conf in the tests (tests/components/test_router_nginx.py): Debian's
+# package unpacked into the venv (no root, no service; the router's image is nginx too), else an nginx on PATH.
+$(NGINX): | $(PY)
+	rm -rf $(VENV)/nginx && mkdir -p $(VENV)/nginx/usr/sbin
+	if command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then \
+	  cd $(VENV)/nginx && apt-get download -qq nginx && dpkg-deb -x nginx_*.deb . && rm nginx_*.deb; \
+	elif command -v nginx >/dev/null; then ln -s "$$(command -v nginx)" $(NGINX); \
+	else echo "make test runs nginx: install it (Debian and Ubuntu: apt-get download, done here, needs apt)" >&2; \
+	  exit 1; fi
+	$(NGINX) -v
+
 $(SCAN): requirements-scan.txt
 	$(PYTHON) -m venv $(SCAN_VENV)
 	$(SCAN_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-scan.txt
@@ -69,7 +81,7 @@ images: $(PKG)  ## offline: the copy command of each image of build/$(STACK)/ima
 scan: plan $(SCAN)  ## offline: checkov over the Kubernetes objects of build/$(STACK)/manifests
 	$(PY) -m offline.scan --stack "$(STACK)"
 
-test: $(DEV) $(TOOLS) $(SCAN)  ## offline validation suite (installs everything: the program, the tools, the test kit)
+test: $(DEV) $(TOOLS) $(SCAN) $(NGINX)  ## offline validation suite (installs everything: the program, the tools, the test kit)
 	# bytecode cached (in the ignored __pycache__ folders) even where PYTHONDONTWRITEBYTECODE is set: without it every
 	# worker assertion-rewrote and compiled every test module and the repository's modules on every run (~2 s each)
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q

@@ -239,7 +239,7 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
                       key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None,
                       replicas: int = 1, workers: int = ROUTER_CPU_LIMIT, front_door: bool = False,
                       ui_routes: Optional[tuple[str, ...]] = None) -> str:
-    """nginx in front of the raw model API: per-client rate limit answering 429, bearer API keys, and timeouts
+    """nginx in front of the raw model API: per-client rate limit answering 429 with Retry-After, bearer API keys, and timeouts
     long enough for streamed answers, and MODEL_HEALTH_PATH (the upstream's model list, no key: what Front Door
     probes). Client addresses come from the gateway's X-Forwarded-For; `front_door`: the gateways are behind Azure
     Front Door (client_key_map). With
@@ -294,10 +294,21 @@ http {{
         }}
         {forwarded} {{
 {check}        limit_req zone=per_client burst={pod_burst} nodelay;
+        error_page 429 @rate_limited;
 {streamed_proxy(host, timeout_seconds)}        }}
+        location @rate_limited {{
+        add_header Retry-After {retry_after_seconds(per_minute)} always;
+        return 429;
+        }}
 {refused}    }}
 {ui_server(ui_routes, host, timeout_seconds) if ui_routes else ""}}}
 """
+
+
+def retry_after_seconds(per_minute: int) -> int:
+    """Retry-After on the rate limit's 429: the seconds until the client's next request is admitted (a pod admits one
+    every 60/per_minute seconds once the burst is spent), whole seconds as the header takes them (RFC 9110 10.2.3)."""
+    return max(1, -(-60 // per_minute))
 
 
 def streamed_proxy(host: str, timeout_seconds: int) -> str:

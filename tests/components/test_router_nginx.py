@@ -1,0 +1,160 @@
+"""The API router's nginx.conf, as dev's plan registers it, run in a real nginx (Debian's, which `make test` unpacks
+into .venv; the router's image runs nginx too) in front of a stub model server: keys, allowed routes, the health
+routes, the UI listener and the rate limit's 429 with Retry-After, as nginx itself answers them. Only addresses and
+paths are rewritten (listen ports, the upstream, the mounted key map, /tmp), each asserted to be there."""
+import http.server
+import json
+import re
+import socket
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREAM_PATH, ROUTER_PORT, ROUTER_UI_PORT,
+                                         SECRETS_MOUNT, api_key_map_line, retry_after_seconds)
+
+from tests.conftest import PROJECT_DIR
+
+NGINX = PROJECT_DIR / ".venv" / "nginx" / "usr" / "sbin" / "nginx"
+KEY = "test-key-0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class StubModelServer(http.server.ThreadingHTTPServer):
+    """Answers every request 200 and records what reached it: (method, path, Host, Authorization)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str, str]] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def answer(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                server.seen.append((self.command, self.path, self.headers.get("Host", ""),
+                                    self.headers.get("Authorization", "")))
+                body = b'{"ok": true}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = answer
+
+            def log_message(self, *args) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+
+def rewritten(conf: str, swaps: dict[str, str]) -> str:
+    for old, new in swaps.items():
+        assert old in conf, f"{old!r} is no longer in the router's nginx.conf: update this test's rewrite"
+        conf = conf.replace(old, new)
+    return conf
+
+
+@pytest.fixture(scope="module")
+def router(dev, tmp_path_factory):
+    assert NGINX.exists(), f"{NGINX} is missing: `make test` unpacks Debian's nginx there"
+    (conf,) = [r.inputs["data"]["nginx.conf"] for r in dev.of_type("kubernetes:core/v1:ConfigMap")
+               if "nginx.conf" in r.inputs.get("data", {})]
+    (upstream,) = re.findall(r"^\s*server (\S+);$", conf, re.M)  # the upstream block's one server
+    host = upstream.rsplit(":", 1)[0]  # the Host the KEDA interceptor routes on
+    root = tmp_path_factory.mktemp("router")
+    (root / "logs").mkdir()
+    (root / "secrets").mkdir()
+    (root / "secrets" / "inference-api-key-map").write_text(api_key_map_line(KEY))
+    stub = StubModelServer()
+    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    api, ui = free_port(), free_port()
+    conf = rewritten(conf, {"/tmp/": f"{root}/",  # first: root is under /tmp too
+                            f"listen {ROUTER_PORT};": f"listen 127.0.0.1:{api};",
+                            f"listen {ROUTER_UI_PORT};": f"listen 127.0.0.1:{ui};",
+                            f"server {upstream};": f"server 127.0.0.1:{stub.server_address[1]};",
+                            f"{SECRETS_MOUNT}/": f"{root}/secrets/",
+                            # Debian's build logs to /var/log/nginx by default, the image's to its stdout
+                            "http {\n": f"http {{\n    access_log {root}/logs/access.log;\n"})
+    (root / "nginx.conf").write_text(conf)
+    # one process in the foreground, as the user running the tests (no master dropping to `nobody`)
+    proc = subprocess.Popen([str(NGINX), "-p", f"{root}/", "-c", str(root / "nginx.conf"), "-e", "stderr",
+                             "-g", "daemon off; master_process off;"], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", api), timeout=0.2).close()
+                break
+            except OSError:
+                assert proc.poll() is None, f"nginx refused the router's conf: {proc.stderr.read()}"
+                assert time.monotonic() < deadline, "nginx did not listen within 10 s"
+                time.sleep(0.02)
+        yield {"api": f"http://127.0.0.1:{api}", "ui": f"http://127.0.0.1:{ui}", "stub": stub, "host": host,
+               "conf": conf}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        stub.shutdown()
+
+
+def chat(base: str, key: str = "", client=requests) -> requests.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    return client.post(f"{base}/api/chat", json={"model": "m", "messages": []}, headers=headers, timeout=5)
+
+
+def test_the_api_listener_wants_the_key_and_passes_only_the_model_routes(router):
+    stub, api = router["stub"], router["api"]
+    before = len(stub.seen)
+    assert chat(api).status_code == 401 and chat(api, "wrong").status_code == 401
+    assert len(stub.seen) == before  # nothing without the key reached the model server
+    assert chat(api, KEY).status_code == 200
+    assert stub.seen[-1] == ("POST", "/api/chat", router["host"], "")  # its Host, the key not passed on
+    for path in ("/api/pull", "/api/delete", "/metrics"):
+        assert requests.post(f"{api}{path}", timeout=5).status_code == 401
+        assert requests.post(f"{api}{path}", headers={"Authorization": f"Bearer {KEY}"}, timeout=5).status_code == 403
+    assert len(stub.seen) == before + 1
+
+
+def test_the_health_routes_answer_without_a_key(router):
+    assert requests.get(f"{router['api']}/healthz", timeout=5).text == "ok\n"
+    assert requests.get(f"{router['api']}{MODEL_HEALTH_PATH}", timeout=5).status_code == 200
+    assert router["stub"].seen[-1][:2] == ("GET", MODEL_HEALTH_UPSTREAM_PATH)
+    assert requests.post(f"{router['api']}{MODEL_HEALTH_PATH}", timeout=5).status_code == 403  # GET only
+
+
+def test_the_ui_listener_takes_no_key_and_only_the_uis_routes(router):
+    assert chat(router["ui"]).status_code == 200
+    assert router["stub"].seen[-1][:2] == ("POST", "/api/chat")
+    assert requests.post(f"{router['ui']}/api/pull", timeout=5).status_code == 403
+
+
+def test_past_the_burst_a_client_gets_429_with_retry_after(router):
+    """The per-client limit (dev: 300 requests a minute, a burst of 10, nodelay) answers 429 from nginx itself, with
+    Retry-After: the seconds until the next request is admitted; admitted answers carry none."""
+    (rate,) = [line for line in router["conf"].splitlines() if "limit_req_zone" in line]
+    per_minute = int(rate.rsplit("rate=", 1)[1].split("r/m")[0])
+    stub, seen = router["stub"], len(router["stub"].seen)
+    with requests.Session() as client:  # kept alive: 40 requests well inside the time one more is admitted (0.2 s)
+        answers = [chat(router["api"], KEY, client) for _ in range(40)]
+    limited = [a for a in answers if a.status_code == 429]
+    admitted = [a for a in answers if a.status_code == 200]
+    assert limited and admitted and len(limited) + len(admitted) == len(answers)
+    assert {a.headers.get("Retry-After") for a in limited} == {str(retry_after_seconds(per_minute))}
+    assert all("Retry-After" not in a.headers for a in admitted)
+    assert len(stub.seen) - seen == len(admitted)  # a refused request never reached the model server
+    assert json.loads(admitted[0].text) == {"ok": True}
+
+
+@pytest.mark.parametrize("per_minute, seconds", [(300, 1), (60, 1), (59, 2), (6, 10), (7, 9), (1, 60)])
+def test_retry_after_is_the_wait_for_the_next_admitted_request(per_minute, seconds):
+    assert retry_after_seconds(per_minute) == seconds
