@@ -2,6 +2,7 @@
 into .venv; the router's image runs nginx too) in front of a stub model server: keys, allowed routes, the health
 routes, the UI listener and the rate limit's 429 with Retry-After, as nginx itself answers them. Only addresses and
 paths are rewritten (listen ports, the upstream, the mounted key map, /tmp), each asserted to be there."""
+import contextlib
 import http.server
 import json
 import re
@@ -17,7 +18,7 @@ import requests
 from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREAM_PATH, ROUTER_PORT, ROUTER_UI_PORT,
                                          SECRETS_MOUNT, api_key_map_line, retry_after_seconds)
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, REGIONS, plan_for
 
 NGINX = PROJECT_DIR / ".venv" / "nginx" / "usr" / "sbin" / "nginx"
 KEY = "test-key-0123456789"
@@ -64,19 +65,19 @@ def rewritten(conf: str, swaps: dict[str, str]) -> str:
     return conf
 
 
-@pytest.fixture(scope="module")
-def router(dev, tmp_path_factory):
+@contextlib.contextmanager
+def running_router(plan, root: Path):
+    """The plan's one router nginx.conf in nginx, with a stub model server behind it and KEY in its key map."""
     assert NGINX.exists(), f"{NGINX} is missing: `make test` unpacks Debian's nginx there"
-    (conf,) = [r.inputs["data"]["nginx.conf"] for r in dev.of_type("kubernetes:core/v1:ConfigMap")
-               if "nginx.conf" in r.inputs.get("data", {})]
+    (conf,) = [r.inputs["data"]["nginx.conf"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")
+               if r.name == "inference-router-config"]
     (upstream,) = re.findall(r"^\s*server (\S+);$", conf, re.M)  # the upstream block's one server
-    host = upstream.rsplit(":", 1)[0]  # the Host the KEDA interceptor routes on
-    root = tmp_path_factory.mktemp("router")
+    (key_map,) = re.findall(rf"include {SECRETS_MOUNT}/(\S+);", conf)
     (root / "logs").mkdir()
     (root / "secrets").mkdir()
-    (root / "secrets" / "inference-api-key-map").write_text(api_key_map_line(KEY))
+    (root / "secrets" / key_map).write_text(api_key_map_line(KEY))
     stub = StubModelServer()
-    threading.Thread(target=stub.serve_forever, daemon=True).start()
+    threading.Thread(target=stub.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     api, ui = free_port(), free_port()
     conf = rewritten(conf, {"/tmp/": f"{root}/",  # first: root is under /tmp too
                             f"listen {ROUTER_PORT};": f"listen 127.0.0.1:{api};",
@@ -99,12 +100,26 @@ def router(dev, tmp_path_factory):
                 assert proc.poll() is None, f"nginx refused the router's conf: {proc.stderr.read()}"
                 assert time.monotonic() < deadline, "nginx did not listen within 10 s"
                 time.sleep(0.02)
-        yield {"api": f"http://127.0.0.1:{api}", "ui": f"http://127.0.0.1:{ui}", "stub": stub, "host": host,
-               "conf": conf}
+        # the Host the KEDA interceptor routes on
+        yield {"api": f"http://127.0.0.1:{api}", "ui": f"http://127.0.0.1:{ui}", "stub": stub,
+               "host": upstream.rsplit(":", 1)[0], "conf": conf}
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         stub.shutdown()
+
+
+@pytest.fixture(scope="module")
+def router(dev, tmp_path_factory):
+    with running_router(dev, tmp_path_factory.mktemp("router")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def edge_router(tmp_path_factory):
+    """A region behind Front Door (its gate keys the limit on the client Front Door saw)."""
+    with running_router(plan_for(REGIONS[0]), tmp_path_factory.mktemp("edge-router")) as running:
+        yield running
 
 
 def chat(base: str, key: str = "", client=requests) -> requests.Response:
@@ -158,3 +173,23 @@ def test_past_the_burst_a_client_gets_429_with_retry_after(router):
 @pytest.mark.parametrize("per_minute, seconds", [(300, 1), (60, 1), (59, 2), (6, 10), (7, 9), (1, 60)])
 def test_retry_after_is_the_wait_for_the_next_admitted_request(per_minute, seconds):
     assert retry_after_seconds(per_minute) == seconds
+
+
+def test_behind_front_door_each_client_front_door_saw_has_its_own_limit(edge_router):
+    """The key is the address Front Door appended to X-Forwarded-For (before the Front Door server's, which the
+    gateway appends): one client spends its burst without touching another's, and an X-Forwarded-For the client sent
+    itself does not move it to another's limit; without X-Azure-FDID the limit keys on the caller's own address."""
+    edge = "147.243.1.2"
+
+    def burst(client: str, sent: str = "", fdid: str = "55ce4ed1-4b06-4bf1-b40e-4638452104da") -> list[int]:
+        forwarded = f"{sent}, {client},{edge}" if sent else f"{client},{edge}"
+        headers = {"Authorization": f"Bearer {KEY}", "X-Forwarded-For": forwarded, **({"X-Azure-FDID": fdid}
+                                                                                      if fdid else {})}
+        with requests.Session() as session:
+            return [session.post(f"{edge_router['api']}/api/chat", json={}, headers=headers, timeout=5).status_code
+                    for _ in range(40)]
+
+    assert 429 in burst("198.51.100.7")
+    assert burst("198.51.100.7", sent="198.51.100.8")[0] == 429  # still keyed on what Front Door saw
+    assert burst("198.51.100.8", sent="198.51.100.7")[0] == 200  # another client: a limit of its own
+    assert burst("198.51.100.7", fdid="")[0] == 200  # not through Front Door: the caller's address (127.0.0.1)
