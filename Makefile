@@ -12,7 +12,7 @@ TOOLS := $(VENV)/.installed-endpoint-tools
 # checkov in a virtualenv of its own: its pins (packaging<24) conflict with pulumi's (packaging>=26).
 SCAN_VENV := .venv-scan
 SCAN := $(SCAN_VENV)/.installed
-NGINX := $(VENV)/nginx/usr/sbin/nginx
+DEBIAN := $(VENV)/debian/.installed
 # The component package and the endpoint tools are installed (not imported from the tree), as a foreign project or an
 # operator installs them; any change to their files reinstalls them (components/maintenance is not in the wheel).
 FILES_OF = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' $(2))
@@ -50,16 +50,22 @@ $(TOOLS): $(TOOLS_FILES) requirements.txt requirements-dev.txt | $(PY)
 	rm -rf endpoint-tools/build endpoint-tools/*.egg-info
 	touch $(TOOLS)
 
-# nginx, to run the router's generated nginx.conf in the tests (tests/components/test_router_nginx.py): Debian's
-# package unpacked into the venv (no root, no service; the router's image is nginx too), else an nginx on PATH.
-$(NGINX): | $(PY)
-	rm -rf $(VENV)/nginx && mkdir -p $(VENV)/nginx/usr/sbin
+# Debian's nginx and promtool, unpacked into the venv (no root, no service), for the tests that run what the program
+# generates in the upstream's own software: the router's nginx.conf in nginx (tests/components/test_router_nginx.py),
+# the alert rules in Prometheus' rule checker and unit tester (tests/components/test_alert_rules_promtool.py). Where
+# there is no apt, the nginx and promtool on PATH.
+$(DEBIAN): | $(PY)
+	rm -rf $(VENV)/debian && mkdir -p $(VENV)/debian/usr/sbin $(VENV)/debian/usr/bin
 	if command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then \
-	  cd $(VENV)/nginx && apt-get download -qq nginx && dpkg-deb -x nginx_*.deb . && rm nginx_*.deb; \
-	elif command -v nginx >/dev/null; then ln -s "$$(command -v nginx)" $(NGINX); \
-	else echo "make test runs nginx: install it (Debian and Ubuntu: apt-get download, done here, needs apt)" >&2; \
+	  cd $(VENV)/debian && apt-get download -qq nginx prometheus && dpkg-deb -x nginx_*.deb . && \
+	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool && rm *.deb; \
+	elif command -v nginx >/dev/null && command -v promtool >/dev/null; then \
+	  ln -s "$$(command -v nginx)" $(VENV)/debian/usr/sbin/nginx && \
+	  ln -s "$$(command -v promtool)" $(VENV)/debian/usr/bin/promtool; \
+	else echo "make test runs nginx and promtool: install both (Debian, Ubuntu: apt-get download gets them)" >&2; \
 	  exit 1; fi
-	$(NGINX) -v
+	$(VENV)/debian/usr/sbin/nginx -v && $(VENV)/debian/usr/bin/promtool --version | head -1
+	touch $(DEBIAN)
 
 $(SCAN): requirements-scan.txt
 	$(PYTHON) -m venv $(SCAN_VENV)
@@ -81,7 +87,7 @@ images: $(PKG)  ## offline: the copy command of each image of build/$(STACK)/ima
 scan: plan $(SCAN)  ## offline: checkov over the Kubernetes objects of build/$(STACK)/manifests
 	$(PY) -m offline.scan --stack "$(STACK)"
 
-test: $(DEV) $(TOOLS) $(SCAN) $(NGINX)  ## offline validation suite (installs everything: the program, the tools, the test kit)
+test: $(DEV) $(TOOLS) $(SCAN) $(DEBIAN)  ## offline validation suite (installs all it runs: program, tools, test kit)
 	# bytecode cached (in the ignored __pycache__ folders) even where PYTHONDONTWRITEBYTECODE is set: without it every
 	# worker assertion-rewrote and compiled every test module and the repository's modules on every run (~2 s each)
 	env -u PYTHONDONTWRITEBYTECODE $(PY) -m pytest -q

@@ -20,7 +20,7 @@ from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREA
 
 from tests.conftest import PROJECT_DIR, REGIONS, plan_for
 
-NGINX = PROJECT_DIR / ".venv" / "nginx" / "usr" / "sbin" / "nginx"
+NGINX = PROJECT_DIR / ".venv" / "debian" / "usr" / "sbin" / "nginx"
 KEY = "test-key-0123456789"
 
 

@@ -1,0 +1,141 @@
+"""The alert and recording rules every planned stack registers, in Prometheus' own tools (Debian's promtool, which
+`make test` unpacks into .venv): `promtool check rules` over every group (the in-cluster PrometheusRules and the
+Azure Monitor rule groups alike), and `promtool test rules` driving the registered alerts with series over time, so
+offsets, `for`, rates and ranges are evaluated by Prometheus' engine rather than read. Azure's managed Prometheus
+evaluates its rule groups with a Prometheus-compatible engine; its rules are converted only in form (`expression` ->
+`expr`, an ISO 8601 `for` -> a Prometheus duration, Azure's own fields left out)."""
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.conftest import PLANNED, PROJECT_DIR, planned, variant
+
+PROMTOOL = PROJECT_DIR / ".venv" / "debian" / "usr" / "bin" / "promtool"
+RULE_FIELDS = ("alert", "record", "expr", "for", "labels", "annotations")
+
+
+def prometheus_duration(iso: str) -> str:
+    """PT5M -> 5m, PT1H30M -> 90m (Azure rule groups take ISO 8601 durations, Prometheus its own)."""
+    found = re.fullmatch(r"PT(?:(\d+)H)?(?:(\d+)M)?", iso)
+    assert found, f"an ISO 8601 duration in hours and minutes, got {iso!r}"
+    return f"{int(found[1] or 0) * 60 + int(found[2] or 0)}m"
+
+
+def rule_files(plan) -> dict[str, dict[str, Any]]:
+    """One rule file per registered group source: a PrometheusRule's groups as they are, an Azure rule group as the
+    Prometheus group it is."""
+    files = {}
+    for r in plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"):
+        files[f"{r.name}.yaml"] = {"groups": r.inputs["spec"]["groups"]}
+    for r in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup"):
+        rules = []
+        for rule in r.inputs["rules"]:
+            converted = {k: v for k, v in {**rule, "expr": rule["expression"]}.items() if k in RULE_FIELDS}
+            if "for" in rule:
+                converted["for"] = prometheus_duration(rule["for"])
+            rules.append(converted)
+        files[f"{r.name}.yaml"] = {"groups": [{"name": r.inputs["ruleGroupName"],
+                                               "interval": prometheus_duration(r.inputs["interval"]),
+                                               "rules": rules}]}
+    return files
+
+
+def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    assert PROMTOOL.exists(), f"{PROMTOOL} is missing: `make test` unpacks Debian's promtool there"
+    return subprocess.run([str(PROMTOOL), *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def test_every_rule_group_of_every_plan_passes_promtool_check(tmp_path):
+    written = []
+    for name in PLANNED:
+        for file, doc in rule_files(planned(name)).items():
+            written.append(f"{name}-{file}")
+            (tmp_path / written[-1]).write_text(yaml.safe_dump(doc))
+    assert any("azure-alerts" in w for w in written) and any("prometheus-rules" in w or "rules" in w for w in written)
+    done = promtool("check", "rules", *written, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def alert_test(tmp_path: Path, plan, alert: str, series: dict[str, str], expected: dict[str, list[dict]]) -> None:
+    """`promtool test rules` of the plan's rule file holding `alert`: `series` (promtool's expanding notation, one
+    sample a minute) and, per evaluation time, the labels of each alert expected firing then (none: not firing).
+    Annotations are left out of the copy under test (they change no firing, and promtool compares them whole)."""
+    (rule_file,) = [doc for doc in rule_files(plan).values()
+                    if any(r.get("alert") == alert for g in doc["groups"] for r in g["rules"])]
+    for group in rule_file["groups"]:
+        for rule in group["rules"]:
+            rule.pop("annotations", None)
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule_file))
+    tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m",
+        "input_series": [{"series": s, "values": v} for s, v in series.items()],
+        "alert_rule_test": [{"eval_time": at, "alertname": alert, "exp_alerts": [{"exp_labels": labels}
+                                                                                 for labels in firing]}
+                            for at, firing in expected.items()]}]}
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
+    done = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+OLLAMA = 'namespace="llm",deployment="ollama"'
+OLLAMA_LABELS = {"namespace": "llm", "deployment": "ollama", "severity": "critical"}
+
+
+def test_prod_ollama_down_pages_after_five_minutes_but_not_a_first_cold_start(tmp_path, prod):
+    """Prod keeps Ollama at two replicas or more: all of them gone pages after 5 minutes; a Deployment that has just
+    been created (a new stack) starts cold, and does not page while its first replica starts (up to 20 minutes)."""
+    alert_test(tmp_path, prod, "OllamaDown",
+               {f"kube_deployment_spec_replicas{{{OLLAMA}}}": "2x60",
+                f"kube_deployment_status_replicas_available{{{OLLAMA}}}": "2x30 0x30"},
+               {"34m": [], "37m": [OLLAMA_LABELS], "10m": []})
+    alert_test(tmp_path, prod, "OllamaDown",
+               {f"kube_deployment_spec_replicas{{{OLLAMA}}}": "1x40",
+                f"kube_deployment_status_replicas_available{{{OLLAMA}}}": "0x18 1x21"},
+               {"16m": [], "19m": [], "25m": []})
+
+
+def test_ollama_scaled_to_zero_pages_only_past_a_cold_start(tmp_path):
+    """dev-gpu scales Ollama to zero: desired replicas and none available is every cold start from zero, so the
+    alert waits the modelled cold start (20 minutes) and no idle time at zero counts."""
+    plan = variant("dev-gpu")
+    start = {f"kube_deployment_spec_replicas{{{OLLAMA}}}": "0x30 1x60"}
+    alert_test(tmp_path, plan, "OllamaDown",  # idle at zero, then a 15-minute cold start
+               {**start, f"kube_deployment_status_replicas_available{{{OLLAMA}}}": "0x45 1x45"},
+               {"29m": [], "44m": [], "60m": []})
+    alert_test(tmp_path, plan, "OllamaDown",  # never comes up
+               {**start, f"kube_deployment_status_replicas_available{{{OLLAMA}}}": "0x90"},
+               {"48m": [], "52m": [OLLAMA_LABELS]})
+
+
+def test_a_spot_node_gone_is_told_once_and_a_steady_pool_never(tmp_path, prod):
+    """A spot node vanishing (an eviction, under either AKS label) fires at once; ten minutes on it is the new normal."""
+    node = 'kube_node_labels{{node="{}",label_kubernetes_azure_com_scalesetpriority="spot"}}'
+    alert_test(tmp_path, prod, "SpotNodesEvicted",
+               {node.format("aks-gpu-0"): "1x40", node.format("aks-gpu-1"): "1x20 stale",
+                node.format("aks-gpu-2").replace("scalesetpriority", "priority"): "1x40"},
+               {"15m": [], "22m": [{"severity": "info"}], "35m": []})
+
+
+def test_gateway_errors_fire_above_five_percent_of_answers(tmp_path, prod):
+    total = 'istio_requests_total{{response_code="{}",destination_service_name="router"}}'
+    alert_test(tmp_path, prod, "GatewayErrorRatioHigh",  # 10 of every 110 answers a 5xx
+               {total.format("200"): "0+100x40", total.format("503"): "0+10x40"},
+               {"4m": [], "20m": [{"severity": "critical"}]})
+    alert_test(tmp_path, prod, "GatewayErrorRatioHigh",  # 1 of 101
+               {total.format("200"): "0+100x40", total.format("503"): "0+1x40"},
+               {"20m": []})
+
+
+def test_a_certificate_pages_only_once_its_renewal_has_failed(tmp_path):
+    """cert-manager renews a certificate a third of its life before expiry (30 days for Let's Encrypt's 90): 14
+    days left means renewal has been failing for two weeks; 40 days left is a certificate not yet due."""
+    cert = 'certmanager_certificate_expiration_timestamp_seconds{name="gateway-tls",exported_namespace="istio-ingress"}'
+    labels = {"name": "gateway-tls", "exported_namespace": "istio-ingress", "severity": "warning"}
+    plan = variant("prod-tls")
+    alert_test(tmp_path, plan, "CertificateExpiringWithoutRenewal", {cert: f"{10 * 86400}x180"},
+               {"30m": [], "2h": [labels]})
+    alert_test(tmp_path, plan, "CertificateExpiringWithoutRenewal", {cert: f"{40 * 86400}x180"}, {"2h": []})
