@@ -4,6 +4,7 @@ Azure Monitor rule groups alike), and `promtool test rules` driving the register
 offsets, `for`, rates and ranges are evaluated by Prometheus' engine rather than read. Azure's managed Prometheus
 evaluates its rule groups with a Prometheus-compatible engine; its rules are converted only in form (`expression` ->
 `expr`, an ISO 8601 `for` -> a Prometheus duration, Azure's own fields left out)."""
+import copy
 import re
 import subprocess
 from pathlib import Path
@@ -30,7 +31,7 @@ def rule_files(plan) -> dict[str, dict[str, Any]]:
     Prometheus group it is."""
     files = {}
     for r in plan.of_type("kubernetes:monitoring.coreos.com/v1:PrometheusRule"):
-        files[f"{r.name}.yaml"] = {"groups": r.inputs["spec"]["groups"]}
+        files[f"{r.name}.yaml"] = {"groups": copy.deepcopy(r.inputs["spec"]["groups"])}  # the plans are shared
     for r in plan.of_type("azure-native:alertsmanagement:PrometheusRuleGroup"):
         rules = []
         for rule in r.inputs["rules"]:

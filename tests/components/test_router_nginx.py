@@ -1,5 +1,5 @@
 """The API router's nginx.conf, as dev's plan registers it, run in a real nginx (Debian's, which `make test` unpacks
-into .venv; the router's image runs nginx too) in front of a stub model server: keys, allowed routes, the health
+into .venv/debian; the router's image runs nginx too) in front of a stub model server: keys, allowed routes, the health
 routes, the UI listener and the rate limit's 429 with Retry-After, as nginx itself answers them. Only addresses and
 paths are rewritten (listen ports, the upstream, the mounted key map, /tmp), each asserted to be there."""
 import contextlib
