@@ -140,3 +140,72 @@ def test_a_certificate_pages_only_once_its_renewal_has_failed(tmp_path):
     alert_test(tmp_path, plan, "CertificateExpiringWithoutRenewal", {cert: f"{10 * 86400}x180"},
                {"30m": [], "2h": [labels]})
     alert_test(tmp_path, plan, "CertificateExpiringWithoutRenewal", {cert: f"{40 * 86400}x180"}, {"2h": []})
+
+
+def test_gpu_pods_pending_counts_only_pods_that_ask_for_a_gpu(tmp_path, prod):
+    """kube-state-metrics gives each pod's phase and each container's requests as separate series; the join keeps
+    the Pending pods one of whose containers requests nvidia.com/gpu (a CPU pod pending is another problem)."""
+    phase = 'kube_pod_status_phase{{namespace="llm",pod="{}",phase="Pending"}}'
+    gpu = 'kube_pod_container_resource_requests{{namespace="llm",pod="{}",container="{}",resource="nvidia_com_gpu"}}'
+    cpu = 'kube_pod_container_resource_requests{{namespace="llm",pod="{}",container="{}",resource="cpu"}}'
+    pending_gpu = {phase.format("ollama-0"): "1x30", gpu.format("ollama-0", "ollama"): "1x30",
+                   cpu.format("ollama-0", "ollama"): "2x30", cpu.format("ollama-0", "pull"): "0.1x30"}
+    alert_test(tmp_path, prod, "GpuPodsPending", pending_gpu, {"10m": [], "20m": [{"platform": "llm"}]})
+    alert_test(tmp_path, prod, "GpuPodsPending",  # a CPU pod pending, the GPU pod running
+               {phase.format("webui-0"): "1x30", cpu.format("webui-0", "webui"): "1x30",
+                phase.format("ollama-0"): "0x30", gpu.format("ollama-0", "ollama"): "1x30"}, {"20m": []})
+
+
+def test_gpu_memory_high_leaves_vllm_out_and_keeps_an_unowned_gpu(tmp_path, prod):
+    """vLLM reserves most of its GPU's memory by design (gpu_memory_utilization): its GPU is left out; another
+    server's GPU at 95 % fires, and so does a GPU no pod holds (DCGM gives it no container label)."""
+    used, free = "DCGM_FI_DEV_FB_USED{{Hostname=\"{}\",gpu=\"0\"{}}}", "DCGM_FI_DEV_FB_FREE{{Hostname=\"{}\",gpu=\"0\"{}}}"
+    series = {}
+    for node, owner in (("node-a", ',container="ollama"'), ("node-b", ',container="vllm"'), ("node-c", "")):
+        series[used.format(node, owner)] = "76000x20"
+        series[free.format(node, owner)] = "4000x20"
+    alert_test(tmp_path, prod, "GpuMemoryHigh", series,
+               {"5m": [], "15m": [{"Hostname": "node-a", "gpu": "0", "severity": "warning"},
+                                  {"Hostname": "node-c", "gpu": "0", "severity": "warning"}]})
+
+
+def test_rejections_fire_when_most_answers_are_refusals(tmp_path, prod):
+    total = 'istio_requests_total{{response_code="{}"}}'
+    alert_test(tmp_path, prod, "GatewayRejectingMostRequests",  # 60 % 401, 429 and 403 answers
+               {total.format("200"): "0+40x40", total.format("401"): "0+30x40", total.format("429"): "0+20x40",
+                total.format("403"): "0+10x40"},
+               {"10m": [], "25m": [{"severity": "warning"}]})
+    alert_test(tmp_path, prod, "GatewayRejectingMostRequests",  # 20 %
+               {total.format("200"): "0+80x40", total.format("401"): "0+20x40"}, {"25m": []})
+
+
+def test_latency_fires_when_the_95th_percentile_passes_the_slo(tmp_path, prod):
+    """prod's SLO is 20 s at the 95th percentile: answers between 5 and 30 s put it near 29 s; under 5 s, not."""
+    bucket = 'istio_request_duration_milliseconds_bucket{{le="{}"}}'
+    slow = {bucket.format("1000"): "0x40", bucket.format("5000"): "0x40", bucket.format("30000"): "0+10x40",
+            bucket.format("+Inf"): "0+10x40"}
+    fast = {bucket.format("1000"): "0x40", bucket.format("5000"): "0+10x40", bucket.format("30000"): "0+10x40",
+            bucket.format("+Inf"): "0+10x40"}
+    alert_test(tmp_path, prod, "GatewayLatencyP95AboveSlo", slow, {"10m": [], "25m": [{"severity": "warning"}]})
+    alert_test(tmp_path, prod, "GatewayLatencyP95AboveSlo", fast, {"25m": []})
+
+
+def test_a_volume_past_85_percent_fires_with_its_claim(tmp_path, prod):
+    volume = 'kubelet_volume_stats_{}_bytes{{namespace="llm",persistentvolumeclaim="model-store"}}'
+    alert_test(tmp_path, prod, "PersistentVolumeFillingUp",
+               {volume.format("capacity"): "100x40", volume.format("available"): "10x40"},
+               {"10m": [], "20m": [{"namespace": "llm", "persistentvolumeclaim": "model-store", "platform": "llm"}]})
+    alert_test(tmp_path, prod, "PersistentVolumeFillingUp",
+               {volume.format("capacity"): "100x40", volume.format("available"): "40x40"}, {"20m": []})
+
+
+def test_certificate_not_ready_reads_the_condition_cert_manager_sets(tmp_path):
+    """cert-manager exports one series per condition (True, False, Unknown), 1 on the current one."""
+    ready = 'certmanager_certificate_ready_status{{name="gateway-tls",exported_namespace="istio-ingress",condition="{}"}}'
+    plan = variant("prod-tls")
+    failing = {ready.format("True"): "0x60", ready.format("False"): "1x60", ready.format("Unknown"): "0x60"}
+    alert_test(tmp_path, plan, "CertificateNotReady", failing,
+               {"20m": [], "40m": [{"name": "gateway-tls", "exported_namespace": "istio-ingress",
+                                    "severity": "critical"}]})
+    fine = {ready.format("True"): "1x60", ready.format("False"): "0x60", ready.format("Unknown"): "0x60"}
+    alert_test(tmp_path, plan, "CertificateNotReady", fine, {"40m": []})
