@@ -18,7 +18,7 @@ import requests
 from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREAM_PATH, ROUTER_PORT, ROUTER_UI_PORT,
                                          SECRETS_MOUNT, api_key_map_line, retry_after_seconds)
 
-from tests.conftest import PROJECT_DIR, REGIONS, plan_for
+from tests.conftest import PROJECT_DIR, REGIONS, plan_for, variant
 
 NGINX = PROJECT_DIR / ".venv" / "debian" / "usr" / "sbin" / "nginx"
 KEY = "test-key-0123456789"
@@ -66,11 +66,11 @@ def rewritten(conf: str, swaps: dict[str, str]) -> str:
 
 
 @contextlib.contextmanager
-def running_router(plan, root: Path):
-    """The plan's one router nginx.conf in nginx, with a stub model server behind it and KEY in its key map."""
+def running_router(plan, root: Path, config_map: str = "inference-router-config"):
+    """A router nginx.conf of the plan in nginx, with a stub model server behind it and KEY in its key map."""
     assert NGINX.exists(), f"{NGINX} is missing: `make test` unpacks Debian's nginx there"
     (conf,) = [r.inputs["data"]["nginx.conf"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")
-               if r.name == "inference-router-config"]
+               if r.name == config_map]
     (upstream,) = re.findall(r"^\s*server (\S+);$", conf, re.M)  # the upstream block's one server
     (key_map,) = re.findall(rf"include {SECRETS_MOUNT}/(\S+);", conf)
     (root / "logs").mkdir()
@@ -81,7 +81,8 @@ def running_router(plan, root: Path):
     api, ui = free_port(), free_port()
     conf = rewritten(conf, {"/tmp/": f"{root}/",  # first: root is under /tmp too
                             f"listen {ROUTER_PORT};": f"listen 127.0.0.1:{api};",
-                            f"listen {ROUTER_UI_PORT};": f"listen 127.0.0.1:{ui};",
+                            **({f"listen {ROUTER_UI_PORT};": f"listen 127.0.0.1:{ui};"}
+                               if f"listen {ROUTER_UI_PORT};" in conf else {}),  # the UI's listener, if any
                             f"server {upstream};": f"server 127.0.0.1:{stub.server_address[1]};",
                             f"{SECRETS_MOUNT}/": f"{root}/secrets/",
                             # Debian's build logs to /var/log/nginx by default, the image's to its stdout
@@ -119,6 +120,13 @@ def router(dev, tmp_path_factory):
 def edge_router(tmp_path_factory):
     """A region behind Front Door (its gate keys the limit on the client Front Door saw)."""
     with running_router(plan_for(REGIONS[0]), tmp_path_factory.mktemp("edge-router")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def llmd_router(tmp_path_factory):
+    """llm-d's gate: an OpenAI-style endpoint, its routes the OpenAI API's, in front of the pool's Istio gateway."""
+    with running_router(variant("llmd"), tmp_path_factory.mktemp("llmd-router"), "llmd-router-config") as running:
         yield running
 
 
@@ -193,3 +201,18 @@ def test_behind_front_door_each_client_front_door_saw_has_its_own_limit(edge_rou
     assert burst("198.51.100.7", sent="198.51.100.8")[0] == 429  # still keyed on what Front Door saw
     assert burst("198.51.100.8", sent="198.51.100.7")[0] == 200  # another client: a limit of its own
     assert burst("198.51.100.7", fdid="")[0] == 200  # not through Front Door: the caller's address (127.0.0.1)
+
+
+def test_llmds_gate_passes_the_openai_routes_and_not_vllms_own(llmd_router):
+    """vLLM also serves /metrics, /tokenize, /v1/load_lora_adapter and more to whoever reaches it: the gate passes
+    only the OpenAI API's routes, with the key."""
+    api, stub = llmd_router["api"], llmd_router["stub"]
+    key = {"Authorization": f"Bearer {KEY}"}
+    assert requests.post(f"{api}/v1/chat/completions", json={}, timeout=5).status_code == 401
+    assert requests.post(f"{api}/v1/chat/completions", json={}, headers=key, timeout=5).status_code == 200
+    assert stub.seen[-1][:2] == ("POST", "/v1/chat/completions") and stub.seen[-1][3] == ""
+    assert requests.get(f"{api}/v1/models", headers=key, timeout=5).status_code == 200
+    seen = len(stub.seen)
+    for path in ("/metrics", "/tokenize", "/v1/load_lora_adapter", "/health", "/v1/chat/completions/x"):
+        assert requests.post(f"{api}{path}", headers=key, timeout=5).status_code == 403, path
+    assert len(stub.seen) == seen
