@@ -209,3 +209,23 @@ def test_certificate_not_ready_reads_the_condition_cert_manager_sets(tmp_path):
                                     "severity": "critical"}]})
     fine = {ready.format("True"): "1x60", ready.format("False"): "0x60", ready.format("Unknown"): "0x60"}
     alert_test(tmp_path, plan, "CertificateNotReady", fine, {"40m": []})
+
+
+def test_llmds_azure_alert_watches_ollama_and_each_vllm_deployment_apart(tmp_path):
+    """llmd runs Ollama and llm-d's vLLM: Azure's ModelServerDown (one rule, a part per server kind) fires for the
+    vLLM Deployment whose replicas are all gone, labelled with it, and not for the Ollama that still serves."""
+    vllm = 'namespace="llm-d",deployment="vllm"'
+    alert_test(tmp_path, variant("llmd"), "ModelServerDown",
+               {f"kube_deployment_spec_replicas{{{vllm}}}": "1x60",
+                f"kube_deployment_status_replicas_available{{{vllm}}}": "1x30 0x30",
+                f"kube_deployment_spec_replicas{{{OLLAMA}}}": "1x60",
+                f"kube_deployment_status_replicas_available{{{OLLAMA}}}": "1x60"},
+               {"33m": [], "40m": [{"namespace": "llm-d", "deployment": "vllm", "platform": "llm"}]})
+
+
+def test_keda_errors_fire_per_scaled_object(tmp_path, prod):
+    errors = 'keda_scaler_detail_errors_total{{exported_namespace="llm",scaledObject="{}",scaler="s0"}}'
+    alert_test(tmp_path, prod, "KedaScalerErrors",
+               {errors.format("ollama-scaler"): "0+1x40", errors.format("webui-scaler"): "0x40"},
+               {"8m": [], "20m": [{"exported_namespace": "llm", "scaledObject": "ollama-scaler",
+                                   "severity": "warning"}]})
