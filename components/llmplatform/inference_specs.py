@@ -239,8 +239,8 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
                       key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None,
                       replicas: int = 1, workers: int = ROUTER_CPU_LIMIT, front_door: bool = False,
                       ui_routes: Optional[tuple[str, ...]] = None) -> str:
-    """nginx in front of the raw model API: per-client rate limit answering 429 with Retry-After, bearer API keys, and timeouts
-    long enough for streamed answers, and MODEL_HEALTH_PATH (the upstream's model list, no key: what Front Door
+    """nginx in front of the raw model API: per-client rate limit answering 429 with Retry-After, bearer API keys,
+    timeouts long enough for streamed answers, and MODEL_HEALTH_PATH (the upstream's model list, no key: what Front Door
     probes). Client addresses come from the gateway's X-Forwarded-For; `front_door`: the gateways are behind Azure
     Front Door (client_key_map). With
     `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check).

@@ -113,7 +113,8 @@ def test_ollama_scaled_to_zero_pages_only_past_a_cold_start(tmp_path):
 
 
 def test_a_spot_node_gone_is_told_once_and_a_steady_pool_never(tmp_path, prod):
-    """A spot node vanishing (an eviction, under either AKS label) fires at once; ten minutes on it is the new normal."""
+    """A spot node vanishing (an eviction, under either AKS label) fires at once; ten minutes on, it is the new
+    normal."""
     node = 'kube_node_labels{{node="{}",label_kubernetes_azure_com_scalesetpriority="spot"}}'
     alert_test(tmp_path, prod, "SpotNodesEvicted",
                {node.format("aks-gpu-0"): "1x40", node.format("aks-gpu-1"): "1x20 stale",
@@ -134,7 +135,8 @@ def test_gateway_errors_fire_above_five_percent_of_answers(tmp_path, prod):
 def test_a_certificate_pages_only_once_its_renewal_has_failed(tmp_path):
     """cert-manager renews a certificate a third of its life before expiry (30 days for Let's Encrypt's 90): 14
     days left means renewal has been failing for two weeks; 40 days left is a certificate not yet due."""
-    cert = 'certmanager_certificate_expiration_timestamp_seconds{name="gateway-tls",exported_namespace="istio-ingress"}'
+    cert = ('certmanager_certificate_expiration_timestamp_seconds'
+            '{name="gateway-tls",exported_namespace="istio-ingress"}')
     labels = {"name": "gateway-tls", "exported_namespace": "istio-ingress", "severity": "warning"}
     plan = variant("prod-tls")
     alert_test(tmp_path, plan, "CertificateExpiringWithoutRenewal", {cert: f"{10 * 86400}x180"},
@@ -159,7 +161,8 @@ def test_gpu_pods_pending_counts_only_pods_that_ask_for_a_gpu(tmp_path, prod):
 def test_gpu_memory_high_leaves_vllm_out_and_keeps_an_unowned_gpu(tmp_path, prod):
     """vLLM reserves most of its GPU's memory by design (gpu_memory_utilization): its GPU is left out; another
     server's GPU at 95 % fires, and so does a GPU no pod holds (DCGM gives it no container label)."""
-    used, free = "DCGM_FI_DEV_FB_USED{{Hostname=\"{}\",gpu=\"0\"{}}}", "DCGM_FI_DEV_FB_FREE{{Hostname=\"{}\",gpu=\"0\"{}}}"
+    used = 'DCGM_FI_DEV_FB_USED{{Hostname="{}",gpu="0"{}}}'
+    free = used.replace("USED", "FREE")
     series = {}
     for node, owner in (("node-a", ',container="ollama"'), ("node-b", ',container="vllm"'), ("node-c", "")):
         series[used.format(node, owner)] = "76000x20"
@@ -201,7 +204,8 @@ def test_a_volume_past_85_percent_fires_with_its_claim(tmp_path, prod):
 
 def test_certificate_not_ready_reads_the_condition_cert_manager_sets(tmp_path):
     """cert-manager exports one series per condition (True, False, Unknown), 1 on the current one."""
-    ready = 'certmanager_certificate_ready_status{{name="gateway-tls",exported_namespace="istio-ingress",condition="{}"}}'
+    ready = ('certmanager_certificate_ready_status'
+             '{{name="gateway-tls",exported_namespace="istio-ingress",condition="{}"}}')
     plan = variant("prod-tls")
     failing = {ready.format("True"): "0x60", ready.format("False"): "1x60", ready.format("Unknown"): "0x60"}
     alert_test(tmp_path, plan, "CertificateNotReady", failing,
