@@ -94,11 +94,13 @@ class ApiError(Exception):
     """A request that did not succeed: a kind from KINDS, a one-line message (redacted), the HTTP status when there
     was one, and for a timeout which deadline passed (`total` or `first_token`)."""
 
-    def __init__(self, kind: str, message: str, status: Optional[int] = None, deadline: Optional[str] = None):
+    def __init__(self, kind: str, message: str, status: Optional[int] = None, deadline: Optional[str] = None,
+                 retry_after: Optional[str] = None):
         super().__init__(redact(message))
         self.kind = kind if kind in KINDS else "error"
         self.status = status
         self.deadline = deadline
+        self.retry_after = retry_after  # the answer's Retry-After, when it had a readable one
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,13 @@ def excerpt(data: Any, limit: int = 120) -> str:
         return json.dumps(data)[:limit]
     except (RecursionError, ValueError, TypeError):
         return f"a {type(data).__name__} nested too deeply to show"
+
+
+def readable_retry_after(value: Optional[str]) -> Optional[str]:
+    """A Retry-After header as sent, if it is one (delay-seconds or an HTTP date, RFC 9110 10.2.3), else None: a
+    server's text is printed only when it is short and printable."""
+    value = (value or "").strip()
+    return value if value and len(value) <= 40 and value.isprintable() else None
 
 
 def status_kind(status: int) -> str:
@@ -586,7 +595,8 @@ class LlmClient:
             message = server_message(body)
             raise ApiError(status_kind(response.status_code),
                            f"{method} {where(url, response.url)} answered {response.status_code}"
-                           + (f": {message}" if message else ""), response.status_code)
+                           + (f": {message}" if message else ""), response.status_code,
+                           retry_after=readable_retry_after(response.headers.get("Retry-After")))
         return response, start
 
     def _late(self, done: Completion, shown: str) -> None:

@@ -50,9 +50,12 @@ class _Handler(BaseHTTPRequestHandler):
         super().setup()
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+    def _send(self, status: int, body: bytes, content_type: str = "application/json",
+              headers: Optional[dict[str, str]] = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self._headers_buffer.append(b"\r\n" + body)  # headers and body in one write: no delayed-ACK stall
         self.flush_headers()
@@ -68,9 +71,9 @@ class _Handler(BaseHTTPRequestHandler):
         mode = self.server.mode
         with self.server.lock:
             self.server.received += 1
-        if mode == "ratelimit":
+        if mode == "ratelimit":  # as the platform's gate answers past its burst
             self._body()
-            self._json(429, {"error": "rate limit exceeded"})
+            self._send(429, json.dumps({"error": "rate limit exceeded"}).encode(), headers={"Retry-After": "1"})
         elif mode == "error":
             self._body()
             self._json(500, {"error": {"message": "CUDA out of memory", "type": "server_error"}})

@@ -90,17 +90,23 @@ def check_wrong_key_refused(client: LlmClient) -> Check:
 
 
 def check_rate_limit(client: LlmClient, burst: int) -> Check:
-    def one(_: int) -> int:
+    """A burst past the gate's limit gets 429s; the detail says whether they told the client when to retry (the
+    platform's gates send Retry-After; an edge in front, such as Front Door's WAF, answers its own 429 without)."""
+    def one(_: int) -> tuple[int, Optional[str]]:
         try:
             client.list_models()
-            return 200
+            return 200, None
         except ApiError as error:
-            return error.status or 0
+            return error.status or 0, error.retry_after
 
     with ThreadPoolExecutor(max_workers=min(burst, 32)) as pool:
-        statuses = list(pool.map(one, range(burst)))
-    limited = statuses.count(429)
-    return Check("rate-limit", limited > 0, f"{limited} of {burst} burst requests answered 429")
+        answers = list(pool.map(one, range(burst)))
+    waits = sorted({wait for status, wait in answers if status == 429 and wait is not None})
+    limited = sum(status == 429 for status, _ in answers)
+    told = (f", with Retry-After {', '.join(waits)}" if waits else
+            ", without Retry-After (the platform's gates send it: an older gate, or an edge in front answered)")
+    return Check("rate-limit", limited > 0, f"{limited} of {burst} burst requests answered 429"
+                 + (told if limited else ""))
 
 
 def failure_text(error: ApiError) -> str:

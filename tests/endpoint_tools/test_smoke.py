@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from endpoint_tools import smoke
-from endpoint_tools.llm_api import LlmClient, detect_api
+from endpoint_tools.llm_api import ApiError, LlmClient, detect_api
 from endpoint_tools.loopback_server import MODEL, OUTPUT_TOKENS, BackgroundServer, LoopbackServer
 
 from tests.endpoint_tools.test_bench import run_bench
@@ -76,8 +76,29 @@ def test_smoke_checks_auth_and_rate_limit(capsys):
         assert "401" in capsys.readouterr().out
     with LoopbackServer("ratelimit") as limited, LoopbackServer("ok") as unlimited:
         client = LlmClient(limited.url, "openai")
-        assert smoke.check_rate_limit(client, 5).ok
+        check = smoke.check_rate_limit(client, 5)
+        assert check.ok and check.detail == "5 of 5 burst requests answered 429, with Retry-After 1"
         assert not smoke.check_rate_limit(LlmClient(unlimited.url, "openai"), 5).ok
+
+
+class _Refusing:
+    """A client whose every request is answered 429 with the Retry-After given (None: no header, or no readable
+    one: llm_api.readable_retry_after)."""
+
+    def __init__(self, retry_after):
+        self.retry_after = retry_after
+
+    def list_models(self):
+        raise ApiError("rate_limited", "GET /v1/models answered 429", 429, retry_after=self.retry_after)
+
+
+@pytest.mark.parametrize("header, told", [
+    ("1", "with Retry-After 1"), (None, "without Retry-After (the platform's gates send it"),
+    ("\x1b[31m1", "without Retry-After"), ("x" * 41, "without Retry-After")])
+def test_the_rate_limit_check_says_whether_the_429s_said_when_to_retry(header, told):
+    from endpoint_tools.llm_api import readable_retry_after
+    check = smoke.check_rate_limit(_Refusing(readable_retry_after(header)), 3)
+    assert check.ok and check.detail.startswith("3 of 3 burst requests answered 429, ") and told in check.detail
 
 
 def test_ollama_native_api_paths(capsys, tmp_path):
