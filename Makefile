@@ -56,14 +56,15 @@ $(TOOLS): $(TOOLS_FILES) requirements.txt requirements-dev.txt | $(PY)
 # there is no apt, the nginx and promtool on PATH.
 $(DEBIAN): | $(PY)
 	rm -rf $(VENV)/debian && mkdir -p $(VENV)/debian/usr/sbin $(VENV)/debian/usr/bin
-	if command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then \
-	  cd $(VENV)/debian && apt-get download -qq nginx prometheus && dpkg-deb -x nginx_*.deb . && \
+	if command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null && \
+	  (cd $(VENV)/debian && apt-get download -qq nginx prometheus); then \
+	  cd $(VENV)/debian && dpkg-deb -x nginx_*.deb . && \
 	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool && rm *.deb; \
 	elif command -v nginx >/dev/null && command -v promtool >/dev/null; then \
 	  ln -s "$$(command -v nginx)" $(VENV)/debian/usr/sbin/nginx && \
 	  ln -s "$$(command -v promtool)" $(VENV)/debian/usr/bin/promtool; \
-	else echo "make test runs nginx and promtool: install both (Debian, Ubuntu: apt-get download gets them)" >&2; \
-	  exit 1; fi
+	else echo "make test runs nginx and promtool: on Debian or Ubuntu it fetches them with apt-get download (run" \
+	  "apt-get update first if that found no package); elsewhere put both on PATH" >&2; exit 1; fi
 	$(VENV)/debian/usr/sbin/nginx -v && $(VENV)/debian/usr/bin/promtool --version | head -1
 	touch $(DEBIAN)
 
