@@ -88,9 +88,13 @@ def running_router(plan, root: Path, config_map: str = "inference-router-config"
                             # Debian's build logs to /var/log/nginx by default, the image's to its stdout
                             "http {\n": f"http {{\n    access_log {root}/logs/access.log;\n"})
     (root / "nginx.conf").write_text(conf)
-    # one process in the foreground, as the user running the tests (no master dropping to `nobody`)
-    proc = subprocess.Popen([str(NGINX), "-p", f"{root}/", "-c", str(root / "nginx.conf"), "-e", "stderr",
-                             "-g", "daemon off; master_process off;"], stderr=subprocess.PIPE, text=True)
+    # one process in the foreground, as the user running the tests (no master dropping to `nobody`); its error log
+    # (a line per refused request: limit_req, deny) to a file: a pipe nobody reads fills (64 KiB, or one page past
+    # the user's pipe-user-pages-soft) and nginx blocks in write(2), every request then timing out
+    errors = root / "logs" / "error.log"
+    with errors.open("a") as log:
+        proc = subprocess.Popen([str(NGINX), "-p", f"{root}/", "-c", str(root / "nginx.conf"), "-e", str(errors),
+                                 "-g", "daemon off; master_process off;"], stdout=log, stderr=log)
     try:
         deadline = time.monotonic() + 10
         while True:
@@ -98,7 +102,7 @@ def running_router(plan, root: Path, config_map: str = "inference-router-config"
                 socket.create_connection(("127.0.0.1", api), timeout=0.2).close()
                 break
             except OSError:
-                assert proc.poll() is None, f"nginx refused the router's conf: {proc.stderr.read()}"
+                assert proc.poll() is None, f"nginx refused the router's conf: {errors.read_text()}"
                 assert time.monotonic() < deadline, "nginx did not listen within 10 s"
                 time.sleep(0.02)
         # the Host the KEDA interceptor routes on
