@@ -306,9 +306,14 @@ http {{
 
 
 def retry_after_seconds(per_minute: int) -> int:
-    """Retry-After on the rate limit's 429: the seconds until the client's next request is admitted (a pod admits one
-    every 60/per_minute seconds once the burst is spent), whole seconds as the header takes them (RFC 9110 10.2.3)."""
-    return max(1, -(-60 // per_minute))
+    """Retry-After on the rate limit's 429: the seconds until the client's next request is admitted once the burst is
+    spent, whole seconds rounded up as the header takes them (RFC 9110 10.2.3). nginx keeps the rate in requests per
+    1000 s, truncated (`ctx->rate = rate * 1000 / scale`, 60 for r/m), and admits the next request once
+    `rate * ms / 1000` has drained one request (1000) from a full bucket (ngx_http_limit_req_module.c,
+    ngx_http_limit_req_zone and ngx_http_limit_req_lookup, nginx/nginx release-1.29.1 0024724f2f, unchanged since
+    1.22.1): after ceil(10^6 / rate) ms, longer than 60/per_minute s where the truncation bites (20 r/m: 3.004 s)."""
+    per_kilosecond = per_minute * 1000 // 60
+    return max(1, -(-1000 // per_kilosecond))
 
 
 def streamed_proxy(host: str, timeout_seconds: int) -> str:
