@@ -66,8 +66,10 @@ def rewritten(conf: str, swaps: dict[str, str]) -> str:
 
 
 @contextlib.contextmanager
-def running_router(plan, root: Path, config_map: str = "inference-router-config"):
-    """A router nginx.conf of the plan in nginx, with a stub model server behind it and KEY in its key map."""
+def running_router(plan, root: Path, config_map: str = "inference-router-config", per_minute: int = 0):
+    """A router nginx.conf of the plan in nginx, with a stub model server behind it and KEY in its key map;
+    `per_minute`: the rate limit's rate set to it (a test of the limit's keying, not its rate, then does not depend on
+    how fast the machine sends a burst)."""
     assert NGINX.exists(), f"{NGINX} is missing: `make test` unpacks Debian's nginx there"
     (conf,) = [r.inputs["data"]["nginx.conf"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")
                if r.name == config_map]
@@ -87,6 +89,9 @@ def running_router(plan, root: Path, config_map: str = "inference-router-config"
                             f"{SECRETS_MOUNT}/": f"{root}/secrets/",
                             # Debian's build logs to /var/log/nginx by default, the image's to its stdout
                             "http {\n": f"http {{\n    access_log {root}/logs/access.log;\n"})
+    if per_minute:
+        conf, found = re.subn(r"rate=\d+r/m;", f"rate={per_minute}r/m;", conf)
+        assert found == 1, "the rate limit's zone is no longer `rate=<n>r/m`: update this test's rewrite"
     (root / "nginx.conf").write_text(conf)
     # one process in the foreground, as the user running the tests (no master dropping to `nobody`); its error log
     # (a line per refused request: limit_req, deny) to a file: a pipe nobody reads fills (64 KiB, or one page past
@@ -123,7 +128,8 @@ def router(dev, tmp_path_factory):
 @pytest.fixture(scope="module")
 def edge_router(tmp_path_factory):
     """A region behind Front Door (its gate keys the limit on the client Front Door saw)."""
-    with running_router(plan_for(REGIONS[0]), tmp_path_factory.mktemp("edge-router")) as running:
+    # one request a minute: a client's spent burst stays spent however slowly the machine sends the next one
+    with running_router(plan_for(REGIONS[0]), tmp_path_factory.mktemp("edge-router"), per_minute=1) as running:
         yield running
 
 
