@@ -18,7 +18,7 @@ import requests
 from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREAM_PATH, ROUTER_PORT, ROUTER_UI_PORT,
                                          SECRETS_MOUNT, api_key_map_line, retry_after_seconds)
 
-from tests.conftest import PROJECT_DIR, REGIONS, plan_for, variant
+from tests.conftest import PLANNED, PROJECT_DIR, REGIONS, plan_for, planned, variant
 
 NGINX = PROJECT_DIR / ".venv" / "debian" / "usr" / "sbin" / "nginx"
 KEY = "test-key-0123456789"
@@ -65,6 +65,24 @@ def rewritten(conf: str, swaps: dict[str, str]) -> str:
     return conf
 
 
+def local_conf(conf: str, root: Path, upstream: str, api: int, ui: int) -> str:
+    """`conf` with only its addresses and paths made local under `root`: the listen ports, the upstream, the mounted
+    key map (holding KEY), /tmp, and an access log (Debian's build logs to /var/log/nginx by default, the image's to
+    its stdout)."""
+    (root / "logs").mkdir(exist_ok=True)
+    (root / "secrets").mkdir(exist_ok=True)
+    for key_map in re.findall(rf"include {SECRETS_MOUNT}/(\S+);", conf):
+        (root / "secrets" / key_map).write_text(api_key_map_line(KEY))
+    (server,) = re.findall(r"^\s*server (\S+);$", conf, re.M)  # the upstream block's one server
+    return rewritten(conf, {"/tmp/": f"{root}/",  # first: root is under /tmp too
+                            f"listen {ROUTER_PORT};": f"listen 127.0.0.1:{api};",
+                            **({f"listen {ROUTER_UI_PORT};": f"listen 127.0.0.1:{ui};"}
+                               if f"listen {ROUTER_UI_PORT};" in conf else {}),  # the UI's listener, if any
+                            f"server {server};": f"server {upstream};",
+                            **({f"{SECRETS_MOUNT}/": f"{root}/secrets/"} if SECRETS_MOUNT in conf else {}),
+                            "http {\n": f"http {{\n    access_log {root}/logs/access.log;\n"})
+
+
 @contextlib.contextmanager
 def running_router(plan, root: Path, config_map: str = "inference-router-config", per_minute: int = 0):
     """A router nginx.conf of the plan in nginx, with a stub model server behind it and KEY in its key map;
@@ -74,21 +92,10 @@ def running_router(plan, root: Path, config_map: str = "inference-router-config"
     (conf,) = [r.inputs["data"]["nginx.conf"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")
                if r.name == config_map]
     (upstream,) = re.findall(r"^\s*server (\S+);$", conf, re.M)  # the upstream block's one server
-    (key_map,) = re.findall(rf"include {SECRETS_MOUNT}/(\S+);", conf)
-    (root / "logs").mkdir()
-    (root / "secrets").mkdir()
-    (root / "secrets" / key_map).write_text(api_key_map_line(KEY))
     stub = StubModelServer()
     threading.Thread(target=stub.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     api, ui = free_port(), free_port()
-    conf = rewritten(conf, {"/tmp/": f"{root}/",  # first: root is under /tmp too
-                            f"listen {ROUTER_PORT};": f"listen 127.0.0.1:{api};",
-                            **({f"listen {ROUTER_UI_PORT};": f"listen 127.0.0.1:{ui};"}
-                               if f"listen {ROUTER_UI_PORT};" in conf else {}),  # the UI's listener, if any
-                            f"server {upstream};": f"server 127.0.0.1:{stub.server_address[1]};",
-                            f"{SECRETS_MOUNT}/": f"{root}/secrets/",
-                            # Debian's build logs to /var/log/nginx by default, the image's to its stdout
-                            "http {\n": f"http {{\n    access_log {root}/logs/access.log;\n"})
+    conf = local_conf(conf, root, f"127.0.0.1:{stub.server_address[1]}", api, ui)
     if per_minute:
         conf, found = re.subn(r"rate=\d+r/m;", f"rate={per_minute}r/m;", conf)
         assert found == 1, "the rate limit's zone is no longer `rate=<n>r/m`: update this test's rewrite"
@@ -256,3 +263,19 @@ def test_llmds_gate_passes_the_openai_routes_and_not_vllms_own(llmd_router):
     for path in ("/metrics", "/tokenize", "/v1/load_lora_adapter", "/health", "/v1/chat/completions/x"):
         assert requests.post(f"{api}{path}", headers=key, timeout=5).status_code == 403, path
     assert len(stub.seen) == seen
+
+
+def test_every_planned_router_conf_loads_in_nginx(tmp_path):
+    """`nginx -t` on every distinct nginx.conf any planned stack or variant registers (Front Door keying, a UI
+    listener, no key, llm-d's, each team's): each loads as nginx reads it, not only the ones run above."""
+    confs = sorted({r.inputs["data"]["nginx.conf"] for name in PLANNED
+                    for r in planned(name).of_type("kubernetes:core/v1:ConfigMap")
+                    if "nginx.conf" in (r.inputs.get("data") or {})})
+    assert len(confs) >= 4
+    for i, conf in enumerate(confs):
+        root = tmp_path / str(i)
+        root.mkdir()
+        (root / "nginx.conf").write_text(local_conf(conf, root, "127.0.0.1:9", ROUTER_PORT, ROUTER_UI_PORT))
+        done = subprocess.run([str(NGINX), "-t", "-q", "-p", f"{root}/", "-c", str(root / "nginx.conf"),
+                               "-e", str(root / "logs" / "error.log")], capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, (done.stderr + (root / "logs" / "error.log").read_text())[-2000:] + conf
