@@ -5,6 +5,7 @@ offsets, `for`, rates and ranges are evaluated by Prometheus' engine rather than
 evaluates its rule groups with a Prometheus-compatible engine; its rules are converted only in form (`expression` ->
 `expr`, an ISO 8601 `for` -> a Prometheus duration, Azure's own fields left out)."""
 import copy
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -16,6 +17,7 @@ import yaml
 from tests.conftest import PLANNED, PROJECT_DIR, planned, variant
 
 PROMTOOL = PROJECT_DIR / ".venv" / "debian" / "usr" / "bin" / "promtool"
+DASHBOARDS = PROJECT_DIR / "components" / "llmplatform" / "data" / "dashboards"
 RULE_FIELDS = ("alert", "record", "expr", "for", "labels", "annotations")
 
 
@@ -233,3 +235,39 @@ def test_keda_errors_fire_per_scaled_object(tmp_path, prod):
                {errors.format("ollama-scaler"): "0+1x40", errors.format("webui-scaler"): "0x40"},
                {"8m": [], "20m": [{"exported_namespace": "llm", "scaledObject": "ollama-scaler",
                                    "severity": "warning"}]})
+
+
+def planned_queries(plan) -> dict[str, str]:
+    """Every PromQL query a plan hands Prometheus outside its rules: the KEDA triggers' (prometheus type) and the
+    Prometheus Adapter's metricsQuery and seriesQuery (its `<<.X>>` templates filled as the adapter fills them)."""
+    queries = {}
+    for r in plan.resources:
+        if r.type.endswith(":ScaledObject"):
+            for i, trigger in enumerate(r.inputs["spec"]["triggers"]):
+                if trigger["type"] == "prometheus":
+                    queries[f"{r.name} trigger {i}"] = trigger["metadata"]["query"]
+    for release in plan.helm_releases():
+        for i, rule in enumerate(((release.inputs.get("values") or {}).get("rules") or {}).get("custom") or []):
+            filled = rule["metricsQuery"].replace("<<.GroupBy>>", "pod").replace(
+                "<<.LabelMatchers>>", 'namespace="llm",pod=~"ollama-.*"')
+            queries[f"{release.name} rule {i}"] = filled
+            queries[f"{release.name} series {i}"] = rule["seriesQuery"]
+    return queries
+
+
+def test_every_dashboard_and_scaling_query_parses_in_prometheus(tmp_path):
+    """The dashboards' queries (Grafana's `$namespace` filled), the KEDA triggers' and the Prometheus Adapter's, each
+    parsed by Prometheus' own parser as the expression of a recording rule."""
+    queries = {f"{path.name} {i}": target["expr"].replace("$namespace", "llm")
+               for path in sorted(DASHBOARDS.glob("*.json"))
+               for i, target in enumerate(t for p in json.loads(path.read_text())["panels"]
+                                          for t in p.get("targets", []))}
+    for name in PLANNED:
+        queries.update(planned_queries(planned(name)))
+    assert any("trigger" in k for k in queries) and any("rule" in k for k in queries) and len(queries) > 20
+    names = sorted(queries)
+    rules = [{"record": f"query:{i}", "expr": queries[name]} for i, name in enumerate(names)]
+    (tmp_path / "queries.yaml").write_text(yaml.safe_dump({"groups": [{"name": "queries", "rules": rules}]}))
+    done = promtool("check", "rules", "queries.yaml", cwd=tmp_path)
+    failed = [names[int(i)] for i in re.findall(r"query:(\d+)", done.stdout + done.stderr)]
+    assert done.returncode == 0, (failed, done.stdout + done.stderr)
