@@ -12,7 +12,8 @@ TOOLS := $(VENV)/.installed-endpoint-tools
 # checkov in a virtualenv of its own: its pins (packaging<24) conflict with pulumi's (packaging>=26).
 SCAN_VENV := .venv-scan
 SCAN := $(SCAN_VENV)/.installed
-DEBIAN := $(VENV)/debian/.installed
+# named by what it holds: another set of packages is unpacked anew
+DEBIAN := $(VENV)/debian/.installed-nginx-promtool-postgresql15
 # The component package and the endpoint tools are installed (not imported from the tree), as a foreign project or an
 # operator installs them; any change to their files reinstalls them (components/maintenance is not in the wheel).
 FILES_OF = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' $(2))
@@ -50,22 +51,28 @@ $(TOOLS): $(TOOLS_FILES) requirements.txt requirements-dev.txt | $(PY)
 	rm -rf endpoint-tools/build endpoint-tools/*.egg-info
 	touch $(TOOLS)
 
-# Debian's nginx and promtool, unpacked into the venv (no root, no service), for the tests that run what the program
-# generates in the upstream's own software: the router's nginx.conf in nginx (tests/components/test_router_nginx.py),
-# the alert rules in Prometheus' rule checker and unit tester (tests/components/test_alert_rules_promtool.py). Where
-# there is no apt, the nginx and promtool on PATH.
+# Debian's nginx, promtool and PostgreSQL 15, unpacked into the venv (no root, no service), for the tests that run
+# what the program generates in the upstream's own software: the router's nginx.conf in nginx
+# (tests/components/test_router_nginx.py), the alert rules in Prometheus' rule checker and unit tester
+# (tests/components/test_alert_rules_promtool.py), the database role bootstrap in PostgreSQL
+# (tests/components/test_postgres_bootstrap.py). Where there is no apt, nginx and promtool from PATH and a PostgreSQL
+# from `pg_config` (its extension folder writable).
 $(DEBIAN): | $(PY)
 	rm -rf $(VENV)/debian && mkdir -p $(VENV)/debian/usr/sbin $(VENV)/debian/usr/bin
 	if command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null && \
-	  (cd $(VENV)/debian && apt-get download -qq nginx prometheus); then \
-	  cd $(VENV)/debian && dpkg-deb -x nginx_*.deb . && \
-	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool && rm *.deb; \
-	elif command -v nginx >/dev/null && command -v promtool >/dev/null; then \
+	  (cd $(VENV)/debian && apt-get download -qq nginx prometheus postgresql-15); then \
+	  cd $(VENV)/debian && dpkg-deb -x nginx_*.deb . && dpkg-deb -x postgresql-15_*.deb . && \
+	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool && rm *.deb && \
+	  ln -s usr/lib/postgresql/15/bin pgbin; \
+	elif command -v nginx >/dev/null && command -v promtool >/dev/null && command -v pg_config >/dev/null; then \
 	  ln -s "$$(command -v nginx)" $(VENV)/debian/usr/sbin/nginx && \
-	  ln -s "$$(command -v promtool)" $(VENV)/debian/usr/bin/promtool; \
-	else echo "make test runs nginx and promtool: on Debian or Ubuntu it fetches them with apt-get download (run" \
-	  "apt-get update first if that found no package); elsewhere put both on PATH" >&2; exit 1; fi
-	$(VENV)/debian/usr/sbin/nginx -v && $(VENV)/debian/usr/bin/promtool --version | head -1
+	  ln -s "$$(command -v promtool)" $(VENV)/debian/usr/bin/promtool && \
+	  ln -s "$$(pg_config --bindir)" $(VENV)/debian/pgbin; \
+	else echo "make test runs nginx, promtool and PostgreSQL: on Debian or Ubuntu it fetches them with apt-get" \
+	  "download (run apt-get update first if that found no package); elsewhere put nginx, promtool and pg_config" \
+	  "on PATH" >&2; exit 1; fi
+	$(VENV)/debian/usr/sbin/nginx -v && $(VENV)/debian/usr/bin/promtool --version | head -1 && \
+	  $(VENV)/debian/pgbin/postgres --version
 	touch $(DEBIAN)
 
 $(SCAN): requirements-scan.txt

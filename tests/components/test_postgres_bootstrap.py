@@ -1,0 +1,190 @@
+"""OpenWebUi's database bootstrap (llmplatform.postgres_access.BOOTSTRAP_SCRIPT), run with its Job's own command
+(`bootstrap_command`) and the driver its image carries (psycopg2-binary 2.9.12), against a real PostgreSQL: Debian
+12's 15.18, which `make test` unpacks into .venv/debian, with TLS and an administrator as Azure makes it (CREATEROLE
+and CREATEDB, a member of azure_pg_admin, no superuser). Azure runs 16 by default (`postgres.version`); what differs
+in 16 for these statements is argued in docs/decisions.md, not run here.
+
+Only addresses and paths are rewritten: the URLs' port (database_url writes 5432) and their root CA file. pgvector is
+a stand-in: a control file with no objects of note, marked `trusted` to stand for Azure's allow-list, which lets an
+azure_pg_admin member create it (pgvector's own control file is not trusted; docs/decisions.md)."""
+import contextlib
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from urllib.parse import quote
+
+import psycopg2
+import pytest
+
+from llmplatform.postgres_access import (ADMIN_URL_FILE, APP_LOGIN, APP_URL_FILE, ROOTS_PATH, bootstrap_command,
+                                         database_url)
+
+from tests.conftest import PROJECT_DIR
+
+PG_BIN = PROJECT_DIR / ".venv" / "debian" / "pgbin"
+NOBODY = 65534  # PostgreSQL refuses to run as root: as root the server runs as nobody
+SUPERUSER, ADMIN, DATABASE = "azuresu", "pgadmin", "openwebui"
+ADMIN_PASSWORD, APP_PASSWORD = "admin pw/with:odd@chars", "first app password #1"
+STAND_IN = {"vector.control": "comment = 'stand-in for pgvector (tests/components/test_postgres_bootstrap.py)'\n"
+                              "default_version = '0.8.0'\nrelocatable = true\ntrusted = true\n",
+            "vector--0.8.0.sql": "CREATE FUNCTION vector_stand_in() RETURNS int LANGUAGE sql AS 'SELECT 1';\n"}
+
+
+def as_server_user(command: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return command
+    return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *command]
+
+
+def share_dir() -> Path:
+    """The server's share directory: beside Debian's unpacked binaries, else the one `pg_config` names."""
+    beside = PG_BIN.resolve().parents[3] / "share" / "postgresql" / "15"
+    if beside.is_dir():
+        return beside
+    return Path(subprocess.run(["pg_config", "--sharedir"], capture_output=True, text=True, check=True).stdout.strip())
+
+
+def run(command: list[str], **kw) -> subprocess.CompletedProcess:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=60, **kw)
+    assert done.returncode == 0, f"{command[0]}: {done.stdout}{done.stderr}"
+    return done
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def tls_files(root: Path) -> None:
+    """A test CA and a server certificate for `localhost`, signed by it."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run(["openssl", "req", "-x509", *ec, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=test CA"],
+        cwd=root)
+    run(["openssl", "req", *ec, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"], cwd=root)
+    (root / "san.ext").write_text("subjectAltName=DNS:localhost\n")
+    run(["openssl", "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+         "-out", "server.crt", "-days", "2", "-extfile", "san.ext"], cwd=root)
+    os.chmod(root / "server.key", 0o600)
+
+
+@pytest.fixture(scope="module")
+def server():
+    assert (PG_BIN / "initdb").exists(), f"{PG_BIN} is missing: `make test` unpacks Debian's PostgreSQL there"
+    for name, text in STAND_IN.items():
+        (share_dir() / "extension" / name).write_text(text)
+    root = Path(tempfile.mkdtemp(prefix="llmp-pg-"))
+    root.chmod(0o755)
+    tls_files(root)
+    if os.geteuid() == 0:
+        for path in (root, *root.iterdir()):
+            os.chown(path, NOBODY, NOBODY)
+    run(as_server_user([str(PG_BIN / "initdb"), "-D", str(root / "data"), "-U", SUPERUSER, "-N", "--auth=trust"]))
+    # the superuser over the socket only; every TCP connection with TLS and a SCRAM password, as on Azure
+    (root / "data" / "pg_hba.conf").write_text("local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n")
+    port = free_port()
+    options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on "
+               f"-c ssl_cert_file={root}/server.crt -c ssl_key_file={root}/server.key -c log_statement=all")
+    run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-l", str(root / "server.log"), "-w",
+                        "-o", options, "start"]))
+    try:
+        with superuser(root, port, "postgres") as cur:
+            cur.execute("CREATE ROLE azure_pg_admin NOLOGIN")
+            cur.execute(f"CREATE ROLE {ADMIN} LOGIN CREATEROLE CREATEDB IN ROLE azure_pg_admin PASSWORD %s",
+                        (ADMIN_PASSWORD,))
+            cur.execute(f"CREATE DATABASE {DATABASE} OWNER {ADMIN}")
+        yield {"root": root, "port": port}
+    finally:
+        subprocess.run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"]),
+                       capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def superuser(root: Path, port: int, database: str):
+    conn = psycopg2.connect(host=str(root), port=port, user=SUPERUSER, dbname=database)
+    conn.autocommit = True
+    try:
+        yield conn.cursor()
+    finally:
+        conn.close()
+
+
+def local_url(server, login: str, password: str) -> str:
+    """database_url's URL with the test server's port and CA in place of 5432 and Azure's roots."""
+    url = database_url(login, password, "localhost", DATABASE)
+    assert ":5432/" in url and ROOTS_PATH in url
+    return url.replace(":5432/", f":{server['port']}/").replace(ROOTS_PATH, str(server["root"] / "ca.pem"))
+
+
+def bootstrap(server, tmp_path: Path, app_login: str = APP_LOGIN, app_password: str = APP_PASSWORD):
+    """The Job's command, with the image's `python` this venv's, on the two URL files the CSI driver mounts."""
+    secrets = tmp_path / "secrets"
+    secrets.mkdir(exist_ok=True)
+    (secrets / ADMIN_URL_FILE).write_text(local_url(server, ADMIN, ADMIN_PASSWORD) + "\n")
+    (secrets / APP_URL_FILE).write_text(local_url(server, app_login, app_password) + "\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    python = bin_dir / "python"  # a wrapper, not a link: a link elsewhere would not find the venv's pyvenv.cfg
+    python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
+    python.chmod(0o755)
+    return subprocess.run(bootstrap_command(str(secrets)), capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"})
+
+
+def connect(server, login: str, password: str):
+    return psycopg2.connect(local_url(server, login, password))
+
+
+def test_the_bootstrap_makes_the_apps_own_role_owner_of_its_database_and_runs_again(server, tmp_path):
+    with connect(server, ADMIN, ADMIN_PASSWORD) as conn, conn.cursor() as cur:  # what an earlier release made
+        cur.execute("CREATE TABLE IF NOT EXISTS chat (id serial PRIMARY KEY); CREATE VIEW recent AS SELECT * FROM chat;"
+                    "CREATE TYPE mood AS ENUM ('ok')")
+    done = bootstrap(server, tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"role {APP_LOGIN} owns database {DATABASE}; vector extension present"
+    with connect(server, APP_LOGIN, APP_PASSWORD) as conn, conn.cursor() as cur:
+        cur.execute("SELECT current_user, rolsuper, rolcreaterole, rolcreatedb, pg_get_userbyid(d.datdba) "
+                    "FROM pg_roles r, pg_database d WHERE r.rolname = current_user AND d.datname = current_database()")
+        assert cur.fetchone() == (APP_LOGIN, False, False, False, APP_LOGIN)
+        cur.execute("SELECT extname FROM pg_extension WHERE extname = 'vector'")
+        assert cur.fetchone() == ("vector",)
+        cur.execute("SELECT c.relname, pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n "
+                    "ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind IN ('r', 'v', 'S') "
+                    "UNION ALL SELECT typname, pg_get_userbyid(typowner) FROM pg_type WHERE typname = 'mood'")
+        assert dict(cur.fetchall()) == {"chat": APP_LOGIN, "recent": APP_LOGIN, "chat_id_seq": APP_LOGIN,
+                                        "mood": APP_LOGIN}
+        cur.execute("CREATE TABLE app_made (x int)")  # Open-WebUI's migrations, as the app
+    again = bootstrap(server, tmp_path)
+    assert again.returncode == 0, again.stderr
+
+
+def test_a_new_password_replaces_the_old_and_no_log_line_holds_either(server, tmp_path):
+    assert bootstrap(server, tmp_path).returncode == 0
+    new = "rotated password 2"
+    assert bootstrap(server, tmp_path, app_password=new).returncode == 0
+    connect(server, APP_LOGIN, new).close()
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        connect(server, APP_LOGIN, APP_PASSWORD)
+    log = (server["root"] / "server.log").read_text()
+    assert "ALTER ROLE" in log and "SCRAM-SHA-256$" in log  # every statement logged: the verifier, not a password
+    for password in (APP_PASSWORD, new, quote(new, safe="")):
+        assert password not in log
+
+
+def test_an_app_url_naming_the_administrator_is_refused_before_any_change(server, tmp_path):
+    def owners():
+        with superuser(server["root"], server["port"], DATABASE) as cur:
+            cur.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (DATABASE,))
+            return cur.fetchone()
+    before = owners()
+    done = bootstrap(server, tmp_path, app_login=ADMIN, app_password=ADMIN_PASSWORD)
+    assert done.returncode == 1
+    assert re.search(rf"the application URL names role '{ADMIN}' on '{DATABASE}'.*two roles on one database",
+                     done.stderr), done.stderr
+    assert owners() == before
