@@ -44,6 +44,7 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
                      "observability.alertReceiver {kind, secret} (a Key Vault secret holding the webhook URL or key)")
     notes += _settings_unused(cfg)
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
+    notes += _in_place_drains(cfg, sku)
     notes += _cold_behind_edge(cfg)
     notes += _examples_left(cfg)
     notes += _kubernetes_version(cfg, today or aks_versions.today())
@@ -216,6 +217,31 @@ def _risky(cfg: PlatformConfig, sku) -> list[str]:
         notes.append(f"gateway.rateLimitPerSecond {cfg.gateway.rate_limit_per_second}/s per client is effectively "
                      f"no limit: one client can saturate every model replica")
     return notes
+
+
+def _in_place_drains(cfg: PlatformConfig, sku) -> list[str]:
+    """An on-demand GPU pool upgraded in place (no gpu.upgradeMaxSurge) drains one node at a time, and each model
+    server's disruption budget lets one replica be down at a time (maxUnavailable 1): a node holding two replicas of
+    one server gives up the second only once the first is Ready on another node, so with no free GPU elsewhere the
+    drain waits until AKS's drain timeout (30 minutes by default) fails the upgrade (llmplatform.upgrades, and
+    docs/decisions.md "Node pool upgrades: surge, quota, spot"). Said where a server's replicas can share a node."""
+    g = cfg.gpu
+    if not g.enabled or sku is None or g.upgrade_max_surge or not (g.priority == "regular" or g.fallback.enabled):
+        return []
+    servers = []
+    if cfg.inference.accelerator == "gpu":
+        most = max(cfg.inference.replicas, cfg.autoscaling.max_replicas if cfg.autoscaling.mode != "none" else 0)
+        servers.append(("Ollama", "inference.gpusPerReplica", cfg.inference.gpus_per_replica, most))
+    if cfg.llmd.enabled and not cfg.llmd.prefill_decode:
+        most = max(cfg.llmd.replicas, cfg.llmd.max_replicas if cfg.llmd.autoscaling else 0)
+        servers.append(("vLLM", "llmd.tensorParallelSize", cfg.llmd.tensor_parallel_size, most))
+    pool = "gpu.priority regular pool" if g.priority == "regular" else "on-demand fallback (gpu.fallback)"
+    return [f"gpu.upgradeMaxSurge is unset, so the {pool} is upgraded in place, one node at a time, and a "
+            f"{sku.vm_size} node holds up to {sku.gpus // gpus} {name} replicas of {gpus} GPU(s) ({key}): a drain "
+            f"lets one of them go, and the next only once the first is Ready on another node, so with no free GPU "
+            f"elsewhere AKS's 30-minute drain timeout fails the upgrade; set gpu.upgradeMaxSurge (a node is added "
+            f"first, from the GPU family's quota) or keep that much GPU free"
+            for name, key, gpus, most in servers if sku.gpus // max(1, gpus) >= 2 and most >= 2]
 
 
 def _gpu_quota(cfg: PlatformConfig, sku) -> list[str]:

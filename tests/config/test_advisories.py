@@ -275,3 +275,28 @@ def test_a_stack_file_that_sets_nothing_is_told_so_once(tmp_path):
     assert not [w for w in advisories(parse_config({"prefix": "abc"}, "p", "s")) if DEFAULTS_ONLY in w]
     for name in ("dev", "llmd", "prod"):
         assert not [w for w in planned(name).warnings if DEFAULTS_ONLY in w], name
+
+
+def _drains(stack: str, overrides: dict | None = None) -> list[str]:
+    from config.advisories import advisories
+    return [a for a in advisories(parse_config(stack_raw(stack, overrides), P, stack))
+            if a.startswith("gpu.upgradeMaxSurge is unset")]
+
+
+def test_an_in_place_pool_whose_nodes_hold_two_replicas_of_a_server_is_told_its_drain_can_stall():
+    """A drain lets one replica of a server go (its budget's maxUnavailable 1) and the next only once the first is
+    Ready elsewhere: two replicas on one node of a pool upgraded in place need a free GPU on another node."""
+    two_gpus = {"vmSize": "Standard_NC48ads_A100_v4"}  # 2 A100s a node: two 1-GPU Ollama replicas fit on one
+    [fallback] = _drains("prod", {"gpu": two_gpus})
+    assert ("the on-demand fallback (gpu.fallback) is upgraded in place" in fallback
+            and "holds up to 2 Ollama replicas of 1 GPU(s) (inference.gpusPerReplica)" in fallback)
+    [vllm] = _drains("llmd", {"gpu": {**two_gpus, "priority": "regular"}, "llmd": {"replicas": 2}})
+    assert "the gpu.priority regular pool" in vllm and "2 vLLM replicas of 1 GPU(s) (llmd.tensorParallelSize)" in vllm
+    # a surge node first, one replica a node, a spot pool (no drain), one replica at most: nothing to say
+    assert _drains("prod", {"gpu": {**two_gpus, "upgradeMaxSurge": "1"}}) == []
+    assert _drains("prod", {"gpu": {**two_gpus}, "inference": {"gpusPerReplica": 2}}) == []
+    assert _drains("prod", {"gpu": {**two_gpus, "fallback": {"enabled": False}}}) == []
+    one = {"gpu": {**two_gpus, "priority": "regular"}, "inference": {"accelerator": "gpu"}}
+    assert _drains("dev", one)  # dev's autoscaler may run two replicas
+    assert _drains("dev", {**one, "autoscaling": {"maxReplicas": 1}}) == []
+    assert [_drains(s) for s in ("dev", "prod", "llmd")] == [[], [], []]
