@@ -271,3 +271,28 @@ def test_every_dashboard_and_scaling_query_parses_in_prometheus(tmp_path):
     done = promtool("check", "rules", "queries.yaml", cwd=tmp_path)
     failed = [names[int(i)] for i in re.findall(r"query:(\d+)", done.stdout + done.stderr)]
     assert done.returncode == 0, (failed, done.stdout + done.stderr)
+
+
+def test_the_gpu_memory_scaling_signal_is_the_servers_own_average(tmp_path, prod):
+    """prod's KEDA trigger on GPU memory, evaluated by Prometheus: the average over the namespace's Ollama pods only
+    (another namespace's Ollama, and vLLM, are not its replicas), as the percentage its threshold compares; and the
+    Prometheus Adapter's per-pod value the HPA of dev-gpu-hpa averages."""
+    (query,) = [q for k, q in planned_queries(prod).items() if "trigger" in k]
+    series = {}
+    for namespace, pod, used in (("llm", "ollama-0", 76000), ("llm", "ollama-1", 68000),
+                                 ("team", "ollama-0", 8000), ("llm-d", "vllm-0", 79000)):
+        labels = f'namespace="{namespace}",pod="{pod}",Hostname="{pod}-node",gpu="0"'
+        series[f"DCGM_FI_DEV_FB_USED{{{labels}}}"] = f"{used}x10"
+        series[f"DCGM_FI_DEV_FB_FREE{{{labels}}}"] = f"{80000 - used}x10"
+    # dev-gpu-hpa's Prometheus Adapter rule, filled as the adapter fills it for the HPA: one value per pod
+    (per_pod,) = [q for k, q in planned_queries(variant("dev-gpu-hpa")).items() if " rule " in k]
+    (tmp_path / "none.yaml").write_text(yaml.safe_dump({"groups": []}))
+    tests = {"rule_files": ["none.yaml"], "evaluation_interval": "1m", "tests": [{
+        "interval": "1m", "input_series": [{"series": s, "values": v} for s, v in series.items()],
+        "promql_expr_test": [{"expr": query, "eval_time": "5m", "exp_samples": [{"labels": "{}", "value": 90}]},
+                             {"expr": per_pod, "eval_time": "5m",
+                              "exp_samples": [{"labels": '{pod="ollama-0"}', "value": 95},
+                                              {"labels": '{pod="ollama-1"}', "value": 85}]}]}]}
+    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
+    done = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
