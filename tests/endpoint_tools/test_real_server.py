@@ -12,6 +12,8 @@ import requests
 
 from endpoint_tools import bench, smoke
 
+from tests.conftest import variant
+from tests.nginx_gate import KEY, running_router
 from tests.ports import free_port
 
 HERE = Path(__file__).resolve().parent.parent  # tests/
@@ -47,7 +49,28 @@ def llama_url():
             process.kill()
 
 
+@pytest.fixture(scope="module")
+def gated_llama(llama_url, tmp_path_factory):
+    """The real server behind the API gate as dev's plan registers it (its nginx.conf run in nginx:
+    tests/nginx_gate.py), in the place of dev's Ollama."""
+    with running_router(variant("dev"), tmp_path_factory.mktemp("gate"),
+                        upstream=llama_url.removeprefix("http://")) as gate:
+        yield gate["api"]
+
+
 # ---- against the real server ------------------------------------------------------------------------------------
+
+def test_smoke_passes_through_the_platforms_gate_as_an_operator_runs_it(gated_llama, capsys):
+    """llm-smoke after a deploy, through the gate: the routes it passes (the OpenAI API's), answers streamed through
+    it, a wrong key refused, and a burst past the per-client limit answered 429 with Retry-After."""
+    code = smoke.main([gated_llama, "--api-key", KEY, "--expect-auth", "--rate-limit-burst", "40",
+                       "--max-tokens", "8"])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    for check in ("models", "completion", "stream", "auth", "rate-limit"):
+        assert f"PASS  {check}" in out, out
+    assert "answered 429, with Retry-After 1" in out, out
+
 
 def test_smoke_passes_against_a_real_server(llama_url, capsys):
     assert smoke.main([llama_url, "--max-tokens", "8"]) == 0
