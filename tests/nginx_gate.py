@@ -21,8 +21,13 @@ NGINX = PROJECT_DIR / ".venv" / "debian" / "usr" / "sbin" / "nginx"
 KEY = "test-key-0123456789"
 
 
+STREAM_LINES, STREAM_GAP_S = 3, 0.3  # a streamed answer of the stub: its lines, and the pause before each after the first
+
+
 class StubModelServer(http.server.ThreadingHTTPServer):
-    """Answers every request 200 and records what reached it: (method, path, Host, Authorization)."""
+    """Answers every request 200 and records what reached it: (method, path, Host, Authorization). A body asking
+    `"stream": true` is answered as a model streams, a line at a time, STREAM_GAP_S apart (no length: the answer
+    ends when the connection closes, as an HTTP/1.0 server's does)."""
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, str, str]] = []
@@ -31,9 +36,19 @@ class StubModelServer(http.server.ThreadingHTTPServer):
         class Handler(http.server.BaseHTTPRequestHandler):
             def answer(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                self.rfile.read(length)
+                asked = self.rfile.read(length)
                 server.seen.append((self.command, self.path, self.headers.get("Host", ""),
                                     self.headers.get("Authorization", "")))
+                if b'"stream": true' in asked:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/x-ndjson")
+                    self.end_headers()
+                    for i in range(STREAM_LINES):
+                        time.sleep(STREAM_GAP_S if i else 0)
+                        self.wfile.write(b'{"message": {"content": "token"}, "done": %s}\n'
+                                         % (b"true" if i == STREAM_LINES - 1 else b"false"))
+                        self.wfile.flush()
+                    return
                 body = b'{"ok": true}'
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")

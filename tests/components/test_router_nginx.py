@@ -3,6 +3,7 @@
 Retry-After, as nginx itself answers them."""
 import json
 import subprocess
+import time
 
 import pytest
 import requests
@@ -11,7 +12,7 @@ from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREA
                                          retry_after_seconds)
 
 from tests.conftest import PLANNED, REGIONS, plan_for, planned, variant
-from tests.nginx_gate import KEY, NGINX, local_conf, running_router
+from tests.nginx_gate import KEY, NGINX, STREAM_GAP_S, STREAM_LINES, local_conf, running_router
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +52,18 @@ def test_the_api_listener_wants_the_key_and_passes_only_the_model_routes(router)
         assert requests.post(f"{api}{path}", timeout=5).status_code == 401
         assert requests.post(f"{api}{path}", headers={"Authorization": f"Bearer {KEY}"}, timeout=5).status_code == 403
     assert len(stub.seen) == before + 1
+
+
+def test_a_streamed_answer_passes_the_gate_as_it_comes(router):
+    """Each line of a streamed answer reaches the client when the model server writes it (`proxy_buffering off`):
+    a buffered proxy would hold the first line until the answer ends, and a chat UI would show nothing until then."""
+    started = time.monotonic()
+    with requests.post(f"{router['api']}/api/chat", json={"model": "m", "stream": True}, stream=True, timeout=10,
+                       headers={"Authorization": f"Bearer {KEY}"}) as answer:
+        assert answer.status_code == 200
+        arrivals = [time.monotonic() - started for _ in answer.iter_lines()]
+    assert len(arrivals) == STREAM_LINES
+    assert arrivals[0] < STREAM_GAP_S and arrivals[-1] >= (STREAM_LINES - 1) * STREAM_GAP_S, arrivals
 
 
 def test_the_health_routes_answer_without_a_key(router):
