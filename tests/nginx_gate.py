@@ -21,7 +21,7 @@ NGINX = PROJECT_DIR / ".venv" / "debian" / "usr" / "sbin" / "nginx"
 KEY = "test-key-0123456789"
 
 
-STREAM_LINES, STREAM_GAP_S = 3, 0.3  # a streamed answer of the stub: its lines, and the pause before each after the first
+STREAM_LINES, STREAM_GAP_S = 3, 0.3  # a streamed answer of the stub: its lines, and the pause before each later one
 
 
 class StubModelServer(http.server.ThreadingHTTPServer):
