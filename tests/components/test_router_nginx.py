@@ -74,8 +74,11 @@ def test_the_health_routes_answer_without_a_key(router):
 
 
 def test_the_ui_listener_takes_no_key_and_only_the_uis_routes(router):
-    assert chat(router["ui"]).status_code == 200
-    assert router["stub"].seen[-1][:2] == ("POST", "/api/chat")
+    """Open-WebUI's listener: no key, its routes only, and the Host the KEDA interceptor routes on, whatever the UI
+    sent (a UI of another namespace cannot pick this namespace's Ollama by its Host)."""
+    assert requests.post(f"{router['ui']}/api/chat", json={}, headers={"Host": "ollama-scaled.other"},
+                         timeout=5).status_code == 200
+    assert router["stub"].seen[-1] == ("POST", "/api/chat", router["host"], "")
     assert requests.post(f"{router['ui']}/api/pull", timeout=5).status_code == 403
 
 
