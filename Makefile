@@ -13,7 +13,7 @@ TOOLS := $(VENV)/.installed-endpoint-tools
 SCAN_VENV := .venv-scan
 SCAN := $(SCAN_VENV)/.installed
 # named by what it holds: another set of packages is unpacked anew
-DEBIAN := $(VENV)/debian/.installed-nginx-promtool-postgresql15
+DEBIAN := $(VENV)/debian/.installed-nginx-promtool-postgresql
 # The component package and the endpoint tools are installed (not imported from the tree), as a foreign project or an
 # operator installs them; any change to their files reinstalls them (components/maintenance is not in the wheel).
 FILES_OF = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.egg-info*' -not -path '*/build/*' $(2))
@@ -51,19 +51,22 @@ $(TOOLS): $(TOOLS_FILES) requirements.txt requirements-dev.txt | $(PY)
 	rm -rf endpoint-tools/build endpoint-tools/*.egg-info
 	touch $(TOOLS)
 
-# Debian's nginx, promtool and PostgreSQL 15, unpacked into the venv (no root, no service), for the tests that run
-# what the program generates in the upstream's own software: the router's nginx.conf in nginx
-# (tests/components/test_router_nginx.py), the alert rules in Prometheus' rule checker and unit tester
-# (tests/components/test_alert_rules_promtool.py), the database role bootstrap in PostgreSQL
+# The distribution's nginx, promtool and PostgreSQL (its `postgresql` package's major version; Debian 12: nginx
+# 1.22.1, promtool 2.42.0, PostgreSQL 15), unpacked into the venv (no root, no service), for the tests that run what
+# the program generates in the upstream's own software (nginx from `nginx-core` where `nginx` holds no binary): the
+# router's nginx.conf in nginx (tests/components/test_router_nginx.py), the alert rules in Prometheus' rule checker
+# and unit tester (tests/components/test_alert_rules_promtool.py), the database role bootstrap in PostgreSQL
 # (tests/components/test_postgres_bootstrap.py). Where there is no apt, nginx and promtool from PATH and a PostgreSQL
 # from `pg_config` (its extension folder writable).
 $(DEBIAN): | $(PY)
 	rm -rf $(VENV)/debian && mkdir -p $(VENV)/debian/usr/sbin $(VENV)/debian/usr/bin
-	if command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null && \
-	  (cd $(VENV)/debian && apt-get download -qq nginx prometheus postgresql-15); then \
-	  cd $(VENV)/debian && dpkg-deb -x nginx_*.deb . && dpkg-deb -x postgresql-15_*.deb . && \
-	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool && rm *.deb && \
-	  ln -s usr/lib/postgresql/15/bin pgbin; \
+	pg=$$(apt-cache depends postgresql 2>/dev/null | sed -n 's/^ *Depends: postgresql-\([0-9][0-9]*\)$$/\1/p' | head -1); \
+	if command -v dpkg-deb >/dev/null && [ -n "$$pg" ] && \
+	  (cd $(VENV)/debian && apt-get download -qq nginx prometheus postgresql-$$pg); then \
+	  cd $(VENV)/debian && dpkg-deb -x nginx_*.deb . && dpkg-deb -x postgresql-$${pg}_*.deb . && \
+	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool && \
+	  { [ -x usr/sbin/nginx ] || { apt-get download -qq nginx-core && dpkg-deb -x nginx-core_*.deb .; }; } && \
+	  rm *.deb && ln -s usr/lib/postgresql/$$pg/bin pgbin; \
 	elif command -v nginx >/dev/null && command -v promtool >/dev/null && command -v pg_config >/dev/null; then \
 	  ln -s "$$(command -v nginx)" $(VENV)/debian/usr/sbin/nginx && \
 	  ln -s "$$(command -v promtool)" $(VENV)/debian/usr/bin/promtool && \

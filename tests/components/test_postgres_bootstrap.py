@@ -1,8 +1,9 @@
 """OpenWebUi's database bootstrap (llmplatform.postgres_access.BOOTSTRAP_SCRIPT), run with its Job's own command
-(`bootstrap_command`) and the driver its image carries (psycopg2-binary 2.9.12), against a real PostgreSQL: Debian
-12's 15.18, which `make test` unpacks into .venv/debian, with TLS and an administrator as Azure makes it (CREATEROLE
-and CREATEDB, a member of azure_pg_admin, no superuser). Azure runs 16 by default (`postgres.version`); what differs
-in 16 for these statements is argued in docs/decisions.md, not run here.
+(`bootstrap_command`) and the driver its image carries (psycopg2-binary 2.9.12), against a real PostgreSQL: the
+distribution's, which `make test` unpacks into .venv/debian (Debian 12's 15.18 here; Ubuntu 24.04's 16 in the
+GitHub workflow), with TLS and an administrator as Azure makes it (CREATEROLE and CREATEDB, a member of
+azure_pg_admin, no superuser). Azure runs 16 by default (`postgres.version`); what differs in 16 for these statements
+is argued in docs/decisions.md.
 
 Only addresses and paths are rewritten: the URLs' port (database_url writes 5432) and their root CA file. pgvector is
 a stand-in: a control file with no objects of note, marked `trusted` to stand for Azure's allow-list, which lets an
@@ -43,7 +44,8 @@ def as_server_user(command: list[str]) -> list[str]:
 
 def share_dir() -> Path:
     """The server's share directory: beside Debian's unpacked binaries, else the one `pg_config` names."""
-    beside = PG_BIN.resolve().parents[3] / "share" / "postgresql" / "15"
+    binaries = PG_BIN.resolve()  # .../usr/lib/postgresql/<major>/bin
+    beside = binaries.parents[3] / "share" / "postgresql" / binaries.parent.name
     if beside.is_dir():
         return beside
     return Path(subprocess.run(["pg_config", "--sharedir"], capture_output=True, text=True, check=True).stdout.strip())
