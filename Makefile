@@ -57,15 +57,20 @@ $(TOOLS): $(TOOLS_FILES) requirements.txt requirements-dev.txt | $(PY)
 # router's nginx.conf in nginx (tests/components/test_router_nginx.py), the alert rules in Prometheus' rule checker
 # and unit tester (tests/components/test_alert_rules_promtool.py), the database role bootstrap in PostgreSQL
 # (tests/components/test_postgres_bootstrap.py). Where there is no apt, nginx and promtool from PATH and a PostgreSQL
-# from `pg_config` (its extension folder writable).
+# from `pg_config` (its extension folder writable). apt is asked with no dpkg status (APT_LISTS): the newest version the
+# package lists offer, not an installed one no list holds (apt's candidate then, which `apt-get download` cannot
+# fetch): the GitHub runner's PostgreSQL 16 is the PGDG archive's, whose source list runner-images removes.
+APT_LISTS := -o Dir::State::status=/dev/null
 $(DEBIAN): | $(PY)
 	rm -rf $(VENV)/debian && mkdir -p $(VENV)/debian/usr/sbin $(VENV)/debian/usr/bin
-	pg=$$(apt-cache depends postgresql 2>/dev/null | sed -n 's/^ *Depends: postgresql-\([0-9][0-9]*\)$$/\1/p' | head -1); \
+	pg=$$(apt-cache $(APT_LISTS) depends postgresql 2>/dev/null | \
+	  sed -n 's/^ *Depends: postgresql-\([0-9][0-9]*\)$$/\1/p' | head -1); \
 	if command -v dpkg-deb >/dev/null && [ -n "$$pg" ] && \
-	  (cd $(VENV)/debian && apt-get download -qq nginx prometheus postgresql-$$pg); then \
+	  (cd $(VENV)/debian && apt-get $(APT_LISTS) download -qq nginx prometheus postgresql-$$pg); then \
 	  cd $(VENV)/debian && dpkg-deb -x nginx_*.deb . && dpkg-deb -x postgresql-$${pg}_*.deb . && \
 	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool && \
-	  { [ -x usr/sbin/nginx ] || { apt-get download -qq nginx-core && dpkg-deb -x nginx-core_*.deb .; }; } && \
+	  { [ -x usr/sbin/nginx ] || \
+	    { apt-get $(APT_LISTS) download -qq nginx-core && dpkg-deb -x nginx-core_*.deb .; }; } && \
 	  rm *.deb && ln -s usr/lib/postgresql/$$pg/bin pgbin; \
 	elif command -v nginx >/dev/null && command -v promtool >/dev/null && command -v pg_config >/dev/null; then \
 	  ln -s "$$(command -v nginx)" $(VENV)/debian/usr/sbin/nginx && \

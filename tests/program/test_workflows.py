@@ -1,9 +1,12 @@
 """The pull-request workflows: valid GitHub Actions (check-jsonschema's built-in schema, offline), pinned actions,
 the same make targets the README documents, every stack file planned and previewed, the change-safety report."""
 
+import getpass
+import hashlib
 import json
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -391,3 +394,83 @@ def test_an_empty_stack_reaches_the_tool_as_an_empty_name(target):
                          capture_output=True, text=True, timeout=30)
     tool = [line for line in dry.stdout.splitlines() if f"-m offline.{target}" in line]
     assert tool and all('--stack ""' in line for line in tool), dry.stdout
+
+# `make test`'s step that unpacks the distribution's nginx, promtool and PostgreSQL into .venv/debian (the
+# Makefile's $(DEBIAN) recipe), run by make with the machine's own apt-get, apt-cache and dpkg-deb on a local package
+# archive (APT_CONFIG: its own lists, cache and dpkg status): stand-in packages laid out as Ubuntu 24.04's are, and the
+# GitHub runner's installed PostgreSQL 16, which runner-images installs from the PGDG archive and then removes that
+# archive from the sources (images/ubuntu/scripts/build/install-postgresql.sh; docs/decisions.md).
+APT_TOOLS = ("make", "apt-get", "apt-cache", "dpkg-deb")
+
+def deb(archive: Path, name: str, version: str, files: dict[str, str], depends: str = "") -> str:
+    """A package of `files` (path: shell script) built with dpkg-deb into `archive`; its Packages stanza."""
+    root = archive / f"{name}-build"
+    (root / "DEBIAN").mkdir(parents=True)
+    (root / "DEBIAN" / "control").write_text(
+        f"Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@example.org>\n"
+        + (f"Depends: {depends}\n" if depends else "") + "Description: stand-in\n")
+    for path, script in files.items():
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(f"#!/bin/sh\n{script}\n")
+        (root / path).chmod(0o755)
+    filename = f"{name}_{version}_all.deb"
+    subprocess.run(["dpkg-deb", "-Zgzip", "--root-owner-group", "--build", str(root), str(archive / filename)],
+                   check=True, capture_output=True)
+    shutil.rmtree(root)
+    data = (archive / filename).read_bytes()
+    return (f"Package: {name}\nVersion: {version}\nArchitecture: all\nMaintainer: t <t@example.org>\n"
+            + (f"Depends: {depends}\n" if depends else "")
+            + f"Filename: ./{filename}\nSize: {len(data)}\nSHA256: {hashlib.sha256(data).hexdigest()}\n"
+              "Description: stand-in\n\n")
+
+
+@pytest.fixture
+def noble_runner(tmp_path) -> dict:
+    """A local archive with Ubuntu 24.04's layout of the packages (`postgresql` naming postgresql-16; nginx's binary in
+    `nginx-core` here, the fallback's case), and a dpkg status holding PGDG's newer postgresql-16, whose source list
+    is gone: apt's candidate for postgresql-16 is then that installed version, which no list offers."""
+    if missing := [t for t in APT_TOOLS if shutil.which(t) is None]:
+        pytest.skip(f"no {', '.join(missing)}: the recipe's apt branch is for Debian and Ubuntu")
+    archive = tmp_path / "archive"
+    archive.mkdir()
+    packages = (deb(archive, "postgresql", "16+257build1.1", {}, depends="postgresql-16")
+                + deb(archive, "postgresql-16", "16.9-0ubuntu0.24.04.1",
+                      {"usr/lib/postgresql/16/bin/postgres": 'echo "postgres (PostgreSQL) 16.9"'})
+                + deb(archive, "nginx", "1.24.0-2ubuntu7", {}, depends="nginx-core")
+                + deb(archive, "nginx-core", "1.24.0-2ubuntu7", {"usr/sbin/nginx": 'echo "nginx/1.24.0" >&2'})
+                + deb(archive, "prometheus", "2.45.3+ds-2", {"usr/bin/promtool": 'echo "promtool 2.45.3"',
+                                                             "usr/bin/prometheus": "exit 1"}))
+    (archive / "Packages").write_text(packages)
+    (tmp_path / "status").write_text(
+        "Package: postgresql-16\nStatus: install ok installed\nVersion: 16.15-1.pgdg24.04+1\nArchitecture: all\n"
+        "Maintainer: t <t@example.org>\nDescription: from the PGDG archive, no longer in the sources\n\n")
+    (tmp_path / "sources.list").write_text(f"deb [trusted=yes] file:{archive} ./\n")
+    for folder in ("lists/partial", "cache/archives/partial", "state", "none"):
+        (tmp_path / folder).mkdir(parents=True)
+    (tmp_path / "apt.conf").write_text(
+        f'Dir::Etc::sourcelist "{tmp_path}/sources.list"; Dir::Etc::sourceparts "{tmp_path}/none";\n'
+        f'Dir::Etc::preferences "{tmp_path}/none/preferences"; Dir::Etc::preferencesparts "{tmp_path}/none";\n'
+        f'Dir::State "{tmp_path}/state/"; Dir::State::lists "{tmp_path}/lists/";\n'
+        f'Dir::State::status "{tmp_path}/status"; Dir::Cache "{tmp_path}/cache/";\n'
+        f'APT::Sandbox::User "{getpass.getuser()}"; Debug::NoLocking "true";\n')
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "APT_CONFIG": str(tmp_path / "apt.conf"), "LC_ALL": "C"}
+    subprocess.run(["apt-get", "update", "-qq"], env=env, check=True, capture_output=True, timeout=60)
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").touch()  # the recipe's order-only prerequisite
+    return {"env": env, "venv": venv}
+
+
+def test_make_unpacks_the_archives_postgresql_where_a_newer_one_from_a_removed_source_is_installed(noble_runner):
+    """The GitHub runner's case: `apt-get download postgresql-16` alone fails there ("Can't find a source to download
+    version '16.15-1.pgdg24.04+1'"); the recipe takes the newest version the package lists offer."""
+    venv = noble_runner["venv"]
+    done = subprocess.run(["make", "--no-print-directory", f"VENV={venv}",
+                           f"{venv}/debian/.installed-nginx-promtool-postgresql"], cwd=PROJECT_DIR,
+                          env=noble_runner["env"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "postgres (PostgreSQL) 16.9" in done.stdout and "nginx/1.24.0" in done.stderr
+    debian = venv / "debian"
+    assert (debian / "pgbin").resolve() == (debian / "usr/lib/postgresql/16/bin").resolve()
+    assert sorted(p.name for p in (debian / "usr/bin").iterdir()) == ["promtool"]
+    assert not list(debian.glob("*.deb"))
