@@ -395,12 +395,14 @@ def test_an_empty_stack_reaches_the_tool_as_an_empty_name(target):
     tool = [line for line in dry.stdout.splitlines() if f"-m offline.{target}" in line]
     assert tool and all('--stack ""' in line for line in tool), dry.stdout
 
+
 # `make test`'s step that unpacks the distribution's nginx, promtool and PostgreSQL into .venv/debian (the
 # Makefile's $(DEBIAN) recipe), run by make with the machine's own apt-get, apt-cache and dpkg-deb on a local package
 # archive (APT_CONFIG: its own lists, cache and dpkg status): stand-in packages laid out as Ubuntu 24.04's are, and the
 # GitHub runner's installed PostgreSQL 16, which runner-images installs from the PGDG archive and then removes that
 # archive from the sources (images/ubuntu/scripts/build/install-postgresql.sh; docs/decisions.md).
 APT_TOOLS = ("make", "apt-get", "apt-cache", "dpkg-deb")
+
 
 def deb(archive: Path, name: str, version: str, files: dict[str, str], depends: str = "") -> str:
     """A package of `files` (path: shell script) built with dpkg-deb into `archive`; its Packages stanza."""
