@@ -1,9 +1,10 @@
-"""The alert and recording rules every planned stack registers, in Prometheus' own tools (the distribution's
-promtool, Debian 12's 2.42 here, which `make test` unpacks into .venv/debian): `promtool check rules` over every group (the in-cluster PrometheusRules and the
-Azure Monitor rule groups alike), and `promtool test rules` driving the registered alerts with series over time, so
-offsets, `for`, rates and ranges are evaluated by Prometheus' engine rather than read. Azure's managed Prometheus
-evaluates its rule groups with a Prometheus-compatible engine; its rules are converted only in form (`expression` ->
-`expr`, an ISO 8601 `for` -> a Prometheus duration, Azure's own fields left out)."""
+"""The alert and recording rules every planned stack registers, in Prometheus' own tools (the distribution's promtool,
+Debian 12's 2.42 here, which `make test` unpacks into .venv/debian): `promtool check rules` over every group (the
+in-cluster PrometheusRules and the Azure Monitor rule groups alike), and `promtool test rules` driving the
+registered alerts with series over time, so offsets, `for`, rates and ranges are evaluated by Prometheus' engine
+rather than read. Azure's managed Prometheus evaluates its rule groups with a Prometheus-compatible engine; its
+rules are converted only in form (`expression` -> `expr`, an ISO 8601 `for` -> a Prometheus duration, Azure's own
+fields left out)."""
 import copy
 import json
 import re
