@@ -60,17 +60,20 @@ $(TOOLS): $(TOOLS_FILES) requirements.txt requirements-dev.txt | $(PY)
 # from `pg_config` (its extension folder writable). apt is asked with no dpkg status (APT_LISTS): the newest version the
 # package lists offer, not an installed one no list holds (apt's candidate then, which `apt-get download` cannot
 # fetch): the GitHub runner's PostgreSQL 16 is the PGDG archive's, whose source list runner-images removes.
+# As root, apt would hand the download to its `_apt` user, which cannot write into .venv/debian, and warn that it
+# downloads unsandboxed (APT::Sandbox::User: apt drops to it only when run as root).
 APT_LISTS := -o Dir::State::status=/dev/null
+APT_DOWNLOAD := apt-get $(APT_LISTS) -o APT::Sandbox::User=root download -qq
 $(DEBIAN): | $(PY)
 	rm -rf $(VENV)/debian && mkdir -p $(VENV)/debian/usr/sbin $(VENV)/debian/usr/bin
 	pg=$$(apt-cache $(APT_LISTS) depends postgresql 2>/dev/null | \
 	  sed -n 's/^ *Depends: postgresql-\([0-9][0-9]*\)$$/\1/p' | head -1); \
 	if command -v dpkg-deb >/dev/null && [ -n "$$pg" ] && \
-	  (cd $(VENV)/debian && apt-get $(APT_LISTS) download -qq nginx prometheus postgresql-$$pg); then \
+	  (cd $(VENV)/debian && $(APT_DOWNLOAD) nginx prometheus postgresql-$$pg); then \
 	  cd $(VENV)/debian && dpkg-deb -x nginx_*.deb . && dpkg-deb -x postgresql-$${pg}_*.deb . && \
 	  dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x ./usr/bin/promtool && \
 	  { [ -x usr/sbin/nginx ] || \
-	    { apt-get $(APT_LISTS) download -qq nginx-core && dpkg-deb -x nginx-core_*.deb .; }; } && \
+	    { $(APT_DOWNLOAD) nginx-core && dpkg-deb -x nginx-core_*.deb .; }; } && \
 	  rm *.deb && ln -s usr/lib/postgresql/$$pg/bin pgbin; \
 	elif command -v nginx >/dev/null && command -v promtool >/dev/null && command -v pg_config >/dev/null; then \
 	  ln -s "$$(command -v nginx)" $(VENV)/debian/usr/sbin/nginx && \
