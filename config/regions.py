@@ -7,6 +7,7 @@ StackReferences and builds Azure Front Door and Azure Kubernetes Fleet Manager o
 """
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 from dataclasses import dataclass, field, replace
@@ -315,6 +316,24 @@ def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[s
     return problems
 
 
+def standalone_conflicts(cfg: Any, others: dict[str, Any]) -> list[str]:
+    """Names this regional stack shares with a stack of the project that is not regional (a copy of Pulumi.prod.yaml
+    made regional with `prefix` kept): the resource group and the budget in one subscription, the storage account,
+    vault and server names in all of Azure where both hash the same inputs. Compared as regional_conflicts compares."""
+    mine = {v.lower(): (k, v) for k, v in global_names(cfg).items()}
+    problems = []
+    for other_stack, other in sorted(others.items()):
+        theirs = global_names(other)
+        same_group = theirs["resource group"].lower() in mine
+        for kind, name in theirs.items():
+            if name.lower() in mine and not (same_group and kind == "budget"):  # the group's problem says it
+                my_kind, my_name = mine[name.lower()]
+                problems.append(f"{my_kind} name {my_name!r} is also stack {other_stack}'s {kind}: a regional stack "
+                                "needs its own prefix (or resource group names), apart from the project's other "
+                                "stacks too")
+    return problems
+
+
 def listed_region_problems(cfg: GlobalConfig, project: str, stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
     """Each global.regions entry must be a regional stack file of this project that names this stack as its global
     stack (checked by the program, and by `make plan` before it plans any region)."""
@@ -417,9 +436,11 @@ def global_advisories(cfg: GlobalConfig) -> list[str]:
 
 
 def sibling_regional_configs(stack: str, project: str, parse: Callable[[dict[str, Any], str, str], Any],
-                             project_dir: Path = PROJECT_DIR) -> tuple[dict[str, Any], list[str]]:
-    """Every other regional stack file's parsed config, and a problem for each that does not parse."""
-    found, problems = {}, []
+                             project_dir: Path = PROJECT_DIR) -> tuple[dict[str, Any], list[str], dict[str, Any]]:
+    """Every other regional stack file's parsed config, a problem for each that does not parse, and the parsed
+    configs of the project's other platform stacks, not regional (one that does not validate is left out: it is
+    checked when it runs)."""
+    found, problems, standalone = {}, [], {}
     for other, path in project_stack_files(project_dir).items():
         if other == stack:
             continue
@@ -430,10 +451,13 @@ def sibling_regional_configs(stack: str, project: str, parse: Callable[[dict[str
                             "stack file of the project: fix it or remove it")
             continue
         if not isinstance(raw.get("edge"), dict) or not raw["edge"].get("globalStack"):
+            if not is_global(raw):
+                with contextlib.suppress(ConfigError):
+                    standalone[other] = parse(raw, project, other)
             continue
         try:
             found[other] = parse(raw, project, other)
         except ConfigError as error:
             problems.append(f"regional stack {other} ({path.name}) does not validate, so it cannot be checked against "
                             f"this one: {error.problems[0]}")
-    return found, problems
+    return found, problems, standalone

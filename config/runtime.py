@@ -42,8 +42,10 @@ def checked_regional(cfg: PlatformConfig, project_dir: Path = regions.PROJECT_DI
     """A regional stack is also checked against the project's other regional stack files (global names, VNets)."""
     if not cfg.edge.enabled:
         return cfg
-    siblings, problems = regions.sibling_regional_configs(cfg.stack, cfg.project, parse_config, project_dir)
+    siblings, problems, standalone = regions.sibling_regional_configs(cfg.stack, cfg.project, parse_config,
+                                                                      project_dir)
     problems += regions.regional_conflicts(cfg.stack, cfg, siblings)
+    problems += regions.standalone_conflicts(cfg, standalone)
     if problems:
         raise ConfigError(problems)
     return cfg

@@ -240,6 +240,24 @@ def test_regional_stacks_that_would_collide_are_refused(tmp_path):
         assert expected in text, expected
 
 
+def test_a_region_sharing_its_names_with_a_stack_that_is_not_regional_is_refused(tmp_path):
+    """A regional stack made from Pulumi.prod.yaml with prod's prefix kept: its resource group is prod's (one
+    subscription: the second stack's first `pulumi up` meets the first's group), and with prod's location its storage
+    account, vault and server names too. A stack file that is not regional and does not validate is its own
+    concern."""
+    prod = regions.raw_stack_file(PROJECT_DIR / "Pulumi.prod.yaml", P)
+    given = parse_config(prod, P, "prod")  # prod's prefix is the default one
+    west = _regional("prod-westeurope", prefix=given.prefix, location=given.location)
+    project = _project_with(tmp_path, {"prod": prod, "prod-westeurope": west, "dev": {"prefix": "Bad Prefix"}})
+    with pytest.raises(ConfigError) as error:
+        checked_regional(parse_config(west, P, "prod-westeurope"), project)
+    text = "\n".join(error.value.problems)
+    for kind in ("resource group", "storage account", "Key Vault", "PostgreSQL server"):
+        assert f"{kind} name" in text and f"is also stack prod's {kind}: a regional stack needs its own prefix" in text
+    assert "budget" not in text and "dev" not in text  # the group's problem says it; dev does not validate
+    checked_regional(parse_config(_regional("prod-westeurope"), P, "prod-westeurope"), project)  # its own prefix
+
+
 def test_a_region_copied_from_another_with_its_tls_hostname_left_is_refused(tmp_path):
     """A third region made as operations.md says, a copy of a regional file with its own prefix, location, ranges and
     model group, but the copied `gateway.tls.hostname` kept: one A record serves one address, so Front Door's two
