@@ -285,23 +285,30 @@ def global_names(cfg: Any) -> dict[str, str]:
     return names
 
 
-def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[str]:
-    """Problems between this regional stack and the other regional stacks of the project (parsed configs). Names are
-    compared as Azure compares them, without case ("Resource and resource group names are case-insensitive ...
-    Always perform a case-insensitive comparison of names": learn.microsoft.com, azure-resource-manager/management/
-    resource-name-rules)."""
-    problems = []
+def shared_names(cfg: Any, other_stack: str, other: Any, remedy: str) -> list[str]:
+    """The global names (global_names) this stack shares with `other`, compared as Azure compares them, without case
+    ("Resource and resource group names are case-insensitive ... Always perform a case-insensitive comparison of
+    names": learn.microsoft.com, azure-resource-manager/management/resource-name-rules); a shared group's budget is
+    the group's problem."""
     mine = {v.lower(): (k, v) for k, v in global_names(cfg).items()}
+    theirs = global_names(other)
+    same_group = theirs["resource group"].lower() in mine
+    problems = []
+    for kind, name in theirs.items():
+        if name.lower() in mine and not (same_group and kind == "budget"):
+            my_kind, my_name = mine[name.lower()]
+            same = repr(my_name) if my_name == name else f"{my_name!r} (Azure ignores case: {name!r})"
+            problems.append(f"{my_kind} name {same} is also stack {other_stack}'s {kind}: {remedy}")
+    return problems
+
+
+def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[str]:
+    """Problems between this regional stack and the other regional stacks of the project (parsed configs)."""
+    problems = []
     vnet = ipaddress.ip_network(cfg.network.vnet_cidr)
     for other_stack, other in sorted(siblings.items()):
-        theirs = global_names(other)
-        same_group = theirs["resource group"].lower() in mine
-        for kind, name in theirs.items():
-            if name.lower() in mine and not (same_group and kind == "budget"):  # the group's problem says it
-                my_kind, my_name = mine[name.lower()]
-                same = repr(my_name) if my_name == name else f"{my_name!r} (Azure ignores case: {name!r})"
-                problems.append(f"{my_kind} name {same} is also stack {other_stack}'s {kind}: regional stacks "
-                                "need their own prefix (or resource group names)")
+        problems += shared_names(cfg, other_stack, other, "regional stacks need their own prefix (or resource group "
+                                                          "names)")
         other_vnet = ipaddress.ip_network(other.network.vnet_cidr)
         if vnet.overlaps(other_vnet):
             problems.append(f"network.vnetCidr {vnet} overlaps stack {other_stack}'s {other_vnet}: regional VNets must "
@@ -319,19 +326,11 @@ def regional_conflicts(stack: str, cfg: Any, siblings: dict[str, Any]) -> list[s
 def standalone_conflicts(cfg: Any, others: dict[str, Any]) -> list[str]:
     """Names this regional stack shares with a stack of the project that is not regional (a copy of Pulumi.prod.yaml
     made regional with `prefix` kept): the resource group and the budget in one subscription, the storage account,
-    vault and server names in all of Azure where both hash the same inputs. Compared as regional_conflicts compares."""
-    mine = {v.lower(): (k, v) for k, v in global_names(cfg).items()}
-    problems = []
-    for other_stack, other in sorted(others.items()):
-        theirs = global_names(other)
-        same_group = theirs["resource group"].lower() in mine
-        for kind, name in theirs.items():
-            if name.lower() in mine and not (same_group and kind == "budget"):  # the group's problem says it
-                my_kind, my_name = mine[name.lower()]
-                problems.append(f"{my_kind} name {my_name!r} is also stack {other_stack}'s {kind}: a regional stack "
-                                "needs its own prefix (or resource group names), apart from the project's other "
-                                "stacks too")
-    return problems
+    vault and server names in all of Azure where both hash the same inputs."""
+    return [problem for other_stack, other in sorted(others.items())
+            for problem in shared_names(cfg, other_stack, other, "a regional stack needs its own prefix (or resource "
+                                                                 "group names), apart from the project's other "
+                                                                 "stacks too")]
 
 
 def listed_region_problems(cfg: GlobalConfig, project: str, stack: str, project_dir: Path = PROJECT_DIR) -> list[str]:
