@@ -67,21 +67,25 @@ def test_every_rule_group_of_every_plan_passes_promtool_check(tmp_path):
 
 
 def alert_test(tmp_path: Path, plan, alert: str, series: dict[str, str], expected: dict[str, list[dict]]) -> None:
-    """`promtool test rules` of the plan's rule file holding `alert`: `series` (promtool's expanding notation, one
-    sample a minute) and, per evaluation time, the labels of each alert expected firing then (none: not firing).
+    """`promtool test rules` of the plan's rule file holding `alert` over `series` and, per evaluation time, the
+    labels of each alert expected firing then (none: not firing).
     Annotations are left out of the copy under test (they change no firing, and promtool compares them whole)."""
     (rule_file,) = [doc for doc in rule_files(plan).values()
                     if any(r.get("alert") == alert for g in doc["groups"] for r in g["rules"])]
     for group in rule_file["groups"]:
         for rule in group["rules"]:
             rule.pop("annotations", None)
+    promtool_test(tmp_path, rule_file, series, alert_rule_test=[
+        {"eval_time": at, "alertname": alert, "exp_alerts": [{"exp_labels": labels} for labels in firing]}
+        for at, firing in expected.items()])
+
+
+def promtool_test(tmp_path: Path, rule_file: dict[str, Any], series: dict[str, str], **checks: list[dict]) -> None:
+    """One `promtool test rules` case: `rule_file` evaluated every minute over `series` (promtool's expanding
+    notation, one sample a minute), with `checks` (alert_rule_test, promql_expr_test) as promtool reads them."""
     (tmp_path / "rules.yaml").write_text(yaml.safe_dump(rule_file))
     tests = {"rule_files": ["rules.yaml"], "evaluation_interval": "1m", "tests": [{
-        "interval": "1m",
-        "input_series": [{"series": s, "values": v} for s, v in series.items()],
-        "alert_rule_test": [{"eval_time": at, "alertname": alert, "exp_alerts": [{"exp_labels": labels}
-                                                                                 for labels in firing]}
-                            for at, firing in expected.items()]}]}
+        "interval": "1m", "input_series": [{"series": s, "values": v} for s, v in series.items()], **checks}]}
     (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
     done = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -289,13 +293,7 @@ def test_the_gpu_memory_scaling_signal_is_the_servers_own_average(tmp_path, prod
         series[f"DCGM_FI_DEV_FB_FREE{{{labels}}}"] = f"{80000 - used}x10"
     # dev-gpu-hpa's Prometheus Adapter rule, filled as the adapter fills it for the HPA: one value per pod
     (per_pod,) = [q for k, q in planned_queries(variant("dev-gpu-hpa")).items() if " rule " in k]
-    (tmp_path / "none.yaml").write_text(yaml.safe_dump({"groups": []}))
-    tests = {"rule_files": ["none.yaml"], "evaluation_interval": "1m", "tests": [{
-        "interval": "1m", "input_series": [{"series": s, "values": v} for s, v in series.items()],
-        "promql_expr_test": [{"expr": query, "eval_time": "5m", "exp_samples": [{"labels": "{}", "value": 90}]},
-                             {"expr": per_pod, "eval_time": "5m",
-                              "exp_samples": [{"labels": '{pod="ollama-0"}', "value": 95},
-                                              {"labels": '{pod="ollama-1"}', "value": 85}]}]}]}
-    (tmp_path / "tests.yaml").write_text(yaml.safe_dump(tests))
-    done = promtool("test", "rules", "tests.yaml", cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
+    promtool_test(tmp_path, {"groups": []}, series, promql_expr_test=[
+        {"expr": query, "eval_time": "5m", "exp_samples": [{"labels": "{}", "value": 90}]},
+        {"expr": per_pod, "eval_time": "5m", "exp_samples": [{"labels": '{pod="ollama-0"}', "value": 95},
+                                                             {"labels": '{pod="ollama-1"}', "value": 85}]}])
