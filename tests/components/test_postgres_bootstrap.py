@@ -42,9 +42,29 @@ def as_server_user(command: list[str]) -> list[str]:
     return ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *command]
 
 
-def share_dir() -> Path:
-    """The server's share directory: beside Debian's unpacked binaries, else the one `pg_config` names."""
+def server_binaries(root: Path) -> Path:
+    """The server's bin directory, where the server's user reaches it. As root the server runs as nobody, who cannot
+    enter a checkout under a private directory (`mktemp -d` makes one 0700): then the installation is linked into
+    `root`, open to all, its lib and share beside its bin as PostgreSQL finds them (relative to its own binary)."""
     binaries = PG_BIN.resolve()  # .../usr/lib/postgresql/<major>/bin
+    if os.geteuid() != 0:
+        return binaries
+    usr, major = binaries.parents[3], binaries.parent.name
+    for part in (Path("lib", "postgresql", major), Path("share", "postgresql", major)):
+        if (usr / part).is_dir():
+            shutil.copytree(usr / part, root / "usr" / part, copy_function=_link_or_copy)
+    return root / "usr" / "lib" / "postgresql" / major / "bin"
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    try:
+        os.link(source, target)
+    except OSError:  # another filesystem
+        shutil.copy2(source, target)
+
+
+def share_dir(binaries: Path) -> Path:
+    """The server's share directory: beside its binaries (Debian's layout), else the one `pg_config` names."""
     beside = binaries.parents[3] / "share" / "postgresql" / binaries.parent.name
     if beside.is_dir():
         return beside
@@ -72,21 +92,22 @@ def tls_files(root: Path) -> None:
 @pytest.fixture(scope="module")
 def server():
     assert (PG_BIN / "initdb").exists(), f"{PG_BIN} is missing: `make test` unpacks Debian's PostgreSQL there"
-    for name, text in STAND_IN.items():
-        (share_dir() / "extension" / name).write_text(text)
     root = Path(tempfile.mkdtemp(prefix="llmp-pg-"))
     root.chmod(0o755)
+    pg_bin = server_binaries(root)
+    for name, text in STAND_IN.items():
+        (share_dir(pg_bin) / "extension" / name).write_text(text)
     tls_files(root)
     if os.geteuid() == 0:
         for path in (root, *root.iterdir()):
             os.chown(path, NOBODY, NOBODY)
-    run(as_server_user([str(PG_BIN / "initdb"), "-D", str(root / "data"), "-U", SUPERUSER, "-N", "--auth=trust"]))
+    run(as_server_user([str(pg_bin / "initdb"), "-D", str(root / "data"), "-U", SUPERUSER, "-N", "--auth=trust"]))
     # the superuser over the socket only; every TCP connection with TLS and a SCRAM password, as on Azure
     (root / "data" / "pg_hba.conf").write_text("local all all trust\nhostssl all all 127.0.0.1/32 scram-sha-256\n")
     port = free_port()
     options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c ssl=on "
                f"-c ssl_cert_file={root}/server.crt -c ssl_key_file={root}/server.key -c log_statement=all")
-    run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-l", str(root / "server.log"), "-w",
+    run(as_server_user([str(pg_bin / "pg_ctl"), "-D", str(root / "data"), "-l", str(root / "server.log"), "-w",
                         "-o", options, "start"]))
     try:
         with superuser(root, port, "postgres") as cur:
@@ -96,7 +117,7 @@ def server():
             cur.execute(f"CREATE DATABASE {DATABASE} OWNER {ADMIN}")
         yield {"root": root, "port": port}
     finally:
-        subprocess.run(as_server_user([str(PG_BIN / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"]),
+        subprocess.run(as_server_user([str(pg_bin / "pg_ctl"), "-D", str(root / "data"), "-m", "immediate", "stop"]),
                        capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
 
