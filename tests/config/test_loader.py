@@ -15,6 +15,7 @@ from config.reader import ConfigError
 from offline import runner as offline, plan as plan_cli
 
 from tests.conftest import PROJECT_DIR, VARIANTS, variant
+from tests.strategies import unicode_text
 
 
 def stack_raw(stack: str, overrides: dict | None = None) -> dict:
@@ -554,11 +555,11 @@ def _refused(capsys, tmp_path, argv):
 
 
 _SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-                     st.text(max_size=20), st.sampled_from(["", "yes", "on", "10:30", "2024-01-01", "-1", "³", "٣",
+                     unicode_text(max_size=20), st.sampled_from(["", "yes", "on", "10:30", "2024-01-01", "-1", "³", "٣",
                                                             "westeurope", "Standard_D4s_v5", "10.0.0.0/8", "fd00::/8",
                                                             "1.33", "nan", "1e999"]))
 _VALUES = st.recursive(_SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4),
-                                                         st.dictionaries(st.text(max_size=12), inner, max_size=4)),
+                                                         st.dictionaries(unicode_text(max_size=12), inner, max_size=4)),
                        max_leaves=12)
 _KEYS = st.sampled_from(["environment", "prefix", "location", "namespace", "resourceGroupName", "gpu", "cluster",
                          "network", "modelStore", "inference", "webui", "postgres", "keyVault", "gateway",

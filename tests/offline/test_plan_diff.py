@@ -19,6 +19,7 @@ from offline.plan_diff.values import value_findings
 from offline.plan_diff.rules import DATA_PLANE_CHECK, NEW_VALUE, kubernetes_provider_replaces
 
 from tests.conftest import plan_for, variant
+from tests.strategies import unicode_text
 from tests.offline.plan_diff_cli import check as _check
 
 
@@ -788,8 +789,8 @@ def test_the_cost_change_names_what_it_could_not_price(tmp_path):
 
 # ---- damaged plan folders: one line naming the file, exit 2, never a traceback (exit 1 means "blocked") -------------
 
-_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
-                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
+_JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | unicode_text(max_size=8),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(unicode_text(max_size=8), inner,
                                                                                   max_size=3), max_leaves=6)
 _FIELD_PATHS = ["urn", "type", "name", "parent", "inputs", "options", "dependencies", "options.provider",
                 "options.aliases", "options.ignoreChanges", "options.replaceOnChanges", "options.protect",

@@ -10,11 +10,8 @@ from hypothesis import given, settings, strategies as st
 from offline.stackfile import ConfigError as StackFileError, parse_yaml, project_config
 from offline import runner as offline, stackfile
 
-from tests.config.test_loader import _VALUES, _KEYS, _SECTION_KEYS
-
-
-_CONFIGS = st.dictionaries(_KEYS, st.one_of(_VALUES, st.dictionaries(_SECTION_KEYS, _VALUES, max_size=5)),
-                           max_size=6)
+from tests.config.test_loader import _CONFIGS
+from tests.strategies import unicode_text
 
 
 def test_yaml_is_read_as_the_pulumi_cli_reads_it():
@@ -44,7 +41,7 @@ def test_provider_namespaces_are_left_to_their_providers():
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.binary(max_size=200) | st.text(max_size=200).map(str.encode) |
+@given(st.binary(max_size=200) | unicode_text(max_size=200).map(str.encode) |
        _CONFIGS.map(lambda c: re.sub(r"^", "  ", repr(c), flags=re.M).encode()))
 def test_stack_file_reader_only_returns_values_or_raises_config_error(data):
     try:
