@@ -93,11 +93,14 @@ def _options(reg: Registration) -> PolicyResourceOptions:
 
 
 def validation_args(reg: Registration, config: Optional[Mapping[str, Any]] = None, props: Any = None,
-                    provider: Optional[PolicyProviderResource] = None) -> ResourceValidationArgs:
+                    provider: Optional[PolicyProviderResource] = None,
+                    opts: Optional[PolicyResourceOptions] = None) -> ResourceValidationArgs:
     """What the policy analyzer hands a policy for one resource, from what the offline plan recorded, with the
-    policy's configuration (and the resource's provider, `policy_provider`)."""
+    policy's configuration (and the resource's provider, `policy_provider`; its props and options where the caller
+    made them once for every policy)."""
     return ResourceValidationArgs(resource_type=reg.type, props=analyzer_props(reg) if props is None else props,
-                                  urn=reg.urn, name=reg.name, opts=_options(reg), provider=provider, config=config)
+                                  urn=reg.urn, name=reg.name, opts=opts or _options(reg), provider=provider,
+                                  config=config)
 
 
 def properties_only(given: Mapping[str, Any]) -> None:
@@ -144,9 +147,10 @@ def evaluate(plan: Plan, given: Optional[Mapping[str, Mapping[str, Any]]] = None
         return report
 
     for reg in analyzed(plan):  # the engine analyzes every resource it registers, components and providers too
-        props, provider = analyzer_props(reg), policy_provider(plan, reg)
+        props, provider, opts = analyzer_props(reg), policy_provider(plan, reg), _options(reg)
         for policy in RESOURCE_POLICIES:
-            policy.validate(validation_args(reg, config[policy.name], props, provider), reporter(policy, reg.name))
+            policy.validate(validation_args(reg, config[policy.name], props, provider, opts),
+                            reporter(policy, reg.name))
     if STACK_POLICIES:
         stack = stack_args(plan)
         for stack_policy in STACK_POLICIES:

@@ -6,6 +6,7 @@ import typing
 from typing import Any, Optional
 
 
+@functools.lru_cache(maxsize=None)  # the Args' annotations: a few hundred, read on every component's construction
 def _typeddict_of(annotation: Any) -> tuple[Optional[type], bool]:
     """(the TypedDict a field holds, whether it is a list of them), through NotRequired, Input and Optional."""
     stack = [annotation]
@@ -22,6 +23,7 @@ def _typeddict_of(annotation: Any) -> tuple[Optional[type], bool]:
     return None, False
 
 
+@functools.lru_cache(maxsize=None)
 def _container_item(annotation: Any, container: type) -> Any:
     """The item annotation of a list field, or the value annotation of a map field (`container` list or dict, a
     Mapping too; through NotRequired, Input and Optional); None when the field is no such container."""
