@@ -14,8 +14,9 @@ from .inference_specs import (ROUTER_CPU_LIMIT, ROUTER_PORT, ROUTER_UI_PORT, SHU
                               api_key_map_line, key_vault_objects, nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
-from .kube import (pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget, http_probe,
-                   cpu_placement, labels, placement_args, secret_provider_class, spread)
+from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume,
+                   deployment, disruption_budget, http_probe, cpu_placement, labels, placement_args,
+                   secret_provider_class, spread)
 from .naming import content_suffix, secret_name
 from .pins import ROUTER_IMAGE
 from .workload_identity import USE_LABEL, WorkloadIdentity
@@ -157,7 +158,8 @@ def api_router(owner: pulumi.ComponentResource,
         ),
         pulumi.ResourceOptions(parent=owner, depends_on=spec.after or None, aliases=spec.aliases, protect=False),
         pod_labels=pod_labels, pod_annotations={"llm-platform/config-hash": config_hash},
-        annotations=scanner_annotations([ROUTER_IMAGE]))
+        annotations={**({"pulumi.com/timeoutSeconds": str(IDENTITY_MOUNT_TIMEOUT_SECONDS)} if spec.api_key_auth
+                        else {}), **scanner_annotations([ROUTER_IMAGE])})
     service = k8s.core.v1.Service(
         f"{name}-router-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="router", namespace=ns),
         spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[

@@ -149,6 +149,12 @@ def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Inp
 GPU_START_TIMEOUT_SECONDS = 2700
 MODEL_DOWNLOAD_START_TIMEOUT_SECONDS = 3600
 GPU_OPERATOR_START_TIMEOUT_SECONDS = 3600
+# A pod mounting Key Vault secrets (CSI driver) signs in as its workload identity: the mount fails until the
+# identity's federated credential and Key Vault grant have propagated (up to ten minutes each; Pulumi waits for
+# neither) and the kubelet retries it with a backoff capped near two minutes (config/data/deploy_durations.json).
+# A gate created as soon as its pool is up (no KEDA before it: autoscaling.mode none or cpu on a regular pool) would
+# pass the 10-minute default, so this deadline.
+IDENTITY_MOUNT_TIMEOUT_SECONDS = 1200
 
 
 def gpu_start_deadline(gpu: bool, seconds: int = GPU_START_TIMEOUT_SECONDS) -> dict[str, str]:

@@ -291,6 +291,10 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
     depends on. Returns the resources replaced because their provider is (the engine creates those before it
     deletes, on the new provider)."""
     providers = {u: r for u, r in new_res.items() if r["type"].startswith("pulumi:providers:")}
+    engine = engine_urns(new_res)  # a reason names a resource as the report's lines do: by its engine URN
+
+    def short(urn: str) -> str:
+        return short_urn(engine.get(urn, urn))
     via_provider: set[str] = set()
     grew = True
     while grew:
@@ -301,11 +305,11 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
             res, why = new_res[urn], []
             provider = provider_urn(res["options"].get("provider"))
             if provider in replaced:
-                why.append(f"its provider `{short_urn(provider)}` is replaced")
+                why.append(f"its provider `{short(provider)}` is replaced")
                 via_provider.add(urn)
             deps = [d for d in res.get("dependencies", []) if d in replaced and d in new_res]
             if res["type"] == "pulumi:providers:kubernetes":
-                cluster = next((short_urn(d) for d in deps
+                cluster = next((short(d) for d in deps
                                 if new_res[d]["type"] == "azure-native:containerservice:ManagedCluster"), None)
                 why += kubernetes_provider_replaces(old_res[urn]["inputs"], res["inputs"], cluster)
             keys = replace_rules(res, providers)
@@ -316,7 +320,7 @@ def _cascade(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[str, An
                 hits = [path for path, value in leaf_items(res["inputs"]) if name and _points_at(value, name)
                         and path != own and any(under(path, key) for key, _ in keys)]
                 named = [p for p in hits if re.search(r"(Name|namespace|[iI][dD]|scope|subnet)$", p)]
-                why += [f"`{path}` names `{short_urn(dep)}`, which is replaced" for path in (named or hits)[:2]]
+                why += [f"`{path}` names `{short(dep)}`, which is replaced" for path in (named or hits)[:2]]
             if why:
                 replaced[urn] = sorted(set(why))
                 grew = True

@@ -813,6 +813,15 @@ def test_a_pod_mounting_key_vault_secrets_waits_for_its_identitys_propagation():
     assert app.urn not in dm.identity_gates(plan, DATA)
 
 
+def test_the_api_gate_outlasts_its_identitys_propagation_with_nothing_before_it():
+    """On a regular CPU pool without KEDA (autoscaling.mode none), nothing precedes the API gate but its pool: its
+    pods wait out the identity's propagation and the mount retry, past pulumi-kubernetes' 10-minute default (a
+    stranger's staging stack, 2026-12-04)."""
+    plan = plan_for("dev", {"cluster": {"workloadPool": {"priority": "regular"}},
+                            "autoscaling": {"mode": "none", "minReplicas": 1, "scaleToZero": False}})
+    assert [p for p in dm.evaluate(plan).problems if p.rule == "timeout"] == []
+
+
 @pytest.mark.parametrize("azure_policy", [True, False])
 def test_an_object_in_an_aks_add_ons_namespace_needs_the_add_on_on_its_cluster(azure_policy):
     """gatekeeper-system is AKS's with the Azure Policy add-on (created in the cluster's create, before any provider

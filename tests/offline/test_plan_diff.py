@@ -758,6 +758,12 @@ def test_urns_are_printed_as_the_engine_writes_them_and_the_allow_file_takes_eit
         allow.write_text(entry + "\n")
         code, out = _check(tmp_path, base, new, "--allow-file", str(allow))
         assert code == 0 and "allow nothing" not in out, entry
+    # a reason names the resource it follows as the lines do (the group's move replaces what is in it)
+    moved = copy.deepcopy(base)
+    moved[rg]["inputs"]["location"] = "northeurope"
+    code, out = _check(tmp_path, base, moved, "--allow-stateful")
+    assert "names `azure-native:resources:ResourceGroup::platform-rg`, which is replaced" in out
+    assert plan_diff.short_urn(rg) not in out
 
 
 def test_an_allow_file_that_is_not_a_text_file_is_named_without_a_traceback(tmp_path, base, capsys):
