@@ -55,8 +55,22 @@ class Reader:
         if not isinstance(raw, dict):
             self.problem(f"{path} must be an object (key: value), got {describe(raw)}")
             raw = {}
+        if not path:  # the stack's own keys
+            raw = self._without_blank_keys(raw)
         self.raw = raw
         self._read: set[str] = set()
+
+    def _without_blank_keys(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """A stack key left blank (`prefix:`, `~`, `null`) is refused, not read as its default or as a name: the
+        Pulumi CLI hands the program a YAML null as the text "null" (pulumi/pulumi 1b5949891b
+        sdk/go/common/resource/config/object.go `MarshalString`: a nil is marshalled as JSON), which a prefix,
+        namespace or group name would take (a blank prefix named every resource rg-null-...); the offline reader
+        gives the file's null itself."""
+        blank = [name for name, value in raw.items() if value is None or value == "null"]
+        for name in blank:
+            self.problem(f"{name} has no value (a key left blank in the stack file, `~` or `null`, reaches the "
+                         f"program as the text 'null'); give it a value or leave the key out")
+        return {name: value for name, value in raw.items() if name not in blank}
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name

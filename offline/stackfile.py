@@ -45,11 +45,6 @@ def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
                             f"'{namespace}:<key>'")
         elif not sep or not namespace or not name:
             problems.append(f"{where}: config key {key!r} has no namespace; write it as '{project}:{name or key}'")
-        elif namespace == project and value is None:
-            # config.Value of a null is the text "null" (sdk/go/common/resource/config object.go MarshalString): the
-            # program would read `prefix: null` as a prefix, and a bare key as that too
-            problems.append(f"{where}: {name} has no value (YAML reads a key with nothing after it as null, which "
-                            f"Pulumi hands the program as the text 'null'); give it a value or leave the key out")
         elif namespace == project:
             secrets = _secure_paths(value, name)
             problems += [f"{where}: {path} is a secret; this program has no secret settings (secrets are generated "

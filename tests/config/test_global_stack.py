@@ -426,3 +426,13 @@ def test_the_regional_stacks_are_read_in_the_global_stacks_own_organization(monk
         else:
             with pytest.raises(offline.ProgramError, match=f"StackReference '{read_in}/aks-llm-platform/prod-"):
                 offline.run("global", overrides, references=references)
+
+
+def test_a_blank_key_of_the_global_stack_is_refused_as_a_regional_stacks_is():
+    """The global stack's reader takes the engine's text 'null' for a key left blank as the platform's does (a
+    blank prefix would name the Front Door profile and the fleet after 'null')."""
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+    with pytest.raises(ConfigError) as caught:
+        regions.parse_global({**raw, "prefix": "null"}, P, "global")
+    assert caught.value.problems == ["prefix has no value (a key left blank in the stack file, `~` or `null`, reaches "
+                                     "the program as the text 'null'); give it a value or leave the key out"]

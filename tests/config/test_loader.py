@@ -37,6 +37,8 @@ BAD_CONFIGS = [
     ("dev", {"gpu": {"minCount": 1, "maxCount": 0}}, "gpu.maxCount 0 is invalid; allowed: a whole number from 1 to 1000"),
     ("dev", {"gpu": {"vmSize": "Standard_NC4"}}, "gpu.vmSize 'Standard_NC4' is not a known GPU SKU; known: Standard_NC4as_T4_v3"),
     ("dev", {"gpu": {"driver": "nouveau"}}, "gpu.driver 'nouveau' is invalid; allowed: aks, operator"),
+    # a key left blank: the engine hands the program the text 'null', which a prefix or namespace would take
+    ("dev", {"prefix": "null", "namespace": "null"}, "namespace has no value (a key left blank in the stack file"),
     ("dev", {"gpu": {"priority": "low"}}, "gpu.priority 'low' is invalid; allowed: spot, regular"),
     ("dev", {"gpu": {"priority": "regular", "fallback": {"enabled": True}}}, "gpu.fallback.enabled true is invalid; allowed: only with gpu.priority spot (an on-demand pool is the fallback"),
     ("dev", {"gpu": {"migProfile": "MIG1g"}}, "gpu.migProfile 'MIG1g' is invalid; allowed: only on a MIG-capable catalog GPU (A100/H100/H200);"),
@@ -387,6 +389,7 @@ SET_CASES = [
     ("empty-prefix", ["prefix="], "prefix"),
     ("empty-location", ["location="], "location"),
     ("empty-namespace", ["namespace="], "namespace"),
+    ("null-prefix", ["prefix=null"], "prefix has no value"),
     ("empty-pg-sku", ["postgres.skuName="], "postgres.skuName"),
     ("empty-model", ["modelStore.models[0]="], "modelStore.models"),
     # --set as the Pulumi CLI reads it
@@ -517,6 +520,9 @@ FILE_CASES = [
      "clients-2027]\n", "stack 'dev' sets global.* but no global.regions: in a regional stack, set global.* in the global stack's "
      "file (Pulumi.global.yaml here) and remove it from this one"),
     ("secret-value", DEV + f"  {P}:prefix:\n    secure: AAABADQ=\n", "is a secret"),
+    # YAML's null, as the offline reader gives it (the engine: the text 'null', above)
+    ("blank-key", DEV + f"  {P}:prefix:\n", "prefix has no value"),
+    ("tilde-section", DEV + f"  {P}:postgres: ~\n", "postgres has no value"),
     # `pulumi config set --secret --path webui.adminEmail ...` encrypts the value inside its section: the same words
     # as a secret at the top, naming its path, not "must be a string, got {'secure': ...}"
     ("nested-secret-value", DEV.replace("    uploadsTier: standard", "    adminEmail:\n      secure: v1:AAABADQ=\n"

@@ -35,16 +35,6 @@ def test_merge_keys_merge_as_go_yaml_does_the_mappings_own_keys_winning(tmp_path
     assert project_config(doc, "p", "f") == {"base": {"a": 1, "b": 2}, "x": {"a": 1, "b": 3}, "y": "<<"}
 
 
-def test_a_key_with_no_value_is_refused_not_read_as_the_text_null():
-    """The Pulumi CLI hands the program a null as the text "null" (pulumi/pulumi sdk/go/common/resource/config
-    object.go, MarshalString of a nil: its JSON), which the prefix rule takes: `prefix:` left blank named every
-    resource rg-null-..."""
-    doc = parse_yaml(b"config:\n  p:prefix:\n  p:environment: ~\n  p:gpu: {vmSize: null}\n", "f")
-    with pytest.raises(StackFileError) as error:
-        project_config(doc, "p", "f")
-    assert [p.split(" has no value")[0] for p in error.value.problems] == ["f: prefix", "f: environment"]
-
-
 def test_provider_namespaces_are_left_to_their_providers():
     doc = parse_yaml(b"config:\n  azure-native:location: westeurope\n  p:prefix: abc\n", "f")
     assert project_config(doc, "p", "f") == {"prefix": "abc"}
