@@ -113,10 +113,13 @@ def test_open_webui_extra_env_takes_plain_settings_and_secret_env_the_key_vault_
     assert [(p.path, p.value) for p in composite] == [("webui_default_user_role", "admin"),
                                                       ("webui_extra_env", ["OAUTH_CLIENT_SECRET"])]
     assert composite[1].sentence().endswith("put the value in Key Vault and name its secret in webui_secret_env")
-    bad = open_webui({"secret_env": {"A": "not a name!", "B": "s", "C": "s"}, "extra_env": {"B": "x"}})
+    pasted = "Abc~8Q~fake.client.secret_value"  # a client secret where its Key Vault secret's name belongs
+    bad = open_webui({"secret_env": {"A": "not a name!", "B": "s", "C": "s", "D": pasted, "E": pasted},
+                      "extra_env": {"B": "x"}})
     assert [(p.value, p.allowed.split(" (")[0]) for p in bad] == [
-        ({"A": "not a name!"}, "environment variable names mapped to Key Vault secret names"),
+        (["A", "D", "E"], "environment variable names mapped to Key Vault secret names"),
         (["B"], "variables not also in {extra_env}"), (["s"], "one variable per Key Vault secret")]
+    assert not [p for p in bad if pasted in p.sentence() or "not a name!" in p.sentence()]
 
 
 def test_open_webui_users_and_models_inputs():

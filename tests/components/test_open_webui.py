@@ -308,7 +308,7 @@ def test_webui_config_keys_are_checked_naming_key_value_and_allowed():
                                                       "variables other than BYPASS_MODEL_ACCESS_CONTROL"),
             ({"extraEnv": {"OAUTH_CLIENT_SECRET": "s"}}, "webui.extraEnv ['OAUTH_CLIENT_SECRET'] is invalid; allowed: "
                                                          "plain settings only"),
-            ({"secretEnv": {"OAUTH_CLIENT_SECRET": "a_b"}}, "webui.secretEnv {'OAUTH_CLIENT_SECRET': 'a_b'} is invalid; "
+            ({"secretEnv": {"OAUTH_CLIENT_SECRET": "a_b"}}, "webui.secretEnv ['OAUTH_CLIENT_SECRET'] is invalid; "
                                                             "allowed: environment variable names mapped to Key Vault")):
         with pytest.raises(ConfigError) as refused:
             parse_config(stack_raw("dev", {"webui": webui}), "p", "dev")
