@@ -27,9 +27,28 @@ def _decode(value: Any) -> Any:
 
 
 def raw_project_config(project: str) -> dict[str, Any]:
+    """This project's keys as the engine hands them over; a secret one is refused, by name (ConfigError)."""
     merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
     prefix = f"{project}:"
-    return {k[len(prefix):]: _decode(v) for k, v in merged.items() if k.startswith(prefix)}
+    raw = {k[len(prefix):]: _decode(v) for k, v in merged.items() if k.startswith(prefix)}
+    secret = sorted(k for k in raw if _is_secret(prefix + k))
+    if secret:
+        raise ConfigError([f"{k} holds a secret value (`pulumi config set --secret`, or an ESC environment's "
+                           f"secret); this program has no secret settings (secrets are generated and kept in Key "
+                           f"Vault; an Open-WebUI setting whose value is secret goes into a Key Vault secret named "
+                           f"in webui.secretEnv): the value is not shown" for k in secret])
+    return raw
+
+
+def _is_secret(key: str) -> bool:
+    """`key` holds a secret: the engine decrypts secret config and hands it over as plain text beside it, listing the
+    secret keys, a top-level key whose object holds one at any depth included (pulumi/pulumi 1b5949891b
+    sdk/go/common/resource/config/object.go `MarshalString` returns `c.Secure()`, map.go `SecureKeys`,
+    pkg/resource/deploy/source_eval.go `ConfigSecretKeys`): to a `pulumi up` program as PULUMI_CONFIG_SECRET_KEYS
+    (sdk/python/cmd/pulumi-language-python/main.go `constructConfigSecretKeys`), to an Automation API or provider
+    run through `set_all_config`. The offline reader refuses the stack file's `secure:` values itself
+    (offline/stackfile.py); a real run had read them as plain values: a pod spec's literal, a refusal's text."""
+    return key in runtime_config.get_config_secret_keys_env() or runtime_config.is_config_secret(key)
 
 
 def load_platform_config() -> PlatformConfig:

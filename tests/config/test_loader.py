@@ -586,6 +586,32 @@ def test_the_cli_says_when_a_refusal_came_after_registrations(monkeypatch, capsy
     assert "(7 resources had been registered before this error)" in capsys.readouterr().err
 
 
+def test_a_secret_config_key_is_refused_by_name_under_the_engine_too(monkeypatch):
+    """`pulumi up` hands the program a secret key decrypted, naming it among the secret keys (the language host's
+    PULUMI_CONFIG_SECRET_KEYS; the Automation API's set_all_config): refused as the stack file's `secure:` is
+    offline, by its key, the value neither read as a plain setting (a pod spec's literal) nor shown."""
+    import contextvars
+    import json
+    from pulumi.runtime import config as runtime_config
+    from config.runtime import raw_project_config
+    pasted = "postgres://app:hunter2@db.example.com/app"
+    config = {f"{P}:environment": "dev", f"{P}:webui": json.dumps({"extraEnv": {"DB_DSN": pasted}}),
+              f"{P}:llmd": json.dumps({"hfTokenSecret": "hf_FAKEtoken"})}
+
+    def read(secret_keys=None):
+        runtime_config.set_all_config(config, secret_keys)
+        return raw_project_config(P)
+
+    assert contextvars.copy_context().run(read)["webui"] == {"extraEnv": {"DB_DSN": pasted}}  # none listed: read
+    for how in ("sdk", "env"):  # an Automation API run / a `pulumi up` program
+        if how == "env":
+            monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", json.dumps([f"{P}:webui", f"{P}:llmd"]))
+        with pytest.raises(ConfigError) as refused:
+            contextvars.copy_context().run(read, [f"{P}:webui", f"{P}:llmd"] if how == "sdk" else None)
+        assert [p.split(" ")[0] for p in refused.value.problems] == ["llmd", "webui"], how
+        assert "hunter2" not in str(refused.value) and "FAKEtoken" not in str(refused.value)
+
+
 @pytest.mark.parametrize("case, sets, fragment", SET_CASES, ids=[c[0] for c in SET_CASES])
 def test_bad_set_is_refused_naming_the_key(case, sets, fragment, capsys, tmp_path):
     message = _refused(capsys, tmp_path, [arg for s in sets for arg in ("--set", s)])
