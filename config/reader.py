@@ -38,6 +38,12 @@ def describe(value: Any) -> str:
     return text if len(text) <= 80 else text[:80] + "..."
 
 
+def _withheld() -> str:
+    """What a refusal shows in place of a value that may be a secret (llmplatform.rules.WITHHELD)."""
+    from llmplatform.rules import WITHHELD  # here: ConfigError and the stack-file reader stay SDK-free
+    return str(WITHHELD)
+
+
 def _with_trailing_zero(value: float) -> str:
     """1.3 -> '1.30' (what a version such as Kubernetes' 1.30 read as a number was, most likely); 1.35 -> '1.35'."""
     text = repr(value)
@@ -47,13 +53,13 @@ def _with_trailing_zero(value: float) -> str:
 class Reader:
     """Reads keys of one section (a dict) and appends a message to `problems` for each bad value."""
 
-    def __init__(self, raw: Any, path: str, problems: list[str]):
+    def __init__(self, raw: Any, path: str, problems: list[str], withhold: bool = False):
         self.path = path
         self.problems = problems
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
-            self.problem(f"{path} must be an object (key: value), got {describe(raw)}")
+            self.problem(f"{path} must be an object (key: value), got {_withheld() if withhold else describe(raw)}")
             raw = {}
         if not path:  # the stack's own keys
             raw = self._without_blank_keys(raw)
@@ -82,26 +88,29 @@ class Reader:
         self._read.add(name)
         return self.raw.get(name, _MISSING)
 
-    def section(self, name: str) -> "Reader":
+    def section(self, name: str, withhold: bool = False) -> "Reader":
+        """`withhold`: a section whose values may be secrets or their names (not an object: the value not shown)."""
         self._read.add(name)
-        return Reader(self.raw.get(name), self.key(name), self.problems)
+        return Reader(self.raw.get(name), self.key(name), self.problems, withhold)
 
     def has(self, name: str) -> bool:
         return name in self.raw
 
-    def str_(self, name: str, default: Optional[str], allow_empty: bool = False) -> Optional[str]:
+    def str_(self, name: str, default: Optional[str], allow_empty: bool = False,
+             withhold: bool = False) -> Optional[str]:
         """A string; an empty one is an error unless empty is a documented value of the key. A whole number is
-        taken as its digits (see `as_text`)."""
+        taken as its digits (see `as_text`). `withhold`: a key naming a secret, whose refusals do not show the
+        value (it may be the secret itself, pasted in place of its name)."""
         value = as_text(self._get(name))
         if value is _MISSING or value is None:
             return default
-        if isinstance(value, float):  # YAML (and --set) read an unquoted 1.30 as the number 1.3
+        if isinstance(value, float) and not withhold:  # YAML (and --set) read an unquoted 1.30 as the number 1.3
             self.problem(f"{self.key(name)} must be a string, got the number {describe(value)}: YAML reads an unquoted "
                          f"value like 1.30 as a number and drops its trailing zeros; quote it ({name}: "
                          f"\"{_with_trailing_zero(value)}\")")
             return default
         if not isinstance(value, str):
-            self.problem(f"{self.key(name)} must be a string, got {describe(value)}")
+            self.problem(f"{self.key(name)} must be a string, got {_withheld() if withhold else describe(value)}")
             return default
         if value == "":
             if not allow_empty:
@@ -109,8 +118,8 @@ class Reader:
                              + (f" ({default!r})" if default else ""))
             return default
         if len(value) > MAX_STRING or not value.isprintable():
-            self.problem(f"{self.key(name)} must be at most {MAX_STRING} printable characters, got "
-                         f"{describe(value[:40])}{'...' if len(value) > 40 else ''}")
+            shown = _withheld() if withhold else f"{describe(value[:40])}{'...' if len(value) > 40 else ''}"
+            self.problem(f"{self.key(name)} must be at most {MAX_STRING} printable characters, got {shown}")
             return default
         return value
 

@@ -66,9 +66,9 @@ def _recording() -> Iterator[_Recording]:
         if rec.depth == 0 and key not in rec.settings:
             rec.settings[key] = Setting(key, kind, default, **extra)
 
-    def str_(self, name, default, allow_empty=False):
+    def str_(self, name, default, allow_empty=False, withhold=False):
         note(self, name, "string", default)
-        return saved["str_"](self, name, default, allow_empty)
+        return saved["str_"](self, name, default, allow_empty, withhold)
 
     def choice(self, name, default, allowed):
         allowed = tuple(allowed)
@@ -108,12 +108,12 @@ def _recording() -> Iterator[_Recording]:
         note(self, name, "entries", tuple(default))
         return saved["entries"](self, name, default)
 
-    def section(self, name):
+    def section(self, name, withhold=False):
         key = self.key(name)
         rec.asked.add(key)
         rec.sections.add(key)
         note(self, name, "object", {} if self.raw.get(name) is None else UNSET)
-        return saved["section"](self, name)
+        return saved["section"](self, name, withhold)
 
     def has(self, name):
         rec.asked.add(self.key(name))

@@ -10,6 +10,7 @@ from typing_extensions import NotRequired
 from . import PACKAGE, azure_names
 from .azure_roles import KEY_VAULT_SECRETS_USER, builtin_role
 from .defaults import defaults_for
+from .rules import WITHHELD
 from .checks import called_as_documented, check_shape, fail
 from .diagnostics import to_log_analytics
 from .handles import ClusterHandle, VaultHandle, field, settled
@@ -66,7 +67,7 @@ def vault_secret(resource_name: str, vault: pulumi.Input[VaultHandle], secret_na
         wrong = azure_names.key_vault_secret(secret_name) if isinstance(secret_name, str) else \
             "a string of 1-127 letters, digits and hyphens (a Key Vault secret name)"
         if wrong:
-            fail("vault_secret", resource_name, "secret_name", secret_name, wrong)
+            fail("vault_secret", resource_name, "secret_name", WITHHELD, wrong)  # it may be the secret itself
     turn = Turn("key_vault.writes", pulumi.Output.all(field(vault, "resource_group_name"), field(vault, "vault_name")),
                 ready=value)
     return turn.held_by(keyvault.Secret(

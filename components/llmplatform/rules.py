@@ -9,6 +9,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Union
 
+from .azure_names import key_vault_secret
 from .defaults import DEFAULTS
 
 _REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")
@@ -23,6 +24,20 @@ def shown(value: Any) -> str:
     text = repr(without_outputs(value))
     # a long string keeps its end, where an Azure resource id names the resource
     return text if len(text) <= 80 else text[:38] + "..." + text[-39:]
+
+
+class _Withheld:
+    """A refused value a message does not show (`Rules.secret_name`)."""
+
+    def __repr__(self) -> str:
+        return "(a value not shown: it may be the secret itself)"
+
+    __str__ = __repr__
+
+
+# In a refusal in place of a value that may be a secret: an input that names a Key Vault secret refuses a value that
+# is no secret's name, which may be the secret itself, pasted in its place, and refusals go into CI logs.
+WITHHELD = _Withheld()
 
 
 class _Later:
@@ -242,19 +257,24 @@ class Rules:
             return None
         return value
 
-    def text(self, key: str, rule: Callable[[str], Optional[str]]) -> Optional[str]:
-        """A string checked by `rule`, which returns what is allowed when the string breaks it (else None)."""
+    def text(self, key: str, rule: Callable[[str], Optional[str]], withhold: bool = False) -> Optional[str]:
+        """A string checked by `rule`, which returns what is allowed when the string breaks it (else None); refused
+        as WITHHELD with `withhold`."""
         value = self.get(key)
         if value is None:
             return None
         if not isinstance(value, str):
-            self.add(key, value, "a string")
+            self.add(key, WITHHELD if withhold else value, "a string")
             return None
         wrong = rule(value)
         if wrong:
-            self.add(key, value, wrong)
+            self.add(key, WITHHELD if withhold else value, wrong)
             return None
         return value
+
+    def secret_name(self, key: str) -> Optional[str]:
+        """The name of a Key Vault secret; a refusal does not show the value (WITHHELD)."""
+        return self.text(key, key_vault_secret, withhold=True)
 
     def texts(self, key: str, rule: Callable[[str], Optional[str]]) -> list[str]:
         """A list of strings, each checked by `rule`; the good ones."""

@@ -10,6 +10,7 @@ from llmplatform.azure_names import dns_label
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku
 from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
+from llmplatform.rules import WITHHELD
 
 from ..reader import Reader, describe
 
@@ -55,9 +56,9 @@ def parse_llmd(r: Reader) -> LlmdConfig:
     model = r.str_("model", d.model) or d.model
     if not _HF_MODEL.fullmatch(model):
         r.problem(f"llmd.model {describe(model)} must be a Hugging Face model id like 'Qwen/Qwen3-8B'")
-    token = r.str_("hfTokenSecret", None)
+    token = r.str_("hfTokenSecret", None, withhold=True)
     if token is not None and not _KV_SECRET.fullmatch(token):
-        r.problem(f"llmd.hfTokenSecret {describe(token)} is not a Key Vault secret name (letters, digits, '-')")
+        r.problem(f"llmd.hfTokenSecret {WITHHELD} is not a Key Vault secret name (letters, digits, '-')")
     memory = r.float_("modelMemoryGib", 0.0) if r.has("modelMemoryGib") else None
     if memory is not None and not 0 < memory <= 4096:
         r.problem(f"llmd.modelMemoryGib ({memory:g}) must be a size in GiB above 0")

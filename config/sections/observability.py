@@ -45,7 +45,7 @@ def _alert_receiver(r: Reader) -> tuple[AlertReceiverConfig, Optional[dict[str, 
     """`alertReceiver: {kind, secret}`: both, or neither (no receiver). With it, what Observability's own rule is to
     judge: a half given (the other reported missing here) is completed with a value the rule accepts, so the half
     written is still checked."""
-    kind, secret = r.str_("kind", None), r.str_("secret", None)
+    kind, secret = r.str_("kind", None), r.str_("secret", None, withhold=True)
     r.reject_unknown_keys()
     if kind is None and secret is not None:
         r.problem(f"{r.key('kind')} is required; allowed: {', '.join(ALERT_RECEIVER_KINDS)}")
@@ -69,7 +69,7 @@ def _monthly_budget(r: Reader) -> Optional[float]:
 def parse_observability(r: Reader) -> ObservabilityConfig:
     """Read as written; Observability's and AzureMonitoring's rules check it."""
     d = ObservabilityConfig()
-    receiver, receiver_checked = _alert_receiver(r.section("alertReceiver"))
+    receiver, receiver_checked = _alert_receiver(r.section("alertReceiver", withhold=True))
     cfg = ObservabilityConfig(
         enabled=r.bool_("enabled", d.enabled),
         azure_monitor=r.bool_("azureMonitor", d.azure_monitor),

@@ -61,7 +61,7 @@ def _variables(r: Reader, name: str) -> dict[str, Any]:
     """A map of environment variables, read whole (its keys are variable names, not settings): a YAML number or
     boolean is taken as the text Open-WebUI reads (`true`, `8192`); OpenWebUi's rules check names and values."""
     raw = r.raw.get(name)
-    r.section(name)  # an object, or a problem naming the key
+    r.section(name, withhold=True)  # an object, or a problem naming the key (a string may be a secret itself)
     if not isinstance(raw, dict):
         return {}
     return {str(k): (str(v).lower() if isinstance(v, bool) else as_text(v)) for k, v in raw.items()}

@@ -303,7 +303,9 @@ def test_webui_config_keys_are_checked_naming_key_value_and_allowed():
             ({"defaultUserRole": "admin"}, "webui.defaultUserRole 'admin' is invalid; allowed: pending, user"),
             ({"adminEmail": "ops"}, "webui.adminEmail 'ops' is invalid; allowed: an e-mail address"),
             ({"enableSignup": "yes"}, "webui.enableSignup must be true or false, got 'yes'"),
-            ({"extraEnv": ["WEBUI_URL"]}, "webui.extraEnv must be an object (key: value), got ['WEBUI_URL']"),
+            # not an object: not shown, as a string given here may be a secret itself (`--set webui.secretEnv=...`)
+            ({"extraEnv": ["WEBUI_URL"]}, "webui.extraEnv must be an object (key: value), got (a value not shown"),
+            ({"secretEnv": "Abc~8Q~fake"}, "webui.secretEnv must be an object (key: value), got (a value not shown"),
             ({"extraEnv": {"ENABLE_SIGNUP": "true"}}, "webui.extraEnv ['ENABLE_SIGNUP'] is invalid; allowed: "
                                                       "variables other than BYPASS_MODEL_ACCESS_CONTROL"),
             ({"extraEnv": {"OAUTH_CLIENT_SECRET": "s"}}, "webui.extraEnv ['OAUTH_CLIENT_SECRET'] is invalid; allowed: "

@@ -160,3 +160,34 @@ def test_ollama_takes_no_credential_as_a_plain_setting():
     assert refused({"OLLAMA_API_KEY": "k", "OLLAMA_CONTEXT_LENGTH": "8192"}) == [["OLLAMA_API_KEY"]]
     assert refused({"HTTPS_PROXY": "http://user:pw@proxy:3128"}) == [["HTTPS_PROXY"]]
     assert refused({"HTTPS_PROXY": "http://proxy:3128", "OLLAMA_FLASH_ATTENTION": "1"}) == []
+
+
+def test_an_input_naming_a_key_vault_secret_never_shows_a_value_pasted_in_its_place():
+    """An input that names a Key Vault secret (every `*_secret` input, an alert receiver's `secret`, a map of them)
+    refuses a value that is no such name without showing it: it may be the secret itself, pasted in place of its
+    name (an Entra client secret, a Hugging Face token, a webhook URL), and refusals go into CI logs. In the
+    components' sentences (what the component provider and a Python caller print) and in the stack config's."""
+    import llmplatform
+    from config.loader import parse_config
+    from config.reader import ConfigError
+    from llmplatform.input_rules import RULES
+    from tests.components.test_components_alone import args_type
+    from tests.config.test_loader import stack_raw
+    pasted = "Abc~8Q~fake.client_secret/value"
+    checked = 0
+    for name, rules in RULES.items():
+        for key in (k for k in args_type(getattr(llmplatform, name)).__annotations__ if k.endswith(("secret", "_env"))):
+            found = [p.sentence() for p in rules({key: pasted}) if p.path == key]
+            assert not any(pasted in s for s in found), found
+            checked += bool(found)
+    assert checked >= 18  # each component's secret names and secret maps, refused
+    found = [p.sentence() for p in RULES["Observability"]({"alert_receiver": {"kind": "slack", "secret": pasted}})]
+    assert found and not any(pasted in s for s in found), found
+    for stack, overrides in (("llmd", {"llmd": {"hfTokenSecret": pasted}}),
+                             ("llmd", {"llmd": {"hfTokenSecret": "\n".join([pasted] * 9)}}),
+                             ("dev", {"observability": {"alertReceiver": {"kind": "slack", "secret": pasted}}}),
+                             ("dev", {"observability": {"alertReceiver": pasted}}),
+                             ("dev", {"webui": {"secretEnv": pasted}})):
+        with pytest.raises(ConfigError) as refused:
+            parse_config(stack_raw(stack, overrides), "p", stack)
+        assert pasted[:10] not in str(refused.value), refused.value.problems

@@ -10,6 +10,7 @@ from pulumi_azure_native import operationalinsights
 
 import llmplatform
 from llmplatform.checks import ComponentInputError
+from llmplatform.rules import WITHHELD
 from llmplatform.checks.annotations import _typeddict_of
 from llmplatform.checks.handle_types import handed_out
 from llmplatform.testing import OfflineMocks
@@ -101,8 +102,8 @@ def test_vault_secret_refuses_a_name_key_vault_cannot_hold_at_the_call(secret_na
     with pytest.raises(ComponentInputError) as error:
         offline.run_function(program)
     assert paths(error.value) == ["secret_name"]
-    assert str(error.value) == f"vault_secret owner-secret: input secret_name={secret_name!r} is invalid; " \
-                               f"allowed: {allowed}"
+    assert str(error.value) == f"vault_secret owner-secret: input secret_name={WITHHELD!r} is invalid; " \
+                               f"allowed: {allowed}"  # not shown: a value that is no name may be the secret itself
 
 
 def test_vault_secret_takes_a_good_name_and_leaves_an_output_to_deploy_time():

@@ -6,9 +6,11 @@ import pytest
 from config.advisories import advisories
 from config.loader import parse_config
 from config.reader import ConfigError
+from llmplatform.rules import WITHHELD
 from tests.config.test_loader import stack_raw
 
 UNSET = "observability.alertReceiver is unset"
+SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXXfakeSecret"  # the receiver's secret, pasted
 
 
 # the in-cluster stack off (with autoscaling that needs none of it)
@@ -27,22 +29,32 @@ def _problems(receiver, extra) -> list[str]:
 @pytest.mark.parametrize(("receiver", "extra", "problem"), [
     ({"kind": "email", "secret": "alerts-url"}, {},
      "observability.alertReceiver.kind 'email' is invalid; allowed: webhook, msteams, slack, pagerduty"),
+    # a value that is no secret's name is not shown: it may be the URL or key itself, pasted in place of its name
     ({"kind": "msteams", "secret": "alerts_url"}, {},
-     "observability.alertReceiver.secret 'alerts_url' is invalid; allowed: 1-127 letters, digits and hyphens (a Key "
+     f"observability.alertReceiver.secret {WITHHELD} is invalid; allowed: 1-127 letters, digits and hyphens (a Key "
      "Vault secret name)"),
+    ({"kind": "slack", "secret": SLACK_URL}, {}, f"observability.alertReceiver.secret {WITHHELD} is invalid"),
     ({"secret": "alerts-url"}, {},
      "observability.alertReceiver.kind is required; allowed: webhook, msteams, slack, pagerduty"),
     ({"kind": "webhook"}, {},
      "observability.alertReceiver.secret is required: the Key Vault secret holding the receiver's URL or key"),
     ({"kind": "webhook", "secret": "alerts-url", "url": "https://example.com/hook"}, {},
      "observability.alertReceiver.url is not a known key"),
-    ("msteams", {}, "observability.alertReceiver must be an object (key: value), got 'msteams'"),
+    (SLACK_URL, {}, f"observability.alertReceiver must be an object (key: value), got {WITHHELD}"),
     ({"kind": "webhook", "secret": "alerts-url"}, OFF,
      "observability.alertReceiver needs observability.enabled true"),
 ])
 def test_each_bad_receiver_is_one_line_naming_the_key(receiver, extra, problem):
     problems = _problems(receiver, extra)
     assert len(problems) == 1 and problems[0].startswith(problem) and "\n" not in problems[0], problems
+    assert "T000" not in problems[0], problems  # never the secret itself
+
+
+def test_a_key_pasted_in_place_of_its_secret_name_is_not_shown():
+    pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADAN\n-----END PRIVATE KEY-----"
+    problems = _problems({"kind": "pagerduty", "secret": pem}, {})
+    assert problems[0] == f"observability.alertReceiver.secret must be at most 253 printable characters, got {WITHHELD}"
+    assert not any("MIIE" in p or "BEGIN" in p for p in problems), problems
 
 
 def test_a_good_receiver_is_taken_and_silences_the_advisory():
@@ -72,9 +84,9 @@ def test_unset_the_plan_warns_once_that_in_cluster_alerts_page_no_one(dev):
                          "pagerduty"]),
     ({"secret": "alerts_url"}, ["observability.alertReceiver.kind is required; allowed: webhook, msteams, slack, "
                                 "pagerduty",
-                                "observability.alertReceiver.secret 'alerts_url' is invalid; allowed: 1-127 letters, "
+                                f"observability.alertReceiver.secret {WITHHELD} is invalid; allowed: 1-127 letters, "
                                 "digits and hyphens (a Key Vault secret name)"]),
-    ("msteams", ["observability.alertReceiver must be an object (key: value), got 'msteams'"]),
+    ("msteams", [f"observability.alertReceiver must be an object (key: value), got {WITHHELD}"]),
 ])
 def test_a_half_given_receiver_is_judged_whole_and_each_problem_said_once(receiver, problems):
     """Validated whole: the half written is still checked (its kind or name was not, behind the other's absence), and

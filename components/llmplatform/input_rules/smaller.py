@@ -80,10 +80,10 @@ def observability(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("request_timeout_seconds", 1, 86400)
     r.whole("cold_start_timeout_seconds", 1, 86400)
     r.whole("interceptor_replicas", 1, 50)
-    r.text("grafana_password_secret", names.key_vault_secret)
+    r.secret_name("grafana_password_secret")
     receiver = r.section("alert_receiver")
     receiver.choice("kind", ALERT_RECEIVER_KINDS)
-    receiver.text("secret", names.key_vault_secret)
+    receiver.secret_name("secret")
     return r.problems
 
 

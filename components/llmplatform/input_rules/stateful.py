@@ -87,7 +87,7 @@ def postgres_server(args: Mapping[str, Any]) -> list[Problem]:
     elif login == APP_LOGIN:
         r.add("admin_login", login, f"a login other than {APP_LOGIN} (the application's own role)")
     for key in ("admin_password_secret", "database_url_secret"):
-        r.text(key, names.key_vault_secret)
+        r.secret_name(key)
     group = r.section("entra_admin_group")
     group.text("object_id", GUID)
     return r.problems

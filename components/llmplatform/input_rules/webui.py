@@ -9,7 +9,7 @@ from ..choices import (MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STO
 from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_SECRET_FILES, webui_env,
                                webui_state_env, webui_users_env)
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
-from ..rules import EMAIL, Problem, Rules, is_output, known, resources_rules
+from ..rules import EMAIL, WITHHELD, Problem, Rules, is_output, known, resources_rules
 from .shared import endpoint_rule, not_variables, plain_env_rule, route_target_rule
 
 
@@ -25,7 +25,7 @@ def webui_env_rules(r: Rules) -> None:
     env, secrets = r.given("extra_env"), r.given("secret_env")
     for key, given in (("extra_env", env), ("secret_env", secrets)):
         if given is not None and not isinstance(given, Mapping):
-            r.add(key, given, "an object of environment variable names to strings")
+            r.add(key, WITHHELD, "an object of environment variable names to strings")  # a string may be a secret
     plain_env_rule(r, MANAGED_WEBUI_ENV, "sets from its inputs",
                    f"; put the value in Key Vault and name its secret in {r.ref('secret_env')}")
     if isinstance(secrets, Mapping):
@@ -59,8 +59,8 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     if header:  # the KEDA interceptor's Host: Open-WebUI cannot send it, and the interceptor admits gates alone
         r.add("endpoint.host_header", header, "an endpoint the UI calls by its URL alone: behind the KEDA interceptor "
               "(an OllamaServer given `keda`), the `ui_endpoint` of the ApiGate in front of it (`ui_listener`)")
-    app_url = r.text("database_url_secret", names.key_vault_secret)
-    admin_url = r.text("admin_database_url_secret", names.key_vault_secret)
+    app_url = r.secret_name("database_url_secret")
+    admin_url = r.secret_name("admin_database_url_secret")
     if admin_url is not None and admin_url == app_url:
         r.add("admin_database_url_secret", admin_url, f"a Key Vault secret other than {r.ref('database_url_secret')} "
               "(the administrator's URL, which the UI's own pods never read)")
@@ -71,7 +71,7 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
                 r.add(f"secret_env[{var!r}]", secret, f"a Key Vault secret other than "
                       f"{r.ref('admin_database_url_secret')} (the administrator's URL: only the bootstrap Job "
                       "reads it)")
-    r.text("secret_key_secret", names.key_vault_secret)
+    r.secret_name("secret_key_secret")
     r.texts("client_namespaces", names.dns_label)
     low = r.whole("replicas", 1, 50)
     high = r.whole("max_replicas", 1, 50)
