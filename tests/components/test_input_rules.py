@@ -83,7 +83,7 @@ def test_ollama_extra_env_may_not_set_what_the_component_sets():
         assert [(p.path, p.value) for p in found] == [("extra_env", [variable])], variable
     assert ollama_server({"extra_env": {"OLLAMA_CONTEXT_LENGTH": "8192", "OLLAMA_FLASH_ATTENTION": "1"}}) == []
     bad = ollama_server({"extra_env": {"OLLAMA CONTEXT": "1", "OK": 1}})  # not a name; not a string value
-    assert [p.value for p in bad] == [{"OK": 1, "OLLAMA CONTEXT": "1"}]  # each name with the value given
+    assert [p.value for p in bad] == [["OK", "OLLAMA CONTEXT"]]  # each name, not the value (it may be a secret)
 
 
 def test_open_webui_extra_env_takes_plain_settings_and_secret_env_the_key_vault_ones():
@@ -120,6 +120,10 @@ def test_open_webui_extra_env_takes_plain_settings_and_secret_env_the_key_vault_
         (["A", "D", "E"], "environment variable names mapped to Key Vault secret names"),
         (["B"], "variables not also in {extra_env}"), (["s"], "one variable per Key Vault secret")]
     assert not [p for p in bad if pasted in p.sentence() or "not a name!" in p.sentence()]
+    # a credential under a variable name that is no name: refused by the name, the value (a DSN, a key) not shown
+    found = open_webui({"extra_env": {"DATABASE-URL": "postgres://app:hunter2@db/app", "OPENAI API KEY": "sk-live-x"}})
+    assert found[0].value == ["DATABASE-URL", "OPENAI API KEY"]
+    assert not [p for p in found if "hunter2" in p.sentence() or "sk-live" in p.sentence()], found
 
 
 def test_open_webui_users_and_models_inputs():

@@ -177,7 +177,7 @@ MISTAKES = [
     Mistake("OllamaServer", lambda a: {**a, "extra_env": {"OLLAMA CONTEXT": "8192"}}, ["extra_env"],
             "environment variable names mapped to string values"),
     Mistake("OllamaServer", lambda a: {**a, "extra_env": {"OLLAMA_X": 5}}, ["extra_env"],
-            "input extra_env={'OLLAMA_X': 5} is invalid; allowed: environment variable names mapped to string values",
+            "input extra_env=['OLLAMA_X'] is invalid; allowed: environment variable names mapped to string values",
             wire=False),  # the wire sends numbers as floats
     Mistake("OllamaServer", lambda a: {**a, "accelerator": "gpu", "replicas": 101}, ["gpu", "replicas"],
             "GpuNodePool's scheduling when accelerator is gpu"),

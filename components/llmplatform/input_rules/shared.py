@@ -110,7 +110,7 @@ API_FLAVOURS = ("openai", "ollama")  # what a ModelEndpoint speaks: OpenAI-compa
 def not_variables(env: Mapping[Any, Any],
                   value_rule: Callable[[str], Optional[str]] = lambda v: None) -> dict[str, Any]:
     """The entries of an environment map that are not a variable name mapped to a string (that `value_rule`
-    accepts), by name with their values, so the message shows what was given."""
+    accepts), by name with their values (a message names them by variable only: a value may be a secret)."""
     return {str(k): v for k, v in sorted(env.items(), key=lambda kv: str(kv[0]))
             if not str(k).isidentifier() or not isinstance(v, str) or value_rule(v)}
 
@@ -212,7 +212,7 @@ def plain_env_rule(r: Rules, managed_env: tuple[str, ...], managed_how: str, sec
     env = r.given("extra_env")
     if not isinstance(env, Mapping):
         return
-    bad = not_variables(env)
+    bad = sorted(not_variables(env))  # by name: a value in the wrong place may still be a secret (a DSN, a key)
     managed = sorted(set(map(str, env)) & set(managed_env))
     secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
     if bad:
