@@ -212,7 +212,9 @@ def plain_env_rule(r: Rules, managed_env: tuple[str, ...], managed_how: str, sec
     env = r.given("extra_env")
     if not isinstance(env, Mapping):
         return
-    bad = sorted(not_variables(env))  # by name: a value in the wrong place may still be a secret (a DSN, a key)
+    # by name: a value in the wrong place may still be a secret (a DSN, a key); an output's entry is the shape
+    # check's to refuse ("must be a plain value")
+    bad = sorted(k for k, v in not_variables(env).items() if not is_output(v))
     managed = sorted(set(map(str, env)) & set(managed_env))
     secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
     if bad:
