@@ -26,15 +26,21 @@ class ConfigError(ValueError):
 _MISSING = object()
 
 
+# A URL's user:password@, as llmplatform.rules.without_password masks it (not imported: this module stays SDK-free)
+_USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:'\"]*):[^\s'\"]*@")
+
+
 def describe(value: Any) -> str:
-    """A value as a message shows it: bounded in length, never failing (a huge number has no safe str())."""
+    """A value as a message shows it: bounded in length, never failing (a huge number has no safe str()), a URL's
+    password (`https://user:secret@host`) as `***` (refusals go into CI logs)."""
     if isinstance(value, bool):
         return str(value).lower()
     if isinstance(value, int) and abs(value) > MAX_INT:
         return "a number too large to be a setting"
     if isinstance(value, str):
+        value = _USERINFO_PASSWORD.sub(r"\1:***@", value)
         return repr(value if len(value) <= 60 else value[:60] + "...")
-    text = repr(value) if isinstance(value, (list, dict)) else str(value)
+    text = _USERINFO_PASSWORD.sub(r"\1:***@", repr(value) if isinstance(value, (list, dict)) else str(value))
     return text if len(text) <= 80 else text[:80] + "..."
 
 

@@ -33,7 +33,7 @@ def registry_problem(registry: str) -> Optional[str]:
     if not isinstance(registry, str) or not registry:
         return "a registry host such as myregistry.azurecr.io"
     if "://" in registry:
-        return f"a registry host without a scheme (e.g. {registry.split('://', 1)[1].rstrip('/')})"
+        return f"a registry host without a scheme (e.g. {registry.split('://', 1)[1].split('@')[-1].rstrip('/')})"
     if registry != registry.lower() or registry.endswith("/"):
         return f"a registry host in lower case, without a trailing / (e.g. {registry.lower().rstrip('/')})"
     if not _REGISTRY.match(registry):

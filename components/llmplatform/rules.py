@@ -21,9 +21,19 @@ def shown(value: Any) -> str:
         return "an Output (known only at deploy time)"
     if hasattr(value, "urn") and hasattr(value, "_name") and not isinstance(value, Mapping):  # a Pulumi resource
         return f"the {type(value).__name__} component {getattr(value, '_name')!r}"
-    text = repr(without_outputs(value))
+    text = without_password(repr(without_outputs(value)))
     # a long string keeps its end, where an Azure resource id names the resource
     return text if len(text) <= 80 else text[:38] + "..." + text[-39:]
+
+
+# A URL's user:password@ (config/reader.py has the same for the stack config's messages, without this package)
+_USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:'\"]*):[^\s'\"]*@")
+
+
+def without_password(text: str) -> str:
+    """`text` with the password of every URL in it (`https://user:secret@host`) replaced by `***`: a refusal goes
+    into CI logs, and a registry, endpoint or webhook URL given with its credential is still refused by its shape."""
+    return _USERINFO_PASSWORD.sub(r"\1:***@", text)
 
 
 class _Withheld:

@@ -191,3 +191,24 @@ def test_an_input_naming_a_key_vault_secret_never_shows_a_value_pasted_in_its_pl
         with pytest.raises(ConfigError) as refused:
             parse_config(stack_raw(stack, overrides), "p", stack)
         assert pasted[:10] not in str(refused.value), refused.value.problems
+
+
+def test_a_url_s_password_is_never_shown_in_a_refusal():
+    """A URL given with its credential (`https://user:password@host`) where a registry, an endpoint or a name
+    belongs is refused by its shape, the password shown as `***`, in the stack config's messages and the
+    components' sentences alike."""
+    from config.loader import parse_config
+    from config.reader import ConfigError
+    from llmplatform.input_rules import RULES
+    from tests.config.test_loader import stack_raw
+    with pytest.raises(ConfigError) as refused:
+        parse_config(stack_raw("dev", {"cluster": {"imageRegistry": "https://ci:hunter2@myreg.azurecr.io"},
+                                       "modelStore": {"models": ["https://ci:hunter2/x@registry.ollama.ai/llama3"]}}),
+                     "p", "dev")
+    assert "cluster.imageRegistry 'https://ci:***@myreg.azurecr.io' is invalid; allowed: a registry host without " \
+           "a scheme (e.g. myreg.azurecr.io)" in refused.value.problems
+    assert "modelStore.models[0] 'https://ci:***@registry.ollama.ai/llama3' is invalid" in str(refused.value)
+    (found,) = [p.sentence() for p in RULES["ApiGate"]({"endpoint": {"api": "openai",
+                                                                    "base_url": "http://ci:hunter2@ollama:11434"}})]
+    assert found.startswith("input endpoint.base_url='http://ci:***@ollama:11434' is invalid"), found
+    assert "hunter2" not in str(refused.value) + found
