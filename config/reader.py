@@ -188,8 +188,10 @@ class Reader:
             return default
         return value
 
-    def str_list(self, name: str, default: tuple[str, ...], allowed: Iterable[str] = ()) -> tuple[str, ...]:
-        """A list of strings; with `allowed`, each entry one of them."""
+    def str_list(self, name: str, default: tuple[str, ...], allowed: Iterable[str] = (),
+                 withhold: bool = False) -> tuple[str, ...]:
+        """A list of strings; with `allowed`, each entry one of them. `withhold`: names of secrets, a refusal of
+        the list's shape does not show it (see `str_`)."""
         value = self._get(name)
         if value is _MISSING or value is None:
             return default
@@ -197,7 +199,8 @@ class Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             hint = (f" (a string: give each entry its own path, e.g. --set '{self.key(name)}[0]=...' or `pulumi "
                     f"config set --path '{self.key(name)}[0]' ...`)") if isinstance(value, str) else ""
-            self.problem(f"{self.key(name)} must be a list of non-empty strings, got {describe(value)}{hint}")
+            self.problem(f"{self.key(name)} must be a list of non-empty strings, got "
+                         f"{_withheld() if withhold else describe(value)}{hint}")
             return default
         if len(value) > 100 or any(len(v) > MAX_STRING or not v.isprintable() for v in value):
             self.problem(f"{self.key(name)} must hold at most 100 entries of at most {MAX_STRING} printable "

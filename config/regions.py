@@ -201,11 +201,13 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         g.problem(problem)
     organization = g.str_("organization", None)
     # the clients' API keys, one set valid in every region (newest last): add a name to rotate, then drop the old one
-    api_keys = g.str_list("apiKeys", ("clients",))
-    if not 1 <= len(api_keys) <= 10 or len(set(api_keys)) != len(api_keys) or not all(
-            _KEY_NAME.fullmatch(k) for k in api_keys):
-        g.problem(f"global.apiKeys {describe(list(api_keys))} must list 1-10 unique key names (lowercase letters, "
-                  "digits, hyphens), the newest last")
+    api_keys = g.str_list("apiKeys", ("clients",), withhold=True)
+    # an entry that is no key name is not shown: it may be a key itself, pasted in place of its name
+    names = [k if _KEY_NAME.fullmatch(k) else "***" for k in api_keys]
+    if not 1 <= len(api_keys) <= 10 or len(set(api_keys)) != len(api_keys) or "***" in names:
+        g.problem(f"global.apiKeys {describe(names)} must list 1-10 unique key names (lowercase letters, digits, "
+                  "hyphens), the newest last" + (" (*** is an entry that is no key name, not shown: it may be a "
+                                                 "key itself)" if "***" in names else ""))
     llmd_regions = g.str_list("llmdRegions", ())
     strays = [s for s in llmd_regions if s not in regions]
     if strays or len(set(llmd_regions)) != len(llmd_regions):

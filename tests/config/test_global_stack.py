@@ -436,3 +436,15 @@ def test_a_blank_key_of_the_global_stack_is_refused_as_a_regional_stacks_is():
         regions.parse_global({**raw, "prefix": "null"}, P, "global")
     assert caught.value.problems == ["prefix has no value (a key left blank in the stack file, `~` or `null`, reaches "
                                      "the program as the text 'null'); give it a value or leave the key out"]
+
+
+def test_a_key_pasted_in_place_of_its_name_in_global_api_keys_is_not_shown():
+    """global.apiKeys names the clients' keys; a key pasted there (the key from the rotation runbook's output) is
+    refused without being printed, the names around it still shown."""
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", "aks-llm-platform")
+    for keys, problem in ((["clients", "Abc~8Q~fakeKeyValue_123"], "global.apiKeys ['clients', '***'] must list"),
+                          ("Abc~8Q~fakeKeyValue_123", "global.apiKeys must be a list of non-empty strings, got (a")):
+        with pytest.raises(ConfigError) as refused:
+            regions.parse_global({**raw, "global": {**raw["global"], "apiKeys": keys}}, "aks-llm-platform", "global")
+        assert "fakeKeyValue" not in str(refused.value), refused.value.problems
+        assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems
