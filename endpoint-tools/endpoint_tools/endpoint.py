@@ -95,9 +95,9 @@ def stack_outputs(stack: Optional[str] = None, secrets: bool = False, instead: s
         outputs = parse_json(done.stdout or "{}")
     except ValueError:
         outputs = None
-    if not isinstance(outputs, dict):
-        raise EndpointError(f"`pulumi stack output --json` printed something that is not a JSON object: "
-                            f"{(done.stdout or '')[:120]!r}")
+    if not isinstance(outputs, dict):  # with --show-secrets not quoted: a key or a kubeconfig may be in it
+        raise EndpointError("`pulumi stack output --json` printed something that is not a JSON object"
+                            + ("" if secrets else f": {(done.stdout or '')[:120]!r}"))
     return outputs
 
 

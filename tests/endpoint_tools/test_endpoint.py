@@ -89,6 +89,17 @@ def test_stack_outputs_that_are_not_utf8_are_one_clear_error_in_every_tool(monke
     assert "Traceback" not in captured.out + captured.err
 
 
+def test_stack_outputs_shown_with_their_secrets_are_never_quoted_back(monkeypatch, tmp_path, capsys):
+    """llm-verify reads the outputs with --show-secrets (the kubeconfig, a key): output that is no JSON object (a
+    plugin's stray line before it) is named, not quoted, there; llm-smoke's, without secrets, is quoted."""
+    from endpoint_tools import smoke, verify
+    pulumi_script(monkeypatch, tmp_path, """case "$*" in *--show-secrets*) printf 'plugin: hello\\n{"kubeconfig": "token: sekret-123"}';;
+        *) printf 'plugin: hello\\n{"kubeconfig": "[secret]"}';; esac""")
+    assert verify.main(["--stack", "dev"]) == 1 and smoke.main(["--stack-output", "modelApiUrl"]) == 1
+    out = capsys.readouterr().out
+    assert "sekret" not in out and "'plugin: hello" in out, out
+
+
 @pytest.mark.parametrize("body,why", [("kill -9 $$", "killed by signal 9"), ("exit 3", "exit code 3")])
 def test_a_failed_pulumi_without_a_word_on_stderr_is_named_by_how_it_ended(body, why, monkeypatch, tmp_path):
     """`pulumi stack output` killed (out of memory) or exiting non-zero in silence: the message was
