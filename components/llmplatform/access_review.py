@@ -53,8 +53,13 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def api_server(kubeconfig: str) -> ApiServer:
     """The current context's cluster: its server and CA (`certificate-authority-data`, as AKS hands it out).
-    Raises ValueError for a kubeconfig that names none."""
-    doc = yaml.load(kubeconfig, Loader=_LOADER)  # noqa: S506 - a safe loader
+    Raises ValueError for a kubeconfig that names none or is no YAML (saying where, never quoting it)."""
+    try:
+        doc = yaml.load(kubeconfig, Loader=_LOADER)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:  # PyYAML's own words quote the line it stopped at, which may hold a token
+        mark = getattr(error, "problem_mark", None)
+        raise ValueError("the kubeconfig is not YAML" + (f" (line {mark.line + 1}, column {mark.column + 1})"
+                                                         if mark is not None else "")) from None
     if not isinstance(doc, dict):
         raise ValueError("the kubeconfig is not a mapping")
     contexts = {c.get("name"): c.get("context") or {} for c in doc.get("contexts") or [] if isinstance(c, dict)}

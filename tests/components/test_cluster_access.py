@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+import yaml
 import requests
 import yaml
 
@@ -160,6 +161,19 @@ def test_without_a_token_nothing_is_asked(api_of, virtual_time):
 def test_an_unreadable_kubeconfig_is_a_warning(virtual_time, capsys):
     assert wait("clusters: []\n") == "clusters: []\n"
     assert "not waiting for the deployer's access: the kubeconfig names no API server" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("loader", ["CSafeLoader", "SafeLoader"])
+def test_a_kubeconfig_that_is_no_yaml_is_a_warning_that_quotes_no_line_of_it(virtual_time, capsys, monkeypatch,
+                                                                             loader):
+    """PyYAML's pure-Python loader (where libyaml is missing) quotes the line it stopped at in its message, and a
+    kubeconfig's line may hold the user's token: the warning says where, not what."""
+    from llmplatform import access_review
+    monkeypatch.setattr(access_review, "_LOADER", getattr(yaml, loader))
+    broken = kubeconfig("https://aks.example:443/") + "users:\n- name: u\n  user:\n    token: eyJSECRET: oops: [\n"
+    assert wait(broken) == broken
+    err = capsys.readouterr().err
+    assert "not waiting for the deployer's access: the kubeconfig is not YAML (line" in err and "eyJSECRET" not in err
 
 
 def test_the_current_contexts_cluster_is_the_one_asked():
