@@ -36,6 +36,17 @@ def without_password(text: str) -> str:
     return _USERINFO_PASSWORD.sub(r"\1:***@", text)
 
 
+def up_to_host(text: str) -> str:
+    """A URL refused where a list wants names or addresses, shown up to its host: the rest may be its credential (a
+    Slack or Teams webhook's path and query are its token, pasted in place of an alert e-mail)."""
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return text
+    authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = authority.rsplit("@", 1)[-1]  # without a user:password@
+    return f"{scheme}://{host}/..." if host != rest else text
+
+
 class _Withheld:
     """A refused value a message does not show (`Rules.secret_name`)."""
 
@@ -286,8 +297,9 @@ class Rules:
         """The name of a Key Vault secret; a refusal does not show the value (WITHHELD)."""
         return self.text(key, key_vault_secret, withhold=True)
 
-    def texts(self, key: str, rule: Callable[[str], Optional[str]]) -> list[str]:
-        """A list of strings, each checked by `rule`; the good ones."""
+    def texts(self, key: str, rule: Callable[[str], Optional[str]],
+              show: Callable[[str], str] = lambda text: text) -> list[str]:
+        """A list of strings, each checked by `rule`; the good ones. A refused string is shown as `show` has it."""
         value = self.get(key)
         if value is None:
             return []
@@ -300,7 +312,7 @@ class Rules:
                 continue
             wrong = "a string" if not isinstance(item, str) else rule(item)
             if wrong:
-                self.add(f"{key}[{i}]", item, wrong)
+                self.add(f"{key}[{i}]", show(item) if isinstance(item, str) else item, wrong)
             else:
                 good.append(item)
         return good

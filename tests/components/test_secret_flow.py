@@ -212,3 +212,20 @@ def test_a_url_s_password_is_never_shown_in_a_refusal():
                                                                     "base_url": "http://ci:hunter2@ollama:11434"}})]
     assert found.startswith("input endpoint.base_url='http://ci:***@ollama:11434' is invalid"), found
     assert "hunter2" not in str(refused.value) + found
+
+
+def test_a_webhook_url_given_for_an_alert_address_is_shown_up_to_its_host():
+    """A Slack or Teams webhook pasted into alertEmails (a team wanting its alerts in a channel): refused as no
+    address, shown up to its host, its path and query (the webhook's token) not at all."""
+    from config.loader import parse_config
+    from config.reader import ConfigError
+    from tests.config.test_loader import stack_raw
+    hooks = ["https://hooks.slack.com/services/T0001/B0001/slacktokenpart123",
+             "https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/teamstoken?sig=teamssig456"]
+    with pytest.raises(ConfigError) as refused:
+        parse_config(stack_raw("dev", {"observability": {"alertEmails": hooks}}), "p", "dev")
+    assert "observability.alertEmails[0] 'https://hooks.slack.com/...' is invalid; allowed: an e-mail address" \
+        in refused.value.problems
+    assert "observability.alertEmails[1] 'https://contoso.webhook.office.com/...' is invalid" in str(refused.value)
+    assert not [word for word in ("slacktokenpart", "teamstoken", "teamssig", "services/T0001")
+                if word in str(refused.value)], refused.value.problems

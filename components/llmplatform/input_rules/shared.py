@@ -69,11 +69,12 @@ def zones_rule(r: Rules, key: str, location: Any = None, where: str = "") -> lis
     return zones
 
 
-def each_once(r: Rules, key: str, rule: Callable[[str], Optional[str]], allowed: str) -> None:
-    """A list of strings, each checked by `rule` and each given once, compared without case; the ones given more
-    than once are named as written, every spelling once (not lowercased: ONCALL@contoso.com and OnCall@Contoso.com
-    are found in the file as they are)."""
-    values = r.texts(key, rule)
+def each_once(r: Rules, key: str, rule: Callable[[str], Optional[str]], allowed: str,
+              show: Callable[[str], str] = lambda text: text) -> None:
+    """A list of strings, each checked by `rule` (a refused one shown as `show` has it) and each given once,
+    compared without case; the ones given more than once are named as written, every spelling once (not
+    lowercased: ONCALL@contoso.com and OnCall@Contoso.com are found in the file as they are)."""
+    values = r.texts(key, rule, show)
     folded = [v.lower() for v in values]
     twice = list(dict.fromkeys(v for v in values if folded.count(v.lower()) > 1))
     if twice:

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 from .. import azure_names as names
 from ..choices import ALERT_RECEIVER_KINDS, AUTOSCALING_MODES, POD_SECURITY_LEVELS
 from ..regions import azure_region
-from ..rules import EMAIL, PROMETHEUS_DURATION, Problem, Rules, known
+from ..rules import EMAIL, PROMETHEUS_DURATION, Problem, Rules, known, up_to_host
 from .shared import each_once, group_ids_rule, keda_rule, MAX_NODES
 
 
@@ -95,8 +95,9 @@ def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
     # each address once: the action group gets one email receiver per entry (`email-<index>`), so an address listed
     # twice is mailed twice per alert and spends its 100-emails-an-hour rate limit twice as fast (Azure Monitor
     # service limits); addresses compared without case, as mail systems do
+    # a webhook URL given for an address is shown up to its host: its path and query are its token
     each_once(r, "alert_emails", EMAIL, "each address once (compared without case): a second receiver of the same "
-                                        "address mails it twice per alert")
+                                        "address mails it twice per alert", show=up_to_host)
     group_ids_rule(r, "grafana_admin_group_ids")
     group_ids_rule(r, "grafana_viewer_group_ids")
     return r.problems
