@@ -9,7 +9,7 @@ from .volumes import shared_handles
 from .documents import object_name, read_resources
 from .urns import alias_matches, engine_urns, provider_urn, short_urn
 from .rules import (DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_BEHIND, NEW_VALUE, RETAINED,
-                    changed_keys, ignoring_changes, kube_kind, kubernetes_provider_replaces, leaf_items,
+                    changed_keys, ignoring_changes, kit_artifacts, kube_kind, kubernetes_provider_replaces, leaf_items,
                     lost_legacy_name, refused_rules, replace_rules, rules, under)
 from .chart_bumps import chart_bump_findings
 from .values import ignored_findings, update_findings, value_findings
@@ -97,8 +97,11 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
         old, now = old_res[urn], new_res[urn]
         inputs = ignoring_changes(old["inputs"], now["inputs"], now["options"].get("ignoreChanges") or [])
         paths = changed_keys(old["inputs"], inputs)
+        artifacts = kit_artifacts(now["type"], old["inputs"], inputs, paths) if paths else set()
+        paths = [p for p in paths if p not in artifacts]  # an earlier kit's stand-ins: no change for the engine
         if inputs is not now["inputs"]:
-            ignored_paths = [p for p in changed_keys(old["inputs"], now["inputs"]) if p not in paths]
+            ignored_paths = [p for p in changed_keys(old["inputs"], now["inputs"]) if p not in paths
+                             and p not in artifacts]
             if ignored_paths:
                 ignored[urn] = ignored_paths
                 checks.setdefault(urn, []).extend(ignored_findings(now["type"], old["inputs"], now["inputs"],

@@ -101,6 +101,33 @@ DATA_PLANE_CHECK = ("deleting it is a call to the vault itself (pulumi-azure-nat
 _INDEX = re.compile(r"\[\d+\]")
 
 
+# The offline kit's stand-in identity ids changed scheme (llmplatform.testing.stand_ins `_identity_id`, commit 9932bad):
+# 0.21's kit answered `<azure name>-principal` / `-client`, and `kubelet-obj` / `kubelet-client` for every cluster's
+# kubelet; later kits `<azure name>-<6 hex of the ARM id>-<what>`. The real ids are the identities' own, kept in the
+# state, so a base plan of the earlier kit differs from a later one only on paper: without this, a stack's upgrade
+# listed every role assignment replaced (`principalId` is force-new) and, in prod, protected ones as stopping `pulumi
+# up`. Likewise 0.21's kit recorded no `version` of an explicit provider, which the engine always writes into its
+# inputs (pulumi/pulumi 1b5949891b pkg/resource/deploy/source_eval.go: SetProviderVersion for a provider resource).
+_STAND_IN_ID = re.compile(r"(?P<name>.+)-[0-9a-f]{6}-(?P<what>kubelet-principal|kubelet-client|principal|client)")
+_OLD_KUBELET = {"kubelet-principal": "kubelet-obj", "kubelet-client": "kubelet-client"}
+
+
+def kit_artifacts(type_: str, old: dict[str, Any], new: dict[str, Any], paths: list[str]) -> set[str]:
+    """The changed paths that only an earlier offline kit's plan makes: a stand-in identity id in its old scheme, an
+    explicit provider's `version` it did not record. No real `pulumi up` sees them change."""
+    if type_.startswith("pulumi:providers:") and "version" in paths and "version" not in old:
+        found = {"version"}
+    else:
+        found = set()
+    olds, news = dict(leaf_items(old)), dict(leaf_items(new))
+    for path in paths:
+        before, now = olds.get(path), news.get(path)
+        match = _STAND_IN_ID.fullmatch(now) if isinstance(now, str) else None
+        if match and before == _OLD_KUBELET.get(match["what"], f"{match['name']}-{match['what']}"):
+            found.add(path)
+    return found
+
+
 @functools.lru_cache(maxsize=1)
 def rules() -> dict[str, Any]:
     return json.loads(RULES_FILE.read_text())
