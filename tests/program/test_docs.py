@@ -393,6 +393,31 @@ def test_a_shell_block_reads_no_variable_it_has_not_set():
     assert [(page.name, *unset) for page in CURRENT_DOCS for unset in variables_read_unset(page.read_text())] == []
 
 
+def urns_the_shell_expands(text: str) -> list[str]:
+    """Shell lines of a page's code that put a URN, or a `<...urn...>` placeholder for one, in double quotes: an
+    engine URN holds `$` between its types (`...InferenceStack$llmplatform:index:OpenWebUi$kubernetes:...`), which
+    the shell expands there (an unset `$llmplatform` is dropped), so the command gets another URN. A `$(...)` that
+    prints one is left alone."""
+    found = []
+    for line in _shell_lines(text):
+        bare = re.sub(r"\$\((?:[^()]|\([^()]*\))*\)", "", line)
+        if any(re.search(r"urn:pulumi:|<[^<>]*\burn\b[^<>]*>", quoted, flags=re.I)
+               for quoted in re.findall(r'"((?:[^"\\]|\\.)*)"', bare)):
+            found.append(line.strip())
+    return found
+
+
+def test_a_urn_given_to_the_shell_is_in_single_quotes():
+    urn = "urn:pulumi:prod::p::llmplatform:index:ModelStore$kubernetes:batch/v1:Job::models-preload"
+    assert urns_the_shell_expands(f"```bash\necho \"<urn of the claim>  # why\" >> allow-replace.txt\n"
+                                  f"pulumi up --replace \"{urn}\"\npulumi state unprotect '{urn}'\n"
+                                  "pulumi up --target-replace \"$(pulumi stack --show-urns | grep -o 'urn:pulumi:[^ ]*')\"\n"
+                                  "```\nthen `pulumi state unprotect \"<URN>\"`") == [
+        "echo \"<urn of the claim>  # why\" >> allow-replace.txt", f"pulumi up --replace \"{urn}\"",
+        "pulumi state unprotect \"<URN>\""]
+    assert [(page.name, line) for page in CURRENT_DOCS for line in urns_the_shell_expands(page.read_text())] == []
+
+
 def test_a_kubeconfig_written_into_dot_kube_makes_the_folder_first():
     """A shell redirect creates no folder: `... > ~/.kube/x` fails on a machine that never ran kubectl, unless
     `mkdir -p ~/.kube` comes first (on that line or the line before)."""
