@@ -418,6 +418,32 @@ def test_a_urn_given_to_the_shell_is_in_single_quotes():
     assert [(page.name, line) for page in CURRENT_DOCS for line in urns_the_shell_expands(page.read_text())] == []
 
 
+BLOCKED = re.compile(r"blocked by the (?:pull-request )?gate|gate blocks|under \*\*Blocked\*\*", flags=re.I)
+
+
+def blocked_replacements_left_unallowed(text: str) -> list[str]:
+    """Paragraphs of a page saying the pull-request check blocks a replacement, in a section (`##`-`####`) that never
+    says how to let it through (`allow-replace.txt`): offline.plan_diff exits 1 on it until the pull request lists its
+    URNs there (or carries the label), so a runbook that stops at "is blocked" leaves its change unmergeable. A block
+    that is meant to stand (a change refused in place, a skipped minor) names no replacement and is left alone."""
+    found = []
+    for section in re.split(r"^#{2,4} ", text, flags=re.M):
+        if "allow-replace.txt" in section:
+            continue
+        body = section.split("\n", 1)[-1]  # without its title
+        found += [" ".join(p.split())[:80] for p in re.split(r"\n\s*\n", _prose(body))
+                  if BLOCKED.search(p) and re.search(r"replac", p) and "refused in place" not in p]
+    return found
+
+
+def test_a_runbook_whose_replacement_the_check_blocks_says_how_to_allow_it():
+    assert blocked_replacements_left_unallowed(
+        "## A\nA new protocol replaces the share and is blocked by the pull-request gate.\n\n## B\nA skipped minor: "
+        "the gate blocks it.\n\n## C\nIt replaces the claim, listed under **Blocked**: add its URN to "
+        "`allow-replace.txt`.\n") == ["A new protocol replaces the share and is blocked by the pull-request gate."]
+    assert [(page.name, p) for page in CURRENT_DOCS for p in blocked_replacements_left_unallowed(page.read_text())] == []
+
+
 def test_a_kubeconfig_written_into_dot_kube_makes_the_folder_first():
     """A shell redirect creates no folder: `... > ~/.kube/x` fails on a machine that never ran kubectl, unless
     `mkdir -p ~/.kube` comes first (on that line or the line before)."""
