@@ -444,6 +444,29 @@ def test_a_runbook_whose_replacement_the_check_blocks_says_how_to_allow_it():
     assert [(page.name, p) for page in CURRENT_DOCS for p in blocked_replacements_left_unallowed(page.read_text())] == []
 
 
+def database_clients_without_the_root_cas(text: str, roots_path: str) -> list[str]:
+    """Shell blocks of a page that start a pod of their own (`kubectl run`) to run a PostgreSQL client (psql,
+    pg_dump, pg_restore) with the platform's URL but never put the root CAs at the path its `sslrootcert` names."""
+    return [block.strip().splitlines()[0] for block in re.findall(r"```(?:bash|sh)\n(.*?)```", text, flags=re.S)
+            if re.search(r"\bkubectl run\b", block) and re.search(r"\b(?:psql|pg_dump|pg_restore)\b", block)
+            and roots_path not in block]
+
+
+def test_a_database_client_pod_started_by_hand_has_the_root_cas_its_url_names():
+    """The URLs in Key Vault say `sslmode=verify-full&sslrootcert=<ROOTS_PATH>` (postgres_access.database_url), and
+    libpq refuses to connect when that file is missing ("root certificate file ... does not exist": postgres/postgres
+    6f782a2a src/interfaces/libpq/fe-secure-openssl.c `initialize_SSL`). The platform's pods mount it from the
+    `postgres-root-cas` ConfigMap; a `kubectl run` pod the runbook starts for a copy must write it there itself."""
+    from llmplatform import postgres_access
+    url = postgres_access.database_url("openwebui_app", "pw", "psql-x.postgres.database.azure.com", "openwebui")
+    assert url.endswith(f"sslmode=verify-full&sslrootcert={postgres_access.ROOTS_PATH}")
+    page = "```bash\nkubectl run c --image=postgres:17 -- bash\n#   inside: pg_dump \"<the URL>\"\n```\n"
+    assert database_clients_without_the_root_cas(page, postgres_access.ROOTS_PATH) == [
+        "kubectl run c --image=postgres:17 -- bash"]
+    assert [(page.name, block) for page in CURRENT_DOCS for block in database_clients_without_the_root_cas(
+        page.read_text(), postgres_access.ROOTS_PATH)] == []
+
+
 def test_a_kubeconfig_written_into_dot_kube_makes_the_folder_first():
     """A shell redirect creates no folder: `... > ~/.kube/x` fails on a machine that never ran kubectl, unless
     `mkdir -p ~/.kube` comes first (on that line or the line before)."""
