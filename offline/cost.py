@@ -259,7 +259,11 @@ class _Estimator:
         # the input is `storageSizeGB` (azure-native dbforpostgresql Server `Storage.storageSizeGB`, the REST spec's
         # name); 32 GB is Azure's default when it is not sent
         storage = int((inputs.get("storage") or {}).get("storageSizeGB") or 32)
-        self.add(reg, f"PostgreSQL storage {storage} GB", storage * self.p["postgres_storage_gib_month"])
+        # the HA standby has its own storage of the primary's size ("The primary server and the standby replica use
+        # the same virtual machine configuration, including vCores, storage": MicrosoftDocs/azure-databases-docs
+        # articles/postgresql/high-availability/concepts-high-availability.md at 0ad90fdd), billed like the primary's
+        self.add(reg, f"PostgreSQL storage {storage} GB{' x2 (HA standby)' if ha else ''}",
+                 storage * self.p["postgres_storage_gib_month"] * (2 if ha else 1))
         if (inputs.get("backup") or {}).get("geoRedundantBackup") == "Enabled":
             self.add(reg, "geo-redundant backup", storage * self.p["postgres_geo_backup_gib_month"])
 

@@ -60,15 +60,23 @@ def test_prod_counts_ha_geo_backup_grafana_defender_and_private_endpoints():
         assert expected in items, expected
 
 
-def test_postgres_storage_and_its_geo_backup_are_priced_at_the_size_the_server_is_sent(prod):
+def test_postgres_storage_and_its_geo_backup_are_priced_at_the_size_the_server_is_sent(prod, dev):
     """The server's size is the input `storage.storageSizeGB` (azure-native's Storage type, the REST spec's name):
-    prod's 128 GB, not Azure's 32 GB default; a larger size costs more (a day-2 grow showed +0.00)."""
+    prod's 128 GB, not Azure's 32 GB default; a larger size costs more (a day-2 grow showed +0.00). With HA the
+    standby has storage of the primary's size of its own (concepts-high-availability.md: "the same virtual machine
+    configuration, including vCores, storage"), so prod pays for it twice; dev (no HA) once."""
     server = prod.one("azure-native:dbforpostgresql:Server")
     size = server.inputs["storage"]["storageSizeGB"]
-    assert size == 128  # Pulumi.prod.yaml's postgres.storageSizeGb
+    assert size == 128 and server.inputs["highAvailability"]["mode"] == "ZoneRedundant"  # Pulumi.prod.yaml
     by_item = {line.item: line for line in cost.estimate(prod, "westeurope", 2.0).lines
                if line.resource == server.name}
-    assert by_item[f"PostgreSQL storage {size} GB"].idle == pytest.approx(size * PRICES["postgres_storage_gib_month"], abs=0.01)
+    assert by_item[f"PostgreSQL storage {size} GB x2 (HA standby)"].idle == pytest.approx(
+        2 * size * PRICES["postgres_storage_gib_month"], abs=0.01)
+    single = dev.one("azure-native:dbforpostgresql:Server")
+    assert (single.inputs.get("highAvailability") or {}).get("mode", "Disabled") == "Disabled"
+    dev_size = single.inputs.get("storage", {}).get("storageSizeGB") or 32
+    assert [x.idle for x in cost.estimate(dev, "westeurope", 0.5).lines if x.item.startswith("PostgreSQL storage")] \
+        == [pytest.approx(dev_size * PRICES["postgres_storage_gib_month"], abs=0.01)]
     assert by_item["geo-redundant backup"].idle == pytest.approx(size * PRICES["postgres_geo_backup_gib_month"], abs=0.01)
 
 
