@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from config.catalogs import vm_shape
+from config.quantities import parse_quantity
 from llmplatform.defaults import DEFAULTS
 
 from .capacity import GPU_TAINT_KEY, Capacity, idle_capacity, pool_minimum
@@ -27,6 +28,20 @@ DYNAMIC_SHARES = {
     "azurefile-csi-premium": lambda p: ("Files Premium", p["files_premium_gib_month"]["Premium_LRS"]),
     "azurefile-csi": lambda p: ("Files Standard, at most", p["files_standard_gib_month"]),
 }
+
+
+# Azure's managed-disk sizes, GiB (the P/E tiers 1-80): a disk is billed at the next one up (`_Estimator.disk`)
+DISK_SIZES = (4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)
+# AKS's built-in disk classes: `default` and `managed-csi` are Standard SSD, the `-premium` ones Premium SSD
+# (MicrosoftDocs/azure-aks-docs articles/aks/concepts-storage.md at fb060abe, storage classes table)
+DISK_CLASSES = {"default": "Standard SSD", "managed-csi": "Standard SSD", "managed": "Standard SSD",
+                "managed-csi-premium": "Premium SSD", "managed-premium": "Premium SSD"}
+
+
+def gibibytes(quantity: Any) -> int:
+    """A Kubernetes storage quantity in whole GiB, rounded up ("10Gi", "1Ti", "500Mi", "20G"); 0 if it is none."""
+    value = parse_quantity(str(quantity))
+    return 0 if value is None or value <= 0 else math.ceil(value / 2 ** 30)
 
 
 class CostError(ValueError):
@@ -149,9 +164,19 @@ class _Estimator:
                                      f"(add it there or set cost.prices.{table}.{key})")
         return value
 
-    def os_disk(self, size_gb: int) -> float:
-        tiers = sorted((int(k), v) for k, v in self.p["os_disk_monthly"].items())
-        return next((v for k, v in tiers if size_gb <= k), tiers[-1][1])
+    def disk(self, size_gib: int, standard: bool = False) -> tuple[int, float]:
+        """A managed disk's billed size and month: Azure bills the next disk size up ("the size you set is rounded
+        up to the next largest provisioned Disk Size, and you're billed for that larger provisioned Disk Size":
+        MicrosoftDocs/azure-docs articles/virtual-machines/disks-understand-billing.md at 06d33bb1), each disk on
+        its own. Premium SSD from `os_disk_monthly` (a size it has no tier for: `premium_ssd_gib_month` per billed
+        GiB), Standard SSD from `standard_ssd_monthly`."""
+        billed = next((s for s in DISK_SIZES if size_gib <= s), DISK_SIZES[-1])
+        tiers = {int(k): v for k, v in self.p["standard_ssd_monthly" if standard else "os_disk_monthly"].items()}
+        if billed in tiers:
+            return billed, tiers[billed]
+        if standard:
+            return billed, tiers[min((s for s in tiers if s >= billed), default=max(tiers))]
+        return billed, billed * self.p["premium_ssd_gib_month"]
 
     def nodes(self, reg: Registration, pool: dict[str, Any], spot: bool) -> tuple[int, int]:
         size = pool.get("vmSize", "")
@@ -175,7 +200,7 @@ class _Estimator:
         if pool.get("osDiskType") == "Ephemeral":  # on the VM's local disk: no managed-disk charge
             self.add(reg, "OS disks (ephemeral)", 0.0, 0.0)
         else:
-            disk = self.os_disk(int(pool.get("osDiskSizeGB") or 128))
+            disk = self.disk(int(pool.get("osDiskSizeGB") or 128))[1]
             self.add(reg, "OS disks", low * disk, high * disk)
         shape = vm_shape(size)
         vcpus = shape.vcpus if shape else 0
@@ -241,7 +266,7 @@ class _Estimator:
                 self.volumes(reg, inputs)
             elif kind == "kubernetes:core/v1:PersistentVolumeClaim" and \
                     (inputs.get("spec") or {}).get("storageClassName") in DYNAMIC_SHARES:
-                gib = int(str(inputs["spec"]["resources"]["requests"]["storage"]).rstrip("Gi") or 0)
+                gib = gibibytes(inputs["spec"]["resources"]["requests"]["storage"])
                 label, per_gib = DYNAMIC_SHARES[inputs["spec"]["storageClassName"]](self.p)
                 self.add(reg, f"{label} {gib} GiB (dynamic share)", gib * per_gib)
         if defender:
@@ -268,17 +293,27 @@ class _Estimator:
             self.add(reg, "geo-redundant backup", storage * self.p["postgres_geo_backup_gib_month"])
 
     def volumes(self, reg: Registration, inputs: dict[str, Any]) -> None:
-        """Managed-disk volumes the monitoring chart's values ask for (Prometheus, Grafana)."""
+        """Managed-disk volumes the monitoring chart's values ask for (Prometheus, Grafana), each a disk of its own
+        and of its storage class's type: Grafana's `persistence` names no class, so it gets the cluster's default."""
         values = inputs.get("values") or {}
         spec = (values.get("prometheus") or {}).get("prometheusSpec") or {}
         claim = (((spec.get("storageSpec") or {}).get("volumeClaimTemplate") or {}).get("spec") or {})
-        sizes = [claim.get("resources", {}).get("requests", {}).get("storage")]
+        claims = [("Prometheus", claim.get("resources", {}).get("requests", {}).get("storage"),
+                   claim.get("storageClassName"))] * int(spec.get("replicas") or 1)
         grafana = (values.get("grafana") or {}).get("persistence") or {}
         if grafana.get("enabled"):
-            sizes.append(grafana.get("size"))
-        gib = sum(int(str(s).rstrip("Gi")) for s in sizes if s)
-        if gib:
-            self.add(reg, f"premium SSD volumes {gib} GiB", gib * self.p["premium_ssd_gib_month"])
+            claims.append(("Grafana", grafana.get("size"), grafana.get("storageClassName")))
+        for name, size, storage_class in claims:
+            if not size:
+                continue
+            gib = gibibytes(size)
+            kind = DISK_CLASSES.get(storage_class or "default")
+            if kind is None:
+                self.est.unpriced.append(f"{reg.name}: no price for a {name} volume of storage class "
+                                         f"{storage_class!r} (priced: {', '.join(sorted(DISK_CLASSES))})")
+                continue
+            billed, month = self.disk(gib, standard=kind == "Standard SSD")
+            self.add(reg, f"{name} volume {gib} GiB ({kind}, billed as {billed} GiB)", month)
 
 
 def estimate(plan: Plan, region: str, la_gb_per_day: float,

@@ -206,7 +206,7 @@ def test_every_figure_the_docs_state_is_the_plans(dev, prod):
         "Outbound load balancer": lambda x: "load balancer" in x.item or "public IP" in x.item,
         "PostgreSQL": lambda x: x.item.startswith("PostgreSQL") or x.item == "private DNS zone",
         "Model share": lambda x: x.component.startswith("ModelStore"),
-        "Prometheus and Grafana": lambda x: "volumes" in x.item or "dynamic share" in x.item,
+        "Prometheus and Grafana": lambda x: " volume " in x.item or "dynamic share" in x.item,
     }
     for start, picks in rows.items():
         row = next(v for k, v in table.items() if k.startswith(start))
@@ -285,3 +285,27 @@ def test_an_os_disk_tier_override_written_as_a_yaml_number_replaces_the_files_ti
     64 GB tier beside it of which the cheaper one wins."""
     prices = cost.load_prices("westeurope", {"os_disk_monthly": {64: 99.0}})
     assert prices["os_disk_monthly"]["64"] == 99.0 and 64 not in prices["os_disk_monthly"]
+
+
+def test_a_monitoring_volume_is_a_disk_billed_at_the_next_disk_size_of_its_class(prod, dev):
+    """Azure bills a managed disk at the next disk size up (disks-understand-billing.md: a 200 GiB disk "billed as if
+    it was 256 GiB"), each disk on its own, of its storage class's type: Prometheus' claim names
+    `managed-csi-premium` (Premium SSD), Grafana's none, so it gets AKS's `default` class, Standard SSD
+    (azure-aks-docs concepts-storage.md). Summed GiB at a Premium per-GiB rate undercounted prod's 200 GiB volume."""
+    def claims(plan):
+        values = next(r for r in plan.resources if r.name == "observability-kube-prometheus-stack").inputs["values"]
+        spec = values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
+        return spec, values["grafana"]["persistence"]
+    prometheus, grafana = claims(prod)
+    assert (prometheus["resources"]["requests"]["storage"], prometheus["storageClassName"]) == \
+        ("200Gi", "managed-csi-premium") and grafana["size"] == "10Gi" and "storageClassName" not in grafana
+    by_item = {x.item: x.idle for x in cost.estimate(prod, "westeurope", 0.5).lines
+               if x.resource == "observability-kube-prometheus-stack"}
+    assert by_item == {"Prometheus volume 200 GiB (Premium SSD, billed as 256 GiB)": PRICES["os_disk_monthly"]["256"],
+                       "Grafana volume 10 GiB (Standard SSD, billed as 16 GiB)": PRICES["standard_ssd_monthly"]["16"]}
+    # dev's 10 GiB Prometheus disk: P3 (16 GiB), a size the file has no tier for, at the per-GiB rate of its 16 GiB
+    by_item = {x.item: x.idle for x in cost.estimate(dev, "westeurope", 0.5).lines
+               if x.resource == "observability-kube-prometheus-stack"}
+    assert by_item["Prometheus volume 10 GiB (Premium SSD, billed as 16 GiB)"] == \
+        pytest.approx(16 * PRICES["premium_ssd_gib_month"], abs=0.01)
+    assert [cost.gibibytes(q) for q in ("10Gi", "1Ti", "500Mi", "20G", "x")] == [10, 1024, 1, 19, 0]
