@@ -21,6 +21,7 @@ from .runner import Plan, Registration
 
 PRICES = Path(__file__).resolve().parent.parent / "config" / "data" / "prices"
 DAYS_PER_MONTH = 30.4
+LA_INCLUDED_DAYS = 31  # Log Analytics (Analytics plan) retention the ingestion price includes
 
 
 # AKS's built-in Azure Files classes: Premium is billed as provisioned; Standard by use (counted as if full).
@@ -244,6 +245,14 @@ class _Estimator:
             elif kind == "azure-native:operationalinsights:Workspace":
                 self.add(reg, f"Log Analytics {self.la:g} GB/day",
                          self.la * DAYS_PER_MONTH * self.p["log_analytics_per_gb"])
+                # ingestion includes 31 days of retention; beyond them the workspace holds `retention - 31` days of
+                # data at a time, billed per GB-month (learn.microsoft.com/azure/azure-monitor/logs/
+                # data-retention-configure: "31 days of interactive retention are included in the ingestion price")
+                days = int(inputs.get("retentionInDays") or 30)
+                if days > LA_INCLUDED_DAYS and self.la:
+                    self.add(reg, f"Log Analytics retention {days} days ({days - LA_INCLUDED_DAYS} beyond the "
+                                  f"{LA_INCLUDED_DAYS} included)",
+                             self.la * (days - LA_INCLUDED_DAYS) * self.p["log_analytics_retention_gb_month"])
             elif kind == "azure-native:cdn:Profile":
                 sku = (inputs.get("sku") or {}).get("name", "")
                 base = self.price("front_door_base_monthly", sku, reg.name)

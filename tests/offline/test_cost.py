@@ -309,3 +309,17 @@ def test_a_monitoring_volume_is_a_disk_billed_at_the_next_disk_size_of_its_class
     assert by_item["Prometheus volume 10 GiB (Premium SSD, billed as 16 GiB)"] == \
         pytest.approx(16 * PRICES["premium_ssd_gib_month"], abs=0.01)
     assert [cost.gibibytes(q) for q in ("10Gi", "1Ti", "500Mi", "20G", "x")] == [10, 1024, 1, 19, 0]
+
+
+def test_log_analytics_retention_past_the_included_31_days_is_billed(prod):
+    """Ingestion includes 31 days of retention (learn.microsoft.com azure-monitor/logs/data-retention-configure);
+    prod's workspace keeps 90, so 59 days of its daily volume are held at a time and billed per GB-month: 2 GB/day
+    keeps 118 GB past the included days. A workspace at 30 days (or no ingestion) draws no such line."""
+    workspace = prod.one("azure-native:operationalinsights:Workspace")
+    assert workspace.inputs["retentionInDays"] == 90
+    retention = [x for x in cost.estimate(prod, "westeurope", 2.0).lines if x.item.startswith("Log Analytics retention")]
+    assert [(x.item, x.idle, x.peak) for x in retention] == [
+        ("Log Analytics retention 90 days (59 beyond the 31 included)",
+         pytest.approx(2.0 * 59 * PRICES["log_analytics_retention_gb_month"], abs=0.01),
+         pytest.approx(2.0 * 59 * PRICES["log_analytics_retention_gb_month"], abs=0.01))]
+    assert not [x for x in cost.estimate(prod, "westeurope", 0.0).lines if "retention" in x.item]
