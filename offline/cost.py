@@ -183,6 +183,15 @@ class _Estimator:
         size = pool.get("vmSize", "")
         hourly = self.price("vm_spot_hourly" if spot else "vm_hourly", size, reg.name)
         name = str(pool.get("name") or pool.get("agentPoolName"))
+        cap = pool.get("spotMaxPrice")
+        if spot and hourly is not None and isinstance(cap, (int, float)) and 0 < cap < hourly:
+            # a spot VM is evicted, or not started, while the spot price is above the pool's max price, and never
+            # billed above it (MicrosoftDocs/azure-aks-docs articles/aks/spot-node-pool.md at fb060abe, "Max price
+            # for a Spot pool"); -1 bills the lower of the spot and the on-demand price, which the file's spot is
+            self.est.notes.append(f"pool {name}: spotMaxPrice ${cap:g}/hour is below the price file's spot price "
+                                  f"${hourly:g} of {size}: Azure evicts its nodes, or starts none, while the spot "
+                                  f"price is above it; priced at ${cap:g}")
+            hourly = cap
         low, high = pool_minimum(pool), int(pool.get("maxCount") or 0)
         high = max(high, low)
         needed = self.est.capacity.idle_nodes.get(name, 0)

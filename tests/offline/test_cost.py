@@ -323,3 +323,20 @@ def test_log_analytics_retention_past_the_included_31_days_is_billed(prod):
          pytest.approx(2.0 * 59 * PRICES["log_analytics_retention_gb_month"], abs=0.01),
          pytest.approx(2.0 * 59 * PRICES["log_analytics_retention_gb_month"], abs=0.01))]
     assert not [x for x in cost.estimate(prod, "westeurope", 0.0).lines if "retention" in x.item]
+
+
+def test_a_spot_pool_is_priced_at_most_at_its_max_price(dev):
+    """A spot VM is never billed above the pool's `spotMaxPrice`: Azure evicts it (or starts none) while the spot
+    price is above (azure-aks-docs spot-node-pool.md, "Max price for a Spot pool"). A cap under the price file's spot
+    price bounds the pool's peak and is said; -1 (dev's) leaves the file's spot price."""
+    from dataclasses import replace
+    gpu = dev.one("azure-native:containerservice:AgentPool", "gpu-gpu")
+    assert gpu.inputs["scaleSetPriority"] == "Spot" and gpu.inputs["spotMaxPrice"] == -1
+    spot = PRICES["vm_spot_hourly"][gpu.inputs["vmSize"]]
+    capped = replace(dev, resources=[replace(r, inputs={**r.inputs, "spotMaxPrice": 0.1}) if r is gpu else r
+                                     for r in dev.resources])
+    for plan, hourly in ((dev, spot), (capped, 0.1)):
+        est = cost.estimate(plan, "westeurope", 0.5)
+        line = next(x for x in est.lines if x.resource == "gpu-gpu" and "spot" in x.item)
+        assert line.peak == pytest.approx(gpu.inputs["maxCount"] * hourly * 730, abs=0.01)
+        assert any("spotMaxPrice $0.1/hour is below" in n for n in est.notes) == (plan is capped)
