@@ -149,6 +149,7 @@ class _Estimator:
                  capacity: Optional[Capacity] = None):
         self.plan, self.p, self.la = plan, prices, la_gb_per_day
         self.hours = prices["hours_per_month"]
+        self.shapeless: list[str] = []  # pools whose size has no vCPU count
         self.est = Estimate(prices["region"], prices["_date"],
                             capacity=capacity if capacity is not None else idle_capacity(plan),
                             prices_of=prices.get("_pricesOf", ""))
@@ -213,6 +214,8 @@ class _Estimator:
             disk = self.disk(int(pool.get("osDiskSizeGB") or 128))[1]
             self.add(reg, "OS disks", low * disk, high * disk)
         shape = vm_shape(size)
+        if shape is None:  # Defender bills per vCore: said at the end if it is on, never counted as none
+            self.shapeless.append(f"{reg.name}: no vCPU count for {size!r} (config/data/vm_shapes.json)")
         vcpus = shape.vcpus if shape else 0
         return low * vcpus, high * vcpus
 
@@ -291,6 +294,8 @@ class _Estimator:
             cluster = self.plan.one("azure-native:containerservice:ManagedCluster")
             self.add(cluster, "Defender for Containers (per vCore)", cores[0] * self.p["defender_vcore_month"],
                      cores[1] * self.p["defender_vcore_month"])
+            self.est.unpriced += [f"{where}: its nodes' Defender for Containers vCores are left out"
+                                  for where in self.shapeless]
         return self.est
 
     def postgres(self, reg: Registration, inputs: dict[str, Any]) -> None:

@@ -340,3 +340,19 @@ def test_a_spot_pool_is_priced_at_most_at_its_max_price(dev):
         line = next(x for x in est.lines if x.resource == "gpu-gpu" and "spot" in x.item)
         assert line.peak == pytest.approx(gpu.inputs["maxCount"] * hourly * 730, abs=0.01)
         assert any("spotMaxPrice $0.1/hour is below" in n for n in est.notes) == (plan is capped)
+
+
+def test_defender_vcores_of_a_size_without_a_vcpu_count_are_named_not_counted_as_none(prod):
+    """Defender for Containers bills per vCore of the nodes: a pool whose size has no vCPU count in the catalog
+    (a size given through `cost.prices` but not in vm_shapes.json) was counted with none, silently."""
+    from dataclasses import replace
+    pool = prod.one("azure-native:containerservice:AgentPool", "platform-cpu")
+    size = "Standard_D8ds_v9"  # no such size in the catalog
+    assert vm_shape(size) is None and vm_shape(pool.inputs["vmSize"])
+    plan = replace(prod, resources=[replace(r, inputs={**r.inputs, "vmSize": size}) if r is pool else r
+                                    for r in prod.resources])
+    est = cost.estimate(plan, "westeurope", 0.5, {"vm_hourly": {size: 0.5}})
+    assert [m for m in est.unpriced if "Defender" in m] == [
+        f"platform-cpu: no vCPU count for '{size}' (config/data/vm_shapes.json): its nodes' Defender for Containers "
+        "vCores are left out"]
+    assert not [m for m in cost.estimate(prod, "westeurope", 0.5).unpriced if "Defender" in m]
