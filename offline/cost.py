@@ -67,6 +67,9 @@ class Estimate:
     capacity: Capacity = field(default_factory=Capacity)
     notes: list[str] = field(default_factory=list)
     prices_of: str = ""  # the region whose prices stand in for this one's (its price file's `_pricesOf`), or ""
+    # the month of the GPU nodes always-on pods keep up (VMs, OS disks, Defender), which idle leaves out by
+    # definition (GPU pools at their minimum) but a month without traffic is billed for
+    always_on_gpu: float = 0.0
 
     def prices_label(self) -> str:
         """Whose list prices these are: the region's own, or another region's standing in."""
@@ -90,6 +93,7 @@ class Estimate:
         return {"region": self.region, "currency": "USD", "pricesDate": self.prices_date,
                 "pricesOf": self.prices_of or self.region, "prices": self.prices_label(),
                 "idleMonthly": self.total("idle"), "peakMonthly": self.total("peak"),
+                "alwaysOnGpuMonthly": round(self.always_on_gpu, 2),
                 "byComponent": {k: {"idle": v[0], "peak": v[1]} for k, v in self.by_component().items()},
                 # sorted: resources register concurrently, so their order differs from run to run
                 "lines": [asdict(line) for line in sorted(self.lines, key=lambda x: (x.component, x.resource, x.item))],
@@ -105,14 +109,18 @@ def budget_lines(est: Estimate, budget: Optional[float]) -> list[str]:
     what an idle month's spend crosses. The budget is in the billing account's currency, the estimate in USD list
     prices: a budget whose notices start between idle and peak is a choice (they then tell of a month at scale)."""
     idle, peak = est.total("idle"), est.total("peak")
+    # a quiet month also pays for the GPU nodes always-on pods keep up, which idle leaves out
+    floor, kept = round(idle + est.always_on_gpu, 2), round(est.always_on_gpu, 2)
     share = min(DEFAULTS["CostBudget"]["actual_percents"] + DEFAULTS["CostBudget"]["forecast_percents"]) / 100
-    if budget is None or budget * share >= idle:
+    if budget is None or budget * share >= floor:
         return []
+    spent = (f"the idle estimate ${idle:,.2f}" if not kept else f"a quiet month's ${floor:,.2f} (the idle estimate "
+             f"${idle:,.2f} and ${kept:,.2f} for the GPU nodes always-on pods keep up)")
     return [f"cost warning: observability.monthlyBudget {budget:,.2f} notifies from {share:.0%} of it "
-            f"({budget * share:,.2f}), below the idle estimate ${idle:,.2f} (USD list prices): Azure would send its "
+            f"({budget * share:,.2f}), below {spent} (USD list prices): Azure would send its "
             f"notices every month, runaway or not; set it to at least {peak / share:,.2f} (the peak ${peak:,.2f} "
-            f"over {share:.0%}) to hear only of spend past the autoscaler maxima, or from {idle / share:,.2f} to hear "
-            f"of a month at scale"]
+            f"over {share:.0%}) to hear only of spend past the autoscaler maxima, or from {floor / share:,.2f} to "
+            f"hear of a month at scale"]
 
 
 def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
@@ -150,6 +158,7 @@ class _Estimator:
         self.plan, self.p, self.la = plan, prices, la_gb_per_day
         self.hours = prices["hours_per_month"]
         self.shapeless: list[str] = []  # pools whose size has no vCPU count
+        self.kept_cores = 0  # vCPUs of the GPU nodes always-on pods keep up (Defender bills them)
         self.est = Estimate(prices["region"], prices["_date"],
                             capacity=capacity if capacity is not None else idle_capacity(plan),
                             prices_of=prices.get("_pricesOf", ""))
@@ -198,9 +207,11 @@ class _Estimator:
         needed = self.est.capacity.idle_nodes.get(name, 0)
         gpu = any(str(t).startswith(GPU_TAINT_KEY) for t in pool.get("nodeTaints") or [])
         cpu_m, mem_mi = self.est.capacity.requests.get(name, (0, 0))
+        kept = 0
         if needed > low and gpu:  # idle keeps GPU pools at their minimum by definition: say what that leaves out
             self.est.notes.append(f"pool {name}: always-on pods ({cpu_m / 1000:g} CPU, {mem_mi / 1024:.1f} GiB) keep "
                                   f"{needed} node(s) up, left out of idle (GPU pools count at their minimum, {low})")
+            kept = min(needed, high) - low
         elif needed > low:
             self.est.notes.append(f"pool {name}: idles at {needed} nodes, not its minimum {low}: always-on pods "
                                   f"request {cpu_m / 1000:g} CPU and {mem_mi / 1024:.1f} GiB")
@@ -208,15 +219,18 @@ class _Estimator:
         if hourly is not None:
             label = f"{name}: {size}{' spot' if spot else ''}"
             self.add(reg, label, low * hourly * self.hours, high * hourly * self.hours)
+            self.est.always_on_gpu += kept * hourly * self.hours
         if pool.get("osDiskType") == "Ephemeral":  # on the VM's local disk: no managed-disk charge
             self.add(reg, "OS disks (ephemeral)", 0.0, 0.0)
         else:
             disk = self.disk(int(pool.get("osDiskSizeGB") or 128))[1]
             self.add(reg, "OS disks", low * disk, high * disk)
+            self.est.always_on_gpu += kept * disk
         shape = vm_shape(size)
         if shape is None:  # Defender bills per vCore: said at the end if it is on, never counted as none
             self.shapeless.append(f"{reg.name}: no vCPU count for {size!r} (config/data/vm_shapes.json)")
         vcpus = shape.vcpus if shape else 0
+        self.kept_cores += kept * vcpus
         return low * vcpus, high * vcpus
 
     def run(self) -> Estimate:
@@ -296,6 +310,7 @@ class _Estimator:
                      cores[1] * self.p["defender_vcore_month"])
             self.est.unpriced += [f"{where}: its nodes' Defender for Containers vCores are left out"
                                   for where in self.shapeless]
+            self.est.always_on_gpu += self.kept_cores * self.p["defender_vcore_month"]
         return self.est
 
     def postgres(self, reg: Registration, inputs: dict[str, Any]) -> None:
@@ -353,6 +368,9 @@ def report_lines(est: Estimate) -> list[str]:
              f"minimums, GPU at zero; peak = maxima): idle ${est.total('idle'):,.2f}, peak ${est.total('peak'):,.2f}"]
     for component, (idle, peak) in est.by_component().items():
         lines.append(f"    {component:<40} idle ${idle:>10,.2f}   peak ${peak:>10,.2f}")
+    if est.always_on_gpu:
+        lines.append(f"    {'(GPU nodes always-on pods keep up)':<40} +${est.always_on_gpu:>9,.2f} a month on top of "
+                     f"idle, ${est.total('idle') + est.always_on_gpu:,.2f} a month without traffic")
     lines += [f"cost warning: {message}" for message in est.unpriced]
     lines += [f"capacity: {note}" for note in est.notes]
     lines += [f"capacity warning: {problem}" for problem in est.capacity.problems]

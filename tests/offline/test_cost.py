@@ -145,21 +145,28 @@ def test_a_budget_whose_first_notice_is_below_the_idle_estimate_is_told_with_the
     Consumption Budgets REST spec's `threshold`, percent of the budget): a `observability.monthlyBudget` whose lowest
     share, as the stack's Budget carries it, lies under what the stack spends idle notifies every month, even with
     the amount itself above the idle estimate. `make plan` says so with the figures; a budget whose every share is
-    above it draws nothing."""
+    above it draws nothing. A quiet month is idle plus the GPU nodes always-on pods keep up (prod's two Ollama
+    replicas keep two A100 spot nodes, which idle leaves out): a first notice between the two comes every month too."""
     from offline import runner as offline
     prod = variant("prod")  # computed before the stand-in below replaces the runner
     monkeypatch.setattr(offline, "run", lambda stack, **kwargs: prod)
-    idle = json.loads(json.dumps(_estimate(prod).document()))["idleMonthly"]
+    doc = json.loads(json.dumps(_estimate(prod).document()))
+    idle, kept = doc["idleMonthly"], doc["alwaysOnGpuMonthly"]
+    floor = round(idle + kept, 2)
+    # two A100 spot nodes, their 128 GB OS disks and their 48 vCPUs of Defender
+    assert kept == pytest.approx(2 * (PRICES["vm_spot_hourly"]["Standard_NC24ads_A100_v4"] * 730
+                                      + PRICES["os_disk_monthly"]["128"] + 24 * PRICES["defender_vcore_month"]), abs=0.02)
     share = min(n["threshold"] for n in prod.one("azure-native:consumption:Budget").inputs["notifications"].values())
-    amount = math.ceil(idle * 100 / ((share + 100) / 2))  # above the idle estimate, its first notice below it
-    assert idle < amount and amount * share / 100 < idle
+    amount = math.ceil(floor * 100 / ((share + 100) / 2))  # above a quiet month, its first notice below it
+    assert floor < amount and idle < amount * share / 100 < floor  # above idle alone: unwarned before
     assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
                           f"observability.monthlyBudget={amount}"]) == 0
     out = capsys.readouterr().out
     assert f"cost warning: observability.monthlyBudget {amount:,.2f} notifies from {share}% of it" in out
-    assert f"below the idle estimate ${idle:,.2f}" in out
+    assert f"below a quiet month's ${floor:,.2f} (the idle estimate ${idle:,.2f} and ${kept:,.2f} for the GPU " \
+           "nodes always-on pods keep up)" in out
     assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
-                          f"observability.monthlyBudget={math.ceil(idle * 100 / share) + 1}"]) == 0
+                          f"observability.monthlyBudget={math.ceil(floor * 100 / share) + 1}"]) == 0
     assert "monthlyBudget" not in capsys.readouterr().out
 
 
