@@ -359,7 +359,10 @@ def estimate(plan: Plan, region: str, la_gb_per_day: float,
     """`capacity`: the plan's idle capacity when the caller has it already (else computed here)."""
     prices = load_prices(region, overrides)
     result = _Estimator(plan, prices, la_gb_per_day, capacity).run()
-    assert all(math.isfinite(x.idle) and math.isfinite(x.peak) for x in result.lines)
+    for x in result.lines:  # a price override near the float limit (the config takes any finite one) overflows
+        if not (math.isfinite(x.idle) and math.isfinite(x.peak)):
+            raise CostError(f"{x.resource} {x.item}: its monthly figure is too large to be a cost; check the "
+                            f"prices in cost.prices")
     return result
 
 

@@ -363,3 +363,11 @@ def test_defender_vcores_of_a_size_without_a_vcpu_count_are_named_not_counted_as
         f"platform-cpu: no vCPU count for '{size}' (config/data/vm_shapes.json): its nodes' Defender for Containers "
         "vCores are left out"]
     assert not [m for m in cost.estimate(prod, "westeurope", 0.5).unpriced if "Defender" in m]
+
+
+def test_a_price_too_large_to_sum_is_a_cost_error_not_an_assertion(dev):
+    """The config takes any finite price >= 0; one near the float limit (a stack file's `1.7e+308`) overflowed to
+    infinity times the month's hours and failed `make plan` on an assertion. It is a `CostError`, which the plan
+    prints as one `cost warning: no estimate:` line."""
+    with pytest.raises(cost.CostError, match=r"platform-aks system: Standard_B2s: its monthly figure is too large"):
+        cost.estimate(dev, "westeurope", 0.5, {"vm_hourly": {"Standard_B2s": 1.7e308}})
