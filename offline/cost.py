@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from config.catalogs import vm_shape
+from config.quantities import parse_quantity
 from llmplatform.defaults import DEFAULTS
 
 from .capacity import GPU_TAINT_KEY, Capacity, idle_capacity, pool_minimum
@@ -20,6 +21,7 @@ from .runner import Plan, Registration
 
 PRICES = Path(__file__).resolve().parent.parent / "config" / "data" / "prices"
 DAYS_PER_MONTH = 30.4
+LA_INCLUDED_DAYS = 31  # Log Analytics (Analytics plan) retention the ingestion price includes
 
 
 # AKS's built-in Azure Files classes: Premium is billed as provisioned; Standard by use (counted as if full).
@@ -27,6 +29,20 @@ DYNAMIC_SHARES = {
     "azurefile-csi-premium": lambda p: ("Files Premium", p["files_premium_gib_month"]["Premium_LRS"]),
     "azurefile-csi": lambda p: ("Files Standard, at most", p["files_standard_gib_month"]),
 }
+
+
+# Azure's managed-disk sizes, GiB (the P/E tiers 1-80): a disk is billed at the next one up (`_Estimator.disk`)
+DISK_SIZES = (4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32767)
+# AKS's built-in disk classes: `default` and `managed-csi` are Standard SSD, the `-premium` ones Premium SSD
+# (MicrosoftDocs/azure-aks-docs articles/aks/concepts-storage.md at fb060abe, storage classes table)
+DISK_CLASSES = {"default": "Standard SSD", "managed-csi": "Standard SSD", "managed": "Standard SSD",
+                "managed-csi-premium": "Premium SSD", "managed-premium": "Premium SSD"}
+
+
+def gibibytes(quantity: Any) -> int:
+    """A Kubernetes storage quantity in whole GiB, rounded up ("10Gi", "1Ti", "500Mi", "20G"); 0 if it is none."""
+    value = parse_quantity(str(quantity))
+    return 0 if value is None or value <= 0 else math.ceil(value / 2 ** 30)
 
 
 class CostError(ValueError):
@@ -51,6 +67,9 @@ class Estimate:
     capacity: Capacity = field(default_factory=Capacity)
     notes: list[str] = field(default_factory=list)
     prices_of: str = ""  # the region whose prices stand in for this one's (its price file's `_pricesOf`), or ""
+    # the month of the GPU nodes always-on pods keep up (VMs, OS disks, Defender), which idle leaves out by
+    # definition (GPU pools at their minimum) but a month without traffic is billed for
+    always_on_gpu: float = 0.0
 
     def prices_label(self) -> str:
         """Whose list prices these are: the region's own, or another region's standing in."""
@@ -74,6 +93,7 @@ class Estimate:
         return {"region": self.region, "currency": "USD", "pricesDate": self.prices_date,
                 "pricesOf": self.prices_of or self.region, "prices": self.prices_label(),
                 "idleMonthly": self.total("idle"), "peakMonthly": self.total("peak"),
+                "alwaysOnGpuMonthly": round(self.always_on_gpu, 2),
                 "byComponent": {k: {"idle": v[0], "peak": v[1]} for k, v in self.by_component().items()},
                 # sorted: resources register concurrently, so their order differs from run to run
                 "lines": [asdict(line) for line in sorted(self.lines, key=lambda x: (x.component, x.resource, x.item))],
@@ -89,14 +109,18 @@ def budget_lines(est: Estimate, budget: Optional[float]) -> list[str]:
     what an idle month's spend crosses. The budget is in the billing account's currency, the estimate in USD list
     prices: a budget whose notices start between idle and peak is a choice (they then tell of a month at scale)."""
     idle, peak = est.total("idle"), est.total("peak")
+    # a quiet month also pays for the GPU nodes always-on pods keep up, which idle leaves out
+    floor, kept = round(idle + est.always_on_gpu, 2), round(est.always_on_gpu, 2)
     share = min(DEFAULTS["CostBudget"]["actual_percents"] + DEFAULTS["CostBudget"]["forecast_percents"]) / 100
-    if budget is None or budget * share >= idle:
+    if budget is None or budget * share >= floor:
         return []
+    spent = (f"the idle estimate ${idle:,.2f}" if not kept else f"a quiet month's ${floor:,.2f} (the idle estimate "
+             f"${idle:,.2f} and ${kept:,.2f} for the GPU nodes always-on pods keep up)")
     return [f"cost warning: observability.monthlyBudget {budget:,.2f} notifies from {share:.0%} of it "
-            f"({budget * share:,.2f}), below the idle estimate ${idle:,.2f} (USD list prices): Azure would send its "
+            f"({budget * share:,.2f}), below {spent} (USD list prices): Azure would send its "
             f"notices every month, runaway or not; set it to at least {peak / share:,.2f} (the peak ${peak:,.2f} "
-            f"over {share:.0%}) to hear only of spend past the autoscaler maxima, or from {idle / share:,.2f} to hear "
-            f"of a month at scale"]
+            f"over {share:.0%}) to hear only of spend past the autoscaler maxima, or from {floor / share:,.2f} to "
+            f"hear of a month at scale"]
 
 
 def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
@@ -133,6 +157,8 @@ class _Estimator:
                  capacity: Optional[Capacity] = None):
         self.plan, self.p, self.la = plan, prices, la_gb_per_day
         self.hours = prices["hours_per_month"]
+        self.shapeless: list[str] = []  # pools whose size has no vCPU count
+        self.kept_cores = 0  # vCPUs of the GPU nodes always-on pods keep up (Defender bills them)
         self.est = Estimate(prices["region"], prices["_date"],
                             capacity=capacity if capacity is not None else idle_capacity(plan),
                             prices_of=prices.get("_pricesOf", ""))
@@ -149,22 +175,43 @@ class _Estimator:
                                      f"(add it there or set cost.prices.{table}.{key})")
         return value
 
-    def os_disk(self, size_gb: int) -> float:
-        tiers = sorted((int(k), v) for k, v in self.p["os_disk_monthly"].items())
-        return next((v for k, v in tiers if size_gb <= k), tiers[-1][1])
+    def disk(self, size_gib: int, standard: bool = False) -> tuple[int, float]:
+        """A managed disk's billed size and month: Azure bills the next disk size up ("the size you set is rounded
+        up to the next largest provisioned Disk Size, and you're billed for that larger provisioned Disk Size":
+        MicrosoftDocs/azure-docs articles/virtual-machines/disks-understand-billing.md at 06d33bb1), each disk on
+        its own. Premium SSD from `os_disk_monthly` (a size it has no tier for: `premium_ssd_gib_month` per billed
+        GiB), Standard SSD from `standard_ssd_monthly`."""
+        billed = next((s for s in DISK_SIZES if size_gib <= s), DISK_SIZES[-1])
+        tiers = {int(k): v for k, v in self.p["standard_ssd_monthly" if standard else "os_disk_monthly"].items()}
+        if billed in tiers:
+            return billed, tiers[billed]
+        if standard:
+            return billed, tiers[min((s for s in tiers if s >= billed), default=max(tiers))]
+        return billed, billed * self.p["premium_ssd_gib_month"]
 
     def nodes(self, reg: Registration, pool: dict[str, Any], spot: bool) -> tuple[int, int]:
         size = pool.get("vmSize", "")
         hourly = self.price("vm_spot_hourly" if spot else "vm_hourly", size, reg.name)
         name = str(pool.get("name") or pool.get("agentPoolName"))
+        cap = pool.get("spotMaxPrice")
+        if spot and hourly is not None and isinstance(cap, (int, float)) and 0 < cap < hourly:
+            # a spot VM is evicted, or not started, while the spot price is above the pool's max price, and never
+            # billed above it (MicrosoftDocs/azure-aks-docs articles/aks/spot-node-pool.md at fb060abe, "Max price
+            # for a Spot pool"); -1 bills the lower of the spot and the on-demand price, which the file's spot is
+            self.est.notes.append(f"pool {name}: spotMaxPrice ${cap:g}/hour is below the price file's spot price "
+                                  f"${hourly:g} of {size}: Azure evicts its nodes, or starts none, while the spot "
+                                  f"price is above it; priced at ${cap:g}")
+            hourly = cap
         low, high = pool_minimum(pool), int(pool.get("maxCount") or 0)
         high = max(high, low)
         needed = self.est.capacity.idle_nodes.get(name, 0)
         gpu = any(str(t).startswith(GPU_TAINT_KEY) for t in pool.get("nodeTaints") or [])
         cpu_m, mem_mi = self.est.capacity.requests.get(name, (0, 0))
+        kept = 0
         if needed > low and gpu:  # idle keeps GPU pools at their minimum by definition: say what that leaves out
             self.est.notes.append(f"pool {name}: always-on pods ({cpu_m / 1000:g} CPU, {mem_mi / 1024:.1f} GiB) keep "
                                   f"{needed} node(s) up, left out of idle (GPU pools count at their minimum, {low})")
+            kept = min(needed, high) - low
         elif needed > low:
             self.est.notes.append(f"pool {name}: idles at {needed} nodes, not its minimum {low}: always-on pods "
                                   f"request {cpu_m / 1000:g} CPU and {mem_mi / 1024:.1f} GiB")
@@ -172,13 +219,18 @@ class _Estimator:
         if hourly is not None:
             label = f"{name}: {size}{' spot' if spot else ''}"
             self.add(reg, label, low * hourly * self.hours, high * hourly * self.hours)
+            self.est.always_on_gpu += kept * hourly * self.hours
         if pool.get("osDiskType") == "Ephemeral":  # on the VM's local disk: no managed-disk charge
             self.add(reg, "OS disks (ephemeral)", 0.0, 0.0)
         else:
-            disk = self.os_disk(int(pool.get("osDiskSizeGB") or 128))
+            disk = self.disk(int(pool.get("osDiskSizeGB") or 128))[1]
             self.add(reg, "OS disks", low * disk, high * disk)
+            self.est.always_on_gpu += kept * disk
         shape = vm_shape(size)
+        if shape is None:  # Defender bills per vCore: said at the end if it is on, never counted as none
+            self.shapeless.append(f"{reg.name}: no vCPU count for {size!r} (config/data/vm_shapes.json)")
         vcpus = shape.vcpus if shape else 0
+        self.kept_cores += kept * vcpus
         return low * vcpus, high * vcpus
 
     def run(self) -> Estimate:
@@ -219,6 +271,14 @@ class _Estimator:
             elif kind == "azure-native:operationalinsights:Workspace":
                 self.add(reg, f"Log Analytics {self.la:g} GB/day",
                          self.la * DAYS_PER_MONTH * self.p["log_analytics_per_gb"])
+                # ingestion includes 31 days of retention; beyond them the workspace holds `retention - 31` days of
+                # data at a time, billed per GB-month (learn.microsoft.com/azure/azure-monitor/logs/
+                # data-retention-configure: "31 days of interactive retention are included in the ingestion price")
+                days = int(inputs.get("retentionInDays") or 30)
+                if days > LA_INCLUDED_DAYS and self.la:
+                    self.add(reg, f"Log Analytics retention {days} days ({days - LA_INCLUDED_DAYS} beyond the "
+                                  f"{LA_INCLUDED_DAYS} included)",
+                             self.la * (days - LA_INCLUDED_DAYS) * self.p["log_analytics_retention_gb_month"])
             elif kind == "azure-native:cdn:Profile":
                 sku = (inputs.get("sku") or {}).get("name", "")
                 base = self.price("front_door_base_monthly", sku, reg.name)
@@ -241,13 +301,16 @@ class _Estimator:
                 self.volumes(reg, inputs)
             elif kind == "kubernetes:core/v1:PersistentVolumeClaim" and \
                     (inputs.get("spec") or {}).get("storageClassName") in DYNAMIC_SHARES:
-                gib = int(str(inputs["spec"]["resources"]["requests"]["storage"]).rstrip("Gi") or 0)
+                gib = gibibytes(inputs["spec"]["resources"]["requests"]["storage"])
                 label, per_gib = DYNAMIC_SHARES[inputs["spec"]["storageClassName"]](self.p)
                 self.add(reg, f"{label} {gib} GiB (dynamic share)", gib * per_gib)
         if defender:
             cluster = self.plan.one("azure-native:containerservice:ManagedCluster")
             self.add(cluster, "Defender for Containers (per vCore)", cores[0] * self.p["defender_vcore_month"],
                      cores[1] * self.p["defender_vcore_month"])
+            self.est.unpriced += [f"{where}: its nodes' Defender for Containers vCores are left out"
+                                  for where in self.shapeless]
+            self.est.always_on_gpu += self.kept_cores * self.p["defender_vcore_month"]
         return self.est
 
     def postgres(self, reg: Registration, inputs: dict[str, Any]) -> None:
@@ -259,22 +322,36 @@ class _Estimator:
         # the input is `storageSizeGB` (azure-native dbforpostgresql Server `Storage.storageSizeGB`, the REST spec's
         # name); 32 GB is Azure's default when it is not sent
         storage = int((inputs.get("storage") or {}).get("storageSizeGB") or 32)
-        self.add(reg, f"PostgreSQL storage {storage} GB", storage * self.p["postgres_storage_gib_month"])
+        # the HA standby has its own storage of the primary's size ("The primary server and the standby replica use
+        # the same virtual machine configuration, including vCores, storage": MicrosoftDocs/azure-databases-docs
+        # articles/postgresql/high-availability/concepts-high-availability.md at 0ad90fdd), billed like the primary's
+        self.add(reg, f"PostgreSQL storage {storage} GB{' x2 (HA standby)' if ha else ''}",
+                 storage * self.p["postgres_storage_gib_month"] * (2 if ha else 1))
         if (inputs.get("backup") or {}).get("geoRedundantBackup") == "Enabled":
             self.add(reg, "geo-redundant backup", storage * self.p["postgres_geo_backup_gib_month"])
 
     def volumes(self, reg: Registration, inputs: dict[str, Any]) -> None:
-        """Managed-disk volumes the monitoring chart's values ask for (Prometheus, Grafana)."""
+        """Managed-disk volumes the monitoring chart's values ask for (Prometheus, Grafana), each a disk of its own
+        and of its storage class's type: Grafana's `persistence` names no class, so it gets the cluster's default."""
         values = inputs.get("values") or {}
         spec = (values.get("prometheus") or {}).get("prometheusSpec") or {}
         claim = (((spec.get("storageSpec") or {}).get("volumeClaimTemplate") or {}).get("spec") or {})
-        sizes = [claim.get("resources", {}).get("requests", {}).get("storage")]
+        claims = [("Prometheus", claim.get("resources", {}).get("requests", {}).get("storage"),
+                   claim.get("storageClassName"))] * int(spec.get("replicas") or 1)
         grafana = (values.get("grafana") or {}).get("persistence") or {}
         if grafana.get("enabled"):
-            sizes.append(grafana.get("size"))
-        gib = sum(int(str(s).rstrip("Gi")) for s in sizes if s)
-        if gib:
-            self.add(reg, f"premium SSD volumes {gib} GiB", gib * self.p["premium_ssd_gib_month"])
+            claims.append(("Grafana", grafana.get("size"), grafana.get("storageClassName")))
+        for name, size, storage_class in claims:
+            if not size:
+                continue
+            gib = gibibytes(size)
+            kind = DISK_CLASSES.get(storage_class or "default")
+            if kind is None:
+                self.est.unpriced.append(f"{reg.name}: no price for a {name} volume of storage class "
+                                         f"{storage_class!r} (priced: {', '.join(sorted(DISK_CLASSES))})")
+                continue
+            billed, month = self.disk(gib, standard=kind == "Standard SSD")
+            self.add(reg, f"{name} volume {gib} GiB ({kind}, billed as {billed} GiB)", month)
 
 
 def estimate(plan: Plan, region: str, la_gb_per_day: float,
@@ -282,7 +359,10 @@ def estimate(plan: Plan, region: str, la_gb_per_day: float,
     """`capacity`: the plan's idle capacity when the caller has it already (else computed here)."""
     prices = load_prices(region, overrides)
     result = _Estimator(plan, prices, la_gb_per_day, capacity).run()
-    assert all(math.isfinite(x.idle) and math.isfinite(x.peak) for x in result.lines)
+    for x in result.lines:  # a price override near the float limit (the config takes any finite one) overflows
+        if not (math.isfinite(x.idle) and math.isfinite(x.peak)):
+            raise CostError(f"{x.resource} {x.item}: its monthly figure is too large to be a cost; check the "
+                            f"prices in cost.prices")
     return result
 
 
@@ -291,6 +371,9 @@ def report_lines(est: Estimate) -> list[str]:
              f"minimums, GPU at zero; peak = maxima): idle ${est.total('idle'):,.2f}, peak ${est.total('peak'):,.2f}"]
     for component, (idle, peak) in est.by_component().items():
         lines.append(f"    {component:<40} idle ${idle:>10,.2f}   peak ${peak:>10,.2f}")
+    if est.always_on_gpu:
+        lines.append(f"    {'(GPU nodes always-on pods keep up)':<40} +${est.always_on_gpu:>9,.2f} a month on top of "
+                     f"idle, ${est.total('idle') + est.always_on_gpu:,.2f} a month without traffic")
     lines += [f"cost warning: {message}" for message in est.unpriced]
     lines += [f"capacity: {note}" for note in est.notes]
     lines += [f"capacity warning: {problem}" for problem in est.capacity.problems]

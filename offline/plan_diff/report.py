@@ -30,7 +30,11 @@ def _capacity_lines(old: dict[str, Any], now: dict[str, Any]) -> list[str]:
     count at their minimum, docs/cost.md), so a change that keeps one more A100 up (llm-d enabled, more replicas on
     the GPU) shows +0.00 in the totals; the note says what it keeps up."""
     before, after = old.get("capacityNotes") or [], now.get("capacityNotes") or []
-    return [f"- capacity, base: {n}" for n in before if n not in after] + \
+    was, kept = old.get("alwaysOnGpuMonthly"), now.get("alwaysOnGpuMonthly")  # absent from a base older than it
+    delta = [f"- GPU nodes always-on pods keep up (left out of idle): ${was:,.2f} -> ${kept:,.2f} a month "
+             f"({kept - was:+,.2f})"] if isinstance(was, (int, float)) and isinstance(kept, (int, float)) and \
+        was != kept else []
+    return delta + [f"- capacity, base: {n}" for n in before if n not in after] + \
         [f"- capacity, head: {n}" for n in after if n not in before]
 
 

@@ -60,15 +60,23 @@ def test_prod_counts_ha_geo_backup_grafana_defender_and_private_endpoints():
         assert expected in items, expected
 
 
-def test_postgres_storage_and_its_geo_backup_are_priced_at_the_size_the_server_is_sent(prod):
+def test_postgres_storage_and_its_geo_backup_are_priced_at_the_size_the_server_is_sent(prod, dev):
     """The server's size is the input `storage.storageSizeGB` (azure-native's Storage type, the REST spec's name):
-    prod's 128 GB, not Azure's 32 GB default; a larger size costs more (a day-2 grow showed +0.00)."""
+    prod's 128 GB, not Azure's 32 GB default; a larger size costs more (a day-2 grow showed +0.00). With HA the
+    standby has storage of the primary's size of its own (concepts-high-availability.md: "the same virtual machine
+    configuration, including vCores, storage"), so prod pays for it twice; dev (no HA) once."""
     server = prod.one("azure-native:dbforpostgresql:Server")
     size = server.inputs["storage"]["storageSizeGB"]
-    assert size == 128  # Pulumi.prod.yaml's postgres.storageSizeGb
+    assert size == 128 and server.inputs["highAvailability"]["mode"] == "ZoneRedundant"  # Pulumi.prod.yaml
     by_item = {line.item: line for line in cost.estimate(prod, "westeurope", 2.0).lines
                if line.resource == server.name}
-    assert by_item[f"PostgreSQL storage {size} GB"].idle == pytest.approx(size * PRICES["postgres_storage_gib_month"], abs=0.01)
+    assert by_item[f"PostgreSQL storage {size} GB x2 (HA standby)"].idle == pytest.approx(
+        2 * size * PRICES["postgres_storage_gib_month"], abs=0.01)
+    single = dev.one("azure-native:dbforpostgresql:Server")
+    assert (single.inputs.get("highAvailability") or {}).get("mode", "Disabled") == "Disabled"
+    dev_size = single.inputs.get("storage", {}).get("storageSizeGB") or 32
+    assert [x.idle for x in cost.estimate(dev, "westeurope", 0.5).lines if x.item.startswith("PostgreSQL storage")] \
+        == [pytest.approx(dev_size * PRICES["postgres_storage_gib_month"], abs=0.01)]
     assert by_item["geo-redundant backup"].idle == pytest.approx(size * PRICES["postgres_geo_backup_gib_month"], abs=0.01)
 
 
@@ -137,21 +145,28 @@ def test_a_budget_whose_first_notice_is_below_the_idle_estimate_is_told_with_the
     Consumption Budgets REST spec's `threshold`, percent of the budget): a `observability.monthlyBudget` whose lowest
     share, as the stack's Budget carries it, lies under what the stack spends idle notifies every month, even with
     the amount itself above the idle estimate. `make plan` says so with the figures; a budget whose every share is
-    above it draws nothing."""
+    above it draws nothing. A quiet month is idle plus the GPU nodes always-on pods keep up (prod's two Ollama
+    replicas keep two A100 spot nodes, which idle leaves out): a first notice between the two comes every month too."""
     from offline import runner as offline
     prod = variant("prod")  # computed before the stand-in below replaces the runner
     monkeypatch.setattr(offline, "run", lambda stack, **kwargs: prod)
-    idle = json.loads(json.dumps(_estimate(prod).document()))["idleMonthly"]
+    doc = json.loads(json.dumps(_estimate(prod).document()))
+    idle, kept = doc["idleMonthly"], doc["alwaysOnGpuMonthly"]
+    floor = round(idle + kept, 2)
+    # two A100 spot nodes, their 128 GB OS disks and their 48 vCPUs of Defender
+    assert kept == pytest.approx(2 * (PRICES["vm_spot_hourly"]["Standard_NC24ads_A100_v4"] * 730
+                                      + PRICES["os_disk_monthly"]["128"] + 24 * PRICES["defender_vcore_month"]), abs=0.02)
     share = min(n["threshold"] for n in prod.one("azure-native:consumption:Budget").inputs["notifications"].values())
-    amount = math.ceil(idle * 100 / ((share + 100) / 2))  # above the idle estimate, its first notice below it
-    assert idle < amount and amount * share / 100 < idle
+    amount = math.ceil(floor * 100 / ((share + 100) / 2))  # above a quiet month, its first notice below it
+    assert floor < amount and idle < amount * share / 100 < floor  # above idle alone: unwarned before
     assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
                           f"observability.monthlyBudget={amount}"]) == 0
     out = capsys.readouterr().out
     assert f"cost warning: observability.monthlyBudget {amount:,.2f} notifies from {share}% of it" in out
-    assert f"below the idle estimate ${idle:,.2f}" in out
+    assert f"below a quiet month's ${floor:,.2f} (the idle estimate ${idle:,.2f} and ${kept:,.2f} for the GPU " \
+           "nodes always-on pods keep up)" in out
     assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), "--set",
-                          f"observability.monthlyBudget={math.ceil(idle * 100 / share) + 1}"]) == 0
+                          f"observability.monthlyBudget={math.ceil(floor * 100 / share) + 1}"]) == 0
     assert "monthlyBudget" not in capsys.readouterr().out
 
 
@@ -198,7 +213,7 @@ def test_every_figure_the_docs_state_is_the_plans(dev, prod):
         "Outbound load balancer": lambda x: "load balancer" in x.item or "public IP" in x.item,
         "PostgreSQL": lambda x: x.item.startswith("PostgreSQL") or x.item == "private DNS zone",
         "Model share": lambda x: x.component.startswith("ModelStore"),
-        "Prometheus and Grafana": lambda x: "volumes" in x.item or "dynamic share" in x.item,
+        "Prometheus and Grafana": lambda x: " volume " in x.item or "dynamic share" in x.item,
     }
     for start, picks in rows.items():
         row = next(v for k, v in table.items() if k.startswith(start))
@@ -277,3 +292,82 @@ def test_an_os_disk_tier_override_written_as_a_yaml_number_replaces_the_files_ti
     64 GB tier beside it of which the cheaper one wins."""
     prices = cost.load_prices("westeurope", {"os_disk_monthly": {64: 99.0}})
     assert prices["os_disk_monthly"]["64"] == 99.0 and 64 not in prices["os_disk_monthly"]
+
+
+def test_a_monitoring_volume_is_a_disk_billed_at_the_next_disk_size_of_its_class(prod, dev):
+    """Azure bills a managed disk at the next disk size up (disks-understand-billing.md: a 200 GiB disk "billed as if
+    it was 256 GiB"), each disk on its own, of its storage class's type: Prometheus' claim names
+    `managed-csi-premium` (Premium SSD), Grafana's none, so it gets AKS's `default` class, Standard SSD
+    (azure-aks-docs concepts-storage.md). Summed GiB at a Premium per-GiB rate undercounted prod's 200 GiB volume."""
+    def claims(plan):
+        values = next(r for r in plan.resources if r.name == "observability-kube-prometheus-stack").inputs["values"]
+        spec = values["prometheus"]["prometheusSpec"]["storageSpec"]["volumeClaimTemplate"]["spec"]
+        return spec, values["grafana"]["persistence"]
+    prometheus, grafana = claims(prod)
+    assert (prometheus["resources"]["requests"]["storage"], prometheus["storageClassName"]) == \
+        ("200Gi", "managed-csi-premium") and grafana["size"] == "10Gi" and "storageClassName" not in grafana
+    by_item = {x.item: x.idle for x in cost.estimate(prod, "westeurope", 0.5).lines
+               if x.resource == "observability-kube-prometheus-stack"}
+    assert by_item == {"Prometheus volume 200 GiB (Premium SSD, billed as 256 GiB)": PRICES["os_disk_monthly"]["256"],
+                       "Grafana volume 10 GiB (Standard SSD, billed as 16 GiB)": PRICES["standard_ssd_monthly"]["16"]}
+    # dev's 10 GiB Prometheus disk: P3 (16 GiB), a size the file has no tier for, at the per-GiB rate of its 16 GiB
+    by_item = {x.item: x.idle for x in cost.estimate(dev, "westeurope", 0.5).lines
+               if x.resource == "observability-kube-prometheus-stack"}
+    assert by_item["Prometheus volume 10 GiB (Premium SSD, billed as 16 GiB)"] == \
+        pytest.approx(16 * PRICES["premium_ssd_gib_month"], abs=0.01)
+    assert [cost.gibibytes(q) for q in ("10Gi", "1Ti", "500Mi", "20G", "x")] == [10, 1024, 1, 19, 0]
+
+
+def test_log_analytics_retention_past_the_included_31_days_is_billed(prod):
+    """Ingestion includes 31 days of retention (learn.microsoft.com azure-monitor/logs/data-retention-configure);
+    prod's workspace keeps 90, so 59 days of its daily volume are held at a time and billed per GB-month: 2 GB/day
+    keeps 118 GB past the included days. A workspace at 30 days (or no ingestion) draws no such line."""
+    workspace = prod.one("azure-native:operationalinsights:Workspace")
+    assert workspace.inputs["retentionInDays"] == 90
+    retention = [x for x in cost.estimate(prod, "westeurope", 2.0).lines if x.item.startswith("Log Analytics retention")]
+    assert [(x.item, x.idle, x.peak) for x in retention] == [
+        ("Log Analytics retention 90 days (59 beyond the 31 included)",
+         pytest.approx(2.0 * 59 * PRICES["log_analytics_retention_gb_month"], abs=0.01),
+         pytest.approx(2.0 * 59 * PRICES["log_analytics_retention_gb_month"], abs=0.01))]
+    assert not [x for x in cost.estimate(prod, "westeurope", 0.0).lines if "retention" in x.item]
+
+
+def test_a_spot_pool_is_priced_at_most_at_its_max_price(dev):
+    """A spot VM is never billed above the pool's `spotMaxPrice`: Azure evicts it (or starts none) while the spot
+    price is above (azure-aks-docs spot-node-pool.md, "Max price for a Spot pool"). A cap under the price file's spot
+    price bounds the pool's peak and is said; -1 (dev's) leaves the file's spot price."""
+    from dataclasses import replace
+    gpu = dev.one("azure-native:containerservice:AgentPool", "gpu-gpu")
+    assert gpu.inputs["scaleSetPriority"] == "Spot" and gpu.inputs["spotMaxPrice"] == -1
+    spot = PRICES["vm_spot_hourly"][gpu.inputs["vmSize"]]
+    capped = replace(dev, resources=[replace(r, inputs={**r.inputs, "spotMaxPrice": 0.1}) if r is gpu else r
+                                     for r in dev.resources])
+    for plan, hourly in ((dev, spot), (capped, 0.1)):
+        est = cost.estimate(plan, "westeurope", 0.5)
+        line = next(x for x in est.lines if x.resource == "gpu-gpu" and "spot" in x.item)
+        assert line.peak == pytest.approx(gpu.inputs["maxCount"] * hourly * 730, abs=0.01)
+        assert any("spotMaxPrice $0.1/hour is below" in n for n in est.notes) == (plan is capped)
+
+
+def test_defender_vcores_of_a_size_without_a_vcpu_count_are_named_not_counted_as_none(prod):
+    """Defender for Containers bills per vCore of the nodes: a pool whose size has no vCPU count in the catalog
+    (a size given through `cost.prices` but not in vm_shapes.json) was counted with none, silently."""
+    from dataclasses import replace
+    pool = prod.one("azure-native:containerservice:AgentPool", "platform-cpu")
+    size = "Standard_D8ds_v9"  # no such size in the catalog
+    assert vm_shape(size) is None and vm_shape(pool.inputs["vmSize"])
+    plan = replace(prod, resources=[replace(r, inputs={**r.inputs, "vmSize": size}) if r is pool else r
+                                    for r in prod.resources])
+    est = cost.estimate(plan, "westeurope", 0.5, {"vm_hourly": {size: 0.5}})
+    assert [m for m in est.unpriced if "Defender" in m] == [
+        f"platform-cpu: no vCPU count for '{size}' (config/data/vm_shapes.json): its nodes' Defender for Containers "
+        "vCores are left out"]
+    assert not [m for m in cost.estimate(prod, "westeurope", 0.5).unpriced if "Defender" in m]
+
+
+def test_a_price_too_large_to_sum_is_a_cost_error_not_an_assertion(dev):
+    """The config takes any finite price >= 0; one near the float limit (a stack file's `1.7e+308`) overflowed to
+    infinity times the month's hours and failed `make plan` on an assertion. It is a `CostError`, which the plan
+    prints as one `cost warning: no estimate:` line."""
+    with pytest.raises(cost.CostError, match=r"platform-aks system: Standard_B2s: its monthly figure is too large"):
+        cost.estimate(dev, "westeurope", 0.5, {"vm_hourly": {"Standard_B2s": 1.7e308}})

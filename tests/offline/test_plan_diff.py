@@ -478,6 +478,10 @@ def test_a_gpu_node_that_always_on_pods_keep_up_is_told_though_idle_leaves_it_ou
     told = [line for line in lines if line.startswith("- capacity, head: pool gpu:")]
     assert told and f"keep {gpu_nodes['head'][0]} node(s) up" in told[0], lines
     assert any(line.startswith("- capacity, base: pool gpu:") for line in lines)
+    # and what that node costs a month, which the idle total leaves out
+    kept = [json.loads((tmp_path / name / "cost.json").read_text())["alwaysOnGpuMonthly"] for name in ("base", "head")]
+    assert kept[1] > kept[0] and f"- GPU nodes always-on pods keep up (left out of idle): ${kept[0]:,.2f} -> " \
+        f"${kept[1]:,.2f} a month ({kept[1] - kept[0]:+,.2f})" in lines, lines
 
 
 # ---- day-2 edits: what Pulumi ignores, and what the cloud refuses or cannot undo (value rules) ----------------------
