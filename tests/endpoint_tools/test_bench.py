@@ -112,11 +112,14 @@ def test_bench_refuses_bad_usage_with_exit_2_and_no_traceback(argv, capsys):
     assert "Traceback" not in err and "error:" in err
 
 
-def test_bench_start_up_failures_are_one_line(capsys):
+def test_bench_start_up_failures_are_one_line(capsys, tmp_path):
+    # a results path whose folders are still to be made, and that any user can make (the CI runner is no root)
+    out = tmp_path / "not-yet" / "x"
     with LoopbackServer("html") as server:
-        assert bench.main([server.url, "-n", "2", "--no-progress", "--no-plot", "--out", "/nonexistent/x"]) == 1
+        assert bench.main([server.url, "-n", "2", "--no-progress", "--no-plot", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("cannot start the benchmark: [non_json]") and "Traceback" not in err
+    assert not out.parent.exists()  # nothing written when it could not start
 
 
 def test_ctrl_c_stops_bench_promptly_and_writes_partial_results(tmp_path):
