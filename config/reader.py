@@ -1,7 +1,7 @@
 """A typed reader over raw config that records every problem instead of stopping at the first one."""
 import math
 import re
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 MAX_STRING = 253  # the longest DNS name; no setting of this program needs more
 MAX_INT = 10 ** 15  # far above any count, size or duration here; keeps huge numbers out of int()/float()
@@ -189,9 +189,9 @@ class Reader:
         return value
 
     def str_list(self, name: str, default: tuple[str, ...], allowed: Iterable[str] = (),
-                 withhold: bool = False) -> tuple[str, ...]:
+                 withhold: bool = False, show: Callable[[str], str] = lambda text: text) -> tuple[str, ...]:
         """A list of strings; with `allowed`, each entry one of them. `withhold`: names of secrets, a refusal of
-        the list's shape does not show it (see `str_`)."""
+        the list's shape does not show it (see `str_`); else its strings are shown as `show` has them."""
         value = self._get(name)
         if value is _MISSING or value is None:
             return default
@@ -199,8 +199,10 @@ class Reader:
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             hint = (f" (a string: give each entry its own path, e.g. --set '{self.key(name)}[0]=...' or `pulumi "
                     f"config set --path '{self.key(name)}[0]' ...`)") if isinstance(value, str) else ""
+            given = show(value) if isinstance(value, str) else \
+                [show(v) if isinstance(v, str) else v for v in value] if isinstance(value, list) else value
             self.problem(f"{self.key(name)} must be a list of non-empty strings, got "
-                         f"{_withheld() if withhold else describe(value)}{hint}")
+                         f"{_withheld() if withhold else describe(given)}{hint}")
             return default
         if len(value) > 100 or any(len(v) > MAX_STRING or not v.isprintable() for v in value):
             self.problem(f"{self.key(name)} must hold at most 100 entries of at most {MAX_STRING} printable "

@@ -229,3 +229,10 @@ def test_a_webhook_url_given_for_an_alert_address_is_shown_up_to_its_host():
     assert "observability.alertEmails[1] 'https://contoso.webhook.office.com/...' is invalid" in str(refused.value)
     assert not [word for word in ("slacktokenpart", "teamstoken", "teamssig", "services/T0001")
                 if word in str(refused.value)], refused.value.problems
+    # the webhook given in place of the list (`--set observability.alertEmails=<url>`), or beside an empty entry:
+    # the list's own refusal shows it up to its host too
+    for given in (hooks[0], [hooks[0], ""]):
+        with pytest.raises(ConfigError) as refused:
+            parse_config(stack_raw("dev", {"observability": {"alertEmails": given}}), "p", "dev")
+        assert "https://hooks.slack.com/..." in str(refused.value) and "services/T0001" not in str(refused.value), \
+            refused.value.problems
