@@ -40,8 +40,9 @@ def up_to_host(text: str) -> str:
     """A URL refused where a list wants names or addresses, shown up to its host: the rest may be its credential (a
     Slack or Teams webhook's path and query are its token, pasted in place of an alert e-mail)."""
     scheme, sep, rest = text.partition("://")
-    if not sep:
-        return text
+    if not sep:  # a URL pasted without its scheme (hooks.slack.com/services/...): up to its first / ? or #
+        head = re.split(r"[/?#]", text, maxsplit=1)[0]
+        return f"{head}/..." if head != text else text
     authority = re.split(r"[/?#]", rest, maxsplit=1)[0]
     host = authority.rsplit("@", 1)[-1]  # without a user:password@
     return f"{scheme}://{host}/..." if host != rest else text

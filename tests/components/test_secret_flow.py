@@ -221,12 +221,14 @@ def test_a_webhook_url_given_for_an_alert_address_is_shown_up_to_its_host():
     from config.reader import ConfigError
     from tests.config.test_loader import stack_raw
     hooks = ["https://hooks.slack.com/services/T0001/B0001/slacktokenpart123",
-             "https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/teamstoken?sig=teamssig456"]
+             "https://contoso.webhook.office.com/webhookb2/abc@def/IncomingWebhook/teamstoken?sig=teamssig456",
+             "hooks.slack.com/services/T0001/B0001/slacktokenpart123"]  # copied without its scheme
     with pytest.raises(ConfigError) as refused:
         parse_config(stack_raw("dev", {"observability": {"alertEmails": hooks}}), "p", "dev")
     assert "observability.alertEmails[0] 'https://hooks.slack.com/...' is invalid; allowed: an e-mail address" \
         in refused.value.problems
     assert "observability.alertEmails[1] 'https://contoso.webhook.office.com/...' is invalid" in str(refused.value)
+    assert "observability.alertEmails[2] 'hooks.slack.com/...' is invalid" in str(refused.value)
     assert not [word for word in ("slacktokenpart", "teamstoken", "teamssig", "services/T0001")
                 if word in str(refused.value)], refused.value.problems
     # the webhook given in place of the list (`--set observability.alertEmails=<url>`), or beside an empty entry:
