@@ -92,10 +92,13 @@ def test_bench_against_a_real_server_is_complete_and_consistent(llama_url, tmp_p
     lat, ttft = s["latency_ms"], s["ttft_ms"]
     assert 0 < lat["p50"] <= lat["p90"] <= lat["p99"] <= lat["max"] and ttft["p50"] <= ttft["p95"] <= lat["max"]
     for r in report["results"]:
-        # output_tokens is the server's own usage.completion_tokens; the content chunks counted independently by
-        # the tool agree with it (llama.cpp streams one token per chunk), and max_tokens bounds both.
+        # output_tokens is the server's own usage.completion_tokens; the content chunks the tool counts on its own
+        # are at most one per token (and a last one): llama.cpp streams a token's text as it comes, but holds back
+        # text that may begin a stop string, or an incomplete UTF-8 character, and sends it with the next token
+        # (its server's STOP_PARTIAL, find_partial_stop_string), so a run may have fewer chunks than tokens (a
+        # fresh clone's run under load: 6 chunks for 8 tokens); max_tokens bounds both.
         assert isinstance(r["output_tokens"], int) and 1 <= r["output_tokens"] <= 8
-        assert abs(r["chunks"] - r["output_tokens"]) <= 1 and r["ttft_s"] <= r["latency_s"]
+        assert 1 <= r["chunks"] <= r["output_tokens"] + 1 and r["ttft_s"] <= r["latency_s"]
     assert s["output_tokens"] == sum(r["output_tokens"] for r in report["results"])
     assert report["model"] and report["label"] and report["partial"] is False
     assert s["itl_ms"]["p50"] is not None and s["request_tokens_per_s"]["p50"] > 0
