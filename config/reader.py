@@ -28,6 +28,12 @@ _MISSING = object()
 
 # A URL's user:password@, as llmplatform.rules.without_password masks it (not imported: this module stays SDK-free)
 _USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:'\"]*):[^\s'\"]*@")
+# a user name alone is often a token (https://<token>@host): shown as *** whole
+_USERINFO_TOKEN = re.compile(r"//[^/?#@\s:'\"]+@")
+
+
+def _without_credentials(text: str) -> str:
+    return _USERINFO_TOKEN.sub("//***@", _USERINFO_PASSWORD.sub(r"\1:***@", text))
 
 
 def describe(value: Any) -> str:
@@ -38,9 +44,9 @@ def describe(value: Any) -> str:
     if isinstance(value, int) and abs(value) > MAX_INT:
         return "a number too large to be a setting"
     if isinstance(value, str):
-        value = _USERINFO_PASSWORD.sub(r"\1:***@", value)
+        value = _without_credentials(value)
         return repr(value if len(value) <= 60 else value[:60] + "...")
-    text = _USERINFO_PASSWORD.sub(r"\1:***@", repr(value) if isinstance(value, (list, dict)) else str(value))
+    text = _without_credentials(repr(value) if isinstance(value, (list, dict)) else str(value))
     return text if len(text) <= 80 else text[:80] + "..."
 
 

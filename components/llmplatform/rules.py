@@ -28,12 +28,15 @@ def shown(value: Any) -> str:
 
 # A URL's user:password@ (config/reader.py has the same for the stack config's messages, without this package)
 _USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:'\"]*):[^\s'\"]*@")
+# a user name alone is often a token (https://<token>@host): shown as *** whole
+_USERINFO_TOKEN = re.compile(r"//[^/?#@\s:'\"]+@")
 
 
 def without_password(text: str) -> str:
-    """`text` with the password of every URL in it (`https://user:secret@host`) replaced by `***`: a refusal goes
-    into CI logs, and a registry, endpoint or webhook URL given with its credential is still refused by its shape."""
-    return _USERINFO_PASSWORD.sub(r"\1:***@", text)
+    """`text` with the password of every URL in it (`https://user:secret@host`) replaced by `***`, and a user name
+    given alone (`https://<token>@host`) too: a refusal goes into CI logs, and a registry, endpoint or webhook URL
+    given with its credential is still refused by its shape."""
+    return _USERINFO_TOKEN.sub("//***@", _USERINFO_PASSWORD.sub(r"\1:***@", text))
 
 
 def up_to_host(text: str) -> str:

@@ -212,6 +212,15 @@ def test_a_url_s_password_is_never_shown_in_a_refusal():
                                                                     "base_url": "http://ci:hunter2@ollama:11434"}})]
     assert found.startswith("input endpoint.base_url='http://ci:***@ollama:11434' is invalid"), found
     assert "hunter2" not in str(refused.value) + found
+    # a token given as the user name alone (`https://<token>@host`), in the config's messages and the components'
+    with pytest.raises(ConfigError) as refused:
+        parse_config(stack_raw("dev", {"cluster": {"imageRegistry": "https://ghp_tokenpart123@myreg.azurecr.io"}}),
+                     "p", "dev")
+    (found,) = [p.sentence() for p in RULES["ApiGate"]({"endpoint": {"api": "openai",
+                                                                    "base_url": "http://tokenpart456@ollama:11434"}})]
+    assert "cluster.imageRegistry 'https://***@myreg.azurecr.io' is invalid" in str(refused.value)
+    assert found.startswith("input endpoint.base_url='http://***@ollama:11434' is invalid"), found
+    assert "tokenpart" not in str(refused.value) + found
 
 
 def test_a_webhook_url_given_for_an_alert_address_is_shown_up_to_its_host():
