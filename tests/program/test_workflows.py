@@ -147,6 +147,37 @@ def test_preview_uses_oidc_and_the_policy_pack():
     assert pulumi_steps and all(s["with"]["policyPacks"] == "policy" for s in pulumi_steps)
 
 
+def _token_writes(workflow: dict, job: dict) -> set[str]:
+    """The scopes a job's GITHUB_TOKEN (and OIDC) may write: a job's `permissions` replaces the workflow's, and a
+    scope a block does not name is none (docs.github.com/en/actions/using-jobs/assigning-permissions-to-jobs)."""
+    perms = job.get("permissions", workflow.get("permissions")) or {}
+    return {scope for scope, level in perms.items() if level == "write"}
+
+
+def _writes_needed(workflow: dict, job: dict) -> set[str]:
+    """What the job's steps write with: a PR comment (github-script, pulumi/actions' comment-on-pr), an OIDC token
+    (azure/login, or kubelogin's workload identity, which asks GitHub for one: AAD_LOGIN_METHOD)."""
+    env = {**workflow.get("env", {}), **job.get("env", {})}
+    needed = set()
+    for step in job["steps"]:
+        action, given = _action(step.get("uses", "")), step.get("with") or {}
+        if action.startswith("actions/github-script@") or given.get("comment-on-pr"):
+            needed.add("pull-requests")
+        if action.startswith("azure/login@") or (_is_pulumi_command(step)
+                                                 and env.get("AAD_LOGIN_METHOD") == "workloadidentity"):
+            needed.add("id-token")
+    return needed
+
+
+def test_each_job_writes_only_with_what_its_steps_write():
+    """`make test` and `make install` run the pull request's code and hundreds of packages; actions/checkout leaves the
+    job's token in .git/config (persist-credentials): a job that comments on no pull request gets no write to them."""
+    for path in WORKFLOWS:
+        workflow = yaml.safe_load(path.read_text())
+        for name, job in workflow["jobs"].items():
+            assert _token_writes(workflow, job) == _writes_needed(workflow, job), (path.name, name)
+
+
 def _is_pulumi_command(step: dict) -> bool:
     """A pulumi/actions step that runs a command (without one the action only installs the CLI)."""
     return _action(step.get("uses", "")).startswith("pulumi/actions@") and bool((step.get("with") or {}).get("command"))
