@@ -147,6 +147,37 @@ def test_preview_uses_oidc_and_the_policy_pack():
     assert pulumi_steps and all(s["with"]["policyPacks"] == "policy" for s in pulumi_steps)
 
 
+def _token_writes(workflow: dict, job: dict) -> set[str]:
+    """The scopes a job's GITHUB_TOKEN (and OIDC) may write: a job's `permissions` replaces the workflow's, and a
+    scope a block does not name is none (docs.github.com/en/actions/using-jobs/assigning-permissions-to-jobs)."""
+    perms = job.get("permissions", workflow.get("permissions")) or {}
+    return {scope for scope, level in perms.items() if level == "write"}
+
+
+def _writes_needed(workflow: dict, job: dict) -> set[str]:
+    """What the job's steps write with: a PR comment (github-script, pulumi/actions' comment-on-pr), an OIDC token
+    (azure/login, or kubelogin's workload identity, which asks GitHub for one: AAD_LOGIN_METHOD)."""
+    env = {**workflow.get("env", {}), **job.get("env", {})}
+    needed = set()
+    for step in job["steps"]:
+        action, given = _action(step.get("uses", "")), step.get("with") or {}
+        if action.startswith("actions/github-script@") or given.get("comment-on-pr"):
+            needed.add("pull-requests")
+        if action.startswith("azure/login@") or (_is_pulumi_command(step)
+                                                 and env.get("AAD_LOGIN_METHOD") == "workloadidentity"):
+            needed.add("id-token")
+    return needed
+
+
+def test_each_job_writes_only_with_what_its_steps_write():
+    """`make test` and `make install` run the pull request's code and hundreds of packages; actions/checkout leaves the
+    job's token in .git/config (persist-credentials): a job that comments on no pull request gets no write to them."""
+    for path in WORKFLOWS:
+        workflow = yaml.safe_load(path.read_text())
+        for name, job in workflow["jobs"].items():
+            assert _token_writes(workflow, job) == _writes_needed(workflow, job), (path.name, name)
+
+
 def _is_pulumi_command(step: dict) -> bool:
     """A pulumi/actions step that runs a command (without one the action only installs the CLI)."""
     return _action(step.get("uses", "")).startswith("pulumi/actions@") and bool((step.get("with") or {}).get("command"))
@@ -318,12 +349,17 @@ def test_preview_runs_every_stack_file_and_the_global_stack_after_its_regions():
             assert previewed[region] in jobs[previewed[stack]][1], f"{stack} is previewed before {region}"
 
 
+def _base_step_script() -> str:
+    """The workflow's "Offline plan of the base branch" script, for stack dev of a pull request into main."""
+    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "offline.yml").read_text())
+    step = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("name") == "Offline plan of the base branch")
+    return step["run"].replace("${{ matrix.stack }}", "dev").replace("${{ github.base_ref }}", "main")
+
+
 def _run_base_step(tmp_path: Path, has_stack_file: bool, plans: bool) -> tuple[int, str, str]:
     """The workflow's "Offline plan of the base branch" script, run by bash with stand-ins for git and make:
     (exit code, its step outputs, plan-diff.md)."""
-    workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "offline.yml").read_text())
-    step = next(s for s in workflow["jobs"]["plan"]["steps"] if s.get("name") == "Offline plan of the base branch")
-    script = step["run"].replace("${{ matrix.stack }}", "dev").replace("${{ github.base_ref }}", "main")
+    script = _base_step_script()
     work, bin_dir = tmp_path / "work", tmp_path / "bin"
     work.mkdir(parents=True)
     bin_dir.mkdir()
@@ -353,6 +389,42 @@ def test_a_base_branch_that_does_not_plan_fails_the_check_and_only_a_missing_sta
     workflow = yaml.safe_load((PROJECT_DIR / ".github" / "workflows" / "offline.yml").read_text())
     diff = next(s for s in workflow["jobs"]["plan"]["steps"] if "offline.plan_diff" in s.get("run", ""))
     assert "${{ steps.base.outputs.new_stack }}" in diff["run"]
+
+
+def test_the_base_plan_is_the_merge_commits_first_parent_not_the_base_branch_as_fetched_later(tmp_path):
+    """A pull_request run checks out GitHub's merge commit (GITHUB_SHA, kept by a re-run), and actions/checkout v4 with
+    fetch-depth 0 fetches refs/heads/* into origin/* when the job starts (11d5960, src/ref-helper.ts
+    getRefSpecForAllHistory). Here main moved after the merge commit was made: the base planned must be the commit the
+    pull request was merged onto, or main's later resources read as deleted (and its later removals as added) by the
+    pull request. Real git, a stand-in make that records the commit it plans."""
+    work, bin_dir = tmp_path / "work", tmp_path / "bin"
+    work.mkdir()
+    bin_dir.mkdir()
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1",
+           "GITHUB_OUTPUT": str(tmp_path / "output"), "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+           **{f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+              for what, value in (("NAME", "t"), ("EMAIL", "t@example.org"))}}
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=work, env=env, check=True, capture_output=True,
+                              text=True).stdout.strip()
+    git("init", "-q", "-b", "main")
+    (work / "Pulumi.dev.yaml").write_text("config: {}\n")
+    git("add", "Pulumi.dev.yaml")
+    git("commit", "-q", "-m", "base")
+    base = git("rev-parse", "HEAD")
+    git("checkout", "-q", "-b", "pr")
+    git("commit", "-q", "--allow-empty", "-m", "the change")
+    git("checkout", "-q", "--detach", base)
+    git("merge", "-q", "--no-ff", "pr", "-m", "merge")  # GitHub's refs/pull/N/merge, checked out detached
+    later = git("commit-tree", f"{base}^{{tree}}", "-p", base, "-m", "main moves on")
+    git("update-ref", "refs/remotes/origin/main", later)  # main as the job's fetch found it
+    (bin_dir / "make").write_text(f"#!/bin/sh\ngit rev-parse HEAD > {tmp_path / 'planned'}\n")
+    (bin_dir / "make").chmod(0o755)
+    result = subprocess.run(["bash", "-e", "-c", _base_step_script()], cwd=work, env=env, capture_output=True,
+                            text=True, timeout=30)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "planned").read_text().strip() == base
 
 
 def _dry_run(target: str, tmp_path: Path) -> list[str]:
