@@ -26,14 +26,10 @@ class ConfigError(ValueError):
 _MISSING = object()
 
 
-# A URL's user:password@, as llmplatform.rules.without_password masks it (not imported: this module stays SDK-free)
-_USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:'\"]*):[^\s'\"]*@")
-# a user name alone is often a token (https://<token>@host): shown as *** whole
-_USERINFO_TOKEN = re.compile(r"//[^/?#@\s:'\"]+@")
-
-
 def _without_credentials(text: str) -> str:
-    return _USERINFO_TOKEN.sub("//***@", _USERINFO_PASSWORD.sub(r"\1:***@", text))
+    """A URL's credential masked as the components mask it (llmplatform.rules.without_password)."""
+    from llmplatform.rules import without_password  # here: ConfigError and the stack-file reader stay SDK-free
+    return without_password(text)
 
 
 def describe(value: Any) -> str:

@@ -81,6 +81,10 @@ class Estimate:
     def total(self, which: str) -> float:
         return round(sum(getattr(line, which) for line in self.lines), 2)
 
+    def quiet_month(self) -> float:
+        """A month without traffic: idle and the GPU nodes always-on pods keep up, which idle leaves out."""
+        return round(self.total("idle") + self.always_on_gpu, 2)
+
     def by_component(self) -> dict[str, tuple[float, float]]:
         out: dict[str, list[float]] = {}
         for line in self.lines:
@@ -110,7 +114,7 @@ def budget_lines(est: Estimate, budget: Optional[float]) -> list[str]:
     prices: a budget whose notices start between idle and peak is a choice (they then tell of a month at scale)."""
     idle, peak = est.total("idle"), est.total("peak")
     # a quiet month also pays for the GPU nodes always-on pods keep up, which idle leaves out
-    floor, kept = round(idle + est.always_on_gpu, 2), round(est.always_on_gpu, 2)
+    floor, kept = est.quiet_month(), round(est.always_on_gpu, 2)
     share = min(DEFAULTS["CostBudget"]["actual_percents"] + DEFAULTS["CostBudget"]["forecast_percents"]) / 100
     if budget is None or budget * share >= floor:
         return []
@@ -373,7 +377,7 @@ def report_lines(est: Estimate) -> list[str]:
         lines.append(f"    {component:<40} idle ${idle:>10,.2f}   peak ${peak:>10,.2f}")
     if est.always_on_gpu:
         lines.append(f"    {'(GPU nodes always-on pods keep up)':<40} +${est.always_on_gpu:>9,.2f} a month on top of "
-                     f"idle, ${est.total('idle') + est.always_on_gpu:,.2f} a month without traffic")
+                     f"idle, ${est.quiet_month():,.2f} a month without traffic")
     lines += [f"cost warning: {message}" for message in est.unpriced]
     lines += [f"capacity: {note}" for note in est.notes]
     lines += [f"capacity warning: {problem}" for problem in est.capacity.problems]

@@ -26,7 +26,7 @@ def shown(value: Any) -> str:
     return text if len(text) <= 80 else text[:38] + "..." + text[-39:]
 
 
-# A URL's user:password@ (config/reader.py has the same for the stack config's messages, without this package)
+# A URL's user:password@ (config/reader.py's `describe` masks the stack config's messages with this too)
 _USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:'\"]*):[^\s'\"]*@")
 # a user name alone is often a token (https://<token>@host): shown as *** whole
 _USERINFO_TOKEN = re.compile(r"//[^/?#@\s:'\"]+@")

@@ -109,11 +109,12 @@ API_FLAVOURS = ("openai", "ollama")  # what a ModelEndpoint speaks: OpenAI-compa
 
 
 def not_variables(env: Mapping[Any, Any],
-                  value_rule: Callable[[str], Optional[str]] = lambda v: None) -> dict[str, Any]:
-    """The entries of an environment map that are not a variable name mapped to a string (that `value_rule`
-    accepts), by name with their values (a message names them by variable only: a value may be a secret)."""
-    return {str(k): v for k, v in sorted(env.items(), key=lambda kv: str(kv[0]))
-            if not str(k).isidentifier() or not isinstance(v, str) or value_rule(v)}
+                  value_rule: Callable[[str], Optional[str]] = lambda v: None) -> list[str]:
+    """The names of an environment map's entries that are not a variable name mapped to a string (that `value_rule`
+    accepts), sorted: a message names them by variable only (a value in the wrong place may still be a secret: a
+    DSN, a key). An output's entry is the shape check's to refuse ("must be a plain value")."""
+    return sorted(str(k) for k, v in env.items()
+                  if not is_output(v) and (not str(k).isidentifier() or not isinstance(v, str) or value_rule(v)))
 
 
 def base_url_problem(url: Any) -> Optional[str]:
@@ -213,9 +214,7 @@ def plain_env_rule(r: Rules, managed_env: tuple[str, ...], managed_how: str, sec
     env = r.given("extra_env")
     if not isinstance(env, Mapping):
         return
-    # by name: a value in the wrong place may still be a secret (a DSN, a key); an output's entry is the shape
-    # check's to refuse ("must be a plain value")
-    bad = sorted(k for k, v in not_variables(env).items() if not is_output(v))
+    bad = not_variables(env)
     managed = sorted(set(map(str, env)) & set(managed_env))
     secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
     if bad:

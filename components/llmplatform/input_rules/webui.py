@@ -9,7 +9,7 @@ from ..choices import (MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STO
 from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_SECRET_FILES, webui_env,
                                webui_state_env, webui_users_env)
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
-from ..rules import EMAIL, WITHHELD, Problem, Rules, is_output, known, resources_rules
+from ..rules import EMAIL, WITHHELD, Problem, Rules, known, resources_rules
 from .shared import endpoint_rule, not_variables, plain_env_rule, route_target_rule
 
 
@@ -30,8 +30,7 @@ def webui_env_rules(r: Rules) -> None:
                    f"; put the value in Key Vault and name its secret in {r.ref('secret_env')}")
     if isinstance(secrets, Mapping):
         # by variable name only: a value that is no secret name may be the secret itself, pasted in its place
-        # an output's entry is the shape check's to refuse ("must be a plain value")
-        bad = sorted(k for k, v in not_variables(secrets, names.key_vault_secret).items() if not is_output(v))
+        bad = not_variables(secrets, names.key_vault_secret)
         managed = sorted(set(map(str, secrets)) & set(MANAGED_WEBUI_ENV))
         both = sorted(set(map(str, secrets)) & set(map(str, env))) if isinstance(env, Mapping) else []
         values = [v for v in secrets.values() if isinstance(v, str) and names.key_vault_secret(v) is None]
