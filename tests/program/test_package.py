@@ -212,17 +212,27 @@ def test_install_instructions_name_the_packages_version():
 
 
 def test_the_readmes_way_to_a_release_without_its_tag_finds_the_tagged_commit():
-    """README's `git log -S` for a copy without the tags, run for each release tag this copy has, names the tagged
-    commit: `-S` matches the commit that adds the version and the next release's, which removes it (newest first)."""
+    """README's `git log -S` for a copy without the tags names, for every release the CHANGELOG lists from the first
+    tagged one (0.18.0) on, the commit that made it: its components/pyproject.toml has the version and its parent's
+    another (`-S` also matches the next release's commit, which removes it). Where this copy has the release tags,
+    each names that same commit."""
     command = re.findall(r"`(git log [^`]*components/pyproject\.toml[^`]*)`", (PROJECT_DIR / "README.md").read_text())
     assert len(command) == 1 and llmplatform.__version__ in command[0]
     git = lambda line: subprocess.run(line, shell=True, cwd=PROJECT_DIR, capture_output=True, text=True,
                                       check=True).stdout.split()
+    declared = lambda commit: re.findall(r'^version = "([^"]+)"', subprocess.run(
+        ["git", "show", f"{commit}:components/pyproject.toml"], cwd=PROJECT_DIR, capture_output=True,
+        text=True).stdout, re.MULTILINE)
+    releases = [version for version in re.findall(r"^## (\d+\.\d+\.\d+)$", (PROJECT_DIR / "CHANGELOG.md").read_text(),
+                                                  re.MULTILINE)
+                if tuple(map(int, version.split("."))) >= (0, 18, 0)]
+    assert llmplatform.__version__ in releases
+    found = {version: git(command[0].replace(llmplatform.__version__, version))[:1] for version in releases}
+    for version, commits in found.items():
+        assert len(commits) == 1, f"{version}: the command names no commit"
+        assert declared(commits[0]) == [version] and declared(f"{commits[0]}^") != [version], version
     tags = git("git tag --list 'v*'")
-    if not tags:
-        pytest.skip("this copy has no release tags (README: a copy published without `git push --tags`)")
-    assert {tag: git(command[0].replace(llmplatform.__version__, tag[1:]))[:1] for tag in tags} == {
-        tag: git(f"git rev-parse '{tag}^{{commit}}'") for tag in tags}
+    assert {tag: found.get(tag[1:]) for tag in tags} == {tag: git(f"git rev-parse '{tag}^{{commit}}'") for tag in tags}
 
 
 def test_every_public_name_is_exported_from_the_top_as_the_real_object():
