@@ -75,34 +75,59 @@ def test_workflows_pass_the_github_workflow_schema():
     assert len(WORKFLOWS) == 2 and result.returncode == 0, result.stdout + result.stderr
 
 
-def test_actions_are_pinned_to_a_version():
-    uses = [s["uses"] for s in _steps() if "uses" in s]
-    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+(\.\d+){0,2}", u) for u in uses), uses
+USES = re.compile(r"^\s*(?:- )?uses:\s*(\S+)(.*)$", re.M)
 
 
-# The inputs each action declares in its action.yml at the commit its tag named when read (2026-12-01, from the
-# repositories' stored snapshots). The runner only warns on an input the action does not declare, so a misspelt
-# `with:` key passes the schema check and does nothing; a new action or a new tag fails here until it is read.
-ACTION_INPUTS: dict[str, tuple[str, set[str]]] = {
-    "actions/checkout@v4": ("11d5960a326750d5838078e36cf38b85af677262", {
+def test_actions_are_pinned_to_the_commit_of_a_release_read_here():
+    """Each `uses:` names a commit, not a tag (a tag can be moved to other code, and these jobs hold an Azure OIDC
+    token or a write token), with the release it is as a comment (what Dependabot's updates keep in step), and that
+    commit is the one ACTION_INPUTS was read at."""
+    lines = [match for path in WORKFLOWS for match in USES.findall(path.read_text())]
+    assert lines and len(lines) == sum("uses" in step for step in _steps())
+    for uses, comment in lines:
+        name, _, ref = uses.partition("@")
+        assert name.lower() in ACTION_INPUTS, f"{uses}: read its action.yml at that commit into ACTION_INPUTS"
+        version, commit, _ = ACTION_INPUTS[name.lower()]
+        assert (ref, comment.strip()) == (commit, f"# {version}"), f"{uses}{comment}: want @{commit} # {version}"
+
+
+def test_dependabot_keeps_the_pinned_actions_current():
+    """SHA pins go stale silently; Dependabot's github-actions updates propose new commits (and their comments),
+    which fail the test above until their action.yml is read into ACTION_INPUTS."""
+    path = PROJECT_DIR / ".github" / "dependabot.yml"
+    checker = Path(sys.executable).with_name("check-jsonschema")
+    result = subprocess.run([str(checker), "--builtin-schema", "vendor.dependabot", str(path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    updates = yaml.safe_load(path.read_text())["updates"]
+    assert any(u["package-ecosystem"] == "github-actions" and u["directory"] == "/" for u in updates)
+
+
+# Each action: the release and the commit its workflows pin, and the inputs its action.yml declares at that commit
+# (read 2026-12-01 from the repositories' stored snapshots; 2026-12-04 each major tag the workflows used before still
+# named that commit, the newest release of its major; Azure/use-kubelogin's v1.3 has no patch tag). The runner only
+# warns on an input the action does not declare, so a misspelt `with:` key passes the schema check and does nothing;
+# a new action or a new commit fails here until it is read.
+ACTION_INPUTS: dict[str, tuple[str, str, set[str]]] = {
+    "actions/checkout": ("v4.4.0", "11d5960a326750d5838078e36cf38b85af677262", {
         "repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user", "persist-credentials",
         "path", "clean", "filter", "sparse-checkout", "sparse-checkout-cone-mode", "fetch-depth", "fetch-tags",
         "show-progress", "lfs", "submodules", "set-safe-directory", "github-server-url", "allow-unsafe-pr-checkout"}),
-    "actions/setup-python@v5": ("a26af69be951a213d495a4c3e4e4022e16d87065", {
+    "actions/setup-python": ("v5.6.0", "a26af69be951a213d495a4c3e4e4022e16d87065", {
         "python-version", "python-version-file", "cache", "architecture", "check-latest", "token",
         "cache-dependency-path", "update-environment", "allow-prereleases", "freethreaded"}),
-    "actions/github-script@v7": ("f28e40c7f34bde8b3046d885e986cb6290c5673b", {
+    "actions/github-script": ("v7.1.0", "f28e40c7f34bde8b3046d885e986cb6290c5673b", {
         "script", "github-token", "debug", "user-agent", "previews", "result-encoding", "retries",
         "retry-exempt-status-codes", "base-url"}),
-    "actions/upload-artifact@v4": ("ea165f8d65b6e75b540449e92b4886f43607fa02", {
+    "actions/upload-artifact": ("v4.6.2", "ea165f8d65b6e75b540449e92b4886f43607fa02", {
         "name", "path", "if-no-files-found", "retention-days", "compression-level", "overwrite",
         "include-hidden-files"}),
-    "azure/login@v2": ("7184910d9eb2b1c5e48f7073824a90609bb9b6d6", {
+    "azure/login": ("v2.3.1", "7184910d9eb2b1c5e48f7073824a90609bb9b6d6", {
         "creds", "client-id", "tenant-id", "subscription-id", "enable-AzPSSession", "environment",
         "allow-no-subscriptions", "audience", "auth-type"}),
-    "azure/use-kubelogin@v1.3": ("0ce7c36141aa27d4934872cf00b0120804c98a29", {
+    "azure/use-kubelogin": ("v1.3", "0ce7c36141aa27d4934872cf00b0120804c98a29", {
         "kubelogin-version", "skip-cache", "github-api-base-url"}),
-    "pulumi/actions@v6": ("8582a9e8cc630786854029b4e09281acd6794b58", {
+    "pulumi/actions": ("v6.6.1", "8582a9e8cc630786854029b4e09281acd6794b58", {
         "command", "stack-name", "pulumi-version", "pulumi-version-file", "work-dir", "comment-on-pr",
         "comment-on-pr-number", "comment-on-summary", "github-token", "cloud-url", "secrets-provider", "parallel",
         "message", "config-map", "expect-no-changes", "diff", "replace", "exclude", "exclude-dependents", "target",
@@ -118,13 +143,13 @@ def _action(uses: str) -> str:
     return f"{name.lower()}@{ref}"
 
 
-def test_every_action_is_one_read_at_its_tag_and_given_only_inputs_it_declares():
+def test_every_action_is_one_read_at_its_commit_and_given_only_inputs_it_declares():
     for step in _steps():
         if "uses" not in step:
             continue
-        action = _action(step["uses"])
-        assert action in ACTION_INPUTS, f"{step['uses']}: read its action.yml at that tag into ACTION_INPUTS"
-        unknown = set(step.get("with") or {}) - ACTION_INPUTS[action][1]
+        name = step["uses"].partition("@")[0].lower()
+        assert name in ACTION_INPUTS, f"{step['uses']}: read its action.yml at that commit into ACTION_INPUTS"
+        unknown = set(step.get("with") or {}) - ACTION_INPUTS[name][2]
         assert not unknown, f"{step['uses']} declares no input {sorted(unknown)}"
 
 
@@ -548,3 +573,26 @@ def test_make_unpacks_the_archives_postgresql_where_a_newer_one_from_a_removed_s
     assert (debian / "pgbin").resolve() == (debian / "usr/lib/postgresql/16/bin").resolve()
     assert sorted(p.name for p in (debian / "usr/bin").iterdir()) == ["promtool"]
     assert not list(debian.glob("*.deb"))
+
+
+def _group_of(expression: str, event: dict) -> str:
+    """A concurrency group's `${{ a || b }}` parts as GitHub evaluates them for an event (the first non-empty
+    operand; a missing property is null)."""
+    def operand(text: str) -> str:
+        value: object = event
+        for key in text.strip().split(".")[1:] if text.strip().startswith("github.") else []:
+            value = value.get(key) if isinstance(value, dict) else None
+        return "" if value is None else str(value)
+    return re.sub(r"\$\{\{(.*?)\}\}", lambda m: next(
+        (v for v in map(operand, m.group(1).split("||")) if v), ""), expression)
+
+
+def test_a_newer_push_cancels_a_pull_requests_older_run_and_never_one_of_main():
+    pr = lambda number, sha: {"event_name": "pull_request", "sha": sha, "event": {"pull_request": {"number": number}}}
+    push = lambda sha: {"event_name": "push", "sha": sha, "event": {}}
+    for path in WORKFLOWS:
+        concurrency = yaml.safe_load(path.read_text())["concurrency"]
+        group = lambda event: _group_of(concurrency["group"], event)
+        assert concurrency["cancel-in-progress"] is True, path.name
+        assert group(pr(7, "a")) == group(pr(7, "b")) != group(pr(8, "a")), path.name
+        assert group(push("a")) != group(push("b")) and group(push("a")) != group(pr(7, "a")), path.name
