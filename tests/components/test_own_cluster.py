@@ -65,6 +65,21 @@ def test_the_pages_program_runs_on_the_answered_cluster_with_its_issuer_zones_an
     assert not plan.of_type("azure-native:monitor:DataCollectionEndpoint")
 
 
+def test_the_pages_program_previews_what_it_creates():
+    """`pulumi preview` of the new stack: the invoke is sent (its arguments are known), so the preview shows every
+    resource `pulumi up` creates."""
+    up = run(as_program(page_program()), invokes=invokes())
+    preview = run(as_program(page_program()), invokes=invokes(), preview=True)
+    assert sorted((r.type, r.name) for r in preview.resources) == sorted((r.type, r.name) for r in up.resources)
+
+
+def test_a_cluster_on_aks_own_vnet_is_refused_naming_the_subnet():
+    pools = [{k: v for k, v in pool.items() if k != "vnetSubnetID"} for pool in managed_cluster()["agentPoolProfiles"]]
+    refused = r"(GpuNodePool gpu|ModelStore models): cluster\.node_subnet_id: is required"
+    with pytest.raises(ProgramError, match=refused):
+        run(as_program(page_program()), invokes=invokes(agentPoolProfiles=pools))
+
+
 def test_a_cluster_without_an_oidc_issuer_is_refused_naming_the_field():
     with pytest.raises(ProgramError, match=r"cluster\.oidc_issuer_url: is required"):
         run(as_program(page_program()), invokes=invokes(oidcIssuerProfile={"enabled": False}))
