@@ -110,6 +110,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "managed_grafana": False,
     },
     "Observability": {
+        "azure_data_collection": True,
         "cert_manager": False,
         "cold_start_timeout_seconds": 1200,
         "error_ratio_slo": 0.05,

@@ -29,7 +29,8 @@ class Toleration(TypedDict):
 
 
 class ClusterHandle(TypedDict):
-    """What components built on an AKS cluster need to know about it. Handed out by AksCluster as `cluster`."""
+    """What components built on an AKS cluster need to know about it. Handed out by AksCluster as `cluster`; for a
+    cluster made otherwise (Terraform, your own code), built by hand: docs/components/own-cluster.md."""
 
     resource_group_name: pulumi.Input[str]
     """Resource group of the cluster, its network and the Azure resources built beside it."""
@@ -63,7 +64,8 @@ class ClusterHandle(TypedDict):
     """AKS's auto-upgrade channel: with `none` pools added to the cluster follow kubernetes_version, otherwise AKS
     upgrades them (default: an auto channel)."""
     network_policy: NotRequired[str]
-    """The cluster's network policy engine: cilium, calico or azure (AksCluster's network_policy). With cilium,
+    """The cluster's network policy engine: cilium, calico or azure (AksCluster's network_policy; none is refused: the
+    components' NetworkPolicies would not be enforced). With cilium,
     Observability keeps its Prometheus servers off the node's metadata service by a CiliumNetworkPolicy, the one kind
     of policy that can still let them reach the nodes (absent or not known when Observability is built: no such
     policy, the servers' egress stays open)."""

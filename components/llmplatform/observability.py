@@ -170,6 +170,12 @@ class ObservabilityArgs(TypedDict):
     monitoring: NotRequired[Optional[pulumi.Input[MonitoringHandle]]]
     """Azure workspaces and action group (AzureMonitoring's `monitoring`); without it, only the in-cluster stack
     (no managed Prometheus or Container Insights data collection, no Azure alert rules)."""
+    azure_data_collection: NotRequired[Optional[bool]]
+    """With `monitoring`, create the data collection the cluster's agents read: an endpoint, the Prometheus and
+    Container Insights rules, their associations on the cluster (one of them `configurationAccessEndpoint`, of which
+    a cluster has one) and Microsoft's recording-rule groups named after the cluster. False on a cluster whose
+    managed Prometheus and Container Insights were set up otherwise (Terraform, `az aks update
+    --enable-azure-monitor-metrics`, the portal): those exist, so only the alert rules are created (default True)."""
     key_vault: pulumi.Input[VaultHandle]
     """Vault that receives the Grafana admin password."""
     app_namespace: pulumi.Input[str]
@@ -381,9 +387,18 @@ class Observability(pulumi.ComponentResource):
     # ---- Azure Monitor ----------------------------------------------------------------------------------------
     def _azure(self, name: str) -> None:
         a = self._args
+        prefix, monitoring = a.get("name_prefix") or name, a["monitoring"]
+        if opt(a, "azure_data_collection"):
+            self._azure_data_collection(name, prefix, monitoring)
+        self._azure_alerts(name, prefix, monitoring)
+
+    def _azure_data_collection(self, name: str, prefix: str, monitoring: Any) -> None:
+        """What the cluster's metrics and Container Insights agents read: an endpoint, a rule each, the associations
+        and Microsoft's recording-rule groups (the managed dashboards read them)."""
+        a = self._args
         child = pulumi.ResourceOptions(parent=self, protect=False)
         rg, location = field(self._cluster, "resource_group_name"), field(self._cluster, "location")
-        prefix, tags, monitoring = a.get("name_prefix", name), a.get("tags", {}), a["monitoring"]
+        tags = a.get("tags", {})
         endpoint = monitor.DataCollectionEndpoint(
             f"{name}-dce", data_collection_endpoint_name=f"dce-{prefix}", resource_group_name=rg, location=location,
             kind=monitor.KnownDataCollectionEndpointResourceKind.LINUX, tags=tags, opts=child)
@@ -424,7 +439,28 @@ class Observability(pulumi.ComponentResource):
             monitor.DataCollectionRuleAssociation(
                 f"{name}-dcra-{label}", association_name=f"dcra-{prefix}-{label}", resource_uri=cluster_id,
                 data_collection_rule_id=rule.id, opts=child)
+        # What the portal's onboarding creates beside the data collection rule; without these groups the managed
+        # dashboards (node and Kubernetes views) stay empty.
+        cluster_name = field(self._cluster, "cluster_name")
+        for group_rules in azure_recording_rule_groups():
+            kind = group_rules["name_prefix"].removesuffix("RecordingRulesRuleGroup-").lower()  # node, kubernetes
+            alertsmanagement.PrometheusRuleGroup(
+                f"{name}-{kind}-recording-rules",
+                rule_group_name=pulumi.Output.concat(group_rules["name_prefix"], cluster_name),
+                resource_group_name=rg, location=location, cluster_name=cluster_name,
+                interval=group_rules["interval"], enabled=True, description=group_rules["description"],
+                scopes=[field(monitoring, "monitor_workspace_id"), field(self._cluster, "cluster_id")],
+                rules=[alertsmanagement.PrometheusRuleArgs(record=r["record"], expression=r["expression"],
+                                                           labels=r.get("labels"))
+                       for r in group_rules["rules"]],
+                tags=tags, opts=child)
 
+    def _azure_alerts(self, name: str, prefix: str, monitoring: Any) -> None:
+        """The Prometheus alert rule group and the metric alerts (PostgreSQL, the model share)."""
+        a = self._args
+        child = pulumi.ResourceOptions(parent=self, protect=False)
+        rg, location = field(self._cluster, "resource_group_name"), field(self._cluster, "location")
+        tags = a.get("tags", {})
         group = field(monitoring, "action_group_id")
         actions = group.apply(lambda g: [alertsmanagement.PrometheusRuleGroupActionArgs(action_group_id=g)]
                               if g else None)
@@ -441,21 +477,6 @@ class Observability(pulumi.ComponentResource):
                                                a.get("vllm_namespaces") or [], opt(a, "cold_start_timeout_seconds"),
                                                a.get("model_server_min_replicas"))]),
             tags=tags, opts=child)
-        # What the portal's onboarding creates beside the data collection rule; without these groups the managed
-        # dashboards (node and Kubernetes views) stay empty.
-        cluster_name = field(self._cluster, "cluster_name")
-        for group_rules in azure_recording_rule_groups():
-            kind = group_rules["name_prefix"].removesuffix("RecordingRulesRuleGroup-").lower()  # node, kubernetes
-            alertsmanagement.PrometheusRuleGroup(
-                f"{name}-{kind}-recording-rules",
-                rule_group_name=pulumi.Output.concat(group_rules["name_prefix"], cluster_name),
-                resource_group_name=rg, location=location, cluster_name=cluster_name,
-                interval=group_rules["interval"], enabled=True, description=group_rules["description"],
-                scopes=[field(monitoring, "monitor_workspace_id"), field(self._cluster, "cluster_id")],
-                rules=[alertsmanagement.PrometheusRuleArgs(record=r["record"], expression=r["expression"],
-                                                           labels=r.get("labels"))
-                       for r in group_rules["rules"]],
-                tags=tags, opts=child)
         if server_id := a.get("postgres_server_id"):  # "" is none: an alert scoped to no server is refused by Azure
             # Open-WebUI cannot sign anyone in without its database: is_db_alive is 1 or 0 each minute (Maximum: 0
             # only when the server was down the whole minute), so five minutes of 0 is an outage, not a failover

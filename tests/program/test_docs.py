@@ -135,10 +135,13 @@ def test_every_whole_program_in_the_docs_runs_under_the_testing_kit():
     """What a stranger copies first: each whole example runs as a Pulumi program under the package's mocks and the
     engine's and Azure's refusals (the README's composition and AksCluster's page at least)."""
     from llmplatform.testing import run
+    from tests.components.test_own_cluster import invokes  # own-cluster.md's program reads its cluster by invoke
     programs = _programs()
-    assert {where.split(" example")[0] for where, _ in programs} >= {"README.md", "docs/components/aks-cluster.md"}
+    assert {where.split(" example")[0] for where, _ in programs} >= {"README.md", "docs/components/aks-cluster.md",
+                                                                    "docs/components/own-cluster.md"}
     for where, code in programs:
-        plan = run(lambda: exec(compile(code, where, "exec"), {"__name__": "__main__"}))  # noqa: S102
+        plan = run(lambda: exec(compile(code, where, "exec"), {"__name__": "__main__"}),  # noqa: S102
+                   invokes=invokes())
         assert plan.resources, where
 
 

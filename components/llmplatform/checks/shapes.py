@@ -6,6 +6,7 @@ from typing import Any, Callable, Optional
 import pulumi
 
 from ..azure_names import resource_group
+from ..choices import NETWORK_POLICIES, UPGRADE_CHANNELS
 from ..images import mirror_problem
 from ..rules import is_output, nearest_or_all
 from .annotations import _output_allowed, _typeddict_of
@@ -14,12 +15,45 @@ from .messages import _got, _invalid
 from .plain_values import _output_items, _plain_value_problem
 
 
+def network_policy_problem(value: Any) -> Optional[str]:
+    """A hand-built cluster handle's network policy engine: one AKS runs, as AksCluster's network_policy spells it
+    (a typo would silently drop the Cilium guard of Observability's Prometheus servers); a cluster with none is
+    refused, since every NetworkPolicy the components create would be stored and not enforced."""
+    if not isinstance(value, str) or value in NETWORK_POLICIES:
+        return None
+    allowed = f"one of {', '.join(NETWORK_POLICIES)}, as AKS's networkProfile.networkPolicy names it"
+    if value.lower() in ("none", ""):
+        return (f"{allowed}: without an engine every pod reaches every other (AKS's default), and the components' "
+                "NetworkPolicies (only the API gate reaches Ollama, only the gates reach the KEDA interceptor) are "
+                "stored and not enforced; install one on the cluster first (az aks update --network-policy)")
+    return allowed
+
+
+def upgrade_channel_problem(value: Any) -> Optional[str]:
+    """A hand-built cluster handle's auto-upgrade channel: AKS's, as AksCluster's upgrade_channel spells it (GPU pools
+    carry kubernetes_version only with none)."""
+    if not isinstance(value, str) or value in UPGRADE_CHANNELS:
+        return None
+    return (f"one of {', '.join(UPGRADE_CHANNELS)} (AKS's autoUpgradeProfile.upgradeChannel; a cluster without one "
+            "is none)")
+
+
+def workspace_problem(value: Any) -> Optional[str]:
+    """A hand-built monitoring handle's workspace: an Azure resource ID; "" would reach Azure as a data collection
+    destination and an alert rule group's scope, which it refuses."""
+    if not isinstance(value, str) or value.strip():
+        return None
+    return "the workspace's Azure resource ID (/subscriptions/.../workspaces/<name>; Observability sends to it)"
+
+
 # Values of handle fields a component checks when a handle arrives built by hand (from a stack reference, say)
 # rather than from the component that hands it out, whose rules checked them.
 HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     "ClusterHandle": {"image_registry": mirror_problem,
                       # every Azure resource a consumer builds beside the cluster goes to this group ("" planned)
-                      "resource_group_name": lambda v: resource_group(v) if isinstance(v, str) else None}}
+                      "resource_group_name": lambda v: resource_group(v) if isinstance(v, str) else None,
+                      "network_policy": network_policy_problem, "upgrade_channel": upgrade_channel_problem},
+    "MonitoringHandle": {"log_analytics_workspace_id": workspace_problem, "monitor_workspace_id": workspace_problem}}
 
 
 def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],

@@ -27,6 +27,9 @@ not sent, an invoke sent for an Azure resource (or in a resource group) the prog
 `run(..., references={"prod": {"clusterName": "aks-1", "kubeconfig": Secret(text)}})` answers the program's
 StackReferences (or `{"prod": prod_plan}`: a Plan's secret_outputs are secret): a `Secret` output reads as the engine
 reads a secret one (secret from get_output, require_output, and `outputs` whole), a plain value stays plain.
+`run(..., invokes={"azure-native:containerservice:getManagedCluster": {...}})` answers the program's own invokes (a
+cluster it did not make, read by invoke), by token, with Azure's answer or a function of the call's arguments; an
+invoke nobody answers stops the run with a ProgramError naming it.
 Each registration's options are the engine's: protect, retainOnDelete and deletedWith a resource leaves unset are
 its parent's. `plan.default_providers` holds the providers the engine makes for resources, reads and invokes that
 name none (`plan.provider_of(reg)`: the provider a resource is run by).

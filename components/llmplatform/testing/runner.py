@@ -26,12 +26,13 @@ from .collisions import refusals
 from .namespace_rules import uncreated_namespaces
 from .records import Plan, ProgramError
 from .routes import unwatched_model_servers
-from .stand_ins import OfflineMocks, RecordingMonitor, _WarningCollector
+from .stand_ins import (ANSWERED_INVOKES, InvokeAnswer, OfflineMocks, RecordingMonitor, UnansweredInvoke,
+                        _WarningCollector)
 
 
 def run(program: Callable[[], object], project: str = "test", stack: str = "test",
         config: Optional[dict[str, Any]] = None, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None,
-        preview: bool = False) -> Plan:
+        preview: bool = False, invokes: Optional[dict[str, InvokeAnswer]] = None) -> Plan:
     """Run a Python function as a Pulumi program under the mocks and the engine's refusals, in a fresh context
     and event loop. `config` is what `pulumi.Config` reads (keys 'project:key', a bare 'key' the project's, as
     `pulumi config set` stores it), `references` answers StackReferences (the stack as the program references it,
@@ -47,21 +48,27 @@ def run(program: Callable[[], object], project: str = "test", stack: str = "test
     invoke with an unknown argument or a dependency still to be created not sent; an invoke sent for an Azure
     resource (or in a resource group) the stack creates is refused (Azure answers 404). StackReferences read
     existing stacks, as in a run.
-    The plan's `unknown_outputs` names the stack outputs not known in the preview (left out of `outputs`)."""
-    config = _arguments_checked(program, project, stack, config, references, preview)
+    The plan's `unknown_outputs` names the stack outputs not known in the preview (left out of `outputs`).
+
+    `invokes` answers the program's own invokes, by token, e.g. a cluster it did not make read with
+    `containerservice.get_managed_cluster`: {"azure-native:containerservice:getManagedCluster": {"location":
+    "westeurope", "oidcIssuerProfile": {"issuerURL": "https://..."}, ...}}, the fields as the REST API spells them
+    (the SDK reads a field spelt otherwise as None), or a function of the call's arguments (a dict) returning them. An invoke nobody answers stops the
+    run with a ProgramError naming it; the components' own invokes the kit answers itself."""
+    config = _arguments_checked(program, project, stack, config, references, preview, invokes)
     # Outputs made outside any run (a test module's `pulumi.Output.from_input(...)`, a program called directly):
     # their tasks belong to no run's loop, and the SDK's end-of-program wait for every output's task awaited them
     # for ever, the run hung without a word.
     _forget_outputs()
     try:
         with _sdk_swapped():
-            return contextvars.Context().run(_run, project, stack, config, program, references, preview)
+            return contextvars.Context().run(_run, project, stack, config, program, references, preview, invokes)
     finally:
         _forget_outputs()
 
 
 def _arguments_checked(program: Any, project: Any, stack: Any, config: Any, references: Any,
-                       preview: Any) -> dict[str, Any]:
+                       preview: Any, invokes: Any = None) -> dict[str, Any]:
     """`run`'s arguments refused in one line naming the argument, the value and what it takes (a TypeError, before
     anything runs), where they failed deep inside the run ("'str' object is not callable", "'list' object has no
     attribute 'items'"); the config with each key as `pulumi.Config` reads it: a key without a namespace is the
@@ -86,6 +93,18 @@ def _arguments_checked(program: Any, project: Any, stack: Any, config: Any, refe
     for name, outputs in (references or {}).items():
         if not isinstance(outputs, (Mapping, Plan)):
             raise refuse(f"references[{name!r}]", "that stack's outputs (a dict) or its Plan", outputs)
+    if not isinstance(invokes or {}, Mapping):
+        raise refuse("invokes", "a dict of each invoke's token (azure-native:containerservice:getManagedCluster) to "
+                     "its answer", invokes)
+    for token, answer in (invokes or {}).items():
+        if not isinstance(token, str) or token.count(":") != 2:
+            raise refuse("invokes", "invoke tokens as the provider names them, package:module:function (azure-native:"
+                         "containerservice:getManagedCluster)", token)
+        if token.rsplit(":", 1)[-1] in ANSWERED_INVOKES:
+            raise refuse(f"invokes[{token!r}]", "an invoke the kit does not answer itself (it answers "
+                         f"{', '.join(ANSWERED_INVOKES)} as its stand-in clusters and deployer need)", answer)
+        if not isinstance(answer, Mapping) and not callable(answer):
+            raise refuse(f"invokes[{token!r}]", "the invoke's result (a dict) or a function of its arguments", answer)
     return {key if ":" in key else f"{project}:{key}": value for key, value in (config or {}).items()}
 
 
@@ -120,7 +139,8 @@ def _unread_alias_urn(alias: Any, *_: Any) -> Any:
 
 
 def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[], object],
-         references: Optional[dict[str, "dict[str, Any] | Plan"]] = None, preview: bool = False) -> Plan:
+         references: Optional[dict[str, "dict[str, Any] | Plan"]] = None, preview: bool = False,
+         invokes: Optional[dict[str, InvokeAnswer]] = None) -> Plan:
     loop = asyncio.new_event_loop()
     tasks = _tasks_of(loop)
     executor = _OneCallAtATime()
@@ -133,7 +153,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
         # The engine hands every config value over as text, structured ones as JSON.
         pulumi.runtime.set_all_config({k: v if isinstance(v, str) else json.dumps(v) for k, v in config.items()})
         # one for registrations and invokes: a kubeconfig names its cluster's region
-        mocks = OfflineMocks(references, preview)
+        mocks = OfflineMocks(references, preview, invokes)
         monitor = RecordingMonitor(mocks, config)
         api = StandInApiServers(mocks.api_servers.get, lambda: monitor.registrations, VirtualClock())
         cluster_access.SURROUNDINGS = api.surroundings()  # put back in `finally`
@@ -149,7 +169,7 @@ def _run(project: str, stack: str, config: dict[str, Any], program: Callable[[],
             _sync_await(run_pulumi_func(cast(Callable[[], Optional[Awaitable[None]]], program)))
         except ComponentInputError:
             raise  # a component's refusal, with its property paths (a RunError too)
-        except pulumi.RunError as error:
+        except (pulumi.RunError, UnansweredInvoke) as error:
             raise ProgramError(str(error), len(monitor.registrations)) from None
         refused = mocks.refused_reads() + refusals(monitor.registrations, preview)
         if refused:

@@ -12,7 +12,7 @@ import re
 import threading
 import typing
 import uuid
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Union
 
 import yaml
 from google.protobuf import json_format
@@ -282,9 +282,23 @@ def identity_ids(identity: Registration) -> tuple[str, str]:
     return str(state["clientId"]), str(state["principalId"])
 
 
+# The invokes the kit answers itself (the components' own); a program's other invokes are the test's to answer.
+ANSWERED_INVOKES = ("listManagedClusterUserCredentials", "getClientToken", "getClientConfig", "listStorageAccountKeys")
+
+InvokeAnswer = Union[dict[str, Any], Callable[[dict[str, Any]], dict[str, Any]]]
+
+
+class UnansweredInvoke(NotImplementedError):
+    """An invoke of the program's own that neither the kit nor the test (`run`'s `invokes`) answers."""
+
+
 class OfflineMocks(pulumi_mocks.Mocks):
-    def __init__(self, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None, preview: bool = False) -> None:
+    def __init__(self, references: Optional[dict[str, "dict[str, Any] | Plan"]] = None, preview: bool = False,
+                 invokes: Optional[dict[str, InvokeAnswer]] = None) -> None:
         self.references = references or {}  # stack (as referenced, or its stack name) -> its outputs, or its Plan
+        # token -> what the test answers for the program's own invokes (a cluster of its own read with
+        # getManagedCluster, a subnet, a vault): a dict for every call, or a function of the call's arguments
+        self.answers = invokes or {}
         self.preview = preview  # every create answered as in `pulumi preview` of a stack with nothing created yet
         self.locations: dict[tuple[str, str], str] = {}  # (resource group, cluster) -> region, for its kubeconfig
         self.api_servers: dict[str, ClusterEndpoint] = {}  # each kubeconfig's server -> its cluster (the stand-in API)
@@ -417,7 +431,14 @@ class OfflineMocks(pulumi_mocks.Mocks):
                     "tenantId": TENANT}
         if token.endswith(":listStorageAccountKeys"):
             return {"keys": [{"keyName": "key1", "value": "offline-fake-key", "permissions": "FULL"}]}
-        raise NotImplementedError(f"offline runner has no stand-in for invoke {token}")
+        if token in self.answers:
+            answer = self.answers[token]
+            return dict(answer(dict(args.args)) if callable(answer) else answer)
+        raise UnansweredInvoke(
+            f"offline runner has no stand-in for invoke {token} (called with {dict(args.args)}): give the answer "
+            f"Azure would return in run(..., invokes={{{token!r}: {{...}}}}), its fields as the REST API spells them "
+            "(location, oidcIssuerProfile: {issuerURL: ...}, networkProfile: {podCidr: ...}; a field spelt otherwise "
+            "reads as None), or a function of the call's arguments")
 
 
 def _provider_urn(reference: Optional[str]) -> str:
