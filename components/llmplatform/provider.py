@@ -128,6 +128,21 @@ def whole_number(value: Any, path: str) -> int:
     raise InputPropertyError(path, f"{value!r} is not a whole number")
 
 
+def scalar_text(value: Any) -> Any:
+    """A number or true/false given where the schema says string, as the text the program wrote: Pulumi YAML's
+    type checker takes a number or a boolean for a string property ("we coerce numbers to strings", pulumi-yaml
+    36f271cf `pkg/pulumiyaml/analyser.go` `isAssignable`) and then sends it as it is (`run.go` `evaluateExpr`: a
+    float64), so `version: 16` or `OLLAMA_CONTEXT_LENGTH: 8192` arrives as 16.0 or 8192.0. Any other value is
+    returned as it is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return value
+
+
 _UNRESOLVED = object()
 
 
@@ -274,6 +289,8 @@ class PlatformProvider(ComponentProvider):
                                              component_name, path, shared)
         if prop.type == PropertyType.INTEGER:
             return whole_number(value, path)
+        if prop.type == PropertyType.STRING:
+            return scalar_text(value)
         if prop.type == PropertyType.ARRAY and prop.items is not None:
             if not isinstance(value, list):
                 raise InputPropertyError(path, f"expects a list, got {type(value).__name__} {value!r}")

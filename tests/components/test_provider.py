@@ -995,3 +995,34 @@ def test_a_components_protect_and_retain_on_delete_reach_its_children_and_its_cu
     assert component.options["customTimeouts"] == {}  # dropped by the SDK's server
     children = [r for r in built.children if r.custom]
     assert children and all(r.options["protect"] and r.options["retainOnDelete"] for r in children)
+
+
+def test_a_number_or_boolean_a_yaml_program_writes_for_a_string_input_is_read_as_its_text(host, program):
+    """Pulumi YAML's type checker takes a number or true/false for a string property and sends it as it is, a
+    double or a bool (pulumi-yaml 36f271cf `analyser.go` `isAssignable`, "we coerce numbers to strings"; `run.go`
+    `evaluateExpr`): `version: 17` was refused as "version=17.0 is invalid; allowed: 16, 17, 18", an unquoted
+    `OLLAMA_CONTEXT_LENGTH: 8192` and a numeric tag with messages about the map. Each is now the text written."""
+    resources = {key: copy.deepcopy(program["resources"][key])
+                 for key in ("aks", "vault", "database", "teamApp", "teamModels", "teamOllama")}
+    resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
+    written = yaml.safe_load("""
+        aks: {tags: {costCentre: 4711, shared: false, ratio: 0.5}}
+        database: {version: 17}
+        teamOllama: {extraEnv: {OLLAMA_CONTEXT_LENGTH: 8192, OLLAMA_FLASH_ATTENTION: true}}""")
+    for name, properties in written.items():
+        resources[name]["properties"].update(properties)
+    fresh = host.with_fresh_monitor(stack="yaml-scalars")
+    try:
+        built = plugin_host.run_yaml_program(fresh, {"resources": resources}).constructed
+    finally:
+        fresh.close()
+
+    def one(name: str, type_: str) -> offline.Registration:
+        (found,) = [r for r in built[name].children if r.type == type_]
+        return found
+    assert one("aks", "azure-native:containerservice:ManagedCluster").inputs["tags"] == {
+        "costCentre": "4711", "shared": "false", "ratio": "0.5"}
+    assert one("database", "azure-native:dbforpostgresql:Server").inputs["version"] == "17"
+    env = {e["name"]: e.get("value") for e in one("teamOllama", "kubernetes:apps/v1:Deployment").inputs[
+        "spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert (env["OLLAMA_CONTEXT_LENGTH"], env["OLLAMA_FLASH_ATTENTION"]) == ("8192", "true")
