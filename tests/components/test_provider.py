@@ -1026,3 +1026,26 @@ def test_a_number_or_boolean_a_yaml_program_writes_for_a_string_input_is_read_as
     env = {e["name"]: e.get("value") for e in one("teamOllama", "kubernetes:apps/v1:Deployment").inputs[
         "spec"]["template"]["spec"]["containers"][0]["env"]}
     assert (env["OLLAMA_CONTEXT_LENGTH"], env["OLLAMA_FLASH_ATTENTION"]) == ("8192", "true")
+
+
+def test_every_output_a_construct_returns_secret_is_secret_in_the_schema(host, example_run):
+    """A generated SDK and the reference mark an output secret from the schema's `secret: true` (pulumi/pulumi
+    1b5949891b `pkg/codegen/nodejs/gen.go` adds it to the resource's `additionalSecretOutputs`); GlobalEndpoint's
+    `apiKey`, a key every region's gates accept, went over the wire secret but read as a plain string in the schema
+    and docs/components/reference.md."""
+    schema = host.schema()["resources"]
+    fresh = host.with_fresh_monitor(stack="edge-keys")
+    try:
+        edge = fresh.construct("llmplatform:index:GlobalEndpoint", "edge", {
+            "resourceGroupName": "rg-yaml-demo", "namePrefix": "keys", "apiKeys": ["team-a"],
+            "origins": [{"name": "westeurope", "host": "weu.llm.example.com", "keyVaultName": "kv-yaml-demo-01",
+                         "keyVaultResourceGroup": "rg-yaml-demo"}]})
+    finally:
+        fresh.close()
+    built = [(type_, b) for type_, b in [("llmplatform:index:GlobalEndpoint", edge)] +
+             [(b.urn.split("::")[2], b) for b in example_run.constructed.values()]]
+    returned_secret = {(type_, key) for type_, b in built for key, value in b.wire.items()
+                       if isinstance(value, dict) and value.get(offline.SIG_KEY) == offline.SECRET_SIG}
+    assert ("llmplatform:index:GlobalEndpoint", "apiKey") in returned_secret
+    assert {(type_, key) for type_, key in returned_secret
+            if not schema[type_]["properties"][key].get("secret")} == set()
