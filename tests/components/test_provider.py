@@ -1049,3 +1049,33 @@ def test_every_output_a_construct_returns_secret_is_secret_in_the_schema(host, e
     assert ("llmplatform:index:GlobalEndpoint", "apiKey") in returned_secret
     assert {(type_, key) for type_, key in returned_secret
             if not schema[type_]["properties"][key].get("secret")} == set()
+
+
+def _open_webui_refused(host, example_run, stack: str, **given) -> plugin_host.ConstructFailure:
+    """An OpenWebUi on the example's cluster, vault and database, as a YAML program writes one, refused."""
+    built = example_run.constructed
+    return _refused_in_cluster(host, example_run, stack, "OpenWebUi", "ui", {
+        "keyVault": built["vault"].wire["vault"], "databaseUrlSecret": built["database"].wire["databaseUrlSecret"],
+        "namespace": stack, "endpoint": {"baseUrl": "http://ollama.team-b:11434", "api": "ollama",
+                                         "namespace": "team-b", "service": "ollama", "port": 11434}, **given})
+
+
+def test_an_endpoint_url_whose_host_is_no_dns_name_is_a_per_property_error_not_a_traceback(host, example_run):
+    """A ModelEndpoint written by hand with a quote in its host passed the URL rule and stopped OpenWebUi's
+    migration command with a ValueError: the engine showed "Unexpected <class 'Exception'>: While processing
+    resource ..." and the plugin's Python stack. The host is now held to DNS names before anything registers."""
+    url = "http://olla'ma.team-b:11434"
+    failure = _open_webui_refused(host, example_run, "quoted-url", endpoint={
+        "baseUrl": url, "api": "ollama", "namespace": "team-b", "service": "ollama", "port": 11434})
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT, failure.message
+    assert [path for path, _ in failure.property_errors] == ["endpoint.baseUrl"], failure.property_errors
+    assert failure.message.startswith(f"OpenWebUi ui: input endpoint.base_url={url!r} is invalid; allowed: an http")
+
+
+def test_an_open_webui_name_prefix_is_refused_as_its_own_input(host, example_run):
+    """OpenWebUi checked no given `namePrefix`: one that makes no Azure name was refused by the WorkloadIdentity
+    inside it, as "WorkloadIdentity ui-open-webui-identity: input identity_name=..." and a property error on
+    `identityName`, an input the YAML program's OpenWebUi does not have."""
+    failure = _open_webui_refused(host, example_run, "bad-prefix", namePrefix="Team_B!")
+    assert [path for path, _ in failure.property_errors] == ["namePrefix"], failure.property_errors
+    assert failure.message.startswith("OpenWebUi ui: input name_prefix='Team_B!' is invalid"), failure.message
