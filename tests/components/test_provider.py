@@ -1079,3 +1079,25 @@ def test_an_open_webui_name_prefix_is_refused_as_its_own_input(host, example_run
     failure = _open_webui_refused(host, example_run, "bad-prefix", namePrefix="Team_B!")
     assert [path for path, _ in failure.property_errors] == ["namePrefix"], failure.property_errors
     assert failure.message.startswith("OpenWebUi ui: input name_prefix='Team_B!' is invalid"), failure.message
+
+
+def test_every_object_the_yaml_example_puts_in_a_namespace_it_creates_comes_after_that_namespace(example_run):
+    """Pulumi YAML orders resources by their references alone: the example's WorkloadIdentity and Observability named
+    `inference` literally, so the batch ServiceAccount recorded no dependency on the Namespace AppNamespace creates
+    (the engine could create it first, and a destroy delete the Namespace first). Each object in a namespace the
+    example creates depends on its Namespace, directly or through what it depends on."""
+    built = {r.urn: r for b in example_run.constructed.values() for r in b.children}
+    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in built.values() if r.type == "kubernetes:core/v1:Namespace"}
+
+    def after(urn: str, seen: set[str]) -> set[str]:
+        for dependency in built[urn].dependencies:
+            if dependency in built and dependency not in seen:
+                seen.add(dependency)
+                after(dependency, seen)
+        return seen
+    placed = [(r.urn, r.inputs["metadata"].get("namespace")) for r in built.values()
+              if r.type.startswith("kubernetes:") and isinstance(r.inputs.get("metadata"), dict)]
+    assert len([urn for urn, namespace in placed if namespace in namespaces]) > 50
+    assert [urn for urn, namespace in placed
+            if namespace in namespaces and urn != namespaces[namespace] and namespaces[namespace] not in
+            after(urn, set())] == []
