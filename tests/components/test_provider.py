@@ -1087,7 +1087,8 @@ def test_every_object_the_yaml_example_puts_in_a_namespace_it_creates_comes_afte
     (the engine could create it first, and a destroy delete the Namespace first). Each object in a namespace the
     example creates depends on its Namespace, directly or through what it depends on."""
     built = {r.urn: r for b in example_run.constructed.values() for r in b.children}
-    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in built.values() if r.type == "kubernetes:core/v1:Namespace"}
+    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in built.values()
+                  if r.type == "kubernetes:core/v1:Namespace"}
 
     def after(urn: str, seen: set[str]) -> set[str]:
         for dependency in built[urn].dependencies:
