@@ -92,7 +92,8 @@ def _each_object(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
 def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
     """Descriptions as other languages' SDKs and docs show them: a docstring's line breaks and indentation inside a
     paragraph become one space (blank lines still part paragraphs), a Python name of a property the schema has
-    (`route_target`) is spelt as the schema spells it (`routeTarget`), and Python's True/False as true/false."""
+    (`route_target`) is spelt as the schema spells it (`routeTarget`), Python's True/False as true/false, and a bare
+    None (an output left unset: undefined, nil or null elsewhere) as "absent"; a quoted `None` (an enum value) stays."""
     names: set[str] = set()
     for entity in [*schema.get("resources", {}).values(), *schema.get("types", {}).values()]:
         for key in ("inputProperties", "properties"):
@@ -103,6 +104,7 @@ def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
         text = "\n\n".join(p for p in paragraphs if p)
         text = re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",
                       lambda m: camel_case(m.group()) if camel_case(m.group()) in names else m.group(), text)
+        text = re.sub(r"(?<![`'\"])\bNone\b(?![`'\"])", "absent", text)
         return re.sub(r"\bdefault (True|False)\b", lambda m: f"default {m.group(1).lower()}", text)
 
     def visit(node: dict[str, Any]) -> None:
