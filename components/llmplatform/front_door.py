@@ -158,7 +158,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
     origin_groups: pulumi.Output[list[str]]
     """Origin group names, one per service."""
     api_key: pulumi.Output[Optional[str]]
-    """The newest client API key (a secret), valid in every region; None without api_keys."""
+    """The newest client API key, valid in every region; None without api_keys. Secret."""
     api_key_secret: pulumi.Output[Optional[str]]
     """Key Vault secret name of the newest key in every region's vault; None without api_keys."""
     api_key_map_secret: pulumi.Output[Optional[str]]

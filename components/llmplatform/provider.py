@@ -92,7 +92,8 @@ def _each_object(node: Any, visit: Callable[[dict[str, Any]], None]) -> None:
 def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
     """Descriptions as other languages' SDKs and docs show them: a docstring's line breaks and indentation inside a
     paragraph become one space (blank lines still part paragraphs), a Python name of a property the schema has
-    (`route_target`) is spelt as the schema spells it (`routeTarget`), and Python's True/False as true/false."""
+    (`route_target`) is spelt as the schema spells it (`routeTarget`), Python's True/False as true/false, and a bare
+    None (an output left unset: undefined, nil or null elsewhere) as "absent"; a quoted `None` (an enum value) stays."""
     names: set[str] = set()
     for entity in [*schema.get("resources", {}).values(), *schema.get("types", {}).values()]:
         for key in ("inputProperties", "properties"):
@@ -103,6 +104,7 @@ def tidy_descriptions(schema: dict[str, Any]) -> dict[str, Any]:
         text = "\n\n".join(p for p in paragraphs if p)
         text = re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",
                       lambda m: camel_case(m.group()) if camel_case(m.group()) in names else m.group(), text)
+        text = re.sub(r"(?<![`'\"])\bNone\b(?![`'\"])", "absent", text)
         return re.sub(r"\bdefault (True|False)\b", lambda m: f"default {m.group(1).lower()}", text)
 
     def visit(node: dict[str, Any]) -> None:
@@ -126,6 +128,21 @@ def whole_number(value: Any, path: str) -> int:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     raise InputPropertyError(path, f"{value!r} is not a whole number")
+
+
+def scalar_text(value: Any) -> Any:
+    """A number or true/false given where the schema says string, as the text the program wrote: Pulumi YAML's
+    type checker takes a number or a boolean for a string property ("we coerce numbers to strings", pulumi-yaml
+    36f271cf `pkg/pulumiyaml/analyser.go` `isAssignable`) and then sends it as it is (`run.go` `evaluateExpr`: a
+    float64), so `version: 16` or `OLLAMA_CONTEXT_LENGTH: 8192` arrives as 16.0 or 8192.0. Any other value is
+    returned as it is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return value
 
 
 _UNRESOLVED = object()
@@ -274,6 +291,8 @@ class PlatformProvider(ComponentProvider):
                                              component_name, path, shared)
         if prop.type == PropertyType.INTEGER:
             return whole_number(value, path)
+        if prop.type == PropertyType.STRING:
+            return scalar_text(value)
         if prop.type == PropertyType.ARRAY and prop.items is not None:
             if not isinstance(value, list):
                 raise InputPropertyError(path, f"expects a list, got {type(value).__name__} {value!r}")

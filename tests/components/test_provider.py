@@ -412,11 +412,14 @@ def test_schema_descriptions_read_as_other_languages_see_them():
     for text in descriptions:
         assert "  " not in text and "\n" not in text.replace("\n\n", ""), text
         assert not re.search(r"\bdefault (True|False)\b", text), text
+        assert not re.search(r"(?<![`'\"])\bNone\b(?![`'\"])", text), text  # Python's word for an unset output
         python_names = re.findall(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", text)
         assert not [n for n in python_names if schema_path(n) in names], text
     # the tidying reached the committed file from real docstrings (ApiGate's names GatewayAccess's output)
     gate = schema["resources"]["llmplatform:index:ApiGate"]["inputProperties"]["routeTarget"]["description"]
     assert "GatewayAccess's `routeTarget`" in gate
+    api_key = schema["resources"]["llmplatform:index:GlobalEndpoint"]["properties"]["apiKey"]["description"]
+    assert "absent without apiKeys" in api_key  # the docstring's "None without api_keys"
 
 def test_an_in_cluster_component_without_the_cluster_provider_is_refused_before_it_registers(host):
     before = len(host.monitor.registrations)
@@ -995,3 +998,110 @@ def test_a_components_protect_and_retain_on_delete_reach_its_children_and_its_cu
     assert component.options["customTimeouts"] == {}  # dropped by the SDK's server
     children = [r for r in built.children if r.custom]
     assert children and all(r.options["protect"] and r.options["retainOnDelete"] for r in children)
+
+
+def test_a_number_or_boolean_a_yaml_program_writes_for_a_string_input_is_read_as_its_text(host, program):
+    """Pulumi YAML's type checker takes a number or true/false for a string property and sends it as it is, a
+    double or a bool (pulumi-yaml 36f271cf `analyser.go` `isAssignable`, "we coerce numbers to strings"; `run.go`
+    `evaluateExpr`): `version: 17` was refused as "version=17.0 is invalid; allowed: 16, 17, 18", an unquoted
+    `OLLAMA_CONTEXT_LENGTH: 8192` and a numeric tag with messages about the map. Each is now the text written."""
+    resources = {key: copy.deepcopy(program["resources"][key])
+                 for key in ("aks", "vault", "database", "teamApp", "teamModels", "teamOllama")}
+    resources["aks"]["properties"].pop("logAnalyticsWorkspaceId")
+    written = yaml.safe_load("""
+        aks: {tags: {costCentre: 4711, shared: false, ratio: 0.5}}
+        database: {version: 17}
+        teamOllama: {extraEnv: {OLLAMA_CONTEXT_LENGTH: 8192, OLLAMA_FLASH_ATTENTION: true}}""")
+    for name, properties in written.items():
+        resources[name]["properties"].update(properties)
+    fresh = host.with_fresh_monitor(stack="yaml-scalars")
+    try:
+        built = plugin_host.run_yaml_program(fresh, {"resources": resources}).constructed
+    finally:
+        fresh.close()
+
+    def one(name: str, type_: str) -> offline.Registration:
+        (found,) = [r for r in built[name].children if r.type == type_]
+        return found
+    assert one("aks", "azure-native:containerservice:ManagedCluster").inputs["tags"] == {
+        "costCentre": "4711", "shared": "false", "ratio": "0.5"}
+    assert one("database", "azure-native:dbforpostgresql:Server").inputs["version"] == "17"
+    env = {e["name"]: e.get("value") for e in one("teamOllama", "kubernetes:apps/v1:Deployment").inputs[
+        "spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert (env["OLLAMA_CONTEXT_LENGTH"], env["OLLAMA_FLASH_ATTENTION"]) == ("8192", "true")
+
+
+def test_every_output_a_construct_returns_secret_is_secret_in_the_schema(host, example_run):
+    """A generated SDK and the reference mark an output secret from the schema's `secret: true` (pulumi/pulumi
+    1b5949891b `pkg/codegen/nodejs/gen.go` adds it to the resource's `additionalSecretOutputs`); GlobalEndpoint's
+    `apiKey`, a key every region's gates accept, went over the wire secret but read as a plain string in the schema
+    and docs/components/reference.md."""
+    schema = host.schema()["resources"]
+    fresh = host.with_fresh_monitor(stack="edge-keys")
+    try:
+        edge = fresh.construct("llmplatform:index:GlobalEndpoint", "edge", {
+            "resourceGroupName": "rg-yaml-demo", "namePrefix": "keys", "apiKeys": ["team-a"],
+            "origins": [{"name": "westeurope", "host": "weu.llm.example.com", "keyVaultName": "kv-yaml-demo-01",
+                         "keyVaultResourceGroup": "rg-yaml-demo"}]})
+    finally:
+        fresh.close()
+    built = [(type_, b) for type_, b in [("llmplatform:index:GlobalEndpoint", edge)] +
+             [(b.urn.split("::")[2], b) for b in example_run.constructed.values()]]
+    returned_secret = {(type_, key) for type_, b in built for key, value in b.wire.items()
+                       if isinstance(value, dict) and value.get(offline.SIG_KEY) == offline.SECRET_SIG}
+    assert ("llmplatform:index:GlobalEndpoint", "apiKey") in returned_secret
+    assert {(type_, key) for type_, key in returned_secret
+            if not schema[type_]["properties"][key].get("secret")} == set()
+
+
+def _open_webui_refused(host, example_run, stack: str, **given) -> plugin_host.ConstructFailure:
+    """An OpenWebUi on the example's cluster, vault and database, as a YAML program writes one, refused."""
+    built = example_run.constructed
+    return _refused_in_cluster(host, example_run, stack, "OpenWebUi", "ui", {
+        "keyVault": built["vault"].wire["vault"], "databaseUrlSecret": built["database"].wire["databaseUrlSecret"],
+        "namespace": stack, "endpoint": {"baseUrl": "http://ollama.team-b:11434", "api": "ollama",
+                                         "namespace": "team-b", "service": "ollama", "port": 11434}, **given})
+
+
+def test_an_endpoint_url_whose_host_is_no_dns_name_is_a_per_property_error_not_a_traceback(host, example_run):
+    """A ModelEndpoint written by hand with a quote in its host passed the URL rule and stopped OpenWebUi's
+    migration command with a ValueError: the engine showed "Unexpected <class 'Exception'>: While processing
+    resource ..." and the plugin's Python stack. The host is now held to DNS names before anything registers."""
+    url = "http://olla'ma.team-b:11434"
+    failure = _open_webui_refused(host, example_run, "quoted-url", endpoint={
+        "baseUrl": url, "api": "ollama", "namespace": "team-b", "service": "ollama", "port": 11434})
+    assert failure.code == grpc.StatusCode.INVALID_ARGUMENT, failure.message
+    assert [path for path, _ in failure.property_errors] == ["endpoint.baseUrl"], failure.property_errors
+    assert failure.message.startswith(f"OpenWebUi ui: input endpoint.base_url={url!r} is invalid; allowed: an http")
+
+
+def test_an_open_webui_name_prefix_is_refused_as_its_own_input(host, example_run):
+    """OpenWebUi checked no given `namePrefix`: one that makes no Azure name was refused by the WorkloadIdentity
+    inside it, as "WorkloadIdentity ui-open-webui-identity: input identity_name=..." and a property error on
+    `identityName`, an input the YAML program's OpenWebUi does not have."""
+    failure = _open_webui_refused(host, example_run, "bad-prefix", namePrefix="Team_B!")
+    assert [path for path, _ in failure.property_errors] == ["namePrefix"], failure.property_errors
+    assert failure.message.startswith("OpenWebUi ui: input name_prefix='Team_B!' is invalid"), failure.message
+
+
+def test_every_object_the_yaml_example_puts_in_a_namespace_it_creates_comes_after_that_namespace(example_run):
+    """Pulumi YAML orders resources by their references alone: the example's WorkloadIdentity and Observability named
+    `inference` literally, so the batch ServiceAccount recorded no dependency on the Namespace AppNamespace creates
+    (the engine could create it first, and a destroy delete the Namespace first). Each object in a namespace the
+    example creates depends on its Namespace, directly or through what it depends on."""
+    built = {r.urn: r for b in example_run.constructed.values() for r in b.children}
+    namespaces = {r.inputs["metadata"]["name"]: r.urn for r in built.values()
+                  if r.type == "kubernetes:core/v1:Namespace"}
+
+    def after(urn: str, seen: set[str]) -> set[str]:
+        for dependency in built[urn].dependencies:
+            if dependency in built and dependency not in seen:
+                seen.add(dependency)
+                after(dependency, seen)
+        return seen
+    placed = [(r.urn, r.inputs["metadata"].get("namespace")) for r in built.values()
+              if r.type.startswith("kubernetes:") and isinstance(r.inputs.get("metadata"), dict)]
+    assert len([urn for urn, namespace in placed if namespace in namespaces]) > 50
+    assert [urn for urn, namespace in placed
+            if namespace in namespaces and urn != namespaces[namespace] and namespaces[namespace] not in
+            after(urn, set())] == []

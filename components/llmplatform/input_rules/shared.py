@@ -117,6 +117,10 @@ def not_variables(env: Mapping[Any, Any],
                   if not is_output(v) and (not str(k).isidentifier() or not isinstance(v, str) or value_rule(v)))
 
 
+# a host a URL names: DNS labels (an IPv4 address is four of them)
+_HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*", re.ASCII)
+
+
 def base_url_problem(url: Any) -> Optional[str]:
     """What a ModelEndpoint's base_url must be for a gate or a UI to call it: http(s)://host[:port], nothing else."""
     allowed = "an http:// or https:// URL of a host and an optional port (1-65535), e.g. http://ollama.llm:11434"
@@ -129,8 +133,8 @@ def base_url_problem(url: Any) -> Optional[str]:
         return allowed
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password \
             or parts.path not in ("", "/") or parts.query or parts.fragment or (port is not None and port < 1) \
-            or ":" in parts.hostname:  # an IPv6 literal: the gate's nginx upstream takes a name or an IPv4 address
-        return allowed
+            or not _HOST.fullmatch(parts.hostname):  # nor an IPv6 literal: nginx's upstream takes a name or IPv4
+        return allowed  # (a quote in the host also broke the UI's migration command, quoted in the shell)
     return None
 
 

@@ -71,6 +71,8 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
                       f"{r.ref('admin_database_url_secret')} (the administrator's URL: only the bootstrap Job "
                       "reads it)")
     r.secret_name("secret_key_secret")
+    # the start of its identities' Azure names, held to the rule its unset fallback (the resource name) is held to
+    r.text("name_prefix", names.azure_name_start)
     r.texts("client_namespaces", names.dns_label)
     low = r.whole("replicas", 1, 50)
     high = r.whole("max_replicas", 1, 50)
