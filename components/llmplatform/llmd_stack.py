@@ -323,7 +323,7 @@ class LlmdStack(pulumi.ComponentResource):
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
                     env=env, resources=resources,
                     # first start downloads the model: 30 min, or its download and load at the floors and 10 min
-                    # more, before liveness counts (a restart mid-download resumes from the emptyDir cache)
+                    # more, before liveness counts (a restart mid-download would start it again)
                     startup_probe=http_probe("/health", port, period=30, timeout=10,
                                              failures=max(60, -(-(model_download_seconds(weights) + 600) // 30))),
                     readiness_probe=http_probe("/health", port, period=10, failures=3),
