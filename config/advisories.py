@@ -320,16 +320,24 @@ def _is_test_net(cidr: str) -> bool:
     return any(network.version == t.version and network.subnet_of(t) for t in _TEST_NETS)  # type: ignore[arg-type]
 
 
+def _listed(key: str, values: list[str], shown: int = 3) -> list[str]:
+    """`key` and its first `shown` values, and how many more: a list of a hundred example entries stays one line."""
+    if not values:
+        return []
+    more = f" and {len(values) - shown} more" if len(values) > shown else ""
+    return [f"{key} {', '.join(values[:shown])}{more}"]
+
+
 def _examples_left(cfg: PlatformConfig) -> list[str]:
     """The stack file's REPLACE values still in place: a deploy with them has no reachable API server (TEST-NET
     ranges), a certificate Let's Encrypt never issues and an admin nobody reads mail for (example domains)."""
-    found = [f"cluster.apiAccess.authorizedIpRanges {r}" for r in cfg.cluster.api_access.authorized_ip_ranges
-             if _is_test_net(r)]
+    found = _listed("cluster.apiAccess.authorizedIpRanges",
+                    [r for r in cfg.cluster.api_access.authorized_ip_ranges if _is_test_net(r)])
     found += [f"{key} {value}" for key, value in (("gateway.tls.hostname", cfg.gateway.tls.hostname),
                                                   ("gateway.tls.email", cfg.gateway.tls.email),
                                                   ("webui.adminEmail", cfg.webui.admin_email))
               if value and _is_example_domain(value)]
-    found += [f"observability.alertEmails {e}" for e in cfg.observability.alert_emails if _is_example_domain(e)]
+    found += _listed("observability.alertEmails", [e for e in cfg.observability.alert_emails if _is_example_domain(e)])
     if not found:
         return []
     return [f"example values to replace before the first deploy (the stack file marks them REPLACE): "

@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 from llmplatform.choices import (FLEET_CHANNELS as CHANNELS, FRONT_DOOR_SKUS as SKUS,
                                  MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS, WAF_MODES)
 from llmplatform.defaults import DEFAULTS as D
-from llmplatform.input_rules import EDGE_NAME, FLEET_NAME
+from llmplatform.input_rules import EDGE_NAME, FLEET_NAME, front_door_origins_problem
 from llmplatform.regions import azure_region
 
 from . import resource_names
@@ -214,11 +214,16 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         g.problem(f"global.llmdRegions {describe(list(llmd_regions))} must list stacks of global.regions, each once "
                   f"(regions: {', '.join(regions) or 'none'})")
     fd, fl = g.section("frontDoor"), g.section("fleet")
+    sku = fd.choice("sku", FD["sku"], SKUS)
+    too_many = front_door_origins_problem(len(regions), len(set(llmd_regions)), sku)
+    if too_many:
+        g.problem(f"global.regions lists {len(regions)} regional stacks ({len(set(llmd_regions))} of them in "
+                  f"global.llmdRegions), too many for one Front Door; allowed: {too_many}")
     cost = parse_cost(top.section("cost"))  # prices may be overridden like any stack's
     cfg = GlobalConfig(
         project=project, stack=stack, environment=environment, prefix=prefix, location=location, regions=regions,
         organization=organization,
-        sku=fd.choice("sku", FD["sku"], SKUS), waf_mode=fd.choice("wafMode", FD["waf_mode"], WAF_MODES),
+        sku=sku, waf_mode=fd.choice("wafMode", FD["waf_mode"], WAF_MODES),
         rate_limit_per_minute=fd.int_("rateLimitPerMinute", FD["rate_limit_per_minute"], 10, 1_000_000),
         origin_timeout_seconds=fd.int_("originTimeoutSeconds", FD["origin_timeout_seconds"], 16,
                                        MAX_ORIGIN_TIMEOUT_SECONDS),

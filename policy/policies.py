@@ -138,10 +138,19 @@ def _no_privilege(args: ResourceValidationArgs) -> Iterator[str]:
                 yield f"container {c.get('name')} adds capability {capability} without a documented exemption"
 
 
+def _names_a_secret_file(name: str, value: Any) -> bool:
+    """A variable naming where a secret is mounted (`HF_TOKEN_PATH`, `POSTGRES_PASSWORD_FILE`), not the secret: its
+    name ends in _PATH or _FILE and its value is an absolute path."""
+    return name.upper().endswith(("_PATH", "_FILE")) and isinstance(value, str) and value.startswith("/") \
+        and not any(ch.isspace() for ch in value)
+
+
 def _no_secret_literals(args: ResourceValidationArgs) -> Iterator[str]:
     for c in containers(args.props):
         for env in c.get("env") or []:
-            if "value" in env and _SECRET_NAME.search(str(env.get("name", ""))) and env.get("value"):
+            name = str(env.get("name", ""))
+            if "value" in env and _SECRET_NAME.search(name) and env.get("value") \
+                    and not _names_a_secret_file(name, env.get("value")):
                 yield f"container {c.get('name')} sets {env['name']} as a literal; use a Secret reference"
     if args.resource_type == "kubernetes:core/v1:ConfigMap":
         for key in (args.props.get("data") or {}):

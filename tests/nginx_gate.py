@@ -12,13 +12,16 @@ import time
 from pathlib import Path
 from typing import Iterator, Optional
 
-from llmplatform.inference_specs import ROUTER_PORT, ROUTER_UI_PORT, SECRETS_MOUNT, api_key_map_line
+from llmplatform.inference_specs import API_KEY_LENGTH, ROUTER_PORT, ROUTER_UI_PORT, SECRETS_MOUNT, api_key_map_line
 
 from tests.conftest import PROJECT_DIR
 from tests.ports import free_port
 
 NGINX = PROJECT_DIR / ".venv" / "debian" / "usr" / "sbin" / "nginx"
-KEY = "test-key-0123456789"
+# as long as the keys the program generates (RandomPassword, letters and digits): nginx sizes its map's buckets by
+# the longest key, so a short test key would hide a map that real keys do not fit
+KEY = ("testkey" + "0123456789abcdefghijklmnopqrstuvwxyz" * 2)[:API_KEY_LENGTH]
+EDGE_KEYS = 10  # the most global.apiKeys lists: every region's key map holds them all
 
 
 STREAM_LINES, STREAM_GAP_S = 3, 0.3  # a streamed answer of the stub: its lines, and the pause before each later one
@@ -71,14 +74,14 @@ def rewritten(conf: str, swaps: dict[str, str]) -> str:
     return conf
 
 
-def local_conf(conf: str, root: Path, upstream: str, api: int, ui: int) -> str:
+def local_conf(conf: str, root: Path, upstream: str, api: int, ui: int, keys: tuple[str, ...] = (KEY,)) -> str:
     """`conf` with only its addresses and paths made local under `root`: the listen ports, the upstream, the mounted
-    key map (holding KEY), /tmp, and an access log (Debian's build logs to /var/log/nginx by default, the image's to
+    key map (holding `keys`), /tmp, and an access log (Debian's build logs to /var/log/nginx by default, the image's to
     its stdout)."""
     (root / "logs").mkdir(exist_ok=True)
     (root / "secrets").mkdir(exist_ok=True)
     for key_map in re.findall(rf"include {SECRETS_MOUNT}/(\S+);", conf):
-        (root / "secrets" / key_map).write_text(api_key_map_line(KEY))
+        (root / "secrets" / key_map).write_text("".join(map(api_key_map_line, keys)))
     (server,) = re.findall(r"^\s*server (\S+);$", conf, re.M)  # the upstream block's one server
     return rewritten(conf, {"/tmp/": f"{root}/",  # first: root is under /tmp too
                             f"listen {ROUTER_PORT};": f"listen 127.0.0.1:{api};",

@@ -10,7 +10,7 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .handles import field, settled
-from .inference_specs import (ROUTER_CPU_LIMIT, ROUTER_PORT, ROUTER_UI_PORT, SHUTDOWN_MARGIN_SECONDS,
+from .inference_specs import (API_KEY_LENGTH, ROUTER_CPU_LIMIT, ROUTER_PORT, ROUTER_UI_PORT, SHUTDOWN_MARGIN_SECONDS,
                               api_key_map_line, key_vault_objects, nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
@@ -93,7 +93,7 @@ def api_router(owner: pulumi.ComponentResource,
             key_map = spec.api_key_map_secret
             key_secret_name = pulumi.Output.from_input(spec.api_key_secret)
         else:
-            key = random.RandomPassword(f"{name}-api-key", length=48, special=False,
+            key = random.RandomPassword(f"{name}-api-key", length=API_KEY_LENGTH, special=False,
                                         opts=pulumi.ResourceOptions(parent=owner, aliases=spec.aliases))
             key_secret = spec.api_key_secret or secret_name(name, "api-key")
             # clients that mount the key (an OpenWebUi) are granted it once it exists: the name carries its write

@@ -43,6 +43,10 @@ WAF_MODES = ("Prevention", "Detection")
 # each origin's certificate against its host name; Http forwards plain text
 ORIGIN_PROTOCOLS = ("Https", "Http")
 MAX_ORIGIN_TIMEOUT_SECONDS = 240
+# Front Door Standard/Premium's limits (MicrosoftDocs/azure-docs includes/front-door-limits.md): origins in one origin
+# group (both tiers), and in one profile by tier; GlobalEndpoint puts every region in its `ui` and `api` groups
+MAX_ORIGINS_PER_GROUP = 50
+MAX_ORIGINS_PER_PROFILE = {"Premium_AzureFrontDoor": 200, "Standard_AzureFrontDoor": 100}
 # Fleet Manager (FleetUpdates) auto-upgrade channels and node image selection
 FLEET_CHANNELS = ("Stable", "Rapid", "NodeImage")
 NODE_IMAGE_SELECTIONS = ("Latest", "Consistent")

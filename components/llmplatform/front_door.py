@@ -21,7 +21,7 @@ from .checks import called_as_documented, check_shape
 from .defaults import defaults_for
 from .gateway import API_LISTENER, PLAIN_PORTS, TLS_PORTS, UI_LISTENER
 from .handles import VaultHandle
-from .inference_specs import MODEL_HEALTH_PATH, api_key_map_line
+from .inference_specs import API_KEY_LENGTH, MODEL_HEALTH_PATH, api_key_map_line
 from .key_vault import vault_secret
 from .naming import indexed_name
 
@@ -267,7 +267,7 @@ class GlobalEndpoint(pulumi.ComponentResource):
     def _key_set(self, name: str, keys: list[str], origins: list[RegionalOrigin]) -> pulumi.Output[str]:
         """One key per name; every region's vault gets the map of all of them and the newest one. A region's gate
         reads the map at start: roll its pods after a rotation (docs/operations.md)."""
-        values = [random.RandomPassword(f"{name}-api-key-{key}", length=48, special=False,
+        values = [random.RandomPassword(f"{name}-api-key-{key}", length=API_KEY_LENGTH, special=False,
                                         opts=pulumi.ResourceOptions(parent=self)).result for key in keys]
         mapped = pulumi.Output.all(*values).apply(key_map)
         names = [origin["name"] for origin in origins]

@@ -251,6 +251,9 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
     per_minute, pod_burst = per_pod_limit(rate_per_second, burst, replicas)
     trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
     client_map, client = client_key_map(front_door)
+    # before the first map (nginx reads it there): the key map's keys are `Bearer <key>` (api_key_map_line)
+    buckets = f"    map_hash_bucket_size {map_hash_bucket_size(len('Bearer ') + API_KEY_LENGTH)};\n" \
+        if api_key_auth else ""
     auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"
             f"      include {SECRETS_MOUNT}/{key_map_object};\n    }}\n") if api_key_auth else ""
     check = "        if ($api_key_valid = 0) { return 401; }\n" if api_key_auth else ""
@@ -273,7 +276,7 @@ http {{
     real_ip_header X-Forwarded-For;
     real_ip_recursive on;
 {trust}
-{client_map}    limit_req_zone {client} zone=per_client:10m rate={per_minute}r/m;
+{buckets}{client_map}    limit_req_zone {client} zone=per_client:10m rate={per_minute}r/m;
     limit_req_status 429;
 {auth}    upstream model_server {{
         server {upstream};
@@ -340,6 +343,23 @@ def ui_server(routes: tuple[str, ...], host: str, timeout_seconds: int) -> str:
         location / {{ return 403; }}
     }}
 """
+
+
+API_KEY_LENGTH = 48  # characters of a generated client API key (letters and digits), the gate's and the edge's
+
+
+def map_hash_bucket_size(key_length: int) -> int:
+    """nginx's map_hash_bucket_size for a map whose longest key is `key_length` bytes: a bucket holds at least one
+    element (a pointer, the length, the key, aligned to a pointer) and a terminating pointer (nginx src/core/ngx_hash.c
+    ngx_hash_init, NGX_HASH_ELT_SIZE), and the default bucket is one cache line (64 bytes on x86-64): too small for a
+    bearer key of API_KEY_LENGTH, which nginx refuses at start ("could not build map_hash"). Rounded up to a power of
+    two from 64, as nginx aligns it to its cache line."""
+    pointer = 8
+    element = pointer + -(-(key_length + 2) // pointer) * pointer
+    size = 64
+    while size < element + pointer:
+        size *= 2
+    return size
 
 
 def api_key_map_line(api_key: str) -> str:

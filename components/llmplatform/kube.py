@@ -149,12 +149,30 @@ def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Inp
 GPU_START_TIMEOUT_SECONDS = 2700
 MODEL_DOWNLOAD_START_TIMEOUT_SECONDS = 3600
 GPU_OPERATOR_START_TIMEOUT_SECONDS = 3600
+# vLLM downloads its model after that start: the slowest Hugging Face download and GPU load its deadline still waits
+# for (the deploy model's pessimistic figures, config/data/deploy_durations.json `model_load`). A 70B model's 141 GiB
+# take 63 minutes at the floor, past MODEL_DOWNLOAD_START_TIMEOUT_SECONDS alone.
+MODEL_DOWNLOAD_FLOOR_MB_S, MODEL_LOAD_FLOOR_MB_S = 40, 500
 # A pod mounting Key Vault secrets (CSI driver) signs in as its workload identity: the mount fails until the
 # identity's federated credential and Key Vault grant have propagated (up to ten minutes each; Pulumi waits for
 # neither) and the kubelet retries it with a backoff capped near two minutes (config/data/deploy_durations.json).
 # A gate created as soon as its pool is up (no KEDA before it: autoscaling.mode none or cpu on a regular pool) would
 # pass the 10-minute default, so this deadline.
 IDENTITY_MOUNT_TIMEOUT_SECONDS = 1200
+
+
+def model_download_seconds(weights_gib: float) -> int:
+    """`weights_gib` downloaded and loaded into GPU memory at the floors, in whole minutes."""
+    mb = weights_gib * 1024 ** 3 / 1e6
+    return int(-(-(mb / MODEL_DOWNLOAD_FLOOR_MB_S + mb / MODEL_LOAD_FLOOR_MB_S) // 60) * 60)
+
+
+def model_download_deadline_seconds(weights_gib: float) -> int:
+    """How long `pulumi up` waits for a vLLM Deployment: a GPU node from zero with the Operator's driver
+    (GPU_OPERATOR_START_TIMEOUT_SECONDS), then the model's download and load at the floors; at least
+    MODEL_DOWNLOAD_START_TIMEOUT_SECONDS."""
+    return max(MODEL_DOWNLOAD_START_TIMEOUT_SECONDS,
+               GPU_OPERATOR_START_TIMEOUT_SECONDS + model_download_seconds(weights_gib))
 
 
 def gpu_start_deadline(gpu: bool, seconds: int = GPU_START_TIMEOUT_SECONDS) -> dict[str, str]:

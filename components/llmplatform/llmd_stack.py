@@ -28,11 +28,11 @@ from .key_vault import grant_secrets_user
 from .observability import prometheus_peer
 from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget,
                    egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
-                   MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace, namespace_peer, require_kubernetes_provider,
-                   secret_provider_class, tolerations_args)
-from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, POOL_LABEL, VLLM_PORT,
-                        context_length, epp_affinity, epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays,
-                        router_values, served_name, shm_gib, vllm_args, vllm_scale_behavior)
+                   model_download_deadline_seconds, model_download_seconds, namespace, namespace_peer,
+                   require_kubernetes_provider, secret_provider_class, tolerations_args)
+from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, LLMD_API_ROUTES, MODEL_LABEL, POOL_LABEL,
+                        VLLM_PORT, context_length, epp_affinity, epp_plugins, epp_triggers, node_affinity,
+                        pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args, vllm_scale_behavior)
 from .pd_specs import (DECODE, DECODE_VLLM_PORT, PREFILL, RDMA_RESOURCE, ROLE_LABEL, SIDECAR_PORT, gib_bytes,
                        memlock_annotation, nixl_env, pd_plugins, sidecar_args)
 from .pins import LLM_D_ROUTER_GATEWAY, LLMD_PD_SIDECAR_IMAGE
@@ -268,6 +268,8 @@ class LlmdStack(pulumi.ComponentResource):
         vLLM listens behind the routing sidecar, which takes the pool's port."""
         a, ns = self._args, self._ns
         gpu = a["gpu"]
+        # the download's size sets how long `pulumi up` waits (a model the list does not know declares its own)
+        weights = float(a.get("model_memory_gib") or KNOWN_MODELS.get(a["model"], {}).get("weights_gib") or 0)
         app = f"vllm-{role}" if role else "vllm"
         port = DECODE_VLLM_PORT if role == DECODE else VLLM_PORT
         env = [k8s.core.v1.EnvVarArgs(name="HF_HOME", value="/models-cache"),
@@ -320,8 +322,10 @@ class LlmdStack(pulumi.ComponentResource):
                     args=vllm_args(a["model"], served, tp, context, role is not None, port, opt(a, "extra_args")),
                     ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=port)],
                     env=env, resources=resources,
-                    # first start downloads the model: up to 60 x 30 s before liveness counts
-                    startup_probe=http_probe("/health", port, period=30, failures=60, timeout=10),
+                    # first start downloads the model: 30 min, or its download and load at the floors and 10 min
+                    # more, before liveness counts (a restart mid-download would start it again)
+                    startup_probe=http_probe("/health", port, period=30, timeout=10,
+                                             failures=max(60, -(-(model_download_seconds(weights) + 600) // 30))),
                     readiness_probe=http_probe("/health", port, period=10, failures=3),
                     liveness_probe=http_probe("/health", port, period=30, failures=5, timeout=10),
                     security_context=container_security(run_as_user=None, read_only_root=False,
@@ -332,7 +336,7 @@ class LlmdStack(pulumi.ComponentResource):
                                    ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
                                    depends_on=after),
             pod_labels=pod_labels, pod_annotations=pod_annotations,
-            annotations={**gpu_start_deadline(True, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS), **scanner_annotations(
+            annotations={**gpu_start_deadline(True, model_download_deadline_seconds(weights)), **scanner_annotations(
                 images, [
                 *root_image("the upstream vLLM image runs as root (as llm-d's own guides run it); a non-root vLLM "
                             "is not verified on these offline machines"),

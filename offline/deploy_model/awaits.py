@@ -75,7 +75,7 @@ def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool]
     if weights:
         span = span + model_load(data, weights)
         parts.append(f"download and load {model} (~{weights:.0f} GB)")
-    warm = ollama_warm_up(data, spec, share)
+    warm = ollama_warm_up(data, spec, share, _replicas(reg))
     if warm:
         span = span + warm[0]
         parts.append(warm[1])

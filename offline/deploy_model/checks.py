@@ -454,6 +454,10 @@ def check_timeouts(model: DeployModel, any_pool: bool = True) -> list[Problem]:
         elif reg.type.startswith("kubernetes:"):
             fix = (f"set {TIMEOUT_SECONDS} to at least {int(step.elapsed.pessimistic) + 1} (or customTimeouts."
                    f"create), or {SKIP_AWAIT} when Pulumi should not wait")
+            if "from the share" in step.wait.waits_for:  # OllamaServer's warm-up: the stack's own levers
+                fix += ("; or have fewer replicas warm the model at once (inference.replicas), warm a smaller model "
+                        "(inference.warmModel, or none) or provision a larger share (modelStore.sizeGib: its "
+                        "egress grows with its size)")
         else:
             fix = f"raise customTimeouts.create above {int(step.elapsed.pessimistic)} s"
         problems.append(Problem("timeout", label_of(reg), f"waits for {step.wait.waits_for}: pessimistic "

@@ -92,9 +92,12 @@ def model_share(plan: Plan, data: dict[str, Any]) -> ModelShare:
                       tuple(sorted(sizes.items())))
 
 
-def ollama_warm_up(data: dict[str, Any], spec: dict[str, Any], share: ModelShare) -> Optional[tuple[Span, str]]:
+def ollama_warm_up(data: dict[str, Any], spec: dict[str, Any], share: ModelShare,
+                   replicas: int = 1) -> Optional[tuple[Span, str]]:
     """An Ollama container whose startup probe is the warm-up (OllamaServer's `warm_model`) is Ready only once it has
-    read the model from the share and loaded it: the share's egress, then the load into memory."""
+    read the model from the share and loaded it: the share's egress, then the load into memory. The `replicas` pods a
+    Deployment starts at once (each on its own node: no page cache shared) read it through that one egress, so the
+    last is Ready after all of them have read it."""
     prefix = warm_up_command("")[:-1]
     for c in spec.get("containers") or []:
         command = ((c.get("startupProbe") or {}).get("exec") or {}).get("command") or []
@@ -102,9 +105,12 @@ def ollama_warm_up(data: dict[str, Any], spec: dict[str, Any], share: ModelShare
             model = str(command[-1])
             mb = share.size_gib(model) * 1074
             load = data["model_load"]["gpu_load_mb_s"]
-            read = mb / share.read_mb_s if share.read_mb_s else 0.0
+            readers = max(1, replicas)
+            read = readers * mb / share.read_mb_s if share.read_mb_s else 0.0
+            shared = (f", {readers} replicas at once through its {share.read_mb_s:.0f} MB/s egress"
+                      if readers > 1 and share.read_mb_s else "")
             return (Span(read + mb / load["median"], read + mb / load["pessimistic"]),
-                    f"read and load {model} from the share")
+                    f"read and load {model} from the share{shared}")
     return None
 
 

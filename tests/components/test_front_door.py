@@ -70,6 +70,26 @@ def test_an_ip_address_origin_over_https_is_refused_naming_the_host(origin_proto
         offline.run_function(program)
 
 
+@pytest.mark.parametrize("count, sku, llmd, refused", [
+    (51, None, 0, True), (50, None, 50, False), (50, "Standard_AzureFrontDoor", 0, False),
+    (50, "Standard_AzureFrontDoor", 1, True)])
+def test_more_origins_than_front_door_takes_are_refused_before_anything_is_built(count, sku, llmd, refused):
+    """Every region is an origin of the ui and api groups (and llmd's with its port): past Front Door's 50 origins a
+    group or 100 (Standard) / 200 (Premium) a profile, the component refuses the list, not Azure after the profile."""
+    origins = [{"name": f"r{i}", "host": f"r{i}.llm.example.com", **({"llmd_port": 8443} if i < llmd else {})}
+               for i in range(count)]
+
+    def program():
+        llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "edge", "origins": origins,
+                                            **({"sku": sku} if sku else {})})
+    if not refused:
+        assert len(offline.run_function(program).of_type("azure-native:cdn:AFDOrigin")) == 2 * count + llmd
+        return
+    with pytest.raises(Exception, match=rf"origins='{count} regions \({llmd} with llm-d\)' is invalid; allowed: at "
+                                        r"most 50 regions"):
+        offline.run_function(program)
+
+
 def test_plain_http_to_the_origins_is_the_callers_explicit_choice():
     """origin_protocol Http: the regions' plain listeners (80, 8080) at their addresses, forwarded and probed over
     HTTP, as before HTTPS became the default."""

@@ -418,3 +418,28 @@ def test_a_route_target_without_an_internal_gateway_needs_expose_externally():
     plan = offline.run_function(lambda: composed(True))
     route = next(r for r in plan.kubernetes_objects() if r.inputs["metadata"]["name"] == "llmd-api")
     assert [p["name"] for p in route.inputs["spec"]["parentRefs"]] == ["external-gateway"]
+
+
+@pytest.mark.parametrize("llmd_keys", [
+    {"model": "meta-llama/Llama-3.3-70B-Instruct", "hfTokenSecret": "hf-token"},  # 141 GiB in the built-in list
+    {"model": "acme/private-70b", "modelMemoryGib": 141, "maxModelLen": 8192},  # a model that declares its size
+])
+def test_a_70b_model_plans_and_pulumi_waits_for_its_download(tmp_path, capsys, llmd_keys):
+    """vLLM downloads its model after the GPU node starts: 141 GiB at the deploy model's slowest Hugging Face figure
+    take an hour alone. The Deployment's await deadline was a fixed 60 minutes and the startup probe's 30, so `make
+    plan` refused every 70B model (pessimistic ~112 min), `pulumi up` would have stopped waiting mid-download and the
+    kubelet restarted vLLM mid-download; both now grow with the model's size."""
+    import json
+    from offline import plan as plan_cli
+    from tests.conftest import plan_for
+    keys = {"gpu": {"vmSize": "Standard_NC96ads_A100_v4"}, "llmd": {**llmd_keys, "tensorParallelSize": 4}}
+    sets = [f"--set={section}.{k}={v}" for section, values in keys.items() for k, v in values.items()]
+    code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), *sets])
+    out, err = capsys.readouterr()
+    assert code == 0 and "deploy model: [timeout]" not in out, (out + err)[-3000:]
+    [vllm] = [r for r in json.loads((tmp_path / "llmd.what-if" / "deploy.json").read_text())["resources"]
+              if r["name"] == "llmd-vllm"]
+    assert vllm["timeoutMinutes"] > vllm["pessimisticMinutes"] > 100, vllm
+    [deployment] = [r for r in plan_for("llmd", keys).of_type("kubernetes:apps/v1:Deployment") if r.name == "llmd-vllm"]
+    probe = deployment.inputs["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert probe["periodSeconds"] * probe["failureThreshold"] > 141 * 1024 ** 3 / 40e6  # 141 GiB at 40 MB/s

@@ -12,7 +12,7 @@ from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREA
                                          retry_after_seconds)
 
 from tests.conftest import PLANNED, REGIONS, plan_for, planned, variant
-from tests.nginx_gate import KEY, NGINX, STREAM_GAP_S, STREAM_LINES, local_conf, running_router
+from tests.nginx_gate import EDGE_KEYS, KEY, NGINX, STREAM_GAP_S, STREAM_LINES, local_conf, running_router
 
 
 @pytest.fixture(scope="module")
@@ -173,7 +173,8 @@ def test_llmds_gate_passes_the_openai_routes_and_not_vllms_own(llmd_router):
 
 def test_every_planned_router_conf_loads_in_nginx(tmp_path):
     """`nginx -t` on every distinct nginx.conf any planned stack or variant registers (Front Door keying, a UI
-    listener, no key, llm-d's, each team's): each loads as nginx reads it, not only the ones run above."""
+    listener, no key, llm-d's, each team's), its key map holding as many keys of the generated length as the global
+    stack hands out: each loads as nginx reads it, not only the ones run above."""
     confs = sorted({r.inputs["data"]["nginx.conf"] for name in PLANNED
                     for r in planned(name).of_type("kubernetes:core/v1:ConfigMap")
                     if "nginx.conf" in (r.inputs.get("data") or {})})
@@ -181,7 +182,17 @@ def test_every_planned_router_conf_loads_in_nginx(tmp_path):
     for i, conf in enumerate(confs):
         root = tmp_path / str(i)
         root.mkdir()
-        (root / "nginx.conf").write_text(local_conf(conf, root, "127.0.0.1:9", ROUTER_PORT, ROUTER_UI_PORT))
+        keys = tuple(f"{i:02d}{KEY[2:]}" for i in range(EDGE_KEYS))
+        (root / "nginx.conf").write_text(local_conf(conf, root, "127.0.0.1:9", ROUTER_PORT, ROUTER_UI_PORT, keys))
         done = subprocess.run([str(NGINX), "-t", "-q", "-p", f"{root}/", "-c", str(root / "nginx.conf"),
                                "-e", str(root / "logs" / "error.log")], capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, (done.stderr + (root / "logs" / "error.log").read_text())[-2000:] + conf
+
+
+@pytest.mark.parametrize("stack", ["dev", "global"])
+def test_the_test_key_is_as_long_as_the_keys_the_plan_generates(stack):
+    """The gates above run with KEY in their key map: it must be as long as the API keys the plan generates (the
+    gate's own, the edge's set), since nginx refuses a map whose longest key its buckets do not hold."""
+    lengths = {r.inputs["length"] for r in plan_for(stack).of_type("random:index/randomPassword:RandomPassword")
+               if "api-key" in r.name}
+    assert lengths == {len(KEY)}, lengths

@@ -300,3 +300,14 @@ def test_an_in_place_pool_whose_nodes_hold_two_replicas_of_a_server_is_told_its_
     assert _drains("dev", one)  # dev's autoscaler may run two replicas
     assert _drains("dev", {**one, "autoscaling": {"maxReplicas": 1}}) == []
     assert [_drains(s) for s in ("dev", "prod", "llmd")] == [[], [], []]
+
+
+def test_a_hundred_example_addresses_are_one_short_mention_in_the_plan(tmp_path, capsys):
+    """A platform team's stack file copied from prod with its on-call list grown (a hundred example.com addresses)
+    still gets the REPLACE warning, as one key with three of its values and how many more, not a hundred entries."""
+    from offline import plan as plan_cli
+    emails = [f"--set=observability.alertEmails[{i}]=oncall-{i:03d}@example.com" for i in range(100)]
+    assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path), *emails]) == 0
+    [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("warning: example values to replace")]
+    assert ("observability.alertEmails oncall-000@example.com, oncall-001@example.com, oncall-002@example.com and 97 "
+            "more") in line and "oncall-003" not in line and len(line) < 600, line

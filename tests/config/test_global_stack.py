@@ -448,3 +448,29 @@ def test_a_key_pasted_in_place_of_its_name_in_global_api_keys_is_not_shown():
             regions.parse_global({**raw, "global": {**raw["global"], "apiKeys": keys}}, "aks-llm-platform", "global")
         assert "fakeKeyValue" not in str(refused.value), refused.value.problems
         assert any(p.startswith(problem) for p in refused.value.problems), refused.value.problems
+
+
+@pytest.mark.parametrize("count, sku, refused", [
+    (51, "Premium_AzureFrontDoor", True),  # past the 50 origins of one origin group
+    (50, "Premium_AzureFrontDoor", False),  # 100 origins of a Premium profile's 200
+    (50, "Standard_AzureFrontDoor", False),  # 100 origins: a Standard profile's 100, no llm-d region
+    (50, "Standard_AzureFrontDoor", True),  # with an llm-d region: 101
+])
+def test_more_regions_than_one_front_door_takes_are_refused_before_any_region_is_planned(tmp_path, capsys, count,
+                                                                                          sku, refused):
+    """Each region is an origin of Front Door's ui and api origin groups (and of llmd's): Azure takes 50 origins in a
+    group and 100 (Standard) or 200 (Premium) in a profile. Past them `pulumi up` of the global stack failed at Azure
+    after the regions were up; the config refuses them first, naming the count and the limits."""
+    import yaml
+    names = [f"prod-r{i:02d}" for i in range(count)]
+    llmd = {"llmdRegions": names[:1]} if sku.startswith("Standard") and refused else {}
+    stack = {"config": {f"{P}:environment": "dev", f"{P}:global": {
+        "regions": names, "frontDoor": {"sku": sku}, **llmd}}}
+    (tmp_path / "global.yaml").write_text(yaml.safe_dump(stack))
+    out = tmp_path / "build"
+    code = plan_cli.main(["--stack", "global", "--stack-file", str(tmp_path / "global.yaml"), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err and not out.exists()  # the regions' own files are missing either way
+    limit = (f"global.regions lists {count} regional stacks ({len(llmd.get('llmdRegions', []))} of them in "
+             f"global.llmdRegions), too many for one Front Door; allowed: at most 50 regions")
+    assert (limit in err) == refused, err

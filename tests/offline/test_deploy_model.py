@@ -740,6 +740,27 @@ def test_a_warm_ollama_is_ready_after_reading_and_loading_its_model_and_a_lazy_o
     assert dm.store_throughput_mb_s(variant("prod"), DATA, "read") > dm.store_throughput_mb_s(variant("prod"), DATA)
 
 
+@pytest.mark.parametrize("replicas, refused", [(1, False), (6, True)])
+def test_make_plan_refuses_more_replicas_warming_a_large_model_than_the_shares_egress_serves_in_time(
+        tmp_path, capsys, replicas, refused):
+    """Replicas a Deployment starts at once each read the warm model through the share's one egress (a node's page
+    cache is its own): six prod replicas warming llama3.1:70b (~40 GiB) from prod's 512 GiB share (~95 MB/s) take
+    over 70 min, past the 45 min `pulumi up` waits for the model server. One replica's read was counted, so the
+    plan passed and `pulumi up` timed out."""
+    from offline import plan as plan_cli
+    warm = ["--set", "modelStore.models[3]=llama3.1:70b", "--set", "inference.warmModel=llama3.1:70b",
+            "--set", f"inference.replicas={replicas}", "--set", "autoscaling.minReplicas=1",
+            "--set", f"autoscaling.maxReplicas={max(replicas, 4)}"]
+    code = plan_cli.main(["--stack", "prod", "--out", str(tmp_path), *warm])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    line = next((x for x in out.splitlines() if x.startswith("deploy model: [timeout] Deployment llm/ollama")), "")
+    assert (code, bool(line)) == ((1, True) if refused else (0, False)), out[-3000:] + err[-2000:]
+    if refused:
+        assert f"read and load llama3.1:70b from the share, {replicas} replicas at once through its" in line
+        assert "inference.replicas" in line and "modelStore.sizeGib" in line
+
+
 def test_an_image_pulled_from_a_mirror_weighs_what_its_upstream_image_weighs():
     from llmplatform.images import mirrored
     from llmplatform.pins import ALL_IMAGES

@@ -82,6 +82,9 @@ CASES = [
     ("no-secret-literals", OLLAMA,
      lambda i: _first_container(i)["env"].append({"name": "DB_PASSWORD", "value": "hunter2"}), {}),
     ("no-secret-literals", ROUTER_CM, lambda i: i["data"].update(api_key="abc"), {}),
+    # a token pasted into a variable that should name its file is still a literal
+    ("no-secret-literals", OLLAMA,
+     lambda i: _first_container(i)["env"].append({"name": "HF_TOKEN_PATH", "value": "hf_abcdefghijklmnop"}), {}),
     ("key-vault-rbac", VAULT, lambda i: i["properties"].update(enableRbacAuthorization=False), {}),
     ("key-vault-purge-protection", PROD_VAULT, lambda i: i["properties"].pop("enablePurgeProtection"), {}),
     ("storage-tls-private-deny", STORAGE, lambda i: i.update(minimumTlsVersion="TLS1_0"), {}),
@@ -370,3 +373,16 @@ def test_images_come_from_the_allowed_registries_once_the_pack_is_told_which():
     # a registry under a path allows that path only
     path_config = {"images-from-allowed-registries": {"allowedRegistries": [f"{mirror}/other"]}}
     assert "inference-ollama" in names(variant("prod-tls"), path_config)
+
+
+def test_a_gated_llm_d_model_whose_token_is_a_mounted_file_passes_the_pack(tmp_path, capsys):
+    """llmd.hfTokenSecret (needed for gated models such as Llama 3.3 70B) mounts the token from Key Vault and points
+    vLLM at it with HF_TOKEN_PATH, a file path: no secret literal. The pack refused every such plan."""
+    from offline import plan as plan_cli
+    code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), "--set", "llmd.hfTokenSecret=hf-token"])
+    out, err = capsys.readouterr()
+    assert "policy VIOLATION" not in out + err and code == 0, (out + err)[-3000:]
+    plan = plan_for("llmd", {"llmd": {"hfTokenSecret": "hf-token"}})
+    env = [e for r in plan.of_type("kubernetes:apps/v1:Deployment") for c in
+           r.inputs["spec"]["template"]["spec"]["containers"] for e in c.get("env") or []]
+    assert any(e["name"] == "HF_TOKEN_PATH" and e.get("value", "").startswith("/") for e in env)  # what was refused

@@ -16,7 +16,7 @@ from typing import Any, Mapping, Optional
 from ..rules import Problem
 from .api_gate import api_gate
 from .cluster import aks_cluster, gpu_node_pool
-from .edge import EDGE_NAME, FLEET_NAME, fleet_updates, global_endpoint
+from .edge import EDGE_NAME, FLEET_NAME, fleet_updates, front_door_origins_problem, global_endpoint
 from .gateway import gateway_access
 from .inference import inference_stack
 from .llmd import llmd_stack
@@ -51,7 +51,7 @@ def rendered(problems: list[Problem], name: Optional[Any] = None) -> list[str]:
 
 __all__ = ["EDGE_NAME", "FLEET_NAME", "MANAGED_OLLAMA_ENV", "MANAGED_WEBUI_ENV", "MAX_MODEL_GIB", "RULES",
            "aks_cluster", "api_gate", "app_namespace", "azure_monitoring", "cost_budget", "database_connections_rule",
-           "fleet_updates",
+           "fleet_updates", "front_door_origins_problem",
            "gateway_access", "global_endpoint", "gpu_node_pool", "inference_stack", "key_vault", "llmd_stack",
            "model_autoscaler", "model_store", "observability", "ollama_server", "open_webui", "postgres_server",
            "problems_of", "rendered", "workload_identity"]

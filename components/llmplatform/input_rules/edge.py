@@ -1,8 +1,8 @@
 """The global stack's value rules: GlobalEndpoint (Front Door) and FleetUpdates (Fleet Manager)."""
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
-from ..choices import (FLEET_CHANNELS, FRONT_DOOR_SKUS, MAX_ORIGIN_TIMEOUT_SECONDS, NODE_IMAGE_SELECTIONS,
-                       ORIGIN_PROTOCOLS, WAF_MODES)
+from ..choices import (FLEET_CHANNELS, FRONT_DOOR_SKUS, MAX_ORIGIN_TIMEOUT_SECONDS, MAX_ORIGINS_PER_GROUP,
+                       MAX_ORIGINS_PER_PROFILE, NODE_IMAGE_SELECTIONS, ORIGIN_PROTOCOLS, WAF_MODES)
 from ..regions import azure_region
 from ..rules import HOSTNAME, Problem, Rules, pattern
 
@@ -13,6 +13,18 @@ EDGE_NAME = pattern(r"[a-z]([a-z0-9-]{0,40}[a-z0-9])?", "1-42 lowercase letters,
                                                         "a letter")
 FLEET_NAME = pattern(r"[a-z0-9]([-a-z0-9]{0,48}[a-z0-9])?", "1-50 lowercase letters, digits and hyphens, starting "
                                                             "and ending with a letter or digit")
+
+
+def front_door_origins_problem(regions: int, llmd_regions: int, sku: str) -> Optional[str]:
+    """What Front Door refuses of `regions` regional origins, `llmd_regions` of them also serving llm-d: each region is
+    an origin of the `ui` and `api` origin groups (and of `llmd`), counted against Front Door's origins per group and
+    per profile (MAX_ORIGINS_PER_GROUP, MAX_ORIGINS_PER_PROFILE); None when they fit."""
+    per_profile = MAX_ORIGINS_PER_PROFILE.get(sku, min(MAX_ORIGINS_PER_PROFILE.values()))
+    if regions <= MAX_ORIGINS_PER_GROUP and 2 * regions + llmd_regions <= per_profile:
+        return None
+    return (f"at most {MAX_ORIGINS_PER_GROUP} regions (Front Door's origins per origin group, every region being one "
+            f"in the ui and api groups) and at most {per_profile} origins in all on {sku} (2 per region, 1 more per "
+            f"llm-d region; Azure Front Door limits, MicrosoftDocs azure-docs includes/front-door-limits.md)")
 
 
 def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
@@ -27,6 +39,11 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
     origins = r.args.get("origins")
     if isinstance(origins, (list, tuple)) and not origins:
         r.add("origins", [], "at least one region")
+    if isinstance(origins, (list, tuple)):
+        llmd = sum(isinstance(o, Mapping) and o.get("llmd_port") is not None for o in origins)
+        limit = front_door_origins_problem(len(origins), llmd, r.get("sku") or "")
+        if limit:
+            r.add("origins", f"{len(origins)} regions ({llmd} with llm-d)", limit)
     seen: set[str] = set()
     serving = 0
     for origin, value in r.items("origins"):
