@@ -34,6 +34,7 @@ class StubModelServer(http.server.ThreadingHTTPServer):
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, str, str]] = []
+        self.stream_written: list[float] = []  # time.monotonic() as each streamed line was written, the last answer's
         server = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -46,11 +47,13 @@ class StubModelServer(http.server.ThreadingHTTPServer):
                     self.send_response(200)
                     self.send_header("Content-Type", "application/x-ndjson")
                     self.end_headers()
+                    server.stream_written = []
                     for i in range(STREAM_LINES):
                         time.sleep(STREAM_GAP_S if i else 0)
                         self.wfile.write(b'{"message": {"content": "token"}, "done": %s}\n'
                                          % (b"true" if i == STREAM_LINES - 1 else b"false"))
                         self.wfile.flush()
+                        server.stream_written.append(time.monotonic())
                     return
                 body = b'{"ok": true}'
                 self.send_response(200)

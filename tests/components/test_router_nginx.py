@@ -57,15 +57,15 @@ def test_the_api_listener_wants_the_key_and_passes_only_the_model_routes(router)
 def test_a_streamed_answer_passes_the_gate_as_it_comes(router):
     """Each line of a streamed answer reaches the client when the model server writes it (`proxy_buffering off`):
     a buffered proxy would hold the first line until the answer ends, and a chat UI would show nothing until then."""
-    started = time.monotonic()
     with requests.post(f"{router['api']}/api/chat", json={"model": "m", "stream": True}, stream=True, timeout=10,
                        headers={"Authorization": f"Bearer {KEY}"}) as answer:
         assert answer.status_code == 200
-        arrivals = [time.monotonic() - started for _ in answer.iter_lines()]
-    assert len(arrivals) == STREAM_LINES
-    # the first before the second is written, and each later one about a gap after the one before, as written
-    assert arrivals[0] < STREAM_GAP_S, arrivals
-    assert all(later - earlier > STREAM_GAP_S / 2 for earlier, later in zip(arrivals, arrivals[1:])), arrivals
+        arrivals = [time.monotonic() for _ in answer.iter_lines()]
+    written = router["stub"].stream_written
+    assert len(arrivals) == len(written) == STREAM_LINES
+    # each line reached the client before the stub wrote the next (STREAM_GAP_S later): causal, not a stopwatch, so
+    # a loaded machine's slow connect cannot fail it, and a buffered proxy (all lines at the end) cannot pass it
+    assert all(arrived < next_written for arrived, next_written in zip(arrivals, written[1:])), (arrivals, written)
 
 
 def test_the_health_routes_answer_without_a_key(router):
