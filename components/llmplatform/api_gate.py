@@ -140,7 +140,8 @@ class ApiGate(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="api-route", namespace=ns),
                 spec={"parentRefs": parents,
                       "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                                 "backendRefs": [{"name": "router", "port": ROUTER_EDGE_PORT}],
+                                 # once the pods listen there and their policy admits the Gateways
+                                 "backendRefs": [{"name": rolled_out, "port": ROUTER_EDGE_PORT}],
                                  # streamed LLM answers run for minutes: never cut them at the gateway
                                  "timeouts": {"request": f"{timeout}s", "backendRequest": f"{timeout}s"}}]},
                 opts=pulumi.ResourceOptions(parent=self, aliases=aliases, protect=False))

@@ -73,7 +73,7 @@ def api_router(owner: pulumi.ComponentResource,
                spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output, pulumi.Output[str]]:
     """Create the router's objects as children of `owner`; returns (in-cluster URL, Key Vault secret name or None,
     the Service's name once the Deployment has rolled out and the policies are there: for a client that must find
-    the current config, the UI listener's)."""
+    the current config, the UI listener's, or the HTTPRoute onto the Gateways' listener)."""
     name, ns = spec.name, spec.namespace
     # `protect` in the owner's opts reaches the key and its secrets alone (they inherit it, pulumi resource.py "Infer
     # protection from parent"): the objects, the identity and its grant stay replaceable
@@ -175,10 +175,10 @@ def api_router(owner: pulumi.ComponentResource,
         opts=k8s_opts)
     disruption_budget(f"{name}-router-pdb", "router", ns, match, k8s_opts)
     allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, spec.client_peers, k8s_opts)
-    if spec.edge_namespace is not None:  # the listener that believes X-Forwarded-For: the Gateways' pods alone
-        allow_ingress(f"{name}-router-edge-netpol", "router-edge-ingress", ns, match, ROUTER_EDGE_PORT,
-                      [namespace_peer(spec.edge_namespace)], k8s_opts)
     ready = [rolled.metadata.name, service.metadata.name]
+    if spec.edge_namespace is not None:  # the listener that believes X-Forwarded-For: the Gateways' pods alone
+        ready.append(allow_ingress(f"{name}-router-edge-netpol", "router-edge-ingress", ns, match, ROUTER_EDGE_PORT,
+                                   [namespace_peer(spec.edge_namespace)], k8s_opts).metadata.name)
     if spec.ui_routes:  # the keyless listener: the UI's pods of this namespace (no namespaceSelector: this one only)
         ready.append(allow_ingress(f"{name}-router-ui-netpol", "router-ui-ingress", ns, match, ROUTER_UI_PORT,
                       [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(

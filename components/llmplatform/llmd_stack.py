@@ -228,7 +228,7 @@ class LlmdStack(pulumi.ComponentResource):
             k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"app.kubernetes.io/name": "open-webui"})),
             *(namespace_peer(n) for n in args.get("client_namespaces") or [])]
-        self.router_service, self.api_key_secret, _ = api_router(self, RouterSpec(
+        self.router_service, self.api_key_secret, router_ready = api_router(self, RouterSpec(
             name=name, namespace=self._ns, cluster=cluster, upstream_host=f"{POOL_GATEWAY}-istio",
             upstream_port=80, upstream_host_header=None, client_peers=peers, edge_namespace=gateway_ns,
             api_key_auth=opt(args, "api_key_auth"), rate_limit_per_second=opt(args, "rate_limit_per_second"),
@@ -240,7 +240,7 @@ class LlmdStack(pulumi.ComponentResource):
             # vLLM's inference routes and its model list; its administration routes stay closed (LLMD_API_ROUTES)
             allowed_routes=list(LLMD_API_ROUTES),
             tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False)))
-        self._api_route(name, target)
+        self._api_route(name, target, router_ready)
         self._network_policies(name, served, pd)
         if metrics_on(args):
             self._monitors(name, served)
@@ -430,8 +430,9 @@ class LlmdStack(pulumi.ComponentResource):
             opts=self._k8s)
         return gateway
 
-    def _api_route(self, name: str, target: Any) -> None:
-        """The platform Gateways' llmd listener -> the router (internal Gateway only unless exposed)."""
+    def _api_route(self, name: str, target: Any, router: pulumi.Output[str]) -> None:
+        """The platform Gateways' llmd listener -> the router's listener for them (internal Gateway only unless
+        exposed); `router`: its Service's name once its pods listen there and their policy admits the Gateways."""
         external = opt(self._args, "expose_externally")
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
         parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
@@ -443,7 +444,7 @@ class LlmdStack(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-api", namespace=self._ns),
             spec={"parentRefs": parents,
                   "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                             "backendRefs": [{"name": "router", "port": ROUTER_EDGE_PORT}],
+                             "backendRefs": [{"name": router, "port": ROUTER_EDGE_PORT}],
                              "timeouts": {"request": timeout, "backendRequest": timeout}}]},
             opts=self._k8s)
 
