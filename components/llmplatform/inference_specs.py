@@ -256,7 +256,9 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
     Open-WebUI: no key and no rate limit (the UI signs its users in, and all of them arrive from its pods' addresses),
     only those paths, the same upstream, Host header and timeouts; a NetworkPolicy admits the UI's pods alone."""
     per_minute, pod_burst = per_pod_limit(rate_per_second, burst, replicas)
-    realip = "".join(["        real_ip_header X-Forwarded-For;\n        real_ip_recursive on;\n",
+    # not recursive: the last entry is the one the gateway appended, its own peer; recursive, nginx would walk past
+    # a pod's address there (trusted: the pod range) to whatever that pod wrote before it
+    realip = "".join(["        real_ip_header X-Forwarded-For;\n        real_ip_recursive off;\n",
                       *(f"        set_real_ip_from {cidr};\n" for cidr in trusted_cidrs)])
     client_map, client = client_key_map(front_door)
     auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"

@@ -201,7 +201,8 @@ def test_an_in_cluster_caller_cannot_escape_its_limit_with_its_own_x_forwarded_f
     are in the pod range nginx trusts as proxies). Trusted there, a key holder sending a new X-Forwarded-For with
     each request was a new client each time and was never limited. It is keyed on its own address; only the
     Gateways' listener, which the NetworkPolicy opens to the Gateways' namespace alone, reads X-Forwarded-For, and
-    there the entry the gateway appended (the last) is the client, whatever the client put before it."""
+    there the entry the gateway appended (the last) is the client, whatever the client put before it, even when that
+    entry is a pod's (a pod calling a Gateway)."""
     def statuses(base: str, forwarded: list[str]) -> list[int]:
         with requests.Session() as session:
             return [session.post(f"{base}/api/chat", json={}, timeout=5, headers={
@@ -211,3 +212,6 @@ def test_an_in_cluster_caller_cannot_escape_its_limit_with_its_own_x_forwarded_f
     assert 429 in statuses(slow_router["api"], forged)  # one caller, however many addresses it claims
     assert set(statuses(slow_router["edge"], forged)) == {200}  # forty clients the Gateway saw, one request each
     assert 429 in statuses(slow_router["edge"], [f"203.0.113.{i}, 192.0.2.9" for i in range(1, 41)])
+    # an in-cluster pod calling a Gateway: the gateway appends the pod's own address, in the trusted pod range (here
+    # 127.0.0.1); nginx keys on that entry, not on what the pod wrote before it
+    assert 429 in statuses(slow_router["edge"], [f"198.51.100.{i}, 127.0.0.1" for i in range(1, 41)])
