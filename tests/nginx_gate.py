@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 from typing import Iterator, Optional
 
-from llmplatform.inference_specs import API_KEY_LENGTH, ROUTER_PORT, ROUTER_UI_PORT, SECRETS_MOUNT, api_key_map_line
+from llmplatform.inference_specs import (API_KEY_LENGTH, ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT, SECRETS_MOUNT,
+                                         api_key_map_line)
 
 from tests.conftest import PROJECT_DIR
 from tests.ports import free_port
@@ -77,19 +78,25 @@ def rewritten(conf: str, swaps: dict[str, str]) -> str:
     return conf
 
 
-def local_conf(conf: str, root: Path, upstream: str, api: int, ui: int, keys: tuple[str, ...] = (KEY,)) -> str:
+def local_conf(conf: str, root: Path, upstream: str, api: int, ui: int, edge: int,
+               keys: tuple[str, ...] = (KEY,)) -> str:
     """`conf` with only its addresses and paths made local under `root`: the listen ports, the upstream, the mounted
-    key map (holding `keys`), /tmp, and an access log (Debian's build logs to /var/log/nginx by default, the image's to
-    its stdout)."""
+    key map (holding `keys`), /tmp, an access log (Debian's build logs to /var/log/nginx by default, the image's to
+    its stdout), and the trusted proxies' range: the pod range becomes 127.0.0.1, as every caller of the test's
+    nginx stands for a pod (a Gateway's, or an in-cluster client's: which one, the listener it calls says)."""
     (root / "logs").mkdir(exist_ok=True)
     (root / "secrets").mkdir(exist_ok=True)
     for key_map in re.findall(rf"include {SECRETS_MOUNT}/(\S+);", conf):
         (root / "secrets" / key_map).write_text("".join(map(api_key_map_line, keys)))
     (server,) = re.findall(r"^\s*server (\S+);$", conf, re.M)  # the upstream block's one server
+    trusted = sorted(set(re.findall(r"set_real_ip_from (\S+);", conf)))
     return rewritten(conf, {"/tmp/": f"{root}/",  # first: root is under /tmp too
+                            **{f"set_real_ip_from {cidr};": "set_real_ip_from 127.0.0.1;" for cidr in trusted},
                             f"listen {ROUTER_PORT};": f"listen 127.0.0.1:{api};",
                             **({f"listen {ROUTER_UI_PORT};": f"listen 127.0.0.1:{ui};"}
                                if f"listen {ROUTER_UI_PORT};" in conf else {}),  # the UI's listener, if any
+                            **({f"listen {ROUTER_EDGE_PORT};": f"listen 127.0.0.1:{edge};"}
+                               if f"listen {ROUTER_EDGE_PORT};" in conf else {}),  # the Gateways' listener
                             f"server {server};": f"server {upstream};",
                             **({f"{SECRETS_MOUNT}/": f"{root}/secrets/"} if SECRETS_MOUNT in conf else {}),
                             "http {\n": f"http {{\n    access_log {root}/logs/access.log;\n"})
@@ -109,11 +116,11 @@ def running_router(plan, root: Path, config_map: str = "inference-router-config"
     stub = None if upstream else StubModelServer()
     if stub is not None:
         threading.Thread(target=stub.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    api, ui = free_port(), free_port()
-    conf = local_conf(conf, root, upstream or f"127.0.0.1:{stub.server_address[1]}", api, ui)
+    api, ui, edge = free_port(), free_port(), free_port()
+    conf = local_conf(conf, root, upstream or f"127.0.0.1:{stub.server_address[1]}", api, ui, edge)
     if per_minute:
         conf, found = re.subn(r"rate=\d+r/m;", f"rate={per_minute}r/m;", conf)
-        assert found == 1, "the rate limit's zone is no longer `rate=<n>r/m`: update this test's rewrite"
+        assert found, "the rate limit's zones are no longer `rate=<n>r/m`: update this test's rewrite"
     (root / "nginx.conf").write_text(conf)
     # one process in the foreground, as the user running the tests (no master dropping to `nobody`); its error log
     # (a line per refused request: limit_req, deny) to a file: a pipe nobody reads fills (64 KiB, or one page past
@@ -133,7 +140,8 @@ def running_router(plan, root: Path, config_map: str = "inference-router-config"
                 assert time.monotonic() < deadline, "nginx did not listen within 10 s"
                 time.sleep(0.02)
         # the Host the KEDA interceptor routes on
-        yield {"api": f"http://127.0.0.1:{api}", "ui": f"http://127.0.0.1:{ui}", "stub": stub,
+        yield {"api": f"http://127.0.0.1:{api}", "ui": f"http://127.0.0.1:{ui}", "edge": f"http://127.0.0.1:{edge}",
+               "stub": stub,
                "host": planned_upstream.rsplit(":", 1)[0], "conf": conf}
     finally:
         proc.terminate()

@@ -12,7 +12,8 @@ from .api_router import RouterSpec, api_router, hands_out_key
 from .checks import ENDPOINT_FIELDS, after_check, called_as_documented, check_shape, late_rules
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
-from .inference_specs import OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_PORT, ROUTER_UI_PORT, resources
+from .inference_specs import (OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_EDGE_PORT, ROUTER_PORT,
+                              ROUTER_UI_PORT, resources)
 from .kube import namespace_peer, require_kubernetes_provider
 from .ollama_server import ResourcesSpec, _moved
 
@@ -32,8 +33,9 @@ class ApiGateArgs(TypedDict):
     only."""
     client_namespaces: NotRequired[Optional[list[str]]]
     """Other namespaces whose pods may call the gate's API listener in-cluster (with the key, under the rate limit).
-    The listener admits the gate's own namespace (its `endpoint`'s clients) and, with route_target, the Gateways'
-    namespace; no other (default none)."""
+    The listener admits the gate's own namespace (its `endpoint`'s clients); no other (default none). With
+    route_target the Gateways' namespace calls a listener of its own (port 8082), the only one that reads a client's
+    address from X-Forwarded-For."""
     name_prefix: NotRequired[Optional[str]]
     """Start of Azure names (the identity id-<prefix>-router; default: the name)."""
     api_key_auth: NotRequired[Optional[bool]]
@@ -67,13 +69,11 @@ class ApiGateArgs(TypedDict):
     """Azure tags."""
 
 
-def client_peers(gateway_namespace: Optional[pulumi.Input[str]],
-                 other_namespaces: list[str]) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
-    """Who may call a gate's API listener: the pods of its own namespace (no namespaceSelector: the policy's), the
-    Gateways' namespace when it is published, and the namespaces named. Never an empty list, which a NetworkPolicy
-    rule reads as every pod of the cluster and every address outside it."""
+def client_peers(other_namespaces: list[str]) -> list[k8s.networking.v1.NetworkPolicyPeerArgs]:
+    """Who may call a gate's in-cluster API listener: the pods of its own namespace (no namespaceSelector: the
+    policy's) and the namespaces named (the Gateways call a listener of their own, RouterSpec edge_namespace). Never
+    an empty list, which a NetworkPolicy rule reads as every pod of the cluster and every address outside it."""
     return [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs()),
-            *([namespace_peer(gateway_namespace)] if gateway_namespace is not None else []),
             *(namespace_peer(name) for name in other_namespaces)]
 
 
@@ -106,7 +106,7 @@ class ApiGate(pulumi.ComponentResource):
         # what the gate hands on carries the check, so a UI behind it is not refused for the gate's input
         checked_api = after_check(late_rules("ApiGate", name, a, "endpoint", ENDPOINT_FIELDS, ApiGateArgs), field(upstream, "api"))
         target = a.get("route_target")
-        peers = client_peers(field(target, "namespace") if target else None, a.get("client_namespaces") or [])
+        peers = client_peers(a.get("client_namespaces") or [])
         res = opt(a, "resources")
         timeout = opt(a, "request_timeout_seconds")
         ui = opt(a, "ui_listener")
@@ -115,7 +115,8 @@ class ApiGate(pulumi.ComponentResource):
             name=name, namespace=ns, cluster=a["cluster"],
             upstream_host=address.apply(lambda v: v.rsplit(":", 1)[0]),
             upstream_port=address.apply(lambda v: int(v.rsplit(":", 1)[1]) if ":" in v else 80),
-            upstream_host_header=field(upstream, "host_header", ""), gateway_peers=peers,
+            upstream_host_header=field(upstream, "host_header", ""), client_peers=peers,
+            edge_namespace=field(target, "namespace") if target else None,
             api_key_auth=opt(a, "api_key_auth"), rate_limit_per_second=opt(a, "rate_limit_per_second"),
             rate_limit_burst=opt(a, "rate_limit_burst"), request_timeout_seconds=timeout,
             vault=a.get("key_vault"), api_key_secret=a.get("api_key_secret"),
@@ -139,7 +140,8 @@ class ApiGate(pulumi.ComponentResource):
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="api-route", namespace=ns),
                 spec={"parentRefs": parents,
                       "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                                 "backendRefs": [{"name": "router", "port": ROUTER_PORT}],
+                                 # once the pods listen there and their policy admits the Gateways
+                                 "backendRefs": [{"name": rolled_out, "port": ROUTER_EDGE_PORT}],
                                  # streamed LLM answers run for minutes: never cut them at the gateway
                                  "timeouts": {"request": f"{timeout}s", "backendRequest": f"{timeout}s"}}]},
                 opts=pulumi.ResourceOptions(parent=self, aliases=aliases, protect=False))

@@ -10,12 +10,12 @@ import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from .handles import field, settled
-from .inference_specs import (API_KEY_LENGTH, ROUTER_CPU_LIMIT, ROUTER_PORT, ROUTER_UI_PORT, SHUTDOWN_MARGIN_SECONDS,
-                              api_key_map_line, key_vault_objects, nginx_workers, router_nginx_conf)
+from .inference_specs import (API_KEY_LENGTH, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT,
+                              SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects, nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume,
-                   deployment, disruption_budget, http_probe, cpu_placement, labels, placement_args,
+                   deployment, disruption_budget, http_probe, cpu_placement, labels, namespace_peer, placement_args,
                    secret_provider_class, spread)
 from .naming import content_suffix, secret_name
 from .pins import ROUTER_IMAGE
@@ -32,7 +32,7 @@ class RouterSpec:
     upstream_host: pulumi.Input[str]  # resolved by the pod's DNS search path at start
     upstream_port: pulumi.Input[int]
     upstream_host_header: pulumi.Input[Optional[str]]
-    gateway_peers: list[k8s.networking.v1.NetworkPolicyPeerArgs]
+    client_peers: list[k8s.networking.v1.NetworkPolicyPeerArgs]  # in-cluster callers of ROUTER_PORT
     api_key_auth: bool
     rate_limit_per_second: int
     rate_limit_burst: int
@@ -51,6 +51,9 @@ class RouterSpec:
     front_door: pulumi.Input[bool] = False  # the gateways are behind Azure Front Door (RouteTarget front_door)
     # paths of a keyless listener (ROUTER_UI_PORT) for the namespace's Open-WebUI pods alone; None: no such listener
     ui_routes: Optional[tuple[str, ...]] = None
+    # the Gateways' namespace, the one caller of ROUTER_EDGE_PORT (the HTTPRoutes' backend port, where nginx reads
+    # X-Forwarded-For); None: the gate is not published and no one may call that listener
+    edge_namespace: Optional[pulumi.Input[str]] = None
 
 
 def hands_out_key(api_key_auth: bool, api_key_secret: Optional[str], api_key_map_secret: Optional[str]) -> bool:
@@ -70,7 +73,7 @@ def api_router(owner: pulumi.ComponentResource,
                spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output, pulumi.Output[str]]:
     """Create the router's objects as children of `owner`; returns (in-cluster URL, Key Vault secret name or None,
     the Service's name once the Deployment has rolled out and the policies are there: for a client that must find
-    the current config, the UI listener's)."""
+    the current config, the UI listener's, or the HTTPRoute onto the Gateways' listener)."""
     name, ns = spec.name, spec.namespace
     # `protect` in the owner's opts reaches the key and its secrets alone (they inherit it, pulumi resource.py "Infer
     # protection from parent"): the objects, the identity and its grant stay replaceable
@@ -146,6 +149,7 @@ def api_router(owner: pulumi.ComponentResource,
             containers=[k8s.core.v1.ContainerArgs(
                 name="nginx", image=pulled(spec.cluster, ROUTER_IMAGE),
                 ports=[k8s.core.v1.ContainerPortArgs(name="http", container_port=ROUTER_PORT),
+                       k8s.core.v1.ContainerPortArgs(name="edge", container_port=ROUTER_EDGE_PORT),
                        *([k8s.core.v1.ContainerPortArgs(name="ui", container_port=ROUTER_UI_PORT)]
                          if spec.ui_routes else [])],
                 resources=k8s.core.v1.ResourceRequirementsArgs(**res),
@@ -164,12 +168,17 @@ def api_router(owner: pulumi.ComponentResource,
         f"{name}-router-svc", metadata=k8s.meta.v1.ObjectMetaArgs(name="router", namespace=ns),
         spec=k8s.core.v1.ServiceSpecArgs(type="ClusterIP", selector=match, ports=[
             k8s.core.v1.ServicePortArgs(name="http", port=ROUTER_PORT, target_port=ROUTER_PORT, protocol="TCP"),
+            k8s.core.v1.ServicePortArgs(name="edge", port=ROUTER_EDGE_PORT, target_port=ROUTER_EDGE_PORT,
+                                        protocol="TCP"),
             *([k8s.core.v1.ServicePortArgs(name="ui", port=ROUTER_UI_PORT, target_port=ROUTER_UI_PORT, protocol="TCP")]
               if spec.ui_routes else [])]),
         opts=k8s_opts)
     disruption_budget(f"{name}-router-pdb", "router", ns, match, k8s_opts)
-    allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, spec.gateway_peers, k8s_opts)
+    allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, spec.client_peers, k8s_opts)
     ready = [rolled.metadata.name, service.metadata.name]
+    if spec.edge_namespace is not None:  # the listener that believes X-Forwarded-For: the Gateways' pods alone
+        ready.append(allow_ingress(f"{name}-router-edge-netpol", "router-edge-ingress", ns, match, ROUTER_EDGE_PORT,
+                                   [namespace_peer(spec.edge_namespace)], k8s_opts).metadata.name)
     if spec.ui_routes:  # the keyless listener: the UI's pods of this namespace (no namespaceSelector: this one only)
         ready.append(allow_ingress(f"{name}-router-ui-netpol", "router-ui-ingress", ns, match, ROUTER_UI_PORT,
                       [k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(

@@ -12,6 +12,10 @@ ROUTER_PORT = 8080
 # the gate's internal listener for its namespace's Open-WebUI (no key, no rate limit, Open-WebUI's Ollama routes only),
 # when the model server is behind the KEDA interceptor (router_nginx_conf `ui_routes`)
 ROUTER_UI_PORT = 8081
+# the gate's listener for the Gateways (the HTTPRoutes' backend port): the only one that reads X-Forwarded-For, and
+# the only one whose NetworkPolicy admits the Gateways' namespace; in-cluster clients call ROUTER_PORT, where a
+# client's own X-Forwarded-For is never read (router_nginx_conf)
+ROUTER_EDGE_PORT = 8082
 WEBUI_PORT = 8080
 SECRETS_MOUNT = "/mnt/secrets-store"
 
@@ -241,26 +245,35 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
                       ui_routes: Optional[tuple[str, ...]] = None) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429 with Retry-After, bearer API keys,
     timeouts long enough for streamed answers, and MODEL_HEALTH_PATH (the upstream's model list, no key: what Front Door
-    probes). Client addresses come from the gateway's X-Forwarded-For; `front_door`: the gateways are behind Azure
-    Front Door (client_key_map). With
+    probes). Two listeners serve the API alike: ROUTER_PORT for in-cluster clients, keyed on the caller's own address,
+    and ROUTER_EDGE_PORT for the Gateways, whose client addresses come from X-Forwarded-For, trusted from
+    `trusted_cidrs` (the pod range) there alone: every in-cluster client has an address in that range, so on a
+    shared listener any of them could name a new client in each request and never be limited. `front_door`: the
+    gateways are behind Azure Front Door (client_key_map). With
     `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check).
     `rate_per_second` and `burst` are per client across the `replicas` router pods; `workers` nginx processes (one
-    per core of the container's CPU limit). With `ui_routes`, a second listener (ROUTER_UI_PORT) for the namespace's
+    per core of the container's CPU limit). With `ui_routes`, a third listener (ROUTER_UI_PORT) for the namespace's
     Open-WebUI: no key and no rate limit (the UI signs its users in, and all of them arrive from its pods' addresses),
     only those paths, the same upstream, Host header and timeouts; a NetworkPolicy admits the UI's pods alone."""
     per_minute, pod_burst = per_pod_limit(rate_per_second, burst, replicas)
-    trust = "\n".join(f"    set_real_ip_from {cidr};" for cidr in trusted_cidrs)
+    # not recursive: the last entry is the one the gateway appended, its own peer; recursive, nginx would walk past
+    # a pod's address there (trusted: the pod range) to whatever that pod wrote before it
+    realip = "".join(["        real_ip_header X-Forwarded-For;\n        real_ip_recursive off;\n",
+                      *(f"        set_real_ip_from {cidr};\n" for cidr in trusted_cidrs)])
     client_map, client = client_key_map(front_door)
     # before the first map (nginx reads it there): the key map's keys are `Bearer <key>` (api_key_map_line)
     buckets = f"    map_hash_bucket_size {map_hash_bucket_size(len('Bearer ') + API_KEY_LENGTH)};\n" \
         if api_key_auth else ""
     auth = (f"    map $http_authorization $api_key_valid {{\n      default 0;\n"
             f"      include {SECRETS_MOUNT}/{key_map_object};\n    }}\n") if api_key_auth else ""
-    check = "        if ($api_key_valid = 0) { return 401; }\n" if api_key_auth else ""
     # the KEDA interceptor routes on the Host header
     host = f"        proxy_set_header Host {upstream_host};\n" if upstream_host else ""
-    forwarded = f'location ~ "{route_regex(allowed_routes)}"' if allowed_routes else "location /"
-    refused = f"        location / {{\n{check}        return 403;\n        }}\n" if allowed_routes else ""
+
+    def api_server(port: int, zone: str, realip: str) -> str:
+        return f"""    server {{
+        listen {port};
+{realip}{api_locations(zone, pod_burst, per_minute, api_key_auth, host, timeout_seconds, allowed_routes)}    }}
+"""
     # `auto` would count the node's CPUs (sysconf), not the container's CPU limit
     return f"""worker_processes {workers};
 pid /tmp/nginx.pid;
@@ -273,18 +286,26 @@ http {{
     scgi_temp_path /tmp/scgi_temp;
     server_tokens off;
     client_max_body_size 32m;
-    real_ip_header X-Forwarded-For;
-    real_ip_recursive on;
-{trust}
 {buckets}{client_map}    limit_req_zone {client} zone=per_client:10m rate={per_minute}r/m;
+    limit_req_zone $binary_remote_addr zone=per_caller:10m rate={per_minute}r/m;
     limit_req_status 429;
 {auth}    upstream model_server {{
         server {upstream};
         keepalive 32;
     }}
-    server {{
-        listen {ROUTER_PORT};
-        location = /healthz {{ access_log off; return 200 "ok\\n"; }}
+{api_server(ROUTER_PORT, "per_caller", "")}{api_server(ROUTER_EDGE_PORT, "per_client", realip)}\
+{ui_server(ui_routes, host, timeout_seconds) if ui_routes else ""}}}
+"""
+
+
+def api_locations(zone: str, pod_burst: int, per_minute: int, api_key_auth: bool, host: str, timeout_seconds: int,
+                  allowed_routes: Optional[tuple[str, ...]]) -> str:
+    """The locations of an API listener (router_nginx_conf): the probes, the forwarded routes under the key and the
+    limit `zone`, the 429, and the refusal of every other path. One text for both API listeners."""
+    check = "        if ($api_key_valid = 0) { return 401; }\n" if api_key_auth else ""
+    forwarded = f'location ~ "{route_regex(allowed_routes)}"' if allowed_routes else "location /"
+    refused = f"        location / {{\n{check}        return 403;\n        }}\n" if allowed_routes else ""
+    return f"""        location = /healthz {{ access_log off; return 200 "ok\\n"; }}
         location = {MODEL_HEALTH_PATH} {{
         access_log off;
         limit_except GET {{ deny all; }}
@@ -296,16 +317,14 @@ http {{
         proxy_read_timeout {MODEL_HEALTH_TIMEOUT_SECONDS}s;
         }}
         {forwarded} {{
-{check}        limit_req zone=per_client burst={pod_burst} nodelay;
+{check}        limit_req zone={zone} burst={pod_burst} nodelay;
         error_page 429 @rate_limited;
 {streamed_proxy(host, timeout_seconds)}        }}
         location @rate_limited {{
         add_header Retry-After {retry_after_seconds(per_minute)} always;
         return 429;
         }}
-{refused}    }}
-{ui_server(ui_routes, host, timeout_seconds) if ui_routes else ""}}}
-"""
+{refused}"""
 
 
 def retry_after_seconds(per_minute: int) -> int:

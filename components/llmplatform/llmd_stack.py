@@ -23,7 +23,7 @@ from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, called_a
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
-from .inference_specs import ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
+from .inference_specs import ROUTER_EDGE_PORT, ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
 from .key_vault import grant_secrets_user
 from .observability import prometheus_peer
 from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget,
@@ -122,8 +122,9 @@ class LlmdStackArgs(TypedDict):
     api_key_secret: NotRequired[Optional[str]]
     """Key Vault secret name of the API key (default <name>-api-key)."""
     client_namespaces: NotRequired[Optional[list[str]]]
-    """Other namespaces whose pods may call the gate (`endpoint`) in-cluster, with the key; the gate admits the
-    Gateways' namespace and this namespace's Open-WebUI pods (default none)."""
+    """Other namespaces whose pods may call the gate (`endpoint`) in-cluster, with the key; the gate admits this
+    namespace's Open-WebUI pods, and the Gateways' namespace on a listener of its own (port 8082, the only one that
+    reads a client's address from X-Forwarded-For) (default none)."""
     api_key_map_secret: NotRequired[Optional[str]]
     """Key Vault secret name of an nginx key map written by someone else (the global edge's key set, valid in every
     region): the gate reads it and generates no key of its own (default: its own key)."""
@@ -223,14 +224,13 @@ class LlmdStack(pulumi.ComponentResource):
         if autoscaled:
             self._autoscaler(name, servers[0], release)
         gateway_ns = field(target, "namespace")
-        peers = [namespace_peer(gateway_ns),
-            # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client
+        peers = [  # an OpenWebUi on `endpoint`, in this namespace: through the gate like any client
             k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"app.kubernetes.io/name": "open-webui"})),
             *(namespace_peer(n) for n in args.get("client_namespaces") or [])]
-        self.router_service, self.api_key_secret, _ = api_router(self, RouterSpec(
+        self.router_service, self.api_key_secret, router_ready = api_router(self, RouterSpec(
             name=name, namespace=self._ns, cluster=cluster, upstream_host=f"{POOL_GATEWAY}-istio",
-            upstream_port=80, upstream_host_header=None, gateway_peers=peers,
+            upstream_port=80, upstream_host_header=None, client_peers=peers, edge_namespace=gateway_ns,
             api_key_auth=opt(args, "api_key_auth"), rate_limit_per_second=opt(args, "rate_limit_per_second"),
             rate_limit_burst=opt(args, "rate_limit_burst"),
             request_timeout_seconds=opt(args, "request_timeout_seconds"),
@@ -240,7 +240,7 @@ class LlmdStack(pulumi.ComponentResource):
             # vLLM's inference routes and its model list; its administration routes stay closed (LLMD_API_ROUTES)
             allowed_routes=list(LLMD_API_ROUTES),
             tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False)))
-        self._api_route(name, target)
+        self._api_route(name, target, router_ready)
         self._network_policies(name, served, pd)
         if metrics_on(args):
             self._monitors(name, served)
@@ -434,8 +434,9 @@ class LlmdStack(pulumi.ComponentResource):
             opts=self._k8s)
         return gateway
 
-    def _api_route(self, name: str, target: Any) -> None:
-        """The platform Gateways' llmd listener -> the router (internal Gateway only unless exposed)."""
+    def _api_route(self, name: str, target: Any, router: pulumi.Output[str]) -> None:
+        """The platform Gateways' llmd listener -> the router's listener for them (internal Gateway only unless
+        exposed); `router`: its Service's name once its pods listen there and their policy admits the Gateways."""
         external = opt(self._args, "expose_externally")
         timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
         parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
@@ -447,7 +448,7 @@ class LlmdStack(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-api", namespace=self._ns),
             spec={"parentRefs": parents,
                   "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
-                             "backendRefs": [{"name": "router", "port": ROUTER_PORT}],
+                             "backendRefs": [{"name": router, "port": ROUTER_EDGE_PORT}],
                              "timeouts": {"request": timeout, "backendRequest": timeout}}]},
             opts=self._k8s)
 

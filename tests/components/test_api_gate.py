@@ -281,7 +281,8 @@ def test_without_keda_the_ui_calls_ollama_and_the_gate_has_no_ui_listener():
                             "endpoint": server.endpoint}, opts)
     p = offline.run_function(program)
     conf = router_conf(p, "llm")
-    assert f"listen {ROUTER_UI_PORT};" not in conf and len(re.findall(r"^\s*server \{", conf, re.M)) == 1
+    # the API listeners alone: the in-cluster one and the Gateways' (no policy admits anyone to it unpublished)
+    assert f"listen {ROUTER_UI_PORT};" not in conf and len(re.findall(r"^\s*server \{", conf, re.M)) == 2
     ui = _env(_objects(p, "Deployment", "llm")["open-webui"]["spec"]["template"]["spec"]["containers"][0])
     assert ui["OLLAMA_BASE_URL"] == "http://ollama:11434"
     assert not [r for r in p.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")

@@ -6,6 +6,7 @@ import copy
 from typing import Any
 
 import llmplatform
+from llmplatform.inference_specs import ROUTER_EDGE_PORT
 from llmplatform.testing.stand_ins import cluster_principals
 import pytest
 
@@ -162,7 +163,8 @@ def test_routes_publish_ui_and_api_with_long_timeouts(prod):
     routes = {r.inputs["metadata"]["name"]: r.inputs["spec"]
               for r in prod.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")}
     assert routes["ui-route"]["rules"][0]["backendRefs"] == [{"name": "open-webui", "port": 8080}]
-    assert routes["api-route"]["rules"][0]["backendRefs"] == [{"name": "router", "port": 8080}]
+    # the gate's listener for the Gateways, the one that reads X-Forwarded-For
+    assert routes["api-route"]["rules"][0]["backendRefs"] == [{"name": "router", "port": ROUTER_EDGE_PORT}]
     assert routes["https-redirect"]["rules"][0]["filters"][0]["requestRedirect"]["scheme"] == "https"  # prod's TLS
     for spec in routes.values():
         assert {p["name"] for p in spec["parentRefs"]} == {"internal-gateway", "external-gateway"}

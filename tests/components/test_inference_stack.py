@@ -53,8 +53,10 @@ def test_network_policies_admit_only_the_interceptor_to_ollama_under_keda(dev):
     assert source["namespaceSelector"] == {"matchLabels": {"kubernetes.io/metadata.name": "keda"}}
     assert source["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "interceptor"
     assert "namespaceSelector" in policies["open-webui-ingress"]["ingress"][0]["from"][0]
-    assert [peer.get("namespaceSelector") for peer in policies["router-ingress"]["ingress"][0]["from"]] == [
-        None, {"matchLabels": {"kubernetes.io/metadata.name": "llmp-dev-gateway"}}]
+    # the in-cluster listener: the namespace's own pods; the Gateways' listener: the Gateways' namespace
+    assert [peer.get("namespaceSelector") for peer in policies["router-ingress"]["ingress"][0]["from"]] == [None]
+    assert [peer.get("namespaceSelector") for peer in policies["router-edge-ingress"]["ingress"][0]["from"]] == [
+        {"matchLabels": {"kubernetes.io/metadata.name": "llmp-dev-gateway"}}]
 
 
 @pytest.mark.parametrize("name, ui, api", [("dev", "http://", ":8080"), ("prod", "https://llm.example.com", ":8443")])

@@ -54,7 +54,7 @@ def test_a_joined_regions_api_gate_reads_the_key_set_the_global_stack_writes(glo
             super().__init__("test:index:Owner", "owner", None, provider_opts())
             api_router(self, RouterSpec(
                 name="inference", namespace="llm", cluster=cluster_handle(), upstream_host="ollama",
-                upstream_port=11434, upstream_host_header=None, gateway_peers=[], api_key_auth=True,
+                upstream_port=11434, upstream_host_header=None, client_peers=[], api_key_auth=True,
                 rate_limit_per_second=10, rate_limit_burst=20, request_timeout_seconds=600, vault=VAULT,
                 api_key_secret=joined["api_key_secret"], api_key_map_secret=joined["api_key_map_secret"]))
     plan = offline.run_function(Owner)

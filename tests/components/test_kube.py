@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from llmplatform.inference_specs import OLLAMA_PORT, ROUTER_PORT
+from llmplatform.inference_specs import OLLAMA_PORT, ROUTER_EDGE_PORT
 from llmplatform.keda_http import INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, SCALER_POD_LABELS
 from llmplatform.kube import IMDS_CIDR, WIRESERVER_CIDR
 from llmplatform.llmd_specs import EPP_METRICS_PORT, EPP_PORT, VLLM_PORT
@@ -246,7 +246,9 @@ def documented_needs(cluster: Cluster) -> dict[str, list[Need]]:
     apps = platform_namespaces(cluster)
     gateways = [ns for ns in cluster.namespaces if ns.endswith("-gateway")]
     gateway = [Pod(ns, {"gateway.networking.k8s.io/gateway-name": "external-gateway"}) for ns in gateways]
-    backends = [(what, pod) for ns in apps for what, name in (("the API gate", "router"), ("Open-WebUI", "open-webui"))
+    backends = [(what, pod, port) for ns in apps
+                for what, name, port in (("the API gate", "router", ROUTER_EDGE_PORT),
+                                         ("Open-WebUI", "open-webui", 8080))
                 for pod in workload(cluster, ns, name)]
     ollama = [pod for ns in apps for pod in workload(cluster, ns, "ollama")]
     model_servers = [pod for ns in apps for name in ("ollama", "vllm", "vllm-decode")
@@ -257,7 +259,7 @@ def documented_needs(cluster: Cluster) -> dict[str, list[Need]]:
                   for name in ("grafana", "alertmanager", "prometheus-adapter", "kube-state-metrics", "dcgm-exporter")}
     return {
         "gateway": [*(("istiod (xDS, certificates)", gw, ISTIOD, 15012, "TCP") for gw in gateway),
-                    *((what, gw, pod, ROUTER_PORT, "TCP") for gw in gateway for what, pod in backends)],
+                    *((what, gw, pod, port, "TCP") for gw in gateway for what, pod, port in backends)],
         "istio-system": [],
         "cert-manager": [("the ACME API", Pod("cert-manager", {"app.kubernetes.io/name": "cert-manager"}), ACME, 443,
                           "TCP"),

@@ -11,7 +11,7 @@ import pytest
 
 import llmplatform
 from llmplatform.checks import ComponentInputError
-from llmplatform.inference_specs import OLLAMA_PORT, ROUTER_PORT, ROUTER_UI_PORT, WEBUI_PORT
+from llmplatform.inference_specs import OLLAMA_PORT, ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT, WEBUI_PORT
 from llmplatform.keda_http import INTERCEPTOR_ADMIN_PORT, INTERCEPTOR_METRICS_PORT, INTERCEPTOR_PORT
 from llmplatform.llmd_specs import EPP_METRICS_PORT, EPP_PORT, VLLM_PORT
 from llmplatform.llmd_stack import EPP_LABEL, POOL_GATEWAY
@@ -89,8 +89,9 @@ def expected_ollama_stack(plan: Any, gateway_ns: str) -> set[tuple[str, str, int
         ("llm/router", "keda/interceptor", INTERCEPTOR_PORT),  # the gate's upstream (ollama-scaled, Host header)
         ("keda/scaler", "keda/interceptor", INTERCEPTOR_ADMIN_PORT),  # the scaler reads the queue counts
         ("monitoring/prometheus", "keda/interceptor", INTERCEPTOR_METRICS_PORT),  # keda PodMonitor
-        # the API listener: the Gateways (HTTPRoute api-route) and, with the key, the gate's own namespace
-        *((gw, "llm/router", ROUTER_PORT) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*")),
+        # the Gateways' listener (HTTPRoute api-route; X-Forwarded-For read) and, with the key, the in-cluster
+        # listener for the gate's own namespace (its callers' own addresses keyed)
+        *((gw, "llm/router", ROUTER_EDGE_PORT) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*")),
         *((pod, "llm/router", ROUTER_PORT) for pod in everyone_in("llm", names)),
         *([("llm/open-webui", "llm/router", ROUTER_UI_PORT),  # the UI's model server (OLLAMA_BASE_URL)
            ("llm/open-webui", "llm/webui-redis", 6379),  # websocket sessions and app state
@@ -108,7 +109,7 @@ def expected_llmd(namespace: str, gateway_ns: str) -> set[tuple[str, str, int]]:
         (f"{ns}/pool-gateway", f"{ns}/vllm", VLLM_PORT), (f"{ns}/epp", f"{ns}/vllm", VLLM_PORT),  # requests, scrapes
         ("monitoring/prometheus", f"{ns}/vllm", VLLM_PORT),  # vllm PodMonitor
         (f"{ns}/open-webui", f"{ns}/router", ROUTER_PORT),  # the UI on LlmdStack.endpoint, with the key
-        *((gw, f"{ns}/router", ROUTER_PORT) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*")),
+        *((gw, f"{ns}/router", ROUTER_EDGE_PORT) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*")),
         *((gw, f"{ns}/open-webui", 8080) for gw in (f"{gateway_ns}/gateway", f"{gateway_ns}/*")),
         (f"{ns}/open-webui", f"{ns}/webui-redis", 6379),
     }
@@ -165,11 +166,13 @@ def gate_plan(**extra: Any) -> Any:
     return offline.run_function(program)
 
 
-def gate_callers(plan: Any, candidates: list[Pod]) -> list[Pod]:
+def gate_callers(plan: Any, candidates: list[Pod], port: int = ROUTER_PORT) -> list[Pod]:
+    """The candidates a gate's listener on `port` admits (ROUTER_PORT: in-cluster clients; ROUTER_EDGE_PORT: the
+    Gateways)."""
     objects = [r.inputs for r in plan.kubernetes_objects()]
     policies = [o for o in objects if o["kind"] == "NetworkPolicy"]
     router = Pod(ENDPOINT["namespace"], {"app.kubernetes.io/name": "router"})
-    return [p for p in candidates if connects(policies, p, router, ROUTER_PORT, {})]
+    return [p for p in candidates if connects(policies, p, router, port, {})]
 
 
 def test_a_gate_on_no_gateway_admits_its_namespace_and_the_named_ones_only():
@@ -182,8 +185,12 @@ def test_a_gate_on_no_gateway_admits_its_namespace_and_the_named_ones_only():
     candidates = [in_namespace, ui, apps, other, gateway]
     assert gate_callers(gate_plan(), candidates) == [in_namespace, ui]
     assert gate_callers(gate_plan(client_namespaces=["apps"]), candidates) == [in_namespace, ui, apps]
-    # published: the Gateways too, and still the endpoint's clients in the namespace (an OpenWebUi on it)
-    assert gate_callers(gate_plan(route_target=ROUTES), candidates) == [in_namespace, ui, gateway]
+    # published: the Gateways on a listener of their own (X-Forwarded-For read there alone), and still the
+    # endpoint's clients in the namespace (an OpenWebUi on it) on the in-cluster one
+    published = gate_plan(route_target=ROUTES)
+    assert gate_callers(published, candidates) == [in_namespace, ui]
+    assert gate_callers(published, candidates, ROUTER_EDGE_PORT) == [gateway]
+    assert gate_callers(gate_plan(), candidates, ROUTER_EDGE_PORT) == []
 
 
 def test_an_inference_stack_hands_its_api_client_namespaces_to_its_gate():

@@ -8,8 +8,8 @@ import time
 import pytest
 import requests
 
-from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREAM_PATH, ROUTER_PORT, ROUTER_UI_PORT,
-                                         retry_after_seconds)
+from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREAM_PATH, ROUTER_EDGE_PORT, ROUTER_PORT,
+                                         ROUTER_UI_PORT, retry_after_seconds)
 
 from tests.conftest import PLANNED, REGIONS, plan_for, planned, variant
 from tests.nginx_gate import EDGE_KEYS, KEY, NGINX, STREAM_GAP_S, STREAM_LINES, local_conf, running_router
@@ -23,7 +23,7 @@ def router(dev, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def edge_router(tmp_path_factory):
-    """A region behind Front Door (its gate keys the limit on the client Front Door saw)."""
+    """A region behind Front Door (its gate keys the limit on the client Front Door saw, on the Gateways' listener)."""
     # one request a minute: a client's spent burst stays spent however slowly the machine sends the next one
     with running_router(plan_for(REGIONS[0]), tmp_path_factory.mktemp("edge-router"), per_minute=1) as running:
         yield running
@@ -87,7 +87,7 @@ def test_the_ui_listener_takes_no_key_and_only_the_uis_routes(router):
 def test_past_the_burst_a_client_gets_429_with_retry_after(router):
     """The per-client limit (dev: 300 requests a minute, a burst of 10, nodelay) answers 429 from nginx itself, with
     Retry-After: the seconds until the next request is admitted; admitted answers carry none."""
-    (rate,) = [line for line in router["conf"].splitlines() if "limit_req_zone" in line]
+    (rate,) = [line for line in router["conf"].splitlines() if "limit_req_zone" in line and "zone=per_caller" in line]
     per_minute = int(rate.rsplit("rate=", 1)[1].split("r/m")[0])
     stub, seen = router["stub"], len(router["stub"].seen)
     with requests.Session() as client:  # kept alive: 40 requests well inside the time one more is admitted (0.2 s)
@@ -147,13 +147,14 @@ def test_behind_front_door_each_client_front_door_saw_has_its_own_limit(edge_rou
         headers = {"Authorization": f"Bearer {KEY}", "X-Forwarded-For": forwarded, **({"X-Azure-FDID": fdid}
                                                                                       if fdid else {})}
         with requests.Session() as session:
-            return [session.post(f"{edge_router['api']}/api/chat", json={}, headers=headers, timeout=5).status_code
+            return [session.post(f"{edge_router['edge']}/api/chat", json={}, headers=headers, timeout=5).status_code
                     for _ in range(40)]
 
     assert 429 in burst("198.51.100.7")
     assert burst("198.51.100.7", sent="198.51.100.8")[0] == 429  # still keyed on what Front Door saw
     assert burst("198.51.100.8", sent="198.51.100.7")[0] == 200  # another client: a limit of its own
-    assert burst("198.51.100.7", fdid="")[0] == 200  # not through Front Door: the caller's address (127.0.0.1)
+    # not through Front Door: the address realip took (the gateway's peer, the last entry), a fresh limit
+    assert burst("198.51.100.7", fdid="")[0] == 200
 
 
 def test_llmds_gate_passes_the_openai_routes_and_not_vllms_own(llmd_router):
@@ -183,7 +184,8 @@ def test_every_planned_router_conf_loads_in_nginx(tmp_path):
         root = tmp_path / str(i)
         root.mkdir()
         keys = tuple(f"{i:02d}{KEY[2:]}" for i in range(EDGE_KEYS))
-        (root / "nginx.conf").write_text(local_conf(conf, root, "127.0.0.1:9", ROUTER_PORT, ROUTER_UI_PORT, keys))
+        (root / "nginx.conf").write_text(local_conf(conf, root, "127.0.0.1:9", ROUTER_PORT, ROUTER_UI_PORT,
+                                                    ROUTER_EDGE_PORT, keys))
         done = subprocess.run([str(NGINX), "-t", "-q", "-p", f"{root}/", "-c", str(root / "nginx.conf"),
                                "-e", str(root / "logs" / "error.log")], capture_output=True, text=True, timeout=30)
         assert done.returncode == 0, (done.stderr + (root / "logs" / "error.log").read_text())[-2000:] + conf
@@ -196,3 +198,31 @@ def test_the_test_key_is_as_long_as_the_keys_the_plan_generates(stack):
     lengths = {r.inputs["length"] for r in plan_for(stack).of_type("random:index/randomPassword:RandomPassword")
                if "api-key" in r.name}
     assert lengths == {len(KEY)}, lengths
+
+
+@pytest.fixture(scope="module")
+def slow_router(dev, tmp_path_factory):
+    """dev's gate at one request a minute: a spent burst stays spent however slowly the machine sends."""
+    with running_router(dev, tmp_path_factory.mktemp("slow-router"), per_minute=1) as running:
+        yield running
+
+
+def test_an_in_cluster_caller_cannot_escape_its_limit_with_its_own_x_forwarded_for(slow_router):
+    """The API listener serves in-cluster callers (the gate's namespace, `client_namespaces`: pods, whose addresses
+    are in the pod range nginx trusts as proxies). Trusted there, a key holder sending a new X-Forwarded-For with
+    each request was a new client each time and was never limited. It is keyed on its own address; only the
+    Gateways' listener, which the NetworkPolicy opens to the Gateways' namespace alone, reads X-Forwarded-For, and
+    there the entry the gateway appended (the last) is the client, whatever the client put before it, even when that
+    entry is a pod's (a pod calling a Gateway)."""
+    def statuses(base: str, forwarded: list[str]) -> list[int]:
+        with requests.Session() as session:
+            return [session.post(f"{base}/api/chat", json={}, timeout=5, headers={
+                "Authorization": f"Bearer {KEY}", "X-Forwarded-For": value}).status_code for value in forwarded]
+
+    forged = [f"198.51.100.{i}" for i in range(1, 41)]
+    assert 429 in statuses(slow_router["api"], forged)  # one caller, however many addresses it claims
+    assert set(statuses(slow_router["edge"], forged)) == {200}  # forty clients the Gateway saw, one request each
+    assert 429 in statuses(slow_router["edge"], [f"203.0.113.{i}, 192.0.2.9" for i in range(1, 41)])
+    # an in-cluster pod calling a Gateway: the gateway appends the pod's own address, in the trusted pod range (here
+    # 127.0.0.1); nginx keys on that entry, not on what the pod wrote before it
+    assert 429 in statuses(slow_router["edge"], [f"198.51.100.{i}, 127.0.0.1" for i in range(1, 41)])
