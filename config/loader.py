@@ -19,6 +19,7 @@ from . import resource_names, regions
 from .catalogs import RESOURCE_GROUP
 from .platform_config import PlatformConfig
 from .reader import ConfigError, Reader, describe
+from .stack_names import prod_name_problem
 from .sections.autoscaling import parse_autoscaling
 from .sections.autoscaling_checks import autoscaling_cross_checks
 from .sections.cluster import ClusterConfig, parse_cluster
@@ -46,6 +47,9 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     problems: list[str] = []
     top = Reader(raw, "", problems)
     environment = top.choice("environment", "dev", ENVIRONMENTS)
+    named_prod = prod_name_problem(stack, environment)
+    if named_prod:
+        top.problem(named_prod)
     prefix = top.str_("prefix", "llmp") or "llmp"
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")

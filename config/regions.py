@@ -22,7 +22,7 @@ from llmplatform.regions import azure_region
 
 from . import resource_names
 from .reader import ConfigError, Reader, describe
-from .stack_names import stack_name_problem
+from .stack_names import prod_name_problem, stack_name_problem
 from .stack_yaml import esc_environments, parse_yaml
 from .sections.cost import CostConfig, parse_cost
 from .sections.llmd import LlmdConfig
@@ -179,6 +179,9 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     problems: list[str] = []
     top = Reader(raw, "", problems)
     environment = top.choice("environment", "prod", ("dev", "staging", "prod"))
+    named_prod = prod_name_problem(stack, environment)
+    if named_prod:
+        top.problem(named_prod)
     prefix = top.str_("prefix", "llmp") or "llmp"
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")

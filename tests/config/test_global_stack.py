@@ -174,7 +174,8 @@ def test_a_region_without_tls_is_refused_by_a_prod_global_stack_and_turns_a_dev_
         "global.regions entry 'prod-swedencentral': Pulumi.prod-swedencentral.yaml sets no gateway.tls, and "
         "environment is 'prod'")
     assert "aks-llm-platform:gateway: {tls: {mode: letsencrypt" in problems[0]
-    dev, problems = regions.origin_tls(regions.parse_global({**raw, "environment": "dev"}, P, "global"), missing)
+    # a dev global stack has another name than `global`, which the policy pack holds to prod's rules
+    dev, problems = regions.origin_tls(regions.parse_global({**raw, "environment": "dev"}, P, "global-dev"), missing)
     assert not problems and dev.origin_protocol == "Http"
     assert "Front Door reaches every region over plain HTTP: prod-swedencentral" in regions.global_advisories(dev)[0]
 

@@ -104,6 +104,11 @@ BAD_CONFIGS = [
     # the components' region rule (llmplatform.regions), the stack's location its input
     ("dev", {"location": "west europe"}, "location 'west europe' is invalid; allowed: an Azure region's name as `az account list-locations` gives it (lowercase, no spaces; did you mean westeurope?)"),
     ("dev", {"environment": "qa"}, "environment 'qa' is invalid; allowed: dev, staging, prod"),
+    # a stack the policy pack judges as prod by its name: refused after the whole plan by every prod policy at once
+    ("prod", {"environment": "staging"}, "environment 'staging' is invalid for stack 'prod'; allowed: prod, since the "
+     "policy pack (`pulumi preview --policy-pack policy`, and the offline plan) holds stacks named prod, global and "
+     "prod-<region> to prod's rules"),
+    ("prod-westeurope", {"environment": "dev"}, "environment 'dev' is invalid for stack 'prod-westeurope'"),
     ("dev", {"gpu": "big"}, "gpu must be an object (key: value), got 'big'"),
     ("prod", {"protectStatefulResources": False}, "protectStatefulResources must be true when environment is 'prod'"),
     ("prod", {"cluster": {"disableLocalAccounts": False}}, "cluster.disableLocalAccounts must be true when environment is 'prod'"),
@@ -624,6 +629,33 @@ def test_bad_stack_file_is_refused_naming_the_key_or_line(case, content, fragmen
     stack_file.write_bytes(content if isinstance(content, bytes) else content.encode())
     message = _refused(capsys, tmp_path, ["--stack-file", str(stack_file)])
     assert fragment in message, message
+
+
+@pytest.mark.parametrize("stack", ["prod", "global", "prod-westeurope", "prod-x", "production", "preprod", "staging",
+                                   "global-dev", "dev"])
+def test_the_stacks_held_to_prod_by_name_are_the_policy_packs(stack, tmp_path, capsys):
+    """The policy pack keys prod on the stack's name (it sees URNs, not config); the config refuses another
+    environment for exactly those names, before planning. An empty stack file (every default: environment dev) of
+    such a stack was planned whole and then refused by twenty policy violations."""
+    from types import SimpleNamespace
+    from config.regions import parse_global
+    from policy.policies import is_prod
+    urn = f"urn:pulumi:{stack}::{P}::azure-native:keyvault:Vault::v"
+    named_prod = is_prod(SimpleNamespace(urn=urn))
+    stack_file = tmp_path / f"Pulumi.{stack}.yaml"
+    stack_file.write_text("config: {}\n")
+    code = plan_cli.main(["--stack", stack, "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert (f"environment 'dev' is invalid for stack {stack!r}; allowed: prod" in err) == named_prod, err[-800:]
+    assert code == (1 if named_prod else 0), err[-800:]
+    refused = f"environment 'staging' is invalid for stack {stack!r}"
+    try:
+        parse_global({"environment": "staging", "global": {"regions": ["a-region"]}}, P, stack)
+    except ConfigError as error:
+        assert (refused in str(error)) == named_prod
+    else:
+        assert not named_prod
 
 
 def test_whole_numbers_the_cli_types_are_taken_where_a_string_is_expected():
