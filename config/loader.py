@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from llmplatform.azure_names import KUBERNETES_NAMESPACES
+from llmplatform.azure_names import KUBERNETES_NAMESPACES, NODE_RESOURCE_GROUP_MAX, node_resource_group
+from llmplatform.input_rules import problems_of
 from llmplatform.regions import azure_region
 
 from . import resource_names, regions
@@ -66,6 +67,8 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if resource_group_name is not None and not RESOURCE_GROUP.fullmatch(resource_group_name):
         top.problem(f"resourceGroupName {describe(resource_group_name)} is not an Azure resource group name "
                     f"(1-90 letters, digits, '_', '-', '.', '(', ')', not ending in '.')")
+    elif resource_group_name and resource_names.PREFIX_PATTERN.fullmatch(prefix):
+        _cluster_group_checks(top, resource_group_name, resource_names.cluster_name(prefix, environment), location)
 
     network = parse_network(top.section("network"))
     cluster = parse_cluster(top.section("cluster"), location)
@@ -179,6 +182,21 @@ def _collisions(r: Reader, prefix: str, environment: str, namespace: str, resour
                   f"group name")
     if gpu.fallback.enabled and not gpu.enabled:
         r.problem("gpu.fallback.enabled needs gpu.enabled true (there is no GPU pool to fall back from)")
+
+
+def _cluster_group_checks(r: Reader, group: str, cluster: str, location: str) -> None:
+    """The group a stack names is the cluster's (its VNet's, the node subnet's): AksCluster's rules on it, which the
+    component applies only once resources are registered. AKS writes the group's name into node labels (at most 63
+    characters) and names the node resource group MC_<group>_<cluster>_<location> (at most 80)."""
+    found = problems_of("AksCluster", {"resource_group_name": group, "existing_resource_group": True})
+    for problem in found:
+        r.problem(f"resourceGroupName {describe(group)} is invalid; allowed: {problem.allowed_text(lambda p: p)}")
+    node_group = node_resource_group(group, cluster, location)
+    if not found and len(node_group) > NODE_RESOURCE_GROUP_MAX:
+        room = NODE_RESOURCE_GROUP_MAX - len(node_resource_group("", cluster, location))
+        r.problem(f"resourceGroupName {describe(group)} is invalid; allowed: at most {room} characters with this "
+                  f"cluster ({cluster!r}) and location ({location!r}): AKS names the node resource group "
+                  f"{node_group!r} ({len(node_group)} characters) and refuses more than {NODE_RESOURCE_GROUP_MAX}")
 
 
 def _cross_checks(r: Reader, environment: str, protect: bool, network: NetworkConfig, cluster: ClusterConfig,

@@ -411,6 +411,13 @@ SET_CASES = [
     ("rg-space", ["resourceGroupName=rg with space"], "resourceGroupName"),
     ("rg-too-long", ["resourceGroupName=" + "r" * 91], "resourceGroupName"),
     ("rg-trailing-dot", ["resourceGroupName=rg-llm."], "resourceGroupName"),
+    # a group Azure takes that AKS does not: refused by AksCluster after registrations, in its input's words
+    ("rg-node-labels", ["resourceGroupName=" + "r" * 64], "resourceGroupName '" + "r" * 60 + "...' is invalid; "
+     "allowed: at most 63 characters (it has 64): with Azure CNI Overlay AKS writes the node subnet's VNet and "
+     "resource group names into node labels"),
+    ("rg-node-group", ["resourceGroupName=" + "r" * 54], "resourceGroupName '" + "r" * 54 + "' is invalid; allowed: "
+     "at most 53 characters with this cluster ('aks-llmp-dev') and location ('westeurope'): AKS names the node "
+     "resource group 'MC_" + "r" * 54 + "_aks-llmp-dev_westeurope' (81 characters) and refuses more than 80"),
     ("cpu-size-unknown", ["cluster.workloadPool.vmSize=Standard_Foo"], "cluster.workloadPool.vmSize"),
     ("cpu-size-gpu", ["cluster.workloadPool.vmSize=Standard_NC4as_T4_v3"], "cluster.workloadPool.vmSize"),
     ("cpu-size-typo", ["cluster.systemPool.vmSize=Standard-D2s-v5"], "cluster.systemPool.vmSize"),
