@@ -233,9 +233,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     fd.reject_unknown_keys()
     fl.reject_unknown_keys()
     g.reject_unknown_keys()
-    # Pulumi.yaml gives every stack these keys with their defaults; they say nothing about the global stack
-    top.str_("namespace", None), top.bool_("protectStatefulResources", False), top.bool_("legacyGlobalNames", False)
-    top.str_("resourceGroupName", None, allow_empty=True)
+    _platform_only_keys(top)
     top.reject_unknown_keys()
     if environment == "prod":
         if cfg.waf_mode != "Prevention":
@@ -246,6 +244,23 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     if problems:
         raise ConfigError(problems)
     return cfg
+
+
+# Pulumi.yaml gives every stack these keys with their defaults; the global stack reads none of them, so another value
+# is a setting it would ignore (its group is rg-<prefix>-global, it creates no namespace and no stateful resource)
+_PLATFORM_ONLY = {"namespace": ("llm", "the global stack creates no Kubernetes namespace"),
+                  "protectStatefulResources": (False, "the global stack holds no stateful resource"),
+                  "legacyGlobalNames": (False, "the global stack has no storage account, vault or database"),
+                  "resourceGroupName": ("", "the global stack creates its own group, rg-<prefix>-global")}
+
+
+def _platform_only_keys(top: Reader) -> None:
+    """Refuse a platform key the global stack's file sets to a value of its own: it would be ignored unseen."""
+    for name, (default, why) in _PLATFORM_ONLY.items():
+        value = top.bool_(name, default) if isinstance(default, bool) else top.str_(name, default, allow_empty=True)
+        if value not in (default, None):
+            top.problem(f"{name} {describe(value)} is not read by the global stack ({why}); remove it from the "
+                        f"global stack's file (a regional stack's setting)")
 
 
 # ---- across regional stack files ---------------------------------------------------------------------------

@@ -365,6 +365,26 @@ def test_global_config_rules(change, message):
         regions.parse_global(raw, P, "global")
 
 
+@pytest.mark.parametrize("line, message", [
+    ("resourceGroupName: rg-shared", "resourceGroupName 'rg-shared' is not read by the global stack (the global "
+                                     "stack creates its own group, rg-<prefix>-global)"),
+    ("protectStatefulResources: true", "protectStatefulResources true is not read by the global stack"),
+    ("legacyGlobalNames: true", "legacyGlobalNames true is not read by the global stack"),
+    ("namespace: edge", "namespace 'edge' is not read by the global stack"),
+])
+def test_a_platform_key_the_global_stack_ignores_is_refused_in_its_file(tmp_path, capsys, line, message):
+    """Pulumi.yaml gives every stack namespace, protectStatefulResources, legacyGlobalNames and resourceGroupName, so
+    the global stack's reader took them and dropped them: `resourceGroupName: rg-shared` planned Front Door into
+    rg-llmp-global without a word. A value other than Pulumi.yaml's default is refused, before any region plans."""
+    stack_file = tmp_path / "Pulumi.global.yaml"
+    stack_file.write_text((PROJECT_DIR / "Pulumi.global.yaml").read_text() + f"  {P}:{line}\n")
+    out = tmp_path / "build"
+    assert plan_cli.main(["--stack", "global", "--out", str(out), "--stack-file", str(stack_file)]) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err
+    assert "OFFLINE PLAN" not in captured.out and not out.exists()  # no region was planned, nothing written
+
+
 def test_regional_stacks_get_the_prod_rules():
     plan = plan_for("prod-westeurope")
     share = plan.one("azure-native:storage:FileShare")
