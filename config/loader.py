@@ -24,7 +24,7 @@ from .stack_names import prod_name_problem
 from .sections.autoscaling import parse_autoscaling
 from .sections.autoscaling_checks import autoscaling_cross_checks
 from .sections.cluster import ClusterConfig, parse_cluster
-from .sections.cost import parse_cost
+from .sections.cost import cost_price_checks, parse_cost
 from .sections.gateway import gateway_prod_checks, parse_gateway
 from .sections.gpu import GpuConfig, parse_gpu
 from .sections.inference import (inference_fit_checks, inference_prod_checks, inference_stack_checks, parse_inference,
@@ -104,6 +104,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if llmd.enabled and gpu.enabled:
         llmd_autoscaling_checks(top, llmd, gpu, observability.enabled)
     security_cross_checks(top, security, observability)
+    cost_price_checks(top, cost, location)
     gateway_prod_checks(top, environment, gateway, edge.enabled)
     webui_prod_checks(top, environment, webui, gateway.external)
     regions.edge_cross_checks(top, edge, cluster.upgrade_channel, gateway.external, cluster.kubernetes_version)

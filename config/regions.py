@@ -24,7 +24,7 @@ from . import resource_names
 from .reader import ConfigError, Reader, describe
 from .stack_names import prod_name_problem, stack_name_problem
 from .stack_yaml import esc_environments, parse_yaml
-from .sections.cost import CostConfig, parse_cost
+from .sections.cost import CostConfig, cost_price_checks, parse_cost
 from .sections.llmd import LlmdConfig
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -218,6 +218,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
                   f"(regions: {', '.join(regions) or 'none'})")
     fd, fl = g.section("frontDoor"), g.section("fleet")
     cost = parse_cost(top.section("cost"))  # prices may be overridden like any stack's
+    cost_price_checks(top, cost, location)
     cfg = GlobalConfig(
         project=project, stack=stack, environment=environment, prefix=prefix, location=location, regions=regions,
         organization=organization,

@@ -487,6 +487,9 @@ SET_CASES = [
     ("autoscaling-mode", ["autoscaling.mode=magic"], "autoscaling.mode"),
     ("retention", ["observability.prometheusRetention=15 minutes"], "observability.prometheusRetention"),
     ("unknown-key", ["gpu.maxCont=3"], "gpu.maxCont"),
+    # a price name the region's price file lacks: a warning after the plan ("no estimate") before, the key unnamed
+    ("cost-price-typo", ["cost.prices.vm_hourli.Standard_D4ads_v5=1"], "cost.prices.vm_hourli names no price in "
+                                                                       "westeurope.json"),
 ]
 
 # (case id, stack file bytes, fragment): files the Pulumi CLI would refuse, or read differently than YAML 1.1 does
