@@ -209,6 +209,10 @@ def _cross_checks(r: Reader, environment: str, protect: bool, network: NetworkCo
             r.problem("cluster.disableLocalAccounts must be true when environment is 'prod' (Entra ID only)")
         if cluster.tier == "Free":
             r.problem("cluster.tier 'Free' has no uptime SLA; use 'Standard' or 'Premium' when environment is 'prod'")
+        if not cluster.zones:  # the policy pack's prod-aks-hardened refused it after the whole plan otherwise
+            r.problem("cluster.zones [] is invalid; allowed: availability zones (e.g. ['1', '2', '3']) when "
+                      "environment is 'prod': the system pool must span zones (the policy pack's prod-aks-hardened), "
+                      "so prod needs a location with availability zones")
     if cluster.zones and store.redundancy == "LRS" and environment == "prod":
         r.problem("modelStore.redundancy must be 'ZRS' when the prod cluster spans zones (an LRS share is one zone)")
     if gpu.enabled and gpu.pool_name in (cluster.system_pool.name, cluster.workload_pool.name):

@@ -113,6 +113,10 @@ BAD_CONFIGS = [
     ("prod", {"protectStatefulResources": False}, "protectStatefulResources must be true when environment is 'prod'"),
     ("prod", {"cluster": {"disableLocalAccounts": False}}, "cluster.disableLocalAccounts must be true when environment is 'prod'"),
     ("prod", {"modelStore": {"redundancy": "LRS"}}, "modelStore.redundancy must be 'ZRS' when the prod cluster spans zones"),
+    # the policy pack refused a prod cluster without zones only after the whole plan, naming no key
+    ("prod", {"cluster": {"zones": []}, "modelStore": {"redundancy": "LRS"}}, "cluster.zones [] is invalid; allowed: "
+     "availability zones (e.g. ['1', '2', '3']) when environment is 'prod': the system pool must span zones (the "
+     "policy pack's prod-aks-hardened)"),
     # InferenceStack
     ("prod", {"inference": {"replicas": 0}}, "inference.replicas (0) must be >= 1 when environment is 'prod'"),
     ("dev", {"inference": {"resources": {"memoryRequest": "8Gi", "memoryLimit": "4Gi"}}}, "inference.resources.memoryLimit '4Gi' is invalid; allowed: at least inference.resources.memoryRequest (8Gi)"),
