@@ -170,6 +170,9 @@ BAD_CONFIGS = [
     ("llmd", {"llmd": {"namespace": "llm"}}, "llmd.namespace 'llm' is also `namespace`, the Ollama stack's"),
     ("llmd", {"llmd": {"namespace": "nri-plugins"}}, "llmd.namespace 'nri-plugins' is a namespace the platform creates itself"),
     ("llmd", {"llmd": {"namespace": "kube-system"}}, "llmd.namespace 'kube-system' is a Kubernetes system namespace"),
+    # LlmdStack's own size rule (a weight of 1e-300 GiB passed the config's `> 0` and was refused after registrations)
+    ("llmd", {"llmd": {"modelMemoryGib": 1e-300}}, "llmd.modelMemoryGib 1e-300 is invalid; allowed: a size in GiB "
+                                                    "above 0, at most 4096"),
     ("dev", {"namespace": "kube-system"}, "namespace 'kube-system' is a Kubernetes system namespace, which exists already"),
     # prod's public gateway serves HTTPS (bearer keys, sign-ins), unless the region is behind Front Door
     ("prod", {"gateway": {"tls": None}}, "gateway.tls.mode 'none' with an external gateway (gateway.mode 'both') when environment is 'prod': API keys and Open-WebUI sign-ins would cross the internet as plain HTTP; set gateway.tls.mode 'letsencrypt'"),
@@ -670,6 +673,19 @@ def test_the_stacks_held_to_prod_by_name_are_the_policy_packs(stack, tmp_path, c
         assert (refused in str(error)) == named_prod
     else:
         assert not named_prod
+
+
+def test_a_blank_llmd_size_is_unset_as_any_blank_key_of_a_section(tmp_path, capsys):
+    """`maxModelLen:` left blank in the llmd section (YAML's null) is unset, as a blank key of a section is everywhere
+    else: it reached LlmdStack as 0 and the component refused it once resources were registered."""
+    text = (PROJECT_DIR / "Pulumi.llmd.yaml").read_text()
+    assert "    model: Qwen/Qwen3-8B\n" in text
+    stack_file = tmp_path / "Pulumi.llmd.yaml"
+    stack_file.write_text(text.replace("    model: Qwen/Qwen3-8B\n",
+                                       "    model: Qwen/Qwen3-8B\n    maxModelLen:\n    modelMemoryGib: ~\n", 1))
+    code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)])
+    captured = capsys.readouterr()
+    assert code == 0 and "Traceback" not in captured.err, captured.err[-800:]
 
 
 def test_whole_numbers_the_cli_types_are_taken_where_a_string_is_expected():
