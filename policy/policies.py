@@ -138,10 +138,20 @@ def _no_privilege(args: ResourceValidationArgs) -> Iterator[str]:
                 yield f"container {c.get('name')} adds capability {capability} without a documented exemption"
 
 
+# A variable that names where a secret is, a file's absolute path (vLLM's HF_TOKEN_PATH, the CSI driver's mount),
+# holds no secret: any llmd.hfTokenSecret was refused by the rule below, HF_TOKEN_PATH matching "token"
+_SECRET_FILE_VARIABLE = re.compile(r"_(PATH|FILE)$", re.I)
+
+
+def _names_a_secret_file(env: Mapping[str, Any]) -> bool:
+    return bool(_SECRET_FILE_VARIABLE.search(str(env.get("name", "")))) and str(env.get("value")).startswith("/")
+
+
 def _no_secret_literals(args: ResourceValidationArgs) -> Iterator[str]:
     for c in containers(args.props):
         for env in c.get("env") or []:
-            if "value" in env and _SECRET_NAME.search(str(env.get("name", ""))) and env.get("value"):
+            if "value" in env and _SECRET_NAME.search(str(env.get("name", ""))) and env.get("value") \
+                    and not _names_a_secret_file(env):
                 yield f"container {c.get('name')} sets {env['name']} as a literal; use a Secret reference"
     if args.resource_type == "kubernetes:core/v1:ConfigMap":
         for key in (args.props.get("data") or {}):

@@ -2,6 +2,7 @@
 prod and llmd pass the whole pack; `make plan` refuses a plan with a mandatory violation."""
 import copy
 import dataclasses
+import json
 
 import pytest
 from pulumi_policy import EnforcementLevel
@@ -82,6 +83,9 @@ CASES = [
     ("no-secret-literals", OLLAMA,
      lambda i: _first_container(i)["env"].append({"name": "DB_PASSWORD", "value": "hunter2"}), {}),
     ("no-secret-literals", ROUTER_CM, lambda i: i["data"].update(api_key="abc"), {}),
+    # a _PATH or _FILE variable names a file only when its value is an absolute path; a token pasted there is one
+    ("no-secret-literals", OLLAMA,
+     lambda i: _first_container(i)["env"].append({"name": "HF_TOKEN_PATH", "value": "hf_FAKEtoken"}), {}),
     ("key-vault-rbac", VAULT, lambda i: i["properties"].update(enableRbacAuthorization=False), {}),
     ("key-vault-purge-protection", PROD_VAULT, lambda i: i["properties"].pop("enablePurgeProtection"), {}),
     ("storage-tls-private-deny", STORAGE, lambda i: i.update(minimumTlsVersion="TLS1_0"), {}),
@@ -370,3 +374,17 @@ def test_images_come_from_the_allowed_registries_once_the_pack_is_told_which():
     # a registry under a path allows that path only
     path_config = {"images-from-allowed-registries": {"allowedRegistries": [f"{mirror}/other"]}}
     assert "inference-ollama" in names(variant("prod-tls"), path_config)
+
+
+def test_a_gated_models_token_secret_plans_clean_under_the_pack(tmp_path, capsys):
+    """`llmd.hfTokenSecret` (needed for a gated model such as meta-llama's) makes vLLM read the token from the CSI
+    mount through HF_TOKEN_PATH, a file's path: no-secret-literals took the name for a secret ("token") and the pack
+    refused every plan that set the key, offline and under `pulumi preview --policy-pack policy`."""
+    from offline import plan as plan_cli
+    code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), "--set", "llmd.hfTokenSecret=hf-token"])
+    captured = capsys.readouterr()
+    assert "policy VIOLATION" not in captured.out and code == 0, captured.out[-600:] + captured.err[-600:]
+    [vllm] = [json.loads(path.read_text()) for path in [tmp_path / "llmd.what-if" / "resources.json"]]
+    env = {e["name"]: e.get("value") for r in vllm["resources"] if r["name"] == "llmd-vllm"
+           for c in r["inputs"]["spec"]["template"]["spec"]["containers"] for e in c.get("env") or []}
+    assert env["HF_TOKEN_PATH"].startswith("/") and "HF_TOKEN" not in env
