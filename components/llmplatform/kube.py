@@ -1,5 +1,6 @@
 """Kubernetes building blocks shared by the components: labels, namespaces, workloads, policies (hardened security
 contexts are in hardening.py)."""
+import math
 from typing import Any, Mapping, Optional
 
 import pulumi
@@ -148,6 +149,16 @@ def helm_release(resource_name: str, chart: ChartRef, namespace_name: pulumi.Inp
 # (vLLM with the GPU Operator and a model download), so these deadlines.
 GPU_START_TIMEOUT_SECONDS = 2700
 MODEL_DOWNLOAD_START_TIMEOUT_SECONDS = 3600
+# ...and a model vLLM downloads and loads before it is ready takes time with its size on top: at the deploy model's
+# pessimistic 40 MB/s from Hugging Face and 500 MB/s into GPU memory (config/data/deploy_durations.json model_load),
+# 27 s a GB. A fixed hour refused Llama-3.3-70B (141 GiB: 112 min pessimistic) and Qwen3-8B with an on-demand GPU
+# fallback after the spot attempt (63 min).
+MODEL_SECONDS_PER_GB = 1000 / 40 + 1000 / 500
+
+
+def model_start_deadline_seconds(weights_gib: float) -> int:
+    """The start deadline of a model server that downloads and loads `weights_gib` of weights before it is Ready."""
+    return MODEL_DOWNLOAD_START_TIMEOUT_SECONDS + math.ceil(weights_gib * 2 ** 30 / 10 ** 9 * MODEL_SECONDS_PER_GB)
 GPU_OPERATOR_START_TIMEOUT_SECONDS = 3600
 # A pod mounting Key Vault secrets (CSI driver) signs in as its workload identity: the mount fails until the
 # identity's federated credential and Key Vault grant have propagated (up to ten minutes each; Pulumi waits for

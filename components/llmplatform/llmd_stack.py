@@ -28,11 +28,11 @@ from .key_vault import grant_secrets_user
 from .observability import prometheus_peer
 from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget,
                    egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
-                   MODEL_DOWNLOAD_START_TIMEOUT_SECONDS, namespace, namespace_peer, require_kubernetes_provider,
+                   model_start_deadline_seconds, namespace, namespace_peer, require_kubernetes_provider,
                    secret_provider_class, tolerations_args)
-from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, POOL_LABEL, VLLM_PORT,
-                        context_length, epp_affinity, epp_plugins, epp_triggers, node_affinity, pool_gateway_overlays,
-                        router_values, served_name, shm_gib, vllm_args, vllm_scale_behavior)
+from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, LLMD_API_ROUTES, MODEL_LABEL, POOL_LABEL,
+                         VLLM_PORT, context_length, epp_affinity, epp_plugins, epp_triggers, node_affinity,
+                         pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args, vllm_scale_behavior)
 from .pd_specs import (DECODE, DECODE_VLLM_PORT, PREFILL, RDMA_RESOURCE, ROLE_LABEL, SIDECAR_PORT, gib_bytes,
                        memlock_annotation, nixl_env, pd_plugins, sidecar_args)
 from .pins import LLM_D_ROUTER_GATEWAY, LLMD_PD_SIDECAR_IMAGE
@@ -258,6 +258,11 @@ class LlmdStack(pulumi.ComponentResource):
                                "api_key_secret": self.api_key_secret})
 
     @staticmethod
+    def _weights_gib(a: Mapping[str, Any]) -> float:
+        """The served model's weights: the input's, else the built-in list's (the rules require one of them)."""
+        return float(a.get("model_memory_gib") or KNOWN_MODELS.get(a["model"], {}).get("weights_gib") or 0)
+
+    @staticmethod
     def _selector(served: str) -> dict[str, str]:
         return {POOL_LABEL: "true", MODEL_LABEL: served}
 
@@ -332,7 +337,8 @@ class LlmdStack(pulumi.ComponentResource):
                                    ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
                                    depends_on=after),
             pod_labels=pod_labels, pod_annotations=pod_annotations,
-            annotations={**gpu_start_deadline(True, MODEL_DOWNLOAD_START_TIMEOUT_SECONDS), **scanner_annotations(
+            annotations={**gpu_start_deadline(True, model_start_deadline_seconds(self._weights_gib(a))),
+                         **scanner_annotations(
                 images, [
                 *root_image("the upstream vLLM image runs as root (as llm-d's own guides run it); a non-root vLLM "
                             "is not verified on these offline machines"),
