@@ -22,7 +22,7 @@ from llmplatform.regions import azure_region
 
 from . import resource_names
 from .reader import ConfigError, Reader, describe
-from .stack_names import prod_name_problem, stack_name_problem
+from .stack_names import PROD_STACK_NAMES, is_prod_stack_name, stack_name_problem
 from .stack_yaml import esc_environments, parse_yaml
 from .sections.cost import CostConfig, cost_price_checks, parse_cost
 from .sections.llmd import LlmdConfig
@@ -179,9 +179,6 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     problems: list[str] = []
     top = Reader(raw, "", problems)
     environment = top.choice("environment", "prod", ("dev", "staging", "prod"))
-    named_prod = prod_name_problem(stack, environment)
-    if named_prod:
-        top.problem(named_prod)
     prefix = top.str_("prefix", "llmp") or "llmp"
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
@@ -236,6 +233,11 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     g.reject_unknown_keys()
     _platform_only_keys(top)
     top.reject_unknown_keys()
+    if environment != "prod" and is_prod_stack_name(stack) and cfg.waf_mode != "Prevention":
+        # the one prod rule of the pack that a global stack's config reaches (waf-on-and-blocking-in-prod), by name
+        fd.problem(f"global.frontDoor.wafMode {cfg.waf_mode!r} is invalid for stack {stack!r}; allowed: Prevention, "
+                   f"since the policy pack holds stacks named {', '.join(PROD_STACK_NAMES)} and prod-<region> to "
+                   f"prod's rules and would refuse the plan; or give a {environment} global stack another name")
     if environment == "prod":
         if cfg.waf_mode != "Prevention":
             fd.problem("global.frontDoor.wafMode must be 'Prevention' when environment is 'prod' (Detection only logs)")
@@ -258,7 +260,8 @@ _PLATFORM_ONLY = {"namespace": ("llm", "the global stack creates no Kubernetes n
 def _platform_only_keys(top: Reader) -> None:
     """Refuse a platform key the global stack's file sets to a value of its own: it would be ignored unseen."""
     for name, (default, why) in _PLATFORM_ONLY.items():
-        value = top.bool_(name, default) if isinstance(default, bool) else top.str_(name, default, allow_empty=True)
+        value: Any = top.bool_(name, default) if isinstance(default, bool) else \
+            top.str_(name, str(default), allow_empty=True)
         if value not in (default, None):
             top.problem(f"{name} {describe(value)} is not read by the global stack ({why}); remove it from the "
                         f"global stack's file (a regional stack's setting)")

@@ -174,8 +174,7 @@ def test_a_region_without_tls_is_refused_by_a_prod_global_stack_and_turns_a_dev_
         "global.regions entry 'prod-swedencentral': Pulumi.prod-swedencentral.yaml sets no gateway.tls, and "
         "environment is 'prod'")
     assert "aks-llm-platform:gateway: {tls: {mode: letsencrypt" in problems[0]
-    # a dev global stack has another name than `global`, which the policy pack holds to prod's rules
-    dev, problems = regions.origin_tls(regions.parse_global({**raw, "environment": "dev"}, P, "global-dev"), missing)
+    dev, problems = regions.origin_tls(regions.parse_global({**raw, "environment": "dev"}, P, "global"), missing)
     assert not problems and dev.origin_protocol == "Http"
     assert "Front Door reaches every region over plain HTTP: prod-swedencentral" in regions.global_advisories(dev)[0]
 
@@ -363,6 +362,23 @@ def test_global_config_rules(change, message):
         {**raw["global"], **change}
     with pytest.raises(ConfigError, match=message):
         regions.parse_global(raw, P, "global")
+
+
+def test_a_staging_global_stack_named_global_keeps_the_waf_blocking(tmp_path, capsys):
+    """The policy pack holds a stack named `global` to prod's WAF rule whatever its environment: a staging global
+    stack named so with `wafMode: Detection` planned every region and was then refused by waf-on-and-blocking-in-prod.
+    The config refuses it first, naming the key; another name plans."""
+    stack_file = tmp_path / "Pulumi.global.yaml"
+    stack_file.write_text((PROJECT_DIR / "Pulumi.global.yaml").read_text().replace(
+        "aks-llm-platform:environment: prod", "aks-llm-platform:environment: staging").replace(
+        "wafMode: Prevention", "wafMode: Detection"))
+    assert plan_cli.main(["--stack", "global", "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)]) == 1
+    captured = capsys.readouterr()
+    assert ("global.frontDoor.wafMode 'Detection' is invalid for stack 'global'; allowed: Prevention, since the policy "
+            "pack holds stacks named prod, global and prod-<region> to prod's rules") in captured.err
+    assert "OFFLINE PLAN" not in captured.out  # refused before any region is planned
+    raw = regions.raw_stack_file(stack_file, P)
+    assert regions.parse_global(raw, P, "global-staging").waf_mode == "Detection"
 
 
 @pytest.mark.parametrize("line, message", [
