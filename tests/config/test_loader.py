@@ -128,6 +128,8 @@ BAD_CONFIGS = [
     ("dev", {"gateway": {"rateLimitPerSecond": 0}}, "gateway.rateLimitPerSecond 0 is invalid; allowed: a whole number from 1 to 100000"),
     ("dev", {"gateway": {"mode": "public"}}, "gateway.mode 'public' is invalid; allowed: both, internal, external, none"),
     ("dev", {"gateway": {"mode": "both", "internalIp": "10.99.0.5"}}, "gateway.internalIp '10.99.0.5' is invalid; allowed: a usable address of the node subnet 10.40.0.0/20"),
+    # set while the gateway has no internal side (dev: external): checked all the same, not kept unread for later
+    ("dev", {"gateway": {"internalIp": "10.40.0.300"}}, "gateway.internalIp '10.40.0.300' is invalid; allowed: a private IPv4 address of the node subnet"),
     ("dev", {"gateway": {"requestTimeoutSeconds": 30}}, "gateway.requestTimeoutSeconds (30) must be >= 300"),
     ("dev", {"gateway": {"tls": {"mode": "letsencrypt"}}}, "gateway.tls.hostname '' must be a DNS name"),
     ("dev", {"gateway": {"mode": "internal", "tls": {"mode": "letsencrypt", "hostname": "llm.example.com", "email": "a@example.com"}}}, "gateway.tls.mode 'letsencrypt' needs the external gateway"),
