@@ -55,7 +55,8 @@ def _defaults_only(cfg: PlatformConfig) -> list[str]:
     """A stack whose file sets nothing (an empty or missing `Pulumi.<stack>.yaml`, or values equal to the defaults)
     gets every default: said once, since `pulumi stack init` alone leads there and a valid config says nothing."""
     from .loader import parse_config  # the loader's own defaults, not a copy
-    if cfg != parse_config({}, cfg.project, cfg.stack):
+    # read under a neutral name: a stack named prod, global or prod-<region> refuses the defaults' environment dev
+    if cfg != dataclasses.replace(parse_config({}, cfg.project, "defaults"), stack=cfg.stack):
         return []
     return [f"stack {cfg.stack} sets no config of its own: every default applies (environment {cfg.environment}, "
             f"prefix {cfg.prefix}, location {cfg.location}, the dev-sized pools); set at least `environment` and "

@@ -12,17 +12,19 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from llmplatform.azure_names import KUBERNETES_NAMESPACES
+from llmplatform.azure_names import KUBERNETES_NAMESPACES, NODE_RESOURCE_GROUP_MAX, node_resource_group
+from llmplatform.input_rules import problems_of
 from llmplatform.regions import azure_region
 
 from . import resource_names, regions
 from .catalogs import RESOURCE_GROUP
 from .platform_config import PlatformConfig
 from .reader import ConfigError, Reader, describe
+from .stack_names import prod_name_problem
 from .sections.autoscaling import parse_autoscaling
 from .sections.autoscaling_checks import autoscaling_cross_checks
 from .sections.cluster import ClusterConfig, parse_cluster
-from .sections.cost import parse_cost
+from .sections.cost import cost_price_checks, parse_cost
 from .sections.gateway import gateway_prod_checks, parse_gateway
 from .sections.gpu import GpuConfig, parse_gpu
 from .sections.inference import (inference_fit_checks, inference_prod_checks, inference_stack_checks, parse_inference,
@@ -46,6 +48,9 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     problems: list[str] = []
     top = Reader(raw, "", problems)
     environment = top.choice("environment", "dev", ENVIRONMENTS)
+    named_prod = prod_name_problem(stack, environment)
+    if named_prod:
+        top.problem(named_prod)
     prefix = top.str_("prefix", "llmp") or "llmp"
     if not resource_names.PREFIX_PATTERN.fullmatch(prefix):
         top.problem(f"prefix {describe(prefix)} must be 2-10 lowercase letters/digits starting with a letter")
@@ -62,6 +67,8 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if resource_group_name is not None and not RESOURCE_GROUP.fullmatch(resource_group_name):
         top.problem(f"resourceGroupName {describe(resource_group_name)} is not an Azure resource group name "
                     f"(1-90 letters, digits, '_', '-', '.', '(', ')', not ending in '.')")
+    elif resource_group_name and resource_names.PREFIX_PATTERN.fullmatch(prefix):
+        _cluster_group_checks(top, resource_group_name, resource_names.cluster_name(prefix, environment), location)
 
     network = parse_network(top.section("network"))
     cluster = parse_cluster(top.section("cluster"), location)
@@ -97,6 +104,7 @@ def parse_config(raw: dict[str, Any], project: str, stack: str) -> PlatformConfi
     if llmd.enabled and gpu.enabled:
         llmd_autoscaling_checks(top, llmd, gpu, observability.enabled)
     security_cross_checks(top, security, observability)
+    cost_price_checks(top, cost, location)
     gateway_prod_checks(top, environment, gateway, edge.enabled)
     webui_prod_checks(top, environment, webui, gateway.external)
     regions.edge_cross_checks(top, edge, cluster.upgrade_channel, gateway.external, cluster.kubernetes_version)
@@ -177,6 +185,21 @@ def _collisions(r: Reader, prefix: str, environment: str, namespace: str, resour
         r.problem("gpu.fallback.enabled needs gpu.enabled true (there is no GPU pool to fall back from)")
 
 
+def _cluster_group_checks(r: Reader, group: str, cluster: str, location: str) -> None:
+    """The group a stack names is the cluster's (its VNet's, the node subnet's): AksCluster's rules on it, which the
+    component applies only once resources are registered. AKS writes the group's name into node labels (at most 63
+    characters) and names the node resource group MC_<group>_<cluster>_<location> (at most 80)."""
+    found = problems_of("AksCluster", {"resource_group_name": group, "existing_resource_group": True})
+    for problem in found:
+        r.problem(f"resourceGroupName {describe(group)} is invalid; allowed: {problem.allowed_text(lambda p: p)}")
+    node_group = node_resource_group(group, cluster, location)
+    if not found and len(node_group) > NODE_RESOURCE_GROUP_MAX:
+        room = NODE_RESOURCE_GROUP_MAX - len(node_resource_group("", cluster, location))
+        r.problem(f"resourceGroupName {describe(group)} is invalid; allowed: at most {room} characters with this "
+                  f"cluster ({cluster!r}) and location ({location!r}): AKS names the node resource group "
+                  f"{node_group!r} ({len(node_group)} characters) and refuses more than {NODE_RESOURCE_GROUP_MAX}")
+
+
 def _cross_checks(r: Reader, environment: str, protect: bool, network: NetworkConfig, cluster: ClusterConfig,
                   gpu: GpuConfig, store: ModelStoreConfig) -> None:
     if environment == "prod":
@@ -186,6 +209,10 @@ def _cross_checks(r: Reader, environment: str, protect: bool, network: NetworkCo
             r.problem("cluster.disableLocalAccounts must be true when environment is 'prod' (Entra ID only)")
         if cluster.tier == "Free":
             r.problem("cluster.tier 'Free' has no uptime SLA; use 'Standard' or 'Premium' when environment is 'prod'")
+        if not cluster.zones:  # the policy pack's prod-aks-hardened refused it after the whole plan otherwise
+            r.problem("cluster.zones [] is invalid; allowed: availability zones (e.g. ['1', '2', '3']) when "
+                      "environment is 'prod': the system pool must span zones (the policy pack's prod-aks-hardened), "
+                      "so prod needs a location with availability zones")
     if cluster.zones and store.redundancy == "LRS" and environment == "prod":
         r.problem("modelStore.redundancy must be 'ZRS' when the prod cluster spans zones (an LRS share is one zone)")
     if gpu.enabled and gpu.pool_name in (cluster.system_pool.name, cluster.workload_pool.name):

@@ -316,7 +316,7 @@ MEANING = {
                             "(billed per GB). Needs Azure Monitor.",
     "cost.logAnalyticsGbPerDay": "Log Analytics ingestion the estimate assumes, GB/day.",
     "cost.prices": "Overrides of the price file's entries, e.g. `cost.prices.vm_hourly.Standard_D4s_v5` or "
-                   "`cost.prices.load_balancer_monthly`.",
+                   "`cost.prices.load_balancer_monthly`; a name the location's price file lacks is refused.",
     "edge.globalStack": "Makes this a regional stack behind that global stack: the external gateway admits only "
                         "Front Door (`AzureFrontDoor.Backend`), the stack exports `location`, `clusterId` and "
                         "`gatewayHostname`, and config checks it against the project's other regional stack files. "

@@ -22,9 +22,9 @@ from llmplatform.regions import azure_region
 
 from . import resource_names
 from .reader import ConfigError, Reader, describe
-from .stack_names import stack_name_problem
+from .stack_names import PROD_STACK_NAMES, is_prod_stack_name, stack_name_problem
 from .stack_yaml import esc_environments, parse_yaml
-from .sections.cost import CostConfig, parse_cost
+from .sections.cost import CostConfig, cost_price_checks, parse_cost
 from .sections.llmd import LlmdConfig
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -220,6 +220,7 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
         g.problem(f"global.regions lists {len(regions)} regional stacks ({len(set(llmd_regions))} of them in "
                   f"global.llmdRegions), too many for one Front Door; allowed: {too_many}")
     cost = parse_cost(top.section("cost"))  # prices may be overridden like any stack's
+    cost_price_checks(top, cost, location)
     cfg = GlobalConfig(
         project=project, stack=stack, environment=environment, prefix=prefix, location=location, regions=regions,
         organization=organization,
@@ -235,10 +236,13 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     fd.reject_unknown_keys()
     fl.reject_unknown_keys()
     g.reject_unknown_keys()
-    # Pulumi.yaml gives every stack these keys with their defaults; they say nothing about the global stack
-    top.str_("namespace", None), top.bool_("protectStatefulResources", False), top.bool_("legacyGlobalNames", False)
-    top.str_("resourceGroupName", None, allow_empty=True)
+    _platform_only_keys(top)
     top.reject_unknown_keys()
+    if environment != "prod" and is_prod_stack_name(stack) and cfg.waf_mode != "Prevention":
+        # the one prod rule of the pack that a global stack's config reaches (waf-on-and-blocking-in-prod), by name
+        fd.problem(f"global.frontDoor.wafMode {cfg.waf_mode!r} is invalid for stack {stack!r}; allowed: Prevention, "
+                   f"since the policy pack holds stacks named {', '.join(PROD_STACK_NAMES)} and prod-<region> to "
+                   f"prod's rules and would refuse the plan; or give a {environment} global stack another name")
     if environment == "prod":
         if cfg.waf_mode != "Prevention":
             fd.problem("global.frontDoor.wafMode must be 'Prevention' when environment is 'prod' (Detection only logs)")
@@ -248,6 +252,24 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     if problems:
         raise ConfigError(problems)
     return cfg
+
+
+# Pulumi.yaml gives every stack these keys with their defaults; the global stack reads none of them, so another value
+# is a setting it would ignore (its group is rg-<prefix>-global, it creates no namespace and no stateful resource)
+_PLATFORM_ONLY = {"namespace": ("llm", "the global stack creates no Kubernetes namespace"),
+                  "protectStatefulResources": (False, "the global stack holds no stateful resource"),
+                  "legacyGlobalNames": (False, "the global stack has no storage account, vault or database"),
+                  "resourceGroupName": ("", "the global stack creates its own group, rg-<prefix>-global")}
+
+
+def _platform_only_keys(top: Reader) -> None:
+    """Refuse a platform key the global stack's file sets to a value of its own: it would be ignored unseen."""
+    for name, (default, why) in _PLATFORM_ONLY.items():
+        value: Any = top.bool_(name, default) if isinstance(default, bool) else \
+            top.str_(name, str(default), allow_empty=True)
+        if value not in (default, None):
+            top.problem(f"{name} {describe(value)} is not read by the global stack ({why}); remove it from the "
+                        f"global stack's file (a regional stack's setting)")
 
 
 # ---- across regional stack files ---------------------------------------------------------------------------

@@ -15,3 +15,25 @@ def stack_name_problem(name: object) -> Optional[str]:
     if isinstance(name, str) and STACK_NAME.fullmatch(name) and name not in (".", ".."):
         return None
     return f"stack name {name!r} is not valid: {STACK_NAME_ALLOWED}"
+
+
+# The stacks the policy pack holds to prod's rules by their name (policy/policies.py PROD_STACKS and is_prod: the pack
+# sees resources, not config, and keys prod on the stack in each URN); tests/config/test_loader.py keeps the two equal.
+PROD_STACK_NAMES = ("prod", "global")
+
+
+def is_prod_stack_name(name: str) -> bool:
+    """Whether the policy pack judges a stack of this name as prod."""
+    return name in PROD_STACK_NAMES or name.startswith("prod-")
+
+
+def prod_name_problem(stack: str, environment: str) -> Optional[str]:
+    """A stack the policy pack judges as prod by its name, configured as another environment (or none: Pulumi.yaml's
+    default is dev): the config's prod rules would not apply, and the plan would be refused after planning by every
+    prod policy at once (protection, the AKS tier, HTTPS, purge protection); None when the two agree."""
+    if environment == "prod" or not is_prod_stack_name(stack):
+        return None
+    return (f"environment {environment!r} is invalid for stack {stack!r}; allowed: prod, since the policy pack "
+            f"(`pulumi preview --policy-pack policy`, and the offline plan) holds stacks named "
+            f"{', '.join(PROD_STACK_NAMES)} and prod-<region> to prod's rules and would refuse the plan; set "
+            f"environment: prod, or give a {environment} stack another name")

@@ -22,10 +22,12 @@ import functools
 import json
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional
 
 from config.catalogs import vm_shape
+from config.quantities import parse_quantity
 from llmplatform.gpu_skus import find_gpu_sku
 
 from .pod_specs import pod_spec
@@ -140,7 +142,16 @@ class Capacity:
 
 
 # ---- quantities ----------------------------------------------------------------------------------------------
+def _quantity(value: Any) -> Optional[Decimal]:
+    """A request as the stack's config takes it (the components' parse_quantity: every suffix Kubernetes has, `100m`
+    of memory or `1k` CPUs too), or None for another shape a chart may render (`1e3`), read below as before."""
+    return parse_quantity(str(value or "0"))
+
+
 def cpu_millis(value: Any) -> int:
+    quantity = _quantity(value)
+    if quantity is not None:
+        return int(math.ceil(quantity * 1000))
     text = str(value or "0").strip()
     return int(math.ceil(float(text[:-1]))) if text.endswith("m") else int(math.ceil(float(text) * 1000))
 
@@ -150,6 +161,9 @@ _MEMORY = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024, "K": 1000 / 1
 
 
 def memory_mebis(value: Any) -> int:
+    quantity = _quantity(value)
+    if quantity is not None:
+        return int(math.ceil(quantity / 2 ** 20))
     text = str(value or "0").strip()
     for suffix in sorted(_MEMORY, key=len, reverse=True):
         if text.endswith(suffix):

@@ -6,20 +6,18 @@ where a pool is spot. A CPU pool idles at more than its minimum when the pods th
 their requests (offline/capacity.py). A size with no price is named, never counted as zero.
 """
 import copy
-import json
 import math
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any, Optional
 
 from config.catalogs import vm_shape
 from config.quantities import parse_quantity
+from config.sections.cost import PRICES, price_file, price_override_problems
 from llmplatform.defaults import DEFAULTS
 
 from .capacity import GPU_TAINT_KEY, Capacity, idle_capacity, pool_minimum
 from .runner import Plan, Registration
 
-PRICES = Path(__file__).resolve().parent.parent / "config" / "data" / "prices"
 DAYS_PER_MONTH = 30.4
 LA_INCLUDED_DAYS = 31  # Log Analytics (Analytics plan) retention the ingestion price includes
 
@@ -128,29 +126,20 @@ def budget_lines(est: Estimate, budget: Optional[float]) -> list[str]:
 
 
 def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict[str, Any]:
-    path = PRICES / f"{region}.json"
-    if not path.exists():
+    prices = price_file(region, PRICES)
+    if prices is None:
         known = ", ".join(sorted(p.stem for p in PRICES.glob("*.json")))
         raise CostError(f"no price file for region {region!r} (config/data/prices/{region}.json); have: {known}; add "
                         f"it: a copy of westeurope.json with {region}'s list prices, or as it is but for "
                         f"\"region\": \"{region}\", \"_pricesOf\": \"westeurope\" for an estimate labelled a "
                         f"stand-in (docs/cost.md)")
-    prices = json.loads(path.read_text())
+    problems = price_override_problems(prices, overrides or {}, f"{region}.json")
+    if problems:  # the config refuses these for a region with a price file (config/sections/cost.py)
+        raise CostError(problems[0])
     merged = copy.deepcopy(prices)
     for key, value in (overrides or {}).items():
-        if key not in prices or key.startswith("_") or isinstance(prices[key], str):  # region, currency: no prices
-            raise CostError(f"cost.prices.{key} names no price in {path.name}")
         if isinstance(value, dict):
-            if not isinstance(prices[key], dict):
-                raise CostError(f"cost.prices.{key} is a single price, not a table")
-            for entry in value:
-                if all(k.isdigit() for k in prices[key]) and not str(entry).isdigit():  # os_disk_monthly: by size
-                    raise CostError(f"cost.prices.{key}.{entry}: {key}'s entries are sizes in GB, like "
-                                    f"cost.prices.{key}.{next(iter(prices[key]))}")
             merged[key].update({str(k): v for k, v in value.items()})
-        elif isinstance(prices[key], dict):
-            raise CostError(f"cost.prices.{key} is a table of prices, not a single price; set one of its entries, "
-                            f"like cost.prices.{key}.{next(iter(prices[key]))}")
         else:
             merged[key] = value
     return merged

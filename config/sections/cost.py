@@ -1,8 +1,11 @@
 """The `cost` section: the cost estimate's assumptions and price overrides (a regional or the global stack)."""
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
 
 from ..reader import Reader, describe
 
@@ -33,3 +36,40 @@ def parse_cost(r: Reader) -> CostConfig:
         prices[str(key)] = dict(value) if isinstance(value, dict) else value
     r.reject_unknown_keys()
     return CostConfig(log_analytics_gb_per_day=gb, prices=prices)
+
+
+PRICES = Path(__file__).resolve().parent.parent / "data" / "prices"  # one price file per region, with its date
+
+
+def price_file(region: str, folder: Path = PRICES) -> Optional[dict[str, Any]]:
+    """The region's price file (config/data/prices/<region>.json), or None when there is none."""
+    path = folder / f"{region}.json"
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def price_override_problems(prices: dict[str, Any], overrides: dict[str, Any], file_name: str) -> list[str]:
+    """Why `cost.prices` overrides do not fit a price file: a name it has no price of (a typo), a table given one
+    number, one price given a table, a disk size that is not one."""
+    problems = []
+    for key, value in overrides.items():
+        if key not in prices or key.startswith("_") or isinstance(prices[key], str):  # region, currency: no prices
+            problems.append(f"cost.prices.{key} names no price in {file_name}")
+        elif isinstance(value, dict) and not isinstance(prices[key], dict):
+            problems.append(f"cost.prices.{key} is a single price, not a table")
+        elif isinstance(value, dict):
+            problems += [f"cost.prices.{key}.{entry}: {key}'s entries are sizes in GB, like "
+                         f"cost.prices.{key}.{next(iter(prices[key]))}" for entry in value
+                         if all(k.isdigit() for k in prices[key]) and not str(entry).isdigit()]  # os_disk_monthly
+        elif isinstance(prices[key], dict):
+            problems.append(f"cost.prices.{key} is a table of prices, not a single price; set one of its entries, "
+                            f"like cost.prices.{key}.{next(iter(prices[key]))}")
+    return problems
+
+
+def cost_price_checks(r: Reader, cost: CostConfig, location: str) -> None:
+    """`cost.prices` against the location's price file, when it has one (without, the plan says there is no
+    estimate): a misspelt price name is refused, as any unknown key is, not dropped from the estimate unseen."""
+    prices = price_file(location) if cost.prices else None
+    if prices is not None:
+        for problem in price_override_problems(prices, cost.prices, f"{location}.json"):
+            r.problem(problem)

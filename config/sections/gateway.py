@@ -78,7 +78,9 @@ def parse_gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
     if tls.mode == "letsencrypt" and not cfg.external:
         r.problem(f"gateway.tls.mode 'letsencrypt' needs the external gateway (HTTP-01 challenge); gateway.mode is "
                   f"{cfg.mode!r}")
-    if cfg.internal:  # the component's own rule (llmplatform.networks), against the stack's node subnet
+    # the component's own rule (llmplatform.networks), against the stack's node subnet; a value the stack sets is
+    # checked without an internal gateway too (it was accepted unread, a typo waiting for the day gateway.mode has one)
+    if cfg.internal or r.has("internalIp"):
         wrong = internal_ip_problem(cfg.internal_ip, cidr_or_none(network.node_subnet_cidr))
         if wrong:
             r.problem(f"gateway.internalIp {describe(cfg.internal_ip)} is invalid; allowed: {wrong} "

@@ -12,6 +12,7 @@ from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku
 from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
 from llmplatform.rules import WITHHELD
 
+from .. import component_rules
 from ..reader import Reader, describe
 
 if TYPE_CHECKING:
@@ -59,10 +60,13 @@ def parse_llmd(r: Reader) -> LlmdConfig:
     token = r.str_("hfTokenSecret", None, withhold=True)
     if token is not None and not _KV_SECRET.fullmatch(token):
         r.problem(f"llmd.hfTokenSecret {WITHHELD} is not a Key Vault secret name (letters, digits, '-')")
-    memory = r.float_("modelMemoryGib", 0.0) if r.has("modelMemoryGib") else None
-    if memory is not None and not 0 < memory <= 4096:
-        r.problem(f"llmd.modelMemoryGib ({memory:g}) must be a size in GiB above 0")
-    max_len = r.int_("maxModelLen", 0, 256, 1_048_576) if r.has("maxModelLen") else None
+    # unset when absent or left blank (`maxModelLen: ~`, which once reached LlmdStack as 0); the sizes are LlmdStack's
+    # rule's (a weight of 1e-300 GiB passed a `> 0` here and was refused by the component after registrations)
+    memory = r.float_("modelMemoryGib", None)  # type: ignore[arg-type]
+    if memory is not None:
+        component_rules.check(r, "LlmdStack", {"model_memory_gib": memory}, component_rules.keys("llmd"),
+                              skip=("key_vault",))
+    max_len = r.int_("maxModelLen", None, 256, 1_048_576)  # type: ignore[arg-type]
     cfg = LlmdConfig(
         enabled=r.bool_("enabled", d.enabled), namespace=namespace, model=model, model_memory_gib=memory,
         tensor_parallel_size=r.int_("tensorParallelSize", d.tensor_parallel_size, 1, 8),

@@ -364,6 +364,43 @@ def test_global_config_rules(change, message):
         regions.parse_global(raw, P, "global")
 
 
+def test_a_staging_global_stack_named_global_keeps_the_waf_blocking(tmp_path, capsys):
+    """The policy pack holds a stack named `global` to prod's WAF rule whatever its environment: a staging global
+    stack named so with `wafMode: Detection` planned every region and was then refused by waf-on-and-blocking-in-prod.
+    The config refuses it first, naming the key; another name plans."""
+    stack_file = tmp_path / "Pulumi.global.yaml"
+    stack_file.write_text((PROJECT_DIR / "Pulumi.global.yaml").read_text().replace(
+        "aks-llm-platform:environment: prod", "aks-llm-platform:environment: staging").replace(
+        "wafMode: Prevention", "wafMode: Detection"))
+    assert plan_cli.main(["--stack", "global", "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)]) == 1
+    captured = capsys.readouterr()
+    assert ("global.frontDoor.wafMode 'Detection' is invalid for stack 'global'; allowed: Prevention, since the policy "
+            "pack holds stacks named prod, global and prod-<region> to prod's rules") in captured.err
+    assert "OFFLINE PLAN" not in captured.out  # refused before any region is planned
+    raw = regions.raw_stack_file(stack_file, P)
+    assert regions.parse_global(raw, P, "global-staging").waf_mode == "Detection"
+
+
+@pytest.mark.parametrize("line, message", [
+    ("resourceGroupName: rg-shared", "resourceGroupName 'rg-shared' is not read by the global stack (the global "
+                                     "stack creates its own group, rg-<prefix>-global)"),
+    ("protectStatefulResources: true", "protectStatefulResources true is not read by the global stack"),
+    ("legacyGlobalNames: true", "legacyGlobalNames true is not read by the global stack"),
+    ("namespace: edge", "namespace 'edge' is not read by the global stack"),
+])
+def test_a_platform_key_the_global_stack_ignores_is_refused_in_its_file(tmp_path, capsys, line, message):
+    """Pulumi.yaml gives every stack namespace, protectStatefulResources, legacyGlobalNames and resourceGroupName, so
+    the global stack's reader took them and dropped them: `resourceGroupName: rg-shared` planned Front Door into
+    rg-llmp-global without a word. A value other than Pulumi.yaml's default is refused, before any region plans."""
+    stack_file = tmp_path / "Pulumi.global.yaml"
+    stack_file.write_text((PROJECT_DIR / "Pulumi.global.yaml").read_text() + f"  {P}:{line}\n")
+    out = tmp_path / "build"
+    assert plan_cli.main(["--stack", "global", "--out", str(out), "--stack-file", str(stack_file)]) == 1
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err
+    assert "OFFLINE PLAN" not in captured.out and not out.exists()  # no region was planned, nothing written
+
+
 def test_regional_stacks_get_the_prod_rules():
     plan = plan_for("prod-westeurope")
     share = plan.one("azure-native:storage:FileShare")

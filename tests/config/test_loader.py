@@ -104,10 +104,19 @@ BAD_CONFIGS = [
     # the components' region rule (llmplatform.regions), the stack's location its input
     ("dev", {"location": "west europe"}, "location 'west europe' is invalid; allowed: an Azure region's name as `az account list-locations` gives it (lowercase, no spaces; did you mean westeurope?)"),
     ("dev", {"environment": "qa"}, "environment 'qa' is invalid; allowed: dev, staging, prod"),
+    # a stack the policy pack judges as prod by its name: refused after the whole plan by every prod policy at once
+    ("prod", {"environment": "staging"}, "environment 'staging' is invalid for stack 'prod'; allowed: prod, since the "
+     "policy pack (`pulumi preview --policy-pack policy`, and the offline plan) holds stacks named prod, global and "
+     "prod-<region> to prod's rules"),
+    ("prod-westeurope", {"environment": "dev"}, "environment 'dev' is invalid for stack 'prod-westeurope'"),
     ("dev", {"gpu": "big"}, "gpu must be an object (key: value), got 'big'"),
     ("prod", {"protectStatefulResources": False}, "protectStatefulResources must be true when environment is 'prod'"),
     ("prod", {"cluster": {"disableLocalAccounts": False}}, "cluster.disableLocalAccounts must be true when environment is 'prod'"),
     ("prod", {"modelStore": {"redundancy": "LRS"}}, "modelStore.redundancy must be 'ZRS' when the prod cluster spans zones"),
+    # the policy pack refused a prod cluster without zones only after the whole plan, naming no key
+    ("prod", {"cluster": {"zones": []}, "modelStore": {"redundancy": "LRS"}}, "cluster.zones [] is invalid; allowed: "
+     "availability zones (e.g. ['1', '2', '3']) when environment is 'prod': the system pool must span zones (the "
+     "policy pack's prod-aks-hardened)"),
     # InferenceStack
     ("prod", {"inference": {"replicas": 0}}, "inference.replicas (0) must be >= 1 when environment is 'prod'"),
     ("dev", {"inference": {"resources": {"memoryRequest": "8Gi", "memoryLimit": "4Gi"}}}, "inference.resources.memoryLimit '4Gi' is invalid; allowed: at least inference.resources.memoryRequest (8Gi)"),
@@ -119,6 +128,8 @@ BAD_CONFIGS = [
     ("dev", {"gateway": {"rateLimitPerSecond": 0}}, "gateway.rateLimitPerSecond 0 is invalid; allowed: a whole number from 1 to 100000"),
     ("dev", {"gateway": {"mode": "public"}}, "gateway.mode 'public' is invalid; allowed: both, internal, external, none"),
     ("dev", {"gateway": {"mode": "both", "internalIp": "10.99.0.5"}}, "gateway.internalIp '10.99.0.5' is invalid; allowed: a usable address of the node subnet 10.40.0.0/20"),
+    # set while the gateway has no internal side (dev: external): checked all the same, not kept unread for later
+    ("dev", {"gateway": {"internalIp": "10.40.0.300"}}, "gateway.internalIp '10.40.0.300' is invalid; allowed: a private IPv4 address of the node subnet"),
     ("dev", {"gateway": {"requestTimeoutSeconds": 30}}, "gateway.requestTimeoutSeconds (30) must be >= 300"),
     ("dev", {"gateway": {"tls": {"mode": "letsencrypt"}}}, "gateway.tls.hostname '' must be a DNS name"),
     ("dev", {"gateway": {"mode": "internal", "tls": {"mode": "letsencrypt", "hostname": "llm.example.com", "email": "a@example.com"}}}, "gateway.tls.mode 'letsencrypt' needs the external gateway"),
@@ -161,6 +172,9 @@ BAD_CONFIGS = [
     ("llmd", {"llmd": {"namespace": "llm"}}, "llmd.namespace 'llm' is also `namespace`, the Ollama stack's"),
     ("llmd", {"llmd": {"namespace": "nri-plugins"}}, "llmd.namespace 'nri-plugins' is a namespace the platform creates itself"),
     ("llmd", {"llmd": {"namespace": "kube-system"}}, "llmd.namespace 'kube-system' is a Kubernetes system namespace"),
+    # LlmdStack's own size rule (a weight of 1e-300 GiB passed the config's `> 0` and was refused after registrations)
+    ("llmd", {"llmd": {"modelMemoryGib": 1e-300}}, "llmd.modelMemoryGib 1e-300 is invalid; allowed: a size in GiB "
+                                                    "above 0, at most 4096"),
     ("dev", {"namespace": "kube-system"}, "namespace 'kube-system' is a Kubernetes system namespace, which exists already"),
     # prod's public gateway serves HTTPS (bearer keys, sign-ins), unless the region is behind Front Door
     ("prod", {"gateway": {"tls": None}}, "gateway.tls.mode 'none' with an external gateway (gateway.mode 'both') when environment is 'prod': API keys and Open-WebUI sign-ins would cross the internet as plain HTTP; set gateway.tls.mode 'letsencrypt'"),
@@ -406,6 +420,13 @@ SET_CASES = [
     ("rg-space", ["resourceGroupName=rg with space"], "resourceGroupName"),
     ("rg-too-long", ["resourceGroupName=" + "r" * 91], "resourceGroupName"),
     ("rg-trailing-dot", ["resourceGroupName=rg-llm."], "resourceGroupName"),
+    # a group Azure takes that AKS does not: refused by AksCluster after registrations, in its input's words
+    ("rg-node-labels", ["resourceGroupName=" + "r" * 64], "resourceGroupName '" + "r" * 60 + "...' is invalid; "
+     "allowed: at most 63 characters (it has 64): with Azure CNI Overlay AKS writes the node subnet's VNet and "
+     "resource group names into node labels"),
+    ("rg-node-group", ["resourceGroupName=" + "r" * 54], "resourceGroupName '" + "r" * 54 + "' is invalid; allowed: "
+     "at most 53 characters with this cluster ('aks-llmp-dev') and location ('westeurope'): AKS names the node "
+     "resource group 'MC_" + "r" * 54 + "_aks-llmp-dev_westeurope' (81 characters) and refuses more than 80"),
     ("cpu-size-unknown", ["cluster.workloadPool.vmSize=Standard_Foo"], "cluster.workloadPool.vmSize"),
     ("cpu-size-gpu", ["cluster.workloadPool.vmSize=Standard_NC4as_T4_v3"], "cluster.workloadPool.vmSize"),
     ("cpu-size-typo", ["cluster.systemPool.vmSize=Standard-D2s-v5"], "cluster.systemPool.vmSize"),
@@ -475,6 +496,9 @@ SET_CASES = [
     ("autoscaling-mode", ["autoscaling.mode=magic"], "autoscaling.mode"),
     ("retention", ["observability.prometheusRetention=15 minutes"], "observability.prometheusRetention"),
     ("unknown-key", ["gpu.maxCont=3"], "gpu.maxCont"),
+    # a price name the region's price file lacks: a warning after the plan ("no estimate") before, the key unnamed
+    ("cost-price-typo", ["cost.prices.vm_hourli.Standard_D4ads_v5=1"], "cost.prices.vm_hourli names no price in "
+                                                                       "westeurope.json"),
 ]
 
 # (case id, stack file bytes, fragment): files the Pulumi CLI would refuse, or read differently than YAML 1.1 does
@@ -624,6 +648,38 @@ def test_bad_stack_file_is_refused_naming_the_key_or_line(case, content, fragmen
     stack_file.write_bytes(content if isinstance(content, bytes) else content.encode())
     message = _refused(capsys, tmp_path, ["--stack-file", str(stack_file)])
     assert fragment in message, message
+
+
+@pytest.mark.parametrize("stack", ["prod", "global", "prod-westeurope", "prod-x", "production", "preprod", "staging",
+                                   "dev"])
+def test_the_stacks_held_to_prod_by_name_are_the_policy_packs(stack, tmp_path, capsys):
+    """The policy pack keys prod on the stack's name (it sees URNs, not config); the config refuses another
+    environment for exactly those names, before planning. An empty stack file (every default: environment dev) of
+    such a stack was planned whole and then refused by twenty policy violations."""
+    from types import SimpleNamespace
+    from policy.policies import is_prod
+    urn = f"urn:pulumi:{stack}::{P}::azure-native:keyvault:Vault::v"
+    named_prod = is_prod(SimpleNamespace(urn=urn))
+    stack_file = tmp_path / f"Pulumi.{stack}.yaml"
+    stack_file.write_text("config: {}\n")
+    code = plan_cli.main(["--stack", stack, "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert (f"environment 'dev' is invalid for stack {stack!r}; allowed: prod" in err) == named_prod, err[-800:]
+    assert code == (1 if named_prod else 0), err[-800:]
+
+
+def test_a_blank_llmd_size_is_unset_as_any_blank_key_of_a_section(tmp_path, capsys):
+    """`maxModelLen:` left blank in the llmd section (YAML's null) is unset, as a blank key of a section is everywhere
+    else: it reached LlmdStack as 0 and the component refused it once resources were registered."""
+    text = (PROJECT_DIR / "Pulumi.llmd.yaml").read_text()
+    assert "    model: Qwen/Qwen3-8B\n" in text
+    stack_file = tmp_path / "Pulumi.llmd.yaml"
+    stack_file.write_text(text.replace("    model: Qwen/Qwen3-8B\n",
+                                       "    model: Qwen/Qwen3-8B\n    maxModelLen:\n    modelMemoryGib: ~\n", 1))
+    code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path / "build"), "--stack-file", str(stack_file)])
+    captured = capsys.readouterr()
+    assert code == 0 and "Traceback" not in captured.err, captured.err[-800:]
 
 
 def test_whole_numbers_the_cli_types_are_taken_where_a_string_is_expected():

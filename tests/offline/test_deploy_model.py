@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 
 import pytest
 
@@ -998,3 +999,22 @@ def test_an_internal_load_balancer_waits_for_a_network_grant_on_the_vnet_too():
     plan = plan_of(cluster, vnet, ip, secrets, internal, cluster="urn:aks")
     assert [r.urn for r in cloud_provider_grants(plan)["urn:aks"]] == ["urn:vnet", "urn:ip"]
     assert [g for g, _, _ in dm.grant_gates(plan, DATA)[internal.urn]] == ["urn:vnet"]
+
+
+@pytest.mark.parametrize("sets", [
+    # a built-in model of 141 GiB (gated: its token secret) downloads for over an hour at the pessimistic rate
+    ["gpu.vmSize=Standard_ND96amsr_A100_v4", "llmd.model=meta-llama/Llama-3.3-70B-Instruct",
+     "llmd.tensorParallelSize=4", "llmd.hfTokenSecret=hf-token"],
+    # the llmd stack's own model with an on-demand GPU fallback after the spot attempt: 63.4 min pessimistic
+    ["gpu.fallback.enabled=true"],
+])
+def test_vllm_waits_as_long_as_its_model_takes_to_arrive(sets, tmp_path, capsys):
+    """vLLM's start deadline was a fixed hour: the deploy model refused these documented settings, its fix an
+    annotation no stack key sets. LlmdStack now waits a GPU node's start and the model's download and load at the
+    deploy model's pessimistic rates (kube.model_download_deadline_seconds), so the plan goes ahead."""
+    from offline import plan as plan_cli
+    code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), *[a for s in sets for a in ("--set", s)]])
+    captured = capsys.readouterr()
+    assert "deploy model: [timeout]" not in captured.err and code == 0, captured.err[-800:]
+    deploy = json.loads((tmp_path / "llmd.what-if" / "deploy.json").read_text())
+    assert deploy["problems"] == []
