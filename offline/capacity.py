@@ -132,9 +132,9 @@ class Pool:
 
 @dataclass
 class Capacity:
-    """Nodes each pool needs at idle, and what could not be placed or priced. `errors`: model-server pods that fit
-    no node of any pool they may run on, at any replica count (a plan with one is refused); `problems`: the rest,
-    warnings."""
+    """Nodes each pool needs at idle, and what could not be placed or priced. `errors`: pods that fit no node of any
+    pool they may run on, a model server's at any replica count, any other's where a replica is asked for (a plan
+    with one is refused: `pulumi up` would wait for it until its deadline); `problems`: the rest, warnings."""
     idle_nodes: dict[str, int] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -221,8 +221,9 @@ def _at(values: Any, path: str) -> Any:
 
 
 MODEL_SERVER = ("app.kubernetes.io/component", "model-server")  # llmplatform.kube.labels("model-server", ...)
-STACK_KEYS = (" (Ollama's requests: inference.resources.cpuRequest and memoryRequest; its pool: "
-              "cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU)")
+_POOL_KEYS = "its pool: cluster.workloadPool.vmSize on CPU, gpu.vmSize on GPU"
+POOL_KEYS = f" ({_POOL_KEYS})"
+STACK_KEYS = f" (Ollama's requests: inference.resources.cpuRequest and memoryRequest; {_POOL_KEYS})"
 
 
 def _pod_spec_pods(owner: str, spec: dict[str, Any], count: int, daemon: bool = False,
@@ -423,11 +424,13 @@ def pack(all_pools: list[Pool], pods: list[Pods]) -> Capacity:
                                + (f", {capacity[pool.name][2]} GPU" if group.gpus else "") for pool in eligible)
             zero = " (its autoscaler's minimum is 0: nothing starts it before the first request)" \
                 if group.count == 0 else ""
+            # an error where it can never serve (a model server) or where `pulumi up` waits for a pod that never
+            # starts (any replica asked for: the Deployment's await or an atomic Helm release fails at its deadline)
             problem(f"{group.owner} ({group.cpu_m}m CPU, {group.mem_mi}Mi{f', {group.gpus} GPU' if group.gpus else ''}"
                     f" per pod) fits no node of the pool(s) it may run on: an empty node offers {offers} after "
                     f"AKS's reservations and its DaemonSets; its pods stay Pending{zero}; fix: lower its requests or "
-                    f"give its pool a larger VM size{STACK_KEYS if group.model_server else ''}",
-                    error=group.model_server)
+                    f"give its pool a larger VM size{STACK_KEYS if group.model_server else POOL_KEYS}",
+                    error=group.model_server or group.count > 0)
     singles = [(p, i) for p in pods if not p.daemon and id(p) not in unfit for i in range(p.count)]
     singles.sort(key=lambda pi: (pi[0].gpus, pi[0].cpu_m, pi[0].mem_mi), reverse=True)
     for group, _ in singles:

@@ -459,11 +459,11 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     print()
     for line in cost_lines:
         print(line)
-    if fit.errors:  # a model server whose pod fits no node: it would never serve (at zero, nothing else shows it)
+    if fit.errors:  # a pod that fits no node: a model server never serves, and `pulumi up` waits for any other
         for unfit in fit.errors:
             print(f"capacity: {unfit}", file=sys.stderr)
-        print("\nthe capacity check refuses this plan: a model-server pod larger than every node it may run on",
-              file=sys.stderr)
+        print("\nthe capacity check refuses this plan: a pod larger than every node it may run on (a model server's, "
+              "or one `pulumi up` waits for)", file=sys.stderr)
         return 1, None
     registry = cfg.cluster.image_registry if isinstance(cfg, PlatformConfig) else None
     pack_config = policy_config(registry)

@@ -179,7 +179,8 @@ def test_aks_system_pods_table_is_dated_and_says_it_is_assumed():
 def test_a_pod_that_fits_no_node_is_found_at_any_replica_count_and_a_model_server_is_an_error():
     """A workload at zero replicas (an autoscaler's minimum 0) places no pod in the packing, so its size used to go
     unchecked: every workload's pod must fit an empty node of a pool it may run on, and a model server that cannot
-    is an error (it would never serve), anything else a warning."""
+    is an error (it would never serve), and so is any other with a replica asked for (`pulumi up` waits for it);
+    anything else (a workload at zero) a warning."""
     sel = {"llm-platform/pool": "cpu"}
     cpu = pool("cpu", labels=sel)  # Standard_D4s_v5: 3860m allocatable
     big = dict(cpu_m=6000, mem_mi=6144, count=0, node_selector=sel)
@@ -190,6 +191,10 @@ def test_a_pod_that_fits_no_node_is_found_at_any_replica_count_and_a_model_serve
     assert "inference.resources.cpuRequest" in server.errors[0]
     other = pack([cpu], [Pods("Deployment llm/batch", **big)])
     assert other.errors == [] and "fits no node" in other.problems[0]
+    # any other workload with a replica asked for: `pulumi up` waits for a pod that never starts
+    started = pack([cpu], [Pods("Deployment llm/batch", **{**big, "count": 1})])
+    assert started.problems == [] and "fits no node" in started.errors[0]
+    assert "cluster.workloadPool.vmSize" in started.errors[0]
     # with replicas it is said once, not also as a packing failure per replica
     running = pack([cpu], [Pods("Deployment llm/ollama", model_server=True, **{**big, "count": 2})])
     assert len(running.errors) == 1 and running.problems == [] and running.idle_nodes == {"cpu": 1}
@@ -232,7 +237,24 @@ def test_every_quantity_the_config_takes_is_counted_by_the_plan(sets, tmp_path, 
     code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), *[a for s in sets for a in ("--set", s)]])
     captured = capsys.readouterr()
     assert "Traceback" not in captured.out + captured.err
-    cpu = "1000000m CPU" if "webui.resources.cpuRequest=1k" in sets else None
-    if cpu:  # 1000 CPUs fit no node: named, a warning (Open-WebUI is no model server)
-        assert f"Deployment llm/open-webui ({cpu}" in captured.out
-    assert code == 0, captured.err[-800:]
+    if "webui.resources.cpuRequest=1k" in sets:  # 1000 CPUs fit no node: named, and `pulumi up` would wait for it
+        assert "capacity: Deployment llm/open-webui (1000000m CPU" in captured.err and code == 1
+    else:
+        assert code == 0, captured.err[-800:]
+
+
+def test_a_stack_whose_router_picker_fits_no_node_is_refused_before_pulumi_up_waits_for_it(tmp_path, capsys):
+    """dev with llm-d turned on: the picker (EPP, 4 CPU as llm-d's router recipe) cannot start on dev's 4-vCPU
+    workload pool (3,490m left after AKS's reservations and DaemonSets), and its Helm release (atomic) would fail
+    `pulumi up` at its deadline; the plan said only a warning and a converging deploy model. Refused now, naming the
+    pool's key."""
+    from offline import plan as plan_cli
+    sets = ["llmd.enabled=true", "llmd.exposeExternally=true", "gpu.vmSize=Standard_NC24ads_A100_v4"]
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), *[a for s in sets for a in ("--set", s)]])
+    captured = capsys.readouterr()
+    assert code == 1 and "Traceback" not in captured.out + captured.err
+    assert "capacity: chart llm-d-router-gateway: epp (4000m CPU" in captured.err
+    assert "cluster.workloadPool.vmSize" in captured.err
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), *[a for s in sets for a in ("--set", s)],
+                          "--set", "cluster.workloadPool.vmSize=Standard_D8ads_v5"])
+    assert code == 0, capsys.readouterr().err[-800:]
