@@ -24,6 +24,8 @@ class ConfigError(ValueError):
 
 
 _MISSING = object()
+# the longest text a true/false key's refusal shows ('disabled', 'enabled', 'yes', 'off')
+BOOL_TEXT_SHOWN = 8
 
 
 def _without_credentials(text: str) -> str:
@@ -186,7 +188,10 @@ class Reader:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         if not isinstance(value, bool):
-            self.problem(f"{self.key(name)} must be true or false, got {describe(value)}")
+            # a long text where a switch belongs is more likely a pasted key (gateway.apiKeyAuth) than a word
+            given = f"a text of {len(value)} characters, not shown" \
+                if isinstance(value, str) and len(value) > BOOL_TEXT_SHOWN else describe(value)
+            self.problem(f"{self.key(name)} must be true or false, got {given}")
             return default
         return value
 

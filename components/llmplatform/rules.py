@@ -32,11 +32,17 @@ _USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:'\"]*):[^\s'\"]*@")
 _USERINFO_TOKEN = re.compile(r"//[^/?#@\s:'\"]+@")
 
 
+# ...and `user:password@host` with no scheme (a registry given as docker's login would take it); not a digest's
+# `name:tag@sha256:`, nor a path's `host:port/name@...`
+_BARE_USER_PASSWORD = re.compile(r"(?<![\w/.:@-])([\w.~%+-]+):[^\s'\"/@:]+@(?!sha256:)")
+
+
 def without_password(text: str) -> str:
-    """`text` with the password of every URL in it (`https://user:secret@host`) replaced by `***`, and a user name
-    given alone (`https://<token>@host`) too: a refusal goes into CI logs, and a registry, endpoint or webhook URL
-    given with its credential is still refused by its shape."""
-    return _USERINFO_TOKEN.sub("//***@", _USERINFO_PASSWORD.sub(r"\1:***@", text))
+    """`text` with the password of every URL in it (`https://user:secret@host`, or `user:secret@host` without a
+    scheme) replaced by `***`, and a user name given alone (`https://<token>@host`) too: a refusal goes into CI logs,
+    and a registry, endpoint or webhook URL given with its credential is still refused by its shape."""
+    masked = _USERINFO_TOKEN.sub("//***@", _USERINFO_PASSWORD.sub(r"\1:***@", text))
+    return _BARE_USER_PASSWORD.sub(r"\1:***@", masked)
 
 
 def up_to_host(text: str) -> str:

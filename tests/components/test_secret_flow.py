@@ -247,3 +247,23 @@ def test_a_webhook_url_given_for_an_alert_address_is_shown_up_to_its_host():
             parse_config(stack_raw("dev", {"observability": {"alertEmails": given}}), "p", "dev")
         assert "https://hooks.slack.com/..." in str(refused.value) and "services/T0001" not in str(refused.value), \
             refused.value.problems
+
+
+def test_a_credential_without_a_scheme_or_a_key_in_a_switch_is_not_shown(tmp_path, capsys):
+    """`user:password@host` as docker's login takes a registry (no scheme), and a key pasted into a true/false
+    setting (`gateway.apiKeyAuth`), through `make plan`'s own entry point: refused by name, neither value printed. A
+    digest-pinned image and an e-mail address keep their text."""
+    from llmplatform.rules import without_password
+    from offline import plan as plan_cli
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set",
+                          "cluster.imageRegistry=ci:hunter2@myreg.azurecr.io", "--set",
+                          "gateway.apiKeyAuth=sk-live-abcdef123456"])
+    captured = capsys.readouterr()
+    assert code == 1 and "hunter2" not in captured.out + captured.err and "abcdef" not in captured.out + captured.err
+    assert "cluster.imageRegistry 'ci:***@myreg.azurecr.io' is invalid" in captured.err
+    assert "gateway.apiKeyAuth must be true or false, got a text of 20 characters, not shown" in captured.err
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", "gateway.apiKeyAuth=enabled"])
+    assert code == 1 and "got 'enabled'" in capsys.readouterr().err  # a word is shown
+    for kept in ("ollama/ollama:0.5.1@sha256:ab12", "ollama:0.5.1@sha256:ab12", "myreg.io:5000/img@sha256:ab12",
+                 "platform@example.com"):
+        assert without_password(kept) == kept
