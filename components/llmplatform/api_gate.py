@@ -8,7 +8,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .api_router import RouterSpec, api_router, hands_out_key
+from .api_router import RouterSpec, api_router, hands_out_key, in_cluster_policy
 from .checks import ENDPOINT_FIELDS, after_check, called_as_documented, check_shape, late_rules
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
@@ -111,7 +111,7 @@ class ApiGate(pulumi.ComponentResource):
         timeout = opt(a, "request_timeout_seconds")
         ui = opt(a, "ui_listener")
         address = field(upstream, "base_url").apply(lambda url: url.split("://", 1)[-1].rstrip("/"))
-        self.router_service, self.api_key_secret, rolled_out = api_router(self, RouterSpec(
+        router = RouterSpec(
             name=name, namespace=ns, cluster=a["cluster"],
             upstream_host=address.apply(lambda v: v.rsplit(":", 1)[0]),
             upstream_port=address.apply(lambda v: int(v.rsplit(":", 1)[1]) if ":" in v else 80),
@@ -129,13 +129,15 @@ class ApiGate(pulumi.ComponentResource):
             resources=resources(res["cpu_request"], res.get("cpu_limit"), res["memory_request"],
                                 res["memory_limit"]),
             aliases=aliases, front_door=field(target, "front_door", False) if target else False,
-            ui_routes=OPEN_WEBUI_OLLAMA_ROUTES if ui else None))
+            ui_routes=OPEN_WEBUI_OLLAMA_ROUTES if ui else None)
+        self.router_service, self.api_key_secret, rolled_out = api_router(self, router)
+        route = None
         if target:
             gateways = after_check(late_rules("ApiGate", name, a, "route_target", ("gateway_names",), ApiGateArgs),
                                    field(target, "gateway_names"))
             parents = pulumi.Output.all(gateways, field(target, "namespace"), field(target, "api_listener")).apply(
                 lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]])
-            k8s.apiextensions.CustomResource(
+            route = k8s.apiextensions.CustomResource(
                 f"{name}-api-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
                 metadata=k8s.meta.v1.ObjectMetaArgs(name="api-route", namespace=ns),
                 spec={"parentRefs": parents,
@@ -145,6 +147,7 @@ class ApiGate(pulumi.ComponentResource):
                                  # streamed LLM answers run for minutes: never cut them at the gateway
                                  "timeouts": {"request": f"{timeout}s", "backendRequest": f"{timeout}s"}}]},
                 opts=pulumi.ResourceOptions(parent=self, aliases=aliases, protect=False))
+        in_cluster_policy(self, router, route)
         self.endpoint = ModelEndpoint(
             base_url=self.router_service, api=api if api is not None else checked_api,
             namespace=ns,

@@ -69,9 +69,22 @@ ROUTER_RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"},
                     "limits": {"cpu": str(ROUTER_CPU_LIMIT), "memory": "256Mi"}}
 
 
+def in_cluster_policy(owner: pulumi.ComponentResource, spec: RouterSpec,
+                      route: Optional[pulumi.Resource]) -> k8s.networking.v1.NetworkPolicy:
+    """`router-ingress`: ROUTER_PORT open to spec.client_peers alone. After `route`, the HTTPRoute onto
+    ROUTER_EDGE_PORT: a gate planned before that listener admitted the Gateways here, and this policy's update takes
+    them out, so it waits until the route has moved (else every request through the Gateways is refused while the
+    gate's pods roll, which the route waits for). Every caller of api_router creates it."""
+    opts = pulumi.ResourceOptions(parent=owner, aliases=spec.aliases, protect=False,
+                                  depends_on=[route] if route is not None else None)
+    return allow_ingress(f"{spec.name}-router-netpol", "router-ingress", spec.namespace,
+                         {"app.kubernetes.io/name": "router"}, ROUTER_PORT, spec.client_peers, opts)
+
+
 def api_router(owner: pulumi.ComponentResource,
                spec: RouterSpec) -> tuple[pulumi.Output[str], pulumi.Output, pulumi.Output[str]]:
-    """Create the router's objects as children of `owner`; returns (in-cluster URL, Key Vault secret name or None,
+    """Create the router's objects as children of `owner` but `router-ingress` (in_cluster_policy, after the caller's
+    HTTPRoute); returns (in-cluster URL, Key Vault secret name or None,
     the Service's name once the Deployment has rolled out and the policies are there: for a client that must find
     the current config, the UI listener's, or the HTTPRoute onto the Gateways' listener)."""
     name, ns = spec.name, spec.namespace
@@ -174,7 +187,6 @@ def api_router(owner: pulumi.ComponentResource,
               if spec.ui_routes else [])]),
         opts=k8s_opts)
     disruption_budget(f"{name}-router-pdb", "router", ns, match, k8s_opts)
-    allow_ingress(f"{name}-router-netpol", "router-ingress", ns, match, ROUTER_PORT, spec.client_peers, k8s_opts)
     ready = [rolled.metadata.name, service.metadata.name]
     if spec.edge_namespace is not None:  # the listener that believes X-Forwarded-For: the Gateways' pods alone
         ready.append(allow_ingress(f"{name}-router-edge-netpol", "router-edge-ingress", ns, match, ROUTER_EDGE_PORT,

@@ -224,17 +224,23 @@ def per_pod_limit(rate_per_second: int, burst: int, replicas: int) -> tuple[int,
 # downstream address). Front Door appends the address of the client's own connection before it (Azure docs,
 # "Protocol support for HTTP headers in Azure Front Door": X-Forwarded-For), so the entry before the last is the
 # client as Front Door saw it, which no client can set. Taken only from requests carrying X-Azure-FDID (Front Door
-# sets it; the external Gateway admits no other, GatewayAccess front_door_id): a caller on the internal Gateway
-# is keyed by its own address.
-FRONT_DOOR_CLIENT = r"^[^|]+\|(?:.*,)?\s*([^,\s]+)\s*,\s*[^,\s]+\s*$"
+# sets it; the external Gateway admits no other, GatewayAccess front_door_id) whose gateway peer (the last entry,
+# $remote_addr after realip) is no private address: the internal Gateway admits any header, but its callers (pods,
+# the VNet) have private addresses, and Front Door connects from its public backend ranges (service tag
+# AzureFrontDoor.Backend). Such a caller is keyed by its own address. The key is "<private 0|1>|<FDID>|<XFF>".
+FRONT_DOOR_CLIENT = r"^0\|[^|]+\|(?:.*,)?\s*([^,\s]+)\s*,\s*[^,\s]+\s*$"
+# RFC 1918, shared (RFC 6598) and unique-local IPv6 addresses: never a Front Door server's
+PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 
 
-def client_key_map(front_door: bool) -> tuple[str, str]:
-    """(nginx map block, rate-limit key variable): the client's address, or behind Front Door the address Front
-    Door saw (FRONT_DOOR_CLIENT) for what came through it."""
+def client_key_map(front_door: bool, trusted_cidrs: Optional[list[str]] = None) -> tuple[str, str]:
+    """(nginx blocks, rate-limit key variable): the client's address, or behind Front Door the address Front
+    Door saw (FRONT_DOOR_CLIENT) for what came through it; `trusted_cidrs` (the pod range) count as private."""
     if not front_door:
         return "", "$binary_remote_addr"
-    return (f'    map "$http_x_azure_fdid|$http_x_forwarded_for" $rate_limit_client {{\n'
+    private = "".join(f"      {cidr} 1;\n" for cidr in dict.fromkeys([*PRIVATE_CIDRS, *(trusted_cidrs or [])]))
+    return (f'    geo $rate_limit_private_peer {{\n      default 0;\n{private}    }}\n'
+            f'    map "$rate_limit_private_peer|$http_x_azure_fdid|$http_x_forwarded_for" $rate_limit_client {{\n'
             f'      default $remote_addr;\n      "~{FRONT_DOOR_CLIENT}" $1;\n    }}\n'), "$rate_limit_client"
 
 
@@ -260,7 +266,7 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
     # a pod's address there (trusted: the pod range) to whatever that pod wrote before it
     realip = "".join(["        real_ip_header X-Forwarded-For;\n        real_ip_recursive off;\n",
                       *(f"        set_real_ip_from {cidr};\n" for cidr in trusted_cidrs)])
-    client_map, client = client_key_map(front_door)
+    client_map, client = client_key_map(front_door, trusted_cidrs)
     # before the first map (nginx reads it there): the key map's keys are `Bearer <key>` (api_key_map_line)
     buckets = f"    map_hash_bucket_size {map_hash_bucket_size(len('Bearer ') + API_KEY_LENGTH)};\n" \
         if api_key_auth else ""

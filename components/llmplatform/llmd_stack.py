@@ -18,7 +18,7 @@ import pulumi_kubernetes as k8s
 from typing_extensions import NotRequired
 
 from . import PACKAGE
-from .api_router import RouterSpec, api_router, hands_out_key
+from .api_router import RouterSpec, api_router, hands_out_key, in_cluster_policy
 from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, called_as_documented, check_shape, late_rules
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
@@ -228,7 +228,7 @@ class LlmdStack(pulumi.ComponentResource):
             k8s.networking.v1.NetworkPolicyPeerArgs(pod_selector=k8s.meta.v1.LabelSelectorArgs(
                 match_labels={"app.kubernetes.io/name": "open-webui"})),
             *(namespace_peer(n) for n in args.get("client_namespaces") or [])]
-        self.router_service, self.api_key_secret, router_ready = api_router(self, RouterSpec(
+        router = RouterSpec(
             name=name, namespace=self._ns, cluster=cluster, upstream_host=f"{POOL_GATEWAY}-istio",
             upstream_port=80, upstream_host_header=None, client_peers=peers, edge_namespace=gateway_ns,
             api_key_auth=opt(args, "api_key_auth"), rate_limit_per_second=opt(args, "rate_limit_per_second"),
@@ -239,8 +239,9 @@ class LlmdStack(pulumi.ComponentResource):
             identity_prefix=or_default(args.get("name_prefix"), name),
             # vLLM's inference routes and its model list; its administration routes stay closed (LLMD_API_ROUTES)
             allowed_routes=list(LLMD_API_ROUTES),
-            tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False)))
-        self._api_route(name, target, router_ready)
+            tags=args.get("tags", {}), after=[pool_gateway], front_door=field(target, "front_door", False))
+        self.router_service, self.api_key_secret, router_ready = api_router(self, router)
+        in_cluster_policy(self, router, self._api_route(name, target, router_ready))
         self._network_policies(name, served, pd)
         if metrics_on(args):
             self._monitors(name, served)
@@ -434,7 +435,7 @@ class LlmdStack(pulumi.ComponentResource):
             opts=self._k8s)
         return gateway
 
-    def _api_route(self, name: str, target: Any, router: pulumi.Output[str]) -> None:
+    def _api_route(self, name: str, target: Any, router: pulumi.Output[str]) -> k8s.apiextensions.CustomResource:
         """The platform Gateways' llmd listener -> the router's listener for them (internal Gateway only unless
         exposed); `router`: its Service's name once its pods listen there and their policy admits the Gateways."""
         external = opt(self._args, "expose_externally")
@@ -443,7 +444,7 @@ class LlmdStack(pulumi.ComponentResource):
                                     after_check(self._late["route_target"], field(target, "llmd_listener"))).apply(
             lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]
                        if external or gw.startswith("internal")])
-        k8s.apiextensions.CustomResource(
+        return k8s.apiextensions.CustomResource(
             f"{name}-api-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="llmd-api", namespace=self._ns),
             spec={"parentRefs": parents,

@@ -45,7 +45,9 @@ def _rate_limit_key(conf: str, fdid: str, forwarded_for: str) -> str:
     assert block, conf
     source = _nginx_token(block[1]).replace("$http_x_azure_fdid", fdid).replace("$http_x_forwarded_for",
                                                                                   forwarded_for)
-    assert "$" not in source, source  # every variable of the source is one of the two headers
+    if "$rate_limit_private_peer" in source:  # the geo on $remote_addr: realip's, the last entry (not recursive)
+        source = source.replace("$rate_limit_private_peer", _geo_value(conf, forwarded_for.rsplit(",", 1)[-1]))
+    assert "$" not in source, source  # every variable of the source is one of the two headers or the geo
     default = re.search(r"default (\S+);", block[2])
     patterns = re.findall(r'"~((?:[^"\\]|\\.)+)" (\S+);', block[2])
     assert default and patterns, block[2]
@@ -54,6 +56,20 @@ def _rate_limit_key(conf: str, fdid: str, forwarded_for: str) -> str:
         if found:
             return re.sub(r"\$(\d)", lambda m: found[int(m[1])], value)
     return default[1]
+
+
+def _geo_value(conf: str, address: str) -> str:
+    """The conf's `geo $rate_limit_private_peer` for `address`: the longest matching prefix's value, else the
+    default (nginx.org ngx_http_geo_module)."""
+    import ipaddress
+    import re
+    block = re.search(r"geo \$rate_limit_private_peer \{\n(.*?)\n    \}", conf, re.S)
+    assert block, conf
+    entries = dict(re.findall(r"^\s*(\S+) (\S+);$", block[1], re.M))
+    ip = ipaddress.ip_address(address.strip())
+    matching = [ipaddress.ip_network(cidr) for cidr in entries if cidr != "default"
+                and ipaddress.ip_network(cidr).version == ip.version and ip in ipaddress.ip_network(cidr)]
+    return entries[str(max(matching, key=lambda n: n.prefixlen))] if matching else entries["default"]
 
 
 def _forwarded_for(client_lines: list[str], client_socket: str, front_door_server: str) -> str:
@@ -80,6 +96,9 @@ def test_behind_front_door_the_rate_limit_keys_on_the_client_front_door_saw():
     # not through Front Door (the internal Gateway, in-cluster callers): the caller's own address (realip's)
     assert _rate_limit_key(conf, "", "1.1.1.1,10.1.0.9") == "$remote_addr"
     assert _rate_limit_key(conf, fdid, "10.1.0.9") == "$remote_addr"  # a probe: Envoy's entry alone
+    # an X-Azure-FDID of the caller's own on the internal Gateway: its peer is private, the caller's own address
+    for peer in ("10.1.0.9", "172.20.0.4", "192.168.7.7", "100.64.0.2", "fd12::9"):
+        assert _rate_limit_key(conf, fdid, f"198.51.100.1, {peer}") == "$remote_addr", peer
     plain = router_nginx_conf("ollama:11434", 5, 10, True, ["10.244.0.0/16"], 300)
     assert _rate_limit_key(plain, fdid, _forwarded_for([], "198.51.100.7", edge)) == "$binary_remote_addr"
     assert "$rate_limit_client" not in plain and "set_real_ip_from 10.244.0.0/16;" in conf

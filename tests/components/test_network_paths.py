@@ -137,6 +137,24 @@ def test_every_isolated_pod_admits_exactly_the_callers_the_program_uses(name):
     assert not expected - found, f"used, denied: {sorted(expected - found)}"
 
 
+@pytest.mark.parametrize("name", ["dev", "prod-tls", "llmd"])
+def test_a_gate_closes_its_in_cluster_listener_to_the_gateways_only_after_their_route_has_moved(name):
+    """`router-ingress` admitted the Gateways before their listener (8082) existed; its update takes them out, and
+    their HTTPRoute moves only once the gate's pods have rolled. Ordered the other way, `pulumi up` refuses every
+    request through the Gateways for the whole rollout: the policy waits for the route (its dependency)."""
+    plan = variant(name)
+    routes = {(r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"]): r.urn
+              for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+              if any(ref.get("port") == ROUTER_EDGE_PORT for rule in r.inputs["spec"]["rules"]
+                     for ref in rule.get("backendRefs") or [])}
+    policies = {r.inputs["metadata"]["namespace"]: r
+                for r in plan.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                if r.inputs["metadata"]["name"] == "router-ingress"}
+    assert routes and {ns for ns, _ in routes} <= set(policies)
+    for (ns, route), urn in routes.items():
+        assert urn in policies[ns].dependencies, f"{ns}/router-ingress does not wait for {route}"
+
+
 @pytest.mark.parametrize("name", ["dev", "prod", "dev-gpu", "dev-gpu-hpa", "dev-smb-nogpu", "llmd"])
 def test_ollama_admits_the_interceptor_alone_under_keda_else_the_gate_and_the_ui(name):
     """Under KEDA the interceptor is Ollama's only caller: the gate sends to it, the UI goes through the gate's UI

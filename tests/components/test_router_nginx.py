@@ -157,6 +157,23 @@ def test_behind_front_door_each_client_front_door_saw_has_its_own_limit(edge_rou
     assert burst("198.51.100.7", fdid="")[0] == 200
 
 
+def test_behind_front_door_a_caller_of_the_internal_gateway_cannot_name_its_client_with_x_azure_fdid(edge_router):
+    """A region behind Front Door keeps its internal Gateway (gateway.mode both), which any pod or VNet address
+    reaches with whatever headers it likes: sending an X-Azure-FDID of its own and a new X-Forwarded-For entry with
+    each request, it was keyed on the entry it wrote (FRONT_DOOR_CLIENT) and never met the 429. The entry before the
+    last is Front Door's client only when the last, the gateway's peer, is no private address (Front Door connects
+    from its public backend ranges); a private peer is keyed on itself."""
+    def statuses(peer: str) -> list[int]:  # forty client addresses no other test of this gate spends
+        with requests.Session() as session:
+            return [session.post(f"{edge_router['edge']}/api/chat", json={}, timeout=5, headers={
+                "Authorization": f"Bearer {KEY}", "X-Azure-FDID": "55ce4ed1-4b06-4bf1-b40e-4638452104da",
+                "X-Forwarded-For": f"203.0.113.{i}, {peer}"}).status_code for i in range(101, 141)]
+
+    for peer in ("10.224.0.77", "172.16.5.5", "192.168.1.9", "100.64.3.3", "fd00::5"):
+        assert 429 in statuses(peer), f"a caller at {peer} escaped its limit with forged client addresses"
+    assert set(statuses("147.243.9.9")) == {200}  # a Front Door server's: forty clients it saw
+
+
 def test_llmds_gate_passes_the_openai_routes_and_not_vllms_own(llmd_router):
     """vLLM also serves /metrics, /tokenize, /v1/load_lora_adapter and more to whoever reaches it: the gate passes
     only the OpenAI API's routes, with the key."""
