@@ -57,7 +57,7 @@ from ..runner import Plan
 from .awaits import bind_modes, helm_wait, job_work, k8s_timeout, service_wait, wait_of
 from .checks import (CHART_CRD_GROUPS, check_claim_classes, check_crd_order, check_gpu_waits, check_job_outputs,
                      check_deployer_access, check_namespaces, check_principal_types, check_references, check_timeouts,
-                     crd_installers)
+                     check_warm_ups, crd_installers)
 from .figures import ModelShare, image_pull, image_size_mb, model_load, model_weights_gb, store_throughput_mb_s
 from .model import DeployModel, DurationsError, HELM_RELEASE, Problem, Span, WORKLOADS, load_durations
 from .objects import kind_of
@@ -81,7 +81,8 @@ def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:
     model.floor = schedule(plan, data, awaited=False)
     graph = dependencies(plan)
     before = ancestors(graph)
-    model.problems = (check_timeouts(model, bool(pools(plan))) + check_crd_order(plan, before)
+    model.problems = (check_timeouts(model, bool(pools(plan))) + check_warm_ups(model, data)
+                      + check_crd_order(plan, before)
                       + check_references(plan, before) + check_claim_classes(plan, before)
                       + check_namespaces(plan, before)
                       + check_gpu_waits(plan, graph)

@@ -77,8 +77,8 @@ def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool]
         parts.append(f"download and load {model} (~{weights:.0f} GB)")
     warm = ollama_warm_up(data, spec, share, _replicas(reg))
     if warm:
-        span = span + warm[0]
-        parts.append(warm[1])
+        span = span + warm.span
+        parts.append(warm.describe())
     if kind == "Job":
         work = job_work(reg, data, share.write_mb_s)
         span = span + work[0]
@@ -88,7 +88,7 @@ def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool]
         return Wait(f"DaemonSet {what}", span, timeout, source)
     candidates = landing_pools(spec, all_pools)
     wait = Wait(f"{kind} {what} ({', '.join(parts)})", span, timeout, source,
-                pods_on=sorted({p.urn for p in candidates}))
+                pods_on=sorted({p.urn for p in candidates}), warm_up=warm)
     if candidates:
         wait.node_delay = node_wait(data, candidates, gpu, provision_limit)
     return wait

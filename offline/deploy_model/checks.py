@@ -18,6 +18,7 @@ from .objects import (annotations_of, api_group_of, by_cluster, cluster_keys, ki
 from .pools import pools
 from .access import deployer_access
 from .awaits import FIRST_CONSUMER, skips_await
+from .figures import WarmUp
 from .templates import rendered_groups
 
 
@@ -434,6 +435,40 @@ def check_job_outputs(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
     return problems
 
 
+def warm_up_outlasts_its_probe(warm: Optional[WarmUp]) -> bool:
+    return warm is not None and warm.span.pessimistic > warm.attempt_timeout
+
+
+def check_warm_ups(model: DeployModel, data: dict[str, Any]) -> list[Problem]:
+    """OllamaServer's warm-up runs in its startup probe, whose attempt the kubelet kills at timeoutSeconds (containerd
+    ExecSync: SIGKILL); Ollama then aborts the load (its client is gone) and the next attempt starts over. A warm-up
+    longer than one attempt never passes: the Deployment is never Ready, whatever Pulumi's deadline."""
+    problems = []
+    for step in model.steps.values():
+        warm = step.wait.warm_up
+        if not warm_up_outlasts_its_probe(warm):
+            continue
+        assert warm is not None
+        load = warm.mb / warm.load_mb_s.pessimistic
+        read = (f"{warm.replicas} x {warm.mb:.0f} MB / {warm.read_mb_s:.0f} MB/s egress" if warm.read_mb_s
+                else "no share read counted")
+        fixes = []
+        if warm.max_replicas() and warm.max_replicas() < warm.replicas:
+            fixes.append(f"inference.replicas at most {warm.max_replicas()}")
+        size = warm.share_gib_for(data)
+        if size is not None and warm.read_mb_s:
+            fixes.append(f"modelStore.sizeGib at least {size} (its egress grows with its size)")
+        fixes.append("a smaller inference.warmModel, or none (the model then loads on its first request)")
+        problems.append(Problem("warm-up", label_of(step.reg), (
+            f"its startup probe must {warm.describe()} in attempts of at most {warm.attempt_timeout:.0f} s "
+            f"(timeoutSeconds), but one replica's warm-up takes pessimistic "
+            f"{warm.span.pessimistic:.0f} s ({read} + {warm.mb:.0f} MB / {warm.load_mb_s.pessimistic:.0f} MB/s load "
+            f"= {warm.span.pessimistic - load:.0f} + {load:.0f} s): the kubelet kills each attempt at its timeout, "
+            "Ollama then aborts the load, so no attempt passes and the Deployment is never Ready; fix: "
+            + "; or ".join(fixes))))
+    return problems
+
+
 def check_timeouts(model: DeployModel, any_pool: bool = True) -> list[Problem]:
     problems = []
     for step in model.steps.values():
@@ -446,8 +481,8 @@ def check_timeouts(model: DeployModel, any_pool: bool = True) -> list[Problem]:
                                     "deadline, then fails; fix: place them on a pool"))
             continue
         t = step.wait.timeout
-        if t is None or step.elapsed.pessimistic <= t:
-            continue
+        if t is None or step.elapsed.pessimistic <= t or warm_up_outlasts_its_probe(w.warm_up):
+            continue  # a warm-up no probe attempt can finish is check_warm_ups' finding: no deadline helps it
         reg = step.reg
         if reg.type == HELM_RELEASE:
             fix = f"raise the release's timeout to at least {int(step.elapsed.pessimistic) + 1} s"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -92,25 +93,60 @@ def model_share(plan: Plan, data: dict[str, Any]) -> ModelShare:
                       tuple(sorted(sizes.items())))
 
 
+@dataclass(frozen=True)
+class WarmUp:
+    """One replica's warm-up (OllamaServer's `warm_model` startup probe): read `mb` MB of `model` through the share's
+    egress, which `replicas` pods read at once, then load it; each probe attempt is cut at `attempt_timeout` s."""
+    model: str
+    mb: float
+    replicas: int
+    read_mb_s: Optional[float]
+    load_mb_s: Span
+    attempt_timeout: float
+
+    @property
+    def span(self) -> Span:
+        read = self.replicas * self.mb / self.read_mb_s if self.read_mb_s else 0.0
+        return Span(read + self.mb / self.load_mb_s.median, read + self.mb / self.load_mb_s.pessimistic)
+
+    def describe(self) -> str:
+        shared = (f", {self.replicas} replicas at once through its {self.read_mb_s:.0f} MB/s egress"
+                  if self.replicas > 1 and self.read_mb_s else "")
+        return f"read and load {self.model} from the share{shared}"
+
+    def max_replicas(self) -> int:
+        """The most replicas whose warm-up still fits one attempt (pessimistic), 0 when even one does not."""
+        room = self.attempt_timeout - self.mb / self.load_mb_s.pessimistic
+        return max(0, int(room * self.read_mb_s / self.mb)) if self.read_mb_s and self.mb else 0
+
+    def share_gib_for(self, data: dict[str, Any]) -> Optional[int]:
+        """The provisioned share size (GiB) whose egress lets this many replicas warm the model in one attempt
+        (pessimistic); None when the load alone does not fit."""
+        room = self.attempt_timeout - self.mb / self.load_mb_s.pessimistic
+        if room <= 0:
+            return None
+        figure = data["model_load"]["azure_files_premium_mib_s"]
+        need_mib_s = self.replicas * self.mb / room / 1.048576
+        return max(0, math.ceil((need_mib_s - figure["read_base"]) / figure["read_per_gib"]))
+
+
 def ollama_warm_up(data: dict[str, Any], spec: dict[str, Any], share: ModelShare,
-                   replicas: int = 1) -> Optional[tuple[Span, str]]:
+                   replicas: int = 1) -> Optional[WarmUp]:
     """An Ollama container whose startup probe is the warm-up (OllamaServer's `warm_model`) is Ready only once it has
     read the model from the share and loaded it: the share's egress, then the load into memory. The `replicas` pods a
-    Deployment starts at once (each on its own node: no page cache shared) read it through that one egress, so the
-    last is Ready after all of them have read it."""
+    Deployment starts at once (each on its own node: no page cache shared) read it through that one egress, so each
+    is Ready after all of them have read it."""
     prefix = warm_up_command("")[:-1]
     for c in spec.get("containers") or []:
-        command = ((c.get("startupProbe") or {}).get("exec") or {}).get("command") or []
+        probe = c.get("startupProbe") or {}
+        command = (probe.get("exec") or {}).get("command") or []
         if len(command) == len(prefix) + 1 and command[:-1] == prefix:
             model = str(command[-1])
-            mb = share.size_gib(model) * 1074
-            load = data["model_load"]["gpu_load_mb_s"]
-            readers = max(1, replicas)
-            read = readers * mb / share.read_mb_s if share.read_mb_s else 0.0
-            shared = (f", {readers} replicas at once through its {share.read_mb_s:.0f} MB/s egress"
-                      if readers > 1 and share.read_mb_s else "")
-            return (Span(read + mb / load["median"], read + mb / load["pessimistic"]),
-                    f"read and load {model} from the share{shared}")
+            timeout = probe.get("timeoutSeconds")
+            return WarmUp(model, share.size_gib(model) * 1074, max(1, replicas), share.read_mb_s,
+                          Span.of(data["model_load"]["gpu_load_mb_s"]),
+                          # a probe's timeoutSeconds defaults to 1 (core/v1 Probe)
+                          float(timeout) if isinstance(timeout, (int, float)) else 1.0)
     return None
 
 

@@ -6,9 +6,12 @@ import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ..runner import Registration
+
+if TYPE_CHECKING:
+    from .figures import WarmUp
 
 
 DURATIONS = Path(__file__).resolve().parents[2] / "config" / "data" / "deploy_durations.json"
@@ -67,6 +70,7 @@ class Wait:
     timeout_from: str = ""
     pods_on: list[str] = field(default_factory=list)  # pool URNs the pods can land on (their nodes gate the wait)
     node_delay: Optional[tuple[Span, str]] = None  # nodes from zero (and GPU driver) once a pool exists
+    warm_up: Optional["WarmUp"] = None  # an Ollama startup probe's warm-up: each attempt must fit its timeout
 
 
 @dataclass

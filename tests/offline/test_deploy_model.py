@@ -741,25 +741,53 @@ def test_a_warm_ollama_is_ready_after_reading_and_loading_its_model_and_a_lazy_o
     assert dm.store_throughput_mb_s(variant("prod"), DATA, "read") > dm.store_throughput_mb_s(variant("prod"), DATA)
 
 
+def _warm_prod_plan(tmp_path, capsys, model: str, replicas: int, *extra: str) -> tuple[int, str]:
+    """`make plan` of prod with `replicas` Ollama replicas warming `model`; its exit code and deploy model lines."""
+    from offline import plan as plan_cli
+    warm = ["--set", f"modelStore.models[3]={model}", "--set", f"inference.warmModel={model}",
+            "--set", f"inference.replicas={replicas}", "--set", "autoscaling.minReplicas=1",
+            "--set", f"autoscaling.maxReplicas={max(replicas, 4)}", *[a for s in extra for a in ("--set", s)]]
+    code = plan_cli.main(["--stack", "prod", "--out", str(tmp_path), *warm])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, "\n".join(x for x in out.splitlines() if x.startswith("deploy model: "))
+
+
 @pytest.mark.parametrize("replicas, refused", [(1, False), (6, True)])
 def test_make_plan_refuses_more_replicas_warming_a_large_model_than_the_shares_egress_serves_in_time(
         tmp_path, capsys, replicas, refused):
     """Replicas a Deployment starts at once each read the warm model through the share's one egress (a node's page
-    cache is its own): six prod replicas warming llama3.1:70b (~40 GiB) from prod's 512 GiB share (~95 MB/s) take
-    over 70 min, past the 45 min `pulumi up` waits for the model server. One replica's read was counted, so the
-    plan passed and `pulumi up` timed out."""
-    from offline import plan as plan_cli
-    warm = ["--set", "modelStore.models[3]=llama3.1:70b", "--set", "inference.warmModel=llama3.1:70b",
-            "--set", f"inference.replicas={replicas}", "--set", "autoscaling.minReplicas=1",
-            "--set", f"autoscaling.maxReplicas={max(replicas, 4)}"]
-    code = plan_cli.main(["--stack", "prod", "--out", str(tmp_path), *warm])
-    out, err = capsys.readouterr()
-    assert "Traceback" not in out + err
-    line = next((x for x in out.splitlines() if x.startswith("deploy model: [timeout] Deployment llm/ollama")), "")
-    assert (code, bool(line)) == ((1, True) if refused else (0, False)), out[-3000:] + err[-2000:]
+    cache is its own): six prod replicas warming llama3.1:70b (~43 GB) from prod's 512 GiB share (~95 MB/s) take
+    ~50 min each, past one 600 s probe attempt (and the 45 min `pulumi up` waits). One replica's read was counted, so
+    the plan passed and `pulumi up` timed out."""
+    code, lines = _warm_prod_plan(tmp_path, capsys, "llama3.1:70b", replicas)
+    line = next((x for x in lines.splitlines() if x.startswith("deploy model: [warm-up] Deployment llm/ollama")), "")
+    assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
     if refused:
         assert f"read and load llama3.1:70b from the share, {replicas} replicas at once through its" in line
-        assert "inference.replicas" in line and "modelStore.sizeGib" in line
+        assert "inference.replicas at most 1" in line and "modelStore.sizeGib at least" in line
+        assert "[timeout] Deployment llm/ollama" not in lines  # no deadline helps: one finding, the levers that do
+
+
+@pytest.mark.parametrize("replicas, share_gib, refused", [(2, None, False), (3, None, True), (3, 839, False),
+                                                           (3, 838, True)])
+def test_make_plan_refuses_a_warm_up_longer_than_one_startup_probe_attempt(
+        tmp_path, capsys, replicas, share_gib, refused):
+    """The kubelet kills a startup probe's exec at timeoutSeconds (600 s) and Ollama aborts a load whose client went
+    away, so a warm-up longer than one attempt never passes, though the whole wait fits Pulumi's deadline: three prod
+    replicas warming qwen2.5:32b (~21.5 GB) read 3 x 21480 MB at 95 MB/s (677 s) + load at 500 MB/s (43 s) = 720 s.
+    The refusal names the levers with their bounds: 2 replicas, or a share of 839 GiB (egress 60 + 0.06 x 839 MiB/s
+    = 116 MB/s: 3 x 21480 MB in 557 s, + 43 s)."""
+    code, lines = _warm_prod_plan(tmp_path, capsys, "qwen2.5:32b", replicas,
+                                  *([f"modelStore.sizeGib={share_gib}"] if share_gib else []))
+    line = next((x for x in lines.splitlines() if x.startswith("deploy model: [warm-up] Deployment llm/ollama")), "")
+    assert (code, bool(line)) == ((1, True) if refused else (0, False)), lines
+    assert "[timeout] Deployment llm/ollama" not in lines
+    if refused and not share_gib:
+        assert "in attempts of at most 600 s (timeoutSeconds)" in line
+        assert "3 x 21480 MB / 95 MB/s egress + 21480 MB / 500 MB/s load = 677 + 43 s" in line
+        assert "inference.replicas at most 2; or modelStore.sizeGib at least 839" in line
+        assert "inference.warmModel" in line
 
 
 def test_an_image_pulled_from_a_mirror_weighs_what_its_upstream_image_weighs():
