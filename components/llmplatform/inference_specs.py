@@ -65,7 +65,8 @@ def ollama_env(models_path: str, num_parallel: int, keep_alive: str, max_loaded_
     }
 
 
-# A warm-up probe may read a large model from the share into memory: one attempt may take this long.
+# A warm-up probe may read a large model from the share into memory: one attempt may take this long, and the warm-up
+# must fit one (an attempt killed at its timeout aborts Ollama's load: the next starts over; the plan's [warm-up]).
 WARM_UP_TIMEOUT_SECONDS = 600
 
 
