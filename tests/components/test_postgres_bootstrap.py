@@ -21,10 +21,12 @@ from urllib.parse import quote
 import psycopg2
 import pytest
 
+from llmplatform import azure_names
+
 from llmplatform.postgres_access import (ADMIN_URL_FILE, APP_LOGIN, APP_URL_FILE, ROOTS_PATH, bootstrap_command,
                                          database_url)
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import PROJECT_DIR, plan_for
 from tests.ports import free_port
 
 PG_BIN = PROJECT_DIR / ".venv" / "debian" / "pgbin"
@@ -132,19 +134,20 @@ def superuser(root: Path, port: int, database: str):
         conn.close()
 
 
-def local_url(server, login: str, password: str) -> str:
+def local_url(server, login: str, password: str, database: str = DATABASE) -> str:
     """database_url's URL with the test server's port and CA in place of 5432 and Azure's roots."""
-    url = database_url(login, password, "localhost", DATABASE)
+    url = database_url(login, password, "localhost", database)
     assert ":5432/" in url and ROOTS_PATH in url
     return url.replace(":5432/", f":{server['port']}/").replace(ROOTS_PATH, str(server["root"] / "ca.pem"))
 
 
-def bootstrap(server, tmp_path: Path, app_login: str = APP_LOGIN, app_password: str = APP_PASSWORD):
+def bootstrap(server, tmp_path: Path, app_login: str = APP_LOGIN, app_password: str = APP_PASSWORD,
+              admin: tuple[str, str] = (ADMIN, ADMIN_PASSWORD), database: str = DATABASE):
     """The Job's command, with the image's `python` this venv's, on the two URL files the CSI driver mounts."""
     secrets = tmp_path / "secrets"
     secrets.mkdir(exist_ok=True)
-    (secrets / ADMIN_URL_FILE).write_text(local_url(server, ADMIN, ADMIN_PASSWORD) + "\n")
-    (secrets / APP_URL_FILE).write_text(local_url(server, app_login, app_password) + "\n")
+    (secrets / ADMIN_URL_FILE).write_text(local_url(server, *admin, database) + "\n")
+    (secrets / APP_URL_FILE).write_text(local_url(server, app_login, app_password, database) + "\n")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir(exist_ok=True)
     python = bin_dir / "python"  # a wrapper, not a link: a link elsewhere would not find the venv's pyvenv.cfg
@@ -154,8 +157,8 @@ def bootstrap(server, tmp_path: Path, app_login: str = APP_LOGIN, app_password: 
                           env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"})
 
 
-def connect(server, login: str, password: str):
-    return psycopg2.connect(local_url(server, login, password))
+def connect(server, login: str, password: str, database: str = DATABASE):
+    return psycopg2.connect(local_url(server, login, password, database))
 
 
 def test_the_bootstrap_makes_the_apps_own_role_owner_of_its_database_and_runs_again(server, tmp_path):
@@ -205,3 +208,41 @@ def test_an_app_url_naming_the_administrator_is_refused_before_any_change(server
     assert re.search(rf"the application URL names role '{ADMIN}' on '{DATABASE}'.*two roles on one database",
                      done.stderr), done.stderr
     assert owners() == before
+
+
+def plan_shaped_password(inputs: dict) -> str:
+    """A password the plan's RandomPassword (`inputs`, as planned) may generate: its length, every character of its
+    special set first and last (a URL, libpq and SQL each read a leading or trailing '-' in their own way), and the
+    letters and digits its minimums ask for between."""
+    specials = inputs["overrideSpecial"] if inputs.get("special") else ""
+    middle = "aZ9" * inputs["length"]
+    password = (specials + middle)[:inputs["length"] - len(specials)] + specials[::-1]
+    assert len(password) == inputs["length"] and sum(c.isupper() for c in password) >= inputs.get("minUpper", 0)
+    return password
+
+
+def test_the_bootstrap_takes_credentials_and_names_as_long_and_odd_as_the_plan_and_the_rules_allow(server, tmp_path):
+    """The fixture's administrator and database above are short; the plan's passwords are RandomPassword's (read
+    from the dev plan: their length and special characters) and a user may name the administrator and the database
+    up to 63 characters (the input rules' patterns, PostgreSQL's NAMEDATALEN - 1). With all three at their longest
+    and oddest, the bootstrap still connects as that administrator, hands the database to the app's role, and the
+    app signs in with its URL."""
+    inputs = {r.name: r.inputs for r in plan_for("dev").of_type("random:index/randomPassword:RandomPassword")
+              if r.name.startswith("postgres-")}
+    admin_password, app_password = (plan_shaped_password(inputs[f"postgres-{role}-password"])
+                                    for role in ("admin", "app"))
+    assert {"-", "_"} <= set(admin_password) and len(admin_password) == 40  # dev's plan, as reviewed today
+    longest_admin, longest_database = "_" + "a1" * 31, "z_" * 31 + "9"
+    assert len(longest_admin) == len(longest_database) == 63
+    assert azure_names.postgres_database(longest_database) is None  # the database input's rule allows it
+    with superuser(server["root"], server["port"], "postgres") as cur:
+        cur.execute(f"CREATE ROLE {longest_admin} LOGIN CREATEROLE CREATEDB IN ROLE azure_pg_admin PASSWORD %s",
+                    (admin_password,))
+        cur.execute(f"CREATE DATABASE {longest_database} OWNER {longest_admin}")
+    done = bootstrap(server, tmp_path, app_password=app_password, admin=(longest_admin, admin_password),
+                     database=longest_database)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"role {APP_LOGIN} owns database {longest_database}; vector extension present"
+    with connect(server, APP_LOGIN, app_password, longest_database) as conn, conn.cursor() as cur:
+        cur.execute("SELECT current_user, current_database()")
+        assert cur.fetchone() == (APP_LOGIN, longest_database)
