@@ -21,7 +21,7 @@ from urllib.parse import quote
 import psycopg2
 import pytest
 
-from llmplatform import azure_names
+from llmplatform.input_rules import postgres_server
 
 from llmplatform.postgres_access import (ADMIN_URL_FILE, APP_LOGIN, APP_URL_FILE, ROOTS_PATH, bootstrap_command,
                                          database_url)
@@ -234,7 +234,9 @@ def test_the_bootstrap_takes_credentials_and_names_as_long_and_odd_as_the_plan_a
     assert {"-", "_"} <= set(admin_password) and len(admin_password) == 40  # dev's plan, as reviewed today
     longest_admin, longest_database = "_" + "a1" * 31, "z_" * 31 + "9"
     assert len(longest_admin) == len(longest_database) == 63
-    assert azure_names.postgres_database(longest_database) is None  # the database input's rule allows it
+    # PostgresServer's input rules allow both
+    assert [x for x in postgres_server({"admin_login": longest_admin, "database": longest_database})
+            if x.path in ("admin_login", "database")] == []
     with superuser(server["root"], server["port"], "postgres") as cur:
         cur.execute(f"CREATE ROLE {longest_admin} LOGIN CREATEROLE CREATEDB IN ROLE azure_pg_admin PASSWORD %s",
                     (admin_password,))
