@@ -18,9 +18,24 @@ ADAPTER_GPU_RULE = {
 }
 
 
+# A Deployment's pod is `<deployment>-<pod-template-hash>-<5 random>`, both parts of apimachinery's safe alphabet
+# (k8s.io/apimachinery pkg/util/rand rand.go `alphanums`; the hash is SafeEncodeString of a uint32's decimal digits,
+# so 1-10 of them). The apiserver cuts a generateName base (`<replicaset>-`) to 58 characters, so past a 46-character
+# Deployment name the pod's name may be cut into and only its prefix is safe.
+_SAFE = "[bcdfghjklmnpqrstvwxz2456789]"
+_UNCUT_DEPLOYMENT_NAME = 46
+
+
+def deployment_pods(deployment: str) -> str:
+    """A PromQL regex (in a double-quoted selector) for a Deployment's pods and no other's: `ollama` and not a sibling
+    Deployment `ollama-batch` of the same namespace; a dot in the name is a dot."""
+    name = deployment.replace(".", "\\\\.")
+    return f"{name}-{_SAFE}{{1,10}}-{_SAFE}{{5}}" if len(deployment) <= _UNCUT_DEPLOYMENT_NAME else f"{name}-.*"
+
+
 def gpu_memory_percent_query(namespace: str, deployment: str) -> str:
     """Average GPU memory use (%) of a deployment's pods, for KEDA's Prometheus trigger."""
-    pods = f'namespace="{namespace}",pod=~"{deployment}-.*"'
+    pods = f'namespace="{namespace}",pod=~"{deployment_pods(deployment)}"'
     return f"avg({gpu_memory_percent(pods)})"
 
 

@@ -244,6 +244,10 @@ def test_keda_errors_fire_per_scaled_object(tmp_path, prod):
                                    "severity": "warning"}]})
 
 
+# Ollama's pods as a Deployment names them (`<deployment>-<pod-template-hash>-<5 random>`)
+OLLAMA_PODS = ("ollama-7d9f8c6b5d-x2b4k", "ollama-7d9f8c6b5d-q7wzk")
+
+
 def planned_queries(plan) -> dict[str, str]:
     """Every PromQL query a plan hands Prometheus outside its rules: the KEDA triggers' (prometheus type) and the
     Prometheus Adapter's metricsQuery and seriesQuery (its `<<.X>>` templates filled as the adapter fills them)."""
@@ -255,8 +259,9 @@ def planned_queries(plan) -> dict[str, str]:
                     queries[f"{r.name} trigger {i}"] = trigger["metadata"]["query"]
     for release in plan.helm_releases():
         for i, rule in enumerate(((release.inputs.get("values") or {}).get("rules") or {}).get("custom") or []):
+            # the adapter names the HPA's pods themselves (prometheus-adapter's pod matchers: `pod=~"a|b"`)
             filled = rule["metricsQuery"].replace("<<.GroupBy>>", "pod").replace(
-                "<<.LabelMatchers>>", 'namespace="llm",pod=~"ollama-.*"')
+                "<<.LabelMatchers>>", f'namespace="llm",pod=~"{"|".join(OLLAMA_PODS)}"')
             queries[f"{release.name} rule {i}"] = filled
             queries[f"{release.name} series {i}"] = rule["seriesQuery"]
     return queries
@@ -282,12 +287,14 @@ def test_every_dashboard_and_scaling_query_parses_in_prometheus(tmp_path):
 
 def test_the_gpu_memory_scaling_signal_is_the_servers_own_average(tmp_path, prod):
     """prod's KEDA trigger on GPU memory, evaluated by Prometheus: the average over the namespace's Ollama pods only
-    (another namespace's Ollama, and vLLM, are not its replicas), as the percentage its threshold compares; and the
-    Prometheus Adapter's per-pod value the HPA of dev-gpu-hpa averages."""
+    (another namespace's Ollama, a sibling Deployment whose name starts alike, and vLLM, are not its replicas), as the
+    percentage its threshold compares; and the Prometheus Adapter's per-pod value the HPA of dev-gpu-hpa averages."""
     (query,) = [q for k, q in planned_queries(prod).items() if "trigger" in k]
     series = {}
-    for namespace, pod, used in (("llm", "ollama-0", 76000), ("llm", "ollama-1", 68000),
-                                 ("team", "ollama-0", 8000), ("llm-d", "vllm-0", 79000)):
+    # a sibling Deployment `ollama-batch` in the namespace is not a replica of `ollama` either
+    for namespace, pod, used in (("llm", OLLAMA_PODS[0], 76000), ("llm", OLLAMA_PODS[1], 68000),
+                                 ("llm", "ollama-batch-6c8d9f7b44-z5wqk", 8000),
+                                 ("team", "ollama-5c9d8f7b6-t2vxn", 8000), ("llm-d", "vllm-0", 79000)):
         labels = f'namespace="{namespace}",pod="{pod}",Hostname="{pod}-node",gpu="0"'
         series[f"DCGM_FI_DEV_FB_USED{{{labels}}}"] = f"{used}x10"
         series[f"DCGM_FI_DEV_FB_FREE{{{labels}}}"] = f"{80000 - used}x10"
@@ -295,5 +302,6 @@ def test_the_gpu_memory_scaling_signal_is_the_servers_own_average(tmp_path, prod
     (per_pod,) = [q for k, q in planned_queries(variant("dev-gpu-hpa")).items() if " rule " in k]
     promtool_test(tmp_path, {"groups": []}, series, promql_expr_test=[
         {"expr": query, "eval_time": "5m", "exp_samples": [{"labels": "{}", "value": 90}]},
-        {"expr": per_pod, "eval_time": "5m", "exp_samples": [{"labels": '{pod="ollama-0"}', "value": 95},
-                                                             {"labels": '{pod="ollama-1"}', "value": 85}]}])
+        {"expr": per_pod, "eval_time": "5m", "exp_samples": [
+            {"labels": f'{{pod="{OLLAMA_PODS[0]}"}}', "value": 95},
+            {"labels": f'{{pod="{OLLAMA_PODS[1]}"}}', "value": 85}]}])

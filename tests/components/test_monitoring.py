@@ -494,3 +494,18 @@ def test_expiry_alert_fires_only_once_renewal_has_failed():
     ready = rules_of(variant("prod-tls"))["CertificateNotReady"]["expr"]
     for condition, fires in (("True", False), ("False", True), ("Unknown", True)):
         assert selected(ready, "certmanager_certificate_ready_status", {"condition": condition}) == fires, condition
+
+
+def test_a_deployments_pods_are_matched_by_their_generated_names_alone():
+    """`<deployment>-<pod-template-hash>-<5 random>` (apimachinery's safe alphabet): a sibling Deployment whose name
+    starts alike, or a dot read as any character, is no replica; past 46 characters the apiserver may cut the name,
+    so only the prefix is matched. The PromQL string's `\\\\` is one backslash to the regex engine."""
+    import re
+    from llmplatform.monitoring import deployment_pods
+    regex = lambda deployment: deployment_pods(deployment).replace("\\\\", "\\")
+    assert re.fullmatch(regex("ollama"), "ollama-7d9f8c6b5d-x2b4k")
+    assert not re.fullmatch(regex("ollama"), "ollama-batch-6c8d9f7b44-z5wqk")
+    assert re.fullmatch(regex("model.v2"), "model.v2-5c9d8f7b6-t2vxn")
+    assert not re.fullmatch(regex("model.v2"), "modelxv2-5c9d8f7b6-t2vxn")
+    long = "m" * 47
+    assert re.fullmatch(regex(long), f"{long}-7d9f8c6b5-x2b4k"[:58] + "q7wzk")
