@@ -207,7 +207,8 @@ MEANING = {
     "gateway.mode": "Which Gateways: `internal` (private load balancer), `external` (static public IP), both or "
                     "none.",
     "gateway.internalIp": "Private IP of the internal load balancer, a usable address of "
-                          "`network.nodeSubnetCidr`.",
+                          "`network.nodeSubnetCidr`; unset, the default where that subnet holds it, else five "
+                          "below the subnet's broadcast address.",
     "gateway.replicas": "Gateway (Envoy) replicas per Gateway.",
     "gateway.rateLimitPerSecond": "Per-client limit of the API gate (excess answers 429). Each router pod enforces "
                                   "its share (rate ÷ pods, per minute), so the pods together admit the rate.",

@@ -1,12 +1,13 @@
 """The `gateway` section: the internal and external Istio gateways, the API gate's limits, and TLS."""
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
 
 from llmplatform.choices import TLS_MODES
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
-from llmplatform.networks import cidr_or_none, internal_ip_problem
+from llmplatform.networks import cidr_or_none, internal_ip_problem, usable_subnet_address
 from llmplatform.rules import EMAIL, HOSTNAME
 
 from ..reader import Reader, describe
@@ -63,9 +64,12 @@ def parse_gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
                       f"Let's Encrypt)")
         if not tls.email or EMAIL(tls.email):
             r.problem(f"gateway.tls.email {describe(tls.email or '')} must be an e-mail address (ACME account)")
+    given_ip = r.str_("internalIp", d.internal_ip)
     cfg = GatewayConfig(
         mode=r.choice("mode", d.mode, GATEWAY_MODES),
-        internal_ip=r.str_("internalIp", d.internal_ip) or d.internal_ip,
+        # the raw value, not r.has: the reference then keeps the default it documents (a has() marks a key unset)
+        internal_ip=given_ip if r.raw.get("internalIp") not in (None, "") and given_ip
+        else default_internal_ip(network.node_subnet_cidr, d.internal_ip),
         replicas=r.int_("replicas", d.replicas),
         rate_limit_per_second=r.int_("rateLimitPerSecond", d.rate_limit_per_second),
         rate_limit_burst=r.int_("rateLimitBurst", d.rate_limit_burst),
@@ -86,6 +90,17 @@ def parse_gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
             r.problem(f"gateway.internalIp {describe(cfg.internal_ip)} is invalid; allowed: {wrong} "
                       "(network.nodeSubnetCidr)")
     return cfg
+
+
+def default_internal_ip(node_subnet: str, default: str) -> str:
+    """The internal gateway's address when the stack names none: the default where the node subnet can hold it (so
+    no deployed stack's load balancer moves), else the same place in the stack's own subnet, five below its broadcast
+    address (a stack with another nodeSubnetCidr was refused for a gateway.internalIp it never set)."""
+    subnet = cidr_or_none(node_subnet)
+    if subnet is None or usable_subnet_address(default, subnet):
+        return default
+    derived = str(ipaddress.ip_network(subnet, strict=False).broadcast_address - 5)
+    return derived if usable_subnet_address(derived, subnet) else default
 
 
 def gateway_prod_checks(r: Reader, environment: str, gateway: GatewayConfig, behind_front_door: bool) -> None:

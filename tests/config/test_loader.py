@@ -769,3 +769,19 @@ def test_prod_refuses_a_public_model_api_without_keys(stack):
     if stack == "prod":  # a private gateway may go without keys
         parse_config(stack_raw(stack, {"gateway": {"apiKeyAuth": False, "mode": "internal", "tls": None},
                                        "webui": {"adminEmail": None}}), "aks-llm-platform", stack)
+
+
+@pytest.mark.parametrize("subnet, expected", [
+    ("10.40.32.0/20", "10.40.47.250"),  # the default is outside: the same place in the stack's own subnet
+    ("10.40.0.0/17", "10.40.15.250"),   # the default is inside: kept, so a deployed load balancer does not move
+])
+def test_an_unset_internal_ip_follows_a_node_subnet_that_cannot_hold_the_default(subnet, expected, tmp_path, capsys):
+    """A stack with another `network.nodeSubnetCidr` and an internal Gateway was refused for `gateway.internalIp`,
+    a key it never set; the address now follows the subnet where the default cannot be in it."""
+    from offline import plan as plan_cli
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set", f"network.nodeSubnetCidr={subnet}",
+                          "--set", "network.endpointsSubnetCidr=10.40.200.0/24",
+                          "--set", "network.postgresSubnetCidr=10.40.201.0/24", "--set", "gateway.mode=both"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err[-800:]
+    assert f'gatewayInternalAddress: "{expected}"' in captured.out
