@@ -11,7 +11,8 @@ import pulumi_random as random
 
 from .handles import field, settled
 from .inference_specs import (API_KEY_LENGTH, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT,
-                              SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects, nginx_workers, router_nginx_conf)
+                              SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects, nginx_workers,
+                              router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume,

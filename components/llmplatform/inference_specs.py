@@ -17,6 +17,7 @@ ROUTER_UI_PORT = 8081
 # client's own X-Forwarded-For is never read (router_nginx_conf)
 ROUTER_EDGE_PORT = 8082
 WEBUI_PORT = 8080
+API_KEY_LENGTH = 48  # characters of a generated client API key (letters and digits), the gate's and the edge's
 SECRETS_MOUNT = "/mnt/secrets-store"
 
 
@@ -369,9 +370,6 @@ def ui_server(routes: tuple[str, ...], host: str, timeout_seconds: int) -> str:
         location / {{ return 403; }}
     }}
 """
-
-
-API_KEY_LENGTH = 48  # characters of a generated client API key (letters and digits), the gate's and the edge's
 
 
 def map_hash_bucket_size(key_length: int) -> int:

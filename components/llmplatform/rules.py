@@ -30,8 +30,6 @@ def shown(value: Any) -> str:
 _USERINFO_PASSWORD = re.compile(r"(//[^/?#@\s:'\"]*):[^\s'\"]*@")
 # a user name alone is often a token (https://<token>@host): shown as *** whole
 _USERINFO_TOKEN = re.compile(r"//[^/?#@\s:'\"]+@")
-
-
 # ...and `user:password@host` with no scheme (a registry given as docker's login would take it); not a digest's
 # `name:tag@sha256:`, nor a path's `host:port/name@...`
 _BARE_USER_PASSWORD = re.compile(r"(?<![\w/.:@-])([\w.~%+-]+):[^\s'\"/@:]+@(?!sha256:)")

@@ -449,7 +449,7 @@ def check_warm_ups(model: DeployModel, data: dict[str, Any]) -> list[Problem]:
         if not warm_up_outlasts_its_probe(warm):
             continue
         assert warm is not None
-        load = warm.mb / warm.load_mb_s.pessimistic
+        load = warm.load_seconds()
         read = (f"{warm.replicas} x {warm.mb:.0f} MB / {warm.read_mb_s:.0f} MB/s egress" if warm.read_mb_s
                 else "no share read counted")
         fixes = []
@@ -489,7 +489,7 @@ def check_timeouts(model: DeployModel, any_pool: bool = True) -> list[Problem]:
         elif reg.type.startswith("kubernetes:"):
             fix = (f"set {TIMEOUT_SECONDS} to at least {int(step.elapsed.pessimistic) + 1} (or customTimeouts."
                    f"create), or {SKIP_AWAIT} when Pulumi should not wait")
-            if "from the share" in step.wait.waits_for:  # OllamaServer's warm-up: the stack's own levers
+            if step.wait.warm_up is not None:  # OllamaServer's warm-up: the stack's own levers
                 fix += ("; or have fewer replicas warm the model at once (inference.replicas), warm a smaller model "
                         "(inference.warmModel, or none) or provision a larger share (modelStore.sizeGib: its "
                         "egress grows with its size)")

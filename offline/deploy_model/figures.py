@@ -107,22 +107,26 @@ class WarmUp:
     @property
     def span(self) -> Span:
         read = self.replicas * self.mb / self.read_mb_s if self.read_mb_s else 0.0
-        return Span(read + self.mb / self.load_mb_s.median, read + self.mb / self.load_mb_s.pessimistic)
+        return Span(read + self.mb / self.load_mb_s.median, read + self.load_seconds())
 
     def describe(self) -> str:
         shared = (f", {self.replicas} replicas at once through its {self.read_mb_s:.0f} MB/s egress"
                   if self.replicas > 1 and self.read_mb_s else "")
         return f"read and load {self.model} from the share{shared}"
 
+    def load_seconds(self) -> float:
+        """The load into memory once read (pessimistic)."""
+        return self.mb / self.load_mb_s.pessimistic
+
     def max_replicas(self) -> int:
         """The most replicas whose warm-up still fits one attempt (pessimistic), 0 when even one does not."""
-        room = self.attempt_timeout - self.mb / self.load_mb_s.pessimistic
+        room = self.attempt_timeout - self.load_seconds()
         return max(0, int(room * self.read_mb_s / self.mb)) if self.read_mb_s and self.mb else 0
 
     def share_gib_for(self, data: dict[str, Any]) -> Optional[int]:
         """The provisioned share size (GiB) whose egress lets this many replicas warm the model in one attempt
         (pessimistic); None when the load alone does not fit."""
-        room = self.attempt_timeout - self.mb / self.load_mb_s.pessimistic
+        room = self.attempt_timeout - self.load_seconds()
         if room <= 0:
             return None
         figure = data["model_load"]["azure_files_premium_mib_s"]
