@@ -235,10 +235,11 @@ class OllamaServer(pulumi.ComponentResource):
     @staticmethod
     def _startup_probe(warm_model: Optional[str], volume: pulumi.Input[ModelVolume],
                        check: Optional[pulumi.Output[Any]]) -> k8s.core.v1.ProbeArgs:
-        """Up to 15 min to start: Ollama answers at once, but a warm-up reads a multi-GB model from the share into
-        memory first (readiness and liveness wait for this probe), and that warm-up must fit one attempt
-        (WARM_UP_TIMEOUT_SECONDS): the kubelet kills an attempt at its timeout and Ollama then aborts the load, so the
-        next starts over (the plan's `[warm-up]` check). The model is checked against the store's once its list is
+        """90 failures 10 s apart: HTTP, up to 15 min to start. With a warm-up each attempt may run up to
+        WARM_UP_TIMEOUT_SECONDS (the kubelet starts the next only when one ends): Ollama answers at once, but a
+        warm-up reads a multi-GB model from the share into memory first (readiness and liveness wait for this probe),
+        and that warm-up must fit one attempt: the kubelet kills an attempt at its timeout and Ollama then aborts the
+        load, so the next starts over (the plan's `[warm-up]` check). The model is checked against the store's once its list is
         known (`check`: a volume handle from another language; input_rules checks a Python caller's)."""
         if not warm_model:
             return http_probe("/", OLLAMA_PORT, period=10, failures=90)
