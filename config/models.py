@@ -25,9 +25,14 @@ def _data() -> dict[str, Any]:
     return json.loads(DATA.read_text(encoding="utf-8"))
 
 
+# The catalogue writes ollama.com's figures, decimal GB; every size the stack counts is GiB (modelStore.sizeGib,
+# a declared sizeGib, the memory fits, the preload Job's record).
+GIB_PER_GB = 1e9 / 1024 ** 3
+
+
 def catalogue() -> dict[str, float]:
-    """Download size (GiB) by catalogue name, as the catalogue writes it."""
-    return {name: float(size) for name, size in _data()["models"].items()}
+    """Download size (GiB) by catalogue name, from the GB the catalogue writes."""
+    return {name: float(size_gb) * GIB_PER_GB for name, size_gb in _data()["models_gb"].items()}
 
 
 def is_embedding(name: str) -> bool:

@@ -150,8 +150,9 @@ GPU_START_TIMEOUT_SECONDS = 2700
 MODEL_DOWNLOAD_START_TIMEOUT_SECONDS = 3600
 GPU_OPERATOR_START_TIMEOUT_SECONDS = 3600
 # vLLM downloads its model after that start: the slowest Hugging Face download and GPU load its deadline still waits
-# for (the deploy model's pessimistic figures, config/data/deploy_durations.json `model_load`). A 70B model's 141 GiB
-# take 63 minutes at the floor, past MODEL_DOWNLOAD_START_TIMEOUT_SECONDS alone.
+# for. The deploy model's pessimistic figures are these (offline/deploy_model load_durations reads them here;
+# config/data/deploy_durations.json `model_load` writes only the median). A 70B model's 141 GB (131 GiB) take 59
+# minutes at the floor, near MODEL_DOWNLOAD_START_TIMEOUT_SECONDS alone.
 MODEL_DOWNLOAD_FLOOR_MB_S, MODEL_LOAD_FLOOR_MB_S = 40, 500
 # A pod mounting Key Vault secrets (CSI driver) signs in as its workload identity: the mount fails until the
 # identity's federated credential and Key Vault grant have propagated (up to ten minutes each; Pulumi waits for
@@ -161,10 +162,19 @@ MODEL_DOWNLOAD_FLOOR_MB_S, MODEL_LOAD_FLOOR_MB_S = 40, 500
 IDENTITY_MOUNT_TIMEOUT_SECONDS = 1200
 
 
+MB_PER_GIB = 1024 ** 3 / 1e6
+
+
+def model_transfer_seconds(mb: float, download_mb_s: float, load_mb_s: float) -> float:
+    """`mb` MB of weights downloaded at `download_mb_s`, then loaded into GPU memory at `load_mb_s` (the deadline's
+    floors here, the deploy model's median and pessimistic figures there)."""
+    return mb / download_mb_s + mb / load_mb_s
+
+
 def model_download_seconds(weights_gib: float) -> int:
     """`weights_gib` downloaded and loaded into GPU memory at the floors, in whole minutes."""
-    mb = weights_gib * 1024 ** 3 / 1e6
-    return int(-(-(mb / MODEL_DOWNLOAD_FLOOR_MB_S + mb / MODEL_LOAD_FLOOR_MB_S) // 60) * 60)
+    seconds = model_transfer_seconds(weights_gib * MB_PER_GIB, MODEL_DOWNLOAD_FLOOR_MB_S, MODEL_LOAD_FLOOR_MB_S)
+    return int(-(-seconds // 60) * 60)
 
 
 def model_download_deadline_seconds(weights_gib: float) -> int:

@@ -30,21 +30,37 @@ LLMD_API_ROUTES = (
     "/v1/messages/count_tokens", "/v1/models",
 )
 
-# Hugging Face models llm-d is commonly run with: bf16 weight size (GiB, from the model cards' safetensors
-# totals; gpt-oss ships MXFP4), whether the repository is gated (a token that accepted the licence is needed), and
+# Hugging Face models llm-d is commonly run with: the bytes of the weights vLLM downloads (the safetensors files its
+# index lists: `model.safetensors.index.json` `metadata.total_size`, or the one file's size; gpt-oss ships MXFP4, so
+# its 20B parameters weigh 13.8 GB), whether the repository is gated (a token that accepted the licence is needed), and
 # the context length vLLM takes by default (config.json max_position_embeddings), which the EPP's prefix matching is
-# sized to.
+# sized to. Bytes, not GB or GiB: Hugging Face shows decimal GB (a 70B bf16 model's "141 GB" is 131.4 GiB); sources
+# in docs/decisions.md ("Model sizes in bytes").
 KNOWN_MODELS: dict[str, dict[str, Any]] = {
-    "Qwen/Qwen3-0.6B": {"weights_gib": 1.5, "gated": False, "context": 40960},
-    "Qwen/Qwen3-8B": {"weights_gib": 16.4, "gated": False, "context": 40960},
-    "Qwen/Qwen3-32B": {"weights_gib": 65.5, "gated": False, "context": 40960},
-    "meta-llama/Llama-3.1-8B-Instruct": {"weights_gib": 16.1, "gated": True, "context": 131072},
-    "meta-llama/Llama-3.3-70B-Instruct": {"weights_gib": 141.0, "gated": True, "context": 131072},
-    "mistralai/Mistral-7B-Instruct-v0.3": {"weights_gib": 14.5, "gated": True, "context": 32768},
-    "openai/gpt-oss-20b": {"weights_gib": 13.8, "gated": False, "context": 131072},
-    "openai/gpt-oss-120b": {"weights_gib": 65.3, "gated": False, "context": 131072},
-    "deepseek-ai/DeepSeek-R1-Distill-Llama-70B": {"weights_gib": 141.0, "gated": False, "context": 131072},
+    "Qwen/Qwen3-0.6B": {"weights_bytes": 1_503_300_328, "gated": False, "context": 40960},
+    "Qwen/Qwen3-8B": {"weights_bytes": 16_381_470_720, "gated": False, "context": 40960},
+    "Qwen/Qwen3-32B": {"weights_bytes": 65_524_246_528, "gated": False, "context": 40960},
+    "meta-llama/Llama-3.1-8B-Instruct": {"weights_bytes": 16_060_522_496, "gated": True, "context": 131072},
+    "meta-llama/Llama-3.3-70B-Instruct": {"weights_bytes": 141_107_412_992, "gated": True, "context": 131072},
+    "mistralai/Mistral-7B-Instruct-v0.3": {"weights_bytes": 14_483_464_192, "gated": True, "context": 32768},
+    "openai/gpt-oss-20b": {"weights_bytes": 13_761_264_768, "gated": False, "context": 131072},
+    "openai/gpt-oss-120b": {"weights_bytes": 65_248_815_744, "gated": False, "context": 131072},
+    "deepseek-ai/DeepSeek-R1-Distill-Llama-70B": {"weights_bytes": 141_107_412_992, "gated": False, "context": 131072},
 }
+BYTES_PER_GIB = 1024 ** 3
+# The vLLM Deployment's record of the weights (bytes) its deadline and startup probe are sized by (`weights_gib`),
+# which the deploy model reads: a model the list does not know is sized only by the stack's llmd.modelMemoryGib.
+MODEL_WEIGHTS_ANNOTATION = "llm-platform/model-weights-bytes"
+
+
+def weights_gib(model: str, declared_gib: Optional[float] = None) -> Optional[float]:
+    """The weights vLLM downloads and loads for `model`, GiB: the declared size (`model_memory_gib`) first, else the
+    built-in list's; None when neither knows them."""
+    if declared_gib:
+        return float(declared_gib)
+    known = KNOWN_MODELS.get(model, {}).get("weights_bytes")
+    return known / BYTES_PER_GIB if known else None
+
 
 # The EPP sized as llm-d's router recipe (guides/recipes/router/base.values.yaml): CPU limit unset for bursts.
 EPP_RESOURCES = {"requests": {"cpu": "4", "memory": "8Gi"}, "limits": {"memory": "16Gi"}}

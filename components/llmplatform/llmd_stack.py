@@ -30,9 +30,10 @@ from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume,
                    egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
                    model_download_deadline_seconds, model_download_seconds, namespace, namespace_peer,
                    require_kubernetes_provider, secret_provider_class, tolerations_args)
-from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, KNOWN_MODELS, LLMD_API_ROUTES, MODEL_LABEL, POOL_LABEL,
-                        VLLM_PORT, context_length, epp_affinity, epp_plugins, epp_triggers, node_affinity,
-                        pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args, vllm_scale_behavior)
+from .llmd_specs import (BYTES_PER_GIB, EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL,
+                        MODEL_WEIGHTS_ANNOTATION, POOL_LABEL, VLLM_PORT, context_length, epp_affinity, epp_plugins,
+                        epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib,
+                        vllm_args, vllm_scale_behavior, weights_gib)
 from .pd_specs import (DECODE, DECODE_VLLM_PORT, PREFILL, RDMA_RESOURCE, ROLE_LABEL, SIDECAR_PORT, gib_bytes,
                        memlock_annotation, nixl_env, pd_plugins, sidecar_args)
 from .pins import LLM_D_ROUTER_GATEWAY, LLMD_PD_SIDECAR_IMAGE
@@ -270,7 +271,7 @@ class LlmdStack(pulumi.ComponentResource):
         a, ns = self._args, self._ns
         gpu = a["gpu"]
         # the download's size sets how long `pulumi up` waits (a model the list does not know declares its own)
-        weights = float(a.get("model_memory_gib") or KNOWN_MODELS.get(a["model"], {}).get("weights_gib") or 0)
+        weights = weights_gib(a["model"], a.get("model_memory_gib")) or 0.0
         app = f"vllm-{role}" if role else "vllm"
         port = DECODE_VLLM_PORT if role == DECODE else VLLM_PORT
         env = [k8s.core.v1.EnvVarArgs(name="HF_HOME", value="/models-cache"),
@@ -337,13 +338,15 @@ class LlmdStack(pulumi.ComponentResource):
                                    ignore_changes=["spec.replicas"] if opt(a, "autoscaling") else None,
                                    depends_on=after),
             pod_labels=pod_labels, pod_annotations=pod_annotations,
-            annotations={**gpu_start_deadline(True, model_download_deadline_seconds(weights)), **scanner_annotations(
-                images, [
-                *root_image("the upstream vLLM image runs as root (as llm-d's own guides run it); a non-root vLLM "
-                            "is not verified on these offline machines"),
-                *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home"),
-                *([("CKV_K8S_25", "IPC_LOCK for NIXL's pinned RDMA buffers, as llm-d's P/D guides give vLLM; "
-                                  "every other capability dropped")] if role else [])])})
+            annotations={
+                **gpu_start_deadline(True, model_download_deadline_seconds(weights)),
+                **({MODEL_WEIGHTS_ANNOTATION: str(round(weights * BYTES_PER_GIB))} if weights else {}),
+                **scanner_annotations(images, [
+                    *root_image("the upstream vLLM image runs as root (as llm-d's own guides run it); a non-root "
+                                "vLLM is not verified on these offline machines"),
+                    *writable_root("vLLM, Triton and FlashInfer compile kernels into caches under the image's home"),
+                    *([("CKV_K8S_25", "IPC_LOCK for NIXL's pinned RDMA buffers, as llm-d's P/D guides give vLLM; "
+                                      "every other capability dropped")] if role else [])])})
         disruption_budget(f"{name}-{app}-pdb", app, ns, match, self._k8s)
         return created
 

@@ -194,7 +194,7 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
         node = vm_shape(cluster.workload_pool.vm_size)
         pool = (f" (and a cluster.workloadPool.vmSize with more memory: {cluster.workload_pool.vm_size} has "
                 f"{node.memory_gib:g} GiB per node)" if node and node.memory_gib < needed else "")
-        r.problem(f"modelStore.models {describe(name)} ({size:g} GiB) plus Ollama's overhead on CPU (~{overhead:g} "
+        r.problem(f"modelStore.models {describe(name)} ({size:.3g} GiB) plus Ollama's overhead on CPU (~{overhead:g} "
                   f"GiB: runtime and the KV cache of inference.numParallel {inf.num_parallel} x 4096 tokens) needs "
                   f"~{needed:.1f} GiB, over inference.resources.memoryLimit {describe(inf.resources.memory_limit)} "
                   f"({limit_gib:g} GiB) with inference.accelerator 'cpu': Ollama would be OOM-killed loading it; "

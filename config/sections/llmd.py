@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 from llmplatform.azure_names import dns_label
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku
-from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits
+from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits, weights_gib as llmd_weights_gib
 from llmplatform.rules import WITHHELD
 
 from .. import component_rules
@@ -132,13 +132,13 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
         r.problem(f"llmd.tensorParallelSize ({cfg.tensor_parallel_size}) exceeds the {sku.gpus} GPU(s) of "
                   f"{sku.vm_size}")
     known = KNOWN_MODELS.get(cfg.model)
-    weights = cfg.model_memory_gib or (known or {}).get("weights_gib")
+    weights = llmd_weights_gib(cfg.model, cfg.model_memory_gib)
     if weights is None:
         r.problem(f"llmd.modelMemoryGib is needed for {cfg.model!r} (not in the built-in list: "
                   f"{', '.join(KNOWN_MODELS)})")
     elif cfg.tensor_parallel_size <= sku.gpus and not llmd_fits(weights, sku.gpu_memory_gib,
                                                                 cfg.tensor_parallel_size):
-        r.problem(f"llmd.model {cfg.model} ({weights:g} GiB of weights plus KV cache) does not fit "
+        r.problem(f"llmd.model {cfg.model} ({weights:.1f} GiB of weights plus KV cache) does not fit "
                   f"{cfg.tensor_parallel_size} x {sku.gpu_memory_gib} GiB {sku.gpu_model}; raise "
                   f"llmd.tensorParallelSize or pick a larger GPU")
     if known is None and cfg.max_model_len is None:

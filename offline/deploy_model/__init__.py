@@ -49,6 +49,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from llmplatform.azure_roles import KEY_VAULT_SECRETS_USER
+from llmplatform.llmd_specs import MODEL_WEIGHTS_ANNOTATION as MODEL_WEIGHTS
 from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
 from llmplatform.write_order import (AGENT_POOL, FEDERATION, MANAGED_CLUSTER, PRIVATE_ENDPOINT, SUBNET, VAULT,
                                      ancestors, conflicts)
@@ -66,12 +67,13 @@ from .schedule import IDENTITY, dependencies, grant_gates, identity_gates, sched
 from .teardown import check_teardown, delete_heights, destroyed, kept_by_protect, protect_line
 
 __all__ = ["AGENT_POOL", "CHART_CRD_GROUPS", "DeployModel", "DurationsError", "FEDERATION", "HELM_RELEASE", "IDENTITY",
-           "KEY_VAULT_SECRETS_USER", "MANAGED_CLUSTER", "MODEL_SIZES", "ModelShare", "PRIVATE_ENDPOINT", "Pool",
-           "Problem", "SUBNET", "Span", "VAULT", "WORKLOADS", "ancestors", "bind_modes", "check_principal_types",
-           "check_teardown", "crd_installers", "delete_heights", "dependencies", "destroyed", "evaluate", "grant_gates",
-           "helm_wait", "identity_gates", "image_pull", "image_size_mb", "job_work", "k8s_timeout", "kept_by_protect",
-           "kind_of", "landing_pools", "load_durations", "model_load", "model_weights_gb", "node_family", "node_wait",
-           "pools", "protect_line", "report_lines", "schedule", "service_wait", "store_throughput_mb_s", "wait_of"]
+           "KEY_VAULT_SECRETS_USER", "MANAGED_CLUSTER", "MODEL_SIZES", "MODEL_WEIGHTS", "ModelShare",
+           "PRIVATE_ENDPOINT", "Pool", "Problem", "SUBNET", "Span", "VAULT", "WORKLOADS", "ancestors", "bind_modes",
+           "check_principal_types", "check_teardown", "crd_installers", "delete_heights", "dependencies", "destroyed",
+           "evaluate", "grant_gates", "helm_wait", "identity_gates", "image_pull", "image_size_mb", "job_work",
+           "k8s_timeout", "kept_by_protect", "kind_of", "landing_pools", "load_durations", "model_load",
+           "model_weights_gb", "node_family", "node_wait", "pools", "protect_line", "report_lines", "schedule",
+           "service_wait", "store_throughput_mb_s", "wait_of"]
 
 
 def evaluate(plan: Plan, data: Optional[dict[str, Any]] = None) -> DeployModel:

@@ -7,6 +7,8 @@ import re
 from typing import Any, Optional
 
 from llmplatform.access_review import DEADLINE_S
+from llmplatform.kube import MB_PER_GIB
+from llmplatform.llmd_specs import MODEL_WEIGHTS_ANNOTATION
 from llmplatform.write_order import AGENT_POOL
 
 from ..pod_specs import pod_spec
@@ -71,7 +73,7 @@ def workload_wait(reg: Registration, data: dict[str, Any], all_pools: list[Pool]
             "Pod": "Ready", "DaemonSet": "a ready pod on every node it selects"}[kind]
     parts = ["image pull", "start"]
     model = vllm_model(spec)
-    weights = model_weights_gb(model) if model else None
+    weights = model_weights_gb(model, annotations_of(reg).get(MODEL_WEIGHTS_ANNOTATION)) if model else None
     if weights:
         span = span + model_load(data, weights)
         parts.append(f"download and load {model} (~{weights:.0f} GB)")
@@ -104,7 +106,7 @@ def job_work(reg: Registration, data: dict[str, Any], store_mb_s: Optional[float
         return ZERO, "no models to pull"
     recorded = ModelShare(sizes_gib=tuple(declared_model_sizes(reg).items()))
     gib = sum(recorded.size_gib(m) for m in env["MODELS"].split())
-    mb = gib * 1074
+    mb = gib * MB_PER_GIB
     pull = data["image_pull"]["throughput_mb_s"]
     cap = store_mb_s or float("inf")
     return (Span(mb / min(pull["median"], cap), mb / min(pull["pessimistic"], cap)),

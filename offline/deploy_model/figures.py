@@ -9,7 +9,8 @@ from typing import Any, Optional
 
 from config.models import catalogue_size
 from llmplatform.inference_specs import warm_up_command
-from llmplatform.llmd_specs import KNOWN_MODELS
+from llmplatform.kube import MB_PER_GIB, model_transfer_seconds
+from llmplatform.llmd_specs import weights_gib
 from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
 
 from ..runner import Plan, Registration
@@ -51,22 +52,27 @@ def container_start(data: dict[str, Any], images: list[str]) -> Span:
     return max(found, key=lambda s: s.pessimistic) if found else Span.of(starts["default"])
 
 
-# Hugging Face model weights (GB) vLLM downloads before it is ready: the package's model list first (safetensors
-# totals from the model cards, in GiB: gpt-oss ships MXFP4, 13.8 GiB for 20B parameters), else bf16 by the
-# parameter count in the name.
-def model_weights_gb(model: str) -> Optional[float]:
-    known = KNOWN_MODELS.get(model)
-    if known:
-        return float(known["weights_gib"]) * GIB_IN_GB
+def model_weights_gb(model: str, recorded_bytes: Optional[str] = None) -> Optional[float]:
+    """The Hugging Face weights (GB) vLLM downloads before it is ready: what LlmdStack records on its Deployment (the
+    size its deadline is sized by: the stack's llmd.modelMemoryGib, else the package's list), else the package's list
+    (llmd_specs.weights_gib, as the component reads it), else bf16 by the parameter count in the name (a vLLM
+    Deployment of another program)."""
+    if recorded_bytes and recorded_bytes.isdigit():
+        return int(recorded_bytes) / 1e9
+    gib = weights_gib(model)
+    if gib:
+        return gib * GIB_IN_GB
     match = re.search(r"(\d+(?:\.\d+)?)[Bb]\b", model.split("/")[-1])
     return 2.0 * float(match.group(1)) if match else None
 
 
 def model_load(data: dict[str, Any], weights_gb: float) -> Span:
-    load = data["model_load"]
-    mb = weights_gb * 1000
-    return Span(mb / load["download_mb_s"]["median"] + mb / load["gpu_load_mb_s"]["median"],
-                mb / load["download_mb_s"]["pessimistic"] + mb / load["gpu_load_mb_s"]["pessimistic"])
+    """Downloading and loading `weights_gb` into GPU memory: the arithmetic of vLLM's deadline (kube), at the median
+    and pessimistic rates (the latter the deadline's floors: load_durations)."""
+    load, mb = data["model_load"], weights_gb * 1000
+    median, pessimistic = (model_transfer_seconds(mb, load["download_mb_s"][k], load["gpu_load_mb_s"][k])
+                           for k in ("median", "pessimistic"))
+    return Span(median, pessimistic)
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,7 @@ def ollama_warm_up(data: dict[str, Any], spec: dict[str, Any], share: ModelShare
         if len(command) == len(prefix) + 1 and command[:-1] == prefix:
             model = str(command[-1])
             timeout = probe.get("timeoutSeconds")
-            return WarmUp(model, share.size_gib(model) * 1074, max(1, replicas), share.read_mb_s,
+            return WarmUp(model, share.size_gib(model) * MB_PER_GIB, max(1, replicas), share.read_mb_s,
                           Span.of(data["model_load"]["gpu_load_mb_s"]),
                           # a probe's timeoutSeconds defaults to 1 (core/v1 Probe)
                           float(timeout) if isinstance(timeout, (int, float)) else 1.0)

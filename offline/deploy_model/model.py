@@ -41,7 +41,27 @@ def load_durations(path: Path = DURATIONS) -> dict[str, Any]:
                 "load_balancer_retry"):
         if key not in data:
             raise DurationsError(f"{path.name} has no '{key}' section")
+    package_floors(data, path.name)
     return data
+
+
+# The slowest model download and GPU load the model takes are the floors vLLM's await deadline is sized by, one figure
+# each in the package (which cannot read this repository's files): the durations file writes only their median.
+PACKAGE_FLOORS = {"download_mb_s": "MODEL_DOWNLOAD_FLOOR_MB_S", "gpu_load_mb_s": "MODEL_LOAD_FLOOR_MB_S"}
+
+
+def package_floors(data: dict[str, Any], name: str) -> None:
+    """Sets model_load's pessimistic download and load rates to the package's floors (llmplatform.kube)."""
+    from llmplatform import kube
+    for key, constant in PACKAGE_FLOORS.items():
+        entry = data["model_load"].get(key)
+        if not isinstance(entry, dict) or "median" not in entry:
+            raise DurationsError(f"{name} has no model_load.{key}.median")
+        if "pessimistic" in entry:
+            raise DurationsError(f"{name} model_load.{key} writes a pessimistic figure: it is llmplatform.kube."
+                                 f"{constant} ({getattr(kube, constant)} MB/s, the floor vLLM's deadline is sized by); "
+                                 "change it there")
+        data["model_load"][key] = {**entry, "pessimistic": getattr(kube, constant)}
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,8 @@ NO_READER = (
 OUR_READERS: dict[str, tuple[frozenset[str], Callable[[], str], str]] = {
     "llm-platform/model-sizes-gib": (frozenset({"Job"}), lambda: deploy_model.MODEL_SIZES,
                                      "offline/deploy_model/figures.py"),
+    "llm-platform/model-weights-bytes": (frozenset({"Deployment"}), lambda: deploy_model.MODEL_WEIGHTS,
+                                         "offline/deploy_model/awaits.py"),
 }
 # Domains where a reader reads some keys and our own selectors the rest (llm-d.ai: the EPP reads llm-d.ai/role, the
 # InferencePool selects on our llm-d.ai/inferenceServing and llm-d.ai/model).

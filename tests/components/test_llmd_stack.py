@@ -421,7 +421,7 @@ def test_a_route_target_without_an_internal_gateway_needs_expose_externally():
 
 
 @pytest.mark.parametrize("llmd_keys", [
-    {"model": "meta-llama/Llama-3.3-70B-Instruct", "hfTokenSecret": "hf-token"},  # 141 GiB in the built-in list
+    {"model": "meta-llama/Llama-3.3-70B-Instruct", "hfTokenSecret": "hf-token"},  # 141 GB (131 GiB), built in
     {"model": "acme/private-70b", "modelMemoryGib": 141, "maxModelLen": 8192},  # a model that declares its size
 ])
 def test_a_70b_model_plans_and_pulumi_waits_for_its_download(tmp_path, capsys, llmd_keys):

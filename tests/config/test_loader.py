@@ -95,8 +95,8 @@ BAD_CONFIGS = [
     ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:F16", "sizeGib": 95}]}}, "modelStore.sizeGib (100) leaves under 10% free for the models to preload (~95 GiB)"),
     ("dev", {"inference": {"accelerator": "gpu"}, "modelStore": {"models": ["tinyllama", {"name": "hf.co/a/b:F16", "sizeGib": 20}]}}, "modelStore.models ['hf.co/a/b:F16'] do not fit in 16 GiB of GPU memory"),
     # CPU: the largest model plus Ollama's overhead within Ollama's memory limit
-    ("dev", {"modelStore": {"models": ["tinyllama", "llama3.1:70b"]}}, "modelStore.models 'llama3.1:70b' (43 GiB) plus Ollama's overhead on CPU (~2 GiB: runtime and the KV cache of inference.numParallel 2 x 4096 tokens) needs ~45.0 GiB, over inference.resources.memoryLimit '12Gi' (12 GiB) with inference.accelerator 'cpu'"),
-    ("dev", {"modelStore": {"models": ["llama3.1:70b"]}}, "raise inference.resources.memoryLimit to at least 45Gi (and a cluster.workloadPool.vmSize with more memory: Standard_D4ads_v5 has 16 GiB per node)"),
+    ("dev", {"modelStore": {"models": ["tinyllama", "llama3.1:70b"]}}, "modelStore.models 'llama3.1:70b' (40 GiB) plus Ollama's overhead on CPU (~2 GiB: runtime and the KV cache of inference.numParallel 2 x 4096 tokens) needs ~42.0 GiB, over inference.resources.memoryLimit '12Gi' (12 GiB) with inference.accelerator 'cpu'"),
+    ("dev", {"modelStore": {"models": ["llama3.1:70b"]}}, "raise inference.resources.memoryLimit to at least 43Gi (and a cluster.workloadPool.vmSize with more memory: Standard_D4ads_v5 has 16 GiB per node)"),
     ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:Q8_0", "sizeGib": 11}]}}, "modelStore.models 'hf.co/a/b:Q8_0' (11 GiB) plus Ollama's overhead on CPU"),
     ("dev", {"modelStore": {"protocol": "iscsi"}}, "modelStore.protocol 'iscsi' is invalid; allowed: nfs, smb"),
     ("dev", {"modelStore": {"models": ["gpt-oss:20b"] * 2}}, "modelStore.models ['gpt-oss:20b'] is invalid; allowed: each model once"),
@@ -254,13 +254,15 @@ def test_seed_models_and_any_ollama_model_with_its_size_are_taken():
     room = {"inference": {"resources": {"memoryRequest": "8Gi", "memoryLimit": "16Gi"}}}
     cfg = parse_config(stack_raw("dev", {**room, "modelStore": {"models": [
         "gpt-oss", "deepseek-r1", {"name": hf, "sizeGib": 0.8}]}}), "p", "dev")
-    assert cfg.model_store.sizes_gib == {"gpt-oss": 14.0, "deepseek-r1": 5.2, hf: 0.8}
+    # the catalogue's GB (ollama.com: gpt-oss:20b 14 GB, deepseek-r1:8b 5.2 GB) in GiB; a declared size as declared
+    assert cfg.model_store.sizes_gib == pytest.approx({"gpt-oss": 14e9 / 2 ** 30, "deepseek-r1": 5.2e9 / 2 ** 30,
+                                                       hf: 0.8})
     values = apply_sets(stack_raw("dev", room), [f"modelStore.models[1].name={hf}", "modelStore.models[1].sizeGib=0.8",
                                                  "modelStore.models[2]=registry.ollama.ai/library/gpt-oss:latest"])
     assert values["modelStore"]["models"][1] == {"name": hf, "sizeGib": "0.8"}  # the CLI types no float
     cfg = parse_config(values, "p", "dev")
     assert cfg.model_store.models == ("tinyllama", hf, "registry.ollama.ai/library/gpt-oss:latest")
-    assert cfg.model_store.model_sizes_gib == (0.64, 0.8, 14.0)
+    assert cfg.model_store.model_sizes_gib == pytest.approx((0.64e9 / 2 ** 30, 0.8, 14e9 / 2 ** 30))  # GB -> GiB
     # a declared size wins over the catalogue's
     declared = {"modelStore": {"models": [{"name": "tinyllama", "sizeGib": 0.7}]}}
     assert parse_config(stack_raw("dev", declared), "p", "dev").model_store.sizes_gib == {"tinyllama": 0.7}
@@ -288,8 +290,8 @@ def test_the_cpu_memory_check_is_the_gpu_one_with_ollamas_cpu_overhead():
     from config.sections.inference import cpu_overhead_gib
     assert cpu_overhead_gib(1) == 1.5 and cpu_overhead_gib(4) == 3.0
     ok = {"modelStore": {"models": ["gpt-oss"]}, "inference": {"resources": {"memoryLimit": "16Gi"}}}
-    assert parse_config(stack_raw("dev", ok), "p", "dev").model_store.models == ("gpt-oss",)  # 14 + 2 <= 16
-    wider = {**ok, "inference": {**ok["inference"], "numParallel": 4}}
+    assert parse_config(stack_raw("dev", ok), "p", "dev").model_store.models == ("gpt-oss",)  # 13.04 + 2 <= 16
+    wider = {**ok, "inference": {**ok["inference"], "numParallel": 6}}  # 13.04 + 1 + 6 x 0.5
     with pytest.raises(ConfigError, match=r"needs ~17.0 GiB, over inference.resources.memoryLimit '16Gi'"):
         parse_config(stack_raw("dev", wider), "p", "dev")
     on_gpu = {**ok, "inference": {"accelerator": "gpu", "resources": {"memoryLimit": "12Gi"}}}

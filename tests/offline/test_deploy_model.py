@@ -218,17 +218,140 @@ def test_spot_with_fallback_is_pessimistically_the_provision_limit_then_an_on_de
 
 
 def test_model_load_and_the_weights_of_a_named_model():
-    assert dm.model_weights_gb("Qwen/Qwen3-8B") == pytest.approx(16.4 * 1.073741824)  # the package's model list
+    # the package's model list: Qwen3-8B's safetensors index totals 16381470720 bytes ("16.4 GB" on Hugging Face)
+    assert dm.model_weights_gb("Qwen/Qwen3-8B") == pytest.approx(16.381470720)
     assert dm.model_weights_gb("someone/Some-Model-8B") == 16.0  # else bf16 by the parameter count
     assert dm.model_load(DATA, 16).pessimistic > dm.model_load(DATA, 16).median > 0
 
 
 def test_a_model_of_the_built_in_list_weighs_its_files_not_its_parameter_count():
-    """gpt-oss ships MXFP4 weights (13.8 GiB for 20B parameters): the deploy model refused `llmd.model:
+    """gpt-oss ships MXFP4 weights (13.8 GB for 20B parameters): the deploy model refused `llmd.model:
     openai/gpt-oss-20b` on the llmd stack, a model of the built-in list, as 40 GB to download past vLLM's deadline."""
-    assert dm.model_weights_gb("openai/gpt-oss-20b") == pytest.approx(13.8 * 1.073741824)
+    assert dm.model_weights_gb("openai/gpt-oss-20b") == pytest.approx(13.761264768)  # its index's total_size
     model = dm.evaluate(plan_for("llmd", {"llmd": {"model": "openai/gpt-oss-20b"}}))
     assert model.problems == [], "\n".join(map(str, model.problems))
+
+
+def _plan_cli(tmp_path, capsys, stack: str, *sets: str) -> tuple[int, str, dict, dict]:
+    """`python -m offline.plan` of `stack` with `sets`: exit code, output, planned resources by name, deploy model."""
+    from offline import plan as plan_cli
+    code = plan_cli.main(["--stack", stack, "--out", str(tmp_path), *[a for s in sets for a in ("--set", s)]])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    [folder] = [f for f in tmp_path.iterdir() if (f / "resources.json").exists()] or [None]
+    if folder is None:
+        return code, out + err, {}, {}
+    resources = {r["name"]: r for r in json.loads((folder / "resources.json").read_text())["resources"]}
+    return code, out + err, resources, json.loads((folder / "deploy.json").read_text())
+
+
+# Meta's Llama 3.3 70B (and DeepSeek-R1-Distill-Llama-70B, the same shapes): `model.safetensors.index.json`
+# metadata.total_size, bytes; Hugging Face shows it as "141 GB" (decimal), 131.4 GiB
+LLAMA_70B_BYTES = 141_107_412_992
+
+
+def test_a_built_in_models_deadline_probe_and_deploy_time_count_its_bytes(tmp_path, capsys):
+    """KNOWN_MODELS wrote Hugging Face's decimal GB as GiB (141 "GiB" for a 70B model): vLLM's deadline, its startup
+    probe and the deploy model's download counted 7 % more than the files. The deadline is the GPU Operator's node
+    start (60 min) and the bytes at the floors (40 MB/s download, 500 MB/s load), rounded up to minutes."""
+    from llmplatform.kube import GPU_OPERATOR_START_TIMEOUT_SECONDS as NODE_START
+    from llmplatform.kube import MODEL_DOWNLOAD_FLOOR_MB_S as DOWNLOAD, MODEL_LOAD_FLOOR_MB_S as LOAD
+    code, out, resources, deploy = _plan_cli(
+        tmp_path, capsys, "llmd", "gpu.vmSize=Standard_NC96ads_A100_v4", "llmd.tensorParallelSize=4",
+        "llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf-token")
+    assert code == 0, out[-2000:]
+    mb = LLAMA_70B_BYTES / 1e6
+    transfer = -(-(mb / DOWNLOAD + mb / LOAD) // 60) * 60  # 3528 + 282 s: 64 min
+    vllm = resources["llmd-vllm"]["inputs"]
+    assert vllm["metadata"]["annotations"]["pulumi.com/timeoutSeconds"] == str(int(NODE_START + transfer)) == "7440"
+    probe = vllm["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
+    assert probe["failureThreshold"] == -(-(transfer + 600) // probe["periodSeconds"])  # the transfer and 10 min
+    [wait] = [r for r in deploy["resources"] if r["name"] == "llmd-vllm"]
+    assert "download and load meta-llama/Llama-3.3-70B-Instruct (~141 GB)" in wait["waitsFor"], wait
+
+
+@pytest.fixture
+def fresh_durations():
+    """load_durations read again before and after the test (it caches what the package's floors were)."""
+    dm.load_durations.cache_clear()
+    yield
+    dm.load_durations.cache_clear()
+
+
+def test_the_deploy_models_slowest_download_is_the_floor_vllms_deadline_is_sized_by(tmp_path, capsys, monkeypatch,
+                                                                                     fresh_durations):
+    """kube.py's MODEL_DOWNLOAD_FLOOR_MB_S and MODEL_LOAD_FLOOR_MB_S size vLLM's deadline; deploy_durations.json
+    wrote the same 40 and 500 MB/s as the deploy model's pessimistic rates, and nothing bound the two. The file now
+    writes only the median and the deploy model reads the package's floors: a slower floor moves both alike."""
+    from llmplatform import kube
+
+    def planned() -> tuple[int, float]:
+        dm.load_durations.cache_clear()
+        code, out, resources, deploy = _plan_cli(
+            tmp_path, capsys, "llmd", "gpu.vmSize=Standard_NC96ads_A100_v4", "llmd.tensorParallelSize=4",
+            "llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf-token")
+        assert resources, out[-2000:]
+        [wait] = [r for r in deploy["resources"] if r["name"] == "llmd-vllm"]
+        deadline = resources["llmd-vllm"]["inputs"]["metadata"]["annotations"]["pulumi.com/timeoutSeconds"]
+        return int(deadline), wait["pessimisticMinutes"]
+
+    floor, mb = kube.MODEL_DOWNLOAD_FLOOR_MB_S, LLAMA_70B_BYTES / 1e6
+    before = planned()
+    assert dm.load_durations()["model_load"]["download_mb_s"]["pessimistic"] == floor
+    monkeypatch.setattr(kube, "MODEL_DOWNLOAD_FLOOR_MB_S", floor / 2)
+    after = planned()
+    slower = mb / (floor / 2) - mb / floor  # seconds more at half the floor: 59 min
+    assert abs(after[0] - before[0] - slower) < 60  # the deadline, in whole minutes
+    assert after[1] - before[1] == pytest.approx(slower / 60, abs=0.1)  # the deploy model's pessimistic wait
+
+
+def test_a_durations_file_writing_the_floors_again_is_refused_naming_the_package_constant(tmp_path):
+    """The floors have one home, the package: a pessimistic figure written back into the durations file is refused
+    rather than silently overridden, naming where the figure lives."""
+    from offline.deploy_model.model import DURATIONS, DurationsError
+    data = json.loads(DURATIONS.read_text())
+    data["model_load"]["gpu_load_mb_s"]["pessimistic"] = 400
+    (tmp_path / "deploy_durations.json").write_text(json.dumps(data))
+    with pytest.raises(DurationsError, match=r"model_load.gpu_load_mb_s writes a pessimistic figure: it is "
+                                             r"llmplatform.kube.MODEL_LOAD_FLOOR_MB_S \(500 MB/s"):
+        dm.load_durations(tmp_path / "deploy_durations.json")
+
+
+def test_a_model_sized_by_the_stack_is_downloaded_in_the_deploy_model_as_its_deadline_waits_for_it(tmp_path, capsys):
+    """A model outside the built-in list is sized by llmd.modelMemoryGib: LlmdStack's deadline counted its download,
+    the deploy model none (a name without a parameter count), so `make plan` timed vLLM ~45 min short. Both now read
+    the size LlmdStack records on the Deployment (llmd_specs.weights_gib)."""
+    from llmplatform.kube import MODEL_DOWNLOAD_FLOOR_MB_S as DOWNLOAD, MODEL_LOAD_FLOOR_MB_S as LOAD
+    code, out, resources, deploy = _plan_cli(
+        tmp_path, capsys, "llmd", "gpu.vmSize=Standard_NC96ads_A100_v4", "llmd.tensorParallelSize=4",
+        "llmd.model=acme/private-model", "llmd.modelMemoryGib=100", "llmd.maxModelLen=8192")
+    assert code == 0, out[-2000:]
+    annotations = resources["llmd-vllm"]["inputs"]["metadata"]["annotations"]
+    assert annotations["llm-platform/model-weights-bytes"] == str(100 * 2 ** 30)
+    [wait] = [r for r in deploy["resources"] if r["name"] == "llmd-vllm"]
+    assert "download and load acme/private-model (~107 GB)" in wait["waitsFor"], wait
+    mb = 100 * 2 ** 30 / 1e6
+    assert wait["pessimisticMinutes"] > (mb / DOWNLOAD + mb / LOAD) / 60 > 48  # the download alone
+
+
+def test_the_ollama_catalogue_is_ollama_coms_gb_and_the_share_counts_it_in_gib(tmp_path, capsys):
+    """config/data/ollama_models.json wrote ollama.com's GB figures and called them GiB: the share-room check refused
+    a share that holds the models (91.5 GB of them is 85.2 GiB, under 90 % of 100 GiB), and the preload Job counted
+    7 % more to pull."""
+    models = ["modelStore.models[3]=llama3.1:70b", "modelStore.models[4]=qwen2.5:32b",
+              "modelStore.models[5]=gpt-oss:20b", "modelStore.models[6]=deepseek-r1:8b"]
+    code, out, resources, _ = _plan_cli(tmp_path, capsys, "prod", "modelStore.sizeGib=100", *models)
+    assert code == 0 and "leaves under 10% free" not in out, out[-2000:]
+    job = resources["models-preload"]["inputs"]
+    env = {e["name"]: e["value"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    # prod's llama3.1:8b, mistral:7b, nomic-embed-text and these: ollama.com's sizes, GB, in MiB rounded up
+    shown_gb = {"llama3.1:8b": 4.9, "mistral:7b": 4.1, "nomic-embed-text": 0.27, "llama3.1:70b": 43,
+                "qwen2.5:32b": 20, "gpt-oss:20b": 14, "deepseek-r1:8b": 5.2}
+    assert env["MODEL_SIZES_MIB"] == " ".join(f"{m}={-(-int(gb * 1e9) // 2 ** 20)}" for m, gb in shown_gb.items())
+    code, out, _, _ = _plan_cli(tmp_path, capsys, "prod", "modelStore.sizeGib=100", *models,
+                                "modelStore.models[7]=qwen2.5:7b", "modelStore.models[8]=llama3.2:3b")
+    assert code != 0 and "modelStore.sizeGib (100) leaves under 10% free for the models to preload (~91 GiB); " \
+                          "raise it to at least 102" in out, out[-2000:]
 
 
 def test_a_pod_lands_only_where_its_selector_and_tolerations_allow():
@@ -730,12 +853,13 @@ def test_a_warm_ollama_is_ready_after_reading_and_loading_its_model_and_a_lazy_o
     read = (60 + 0.06 * 1024) * 1.048576
     waits = [dm.wait_of(k8s("o", obj), DATA, [], 900, dm.ModelShare(read_mb_s=read)) for obj in (lazy, warm)]
     extra = waits[1].span.median - waits[0].span.median
-    mb = 4.9 * 1074  # llama3.1:8b in the catalogue
+    mb = 4.9e3  # llama3.1:8b in the catalogue: 4.9 GB
     assert extra == pytest.approx(mb / read + mb / DATA["model_load"]["gpu_load_mb_s"]["median"])
     assert "read and load llama3.1:8b" in waits[1].waits_for and "load" not in waits[0].waits_for
     slower = dm.wait_of(k8s("o", warm), DATA, [], 900, dm.ModelShare(read_mb_s=read / 4))
     assert slower.span.median > waits[1].span.median
-    declared = dm.ModelShare(read_mb_s=read, sizes_gib=(("llama3.1:8b", 9.8),))  # the preload Job's record wins
+    twice = 2 * 4.9e9 / 2 ** 30  # GiB, as the preload Job records a size
+    declared = dm.ModelShare(read_mb_s=read, sizes_gib=(("llama3.1:8b", twice),))  # the preload Job's record wins
     assert dm.wait_of(k8s("o", warm), DATA, [], 900, declared).span.median - waits[0].span.median == pytest.approx(
         2 * extra)
     assert dm.store_throughput_mb_s(variant("prod"), DATA, "read") > dm.store_throughput_mb_s(variant("prod"), DATA)
@@ -769,15 +893,15 @@ def test_make_plan_refuses_more_replicas_warming_a_large_model_than_the_shares_e
         assert "[timeout] Deployment llm/ollama" not in lines  # no deadline helps: one finding, the levers that do
 
 
-@pytest.mark.parametrize("replicas, share_gib, refused", [(2, None, False), (3, None, True), (3, 839, False),
-                                                           (3, 838, True)])
+@pytest.mark.parametrize("replicas, share_gib, refused", [(2, None, False), (3, None, True), (3, 703, False),
+                                                           (3, 702, True)])
 def test_make_plan_refuses_a_warm_up_longer_than_one_startup_probe_attempt(
         tmp_path, capsys, replicas, share_gib, refused):
     """The kubelet kills a startup probe's exec at timeoutSeconds (600 s) and Ollama aborts a load whose client went
     away, so a warm-up longer than one attempt never passes, though the whole wait fits Pulumi's deadline: three prod
-    replicas warming qwen2.5:32b (~21.5 GB) read 3 x 21480 MB at 95 MB/s (677 s) + load at 500 MB/s (43 s) = 720 s.
-    The refusal names the levers with their bounds: 2 replicas, or a share of 839 GiB (egress 60 + 0.06 x 839 MiB/s
-    = 116 MB/s: 3 x 21480 MB in 557 s, + 43 s)."""
+    replicas warming qwen2.5:32b (20 GB) read 3 x 20000 MB at 95 MB/s (631 s) + load at 500 MB/s (40 s) = 671 s.
+    The refusal names the levers with their bounds: 2 replicas, or a share of 703 GiB (egress 60 + 0.06 x 703 MiB/s
+    = 107 MB/s: 3 x 20000 MB in 560 s, + 40 s)."""
     code, lines = _warm_prod_plan(tmp_path, capsys, "qwen2.5:32b", replicas,
                                   *([f"modelStore.sizeGib={share_gib}"] if share_gib else []))
     line = next((x for x in lines.splitlines() if x.startswith("deploy model: [warm-up] Deployment llm/ollama")), "")
@@ -785,8 +909,8 @@ def test_make_plan_refuses_a_warm_up_longer_than_one_startup_probe_attempt(
     assert "[timeout] Deployment llm/ollama" not in lines
     if refused and not share_gib:
         assert "in attempts of at most 600 s (timeoutSeconds)" in line
-        assert "3 x 21480 MB / 95 MB/s egress + 21480 MB / 500 MB/s load = 677 + 43 s" in line
-        assert "inference.replicas at most 2; or modelStore.sizeGib at least 839" in line
+        assert "3 x 20000 MB / 95 MB/s egress + 20000 MB / 500 MB/s load = 631 + 40 s" in line
+        assert "inference.replicas at most 2; or modelStore.sizeGib at least 703" in line
         assert "inference.warmModel" in line
 
 

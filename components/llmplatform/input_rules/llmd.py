@@ -5,7 +5,7 @@ from .. import azure_names as names
 from ..choices import FAILURE_MODES
 from ..gpu_skus import GPU_SKUS
 from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
-                          holds_requests_at_zero, image_is_pinned, managed_flags)
+                          holds_requests_at_zero, image_is_pinned, managed_flags, weights_gib)
 from ..pins import parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
 from .shared import handle_range_rule, keda_rule, plain_env_rule, route_target_rule
@@ -78,17 +78,17 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
                                           f"({', '.join(map(str, gateways))}): the API is published on the internal "
                                           "Gateway unless exposed externally, and would be on none")
     facts = KNOWN_MODELS.get(model or "", {})
-    weights = weights_given or facts.get("weights_gib")
+    weights = weights_gib(model or "", weights_given)
     if model is not None and weights is None and r.given("model_memory_gib") is None:
         r.add("model_memory_gib", None, f"the weight size of {model!r}, which the built-in list does not know "
                                         f"({', '.join(KNOWN_MODELS)})")
     if weights is not None and memory is not None and gpus is not None and not fits(weights, memory, gpus):
         r.add("gpu", f"{gpus} x {gpu_model} ({memory} GiB each)",
-              f"a GPU pool whose nodes hold {model} ({weights} GiB of weights plus KV cache) even with every GPU "
+              f"a GPU pool whose nodes hold {model} ({weights:.1f} GiB of weights plus KV cache) even with every GPU "
               f"of a node in tensor parallel")
     elif weights is not None and memory is not None and tp is not None and (gpus is None or tp <= gpus) \
             and not fits(weights, memory, tp):
-        r.add("tensor_parallel_size", tp, f"enough {gpu_model} GPUs ({memory} GiB each) for {model} ({weights} GiB "
+        r.add("tensor_parallel_size", tp, f"enough {gpu_model} GPUs ({memory} GiB each) for {model} ({weights:.1f} GiB "
                                           f"of weights plus KV cache): raise it or pick a larger GPU")
     if model is not None and context_length(model, r.given("max_model_len")) is None:
         r.add("max_model_len", None, f"the context length of {model!r}, which the built-in list does not know "
