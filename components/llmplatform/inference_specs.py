@@ -243,16 +243,28 @@ OWN_RANGE_FIELDS = ("node_subnet_cidr", "vnet_cidr")
 
 
 def private_ranges(own_cidrs: Optional[list[str]] = None) -> list[str]:
-    """PRIVATE_CIDRS and each of the stack's own ranges (`own_cidrs`: the pod range, the node subnet, the VNet) that
-    no range listed before it holds: a cluster whose VNet or pods use public space has its callers flagged as well,
-    and one in private space gets the same list (and nginx.conf) as before."""
+    """PRIVATE_CIDRS and each of the stack's own ranges (`own_cidrs`: the pod range, the node subnet, the VNet),
+    widest first, that no range listed before it holds: a cluster whose VNet or pods use public space has its
+    callers flagged as well, and one in private space gets the same list (and nginx.conf) as before."""
     listed: list[str] = list(PRIVATE_CIDRS)
-    for cidr in own_cidrs or []:
-        net = ipaddress.ip_network(cidr, strict=False)
-        if not any(net.version == held.version and net.subnet_of(held)  # type: ignore[arg-type]
-                   for held in map(ipaddress.ip_network, listed)):
+    held = [ipaddress.ip_network(cidr) for cidr in PRIVATE_CIDRS]
+    for cidr in sorted(own_cidrs or [], key=_prefix_length):
+        try:
+            net = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:  # a handle's value no rule could read before it resolved: written as given, as before
+            listed.append(cidr)
+            continue
+        if not any(net.version == h.version and net.subnet_of(h) for h in held):  # type: ignore[arg-type]
             listed.append(str(net))
+            held.append(net)
     return listed
+
+
+def _prefix_length(cidr: str) -> int:
+    try:
+        return ipaddress.ip_network(cidr, strict=False).prefixlen
+    except ValueError:
+        return 0
 
 
 def client_key_map(front_door: bool, own_cidrs: Optional[list[str]] = None) -> tuple[str, str]:
