@@ -63,7 +63,8 @@ def platform_stack(cfg: PlatformConfig) -> None:
     gateway = GatewayAccess("gateway", gateway_args(cfg, cluster), pulumi.ResourceOptions(
         providers=[platform.provider], protect=cfg.protect)) if cfg.gateway.mode != "none" else None
 
-    namespace: AppNamespaceArgs = {"namespace": cfg.namespace}
+    # InferenceStack guards the namespace's egress (its `egress-guard`): one guard, not two alike
+    namespace: AppNamespaceArgs = {"namespace": cfg.namespace, "egress_guard": False}
     if gateway:
         namespace["route_target"] = gateway.route_target
     app = AppNamespace("inference", namespace, in_cluster)

@@ -546,6 +546,7 @@ class AksCluster(pulumi.ComponentResource):
             # the network as others see it: written whole (its last subnet), so their writes to it never overlap
             # ours (private endpoints and AKS refuse a network or subnet in Updating state)
             vnet_id=settled(vnet.id, postgres_subnet), vnet_name=settled(vnet.name, workload_pool),
+            vnet_cidr=net["vnet_cidr"],
             node_subnet_id=settled(nodes_subnet.id, postgres_subnet), node_subnet_cidr=net["node_subnet_cidr"],
             endpoints_subnet_id=settled(endpoints_subnet.id, postgres_subnet),
             postgres_subnet_id=postgres_subnet.id, oidc_issuer_url=self.oidc_issuer_url,

@@ -11,8 +11,8 @@ import pulumi_random as random
 
 from .handles import field, settled
 from .inference_specs import (API_KEY_LENGTH, ROUTER_CPU_LIMIT, ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT,
-                              SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects, nginx_workers,
-                              router_nginx_conf)
+                              OWN_RANGE_FIELDS, SHUTDOWN_MARGIN_SECONDS, api_key_map_line, key_vault_objects,
+                              nginx_workers, router_nginx_conf)
 from .key_vault import grant_secrets_user, vault_secret
 from .hardening import container_security, pod_security, scanner_annotations, scratch_volume
 from .kube import (IDENTITY_MOUNT_TIMEOUT_SECONDS, pulled, allow_ingress, csi_secrets_mount, csi_secrets_volume,
@@ -132,12 +132,15 @@ def api_router(owner: pulumi.ComponentResource,
         account_name = identity.service_account_name
         pod_labels[USE_LABEL] = "true"
     workers = nginx_workers(res["limits"].get("cpu"))
+    # behind Front Door, callers from the stack's own ranges are keyed on themselves, public address space or not
+    own_ranges = pulumi.Output.all(*(field(spec.cluster, key, None) for key in OWN_RANGE_FIELDS)).apply(
+        lambda ranges: [r for r in ranges if r])
     conf = pulumi.Output.all(spec.upstream_host, spec.upstream_port, field(spec.cluster, "pod_cidr"),
-                             spec.upstream_host_header, spec.allowed_routes, spec.front_door).apply(
+                             spec.upstream_host_header, spec.allowed_routes, spec.front_door, own_ranges).apply(
         lambda v: router_nginx_conf(
             f"{v[0]}:{v[1]}", spec.rate_limit_per_second, spec.rate_limit_burst, spec.api_key_auth,
             [v[2]], spec.request_timeout_seconds, v[3] or None, key_map, tuple(v[4]) if v[4] else None,
-            spec.replicas, workers, bool(v[5]), spec.ui_routes))
+            spec.replicas, workers, bool(v[5]), spec.ui_routes, own_cidrs=v[6]))
     # a config change rolls the pods (nginx reads its config only at start); the hash also makes them wait for `ready`
     config_hash = (pulumi.Output.all(conf, spec.ready).apply(lambda v: content_suffix(v[0])) if spec.ready is not None
                    else conf.apply(content_suffix))

@@ -1,5 +1,6 @@
-"""AppNamespace: the namespace an application runs in, with its Pod Security level enforced and, given a route
-target, the label that lets its HTTPRoutes attach to the platform's Gateways."""
+"""AppNamespace: the namespace an application runs in, with its Pod Security level enforced, its pods kept off the
+node's metadata service and wireserver (kube.egress_guard) and, given a route target, the label that lets its
+HTTPRoutes attach to the platform's Gateways."""
 from typing import Optional, TypedDict
 
 import pulumi
@@ -9,9 +10,11 @@ from . import PACKAGE
 from .defaults import defaults_for
 from .checks import called_as_documented, check_shape
 from .handles import RouteTarget, field
-from .kube import namespace, require_kubernetes_provider
+from .kube import egress_guard, namespace, require_kubernetes_provider
 
 opt = defaults_for("AppNamespace")  # optional inputs: the caller's value, else the default
+# its own name: an InferenceStack in the namespace adds its `egress-guard` (the same rules; policies add up)
+NAMESPACE_EGRESS_GUARD = "namespace-egress-guard"
 
 
 
@@ -24,11 +27,18 @@ class AppNamespaceArgs(TypedDict):
     """Pod Security Admission level enforced: restricted, baseline or privileged (default baseline)."""
     route_target: NotRequired[Optional[pulumi.Input[RouteTarget]]]
     """Gateways the namespace's HTTPRoutes may attach to (GatewayAccess's `route_target`)."""
+    egress_guard: NotRequired[Optional[bool]]
+    """A NetworkPolicy keeping every pod of the namespace off the node's metadata service (169.254.169.254, where
+    the kubelet identity's tokens are) and the Azure wireserver (168.63.129.16); every pod of the cluster and every
+    other address stay reachable. Under Cilium it also cuts the nodes' own addresses (the kubelet, host-network
+    agents), and a pod with `dnsPolicy: Default` resolves through the wireserver: false for an application that
+    needs one of them (default true)."""
 
 
 @called_as_documented
 class AppNamespace(pulumi.ComponentResource):
-    """A namespace for an application, Pod Security enforced, optionally allowed to publish routes."""
+    """A namespace for an application, Pod Security enforced, its pods kept off the node's metadata service,
+    optionally allowed to publish routes."""
 
     namespace: pulumi.Output[str]
     """Name of the namespace, once it exists."""
@@ -43,4 +53,7 @@ class AppNamespace(pulumi.ComponentResource):
         created = namespace(f"{name}-ns", args["namespace"], level, pulumi.ResourceOptions(parent=self),
                             route_labels)
         self.namespace = created.metadata.name
+        if opt(args, "egress_guard"):  # AKS: "all pods ... can access the IMDS endpoint" unless something stops them
+            egress_guard(f"{name}-egress-guard", self.namespace, pulumi.ResourceOptions(parent=self),
+                         policy_name=NAMESPACE_EGRESS_GUARD)
         self.register_outputs({"namespace": self.namespace})

@@ -158,6 +158,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "vllm_image": VLLM_IMAGE,
     },
     "AppNamespace": {
+        "egress_guard": True,
         "pod_security": "baseline",
     },
     "GlobalEndpoint": {

@@ -42,6 +42,10 @@ class ClusterHandle(TypedDict):
     """AKS cluster resource id."""
     vnet_id: pulumi.Input[str]
     """VNet of the nodes."""
+    vnet_cidr: NotRequired[pulumi.Input[str]]
+    """Address space of that VNet. Behind Front Door, an API gate keys a caller from it (or from node_subnet_cidr or
+    pod_cidr) on the caller's own address, as it does callers from private ranges: give it when the VNet uses public
+    address space."""
     vnet_name: NotRequired[pulumi.Input[str]]
     """Name of that VNet (in resource_group_name), for a subnet of your own in it. AksCluster gives it out once its
     own writes to the network are done (AKS refuses another write to the network while it creates the cluster or a

@@ -2,6 +2,7 @@
 
 Kept apart from the component so they are unit-tested without Pulumi.
 """
+import ipaddress
 import re
 from typing import Any, Optional
 
@@ -231,16 +232,48 @@ def per_pod_limit(rate_per_second: int, burst: int, replicas: int) -> tuple[int,
 # the VNet) have private addresses, and Front Door connects from its public backend ranges (service tag
 # AzureFrontDoor.Backend). Such a caller is keyed by its own address. The key is "<private 0|1>|<FDID>|<XFF>".
 FRONT_DOOR_CLIENT = r"^0\|[^|]+\|(?:.*,)?\s*([^,\s]+)\s*,\s*[^,\s]+\s*$"
-# RFC 1918, shared (RFC 6598) and unique-local IPv6 addresses: never a Front Door server's
+# RFC 1918, shared (RFC 6598) and unique-local IPv6 addresses: never a Front Door server's. A VNet or pod range may
+# be public space too (Azure Virtual Network FAQ: any range, public ones included), so the stack's own ranges are
+# added (private_ranges).
 PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "fc00::/7")
 
+# the cluster handle's ranges, besides the pod range, whose callers are the stack's own (router_nginx_conf's
+# own_cidrs; ApiGate and LlmdStack refuse a value that is no range, as nginx would)
+OWN_RANGE_FIELDS = ("node_subnet_cidr", "vnet_cidr")
 
-def client_key_map(front_door: bool, trusted_cidrs: Optional[list[str]] = None) -> tuple[str, str]:
+
+def private_ranges(own_cidrs: Optional[list[str]] = None) -> list[str]:
+    """PRIVATE_CIDRS and each of the stack's own ranges (`own_cidrs`: the pod range, the node subnet, the VNet),
+    widest first, that no range listed before it holds: a cluster whose VNet or pods use public space has its
+    callers flagged as well, and one in private space gets the same list (and nginx.conf) as before."""
+    listed: list[str] = list(PRIVATE_CIDRS)
+    held = [ipaddress.ip_network(cidr) for cidr in PRIVATE_CIDRS]
+    for cidr in sorted(own_cidrs or [], key=_prefix_length):
+        try:
+            net = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:  # a handle's value no rule could read before it resolved: written as given, as before
+            listed.append(cidr)
+            continue
+        if not any(net.version == h.version and net.subnet_of(h) for h in held):  # type: ignore[arg-type]
+            listed.append(str(net))
+            held.append(net)
+    return listed
+
+
+def _prefix_length(cidr: str) -> int:
+    try:
+        return ipaddress.ip_network(cidr, strict=False).prefixlen
+    except ValueError:
+        return 0
+
+
+def client_key_map(front_door: bool, own_cidrs: Optional[list[str]] = None) -> tuple[str, str]:
     """(nginx blocks, rate-limit key variable): the client's address, or behind Front Door the address Front
-    Door saw (FRONT_DOOR_CLIENT) for what came through it; `trusted_cidrs` (the pod range) count as private."""
+    Door saw (FRONT_DOOR_CLIENT) for what came through it; `own_cidrs` (the stack's pod, node and VNet ranges) count
+    as private (private_ranges)."""
     if not front_door:
         return "", "$binary_remote_addr"
-    private = "".join(f"      {cidr} 1;\n" for cidr in dict.fromkeys([*PRIVATE_CIDRS, *(trusted_cidrs or [])]))
+    private = "".join(f"      {cidr} 1;\n" for cidr in private_ranges(own_cidrs))
     return (f'    geo $rate_limit_private_peer {{\n      default 0;\n{private}    }}\n'
             f'    map "$rate_limit_private_peer|$http_x_azure_fdid|$http_x_forwarded_for" $rate_limit_client {{\n'
             f'      default $remote_addr;\n      "~{FRONT_DOOR_CLIENT}" $1;\n    }}\n'), "$rate_limit_client"
@@ -250,14 +283,15 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
                       trusted_cidrs: list[str], timeout_seconds: int, upstream_host: Optional[str] = None,
                       key_map_object: str = "api-key-map", allowed_routes: Optional[tuple[str, ...]] = None,
                       replicas: int = 1, workers: int = ROUTER_CPU_LIMIT, front_door: bool = False,
-                      ui_routes: Optional[tuple[str, ...]] = None) -> str:
+                      ui_routes: Optional[tuple[str, ...]] = None, own_cidrs: Optional[list[str]] = None) -> str:
     """nginx in front of the raw model API: per-client rate limit answering 429 with Retry-After, bearer API keys,
     timeouts long enough for streamed answers, and MODEL_HEALTH_PATH (the upstream's model list, no key: what Front Door
     probes). Two listeners serve the API alike: ROUTER_PORT for in-cluster clients, keyed on the caller's own address,
     and ROUTER_EDGE_PORT for the Gateways, whose client addresses come from X-Forwarded-For, trusted from
     `trusted_cidrs` (the pod range) there alone: every in-cluster client has an address in that range, so on a
     shared listener any of them could name a new client in each request and never be limited. `front_door`: the
-    gateways are behind Azure Front Door (client_key_map). With
+    gateways are behind Azure Front Door (client_key_map), where a peer in `trusted_cidrs` or `own_cidrs` (the
+    stack's node subnet and VNet) is keyed on itself. With
     `allowed_routes`, only those paths reach the model server; any other answers 403 (after the key check).
     `rate_per_second` and `burst` are per client across the `replicas` router pods; `workers` nginx processes (one
     per core of the container's CPU limit). With `ui_routes`, a third listener (ROUTER_UI_PORT) for the namespace's
@@ -268,7 +302,7 @@ def router_nginx_conf(upstream: str, rate_per_second: int, burst: int, api_key_a
     # a pod's address there (trusted: the pod range) to whatever that pod wrote before it
     realip = "".join(["        real_ip_header X-Forwarded-For;\n        real_ip_recursive off;\n",
                       *(f"        set_real_ip_from {cidr};\n" for cidr in trusted_cidrs)])
-    client_map, client = client_key_map(front_door, trusted_cidrs)
+    client_map, client = client_key_map(front_door, [*trusted_cidrs, *(own_cidrs or [])])
     # before the first map (nginx reads it there): the key map's keys are `Bearer <key>` (api_key_map_line)
     buckets = f"    map_hash_bucket_size {map_hash_bucket_size(len('Bearer ') + API_KEY_LENGTH)};\n" \
         if api_key_auth else ""

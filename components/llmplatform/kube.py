@@ -269,7 +269,8 @@ WIRESERVER_CIDR = "168.63.129.16/32"
 
 
 def egress_guard(resource_name: str, namespace: pulumi.Input[str], opts: pulumi.ResourceOptions,
-                 exempt: Optional[tuple[str, str]] = None) -> k8s.networking.v1.NetworkPolicy:
+                 exempt: Optional[tuple[str, str]] = None,
+                 policy_name: str = "egress-guard") -> k8s.networking.v1.NetworkPolicy:
     """Every pod of `namespace` may reach every pod of the cluster (CoreDNS, the services it calls, the KEDA
     interceptor, istiod) and every address outside it but the node's metadata service and wireserver. In-cluster
     peers by selector, not by address: Cilium's CIDR rules never select pods or nodes (its "IP/CIDR based" policy
@@ -277,13 +278,14 @@ def egress_guard(resource_name: str, namespace: pulumi.Input[str], opts: pulumi.
     two host addresses excepted, which the AKS API server (outside the cluster), PostgreSQL's and Key Vault's
     VNet addresses, Entra ID and the model registries all fall in. Nodes' own addresses (the kubelet, host-network
     pods) are admitted by neither rule under Cilium: the pods labelled `exempt` (key, value), which need them, are
-    left out of the policy (not selected, so not isolated for egress)."""
+    left out of the policy (not selected, so not isolated for egress). `policy_name`: another name, for a second
+    component guarding the same namespace (policies add up, so two identical ones allow what one does)."""
     np = k8s.networking.v1
     selector = k8s.meta.v1.LabelSelectorArgs(match_expressions=[k8s.meta.v1.LabelSelectorRequirementArgs(
         key=exempt[0], operator="NotIn", values=[exempt[1]])] if exempt else None)
     return np.NetworkPolicy(
         resource_name,
-        metadata=k8s.meta.v1.ObjectMetaArgs(name="egress-guard", namespace=namespace),
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=policy_name, namespace=namespace),
         spec=np.NetworkPolicySpecArgs(
             pod_selector=selector,
             policy_types=["Egress"],

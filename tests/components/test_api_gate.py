@@ -189,10 +189,12 @@ def test_api_gate_in_front_of_ollama_keeps_model_management_closed():
     assert service.urn in gate.dependencies
 
 
-@pytest.mark.parametrize("component, key", [("ApiGate", "pod_cidr"), ("GatewayAccess", "node_subnet_cidr")])
+@pytest.mark.parametrize("component, key", [("ApiGate", "pod_cidr"), ("ApiGate", "node_subnet_cidr"),
+                                            ("ApiGate", "vnet_cidr"), ("GatewayAccess", "node_subnet_cidr")])
 def test_a_hand_built_cluster_handle_whose_range_is_no_range_is_refused_by_name(component, key):
-    """The router's nginx `allow` line takes the pods' range (nginx would not start), the internal Gateway's address
-    is checked against the node subnet: a hand-built handle's 'nope' planned silently."""
+    """The router's nginx `allow` line takes the pods' range and, behind Front Door, its private-peer `geo` the node
+    subnet and VNet too (nginx would not start), the internal Gateway's address is checked against the node subnet:
+    a hand-built handle's 'nope' planned silently."""
     cluster = {**cluster_handle(), key: "nope"}
     endpoint = {"base_url": "http://ollama:11434", "api": "ollama", "namespace": "llm", "service": "ollama",
                 "port": 11434}

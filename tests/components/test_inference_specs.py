@@ -1,6 +1,8 @@
 """The inference specs (components/llmplatform/inference_specs.py) as pure functions."""
 from __future__ import annotations
 
+import re
+
 from llmplatform.inference_specs import api_key_map_line, key_vault_objects, router_nginx_conf
 from llmplatform.key_vault import secret_expiry
 
@@ -102,6 +104,22 @@ def test_behind_front_door_the_rate_limit_keys_on_the_client_front_door_saw():
     plain = router_nginx_conf("ollama:11434", 5, 10, True, ["10.244.0.0/16"], 300)
     assert _rate_limit_key(plain, fdid, _forwarded_for([], "198.51.100.7", edge)) == "$binary_remote_addr"
     assert "$rate_limit_client" not in plain and "set_real_ip_from 10.244.0.0/16;" in conf
+
+
+def test_the_front_door_flag_takes_the_stacks_own_ranges_once_and_only_outside_private_space():
+    """The stack's own ranges join the private flag (the nginx test runs it): a VNet in private space changes nothing
+    (no new ConfigMap, no roll of the gates), one in public space is listed once, its node subnet inside it not again,
+    and a value no rule read is written as given (nginx refuses it, as it did)."""
+    def geo(conf: str) -> list[str]:
+        block = conf.split("geo $rate_limit_private_peer {", 1)[1].split("}", 1)[0]
+        return re.findall(r"^\s*(\S+) 1;$", block, re.M)
+
+    def conf(*own: str) -> str:
+        return router_nginx_conf("o:1", 5, 10, True, ["192.168.0.0/16"], 300, front_door=True, own_cidrs=list(own))
+    assert conf("10.41.0.0/20", "10.41.0.0/16") == conf()
+    public = geo(conf("40.90.0.0/20", "40.90.0.0/16"))
+    assert public == [*geo(conf()), "40.90.0.0/16"]
+    assert geo(conf("nope"))[-1] == "nope"
 
 
 def test_the_nginx_reading_of_the_map_follows_nginx_not_python():

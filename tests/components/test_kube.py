@@ -428,3 +428,32 @@ def test_the_model_reads_a_cilium_policy_as_cilium_does():
     assert allowed([world, every], "Egress", prometheus, there, 80, {})
     with pytest.raises(AssertionError, match="not modelled"):
         allowed([cnp({"toFQDNs": [{"matchName": "example.com"}]})], "Egress", prometheus, ENTRA_ID, 443, {})
+
+
+# ---- a namespace AppNamespace makes for an application (a tenant's, with no platform workload in it) ---------------
+@pytest.mark.parametrize("guard", [None, True, False])
+def test_an_app_namespace_keeps_its_pods_from_the_node_metadata_unless_told_not_to(guard):
+    """AppNamespace's namespace, with nothing of the platform's in it (a team's application): its pods reach CoreDNS,
+    the API server, the pods of other namespaces and the outside world (Entra ID, a registry), and not IMDS or the
+    wireserver; `egress_guard: false` leaves the namespace as Kubernetes makes it, open."""
+    import llmplatform as P
+    from offline import runner as offline
+    from tests.components.test_components_alone import provider_opts
+
+    args: dict[str, Any] = {"namespace": "team-b", **({} if guard is None else {"egress_guard": guard})}
+    objects = [r.inputs for r in offline.run_function(
+        lambda: P.AppNamespace("team", args, provider_opts())).kubernetes_objects()]
+    policies = [o for o in objects if o["kind"] in ("NetworkPolicy", "CiliumNetworkPolicy")]
+    namespaces = {o["metadata"]["name"]: o["metadata"].get("labels") or {} for o in objects if o["kind"] == "Namespace"}
+    assert set(namespaces) == {"team-b"}
+    pod = Pod("team-b", {"app": "their-app"})
+    for what, peer, port, protocol in [*((w, p, port, proto) for w, _, p, port, proto in common_needs(pod)),
+                                       ("a pod of another namespace", Pod("llm", {"app.kubernetes.io/name": "router"}),
+                                        8080, "TCP"),
+                                       ("Entra ID", ENTRA_ID, 443, "TCP"), ("a registry", OLLAMA_REGISTRY, 443, "TCP")]:
+        assert allowed(policies, "Egress", pod, peer, port, namespaces, protocol), what
+    metadata = [(what, protocol, port) for what, peer, ports in (("IMDS", IMDS, (80, 443)),
+                                                                 ("the wireserver", WIRESERVER, (53, 80, 32526)))
+                for port in ports for protocol in ("TCP", "UDP")
+                if allowed(policies, "Egress", pod, peer, port, namespaces, protocol)]
+    assert (metadata == []) is (guard is not False), metadata

@@ -29,6 +29,20 @@ def edge_router(tmp_path_factory):
         yield running
 
 
+# A region whose VNet and pod range are public address space (Azure takes any range for a VNet; the config's and
+# AksCluster's rules refuse only AKS's reserved ranges), outside every range nginx flags as private by itself.
+PUBLIC_SPACE = {"vnetCidr": "40.90.0.0/16", "nodeSubnetCidr": "40.90.0.0/20", "endpointsSubnetCidr": "40.90.16.0/24",
+                "postgresSubnetCidr": "40.90.17.0/24", "podCidr": "52.200.0.0/16"}
+
+
+@pytest.fixture(scope="module")
+def public_space_router(tmp_path_factory):
+    """A region behind Front Door whose VNet and pods use public address space (PUBLIC_SPACE)."""
+    with running_router(plan_for(REGIONS[0], {"network": PUBLIC_SPACE}), tmp_path_factory.mktemp("public-router"),
+                        per_minute=1) as running:
+        yield running
+
+
 @pytest.fixture(scope="module")
 def llmd_router(tmp_path_factory):
     """llm-d's gate: an OpenAI-style endpoint, its routes the OpenAI API's, in front of the pool's Istio gateway."""
@@ -171,6 +185,24 @@ def test_behind_front_door_a_caller_of_the_internal_gateway_cannot_name_its_clie
 
     for peer in ("10.224.0.77", "172.16.5.5", "192.168.1.9", "100.64.3.3", "fd00::5"):
         assert 429 in statuses(peer), f"a caller at {peer} escaped its limit with forged client addresses"
+    assert set(statuses("147.243.9.9")) == {200}  # a Front Door server's: forty clients it saw
+
+
+def test_behind_front_door_a_caller_from_the_stacks_own_public_ranges_is_keyed_on_itself(public_space_router):
+    """The private flag covered only RFC 1918, 100.64.0.0/10 and fc00::/7: in a region whose VNet (node subnet
+    included) or pod range is public space, a caller of the internal Gateway (a VM of the VNet, a node, a pod the
+    gateway sees unmasked) passed as a Front Door server and named a new client with each request. The stack's own
+    ranges, from its `network` section through the cluster handle, are flagged too; Front Door's servers are still
+    read through."""
+    def statuses(peer: str) -> list[int]:
+        with requests.Session() as session:
+            return [session.post(f"{public_space_router['edge']}/api/chat", json={}, timeout=5, headers={
+                "Authorization": f"Bearer {KEY}", "X-Azure-FDID": "55ce4ed1-4b06-4bf1-b40e-4638452104da",
+                "X-Forwarded-For": f"203.0.113.{i}, {peer}"}).status_code for i in range(101, 141)]
+
+    for what, peer in (("the node subnet", "40.90.0.77"), ("the VNet, outside the node subnet", "40.90.200.9"),
+                       ("the pod range", "52.200.3.3")):
+        assert 429 in statuses(peer), f"a caller from {what} ({peer}) escaped its limit with forged client addresses"
     assert set(statuses("147.243.9.9")) == {200}  # a Front Door server's: forty clients it saw
 
 

@@ -4,6 +4,7 @@ from typing import Any, Mapping, Optional
 from .. import azure_names as names
 from ..choices import FAILURE_MODES
 from ..gpu_skus import GPU_SKUS
+from ..inference_specs import OWN_RANGE_FIELDS
 from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                           holds_requests_at_zero, image_is_pinned, managed_flags, weights_gib)
 from ..pins import parse_image
@@ -40,7 +41,8 @@ def llmd_escape_hatches(r: Rules) -> None:
 def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     """Every input checked against the GPU it will run on."""
     r = Rules(args, "LlmdStack")
-    handle_range_rule(r, "pod_cidr")  # its router's nginx allows the pods' range
+    for key in ("pod_cidr", *OWN_RANGE_FIELDS):  # its router's nginx writes them (realip, the Front Door flag)
+        handle_range_rule(r, key)
     route_target_rule(r)
     model = r.text("model", HF_MODEL)
     r.text("namespace", names.new_namespace)

@@ -163,9 +163,10 @@ def keda_rule(r: Rules) -> None:
 
 
 def handle_range_rule(r: Rules, key: str) -> None:
-    """A cluster handle's range a component writes into its objects (the router's nginx `allow` line for the pods'
-    range, the internal Gateway's subnet): a value that is no range would fail where it is used (nginx refuses to
-    start), so it is refused here. A handle built by hand is not AksCluster's, whose rules checked it."""
+    """A cluster handle's range a component writes into its objects (the router's nginx `set_real_ip_from` for the
+    pods' range and its Front Door `geo` for the node subnet and VNet, the internal Gateway's subnet): a value that
+    is no range would fail where it is used (nginx refuses to start), so it is refused here. A handle built by hand
+    is not AksCluster's, whose rules checked it."""
     value = known(r.args.get("cluster"), key)
     if value is not None and cidr_or_none(value) is None:
         r.add(f"cluster.{key}", value, "an IPv4 range such as 192.168.0.0/16 (AksCluster's handle carries it)")
