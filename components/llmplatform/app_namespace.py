@@ -17,7 +17,6 @@ opt = defaults_for("AppNamespace")  # optional inputs: the caller's value, else 
 NAMESPACE_EGRESS_GUARD = "namespace-egress-guard"
 
 
-
 class AppNamespaceArgs(TypedDict):
     """Inputs of AppNamespace."""
 
