@@ -333,7 +333,8 @@ MEANING = {
                           "publishes llm-d externally (`llmd.enabled`, `llmd.exposeExternally`), checked in its "
                           "stack file.",
     "global.organization": "Organization of the StackReferences to the regional stacks (unset: the global stack's "
-                           "own, `organization` on a self-managed backend).",
+                           "own, `organization` on a self-managed backend): 3-40 letters, digits, `-` and `_`, "
+                           "starting and ending with a letter or digit.",
     "global.apiKeys": "Names of the clients' API keys, newest last: one key set valid in every region, written into "
                       "each region's Key Vault (rotation: docs/operations.md).",
     "global.frontDoor.sku": "Front Door tier (the managed WAF rule sets need Premium); a change replaces the profile "
