@@ -191,7 +191,8 @@ MEANING = {
     "postgres.version": "PostgreSQL major version.",
     "postgres.tier": "Compute tier.",
     "postgres.skuName": "A size of that tier (`Standard_B…`, `Standard_D…`, `Standard_E…`; "
-                        "`config/data/`). Its connection limit bounds `webui.maxReplicas`.",
+                        "`config/data/`; any case, planned as the catalog spells it). Its connection limit bounds "
+                        "`webui.maxReplicas`.",
     "postgres.storageSizeGb": "Initial storage; auto-grow is on.",
     "postgres.backupRetentionDays": "Days of point-in-time backups.",
     "postgres.geoRedundantBackup": "Backups copied to the paired region.",
