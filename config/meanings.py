@@ -191,7 +191,8 @@ MEANING = {
     "postgres.version": "PostgreSQL major version.",
     "postgres.tier": "Compute tier.",
     "postgres.skuName": "A size of that tier (`Standard_B…`, `Standard_D…`, `Standard_E…`; "
-                        "`config/data/`). Its connection limit bounds `webui.maxReplicas`.",
+                        "`config/data/`; any case, planned as the catalog spells it). Its connection limit bounds "
+                        "`webui.maxReplicas`.",
     "postgres.storageSizeGb": "Initial storage; auto-grow is on.",
     "postgres.backupRetentionDays": "Days of point-in-time backups.",
     "postgres.geoRedundantBackup": "Backups copied to the paired region.",
@@ -333,7 +334,8 @@ MEANING = {
                           "publishes llm-d externally (`llmd.enabled`, `llmd.exposeExternally`), checked in its "
                           "stack file.",
     "global.organization": "Organization of the StackReferences to the regional stacks (unset: the global stack's "
-                           "own, `organization` on a self-managed backend).",
+                           "own, `organization` on a self-managed backend): 3-40 letters, digits, `-` and `_`, "
+                           "starting and ending with a letter or digit.",
     "global.apiKeys": "Names of the clients' API keys, newest last: one key set valid in every region, written into "
                       "each region's Key Vault (rotation: docs/operations.md).",
     "global.frontDoor.sku": "Front Door tier (the managed WAF rule sets need Premium); a change replaces the profile "

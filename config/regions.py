@@ -22,7 +22,7 @@ from llmplatform.regions import azure_region
 
 from . import resource_names
 from .reader import ConfigError, Reader, describe
-from .stack_names import PROD_STACK_NAMES, is_prod_stack_name, stack_name_problem
+from .stack_names import PROD_STACK_NAMES, is_prod_stack_name, organization_problem, stack_name_problem
 from .stack_yaml import esc_environments, parse_yaml
 from .sections.cost import CostConfig, cost_price_checks, parse_cost
 from .sections.llmd import LlmdConfig
@@ -200,6 +200,9 @@ def parse_global(raw: dict[str, Any], project: str, stack: str) -> GlobalConfig:
     for problem in edge_name_problems(regions, stack):
         g.problem(problem)
     organization = g.str_("organization", None)
+    wrong_org = organization is not None and organization_problem(organization)
+    if wrong_org:
+        g.problem(f"global.organization {describe(organization)} is not a Pulumi organization name; {wrong_org}")
     # the clients' API keys, one set valid in every region (newest last): add a name to rotate, then drop the old one
     api_keys = g.str_list("apiKeys", ("clients",), withhold=True)
     # an entry that is no key name is not shown: it may be a key itself, pasted in place of its name

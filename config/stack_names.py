@@ -10,6 +10,21 @@ STACK_NAME = re.compile(r"[A-Za-z0-9_.-]{1,100}")
 STACK_NAME_ALLOWED = "1-100 letters, digits, '_', '.' and '-', as the Pulumi CLI allows, and not '.' or '..'"
 
 
+# An organization as a stack reference names it, <organization>/<project>/<stack> (pulumi/pulumi 1b5949891b
+# pkg/backend/httpstate/backend.go stackOwnerRegexp, the owner rule of the Pulumi Cloud backend's ValidateStackName;
+# its GetStackOutputs wants exactly two '/' in the name). A self-managed backend takes only 'organization'
+# (pkg/backend/diy/store.go projectReferenceStore.ParseReference), which this allows.
+ORGANIZATION = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{1,38}[a-zA-Z0-9]")
+ORGANIZATION_ALLOWED = ("3-40 letters, digits, '-' and '_', starting and ending with a letter or digit, as Pulumi "
+                        "allows an organization in a stack reference (on a self-managed backend only "
+                        "'organization')")
+
+
+def organization_problem(name: str) -> Optional[str]:
+    """Why `name` cannot be the organization of a stack reference (None when it can)."""
+    return None if ORGANIZATION.fullmatch(name) else f"allowed: {ORGANIZATION_ALLOWED}"
+
+
 def stack_name_problem(name: object) -> Optional[str]:
     """Why `name` cannot be a stack's name (None when it can)."""
     if isinstance(name, str) and STACK_NAME.fullmatch(name) and name not in (".", ".."):

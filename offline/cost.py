@@ -5,7 +5,6 @@ Two figures per resource: idle (autoscaler minimums, GPU pools at zero) and peak
 where a pool is spot. A CPU pool idles at more than its minimum when the pods that always run need more nodes by
 their requests (offline/capacity.py). A size with no price is named, never counted as zero.
 """
-import copy
 import math
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
@@ -136,13 +135,12 @@ def load_prices(region: str, overrides: Optional[dict[str, Any]] = None) -> dict
     problems = price_override_problems(prices, overrides or {}, f"{region}.json")
     if problems:  # the config refuses these for a region with a price file (config/sections/cost.py)
         raise CostError(problems[0])
-    merged = copy.deepcopy(prices)
-    for key, value in (overrides or {}).items():
+    for key, value in (overrides or {}).items():  # into price_file's own copy
         if isinstance(value, dict):
-            merged[key].update({str(k): v for k, v in value.items()})
+            prices[key].update({str(k): v for k, v in value.items()})
         else:
-            merged[key] = value
-    return merged
+            prices[key] = value
+    return prices
 
 
 class _Estimator:

@@ -16,6 +16,7 @@ import contextvars
 import json
 import re
 import sys
+import traceback
 from enum import Enum
 from typing import Any, Callable, Optional, cast
 
@@ -321,11 +322,30 @@ class PlatformProvider(ComponentProvider):
         return type_def.python_type if type_def is not None and type_def.enum else None
 
 
+class InternalConstructError(pulumi.RunError):
+    """A Construct that failed on no input problem: a bug of the package. A RunError, so the SDK's server passes it
+    on as it is (its own wording would carry the plugin's stack); PlatformServicer answers it with `message`."""
+
+    def __init__(self, component: str, name: str, error: BaseException):
+        self.message = (f"{component} {name}: internal error in the llmplatform component provider {__version__} "
+                        f"({type(error).__name__}), not a problem of your inputs: this is a bug, please report it "
+                        f"with this message and the provider's traceback, which `pulumi up --debug` (or preview) "
+                        f"shows")
+        super().__init__(self.message)
+        self.traceback = "".join(traceback.format_exception(error))  # the engine's debug channel only
+
+
 class PlatformServicer(ProviderServicer):
     """The SDK's provider server, ending a Construct refused by a late check (a LateInputError: an input checked once
     it resolved) as the early checks end it: INVALID_ARGUMENT with one error per property, in schema names, which the
     engine prints as the path and the reason. The SDK's own server passes any RunError on as it is (pulumi 3.272.0,
-    `provider/server.py` Construct), and gRPC then reports `Unexpected <class '...LateInputError'>: ...`."""
+    `provider/server.py` Construct), and gRPC then reports `Unexpected <class '...LateInputError'>: ...`.
+
+    Any other error (a bug) the SDK's server answers with its message and the plugin's Python stack, which the engine
+    shows the user as the resource's problem (pulumi/pulumi 1b5949891b `pkg/resource/deploy/source_eval.go`
+    `errorToMessage`, the status message as it is): here one sentence naming the component and the resource and
+    saying it is a bug; the traceback goes to the engine's debug channel (`pulumi.log.debug`: the CLI shows it with
+    `--debug` only, `pkg/backend/display/progress.go` `renderProgressDiagEvent`)."""
 
     async def _construct(self, request: Any, context: Any) -> Any:
         """The SDK's Construct, then every late check the component made (`checks.awaited`): one of a field that no
@@ -338,6 +358,12 @@ class PlatformServicer(ProviderServicer):
             for check in pending:
                 await check.future()
             return response
+        except Exception as error:  # noqa: BLE001 (sorted below: only a bug is answered otherwise)
+            # the component's own error, which the SDK's ComponentInitError carries
+            cause = error.inner if isinstance(error, ComponentInitError) else error
+            if isinstance(cause, (pulumi.RunError, InputPropertiesError, InputPropertyError)):
+                raise  # a refusal of inputs, or a RunError: one reported already, or the engine going away
+            raise InternalConstructError(request.type.rsplit(":", 1)[-1], request.name, cause) from cause
         finally:
             CONSTRUCT_CHECKS.reset(token)
 
@@ -349,6 +375,13 @@ class PlatformServicer(ProviderServicer):
             await context.abort_with_status(self.create_grpc_invalid_properties_status(error.message, [
                 {"property_path": schema_path(path), "reason": reason} for path, reason in error.problems] or None))
             raise  # abort_with_status raised already
+        except InternalConstructError as error:
+            try:
+                pulumi.log.debug(f"{error.message}\n{error.traceback}")
+            except Exception:  # noqa: BLE001 (the engine gone: the answer below still goes out)
+                pass
+            await context.abort(grpc.StatusCode.UNKNOWN, error.message)
+            raise  # abort raised already
 
 
     def create_grpc_invalid_properties_status(self, message: str,

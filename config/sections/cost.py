@@ -1,6 +1,8 @@
 """The `cost` section: the cost estimate's assumptions and price overrides (a regional or the global stack)."""
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import math
 from dataclasses import dataclass, field
@@ -41,10 +43,16 @@ def parse_cost(r: Reader) -> CostConfig:
 PRICES = Path(__file__).resolve().parent.parent / "data" / "prices"  # one price file per region, with its date
 
 
+@functools.lru_cache(maxsize=None)
+def _read_price_file(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
 def price_file(region: str, folder: Path = PRICES) -> Optional[dict[str, Any]]:
-    """The region's price file (config/data/prices/<region>.json), or None when there is none."""
+    """The region's price file (config/data/prices/<region>.json), or None when there is none. Read once per process
+    (the config's check of `cost.prices` and the cost estimate share it); each caller gets its own copy."""
     path = folder / f"{region}.json"
-    return json.loads(path.read_text()) if path.is_file() else None
+    return copy.deepcopy(_read_price_file(path)) if path.is_file() else None
 
 
 def price_override_problems(prices: dict[str, Any], overrides: dict[str, Any], file_name: str) -> list[str]:

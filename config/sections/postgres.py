@@ -9,7 +9,7 @@ from llmplatform.defaults import DEFAULTS as D  # the components' defaults are t
 from llmplatform.postgres_options import sku_tier
 
 from .. import component_rules
-from ..catalogs import postgres_skus
+from ..catalogs import postgres_sku_spelling, postgres_skus
 from ..reader import Reader, describe
 
 
@@ -32,7 +32,9 @@ def parse_postgres(r: Reader) -> PostgresConfig:
     cfg = PostgresConfig(
         version=r.str_("version", d.version) or d.version,
         tier=r.str_("tier", d.tier) or d.tier,
-        sku_name=r.str_("skuName", d.sku_name) or d.sku_name,
+        # Azure takes a size in any case (azure-cli `_pg_sku_name_validator` compares lowercased and sends it as
+        # given): the catalog's spelling, which the prices and the state then carry whatever the stack file's case
+        sku_name=postgres_sku_spelling(r.str_("skuName", d.sku_name) or d.sku_name),
         storage_size_gb=r.int_("storageSizeGb", d.storage_size_gb),
         backup_retention_days=r.int_("backupRetentionDays", d.backup_retention_days),
         geo_redundant_backup=r.bool_("geoRedundantBackup", d.geo_redundant_backup),

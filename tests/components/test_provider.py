@@ -933,6 +933,45 @@ def test_a_monitor_call_the_engine_ended_is_no_report_on_the_plugins_stderr(capl
     assert ("never retrieved" in caplog.text and details in caplog.text) is reported, caplog.text
 
 
+# A plugin as `python <package dir>` starts it, with a bug planted in AzureMonitoring: the optional-input reader fails
+_PLANTED_BUG = """import sys
+sys.path.insert(0, {components!r})
+from llmplatform import azure_monitoring
+
+def planted(*args, **kwargs):
+    raise KeyError("planted")
+
+azure_monitoring.opt = planted
+from llmplatform.provider import main
+main()
+"""
+
+
+def test_a_bug_inside_a_construct_is_one_sentence_and_its_traceback_goes_to_the_debug_channel(tmp_path):
+    """An error no check raised (a bug of the package) reached the user as the SDK's server words it: "Unexpected
+    <class 'Exception'>: 'planted':" and the plugin's Python stack, shown by the engine as the resource's problem.
+    It is now one sentence naming the component and the resource and saying it is a bug to report; the traceback
+    goes to the engine's debug channel (shown by `pulumi up --debug`), nothing to the plugin's stderr."""
+    (tmp_path / "__main__.py").write_text(_PLANTED_BUG.format(components=str(plugin_host.COMPONENTS_DIR)))
+    buggy = plugin_host.ProviderHost(package_dir=tmp_path)
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            buggy.construct("llmplatform:index:AzureMonitoring", "mon", {
+                "location": "westeurope", "resourceGroupName": "rg-yaml-demo", "namePrefix": "yaml-demo"})
+    finally:
+        stderr = buggy.close()
+    from llmplatform import __version__
+    assert failure.value.shown == (
+        f"AzureMonitoring mon: internal error in the llmplatform component provider {__version__} (KeyError), not a "
+        "problem of your inputs: this is a bug, please report it with this message and the provider's traceback, "
+        "which `pulumi up --debug` (or preview) shows"), failure.value.shown
+    assert failure.value.property_errors == []
+    debug = [message for severity, message in buggy.engine.logs if severity == engine_pb2.DEBUG
+             and message.startswith("AzureMonitoring mon: internal error")]
+    assert len(debug) == 1 and "Traceback" in debug[0] and "KeyError: 'planted'" in debug[0], debug
+    assert buggy.engine.errors() == [] and "Traceback" not in stderr, stderr
+
+
 def test_an_optional_input_not_known_in_a_preview_is_built_as_given(host, example_run, program):
     """Another language's optional input unknown in `pulumi preview` (a resource not created yet) is an input given:
     the component builds with it (the VNet named by it, Container Insights on the workspace), never as if it were

@@ -511,3 +511,29 @@ def test_more_regions_than_one_front_door_takes_are_refused_before_any_region_is
     limit = (f"global.regions lists {count} regional stacks ({len(llmd.get('llmdRegions', []))} of them in "
              f"global.llmdRegions), too many for one Front Door; allowed: at most 50 regions")
     assert (limit in err) == refused, err
+
+
+@pytest.mark.parametrize("organization, refused", [
+    ("acme/platform", True), ("my org", True), ("ab", True), ("-acme", True), ("acme_", True), ("a" * 41, True),
+    ("organization", False)])
+def test_global_organization_is_held_to_pulumis_rule_for_an_organization(tmp_path, capsys, organization, refused):
+    """global.organization is the first part of each regional StackReference's name: a value Pulumi refuses there
+    (a '/', a space, too short or long) failed only at `pulumi up` of the global stack, after the regions were up. The
+    plan refuses it first, naming the key, the value and what Pulumi allows."""
+    out = tmp_path / "build"
+    code = plan_cli.main(["--stack", "global", "--out", str(out), "--set", f"global.organization={organization}"])
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.out + captured.err
+    message = (f"global.organization {organization!r} is not a Pulumi organization name; allowed: 3-40 letters, "
+               "digits, '-' and '_', starting and ending with a letter or digit, as Pulumi allows an organization "
+               "in a stack reference (on a self-managed backend only 'organization')")
+    assert (message in captured.err) == refused and code == (1 if refused else 0), captured.err
+    assert out.exists() != refused
+
+
+@pytest.mark.parametrize("organization", ["platform-team", "acme_2", "a" * 40, "ab1"])
+def test_a_global_organization_pulumi_takes_is_kept(organization):
+    """The rule's edges Pulumi takes (3 and 40 characters, '-' and '_' inside) pass the global stack's config."""
+    raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
+    cfg = regions.parse_global({**raw, "global": {**raw["global"], "organization": organization}}, P, "global")
+    assert cfg.reference("prod-westeurope") == f"{organization}/{P}/prod-westeurope"

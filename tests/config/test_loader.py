@@ -787,3 +787,21 @@ def test_an_unset_internal_ip_follows_a_node_subnet_that_cannot_hold_the_default
     captured = capsys.readouterr()
     assert code == 0, captured.err[-800:]
     assert f'gatewayInternalAddress: "{expected}"' in captured.out
+
+
+def test_a_postgres_size_in_another_case_is_planned_and_priced_as_the_catalog_spells_it(tmp_path, capsys):
+    """Azure takes a Flexible Server size in any case (azure-cli compares them lowercased and sends the user's
+    spelling); `postgres.skuName=standard_b2s` was refused as "not in the stack's catalog" though the catalog lists
+    Standard_B2s. It is planned as the catalog spells it: the server's `sku.name` and its price."""
+    out = tmp_path / "build"
+    code = plan_cli.main(["--stack", "dev", "--out", str(out), "--set", "postgres.skuName=standard_B2S"])
+    captured = capsys.readouterr()
+    assert code == 0 and "Traceback" not in captured.out + captured.err, captured.err
+    import json
+    plan = out / "dev.what-if"
+    servers = [r for r in json.loads((plan / "resources.json").read_text())["resources"]
+               if r["type"] == "azure-native:dbforpostgresql:Server"]
+    assert [s["inputs"]["sku"]["name"] for s in servers] == ["Standard_B2s"]
+    cost = json.loads((plan / "cost.json").read_text())
+    assert any(line["item"] == "PostgreSQL Standard_B2s" for line in cost["lines"]), cost["lines"]
+    assert not [u for u in cost["unpriced"] if "postgres" in u.lower()], cost["unpriced"]

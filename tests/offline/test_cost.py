@@ -368,3 +368,26 @@ def test_a_price_too_large_to_sum_is_a_cost_error_not_an_assertion(dev):
     prints as one `cost warning: no estimate:` line."""
     with pytest.raises(cost.CostError, match=r"platform-aks system: Standard_B2s: its monthly figure is too large"):
         cost.estimate(dev, "westeurope", 0.5, {"vm_hourly": {"Standard_B2s": 1.7e308}})
+
+
+def test_a_plan_reads_its_price_file_once(tmp_path, capsys, monkeypatch):
+    """The config's check of `cost.prices` (run by the plan CLI before planning and by the program) and the cost
+    estimate each read config/data/prices/<region>.json: three reads of one file, which could differ had it changed
+    between them. One loader now reads it once; the estimate is the override's."""
+    import functools
+    from config.sections import cost as cost_section
+    cold = functools.lru_cache(cost_section._read_price_file.__wrapped__)  # as a fresh process has it
+    monkeypatch.setattr(cost_section, "_read_price_file", cold)
+    reads: list[str] = []
+    read_text = Path.read_text
+
+    def counted(path, *args, **kwargs):
+        if path.parent.name == "prices":
+            reads.append(path.name)
+        return read_text(path, *args, **kwargs)
+    monkeypatch.setattr(Path, "read_text", counted)
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path), "--set",
+                          "cost.prices.load_balancer_monthly=123"]) == 0, capsys.readouterr().err
+    assert reads == ["westeurope.json"]
+    doc = json.loads((tmp_path / "dev.what-if" / "cost.json").read_text())
+    assert [line["idle"] for line in doc["lines"] if line["item"] == "outbound load balancer"] == [123]
