@@ -34,6 +34,17 @@ def _without_credentials(text: str) -> str:
     return without_password(text)
 
 
+def as_number(value: Any) -> Optional[float]:
+    """A finite number written as one or as text (`pulumi config set --path` stores a decimal as a string), else
+    None."""
+    number = None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        number = float(value) if abs(value) <= MAX_INT else None
+    elif isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,16}(\.[0-9]{1,16})?", value.strip()):
+        number = float(value)
+    return number if number is not None and math.isfinite(number) else None
+
+
 def describe(value: Any) -> str:
     """A value as a message shows it: bounded in length, never failing (a huge number has no safe str()), a URL's
     password (`https://user:secret@host`) as `***` (refusals go into CI logs)."""
@@ -171,12 +182,8 @@ class Reader:
         value = self._get(name)
         if value is _MISSING or value is None:
             return default
-        number = None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            number = float(value) if abs(value) <= MAX_INT else None
-        elif isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,16}(\.[0-9]{1,16})?", value.strip()):
-            number = float(value)
-        if number is None or not math.isfinite(number):
+        number = as_number(value)
+        if number is None:
             self.problem(f"{self.key(name)} must be a finite number, got {describe(value)}")
             return default
         return number

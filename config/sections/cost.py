@@ -4,12 +4,11 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional
 
-from ..reader import Reader, describe
+from ..reader import Reader, as_number, describe
 
 
 @dataclass(frozen=True)
@@ -30,12 +29,14 @@ def parse_cost(r: Reader) -> CostConfig:
         r.problem("cost.prices must be an object of price names to numbers")
     for key, value in raw.items():
         entries = value if isinstance(value, dict) else {None: value}
-        for sub_key, number in entries.items():
+        numbers = {}
+        for sub_key, given in entries.items():
             where = f"cost.prices.{key}" + (f".{sub_key}" if sub_key else "")
-            if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number) \
-                    or number < 0:
-                r.problem(f"{where} must be a finite price >= 0, got {describe(number)}")
-        prices[str(key)] = dict(value) if isinstance(value, dict) else value
+            number = as_number(given)
+            if number is None or number < 0:
+                r.problem(f"{where} must be a finite price >= 0, got {describe(given)}")
+            numbers[sub_key] = given if number is None else number
+        prices[str(key)] = numbers if isinstance(value, dict) else numbers[None]
     r.reject_unknown_keys()
     return CostConfig(log_analytics_gb_per_day=gb, prices=prices)
 

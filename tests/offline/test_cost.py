@@ -391,3 +391,25 @@ def test_a_plan_reads_its_price_file_once(tmp_path, capsys, monkeypatch):
     assert reads == ["westeurope.json"]
     doc = json.loads((tmp_path / "dev.what-if" / "cost.json").read_text())
     assert [line["idle"] for line in doc["lines"] if line["item"] == "outbound load balancer"] == [123]
+
+
+def test_a_decimal_price_as_pulumi_config_set_path_stores_it_is_taken(tmp_path, capsys):
+    """`pulumi config set --path` types true/false and whole numbers and keeps every other value a string, so
+    `pulumi config set --path cost.prices.load_balancer_monthly 21.5` writes '21.5' in quotes: it was refused as
+    "must be a finite price >= 0, got '21.5'", a single price and a table entry alike. It is taken as the number it
+    reads as (as every other number key of the config is); a word is still refused."""
+    text = (Path(plan_cli.__file__).resolve().parent.parent / "Pulumi.dev.yaml").read_text()
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    prices = ("  aks-llm-platform:cost:\n    prices:\n      load_balancer_monthly: '21.5'\n"
+              "      vm_hourly:\n        Standard_B2s: '0.125'\n")
+    stack_file.write_text(text.replace("config:\n", "config:\n" + prices, 1))
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path / "b"), "--stack-file", str(stack_file)]) == 0, \
+        capsys.readouterr().err[-800:]
+    doc = json.loads((tmp_path / "b" / "dev.what-if" / "cost.json").read_text())
+    assert [line["idle"] for line in doc["lines"] if line["item"] == "outbound load balancer"] == [21.5]
+    # dev's one system node (Standard_B2s) for the month's 730 hours
+    assert [line["idle"] for line in doc["lines"] if line["item"] == "system: Standard_B2s"] == [round(0.125 * 730, 2)]
+    stack_file.write_text(text.replace("config:\n", "config:\n" + prices.replace("'21.5'", "cheap"), 1))
+    assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path / "b"), "--stack-file", str(stack_file)]) == 1
+    err = capsys.readouterr().err
+    assert "cost.prices.load_balancer_monthly must be a finite price >= 0, got 'cheap'" in err and "Traceback" not in err
