@@ -1312,6 +1312,28 @@ def test_a_version_pinned_where_the_base_gave_none_is_not_called_an_upgrade(tmp_
     assert line.index("nothing to do if that is this minor") < line.index("never makes this upgrade")
 
 
+def test_a_version_pinned_off_a_minor_moving_channel_asks_for_the_running_version(tmp_path, prod):
+    """Under `stable` (prod's channel) AKS moves the cluster's minor and AksCluster ignores `kubernetesVersion`, so
+    the base's value (unset, or an earlier pin) is not what runs, and `pulumi up` diffs against what runs (Pulumi.yaml
+    `refresh: always`). A day-2 edit turning the channel off with a pin read as "the default AKS chose at creation",
+    or, from a pinned base one minor below, as nothing to check at all; a pin below what the channel reached is a
+    downgrade AKS refuses. Each now asks for the running version; a pin below the base's value still blocks."""
+    pinned = {"cluster": {"upgradeChannel": "none", "kubernetesVersion": "1.35"}}
+    head = _doc(plan_for("prod", pinned))
+    for base in (_doc(prod), _doc(plan_for("prod", {"cluster": {"kubernetesVersion": "1.34"}}))):
+        cluster = _one(base, CLUSTER)
+        assert base[cluster]["inputs"]["autoUpgradeProfile"]["upgradeChannel"] == "stable"
+        code, out = _check(tmp_path, base, head)
+        line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
+                    and "ManagedCluster" in line)
+        assert code == 0 and "`stable` auto-upgrade channel moves the cluster's minor version" in line, line
+        assert "currentKubernetesVersion" in line and "neither below the version it runs" in line
+        assert "chose at creation" not in line
+    assert 'newer minor than the base\'s "1.34"' in line
+    code, out = _check(tmp_path, _doc(plan_for("prod", {"cluster": {"kubernetesVersion": "1.36"}})), head)
+    assert code == 1 and '`kubernetesVersion` "1.36" -> "1.35"' in out and "a downgrade" in out
+
+
 def test_a_new_network_policy_engine_replaces_the_cluster_and_the_blocking_line_says_why(tmp_path, dev):
     """`networkPolicy`/`networkDataplane` are in pulumi-azure-native's curated forceNewMap (replacement.go at
     1b7112af: force-new "to stay conservative", AKS migrates them only one way): the cluster is replaced with
