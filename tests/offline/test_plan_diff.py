@@ -342,6 +342,25 @@ def test_pulumi_options_replace_on_changes_provider_and_config_maps(base):
     assert config_map not in plan_diff.diff_documents(base, new)["replaced"]
 
 
+def test_a_secret_s_type_replaces_it_with_the_provider_s_enable_secret_mutable_too(tmp_path, base):
+    """pulumi-kubernetes' `enableSecretMutable` makes a Secret's data and stringData updatable, not its type: with
+    the flag on, diff.go forceNewProperties falls back to the kind's own list, `.type` (v4.32.0). The check dropped
+    the type with the contents and printed an in-place update the API server refuses (a Secret's type is
+    immutable)."""
+    new = copy.deepcopy(base)
+    secret = _one(new, "kubernetes:core/v1:Secret", "observability-grafana-admin")
+    provider = plan_diff.provider_urn(new[secret]["options"]["provider"])
+    for doc in (base, new):
+        doc[provider]["inputs"]["enableSecretMutable"] = "true"
+    new[secret]["inputs"]["stringData"]["admin-user"] = "root"
+    code, out = _check(tmp_path, base, new)
+    assert code == 0 and "Update: `llmplatform:index:Observability$kubernetes:core/v1:Secret::" in out
+    new[secret]["inputs"]["type"] = "kubernetes.io/basic-auth"
+    code, out = _check(tmp_path, base, new)
+    line = next(line for line in out.splitlines() if line.startswith("- Replace:") and "core/v1:Secret" in line)
+    assert "`type` (pulumi-kubernetes replaces on it)" in line and "stringData" not in line
+
+
 def test_the_check_fails_until_the_pull_request_allows_it(tmp_path, capsys, base):
     new = _doc(variant("dev-smb-nogpu"))
     for name, doc in (("base", base), ("new", new)):
