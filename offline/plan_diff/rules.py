@@ -188,10 +188,12 @@ def replace_rules(resource: dict[str, Any], providers: dict[str, dict[str, Any]]
         paths = list(kube["always"]) + list(kube["kinds"].get(kind, []))
         provider_inputs = providers.get(provider_urn(resource["options"].get("provider")), {}).get("inputs", {})
         immutable = resource["inputs"].get("immutable") is True
-        for kind_name, flag in (("core/v1/ConfigMap", "enableConfigMapMutable"),
-                                ("core/v1/Secret", "enableSecretMutable")):
+        # the flag makes the contents mutable, not a Secret's type (diff.go forceNewProperties: with the flag on, a
+        # Secret falls to its kind's own list, `.type`)
+        for kind_name, flag, contents in (("core/v1/ConfigMap", "enableConfigMapMutable", ("data", "binaryData")),
+                                          ("core/v1/Secret", "enableSecretMutable", ("data", "stringData"))):
             if kind == kind_name and str(provider_inputs.get(flag)).lower() == "true" and not immutable:
-                paths = [p for p in paths if p not in kube["kinds"][kind_name]]
+                paths = [p for p in paths if p not in contents]
         return [(p, "pulumi-kubernetes replaces on it") for p in paths]
     random = data["random"]["types"].get(type_)
     if random:

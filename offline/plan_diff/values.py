@@ -29,16 +29,36 @@ def _version(value: Any) -> Optional[tuple[int, ...]]:
     return tuple(int(p) for p in text.split(".")) if re.fullmatch(r"\d+(\.\d+){0,2}", text) else None
 
 
-def _kubernetes_upgrade(old: Any, new: Any) -> Optional[str]:
+# Auto-upgrade channels that move a cluster's minor version (AksCluster then ignores `kubernetesVersion`): the base's
+# value is a floor, not what runs, and `pulumi up` diffs against what runs (Pulumi.yaml `refresh: always`: a refresh
+# puts Azure's version in the state). MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md at fb060abe:
+# `stable` moves to the latest patch of minor N-1, `rapid` to the latest supported minor.
+CHANNELS_MOVING_THE_MINOR = ("stable", "rapid")
+DOWNGRADE = "a downgrade"
+RUNNING_VERSION = "`az aks show -g <group> -n <cluster> --query currentKubernetesVersion -o tsv`"
+
+
+def _base_channel(base_inputs: dict[str, Any]) -> str:
+    profile = base_inputs.get("autoUpgradeProfile")
+    return str((profile if isinstance(profile, dict) else {}).get("upgradeChannel") or "").lower()
+
+
+def _kubernetes_upgrade(old: Any, new: Any, base_channel: str) -> Optional[str]:
     before, after = _version(old), _version(new)
     if after is None:
         return None
+    if before is not None and (after[:2] < before[:2] or (
+            after[:2] == before[:2] and len(after) > 2 and len(before) > 2 and after < before)):
+        return DOWNGRADE  # below the base's value is below what runs too: a channel only moves up
+    check = (f"check with {RUNNING_VERSION} that this is neither below the version it runs (AKS never downgrades) "
+             "nor more than one minor above it")
+    if base_channel in CHANNELS_MOVING_THE_MINOR:
+        since = "" if before is None else f", so it may run a newer minor than the base's {_shown(old)}"
+        return (f"the base's `{base_channel}` auto-upgrade channel moves the cluster's minor version, and its "
+                f"`kubernetesVersion` was ignored under it{since}: {check}")
     if before is None:
-        return ("the base gives no version (the cluster runs the default AKS chose at creation): check with `az aks "
-                "show -g <group> -n <cluster> --query currentKubernetesVersion -o tsv` that this is at most one minor "
-                "above it")
-    if after[:2] < before[:2] or (after[:2] == before[:2] and len(after) > 2 and len(before) > 2 and after < before):
-        return "a downgrade"
+        return (f"the base gives no version (the cluster runs the one AKS chose at creation, or `az aks upgrade`'s): "
+                f"{check}")
     if len(after) > 1 and len(before) > 1 and after[0] == before[0] and after[1] > before[1] + 1:
         return f"skips {after[1] - before[1] - 1} minor version(s)"
     return None
@@ -55,13 +75,13 @@ def _connection_limit_kept(old: Any, new: Any) -> Optional[str]:
             f"a server created at {new} has {after}")
 
 
-def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any]) -> Optional[str]:
+def _finding(check: str, old: Any, new: Any, inputs: dict[str, Any], base_inputs: dict[str, Any]) -> Optional[str]:
     """What is wrong with changing `old` to `new` under the named check, or None."""
     if check == "kubernetesUpgrade":
-        return _kubernetes_upgrade(old, new)
+        return _kubernetes_upgrade(old, new, _base_channel(base_inputs))
     if check == "noDowngrade":
         before, after = _version(old), _version(new)
-        return "a downgrade" if before and after and after < before else None
+        return DOWNGRADE if before and after and after < before else None
     if check == "upgrade":
         before, after = _version(old), _version(new)
         return "an upgrade" if before and after and after > before else None
@@ -157,11 +177,13 @@ def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str,
         before = dict(_at(old_inputs, rule["path"]))
         for where, after in _at(new_inputs, rule["path"]):
             old = before.get(where)
-            problem = _finding(rule["check"], old, after, new_inputs) if old != after else None
+            problem = _finding(rule["check"], old, after, new_inputs, old_inputs) if old != after else None
             if problem:
                 key = _stack_key(rule, new_inputs)
                 line = f"`{where}` {_shown(old)} -> {_shown(after)} (stack key `{key}`): {problem}; {rule['why']}"
-                unknown_base = rule["check"] == "kubernetesUpgrade" and _version(old) is None
+                # a version the base does not tell (unset, or moved by its channel): a check, unless a downgrade
+                unknown_base = rule["check"] == "kubernetesUpgrade" and problem != DOWNGRADE and (
+                    _version(old) is None or _base_channel(old_inputs) in CHANNELS_MOVING_THE_MINOR)
                 (refusals if rule["blocks"] and not unknown_base else checks).append(line)
     return refusals, checks
 

@@ -342,6 +342,25 @@ def test_pulumi_options_replace_on_changes_provider_and_config_maps(base):
     assert config_map not in plan_diff.diff_documents(base, new)["replaced"]
 
 
+def test_a_secret_s_type_replaces_it_with_the_provider_s_enable_secret_mutable_too(tmp_path, base):
+    """pulumi-kubernetes' `enableSecretMutable` makes a Secret's data and stringData updatable, not its type: with
+    the flag on, diff.go forceNewProperties falls back to the kind's own list, `.type` (v4.32.0). The check dropped
+    the type with the contents and printed an in-place update the API server refuses (a Secret's type is
+    immutable)."""
+    new = copy.deepcopy(base)
+    secret = _one(new, "kubernetes:core/v1:Secret", "observability-grafana-admin")
+    provider = plan_diff.provider_urn(new[secret]["options"]["provider"])
+    for doc in (base, new):
+        doc[provider]["inputs"]["enableSecretMutable"] = "true"
+    new[secret]["inputs"]["stringData"]["admin-user"] = "root"
+    code, out = _check(tmp_path, base, new)
+    assert code == 0 and "Update: `llmplatform:index:Observability$kubernetes:core/v1:Secret::" in out
+    new[secret]["inputs"]["type"] = "kubernetes.io/basic-auth"
+    code, out = _check(tmp_path, base, new)
+    line = next(line for line in out.splitlines() if line.startswith("- Replace:") and "core/v1:Secret" in line)
+    assert "`type` (pulumi-kubernetes replaces on it)" in line and "stringData" not in line
+
+
 def test_the_check_fails_until_the_pull_request_allows_it(tmp_path, capsys, base):
     new = _doc(variant("dev-smb-nogpu"))
     for name, doc in (("base", base), ("new", new)):
@@ -1310,6 +1329,28 @@ def test_a_version_pinned_where_the_base_gave_none_is_not_called_an_upgrade(tmp_
                 and "ManagedCluster" in line)
     assert code == 0 and "(unset) -> \"1.35\"" in line and "currentKubernetesVersion" in line
     assert line.index("nothing to do if that is this minor") < line.index("never makes this upgrade")
+
+
+def test_a_version_pinned_off_a_minor_moving_channel_asks_for_the_running_version(tmp_path, prod):
+    """Under `stable` (prod's channel) AKS moves the cluster's minor and AksCluster ignores `kubernetesVersion`, so
+    the base's value (unset, or an earlier pin) is not what runs, and `pulumi up` diffs against what runs (Pulumi.yaml
+    `refresh: always`). A day-2 edit turning the channel off with a pin read as "the default AKS chose at creation",
+    or, from a pinned base one minor below, as nothing to check at all; a pin below what the channel reached is a
+    downgrade AKS refuses. Each now asks for the running version; a pin below the base's value still blocks."""
+    pinned = {"cluster": {"upgradeChannel": "none", "kubernetesVersion": "1.35"}}
+    head = _doc(plan_for("prod", pinned))
+    for base in (_doc(prod), _doc(plan_for("prod", {"cluster": {"kubernetesVersion": "1.34"}}))):
+        cluster = _one(base, CLUSTER)
+        assert base[cluster]["inputs"]["autoUpgradeProfile"]["upgradeChannel"] == "stable"
+        code, out = _check(tmp_path, base, head)
+        line = next(line for line in out.splitlines() if line.startswith("- Check before merging:")
+                    and "ManagedCluster" in line)
+        assert code == 0 and "`stable` auto-upgrade channel moves the cluster's minor version" in line, line
+        assert "currentKubernetesVersion" in line and "neither below the version it runs" in line
+        assert "chose at creation" not in line
+    assert 'newer minor than the base\'s "1.34"' in line
+    code, out = _check(tmp_path, _doc(plan_for("prod", {"cluster": {"kubernetesVersion": "1.36"}})), head)
+    assert code == 1 and '`kubernetesVersion` "1.36" -> "1.35"' in out and "a downgrade" in out
 
 
 def test_a_new_network_policy_engine_replaces_the_cluster_and_the_blocking_line_says_why(tmp_path, dev):
