@@ -31,6 +31,11 @@ STATEFUL = {
     "azure-native:dashboard:Grafana": "Azure Managed Grafana with the dashboards, folders and alert rules its users "
                                       "made in it",
     "azure-native:resources:ResourceGroup": "a resource group and everything in it",
+    # a new workspace starts empty: the cluster's logs (Container Insights, diagnostics) and metrics (managed
+    # Prometheus) kept so far stay with the old one, recoverable only while it is soft-deleted (Log Analytics: 14
+    # days, learn.microsoft.com azure-monitor/logs/delete-workspace)
+    "azure-native:operationalinsights:Workspace": "the Log Analytics workspace with the cluster's logs so far",
+    "azure-native:monitor:AzureMonitorWorkspace": "the Azure Monitor workspace with the cluster's metrics so far",
     "kubernetes:core/v1:PersistentVolumeClaim": "a volume claim (its data unless the volume is retained)",
 }
 

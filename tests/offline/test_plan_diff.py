@@ -1418,3 +1418,17 @@ def test_upgrade_settings_change_in_place_on_a_pool_and_on_the_inline_system_poo
     for urn in (pool, cluster):
         assert urn in result["changed"] and urn not in result["replaced"] and urn not in result["refused"], urn
     assert blocked == []
+
+
+def test_turning_azure_monitor_off_is_blocked_for_the_logs_and_metrics_it_deletes(tmp_path):
+    """`observability.azureMonitor: false` (allowed outside prod) deletes the Log Analytics and Azure Monitor
+    workspaces with the logs and metrics kept so far; the check listed the deletes and passed. Both are stateful now:
+    the check fails naming them until the change is allowed."""
+    base = _doc(variant("llmd"))
+    off = _doc(plan_for("llmd", {"observability": {"azureMonitor": False}}))
+    code, out = _check(tmp_path, base, off)
+    blocked = sorted(line for line in out.splitlines() if line.startswith("- :x:"))
+    assert code == 1 and len(blocked) == 2, out
+    assert "monitoring-logs` deleted: the Log Analytics workspace with the cluster's logs so far" in blocked[1]
+    assert "monitoring-prometheus` deleted: the Azure Monitor workspace with the cluster's metrics so far" in blocked[0]
+    assert _check(tmp_path, base, off, "--allow-stateful")[0] == 0
