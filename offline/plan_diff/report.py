@@ -112,11 +112,16 @@ def markdown(result: dict[str, Any], title: str, blocked: Optional[list[tuple[st
     lines += [f"- Add: `{_short_(u)}`" for u in result["added"]]
     if result.get("moved"):
         lines.append(f"- Moved through aliases (same resources, new URNs): {len(result['moved'])}")
-    lines += [f"- Update: `{_short_(u)}` ({', '.join(result['changed'][u][:6])}"
-              f"{', ...' if len(result['changed'][u]) > 6 else ''})" for u in updated]
     shown = {u for u, _ in blocked or []}  # a blocked refusal is told in full above, once
-    lines += [f"- Refused in place: `{_short_(u)}`{mark(u)}: " + ("blocked above" if u in shown else '; '.join(r))
-              for u, r in result["refused"].items()]
+    refused = result["refused"]
+
+    def refusal(urn: str) -> str:
+        return "blocked above" if urn in shown else '; '.join(refused[urn])
+    # a refused update is told on its Update line (once more in full under Blocked when it blocks)
+    lines += [f"- Update: `{_short_(u)}` ({', '.join(result['changed'][u][:6])}"
+              f"{', ...' if len(result['changed'][u]) > 6 else ''})"
+              + (f"; refused in place{mark(u)}: {refusal(u)}" if u in refused else "") for u in updated]
+    lines += [f"- Refused in place: `{_short_(u)}`{mark(u)}: {refusal(u)}" for u in refused if u not in updated]
     lines += [f"- Check before merging: `{_short_(u)}`: {'; '.join(c)}" for u, c in result.get("checks", {}).items()]
     lines += [f"- Ignored (its `ignoreChanges`: `pulumi up` keeps the deployed value): `{_short_(u)}` ({', '.join(p)})"
               + "".join(f"; {hint}" for hint in ignored_hints(p)) for u, p in result.get("ignored", {}).items()]

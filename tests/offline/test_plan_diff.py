@@ -535,7 +535,7 @@ def test_an_edit_pulumi_ignores_is_listed_as_ignored_not_as_an_update(tmp_path, 
     new[cluster]["inputs"]["kubernetesVersion"] = "1.35"  # a skipped minor AKS would refuse, were it sent
     new[webui]["inputs"]["spec"]["replicas"] += 1
     code, out = _check(tmp_path, base, new)
-    assert code == 0 and "0 to update" in out and "Refused" not in out
+    assert code == 0 and "0 to update" in out and "efused in place" not in out
     ignored = [line for line in out.splitlines() if line.startswith("- Ignored")]
     assert len(ignored) == 2 and "(kubernetesVersion)" in ignored[0] + ignored[1]
     assert "(spec.replicas)" in ignored[0] + ignored[1]
@@ -569,7 +569,7 @@ def test_aks_version_edits_that_aks_refuses_fail_the_check(tmp_path, dev, before
     new[cluster]["inputs"]["kubernetesVersion"] = after
     code, out = _check(tmp_path, base, new)
     if verdict is None:
-        assert code == 0 and "Refused" not in out and "(kubernetesVersion)" in out
+        assert code == 0 and "efused in place" not in out and "(kubernetesVersion)" in out
         return
     line = _refusal_line(out, "platform-aks")
     assert code == 1 and verdict in line
@@ -604,7 +604,7 @@ def test_postgres_storage_shrinks_and_version_downgrades_fail_growth_and_upgrade
     assert f'`version` "{version}" -> "{int(version) - 1}" (stack key `postgres.version`): a downgrade' in line
     assert server in {u for u, _ in plan_diff.blocking(plan_diff.diff_documents(base, smaller), set(), False)}
     code, out = _check(tmp_path, smaller, base)  # the other way: storage up, the major version up, both in place
-    assert code == 0 and "Refused" not in out and "Update: `llmplatform:index:PostgresServer" in out
+    assert code == 0 and "efused in place" not in out and "Update: `llmplatform:index:PostgresServer" in out
     check = next(line for line in out.splitlines() if line.startswith("- Check before merging:"))
     assert f'`version` "{int(version) - 1}" -> "{version}"' in check and "has no way back" in check  # not undone
     # Azure's documented in-place upgrade is the update with createMode Update, not the PUT with the creation's
@@ -654,7 +654,7 @@ def test_the_model_store_grows_through_its_share_and_volume_and_a_claim_that_wou
 
     for sign in (2, 0.5):
         code, out = _check(tmp_path, base, resized(base, sign)[0])
-        assert code == 0 and "Refused" not in out, out
+        assert code == 0 and "efused in place" not in out, out
         assert any(line.startswith("- Ignored") and "::models-pvc`" in line for line in out.splitlines())
         assert ("below the share's used capacity" in out) == (sign < 1)  # a quota cut is a check on the share
         # with the command that shows the used size as it runs (`share-rm show` needs the group, account and share)
@@ -755,7 +755,7 @@ def test_postgres_ha_and_retention_change_in_place_but_backup_redundancy_does_no
     new[server]["inputs"]["highAvailability"]["mode"] = "Disabled"  # Update-AzPostgreSqlFlexibleServer -HaEnabled
     new[server]["inputs"]["backup"]["backupRetentionDays"] = 7  # ... -BackupRetentionDay
     code, out = _check(tmp_path, base, new)
-    assert code == 0 and "Refused" not in out and "highAvailability.mode" in out
+    assert code == 0 and "efused in place" not in out and "highAvailability.mode" in out
     new[server]["inputs"]["backup"]["geoRedundantBackup"] = "Disabled"  # create-only, nested: an update Azure refuses
     assert not _forces(SERVER, "backup.geoRedundantBackup")
     code, out = _check(tmp_path, base, new)
@@ -1432,3 +1432,15 @@ def test_turning_azure_monitor_off_is_blocked_for_the_logs_and_metrics_it_delete
     assert "monitoring-logs` deleted: the Log Analytics workspace with the cluster's logs so far" in blocked[1]
     assert "monitoring-prometheus` deleted: the Azure Monitor workspace with the cluster's metrics so far" in blocked[0]
     assert _check(tmp_path, base, off, "--allow-stateful")[0] == 0
+
+
+def test_a_refusal_that_blocks_is_told_in_full_once_and_marked_on_its_update_line(tmp_path, base):
+    """A change the cloud refuses in place was listed three times (Blocked in full, an Update line, and a "Refused
+    in place: blocked above" line): the list now marks it on its Update line."""
+    zrs = _doc(plan_for("dev", {"modelStore": {"redundancy": "ZRS"}}))
+    code, out = _check(tmp_path, base, zrs)
+    mentions = [line for line in out.splitlines() if line.startswith("- ") and "::models-account`" in line]
+    assert code == 1 and len(mentions) == 2, out
+    assert mentions[0].startswith("- :x:") and "refused in place: `sku.name`" in mentions[0]
+    assert mentions[1] == ("- Update: `llmplatform:index:ModelStore$azure-native:storage:StorageAccount::"
+                           "models-account` (sku.name); refused in place: blocked above")
