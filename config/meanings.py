@@ -327,7 +327,9 @@ MEANING = {
     "edge.frontDoorId": "The global stack's `frontDoorId` output (a GUID), set after the global stack is up "
                         "(docs/operations.md). Unset, the external gateway serves nothing; set, only requests whose "
                         "`X-Azure-FDID` header carries it (and Front Door's probe paths), and the API gate accepts "
-                        "the global stack's key set instead of a key of its own.",
+                        "the global stack's key set instead of a key of its own. Set or not, the internal gateway "
+                        "(`gateway.mode` both) refuses every request carrying `X-Azure-FDID`: Front Door never "
+                        "reaches it.",
     "edge.fleet": "Fleet Manager upgrades this region: `cluster.upgradeChannel` must then be `none`.",
     "global.regions": "The regional stacks, in upgrade order.",
     "global.llmdRegions": "Regional stacks (of `global.regions`) whose llm-d API the edge serves at /llmd; each "

@@ -20,6 +20,19 @@ Transcribed from istio/istio at tag 1.30.3:
 - kubernetes pkg/apis/core/validation/validation.go, validateServiceExternalTrafficPolicy: externalTrafficPolicy
   "may only be set for externally-accessible services" (NodePort/LoadBalancer), so a ClusterIP Service with it is
   refused.
+
+And what a Gateway's pods do with a request before it reaches a route's backend (`authorizes`, `forwarded`):
+- pilot/pkg/security/authz/builder/builder.go (`build`): the DENY policies' RBAC filter comes before the ALLOW
+  policies' one, and a filter is built only for an action some policy has: a request matching a DENY rule is refused,
+  and with no ALLOW policy nothing else is. With ALLOW policies a request must match one of their rules; a policy
+  without rules gets one that never matches (istio.io "Authorization Policy": allow-nothing).
+- pilot/pkg/security/authz/matcher/header.go (`HeaderMatcher`): a `request.headers[...]` value "*" is a presence
+  match (any value, empty too), "*x" a suffix, "x*" a prefix, anything else exact; Envoy matches header names in
+  lower case (HTTP field names are case-insensitive). The values of one condition are alternatives.
+- pilot/pkg/model/policyattachment.go (`GetTargetRefs`, `ShouldAttachPolicy`): a policy with `targetRefs` applies to
+  the Gateways it names in its namespace; the program attaches no other way (a selector policy: not modelled).
+- pilot/pkg/networking/core/gateway.go: the gateway's connection manager sets `use_remote_address`, so Envoy appends
+  its peer's address to X-Forwarded-For (docs/decisions.md, 2026-12-02, "Reviewed against the sources").
 """
 from typing import Any, Optional
 
@@ -153,3 +166,68 @@ def plan_services(plan: Any) -> dict[str, dict[str, Any]]:
     return {g.inputs["metadata"]["name"]: generated_service(g.inputs, istiod, config_maps)
             for g in plan.kubernetes_objects()
             if g.inputs["kind"] == "Gateway" and g.inputs["spec"].get("gatewayClassName") == "istio"}
+
+
+def gateway_policies(plan: Any, namespace: str, gateway: str) -> list[dict[str, Any]]:
+    """The specs of the plan's AuthorizationPolicies that apply to the Gateway (targetRefs naming it, same
+    namespace)."""
+    out = []
+    for policy in plan.kubernetes_objects():
+        if policy.inputs["kind"] != "AuthorizationPolicy" or policy.inputs["metadata"].get("namespace") != namespace:
+            continue
+        spec = policy.inputs["spec"]
+        if "targetRefs" not in spec:
+            raise NotImplementedError(f"a policy attached without targetRefs is not modelled: {policy.name}")
+        if any((ref.get("group"), ref.get("kind"), ref["name"]) == ("gateway.networking.k8s.io", "Gateway", gateway)
+               for ref in spec["targetRefs"]):
+            out.append(spec)
+    return out
+
+
+def _value_matches(pattern: str, value: Optional[str]) -> bool:
+    if value is None:
+        return False
+    if pattern == "*":
+        return True
+    if pattern.startswith("*"):
+        return value.endswith(pattern[1:])
+    if pattern.endswith("*"):
+        return value.startswith(pattern[:-1])
+    return value == pattern
+
+
+def _rule_matches(rule: dict[str, Any], method: str, path: str, headers: dict[str, str]) -> bool:
+    if set(rule) - {"to", "when"}:
+        raise NotImplementedError(f"not modelled: {rule}")
+    ops = [t["operation"] for t in rule.get("to", [])]
+    if ops and not any((not op.get("methods") or method in op["methods"])
+                       and (not op.get("paths") or any(_value_matches(p, path) for p in op["paths"])) for op in ops):
+        return False
+    lowered = {name.lower(): value for name, value in headers.items()}
+    for condition in rule.get("when", []):
+        header = condition["key"].removeprefix("request.headers[").removesuffix("]")
+        if condition["key"] != f"request.headers[{header}]" or set(condition) != {"key", "values"}:
+            raise NotImplementedError(f"not modelled: {condition}")
+        if not any(_value_matches(v, lowered.get(header.lower())) for v in condition["values"]):
+            return False
+    return True
+
+
+def authorizes(policies: list[dict[str, Any]], method: str, path: str, headers: dict[str, str]) -> bool:
+    """Whether the Gateway's pods pass the request on (False: Istio answers 403), given the policies that apply."""
+    actions = {p.get("action", "ALLOW") for p in policies}
+    if actions - {"ALLOW", "DENY"}:
+        raise NotImplementedError(f"only ALLOW and DENY are modelled: {sorted(actions)}")
+    rules = lambda action: [r for p in policies if p.get("action", "ALLOW") == action for r in p.get("rules") or []]
+    if any(_rule_matches(rule, method, path, headers) for rule in rules("DENY")):
+        return False
+    if "ALLOW" not in actions:
+        return True
+    return any(_rule_matches(rule, method, path, headers) for rule in rules("ALLOW"))
+
+
+def forwarded(headers: dict[str, str], peer: str) -> dict[str, str]:
+    """The request's headers as the gateway forwards them: its peer appended to X-Forwarded-For (`,`, no space)."""
+    sent = next((v for k, v in headers.items() if k.lower() == "x-forwarded-for"), None)
+    rest = {k: v for k, v in headers.items() if k.lower() != "x-forwarded-for"}
+    return {**rest, "X-Forwarded-For": f"{sent},{peer}" if sent else peer}

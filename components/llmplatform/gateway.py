@@ -72,7 +72,9 @@ class GatewayAccessArgs(TypedDict):
     front_door_id: NotRequired[Optional[pulumi.Input[str]]]
     """Behind Azure Front Door: the profile's Front Door ID (a GUID). The external gateway then serves only requests
     whose X-Azure-FDID header carries it (an Istio AuthorizationPolicy on the external Gateway), plus the
-    front_door_probe_paths. "" (the ID is not known yet) serves nothing. Default: no header check."""
+    front_door_probe_paths. "" (the ID is not known yet) serves nothing. The internal Gateway, which Front Door never
+    reaches, then refuses every request carrying that header (a caller's own: the API gates would key it on the
+    client it names). Default: no header check."""
     front_door_probe_paths: NotRequired[Optional[list[str]]]
     """Paths Front Door's health probes use (GET or HEAD), let through without the header (its probes are not
     documented to carry it); only with front_door_id."""
@@ -95,6 +97,19 @@ def front_door_policy(gateway: str, front_door_id: str, probe_paths: list[str]) 
             rules.append({"to": [{"operation": {"methods": ["GET", "HEAD"], "paths": sorted(set(probe_paths))}}]})
     return {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway}],
             "action": "ALLOW", "rules": rules}
+
+
+def no_front_door_id_policy(gateway: str) -> dict[str, Any]:
+    """The spec of an Istio AuthorizationPolicy that refuses (403) every request carrying X-Azure-FDID, whatever its
+    value, empty included: for the internal Gateway behind Front Door, which Front Door never reaches (the header is
+    a caller's own) and which checks no header, so the API gates never take a request through it for Front Door's
+    and key it on the client it names (api_router's FRONT_DOOR_CLIENT). A DENY policy only refuses what it matches
+    (Istio builds its DENY filter before the ALLOW one and, with no ALLOW policy on the Gateway, no ALLOW filter);
+    "*" is Istio's presence match (matcher.HeaderMatcher: PresentMatch). Attached by `targetRefs`, as
+    front_door_policy."""
+    return {"targetRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": gateway}],
+            "action": "DENY",
+            "rules": [{"when": [{"key": f"request.headers[{FRONT_DOOR_ID_HEADER}]", "values": ["*"]}]}]}
 
 
 def acme_only_policy(gateway: str) -> dict[str, Any]:
@@ -313,6 +328,14 @@ class GatewayAccess(pulumi.ComponentResource):
                     lambda fdid: front_door_policy("external-gateway", fdid,
                                                    list(args.get("front_door_probe_paths") or []))),
                 opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, gateways["external"]]))
+            if "internal" in gateways:  # a caller's own X-Azure-FDID never reaches the gates through it
+                k8s.apiextensions.CustomResource(
+                    f"{name}-internal-no-front-door-id", api_version="security.istio.io/v1",
+                    kind="AuthorizationPolicy",
+                    metadata=k8s.meta.v1.ObjectMetaArgs(name="internal-no-front-door-id",
+                                                        namespace=gw_ns.metadata.name),
+                    spec=no_front_door_id_policy("internal-gateway"),
+                    opts=pulumi.ResourceOptions(parent=self, protect=False, depends_on=[base, gateways["internal"]]))
         if apart:  # the ACME challenge from anywhere on port 80 of the external address, and nothing else
             self._acme_gateway(name, gw_ns.metadata.name, pip, cluster, after_istio, ip_grants, base)
         ready = [*crd_bundles, istiod, *gateways.values()]

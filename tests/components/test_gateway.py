@@ -101,6 +101,38 @@ def test_a_joined_region_admits_its_front_door_by_header_and_the_probes_by_path(
     assert not _istio_allows([spec], "GET", "/v1/models", {"X-Azure-FDID": "0b6a3d6e-2f9c-4c1e-9b7a-5d2e8f1a4c3b"})
 
 
+@pytest.mark.parametrize("front_door_id", ["", "33333333-3333-3333-3333-333333333333"])
+def test_behind_front_door_the_internal_gateway_refuses_a_callers_own_x_azure_fdid(front_door_id):
+    """Front Door reaches the external Gateway alone; the internal one checked no header, so a caller there (a pod,
+    the VNet, a peered VNet or an on-premises network, in any address space) sending X-Azure-FDID was taken by the
+    API gates for Front Door and keyed on the X-Forwarded-For entry it wrote. Behind Front Door the internal Gateway
+    now refuses every request carrying the header, whatever its value or spelling; the rest passes as before, and
+    the external Gateway's own policy is untouched. Without front_door_id (the header means nothing to the gates)
+    nothing changes."""
+    plan = offline.run_function(lambda: llmplatform.GatewayAccess(
+        "gw", {"cluster": cluster_handle(), "front_door_id": front_door_id}, provider_opts()))
+    from tests.istio_gateway import authorizes, gateway_policies
+    policy = plan.one(AUTHZ, "gw-internal-no-front-door-id")
+    validate_custom({"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", **policy.inputs}, ISTIO_CRDS)
+    namespace = policy.inputs["metadata"]["namespace"]
+    internal = gateway_policies(plan, namespace, "internal-gateway")
+    assert internal == [policy.inputs["spec"]]
+    for sent in ({"X-Azure-FDID": "33333333-3333-3333-3333-333333333333"}, {"x-azure-fdid": "anything"},
+                 {"X-AZURE-FDID": ""}):
+        assert not authorizes(internal, "POST", "/v1/chat/completions", sent), sent
+    assert authorizes(internal, "POST", "/v1/chat/completions", {"X-Forwarded-For": "203.0.113.9"})
+    assert authorizes(internal, "GET", "/healthz/model", {})
+    external = gateway_policies(plan, namespace, "external-gateway")
+    assert [p["action"] for p in external] == ["ALLOW"]  # front-door-only alone
+    assert authorizes(external, "POST", "/v1/chat/completions", {"X-Azure-FDID": front_door_id}) == bool(front_door_id)
+    without = offline.run_function(lambda: llmplatform.GatewayAccess("gw", {"cluster": cluster_handle()},
+                                                                      provider_opts()))
+    assert without.of_type(AUTHZ) == []
+    external_only = offline.run_function(lambda: llmplatform.GatewayAccess(
+        "gw", {"cluster": cluster_handle(), "front_door_id": front_door_id, "internal": False}, provider_opts()))
+    assert [r.name for r in external_only.of_type(AUTHZ)] == ["gw-front-door-only"]
+
+
 def test_the_authorization_policy_check_catches_a_wrong_shape():
     import jsonschema
     from llmplatform.gateway import front_door_policy
@@ -404,33 +436,9 @@ def test_the_service_overlay_model_deletes_merges_and_refuses_what_it_does_not_m
 
 
 def _istio_allows(policies: list[dict[str, Any]], method: str, path: str, headers: dict[str, str]) -> bool:
-    """Istio's ALLOW evaluation for a request at a Gateway (istio.io "Authorization Policy" reference: with any ALLOW
-    policy, a request must match one of its rules; a rule matches when each of its `to` operations' methods and paths
-    and each `when` condition match; a path ending in * is a prefix match, one starting with * a suffix match)."""
-    if not policies:
-        return True
-
-    def path_matches(pattern: str) -> bool:
-        if pattern.endswith("*"):
-            return path.startswith(pattern[:-1])
-        if pattern.startswith("*"):
-            return path.endswith(pattern[1:])
-        return path == pattern
-
-    def rule_matches(rule: dict[str, Any]) -> bool:
-        assert set(rule) <= {"to", "when"}, f"not modelled: {rule}"
-        ops = [t["operation"] for t in rule.get("to", [])]
-        if ops and not any((not op.get("methods") or method in op["methods"])
-                           and (not op.get("paths") or any(map(path_matches, op["paths"]))) for op in ops):
-            return False
-        for condition in rule.get("when", []):
-            header = condition["key"].removeprefix("request.headers[").removesuffix("]")
-            assert condition["key"] == f"request.headers[{header}]", f"not modelled: {condition}"
-            if headers.get(header) not in condition["values"]:
-                return False
-        return True
-    assert all(p["action"] == "ALLOW" for p in policies), "only ALLOW policies are modelled"
-    return any(rule_matches(rule) for p in policies for rule in p["rules"])
+    """Istio's evaluation of a request at a Gateway (tests/istio_gateway.py `authorizes`)."""
+    from tests.istio_gateway import authorizes
+    return authorizes(policies, method, path, headers)
 
 
 @pytest.mark.parametrize("stack", ["prod-tls", *REGIONS])

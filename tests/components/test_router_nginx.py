@@ -11,7 +11,9 @@ import requests
 from llmplatform.inference_specs import (MODEL_HEALTH_PATH, MODEL_HEALTH_UPSTREAM_PATH, ROUTER_EDGE_PORT, ROUTER_PORT,
                                          ROUTER_UI_PORT, retry_after_seconds)
 
-from tests.conftest import PLANNED, REGIONS, plan_for, planned, variant
+from config import regions
+from tests.conftest import PLANNED, PROJECT_DIR, REGIONS, plan_for, planned, variant
+from tests.istio_gateway import authorizes, forwarded, gateway_policies
 from tests.nginx_gate import EDGE_KEYS, KEY, NGINX, STREAM_LINES, local_conf, running_router
 
 
@@ -41,6 +43,63 @@ def public_space_router(tmp_path_factory):
     with running_router(plan_for(REGIONS[0], {"network": PUBLIC_SPACE}), tmp_path_factory.mktemp("public-router"),
                         per_minute=1) as running:
         yield running
+
+
+FRONT_DOOR_ID = "55ce4ed1-4b06-4bf1-b40e-4638452104da"
+
+
+def both_gateways_joined():
+    """The first region with both Gateways (gateway.mode both, which edge.globalStack admits) after the join
+    (edge.frontDoorId set): Front Door on the external Gateway, the VNet and its peers on the internal one."""
+    raw = regions.raw_stack_file(PROJECT_DIR / f"Pulumi.{REGIONS[0]}.yaml", "aks-llm-platform")
+    return plan_for(REGIONS[0], {"gateway": {**raw["gateway"], "mode": "both"},
+                                 "edge": {**raw["edge"], "frontDoorId": FRONT_DOOR_ID}})
+
+
+@pytest.fixture(scope="module")
+def both_gateways(tmp_path_factory):
+    """Requests through one of the plan's Gateways to its gate's edge listener in nginx: 403 where the Gateway's
+    Istio policies refuse a request (tests/istio_gateway.py), else forwarded with the Gateway's peer appended."""
+    plan = both_gateways_joined()
+    (route,) = [r.inputs["spec"] for r in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+                if r.inputs["metadata"]["name"] == "api-route"]
+    assert [b["port"] for b in route["rules"][0]["backendRefs"]] == [ROUTER_EDGE_PORT]
+    parents = {p["name"]: p["namespace"] for p in route["parentRefs"]}
+    assert set(parents) == {"internal-gateway", "external-gateway"}
+    with running_router(plan, tmp_path_factory.mktemp("both-router"), per_minute=1) as running:
+        def send(gateway: str, peer: str, each: list[dict[str, str]]) -> list[int]:
+            policies = gateway_policies(plan, parents[gateway], gateway)
+            with requests.Session() as session:
+                return [session.post(f"{running['edge']}/api/chat", json={}, timeout=5, headers=forwarded(
+                    {**headers, "Authorization": f"Bearer {KEY}"}, peer)).status_code
+                        if authorizes(policies, "POST", "/api/chat", headers) else 403 for headers in each]
+        yield send
+
+
+def test_behind_front_door_a_peered_network_in_public_space_cannot_pass_as_front_door_through_the_internal_gateway(
+        both_gateways):
+    """A caller of the internal Gateway from a peered VNet or an on-premises network on public address space (which
+    the gate cannot know) sending X-Azure-FDID and a new X-Forwarded-For entry with each request was taken for Front
+    Door (its peer is public) and keyed on the entry it wrote: never the 429. The internal Gateway refuses the header
+    (its AuthorizationPolicy), in any spelling and with any value; without it the caller meets the 429 on its own
+    address. Front Door through the external Gateway is still keyed on each client it saw."""
+    peered = "20.61.4.4"  # public space, none of the stack's ranges
+    clients = [f"203.0.113.{i}" for i in range(150, 190)]
+    for fdid in (FRONT_DOOR_ID, "anything", ""):
+        for name in ("X-Azure-FDID", "x-azure-fdid"):
+            statuses = both_gateways("internal-gateway", peered,
+                                     [{name: fdid, "X-Forwarded-For": client} for client in clients])
+            assert set(statuses) == {403}, f"{name}: {fdid!r} through the internal Gateway: {statuses}"
+    assert 429 in both_gateways("internal-gateway", peered, [{"X-Forwarded-For": client} for client in clients])
+    # spelled with underscores the header passes Istio's check (another name) and nginx ignores it (an invalid name:
+    # underscores_in_headers off, ignore_invalid_headers on, nginx's defaults)
+    assert 429 in both_gateways("internal-gateway", "20.61.4.5",
+                                [{"X_Azure_FDID": FRONT_DOOR_ID, "X-Forwarded-For": client} for client in clients])
+    front_door = "147.243.9.10"
+    seen = [f"198.51.100.{i}" for i in range(150, 190)]
+    assert set(both_gateways("external-gateway", front_door,
+                             [{"X-Azure-FDID": FRONT_DOOR_ID, "X-Forwarded-For": c} for c in seen])) == {200}
+    assert set(both_gateways("external-gateway", front_door, [{"X-Forwarded-For": seen[0]}])) == {403}
 
 
 @pytest.fixture(scope="module")
