@@ -56,7 +56,7 @@ class GpuSkuSpec(TypedDict):
     gpus: int
     """GPUs per node."""
     gpu_memory_gib: float
-    """Memory of one GPU as the driver reports it, GiB: nvidia-smi's memory.total (MiB) / 1024, e.g. 22.49 for an A10
+    """Memory of one GPU as the driver reports it, GiB: nvidia-smi's memory.total (MiB) / 1024, e.g. 22.48 for an A10
     (23028 MiB), not the GB of the size page (24), which counts 10^9 bytes and more than CUDA offers."""
     rdma: NotRequired[Optional[bool]]
     """InfiniBand/RDMA-capable (default False)."""

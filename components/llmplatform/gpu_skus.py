@@ -37,7 +37,7 @@ class GpuSku:
 
 
 def memory_text(gib: float) -> str:
-    """GPU memory for a message, as the driver reports it: 15 GiB (a T4), 22.49 GiB (an A10), 79.64 GiB (an H100)."""
+    """GPU memory for a message, as the driver reports it: 15 GiB (a T4), 22.48 GiB (an A10), 79.64 GiB (an H100)."""
     return f"{math.floor(gib * 100) / 100:.2f}".rstrip("0").rstrip(".") + " GiB"
 
 

@@ -77,7 +77,7 @@ def test_gpu_node_pools_handle_gives_llmd_stack_the_reported_memory():
 
 
 def test_a_described_size_takes_the_reported_gib_as_a_decimal():
-    """`gpu_sku.gpu_memory_gib` of a size the catalog does not list takes a decimal (an A10's 23028 MiB: 22.49); the
+    """`gpu_sku.gpu_memory_gib` of a size the catalog does not list takes a decimal (an A10's 23028 MiB: 22.48); the
     handle carries it, rounded down to the hundredth."""
     described = {"gpu_sku": {"gpu_model": "H100", "gpus": 1, "gpu_memory_gib": 93.58}}
     plan = offline.run_function(_pool_and_llmd("Standard_NCC40ads_H100_v5", 70.1, described))
