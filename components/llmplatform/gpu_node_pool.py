@@ -18,7 +18,7 @@ from typing_extensions import NotRequired
 
 from .defaults import defaults_for, or_default
 from .checks import EXPANDER_FIELDS, after_check, called_as_documented, check_shape, fail, late_rules
-from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
+from .gpu_skus import MIB_PER_GIB, GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 from .run_state import Turn, claim, per_run
@@ -55,8 +55,9 @@ class GpuSkuSpec(TypedDict):
     """GPU model (T4, A10, A100, H100, ...)."""
     gpus: int
     """GPUs per node."""
-    gpu_memory_gib: int
-    """Memory of one GPU, GiB."""
+    gpu_memory_gib: float
+    """Memory of one GPU as the driver reports it, GiB: nvidia-smi's memory.total (MiB) / 1024, e.g. 22.48 for an A10
+    (23028 MiB), not the GB of the size page (24), which counts 10^9 bytes and more than CUDA offers."""
     rdma: NotRequired[Optional[bool]]
     """InfiniBand/RDMA-capable (default False)."""
 
@@ -117,7 +118,7 @@ def resolve_sku(args: GpuNodePoolArgs) -> GpuSku:
     custom = args.get("gpu_sku")
     if custom:
         return GpuSku(vm_size=args["vm_size"], gpu_model=custom["gpu_model"], gpus=custom["gpus"],
-                      gpu_memory_gib=custom["gpu_memory_gib"], vcpus=0, ram_gib=0,
+                      gpu_memory_mib=round(custom["gpu_memory_gib"] * MIB_PER_GIB), vcpus=0, ram_gib=0,
                       rdma=or_default(custom.get("rdma"), False), mig_capable=False)
     sku = find_gpu_sku(args["vm_size"])
     assert sku is not None, "refused by the input rules before"

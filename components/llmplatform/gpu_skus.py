@@ -4,11 +4,14 @@ Plain data plus lookup helpers; no Pulumi import, so it is unit-tested directly.
 gate: GpuNodePool takes a `gpu_sku` input describing a size that is not listed.
 """
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any, NamedTuple, Optional
 
 from .choices import MIG_SLICES
+
+MIB_PER_GIB = 1024
 
 
 @dataclass(frozen=True)
@@ -16,7 +19,7 @@ class GpuSku:
     vm_size: str
     gpu_model: str
     gpus: int
-    gpu_memory_gib: int
+    gpu_memory_mib: int  # one GPU's memory as the driver reports it (nvidia-smi memory.total), not the marketing GB
     vcpus: int
     ram_gib: int
     rdma: bool
@@ -24,8 +27,18 @@ class GpuSku:
     note: Optional[str] = None
 
     @property
-    def total_gpu_memory_gib(self) -> int:
+    def gpu_memory_gib(self) -> float:
+        """One GPU's memory in GiB, the unit of model sizes and of the fit checks."""
+        return self.gpu_memory_mib / MIB_PER_GIB
+
+    @property
+    def total_gpu_memory_gib(self) -> float:
         return self.gpus * self.gpu_memory_gib
+
+
+def memory_text(gib: float) -> str:
+    """GPU memory for a message, as the driver reports it: 15 GiB (a T4), 22.48 GiB (an A10), 79.64 GiB (an H100)."""
+    return f"{math.floor(gib * 100) / 100:.2f}".rstrip("0").rstrip(".") + " GiB"
 
 
 def _load() -> dict[str, Any]:
@@ -61,11 +74,12 @@ def skus_for_model(gpu_model: str) -> list[GpuSku]:
 class GpuUnits(NamedTuple):
     """What a pod's `nvidia.com/gpu: 1` gets on a node of a pool, and how many of them a node has."""
     gpus_per_node: int
-    gpu_memory_gib: int
+    gpu_memory_gib: float
 
 
 def gpu_units(sku: GpuSku, mig_profile: Optional[str]) -> GpuUnits:
-    """A whole GPU, or with a MIG profile one GPU instance (so many per node, with the profile's share of the
-    memory)."""
+    """A whole GPU, or with a MIG profile one GPU instance (so many per node, with the profile's eighths of the
+    memory the driver reports; NVIDIA's profiles hold slightly less than that share, see docs/decisions.md)."""
     per_gpu, eighths = MIG_SLICES.get(mig_profile or "", (1, 8))
-    return GpuUnits(sku.gpus * per_gpu, sku.gpu_memory_gib * eighths // 8)
+    # to the hundredth of a GiB, rounded down: a fit is never judged on memory the GPU lacks
+    return GpuUnits(sku.gpus * per_gpu, math.floor(sku.gpu_memory_mib * eighths / 8 / MIB_PER_GIB * 100) / 100)

@@ -109,8 +109,9 @@ class GpuScheduling(TypedDict):
     """GPU model of the pool (T4, A10, A100, H100...)."""
     gpus_per_node: pulumi.Input[int]
     """GPUs on each node."""
-    gpu_memory_gib: pulumi.Input[int]
-    """Memory of one GPU, GiB."""
+    gpu_memory_gib: pulumi.Input[float]
+    """Memory of one GPU (or of one MIG instance) as the driver reports it, GiB (an A100 80GB's 81920 MiB: 80.0; an
+    H100 80GB's 81559 MiB: 79.64), not the marketing GB figure."""
     driver: str
     """Who installed the NVIDIA driver: aks or operator (the operator brings its own DCGM exporter)."""
     rdma: pulumi.Input[bool]

@@ -20,6 +20,9 @@ ROUTER_EDGE_PORT = 8082
 WEBUI_PORT = 8080
 API_KEY_LENGTH = 48  # characters of a generated client API key (letters and digits), the gate's and the edge's
 SECRETS_MOUNT = "/mnt/secrets-store"
+# GPU memory Ollama's scheduler sets aside on each CUDA device before it places layers (ollama/ollama ml/device.go
+# `MinimumMemory`: 457 MiB, besides OLLAMA_GPU_OVERHEAD, 0 by default), out of the total CUDA reports
+OLLAMA_GPU_RESERVE_MIB = 457
 
 
 SCALED_SERVICE = "ollama-scaled"  # ExternalName alias of the KEDA HTTP interceptor, when requests are scaled

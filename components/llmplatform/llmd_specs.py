@@ -89,7 +89,9 @@ def served_name(model: str) -> str:
 
 
 def fits(weights_gib: float, gpu_memory_gib: float, tensor_parallel: int) -> bool:
-    """Weights plus KV headroom fit in the memory vLLM takes on `tensor_parallel` GPUs."""
+    """Weights plus KV headroom fit in the memory vLLM takes on `tensor_parallel` GPUs: its --gpu-memory-utilization
+    share of each GPU's total as the driver reports it (vLLM multiplies the total torch.cuda.mem_get_info returns;
+    `gpu_memory_gib` is the catalog's nvidia-smi figure, never the marketing GB)."""
     return weights_gib * KV_HEADROOM <= gpu_memory_gib * tensor_parallel * GPU_MEMORY_UTILIZATION
 
 

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
-from llmplatform.gpu_skus import find_gpu_sku
+from llmplatform.gpu_skus import MIB_PER_GIB, find_gpu_sku, memory_text
+from llmplatform.inference_specs import OLLAMA_GPU_RESERVE_MIB
 
 from llmplatform import ollama_names
 
@@ -175,12 +176,15 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
             if inf.gpus_per_replica > sku.gpus:
                 r.problem(f"inference.gpusPerReplica ({inf.gpus_per_replica}) exceeds the {sku.gpus} GPU(s) of "
                           f"{sku.vm_size}")
-            memory = sku.gpu_memory_gib * inf.gpus_per_replica
+            # what Ollama may fill: each GPU's memory as the driver reports it, less the share its scheduler keeps
+            memory = (sku.gpu_memory_mib - OLLAMA_GPU_RESERVE_MIB) * inf.gpus_per_replica / MIB_PER_GIB
             too_big = [m for m, _ in models_over(store, memory, 0.0)]
             if too_big:
-                r.problem(f"modelStore.models {too_big} do not fit in {memory:g} GiB of GPU memory ({sku.vm_size}); "
-                          f"preload smaller models, or give each replica more GPU memory (inference.gpusPerReplica, "
-                          f"gpu.vmSize)")
+                r.problem(f"modelStore.models {too_big} do not fit in the {memory_text(memory)} of GPU memory "
+                          f"Ollama may use ({inf.gpus_per_replica} x {sku.gpu_model} of {sku.vm_size}: "
+                          f"{sku.gpu_memory_mib} MiB each as the driver reports it, less the "
+                          f"{OLLAMA_GPU_RESERVE_MIB} MiB Ollama keeps); preload smaller models, or give each replica "
+                          f"more GPU memory (inference.gpusPerReplica, gpu.vmSize)")
         return
     limit = parse_quantity(inf.resources.memory_limit)
     if limit is None:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Optional
 
 from llmplatform.azure_names import dns_label
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
-from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku
-from llmplatform.llmd_specs import KNOWN_MODELS, fits as llmd_fits, weights_gib as llmd_weights_gib
+from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku, memory_text
+from llmplatform.llmd_specs import (GPU_MEMORY_UTILIZATION as LLMD_GPU_MEMORY_UTILIZATION, KNOWN_MODELS,
+                                   fits as llmd_fits, weights_gib as llmd_weights_gib)
 from llmplatform.rules import WITHHELD
 
 from .. import component_rules
@@ -139,8 +140,9 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
     elif cfg.tensor_parallel_size <= sku.gpus and not llmd_fits(weights, sku.gpu_memory_gib,
                                                                 cfg.tensor_parallel_size):
         r.problem(f"llmd.model {cfg.model} ({weights:.1f} GiB of weights plus KV cache) does not fit "
-                  f"{cfg.tensor_parallel_size} x {sku.gpu_memory_gib} GiB {sku.gpu_model}; raise "
-                  f"llmd.tensorParallelSize or pick a larger GPU")
+                  f"{cfg.tensor_parallel_size} x {memory_text(sku.gpu_memory_gib)} {sku.gpu_model} ({sku.vm_size}: "
+                  f"{sku.gpu_memory_mib} MiB per GPU as the driver reports it, of which vLLM takes "
+                  f"{LLMD_GPU_MEMORY_UTILIZATION:g}); raise llmd.tensorParallelSize or pick a larger GPU")
     if known is None and cfg.max_model_len is None:
         r.problem(f"llmd.maxModelLen is needed for {cfg.model!r} (its context length: vLLM and the picker's prefix "
                   f"matching are sized to it)")

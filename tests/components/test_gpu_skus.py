@@ -23,9 +23,10 @@ def test_lookup_is_case_insensitive_and_returns_canonical_name():
 
 def test_figures_are_consistent():
     for sku in GPU_SKUS.values():
-        assert sku.gpus >= 1 and sku.gpu_memory_gib >= 16 and sku.vcpus >= 4 and sku.ram_gib > sku.vcpus
-    assert find_gpu_sku("Standard_NC64as_T4_v3").total_gpu_memory_gib == 64
-    assert find_gpu_sku("Standard_ND96isr_H200_v5").total_gpu_memory_gib == 8 * 141
+        assert sku.gpus >= 1 and sku.gpu_memory_mib >= 15360 and sku.vcpus >= 4 and sku.ram_gib > sku.vcpus
+    # nvidia-smi's MiB, not the size page's GB: four T4s are 60 GiB, not 64
+    assert find_gpu_sku("Standard_NC64as_T4_v3").total_gpu_memory_gib == 4 * 15360 / 1024 == 60
+    assert find_gpu_sku("Standard_ND96isr_H200_v5").total_gpu_memory_gib == 8 * 143771 / 1024
 
 
 def test_rdma_only_on_nd_infiniband_sizes():

@@ -20,9 +20,9 @@ from tests.components.test_components_alone import (GPU, IN_CLUSTER, REQUIRED, R
 
 
 def wrong(annotation: Any) -> Any:
-    """A value no field of this annotation takes: a string where a whole number goes, else a number."""
+    """A value no field of this annotation takes: a string where a number goes, else a number."""
     kinds, _ = _plain_kinds(annotation)
-    return "seven" if kinds and int in kinds else 7
+    return "seven" if kinds and (int in kinds or float in kinds) else 7
 
 
 def handle_inputs() -> list[tuple[str, str]]:

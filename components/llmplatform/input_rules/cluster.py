@@ -89,7 +89,8 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
                                          "and '-', starting and ending with a letter or digit (the node label "
                                          "llm-platform/gpu-model takes it)"))
         custom.whole("gpus", 1, 16)
-        custom.whole("gpu_memory_gib", 1, 1024)
+        custom.number("gpu_memory_gib", 1, 1024, "GiB from 1 to 1024 as the driver reports them: nvidia-smi's "
+                                                 "memory.total (MiB) / 1024, e.g. 22.48 for an A10")
     size = r.text("vm_size", lambda v: None if r.given("gpu_sku") is not None or find_gpu_sku(v) else
                   f"a catalog size ({', '.join(known_gpu_sizes())}) or any size described by {r.ref('gpu_sku')}")
     sku = find_gpu_sku(size) if size and r.given("gpu_sku") is None else None

@@ -3,7 +3,7 @@ from typing import Any, Mapping, Optional
 
 from .. import azure_names as names
 from ..choices import FAILURE_MODES
-from ..gpu_skus import GPU_SKUS
+from ..gpu_skus import GPU_SKUS, memory_text
 from ..inference_specs import OWN_RANGE_FIELDS
 from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                           holds_requests_at_zero, image_is_pinned, managed_flags, weights_gib)
@@ -85,13 +85,14 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
         r.add("model_memory_gib", None, f"the weight size of {model!r}, which the built-in list does not know "
                                         f"({', '.join(KNOWN_MODELS)})")
     if weights is not None and memory is not None and gpus is not None and not fits(weights, memory, gpus):
-        r.add("gpu", f"{gpus} x {gpu_model} ({memory} GiB each)",
+        r.add("gpu", f"{gpus} x {gpu_model} ({memory_text(memory)} each, as the driver reports it)",
               f"a GPU pool whose nodes hold {model} ({weights:.1f} GiB of weights plus KV cache) even with every GPU "
               f"of a node in tensor parallel")
     elif weights is not None and memory is not None and tp is not None and (gpus is None or tp <= gpus) \
             and not fits(weights, memory, tp):
-        r.add("tensor_parallel_size", tp, f"enough {gpu_model} GPUs ({memory} GiB each) for {model} ({weights:.1f} GiB "
-                                          f"of weights plus KV cache): raise it or pick a larger GPU")
+        r.add("tensor_parallel_size", tp, f"enough {gpu_model} GPUs ({memory_text(memory)} each, as the driver "
+                                          f"reports it) for {model} ({weights:.1f} GiB of weights plus KV cache): "
+                                          f"raise it or pick a larger GPU")
     if model is not None and context_length(model, r.given("max_model_len")) is None:
         r.add("max_model_len", None, f"the context length of {model!r}, which the built-in list does not know "
                                      f"(vLLM and the picker's prefix matching are sized to it)")
@@ -144,8 +145,8 @@ def llmd_prefill_decode(r: Rules, weights: Optional[float]) -> None:
         r.add("prefill_tensor_parallel_size", prefill_tp, f"at most the {gpus} GPU(s) of one {gpu_model} node")
     elif prefill_tp is not None and memory is not None and weights is not None and not fits(weights, memory,
                                                                                               prefill_tp):
-        r.add("prefill_tensor_parallel_size", prefill_tp, f"enough {gpu_model} GPUs ({memory} GiB each) for "
-                                                          f"{r.get('model')}: raise it")
+        r.add("prefill_tensor_parallel_size", prefill_tp, f"enough {gpu_model} GPUs ({memory_text(memory)} each) "
+                                                          f"for {r.get('model')}: raise it")
 
 
 def llmd_autoscaling(r: Rules) -> None:

@@ -1,0 +1,103 @@
+"""GPU memory as the driver reports it: the catalog held the size pages' marketing GB under `gpu_memory_gib` (a T4's
+"16", an H100 NVL's "94"), so every fit check counted memory CUDA never offers (nvidia-smi: 15360 MiB, 95830 MiB).
+Each test plants nothing: it plans through `python -m offline.plan` or the components' inputs, and the model
+between the two figures is the one the old catalog let through."""
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+import llmplatform
+from llmplatform.checks import ComponentInputError
+from llmplatform.gpu_skus import find_gpu_sku
+from offline import runner as offline
+from tests.components.test_components_alone import REQUIRED, cluster_handle, provider_opts
+
+H100_NVL = "Standard_NC40ads_H100_v5"  # one H100 NVL: "94 GB" on the size page, 95830 MiB in nvidia-smi
+
+
+def _plan_cli(tmp_path, capsys, stack: str, *sets: str) -> tuple[int, str]:
+    from offline import plan as plan_cli
+    code = plan_cli.main(["--stack", stack, "--out", str(tmp_path), *[a for s in sets for a in ("--set", s)]])
+    out, err = capsys.readouterr()
+    assert "Traceback" not in out + err
+    return code, out + err
+
+
+def test_the_catalog_holds_what_nvidia_smi_reports_not_the_size_pages_gb():
+    reported = {"Standard_NC4as_T4_v3": 15360, "Standard_NV36ads_A10_v5": 23028, "Standard_NC24ads_A100_v4": 81920,
+                "Standard_ND96asr_v4": 40960, H100_NVL: 95830, "Standard_ND96isr_H100_v5": 81559}
+    for size, mib in reported.items():
+        sku = find_gpu_sku(size)
+        assert sku is not None and sku.gpu_memory_mib == mib and sku.gpu_memory_gib == mib / 1024
+
+
+def test_an_llmd_model_that_fits_the_gb_figure_but_not_the_reported_memory_is_refused_naming_it(tmp_path, capsys):
+    """70.3 GiB of weights plus 20 % KV headroom is 84.4 GiB: under vLLM's 0.9 of "94 GiB" (84.6), over its 0.9 of
+    the 93.58 GiB the driver reports (84.2), where vLLM would start with less KV cache than the check promised."""
+    base = [f"gpu.vmSize={H100_NVL}", "llmd.model=acme/private-model", "llmd.maxModelLen=8192"]
+    code, out = _plan_cli(tmp_path, capsys, "llmd", *base, "llmd.modelMemoryGib=70.3")
+    assert code != 0 and "llmd.model acme/private-model (70.3 GiB of weights plus KV cache) does not fit 1 x " \
+                          f"93.58 GiB H100 ({H100_NVL}: 95830 MiB per GPU as the driver reports it" in out, out[-3000:]
+    code, out = _plan_cli(tmp_path, capsys, "llmd", *base, "llmd.modelMemoryGib=70.1")
+    assert code == 0, out[-3000:]
+
+
+def test_ollamas_gpu_fit_counts_the_reported_memory_less_what_its_scheduler_keeps(tmp_path, capsys):
+    """dev's T4: 15360 MiB as the driver reports it, less the 457 MiB Ollama's scheduler sets aside per CUDA device,
+    is 14.55 GiB; the catalog's "16" let a 15 GiB model through."""
+    gpu = ["gpu.enabled=true", "inference.accelerator=gpu", "modelStore.models[1].name=hf.co/acme/model-GGUF:F16"]
+    code, out = _plan_cli(tmp_path, capsys, "dev", *gpu, "modelStore.models[1].sizeGib=15")
+    assert code != 0 and "modelStore.models ['hf.co/acme/model-GGUF:F16'] do not fit in the 14.55 GiB of GPU " \
+                          "memory Ollama may use (1 x T4 of Standard_NC4as_T4_v3: 15360 MiB each as the driver " \
+                          "reports it, less the 457 MiB Ollama keeps)" in out, out[-3000:]
+    code, out = _plan_cli(tmp_path, capsys, "dev", *gpu, "modelStore.models[1].sizeGib=14.5")
+    assert "do not fit in the" not in out, out[-3000:]
+
+
+def _pool_and_llmd(vm_size: str, weights_gib: float, pool_extra: dict | None = None):
+    def program() -> None:
+        opts = provider_opts()
+        pool = llmplatform.GpuNodePool("gpu", {"cluster": cluster_handle(), "vm_size": vm_size, "driver": "operator",
+                                               **(pool_extra or {})}, opts)
+        pulumi.export("memory", pool.scheduling["gpu_memory_gib"])
+        llmplatform.LlmdStack("llmd", {**REQUIRED["LlmdStack"](), "gpu": pool.scheduling,
+                                       "model": "acme/private-model", "model_memory_gib": weights_gib,
+                                       "max_model_len": 8192}, opts)
+    return program
+
+
+def test_gpu_node_pools_handle_gives_llmd_stack_the_reported_memory():
+    """A component user's LlmdStack on a GpuNodePool's scheduling handle: the same refusal, in the handle's GiB."""
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(_pool_and_llmd(H100_NVL, 70.3))
+    assert "1 x H100 (93.58 GiB each, as the driver reports it)" in str(refused.value)
+    plan = offline.run_function(_pool_and_llmd(H100_NVL, 70.1))
+    assert plan.outputs["memory"] == 93.58
+
+
+def test_a_described_size_takes_the_reported_gib_as_a_decimal():
+    """`gpu_sku.gpu_memory_gib` of a size the catalog does not list takes a decimal (an A10's 23028 MiB: 22.48); the
+    handle carries it, rounded down to the hundredth."""
+    described = {"gpu_sku": {"gpu_model": "H100", "gpus": 1, "gpu_memory_gib": 93.58}}
+    plan = offline.run_function(_pool_and_llmd("Standard_NCC40ads_H100_v5", 70.1, described))
+    assert plan.outputs["memory"] == 93.58
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(_pool_and_llmd("Standard_NCC40ads_H100_v5", 1.0, {"gpu_sku": {
+            "gpu_model": "H100", "gpus": 1, "gpu_memory_gib": 0.5}}))
+    assert "gpu_sku.gpu_memory_gib" in str(refused.value) and "nvidia-smi's memory.total (MiB) / 1024" in \
+        str(refused.value)
+
+
+@pytest.mark.parametrize("vm_size, profile, expected", [
+    ("Standard_NC24ads_A100_v4", "MIG3g", {"gpus_per_node": 2, "gpu_memory_gib": 40.0}),  # 81920 MiB / 2
+    ("Standard_ND96isr_H100_v5", "MIG3g", {"gpus_per_node": 16, "gpu_memory_gib": 39.82}),  # 81559 MiB / 2
+    ("Standard_ND96isr_H100_v5", "MIG1g", {"gpus_per_node": 56, "gpu_memory_gib": 9.95}),  # 81559 MiB / 8
+])
+def test_a_mig_instance_gets_its_eighths_of_the_reported_memory(vm_size, profile, expected):
+    def program() -> None:
+        pool = llmplatform.GpuNodePool("gpu", {"cluster": cluster_handle(), "vm_size": vm_size,
+                                               "mig_profile": profile}, provider_opts())
+        pulumi.export("units", {k: pool.scheduling[k] for k in ("gpus_per_node", "gpu_memory_gib")})
+    assert offline.run_function(program).outputs["units"] == expected
+
