@@ -238,7 +238,10 @@ def channel_exit_findings(type_: str, old_inputs: dict[str, Any], new_inputs: di
     if type_ != "azure-native:containerservice:ManagedCluster" or "kubernetesVersion" in paths:
         return []
     base, now, version = _base_channel(old_inputs), _base_channel(new_inputs), new_inputs.get("kubernetesVersion")
-    if base not in CHANNELS_MOVING_THE_VERSION or now != "none" or _version(version) is None:
+    pinned = _version(version)
+    # under `patch` a minor alone (`1.34`) stays what runs: the channel moves only the patch
+    if base not in CHANNELS_MOVING_THE_VERSION or now != "none" or pinned is None or (
+            base == "patch" and len(pinned) < 3):
         return []
     return [f"`autoUpgradeProfile.upgradeChannel` {_shown(base)} -> \"none\" with `kubernetesVersion` "
             f"{_shown(version)} kept (stack keys `cluster.upgradeChannel`, `cluster.kubernetesVersion`): AksCluster "

@@ -1372,6 +1372,10 @@ def test_a_version_kept_or_pinned_off_the_patch_channel_asks_for_the_running_ver
     head = _doc(plan_for("dev", {"cluster": {"upgradeChannel": "none", "kubernetesVersion": "1.34.1"}}))
     code, out = _check(tmp_path, base, head)
     assert code == 1 and '`kubernetesVersion` "1.34.2" -> "1.34.1"' in out and "a downgrade" in out
+    minor = {"kubernetesVersion": "1.34"}  # a minor alone stays what runs under `patch`: nothing to check
+    code, out = _check(tmp_path, _doc(plan_for("dev", {"cluster": minor})),
+                       _doc(plan_for("dev", {"cluster": {"upgradeChannel": "none", **minor}})))
+    assert code == 0 and "currentKubernetesVersion" not in out, out
 
 
 def test_a_new_network_policy_engine_replaces_the_cluster_and_the_blocking_line_says_why(tmp_path, dev):
