@@ -152,7 +152,7 @@ GPU_OPERATOR_START_TIMEOUT_SECONDS = 3600
 # vLLM downloads its model after that start: the slowest Hugging Face download and GPU load its deadline still waits
 # for. The deploy model's pessimistic figures are these (offline/deploy_model load_durations reads them here;
 # config/data/deploy_durations.json `model_load` writes only the median). A 70B model's 141 GB (131 GiB) take 59
-# minutes at the floor, near MODEL_DOWNLOAD_START_TIMEOUT_SECONDS alone.
+# minutes to download at the floor and 64 with the GPU load, past MODEL_DOWNLOAD_START_TIMEOUT_SECONDS alone.
 MODEL_DOWNLOAD_FLOOR_MB_S, MODEL_LOAD_FLOOR_MB_S = 40, 500
 # A pod mounting Key Vault secrets (CSI driver) signs in as its workload identity: the mount fails until the
 # identity's federated credential and Key Vault grant have propagated (up to ten minutes each; Pulumi waits for

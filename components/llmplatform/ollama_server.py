@@ -239,8 +239,8 @@ class OllamaServer(pulumi.ComponentResource):
         WARM_UP_TIMEOUT_SECONDS (the kubelet starts the next only when one ends): Ollama answers at once, but a
         warm-up reads a multi-GB model from the share into memory first (readiness and liveness wait for this probe),
         and that warm-up must fit one attempt: the kubelet kills an attempt at its timeout and Ollama then aborts the
-        load, so the next starts over (the plan's `[warm-up]` check). The model is checked against the store's once its list is
-        known (`check`: a volume handle from another language; input_rules checks a Python caller's)."""
+        load, so the next starts over (the plan's `[warm-up]` check). The model is checked against the store's once
+        its list is known (`check`: a volume handle from another language; input_rules checks a Python caller's)."""
         if not warm_model:
             return http_probe("/", OLLAMA_PORT, period=10, failures=90)
         command = after_check(check, field(volume, "models", None)).apply(lambda _: warm_up_command(warm_model))

@@ -330,7 +330,8 @@ class InternalConstructError(pulumi.RunError):
         self.message = (f"{component} {name}: internal error in the llmplatform component provider {__version__} "
                         f"({type(error).__name__}), not a problem of your inputs: this is a bug, please report it "
                         f"with this message and the provider's traceback, which `pulumi up --debug` (or preview) "
-                        f"shows")
+                        f"shows: that output quotes input values, secrets included (the SDK logs every failed "
+                        f"registration there as well), so take them out before you share it")
         super().__init__(self.message)
         self.traceback = "".join(traceback.format_exception(error))  # the engine's debug channel only
 

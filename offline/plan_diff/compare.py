@@ -12,7 +12,7 @@ from .rules import (DATA_PLANE_CHECK, DATA_PLANE_DELETE, GLOBAL_NAME_NOTE, LEFT_
                     changed_keys, ignoring_changes, kit_artifacts, kube_kind, kubernetes_provider_replaces, leaf_items,
                     lost_legacy_name, refused_rules, replace_rules, rules, under)
 from .chart_bumps import chart_bump_findings
-from .values import ignored_findings, update_findings, value_findings
+from .values import channel_exit_findings, ignored_findings, update_findings, value_findings
 
 
 # A replacement only `replaceOnChanges` asks for: both providers answer deleteBeforeReplace only for replacements
@@ -122,7 +122,8 @@ def diff_documents(old_res: dict[str, dict[str, Any]], new_res: dict[str, dict[s
                 refused.setdefault(urn, []).extend(
                     f"`{path}`: {reason}" for key, reason in refused_rules(now["type"]).items() if under(path, key))
             refusals, notices = value_findings(now["type"], old["inputs"], inputs, paths)
-            notices = notices + update_findings(now["type"], inputs, paths) + chart_bump_findings(
+            notices = notices + update_findings(now["type"], inputs, paths) + channel_exit_findings(
+                now["type"], old["inputs"], inputs, paths) + chart_bump_findings(
                 now["type"], old["inputs"], inputs, paths)
             refused.setdefault(urn, []).extend(refusals)
             if notices:

@@ -34,6 +34,10 @@ def _version(value: Any) -> Optional[tuple[int, ...]]:
 # puts Azure's version in the state). MicrosoftDocs/azure-aks-docs articles/aks/auto-upgrade-cluster.md at fb060abe:
 # `stable` moves to the latest patch of minor N-1, `rapid` to the latest supported minor.
 CHANNELS_MOVING_THE_MINOR = ("stable", "rapid")
+# and `patch`, which moves it to the newest patch of its minor (the same page: "keeping the minor version the same"):
+# a channel under which the cluster runs past the base's `kubernetesVersion`
+CHANNELS_MOVING_THE_VERSION = ("patch", *CHANNELS_MOVING_THE_MINOR)
+PATCH_MOVED = "the base's `patch` auto-upgrade channel moves the cluster's patch version"
 DOWNGRADE = "a downgrade"
 RUNNING_VERSION = "`az aks show -g <group> -n <cluster> --query currentKubernetesVersion -o tsv`"
 
@@ -61,6 +65,9 @@ def _kubernetes_upgrade(old: Any, new: Any, base_channel: str) -> Optional[str]:
                 f"{check}")
     if len(after) > 1 and len(before) > 1 and after[0] == before[0] and after[1] > before[1] + 1:
         return f"skips {after[1] - before[1] - 1} minor version(s)"
+    if base_channel == "patch" and len(after) > 2 and after[:2] == before[:2]:
+        return (f"{PATCH_MOVED}, and its `kubernetesVersion` was ignored under it, so it may run a newer patch of "
+                f"{after[0]}.{after[1]} than the base's {_shown(old)}: {check}")
     return None
 
 
@@ -183,7 +190,8 @@ def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str,
                 line = f"`{where}` {_shown(old)} -> {_shown(after)} (stack key `{key}`): {problem}; {rule['why']}"
                 # a version the base does not tell (unset, or moved by its channel): a check, unless a downgrade
                 unknown_base = rule["check"] == "kubernetesUpgrade" and problem != DOWNGRADE and (
-                    _version(old) is None or _base_channel(old_inputs) in CHANNELS_MOVING_THE_MINOR)
+                    _version(old) is None or _base_channel(old_inputs) in CHANNELS_MOVING_THE_MINOR
+                    or problem.startswith(PATCH_MOVED))
                 (refusals if rule["blocks"] and not unknown_base else checks).append(line)
     return refusals, checks
 
@@ -219,6 +227,27 @@ def ignored_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[st
             "runs. To upgrade, set `cluster.upgradeChannel: none` with the version it runs, then raise it one minor "
             "a change (docs/operations.md, \"Upgrading Kubernetes\"), or run `az aks upgrade` (the stack's value "
             "stays ignored)"]
+
+
+def channel_exit_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str, Any],
+                          paths: list[str]) -> list[str]:
+    """A check line for a cluster leaving a channel that moved its version (CHANNELS_MOVING_THE_VERSION) for `none`
+    with `kubernetesVersion` as the base wrote it: AksCluster ignored the value under the channel, the cluster runs
+    past it, and `pulumi up` now sends it, diffing against what runs (Pulumi.yaml `refresh: always`), which AKS
+    refuses as a downgrade. A changed pin is the kubernetesUpgrade rule's."""
+    if type_ != "azure-native:containerservice:ManagedCluster" or "kubernetesVersion" in paths:
+        return []
+    base, now, version = _base_channel(old_inputs), _base_channel(new_inputs), new_inputs.get("kubernetesVersion")
+    pinned = _version(version)
+    # under `patch` a minor alone (`1.34`) stays what runs: the channel moves only the patch
+    if base not in CHANNELS_MOVING_THE_VERSION or now != "none" or pinned is None or (
+            base == "patch" and len(pinned) < 3):
+        return []
+    return [f"`autoUpgradeProfile.upgradeChannel` {_shown(base)} -> \"none\" with `kubernetesVersion` "
+            f"{_shown(version)} kept (stack keys `cluster.upgradeChannel`, `cluster.kubernetesVersion`): AksCluster "
+            f"ignored that version under the `{base}` channel, which moved the cluster past it, and `pulumi up` now "
+            f"sends it: check with {RUNNING_VERSION} that it is not below the version the cluster runs (AKS never "
+            "downgrades), else set `cluster.kubernetesVersion` to that version in this change"]
 
 
 def update_findings(type_: str, new_inputs: dict[str, Any], paths: list[str]) -> list[str]:

@@ -964,12 +964,51 @@ def test_a_bug_inside_a_construct_is_one_sentence_and_its_traceback_goes_to_the_
     assert failure.value.shown == (
         f"AzureMonitoring mon: internal error in the llmplatform component provider {__version__} (KeyError), not a "
         "problem of your inputs: this is a bug, please report it with this message and the provider's traceback, "
-        "which `pulumi up --debug` (or preview) shows"), failure.value.shown
+        "which `pulumi up --debug` (or preview) shows: that output quotes input values, secrets included (the SDK "
+        "logs every failed registration there as well), so take them out before you share it"), failure.value.shown
     assert failure.value.property_errors == []
     debug = [message for severity, message in buggy.engine.logs if severity == engine_pb2.DEBUG
              and message.startswith("AzureMonitoring mon: internal error")]
     assert len(debug) == 1 and "Traceback" in debug[0] and "KeyError: 'planted'" in debug[0], debug
     assert buggy.engine.errors() == [] and "Traceback" not in stderr, stderr
+
+
+# The same plugin, its bug reading a secret input inside an apply (where a component sees a secret's plaintext):
+# `int()` quotes the value it refuses, and the retention days the workspace is registered with fail with it
+_PLANTED_SECRET_BUG = """import sys
+sys.path.insert(0, {components!r})
+from llmplatform import azure_monitoring
+original = azure_monitoring.opt
+
+def planted(args, key):
+    return args["resource_group_name"].apply(int) if key == "log_retention_days" else original(args, key)
+
+azure_monitoring.opt = planted
+from llmplatform.provider import main
+main()
+"""
+
+
+def test_a_bug_quoting_a_secret_input_keeps_it_off_the_users_line_and_warns_before_the_debug_output_is_shared(
+        tmp_path):
+    """A bug whose error quotes a secret input's plaintext: the user's line names only the error's type; the debug
+    output the line asks for holds the plaintext (the SDK's own `rpc_manager` and `resource.py` log every failed
+    registration's traceback there, pulumi 3.272.0), so the line says to take secrets out before sharing it."""
+    plaintext = "rg-s3cret-planted"
+    (tmp_path / "__main__.py").write_text(_PLANTED_SECRET_BUG.format(components=str(plugin_host.COMPONENTS_DIR)))
+    buggy = plugin_host.ProviderHost(package_dir=tmp_path)
+    try:
+        with pytest.raises(plugin_host.ConstructFailure) as failure:
+            buggy.construct("llmplatform:index:AzureMonitoring", "mon", {
+                "location": "westeurope", "namePrefix": "yaml-demo",
+                "resourceGroupName": {offline.SIG_KEY: offline.SECRET_SIG, "value": plaintext}})
+    finally:
+        buggy.close()
+    shown = failure.value.shown
+    assert shown.startswith("AzureMonitoring mon: internal error") and "(ValueError)" in shown, shown
+    assert plaintext not in shown and "secrets included" in shown and "take them out" in shown, shown
+    debug = [message for severity, message in buggy.engine.logs if severity == engine_pb2.DEBUG]
+    assert any(plaintext in message for message in debug), "the warning is needed only while the debug output has it"
 
 
 def test_an_optional_input_not_known_in_a_preview_is_built_as_given(host, example_run, program):

@@ -1353,6 +1353,31 @@ def test_a_version_pinned_off_a_minor_moving_channel_asks_for_the_running_versio
     assert code == 1 and '`kubernetesVersion` "1.36" -> "1.35"' in out and "a downgrade" in out
 
 
+def test_a_version_kept_or_pinned_off_the_patch_channel_asks_for_the_running_version(tmp_path):
+    """Under `patch` (the package's default channel) AKS moves the cluster to the newest patch of its minor and
+    AksCluster ignores `kubernetesVersion`, so a base pinned at 1.34.2 may run 1.34.9. Turning the channel off with
+    the pin kept, or with a later patch of that minor, passed without a line: `pulumi up` then sends a version below
+    what runs, which AKS refuses as a downgrade. Each now asks for the running version (a check, not a refusal); a
+    pin below the base's own patch still blocks."""
+    base = _doc(plan_for("dev", {"cluster": {"kubernetesVersion": "1.34.2"}}))
+    assert base[_one(base, CLUSTER)]["inputs"]["autoUpgradeProfile"]["upgradeChannel"] == "patch"
+    for pin, says in (("1.34.2", "ignored that version under the `patch` channel"),
+                      ("1.34.5", "`patch` auto-upgrade channel moves the cluster's patch version")):
+        head = _doc(plan_for("dev", {"cluster": {"upgradeChannel": "none", "kubernetesVersion": pin}}))
+        code, out = _check(tmp_path, base, head)
+        lines = [line for line in out.splitlines() if line.startswith("- Check before merging:")
+                 and "ManagedCluster" in line and "currentKubernetesVersion" in line]
+        assert code == 0 and len(lines) == 1 and says in lines[0], out
+        assert "not below the version" in lines[0] or "neither below the version" in lines[0], lines[0]
+    head = _doc(plan_for("dev", {"cluster": {"upgradeChannel": "none", "kubernetesVersion": "1.34.1"}}))
+    code, out = _check(tmp_path, base, head)
+    assert code == 1 and '`kubernetesVersion` "1.34.2" -> "1.34.1"' in out and "a downgrade" in out
+    minor = {"kubernetesVersion": "1.34"}  # a minor alone stays what runs under `patch`: nothing to check
+    code, out = _check(tmp_path, _doc(plan_for("dev", {"cluster": minor})),
+                       _doc(plan_for("dev", {"cluster": {"upgradeChannel": "none", **minor}})))
+    assert code == 0 and "currentKubernetesVersion" not in out, out
+
+
 def test_a_new_network_policy_engine_replaces_the_cluster_and_the_blocking_line_says_why(tmp_path, dev):
     """`networkPolicy`/`networkDataplane` are in pulumi-azure-native's curated forceNewMap (replacement.go at
     1b7112af: force-new "to stay conservative", AKS migrates them only one way): the cluster is replaced with
