@@ -192,6 +192,22 @@ def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
     assert not {"tools", "offline", "endpoint_tools"} & set(result["modules"])
 
 
+def test_the_python_consumers_readme_runs_its_tests_on_its_own_pytest_settings():
+    """examples/python-consumer/README.md runs `python -m pytest -q test_program.py` in the example's folder of a
+    clone, in a virtualenv holding the package and pytest alone: pytest there must read the example's own settings,
+    not the repository's pytest.ini above it, whose `-p xdist -p hypothesispytest` stop a run without those plugins
+    ("Error importing plugin xdist")."""
+    readme = (EXAMPLES / "python-consumer" / "README.md").read_text()
+    assert re.search(r"^cd examples/python-consumer\n.*python -m pytest -q test_program\.py$", readme, re.M)
+    header = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider",
+                             "test_program.py"], cwd=EXAMPLES / "python-consumer", capture_output=True, text=True,
+                            timeout=120)
+    assert header.returncode == 0, header.stdout[-2000:] + header.stderr[-2000:]
+    assert f"rootdir: {EXAMPLES / 'python-consumer'}\n" in header.stdout, header.stdout[:500]
+    assert "configfile: pytest.ini" in header.stdout, header.stdout[:500]
+    assert re.search(r"\b[1-9]\d* tests? collected", header.stdout), header.stdout[-500:]
+
+
 def test_install_instructions_name_the_packages_version():
     """README and the Python consumer tell strangers to install the version the package declares."""
     tag = f"@v{llmplatform.__version__}"
