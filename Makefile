@@ -96,8 +96,11 @@ install: $(PKG)  ## the program's requirements and the component package, as `pu
 tools: $(TOOLS)  ## only the endpoint tools and their dependencies in .venv: llm-smoke, llm-bench, llm-verify
 
 # PREVIEW=1 (or true, yes; 0, false, no or empty: off): also the stack's `pulumi preview` with nothing created yet,
-# refused where it shows otherwise than `up`
+# refused where it shows otherwise than `up`; any other value (on, TRUE) is refused, not taken as off
+PREVIEW_VALUES := 1 true yes 0 false no
 plan: $(PKG)  ## offline: run the program under mocks, print the plan, write build/$(STACK)/
+	$(if $(filter-out $(PREVIEW_VALUES),$(PREVIEW)),$(error PREVIEW=$(PREVIEW) is neither on (1, true, yes) nor off \
+	  (0, false, no, or empty)))
 	$(PY) -m offline.plan --stack "$(STACK)"$(if $(filter 1 true yes,$(PREVIEW)), --preview)
 
 images: $(PKG)  ## offline: the copy command of each image of build/$(STACK)/images.json into a mirror (REGISTRY=<host>)

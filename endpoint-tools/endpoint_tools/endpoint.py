@@ -13,7 +13,7 @@ class EndpointError(Exception):
     pass
 
 
-URL_INSTEAD = "the endpoint URL (e.g. http://localhost:11434 after `kubectl port-forward`)"
+URL_INSTEAD = "the endpoint URL instead (e.g. http://localhost:11434 after `kubectl port-forward`)"
 URL_ALLOWED = "an http:// or https:// URL with a host, e.g. http://localhost:11434"
 
 
@@ -73,9 +73,9 @@ def without_v1(url: str) -> Optional[str]:
 
 def stack_outputs(stack: Optional[str] = None, secrets: bool = False, instead: str = URL_INSTEAD) -> dict[str, Any]:
     """The stack's outputs as `pulumi stack output --json` prints them (secrets in clear only when asked);
-    `instead` says what the caller's user can pass when there is no Pulumi CLI."""
+    `instead` says what the caller's user can pass instead when there is no Pulumi CLI ("the endpoint URL instead")."""
     if shutil.which("pulumi") is None:
-        raise EndpointError(f"the Pulumi CLI is not on PATH; pass {instead} instead")
+        raise EndpointError(f"the Pulumi CLI is not on PATH; pass {instead}")
     command = (["pulumi", "stack", "output", "--json"] + (["--show-secrets"] if secrets else [])
                + (["--stack", stack] if stack else []))
     try:

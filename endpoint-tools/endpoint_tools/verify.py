@@ -330,8 +330,10 @@ def load_outputs(args: argparse.Namespace) -> dict[str, Any]:
         if not isinstance(outputs, dict):
             raise EndpointError(f"{args.outputs} is not a JSON object of stack outputs")
         return outputs
+    # --outputs replaces --stack (main refuses the two together): the advice says so, and names the stack's outputs
     return stack_outputs(args.stack, secrets=True,
-                         instead="--outputs FILE (what `pulumi stack output --json --show-secrets` prints)")
+                         instead=f"--outputs FILE instead of --stack {args.stack}, FILE holding what `pulumi stack "
+                                 f"output --stack {args.stack} --json --show-secrets` prints where the CLI is")
 
 
 def main(argv: Optional[list[str]] = None) -> int:

@@ -206,12 +206,19 @@ def test_unreachable_cluster_and_bad_usage(tmp_path, capsys):
     assert verify.main(["--outputs", str(path)]) == 1 and "not a JSON object" in capsys.readouterr().out
 
 
-def test_without_the_pulumi_cli_verify_says_what_to_pass_instead(capsys, monkeypatch):
-    """verify takes no endpoint URL: without the Pulumi CLI its advice is --outputs, which it accepts."""
+def test_without_the_pulumi_cli_verify_says_what_to_pass_instead(capsys, monkeypatch, tmp_path):
+    """verify takes no endpoint URL: without the Pulumi CLI its advice is --outputs in place of --stack (the two
+    together are refused), with the stack's own outputs; followed as written, the run reads the file."""
     monkeypatch.setenv("PATH", "")
     assert verify.main(["--stack", "llmd"]) == 1
     out = capsys.readouterr().out
-    assert "--outputs FILE" in out and "endpoint URL" not in out
+    assert "pass --outputs FILE instead of --stack llmd," in out and "endpoint URL" not in out, out
+    assert "`pulumi stack output --stack llmd --json --show-secrets`" in out, out
+    outputs = tmp_path / "llmd.json"  # the advice followed: --stack left out, the file read (here: names nothing)
+    outputs.write_text("{}")
+    assert verify.main(["--outputs", str(outputs)]) == 1
+    out = capsys.readouterr().out
+    assert "Pulumi CLI" not in out and "name neither llm-d" in out, out
 
 
 def test_a_key_that_cannot_be_sent_is_bad_usage_as_for_the_other_tools(capsys, monkeypatch):

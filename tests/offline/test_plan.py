@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -70,6 +71,10 @@ def test_plan_writes_resources_and_manifests_and_warns_about_risky_settings(tmp_
     assert {"Namespace", "PersistentVolume", "PersistentVolumeClaim", "Job"} <= kinds
     deploy = json.loads((tmp_path / "dev.what-if" / "deploy.json").read_text())
     assert deploy["summary"] in out and deploy["criticalPath"] and deploy["problems"] == []
+    # README's list of what `make plan` writes names every file and folder a reader finds there (its own marker
+    # aside): policy-config.json, which `make up` hands the policy pack, was missing from it
+    listed = set(re.findall(r"^- `build/<stack>/([\w.-]+)", (PROJECT_DIR / "README.md").read_text(), re.M))
+    assert {p.name for p in (tmp_path / "dev.what-if").iterdir()} - {plan_cli.PLAN_MARKER} <= listed, listed
 
 
 def test_bad_config_exits_nonzero_with_the_message_only(tmp_path, capsys):

@@ -9,7 +9,10 @@ from pathlib import Path
 from tests.conftest import PROJECT_DIR
 
 
-DOCS = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").rglob("*.md"))]
+EXAMPLES = sorted(p for p in (PROJECT_DIR / "examples").iterdir() if p.is_dir())
+# the examples' READMEs are read as the docs are: their links resolve, their commands run as the tools parse them
+DOCS = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").rglob("*.md")),
+        *(e / "README.md" for e in EXAMPLES if (e / "README.md").exists())]
 
 
 def _prose(text: str) -> str:
@@ -53,6 +56,19 @@ def test_every_relative_link_in_the_docs_resolves():
             elif anchor and path.suffix == ".md" and anchor not in _anchors(path):
                 broken.append(f"{page.relative_to(PROJECT_DIR)}: {link} (no such heading)")
     assert broken == []
+
+
+def test_every_example_has_a_readme_the_top_readme_links():
+    """A stranger who opens examples/<name>/ finds how to run it there (a Python consumer's requirements.txt names
+    a release of a published copy, a placeholder until filled), and the top README leads to it."""
+    readme = (PROJECT_DIR / "README.md").read_text()
+    assert EXAMPLES
+    for example in EXAMPLES:
+        page = example / "README.md"
+        assert page.is_file(), f"{example.relative_to(PROJECT_DIR)} has no README.md"
+        assert f"(examples/{example.name}/README.md)" in readme, example.name
+        # each says how to run it offline, with a command in a shell block
+        assert re.search(r"```bash\n[^`]*python -m pytest[^`]*```", page.read_text()), page
 
 
 def test_readme_links_every_docs_page():

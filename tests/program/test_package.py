@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from typing import Optional
 
 import pytest
 import yaml
@@ -84,6 +85,56 @@ def test_distribution_metadata_is_consistent():
               if line and not line.startswith("#")]
     assert sorted(plugin) == sorted(project["dependencies"])
     assert yaml.safe_load((COMPONENTS_DIR / "PulumiPlugin.yaml").read_text())["runtime"] == "python"
+
+
+# Names of the standard library the package may use only from the Python version given (What's New in Python 3.11,
+# 3.12, 3.13); typing.TypedDict honours typing_extensions.NotRequired from 3.11 only (before, every key of a total
+# TypedDict is in __required_keys__, so every optional input would be "required")
+NEWER_STDLIB = {("typing", name): (3, 11) for name in ("NotRequired", "Required", "Self", "LiteralString", "Never",
+                                                      "assert_never", "reveal_type", "Unpack", "TypeVarTuple",
+                                                      "dataclass_transform")}
+NEWER_STDLIB |= {("typing", "override"): (3, 12), ("typing", "ReadOnly"): (3, 13), ("typing", "TypeIs"): (3, 13),
+                 ("tomllib", None): (3, 11), ("enum", "StrEnum"): (3, 11), ("datetime", "UTC"): (3, 11),
+                 ("asyncio", "TaskGroup"): (3, 11), ("builtins", "ExceptionGroup"): (3, 11)}
+
+
+def newer_stdlib_used(source: str) -> dict[str, tuple[int, int]]:
+    """Each name of NEWER_STDLIB a module's source uses (`typing.X`, `from typing import X`, `import tomllib`), with
+    the Python version it needs; a typing.TypedDict given typing_extensions' NotRequired counts as 3.11's."""
+    import ast
+    used: dict[str, tuple[int, int]] = {}
+    for node in ast.walk(ast.parse(source)):
+        found: list[tuple[str, Optional[str]]] = []
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            found = [(node.value.id, node.attr)]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found = [(node.module, alias.name) for alias in node.names]
+        elif isinstance(node, ast.Import):
+            found = [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.Name) and node.id == "ExceptionGroup":
+            found = [("builtins", "ExceptionGroup")]
+        used |= {f"{module}.{name}" if name else module: NEWER_STDLIB[(module, name)] for module, name in found
+                 if (module, name) in NEWER_STDLIB}
+    if re.search(r"^from typing import [^\n]*\bTypedDict\b", source, re.M) and \
+            re.search(r"^from typing_extensions import [^\n]*\bNotRequired\b", source, re.M):
+        used["typing.TypedDict with NotRequired"] = (3, 11)
+    return used
+
+
+def test_the_declared_python_floor_runs_what_the_package_uses():
+    """requires-python said >=3.10 while the package reads typing.NotRequired (3.11): on 3.10 pip installed it and the
+    first component stopped with AttributeError: module 'typing' has no attribute 'NotRequired'. The floor pip
+    checks is now at least the newest version any module of the package needs, so pip refuses an older Python."""
+    assert newer_stdlib_used("import typing\nimport tomllib\nx: typing.Self\n") == {"typing.Self": (3, 11),
+                                                                                       "tomllib": (3, 11)}
+    floor = re.fullmatch(r">=(\d+)\.(\d+)", tomllib.loads((COMPONENTS_DIR / "pyproject.toml").read_text())["project"][
+        "requires-python"])
+    assert floor, "requires-python is not a plain >=X.Y floor"
+    needs = {f"{path.relative_to(COMPONENTS_DIR)}: {name}": version for path in (COMPONENTS_DIR / "llmplatform").rglob(
+        "*.py") for name, version in newer_stdlib_used(path.read_text()).items()}
+    assert needs  # the package does use 3.11's typing: the scan sees it
+    declared = (int(floor.group(1)), int(floor.group(2)))
+    assert {where: version for where, version in needs.items() if version > declared} == {}, declared
 
 
 def test_package_reads_its_data_from_itself_not_the_program():
@@ -190,6 +241,22 @@ def test_foreign_project_runs_on_the_installed_wheel_alone(tmp_path):
     assert result["tests"] == 0, run.stdout[-3000:]  # the consumer's own tests pass with llmplatform.testing
     # the consumer's own `config` and `components` were the ones imported, and nothing of this repository
     assert not {"tools", "offline", "endpoint_tools"} & set(result["modules"])
+
+
+def test_the_python_consumers_readme_runs_its_tests_on_its_own_pytest_settings():
+    """examples/python-consumer/README.md runs `python -m pytest -q test_program.py` in the example's folder of a
+    clone, in a virtualenv holding the package and pytest alone: pytest there must read the example's own settings,
+    not the repository's pytest.ini above it, whose `-p xdist -p hypothesispytest` stop a run without those plugins
+    ("Error importing plugin xdist")."""
+    readme = (EXAMPLES / "python-consumer" / "README.md").read_text()
+    assert re.search(r"^cd examples/python-consumer\n.*python -m pytest -q test_program\.py$", readme, re.M)
+    header = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-p", "no:cacheprovider",
+                             "test_program.py"], cwd=EXAMPLES / "python-consumer", capture_output=True, text=True,
+                            timeout=120)
+    assert header.returncode == 0, header.stdout[-2000:] + header.stderr[-2000:]
+    assert f"rootdir: {EXAMPLES / 'python-consumer'}\n" in header.stdout, header.stdout[:500]
+    assert "configfile: pytest.ini" in header.stdout, header.stdout[:500]
+    assert re.search(r"\b[1-9]\d* tests? collected", header.stdout), header.stdout[-500:]
 
 
 def test_install_instructions_name_the_packages_version():

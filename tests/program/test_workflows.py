@@ -47,6 +47,16 @@ def test_make_plan_preview_switch_off(value):
     assert "-m offline.plan --stack \"dev\"" in dry.stdout and "--preview" not in dry.stdout, dry.stdout + dry.stderr
 
 
+@pytest.mark.parametrize("value", ["on", "TRUE", "2"])
+def test_make_plan_refuses_a_preview_switch_it_does_not_know(value):
+    """PREVIEW=on (or TRUE, 2) was taken as off without a word: the plan ran without the preview asked for. Now make
+    stops before planning, naming the value and the ones it knows."""
+    dry = subprocess.run(["make", "-n", "plan", "STACK=dev", f"PREVIEW={value}"], cwd=PROJECT_DIR,
+                         capture_output=True, text=True, timeout=30)
+    assert dry.returncode != 0 and "offline.plan" not in dry.stdout, dry.stdout + dry.stderr
+    assert f"PREVIEW={value} is neither on (1, true, yes) nor off (0, false, no, or empty)" in dry.stderr, dry.stderr
+
+
 WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
 
 
