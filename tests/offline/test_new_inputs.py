@@ -33,3 +33,21 @@ def test_an_unknown_llmd_model_without_a_size_is_still_asked_for_one(tmp_path, c
     code, problems = _plan_cli(tmp_path, capsys, "llmd", "llmd.model=acme/private-model", "llmd.maxModelLen=8192")
     assert code != 0 and len(problems) == 1 and problems[0].startswith(
         "- llmd.modelMemoryGib is needed for 'acme/private-model'"), problems
+
+
+@pytest.mark.parametrize("given, refusal", [
+    ("0", "modelStore.models[1].sizeGib (0) must be the model's download size in GiB, above 0 and at most 4096"),
+    ("abc", "modelStore.models[1].sizeGib must be a finite number, got 'abc'"),
+    ("1e3", "modelStore.models[1].sizeGib must be a finite number, got '1e3'"),
+])
+def test_a_refused_model_size_in_the_store_is_named_once(tmp_path, capsys, given, refusal):
+    """A model outside the catalogue, its size refused: "... is not in the model catalogue ...; declare its size"
+    followed, asking for what the entry gave."""
+    code, problems = _plan_cli(tmp_path, capsys, "dev", "modelStore.models[1].name=hf.co/acme/model-GGUF:Q4_K_M",
+                               f"modelStore.models[1].sizeGib={given}")
+    assert code != 0 and problems == [f"- {refusal}"], problems
+
+
+def test_a_model_outside_the_catalogue_without_a_size_is_still_asked_for_one(tmp_path, capsys):
+    code, problems = _plan_cli(tmp_path, capsys, "dev", "modelStore.models[1]=hf.co/acme/model-GGUF:Q4_K_M")
+    assert code != 0 and len(problems) == 1 and "is not in the model catalogue" in problems[0], problems
