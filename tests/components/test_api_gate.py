@@ -223,8 +223,9 @@ def test_a_cluster_range_that_arrives_as_an_output_is_refused_by_name_once_it_re
         args = REQUIRED[component]()
         args["cluster"] = {**args["cluster"], key: pulumi.Output.from_input(value) if late else value}
         getattr(P, component)("g", args, provider_opts())
-    with pytest.raises(testing.ProgramError if late else P.ComponentInputError, match=rf"^{component} g: input cluster.{key}={value!r} is invalid; "
-                                                   r"allowed: an IPv4 range"):
+    refusal = testing.ProgramError if late else P.ComponentInputError
+    with pytest.raises(refusal, match=rf"^{component} g: input cluster.{key}={value!r} is invalid; allowed: an IPv4 "
+                                      r"range"):
         testing.run(program)
 
 
