@@ -63,7 +63,7 @@ def parse_llmd(r: Reader) -> LlmdConfig:
         r.problem(f"llmd.hfTokenSecret {WITHHELD} is not a Key Vault secret name (letters, digits, '-')")
     # unset when absent or left blank (`maxModelLen: ~`, which once reached LlmdStack as 0); the sizes are LlmdStack's
     # rule's (a weight of 1e-300 GiB passed a `> 0` here and was refused by the component after registrations)
-    memory = r.float_("modelMemoryGib", None)  # type: ignore[arg-type]
+    memory: Optional[float] = r.float_("modelMemoryGib", None)  # type: ignore[arg-type]
     if memory is not None:
         before = len(r.problems)
         component_rules.check(r, "LlmdStack", {"model_memory_gib": memory}, component_rules.keys("llmd"),
