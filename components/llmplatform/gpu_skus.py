@@ -36,6 +36,21 @@ class GpuSku:
         return self.gpus * self.gpu_memory_gib
 
 
+GPU_MEMORY_GIB = (1, 1024)  # one GPU's memory (or one MIG instance's), GiB, as a hand-described size may give it
+GPU_MEMORY_ALLOWED = (f"GiB from {GPU_MEMORY_GIB[0]} to {GPU_MEMORY_GIB[1]} as the driver reports them: nvidia-smi's "
+                      "memory.total (MiB) / 1024, e.g. 22.48 for an A10")
+
+
+def gpu_memory_problem(value: Any) -> Optional[str]:
+    """What one GPU's memory must be (GPU_MEMORY_ALLOWED) when `value`, a number (true and false are not), is out of
+    range or not finite; None otherwise (a value of another type is the type check's to refuse)."""
+    if isinstance(value, bool):
+        return GPU_MEMORY_ALLOWED
+    if not isinstance(value, (int, float)):
+        return None
+    return None if GPU_MEMORY_GIB[0] <= value <= GPU_MEMORY_GIB[1] else GPU_MEMORY_ALLOWED  # NaN compares false
+
+
 def memory_text(gib: float) -> str:
     """GPU memory for a message, as the driver reports it: 15 GiB (a T4), 22.48 GiB (an A10), 79.64 GiB (an H100)."""
     return f"{math.floor(gib * 100) / 100:.2f}".rstrip("0").rstrip(".") + " GiB"

@@ -14,7 +14,7 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_gate import ApiGate
-from .checks import called_as_documented, check_shape, fail, handle_after_check, late_rules
+from .checks import ROUTER_RANGE_FIELDS, called_as_documented, check_shape, fail, handle_after_check, late_rules
 from .gpu_node_pool import cluster_key, kubernetes_provider
 from .defaults import defaults_for, or_default
 from .handles import (ClusterHandle, GpuScheduling, KedaEndpoints, ModelServer, ModelVolume, RouteTarget, VaultHandle,
@@ -215,8 +215,11 @@ class InferenceStack(pulumi.ComponentResource):
         # renamed (api_client_namespaces -> client_namespaces), so untyped here: ApiGate checks it (check_shape)
         gate_renamed: Any = {"client_namespaces": a["api_client_namespaces"]} \
             if a.get("api_client_namespaces") else {}
+        # the cluster's ranges, when they arrive as outputs, checked in our words before the gate's nginx takes them
+        gate_cluster = handle_after_check(late_rules("InferenceStack", name, a, "cluster", ROUTER_RANGE_FIELDS,
+                                                     InferenceStackArgs), a["cluster"], ROUTER_RANGE_FIELDS)
         gate = ApiGate(name, {
-            "cluster": a["cluster"], "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
+            "cluster": gate_cluster, "endpoint": ollama.endpoint, "key_vault": a["key_vault"],
             "ui_listener": through_gate,
             # the parts carry this component's name: an unset name_prefix falls back to it there too, under the
             # rule this component checked it by (a resource name may hold capitals, an explicit prefix may not)

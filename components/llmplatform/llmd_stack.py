@@ -19,7 +19,8 @@ from typing_extensions import NotRequired
 
 from . import PACKAGE
 from .api_router import RouterSpec, api_router, hands_out_key, in_cluster_policy
-from .checks import GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, after_check, called_as_documented, check_shape, late_rules
+from .checks import (GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_as_documented,
+                     check_shape, handle_after_check, late_rules)
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
@@ -192,7 +193,8 @@ class LlmdStack(pulumi.ComponentResource):
         # handles that arrive as outputs (another language's): their checks run once they resolve, and what they
         # feed waits for them (the vLLM pods' placement, the KEDA scaler, the route's listener)
         self._late = {key: late_rules("LlmdStack", name, args, key, fields, LlmdStackArgs) for key, fields in
-                      (("gpu", GPU_FIELDS), ("keda", KEDA_FIELDS), ("route_target", ROUTE_FIELDS))}
+                      (("gpu", GPU_FIELDS), ("keda", KEDA_FIELDS), ("route_target", ROUTE_FIELDS),
+                       ("cluster", ROUTER_RANGE_FIELDS))}
         self._k8s = pulumi.ResourceOptions(parent=self, protect=False)
         cluster, target = args["cluster"], args["route_target"]
         pd = opt(args, "prefill_decode")
@@ -230,7 +232,8 @@ class LlmdStack(pulumi.ComponentResource):
                 match_labels={"app.kubernetes.io/name": "open-webui"})),
             *(namespace_peer(n) for n in args.get("client_namespaces") or [])]
         router = RouterSpec(
-            name=name, namespace=self._ns, cluster=cluster, upstream_host=f"{POOL_GATEWAY}-istio",
+            name=name, namespace=self._ns, upstream_host=f"{POOL_GATEWAY}-istio",
+            cluster=handle_after_check(self._late["cluster"], cluster, ROUTER_RANGE_FIELDS),  # nginx writes them
             upstream_port=80, upstream_host_header=None, client_peers=peers, edge_namespace=gateway_ns,
             api_key_auth=opt(args, "api_key_auth"), rate_limit_per_second=opt(args, "rate_limit_per_second"),
             rate_limit_burst=opt(args, "rate_limit_burst"),

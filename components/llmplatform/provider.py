@@ -208,6 +208,11 @@ class PlatformProvider(ComponentProvider):
                   options: Optional[pulumi.ResourceOptions] = None) -> ConstructResult:
         component = resource_type.rsplit(":", 1)[-1]
         _CONSTRUCTING.set(f"{component} {name}")  # the request's own context: applies made from it see it too
+        if resource_type != f"{PACKAGE}:index:{component}" or component not in self._components:
+            # the program's type (a newer SDK's component, a typo in a YAML type): the SDK's KeyError read as a bug
+            raise InputPropertiesError(
+                f"{resource_type} {name}: the llmplatform component provider {__version__} has no such component; "
+                + nearest_or_all(component, self._components, "components"))
         try:
             return super().construct(name, resource_type, inputs, options)
         except InputPropertyError as error:  # from mapping the inputs: one property
@@ -394,7 +399,9 @@ class PlatformServicer(ProviderServicer):
         in the message, which carries every problem in the Python user's words."""
         inputs = _REQUEST_INPUTS.get()
         kept = [e for e in errors or [] if inputs is None or not _shown_with_a_secret(inputs, e["property_path"])]
-        return super().create_grpc_invalid_properties_status(message, kept if errors is not None else None)
+        # always a list: the SDK's status for None has no trailing metadata, and its abort then fails on that
+        # (pulumi 3.272.0 `provider/server.py`: "'Status' object has no attribute 'trailing_metadata'")
+        return super().create_grpc_invalid_properties_status(message, kept)
 
 
 _REQUEST_INPUTS: contextvars.ContextVar[Any] = contextvars.ContextVar("llmplatform_request_inputs", default=None)

@@ -63,10 +63,12 @@ def parse_llmd(r: Reader) -> LlmdConfig:
         r.problem(f"llmd.hfTokenSecret {WITHHELD} is not a Key Vault secret name (letters, digits, '-')")
     # unset when absent or left blank (`maxModelLen: ~`, which once reached LlmdStack as 0); the sizes are LlmdStack's
     # rule's (a weight of 1e-300 GiB passed a `> 0` here and was refused by the component after registrations)
-    memory = r.float_("modelMemoryGib", None)  # type: ignore[arg-type]
+    memory: Optional[float] = r.float_("modelMemoryGib", None)  # type: ignore[arg-type]
     if memory is not None:
+        before = len(r.problems)
         component_rules.check(r, "LlmdStack", {"model_memory_gib": memory}, component_rules.keys("llmd"),
                               skip=("key_vault",))
+        memory = memory if len(r.problems) == before else None  # refused once: no fit check of it after
     max_len = r.int_("maxModelLen", None, 256, 1_048_576)  # type: ignore[arg-type]
     cfg = LlmdConfig(
         enabled=r.bool_("enabled", d.enabled), namespace=namespace, model=model, model_memory_gib=memory,
@@ -109,6 +111,12 @@ def llmd_autoscaling_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, observab
                   f"llmd.maxReplicas")
 
 
+def _given(r: Reader, key: str) -> bool:
+    """Whether the stack file (or a --set) gives llmd.`key` a value (`r` the top-level reader)."""
+    section = r.raw.get("llmd")
+    return isinstance(section, dict) and section.get(key) is not None
+
+
 def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: GatewayConfig) -> None:
     """llm-d needs a large-GPU pool and a gateway; the model must fit the GPUs it gets."""
     if not cfg.enabled:
@@ -134,11 +142,11 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
                   f"{sku.vm_size}")
     known = KNOWN_MODELS.get(cfg.model)
     weights = llmd_weights_gib(cfg.model, cfg.model_memory_gib)
-    if weights is None:
+    if weights is None and not _given(r, "modelMemoryGib"):  # given and refused: its refusal names it
         r.problem(f"llmd.modelMemoryGib is needed for {cfg.model!r} (not in the built-in list: "
                   f"{', '.join(KNOWN_MODELS)})")
-    elif cfg.tensor_parallel_size <= sku.gpus and not llmd_fits(weights, sku.gpu_memory_gib,
-                                                                cfg.tensor_parallel_size):
+    elif weights is not None and cfg.tensor_parallel_size <= sku.gpus \
+            and not llmd_fits(weights, sku.gpu_memory_gib, cfg.tensor_parallel_size):
         r.problem(f"llmd.model {cfg.model} ({weights:.1f} GiB of weights plus KV cache) does not fit "
                   f"{cfg.tensor_parallel_size} x {memory_text(sku.gpu_memory_gib)} {sku.gpu_model} ({sku.vm_size}: "
                   f"{sku.gpu_memory_mib} MiB per GPU as the driver reports it, of which vLLM takes "

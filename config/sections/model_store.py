@@ -37,23 +37,25 @@ class ModelStoreConfig:
         return dict(zip(self.models, self.model_sizes_gib))
 
 
-def _entry(r: Reader, i: int, raw: Any) -> tuple[Optional[str], Optional[float]]:
-    """One entry of modelStore.models: a name, or {name, sizeGib}; (name, declared size)."""
+def _entry(r: Reader, i: int, raw: Any) -> tuple[Optional[str], Optional[float], bool]:
+    """One entry of modelStore.models: a name, or {name, sizeGib}; (name, declared size, whether a size was given
+    and refused: its refusal names it, and no "declare its size" follows)."""
     key = f"{r.key('models')}[{i}]"
     raw = as_text(raw)
     if isinstance(raw, str):
         if not raw or len(raw) > MAX_STRING or not raw.isprintable():
             r.problem(f"{key} must be a model name of 1-{MAX_STRING} printable characters, got {describe(raw)}")
-            return None, None
-        return raw, None
+            return None, None, False
+        return raw, None, False
     if not isinstance(raw, dict):
         r.problem(f"{key} must be a model name or an object {{name, sizeGib}}, got {describe(raw)}")
-        return None, None
+        return None, None, False
     e = r.entry("models", i)
     name = e.str_("name", None)
     before = len(r.problems)
     size: Optional[float] = e.float_("sizeGib", 0.0)
-    if len(r.problems) > before or e.raw.get("sizeGib") is None:  # not a number (said), or none declared
+    refused = len(r.problems) > before  # not a number (said)
+    if refused or e.raw.get("sizeGib") is None:  # or none declared
         size = None
     e.reject_unknown_keys()
     if name is None and e.raw.get("name") is None:  # (a name of the wrong type: str_ said so)
@@ -61,20 +63,21 @@ def _entry(r: Reader, i: int, raw: Any) -> tuple[Optional[str], Optional[float]]
     if size is not None and not 0 < size <= MAX_MODEL_GIB:
         r.problem(f"{key}.sizeGib ({size:g}) must be the model's download size in GiB, above 0 and at most "
                   f"{MAX_MODEL_GIB}")
-        size = None
-    return name, size
+        size, refused = None, True
+    return name, size, refused
 
 
 def parse_model_store(r: Reader) -> ModelStoreConfig:
     d = ModelStoreConfig()
     entries = [_entry(r, i, raw) for i, raw in enumerate(r.entries("models", list(d.models)))]
-    models = tuple(name for name, _ in entries if name is not None)
+    models = tuple(name for name, _, _ in entries if name is not None)
     sizes: list[float] = []
-    for i, (name, declared) in enumerate(entries):
+    for i, (name, declared, refused) in enumerate(entries):
         if name is None:
             continue
         size = declared if declared is not None else catalogue_size(name)
-        if size is None and not ollama_names.name_problem(name):  # a bad name: the component's rule says why
+        # a bad name: the component's rule says why; a refused size: its refusal
+        if size is None and not refused and not ollama_names.name_problem(name):
             r.problem(f"{r.key('models')}[{i}] {describe(name)} {why_unsized(name)}")
         sizes.append(size or 0.0)
     sized = all(s > 0 for s in sizes) and len(models) == len(entries)
@@ -86,7 +89,7 @@ def parse_model_store(r: Reader) -> ModelStoreConfig:
     )
     r.reject_unknown_keys()
     # the component's rules read the names (Ollama's grammar, each model once), named by their entry's index
-    where = [i for i, (name, _) in enumerate(entries) if name is not None]
+    where = [i for i, (name, _, _) in enumerate(entries) if name is not None]
     renames = {f"models[{j}]": f"modelStore.models[{i}]" for j, i in enumerate(where) if i != j}
     component_rules.check(r, "ModelStore", {"protocol": cfg.protocol, "size_gib": cfg.size_gib,
                                             "redundancy": cfg.redundancy, "models": list(models)},

@@ -207,6 +207,28 @@ def test_a_hand_built_cluster_handle_whose_range_is_no_range_is_refused_by_name(
         offline.run_function(build)
 
 
+@pytest.mark.parametrize("component", ["ApiGate", "LlmdStack", "InferenceStack"])
+@pytest.mark.parametrize("key, value", [("vnet_cidr", "nope"), ("vnet_cidr", ""), ("pod_cidr", "10.0.0.0/33")])
+@pytest.mark.parametrize("late", [True, False])
+def test_a_cluster_range_that_arrives_as_an_output_is_refused_by_name_once_it_resolves(component, key, value, late):
+    """A handle whose range is an output (another stack's, through a StackReference; another language's handle)
+    skipped the range check: its value went into the gate's nginx.conf as given (`nope 1;` in the Front Door geo,
+    `set_real_ip_from 10.0.0.0/33;`), which nginx refuses at start, or was dropped without a word (an empty one).
+    InferenceStack's refusal, plain or late, was its gate's ("ApiGate g"), a component the caller never built."""
+    import pulumi
+    from llmplatform import testing
+    from tests.components.test_components_alone import REQUIRED
+
+    def program():
+        args = REQUIRED[component]()
+        args["cluster"] = {**args["cluster"], key: pulumi.Output.from_input(value) if late else value}
+        getattr(P, component)("g", args, provider_opts())
+    refusal = testing.ProgramError if late else P.ComponentInputError
+    with pytest.raises(refusal, match=rf"^{component} g: input cluster.{key}={value!r} is invalid; allowed: an IPv4 "
+                                      r"range"):
+        testing.run(program)
+
+
 def test_a_gate_in_front_of_your_own_server_forwards_only_the_paths_you_name():
     """vLLM, run by you, serves /metrics and management routes beside inference: `allowed_paths` closes them."""
     def program():

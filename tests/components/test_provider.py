@@ -1183,3 +1183,20 @@ def test_every_object_the_yaml_example_puts_in_a_namespace_it_creates_comes_afte
     assert [urn for urn, namespace in placed
             if namespace in namespaces and urn != namespaces[namespace] and namespaces[namespace] not in
             after(urn, set())] == []
+
+
+@pytest.mark.parametrize("resource_type, said", [
+    ("llmplatform:index:ApiGat", "did you mean 'ApiGate'?"),
+    ("llmplatform:index:Nope", "components: AksCluster, ApiGate,"),
+])
+def test_a_component_type_the_provider_does_not_have_is_named_not_reported_as_a_bug(host, resource_type, said):
+    """A type the program names (a YAML `type:` misspelt, a newer SDK's component on an older plugin) failed on the
+    SDK's KeyError, which the provider answered as its own bug: "internal error ... not a problem of your inputs"."""
+    from llmplatform import __version__
+    with pytest.raises(plugin_host.ConstructFailure) as failure:
+        host.construct(resource_type, "typo", {"namespace": "inference"})
+    assert failure.value.code == grpc.StatusCode.INVALID_ARGUMENT, failure.value
+    assert failure.value.shown.startswith(
+        f"{resource_type} typo: the llmplatform component provider {__version__} has no such component; {said}"), \
+        failure.value.shown
+    assert "internal error" not in failure.value.shown

@@ -101,3 +101,33 @@ def test_a_mig_instance_gets_its_eighths_of_the_reported_memory(vm_size, profile
         pulumi.export("units", {k: pool.scheduling[k] for k in ("gpus_per_node", "gpu_memory_gib")})
     assert offline.run_function(program).outputs["units"] == expected
 
+
+
+@pytest.mark.parametrize("component", ["LlmdStack", "InferenceStack"])
+@pytest.mark.parametrize("memory", [float("nan"), float("inf"), -1, 0.5, 1e12 + 0.5, True])
+@pytest.mark.parametrize("late", [False, True])
+def test_a_hand_built_gpu_handles_memory_out_of_range_is_refused_by_name(component, memory, late):
+    """A GpuScheduling built by hand (or read from another stack) with a memory no GPU reports: NaN stopped LlmdStack
+    with "ValueError: cannot convert float NaN to integer" (or the SDK's "While processing input" when late), -1 GiB
+    was refused as the GPU pool not holding the model, and 10^12 GiB, or any value on an Ollama server, was taken."""
+    from llmplatform import testing
+    from tests.components.test_components_alone import GPU
+
+    def program() -> None:
+        args = {**REQUIRED[component](), "gpu": {**GPU, "gpu_memory_gib": pulumi.Output.from_input(memory)
+                                                 if late else memory}}
+        getattr(llmplatform, component)("g", {**args, **({} if component == "LlmdStack" else
+                                                         {"accelerator": "gpu"})}, provider_opts())
+    with pytest.raises(testing.ProgramError if late else ComponentInputError) as refused:
+        testing.run(program)
+    assert str(refused.value) == (
+        f"{component} g: gpu.gpu_memory_gib: {memory!r} is invalid; allowed: GiB from 1 to 1024 as the driver "
+        "reports them: nvidia-smi's memory.total (MiB) / 1024, e.g. 22.48 for an A10"), str(refused.value)
+
+
+def test_a_hand_built_gpu_handle_with_a_real_gpus_memory_is_taken():
+    from llmplatform import testing
+    from tests.components.test_components_alone import GPU
+
+    testing.run(lambda: llmplatform.LlmdStack("g", {**REQUIRED["LlmdStack"](), "gpu": {**GPU, "gpu_memory_gib": 79.64}},
+                                              provider_opts()))

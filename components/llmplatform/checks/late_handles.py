@@ -1,10 +1,11 @@
 """A component's rules run again once a handle it was given as outputs resolves (late_rules), a value that waits
 for that check (after_check), and the handle fields each component's rules read."""
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional, Union
 
 import pulumi
 
 from ..errors import ComponentInputError, LateInputError
+from ..inference_specs import OWN_RANGE_FIELDS
 from ..input_rules import RULES
 from ..mappings import whole_numbers
 from ..rules import has_output, is_output
@@ -21,6 +22,8 @@ ROUTE_FIELDS = ("llmd_listener", "gateway_names")
 KEDA_FIELDS = ("interceptor_host",)
 VOLUME_FIELDS = ("models",)
 CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
+# the ranges an API gate's nginx writes (set_real_ip_from, the Front Door flag's geo): one it cannot read stops nginx
+ROUTER_RANGE_FIELDS = ("pod_cidr", *OWN_RANGE_FIELDS)
 EXPANDER_FIELDS = ("autoscaler_expander",)
 
 
@@ -65,11 +68,14 @@ def after_check(check: Optional[pulumi.Output[Any]], value: Any) -> Any:
     return pulumi.Output.all(check, value).apply(lambda v: v[1])
 
 
-def handle_after_check(check: Optional[pulumi.Output[Any]], handle: Any, key: str) -> Any:
-    """A handle a composite hands on to its parts with its field `key` (or the whole handle, when it is one output)
-    waiting for the composite's late check, so a part's own check of it never runs first, in the part's words."""
+def handle_after_check(check: Optional[pulumi.Output[Any]], handle: Any, key: Union[str, tuple[str, ...]]) -> Any:
+    """A handle a composite hands on to its parts with its field `key` (or each of the fields `key` names that it
+    holds; or the whole handle, when it is one output) waiting for the composite's late check, so a part's own check
+    of it never runs first, in the part's words."""
     if check is None:
         return handle
-    if isinstance(handle, Mapping):
+    if isinstance(handle, Mapping) and isinstance(key, str):
         return {**handle, key: after_check(check, handle.get(key))}
+    if isinstance(handle, Mapping):
+        return {**handle, **{k: after_check(check, handle[k]) for k in key if k in handle}}
     return after_check(check, handle)

@@ -7,6 +7,7 @@ import pulumi
 
 from ..azure_names import resource_group
 from ..choices import NETWORK_POLICIES, UPGRADE_CHANNELS
+from ..gpu_skus import gpu_memory_problem
 from ..images import mirror_problem
 from ..rules import is_output, nearest_or_all
 from .annotations import _output_allowed, _typeddict_of
@@ -53,7 +54,9 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
                       # every Azure resource a consumer builds beside the cluster goes to this group ("" planned)
                       "resource_group_name": lambda v: resource_group(v) if isinstance(v, str) else None,
                       "network_policy": network_policy_problem, "upgrade_channel": upgrade_channel_problem},
-    "MonitoringHandle": {"log_analytics_workspace_id": workspace_problem, "monitor_workspace_id": workspace_problem}}
+    "MonitoringHandle": {"log_analytics_workspace_id": workspace_problem, "monitor_workspace_id": workspace_problem},
+    # a fit check of a model against a negative, NaN or 10^12 GiB GPU judged nothing (NaN raised a ValueError)
+    "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem}}
 
 
 def _shape(value: Any, spec: type, path: str, problems: list[tuple[str, str]],

@@ -5,7 +5,7 @@ from .. import azure_names as names, put_rules
 from ..choices import (API_ACCESS_MODES, DEPLOYER_PRINCIPAL_TYPES, EXPANDERS, GPU_DRIVERS, GPU_PRIORITIES,
                        KUBELOGIN_MODES, MIG_PROFILES, NETWORK_POLICIES, NODE_OS_UPGRADE_CHANNELS, TIERS,
                        UPGRADE_CHANNELS, WEEKDAYS)
-from ..gpu_skus import find_gpu_sku, known_gpu_sizes, needs_grid_driver
+from ..gpu_skus import GPU_MEMORY_ALLOWED, GPU_MEMORY_GIB, find_gpu_sku, known_gpu_sizes, needs_grid_driver
 from ..networks import authorized_range_problem, network_rules
 from ..regions import azure_region
 from ..rules import HH_MM, KUBERNETES_VERSION, UTC_OFFSET, Problem, Rules, known, pattern
@@ -89,8 +89,7 @@ def gpu_node_pool(args: Mapping[str, Any]) -> list[Problem]:
                                          "and '-', starting and ending with a letter or digit (the node label "
                                          "llm-platform/gpu-model takes it)"))
         custom.whole("gpus", 1, 16)
-        custom.number("gpu_memory_gib", 1, 1024, "GiB from 1 to 1024 as the driver reports them: nvidia-smi's "
-                                                 "memory.total (MiB) / 1024, e.g. 22.48 for an A10")
+        custom.number("gpu_memory_gib", *GPU_MEMORY_GIB, GPU_MEMORY_ALLOWED)
     size = r.text("vm_size", lambda v: None if r.given("gpu_sku") is not None or find_gpu_sku(v) else
                   f"a catalog size ({', '.join(known_gpu_sizes())}) or any size described by {r.ref('gpu_sku')}")
     sku = find_gpu_sku(size) if size and r.given("gpu_sku") is None else None

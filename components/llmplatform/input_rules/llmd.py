@@ -3,7 +3,7 @@ from typing import Any, Mapping, Optional
 
 from .. import azure_names as names
 from ..choices import FAILURE_MODES
-from ..gpu_skus import GPU_SKUS, memory_text
+from ..gpu_skus import GPU_SKUS, gpu_memory_problem, memory_text
 from ..inference_specs import OWN_RANGE_FIELDS
 from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                           holds_requests_at_zero, image_is_pinned, managed_flags, weights_gib)
@@ -38,6 +38,13 @@ def llmd_escape_hatches(r: Rules) -> None:
                    f"; a Hugging Face token goes into Key Vault, named in {r.ref('hf_token_secret')}")
 
 
+def usable_memory(gpu: Any) -> Optional[float]:
+    """The GPU handle's memory per GPU to judge a fit by; None when not known yet or refused (by the handle's shape
+    check, which names it: no fit check of it after)."""
+    memory = known(gpu, "gpu_memory_gib")
+    return None if memory is None or gpu_memory_problem(memory) else memory
+
+
 def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     """Every input checked against the GPU it will run on."""
     r = Rules(args, "LlmdStack")
@@ -62,7 +69,7 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("rate_limit_burst", 0, 100000)
     r.whole("request_timeout_seconds", 1, 86400)
     gpu = r.args.get("gpu")
-    gpus, memory = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib")
+    gpus, memory = known(gpu, "gpus_per_node"), usable_memory(gpu)
     gpu_model = known(gpu, "gpu_model")
     if known(gpu, "mig_profile"):
         r.add("gpu", f"a pool with mig_profile {known(gpu, 'mig_profile')}", "a pool of whole GPUs (vLLM's "
@@ -128,7 +135,7 @@ def llmd_prefill_decode(r: Rules, weights: Optional[float]) -> None:
     """P/D needs InfiniBand (NIXL's KV transfer), the GPU Operator's driver (nvidia-peermem for GPUDirect RDMA;
     the AKS-managed driver does not load it) and fixed replica counts; the prefill replicas fit like decode's."""
     gpu = r.args.get("gpu")
-    gpus, memory, rdma = known(gpu, "gpus_per_node"), known(gpu, "gpu_memory_gib"), known(gpu, "rdma")
+    gpus, memory, rdma = known(gpu, "gpus_per_node"), usable_memory(gpu), known(gpu, "rdma")
     driver, gpu_model = known(gpu, "driver"), known(gpu, "gpu_model")
     if rdma is False:
         r.add("prefill_decode", True, f"an InfiniBand (RDMA) GPU size ({rdma_sizes()}); this {gpu_model} pool has "
