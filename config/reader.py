@@ -140,7 +140,9 @@ class Reader:
             return default
         if len(value) > MAX_STRING or not value.isprintable():
             shown = _withheld() if withhold else f"{describe(value[:40])}{'...' if len(value) > 40 else ''}"
-            self.problem(f"{self.key(name)} must be at most {MAX_STRING} printable characters, got {shown}")
+            what = f"at most {MAX_STRING} printable characters" if len(value) > MAX_STRING else \
+                "printable characters only (no newline, tab or other control character)"
+            self.problem(f"{self.key(name)} must be {what}, got {shown}")
             return default
         return value
 

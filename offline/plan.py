@@ -439,7 +439,11 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     for warning in plan.warnings:
         print(f"warning: {warning}")
     raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config(stack, sets=sets, stack_file=stack_file).items()}
-    cfg = (regions.parse_global if regions.is_global(raw) else parse_config)(raw, plan.project, plan.stack)
+    try:  # the stack file as written: a YAML shape the program's config (Pulumi's JSON) reads otherwise, a null key
+        cfg = (regions.parse_global if regions.is_global(raw) else parse_config)(raw, plan.project, plan.stack)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 1, None
     path = stack_file or runner.PROJECT_DIR / f"Pulumi.{stack}.yaml"
     defaults = {r.type.split(":", 1)[0] for r in plan.resources if r.custom and not r.options.get("provider")}
     for note in stackfile.provider_advisories(stackfile.provider_config(path), path.name, plan.project,

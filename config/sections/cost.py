@@ -23,15 +23,17 @@ def parse_cost(r: Reader) -> CostConfig:
     if not 0 <= gb <= 10000:
         r.problem(f"cost.logAnalyticsGbPerDay ({gb:g}) must be between 0 and 10000")
     raw = r.raw.get("prices") if isinstance(r.raw.get("prices"), dict) else {}
-    r.section("prices")  # read as a whole below; its keys are price names, not settings
+    r.section("prices")  # read as a whole below (the Reader refuses one that is no object); keys are price names
     prices: dict = {}
-    if r.has("prices") and not isinstance(r.raw.get("prices"), dict):
-        r.problem("cost.prices must be an object of price names to numbers")
     for key, value in raw.items():
         entries = value if isinstance(value, dict) else {None: value}
         numbers = {}
         for sub_key, given in entries.items():
-            where = f"cost.prices.{key}" + (f".{sub_key}" if sub_key else "")
+            where = f"cost.prices.{key}" + (f".{sub_key}" if sub_key is not None else "")
+            if isinstance(value, dict) and (sub_key is None or not str(sub_key).strip()):
+                r.problem(f"cost.prices.{key} has an entry without a name ({describe(sub_key)}): name the VM size "
+                          f"or disk size it prices")
+                continue
             number = as_number(given)
             if number is None or number < 0:
                 r.problem(f"{where} must be a finite price >= 0, got {describe(given)}")

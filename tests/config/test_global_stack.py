@@ -537,3 +537,13 @@ def test_a_global_organization_pulumi_takes_is_kept(organization):
     raw = regions.raw_stack_file(PROJECT_DIR / "Pulumi.global.yaml", P)
     cfg = regions.parse_global({**raw, "global": {**raw["global"], "organization": organization}}, P, "global")
     assert cfg.reference("prod-westeurope") == f"{organization}/{P}/prod-westeurope"
+
+
+def test_an_organization_with_a_newline_is_told_it_holds_a_control_character(tmp_path, capsys):
+    """`organization: "acme\\n"` (a trailing newline from a pasted value) was refused as "must be at most 253 printable
+    characters": true, but it sent the user counting characters. The refusal names the control character."""
+    code = plan_cli.main(["--stack", "global", "--out", str(tmp_path), "--set", "global.organization=acme\n"])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    assert ("global.organization must be printable characters only (no newline, tab or other control character), "
+            "got 'acme\\n'") in err, err[-600:]

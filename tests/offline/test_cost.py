@@ -413,3 +413,18 @@ def test_a_decimal_price_as_pulumi_config_set_path_stores_it_is_taken(tmp_path, 
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path / "b"), "--stack-file", str(stack_file)]) == 1
     err = capsys.readouterr().err
     assert "cost.prices.load_balancer_monthly must be a finite price >= 0, got 'cheap'" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("entry", ["null", "''"])
+def test_a_price_table_entry_without_a_name_is_refused_without_a_traceback(tmp_path, capsys, entry):
+    """`vm_hourly: {null: 1}` or `{'': 1}` prices no VM size: it was taken without a word. The program's config (as
+    Pulumi's JSON hands it over) reads a null key as the text 'null', the stack file as written as no name: the plan
+    CLI's second reading of the file raised its refusal as a traceback."""
+    text = (Path(plan_cli.__file__).resolve().parent.parent / "Pulumi.dev.yaml").read_text()
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(text.replace(
+        "config:\n", f"config:\n  aks-llm-platform:cost:\n    prices:\n      vm_hourly:\n        {entry}: 1\n", 1))
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path / "b"), "--stack-file", str(stack_file)])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err, err[-800:]
+    assert "cost.prices.vm_hourly has an entry without a name" in err
