@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 
 from llmplatform.azure_names import dns_label
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
-from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku, memory_text
+from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku, gpu_units, memory_text
 from llmplatform.llmd_specs import (GPU_MEMORY_UTILIZATION as LLMD_GPU_MEMORY_UTILIZATION, KNOWN_MODELS,
                                    fits as llmd_fits, weights_gib as llmd_weights_gib)
 from llmplatform.rules import WITHHELD
@@ -145,10 +145,12 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
     if weights is None and not _given(r, "modelMemoryGib"):  # given and refused: its refusal names it
         r.problem(f"llmd.modelMemoryGib is needed for {cfg.model!r} (not in the built-in list: "
                   f"{', '.join(KNOWN_MODELS)})")
+    # the figure GpuNodePool's handle gives LlmdStack (to the hundredth, rounded down), so no model passes here and
+    # is then refused by the component, in its words, once resources are registered
     elif weights is not None and cfg.tensor_parallel_size <= sku.gpus \
-            and not llmd_fits(weights, sku.gpu_memory_gib, cfg.tensor_parallel_size):
+            and not llmd_fits(weights, memory := gpu_units(sku, None).gpu_memory_gib, cfg.tensor_parallel_size):
         r.problem(f"llmd.model {cfg.model} ({weights:.1f} GiB of weights plus KV cache) does not fit "
-                  f"{cfg.tensor_parallel_size} x {memory_text(sku.gpu_memory_gib)} {sku.gpu_model} ({sku.vm_size}: "
+                  f"{cfg.tensor_parallel_size} x {memory_text(memory)} {sku.gpu_model} ({sku.vm_size}: "
                   f"{sku.gpu_memory_mib} MiB per GPU as the driver reports it, of which vLLM takes "
                   f"{LLMD_GPU_MEMORY_UTILIZATION:g}); raise llmd.tensorParallelSize or pick a larger GPU")
     if known is None and cfg.max_model_len is None:

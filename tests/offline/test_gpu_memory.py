@@ -43,6 +43,19 @@ def test_an_llmd_model_that_fits_the_gb_figure_but_not_the_reported_memory_is_re
     assert code == 0, out[-3000:]
 
 
+@pytest.mark.parametrize("vm_size, weights_gib", [(H100_NVL, 70.187), ("Standard_ND96isr_H100_v5", 59.735)])
+def test_the_stack_files_fit_judges_the_memory_the_pools_handle_gives_llmd_stack(tmp_path, capsys, vm_size,
+                                                                                weights_gib):
+    """The stack file's check counted 95830 MiB as 93.5839 GiB, the handle LlmdStack judges by carries 93.58 (to the
+    hundredth, rounded down): a model between the two passed the stack file's check and was refused by LlmdStack,
+    in the component's words (`input gpu=...`), after the resources before it were registered."""
+    base = [f"gpu.vmSize={vm_size}", "llmd.model=acme/private-model", "llmd.maxModelLen=8192", "llmd.replicas=1",
+            "llmd.tensorParallelSize=1"]
+    code, out = _plan_cli(tmp_path, capsys, "llmd", *base, f"llmd.modelMemoryGib={weights_gib}")
+    assert code != 0 and "llmd.model acme/private-model (" in out and "does not fit 1 x " in out, out[-3000:]
+    assert "a component refused its input" not in out and "input gpu=" not in out, out[-3000:]
+
+
 def test_ollamas_gpu_fit_counts_the_reported_memory_less_what_its_scheduler_keeps(tmp_path, capsys):
     """dev's T4: 15360 MiB as the driver reports it, less the 457 MiB Ollama's scheduler sets aside per CUDA device,
     is 14.55 GiB; the catalog's "16" let a 15 GiB model through."""
