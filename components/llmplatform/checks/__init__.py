@@ -30,5 +30,5 @@ __all__ = ["CLUSTER_SUBNET_FIELDS", "CONSTRUCT_CHECKS", "ComponentInputError", "
            "EXPANDER_FIELDS", "GPU_FIELDS", "HANDLE_VALUE_RULES", "KEDA_FIELDS", "LateInputError", "PRESENCE_DECIDES",
            "ROUTE_FIELDS", "ROUTER_RANGE_FIELDS", "Recheck", "Rules", "VOLUME_FIELDS", "after_check", "awaited",
            "called_as_documented", "check_shape", "component_given", "fail", "fail_when_known", "given",
-           "given_once_resolved", "handed_out", "handle_after_check", "hidden", "in_range", "late_rules", "late_shapes", "one_of", "other_handle",
-           "problems_message", "raise_problems", "refuse_now", "required"]
+           "given_once_resolved", "handed_out", "handle_after_check", "hidden", "in_range", "late_rules", "late_shapes",
+           "one_of", "other_handle", "problems_message", "raise_problems", "refuse_now", "required"]
