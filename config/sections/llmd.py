@@ -145,14 +145,8 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
     if weights is None and not _given(r, "modelMemoryGib"):  # given and refused: its refusal names it
         r.problem(f"llmd.modelMemoryGib is needed for {cfg.model!r} (not in the built-in list: "
                   f"{', '.join(KNOWN_MODELS)})")
-    # the figure GpuNodePool's handle gives LlmdStack (to the hundredth, rounded down), so no model passes here and
-    # is then refused by the component, in its words, once resources are registered
-    elif weights is not None and cfg.tensor_parallel_size <= sku.gpus \
-            and not llmd_fits(weights, memory := gpu_units(sku, None).gpu_memory_gib, cfg.tensor_parallel_size):
-        r.problem(f"llmd.model {cfg.model} ({weights:.1f} GiB of weights plus KV cache) does not fit "
-                  f"{cfg.tensor_parallel_size} x {memory_text(memory)} {sku.gpu_model} ({sku.vm_size}: "
-                  f"{sku.gpu_memory_mib} MiB per GPU as the driver reports it, of which vLLM takes "
-                  f"{LLMD_GPU_MEMORY_UTILIZATION:g}); raise llmd.tensorParallelSize or pick a larger GPU")
+    elif weights is not None and cfg.tensor_parallel_size <= sku.gpus:
+        _fit_check(r, cfg.model, weights, sku, cfg.tensor_parallel_size, "llmd.tensorParallelSize or pick a larger GPU")
     if known is None and cfg.max_model_len is None:
         r.problem(f"llmd.maxModelLen is needed for {cfg.model!r} (its context length: vLLM and the picker's prefix "
                   f"matching are sized to it)")
@@ -160,14 +154,27 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
         r.problem(f"llmd.hfTokenSecret is needed: {cfg.model} is gated on Hugging Face (a Key Vault secret "
                   f"holding a token that accepted its licence)")
     if cfg.prefill_decode:
-        llmd_prefill_decode_checks(r, cfg, gpu, sku)
+        llmd_prefill_decode_checks(r, cfg, gpu, sku, weights)
     if gpu.mig_profile:
         r.problem("llmd serves whole GPUs (tensor parallelism); gpu.migProfile must be unset")
 
 
-def llmd_prefill_decode_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, sku: GpuSku) -> None:
+def _fit_check(r: Reader, model: str, weights: float, sku: GpuSku, tensor_parallel: int, fix: str) -> None:
+    """LlmdStack's fit rule on the figure GpuNodePool's handle gives it (to the hundredth, rounded down), so no model
+    passes here and is then refused by the component, in its words, once resources are registered."""
+    memory = gpu_units(sku, None).gpu_memory_gib
+    if not llmd_fits(weights, memory, tensor_parallel):
+        r.problem(f"llmd.model {model} ({weights:.1f} GiB of weights plus KV cache) does not fit "
+                  f"{tensor_parallel} x {memory_text(memory)} {sku.gpu_model} ({sku.vm_size}: "
+                  f"{sku.gpu_memory_mib} MiB per GPU as the driver reports it, of which vLLM takes "
+                  f"{LLMD_GPU_MEMORY_UTILIZATION:g}); raise {fix}")
+
+
+def llmd_prefill_decode_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, sku: GpuSku,
+                               weights: Optional[float]) -> None:
     """P/D moves the KV cache over InfiniBand with GPUDirect RDMA: an ND96 size, the GPU Operator's driver (it loads
-    nvidia-peermem), fixed replica counts, and room in the pool for both Deployments."""
+    nvidia-peermem), fixed replica counts, room in the pool for both Deployments, and prefill replicas that hold
+    the model as decode's do (`weights`: None when not known)."""
     if not sku.rdma:
         rdma = ", ".join(s.vm_size for s in GPU_SKUS.values() if s.rdma)
         r.problem(f"llmd.prefillDecode needs an RDMA (InfiniBand) GPU size ({rdma}); {sku.vm_size} has none")
@@ -181,6 +188,8 @@ def llmd_prefill_decode_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, sku: 
     if cfg.prefill_tensor_parallel_size > sku.gpus:
         r.problem(f"llmd.prefillTensorParallelSize ({cfg.prefill_tensor_parallel_size}) exceeds the {sku.gpus} "
                   f"GPU(s) of {sku.vm_size}")
+    elif weights is not None:
+        _fit_check(r, cfg.model, weights, sku, cfg.prefill_tensor_parallel_size, "llmd.prefillTensorParallelSize")
     wanted = cfg.prefill_replicas * cfg.prefill_tensor_parallel_size + cfg.replicas * cfg.tensor_parallel_size
     if wanted > gpu.max_count * sku.gpus:
         r.problem(f"llmd.prefillReplicas x llmd.prefillTensorParallelSize plus llmd.replicas x "

@@ -56,6 +56,20 @@ def test_the_stack_files_fit_judges_the_memory_the_pools_handle_gives_llmd_stack
     assert "a component refused its input" not in out and "input gpu=" not in out, out[-3000:]
 
 
+def test_the_stack_files_prefill_replicas_are_held_to_the_fit_llmd_stack_holds_them_to(tmp_path, capsys):
+    """Prefill/decode: LlmdStack refuses prefill replicas too small for the model; the stack file's check did not
+    look, so `make plan` stopped in the component's words (`input prefill_tensor_parallel_size=1`) once resources
+    were registered. Now the stack file names its key."""
+    pd = ["gpu.vmSize=Standard_ND96isr_H100_v5", "gpu.driver=operator", "llmd.prefillDecode=true",
+          "llmd.autoscaling=false", "llmd.model=deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "llmd.replicas=1",
+          "llmd.prefillReplicas=1", "llmd.tensorParallelSize=4"]
+    code, out = _plan_cli(tmp_path, capsys, "llmd", *pd, "llmd.prefillTensorParallelSize=1")
+    assert code != 0 and "does not fit 1 x 79.64 GiB H100" in out and "raise llmd.prefillTensorParallelSize" in out
+    assert "a component refused its input" not in out and "input prefill_tensor_parallel_size=" not in out, out
+    code, out = _plan_cli(tmp_path, capsys, "llmd", *pd, "llmd.prefillTensorParallelSize=4")
+    assert code == 0, out[-3000:]
+
+
 def test_ollamas_gpu_fit_counts_the_reported_memory_less_what_its_scheduler_keeps(tmp_path, capsys):
     """dev's T4: 15360 MiB as the driver reports it, less the 457 MiB Ollama's scheduler sets aside per CUDA device,
     is 14.55 GiB; the catalog's "16" let a 15 GiB model through."""
