@@ -27,12 +27,12 @@ def _data() -> dict[str, Any]:
 
 # The catalogue writes ollama.com's figures, decimal GB; every size the stack counts is GiB (modelStore.sizeGib,
 # a declared sizeGib, the memory fits, the preload Job's record).
-GIB_PER_GB = 1e9 / 1024 ** 3
+from llmplatform.units import GB_PER_GIB
 
 
 def catalogue() -> dict[str, float]:
     """Download size (GiB) by catalogue name, from the GB the catalogue writes."""
-    return {name: float(size_gb) * GIB_PER_GB for name, size_gb in _data()["models_gb"].items()}
+    return {name: float(size_gb) / GB_PER_GIB for name, size_gb in _data()["models_gb"].items()}
 
 
 def is_embedding(name: str) -> bool:

@@ -18,10 +18,11 @@ from typing_extensions import NotRequired
 
 from .defaults import defaults_for, or_default
 from .checks import EXPANDER_FIELDS, after_check, called_as_documented, check_shape, fail, late_rules
-from .gpu_skus import MIB_PER_GIB, GpuSku, find_gpu_sku, gpu_units
+from .gpu_skus import GpuSku, find_gpu_sku, gpu_units
 from .handles import ClusterHandle, GpuScheduling, Toleration, field, known
 from .pins import GPU_OPERATOR, NVIDIA_DEVICE_PLUGIN
 from .run_state import Turn, claim, per_run
+from .units import MIB_PER_GIB
 from .upgrades import gpu_pool_upgrade
 
 from . import PACKAGE

@@ -10,8 +10,7 @@ from importlib import resources
 from typing import Any, NamedTuple, Optional
 
 from .choices import MIG_SLICES
-
-MIB_PER_GIB = 1024
+from .units import MIB_PER_GIB
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,12 @@ def gpu_memory_problem(value: Any) -> Optional[str]:
 
 def memory_text(gib: float) -> str:
     """GPU memory for a message, as the driver reports it: 15 GiB (a T4), 22.48 GiB (an A10), 79.64 GiB (an H100)."""
-    return f"{math.floor(gib * 100) / 100:.2f}".rstrip("0").rstrip(".") + " GiB"
+    return f"{hundredths_down(gib):.2f}".rstrip("0").rstrip(".") + " GiB"
+
+
+def hundredths_down(gib: float) -> float:
+    """GPU memory to the hundredth of a GiB, rounded down: a fit is never judged on memory the GPU lacks."""
+    return math.floor(gib * 100) / 100
 
 
 def _load() -> dict[str, Any]:
@@ -96,5 +100,4 @@ def gpu_units(sku: GpuSku, mig_profile: Optional[str]) -> GpuUnits:
     """A whole GPU, or with a MIG profile one GPU instance (so many per node, with the profile's eighths of the
     memory the driver reports; NVIDIA's profiles hold slightly less than that share, see docs/decisions.md)."""
     per_gpu, eighths = MIG_SLICES.get(mig_profile or "", (1, 8))
-    # to the hundredth of a GiB, rounded down: a fit is never judged on memory the GPU lacks
-    return GpuUnits(sku.gpus * per_gpu, math.floor(sku.gpu_memory_mib * eighths / 8 / MIB_PER_GIB * 100) / 100)
+    return GpuUnits(sku.gpus * per_gpu, hundredths_down(sku.gpu_memory_mib * eighths / 8 / MIB_PER_GIB))

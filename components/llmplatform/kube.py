@@ -11,6 +11,7 @@ from .images import chart_mirror_values, format_registry, mirror_problem, mirror
 from .inference_specs import SECRETS_MOUNT
 from .mappings import deep_merge
 from .pins import ChartRef
+from .units import MB_PER_GIB
 
 PART_OF = "llm-platform"
 CPU_POOL_LABEL = "llm-platform/pool"  # set on the CPU workload pool's nodes; value "cpu"
@@ -160,9 +161,6 @@ MODEL_DOWNLOAD_FLOOR_MB_S, MODEL_LOAD_FLOOR_MB_S = 40, 500
 # A gate created as soon as its pool is up (no KEDA before it: autoscaling.mode none or cpu on a regular pool) would
 # pass the 10-minute default, so this deadline.
 IDENTITY_MOUNT_TIMEOUT_SECONDS = 1200
-
-
-MB_PER_GIB = 1024 ** 3 / 1e6
 
 
 def model_transfer_seconds(mb: float, download_mb_s: float, load_mb_s: float) -> float:

@@ -8,6 +8,7 @@ from typing import Any, Optional, Sequence
 import yaml
 
 from .pins import parse_image
+from .units import BYTES_PER_GIB
 
 VLLM_PORT = 8000
 EPP_PORT = 9002  # the chart's router.epp.extProcPort default
@@ -47,7 +48,6 @@ KNOWN_MODELS: dict[str, dict[str, Any]] = {
     "openai/gpt-oss-120b": {"weights_bytes": 65_248_815_744, "gated": False, "context": 131072},
     "deepseek-ai/DeepSeek-R1-Distill-Llama-70B": {"weights_bytes": 141_107_412_992, "gated": False, "context": 131072},
 }
-BYTES_PER_GIB = 1024 ** 3
 # The vLLM Deployment's record of the weights (bytes) its deadline and startup probe are sized by (`weights_gib`),
 # which the deploy model reads: a model the list does not know is sized only by the stack's llmd.modelMemoryGib.
 MODEL_WEIGHTS_ANNOTATION = "llm-platform/model-weights-bytes"

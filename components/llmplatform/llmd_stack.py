@@ -31,14 +31,15 @@ from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume,
                    egress_guard, helm_release, http_probe, gpu_start_deadline, labels,
                    model_download_deadline_seconds, model_download_seconds, namespace, namespace_peer,
                    require_kubernetes_provider, secret_provider_class, tolerations_args)
-from .llmd_specs import (BYTES_PER_GIB, EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL,
-                        MODEL_WEIGHTS_ANNOTATION, POOL_LABEL, VLLM_PORT, context_length, epp_affinity, epp_plugins,
-                        epp_triggers, node_affinity, pool_gateway_overlays, router_values, served_name, shm_gib,
-                        vllm_args, vllm_scale_behavior, weights_gib)
+from .llmd_specs import (EPP_METRICS_PORT, EPP_PORT, LLMD_API_ROUTES, MODEL_LABEL, MODEL_WEIGHTS_ANNOTATION, POOL_LABEL,
+                        VLLM_PORT, context_length, epp_affinity, epp_plugins, epp_triggers, node_affinity,
+                        pool_gateway_overlays, router_values, served_name, shm_gib, vllm_args, vllm_scale_behavior,
+                        weights_gib)
 from .pd_specs import (DECODE, DECODE_VLLM_PORT, PREFILL, RDMA_RESOURCE, ROLE_LABEL, SIDECAR_PORT, gib_bytes,
                        memlock_annotation, nixl_env, pd_plugins, sidecar_args)
 from .pins import LLM_D_ROUTER_GATEWAY, LLMD_PD_SIDECAR_IMAGE
 from .rdma_network import rdma_network
+from .units import BYTES_PER_GIB
 from .workload_identity import USE_LABEL, WorkloadIdentity
 
 opt = defaults_for("LlmdStack")  # optional inputs: the caller's value, else the default

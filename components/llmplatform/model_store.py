@@ -20,6 +20,7 @@ from .hardening import NON_ROOT_UID, container_security, pod_security, scanner_a
 from .kube import pulled, cpu_placement, labels, placement, placement_args, require_kubernetes_provider
 from .naming import content_suffix
 from .pins import OLLAMA_IMAGE
+from .units import MB_PER_GIB
 
 opt = defaults_for("ModelStore")  # optional inputs: the caller's value, else the default
 
@@ -94,7 +95,7 @@ MODEL_SIZES_ANNOTATION = "llm-platform/model-sizes-gib"
 def preload_timeout_seconds(total_gib: float) -> int:
     """How long `pulumi up` waits for the preload Job: an hour, or the time to pull `total_gib` at the floor
     throughput, in whole minutes."""
-    pull = total_gib * 1024 ** 3 / 1e6 / PRELOAD_FLOOR_MB_S
+    pull = total_gib * MB_PER_GIB / PRELOAD_FLOOR_MB_S
     return max(PRELOAD_TIMEOUT_SECONDS, int(math.ceil(pull / 60)) * 60)
 
 

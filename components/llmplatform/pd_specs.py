@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from .images import mirrored_repository
+from .units import BYTES_PER_GIB
 
 ROLE_LABEL = "llm-d.ai/role"  # bylabel.RoleLabel
 PREFILL, DECODE = "prefill", "decode"  # roles prefill-filter and decode-filter accept
@@ -92,7 +93,7 @@ def memlock_annotation(container: str, limit_bytes: int) -> dict[str, str]:
 
 
 def gib_bytes(gib: int) -> int:
-    return gib * 1024 ** 3
+    return gib * BYTES_PER_GIB
 
 
 def network_operator_values(node_selector: dict[str, str], tolerations: list[dict[str, str]]) -> dict[str, Any]:

@@ -7,8 +7,9 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Optional
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
-from llmplatform.gpu_skus import MIB_PER_GIB, find_gpu_sku, memory_text
+from llmplatform.gpu_skus import find_gpu_sku, memory_text
 from llmplatform.inference_specs import OLLAMA_GPU_RESERVE_MIB
+from llmplatform.units import MIB_PER_GIB
 
 from llmplatform import ollama_names
 

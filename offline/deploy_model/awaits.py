@@ -7,8 +7,8 @@ import re
 from typing import Any, Optional
 
 from llmplatform.access_review import DEADLINE_S
-from llmplatform.kube import MB_PER_GIB
 from llmplatform.llmd_specs import MODEL_WEIGHTS_ANNOTATION
+from llmplatform.units import MB_PER_GIB
 from llmplatform.write_order import AGENT_POOL
 
 from ..pod_specs import pod_spec

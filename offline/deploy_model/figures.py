@@ -9,15 +9,14 @@ from typing import Any, Optional
 
 from config.models import catalogue_size
 from llmplatform.inference_specs import warm_up_command
-from llmplatform.kube import MB_PER_GIB, model_transfer_seconds
+from llmplatform.kube import model_transfer_seconds
 from llmplatform.llmd_specs import weights_gib
 from llmplatform.model_store import MODEL_SIZES_ANNOTATION as MODEL_SIZES
+from llmplatform.units import GB_PER_GIB, MB_PER_GIB, MB_PER_MIB
 
 from ..runner import Plan, Registration
 from .model import Span, ZERO
 from .objects import annotations_of, kind_of
-
-GIB_IN_GB = 1024 ** 3 / 1e9
 
 
 def _repository(image: str) -> str:
@@ -61,7 +60,7 @@ def model_weights_gb(model: str, recorded_bytes: Optional[str] = None) -> Option
         return int(recorded_bytes) / 1e9
     gib = weights_gib(model)
     if gib:
-        return gib * GIB_IN_GB
+        return gib * GB_PER_GIB
     match = re.search(r"(\d+(?:\.\d+)?)[Bb]\b", model.split("/")[-1])
     return 2.0 * float(match.group(1)) if match else None
 
@@ -124,19 +123,22 @@ class WarmUp:
         """The load into memory once read (pessimistic)."""
         return self.mb / self.load_mb_s.pessimistic
 
+    def read_room(self) -> float:
+        """Seconds of an attempt left for reading the model once its load is counted (pessimistic)."""
+        return self.attempt_timeout - self.load_seconds()
+
     def max_replicas(self) -> int:
         """The most replicas whose warm-up still fits one attempt (pessimistic), 0 when even one does not."""
-        room = self.attempt_timeout - self.load_seconds()
-        return max(0, int(room * self.read_mb_s / self.mb)) if self.read_mb_s and self.mb else 0
+        return max(0, int(self.read_room() * self.read_mb_s / self.mb)) if self.read_mb_s and self.mb else 0
 
     def share_gib_for(self, data: dict[str, Any]) -> Optional[int]:
         """The provisioned share size (GiB) whose egress lets this many replicas warm the model in one attempt
         (pessimistic); None when the load alone does not fit."""
-        room = self.attempt_timeout - self.load_seconds()
+        room = self.read_room()
         if room <= 0:
             return None
         figure = data["model_load"]["azure_files_premium_mib_s"]
-        need_mib_s = self.replicas * self.mb / room / 1.048576
+        need_mib_s = self.replicas * self.mb / room / MB_PER_MIB
         return max(0, math.ceil((need_mib_s - figure["read_base"]) / figure["read_per_gib"]))
 
 
@@ -177,4 +179,4 @@ def store_throughput_mb_s(plan: Plan, data: dict[str, Any], direction: str = "wr
     quotas = [float(r.inputs["shareQuota"]) for r in plan.of_type("azure-native:storage:FileShare")
               if isinstance(r.inputs.get("shareQuota"), (int, float))]
     base, per_gib = figure[f"{direction}_base"], figure[f"{direction}_per_gib"]
-    return min((base + per_gib * q) * 1.048576 for q in quotas) if quotas else None
+    return min((base + per_gib * q) * MB_PER_MIB for q in quotas) if quotas else None

@@ -37,9 +37,12 @@ CHANNELS_MOVING_THE_MINOR = ("stable", "rapid")
 # and `patch`, which moves it to the newest patch of its minor (the same page: "keeping the minor version the same"):
 # a channel under which the cluster runs past the base's `kubernetesVersion`
 CHANNELS_MOVING_THE_VERSION = ("patch", *CHANNELS_MOVING_THE_MINOR)
-PATCH_MOVED = "the base's `patch` auto-upgrade channel moves the cluster's patch version"
 DOWNGRADE = "a downgrade"
 RUNNING_VERSION = "`az aks show -g <group> -n <cluster> --query currentKubernetesVersion -o tsv`"
+
+
+class Unsure(str):
+    """A finding the base cannot settle (the version the cluster runs is not in it): a check line, never a refusal."""
 
 
 def _base_channel(base_inputs: dict[str, Any]) -> str:
@@ -58,16 +61,17 @@ def _kubernetes_upgrade(old: Any, new: Any, base_channel: str) -> Optional[str]:
              "nor more than one minor above it")
     if base_channel in CHANNELS_MOVING_THE_MINOR:
         since = "" if before is None else f", so it may run a newer minor than the base's {_shown(old)}"
-        return (f"the base's `{base_channel}` auto-upgrade channel moves the cluster's minor version, and its "
-                f"`kubernetesVersion` was ignored under it{since}: {check}")
+        return Unsure(f"the base's `{base_channel}` auto-upgrade channel moves the cluster's minor version, and its "
+                      f"`kubernetesVersion` was ignored under it{since}: {check}")
     if before is None:
-        return (f"the base gives no version (the cluster runs the one AKS chose at creation, or `az aks upgrade`'s): "
-                f"{check}")
+        return Unsure(f"the base gives no version (the cluster runs the one AKS chose at creation, or `az aks "
+                      f"upgrade`'s): {check}")
     if len(after) > 1 and len(before) > 1 and after[0] == before[0] and after[1] > before[1] + 1:
         return f"skips {after[1] - before[1] - 1} minor version(s)"
     if base_channel == "patch" and len(after) > 2 and after[:2] == before[:2]:
-        return (f"{PATCH_MOVED}, and its `kubernetesVersion` was ignored under it, so it may run a newer patch of "
-                f"{after[0]}.{after[1]} than the base's {_shown(old)}: {check}")
+        return Unsure(f"the base's `patch` auto-upgrade channel moves the cluster's patch version, and its "
+                      f"`kubernetesVersion` was ignored under it, so it may run a newer patch of {after[0]}.{after[1]} "
+                      f"than the base's {_shown(old)}: {check}")
     return None
 
 
@@ -188,11 +192,7 @@ def value_findings(type_: str, old_inputs: dict[str, Any], new_inputs: dict[str,
             if problem:
                 key = _stack_key(rule, new_inputs)
                 line = f"`{where}` {_shown(old)} -> {_shown(after)} (stack key `{key}`): {problem}; {rule['why']}"
-                # a version the base does not tell (unset, or moved by its channel): a check, unless a downgrade
-                unknown_base = rule["check"] == "kubernetesUpgrade" and problem != DOWNGRADE and (
-                    _version(old) is None or _base_channel(old_inputs) in CHANNELS_MOVING_THE_MINOR
-                    or problem.startswith(PATCH_MOVED))
-                (refusals if rule["blocks"] and not unknown_base else checks).append(line)
+                (refusals if rule["blocks"] and not isinstance(problem, Unsure) else checks).append(line)
     return refusals, checks
 
 
