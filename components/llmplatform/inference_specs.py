@@ -243,6 +243,8 @@ PRIVATE_CIDRS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10
 # the cluster handle's ranges, besides the pod range, whose callers are the stack's own (router_nginx_conf's
 # own_cidrs; ApiGate and LlmdStack refuse a value that is no range, as nginx would)
 OWN_RANGE_FIELDS = ("node_subnet_cidr", "vnet_cidr")
+# the ranges an API gate's nginx writes (set_real_ip_from, the Front Door flag's geo): one it cannot read stops nginx
+ROUTER_RANGE_FIELDS = ("pod_cidr", *OWN_RANGE_FIELDS)
 
 
 def private_ranges(own_cidrs: Optional[list[str]] = None) -> list[str]:

@@ -5,7 +5,7 @@ from typing import Any, Iterable, Mapping, Optional, Union
 import pulumi
 
 from ..errors import ComponentInputError, LateInputError
-from ..inference_specs import OWN_RANGE_FIELDS
+from ..inference_specs import ROUTER_RANGE_FIELDS  # noqa: F401 (checks hands it out with the other field lists)
 from ..input_rules import RULES
 from ..mappings import whole_numbers
 from ..rules import has_output, is_output
@@ -22,8 +22,6 @@ ROUTE_FIELDS = ("llmd_listener", "gateway_names")
 KEDA_FIELDS = ("interceptor_host",)
 VOLUME_FIELDS = ("models",)
 CLUSTER_SUBNET_FIELDS = ("node_subnet_cidr",)
-# the ranges an API gate's nginx writes (set_real_ip_from, the Front Door flag's geo): one it cannot read stops nginx
-ROUTER_RANGE_FIELDS = ("pod_cidr", *OWN_RANGE_FIELDS)
 EXPANDER_FIELDS = ("autoscaler_expander",)
 
 

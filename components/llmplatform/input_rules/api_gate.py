@@ -2,7 +2,7 @@
 from typing import Any, Mapping, Optional
 
 from .. import azure_names as names
-from ..inference_specs import OWN_RANGE_FIELDS, nginx_workers
+from ..inference_specs import ROUTER_RANGE_FIELDS, nginx_workers
 from ..rules import Problem, Rules, known, pattern, resources_rules
 from .shared import endpoint_rule, handle_range_rule, route_target_rule
 
@@ -25,7 +25,7 @@ def api_gate(args: Mapping[str, Any]) -> list[Problem]:
     """ApiGate's inputs (the endpoint it guards, key, per-client rate limit, timeouts, its pods)."""
     r = Rules(args, "ApiGate")
     endpoint_rule(r)
-    for key in ("pod_cidr", *OWN_RANGE_FIELDS):  # nginx writes them (realip, the Front Door flag)
+    for key in ROUTER_RANGE_FIELDS:  # nginx writes them (realip, the Front Door flag)
         handle_range_rule(r, key)
     route_target_rule(r)
     r.whole("replicas", 1, 20)

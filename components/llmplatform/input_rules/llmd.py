@@ -4,7 +4,7 @@ from typing import Any, Mapping, Optional
 from .. import azure_names as names
 from ..choices import FAILURE_MODES
 from ..gpu_skus import GPU_SKUS, gpu_memory_problem, memory_text
-from ..inference_specs import OWN_RANGE_FIELDS
+from ..inference_specs import ROUTER_RANGE_FIELDS
 from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                           holds_requests_at_zero, image_is_pinned, managed_flags, weights_gib)
 from ..pins import parse_image
@@ -48,7 +48,7 @@ def usable_memory(gpu: Any) -> Optional[float]:
 def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     """Every input checked against the GPU it will run on."""
     r = Rules(args, "LlmdStack")
-    for key in ("pod_cidr", *OWN_RANGE_FIELDS):  # its router's nginx writes them (realip, the Front Door flag)
+    for key in ROUTER_RANGE_FIELDS:  # its router's nginx writes them (realip, the Front Door flag)
         handle_range_rule(r, key)
     route_target_rule(r)
     model = r.text("model", HF_MODEL)
