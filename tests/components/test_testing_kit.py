@@ -1091,3 +1091,64 @@ def test_a_wrong_argument_to_run_is_one_line_naming_it_before_anything_runs(argu
     with pytest.raises(TypeError, match=words) as refused:
         run(**arguments)
     assert "\n" not in str(refused.value)
+
+
+class _Response(dict):
+    """A dict subclass with a `values` field, as the SDKs' output types are (k8s LabelSelectorRequirement.values)."""
+    values = ["a"]
+
+
+def _nested(leaves):
+    from hypothesis import strategies as st
+    return st.recursive(leaves, lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=3), inner, max_size=4),
+        st.dictionaries(st.text(max_size=3), inner, max_size=3).map(_Response)), max_leaves=12)
+
+
+def test_the_kits_unknown_walk_answers_as_the_sdks_for_any_value():
+    """The kit swaps the SDK's `rpc.contains_unknowns` for the same walk without its recursive closure (runner.py
+    `_contains_unknowns`): on any nesting of lists, dicts and dict subclasses, with unknowns anywhere, a value shared
+    twice and a list holding itself, both answer alike (outside a run the SDK's own is in place)."""
+    from hypothesis import given, settings, strategies as st
+    from pulumi.output import UNKNOWN
+    from pulumi.runtime import rpc
+    from llmplatform.testing.runner import _contains_unknowns
+    sdk = rpc.contains_unknowns
+    assert sdk is not _contains_unknowns
+
+    @settings(max_examples=150, deadline=None)
+    @given(_nested(st.one_of(st.none(), st.integers(), st.text(max_size=3), st.just(UNKNOWN))))
+    def agree(value):
+        shared = [value, {"again": value}]
+        looped: list = [value]
+        looped.append(looped)
+        for each in (value, shared, looped):
+            assert _contains_unknowns(each) is sdk(each), each
+    agree()
+    assert _contains_unknowns({"deep": [_Response(x=[1, {"y": UNKNOWN}])]}) is True
+
+
+def test_a_run_leaves_no_reference_cycle_for_each_unknown_walk():
+    """The SDK's `contains_unknowns` defines a recursive closure at each call, a reference cycle the cyclic collector
+    alone frees: ~12,700 a prod plan, 9 million objects in one test worker, collected at once for 8 s of CPU. Under
+    the kit a run of outputs and their applies leaves none, and the SDK's own walk is back after the run."""
+    from pulumi.runtime import rpc
+    sdk = rpc.contains_unknowns
+
+    def program() -> None:
+        source = pulumi.Output.from_input({"a": ["b", {"c": "d"}]})
+        for i in range(20):
+            k8s.core.v1.ConfigMap(f"config-{i}", metadata={"name": f"config-{i}"},
+                                  data=source.apply(lambda v, i=i: {"k": f"{v['a'][0]}-{i}"}))
+    gc.collect()
+    gc.freeze()  # what earlier tests left is set aside: the collection below walks this run's objects alone
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        assert len(run(program).resources) == 20
+        gc.collect()
+        closures = [o for o in gc.garbage if getattr(o, "__qualname__", "") == "contains_unknowns.<locals>.impl"]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert closures == []
+    assert rpc.contains_unknowns is sdk
