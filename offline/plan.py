@@ -439,7 +439,7 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     for warning in plan.warnings:
         print(f"warning: {warning}")
     raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config(stack, sets=sets, stack_file=stack_file).items()}
-    try:  # the stack file as written: a YAML shape the program's config (Pulumi's JSON) reads otherwise, a null key
+    try:  # the config the program read (the reader hands both the keys as Pulumi's JSON names them): one refusal
         cfg = (regions.parse_global if regions.is_global(raw) else parse_config)(raw, plan.project, plan.stack)
     except ConfigError as error:
         print(error, file=sys.stderr)
