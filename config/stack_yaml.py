@@ -7,6 +7,7 @@ once its aliases are expanded, or 32 levels deep, is refused (go-yaml refuses "e
 import copy
 import functools
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Optional
 
@@ -173,6 +174,73 @@ def _parsed(data: bytes, where: str) -> Any:
     document = documents[0] if documents else None
     _only_plain_values(document, where)
     return document
+
+
+# A mapping key inside a config value that is not a string reaches the program as the Pulumi CLI names it: the CLI
+# decodes the stack file with go-yaml v3 into `any`, where a mapping with such a key is a map[any]any, and
+# config/object.go `unmarshalObject` names each key fmt.Sprintf("%v", key) (pulumi/pulumi 1b5949891b; go-yaml v3.0.1
+# decode.go `mapping`, resolve.go): 128 -> '128', true -> 'true', 1e3 -> '1000', and a null key (`~`, unquoted
+# `null`) -> '<nil>'. Every reader of a stack file takes its keys so (with_pulumi_keys), and a key named '<nil>',
+# which stands for no name, is refused (null_key_problem), in the stack file and in the program's own config.
+NULL_KEY_TEXT = "<nil>"
+
+
+def pulumi_key_text(key: Any) -> str:
+    """A YAML mapping key as the Pulumi CLI hands it to the program: Go's `%v` of the value go-yaml decoded."""
+    if key is None:
+        return NULL_KEY_TEXT
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, float):
+        return _go_float_text(key)
+    return str(key)
+
+
+def _go_float_text(number: float) -> str:
+    """Go's `%v` of a float64 (strconv `'g'`, shortest digits: an exponent below -4 or from 6 up is written as
+    `1e+06`, at least two exponent digits; `+Inf`, `-Inf`, `NaN`)."""
+    if number != number:
+        return "NaN"
+    if number in (float("inf"), float("-inf")):
+        return "+Inf" if number > 0 else "-Inf"
+    sign, digits, exponent = Decimal(repr(number)).normalize().as_tuple()
+    text, point = "".join(map(str, digits)), len(digits) + int(exponent)  # point: digits before the decimal point
+    minus = "-" if sign else ""
+    if text == "0":
+        return f"{minus}0"
+    power = point - 1
+    if power < -4 or power >= 6:
+        mantissa = text[0] + (f".{text[1:]}" if len(text) > 1 else "")
+        return f"{minus}{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
+    if point <= 0:
+        return f"{minus}0.{'0' * -point}{text}"
+    whole = text[:point].ljust(point, "0")
+    return f"{minus}{whole}" + (f".{text[point:]}" if len(text) > point else "")
+
+
+def with_pulumi_keys(value: Any) -> Any:
+    """A config value with each mapping key as the Pulumi CLI hands it to the program (pulumi_key_text)."""
+    if isinstance(value, dict):
+        return {pulumi_key_text(k): with_pulumi_keys(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [with_pulumi_keys(v) for v in value]
+    return value
+
+
+def null_key_paths(value: Any, here: str) -> list[str]:
+    """Where a config value (its keys as the program reads them) holds an entry named '<nil>': a null key."""
+    if isinstance(value, dict):
+        nested = [p for k, v in value.items() for p in null_key_paths(v, f"{here}.{k}")]
+        return [here, *nested] if NULL_KEY_TEXT in value else nested
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in null_key_paths(v, f"{here}[{i}]")]
+    return []
+
+
+def null_key_problem(path: str) -> str:
+    return (f"{path} has an entry whose name is null (`~` or unquoted `null` in the stack file; the Pulumi CLI hands "
+            f"the program {NULL_KEY_TEXT!r} as its name): write the name it stands for (quoted, \"null\", if that is "
+            f"the name)")
 
 
 def esc_environments(path: Path) -> list[str]:

@@ -8,7 +8,10 @@ unknown stack, an --out that cannot hold the plan).
 The plan's folder is emptied before planning: a plan that fails leaves none (and says so), never a previous run's
 files for a reader or plan_diff to take as this config's. Only a plan's folder is ever removed: the stack must have a
 stack file first, and a folder of its name that holds no plan (no .offline-plan, which each plan writes first) is
-refused, not emptied.
+refused, not emptied. A folder is written whole into a new folder beside it, then renamed into its place, and a
+previous one is renamed aside before it is removed: a reader, or another plan into the same --out at once (two
+stacks, a global stack planning its regions' folders too), never finds a half-written, half-removed or mixed folder;
+of two plans of one folder, the one finished last stays.
 
 Ctrl-C stops it with one line and exit code 130, a partly written plan removed; a closed stdout (`make plan | head`)
 silences the rest of the report, and the plan is still written, as with `> /dev/null`.
@@ -22,6 +25,7 @@ problem the config check finds, and that check is the component package's rules.
 from __future__ import annotations
 
 import argparse
+import errno
 import gc
 import json
 import os
@@ -31,7 +35,8 @@ import sys
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+import uuid
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import yaml
 
@@ -149,15 +154,59 @@ def clear(target: Path) -> bool:
     """Remove a previous plan's folder; whether there was one. A link in its place is removed, not what it points
     at; a folder that holds no plan (no PLAN_MARKER, no resources.json) is refused, never emptied."""
     if target.is_symlink():
-        target.unlink()
+        target.unlink(missing_ok=True)
         return True
     if not target.exists():
         return False
     if not is_plan_folder(target):
         raise NotAPlanFolder(f"{target} exists and holds no plan (no {PLAN_MARKER} in it): not removed; move it, "
                              "or give --out a folder of plans")
-    remove_plan(target)
+    _discard(target)
     return True
+
+
+def _beside(target: Path, doing: str) -> Path:
+    """A name of this run's own beside `target`, hidden (`.dev.writing-<pid>-<random>`)."""
+    return target.parent / f".{target.name}.{doing}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def _discard(target: Path) -> None:
+    """A plan's folder moved out of its place in one rename, then removed (what marks it as a plan last)."""
+    aside = _beside(target, "removing")
+    try:
+        target.rename(aside)
+    except FileNotFoundError:  # another plan into the same --out moved it first
+        return
+    CTRL_C.scratch.add(aside)
+    remove_plan(aside)
+    CTRL_C.scratch.discard(aside)
+
+
+Written = TypeVar("Written")
+
+
+def write_whole(target: Path, fill: Callable[[Path], Written]) -> Written:
+    """`fill` writes a plan into a new folder beside `target`, which then takes target's place in one rename; what
+    fill returns. A plan another run put there meanwhile is replaced (the last one finished stays); a folder that
+    holds no plan is refused (NotAPlanFolder), as clear() refuses it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = _beside(target, "writing")
+    staging.mkdir()  # with the mode a folder made here gets (mkdtemp's would be 0700)
+    CTRL_C.scratch.add(staging)
+    try:
+        written = fill(staging)
+        while True:
+            try:
+                staging.rename(target)  # takes a free name (or an empty folder's) at once
+                break
+            except OSError as error:
+                if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR):
+                    raise
+            clear(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # gone already once renamed
+        CTRL_C.scratch.discard(staging)
+    return written
 
 
 def is_plan_folder(target: Path) -> bool:
@@ -189,6 +238,7 @@ class CtrlC:
 
     def __init__(self) -> None:
         self.folders: dict[Path, bool] = {}  # each plan folder this run empties: whether it held a previous plan
+        self.scratch: set[Path] = set()  # folders beside them this run is writing or removing (write_whole, clear)
 
     def emptying(self, target: Path) -> bool:
         """clear(target) for a plan this run writes, known to the handler from the start of the removal."""
@@ -200,6 +250,8 @@ class CtrlC:
 
     def report(self) -> list[str]:
         """Remove what the run left unfinished; the lines that say so."""
+        for folder in list(self.scratch):
+            shutil.rmtree(folder, ignore_errors=True)
         lines = []
         for target, removed in self.folders.items():
             if (target / POLICY_CONFIG).is_file():
@@ -439,7 +491,7 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     for warning in plan.warnings:
         print(f"warning: {warning}")
     raw = {k.split(":", 1)[1]: v for k, v in runner.stack_config(stack, sets=sets, stack_file=stack_file).items()}
-    try:  # the stack file as written: a YAML shape the program's config (Pulumi's JSON) reads otherwise, a null key
+    try:  # the config the program read (the reader hands both the keys as Pulumi's JSON names them): one refusal
         cfg = (regions.parse_global if regions.is_global(raw) else parse_config)(raw, plan.project, plan.stack)
     except ConfigError as error:
         print(error, file=sys.stderr)
@@ -492,17 +544,23 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     if preview and not _previews_as_up(plan, stack, sets, stack_file, references):
         return 1, None
     target = plan_dir(out, stack, sets, stack_file)
-    count = write(plan, target)
-    (target / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
-    (target / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
     read = None if sets else stack_file or runner.PROJECT_DIR / f"Pulumi.{stack}.yaml"  # what the list is made from
     pulled = images.document(plan, registry, read)
-    (target / "images.json").write_text(json.dumps(pulled, indent=2) + "\n")
-    # what `make preview` and the preview workflow hand `pulumi preview --policy-pack-config` ({} configures nothing)
-    # the plan's last file, whole or absent (a plan without it is a partial one, which Ctrl-C's handler removes)
-    written = target / f".{POLICY_CONFIG}.part"
-    written.write_text(json.dumps(pack_config, indent=2) + "\n")
-    written.replace(target / POLICY_CONFIG)
+
+    def fill(folder: Path) -> int:
+        count = write(plan, folder)
+        (folder / "cost.json").write_text(json.dumps(cost_document, indent=2) + "\n")
+        (folder / "deploy.json").write_text(json.dumps(deploy.document(), indent=2) + "\n")
+        (folder / "images.json").write_text(json.dumps(pulled, indent=2) + "\n")
+        # what `make preview` and the preview workflow hand `pulumi preview --policy-pack-config` ({} configures
+        # nothing); the plan's last file (a plan folder without it is a partial one, which Ctrl-C's handler removes)
+        (folder / POLICY_CONFIG).write_text(json.dumps(pack_config, indent=2) + "\n")
+        return count
+    try:
+        count = write_whole(target, fill)
+    except NotAPlanFolder as error:  # made by someone else while this plan ran
+        print(error, file=sys.stderr)
+        return 2, None
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
           f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images) and {count} manifests in "
           f"{target}/manifests/")

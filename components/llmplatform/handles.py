@@ -43,9 +43,9 @@ class ClusterHandle(TypedDict):
     vnet_id: pulumi.Input[str]
     """VNet of the nodes."""
     vnet_cidr: NotRequired[pulumi.Input[str]]
-    """Address space of that VNet. Behind Front Door, an API gate keys a caller from it (or from node_subnet_cidr or
-    pod_cidr) on the caller's own address, as it does callers from private ranges: give it when the VNet uses public
-    address space."""
+    """IPv4 address space of that VNet. Behind Front Door, an API gate keys a caller from it (or from node_subnet_cidr
+    or pod_cidr) on the caller's own address, as it does callers from private ranges: give it when the VNet uses
+    public address space."""
     vnet_name: NotRequired[pulumi.Input[str]]
     """Name of that VNet (in resource_group_name), for a subnet of your own in it. AksCluster gives it out once its
     own writes to the network are done (AKS refuses another write to the network while it creates the cluster or a
@@ -54,8 +54,8 @@ class ClusterHandle(TypedDict):
     node_subnet_id: pulumi.Input[str]
     """Subnet of every node pool."""
     node_subnet_cidr: NotRequired[pulumi.Input[str]]
-    """Address range of that subnet, where an internal load balancer takes its address (GatewayAccess checks a fixed
-    internal_ip against it)."""
+    """IPv4 address range of that subnet, where an internal load balancer takes its address (GatewayAccess checks a
+    fixed internal_ip against it)."""
     endpoints_subnet_id: pulumi.Input[str]
     """Subnet for private endpoints (Key Vault, storage)."""
     postgres_subnet_id: pulumi.Input[str]
@@ -80,7 +80,7 @@ class ClusterHandle(TypedDict):
     cpu_tolerations: NotRequired[pulumi.Input[list[Toleration]]]
     """Tolerations a pod needs on the CPU workload pool: the spot taint's when the pool is spot (default none)."""
     pod_cidr: pulumi.Input[str]
-    """Overlay pod range (trusted proxy addresses for in-cluster hops)."""
+    """Overlay pod range, IPv4 (trusted proxy addresses for in-cluster hops)."""
     autoscaler_expander: pulumi.Input[str]
     """Cluster-autoscaler expander in force (a GPU pool with an on-demand fallback needs 'priority')."""
     encryption_at_host: pulumi.Input[bool]

@@ -8,7 +8,7 @@ from typing import Any, Optional, Sequence
 import yaml
 
 from .pins import parse_image
-from .units import BYTES_PER_GIB
+from .units import BYTES_PER_GIB, fit_texts, need_text
 
 VLLM_PORT = 8000
 EPP_PORT = 9002  # the chart's router.epp.extProcPort default
@@ -93,6 +93,15 @@ def fits(weights_gib: float, gpu_memory_gib: float, tensor_parallel: int) -> boo
     share of each GPU's total as the driver reports it (vLLM multiplies the total torch.cuda.mem_get_info returns;
     `gpu_memory_gib` is the catalog's nvidia-smi figure, never the marketing GB)."""
     return weights_gib * KV_HEADROOM <= gpu_memory_gib * tensor_parallel * GPU_MEMORY_UTILIZATION
+
+
+def shortfall_text(weights_gib: float, gpu_memory_gib: float, tensor_parallel: int) -> str:
+    """Why `fits` says no, in figures that cannot contradict it (units.fit_texts: the need rounded up, the room
+    down): '60.01 GiB of weights plus 20 % for the KV cache need 72.02 GiB, over the 72 GiB vLLM takes of 1 GPU(s)
+    (0.9 of each)'."""
+    need, room = fit_texts(weights_gib * KV_HEADROOM, gpu_memory_gib * tensor_parallel * GPU_MEMORY_UTILIZATION)
+    return (f"{need_text(weights_gib)} of weights plus {round((KV_HEADROOM - 1) * 100)} % for the KV cache need "
+            f"{need}, over the {room} vLLM takes of {tensor_parallel} GPU(s) ({GPU_MEMORY_UTILIZATION:g} of each)")
 
 
 def shm_gib(tensor_parallel: int) -> int:

@@ -131,11 +131,15 @@ def internal_ip_problem(address: str, subnet: Optional[str] = None) -> Optional[
 
 
 def cidr_or_none(value: Any) -> Optional[str]:
-    """`value` when it is an IPv4 range (a handle's field known now), else None."""
+    """`value` when it is an IPv4 range (a handle's field known now), else None. An IPv6 range is none: the handle
+    holds one range of each kind, and AKS's nodes and pods always have IPv4 ones (dual-stack adds IPv6 beside them),
+    which an IPv6 value would leave out of the gate's private peers (and an internal Gateway's IPv4 address could
+    never be inside it)."""
     try:
-        return str(ipaddress.ip_network(value, strict=False)) if isinstance(value, str) else None
+        net = ipaddress.ip_network(value, strict=False) if isinstance(value, str) else None
     except ValueError:
         return None
+    return str(net) if net is not None and net.version == 4 else None
 
 
 def authorized_range_problem(value: str) -> Optional[str]:

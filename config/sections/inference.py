@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Optional
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import find_gpu_sku, memory_text
 from llmplatform.inference_specs import OLLAMA_GPU_RESERVE_MIB
-from llmplatform.units import MIB_PER_GIB
+from llmplatform.units import MIB_PER_GIB, fit_texts, need_text
 
 from llmplatform import ollama_names
 
@@ -199,10 +199,12 @@ def inference_fit_checks(r: Reader, gpu: GpuConfig, store: ModelStoreConfig, inf
         node = vm_shape(cluster.workload_pool.vm_size)
         pool = (f" (and a cluster.workloadPool.vmSize with more memory: {cluster.workload_pool.vm_size} has "
                 f"{node.memory_gib:g} GiB per node)" if node and node.memory_gib < needed else "")
-        r.problem(f"modelStore.models {describe(name)} ({size:.3g} GiB) plus Ollama's overhead on CPU (~{overhead:g} "
-                  f"GiB: runtime and the KV cache of inference.numParallel {inf.num_parallel} x 4096 tokens) needs "
-                  f"~{needed:.1f} GiB, over inference.resources.memoryLimit {describe(inf.resources.memory_limit)} "
-                  f"({limit_gib:g} GiB) with inference.accelerator 'cpu': Ollama would be OOM-killed loading it; "
+        need, room = fit_texts(needed, limit_gib)  # never "needs ~12.0 GiB, over ... (12 GiB)"
+        r.problem(f"modelStore.models {describe(name)} ({need_text(size)}) plus Ollama's overhead on CPU "
+                  f"(~{overhead:g} GiB: runtime and the KV cache of inference.numParallel {inf.num_parallel} x 4096 "
+                  f"tokens) needs ~{need}, over inference.resources.memoryLimit "
+                  f"{describe(inf.resources.memory_limit)} ({room}) with inference.accelerator 'cpu': Ollama would "
+                  f"be OOM-killed loading it; "
                   f"fix: preload a smaller model, or raise inference.resources.memoryLimit to at least "
                   f"{math.ceil(needed)}Gi{pool}")
 

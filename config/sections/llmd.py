@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Optional
 from llmplatform.azure_names import dns_label
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku, gpu_units, memory_text
-from llmplatform.llmd_specs import (GPU_MEMORY_UTILIZATION as LLMD_GPU_MEMORY_UTILIZATION, KNOWN_MODELS,
-                                   fits as llmd_fits, weights_gib as llmd_weights_gib)
+from llmplatform.llmd_specs import (KNOWN_MODELS, fits as llmd_fits, shortfall_text,
+                                   weights_gib as llmd_weights_gib)
 from llmplatform.rules import WITHHELD
 
 from .. import component_rules
@@ -164,10 +164,9 @@ def _fit_check(r: Reader, model: str, weights: float, sku: GpuSku, tensor_parall
     passes here and is then refused by the component, in its words, once resources are registered."""
     memory = gpu_units(sku, None).gpu_memory_gib
     if not llmd_fits(weights, memory, tensor_parallel):
-        r.problem(f"llmd.model {model} ({weights:.1f} GiB of weights plus KV cache) does not fit "
-                  f"{tensor_parallel} x {memory_text(memory)} {sku.gpu_model} ({sku.vm_size}: "
-                  f"{sku.gpu_memory_mib} MiB per GPU as the driver reports it, of which vLLM takes "
-                  f"{LLMD_GPU_MEMORY_UTILIZATION:g}); raise {fix}")
+        r.problem(f"llmd.model {model} does not fit {tensor_parallel} x {memory_text(memory)} {sku.gpu_model} "
+                  f"({sku.vm_size}: {sku.gpu_memory_mib} MiB per GPU as the driver reports it): "
+                  f"{shortfall_text(weights, memory, tensor_parallel)}; raise {fix}")
 
 
 def llmd_prefill_decode_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, sku: GpuSku,

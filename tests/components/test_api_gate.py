@@ -208,13 +208,16 @@ def test_a_hand_built_cluster_handle_whose_range_is_no_range_is_refused_by_name(
 
 
 @pytest.mark.parametrize("component", ["ApiGate", "LlmdStack", "InferenceStack"])
-@pytest.mark.parametrize("key, value", [("vnet_cidr", "nope"), ("vnet_cidr", ""), ("pod_cidr", "10.0.0.0/33")])
+@pytest.mark.parametrize("key, value", [("vnet_cidr", "nope"), ("vnet_cidr", ""), ("pod_cidr", "10.0.0.0/33"),
+                                        ("vnet_cidr", "fd00::/64")])
 @pytest.mark.parametrize("late", [True, False])
 def test_a_cluster_range_that_arrives_as_an_output_is_refused_by_name_once_it_resolves(component, key, value, late):
     """A handle whose range is an output (another stack's, through a StackReference; another language's handle)
     skipped the range check: its value went into the gate's nginx.conf as given (`nope 1;` in the Front Door geo,
     `set_real_ip_from 10.0.0.0/33;`), which nginx refuses at start, or was dropped without a word (an empty one).
-    InferenceStack's refusal, plain or late, was its gate's ("ApiGate g"), a component the caller never built."""
+    InferenceStack's refusal, plain or late, was its gate's ("ApiGate g"), a component the caller never built. An
+    IPv6 range was taken though the refusal names an IPv4 one: the VNet's IPv4 space (which AKS's nodes always use)
+    was then missing from the gate's private peers."""
     import pulumi
     from llmplatform import testing
     from tests.components.test_components_alone import REQUIRED
@@ -227,6 +230,19 @@ def test_a_cluster_range_that_arrives_as_an_output_is_refused_by_name_once_it_re
     with pytest.raises(refusal, match=rf"^{component} g: input cluster.{key}={value!r} is invalid; allowed: an IPv4 "
                                       r"range"):
         testing.run(program)
+
+
+def test_an_ipv6_node_subnet_is_refused_as_the_handles_range_not_as_the_internal_address():
+    """GatewayAccess took an IPv6 `node_subnet_cidr` and then refused a sound `internal_ip` as "a usable address of
+    the node subnet fd00::/64 ... (fd00:: network, fd00::1 gateway, ...)", an address no IPv4 one can be."""
+    from tests.components.test_components_alone import REQUIRED
+    args = REQUIRED["GatewayAccess"]()
+    args.update(cluster={**args["cluster"], "node_subnet_cidr": "fd00::/64"}, internal_ip="10.0.15.250")
+    with pytest.raises(P.ComponentInputError) as refused:
+        offline.run_function(lambda: P.GatewayAccess("g", args, provider_opts()))
+    assert str(refused.value).startswith("GatewayAccess g: input cluster.node_subnet_cidr='fd00::/64' is invalid; "
+                                         "allowed: an IPv4 range")
+    assert "internal_ip" not in str(refused.value)
 
 
 def test_a_gate_in_front_of_your_own_server_forwards_only_the_paths_you_name():

@@ -95,7 +95,7 @@ BAD_CONFIGS = [
     ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:F16", "sizeGib": 95}]}}, "modelStore.sizeGib (100) leaves under 10% free for the models to preload (~95 GiB)"),
     ("dev", {"inference": {"accelerator": "gpu"}, "modelStore": {"models": ["tinyllama", {"name": "hf.co/a/b:F16", "sizeGib": 20}]}}, "modelStore.models ['hf.co/a/b:F16'] do not fit in the 14.55 GiB of GPU memory Ollama may use (1 x T4 of Standard_NC4as_T4_v3: 15360 MiB each"),
     # CPU: the largest model plus Ollama's overhead within Ollama's memory limit
-    ("dev", {"modelStore": {"models": ["tinyllama", "llama3.1:70b"]}}, "modelStore.models 'llama3.1:70b' (40 GiB) plus Ollama's overhead on CPU (~2 GiB: runtime and the KV cache of inference.numParallel 2 x 4096 tokens) needs ~42.0 GiB, over inference.resources.memoryLimit '12Gi' (12 GiB) with inference.accelerator 'cpu'"),
+    ("dev", {"modelStore": {"models": ["tinyllama", "llama3.1:70b"]}}, "modelStore.models 'llama3.1:70b' (40.05 GiB) plus Ollama's overhead on CPU (~2 GiB: runtime and the KV cache of inference.numParallel 2 x 4096 tokens) needs ~42.05 GiB, over inference.resources.memoryLimit '12Gi' (12 GiB) with inference.accelerator 'cpu'"),
     ("dev", {"modelStore": {"models": ["llama3.1:70b"]}}, "raise inference.resources.memoryLimit to at least 43Gi (and a cluster.workloadPool.vmSize with more memory: Standard_D4ads_v5 has 16 GiB per node)"),
     ("dev", {"modelStore": {"models": [{"name": "hf.co/a/b:Q8_0", "sizeGib": 11}]}}, "modelStore.models 'hf.co/a/b:Q8_0' (11 GiB) plus Ollama's overhead on CPU"),
     ("dev", {"modelStore": {"protocol": "iscsi"}}, "modelStore.protocol 'iscsi' is invalid; allowed: nfs, smb"),
@@ -285,6 +285,15 @@ def test_the_warm_model_is_the_first_text_model_the_store_pulls_unless_named_or_
     assert warm("prod", {"inference": {"warmModel": "library/mistral:7b"}}) == "library/mistral:7b"
 
 
+def test_a_model_a_hair_over_ollamas_cpu_memory_is_not_told_it_needs_what_it_has():
+    """10.01 GiB of weights plus Ollama's 2 GiB on CPU read "(10 GiB) ... needs ~12.0 GiB, over ... '12Gi' (12 GiB)":
+    each figure rounded to the nearest, the need down onto the limit. The need is rounded up, the room down."""
+    over = {"modelStore": {"models": ["tinyllama", {"name": "hf.co/a/b:Q4_0", "sizeGib": 10.01}]}}
+    with pytest.raises(ConfigError, match=r"'hf.co/a/b:Q4_0' \(10.01 GiB\) plus Ollama's overhead on CPU \(~2 GiB: .* "
+                                          r"needs ~12.01 GiB, over inference.resources.memoryLimit '12Gi' \(12 GiB\)"):
+        parse_config(stack_raw("dev", over), "p", "dev")
+
+
 def test_the_cpu_memory_check_is_the_gpu_one_with_ollamas_cpu_overhead():
     """One rule (weights + overhead over the memory Ollama gets); on CPU the overhead grows with numParallel."""
     from config.sections.inference import cpu_overhead_gib
@@ -292,7 +301,7 @@ def test_the_cpu_memory_check_is_the_gpu_one_with_ollamas_cpu_overhead():
     ok = {"modelStore": {"models": ["gpt-oss"]}, "inference": {"resources": {"memoryLimit": "16Gi"}}}
     assert parse_config(stack_raw("dev", ok), "p", "dev").model_store.models == ("gpt-oss",)  # 13.04 + 2 <= 16
     wider = {**ok, "inference": {**ok["inference"], "numParallel": 6}}  # 13.04 + 1 + 6 x 0.5
-    with pytest.raises(ConfigError, match=r"needs ~17.0 GiB, over inference.resources.memoryLimit '16Gi'"):
+    with pytest.raises(ConfigError, match=r"needs ~17.04 GiB, over inference.resources.memoryLimit '16Gi' \(16 GiB\)"):
         parse_config(stack_raw("dev", wider), "p", "dev")
     on_gpu = {**ok, "inference": {"accelerator": "gpu", "resources": {"memoryLimit": "12Gi"}}}
     assert parse_config(stack_raw("dev", on_gpu), "p", "dev")  # the GPU holds it: the CPU limit is not its room

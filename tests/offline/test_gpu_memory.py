@@ -37,8 +37,10 @@ def test_an_llmd_model_that_fits_the_gb_figure_but_not_the_reported_memory_is_re
     the 93.58 GiB the driver reports (84.2), where vLLM would start with less KV cache than the check promised."""
     base = [f"gpu.vmSize={H100_NVL}", "llmd.model=acme/private-model", "llmd.maxModelLen=8192"]
     code, out = _plan_cli(tmp_path, capsys, "llmd", *base, "llmd.modelMemoryGib=70.3")
-    assert code != 0 and "llmd.model acme/private-model (70.3 GiB of weights plus KV cache) does not fit 1 x " \
-                          f"93.58 GiB H100 ({H100_NVL}: 95830 MiB per GPU as the driver reports it" in out, out[-3000:]
+    assert code != 0 and "llmd.model acme/private-model does not fit 1 x 93.58 GiB H100 (" \
+                          f"{H100_NVL}: 95830 MiB per GPU as the driver reports it): 70.3 GiB of weights plus 20 % " \
+                          "for the KV cache need 84.36 GiB, over the 84.22 GiB vLLM takes of 1 GPU(s)" in out, \
+        out[-3000:]
     code, out = _plan_cli(tmp_path, capsys, "llmd", *base, "llmd.modelMemoryGib=70.1")
     assert code == 0, out[-3000:]
 
@@ -52,7 +54,7 @@ def test_the_stack_files_fit_judges_the_memory_the_pools_handle_gives_llmd_stack
     base = [f"gpu.vmSize={vm_size}", "llmd.model=acme/private-model", "llmd.maxModelLen=8192", "llmd.replicas=1",
             "llmd.tensorParallelSize=1"]
     code, out = _plan_cli(tmp_path, capsys, "llmd", *base, f"llmd.modelMemoryGib={weights_gib}")
-    assert code != 0 and "llmd.model acme/private-model (" in out and "does not fit 1 x " in out, out[-3000:]
+    assert code != 0 and "llmd.model acme/private-model does not fit 1 x " in out, out[-3000:]
     assert "a component refused its input" not in out and "input gpu=" not in out, out[-3000:]
 
 
@@ -158,3 +160,35 @@ def test_a_hand_built_gpu_handle_with_a_real_gpus_memory_is_taken():
 
     testing.run(lambda: llmplatform.LlmdStack("g", {**REQUIRED["LlmdStack"](), "gpu": {**GPU, "gpu_memory_gib": 79.64}},
                                               provider_opts()))
+
+
+def _need_and_room(message: str) -> tuple[float, float]:
+    import re
+    need, room = re.search(r"need ([0-9.]+) GiB, over the ([0-9.]+) GiB", message).groups()  # type: ignore[union-attr]
+    return float(need), float(room)
+
+
+@pytest.mark.parametrize("weights_gib", [60.01, 60.0001, 60.000000001])
+def test_a_fit_refusal_never_reads_as_if_the_model_fitted(weights_gib):
+    """60 GiB of weights fill the 72 GiB vLLM takes of an 80 GiB A100 with the 20 % KV headroom. One a hair over read
+    "(60.0 GiB of weights plus KV cache) does not fit 1 x 80 GiB A100": the need printed was what fits, and the room it
+    missed was not printed at all. The need is now rounded up and the room down, in as many decimals as tell them
+    apart: the stack file's check and LlmdStack's rule both."""
+    from config.loader import parse_config
+    from config.reader import ConfigError
+    from tests.config.test_loader import stack_raw
+    raw = stack_raw("llmd", {"llmd": {"model": "acme/private-model", "modelMemoryGib": weights_gib,
+                                      "maxModelLen": 8192}})
+    with pytest.raises(ConfigError, match="llmd.model acme/private-model does not fit 1 x 80 GiB A100") as refused:
+        parse_config(raw, "p", "llmd")
+    need, room = _need_and_room(str(refused.value))
+    assert need > room == 72 and need <= weights_gib * 1.2 + 0.01, str(refused.value)
+
+    def program():
+        args = {**REQUIRED["LlmdStack"](), "model": "acme/private-model", "model_memory_gib": weights_gib,
+                "max_model_len": 8192}
+        llmplatform.LlmdStack("m", args, provider_opts())
+    with pytest.raises(ComponentInputError, match=r"input gpu='1 x A100 \(80 GiB each") as refused:
+        offline.run_function(program)
+    need, room = _need_and_room(str(refused.value))
+    assert need > room == 72, str(refused.value)

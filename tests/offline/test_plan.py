@@ -498,3 +498,35 @@ def test_a_stack_file_without_esc_environments_gets_no_such_warning(tmp_path, ca
     monkeypatch.setattr(runner, "run", lambda stack, **kwargs: dev)
     assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path)]) == 0
     assert "ESC" not in capsys.readouterr().err
+
+
+def test_two_plans_into_one_folder_at_once_leave_one_whole_plan(tmp_path, capsys, monkeypatch):
+    """Two plans writing one folder at once (two stacks into one --out; a global stack also writes its regions'
+    folders there) wrote into it file by file: one that emptied the folder in the middle of the other's writing left
+    the other's manifests beside its own resources.json. A plan is now written into a folder beside its own and
+    renamed into place; here plan B runs to its end while plan A is half-way through writing, and the folder left is
+    A's, file for file, with nothing of B's and no folder of either's left beside it."""
+    from tests.conftest import variant
+    plans = {"gpu": variant("dev-gpu"), "cpu": variant("dev")}
+    monkeypatch.setattr(runner, "run", lambda stack, sets=(), **kwargs: plans[sets[0].rsplit("=", 1)[1]])
+
+    def plan(out: Path, accelerator: str) -> None:
+        assert plan_cli.main(["--stack", "dev", "--out", str(out), "--set", f"inference.accelerator={accelerator}"]) \
+            == 0, capsys.readouterr().err
+
+    def files(folder: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    plan(tmp_path / "alone", "gpu")
+    alone = files(tmp_path / "alone" / "dev.what-if")
+    document = plan_cli.resources_document
+    interrupted = []
+
+    def while_a_writes(written_plan):
+        if not interrupted:  # A is half-way through its folder: B plans into the same one, start to end
+            interrupted.append(True)
+            plan(tmp_path / "both", "cpu")
+        return document(written_plan)
+    monkeypatch.setattr(plan_cli, "resources_document", while_a_writes)
+    plan(tmp_path / "both", "gpu")
+    assert interrupted and files(tmp_path / "both" / "dev.what-if") == alone
+    assert [p.name for p in (tmp_path / "both").iterdir()] == ["dev.what-if"]

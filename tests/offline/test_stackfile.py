@@ -59,3 +59,40 @@ def test_an_unreadable_stack_file_is_one_error(tmp_path):
     (tmp_path / "file").write_text("")
     with pytest.raises(StackFileError, match="cannot be read"):  # a path the system refuses to open
         stackfile.read_stack_file(tmp_path / "file" / "Pulumi.dev.yaml", "p")
+
+
+@pytest.mark.parametrize("key", ["~", "null", "Null"])
+def test_a_null_key_in_a_config_object_is_refused_once_before_anything_is_planned(tmp_path, capsys, key):
+    """`vm_hourly: {~: 3}` reached the program as the name 'null' (Python's JSON of the key), which it took, and the
+    plan CLI's second reading of the file as no name, which it refused after the whole plan had been printed. The
+    Pulumi CLI hands the program '<nil>' (go-yaml's map[any]any key through fmt's %v, config/object.go): the reader
+    refuses it, naming where, before the plan prints anything."""
+    from offline import plan as plan_cli
+    text = (Path(offline.PROJECT_DIR) / "Pulumi.dev.yaml").read_text()
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(text + f"  aks-llm-platform:cost:\n    prices:\n      vm_hourly:\n        {key}: 3\n")
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path / "b"), "--stack-file", str(stack_file)])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "", out[-400:]
+    assert err.count("cost.prices.vm_hourly has an entry whose name is null") == 1 and "'<nil>'" in err, err
+    assert "Traceback" not in err and not (tmp_path / "b").exists()
+
+
+def test_keys_that_are_no_strings_read_as_the_pulumi_cli_hands_them_to_the_program():
+    """A key the YAML reads as a number or a boolean reaches the program as Go's `%v` of it (the Pulumi CLI's
+    `fmt.Sprintf("%v", key)`), and the plan CLI's second reading of the file sees the same names the program does
+    (before, the program read 1e3 as '1000.0', Python's JSON, and the second reading as the float 1000.0)."""
+    doc = parse_yaml(b"config:\n  p:cost:\n    prices:\n      os_disk_monthly: {128: 1}\n"
+                     b"      t: [{1e3: 1, true: 2, 1.5: 3, 1e6: 4, 0x10: 5}]\n", "f")
+    values = project_config(doc, "p", "f")
+    assert values == {"cost": {"prices": {"os_disk_monthly": {"128": 1},
+                                          "t": [{"1000": 1, "true": 2, "1.5": 3, "1e+06": 4, "16": 5}]}}}
+    import json
+    assert json.loads(json.dumps(values)) == values  # what the program is handed is what the second reading reads
+
+
+def test_the_program_refuses_the_name_pulumi_gives_a_null_key():
+    """Under `pulumi up` no offline reader runs: the program's own config read refuses '<nil>', the name the engine
+    hands over for a null key, with the reader's words."""
+    with pytest.raises(offline.ProgramError, match=r"webui\.extraEnv has an entry whose name is null"):
+        offline.run("dev", overrides={"webui": {"extraEnv": {"<nil>": "x"}}})

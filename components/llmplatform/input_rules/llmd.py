@@ -6,7 +6,7 @@ from ..choices import FAILURE_MODES
 from ..gpu_skus import GPU_SKUS, gpu_memory_problem, memory_text
 from ..inference_specs import ROUTER_RANGE_FIELDS
 from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
-                          holds_requests_at_zero, image_is_pinned, managed_flags, weights_gib)
+                          holds_requests_at_zero, image_is_pinned, managed_flags, shortfall_text, weights_gib)
 from ..pins import parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
 from .shared import handle_range_rule, keda_rule, plain_env_rule, route_target_rule
@@ -93,12 +93,12 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
                                         f"({', '.join(KNOWN_MODELS)})")
     if weights is not None and memory is not None and gpus is not None and not fits(weights, memory, gpus):
         r.add("gpu", f"{gpus} x {gpu_model} ({memory_text(memory)} each, as the driver reports it)",
-              f"a GPU pool whose nodes hold {model} ({weights:.1f} GiB of weights plus KV cache) even with every GPU "
-              f"of a node in tensor parallel")
+              f"a GPU pool whose nodes hold {model} even with every GPU of a node in tensor parallel "
+              f"({shortfall_text(weights, memory, gpus)})")
     elif weights is not None and memory is not None and tp is not None and (gpus is None or tp <= gpus) \
             and not fits(weights, memory, tp):
         r.add("tensor_parallel_size", tp, f"enough {gpu_model} GPUs ({memory_text(memory)} each, as the driver "
-                                          f"reports it) for {model} ({weights:.1f} GiB of weights plus KV cache): "
+                                          f"reports it) for {model} ({shortfall_text(weights, memory, tp)}): "
                                           f"raise it or pick a larger GPU")
     if model is not None and context_length(model, r.given("max_model_len")) is None:
         r.add("max_model_len", None, f"the context length of {model!r}, which the built-in list does not know "
@@ -153,7 +153,8 @@ def llmd_prefill_decode(r: Rules, weights: Optional[float]) -> None:
     elif prefill_tp is not None and memory is not None and weights is not None and not fits(weights, memory,
                                                                                               prefill_tp):
         r.add("prefill_tensor_parallel_size", prefill_tp, f"enough {gpu_model} GPUs ({memory_text(memory)} each) "
-                                                          f"for {r.get('model')}: raise it")
+                                                          f"for {r.get('model')} "
+                                                          f"({shortfall_text(weights, memory, prefill_tp)}): raise it")
 
 
 def llmd_autoscaling(r: Rules) -> None:
