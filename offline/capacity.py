@@ -142,33 +142,21 @@ class Capacity:
 
 
 # ---- quantities ----------------------------------------------------------------------------------------------
-def _quantity(value: Any) -> Optional[Decimal]:
-    """A request as the stack's config takes it (the components' parse_quantity: every suffix Kubernetes has, `100m`
-    of memory or `1k` CPUs too), or None for another shape a chart may render (`1e3`), read below as before."""
-    return parse_quantity(str(value or "0"))
+def _quantity(value: Any) -> Decimal:
+    """A request as the API server reads it (the components' parse_quantity, Kubernetes' whole grammar: `100m` of
+    memory, `1k` CPUs, `.5Gi`, `1e3`); a number as written; a ValueError for anything else (the server refuses it)."""
+    quantity = parse_quantity(str(value or "0"))
+    if quantity is None:
+        raise ValueError(f"{value!r} is no Kubernetes quantity")
+    return quantity
 
 
 def cpu_millis(value: Any) -> int:
-    quantity = _quantity(value)
-    if quantity is not None:
-        return int(math.ceil(quantity * 1000))
-    text = str(value or "0").strip()
-    return int(math.ceil(float(text[:-1]))) if text.endswith("m") else int(math.ceil(float(text) * 1000))
-
-
-_MEMORY = {"Ki": 1 / 1024, "Mi": 1, "Gi": 1024, "Ti": 1024 * 1024, "K": 1000 / 1024 ** 2, "M": 1000 ** 2 / 1024 ** 2,
-           "G": 1000 ** 3 / 1024 ** 2, "T": 1000 ** 4 / 1024 ** 2}
+    return int(math.ceil(_quantity(value) * 1000))
 
 
 def memory_mebis(value: Any) -> int:
-    quantity = _quantity(value)
-    if quantity is not None:
-        return int(math.ceil(quantity / 2 ** 20))
-    text = str(value or "0").strip()
-    for suffix in sorted(_MEMORY, key=len, reverse=True):
-        if text.endswith(suffix):
-            return int(math.ceil(float(text[:-len(suffix)]) * _MEMORY[suffix]))
-    return int(math.ceil(float(text) / 1024 ** 2))  # plain bytes
+    return int(math.ceil(_quantity(value) / 2 ** 20))
 
 
 def allocatable(vcpus: int, memory_gib: float, max_pods: int) -> tuple[int, int]:

@@ -6,7 +6,7 @@ stack's config layer runs the same rules on its own values and names each proble
 """
 import difflib
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Union
 
 from .azure_names import key_vault_secret
@@ -345,30 +345,45 @@ KUBERNETES_VERSION = pattern(r"1\.[0-9]{2}(\.[0-9]{1,3})?", "a Kubernetes versio
 HF_MODEL = pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}",
                    "a Hugging Face model id like 'Qwen/Qwen3-8B'")
 
-_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$")
-_SUFFIX: dict[str, Union[int, Decimal]] = {"": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
-           "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
+# A Kubernetes quantity as the API server parses it (kubernetes/apimachinery 357557a6 pkg/api/resource/quantity.go
+# `parseQuantityString`, suffix.go `interpret`): a sign, digits with an optional fraction (`.5`, `5.` too), then one
+# suffix: binary (Ki to Ei), decimal (n, u, m, none, k, M, G, T, P, E) or a decimal exponent (`e3`, `E-2`). Stricter
+# only where the server reads nonsense as zero (`+`, `.`).
+_QUANTITY = re.compile(r"([+-]?)([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?")
+_SUFFIX: dict[str, Union[int, Decimal]] = {
+    "": 1, "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9,
+    "T": 10**12, "P": 10**15, "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 
 
 def parse_quantity(text: str) -> Optional[Decimal]:
-    """A Kubernetes quantity ("500m", "2", "4Gi") in base units (cores or bytes), or None when it is not one."""
+    """A Kubernetes quantity ("500m", "2", "4Gi", ".5Gi", "1e3") in base units (cores or bytes), or None when it is
+    not one."""
     match = _QUANTITY.fullmatch(str(text).strip())
     if not match:
         return None
+    sign, number, suffix = match.groups()
     try:
-        return Decimal(match.group(1)) * Decimal(_SUFFIX[match.group(2) or ""])
-    except InvalidOperation:
+        factor = Decimal(_SUFFIX[suffix or ""]) if (suffix or "") in _SUFFIX else Decimal(10) ** int(suffix[1:])
+        value = Decimal(number) * factor
+    except (DecimalException, ValueError):  # an exponent past what a Decimal holds
         return None
+    return -value if sign == "-" else value
+
+
+def _amount_problem(value: str) -> Optional[str]:
+    """A request or limit: a quantity the API server takes for one (its validation refuses a negative amount)."""
+    quantity = parse_quantity(value)
+    return None if quantity is not None and quantity >= 0 else "a Kubernetes quantity, not negative, like '500m', " \
+        "'2' or '4Gi'"
 
 
 def resources_rules(r: Rules) -> None:
     """A ResourcesSpec: every value a Kubernetes quantity, each limit at least its request."""
     values: dict[str, Decimal] = {}
     for key in ("cpu_request", "cpu_limit", "memory_request", "memory_limit"):
-        text = r.text(key, lambda v: None if parse_quantity(v) is not None else
-                      "a Kubernetes quantity like '500m', '2' or '4Gi'")
+        text = r.text(key, _amount_problem)
         quantity = parse_quantity(text) if text is not None else None
-        if quantity is not None:
+        if quantity is not None and quantity >= 0:
             values[key] = quantity
     for request, limit in (("cpu_request", "cpu_limit"), ("memory_request", "memory_limit")):
         if request in values and limit in values and values[limit] < values[request]:

@@ -5,22 +5,20 @@ import re
 from typing import Any, Iterator, Optional
 
 from llmplatform import postgres_options
+from config.quantities import parse_quantity
 
 from .rules import RULES_FILE, rules, under
 
 
 def _number(value: Any) -> Optional[float]:
-    """An int, or a Kubernetes quantity such as `512Gi` / `100G` (bytes), as a number; None when it is neither."""
+    """An int, or a Kubernetes quantity such as `512Gi` / `100G` (bytes, as the API server reads it: the components'
+    parse_quantity), as a number; None when it is neither."""
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
         return float(value)
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)([KMGTPE]i?|[kmgtpe])?", str(value).strip())
-    if not match:
-        return None
-    units = {"Ki": 2 ** 10, "Mi": 2 ** 20, "Gi": 2 ** 30, "Ti": 2 ** 40, "Pi": 2 ** 50, "Ei": 2 ** 60,
-             "k": 1e3, "K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18}
-    return float(match.group(1)) * units.get(match.group(2) or "", 1)
+    quantity = parse_quantity(str(value))
+    return None if quantity is None else float(quantity)
 
 
 def _version(value: Any) -> Optional[tuple[int, ...]]:

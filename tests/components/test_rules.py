@@ -1,6 +1,8 @@
 """The rule machinery (components/llmplatform/rules.py): outputs left alone, problems named as their reader knows the
 input, Kubernetes quantities."""
 
+from decimal import Decimal
+
 from llmplatform.input_rules import aks_cluster, inference_stack
 from llmplatform.rules import Problem, is_output, nearest_names, nearest_or_all, parse_quantity, shown, without_outputs
 
@@ -35,6 +37,34 @@ def test_problems_name_other_inputs_as_their_reader_knows_them():
 def test_kubernetes_quantities():
     assert parse_quantity("500m") * 2 == 1 and parse_quantity("4Gi") == 4 * 2**30
     assert parse_quantity("two") is None and parse_quantity("4GB") is None
+
+
+# What the API server takes (kubernetes/apimachinery 357557a6 pkg/api/resource quantity.go, suffix.go) and its value
+# in base units; then what it refuses.
+SERVER_TAKES = {".5Gi": Decimal(2**29), "5.": 5, "1.G": 10**9, "+2": 2, "-1": -1, "1e3": 1000, "1E3": 1000,
+                "2e-3": Decimal("0.002"), "1E+2": 100, "1E": 10**18, "1Ei": 2**60, "500n": Decimal("5e-7"),
+                "100u": Decimal("0.0001"), "0.25k": 250, "007": 7, " 1Gi ": 2**30}
+SERVER_REFUSES = ["", ".", "1e", "e3", "1K", "1ki", "1mi", "1Gi5", "1.5.5", "--1", "1 Gi", "1e3Gi", "1.5e", "0x10",
+                  "NaN", "Infinity", "1_000", "1e99999999999999999999"]
+
+
+def test_a_quantity_is_read_as_the_api_server_reads_it():
+    """One grammar for the config's checks, the capacity check and the PR check: the server's. A `.5Gi` or `1e3`
+    that Kubernetes takes was refused by the config (and read by the capacity check with a hand parser of its own,
+    and by the PR check not at all: a claim shrunk from `1Gi` to `1e9` passed)."""
+    assert {text: parse_quantity(text) for text in SERVER_TAKES} == SERVER_TAKES
+    assert {text: parse_quantity(text) for text in SERVER_REFUSES} == dict.fromkeys(SERVER_REFUSES)
+
+
+def test_a_request_or_limit_is_a_quantity_the_server_takes_for_one():
+    """`.5Gi` and `1e-1` are requests Kubernetes takes; a negative one its validation refuses, named once (not again
+    as a limit under its request)."""
+    assert inference_stack({"webui_resources": {"cpu_request": "1e-1", "cpu_limit": "2", "memory_request": ".5Gi",
+                                                 "memory_limit": "1Gi"}}) == []
+    found = inference_stack({"webui_resources": {"cpu_request": "1", "cpu_limit": "-2", "memory_request": "1Gi",
+                                                 "memory_limit": "1Gi"}})
+    assert [(p.path, p.allowed) for p in found] == [
+        ("webui_resources.cpu_limit", "a Kubernetes quantity, not negative, like '500m', '2' or '4Gi'")]
     found = inference_stack({"webui_resources": {"cpu_request": "2", "cpu_limit": "1", "memory_request": "1Gi",
                                                  "memory_limit": "1Gi"}})
     assert [p.path for p in found] == ["webui_resources.cpu_limit"]

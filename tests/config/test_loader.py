@@ -120,7 +120,7 @@ BAD_CONFIGS = [
     # InferenceStack
     ("prod", {"inference": {"replicas": 0}}, "inference.replicas (0) must be >= 1 when environment is 'prod'"),
     ("dev", {"inference": {"resources": {"memoryRequest": "8Gi", "memoryLimit": "4Gi"}}}, "inference.resources.memoryLimit '4Gi' is invalid; allowed: at least inference.resources.memoryRequest (8Gi)"),
-    ("dev", {"inference": {"resources": {"cpuRequest": "two"}}}, "inference.resources.cpuRequest 'two' is invalid; allowed: a Kubernetes quantity like '500m', '2' or '4Gi'"),
+    ("dev", {"inference": {"resources": {"cpuRequest": "two"}}}, "inference.resources.cpuRequest 'two' is invalid; allowed: a Kubernetes quantity, not negative, like '500m', '2' or '4Gi'"),
     ("dev", {"inference": {"accelerator": "tpu"}}, "inference.accelerator 'tpu' is invalid; allowed: cpu, gpu"),
     ("dev", {"inference": {"accelerator": "gpu"}, "gpu": {"enabled": False}}, "inference.accelerator 'gpu' needs gpu.enabled true"),
     ("dev", {"inference": {"accelerator": "gpu"}, "modelStore": {"models": ["llama3.1:70b"], "sizeGib": 100}}, "modelStore.models ['llama3.1:70b'] do not fit in the 14.55 GiB of GPU memory Ollama may use (1 x T4 of Standard_NC4as_T4_v3: 15360 MiB each"),

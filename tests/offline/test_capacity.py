@@ -226,13 +226,16 @@ def test_dev_scaled_to_zero_refuses_an_ollama_pod_larger_than_its_pool(dev, monk
 
 @pytest.mark.parametrize("sets", [
     ["inference.resources.memoryRequest=100m"],  # Kubernetes' milli suffix on memory (0.1 byte, rounded up to 1)
-    ["inference.resources.cpuRequest=0.5", "webui.resources.memoryRequest=524288k"],
+    # and the shapes only a full reading of Kubernetes' grammar takes (a fraction without its 0, an exponent)
+    ["inference.resources.cpuRequest=5e-1", "webui.resources.memoryRequest=524288k",
+     "webui.resources.memoryLimit=.5Gi"],
     ["webui.resources.cpuRequest=1k", "webui.resources.cpuLimit=1k", "webui.resources.memoryLimit=1Pi"],
 ])
 def test_every_quantity_the_config_takes_is_counted_by_the_plan(sets, tmp_path, capsys):
     """The capacity check read requests with suffixes of its own (m on CPU only; Ki, Mi, Gi, Ti, K, M, G, T): a
     memory request of `100m` or `1k` CPUs, which the config (and Kubernetes) take, ended `make plan` in a
-    ValueError traceback after the program had run. It reads them as the config does now."""
+    ValueError traceback after the program had run. It reads them as the config does now, and both as the API
+    server does (`5e-1`, `.5Gi`: the config refused them)."""
     from offline import plan as plan_cli
     code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path), *[a for s in sets for a in ("--set", s)]])
     captured = capsys.readouterr()

@@ -1469,3 +1469,17 @@ def test_a_refusal_that_blocks_is_told_in_full_once_and_marked_on_its_update_lin
     assert mentions[0].startswith("- :x:") and "refused in place: `sku.name`" in mentions[0]
     assert mentions[1] == ("- Update: `llmplatform:index:ModelStore$azure-native:storage:StorageAccount::"
                            "models-account` (sku.name); refused in place: blocked above")
+
+
+def test_a_claim_shrunk_in_another_spelling_of_a_quantity_is_refused():
+    """The PR check read a claim's size with a parser of its own: `1e9` (a quantity Kubernetes takes, 1 GB) was no
+    number to it, so `1Gi` -> `1e9`, a shrink the API server refuses, passed; `500m` read as 500. It reads a size as
+    the server does."""
+    claim = "kubernetes:core/v1:PersistentVolumeClaim"
+
+    def storage(size: str) -> dict:
+        return {"spec": {"resources": {"requests": {"storage": size}}, "storageClassName": "managed-csi"}}
+    refused, _ = value_findings(claim, storage("1Gi"), storage("1e9"), ["spec.resources.requests.storage"])
+    assert len(refused) == 1 and '"1Gi" -> "1e9"' in refused[0] and "smaller" in refused[0]
+    assert value_findings(claim, storage("1Gi"), storage(".5Ti"), ["spec.resources.requests.storage"]) == ([], [])
+    assert value_findings(claim, storage("2000m"), storage("1"), ["spec.resources.requests.storage"])[0]
