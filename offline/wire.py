@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Optional
 
 from google.protobuf import json_format, struct_pb2
+from llmplatform.rules import go_duration_seconds
 
 from .runner import SECRET_SIG, SIG_KEY
 
@@ -45,7 +45,6 @@ def _locate(document: Any, path: str) -> tuple[Any, Any]:
 
 
 def duration_seconds(duration: Any) -> Optional[float]:
-    """A custom timeout as the SDK records it (a Go duration: "10m", "90s", "1h30m") in seconds, as the engine
-    parses it before handing it to a plugin; None when unset or not a duration."""
-    parts = re.findall(r"(\d+(?:\.\d+)?)(h|m|s)", str(duration or ""))
-    return sum(float(amount) * {"h": 3600, "m": 60, "s": 1}[unit] for amount, unit in parts) if parts else None
+    """A custom timeout as the SDK records it (a Go duration: "10m", "90s", "1h30m", "500ms") in seconds, as the
+    engine parses it before handing it to a plugin; None when unset or not a duration."""
+    return go_duration_seconds(duration)

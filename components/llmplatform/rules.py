@@ -345,6 +345,35 @@ KUBERNETES_VERSION = pattern(r"1\.[0-9]{2}(\.[0-9]{1,3})?", "a Kubernetes versio
 HF_MODEL = pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}",
                    "a Hugging Face model id like 'Qwen/Qwen3-8B'")
 
+# A Go duration (Go's time.ParseDuration, src/time/format.go): an optional sign, then one or more numbers (digits
+# with an optional fraction, at least one digit) each with its unit; "0" alone needs none. Pulumi's engine reads a
+# resource's customTimeouts so (pulumi/pulumi 1b5949891b pkg/resource/deploy/source_eval.go
+# `generateTimeoutInSeconds`) and fails the registration on anything else.
+_GO_DURATION_PART = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+_GO_DURATION_MAX_SECONDS = (2 ** 63 - 1) / 1e9  # an int64 of nanoseconds
+
+
+def go_duration_seconds(text: Any) -> Optional[float]:
+    """A Go duration ("30m", "1h30m", "500ms", "-1.5h", "0") in seconds, or None when Go refuses it ("", "30",
+    "30 minutes", "1e3s", ".s")."""
+    if not isinstance(text, str):
+        return None
+    rest, negative = (text[1:], text[0] == "-") if text[:1] in ("+", "-") else (text, False)
+    if rest == "0":
+        return 0.0
+    total, pos = 0.0, 0
+    while pos < len(rest):
+        match = _GO_DURATION_PART.match(rest, pos)
+        if not match or match.group(1) in ("", "."):
+            return None
+        total += float(match.group(1)) * _GO_DURATION_UNITS[match.group(2)]
+        pos = match.end()
+    if pos == 0 or total > _GO_DURATION_MAX_SECONDS:
+        return None
+    return -total if negative else total
+
+
 # A Kubernetes quantity as the API server parses it (kubernetes/apimachinery 357557a6 pkg/api/resource/quantity.go
 # `parseQuantityString`, suffix.go `interpret`): a sign, digits with an optional fraction (`.5`, `5.` too), then one
 # suffix: binary (Ki to Ei), decimal (n, u, m, none, k, M, G, T, P, E) or a decimal exponent (`e3`, `E-2`). Stricter

@@ -3,8 +3,11 @@ input, Kubernetes quantities."""
 
 from decimal import Decimal
 
+import pytest
+
 from llmplatform.input_rules import aks_cluster, inference_stack
-from llmplatform.rules import Problem, is_output, nearest_names, nearest_or_all, parse_quantity, shown, without_outputs
+from llmplatform.rules import (Problem, go_duration_seconds, is_output, nearest_names, nearest_or_all, parse_quantity,
+                               shown, without_outputs)
 
 
 def test_rules_leave_outputs_alone():
@@ -89,3 +92,19 @@ def test_a_mistyped_input_name_is_matched_by_its_words_not_its_nearest_letters()
     assert nearest_or_all("taints", GPU_POOL_INPUTS, "inputs").startswith("inputs: cluster, driver, fallback")
     # the config layer's camelCase keys read the same way
     assert nearest_names("maxCont", ["minCount", "maxCount", "vmSize"]) == ["maxCount"]
+
+
+# Go's time.ParseDuration (src/time/format.go), which Pulumi's engine applies to every customTimeouts value: what it
+# takes, in seconds, and what it refuses
+GO_TAKES = {"30m": 1800, "1h30m": 5400, "500ms": 0.5, "-1.5h": -5400, "+2s": 2, ".5m": 30, "5.m": 300, "1\u00b5s": 1e-6,
+            "1\u03bcs": 1e-6, "1us": 1e-6, "3ns": 3e-9, "0": 0, "-0": 0, "1h1m1s": 3661}
+GO_REFUSES = ["", "30", "00", "m", ".s", ".", "+", "30 minutes", "1hour", "1m 30s", "1e3s", "1mh", "1ms5", "30M",
+              "9999999999h", None, 1800]
+
+
+def test_a_custom_timeout_is_read_as_the_engine_reads_it():
+    """The deploy model and the stand-in engine read a customTimeouts value with a parser that knew h, m and s only:
+    `500ms` was 500 minutes and `1500ms` 1,500; Go's durations are read now, and what Go refuses is no duration."""
+    got = {text: go_duration_seconds(text) for text in GO_TAKES}
+    assert got == pytest.approx(GO_TAKES) and all(isinstance(v, float) for v in got.values())
+    assert {str(text): go_duration_seconds(text) for text in GO_REFUSES} == dict.fromkeys(map(str, GO_REFUSES))

@@ -1152,3 +1152,18 @@ def test_a_run_leaves_no_reference_cycle_for_each_unknown_walk():
         gc.garbage.clear()
     assert closures == []
     assert rpc.contains_unknowns is sdk
+
+
+def test_a_custom_timeout_the_engine_cannot_parse_is_refused_as_it_refuses_it():
+    """The SDK sends customTimeouts as any text; the engine reads each with Go's time.ParseDuration and fails the
+    registration on anything else (pulumi/pulumi 1b5949891b source_eval.go `generateTimeoutInSeconds`). The mocks
+    took `30 minutes`; the kit refuses it, naming the resource, and takes Go's `1h30m` and `500ms`."""
+    def program(create: str) -> None:
+        k8s.core.v1.ConfigMap("config", metadata={"name": "config"}, data={"a": "b"},
+                              opts=pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=create,
+                                                                                                delete="500ms")))
+    assert run(lambda: program("1h30m")).one("kubernetes:core/v1:ConfigMap").options["customTimeouts"]["create"] \
+        == "1h30m"
+    with pytest.raises(ProgramError, match=r"config \(kubernetes:core/v1:ConfigMap\): customTimeouts.create "
+                                           r"'30 minutes' is no duration the engine reads"):
+        run(lambda: program("30 minutes"))

@@ -70,6 +70,10 @@ def test_deadline_default_annotation_and_custom_timeouts_in_the_providers_order(
     assert dm.k8s_timeout(reg)[0] == 1200.0
     reg.options["customTimeouts"] = {"create": "45m"}  # overrides.go TimeoutDuration: customTimeouts first
     assert dm.k8s_timeout(reg) == (2700.0, "customTimeouts.create")
+    reg.options["customTimeouts"] = {"create": "1h30m"}
+    assert dm.k8s_timeout(reg) == (5400.0, "customTimeouts.create")
+    reg.options["customTimeouts"] = {"create": "90000ms"}  # Go's units below a second (read as 90,000 minutes)
+    assert dm.k8s_timeout(reg) == (90.0, "customTimeouts.create")
     reg.options["customTimeouts"] = {"create": "0s"}  # `resourceTimeoutSeconds != 0`: a zero is no timeout given
     assert dm.k8s_timeout(reg)[0] == 1200.0
     for annotation, seconds in (("+900", 900.0), (" 900", 600.0), ("15m", 600.0)):  # strconv.Atoi, else ignored

@@ -6,6 +6,7 @@ from typing import Optional
 from pulumi.runtime import rpc
 
 from .. import azure_inputs, subnet_ranges, write_order
+from ..rules import go_duration_seconds
 from ..kubernetes_schemas import CLUSTER_SCOPED, group_of
 from .clusters import _cluster_of, _clusters
 from .records import HELM_RELEASE, Registration
@@ -175,12 +176,23 @@ def _one_per_namespace_line(kind: str, a: str, b: str, namespace: str, names: li
             f"own namespace{_NAMESPACE_HOW.get(kind, '')}")
 
 
+def _unparsed_timeouts(reg: Registration) -> list[str]:
+    """customTimeouts the engine cannot read: it parses each given one with Go's time.ParseDuration and fails the
+    registration with "unable to parse customTimeout Value <value>" (pulumi/pulumi 1b5949891b
+    pkg/resource/deploy/source_eval.go `generateTimeoutInSeconds`); the SDK sends any text."""
+    timeouts = (reg.options or {}).get("customTimeouts") or {}
+    return [f"{reg.name} ({reg.type}): customTimeouts.{kind} {value!r} is no duration the engine reads (it fails the "
+            f"registration: unable to parse customTimeout Value {value}); give a Go duration like '30m', '1h30m' or "
+            f"'90s'" for kind, value in sorted(timeouts.items()) if value and go_duration_seconds(value) is None]
+
+
 def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
     """Registrations the Pulumi engine (duplicate URNs) or Azure/Kubernetes (one name, two owners) would refuse,
     which the SDK's mocks accept silently; Azure inputs that azure-native or Azure would refuse or drop (a value of
-    the wrong type, outside a closed enum, a key the type does not have: llmplatform.azure_inputs); two writes
-    Azure takes one at a time that the program leaves free to run at once (llmplatform.write_order); and subnet
-    ranges outside their network or overlapping another (llmplatform.subnet_ranges).
+    the wrong type, outside a closed enum, a key the type does not have: llmplatform.azure_inputs); custom timeouts
+    the engine cannot parse (`_unparsed_timeouts`); two writes Azure takes one at a time that the program leaves free
+    to run at once (llmplatform.write_order); and subnet ranges outside their network or overlapping another
+    (llmplatform.subnet_ranges).
 
     `preview`: where an input is unknown until what it comes from is created. Each URN once and the Azure inputs
     (an unknown value left unchecked, as azure-native's Check leaves it) of every registration; the rest (names two
@@ -203,6 +215,7 @@ def refusals(resources: list[Registration], preview: bool = False) -> list[str]:
         if reg.type.startswith("azure-native:"):
             problems.extend(f"{reg.name} ({reg.type}): {finding}"
                             for finding in azure_inputs.findings(reg.type, reg.inputs) if finding.refused)
+        problems.extend(_unparsed_timeouts(reg))
         if id(reg) not in judged_ids:
             continue
         for pool, inline in _inline_pools(reg):  # a cluster's inline pools are agent pools of that cluster too
