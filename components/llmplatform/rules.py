@@ -337,7 +337,6 @@ GUID = pattern(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "an Entra 
 EMAIL = pattern(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
                 r"[A-Za-z]{2,63}", "an e-mail address")
 HOSTNAME = pattern(r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lowercase DNS name like llm.example.com")
-DURATION = pattern(r"-1|0|[0-9]+(s|m|h)", "a duration like '30m', '1h', '0' or '-1'")
 PROMETHEUS_DURATION = pattern(r"[0-9]+(h|d|w|y)", "a Prometheus duration like '15d' or '4w'")
 HH_MM = pattern(r"([01][0-9]|2[0-3]):[0-5][0-9]", "HH:MM (24h)")
 UTC_OFFSET = pattern(r"[+-](0[0-9]|1[0-4]):[0-5][0-9]", "+HH:MM or -HH:MM, e.g. '+00:00' or '-05:00'")
@@ -372,6 +371,21 @@ def go_duration_seconds(text: Any) -> Optional[float]:
     if pos == 0 or total > _GO_DURATION_MAX_SECONDS:
         return None
     return -total if negative else total
+
+
+KEEP_ALIVE_ALLOWED = ("a Go duration like '30m', '1h30m' or '0', or whole seconds like '300'; a negative one keeps "
+                      "models loaded")
+
+
+def keep_alive_problem(value: str) -> Optional[str]:
+    """OLLAMA_KEEP_ALIVE as Ollama reads it (ollama/ollama fb307609 envconfig/config.go `KeepAlive`): a Go duration,
+    else a base-10 int64 of seconds (`-1`: negative is forever). Anything else Ollama drops for its 5-minute default
+    without a word, so it is refused here."""
+    if go_duration_seconds(value) is not None:
+        return None
+    if re.fullmatch(r"[+-]?[0-9]+", value) and abs(int(value)) <= _GO_DURATION_MAX_SECONDS:
+        return None
+    return KEEP_ALIVE_ALLOWED
 
 
 # A Kubernetes quantity as the API server parses it (kubernetes/apimachinery 357557a6 pkg/api/resource/quantity.go

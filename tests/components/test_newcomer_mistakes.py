@@ -143,7 +143,7 @@ MISTAKES = [
     Mistake("KeyVault", lambda a: {**a, "soft_delete_retention_days": 3}, ["soft_delete_retention_days"],
             "a whole number from 7 to 90"),
     Mistake("PostgresServer", lambda a: {**a, "version": "12"}, ["version"], "allowed: 16, 17, 18"),
-    Mistake("InferenceStack", lambda a: {**a, "keep_alive": "forever"}, ["keep_alive"], "a duration like '30m'"),
+    Mistake("InferenceStack", lambda a: {**a, "keep_alive": "forever"}, ["keep_alive"], "a Go duration like '30m'"),
     Mistake("AzureMonitoring", lambda a: {**a, "alert_emails": ["oncall@"]}, ["alert_emails[0]"], "an e-mail address"),
     Mistake("Observability", lambda a: {**a, "error_ratio_slo": 5}, ["error_ratio_slo"], "a share between 0 and 1"),
     Mistake("LlmdStack", lambda a: {**a, "model": "llama3"}, ["model"], "a Hugging Face model id"),

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from llmplatform.input_rules import aks_cluster, inference_stack
-from llmplatform.rules import (Problem, go_duration_seconds, is_output, nearest_names, nearest_or_all, parse_quantity,
-                               shown, without_outputs)
+from llmplatform.rules import (Problem, go_duration_seconds, is_output, keep_alive_problem, nearest_names, nearest_or_all,
+                               parse_quantity, shown, without_outputs)
 
 
 def test_rules_leave_outputs_alone():
@@ -108,3 +108,16 @@ def test_a_custom_timeout_is_read_as_the_engine_reads_it():
     got = {text: go_duration_seconds(text) for text in GO_TAKES}
     assert got == pytest.approx(GO_TAKES) and all(isinstance(v, float) for v in got.values())
     assert {str(text): go_duration_seconds(text) for text in GO_REFUSES} == dict.fromkeys(map(str, GO_REFUSES))
+
+
+def test_a_keep_alive_is_what_ollama_reads_and_a_value_it_would_drop_is_refused():
+    """OLLAMA_KEEP_ALIVE is a Go duration or whole seconds (ollama/ollama fb307609 envconfig/config.go `KeepAlive`);
+    anything else Ollama replaces by 5 minutes without a word. The input took only `-1`, `0` and one number with
+    s, m or h: `1h30m`, `300` and `-5m`, which Ollama reads, were refused."""
+    taken = ["1h30m", "300", "-1", "-5m", "0", "+10", "90s", "2h", "500ms"]
+    assert [v for v in taken if keep_alive_problem(v)] == []
+    assert [p.path for p in inference_stack({"keep_alive": "1h30m"}) if p.path == "keep_alive"] == []
+    refused = ["forever", "30 minutes", "1e3", "5 m", "1.5", "99999999999", ""]
+    assert [keep_alive_problem(v) for v in refused] == [
+        "a Go duration like '30m', '1h30m' or '0', or whole seconds like '300'; a negative one keeps models "
+        "loaded"] * len(refused)

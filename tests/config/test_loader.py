@@ -124,7 +124,7 @@ BAD_CONFIGS = [
     ("dev", {"inference": {"accelerator": "tpu"}}, "inference.accelerator 'tpu' is invalid; allowed: cpu, gpu"),
     ("dev", {"inference": {"accelerator": "gpu"}, "gpu": {"enabled": False}}, "inference.accelerator 'gpu' needs gpu.enabled true"),
     ("dev", {"inference": {"accelerator": "gpu"}, "modelStore": {"models": ["llama3.1:70b"], "sizeGib": 100}}, "modelStore.models ['llama3.1:70b'] do not fit in the 14.55 GiB of GPU memory Ollama may use (1 x T4 of Standard_NC4as_T4_v3: 15360 MiB each"),
-    ("dev", {"inference": {"keepAlive": "forever"}}, "inference.keepAlive 'forever' is invalid; allowed: a duration like '30m', '1h', '0' or '-1'"),
+    ("dev", {"inference": {"keepAlive": "forever"}}, "inference.keepAlive 'forever' is invalid; allowed: a Go duration like '30m', '1h30m' or '0', or whole seconds like '300'; a negative one keeps models loaded"),
     ("dev", {"gateway": {"rateLimitPerSecond": 0}}, "gateway.rateLimitPerSecond 0 is invalid; allowed: a whole number from 1 to 100000"),
     ("dev", {"gateway": {"mode": "public"}}, "gateway.mode 'public' is invalid; allowed: both, internal, external, none"),
     ("dev", {"gateway": {"mode": "both", "internalIp": "10.99.0.5"}}, "gateway.internalIp '10.99.0.5' is invalid; allowed: a usable address of the node subnet 10.40.0.0/20"),

@@ -4,7 +4,7 @@ from typing import Any, Mapping, Optional
 from .. import ollama_names
 from ..choices import ACCELERATORS
 from ..inference_specs import ollama_env
-from ..rules import DURATION, Problem, Rules, known, resources_rules
+from ..rules import Problem, Rules, keep_alive_problem, known, resources_rules
 from .shared import keda_rule, plain_env_rule
 
 
@@ -35,7 +35,7 @@ def ollama_server(args: Mapping[str, Any]) -> list[Problem]:
     r.whole("gpus_per_replica", 1, 8)
     r.whole("num_parallel", 1, 256)
     r.whole("max_loaded_models", 1, 64)
-    r.text("keep_alive", DURATION)
+    r.text("keep_alive", keep_alive_problem)
     warm = r.text("warm_model", ollama_names.name_problem)
     pulled = known(r.args.get("model_volume"), "models")
     missing = warm_model_problem(warm, pulled) if warm and isinstance(pulled, list) else None
