@@ -337,7 +337,11 @@ GUID = pattern(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "an Entra 
 EMAIL = pattern(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
                 r"[A-Za-z]{2,63}", "an e-mail address")
 HOSTNAME = pattern(r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lowercase DNS name like llm.example.com")
-PROMETHEUS_DURATION = pattern(r"[0-9]+(h|d|w|y)", "a Prometheus duration like '15d' or '4w'")
+# The Prometheus CRD's `retention` pattern (prometheus-operator v0.93.1, tests/upstream/crds/monitoring.coreos.com/
+# Prometheus.yaml), less its empty string and its `0` (Prometheus then keeps its own default)
+PROMETHEUS_DURATION = pattern(r"(?=.)([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?",
+                              "a Prometheus duration like '15d', '4w' or '30d12h' (units y, w, d, h, m, s, ms in "
+                              "that order)")
 HH_MM = pattern(r"([01][0-9]|2[0-3]):[0-5][0-9]", "HH:MM (24h)")
 UTC_OFFSET = pattern(r"[+-](0[0-9]|1[0-4]):[0-5][0-9]", "+HH:MM or -HH:MM, e.g. '+00:00' or '-05:00'")
 KUBERNETES_VERSION = pattern(r"1\.[0-9]{2}(\.[0-9]{1,3})?", "a Kubernetes version like '1.33' or '1.33.2'")

@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 
 from llmplatform.input_rules import aks_cluster, inference_stack
-from llmplatform.rules import (Problem, go_duration_seconds, is_output, keep_alive_problem, nearest_names, nearest_or_all,
-                               parse_quantity, shown, without_outputs)
+from llmplatform.rules import (PROMETHEUS_DURATION, Problem, go_duration_seconds, is_output, keep_alive_problem,
+                               nearest_names, nearest_or_all, parse_quantity, shown, without_outputs)
 
 
 def test_rules_leave_outputs_alone():
@@ -121,3 +121,19 @@ def test_a_keep_alive_is_what_ollama_reads_and_a_value_it_would_drop_is_refused(
     assert [keep_alive_problem(v) for v in refused] == [
         "a Go duration like '30m', '1h30m' or '0', or whole seconds like '300'; a negative one keeps models "
         "loaded"] * len(refused)
+
+
+def test_a_prometheus_retention_is_what_the_prometheus_crd_takes():
+    """The retention rule took one number with h, d, w or y; the Prometheus CRD's pattern (prometheus-operator
+    v0.93.1) takes units in order, combined (`30d12h`, `90m`); the rule takes the same, but for the empty string
+    and `0` the pattern also matches."""
+    import re
+    import yaml
+    from tests.conftest import UPSTREAM
+    crd = yaml.safe_load((UPSTREAM / "crds" / "monitoring.coreos.com" / "Prometheus.yaml").read_text())
+    crd_pattern = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"][
+        "retention"]["pattern"]
+    for value in ["15d", "4w", "30d12h", "90m", "1y2w", "6h30m15s", "500ms", "0", "", "15D", "12h30d", "two weeks",
+                  "15 d", "-1d", "1.5d"]:
+        crd_takes = bool(re.search(crd_pattern, value)) and value not in ("", "0")
+        assert (PROMETHEUS_DURATION(value) is None) == crd_takes, value

@@ -145,7 +145,7 @@ BAD_CONFIGS = [
     ("dev", {"observability": {"alertEmails": ["oncall@"]}}, "observability.alertEmails[0] 'oncall@' is invalid; allowed: an e-mail address"),
     ("dev", {"observability": {"logRetentionDays": 7}}, "observability.logRetentionDays 7 is invalid; allowed: a whole number from 30 to 730"),
     ("dev", {"observability": {"logRetentionDays": 1000}}, "observability.logRetentionDays 1000 is invalid; allowed: a whole number from 30 to 730"),
-    ("dev", {"observability": {"prometheusRetention": "two weeks"}}, "observability.prometheusRetention 'two weeks' is invalid; allowed: a Prometheus duration like '15d' or '4w'"),
+    ("dev", {"observability": {"prometheusRetention": "two weeks"}}, "observability.prometheusRetention 'two weeks' is invalid; allowed: a Prometheus duration like '15d', '4w' or '30d12h' (units y, w, d, h, m, s, ms in that order)"),
     ("dev", {"autoscaling": {"minReplicas": 3, "maxReplicas": 2}}, "autoscaling.maxReplicas 2 is invalid; allowed: at least autoscaling.minReplicas (3)"),
     ("dev", {"autoscaling": {"mode": "magic"}}, "autoscaling.mode 'magic' is invalid; allowed: requests, gpu-memory, cpu, none"),
     ("dev", {"autoscaling": {"mode": "gpu-memory"}}, "autoscaling.mode 'gpu-memory' needs inference.accelerator 'gpu'"),
