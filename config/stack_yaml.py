@@ -1,7 +1,8 @@
 """Stack files' YAML as the Pulumi CLI reads it (its Go YAML library, go-yaml v3), for every reader of a stack file:
 the offline plan's (offline/stackfile.py) and the program's own, which reads its sibling stack files
 (config/regions.py). One document in UTF-8; YAML 1.2's core schema (only `true`/`false` are booleans, `yes`, `on`
-and `10:30` stay strings; an unquoted date, a time to go-yaml, is refused); a custom tag, a key given twice in one
+and `10:30` stay strings; numbers as go-yaml reads them: `1_000`, `0b101`, `-0x1F`, `08` are 1000, 5, -31 and 8.0;
+an unquoted date, a time to go-yaml, is refused); a custom tag, a key given twice in one
 mapping (as written, or as the program names it) or a key that is a list or mapping is an error; a key that is no
 string is named as the Pulumi CLI names it to the program; merge keys merge as in go-yaml, the mapping's own keys
 winning; a document past 100,000 values once its aliases are expanded, or 32 levels deep, is refused (go-yaml refuses
@@ -9,6 +10,7 @@ winning; a document past 100,000 values once its aliases are expanded, or 32 lev
 import copy
 import datetime
 import functools
+import math
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +23,7 @@ from .reader import ConfigError
 
 _MERGE = "tag:yaml.org,2002:merge"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_NUMBER = "tag:offline,2026:go-yaml-number"  # the implicit resolution only (an explicit !!int is PyYAML's)
 
 
 class _TooDeep(Exception):
@@ -99,18 +102,18 @@ class _PulumiYamlLoader(yaml.SafeLoader):
 _PulumiYamlLoader.yaml_implicit_resolvers = {}
 for _tag, _pattern, _first in (
         ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
-        ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
-        ("tag:yaml.org,2002:float",
-         r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-         list("-+.0123456789")),
+        ("tag:yaml.org,2002:float", r"^(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+         list("-+.")),
         ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
         # merge keys (`<<: *defaults`), which go-yaml v3 resolves too
         (_MERGE, r"^(?:<<)$", ["<"]),
         # go-yaml v3.0.1 resolve.go parseTimestamp's formats (time.Parse's layouts 2006-1-2T15:4:5.999999999Z07:00,
-        # its lower-case t, 2006-1-2 15:4:5.999999999 and 2006-1-2), refused below
+        # its lower-case t, 2006-1-2 15:4:5.999999999 and 2006-1-2), refused below; tried before a number, as there
         (_TIMESTAMP, r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:[.,][0-9]+)?"
                      r"(?:Z|[+-][0-9]{2}:[0-9]{2})| [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:[.,][0-9]+)?)?$",
-         list("0123456789"))):
+         list("0123456789")),
+        # what starts with a digit or a sign may be a number to go-yaml: _go_number decides, as resolve.go does
+        (_NUMBER, r"^[-+0-9][-+0-9a-zA-Z_.]*$", list("-+0123456789"))):
     _PulumiYamlLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
@@ -171,6 +174,32 @@ def _go_parses_time(text: str) -> bool:
 
 
 _PulumiYamlLoader.add_constructor(_TIMESTAMP, _timestamp)
+
+_GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]([0-7]+)|0([0-7]*)|([1-9][0-9]*))")
+_YAML_STYLE_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+
+
+def _go_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """A plain scalar starting with a digit or a sign as go-yaml v3.0.1 resolve.go reads it: `_` dropped, then
+    strconv.ParseInt(plain, 0, 64) (a sign, then 0x/0X, 0b/0B, 0o/0O, a leading 0 for octal, or decimal digits),
+    ParseUint (no sign), then a float of YAML's form that ParseFloat takes (`08` is 8.0; 1e999 overflows and stays
+    text); else the text."""
+    text = loader.construct_scalar(node)
+    plain = text.replace("_", "")
+    whole = _GO_INT.fullmatch(plain)
+    if whole:
+        sign, hexadecimal, binary, octal, old_octal, decimal = whole.groups()
+        base, digits = ((16, hexadecimal) if hexadecimal else (2, binary) if binary else (8, octal) if octal else
+                        (10, decimal) if decimal else (8, old_octal or "0"))
+        number = int(digits, base) * (-1 if sign == "-" else 1)
+        if -2 ** 63 <= number < 2 ** 63 or not sign and number < 2 ** 64:
+            return number
+    if _YAML_STYLE_FLOAT.fullmatch(plain) and not math.isinf(float(plain)):
+        return float(plain)
+    return text
+
+
+_PulumiYamlLoader.add_constructor(_NUMBER, _go_number)
 
 
 def _unknown_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:

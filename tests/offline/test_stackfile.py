@@ -144,3 +144,17 @@ def test_text_shaped_like_a_date_that_go_does_not_parse_stays_text(tmp_path):
     the text."""
     assert _read(tmp_path, "{a: 2024-13-01, b: 2023-02-30, c: 12024-01-01, d: 2024-01-01 10:30}") == \
         {"a": "2024-13-01", "b": "2023-02-30", "c": "12024-01-01", "d": "2024-01-01 10:30"}
+
+
+def test_numbers_read_as_go_yaml_reads_them_as_values_and_keys(tmp_path):
+    """go-yaml v3.0.1 resolve.go: `_` dropped, then strconv.ParseInt(plain, 0, 64) (0x, 0X, 0b, 0o, a leading 0 for
+    octal, a sign on any), ParseUint, then a float of YAML's form (`08` is 8.0; an overflow such as 1e999 stays text).
+    The reader kept `1_000`, `0b101`, `-0x1F` and `0X1F` as text (as keys: names the program never gets) and refused
+    the whole file for `08` ("invalid literal for int() with base 8")."""
+    values = _read(tmp_path, "{a: 1_000, b: 0b101, c: -0x1F, d: 0X1F, e: 08, f: 09.5, g: 1e999, h: +0o17, i: 017, "
+                             "j: 18446744073709551615, k: 18446744073709551616, l: 1.2.3, m: 0x, n: 0o8, o: 1_0.5}")
+    assert values == {"a": 1000, "b": 5, "c": -31, "d": 31, "e": 8.0, "f": 9.5, "g": "1e999", "h": 15, "i": 15,
+                      "j": 18446744073709551615, "k": 18446744073709551616.0, "l": "1.2.3", "m": "0x", "n": "0o8",
+                      "o": 10.5}
+    assert type(values["e"]) is float and type(values["k"]) is float
+    assert _read(tmp_path, "{1_000: a, 0b101: b, 08: c, -0x10: d}") == {"1000": "a", "5": "b", "8": "c", "-16": "d"}
