@@ -1,11 +1,16 @@
 """Stack files' YAML as the Pulumi CLI reads it (its Go YAML library, go-yaml v3), for every reader of a stack file:
 the offline plan's (offline/stackfile.py) and the program's own, which reads its sibling stack files
-(config/regions.py). One document in UTF-8; YAML 1.2's core schema (only `true`/`false` are booleans, `yes`, `on`,
-`10:30` and `2024-01-01` stay strings); a custom tag, a key given twice in one mapping or a key that is a list or
-mapping is an error; merge keys merge as in go-yaml, the mapping's own keys winning; a document past 100,000 values
-once its aliases are expanded, or 32 levels deep, is refused (go-yaml refuses "excessive aliasing" too)."""
+(config/regions.py). One document in UTF-8; YAML 1.2's core schema (only `true`/`false` are booleans, `yes`, `on`
+and `10:30` stay strings; numbers as go-yaml reads them: `1_000`, `0b101`, `-0x1F`, `08` are 1000, 5, -31 and 8.0;
+an unquoted date, a time to go-yaml, is refused); a custom tag, a key given twice in one
+mapping (as written, or as the program names it) or a key that is a list or mapping is an error; a key that is no
+string is named as the Pulumi CLI names it to the program; merge keys merge as in go-yaml, the mapping's own keys
+winning; a document past 100,000 values once its aliases are expanded, or 32 levels deep, is refused (go-yaml refuses
+"excessive aliasing" too)."""
 import copy
+import datetime
 import functools
+import math
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +22,8 @@ from .reader import ConfigError
 
 
 _MERGE = "tag:yaml.org,2002:merge"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_NUMBER = "tag:offline,2026:go-yaml-number"  # the implicit resolution only (an explicit !!int is PyYAML's)
 
 
 class _TooDeep(Exception):
@@ -51,6 +58,26 @@ class _PulumiYamlLoader(yaml.SafeLoader):
             self._anchored_lists.add(id(node))
         return node
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[str, Any]:
+        """Each key as the Pulumi CLI names it to the program (pulumi_key_text): go-yaml keeps keys apart by type
+        (1 and true, 1 and 1.0 are two keys; a Python dict holds them as one) and the CLI names each by Go's `%v`;
+        two keys of one mapping named alike are refused, as the CLI refuses them (the file written back holds the
+        name twice: go-yaml's "mapping key already defined") or keeps one at random (`~` and '<nil>')."""
+        self.flatten_mapping(node)
+        mapping: dict[str, Any] = {}
+        keys: dict[str, tuple[tuple[type, Any], yaml.Node]] = {}  # name -> (the key as go-yaml holds it, its node)
+        for key_node, value_node in node.value:  # a merge's pairs first, the mapping's own last (they win)
+            key = self.construct_object(key_node, deep=deep)
+            name, held = (key, (str, key)) if isinstance(key, str) else (pulumi_key_text(key), _go_key(key))
+            if name in keys and keys[name][0] != held:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"keys {_as_written(keys[name][1])} and {_as_written(key_node)} of one mapping both "
+                                f"reach the program as {name!r} (the Pulumi CLI's name for each): write the entry once",
+                    key_node.start_mark)
+            keys[name] = (held, key_node)
+            mapping[name] = self.construct_object(value_node, deep=deep)
+        return mapping
+
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         """Each mapping's own keys are checked once, before any merge changes it (a merged mapping is flattened
         inside its merger first); the pairs merges copy are counted, as go-yaml counts aliases: PyYAML copies each
@@ -75,14 +102,24 @@ class _PulumiYamlLoader(yaml.SafeLoader):
 _PulumiYamlLoader.yaml_implicit_resolvers = {}
 for _tag, _pattern, _first in (
         ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
-        ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", list("-+0123456789")),
-        ("tag:yaml.org,2002:float",
-         r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-         list("-+.0123456789")),
+        ("tag:yaml.org,2002:float", r"^(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+         list("-+.")),
         ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
         # merge keys (`<<: *defaults`), which go-yaml v3 resolves too
-        (_MERGE, r"^(?:<<)$", ["<"])):
+        (_MERGE, r"^(?:<<)$", ["<"]),
+        # go-yaml v3.0.1 resolve.go parseTimestamp's formats (time.Parse's layouts 2006-1-2T15:4:5.999999999Z07:00,
+        # its lower-case t, 2006-1-2 15:4:5.999999999 and 2006-1-2), refused below; tried before a number, as there
+        (_TIMESTAMP, r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:[.,][0-9]+)?"
+                     r"(?:Z|[+-][0-9]{2}:[0-9]{2})| [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:[.,][0-9]+)?)?$",
+         list("0123456789")),
+        # what starts with a digit or a sign may be a number to go-yaml: _go_number decides, as resolve.go does
+        (_NUMBER, r"^[-+0-9][-+0-9a-zA-Z_.]*$", list("-+0123456789"))):
     _PulumiYamlLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
+
+
+def _as_written(node: yaml.Node) -> str:
+    quote = node.style if node.style in ("'", '"') else ""
+    return f"`{quote}{node.value}{quote}`"
 
 
 def _own_keys_checked(node: yaml.MappingNode) -> None:
@@ -106,6 +143,63 @@ def _own_keys_checked(node: yaml.MappingNode) -> None:
 
 # `<<` anywhere but a mapping's key is the string it reads
 _PulumiYamlLoader.add_constructor(_MERGE, lambda loader, node: loader.construct_scalar(node))
+
+
+def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
+    """An unquoted date or time is refused: go-yaml v3 decodes it into a time.Time, which the Pulumi CLI hands the
+    program as Go's text of it (config/object.go `unmarshalObject`: `v.String()`, '2024-01-01 00:00:00 +0000 UTC',
+    with an offset the zone of the machine running it), as a value or a key, never as written. Text go-yaml's
+    time.Parse refuses (month 13, 30 February, hour 24) stays text."""
+    text = loader.construct_scalar(node)
+    if not _go_parses_time(text):
+        return text
+    raise yaml.constructor.ConstructorError(
+        None, None, f"{text} is a date, unquoted, to the Pulumi CLI (a time.Time), which hands the program Go's "
+                    f"text of it (2024-01-01 as '2024-01-01 00:00:00 +0000 UTC'), not what is written: quote it, "
+                    f"'{text}', for the text", node.start_mark)
+
+
+def _go_parses_time(text: str) -> bool:
+    """Whether time.Parse takes what the timestamp pattern matched: each field in its range."""
+    date, *clock = re.split(r"[Tt ]", text, maxsplit=1)
+    try:
+        datetime.date(*(int(part) for part in date.split("-")))
+    except ValueError:
+        return False
+    if not clock:
+        return True
+    hour, minute, second = (int(part) for part in re.split(r"[:.,Z+-]", clock[0])[:3])
+    zone = re.search(r"[+-]([0-9]{2}):([0-9]{2})$", clock[0])
+    return hour < 24 and minute < 60 and second < 60 and (zone is None or int(zone[1]) <= 24 and int(zone[2]) <= 60)
+
+
+_PulumiYamlLoader.add_constructor(_TIMESTAMP, _timestamp)
+
+_GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]([0-7]+)|0([0-7]*)|([1-9][0-9]*))")
+_YAML_STYLE_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+
+
+def _go_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    """A plain scalar starting with a digit or a sign as go-yaml v3.0.1 resolve.go reads it: `_` dropped, then
+    strconv.ParseInt(plain, 0, 64) (a sign, then 0x/0X, 0b/0B, 0o/0O, a leading 0 for octal, or decimal digits),
+    ParseUint (no sign), then a float of YAML's form that ParseFloat takes (`08` is 8.0; 1e999 overflows and stays
+    text); else the text."""
+    text = loader.construct_scalar(node)
+    plain = text.replace("_", "")
+    whole = _GO_INT.fullmatch(plain)
+    if whole:
+        sign, hexadecimal, binary, octal, old_octal, decimal = whole.groups()
+        base, digits = ((16, hexadecimal) if hexadecimal else (2, binary) if binary else (8, octal) if octal else
+                        (10, decimal) if decimal else (8, old_octal or "0"))
+        number = int(digits, base) * (-1 if sign == "-" else 1)
+        if -2 ** 63 <= number < 2 ** 63 or not sign and number < 2 ** 64:
+            return number
+    if _YAML_STYLE_FLOAT.fullmatch(plain) and not math.isinf(float(plain)):
+        return float(plain)
+    return text
+
+
+_PulumiYamlLoader.add_constructor(_NUMBER, _go_number)
 
 
 def _unknown_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
@@ -177,12 +271,15 @@ def _parsed(data: bytes, where: str) -> Any:
 
 
 # A mapping key inside a config value that is not a string reaches the program as the Pulumi CLI names it: the CLI
-# decodes the stack file with go-yaml v3 into `any`, where a mapping with such a key is a map[any]any, and
-# config/object.go `unmarshalObject` names each key fmt.Sprintf("%v", key) (pulumi/pulumi 1b5949891b; go-yaml v3.0.1
-# decode.go `mapping`, resolve.go): 128 -> '128', true -> 'true', 1e3 -> '1000', and a null key (`~`, unquoted
-# `null`) -> '<nil>'. Every reader of a stack file takes its keys so (with_pulumi_keys), and a key named '<nil>',
-# which stands for no name, is refused (null_key_problem), in the stack file and in the program's own config.
+# decodes the stack file with go-yaml v3 into `any`, where a mapping with such a key is a map[any]any, writes the
+# file back and reads it again (workspace/loaders.go `LoadProjectStackBytes`), and config/object.go `unmarshalObject`
+# names each key fmt.Sprintf("%v", key) (pulumi/pulumi 1b5949891b; go-yaml v3.0.1 decode.go `mapping`, resolve.go):
+# 128 -> '128', true -> 'true', 1e3 -> '1000', and a null key (`~`, unquoted `null`) -> '<nil>'. The loader names
+# every key so as it builds each mapping (_PulumiYamlLoader.construct_mapping), so every reader of a stack file reads
+# the program's names, and a key named '<nil>', which stands for no name, is refused (null_key_problem), in the stack
+# file and in the program's own config.
 NULL_KEY_TEXT = "<nil>"
+_GO_INTEGERS = range(-2 ** 63, 2 ** 64)  # go-yaml's int, int64 and uint64; a longer one is a float64 to it
 
 
 def pulumi_key_text(key: Any) -> str:
@@ -191,9 +288,17 @@ def pulumi_key_text(key: Any) -> str:
         return NULL_KEY_TEXT
     if isinstance(key, bool):
         return "true" if key else "false"
-    if isinstance(key, float):
-        return _go_float_text(key)
+    if isinstance(key, float) or isinstance(key, int) and key not in _GO_INTEGERS:
+        text = _go_float_text(float(key))
+        return "0" if text == "-0" else text  # written back as -0, read again as the integer 0
     return str(key)
+
+
+def _go_key(key: Any) -> tuple[type, Any]:
+    """A key as go-yaml holds it in a map[any]any: its Go type and value (1, true and 1.0 are three keys)."""
+    if isinstance(key, int) and not isinstance(key, bool) and key not in _GO_INTEGERS:
+        return float, float(key)
+    return type(key), key
 
 
 def _go_float_text(number: float) -> str:
@@ -216,15 +321,6 @@ def _go_float_text(number: float) -> str:
         return f"{minus}0.{'0' * -point}{text}"
     whole = text[:point].ljust(point, "0")
     return f"{minus}{whole}" + (f".{text[point:]}" if len(text) > point else "")
-
-
-def with_pulumi_keys(value: Any) -> Any:
-    """A config value with each mapping key as the Pulumi CLI hands it to the program (pulumi_key_text)."""
-    if isinstance(value, dict):
-        return {pulumi_key_text(k): with_pulumi_keys(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [with_pulumi_keys(v) for v in value]
-    return value
 
 
 def null_key_paths(value: Any, here: str) -> list[str]:

@@ -173,11 +173,12 @@ def _beside(target: Path, doing: str) -> Path:
 def _discard(target: Path) -> None:
     """A plan's folder moved out of its place in one rename, then removed (what marks it as a plan last)."""
     aside = _beside(target, "removing")
+    CTRL_C.scratch.add(aside)  # before the rename: a Ctrl-C right after it still removes the folder moved aside
     try:
         target.rename(aside)
     except FileNotFoundError:  # another plan into the same --out moved it first
+        CTRL_C.scratch.discard(aside)
         return
-    CTRL_C.scratch.add(aside)
     remove_plan(aside)
     CTRL_C.scratch.discard(aside)
 
@@ -191,9 +192,9 @@ def write_whole(target: Path, fill: Callable[[Path], Written]) -> Written:
     holds no plan is refused (NotAPlanFolder), as clear() refuses it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = _beside(target, "writing")
-    staging.mkdir()  # with the mode a folder made here gets (mkdtemp's would be 0700)
-    CTRL_C.scratch.add(staging)
+    CTRL_C.scratch.add(staging)  # before it is made: a Ctrl-C right after the mkdir still removes it
     try:
+        staging.mkdir()  # with the mode a folder made here gets (mkdtemp's would be 0700)
         written = fill(staging)
         while True:
             try:

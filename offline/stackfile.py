@@ -3,7 +3,8 @@
 - A stack file is one YAML document read as Pulumi's Go YAML library reads it (config/stack_yaml.py: YAML 1.2's
   core schema, no custom tags, no key twice in one mapping, go-yaml's merges and bounds).
 - A mapping key inside a value that is not a string is read as the Pulumi CLI hands it to the program (`128: 1` as
-  '128'); a null one (`~: 1`) is refused, naming where (config/stack_yaml.py `with_pulumi_keys`).
+  '128'); a null one (`~: 1`) is refused, naming where, and so are two keys of one mapping named alike
+  (config/stack_yaml.py `pulumi_key_text`).
 - Every key under `config:` carries a namespace: this project's (`aks-llm-platform:gpu`) or a provider's
   (`azure-native:location`, read by the provider, not by this program). A key without one, or with a misspelt
   namespace, is an error, not a silently dropped setting.
@@ -19,7 +20,7 @@ from typing import Any
 from config.reader import ConfigError  # a stack file or --set the Pulumi CLI would refuse, every problem at once
 from config.stack_yaml import MAX_DEPTH, MAX_VALUES, parse_yaml  # noqa: F401 (read by tests and tools from here)
 from config.stack_yaml import esc_environments  # noqa: F401 (offline.stackfile.esc_environments, as before)
-from config.stack_yaml import null_key_paths, null_key_problem, with_pulumi_keys
+from config.stack_yaml import null_key_paths, null_key_problem
 
 PROVIDER_NAMESPACES = ("azure-native", "azure", "kubernetes", "random", "pulumi")
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
@@ -53,7 +54,7 @@ def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
             problems += [f"{where}: {path} is a secret; this program has no secret settings (secrets are generated "
                          f"and kept in Key Vault{_EXTRA_ENV_HINT if path.startswith('webui.extraEnv.') else ''})"
                          for path in secrets]
-            value = with_pulumi_keys(value)  # a key 128, true or ~ as the program reads it: '128', 'true', '<nil>'
+            # a key 128, true or ~ is read as the program reads it: '128', 'true', '<nil>' (config/stack_yaml.py)
             problems += [f"{where}: {null_key_problem(path)}" for path in null_key_paths(value, name)]
             if not secrets:
                 values[name] = value

@@ -21,12 +21,19 @@ def room_text(gib: float, places: int = 2) -> str:
 
 def fit_texts(need_gib: float, room_gib: float) -> tuple[str, str]:
     """A need and a room that it does not fit, for one message: the need rounded up, the room down, in as many
-    decimals as tell them apart, so a refusal never reads '60.0 GiB does not fit in 60.0 GiB'."""
+    decimals as tell them apart, so a refusal never reads '60.0 GiB does not fit in 60.0 GiB'. Two that 9 decimals
+    do not tell apart (a need a few float steps over a room under ~2 GiB: '1 GiB' and '1 GiB') are written in the
+    shortest digits that give each back exactly, which differ for any two numbers."""
     for places in range(2, 10):
         need, room = need_text(need_gib, places), room_text(room_gib, places)
         if need != room:
-            break
-    return need, room
+            return need, room
+    return _exact_text(need_gib), _exact_text(room_gib)
+
+
+def _exact_text(gib: float) -> str:
+    text = repr(float(gib))
+    return (text[:-2] if text.endswith(".0") else text) + " GiB"
 
 
 def _gib_text(gib: float, places: int) -> str:

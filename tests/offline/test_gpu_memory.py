@@ -4,8 +4,11 @@ Each test plants nothing: it plans through `python -m offline.plan` or the compo
 between the two figures is the one the old catalog let through."""
 from __future__ import annotations
 
+import math
+
 import pulumi
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import llmplatform
 from llmplatform.checks import ComponentInputError
@@ -192,3 +195,25 @@ def test_a_fit_refusal_never_reads_as_if_the_model_fitted(weights_gib):
         offline.run_function(program)
     need, room = _need_and_room(str(refused.value))
     assert need > room == 72, str(refused.value)
+
+
+def _gib(text: str) -> float:
+    assert text.endswith(" GiB"), text
+    return float(text[:-len(" GiB")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(min_value=1e-6, max_value=1e6), st.integers(min_value=1, max_value=4),
+       st.sampled_from([0.0, 1e-12, 1e-9, 1e-6, 1e-3]))
+def test_fit_figures_never_contradict_the_refusal_at_any_size(room, steps, relative):
+    """Every fit refusal's figures (units.fit_texts): the need reads over the room, never below or equal, and neither
+    under the need nor over the room (but for float noise, which the rounding drops), from a need a float step over
+    the room to one a thousandth over. A need a few steps over a room under ~2 GiB read '1 GiB' and '1 GiB' (nine
+    decimals did not tell them apart)."""
+    from llmplatform.units import fit_texts
+    need = room * (1 + relative)
+    for _ in range(steps):
+        need = math.nextafter(need, math.inf)
+    need_text, room_text = fit_texts(need, room)
+    assert _gib(need_text) > _gib(room_text), (need, room, need_text, room_text)
+    assert _gib(need_text) >= need - 1e-8 and _gib(room_text) <= room + 1e-8, (need, room, need_text, room_text)

@@ -530,3 +530,42 @@ def test_two_plans_into_one_folder_at_once_leave_one_whole_plan(tmp_path, capsys
     plan(tmp_path / "both", "gpu")
     assert interrupted and files(tmp_path / "both" / "dev.what-if") == alone
     assert [p.name for p in (tmp_path / "both").iterdir()] == ["dev.what-if"]
+
+
+class _Interrupted(Exception):
+    """Where the Ctrl-C handler would end the process (os._exit) in these tests."""
+
+
+@pytest.mark.parametrize("step", ["made the folder it writes into", "moved the previous plan aside"])
+def test_ctrl_c_just_after_a_hidden_folder_appears_leaves_none_behind(tmp_path, monkeypatch, step):
+    """Ctrl-C landing between the system call that makes a run's hidden folder beside its plan (the one it writes
+    into, `.dev.writing-*`, or the previous plan moved aside, `.dev.removing-*`) and the line that told the handler
+    of it left that folder in --out: a whole previous plan, hidden. The handler now knows of each before it exists."""
+    handler = plan_cli.CtrlC()
+    monkeypatch.setattr(plan_cli, "CTRL_C", handler)
+    target = tmp_path / "dev"
+    target.mkdir()
+    (target / plan_cli.PLAN_MARKER).write_text("old\n")
+    (target / "resources.json").write_text("{}\n")
+
+    def interrupted_after(original, hidden):
+        renames = original is Path.rename
+
+        def call(self, *args, **kwargs):
+            result = original(self, *args, **kwargs)
+            made = Path(args[0]) if renames else self
+            if hidden in made.name:
+                handler.report()
+                raise _Interrupted()
+            return result
+        return call
+    if step == "made the folder it writes into":
+        assert handler.emptying(target) is True
+        monkeypatch.setattr(Path, "mkdir", interrupted_after(Path.mkdir, ".writing-"))
+        with pytest.raises(_Interrupted):
+            plan_cli.write_whole(target, lambda folder: None)
+    else:
+        monkeypatch.setattr(Path, "rename", interrupted_after(Path.rename, ".removing-"))
+        with pytest.raises(_Interrupted):
+            handler.emptying(target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [], list(tmp_path.iterdir())

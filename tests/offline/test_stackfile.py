@@ -15,9 +15,10 @@ from tests.strategies import unicode_text
 
 
 def test_yaml_is_read_as_the_pulumi_cli_reads_it():
-    """YAML 1.2 core schema: yes/on/dates/times stay strings; only true/false are booleans."""
-    doc = parse_yaml(b"config:\n  p:a: yes\n  p:b: 10:30\n  p:c: 2024-01-01\n  p:d: true\n  p:e: 007\n", "f")
-    assert project_config(doc, "p", "f") == {"a": "yes", "b": "10:30", "c": "2024-01-01", "d": True, "e": 7}
+    """YAML 1.2 core schema: yes/on/times of day stay strings; only true/false are booleans (an unquoted date is
+    refused: test_an_unquoted_date_is_refused_not_read_as_the_text_written)."""
+    doc = parse_yaml(b"config:\n  p:a: yes\n  p:b: 10:30\n  p:d: true\n  p:e: 007\n", "f")
+    assert project_config(doc, "p", "f") == {"a": "yes", "b": "10:30", "d": True, "e": 7}
 
 
 def test_merge_keys_merge_as_go_yaml_does_the_mappings_own_keys_winning(tmp_path):
@@ -96,3 +97,64 @@ def test_the_program_refuses_the_name_pulumi_gives_a_null_key():
     hands over for a null key, with the reader's words."""
     with pytest.raises(offline.ProgramError, match=r"webui\.extraEnv has an entry whose name is null"):
         offline.run("dev", overrides={"webui": {"extraEnv": {"<nil>": "x"}}})
+
+
+def _read(tmp_path: Path, prices: str) -> dict:
+    """A stack file whose cost.prices.vm_hourly is `prices` (flow YAML), read as the plan CLI reads it."""
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(f"config:\n  p:cost:\n    prices:\n      vm_hourly: {prices}\n")
+    return stackfile.read_stack_file(path, "p")["cost"]["prices"]["vm_hourly"]
+
+
+@pytest.mark.parametrize("prices, name", [("{1e3: 1, '1000': 2}", "1000"), ("{1: 1, 1.0: 2}", "1"),
+                                          ("{True: 1, 'true': 2}", "true"), ("{~: 1, '<nil>': 2}", "<nil>")])
+def test_two_keys_the_pulumi_cli_names_alike_are_refused(tmp_path, prices, name):
+    """`{1e3: 1, '1000': 2}` are two keys to go-yaml (a float and a string) with one name in the JSON the program gets:
+    the CLI writes the file back with both as `1000` and its second reading refuses the key given twice (go-yaml
+    v3.0.1 decode.go `mapping`), or keeps either. The reader took the last one without a word."""
+    with pytest.raises(StackFileError, match=rf"line 4, column \d+\): keys .* of one mapping both reach the program "
+                                             rf"as {re.escape(repr(name))}"):
+        _read(tmp_path, prices)
+
+
+def test_keys_python_holds_equal_and_go_yaml_apart_are_both_kept(tmp_path):
+    """`{1: a, true: b}`: Python's dict holds 1 and True as one key, go-yaml two (an int and a bool): the CLI hands the
+    program '1' and 'true', the reader had kept one entry, named '1', with b's value."""
+    assert _read(tmp_path, "{1: a, true: b, 0: c, false: d}") == {"1": "a", "true": "b", "0": "c", "false": "d"}
+    assert _read(tmp_path, "{-0.0: a, 100000000000000000000: b}") == {"0": "a", "1e+20": "b"}  # go-yaml: 0, 1e+20
+
+
+@pytest.mark.parametrize("written", ["2024-01-01", "2024-1-1 10:30:00", "2001-12-14t21:59:43.10-05:00",
+                                     "2001-12-14T21:59:43Z"])
+@pytest.mark.parametrize("where", ["key", "value"])
+def test_an_unquoted_date_is_refused_not_read_as_the_text_written(tmp_path, written, where):
+    """go-yaml v3.0.1 reads an unquoted `2024-01-01` as a time.Time (resolve.go `parseTimestamp`; v3 keeps it one in
+    an `any`), which the Pulumi CLI hands the program as Go's text of it ('2024-01-01 00:00:00 +0000 UTC',
+    config/object.go `unmarshalObject`), as a value or as a key. The reader read the text as written."""
+    prices = f"{{{written}: 1}}" if where == "key" else f"{{a: {written}}}"
+    with pytest.raises(StackFileError, match=r"line 4, column \d+\): .* is a date, unquoted, to the Pulumi CLI .*"
+                                             r"quote it"):
+        _read(tmp_path, prices)
+    quoted = f"{{'{written}': 1}}" if where == "key" else f"{{a: '{written}'}}"
+    assert _read(tmp_path, quoted) == ({written: 1} if where == "key" else {"a": written})
+
+
+def test_text_shaped_like_a_date_that_go_does_not_parse_stays_text(tmp_path):
+    """Month 13, day 30 of February, a 5-digit year, a time without seconds: time.Parse refuses each, so go-yaml keeps
+    the text."""
+    assert _read(tmp_path, "{a: 2024-13-01, b: 2023-02-30, c: 12024-01-01, d: 2024-01-01 10:30}") == \
+        {"a": "2024-13-01", "b": "2023-02-30", "c": "12024-01-01", "d": "2024-01-01 10:30"}
+
+
+def test_numbers_read_as_go_yaml_reads_them_as_values_and_keys(tmp_path):
+    """go-yaml v3.0.1 resolve.go: `_` dropped, then strconv.ParseInt(plain, 0, 64) (0x, 0X, 0b, 0o, a leading 0 for
+    octal, a sign on any), ParseUint, then a float of YAML's form (`08` is 8.0; an overflow such as 1e999 stays text).
+    The reader kept `1_000`, `0b101`, `-0x1F` and `0X1F` as text (as keys: names the program never gets) and refused
+    the whole file for `08` ("invalid literal for int() with base 8")."""
+    values = _read(tmp_path, "{a: 1_000, b: 0b101, c: -0x1F, d: 0X1F, e: 08, f: 09.5, g: 1e999, h: +0o17, i: 017, "
+                             "j: 18446744073709551615, k: 18446744073709551616, l: 1.2.3, m: 0x, n: 0o8, o: 1_0.5}")
+    assert values == {"a": 1000, "b": 5, "c": -31, "d": 31, "e": 8.0, "f": 9.5, "g": "1e999", "h": 15, "i": 15,
+                      "j": 18446744073709551615, "k": 18446744073709551616.0, "l": "1.2.3", "m": "0x", "n": "0o8",
+                      "o": 10.5}
+    assert type(values["e"]) is float and type(values["k"]) is float
+    assert _read(tmp_path, "{1_000: a, 0b101: b, 08: c, -0x10: d}") == {"1000": "a", "5": "b", "8": "c", "-16": "d"}
