@@ -6,6 +6,7 @@ stack's config layer runs the same rules on its own values and names each proble
 """
 import difflib
 import re
+import unicodedata
 from decimal import Decimal, DecimalException
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Union
 
@@ -336,7 +337,57 @@ def pattern(regex: str, allowed: str) -> Callable[[str], Optional[str]]:
 GUID = pattern(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "an Entra object id (GUID)")
 EMAIL = pattern(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
                 r"[A-Za-z]{2,63}", "an e-mail address")
+
+# What Let's Encrypt (Boulder, letsencrypt/boulder 038170a4 policy/pa.go `validDomain`) issues for: 2-10 labels, each
+# 1-63 letters, digits and '-' not at either end, at most 253 in all, a label with '--' third and fourth only as
+# valid punycode (`xn--`), not an IP address, ending in an ICANN TLD. Without the public-suffix list here, the TLD is
+# letters or punycode and none of the names reserved from the root (RFC 2606, 6761, 6762, 8375; ICANN's .internal,
+# and .corp, .home, .mail it will not delegate): a name in a private zone gets no certificate.
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+_RESERVED_TLDS = ("test", "example", "invalid", "localhost", "local", "internal", "corp", "home", "mail", "lan")
+PUBLIC_DNS_NAME_ALLOWED = ("a lowercase public DNS name Let's Encrypt issues for, like llm.example.com (2-10 labels "
+                           "of letters, digits and '-', at most 253 characters, under a public top-level domain)")
+
+
+def _punycode_problem(label: str) -> bool:
+    """A label with '--' third and fourth that is no valid, NFC-normal punycode (Boulder's errInvalidRLDH and
+    errMalformedIDN)."""
+    if not label.startswith("xn--"):
+        return True
+    try:
+        decoded = label[4:].encode("ascii").decode("punycode")
+    except UnicodeError:
+        return True
+    return not decoded or not unicodedata.is_normalized("NFC", decoded)
+
+
+def public_dns_name_problem(name: str) -> Optional[str]:
+    """A certificate's DNS name as Let's Encrypt judges it (above); None when it issues for it."""
+    labels = name.split(".")
+    if len(name) > 253 or not 2 <= len(labels) <= 10 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        return PUBLIC_DNS_NAME_ALLOWED
+    if any(label[2:4] == "--" and _punycode_problem(label) for label in labels):
+        return PUBLIC_DNS_NAME_ALLOWED + "; a label with '--' third and fourth only as punycode (xn--)"
+    tld = labels[-1]
+    public = tld.isalpha() and len(tld) > 1 or tld.startswith("xn--")
+    if not public or tld in _RESERVED_TLDS or name.endswith(".home.arpa"):
+        return PUBLIC_DNS_NAME_ALLOWED + f"; .{tld} is no public top-level domain"
+    return None
+
+
 HOSTNAME = pattern(r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lowercase DNS name like llm.example.com")
+
+
+def acme_email_problem(address: str) -> Optional[str]:
+    """An ACME account's contact as Boulder reads it (`ValidEmail`: Go's net/mail address, the domain lowercased
+    and then `validDomain`). example.com, .net and .org, which Boulder also refuses (`forbiddenMailDomains`), are the
+    stack templates' placeholders: the config warns of them (config/advisories.py `_examples_left`)."""
+    local, _, domain = address.rpartition("@")
+    dot_atom = re.fullmatch(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*", local)
+    if not dot_atom or len(local) > 64:
+        return "an e-mail address Let's Encrypt takes as an account's contact, like ops@yourcompany.com"
+    wrong = public_dns_name_problem(domain.lower())
+    return f"an e-mail address whose domain is {wrong}" if wrong else None
 # The Prometheus CRD's `retention` pattern (prometheus-operator v0.93.1, tests/upstream/crds/monitoring.coreos.com/
 # Prometheus.yaml), less its empty string and its `0` (Prometheus then keeps its own default)
 PROMETHEUS_DURATION = pattern(r"(?=.)([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?",
@@ -345,8 +396,25 @@ PROMETHEUS_DURATION = pattern(r"(?=.)([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0
 HH_MM = pattern(r"([01][0-9]|2[0-3]):[0-5][0-9]", "HH:MM (24h)")
 UTC_OFFSET = pattern(r"[+-](0[0-9]|1[0-4]):[0-5][0-9]", "+HH:MM or -HH:MM, e.g. '+00:00' or '-05:00'")
 KUBERNETES_VERSION = pattern(r"1\.[0-9]{2}(\.[0-9]{1,3})?", "a Kubernetes version like '1.33' or '1.33.2'")
-HF_MODEL = pattern(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}",
-                   "a Hugging Face model id like 'Qwen/Qwen3-8B'")
+# huggingface_hub's `validate_repo_id` (huggingface/huggingface_hub 0a57df9c src/huggingface_hub/utils/
+# _validators.py), which vLLM's download runs on the id: `name` or `namespace/name`, each ASCII letters, digits, '_',
+# '-', '.', starting and ending with a letter, digit or '_', the name at most 96, no '--' or '..', not ending '.git'
+_HF_REPO_ID = re.compile(r"(\b[\w.-]+\b/)?\b[\w.-]{1,96}\b", re.ASCII)
+HF_MODEL_ALLOWED = ("a Hugging Face model id like 'Qwen/Qwen3-8B' ('name' or 'namespace/name': letters, digits, '_', "
+                    "'-' and '.', each part starting and ending with a letter, digit or '_', the name at most 96, "
+                    "no '--' or '..', not ending in '.git')")
+# the served name (the id's name, lowercased) labels the vLLM pods (llm-d.ai/model): a Kubernetes label value
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+
+
+def HF_MODEL(model: str) -> Optional[str]:
+    if model.count("/") > 1 or not _HF_REPO_ID.fullmatch(model) or "--" in model or ".." in model \
+            or model.endswith(".git"):
+        return HF_MODEL_ALLOWED
+    if not _LABEL_VALUE.fullmatch(model.rsplit("/", 1)[-1]):
+        return ("a Hugging Face model id whose name (after the '/') is at most 63 characters and starts and ends "
+                "with a letter or digit: lowercased, it labels the vLLM pods (llm-d.ai/model)")
+    return None
 
 # A Go duration (Go's time.ParseDuration, src/time/format.go): an optional sign, then one or more numbers (digits
 # with an optional fraction, at least one digit) each with its unit; "0" alone needs none. Pulumi's engine reads a

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Optional
 from llmplatform.choices import TLS_MODES
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.networks import cidr_or_none, internal_ip_problem, usable_subnet_address
-from llmplatform.rules import EMAIL, HOSTNAME
+from llmplatform.rules import acme_email_problem, public_dns_name_problem
 
 from ..reader import Reader, describe
 
@@ -59,11 +59,15 @@ def parse_gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
         r.problem("gateway.tls.hostname and gateway.tls.email are only used with gateway.tls.mode 'letsencrypt' "
                   f"(mode is {tls.mode!r})")
     if tls.mode == "letsencrypt":
-        if not tls.hostname or HOSTNAME(tls.hostname):
-            r.problem(f"gateway.tls.hostname {describe(tls.hostname or '')} must be a DNS name (needed for "
-                      f"Let's Encrypt)")
-        if not tls.email or EMAIL(tls.email):
-            r.problem(f"gateway.tls.email {describe(tls.email or '')} must be an e-mail address (ACME account)")
+        if not tls.hostname:
+            r.problem("gateway.tls.hostname '' must be a DNS name (needed for Let's Encrypt)")
+        elif public_dns_name_problem(tls.hostname):
+            r.problem(f"gateway.tls.hostname {describe(tls.hostname)} is invalid; allowed: "
+                      f"{public_dns_name_problem(tls.hostname)}")
+        if not tls.email:
+            r.problem("gateway.tls.email '' must be an e-mail address (ACME account)")
+        elif acme_email_problem(tls.email):
+            r.problem(f"gateway.tls.email {describe(tls.email)} is invalid; allowed: {acme_email_problem(tls.email)}")
     given_ip = r.str_("internalIp", d.internal_ip)
     cfg = GatewayConfig(
         mode=r.choice("mode", d.mode, GATEWAY_MODES),

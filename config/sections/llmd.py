@@ -11,7 +11,7 @@ from llmplatform.defaults import DEFAULTS as D  # the components' defaults are t
 from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku, gpu_units, memory_text
 from llmplatform.llmd_specs import (KNOWN_MODELS, fits as llmd_fits, shortfall_text,
                                    weights_gib as llmd_weights_gib)
-from llmplatform.rules import WITHHELD
+from llmplatform.rules import HF_MODEL, WITHHELD
 
 from .. import component_rules
 from ..reader import Reader, describe
@@ -44,7 +44,6 @@ class LlmdConfig:
     scale_down_stabilization_seconds: int = D["LlmdStack"]["scale_down_stabilization_seconds"]
 
 
-_HF_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
 _KV_SECRET = re.compile(r"[0-9A-Za-z-]{1,127}")
 LLMD_GPU_MODELS = ("A100", "H100", "H200")
 
@@ -56,8 +55,9 @@ def parse_llmd(r: Reader) -> LlmdConfig:
     if wrong:
         r.problem(f"llmd.namespace {describe(namespace)} is invalid; allowed: {wrong}")
     model = r.str_("model", d.model) or d.model
-    if not _HF_MODEL.fullmatch(model):
-        r.problem(f"llmd.model {describe(model)} must be a Hugging Face model id like 'Qwen/Qwen3-8B'")
+    wrong = HF_MODEL(model)
+    if wrong:
+        r.problem(f"llmd.model {describe(model)} is invalid; allowed: {wrong}")
     token = r.str_("hfTokenSecret", None, withhold=True)
     if token is not None and not _KV_SECRET.fullmatch(token):
         r.problem(f"llmd.hfTokenSecret {WITHHELD} is not a Key Vault secret name (letters, digits, '-')")

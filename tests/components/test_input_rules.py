@@ -197,3 +197,19 @@ def test_a_model_server_floor_names_a_namespace_the_alerts_watch():
     assert problem.path == "model_server_min_replicas['lm']" and "'llm', 'team', 'llm-d'" in problem.allowed
     (problem,) = observability({**base, "model_server_min_replicas": {"llm": -1}})
     assert problem.path == "model_server_min_replicas['llm']" and "0 or more" in problem.allowed
+
+
+def test_gateway_and_llmd_inputs_refuse_what_lets_encrypt_and_huggingface_hub_refuse():
+    from llmplatform.input_rules import gateway_access
+    tls = {"tls_mode": "letsencrypt", "tls_hostname": "llm.corp.example.com", "tls_email": "ops@corp.example.com"}
+    assert gateway_access(tls) == []
+    assert gateway_access({**tls, "tls_hostname": "llm.xn--p1ai"}) == []  # an IDN TLD: refused before
+    bad = gateway_access({**tls, "tls_hostname": "llm.internal", "tls_email": "o..ps@corp.example.com"})
+    assert [p.path for p in bad] == ["tls_hostname", "tls_email"]
+    assert ".internal is no public top-level domain" in bad[0].sentence()
+    gpu = {"gpu_model": "A100", "gpus_per_node": 1, "gpu_memory_gib": 80, "rdma": False}
+    ok = {"model": "Qwen/Qwen3-8B", "gpu": gpu, "key_vault": {"vault_name": "kv"}}
+    assert [p.path for p in llmd_stack({**ok, "model": "Qwen/Qwen3-8B-"})] == ["model"]
+    [label] = [p for p in llmd_stack({**ok, "model": "acme/" + "m" * 64, "model_memory_gib": 10,
+                                      "max_model_len": 4096})]
+    assert label.path == "model" and "llm-d.ai/model" in label.sentence()

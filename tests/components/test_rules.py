@@ -137,3 +137,42 @@ def test_a_prometheus_retention_is_what_the_prometheus_crd_takes():
                   "15 d", "-1d", "1.5d"]:
         crd_takes = bool(re.search(crd_pattern, value)) and value not in ("", "0")
         assert (PROMETHEUS_DURATION(value) is None) == crd_takes, value
+
+
+def test_a_model_id_is_what_huggingface_hub_takes_and_its_name_a_label_value():
+    """vLLM downloads the model through huggingface_hub, which refuses an id its `validate_repo_id` refuses
+    (0a57df9c src/huggingface_hub/utils/_validators.py); the name, lowercased, labels the vLLM pods. The rule took
+    `org/model-`, `a--b/c`, `org/m.git`, a 64-96 character name (no label) and refused `gpt2`."""
+    from llmplatform.rules import HF_MODEL
+    takes = ["Qwen/Qwen3-8B", "meta-llama/Llama-3.1-8B-Instruct", "gpt2", "bert-base-uncased", "org_/model_1",
+             "a/b", "Org.Name/Model.v2", "x/" + "m" * 63]
+    refuses = ["org/model-", "org/.model", "-org/model", "a--b/c", "org/a..b", "org/m.git", "a/b/c", "", "/model",
+               "org/", "org/mödel", "org/model name", "x/" + "m" * 97,
+               "x/" + "m" * 64, "org/model_", "org/_model"]  # huggingface_hub takes the last three; no label value
+    for model in takes:
+        assert HF_MODEL(model) is None, model
+    for model in refuses:
+        assert HF_MODEL(model), model
+
+
+def test_an_acme_hostname_and_contact_are_what_lets_encrypt_takes():
+    """Boulder (letsencrypt/boulder 038170a4 policy/pa.go `validDomain`, `ValidEmail`) refuses more than 10 labels,
+    more than 253 characters, a '--' label that is no punycode and a private TLD; it takes an IDN TLD, which the old
+    pattern (letters only) refused. A contact's local part is a dot-atom to Go's net/mail."""
+    from llmplatform.rules import acme_email_problem, public_dns_name_problem
+    takes = ["llm.example.com", "a.io", "llm.xn--p1ai", "xn--bcher-kva.de", "x" * 63 + ".io",
+             ".".join(["a"] * 9) + ".com"]
+    refuses = ["llm", "a.b", "LLM.example.com", "llm.example.com.", "*.example.com", "10.0.0.1", "llm.internal",
+               "gpu.corp", "llm.local", "ai.home.arpa", "a.test", "ab--cd.example.com", "xn--zz-.example.com",
+               ".".join(["a"] * 10) + ".com", ("a" * 60 + ".") * 4 + "a" * 10 + ".com", "-a.example.com",
+               "a_b.example.com",
+               "llm.c0m", "x" * 64 + ".io"]
+    for name in takes:
+        assert public_dns_name_problem(name) is None, name
+    for name in refuses:
+        assert public_dns_name_problem(name), name
+    for address in ["ops@yourcompany.com", "o.p+s@Corp.Example.COM", "ops@llm.xn--p1ai"]:
+        assert acme_email_problem(address) is None, address
+    for address in [".ops@corp.com", "ops.@corp.com", "o..ps@corp.com", "ops@localhost", "ops@corp.internal",
+                    "ops@@corp.com", "ops", "@corp.com", "o" * 65 + "@corp.com", "ops@corp.com."]:
+        assert acme_email_problem(address), address

@@ -4,7 +4,7 @@ from typing import Any, Mapping
 from .. import azure_names as names
 from ..choices import TLS_MODES
 from ..networks import cidr_or_none, internal_ip_problem
-from ..rules import EMAIL, GUID, HOSTNAME, Problem, Rules, known, pattern
+from ..rules import GUID, Problem, Rules, acme_email_problem, known, pattern, public_dns_name_problem
 from .shared import handle_range_rule
 
 
@@ -24,7 +24,7 @@ def gateway_access(args: Mapping[str, Any]) -> list[Problem]:
         if r.get("external") is False:
             r.add("tls_mode", mode, f"letsencrypt only with {r.ref('external')} true (the ACME HTTP-01 challenge "
                                     f"comes from the internet)")
-        for key, rule in (("tls_hostname", HOSTNAME), ("tls_email", EMAIL)):
+        for key, rule in (("tls_hostname", public_dns_name_problem), ("tls_email", acme_email_problem)):
             if not r.args.get(key):
                 r.add(key, r.args.get(key), f"a value when {r.ref('tls_mode')} is letsencrypt")
             else:
