@@ -60,6 +60,25 @@ _IMAGE = re.compile(r"^(?P<registry>[a-z0-9.-]+(?::[0-9]+)?)/(?P<repository>[a-z
                     r":(?P<tag>[A-Za-z0-9_][A-Za-z0-9._-]{0,127})(?:@(?P<digest>sha256:[0-9a-f]{64}))?$")
 
 
+# An image reference as the container runtimes parse it (distribution/reference 00a09fa3 regexp.go `referencePat`;
+# reference.go: the name at most 255): a kubelet given anything else fails the pod with InvalidImageName
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
+_REFERENCE = re.compile(rf"(?P<name>(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*)(?::[\w][\w.-]{{0,127}})?"
+                        r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?", re.ASCII)
+
+
+def image_reference_problem(image: str) -> Optional[str]:
+    """Why a container runtime cannot pull `image` by its reference (None when it can parse it)."""
+    match = _REFERENCE.fullmatch(image)
+    if not match or len(match.group("name")) > 255:
+        return ("an image reference a container runtime parses: [registry[:port]/]path[:tag][@digest], the path in "
+                "lower case, components of letters and digits joined by '.', '_', '__' or '-', a tag of at most 128 "
+                "letters, digits, '_', '.' and '-' starting with a letter, digit or '_'")
+    return None
+
+
 @dataclass(frozen=True)
 class ImageRef:
     """A pinned image as pins.json writes it: registry/repository:tag, optionally @sha256:digest."""

@@ -213,3 +213,11 @@ def test_gateway_and_llmd_inputs_refuse_what_lets_encrypt_and_huggingface_hub_re
     [label] = [p for p in llmd_stack({**ok, "model": "acme/" + "m" * 64, "model_memory_gib": 10,
                                       "max_model_len": 4096})]
     assert label.path == "model" and "llm-d.ai/model" in label.sentence()
+
+
+def test_an_llmd_image_a_container_runtime_cannot_parse_is_refused():
+    gpu = {"gpu_model": "A100", "gpus_per_node": 1, "gpu_memory_gib": 80, "rdma": False}
+    ok = {"model": "Qwen/Qwen3-8B", "gpu": gpu, "key_vault": {"vault_name": "kv"}}
+    assert llmd_stack({**ok, "vllm_image": "my.registry.io/team/vllm-openai:v0.10.0"}) == []
+    [wrong] = llmd_stack({**ok, "vllm_image": "my.registry.io/Team/vllm-openai:v0.10.0"})
+    assert wrong.path == "vllm_image" and "the path in lower case" in wrong.sentence()

@@ -176,3 +176,22 @@ def test_an_acme_hostname_and_contact_are_what_lets_encrypt_takes():
     for address in [".ops@corp.com", "ops.@corp.com", "o..ps@corp.com", "ops@localhost", "ops@corp.internal",
                     "ops@@corp.com", "ops", "@corp.com", "o" * 65 + "@corp.com", "ops@corp.com."]:
         assert acme_email_problem(address), address
+
+
+def test_an_image_is_what_a_container_runtime_parses():
+    """distribution/reference 00a09fa3 (regexp.go `referencePat`, reference.go: a name of at most 255). The pin check
+    only looked at the tag: an upper-case path, a '..' or a space passed to a pod the kubelet fails with
+    InvalidImageName."""
+    from llmplatform.pins import image_reference_problem
+    digest = "@sha256:" + "a" * 64
+    takes = ["vllm/vllm-openai:v0.10.0", "docker.io/vllm/vllm-openai:v0.10.0", "localhost:5000/a/b:1.2",
+             "My.Registry.io/team/vllm:v1.2", "[::1]:5000/vllm:v1.2", "ghcr.io/llm-d/epp:v0.3.0" + digest,
+             "a__b/c--d:1.2", "vllm" + digest, "x:" + "t" * 128,
+             "VLLM/vllm-openai:v0.10.0"]  # parsed: VLLM is a registry host to the runtime (normalize.go)
+    refuses = ["vllm/VLLM:v1.2", "r.io/VLLM/x:v1.2", "vllm/vllm..openai:v1.2", "vllm/-x:v1.2",
+               "vllm/vllm-openai:v1.2 ", " vllm:v1.2", "vllm/vllm-openai:.v1", "vllm:v1.2@sha256:abc",
+               "vllm//x:v1.2", "vllm/vllm_:v1.2", "x:" + "t" * 129, "r.io/" + "a" * 251 + ":v1.2", ""]
+    for image in takes:
+        assert image_reference_problem(image) is None, image
+    for image in refuses:
+        assert image_reference_problem(image), image

@@ -7,7 +7,7 @@ from ..gpu_skus import GPU_SKUS, gpu_memory_problem, memory_text
 from ..inference_specs import ROUTER_RANGE_FIELDS
 from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
                           holds_requests_at_zero, image_is_pinned, managed_flags, shortfall_text, weights_gib)
-from ..pins import parse_image
+from ..pins import image_reference_problem, parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
 from .shared import handle_range_rule, keda_rule, plain_env_rule, route_target_rule
 
@@ -109,8 +109,8 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     if r.get("prefill_decode"):
         llmd_prefill_decode(r, weights)
     for key in ("vllm_image", "epp_image"):
-        r.text(key, lambda image: None if image_is_pinned(image) else
-               "an image pinned to a release tag (v1.2.3) or a digest, never latest/main")
+        r.text(key, lambda image: image_reference_problem(image) or (None if image_is_pinned(image) else
+               "an image pinned to a release tag (v1.2.3) or a digest, never latest/main"))
     epp = r.get("epp_image")
     if isinstance(epp, str) and image_is_pinned(epp):
         try:  # the chart takes the EPP image as registry, repository and tag
