@@ -403,15 +403,16 @@ _HF_REPO_ID = re.compile(r"(\b[\w.-]+\b/)?\b[\w.-]{1,96}\b", re.ASCII)
 HF_MODEL_ALLOWED = ("a Hugging Face model id like 'Qwen/Qwen3-8B' ('name' or 'namespace/name': letters, digits, '_', "
                     "'-' and '.', each part starting and ending with a letter, digit or '_', the name at most 96, "
                     "no '--' or '..', not ending in '.git')")
-# the served name (the id's name, lowercased) labels the vLLM pods (llm-d.ai/model): a Kubernetes label value
-_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?")
+# a Kubernetes label value (apimachinery validation IsValidLabelValue): the served name (the model id's name,
+# lowercased) labels the vLLM pods (llm-d.ai/model)
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
 
 
 def HF_MODEL(model: str) -> Optional[str]:
     if model.count("/") > 1 or not _HF_REPO_ID.fullmatch(model) or "--" in model or ".." in model \
             or model.endswith(".git"):
         return HF_MODEL_ALLOWED
-    if not _LABEL_VALUE.fullmatch(model.rsplit("/", 1)[-1]):
+    if not LABEL_VALUE.fullmatch(model.rsplit("/", 1)[-1]):
         return ("a Hugging Face model id whose name (after the '/') is at most 63 characters and starts and ends "
                 "with a letter or digit: lowercased, it labels the vLLM pods (llm-d.ai/model)")
     return None

@@ -10,7 +10,7 @@ from ..choices import ZONES
 from ..images import acr_name, registry_problem
 from ..networks import cidr_or_none
 from ..regions import has_no_zones
-from ..rules import GUID, Rules, is_output, known
+from ..rules import GUID, LABEL_VALUE, Rules, is_output, known
 
 
 MAX_MODEL_GIB = 4096  # a model download larger than 4 TiB is a typo, not a model
@@ -87,8 +87,7 @@ def group_ids_rule(r: Rules, key: str) -> None:
     each_once(r, key, GUID, "each group once")
 
 
-# Kubernetes label keys and values (apimachinery validation: IsQualifiedName, IsValidLabelValue)
-LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
+# Kubernetes label keys and values (apimachinery validation: IsQualifiedName, IsValidLabelValue: rules.LABEL_VALUE)
 _LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")
 _LABEL_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
