@@ -338,6 +338,13 @@ GUID = pattern(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "an Entra 
 EMAIL = pattern(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
                 r"[A-Za-z]{2,63}", "an e-mail address")
 
+# The HTML standard's "valid e-mail address" (whatwg/html, input type=email), what a browser lets Open-WebUI's
+# sign-in field (`type="email"`, src/routes/auth/+page.svelte) send; its server takes the admin's address as any
+# text, lowercased (backend/open_webui/utils/auth.py `create_admin_user`), so `ops@localhost` signs in
+SIGN_IN_EMAIL = pattern(r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+                        r"(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*",
+                        "an e-mail address a browser's e-mail field takes, like ops@example.com or admin@localhost")
+
 # What Let's Encrypt (Boulder, letsencrypt/boulder 038170a4 policy/pa.go `validDomain`) issues for: 2-10 labels, each
 # 1-63 letters, digits and '-' not at either end, at most 253 in all, a label with '--' third and fourth only as
 # valid punycode (`xn--`), not an IP address, ending in an ICANN TLD. Without the public-suffix list here, the TLD is

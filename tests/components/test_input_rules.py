@@ -133,7 +133,9 @@ def test_open_webui_users_and_models_inputs():
                         "admin_email": "ops"})
     assert [(p.path, p.allowed) for p in found] == [
         ("model_access", "all, granted"), ("enable_signup", "true or false"), ("default_user_role", "pending, user"),
-        ("admin_email", "an e-mail address")]
+        ("admin_email", "an e-mail address a browser's e-mail field takes, like ops@example.com or admin@localhost")]
+    # Open-WebUI's own no-auth admin is admin@localhost (routers/auths.py signin): its sign-in field takes it
+    assert open_webui({"admin_email": "admin@localhost"}) == []
 
 
 def test_a_gate_or_a_ui_fronts_only_an_api_it_knows():

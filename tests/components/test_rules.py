@@ -195,3 +195,16 @@ def test_an_image_is_what_a_container_runtime_parses():
         assert image_reference_problem(image) is None, image
     for image in refuses:
         assert image_reference_problem(image), image
+
+
+def test_an_open_webui_admin_address_is_what_its_sign_in_field_takes():
+    """The HTML standard's valid e-mail address (whatwg/html, input type=email), which Open-WebUI's sign-in field
+    (`type="email"`) lets through; its server takes any text and lowercases it. The rule took only addresses with a
+    dotted letter TLD: `admin@localhost`, Open-WebUI's own no-auth admin, was refused."""
+    from llmplatform.rules import SIGN_IN_EMAIL
+    for address in ["ops@example.com", "admin@localhost", "a.b+c@corp.internal", ".x..y.@host", "o@h-1.x2",
+                    "Ops@Corp.COM", "x" * 80 + "@h"]:
+        assert SIGN_IN_EMAIL(address) is None, address
+    for address in ["ops", "@host", "ops@", "ops@-host", "ops@host-", "ops@host..com", "ops@host.", "o ps@host",
+                    "ops@ho_st", "ops@h\u00f6st", "o@" + "h" * 64, "ops@@host", "\"o p\"@host"]:
+        assert SIGN_IN_EMAIL(address), address

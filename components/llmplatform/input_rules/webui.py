@@ -9,7 +9,7 @@ from ..choices import (MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STO
 from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_SECRET_FILES, webui_env,
                                webui_state_env, webui_users_env)
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
-from ..rules import EMAIL, WITHHELD, Problem, Rules, known, resources_rules
+from ..rules import SIGN_IN_EMAIL, WITHHELD, Problem, Rules, known, resources_rules
 from .shared import endpoint_rule, not_variables, plain_env_rule, route_target_rule
 
 
@@ -89,7 +89,7 @@ def open_webui(args: Mapping[str, Any]) -> list[Problem]:
     r.choice("model_access", WEBUI_MODEL_ACCESS)
     r.flag("enable_signup")
     r.choice("default_user_role", WEBUI_USER_ROLES)
-    r.text("admin_email", EMAIL)
+    r.text("admin_email", SIGN_IN_EMAIL)
     webui_env_rules(r)
     database_connections_rule(r, high)
     return r.problems
