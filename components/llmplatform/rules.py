@@ -382,7 +382,6 @@ def public_dns_name_problem(name: str) -> Optional[str]:
     return None
 
 
-HOSTNAME = pattern(r"([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}", "a lowercase DNS name like llm.example.com")
 
 
 def acme_email_problem(address: str) -> Optional[str]:
@@ -404,12 +403,14 @@ HH_MM = pattern(r"([01][0-9]|2[0-3]):[0-5][0-9]", "HH:MM (24h)")
 UTC_OFFSET = pattern(r"[+-](0[0-9]|1[0-4]):[0-5][0-9]", "+HH:MM or -HH:MM, e.g. '+00:00' or '-05:00'")
 KUBERNETES_VERSION = pattern(r"1\.[0-9]{2}(\.[0-9]{1,3})?", "a Kubernetes version like '1.33' or '1.33.2'")
 # huggingface_hub's `validate_repo_id` (huggingface/huggingface_hub 0a57df9c src/huggingface_hub/utils/
-# _validators.py), which vLLM's download runs on the id: `name` or `namespace/name`, each ASCII letters, digits, '_',
-# '-', '.', starting and ending with a letter, digit or '_', the name at most 96, no '--' or '..', not ending '.git'
-_HF_REPO_ID = re.compile(r"(\b[\w.-]+\b/)?\b[\w.-]{1,96}\b", re.ASCII)
-HF_MODEL_ALLOWED = ("a Hugging Face model id like 'Qwen/Qwen3-8B' ('name' or 'namespace/name': letters, digits, '_', "
-                    "'-' and '.', each part starting and ending with a letter, digit or '_', the name at most 96, "
-                    "no '--' or '..', not ending in '.git')")
+# _validators.py), which vLLM's download runs on the id: `namespace/name`, each ASCII letters, digits, '_', '-', '.',
+# starting and ending with a letter, digit or '_', the name at most 96, no '--' or '..', not ending '.git'. The Hub
+# also takes a bare `name`, but its models without a namespace (gpt2) moved under one (openai-community/gpt2) and
+# redirect; a bare name here is most often an Ollama name (`llama3`), which the Hub has no model of
+_HF_REPO_ID = re.compile(r"\b[\w.-]+\b/\b[\w.-]{1,96}\b", re.ASCII)
+HF_MODEL_ALLOWED = ("a Hugging Face model id like 'Qwen/Qwen3-8B' ('namespace/name': letters, digits, '_', '-' and "
+                    "'.', each part starting and ending with a letter, digit or '_', the name at most 96, no '--' or "
+                    "'..', not ending in '.git')")
 # a Kubernetes label value (apimachinery validation IsValidLabelValue): the served name (the model id's name,
 # lowercased) labels the vLLM pods (llm-d.ai/model)
 LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")

@@ -223,3 +223,16 @@ def test_an_llmd_image_a_container_runtime_cannot_parse_is_refused():
     assert llmd_stack({**ok, "vllm_image": "my.registry.io/team/vllm-openai:v0.10.0"}) == []
     [wrong] = llmd_stack({**ok, "vllm_image": "my.registry.io/Team/vllm-openai:v0.10.0"})
     assert wrong.path == "vllm_image" and "the path in lower case" in wrong.sentence()
+
+
+def test_an_https_origin_is_named_as_its_regions_certificate_is():
+    """Front Door's HTTPS origin is a region's gateway.tls.hostname, whose certificate Let's Encrypt issues: the same
+    rule (an IDN TLD taken, a private one refused), not a narrower pattern of its own."""
+    from llmplatform.input_rules import global_endpoint
+
+    def host_problems(host):
+        found = global_endpoint({"origin_protocol": "Https", "origins": [{"name": "weu", "host": host}]})
+        return [p for p in found if p.path.endswith("host")]
+    assert host_problems("weu.llm.xn--p1ai") == [] and host_problems("weu.llm.example.com") == []
+    [wrong] = host_problems("weu.llm.internal")
+    assert ".internal is no public top-level domain" in wrong.sentence()

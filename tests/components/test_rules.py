@@ -142,11 +142,12 @@ def test_a_prometheus_retention_is_what_the_prometheus_crd_takes():
 def test_a_model_id_is_what_huggingface_hub_takes_and_its_name_a_label_value():
     """vLLM downloads the model through huggingface_hub, which refuses an id its `validate_repo_id` refuses
     (0a57df9c src/huggingface_hub/utils/_validators.py); the name, lowercased, labels the vLLM pods. The rule took
-    `org/model-`, `a--b/c`, `org/m.git`, a 64-96 character name (no label) and refused `gpt2`."""
+    `org/model-`, `a--b/c`, `org/m.git`, a 64-96 character name (no label). A bare name stays refused: the Hub's
+    legacy ones moved under a namespace, and `llama3` is an Ollama name."""
     from llmplatform.rules import HF_MODEL
-    takes = ["Qwen/Qwen3-8B", "meta-llama/Llama-3.1-8B-Instruct", "gpt2", "bert-base-uncased", "org_/model_1",
+    takes = ["Qwen/Qwen3-8B", "meta-llama/Llama-3.1-8B-Instruct", "openai-community/gpt2", "org_/model_1",
              "a/b", "Org.Name/Model.v2", "x/" + "m" * 63]
-    refuses = ["org/model-", "org/.model", "-org/model", "a--b/c", "org/a..b", "org/m.git", "a/b/c", "", "/model",
+    refuses = ["gpt2", "llama3", "org/model-", "org/.model", "-org/model", "a--b/c", "org/a..b", "org/m.git", "a/b/c", "", "/model",
                "org/", "org/mödel", "org/model name", "x/" + "m" * 97,
                "x/" + "m" * 64, "org/model_", "org/_model"]  # huggingface_hub takes the last three; no label value
     for model in takes:

@@ -4,7 +4,7 @@ from typing import Any, Mapping, Optional
 from ..choices import (FLEET_CHANNELS, FRONT_DOOR_SKUS, MAX_ORIGIN_TIMEOUT_SECONDS, MAX_ORIGINS_PER_GROUP,
                        MAX_ORIGINS_PER_PROFILE, NODE_IMAGE_SELECTIONS, ORIGIN_PROTOCOLS, WAF_MODES)
 from ..regions import azure_region
-from ..rules import HOSTNAME, Problem, Rules, pattern
+from ..rules import Problem, Rules, pattern, public_dns_name_problem
 
 
 # A Front Door origin's (and endpoint prefix's) name, and a Fleet member's: the global stack derives both from each
@@ -52,10 +52,11 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
             origin.add("name", name, "a name no other origin has")
         seen.add(name or "")
         if https:  # Front Door sends the host as SNI and checks the certificate against it: an IP cannot match
-            origin.text("host", lambda h: None if HOSTNAME(h) is None else (
+            # the region's gateway.tls.hostname, whose certificate Let's Encrypt issues: that name's rule
+            origin.text("host", lambda h: None if public_dns_name_problem(h) is None else (
                 f"a DNS name the region's certificate is for ({r.ref('origin_protocol')} Https: Front Door sends it "
-                f"as SNI and checks the certificate's names against it; an IP address never matches), or "
-                f"{r.ref('origin_protocol')} Http"))
+                f"as SNI and checks the certificate's names against it; an IP address never matches): "
+                f"{public_dns_name_problem(h)}; or {r.ref('origin_protocol')} Http"))
         for port in ("ui_port", "api_port", "llmd_port"):
             origin.whole(port, 1, 65535)
         priority = origin.choice("priority", (1, 2))
