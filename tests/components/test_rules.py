@@ -147,7 +147,8 @@ def test_a_model_id_is_what_huggingface_hub_takes_and_its_name_a_label_value():
     from llmplatform.rules import HF_MODEL
     takes = ["Qwen/Qwen3-8B", "meta-llama/Llama-3.1-8B-Instruct", "openai-community/gpt2", "org_/model_1",
              "a/b", "Org.Name/Model.v2", "x/" + "m" * 63]
-    refuses = ["gpt2", "llama3", "org/model-", "org/.model", "-org/model", "a--b/c", "org/a..b", "org/m.git", "a/b/c", "", "/model",
+    refuses = ["gpt2", "llama3", "org/model-", "org/.model", "-org/model", "a--b/c", "org/a..b", "org/m.git", "a/b/c",
+               "", "/model",
                "org/", "org/mödel", "org/model name", "x/" + "m" * 97,
                "x/" + "m" * 64, "org/model_", "org/_model"]  # huggingface_hub takes the last three; no label value
     for model in takes:
