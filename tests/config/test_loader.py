@@ -168,7 +168,7 @@ BAD_CONFIGS = [
     ("dev", {"webui": {"uploadsTier": "premium"}}, "webui.uploadsSizeGib 10 is invalid; allowed: a whole number from 100 to 102400 with webui.uploadsTier premium"),
     ("dev", {"webui": {"uploadsTier": "archive"}}, "webui.uploadsTier 'archive' is invalid; allowed: premium, standard"),
     # llm-d's namespace: LlmdStack's DNS-label rule, and no namespace the program (or Kubernetes) creates otherwise
-    ("llmd", {"llmd": {"model": "Qwen/Qwen3-8B-"}}, "llmd.model 'Qwen/Qwen3-8B-' is invalid; allowed: a Hugging Face model id like 'Qwen/Qwen3-8B' ('name' or"),
+    ("llmd", {"llmd": {"model": "Qwen/Qwen3-8B-"}}, "llmd.model 'Qwen/Qwen3-8B-' is invalid; allowed: a Hugging Face model id like 'Qwen/Qwen3-8B' ('namespace/name'"),
     ("dev", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "llm.corp.internal", "email": "ops@corp.example.com"}}}, "gateway.tls.hostname 'llm.corp.internal' is invalid; allowed: a lowercase public DNS name Let's Encrypt issues for"),
     ("llmd", {"llmd": {"namespace": "LLM_D"}}, "llmd.namespace 'LLM_D' is invalid; allowed: a DNS label: 1-63 lowercase"),
     ("llmd", {"llmd": {"namespace": "llm"}}, "llmd.namespace 'llm' is also `namespace`, the Ollama stack's"),
