@@ -66,8 +66,10 @@ def new_namespace(name: str) -> Optional[str]:
     return wrong
 
 
-dns_subdomain = _check(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", "a DNS subdomain: 1-253 lowercase letters, digits, "
-                       "'-' and '.', starting and ending with a letter or digit (a Kubernetes name)")
+# apimachinery pkg/util/validation IsDNS1123Subdomain: DNS-1123 labels (any length) joined by '.', 253 in all
+dns_subdomain = _check(r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", "a DNS "
+                       "subdomain: 1-253 lowercase letters, digits, '-' and '.', labels joined by '.' each starting "
+                       "and ending with a letter or digit (a Kubernetes name)")
 postgres_database = _check(r"[a-z_][a-z0-9_]{0,62}", "a lowercase PostgreSQL identifier (letters, digits, '_', not "
                            "starting with a digit, at most 63)")
 name_prefix = _check(r"[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?", "1-40 lowercase letters, digits and '-', starting and "

@@ -21,6 +21,9 @@ from tests.conftest import upstream_dir
     (names.resource_group, ["rg", "rg-a.b_(c)"], ["rg.", "r" * 91, "rg a", "rg-café"]),  # Go's \w: ASCII
     (names.file_share, ["models", "m0d"], ["mo", "Models", "a--b", "-ab"]),
     (names.dns_label, ["llm", "a" * 63], ["LLM", "llm_", "-llm", "a" * 64]),
+    # apimachinery IsDNS1123Subdomain: labels of any length joined by '.' (the rule took `a..b`, `a.-b`, `a-.b`)
+    (names.dns_subdomain, ["sa", "llm.gateway", "a" * 253, "a" * 100 + "." + "b" * 100],
+     ["a..b", "a.-b", "a-.b", ".a", "a.", "A", "a_b", "a" * 254, "", "a\n"]),
     (names.managed_identity, ["id-a", "id_a"], ["id", "-id-a"]),
     (names.key_vault_secret, ["a", "api-key"], ["api_key", "a" * 128]),
 ])

@@ -236,3 +236,9 @@ def test_an_https_origin_is_named_as_its_regions_certificate_is():
     assert host_problems("weu.llm.xn--p1ai") == [] and host_problems("weu.llm.example.com") == []
     [wrong] = host_problems("weu.llm.internal")
     assert ".internal is no public top-level domain" in wrong.sentence()
+
+
+def test_a_service_account_name_is_what_the_api_server_takes():
+    from llmplatform.input_rules import workload_identity
+    assert workload_identity({"service_account_name": "llm.reader"}) == []
+    assert [p.path for p in workload_identity({"service_account_name": "llm..reader"})] == ["service_account_name"]
