@@ -382,8 +382,6 @@ def public_dns_name_problem(name: str) -> Optional[str]:
     return None
 
 
-
-
 def acme_email_problem(address: str) -> Optional[str]:
     """An ACME account's contact as Boulder reads it (`ValidEmail`: Go's net/mail address, the domain lowercased
     and then `validDomain`). example.com, .net and .org, which Boulder also refuses (`forbiddenMailDomains`), are the
@@ -394,6 +392,8 @@ def acme_email_problem(address: str) -> Optional[str]:
         return "an e-mail address Let's Encrypt takes as an account's contact, like ops@yourcompany.com"
     wrong = public_dns_name_problem(domain.lower())
     return f"an e-mail address whose domain is {wrong}" if wrong else None
+
+
 # The Prometheus CRD's `retention` pattern (prometheus-operator v0.93.1, tests/upstream/crds/monitoring.coreos.com/
 # Prometheus.yaml), less its empty string and its `0` (Prometheus then keeps its own default)
 PROMETHEUS_DURATION = pattern(r"(?=.)([0-9]+y)?([0-9]+w)?([0-9]+d)?([0-9]+h)?([0-9]+m)?([0-9]+s)?([0-9]+ms)?",
