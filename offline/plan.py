@@ -214,6 +214,10 @@ def is_plan_folder(target: Path) -> bool:
     return target.is_dir() and ((target / PLAN_MARKER).is_file() or (target / "resources.json").is_file())
 
 
+def _unremovable(target: Path, error: OSError) -> str:
+    return f"{target}: the previous plan cannot be removed ({error.strerror or error}): nothing planned"
+
+
 def remove_plan(target: Path) -> None:
     """Remove a plan's folder, what marks it as one last: a removal cut short leaves a folder the next plan (or
     Ctrl-C's handler) still knows as a plan's, never one it must refuse."""
@@ -345,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     except NotAPlanFolder as error:
         print(error, file=sys.stderr)
         return 2
+    except OSError as error:
+        print(_unremovable(target, error), file=sys.stderr)
+        return 2
     # the stack file as the Pulumi CLI reads it, still without the SDK: the same read (and refusal) as
     # runner.stack_config's, which reads it again from the parse cache
     from config.reader import ConfigError
@@ -447,6 +454,7 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
     """Plan one stack, print it and write build/<stack>/: (exit code, the plan when it was written). The folder is
     emptied first (`removed`: whether the caller already did and found one); a failure says it is gone. `preview`:
     the fresh stack's `pulumi preview` checked too (offline.fresh_preview)."""
+    target = Path(out) / stack  # named in a refusal before plan_dir has named it
     try:  # a global stack's regions are stacks named in its config
         stacks.find_stack_file(stack, stack_file=stack_file)
         target = plan_dir(out, stack, sets, stack_file)
@@ -454,6 +462,9 @@ def plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
             removed = CTRL_C.emptying(target)
     except (FileNotFoundError, NotAPlanFolder) as error:
         print(error, file=sys.stderr)
+        return 2, None
+    except OSError as error:  # the previous plan's folder (a region's, under a global stack)
+        print(_unremovable(target, error), file=sys.stderr)
         return 2, None
     rc, plan = _plan_one(stack, out, sets, stack_file, references, preview)
     if plan is None and removed:
@@ -561,6 +572,10 @@ def _plan_one(stack: str, out: str, sets: list[str], stack_file: Path | None,
         count = write_whole(target, fill)
     except NotAPlanFolder as error:  # made by someone else while this plan ran
         print(error, file=sys.stderr)
+        return 2, None
+    except OSError as error:  # a full disk, a folder taken away: nothing of this plan is left (write_whole)
+        print(f"{target}: the plan cannot be written ({error.strerror or error}); nothing of it is left there",
+              file=sys.stderr)
         return 2, None
     print(f"\nWrote {target}/resources.json ({len(plan.resources)} resources), {target}/cost.json, "
           f"{target}/deploy.json, {target}/images.json ({len(pulled['images'])} images) and {count} manifests in "

@@ -547,3 +547,16 @@ def test_an_organization_with_a_newline_is_told_it_holds_a_control_character(tmp
     assert code == 1 and "Traceback" not in err
     assert ("global.organization must be printable characters only (no newline, tab or other control character), "
             "got 'acme\\n'") in err, err[-600:]
+
+
+def test_a_null_key_in_a_stack_file_another_stack_reads_is_refused_as_its_own_plan_refuses_it(tmp_path):
+    """A global stack reads its regions' stack files, and a regional stack its siblings': a null key there (`~:`,
+    which the program would read as '<nil>') was taken as a name, where that stack's own plan refuses it."""
+    region = tmp_path / "Pulumi.prod-northeurope.yaml"
+    region.write_text(f"config:\n  {P}:cost:\n    prices:\n      ~: 3\n")
+    with pytest.raises(ConfigError) as error:
+        regions.raw_stack_file(region, P)
+    assert error.value.problems == [f"Pulumi.prod-northeurope.yaml: cost.prices has an entry whose name is null (`~` "
+                                    f"or unquoted `null` in the stack file; the Pulumi CLI hands the program '<nil>' "
+                                    f"as its name): write the name it stands for (quoted, \"null\", if that is the "
+                                    f"name)"]

@@ -569,3 +569,36 @@ def test_ctrl_c_just_after_a_hidden_folder_appears_leaves_none_behind(tmp_path, 
         with pytest.raises(_Interrupted):
             handler.emptying(target)
     assert sorted(p.name for p in tmp_path.iterdir()) == [], list(tmp_path.iterdir())
+
+
+def test_a_plan_the_disk_cannot_hold_or_a_previous_one_that_cannot_go_is_one_line_not_a_traceback(
+        tmp_path, capsys, monkeypatch):
+    """A full disk while the plan's files are written, or a previous plan the user may not remove, ended `make plan`
+    in a traceback (OSError out of the writer). Each is one line naming the folder and the system's reason, exit 2,
+    and nothing half-written is left in --out."""
+    import errno
+    from tests.conftest import variant
+    dev = variant("dev")
+    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: dev)
+    out = tmp_path / "out"
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(plan_cli, "write", full)
+    code = plan_cli.main(["--stack", "dev", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert f"{out / 'dev'}: the plan cannot be written (No space left on device); nothing of it is left there" in err
+    assert list(out.iterdir()) == []
+    monkeypatch.undo()
+    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: dev)
+    assert plan_cli.main(["--stack", "dev", "--out", str(out)]) == 0
+
+    def denied(folder):
+        raise PermissionError(errno.EACCES, "Permission denied")
+    monkeypatch.setattr(plan_cli, "remove_plan", denied)
+    capsys.readouterr()
+    code = plan_cli.main(["--stack", "dev", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert f"{out / 'dev'}: the previous plan cannot be removed (Permission denied): nothing planned" in err
