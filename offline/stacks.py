@@ -5,28 +5,22 @@ offline/runner.py re-exports these names.
 """
 from __future__ import annotations
 
-import copy
-import functools
 from pathlib import Path
 from typing import Any, Optional
 
-import yaml
-
 from config.stack_names import STACK_NAME, STACK_NAME_ALLOWED, stack_name_problem  # noqa: F401 (re-exported)
+from config.stack_yaml import parse_yaml
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 WHAT_IF = ".what-if"  # the suffix of a plan run with --set or --stack-file: beside build/<stack>/, never over it
 
 
-@functools.lru_cache(maxsize=16)
-def _parsed_project(text: str) -> Any:
-    return yaml.safe_load(text)
-
-
 def project_file(program_dir: Path) -> Any:
-    """Pulumi.yaml as read now (each run reads it afresh; the same text is parsed once: a plan read it four times)."""
-    return copy.deepcopy(_parsed_project((program_dir / "Pulumi.yaml").read_text()))
+    """Pulumi.yaml as the Pulumi CLI reads it: go-yaml v3 (YAML 1.2's core schema: `default: yes` is the text `yes`,
+    not PyYAML's True), as the stack files are read (config/stack_yaml.py `parse_yaml`: read afresh each run, the
+    same bytes parsed once, each caller handed its own copy)."""
+    return parse_yaml((program_dir / "Pulumi.yaml").read_bytes(), "Pulumi.yaml")
 
 
 def project_name(program_dir: Path = PROJECT_DIR) -> str:

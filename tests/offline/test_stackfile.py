@@ -158,3 +158,14 @@ def test_numbers_read_as_go_yaml_reads_them_as_values_and_keys(tmp_path):
                       "o": 10.5}
     assert type(values["e"]) is float and type(values["k"]) is float
     assert _read(tmp_path, "{1_000: a, 0b101: b, 08: c, -0x10: d}") == {"1000": "a", "5": "b", "8": "c", "-16": "d"}
+
+
+def test_the_project_file_is_read_as_the_pulumi_cli_reads_it(tmp_path):
+    """Pulumi.yaml was read with PyYAML's YAML 1.1 loader, where `yes` and `on` are True; the CLI reads it with
+    go-yaml v3, as the stack files are read: the text `yes` and `on`."""
+    from offline import stacks
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\nconfig:\n  p:flag:\n    default: yes\n"
+                                         "  p:mode:\n    default: on\n")
+    project = stacks.project_file(tmp_path)
+    assert project["config"] == {"p:flag": {"default": "yes"}, "p:mode": {"default": "on"}}
+    assert stacks.project_name(tmp_path) == "p"
