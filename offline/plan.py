@@ -29,13 +29,14 @@ import errno
 import gc
 import json
 import os
+import re
 import shutil
 import signal
 import sys
 import tempfile
+import uuid
 from collections import Counter, defaultdict
 from pathlib import Path
-import uuid
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 import yaml
@@ -170,6 +171,27 @@ def _beside(target: Path, doing: str) -> Path:
     return target.parent / f".{target.name}.{doing}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
 
+def _abandoned(target: Path) -> list[Path]:
+    """The hidden folders beside `target` that a plan process killed outright (SIGKILL, a lost machine: no Ctrl-C
+    handler ran) left: `_beside`'s names whose process is gone. A live process's, another plan's at work, are not."""
+    found = []
+    for folder in target.parent.glob(f".{target.name}.*-*-*"):
+        parts = re.fullmatch(rf"\.{re.escape(target.name)}\.(?:writing|removing)-([0-9]+)-[0-9a-f]{{8}}", folder.name)
+        if parts and folder.is_dir() and not folder.is_symlink() and not _running(int(parts[1])):
+            found.append(folder)
+    return found
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: running
+        return True
+    return True
+
+
 def _discard(target: Path) -> None:
     """A plan's folder moved out of its place in one rename, then removed (what marks it as a plan last)."""
     aside = _beside(target, "removing")
@@ -191,6 +213,8 @@ def write_whole(target: Path, fill: Callable[[Path], Written]) -> Written:
     fill returns. A plan another run put there meanwhile is replaced (the last one finished stays); a folder that
     holds no plan is refused (NotAPlanFolder), as clear() refuses it."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    for folder in _abandoned(target):
+        shutil.rmtree(folder, ignore_errors=True)
     staging = _beside(target, "writing")
     CTRL_C.scratch.add(staging)  # before it is made: a Ctrl-C right after the mkdir still removes it
     try:
