@@ -23,7 +23,7 @@ from llmplatform.regions import azure_region
 from . import resource_names
 from .reader import ConfigError, Reader, describe
 from .stack_names import PROD_STACK_NAMES, is_prod_stack_name, organization_problem, stack_name_problem
-from .stack_yaml import esc_environments, null_key_paths, null_key_problem, parse_yaml
+from .stack_yaml import esc_environments, null_key_problems, parse_yaml
 from .sections.cost import CostConfig, cost_price_checks, parse_cost
 from .sections.llmd import LlmdConfig
 
@@ -296,9 +296,9 @@ def raw_stack_file(path: Path, project: str) -> dict[str, Any]:
     prefix = f"{project}:"
     raw = {k[len(prefix):]: v for k, v in (config or {}).items()  # keys as the program's (parse_yaml names them)
            if isinstance(k, str) and k.startswith(prefix)}
-    nulls = [path for key, value in raw.items() for path in null_key_paths(value, key)]
+    nulls = null_key_problems(raw, path.name)
     if nulls:  # as that stack's own plan refuses it (offline/stackfile.py)
-        raise ConfigError([f"{path.name}: {null_key_problem(where)}" for where in nulls])
+        raise ConfigError(nulls)
     return raw
 
 

@@ -12,7 +12,7 @@ from pulumi.runtime import config as runtime_config
 from . import regions
 from .loader import parse_config
 from .reader import ConfigError
-from .stack_yaml import null_key_paths, null_key_problem
+from .stack_yaml import null_key_problems
 from .platform_config import PlatformConfig
 from .regions import GlobalConfig
 
@@ -38,9 +38,9 @@ def raw_project_config(project: str) -> dict[str, Any]:
                            f"secret); this program has no secret settings (secrets are generated and kept in Key "
                            f"Vault; an Open-WebUI setting whose value is secret goes into a Key Vault secret named "
                            f"in webui.secretEnv): the value is not shown" for k in secret])
-    nulls = [path for k, v in raw.items() for path in null_key_paths(v, k)]
+    nulls = null_key_problems(raw)
     if nulls:  # the engine's name for a null key in the stack file (offline, the stack-file reader refuses it)
-        raise ConfigError([null_key_problem(path) for path in nulls])
+        raise ConfigError(nulls)
     return raw
 
 

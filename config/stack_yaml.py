@@ -276,7 +276,7 @@ def _parsed(data: bytes, where: str) -> Any:
 # names each key fmt.Sprintf("%v", key) (pulumi/pulumi 1b5949891b; go-yaml v3.0.1 decode.go `mapping`, resolve.go):
 # 128 -> '128', true -> 'true', 1e3 -> '1000', and a null key (`~`, unquoted `null`) -> '<nil>'. The loader names
 # every key so as it builds each mapping (_PulumiYamlLoader.construct_mapping), so every reader of a stack file reads
-# the program's names, and a key named '<nil>', which stands for no name, is refused (null_key_problem), in the stack
+# the program's names, and a key named '<nil>', which stands for no name, is refused (null_key_problems), in the stack
 # file and in the program's own config.
 NULL_KEY_TEXT = "<nil>"
 _GO_INTEGERS = range(-2 ** 63, 2 ** 64)  # go-yaml's int, int64 and uint64; a longer one is a float64 to it
@@ -333,10 +333,13 @@ def null_key_paths(value: Any, here: str) -> list[str]:
     return []
 
 
-def null_key_problem(path: str) -> str:
-    return (f"{path} has an entry whose name is null (`~` or unquoted `null` in the stack file; the Pulumi CLI hands "
-            f"the program {NULL_KEY_TEXT!r} as its name): write the name it stands for (quoted, \"null\", if that is "
-            f"the name)")
+def null_key_problems(config: dict[str, Any], where: str = "") -> list[str]:
+    """Each entry named '<nil>' (a null key) in a stack's config values (keys as the program reads them), as one
+    refusal, `where` (a file's name) in front when given."""
+    return [(f"{where}: " if where else "") + (
+        f"{path} has an entry whose name is null (`~` or unquoted `null` in the stack file; the Pulumi CLI hands the "
+        f"program {NULL_KEY_TEXT!r} as its name): write the name it stands for (quoted, \"null\", if that is the "
+        f"name)") for key, value in config.items() for path in null_key_paths(value, key)]
 
 
 def esc_environments(path: Path) -> list[str]:

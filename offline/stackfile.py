@@ -20,7 +20,7 @@ from typing import Any
 from config.reader import ConfigError  # a stack file or --set the Pulumi CLI would refuse, every problem at once
 from config.stack_yaml import MAX_DEPTH, MAX_VALUES, parse_yaml  # noqa: F401 (read by tests and tools from here)
 from config.stack_yaml import esc_environments  # noqa: F401 (offline.stackfile.esc_environments, as before)
-from config.stack_yaml import null_key_paths, null_key_problem
+from config.stack_yaml import null_key_problems
 
 PROVIDER_NAMESPACES = ("azure-native", "azure", "kubernetes", "random", "pulumi")
 STACK_FILE_KEYS = ("config", "secretsprovider", "encryptedkey", "encryptionsalt", "environment")
@@ -55,7 +55,7 @@ def project_config(document: Any, project: str, where: str) -> dict[str, Any]:
                          f"and kept in Key Vault{_EXTRA_ENV_HINT if path.startswith('webui.extraEnv.') else ''})"
                          for path in secrets]
             # a key 128, true or ~ is read as the program reads it: '128', 'true', '<nil>' (config/stack_yaml.py)
-            problems += [f"{where}: {null_key_problem(path)}" for path in null_key_paths(value, name)]
+            problems += null_key_problems({name: value}, where)
             if not secrets:
                 values[name] = value
         elif namespace not in PROVIDER_NAMESPACES:

@@ -10,7 +10,7 @@ import unicodedata
 from decimal import Decimal, DecimalException
 from typing import Any, Callable, Iterable, Mapping, NamedTuple, Optional, Union
 
-from .azure_names import key_vault_secret
+from .azure_names import dns_label, key_vault_secret
 from .defaults import DEFAULTS
 
 _REF = re.compile(r"\{([A-Za-z_][A-Za-z0-9_.\[\]]*)\}")
@@ -350,7 +350,6 @@ SIGN_IN_EMAIL = pattern(r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9]([a-zA-Z0-
 # valid punycode (`xn--`), not an IP address, ending in an ICANN TLD. Without the public-suffix list here, the TLD is
 # letters or punycode and none of the names reserved from the root (RFC 2606, 6761, 6762, 8375; ICANN's .internal,
 # and .corp, .home, .mail it will not delegate): a name in a private zone gets no certificate.
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 _RESERVED_TLDS = ("test", "example", "invalid", "localhost", "local", "internal", "corp", "home", "mail", "lan")
 PUBLIC_DNS_NAME_ALLOWED = ("a lowercase public DNS name Let's Encrypt issues for, like llm.example.com (2-10 labels "
                            "of letters, digits and '-', at most 253 characters, under a public top-level domain)")
@@ -371,7 +370,7 @@ def _punycode_problem(label: str) -> bool:
 def public_dns_name_problem(name: str) -> Optional[str]:
     """A certificate's DNS name as Let's Encrypt judges it (above); None when it issues for it."""
     labels = name.split(".")
-    if len(name) > 253 or not 2 <= len(labels) <= 10 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+    if len(name) > 253 or not 2 <= len(labels) <= 10 or any(dns_label(label) for label in labels):
         return PUBLIC_DNS_NAME_ALLOWED
     if any(label[2:4] == "--" and _punycode_problem(label) for label in labels):
         return PUBLIC_DNS_NAME_ALLOWED + "; a label with '--' third and fourth only as punycode (xn--)"
@@ -424,6 +423,7 @@ def HF_MODEL(model: str) -> Optional[str]:
         return ("a Hugging Face model id whose name (after the '/') is at most 63 characters and starts and ends "
                 "with a letter or digit: lowercased, it labels the vLLM pods (llm-d.ai/model)")
     return None
+
 
 # A Go duration (Go's time.ParseDuration, src/time/format.go): an optional sign, then one or more numbers (digits
 # with an optional fraction, at least one digit) each with its unit; "0" alone needs none. Pulumi's engine reads a

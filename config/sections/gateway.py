@@ -59,15 +59,13 @@ def parse_gateway(r: Reader, network: NetworkConfig) -> GatewayConfig:
         r.problem("gateway.tls.hostname and gateway.tls.email are only used with gateway.tls.mode 'letsencrypt' "
                   f"(mode is {tls.mode!r})")
     if tls.mode == "letsencrypt":
-        if not tls.hostname:
-            r.problem("gateway.tls.hostname '' must be a DNS name (needed for Let's Encrypt)")
-        elif public_dns_name_problem(tls.hostname):
-            r.problem(f"gateway.tls.hostname {describe(tls.hostname)} is invalid; allowed: "
-                      f"{public_dns_name_problem(tls.hostname)}")
-        if not tls.email:
-            r.problem("gateway.tls.email '' must be an e-mail address (ACME account)")
-        elif acme_email_problem(tls.email):
-            r.problem(f"gateway.tls.email {describe(tls.email)} is invalid; allowed: {acme_email_problem(tls.email)}")
+        for key, value, rule, wanted in (
+                ("hostname", tls.hostname, public_dns_name_problem, "a DNS name (needed for Let's Encrypt)"),
+                ("email", tls.email, acme_email_problem, "an e-mail address (ACME account)")):
+            if not value:
+                r.problem(f"gateway.tls.{key} '' must be {wanted}")
+            elif wrong := rule(value):
+                r.problem(f"gateway.tls.{key} {describe(value)} is invalid; allowed: {wrong}")
     given_ip = r.str_("internalIp", d.internal_ip)
     cfg = GatewayConfig(
         mode=r.choice("mode", d.mode, GATEWAY_MODES),

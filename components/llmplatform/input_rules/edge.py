@@ -27,6 +27,15 @@ def front_door_origins_problem(regions: int, llmd_regions: int, sku: str) -> Opt
             f"llm-d region; Azure Front Door limits, MicrosoftDocs azure-docs includes/front-door-limits.md)")
 
 
+def _https_host_problem(host: str, protocol: str) -> Optional[str]:
+    """An HTTPS origin's host: Front Door sends it as SNI and checks the certificate's names against it (an IP address
+    never matches); the region's certificate is for its gateway.tls.hostname, which Let's Encrypt issues for."""
+    wrong = public_dns_name_problem(host)
+    return None if wrong is None else (
+        f"a DNS name the region's certificate is for ({protocol} Https: Front Door sends it as SNI and checks the "
+        f"certificate's names against it; an IP address never matches): {wrong}; or {protocol} Http")
+
+
 def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
     r = Rules(args, "GlobalEndpoint")
     r.choice("sku", FRONT_DOOR_SKUS)
@@ -51,12 +60,8 @@ def global_endpoint(args: Mapping[str, Any]) -> list[Problem]:
         if name is not None and name in seen:
             origin.add("name", name, "a name no other origin has")
         seen.add(name or "")
-        if https:  # Front Door sends the host as SNI and checks the certificate against it: an IP cannot match
-            # the region's gateway.tls.hostname, whose certificate Let's Encrypt issues: that name's rule
-            origin.text("host", lambda h: None if public_dns_name_problem(h) is None else (
-                f"a DNS name the region's certificate is for ({r.ref('origin_protocol')} Https: Front Door sends it "
-                f"as SNI and checks the certificate's names against it; an IP address never matches): "
-                f"{public_dns_name_problem(h)}; or {r.ref('origin_protocol')} Http"))
+        if https:
+            origin.text("host", lambda h: _https_host_problem(h, r.ref("origin_protocol")))
         for port in ("ui_port", "api_port", "llmd_port"):
             origin.whole(port, 1, 65535)
         priority = origin.choice("priority", (1, 2))

@@ -87,16 +87,12 @@ def group_ids_rule(r: Rules, key: str) -> None:
     each_once(r, key, GUID, "each group once")
 
 
-# Kubernetes label keys and values (apimachinery validation: IsQualifiedName, IsValidLabelValue: rules.LABEL_VALUE)
-_LABEL_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]")
-_LABEL_PREFIX = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-
-
 def label_key_problem(key: str) -> Optional[str]:
-    """What a Kubernetes label key must be, when `key` is not one: [prefix/]name, the prefix a DNS subdomain."""
+    """What a Kubernetes label key must be, when `key` is not one (apimachinery validation IsQualifiedName):
+    [prefix/]name, the prefix a DNS subdomain, the name a label value that is not empty (rules.LABEL_VALUE)."""
     prefix, _, name = key.rpartition("/")
-    if _LABEL_NAME.fullmatch(name) and (not key.count("/") or (
-            key.count("/") == 1 and len(prefix) <= 253 and _LABEL_PREFIX.fullmatch(prefix))):
+    if name and LABEL_VALUE.fullmatch(name) and (not key.count("/") or (
+            key.count("/") == 1 and names.dns_subdomain(prefix) is None)):
         return None
     return ("a label key: an optional DNS-subdomain prefix and '/', then at most 63 letters, digits, '-', '_' and "
             "'.', starting and ending with a letter or digit, like 'llm-platform/pool' or 'kubernetes.io/os'")
