@@ -565,12 +565,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The oldest Python on which the `[bench]` extra installs each of its modules (pyproject.toml's markers): matplotlib
+# 3.11 needs 3.11, and the tools run on 3.10.
+EXTRA_PYTHON = {"matplotlib": (3, 11)}
+
+
 def extra_installed(module: str, feature: str) -> bool:
     """Whether the `[bench]` extra's `module` is there; without it the run goes on without `feature`, said once."""
     if importlib.util.find_spec(module) is not None:
         return True
-    print(f"{module} is not installed (the [bench] extra; from the repository's root: "
-          f"pip install \"./endpoint-tools[bench]\"): no {feature}", file=sys.stderr)
+    needs = EXTRA_PYTHON.get(module)
+    if needs and sys.version_info < needs:
+        print(f"no {feature}: {module}, the [bench] extra's, needs Python {needs[0]}.{needs[1]} or later "
+              f"(this is {sys.version_info[0]}.{sys.version_info[1]})", file=sys.stderr)
+    else:
+        print(f"{module} is not installed (the [bench] extra; from the repository's root: "
+              f"pip install \"./endpoint-tools[bench]\"): no {feature}", file=sys.stderr)
     return False
 
 

@@ -214,6 +214,21 @@ def test_an_unwritable_out_is_refused_before_any_request(tmp_path, capsys):
         assert exit_.value.code == 2 and f"{fragment}" in err and "(e.g. results/run1)" in err, err
 
 
+def test_on_a_python_the_plot_library_does_not_support_the_run_says_why_there_is_no_plot(tmp_path, capsys,
+                                                                                       monkeypatch):
+    """On Python 3.10 the [bench] extra installs no matplotlib (its 3.11 needs 3.11; pyproject.toml's marker): the
+    install advice would send the user round in circles; the message says which Python the plot needs."""
+    real = bench.importlib.util.find_spec
+    monkeypatch.setattr(bench.importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    monkeypatch.setattr(bench.sys, "version_info", (3, 10, 13, "final", 0))
+    with LoopbackServer("ok") as server:
+        assert bench.main([server.url, "-n", "2", "--no-progress", "--out", str(tmp_path / "run")]) == 0
+    err = capsys.readouterr().err
+    assert "no plot: matplotlib, the [bench] extra's, needs Python 3.11 or later (this is 3.10)" in err, err
+    assert "pip install" not in err
+
+
 def test_without_the_bench_extra_the_run_goes_on_without_progress_bar_and_plot(tmp_path, capsys, monkeypatch):
     """`pip install ./endpoint-tools` without [bench] has no tqdm or matplotlib: said once, not a traceback."""
     real = bench.importlib.util.find_spec

@@ -8,8 +8,10 @@ import sys
 import tomllib
 
 from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
+from endpoint_tools import bench
 from tests.conftest import PROJECT_DIR
 
 DIST_DIR = PROJECT_DIR / "endpoint-tools"
@@ -78,3 +80,45 @@ def test_declared_ranges_hold_the_pinned_versions_the_tests_run_with():
             version = importlib.metadata.version(name)
         assert req.specifier.contains(version), f"{req} does not allow {name} {version}"
         assert importlib.metadata.version(name) == version, f"{name}: installed {importlib.metadata.version(name)}"
+
+
+def _floor() -> tuple[int, int]:
+    floor = re.fullmatch(r">=(\d+)\.(\d+)", PROJECT["requires-python"])
+    assert floor, f"requires-python {PROJECT['requires-python']!r} is not a plain >=X.Y floor"
+    return int(floor[1]), int(floor[2])
+
+
+def _applies(req: Requirement, python: tuple[int, int], extra: str) -> bool:
+    """Whether pip installs `req` on Python `python` when asked for `extra` ('' for the dependencies alone)."""
+    version = f"{python[0]}.{python[1]}"
+    return req.marker is None or req.marker.evaluate({"python_version": version, "python_full_version": f"{version}.0",
+                                                      "extra": extra})
+
+
+def test_every_dependency_installs_on_the_declared_python_floor():
+    """requires-python said >=3.10 while the [bench] extra asked for matplotlib>=3.11.2, whose every release needs
+    Python 3.11: on 3.10 `pip install "./endpoint-tools[bench]"` (the README's line) stopped with ResolutionImpossible.
+    What pip installs at the floor, the extras included, must admit the floor: the version the tests run with (the
+    ranges' lower bounds are those pins, test above) declares a Requires-Python that holds it. A dependency the floor
+    cannot have is left out there by a marker, and llm-bench says which Python its feature needs."""
+    floor = _floor()
+    extras = {dep: extra for extra, deps in (PROJECT.get("optional-dependencies") or {}).items() for dep in deps}
+    for dep in PROJECT["dependencies"] + list(extras):
+        req, extra = Requirement(dep), extras.get(dep, "")
+        if not _applies(req, floor, extra):
+            needs = bench.EXTRA_PYTHON.get(req.name)
+            assert needs and not _applies(req, (needs[0], needs[1] - 1), extra) and _applies(req, needs, extra), (
+                f"{dep}: llm-bench's EXTRA_PYTHON says {needs}, not the Python its marker starts at")
+            continue
+        requires_python = importlib.metadata.metadata(req.name).get("Requires-Python") or ""
+        assert SpecifierSet(requires_python).contains(f"{floor[0]}.{floor[1]}.0"), (
+            f"{dep}: {req.name} {importlib.metadata.version(req.name)} needs Python {requires_python}, and the tools "
+            f"declare {PROJECT['requires-python']}")
+    assert bench.EXTRA_PYTHON  # the marker above is read: matplotlib is left out on 3.10
+
+
+def test_the_tools_use_nothing_of_the_standard_library_newer_than_their_floor():
+    from tests.program.test_package import newer_stdlib_used
+    needs = {f"{path.name}: {name}": version for path in sorted(PACKAGE.glob("*.py"))
+             for name, version in newer_stdlib_used(path.read_text()).items()}
+    assert {where: version for where, version in needs.items() if version > _floor()} == {}
