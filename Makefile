@@ -22,10 +22,22 @@ TOOLS_FILES := $(call FILES_OF,endpoint-tools)
 
 .PHONY: install tools plan images scan test bench schema docs pin-digests preview up destroy clean
 
+# The component package's floor (components/pyproject.toml requires-python), checked before a venv is made and of a
+# venv made before: pip refused the package only after a minute of installs, and the venv it left behind kept the old
+# Python on every later run, PYTHON= given or not.
+PYTHON_FLOOR := 3.11
+TOO_OLD = $(1) -c 'import sys; sys.exit(sys.version_info < ($(subst .,$(COMMA) ,$(PYTHON_FLOOR))))'
+COMMA := ,
 $(PY):
+	@$(call TOO_OLD,$(PYTHON)) 2>/dev/null || { echo "make needs Python $(PYTHON_FLOOR) or later to create $(VENV):" \
+	  "$(PYTHON) is $$(command -v $(PYTHON) >/dev/null && $(PYTHON) --version 2>&1 | head -1 || echo 'not found');" \
+	  "name another on the make command line, e.g. PYTHON=python3.12" >&2; exit 2; }
 	$(PYTHON) -m venv $(VENV)
 
 $(BASE): requirements.txt | $(PY)
+	@$(call TOO_OLD,$(PY)) || { echo "$(VENV) holds $$($(PY) --version 2>&1), older than the Python" \
+	  "$(PYTHON_FLOOR) the package needs (made by an earlier run): remove it (rm -rf $(VENV)) and run make again," \
+	  "with PYTHON=python3.12 or another Python $(PYTHON_FLOOR)+ where python3 is older" >&2; exit 2; }
 	$(PIP) -r requirements.txt
 	rm -rf components/build components/*.egg-info
 	touch $(BASE)

@@ -57,6 +57,47 @@ def test_make_plan_refuses_a_preview_switch_it_does_not_know(value):
     assert f"PREVIEW={value} is neither on (1, true, yes) nor off (0, false, no, or empty)" in dry.stderr, dry.stderr
 
 
+def _python_reporting(path: Path, version: str) -> Path:
+    """A stand-in interpreter that says it is `version` and fails every other use (the floor check exits 1, as an
+    old Python's does): no real Python older than the floor is needed, nor a venv made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'#!/bin/sh\n[ "$1" = --version ] && echo "Python {version}" && exit 0\nexit 1\n')
+    path.chmod(0o755)
+    return path
+
+
+def test_make_refuses_a_python_older_than_the_package_before_it_makes_the_venv(tmp_path):
+    """On Ubuntu 22.04 (python3 is 3.10) make installed requirements for a minute, pip then refused the component
+    package (requires-python >=3.11), and the .venv left behind kept 3.10 on every later run, the README's
+    `PYTHON=python3.12` included. Now make stops before the venv, naming the Python and the way out."""
+    old = _python_reporting(tmp_path / "bin" / "python3", "3.10.13")
+    venv = tmp_path / ".venv"
+    run = subprocess.run(["make", "plan", "STACK=dev", f"VENV={venv}", f"PYTHON={old}"], cwd=PROJECT_DIR,
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and not venv.exists(), run.stdout + run.stderr
+    assert (f"make needs Python 3.11 or later to create {venv}: {old} is Python 3.10.13; name another on the make "
+            "command line, e.g. PYTHON=python3.12") in run.stderr, run.stderr
+
+
+def test_make_refuses_a_venv_an_earlier_run_made_with_an_older_python(tmp_path):
+    venv = tmp_path / ".venv"
+    _python_reporting(venv / "bin" / "python", "3.10.13")
+    run = subprocess.run(["make", "plan", "STACK=dev", f"VENV={venv}", f"PYTHON={sys.executable}"], cwd=PROJECT_DIR,
+                         capture_output=True, text=True, timeout=30)
+    assert run.returncode == 2 and "pip install" not in run.stdout, run.stdout + run.stderr
+    assert (f"{venv} holds Python 3.10.13, older than the Python 3.11 the package needs (made by an earlier run): "
+            f"remove it (rm -rf {venv}) and run make again") in run.stderr, run.stderr
+    assert sorted(p.name for p in venv.iterdir()) == ["bin"]  # nothing installed, no stamp
+
+
+def test_makes_python_floor_is_the_component_packages():
+    import tomllib
+    makefile = re.search(r"^PYTHON_FLOOR := (\S+)$", (PROJECT_DIR / "Makefile").read_text(), re.M)
+    declared = tomllib.loads((PROJECT_DIR / "components" / "pyproject.toml").read_text())["project"]["requires-python"]
+    assert makefile and declared == f">={makefile[1]}", (makefile, declared)
+    assert sys.version_info >= tuple(int(part) for part in makefile[1].split("."))  # make test itself runs on it
+
+
 WORKFLOWS = sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
 
 
