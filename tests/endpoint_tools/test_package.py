@@ -99,8 +99,8 @@ def test_every_dependency_installs_on_the_declared_python_floor():
     """requires-python said >=3.10 while the [bench] extra asked for matplotlib>=3.11.2, whose every release needs
     Python 3.11: on 3.10 `pip install "./endpoint-tools[bench]"` (the README's line) stopped with ResolutionImpossible.
     What pip installs at the floor, the extras included, must admit the floor: the version the tests run with (the
-    ranges' lower bounds are those pins, test above) declares a Requires-Python that holds it. A dependency the floor
-    cannot have is left out there by a marker, and llm-bench says which Python its feature needs."""
+    pins, which the ranges hold: test above) declares a Requires-Python that holds it. A dependency the floor cannot
+    have is left out there by a marker, and llm-bench says which Python its feature needs."""
     floor = _floor()
     extras = {dep: extra for extra, deps in (PROJECT.get("optional-dependencies") or {}).items() for dep in deps}
     for dep in PROJECT["dependencies"] + list(extras):
