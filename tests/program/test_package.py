@@ -1,5 +1,6 @@
 """llmplatform as a product of its own: an installable wheel a foreign project imports, a component provider
 whose inferred schema describes every input and output, and examples that use it as strangers would."""
+import importlib.metadata
 import json
 import os
 import re
@@ -11,6 +12,9 @@ from typing import Optional
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
+from packaging.version import Version
 
 import llmplatform
 from llmplatform.provider import package_schema
@@ -85,6 +89,53 @@ def test_distribution_metadata_is_consistent():
               if line and not line.startswith("#")]
     assert sorted(plugin) == sorted(project["dependencies"])
     assert yaml.safe_load((COMPONENTS_DIR / "PulumiPlugin.yaml").read_text())["runtime"] == "python"
+
+
+def _floor(specifier) -> Optional[Version]:
+    """The `>=` (or `~=`) version of a specifier set, if it has one."""
+    floors = [Version(spec.version) for spec in specifier if spec.operator in (">=", "~=")]
+    return max(floors) if floors else None
+
+
+def _declared() -> dict[str, str]:
+    """The package's requirements, its dependencies and its extras', by canonical name."""
+    project = tomllib.loads((COMPONENTS_DIR / "pyproject.toml").read_text())["project"]
+    extras = [dep for deps in project["optional-dependencies"].values() for dep in deps]
+    return {canonicalize_name(Requirement(dep).name): dep for dep in project["dependencies"] + extras}
+
+
+def test_every_declared_floor_can_be_installed_beside_what_the_package_needs():
+    """The package said typing-extensions>=4.7 and jsonschema>=4.18 while pulumi needs typing-extensions>=4.11 and
+    kubernetes-validate jsonschema>=4.23: floors no install could hold, so a reader of the ranges (or a resolver
+    trying the lowest) was told of versions never tried. Each floor is at least what each of the package's own
+    dependencies (as installed here) asks of the same dependency. (Seen with the floors installed, kubernetes-validate
+    at 1.36: requests 2.31.0, PyYAML 6.0, typing-extensions 4.11.0, jsonschema 4.23.0 plan dev and prod alike.)"""
+    declared = _declared()
+    asked = [(name, req) for name in declared for req in map(Requirement, importlib.metadata.requires(name) or [])
+             if req.marker is None or req.marker.evaluate({"extra": ""})]
+    too_low = set()
+    for by, req in asked:
+        ours = declared.get(canonicalize_name(req.name))
+        theirs = _floor(req.specifier)
+        if ours and theirs and _floor(Requirement(ours).specifier) < theirs:
+            too_low.add(f"{ours} (asked by {by}: {req})")
+    assert too_low == set(), sorted(too_low)
+    assert {by for by, req in asked if canonicalize_name(req.name) in declared} >= {"pulumi", "kubernetes-validate"}
+
+
+def test_the_kits_schema_library_floor_ships_every_kubernetes_version_it_checks():
+    """kubernetes-validate X.Y ships the API schemas up to Kubernetes X.Y (as installed here: its newest folder is its
+    own minor); the testing extra allowed 1.35, which refused every object against AKS's 1.36."""
+    from llmplatform.kubernetes_schemas import AKS_KUBERNETES_VERSIONS
+    import kubernetes_validate
+    folder = os.path.join(os.path.dirname(kubernetes_validate.__file__), "kubernetes-json-schema")
+    shipped = max(tuple(int(p) for p in re.match(r"v(\d+)\.(\d+)", name).groups()) for name in os.listdir(folder)
+                  if re.match(r"v\d+\.\d+\.\d+-local-strict$", name))
+    installed = tuple(int(p) for p in importlib.metadata.version("kubernetes-validate").split(".")[:2])
+    assert shipped == installed  # the convention the floor relies on, held by the version tested
+    needed = max(tuple(int(p) for p in version.split(".")[:2]) for version in AKS_KUBERNETES_VERSIONS)
+    floor = _floor(Requirement(_declared()["kubernetes-validate"]).specifier)
+    assert floor and floor.release[:2] >= needed, (_declared()["kubernetes-validate"], needed)
 
 
 # Names of the standard library the package may use only from the Python version given (What's New in Python 3.11,
