@@ -189,6 +189,8 @@ def _running(pid: int) -> bool:
         return False
     except OSError:  # another user's process: running
         return True
+    except OverflowError:  # no process id (a folder named so by hand): not ours to remove
+        return True
     return True
 
 

@@ -607,14 +607,14 @@ def test_a_plan_the_disk_cannot_hold_or_a_previous_one_that_cannot_go_is_one_lin
 def test_a_hidden_folder_a_killed_plan_left_is_removed_by_the_next_plan_of_that_folder(tmp_path, monkeypatch):
     """A plan killed outright (SIGKILL: no Ctrl-C handler runs) left its hidden folder beside its plan for good. The
     next plan of that folder removes those whose process is gone, and leaves a live process's (another plan at work)
-    and anything else of the name's shape."""
+    and anything else of the name's shape (a number no process id can be was an OverflowError traceback)."""
     import os
     gone = subprocess.Popen(["true"])
     gone.wait()  # a process id no process has now
     target = tmp_path / "dev"
     left = [tmp_path / f".dev.writing-{gone.pid}-0123abcd", tmp_path / f".dev.removing-{gone.pid}-89abcdef"]
     kept = [tmp_path / f".dev.writing-{os.getpid()}-0123abcd", tmp_path / f".dev.other-{gone.pid}-0123abcd",
-            tmp_path / f".prod.writing-{gone.pid}-0123abcd"]
+            tmp_path / f".prod.writing-{gone.pid}-0123abcd", tmp_path / f".dev.writing-{2 ** 64}-0123abcd"]
     for folder in left + kept:
         (folder / "manifests").mkdir(parents=True)
     plan_cli.write_whole(target, lambda folder: (folder / plan_cli.PLAN_MARKER).write_text(""))
