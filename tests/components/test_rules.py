@@ -165,7 +165,7 @@ def test_an_acme_hostname_and_contact_are_what_lets_encrypt_takes():
     takes = ["llm.example.com", "a.io", "llm.xn--p1ai", "xn--bcher-kva.de", "x" * 63 + ".io",
              ".".join(["a"] * 9) + ".com"]
     refuses = ["llm", "a.b", "LLM.example.com", "llm.example.com.", "*.example.com", "10.0.0.1", "llm.internal",
-               "gpu.corp", "llm.local", "ai.home.arpa", "a.test", "ab--cd.example.com", "xn--zz-.example.com",
+               "gpu.corp", "llm.local", "ai.home.arpa", "a.test", "ab--cd.example.com", "xn--zz-.example.com", "xn---abc.example.com",
                ".".join(["a"] * 10) + ".com", ("a" * 60 + ".") * 4 + "a" * 10 + ".com", "-a.example.com",
                "a_b.example.com",
                "llm.c0m", "x" * 64 + ".io"]
