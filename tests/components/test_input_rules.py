@@ -223,6 +223,10 @@ def test_an_llmd_image_a_container_runtime_cannot_parse_is_refused():
     assert llmd_stack({**ok, "vllm_image": "my.registry.io/team/vllm-openai:v0.10.0"}) == []
     [wrong] = llmd_stack({**ok, "vllm_image": "my.registry.io/Team/vllm-openai:v0.10.0"})
     assert wrong.path == "vllm_image" and "the path in lower case" in wrong.sentence()
+    # the runtime holds the path, not the registry with it, to 255 (distribution/reference reference.go `Parse`)
+    assert llmd_stack({**ok, "vllm_image": "my.registry.io/team/" + "v" * 250 + ":v0.10.0"}) == []
+    [wrong] = llmd_stack({**ok, "vllm_image": "my.registry.io/team/" + "v" * 251 + ":v0.10.0"})
+    assert wrong.path == "vllm_image"
 
 
 def test_an_https_origin_is_named_as_its_regions_certificate_is():
