@@ -86,8 +86,8 @@ def image_reference_problem(image: str) -> Optional[str]:
     match = _REFERENCE.fullmatch(image)
     if not match or len(_repository_path(match.group("name"))) > 255:
         return ("an image reference a container runtime parses: [registry[:port]/]path[:tag][@digest], the path in "
-                "lower case, components of letters and digits joined by '.', '_', '__' or '-', a tag of at most 128 "
-                "letters, digits, '_', '.' and '-' starting with a letter, digit or '_'")
+                "lower case, at most 255 characters, components of letters and digits joined by '.', '_', '__' or "
+                "'-', a tag of at most 128 letters, digits, '_', '.' and '-' starting with a letter, digit or '_'")
     return None
 
 
