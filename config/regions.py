@@ -284,7 +284,17 @@ def project_stack_files(project_dir: Path = PROJECT_DIR) -> dict[str, Path]:
 def raw_stack_file(path: Path, project: str) -> dict[str, Any]:
     """A stack file's plain config keys of this project (secure values stay as they are; none is read here), read as
     the Pulumi CLI reads it (stack_yaml). Another stack's file is read too (a regional stack checks its siblings):
-    one that does not read is a ConfigError naming it, never a traceback in this stack's run."""
+    one that does not read, or has a key its own plan refuses as null, is a ConfigError naming it, never a traceback
+    in this stack's run."""
+    raw = _stack_file_values(path, project)
+    nulls = null_key_problems(raw, path.name)
+    if nulls:  # as that stack's own plan refuses it (offline/stackfile.py)
+        raise ConfigError(nulls)
+    return raw
+
+
+def _stack_file_values(path: Path, project: str) -> dict[str, Any]:
+    """raw_stack_file's reading, null keys ('<nil>') kept: a ConfigError only for a file that does not read."""
     try:
         doc = parse_yaml(path.read_bytes(), path.name)
         doc = {} if doc is None else doc  # an empty file: no config, as the CLI reads it
@@ -294,12 +304,8 @@ def raw_stack_file(path: Path, project: str) -> dict[str, Any]:
     if not isinstance(doc, dict) or not isinstance(config, (dict, type(None))):
         raise ConfigError([f"{path.name}: must be a mapping with a `config:` mapping"])
     prefix = f"{project}:"
-    raw = {k[len(prefix):]: v for k, v in (config or {}).items()  # keys as the program's (parse_yaml names them)
-           if isinstance(k, str) and k.startswith(prefix)}
-    nulls = null_key_problems(raw, path.name)
-    if nulls:  # as that stack's own plan refuses it (offline/stackfile.py)
-        raise ConfigError(nulls)
-    return raw
+    return {k[len(prefix):]: v for k, v in (config or {}).items()  # keys as the program's (parse_yaml names them)
+            if isinstance(k, str) and k.startswith(prefix)}
 
 
 def global_names(cfg: Any) -> dict[str, str]:
@@ -481,17 +487,20 @@ def sibling_regional_configs(stack: str, project: str, parse: Callable[[dict[str
         if other == stack:
             continue
         try:
-            raw = raw_stack_file(path, project)
+            raw = _stack_file_values(path, project)
         except ConfigError as error:  # it may be a regional stack: unread, it cannot be checked against this one
             problems.append(f"stack file {error.problems[0]}; a regional stack is checked against every other "
                             "stack file of the project: fix it or remove it")
             continue
+        nulls = null_key_problems(raw)  # a value that stack's own plan refuses, as any that does not validate
         if not isinstance(raw.get("edge"), dict) or not raw["edge"].get("globalStack"):
-            if not is_global(raw):
+            if not is_global(raw) and not nulls:
                 with contextlib.suppress(ConfigError):
                     standalone[other] = parse(raw, project, other)
             continue
         try:
+            if nulls:
+                raise ConfigError(nulls)
             found[other] = parse(raw, project, other)
         except ConfigError as error:
             problems.append(f"regional stack {other} ({path.name}) does not validate, so it cannot be checked against "

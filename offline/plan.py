@@ -189,6 +189,8 @@ def _running(pid: int) -> bool:
         return False
     except OSError:  # another user's process: running
         return True
+    except OverflowError:  # no process id (a folder named so by hand): not ours to remove
+        return True
     return True
 
 
@@ -201,8 +203,22 @@ def _discard(target: Path) -> None:
     except FileNotFoundError:  # another plan into the same --out moved it first
         CTRL_C.scratch.discard(aside)
         return
-    remove_plan(aside)
-    CTRL_C.scratch.discard(aside)
+    try:
+        remove_plan(aside)
+    except OSError:  # one the user may not remove (another user's files): back where the refusal names it
+        _put_back(aside, target)
+        raise
+    finally:
+        CTRL_C.scratch.discard(aside)
+
+
+def _put_back(aside: Path, target: Path) -> None:
+    """A plan folder that could not be removed, renamed back into its place (where the refusal names it, and where
+    the user removes it), unless another plan took that place meanwhile."""
+    try:
+        aside.rename(target)
+    except OSError:
+        pass
 
 
 Written = TypeVar("Written")

@@ -61,7 +61,8 @@ _IMAGE = re.compile(r"^(?P<registry>[a-z0-9.-]+(?::[0-9]+)?)/(?P<repository>[a-z
 
 
 # An image reference as the container runtimes parse it (distribution/reference 00a09fa3 regexp.go `referencePat`;
-# reference.go: the name at most 255): a kubelet given anything else fails the pod with InvalidImageName
+# reference.go `Parse`: the repository path, the name less its registry, at most 255): a kubelet given anything else
+# fails the pod with InvalidImageName
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _DOMAIN_COMPONENT = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?"
@@ -69,13 +70,24 @@ _REFERENCE = re.compile(rf"(?P<name>(?:{_DOMAIN}/)?{_PATH_COMPONENT}(?:/{_PATH_C
                         r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?", re.ASCII)
 
 
+def _repository_path(name: str) -> str:
+    """The path of a reference's name as ParseNormalizedNamed hands it to Parse (normalize.go `splitDockerDomain`):
+    after a first component that is a registry ('.' or ':' in it, `localhost`, upper case), else the whole name,
+    with `library/` before a Docker Hub name of one component."""
+    first, slash, rest = name.partition("/")
+    registry = slash and (first == "localhost" or any(c in first for c in ".:") or first.lower() != first)
+    path = rest if registry else name
+    hub = not registry or first in ("docker.io", "index.docker.io")
+    return f"library/{path}" if hub and "/" not in path else path
+
+
 def image_reference_problem(image: str) -> Optional[str]:
     """Why a container runtime cannot pull `image` by its reference (None when it can parse it)."""
     match = _REFERENCE.fullmatch(image)
-    if not match or len(match.group("name")) > 255:
+    if not match or len(_repository_path(match.group("name"))) > 255:
         return ("an image reference a container runtime parses: [registry[:port]/]path[:tag][@digest], the path in "
-                "lower case, components of letters and digits joined by '.', '_', '__' or '-', a tag of at most 128 "
-                "letters, digits, '_', '.' and '-' starting with a letter, digit or '_'")
+                "lower case, at most 255 characters, components of letters and digits joined by '.', '_', '__' or "
+                "'-', a tag of at most 128 letters, digits, '_', '.' and '-' starting with a letter, digit or '_'")
     return None
 
 

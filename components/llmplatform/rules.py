@@ -358,7 +358,7 @@ PUBLIC_DNS_NAME_ALLOWED = ("a lowercase public DNS name Let's Encrypt issues for
 def _punycode_problem(label: str) -> bool:
     """A label with '--' third and fourth that is no valid, NFC-normal punycode (Boulder's errInvalidRLDH and
     errMalformedIDN)."""
-    if not label.startswith("xn--"):
+    if not label.startswith("xn--") or label.rfind("-") == 4:  # '-' only first: Go's punycode decode refuses it
         return True
     try:
         decoded = label[4:].encode("ascii").decode("punycode")

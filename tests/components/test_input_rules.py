@@ -223,7 +223,26 @@ def test_an_llmd_image_a_container_runtime_cannot_parse_is_refused():
     assert llmd_stack({**ok, "vllm_image": "my.registry.io/team/vllm-openai:v0.10.0"}) == []
     [wrong] = llmd_stack({**ok, "vllm_image": "my.registry.io/Team/vllm-openai:v0.10.0"})
     assert wrong.path == "vllm_image" and "the path in lower case" in wrong.sentence()
+    # the runtime holds the path, not the registry with it, to 255 (distribution/reference reference.go `Parse`)
+    assert llmd_stack({**ok, "vllm_image": "my.registry.io/team/" + "v" * 250 + ":v0.10.0"}) == []
+    [wrong] = llmd_stack({**ok, "vllm_image": "my.registry.io/team/" + "v" * 251 + ":v0.10.0"})
+    assert wrong.path == "vllm_image" and "the path in lower case, at most 255 characters" in wrong.sentence()
 
+
+def test_an_llmd_image_with_a_long_path_under_a_registry_reaches_the_pod():
+    """LlmdStack took a reference's registry into the runtime's 255 (the path's alone): a 250-character path under a
+    registry host, which the kubelet pulls, stopped the program with a ComponentInputError."""
+    import llmplatform
+    from offline import runner as offline
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+    image = "my.registry.io/team/" + "v" * 250 + ":v0.10.0"
+
+    def program():
+        llmplatform.LlmdStack("long", {**REQUIRED["LlmdStack"](), "vllm_image": image}, provider_opts())
+    plan = offline.run_function(program)
+    containers = [c for r in plan.kubernetes_objects() if r.inputs["kind"] == "Deployment"
+                  for c in r.inputs["spec"]["template"]["spec"]["containers"]]
+    assert image in [c["image"] for c in containers]
 
 def test_an_https_origin_is_named_as_its_regions_certificate_is():
     """Front Door's HTTPS origin is a region's gateway.tls.hostname, whose certificate Let's Encrypt issues: the same

@@ -165,7 +165,7 @@ def test_an_acme_hostname_and_contact_are_what_lets_encrypt_takes():
     takes = ["llm.example.com", "a.io", "llm.xn--p1ai", "xn--bcher-kva.de", "x" * 63 + ".io",
              ".".join(["a"] * 9) + ".com"]
     refuses = ["llm", "a.b", "LLM.example.com", "llm.example.com.", "*.example.com", "10.0.0.1", "llm.internal",
-               "gpu.corp", "llm.local", "ai.home.arpa", "a.test", "ab--cd.example.com", "xn--zz-.example.com",
+               "gpu.corp", "llm.local", "ai.home.arpa", "a.test", "ab--cd.example.com", "xn--zz-.example.com", "xn---abc.example.com",
                ".".join(["a"] * 10) + ".com", ("a" * 60 + ".") * 4 + "a" * 10 + ".com", "-a.example.com",
                "a_b.example.com",
                "llm.c0m", "x" * 64 + ".io"]
@@ -181,7 +181,8 @@ def test_an_acme_hostname_and_contact_are_what_lets_encrypt_takes():
 
 
 def test_an_image_is_what_a_container_runtime_parses():
-    """distribution/reference 00a09fa3 (regexp.go `referencePat`, reference.go: a name of at most 255). The pin check
+    """distribution/reference 00a09fa3 (regexp.go `referencePat`, reference.go `Parse`: a repository path, the name
+    less its registry and `library/` before a Docker Hub name of one component, of at most 255). The pin check
     only looked at the tag: an upper-case path, a '..' or a space passed to a pod the kubelet fails with
     InvalidImageName."""
     from llmplatform.pins import image_reference_problem
@@ -189,10 +190,12 @@ def test_an_image_is_what_a_container_runtime_parses():
     takes = ["vllm/vllm-openai:v0.10.0", "docker.io/vllm/vllm-openai:v0.10.0", "localhost:5000/a/b:1.2",
              "My.Registry.io/team/vllm:v1.2", "[::1]:5000/vllm:v1.2", "ghcr.io/llm-d/epp:v0.3.0" + digest,
              "a__b/c--d:1.2", "vllm" + digest, "x:" + "t" * 128,
-             "VLLM/vllm-openai:v0.10.0"]  # parsed: VLLM is a registry host to the runtime (normalize.go)
+             "VLLM/vllm-openai:v0.10.0",  # parsed: VLLM is a registry host to the runtime (normalize.go)
+             "r.io/" + "a" * 251 + ":v1.2", "my.registry.io/" + "a" * 255, "a" * 247 + ":v1.2"]  # the path's 255
     refuses = ["vllm/VLLM:v1.2", "r.io/VLLM/x:v1.2", "vllm/vllm..openai:v1.2", "vllm/-x:v1.2",
                "vllm/vllm-openai:v1.2 ", " vllm:v1.2", "vllm/vllm-openai:.v1", "vllm:v1.2@sha256:abc",
-               "vllm//x:v1.2", "vllm/vllm_:v1.2", "x:" + "t" * 129, "r.io/" + "a" * 251 + ":v1.2", ""]
+               "vllm//x:v1.2", "vllm/vllm_:v1.2", "x:" + "t" * 129, "r.io/" + "a" * 256 + ":v1.2",
+               "a" * 248 + ":v1.2", "docker.io/" + "a" * 248, "team/" + "a" * 251, ""]  # library/, team/ count
     for image in takes:
         assert image_reference_problem(image) is None, image
     for image in refuses:

@@ -560,3 +560,26 @@ def test_a_null_key_in_a_stack_file_another_stack_reads_is_refused_as_its_own_pl
                                     f"or unquoted `null` in the stack file; the Pulumi CLI hands the program '<nil>' "
                                     f"as its name): write the name it stands for (quoted, \"null\", if that is the "
                                     f"name)"]
+
+
+def test_a_null_key_in_another_stacks_file_stops_a_regional_stack_only_where_a_bad_value_would(tmp_path):
+    """A regional stack (`pulumi up`, `make plan`) checks the project's other stack files: one that is no regional
+    stack and does not validate is left out (checked when it runs). A null key there (`tags: {~: x}` in a
+    colleague's dev stack) stopped every regional stack's run as an unreadable file ("fix it or remove it"); it is
+    left out as any other bad value of that stack is, and a regional sibling's is that stack's "does not validate"."""
+    null_tags = (f"config:\n  {P}:environment: dev\n  {P}:tags:\n    ~: x\n")
+    project = _project_with(tmp_path, {"prod-westeurope": _regional("prod-westeurope")})
+    (tmp_path / "Pulumi.dev.yaml").write_text(null_tags)
+    checked_regional(parse_config(_regional("prod-westeurope"), P, "prod-westeurope"), project)
+    (tmp_path / "Pulumi.dev.yaml").unlink()
+    sweden = _regional("prod-swedencentral")
+    project = _project_with(tmp_path, {"prod-westeurope": _regional("prod-westeurope"), "prod-swedencentral": sweden})
+    text = (tmp_path / "Pulumi.prod-swedencentral.yaml").read_text()
+    (tmp_path / "Pulumi.prod-swedencentral.yaml").write_text(text + f"  {P}:tags:\n    ~: x\n")
+    with pytest.raises(ConfigError) as refused:
+        checked_regional(parse_config(_regional("prod-westeurope"), P, "prod-westeurope"), project)
+    assert refused.value.problems == [
+        "regional stack prod-swedencentral (Pulumi.prod-swedencentral.yaml) does not validate, so it cannot be checked "
+        "against this one: tags has an entry whose name is null (`~` or unquoted `null` in the stack file; the Pulumi "
+        "CLI hands the program '<nil>' as its name): write the name it stands for (quoted, \"null\", if that is the "
+        "name)"]

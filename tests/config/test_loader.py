@@ -132,6 +132,12 @@ BAD_CONFIGS = [
     ("dev", {"gateway": {"internalIp": "10.40.0.300"}}, "gateway.internalIp '10.40.0.300' is invalid; allowed: a private IPv4 address of the node subnet"),
     ("dev", {"gateway": {"requestTimeoutSeconds": 30}}, "gateway.requestTimeoutSeconds (30) must be >= 300"),
     ("dev", {"gateway": {"tls": {"mode": "letsencrypt"}}}, "gateway.tls.hostname '' must be a DNS name"),
+    # Python's punycode codec decodes '-abc' (no basic code points), Go's (x/net idna, Boulder's) refuses it
+    ("dev", {"gateway": {"tls": {"mode": "letsencrypt", "hostname": "xn---abc.example.com",
+                                 "email": "ops@corp.example.com"}}},
+     "gateway.tls.hostname 'xn---abc.example.com' is invalid; allowed: a lowercase public DNS name Let's Encrypt "
+     "issues for, like llm.example.com (2-10 labels of letters, digits and '-', at most 253 characters, under a "
+     "public top-level domain); a label with '--' third and fourth only as punycode (xn--)"),
     ("dev", {"gateway": {"mode": "internal", "tls": {"mode": "letsencrypt", "hostname": "llm.example.com", "email": "a@example.com"}}}, "gateway.tls.mode 'letsencrypt' needs the external gateway"),
     ("dev", {"webui": {"replicas": 3, "maxReplicas": 2}}, "webui.maxReplicas 2 is invalid; allowed: at least webui.replicas (3)"),
     ("dev", {"postgres": {"version": "12"}}, "postgres.version '12' is invalid; allowed: 16, 17, 18"),

@@ -607,15 +607,48 @@ def test_a_plan_the_disk_cannot_hold_or_a_previous_one_that_cannot_go_is_one_lin
 def test_a_hidden_folder_a_killed_plan_left_is_removed_by_the_next_plan_of_that_folder(tmp_path, monkeypatch):
     """A plan killed outright (SIGKILL: no Ctrl-C handler runs) left its hidden folder beside its plan for good. The
     next plan of that folder removes those whose process is gone, and leaves a live process's (another plan at work)
-    and anything else of the name's shape."""
+    and anything else of the name's shape (a number no process id can be was an OverflowError traceback)."""
     import os
     gone = subprocess.Popen(["true"])
     gone.wait()  # a process id no process has now
     target = tmp_path / "dev"
     left = [tmp_path / f".dev.writing-{gone.pid}-0123abcd", tmp_path / f".dev.removing-{gone.pid}-89abcdef"]
     kept = [tmp_path / f".dev.writing-{os.getpid()}-0123abcd", tmp_path / f".dev.other-{gone.pid}-0123abcd",
-            tmp_path / f".prod.writing-{gone.pid}-0123abcd"]
+            tmp_path / f".prod.writing-{gone.pid}-0123abcd", tmp_path / f".dev.writing-{2 ** 64}-0123abcd"]
     for folder in left + kept:
         (folder / "manifests").mkdir(parents=True)
     plan_cli.write_whole(target, lambda folder: (folder / plan_cli.PLAN_MARKER).write_text(""))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["dev", *(k.name for k in kept)])
+
+
+def test_a_previous_plan_the_user_may_not_remove_stays_where_the_refusal_names_it(tmp_path, capsys, monkeypatch):
+    """A previous plan whose files the user may not delete (another user's, `sudo make plan` once) was renamed to a
+    hidden `.dev.removing-<pid>-<hex>` before its removal failed: the refusal named <out>/dev, where nothing was
+    any more, and the next plan's cleanup of dead processes' folders could not remove it either. It is put back."""
+    import errno
+    import os
+    from tests.conftest import variant
+    dev = variant("dev")
+    monkeypatch.setattr(runner, "run", lambda *args, **kwargs: dev)
+    out = tmp_path / "out"
+    assert plan_cli.main(["--stack", "dev", "--out", str(out)]) == 0
+    capsys.readouterr()
+    unlink, rmdir = os.unlink, os.rmdir
+
+    def denied(real):
+        def call(path, *args, dir_fd=None, **kwargs):
+            # the plan's files, wherever it was moved (shutil.rmtree deletes by name within a folder's fd)
+            if dir_fd is not None or str(path).startswith((f"{out}/dev", f"{out}/.dev.")):
+                raise PermissionError(errno.EACCES, "Permission denied", str(path))
+            return real(path, *args, dir_fd=dir_fd, **kwargs)
+        return call
+    monkeypatch.setattr(os, "unlink", denied(unlink))
+    monkeypatch.setattr(os, "rmdir", denied(rmdir))
+    code = plan_cli.main(["--stack", "dev", "--out", str(out)])
+    monkeypatch.setattr(os, "unlink", unlink)
+    monkeypatch.setattr(os, "rmdir", rmdir)
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert f"{out / 'dev'}: the previous plan cannot be removed (Permission denied): nothing planned" in err
+    assert sorted(p.name for p in out.iterdir()) == ["dev"], list(out.iterdir())
+    assert plan_cli.is_plan_folder(out / "dev") and (out / "dev" / "manifests").is_dir()
