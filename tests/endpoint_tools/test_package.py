@@ -13,6 +13,7 @@ from packaging.utils import canonicalize_name
 
 from endpoint_tools import bench
 from tests.conftest import PROJECT_DIR
+from tests.dependency_floors import floors_below_dependents
 
 DIST_DIR = PROJECT_DIR / "endpoint-tools"
 PACKAGE = DIST_DIR / "endpoint_tools"
@@ -122,3 +123,12 @@ def test_the_tools_use_nothing_of_the_standard_library_newer_than_their_floor():
     needs = {f"{path.name}: {name}": version for path in sorted(PACKAGE.glob("*.py"))
              for name, version in newer_stdlib_used(path.read_text()).items()}
     assert {where: version for where, version in needs.items() if version > _floor()} == {}
+
+
+def test_every_declared_floor_can_be_installed_beside_what_the_tools_need():
+    """urllib3>=2 and pyyaml>=6.0 while the Kubernetes client the tools need asks urllib3>=2.8.0 and PyYAML>=6.0.3:
+    floors no install could hold, never tried. Each is at least what the tools' other dependencies ask."""
+    too_low, asking = floors_below_dependents(PROJECT["dependencies"] + [
+        dep for deps in (PROJECT.get("optional-dependencies") or {}).values() for dep in deps])
+    assert too_low == set(), sorted(too_low)
+    assert {"kubernetes", "requests"} <= asking

@@ -14,13 +14,13 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
-from packaging.version import Version
 
 import llmplatform
 from llmplatform.provider import package_schema
 from components.maintenance import generate_schema as schema_tool
 
 from tests.conftest import PROJECT_DIR
+from tests.dependency_floors import floor, floors_below_dependents
 
 COMPONENTS_DIR = PROJECT_DIR / "components"
 EXAMPLES = PROJECT_DIR / "examples"
@@ -91,12 +91,6 @@ def test_distribution_metadata_is_consistent():
     assert yaml.safe_load((COMPONENTS_DIR / "PulumiPlugin.yaml").read_text())["runtime"] == "python"
 
 
-def _floor(specifier) -> Optional[Version]:
-    """The `>=` (or `~=`) version of a specifier set, if it has one."""
-    floors = [Version(spec.version) for spec in specifier if spec.operator in (">=", "~=")]
-    return max(floors) if floors else None
-
-
 def _declared() -> dict[str, str]:
     """The package's requirements, its dependencies and its extras', by canonical name."""
     project = tomllib.loads((COMPONENTS_DIR / "pyproject.toml").read_text())["project"]
@@ -110,17 +104,9 @@ def test_every_declared_floor_can_be_installed_beside_what_the_package_needs():
     trying the lowest) was told of versions never tried. Each floor is at least what each of the package's own
     dependencies (as installed here) asks of the same dependency. (Seen with the floors installed, kubernetes-validate
     at 1.36: requests 2.31.0, PyYAML 6.0, typing-extensions 4.11.0, jsonschema 4.23.0 plan dev and prod alike.)"""
-    declared = _declared()
-    asked = [(name, req) for name in declared for req in map(Requirement, importlib.metadata.requires(name) or [])
-             if req.marker is None or req.marker.evaluate({"extra": ""})]
-    too_low = set()
-    for by, req in asked:
-        ours = declared.get(canonicalize_name(req.name))
-        theirs = _floor(req.specifier)
-        if ours and theirs and _floor(Requirement(ours).specifier) < theirs:
-            too_low.add(f"{ours} (asked by {by}: {req})")
+    too_low, asking = floors_below_dependents(_declared().values())
     assert too_low == set(), sorted(too_low)
-    assert {by for by, req in asked if canonicalize_name(req.name) in declared} >= {"pulumi", "kubernetes-validate"}
+    assert asking >= {"pulumi", "kubernetes-validate"}  # the SDK's and the schema library's needs were read
 
 
 def test_the_kits_schema_library_floor_ships_every_kubernetes_version_it_checks():
@@ -134,8 +120,8 @@ def test_the_kits_schema_library_floor_ships_every_kubernetes_version_it_checks(
     installed = tuple(int(p) for p in importlib.metadata.version("kubernetes-validate").split(".")[:2])
     assert shipped == installed  # the convention the floor relies on, held by the version tested
     needed = max(tuple(int(p) for p in version.split(".")[:2]) for version in AKS_KUBERNETES_VERSIONS)
-    floor = _floor(Requirement(_declared()["kubernetes-validate"]).specifier)
-    assert floor and floor.release[:2] >= needed, (_declared()["kubernetes-validate"], needed)
+    floor_ = floor(Requirement(_declared()["kubernetes-validate"]).specifier)
+    assert floor_ and floor_.release[:2] >= needed, (_declared()["kubernetes-validate"], needed)
 
 
 # Names of the standard library the package may use only from the Python version given (What's New in Python 3.11,
