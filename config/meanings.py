@@ -288,7 +288,7 @@ MEANING = {
                         "does not know). The scheduler's prefix matching covers the same length.",
     "llmd.tensorParallelSize": "GPUs per vLLM replica (at most one node's).",
     "llmd.replicas": "vLLM replicas (the starting count under `llmd.autoscaling`).",
-    "llmd.modelCacheGib": "Size limit of each replica's model download cache.",
+    "llmd.modelCacheGib": "Size limit of each replica's model download cache: at least the weights plus 1 GiB.",
     "llmd.prefillDecode": "Prefill/decode disaggregation: prefill and decode Deployments, llm-d's routing sidecar, "
                           "KV cache over InfiniBand (NIXL), the NVIDIA Network Operator. InfiniBand sizes, the GPU "
                           "Operator driver and fixed replica counts only (docs/components/llmd-stack.md).",

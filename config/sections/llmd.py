@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Optional
 from llmplatform.azure_names import dns_label
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku, gpu_units, memory_text
-from llmplatform.llmd_specs import (KNOWN_MODELS, fits as llmd_fits, shortfall_text,
-                                   weights_gib as llmd_weights_gib)
+from llmplatform.llmd_specs import (KNOWN_MODELS, fits as llmd_fits, model_cache_needed_gib, model_cache_shortfall,
+                                   shortfall_text, weights_gib as llmd_weights_gib)
 from llmplatform.rules import HF_MODEL, WITHHELD
 
 from .. import component_rules
@@ -147,6 +147,9 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
                   f"{', '.join(KNOWN_MODELS)})")
     elif weights is not None and cfg.tensor_parallel_size <= sku.gpus:
         _fit_check(r, cfg.model, weights, sku, cfg.tensor_parallel_size, "llmd.tensorParallelSize or pick a larger GPU")
+    if weights is not None and cfg.model_cache_gib < model_cache_needed_gib(weights):
+        r.problem(f"llmd.modelCacheGib ({cfg.model_cache_gib}) must be at least {model_cache_needed_gib(weights)} "
+                  f"for {cfg.model}: {model_cache_shortfall(weights)}")
     if known is None and cfg.max_model_len is None:
         r.problem(f"llmd.maxModelLen is needed for {cfg.model!r} (its context length: vLLM and the picker's prefix "
                   f"matching are sized to it)")
