@@ -118,7 +118,7 @@ MEANING = {
     "gpu.driver": "`aks`: AKS installs the driver, the NVIDIA device plugin chart runs; `operator`: no AKS driver, "
                   "the NVIDIA GPU Operator (not on A10 sizes, which take AKS's GRID driver). Fixed once the pool "
                   "exists: change it with a new `gpu.poolName` (the pull-request check refuses it in place).",
-    "gpu.osDiskSizeGb": "OS disk of each GPU node, GB."
+    "gpu.osDiskSizeGb": "OS disk of each GPU node, GB; with llmd it also holds each vLLM pod's model download."
                         " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "gpu.maxPods": "Pods per GPU node."
                    " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",

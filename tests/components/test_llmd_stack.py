@@ -436,7 +436,8 @@ def test_a_70b_model_plans_and_pulumi_waits_for_its_download(tmp_path, capsys, l
     import json
     from offline import plan as plan_cli
     from tests.conftest import plan_for
-    keys = {"gpu": {"vmSize": "Standard_NC96ads_A100_v4"}, "llmd": {**llmd_keys, "tensorParallelSize": 4}}
+    keys = {"gpu": {"vmSize": "Standard_NC96ads_A100_v4", "osDiskSizeGb": 256},
+            "llmd": {**llmd_keys, "tensorParallelSize": 4}}
     sets = [f"--set={section}.{k}={v}" for section, values in keys.items() for k, v in values.items()]
     code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), *sets])
     out, err = capsys.readouterr()
@@ -469,3 +470,32 @@ def test_a_download_cache_smaller_than_the_weights_is_refused_by_the_component()
     [volume] = [v for r in plan.kubernetes_objects() if r.inputs["kind"] == "Deployment"
                 for v in r.inputs["spec"]["template"]["spec"]["volumes"] if v["name"] == "models-cache"]
     assert volume["emptyDir"]["sizeLimit"] == "17Gi"
+
+
+@pytest.mark.parametrize("sets, pods, needed", [
+    # one TP-4 replica of a 70B model on a 4-GPU node: 131.42 GiB of weights on the default 128 GB OS disk
+    (["gpu.vmSize=Standard_NC96ads_A100_v4", "llmd.tensorParallelSize=4", "llmd.hfTokenSecret=hf-token",
+      "llmd.model=meta-llama/Llama-3.3-70B-Instruct"], 1, 147),
+    # prefill and decode of Qwen3-32B (61.02 GiB) at TP 2 share one 8-GPU node: a copy each
+    (["gpu.vmSize=Standard_ND96isr_H100_v5", "llmd.prefillDecode=true", "llmd.autoscaling=false",
+      "llmd.model=Qwen/Qwen3-32B", "llmd.tensorParallelSize=2", "llmd.prefillTensorParallelSize=2"], 2, 136),
+])
+def test_an_os_disk_the_node_s_vllm_downloads_overflow_is_refused(tmp_path, capsys, sets, pods, needed):
+    """Each vLLM pod downloads the weights into its own emptyDir, which AKS keeps on the node's OS disk: the pods of
+    one node filling it past the kubelet's eviction threshold (nodefs.available<10%) are evicted and their
+    successors download from nothing, so vLLM is never Ready (docs/decisions.md "vLLM's download across
+    restarts"). `make plan` passed a 70B model on the default 128 GB disk; now the disk key is named with the
+    smallest size that is not certain to fail, and that size plans."""
+    from offline import plan as plan_cli
+
+    def plan(*more: str) -> tuple[int, str]:
+        code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), *[f"--set={s}" for s in (*sets, *more)]])
+        out, err = capsys.readouterr()
+        return code, out + err
+    code, out = plan()
+    assert code != 0 and f"gpu.osDiskSizeGb (128) cannot hold vLLM's downloads" in out, out[-3000:]
+    assert f"{pods} vLLM pod(s) on one" in out and f"raise gpu.osDiskSizeGb to at least {needed} " in out, out
+    code, out = plan(f"gpu.osDiskSizeGb={needed - 1}")
+    assert code != 0 and f"gpu.osDiskSizeGb ({needed - 1}) cannot hold" in out, out[-3000:]
+    code, out = plan(f"gpu.osDiskSizeGb={needed}")
+    assert code == 0, out[-3000:]
