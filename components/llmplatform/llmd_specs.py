@@ -65,7 +65,7 @@ def weights_gib(model: str, declared_gib: Optional[float] = None) -> Optional[fl
 
 # What each replica's download cache (an emptyDir, HF_HOME) holds beyond the weights: the repository's config,
 # tokenizer and index files and hf_xet's logs, well under this. hf_xet's chunk cache, also under HF_HOME, is off in
-# the hf_xet wheels the image resolves (docs/decisions.md "vLLM's download across restarts").
+# the hf_xet wheels the image resolves (docs/decisions.md "2026-12-05: vLLM's download across restarts").
 MODEL_CACHE_ROOM_GIB = 1
 
 

@@ -453,8 +453,8 @@ def test_a_70b_model_plans_and_pulumi_waits_for_its_download(tmp_path, capsys, l
 def test_a_download_cache_smaller_than_the_weights_is_refused_by_the_component():
     """vLLM downloads into an emptyDir of `model_cache_gib`: past its limit the kubelet evicts the pod and the
     ReplicaSet's new pod starts from an empty cache, so a cache smaller than the weights never finishes and vLLM is
-    never Ready (docs/decisions.md "vLLM's download across restarts"). Refused by name through the component's
-    inputs (a caller without the stack files), the smallest cache that holds the weights passes."""
+    never Ready (docs/decisions.md "2026-12-05: vLLM's download across restarts"). Refused by name through the
+    component's inputs (a caller without the stack files), the smallest cache that holds the weights passes."""
     import llmplatform
     from llmplatform.checks import ComponentInputError
     from tests.components.test_components_alone import REQUIRED, provider_opts
@@ -483,8 +483,8 @@ def test_a_download_cache_smaller_than_the_weights_is_refused_by_the_component()
 def test_an_os_disk_the_node_s_vllm_downloads_overflow_is_refused(tmp_path, capsys, sets, pods, needed):
     """Each vLLM pod downloads the weights into its own emptyDir, which AKS keeps on the node's OS disk: the pods of
     one node filling it past the kubelet's eviction threshold (nodefs.available<10%) are evicted and their
-    successors download from nothing, so vLLM is never Ready (docs/decisions.md "vLLM's download across
-    restarts"). `make plan` passed a 70B model on the default 128 GB disk; now the disk key is named with the
+    successors download from nothing, so vLLM is never Ready (docs/decisions.md "2026-12-05: vLLM's download
+    across restarts"). `make plan` passed a 70B model on the default 128 GB disk; now the disk key is named with the
     smallest size that is not certain to fail, and that size plans."""
     from offline import plan as plan_cli
 
