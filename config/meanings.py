@@ -118,7 +118,7 @@ MEANING = {
     "gpu.driver": "`aks`: AKS installs the driver, the NVIDIA device plugin chart runs; `operator`: no AKS driver, "
                   "the NVIDIA GPU Operator (not on A10 sizes, which take AKS's GRID driver). Fixed once the pool "
                   "exists: change it with a new `gpu.poolName` (the pull-request check refuses it in place).",
-    "gpu.osDiskSizeGb": "OS disk of each GPU node, GB."
+    "gpu.osDiskSizeGb": "OS disk of each GPU node, GB; with llmd it also holds each vLLM pod's model download."
                         " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
     "gpu.maxPods": "Pods per GPU node."
                    " Fixed once the pool exists: change it with a new pool name (the pull-request check refuses it in place).",
@@ -288,7 +288,7 @@ MEANING = {
                         "does not know). The scheduler's prefix matching covers the same length.",
     "llmd.tensorParallelSize": "GPUs per vLLM replica (at most one node's).",
     "llmd.replicas": "vLLM replicas (the starting count under `llmd.autoscaling`).",
-    "llmd.modelCacheGib": "Size limit of each replica's model download cache.",
+    "llmd.modelCacheGib": "Size limit of each replica's model download cache: at least the weights plus 1 GiB.",
     "llmd.prefillDecode": "Prefill/decode disaggregation: prefill and decode Deployments, llm-d's routing sidecar, "
                           "KV cache over InfiniBand (NIXL), the NVIDIA Network Operator. InfiniBand sizes, the GPU "
                           "Operator driver and fixed replica counts only (docs/components/llmd-stack.md).",

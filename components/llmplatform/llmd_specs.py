@@ -2,6 +2,7 @@
 
 Kept apart from the component so they are unit-tested without Pulumi.
 """
+import math
 import re
 from typing import Any, Optional, Sequence
 
@@ -60,6 +61,25 @@ def weights_gib(model: str, declared_gib: Optional[float] = None) -> Optional[fl
         return float(declared_gib)
     known = KNOWN_MODELS.get(model, {}).get("weights_bytes")
     return known / BYTES_PER_GIB if known else None
+
+
+# What each replica's download cache (an emptyDir, HF_HOME) holds beyond the weights: the repository's config,
+# tokenizer and index files and hf_xet's logs, well under this. hf_xet's chunk cache, also under HF_HOME, is off in
+# the hf_xet wheels the image resolves (docs/decisions.md "2026-12-05: vLLM's download across restarts").
+MODEL_CACHE_ROOM_GIB = 1
+
+
+def model_cache_needed_gib(weights: float) -> int:
+    """The smallest `model_cache_gib` that holds `weights` GiB of downloaded weights: the kubelet evicts a pod whose
+    emptyDir passes its size limit, and the replacement pod starts the download again from an empty cache."""
+    return math.ceil(round(weights + MODEL_CACHE_ROOM_GIB, 6))
+
+
+def model_cache_shortfall(weights: float) -> str:
+    """Why a smaller cache never finishes the download (the refusal's allowed text, after 'at least N')."""
+    return (f"the {need_text(weights)} of weights vLLM downloads into it plus {MODEL_CACHE_ROOM_GIB} GiB for the "
+            f"repository's other files: the kubelet evicts a pod whose cache passes its limit, and the new pod "
+            f"downloads from nothing again, so vLLM would never become Ready")
 
 
 # The EPP sized as llm-d's router recipe (guides/recipes/router/base.values.yaml): CPU limit unset for bursts.

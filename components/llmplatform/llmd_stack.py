@@ -95,7 +95,8 @@ class LlmdStackArgs(TypedDict):
     max_model_len: NotRequired[Optional[int]]
     """Longest context vLLM accepts (default: the model's)."""
     model_cache_gib: NotRequired[Optional[int]]
-    """Size limit of each replica's model download cache (an emptyDir), GiB (default 200)."""
+    """Size limit of each replica's model download cache (an emptyDir), GiB; at least the weights plus 1 GiB, since a
+    pod whose cache passes its limit is evicted and its successor downloads from nothing (default 200)."""
     prefill_decode: NotRequired[Optional[bool]]
     """Prefill/decode disaggregation (default False): prefill and decode Deployments, the llm-d routing sidecar on
     decode, the picker's P/D profiles, KV cache over InfiniBand (NIXL, `rdma/ib`), with the NVIDIA Network Operator

@@ -2,6 +2,7 @@
 prefill/decode disaggregation and KEDA autoscaling."""
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Optional
@@ -9,9 +10,10 @@ from typing import TYPE_CHECKING, Optional
 from llmplatform.azure_names import dns_label
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
 from llmplatform.gpu_skus import GPU_SKUS, GpuSku, find_gpu_sku, gpu_units, memory_text
-from llmplatform.llmd_specs import (KNOWN_MODELS, fits as llmd_fits, shortfall_text,
-                                   weights_gib as llmd_weights_gib)
+from llmplatform.llmd_specs import (KNOWN_MODELS, fits as llmd_fits, model_cache_needed_gib, model_cache_shortfall,
+                                   shortfall_text, weights_gib as llmd_weights_gib)
 from llmplatform.rules import HF_MODEL, WITHHELD
+from llmplatform.units import need_text
 
 from .. import component_rules
 from ..reader import Reader, describe
@@ -147,6 +149,11 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
                   f"{', '.join(KNOWN_MODELS)})")
     elif weights is not None and cfg.tensor_parallel_size <= sku.gpus:
         _fit_check(r, cfg.model, weights, sku, cfg.tensor_parallel_size, "llmd.tensorParallelSize or pick a larger GPU")
+    if weights is not None and cfg.model_cache_gib < model_cache_needed_gib(weights):
+        r.problem(f"llmd.modelCacheGib ({cfg.model_cache_gib}) must be at least {model_cache_needed_gib(weights)} "
+                  f"for {cfg.model}: {model_cache_shortfall(weights)}")
+    if weights is not None:
+        _os_disk_check(r, cfg, gpu, sku, weights)
     if known is None and cfg.max_model_len is None:
         r.problem(f"llmd.maxModelLen is needed for {cfg.model!r} (its context length: vLLM and the picker's prefix "
                   f"matching are sized to it)")
@@ -157,6 +164,40 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
         llmd_prefill_decode_checks(r, cfg, gpu, sku, weights)
     if gpu.mig_profile:
         r.problem("llmd serves whole GPUs (tensor parallelism); gpu.migProfile must be unset")
+
+
+# The kubelet's hard eviction threshold on the node filesystem (nodefs.available<10%), which AKS keeps as its floor
+# (Azure's KubeletHardEvictionThreshold.nodeFsAvailable: "at least the system default of 10%").
+NODEFS_EVICTION_SHARE = 0.10
+
+
+def vllm_pods_per_node(cfg: LlmdConfig, gpus: int) -> int:
+    """The most vLLM pods one GPU node can hold: each downloads the weights into its own emptyDir on that node's OS
+    disk (prefill pods first when they take fewer GPUs, a greedy fill that maximises the count)."""
+    most = cfg.max_replicas if cfg.autoscaling else cfg.replicas
+    kinds = [(cfg.tensor_parallel_size, most)]
+    if cfg.prefill_decode:
+        kinds.append((cfg.prefill_tensor_parallel_size, cfg.prefill_replicas))
+    free, pods = gpus, 0
+    for tp, count in sorted(kinds):
+        fit = min(count, free // tp)
+        pods, free = pods + fit, free - fit * tp
+    return max(pods, 1)
+
+
+def _os_disk_check(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, sku: GpuSku, weights: float) -> None:
+    """vLLM's download cache is an emptyDir on the GPU node's OS disk (AKS's kubeletDiskType OS, which the pool
+    keeps): the pods of one node filling it past the kubelet's eviction threshold are evicted, and their successors
+    download from nothing, so vLLM is never Ready. A floor: the OS and the images share the disk too."""
+    pods = vllm_pods_per_node(cfg, sku.gpus)
+    usable = gpu.os_disk_size_gb * (1 - NODEFS_EVICTION_SHARE)
+    if pods * weights > usable:
+        needed = math.ceil(pods * weights / (1 - NODEFS_EVICTION_SHARE))
+        r.problem(f"gpu.osDiskSizeGb ({gpu.os_disk_size_gb}) cannot hold vLLM's downloads of {cfg.model}: "
+                  f"{pods} vLLM pod(s) on one {sku.vm_size} node, each with {need_text(weights)} of weights in its "
+                  f"own cache on the node's OS disk, pass the {100 - round(NODEFS_EVICTION_SHARE * 100)} % the "
+                  f"kubelet fills before it evicts pods, and an evicted pod's successor downloads from nothing; "
+                  f"raise gpu.osDiskSizeGb to at least {needed} plus room for the OS and the vLLM image")
 
 
 def _fit_check(r: Reader, model: str, weights: float, sku: GpuSku, tensor_parallel: int, fix: str) -> None:

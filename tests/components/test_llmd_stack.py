@@ -369,6 +369,10 @@ def test_extra_vllm_args_and_env_reach_vllm_after_its_own_and_managed_ones_are_r
     (["llmd.maxReplicas=3"], "llmd.maxReplicas (3) x 1 GPU(s) exceeds the 2 x 1 GPU(s)"),
     (["llmd.minReplicas=2"], "llmd.replicas (1) is the starting count"),
     (["observability.enabled=false"], "llmd.autoscaling needs observability.enabled"),
+    # Qwen3-8B's 15.26 GiB: the emptyDir's limit passed mid-download evicts the pod, whose successor starts over
+    (["llmd.modelCacheGib=16"], "llmd.modelCacheGib (16) must be at least 17 for Qwen/Qwen3-8B"),
+    (["llmd.model=acme/big", "llmd.modelMemoryGib=250", "llmd.maxModelLen=8192", "gpu.vmSize=Standard_ND96amsr_A100_v4",
+      "llmd.tensorParallelSize=8", "llmd.maxReplicas=1"], "llmd.modelCacheGib (200) must be at least 251"),
 ])
 def test_bad_llmd_config_is_refused_before_anything_registers(sets, fragment):
     with pytest.raises(offline.ProgramError) as refused:
@@ -432,7 +436,8 @@ def test_a_70b_model_plans_and_pulumi_waits_for_its_download(tmp_path, capsys, l
     import json
     from offline import plan as plan_cli
     from tests.conftest import plan_for
-    keys = {"gpu": {"vmSize": "Standard_NC96ads_A100_v4"}, "llmd": {**llmd_keys, "tensorParallelSize": 4}}
+    keys = {"gpu": {"vmSize": "Standard_NC96ads_A100_v4", "osDiskSizeGb": 256},
+            "llmd": {**llmd_keys, "tensorParallelSize": 4}}
     sets = [f"--set={section}.{k}={v}" for section, values in keys.items() for k, v in values.items()]
     code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), *sets])
     out, err = capsys.readouterr()
@@ -443,3 +448,54 @@ def test_a_70b_model_plans_and_pulumi_waits_for_its_download(tmp_path, capsys, l
     [deployment] = [r for r in plan_for("llmd", keys).of_type("kubernetes:apps/v1:Deployment") if r.name == "llmd-vllm"]
     probe = deployment.inputs["spec"]["template"]["spec"]["containers"][0]["startupProbe"]
     assert probe["periodSeconds"] * probe["failureThreshold"] > 141 * 1024 ** 3 / 40e6  # 141 GiB at 40 MB/s
+
+
+def test_a_download_cache_smaller_than_the_weights_is_refused_by_the_component():
+    """vLLM downloads into an emptyDir of `model_cache_gib`: past its limit the kubelet evicts the pod and the
+    ReplicaSet's new pod starts from an empty cache, so a cache smaller than the weights never finishes and vLLM is
+    never Ready (docs/decisions.md "2026-12-05: vLLM's download across restarts"). Refused by name through the
+    component's inputs (a caller without the stack files), the smallest cache that holds the weights passes."""
+    import llmplatform
+    from llmplatform.checks import ComponentInputError
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+
+    def program(cache):
+        return lambda: llmplatform.LlmdStack("cache", {**REQUIRED["LlmdStack"](), "model_cache_gib": cache},
+                                             provider_opts())
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(program(16))
+    assert [e["property_path"] for e in refused.value.errors] == ["model_cache_gib"], refused.value.errors
+    assert "at least 17 for Qwen/Qwen3-8B" in str(refused.value) and "15.26 GiB of weights" in str(refused.value)
+    plan = offline.run_function(program(17))
+    [volume] = [v for r in plan.kubernetes_objects() if r.inputs["kind"] == "Deployment"
+                for v in r.inputs["spec"]["template"]["spec"]["volumes"] if v["name"] == "models-cache"]
+    assert volume["emptyDir"]["sizeLimit"] == "17Gi"
+
+
+@pytest.mark.parametrize("sets, pods, needed", [
+    # one TP-4 replica of a 70B model on a 4-GPU node: 131.42 GiB of weights on the default 128 GB OS disk
+    (["gpu.vmSize=Standard_NC96ads_A100_v4", "llmd.tensorParallelSize=4", "llmd.hfTokenSecret=hf-token",
+      "llmd.model=meta-llama/Llama-3.3-70B-Instruct"], 1, 147),
+    # prefill and decode of Qwen3-32B (61.02 GiB) at TP 2 share one 8-GPU node: a copy each
+    (["gpu.vmSize=Standard_ND96isr_H100_v5", "llmd.prefillDecode=true", "llmd.autoscaling=false",
+      "llmd.model=Qwen/Qwen3-32B", "llmd.tensorParallelSize=2", "llmd.prefillTensorParallelSize=2"], 2, 136),
+])
+def test_an_os_disk_the_node_s_vllm_downloads_overflow_is_refused(tmp_path, capsys, sets, pods, needed):
+    """Each vLLM pod downloads the weights into its own emptyDir, which AKS keeps on the node's OS disk: the pods of
+    one node filling it past the kubelet's eviction threshold (nodefs.available<10%) are evicted and their
+    successors download from nothing, so vLLM is never Ready (docs/decisions.md "2026-12-05: vLLM's download
+    across restarts"). `make plan` passed a 70B model on the default 128 GB disk; now the disk key is named with the
+    smallest size that is not certain to fail, and that size plans."""
+    from offline import plan as plan_cli
+
+    def plan(*more: str) -> tuple[int, str]:
+        code = plan_cli.main(["--stack", "llmd", "--out", str(tmp_path), *[f"--set={s}" for s in (*sets, *more)]])
+        out, err = capsys.readouterr()
+        return code, out + err
+    code, out = plan()
+    assert code != 0 and f"gpu.osDiskSizeGb (128) cannot hold vLLM's downloads" in out, out[-3000:]
+    assert f"{pods} vLLM pod(s) on one" in out and f"raise gpu.osDiskSizeGb to at least {needed} " in out, out
+    code, out = plan(f"gpu.osDiskSizeGb={needed - 1}")
+    assert code != 0 and f"gpu.osDiskSizeGb ({needed - 1}) cannot hold" in out, out[-3000:]
+    code, out = plan(f"gpu.osDiskSizeGb={needed}")
+    assert code == 0, out[-3000:]

@@ -262,7 +262,7 @@ def test_a_built_in_models_deadline_probe_and_deploy_time_count_its_bytes(tmp_pa
     from llmplatform.kube import MODEL_DOWNLOAD_FLOOR_MB_S as DOWNLOAD, MODEL_LOAD_FLOOR_MB_S as LOAD
     code, out, resources, deploy = _plan_cli(
         tmp_path, capsys, "llmd", "gpu.vmSize=Standard_NC96ads_A100_v4", "llmd.tensorParallelSize=4",
-        "llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf-token")
+        "llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf-token", "gpu.osDiskSizeGb=256")
     assert code == 0, out[-2000:]
     mb = LLAMA_70B_BYTES / 1e6
     transfer = -(-(mb / DOWNLOAD + mb / LOAD) // 60) * 60  # 3528 + 282 s: 64 min
@@ -293,7 +293,7 @@ def test_the_deploy_models_slowest_download_is_the_floor_vllms_deadline_is_sized
         dm.load_durations.cache_clear()
         code, out, resources, deploy = _plan_cli(
             tmp_path, capsys, "llmd", "gpu.vmSize=Standard_NC96ads_A100_v4", "llmd.tensorParallelSize=4",
-            "llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf-token")
+            "llmd.model=meta-llama/Llama-3.3-70B-Instruct", "llmd.hfTokenSecret=hf-token", "gpu.osDiskSizeGb=256")
         assert resources, out[-2000:]
         [wait] = [r for r in deploy["resources"] if r["name"] == "llmd-vllm"]
         deadline = resources["llmd-vllm"]["inputs"]["metadata"]["annotations"]["pulumi.com/timeoutSeconds"]
@@ -1158,9 +1158,10 @@ def test_an_internal_load_balancer_waits_for_a_network_grant_on_the_vnet_too():
 
 
 @pytest.mark.parametrize("sets", [
-    # a built-in model of 141 GiB (gated: its token secret) downloads for over an hour at the pessimistic rate
+    # a built-in model of 141 GiB (gated: its token secret) downloads for over an hour at the pessimistic rate;
+    # two replicas on one node download a copy each onto its OS disk
     ["gpu.vmSize=Standard_ND96amsr_A100_v4", "llmd.model=meta-llama/Llama-3.3-70B-Instruct",
-     "llmd.tensorParallelSize=4", "llmd.hfTokenSecret=hf-token"],
+     "llmd.tensorParallelSize=4", "llmd.hfTokenSecret=hf-token", "gpu.osDiskSizeGb=512"],
     # the llmd stack's own model with an on-demand GPU fallback after the spot attempt: 63.4 min pessimistic
     ["gpu.fallback.enabled=true"],
 ])

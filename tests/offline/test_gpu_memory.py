@@ -67,7 +67,7 @@ def test_the_stack_files_prefill_replicas_are_held_to_the_fit_llmd_stack_holds_t
     were registered. Now the stack file names its key."""
     pd = ["gpu.vmSize=Standard_ND96isr_H100_v5", "gpu.driver=operator", "llmd.prefillDecode=true",
           "llmd.autoscaling=false", "llmd.model=deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "llmd.replicas=1",
-          "llmd.prefillReplicas=1", "llmd.tensorParallelSize=4"]
+          "llmd.prefillReplicas=1", "llmd.tensorParallelSize=4", "gpu.osDiskSizeGb=512"]
     code, out = _plan_cli(tmp_path, capsys, "llmd", *pd, "llmd.prefillTensorParallelSize=1")
     assert code != 0 and "does not fit 1 x 79.64 GiB H100" in out and "raise llmd.prefillTensorParallelSize" in out
     assert "a component refused its input" not in out and "input prefill_tensor_parallel_size=" not in out, out

@@ -6,7 +6,8 @@ from ..choices import FAILURE_MODES
 from ..gpu_skus import GPU_SKUS, gpu_memory_problem, memory_text
 from ..inference_specs import ROUTER_RANGE_FIELDS
 from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
-                          holds_requests_at_zero, image_is_pinned, managed_flags, shortfall_text, weights_gib)
+                          holds_requests_at_zero, image_is_pinned, managed_flags, model_cache_needed_gib,
+                          model_cache_shortfall, shortfall_text, weights_gib)
 from ..pins import image_reference_problem, parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
 from .shared import handle_range_rule, keda_rule, plain_env_rule, route_target_rule
@@ -61,7 +62,7 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
     tp = r.whole("tensor_parallel_size", 1, 8)
     r.whole("replicas", 1, 64)
     r.whole("epp_replicas", 1, 5)
-    r.whole("model_cache_gib", 10, 4096)
+    cache = r.whole("model_cache_gib", 10, 4096)
     r.whole("max_model_len", 256, 1_048_576)
     weights_given = r.number("model_memory_gib", 0.001, 4096, "a size in GiB above 0, at most 4096")
     r.choice("failure_mode", FAILURE_MODES)
@@ -100,6 +101,9 @@ def llmd_stack(args: Mapping[str, Any]) -> list[Problem]:
         r.add("tensor_parallel_size", tp, f"enough {gpu_model} GPUs ({memory_text(memory)} each, as the driver "
                                           f"reports it) for {model} ({shortfall_text(weights, memory, tp)}): "
                                           f"raise it or pick a larger GPU")
+    if model is not None and weights is not None and cache is not None and cache < model_cache_needed_gib(weights):
+        r.add("model_cache_gib", cache, f"at least {model_cache_needed_gib(weights)} for {model}: "
+                                        f"{model_cache_shortfall(weights)}")
     if model is not None and context_length(model, r.given("max_model_len")) is None:
         r.add("max_model_len", None, f"the context length of {model!r}, which the built-in list does not know "
                                      f"(vLLM and the picker's prefix matching are sized to it)")
