@@ -136,9 +136,36 @@ MANAGED_VLLM_ENV = ("HF_HOME", "VLLM_NO_USAGE_STATS", "HF_TOKEN_PATH", "VLLM_NIX
                     "VLLM_NIXL_SIDE_CHANNEL_PORT")
 
 
+# Where vLLM's download lands, when given: off the per-replica cache (HF_HOME, an emptyDir of model_cache_gib) onto
+# the container's writable layer, which a restarted container loses, with no size limit (huggingface_hub constants.py:
+# HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE, else HF_HOME/hub; vLLM's --download-dir).
+DOWNLOAD_VLLM_FLAGS = ("--download-dir",)
+DOWNLOAD_VLLM_ENV = ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")
+
+# vLLM 0.19.1's short spellings of the flags above (engine/arg_utils.py `add_argument("--tensor-parallel-size", "-tp")`).
+SHORT_VLLM_FLAGS = {"-tp": "--tensor-parallel-size"}
+
+
+def vllm_flags_among(extra: Sequence[Any], names: Sequence[str]) -> list[str]:
+    """The arguments of `extra`, as given (before any '='), that vLLM 0.19.1 reads as one of the flags `names`:
+    its FlexibleArgumentParser (utils/argparse_utils.py `parse_known_args`) turns '_' into '-' before the first '.',
+    and `--flag.key` sets one key of a JSON flag; argparse, its `allow_abbrev` left on, takes a prefix of a flag for
+    the flag (no other vLLM flag starts with any of these: a prefix is this flag or an ambiguous one vLLM exits on);
+    `-tp` is --tensor-parallel-size."""
+    found = set()
+    for key in (str(arg).split("=", 1)[0] for arg in extra):
+        if key.startswith("--") and len(key) > 2:
+            flag = "--" + key[2:].split(".", 1)[0].replace("_", "-")
+            if any(name.startswith(flag) for name in names):
+                found.add(key)
+        elif SHORT_VLLM_FLAGS.get(key) in names:
+            found.add(key)
+    return sorted(found)
+
+
 def managed_flags(extra: Sequence[Any]) -> list[str]:
-    """The flags of `extra` (`--flag value` or `--flag=value`) that vllm_args sets itself."""
-    return sorted({str(a).split("=", 1)[0] for a in extra} & set(MANAGED_VLLM_FLAGS))
+    """The arguments of `extra` that set a flag vllm_args sets itself, in any spelling vLLM reads."""
+    return vllm_flags_among(extra, MANAGED_VLLM_FLAGS)
 
 
 def vllm_args(model: str, served: str, tensor_parallel: int, max_model_len: Optional[int],

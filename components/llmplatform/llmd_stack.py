@@ -109,12 +109,14 @@ class LlmdStackArgs(TypedDict):
     """vLLM image, pinned to a release (default: the package's pin)."""
     extra_args: NotRequired[Optional[list[str]]]
     """More `vllm serve` arguments, after the component's own (e.g. ["--enable-prefix-caching", "--max-num-seqs",
-    "128"]); flags the component sets from its inputs are refused, and so are `--api-key` and `--hf-token` (plain
-    text in the Deployment: a gated model's token is `hf_token_secret`) (default none)."""
+    "128"]); flags the component sets from its inputs are refused in any spelling vLLM reads as them, and so are
+    `--api-key` and `--hf-token` (plain text in the Deployment: a gated model's token is `hf_token_secret`) and
+    `--download-dir` (the download stays in the sized cache) (default none)."""
     extra_env: NotRequired[Optional[dict[str, str]]]
     """More environment variables for vLLM (e.g. {"VLLM_LOGGING_LEVEL": "DEBUG"}); variables the component sets are
     refused, and so are names that look like a secret (HF_TOKEN, VLLM_API_KEY, ...: plain text in the Deployment; a
-    gated model's token is `hf_token_secret`) (default none)."""
+    gated model's token is `hf_token_secret`) and HF_HUB_CACHE / HUGGINGFACE_HUB_CACHE (the download stays in the
+    sized cache) (default none)."""
     epp_image: NotRequired[Optional[str]]
     """llm-d endpoint picker image, pinned to a release (default: the package's pin)."""
     failure_mode: NotRequired[Optional[str]]

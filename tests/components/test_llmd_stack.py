@@ -357,6 +357,43 @@ def test_extra_vllm_args_and_env_reach_vllm_after_its_own_and_managed_ones_are_r
     assert "--port" in str(refused.value) and "HF_HOME" in str(refused.value)
 
 
+@pytest.mark.parametrize("args, refused", [
+    # vLLM 0.19.1's parser: '_' read as '-' before the first '.', `--flag.key` one key of a JSON flag, an
+    # unambiguous prefix (argparse's allow_abbrev), -tp; each reached vLLM and overrode what the component set
+    (["--tensor_parallel_size", "4"], "--tensor_parallel_size"),
+    (["-tp", "4"], "-tp"), (["-tp=4"], "-tp"),
+    (["--served-model", "x"], "--served-model"),
+    (["--kv-transfer-config.kv_role=kv_producer"], "--kv-transfer-config.kv_role"),
+    (["--gpu_memory_utilization=0.99"], "--gpu_memory_utilization"),
+    (["--max-model-len", "4096"], "--max-model-len"),
+    # a credential in another spelling, and the download moved off the sized per-replica cache
+    (["--hf_token", "hf_x"], "--hf_token"), (["--api-k=k"], "--api-k"),
+    (["--download_dir", "/data"], "--download_dir"),
+])
+def test_a_flag_vllm_reads_as_one_the_component_owns_is_refused_in_any_spelling(args, refused):
+    from llmplatform.input_rules import llmd_stack
+    found = [p for p in llmd_stack({"extra_args": args}) if p.path == "extra_args"]
+    assert [p.value for p in found] == [[refused]], found
+
+
+def test_flags_vllm_reads_otherwise_pass_and_only_a_flags_prefix_counts_as_it():
+    """The spellings above are vLLM's own (tests/upstream/settings/vllm.txt lists its flags): no vLLM flag is a prefix
+    of one the component owns, so a prefix refused is that flag or an ambiguous one vLLM exits on."""
+    from llmplatform.input_rules import llmd_stack
+    from llmplatform.input_rules.llmd import SECRET_VLLM_FLAGS
+    from llmplatform.llmd_specs import DOWNLOAD_VLLM_FLAGS, MANAGED_VLLM_FLAGS, SHORT_VLLM_FLAGS
+    flags = [line.strip() for line in (upstream_dir() / "settings" / "vllm.txt").read_text().splitlines()
+             if line.startswith("-")]
+    owned = (*MANAGED_VLLM_FLAGS, *DOWNLOAD_VLLM_FLAGS, *SECRET_VLLM_FLAGS)
+    assert set(owned) | set(SHORT_VLLM_FLAGS) <= set(flags)
+    assert [(f, o) for f in flags for o in owned if f != o and (o.startswith(f) or f.startswith(o))] == []
+    assert [p for p in llmd_stack({"extra_args": ["--max-num-seqs", "64", "--enable_prefix_caching", "-q", "fp8",
+                                                  "--api-server-count=2", "--portx"]})
+            if p.path == "extra_args"] == []  # --portx: no prefix of --port (vLLM refuses it as unknown)
+    assert [p.value for p in llmd_stack({"extra_env": {"HF_HUB_CACHE": "/data", "HF_HUB_OFFLINE": "0"}})
+            if p.path == "extra_env"] == [["HF_HUB_CACHE"]]
+
+
 @pytest.mark.parametrize("sets, fragment", [
     (["gpu.vmSize=Standard_NC4as_T4_v3"], "llmd needs an A100, H100, H200 GPU pool"),
     (["llmd.tensorParallelSize=2"], "llmd.tensorParallelSize (2) exceeds the 1 GPU(s)"),

@@ -5,9 +5,10 @@ from .. import azure_names as names
 from ..choices import FAILURE_MODES
 from ..gpu_skus import GPU_SKUS, gpu_memory_problem, memory_text
 from ..inference_specs import ROUTER_RANGE_FIELDS
-from ..llmd_specs import (KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS, context_length, fits,
-                          holds_requests_at_zero, image_is_pinned, managed_flags, model_cache_needed_gib,
-                          model_cache_shortfall, shortfall_text, weights_gib)
+from ..llmd_specs import (DOWNLOAD_VLLM_ENV, DOWNLOAD_VLLM_FLAGS, KNOWN_MODELS, MANAGED_VLLM_ENV, MANAGED_VLLM_FLAGS,
+                          context_length, fits, holds_requests_at_zero, image_is_pinned, managed_flags,
+                          model_cache_needed_gib, model_cache_shortfall, shortfall_text, vllm_flags_among,
+                          weights_gib)
 from ..pins import image_reference_problem, parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
 from .shared import handle_range_rule, keda_rule, plain_env_rule, route_target_rule
@@ -16,6 +17,13 @@ from .shared import handle_range_rule, keda_rule, plain_env_rule, route_target_r
 # OpenAI server asks for; `--hf-token`, the Hugging Face token): as an argument it is plain text in the Deployment,
 # in Pulumi state and in the plan files
 SECRET_VLLM_FLAGS = ("--api-key", "--hf-token")
+
+
+def download_kept(setting: str) -> str:
+    """The refusal of a download moved off the per-replica cache (llmd_specs.DOWNLOAD_VLLM_FLAGS, DOWNLOAD_VLLM_ENV)."""
+    return (f"no {setting}: vLLM downloads into the per-replica cache the component mounts (HF_HOME, sized by "
+            f"model_cache_gib); elsewhere the weights land on the container's writable layer, which a restarted "
+            f"container loses (it downloads from nothing again) and no size limit bounds")
 
 
 def llmd_escape_hatches(r: Rules) -> None:
@@ -27,13 +35,21 @@ def llmd_escape_hatches(r: Rules) -> None:
         else:  # every problem at once: a managed flag and a credential are two
             if managed_flags(extra):
                 r.add("extra_args", managed_flags(extra), f"flags other than {', '.join(MANAGED_VLLM_FLAGS)}, which "
-                                                          "the component sets from its inputs")
-            secret_flags = sorted({a.split("=", 1)[0] for a in extra} & set(SECRET_VLLM_FLAGS))
+                                                          "the component sets from its inputs (in any spelling vLLM "
+                                                          "reads: '_' for '-', a prefix, -tp, --flag.key)")
+            moved = vllm_flags_among(extra, DOWNLOAD_VLLM_FLAGS)
+            if moved:
+                r.add("extra_args", moved, download_kept(", ".join(DOWNLOAD_VLLM_FLAGS)))
+            secret_flags = vllm_flags_among(extra, SECRET_VLLM_FLAGS)
             if secret_flags:
                 r.add("extra_args", secret_flags, f"no credential as an argument ({', '.join(SECRET_VLLM_FLAGS)}): "
                                                   f"a gated model's Hugging Face token comes from Key Vault, named in "
                                                   f"{r.ref('hf_token_secret')}; clients' keys are the API gate's "
                                                   f"({r.ref('api_key_auth')})")
+    env = r.given("extra_env")
+    moved = sorted(set(map(str, env)) & set(DOWNLOAD_VLLM_ENV)) if isinstance(env, Mapping) else []
+    if moved:
+        r.add("extra_env", moved, download_kept(" or ".join(DOWNLOAD_VLLM_ENV)))
     # a secret: HF_TOKEN, VLLM_API_KEY, S3_SECRET_ACCESS_KEY (vllm.txt, huggingface_hub.txt)
     plain_env_rule(r, MANAGED_VLLM_ENV, "sets itself",
                    f"; a Hugging Face token goes into Key Vault, named in {r.ref('hf_token_secret')}")
