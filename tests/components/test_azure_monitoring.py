@@ -13,7 +13,7 @@ from config.loader import parse_config
 from config.reader import ConfigError
 
 from tests.components.test_components_alone import GRAFANA_ROLES
-from tests.conftest import UPSTREAM, variant
+from tests.conftest import PLANNED, UPSTREAM, planned, variant
 from tests.components.test_observability import release
 
 
@@ -85,6 +85,39 @@ def test_azure_monitoring_wiring(dev, prod):
     assert grafana["grafanaIntegrations"]["azureMonitorWorkspaceIntegrations"][0][
         "azureMonitorWorkspaceResourceId"].endswith("/AzureMonitorWorkspace/amw-llmp-prod")
     assert dev.of_type("azure-native:dashboard:Grafana") == [] and dev.of_type("azure-native:monitor:ActionGroup") == []
+
+
+# Streams that collect the same table twice in one rule (azure-monitor-docs containers/includes/
+# data-collection-rule-streams.md): the default group holds every Container Insights stream, and ContainerLogV2 with
+# its high-scale twin "will result in duplicate data"
+_GROUP = "Microsoft-ContainerInsights-Group-Default"
+_TWINS = {"Microsoft-ContainerLogV2", "Microsoft-ContainerLogV2-HighScale"}
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_container_insights_is_collected_once_per_cluster(name):
+    """The monitoring add-on (`omsagent`, Entra auth) collects nothing by itself: a Container Insights data collection
+    rule associated with the cluster tells its agent what to send (what `az aks enable-addons -a monitoring` creates
+    from the client, azure-cli acs/addonconfiguration.py; Microsoft's onboarding template creates it beside the
+    add-on). Exactly one such rule per cluster with the add-on, each table in it once: a second association (or
+    Microsoft's `MSCI-...` rule beside ours) would ingest, and bill, every log twice."""
+    plan = planned(name)
+    rules = {r.inputs["dataCollectionRuleName"]: r.inputs
+             for r in plan.of_type("azure-native:monitor:DataCollectionRule")
+             if any(e.get("extensionName") == "ContainerInsights"
+                    for e in r.inputs.get("dataSources", {}).get("extensions", []))}
+    for rule in rules.values():
+        streams = [s for e in rule["dataSources"]["extensions"] if e["extensionName"] == "ContainerInsights"
+                   for s in e["streams"]]
+        assert len(rule["dataSources"]["extensions"]) == 1 and len(set(streams)) == len(streams), rule
+        assert streams == [_GROUP] or (_GROUP not in streams and not _TWINS <= set(streams)), streams
+    associations = [a.inputs for a in plan.of_type("azure-native:monitor:DataCollectionRuleAssociation")
+                    if str(a.inputs.get("dataCollectionRuleId", "")).rsplit("/", 1)[-1] in rules]
+    for cluster in plan.of_type("azure-native:containerservice:ManagedCluster"):
+        add_on = cluster.inputs.get("addonProfiles", {}).get("omsagent", {})
+        on_it = [a for a in associations if a["resourceUri"].endswith("/" + cluster.inputs["resourceName"])]
+        assert len(on_it) == (1 if add_on.get("enabled") else 0), (cluster.name, on_it)
+    assert len(associations) == len(rules), (associations, rules)  # no rule associated twice, none left unused
 
 
 def test_managed_prometheus_gets_microsofts_recording_rule_groups(prod, dev):
