@@ -360,9 +360,10 @@ def alert_email_problem(address: str) -> Optional[str]:
     return None
 
 
-# The HTML standard's "valid e-mail address" (whatwg/html, input type=email), what a browser lets Open-WebUI's
-# sign-in field (`type="email"`, src/routes/auth/+page.svelte) send; its server takes the admin's address as any
-# text, lowercased (backend/open_webui/utils/auth.py `create_admin_user`), so `ops@localhost` signs in
+# The HTML standard's "valid e-mail address" (input type=email; its own regular expression, whatwg/html bb81453c
+# review-drafts/2026-07.wattsi), what a browser lets Open-WebUI's sign-in field (`type="email"`,
+# src/routes/auth/+page.svelte) send; its server takes the admin's address as any text, lowercased
+# (backend/open_webui/utils/auth.py `create_admin_user`), so `ops@localhost` signs in
 SIGN_IN_EMAIL = pattern(r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
                         r"(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*",
                         "an e-mail address a browser's e-mail field takes, like ops@example.com or admin@localhost")
@@ -432,8 +433,8 @@ _HF_REPO_ID = re.compile(r"\b[\w.-]+\b/\b[\w.-]{1,96}\b", re.ASCII)
 HF_MODEL_ALLOWED = ("a Hugging Face model id like 'Qwen/Qwen3-8B' ('namespace/name': letters, digits, '_', '-' and "
                     "'.', each part starting and ending with a letter, digit or '_', the name at most 96, no '--' or "
                     "'..', not ending in '.git')")
-# a Kubernetes label value (apimachinery validation IsValidLabelValue): the served name (the model id's name,
-# lowercased) labels the vLLM pods (llm-d.ai/model)
+# a Kubernetes label value (apimachinery eed236ce IsValidLabelValue, pkg/api/validate/content/kube.go): the served
+# name (the model id's name, lowercased) labels the vLLM pods (llm-d.ai/model)
 LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
 
 

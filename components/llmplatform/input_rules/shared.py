@@ -89,7 +89,7 @@ def group_ids_rule(r: Rules, key: str) -> None:
 
 
 def label_key_problem(key: str) -> Optional[str]:
-    """What a Kubernetes label key must be, when `key` is not one (apimachinery validation IsQualifiedName):
+    """What a Kubernetes label key must be, when `key` is not one (apimachinery eed236ce IsQualifiedName):
     [prefix/]name, the prefix a DNS subdomain, the name a label value that is not empty (rules.LABEL_VALUE)."""
     prefix, _, name = key.rpartition("/")
     if name and LABEL_VALUE.fullmatch(name) and (not key.count("/") or (
