@@ -235,9 +235,10 @@ MEANING = {
                                   "diagnostics or Managed Grafana).",
     "observability.logRetentionDays": "Log Analytics retention.",
     "observability.managedGrafana": "Azure Managed Grafana on the managed Prometheus workspace.",
-    "observability.alertEmails": "Action group recipients, each address once (compared without case; elsewhere "
-                                 "than prod, none is an advisory: the Azure alerts notify nobody); needs "
-                                 "`azureMonitor`, whose action group sends them.",
+    "observability.alertEmails": "Action group recipients: at most 1000 addresses of at most 64 characters "
+                                 "(Azure Monitor's limits), each once (compared without case; elsewhere than prod, "
+                                 "none is an advisory: the Azure alerts notify nobody); needs `azureMonitor`, whose "
+                                 "action group sends them.",
     "observability.monthlyBudget": "An Azure Consumption budget (monthly, subscription scope) over the stack's "
                                    "resource groups: the platform's, AKS's node group (the VMs, GPU pools included) "
                                    "and a separate `modelStore.resourceGroupName`; the on-call action group is told "

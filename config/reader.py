@@ -205,9 +205,11 @@ class Reader:
         return value
 
     def str_list(self, name: str, default: tuple[str, ...], allowed: Iterable[str] = (),
-                 withhold: bool = False, show: Callable[[str], str] = lambda text: text) -> tuple[str, ...]:
+                 withhold: bool = False, show: Callable[[str], str] = lambda text: text,
+                 most: int = 100) -> tuple[str, ...]:
         """A list of strings; with `allowed`, each entry one of them. `withhold`: names of secrets, a refusal of
-        the list's shape does not show it (see `str_`); else its strings are shown as `show` has them."""
+        the list's shape does not show it (see `str_`); else its strings are shown as `show` has them. At most
+        `most` entries: a guard against a runaway list, raised where Azure takes more (the rule then says why)."""
         value = self._get(name)
         if value is _MISSING or value is None:
             return default
@@ -220,8 +222,8 @@ class Reader:
             self.problem(f"{self.key(name)} must be a list of non-empty strings, got "
                          f"{_withheld() if withhold else describe(given)}{hint}")
             return default
-        if len(value) > 100 or any(len(v) > MAX_STRING or not v.isprintable() for v in value):
-            self.problem(f"{self.key(name)} must hold at most 100 entries of at most {MAX_STRING} printable "
+        if len(value) > most or any(len(v) > MAX_STRING or not v.isprintable() for v in value):
+            self.problem(f"{self.key(name)} must hold at most {most} entries of at most {MAX_STRING} printable "
                          f"characters")
             return default
         allowed = list(allowed)

@@ -28,7 +28,8 @@ class AzureMonitoringArgs(TypedDict):
     log_retention_days: NotRequired[Optional[int]]
     """Log Analytics retention, 30-730 days (default 30)."""
     alert_emails: NotRequired[Optional[list[pulumi.Input[str]]]]
-    """Who the action group e-mails, each address once, compared without case (none: no action group)."""
+    """Who the action group e-mails: at most 1000 addresses of at most 64 characters (Azure Monitor's limits), each
+    once, compared without case (none: no action group)."""
     managed_grafana: NotRequired[Optional[bool]]
     """Azure Managed Grafana on the Prometheus workspace (default False)."""
     grafana_admin_group_ids: NotRequired[Optional[list[pulumi.Input[str]]]]

@@ -66,7 +66,7 @@ def new_namespace(name: str) -> Optional[str]:
     return wrong
 
 
-# apimachinery pkg/util/validation IsDNS1123Subdomain: DNS-1123 labels (any length) joined by '.', 253 in all
+# apimachinery eed236ce pkg/util/validation IsDNS1123Subdomain: DNS-1123 labels (any length) joined by '.', 253 in all
 dns_subdomain = _check(r"(?=.{1,253}\Z)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*", "a DNS "
                        "subdomain: 1-253 lowercase letters, digits, '-' and '.', labels joined by '.' each starting "
                        "and ending with a letter or digit (a Kubernetes name)")

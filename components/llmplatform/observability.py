@@ -36,6 +36,16 @@ opt = defaults_for("Observability")  # optional inputs: the caller's value, else
 DASHBOARDS = resources.files(__package__).joinpath("data", "dashboards")
 RECORDING_RULES = resources.files(__package__).joinpath("data", "azure_recording_rules.json")
 MONITORING_NS = "monitoring"
+# What Container Insights sends to Log Analytics: its tables (azure-monitor-docs containers/kubernetes-monitoring-
+# enable.md, "Stream values"; the group stream Microsoft-ContainerInsights-Group-Default is all of them) less Perf and
+# InsightsMetrics, the node, pod and container metrics the managed Prometheus rule beside it already collects: sent
+# both ways they are ingested, and billed, twice (Microsoft: "Logs and events ... Recommended if you have enabled
+# managed Prometheus metrics"; "stop ingesting metrics to Log Analytics to save on billing",
+# container-insights-experience-v2.md). ContainerLogV2 alone holds the container logs (enableContainerLogV2).
+CONTAINER_INSIGHTS_STREAMS = ["Microsoft-ContainerLogV2", "Microsoft-KubeEvents", "Microsoft-KubePodInventory",
+                              "Microsoft-KubeNodeInventory", "Microsoft-KubePVInventory", "Microsoft-KubeServices",
+                              "Microsoft-KubeMonAgentEvents", "Microsoft-ContainerInventory",
+                              "Microsoft-ContainerNodeInventory"]
 KEDA_NS = "keda"
 PROMETHEUS_PORT = 9090
 PROMETHEUS_URL = f"http://kps-prometheus.{MONITORING_NS}.svc:{PROMETHEUS_PORT}"
@@ -421,14 +431,13 @@ class Observability(pulumi.ComponentResource):
             location=location, kind=monitor.KnownDataCollectionRuleResourceKind.LINUX,
             data_sources=monitor.DataCollectionRuleDataSourcesArgs(extensions=[monitor.ExtensionDataSourceArgs(
                 name="ContainerInsightsExtension", extension_name="ContainerInsights",
-                streams=["Microsoft-ContainerInsights-Group-Default"],
+                streams=CONTAINER_INSIGHTS_STREAMS,
                 extension_settings={"dataCollectionSettings": {
                     "interval": "1m", "namespaceFilteringMode": "Off", "enableContainerLogV2": True}})]),
             destinations=monitor.DataCollectionRuleDestinationsArgs(log_analytics=[
                 monitor.LogAnalyticsDestinationArgs(
                     workspace_resource_id=field(monitoring, "log_analytics_workspace_id"), name="ciworkspace")]),
-            data_flows=[monitor.DataFlowArgs(streams=["Microsoft-ContainerInsights-Group-Default"],
-                                             destinations=["ciworkspace"])],
+            data_flows=[monitor.DataFlowArgs(streams=CONTAINER_INSIGHTS_STREAMS, destinations=["ciworkspace"])],
             tags=tags, opts=child)
         # The AKS metrics add-on reads its configuration through this association name.
         cluster_id = field(self._cluster, "cluster_id")

@@ -335,12 +335,35 @@ def pattern(regex: str, allowed: str) -> Callable[[str], Optional[str]]:
 
 # ---- small formats several components share -------------------------------------------------------------------
 GUID = pattern(r"[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", "an Entra object id (GUID)")
-EMAIL = pattern(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
-                r"[A-Za-z]{2,63}", "an e-mail address")
 
-# The HTML standard's "valid e-mail address" (whatwg/html, input type=email), what a browser lets Open-WebUI's
-# sign-in field (`type="email"`, src/routes/auth/+page.svelte) send; its server takes the admin's address as any
-# text, lowercased (backend/open_webui/utils/auth.py `create_admin_user`), so `ops@localhost` signs in
+# An action group's e-mail receiver (AzureMonitoring's alert_emails). Azure's API gives the address no pattern and no
+# length (Microsoft.Insights 2024-10-01-preview actionGroups_API.json `EmailReceiver`, the version the provider sends;
+# `az monitor action-group create` checks nothing either); Azure Monitor's service limits do: "The character limit in
+# an e-mail address is 64" and "1,000 email actions in an action group" (azure-monitor-docs
+# alerts/includes/azure-monitor-limits-action-groups.md). Within them, an address mail can reach: a dot-atom local
+# part (RFC 5322 3.2.3, 3.4.1: no leading, trailing or double dot) and DNS labels under a top-level domain of letters
+# or an internationalised one in punycode (`xn--p1ai`).
+ALERT_EMAIL_MAX_LENGTH = 64
+ALERT_EMAILS_MAX = 1000
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ALERT_EMAIL = re.compile(rf"{_ATEXT}(\.{_ATEXT})*@([A-Za-z0-9]([A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+"
+                          r"([A-Za-z]{2,63}|[Xx][Nn]--[A-Za-z0-9-]{0,58}[A-Za-z0-9])")
+
+
+def alert_email_problem(address: str) -> Optional[str]:
+    """What an action group's e-mail address must be (above), when `address` is not one; else None."""
+    if not _ALERT_EMAIL.fullmatch(address):
+        return "an e-mail address"
+    if len(address) > ALERT_EMAIL_MAX_LENGTH:
+        return (f"an e-mail address of at most {ALERT_EMAIL_MAX_LENGTH} characters (Azure Monitor's limit for an "
+                "action group's e-mail receiver)")
+    return None
+
+
+# The HTML standard's "valid e-mail address" (input type=email; its own regular expression, whatwg/html bb81453c
+# review-drafts/2026-07.wattsi), what a browser lets Open-WebUI's sign-in field (`type="email"`,
+# src/routes/auth/+page.svelte) send; its server takes the admin's address as any text, lowercased
+# (backend/open_webui/utils/auth.py `create_admin_user`), so `ops@localhost` signs in
 SIGN_IN_EMAIL = pattern(r"[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]+@[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
                         r"(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*",
                         "an e-mail address a browser's e-mail field takes, like ops@example.com or admin@localhost")
@@ -410,8 +433,8 @@ _HF_REPO_ID = re.compile(r"\b[\w.-]+\b/\b[\w.-]{1,96}\b", re.ASCII)
 HF_MODEL_ALLOWED = ("a Hugging Face model id like 'Qwen/Qwen3-8B' ('namespace/name': letters, digits, '_', '-' and "
                     "'.', each part starting and ending with a letter, digit or '_', the name at most 96, no '--' or "
                     "'..', not ending in '.git')")
-# a Kubernetes label value (apimachinery validation IsValidLabelValue): the served name (the model id's name,
-# lowercased) labels the vLLM pods (llm-d.ai/model)
+# a Kubernetes label value (apimachinery eed236ce IsValidLabelValue, pkg/api/validate/content/kube.go): the served
+# name (the model id's name, lowercased) labels the vLLM pods (llm-d.ai/model)
 LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?")
 
 

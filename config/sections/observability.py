@@ -7,7 +7,7 @@ from typing import Optional, cast
 from llmplatform.choices import ALERT_RECEIVER_KINDS
 
 from llmplatform.defaults import DEFAULTS as D  # the components' defaults are the stack's defaults
-from llmplatform.rules import up_to_host
+from llmplatform.rules import ALERT_EMAILS_MAX, up_to_host
 
 from .. import component_rules
 from ..reader import Reader
@@ -76,8 +76,10 @@ def parse_observability(r: Reader) -> ObservabilityConfig:
         azure_monitor=r.bool_("azureMonitor", d.azure_monitor),
         log_retention_days=r.int_("logRetentionDays", d.log_retention_days),
         managed_grafana=r.bool_("managedGrafana", d.managed_grafana),
-        # a webhook URL given in place of the list is shown up to its host, as the component shows an entry
-        alert_emails=r.str_list("alertEmails", d.alert_emails, show=up_to_host),
+        # a webhook URL given in place of the list is shown up to its host, as the component shows an entry; up to
+        # Azure Monitor's 1000 receivers a group (the reader's guard of 100 would be stricter than Azure), and past
+        # them AzureMonitoring's rule says so (the guard only stops a runaway list)
+        alert_emails=r.str_list("alertEmails", d.alert_emails, show=up_to_host, most=10 * ALERT_EMAILS_MAX),
         grafana_viewer_group_ids=r.str_list("grafanaViewerGroupIds", d.grafana_viewer_group_ids),
         prometheus_retention=r.str_("prometheusRetention", d.prometheus_retention) or d.prometheus_retention,
         prometheus_storage_gib=r.int_("prometheusStorageGib", d.prometheus_storage_gib),

@@ -13,7 +13,7 @@ from config.loader import parse_config
 from config.reader import ConfigError
 
 from tests.components.test_components_alone import GRAFANA_ROLES
-from tests.conftest import UPSTREAM, variant
+from tests.conftest import PLANNED, UPSTREAM, planned, variant
 from tests.components.test_observability import release
 
 
@@ -85,6 +85,47 @@ def test_azure_monitoring_wiring(dev, prod):
     assert grafana["grafanaIntegrations"]["azureMonitorWorkspaceIntegrations"][0][
         "azureMonitorWorkspaceResourceId"].endswith("/AzureMonitorWorkspace/amw-llmp-prod")
     assert dev.of_type("azure-native:dashboard:Grafana") == [] and dev.of_type("azure-native:monitor:ActionGroup") == []
+
+
+# Streams that collect the same data twice (azure-monitor-docs containers/includes/data-collection-rule-streams.md):
+# the default group holds every Container Insights stream, ContainerLogV2 and its high-scale twin "will result in
+# duplicate data", and Perf and InsightsMetrics hold the metrics managed Prometheus collects from the same cluster
+_GROUP = "Microsoft-ContainerInsights-Group-Default"
+_TWINS = {"Microsoft-ContainerLogV2", "Microsoft-ContainerLogV2-HighScale"}
+_PROMETHEUS_METRICS = {_GROUP, "Microsoft-Perf", "Microsoft-InsightsMetrics"}
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_container_insights_is_collected_once_per_cluster(name):
+    """The monitoring add-on (`omsagent`, Entra auth) collects nothing by itself: a Container Insights data collection
+    rule associated with the cluster tells its agent what to send (what `az aks enable-addons -a monitoring` creates
+    from the client, azure-cli acs/addonconfiguration.py; Microsoft's onboarding template creates it beside the
+    add-on). Exactly one such rule per cluster with the add-on, each table in it once, and none of the metrics the
+    cluster's managed Prometheus sends to the Azure Monitor workspace: a second association (or Microsoft's `MSCI-...`
+    rule beside ours), or Perf beside Prometheus, would ingest, and bill, the same data twice."""
+    plan = planned(name)
+    rules = {r.inputs["dataCollectionRuleName"]: r.inputs
+             for r in plan.of_type("azure-native:monitor:DataCollectionRule")
+             if any(e.get("extensionName") == "ContainerInsights"
+                    for e in r.inputs.get("dataSources", {}).get("extensions", []))}
+    streams = {}
+    for rule_name, rule in rules.items():
+        [extension] = rule["dataSources"]["extensions"]
+        streams[rule_name] = extension["streams"]
+        assert len(set(streams[rule_name])) == len(streams[rule_name]), rule
+        assert streams[rule_name] == [_GROUP] or (_GROUP not in streams[rule_name]
+                                                  and not _TWINS <= set(streams[rule_name])), streams
+        assert [s for flow in rule["dataFlows"] for s in flow["streams"]] == streams[rule_name], rule
+    associations = [a.inputs for a in plan.of_type("azure-native:monitor:DataCollectionRuleAssociation")
+                    if str(a.inputs.get("dataCollectionRuleId", "")).rsplit("/", 1)[-1] in rules]
+    for cluster in plan.of_type("azure-native:containerservice:ManagedCluster"):
+        add_on = cluster.inputs.get("addonProfiles", {}).get("omsagent", {})
+        on_it = [a for a in associations if a["resourceUri"].endswith("/" + cluster.inputs["resourceName"])]
+        assert len(on_it) == (1 if add_on.get("enabled") else 0), (cluster.name, on_it)
+        if on_it and cluster.inputs.get("azureMonitorProfile", {}).get("metrics", {}).get("enabled"):
+            sent = set(streams[on_it[0]["dataCollectionRuleId"].rsplit("/", 1)[-1]])
+            assert not sent & _PROMETHEUS_METRICS, (cluster.name, sent & _PROMETHEUS_METRICS)
+    assert len(associations) == len(rules), (associations, rules)  # no rule associated twice, none left unused
 
 
 def test_managed_prometheus_gets_microsofts_recording_rule_groups(prod, dev):

@@ -145,6 +145,12 @@ MISTAKES = [
     Mistake("PostgresServer", lambda a: {**a, "version": "12"}, ["version"], "allowed: 16, 17, 18"),
     Mistake("InferenceStack", lambda a: {**a, "keep_alive": "forever"}, ["keep_alive"], "a Go duration like '30m'"),
     Mistake("AzureMonitoring", lambda a: {**a, "alert_emails": ["oncall@"]}, ["alert_emails[0]"], "an e-mail address"),
+    # Azure Monitor's limits: 64 characters an address, 1000 e-mail receivers a group
+    Mistake("AzureMonitoring",
+            lambda a: {**a, "alert_emails": ["platform-oncall-notifications@inference-europe.contosogroup.com.au"]},
+            ["alert_emails[0]"], "at most 64 characters"),
+    Mistake("AzureMonitoring", lambda a: {**a, "alert_emails": [f"oncall-{i}@contoso.com" for i in range(1001)]},
+            ["alert_emails"], "at most 1000 addresses, not 1001"),
     Mistake("Observability", lambda a: {**a, "error_ratio_slo": 5}, ["error_ratio_slo"], "a share between 0 and 1"),
     Mistake("LlmdStack", lambda a: {**a, "model": "llama3"}, ["model"], "a Hugging Face model id"),
     # inputs that contradict each other

@@ -5,6 +5,7 @@ then a property test: random values only ever give a config or a ConfigError."""
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 import yaml
@@ -22,6 +23,9 @@ def stack_raw(stack: str, overrides: dict | None = None) -> dict:
     prefix = "aks-llm-platform:"
     return {k[len(prefix):]: v for k, v in offline.stack_config(stack, overrides).items()}
 
+
+# 66 characters: over Azure Monitor's limit for an action group's e-mail address (rules.ALERT_EMAIL_MAX_LENGTH)
+LONG_ALERT_EMAIL = "platform-oncall-notifications@inference-europe.contosogroup.com.au"
 
 # (stack, overrides, a fragment the error must contain). Each names the key, the bad value and what is allowed.
 BAD_CONFIGS = [
@@ -149,6 +153,12 @@ BAD_CONFIGS = [
     ("prod", {"keyVault": {"purgeProtection": False}}, "keyVault.purgeProtection must be true when environment is 'prod'"),
     # Observability and autoscaling
     ("dev", {"observability": {"alertEmails": ["oncall@"]}}, "observability.alertEmails[0] 'oncall@' is invalid; allowed: an e-mail address"),
+    # Azure Monitor's limit of 64 characters an address; a local part that is no dot-atom reaches no mailbox
+    ("prod", {"observability": {"alertEmails": [LONG_ALERT_EMAIL]}},
+     f"observability.alertEmails[0] '{LONG_ALERT_EMAIL[:60]}...' is invalid; allowed: an e-mail address of at most 64 "
+     "characters (Azure Monitor's limit for an action group's e-mail receiver)"),
+    ("prod", {"observability": {"alertEmails": ["on..call@contoso.com"]}},
+     "observability.alertEmails[0] 'on..call@contoso.com' is invalid; allowed: an e-mail address"),
     ("dev", {"observability": {"logRetentionDays": 7}}, "observability.logRetentionDays 7 is invalid; allowed: a whole number from 30 to 730"),
     ("dev", {"observability": {"logRetentionDays": 1000}}, "observability.logRetentionDays 1000 is invalid; allowed: a whole number from 30 to 730"),
     ("dev", {"observability": {"prometheusRetention": "two weeks"}}, "observability.prometheusRetention 'two weeks' is invalid; allowed: a Prometheus duration like '15d', '4w' or '30d12h' (units y, w, d, h, m, s, ms in that order)"),
@@ -456,6 +466,12 @@ SET_CASES = [
     ("email-double-dot", ["observability.alertEmails[0]=ops@example..com"], "observability.alertEmails"),
     ("email-underscore", ["observability.alertEmails[0]=ops@exa_mple.com"], "observability.alertEmails"),
     ("email-no-tld", ["observability.alertEmails[0]=ops@localhost"], "observability.alertEmails"),
+    ("email-over-64", [f"observability.alertEmails[0]={LONG_ALERT_EMAIL}"],
+     f"observability.alertEmails[0] '{LONG_ALERT_EMAIL[:60]}...' is invalid; allowed: an e-mail address of at most 64"),
+    ("email-leading-dot", ["observability.alertEmails[0]=.ops@contoso.com"],
+     "observability.alertEmails[0] '.ops@contoso.com' is invalid; allowed: an e-mail address"),
+    ("email-trailing-dot", ["observability.alertEmails[0]=ops.@contoso.com"],
+     "observability.alertEmails[0] 'ops.@contoso.com' is invalid; allowed: an e-mail address"),
     ("tls-email-bad", ["gateway.tls.mode=letsencrypt", "gateway.tls.hostname=llm.example.com",
                        "gateway.tls.email=me@@example.com"], "gateway.tls.email"),
     # collisions: two resources of one name
@@ -822,3 +838,26 @@ def test_a_postgres_size_in_another_case_is_planned_and_priced_as_the_catalog_sp
     cost = json.loads((plan / "cost.json").read_text())
     assert any(line["item"] == "PostgreSQL Standard_B2s" for line in cost["lines"]), cost["lines"]
     assert not [u for u in cost["unpriced"] if "postgres" in u.lower()], cost["unpriced"]
+
+
+def test_alert_emails_are_held_to_azure_monitors_limits_and_no_stricter(tmp_path, capsys):
+    """An action group takes at most 1,000 e-mail receivers of at most 64 characters each (Azure Monitor's service
+    limits; its API has no pattern): the 1001st address and a 65-character one are refused by `make plan`, before
+    `pulumi up` would meet them; an address under an internationalised top-level domain (punycode), and one of
+    exactly 64 characters, are planned as receivers."""
+    taken = ["oncall@example.xn--p1ai", "x" * 52 + "@contoso.com"]
+    argv = [f"--set=observability.alertEmails[{i}]={e}" for i, e in enumerate(taken)]
+    assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path / "taken"), *argv]) == 0, capsys.readouterr().err
+    resources = json.loads((tmp_path / "taken" / "prod.what-if" / "resources.json").read_text())["resources"]
+    [group] = [r for r in resources if r["type"] == "azure-native:monitor:ActionGroup"]
+    assert [e["emailAddress"] for e in group["inputs"]["emailReceivers"]] == taken
+    thousand = [f"oncall-{i:04d}@contoso.com" for i in range(1000)]
+    parse_config(stack_raw("prod", {"observability": {"alertEmails": thousand}}), "p", "prod")  # Azure's limit: taken
+    capsys.readouterr()
+    argv = [f"--set=observability.alertEmails[{i}]={e}" for i, e in enumerate([*thousand, "oncall-1000@contoso.com"])]
+    assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path / "refused"), *argv]) == 1
+    message = capsys.readouterr().err
+    assert "observability.alertEmails ['oncall-0000@contoso.com'," in message, message
+    assert ("is invalid; allowed: at most 1000 addresses, not 1001 (Azure Monitor's limit of e-mail receivers in an "
+            "action group)") in message, message
+    assert not (tmp_path / "refused").exists()

@@ -6,7 +6,8 @@ from typing import Any, Mapping
 from .. import azure_names as names
 from ..choices import ALERT_RECEIVER_KINDS, AUTOSCALING_MODES, POD_SECURITY_LEVELS
 from ..regions import azure_region
-from ..rules import EMAIL, PROMETHEUS_DURATION, Problem, Rules, known, up_to_host
+from ..rules import (ALERT_EMAILS_MAX, PROMETHEUS_DURATION, Problem, Rules, alert_email_problem, known,
+                     up_to_host)
 from .shared import each_once, group_ids_rule, keda_rule, MAX_NODES
 
 
@@ -96,8 +97,13 @@ def azure_monitoring(args: Mapping[str, Any]) -> list[Problem]:
     # twice is mailed twice per alert and spends its 100-emails-an-hour rate limit twice as fast (Azure Monitor
     # service limits); addresses compared without case, as mail systems do
     # a webhook URL given for an address is shown up to its host: its path and query are its token
-    each_once(r, "alert_emails", EMAIL, "each address once (compared without case): a second receiver of the same "
-                                        "address mails it twice per alert", show=up_to_host)
+    each_once(r, "alert_emails", alert_email_problem, "each address once (compared without case): a second receiver "
+              "of the same address mails it twice per alert", show=up_to_host)
+    emails = r.given("alert_emails")
+    if isinstance(emails, (list, tuple)) and len(emails) > ALERT_EMAILS_MAX:
+        shown_emails = [up_to_host(e) if isinstance(e, str) else e for e in emails]  # a webhook's token not shown
+        r.add("alert_emails", shown_emails, f"at most {ALERT_EMAILS_MAX} addresses, not {len(emails)} (Azure Monitor's "
+              "limit of e-mail receivers in an action group)")
     group_ids_rule(r, "grafana_admin_group_ids")
     group_ids_rule(r, "grafana_viewer_group_ids")
     return r.problems
