@@ -238,3 +238,16 @@ def go_float_text(number: float) -> str:
         return f"{minus}0.{'0' * -point}{text}"
     whole = text[:point].ljust(point, "0")
     return f"{minus}{whole}" + (f".{text[point:]}" if len(text) > point else "")
+
+
+def top_level_number_text(number: float) -> str:
+    """A float set directly under `config:` as the Pulumi CLI hands it to the program: its second reading of the
+    file reads back what go-yaml's encoder wrote (encode.go `floatv`: strconv 'g', so a whole number under 1e6 is
+    written without a point and read again as an integer: `1e3` is 1000, `-0.0` is 0), and a top-level value is the
+    JSON of that (config/object.go `MarshalString`; encoding/json `floatEncoder`: 'f' from 1e-6 to 1e21, else 'e'
+    with `e-07` written `e-7`). Python's JSON wrote `1000.0` and `1e-07`."""
+    if number.is_integer() and abs(number) < 1e6:
+        return str(int(number))
+    if number != 0 and (abs(number) < 1e-6 or abs(number) >= 1e21):
+        return re.sub(r"e-0([0-9])$", r"e-\1", repr(number))
+    return format(Decimal(repr(number)).normalize(), "f")

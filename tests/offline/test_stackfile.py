@@ -99,6 +99,26 @@ def test_the_program_refuses_the_name_pulumi_gives_a_null_key():
         offline.run("dev", overrides={"webui": {"extraEnv": {"<nil>": "x"}}})
 
 
+TOP_LEVEL_NUMBERS = [("1e3", "1000"), ("1.50", "1.5"), ("-0.0", "0"), ("1e6", "1000000"), ("1e21", "1e+21"),
+                     ("1e-7", "1e-7"), ("0.00001", "0.00001"), ("123456.5", "123456.5"), ("2.5e300", "2.5e+300")]
+
+
+@pytest.mark.parametrize("written, handed", TOP_LEVEL_NUMBERS, ids=[w for w, _ in TOP_LEVEL_NUMBERS])
+def test_a_number_directly_under_config_reaches_the_program_as_the_cli_text_of_it(tmp_path, written, handed):
+    """The CLI hands a top-level value over as text: the JSON (Go's encoding/json) of what its second reading read
+    back from go-yaml's 'g' text of the float (a whole number under 1e6 an integer again). The plan handed Python's
+    JSON: `namespace: 1e3` planned the namespace '1000.0' (refused as no DNS label) where `pulumi up` deploys
+    '1000'."""
+    project = offline.project_name()
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text((Path(offline.PROJECT_DIR) / "Pulumi.dev.yaml").read_text()
+                          + f"  {project}:namespace: {written}\n")
+    assert offline.stack_config("dev", stack_file=stack_file)[f"{project}:namespace"] == handed
+    if written == "1e3":
+        plan = offline.run("dev", stack_file=stack_file)
+        assert "1000" in [r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:Namespace")]
+
+
 def _program_config(config: dict) -> dict:
     """This project's config as the program reads it under `pulumi up`: `config` ('key': value) handed over as the
     engine hands it (an object as its JSON text) to config/runtime.py's reader."""
