@@ -169,6 +169,8 @@ def go_time_written(text: Any) -> Optional[str]:
     year, month, day, hour, minute, second = (int(match[g]) for g in ("y", "mo", "d", "h", "mi", "s"))
     if not (1 <= month <= 12 and 1 <= day <= _days_in(month, year) and hour < 24 and minute < 60 and second < 60):
         return None
+    if not match["utc"] and match["zh"] == match["zm"] == "00":  # offset 0 is written back as Z: always UTC
+        return None
     if match["utc"] and match["clock"] == "00:00:00":
         return match["date"]
     zone = "Z" if match["utc"] else f"{match['sign']}{match['zh']}:{match['zm']}"

@@ -144,9 +144,10 @@ def _program_config(config: dict) -> dict:
      "a key of cost.prices.vm_hourly is '2024-01-01 10:30:00.5 +0100 CET', Go's text of a date: the stack file holds "
      "the date unquoted (2024-01-01T10:30:00.5+01:00, say)"),
     ({"prefix": "2001-12-14 21:59:43.1 -0500 -0500"}, "prefix is '2001-12-14 21:59:43.1 -0500 -0500'"),
+    ({"location": "2024-01-01 10:30:00 -0300 -03"}, "(2024-01-01T10:30:00-03:00, say)"),  # a local zone's name
     ({"cluster": {"zones": ["1", "0000-02-29 23:59:59.999999999 +0000 UTC"]}},
      "cluster.zones[1] is '0000-02-29 23:59:59.999999999 +0000 UTC'"),
-], ids=["value", "key", "top-level", "list-item"])
+], ids=["value", "key", "top-level", "local-zone", "list-item"])
 def test_the_program_refuses_go_text_of_a_date_as_pulumi_up_hands_it(config, problem):
     """Under `pulumi up` no stack-file reader of ours runs: an unquoted date reaches the program as Go's time.Time
     String() (the CLI's config/object.go `unmarshalObject`), which the program took as the text of the setting (an
@@ -180,7 +181,7 @@ def test_text_like_go_time_that_no_date_becomes_is_taken():
     zero, a date written as in the file are settings' text like any other."""
     texts = ["2024-01-01 00:00:00", "2024-01-01 00:00:00 +0000", "2024-1-01 00:00:00 +0000 UTC",
              "2024-02-30 00:00:00 +0000 UTC", "2024-01-01 00:00:00.50 +0000 UTC", "2024-01-01",
-             "2024-01-01T00:00:00Z", "on 2024-01-01 00:00:00 +0000 UTC"]
+             "2024-01-01T00:00:00Z", "on 2024-01-01 00:00:00 +0000 UTC", "2024-01-01 00:00:00 +0000 GMT"]
     config = {"webui": {"extraEnv": {f"V{i}": text for i, text in enumerate(texts)}}}
     assert _program_config(config)["webui"] == config["webui"]
 
