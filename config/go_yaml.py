@@ -12,9 +12,8 @@ import re
 from decimal import Decimal
 from typing import Any, Optional
 
-STR, INT, FLOAT, BOOL, NULL, TIMESTAMP, BINARY = "!!str", "!!int", "!!float", "!!bool", "!!null", "!!timestamp", \
-    "!!binary"
-_RESOLVABLE = ("", STR, BOOL, INT, FLOAT, NULL, TIMESTAMP)  # resolve.go resolvableTag
+STR, INT, FLOAT, BOOL, NULL, TIMESTAMP = "!!str", "!!int", "!!float", "!!bool", "!!null", "!!timestamp"
+_RESOLVABLE = ("", STR, BOOL, INT, FLOAT, NULL, TIMESTAMP)  # resolve.go resolvableTag (!!binary is decode.go's)
 
 # resolve.go's resolveMap (`<<` is the parser's merge key, never looked up: `<` has no hint)
 _WORDS: dict[str, tuple[str, Any]] = {
