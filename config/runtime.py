@@ -10,6 +10,7 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 
 from . import regions
+from .go_yaml import go_time_problems
 from .loader import parse_config
 from .reader import ConfigError
 from .stack_yaml import null_key_problems
@@ -38,9 +39,11 @@ def raw_project_config(project: str) -> dict[str, Any]:
                            f"secret); this program has no secret settings (secrets are generated and kept in Key "
                            f"Vault; an Open-WebUI setting whose value is secret goes into a Key Vault secret named "
                            f"in webui.secretEnv): the value is not shown" for k in secret])
-    nulls = null_key_problems(raw)
-    if nulls:  # the engine's name for a null key in the stack file (offline, the stack-file reader refuses it)
-        raise ConfigError(nulls)
+    # the engine's name for a null key, and Go's text of an unquoted date, in the stack file (offline, the
+    # stack-file reader refuses either as it reads the file)
+    problems = null_key_problems(raw) + go_time_problems(raw)
+    if problems:
+        raise ConfigError(problems)
     return raw
 
 

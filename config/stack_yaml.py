@@ -1,29 +1,31 @@
 """Stack files' YAML as the Pulumi CLI reads it (its Go YAML library, go-yaml v3), for every reader of a stack file:
 the offline plan's (offline/stackfile.py) and the program's own, which reads its sibling stack files
 (config/regions.py). One document in UTF-8; YAML 1.2's core schema (only `true`/`false` are booleans, `yes`, `on`
-and `10:30` stay strings; numbers as go-yaml reads them: `1_000`, `0b101`, `-0x1F`, `08` are 1000, 5, -31 and 8.0;
-an unquoted date, a time to go-yaml, is refused); a custom tag, a key given twice in one
+and `10:30` stay strings); a plain scalar starting with a digit, a sign or a dot, and a scalar with a standard tag
+(`!!int`, `!!float`, `!!bool`, `!!null`, `!!timestamp`, `!!binary`), read as go-yaml reads it (config/go_yaml.py:
+`1_000`, `0b101`, `-0x1F`, `08`, `.5_0` are 1000, 5, -31, 8.0 and 0.5; `!!str 123` is '123'); refused, naming the
+config path and the line: an unquoted date (a time to go-yaml), NaN or an infinity as a value, a tagged scalar
+go-yaml cannot decode (`!!int abc`); a custom tag, a key given twice in one
 mapping (as written, or as the program names it) or a key that is a list or mapping is an error; a key that is no
 string is named as the Pulumi CLI names it to the program; merge keys merge as in go-yaml, the mapping's own keys
 winning; a document past 100,000 values once its aliases are expanded, or 32 levels deep, is refused (go-yaml refuses
 "excessive aliasing" too)."""
 import copy
-import datetime
 import functools
 import math
 import re
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 
 import yaml
 
+from . import go_yaml
 from .reader import ConfigError
 
 
 _MERGE = "tag:yaml.org,2002:merge"
-_TIMESTAMP = "tag:yaml.org,2002:timestamp"
-_NUMBER = "tag:offline,2026:go-yaml-number"  # the implicit resolution only (an explicit !!int is PyYAML's)
+_STANDARD = "tag:yaml.org,2002:"
+_PLAIN_SCALAR = "tag:offline,2026:go-yaml-plain"  # a plain scalar go_yaml.resolve reads (a digit, sign or dot first)
 
 
 class _TooDeep(Exception):
@@ -39,6 +41,47 @@ class _PulumiYamlLoader(yaml.SafeLoader):
         self._merged = 0
         self._anchored_lists: set[int] = set()
         self._depth = 0
+        self._paths: dict[int, tuple[str, bool]] = {}  # a node -> where it is (a config path), and whether a key
+
+    def compose_scalar_node(self, anchor: Optional[str]) -> yaml.ScalarNode:
+        """The non-specific tag `!` on a quoted or block scalar makes it a string, as in go-yaml (parser.go `node`:
+        such a scalar's default tag is !!str); PyYAML resolved it as if plain (`! '123'` was 123)."""
+        event = self.peek_event()
+        if event.tag == "!" and event.style:
+            event.tag = f"{_STANDARD}str"
+        return super().compose_scalar_node(anchor)
+
+    def where(self, node: yaml.Node) -> str:
+        """A node's place, as a refusal names it: the config path (`aks-llm-platform:webui.extraEnv.X`), or the
+        path of the mapping whose key it is."""
+        path, key = self._paths.get(id(node), ("", False))
+        shown = path.removeprefix("config.") or "the document"
+        return f"a key of {shown}" if key else shown
+
+    def refuse(self, node: yaml.Node, problem: str) -> NoReturn:
+        raise _Refused(self.where(node), problem, node.start_mark)
+
+    def _placed(self, node: yaml.Node, path: str, key: bool = False) -> None:
+        self._paths.setdefault(id(node), (path, key))
+
+    def construct_sequence(self, node: yaml.Node, deep: bool = False) -> list[Any]:
+        if not isinstance(node, yaml.SequenceNode):  # `!!seq abc`: PyYAML's refusal
+            return super().construct_sequence(node, deep)
+        here = self._paths.get(id(node), ("", False))[0]
+        for index, child in enumerate(node.value):
+            self._placed(child, f"{here}[{index}]")
+        return [self._value(child, deep) for child in node.value]
+
+    def _value(self, node: yaml.Node, deep: bool) -> Any:
+        """A mapping's or list's value; a NaN or infinity is refused: the Pulumi CLI hands config over as JSON,
+        which has neither, and stops on it (config/object.go `MarshalString`: json.Marshal's "unsupported value")."""
+        value = self.construct_object(node, deep=deep)
+        if isinstance(value, float) and not math.isfinite(value):
+            go_text = go_yaml.go_float_text(value)
+            self.refuse(node, f"{node.value} is the number {go_text}, which JSON cannot hold: the Pulumi CLI hands "
+                              f"config to the program as JSON and stops on it (json: unsupported value: {go_text}); "
+                              f"quote it, '{node.value}', for the text")
+        return value
 
     def compose_node(self, parent: Optional[yaml.Node], index: Any) -> yaml.Node:
         """A node nested past MAX_DEPTH is refused as it is reached: the document would be refused for its depth
@@ -66,16 +109,19 @@ class _PulumiYamlLoader(yaml.SafeLoader):
         self.flatten_mapping(node)
         mapping: dict[str, Any] = {}
         keys: dict[str, tuple[tuple[type, Any], yaml.Node]] = {}  # name -> (the key as go-yaml holds it, its node)
+        here = self._paths.get(id(node), ("", False))[0]
         for key_node, value_node in node.value:  # a merge's pairs first, the mapping's own last (they win)
+            self._placed(key_node, here, key=True)
             key = self.construct_object(key_node, deep=deep)
             name, held = (key, (str, key)) if isinstance(key, str) else (pulumi_key_text(key), _go_key(key))
+            self._placed(value_node, f"{here}.{name}" if here else name)
             if name in keys and keys[name][0] != held:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"keys {_as_written(keys[name][1])} and {_as_written(key_node)} of one mapping both "
                                 f"reach the program as {name!r} (the Pulumi CLI's name for each): write the entry once",
                     key_node.start_mark)
             keys[name] = (held, key_node)
-            mapping[name] = self.construct_object(value_node, deep=deep)
+            mapping[name] = self._value(value_node, deep)
         return mapping
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
@@ -98,22 +144,25 @@ class _PulumiYamlLoader(yaml.SafeLoader):
                 None, None, f"merges copy more than {MAX_VALUES:,} keys (excessive aliasing)", node.start_mark)
 
 
-# Drop YAML 1.1's resolvers (yes/no/on/off booleans, sexagesimal numbers, timestamps) and add the 1.2 core ones.
+class _Refused(yaml.constructor.ConstructorError):
+    """A value the Pulumi CLI refuses, or hands the program as something other than what is written: named by its
+    place in the document and its line."""
+
+    def __init__(self, where: str, problem: str, mark: yaml.Mark) -> None:
+        super().__init__(None, None, problem, mark)
+        self.where = where
+
+
+# Drop YAML 1.1's resolvers (yes/no/on/off booleans, sexagesimal numbers, timestamps) and add the 1.2 core ones;
+# a plain scalar starting with a digit, a sign or a dot is go-yaml's to read (go_yaml.resolve: numbers, .inf, .nan,
+# dates), as its resolve.go reads what its resolveTable hints at.
 _PulumiYamlLoader.yaml_implicit_resolvers = {}
 for _tag, _pattern, _first in (
         ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
-        ("tag:yaml.org,2002:float", r"^(?:\.[0-9]+(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
-         list("-+.")),
         ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
         # merge keys (`<<: *defaults`), which go-yaml v3 resolves too
         (_MERGE, r"^(?:<<)$", ["<"]),
-        # go-yaml v3.0.1 resolve.go parseTimestamp's formats (time.Parse's layouts 2006-1-2T15:4:5.999999999Z07:00,
-        # its lower-case t, 2006-1-2 15:4:5.999999999 and 2006-1-2), refused below; tried before a number, as there
-        (_TIMESTAMP, r"^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:[Tt][0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:[.,][0-9]+)?"
-                     r"(?:Z|[+-][0-9]{2}:[0-9]{2})| [0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?:[.,][0-9]+)?)?$",
-         list("0123456789")),
-        # what starts with a digit or a sign may be a number to go-yaml: _go_number decides, as resolve.go does
-        (_NUMBER, r"^[-+0-9][-+0-9a-zA-Z_.]*$", list("-+0123456789"))):
+        (_PLAIN_SCALAR, r"(?s).*", list("-+.0123456789"))):
     _PulumiYamlLoader.add_implicit_resolver(_tag, re.compile(_pattern), _first)
 
 
@@ -145,61 +194,46 @@ def _own_keys_checked(node: yaml.MappingNode) -> None:
 _PulumiYamlLoader.add_constructor(_MERGE, lambda loader, node: loader.construct_scalar(node))
 
 
-def _timestamp(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> str:
-    """An unquoted date or time is refused: go-yaml v3 decodes it into a time.Time, which the Pulumi CLI hands the
-    program as Go's text of it (config/object.go `unmarshalObject`: `v.String()`, '2024-01-01 00:00:00 +0000 UTC',
-    with an offset the zone of the machine running it), as a value or a key, never as written. Text go-yaml's
-    time.Parse refuses (month 13, 30 February, hour 24) stays text."""
-    text = loader.construct_scalar(node)
-    if not _go_parses_time(text):
-        return text
-    raise yaml.constructor.ConstructorError(
-        None, None, f"{text} is a date, unquoted, to the Pulumi CLI (a time.Time), which hands the program Go's "
-                    f"text of it (2024-01-01 as '2024-01-01 00:00:00 +0000 UTC'), not what is written: quote it, "
-                    f"'{text}', for the text", node.start_mark)
+def _go_scalar(tag: str) -> Any:
+    """The constructor of a plain scalar (tag "") or of one with the standard tag `tag` (!!int, !!float, !!bool,
+    !!null, !!timestamp): go-yaml's value (go_yaml.resolve), or a refusal naming the place and line where go-yaml
+    fails or decodes a date."""
+    def construct(loader: _PulumiYamlLoader, node: yaml.ScalarNode) -> Any:
+        text = loader.construct_scalar(node)
+        try:
+            resolved, value = go_yaml.resolve(tag, text)
+        except go_yaml.GoRefusal as refusal:
+            loader.refuse(node, f"`{tag} {text}`: the Pulumi CLI stops on it (yaml: {refusal}); write the value "
+                                f"without the tag, quoted if it is text")
+        if resolved == go_yaml.TIMESTAMP:
+            loader.refuse(node, _date_problem(value, tagged=bool(tag)))
+        return value
+    return construct
 
 
-def _go_parses_time(text: str) -> bool:
-    """Whether time.Parse takes what the timestamp pattern matched: each field in its range."""
-    date, *clock = re.split(r"[Tt ]", text, maxsplit=1)
+def _date_problem(time: "go_yaml.GoTime", tagged: bool) -> str:
+    """go-yaml v3 decodes an unquoted date or time into a time.Time, which the Pulumi CLI hands the program as Go's
+    text of it (config/object.go `unmarshalObject`: `v.String()`), as a value or a key, never as written."""
+    advice = ("remove the !!timestamp tag and " if tagged else "") + go_yaml.quote_advice(time)
+    return (f"{time} is a date, unquoted, to the Pulumi CLI (a time.Time), which hands the program Go's text of it, "
+            f"{time.go_text!r}{_LOCAL_ZONE_NOTE if not time.go_text.endswith(' UTC') else ''}, not what is written: "
+            f"{advice}")
+
+
+_LOCAL_ZONE_NOTE = " (the last part the zone's name where the CLI runs, when that zone has this offset)"
+
+
+def _binary(loader: _PulumiYamlLoader, node: yaml.ScalarNode) -> str:
     try:
-        datetime.date(*(int(part) for part in date.split("-")))
-    except ValueError:
-        return False
-    if not clock:
-        return True
-    hour, minute, second = (int(part) for part in re.split(r"[:.,Z+-]", clock[0])[:3])
-    zone = re.search(r"[+-]([0-9]{2}):([0-9]{2})$", clock[0])
-    return hour < 24 and minute < 60 and second < 60 and (zone is None or int(zone[1]) <= 24 and int(zone[2]) <= 60)
+        return go_yaml.binary_text(loader.construct_scalar(node))
+    except go_yaml.GoRefusal as refusal:
+        loader.refuse(node, f"`!!binary`: {refusal}")
 
 
-_PulumiYamlLoader.add_constructor(_TIMESTAMP, _timestamp)
-
-_GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[bB]([01]+)|0[oO]([0-7]+)|0([0-7]*)|([1-9][0-9]*))")
-_YAML_STYLE_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
-
-
-def _go_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
-    """A plain scalar starting with a digit or a sign as go-yaml v3.0.1 resolve.go reads it: `_` dropped, then
-    strconv.ParseInt(plain, 0, 64) (a sign, then 0x/0X, 0b/0B, 0o/0O, a leading 0 for octal, or decimal digits),
-    ParseUint (no sign), then a float of YAML's form that ParseFloat takes (`08` is 8.0; 1e999 overflows and stays
-    text); else the text."""
-    text = loader.construct_scalar(node)
-    plain = text.replace("_", "")
-    whole = _GO_INT.fullmatch(plain)
-    if whole:
-        sign, hexadecimal, binary, octal, old_octal, decimal = whole.groups()
-        base, digits = ((16, hexadecimal) if hexadecimal else (2, binary) if binary else (8, octal) if octal else
-                        (10, decimal) if decimal else (8, old_octal or "0"))
-        number = int(digits, base) * (-1 if sign == "-" else 1)
-        if -2 ** 63 <= number < 2 ** 63 or not sign and number < 2 ** 64:
-            return number
-    if _YAML_STYLE_FLOAT.fullmatch(plain) and not math.isinf(float(plain)):
-        return float(plain)
-    return text
-
-
-_PulumiYamlLoader.add_constructor(_NUMBER, _go_number)
+_PulumiYamlLoader.add_constructor(_PLAIN_SCALAR, _go_scalar(""))
+for _short in (go_yaml.INT, go_yaml.FLOAT, go_yaml.BOOL, go_yaml.NULL, go_yaml.TIMESTAMP):
+    _PulumiYamlLoader.add_constructor(_STANDARD + _short[2:], _go_scalar(_short))
+_PulumiYamlLoader.add_constructor(_STANDARD + "binary", _binary)
 
 
 def _unknown_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
@@ -208,6 +242,7 @@ def _unknown_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
 
 
 _PulumiYamlLoader.add_multi_constructor("!", _unknown_tag)
+_PulumiYamlLoader.add_multi_constructor(_STANDARD, _unknown_tag)  # !!python/name and such; !!set, !!omap: below
 _PLAIN = (dict, list, str, int, float, bool, type(None))
 
 
@@ -258,6 +293,10 @@ def _parsed(data: bytes, where: str) -> Any:
         raise ConfigError([f"{where}: a value cannot be read: {str(error)[:120]}"]) from None
     except (_TooDeep, RecursionError):  # the parser recurses per level of nesting
         raise ConfigError([f"{where}: values nest more than {MAX_DEPTH} levels deep"]) from None
+    except _Refused as error:
+        mark = error.problem_mark
+        raise ConfigError([f"{where}: {error.where} (line {mark.line + 1}, column {mark.column + 1}): "
+                           f"{error.problem}"]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         where_line = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
@@ -289,7 +328,7 @@ def pulumi_key_text(key: Any) -> str:
     if isinstance(key, bool):
         return "true" if key else "false"
     if isinstance(key, float) or isinstance(key, int) and key not in _GO_INTEGERS:
-        text = _go_float_text(float(key))
+        text = go_yaml.go_float_text(float(key))
         return "0" if text == "-0" else text  # written back as -0, read again as the integer 0
     return str(key)
 
@@ -299,28 +338,6 @@ def _go_key(key: Any) -> tuple[type, Any]:
     if isinstance(key, int) and not isinstance(key, bool) and key not in _GO_INTEGERS:
         return float, float(key)
     return type(key), key
-
-
-def _go_float_text(number: float) -> str:
-    """Go's `%v` of a float64 (strconv `'g'`, shortest digits: an exponent below -4 or from 6 up is written as
-    `1e+06`, at least two exponent digits; `+Inf`, `-Inf`, `NaN`)."""
-    if number != number:
-        return "NaN"
-    if number in (float("inf"), float("-inf")):
-        return "+Inf" if number > 0 else "-Inf"
-    sign, digits, exponent = Decimal(repr(number)).normalize().as_tuple()
-    text, point = "".join(map(str, digits)), len(digits) + int(exponent)  # point: digits before the decimal point
-    minus = "-" if sign else ""
-    if text == "0":
-        return f"{minus}0"
-    power = point - 1
-    if power < -4 or power >= 6:
-        mantissa = text[0] + (f".{text[1:]}" if len(text) > 1 else "")
-        return f"{minus}{mantissa}e{'-' if power < 0 else '+'}{abs(power):02d}"
-    if point <= 0:
-        return f"{minus}0.{'0' * -point}{text}"
-    whole = text[:point].ljust(point, "0")
-    return f"{minus}{whole}" + (f".{text[point:]}" if len(text) > point else "")
 
 
 def null_key_paths(value: Any, here: str) -> list[str]:

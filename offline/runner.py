@@ -20,6 +20,8 @@ from llmplatform.testing import (DEPLOYER, SECRET_SIG, SIG_KEY, SUBSCRIPTION, TE
                                  run as run_function)
 from llmplatform.testing.stand_ins import _fake_kubeconfig, _unwrap_secrets  # noqa: F401 (re-exported)
 
+from config.go_yaml import top_level_number_text
+
 from .stackfile import ConfigError as StackFileError, apply_sets, read_stack_file
 # a stack's name and stack file, read without the SDK (the plan CLI's early refusals use them alone)
 from .stacks import (PROJECT_DIR, WHAT_IF, check_stack_name, find_stack_file,  # noqa: F401 (re-exported)
@@ -39,7 +41,9 @@ def stack_config(stack: str, overrides: Optional[dict[str, Any]] = None, program
     for key, decl in (project.get("config") or {}).items():
         if isinstance(decl, dict) and "default" in decl:
             values[key] = decl["default"]
-    values.update(read_stack_file(find_stack_file(stack, program_dir, stack_file), name))
+    # a number directly under `config:` reaches the program as the CLI's text of it: `1e3` as '1000', not '1000.0'
+    values.update({k: top_level_number_text(v) if isinstance(v, float) else v
+                   for k, v in read_stack_file(find_stack_file(stack, program_dir, stack_file), name).items()})
     try:
         values = apply_sets(copy.deepcopy(values), sets or [])
     except StackFileError as error:  # the rest of the config is still checked, so every problem is told at once

@@ -99,6 +99,93 @@ def test_the_program_refuses_the_name_pulumi_gives_a_null_key():
         offline.run("dev", overrides={"webui": {"extraEnv": {"<nil>": "x"}}})
 
 
+TOP_LEVEL_NUMBERS = [("1e3", "1000"), ("1.50", "1.5"), ("-0.0", "0"), ("1e6", "1000000"), ("1e21", "1e+21"),
+                     ("1e-7", "1e-7"), ("0.00001", "0.00001"), ("123456.5", "123456.5"), ("2.5e300", "2.5e+300")]
+
+
+@pytest.mark.parametrize("written, handed", TOP_LEVEL_NUMBERS, ids=[w for w, _ in TOP_LEVEL_NUMBERS])
+def test_a_number_directly_under_config_reaches_the_program_as_the_cli_text_of_it(tmp_path, written, handed):
+    """The CLI hands a top-level value over as text: the JSON (Go's encoding/json) of what its second reading read
+    back from go-yaml's 'g' text of the float (a whole number under 1e6 an integer again). The plan handed Python's
+    JSON: `namespace: 1e3` planned the namespace '1000.0' (refused as no DNS label) where `pulumi up` deploys
+    '1000'."""
+    project = offline.project_name()
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text((Path(offline.PROJECT_DIR) / "Pulumi.dev.yaml").read_text()
+                          + f"  {project}:namespace: {written}\n")
+    assert offline.stack_config("dev", stack_file=stack_file)[f"{project}:namespace"] == handed
+    if written == "1e3":
+        plan = offline.run("dev", stack_file=stack_file)
+        assert "1000" in [r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:Namespace")]
+
+
+def _program_config(config: dict) -> dict:
+    """This project's config as the program reads it under `pulumi up`: `config` ('key': value) handed over as the
+    engine hands it (an object as its JSON text) to config/runtime.py's reader."""
+    import contextvars
+    import json
+    from pulumi.runtime import config as runtime_config
+    from config.runtime import raw_project_config
+    project = offline.project_name()
+
+    def read():
+        runtime_config.set_all_config({f"{project}:{k}": v if isinstance(v, str) else json.dumps(v)
+                                       for k, v in config.items()})
+        return raw_project_config(project)
+    return contextvars.copy_context().run(read)
+
+
+@pytest.mark.parametrize("config, problem", [
+    ({"webui": {"extraEnv": {"START": "2024-01-01 00:00:00 +0000 UTC"}}},
+     "webui.extraEnv.START is '2024-01-01 00:00:00 +0000 UTC', Go's text of a date: the stack file holds the date "
+     "unquoted (2024-01-01, say), which the Pulumi CLI reads as a time.Time and hands the program as that text, not as "
+     "written: quote it, '2024-01-01', for the text"),
+    ({"cost": {"prices": {"vm_hourly": {"2024-01-01 10:30:00.5 +0100 CET": 3}}}},
+     "a key of cost.prices.vm_hourly is '2024-01-01 10:30:00.5 +0100 CET', Go's text of a date: the stack file holds "
+     "the date unquoted (2024-01-01T10:30:00.5+01:00, say)"),
+    ({"prefix": "2001-12-14 21:59:43.1 -0500 -0500"}, "prefix is '2001-12-14 21:59:43.1 -0500 -0500'"),
+    ({"location": "2024-01-01 10:30:00 -0300 -03"}, "(2024-01-01T10:30:00-03:00, say)"),  # a local zone's name
+    ({"cluster": {"zones": ["1", "0000-02-29 23:59:59.999999999 +0000 UTC"]}},
+     "cluster.zones[1] is '0000-02-29 23:59:59.999999999 +0000 UTC'"),
+], ids=["value", "key", "top-level", "local-zone", "list-item"])
+def test_the_program_refuses_go_text_of_a_date_as_pulumi_up_hands_it(config, problem):
+    """Under `pulumi up` no stack-file reader of ours runs: an unquoted date reaches the program as Go's time.Time
+    String() (the CLI's config/object.go `unmarshalObject`), which the program took as the text of the setting (an
+    Open-WebUI variable's value, a price's name). Its own config read refuses it, naming the key, with the offline
+    reader's advice."""
+    with pytest.raises(StackFileError) as refused:
+        _program_config(config)
+    assert refused.value.problems == [refused.value.problems[0]] and problem in refused.value.problems[0], \
+        refused.value.problems
+    with pytest.raises(offline.ProgramError, match=re.escape(problem)):  # the program's own path (__main__.py)
+        offline.run("dev", overrides=config)
+
+
+@pytest.mark.parametrize("written", ["2024-01-01", "2024-1-1 10:30:00", "2001-12-14t21:59:43.10-05:00",
+                                     "2001-12-14T21:59:43Z", "2024-02-29T10:30:00.5+00:00",
+                                     "2024-01-01   00:00:00.000"])
+def test_the_text_the_reader_says_the_program_gets_is_what_the_program_refuses(tmp_path, written):
+    """The two refusals agree: the Go text the stack-file reader names for a date is the text the program's own read
+    recognises under `pulumi up`, with the same advice."""
+    with pytest.raises(StackFileError) as offline_refusal:
+        _read(tmp_path, f"{{a: {written}}}")
+    handed = re.search(r"Go's text of it, '([^']+)'", str(offline_refusal.value))[1]
+    with pytest.raises(StackFileError) as program_refusal:
+        _program_config({"cost": {"prices": {"vm_hourly": {"a": handed}}}})
+    assert f"cost.prices.vm_hourly.a is {handed!r}, Go's text of a date" in str(program_refusal.value)
+    assert "quote it, '" in str(program_refusal.value)
+
+
+def test_text_like_go_time_that_no_date_becomes_is_taken():
+    """Only Go's exact form is refused: no zone, no zone name, a one-digit month, 30 February, a fraction's trailing
+    zero, a date written as in the file are settings' text like any other."""
+    texts = ["2024-01-01 00:00:00", "2024-01-01 00:00:00 +0000", "2024-1-01 00:00:00 +0000 UTC",
+             "2024-02-30 00:00:00 +0000 UTC", "2024-01-01 00:00:00.50 +0000 UTC", "2024-01-01",
+             "2024-01-01T00:00:00Z", "on 2024-01-01 00:00:00 +0000 UTC", "2024-01-01 00:00:00 +0000 GMT"]
+    config = {"webui": {"extraEnv": {f"V{i}": text for i, text in enumerate(texts)}}}
+    assert _program_config(config)["webui"] == config["webui"]
+
+
 def _read(tmp_path: Path, prices: str) -> dict:
     """A stack file whose cost.prices.vm_hourly is `prices` (flow YAML), read as the plan CLI reads it."""
     path = tmp_path / "Pulumi.dev.yaml"
@@ -158,6 +245,96 @@ def test_numbers_read_as_go_yaml_reads_them_as_values_and_keys(tmp_path):
                       "o": 10.5}
     assert type(values["e"]) is float and type(values["k"]) is float
     assert _read(tmp_path, "{1_000: a, 0b101: b, 08: c, -0x10: d}") == {"1000": "a", "5": "b", "8": "c", "-16": "d"}
+
+
+# go-yaml v3.0.1 (resolve.go `resolve`, `parseTimestamp`; decode.go `scalar`, `parser.node`): scalars the reader read
+# otherwise, each as the Pulumi CLI hands it to the program
+GO_YAML_READS = [
+    (".5_0", 0.5),  # '.' hint: strconv.ParseFloat, `_` between digits (atof.go readFloat, underscoreOK)
+    (".5e3", 500.0), (".5e-999", 0.0),
+    (".5e999", ".5e999"), ("._5", "._5"), (".5_", ".5_"),  # ParseFloat's range or syntax error: the text
+    ("-.nan", "-.nan"), ("+.NaN", "+.NaN"),  # not in resolveMap, no number: the text
+    ("!!str 123", "123"), ("!!str 2024-01-01", "2024-01-01"), ("!!str ~", "~"),
+    ('!!int "12"', 12), ("!!int '0x1F'", 31),  # a quoted scalar with a tag is resolved by the tag
+    ("! '123'", "123"), ("! >-\n          123", "123"),  # `!` on a quoted or block scalar: !!str (PyYAML: 123)
+    ("! 123", 123),
+    ("!!float 1", 1.0), ("!!float 9223372036854775807", 9.223372036854776e18), ("!!float 08", 8.0),
+    ("!!bool TRUE", True), ('!!null ""', None),
+    ("!!binary aGVsbG8=", "hello"),  # base64 decoded (PyYAML: bytes, refused)
+    ("2024-01-01,10:30:00", "2024-01-01,10:30:00"), ("2024/01/01", "2024/01/01"),
+    ("2024-01-01T10:30:00+0100", "2024-01-01T10:30:00+0100"),  # "Z07:00" needs the colon
+    ("2024-01-01 10:30:00 +01:00", "2024-01-01 10:30:00 +01:00"), ("2024-01-01 10:30:00Z", "2024-01-01 10:30:00Z"),
+    ("2024-01-01T10:30:00", "2024-01-01T10:30:00"), ("2024-01-01T10:30:00z", "2024-01-01T10:30:00z"),
+    ("2024-01-01T10:30:00.Z", "2024-01-01T10:30:00.Z"),
+]
+
+
+def _price(project: str, written: str) -> str:
+    """A stack file's lines setting cost.prices.vm_hourly.X (a free name: any value reaches the program as read)."""
+    return f"  {project}:cost:\n    prices:\n      vm_hourly:\n        X: {written}\n"
+
+
+@pytest.mark.parametrize("written, handed", GO_YAML_READS, ids=[w for w, _ in GO_YAML_READS])
+def test_scalars_read_as_go_yaml_reads_them(tmp_path, written, handed):
+    """What the Pulumi CLI hands the program for each: the plan's config is the same value."""
+    project = offline.project_name()
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text((Path(offline.PROJECT_DIR) / "Pulumi.dev.yaml").read_text() + _price(project, written))
+    value = offline.stack_config("dev", stack_file=stack_file)[f"{project}:cost"]["prices"]["vm_hourly"]["X"]
+    assert value == handed and type(value) is type(handed), value
+
+
+# what go-yaml refuses (the Pulumi CLI stops on the file), or decodes into something other than what is written
+GO_YAML_REFUSES = [
+    (".NaN", "json: unsupported value: NaN"), ("+.inf", "json: unsupported value: +Inf"),
+    ("-.Inf", "json: unsupported value: -Inf"), ("!!float .nan", "json: unsupported value: NaN"),
+    ("!!int abc", "cannot decode !!str `abc` as a !!int"), ("!!int 1.5", "cannot decode !!float `1.5` as a !!int"),
+    ("!!int 08", "cannot decode !!float `08` as a !!int"), ("!!int 1:30", "cannot decode !!str `1:30` as a !!int"),
+    ("!!int 2024-01-01", "cannot decode !!str `2024-01-01` as a !!int"),
+    ("!!float 18446744073709551615", "cannot decode !!int `18446744073709551615` as a !!float"),
+    ("!!bool yes", "cannot decode !!str `yes` as a !!bool"), ("!!null abc", "cannot decode !!str `abc` as a !!null"),
+    ("!!timestamp abc", "cannot decode !!str `abc` as a !!timestamp"),
+    ("!!timestamp 123", "cannot decode !!int `123` as a !!timestamp"),
+    ("!!timestamp 2024-01-01", "'2024-01-01 00:00:00 +0000 UTC', not what is written: remove the !!timestamp tag"),
+    ("!!timestamp '2024-01-01'", "remove the !!timestamp tag and quote it, '2024-01-01'"),
+    ("!!binary aGVsbG8", "invalid base64 data"), ("!!binary /w==", "not UTF-8"),
+    ("2024-01-01   10:30:00", "'2024-01-01 10:30:00 +0000 UTC'"),  # time.Parse's skip: a run of spaces for one
+    ("0000-01-01", "'0000-01-01 00:00:00 +0000 UTC'"),  # year 0 (a leap year) is Go's too
+    ("2024-02-29t10:30:00,5Z", "'2024-02-29 10:30:00.5 +0000 UTC'"),  # a comma before the fraction (Go 1.17+)
+    ("2024-1-2T3:4:5.1234567891+05:30", "'2024-01-02 03:04:05.123456789 +0530 +0530' (the last part the zone"),
+    ("2024-01-01T10:30:00-00:00", "'2024-01-01 10:30:00 +0000 UTC'"),  # offset 0 is written back as Z
+]
+
+
+@pytest.mark.parametrize("written, fragment", GO_YAML_REFUSES, ids=[w for w, _ in GO_YAML_REFUSES])
+def test_scalars_go_yaml_refuses_or_reads_otherwise_are_refused_naming_the_key(tmp_path, capsys, written, fragment):
+    """Through the plan CLI: one refusal naming the config path and the line, before anything is planned. The
+    reader had read these as PyYAML does (NaN into the program, `!!bool yes` as true, `!!int 08` refusing the whole
+    file with Python's words) or kept the text of dates go-yaml decodes."""
+    from offline import plan as plan_cli
+    project = offline.project_name()
+    text = (Path(offline.PROJECT_DIR) / "Pulumi.dev.yaml").read_text()
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(text + _price(project, written))
+    code = plan_cli.main(["--stack", "dev", "--out", str(tmp_path / "b"), "--stack-file", str(stack_file)])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == "", out[-400:]
+    line = len(text.splitlines()) + 4
+    assert f"{project}:cost.prices.vm_hourly.X (line {line}, column 12): " in err and fragment in err, err
+    assert err.count(f"{project}:cost.prices.vm_hourly.X (line") == 1 and "Traceback" not in err
+    assert not (tmp_path / "b").exists()
+
+
+def test_a_date_key_or_a_nan_in_a_list_is_named_where_it_is(tmp_path):
+    """A refusal names the mapping a key is in, a list item by its index; NaN and infinity as keys are names (Go's
+    `%v` of the float, which no JSON encoding meets)."""
+    with pytest.raises(StackFileError, match=r"Pulumi.dev.yaml: a key of p:cost.prices.vm_hourly \(line 4, "
+                                             r"column 25\): 2024-01-01 is a date"):
+        _read(tmp_path, "{a: 1, 2024-01-01: 2}")
+    with pytest.raises(StackFileError, match=r"p:cost.prices.vm_hourly.a\[1\] \(line 4, column 26\): .nan is the "
+                                             r"number NaN"):
+        _read(tmp_path, "{a: [1, .nan]}")
+    assert _read(tmp_path, "{.nan: 1, .inf: 2, -.inf: 3}") == {"NaN": 1, "+Inf": 2, "-Inf": 3}  # keys: Go's %v
 
 
 def test_the_project_file_is_read_as_the_pulumi_cli_reads_it(tmp_path):
