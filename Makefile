@@ -28,7 +28,11 @@ TOOLS_FILES := $(call FILES_OF,endpoint-tools)
 PYTHON_FLOOR := 3.11
 TOO_OLD = $(1) -c 'import sys; sys.exit(sys.version_info < ($(subst .,$(COMMA) ,$(PYTHON_FLOOR))))'
 COMMA := ,
+# A venv whose python is a dangling link (its Python removed or upgraded, e.g. by pyenv or Homebrew): `python -m venv`
+# keeps the dangling link and fails ("No such file or directory") on every run.
 $(PY):
+	@if [ -L $(PY) ]; then echo "$(PY) points to $$(readlink $(PY)), which is gone (the Python that made $(VENV) was" \
+	  "removed or upgraded since): remove it (rm -rf $(VENV)) and run make again" >&2; exit 2; fi
 	@$(call TOO_OLD,$(PYTHON)) 2>/dev/null || { echo "make needs Python $(PYTHON_FLOOR) or later to create $(VENV):" \
 	  "$(PYTHON) is $$(command -v $(PYTHON) >/dev/null && $(PYTHON) --version 2>&1 | head -1 || echo 'not found');" \
 	  "name another on the make command line, e.g. PYTHON=python3.12" >&2; exit 2; }

@@ -151,14 +151,15 @@ def vllm_flags_among(extra: Sequence[Any], names: Sequence[str]) -> list[str]:
     its FlexibleArgumentParser (utils/argparse_utils.py `parse_known_args`) turns '_' into '-' before the first '.',
     and `--flag.key` sets one key of a JSON flag; argparse, its `allow_abbrev` left on, takes a prefix of a flag for
     the flag (no other vLLM flag starts with any of these: a prefix is this flag or an ambiguous one vLLM exits on);
-    `-tp` is --tensor-parallel-size."""
+    `-tp` is --tensor-parallel-size, and so is its prefix `-t`: argparse completes a single-dash option's prefix too
+    (no other vLLM option starts with `-t`), and later CPython releases split `-t=4` at '=' before matching it."""
     found = set()
     for key in (str(arg).split("=", 1)[0] for arg in extra):
         if key.startswith("--") and len(key) > 2:
             flag = "--" + key[2:].split(".", 1)[0].replace("_", "-")
             if any(name.startswith(flag) for name in names):
                 found.add(key)
-        elif SHORT_VLLM_FLAGS.get(key) in names:
+        elif len(key) > 1 and any(short.startswith(key) and flag in names for short, flag in SHORT_VLLM_FLAGS.items()):
             found.add(key)
     return sorted(found)
 

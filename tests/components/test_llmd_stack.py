@@ -362,6 +362,8 @@ def test_extra_vllm_args_and_env_reach_vllm_after_its_own_and_managed_ones_are_r
     # unambiguous prefix (argparse's allow_abbrev), -tp; each reached vLLM and overrode what the component set
     (["--tensor_parallel_size", "4"], "--tensor_parallel_size"),
     (["-tp", "4"], "-tp"), (["-tp=4"], "-tp"),
+    # argparse completes a single-dash prefix too: CPython 3.12.1 and 3.13.0 read `-t 4` as `-tp 4`
+    (["-t", "4"], "-t"), (["-t=4"], "-t"),
     (["--served-model", "x"], "--served-model"),
     (["--kv-transfer-config.kv_role=kv_producer"], "--kv-transfer-config.kv_role"),
     (["--gpu_memory_utilization=0.99"], "--gpu_memory_utilization"),
@@ -376,6 +378,19 @@ def test_a_flag_vllm_reads_as_one_the_component_owns_is_refused_in_any_spelling(
     assert [p.value for p in found] == [[refused]], found
 
 
+def test_a_single_dash_prefix_of_tp_is_refused_by_the_component():
+    """argparse completes a single-dash option's prefix as it does a long one's: vLLM (CPython 3.12) read `-t 4` as
+    `-tp 4` and served with 4-way tensor parallelism on the GPUs the component had requested for its own value."""
+    import llmplatform
+    from llmplatform.checks import ComponentInputError
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(lambda: llmplatform.LlmdStack(
+            "tuned", {**REQUIRED["LlmdStack"](), "extra_args": ["--max-num-seqs", "64", "-t", "4"]}, provider_opts()))
+    assert [e["property_path"] for e in refused.value.errors] == ["extra_args"], refused.value.errors
+    assert "['-t']" in str(refused.value) and "-tp or -t" in str(refused.value), str(refused.value)
+
+
 def test_flags_vllm_reads_otherwise_pass_and_only_a_flags_prefix_counts_as_it():
     """The spellings above are vLLM's own (tests/upstream/settings/vllm.txt lists its flags): no vLLM flag is a prefix
     of one the component owns, so a prefix refused is that flag or an ambiguous one vLLM exits on."""
@@ -387,8 +402,11 @@ def test_flags_vllm_reads_otherwise_pass_and_only_a_flags_prefix_counts_as_it():
     owned = (*MANAGED_VLLM_FLAGS, *DOWNLOAD_VLLM_FLAGS, *SECRET_VLLM_FLAGS)
     assert set(owned) | set(SHORT_VLLM_FLAGS) <= set(flags)
     assert [(f, o) for f in flags for o in owned if f != o and (o.startswith(f) or f.startswith(o))] == []
+    # a single-dash prefix of -tp (-t) is -tp alone: no other single-dash vLLM option starts with it
+    assert [(f, s) for f in flags for s in SHORT_VLLM_FLAGS for end in range(2, len(s))
+            if f != s and not f.startswith("--") and f.startswith(s[:end])] == []
     assert [p for p in llmd_stack({"extra_args": ["--max-num-seqs", "64", "--enable_prefix_caching", "-q", "fp8",
-                                                  "--api-server-count=2", "--portx"]})
+                                                  "-pp", "2", "--api-server-count=2", "--portx"]})
             if p.path == "extra_args"] == []  # --portx: no prefix of --port (vLLM refuses it as unknown)
     assert [p.value for p in llmd_stack({"extra_env": {"HF_HUB_CACHE": "/data", "HF_HUB_OFFLINE": "0"}})
             if p.path == "extra_env"] == [["HF_HUB_CACHE"]]

@@ -36,7 +36,7 @@ def llmd_escape_hatches(r: Rules) -> None:
             if managed_flags(extra):
                 r.add("extra_args", managed_flags(extra), f"flags other than {', '.join(MANAGED_VLLM_FLAGS)}, which "
                                                           "the component sets from its inputs (in any spelling vLLM "
-                                                          "reads: '_' for '-', a prefix, -tp, --flag.key)")
+                                                          "reads: '_' for '-', a prefix, -tp or -t, --flag.key)")
             moved = vllm_flags_among(extra, DOWNLOAD_VLLM_FLAGS)
             if moved:
                 r.add("extra_args", moved, download_kept(", ".join(DOWNLOAD_VLLM_FLAGS)))
