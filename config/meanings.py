@@ -185,7 +185,9 @@ MEANING = {
                         "(`<inference|llmd>-webui-admin-password`). Unset: whoever signs up first is admin (refused "
                         "on a public UI in prod, an advisory elsewhere).",
     "webui.extraEnv": "More Open-WebUI settings, plain values (e.g. `webui.extraEnv.WEBUI_URL`); what the platform "
-                      "sets and names that look like secrets are refused.",
+                      "sets, names that look like secrets and names Open-WebUI reads in place of one the platform "
+                      "sets (`OLLAMA_BASE_URLS`, `PORT`, `REDIS_CLUSTER: true`, ...: docs/components/"
+                      "inference-stack.md) are refused.",
     "webui.secretEnv": "Open-WebUI settings whose value is a Key Vault secret: variable → secret name (e.g. "
                        "`webui.secretEnv.MICROSOFT_CLIENT_SECRET`); exported at start, never in the pod spec.",
     "postgres.version": "PostgreSQL major version.",

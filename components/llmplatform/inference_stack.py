@@ -118,10 +118,12 @@ class InferenceStackArgs(TypedDict):
     """Open-WebUI's first admin, created at start with a generated password in Key Vault
     (<name>-webui-admin-password) while the UI has no account (default none: the first to sign up is admin)."""
     webui_extra_env: NotRequired[Optional[dict[str, str]]]
-    """More Open-WebUI settings, plain values only; what OpenWebUi sets and names that look like secrets are
+    """More Open-WebUI settings, plain values only; what OpenWebUi sets, names that look like secrets and names
+    Open-WebUI reads in place of one OpenWebUi sets (OpenWebUi's `extra_env`: OLLAMA_BASE_URLS, PORT, ...) are
     refused."""
     webui_secret_env: NotRequired[Optional[dict[str, str]]]
-    """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault."""
+    """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault; the names
+    refused in webui_extra_env as read in place of OpenWebUi's settings are refused here too."""
     webui_client_namespaces: NotRequired[Optional[list[str]]]
     """Namespaces whose pods may open Open-WebUI (OpenWebUi's `client_namespaces`); with route_target the
     Gateways' namespace may too (default none)."""

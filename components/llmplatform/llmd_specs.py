@@ -138,7 +138,8 @@ MANAGED_VLLM_ENV = ("HF_HOME", "VLLM_NO_USAGE_STATS", "HF_TOKEN_PATH", "VLLM_NIX
 
 # Where vLLM's download lands, when given: off the per-replica cache (HF_HOME, an emptyDir of model_cache_gib) onto
 # the container's writable layer, which a restarted container loses, with no size limit (huggingface_hub constants.py:
-# HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE, else HF_HOME/hub; vLLM's --download-dir).
+# HF_HUB_CACHE, else HUGGINGFACE_HUB_CACHE, else HF_HOME/hub; vLLM's --download-dir). VLLM_USE_MODELSCOPE moves it
+# too, for one value only ('true'): input_rules/llmd.py VLLM_DOWNLOAD_ALIASES.
 DOWNLOAD_VLLM_FLAGS = ("--download-dir",)
 DOWNLOAD_VLLM_ENV = ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")
 

@@ -115,8 +115,9 @@ class LlmdStackArgs(TypedDict):
     extra_env: NotRequired[Optional[dict[str, str]]]
     """More environment variables for vLLM (e.g. {"VLLM_LOGGING_LEVEL": "DEBUG"}); variables the component sets are
     refused, and so are names that look like a secret (HF_TOKEN, VLLM_API_KEY, ...: plain text in the Deployment; a
-    gated model's token is `hf_token_secret`) and HF_HUB_CACHE / HUGGINGFACE_HUB_CACHE (the download stays in the
-    sized cache) (default none)."""
+    gated model's token is `hf_token_secret`), HF_HUB_CACHE / HUGGINGFACE_HUB_CACHE and VLLM_USE_MODELSCOPE 'true'
+    (the download stays in the sized cache), and with `hf_token_secret` HF_HUB_DISABLE_IMPLICIT_TOKEN and
+    HUGGINGFACE_CO_STAGING when on (the mounted token stays the one sent) (default none)."""
     epp_image: NotRequired[Optional[str]]
     """llm-d endpoint picker image, pinned to a release (default: the package's pin)."""
     failure_mode: NotRequired[Optional[str]]

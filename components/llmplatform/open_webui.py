@@ -105,10 +105,14 @@ class OpenWebUiArgs(TypedDict):
     none: the first to sign up is admin)."""
     extra_env: NotRequired[Optional[dict[str, str]]]
     """More Open-WebUI settings, plain values only (e.g. WEBUI_URL, ENABLE_LOGIN_FORM, ENABLE_OAUTH_SIGNUP,
-    MICROSOFT_CLIENT_ID); the ones the component sets and names that look like secrets are refused (secret_env)."""
+    MICROSOFT_CLIENT_ID); the ones the component sets and names that look like secrets are refused (secret_env), and
+    so are names Open-WebUI reads in place of one the component sets (DATABASE_HOST and the other DATABASE_ parts,
+    OLLAMA_BASE_URLS, OPENAI_API_BASE_URLS, OPENAI_API_KEYS, the Sentinel hosts, PORT, HOST, UVICORN_UDS/FD/SSL_*;
+    REDIS_CLUSTER and the like when 'true'), unless the value changes nothing ('false', empty, PORT 8080)."""
     secret_env: NotRequired[Optional[dict[str, str]]]
     """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault (e.g.
-    {"MICROSOFT_CLIENT_SECRET": "webui-entra-secret"}); exported at start from the CSI mount, never in the spec."""
+    {"MICROSOFT_CLIENT_SECRET": "webui-entra-secret"}); exported at start from the CSI mount, never in the spec. The
+    names extra_env refuses as read in place of the component's settings are refused here too."""
     client_namespaces: NotRequired[Optional[list[str]]]
     """Namespaces whose pods may open the UI (an ingress controller of your own); with route_target the Gateways'
     namespace may too. No other pod: unpublished and none named, the UI is reached by port-forward (default none)."""

@@ -101,8 +101,9 @@ def test_open_webui_extra_env_takes_plain_settings_and_secret_env_the_key_vault_
     plain = {"WEBUI_URL": "https://chat.example.com", "ENABLE_LOGIN_FORM": "false", "ENABLE_API_KEYS": "true",
              "MICROSOFT_CLIENT_ID": "0000", "OAUTH_MERGE_ACCOUNTS_BY_EMAIL": "true"}
     assert open_webui({"extra_env": plain, "secret_env": {"MICROSOFT_CLIENT_SECRET": "webui-entra-secret"}}) == []
-    # upstream's secret settings, by name, and a credential inside a URL
-    for name, value in (("MICROSOFT_CLIENT_SECRET", "s"), ("OPENAI_API_KEYS", "k1;k2"), ("LDAP_APP_PASSWORD", "p"),
+    # upstream's secret settings, by name, and a credential inside a URL (OPENAI_API_KEYS, read in place of the
+    # component's OPENAI_API_KEY, is refused for that: test_open_webui.py)
+    for name, value in (("MICROSOFT_CLIENT_SECRET", "s"), ("AUDIO_STT_AZURE_API_KEY", "k"), ("LDAP_APP_PASSWORD", "p"),
                         ("SCIM_TOKEN", "t"), ("GOOGLE_APPLICATION_CREDENTIALS_JSON", "{}"),
                         ("ELASTICSEARCH_URL", "https://elastic:hunter2@search:9200")):
         found = open_webui({"extra_env": {name: value}})

@@ -1,6 +1,8 @@
 """LlmdStack (components/llmplatform/llmd_stack.py) in the llmd stack: vLLM on the A100 pool, the llm-d router chart,
 routes to the InferencePool, and no way to the model that skips the API key and the rate limit."""
 
+from typing import Any
+
 import pulumi
 import pytest
 import yaml
@@ -378,17 +380,67 @@ def test_a_flag_vllm_reads_as_one_the_component_owns_is_refused_in_any_spelling(
     assert [p.value for p in found] == [[refused]], found
 
 
-def test_a_single_dash_prefix_of_tp_is_refused_by_the_component():
-    """argparse completes a single-dash option's prefix as it does a long one's: vLLM (CPython 3.12) read `-t 4` as
-    `-tp 4` and served with 4-way tensor parallelism on the GPUs the component had requested for its own value."""
+def _llmd_refusal(extra: dict) -> Any:
     import llmplatform
     from llmplatform.checks import ComponentInputError
     from tests.components.test_components_alone import REQUIRED, provider_opts
     with pytest.raises(ComponentInputError) as refused:
-        offline.run_function(lambda: llmplatform.LlmdStack(
-            "tuned", {**REQUIRED["LlmdStack"](), "extra_args": ["--max-num-seqs", "64", "-t", "4"]}, provider_opts()))
-    assert [e["property_path"] for e in refused.value.errors] == ["extra_args"], refused.value.errors
-    assert "['-t']" in str(refused.value) and "-tp or -t" in str(refused.value), str(refused.value)
+        offline.run_function(lambda: llmplatform.LlmdStack("tuned", {**REQUIRED["LlmdStack"](), **extra},
+                                                           provider_opts()))
+    return refused.value
+
+
+def _vllm_env(extra: dict) -> dict:
+    import llmplatform
+    from tests.components.test_components_alone import REQUIRED, provider_opts
+    plan = offline.run_function(lambda: llmplatform.LlmdStack("tuned", {**REQUIRED["LlmdStack"](), **extra},
+                                                              provider_opts()))
+    container = next(r for r in plan.kubernetes_objects() if r.inputs["kind"] == "Deployment"
+                     and r.inputs["metadata"]["name"] == "vllm").inputs["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e.get("value") for e in container["env"]}
+
+
+def test_a_single_dash_prefix_of_tp_is_refused_by_the_component():
+    """argparse completes a single-dash option's prefix as it does a long one's: vLLM (CPython 3.12) read `-t 4` as
+    `-tp 4` and served with 4-way tensor parallelism on the GPUs the component had requested for its own value."""
+    refused = _llmd_refusal({"extra_args": ["--max-num-seqs", "64", "-t", "4"]})
+    assert [e["property_path"] for e in refused.errors] == ["extra_args"], refused.errors
+    assert "['-t']" in str(refused) and "-tp or -t" in str(refused), str(refused)
+
+
+@pytest.mark.parametrize("value", ["true", "True", "TRUE"])
+def test_vllm_told_to_download_from_modelscope_is_refused_by_the_component(value):
+    """vLLM 0.19.1 (envs.py) reads VLLM_USE_MODELSCOPE as `.lower() == "true"`, and then downloads the model with
+    modelscope's snapshot_download (weight_utils.py maybe_download_from_modelscope) into modelscope's own cache on
+    the container's writable layer, never the sized HF_HOME cache."""
+    refused = _llmd_refusal({"extra_env": {"VLLM_USE_MODELSCOPE": value}})
+    assert [e["property_path"] for e in refused.errors] == ["extra_env['VLLM_USE_MODELSCOPE']"], refused.errors
+    assert f"input extra_env['VLLM_USE_MODELSCOPE']={value!r} is invalid; allowed: no VLLM_USE_MODELSCOPE: 'true' " \
+           "(any case) makes vLLM 0.19.1" in str(refused), str(refused)
+    assert "into modelscope's own cache" in str(refused) and "download cache (HF_HOME" in str(refused)
+
+
+@pytest.mark.parametrize("name, value, how", [
+    ("HF_HUB_DISABLE_IMPLICIT_TOKEN", "1", "send no token its caller does not pass"),
+    ("HF_HUB_DISABLE_IMPLICIT_TOKEN", "yes", "send no token its caller does not pass"),
+    ("HUGGINGFACE_CO_STAGING", "True", "~/.cache/huggingface_staging/token in place of HF_TOKEN_PATH"),
+])
+def test_a_switch_that_drops_the_mounted_token_is_refused_with_a_token(name, value, how):
+    """huggingface_hub (v0.34.0 and v1.28.0, constants.py `_is_true`: 1, ON, YES, TRUE in any case) then sends no
+    token, or reads another file: the token hf_token_secret mounts goes unused and a gated model's download fails."""
+    refused = _llmd_refusal({"hf_token_secret": "hf-token", "extra_env": {name: value}})
+    assert [e["property_path"] for e in refused.errors] == [f"extra_env[{name!r}]"], refused.errors
+    assert f"input extra_env[{name!r}]={value!r} is invalid; allowed: no {name}: " in str(refused), str(refused)
+    assert how in str(refused) and "override the component's HF_TOKEN_PATH" in str(refused)
+
+
+def test_values_that_move_nothing_reach_vllm():
+    """The switches off in every spelling their readers take as off ('False' is not 'true' to vLLM; '0', 'no' are
+    not huggingface_hub's true values), and the token switches without a token mounted (nothing of ours to drop)."""
+    off = {"VLLM_USE_MODELSCOPE": "False", "HF_HUB_DISABLE_IMPLICIT_TOKEN": "0", "HUGGINGFACE_CO_STAGING": "no"}
+    assert {k: v for k, v in _vllm_env({"hf_token_secret": "hf-token", "extra_env": off}).items() if k in off} == off
+    on = {"HF_HUB_DISABLE_IMPLICIT_TOKEN": "1", "HUGGINGFACE_CO_STAGING": "1"}
+    assert {k: v for k, v in _vllm_env({"extra_env": on}).items() if k in on} == on
 
 
 def test_flags_vllm_reads_otherwise_pass_and_only_a_flags_prefix_counts_as_it():

@@ -321,6 +321,126 @@ def test_webui_config_keys_are_checked_naming_key_value_and_allowed():
     assert cfg.webui.extra_env == {"ENABLE_LOGIN_FORM": "false", "RAG_TOP_K": "5"}
 
 
+# Open-WebUI 0.11.0 (its wheel's env.py, config.py, internal/db.py, utils/redis.py, socket/main.py; start.sh at
+# v0.11.0) and its uvicorn 0.51.0 read each as another way to a setting OpenWebUi sets: given, it replaced that
+# setting without an error (docs/decisions.md, "2026-12-05: settings the software reads under another name")
+ALIASED = [
+    ("DATABASE_HOST", "db.example.com", "builds a database URL from DATABASE_TYPE, DATABASE_HOST"),
+    ("DATABASE_ENABLE_IAM_TOKEN_AUTH", "TRUE", "AWS RDS IAM token as the password"),
+    ("OLLAMA_BASE_URLS", "http://other:11434", "in place of OLLAMA_BASE_URL"),
+    ("OPENAI_API_BASE_URLS", "http://other/v1", "in place of OPENAI_API_BASE_URL"),
+    ("REDIS_SENTINEL_HOSTS", "sentinel-0", "connects through these Sentinels"),
+    ("WEBSOCKET_SENTINEL_HOSTS", "sentinel-0", "websocket manager through these Sentinels"),
+    ("REDIS_CLUSTER", "True", "speak Redis Cluster to REDIS_URL"),
+    ("WEBSOCKET_REDIS_CLUSTER", "true", "speak Redis Cluster to WEBSOCKET_REDIS_URL"),
+    ("PORT", "3000", "uvicorn's --port in place of 8080"),
+    ("HOST", "127.0.0.1", "uvicorn's --host in place of 0.0.0.0"),
+    ("UVICORN_UDS", "/tmp/ui.sock", "listens on this Unix socket"),
+    ("UVICORN_FD", "3", "serves the socket of this file descriptor"),
+    ("UVICORN_SSL_CERTFILE", "/tmp/cert.pem", "serves TLS"),
+    ("UVICORN_SSL_KEYFILE", "/tmp/key.pem", "serves TLS"),
+]
+
+
+@pytest.mark.parametrize("name, value, how", ALIASED)
+def test_a_variable_open_webui_reads_in_place_of_one_the_component_sets_is_refused(name, value, how):
+    """Through the component, in extra_env: refused naming the variable, its value and what it would override."""
+    from llmplatform import ComponentInputError
+    from tests.components.test_components_alone import REQUIRED
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "extra_env": {name: value}},
+                                                 provider_opts()))
+    assert [e["property_path"] for e in refused.value.errors] == [f"extra_env[{name!r}]"], refused.value.errors
+    message = str(refused.value)
+    assert message.startswith(f"OpenWebUi ui: input extra_env[{name!r}]={value!r} is invalid; allowed: no {name}: "), \
+        message
+    assert how in message and "it would override the component's" in message, message
+
+
+def test_a_secret_read_in_place_of_the_components_is_refused_and_not_shown():
+    """OPENAI_API_KEYS (config.py: in place of OPENAI_API_KEY when not empty) holds keys: refused without its value,
+    once (not again as a secret-looking name); in secret_env by name, the secret's name shown."""
+    from llmplatform import ComponentInputError
+    from tests.components.test_components_alone import REQUIRED
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "extra_env": {
+            "OPENAI_API_KEYS": "sk-live-1;sk-live-2"}, "secret_env": {"DATABASE_PASSWORD": "db-password"}},
+            provider_opts()))
+    assert [e["property_path"] for e in refused.value.errors] == ["extra_env['OPENAI_API_KEYS']",
+                                                                  "secret_env['DATABASE_PASSWORD']"]
+    message = str(refused.value)
+    assert "sk-live" not in message and "extra_env['OPENAI_API_KEYS']=(a value not shown" in message, message
+    assert "in place of OPENAI_API_KEY" in message
+    assert "secret_env['DATABASE_PASSWORD']='db-password' is invalid; allowed: no DATABASE_PASSWORD: " in message
+
+
+def test_values_that_change_nothing_the_component_sets_reach_open_webui():
+    """A switch at its default in any spelling Open-WebUI reads as off (env.py `.lower() == 'true'`), the port and
+    address start.sh uses anyway, an empty value Open-WebUI takes for unset: let through, into the container."""
+    from tests.components.test_components_alone import REQUIRED
+    harmless = {"REDIS_CLUSTER": "False", "WEBSOCKET_REDIS_CLUSTER": "no", "DATABASE_ENABLE_IAM_TOKEN_AUTH": "0",
+                "PORT": "8080", "HOST": "0.0.0.0", "OLLAMA_BASE_URLS": "", "DATABASE_HOST": "", "WEB_CONCURRENCY": "4"}
+    plan = offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "extra_env": harmless},
+                                                    provider_opts()))
+    container = deployment(plan, "open-webui")["spec"]["template"]["spec"]["containers"][0]
+    assert {k: v for k, v in _env(container).items() if k in harmless} == harmless
+
+
+def test_inference_stack_refuses_them_by_its_own_input_name():
+    from llmplatform import ComponentInputError
+    from tests.components.test_components_alone import REQUIRED
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(lambda: P.InferenceStack("stack", {**REQUIRED["InferenceStack"](),
+                                                                "webui_extra_env": {"PORT": "3000"}}, provider_opts()))
+    assert [e["property_path"] for e in refused.value.errors] == ["webui_extra_env['PORT']"], refused.value.errors
+    assert "webui_extra_env['PORT']='3000' is invalid; allowed: no PORT: start.sh" in str(refused.value)
+
+
+def test_stack_config_refuses_them_with_the_value_yaml_gives():
+    """webui.extraEnv as a stack file types it: YAML's true reaches Open-WebUI as 'true' (refused), false as 'false'
+    (the switch's default, taken)."""
+    with pytest.raises(ConfigError) as refused:
+        parse_config(stack_raw("dev", {"webui": {"extraEnv": {"REDIS_CLUSTER": True}}}), "p", "dev")
+    assert [p for p in refused.value.problems if p.startswith(
+        "webui.extraEnv['REDIS_CLUSTER'] 'true' is invalid; allowed: no REDIS_CLUSTER: 'true' (any case) makes "
+        "Open-WebUI 0.11.0")], refused.value.problems
+    cfg = parse_config(stack_raw("dev", {"webui": {"extraEnv": {"REDIS_CLUSTER": False}}}), "p", "dev")
+    assert cfg.webui.extra_env == {"REDIS_CLUSTER": "false"}
+
+
+def test_the_plan_refuses_a_stack_file_that_sets_one_and_plans_its_default(tmp_path, capsys):
+    from pathlib import Path
+    from offline import plan as plan_cli
+    text = (Path(plan_cli.__file__).resolve().parent.parent / "Pulumi.dev.yaml").read_text()
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    for value, code in (("'3000'", 1), ("'8080'", 0)):
+        stack_file.write_text(text.replace("  aks-llm-platform:webui:\n",
+                                           f"  aks-llm-platform:webui:\n    extraEnv:\n      PORT: {value}\n", 1))
+        assert plan_cli.main(["--stack", "dev", "--out", str(tmp_path / value), "--stack-file", str(stack_file)]) \
+            == code
+        err = capsys.readouterr().err
+        assert "Traceback" not in err
+        if code:
+            assert "webui.extraEnv['PORT'] '3000' is invalid; allowed: no PORT: start.sh (Open-WebUI 0.11.0) hands " \
+                   "it to uvicorn's --port in place of 8080" in err, err[-1500:]
+
+
+def test_each_name_refused_is_one_the_pinned_software_reads():
+    """The names are the software's own (tests/upstream/settings: every variable Open-WebUI 0.11.0 and its start.sh
+    read, and vLLM's and huggingface_hub's; uvicorn's UVICORN_<option> names are not listed there)."""
+    from llmplatform.input_rules.llmd import VLLM_DOWNLOAD_ALIASES, VLLM_TOKEN_ALIASES
+    from llmplatform.input_rules.webui import WEBUI_ENV_ALIASES
+    from tests.conftest import upstream_dir
+
+    def read(software):
+        return {line.strip() for line in (upstream_dir() / "settings" / f"{software}.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#")}
+    webui = {n for n in WEBUI_ENV_ALIASES if not n.startswith("UVICORN_")}
+    assert webui - read("open-webui") == set()
+    assert set(VLLM_DOWNLOAD_ALIASES) - read("vllm") == set()
+    assert set(VLLM_TOKEN_ALIASES) - read("huggingface_hub") == set()
+
+
 def test_llmd_backend_hands_the_ui_the_same_settings():
     """webui.backend llmd builds OpenWebUi directly (config/inputs.llmd_webui_args), not through InferenceStack."""
     from config import inputs

@@ -11,12 +11,50 @@ from ..llmd_specs import (DOWNLOAD_VLLM_ENV, DOWNLOAD_VLLM_FLAGS, KNOWN_MODELS, 
                           weights_gib)
 from ..pins import image_reference_problem, parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
-from .shared import handle_range_rule, keda_rule, plain_env_rule, route_target_rule
+from .shared import EnvAlias, env_alias_rule, handle_range_rule, keda_rule, plain_env_rule, route_target_rule
 
 # vLLM 0.19.1's flags whose value is a credential (tests/upstream/settings/vllm.txt: `--api-key`, the bearer key its
 # OpenAI server asks for; `--hf-token`, the Hugging Face token): as an argument it is plain text in the Deployment,
 # in Pulumi state and in the plan files
 SECRET_VLLM_FLAGS = ("--api-key", "--hf-token")
+
+
+_HF_TRUE = ("1", "ON", "YES", "TRUE")  # huggingface_hub constants.py ENV_VARS_TRUE_VALUES, compared upper-cased
+
+
+def _hf_off(value: str) -> bool:
+    """A huggingface_hub switch left off: constants.py `_is_true`, `value.upper() in ENV_VARS_TRUE_VALUES`."""
+    return value.upper() not in _HF_TRUE
+
+
+# What the vLLM container reads as another way to the Hugging Face token the component mounts (HF_TOKEN_PATH, given
+# hf_token_secret): huggingface_hub v0.34.0 and v1.28.0 (the oldest transformers>=4.56 accepts, and the newest
+# stored; the image holds one in between) read both alike. Sources in docs/decisions.md ("2026-12-05: settings the
+# software reads under another name").
+VLLM_TOKEN_ALIASES = {
+    "HF_HUB_DISABLE_IMPLICIT_TOKEN": EnvAlias(
+        "HF_TOKEN_PATH (the Hugging Face token from Key Vault)",
+        "'1', 'ON', 'YES' or 'TRUE' (any case) makes huggingface_hub (constants.py, utils/_headers.py "
+        "get_token_to_send) send no token its caller does not pass, and vLLM 0.19.1 passes none (its --hf-token "
+        "unset): the token file goes unsent and a gated model's download is refused", _hf_off),
+    "HUGGINGFACE_CO_STAGING": EnvAlias(
+        "HF_TOKEN_PATH (the Hugging Face token from Key Vault)",
+        "'1', 'ON', 'YES' or 'TRUE' (any case) makes huggingface_hub (constants.py) read its token from "
+        "~/.cache/huggingface_staging/token in place of HF_TOKEN_PATH, and download from hub-ci.huggingface.co",
+        _hf_off),
+}
+# What moves vLLM 0.19.1's download off the per-replica cache under another name than the cache's own
+# (llmd_specs.DOWNLOAD_VLLM_ENV): VLLM_USE_MODELSCOPE, read as `os.environ.get("VLLM_USE_MODELSCOPE",
+# "False").lower() == "true"` (envs.py).
+VLLM_DOWNLOAD_ALIASES = {
+    "VLLM_USE_MODELSCOPE": EnvAlias(
+        "download cache (HF_HOME, an emptyDir sized by model_cache_gib)",
+        "'true' (any case) makes vLLM 0.19.1 (envs.py; model_executor/model_loader/weight_utils.py "
+        "maybe_download_from_modelscope) download the model from ModelScope with modelscope's snapshot_download, "
+        "into modelscope's own cache (~/.cache/modelscope/hub) on the container's writable layer, which a restarted "
+        "container loses and no size limit bounds",
+        lambda value: value.lower() != "true"),
+}
 
 
 def download_kept(setting: str) -> str:
@@ -50,9 +88,12 @@ def llmd_escape_hatches(r: Rules) -> None:
     moved = sorted(set(map(str, env)) & set(DOWNLOAD_VLLM_ENV)) if isinstance(env, Mapping) else []
     if moved:
         r.add("extra_env", moved, download_kept(" or ".join(DOWNLOAD_VLLM_ENV)))
+    aliased = env_alias_rule(r, "extra_env", VLLM_DOWNLOAD_ALIASES)
+    if r.given("hf_token_secret"):  # without it no token is mounted, and these change nothing the component sets
+        aliased += env_alias_rule(r, "extra_env", VLLM_TOKEN_ALIASES)
     # a secret: HF_TOKEN, VLLM_API_KEY, S3_SECRET_ACCESS_KEY (vllm.txt, huggingface_hub.txt)
     plain_env_rule(r, MANAGED_VLLM_ENV, "sets itself",
-                   f"; a Hugging Face token goes into Key Vault, named in {r.ref('hf_token_secret')}")
+                   f"; a Hugging Face token goes into Key Vault, named in {r.ref('hf_token_secret')}", aliased)
 
 
 def usable_memory(gpu: Any) -> Optional[float]:

@@ -4,14 +4,14 @@ be variables, and the upper bounds on model sizes and node counts."""
 import re
 import urllib.parse
 from collections import Counter
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Sequence
 
 from .. import azure_names as names
 from ..choices import ZONES
 from ..images import acr_name, registry_problem
 from ..networks import cidr_or_none
 from ..regions import has_no_zones
-from ..rules import GUID, LABEL_VALUE, Rules, is_output, known
+from ..rules import GUID, LABEL_VALUE, WITHHELD, Rules, is_output, known
 
 
 MAX_MODEL_GIB = 4096  # a model download larger than 4 TiB is a typo, not a model
@@ -208,16 +208,51 @@ def looks_secret(name: str, value: Any = "") -> bool:
     return named or (isinstance(value, str) and bool(_URL_PASSWORD.search(value)))
 
 
-def plain_env_rule(r: Rules, managed_env: tuple[str, ...], managed_how: str, secret_home: str) -> None:
+class EnvAlias(NamedTuple):
+    """A variable the software reads as another way to a setting the component sets (`replaces`): `how` it does, at
+    the pinned version (sources in docs/decisions.md, "2026-12-05: settings the software reads under another name");
+    `harmless(value)` is true for a value that changes nothing (a switch's default, an empty string the software
+    takes for unset), which is let through."""
+    replaces: str
+    how: str
+    harmless: Callable[[str], bool] = lambda value: False
+
+
+def env_alias_rule(r: Rules, key: str, aliases: Mapping[str, EnvAlias], judge_values: bool = True) -> list[str]:
+    """Refuse the variables of `key` (an escape hatch's mapping) that reach a setting the component sets under
+    another name, each with its value and why. `judge_values` False (`secret_env`: its values are Key Vault secret
+    names, the setting's value unknown here) refuses them whatever their value. A value that looks like a secret is
+    not shown (nor, in `secret_env`, one that is no secret name: it may be the secret pasted in its place). Returns
+    the names refused."""
+    env = r.given(key)
+    if not isinstance(env, Mapping):
+        return []
+    refused = []
+    for name, value in sorted((str(k), v) for k, v in env.items()):
+        alias = aliases.get(name)
+        if alias is None or (judge_values and isinstance(value, str) and alias.harmless(value)):
+            continue
+        refused.append(name)
+        hidden = looks_secret(name, value) if judge_values else \
+            not isinstance(value, str) or names.key_vault_secret(value) is not None
+        r.add(f"{key}[{name!r}]", WITHHELD if hidden else value,
+              f"no {name}: {alias.how}; it would override the component's {alias.replaces}")
+    return refused
+
+
+def plain_env_rule(r: Rules, managed_env: tuple[str, ...], managed_how: str, secret_home: str,
+                   refused_already: Sequence[str] = ()) -> None:
     """A component's `extra_env` escape hatch: variable names mapped to strings, none the component sets
     (`managed_env`, which it `managed_how`), none that looks like a secret (plain text in the Deployment, Pulumi's
-    state and the plan files): `secret_home` ends the refusal, saying where such a value goes instead."""
+    state and the plan files): `secret_home` ends the refusal, saying where such a value goes instead.
+    `refused_already`: names another rule refused for a reason of its own (env_alias_rule), not repeated here."""
     env = r.given("extra_env")
     if not isinstance(env, Mapping):
         return
     bad = not_variables(env)
     managed = sorted(set(map(str, env)) & set(managed_env))
-    secret = sorted(str(k) for k, v in env.items() if str(k) not in managed and looks_secret(str(k), v))
+    secret = sorted(str(k) for k, v in env.items()
+                    if str(k) not in managed and str(k) not in refused_already and looks_secret(str(k), v))
     if bad:
         r.add("extra_env", bad, "environment variable names mapped to string values")
     if managed:

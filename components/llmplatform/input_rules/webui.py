@@ -6,11 +6,11 @@ from typing import Any, Mapping, Optional
 from .. import azure_names as names, postgres_options
 from ..choices import (MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STORAGE_CLASSES, WEBUI_MODEL_ACCESS,
                        WEBUI_USER_ROLES)
-from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_SECRET_FILES, webui_env,
-                               webui_state_env, webui_users_env)
+from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_PORT, WEBUI_SECRET_FILES,
+                               webui_env, webui_state_env, webui_users_env)
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
 from ..rules import SIGN_IN_EMAIL, WITHHELD, Problem, Rules, known, resources_rules
-from .shared import endpoint_rule, not_variables, plain_env_rule, route_target_rule
+from .shared import EnvAlias, endpoint_rule, env_alias_rule, not_variables, plain_env_rule, route_target_rule
 
 
 # the variables OpenWebUi sets itself, for either kind of endpoint (inference_specs): its inputs say them, extra_env and
@@ -19,6 +19,72 @@ MANAGED_WEBUI_ENV = tuple(sorted({
     *webui_env("ollama", "", "", MIGRATIONS_SWITCH, {}), *webui_env("openai", "", "", MIGRATIONS_SWITCH, {}),
     *webui_state_env(""), *webui_users_env("all", False, "pending", "a@b.c"), *WEBUI_SECRET_FILES,
     MODEL_KEY_VAR, ADMIN_PASSWORD_VAR}))
+
+
+def _not_on(value: str) -> bool:
+    """An Open-WebUI switch left off: env.py reads them as `os.getenv(name, 'False').lower() == 'true'`."""
+    return value.lower() != "true"
+
+
+def _unset(value: str) -> bool:
+    """A value Open-WebUI takes for unset (env.py, config.py: `if value:`, `!= ''`; start.sh `${NAME:-default}`)."""
+    return value == ""
+
+
+_DATABASE_PARTS = ("DATABASE_TYPE", "DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_HOST", "DATABASE_PORT",
+                   "DATABASE_NAME")
+_VALKEY = "standalone Valkey ({}, set with more than one replica)"
+_SERVED = f"port {WEBUI_PORT} on every address of the pod, where the Service and the probes call"
+_UVICORN = "uvicorn 0.51.0 (main.py reads UVICORN_<OPTION> for any option start.sh does not pass)"
+# What Open-WebUI 0.11.0 (start.sh, env.py, config.py, internal/db.py, utils/redis.py, socket/main.py) and the uvicorn
+# it pins (0.51.0: main.py, config.py, server.py) read as another way to a setting the component sets: each would
+# replace it without an error. Sources, and the names found harmless, in docs/decisions.md ("2026-12-05: settings the
+# software reads under another name").
+WEBUI_ENV_ALIASES = {
+    **{part: EnvAlias("DATABASE_URL (from Key Vault)",
+                      "Open-WebUI 0.11.0 (env.py) builds a database URL from DATABASE_TYPE, DATABASE_HOST, "
+                      "DATABASE_PORT, DATABASE_NAME and DATABASE_USER or DATABASE_PASSWORD once all are set, and "
+                      "uses it in place of DATABASE_URL", _unset)
+       for part in _DATABASE_PARTS},
+    "DATABASE_ENABLE_IAM_TOKEN_AUTH": EnvAlias(
+        "database password (DATABASE_URL's)", "'true' (any case) makes Open-WebUI 0.11.0 (env.py, internal/db.py "
+        "RDSIAMTokenAuth) sign in to the database with an AWS RDS IAM token as the password", _not_on),
+    "OLLAMA_BASE_URLS": EnvAlias(
+        "OLLAMA_BASE_URL (an Ollama endpoint's address)", "Open-WebUI 0.11.0 (config.py) reads it, when not empty, "
+        "in place of OLLAMA_BASE_URL (its Ollama servers, ';'-separated)", _unset),
+    "OPENAI_API_BASE_URLS": EnvAlias(
+        "OPENAI_API_BASE_URL (an OpenAI-compatible endpoint's /v1 address)", "Open-WebUI 0.11.0 (config.py) reads "
+        "it, when not empty, in place of OPENAI_API_BASE_URL (its OpenAI connections, ';'-separated)", _unset),
+    "OPENAI_API_KEYS": EnvAlias(
+        f"{MODEL_KEY_VAR} (the endpoint's key, from Key Vault)", "Open-WebUI 0.11.0 (config.py) reads it, when not "
+        f"empty, in place of {MODEL_KEY_VAR} (one key per OpenAI connection, ';'-separated)", _unset),
+    "REDIS_SENTINEL_HOSTS": EnvAlias(
+        _VALKEY.format("REDIS_URL"), "Open-WebUI 0.11.0 (utils/redis.py get_redis_connection) connects through "
+        "these Sentinels when given, before REDIS_URL's server", _unset),
+    "WEBSOCKET_SENTINEL_HOSTS": EnvAlias(
+        _VALKEY.format("WEBSOCKET_REDIS_URL"), "Open-WebUI 0.11.0 (socket/main.py) connects its websocket manager "
+        "through these Sentinels when given, before WEBSOCKET_REDIS_URL's server", _unset),
+    "REDIS_CLUSTER": EnvAlias(
+        _VALKEY.format("REDIS_URL"), "'true' (any case) makes Open-WebUI 0.11.0 (env.py, utils/redis.py) speak Redis "
+        "Cluster to REDIS_URL, and to WEBSOCKET_REDIS_URL too unless WEBSOCKET_REDIS_CLUSTER says otherwise",
+        _not_on),
+    "WEBSOCKET_REDIS_CLUSTER": EnvAlias(
+        _VALKEY.format("WEBSOCKET_REDIS_URL"), "'true' (any case) makes Open-WebUI 0.11.0's websocket manager "
+        "(env.py, socket/main.py) speak Redis Cluster to WEBSOCKET_REDIS_URL", _not_on),
+    "PORT": EnvAlias(_SERVED, f"start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --port in place of {WEBUI_PORT}",
+                     lambda value: value in ("", str(WEBUI_PORT))),
+    "HOST": EnvAlias(_SERVED, "start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --host in place of 0.0.0.0",
+                     lambda value: value in ("", "0.0.0.0")),
+    "UVICORN_UDS": EnvAlias(_SERVED, f"{_UVICORN} then listens on this Unix socket, not on the host and port "
+                                     "start.sh passes (server.py)"),
+    "UVICORN_FD": EnvAlias(_SERVED, f"{_UVICORN} then serves the socket of this file descriptor, not the host and "
+                                    "port start.sh passes (server.py)"),
+    **{name: EnvAlias(f"plain HTTP on port {WEBUI_PORT}, which the Service's callers and the probes speak",
+                      f"{_UVICORN} then serves TLS (config.py is_ssl), or stops at start without a certificate file")
+       for name in ("UVICORN_SSL_CERTFILE", "UVICORN_SSL_KEYFILE")},
+}
+
+
 def webui_env_rules(r: Rules) -> None:
     """OpenWebUi's escape hatches: plain settings (extra_env) and settings from Key Vault (secret_env), neither one
     the component sets, each variable in one of them, a secret in extra_env refused."""
@@ -26,8 +92,10 @@ def webui_env_rules(r: Rules) -> None:
     for key, given in (("extra_env", env), ("secret_env", secrets)):
         if given is not None and not isinstance(given, Mapping):
             r.add(key, WITHHELD, "an object of environment variable names to strings")  # a string may be a secret
+    aliased = env_alias_rule(r, "extra_env", WEBUI_ENV_ALIASES)
     plain_env_rule(r, MANAGED_WEBUI_ENV, "sets from its inputs",
-                   f"; put the value in Key Vault and name its secret in {r.ref('secret_env')}")
+                   f"; put the value in Key Vault and name its secret in {r.ref('secret_env')}", aliased)
+    env_alias_rule(r, "secret_env", WEBUI_ENV_ALIASES, judge_values=False)
     if isinstance(secrets, Mapping):
         # by variable name only: a value that is no secret name may be the secret itself, pasted in its place
         bad = not_variables(secrets, names.key_vault_secret)
