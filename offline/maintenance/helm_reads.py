@@ -500,7 +500,7 @@ class Interpreter:
                 target = self._field(target, str(key), scope)
             return target | values[-2]
         if name == "set" and len(values) == 3:
-            target, key, new = values
+            target, _, new = values
             base = args[0]
             if any(a[0] in ("root", "v", "vroot") for a in target):
                 return target  # set $ "Values" ..., set .Values "x" ...: the chart rearranges its own values
