@@ -1,12 +1,15 @@
 """The values-read extractor on planted templates: each construct Helm charts read values through gives the paths a
 real render reads, and what it cannot follow counts as the whole node."""
 import json
+import re
 
 import pytest
+from llmplatform.pins import ALL_CHARTS
 
 from offline.maintenance.helm_reads import ChartFiles, chart_reads, dumps_document, parse, reads_document
 
-from tests.validation import is_read
+from tests.conftest import UPSTREAM
+from tests.validation import is_read, values_read
 
 
 def reads(templates: dict[str, str], subcharts: tuple[tuple[str, dict, dict[str, str]], ...] = (),
@@ -118,3 +121,30 @@ def test_is_read_counts_the_path_below_it_and_a_whole_node_above_it():
     assert is_read(("a", "b"), touched, whole) and is_read(("a", "b", "c"), touched, whole)
     assert is_read(("m", "llm-platform/pool"), touched, whole)
     assert not is_read(("a", "x"), touched, whole) and not is_read(("a", "b", "c", "d"), touched, whole)
+
+
+VALUES_CHAIN = re.compile(r"\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")
+
+
+@pytest.mark.parametrize("chart", sorted({c.upstream_dir for c in ALL_CHARTS
+                                          if (UPSTREAM / "charts" / c.upstream_dir / "templates").is_dir()}))
+def test_the_vendored_templates_read_what_a_search_finds_and_the_charts_data_holds_it(chart):
+    """On the pinned charts' own text (the templates vendored verbatim, tests/upstream/SOURCES.md): every `.Values`
+    chain a plain search finds is read, and every path the extractor reads in them is in the chart's
+    values-read.json (extracted from the whole template tree at the same commit)."""
+    chart_dir = UPSTREAM / "charts" / chart
+    touched, whole, _ = values_read(chart_dir)
+    files = sorted(p for p in (chart_dir / "templates").rglob("*.yaml") if not p.name.startswith("_"))
+    assert files
+    for path in files:
+        text = path.read_text()
+        found = chart_reads([ChartFiles({"name": chart}, {f"templates/{path.name}": text}, (), "")])
+        extracted = {*found.read, *found.whole}
+        covered = {p[:i] for p in extracted for i in range(len(p) + 1)}
+        searched = {tuple(m.group(1).split(".")[1:]) for m in VALUES_CHAIN.finditer(re.sub(r"/\*.*?\*/", "", text,
+                                                                                             flags=re.S))}
+        assert {".".join(p) for p in searched if p not in covered
+                and not any(p[:i] in found.whole for i in range(len(p)))} == set(), path.name
+        assert {".".join(p) for p in found.read if not is_read(p, touched, whole)} == set(), path.name
+        assert {".".join(p) for p in found.whole
+                if not any(p[:i] in whole for i in range(len(p) + 1))} == set(), path.name
