@@ -727,6 +727,10 @@ def pinned_tree(chart_dir: str, mirror: Path, rows: dict[str, Row]) -> tuple[lis
                   "and not vendored: only its condition counts", file=sys.stderr)
             continue
         sub_meta = yaml.safe_load(sub_files[f"{sub_folder}/Chart.yaml"])
+        if str(sub_meta.get("version")) != str(dependency.get("version")):
+            raise SystemExit(f"{chart_dir}: dependency {dependency['name']} is pinned at {dependency.get('version')} "
+                             f"but {source.path} at {source.commit[:12]} is {sub_meta.get('version')}: vendor the "
+                             "pinned version's Chart.yaml (its row in SOURCES.md) first")
         charts.append(ChartFiles(sub_meta, _templates_of(sub_files, sub_folder), (key,), f"{key}/"))
         sources.append(source)
     return charts, sources
