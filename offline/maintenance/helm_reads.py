@@ -261,9 +261,14 @@ class Interpreter:
                 if name == "Values":
                     out.add(("vroot", atom[1]))
             elif atom[0] == "vroot":
-                path = ("global",) if name == "global" and atom[1] else (*atom[1], name)
+                path = (*atom[1], name)
                 self.reads.add("read", path, scope.at)
                 out.add(("v", path))
+                if name == "global" and atom[1]:
+                    # Helm copies the parent's global: into the subchart's, over what `<subchart>.global` sets
+                    # (helm/helm pkg/chart/common/util/coalesce.go coalesceGlobals): the subchart reads either
+                    self.reads.add("read", ("global",), scope.at)
+                    out.add(("v", ("global",)))
             elif atom[0] == "v":
                 path = (*atom[1], name)
                 self.reads.add("read", path, scope.at)

@@ -77,8 +77,9 @@ def test_a_subchart_reads_under_its_key_and_global_at_the_top_a_library_with_the
     read, whole = reads({"templates/a.yaml": '{{ include "epp" . }}'}, (sub, library),
                         {"name": "parent", "dependencies": [{"name": "kube-state-metrics",
                                                               "condition": "kubeStateMetrics.enabled"}]})
+    # a subchart's global.x is the parent's global.x, or its own <subchart>.global.x where the parent sets none
     assert whole == {("kube-state-metrics", "image", "tag"), ("global", "imageRegistry"),
-                     ("router", "epp", "replicas")}
+                     ("kube-state-metrics", "global", "imageRegistry"), ("router", "epp", "replicas")}
     assert ("kubeStateMetrics", "enabled") in read and ("never",) not in read
 
 
