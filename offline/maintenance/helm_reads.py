@@ -266,7 +266,7 @@ class Interpreter:
                 out.add(("v", path))
                 if name == "global" and atom[1]:
                     # Helm copies the parent's global: into the subchart's, over what `<subchart>.global` sets
-                    # (helm/helm pkg/chart/common/util/coalesce.go coalesceGlobals): the subchart reads either
+                    # (helm/helm v3 pkg/chartutil/coalesce.go coalesceGlobals): the subchart reads either
                     self.reads.add("read", ("global",), scope.at)
                     out.add(("v", ("global",)))
             elif atom[0] == "v":
