@@ -334,10 +334,14 @@ def is_read(path: tuple[str, ...], touched: frozenset[tuple[str, ...]], whole: f
 
 
 def unread_values_keys(values: Any, chart_dir: Path) -> Iterator[str]:
-    """The keys we set that no template of the pinned chart (or of its subcharts) reads, dotted."""
-    touched, whole, _ = values_read(chart_dir)
+    """The keys we set that no template of the pinned chart (or of its subcharts) reads, dotted. A key under a node
+    the chart merges over its own values (`aliases`: istiod's `pilot.x` is `x`) is read where that key is."""
+    touched, whole, header = values_read(chart_dir)
+    aliases = [(tuple(a["from"]), tuple(a["to"])) for a in header.get("aliases", [])]
     allowed = UNREAD_ALLOWED.get(chart_dir.name, {})
     for path in _set_keys(values):
         dotted = ".".join(path)
-        if not is_read(path, touched, whole) and dotted not in allowed:
+        spellings = [path, *((to + path[len(source):]) for source, to in aliases
+                             if path[:len(source)] == source and len(path) > len(source))]
+        if not any(is_read(p, touched, whole) for p in spellings) and dotted not in allowed:
             yield dotted

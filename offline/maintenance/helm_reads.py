@@ -186,6 +186,9 @@ class Reads:
     read: dict[Path_, str] = field(default_factory=dict)   # path -> first "file:line" that reads it
     whole: dict[Path_, str] = field(default_factory=dict)
     missing_templates: set[str] = field(default_factory=set)
+    # (from, to) -> "file:line": the chart merges the node at `from` over its .Values at `to` (istiod's
+    # zzy_descope_legacy.yaml: pilot.x works as x), so a key under `from` is read where the same key under `to` is
+    aliases: dict[tuple[Path_, Path_], str] = field(default_factory=dict)
 
     def add(self, kind: str, path: Path_, at: str) -> None:
         getattr(self, kind).setdefault(path, at)
@@ -521,6 +524,11 @@ class Interpreter:
         if name in ("merge", "mergeOverwrite", "mustMerge", "mustMergeOverwrite") and values:
             merged = frozenset().union(*values)
             base = args[0]
+            for root in (a for a in values[0] if a[0] == "vroot"):  # a node merged into the chart's own .Values:
+                for other in values[1:]:  # its keys are read wherever the same key at the top is
+                    for atom in other:
+                        if atom[0] == "v":
+                            self.reads.aliases.setdefault((atom[1], root[1]), scope.at)
             if len(base) == 1 and base[0].kind == "var" and "." not in base[0].text and base[0].text != "$":
                 scope.assign(base[0].text, merged, declare=False)
             return merged
@@ -770,6 +778,7 @@ def generate(chart_dir: str, mirror: Path, rows: dict[str, Row]) -> dict[str, An
         "sources": [vars(s) for s in sources],
         "templates_sha256": digest.hexdigest(),
         "undefined_templates": sorted(reads.missing_templates),
+        "aliases": [{"from": list(a), "to": list(b), "at": at} for (a, b), at in sorted(reads.aliases.items())],
         "dumps": DUMPS.get(chart_dir, {}),
     }
     return reads_document(reads, header)

@@ -225,6 +225,14 @@ def test_a_key_no_template_reads_fails_the_read_check(dev):
     assert list(unread_values_keys({"noTimestamp": True}, chart_dir)) == []  # the key the template reads
 
 
+def test_a_key_under_a_node_the_chart_merges_over_its_values_is_read_where_the_top_level_key_is():
+    """istiod's templates/zzy_descope_legacy.yaml merges `pilot` over the top level (values-read.json `aliases`)."""
+    istiod = upstream_dir() / "charts" / "istiod"
+    assert list(unread_values_keys({"pilot": {"autoscaleMin": 2, "env": {"X": "1"}}}, istiod)) == []
+    assert list(unread_values_keys({"pilot": {"autoscaleMinimum": 2}}, istiod)) == ["pilot.autoscaleMinimum"]
+    assert list(unread_values_keys({"gateways": {"autoscaleMin": 2}}, istiod)) == ["gateways.autoscaleMin"]
+
+
 def test_values_read_data_is_from_the_pinned_templates():
     """Each pinned chart's values-read.json was extracted at the commits SOURCES.md records for its vendored
     Chart.yaml (a chart bump without a new extraction fails here), every template an include names was found, and

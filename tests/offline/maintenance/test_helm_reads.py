@@ -91,6 +91,17 @@ def test_tpl_takes_the_string_whole_but_not_the_context_and_notes_and_dumps_read
     assert whole == {("clusterName",), ("x",), ("revision",)}
 
 
+def test_a_node_merged_over_the_charts_own_values_is_an_alias():
+    """istio 1.30.3 istio-discovery templates/zzy_descope_legacy.yaml: `pilot.x` is read wherever `x` is."""
+    found = chart_reads([ChartFiles({"name": "istiod"}, {
+        "templates/zzy.yaml": '{{- $_ := mustMergeOverwrite $.Values (index $.Values "pilot") }}',
+        "templates/zzz.yaml": '{{- $d := $.Values._internal }}'
+                              '{{ $b := set $ "Values" (mustMergeOverwrite $d $.Values) }}{{ toYaml .Values.env }}'},
+        (), "")])
+    assert found.aliases == {(("pilot",), ()): "templates/zzy.yaml:1"}
+    assert found.whole == {("env",): "templates/zzz.yaml:1"}
+
+
 def test_the_whole_values_printed_outside_a_dump_is_recorded_as_the_empty_path():
     _, whole = reads({"templates/a.yaml": "{{ toYaml .Values }}"})
     assert () in whole
