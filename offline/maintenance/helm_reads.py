@@ -20,7 +20,8 @@ nodes it may denote. A path is recorded as
 
 A node passed to `include`/`template` (alone or inside a `dict`) is followed into the named template, with `.` and
 `$` bound to the argument. `merge`/`mergeOverwrite` hand back their arguments (Istio's profile merge would otherwise
-count every key read). Subcharts read their values under their alias (or name), `global.` at the top; a library
+count every key read); a node merged over the chart's own `.Values` is recorded as an alias (istiod's `pilot.x` is
+read where `x` is). Subcharts read their values under their alias (or name), `global.` at the top; a library
 chart's templates are defined only, and run with the including chart's `.Values`. Chart.yaml conditions and tags are
 read by Helm itself. NOTES.txt is left out: what it reads only prints a message after install.
 """
