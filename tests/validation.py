@@ -292,3 +292,56 @@ def pinned_versions(sources_md: str, upstream_dir: str) -> set[str]:
             else:
                 versions.add(chart_version)
     return versions
+
+
+# ---- Helm values a template reads ---------------------------------------------------------------------------------
+
+# A key that exists in values.yaml can still be read by no template at the pinned version (a leftover, a renamed
+# option, a key under a map the templates never pass through): Helm takes it and renders nothing different.
+# `charts/<chart>/values-read.json` holds the paths the pinned templates read (offline/maintenance/helm_reads.py,
+# derived from the templates at the commits its header names).
+
+# Keys a template reads through a construct the extractor cannot follow (a `tpl` of a string that names them, a
+# template picked by a computed name), by chart directory: the dotted key, with the template line that reads it.
+# A computed index or a `range` is no reason to list one here: the extractor counts the whole map as read.
+UNREAD_ALLOWED: dict[str, dict[str, str]] = {}
+
+
+@functools.lru_cache(maxsize=None)
+def values_read(chart_dir: Path) -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]], dict[str, Any]]:
+    """The paths the chart's templates read or pass through on the way to a longer one, the paths they take whole,
+    and the file's header (read once per process)."""
+    document = json.loads((chart_dir / "values-read.json").read_text())
+    paths = [tuple(row["path"]) for row in document["paths"]]
+    touched = frozenset(path[:i] for path in paths for i in range(len(path) + 1))
+    whole = frozenset(tuple(row["path"]) for row in document["paths"] if row["how"] == "whole")
+    return touched, whole, {k: v for k, v in document.items() if k != "paths"}
+
+
+def _set_keys(values: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    """The keys a values map sets, as paths: a map's own keys, down to a value that is no map (or an empty one)."""
+    if isinstance(values, dict) and values:
+        for key, value in values.items():
+            yield from _set_keys(value, (*path, str(key)))
+    elif path:
+        yield path
+
+
+def is_read(path: tuple[str, ...], touched: frozenset[tuple[str, ...]], whole: frozenset[tuple[str, ...]]) -> bool:
+    """Read when a template reads the path itself or a path below it, or takes a node above it (or it) whole: a
+    free-form map the chart leaves empty (nodeSelector, env) is read as a whole map."""
+    return path in touched or any(path[:i] in whole for i in range(len(path)))
+
+
+def unread_values_keys(values: Any, chart_dir: Path) -> Iterator[str]:
+    """The keys we set that no template of the pinned chart (or of its subcharts) reads, dotted. A key under a node
+    the chart merges over its own values (`aliases`: istiod's `pilot.x` is `x`) is read where that key is."""
+    touched, whole, header = values_read(chart_dir)
+    aliases = [(tuple(a["from"]), tuple(a["to"])) for a in header.get("aliases", [])]
+    allowed = UNREAD_ALLOWED.get(chart_dir.name, {})
+    for path in _set_keys(values):
+        dotted = ".".join(path)
+        spellings = [path, *((to + path[len(source):]) for source, to in aliases
+                             if path[:len(source)] == source and len(path) > len(source))]
+        if not any(is_read(p, touched, whole) for p in spellings) and dotted not in allowed:
+            yield dotted

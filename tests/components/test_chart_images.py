@@ -10,7 +10,7 @@ from llmplatform.images import chart_images, mirrored, values_at
 from llmplatform.pins import ALL_CHARTS, parse_image
 
 from tests.conftest import upstream_dir
-from tests.validation import chart_values, unknown_values_keys
+from tests.validation import chart_values, is_read, unknown_values_keys, unread_values_keys, values_read
 
 MIRROR = "mirror.example.io"
 IMAGE_KEYS = {"tag", "version", "registry", "digest"}
@@ -59,6 +59,8 @@ def test_mirror_values_exist_in_the_chart_and_name_the_mirrored_images(chart):
     data = chart_images(chart.upstream_dir)
     defaults = chart_values(upstream_dir() / "charts" / chart.upstream_dir)
     assert list(unknown_values_keys(data.mirror_values, defaults)) == []
+    # and a template of the pinned chart reads each (tests/upstream/charts/<chart>/values-read.json), in any stack
+    assert list(unread_values_keys(data.mirror_values, upstream_dir() / "charts" / chart.upstream_dir)) == []
     leaves = set(leaf_paths(data.mirror_values))
     for image in data.images:
         target = mirrored(image.image, MIRROR)
@@ -79,6 +81,10 @@ def test_the_recorded_defaults_of_each_switch_are_the_charts(chart):
     switches = {c.lstrip("!") for image in data.images for c in image.when}
     assert set(data.when_defaults) == switches
     assert {path: values_at(defaults, path) for path in switches} == data.when_defaults
+    # each switch is one a template of the pinned chart reads (values-read.json): a switch no template reads would
+    # turn an image on or off in the plan and nothing in the cluster
+    touched, whole, _ = values_read(upstream_dir() / "charts" / chart.upstream_dir)
+    assert sorted(path for path in switches if not is_read(tuple(path.split(".")), touched, whole)) == []
 
 
 def test_a_release_renders_what_its_switches_turn_on():

@@ -16,9 +16,10 @@ from offline.deploy_model import CHART_CRD_GROUPS
 from offline.plan import manifests
 
 from tests.conftest import PLANNED, REGIONS, VARIANTS, plan_for, planned, upstream_dir, variant_or_stack
-from tests.validation import (LOCAL_CRDS, CelRuleViolation, cel_violations, chart_schema, chart_values, compile_rule,
-                              is_builtin, is_transition_rule, pinned_versions, schema_rules, unknown_values_keys,
-                              validate_builtin, validate_custom, vendored_crds)
+from tests.validation import (LOCAL_CRDS, UNREAD_ALLOWED, CelRuleViolation, cel_violations, chart_schema, chart_values,
+                              compile_rule, is_builtin, is_read, is_transition_rule, pinned_versions, schema_rules,
+                              unknown_values_keys, unread_values_keys, validate_builtin, validate_custom, values_read,
+                              vendored_crds)
 
 
 def _objects(plan):
@@ -183,6 +184,92 @@ def test_every_values_key_exists_upstream(any_plan):
         schema = chart_schema(chart_dir)
         if schema:
             jsonschema.validate(values, schema)
+
+
+def _unread_keys(plan) -> list[str]:
+    upstream = upstream_dir() / "charts"
+    by_name = {c.chart: c for c in ALL_CHARTS}
+    found = []
+    for release in plan.helm_releases():
+        chart = by_name[release.inputs["chart"].rsplit("/", 1)[-1]]
+        for key in unread_values_keys(release.inputs.get("values", {}), upstream / chart.upstream_dir):
+            found.append(f"release {release.name} ({chart.chart} {chart.version}): {key} is in the chart's values "
+                         "but no template of that version reads it; remove it or set the key the templates read")
+    return found
+
+
+@pytest.mark.parametrize("name", PLANNED)
+def test_every_values_key_is_read_by_a_template(name):
+    """A key can exist in values.yaml and still do nothing: every key a release sets is read by a template of the
+    pinned chart or its subcharts (tests/upstream/charts/<chart>/values-read.json), itself, below it, or as part of
+    a map a template takes whole."""
+    assert _unread_keys(planned(name)) == []
+
+
+def test_a_key_no_template_reads_fails_the_read_check(dev):
+    """nvidia-device-plugin 0.20.0's values.yaml has gfd.noTimestamp, but daemonset-gfd.yml reads the top-level
+    .Values.noTimestamp: set under gfd, it exists upstream and changes nothing."""
+    release = next(r for r in dev.helm_releases() if r.inputs["chart"] == "nvidia-device-plugin")
+    planted = copy.deepcopy(release)
+    planted.inputs["values"] = {**release.inputs["values"], "gfd": {**release.inputs["values"].get("gfd", {}),
+                                                                    "noTimestamp": True}}
+    chart_dir = upstream_dir() / "charts" / "nvidia-device-plugin"
+    assert list(unknown_values_keys(planted.inputs["values"], chart_values(chart_dir))) == []  # exists upstream
+
+    class Plan:
+        def helm_releases(self):
+            return [planted]
+    assert _unread_keys(Plan()) == [
+        f"release {release.name} (nvidia-device-plugin 0.20.0): gfd.noTimestamp is in the chart's values but no "
+        "template of that version reads it; remove it or set the key the templates read"]
+    assert list(unread_values_keys({"noTimestamp": True}, chart_dir)) == []  # the key the template reads
+
+
+def test_a_key_under_a_node_the_chart_merges_over_its_values_is_read_where_the_top_level_key_is():
+    """istiod's templates/zzy_descope_legacy.yaml merges `pilot` over the top level (values-read.json `aliases`)."""
+    istiod = upstream_dir() / "charts" / "istiod"
+    assert list(unread_values_keys({"pilot": {"autoscaleMin": 2, "env": {"X": "1"}}}, istiod)) == []
+    assert list(unread_values_keys({"pilot": {"autoscaleMinimum": 2}}, istiod)) == ["pilot.autoscaleMinimum"]
+    assert list(unread_values_keys({"gateways": {"autoscaleMin": 2}}, istiod)) == ["gateways.autoscaleMin"]
+
+
+def test_values_read_data_is_from_the_pinned_templates():
+    """Each pinned chart's values-read.json was extracted at the commits SOURCES.md records for its vendored
+    Chart.yaml (a chart bump without a new extraction fails here), every template an include names was found, and
+    no template takes a chart's whole .Values (which would make every key read and the check above vacuous)."""
+    sources = (upstream_dir() / "SOURCES.md").read_text()
+    rows = {}
+    for line in sources.splitlines():
+        cells = [c.strip() for c in line.split("|")]
+        if len(cells) > 8 and cells[1].startswith("`charts/") and cells[1].endswith("/Chart.yaml`"):
+            rows[cells[1].strip("`")] = (cells[2], cells[5].strip("`"))
+    for chart in ALL_CHARTS:
+        chart_dir = upstream_dir() / "charts" / chart.upstream_dir
+        touched, whole, header = values_read(chart_dir)
+        parent, *subcharts = header["sources"]
+        assert (parent["repo"], parent["commit"]) == rows[f"charts/{chart.upstream_dir}/Chart.yaml"], chart.chart
+        for sub in subcharts:
+            vendored = [key for key in rows if key.startswith(f"charts/{chart.upstream_dir}/charts/")
+                        and yaml.safe_load((upstream_dir() / key).read_text())["name"] in sub["path"]]
+            if vendored:  # else in the parent's own tree, at its commit
+                assert (sub["repo"], sub["commit"]) in {rows[key] for key in vendored}, (chart.chart, sub)
+            else:
+                assert (sub["repo"], sub["commit"]) == (parent["repo"], parent["commit"]), (chart.chart, sub)
+        assert header["undefined_templates"] == [], chart.chart
+        assert () not in whole and all(len(path) > 1 or path[0] not in {s["values_key"] for s in subcharts}
+                                       for path in whole), (chart.chart, "a chart's whole .Values taken")
+        assert len(touched) > 20, chart.chart
+        rel = f"charts/{chart.upstream_dir}/values-read.json"
+        assert f"| `{rel}` |" in sources and f"  {rel}\n" in sources, f"{rel}: no row or checksum in SOURCES.md"
+
+
+def test_every_unread_key_allowed_is_one_the_extractor_misses():
+    """An allowed key names the template line that reads it, and is one the extracted reads do not already hold."""
+    for chart_dir_name, keys in UNREAD_ALLOWED.items():
+        touched, whole, _ = values_read(upstream_dir() / "charts" / chart_dir_name)
+        for key, line in keys.items():
+            assert re.search(r"templates/\S+:\d+", line), (chart_dir_name, key)
+            assert not is_read(tuple(key.split(".")), touched, whole), (chart_dir_name, key, "already read")
 
 
 def test_every_crd_a_chart_installs_is_vendored_at_its_pinned_version():
