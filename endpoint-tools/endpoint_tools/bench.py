@@ -647,7 +647,26 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("no request was sent: the duration ended before the first one (with --rate, before the first "
               "arrival)", file=sys.stderr)
         return 1
-    return 0 if summary["success_rate"] * 100 >= args.min_success else 1
+    if summary["success_rate"] * 100 >= args.min_success:
+        return 0
+    print(below_min_success(summary, results, args.min_success), file=sys.stderr)
+    return 1
+
+
+def below_min_success(summary: dict[str, Any], results: list[dict[str, Any]], min_success: float) -> str:
+    """Why a finished run exits 1: the rate against --min-success, and each failure kind's first message (the
+    summary counts kinds only; the message, say the gate's 429 or the server's 500 body, was in the JSON alone)."""
+    first: dict[str, str] = {}
+    for row in results:
+        if not row["ok"]:
+            first.setdefault(row["error"], row["message"] or "no message")
+    lines = [f"llm-bench: exit 1: success rate {_percent(summary['success_rate'])} is below --min-success "
+             f"{min_success:g}%; the first failure of each kind:"]
+    lines += [f"  {kind}: {printable(message)[:300]}" for kind, message in sorted(first.items())]
+    if "rate_limited" in first:
+        lines.append("  (429: a rate limit, such as the platform's gate per client and gate pod, "
+                     "gateway.rateLimitPerSecond: lower -c or --rate)")
+    return "\n".join(lines)
 
 
 def cli() -> None:
