@@ -16,7 +16,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.plan_diff", description=summary)
     parser.add_argument("base", type=Path, help="build/<stack> of the base branch")
     parser.add_argument("new", type=Path, help="build/<stack> of this change")
-    parser.add_argument("--title", default="Offline plan diff")
+    parser.add_argument("--title", default="Offline plan diff",
+                        help="the report's heading (the workflow's pull-request comment names the stack)")
     parser.add_argument("--allow-file", type=Path, metavar="PATH",
                         help=f"URNs (one a line, # comments) whose replacement or deletion is intended ({ALLOW_FILE})")
     parser.add_argument("--allow-stateful", action="store_true",
