@@ -37,7 +37,8 @@ from requests.adapters import HTTPAdapter
 from .endpoint import EndpointError, shown_url
 from .llm_api import (KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json,
                       printable, redact)
-from .smoke import connect, endpoint_arguments, endpoint_given, named, new_parser, run_cli, silence_stdout
+from .smoke import (connect, endpoint_arguments, endpoint_given, failure_text, named, new_parser, run_cli,
+                    silence_stdout)
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "latency_s", "ttft_s",
@@ -606,8 +607,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         url, api = connect(args)
         model = args.model or LlmClient(url, api, args.api_key, deadlines).list_models()[0]
     except (EndpointError, ApiError) as error:
-        kind = f"[{error.kind}] " if isinstance(error, ApiError) else ""
-        print(f"cannot start the benchmark: {kind}{redact(str(error))}", file=sys.stderr)
+        reason = failure_text(error, bool(args.api_key)) if isinstance(error, ApiError) else str(error)
+        print(f"cannot start the benchmark: {redact(reason)}", file=sys.stderr)
         return 1
     except IndexError:
         print("cannot start the benchmark: the endpoint lists no model; pass --model", file=sys.stderr)
