@@ -20,7 +20,15 @@ FILES_OF = $(shell find $(1) -type f -not -path '*/__pycache__/*' -not -path '*.
 PKG_FILES := $(call FILES_OF,components,-not -path 'components/maintenance/*')
 TOOLS_FILES := $(call FILES_OF,endpoint-tools)
 
-.PHONY: install tools plan images scan test bench schema docs pin-digests preview up destroy clean
+.PHONY: help install tools plan images scan test bench schema docs pin-digests preview up destroy clean
+
+# `make` alone, or `make help`: the targets and what each does (the `## ...` after each target), nothing installed
+.DEFAULT_GOAL := help
+help:  ## this list; start with `make plan STACK=dev` and `make test` (README.md)
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / {gsub(/[$$][(]STACK[)]/, "<stack>", $$2); printf "  make %-12s %s\n", $$1, $$2}' \
+	  $(MAKEFILE_LIST)
+	@echo "  STACK=<stack> (default dev) picks Pulumi.<stack>.yaml; PREVIEW=1 adds plan's preview run;" \
+	  "PYTHON=python3.12 names the Python that creates .venv"
 
 # The component package's floor (components/pyproject.toml requires-python), checked before a venv is made and of a
 # venv made before: pip refused the package only after a minute of installs, and the venv it left behind kept the old
@@ -149,8 +157,8 @@ preview: plan  ## real `pulumi preview` (needs the Pulumi CLI and Azure credenti
 up: plan  ## real `pulumi up` with the policy pack and its configuration (as the workflow's), after the offline plan
 	pulumi up --stack $(STACK) --policy-pack policy --policy-pack-config build/$(STACK)/policy-config.json
 
-destroy:
+destroy:  ## real `pulumi destroy` of the stack (prod's protected resources stop it: docs/operations.md)
 	pulumi destroy --stack $(STACK)
 
-clean:
+clean:  ## remove build/ (the plans) and pytest's cache; .venv stays
 	rm -rf build .pytest_cache

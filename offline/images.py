@@ -184,10 +184,11 @@ def _stale(recorded: dict[str, Any], stack_file: Path) -> bool:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.images", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", required=True)
+    parser.add_argument("--stack", required=True, help="the stack whose plan (build/<stack>/images.json) to read")
     parser.add_argument("--registry", default="", help="mirror registry host (default: the stack's "
                                                        "cluster.imageRegistry)")
-    parser.add_argument("--out", default=str(runner.PROJECT_DIR / "build"))
+    parser.add_argument("--out", default=str(runner.PROJECT_DIR / "build"),
+                        help="where `make plan` wrote the plan (default: build/)")
     args = parser.parse_args(argv)
     try:  # a plan's folder is named after its stack (a what-if's too: <stack>.what-if)
         runner.check_stack_name(args.stack)

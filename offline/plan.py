@@ -351,8 +351,10 @@ def tree(plan: runner.Plan) -> str:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m offline.plan", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", required=True)
-    parser.add_argument("--out", default=str(stacks.PROJECT_DIR / "build"))
+    parser.add_argument("--stack", required=True,
+                        help="the stack to plan: Pulumi.<stack>.yaml beside Pulumi.yaml (dev, prod, llmd, global, ...)")
+    parser.add_argument("--out", default=str(stacks.PROJECT_DIR / "build"),
+                        help="the folder the plan is written under, as <out>/<stack>/ (default: build/)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="override a config value for this run only, as `pulumi config set --path` would: "
                              "gpu.driver=operator, modelStore.models[1]=llama3.2:1b (true/false and plain "

@@ -83,3 +83,27 @@ COMPONENTS: dict[str, str] = {name: globals()[name].__module__.rsplit(".", 1)[-1
 def all_components() -> list[type[pulumi.ComponentResource]]:
     """Every component class, for the component provider and the schema."""
     return [globals()[name] for name in COMPONENTS]
+
+
+def _describe_constructors() -> None:
+    """Each component's `__init__` had no docstring of its own, so `help(LlmdStack)` and an editor's hover showed
+    pulumi.ComponentResource's, whose parameters (`t`, `props`, `remote`, `package_ref`) a component does not take.
+    Set at import, not in the source: the provider's schema is read from the source, which this leaves alone."""
+    import inspect
+    for name in COMPONENTS:
+        init = globals()[name].__init__
+        internal = [p for p in inspect.signature(init).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        if init.__doc__ is None:
+            init.__doc__ = (
+                f"{name}(name, args, opts=None).\n\n"
+                f":param str name: the component's Pulumi name; its resources' names start with it.\n"
+                f":param {name}Args args: the inputs, a dict read by key (every input, its type and default: "
+                f"docs/components/reference.md, or the `{name}Args` TypedDict's source); a bad one raises "
+                f"ComponentInputError naming the input, the value and what is allowed, before anything registers.\n"
+                f":param pulumi.ResourceOptions opts: resource options; an in-cluster component takes the cluster's "
+                f"Kubernetes provider here, `pulumi.ResourceOptions(providers=[aks.provider])`."
+                + (f"\n\n{', '.join(p.name for p in internal)}: keyword-only, for InferenceStack, which composes "
+                   f"this part; leave them out." if internal else ""))
+
+
+_describe_constructors()

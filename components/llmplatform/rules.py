@@ -92,7 +92,7 @@ def without_outputs(value: Any) -> Any:
 # called its SKU): a typo in one matches the name in the other. Small on purpose: a pair goes here only when a real
 # typo suggested a wrong input without it.
 _SAME_WORD = {"nodes": "count", "node": "count", "sku": "size", "address": "ip", "gib": "gb", "gb": "gib",
-              "ns": "namespace"}
+              "ns": "namespace", "region": "location"}  # region: Azure's word for it (`location` in its API)
 _CLOSE_WORD = 0.8  # two words this alike (difflib's ratio) are one word mistyped: "replcas", "modle", "maxCont"
 _CLOSE_NAME = 0.75  # a name with no word in common this alike as a whole is a typo of it ("vmsize"); not "taints"
 

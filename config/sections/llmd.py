@@ -131,8 +131,9 @@ def llmd_cross_checks(r: Reader, cfg: LlmdConfig, gpu: GpuConfig, gateway: Gatew
     if cfg.expose_externally and not gateway.external:
         r.problem("llmd.exposeExternally needs the external gateway (gateway.mode both or external)")
     if not cfg.expose_externally and not gateway.internal:
-        r.problem("llmd is published on the internal gateway unless llmd.exposeExternally is true; "
-                  f"gateway.mode is {gateway.mode!r}")
+        r.problem(f"gateway.mode {gateway.mode!r} is invalid with llmd.enabled; allowed: internal or both (llm-d "
+                  "is published on the internal gateway), or set llmd.exposeExternally true to publish it on the "
+                  "external one")
     sku = find_gpu_sku(gpu.vm_size)
     if sku is None:
         return

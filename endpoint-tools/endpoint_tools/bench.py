@@ -37,7 +37,8 @@ from requests.adapters import HTTPAdapter
 from .endpoint import EndpointError, shown_url
 from .llm_api import (KINDS, MAX_TOKENS, ApiError, Deadlines, LlmClient, cancel_all, describe_exception, parse_json,
                       printable, redact)
-from .smoke import connect, endpoint_arguments, endpoint_given, named, new_parser, run_cli, silence_stdout
+from .smoke import (connect, endpoint_arguments, endpoint_given, failure_text, named, new_parser, run_cli,
+                    silence_stdout)
 from .stats import summarize
 
 CSV_FIELDS = ("index", "ok", "status", "error", "message", "scheduled_s", "start_s", "latency_s", "ttft_s",
@@ -606,8 +607,8 @@ def main(argv: Optional[list[str]] = None) -> int:
         url, api = connect(args)
         model = args.model or LlmClient(url, api, args.api_key, deadlines).list_models()[0]
     except (EndpointError, ApiError) as error:
-        kind = f"[{error.kind}] " if isinstance(error, ApiError) else ""
-        print(f"cannot start the benchmark: {kind}{redact(str(error))}", file=sys.stderr)
+        reason = failure_text(error, bool(args.api_key)) if isinstance(error, ApiError) else str(error)
+        print(f"cannot start the benchmark: {redact(reason)}", file=sys.stderr)
         return 1
     except IndexError:
         print("cannot start the benchmark: the endpoint lists no model; pass --model", file=sys.stderr)
@@ -647,7 +648,26 @@ def main(argv: Optional[list[str]] = None) -> int:
         print("no request was sent: the duration ended before the first one (with --rate, before the first "
               "arrival)", file=sys.stderr)
         return 1
-    return 0 if summary["success_rate"] * 100 >= args.min_success else 1
+    if summary["success_rate"] * 100 >= args.min_success:
+        return 0
+    print(below_min_success(summary, results, args.min_success), file=sys.stderr)
+    return 1
+
+
+def below_min_success(summary: dict[str, Any], results: list[dict[str, Any]], min_success: float) -> str:
+    """Why a finished run exits 1: the rate against --min-success, and each failure kind's first message (the
+    summary counts kinds only; the message, say the gate's 429 or the server's 500 body, was in the JSON alone)."""
+    first: dict[str, str] = {}
+    for row in results:
+        if not row["ok"]:
+            first.setdefault(row["error"], row["message"] or "no message")
+    lines = [f"llm-bench: exit 1: success rate {_percent(summary['success_rate'])} is below --min-success "
+             f"{min_success:g}%; the first failure of each kind:"]
+    lines += [f"  {kind}: {printable(message)[:300]}" for kind, message in sorted(first.items())]
+    if "rate_limited" in first:
+        lines.append("  (429: a rate limit, such as the platform's gate per client and gate pod, "
+                     "gateway.rateLimitPerSecond: lower -c or --rate)")
+    return "\n".join(lines)
 
 
 def cli() -> None:

@@ -12,7 +12,7 @@ import requests
 import yaml
 
 from .endpoint import shown_url, url_problem
-from .llm_api import ApiError, Deadlines, LlmClient
+from .llm_api import ApiError, Deadlines, LlmClient, printable
 from .smoke import KEY_OPTION, Check, clean_api_key, failure_text, run_checks
 
 GPU = "nvidia.com/gpu"
@@ -85,6 +85,8 @@ class Cluster:
         self.batch, self.autoscaling = client.BatchV1Api(api_client), client.AutoscalingV2Api(api_client)
         self.custom = client.CustomObjectsApi(api_client)
         self.timeout = timeout_s
+        # named when it cannot be reached: the kubeconfig's server, which may be another cluster's or a stale one
+        self.server = str(getattr(getattr(api_client, "configuration", None), "host", "") or "")
 
     def call(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         from kubernetes.client.exceptions import ApiException
@@ -99,7 +101,8 @@ class Cluster:
             reason = (error.reason or "").strip()
             raise ClusterError(f"the API server answered {error.status} {reason}".rstrip()) from None
         except (HTTPError, OSError) as error:
-            raise ClusterError(f"cannot reach the API server: {unreachable_reason(error)}") from None
+            at = f" at {printable(shown_url(self.server))}" if self.server else ""
+            raise ClusterError(f"cannot reach the API server{at}: {unreachable_reason(error)}") from None
         except (ValueError, RecursionError) as error:  # an answer the client's models refuse (pydantic's errors
             # are ValueErrors), or one nested too deeply for Python's JSON decoder
             raise ClusterError(f"the API server's answer did not parse: {str(error).splitlines()[0][:160]}") from None

@@ -109,11 +109,17 @@ def check_rate_limit(client: LlmClient, burst: int) -> Check:
                  + (told if limited else ""))
 
 
-def failure_text(error: ApiError) -> str:
-    """`[kind] message` of a failed request; a timeout says which flag gives that deadline more time."""
+def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:
+    """`[kind] message` of a failed request; a timeout says which flag gives that deadline more time, and a 401/403
+    (with `key_given` known: llm-smoke's and llm-bench's first request) where the key comes from."""
     flag = DEADLINE_FLAGS.get(error.deadline or "")
-    return f"[{error.kind}] {error}" + (f"; raise it with {flag} SECONDS (a cold start can take minutes)"
+    text = f"[{error.kind}] {error}" + (f"; raise it with {flag} SECONDS (a cold start can take minutes)"
                                         if flag else "")
+    if error.kind == "unauthorized" and key_given is not None:
+        text += (f"; the key given ({KEY_OPTION[0]} or ${KEY_OPTION[1]}) was refused" if key_given else
+                 f"; no key was given: pass {KEY_OPTION[0]} or set ${KEY_OPTION[1]} (the platform's gate: the key "
+                 f"in the Key Vault secret its stack output apiKeySecret names, docs/operations.md)")
+    return text
 
 
 def run_checks(client: LlmClient, model: Optional[str], max_tokens: int, auth: bool, burst: int) -> list[Check]:
@@ -332,7 +338,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     try:
         url, api = connect(args)
     except (EndpointError, ApiError) as error:
-        print(f"FAIL  reach       {failure_text(error) if isinstance(error, ApiError) else error}")
+        reason = failure_text(error, bool(args.api_key)) if isinstance(error, ApiError) else error
+        print(f"FAIL  reach       {reason}")
         return 1
     client = LlmClient(url, api, args.api_key, Deadlines(args.timeout, args.ttft_timeout), requests.Session())
     print(f"smoke test of {shown_url(url)} ({api} API)")

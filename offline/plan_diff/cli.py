@@ -1,5 +1,6 @@
 """`python -m offline.plan_diff BASE_DIR NEW_DIR`: the command line."""
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Optional
@@ -15,7 +16,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.plan_diff", description=summary)
     parser.add_argument("base", type=Path, help="build/<stack> of the base branch")
     parser.add_argument("new", type=Path, help="build/<stack> of this change")
-    parser.add_argument("--title", default="Offline plan diff")
+    parser.add_argument("--title", default="Offline plan diff",
+                        help="the report's heading (the workflow's pull-request comment names the stack)")
     parser.add_argument("--allow-file", type=Path, metavar="PATH",
                         help=f"URNs (one a line, # comments) whose replacement or deletion is intended ({ALLOW_FILE})")
     parser.add_argument("--allow-stateful", action="store_true",
@@ -34,9 +36,12 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     if not args.new_stack and not base_plan:
         missing = "the folder does not exist" if not args.base.exists() else "no resources.json in it"
-        print(f"no plan of the base branch at {args.base} ({missing}): run `make plan STACK=<stack>` on the base "
-              "branch (a plan that fails leaves no folder); for a stack the base branch does not have, pass "
-              "--new-stack", file=sys.stderr)
+        # the README's what-if compares build/<stack> with build/<stack>.what-if: BASE is then the stack's own plan
+        stack = args.base.name if re.fullmatch(r"[A-Za-z0-9_.-]+", args.base.name) else "<stack>"
+        print(f"no plan at {args.base} ({missing}), the plan to compare with: run `make plan STACK={stack}` first "
+              "(for a what-if, the stack's own plan; in a pull request's check, on the base branch; a plan that "
+              "fails leaves no folder); for a stack the base branch does not have, pass --new-stack",
+              file=sys.stderr)
         return 2
     if args.allow_file and not args.allow_file.exists():
         print(f"note: --allow-file {args.allow_file} does not exist, so nothing is allowed", file=sys.stderr)

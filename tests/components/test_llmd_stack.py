@@ -473,6 +473,9 @@ def test_flags_vllm_reads_otherwise_pass_and_only_a_flags_prefix_counts_as_it():
     (["llmd.model=acme/private-model"], "llmd.modelMemoryGib is needed"),
     (["llmd.model=acme/private-model", "llmd.modelMemoryGib=10"], "llmd.maxModelLen is needed"),
     (["gateway.mode=none"], "llmd.enabled needs a gateway"),
+    # the stack config's own words: which gateway.mode values serve llm-d, and the other way (exposeExternally)
+    (["gateway.mode=external"], "gateway.mode 'external' is invalid with llmd.enabled; allowed: internal or both (llm-d "
+     "is published on the internal gateway), or set llmd.exposeExternally true"),
     (["llmd.maxReplicas=3"], "llmd.maxReplicas (3) x 1 GPU(s) exceeds the 2 x 1 GPU(s)"),
     (["llmd.minReplicas=2"], "llmd.replicas (1) is the starting count"),
     (["observability.enabled=false"], "llmd.autoscaling needs observability.enabled"),

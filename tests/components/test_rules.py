@@ -90,6 +90,8 @@ def test_a_mistyped_input_name_is_matched_by_its_words_not_its_nearest_letters()
     assert nearest_or_all("max_nodes", GPU_POOL_INPUTS, "inputs") == "did you mean 'max_count'?"
     assert nearest_or_all("node_count", GPU_POOL_INPUTS, "inputs") == "did you mean 'min_count' or 'max_count'?"
     assert nearest_or_all("taints", GPU_POOL_INPUTS, "inputs").startswith("inputs: cluster, driver, fallback")
+    # Azure calls it a region and its API a location: AksCluster's input and the stack config's key are `location`
+    assert nearest_names("region", ["cluster_name", "resource_group_name", "location", "tier"]) == ["location"]
     # the config layer's camelCase keys read the same way
     assert nearest_names("maxCont", ["minCount", "maxCount", "vmSize"]) == ["maxCount"]
 

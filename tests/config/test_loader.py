@@ -47,6 +47,8 @@ BAD_CONFIGS = [
     ("dev", {"gpu": {"priority": "regular", "fallback": {"enabled": True}}}, "gpu.fallback.enabled true is invalid; allowed: only with gpu.priority spot (an on-demand pool is the fallback"),
     ("dev", {"gpu": {"migProfile": "MIG1g"}}, "gpu.migProfile 'MIG1g' is invalid; allowed: only on a MIG-capable catalog GPU (A100/H100/H200);"),
     ("dev", {"gpu": {"maxCont": 2}}, "gpu.maxCont is not a known key; did you mean 'maxCount'?"),
+    # Azure's word for it (a stranger's first stack copied a file and set `region`): the config's `location`
+    ("dev", {"region": "swedencentral"}, "region is not a known key; did you mean 'location'?"),
     ("dev", {"gpu": {"zzz": 2}}, "gpu.zzz is not a known key; known: driver, enabled, fallback, maxCount,"),
     ("dev", {"gpu": {"spotMaxPrice": 0}}, "gpu.spotMaxPrice 0.0 is invalid; allowed: -1 (pay up to the on-demand price) or a USD price above 0"),
     ("dev", {"gpu": {"upgradeMaxSurge": 1}}, "gpu.upgradeMaxSurge '1' is invalid; allowed: none on a spot pool without gpu.fallback.enabled (AKS upgrades a spot pool without surge nodes"),

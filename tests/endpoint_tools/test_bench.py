@@ -53,10 +53,21 @@ def test_bench_reports_timeouts_before_headers():
     assert [r["error"] for r in results] == ["timeout_headers", "timeout_headers"]
 
 
-def test_bench_exit_code_follows_min_success(tmp_path):
+def test_bench_exit_code_follows_min_success(tmp_path, capsys):
     with LoopbackServer("ratelimit") as limited:
         code, report = run_bench(tmp_path, limited.url, "--api", "openai", "--model", MODEL, "-n", "4")
         assert code == 1 and report["summary"]["success_rate"] == 0
+        # said why, with what the server answered: the summary counted kinds alone, and exit 1 came silently
+        err = capsys.readouterr().err
+        assert "exit 1: success rate 0.0% is below --min-success 100%" in err, err
+        assert re.search(r"^  rate_limited: .*429", err, flags=re.M) and "gateway.rateLimitPerSecond" in err, err
+    with LoopbackServer("error") as failing:
+        assert run_bench(tmp_path, failing.url, "--api", "openai", "--model", MODEL, "-n", "2",
+                         "--min-success", "50")[0] == 1
+        err = capsys.readouterr().err
+        assert "below --min-success 50%" in err and re.search(r"^  server_error: .*500.*CUDA out of memory", err,
+                                                               flags=re.M), err
+        assert "rateLimitPerSecond" not in err and "Traceback" not in err, err
         code, _ = run_bench(tmp_path, limited.url, "--api", "openai", "--model", MODEL, "-n", "4",
                             "--min-success", "0")
         assert code == 0

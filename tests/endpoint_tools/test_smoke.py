@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler
 
 import pytest
 
-from endpoint_tools import smoke
+from endpoint_tools import bench, smoke
 from endpoint_tools.llm_api import ApiError, LlmClient, detect_api
 from endpoint_tools.loopback_server import MODEL, OUTPUT_TOKENS, BackgroundServer, LoopbackServer
 
@@ -67,7 +67,15 @@ def test_smoke_checks_auth_and_rate_limit(capsys):
         assert smoke.main([server.url, "--api-key", "s3cret"]) == 0
         assert "PASS  auth" in capsys.readouterr().out
         assert smoke.main([server.url]) == 1  # no key: refused, named
-        assert "401" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        # and where a key comes from: a newcomer read "401: invalid api key" with none given and no way on
+        assert "401" in out and "no key was given: pass --api-key or set $LLM_API_KEY" in out, out
+        assert smoke.main([server.url, "--api-key", "wrong"]) == 1
+        out = capsys.readouterr().out
+        assert "401" in out and "the key given (--api-key or $LLM_API_KEY) was refused" in out and "wrong" not in out
+        assert bench.main([server.url, "-n", "1", "--no-plot", "--no-progress"]) == 1
+        err = capsys.readouterr().err
+        assert "cannot start the benchmark: [unauthorized]" in err and "no key was given: pass --api-key" in err, err
     with LoopbackServer("ratelimit") as limited, LoopbackServer("ok") as unlimited:
         client = LlmClient(limited.url, "openai")
         check = smoke.check_rate_limit(client, 5)

@@ -194,6 +194,8 @@ def test_unreachable_cluster_and_bad_usage(tmp_path, capsys):
     assert "FAIL  gpus" in out and "cannot reach the API server" in out and "Traceback" not in out
     gpus = next(line for line in out.splitlines() if line.startswith("FAIL  gpus"))
     assert "Connection refused" in gpus and "Max retries" not in gpus and "HTTPConnection" not in gpus  # the cause
+    server = json.loads(gone["kubeconfig"])["clusters"][0]["cluster"]["server"]
+    assert f"cannot reach the API server at {server}: " in gpus, gpus  # which one: the kubeconfig may be stale
     path.write_text("[" * 100000 + "]" * 100000)  # nested past Python's JSON decoder: a line, no RecursionError
     assert verify.main(["--outputs", str(path)]) == 1 and "nested too deeply" in capsys.readouterr().out
     with pytest.raises(SystemExit) as usage:

@@ -224,6 +224,26 @@ def test_the_set_examples_in_the_help_are_accepted_by_the_config():
     parse_config(apply_sets(raw, examples), project, "dev")  # raises ConfigError on a refused example
 
 
+@pytest.mark.parametrize("module", ["offline.plan", "offline.images", "offline.scan", "offline.plan_diff"])
+def test_every_option_of_the_offline_commands_says_what_it_is(module, monkeypatch):
+    """`python -m offline.plan --help` listed `--stack STACK` and `--out OUT` with no word on either (a newcomer
+    could not tell what --out is the root of); offline.images likewise. Every option and argument of the offline
+    commands the docs name has its help."""
+    import argparse
+    import importlib
+    seen = []
+
+    def record(parser, *args, **kwargs):
+        seen.append(parser)
+        raise SystemExit(0)
+    monkeypatch.setattr(argparse.ArgumentParser, "parse_args", record)
+    with pytest.raises(SystemExit):
+        importlib.import_module(module).main(["--help"])
+    [parser] = seen
+    silent = [a.dest for a in parser._actions if not isinstance(a, argparse._HelpAction) and not (a.help or "").strip()]
+    assert silent == [], f"{module}: {silent}"
+
+
 def test_set_parses_paths_and_types():
     from offline.stackfile import apply_sets
     assert apply_sets({}, ["gpu.maxCount=3", "gpu.enabled=false", "prefix=abc"]) == \

@@ -437,7 +437,9 @@ def test_a_base_without_a_plan_is_an_error_unless_the_stack_is_new(tmp_path, cap
         (tmp_path / "empty").mkdir(exist_ok=True)  # a folder without resources.json: a plan that did not finish
         assert plan_diff.main([str(missing), str(new)]) == 2
         captured = capsys.readouterr()
-        assert f"no plan of the base branch at {missing}" in captured.err and "--new-stack" in captured.err
+        assert f"no plan at {missing}" in captured.err and "--new-stack" in captured.err
+        # named by its folder: the README's what-if (build/dev beside build/dev.what-if) needs the stack's own plan
+        assert f"run `make plan STACK={missing.name}` first (for a what-if, the stack's own plan" in captured.err
         assert "every resource is new" not in captured.out
     assert plan_diff.main([str(tmp_path / "nosuch"), str(new), "--new-stack"]) == 0
     out = capsys.readouterr().out

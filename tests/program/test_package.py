@@ -373,6 +373,23 @@ def test_every_public_name_is_exported_from_the_top_as_the_real_object():
     assert llmplatform.ComponentInputError is importlib.import_module("llmplatform.checks").ComponentInputError
 
 
+def test_help_on_a_component_names_its_own_parameters_not_component_resources():
+    """`help(LlmdStack)` (and an editor's hover) showed pulumi.ComponentResource's constructor docs, `t`, `props`,
+    `remote` and `package_ref`, none of which a component takes: each says its own name, args and opts."""
+    import inspect
+    import pydoc
+    for name in llmplatform.COMPONENTS:
+        cls = getattr(llmplatform, name)
+        doc = inspect.getdoc(cls.__init__)
+        parameters = inspect.signature(cls.__init__).parameters.values()
+        assert [p.name for p in parameters if p.kind is not p.KEYWORD_ONLY] == ["self", "name", "args", "opts"]
+        assert all(f"{p.name}" in doc for p in parameters if p.kind is p.KEYWORD_ONLY), (name, doc)
+        assert f":param {name}Args args:" in doc and ":param str t:" not in doc and "package_ref" not in doc, doc
+        assert "providers=[aks.provider]" in doc and "ComponentInputError" in doc
+    text = pydoc.render_doc(llmplatform.LlmdStack, renderer=pydoc.plaintext)
+    assert ":param LlmdStackArgs args:" in text and "package_ref" not in text.split("Methods inherited")[0]
+
+
 def test_the_virtualenvs_the_makefile_makes_are_ignored_as_links_too():
     """A worktree that shares the checkout's virtualenvs links them (`ln -s ../main/.venv .venv`); `.venv/` in
     .gitignore matches a directory only (gitignore(5): a trailing slash), so `git add -A` committed the links, and

@@ -39,6 +39,21 @@ def test_the_offline_workflow_puts_the_report_in_the_job_summary_and_fails_on_a_
     assert "-m offline.plan --stack \"dev\" --preview" in dry.stdout, dry.stdout + dry.stderr
 
 
+@pytest.mark.parametrize("argv", [[], ["help"]])
+def test_make_alone_or_make_help_lists_every_target_and_installs_nothing(argv, tmp_path):
+    """A newcomer's `make help` answered "No rule to make target 'help'", and `make` alone created .venv: both print
+    every target the Makefile declares phony with what it does, and create nothing."""
+    venv = tmp_path / "venv"
+    run = subprocess.run(["make", *argv, f"VENV={venv}"], cwd=PROJECT_DIR, capture_output=True, text=True, timeout=30)
+    assert run.returncode == 0 and not venv.exists(), run.stdout + run.stderr
+    makefile = (PROJECT_DIR / "Makefile").read_text()
+    phony = re.search(r"^\.PHONY: (.*)$", makefile, flags=re.M).group(1).split()
+    lines = re.findall(r"^  make (\S+) +(\S.*)$", run.stdout, flags=re.M)
+    listed = dict(lines)
+    assert sorted(name for name, _ in lines) == sorted(phony), run.stdout  # each once, none without its line
+    assert "build/<stack>/" in listed["plan"] and "$(" not in run.stdout
+
+
 @pytest.mark.parametrize("value", ["0", "false", "no", ""])
 def test_make_plan_preview_switch_off(value):
     """PREVIEW=0 (or false, no, empty) is off: a plain `$(if $(PREVIEW),...)` took any non-empty value as on."""

@@ -39,6 +39,17 @@ def upgrade_channel_problem(value: Any) -> Optional[str]:
             "is none)")
 
 
+def issuer_problem(value: Any) -> Optional[str]:
+    """A hand-built cluster handle's OIDC issuer, which every workload identity's federated credential trusts: an
+    https URL (OpenID Connect Discovery 1.0, section 3: the issuer is "a URL using the https scheme"; Entra matches it
+    with the token's `iss`). "" planned: own-cluster.md's `... else ""` for a cluster without an issuer, which mypy
+    takes where its `None` is refused as missing, built credentials Entra refuses at `pulumi up`."""
+    if not isinstance(value, str) or (value.startswith("https://") and len(value) > len("https://")):
+        return None
+    return ("the cluster's OIDC issuer, an https:// URL (az aks show --query oidcIssuerProfile.issuerUrl; a cluster "
+            "without one: az aks update --enable-oidc-issuer --enable-workload-identity)")
+
+
 def workspace_problem(value: Any) -> Optional[str]:
     """A hand-built monitoring handle's workspace: an Azure resource ID; "" would reach Azure as a data collection
     destination and an alert rule group's scope, which it refuses."""
@@ -53,7 +64,8 @@ HANDLE_VALUE_RULES: dict[str, dict[str, Callable[[Any], Optional[str]]]] = {
     "ClusterHandle": {"image_registry": mirror_problem,
                       # every Azure resource a consumer builds beside the cluster goes to this group ("" planned)
                       "resource_group_name": lambda v: resource_group(v) if isinstance(v, str) else None,
-                      "network_policy": network_policy_problem, "upgrade_channel": upgrade_channel_problem},
+                      "network_policy": network_policy_problem, "upgrade_channel": upgrade_channel_problem,
+                      "oidc_issuer_url": issuer_problem},
     "MonitoringHandle": {"log_analytics_workspace_id": workspace_problem, "monitor_workspace_id": workspace_problem},
     # a fit check of a model against a negative, NaN or 10^12 GiB GPU judged nothing (NaN raised a ValueError)
     "GpuScheduling": {"gpu_memory_gib": gpu_memory_problem}}
