@@ -409,13 +409,16 @@ def test_a_cilium_policy_comes_after_the_cluster_whose_cilium_dataplane_register
     assert dm.evaluate(plan_of(cluster("cilium"), policy)).problems == []
     problems = dm.evaluate(plan_of(cluster(""), policy)).problems
     assert [p.rule for p in problems] == ["crd-order"] and "no resource of this plan installs" in problems[0].message
+    assert "fix: install them on its cluster" in problems[0].message
     assert [r.name for r in dm.crd_installers(variant("dev"))["cilium.io"]] == ["platform-aks"]
 
 
 def test_a_dangling_name_reference_fails_and_a_missing_dependency_on_a_needed_one_too():
     d = k8s("web", deployment("web", serviceAccountName="ghost"))
     problems = dm.evaluate(plan_of(d)).problems
-    assert any(p.rule == "name-reference" and "ghost" in p.message and "dangling" in p.message for p in problems)
+    assert any(p.rule == "name-reference" and "ghost" in p.message and "dangling" in p.message
+               and "cannot create a pod" in p.message and "fix: create it in this plan" in p.message
+               for p in problems), problems
     sa = k8s("sa", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "ghost", "namespace": "llm"}})
     problems = dm.evaluate(plan_of(sa, d)).problems
     assert any("not after it" in p.message and "ServiceAccount" in p.message for p in problems)
@@ -524,6 +527,21 @@ def test_parallel_agent_pool_writes_and_a_missing_principal_type_fail():
     grant = Registration(urn="urn:g", type="azure-native:authorization:RoleAssignment", name="grant", parent="",
                          custom=True, inputs={"principalId": "x"}, secret_paths=[], dependencies=[], options={})
     assert [p.rule for p in dm.evaluate(plan_of(grant)).problems] == ["principal-type"]
+
+
+def test_a_grant_to_a_managed_identity_as_a_user_fails_with_the_fix():
+    """A managed identity is a ServicePrincipal: a grant to its principal typed User is refused by ARM
+    (UnmatchedPrincipalType); the message names the grant and the value to set."""
+    identity = Registration(urn="urn:id", type="azure-native:managedidentity:UserAssignedIdentity", name="id",
+                            parent="", custom=True, inputs={}, secret_paths=[], dependencies=[], options={})
+    grant = Registration(urn="urn:g", type="azure-native:authorization:RoleAssignment", name="reader-grant",
+                         parent="", custom=True, inputs={"principalId": "id-principal", "principalType": "User"},
+                         secret_paths=[], dependencies=["urn:id"], options={})
+    (problem,) = dm.check_principal_types(plan_of(identity, grant))
+    assert (problem.rule, problem.resource) == ("principal-type", "reader-grant")
+    assert "User for a managed identity" in problem.message and "fix: principalType ServicePrincipal" in problem.message
+    grant.inputs["principalType"] = "ServicePrincipal"
+    assert dm.check_principal_types(plan_of(identity, grant)) == []
 
 
 def test_aks_creates_and_other_writes_to_their_network_run_one_at_a_time():
