@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -319,6 +320,26 @@ def test_a_durations_file_writing_the_floors_again_is_refused_naming_the_package
     with pytest.raises(DurationsError, match=r"model_load.gpu_load_mb_s writes a pessimistic figure: it is "
                                              r"llmplatform.kube.MODEL_LOAD_FLOOR_MB_S \(500 MB/s"):
         dm.load_durations(tmp_path / "deploy_durations.json")
+
+
+@pytest.mark.parametrize("edit, named", [
+    (lambda d: d["azure"]["azure-native:dbforpostgresql:Server"].pop("source"), "azure.azure-native:dbforpostgresql:"
+                                                                                 "Server has no source"),
+    (lambda d: d["node_from_zero"]["families"][0].pop("source"), "node_from_zero.families[0].regular has no source"),
+    (lambda d: d["image_pull"].pop("source"), "image_pull.sizes_mb.ollama/ollama (2000) has no source"),
+    (lambda d: d["gpu_driver"].update(mig={"median": 30, "pessimistic": 90}), "gpu_driver.mig has no source"),
+    (lambda d: d.pop("_recorded"), "no '_recorded' date"),
+])
+def test_a_figure_without_a_source_or_a_file_without_its_date_is_refused_naming_it(tmp_path, edit, named):
+    """Issue #18: each figure of the durations file has a source, and the file is dated. A figure added or corrected
+    without saying where it comes from is refused, naming it; the shipped file passes."""
+    from offline.deploy_model.model import DURATIONS, DurationsError
+    data = json.loads(DURATIONS.read_text())
+    edit(data)
+    (tmp_path / "deploy_durations.json").write_text(json.dumps(data))
+    with pytest.raises(DurationsError, match=re.escape(named)):
+        dm.load_durations(tmp_path / "deploy_durations.json")
+    assert dm.load_durations(DURATIONS)["_recorded"]
 
 
 def test_a_model_sized_by_the_stack_is_downloaded_in_the_deploy_model_as_its_deadline_waits_for_it(tmp_path, capsys):
