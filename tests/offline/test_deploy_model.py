@@ -874,6 +874,22 @@ def test_azure_operations_have_no_deadline_unless_custom_timeouts_and_pools_boot
     assert warm.span.median == empty.span.median + DATA["node_from_zero"]["families"][-1]["regular"]["median"]
 
 
+def test_a_highly_available_postgres_server_adds_its_standby_from_the_durations_file(dev, prod):
+    """postgres.highAvailability (prod): Azure builds a standby server in another zone with the primary, which the
+    create waits for; its figure is the durations file's, with its source (dev, without HA, takes the create alone)."""
+    entry = DATA["azure"]["azure-native:dbforpostgresql:Server"]
+    assert entry["high_availability"]["source"]
+    waits = {name: dm.wait_of(plan.one("azure-native:dbforpostgresql:Server"), DATA, [], 900)
+             for name, plan in (("dev", dev), ("prod", prod))}
+    assert waits["dev"].span == dm.Span.of(entry) and "standby" not in waits["dev"].waits_for
+    assert waits["prod"].span == dm.Span.of(entry) + dm.Span.of(entry["high_availability"])
+    assert "with its standby" in waits["prod"].waits_for
+    corrected = copy.deepcopy(DATA)  # a figure corrected from a real `pulumi up` is the one the model takes
+    corrected["azure"]["azure-native:dbforpostgresql:Server"]["high_availability"].update(median=60, pessimistic=120)
+    server = prod.one("azure-native:dbforpostgresql:Server")
+    assert dm.wait_of(server, corrected, [], 900).span == dm.Span.of(entry) + dm.Span(60, 120)
+
+
 def test_llmd_vllm_scaler_is_after_the_release_that_installs_its_crd():
     plan = variant("llmd")
     by_name = {r.name: r for r in plan.resources}
