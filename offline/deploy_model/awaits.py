@@ -168,11 +168,11 @@ def azure_wait(reg: Registration, data: dict[str, Any]) -> Wait:
             what = f"AKS adds pool {p.name} (no nodes)"
         return Wait(what, span, custom, source)
     entry = data["azure"].get(reg.type) or data["azure"]["default"]
-    span = Span.of(entry)
-    if reg.type == "azure-native:dbforpostgresql:Server" and \
+    span, what = Span.of(entry), reg.type.split(':')[-1]
+    if "high_availability" in entry and \
             str((reg.inputs.get("highAvailability") or {}).get("mode", "Disabled")) != "Disabled":
-        span = Span(span.median * 1.5, span.pessimistic * 1.5)  # a standby in another zone
-    return Wait(f"Azure long-running operation ({reg.type.split(':')[-1]})", span, custom, source)
+        span, what = span + Span.of(entry["high_availability"]), f"{what} with its standby"
+    return Wait(f"Azure long-running operation ({what})", span, custom, source)
 
 
 # AKS's built-in classes whose volumeBindingMode is WaitForFirstConsumer, the disk classes (`default`, AKS's default

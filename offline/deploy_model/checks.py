@@ -118,7 +118,9 @@ def check_crd_order(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
             elsewhere = ", ".join(i.name for i in installers.get(group, []))
             problems.append(Problem("crd-order", label_of(reg), f"{renders}no resource of this plan installs the CRDs "
                                     f"of {group}" + (f" on its cluster ({elsewhere} does on another)" if elsewhere
-                                                     else "") + f": {fails}"))
+                                                     else "") + f": {fails}; fix: install them on its cluster in "
+                                    "this plan (their CustomResourceDefinitions, or the Helm release or AKS add-on "
+                                    "that brings them) and depend on that"))
         elif not any(i.urn in before.get(reg.urn, ()) for i in found):
             first = ("the kind is unknown and " + fails if templates
                      else "the kind is unknown for 31 s of retries, then the create fails")
@@ -252,8 +254,10 @@ def check_references(plan: Plan, before: dict[str, set[str]]) -> list[Problem]:
             if target is None:
                 if (cluster, ns) in charted_namespaces:
                     continue  # a chart in that namespace may create it
+                effect = INTOLERANT.get((role, kind), "what waits for it waits until its deadline")
                 problems.append(Problem("name-reference", label_of(reg), f"names {label}, which nothing in this "
-                                        "plan creates (dangling reference)"))
+                                        f"plan creates (dangling reference: {effect}); fix: create it in this plan "
+                                        "and depend on it, or name one that exists"))
                 continue
             if (role, kind) in TOLERANT:
                 continue
@@ -381,7 +385,8 @@ def check_principal_types(plan: Plan) -> list[Problem]:
                                     "fix: set it for the principal's kind"))
         elif managed and kind != "ServicePrincipal":
             problems.append(Problem("principal-type", reg.name, f"principalType {kind} for a managed identity, "
-                                    "which is a ServicePrincipal"))
+                                    "which is a ServicePrincipal: ARM refuses it with UnmatchedPrincipalType; fix: "
+                                    "principalType ServicePrincipal"))
         elif reg.inputs.get("principalId") == DEPLOYER and login in APP_LOGINS + USER_LOGINS:
             wanted = "ServicePrincipal" if login in APP_LOGINS else "User"
             if kind != wanted:

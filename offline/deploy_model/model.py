@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
@@ -41,8 +42,35 @@ def load_durations(path: Path = DURATIONS) -> dict[str, Any]:
                 "load_balancer_retry"):
         if key not in data:
             raise DurationsError(f"{path.name} has no '{key}' section")
+    figure_sources(data, path.name)
     package_floors(data, path.name)
     return data
+
+
+def figure_sources(data: dict[str, Any], name: str) -> None:
+    """Every figure of the durations file names where it comes from: a `source` (or, for a floor the package holds,
+    `pessimistic_is`) on its own entry or on one enclosing it; and the file says when it was recorded
+    (`_recorded`, a date): the figures are dated estimates, corrected from a real `pulumi up`'s timings."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(data.get("_recorded", ""))):
+        raise DurationsError(f"{name} has no '_recorded' date (YYYY-MM-DD): say when its figures were recorded")
+
+    def walk(node: Any, path: str, sourced: bool) -> None:
+        if isinstance(node, dict):
+            sourced = sourced or "source" in node or "pessimistic_is" in node
+            if not sourced and ("median" in node or "pessimistic" in node):
+                raise DurationsError(f"{name}: the figure {path} has no source; give it a 'source' saying where "
+                                     "it comes from (a page, a file and version, field reports), as the others do")
+            for key, value in node.items():
+                if not key.startswith("_") and key not in ("source", "pessimistic_is"):
+                    walk(value, f"{path}.{key}" if path else key, sourced)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{path}[{index}]", sourced)
+        elif isinstance(node, (int, float)) and not isinstance(node, bool) and not sourced:
+            raise DurationsError(f"{name}: the figure {path} ({node}) has no source; give it a 'source' saying "
+                                 "where it comes from (a page, a file and version, field reports), as the others do")
+
+    walk(data, "", False)
 
 
 # The slowest model download and GPU load the model takes are the floors vLLM's await deadline is sized by, one figure

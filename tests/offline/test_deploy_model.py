@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import re
 
 import pytest
 
@@ -321,6 +322,26 @@ def test_a_durations_file_writing_the_floors_again_is_refused_naming_the_package
         dm.load_durations(tmp_path / "deploy_durations.json")
 
 
+@pytest.mark.parametrize("edit, named", [
+    (lambda d: d["azure"]["azure-native:dbforpostgresql:Server"].pop("source"), "azure.azure-native:dbforpostgresql:"
+                                                                                 "Server has no source"),
+    (lambda d: d["node_from_zero"]["families"][0].pop("source"), "node_from_zero.families[0].regular has no source"),
+    (lambda d: d["image_pull"].pop("source"), "image_pull.sizes_mb.ollama/ollama (2000) has no source"),
+    (lambda d: d["gpu_driver"].update(mig={"median": 30, "pessimistic": 90}), "gpu_driver.mig has no source"),
+    (lambda d: d.pop("_recorded"), "no '_recorded' date"),
+])
+def test_a_figure_without_a_source_or_a_file_without_its_date_is_refused_naming_it(tmp_path, edit, named):
+    """Issue #18: each figure of the durations file has a source, and the file is dated. A figure added or corrected
+    without saying where it comes from is refused, naming it; the shipped file passes."""
+    from offline.deploy_model.model import DURATIONS, DurationsError
+    data = json.loads(DURATIONS.read_text())
+    edit(data)
+    (tmp_path / "deploy_durations.json").write_text(json.dumps(data))
+    with pytest.raises(DurationsError, match=re.escape(named)):
+        dm.load_durations(tmp_path / "deploy_durations.json")
+    assert dm.load_durations(DURATIONS)["_recorded"]
+
+
 def test_a_model_sized_by_the_stack_is_downloaded_in_the_deploy_model_as_its_deadline_waits_for_it(tmp_path, capsys):
     """A model outside the built-in list is sized by llmd.modelMemoryGib: LlmdStack's deadline counted its download,
     the deploy model none (a name without a parameter count), so `make plan` timed vLLM ~45 min short. Both now read
@@ -409,13 +430,16 @@ def test_a_cilium_policy_comes_after_the_cluster_whose_cilium_dataplane_register
     assert dm.evaluate(plan_of(cluster("cilium"), policy)).problems == []
     problems = dm.evaluate(plan_of(cluster(""), policy)).problems
     assert [p.rule for p in problems] == ["crd-order"] and "no resource of this plan installs" in problems[0].message
+    assert "fix: install them on its cluster" in problems[0].message
     assert [r.name for r in dm.crd_installers(variant("dev"))["cilium.io"]] == ["platform-aks"]
 
 
 def test_a_dangling_name_reference_fails_and_a_missing_dependency_on_a_needed_one_too():
     d = k8s("web", deployment("web", serviceAccountName="ghost"))
     problems = dm.evaluate(plan_of(d)).problems
-    assert any(p.rule == "name-reference" and "ghost" in p.message and "dangling" in p.message for p in problems)
+    assert any(p.rule == "name-reference" and "ghost" in p.message and "dangling" in p.message
+               and "cannot create a pod" in p.message and "fix: create it in this plan" in p.message
+               for p in problems), problems
     sa = k8s("sa", {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "ghost", "namespace": "llm"}})
     problems = dm.evaluate(plan_of(sa, d)).problems
     assert any("not after it" in p.message and "ServiceAccount" in p.message for p in problems)
@@ -524,6 +548,21 @@ def test_parallel_agent_pool_writes_and_a_missing_principal_type_fail():
     grant = Registration(urn="urn:g", type="azure-native:authorization:RoleAssignment", name="grant", parent="",
                          custom=True, inputs={"principalId": "x"}, secret_paths=[], dependencies=[], options={})
     assert [p.rule for p in dm.evaluate(plan_of(grant)).problems] == ["principal-type"]
+
+
+def test_a_grant_to_a_managed_identity_as_a_user_fails_with_the_fix():
+    """A managed identity is a ServicePrincipal: a grant to its principal typed User is refused by ARM
+    (UnmatchedPrincipalType); the message names the grant and the value to set."""
+    identity = Registration(urn="urn:id", type="azure-native:managedidentity:UserAssignedIdentity", name="id",
+                            parent="", custom=True, inputs={}, secret_paths=[], dependencies=[], options={})
+    grant = Registration(urn="urn:g", type="azure-native:authorization:RoleAssignment", name="reader-grant",
+                         parent="", custom=True, inputs={"principalId": "id-principal", "principalType": "User"},
+                         secret_paths=[], dependencies=["urn:id"], options={})
+    (problem,) = dm.check_principal_types(plan_of(identity, grant))
+    assert (problem.rule, problem.resource) == ("principal-type", "reader-grant")
+    assert "User for a managed identity" in problem.message and "fix: principalType ServicePrincipal" in problem.message
+    grant.inputs["principalType"] = "ServicePrincipal"
+    assert dm.check_principal_types(plan_of(identity, grant)) == []
 
 
 def test_aks_creates_and_other_writes_to_their_network_run_one_at_a_time():
@@ -833,6 +872,22 @@ def test_azure_operations_have_no_deadline_unless_custom_timeouts_and_pools_boot
                                    inputs={**pool, "minCount": 2}, secret_paths=[], dependencies=[], options={}),
                       DATA, [], 900)
     assert warm.span.median == empty.span.median + DATA["node_from_zero"]["families"][-1]["regular"]["median"]
+
+
+def test_a_highly_available_postgres_server_adds_its_standby_from_the_durations_file(dev, prod):
+    """postgres.highAvailability (prod): Azure builds a standby server in another zone with the primary, which the
+    create waits for; its figure is the durations file's, with its source (dev, without HA, takes the create alone)."""
+    entry = DATA["azure"]["azure-native:dbforpostgresql:Server"]
+    assert entry["high_availability"]["source"]
+    waits = {name: dm.wait_of(plan.one("azure-native:dbforpostgresql:Server"), DATA, [], 900)
+             for name, plan in (("dev", dev), ("prod", prod))}
+    assert waits["dev"].span == dm.Span.of(entry) and "standby" not in waits["dev"].waits_for
+    assert waits["prod"].span == dm.Span.of(entry) + dm.Span.of(entry["high_availability"])
+    assert "with its standby" in waits["prod"].waits_for
+    corrected = copy.deepcopy(DATA)  # a figure corrected from a real `pulumi up` is the one the model takes
+    corrected["azure"]["azure-native:dbforpostgresql:Server"]["high_availability"].update(median=60, pessimistic=120)
+    server = prod.one("azure-native:dbforpostgresql:Server")
+    assert dm.wait_of(server, corrected, [], 900).span == dm.Span.of(entry) + dm.Span(60, 120)
 
 
 def test_llmd_vllm_scaler_is_after_the_release_that_installs_its_crd():

@@ -245,6 +245,11 @@ def _crd_problems(*regs: Registration) -> list[tuple[str, str]]:
     return [(p.resource, p.message) for p in dm.evaluate(plan_of(*regs)).problems if p.rule == "crd-order"]
 
 
+# the fix every crd-order refusal with no installer on the object's cluster ends with
+FIX = ("; fix: install them on its cluster in this plan (their CustomResourceDefinitions, or the Helm release or AKS "
+       "add-on that brings them) and depend on that")
+
+
 def test_a_release_whose_templates_render_another_charts_custom_resources_comes_after_their_crds():
     """keda-add-ons-http's chart renders a keda.sh ScaledObject for its interceptor whatever its values (kedacore/
     charts v2.20.2 `http-add-on/templates/interceptor/scaledobject.yaml`, vendored): Helm maps every object before it
@@ -253,7 +258,7 @@ def test_a_release_whose_templates_render_another_charts_custom_resources_comes_
     http = _release("http", "keda-add-ons-http", {})
     assert _crd_problems(http) == [("http", "renders keda.sh resources (templates/interceptor/scaledobject.yaml) but "
                                     "no resource of this plan installs the CRDs of keda.sh: Helm cannot map the kind "
-                                    "and the install fails at once")]
+                                    "and the install fails at once" + FIX)]
     assert _crd_problems(keda, http) == [("http", "renders keda.sh resources (templates/interceptor/scaledobject.yaml)"
                                           " but is not after keda, which installs the keda.sh CRDs: created first, the "
                                           "kind is unknown and Helm cannot map the kind and the install fails at once; "
@@ -325,7 +330,7 @@ def test_a_custom_resource_needs_its_crds_on_its_own_cluster():
                 if p.rule == "crd-order"]
     assert problems == [("PodMonitor default/vllm", "no resource of this plan installs the CRDs of "
                          "monitoring.coreos.com on its cluster (kps does on another): Pulumi retries an unknown kind "
-                         "for 31 s, then fails")]
+                         "for 31 s, then fails" + FIX)]
 
 
 def test_each_deployer_grant_is_held_to_its_own_clusters_login():
