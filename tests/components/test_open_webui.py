@@ -357,6 +357,26 @@ def test_a_variable_open_webui_reads_in_place_of_one_the_component_sets_is_refus
     assert how in message and "it would override the component's" in message, message
 
 
+def test_a_port_given_as_a_number_is_refused_for_its_type_alone():
+    """PORT 8080 as a number (Python, not a stack file) was refused twice, once as a port "in place of 8080": the type
+    rule alone refuses it now, and the same value as a string, start.sh's own port, passes; another port is refused
+    saying which values pass."""
+    from llmplatform import ComponentInputError
+    from tests.components.test_components_alone import REQUIRED
+
+    def refusal(env):
+        with pytest.raises(ComponentInputError) as refused:
+            offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "extra_env": env},
+                                                     provider_opts()))
+        return refused.value
+    typed = refusal({"PORT": 8080})
+    assert [e["property_path"] for e in typed.errors] == ["extra_env"], typed.errors
+    assert "extra_env=['PORT'] is invalid; allowed: environment variable names mapped to string values" in str(typed)
+    assert "in place of" not in str(typed), str(typed)
+    other = refusal({"PORT": "3000"})
+    assert "in place of 8080 ('8080' or empty passes: start.sh's own)" in str(other), str(other)
+
+
 def test_a_secret_read_in_place_of_the_components_is_refused_and_not_shown():
     """OPENAI_API_KEYS (config.py: in place of OPENAI_API_KEY when not empty) holds keys: refused without its value,
     once (not again as a secret-looking name); in secret_env by name, the secret's name shown."""

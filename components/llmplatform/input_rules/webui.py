@@ -71,9 +71,11 @@ WEBUI_ENV_ALIASES = {
     "WEBSOCKET_REDIS_CLUSTER": EnvAlias(
         _VALKEY.format("WEBSOCKET_REDIS_URL"), "'true' (any case) makes Open-WebUI 0.11.0's websocket manager "
         "(env.py, socket/main.py) speak Redis Cluster to WEBSOCKET_REDIS_URL", _not_on),
-    "PORT": EnvAlias(_SERVED, f"start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --port in place of {WEBUI_PORT}",
+    "PORT": EnvAlias(_SERVED, f"start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --port in place of {WEBUI_PORT} "
+                              f"('{WEBUI_PORT}' or empty passes: start.sh's own)",
                      lambda value: value in ("", str(WEBUI_PORT))),
-    "HOST": EnvAlias(_SERVED, "start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --host in place of 0.0.0.0",
+    "HOST": EnvAlias(_SERVED, "start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --host in place of 0.0.0.0 "
+                              "('0.0.0.0' or empty passes: start.sh's own)",
                      lambda value: value in ("", "0.0.0.0")),
     "UVICORN_UDS": EnvAlias(_SERVED, f"{_UVICORN} then listens on this Unix socket, not on the host and port "
                                      "start.sh passes (server.py)"),
