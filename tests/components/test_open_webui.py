@@ -398,7 +398,8 @@ def test_values_that_change_nothing_the_component_sets_reach_open_webui():
     """A switch at its default in any spelling Open-WebUI reads as off (env.py `.lower() == 'true'`), the port and
     address start.sh uses anyway, an empty value Open-WebUI takes for unset: let through, into the container."""
     from tests.components.test_components_alone import REQUIRED
-    harmless = {"REDIS_CLUSTER": "False", "WEBSOCKET_REDIS_CLUSTER": "no", "DATABASE_ENABLE_IAM_TOKEN_AUTH": "0",
+    # '1' and 'TRUE ' are off too: env.py compares `.lower() == 'true'`, without stripping
+    harmless = {"REDIS_CLUSTER": "False", "WEBSOCKET_REDIS_CLUSTER": "TRUE ", "DATABASE_ENABLE_IAM_TOKEN_AUTH": "1",
                 "PORT": "8080", "HOST": "0.0.0.0", "OLLAMA_BASE_URLS": "", "DATABASE_HOST": "", "WEB_CONCURRENCY": "4"}
     plan = offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "extra_env": harmless},
                                                     provider_opts()))
