@@ -377,6 +377,24 @@ def test_a_port_given_as_a_number_is_refused_for_its_type_alone():
     assert "in place of 8080 ('8080' or empty passes: start.sh's own)" in str(other), str(other)
 
 
+def test_uvicorn_workers_share_state_through_valkey_with_one_replica():
+    """start.sh hands UVICORN_WORKERS to `uvicorn --workers`: each worker is a process with its own Socket.IO server
+    (Open-WebUI 0.11.0 socket/main.py), so with one replica and two workers an event one worker emits missed the
+    browser's socket on the other, as between replicas; the component sets up Valkey for them too."""
+    from tests.components.test_components_alone import REQUIRED
+
+    def plan(env):
+        p = offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "max_replicas": 1,
+                                                            "extra_env": env}, provider_opts()))
+        names = {r.inputs["metadata"]["name"] for r in p.resources if r.inputs.get("kind") == "Deployment"}
+        return names, _env(deployment(p, "open-webui")["spec"]["template"]["spec"]["containers"][0])
+    names, env = plan({"UVICORN_WORKERS": "2"})
+    assert "webui-redis" in names and env["WEBSOCKET_MANAGER"] == "redis", (names, env)
+    assert env["WEBSOCKET_REDIS_URL"] == env["REDIS_URL"] == "redis://webui-redis:6379/0"
+    names, env = plan({"UVICORN_WORKERS": "1"})
+    assert "webui-redis" not in names and "WEBSOCKET_MANAGER" not in env, (names, env)
+
+
 def test_a_secret_read_in_place_of_the_components_is_refused_and_not_shown():
     """OPENAI_API_KEYS (config.py: in place of OPENAI_API_KEY when not empty) holds keys: refused without its value,
     once (not again as a secret-looking name); in secret_env by name, the secret's name shown."""

@@ -33,7 +33,7 @@ def _unset(value: str) -> bool:
 
 _DATABASE_PARTS = ("DATABASE_TYPE", "DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_HOST", "DATABASE_PORT",
                    "DATABASE_NAME")
-_VALKEY = "standalone Valkey ({}, set with more than one replica)"
+_VALKEY = "standalone Valkey ({}, set with more than one replica or uvicorn worker)"
 _SERVED = f"port {WEBUI_PORT} on every address of the pod, where the Service and the probes call"
 _UVICORN = "uvicorn 0.51.0 (main.py reads UVICORN_<OPTION> for any option start.sh does not pass)"
 # What Open-WebUI 0.11.0 (start.sh, env.py, config.py, internal/db.py, utils/redis.py, socket/main.py) and the uvicorn
