@@ -393,6 +393,15 @@ def test_uvicorn_workers_share_state_through_valkey_with_one_replica():
     assert env["WEBSOCKET_REDIS_URL"] == env["REDIS_URL"] == "redis://webui-redis:6379/0"
     names, env = plan({"UVICORN_WORKERS": "1"})
     assert "webui-redis" not in names and "WEBSOCKET_MANAGER" not in env, (names, env)
+    # from Key Vault the count went unseen by the connection budget and by the above: refused there
+    from llmplatform import ComponentInputError
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "max_replicas": 1,
+                                                        "secret_env": {"UVICORN_WORKERS": "webui-workers"}},
+                                                 provider_opts()))
+    assert [e["property_path"] for e in refused.value.errors] == ["secret_env['UVICORN_WORKERS']"]
+    assert "secret_env['UVICORN_WORKERS']='webui-workers' is invalid; allowed: UVICORN_WORKERS in extra_env: the " \
+           "component sizes the database connections" in str(refused.value), str(refused.value)
 
 
 def test_a_secret_read_in_place_of_the_components_is_refused_and_not_shown():

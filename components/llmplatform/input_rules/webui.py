@@ -116,6 +116,12 @@ def webui_env_rules(r: Rules) -> None:
             r.add("secret_env", both, f"variables not also in {r.ref('extra_env')}")
         if twice:
             r.add("secret_env", twice, "one variable per Key Vault secret (each is mounted once)")
+        if "UVICORN_WORKERS" in secrets:  # read from extra_env alone (uvicorn_workers): from Key Vault it went unseen
+            named = secrets["UVICORN_WORKERS"]  # shown when a secret's name, as the other refusals of secret_env
+            r.add("secret_env['UVICORN_WORKERS']",
+                  named if isinstance(named, str) and names.key_vault_secret(named) is None else WITHHELD,
+                  f"UVICORN_WORKERS in {r.ref('extra_env')}: the component sizes the database connections and the "
+                  "shared websocket state by it, and the worker count is no secret")
 
 
 def open_webui(args: Mapping[str, Any]) -> list[Problem]:
