@@ -37,10 +37,13 @@ PYTHON_FLOOR := 3.11
 TOO_OLD = $(1) -c 'import sys; sys.exit(sys.version_info < ($(subst .,$(COMMA) ,$(PYTHON_FLOOR))))'
 COMMA := ,
 # A venv whose python is a dangling link (its Python removed or upgraded, e.g. by pyenv or Homebrew): `python -m venv`
-# keeps the dangling link and fails ("No such file or directory") on every run.
+# keeps the dangling link and fails ("No such file or directory") on every run. venv links bin/python to python3 and
+# that to the Python it ran, so the chain is followed to the path that is gone (at most 40 links, as the kernel's).
 $(PY):
-	@if [ -L $(PY) ]; then echo "$(PY) points to $$(readlink $(PY)), which is gone (the Python that made $(VENV) was" \
-	  "removed or upgraded since): remove it (rm -rf $(VENV)) and run make again" >&2; exit 2; fi
+	@if [ -L $(PY) ]; then p=$(PY); n=0; while [ -L "$$p" ] && [ $$n -lt 40 ]; do t=$$(readlink "$$p"); \
+	  case $$t in /*) p=$$t;; *) p=$$(dirname "$$p")/$$t;; esac; n=$$((n + 1)); done; \
+	  echo "$(PY) points to $$p, which is gone (the Python that made $(VENV) was removed or upgraded since):" \
+	  "remove it (rm -rf $(VENV)) and run make again" >&2; exit 2; fi
 	@$(call TOO_OLD,$(PYTHON)) 2>/dev/null || { echo "make needs Python $(PYTHON_FLOOR) or later to create $(VENV):" \
 	  "$(PYTHON) is $$(command -v $(PYTHON) >/dev/null && $(PYTHON) --version 2>&1 | head -1 || echo 'not found');" \
 	  "name another on the make command line, e.g. PYTHON=python3.12" >&2; exit 2; }

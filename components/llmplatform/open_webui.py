@@ -72,7 +72,8 @@ class OpenWebUiArgs(TypedDict):
     replicas: NotRequired[Optional[int]]
     """Minimum replicas (default 1)."""
     max_replicas: NotRequired[Optional[int]]
-    """Maximum replicas under the HPA (default 3); above 1, replicas share state through Valkey."""
+    """Maximum replicas under the HPA (default 3); above 1, replicas share state through Valkey (so do the uvicorn
+    workers of a pod, UVICORN_WORKERS in extra_env above 1, with one replica)."""
     cpu_target_percent: NotRequired[Optional[int]]
     """The HPA's average CPU utilisation target, percent of the request (default 70)."""
     memory_target_percent: NotRequired[Optional[int]]
@@ -247,7 +248,13 @@ class OpenWebUi(pulumi.ComponentResource):
                     requests={"storage": f"{opt(a, 'uploads_size_gib')}Gi"})),
             opts=self._child)
 
-        shared_state = self._state(name) if opt(a, "max_replicas") > 1 else {}
+        extra_env = opt(a, "extra_env")  # its rules refuse what the component sets and what looks like a secret
+        # Each pod past the first, and each uvicorn worker past the first (start.sh hands UVICORN_WORKERS to
+        # --workers; its rule takes 1 to 9999), is a process with its own Socket.IO server: without a shared manager
+        # (Open-WebUI 0.11.0 socket/main.py, WEBSOCKET_MANAGER 'redis') an event another process emits never reaches
+        # the socket a browser holds on this one.
+        workers = int(extra_env.get("UVICORN_WORKERS", "1"))
+        shared_state = self._state(name) if opt(a, "max_replicas") > 1 or workers > 1 else {}
         # the Azure root CAs every pod that connects to PostgreSQL verifies the server with (the URL's sslrootcert)
         roots = k8s.core.v1.ConfigMap(
             f"{name}-webui-postgres-roots",
@@ -258,7 +265,6 @@ class OpenWebUi(pulumi.ComponentResource):
         migrated = self._migration(name, identity, [secrets, roots, *([bootstrapped] if bootstrapped else [])])
         users = webui_users_env(opt(a, "model_access"), opt(a, "enable_signup"), opt(a, "default_user_role"),
                                 a.get("admin_email"))
-        extra_env = opt(a, "extra_env")  # its rules refuse what the component sets and what looks like a secret
         # (an endpoint that arrives as an output has its flavour checked once it resolves)
         api = after_check(late_rules("OpenWebUi", name, a, "endpoint", ENDPOINT_FIELDS, OpenWebUiArgs), field(endpoint, "api"))
         env = pulumi.Output.all(api, field(endpoint, "base_url")).apply(

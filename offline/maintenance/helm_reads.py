@@ -6,8 +6,12 @@ module reads the chart's templates (and its subcharts') at the commit tests/upst
 vendored Chart.yaml, and writes the `.Values` paths they read, as derived data: `tests/program/test_upstream.py`
 holds every key the program sets against it.
 
-    python -m offline.maintenance.helm_reads            # every pinned chart, from the stored snapshots
-    python -m offline.maintenance.helm_reads --mirror /work/.mirror --chart keda
+    python -m offline.maintenance.helm_reads            # every pinned chart, from the default folder
+    python -m offline.maintenance.helm_reads --mirror ~/clones --chart keda
+
+`--mirror` is a folder of git clones, one per repository SOURCES.md names, each at `<owner>+<name>/repo` (`git clone
+--bare https://github.com/<owner>/<name> <folder>/<owner>+<name>/repo`); the default is where the project's
+maintenance machine keeps them.
 
 The extractor is a small abstract interpreter of Go's text/template as Helm runs it (text/template/parse's grammar;
 Helm's `include`, `tpl`, `required` and sprig's dict functions). Each expression evaluates to the set of values
@@ -634,7 +638,7 @@ def dumps_document(document: dict[str, Any]) -> str:
     return opening + ' "paths": [\n' + rows + "\n ]\n}\n"
 
 
-# ---- the pinned charts, from the stored snapshots ----------------------------------------------------------------
+# ---- the pinned charts, from the clones --------------------------------------------------------------------------
 
 ROOT = Path(__file__).resolve().parents[2]
 UPSTREAM = ROOT / "tests" / "upstream"
@@ -662,18 +666,25 @@ def sources_rows(sources_md: str) -> dict[str, Row]:
 class Snapshot:
     def __init__(self, mirror: Path, repo: str, commit: str) -> None:
         self.git = mirror / repo.replace("/", "+") / "repo"
+        self.repo = repo
         self.commit = commit
         if not self.git.is_dir():
-            raise SystemExit(f"{self.git} is missing: fetch github:{repo} first")
+            raise SystemExit(f"{self.git} is missing: clone {repo} there (git clone --bare https://github.com/{repo} "
+                             f"{self.git}), or name the folder that holds the clones with --mirror")
+
+    def _git(self, *args: str) -> bytes:
+        run = subprocess.run(["git", "--git-dir", str(self.git), *args], capture_output=True)
+        if run.returncode:
+            raise SystemExit(f"git {' '.join(args)} in {self.git} failed ({run.stderr.decode().strip()}): the commit "
+                             f"SOURCES.md names for {self.repo} must be in that clone (git --git-dir {self.git} fetch "
+                             f"origin {self.commit})")
+        return run.stdout
 
     def show(self, path: str) -> bytes:
-        return subprocess.run(["git", "--git-dir", str(self.git), "show", f"{self.commit}:{path}"],
-                              check=True, capture_output=True).stdout
+        return self._git("show", f"{self.commit}:{path}")
 
     def files(self, folder: str) -> list[str]:
-        out = subprocess.run(["git", "--git-dir", str(self.git), "ls-tree", "-r", "--name-only", self.commit, "--",
-                              folder + "/"], check=True, capture_output=True, text=True).stdout
-        return out.split()
+        return self._git("ls-tree", "-r", "--name-only", self.commit, "--", folder + "/").decode().split()
 
 
 def _templates_of(files: dict[str, bytes], folder: str) -> dict[str, str]:
@@ -788,7 +799,8 @@ def generate(chart_dir: str, mirror: Path, rows: dict[str, Row]) -> dict[str, An
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--mirror", type=Path, default=Path("/work/.mirror"),
-                        help="the folder of stored snapshots (<owner>+<name>/repo)")
+                        help="the folder of git clones, one per repository at <owner>+<name>/repo (default "
+                             "%(default)s)")
     parser.add_argument("--chart", action="append", help="an upstream_dir of pins.json (default: every pinned one)")
     args = parser.parse_args(argv)
     pins = json.loads((ROOT / "components" / "llmplatform" / "data" / "pins.json").read_text())

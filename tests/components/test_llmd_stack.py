@@ -437,8 +437,12 @@ def test_a_switch_that_drops_the_mounted_token_is_refused_with_a_token(name, val
 def test_values_that_move_nothing_reach_vllm():
     """The switches off in every spelling their readers take as off ('False' is not 'true' to vLLM; '0', 'no' are
     not huggingface_hub's true values), and the token switches without a token mounted (nothing of ours to drop)."""
-    off = {"VLLM_USE_MODELSCOPE": "False", "HF_HUB_DISABLE_IMPLICIT_TOKEN": "0", "HUGGINGFACE_CO_STAGING": "no"}
-    assert {k: v for k, v in _vllm_env({"hf_token_secret": "hf-token", "extra_env": off}).items() if k in off} == off
+    for off in ({"VLLM_USE_MODELSCOPE": "False", "HF_HUB_DISABLE_IMPLICIT_TOKEN": "0", "HUGGINGFACE_CO_STAGING": "no"},
+                # vLLM reads '1' as off (only 'true' is on), neither reader strips: 'TRUE ' is off to both
+                {"VLLM_USE_MODELSCOPE": "1", "HF_HUB_DISABLE_IMPLICIT_TOKEN": "TRUE ",
+                 "HUGGINGFACE_CO_STAGING": "true "}):
+        env = _vllm_env({"hf_token_secret": "hf-token", "extra_env": off})
+        assert {k: v for k, v in env.items() if k in off} == off
     on = {"HF_HUB_DISABLE_IMPLICIT_TOKEN": "1", "HUGGINGFACE_CO_STAGING": "1"}
     assert {k: v for k, v in _vllm_env({"extra_env": on}).items() if k in on} == on
 

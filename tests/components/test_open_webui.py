@@ -357,6 +357,53 @@ def test_a_variable_open_webui_reads_in_place_of_one_the_component_sets_is_refus
     assert how in message and "it would override the component's" in message, message
 
 
+def test_a_port_given_as_a_number_is_refused_for_its_type_alone():
+    """PORT 8080 as a number (Python, not a stack file) was refused twice, once as a port "in place of 8080": the type
+    rule alone refuses it now, and the same value as a string, start.sh's own port, passes; another port is refused
+    saying which values pass."""
+    from llmplatform import ComponentInputError
+    from tests.components.test_components_alone import REQUIRED
+
+    def refusal(env):
+        with pytest.raises(ComponentInputError) as refused:
+            offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "extra_env": env},
+                                                     provider_opts()))
+        return refused.value
+    typed = refusal({"PORT": 8080})
+    assert [e["property_path"] for e in typed.errors] == ["extra_env"], typed.errors
+    assert "extra_env=['PORT'] is invalid; allowed: environment variable names mapped to string values" in str(typed)
+    assert "in place of" not in str(typed), str(typed)
+    other = refusal({"PORT": "3000"})
+    assert "in place of 8080 ('8080' or empty passes: start.sh's own)" in str(other), str(other)
+
+
+def test_uvicorn_workers_share_state_through_valkey_with_one_replica():
+    """start.sh hands UVICORN_WORKERS to `uvicorn --workers`: each worker is a process with its own Socket.IO server
+    (Open-WebUI 0.11.0 socket/main.py), so with one replica and two workers an event one worker emits missed the
+    browser's socket on the other, as between replicas; the component sets up Valkey for them too."""
+    from tests.components.test_components_alone import REQUIRED
+
+    def plan(env):
+        p = offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "max_replicas": 1,
+                                                            "extra_env": env}, provider_opts()))
+        names = {r.inputs["metadata"]["name"] for r in p.resources if r.inputs.get("kind") == "Deployment"}
+        return names, _env(deployment(p, "open-webui")["spec"]["template"]["spec"]["containers"][0])
+    names, env = plan({"UVICORN_WORKERS": "2"})
+    assert "webui-redis" in names and env["WEBSOCKET_MANAGER"] == "redis", (names, env)
+    assert env["WEBSOCKET_REDIS_URL"] == env["REDIS_URL"] == "redis://webui-redis:6379/0"
+    names, env = plan({"UVICORN_WORKERS": "1"})
+    assert "webui-redis" not in names and "WEBSOCKET_MANAGER" not in env, (names, env)
+    # from Key Vault the count went unseen by the connection budget and by the above: refused there
+    from llmplatform import ComponentInputError
+    with pytest.raises(ComponentInputError) as refused:
+        offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "max_replicas": 1,
+                                                        "secret_env": {"UVICORN_WORKERS": "webui-workers"}},
+                                                 provider_opts()))
+    assert [e["property_path"] for e in refused.value.errors] == ["secret_env['UVICORN_WORKERS']"]
+    assert "secret_env['UVICORN_WORKERS']='webui-workers' is invalid; allowed: UVICORN_WORKERS in extra_env: the " \
+           "component sizes the database connections" in str(refused.value), str(refused.value)
+
+
 def test_a_secret_read_in_place_of_the_components_is_refused_and_not_shown():
     """OPENAI_API_KEYS (config.py: in place of OPENAI_API_KEY when not empty) holds keys: refused without its value,
     once (not again as a secret-looking name); in secret_env by name, the secret's name shown."""
@@ -378,7 +425,8 @@ def test_values_that_change_nothing_the_component_sets_reach_open_webui():
     """A switch at its default in any spelling Open-WebUI reads as off (env.py `.lower() == 'true'`), the port and
     address start.sh uses anyway, an empty value Open-WebUI takes for unset: let through, into the container."""
     from tests.components.test_components_alone import REQUIRED
-    harmless = {"REDIS_CLUSTER": "False", "WEBSOCKET_REDIS_CLUSTER": "no", "DATABASE_ENABLE_IAM_TOKEN_AUTH": "0",
+    # '1' and 'TRUE ' are off too: env.py compares `.lower() == 'true'`, without stripping
+    harmless = {"REDIS_CLUSTER": "False", "WEBSOCKET_REDIS_CLUSTER": "TRUE ", "DATABASE_ENABLE_IAM_TOKEN_AUTH": "1",
                 "PORT": "8080", "HOST": "0.0.0.0", "OLLAMA_BASE_URLS": "", "DATABASE_HOST": "", "WEB_CONCURRENCY": "4"}
     plan = offline.run_function(lambda: P.OpenWebUi("ui", {**REQUIRED["OpenWebUi"](), "extra_env": harmless},
                                                     provider_opts()))

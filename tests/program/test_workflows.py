@@ -105,12 +105,20 @@ def test_make_refuses_a_venv_an_earlier_run_made_with_an_older_python(tmp_path):
     assert sorted(p.name for p in venv.iterdir()) == ["bin"]  # nothing installed, no stamp
 
 
-def test_make_names_a_venv_whose_python_is_a_dangling_link(tmp_path):
+@pytest.mark.parametrize("hops", [
+    ["python3"],  # as `python -m venv` makes it: bin/python -> python3 -> the Python it ran (make named "python3")
+    [],  # bin/python straight to the Python
+])
+def test_make_names_a_venv_whose_python_is_a_dangling_link(tmp_path, hops):
     """A venv made by a Python since removed or upgraded (pyenv, Homebrew) holds a dangling bin/python: make took it
     for missing, `python -m venv` kept the link and every run stopped on "[Errno 2] No such file or directory"."""
     venv = tmp_path / ".venv"
     (venv / "bin").mkdir(parents=True)
-    (venv / "bin" / "python").symlink_to(tmp_path / "gone" / "python3.12")
+    link = venv / "bin" / "python"
+    for name in hops:
+        link.symlink_to(name)
+        link = venv / "bin" / name
+    link.symlink_to(tmp_path / "gone" / "python3.12")
     run = subprocess.run(["make", "plan", "STACK=dev", f"VENV={venv}", f"PYTHON={sys.executable}"], cwd=PROJECT_DIR,
                          capture_output=True, text=True, timeout=30)
     assert run.returncode == 2 and "-m venv" not in run.stdout, run.stdout + run.stderr

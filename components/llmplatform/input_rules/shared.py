@@ -222,15 +222,16 @@ def env_alias_rule(r: Rules, key: str, aliases: Mapping[str, EnvAlias], judge_va
     """Refuse the variables of `key` (an escape hatch's mapping) that reach a setting the component sets under
     another name, each with its value and why. `judge_values` False (`secret_env`: its values are Key Vault secret
     names, the setting's value unknown here) refuses them whatever their value. A value that looks like a secret is
-    not shown (nor, in `secret_env`, one that is no secret name: it may be the secret pasted in its place). Returns
-    the names refused."""
+    not shown (nor, in `secret_env`, one that is no secret name: it may be the secret pasted in its place). A value
+    that is no string is left to the escape hatch's own type rule (PORT given 8080, the number, is refused for its
+    type alone, not as a port other than 8080). Returns the names refused."""
     env = r.given(key)
     if not isinstance(env, Mapping):
         return []
     refused = []
     for name, value in sorted((str(k), v) for k, v in env.items()):
         alias = aliases.get(name)
-        if alias is None or (judge_values and isinstance(value, str) and alias.harmless(value)):
+        if alias is None or (judge_values and (not isinstance(value, str) or alias.harmless(value))):
             continue
         refused.append(name)
         hidden = looks_secret(name, value) if judge_values else \

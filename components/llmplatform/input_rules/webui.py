@@ -33,7 +33,7 @@ def _unset(value: str) -> bool:
 
 _DATABASE_PARTS = ("DATABASE_TYPE", "DATABASE_USER", "DATABASE_PASSWORD", "DATABASE_HOST", "DATABASE_PORT",
                    "DATABASE_NAME")
-_VALKEY = "standalone Valkey ({}, set with more than one replica)"
+_VALKEY = "standalone Valkey ({}, set with more than one replica or uvicorn worker)"
 _SERVED = f"port {WEBUI_PORT} on every address of the pod, where the Service and the probes call"
 _UVICORN = "uvicorn 0.51.0 (main.py reads UVICORN_<OPTION> for any option start.sh does not pass)"
 # What Open-WebUI 0.11.0 (start.sh, env.py, config.py, internal/db.py, utils/redis.py, socket/main.py) and the uvicorn
@@ -71,9 +71,11 @@ WEBUI_ENV_ALIASES = {
     "WEBSOCKET_REDIS_CLUSTER": EnvAlias(
         _VALKEY.format("WEBSOCKET_REDIS_URL"), "'true' (any case) makes Open-WebUI 0.11.0's websocket manager "
         "(env.py, socket/main.py) speak Redis Cluster to WEBSOCKET_REDIS_URL", _not_on),
-    "PORT": EnvAlias(_SERVED, f"start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --port in place of {WEBUI_PORT}",
+    "PORT": EnvAlias(_SERVED, f"start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --port in place of {WEBUI_PORT} "
+                              f"('{WEBUI_PORT}' or empty passes: start.sh's own)",
                      lambda value: value in ("", str(WEBUI_PORT))),
-    "HOST": EnvAlias(_SERVED, "start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --host in place of 0.0.0.0",
+    "HOST": EnvAlias(_SERVED, "start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --host in place of 0.0.0.0 "
+                              "('0.0.0.0' or empty passes: start.sh's own)",
                      lambda value: value in ("", "0.0.0.0")),
     "UVICORN_UDS": EnvAlias(_SERVED, f"{_UVICORN} then listens on this Unix socket, not on the host and port "
                                      "start.sh passes (server.py)"),
@@ -114,6 +116,12 @@ def webui_env_rules(r: Rules) -> None:
             r.add("secret_env", both, f"variables not also in {r.ref('extra_env')}")
         if twice:
             r.add("secret_env", twice, "one variable per Key Vault secret (each is mounted once)")
+        if "UVICORN_WORKERS" in secrets:  # read from extra_env alone (uvicorn_workers): from Key Vault it went unseen
+            named = secrets["UVICORN_WORKERS"]  # shown when a secret's name, as the other refusals of secret_env
+            r.add("secret_env['UVICORN_WORKERS']",
+                  named if isinstance(named, str) and names.key_vault_secret(named) is None else WITHHELD,
+                  f"UVICORN_WORKERS in {r.ref('extra_env')}: the component sizes the database connections and the "
+                  "shared websocket state by it, and the worker count is no secret")
 
 
 def open_webui(args: Mapping[str, Any]) -> list[Problem]:

@@ -160,3 +160,24 @@ def test_the_vendored_templates_read_what_a_search_finds_and_the_charts_data_hol
         assert {".".join(p) for p in found.read if not is_read(p, touched, whole)} == set(), path.name
         assert {".".join(p) for p in found.whole
                 if not any(p[:i] in whole for i in range(len(p) + 1))} == set(), path.name
+
+
+def test_a_missing_clone_or_commit_is_named_with_the_way_out(tmp_path):
+    """The extraction reads the charts' repositories from a folder of git clones: one missing said "fetch
+    github:kedacore/charts first" (a tool of the machine that made the data), a clone without the pinned commit
+    ended in a git traceback."""
+    import subprocess
+
+    from offline.maintenance.helm_reads import main
+    with pytest.raises(SystemExit) as missing:
+        main(["--mirror", str(tmp_path), "--chart", "keda"])
+    clone = tmp_path / "kedacore+charts" / "repo"
+    assert str(missing.value) == (f"{clone} is missing: clone kedacore/charts there (git clone --bare "
+                                  f"https://github.com/kedacore/charts {clone}), or name the folder that holds the "
+                                  "clones with --mirror")
+    subprocess.run(["git", "init", "-q", "--bare", str(clone)], check=True)
+    with pytest.raises(SystemExit) as no_commit:
+        main(["--mirror", str(tmp_path), "--chart", "keda"])
+    commit = json.loads((UPSTREAM / "charts" / "keda" / "values-read.json").read_text())["sources"][0]["commit"]
+    assert f"the commit SOURCES.md names for kedacore/charts must be in that clone (git --git-dir {clone} fetch " \
+           f"origin {commit})" in str(no_commit.value), str(no_commit.value)
