@@ -2,6 +2,7 @@
 of pulumi-kubernetes it reads."""
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 import re
@@ -51,12 +52,21 @@ def figure_sources(data: dict[str, Any], name: str) -> None:
     """Every figure of the durations file names where it comes from: a `source` (or, for a floor the package holds,
     `pessimistic_is`) on its own entry or on one enclosing it; and the file says when it was recorded
     (`_recorded`, a date): the figures are dated estimates, corrected from a real `pulumi up`'s timings."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(data.get("_recorded", ""))):
-        raise DurationsError(f"{name} has no '_recorded' date (YYYY-MM-DD): say when its figures were recorded")
+    recorded = str(data.get("_recorded", ""))
+    try:  # a calendar date, not the shape alone ("2026-13-45" passed)
+        dated = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", recorded)) and bool(datetime.date.fromisoformat(recorded))
+    except ValueError:
+        dated = False
+    if not dated:
+        raise DurationsError(f"{name} has no '_recorded' date (YYYY-MM-DD), {recorded!r}: say when its figures were "
+                             "recorded")
+
+    def says(node: dict[str, Any], key: str) -> bool:  # a word of it: "source": "" (or null) passed as a source
+        return isinstance(node.get(key), str) and bool(node[key].strip())
 
     def walk(node: Any, path: str, sourced: bool) -> None:
         if isinstance(node, dict):
-            sourced = sourced or "source" in node or "pessimistic_is" in node
+            sourced = sourced or says(node, "source") or says(node, "pessimistic_is")
             if not sourced and ("median" in node or "pessimistic" in node):
                 raise DurationsError(f"{name}: the figure {path} has no source; give it a 'source' saying where "
                                      "it comes from (a page, a file and version, field reports), as the others do")

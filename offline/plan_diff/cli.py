@@ -1,9 +1,10 @@
 """`python -m offline.plan_diff BASE_DIR NEW_DIR`: the command line."""
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Optional
+
+from config.stack_names import stack_name_problem
 
 from .documents import PlanError, read_resources, stacks_of
 from .compare import diff_documents
@@ -26,6 +27,11 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="the base branch has no such stack (no stack file): BASE is not read and every "
                              "resource is new; without it, a BASE without a plan is an error")
     args = parser.parse_args(argv)
+    for given in (args.base, args.new):
+        if given.is_file():  # `build/dev/resources.json` for `build/dev`: "no resources.json in it" misled
+            print(f"{given} is a file, not a plan's folder: give the folder `make plan` wrote ({given.parent})",
+                  file=sys.stderr)
+            return 2
     if not (args.new / "resources.json").exists():
         print(f"no plan at {args.new} (run make plan first; a what-if run that fails writes none)", file=sys.stderr)
         return 2
@@ -37,7 +43,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     if not args.new_stack and not base_plan:
         missing = "the folder does not exist" if not args.base.exists() else "no resources.json in it"
         # the README's what-if compares build/<stack> with build/<stack>.what-if: BASE is then the stack's own plan
-        stack = args.base.name if re.fullmatch(r"[A-Za-z0-9_.-]+", args.base.name) else "<stack>"
+        stack = "<stack>" if stack_name_problem(args.base.name) else args.base.name  # not `..` of `build/..`
         print(f"no plan at {args.base} ({missing}), the plan to compare with: run `make plan STACK={stack}` first "
               "(for a what-if, the stack's own plan; in a pull request's check, on the base branch; a plan that "
               "fails leaves no folder); for a stack the base branch does not have, pass --new-stack",

@@ -161,11 +161,28 @@ def _hand_built(**fields: Any) -> Callable[[], None]:
     # an issuer every federated credential trusts: "" (a cluster without one, typed as mypy takes it) planned
     ({"oidc_issuer_url": ""}, "cluster.oidc_issuer_url: '' is invalid; allowed: the cluster's OIDC issuer, an https://"),
     ({"oidc_issuer_url": "http://oidc.example/"}, "cluster.oidc_issuer_url: 'http://oidc.example/' is invalid"),
+    # read with its line's newline, or no host, or a space: none is the `iss` the cluster's tokens carry
+    ({"oidc_issuer_url": ISSUER + "\n"}, f"cluster.oidc_issuer_url: {ISSUER + chr(10)!r} is invalid; allowed: the "
+                                          "cluster's OIDC issuer, an https:// URL with a host, no space, query"),
+    ({"oidc_issuer_url": "https:///"}, "cluster.oidc_issuer_url: 'https:///' is invalid"),
+    ({"oidc_issuer_url": "https://oidc example/"}, "cluster.oidc_issuer_url: 'https://oidc example/' is invalid"),
+    ({"oidc_issuer_url": ISSUER + "?x=1"}, f"cluster.oidc_issuer_url: '{ISSUER}?x=1' is invalid"),
+    ({"oidc_issuer_url": "https://[::1/"}, "cluster.oidc_issuer_url: 'https://[::1/' is invalid"),
 ])
 def test_a_hand_built_handles_engine_and_channel_are_the_values_aks_names(fields, refused):
     with pytest.raises(ComponentInputError, match=re.escape(refused)) as error:
         run(_hand_built(**fields))
     assert error.value.errors and error.value.errors[0]["property_path"] == f"cluster.{next(iter(fields))}"
+
+
+@pytest.mark.parametrize("issuer", [
+    "https://chinanorth3.oic.prod-aks.azure.cn/tenant/cluster/",  # Azure China's AKS
+    "https://usgovvirginia.oic.prod-aks.azure.us/tenant/cluster/",  # Azure Government's
+    "https://westeurope.oic.prod-aks.azure.com/tenant/cluster",  # without the trailing slash
+    "https://oidc.example.org:8443/clusters/a",  # not AKS's form: any https issuer Entra can read
+])
+def test_a_hand_built_handles_issuer_is_any_https_issuer_not_aks_public_clouds_alone(issuer):
+    assert run(_hand_built(oidc_issuer_url=issuer)).of_type("azure-native:containerservice:AgentPool")
 
 
 def test_a_hand_built_handles_valid_engine_and_channel_plan():

@@ -13,7 +13,7 @@ import pytest
 
 from endpoint_tools import bench
 from endpoint_tools.llm_api import Deadlines
-from endpoint_tools.loopback_server import MODEL, LoopbackServer
+from endpoint_tools.loopback_server import MODEL, LoopbackServer, _Handler
 
 
 HERE = Path(__file__).resolve().parent.parent  # tests/
@@ -59,7 +59,7 @@ def test_bench_exit_code_follows_min_success(tmp_path, capsys):
         assert code == 1 and report["summary"]["success_rate"] == 0
         # said why, with what the server answered: the summary counted kinds alone, and exit 1 came silently
         err = capsys.readouterr().err
-        assert "exit 1: success rate 0.0% is below --min-success 100%" in err, err
+        assert "exit 1: success rate 0.00% (0 of 4 requests) is below --min-success 100%" in err, err
         assert re.search(r"^  rate_limited: .*429", err, flags=re.M) and "gateway.rateLimitPerSecond" in err, err
     with LoopbackServer("error") as failing:
         assert run_bench(tmp_path, failing.url, "--api", "openai", "--model", MODEL, "-n", "2",
@@ -73,6 +73,35 @@ def test_bench_exit_code_follows_min_success(tmp_path, capsys):
         assert code == 0
     with LoopbackServer("ok") as ok:
         assert run_bench(tmp_path, ok.url, "-n", "4")[0] == 0
+
+
+class _FirstChatFails(_Handler):
+    """The first chat request answers 500, every other one as the "ok" server does."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        with self.server.lock:
+            first, self.server.failed_once = not getattr(self.server, "failed_once", False), True
+        if first:
+            self._body()
+            self._json(500, {"error": {"message": "CUDA out of memory", "type": "server_error"}})
+            return
+        super().do_POST()
+
+
+@pytest.mark.parametrize("floor, code", [("66.67", 1), ("66.667", 1), ("66.66", 0)])
+def test_bench_min_success_is_judged_on_the_counts_and_said_without_rounding_up(tmp_path, capsys, floor, code):
+    """2 of 3 (66.666...%): the exit code followed the summary's rate, rounded to 4 digits (66.67 %), so a floor of
+    66.667 passed (as 1 failure in 20,000 passed 100 %), and a floor of 66.7 was told "66.7% is below 66.7%"."""
+    with LoopbackServer("ok") as server:
+        server.RequestHandlerClass = _FirstChatFails
+        assert run_bench(tmp_path, server.url, "--api", "openai", "--model", MODEL, "-n", "3", "-c", "1",
+                         "--min-success", floor)[0] == code
+    err = capsys.readouterr().err
+    if code:
+        assert f"exit 1: success rate 66.66% (2 of 3 requests) is below --min-success {floor}%" in err, err
+        assert re.search(r"^  server_error: .*500.*CUDA out of memory", err, flags=re.M), err
+    else:
+        assert "exit 1" not in err, err
 
 
 def test_bench_warmup_duration_and_rate_modes(tmp_path):

@@ -329,6 +329,11 @@ def test_a_durations_file_writing_the_floors_again_is_refused_naming_the_package
     (lambda d: d["image_pull"].pop("source"), "image_pull.sizes_mb.ollama/ollama (2000) has no source"),
     (lambda d: d["gpu_driver"].update(mig={"median": 30, "pessimistic": 90}), "gpu_driver.mig has no source"),
     (lambda d: d.pop("_recorded"), "no '_recorded' date"),
+    # a source that says nothing, or a date that is none, is none
+    (lambda d: d["azure"]["azure-native:dbforpostgresql:Server"].update(source=" "),
+     "azure.azure-native:dbforpostgresql:Server has no source"),
+    (lambda d: d["image_pull"].update(source=None), "image_pull.sizes_mb.ollama/ollama (2000) has no source"),
+    (lambda d: d.update(_recorded="2026-13-45"), "no '_recorded' date (YYYY-MM-DD), '2026-13-45'"),
 ])
 def test_a_figure_without_a_source_or_a_file_without_its_date_is_refused_naming_it(tmp_path, edit, named):
     """Issue #18: each figure of the durations file has a source, and the file is dated. A figure added or corrected

@@ -441,6 +441,15 @@ def test_a_base_without_a_plan_is_an_error_unless_the_stack_is_new(tmp_path, cap
         # named by its folder: the README's what-if (build/dev beside build/dev.what-if) needs the stack's own plan
         assert f"run `make plan STACK={missing.name}` first (for a what-if, the stack's own plan" in captured.err
         assert "every resource is new" not in captured.out
+    # a folder whose name is no stack's (`build/..`) is not offered as one
+    assert plan_diff.main([str(tmp_path / "nosuch" / ".."), str(new)]) == 2
+    assert "run `make plan STACK=<stack>` first" in capsys.readouterr().err
+    # the plan's file for its folder, either side: named as a file with the folder to give, not "no resources.json"
+    for argv in ([str(new / "resources.json"), str(new)], [str(new), str(new / "resources.json")]):
+        assert plan_diff.main(argv) == 2
+        err = capsys.readouterr().err
+        assert f"{new / 'resources.json'} is a file, not a plan's folder: give the folder `make plan` wrote ({new})" \
+            in err and "no resources.json" not in err and "Traceback" not in err, err
     assert plan_diff.main([str(tmp_path / "nosuch"), str(new), "--new-stack"]) == 0
     out = capsys.readouterr().out
     assert "every resource is new" in out and "1 to add, 0 to update, 0 to replace, 0 to delete" in out

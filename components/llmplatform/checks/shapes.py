@@ -2,6 +2,7 @@
 or spec an object of its own type (recursively), a hand-built handle's values, plain values where the code
 reads them."""
 from typing import Any, Callable, Optional
+from urllib.parse import urlsplit
 
 import pulumi
 
@@ -41,13 +42,27 @@ def upgrade_channel_problem(value: Any) -> Optional[str]:
 
 def issuer_problem(value: Any) -> Optional[str]:
     """A hand-built cluster handle's OIDC issuer, which every workload identity's federated credential trusts: an
-    https URL (OpenID Connect Discovery 1.0, section 3: the issuer is "a URL using the https scheme"; Entra matches it
-    with the token's `iss`). "" planned: own-cluster.md's `... else ""` for a cluster without an issuer, which mypy
-    takes where its `None` is refused as missing, built credentials Entra refuses at `pulumi up`."""
-    if not isinstance(value, str) or (value.startswith("https://") and len(value) > len("https://")):
+    https URL with a host and no query or fragment (OpenID Connect Discovery 1.0, section 3: "a URL using the https
+    scheme with no query or fragment components"; Core 1.0, section 2: `iss` is "a case sensitive URL ... that
+    contains scheme, host, and optionally, port number and path components"; Entra matches it with the token's
+    `iss`). Any such URL is taken, not AKS's form alone (`https://<region>.oic.prod-aks.azure.com/...`, `.azure.cn`,
+    `.azure.us`, another cluster's issuer). "" planned: own-cluster.md's `... else ""` for a cluster without an issuer,
+    which mypy takes where its `None` is refused as missing, built credentials Entra refuses at `pulumi up`; so did a
+    value read with its line's newline (`az ... -o tsv`), or `https://` with no host."""
+    if not isinstance(value, str):
         return None
-    return ("the cluster's OIDC issuer, an https:// URL (az aks show --query oidcIssuerProfile.issuerUrl; a cluster "
-            "without one: az aks update --enable-oidc-issuer --enable-workload-identity)")
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+    except ValueError:  # an unclosed [ of an IPv6 host, a port that is no number
+        parts, host = None, None
+    if value.startswith("https://") and parts is not None and host and not parts.query and not parts.fragment \
+            and "?" not in value and "#" not in value and parts.username is None \
+            and not any(c.isspace() or not c.isprintable() for c in value):
+        return None
+    return ("the cluster's OIDC issuer, an https:// URL with a host, no space, query or fragment, as the cluster's "
+            "tokens carry it (az aks show --query oidcIssuerProfile.issuerUrl -o tsv; a cluster without one: "
+            "az aks update --enable-oidc-issuer --enable-workload-identity)")
 
 
 def workspace_problem(value: Any) -> Optional[str]:
