@@ -143,8 +143,8 @@ def platform_ollama_urls(namespace: str) -> tuple[str, ...]:
 # PGHOST, PGSSLMODE, PGTZ and the rest of its PG* variables for whatever DATABASE_URL leaves out): psycopg2 (the sync
 # engine, Alembic's) and psycopg 3 (the async engine) both connect through libpq. DATABASE_SCHEMA qualifies every
 # table of Open-WebUI's models (internal/db.py `MetaData(schema=DATABASE_SCHEMA)`): the Config rows the Job repoints
-# (REPOINT_CODE) and config.py loads when the migration imports it. Open-WebUI's own PG-named settings (PGVECTOR_*)
-# are read by its vector store alone, never by the Job.
+# (REPOINT_CODE, through models/config.py). Open-WebUI's own PG-named settings (PGVECTOR_*) are read by its vector
+# store alone, never by the Job.
 def reaches_migration(variable: str) -> bool:
     """Whether the migration Job must see `variable` as the UI does (a schema setting: DATABASE_SCHEMA, libpq's PG*)."""
     return variable == "DATABASE_SCHEMA" or (variable.startswith("PG") and not variable.startswith("PGVECTOR_"))
