@@ -109,7 +109,9 @@ class OpenWebUiArgs(TypedDict):
     MICROSOFT_CLIENT_ID); the ones the component sets and names that look like secrets are refused (secret_env), and
     so are names Open-WebUI reads in place of one the component sets (DATABASE_HOST and the other DATABASE_ parts,
     OLLAMA_BASE_URLS, OPENAI_API_BASE_URLS, OPENAI_API_KEYS, the Sentinel hosts, PORT, HOST, UVICORN_UDS/FD/SSL_*;
-    REDIS_CLUSTER and the like when 'true'), unless the value changes nothing ('false', empty, PORT 8080)."""
+    REDIS_CLUSTER and the like when 'true'), unless the value changes nothing ('false', empty, PORT 8080). The ones
+    that say where the database's tables are (DATABASE_SCHEMA, libpq's PG* such as PGOPTIONS) reach the schema
+    migration Job too, here or in secret_env, so it migrates the tables the UI reads."""
     secret_env: NotRequired[Optional[dict[str, str]]]
     """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault (e.g.
     {"MICROSOFT_CLIENT_SECRET": "webui-entra-secret"}); exported at start from the CSI mount, never in the spec. The
@@ -132,6 +134,20 @@ def platform_ollama_urls(namespace: str) -> tuple[str, ...]:
     migration Job repoints a saved connection from any of them to the one handed out now (REPOINT_CODE)."""
     return (f"http://ollama:{OLLAMA_PORT}", f"http://{SCALED_SERVICE}:{INTERCEPTOR_PORT}",
             f"http://{scaled_host(namespace)}:{INTERCEPTOR_PORT}", f"http://router:{ROUTER_UI_PORT}")
+
+
+# Where the migration Job's database work lands, read from the environment by Open-WebUI 0.11.0 and its drivers, and
+# so handed to the Job from extra_env and secret_env whenever the UI is given them (docs/decisions.md, "2026-12-05: the
+# migration Job reads the UI's schema settings"). Alembic's upgrade (migrations/env.py, every versions/*.py) qualifies
+# no table: it writes into the first schema of the connection's search_path, which libpq sets from PGOPTIONS (and reads
+# PGHOST, PGSSLMODE, PGTZ and the rest of its PG* variables for whatever DATABASE_URL leaves out): psycopg2 (the sync
+# engine, Alembic's) and psycopg 3 (the async engine) both connect through libpq. DATABASE_SCHEMA qualifies every
+# table of Open-WebUI's models (internal/db.py `MetaData(schema=DATABASE_SCHEMA)`): the Config rows the Job repoints
+# (REPOINT_CODE, through models/config.py). Open-WebUI's own PG-named settings (PGVECTOR_*) are read by its vector
+# store alone, never by the Job.
+def reaches_migration(variable: str) -> bool:
+    """Whether the migration Job must see `variable` as the UI does (a schema setting: DATABASE_SCHEMA, libpq's PG*)."""
+    return variable == "DATABASE_SCHEMA" or (variable.startswith("PG") and not variable.startswith("PGVECTOR_"))
 
 
 def migration_command(api: str, base_url: str, namespace: str) -> str:
@@ -262,7 +278,9 @@ class OpenWebUi(pulumi.ComponentResource):
             data={ROOTS_FILE: root_certificates()}, opts=self._child)
         admin_url = a.get("admin_database_url_secret")
         bootstrapped = self._bootstrap(name, admin_url, roots) if admin_url is not None else None
-        migrated = self._migration(name, identity, [secrets, roots, *([bootstrapped] if bootstrapped else [])])
+        migrated = self._migration(name, identity, [secrets, roots, *([bootstrapped] if bootstrapped else [])],
+                                   {var: value for var, value in extra_env.items() if reaches_migration(var)},
+                                   {var: secret for var, secret in secret_env.items() if reaches_migration(var)})
         users = webui_users_env(opt(a, "model_access"), opt(a, "enable_signup"), opt(a, "default_user_role"),
                                 a.get("admin_email"))
         # (an endpoint that arrives as an output has its flavour checked once it resolves)
@@ -480,23 +498,30 @@ class OpenWebUi(pulumi.ComponentResource):
                                         delete_before_replace=True, depends_on=after,
                                         custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)))
 
-    def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource]) -> k8s.batch.v1.Job:
+    def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource], plain: dict[str, str],
+                   secret: dict[str, str]) -> k8s.batch.v1.Job:
         """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
         race on one database. One Job per image version migrates (after the role's bootstrap, when there is one);
         the Deployment waits for it and its replicas run with migrations off. An Ollama UI's saved connection is
-        repointed there too (migration_command)."""
+        repointed there too (migration_command). The UI's schema settings (reaches_migration) reach the Job as they
+        reach the UI: `plain` (extra_env's) as env, `secret` (secret_env's: variable -> Key Vault secret) exported
+        from the same CSI mount; each is part of the Job's name, so a changed one migrates again in a new Job."""
         endpoint = self._args["endpoint"]
+        exported = {var: secret_env_file(var) for var in sorted(secret)}
+        # none given, the name is the image's and the command's alone, as before these were handed over
+        settings = [*(f"{var}={value}" for var, value in sorted(plain.items())),
+                    *(f"{var}<{held}" for var, held in sorted(secret.items()))]
         # after the endpoint's Service (a gate's UI listener) is there: the running UI reads the repointed address
         migrate = pulumi.Output.all(field(endpoint, "api"), field(endpoint, "base_url"), self._ns,
                                     field(endpoint, "service")).apply(lambda v: migration_command(v[0], v[1], v[2]))
         return self._job(
             f"{name}-webui-migrate",
-            migrate.apply(lambda command: f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, command)}"),
+            migrate.apply(lambda command: f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, command, *settings)}"),
             labels("ui-migration", "open-webui-migrate"), identity, None,
             k8s.core.v1.ContainerArgs(
                 name="migrate", image=pulled(self._args["cluster"], OPEN_WEBUI_IMAGE), working_dir="/app/backend",
-                command=["/bin/sh", "-c", migrate.apply(lambda command: start_command(command, None))],
-                env=env_vars({MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
+                command=["/bin/sh", "-c", migrate.apply(lambda command: start_command(command, None, exported))],
+                env=env_vars({**plain, MIGRATIONS_SWITCH: "true", "HOME": "/tmp"}),
                 resources=k8s.core.v1.ResourceRequirementsArgs(
                     requests={"cpu": "100m", "memory": "512Mi"}, limits={"cpu": "1", "memory": "1Gi"}),
                 security_context=container_security(run_as_user=None)),

@@ -619,3 +619,75 @@ def test_the_llmd_ui_migrates_without_touching_its_connections():
              if j.inputs["metadata"]["name"].startswith("open-webui-migrate-")]
     assert job.inputs["spec"]["template"]["spec"]["containers"][0]["command"][-1].endswith(
         f"exec {MIGRATE_COMMAND}\n")
+
+
+def _migration_job(plan) -> dict:
+    [job] = [j.inputs for j in plan.of_type("kubernetes:batch/v1:Job")
+             if j.inputs["metadata"]["name"].startswith("open-webui-migrate-")]
+    return job
+
+
+def _exported(script: str) -> dict[str, str]:
+    """What a start script exports from the CSI mount: variable -> mounted file (exec_with_secret_files' lines)."""
+    return {line.split("=", 1)[0]: line.split("'")[1] for line in script.splitlines()
+            if "=\"$(cat '" in line}
+
+
+# Open-WebUI 0.11.0 (PyPI wheel): DATABASE_SCHEMA qualifies every model's table (internal/db.py
+# `MetaData(schema=DATABASE_SCHEMA)`); Alembic's upgrade qualifies none (migrations/env.py, versions/*.py), so it writes
+# where libpq's PGOPTIONS puts the search_path. A UI given them queries tables a Job without them never made.
+SCHEMA_ENV = {"DATABASE_SCHEMA": "webui", "PGOPTIONS": "-c search_path=webui,public"}
+
+
+def _schema_settings_reach_the_migration(plan, plain: dict[str, str], secret: dict[str, str]) -> None:
+    """The migration Job sees each of the UI's schema settings as the UI does: a plain one with the UI's value, one
+    from Key Vault exported from the file the UI exports it from (the Job mounts the UI's SecretProviderClass)."""
+    ui = deployment(plan, "open-webui")["spec"]["template"]["spec"]["containers"][0]
+    job = _migration_job(plan)["spec"]["template"]
+    worker = job["spec"]["containers"][0]
+    assert {k: _env(worker).get(k) for k in plain} == {k: _env(ui)[k] for k in plain} == plain
+    ui_files, job_files = _exported(ui["command"][-1]), _exported(worker["command"][-1])
+    assert secret and {k: job_files.get(k) for k in secret} == {k: ui_files[k] for k in secret}
+    mounted = next(v for v in job["spec"]["volumes"] if v["name"] == "secrets-store")
+    assert mounted["csi"]["volumeAttributes"]["secretProviderClass"] == "open-webui-secrets"
+
+
+def test_the_migration_job_migrates_the_schema_the_ui_reads():
+    """A UI given DATABASE_SCHEMA (or PGOPTIONS, from Key Vault) queries another schema than `public`: the migration
+    Job, which the UI's replicas wait for with their own migrations off, gets the same settings, and a Job name of its
+    own (a Job's template is immutable: a changed setting is a new Job, which migrates the new schema). Settings that
+    do not touch the database stay out of the Job, and leave its name as it was."""
+    from tests.components.test_components_alone import REQUIRED
+
+    def plan(extra_env, secret_env=None):
+        return offline.run_function(lambda: P.OpenWebUi("ui", {
+            **REQUIRED["OpenWebUi"](), "extra_env": extra_env, **({"secret_env": secret_env} if secret_env else {})},
+            provider_opts()))
+    given = plan({"DATABASE_SCHEMA": "webui", "WEBUI_URL": "https://llm.example.com",
+                  "PGVECTOR_INDEX_METHOD": "hnsw"}, {"PGOPTIONS": "webui-pg-options"})
+    _schema_settings_reach_the_migration(given, {"DATABASE_SCHEMA": "webui"}, {"PGOPTIONS": "webui-pg-options"})
+    worker = _migration_job(given)["spec"]["template"]["spec"]["containers"][0]
+    assert not {"WEBUI_URL", "PGVECTOR_INDEX_METHOD"} & set(_env(worker))  # Open-WebUI's server and vector store
+    names = {key: _migration_job(p)["metadata"]["name"] for key, p in (
+        ("given", given), ("none", plan({})), ("unrelated", plan({"WEBUI_URL": "https://llm.example.com"})),
+        ("other schema", plan({"DATABASE_SCHEMA": "chat"}, {"PGOPTIONS": "webui-pg-options"})),
+        ("other secret", plan({"DATABASE_SCHEMA": "webui"}, {"PGOPTIONS": "webui-pg-options-2"})))}
+    assert names["none"] == names["unrelated"], names
+    assert len({names[k] for k in ("given", "none", "other schema", "other secret")}) == 4, names
+
+
+def test_inference_stack_hands_its_ui_schema_settings_to_the_migration_job():
+    from tests.components.test_components_alone import REQUIRED
+    plan = offline.run_function(lambda: P.InferenceStack("stack", {
+        **REQUIRED["InferenceStack"](), "database_url_secret": "db-url", "webui_extra_env": {"DATABASE_SCHEMA": "webui"},
+        "webui_secret_env": {"PGOPTIONS": "webui-pg-options"}}, provider_opts()))
+    _schema_settings_reach_the_migration(plan, {"DATABASE_SCHEMA": "webui"}, {"PGOPTIONS": "webui-pg-options"})
+
+
+def test_a_stack_files_schema_settings_reach_the_migration_job():
+    """webui.extraEnv and webui.secretEnv through the program: the dev stack's migration Job migrates where its UI
+    reads."""
+    from tests.conftest import plan_for
+    plan = plan_for("dev", {"webui": {"extraEnv": {"DATABASE_SCHEMA": "webui"},
+                                      "secretEnv": {"PGOPTIONS": "webui-pg-options"}}})
+    _schema_settings_reach_the_migration(plan, {"DATABASE_SCHEMA": "webui"}, {"PGOPTIONS": "webui-pg-options"})

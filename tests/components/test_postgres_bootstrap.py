@@ -248,3 +248,23 @@ def test_the_bootstrap_takes_credentials_and_names_as_long_and_odd_as_the_plan_a
     with connect(server, APP_LOGIN, app_password, longest_database) as conn, conn.cursor() as cur:
         cur.execute("SELECT current_user, current_database()")
         assert cur.fetchone() == (APP_LOGIN, longest_database)
+
+
+def test_a_schema_of_the_apps_own_takes_the_migrations_the_ui_is_pointed_at(server, tmp_path, monkeypatch):
+    """A UI given DATABASE_SCHEMA queries that schema's tables (Open-WebUI 0.11.0 internal/db.py); its Alembic
+    migrations name no schema and write into the search_path's first, which PGOPTIONS sets for any libpq connection
+    (the migration Job gets both, OpenWebUi `reaches_migration`). The bootstrapped role owns the database, so it can
+    create that schema; the vector extension stays in public, reachable after it on the search_path. A schema not
+    there yet is skipped by PostgreSQL without an error: the tables land in public (docs/decisions.md)."""
+    assert bootstrap(server, tmp_path).returncode == 0
+    monkeypatch.setenv("PGOPTIONS", "-c search_path=webui,public")
+    with connect(server, APP_LOGIN, APP_PASSWORD) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE before_schema (x int)")  # no schema webui yet: public, silently
+        cur.execute("CREATE SCHEMA IF NOT EXISTS webui")
+        cur.execute("CREATE TABLE migrated (x int)")  # as Alembic's op.create_table, unqualified
+        cur.execute("SELECT vector_stand_in()")  # the extension's objects, from public
+        cur.execute("SELECT relname, relnamespace::regnamespace::text FROM pg_class "
+                    "WHERE relname IN ('before_schema', 'migrated')")
+        assert dict(cur.fetchall()) == {"before_schema": "public", "migrated": "webui"}
+        cur.execute("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'webui'")
+        assert cur.fetchone() == (APP_LOGIN,)
