@@ -46,6 +46,7 @@ def advisories(cfg: PlatformConfig, today: Optional[date] = None) -> list[str]:
     notes += _risky(cfg, sku) + _managed_os_disks(cfg) + _public_ui(cfg) + _gpu_quota(cfg, sku) + _mirror(cfg)
     notes += _in_place_drains(cfg, sku)
     notes += _cold_behind_edge(cfg)
+    notes += _schema_without_search_path(cfg)
     notes += _examples_left(cfg)
     notes += _kubernetes_version(cfg, today or aks_versions.today())
     return notes
@@ -327,6 +328,24 @@ def _listed(key: str, values: list[str], shown: int = 3) -> list[str]:
         return []
     more = f" and {len(values) - shown} more" if len(values) > shown else ""
     return [f"{key} {', '.join(values[:shown])}{more}"]
+
+
+def _schema_without_search_path(cfg: PlatformConfig) -> list[str]:
+    """webui.extraEnv.DATABASE_SCHEMA without a search_path: Open-WebUI 0.11.0 qualifies its queries with it
+    (internal/db.py `MetaData(schema=DATABASE_SCHEMA)`) while its Alembic migrations name no schema and write into the
+    search_path's first existing schema, `public` unless PGOPTIONS (or the role's own default, which the stack file
+    cannot see: a warning, not a refusal) says otherwise; the UI then queries tables that are not there."""
+    ui = cfg.webui
+    schema = ui.extra_env.get("DATABASE_SCHEMA")
+    if not ui.enabled or not isinstance(schema, str) or schema in ("", "public") or "PGOPTIONS" in ui.secret_env:
+        return []
+    if "search_path" in str(ui.extra_env.get("PGOPTIONS", "")):
+        return []
+    return [f"webui.extraEnv.DATABASE_SCHEMA is {schema!r} but no search_path is given: Open-WebUI's migrations "
+            f"write into the search_path's first schema ('public' unless the role's default says otherwise) while "
+            f"the UI queries {schema!r}, so it finds no tables; set webui.extraEnv.PGOPTIONS "
+            f"'-c search_path={schema},public' and create the schema before the first deploy "
+            f"(docs/components/inference-stack.md, \"A schema other than `public`\")"]
 
 
 def _examples_left(cfg: PlatformConfig) -> list[str]:

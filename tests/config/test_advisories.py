@@ -312,3 +312,23 @@ def test_a_hundred_example_addresses_are_one_short_mention_in_the_plan(tmp_path,
     [line] = [x for x in capsys.readouterr().out.splitlines() if x.startswith("warning: example values to replace")]
     assert ("observability.alertEmails oncall-000@example.com, oncall-001@example.com, oncall-002@example.com and 97 "
             "more") in line and "oncall-003" not in line and len(line) < 600, line
+
+
+@pytest.mark.parametrize("extra, secret, warned", [
+    ({"DATABASE_SCHEMA": "webui"}, {}, True),
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": "-c statement_timeout=5000"}, {}, True),
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": "-c search_path=webui,public"}, {}, False),
+    ({"DATABASE_SCHEMA": "webui"}, {"PGOPTIONS": "webui-pgoptions"}, False),  # a secret's value: not seen
+    ({"DATABASE_SCHEMA": "public"}, {}, False),
+    ({}, {}, False),
+])
+def test_a_schema_without_a_search_path_is_warned(extra, secret, warned):
+    """Open-WebUI 0.11.0's migrations write into the search_path's first schema, its queries into DATABASE_SCHEMA:
+    the schema alone leaves the UI querying tables the migration Job created in `public`."""
+    from config.advisories import advisories
+    cfg = parse_config(stack_raw("dev", {"webui": {"extraEnv": extra, "secretEnv": secret}}), "p", "dev")
+    notes = [a for a in advisories(cfg) if a.startswith("webui.extraEnv.DATABASE_SCHEMA")]
+    assert bool(notes) == warned, notes
+    if warned:
+        assert "'webui' but no search_path is given" in notes[0]
+        assert "webui.extraEnv.PGOPTIONS '-c search_path=webui,public'" in notes[0], notes[0]
