@@ -330,21 +330,85 @@ def _listed(key: str, values: list[str], shown: int = 3) -> list[str]:
     return [f"{key} {', '.join(values[:shown])}{more}"]
 
 
+def _options_words(options: str) -> list[str]:
+    """PGOPTIONS as the server splits it (PostgreSQL 17, src/backend/utils/init/postinit.c `pg_split_opts`): at
+    whitespace, a backslash taking the next character as it is."""
+    words, word, escaped, started = [], [], False, False
+    for c in options:
+        if escaped:
+            word.append(c)
+            escaped = False
+        elif c == "\\":
+            escaped = started = True
+        elif c.isspace():
+            if started:
+                words.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(c)
+            started = True
+    return words + (["".join(word)] if started else [])
+
+
+def _search_path(options: str) -> Optional[str]:
+    """The search_path PGOPTIONS sets, the last one given (later settings win), or None: `-c name=value`,
+    `-cname=value` and `--name=value`, the name in any case and with '-' for '_' (PostgreSQL 17, src/backend/tcop/
+    postgres.c `process_postgres_switches`, src/backend/utils/misc/guc.c `ParseLongOption`, `guc_name_compare`)."""
+    words, found = _options_words(options), None
+    for i, word in enumerate(words):
+        setting = (words[i + 1] if i + 1 < len(words) else "") if word == "-c" else \
+            word[2:] if word.startswith(("--", "-c")) else ""
+        name, equals, value = setting.partition("=")
+        if equals and name.replace("-", "_").lower() == "search_path":
+            found = value
+    return found
+
+
+def _first_schema(search_path: str) -> str:
+    """The schema a search_path names first, as PostgreSQL reads it: quoted as written ("" for "), unquoted folded to
+    lower case (src/backend/utils/adt/varlena.c `SplitIdentifierString`); the role's own `$user` skipped, as the
+    schema of that name, which nothing here creates, is; "" for none."""
+    rest = search_path.strip()
+    while rest:
+        if rest.startswith('"'):
+            end = rest.find('"', 1)
+            while end != -1 and rest[end + 1:end + 2] == '"':
+                end = rest.find('"', end + 2)
+            name = rest[1:end if end != -1 else len(rest)].replace('""', '"')
+            rest = rest[end + 1:] if end != -1 else ""
+        else:
+            name, _, _ = rest.partition(",")
+            rest = rest[len(name):]
+            name = name.strip().lower()
+        rest = rest.strip().removeprefix(",").strip()
+        if name and name != "$user":
+            return name
+    return ""
+
+
 def _schema_without_search_path(cfg: PlatformConfig) -> list[str]:
-    """webui.extraEnv.DATABASE_SCHEMA without a search_path: Open-WebUI 0.11.0 qualifies its queries with it
-    (internal/db.py `MetaData(schema=DATABASE_SCHEMA)`) while its Alembic migrations name no schema and write into the
-    search_path's first existing schema, `public` unless PGOPTIONS (or the role's own default, which the stack file
-    cannot see: a warning, not a refusal) says otherwise; the UI then queries tables that are not there."""
+    """webui.extraEnv.DATABASE_SCHEMA not first in the search_path: Open-WebUI 0.11.0 qualifies its queries with it
+    (internal/db.py `MetaData(schema=DATABASE_SCHEMA)`; SQLAlchemy quotes a name that is not lower case, so it is
+    taken as written) while its Alembic migrations name no schema and write into the search_path's first existing
+    schema, `public` unless PGOPTIONS (or the URL's options or the role's own default, which the stack file cannot
+    see: a warning, not a refusal) says otherwise; the UI then queries tables that are not there."""
     ui = cfg.webui
     schema = ui.extra_env.get("DATABASE_SCHEMA")
-    if not ui.enabled or not isinstance(schema, str) or schema in ("", "public") or "PGOPTIONS" in ui.secret_env:
+    if not ui.enabled or not isinstance(schema, str) or schema == "" or "PGOPTIONS" in ui.secret_env:
         return []
-    if "search_path" in str(ui.extra_env.get("PGOPTIONS", "")):
+    options = ui.extra_env.get("PGOPTIONS")
+    search_path = _search_path(options) if isinstance(options, str) else None
+    first = _first_schema(search_path) if search_path is not None else "public"  # the default: "$user", public
+    if first == schema:
         return []
-    return [f"webui.extraEnv.DATABASE_SCHEMA is {schema!r} but no search_path is given: Open-WebUI's migrations "
+    named = schema if schema == schema.lower() and schema.replace("_", "a").isalnum() and not schema[0].isdigit() \
+        else '"' + schema.replace('"', '""') + '"'
+    given = "no search_path is given" if search_path is None else \
+        f"webui.extraEnv.PGOPTIONS sets search_path {search_path!r}, whose first schema is {first or 'none'!r}"
+    return [f"webui.extraEnv.DATABASE_SCHEMA is {schema!r} but {given}: Open-WebUI's migrations "
             f"write into the search_path's first schema ('public' unless the role's default says otherwise) while "
             f"the UI queries {schema!r}, so it finds no tables; set webui.extraEnv.PGOPTIONS "
-            f"'-c search_path={schema},public' and create the schema before the first deploy "
+            f"'-c search_path={named},public' and create the schema before the first deploy "
             f"(docs/components/inference-stack.md, \"A schema other than `public`\")"]
 
 

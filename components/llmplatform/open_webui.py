@@ -505,7 +505,8 @@ class OpenWebUi(pulumi.ComponentResource):
         the Deployment waits for it and its replicas run with migrations off. An Ollama UI's saved connection is
         repointed there too (migration_command). The UI's schema settings (reaches_migration) reach the Job as they
         reach the UI: `plain` (extra_env's) as env, `secret` (secret_env's: variable -> Key Vault secret) exported
-        from the same CSI mount; each is part of the Job's name, so a changed one migrates again in a new Job."""
+        from the same CSI mount; each is part of the Job's name, so a changed one migrates again in a new Job (a
+        `secret` one by its secret's name: a value rotated under the same name runs no new Job, inference-stack.md)."""
         endpoint = self._args["endpoint"]
         exported = {var: secret_env_file(var) for var in sorted(secret)}
         # none given, the name is the image's and the command's alone, as before these were handed over

@@ -104,7 +104,7 @@ def test_open_webui_extra_env_takes_plain_settings_and_secret_env_the_key_vault_
     # upstream's secret settings, by name, and a credential inside a URL (OPENAI_API_KEYS, read in place of the
     # component's OPENAI_API_KEY, is refused for that: test_open_webui.py)
     for name, value in (("MICROSOFT_CLIENT_SECRET", "s"), ("AUDIO_STT_AZURE_API_KEY", "k"), ("LDAP_APP_PASSWORD", "p"),
-                        ("SCIM_TOKEN", "t"), ("GOOGLE_APPLICATION_CREDENTIALS_JSON", "{}"),
+                        ("PGPASSWORD", "p"), ("SCIM_TOKEN", "t"), ("GOOGLE_APPLICATION_CREDENTIALS_JSON", "{}"),
                         ("ELASTICSEARCH_URL", "https://elastic:hunter2@search:9200")):
         found = open_webui({"extra_env": {name: value}})
         assert [(p.path, p.value) for p in found] == [("extra_env", [name])], name

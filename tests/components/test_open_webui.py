@@ -310,11 +310,15 @@ def test_webui_config_keys_are_checked_naming_key_value_and_allowed():
                                                       "variables other than BYPASS_MODEL_ACCESS_CONTROL"),
             ({"extraEnv": {"OAUTH_CLIENT_SECRET": "s"}}, "webui.extraEnv ['OAUTH_CLIENT_SECRET'] is invalid; allowed: "
                                                          "plain settings only"),
+            # libpq's password, its ending glued on (and the migration Job's too, with the UI's other PG* settings)
+            ({"extraEnv": {"PGPASSWORD": "hunter2"}}, "webui.extraEnv ['PGPASSWORD'] is invalid; allowed: plain "
+                                                      "settings only"),
             ({"secretEnv": {"OAUTH_CLIENT_SECRET": "a_b"}}, "webui.secretEnv ['OAUTH_CLIENT_SECRET'] is invalid; "
                                                             "allowed: environment variable names mapped to Key Vault")):
         with pytest.raises(ConfigError) as refused:
             parse_config(stack_raw("dev", {"webui": webui}), "p", "dev")
         assert any(p.startswith(message) for p in refused.value.problems), (webui, refused.value.problems)
+        assert not [p for p in refused.value.problems if "hunter2" in p], refused.value.problems
     # YAML booleans and numbers are taken as the text Open-WebUI reads
     cfg = parse_config(stack_raw("dev", {"webui": {"extraEnv": {"ENABLE_LOGIN_FORM": False, "RAG_TOP_K": 5}}}),
                        "p", "dev")

@@ -268,3 +268,41 @@ def test_a_schema_of_the_apps_own_takes_the_migrations_the_ui_is_pointed_at(serv
         assert dict(cur.fetchall()) == {"before_schema": "public", "migrated": "webui"}
         cur.execute("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'webui'")
         assert cur.fetchone() == (APP_LOGIN,)
+
+
+def test_the_advisory_reads_pgoptions_search_path_as_the_server_does(server, tmp_path, monkeypatch):
+    """config/advisories.py warns on webui.extraEnv.DATABASE_SCHEMA that is not the first schema of PGOPTIONS'
+    search_path: each spelling the server takes (`-c`, `-c` glued, `--name`, '-' for '_', any case, a backslashed
+    space, the later of two) is read as the server reads it, the first schema the one unqualified tables land in."""
+    from config.advisories import _first_schema, _search_path
+    assert bootstrap(server, tmp_path).returncode == 0
+    with connect(server, APP_LOGIN, APP_PASSWORD) as conn, conn.cursor() as cur:
+        cur.execute('CREATE SCHEMA IF NOT EXISTS webui; CREATE SCHEMA IF NOT EXISTS "WebUI"')
+    for options in ("-c search_path=webui,public", "-csearch_path=webui,public", "--search_path=webui,public",
+                    "--search-path=webui", "-c SEARCH_PATH=WebUI,public", '-c search_path="WebUI",public',
+                    '-c search_path="$user",webui', "-c search_path=public,webui", r"-c search_path=\ WebUI,\ public",
+                    "-c search_path=webui -c search_path=public", "-c statement_timeout=5000"):
+        monkeypatch.setenv("PGOPTIONS", options)
+        with connect(server, APP_LOGIN, APP_PASSWORD) as conn, conn.cursor() as cur:
+            cur.execute("SELECT current_schema()")  # the first existing schema of the search_path
+            [first] = cur.fetchone()
+        read = _search_path(options)
+        assert (_first_schema(read) if read is not None else "public") == first, (options, read, first)
+
+
+def test_the_urls_parts_win_over_libpqs_variables(server, tmp_path, monkeypatch):
+    """extra_env's and secret_env's PG* variables reach the UI and its migration Job (OpenWebUi
+    `reaches_migration`): libpq takes them only for what the connection string leaves out, and database_url states
+    the host, port, login, password, database, sslmode and sslrootcert, so none of these moves the connection
+    elsewhere or off TLS (docs/decisions.md, "Review of the migration Job's schema settings")."""
+    assert bootstrap(server, tmp_path).returncode == 0
+    service = tmp_path / "pg_service.conf"  # one PGSERVICE names must exist: a missing one fails the connection
+    service.write_text("[elsewhere]\nhost=nowhere.invalid\nport=1\ndbname=postgres\nsslmode=disable\n")
+    for var, value in {"PGHOST": "nowhere.invalid", "PGPORT": "1", "PGUSER": "postgres", "PGPASSWORD": "wrong",
+                       "PGDATABASE": "postgres", "PGSSLMODE": "disable", "PGSSLROOTCERT": str(tmp_path / "none.pem"),
+                       "PGSERVICE": "elsewhere", "PGSERVICEFILE": str(service),
+                       "PGPASSFILE": str(tmp_path / "none.pgpass")}.items():
+        monkeypatch.setenv(var, value)
+    with connect(server, APP_LOGIN, APP_PASSWORD) as conn, conn.cursor() as cur:
+        cur.execute("SELECT current_user, current_database(), ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+        assert cur.fetchone() == (APP_LOGIN, DATABASE, True)

@@ -321,14 +321,35 @@ def test_a_hundred_example_addresses_are_one_short_mention_in_the_plan(tmp_path,
     ({"DATABASE_SCHEMA": "webui"}, {"PGOPTIONS": "webui-pgoptions"}, False),  # a secret's value: not seen
     ({"DATABASE_SCHEMA": "public"}, {}, False),
     ({}, {}, False),
+    # the spellings PostgreSQL takes (tests/components/test_postgres_bootstrap.py reads each back from a server)
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": "-csearch_path=webui,public"}, {}, False),
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": "--search_path=webui,public"}, {}, False),
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": "--search-path=webui"}, {}, False),
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": "-c SEARCH_PATH=WebUI,public"}, {}, False),  # unquoted: folded
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": '-c search_path="$user",webui,public'}, {}, False),
+    # a search_path that does not put the schema first, or names it in another case than SQLAlchemy's quoting
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": "-c search_path=public,webui"}, {}, "first schema is 'public'"),
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": "-c search_path=webui -c search_path=public"}, {},
+     "first schema is 'public'"),  # the later one wins
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": "-c search_path="}, {}, "first schema is 'none'"),
+    ({"DATABASE_SCHEMA": "webui", "PGOPTIONS": "-c statement_timeout=5000 -c my.search_path=webui"}, {},
+     "no search_path is given"),
+    ({"DATABASE_SCHEMA": "WebUI", "PGOPTIONS": "-c search_path=WebUI,public"}, {}, "first schema is 'webui'"),
+    ({"DATABASE_SCHEMA": "WebUI", "PGOPTIONS": '-c search_path="WebUI",public'}, {}, False),
+    ({"DATABASE_SCHEMA": "public", "PGOPTIONS": "-c search_path=webui,public"}, {}, "first schema is 'webui'"),
 ])
 def test_a_schema_without_a_search_path_is_warned(extra, secret, warned):
     """Open-WebUI 0.11.0's migrations write into the search_path's first schema, its queries into DATABASE_SCHEMA:
-    the schema alone leaves the UI querying tables the migration Job created in `public`."""
+    the schema alone, or a search_path that names another first, leaves the UI querying tables the migration Job
+    created elsewhere."""
     from config.advisories import advisories
     cfg = parse_config(stack_raw("dev", {"webui": {"extraEnv": extra, "secretEnv": secret}}), "p", "dev")
     notes = [a for a in advisories(cfg) if a.startswith("webui.extraEnv.DATABASE_SCHEMA")]
-    assert bool(notes) == warned, notes
+    assert bool(notes) == bool(warned), notes
     if warned:
-        assert "'webui' but no search_path is given" in notes[0]
-        assert "webui.extraEnv.PGOPTIONS '-c search_path=webui,public'" in notes[0], notes[0]
+        schema = extra["DATABASE_SCHEMA"]
+        assert f"{schema!r} but {'no search_path is given' if warned is True else ''}" in notes[0], notes[0]
+        if warned is not True:
+            assert warned in notes[0], notes[0]
+        named = schema if schema.islower() else f'"{schema}"'  # quoted as SQLAlchemy quotes it
+        assert f"webui.extraEnv.PGOPTIONS '-c search_path={named},public'" in notes[0], notes[0]

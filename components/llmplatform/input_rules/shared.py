@@ -196,6 +196,10 @@ def route_target_rule(r: Rules) -> None:
 # LDAP_APP_PASSWORD, SCIM_TOKEN, CHROMA_CLIENT_AUTH_CREDENTIALS, GOOGLE_APPLICATION_CREDENTIALS_JSON, ...); its
 # ENABLE_* switches (ENABLE_API_KEYS) and USER_PERMISSIONS_* flags are booleans
 SECRET_ENDINGS = ("KEY", "KEYS", "SECRET", "PASSWORD", "PASSWD", "TOKEN", "CREDENTIALS", "CREDENTIALS_JSON")
+# secrets whose name glues the ending on: libpq's password (PostgreSQL 17 and 18 docs, libpq "Environment Variables":
+# PGPASSWORD "behaves the same as the password connection parameter"), which Open-WebUI's drivers read and its
+# migration Job receives with the UI's other PG* settings (open_webui.reaches_migration)
+SECRET_NAMES = ("PGPASSWORD",)
 _URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^/@\s:]*:[^/@\s]+@")  # scheme://user:password@host
 
 
@@ -204,7 +208,7 @@ def looks_secret(name: str, value: Any = "") -> bool:
     a password."""
     # a switch is no secret: ENABLE_API_KEYS, huggingface_hub's HF_HUB_DISABLE_IMPLICIT_TOKEN
     named = not (name.startswith(("ENABLE_", "USER_PERMISSIONS_")) or "DISABLE_" in name) and any(
-        name == end or name.endswith("_" + end) for end in SECRET_ENDINGS)
+        name == end or name.endswith("_" + end) for end in SECRET_ENDINGS) or name in SECRET_NAMES
     return named or (isinstance(value, str) and bool(_URL_PASSWORD.search(value)))
 
 
