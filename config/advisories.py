@@ -408,8 +408,8 @@ def _schema_without_search_path(cfg: PlatformConfig) -> list[str]:
     return [f"webui.extraEnv.DATABASE_SCHEMA is {schema!r} but {given}: Open-WebUI's migrations "
             f"write into the search_path's first schema ('public' unless the role's default says otherwise) while "
             f"the UI queries {schema!r}, so it finds no tables; set webui.extraEnv.PGOPTIONS "
-            f"'-c search_path={named},public' and create the schema before the first deploy "
-            f"(docs/components/inference-stack.md, \"A schema other than `public`\")"]
+            f"'-c search_path={named},public' (the database bootstrap creates the schema; "
+            f"docs/components/inference-stack.md, \"A schema other than `public`\")"]
 
 
 def _examples_left(cfg: PlatformConfig) -> list[str]:

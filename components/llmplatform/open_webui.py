@@ -277,7 +277,10 @@ class OpenWebUi(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ROOTS_CONFIGMAP, namespace=ns),
             data={ROOTS_FILE: root_certificates()}, opts=self._child)
         admin_url = a.get("admin_database_url_secret")
-        bootstrapped = self._bootstrap(name, admin_url, roots) if admin_url is not None else None
+        # a schema of the UI's own is created by the bootstrap (postgres_access.SCHEMA_SCRIPT); one from Key Vault
+        # (secret_env) is out of sight, the user's to create (docs/components/inference-stack.md)
+        schema = extra_env.get("DATABASE_SCHEMA") if extra_env.get("DATABASE_SCHEMA") not in ("", "public") else None
+        bootstrapped = self._bootstrap(name, admin_url, roots, schema) if admin_url is not None else None
         migrated = self._migration(name, identity, [secrets, roots, *([bootstrapped] if bootstrapped else [])],
                                    {var: value for var, value in extra_env.items() if reaches_migration(var)},
                                    {var: secret for var, secret in secret_env.items() if reaches_migration(var)})
@@ -432,12 +435,13 @@ class OpenWebUi(pulumi.ComponentResource):
                              "timeouts": {"request": timeout, "backendRequest": timeout}}]},
             opts=self._child)
 
-    def _bootstrap(self, name: str, admin_url_secret: pulumi.Input[str],
-                   roots: k8s.core.v1.ConfigMap) -> k8s.batch.v1.Job:
+    def _bootstrap(self, name: str, admin_url_secret: pulumi.Input[str], roots: k8s.core.v1.ConfigMap,
+                   schema: Optional[str]) -> k8s.batch.v1.Job:
         """The UI's own PostgreSQL role, made by a Job signed in as the server's administrator (postgres_access
         .BOOTSTRAP_SCRIPT, idempotent). It runs under an identity of its own, granted the administrator's URL and
         the UI's URL and nothing else, so no Open-WebUI pod can read the administrator's password. One Job per image
-        and script; the migration waits for it."""
+        and script; the migration waits for it. With `schema` (extra_env's DATABASE_SCHEMA) it also creates that
+        schema, owned by the UI's role, where the migrations then write."""
         a = self._args
         identity = WorkloadIdentity(f"{name}-webui-db-bootstrap-identity", {
             "cluster": a["cluster"], "identity_name": f"id-{a.get('name_prefix', name)}-webui-db-bootstrap",
@@ -452,7 +456,7 @@ class OpenWebUi(pulumi.ComponentResource):
             f"{name}-webui-db-bootstrap-secrets", "open-webui-db-bootstrap-secrets", self._ns,
             field(a["key_vault"], "vault_name"), field(a["key_vault"], "tenant_id"), identity.client_id, objects,
             self._child)
-        command = bootstrap_command(SECRETS_MOUNT)
+        command = bootstrap_command(SECRETS_MOUNT, schema)
         return self._job(
             f"{name}-webui-db-bootstrap", f"open-webui-db-bootstrap-{content_suffix(OPEN_WEBUI_IMAGE, *command)}",
             labels("ui-db-bootstrap", "open-webui-db-bootstrap"), identity, NON_ROOT_UID,  # Python only: no root

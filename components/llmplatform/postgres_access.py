@@ -4,6 +4,7 @@ that creates it, and the connections Open-WebUI may hold (its pools' budget). Pu
 PostgresServer, OpenWebUi, their rules and their unit tests read it."""
 import functools
 from importlib import resources
+from typing import Optional
 from urllib.parse import quote
 
 # Where a client pod mounts the root CAs (a ConfigMap of root_certificates()), named by the URL's sslrootcert. The
@@ -95,10 +96,27 @@ print(f"role {login} owns database {database}; vector extension present")
 """
 
 
-def bootstrap_command(secrets_dir: str) -> list[str]:
+# Appended only for a UI given a schema of its own (its extra_env's DATABASE_SCHEMA): Open-WebUI's migrations write
+# into the search_path's first existing schema and PostgreSQL skips one that is not there, so the tables would land in
+# public while the UI queries the schema. The administrator is a member of the application role (GRANT above), so it
+# may create a schema in the role's database owned by that role. A stack without a schema keeps the script, and so the
+# Job's name, it had.
+SCHEMA_SCRIPT = """\
+schema = sys.argv[4]
+cur.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(sql.Identifier(schema), role))
+print(f"schema {schema} present")
+"""
+
+
+def bootstrap_command(secrets_dir: str, schema: Optional[str] = None) -> list[str]:
     """The bootstrap container's command: Python runs the script ($0, never shell text), the CSI mount and the two
-    URL files its arguments."""
-    return ["/bin/sh", "-c", 'exec python -c "$0" "$@"', BOOTSTRAP_SCRIPT, secrets_dir, ADMIN_URL_FILE, APP_URL_FILE]
+    URL files its arguments; with `schema` (the UI's DATABASE_SCHEMA) it also creates that schema, owned by the
+    application role (SCHEMA_SCRIPT), the name an argument, never script text."""
+    if not schema:
+        return ["/bin/sh", "-c", 'exec python -c "$0" "$@"', BOOTSTRAP_SCRIPT, secrets_dir, ADMIN_URL_FILE,
+                APP_URL_FILE]
+    return ["/bin/sh", "-c", 'exec python -c "$0" "$@"', BOOTSTRAP_SCRIPT + SCHEMA_SCRIPT, secrets_dir,
+            ADMIN_URL_FILE, APP_URL_FILE, schema]
 
 
 # Open-WebUI 0.11.0 opens three SQLAlchemy engines to its database in every server process (uvicorn worker): a sync

@@ -695,3 +695,27 @@ def test_a_stack_files_schema_settings_reach_the_migration_job():
     plan = plan_for("dev", {"webui": {"extraEnv": {"DATABASE_SCHEMA": "webui"},
                                       "secretEnv": {"PGOPTIONS": "webui-pg-options"}}})
     _schema_settings_reach_the_migration(plan, {"DATABASE_SCHEMA": "webui"}, {"PGOPTIONS": "webui-pg-options"})
+
+
+def _bootstrap_job(plan) -> dict:
+    [job] = [j.inputs for j in plan.of_type("kubernetes:batch/v1:Job")
+             if j.inputs["metadata"]["name"].startswith("open-webui-db-bootstrap-")]
+    return job
+
+
+def test_the_bootstrap_creates_the_uis_own_schema_before_the_migration():
+    """PostgreSQL skips a search_path schema that does not exist, so Open-WebUI's migrations would land in public
+    while the UI queries DATABASE_SCHEMA: the bootstrap (run as the administrator, a member of the UI's role) creates
+    it, owned by that role, its name an argument of the script (tests/components/test_postgres_bootstrap.py runs it).
+    Without a schema, or with public, the command, and so the Job's name, is the one every deployed stack has."""
+    from llmplatform.postgres_access import BOOTSTRAP_SCRIPT, SCHEMA_SCRIPT
+    from tests.conftest import plan_for
+    given = _bootstrap_job(plan_for("dev", {"webui": {"extraEnv": SCHEMA_ENV}}))
+    command = given["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert command[3] == BOOTSTRAP_SCRIPT + SCHEMA_SCRIPT and command[-1] == "webui", command[-1]
+    plain = [_bootstrap_job(plan_for("dev", extra))["spec"]["template"]["spec"]["containers"][0]["command"]
+             for extra in ({}, {"webui": {"extraEnv": {"DATABASE_SCHEMA": "public"}}})]
+    assert [c[3] for c in plain] == [BOOTSTRAP_SCRIPT] * 2 and all(c[-1] != "public" for c in plain)
+    names = {_bootstrap_job(plan_for("dev", extra))["metadata"]["name"]
+             for extra in ({}, {"webui": {"extraEnv": {"DATABASE_SCHEMA": "public"}}})}
+    assert len(names) == 1 and given["metadata"]["name"] not in names, names

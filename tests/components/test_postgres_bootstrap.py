@@ -142,7 +142,7 @@ def local_url(server, login: str, password: str, database: str = DATABASE) -> st
 
 
 def bootstrap(server, tmp_path: Path, app_login: str = APP_LOGIN, app_password: str = APP_PASSWORD,
-              admin: tuple[str, str] = (ADMIN, ADMIN_PASSWORD), database: str = DATABASE):
+              admin: tuple[str, str] = (ADMIN, ADMIN_PASSWORD), database: str = DATABASE, schema: str = ""):
     """The Job's command, with the image's `python` this venv's, on the two URL files the CSI driver mounts."""
     secrets = tmp_path / "secrets"
     secrets.mkdir(exist_ok=True)
@@ -153,7 +153,7 @@ def bootstrap(server, tmp_path: Path, app_login: str = APP_LOGIN, app_password: 
     python = bin_dir / "python"  # a wrapper, not a link: a link elsewhere would not find the venv's pyvenv.cfg
     python.write_text(f'#!/bin/sh\nexec "{sys.executable}" "$@"\n')
     python.chmod(0o755)
-    return subprocess.run(bootstrap_command(str(secrets)), capture_output=True, text=True, timeout=60,
+    return subprocess.run(bootstrap_command(str(secrets), schema), capture_output=True, text=True, timeout=60,
                           env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"})
 
 
@@ -306,3 +306,28 @@ def test_the_urls_parts_win_over_libpqs_variables(server, tmp_path, monkeypatch)
     with connect(server, APP_LOGIN, APP_PASSWORD) as conn, conn.cursor() as cur:
         cur.execute("SELECT current_user, current_database(), ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
         assert cur.fetchone() == (APP_LOGIN, DATABASE, True)
+
+
+@pytest.mark.parametrize("schema", ["webui", "WebUI", "chat; DROP TABLE x"])
+def test_the_bootstrap_creates_the_uis_schema_owned_by_its_role_where_the_migrations_then_write(
+        server, tmp_path, monkeypatch, schema):
+    """With the UI's DATABASE_SCHEMA the bootstrap creates that schema as the administrator, owned by the UI's role
+    (postgres_access.SCHEMA_SCRIPT), and runs again unchanged; an unqualified table (Alembic's) under PGOPTIONS'
+    search_path then lands there. The name is an argument quoted as an identifier: capitals kept (SQLAlchemy quotes
+    them too), text that looks like SQL is a name, never a statement."""
+    first = bootstrap(server, tmp_path, schema=schema)
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip().endswith(f"schema {schema} present"), first.stdout
+    again = bootstrap(server, tmp_path, schema=schema)
+    assert again.returncode == 0, again.stderr
+    quoted = '"' + schema.replace('"', '""') + '"'
+    monkeypatch.setenv("PGOPTIONS", f"-c search_path={quoted.replace(' ', chr(92) + ' ')},public")
+    with connect(server, APP_LOGIN, APP_PASSWORD) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = %s", (schema,))
+        assert cur.fetchone() == (APP_LOGIN,)
+        cur.execute("CREATE TABLE migrated_here (x int)")  # as Alembic's op.create_table, unqualified
+        cur.execute("SELECT current_schema(), to_regclass('migrated_here')::text IS NOT NULL")
+        assert cur.fetchone() == (schema, True)
+        conn.rollback()
+        cur.execute("SELECT to_regclass('public.x') IS NULL")
+        assert cur.fetchone() == (True,)
