@@ -8,6 +8,7 @@ from llmplatform.gpu_skus import find_gpu_sku
 from llmplatform.images import acr_name
 from .catalogs import gpu_quota, vm_shape
 from llmplatform.os_disks import os_disk_type, why_managed
+from llmplatform.postgres_access import first_schema, pgoptions_search_path
 from llmplatform.upgrades import gpu_pool_upgrade, surge_nodes
 from . import aks_versions
 from .component_rules import camel
@@ -330,62 +331,6 @@ def _listed(key: str, values: list[str], shown: int = 3) -> list[str]:
     return [f"{key} {', '.join(values[:shown])}{more}"]
 
 
-def _options_words(options: str) -> list[str]:
-    """PGOPTIONS as the server splits it (PostgreSQL 17, src/backend/utils/init/postinit.c `pg_split_opts`): at
-    whitespace, a backslash taking the next character as it is."""
-    words, word, escaped, started = [], [], False, False
-    for c in options:
-        if escaped:
-            word.append(c)
-            escaped = False
-        elif c == "\\":
-            escaped = started = True
-        elif c.isspace():
-            if started:
-                words.append("".join(word))
-            word, started = [], False
-        else:
-            word.append(c)
-            started = True
-    return words + (["".join(word)] if started else [])
-
-
-def _search_path(options: str) -> Optional[str]:
-    """The search_path PGOPTIONS sets, the last one given (later settings win), or None: `-c name=value`,
-    `-cname=value` and `--name=value`, the name in any case and with '-' for '_' (PostgreSQL 17, src/backend/tcop/
-    postgres.c `process_postgres_switches`, src/backend/utils/misc/guc.c `ParseLongOption`, `guc_name_compare`)."""
-    words, found = _options_words(options), None
-    for i, word in enumerate(words):
-        setting = (words[i + 1] if i + 1 < len(words) else "") if word == "-c" else \
-            word[2:] if word.startswith(("--", "-c")) else ""
-        name, equals, value = setting.partition("=")
-        if equals and name.replace("-", "_").lower() == "search_path":
-            found = value
-    return found
-
-
-def _first_schema(search_path: str) -> str:
-    """The schema a search_path names first, as PostgreSQL reads it: quoted as written ("" for "), unquoted folded to
-    lower case (src/backend/utils/adt/varlena.c `SplitIdentifierString`); the role's own `$user` skipped, as the
-    schema of that name, which nothing here creates, is; "" for none."""
-    rest = search_path.strip()
-    while rest:
-        if rest.startswith('"'):
-            end = rest.find('"', 1)
-            while end != -1 and rest[end + 1:end + 2] == '"':
-                end = rest.find('"', end + 2)
-            name = rest[1:end if end != -1 else len(rest)].replace('""', '"')
-            rest = rest[end + 1:] if end != -1 else ""
-        else:
-            name, _, _ = rest.partition(",")
-            rest = rest[len(name):]
-            name = name.strip().lower()
-        rest = rest.strip().removeprefix(",").strip()
-        if name and name != "$user":
-            return name
-    return ""
-
-
 def _schema_without_search_path(cfg: PlatformConfig) -> list[str]:
     """webui.extraEnv.DATABASE_SCHEMA not first in the search_path: Open-WebUI 0.11.0 qualifies its queries with it
     (internal/db.py `MetaData(schema=DATABASE_SCHEMA)`; SQLAlchemy quotes a name that is not lower case, so it is
@@ -397,8 +342,8 @@ def _schema_without_search_path(cfg: PlatformConfig) -> list[str]:
     if not ui.enabled or not isinstance(schema, str) or schema == "" or "PGOPTIONS" in ui.secret_env:
         return []
     options = ui.extra_env.get("PGOPTIONS")
-    search_path = _search_path(options) if isinstance(options, str) else None
-    first = _first_schema(search_path) if search_path is not None else "public"  # the default: "$user", public
+    search_path = pgoptions_search_path(options) if isinstance(options, str) else None
+    first = first_schema(search_path) if search_path is not None else "public"  # the default: "$user", public
     if first == schema:
         return []
     named = schema if schema == schema.lower() and schema.replace("_", "a").isalnum() and not schema[0].isdigit() \

@@ -279,8 +279,9 @@ class OpenWebUi(pulumi.ComponentResource):
         admin_url = a.get("admin_database_url_secret")
         # a schema of the UI's own is created by the bootstrap (postgres_access.SCHEMA_SCRIPT); one from Key Vault
         # (secret_env) is out of sight, the user's to create (docs/components/inference-stack.md)
-        schema = extra_env.get("DATABASE_SCHEMA") if extra_env.get("DATABASE_SCHEMA") not in ("", "public") else None
-        bootstrapped = self._bootstrap(name, admin_url, roots, schema) if admin_url is not None else None
+        schema = extra_env.get("DATABASE_SCHEMA")
+        bootstrapped = self._bootstrap(name, admin_url, roots, schema if schema not in ("", "public") else None) \
+            if admin_url is not None else None
         migrated = self._migration(name, identity, [secrets, roots, *([bootstrapped] if bootstrapped else [])],
                                    {var: value for var, value in extra_env.items() if reaches_migration(var)},
                                    {var: secret for var, secret in secret_env.items() if reaches_migration(var)})

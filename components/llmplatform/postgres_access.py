@@ -119,6 +119,64 @@ def bootstrap_command(secrets_dir: str, schema: Optional[str] = None) -> list[st
             ADMIN_URL_FILE, APP_URL_FILE, schema]
 
 
+# How a libpq client's PGOPTIONS sets the search_path, and the schema it names first, as the server reads them: the
+# stack file's advisory on a UI schema (config/advisories.py) judges where Open-WebUI's migrations write.
+def _options_words(options: str) -> list[str]:
+    """PGOPTIONS as the server splits it (PostgreSQL 17, src/backend/utils/init/postinit.c `pg_split_opts`): at
+    whitespace, a backslash taking the next character as it is."""
+    words, word, escaped, started = [], [], False, False
+    for c in options:
+        if escaped:
+            word.append(c)
+            escaped = False
+        elif c == "\\":
+            escaped = started = True
+        elif c.isspace():
+            if started:
+                words.append("".join(word))
+            word, started = [], False
+        else:
+            word.append(c)
+            started = True
+    return words + (["".join(word)] if started else [])
+
+
+def pgoptions_search_path(options: str) -> Optional[str]:
+    """The search_path PGOPTIONS sets, the last one given (later settings win), or None: `-c name=value`,
+    `-cname=value` and `--name=value`, the name in any case and with '-' for '_' (PostgreSQL 17, src/backend/tcop/
+    postgres.c `process_postgres_switches`, src/backend/utils/misc/guc.c `ParseLongOption`, `guc_name_compare`)."""
+    words, found = _options_words(options), None
+    for i, word in enumerate(words):
+        setting = (words[i + 1] if i + 1 < len(words) else "") if word == "-c" else \
+            word[2:] if word.startswith(("--", "-c")) else ""
+        name, equals, value = setting.partition("=")
+        if equals and name.replace("-", "_").lower() == "search_path":
+            found = value
+    return found
+
+
+def first_schema(search_path: str) -> str:
+    """The schema a search_path names first, as PostgreSQL reads it: quoted as written ("" for "), unquoted folded to
+    lower case (src/backend/utils/adt/varlena.c `SplitIdentifierString`); the role's own `$user` skipped, as the
+    schema of that name, which nothing here creates, is; "" for none."""
+    rest = search_path.strip()
+    while rest:
+        if rest.startswith('"'):
+            end = rest.find('"', 1)
+            while end != -1 and rest[end + 1:end + 2] == '"':
+                end = rest.find('"', end + 2)
+            name = rest[1:end if end != -1 else len(rest)].replace('""', '"')
+            rest = rest[end + 1:] if end != -1 else ""
+        else:
+            name, _, _ = rest.partition(",")
+            rest = rest[len(name):]
+            name = name.strip().lower()
+        rest = rest.strip().removeprefix(",").strip()
+        if name and name != "$user":
+            return name
+    return ""
+
+
 # Open-WebUI 0.11.0 opens three SQLAlchemy engines to its database in every server process (uvicorn worker): a sync
 # engine (startup, config, health checks) and an async one (every request), both sized by DATABASE_POOL_*
 # (backend/open_webui/env.py 302-324; internal/db.py 315-329 and 388-408), and pgvector's, sized by PGVECTOR_POOL_*,

@@ -274,7 +274,7 @@ def test_the_advisory_reads_pgoptions_search_path_as_the_server_does(server, tmp
     """config/advisories.py warns on webui.extraEnv.DATABASE_SCHEMA that is not the first schema of PGOPTIONS'
     search_path: each spelling the server takes (`-c`, `-c` glued, `--name`, '-' for '_', any case, a backslashed
     space, the later of two) is read as the server reads it, the first schema the one unqualified tables land in."""
-    from config.advisories import _first_schema, _search_path
+    from llmplatform.postgres_access import first_schema, pgoptions_search_path
     assert bootstrap(server, tmp_path).returncode == 0
     with connect(server, APP_LOGIN, APP_PASSWORD) as conn, conn.cursor() as cur:
         cur.execute('CREATE SCHEMA IF NOT EXISTS webui; CREATE SCHEMA IF NOT EXISTS "WebUI"')
@@ -286,8 +286,8 @@ def test_the_advisory_reads_pgoptions_search_path_as_the_server_does(server, tmp
         with connect(server, APP_LOGIN, APP_PASSWORD) as conn, conn.cursor() as cur:
             cur.execute("SELECT current_schema()")  # the first existing schema of the search_path
             [first] = cur.fetchone()
-        read = _search_path(options)
-        assert (_first_schema(read) if read is not None else "public") == first, (options, read, first)
+        read = pgoptions_search_path(options)
+        assert (first_schema(read) if read is not None else "public") == first, (options, read, first)
 
 
 def test_the_urls_parts_win_over_libpqs_variables(server, tmp_path, monkeypatch):

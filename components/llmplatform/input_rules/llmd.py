@@ -11,7 +11,8 @@ from ..llmd_specs import (DOWNLOAD_VLLM_ENV, DOWNLOAD_VLLM_FLAGS, KNOWN_MODELS, 
                           weights_gib)
 from ..pins import image_reference_problem, parse_image
 from ..rules import HF_MODEL, Problem, Rules, known
-from .shared import EnvAlias, env_alias_rule, handle_range_rule, keda_rule, plain_env_rule, route_target_rule
+from .shared import (EnvAlias, env_alias_rule, handle_range_rule, keda_rule, not_true, plain_env_rule,
+                     route_target_rule)
 
 # vLLM 0.19.1's flags whose value is a credential (tests/upstream/settings/vllm.txt: `--api-key`, the bearer key its
 # OpenAI server asks for; `--hf-token`, the Hugging Face token): as an argument it is plain text in the Deployment,
@@ -53,7 +54,7 @@ VLLM_DOWNLOAD_ALIASES = {
         "maybe_download_from_modelscope) download the model from ModelScope with modelscope's snapshot_download, "
         "into modelscope's own cache (~/.cache/modelscope/hub) on the container's writable layer, which a restarted "
         "container loses and no size limit bounds",
-        lambda value: value.lower() != "true"),
+        not_true),
 }
 
 

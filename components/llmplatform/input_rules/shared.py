@@ -212,6 +212,12 @@ def looks_secret(name: str, value: Any = "") -> bool:
     return named or (isinstance(value, str) and bool(_URL_PASSWORD.search(value)))
 
 
+def not_true(value: str) -> bool:
+    """A switch left off, for a reader that takes it as on only for 'true' in any case (Open-WebUI 0.11.0 env.py,
+    vLLM 0.19.1 envs.py: `os.getenv(name, "False").lower() == "true"`)."""
+    return value.lower() != "true"
+
+
 class EnvAlias(NamedTuple):
     """A variable the software reads as another way to a setting the component sets (`replaces`): `how` it does, at
     the pinned version (sources in docs/decisions.md, "2026-12-05: settings the software reads under another name");

@@ -10,7 +10,8 @@ from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_
                                webui_env, webui_state_env, webui_users_env)
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
 from ..rules import SIGN_IN_EMAIL, WITHHELD, Problem, Rules, known, resources_rules
-from .shared import EnvAlias, endpoint_rule, env_alias_rule, not_variables, plain_env_rule, route_target_rule
+from .shared import (EnvAlias, endpoint_rule, env_alias_rule, not_true, not_variables, plain_env_rule,
+                     route_target_rule)
 
 
 # the variables OpenWebUi sets itself, for either kind of endpoint (inference_specs): its inputs say them, extra_env and
@@ -19,11 +20,6 @@ MANAGED_WEBUI_ENV = tuple(sorted({
     *webui_env("ollama", "", "", MIGRATIONS_SWITCH, {}), *webui_env("openai", "", "", MIGRATIONS_SWITCH, {}),
     *webui_state_env(""), *webui_users_env("all", False, "pending", "a@b.c"), *WEBUI_SECRET_FILES,
     MODEL_KEY_VAR, ADMIN_PASSWORD_VAR}))
-
-
-def _not_on(value: str) -> bool:
-    """An Open-WebUI switch left off: env.py reads them as `os.getenv(name, 'False').lower() == 'true'`."""
-    return value.lower() != "true"
 
 
 def _unset(value: str) -> bool:
@@ -48,7 +44,7 @@ WEBUI_ENV_ALIASES = {
        for part in _DATABASE_PARTS},
     "DATABASE_ENABLE_IAM_TOKEN_AUTH": EnvAlias(
         "database password (DATABASE_URL's)", "'true' (any case) makes Open-WebUI 0.11.0 (env.py, internal/db.py "
-        "RDSIAMTokenAuth) sign in to the database with an AWS RDS IAM token as the password", _not_on),
+        "RDSIAMTokenAuth) sign in to the database with an AWS RDS IAM token as the password", not_true),
     "OLLAMA_BASE_URLS": EnvAlias(
         "OLLAMA_BASE_URL (an Ollama endpoint's address)", "Open-WebUI 0.11.0 (config.py) reads it, when not empty, "
         "in place of OLLAMA_BASE_URL (its Ollama servers, ';'-separated)", _unset),
@@ -67,10 +63,10 @@ WEBUI_ENV_ALIASES = {
     "REDIS_CLUSTER": EnvAlias(
         _VALKEY.format("REDIS_URL"), "'true' (any case) makes Open-WebUI 0.11.0 (env.py, utils/redis.py) speak Redis "
         "Cluster to REDIS_URL, and to WEBSOCKET_REDIS_URL too unless WEBSOCKET_REDIS_CLUSTER says otherwise",
-        _not_on),
+        not_true),
     "WEBSOCKET_REDIS_CLUSTER": EnvAlias(
         _VALKEY.format("WEBSOCKET_REDIS_URL"), "'true' (any case) makes Open-WebUI 0.11.0's websocket manager "
-        "(env.py, socket/main.py) speak Redis Cluster to WEBSOCKET_REDIS_URL", _not_on),
+        "(env.py, socket/main.py) speak Redis Cluster to WEBSOCKET_REDIS_URL", not_true),
     "PORT": EnvAlias(_SERVED, f"start.sh (Open-WebUI 0.11.0) hands it to uvicorn's --port in place of {WEBUI_PORT} "
                               f"('{WEBUI_PORT}' or empty passes: start.sh's own)",
                      lambda value: value in ("", str(WEBUI_PORT))),
