@@ -86,7 +86,7 @@ class GlobalEndpointArgs(TypedDict):
     waf_mode: NotRequired[Optional[str]]
     """Prevention (block) or Detection (log only) (default Prevention)."""
     rate_limit_per_minute: NotRequired[Optional[int]]
-    """Requests one client address may send per minute before the edge answers 429-like blocks (default 600)."""
+    """Requests one client address may send per minute before the edge answers 429 (default 600)."""
     origin_timeout_seconds: NotRequired[Optional[int]]
     """How long Front Door waits for an origin's response, 16-240 (default 240: streamed answers)."""
     probe_interval_seconds: NotRequired[Optional[int]]
@@ -227,9 +227,13 @@ class GlobalEndpoint(pulumi.ComponentResource):
         waf = frontdoor.Policy(
             f"{name}-waf", policy_name=re.sub(r"[^A-Za-z0-9]", "", f"waf{prefix}")[:128], resource_group_name=rg,
             location="Global", sku=frontdoor.SkuArgs(name=sku),
+            # No custom block response: Front Door then answers a rate-limit block 429 and any other block 403 with
+            # its tracking reference; a custom status or body is the policy's for every block, so 429 made a prompt
+            # a managed rule blocks look like the rate limit, and clients retried it (MicrosoftDocs/azure-docs
+            # 16930cd4 waf-front-door-configure-custom-response-code.md, 04d64497 waf-front-door-policy-settings.md)
             policy_settings=frontdoor.PolicySettingsArgs(
                 enabled_state=frontdoor.PolicyEnabledState.ENABLED, mode=opt(args, "waf_mode"),
-                custom_block_response_status_code=429, request_body_check=frontdoor.PolicyRequestBodyCheck.ENABLED),
+                request_body_check=frontdoor.PolicyRequestBodyCheck.ENABLED),
             custom_rules=frontdoor.CustomRuleListArgs(rules=[rate_limit_rule(opt(args, "rate_limit_per_minute"))]),
             managed_rules=frontdoor.ManagedRuleSetListArgs(managed_rule_sets=[
                 frontdoor.ManagedRuleSetArgs(rule_set_type="Microsoft_DefaultRuleSet", rule_set_version="2.1",

@@ -672,6 +672,9 @@ def below_min_success(results: list[dict[str, Any]], min_success: float) -> str:
     if "rate_limited" in first:
         lines.append("  (429: a rate limit, such as the platform's gate per client and gate pod, "
                      "gateway.rateLimitPerSecond: lower -c or --rate)")
+    if "blocked" in first:
+        lines.append("  (403 from a WAF in front, not the key: through the global endpoint a managed rule of Front "
+                     "Door's WAF matched the prompt; FrontDoorWebApplicationFirewallLog names it)")
     return "\n".join(lines)
 
 

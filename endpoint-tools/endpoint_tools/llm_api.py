@@ -44,6 +44,8 @@ KINDS = {
     "unterminated": "the stream ended without its final event",
     "too_large": f"the answer (or one stream event) is larger than {MAX_BODY_BYTES // 2**20} MiB",
     "unauthorized": "401/403: missing or wrong API key",
+    "blocked": "403 from a web application firewall in front (Azure Front Door's \"The request is blocked.\"): a "
+               "rule matched the request, not its key",
     "rate_limited": "429: the gateway's rate limit",
     "client_error": "another 4xx answer",
     "server_error": "a 5xx answer, or an error event inside a stream (model loading, backend down...)",
@@ -155,9 +157,17 @@ def readable_retry_after(value: Optional[str]) -> Optional[str]:
     return value if value and len(value) <= 40 and value.isprintable() else None
 
 
-def status_kind(status: int) -> str:
+# What Azure Front Door's WAF answers a block with when its policy sets no custom response: 403 and "The request is
+# blocked." with a tracking reference (MicrosoftDocs/azure-docs 04d64497, waf-front-door-policy-settings.md).
+EDGE_BLOCK_WORDS = "the request is blocked"
+
+
+def status_kind(status: int, body: bytes = b"") -> str:
+    """The kind of an error answer; a 403 whose body has Front Door's block words is the edge's WAF, not the gate."""
     if status == 429:
         return "rate_limited"
+    if status == 403 and EDGE_BLOCK_WORDS in body.decode("utf-8", "replace").lower():
+        return "blocked"
     if status in (401, 403):
         return "unauthorized"
     if status >= 500:
@@ -171,14 +181,20 @@ def printable(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+_TAG = re.compile(r"<[^<>]*>")
+
+
 def server_message(body: bytes, limit: int = 160) -> str:
     """The server's own words from an error body: OpenAI `{"error": {"message"}}`, Ollama `{"error": "..."}`,
-    `{"message"}` / `{"detail"}`, or the text itself."""
+    `{"message"}` / `{"detail"}`, or the text itself (an HTML page's text without its tags: a proxy's or an edge's
+    error page)."""
     text = body.decode("utf-8", "replace").strip()
     try:
         data = parse_json(text)
     except ValueError:
         data = None
+        if text.startswith("<"):
+            text = _TAG.sub(" ", text)
     if isinstance(data, dict):
         err = data.get("error")
         for candidate in ((err.get("message") if isinstance(err, dict) else err), data.get("message"),
@@ -593,7 +609,7 @@ class LlmClient:
                 body = b""
             response.close()
             message = server_message(body)
-            raise ApiError(status_kind(response.status_code),
+            raise ApiError(status_kind(response.status_code, body),
                            f"{method} {where(url, response.url)} answered {response.status_code}"
                            + (f": {message}" if message else ""), response.status_code,
                            retry_after=readable_retry_after(response.headers.get("Retry-After")))
@@ -856,7 +872,7 @@ class LlmClient:
 
 # Failures that say nothing about which API is served: stop probing and report them as they are.
 _FATAL_PROBE_KINDS = ("dns", "refused", "tls", "connect_timeout", "timeout_headers", "timeout_total", "unauthorized",
-                      "cancelled")
+                      "blocked", "cancelled")
 
 
 def detect_api(base_url: str, api_key: Optional[str] = None, deadlines: Optional[Deadlines] = None,

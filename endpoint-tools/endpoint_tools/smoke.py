@@ -110,11 +110,16 @@ def check_rate_limit(client: LlmClient, burst: int) -> Check:
 
 
 def failure_text(error: ApiError, key_given: Optional[bool] = None) -> str:
-    """`[kind] message` of a failed request; a timeout says which flag gives that deadline more time, and a 401/403
-    (with `key_given` known: llm-smoke's and llm-bench's first request) where the key comes from."""
+    """`[kind] message` of a failed request; a timeout says which flag gives that deadline more time, a WAF's block
+    that the key is not the cause, and a 401/403 (with `key_given` known: llm-smoke's and llm-bench's first request)
+    where the key comes from."""
     flag = DEADLINE_FLAGS.get(error.deadline or "")
     text = f"[{error.kind}] {error}" + (f"; raise it with {flag} SECONDS (a cold start can take minutes)"
                                         if flag else "")
+    if error.kind == "blocked":
+        text += ("; not the API key: a web application firewall in front blocked it (through the global endpoint, "
+                 "a managed rule of Front Door's WAF matched the request): FrontDoorWebApplicationFirewallLog names "
+                 "the rule by the answer's tracking reference (docs/components/global-endpoint-and-fleet.md)")
     if error.kind == "unauthorized" and key_given is not None:
         text += (f"; the key given ({KEY_OPTION[0]} or ${KEY_OPTION[1]}) was refused" if key_given else
                  f"; no key was given: pass {KEY_OPTION[0]} or set ${KEY_OPTION[1]} (the platform's gate: the key "

@@ -168,6 +168,28 @@ def test_waf_blocks_with_managed_rules_and_limits_each_client(global_plan):
     assert association["domains"][0]["id"].endswith(endpoint.inputs["endpointName"])
 
 
+def edge_block_answer(policy_settings: dict, blocked_by: str) -> int:
+    """The status Front Door's WAF answers a block with, as Microsoft documents it: a custom status or body is the
+    policy's for every block ("all blocked requests get the same custom response status and response message",
+    MicrosoftDocs/azure-docs 04d64497 waf-front-door-policy-settings.md); without a body, "403 Forbidden for normal
+    WAF blocks and 429 Too many requests for rate limit blocks" (16930cd4 waf-front-door-configure-custom-response-
+    code.md, its IMPORTANT note)."""
+    custom = policy_settings.get("customBlockResponseStatusCode")
+    if custom is not None:
+        return custom
+    if policy_settings.get("customBlockResponseBody"):
+        return 403
+    return 429 if blocked_by == "RateLimitRule" else 403
+
+
+def test_the_edge_answers_its_rate_limit_429_and_a_managed_rule_block_403(global_plan):
+    """A client backs off a 429 (the OpenAI SDKs retry it twice by default); a prompt a managed rule blocks (quoted
+    SQL or script) must not look like the rate limit, or it is sent again for the same block."""
+    settings = global_plan.one("azure-native:frontdoor:Policy").inputs["policySettings"]
+    assert edge_block_answer(settings, "RateLimitRule") == 429
+    assert edge_block_answer(settings, "Microsoft_DefaultRuleSet") == 403, settings
+
+
 def test_llmd_regions_get_their_own_route_with_the_prefix_rewritten():
     def program():
         llmplatform.GlobalEndpoint("edge", {"resource_group_name": "rg", "name_prefix": "edge", "origins": [

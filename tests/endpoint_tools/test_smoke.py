@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 
 from endpoint_tools import bench, smoke
-from endpoint_tools.llm_api import ApiError, LlmClient, detect_api
+from endpoint_tools.llm_api import ApiError, LlmClient, detect_api, status_kind
 from endpoint_tools.loopback_server import MODEL, OUTPUT_TOKENS, BackgroundServer, LoopbackServer
 
 from tests.endpoint_tools.test_bench import run_bench
@@ -410,3 +410,38 @@ def test_a_model_the_server_does_not_list_is_named_with_the_nearest_listed_not_t
     assert "model-7" not in said
     assert not_listed("x", ["a:1", "b:2"]) == "'x' is not among the 2 model(s) the server lists (listed: 'a:1', 'b:2')"
     assert "(the first 5: 'model-0:latest'" in not_listed("zzzz", many[:40])
+
+
+class _EdgeWaf(_Quiet):
+    """Answers as Azure Front Door's WAF blocks a request when its policy sets no custom response: 403 with "The
+    request is blocked." and a tracking reference (MicrosoftDocs/azure-docs waf-front-door-policy-settings.md); the
+    markup around the words is not documented, so it is a guess: the tools read the words alone."""
+    def do_GET(self) -> None:  # noqa: N802
+        body = (b"<!DOCTYPE html><html><body><h2>The request is blocked.</h2>"
+                b"<p>20261205T081500Z-r1a2b3c4d5e6f7g8h9i0</p></body></html>")
+        self.send_response(403)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("X-Azure-Ref", "20261205T081500Z-r1a2b3c4d5e6f7g8h9i0")
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.mark.parametrize("key", [None, "a-key"])
+def test_a_block_by_front_doors_waf_is_not_told_as_a_wrong_or_missing_key(key, capsys):
+    """Behind the global endpoint a prompt a managed rule matches is refused 403 by the edge: the tools said the key
+    was refused (or none given), and a user rotated a key that was fine."""
+    with BackgroundServer(("127.0.0.1", 0), _EdgeWaf) as edge:
+        argv = [edge.url, "--api", "openai"] + (["--api-key", key] if key else [])
+        assert smoke.main(argv) == 1
+        out = capsys.readouterr().out
+        assert "[blocked]" in out and "not the API key" in out and "FrontDoorWebApplicationFirewallLog" in out, out
+        # the page's words and its tracking reference, not its markup
+        assert "answered 403: The request is blocked. 20261205T081500Z-r1a2b3c4d5e6f7g8h9i0;" in out, out
+        assert "was refused" not in out and "no key was given" not in out, out
+        assert bench.main(argv + ["-n", "1", "--no-plot", "--no-progress"]) == 1
+        err = capsys.readouterr().err
+        assert "cannot start the benchmark: [blocked]" in err and "no key was given" not in err, err
+    # a 403 without those words is still the key's (the platform's gate, any other server)
+    assert status_kind(403, b'{"error": "RBAC: access denied"}') == "unauthorized"
+    assert status_kind(403, b"<h2>The request is BLOCKED.</h2>") == "blocked"
