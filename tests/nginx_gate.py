@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 from typing import Iterator, Optional
 
-from llmplatform.inference_specs import (API_KEY_LENGTH, ROUTER_EDGE_PORT, ROUTER_PORT, ROUTER_UI_PORT, SECRETS_MOUNT,
-                                         api_key_map_line)
+from llmplatform.inference_specs import (API_KEY_LENGTH, MODEL_HEALTH_TIMEOUT_SECONDS, ROUTER_EDGE_PORT, ROUTER_PORT,
+                                         ROUTER_UI_PORT, SECRETS_MOUNT, api_key_map_line)
 
 from tests.conftest import PROJECT_DIR
 from tests.ports import free_port
@@ -104,11 +104,11 @@ def local_conf(conf: str, root: Path, upstream: str, api: int, ui: int, edge: in
 
 @contextlib.contextmanager
 def running_router(plan, root: Path, config_map: str = "inference-router-config", per_minute: int = 0,
-                   upstream: Optional[str] = None) -> Iterator[dict]:
+                   upstream: Optional[str] = None, read_timeout: int = 0) -> Iterator[dict]:
     """A router nginx.conf of the plan in nginx, with KEY in its key map, in front of `upstream` (host:port of a real
     model server) or else of a stub model server (its record under "stub"); `per_minute`: the rate limit's rate set
     to it (a test of the limit's keying, not its rate, then does not depend on how fast the machine sends a
-    burst)."""
+    burst); `read_timeout`: the model routes' wait for the model server, in seconds, instead of the planned one."""
     assert NGINX.exists(), f"{NGINX} is missing: `make test` unpacks Debian's nginx there"
     (conf,) = [r.inputs["data"]["nginx.conf"] for r in plan.of_type("kubernetes:core/v1:ConfigMap")
                if r.name == config_map]
@@ -121,6 +121,11 @@ def running_router(plan, root: Path, config_map: str = "inference-router-config"
     if per_minute:
         conf, found = re.subn(r"rate=\d+r/m;", f"rate={per_minute}r/m;", conf)
         assert found, "the rate limit's zones are no longer `rate=<n>r/m`: update this test's rewrite"
+    if read_timeout:
+        planned_wait = {int(t) for t in re.findall(r"proxy_read_timeout (\d+)s;", conf)}
+        planned_wait.discard(MODEL_HEALTH_TIMEOUT_SECONDS)  # the probe location's, not a model route's
+        assert len(planned_wait) == 1, f"the model routes' proxy_read_timeout is not one value: {planned_wait}"
+        conf = conf.replace(f"proxy_read_timeout {planned_wait.pop()}s;", f"proxy_read_timeout {read_timeout}s;")
     (root / "nginx.conf").write_text(conf)
     # one process in the foreground, as the user running the tests (no master dropping to `nobody`); its error log
     # (a line per refused request: limit_req, deny) to a file: a pipe nobody reads fills (64 KiB, or one page past

@@ -14,7 +14,7 @@ from .checks import (ENDPOINT_FIELDS, ROUTER_RANGE_FIELDS, after_check, called_a
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, ModelEndpoint, RouteTarget, VaultHandle, field, known
 from .inference_specs import (OLLAMA_API_ROUTES, OPEN_WEBUI_OLLAMA_ROUTES, ROUTER_EDGE_PORT, ROUTER_PORT,
-                              ROUTER_UI_PORT, resources)
+                              ROUTER_UI_PORT, gate_route_timeouts, resources)
 from .kube import namespace_peer, require_kubernetes_provider
 from .ollama_server import ResourcesSpec, _moved
 
@@ -148,8 +148,9 @@ class ApiGate(pulumi.ComponentResource):
                       "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
                                  # once the pods listen there and their policy admits the Gateways
                                  "backendRefs": [{"name": rolled_out, "port": ROUTER_EDGE_PORT}],
-                                 # streamed LLM answers run for minutes: never cut them at the gateway
-                                 "timeouts": {"request": f"{timeout}s", "backendRequest": f"{timeout}s"}}]},
+                                 # streamed LLM answers run for minutes: never cut them at the gateway, and
+                                 # wait past the gate's own deadline so that its 504 is the one a client gets
+                                 "timeouts": gate_route_timeouts(timeout)}]},
                 opts=pulumi.ResourceOptions(parent=self, aliases=aliases, protect=False))
         in_cluster_policy(self, router, route)
         self.endpoint = ModelEndpoint(

@@ -336,7 +336,7 @@ http {{
 {buckets}{client_map}    limit_req_zone {client} zone=per_client:10m rate={per_minute}r/m;
     limit_req_zone $binary_remote_addr zone=per_caller:10m rate={per_minute}r/m;
     limit_req_status 429;
-{auth}    upstream model_server {{
+{NO_RETRY_MAP}{auth}    upstream model_server {{
         server {upstream};
         keepalive 32;
     }}
@@ -366,12 +366,38 @@ def api_locations(zone: str, pod_burst: int, per_minute: int, api_key_auth: bool
         {forwarded} {{
 {check}        limit_req zone={zone} burst={pod_burst} nodelay;
         error_page 429 @rate_limited;
-{streamed_proxy(host, timeout_seconds)}        }}
+{streamed_proxy(host, timeout_seconds)}        add_header X-Should-Retry $should_retry always;
+        }}
         location @rate_limited {{
         add_header Retry-After {retry_after_seconds(per_minute)} always;
         return 429;
         }}
 {refused}"""
+
+
+# A 504 the gate answers on a model route is a deadline spent: its own read timeout, or its upstream's (the KEDA
+# interceptor's: no header within the generation time, or no replica Ready within the cold start; llm-d's pool
+# gateway: its route's timeout), each after a wait of minutes, during which a non-streamed answer was being
+# generated. The OpenAI SDKs retry every status >= 500 twice by default, each retry the same wait again and, for a
+# long answer, the same generation again; they obey `x-should-retry: false` before looking at the status
+# (openai-python 3.63.0 and 1.109.1 `_base_client.py` `_should_retry`). nginx sets $upstream_status to 504 for its
+# own upstream timeout too, and leaves a header whose value is empty out (ngx_http_headers_filter_module.c
+# `ngx_http_add_header`); a 502 (nothing answered: a replica or the interceptor restarting) is still retried.
+NO_RETRY_MAP = ("    map $upstream_status $should_retry {\n      default \"\";\n      504 false;\n    }\n")
+
+
+# The Gateway's route to an API gate waits this much longer than the gate. Both wait for the same answer, and the
+# Gateway's timer starts first: Envoy's route timeout runs from the end of the downstream request, the gate's read
+# timeout from when it has sent the request on (proxy_request_buffering: after reading it whole). With equal
+# timeouts Envoy's own 504 ("upstream request timeout", no X-Should-Retry) was the one a client got.
+GATE_ROUTE_MARGIN_SECONDS = 5
+
+
+def gate_route_timeouts(gate_seconds: int) -> dict[str, str]:
+    """An HTTPRoute rule's `timeouts` in front of an API gate that waits `gate_seconds` (GATE_ROUTE_MARGIN_SECONDS):
+    the gate's answer to a spent deadline, a 504 marked not to be retried (NO_RETRY_MAP), reaches the client."""
+    seconds = f"{gate_seconds + GATE_ROUTE_MARGIN_SECONDS}s"
+    return {"request": seconds, "backendRequest": seconds}
 
 
 def retry_after_seconds(per_minute: int) -> int:

@@ -24,7 +24,8 @@ from .checks import (GPU_FIELDS, KEDA_FIELDS, ROUTE_FIELDS, ROUTER_RANGE_FIELDS,
 from .defaults import defaults_for, or_default
 from .handles import ClusterHandle, GpuScheduling, KedaEndpoints, ModelEndpoint, RouteTarget, VaultHandle, field
 from .hardening import container_security, pod_security, root_image, scanner_annotations, writable_root
-from .inference_specs import ROUTER_EDGE_PORT, ROUTER_PORT, SECRETS_MOUNT, key_vault_objects
+from .inference_specs import (ROUTER_EDGE_PORT, ROUTER_PORT, SECRETS_MOUNT, gate_route_timeouts,
+                              key_vault_objects)
 from .key_vault import grant_secrets_user
 from .observability import prometheus_peer
 from .kube import (pulled, cpu_placement, csi_secrets_mount, csi_secrets_volume, deployment, disruption_budget,
@@ -450,7 +451,6 @@ class LlmdStack(pulumi.ComponentResource):
         """The platform Gateways' llmd listener -> the router's listener for them (internal Gateway only unless
         exposed); `router`: its Service's name once its pods listen there and their policy admits the Gateways."""
         external = opt(self._args, "expose_externally")
-        timeout = f"{opt(self._args, 'request_timeout_seconds')}s"
         parents = pulumi.Output.all(field(target, "gateway_names"), field(target, "namespace"),
                                     after_check(self._late["route_target"], field(target, "llmd_listener"))).apply(
             lambda v: [{"name": gw, "namespace": v[1], "sectionName": v[2]} for gw in v[0]
@@ -461,7 +461,8 @@ class LlmdStack(pulumi.ComponentResource):
             spec={"parentRefs": parents,
                   "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
                              "backendRefs": [{"name": router, "port": ROUTER_EDGE_PORT}],
-                             "timeouts": {"request": timeout, "backendRequest": timeout}}]},
+                             # past the gate's deadline: its 504, marked not to be retried, reaches the client
+                             "timeouts": gate_route_timeouts(opt(self._args, "request_timeout_seconds"))}]},
             opts=self._k8s)
 
     # ---- who may talk to whom ------------------------------------------------------------------------------------

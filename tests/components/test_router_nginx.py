@@ -1,8 +1,12 @@
 """The API router's nginx.conf, as the plans register it, run in a real nginx in front of a stub model server
 (tests/nginx_gate.py): keys, allowed routes, the health routes, the UI listener and the rate limit's 429 with
 Retry-After, as nginx itself answers them."""
+import http
+import http.server
 import json
+import re
 import subprocess
+import threading
 import time
 
 import pytest
@@ -157,6 +161,110 @@ def test_the_ui_listener_takes_no_key_and_only_the_uis_routes(router):
     assert requests.post(f"{router['ui']}/api/pull", timeout=5).status_code == 403
 
 
+def openai_sdk_retries(answer: requests.Response) -> bool:
+    """Whether the OpenAI Python SDK retries this answer: `_should_retry` in openai-python 3.63.0 `_base_client.py`
+    (1.109.1's is the same but for Retry-After's ceiling, 60 s there): not past a Retry-After over 120 s; then as
+    `x-should-retry` says, `true` or `false`, before any status; then 408, 409, 429 and every status >= 500."""
+    retry_after = answer.headers.get("retry-after")
+    if retry_after is not None and retry_after.isdigit() and int(retry_after) > 120:
+        return False
+    said = answer.headers.get("x-should-retry")
+    if said in ("true", "false"):
+        return said == "true"
+    return answer.status_code in (408, 409, 429) or answer.status_code >= 500
+
+
+class DeadlineStub(http.server.ThreadingHTTPServer):
+    """A model server's upstream as the gate meets it at a deadline: a JSON body `{"status": n}` is answered n, as
+    the KEDA interceptor answers 504 when no header came within the generation time or no replica was Ready within
+    the cold start (http-add-on v0.15.0 interceptor/handler/upstream.go, middleware/endpoint_resolver.go: `http.Error`
+    with the status text), or 502 when nothing answered; `{"stall": s}` answers after s seconds (past the gate's
+    read timeout, which then answers 504 itself)."""
+
+    def __init__(self) -> None:
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                asked = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+                time.sleep(asked.get("stall", 0))
+                status = asked.get("status", 200)
+                body = (b'{"ok": true}' if status == 200 else f"{http.HTTPStatus(status).phrase}\n".encode())
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # the gate gave up on a stalled answer and closed the connection: the stub's write fails, as expected
+
+
+@pytest.fixture(scope="module", params=["dev", "llmd"])
+def deadline_gate(request, tmp_path_factory):
+    """dev's gate (in front of the KEDA interceptor) and llm-d's (in front of the pool's Istio gateway), each in front
+    of a DeadlineStub and waiting 1 s for an answer instead of the planned minutes."""
+    stub = DeadlineStub()
+    threading.Thread(target=stub.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    config_map = "inference-router-config" if request.param == "dev" else "llmd-router-config"
+    try:
+        with running_router(variant(request.param), tmp_path_factory.mktemp(f"deadline-{request.param}"), config_map,
+                            upstream=f"127.0.0.1:{stub.server_address[1]}", read_timeout=1) as running:
+            yield running
+    finally:
+        stub.shutdown()
+
+
+def test_a_spent_deadline_answers_504_that_the_openai_sdks_do_not_retry(deadline_gate):
+    """A 504 the gate answers on a model route comes after minutes of waiting, for a generation that a retry starts
+    again from the beginning (or for a cold start that did not end in its time). The OpenAI SDKs retry every 5xx twice
+    by default: three generations, or three cold-start waits, for one question, then the error anyway. The gate
+    marks its own 504 and its upstream's `X-Should-Retry: false`, which the SDKs obey before the status; every other
+    answer goes out unmarked, so a 502 (nothing answered: a restart) and a 503 are retried as before."""
+    def ask(base: str, **body) -> requests.Response:
+        return requests.post(f"{base}/v1/chat/completions", json=body, timeout=15,
+                             headers={"Authorization": f"Bearer {KEY}"})
+
+    for listener in ("api", "edge"):  # in-cluster callers, and the Gateways'
+        base = deadline_gate[listener]
+        for timed_out in (ask(base, status=504), ask(base, stall=3)):  # the upstream's deadline, the gate's own
+            assert timed_out.status_code == 504
+            assert timed_out.headers.get("X-Should-Retry") == "false"
+            assert not openai_sdk_retries(timed_out)
+        for status in (200, 500, 502, 503):
+            answer = ask(base, status=status)
+            assert answer.status_code == status and "X-Should-Retry" not in answer.headers
+            assert openai_sdk_retries(answer) == (status != 200)
+        refused = requests.post(f"{base}/v1/chat/completions", json={}, timeout=5)  # no key: the gate's 401
+        assert refused.status_code == 401 and not openai_sdk_retries(refused)
+
+
+def test_a_gateway_waits_past_its_gates_deadline():
+    """The Gateways' route to a gate waits longer than the gate does for the model (the regional gate, ApiGate's,
+    llm-d's): with equal timeouts Envoy's clock, started first, ran out first, and its own 504 ("upstream request
+    timeout", unmarked) reached the client, which retried it, instead of the gate's 504 marked not to be retried."""
+    from tests.components.test_api_gate import nginx_location_for, router_conf
+    checked = 0
+    for name in PLANNED:
+        plan = planned(name)
+        for route in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"):
+            rules = [rule for rule in route.inputs["spec"]["rules"]
+                     if any(ref.get("port") == ROUTER_EDGE_PORT for ref in rule.get("backendRefs", []))]
+            if not rules:
+                continue
+            conf = router_conf(plan, route.inputs["metadata"]["namespace"])
+            (gate,) = {int(t) for t in re.findall(r"proxy_read_timeout (\d+)s;",
+                                                  nginx_location_for(conf, "/v1/chat/completions")[2])}
+            for rule in rules:
+                waits = {key: int(re.fullmatch(r"(\d+)s", rule["timeouts"][key])[1])
+                         for key in ("request", "backendRequest")}
+                assert min(waits.values()) > gate, (name, route.inputs["metadata"]["name"], waits, gate)
+                checked += 1
+    assert checked >= len(PLANNED)  # every stack's gate route, llm-d's too
+
+
 def test_past_the_burst_a_client_gets_429_with_retry_after(router):
     """The per-client limit (dev: 300 requests a minute, a burst of 10, nodelay) answers 429 from nginx itself, with
     Retry-After: the seconds until the next request is admitted; admitted answers carry none."""
@@ -169,6 +277,7 @@ def test_past_the_burst_a_client_gets_429_with_retry_after(router):
     admitted = [a for a in answers if a.status_code == 200]
     assert limited and admitted and len(limited) + len(admitted) == len(answers)
     assert {a.headers.get("Retry-After") for a in limited} == {str(retry_after_seconds(per_minute))}
+    assert all(openai_sdk_retries(a) for a in limited)  # after Retry-After: the SDKs wait what it says, to 120 s
     assert all("Retry-After" not in a.headers for a in admitted)
     assert len(stub.seen) - seen == len(admitted)  # a refused request never reached the model server
     assert json.loads(admitted[0].text) == {"ok": True}
