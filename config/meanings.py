@@ -347,7 +347,10 @@ MEANING = {
                             "and everything under it (deleted first): a new Front Door ID for every region's "
                             "`edge.frontDoorId`.",
     "global.frontDoor.wafMode": "`Detection` only logs.",
-    "global.frontDoor.rateLimitPerMinute": "Per-client WAF rate limit at the edge.",
+    "global.frontDoor.rateLimitPerMinute": "Per-client WAF rate limit at the edge (requests a client address may "
+                                           "send in a fixed one-minute window, then 429). Front Door's servers "
+                                           "count apart: below about 200 some requests over the limit get through "
+                                           "(Microsoft's rate-limit page).",
     "global.frontDoor.originTimeoutSeconds": "How long Front Door waits for a region's first byte.",
     "global.fleet.channel": "Fleet Manager's auto-upgrade channel.",
     "global.fleet.nodeImageSelection": "Node images: the latest per region, or one consistent image.",
