@@ -33,7 +33,28 @@ And what a Gateway's pods do with a request before it reaches a route's backend 
   the Gateways it names in its namespace; the program attaches no other way (a selector policy: not modelled).
 - pilot/pkg/networking/core/gateway.go: the gateway's connection manager sets `use_remote_address`, so Envoy appends
   its peer's address to X-Forwarded-For (docs/decisions.md, 2026-12-02, "Reviewed against the sources").
+
+And whether the Gateway's Envoy retries a request on its own (`envoy_retry_policy`, `envoy_retries`):
+- pilot/pkg/config/kube/gateway/conversion.go (1.30.3): an HTTPRoute rule's `retry` becomes the VirtualService's
+  `retries` (attempts, default 2; retryOn "connect-failure,refused-stream,unavailable,cancelled" plus its codes;
+  attempts 0 leaves retryOn empty); a rule without `retry` leaves `retries` unset.
+- pilot/pkg/networking/core/route/route.go (`applyHTTPRouteDestination`, used for gateways and sidecars alike through
+  BuildHTTPRoutesForVirtualService, gateway.go): unset `retries` takes meshConfig `defaultHttpRetryPolicy`
+  (unset in pkg/config/mesh/mesh.go DefaultMeshConfig and in the chart), then retry/retry.go `ConvertPolicy`: nil is
+  Istio's default (2 retries on "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes", no
+  status code listed, retry_previous_hosts); attempts <= 0 is no retry policy; retryOn's integers with a status
+  text are retriable_status_codes (and add "retriable-status-codes"), the rest Envoy retry_on values.
+- Envoy source/common/router/retry_state_impl.cc (`wouldRetryFromHeaders`, `wouldRetryFromReset`) and router.cc
+  (`maybeRetryReset`: nothing is retried once the response has started downstream): an upstream's answer is retried
+  for 5xx (any 5xx), gateway-error (502/503/504), retriable-4xx (409), a listed code, or a listed gRPC status in a
+  `grpc-status` header; a reset for reset, reset-before-request (nothing sent yet), 5xx or gateway-error (any reset
+  but overflow), refused-stream (HTTP/2 REFUSED_STREAM) and connect-failure (the connection never made: a pool
+  failure or connect timeout). x-envoy-retry-on, -max-retries, -retriable-status-codes from a client are removed
+  before the router reads them (source/common/http/conn_manager_utility.cc `cleanInternalHeaders`) unless the client
+  is internal, and no address is (gateway.go: Envoy 1.33's empty internal_address_config, unless
+  ENABLE_HCM_INTERNAL_NETWORKS, default false in pilot/pkg/features/experimental.go).
 """
+import http as _http
 from typing import Any, Optional
 
 import yaml
@@ -231,3 +252,75 @@ def forwarded(headers: dict[str, str], peer: str) -> dict[str, str]:
     sent = next((v for k, v in headers.items() if k.lower() == "x-forwarded-for"), None)
     rest = {k: v for k, v in headers.items() if k.lower() != "x-forwarded-for"}
     return {**rest, "X-Forwarded-For": f"{sent},{peer}" if sent else peer}
+
+
+# Envoy's reset reasons a retry policy reads (Http::StreamResetReason), by what reached the upstream.
+CONNECT_FAILURE = "connection failure"  # Local/RemoteConnectionFailure, ConnectionTimeout: nothing was sent
+RESETS_AFTER_SENDING = ("connection termination", "remote reset", "local reset", "protocol error")
+GRPC_RETRY_ON = {"cancelled": 1, "deadline-exceeded": 4, "resource-exhausted": 8, "internal": 13, "unavailable": 14}
+ISTIO_DEFAULT_RETRY_ON = "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes"
+
+
+def virtual_service_retries(rule: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """The VirtualService `retries` Istio converts an HTTPRoute rule's `retry` to (conversion.go); None unset."""
+    retry = rule.get("retry")
+    if retry is None:
+        return None
+    if set(retry) - {"attempts", "codes", "backoff"}:
+        raise NotImplementedError(f"not modelled: {retry}")
+    attempts = retry.get("attempts", 2)
+    retry_on = ["connect-failure", "refused-stream", "unavailable", "cancelled", *map(str, retry.get("codes", []))]
+    return {"attempts": attempts, "retryOn": ",".join(retry_on) if attempts else ""}
+
+
+def envoy_retry_policy(retries: Optional[dict[str, Any]], mesh_config: Optional[dict[str, Any]]
+                       ) -> Optional[dict[str, Any]]:
+    """The Envoy route's retry_policy (route.go applyHTTPRouteDestination, retry.go ConvertPolicy): None for none."""
+    policy = retries if retries is not None else (mesh_config or {}).get("defaultHttpRetryPolicy")
+    out = {"num_retries": 2, "retry_on": set(ISTIO_DEFAULT_RETRY_ON.split(",")), "codes": set()}
+    if policy is None:
+        return out
+    if set(policy) - {"attempts", "retryOn", "perTryTimeout", "backoff"}:
+        raise NotImplementedError(f"not modelled: {policy}")
+    if policy.get("attempts", 0) <= 0:
+        return None
+    out["num_retries"] = policy["attempts"]
+    if policy.get("retryOn"):
+        parts = [p.strip() for p in policy["retryOn"].split(",") if p.strip()]
+        known = {status.value for status in _http.HTTPStatus}  # Go's http.StatusText(i) != ""
+        out["codes"] = {int(p) for p in parts if p.isdigit() and int(p) in known}
+        out["retry_on"] = {p for p in parts if not (p.isdigit() and int(p) in known)}
+        if out["codes"]:
+            out["retry_on"].add("retriable-status-codes")
+    return out
+
+
+def envoy_retries(policy: Optional[dict[str, Any]], *, status: Optional[int] = None,
+                  headers: Optional[dict[str, str]] = None, reset: Optional[str] = None,
+                  request_sent: bool = True, response_started: bool = False) -> bool:
+    """Whether the Gateway's Envoy tries the request again after one attempt ended with the upstream's answer
+    (`status`, `headers`) or a `reset` (a reason above), before any of the answer went downstream."""
+    if policy is None or response_started:
+        return False
+    on, headers = policy["retry_on"], {k.lower(): v for k, v in (headers or {}).items()}
+    if not on <= {"5xx", "gateway-error", "connect-failure", "retriable-4xx", "refused-stream", "reset",
+                  "reset-before-request", "retriable-status-codes", "envoy-ratelimited", *GRPC_RETRY_ON}:
+        raise NotImplementedError(f"not modelled: {sorted(on)}")
+    if reset is not None:
+        if reset == "overflow":
+            return False
+        if reset == CONNECT_FAILURE:
+            return "connect-failure" in on
+        if "reset-before-request" in on and not request_sent:
+            return True
+        if on & {"reset", "5xx", "gateway-error"}:
+            return True
+        return "refused-stream" in on and reset == "remote refused stream reset"
+    assert status is not None
+    if "x-envoy-ratelimited" in headers:
+        return "envoy-ratelimited" in on
+    grpc = headers.get("grpc-status")
+    return (("5xx" in on and 500 <= status <= 599) or ("gateway-error" in on and status in (502, 503, 504))
+            or ("retriable-4xx" in on and status == 409)
+            or ("retriable-status-codes" in on and status in policy["codes"])
+            or (grpc is not None and any(GRPC_RETRY_ON[name] == int(grpc) for name in on & set(GRPC_RETRY_ON))))

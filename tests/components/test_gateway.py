@@ -15,7 +15,9 @@ from config import inputs, regions
 from config.loader import parse_config
 
 from tests.components.test_components_alone import cluster_handle, provider_opts
-from tests.conftest import REGIONS, plan_for, upstream_dir, PROJECT_DIR, variant
+from tests.conftest import PLANNED, REGIONS, plan_for, planned, upstream_dir, PROJECT_DIR, variant
+from tests.istio_gateway import (CONNECT_FAILURE, RESETS_AFTER_SENDING, envoy_retries, envoy_retry_policy,
+                                 virtual_service_retries)
 from tests.validation import validate_custom
 
 
@@ -488,3 +490,85 @@ def test_the_lets_encrypt_challenge_reaches_cert_managers_solver_and_the_certifi
         {"kind": "Secret", "name": certificate["spec"]["secretName"]}] for ns, lr in https)
     if stack in REGIONS:
         assert plan.outputs["gatewayHostname"] == dns_name
+
+
+# What an upstream behind a Gateway can answer a model request (a POST generating tokens) with, each once the
+# request reached it (docs/decisions.md, "what the platform answers, against what its clients do with it").
+MODEL_ROUTE_ANSWERS = {
+    429: "the gate's rate limit; llm-d's picker refusing a request (an ext_proc reply, ahead of the router)",
+    500: "llm-d with no Ready vLLM pod; a model server's own error",
+    502: "the gate: its upstream (interceptor, replica) refused or reset",
+    503: "Ollama busy past OLLAMA_MAX_QUEUE, passed on by the gate; llm-d's picker past flow control's deadline",
+    504: "the gate or the interceptor at a spent deadline (a generation still running, a cold start)",
+}
+
+
+def test_a_gateway_retries_a_request_only_when_it_never_reached_a_backend():
+    """Istio gives every Gateway route without a retry policy its default one (2 retries; connect-failure,
+    refused-stream, gRPC cancelled/unavailable, retriable-status-codes with no code: tests/istio_gateway.py, from
+    istio 1.30.3 and Envoy's router). On every planned HTTPRoute, Envoy at the Gateway must not try a model request
+    again once it reached a backend: an answer (429/5xx) or a reset after sending may mean a generation ran or is
+    running, and a retry would run it again, add load to a server that said it is full, and make the client wait a
+    deadline more. What it may retry (a connection never made) cost the backend nothing."""
+    checked: dict[str, int] = {}
+    for name in PLANNED:
+        plan = planned(name)
+        objects = plan.kubernetes_objects()
+        assert not [o for o in objects if o.inputs["kind"] == "VirtualService"], "a VirtualService is not modelled"
+        istiod = [r.inputs["values"] for r in plan.helm_releases() if r.inputs["chart"] == "istiod"]
+        mesh = istiod[0].get("meshConfig") if istiod else None
+        for route in plan.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"):
+            for rule in route.inputs["spec"]["rules"]:
+                if not rule.get("backendRefs"):
+                    continue  # a redirect: Envoy answers it itself
+                assert len(istiod) == 1, name
+                policy = envoy_retry_policy(virtual_service_retries(rule), mesh)
+                where = (name, route.inputs["metadata"]["name"])
+                for status, what in MODEL_ROUTE_ANSWERS.items():
+                    assert not envoy_retries(policy, status=status, headers={"content-type": "application/json"}), \
+                        (*where, status, what)
+                for reason in RESETS_AFTER_SENDING:
+                    assert not envoy_retries(policy, reset=reason), (*where, reason)
+                assert not envoy_retries(policy, reset=CONNECT_FAILURE, response_started=True)
+                checked[name] = checked.get(name, 0) + 1
+    assert set(PLANNED) - set(checked) == {"global"}  # every regional stack's routes (the global one has none)
+    assert checked["llmd"] >= 4  # the API, UI, llm-d API and the pool's routes
+
+
+def test_the_retry_transcription_follows_istios_own_cases():
+    """tests/istio_gateway.py against istio 1.30.3's own expectations: pilot/pkg/config/kube/gateway/testdata/
+    http.yaml(.golden) for the conversion, pilot/pkg/networking/core/route/retry/retry_test.go for ConvertPolicy; and
+    Envoy's retry_on values read in retry_state_impl.cc. The cases that retry are ones the route test above fails on."""
+    assert virtual_service_retries({"retry": {"attempts": 3, "backoff": "3ms", "codes": [503, 429]}}) == \
+        {"attempts": 3, "retryOn": "connect-failure,refused-stream,unavailable,cancelled,503,429"}
+    assert virtual_service_retries({"retry": {}}) == \
+        {"attempts": 2, "retryOn": "connect-failure,refused-stream,unavailable,cancelled"}
+    assert virtual_service_retries({"retry": {"attempts": 0}}) == {"attempts": 0, "retryOn": ""}
+    assert virtual_service_retries({}) is None
+    default = envoy_retry_policy(None, None)
+    assert default == {"num_retries": 2, "codes": set(), "retry_on": {
+        "connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"}}
+    assert envoy_retry_policy({"attempts": 0, "retryOn": ""}, None) is None
+    assert envoy_retry_policy({"attempts": 2, "retryOn": "some,fake,5xx,404,conditions,503"}, None) == {
+        "num_retries": 2, "codes": {404, 503},
+        "retry_on": {"some", "fake", "5xx", "conditions", "retriable-status-codes"}}
+    assert envoy_retry_policy({"attempts": 2, "retryOn": "gateway-error,retriable-status-codes,503"}, None)[
+        "codes"] == {503}
+    assert envoy_retry_policy({"attempts": 2}, None)["retry_on"] == default["retry_on"]
+    # the mesh default stands in for a route without one, and a route's own wins over it
+    mesh = {"defaultHttpRetryPolicy": {"attempts": 1, "retryOn": "5xx"}}
+    assert envoy_retry_policy(None, mesh)["retry_on"] == {"5xx"}
+    assert envoy_retry_policy({"attempts": 2, "retryOn": "reset-before-request"}, mesh)["retry_on"] == {
+        "reset-before-request"}
+    # what each would do to a model request
+    assert envoy_retries(default, reset=CONNECT_FAILURE)
+    assert not envoy_retries(default, status=503) and not envoy_retries(default, reset="connection termination")
+    assert envoy_retries(default, status=200, headers={"grpc-status": "14"})  # gRPC unavailable: no HTTP server's
+    assert envoy_retries(envoy_retry_policy(virtual_service_retries({"retry": {"codes": [503]}}), None), status=503)
+    assert envoy_retries(envoy_retry_policy(None, mesh), status=504)
+    assert envoy_retries(envoy_retry_policy(None, mesh), reset="connection termination")
+    assert not envoy_retries(envoy_retry_policy(None, mesh), status=503, headers={"x-envoy-ratelimited": "true"})
+    reset_before = envoy_retry_policy({"attempts": 2, "retryOn": "reset-before-request"}, None)
+    assert envoy_retries(reset_before, reset="remote reset", request_sent=False)
+    assert not envoy_retries(reset_before, reset="remote reset")
+    assert not envoy_retries(envoy_retry_policy(None, mesh), status=503, response_started=True)
