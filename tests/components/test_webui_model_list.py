@@ -13,6 +13,7 @@ from offline import runner as offline
 from tests.components.test_components_alone import REQUIRED, provider_opts
 from tests.components.test_inference_stack import deployment
 from tests.components.test_open_webui import _env, _run_migration
+from tests.conftest import variant
 from tests.config.test_loader import stack_raw
 
 CACHE_KEY = "models.base_models_cache"
@@ -138,6 +139,16 @@ def test_a_process_that_never_saw_ollama_up_lists_the_model_once_it_is(dev, monk
     assert ui.list_models() == [MODEL]
     ollama.up, ollama.asked = False, 0
     assert ui.list_models() == [MODEL] and ui.chat(MODEL) == 0 and ollama.asked == 0
+
+
+def test_a_new_database_is_seeded_from_the_uis_environment_alone(dev):
+    """Without the Job's write (a UI whose database the Job has not reached), the first start seeds the setting on
+    from the UI's environment; an OpenAI UI (persistent config off, llm-d's) is left as it was."""
+    saved: dict = {}
+    WebUiProcess(_ui(dev), saved, Ollama(up=True), {})
+    assert saved == {CACHE_KEY: True}
+    llmd = _ui(variant("llmd"))
+    assert llmd["ENABLE_PERSISTENT_CONFIG"] == "false" and "ENABLE_BASE_MODELS_CACHE" not in llmd
 
 
 def test_the_migration_job_turns_the_kept_list_on_once(dev, monkeypatch):
