@@ -16,6 +16,8 @@ from tests.components.test_open_webui import _env, _run_migration
 from tests.conftest import variant
 from tests.config.test_loader import stack_raw
 
+from llmplatform.open_webui import MODELS_ANNOTATION
+
 CACHE_KEY = "models.base_models_cache"
 MODEL = "tinyllama:latest"  # dev's modelStore.models, as Ollama's /api/tags names it
 
@@ -177,3 +179,23 @@ def test_the_setting_the_component_sets_is_refused_in_extra_env():
     assert [p for p in refused.value.problems if p.startswith(
         "webui.extraEnv ['ENABLE_BASE_MODELS_CACHE'] is invalid; allowed: variables other than")], \
         refused.value.problems
+
+
+def _listed(plan) -> tuple[str | None, list[str]]:
+    """The UI pod template's listed models, and the Deployment's dependencies."""
+    [ui] = [r for r in plan.of_type("kubernetes:apps/v1:Deployment") if r.inputs["metadata"]["name"] == "open-webui"]
+    return (ui.inputs["spec"]["template"]["metadata"].get("annotations") or {}).get(MODELS_ANNOTATION), \
+        sorted(ui.dependencies)
+
+
+def test_a_model_added_to_the_store_restarts_the_ui_once_it_is_pulled(dev):
+    """A kept list never learns of a new model: a change of modelStore.models changes the UI's pod template (a
+    rolling restart: each new process fetches the list anew), and the UI waits for the preload Job that pulls it, so
+    the new processes find it on the store."""
+    listed, after = _listed(dev)
+    assert listed == "tinyllama"
+    [preload] = [r for r in dev.of_type("kubernetes:batch/v1:Job")
+                 if r.inputs["metadata"]["name"].startswith("model-preload-")]
+    assert preload.urn in after, after
+    more = offline.run("dev", overrides={"modelStore": {"models": ["tinyllama", "llama3.2:1b"]}})
+    assert _listed(more)[0] == "tinyllama llama3.2:1b"
