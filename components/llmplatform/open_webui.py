@@ -217,7 +217,7 @@ class OpenWebUi(pulumi.ComponentResource):
     """In-cluster URL of Open-WebUI."""
 
     def __init__(self, name: str, args: OpenWebUiArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
-                 moved_from: Optional[pulumi.Resource] = None, listed_models: Optional[pulumi.Input[str]] = None):
+                 moved_from: Optional[pulumi.Resource] = None, listed_models: Optional[pulumi.Output[str]] = None):
         # `listed_models` (a Python keyword, as `moved_from`; InferenceStack hands its store's models once they are
         # pulled): the models the endpoint serves, on the pod template (MODELS_ANNOTATION), so a change restarts the
         # pods and each fetches anew the model list an Ollama UI keeps
