@@ -201,6 +201,22 @@ def webui_users_env(model_access: str, enable_signup: bool, default_user_role: s
     return env
 
 
+# An Ollama UI keeps the model list each of its processes last fetched whole (Open-WebUI 0.11.0, PyPI wheel): with
+# `models.base_models_cache` on, utils/models.py get_all_models (lines 73-79) answers every model list from
+# app.state.BASE_MODELS once a fetch has filled it, without asking Ollama again; off, each list asks Ollama's /api/tags
+# (routers/ollama.py get_all_models, lines 386-450), which behind the KEDA interceptor waits for a cold start until
+# AIOHTTP_CLIENT_TIMEOUT_MODEL_LIST (env.py lines 610-617: 10 s) gives up, and leaves the process's
+# app.state.OLLAMA_MODELS empty (line 450): a chat then asks again (get_ollama_url, lines 1068-1080) and is refused
+# "model not found" (HTTP 400) while the replica is still starting. Kept, a chat finds its model's address at once and
+# waits the cold start at the interceptor (send_request: no total timeout). The list is fetched again when the process
+# starts (main.py lines 378-397), when an admin saves Admin Panel > Settings > Connections (routers/ollama.py
+# update_config) and by admin pages that list Ollama's models; docs/decisions.md, "2026-12-05 (late): Open-WebUI's model
+# list while Ollama is at zero". The setting is seeded into the database at the first start and read from there
+# (config.py line 364 and DEFAULT_CONFIG line 2797, models/config.py seed_defaults): the migration Job sets it too
+# (BASE_MODELS_CACHE_CODE), so a UI that first started without it follows.
+BASE_MODELS_CACHE_SETTING, BASE_MODELS_CACHE_KEY = "ENABLE_BASE_MODELS_CACHE", "models.base_models_cache"
+
+
 def webui_env(api: str, model_url: Any, data_dir: str, migrations_switch: str,
               shared_state: dict[str, str]) -> dict[str, Any]:
     """Open-WebUI's environment for one model endpoint (open_webui/config.py, 0.11.0): Ollama's native API at
@@ -208,10 +224,12 @@ def webui_env(api: str, model_url: Any, data_dir: str, migrations_switch: str,
     from the CSI mount as OPENAI_API_KEY. An OpenAI connection turns persistent config off: Open-WebUI otherwise keeps
     the connection a first start saved in the database over the environment, so a database an earlier UI used would
     keep pointing elsewhere. Replicas never migrate the schema (the migration Job does). Its database pools are
-    sized explicitly (postgres_access.WEBUI_POOL_ENV), so its connections stay within what the server admits."""
+    sized explicitly (postgres_access.WEBUI_POOL_ENV), so its connections stay within what the server admits. An
+    Ollama UI keeps the model list it fetched (BASE_MODELS_CACHE_SETTING): its Ollama may be at zero replicas."""
     if api == "ollama":
         return {"OLLAMA_BASE_URL": model_url, "VECTOR_DB": "pgvector", "DATA_DIR": data_dir,
-                "ENABLE_OLLAMA_API": "true", migrations_switch: "false", **webui_pool_env(), **shared_state}
+                "ENABLE_OLLAMA_API": "true", BASE_MODELS_CACHE_SETTING: "true", migrations_switch: "false",
+                **webui_pool_env(), **shared_state}
     return {"OPENAI_API_BASE_URL": model_url, "VECTOR_DB": "pgvector", "DATA_DIR": data_dir,
             "ENABLE_OPENAI_API": "true", "ENABLE_OLLAMA_API": "false", "ENABLE_PERSISTENT_CONFIG": "false",
             migrations_switch: "false", **webui_pool_env(), **shared_state}
@@ -498,15 +516,30 @@ asyncio.run(repoint())
 """
 
 
+# The same database holds whether the model list is kept (BASE_MODELS_CACHE_SETTING): seeded at the first start from
+# the environment of that start, so a UI that first started before the component set it keeps it off. The Job turns it
+# on, as the component's environment does for a new database (an admin's switch in Admin Panel > Settings >
+# Connections lasts until the next migration Job). Idempotent.
+BASE_MODELS_CACHE_CODE = f"""
+async def keep_model_list():
+    if await Settings.get("{BASE_MODELS_CACHE_KEY}") is not True:
+        await Settings.upsert({{"{BASE_MODELS_CACHE_KEY}": True}})
+        print("{BASE_MODELS_CACHE_KEY}: on")
+asyncio.run(keep_model_list())
+"""
+
+
 def migrate_command(ollama_url: Optional[str] = None, stale_urls: tuple[str, ...] = ()) -> str:
     """The migration Job's command: the schema upgrade, and with `ollama_url` the repointing of the UI's saved Ollama
-    connections (REPOINT_CODE) from `stale_urls`, in one process (the start script execs it)."""
+    connections (REPOINT_CODE) from `stale_urls` and the kept model list (BASE_MODELS_CACHE_CODE), in one process (the
+    start script execs it)."""
     if not ollama_url:
         return MIGRATE_COMMAND
     urls = [ollama_url, *sorted(set(stale_urls) - {ollama_url})]
     if any("'" in url for url in urls):
         raise ValueError(f"cannot pass {urls!r} in single quotes")
-    return f"python -c '{MIGRATE_CODE}\n{REPOINT_CODE}' " + " ".join(f"'{url}'" for url in urls)
+    code = f"{MIGRATE_CODE}\n{REPOINT_CODE}{BASE_MODELS_CACHE_CODE}"
+    return f"python -c '{code}' " + " ".join(f"'{url}'" for url in urls)
 
 
 def exec_with_secret_files(variables: dict[str, str], command: str) -> str:

@@ -237,13 +237,18 @@ class InferenceStack(pulumi.ComponentResource):
         if webui_enabled(a) and database_url is not None:  # the rules refuse webui_enabled without it
             # renamed at run time, so untyped here: OpenWebUi checks them (check_shape)
             renamed: Any = {new: inputs[old] for old, new in WEBUI_INPUTS.items() if inputs.get(old) is not None}
+            # the UI keeps the model list it fetched (inference_specs.BASE_MODELS_CACHE_SETTING): the store's models,
+            # once its preload Job has pulled them (the claim's name waits for it), restart it when they change
+            models = known(volume, "models")
+            listed = pulumi.Output.from_input(field(volume, "claim_name")).apply(lambda _: " ".join(models)) \
+                if isinstance(models, list) and models else None
             ui = OpenWebUi(name, {
                 "cluster": a["cluster"], "key_vault": a["key_vault"],
                 "endpoint": gate.ui_endpoint or ollama.endpoint,
                 "database_url_secret": database_url,
                 **given("name_prefix", "route_target", "admin_database_url_secret"), **renamed,
                 "request_timeout_seconds": wait_seconds(a), "tags": a.get("tags", {}),
-            }, part, moved_from=self)
+            }, part, moved_from=self, listed_models=listed)
             self.webui_service = ui.webui_service
         k8s.networking.v1.NetworkPolicy(
             f"{name}-default-deny",

@@ -38,6 +38,9 @@ from .workload_identity import USE_LABEL, WorkloadIdentity
 opt = defaults_for("OpenWebUi")  # optional inputs: the caller's value, else the default
 
 WEBUI_DATA_DIR = "/app/backend/data"  # the image's DATA_DIR, where it also bakes its model caches
+# The models the endpoint serves, on the UI's pod template (`listed_models`): an Ollama UI keeps the model list each
+# process fetched (inference_specs.BASE_MODELS_CACHE_SETTING), so a changed set restarts the pods to list it
+MODELS_ANNOTATION = "llm-platform/listed-models"
 APP_DATA_COPY = "/tmp/app-data"  # where the init container sees the data volume
 
 
@@ -214,7 +217,10 @@ class OpenWebUi(pulumi.ComponentResource):
     """In-cluster URL of Open-WebUI."""
 
     def __init__(self, name: str, args: OpenWebUiArgs, opts: Optional[pulumi.ResourceOptions] = None, *,
-                 moved_from: Optional[pulumi.Resource] = None):
+                 moved_from: Optional[pulumi.Resource] = None, listed_models: Optional[pulumi.Output[str]] = None):
+        # `listed_models` (a Python keyword, as `moved_from`; InferenceStack hands its store's models once they are
+        # pulled): the models the endpoint serves, on the pod template (MODELS_ANNOTATION), so a change restarts the
+        # pods and each fetches anew the model list an Ollama UI keeps
         args = check_shape("OpenWebUi", name, args, OpenWebUiArgs)
         require_kubernetes_provider(opts, "OpenWebUi", name)
         key_secret = args.get("secret_key_secret") or secret_name(name, "webui-secret-key")
@@ -336,6 +342,7 @@ class OpenWebUi(pulumi.ComponentResource):
             pulumi.ResourceOptions(parent=self, aliases=self._moved_aliases, protect=False,
                                    ignore_changes=["spec.replicas"], depends_on=[migrated]),
             pod_labels={USE_LABEL: "true"},
+            pod_annotations={MODELS_ANNOTATION: listed_models} if listed_models is not None else None,
             annotations=scanner_annotations([OPEN_WEBUI_IMAGE], [
                 *root_image("the upstream image is built for uid 0 (it owns /app and /root); a non-root run needs an "
                             "image rebuilt with its UID build argument"),

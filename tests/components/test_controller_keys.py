@@ -54,6 +54,9 @@ NO_READER = (
     ("llm-platform/config-hash", {"annotation"},
      "the router's config digest on its pod template: a changed template is what makes the Deployment controller "
      "roll the pods, its whole purpose"),
+    ("llm-platform/listed-models", {"annotation"},
+     "the store's models on Open-WebUI's pod template (open_webui.py MODELS_ANNOTATION): a changed template rolls the "
+     "pods, whose kept model list each fetches anew, its whole purpose"),
     ("llm-platform/accelerator", {"label"},
      "on every GPU pool's nodes for the device plugin's and DCGM exporter's node selection (gpu_node_pool.py "
      "ACCELERATOR_LABEL; tests/components/test_gpu_scheduling.py proves they land on every GPU node); with the GPU "

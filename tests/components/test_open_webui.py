@@ -612,8 +612,9 @@ def test_the_migration_job_repoints_the_ollama_address_an_earlier_start_saved(de
         saved, _ = _run_migration(dev, {"ollama.base_urls": [before, "http://gpu-box:11434"]}, monkeypatch)
         assert saved["ollama.base_urls"] == [ui, "http://gpu-box:11434"], before
     for untouched in ({}, {"ollama.base_urls": [ui]}, {"ollama.base_urls": ["http://gpu-box:11434"]}):
-        saved, upserts = _run_migration(dev, untouched, monkeypatch)
-        assert saved == untouched and upserts == []
+        # (the kept model list is the Job's other write: test_webui_model_list.py)
+        saved, upserts = _run_migration(dev, {**untouched, "models.base_models_cache": True}, monkeypatch)
+        assert saved == {**untouched, "models.base_models_cache": True} and upserts == []
 
 
 def test_the_llmd_ui_migrates_without_touching_its_connections():
