@@ -87,8 +87,8 @@ class GlobalEndpointArgs(TypedDict):
     """Prevention (block) or Detection (log only) (default Prevention)."""
     rate_limit_per_minute: NotRequired[Optional[int]]
     """Requests one client address may send per minute before the edge answers 429 (default 600). The window is fixed
-    and Front Door's servers count apart, so below about 200 some requests over the limit get through (MicrosoftDocs/
-    azure-docs waf-front-door-rate-limit.md)."""
+    and Front Door's servers count apart, so below about 200 some requests over the limit get through (Microsoft's
+    WAF rate-limit page, waf-front-door-rate-limit.md)."""
     origin_timeout_seconds: NotRequired[Optional[int]]
     """How long Front Door waits for an origin's response, 16-240 (default 240: streamed answers)."""
     probe_interval_seconds: NotRequired[Optional[int]]
