@@ -354,7 +354,7 @@ http {{
 {buckets}{client_map}    limit_req_zone {client} zone=per_client:10m rate={per_minute}r/m;
     limit_req_zone $binary_remote_addr zone=per_caller:10m rate={per_minute}r/m;
     limit_req_status 429;
-{NO_RETRY_MAP}{auth}    upstream model_server {{
+{NO_RETRY_MAP}{CHALLENGE_MAP if api_key_auth else ""}{auth}    upstream model_server {{
         server {upstream};
         keepalive 32;
     }}
@@ -367,7 +367,8 @@ def api_locations(zone: str, pod_burst: int, per_minute: int, api_key_auth: bool
                   allowed_routes: Optional[tuple[str, ...]]) -> str:
     """The locations of an API listener (router_nginx_conf): the probes, the forwarded routes under the key and the
     limit `zone`, the 429, and the refusal of every other path. One text for both API listeners."""
-    check = "        if ($api_key_valid = 0) { return 401; }\n" if api_key_auth else ""
+    check = ("        if ($api_key_valid = 0) { return 401; }\n"
+             "        add_header WWW-Authenticate $key_challenge always;\n") if api_key_auth else ""
     forwarded = f'location ~ "{route_regex(allowed_routes)}"' if allowed_routes else "location /"
     refused = f"        location / {{\n{check}        return 403;\n        }}\n" if allowed_routes else ""
     return f"""        location = /healthz {{ access_log off; return 200 "ok\\n"; }}
@@ -402,6 +403,11 @@ def api_locations(zone: str, pod_burst: int, per_minute: int, api_key_auth: bool
 # own upstream timeout too, and leaves a header whose value is empty out (ngx_http_headers_filter_module.c
 # `ngx_http_add_header`); a 502 (nothing answered: a replica or the interceptor restarting) is still retried.
 NO_RETRY_MAP = ("    map $upstream_status $should_retry {\n      default \"\";\n      504 false;\n    }\n")
+# A 401 names the scheme that would be accepted (RFC 9110 11.6.1: a server generating a 401 "MUST send a
+# WWW-Authenticate header field"; the key goes as a bearer token, RFC 6750 3). The gate's own 401s only: $status is
+# the answer's, and an empty value leaves the header out as above.
+CHALLENGE_MAP = ("    map $status $key_challenge {\n      default \"\";\n"
+                 "      401 'Bearer realm=\"llm-platform\"';\n    }\n")
 
 
 # The Gateway's route to an API gate waits this much longer than the gate. Both wait for the same answer, and the

@@ -123,11 +123,16 @@ def test_the_api_listener_wants_the_key_and_passes_only_the_model_routes(router)
     before = len(stub.seen)
     assert chat(api).status_code == 401 and chat(api, "wrong").status_code == 401
     assert len(stub.seen) == before  # nothing without the key reached the model server
-    assert chat(api, KEY).status_code == 200
+    # a 401 names the scheme it takes (RFC 9110 11.6.1 MUST; RFC 6750 bearer), no other answer carries it
+    assert chat(api).headers.get("WWW-Authenticate") == 'Bearer realm="llm-platform"'
+    keyed = chat(api, KEY)
+    assert keyed.status_code == 200 and "WWW-Authenticate" not in keyed.headers
     assert stub.seen[-1] == ("POST", "/api/chat", router["host"], "")  # its Host, the key not passed on
     for path in ("/api/pull", "/api/delete", "/metrics"):
-        assert requests.post(f"{api}{path}", timeout=5).status_code == 401
-        assert requests.post(f"{api}{path}", headers={"Authorization": f"Bearer {KEY}"}, timeout=5).status_code == 403
+        unkeyed = requests.post(f"{api}{path}", timeout=5)
+        assert unkeyed.status_code == 401 and unkeyed.headers.get("WWW-Authenticate", "").startswith("Bearer ")
+        keyed = requests.post(f"{api}{path}", headers={"Authorization": f"Bearer {KEY}"}, timeout=5)
+        assert keyed.status_code == 403 and "WWW-Authenticate" not in keyed.headers
     assert len(stub.seen) == before + 1
 
 
