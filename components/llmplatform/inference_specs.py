@@ -402,7 +402,9 @@ def api_locations(zone: str, pod_burst: int, per_minute: int, api_key_auth: bool
 # (openai-python 3.63.0 and 1.109.1 `_base_client.py` `_should_retry`). nginx sets $upstream_status to 504 for its
 # own upstream timeout too, and leaves a header whose value is empty out (ngx_http_headers_filter_module.c
 # `ngx_http_add_header`); a 502 (nothing answered: a replica or the interceptor restarting) is still retried.
-NO_RETRY_MAP = ("    map $upstream_status $should_retry {\n      default \"\";\n      504 false;\n    }\n")
+# $upstream_status lists every try ("502, 504": nginx tries an idempotent request again on a new connection when a
+# kept-alive one fails, ngx_http_upstream.c ngx_http_upstream_next, `u->peer.cached`): the last is the answer's.
+NO_RETRY_MAP = ("    map $upstream_status $should_retry {\n      default \"\";\n      ~504$ false;\n    }\n")
 # A 401 names the scheme that would be accepted (RFC 9110 11.6.1: a server generating a 401 "MUST send a
 # WWW-Authenticate header field"; the key goes as a bearer token, RFC 6750 3). The gate's own 401s only: $status is
 # the answer's, and an empty value leaves the header out as above.

@@ -246,6 +246,71 @@ def test_a_spent_deadline_answers_504_that_the_openai_sdks_do_not_retry(deadline
         assert refused.status_code == 401 and not openai_sdk_retries(refused)
 
 
+class KeptAliveStub(http.server.ThreadingHTTPServer):
+    """An upstream over kept-alive connections (HTTP/1.1, as the gate's `keepalive 32` pool keeps them): in `mode`
+    "answer" a connection's first request is answered 200, in "stall" after 3 s (past the gate's 1 s read timeout); a
+    connection's second request is met with the connection closed, unanswered, as when the upstream (the KEDA
+    interceptor, a Go server) closed an idle connection just as the gate sent on it, or restarted."""
+
+    def __init__(self) -> None:
+        stub = self
+        self.mode, self.connections = "answer", 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                self.answered = 0
+                stub.connections += 1
+
+            def do_GET(self) -> None:
+                if self.answered:  # a kept connection used again: closed unanswered
+                    self.close_connection = True
+                    return
+                self.answered += 1
+                if stub.mode == "stall":
+                    time.sleep(3)
+                body = b'{"object": "list", "data": []}'
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        pass  # the gate gave up on the stalled answer and closed the connection
+
+
+def test_a_spent_deadline_after_a_dead_kept_connection_is_marked_too(tmp_path):
+    """nginx tries an idempotent request again on a new connection when a kept-alive one fails (ngx_http_upstream.c
+    ngx_http_upstream_next: `u->peer.cached && ft_type == NGX_HTTP_UPSTREAM_FT_ERROR` adds a try, even with one
+    server), and $upstream_status then lists each try: "502, 504" when the second one ran out of time. A GET of the
+    model list at a cold start (the SDKs' `models.list()`) met that after the upstream closed an idle connection: the
+    504 went out unmarked, and the SDKs asked twice more, each a cold start's wait again."""
+    stub = KeptAliveStub()
+    threading.Thread(target=stub.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        with running_router(variant("dev"), tmp_path, upstream=f"127.0.0.1:{stub.server_address[1]}",
+                            read_timeout=1) as gate:
+            for listener in ("api", "edge"):
+                models = f"{gate[listener]}/v1/models"
+                stub.mode = "answer"
+                assert requests.get(models, headers={"Authorization": f"Bearer {KEY}"}, timeout=15).ok
+                stub.mode, before = "stall", stub.connections
+                timed_out = requests.get(models, headers={"Authorization": f"Bearer {KEY}"}, timeout=15)
+                assert stub.connections == before + 1  # the kept connection, then a new one that stalled
+                assert timed_out.status_code == 504, timed_out.status_code
+                assert timed_out.headers.get("X-Should-Retry") == "false", listener
+                assert not openai_sdk_retries(timed_out)
+    finally:
+        stub.shutdown()
+
+
 def test_a_gateway_waits_past_its_gates_deadline():
     """The Gateways' route to a gate waits longer than the gate does for the model (the regional gate, ApiGate's,
     llm-d's): with equal timeouts Envoy's clock, started first, ran out first, and its own 504 ("upstream request
