@@ -309,9 +309,10 @@ def envoy_retries(policy: Optional[dict[str, Any]], *, status: Optional[int] = N
     if reset is not None:
         if reset == "overflow":
             return False
-        if reset == CONNECT_FAILURE:
-            return "connect-failure" in on
-        if "reset-before-request" in on and not request_sent:
+        if reset == CONNECT_FAILURE and "connect-failure" in on:
+            return True
+        # else a connection failure goes on as any reset with nothing sent (wouldRetryFromReset falls through)
+        if "reset-before-request" in on and (not request_sent or reset == CONNECT_FAILURE):
             return True
         if on & {"reset", "5xx", "gateway-error"}:
             return True

@@ -572,3 +572,9 @@ def test_the_retry_transcription_follows_istios_own_cases():
     assert envoy_retries(reset_before, reset="remote reset", request_sent=False)
     assert not envoy_retries(reset_before, reset="remote reset")
     assert not envoy_retries(envoy_retry_policy(None, mesh), status=503, response_started=True)
+    # a connection never made is retried under 5xx, gateway-error, reset and reset-before-request too: Envoy's
+    # wouldRetryFromReset returns at a connection failure only when connect-failure is on, else reads on
+    for retry_on in ("5xx", "gateway-error", "reset", "reset-before-request"):
+        assert envoy_retries(envoy_retry_policy({"attempts": 1, "retryOn": retry_on}, None), reset=CONNECT_FAILURE)
+    assert not envoy_retries(envoy_retry_policy({"attempts": 1, "retryOn": "retriable-4xx"}, None),
+                             reset=CONNECT_FAILURE)
