@@ -179,7 +179,25 @@ def openai_sdk_retries(answer: requests.Response) -> bool:
     return answer.status_code in (408, 409, 429) or answer.status_code >= 500
 
 
-class DeadlineStub(http.server.ThreadingHTTPServer):
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A stub upstream's handler: `answer` writes a whole response; nothing is logged."""
+
+    def answer(self, status: int, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class StubServer(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # the gate gave up on a stalled answer and closed the connection: the stub's write fails, as expected
+
+
+class DeadlineStub(StubServer):
     """A model server's upstream as the gate meets it at a deadline: a JSON body `{"status": n}` is answered n, as
     the KEDA interceptor answers 504 when no header came within the generation time or no replica was Ready within
     the cold start (http-add-on v0.15.0 interceptor/handler/upstream.go, middleware/endpoint_resolver.go: `http.Error`
@@ -187,24 +205,15 @@ class DeadlineStub(http.server.ThreadingHTTPServer):
     read timeout, which then answers 504 itself)."""
 
     def __init__(self) -> None:
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 asked = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                 time.sleep(asked.get("stall", 0))
                 status = asked.get("status", 200)
-                body = (b'{"ok": true}' if status == 200 else f"{http.HTTPStatus(status).phrase}\n".encode())
-                self.send_response(status)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
+                phrase = f"{http.HTTPStatus(status).phrase}\n".encode()
+                self.answer(status, b'{"ok": true}' if status == 200 else phrase)
 
         super().__init__(("127.0.0.1", 0), Handler)
-
-    def handle_error(self, request, client_address) -> None:
-        pass  # the gate gave up on a stalled answer and closed the connection: the stub's write fails, as expected
 
 
 @pytest.fixture(scope="module", params=["dev", "llmd"])
@@ -246,7 +255,7 @@ def test_a_spent_deadline_answers_504_that_the_openai_sdks_do_not_retry(deadline
         assert refused.status_code == 401 and not openai_sdk_retries(refused)
 
 
-class KeptAliveStub(http.server.ThreadingHTTPServer):
+class KeptAliveStub(StubServer):
     """An upstream over kept-alive connections (HTTP/1.1, as the gate's `keepalive 32` pool keeps them): in `mode`
     "answer" a connection's first request is answered 200, in "stall" after 3 s (past the gate's 1 s read timeout); a
     connection's second request is met with the connection closed, unanswered, as when the upstream (the KEDA
@@ -256,7 +265,7 @@ class KeptAliveStub(http.server.ThreadingHTTPServer):
         stub = self
         self.mode, self.connections = "answer", 0
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def setup(self) -> None:
@@ -271,19 +280,9 @@ class KeptAliveStub(http.server.ThreadingHTTPServer):
                 self.answered += 1
                 if stub.mode == "stall":
                     time.sleep(3)
-                body = b'{"object": "list", "data": []}'
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
+                self.answer(200, b'{"object": "list", "data": []}')
 
         super().__init__(("127.0.0.1", 0), Handler)
-
-    def handle_error(self, request, client_address) -> None:
-        pass  # the gate gave up on the stalled answer and closed the connection
 
 
 def test_a_spent_deadline_after_a_dead_kept_connection_is_marked_too(tmp_path):
