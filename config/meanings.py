@@ -177,8 +177,8 @@ MEANING = {
     "webui.modelAccess": "`all`: every signed-in user sees every model; `granted`: Open-WebUI's access control (a "
                          "model is listed to admins only until an admin shares it).",
     "webui.enableSignup": "Anyone who reaches the UI may create an account (an advisory on a public UI). With the "
-                          "Ollama backend read on the UI's first start only, then Admin Panel → Settings decides "
-                          "(docs/operations.md).",
+                          "Ollama backend written to the UI's database when it changes here; Admin Panel → "
+                          "Settings decides in between (docs/operations.md).",
     "webui.defaultUserRole": "A new account's role: `pending` waits for an admin's approval. Read when "
                              "`webui.enableSignup` is.",
     "webui.adminEmail": "The first admin, created at the UI's first start with a generated password in Key Vault "
@@ -187,7 +187,8 @@ MEANING = {
     "webui.extraEnv": "More Open-WebUI settings, plain values (e.g. `webui.extraEnv.WEBUI_URL`); what the platform "
                       "sets, names that look like secrets and names Open-WebUI reads in place of one the platform "
                       "sets (`OLLAMA_BASE_URLS`, `PORT`, `REDIS_CLUSTER: true`, ...: docs/components/"
-                      "inference-stack.md) are refused.",
+                      "inference-stack.md) are refused. With the Ollama backend, Open-WebUI's persistent settings "
+                      "here are written to its database when they change.",
     "webui.secretEnv": "Open-WebUI settings whose value is a Key Vault secret: variable → secret name (e.g. "
                        "`webui.secretEnv.MICROSOFT_CLIENT_SECRET`); exported at start, never in the pod spec.",
     "postgres.version": "PostgreSQL major version.",

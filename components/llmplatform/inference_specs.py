@@ -3,6 +3,7 @@
 Kept apart from the component so they are unit-tested without Pulumi.
 """
 import ipaddress
+import json
 import re
 from typing import Any, Optional
 
@@ -213,7 +214,7 @@ def webui_users_env(model_access: str, enable_signup: bool, default_user_role: s
 # update_config) and by admin pages that list Ollama's models; docs/decisions.md, "2026-12-05 (late): Open-WebUI's model
 # list while Ollama is at zero". The setting is seeded into the database at the first start and read from there
 # (config.py line 364 and DEFAULT_CONFIG line 2797, models/config.py seed_defaults): the migration Job sets it too
-# (BASE_MODELS_CACHE_CODE), so a UI that first started without it follows.
+# (STACK_SETTINGS_CODE, from this variable), so a UI that first started without it follows.
 BASE_MODELS_CACHE_SETTING, BASE_MODELS_CACHE_KEY = "ENABLE_BASE_MODELS_CACHE", "models.base_models_cache"
 
 
@@ -524,29 +525,46 @@ asyncio.run(repoint())
 """
 
 
-# The same database holds whether the model list is kept (BASE_MODELS_CACHE_SETTING): seeded at the first start from
-# the environment of that start, so a UI that first started before the component set it keeps it off. The Job turns it
-# on, as the component's environment does for a new database (an admin's switch in Admin Panel > Settings >
-# Connections lasts until the next migration Job). Idempotent.
-BASE_MODELS_CACHE_CODE = f"""
-async def keep_model_list():
-    if await Settings.get("{BASE_MODELS_CACHE_KEY}") is not True:
-        await Settings.upsert({{"{BASE_MODELS_CACHE_KEY}": True}})
-        print("{BASE_MODELS_CACHE_KEY}: on")
-asyncio.run(keep_model_list())
+# The same database holds every persistent setting the UI's environment seeds (open_webui_config: Open-WebUI 0.11.0's
+# config.py, DEFAULT_CONFIG), the kept model list (BASE_MODELS_CACHE_SETTING) among them: seeded at the first start
+# from the environment of that start and read from the database afterwards, so a value changed in the stack file
+# reached the pod and not the UI. The Job writes each one the UI's plain environment sets (argument `settings`: key ->
+# value, converted as Open-WebUI converts the variable), through Open-WebUI's own Config model; a key already holding
+# that value (same type: a string "true" is not True) is left alone. The values stand in the Job's command, so its name
+# (a hash of the command) changes with them: a new Job runs when one changes, and only then does the stack file
+# overwrite what an admin set in the panel. Idempotent. Embedded as JSON in a raw string: json.dumps escapes every
+# quote and control character, and a single quote (the shell's) becomes \u0027.
+STACK_SETTINGS_CODE = """
+import json
+stack_settings = json.loads(r\"\"\"{settings}\"\"\")
+async def follow_stack_file():
+    for key, value in stack_settings.items():
+        saved = await Settings.get(key)
+        if type(saved) is not type(value) or saved != value:
+            await Settings.upsert({{key: value}})
+            print(key + ": set from the stack file")
+asyncio.run(follow_stack_file())
 """
 
 
-def migrate_command(ollama_url: Optional[str] = None, stale_urls: tuple[str, ...] = ()) -> str:
+def stack_settings_code(settings: dict[str, Any]) -> str:
+    """STACK_SETTINGS_CODE for `settings` (database key -> JSON value), sorted so the command is stable."""
+    text = json.dumps(settings, sort_keys=True, ensure_ascii=True).replace("'", "\\u0027")
+    return STACK_SETTINGS_CODE.format(settings=text)
+
+
+def migrate_command(ollama_url: Optional[str] = None, stale_urls: tuple[str, ...] = (),
+                    settings: Optional[dict[str, Any]] = None) -> str:
     """The migration Job's command: the schema upgrade, and with `ollama_url` the repointing of the UI's saved Ollama
-    connections (REPOINT_CODE) from `stale_urls` and the kept model list (BASE_MODELS_CACHE_CODE), in one process (the
-    start script execs it)."""
+    connections (REPOINT_CODE) from `stale_urls` and the persistent settings the stack file sets
+    (STACK_SETTINGS_CODE: `settings`, open_webui_config.persistent_settings of the UI's plain environment), in one
+    process (the start script execs it)."""
     if not ollama_url:
         return MIGRATE_COMMAND
     urls = [ollama_url, *sorted(set(stale_urls) - {ollama_url})]
     if any("'" in url for url in urls):
         raise ValueError(f"cannot pass {urls!r} in single quotes")
-    code = f"{MIGRATE_CODE}\n{REPOINT_CODE}{BASE_MODELS_CACHE_CODE}"
+    code = f"{MIGRATE_CODE}\n{REPOINT_CODE}{stack_settings_code(settings or {})}"
     return f"python -c '{code}' " + " ".join(f"'{url}'" for url in urls)
 
 

@@ -110,8 +110,8 @@ class InferenceStackArgs(TypedDict):
     """all (every signed-in user sees every model) or granted (Open-WebUI's per-model grants; a model with none is
     listed to admins only) (default all)."""
     webui_enable_signup: NotRequired[Optional[bool]]
-    """Let anyone who reaches Open-WebUI create an account (default False: the admin adds users); first start only
-    while Open-WebUI's persistent config is on, then its admin panel decides."""
+    """Let anyone who reaches Open-WebUI create an account (default False: the admin adds users); written to
+    Open-WebUI's database when it changes here, its admin panel decides in between."""
     webui_default_user_role: NotRequired[Optional[str]]
     """Role of a new Open-WebUI account: pending (an admin approves it) or user (default pending)."""
     webui_admin_email: NotRequired[Optional[str]]

@@ -29,6 +29,7 @@ from .kube import (pulled, allow_ingress, cpu_placement, cpu_utilization_metric,
                    require_kubernetes_provider, secret_provider_class, spread)
 from .naming import content_suffix, secret_name
 from .ollama_server import ResourcesSpec, _moved
+from .open_webui_config import persistent_settings
 from .pins import OPEN_WEBUI_IMAGE, VALKEY_IMAGE
 from .postgres_access import (ADMIN_URL_FILE, APP_URL_FILE, ROOTS_CONFIGMAP, ROOTS_DIR, ROOTS_FILE, bootstrap_command,
                               root_certificates)
@@ -98,11 +99,12 @@ class OpenWebUiArgs(TypedDict):
     (default all)."""
     enable_signup: NotRequired[Optional[bool]]
     """Let anyone who reaches the UI create an account (ENABLE_SIGNUP; default False: the admin adds users). The
-    first account is always possible and becomes admin (see admin_email). Read on the first start only while
-    Open-WebUI's persistent config is on (an Ollama endpoint): then change it in Admin Panel > Settings."""
+    first account is always possible and becomes admin (see admin_email). Kept in Open-WebUI's database while its
+    persistent config is on (an Ollama endpoint): the migration Job writes it there when it changes here, and Admin
+    Panel > Settings decides in between."""
     default_user_role: NotRequired[Optional[str]]
     """Role of a new account: pending (waits for an admin's approval) or user (DEFAULT_USER_ROLE; default pending).
-    First start only, like enable_signup."""
+    Written to the database when it changes here, like enable_signup."""
     admin_email: NotRequired[Optional[str]]
     """Create this admin at start while the UI has no account (WEBUI_ADMIN_EMAIL), with a generated password in Key
     Vault (<name>-webui-admin-password): nobody who reaches a fresh UI can sign up first and become admin (default
@@ -114,7 +116,9 @@ class OpenWebUiArgs(TypedDict):
     OLLAMA_BASE_URLS, OPENAI_API_BASE_URLS, OPENAI_API_KEYS, the Sentinel hosts, PORT, HOST, UVICORN_UDS/FD/SSL_*;
     REDIS_CLUSTER and the like when 'true'), unless the value changes nothing ('false', empty, PORT 8080). The ones
     that say where the database's tables are (DATABASE_SCHEMA, libpq's PG* such as PGOPTIONS) reach the schema
-    migration Job too, here or in secret_env, so it migrates the tables the UI reads."""
+    migration Job too, here or in secret_env, so it migrates the tables the UI reads. An Ollama UI's persistent
+    settings given here (WEBUI_URL, ENABLE_LOGIN_FORM, ...: Open-WebUI 0.11.0's config.py) are written to its
+    database by the migration Job when they change here (secret_env's never are)."""
     secret_env: NotRequired[Optional[dict[str, str]]]
     """Open-WebUI settings whose values are Key Vault secrets: variable -> secret name in key_vault (e.g.
     {"MICROSOFT_CLIENT_SECRET": "webui-entra-secret"}); exported at start from the CSI mount, never in the spec. The
@@ -153,11 +157,15 @@ def reaches_migration(variable: str) -> bool:
     return variable == "DATABASE_SCHEMA" or (variable.startswith("PG") and not variable.startswith("PGVECTOR_"))
 
 
-def migration_command(api: str, base_url: str, namespace: str) -> str:
+def migration_command(api: str, base_url: str, namespace: str, plain_env: Optional[dict[str, str]] = None) -> str:
     """The migration Job's command for a UI on `api` at `base_url`: an Ollama UI's saved connection follows the
-    address handed out (persistent config keeps it in the database); an OpenAI one runs with persistent config off."""
+    address handed out and its persistent settings follow its plain environment (`plain_env`: the users' settings and
+    extra_env; persistent config keeps both in the database); an OpenAI one runs with persistent config off."""
     url = model_url(api, base_url)
-    return migrate_command(url, platform_ollama_urls(namespace)) if api == "ollama" else migrate_command()
+    if api != "ollama":
+        return migrate_command()
+    env = {**webui_env(api, url, WEBUI_DATA_DIR, MIGRATIONS_SWITCH, {}), **(plain_env or {})}
+    return migrate_command(url, platform_ollama_urls(namespace), persistent_settings(env))
 
 
 def start_command(command: str, key_secret: Optional[str], more: Optional[dict[str, str]] = None) -> str:
@@ -288,11 +296,12 @@ class OpenWebUi(pulumi.ComponentResource):
         schema = extra_env.get("DATABASE_SCHEMA")
         bootstrapped = self._bootstrap(name, admin_url, roots, schema if schema not in ("", "public") else None) \
             if admin_url is not None else None
-        migrated = self._migration(name, identity, [secrets, roots, *([bootstrapped] if bootstrapped else [])],
-                                   {var: value for var, value in extra_env.items() if reaches_migration(var)},
-                                   {var: secret for var, secret in secret_env.items() if reaches_migration(var)})
         users = webui_users_env(opt(a, "model_access"), opt(a, "enable_signup"), opt(a, "default_user_role"),
                                 a.get("admin_email"))
+        migrated = self._migration(name, identity, [secrets, roots, *([bootstrapped] if bootstrapped else [])],
+                                   {var: value for var, value in extra_env.items() if reaches_migration(var)},
+                                   {var: secret for var, secret in secret_env.items() if reaches_migration(var)},
+                                   {**users, **extra_env})
         # (an endpoint that arrives as an output has its flavour checked once it resolves)
         api = after_check(late_rules("OpenWebUi", name, a, "endpoint", ENDPOINT_FIELDS, OpenWebUiArgs), field(endpoint, "api"))
         env = pulumi.Output.all(api, field(endpoint, "base_url")).apply(
@@ -511,14 +520,16 @@ class OpenWebUi(pulumi.ComponentResource):
                                         custom_timeouts=pulumi.CustomTimeouts(create=timeout, update=timeout)))
 
     def _migration(self, name: str, identity: WorkloadIdentity, after: list[pulumi.Resource], plain: dict[str, str],
-                   secret: dict[str, str]) -> k8s.batch.v1.Job:
+                   secret: dict[str, str], settings_env: dict[str, str]) -> k8s.batch.v1.Job:
         """Every Open-WebUI process upgrades the schema at start unless told not to, so replicas starting together
         race on one database. One Job per image version migrates (after the role's bootstrap, when there is one);
         the Deployment waits for it and its replicas run with migrations off. An Ollama UI's saved connection is
         repointed there too (migration_command). The UI's schema settings (reaches_migration) reach the Job as they
         reach the UI: `plain` (extra_env's) as env, `secret` (secret_env's: variable -> Key Vault secret) exported
         from the same CSI mount; each is part of the Job's name, so a changed one migrates again in a new Job (a
-        `secret` one by its secret's name: a value rotated under the same name runs no new Job, inference-stack.md)."""
+        `secret` one by its secret's name: a value rotated under the same name runs no new Job, inference-stack.md).
+        `settings_env`, the UI's plain settings (never secret_env's), sets an Ollama UI's persistent settings
+        (migration_command): in the command, so a changed one runs a new Job."""
         endpoint = self._args["endpoint"]
         exported = {var: secret_env_file(var) for var in sorted(secret)}
         # none given, the name is the image's and the command's alone, as before these were handed over
@@ -526,7 +537,8 @@ class OpenWebUi(pulumi.ComponentResource):
                     *(f"{var}<{held}" for var, held in sorted(secret.items()))]
         # after the endpoint's Service (a gate's UI listener) is there: the running UI reads the repointed address
         migrate = pulumi.Output.all(field(endpoint, "api"), field(endpoint, "base_url"), self._ns,
-                                    field(endpoint, "service")).apply(lambda v: migration_command(v[0], v[1], v[2]))
+                                    field(endpoint, "service")).apply(
+            lambda v: migration_command(v[0], v[1], v[2], settings_env))
         return self._job(
             f"{name}-webui-migrate",
             migrate.apply(lambda command: f"open-webui-migrate-{content_suffix(OPEN_WEBUI_IMAGE, command, *settings)}"),

@@ -612,9 +612,10 @@ def test_the_migration_job_repoints_the_ollama_address_an_earlier_start_saved(de
         saved, _ = _run_migration(dev, {"ollama.base_urls": [before, "http://gpu-box:11434"]}, monkeypatch)
         assert saved["ollama.base_urls"] == [ui, "http://gpu-box:11434"], before
     for untouched in ({}, {"ollama.base_urls": [ui]}, {"ollama.base_urls": ["http://gpu-box:11434"]}):
-        # (the kept model list is the Job's other write: test_webui_model_list.py)
-        saved, upserts = _run_migration(dev, {**untouched, "models.base_models_cache": True}, monkeypatch)
-        assert saved == {**untouched, "models.base_models_cache": True} and upserts == []
+        # (the settings the stack file sets are the Job's other writes: test_webui_persistent_settings.py)
+        saved, upserts = _run_migration(dev, untouched, monkeypatch)
+        assert saved.get("ollama.base_urls") == untouched.get("ollama.base_urls")
+        assert not [u for u in upserts if "ollama.base_urls" in u]
 
 
 def test_the_llmd_ui_migrates_without_touching_its_connections():
@@ -674,7 +675,7 @@ def test_the_migration_job_migrates_the_schema_the_ui_reads():
     worker = _migration_job(given)["spec"]["template"]["spec"]["containers"][0]
     assert not {"WEBUI_URL", "PGVECTOR_INDEX_METHOD"} & set(_env(worker))  # Open-WebUI's server and vector store
     names = {key: _migration_job(p)["metadata"]["name"] for key, p in (
-        ("given", given), ("none", plan({})), ("unrelated", plan({"WEBUI_URL": "https://llm.example.com"})),
+        ("given", given), ("none", plan({})), ("unrelated", plan({"PGVECTOR_INDEX_METHOD": "hnsw"})),
         ("other schema", plan({"DATABASE_SCHEMA": "chat"}, {"PGOPTIONS": "webui-pg-options"})),
         ("other secret", plan({"DATABASE_SCHEMA": "webui"}, {"PGOPTIONS": "webui-pg-options-2"})))}
     assert names["none"] == names["unrelated"], names

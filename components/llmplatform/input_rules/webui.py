@@ -8,6 +8,7 @@ from ..choices import (MAX_PREMIUM_SHARE_GIB, MIN_PREMIUM_SHARE_GIB, UPLOADS_STO
                        WEBUI_USER_ROLES)
 from ..inference_specs import (ADMIN_PASSWORD_VAR, MIGRATIONS_SWITCH, MODEL_KEY_VAR, WEBUI_PORT, WEBUI_SECRET_FILES,
                                webui_env, webui_state_env, webui_users_env)
+from ..open_webui_config import int_settings
 from ..postgres_access import most_webui_replicas, webui_connections, webui_connections_text
 from ..rules import SIGN_IN_EMAIL, WITHHELD, Problem, Rules, known, resources_rules
 from .shared import (EnvAlias, endpoint_rule, env_alias_rule, not_true, not_variables, plain_env_rule,
@@ -94,6 +95,14 @@ def webui_env_rules(r: Rules) -> None:
     plain_env_rule(r, MANAGED_WEBUI_ENV, "sets from its inputs",
                    f"; put the value in Key Vault and name its secret in {r.ref('secret_env')}", aliased)
     env_alias_rule(r, "secret_env", WEBUI_ENV_ALIASES, judge_values=False)
+    if isinstance(env, Mapping):  # a persistent setting read with int() (open_webui_config): another value stops the
+        for var in sorted(set(map(str, env)) & int_settings()):  # UI at start, and the migration Job writes it
+            value = env[var]
+            try:
+                int(value) if isinstance(value, str) else None
+            except ValueError:
+                r.add(f"extra_env[{var!r}]", value, "a whole number (Open-WebUI 0.11.0's config.py reads it with "
+                                                    "int(), which refuses any other text at start)")
     if isinstance(secrets, Mapping):
         # by variable name only: a value that is no secret name may be the secret itself, pasted in its place
         bad = not_variables(secrets, names.key_vault_secret)
