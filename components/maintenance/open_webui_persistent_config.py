@@ -72,10 +72,13 @@ def table(source: str) -> dict[str, dict[str, Any]]:
                 for name in ast.walk(target):
                     if isinstance(name, ast.Name):
                         assigned.setdefault(name.id, []).append(node)
-    default_config = next(n for n in tree.body if isinstance(n, ast.Assign)
+    default_config = next(n.value for n in tree.body if isinstance(n, ast.Assign)
                           and ast.unparse(n.targets[0]) == "DEFAULT_CONFIG")
+    assert isinstance(default_config, ast.Dict), "DEFAULT_CONFIG is no dict literal"
     entries: dict[str, dict[str, Any]] = {}
-    for key, value in zip(default_config.value.keys, default_config.value.values):
+    for key, value in zip(default_config.keys, default_config.values):
+        assert isinstance(key, ast.Constant) and isinstance(key.value, str) and isinstance(value, ast.Name), \
+            ast.unparse(value)
         path = key.value
         nodes = assigned.get(value.id, [])
         if path.startswith("oauth.") or len(nodes) != 1 or not isinstance(nodes[0], ast.Assign):
@@ -100,11 +103,12 @@ def main(argv: list[str]) -> int:
     wheel = Path(argv[0])
     with zipfile.ZipFile(wheel) as archive:
         source = archive.read("open_webui/config.py").decode()
+    variables = table(source)
     data = {"source": {"wheel": wheel.name, "sha256": hashlib.sha256(wheel.read_bytes()).hexdigest(),
                        "file": "open_webui/config.py"},
-            "variables": table(source)}
+            "variables": variables}
     OUT.write_text(json.dumps(data, indent=1) + "\n")
-    print(f"{len(data['variables'])} variables -> {OUT}")
+    print(f"{len(variables)} variables -> {OUT}")
     return 0
 
 
