@@ -215,7 +215,7 @@ def webui_users_env(model_access: str, enable_signup: bool, default_user_role: s
 # list while Ollama is at zero". The setting is seeded into the database at the first start and read from there
 # (config.py line 364 and DEFAULT_CONFIG line 2797, models/config.py seed_defaults): the migration Job sets it too
 # (STACK_SETTINGS_CODE, from this variable), so a UI that first started without it follows.
-BASE_MODELS_CACHE_SETTING, BASE_MODELS_CACHE_KEY = "ENABLE_BASE_MODELS_CACHE", "models.base_models_cache"
+BASE_MODELS_CACHE_SETTING = "ENABLE_BASE_MODELS_CACHE"  # its database key: open_webui_config's table
 
 
 def webui_env(api: str, model_url: Any, data_dir: str, migrations_switch: str,
@@ -395,6 +395,12 @@ def api_locations(zone: str, pod_burst: int, per_minute: int, api_key_auth: bool
 {refused}"""
 
 
+def nginx_map(source: str, target: str, match: str, value: str) -> str:
+    """An http-level `map` setting `target` to `value` where `source` matches `match`, else to "" (a header whose
+    value is empty is left out: add_header with it adds nothing)."""
+    return f"    map {source} {target} {{\n      default \"\";\n      {match} {value};\n    }}\n"
+
+
 # A 504 the gate answers on a model route is a deadline spent: its own read timeout, or its upstream's (the KEDA
 # interceptor's: no header within the generation time, or no replica Ready within the cold start; llm-d's pool
 # gateway: its route's timeout), each after a wait of minutes, during which a non-streamed answer was being
@@ -405,12 +411,11 @@ def api_locations(zone: str, pod_burst: int, per_minute: int, api_key_auth: bool
 # `ngx_http_add_header`); a 502 (nothing answered: a replica or the interceptor restarting) is still retried.
 # $upstream_status lists every try ("502, 504": nginx tries an idempotent request again on a new connection when a
 # kept-alive one fails, ngx_http_upstream.c ngx_http_upstream_next, `u->peer.cached`): the last is the answer's.
-NO_RETRY_MAP = ("    map $upstream_status $should_retry {\n      default \"\";\n      ~504$ false;\n    }\n")
+NO_RETRY_MAP = nginx_map("$upstream_status", "$should_retry", "~504$", "false")
 # A 401 names the scheme that would be accepted (RFC 9110 11.6.1: a server generating a 401 "MUST send a
 # WWW-Authenticate header field"; the key goes as a bearer token, RFC 6750 3). The gate's own 401s only: $status is
 # the answer's, and an empty value leaves the header out as above.
-CHALLENGE_MAP = ("    map $status $key_challenge {\n      default \"\";\n"
-                 "      401 'Bearer realm=\"llm-platform\"';\n    }\n")
+CHALLENGE_MAP = nginx_map("$status", "$key_challenge", "401", "'Bearer realm=\"llm-platform\"'")
 
 
 # The Gateway's route to an API gate waits this much longer than the gate. Both wait for the same answer, and the

@@ -12,15 +12,13 @@ from functools import lru_cache
 from importlib.resources import files
 from typing import Any, Mapping
 
+from .input_rules.shared import is_true
+
 
 @lru_cache(maxsize=1)
 def persistent_config_table() -> dict[str, Any]:
     """The vendored table: {"source": {...}, "variables": {ENV: {"path", "kind", "default", "line"}}}."""
     return json.loads(files("llmplatform").joinpath("data/open_webui_persistent_config.json").read_text())
-
-
-def _true(value: str) -> bool:
-    return value.lower() == "true"  # config.py's `os.getenv(ENV, default).lower() == 'true'`
 
 
 def convert(kind: str, value: str, env: Mapping[str, str]) -> Any:
@@ -30,9 +28,9 @@ def convert(kind: str, value: str, env: Mapping[str, str]) -> Any:
     if kind == "str":
         return value
     if kind == "bool":
-        return _true(value)
+        return is_true(value)  # config.py's `os.getenv(ENV, default).lower() == 'true'`
     if kind == "bool_if_auth":  # ENABLE_SIGNUP: `False if not WEBUI_AUTH else ...` (WEBUI_AUTH: env.py, 'True')
-        return _true(env.get("WEBUI_AUTH", "True")) and _true(value)
+        return is_true(env.get("WEBUI_AUTH", "True")) and is_true(value)
     if kind == "int":
         return int(value)
     if kind == "csv":
@@ -40,6 +38,7 @@ def convert(kind: str, value: str, env: Mapping[str, str]) -> Any:
     raise ValueError(f"unknown conversion {kind!r}")
 
 
+@lru_cache(maxsize=1)
 def int_settings() -> frozenset[str]:
     """The variables config.py reads with int(): a value int() refuses stops Open-WebUI at start."""
     return frozenset(var for var, entry in persistent_config_table()["variables"].items() if entry["kind"] == "int")

@@ -212,10 +212,15 @@ def looks_secret(name: str, value: Any = "") -> bool:
     return named or (isinstance(value, str) and bool(_URL_PASSWORD.search(value)))
 
 
+def is_true(value: str) -> bool:
+    """A switch on, for a reader that takes it as on only for 'true' in any case (Open-WebUI 0.11.0 env.py and
+    config.py, vLLM 0.19.1 envs.py: `os.getenv(name, "False").lower() == "true"`)."""
+    return value.lower() == "true"
+
+
 def not_true(value: str) -> bool:
-    """A switch left off, for a reader that takes it as on only for 'true' in any case (Open-WebUI 0.11.0 env.py,
-    vLLM 0.19.1 envs.py: `os.getenv(name, "False").lower() == "true"`)."""
-    return value.lower() != "true"
+    """A switch left off, as is_true reads it."""
+    return not is_true(value)
 
 
 class EnvAlias(NamedTuple):
