@@ -29,9 +29,22 @@ def labels(component: str, name: str) -> dict[str, str]:
     }
 
 
+# Server-side apply on a day-2 `pulumi up`, which refreshes first (Pulumi.yaml `options.refresh: always`): a field
+# the program sets that someone else has since written (`kubectl scale`, `kubectl label --overwrite`, KEDA's count
+# after autoscaling is turned off) is owned by that writer, and pulumi-kubernetes applies unforced unless the object
+# says otherwise, so the API server refuses the apply with a conflict and the up fails (pulumi-kubernetes 94977969d
+# provider/pkg/await/await.go `ssaUpdate`, `patchForce`; structured-merge-diff merge/update.go `Updater.update`).
+# Namespaces and Deployments, where those hands meet the program's fields, are applied forced: the next up takes the
+# field back, as a refresh that shows drift promises. A field an autoscaler owns and the resource ignores
+# (`spec.replicas`) is left out of the apply before the force counts (await.go `handleSSAIgnoreFields`), so the
+# autoscaler keeps it (docs/decisions.md "2026-12-05: server-side apply: who owns each field on day 2").
+PATCH_FORCE = {"pulumi.com/patchForce": "true"}
+
+
 def namespace(resource_name: str, name: str, pod_security_level: str, opts: pulumi.ResourceOptions,
               extra_labels: Optional[pulumi.Input[dict[str, str]]] = None) -> k8s.core.v1.Namespace:
-    """A namespace with its Pod Security Admission level enforced (restricted, baseline or privileged)."""
+    """A namespace with its Pod Security Admission level enforced (restricted, baseline or privileged); its labels
+    applied forced (PATCH_FORCE)."""
     base = {
         "pod-security.kubernetes.io/enforce": pod_security_level,
         "pod-security.kubernetes.io/warn": pod_security_level,
@@ -40,7 +53,8 @@ def namespace(resource_name: str, name: str, pod_security_level: str, opts: pulu
     return k8s.core.v1.Namespace(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=name, labels=pulumi.Output.from_input(extra_labels or {}).apply(lambda extra: {**base, **extra})),
+            name=name, labels=pulumi.Output.from_input(extra_labels or {}).apply(lambda extra: {**base, **extra}),
+            annotations=PATCH_FORCE),
         opts=opts,
     )
 
@@ -353,11 +367,12 @@ def deployment(resource_name: str, name: str, namespace: pulumi.Input[str], comp
                pod_annotations: Optional[Mapping[str, pulumi.Input[str]]] = None,
                annotations: Optional[Mapping[str, pulumi.Input[str]]] = None) -> k8s.apps.v1.Deployment:
     """A Deployment selecting its pods by app.kubernetes.io/name (the selector never changes with other labels);
-    `annotations` on the Deployment itself (the scanner's skips, llmplatform.hardening.scanner_annotations)."""
+    `annotations` on the Deployment itself (the scanner's skips, llmplatform.hardening.scanner_annotations), with
+    PATCH_FORCE: applied forced. An autoscaled one ignores `spec.replicas` (its opts' ignore_changes)."""
     return k8s.apps.v1.Deployment(
         resource_name,
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace, labels=component_labels,
-                                            annotations=annotations),
+                                            annotations={**(annotations or {}), **PATCH_FORCE}),
         spec=k8s.apps.v1.DeploymentSpecArgs(
             replicas=replicas,
             selector=k8s.meta.v1.LabelSelectorArgs(match_labels={"app.kubernetes.io/name": name}),
