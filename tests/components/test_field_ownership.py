@@ -309,3 +309,18 @@ def test_istio_and_gateway_api_writes_on_gateways_stay(plan_name):
         live = server.objects[key(inputs)].obj
         assert live["metadata"]["annotations"]["gateway.istio.io/controller-version"] == "5", name
         assert live["status"]["conditions"][0]["type"] == "Programmed", name
+
+
+@pytest.mark.parametrize("plan_name", PLANS)
+def test_prometheus_rules_give_the_mutating_webhook_nothing_to_rewrite(plan_name):
+    """kube-prometheus-stack's PrometheusRule webhook (admissionWebhooks.enabled, its default) replaces every rule
+    label or annotation value that is not a string by its string form (prometheus-operator pkg/admission/jsonpatch.go
+    `generatePatchesForNonStringLabelsAnnotations`): the live rule would then differ from the program's on every
+    refresh, a diff no up removes. Every value the plans send is already a string."""
+    rules = objects(plan_name, "PrometheusRule")
+    assert rules
+    rewritten = [f"{name}: {group['name']}/{rule.get('alert') or rule.get('record')} {part}.{k}={v!r}"
+                 for name, obj, _ in rules for group in obj["spec"]["groups"] for rule in group["rules"]
+                 for part in ("labels", "annotations") for k, v in (rule.get(part) or {}).items()
+                 if v is not None and not isinstance(v, str)]
+    assert rewritten == []
