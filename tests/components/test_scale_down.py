@@ -105,6 +105,17 @@ def test_as_planned_only_a_model_servers_floor_keeps_gpu_nodes(name):
 
 
 @pytest.mark.parametrize("name", CLUSTERS)
+def test_only_model_servers_and_daemonsets_reach_a_gpu_pool(name):
+    """Whatever else may run on a GPU node (a CPU pod with the GPU tolerations) keeps none there at zero only if it
+    fits elsewhere; none of the plans lets one there at all."""
+    plan = planned(name)
+    gpus = gpu_pools(plan)
+    there = {p.name for p in sd.program_pods(plan) + sd.chart_pods(plan)
+             if not p.daemonset and not p.model_server and sd.pools_of(p, plan) & gpus}
+    assert there == set()
+
+
+@pytest.mark.parametrize("name", CLUSTERS)
 def test_every_pod_that_runs_on_a_gpu_pool_drains(name):
     plan = planned(name)
     blockers = sd.drain_blockers(plan, gpu_pools(plan))
