@@ -415,6 +415,10 @@ class AksCluster(pulumi.ComponentResource):
                 upgrade_channel=cs.UpgradeChannel(upgrade_channel),
                 node_os_upgrade_channel=cs.NodeOSUpgradeChannel(opt(args, "node_os_upgrade_channel"))),
             # With a GPU fallback pool the priority expander tries spot first (its ConfigMap is GpuNodePool's).
+            # skip-nodes-with-local-storage false is AKS's default, said here because upstream's is true: every pod
+            # of the platform keeps scratch in an emptyDir (vLLM its model cache, HF_HOME), and with true
+            # cluster-autoscaler never removes a node running one (kubernetes/autoscaler cluster-autoscaler-1.36.1
+            # simulator/drainability/rules/localstorage; tests/components/test_scale_down.py).
             auto_scaler_profile=cs.ManagedClusterPropertiesAutoScalerProfileArgs(
                 expander=cs.Expander(opt(args, "autoscaler_expander")),
                 max_node_provision_time="15m", scale_down_unneeded_time="10m",

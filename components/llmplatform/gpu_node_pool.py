@@ -44,7 +44,9 @@ class GpuFallbackSpec(TypedDict):
     enabled: bool
     """Create the fallback pool (named <pool_name>od)."""
     min_count: int
-    """Autoscaler minimum of the fallback pool."""
+    """Autoscaler minimum of the fallback pool: 0 lets the autoscaler remove its last node once no pod needs it;
+    above 0 that many on-demand GPU nodes run whether spot has capacity or not (the autoscaler never moves a running
+    pod back to spot)."""
     max_count: int
     """Autoscaler maximum of the fallback pool."""
 
