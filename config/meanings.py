@@ -109,7 +109,8 @@ MEANING = {
     "gpu.spotMaxPrice": "Highest spot price, USD/hour; -1 pays up to the on-demand price. Fixed once the pool exists: "
                         "change it with a new `gpu.poolName` (the pull-request check refuses it in place).",
     "gpu.fallback.enabled": "An on-demand pool with the same labels, which the autoscaler tries after spot.",
-    "gpu.fallback.minCount": "Autoscaler minimum of the fallback pool.",
+    "gpu.fallback.minCount": "Autoscaler minimum of the fallback pool: above 0, that many on-demand GPU nodes "
+                             "run whether spot has capacity or not (nothing moves a running pod back to spot).",
     "gpu.fallback.maxCount": "Autoscaler maximum of the fallback pool.",
     "gpu.upgradeMaxSurge": "Nodes an upgrade adds to the on-demand GPU nodes (a `regular` pool, or the fallback) "
                            "before it drains old ones: a number (`1`) or a percentage (`33%`), each of the GPU "
