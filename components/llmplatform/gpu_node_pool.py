@@ -420,6 +420,9 @@ class GpuNodePool(pulumi.ComponentResource):
             rdma=sku.rdma)
         if mig_profile := args.get("mig_profile"):
             self.scheduling["mig_profile"] = mig_profile
+        if with_fallback:  # for Observability's GpuFallbackNodesRunning
+            self.scheduling["fallback_pool"] = fallback_name
+            self.scheduling["fallback_min_count"] = fallback["min_count"]
         self.pool_names = pools_ready.apply(lambda _: names)
         self.driver = pulumi.Output.from_input(driver)
         self.register_outputs({"scheduling": self.scheduling, "pool_names": self.pool_names, "driver": self.driver})

@@ -119,6 +119,13 @@ class GpuScheduling(TypedDict):
     mig_profile: NotRequired[str]
     """The pool's MIG profile, when it has one: each nvidia.com/gpu is then one GPU instance, and a process uses one
     (NVIDIA MIG user guide, CUDA device enumeration)."""
+    fallback_pool: NotRequired[str]
+    """AKS name of the pool's on-demand fallback (`<pool_name>od`), when it has one: its nodes carry the pool's own
+    label too, so the node selector lands a workload there when spot is short, and Observability alerts when they
+    keep running (GpuFallbackNodesRunning)."""
+    fallback_min_count: NotRequired[int]
+    """The fallback's autoscaler minimum: that many on-demand nodes run whatever spot does (with fallback_pool;
+    default 0)."""
 
 
 class VaultHandle(TypedDict):
